@@ -1,0 +1,172 @@
+"""Every error `feeds` raises on purpose, under one root.
+
+Callers catch `FeedsError` to tell "bad input or a broken resource" (print it, exit non-zero, mark the file
+or feed as failed) from a bug (anything else: keep the traceback). Each error names the resource it is about
+(file, key, line, URL, field) in `str(e)`, and chains the third-party cause with ``raise ... from e``.
+Expected outcomes (not modified, unchanged, duplicate) are return values, never exceptions.
+
+    FeedsError
+    ├── ConfigError(path, key, line)            also ValueError
+    ├── IngestError(source, origin)
+    │   └── InvalidReleaseError(origin, field)  also ValueError
+    ├── FetchError(url)
+    │   ├── HTTPStatusError(url, status, retry_after)
+    │   └── BlockedAddressError(url, address)  a private/loopback/link-local target refused
+    ├── FeedParseError(url)
+    ├── RuleError(rule, position)              also ValueError
+    ├── StoreError
+    │   ├── NotFoundError
+    │   ├── ExistsError
+    │   └── MigrationError
+    └── PublishError(path)
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class FeedsError(Exception):
+    """Root of every error raised on purpose by `feeds`."""
+
+
+class ConfigError(FeedsError, ValueError):
+    """The configuration is invalid: names the file, the key path and (when known) the line."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None, line: int | None = None):
+        self.message = message
+        self.path = path
+        self.key = key
+        self.line = line
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        where = self.path or "<config>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.key:
+            where += f": {self.key}"
+        return f"{where}: {self.message}"
+
+
+class IngestError(FeedsError):
+    """A release could not be read from its source (a file, a URL, a pushed body)."""
+
+    def __init__(self, message: str, *, source: str | None = None, origin: str | None = None):
+        self.message = message
+        self.source = source
+        self.origin = origin
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.origin}: {self.message}" if self.origin else self.message
+
+
+class InvalidReleaseError(IngestError, ValueError):
+    """A release is missing a field or has one that cannot be understood; names the field (and line)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        origin: str | None = None,
+        field: str | None = None,
+        line: int | None = None,
+        source: str | None = None,
+    ):
+        self.field = field
+        self.line = line
+        super().__init__(message, source=source, origin=origin)
+
+    def __str__(self) -> str:
+        where = self.origin or "<release>"
+        if self.line is not None:
+            where += f":{self.line}"
+        if self.field:
+            where += f": field '{self.field}'"
+        return f"{where}: {self.message}"
+
+
+class FetchError(FeedsError):
+    """An HTTP fetch failed (network, timeout, size cap, bad redirect)."""
+
+    def __init__(self, message: str, *, url: str):
+        self.message = message
+        self.url = url
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.message}"
+
+
+class HTTPStatusError(FetchError):
+    """The server answered with a status we treat as failure (4xx/5xx)."""
+
+    def __init__(self, message: str, *, url: str, status: int, retry_after: datetime | None = None):
+        self.status = status
+        self.retry_after = retry_after
+        super().__init__(message, url=url)
+
+
+class BlockedAddressError(FetchError):
+    """The URL (or a redirect hop) resolves to an address we refuse to contact (SSRF guard)."""
+
+    def __init__(self, message: str, *, url: str, address: str):
+        self.address = address
+        super().__init__(message, url=url)
+
+
+class FeedParseError(FeedsError):
+    """A fetched document is not a feed we can read at all."""
+
+    def __init__(self, message: str, *, url: str):
+        self.message = message
+        self.url = url
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.url}: {self.message}"
+
+
+class RuleError(FeedsError, ValueError):
+    """A keyword query does not parse; `position` is the 0-based character offset of the problem."""
+
+    def __init__(self, message: str, *, rule: str, position: int | None = None):
+        self.message = message
+        self.rule = rule
+        self.position = position
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        if self.position is None:
+            return f"{self.message} in {self.rule!r}"
+        caret = " " * self.position + "^"
+        return f"{self.message} at character {self.position + 1}:\n  {self.rule}\n  {caret}"
+
+
+class StoreError(FeedsError):
+    """The database refused or failed an operation."""
+
+
+class NotFoundError(StoreError):
+    """No such release, feed, rule…"""
+
+
+class ExistsError(StoreError):
+    """The thing being created exists already."""
+
+
+class MigrationError(StoreError):
+    """The schema could not be brought up to date (or is newer than this code)."""
+
+
+class PublishError(FeedsError):
+    """A published file could not be written."""
+
+    def __init__(self, message: str, *, path: str):
+        self.message = message
+        self.path = path
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"

@@ -1,0 +1,123 @@
+"""What the publish planner hands the renderers: specs of documents, free of any store or file system.
+
+    store rows ──plan──► FeedSpec / page specs ──render──► RenderedFile(path, bytes) ──writer──► out/
+
+A spec holds only resolved, absolute, already-sanitised data: renderers never look anything up, never read
+the clock, and must turn equal specs into equal bytes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+FeedFormat = Literal["atom", "rss", "json"]
+FEED_FILES: dict[FeedFormat, str] = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
+MEDIA_TYPES: dict[FeedFormat, str] = {
+    "atom": "application/atom+xml",
+    "rss": "application/rss+xml",
+    "json": "application/feed+json",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Category:
+    term: str
+    """Path-safe slug (Atom `term`)."""
+    label: str
+    """Display name (Atom `label`, RSS `<category>` text)."""
+    scheme: str | None = None
+    """Absolute URL of the topic's page or feed folder, for Atom `scheme` (optional)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    name: str
+    email: str | None = None
+    uri: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedEntry:
+    id: str
+    """Stable id (tag: URI for releases; our own tag: URI for matches). Never changes once published."""
+    title: str
+    link: str
+    """Absolute URL of the entry's page (our permalink, or the external item for matches)."""
+    published: datetime
+    updated: datetime
+    summary: str
+    """Plain text."""
+    content_html: str | None
+    """Sanitised HTML, or None for entries that only have a summary."""
+    authors: tuple[Person, ...] = ()
+    categories: tuple[Category, ...] = ()
+    language: str | None = None
+    image: str | None = None
+    source_title: str | None = None
+    """For matches: the name of the external feed the item came from."""
+    source_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSpec:
+    """One logical feed, rendered in up to three formats sharing a folder (`path` + atom.xml/rss.xml/feed.json)."""
+
+    key: str
+    """Stable name of the feed, e.g. `main`, `topic:russia`, `org:foreign-office`, `archive:3`, `matches`."""
+    path: str
+    """Folder of the feed inside out/, '' for the top level, else ending in '/', e.g. `topics/russia/`."""
+    id: str
+    """Feed-level id (Atom `id`, JSON Feed has none): a tag: URI that never changes."""
+    title: str
+    subtitle: str
+    home_url: str
+    """Absolute URL of the HTML page this feed belongs to (Atom rel=alternate, RSS <link>)."""
+    base_url: str
+    """The site's base URL; self links are base_url + path + file name."""
+    language: str
+    updated: datetime
+    """Newest entry's `updated` (or a fixed epoch for an empty feed): never 'now'."""
+    author: Person
+    entries: tuple[FeedEntry, ...]
+    """Newest first, in the order they must appear."""
+    formats: tuple[FeedFormat, ...] = ("atom", "rss", "json")
+    hub: str | None = None
+    """WebSub hub URL (rel="hub")."""
+    stylesheet: str | None = None
+    """Absolute or root-relative URL of the XSLT for <?xml-stylesheet?> in Atom and RSS."""
+    icon: str | None = None
+    rights: str | None = None
+    generator: str = "feeds"
+    # RFC 5005 links (absolute URLs of the Atom documents), set on archive and current documents.
+    current: str | None = None
+    prev_archive: str | None = None
+    next_archive: str | None = None
+    archive: bool = False
+    """True for a complete archive document (RFC 5005 §4: <fh:archive/>)."""
+
+    def url(self, fmt: FeedFormat) -> str:
+        return self.base_url + self.path + FEED_FILES[fmt]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedLink:
+    """A feed offered to subscribers on a page or in OPML."""
+
+    title: str
+    url: str
+    format: FeedFormat
+    group: str = ""
+    """`Main`, `Topics`, `Organisations`, `Coverage`…: how the index groups its subscribe links."""
+
+    @property
+    def media_type(self) -> str:
+        return MEDIA_TYPES[self.format]
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedFile:
+    path: str
+    """Relative POSIX path inside out/ (never absolute, never containing '..')."""
+    data: bytes = field(repr=False)
