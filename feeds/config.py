@@ -15,7 +15,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -42,10 +42,12 @@ class Site:
     """IANA name used for naive and date-only times in releases."""
     description: str = ""
     email: str | None = None
+    id_domain: str | None = None
+    """The tagging authority of release ids (RFC 4151); defaults to base_url's host. Set it once, never change it."""
 
     @property
     def domain(self) -> str:
-        return urlsplit(self.base_url).hostname or ""
+        return self.id_domain or urlsplit(self.base_url).hostname or ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -134,7 +136,8 @@ class Settings:
 
 DEFAULT_CONFIG_ENV = "FEEDS_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/feeds.toml")
-USER_AGENT = "feeds/{version} (+https://github.com/feeds-press/feeds; press-office feed monitor)"
+USER_AGENT = "feeds/{version} (+{site}; press office feed monitor)"
+"""Default User-Agent: names the software and the site operating it, so a feed owner knows whom to contact."""
 
 
 def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -172,7 +175,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     database_url = environ.get("FEEDS_DATABASE_URL") or _database_url(
         r.get(db, ("database", "url"), str, f"sqlite:///{paths.state / 'feeds.db'}"), base
     )
-    http = _read_http(r, r.sub(root, ("http",)), environ, __version__)
+    http = _read_http(r, r.sub(root, ("http",)), environ, USER_AGENT.format(version=__version__, site=site.base_url))
     topics = _read_topics(r, r.sub(root, ("topics",)))
     sources = _read_sources(r, root.get("sources", []), base)
     _check_out_is_public(paths, database_url, path)
@@ -183,7 +186,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
 
 def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     k = ("site",)
-    r.only(t, k, {"title", "base_url", "author", "language", "timezone", "description", "email"})
+    r.only(t, k, {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain"})
     title = r.get(t, (*k, "title"), str)
     base_url = r.get(t, (*k, "base_url"), str)
     parts = urlsplit(base_url)
@@ -207,7 +210,15 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         timezone=tz,
         description=r.get(t, (*k, "description"), str, ""),
         email=r.get(t, (*k, "email"), str, None),
+        id_domain=_id_domain(r, t, k),
     )
+
+
+def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
+    value = r.get(t, (*k, "id_domain"), str, None)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)+", value):
+        r.fail((*k, "id_domain"), f"must be a DNS name such as 'press.example.org', got {value!r}")
+    return value
 
 
 def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
@@ -219,7 +230,7 @@ def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
     )
 
 
-def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], version: str) -> HttpSettings:
+def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_agent: str) -> HttpSettings:
     k = ("http",)
     r.only(t, k, {"user_agent", "connect_timeout", "read_timeout", "max_bytes", "allow"})
     allow = tuple(r.get(t, (*k, "allow"), list, []))
@@ -228,7 +239,7 @@ def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], versio
             r.fail((*k, "allow", i), "must be a host name, an address or a CIDR range")
     extra = tuple(x.strip() for x in environ.get("FEEDS_FETCH_ALLOW", "").split(",") if x.strip())
     settings = HttpSettings(
-        user_agent=r.get(t, (*k, "user_agent"), str, USER_AGENT.format(version=version)),
+        user_agent=r.get(t, (*k, "user_agent"), str, user_agent),
         connect_timeout=r.positive(t, (*k, "connect_timeout"), 10.0),
         read_timeout=r.positive(t, (*k, "read_timeout"), 30.0),
         max_bytes=int(r.positive(t, (*k, "max_bytes"), 10 * 1024 * 1024)),
@@ -470,12 +481,14 @@ def find_line(lines: list[str], key: KeyPath) -> int | None:
                 table.append(last)
             last = part
     assert last is not None
-    best: int | None = None
-    for candidate_table, candidate_key in ((table, last), ([*table, last], None)):
+    candidates: list[tuple[list[str], str | None]] = [(table, last), ([*table, last], None)]
+    if table:
+        candidates.append((table, None))  # a missing key: point at its table's header
+    for candidate_table, candidate_key in candidates:
         line = _find_in_table(lines, candidate_table, candidate_key, index)
         if line is not None:
             return line
-    return best
+    return None
 
 
 def _find_in_table(lines: list[str], table: list[str], key: str | None, index: int | None) -> int | None:
@@ -503,7 +516,3 @@ def _find_in_table(lines: list[str], table: list[str], key: str | None, index: i
             if m and m.group(1).strip("\"'") == key:
                 return n
     return header_line if key is None else None
-
-
-def iter_source_names(settings: Settings) -> Iterator[str]:
-    yield from (s.name for s in settings.sources)

@@ -51,3 +51,56 @@ def now() -> datetime:
 @pytest.fixture
 def clock(now: datetime) -> FixedClock:
     return FixedClock(now)
+
+
+# --- databases: SQLite always, PostgreSQL when the local server answers -----------------------------------------
+
+PG_DSN = os.environ.get("FEEDS_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
+_pg_state: dict[str, str | None] = {}
+
+
+def postgres_unavailable() -> str | None:
+    """None when the test PostgreSQL answers, else the reason (checked once per session)."""
+    if "reason" not in _pg_state:
+        try:
+            import psycopg
+
+            with psycopg.connect(PG_DSN.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
+                _pg_state["reason"] = None
+        except Exception as e:  # any failure to reach it means: skip, loudly
+            _pg_state["reason"] = f"PostgreSQL at {PG_DSN} is not available ({type(e).__name__}: {e})"
+    return _pg_state["reason"]
+
+
+@pytest.fixture
+def pg_url():
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards. Skips LOUDLY without a server."""
+    reason = postgres_unavailable()
+    if reason:
+        warnings.warn(f"SKIPPING PostgreSQL test: {reason}", stacklevel=2)
+        pytest.skip(f"SKIPPED (no PostgreSQL): {reason}")
+    import uuid
+
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE SCHEMA "{schema}"')
+    yield f"{PG_DSN}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request, tmp_path):
+    """Each store test runs on a real SQLite file and on a real PostgreSQL schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'state' / 'feeds.db'}"
+    return request.getfixturevalue("pg_url")
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    reason = _pg_state.get("reason")
+    if reason:
+        terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True, bold=True)
+        terminalreporter.write_line(reason)

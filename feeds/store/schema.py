@@ -1,0 +1,192 @@
+"""The database schema, as ordered migrations recorded in `schema_migrations`.
+
+One definition serves SQLite and PostgreSQL (SQLAlchemy Core DDL). A migration is appended, never edited once
+released: version N's tables are what version N created plus what later versions altered. `migrate()` applies
+the missing ones in order, each in its own transaction, and records it; a database newer than this code is an
+error rather than a guess. On PostgreSQL the run holds an advisory lock so several machines may migrate at once.
+
+What this module must not do: hold data access (that is `feeds.store.sql`), or change an applied migration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+
+from feeds.errors import MigrationError
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.types.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on both databases.
+
+    SQLite has no time zone type: values are stored as UTC ISO text (which also sorts correctly); PostgreSQL
+    gets `timestamptz`.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+schema_migrations = sa.Table(
+    "schema_migrations",
+    metadata,
+    sa.Column("version", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+releases = sa.Table(
+    "releases",
+    metadata,
+    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("identity", sa.Text, nullable=False, unique=True),
+    sa.Column("slug", sa.Text, nullable=False, unique=True),
+    sa.Column("permalink", sa.Text, nullable=False),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("body_html", sa.Text, nullable=False),
+    sa.Column("body_text", sa.Text, nullable=False),
+    sa.Column("published", UTCDateTime, nullable=False, index=True),
+    sa.Column("updated", UTCDateTime, nullable=False),
+    sa.Column("organisation", sa.Text, nullable=False),
+    sa.Column("topics", sa.Text, nullable=False),
+    sa.Column("language", sa.Text, nullable=False),
+    sa.Column("document_type", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("content_hash", sa.Text, nullable=False),
+    sa.Column("link", sa.Text),
+    sa.Column("image", sa.Text),
+    sa.Column("withdrawn_at", UTCDateTime),
+    sa.Column("withdrawn_note", sa.Text),
+    sa.Column("changes", sa.Text, nullable=False),
+    sa.Column("dated_by_source", sa.Boolean, nullable=False),
+    sa.Column("first_ingested", UTCDateTime, nullable=False),
+    sa.Column("last_ingested", UTCDateTime, nullable=False),
+)
+
+# Records of "an idempotency key already produced this release" for the push API and remote sources.
+idempotency = sa.Table(
+    "idempotency",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),
+    sa.Column("release_id", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+# The ledger of files already ingested, written in the same transaction as their releases: a file found again
+# after a crash between commit and move (same source, name and bytes) is recognised and only moved.
+ingested_files = sa.Table(
+    "ingested_files",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("sha256", sa.Text, primary_key=True),
+    sa.Column("ingested_at", UTCDateTime, nullable=False),
+    sa.Column("release_ids", sa.Text, nullable=False),
+)
+
+# Per-source state that must survive restarts and be shared by daemons (e.g. a remote source's validators).
+source_state = sa.Table(
+    "source_state",
+    metadata,
+    sa.Column("source", sa.Text, primary_key=True),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_checked", UTCDateTime),
+    sa.Column("last_status", sa.Text),
+    sa.Column("last_error", sa.Text),
+    sa.Column("next_check", UTCDateTime),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _create(*tables: sa.Table) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for t in tables:
+            t.create(conn)
+
+    return run
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "releases", _create(releases, idempotency, ingested_files, source_state)),
+)
+"""Append only. Each entry's `apply` runs inside a transaction together with its record."""
+
+LATEST = MIGRATIONS[-1].version
+
+_PG_LOCK_KEY = 0x46454544  # "FEED": the advisory lock every `migrate` on PostgreSQL takes
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    if not sa.inspect(conn).has_table("schema_migrations"):
+        return set()
+    return {row[0] for row in conn.execute(sa.select(schema_migrations.c.version))}
+
+
+def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
+    """Apply every missing migration in order; return those applied. Safe to run concurrently."""
+    done: list[Migration] = []
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+            conn.commit()
+        try:
+            with conn.begin():
+                if not sa.inspect(conn).has_table("schema_migrations"):
+                    schema_migrations.create(conn, checkfirst=True)
+            applied = applied_versions(conn)
+            conn.commit()
+            newer = {v for v in applied if v > LATEST}
+            if newer:
+                raise MigrationError(
+                    f"the database has schema version {max(newer)} but this feeds knows only up to {LATEST}: "
+                    "upgrade feeds before using this database"
+                )
+            for m in MIGRATIONS:
+                if m.version in applied:
+                    continue
+                try:
+                    with conn.begin():
+                        m.apply(conn)
+                        conn.execute(schema_migrations.insert().values(version=m.version, name=m.name, applied_at=now))
+                except sa.exc.SQLAlchemyError as e:
+                    raise MigrationError(f"migration {m.version} ({m.name}) failed: {e}") from e
+                done.append(m)
+        finally:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.commit()
+    return done
+
+
+def row_dict(row: Any) -> dict[str, Any]:
+    return dict(row._mapping)

@@ -1,0 +1,290 @@
+"""The store: the only module that speaks SQL. One implementation for SQLite and PostgreSQL (SQLAlchemy Core).
+
+Why SQLAlchemy Core rather than two hand-written DB-API layers: one schema definition and one set of queries
+compile to both dialects (`ON CONFLICT`, `FOR UPDATE SKIP LOCKED`, typed timestamps), with connection pooling
+and parameter binding done by a library that has handled those dialect differences for years.
+
+Writes happen inside `Store.transaction()`, which yields a `Tx` whose methods read and write in that one
+transaction; callers decide what to write (the reconciliation rules live in `feeds.ingest.reconcile`, pure), the
+store only does it. Uniqueness (identity, slug, id) is enforced by constraints, so a racing second writer fails
+loudly instead of duplicating.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from feeds.errors import MigrationError, NotFoundError, StoreError
+from feeds.model import Change, Release
+from feeds.store import schema
+from feeds.store.schema import releases as R
+
+_RELEASE_COLUMNS = [
+    "id",
+    "identity",
+    "slug",
+    "permalink",
+    "title",
+    "summary",
+    "body_html",
+    "body_text",
+    "published",
+    "updated",
+    "organisation",
+    "topics",
+    "language",
+    "document_type",
+    "source",
+    "origin",
+    "content_hash",
+    "link",
+    "image",
+    "withdrawn_at",
+    "withdrawn_note",
+    "changes",
+    "dated_by_source",
+]
+
+
+def _release_row(r: Release) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "identity": r.identity,
+        "slug": r.slug,
+        "permalink": r.permalink,
+        "title": r.title,
+        "summary": r.summary,
+        "body_html": r.body_html,
+        "body_text": r.body_text,
+        "published": r.published,
+        "updated": r.updated,
+        "organisation": r.organisation,
+        "topics": json.dumps(list(r.topics), ensure_ascii=False),
+        "language": r.language,
+        "document_type": r.document_type,
+        "source": r.source,
+        "origin": r.origin,
+        "content_hash": r.content_hash,
+        "link": r.link,
+        "image": r.image,
+        "withdrawn_at": r.withdrawn_at,
+        "withdrawn_note": r.withdrawn_note,
+        "changes": json.dumps([[c.at.isoformat(), c.note] for c in r.changes], ensure_ascii=False),
+        "dated_by_source": r.dated_by_source,
+    }
+
+
+def _release_from(row: Any) -> Release:
+    m = row._mapping
+    changes = tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"]))
+    return Release(
+        id=m["id"],
+        identity=m["identity"],
+        slug=m["slug"],
+        permalink=m["permalink"],
+        title=m["title"],
+        summary=m["summary"],
+        body_html=m["body_html"],
+        body_text=m["body_text"],
+        published=m["published"],
+        updated=m["updated"],
+        organisation=m["organisation"],
+        topics=tuple(json.loads(m["topics"])),
+        language=m["language"],
+        document_type=m["document_type"],
+        source=m["source"],
+        origin=m["origin"],
+        content_hash=m["content_hash"],
+        link=m["link"],
+        image=m["image"],
+        withdrawn_at=m["withdrawn_at"],
+        withdrawn_note=m["withdrawn_note"],
+        changes=changes,
+        dated_by_source=bool(m["dated_by_source"]),
+    )
+
+
+_SELECT_RELEASE = sa.select(*(R.c[name] for name in _RELEASE_COLUMNS))
+
+
+@dataclass(frozen=True, slots=True)
+class SourceState:
+    source: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_checked: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    next_check: datetime | None = None
+    failures: int = 0
+
+
+class Tx:
+    """Reads and writes inside one transaction (see `Store.transaction`)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def releases_by_identity(self, identities: Iterable[str]) -> dict[str, Release]:
+        wanted = sorted(set(identities))
+        found: dict[str, Release] = {}
+        for chunk in _chunks(wanted, 500):
+            for row in self.conn.execute(_SELECT_RELEASE.where(R.c.identity.in_(chunk))):
+                rel = _release_from(row)
+                found[rel.identity] = rel
+        return found
+
+    def taken_slugs(self, bases: Iterable[str]) -> set[str]:
+        """Every stored slug equal to one of `bases` or of the form `<base>-<n>`."""
+        taken: set[str] = set()
+        for chunk in _chunks(sorted(set(bases)), 200):
+            cond = sa.or_(*(sa.or_(R.c.slug == b, R.c.slug.like(_like_prefix(b) + "-%", escape="\\")) for b in chunk))
+            taken.update(row[0] for row in self.conn.execute(sa.select(R.c.slug).where(cond)))
+        return taken
+
+    def insert_releases(self, rows: Sequence[Release], now: datetime) -> None:
+        if rows:
+            self.conn.execute(
+                R.insert(), [{**_release_row(r), "first_ingested": now, "last_ingested": now} for r in rows]
+            )
+
+    def update_release(self, release: Release, now: datetime) -> None:
+        values = _release_row(release)
+        values.pop("id")
+        values["last_ingested"] = now
+        result = self.conn.execute(R.update().where(R.c.id == release.id).values(**values))
+        if result.rowcount != 1:
+            raise NotFoundError(f"release {release.id} vanished during update")
+
+    def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
+        t = schema.ingested_files
+        q = sa.select(t.c.sha256).where(t.c.source == source, t.c.name == name, t.c.sha256 == sha256)
+        return self.conn.execute(q).first() is not None
+
+    def record_ingested_file(
+        self, source: str, name: str, sha256: str, release_ids: Sequence[str], now: datetime
+    ) -> None:
+        t = schema.ingested_files
+        if not self.file_already_ingested(source, name, sha256):
+            self.conn.execute(
+                t.insert().values(
+                    source=source, name=name, sha256=sha256, ingested_at=now, release_ids=json.dumps(list(release_ids))
+                )
+            )
+
+    def idempotent_release(self, key: str) -> str | None:
+        t = schema.idempotency
+        return self.conn.execute(sa.select(t.c.release_id).where(t.c.key == key)).scalar_one_or_none()
+
+    def remember_idempotency(self, key: str, release_id: str, now: datetime) -> None:
+        self.conn.execute(schema.idempotency.insert().values(key=key, release_id=release_id, created_at=now))
+
+
+class Store:
+    """A database of releases (and, later, watched feeds, rules, items and matches)."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.url = engine.url.render_as_string(hide_password=True)
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- schema ---
+
+    def migrate(self, now: datetime) -> list[schema.Migration]:
+        try:
+            return schema.migrate(self.engine, now)
+        except sa.exc.OperationalError as e:
+            raise StoreError(f"cannot open database {self.url}: {e.orig}") from e
+
+    def pending_migrations(self) -> list[schema.Migration]:
+        with self.engine.connect() as conn:
+            applied = schema.applied_versions(conn)
+        return [m for m in schema.MIGRATIONS if m.version not in applied]
+
+    def ensure_current(self) -> None:
+        pending = self.pending_migrations()
+        if pending:
+            raise MigrationError(f"database {self.url} needs migration {pending[0].version}: run `feeds db migrate`")
+
+    # --- transactions ---
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        with self.engine.connect() as conn:
+            conn.execution_options(immediate=True)
+            with conn.begin():
+                yield Tx(conn)
+
+    # --- releases (reads) ---
+
+    def releases(self, *, limit: int | None = None) -> list[Release]:
+        """Newest first (by published, then id, so the order is total and stable)."""
+        q = _SELECT_RELEASE.order_by(R.c.published.desc(), R.c.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [_release_from(row) for row in conn.execute(q)]
+
+    def release(self, id_or_slug: str) -> Release:
+        q = _SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        if row is None:
+            raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
+        return _release_from(row)
+
+    def count_releases(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one())
+
+    # --- per-source state ---
+
+    def source_state(self, source: str) -> SourceState:
+        t = schema.source_state
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t).where(t.c.source == source)).first()
+        return SourceState(**row._mapping) if row else SourceState(source=source)
+
+    def save_source_state(self, state: SourceState) -> None:
+        t = schema.source_state
+        values = {
+            "etag": state.etag,
+            "last_modified": state.last_modified,
+            "last_checked": state.last_checked,
+            "last_status": state.last_status,
+            "last_error": state.last_error,
+            "next_check": state.next_check,
+            "failures": state.failures,
+        }
+        with self.engine.begin() as conn:
+            updated = conn.execute(t.update().where(t.c.source == state.source).values(**values)).rowcount
+            if not updated:
+                conn.execute(t.insert().values(source=state.source, **values))
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"

@@ -1,0 +1,138 @@
+"""Config: the example loads; every error names file, key path and line; paths and env overrides resolve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from feeds.config import FolderSource, RemoteJsonSource, load_settings, parse_interval, parse_settings
+from feeds.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+MINIMAL = """
+[site]
+title = "Test Office"
+base_url = "https://press.example.org"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "conf" / "feeds.toml"
+    p.parent.mkdir(exist_ok=True)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def test_example_config_loads_and_resolves_paths_against_its_folder():
+    s = load_settings(ROOT / "config" / "feeds.toml", environ={})
+    assert s.site.base_url.endswith("/")
+    assert s.site.domain == "press.example.org"
+    assert s.site.timezone == "Europe/London"
+    assert s.paths.out == (ROOT / "out").resolve()
+    assert s.database_url == f"sqlite:///{(ROOT / 'var' / 'feeds.db').resolve()}"
+    inbox = s.source("inbox")
+    assert isinstance(inbox, FolderSource) and inbox.move and inbox.path == (ROOT / "var" / "inbox").resolve()
+    examples = s.source("examples")
+    assert isinstance(examples, FolderSource) and not examples.move
+    remote = s.source("govuk-fcdo")
+    assert isinstance(remote, RemoteJsonSource) and not remote.enabled
+    assert ("Russia" in s.topics.detect) and dict(s.topics.aliases)["North Korea"] == ("DPRK",)
+
+
+def test_minimal_config_gets_defaults(tmp_path):
+    s = load_settings(write(tmp_path, MINIMAL), environ={})
+    assert s.site.base_url == "https://press.example.org/"
+    assert s.site.author == "Test Office" and s.site.language == "en" and s.site.timezone == "UTC"
+    assert s.paths.out == (tmp_path / "conf" / "out").resolve()
+    assert s.database_url.endswith("/conf/var/feeds.db")
+    assert s.http.connect_timeout == 10 and s.http.read_timeout == 30 and s.http.max_bytes == 10 * 1024 * 1024
+    assert "https://press.example.org/" in s.http.user_agent
+
+
+def test_environment_overrides(tmp_path):
+    env = {"FEEDS_DATABASE_URL": "postgresql://u@db/feeds", "FEEDS_FETCH_ALLOW": "127.0.0.1, 10.0.0.0/8"}
+    s = load_settings(write(tmp_path, MINIMAL + '[http]\nallow = ["::1"]\n'), environ=env)
+    assert s.database_url == "postgresql://u@db/feeds"
+    assert s.http.allow == ("::1", "127.0.0.1", "10.0.0.0/8")
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "line", "fragment"),
+    [
+        (MINIMAL + "colour = 1\n", "site.colour", 5, "unknown key"),
+        (MINIMAL + "\n[paths]\nout = 'o'\nstat = 'x'\n", "paths.stat", 8, "unknown key"),
+        ('[site]\ntitle = "T"\nbase_url = "ftp://x"\n', "site.base_url", 3, "absolute http(s) URL"),
+        ('[site]\ntitle = 3\nbase_url = "https://x.org"\n', "site.title", 2, "must be a string"),
+        ('[site]\nbase_url = "https://x.org"\n', "site.title", 1, "missing required key"),
+        ("[paths]\nout = 'o'\n", "site", None, "missing required table"),
+        (MINIMAL + 'timezone = "Mars/Olympus"\n', "site.timezone", 5, "unknown time zone"),
+        (MINIMAL + 'language = "english please"\n', "site.language", 5, "language tag"),
+        (MINIMAL + "[http]\nread_timeout = -1\n", "http.read_timeout", 6, "positive number"),
+        (
+            MINIMAL + '[[sources]]\ntype="folder"\nname="a"\npath="x"\n[[sources]]\ntype="ftp"\nname="b"\n',
+            "sources[1].type",
+            10,
+            "unknown source type",
+        ),
+        (
+            MINIMAL + '[[sources]]\ntype="folder"\nname="a"\npath="x"\ninterval="often"\n',
+            "sources[0].interval",
+            9,
+            "not a duration",
+        ),
+        (
+            MINIMAL + '[[sources]]\ntype="remote_json"\nname="r"\nurl="https://x.org/s.json"\n[sources.fields]\ntitel="t"\n',
+            "sources[0].fields.titel",
+            10,
+            "unknown release field",
+        ),
+        (
+            MINIMAL + '[[sources]]\ntype="folder"\nname="a"\npath="x"\n[[sources]]\ntype="folder"\nname="a"\npath="y"\n',
+            "sources[1].name",
+            11,
+            "used twice",
+        ),
+        (MINIMAL + "[paths]\nout = 'pub'\nstate = 'pub/private'\n", "paths", None, "would be served"),
+    ],
+)
+def test_errors_name_file_key_and_line(tmp_path, text, key, line, fragment):
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    e = info.value
+    assert e.key == key
+    assert e.line == line
+    assert fragment in e.message
+    assert str(e).startswith(str(path))
+
+
+def test_toml_syntax_error_has_line(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, MINIMAL + "oops = \n"), environ={})
+    assert info.value.line == 5 and "not valid TOML" in str(info.value)
+
+
+def test_missing_file_is_a_config_error(tmp_path):
+    with pytest.raises(ConfigError, match="not found"):
+        load_settings(tmp_path / "nope.toml", environ={})
+
+
+def test_database_inside_out_is_refused(tmp_path):
+    text = MINIMAL + "[paths]\nout = 'public'\n[database]\nurl = 'sqlite:///public/feeds.db'\n"
+    with pytest.raises(ConfigError, match="private state would be served"):
+        parse_settings(text, tmp_path / "feeds.toml", {})
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [(90, 90), (1.5, 1.5), ("45s", 45), ("30m", 1800), ("30 min", 1800), ("2h", 7200), ("1d", 86400), ("10", 10)],
+)
+def test_parse_interval(value, seconds):
+    assert parse_interval(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["soon", "", "5 fortnights", True])
+def test_parse_interval_rejects(value):
+    with pytest.raises(ValueError):
+        parse_interval(value)

@@ -1,0 +1,154 @@
+"""The store contract, on a real SQLite file and (when it answers) a real PostgreSQL schema."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from feeds.errors import MigrationError, NotFoundError, StoreError
+from feeds.model import Change, Release
+from feeds.store import SourceState, open_store
+from feeds.store import schema as schema_mod
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def rel(n: int, **kw) -> Release:
+    base = dict(
+        id=f"tag:press.example.org,2026-11-02:r{n}",
+        identity=f"key:r{n}",
+        slug=f"r{n}",
+        permalink=f"https://press.example.org/releases/r{n}/",
+        title=f"Release {n}",
+        summary="Summary",
+        body_html="<p>Body é</p>",
+        body_text="Body é",
+        published=datetime(2026, 11, 2, 9, 30, tzinfo=UTC) + timedelta(hours=n),
+        updated=datetime(2026, 11, 2, 9, 30, tzinfo=UTC) + timedelta(hours=n),
+        organisation="Office",
+        topics=("Russia", "North Korea"),
+        language="en-GB",
+        document_type="press_release",
+        source="inbox",
+        origin=f"/in/r{n}.txt",
+        content_hash=f"h{n}",
+        changes=(Change(at=datetime(2026, 11, 3, tzinfo=UTC), note="Corrected a date"),),
+    )
+    base.update(kw)
+    return Release(**base)
+
+
+@pytest.fixture
+def store(db_url):
+    s = open_store(db_url)
+    s.migrate(NOW)
+    yield s
+    s.close()
+
+
+def test_migrate_is_recorded_and_idempotent(store):
+    assert store.pending_migrations() == []
+    assert store.migrate(NOW) == []
+    with store.engine.connect() as conn:
+        versions = schema_mod.applied_versions(conn)
+    assert versions == {m.version for m in schema_mod.MIGRATIONS}
+
+
+def test_sqlite_uses_wal(tmp_path):
+    s = open_store(f"sqlite:///{tmp_path / 'x' / 'f.db'}")
+    s.migrate(NOW)
+    with s.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    s.close()
+
+
+def test_newer_database_than_code_is_refused(store):
+    with store.engine.begin() as conn:
+        conn.execute(schema_mod.schema_migrations.insert().values(version=999, name="future", applied_at=NOW))
+    with pytest.raises(MigrationError, match="999"):
+        store.migrate(NOW)
+
+
+def test_round_trip_keeps_every_field(store):
+    r = rel(1, withdrawn_at=datetime(2026, 11, 20, tzinfo=UTC), withdrawn_note="Out of date", link="https://x.org/a")
+    with store.transaction() as tx:
+        tx.insert_releases([r], NOW)
+    got = store.release("r1")
+    assert got == r
+    assert got.published.tzinfo is not None
+    assert store.release(r.id) == r
+
+
+def test_releases_are_listed_newest_first_with_limit(store):
+    with store.transaction() as tx:
+        tx.insert_releases([rel(1), rel(3), rel(2)], NOW)
+    assert [r.slug for r in store.releases()] == ["r3", "r2", "r1"]
+    assert [r.slug for r in store.releases(limit=2)] == ["r3", "r2"]
+    assert store.count_releases() == 3
+
+
+def test_lookup_by_identity_and_taken_slugs(store):
+    with store.transaction() as tx:
+        tx.insert_releases([rel(1, slug="visit"), rel(2, slug="visit-2"), rel(3, slug="visit_x"), rel(4)], NOW)
+    with store.transaction() as tx:
+        assert set(tx.releases_by_identity(["key:r1", "key:r9"])) == {"key:r1"}
+        # `_` must not act as a LIKE wildcard: "visit_x" is not a suffixed "visit".
+        assert tx.taken_slugs(["visit"]) == {"visit", "visit-2"}
+
+
+def test_unique_identity_and_slug_are_enforced(store):
+    with store.transaction() as tx:
+        tx.insert_releases([rel(1)], NOW)
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.insert_releases([rel(2, identity="key:r1")], NOW)
+    with pytest.raises(sa.exc.IntegrityError), store.transaction() as tx:
+        tx.insert_releases([rel(3, slug="r1")], NOW)
+    assert store.count_releases() == 1
+
+
+def test_a_failed_transaction_writes_nothing(store):
+    with pytest.raises(RuntimeError), store.transaction() as tx:
+        tx.insert_releases([rel(1)], NOW)
+        raise RuntimeError("crash before commit")
+    assert store.count_releases() == 0
+
+
+def test_update_release(store):
+    with store.transaction() as tx:
+        tx.insert_releases([rel(1)], NOW)
+    changed = rel(1, title="Changed", content_hash="h9")
+    with store.transaction() as tx:
+        tx.update_release(changed, NOW)
+    assert store.release("r1").title == "Changed"
+    with pytest.raises(NotFoundError), store.transaction() as tx:
+        tx.update_release(rel(7), NOW)
+
+
+def test_missing_release_is_not_found(store):
+    with pytest.raises(NotFoundError, match="nope"):
+        store.release("nope")
+
+
+def test_ingested_files_ledger(store):
+    with store.transaction() as tx:
+        assert not tx.file_already_ingested("inbox", "a.txt", "abc")
+        tx.record_ingested_file("inbox", "a.txt", "abc", ["id1"], NOW)
+        tx.record_ingested_file("inbox", "a.txt", "abc", ["id1"], NOW)  # idempotent
+    with store.transaction() as tx:
+        assert tx.file_already_ingested("inbox", "a.txt", "abc")
+        assert not tx.file_already_ingested("inbox", "a.txt", "other bytes")
+
+
+def test_source_state_round_trip(store):
+    assert store.source_state("remote") == SourceState(source="remote")
+    st = SourceState(source="remote", etag='"v1"', last_checked=NOW, next_check=NOW + timedelta(minutes=15), failures=2)
+    store.save_source_state(st)
+    store.save_source_state(st)
+    assert store.source_state("remote") == st
+
+
+def test_unsupported_url_is_a_store_error():
+    with pytest.raises(StoreError, match="unsupported database"):
+        open_store("mysql://x/y")
