@@ -1,0 +1,81 @@
+"""The site's subscription list: every feed we publish as one OPML 2.0 document (`feeds.opml`).
+
+    FeedLink… ──render_opml──► RenderedFile("feeds.opml") ──writer──► out/
+
+Readers import it to subscribe to all of a press office's feeds at once. The document follows the OPML 2.0 spec
+(http://opml.org/spec2.opml): a parent outline per `FeedLink.group`, one `type="rss"` outline per logical feed.
+
+What this module must not do: read the clock (`updated` is given), build XML by string concatenation (lxml
+escapes every attribute), or list a feed once per format (a reader would subscribe to it three times).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+
+from lxml import etree
+
+from feeds.clock import rfc822
+from feeds.config import Site
+from feeds.publish.pages import group_feeds
+from feeds.publish.spec import FeedLink, RenderedFile
+
+OPML_PATH = "feeds.opml"
+OPML_DOCS = "http://opml.org/spec2.opml"
+
+# Characters XML 1.0 forbids (§2.2 Char): lxml refuses them, so outside text is cleaned rather than crash the run.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def render_opml(site: Site, feeds: Sequence[FeedLink], *, updated: datetime) -> RenderedFile:
+    """OPML 2.0 listing `feeds`, grouped; dates come from `updated` (the newest feed's update), never 'now'.
+
+    Of the formats a feed is offered in, the outline points at Atom, else RSS, else JSON Feed. Every feed
+    outline says `type="rss"`: OPML 2.0 defines no Atom type, and readers treat "rss" as "a feed".
+    """
+    stamp = rfc822(updated)  # OPML 2.0: dates "conform to the Date and Time Specification of RFC 822"
+    opml = etree.Element("opml", {"version": "2.0"})
+    head = etree.SubElement(opml, "head")
+    _text(head, "title", f"{site.title} feeds")
+    _text(head, "dateCreated", stamp)
+    _text(head, "dateModified", stamp)
+    _text(head, "ownerName", site.author)
+    if site.email:
+        _text(head, "ownerEmail", site.email)
+    _text(head, "docs", OPML_DOCS)
+    body = etree.SubElement(opml, "body")
+    for group in group_feeds(feeds):
+        parent = etree.SubElement(body, "outline", {"text": _clean(group.name), "title": _clean(group.name)})
+        for feed in group.feeds:
+            link = feed.preferred
+            etree.SubElement(
+                parent,
+                "outline",
+                {
+                    "type": "rss",
+                    "text": _clean(feed.title),
+                    "title": _clean(feed.title),
+                    "xmlUrl": _clean(link.url),
+                    "htmlUrl": _clean(home_url(link.url)),
+                },
+            )
+    data = etree.tostring(opml, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+    return RenderedFile(path=OPML_PATH, data=data)
+
+
+def home_url(feed_url: str) -> str:
+    """The page a feed belongs to: its folder (`…/topics/russia/atom.xml` → `…/topics/russia/`).
+
+    Feeds are published as `<folder>/atom.xml|rss.xml|feed.json` next to the folder's `index.html`.
+    """
+    return feed_url.rsplit("/", 1)[0] + "/" if "/" in feed_url else feed_url
+
+
+def _text(parent: etree._Element, tag: str, text: str) -> None:
+    etree.SubElement(parent, tag).text = _clean(text)
+
+
+def _clean(text: str) -> str:
+    return _NOT_XML.sub("", text)

@@ -1,0 +1,426 @@
+"""HTML pages of the published site: a release's permalink page, the index and one page per topic.
+
+    Release / FeedLink / CoverageItem ──PageRenderer──► RenderedFile(path, bytes) ──writer──► out/
+
+Pure: the renderer turns records into bytes through Jinja2 templates (the packaged `feeds/templates/`, or a
+config-provided folder whose templates replace the packaged ones by name). Equal inputs give equal bytes.
+
+What this module must not do: read the clock, the store or `out/`; mark anything but `Release.body_html` safe
+(it was sanitised by `normalise`); put a script on a page (the site works without JavaScript); link to any
+scheme but http(s) from data that came from outside (coverage URLs, images, source links).
+
+Template context, the contract an override template can rely on (all pages extend `base.html`):
+  every page   `site` (Site), `head` (Head), `feed_groups` (FeedGroup…); filters `date_text`,
+               `date_time_text`, `rfc3339`; macros in `_macros.html`
+  release.html `release` (Release), `kind` (str), `topics` (TopicLink…), `history` (Change…, newest first,
+               ending with first publication), `coverage` (CoverageView…), `source_link` (str | None)
+  index.html   `releases` (ReleaseCard…, newest first), `opml_href`
+  topic.html   `topic` (TopicLink), `releases` (ReleaseCard…, newest first)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+from urllib.parse import quote, urlsplit
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from feeds.clock import ensure_utc, rfc3339
+from feeds.config import Site
+from feeds.errors import PublishError
+from feeds.model import Change, Release
+from feeds.normalise.topics import topic_slug as default_topic_slug
+from feeds.publish.spec import FeedFormat, FeedLink, RenderedFile
+
+Direction = Literal["ltr", "rtl"]
+
+# Primary language subtags written right to left (BCP 47 / RFC 5646), and script subtags that force a direction
+# whatever the language ("az-Arab" is right to left, "ku-Latn" left to right).
+_RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "ug", "ur", "yi"})
+_RTL_SCRIPTS = frozenset({"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "syrc", "thaa"})
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
+FORMAT_LABELS: dict[FeedFormat, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
+_FORMAT_PREFERENCE: tuple[FeedFormat, ...] = ("atom", "rss", "json")
+_UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageItem:
+    """An external news item matched to a release, as listed in the release page's Coverage section."""
+
+    title: str
+    url: str
+    source: str
+    """Name of the feed or outlet it was found in."""
+    found_at: datetime
+    kind: str
+    """What sort of match it is (e.g. `mention`, `quote`): shown as a label."""
+    why: str
+    """Human explanation of the match, e.g. the rule and the words that matched."""
+
+
+# --- view records: what the templates see besides the input records -----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Head:
+    """Everything `base.html` puts in <head>, plus the page's language and the way back to the site root."""
+
+    title: str
+    description: str
+    lang: str
+    dir: Direction
+    canonical: str
+    stylesheet_url: str
+    home: str
+    """Relative URL of the site root from this page (`./` or `../../`), so links work wherever out/ is served."""
+    discover: tuple[FeedLink, ...]
+    """Feeds announced with <link rel="alternate"> for autodiscovery."""
+    meta: tuple[tuple[str, str], ...]
+    """Open Graph (property, content) pairs, in order."""
+    ui_lang: str | None = None
+    """The site's language when the page's content is in another one: set on the English-language chrome."""
+    ui_dir: Direction = "ltr"
+
+
+@dataclass(frozen=True, slots=True)
+class TopicLink:
+    name: str
+    slug: str
+    href: str
+
+
+@dataclass(frozen=True, slots=True)
+class FeedChoice:
+    """One logical feed offered in its formats (the FeedLinks sharing a group and a title)."""
+
+    title: str
+    links: tuple[FeedLink, ...]
+
+    @property
+    def preferred(self) -> FeedLink:
+        """Atom first (our reference format), then RSS, then JSON Feed."""
+        return min(self.links, key=lambda link: _FORMAT_PREFERENCE.index(link.format))
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGroup:
+    name: str
+    feeds: tuple[FeedChoice, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseCard:
+    """A release in a list: its link relative to the page, and its language when it differs from the page's."""
+
+    release: Release
+    href: str
+    topics: tuple[TopicLink, ...]
+    lang: str | None
+    dir: Direction
+
+
+@dataclass(frozen=True, slots=True)
+class CoverageView:
+    item: CoverageItem
+    href: str | None
+    """The item's URL when it is http(s); anything else is shown unlinked."""
+
+
+# --- pure helpers -------------------------------------------------------------------------------------------
+
+
+def text_direction(language: str) -> Direction:
+    """`rtl` for right-to-left language tags (`ar`, `he-IL`, `az-Arab`…), else `ltr`."""
+    subtags = language.lower().replace("_", "-").split("-")
+    for sub in subtags[1:]:
+        if len(sub) == 4 and sub.isalpha():
+            return "rtl" if sub in _RTL_SCRIPTS else "ltr"
+    return "rtl" if subtags[0] in _RTL_LANGUAGES else "ltr"
+
+
+def date_text(value: datetime, tz: tzinfo) -> str:
+    """`2 November 2017`: the calendar date in the site's time zone (never the process locale)."""
+    local = ensure_utc(value).astimezone(tz)
+    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+
+
+def date_time_text(value: datetime, tz: tzinfo) -> str:
+    """`2 November 2017, 09:30 GMT`: 24-hour clock and zone abbreviation, so the reader knows whose 09:30."""
+    local = ensure_utc(value).astimezone(tz)
+    return f"{date_text(value, tz)}, {local:%H:%M} {local.tzname() or ''}".rstrip()
+
+
+def web_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL, else None: outside data never becomes a `javascript:` link."""
+    if not url:
+        return None
+    parts = urlsplit(url.strip())
+    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def group_feeds(feeds: Sequence[FeedLink]) -> tuple[FeedGroup, ...]:
+    """Group FeedLinks by `group`, then by title into one FeedChoice per logical feed; first-seen order kept."""
+    groups: dict[str, dict[str, list[FeedLink]]] = {}
+    for link in feeds:
+        groups.setdefault(link.group, {}).setdefault(link.title, []).append(link)
+    return tuple(
+        FeedGroup(
+            name=name or "Feeds",
+            feeds=tuple(
+                FeedChoice(title, tuple(sorted(links, key=lambda f: _FORMAT_PREFERENCE.index(f.format))))
+                for title, links in by_title.items()
+            ),
+        )
+        for name, by_title in groups.items()
+    )
+
+
+def _same_language(a: str, b: str) -> bool:
+    """Same primary language subtag: an `en` release needs no `lang` change on an `en-GB` site's chrome."""
+    return a.split("-")[0].lower() == b.split("-")[0].lower()
+
+
+def _check_slug(slug: str, kind: str) -> str:
+    if not slug or slug in (".", "..") or _UNSAFE_SLUG.search(slug):
+        raise PublishError(f"{kind} slug {slug!r} is not safe as a folder name", path=f"{kind}s/{slug}/index.html")
+    return slug
+
+
+def _newest_first(releases: Sequence[Release]) -> list[Release]:
+    return sorted(releases, key=lambda r: (ensure_utc(r.published), r.id), reverse=True)
+
+
+# --- the renderer -------------------------------------------------------------------------------------------
+
+
+class PageRenderer:
+    """Renders the site's HTML pages for one `Site` with the packaged templates (or a folder overriding them).
+
+    `topic_slug` must be the function the planner uses for `topics/<slug>/`, so links land on the right pages.
+    """
+
+    def __init__(
+        self,
+        site: Site,
+        *,
+        template_dir: Path | None = None,
+        topic_slug: Callable[[str], str] = default_topic_slug,
+    ) -> None:
+        self.site = site
+        self.topic_slug = topic_slug
+        loaders: list[BaseLoader] = [PackageLoader("feeds", "templates")]
+        if template_dir is not None:
+            loaders.insert(0, FileSystemLoader(str(template_dir)))
+        self.env = Environment(
+            loader=ChoiceLoader(loaders),
+            autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
+            undefined=StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=True,
+            auto_reload=False,
+        )
+        tz = site.tz
+        self.env.filters["date_text"] = lambda v: date_text(v, tz)
+        self.env.filters["date_time_text"] = lambda v: date_time_text(v, tz)
+        self.env.filters["rfc3339"] = rfc3339
+        self.env.filters["format_label"] = FORMAT_LABELS.__getitem__
+
+    # -- pages --
+
+    def release_page(
+        self,
+        release: Release,
+        *,
+        feeds: Sequence[FeedLink],
+        coverage: Sequence[CoverageItem] = (),
+        stylesheet_url: str,
+    ) -> RenderedFile:
+        """`releases/<slug>/index.html`: the release's permalink page."""
+        slug = _check_slug(release.slug, "release")
+        site = self.site
+        lang, direction = release.language or site.language, text_direction(release.language or site.language)
+        same_ui = _same_language(lang, site.language)
+        topics = self._topic_links(release.topics, root="../../")
+        image = web_url(release.image)
+        meta: list[tuple[str, str]] = [
+            ("og:type", "article"),
+            ("og:title", release.title),
+            ("og:description", release.summary),
+            ("og:url", release.permalink),
+            ("og:site_name", site.title),
+        ]
+        if image:
+            meta.append(("og:image", image))
+        meta += [
+            ("article:published_time", rfc3339(release.published)),
+            ("article:modified_time", rfc3339(release.updated)),
+        ]
+        meta += [("article:tag", topic) for topic in release.topics]
+        head = Head(
+            title=f"{release.title} – {site.title}",
+            description=release.summary,
+            lang=lang,
+            dir=direction,
+            canonical=release.permalink,
+            stylesheet_url=stylesheet_url,
+            home="../../",
+            discover=tuple(feeds),
+            meta=tuple(meta),
+            ui_lang=None if same_ui else site.language,
+            ui_dir=text_direction(site.language),
+        )
+        history = (
+            *sorted(release.changes, key=lambda c: ensure_utc(c.at), reverse=True),
+            Change(at=release.published, note="First published."),
+        )
+        coverage_views = tuple(
+            CoverageView(item, web_url(item.url))
+            for item in sorted(coverage, key=lambda c: (ensure_utc(c.found_at), c.url), reverse=True)
+        )
+        html = self.env.get_template("release.html").render(
+            site=site,
+            head=head,
+            feed_groups=group_feeds(feeds),
+            release=release,
+            kind=release.document_type.replace("_", " ").strip().capitalize() or "News",
+            topics=topics,
+            history=history,
+            coverage=coverage_views,
+            source_link=web_url(release.link),
+        )
+        return RenderedFile(path=f"releases/{slug}/index.html", data=html.encode("utf-8"))
+
+    def index_page(
+        self,
+        *,
+        releases: Sequence[Release],
+        feeds: Sequence[FeedLink],
+        stylesheet_url: str,
+        discover: Sequence[FeedLink] | None = None,
+    ) -> RenderedFile:
+        """`index.html`: recent releases, newest first, and every feed to subscribe to, grouped.
+
+        `discover` lists the feeds announced in <head>; by default those of the `Main` group (or the first group).
+        """
+        site = self.site
+        groups = group_feeds(feeds)
+        if discover is None:
+            main = [f for f in feeds if f.group.lower() == "main"] or [
+                f for f in feeds if groups and (f.group or "Feeds") == groups[0].name
+            ]
+            discover = main
+        head = Head(
+            title=site.title,
+            description=site.description,
+            lang=site.language,
+            dir=text_direction(site.language),
+            canonical=site.base_url,
+            stylesheet_url=stylesheet_url,
+            home="./",
+            discover=tuple(discover),
+            meta=self._website_meta(site.title, site.description, site.base_url),
+        )
+        html = self.env.get_template("index.html").render(
+            site=site,
+            head=head,
+            feed_groups=groups,
+            releases=self._cards(releases, root=""),
+            opml_href="feeds.opml",
+        )
+        return RenderedFile(path="index.html", data=html.encode("utf-8"))
+
+    def topic_page(
+        self,
+        *,
+        name: str,
+        slug: str,
+        releases: Sequence[Release],
+        feeds: Sequence[FeedLink],
+        stylesheet_url: str,
+    ) -> RenderedFile:
+        """`topics/<slug>/index.html`: the releases about one topic, newest first, and the topic's feeds."""
+        _check_slug(slug, "topic")
+        site = self.site
+        url = f"{site.base_url}topics/{quote(slug)}/"
+        description = f"Releases from {site.author} about {name}."
+        head = Head(
+            title=f"{name} – {site.title}",
+            description=description,
+            lang=site.language,
+            dir=text_direction(site.language),
+            canonical=url,
+            stylesheet_url=stylesheet_url,
+            home="../../",
+            discover=tuple(feeds),
+            meta=self._website_meta(f"{name} – {site.title}", description, url),
+        )
+        html = self.env.get_template("topic.html").render(
+            site=site,
+            head=head,
+            feed_groups=group_feeds(feeds),
+            topic=TopicLink(name=name, slug=slug, href="./"),
+            releases=self._cards(releases, root="../../"),
+        )
+        return RenderedFile(path=f"topics/{slug}/index.html", data=html.encode("utf-8"))
+
+    @staticmethod
+    def static_files() -> tuple[RenderedFile, ...]:
+        """The packaged stylesheet, as `static/site.css`, for the planner to publish next to the pages."""
+        css = resources.files("feeds").joinpath("static", "site.css").read_bytes()
+        return (RenderedFile(path="static/site.css", data=css),)
+
+    # -- helpers --
+
+    def _website_meta(self, title: str, description: str, url: str) -> tuple[tuple[str, str], ...]:
+        meta = [("og:type", "website"), ("og:title", title)]
+        if description:
+            meta.append(("og:description", description))
+        return (*meta, ("og:url", url), ("og:site_name", self.site.title))
+
+    def _topic_links(self, names: Sequence[str], *, root: str) -> tuple[TopicLink, ...]:
+        links = []
+        for name in names:
+            slug = self.topic_slug(name)
+            links.append(TopicLink(name=name, slug=slug, href=f"{root}topics/{quote(slug)}/"))
+        return tuple(links)
+
+    def _site_href(self, url: str, *, root: str) -> str:
+        """A URL inside the site, made relative to the page (root = way up to the site root); others unchanged."""
+        base = self.site.base_url
+        if url.startswith(base):
+            return (root + url[len(base) :]) or "./"
+        return url
+
+    def _cards(self, releases: Sequence[Release], *, root: str) -> tuple[ReleaseCard, ...]:
+        cards = []
+        for release in _newest_first(releases):
+            lang = release.language or self.site.language
+            cards.append(
+                ReleaseCard(
+                    release=release,
+                    href=self._site_href(release.permalink, root=root),
+                    topics=self._topic_links(release.topics, root=root),
+                    lang=None if _same_language(lang, self.site.language) else lang,
+                    dir=text_direction(lang),
+                )
+            )
+        return tuple(cards)
