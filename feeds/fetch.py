@@ -1,0 +1,625 @@
+"""The one polite HTTP client: everything `feeds` fetches from the outside goes through `HttpClient.get`.
+
+Politeness rules, and the RFCs behind them:
+
+- Say who we are (`User-Agent` from settings) and ask for compressed bodies (`Accept-Encoding: gzip, deflate`).
+- Conditional GET: send back the `ETag` as `If-None-Match` and `Last-Modified` as `If-Modified-Since`
+  (RFC 9110 §13.1.1, §13.1.3); a 304 costs the server no body and us no parsing. Validators are returned only
+  from a 2xx response, so the caller never stores the validators of an error page.
+- Respect `Retry-After` on 429 and 503 (RFC 9110 §10.2.3, RFC 6585 §4), as delay-seconds or an HTTP-date, and
+  `Cache-Control: max-age` / `Expires` (RFC 9111 §4.2, §5.2) as a lower bound for the next check, capped so a
+  misconfigured server cannot silence a feed for long. 410 Gone (RFC 9110 §15.5.11) is reported as `gone`, and
+  a chain made only of 301/308 (RFC 9110 §15.4.2, §15.4.9) as `permanent_redirect`, for the caller to act on.
+- Bounded work: connect/read timeouts, a wall-clock deadline for the whole body (a server trickling a byte a
+  second is cut off), a size cap counted on *decoded* bytes while streaming (a gzip bomb stops at the cap),
+  at most 10 redirects, loops refused.
+- SSRF guard: every hop's host is resolved and refused if any address is private, loopback, link-local,
+  multicast, reserved, unspecified, carrier-grade NAT or a v6 wrapper around one of those, unless the host
+  name, the address or a range containing it is in `HttpSettings.allow`. The default session's adapter then
+  connects to the address it vetted (keeping the name for `Host`, SNI and the certificate check), so a DNS
+  answer that changes between check and connect (DNS rebinding) cannot slip through. A caller-injected session
+  without `PinnedAdapter` is still checked per hop but not pinned: that is the one time-of-check/time-of-use gap.
+  Proxies are not used (a proxy would resolve names itself, defeating the guard).
+
+What this module must not do: raise for network or HTTP problems (`get` returns a `FetchResult`), parse feeds
+or JSON, read the wall clock except through the injected `Clock` (the body deadline uses `time.monotonic`,
+which measures durations, not dates), or keep per-feed state.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import socket
+import ssl
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import urllib3.exceptions
+from requests.adapters import HTTPAdapter
+from urllib3.util.ssl_match_hostname import CertificateError
+
+from feeds.clock import Clock, utc_now
+from feeds.config import HttpSettings
+from feeds.errors import BlockedAddressError, FetchError, HTTPStatusError
+
+FEED_ACCEPT = (
+    "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/feed+json;q=0.9, "
+    "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.5, */*;q=0.1"
+)
+JSON_ACCEPT = "application/json, */*;q=0.1"
+MAX_REDIRECTS = 10
+FRESHNESS_CAP = timedelta(hours=24)
+RETRY_AFTER_CAP = timedelta(days=7)
+_CHUNK = 64 * 1024
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_PERMANENT = frozenset({301, 308})
+
+Resolver = Callable[[str, int], Iterable[tuple[Any, ...]]]
+"""`socket.getaddrinfo`-shaped: (host, port) → tuples whose last item is a sockaddr starting with the address."""
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+# --- results -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Validators:
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    url: str
+    """Final URL, after redirects."""
+    requested_url: str
+    status: int
+    body: bytes
+    """Decoded (gunzipped) bytes, at most `HttpSettings.max_bytes`."""
+    content_type: str | None
+    """Media type without parameters, lower-case (`application/atom+xml`)."""
+    encoding: str | None
+    """The `charset` parameter of Content-Type, if any."""
+    validators: Validators
+    fetched_at: datetime
+    fresh_until: datetime | None
+    """Do not check again before this (Cache-Control / Expires, capped at 24 h); None: no lower bound."""
+    permanent_redirect: str | None
+    """The final URL if every hop was 301/308, else None."""
+    headers: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NotModified:
+    url: str
+    requested_url: str
+    fetched_at: datetime
+    fresh_until: datetime | None
+    permanent_redirect: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchFailed:
+    url: str
+    """Where it failed (the last hop reached)."""
+    requested_url: str
+    error: FetchError
+    status: int | None = None
+    """The HTTP status when the server answered; None for network, guard and size failures."""
+    retry_after: datetime | None = None
+    """From Retry-After on 429/503, capped at fetched_at + 7 days."""
+    gone: bool = False
+    """410 Gone: the resource was removed on purpose."""
+    fetched_at: datetime
+    permanent_redirect: str | None = None
+    """Set only when the (failing) final answer came from the end of an all-301/308 chain."""
+
+
+FetchResult = Fetched | NotModified | FetchFailed
+
+
+# --- the SSRF guard ----------------------------------------------------------------------------------------
+
+_CGNAT = ipaddress.IPv4Network("100.64.0.0/10")  # RFC 6598 shared address space
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix: the IPv4 address is the last 32 bits
+_LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215 local-use: a site's own translator, never public
+
+
+def _embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address a v6 address stands for (IPv4-mapped, 6to4, NAT64), if any."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def blocked_reason(address: IPAddress) -> str | None:
+    """Why `address` must not be contacted (e.g. "loopback"), or None for a public unicast address."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = _embedded_ipv4(address)
+        if embedded is not None:
+            inner = blocked_reason(embedded)
+            return None if inner is None else f"{inner} (IPv4 {embedded} inside an IPv6 address)"
+    checks = (
+        ("loopback", address.is_loopback),
+        ("link-local", address.is_link_local),
+        ("multicast", address.is_multicast),
+        ("unspecified", address.is_unspecified),
+        ("carrier-grade NAT", address in _CGNAT),
+        ("local-use NAT64", address in _LOCAL_NAT64),
+        ("site-local", isinstance(address, ipaddress.IPv6Address) and address.is_site_local),
+        ("reserved", address.is_reserved),
+        ("private", address.is_private),
+        ("not globally routable", not address.is_global),
+    )
+    return next((name for name, hit in checks if hit), None)
+
+
+def parse_address(host: str) -> IPAddress | None:
+    """`host` as an IP address if it is a literal in any form a resolver accepts (`2130706433`, `0x7f.0.0.1`)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        pass
+    try:
+        # inet_aton is what getaddrinfo uses for numeric IPv4 (decimal, octal, hex, 1–4 parts).
+        return ipaddress.IPv4Address(socket.inet_aton(host))
+    except (OSError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class AllowList:
+    """`HttpSettings.allow` parsed once: host names, and addresses/CIDR ranges as networks."""
+
+    hosts: frozenset[str]
+    networks: tuple[IPNetwork, ...]
+
+    @classmethod
+    def parse(cls, entries: Iterable[str]) -> AllowList:
+        hosts: set[str] = set()
+        networks: list[IPNetwork] = []
+        for entry in entries:
+            text = entry.strip().strip("[]")
+            try:
+                networks.append(ipaddress.ip_network(text, strict=False))
+            except ValueError:
+                hosts.add(text.lower().rstrip("."))
+        return cls(frozenset(hosts), tuple(networks))
+
+    def allows_host(self, host: str) -> bool:
+        return host.lower().rstrip(".") in self.hosts
+
+    def allows_address(self, address: IPAddress) -> bool:
+        candidates: list[IPAddress] = [address]
+        if isinstance(address, ipaddress.IPv6Address) and (inner := _embedded_ipv4(address)) is not None:
+            candidates.append(inner)
+        return any(a.version == n.version and a in n for a in candidates for n in self.networks)
+
+
+class AddressGuard:
+    """Decides, per URL, which address may be contacted: resolve, refuse private targets, pick one to pin."""
+
+    def __init__(self, allow: Iterable[str], resolver: Resolver | None = None):
+        self.allow = AllowList.parse(allow)
+        self.resolver: Resolver = resolver or socket.getaddrinfo
+
+    def vet(self, url: str) -> str:
+        """The vetted address to connect to for `url`; raises BlockedAddressError or FetchError (DNS)."""
+        parts = urlsplit(url)
+        host = parts.hostname
+        if not host:
+            raise FetchError("the URL has no host name", url=url)
+        literal = parse_address(host)
+        addresses = [literal] if literal is not None else self._resolve(url, host, _port(parts.scheme, parts.port))
+        if not self.allow.allows_host(host):
+            for address in addresses:
+                reason = blocked_reason(address)
+                if reason is not None and not self.allow.allows_address(address):
+                    raise BlockedAddressError(
+                        f"refused to contact {host} ({address}): {reason} address "
+                        "(add it to [http] allow if this is intended)",
+                        url=url,
+                        address=str(address),
+                    )
+        # Pin the resolver's first answer: getaddrinfo already orders by RFC 6724 (e.g. no IPv6 first on a host
+        # without an IPv6 route). Unlike urllib3 we do not fall back to the next address if that one fails.
+        return str(addresses[0])
+
+    def _resolve(self, url: str, host: str, port: int) -> list[IPAddress]:
+        try:
+            infos = list(self.resolver(host, port))
+        except (OSError, UnicodeError) as e:
+            raise FetchError(f"could not find the server {host} (DNS lookup failed: {e})", url=url) from e
+        found: list[IPAddress] = []
+        for info in infos:
+            address = ipaddress.ip_address(str(info[-1][0]).split("%")[0])
+            if address not in found:
+                found.append(address)
+        if not found:
+            raise FetchError(f"could not find the server {host} (DNS returned no address)", url=url)
+        return found
+
+
+def _port(scheme: str, port: int | None) -> int:
+    return port if port is not None else (443 if scheme == "https" else 80)
+
+
+class PinnedAdapter(HTTPAdapter):
+    """An HTTPAdapter that vets each request's host and connects to the vetted address.
+
+    The pool is keyed by that address; `Host`, SNI (`server_hostname`) and certificate matching
+    (`assert_hostname`) keep the original name, so TLS and virtual hosting behave as without pinning.
+    """
+
+    def __init__(self, guard: AddressGuard, **kwargs: Any):
+        self.guard = guard
+        super().__init__(**kwargs)
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+        # The connection goes to an IP address, so name the virtual host explicitly (RFC 9110 §7.2). Only for
+        # this send: requests' own redirect handling copies the request, and a stale Host must not follow it.
+        if "Host" in request.headers:
+            return super().send(request, *args, **kwargs)
+        request.headers["Host"] = urlsplit(str(request.url)).netloc.rpartition("@")[2]
+        try:
+            return super().send(request, *args, **kwargs)
+        finally:
+            del request.headers["Host"]
+
+    def get_connection_with_tls_context(
+        self,
+        request: requests.PreparedRequest,
+        verify: Any,
+        proxies: dict[str, str] | None = None,
+        cert: Any = None,
+    ) -> Any:
+        if proxies and requests.utils.select_proxy(str(request.url), proxies):
+            raise FetchError("proxies are not supported by the pinned adapter", url=str(request.url))
+        host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
+        address = self.guard.vet(str(request.url))
+        name = host_params["host"]
+        if host_params["scheme"] == "https" and parse_address(name) is None:
+            pool_kwargs["server_hostname"] = name
+            pool_kwargs["assert_hostname"] = name
+        host_params["host"] = address
+        return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
+
+
+def make_session(
+    settings: HttpSettings, resolver: Resolver | None = None, *, pool_maxsize: int = 32
+) -> requests.Session:
+    """A Session whose http/https adapter is pinned and guarded; shareable between threads."""
+    session = requests.Session()
+    session.trust_env = False
+    adapter = PinnedAdapter(AddressGuard(settings.allow, resolver), pool_connections=16, pool_maxsize=pool_maxsize)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+# --- caching headers (pure) --------------------------------------------------------------------------------
+
+
+def _http_date(value: str) -> datetime | None:
+    try:
+        parsed = parsedate_to_datetime(value.strip())
+    except (TypeError, ValueError, IndexError):
+        return None
+    # HTTP dates are always GMT (RFC 9110 §5.6.7); a zone-less parse means "-0000", i.e. UTC.
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def parse_retry_after(value: str, now: datetime) -> datetime | None:
+    """Retry-After (RFC 9110 §10.2.3) as an absolute time: delay-seconds or an HTTP-date.
+
+    A date in the past means "now"; anything beyond `now` + 7 days is capped; an unreadable value is None.
+    """
+    text = value.strip()
+    if text.isascii() and text.isdigit():
+        return now + min(timedelta(seconds=int(text[:12])), RETRY_AFTER_CAP)
+    when = _http_date(text)
+    if when is None:
+        return None
+    return min(max(when, now), now + RETRY_AFTER_CAP)
+
+
+def _lower_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
+    items = headers.items() if isinstance(headers, Mapping) else headers
+    return {k.lower(): v for k, v in items}
+
+
+def _cache_control(value: str) -> dict[str, str | None]:
+    directives: dict[str, str | None] = {}
+    for part in value.split(","):
+        name, sep, arg = part.strip().partition("=")
+        if name:
+            directives.setdefault(name.strip().lower(), arg.strip().strip('"') if sep else None)
+    return directives
+
+
+def _seconds(value: str | None) -> int | None:
+    return int(value[:12]) if value is not None and value.isascii() and value.isdigit() else None
+
+
+def freshness(headers: Mapping[str, str] | Iterable[tuple[str, str]], now: datetime) -> datetime | None:
+    """Until when a response stays fresh (RFC 9111 §4.2), capped at `now` + 24 h; None if not fresh at all.
+
+    no-store / no-cache mean "check every time" (§5.2.2.4, §5.2.2.5). s-maxage wins over max-age, as for a
+    shared cache (§5.2.2.10): one fetch here serves every reader of what we publish. Without either, Expires
+    minus Date (or minus `now`) is the lifetime (§4.2.1). The Age header is subtracted (§4.2.3).
+    """
+    h = _lower_headers(headers)
+    cc = _cache_control(h.get("cache-control", ""))
+    if "no-store" in cc or "no-cache" in cc:
+        return None
+    lifetime: timedelta | None = None
+    seconds = _seconds(cc.get("s-maxage"))
+    if seconds is None:
+        seconds = _seconds(cc.get("max-age"))
+    if seconds is not None:
+        lifetime = timedelta(seconds=min(seconds, int(FRESHNESS_CAP.total_seconds()) + 1))
+    elif "expires" in h:
+        expires = _http_date(h["expires"])
+        if expires is None:
+            return None  # an invalid Expires (e.g. "0") means already expired (§5.3)
+        lifetime = expires - (_http_date(h.get("date", "")) or now)
+    if lifetime is None:
+        return None
+    lifetime -= timedelta(seconds=_seconds(h.get("age", "").strip()) or 0)
+    if lifetime <= timedelta(0):
+        return None
+    return now + min(lifetime, FRESHNESS_CAP)
+
+
+def _media_type(value: str | None) -> tuple[str | None, str | None]:
+    if not value:
+        return None, None
+    media, *params = value.split(";")
+    charset = None
+    for param in params:
+        name, _, arg = param.partition("=")
+        if name.strip().lower() == "charset":
+            charset = arg.strip().strip('"') or None
+    return media.strip().lower() or None, charset
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if n >= factor:
+            return f"{n // factor} {unit}" if n % factor == 0 else f"{n / factor:.1f} {unit}"
+    return f"{n} bytes"
+
+
+# --- the client --------------------------------------------------------------------------------------------
+
+
+class HttpClient:
+    """Fetches URLs politely; `get` returns a `FetchResult` and never raises for network or HTTP trouble.
+
+    Safe to share between threads: it holds no per-request state, and the session's pool is sized for a
+    ThreadPoolExecutor. Close it (or use it as a context manager) to release the session it created.
+    """
+
+    def __init__(
+        self,
+        settings: HttpSettings,
+        *,
+        session: requests.Session | None = None,
+        clock: Clock = utc_now,
+        resolver: Resolver | None = None,
+    ):
+        self.settings = settings
+        self._guard = AddressGuard(settings.allow, resolver)
+        self._owns_session = session is None
+        self._session = session if session is not None else make_session(settings, resolver)
+        self._clock = clock
+        self.body_deadline = settings.read_timeout * 2
+
+    def close(self) -> None:
+        if self._owns_session:
+            self._session.close()
+
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def get(self, url: str, *, validators: Validators | None = None, accept: str = FEED_ACCEPT) -> FetchResult:
+        now = self._clock()
+        headers = {"User-Agent": self.settings.user_agent, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
+        if validators is not None and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators is not None and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        current, seen = url, {url}
+        statuses: list[int] = []
+        try:
+            while True:
+                response = self._send(current, headers)
+                location = response.headers.get("Location")
+                if response.status_code not in _REDIRECTS or not location:
+                    break
+                response.close()
+                target = urljoin(current, location.strip())
+                if len(statuses) >= MAX_REDIRECTS:
+                    raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})", url=current)
+                if target in seen:
+                    raise FetchError(f"redirect loop: {target} redirects back to a URL already visited", url=current)
+                statuses.append(response.status_code)
+                seen.add(target)
+                current = target
+            moved = current if statuses and all(s in _PERMANENT for s in statuses) else None
+            with response:
+                conditional = "If-None-Match" in headers or "If-Modified-Since" in headers
+                return self._classify(response, url, current, now, moved, conditional=conditional)
+        except FetchError as e:
+            return FetchFailed(url=current, requested_url=url, error=e, fetched_at=now)
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+            error = FetchError(self._describe(e, current), url=current)
+            error.__cause__ = e
+            return FetchFailed(url=current, requested_url=url, error=error, fetched_at=now)
+
+    def _send(self, url: str, headers: dict[str, str]) -> requests.Response:
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise FetchError(
+                f"only http and https URLs can be fetched, not {scheme or 'a URL without scheme'}", url=url
+            )
+        prepared = self._session.prepare_request(requests.Request("GET", url, headers=headers))
+        if not isinstance(self._session.get_adapter(url), PinnedAdapter):
+            self._guard.vet(str(prepared.url))  # unpinned: checked here, the TOCTOU gap the docstring names
+        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+        return self._session.send(prepared, allow_redirects=False, stream=True, timeout=timeout, proxies={})
+
+    def _classify(
+        self,
+        response: requests.Response,
+        requested: str,
+        url: str,
+        now: datetime,
+        moved: str | None,
+        *,
+        conditional: bool,
+    ) -> FetchResult:
+        status = response.status_code
+        fresh_until = freshness(response.headers, now)
+        if status == 304 and conditional:
+            return NotModified(
+                url=url, requested_url=requested, fetched_at=now, fresh_until=fresh_until, permanent_redirect=moved
+            )
+        if 200 <= status < 300:
+            body = self._read_body(response, url)
+            content_type, encoding = _media_type(response.headers.get("Content-Type"))
+            return Fetched(
+                url=url,
+                requested_url=requested,
+                status=status,
+                body=body,
+                content_type=content_type,
+                encoding=encoding,
+                validators=Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),
+                fetched_at=now,
+                fresh_until=fresh_until,
+                permanent_redirect=moved,
+                headers=tuple(response.headers.items()),
+            )
+        retry_after = None
+        if status in (429, 503) and "Retry-After" in response.headers:
+            retry_after = parse_retry_after(response.headers["Retry-After"], now)
+        reason = response.reason or http.client.responses.get(status, "")
+        message = f"the server answered {status} {reason}".rstrip()
+        if status == 304:
+            message += " to a request that was not conditional"
+        elif status in _REDIRECTS:
+            message += " without a Location to go to"
+        error = HTTPStatusError(message, url=url, status=status, retry_after=retry_after)
+        return FetchFailed(
+            url=url,
+            requested_url=requested,
+            error=error,
+            status=status,
+            retry_after=retry_after,
+            gone=status == 410,
+            fetched_at=now,
+            permanent_redirect=moved,
+        )
+
+    def _read_body(self, response: requests.Response, url: str) -> bytes:
+        """Stream the decoded body, stopping at the size cap and at the wall-clock deadline."""
+        cap = self.settings.max_bytes
+        declared = response.headers.get("Content-Length", "")
+        identity = response.headers.get("Content-Encoding", "identity").strip().lower() in ("", "identity")
+        if identity and declared.isdigit() and int(declared) > cap:
+            raise FetchError(
+                f"response larger than {_size(cap)} (the server announced {_size(int(declared))})", url=url
+            )
+        raw = response.raw
+        deadline = time.monotonic() + self.body_deadline
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url)
+            # Never block past the deadline waiting for one more packet.
+            sock = getattr(raw.connection, "sock", None)
+            if sock is not None:
+                sock.settimeout(min(self.settings.read_timeout, remaining))
+            try:
+                chunk = raw.read1(min(_CHUNK, cap - total + 1), decode_content=True)
+            except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as e:
+                if time.monotonic() >= deadline:
+                    raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url) from e
+                raise FetchError(
+                    f"timed out after {self.settings.read_timeout:g} s waiting for more of the body", url=url
+                ) from e
+            except urllib3.exceptions.DecodeError as e:
+                raise FetchError("the body could not be decompressed (corrupt gzip/deflate data)", url=url) from e
+            except (urllib3.exceptions.HTTPError, OSError) as e:
+                raise FetchError(f"the connection broke while reading the body ({e})", url=url) from e
+            if not chunk:
+                return b"".join(chunks)
+            total += len(chunk)
+            if total > cap:
+                raise FetchError(f"response larger than {_size(cap)}", url=url)
+            chunks.append(chunk)
+
+    def _describe(self, error: BaseException, url: str) -> str:
+        """A sentence a press officer understands, from a requests/urllib3/socket exception chain."""
+        host = urlsplit(url).hostname or url
+        chain = list(_chain(error))
+
+        def has(kind: type[BaseException] | tuple[type[BaseException], ...]) -> bool:
+            return any(isinstance(c, kind) for c in chain)
+
+        if isinstance(error, requests.exceptions.ConnectTimeout):
+            return f"timed out after {self.settings.connect_timeout:g} s connecting to {host}"
+        if isinstance(error, requests.exceptions.ReadTimeout) or has(urllib3.exceptions.ReadTimeoutError):
+            return f"timed out after {self.settings.read_timeout:g} s waiting for {host} to answer"
+        verify = next((c for c in chain if isinstance(c, ssl.SSLCertVerificationError)), None)
+        if verify is not None:
+            return f"the secure connection to {host} failed: its certificate is not trusted ({verify.verify_message})"
+        if has(CertificateError):  # urllib3's own name check, used when the connection is pinned to an address
+            return f"the secure connection to {host} failed: its certificate is for another name"
+        if isinstance(error, requests.exceptions.SSLError) or has(ssl.SSLError):
+            return f"the secure connection (TLS) to {host} failed"
+        if has(ConnectionRefusedError):
+            return f"connection refused by {host}"
+        if has(socket.gaierror):
+            return f"could not find the server {host} (DNS lookup failed)"
+        if has(ConnectionResetError):
+            return f"connection reset by {host}"
+        if has(http.client.RemoteDisconnected):
+            return f"{host} closed the connection without answering"
+        if has(TimeoutError):
+            return f"timed out talking to {host}"
+        if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):
+            return "not a valid URL"
+        os_error = next((c for c in chain if isinstance(c, OSError) and c.strerror), None)
+        if os_error is not None:
+            return f"could not connect to {host}: {os_error.strerror}"
+        return f"the request to {host} failed: {error}"
+
+
+def _chain(error: BaseException, depth: int = 0) -> Iterator[BaseException]:
+    """The exception, its causes, and exceptions wrapped in args/reason (requests and urllib3 nest them)."""
+    yield error
+    if depth > 8:
+        return
+    inner = [error.__cause__, error.__context__, getattr(error, "reason", None), *error.args]
+    for item in inner:
+        if isinstance(item, BaseException) and item is not error:
+            yield from _chain(item, depth + 1)

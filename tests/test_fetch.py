@@ -1,0 +1,671 @@
+"""feeds.fetch: the polite HTTP client against a real server on 127.0.0.1, and its pure helpers table-driven."""
+
+from __future__ import annotations
+
+import gzip
+import ipaddress
+import shutil
+import socket
+import ssl
+import subprocess
+import time
+import tracemalloc
+import zlib
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+import pytest
+import requests
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from feeds.clock import FixedClock, http_date
+from feeds.config import HttpSettings
+from feeds.errors import BlockedAddressError, FetchError, HTTPStatusError
+from feeds.fetch import (
+    AddressGuard,
+    AllowList,
+    Fetched,
+    FetchFailed,
+    HttpClient,
+    NotModified,
+    PinnedAdapter,
+    Resolver,
+    Validators,
+    blocked_reason,
+    freshness,
+    make_session,
+    parse_retry_after,
+)
+
+UA = "feeds-test/0.1 (+https://press.example/)"
+LOCAL = ("127.0.0.1",)
+
+
+def settings(**overrides: Any) -> HttpSettings:
+    values: dict[str, Any] = {
+        "user_agent": UA,
+        "connect_timeout": 2.0,
+        "read_timeout": 2.0,
+        "max_bytes": 1 << 20,
+        "allow": LOCAL,
+    }
+    values.update(overrides)
+    return HttpSettings(**values)
+
+
+def fake_resolver(table: dict[str, list[str]]) -> Resolver:
+    """getaddrinfo-shaped lookup in `table`; any other name is an unknown host (no real DNS in tests)."""
+
+    def resolve(host: str, port: int) -> list[tuple[Any, ...]]:
+        if host not in table:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return [
+            (socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port)) for a in table[host]
+        ]
+
+    return resolve
+
+
+def no_dns(host: str, port: int) -> list[tuple[Any, ...]]:
+    raise AssertionError(f"{host} should not need a DNS lookup")
+
+
+@pytest.fixture(scope="module")
+def threaded_server() -> Iterator[HTTPServer]:
+    """pytest-httpserver's server on 127.0.0.1, threaded so a deliberately slow handler delays no other test."""
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    yield server
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture
+def server(threaded_server: HTTPServer) -> Iterator[HTTPServer]:
+    threaded_server.clear()
+    yield threaded_server
+    threaded_server.check_assertions()
+
+
+@pytest.fixture
+def client(clock: FixedClock) -> Iterator[HttpClient]:
+    with HttpClient(settings(), clock=clock) as c:
+        yield c
+
+
+def url(server: HTTPServer, path: str) -> str:
+    return f"http://127.0.0.1:{server.port}{path}"
+
+
+# --- conditional GET ---------------------------------------------------------------------------------------
+
+
+def test_200_then_304_with_etag(server: HTTPServer, client: HttpClient, now: datetime) -> None:
+    def handler(request: Request) -> Response:
+        if request.headers.get("If-None-Match") == '"v1"':
+            return Response(status=304, headers={"ETag": '"v1"', "Cache-Control": "max-age=300"})
+        return Response(b"<feed/>", headers={"ETag": '"v1"', "Content-Type": "application/atom+xml; charset=UTF-8"})
+
+    server.expect_request("/feed").respond_with_handler(handler)
+    first = client.get(url(server, "/feed"))
+    assert isinstance(first, Fetched)
+    assert (first.status, first.body, first.content_type, first.encoding) == (
+        200,
+        b"<feed/>",
+        "application/atom+xml",
+        "UTF-8",
+    )
+    assert first.validators == Validators(etag='"v1"', last_modified=None)
+    assert first.fetched_at == now and first.fresh_until is None and first.permanent_redirect is None
+    assert ("ETag", '"v1"') in first.headers
+
+    second = client.get(url(server, "/feed"), validators=first.validators)
+    assert second == NotModified(
+        url=url(server, "/feed"),
+        requested_url=url(server, "/feed"),
+        fetched_at=now,
+        fresh_until=now + timedelta(seconds=300),
+        permanent_redirect=None,
+    )
+    sent = [request for request, _ in server.log]
+    assert "If-None-Match" not in sent[0].headers
+    assert sent[1].headers["If-None-Match"] == '"v1"'
+    assert sent[0].headers["User-Agent"] == UA
+    assert sent[0].headers["Accept-Encoding"] == "gzip, deflate"
+    assert "application/atom+xml" in sent[0].headers["Accept"]
+
+
+def test_200_then_304_with_last_modified(server: HTTPServer, client: HttpClient) -> None:
+    stamp = "Tue, 24 Nov 2026 08:00:00 GMT"
+
+    def handler(request: Request) -> Response:
+        if request.headers.get("If-Modified-Since") == stamp:
+            return Response(status=304)
+        return Response(b"[]", headers={"Last-Modified": stamp, "Content-Type": "application/json"})
+
+    server.expect_request("/releases.json").respond_with_handler(handler)
+    first = client.get(url(server, "/releases.json"))
+    assert isinstance(first, Fetched)
+    assert first.validators == Validators(etag=None, last_modified=stamp)
+    assert isinstance(client.get(url(server, "/releases.json"), validators=first.validators), NotModified)
+
+
+def test_5xx_is_a_failure_without_validators(server: HTTPServer, client: HttpClient) -> None:
+    server.expect_request("/feed").respond_with_data(
+        "oops", status=500, headers={"ETag": '"error-page"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"}
+    )
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed)
+    assert result.status == 500 and not result.gone and result.retry_after is None
+    assert isinstance(result.error, HTTPStatusError) and result.error.status == 500
+    assert "500 INTERNAL SERVER ERROR" in str(result.error).upper()
+    assert not hasattr(result, "validators")
+
+
+def test_304_to_an_unconditional_request_is_a_failure(server: HTTPServer, client: HttpClient) -> None:
+    server.expect_request("/feed").respond_with_data("", status=304)
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and result.status == 304
+    assert "not conditional" in str(result.error)
+
+
+# --- bodies: encoding, size cap, slow servers -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"), [("gzip", gzip.compress), ("deflate", zlib.compress)], ids=["gzip", "deflate"]
+)
+def test_compressed_body_is_decoded(server: HTTPServer, client: HttpClient, encoding: str, compress: Any) -> None:
+    body = b"<rss><channel><title>Press</title></channel></rss>" * 200
+    server.expect_request("/feed").respond_with_data(compress(body), headers={"Content-Encoding": encoding})
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, Fetched) and result.body == body
+
+
+def test_announced_length_over_the_cap_is_refused_unread(server: HTTPServer, clock: FixedClock) -> None:
+    server.expect_request("/big").respond_with_data(b"x" * 20_000)
+    with HttpClient(settings(max_bytes=10_000), clock=clock) as client:
+        result = client.get(url(server, "/big"))
+    assert isinstance(result, FetchFailed) and result.status is None
+    assert "response larger than 9.8 KiB (the server announced 19.5 KiB)" in str(result.error)
+
+
+def test_streamed_body_is_cut_at_the_cap(server: HTTPServer, clock: FixedClock) -> None:
+    def stream(request: Request) -> Response:  # no Content-Length: the cap must act while reading
+        return Response((b"y" * 65536 for _ in range(64)), content_type="application/rss+xml")
+
+    server.expect_request("/endless").respond_with_handler(stream)
+    with HttpClient(settings(max_bytes=256 * 1024), clock=clock) as client:
+        result = client.get(url(server, "/endless"))
+    assert isinstance(result, FetchFailed)
+    assert str(result.error).endswith("response larger than 256 KiB")
+
+
+@cache
+def gzip_bomb(decoded_mib: int) -> bytes:
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, 31)  # wbits 31: gzip framing
+    zeros = bytes(1 << 20)
+    return b"".join([*(squeezer.compress(zeros) for _ in range(decoded_mib)), squeezer.flush()])
+
+
+def test_gzip_bomb_stops_at_the_cap_without_inflating(server: HTTPServer, clock: FixedClock) -> None:
+    bomb = gzip_bomb(128)
+    assert len(bomb) < 256 * 1024
+    server.expect_request("/bomb").respond_with_data(bomb, headers={"Content-Encoding": "gzip"})
+    with HttpClient(settings(max_bytes=1 << 20), clock=clock) as client:
+        tracemalloc.start()
+        try:
+            result = client.get(url(server, "/bomb"))
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+    assert isinstance(result, FetchFailed)
+    assert str(result.error).endswith("response larger than 1 MiB")
+    # Inflating it all would take 128 MiB; the in-process server alone accounts for ~10 MiB of the peak.
+    assert peak < 32 << 20, f"inflating used {peak} bytes"
+
+
+def test_server_slow_to_answer_times_out(server: HTTPServer, clock: FixedClock) -> None:
+    def slow(request: Request) -> Response:
+        time.sleep(0.4)  # the server sleeps, the test does not
+        return Response(b"late")
+
+    server.expect_request("/slow").respond_with_handler(slow)
+    with HttpClient(settings(read_timeout=0.1), clock=clock) as client:
+        result = client.get(url(server, "/slow"))
+    assert isinstance(result, FetchFailed) and result.status is None
+    assert str(result.error).endswith("timed out after 0.1 s waiting for 127.0.0.1 to answer")
+
+
+def test_body_trickling_in_is_cut_at_the_deadline(server: HTTPServer, clock: FixedClock) -> None:
+    def trickle(request: Request) -> Response:
+        def drip() -> Iterator[bytes]:
+            for _ in range(40):  # each byte arrives well within the read timeout, the whole never does
+                yield b"."
+                time.sleep(0.05)
+
+        return Response(drip())
+
+    server.expect_request("/trickle").respond_with_handler(trickle)
+    with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
+        started = time.monotonic()
+        result = client.get(url(server, "/trickle"))
+        elapsed = time.monotonic() - started
+    assert isinstance(result, FetchFailed)
+    assert str(result.error).endswith("timed out after 0.3 s reading the body")
+    assert elapsed < 1.0
+
+
+# --- status classification ---------------------------------------------------------------------------------
+
+
+def test_429_retry_after_seconds(server: HTTPServer, client: HttpClient, now: datetime) -> None:
+    server.expect_request("/feed").respond_with_data("slow down", status=429, headers={"Retry-After": "120"})
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and result.status == 429
+    assert result.retry_after == now + timedelta(seconds=120)
+    assert isinstance(result.error, HTTPStatusError) and result.error.retry_after == result.retry_after
+
+
+@pytest.mark.parametrize(
+    ("delay", "expected"),
+    [(timedelta(hours=1), timedelta(hours=1)), (timedelta(days=30), timedelta(days=7))],
+    ids=["one-hour", "capped-at-7-days"],
+)
+def test_503_retry_after_http_date(
+    server: HTTPServer, client: HttpClient, now: datetime, delay: timedelta, expected: timedelta
+) -> None:
+    server.expect_request("/feed").respond_with_data("", status=503, headers={"Retry-After": http_date(now + delay)})
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and result.status == 503
+    assert result.retry_after == now + expected
+
+
+def test_410_is_gone(server: HTTPServer, client: HttpClient) -> None:
+    server.expect_request("/feed").respond_with_data("removed", status=410)
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and result.gone and result.status == 410
+
+
+def test_404_is_a_plain_status_failure(server: HTTPServer, client: HttpClient) -> None:
+    server.expect_request("/feed").respond_with_data("nope", status=404)
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and not result.gone and result.retry_after is None
+    assert str(result.error) == f"{url(server, '/feed')}: the server answered 404 NOT FOUND"
+
+
+def test_connection_refused(client: HttpClient) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nobody listens there
+    result = client.get(f"http://127.0.0.1:{port}/feed")
+    assert isinstance(result, FetchFailed) and result.status is None
+    assert str(result.error).endswith("connection refused by 127.0.0.1")
+
+
+@pytest.mark.parametrize("target", ["ftp://127.0.0.1/feed.xml", "file:///etc/passwd", "gopher://127.0.0.1/"])
+def test_only_http_and_https(client: HttpClient, target: str) -> None:
+    result = client.get(target)
+    assert isinstance(result, FetchFailed)
+    assert "only http and https URLs can be fetched" in str(result.error)
+
+
+# --- redirects ---------------------------------------------------------------------------------------------
+
+
+def redirect(server: HTTPServer, path: str, status: int, location: str) -> None:
+    server.expect_request(path).respond_with_data("", status=status, headers={"Location": location})
+
+
+@pytest.mark.parametrize(
+    ("statuses", "permanent"),
+    [((301,), True), ((308,), True), ((301, 308), True), ((302,), False), ((307,), False), ((301, 302), False)],
+    ids=["301", "308", "301-308", "302", "307", "301-302"],
+)
+def test_redirect_chain(server: HTTPServer, client: HttpClient, statuses: tuple[int, ...], permanent: bool) -> None:
+    for i, status in enumerate(statuses):
+        redirect(server, f"/hop{i}", status, f"hop{i + 1}")  # relative Location, resolved against the hop
+    server.expect_request(f"/hop{len(statuses)}").respond_with_data("<feed/>")
+    result = client.get(url(server, "/hop0"))
+    final = url(server, f"/hop{len(statuses)}")
+    assert isinstance(result, Fetched) and result.body == b"<feed/>"
+    assert (result.url, result.requested_url) == (final, url(server, "/hop0"))
+    assert result.permanent_redirect == (final if permanent else None)
+
+
+def test_redirect_loop(server: HTTPServer, client: HttpClient) -> None:
+    redirect(server, "/a", 302, "/b")
+    redirect(server, "/b", 301, "/a")
+    result = client.get(url(server, "/a"))
+    assert isinstance(result, FetchFailed) and "redirect loop" in str(result.error)
+
+
+def test_too_many_redirects(server: HTTPServer, client: HttpClient) -> None:
+    for i in range(12):
+        redirect(server, f"/r{i}", 302, f"/r{i + 1}")
+    result = client.get(url(server, "/r0"))
+    assert isinstance(result, FetchFailed) and "too many redirects (more than 10)" in str(result.error)
+    assert len(server.log) == 11
+
+
+def test_redirect_without_location_is_a_failure(server: HTTPServer, client: HttpClient) -> None:
+    server.expect_request("/feed").respond_with_data("", status=302)
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and result.status == 302 and "without a Location" in str(result.error)
+
+
+@pytest.mark.parametrize(
+    ("location", "address"),
+    [
+        ("http://10.0.0.1/feed", "10.0.0.1"),
+        ("http://169.254.169.254/latest/meta-data/", "169.254.169.254"),
+        ("http://[::ffff:192.168.1.1]/", "::ffff:c0a8:101"),
+        ("http://internal.test/admin", "127.0.0.2"),
+    ],
+    ids=["rfc1918", "cloud-metadata", "mapped-v6", "name-to-loopback"],
+)
+def test_redirect_to_a_private_address_is_refused(
+    server: HTTPServer, clock: FixedClock, location: str, address: str
+) -> None:
+    redirect(server, "/feed", 302, location)
+    resolver = fake_resolver({"internal.test": ["127.0.0.2"]})
+    with HttpClient(settings(), clock=clock, resolver=resolver) as client:
+        result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and result.url == location
+    assert isinstance(result.error, BlockedAddressError) and result.error.address == address
+    assert "add it to [http] allow" in str(result.error)
+
+
+def test_redirect_to_another_scheme_is_refused(server: HTTPServer, client: HttpClient) -> None:
+    redirect(server, "/feed", 301, "file:///etc/passwd")
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and "only http and https" in str(result.error)
+
+
+# --- the SSRF guard end to end -----------------------------------------------------------------------------
+
+
+def test_loopback_is_refused_without_the_allow_list(server: HTTPServer, clock: FixedClock) -> None:
+    server.expect_request("/feed").respond_with_data("<feed/>")
+    with HttpClient(settings(allow=()), clock=clock) as client:
+        result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and isinstance(result.error, BlockedAddressError)
+    assert "loopback" in str(result.error)
+    assert server.log == []
+
+
+def test_connection_is_pinned_to_the_vetted_address(server: HTTPServer, clock: FixedClock) -> None:
+    """`feeds.test` exists only in the injected resolver: reaching the server proves the vetted IP was used."""
+    server.expect_request("/feed").respond_with_data("<feed/>")
+    resolver = fake_resolver({"feeds.test": ["127.0.0.1"]})
+    for allow in (("127.0.0.1",), ("feeds.test",), ("127.0.0.0/8",)):
+        with HttpClient(settings(allow=allow), clock=clock, resolver=resolver) as client:
+            result = client.get(f"http://feeds.test:{server.port}/feed")
+        assert isinstance(result, Fetched), allow
+        assert result.url == f"http://feeds.test:{server.port}/feed"
+    assert {r.headers["Host"] for r, _ in server.log} == {f"feeds.test:{server.port}"}
+
+
+def test_injected_session_is_still_guarded(server: HTTPServer, clock: FixedClock) -> None:
+    server.expect_request("/feed").respond_with_data("<feed/>")
+    with requests.Session() as session:
+        refused = HttpClient(settings(allow=()), session=session, clock=clock).get(url(server, "/feed"))
+        allowed = HttpClient(settings(), session=session, clock=clock).get(url(server, "/feed"))
+    assert isinstance(refused, FetchFailed) and isinstance(refused.error, BlockedAddressError)
+    assert isinstance(allowed, Fetched)
+
+
+def test_unknown_host_is_a_dns_failure(clock: FixedClock) -> None:
+    with HttpClient(settings(), clock=clock, resolver=fake_resolver({})) as client:
+        result = client.get("http://nowhere.test/feed")
+    assert isinstance(result, FetchFailed)
+    assert "could not find the server nowhere.test" in str(result.error)
+
+
+def test_shared_client_across_threads(server: HTTPServer, client: HttpClient) -> None:
+    for i in range(16):
+        server.expect_request(f"/feed{i}").respond_with_data(f"<feed>{i}</feed>")
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        results = list(pool.map(client.get, [url(server, f"/feed{i}") for i in range(16)]))
+    assert [r.body for r in results if isinstance(r, Fetched)] == [f"<feed>{i}</feed>".encode() for i in range(16)]
+
+
+# --- address classifier, allow list, odd literal forms (pure) ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("address", "reason"),
+    [
+        ("8.8.8.8", None),
+        ("151.101.1.69", None),
+        ("127.0.0.1", "loopback"),
+        ("127.255.0.9", "loopback"),
+        ("10.20.30.40", "private"),
+        ("172.16.0.1", "private"),
+        ("192.168.0.10", "private"),
+        ("169.254.169.254", "link-local"),
+        ("100.64.0.1", "carrier-grade NAT"),
+        ("100.127.255.254", "carrier-grade NAT"),
+        ("0.0.0.0", "unspecified"),
+        ("224.0.0.251", "multicast"),
+        ("240.0.0.1", "reserved"),
+        ("255.255.255.255", "reserved"),
+        ("2a00:1450:4009:81d::200e", None),
+        ("::1", "loopback"),
+        ("::", "unspecified"),
+        ("fe80::1", "link-local"),
+        ("fec0::1", "site-local"),
+        ("fd12:3456::1", "private"),
+        ("ff02::1", "multicast"),
+        ("::ffff:127.0.0.1", "loopback (IPv4 127.0.0.1 inside an IPv6 address)"),
+        ("::ffff:10.0.0.1", "private (IPv4 10.0.0.1 inside an IPv6 address)"),
+        ("::ffff:8.8.8.8", None),
+        ("2002:a9fe:a9fe::1", "link-local (IPv4 169.254.169.254 inside an IPv6 address)"),
+        ("2002:808:808::1", None),
+        ("64:ff9b::7f00:1", "loopback (IPv4 127.0.0.1 inside an IPv6 address)"),
+        ("64:ff9b::c0a8:1", "private (IPv4 192.168.0.1 inside an IPv6 address)"),
+        ("64:ff9b::808:808", None),
+        ("64:ff9b:1::1", "local-use NAT64"),
+    ],
+)
+def test_blocked_reason(address: str, reason: str | None) -> None:
+    assert blocked_reason(ipaddress.ip_address(address)) == reason
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "http://2130706433/",
+        "http://0x7f.0.0.1/",
+        "http://0177.0.0.1/",
+        "http://127.1/",
+        "http://[::ffff:127.0.0.1]/",
+        "http://[::1]:8080/",
+        "http://0.0.0.0/",
+        "https://[fe80::1%25eth0]/",
+    ],
+)
+def test_odd_literal_forms_are_interpreted_and_refused(target: str) -> None:
+    with pytest.raises(BlockedAddressError):
+        AddressGuard((), resolver=no_dns).vet(target)
+
+
+@pytest.mark.parametrize(
+    ("allow", "target", "dns", "expected"),
+    [
+        ((), "http://news.example/feed", ["93.184.216.34"], "93.184.216.34"),
+        ((), "http://news.example/feed", ["2606:2800::1", "93.184.216.34"], "2606:2800::1"),  # resolver's order
+        (("10.0.0.0/8",), "http://intranet.example/", ["10.1.2.3"], "10.1.2.3"),
+        (("10.1.2.3",), "http://10.1.2.3/", [], "10.1.2.3"),
+        (("127.0.0.1",), "http://[::ffff:127.0.0.1]/", [], "::ffff:7f00:1"),
+        (("fd00::/8",), "http://[fd12::1]/", [], "fd12::1"),
+        (("intranet.example",), "http://INTRANET.example./", ["10.9.9.9"], "10.9.9.9"),
+        ((" [::1] ",), "http://[::1]/", [], "::1"),
+    ],
+)
+def test_guard_allows(allow: tuple[str, ...], target: str, dns: list[str], expected: str) -> None:
+    names = ("news.example", "intranet.example", "intranet.example.")
+    resolver = fake_resolver(dict.fromkeys(names, dns)) if dns else no_dns  # literals must not reach DNS
+    assert AddressGuard(allow, resolver=resolver).vet(target) == expected
+
+
+@pytest.mark.parametrize(
+    ("allow", "dns", "address"),
+    [
+        ((), ["93.184.216.34", "10.0.0.1"], "10.0.0.1"),  # ANY private answer is enough to refuse
+        (("10.0.0.0/16",), ["10.1.0.1"], "10.1.0.1"),
+        (("other.example",), ["192.168.1.1"], "192.168.1.1"),
+        (("127.0.0.1",), ["127.0.0.2"], "127.0.0.2"),
+        (("::1",), ["127.0.0.1"], "127.0.0.1"),
+    ],
+)
+def test_guard_refuses(allow: tuple[str, ...], dns: list[str], address: str) -> None:
+    guard = AddressGuard(allow, resolver=fake_resolver({"news.example": dns}))
+    with pytest.raises(BlockedAddressError) as caught:
+        guard.vet("https://news.example/feed")
+    assert caught.value.address == address
+    assert caught.value.url == "https://news.example/feed"
+
+
+def test_allow_list_parsing() -> None:
+    allow = AllowList.parse(["Feeds.Internal.", "10.0.0.0/8", "192.168.1.7", "[fd00::1]"])
+    assert allow.hosts == frozenset({"feeds.internal"})
+    assert [str(n) for n in allow.networks] == ["10.0.0.0/8", "192.168.1.7/32", "fd00::1/128"]
+    assert allow.allows_host("FEEDS.internal") and not allow.allows_host("internal")
+
+
+def test_dns_failure_is_a_fetch_error() -> None:
+    with pytest.raises(FetchError, match=r"could not find the server gone\.example"):
+        AddressGuard((), resolver=fake_resolver({})).vet("http://gone.example/")
+
+
+# --- Retry-After and freshness (pure) -------------------------------------------------------------------
+
+
+NOW = datetime.fromisoformat("2026-11-28T12:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", NOW + timedelta(seconds=120)),
+        (" 0 ", NOW),
+        ("86400000", NOW + timedelta(days=7)),
+        ("9" * 40, NOW + timedelta(days=7)),
+        ("Sat, 28 Nov 2026 13:00:00 GMT", NOW + timedelta(hours=1)),
+        ("Saturday, 28-Nov-26 13:00:00 GMT", NOW + timedelta(hours=1)),
+        ("Sat, 28 Nov 2026 14:00:00 +0100", NOW + timedelta(hours=1)),
+        ("Fri, 27 Nov 2026 12:00:00 GMT", NOW),
+        ("Thu, 31 Dec 2026 00:00:00 GMT", NOW + timedelta(days=7)),
+        ("-5", None),
+        ("1.5", None),
+        ("soon", None),
+        ("", None),
+    ],
+)
+def test_parse_retry_after(value: str, expected: datetime | None) -> None:
+    assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),
+        ({"Cache-Control": "max-age=600"}, NOW + timedelta(seconds=600)),
+        ({"cache-control": "public, MAX-AGE=600, must-revalidate"}, NOW + timedelta(seconds=600)),
+        ({"Cache-Control": 'max-age="600"'}, NOW + timedelta(seconds=600)),
+        ({"Cache-Control": "max-age=600, s-maxage=60"}, NOW + timedelta(seconds=60)),
+        ({"Cache-Control": "max-age=600", "Age": "100"}, NOW + timedelta(seconds=500)),
+        ({"Cache-Control": "max-age=600", "Age": "900"}, None),
+        ({"Cache-Control": "max-age=0"}, None),
+        ({"Cache-Control": "max-age=999999999"}, NOW + timedelta(hours=24)),
+        ({"Cache-Control": "max-age=600, no-cache"}, None),
+        ({"Cache-Control": "no-store", "Expires": "Sat, 28 Nov 2026 13:00:00 GMT"}, None),
+        ({"Cache-Control": "max-age=bogus"}, None),
+        ({"Expires": "Sat, 28 Nov 2026 13:00:00 GMT"}, NOW + timedelta(hours=1)),
+        (
+            {"Expires": "Sat, 28 Nov 2026 13:00:00 GMT", "Date": "Sat, 28 Nov 2026 12:30:00 GMT"},
+            NOW + timedelta(minutes=30),
+        ),
+        ({"Expires": "Sat, 28 Nov 2026 13:00:00 GMT", "Cache-Control": "max-age=60"}, NOW + timedelta(seconds=60)),
+        ({"Expires": "Fri, 27 Nov 2026 12:00:00 GMT"}, None),
+        ({"Expires": "0"}, None),
+        ({"Expires": "Mon, 01 Jan 2035 00:00:00 GMT"}, NOW + timedelta(hours=24)),
+        ((("Cache-Control", "max-age=30"),), NOW + timedelta(seconds=30)),
+    ],
+)
+def test_freshness(headers: Any, expected: datetime | None) -> None:
+    assert freshness(headers, NOW) == expected
+
+
+# --- TLS through the pinned adapter ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HTTPServer, str]]:
+    """An HTTPS server on 127.0.0.1 whose self-signed certificate names only `feeds.test`."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed: the TLS pinning test is SKIPPED")
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
+            *("-days", "1", "-subj", "/CN=feeds.test", "-addext", "subjectAltName=DNS:feeds.test"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context, threaded=True)
+    server.start()
+    yield server, str(cert)
+    server.stop()
+
+
+@pytest.mark.parametrize(("name", "ok"), [("feeds.test", True), ("other.test", False)])
+def test_tls_keeps_the_name_for_sni_and_certificate(
+    tls_server: tuple[HTTPServer, str], clock: FixedClock, name: str, ok: bool
+) -> None:
+    server, cert = tls_server
+    server.clear()
+    server.expect_request("/feed").respond_with_data("<feed/>")
+    resolver = fake_resolver({"feeds.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+    session = make_session(settings(), resolver)
+    session.verify = cert  # trust the test certificate only
+    with session:
+        result = HttpClient(settings(), session=session, clock=clock).get(f"https://{name}:{server.port}/feed")
+    if ok:
+        assert isinstance(result, Fetched) and result.body == b"<feed/>"
+    else:
+        assert isinstance(result, FetchFailed)
+        assert str(result.error).endswith(
+            "the secure connection to other.test failed: its certificate is for another name"
+        )
+
+
+def test_pinned_https_pool_is_keyed_by_address_and_keeps_the_name() -> None:
+    adapter = PinnedAdapter(AddressGuard((), resolver=fake_resolver({"news.example": ["93.184.216.34"]})))
+    prepared = requests.Request("GET", "https://news.example/feed").prepare()
+    pool = adapter.get_connection_with_tls_context(prepared, True)
+    assert pool.host == "93.184.216.34"
+    assert pool.conn_kw["server_hostname"] == "news.example"
+    assert pool.assert_hostname == "news.example"
+
+
+def test_tls_untrusted_certificate(tls_server: tuple[HTTPServer, str], clock: FixedClock) -> None:
+    server, _ = tls_server
+    server.clear()
+    resolver = fake_resolver({"feeds.test": ["127.0.0.1"]})
+    with HttpClient(settings(), clock=clock, resolver=resolver) as client:  # system trust store only
+        result = client.get(f"https://feeds.test:{server.port}/feed")
+    assert isinstance(result, FetchFailed) and result.status is None
+    assert "the secure connection to feeds.test failed: its certificate is not trusted" in str(result.error)
+    assert server.log == []
