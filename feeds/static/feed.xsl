@@ -1,0 +1,163 @@
+<?xml version="1.0" encoding="UTF-8"?>
+<!--
+  feed.xsl: shows this site's Atom 1.0 and RSS 2.0 feeds as a readable page when someone opens one in a browser
+  (referenced by <?xml-stylesheet type="text/xsl" href="…"?> in both). Feed readers ignore it.
+
+  Constraints: XSLT 1.0 only (what browsers run); no script; no disable-output-escaping (Firefox ignores it), so
+  RSS descriptions, which are escaped HTML, are not shown, and every feed text is output as text, never as markup.
+  Links are emitted only for http(s) URLs. Browsers apply the stylesheet only from the feed's own origin.
+-->
+<xsl:stylesheet version="1.0"
+                xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
+                xmlns:atom="http://www.w3.org/2005/Atom"
+                exclude-result-prefixes="atom">
+
+  <xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
+
+  <!-- Each variable reads the Atom form or the RSS form; only one of them exists in a document. -->
+  <xsl:variable name="title" select="normalize-space(/atom:feed/atom:title | /rss/channel/title)"/>
+  <xsl:variable name="subtitle" select="normalize-space(/atom:feed/atom:subtitle | /rss/channel/description)"/>
+  <xsl:variable name="lang" select="/atom:feed/@xml:lang | /rss/channel/language"/>
+  <xsl:variable name="self"
+                select="(/atom:feed/atom:link[@rel = 'self'] | /rss/channel/atom:link[@rel = 'self'])[1]/@href"/>
+  <xsl:variable name="home"
+                select="(/atom:feed/atom:link[@rel = 'alternate' or not(@rel)])[1]/@href | /rss/channel/link"/>
+  <xsl:variable name="format">
+    <xsl:choose>
+      <xsl:when test="/atom:feed">Atom</xsl:when>
+      <xsl:otherwise>RSS</xsl:otherwise>
+    </xsl:choose>
+  </xsl:variable>
+
+  <xsl:template match="/">
+    <html lang="{$lang}">
+      <head>
+        <meta name="viewport" content="width=device-width, initial-scale=1"/>
+        <meta name="robots" content="noindex"/>
+        <title><xsl:value-of select="$title"/> (web feed)</title>
+        <style>
+          body { font: 1rem/1.5 system-ui, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }
+          main { max-width: 44rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
+          h1 { font-size: 1.75rem; line-height: 1.2; margin: .25rem 0 .5rem; }
+          h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; }
+          .kind { text-transform: uppercase; letter-spacing: .06em; font-size: .8rem; color: #555; margin: 0; }
+          .subscribe { background: #f3f6fa; border: 1px solid #d5dde8; border-radius: .5rem; padding: .25rem 1rem 1rem; }
+          .url { display: block; padding: .5rem; background: #fff; border: 1px solid #b9c4d3; border-radius: .25rem;
+                 font-family: ui-monospace, monospace; word-break: break-all; user-select: all; }
+          ol.entries { list-style: none; padding: 0; }
+          ol.entries li { padding: .75rem 0; border-bottom: 1px solid #e4e4e4; }
+          .entry-title { font-weight: 600; }
+          time { display: block; color: #555; font-size: .9rem; }
+          .summary { margin: .25rem 0 0; }
+          a { color: #0645ad; }
+          @media (prefers-color-scheme: dark) {
+            body { color: #e8e8e8; background: #121212; }
+            .subscribe { background: #1d2530; border-color: #33415a; }
+            .url { background: #121212; border-color: #44536b; }
+            .kind, time { color: #aaa; }
+            ol.entries li { border-color: #333; }
+            a { color: #8ab4f8; }
+          }
+        </style>
+      </head>
+      <body>
+        <main>
+          <p class="kind"><xsl:value-of select="$format"/> web feed</p>
+          <h1><xsl:value-of select="$title"/></h1>
+          <xsl:if test="$subtitle and $subtitle != $title">
+            <p><xsl:value-of select="$subtitle"/></p>
+          </xsl:if>
+
+          <section class="subscribe" aria-labelledby="subscribe">
+            <h2 id="subscribe">How to subscribe</h2>
+            <p>
+              This page is a web feed. A feed reader (also called a news reader or RSS reader) checks it for you
+              and shows each new entry as soon as it is published, without you visiting the site.
+            </p>
+            <p>To subscribe, copy this address and paste it into your feed reader:</p>
+            <code class="url"><xsl:value-of select="$self"/></code>
+            <p>
+              No feed reader yet? Many are free, for the web, phones and computers; search for
+              “feed reader” or “RSS reader”.
+              <xsl:call-template name="link">
+                <xsl:with-param name="href" select="$home"/>
+                <xsl:with-param name="text">Back to the website</xsl:with-param>
+                <xsl:with-param name="before" select="' '"/>
+                <xsl:with-param name="class" select="'home'"/>
+              </xsl:call-template>
+            </p>
+          </section>
+
+          <h2>Latest entries</h2>
+          <xsl:choose>
+            <xsl:when test="/atom:feed/atom:entry | /rss/channel/item">
+              <ol class="entries">
+                <xsl:apply-templates select="/atom:feed/atom:entry | /rss/channel/item"/>
+              </ol>
+            </xsl:when>
+            <xsl:otherwise>
+              <p>There are no entries yet.</p>
+            </xsl:otherwise>
+          </xsl:choose>
+        </main>
+      </body>
+    </html>
+  </xsl:template>
+
+  <xsl:template match="atom:entry">
+    <xsl:variable name="date" select="atom:published | atom:updated[not(../atom:published)]"/>
+    <li>
+      <xsl:call-template name="link">
+        <xsl:with-param name="href" select="(atom:link[@rel = 'alternate' or not(@rel)])[1]/@href"/>
+        <xsl:with-param name="text" select="normalize-space(atom:title)"/>
+      </xsl:call-template>
+      <!-- RFC 3339 "2017-11-02T09:30:00Z" shown as "02 Nov 2017", like the RSS dates below. -->
+      <time datetime="{$date}">
+        <xsl:value-of select="concat(substring($date, 9, 2), ' ',
+                                     substring('JanFebMarAprMayJunJulAugSepOctNovDec', 3 * substring($date, 6, 2) - 2, 3),
+                                     ' ', substring($date, 1, 4))"/>
+      </time>
+      <xsl:if test="normalize-space(atom:summary)">
+        <p class="summary"><xsl:value-of select="normalize-space(atom:summary)"/></p>
+      </xsl:if>
+    </li>
+  </xsl:template>
+
+  <xsl:template match="item">
+    <li>
+      <xsl:call-template name="link">
+        <xsl:with-param name="href" select="link"/>
+        <xsl:with-param name="text" select="normalize-space(title)"/>
+      </xsl:call-template>
+      <xsl:if test="pubDate">
+        <!-- RFC 822 "Thu, 02 Nov 2017 09:30:00 +0000": keep "02 Nov 2017". -->
+        <xsl:variable name="day">
+          <xsl:choose>
+            <xsl:when test="contains(pubDate, ',')"><xsl:value-of select="normalize-space(substring-after(pubDate, ','))"/></xsl:when>
+            <xsl:otherwise><xsl:value-of select="normalize-space(pubDate)"/></xsl:otherwise>
+          </xsl:choose>
+        </xsl:variable>
+        <time><xsl:value-of select="substring($day, 1, 11)"/></time>
+      </xsl:if>
+    </li>
+  </xsl:template>
+
+  <!-- A link to an http(s) URL, or the bare text: never a javascript: or data: link. -->
+  <xsl:template name="link">
+    <xsl:param name="href"/>
+    <xsl:param name="text"/>
+    <xsl:param name="before" select="''"/>
+    <xsl:param name="class" select="'entry-title'"/>
+    <xsl:variable name="url" select="normalize-space($href)"/>
+    <xsl:value-of select="$before"/>
+    <xsl:choose>
+      <xsl:when test="starts-with($url, 'https://') or starts-with($url, 'http://')">
+        <a class="{$class}" href="{$url}"><xsl:value-of select="$text"/></a>
+      </xsl:when>
+      <xsl:otherwise>
+        <span class="{$class}"><xsl:value-of select="$text"/></span>
+      </xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
+</xsl:stylesheet>
