@@ -1,0 +1,199 @@
+"""Read the dates press releases are written with and turn them into aware UTC datetimes.
+
+Sources write dates every way: RFC 3339 from JSON APIs, RFC 822 from RSS and e-mail, and whatever a press
+officer types into front matter ("2 November 2017 09:30", "02/11/2017"). `parse_date` accepts those, reads
+numeric dates day-first as in the UK, interprets naive and date-only values in the site's time zone, and
+refuses anything it cannot read unambiguously: a wrong date silently accepted would publish a release on
+the wrong day, and its `tag:` id (which carries the date) could never be corrected.
+
+What this module must not do: read the clock (dateutil fills missing fields from *today* unless given a
+default; we always pass fixed defaults and reject strings that relied on them), or guess a time zone from the
+machine it runs on (dateutil maps names found in `time.tzname` to the local zone; we always pass `tzinfos`).
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
+
+from dateutil import parser as _dateutil
+
+__all__ = ["parse_date"]
+
+_HOUR = 3600
+
+# Zone names we understand. RFC 822 §5.1 defines UT/GMT and the North American zones; BST and the Central
+# European names are what UK press offices actually write. Anything else is refused rather than guessed
+# (IST, for one, is Irish, Indian or Israeli depending on who wrote it).
+_ZONES: dict[str, int] = {
+    "UT": 0,
+    "UTC": 0,
+    "GMT": 0,
+    "Z": 0,
+    "BST": 1 * _HOUR,
+    "CET": 1 * _HOUR,
+    "CEST": 2 * _HOUR,
+    "EST": -5 * _HOUR,
+    "EDT": -4 * _HOUR,
+    "CST": -6 * _HOUR,
+    "CDT": -5 * _HOUR,
+    "MST": -7 * _HOUR,
+    "MDT": -6 * _HOUR,
+    "PST": -8 * _HOUR,
+    "PDT": -7 * _HOUR,
+}
+
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+
+# RFC 3339 §5.6 / ISO 8601 extended format; a space instead of "T" is allowed (RFC 3339 §5.6 NOTE), and so
+# is an offset without a colon or with hours only, and any number of fractional digits.
+_ISO = re.compile(
+    r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
+    r"(?:[Tt ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?"
+    r"\s*(?P<z>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+# RFC 822 §5 as updated by RFC 1123 §5.2.14 (4-digit years) and RFC 2822 §4.3 (obsolete 2-digit years and
+# zone names). Only the form *with* a zone is taken here; a zone-less "2 Nov 2017 09:30" is a human date.
+_RFC822 = re.compile(
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s*,?\s*)?"
+    r"(?P<d>\d{1,2})\s+(?P<mo>[a-z]{3})[a-z]*\.?\s+(?P<y>\d{4}|\d{2})\s+"
+    r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?\s*"
+    r"(?P<z>[+-]\d{4}|[a-z]{1,5})",
+    re.IGNORECASE,
+)
+
+# Numeric dates at the start of a string: day-first with a 4-digit year (UK usage), or year-first.
+_DMY = re.compile(r"(?P<d>\d{1,2})[/.-](?P<mo>\d{1,2})[/.-](?P<y>\d{4})(?=$|[\sT,])")
+_YMD = re.compile(r"(?P<y>\d{4})[/.](?P<mo>\d{1,2})[/.](?P<d>\d{1,2})(?=$|[\sT,])")
+
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
+_DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.?)", re.IGNORECASE)
+_MONTH_NAME = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")[a-z]*\b", re.IGNORECASE)
+_YEAR4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
+
+# Two defaults that differ in every date field: a string that leaves the day (or month, or year) out gives
+# two different results, and is refused instead of silently taking today's or the 1st.
+_DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
+
+
+def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
+    """Parse `value` to an aware UTC datetime; naive and date-only values are local times in `tz`.
+
+    Raises ValueError naming the value when it is empty, ambiguous, incomplete or not a date.
+    """
+    if isinstance(value, datetime):
+        return _to_utc(value, tz)
+    text = " ".join(str(value).split())
+    if not text:
+        raise ValueError("empty date")
+    try:
+        parsed = _parse_text(text, tz)
+    except (ValueError, OverflowError) as e:
+        raise ValueError(f"not a date we can read: {text!r} ({e})") from e
+    if parsed is None:
+        raise ValueError(
+            f"not a date we can read: {text!r} (use e.g. '2017-11-02T09:30:00Z', "
+            "'Thu, 02 Nov 2017 09:30:00 GMT', '2 November 2017 09:30' or '02/11/2017')"
+        )
+    return parsed
+
+
+def _parse_text(text: str, tz: ZoneInfo) -> datetime | None:
+    return _parse_iso(text, tz) or _parse_rfc822(text, tz) or _parse_human(text, tz)
+
+
+def _to_utc(value: datetime, tz: tzinfo) -> datetime:
+    local = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+    return local.astimezone(UTC)
+
+
+def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
+    m = _ISO.fullmatch(text)
+    if not m:
+        return None
+    micro = int((m["f"] or "0")[:6].ljust(6, "0"))
+    naive = datetime(
+        int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), micro
+    )
+    zone = m["z"]
+    if zone is None:
+        return _to_utc(naive, tz)
+    return _to_utc(naive.replace(tzinfo=_offset_zone(zone)), tz)
+
+
+def _offset_zone(zone: str) -> tzinfo:
+    """`Z`, `+01`, `+0100` or `+01:00` → a fixed offset (RFC 3339 §4.2)."""
+    if zone in ("Z", "z"):
+        return UTC
+    digits = zone[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:] or 0)
+    if hours > 23 or minutes > 59:
+        raise ValueError(f"offset {zone} is out of range")
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if zone[0] == "-" else delta)
+
+
+def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
+    m = _RFC822.fullmatch(text)
+    if not m or m["mo"].lower() not in _MONTHS:
+        return None
+    year = int(m["y"])
+    if len(m["y"]) == 2:  # RFC 2822 §4.3: 00-49 → 20xx, 50-99 → 19xx
+        year += 2000 if year < 50 else 1900
+    naive = datetime(year, _MONTHS.index(m["mo"].lower()) + 1, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"] or 0))
+    zone = m["z"].upper()
+    if zone[0] in "+-":
+        offset: tzinfo = _offset_zone(zone)
+    elif zone in _ZONES:
+        offset = timezone(timedelta(seconds=_ZONES[zone]))
+    elif len(zone) == 1 and zone != "J":
+        # RFC 2822 §4.3: military zone letters were defined with the wrong sign in RFC 822 and "SHOULD all be
+        # considered equivalent to -0000", i.e. UTC with no information about the local zone.
+        offset = UTC
+    else:
+        raise ValueError(f"unknown time zone {m['z']!r}")
+    return _to_utc(naive.replace(tzinfo=offset), tz)
+
+
+def _parse_human(text: str, tz: ZoneInfo) -> datetime | None:
+    text = _rewrite_numeric_date(text)
+    text = _DOTTED_TIME.sub(lambda m: f"{m['h']}:{m['m']}{m['ampm'].replace('.', '')}", text)
+    text = _GMT_OFFSET.sub(_gmt_offset_to_iso, text)
+    # Strict enough for garbage to fail: a month name and a four-digit year must both be present (numeric
+    # dates were rewritten with a month name above), and dateutil runs without fuzzy matching.
+    if not _MONTH_NAME.search(text) or not _YEAR4.search(text):
+        return None
+    results = [_dateutil.parse(text, dayfirst=True, default=d, tzinfos=_tzinfos) for d in _DEFAULTS]
+    if results[0] != results[1]:
+        raise ValueError("the day, month or year is missing")
+    return _to_utc(results[0], tz)
+
+
+def _rewrite_numeric_date(text: str) -> str:
+    """`02/11/2017 09:30` → `2 Nov 2017 09:30`, so dateutil cannot read it month-first or year-day-month."""
+    for pattern in (_DMY, _YMD):
+        m = pattern.match(text)
+        if m:
+            month = int(m["mo"])
+            if not 1 <= month <= 12:
+                raise ValueError(f"month {month} is out of range")
+            return f"{int(m['d'])} {_MONTHS[month - 1].title()} {m['y']}{text[m.end() :]}"
+    return text
+
+
+def _gmt_offset_to_iso(m: re.Match[str]) -> str:
+    # "GMT+1" in a press release means one hour ahead of GMT. dateutil reads it the POSIX way (the opposite
+    # sign), so it is rewritten to a plain numeric offset first.
+    return f"{m['sign']}{int(m['h']):02d}:{m['m'] or '00'}"
+
+
+def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
+    """dateutil's hook for every zone it finds: known names and numeric offsets only, never the local zone."""
+    if name is None:
+        return None if offset is None else timezone(timedelta(seconds=offset))
+    upper = name.upper()
+    if upper in _ZONES and offset is None:
+        return timezone(timedelta(seconds=_ZONES[upper]))
+    raise ValueError(f"unknown time zone {name!r}")

@@ -1,0 +1,187 @@
+"""Release bodies as HTML: sanitise untrusted markup, render Markdown, and read the text back out.
+
+Everything we publish ends up inside other people's feed readers and our own pages, so a body is reduced to
+an allow-list of text and structure tags (nh3, the Rust `ammonia` sanitiser) before it is stored: no scripts,
+styles, frames, forms, event handlers or classes, and only http, https and mailto URLs. The result is
+deterministic (same input, same bytes), which keeps content hashes and published files stable.
+
+What this module must not do: fetch anything (relative URLs are resolved against the release's own link,
+never looked up), or trust its input.
+"""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+
+from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
+
+__all__ = ["html_to_text", "make_summary", "markdown_to_html", "sanitise_html", "summary_source", "text_to_html"]
+
+_TAGS = frozenset(
+    {
+        *("p", "br", "hr", "div", "section", "article", "span"),
+        *("h2", "h3", "h4", "h5", "h6"),
+        *("ul", "ol", "li", "dl", "dt", "dd"),
+        *("blockquote", "q", "cite", "em", "strong", "b", "i", "abbr", "code", "pre", "sup", "sub"),
+        *("a", "img", "figure", "figcaption"),
+        *("table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td"),
+    }
+)
+_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "img": {"src", "alt"},
+    "abbr": {"title"},
+    "q": {"cite"},
+    "blockquote": {"cite"},
+    "ol": {"start"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+}
+# Removed together with everything inside them (the others only lose the tag and keep their text).
+_DROP_WITH_CONTENT = frozenset(
+    {
+        *("script", "style", "template", "noscript", "head", "title"),
+        *("iframe", "frame", "frameset", "object", "embed", "applet"),
+        *("svg", "math", "form", "textarea", "select", "button"),
+    }
+)
+_URL_SCHEMES = frozenset({"http", "https", "mailto"})
+_LINK_REL = "noopener noreferrer"
+
+# The page around a release has its own <h1>, so the body's top level becomes <h2>. Renamed before nh3
+# parses, so a mangled tag can only ever be dropped by the allow-list, never let through.
+_H1 = re.compile(r"<(/?)\s*h1(?=[\s/>])", re.IGNORECASE)
+# These run on nh3's output, which is normalised: lowercase tags, double-quoted attribute values in which
+# `"`, `<` and `>` are escaped, and `<` escaped in text, so every `<` starts a tag.
+_IMG_WITHOUT_SRC = re.compile(r'<img(?: alt="[^"]*")?>')
+_A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">(.*?)</a>', re.DOTALL)
+_EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
+_HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
+
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+
+def sanitise_html(html: str, base_url: str | None = None) -> str:
+    """Reduce untrusted HTML to the tags and attributes we publish; relative URLs resolved against `base_url`.
+
+    Idempotent: malformed input can parse into a tree that serialises to markup which parses differently
+    again (misnested headings, for one), so cleaning repeats until the output is stable, and cleaning the
+    result once more never changes it.
+    """
+    base = base_url if base_url and _is_absolute_http(base_url) else None
+    cleaned = _clean_once(xml_safe(html), base)
+    for _ in range(3):
+        again = _clean_once(cleaned, base)
+        if again == cleaned:
+            break
+        cleaned = again
+    return cleaned
+
+
+def _clean_once(html: str, base: str | None) -> str:
+    cleaned = nh3.clean(
+        _H1.sub(r"<\1h2", html),
+        tags=set(_TAGS),
+        clean_content_tags=set(_DROP_WITH_CONTENT),
+        attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
+        url_schemes=set(_URL_SCHEMES),
+        link_rel=_LINK_REL,
+        strip_comments=True,
+        url_relative=("rewrite_with_base", base) if base else "pass_through",
+    )
+    cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
+    cleaned = _EMPTY_BLOCK.sub("", cleaned)
+    return cleaned.strip()
+
+
+def _is_absolute_http(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def markdown_to_html(text: str, base_url: str | None = None) -> str:
+    """CommonMark (plus GitHub-style tables) → sanitised HTML. Raw HTML in the input is allowed, then cleaned;
+    relative links are resolved against `base_url` when given, as in `sanitise_html`."""
+    return sanitise_html(_MARKDOWN.render(xml_safe(text)), base_url=base_url)
+
+
+def summary_source(html: str) -> str:
+    """The text a summary should come from: the body without its headings ("Background" is not a summary).
+
+    Expects `sanitise_html` output (headings carry no attributes there); falls back to all the text when the
+    body is nothing but headings.
+    """
+    return html_to_text(_HEADING.sub("", html)) or html_to_text(html)
+
+
+# --- reading text back out -----------------------------------------------------------------------------------
+
+_BLOCK = "\x1e"  # never in the input: xml_safe removed all C0 controls but tab and line breaks
+_BREAK = "\x1f"
+_BLOCK_TAGS = frozenset(
+    {
+        *("p", "div", "section", "article", "header", "footer", "aside", "main", "nav", "address"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre", "blockquote", "figure", "figcaption"),
+        *("ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tfoot", "tr"),
+        *("form", "fieldset", "details", "summary"),
+    }
+)
+_CELL_TAGS = frozenset({"td", "th"})
+_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "svg", "math"})
+
+
+class _TextExtractor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping += 1
+        elif tag == "br":
+            self.parts.append(_BREAK)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(_BLOCK)
+        elif tag in _CELL_TAGS:
+            self.parts.append(" ")
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _SKIP_TAGS:  # <br/>, <hr/>, and a self-closed <script/> that has no content to skip
+            self.handle_starttag(tag, attrs)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in _SKIP_TAGS:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in _BLOCK_TAGS:
+            self.parts.append(_BLOCK)
+        elif tag in _CELL_TAGS:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self.skipping:
+            self.parts.append(data.replace(_BLOCK, " ").replace(_BREAK, " "))
+
+
+def html_to_text(html: str) -> str:
+    """The text of an HTML fragment: blocks separated by a blank line, `<br>` as a line break, entities decoded,
+    white space collapsed. Used for matching, summaries and the plain-text view of a release."""
+    parser = _TextExtractor()
+    parser.feed(xml_safe(html))
+    parser.close()
+    blocks: list[str] = []
+    for block in "".join(parser.parts).split(_BLOCK):
+        lines = [collapse(line) for line in block.split(_BREAK)]
+        text = "\n".join(line for line in lines if line)
+        if text:
+            blocks.append(text)
+    return "\n\n".join(blocks)

@@ -1,0 +1,169 @@
+"""Names for a release: its slug, its permanent `tag:` id, its permalink and its identity.
+
+These decide what readers' feed software remembers: an Atom entry id must never change once published
+(RFC 4287 §4.2.6), so the id is built only from the site's domain, the first-publication date and the slug,
+and a slug is chosen once. `identity_of` decides what counts as the same release when it arrives again (an
+edited file, an updated GOV.UK page), which is a different question from what it is called.
+
+What this module must not do: look at the store or the clock. Resolving slug collisions needs the store, so
+the store layer calls `with_slug` with the suffixed slug it chose.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from feeds.config import Site
+from feeds.model import RawRelease, Release
+
+__all__ = ["canonical_url", "identity_of", "permalink", "release_slug", "slugify", "tag_id", "with_slug"]
+
+_APOSTROPHES = re.compile(r"['’‘`´]")
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+# Latin letters that NFKD does not decompose into ASCII (they are letters in their own right).
+_LATIN_EXTRA = str.maketrans(
+    {
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "Ø": "O",
+        "ø": "o",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ð": "D",
+        "ð": "d",
+        "Þ": "Th",
+        "þ": "th",
+        "ı": "i",
+    }
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def slugify(text: str, max_length: int = 80) -> str:
+    """`Foreign Secretary's visit to Zürich & Bern` → `foreign-secretarys-visit-to-zurich-and-bern`.
+
+    ASCII only (accents decomposed with NFKD and dropped), lowercase, words joined by hyphens, cut at a word
+    boundary to at most `max_length` characters (a single longer word is cut where it must be). Returns ""
+    when nothing ASCII is left (a title in Arabic script, say): the caller decides the fallback.
+    """
+    text = _APOSTROPHES.sub("", text.replace("&", " and ")).translate(_LATIN_EXTRA)
+    # Keep letters, digits and the combining marks NFKD split off (dropped just below); anything else,
+    # such as an en dash or a non-breaking space, separates words rather than vanishing.
+    decomposed = "".join(
+        c if c.isalnum() or unicodedata.combining(c) else " " for c in unicodedata.normalize("NFKD", text)
+    )
+    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    slug = _NON_SLUG.sub("-", ascii_text).strip("-")
+    if len(slug) <= max_length:
+        return slug
+    cut = slug.rfind("-", 0, max_length + 1)
+    return (slug[:cut] if cut > 0 else slug[:max_length]).strip("-")
+
+
+def release_slug(title: str, link: str | None) -> str:
+    """A slug for a release that has no explicit one: from the title, else the link, else a hash of the title.
+
+    A title mostly in another script (Arabic, Urdu, Chinese…) would leave only stray digits or Latin
+    abbreviations ("2016"), so its link's last path segment is preferred: that is GOV.UK's English slug plus
+    `.ur`, `.ar` for a translation, which stays distinct as `x-ur`. The hash keeps a release with neither
+    stable across ingests.
+    """
+    slug = "" if _mostly_non_latin(title) else slugify(title)
+    if slug:
+        return slug
+    if link:
+        segments = [s for s in urlsplit(link).path.split("/") if s]
+        if segments:
+            slug = slugify(unquote(segments[-1]))
+            if slug:
+                return slug
+    return "release-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:10]
+
+
+def _mostly_non_latin(text: str) -> bool:
+    letters = [c for c in text.translate(_LATIN_EXTRA) if c.isalpha()]
+    latin = sum(1 for c in letters if unicodedata.normalize("NFKD", c)[0].isascii())
+    return latin * 2 < len(letters)
+
+
+def tag_id(domain: str, published: datetime, slug: str) -> str:
+    """`tag:press.example.org,2017-11-02:foreign-secretary-to-visit-moscow` (RFC 4151 §2.1).
+
+    The date is the UTC day of first publication: RFC 4151 asks for a date on which the tagging entity owned
+    the domain, and a full date keeps the id unique even if a slug is reused years later.
+    """
+    if published.tzinfo is None:
+        raise ValueError(f"naive datetime {published!r}: tag ids are built from UTC dates")
+    return f"tag:{domain.lower()},{published.astimezone(UTC):%Y-%m-%d}:{slug}"
+
+
+def permalink(base_url: str, slug: str) -> str:
+    """The release's page: `<base_url>releases/<slug>/`."""
+    base = base_url if base_url.endswith("/") else base_url + "/"
+    return f"{base}releases/{slug}/"
+
+
+def with_slug(release: Release, slug: str, site: Site) -> Release:
+    """A copy of `release` renamed to `slug` (the store's `-2`, `-3`… after a collision), id and permalink too."""
+    return dataclasses.replace(
+        release,
+        slug=slug,
+        id=tag_id(site.domain, release.published, slug),
+        permalink=permalink(site.base_url, slug),
+    )
+
+
+def canonical_url(url: str) -> str | None:
+    """Normalise an absolute URL for comparison, or None if it is not one.
+
+    Scheme and host are case-insensitive and a default port is the same as none (RFC 3986 §6.2.2.1, §6.2.3);
+    the fragment never reaches the server. Path and query are kept as they are: GOV.UK translations live at
+    `/x.ur` next to `/x`, and must stay separate releases.
+    """
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if not parts.scheme or not parts.hostname:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname.lower()
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0]
+    netloc = f"{userinfo}@{host}" if userinfo else host
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+def identity_of(raw: RawRelease) -> str:
+    """What makes two arrivals "the same release", strongest evidence first.
+
+    `key:<source_key>` (the source says so), `url:<canonical link>` (the same page), `slug:<slug>` (front
+    matter named it), else `file:<source>/<file name>`: the base name only, so a file moved from `inbox/` to
+    `inbox/processed/` and dropped in again is still recognised.
+    """
+    if raw.source_key and raw.source_key.strip():
+        return "key:" + raw.source_key.strip()
+    if raw.link:
+        url = canonical_url(raw.link)
+        if url:
+            return "url:" + url
+    if raw.slug:
+        slug = slugify(raw.slug)
+        if slug:
+            return "slug:" + slug
+    name = raw.origin.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    return f"file:{raw.source}/{name}"

@@ -1,0 +1,239 @@
+"""RawRelease → Release: the one pure function between reading a release and storing it.
+
+    clean strings | title (+ type prefix) | body → sanitised HTML → text | summary | dates | topics
+      | slug, id, permalink, identity | content hash
+
+Every decision about what a release *says* is made here, once, so every source (drop folder, push, GOV.UK
+search) produces the same shape and the publisher never has to second-guess it. Bad input is an
+`InvalidReleaseError` naming the origin, the field and (when known) its line; anything else escaping from
+here is a bug.
+
+What this module must not do: read the clock (`now` is an argument, used only when the release has no date
+of its own), touch the store or the network, or let the assigned date leak into `content_hash`: the same
+input ingested on another day must hash the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+from feeds.config import Site, TopicSettings
+from feeds.errors import InvalidReleaseError
+from feeds.model import Change, RawRelease, Release
+from feeds.normalise.dates import parse_date
+from feeds.normalise.html import html_to_text, markdown_to_html, sanitise_html, summary_source
+from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
+from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
+from feeds.normalise.topics import detect_topics
+
+__all__ = ["DEFAULT_DOCUMENT_TYPE", "HASH_VERSION", "normalise_release"]
+
+DEFAULT_DOCUMENT_TYPE = "press_release"
+HASH_VERSION = 1
+"""Bump when the hashed fields change, so every stored release is seen as changed exactly once."""
+
+# GOV.UK-style titles sometimes carry their document type ("Press release: …"); it belongs in document_type.
+_TYPE_PREFIX = re.compile(
+    r"(?P<type>press release|news story|speech|statement|written statement|oral statement|government response)"
+    r"\s*:\s*(?P<rest>.+)",
+    re.IGNORECASE | re.DOTALL,
+)
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # RFC 5646, loosely (as config.py checks it)
+
+
+def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: datetime) -> Release:
+    """Clean, complete and name `raw`. Pure: the result depends only on the arguments.
+
+    Raises InvalidReleaseError for a missing title, a body that is empty once cleaned, an unreadable date,
+    an unusable slug, link or image, or a malformed language tag.
+    """
+    title, prefixed_type = _title(raw)
+    document_type = _document_type(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
+    body_html = _body_html(raw)
+    body_text = html_to_text(body_html)
+    if not body_text:
+        raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
+    given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
+    summary = given_summary or make_summary(summary_source(body_html))
+
+    given_published = _date(raw, "published", raw.published, site)
+    given_updated = _date(raw, "updated", raw.updated, site)
+    # No publication date but an update date: the release existed by then, so that is the honest date (and it
+    # keeps the id stable across re-ingests, unlike the time we happened to see it).
+    published = given_published or given_updated or _utc_now_argument(now)
+    updated = max(given_updated or published, published)
+    withdrawn_note = collapse(xml_safe(raw.withdrawn_note or "")) or None
+    withdrawn_at = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
+    if withdrawn_at is None and withdrawn_note:
+        withdrawn_at = updated
+    changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
+
+    link = _url(raw, "link", raw.link, None)
+    image = _url(raw, "image", raw.image, link)
+    language = _language(raw, site)
+    organisation = collapse(xml_safe(raw.organisation or "")) or site.author
+    found_topics = detect_topics(raw.topics, title, body_text, topics)
+
+    given_slug = slugify(xml_safe(raw.slug)) if raw.slug and raw.slug.strip() else None
+    if given_slug == "":
+        raise _invalid(raw, "slug", f"slug {raw.slug!r} has no letters or digits a URL can use")
+    slug = given_slug or release_slug(title, link)
+
+    content_hash = _content_hash(
+        {
+            "v": HASH_VERSION,
+            "title": title,
+            "summary": given_summary or None,
+            "body_html": body_html,
+            "topics": list(found_topics),
+            "organisation": organisation,
+            "language": language,
+            "document_type": document_type,
+            "slug": given_slug,
+            "link": link,
+            "image": image,
+            "published": _stamp(given_published),
+            "updated": _stamp(given_updated),
+            "withdrawn_at": _stamp(withdrawn_at) if raw.withdrawn_at is not None else None,
+            "withdrawn_note": withdrawn_note,
+            "changes": [[_stamp(c.at), c.note] for c in changes],
+        }
+    )
+    return Release(
+        id=tag_id(site.domain, published, slug),
+        identity=identity_of(raw),
+        slug=slug,
+        permalink=permalink(site.base_url, slug),
+        title=title,
+        summary=summary,
+        body_html=body_html,
+        body_text=body_text,
+        published=published,
+        updated=updated,
+        organisation=organisation,
+        topics=found_topics,
+        language=language,
+        document_type=document_type,
+        source=raw.source,
+        origin=raw.origin,
+        content_hash=content_hash,
+        link=link,
+        image=image,
+        withdrawn_at=withdrawn_at,
+        withdrawn_note=withdrawn_note,
+        changes=changes,
+        dated_by_source=given_published is not None or given_updated is not None,
+    )
+
+
+def _utc_now_argument(now: datetime) -> datetime:
+    if now.tzinfo is None:  # a programming error in the caller, not bad input
+        raise ValueError(f"naive datetime {now!r}: `now` must be timezone-aware")
+    return now.astimezone(UTC)
+
+
+def _invalid(raw: RawRelease, field: str, message: str) -> InvalidReleaseError:
+    return InvalidReleaseError(message, origin=raw.origin, field=field, line=raw.line_of(field), source=raw.source)
+
+
+def _title(raw: RawRelease) -> tuple[str, str | None]:
+    """The cleaned title, and the document type its prefix named (only when the source gave no type)."""
+    title = collapse(xml_safe(raw.title or ""))
+    if not title:
+        raise _invalid(raw, "title", "the release has no title")
+    if raw.document_type is None:
+        m = _TYPE_PREFIX.fullmatch(title)
+        if m:
+            return m["rest"], _document_type(m["type"])
+    return title, None
+
+
+def _document_type(value: str | None) -> str | None:
+    """`Press release`, `press-release`, `PressRelease` → `press_release`; None when nothing is left."""
+    if not value:
+        return None
+    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
+    snake = _NON_WORD.sub("_", _CAMEL.sub("_", ascii_value.strip()).lower()).strip("_")
+    return snake or None
+
+
+def _body_html(raw: RawRelease) -> str:
+    body = xml_safe(raw.body or "")
+    if not body.strip():
+        raise _invalid(raw, "body", "the release has no body")
+    if raw.body_format == "markdown":
+        return markdown_to_html(body, base_url=raw.link)
+    if raw.body_format == "html":
+        return sanitise_html(body, base_url=raw.link)
+    return text_to_html(body)
+
+
+def _date(raw: RawRelease, field: str, value: str | datetime | None, site: Site) -> datetime | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return parse_date(value, site.tz)
+    except (ValueError, OverflowError) as e:
+        shown = value if isinstance(value, str) else value.isoformat()
+        raise _invalid(raw, field, f"cannot read the date {shown!r}: {e}") from e
+
+
+def _changes(raw: RawRelease, tz: ZoneInfo) -> list[Change]:
+    out: list[Change] = []
+    for stamp, note in raw.changes:
+        try:
+            at = parse_date(stamp, tz)
+        except (ValueError, OverflowError) as e:
+            raise _invalid(raw, "changes", f"cannot read the date of change {note!r}: {e}") from e
+        out.append(Change(at=at, note=collapse(xml_safe(note))))
+    return out
+
+
+def _url(raw: RawRelease, field: str, value: str | None, base: str | None) -> str | None:
+    """An absolute http(s) URL (a relative one resolved against `base`), or None when not given.
+
+    Anything else (`javascript:`, `data:`, a bare path with nothing to resolve it against) is refused: these
+    values are published as links and image sources without further checks.
+    """
+    if value is None or not value.strip():
+        return None
+    url = xml_safe(value).strip()
+    if base:
+        url = urljoin(base, url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as e:
+        raise _invalid(raw, field, f"not a URL: {value!r}") from e
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+        raise _invalid(raw, field, f"must be an absolute http(s) URL, got {value!r}")
+    return url
+
+
+def _language(raw: RawRelease, site: Site) -> str:
+    if raw.language is None or not raw.language.strip():
+        return site.language
+    language = raw.language.strip()
+    if not _LANGUAGE.fullmatch(language):
+        raise _invalid(raw, "language", f"not a language tag (RFC 5646): {raw.language!r}")
+    return language
+
+
+def _stamp(value: datetime | None) -> str | None:
+    """RFC 3339 in UTC with `Z`, microseconds only when present: the form hashed for a date from the input."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _content_hash(fields: dict[str, Any]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -1,0 +1,121 @@
+"""Plain text in a release: paragraphs to HTML (with `said:` quotations), summaries, character hygiene.
+
+Press officers write releases as plain text: blank lines between paragraphs, "The Minister said:" before a
+quotation, "ENDS" or "Notes to editors" after the story. `text_to_html` turns that convention into simple,
+already-safe HTML (every character of the input is escaped); `make_summary` picks the paragraph a reader
+sees in a feed. `xml_safe` removes characters that XML 1.0 forbids, which would make every feed we publish
+unparseable if one slipped into a title.
+
+What this module must not do: parse HTML (that is `html.py`), or look anything up outside its arguments.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["collapse", "make_summary", "text_to_html", "xml_safe"]
+
+# XML 1.0 §2.2 Char: tab, newline, carriage return and the rest of Unicode minus the other C0 controls,
+# surrogates and U+FFFE/U+FFFF. Lone surrogates also cannot be encoded as UTF-8 at all.
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+_BLANK_LINE = re.compile(r"\n[ \t\f\v\xa0]*\n")
+_SAID = re.compile(r"\bsaid:$", re.IGNORECASE)
+# Paragraphs after which the story stops and editors' material begins: a quotation never runs past them.
+_CLOSING_MARKER = re.compile(
+    r"[-–—*\s]*(?:ends|notes?\s+(?:to|for)\s+editors?|editors?['’]?\s+notes?|background|further\s+information)"
+    r"[-–—*:.\s]*",
+    re.IGNORECASE,
+)
+_OPENING_QUOTES = "\"'“‘„«"
+_SUMMARY_MIN = 20
+_TRAILING_PUNCT = " ,;:-–—(/"
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids (C0 controls other than tab/newlines, surrogates…)."""
+    return _NOT_XML_CHAR.sub("", text)
+
+
+def collapse(text: str) -> str:
+    """All runs of white space (line breaks, tabs, no-break spaces) become one space; ends are trimmed."""
+    return " ".join(text.split())
+
+
+def paragraphs(text: str) -> list[list[str]]:
+    """Blank-line separated paragraphs, each a list of its (collapsed, non-empty) lines."""
+    text = xml_safe(text).replace("\r\n", "\n").replace("\r", "\n")
+    out: list[list[str]] = []
+    for block in _BLANK_LINE.split(text):
+        lines = [collapse(line) for line in block.split("\n")]
+        lines = [line for line in lines if line]
+        if lines:
+            out.append(lines)
+    return out
+
+
+def text_to_html(text: str) -> str:
+    """Plain text → `<p>` paragraphs (`<br>` for single line breaks), with quotations in `<blockquote>`.
+
+    A paragraph ending in `said:` introduces a quotation. If the next paragraph opens with a quotation mark,
+    the quotation is the run of paragraphs that open with one (the newspaper convention for multi-paragraph
+    quotes); otherwise it runs to the end of the text. Either way it stops at the next `said:` paragraph or at
+    a closing marker ("ENDS", "Notes to editors", "Background", "Further information"), which start ordinary
+    paragraphs again.
+    """
+    out: list[str] = []
+    quote: list[str] | None = None
+    marked = False
+    for lines in paragraphs(text):
+        joined = " ".join(lines)
+        if quote is not None:
+            if not quote:
+                marked = joined.startswith(tuple(_OPENING_QUOTES))
+            ends = (
+                _SAID.search(joined) is not None
+                or _CLOSING_MARKER.fullmatch(joined) is not None
+                or (marked and not joined.startswith(tuple(_OPENING_QUOTES)))
+            )
+            if not ends:
+                quote.append(_paragraph(lines))
+                continue
+            _flush(out, quote)
+            quote = None
+        out.append(_paragraph(lines))
+        if _SAID.search(joined):
+            quote = []
+    if quote is not None:
+        _flush(out, quote)
+    return "\n".join(out)
+
+
+def _paragraph(lines: list[str]) -> str:
+    return "<p>" + "<br>".join(html.escape(line, quote=False) for line in lines) + "</p>"
+
+
+def _flush(out: list[str], quote: list[str]) -> None:
+    if quote:
+        out.append("<blockquote>\n" + "\n".join(quote) + "\n</blockquote>")
+
+
+def make_summary(text: str, limit: int = 280) -> str:
+    """The first real paragraph of `text`, cut at a word boundary with "…" if longer than `limit`.
+
+    A short first paragraph (a dateline such as "London, 2 November" or a one-word label) is skipped when a
+    longer one follows. Words are never split, except a single "word" longer than `limit` (a pasted URL),
+    which has nowhere else to be cut.
+    """
+    if limit < 2:
+        raise ValueError(f"summary limit must be at least 2 characters, got {limit}")
+    paras = [" ".join(lines) for lines in paragraphs(text)]
+    if not paras:
+        return ""
+    chosen = next((p for p in paras if len(p) >= _SUMMARY_MIN), paras[0])
+    if len(chosen) <= limit:
+        return chosen
+    room = limit - 1  # keep one character for the ellipsis
+    cut = chosen.rfind(" ", 0, room + 1)
+    head = chosen[:cut] if cut > 0 else chosen[:room]
+    head = head.rstrip(_TRAILING_PUNCT) or chosen[:room]
+    return head + "…"

@@ -1,0 +1,80 @@
+"""Which topics a release is about: the ones its source gave, then the configured ones its words mention.
+
+Topics become feed categories and `topics/<slug>/` pages, so a false match costs a reader's trust: a topic
+counts only as whole words, "Iran" is not found in "Iranian", while "North Korea's" and "North-Korea" are
+"North Korea". Matching ignores case and accents, and configured aliases ("DPRK") stand for their topic.
+
+What this module must not do: invent topics that are neither given nor configured, or depend on anything but
+its arguments (the same release and settings always give the same topics, in the same order).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+
+from feeds.config import TopicSettings
+from feeds.normalise.ids import slugify
+from feeds.normalise.text import collapse, xml_safe
+
+__all__ = ["detect_topics", "topic_slug"]
+
+_WORD = re.compile(r"[^\W_]+")
+_SEPARATOR = " | "  # not a word: a phrase can never match across it (title / body boundary)
+
+
+def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSettings) -> tuple[str, ...]:
+    """Given topics first (trimmed, first spelling of each kept), then configured topics found in title + text.
+
+    Configured topics are tried in config order (`detect`, then any topic that only has aliases); a topic
+    matches when its name or one of its aliases occurs as a run of adjacent whole words.
+    """
+    found: list[str] = []
+    seen: set[str] = set()
+
+    def add(name: str) -> None:
+        key = _fold(name)
+        if name and key not in seen:
+            seen.add(key)
+            found.append(name)
+
+    for name in given:
+        add(collapse(xml_safe(name)))
+    haystack = f" {_words(title)}{_SEPARATOR}{_words(text)} "
+    for name, phrases in _configured(settings):
+        if any(f" {phrase} " in haystack for phrase in phrases if phrase):
+            add(collapse(name))
+    return tuple(found)
+
+
+def _configured(settings: TopicSettings) -> Iterable[tuple[str, list[str]]]:
+    aliases: dict[str, list[str]] = {}
+    for topic, words in settings.aliases:
+        aliases.setdefault(_fold(topic), []).extend(words)
+    names = list(settings.detect)
+    detected = {_fold(n) for n in names}
+    names += [topic for topic, _ in settings.aliases if _fold(topic) not in detected]
+    for name in dict.fromkeys(names):
+        yield name, [_words(p) for p in (name, *aliases.get(_fold(name), ()))]
+
+
+def _fold(text: str) -> str:
+    """Case- and accent-insensitive form: NFKD without combining marks, case-folded."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def _words(text: str) -> str:
+    """The folded words of `text` joined by single spaces: `"north korea s nuclear"`."""
+    return " ".join(_WORD.findall(_fold(text)))
+
+
+def topic_slug(name: str) -> str:
+    """A path-safe ASCII slug for `topics/<slug>/`; never empty and never `.` or `..`.
+
+    A name with nothing ASCII in it (Arabic, Chinese…) gets `topic-<10 hex digits of its SHA-256>`.
+    """
+    slug = slugify(collapse(name))
+    return slug or "topic-" + hashlib.sha256(collapse(name).encode("utf-8", "surrogatepass")).hexdigest()[:10]

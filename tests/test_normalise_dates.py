@@ -1,0 +1,171 @@
+"""feeds.normalise.dates.parse_date: the formats releases are dated with, local times, and refusals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.normalise.dates import parse_date
+
+LONDON = ZoneInfo("Europe/London")
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # RFC 3339 / ISO 8601
+        ("2017-11-02T09:30:00Z", utc(2017, 11, 2, 9, 30)),
+        ("2017-11-02t09:30:00z", utc(2017, 11, 2, 9, 30)),
+        ("2017-11-02T09:30:00+01:00", utc(2017, 11, 2, 8, 30)),
+        ("2017-11-02T09:30:00-05:00", utc(2017, 11, 2, 14, 30)),
+        ("2017-11-02T09:30:00+0100", utc(2017, 11, 2, 8, 30)),
+        ("2017-11-02T09:30:00+01", utc(2017, 11, 2, 8, 30)),
+        ("2017-11-02T09:30:00.250Z", utc(2017, 11, 2, 9, 30, 0, 250000)),
+        ("2017-11-02T09:30:00.123456789Z", utc(2017, 11, 2, 9, 30, 0, 123456)),
+        ("2017-11-02T09:30Z", utc(2017, 11, 2, 9, 30)),
+        ("2017-11-02 09:30:00 +00:00", utc(2017, 11, 2, 9, 30)),
+        # naive ISO: local time in London (GMT in November, BST in July)
+        ("2017-11-02T09:30:00", utc(2017, 11, 2, 9, 30)),
+        ("2017-07-02T09:30:00", utc(2017, 7, 2, 8, 30)),
+        ("2022-10-19 13:14:00.0", utc(2022, 10, 19, 12, 14)),
+        # date only: midnight local
+        ("2017-11-02", utc(2017, 11, 2, 0, 0)),
+        ("2017-07-02", utc(2017, 7, 1, 23, 0)),
+        # RFC 822 / 1123 / 2822
+        ("Thu, 02 Nov 2017 09:30:00 GMT", utc(2017, 11, 2, 9, 30)),
+        ("Thu, 02 Nov 2017 09:30:00 +0000", utc(2017, 11, 2, 9, 30)),
+        ("Thu, 02 Nov 2017 09:30:00 -0500", utc(2017, 11, 2, 14, 30)),
+        ("Sun, 02 Jul 2017 09:30:00 +0100", utc(2017, 7, 2, 8, 30)),
+        ("02 Nov 2017 09:30:00 UT", utc(2017, 11, 2, 9, 30)),
+        ("Thu, 2 Nov 2017 09:30 GMT", utc(2017, 11, 2, 9, 30)),
+        ("Thursday, 02 Nov 2017 09:30:00 GMT", utc(2017, 11, 2, 9, 30)),
+        ("Thu, 02 Nov 2017 09:30:00 EST", utc(2017, 11, 2, 14, 30)),
+        ("Thu, 02 Nov 2017 09:30:00 PDT", utc(2017, 11, 2, 16, 30)),
+        ("Thu, 02 Nov 17 09:30:00 GMT", utc(2017, 11, 2, 9, 30)),
+        ("Tue, 02 Nov 99 09:30:00 GMT", utc(1999, 11, 2, 9, 30)),
+        ("Thu, 02 Nov 2017 09:30:00 A", utc(2017, 11, 2, 9, 30)),  # RFC 2822 §4.3: military zone = -0000
+        # human formats, day-first like the UK
+        ("2 November 2017", utc(2017, 11, 2)),
+        ("2nd November 2017", utc(2017, 11, 2)),
+        ("Thursday 2 November 2017", utc(2017, 11, 2)),
+        ("2 Nov 2017 09:30", utc(2017, 11, 2, 9, 30)),
+        ("2 July 2017 09:30", utc(2017, 7, 2, 8, 30)),
+        ("2 Jul 2017 09:30 BST", utc(2017, 7, 2, 8, 30)),
+        ("2 Nov 2017 09:30 GMT", utc(2017, 11, 2, 9, 30)),
+        ("2 Nov 2017 09:30 GMT+1", utc(2017, 11, 2, 8, 30)),
+        ("2 Nov 2017 09:30 UTC-05:00", utc(2017, 11, 2, 14, 30)),
+        ("2 November 2017 at 9:30am", utc(2017, 11, 2, 9, 30)),
+        ("2 November 2017, 9.30am", utc(2017, 11, 2, 9, 30)),
+        ("2 November 2017 2.15pm", utc(2017, 11, 2, 14, 15)),
+        ("November 2, 2017", utc(2017, 11, 2)),
+        ("Nov 2 2017 17:05", utc(2017, 11, 2, 17, 5)),
+        ("2 Sept 2017", utc(2017, 9, 1, 23)),
+        ("  2   November\n2017  ", utc(2017, 11, 2)),
+        # numeric, day-first
+        ("02/11/2017", utc(2017, 11, 2)),
+        ("2/11/2017", utc(2017, 11, 2)),
+        ("02.11.2017", utc(2017, 11, 2)),
+        ("19-10-2022", utc(2022, 10, 18, 23)),
+        ("19/10/2022 13:14", utc(2022, 10, 19, 12, 14)),
+        ("2017/11/02", utc(2017, 11, 2)),
+        ("2017/07/02 10:00", utc(2017, 7, 2, 9)),
+    ],
+)
+def test_parses_to_utc_with_london_for_local_times(value: str, expected: datetime) -> None:
+    result = parse_date(value, LONDON)
+    assert result == expected
+    assert result.tzinfo is UTC
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # the clocks go forward at 01:00 GMT on 26 March 2017 and back at 01:00 GMT on 29 October 2017
+        ("2017-03-26T00:30:00", utc(2017, 3, 26, 0, 30)),
+        ("2017-03-26T03:30:00", utc(2017, 3, 26, 2, 30)),
+        ("2017-10-29T00:30:00", utc(2017, 10, 28, 23, 30)),
+        ("2017-10-29T01:30:00", utc(2017, 10, 29, 0, 30)),  # ambiguous hour: the first (BST) reading, fold=0
+        ("2017-10-29T02:30:00", utc(2017, 10, 29, 2, 30)),
+    ],
+)
+def test_london_daylight_saving_boundaries(value: str, expected: datetime) -> None:
+    assert parse_date(value, LONDON) == expected
+
+
+def test_naive_values_use_the_given_zone() -> None:
+    assert parse_date("2 November 2017 09:30", NEW_YORK) == utc(2017, 11, 2, 13, 30)
+    assert parse_date("2017-11-02", NEW_YORK) == utc(2017, 11, 2, 4)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (datetime(2017, 11, 2, 9, 30), utc(2017, 11, 2, 9, 30)),
+        (datetime(2017, 7, 2, 9, 30), utc(2017, 7, 2, 8, 30)),
+        (datetime(2017, 11, 2, 9, 30, tzinfo=timezone(timedelta(hours=2))), utc(2017, 11, 2, 7, 30)),
+        (utc(2017, 11, 2, 9, 30), utc(2017, 11, 2, 9, 30)),
+    ],
+)
+def test_datetimes_are_converted(value: datetime, expected: datetime) -> None:
+    result = parse_date(value, LONDON)
+    assert result == expected
+    assert result.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("", "empty"),
+        ("   ", "empty"),
+        ("soon", "can't read"),
+        ("tomorrow", "can't read"),
+        ("32/13/2020", "month 13"),
+        ("31/02/2020", "day"),
+        ("32 November 2017", "day"),
+        ("2017-13-01", "month"),
+        ("2017-11-02T25:00:00Z", "hour"),
+        ("2017-11-02T09:30:00+25:00", "offset"),
+        ("November 2017", "missing"),
+        ("Thursday", "can't read"),
+        ("09:30", "can't read"),
+        ("2017", "can't read"),
+        ("1 2 3", "can't read"),
+        ("02/11/17", "can't read"),  # two-digit years only in RFC 822 form
+        ("2 November 2017 09:30 XYZ", "zone"),
+        ("2 November 2017 sometime", "can't read"),
+        ("Thu, 02 Nov 2017 09:30:00 ABCD", "zone"),
+        ("Thu, 02 Foo 2017 09:30:00 GMT", "can't read"),
+        ("2 November 2017 09:30 IST", "zone"),  # Irish, Indian or Israeli: refused, not guessed
+        ("0001-01-01T00:00:00+05:00", "range"),
+    ],
+)
+def test_refuses_what_it_cannot_read_unambiguously(value: str, reason: str) -> None:
+    with pytest.raises(ValueError) as info:
+        parse_date(value, LONDON)
+    if value.strip():
+        assert repr(" ".join(value.split())) in str(info.value)
+
+
+@given(st.text(max_size=40))
+def test_any_text_gives_utc_or_value_error(value: str) -> None:
+    try:
+        result = parse_date(value, LONDON)
+    except ValueError:
+        return
+    assert result.tzinfo is UTC
+
+
+@given(st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1)))
+def test_rfc3339_round_trip(value: datetime) -> None:
+    aware = value.replace(tzinfo=UTC)
+    assert parse_date(aware.isoformat(), LONDON) == aware
+    assert parse_date(aware.isoformat().replace("+00:00", "Z"), LONDON) == aware

@@ -1,0 +1,258 @@
+"""feeds.normalise.html: sanitising untrusted HTML, Markdown, and reading text back out."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.normalise.html import html_to_text, markdown_to_html, sanitise_html, summary_source
+
+BASE = "https://www.example.gov.uk/government/news/ministers-meet"
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        ("<script>alert(1)</script><p>Text</p>", "<p>Text</p>"),
+        ("<SCRIPT SRC=//evil.example/x.js></SCRIPT><p>Text</p>", "<p>Text</p>"),
+        ('<p onclick="steal()">Text</p>', "<p>Text</p>"),
+        ('<img src="https://x.example/a.png" onerror="steal()">', '<img src="https://x.example/a.png">'),
+        ('<a href="javascript:alert(1)">click</a>', "click"),
+        ('<a href="JaVaScRiPt:alert(1)">click</a>', "click"),
+        ('<a href="jav&#x09;ascript:alert(1)">click</a>', "click"),
+        ('<a href=" javascript:alert(1)">click</a>', "click"),
+        ('<a href="vbscript:msgbox(1)">click</a>', "click"),
+        ('<a href="data:text/html;base64,PHNjcmlwdD4=">click</a>', "click"),
+        ('<img src="data:image/png;base64,iVBORw0KGgo=" alt="chart">', ""),
+        ('<svg onload="alert(1)"><circle r="1"/></svg><p>After</p>', "<p>After</p>"),
+        ('<p style="background:url(javascript:alert(1))">Styled</p>', "<p>Styled</p>"),
+        ('<div style="width: expression(alert(1))" class="x">Box</div>', "<div>Box</div>"),
+        ("<style>p { color: red }</style><p>Plain</p>", "<p>Plain</p>"),
+        ('<iframe src="https://evil.example/"></iframe><p>Body</p>', "<p>Body</p>"),
+        ('<form action="/x"><input name="q"><button>Go</button></form><p>Body</p>', "<p>Body</p>"),
+        ('<object data="x.swf"></object><embed src="x.swf"><p>Body</p>', "<p>Body</p>"),
+        ("<p>Unclosed <b>bold", "<p>Unclosed <b>bold</b></p>"),
+        ("<p>One<p>Two", "<p>One</p><p>Two</p>"),
+        ("<p>Text<!-- a comment --></p>", "<p>Text</p>"),
+        ("<math><mtext><script>alert(1)</script></mtext></math><p>OK</p>", "<p>OK</p>"),
+        (
+            '<a href="https://ok.example/" target="_blank" rel="opener">x</a>',
+            '<a href="https://ok.example/" rel="noopener noreferrer">x</a>',
+        ),
+        ('<img src=x alt="<script>alert(1)</script>">', '<img src="x" alt="&lt;script&gt;alert(1)&lt;/script&gt;">'),
+    ],
+)
+def test_dangerous_markup_is_removed(dirty: str, clean: str) -> None:
+    assert sanitise_html(dirty) == clean
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        ("<h1>Heading</h1>", "<h2>Heading</h2>"),
+        ('<H1 class="title">Heading</H1>', "<h2>Heading</h2>"),
+        ("<h2>Two</h2><h6>Six</h6>", "<h2>Two</h2><h6>Six</h6>"),
+        ("<p>&nbsp;</p><p> </p><p><br></p><p>Kept</p>", "<p>Kept</p>"),
+        ('<p><a href="javascript:x()"> </a></p><p>Kept</p>', "<p>Kept</p>"),
+        ("<blockquote><p>Quoted</p></blockquote>", "<blockquote><p>Quoted</p></blockquote>"),
+        ("<ul><li>One</li><li>Two</li></ul>", "<ul><li>One</li><li>Two</li></ul>"),
+        ('<ol start="3"><li>Three</li></ol>', '<ol start="3"><li>Three</li></ol>'),
+        ("<dl><dt>Term</dt><dd>Meaning</dd></dl>", "<dl><dt>Term</dt><dd>Meaning</dd></dl>"),
+        ('<abbr title="Foreign Office">FCO</abbr>', '<abbr title="Foreign Office">FCO</abbr>'),
+        ("<p>H<sub>2</sub>O and x<sup>2</sup></p>", "<p>H<sub>2</sub>O and x<sup>2</sup></p>"),
+        ("<pre><code>a  b</code></pre>", "<pre><code>a  b</code></pre>"),
+        (
+            "<table><tr><th>A</th><td colspan=2>1</td></tr></table>",
+            '<table><tbody><tr><th>A</th><td colspan="2">1</td></tr></tbody></table>',
+        ),
+        (
+            '<figure><img src="https://x.example/p.jpg" alt="Pic"><figcaption>Cap</figcaption></figure>',
+            '<figure><img src="https://x.example/p.jpg" alt="Pic"><figcaption>Cap</figcaption></figure>',
+        ),
+        ('<p class="lead" id="intro" data-x="1">Lead</p>', "<p>Lead</p>"),
+        ("<font color=red>Old</font> <center>markup</center>", "Old markup"),
+        (
+            '<a href="mailto:press@example.gov.uk">Press</a>',
+            '<a href="mailto:press@example.gov.uk" rel="noopener noreferrer">Press</a>',
+        ),
+        ("<p>5 &lt; 6 &amp; 7 &gt; 6</p>", "<p>5 &lt; 6 &amp; 7 &gt; 6</p>"),
+        ("  <p>Trimmed</p>\n", "<p>Trimmed</p>"),
+    ],
+)
+def test_structure_is_kept_and_tidied(dirty: str, clean: str) -> None:
+    assert sanitise_html(dirty) == clean
+
+
+@pytest.mark.parametrize(
+    ("href", "absolute"),
+    [
+        ("/government/people/minister", "https://www.example.gov.uk/government/people/minister"),
+        ("annex.pdf", "https://www.example.gov.uk/government/news/annex.pdf"),
+        ("#notes", BASE + "#notes"),
+        ("?page=2", BASE + "?page=2"),
+        ("//cdn.example.org/x.png", "https://cdn.example.org/x.png"),
+        ("https://other.example/a", "https://other.example/a"),
+    ],
+)
+def test_relative_links_become_absolute_against_base(href: str, absolute: str) -> None:
+    assert sanitise_html(f'<a href="{href}">x</a>', base_url=BASE) == (
+        f'<a href="{absolute}" rel="noopener noreferrer">x</a>'
+    )
+    assert sanitise_html(f'<img src="{href}" alt="">', base_url=BASE) == f'<img src="{absolute}" alt="">'
+
+
+def test_relative_links_are_kept_without_a_base() -> None:
+    assert sanitise_html('<a href="/x">x</a>') == '<a href="/x" rel="noopener noreferrer">x</a>'
+    assert sanitise_html('<a href="/x">x</a>', base_url="not a url") == '<a href="/x" rel="noopener noreferrer">x</a>'
+
+
+def test_output_is_deterministic_and_stable() -> None:
+    dirty = '<div><h1>T</h1><p onclick=x>A <a href="/b" title="t">b</a><img alt="i" src="/c.png"></p></div>'
+    first = sanitise_html(dirty, base_url=BASE)
+    assert all(sanitise_html(dirty, base_url=BASE) == first for _ in range(5))
+    assert sanitise_html(first, base_url=BASE) == first
+
+
+def test_control_characters_and_lone_surrogates_are_dropped() -> None:
+    assert sanitise_html("<p>a\x00b\x0bc\ud800d</p>") == "<p>abcd</p>"
+
+
+# --- Markdown --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("markdown", "html"),
+    [
+        ("Hello *world*", "<p>Hello <em>world</em></p>"),
+        ("# Title\n\nText", "<h2>Title</h2>\n<p>Text</p>"),
+        ("## Notes to editors", "<h2>Notes to editors</h2>"),
+        ("- one\n- two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
+        ("> The Minister said this.", "<blockquote>\n<p>The Minister said this.</p>\n</blockquote>"),
+        ("[GOV.UK](https://www.gov.uk/)", '<p><a href="https://www.gov.uk/" rel="noopener noreferrer">GOV.UK</a></p>'),
+        ("[x](javascript:alert(1))", "<p>[x](javascript:alert(1))</p>"),
+        ("Line one  \nline two", "<p>Line one<br>\nline two</p>"),
+        ("`code` and **bold**", "<p><code>code</code> and <strong>bold</strong></p>"),
+        ("Text <script>alert(1)</script> more", "<p>Text  more</p>"),
+        ('<p onclick="x()">raw html</p>', "<p>raw html</p>"),
+        ("![chart](https://x.example/c.png)", '<p><img src="https://x.example/c.png" alt="chart"></p>'),
+        (
+            "| Region | Funding |\n| --- | --- |\n| North | £5m |",
+            "<table>\n<thead>\n<tr>\n<th>Region</th>\n<th>Funding</th>\n</tr>\n</thead>\n"
+            "<tbody>\n<tr>\n<td>North</td>\n<td>£5m</td>\n</tr>\n</tbody>\n</table>",
+        ),
+    ],
+)
+def test_markdown(markdown: str, html: str) -> None:
+    assert markdown_to_html(markdown) == html
+
+
+def test_markdown_links_resolve_against_a_base() -> None:
+    assert markdown_to_html("[annex](annex.pdf)", base_url=BASE) == (
+        '<p><a href="https://www.example.gov.uk/government/news/annex.pdf" rel="noopener noreferrer">annex</a></p>'
+    )
+
+
+# --- back to text ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<p>One</p><p>Two</p>", "One\n\nTwo"),
+        ("<p>Line<br>break</p>", "Line\nbreak"),
+        ("<p>Spread\n   over\tlines</p>", "Spread over lines"),
+        ("<p>Fish &amp; chips &pound;5&nbsp;each &#8211; &#x2014;</p>", "Fish & chips £5 each – —"),
+        ("<h2>Head</h2>Loose text<ul><li>a</li><li>b</li></ul>", "Head\n\nLoose text\n\na\n\nb"),
+        ("<p>Keep <b>inline</b> <em>tags</em> inline</p>", "Keep inline tags inline"),
+        ("<table><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></table>", "1 2\n\n3 4"),
+        ("<script>var x = 1;</script><style>p{}</style><p>Only this</p>", "Only this"),
+        ("<blockquote><p>Quoted</p></blockquote><p>After</p>", "Quoted\n\nAfter"),
+        ("<div><div><p>Deep</p></div></div>", "Deep"),
+        ("<p></p><p> &nbsp; </p>", ""),
+        ("Plain text, no tags", "Plain text, no tags"),
+        ("<p>a <br/> b</p>", "a\nb"),
+    ],
+)
+def test_html_to_text(html: str, text: str) -> None:
+    assert html_to_text(html) == text
+
+
+@pytest.mark.parametrize(
+    ("html", "text"),
+    [
+        ("<h2>Background</h2><p>The story.</p><h3>More</h3><p>Detail.</p>", "The story.\n\nDetail."),
+        ("<h2>Only a heading</h2>", "Only a heading"),
+        ("<p>No headings</p>", "No headings"),
+    ],
+)
+def test_summary_source_leaves_out_headings(html: str, text: str) -> None:
+    assert summary_source(html) == text
+
+
+# --- properties ------------------------------------------------------------------------------------------------
+
+_FRAGMENTS = st.sampled_from(
+    [
+        "<script>alert(1)</script>",
+        "<script",
+        "<scr<script>ipt>alert(1)</script>",
+        '<img src=x onerror="alert(1)">',
+        '<a href="javascript:alert(1)">',
+        '<a href="java\nscript:alert(1)">',
+        '<a href="data:text/html,x">',
+        '<svg/onload="alert(1)">',
+        '<body onload="x()">',
+        '<div style="x:expression(alert(1))">',
+        '<iframe src="javascript:alert(1)">',
+        "<p>",
+        "</p>",
+        "<h1>",
+        "<a href='/rel'>",
+        "</a>",
+        '"',
+        "'",
+        "<",
+        ">",
+        "&",
+        "<!--",
+        "-->",
+        "<![CDATA[",
+        " onmouseover=alert(1) ",
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+    ]
+)
+
+
+class _Audit(HTMLParser):
+    """Collects what a browser would see: tag names and their attributes."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[str] = []
+        self.attrs: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.attrs.extend((tag, name, value or "") for name, value in attrs)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.one_of(_FRAGMENTS, st.text(max_size=8)), max_size=12).map("".join))
+def test_sanitised_output_is_always_safe(dirty: str) -> None:
+    clean = sanitise_html(dirty, base_url=BASE)
+    assert "<script" not in clean.lower()
+    audit = _Audit()
+    audit.feed(clean)
+    audit.close()
+    assert not {"script", "style", "iframe", "svg", "math", "object", "embed", "form"} & set(audit.tags)
+    for tag, name, value in audit.attrs:
+        assert not name.startswith("on"), (tag, name)
+        assert name not in ("style", "class", "id"), (tag, name)
+        if name in ("href", "src", "cite"):
+            assert value.split(":", 1)[0].lower() in ("http", "https", "mailto"), value
+            assert "javascript:" not in value.lower()
+    assert sanitise_html(dirty, base_url=BASE) == clean
+    assert sanitise_html(clean, base_url=BASE) == clean

@@ -1,0 +1,201 @@
+"""feeds.normalise.ids: slugs, tag: ids, permalinks, renaming after a collision, and release identity."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.config import Site, TopicSettings
+from feeds.model import RawRelease
+from feeds.normalise import normalise_release
+from feeds.normalise.ids import canonical_url, identity_of, permalink, release_slug, slugify, tag_id, with_slug
+
+SITE = Site(
+    title="Department for Coastal Affairs",
+    base_url="https://press.example.org/",
+    author="Department for Coastal Affairs",
+    language="en",
+    timezone="Europe/London",
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "slug"),
+    [
+        ("Foreign Secretary to visit Moscow", "foreign-secretary-to-visit-moscow"),
+        ("  Spaces   and\ttabs  ", "spaces-and-tabs"),
+        ("Minister's visit to the UK’s coast", "ministers-visit-to-the-uks-coast"),
+        ("Zürich, Besançon & Łódź: ties renewed", "zurich-besancon-and-lodz-ties-renewed"),
+        ("Straße, Ærø and Øresund", "strasse-aero-and-oresund"),
+        ("£40m for 3 harbours (2024–25)", "40m-for-3-harbours-2024-25"),
+        ("---Already-hyphenated---", "already-hyphenated"),
+        ("ＦＵＬＬＷＩＤＴＨ", "fullwidth"),
+        ("日本の港", ""),
+        ("مرحبا", ""),
+        ("", ""),
+    ],
+)
+def test_slugify(text: str, slug: str) -> None:
+    assert slugify(text) == slug
+
+
+@pytest.mark.parametrize(
+    ("text", "max_length", "slug"),
+    [
+        ("alpha beta gamma", 16, "alpha-beta-gamma"),
+        ("alpha beta gamma", 15, "alpha-beta"),
+        ("alpha beta gamma", 11, "alpha-beta"),
+        ("alpha beta gamma", 10, "alpha-beta"),
+        ("alpha beta gamma", 9, "alpha"),
+        ("supercalifragilistic", 5, "super"),
+    ],
+)
+def test_slugify_cuts_at_a_word_boundary(text: str, max_length: int, slug: str) -> None:
+    assert slugify(text, max_length) == slug
+
+
+@given(st.text(max_size=200))
+def test_slugs_are_url_safe_and_bounded(text: str) -> None:
+    slug = slugify(text)
+    assert len(slug) <= 80
+    assert all(c.isascii() and (c.isalnum() or c == "-") for c in slug)
+    assert not slug.startswith("-") and not slug.endswith("-") and "--" not in slug
+    assert slug == slug.lower()
+
+
+@pytest.mark.parametrize(
+    ("title", "link", "slug"),
+    [
+        ("Coastal fund opens", None, "coastal-fund-opens"),
+        ("مرحبا بالعالم", "https://www.gov.uk/government/news/coastal-fund-opens.ar", "coastal-fund-opens-ar"),
+        ("مرحبا بالعالم", "https://www.gov.uk/government/news/coastal-fund-opens.ur?x=1#y", "coastal-fund-opens-ur"),
+        ("مرحبا بالعالم", "https://www.gov.uk/government/news/coastal-fund-opens/", "coastal-fund-opens"),
+        (
+            "مرحبا بالعالم",
+            "https://www.gov.uk/%D9%85%D8%B1",
+            "release-" + hashlib.sha256("مرحبا بالعالم".encode()).hexdigest()[:10],
+        ),
+        ("مرحبا بالعالم", None, "release-" + hashlib.sha256("مرحبا بالعالم".encode()).hexdigest()[:10]),
+        ("پیغام 2016ء", "https://www.gov.uk/government/news/christmas-message.ur", "christmas-message-ur"),
+        ("پیغام 2016ء", None, "release-" + hashlib.sha256("پیغام 2016ء".encode()).hexdigest()[:10]),
+        ("UK–Japan ties: 日本との関係", None, "uk-japan-ties"),
+        ("Zürich and Łódź sign pact", "https://x.example/other", "zurich-and-lodz-sign-pact"),
+        ("2025", "https://x.example/other", "2025"),
+        (
+            "مرحبا بالعالم",
+            "https://www.gov.uk/",
+            "release-" + hashlib.sha256("مرحبا بالعالم".encode()).hexdigest()[:10],
+        ),
+    ],
+)
+def test_release_slug_falls_back_to_link_then_hash(title: str, link: str | None, slug: str) -> None:
+    assert release_slug(title, link) == slug
+
+
+@pytest.mark.parametrize(
+    ("domain", "published", "slug", "tag"),
+    [
+        (
+            "press.example.org",
+            datetime(2017, 11, 2, 9, 30, tzinfo=UTC),
+            "foreign-secretary-to-visit-moscow",
+            "tag:press.example.org,2017-11-02:foreign-secretary-to-visit-moscow",
+        ),
+        # 00:30 on 3 November in Tokyo is still 2 November in UTC: the date in the id is the UTC date
+        (
+            "Press.Example.ORG",
+            datetime(2017, 11, 3, 0, 30, tzinfo=timezone(timedelta(hours=9))),
+            "x",
+            "tag:press.example.org,2017-11-02:x",
+        ),
+    ],
+)
+def test_tag_id(domain: str, published: datetime, slug: str, tag: str) -> None:
+    assert tag_id(domain, published, slug) == tag
+
+
+def test_tag_id_refuses_naive_dates() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        tag_id("press.example.org", datetime(2017, 11, 2), "x")
+
+
+@pytest.mark.parametrize(
+    ("base", "link"),
+    [
+        ("https://press.example.org/", "https://press.example.org/releases/x/"),
+        ("https://example.org/press/", "https://example.org/press/releases/x/"),
+        ("https://example.org/press", "https://example.org/press/releases/x/"),
+    ],
+)
+def test_permalink(base: str, link: str) -> None:
+    assert permalink(base, "x") == link
+
+
+def test_with_slug_recomputes_id_and_permalink() -> None:
+    raw = RawRelease(
+        origin="inbox/a.txt", source="inbox", title="Harbour reopens", body="It does.", published="2024-03-01T10:00Z"
+    )
+    release = normalise_release(raw, SITE, TopicSettings(), datetime(2025, 1, 1, tzinfo=UTC))
+    renamed = with_slug(release, "harbour-reopens-2", SITE)
+    assert renamed.slug == "harbour-reopens-2"
+    assert renamed.id == "tag:press.example.org,2024-03-01:harbour-reopens-2"
+    assert renamed.permalink == "https://press.example.org/releases/harbour-reopens-2/"
+    assert renamed.content_hash == release.content_hash
+    assert renamed.identity == release.identity
+    assert release.slug == "harbour-reopens"  # the original is untouched
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://www.gov.uk/government/news/x", "https://www.gov.uk/government/news/x"),
+        ("HTTPS://WWW.GOV.UK/government/news/x", "https://www.gov.uk/government/news/x"),
+        ("https://www.gov.uk:443/government/news/x#top", "https://www.gov.uk/government/news/x"),
+        ("http://example.org:80/a?b=1&c=2", "http://example.org/a?b=1&c=2"),
+        ("http://example.org:8080/a", "http://example.org:8080/a"),
+        ("https://example.org", "https://example.org/"),
+        ("https://example.org/Case/Sensitive", "https://example.org/Case/Sensitive"),
+        ("https://[2001:DB8::1]:443/x", "https://[2001:db8::1]/x"),
+        ("  https://example.org/x  ", "https://example.org/x"),
+        ("/government/news/x", None),
+        ("not a url", None),
+        ("https://example.org:99999/x", None),
+    ],
+)
+def test_canonical_url(url: str, canonical: str | None) -> None:
+    assert canonical_url(url) == canonical
+
+
+def raw(**fields: object) -> RawRelease:
+    base: dict[str, object] = {"origin": "/srv/feeds/inbox/harbour.txt", "source": "inbox", "title": "T", "body": "B"}
+    base.update(fields)
+    return RawRelease(**base)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("release", "identity"),
+    [
+        (raw(source_key=" 5f3c-en ", link="https://www.gov.uk/x", slug="s"), "key:5f3c-en"),
+        (raw(link="https://WWW.gov.uk/government/news/x#a", slug="s"), "url:https://www.gov.uk/government/news/x"),
+        (raw(link="https://www.gov.uk/government/news/x.ur"), "url:https://www.gov.uk/government/news/x.ur"),
+        (raw(link="/relative/only", slug="Harbour Reopens"), "slug:harbour-reopens"),
+        (raw(slug="harbour-reopens"), "slug:harbour-reopens"),
+        (raw(), "file:inbox/harbour.txt"),
+        (raw(origin="/srv/feeds/inbox/processed/harbour.txt"), "file:inbox/harbour.txt"),
+        (raw(origin="C:\\feeds\\inbox\\harbour.txt"), "file:inbox/harbour.txt"),
+        (raw(source_key="   ", slug="   "), "file:inbox/harbour.txt"),
+        (raw(origin="push:7d1e", source="push"), "file:push/push:7d1e"),
+    ],
+)
+def test_identity_of(release: RawRelease, identity: str) -> None:
+    assert identity_of(release) == identity
+
+
+def test_translations_keep_separate_identities() -> None:
+    english = raw(link="https://www.gov.uk/government/news/coastal-fund")
+    urdu = raw(link="https://www.gov.uk/government/news/coastal-fund.ur")
+    assert identity_of(english) != identity_of(urdu)

@@ -1,0 +1,398 @@
+"""feeds.normalise.normalise_release: RawRelease → Release, its errors, dates, hash, and the corpus model release."""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feeds.config import Site, TopicSettings
+from feeds.errors import InvalidReleaseError
+from feeds.model import Change, RawRelease, Release
+from feeds.normalise import normalise_release
+
+SITE = Site(
+    title="Department for Coastal Affairs",
+    base_url="https://press.example.org/",
+    author="Department for Coastal Affairs",
+    language="en-GB",
+    timezone="Europe/London",
+)
+TOPICS = TopicSettings(detect=("Flooding", "Fisheries"), aliases=(("Flooding", ("floods",)),))
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+LATER = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def raw(**fields: Any) -> RawRelease:
+    base: dict[str, Any] = {
+        "origin": "/srv/feeds/inbox/sea-walls.txt",
+        "source": "inbox",
+        "title": "Sea wall repairs to begin",
+        "body": "Work on the sea walls begins next month, the department announced today.",
+    }
+    base.update(fields)
+    return RawRelease(**base)
+
+
+def norm(release: RawRelease, now: datetime = NOW) -> Release:
+    return normalise_release(release, SITE, TOPICS, now)
+
+
+# --- errors ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "words"),
+    [
+        ({"title": None}, "title", "no title"),
+        ({"title": ""}, "title", "no title"),
+        ({"title": " \n\t "}, "title", "no title"),
+        ({"title": "\x00\x01"}, "title", "no title"),
+        ({"body": None}, "body", "no body"),
+        ({"body": "   \n\n "}, "body", "no body"),
+        ({"body": "<script>alert(1)</script><p> </p>", "body_format": "html"}, "body", "empty"),
+        ({"body": "<!-- nothing -->", "body_format": "markdown"}, "body", "empty"),
+        ({"published": "soon"}, "published", "'soon'"),
+        ({"published": "32/13/2020"}, "published", "'32/13/2020'"),
+        ({"updated": "next week"}, "updated", "'next week'"),
+        ({"withdrawn_at": "never"}, "withdrawn_at", "'never'"),
+        ({"changes": (("2024-01-01", "First"), ("whenever", "Second"))}, "changes", "'Second'"),
+        ({"slug": "!!!"}, "slug", "'!!!'"),
+        ({"link": "javascript:alert(1)"}, "link", "http(s)"),
+        ({"link": "/government/news/x"}, "link", "http(s)"),
+        ({"image": "data:image/png;base64,AAAA"}, "image", "http(s)"),
+        ({"image": "photo.jpg"}, "image", "http(s)"),
+        ({"language": "English (UK)"}, "language", "language tag"),
+    ],
+)
+def test_bad_input_names_the_field_and_its_line(fields: dict[str, Any], field: str, words: str) -> None:
+    release = raw(lines=(("origin", 1), (field, 7)), **fields)
+    with pytest.raises(InvalidReleaseError) as info:
+        norm(release)
+    error = info.value
+    assert error.field == field
+    assert error.line == 7
+    assert error.origin == "/srv/feeds/inbox/sea-walls.txt"
+    assert words in str(error)
+    assert str(error).startswith(f"/srv/feeds/inbox/sea-walls.txt:7: field '{field}': ")
+
+
+# --- title and document type -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("title", "document_type", "clean_title", "clean_type"),
+    [
+        ("Press release: Sea walls", None, "Sea walls", "press_release"),
+        ("PRESS RELEASE:Sea walls", None, "Sea walls", "press_release"),
+        ("News story: Sea walls", None, "Sea walls", "news_story"),
+        ("Speech: Sea walls", None, "Sea walls", "speech"),
+        ("Statement: Sea walls", None, "Sea walls", "statement"),
+        ("Written statement : Sea walls", None, "Sea walls", "written_statement"),
+        ("Oral statement: Sea walls", None, "Sea walls", "oral_statement"),
+        ("Government response: Sea walls", None, "Sea walls", "government_response"),
+        ("Press release: ", None, "Press release:", "press_release"),
+        ("Sea walls: the plan", None, "Sea walls: the plan", "press_release"),
+        ("  Sea \n walls\t  repaired ", None, "Sea walls repaired", "press_release"),
+        ("Press release: Sea walls", "Speech", "Press release: Sea walls", "speech"),
+        ("Sea walls", "News story", "Sea walls", "news_story"),
+        ("Sea walls", "PressRelease", "Sea walls", "press_release"),
+        ("Sea walls", "world-news-story", "Sea walls", "world_news_story"),
+        ("Sea walls", "  ", "Sea walls", "press_release"),
+    ],
+)
+def test_title_and_document_type(title: str, document_type: str | None, clean_title: str, clean_type: str) -> None:
+    release = norm(raw(title=title, document_type=document_type))
+    assert release.title == clean_title
+    assert release.document_type == clean_type
+
+
+# --- dates -------------------------------------------------------------------------------------------------------
+
+
+def test_undated_release_is_published_now_and_marked() -> None:
+    release = norm(raw())
+    assert release.published == release.updated == NOW
+    assert release.dated_by_source is False
+    assert release.id == "tag:press.example.org,2026-11-28:sea-wall-repairs-to-begin"
+
+
+def test_dated_release_uses_its_dates_in_utc() -> None:
+    release = norm(raw(published="2 July 2024 09:30", updated="2024-07-03T10:00:00+01:00"))
+    assert release.published == datetime(2024, 7, 2, 8, 30, tzinfo=UTC)
+    assert release.updated == datetime(2024, 7, 3, 9, 0, tzinfo=UTC)
+    assert release.dated_by_source is True
+    assert release.id == "tag:press.example.org,2024-07-02:sea-wall-repairs-to-begin"
+
+
+def test_updated_is_never_before_published() -> None:
+    release = norm(raw(published="2024-07-02T12:00Z", updated="2024-07-01T12:00Z"))
+    assert release.updated == release.published == datetime(2024, 7, 2, 12, tzinfo=UTC)
+
+
+def test_update_date_alone_dates_the_release() -> None:
+    release = norm(raw(updated="2024-07-01T12:00Z"))
+    assert release.published == release.updated == datetime(2024, 7, 1, 12, tzinfo=UTC)
+    assert release.dated_by_source is True
+
+
+def test_datetime_values_are_accepted() -> None:
+    release = norm(raw(published=datetime(2024, 1, 5, 9, 0)))
+    assert release.published == datetime(2024, 1, 5, 9, 0, tzinfo=UTC)
+
+
+def test_withdrawal_and_changes() -> None:
+    release = norm(
+        raw(
+            published="2024-01-01T09:00Z",
+            updated="2024-03-01T09:00Z",
+            withdrawn_at="2024-04-01 10:00",
+            withdrawn_note="  Superseded by the\n2025 plan. ",
+            changes=(("2024-01-01T09:00Z", "First published."), ("2024-03-01T09:00Z", " Figures  corrected. ")),
+        )
+    )
+    assert release.withdrawn_at == datetime(2024, 4, 1, 9, 0, tzinfo=UTC)
+    assert release.withdrawn_note == "Superseded by the 2025 plan."
+    assert release.changes == (
+        Change(at=datetime(2024, 3, 1, 9, tzinfo=UTC), note="Figures corrected."),
+        Change(at=datetime(2024, 1, 1, 9, tzinfo=UTC), note="First published."),
+    )
+
+
+def test_withdrawal_note_without_date_is_dated_by_the_update() -> None:
+    release = norm(raw(published="2024-01-01T09:00Z", updated="2024-02-01T09:00Z", withdrawn_note="Withdrawn."))
+    assert release.withdrawn_at == datetime(2024, 2, 1, 9, tzinfo=UTC)
+
+
+# --- fields and defaults -----------------------------------------------------------------------------------------
+
+
+def test_defaults_come_from_the_site() -> None:
+    release = norm(raw())
+    assert release.organisation == "Department for Coastal Affairs"
+    assert release.language == "en-GB"
+    assert release.document_type == "press_release"
+    assert release.source == "inbox"
+    assert release.origin == "/srv/feeds/inbox/sea-walls.txt"
+    assert release.identity == "file:inbox/sea-walls.txt"
+    assert release.permalink == "https://press.example.org/releases/sea-wall-repairs-to-begin/"
+    assert release.link is None and release.image is None and release.withdrawn_at is None
+
+
+def test_given_fields_win() -> None:
+    release = norm(
+        raw(
+            organisation=" Coastal  Agency ",
+            language="cy",
+            link="https://www.example.gov.uk/news/sea-walls",
+            image="/images/wall.jpg",
+            source_key="abc-123",
+            slug="Sea Walls 2024",
+        )
+    )
+    assert release.organisation == "Coastal Agency"
+    assert release.language == "cy"
+    assert release.link == "https://www.example.gov.uk/news/sea-walls"
+    assert release.image == "https://www.example.gov.uk/images/wall.jpg"
+    assert release.identity == "key:abc-123"
+    assert release.slug == "sea-walls-2024"
+
+
+@pytest.mark.parametrize(
+    ("summary", "expected"),
+    [
+        (None, "Work on the sea walls begins next month, the department announced today."),
+        ("", "Work on the sea walls begins next month, the department announced today."),
+        ("  A  given\nsummary ", "A given summary"),
+        ("<p>Given <b>with</b> markup &amp; entities</p><p>Two</p>", "Given with markup & entities Two"),
+        ("<script>only()</script>", "Work on the sea walls begins next month, the department announced today."),
+    ],
+)
+def test_summary_given_or_derived(summary: str | None, expected: str) -> None:
+    assert norm(raw(summary=summary)).summary == expected
+
+
+@pytest.mark.parametrize(
+    ("body", "body_format", "html"),
+    [
+        ("One.\n\nTwo.", "text", "<p>One.</p>\n<p>Two.</p>"),
+        ("# Heading\n\nSome *text*.", "markdown", "<h2>Heading</h2>\n<p>Some <em>text</em>.</p>"),
+        (
+            '<p onclick="x">See <a href="/annex">the annex</a>.</p>',
+            "html",
+            '<p>See <a href="https://www.example.gov.uk/annex" rel="noopener noreferrer">the annex</a>.</p>',
+        ),
+    ],
+)
+def test_body_formats(body: str, body_format: str, html: str) -> None:
+    release = norm(raw(body=body, body_format=body_format, link="https://www.example.gov.uk/news/sea-walls"))
+    assert release.body_html == html
+    assert "<" not in release.body_text
+
+
+def test_topics_given_then_detected() -> None:
+    release = norm(raw(topics=("Coasts",), body="Fisheries and floods both matter.\n\nFlooding too."))
+    assert release.topics == ("Coasts", "Flooding", "Fisheries")
+
+
+def test_non_latin_title_gets_a_slug_from_its_link() -> None:
+    release = norm(raw(title="تصليح الجدران البحرية", link="https://www.gov.uk/government/news/sea-walls.ar"))
+    assert release.slug == "sea-walls-ar"
+
+
+# --- content hash and determinism --------------------------------------------------------------------------------
+
+
+def test_same_input_on_another_day_hashes_the_same() -> None:
+    assert norm(raw(), NOW).content_hash == norm(raw(), LATER).content_hash
+    assert norm(raw(), NOW).published != norm(raw(), LATER).published
+
+
+def test_same_date_written_differently_hashes_the_same() -> None:
+    a = norm(raw(published="2017-11-02T09:30:00Z"))
+    b = norm(raw(published="Thu, 02 Nov 2017 09:30:00 GMT"))
+    assert a.content_hash == b.content_hash
+
+
+def test_origin_and_source_do_not_change_the_hash() -> None:
+    assert norm(raw()).content_hash == norm(raw(origin="/srv/feeds/inbox/processed/sea-walls.txt")).content_hash
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"title": "Sea wall repairs to start"},
+        {"body": "Work on the sea walls begins next week."},
+        {"summary": "Given."},
+        {"published": "2024-01-01"},
+        {"updated": "2024-01-01"},
+        {"organisation": "Another body"},
+        {"language": "cy"},
+        {"document_type": "speech"},
+        {"link": "https://www.example.gov.uk/x"},
+        {"image": "https://www.example.gov.uk/x.jpg"},
+        {"topics": ("Coasts",)},
+        {"withdrawn_note": "Withdrawn."},
+        {"changes": (("2024-01-01", "Corrected."),)},
+        {"slug": "other-slug"},
+    ],
+)
+def test_every_input_field_changes_the_hash(change: dict[str, Any]) -> None:
+    assert norm(raw(**change)).content_hash != norm(raw()).content_hash
+
+
+def test_normalising_is_deterministic() -> None:
+    release = raw(
+        body="<h1>Plan</h1><p>Floods <a href='/x'>here</a>.</p>",
+        body_format="html",
+        link="https://www.example.gov.uk/news/sea-walls",
+        published="2 July 2024",
+    )
+    first = norm(release)
+    assert all(norm(release) == first for _ in range(3))
+    assert len(first.content_hash) == 64 and int(first.content_hash, 16) >= 0
+
+
+def test_result_datetimes_are_aware_utc() -> None:
+    release = norm(raw(published="2 July 2024 09:30", withdrawn_at="3 July 2024", changes=(("4 July 2024", "x"),)))
+    for value in (release.published, release.updated, release.withdrawn_at, release.changes[0].at):
+        assert value is not None and value.tzinfo is UTC
+
+
+def test_a_naive_now_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        norm(raw(), datetime(2026, 11, 28, 12, 0))
+
+
+def test_blank_withdrawal_note_is_none() -> None:
+    assert norm(raw(withdrawn_note=" \n ")).withdrawn_note is None
+    assert norm(raw(withdrawn_note=" \n ")).withdrawn_at is None
+
+
+@pytest.mark.parametrize("module", ["__init__", "dates", "html", "ids", "release", "text", "topics"])
+def test_the_stage_imports_nothing_that_does_io(module: str) -> None:
+    source = (Path(normalise_release.__code__.co_filename).parent / f"{module}.py").read_text(encoding="utf-8")
+    imported: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module)
+    forbidden = ("feeds.clock", "feeds.store", "feeds.fetch", "requests", "sqlalchemy", "socket", "urllib.request")
+    assert [name for name in imported if name.startswith(forbidden)] == []
+
+
+# --- the model release from the corpus ---------------------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_model_release_from_the_corpus(corpus_releases: Path) -> None:
+    path = corpus_releases / "foreign-secretary-to-visit-moscow.txt"
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    first = next(i for i, line in enumerate(lines) if line.strip())
+    release = RawRelease(
+        origin=str(path),
+        source="examples",
+        title=lines[first],
+        body="\n".join(lines[first + 1 :]),
+        body_format="text",
+    )
+    topics = TopicSettings(detect=("Russia", "North Korea", "Iran", "Syria", "Ukraine", "Iraq", "Libya"))
+    result = normalise_release(release, SITE, topics, NOW)
+
+    assert result.title == "Foreign Secretary to visit Moscow"
+    assert result.document_type == "press_release"
+    assert result.topics == ("Russia", "North Korea", "Iran", "Syria", "Ukraine")
+    assert result.slug == "foreign-secretary-to-visit-moscow"
+    assert result.identity == "file:examples/foreign-secretary-to-visit-moscow.txt"
+    assert result.dated_by_source is False
+    assert result.summary.startswith("The Foreign Secretary will visit Moscow")
+    assert len(result.summary) <= 280
+
+    intro = "<p>The Foreign Secretary Boris Johnson said:</p>\n<blockquote>\n"
+    assert intro in result.body_html
+    quote = result.body_html.split(intro, 1)[1]
+    assert quote.endswith("</blockquote>")
+    assert quote.count("<p>") == 3
+    assert quote.startswith("<p>Russia is a fellow permanent member")
+    assert result.body_html.count("<blockquote>") == 1
+    assert result.body_html.index("<blockquote>") > result.body_html.index("illegal annexation of Crimea")
+
+
+# --- properties ----------------------------------------------------------------------------------------------------
+
+_maybe_text = st.one_of(st.none(), st.text(max_size=60))
+
+
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    title=_maybe_text,
+    body=st.one_of(st.none(), st.text(max_size=300)),
+    body_format=st.sampled_from(["text", "markdown", "html"]),
+    summary=_maybe_text,
+    published=st.one_of(st.none(), st.text(max_size=30), st.sampled_from(["2024-07-02", "2 July 2024 09:30"])),
+    slug=_maybe_text,
+    link=st.one_of(st.none(), st.text(max_size=30), st.just("https://www.example.gov.uk/news/x")),
+    language=_maybe_text,
+    topics=st.lists(st.text(max_size=15), max_size=3).map(tuple),
+    document_type=_maybe_text,
+)
+def test_any_input_gives_a_release_or_an_invalid_release_error(**fields: Any) -> None:
+    try:
+        release = norm(raw(**fields))
+    except InvalidReleaseError as e:
+        assert e.field in {"title", "body", "published", "slug", "link", "language"}
+        return
+    assert release.title and release.body_text and release.slug
+    assert release.published.tzinfo is UTC
+    assert release.id.startswith("tag:press.example.org,")
+    assert "<script" not in release.body_html
+    assert norm(raw(**fields)) == release
+    assert dataclasses.replace(release) == release

@@ -1,0 +1,98 @@
+"""feeds.normalise.topics: given topics, whole-word detection of configured topics, aliases, slugs."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.config import TopicSettings
+from feeds.normalise.topics import detect_topics, topic_slug
+
+SETTINGS = TopicSettings(
+    detect=("Iran", "North Korea", "Russia", "Côte d'Ivoire", "São Tomé", "Fisheries"),
+    aliases=(("North Korea", ("DPRK", "Democratic People's Republic of Korea")), ("European Union", ("EU",))),
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "topics"),
+    [
+        ("Talks with Iran", "", ("Iran",)),
+        ("", "An Iranian delegation arrived.", ()),
+        ("", "Iran's nuclear programme", ("Iran",)),
+        ("", "North Korea's missile tests", ("North Korea",)),
+        ("", "the North-Korea question", ("North Korea",)),
+        ("", "talks on North\nKorea resumed", ("North Korea",)),
+        ("", "NORTH KOREA and north korea", ("North Korea",)),
+        ("", "the DPRK said", ("North Korea",)),
+        ("", "the dprk said", ("North Korea",)),
+        ("", "the Democratic People’s Republic of Korea", ("North Korea",)),
+        ("", "North Korean officials", ()),
+        ("", "South Korea", ()),
+        ("", "Cote d’Ivoire and Sao Tome", ("Côte d'Ivoire", "São Tomé")),
+        ("", "CÔTE D'IVOIRE", ("Côte d'Ivoire",)),
+        ("", "EU ministers", ("European Union",)),
+        ("", "EUropean", ()),
+        ("", "Russia, Iran and North Korea", ("Iran", "North Korea", "Russia")),  # config order, not text order
+        ("North", "Korea", ()),  # a phrase does not run from the title into the body
+        ("", "fisheries", ("Fisheries",)),
+        ("", "#Fisheries_policy", ("Fisheries",)),  # "#" and "_" are punctuation like any other
+    ],
+)
+def test_detects_configured_topics_as_whole_words(title: str, text: str, topics: tuple[str, ...]) -> None:
+    assert detect_topics((), title, text, SETTINGS) == topics
+
+
+@pytest.mark.parametrize(
+    ("given_topics", "topics"),
+    [
+        (("Health", "Fisheries"), ("Health", "Fisheries", "Iran")),
+        ((" Health ", "health", "HEALTH"), ("Health", "Iran")),
+        (("iran",), ("iran",)),  # the given spelling wins; the detected one is not added twice
+        (("", "  ", "Marine  \n Policy"), ("Marine Policy", "Iran")),
+        (("Céte",), ("Céte", "Iran")),
+    ],
+)
+def test_given_topics_come_first_deduplicated(given_topics: tuple[str, ...], topics: tuple[str, ...]) -> None:
+    assert detect_topics(given_topics, "Iran talks", "", SETTINGS) == topics
+
+
+def test_accents_are_ignored_when_deduplicating_given_topics() -> None:
+    assert detect_topics(("Sao Tome", "São Tomé"), "", "", TopicSettings()) == ("Sao Tome",)
+
+
+def test_no_configuration_detects_nothing() -> None:
+    assert detect_topics((), "Iran", "North Korea", TopicSettings()) == ()
+
+
+def test_alias_only_topic_is_detected_after_the_detect_list() -> None:
+    settings = TopicSettings(detect=("Iran",), aliases=(("European Union", ("EU",)),))
+    assert detect_topics((), "EU and Iran", "", settings) == ("Iran", "European Union")
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"),
+    [
+        ("North Korea", "north-korea"),
+        ("Côte d'Ivoire", "cote-divoire"),
+        ("..", "topic-" + "5ec1f7e700"),
+        ("/etc/passwd", "etc-passwd"),
+        ("", "topic-e3b0c44298"),
+    ],
+)
+def test_topic_slug(name: str, slug: str) -> None:
+    assert topic_slug(name) == slug
+
+
+def test_topic_slug_of_non_latin_names_is_a_stable_hash() -> None:
+    assert topic_slug("كوريا الشمالية") == topic_slug("كوريا  الشمالية")
+    assert topic_slug("كوريا الشمالية").startswith("topic-")
+    assert topic_slug("كوريا الشمالية") != topic_slug("日本")
+
+
+@given(st.text(max_size=60))
+def test_topic_slugs_are_always_path_safe(name: str) -> None:
+    slug = topic_slug(name)
+    assert slug and slug not in (".", "..")
+    assert all(c.isascii() and (c.isalnum() or c == "-") for c in slug)
