@@ -111,6 +111,31 @@ Source = FolderSource | RemoteJsonSource
 
 
 @dataclass(frozen=True, slots=True)
+class CustomFeed:
+    """A feed of the releases matching a filter: any of `topics`, any of `organisations`, any of `types`."""
+
+    name: str
+    """Path-safe name: published at `feeds/<name>/atom.xml`…"""
+    title: str
+    topics: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PublishSettings:
+    entries: int = 50
+    """Entries in each current feed document; older ones go to RFC 5005 archives of the same size."""
+    formats: tuple[Literal["atom", "rss", "json"], ...] = ("atom", "rss", "json")
+    hub: str | None = None
+    """WebSub hub URL: feeds get rel="hub" and the hub is pinged when they change."""
+    templates: Path | None = None
+    """A folder whose Jinja2 templates replace the packaged ones by name."""
+    organisation_feeds: bool = True
+    custom: tuple[CustomFeed, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     path: Path
     """The config file these settings came from."""
@@ -120,6 +145,7 @@ class Settings:
     http: HttpSettings
     topics: TopicSettings
     sources: tuple[Source, ...] = field(default_factory=tuple)
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     def source(self, name: str) -> Source:
         for s in self.sources:
@@ -164,7 +190,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
         m = re.search(r"line (\d+)", str(e))
         raise ConfigError(f"not valid TOML: {e}", path=str(path), line=int(m.group(1)) if m else None) from e
     r = _Reader(path, text)
-    root = r.table(data, (), {"site", "paths", "database", "http", "topics", "sources"})
+    root = r.table(data, (), {"site", "paths", "database", "http", "topics", "sources", "publish"})
     base = path.resolve().parent
     from feeds import __version__
 
@@ -178,9 +204,17 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     http = _read_http(r, r.sub(root, ("http",)), environ, USER_AGENT.format(version=__version__, site=site.base_url))
     topics = _read_topics(r, r.sub(root, ("topics",)))
     sources = _read_sources(r, root.get("sources", []), base)
+    publish = _read_publish(r, r.sub(root, ("publish",)), base)
     _check_out_is_public(paths, database_url, path)
     return Settings(
-        path=path, site=site, paths=paths, database_url=database_url, http=http, topics=topics, sources=sources
+        path=path,
+        site=site,
+        paths=paths,
+        database_url=database_url,
+        http=http,
+        topics=topics,
+        sources=sources,
+        publish=publish,
     )
 
 
@@ -262,6 +296,48 @@ def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
             r.fail((*k, "aliases", name), "must be a list of words")
         aliases.append((name, tuple(words)))
     return TopicSettings(detect=tuple(detect), aliases=tuple(aliases))
+
+
+def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
+    k = ("publish",)
+    r.only(t, k, {"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"})
+    entries = r.get(t, (*k, "entries"), int, 50)
+    if not 1 <= entries <= 1000:
+        r.fail((*k, "entries"), f"must be between 1 and 1000, got {entries}")
+    formats = r.get(t, (*k, "formats"), list, ["atom", "rss", "json"])
+    for i, f in enumerate(formats):
+        if f not in ("atom", "rss", "json"):
+            r.fail((*k, "formats", i), f"unknown feed format {f!r} (atom, rss, json)")
+    if not formats:
+        r.fail((*k, "formats"), "needs at least one format")
+    hub = r.get(t, (*k, "hub"), str, None)
+    if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
+        r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
+    templates = r.get(t, (*k, "templates"), str, None)
+    custom: list[CustomFeed] = []
+    items = t.get("feeds", [])
+    if not isinstance(items, list):
+        r.fail((*k, "feeds"), "must be an array of tables: [[publish.feeds]]")
+    seen: set[str] = set()
+    for i, ft in enumerate(items):
+        fk: KeyPath = (*k, "feeds", i)
+        r.only(ft, fk, {"name", "title", "topics", "organisations", "types"})
+        name = r.get(ft, (*fk, "name"), str)
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or name in seen:
+            r.fail((*fk, "name"), f"must be unique, lowercase letters, digits and '-', got {name!r}")
+        seen.add(name)
+        lists = {key: tuple(r.get(ft, (*fk, key), list, [])) for key in ("topics", "organisations", "types")}
+        if not any(lists.values()):
+            r.fail(fk, "a custom feed needs at least one of topics, organisations or types")
+        custom.append(CustomFeed(name=name, title=r.get(ft, (*fk, "title"), str), **lists))
+    return PublishSettings(
+        entries=entries,
+        formats=tuple(dict.fromkeys(formats)),
+        hub=hub,
+        templates=_resolve(base, templates) if templates else None,
+        organisation_feeds=r.get(t, (*k, "organisation_feeds"), bool, True),
+        custom=tuple(custom),
+    )
 
 
 _FIELD_NAMES = {

@@ -104,3 +104,60 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if reason:
         terminalreporter.write_sep("!", "PostgreSQL tests were SKIPPED", red=True, bold=True)
         terminalreporter.write_line(reason)
+
+
+# --- a throw-away deployment: config file, inbox, out/, state/ in tmp_path ------------------------------------
+
+BASE_CONFIG = """
+[site]
+title = "Test Press Office"
+base_url = "https://press.example.org/"
+author = "Test Press Office"
+email = "press@example.org"
+language = "en-GB"
+timezone = "Europe/London"
+
+[paths]
+out = "out"
+state = "state"
+
+[topics]
+detect = ["Russia", "North Korea", "Iran", "Syria", "Ukraine"]
+
+[[sources]]
+type = "folder"
+name = "inbox"
+path = "inbox"
+"""
+
+
+@pytest.fixture
+def make_settings(tmp_path):
+    """Write a config (BASE_CONFIG + extra TOML) into tmp_path and load it."""
+    from feeds.config import load_settings
+
+    def make(extra: str = "", *, database_url: str | None = None):
+        (tmp_path / "inbox").mkdir(exist_ok=True)
+        path = tmp_path / "feeds.toml"
+        path.write_text(BASE_CONFIG + extra, encoding="utf-8")
+        env = {"FEEDS_DATABASE_URL": database_url} if database_url else {}
+        return load_settings(path, environ=env)
+
+    return make
+
+
+@pytest.fixture
+def make_app_for(clock):
+    """Build an App from settings with the fixed clock; closed after the test."""
+    from feeds.app import make_app
+
+    apps = []
+
+    def make(settings, **kw):
+        app = make_app(settings, clock=kw.pop("clock", clock), **kw)
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.close()

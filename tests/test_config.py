@@ -82,13 +82,16 @@ def test_environment_overrides(tmp_path):
             "not a duration",
         ),
         (
-            MINIMAL + '[[sources]]\ntype="remote_json"\nname="r"\nurl="https://x.org/s.json"\n[sources.fields]\ntitel="t"\n',
+            MINIMAL
+            + '[[sources]]\ntype="remote_json"\nname="r"\nurl="https://x.org/s.json"\n[sources.fields]\ntitel="t"\n',
             "sources[0].fields.titel",
             10,
             "unknown release field",
         ),
         (
-            MINIMAL + '[[sources]]\ntype="folder"\nname="a"\npath="x"\n[[sources]]\ntype="folder"\nname="a"\npath="y"\n',
+            MINIMAL
+            + '[[sources]]\ntype="folder"\nname="a"\npath="x"\n'
+            + '[[sources]]\ntype="folder"\nname="a"\npath="y"\n',
             "sources[1].name",
             11,
             "used twice",

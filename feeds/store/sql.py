@@ -248,6 +248,12 @@ class Store:
             raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
         return _release_from(row)
 
+    def release_ingest_order(self) -> list[str]:
+        """Release ids in the order they were first stored (ties broken by publication date, then id)."""
+        q = sa.select(R.c.id).order_by(R.c.first_ingested, R.c.published, R.c.id)
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(q)]
+
     def count_releases(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one())

@@ -1,0 +1,102 @@
+"""The `feeds` command: a thin edge over the library.
+
+Each command parses its arguments, calls one library function, and prints the result (text for people,
+`--json` for scripts). A `FeedsError` is printed as `error: …` and exits 1; anything else is a bug and keeps
+its traceback. Commands live in sibling modules and register themselves on `cli`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from feeds import __version__
+from feeds.app import App, make_app
+from feeds.config import Settings, default_config_path, load_settings
+from feeds.errors import FeedsError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Context:
+    config_path: Path
+    verbosity: int
+    _settings: Settings | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(self.config_path)
+        return self._settings
+
+    @contextmanager
+    def app(self, *, migrate: bool = True) -> Iterator[App]:
+        app = make_app(self.settings, migrate=migrate)
+        try:
+            yield app
+        finally:
+            app.close()
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+def handle_errors(fn: F) -> F:
+    """Print our own errors as `error: …` and exit 1."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except FeedsError as e:
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def _setup_logging(verbosity: int) -> None:
+    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Config file (default: $FEEDS_CONFIG, else config/feeds.toml).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", is_flag=True, help="Only errors.")
+@click.version_option(__version__, prog_name="feeds")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool) -> None:
+    """feeds: publish a press office's releases as feeds, and watch the news for coverage."""
+    verbosity = -1 if quiet else verbose
+    _setup_logging(verbosity)
+    ctx.obj = Context(config_path=config_path or default_config_path(os.environ), verbosity=verbosity)
+
+
+def main() -> None:
+    cli(prog_name="feeds")
+
+
+# Register the command modules (imported for their side effect of adding commands to `cli`).
+from feeds.cli import admin, releases, site  # noqa: E402,F401

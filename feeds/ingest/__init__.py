@@ -1,0 +1,117 @@
+"""Ingest: bring releases in from every configured source and store them without duplicates.
+
+    run_ingest(app):  for each source: source.poll() | formats.parse | normalise | reconcile + store | settle
+
+Sources: folders (the drop folder moves files to processed/ or rejected/; a release folder is read in place),
+remote JSON documents (polled through the shared polite HTTP client), explicit paths from `feeds ingest PATH…`,
+and bodies pushed over HTTP (`ingest_objects`, used by the web API).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds.config import FolderSource, RemoteJsonSource
+from feeds.ingest import folder
+from feeds.ingest.pipeline import Unit, save_units, unit_from_file
+from feeds.model import IngestOutcome, IngestReport
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.ingest")
+
+BATCH = 200
+"""Files per transaction: large enough to amortise the commit, small enough that a crash redoes little."""
+
+Progress = Callable[[int], None]
+
+
+def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = True) -> IngestReport:
+    """Ingest every configured source once (remote sources only when due, unless `remote` is forced)."""
+    outcomes: list[IngestOutcome] = []
+    for source in app.settings.sources:
+        if isinstance(source, FolderSource):
+            outcomes += ingest_folder(app, source, progress=progress)
+        elif isinstance(source, RemoteJsonSource) and remote and source.enabled:
+            from feeds.ingest.remote_json import poll_remote
+
+            outcomes += poll_remote(app, source)
+    return _report(outcomes)
+
+
+def ingest_folder(app: App, source: FolderSource, *, progress: Progress | None = None) -> list[IngestOutcome]:
+    files = folder.scan(source.path)
+    return _ingest_files(
+        app, files, source=source.name, move_in=source.path if source.move else None, progress=progress
+    )
+
+
+def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:
+    """`feeds ingest PATH…`: files and folders (recursively), now. Files that sit directly in a drop folder are
+    attributed to that source and moved like any dropped file; everything else is read in place as source `cli`."""
+    outcomes: list[IngestOutcome] = []
+    drop = {s.path.resolve(): s for s in app.settings.inboxes}
+    groups: dict[tuple[str, Path | None], list[Path]] = {}
+    for p in paths:
+        if not p.exists():
+            outcomes.append(IngestOutcome(origin=str(p), status="rejected", error=f"{p}: no such file or folder"))
+            continue
+        files = folder.scan(p, recursive=True) if p.is_dir() else [p]
+        for f in files:
+            src = drop.get(f.resolve().parent)
+            key = (src.name, src.path) if src and src.move else (src.name if src else "cli", None)
+            groups.setdefault(key, []).append(f)
+    for (name, move_in), files in groups.items():
+        outcomes += _ingest_files(app, files, source=name, move_in=move_in, progress=progress)
+    return _report(outcomes)
+
+
+def _ingest_files(
+    app: App, files: Sequence[Path], *, source: str, move_in: Path | None, progress: Progress | None
+) -> list[IngestOutcome]:
+    outcomes: list[IngestOutcome] = []
+    for start in range(0, len(files), BATCH):
+        batch = files[start : start + BATCH]
+        now = app.clock()
+        units = [unit_from_file(f, source=source, settings=app.settings, now=now) for f in batch]
+        settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
+        moved = folder.settle(settled_units, move_in, now) if move_in is not None else {}
+        for o in batch_outcomes:
+            _log_outcome(o)
+            outcomes.append(_with_move(o, moved))
+        if progress:
+            progress(len(batch))
+    return outcomes
+
+
+def ingest_units(app: App, units: Sequence[Unit]) -> list[IngestOutcome]:
+    """Store already-built units (pushed bodies, remote items) in one transaction."""
+    _, outcomes = save_units(app.store, units, app.settings, app.clock())
+    for o in outcomes:
+        _log_outcome(o)
+    return outcomes
+
+
+def _with_move(o: IngestOutcome, moved: dict[str, str]) -> IngestOutcome:
+    from dataclasses import replace
+
+    base = o.origin.split("#", 1)[0]
+    return replace(o, moved_to=moved[base]) if base in moved else o
+
+
+def _log_outcome(o: IngestOutcome) -> None:
+    extra = {"origin": o.origin, "release": o.release_id}
+    if o.status == "rejected":
+        log.warning("rejected %s", o.error, extra=extra)
+    elif o.status in ("created", "updated"):
+        log.info("%s %s (%s)", o.status, o.release_id, o.origin, extra=extra)
+    else:
+        log.debug("unchanged %s (%s)", o.release_id, o.origin, extra=extra)
+
+
+def _report(outcomes: list[IngestOutcome]) -> IngestReport:
+    return IngestReport(outcomes=tuple(outcomes))

@@ -1,0 +1,138 @@
+"""The ingest pipeline: from inputs (files, JSON objects) to stored releases, one batch per transaction.
+
+    read bytes | formats.parse_release_file | normalise_release(raw, site, topics, now)
+        | reconcile against the store (identity, content hash, free slug) | one transaction | outcomes
+
+An input is a *unit*: a file (which may hold several releases) or one pushed/remote object. A unit is all or
+nothing: if any of its releases is invalid the unit is rejected with an error naming the file and field, and
+nothing from it is stored. One bad unit never stops the batch.
+
+Files are recorded in the `ingested_files` ledger in the same transaction as their releases, so a file seen
+again after a crash between the commit and its move to `processed/` is recognised by its bytes and only moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+
+from feeds.config import Settings
+from feeds.errors import FeedsError
+from feeds.ingest.formats import parse_release_file
+from feeds.ingest.reconcile import reconcile
+from feeds.model import IngestOutcome, RawRelease, Release
+from feeds.normalise import normalise_release
+from feeds.normalise.ids import with_slug
+from feeds.store import Store
+
+log = logging.getLogger("feeds.ingest")
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One input, parsed and normalised, or the reason it could not be."""
+
+    origin: str
+    source: str
+    releases: tuple[Release, ...] = ()
+    error: str | None = None
+    file_name: str | None = None
+    """For files: the name recorded in the ledger (base name, so a move keeps it)."""
+    sha256: str | None = None
+    already_ingested: bool = False
+
+
+def normalise_all(raws: Sequence[RawRelease], settings: Settings, now: datetime) -> tuple[Release, ...]:
+    return tuple(normalise_release(raw, settings.site, settings.topics, now) for raw in raws)
+
+
+def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime) -> Unit:
+    """Read and parse one file into a unit (never raises for bad content: the unit carries the error)."""
+    origin = str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        raws = parse_release_file(data, path.name, source=source, origin=origin)
+        releases = normalise_all(raws, settings, now)
+    except FeedsError as e:
+        return Unit(origin=origin, source=source, error=str(e), file_name=path.name, sha256=digest)
+    if not releases:
+        return Unit(origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name)
+    return Unit(origin=origin, source=source, releases=releases, file_name=path.name, sha256=digest)
+
+
+def unit_from_raws(raws: Sequence[RawRelease], *, origin: str, source: str, settings: Settings, now: datetime) -> Unit:
+    try:
+        return Unit(origin=origin, source=source, releases=normalise_all(raws, settings, now))
+    except FeedsError as e:
+        return Unit(origin=origin, source=source, error=str(e))
+
+
+def save_units(
+    store: Store, units: Sequence[Unit], settings: Settings, now: datetime
+) -> tuple[list[Unit], list[IngestOutcome]]:
+    """Store the releases of every valid unit in ONE transaction; return the units (ledger state) and outcomes.
+
+    Units whose file is in the ledger already are marked `already_ingested` and store nothing.
+    """
+    site = settings.site
+    outcomes: list[IngestOutcome] = []
+    result_units: list[Unit] = []
+    with store.transaction() as tx:
+        good = [u for u in units if u.error is None]
+        known = tx.releases_by_identity(r.identity for u in good for r in u.releases)
+        taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
+        inserts: dict[str, Release] = {}
+        updates: dict[str, Release] = {}
+        for unit in units:
+            if unit.error is not None:
+                result_units.append(unit)
+                outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=unit.error))
+                continue
+            if unit.file_name and unit.sha256 and tx.file_already_ingested(unit.source, unit.file_name, unit.sha256):
+                result_units.append(replace(unit, already_ingested=True))
+                outcomes.extend(
+                    IngestOutcome(origin=unit.origin, status="unchanged", release_id=r.id, slug=r.slug)
+                    for r in unit.releases
+                )
+                continue
+            ids: list[str] = []
+            for new in unit.releases:
+                rec = reconcile(
+                    new,
+                    known.get(new.identity),
+                    now=now,
+                    slug_taken=taken.__contains__,
+                    with_slug=lambda r, slug: with_slug(r, slug, site),
+                )
+                final = rec.release
+                if rec.decision == "created":
+                    inserts[final.identity] = final
+                    taken.add(final.slug)
+                elif rec.decision == "updated":
+                    if final.identity in inserts:
+                        inserts[final.identity] = final
+                    else:
+                        updates[final.id] = final
+                known[final.identity] = final
+                ids.append(final.id)
+                outcomes.append(
+                    IngestOutcome(origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug)
+                )
+            if unit.file_name and unit.sha256:
+                tx.record_ingested_file(unit.source, unit.file_name, unit.sha256, ids, now)
+            result_units.append(unit)
+        tx.insert_releases(list(inserts.values()), now)
+        for rel in updates.values():
+            tx.update_release(rel, now)
+    return result_units, outcomes
+
+
+ProgressFn = Callable[[int], None]

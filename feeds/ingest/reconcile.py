@@ -1,0 +1,67 @@
+"""Deciding what a freshly normalised release means for the store: create, update or nothing (pure).
+
+The rules, in the order they apply:
+- Same identity as a stored release and the same content hash: unchanged (no write, `updated` kept).
+- Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
+  change once published); `published` is kept unless the source dates the release itself; `updated` is the
+  source's own `updated` when that is newer than what we had, otherwise `now`.
+- New identity: created. A slug already used by another release gets the first free suffix `-2`, `-3`, …
+  and the id and permalink follow the final slug.
+
+What this module must not do: touch the store or the clock. The caller passes what is stored and what time it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Literal
+
+from feeds.model import Release
+
+Decision = Literal["created", "updated", "unchanged"]
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciled:
+    decision: Decision
+    release: Release
+    """What the store holds afterwards."""
+
+
+def reconcile(
+    new: Release,
+    existing: Release | None,
+    *,
+    now: datetime,
+    slug_taken: Callable[[str], bool],
+    with_slug: Callable[[Release, str], Release],
+) -> Reconciled:
+    if existing is not None:
+        if existing.content_hash == new.content_hash:
+            return Reconciled("unchanged", existing)
+        published = new.published if new.dated_by_source else existing.published
+        updated = new.updated if new.updated > existing.updated else now
+        merged = replace(
+            new,
+            id=existing.id,
+            slug=existing.slug,
+            permalink=existing.permalink,
+            published=published,
+            updated=max(updated, published),
+            dated_by_source=new.dated_by_source or existing.dated_by_source,
+        )
+        return Reconciled("updated", merged)
+    slug = free_slug(new.slug, slug_taken)
+    return Reconciled("created", new if slug == new.slug else with_slug(new, slug))
+
+
+def free_slug(slug: str, taken: Callable[[str], bool]) -> str:
+    """`slug` itself, or the first of `slug-2`, `slug-3`, … that is not taken."""
+    if not taken(slug):
+        return slug
+    n = 2
+    while taken(f"{slug}-{n}"):
+        n += 1
+    return f"{slug}-{n}"

@@ -1,0 +1,52 @@
+"""When to check a remote resource next (pure): interval, back-off, Retry-After and freshness.
+
+Used for watched feeds and for remote release sources alike. The rules:
+- after a success: `now + interval`, but never before the response's freshness lifetime ends
+  (Cache-Control max-age / Expires, RFC 9111 §4.2), which is honoured only up to 24 hours;
+- after a failure: exponential back-off from the interval (interval × 2^(failures-1)), capped at 48 hours, with
+  ±10% jitter so feeds that failed together do not retry together; polling never stops for good;
+- a `Retry-After` (RFC 9110 §10.2.3, on 429/503) pushes the next check at least that far, capped at 7 days.
+
+The jitter is derived from the resource's key and failure count, not from a random generator, so the function
+stays pure and repeatable while still spreading different feeds apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+MAX_BACKOFF = timedelta(hours=48)
+MAX_RETRY_AFTER = timedelta(days=7)
+MAX_FRESHNESS = timedelta(hours=24)
+JITTER = 0.10
+
+
+def backoff(interval: timedelta, failures: int, key: str) -> timedelta:
+    """The wait after `failures` consecutive failures (≥ 1), jittered by ±10% and capped at 48 h."""
+    if failures <= 0:
+        return interval
+    exponent = min(failures - 1, 32)
+    base = min(interval * (2**exponent), MAX_BACKOFF)
+    digest = hashlib.sha256(f"{key}\0{failures}".encode()).digest()
+    fraction = int.from_bytes(digest[:4], "big") / 0xFFFFFFFF  # 0..1, stable per key and failure count
+    jittered = base * (1 - JITTER + 2 * JITTER * fraction)
+    return min(jittered, MAX_BACKOFF)
+
+
+def next_check_at(
+    now: datetime,
+    interval: timedelta,
+    *,
+    key: str,
+    failures: int = 0,
+    retry_after: datetime | None = None,
+    fresh_until: datetime | None = None,
+) -> datetime:
+    """When to check again, given what the last check found (see the module docstring for the rules)."""
+    at = now + backoff(interval, failures, key)
+    if retry_after is not None:
+        at = max(at, min(retry_after, now + MAX_RETRY_AFTER))
+    if fresh_until is not None and failures == 0:
+        at = max(at, min(fresh_until, now + MAX_FRESHNESS))
+    return at

@@ -1,0 +1,212 @@
+"""Ingest end to end on real files and a real SQLite database: drop folder, idempotence, updates, rejects, crashes."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.ingest import folder, ingest_paths, run_ingest
+
+TEXT_RELEASE = """Press release: Minister to visit Moscow for security talks
+
+The Minister will visit Moscow next month for talks with Russian counterparts on security in Europe.
+
+The Minister said:
+
+We will keep talking, because dialogue is how differences are managed.
+"""
+
+
+def drop(inbox: Path, name: str, content: str | bytes) -> Path:
+    p = inbox / name
+    p.write_bytes(content.encode() if isinstance(content, str) else content)
+    return p
+
+
+@pytest.fixture
+def app(make_settings, make_app_for):
+    return make_app_for(make_settings())
+
+
+@pytest.fixture
+def inbox(app) -> Path:
+    return app.settings.source("inbox").path
+
+
+def test_dropped_files_are_ingested_and_moved_to_processed(app, inbox):
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    drop(inbox, "two.json", json.dumps([{"title": "First", "body": "One."}, {"title": "Second", "body": "Two."}]))
+    drop(inbox, ".hidden.txt", TEXT_RELEASE)
+    drop(inbox, "half-written.txt.part", TEXT_RELEASE)
+    report = run_ingest(app)
+    assert report.count("created") == 3 and report.count("rejected") == 0
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["two.json", "visit.txt"]
+    assert sorted(p.name for p in inbox.iterdir() if p.is_file()) == [".hidden.txt", "half-written.txt.part"]
+    visit = app.store.release("minister-to-visit-moscow-for-security-talks")
+    assert visit.document_type == "press_release"
+    assert "Russia" not in visit.topics or visit.topics == ("Russia",)  # "Russian" alone is not "Russia"
+    assert "<blockquote>" in visit.body_html
+    assert visit.id == "tag:press.example.org,2026-11-28:minister-to-visit-moscow-for-security-talks"
+    assert visit.permalink == "https://press.example.org/releases/minister-to-visit-moscow-for-security-talks/"
+    assert not visit.dated_by_source and visit.published == app.clock()
+    assert run_ingest(app).outcomes == ()
+
+
+def test_reingesting_the_same_release_is_a_no_op(app, inbox, clock):
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    run_ingest(app)
+    first = app.store.release("minister-to-visit-moscow-for-security-talks")
+    clock.advance(timedelta(days=2))
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    report = run_ingest(app)
+    assert report.count("unchanged") == 1 and report.count("created") == 0
+    assert app.store.count_releases() == 1
+    assert app.store.release(first.id) == first
+    # Nothing is ever deleted: the second copy sits beside the first in processed/.
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["visit.2.txt", "visit.txt"]
+
+
+def test_a_changed_version_updates_in_place(app, inbox, clock):
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    run_ingest(app)
+    before = app.store.release("minister-to-visit-moscow-for-security-talks")
+    clock.advance(timedelta(hours=3))
+    drop(inbox, "visit.txt", TEXT_RELEASE.replace("next month", "on Tuesday"))
+    report = run_ingest(app)
+    assert report.count("updated") == 1
+    after = app.store.release(before.id)
+    assert after.id == before.id and after.slug == before.slug and after.published == before.published
+    assert after.updated == clock() and "on Tuesday" in after.body_text
+    assert app.store.count_releases() == 1
+
+
+def test_same_source_key_in_another_file_is_the_same_release(app, inbox):
+    drop(inbox, "a.json", json.dumps({"title": "Talks", "body": "v1", "source_key": "K-1"}))
+    run_ingest(app)
+    drop(inbox, "b.json", json.dumps({"title": "Talks (corrected)", "body": "v2", "source_key": "K-1"}))
+    assert run_ingest(app).count("updated") == 1
+    assert [r.title for r in app.store.releases()] == ["Talks (corrected)"]
+
+
+def test_different_releases_with_the_same_slug_get_suffixes(app, inbox):
+    drop(inbox, "a.txt", "Weekly update\n\nFirst week.")
+    drop(inbox, "b.txt", "Weekly update\n\nSecond week.")
+    drop(inbox, "c.json", json.dumps({"title": "Weekly update", "body": "Third week."}))
+    run_ingest(app)
+    assert sorted(r.slug for r in app.store.releases()) == ["weekly-update", "weekly-update-2", "weekly-update-3"]
+    assert all(r.id.endswith(":" + r.slug) for r in app.store.releases())
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "fragment"),
+    [
+        ("no-title.json", json.dumps({"body": "text"}), "title"),
+        ("bad-date.json", json.dumps({"title": "T", "body": "b", "published": "next Tuesday-ish"}), "published"),
+        ("empty.txt", "\n\n  \n", "title"),
+        ("notes.docx", b"PK\x03\x04", "docx"),
+        ("broken.json", "{not json", "JSON"),
+        ("binary.txt", b"\x81\x8d\x8f\x90\x9d" * 20, "encoding"),
+    ],
+)
+def test_bad_files_go_to_rejected_with_a_reason_and_do_not_stop_the_batch(app, inbox, name, content, fragment):
+    drop(inbox, name, content)
+    drop(inbox, "zz-good.txt", TEXT_RELEASE)
+    report = run_ingest(app)
+    assert report.count("created") == 1 and report.count("rejected") == 1
+    rejected = inbox / "rejected" / name
+    assert rejected.exists(), "the rejected file is kept, never deleted"
+    note = (inbox / "rejected" / (name + ".error.txt")).read_text(encoding="utf-8")
+    assert name in note and fragment.lower() in note.lower()
+    (error,) = [o.error for o in report.outcomes if o.status == "rejected"]
+    assert name in error
+
+
+def test_crash_between_commit_and_move_does_not_duplicate(app, inbox, monkeypatch):
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+
+    def crash(*args, **kwargs):
+        raise SystemExit("killed after commit, before the move")
+
+    monkeypatch.setattr(folder, "settle", crash)
+    with pytest.raises(SystemExit):
+        run_ingest(app)
+    assert app.store.count_releases() == 1
+    assert (inbox / "visit.txt").exists()
+    monkeypatch.undo()
+    report = run_ingest(app)
+    assert report.count("created") == 0 and report.count("unchanged") == 1
+    assert app.store.count_releases() == 1
+    assert (inbox / "processed" / "visit.txt").exists() and not (inbox / "visit.txt").exists()
+
+
+def test_a_stale_file_found_after_a_crash_does_not_revert_a_newer_version(app, inbox, monkeypatch, clock):
+    """The ledger knows the old file's bytes were ingested: seeing it again only moves it."""
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    monkeypatch.setattr(folder, "settle", lambda *a, **k: {})  # the move never happens
+    run_ingest(app)
+    monkeypatch.undo()
+    stale = (inbox / "visit.txt").read_bytes()
+    (inbox / "visit.txt").unlink()
+    clock.advance(timedelta(hours=1))
+    drop(inbox, "visit.txt", TEXT_RELEASE.replace("next month", "on Tuesday"))
+    run_ingest(app)
+    drop(inbox, "visit.txt", stale)
+    assert run_ingest(app).count("updated") == 0
+    assert "on Tuesday" in app.store.releases()[0].body_text
+
+
+def test_ingest_paths_reads_in_place_outside_the_inbox(app, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    drop(elsewhere, "visit.txt", TEXT_RELEASE)
+    (elsewhere / "sub").mkdir()
+    drop(elsewhere / "sub", "other.json", json.dumps({"title": "Other", "body": "x"}))
+    report = ingest_paths(app, [elsewhere, tmp_path / "missing.txt"])
+    assert report.count("created") == 2 and report.count("rejected") == 1
+    assert (elsewhere / "visit.txt").exists() and not (elsewhere / "processed").exists()
+    assert {r.source for r in app.store.releases()} == {"cli"}
+
+
+def test_ingest_paths_moves_files_that_sit_in_the_inbox(app, inbox):
+    p = drop(inbox, "visit.txt", TEXT_RELEASE)
+    ingest_paths(app, [p])
+    assert (inbox / "processed" / "visit.txt").exists()
+
+
+def test_every_corpus_release_ingests_with_real_fields(app, corpus_releases):
+    files = sorted(p for p in corpus_releases.iterdir() if p.suffix in (".txt", ".json", ".html"))
+    # The variants are later versions of the same GOV.UK pages: ingest them after the originals (last write wins).
+    originals = [p for p in files if "variant" not in p.name]
+    report = ingest_paths(app, originals)
+    report2 = ingest_paths(app, [p for p in files if "variant" in p.name])
+    assert report2.count("created") == 1 and report2.count("updated") == 3  # the Azerbaijan page has its own URL
+    rejected = [o.error for o in report.outcomes if o.status == "rejected"]
+    assert rejected == []
+    with (corpus_releases / "INDEX.tsv").open(encoding="utf-8") as fh:
+        index = list(csv.DictReader(fh, delimiter="\t"))
+    # Variants of one GOV.UK page (same base_path) are updates of one release; other URLs are separate releases.
+    urls = {row["url"] for row in index if row["url"]}
+    text_files = [p for p in files if p.suffix == ".txt"]  # the model release has no URL: one release per file
+    assert app.store.count_releases() == len(urls) + len(text_files)
+    assert all(p.exists() for p in files), "files outside the inbox are never moved"
+    moscow = app.store.release("foreign-secretary-to-visit-moscow")
+    assert moscow.title == "Foreign Secretary to visit Moscow"
+    assert {"Russia", "North Korea", "Iran", "Syria", "Ukraine"} <= set(moscow.topics)
+    assert "<blockquote>" in moscow.body_html and "Russia is a fellow permanent member" in moscow.body_text
+    by_link = {r.link: r for r in app.store.releases() if r.link}
+    urdu = by_link["https://www.gov.uk/government/news/christmas-2016-prime-ministers-message.ur"]
+    english = by_link["https://www.gov.uk/government/news/christmas-2016-prime-ministers-message"]
+    assert urdu.language == "ur" and english.language == "en" and urdu.id != english.id
+    assert english.withdrawn_at is not None, "the withdrawn variant updated the same release"
+    for r in app.store.releases():
+        assert "<script" not in r.body_html.lower() and "javascript:" not in r.body_html.lower()
+        assert r.published.tzinfo is not None and r.title and r.body_text
+    europarl = [r for r in app.store.releases() if r.link and "europarl" in r.link]
+    assert len(europarl) == 5
+    for r in europarl:
+        assert "Share this page" not in r.body_text
+        assert "| European Parliament" not in r.title

@@ -1,0 +1,88 @@
+"""Reconcile (pure): created / updated / unchanged, ids kept for ever, free slugs."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from feeds.ingest.reconcile import free_slug, reconcile
+from feeds.model import Release
+
+T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def rel(**kw) -> Release:
+    base = dict(
+        id="tag:press.example.org,2026-11-02:visit",
+        identity="file:inbox/visit.txt",
+        slug="visit",
+        permalink="https://press.example.org/releases/visit/",
+        title="Minister to visit",
+        summary="s",
+        body_html="<p>b</p>",
+        body_text="b",
+        published=T0,
+        updated=T0,
+        organisation="Office",
+        topics=(),
+        language="en",
+        document_type="press_release",
+        source="inbox",
+        origin="inbox/visit.txt",
+        content_hash="h1",
+    )
+    base.update(kw)
+    return Release(**base)
+
+
+def with_slug(r: Release, slug: str) -> Release:
+    return replace(r, slug=slug, id=f"tag:press.example.org,2026-11-02:{slug}", permalink=f"https://x/{slug}/")
+
+
+def test_same_hash_is_unchanged_and_returns_the_stored_record():
+    stored = rel(updated=T0 + timedelta(days=1))
+    out = reconcile(rel(), stored, now=NOW, slug_taken=lambda s: False, with_slug=with_slug)
+    assert out.decision == "unchanged" and out.release is stored
+
+
+def test_changed_content_keeps_id_slug_and_permalink_and_moves_updated_to_now():
+    stored = rel()
+    new = rel(id="tag:other", slug="other-slug", permalink="https://x/other/", content_hash="h2", title="New title")
+    out = reconcile(new, stored, now=NOW, slug_taken=lambda s: True, with_slug=with_slug)
+    assert out.decision == "updated"
+    assert (out.release.id, out.release.slug, out.release.permalink) == (stored.id, stored.slug, stored.permalink)
+    assert out.release.title == "New title"
+    assert out.release.updated == NOW
+
+
+def test_changed_content_with_newer_source_updated_uses_it():
+    later = T0 + timedelta(days=3)
+    out = reconcile(rel(content_hash="h2", updated=later), rel(), now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.release.updated == later
+
+
+def test_undated_update_keeps_first_publication_date():
+    stored = rel(dated_by_source=False)
+    new = rel(content_hash="h2", published=NOW, updated=NOW, dated_by_source=False)
+    out = reconcile(new, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.release.published == T0
+
+
+def test_new_release_with_free_slug_is_created_as_is():
+    new = rel()
+    out = reconcile(new, None, now=NOW, slug_taken=lambda s: False, with_slug=with_slug)
+    assert out.decision == "created" and out.release is new
+
+
+def test_new_release_with_taken_slug_gets_a_suffix_and_matching_id():
+    taken = {"visit", "visit-2"}
+    out = reconcile(rel(), None, now=NOW, slug_taken=taken.__contains__, with_slug=with_slug)
+    assert out.release.slug == "visit-3"
+    assert out.release.id.endswith(":visit-3")
+
+
+def test_free_slug():
+    assert free_slug("a", lambda s: False) == "a"
+    assert free_slug("a", {"a"}.__contains__) == "a-2"
+    assert free_slug("a", {"a", "a-2", "a-3"}.__contains__) == "a-4"
