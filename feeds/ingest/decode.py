@@ -1,0 +1,147 @@
+"""Bytes → text for release files: byte-order marks, UTF-8, a declared HTML charset, then Windows-1252.
+
+Press offices save files from whatever editor is at hand: Notepad writes UTF-8 with a BOM or UTF-16 LE,
+Word's "plain text" export writes Windows-1252 with curly quotes and `£`, web pages declare their charset in
+a `<meta>` tag. We try the unambiguous signals first (a BOM, then strict UTF-8, which random legacy bytes
+almost never pass), then what an HTML page says about itself, and only then the Windows-1252 guess, which
+we accept only when the result looks like text. Newlines come out as `\\n` whatever the file used.
+
+What this module must not do: guess silently. Anything we cannot read is an `InvalidReleaseError` on the
+field `encoding` that says which encodings were tried and where the first bad byte was.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from feeds.errors import InvalidReleaseError
+
+__all__ = ["declared_html_charset", "decode_text"]
+
+# Longest first: the UTF-32 LE mark begins with the UTF-16 LE one (FF FE).
+_BOMS: tuple[tuple[bytes, str, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le", "UTF-32 LE"),
+    (codecs.BOM_UTF32_BE, "utf-32-be", "UTF-32 BE"),
+    (codecs.BOM_UTF8, "utf-8", "UTF-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le", "UTF-16 LE"),
+    (codecs.BOM_UTF16_BE, "utf-16-be", "UTF-16 BE"),
+)
+
+# C0 control characters that never occur in a text file (tab, LF, VT, FF and CR do).
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+# The HTML "prescan" (WHATWG HTML §13.2.3.2) reads the first 1024 bytes; real pages often put dozens of
+# Open Graph tags before their charset, so we look a little further.
+_PRESCAN_BYTES = 4096
+_META_CHARSET = re.compile(
+    rb"""<meta\b[^>]*?\bcharset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)"""
+    rb"""|<\?xml\b[^>]*?\bencoding\s*=\s*["']([A-Za-z0-9._:\-]+)""",
+    re.IGNORECASE,
+)
+
+# WHATWG Encoding Standard §4.2: these labels all mean windows-1252 on the web.
+_WINDOWS_1252_LABELS = frozenset(
+    {"ascii", "us-ascii", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819", "cp1252"}
+)
+
+
+def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
+    """Decode a release file to text with `\\n` newlines and no BOM.
+
+    Order: BOM (UTF-32, UTF-8, UTF-16), strict UTF-8, the page's declared charset (HTML only), Windows-1252
+    when it decodes cleanly and contains no control characters. Raises `InvalidReleaseError(field="encoding")`.
+    """
+    for bom, bom_codec, label in _BOMS:
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(bom_codec)
+            except UnicodeDecodeError as e:
+                raise _error(
+                    f"starts with a {label} byte-order mark but is not valid {label}: {e.reason} "
+                    f"at byte {e.start + len(bom)}",
+                    origin,
+                    data,
+                    e.start + len(bom),
+                ) from e
+            return _normalise_newlines(text)
+
+    tried: list[str] = ["byte-order mark (none found)"]
+    first_bad = 0
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        first_bad = e.start
+        tried.append(f"UTF-8 (byte 0x{data[e.start]:02x} at line {_line_at(data, e.start)} is not valid UTF-8)")
+    else:
+        if "\x00" in text:
+            raise _error(
+                "contains NUL characters: it is binary, or UTF-16 without a byte-order mark (save it as UTF-8 instead)",
+                origin,
+                data,
+                data.index(b"\x00"),
+            )
+        return _normalise_newlines(text)
+
+    declared = declared_html_charset(data) if html else None
+    if declared is not None:
+        codec = _codec_for_label(declared)
+        if codec is not None and codec not in ("utf-8", "cp1252"):
+            # A declared charset is authoritative for a web page: decode as a browser would, replacing the
+            # odd bad byte rather than rejecting the page.
+            return _normalise_newlines(data.decode(codec, errors="replace"))
+        tried.append(f"declared charset {declared!r}" + ("" if codec else " (unknown)"))
+
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError as e:
+        tried.append(f"Windows-1252 (byte 0x{data[e.start]:02x} at line {_line_at(data, e.start)} is undefined)")
+    else:
+        bad = _CONTROL.search(text)
+        if bad is None:
+            return _normalise_newlines(text)
+        tried.append(f"Windows-1252 (control character U+{ord(bad.group()):04X} at line {_line_at(data, bad.start())})")
+
+    raise _error(
+        "cannot decode the file as text; tried " + ", ".join(tried) + ". Save it as UTF-8.",
+        origin,
+        data,
+        first_bad,
+    )
+
+
+def declared_html_charset(data: bytes) -> str | None:
+    """The charset an HTML page declares in a `<meta>` tag or XML declaration near its start, if any."""
+    match = _META_CHARSET.search(data[:_PRESCAN_BYTES])
+    if match is None:
+        return None
+    raw = match.group(1) or match.group(2)
+    return raw.decode("ascii", errors="replace").strip().lower()
+
+
+def _codec_for_label(label: str) -> str | None:
+    label = label.lower()
+    if label in _WINDOWS_1252_LABELS:
+        return "cp1252"
+    if label.startswith(("utf-16", "utf-32")):
+        # WHATWG: a page that can declare its charset in ASCII is not UTF-16; the declaration is wrong.
+        return "utf-8"
+    if label == "gb2312":
+        return "gbk"
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    return "utf-8" if name == "utf-8" else name
+
+
+def _normalise_newlines(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    return data.count(b"\n", 0, offset) + 1
+
+
+def _error(message: str, origin: str, data: bytes, offset: int) -> InvalidReleaseError:
+    return InvalidReleaseError(message, origin=origin, field="encoding", line=_line_at(data, offset))

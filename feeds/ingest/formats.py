@@ -1,0 +1,130 @@
+"""Release files → `RawRelease` records: pick the format by extension, decode, parse. Pure.
+
+    bytes ──decode_text──► str ──by extension──► .txt/.text   textfile.release_from_text
+                                                .md/.markdown textfile.release_from_markdown (front matter)
+                                                .html/.htm    htmlpage.release_from_html (article extraction)
+                                                .json         our schema (schema.py) or a GOV.UK content item
+                                                              (govuk.py); one object or a list of them
+
+A file is all or nothing: the first problem raises `InvalidReleaseError` naming the file (and, for a list,
+the item: `path#2`), the field and, where known, the line. Nothing here raises anything else for bad input:
+an exception of another type is a bug.
+
+What this module must not do: any I/O (the caller hands us the bytes and the name), read the clock, or
+normalise (dates, HTML, slugs and summaries are `feeds.normalise`'s job).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+from feeds.errors import InvalidReleaseError
+from feeds.ingest.decode import decode_text
+from feeds.ingest.govuk import is_govuk_content_item, release_from_govuk
+from feeds.ingest.htmlpage import release_from_html
+from feeds.ingest.schema import JSON_SCHEMA_FIELDS, FieldSpec, release_from_json
+from feeds.ingest.textfile import release_from_markdown, release_from_text
+from feeds.model import RawRelease
+
+__all__ = [
+    "EXTENSIONS",
+    "JSON_SCHEMA_FIELDS",
+    "FieldSpec",
+    "decode_text",
+    "parse_release_file",
+    "release_from_json",
+    "release_from_object",
+    "releases_from_json_text",
+    "releases_from_json_value",
+]
+
+EXTENSIONS: dict[str, str] = {
+    ".txt": "text",
+    ".text": "text",
+    ".md": "markdown",
+    ".markdown": "markdown",
+    ".html": "html",
+    ".htm": "html",
+    ".json": "json",
+}
+"""Accepted file extensions (lower case) and the format each one means."""
+
+
+def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> tuple[RawRelease, ...]:
+    """Parse one release file. `name` (its file name) picks the format; `origin` names it in errors."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = base.rpartition(".")
+    extension = f".{suffix.lower()}" if dot and stem else ""
+    kind = EXTENSIONS.get(extension)
+    if kind is None:
+        accepted = ", ".join(EXTENSIONS)
+        what = f"extension '{extension}'" if extension else "no extension"
+        raise InvalidReleaseError(
+            f"cannot read '{base}': {what} is not a release format; accepted extensions are {accepted}",
+            origin=origin,
+            source=source,
+        )
+    text = decode_text(data, origin, html=kind == "html")
+    if kind == "text":
+        return (release_from_text(text, source=source, origin=origin),)
+    if kind == "markdown":
+        return (release_from_markdown(text, source=source, origin=origin),)
+    if kind == "html":
+        return (release_from_html(text, source=source, origin=origin),)
+    return releases_from_json_text(text, source=source, origin=origin)
+
+
+def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[RawRelease, ...]:
+    """Parse JSON text holding one release object or a list of them."""
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys(origin), parse_constant=_no_constant(origin))
+    except json.JSONDecodeError as e:
+        raise InvalidReleaseError(f"not valid JSON: {e.msg} (column {e.colno})", origin=origin, line=e.lineno) from e
+    except InvalidReleaseError:
+        raise  # from our hooks (it is also a ValueError)
+    except (ValueError, RecursionError) as e:
+        # ValueError: integers beyond Python's digit limit; RecursionError: absurdly deep nesting.
+        raise InvalidReleaseError(f"not usable JSON: {e}", origin=origin) from e
+    return releases_from_json_value(value, source=source, origin=origin)
+
+
+def releases_from_json_value(value: object, *, source: str, origin: str) -> tuple[RawRelease, ...]:
+    """One release for an object; one per item, with origins `origin#0`, `origin#1`…, for a list."""
+    if isinstance(value, list):
+        if not value:
+            raise InvalidReleaseError("the JSON list holds no release", origin=origin)
+        return tuple(
+            release_from_object(item, source=source, origin=f"{origin}#{index}") for index, item in enumerate(value)
+        )
+    return (release_from_object(value, source=source, origin=origin),)
+
+
+def release_from_object(obj: object, *, source: str, origin: str) -> RawRelease:
+    """A GOV.UK content item or an object in our own schema (told apart by GOV.UK's required keys)."""
+    if is_govuk_content_item(obj):
+        return release_from_govuk(obj, source=source, origin=origin)
+    return release_from_json(obj, source=source, origin=origin)
+
+
+def _unique_keys(origin: str) -> Callable[[list[tuple[str, object]]], dict[str, object]]:
+    """object_pairs_hook that refuses duplicate keys: JSON parsers disagree on which one wins (RFC 8259 §4)."""
+
+    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
+        result: dict[str, object] = {}
+        for key, value in pairs:
+            if key in result:
+                raise InvalidReleaseError("appears twice in one object", origin=origin, field=key)
+            result[key] = value
+        return result
+
+    return hook
+
+
+def _no_constant(origin: str) -> Callable[[str], object]:
+    """parse_constant hook: NaN and Infinity are not JSON (RFC 8259 §6), though Python's json accepts them."""
+
+    def hook(name: str) -> object:
+        raise InvalidReleaseError(f"not valid JSON: {name} is not a JSON value", origin=origin)
+
+    return hook

@@ -1,0 +1,343 @@
+"""Find the article in a full web page: the press release's own paragraphs, without the page around them.
+
+Why not `<article>` or `<main>`: real pages misuse them (the European Parliament wraps its whole page body,
+share buttons and all, in `<article role="main">`). So we do what Arc90's Readability taught everyone
+(see mozilla/readability): throw away what is never content (scripts, navigation, forms, hidden text), boxes
+whose class or id says what they are (share, cookie, related, contacts…) or whose heading does ("Further
+information"), then score the parents of paragraphs by how much prose they hold (length, commas) and how
+little of it is link text. The best block is then *widened* to its ancestors as long as that only adds a
+little low-link text (a lead paragraph, a highlights list, a photo caption) and stops below the element that
+holds the page title, so the headline, dateline and page furniture stay out.
+
+What this module must not do: sanitise (the normaliser does that with nh3) or look at metadata (htmlpage.py).
+It mutates the tree it is given.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Iterable
+from itertools import islice
+
+from lxml.html import HtmlElement, tostring
+
+__all__ = ["extract_article", "inner_html", "text_of"]
+
+_DROP_TAGS = (
+    "script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed", "applet",
+    "input", "button", "select", "textarea", "svg", "math", "canvas", "link", "meta", "base", "dialog", "head",
+    "title",
+)  # fmt: skip
+# Dropped unless they hold most of the page's prose (ASP.NET pages wrap everything in one <form>).
+_STRUCTURAL = ("nav", "aside", "footer", "header", "menu", "form")
+_DROP_ROLES = frozenset(
+    {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog", "menu", "menubar"}
+    | {"toolbar", "tablist"}
+)
+_NEGATIVE = re.compile(
+    r"share|social|cookie|consent|gdpr|banner|breadcrumb|(?:^|[-_\s])nav(?:$|[-_\s])|navigation|navbar|menu"
+    r"|footer|header|masthead|sidebar|related|contact|newsletter|subscri|promo|advert|sponsor|comment"
+    r"|pagination|pager|popup|modal|toolbar|skip-?link|login|signup|widget|byline|dateline|timestamp"
+    r"|published-dates?|(?:^|[-_\s])meta(?:data)?(?:$|[-_\s])",
+    re.IGNORECASE,
+)
+_POSITIVE = re.compile(r"article|body|content|entry|main|post|text|story|release|wysiw|prose", re.IGNORECASE)
+_HIDDEN_CLASS = re.compile(r"(?:^|[-_])(?:hidden|sr-only|visually-?hidden|screen-reader(?:-text)?|offscreen)$", re.I)
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_BOX_HEADING = re.compile(
+    r"(?:further|more) information|related(?: [\w ]+)?|(?:press |media )?contacts?|media enquiries"
+    r"|share(?: this)?(?: page| article| story)?|see also|follow us|read more|more on this(?: story)?"
+    r"|useful links|downloads?|attachments?|tags",
+    re.IGNORECASE,
+)
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_BLOCKS = frozenset(
+    {"p", "div", "section", "article", "main", "ul", "ol", "dl", "table", "blockquote", "pre", "figure", "hr"}
+    | set(_HEADINGS)
+)
+_KEEP_EMPTY = frozenset({"img", "picture", "video", "audio", "source", "table", "hr", "iframe", "td", "th", "tr"})
+_TIDY = frozenset({"p", "div", "span", "section", "li", "ul", "ol", "figure", "figcaption", "a", "strong", "em", "b"})
+_PROSE_HOLDERS = frozenset({"div", "td", "blockquote", "section", "dd"})
+_MIN_PARAGRAPH = 25
+
+
+def text_of(element: HtmlElement) -> str:
+    """Text content with runs of white space (also no-break spaces) collapsed."""
+    return " ".join(element.text_content().split())
+
+
+def extract_article(body: HtmlElement, *, title_element: HtmlElement | None = None) -> HtmlElement | None:
+    """The element holding the article, cleaned; None when the page has no text at all."""
+    title_path = set(title_element.iterancestors()) if title_element is not None else set()
+    paragraph_chars = _paragraph_chars(body)
+    total = paragraph_chars.get(body, 0)
+
+    def holds_article(element: HtmlElement) -> bool:
+        return total > 0 and paragraph_chars.get(element, 0) * 2 >= total
+
+    _drop_never_content(body)
+    _drop_boxes(body, holds_article)
+    scores = _scores(body)
+    if not scores:
+        return body if text_of(body) else None
+    top = max(scores, key=scores.__getitem__)
+    container = _with_siblings(_widen(top, body, title_path), scores, scores[top], title_path)
+    _tidy(container, title_element)
+    return container if text_of(container) else None
+
+
+def inner_html(element: HtmlElement) -> str:
+    """The HTML inside `element`, blank lines squeezed (outside <pre>)."""
+    parts = [html.escape(element.text or "", quote=False)]
+    parts += [_serialise(child) for child in element]
+    result = "".join(parts)
+    if element.find(".//pre") is None:
+        # Indentation and blank lines between tags carry no meaning in HTML (outside <pre>).
+        result = re.sub(r"\n[ \t\n]*", "\n", result)
+    return result.strip()
+
+
+def _serialise(element: HtmlElement) -> str:
+    return str(tostring(element, encoding="unicode", with_tail=True))
+
+
+# --- cleaning ------------------------------------------------------------------------------------------
+
+
+def _paragraph_chars(root: HtmlElement) -> dict[HtmlElement, int]:
+    """Characters of <p> text under each element, measured before anything is removed (pages without any
+    <p> count text-only <div>s instead)."""
+    counts: dict[HtmlElement, int] = {}
+    paragraphs = list(root.iter("p")) or list(_paragraphs(root))
+    for paragraph in paragraphs:
+        n = len(text_of(paragraph))
+        if n:
+            for ancestor in paragraph.iterancestors():
+                counts[ancestor] = counts.get(ancestor, 0) + n
+    return counts
+
+
+def _drop_never_content(root: HtmlElement) -> None:
+    for element in list(root.iter(*_DROP_TAGS)):
+        _remove(element)
+
+
+def _is_furniture(element: HtmlElement) -> bool:
+    """Hidden, a landmark that is not the content, or a box whose class or id says it is not content."""
+    hints = f"{element.get('class', '')} {element.get('id', '')}"
+    return (
+        element.tag in _STRUCTURAL
+        or element.get("hidden") is not None
+        or element.get("aria-hidden", "").lower() == "true"
+        or bool(_HIDDEN_STYLE.search(element.get("style", "")))
+        or element.get("role", "").lower() in _DROP_ROLES
+        or any(_HIDDEN_CLASS.search(c) for c in element.get("class", "").split())
+        or bool(_NEGATIVE.search(hints))
+    )
+
+
+def _drop_boxes(root: HtmlElement, holds_article: Callable[[HtmlElement], bool]) -> None:
+    for element in list(root.iter()):
+        is_element = element is not root and isinstance(element.tag, str)
+        if is_element and _is_furniture(element) and not holds_article(element):
+            _remove(element)
+    for heading in list(root.iter(*_HEADINGS)):
+        label = text_of(heading).rstrip(":").strip()
+        if not _BOX_HEADING.fullmatch(label) or heading.getparent() is None:
+            continue
+        box = _box_of(heading, root, holds_article)
+        doomed = [heading, *_section_after(heading)] if box is heading else [box]
+        if not any(holds_article(e) for e in doomed):
+            for element in doomed:
+                _remove(element)
+
+
+def _box_of(heading: HtmlElement, root: HtmlElement, holds_article: Callable[[HtmlElement], bool]) -> HtmlElement:
+    """The outermost block that *starts* with this heading (a "Related links" box), or the heading itself
+    when it comes after other text in its parent (a flat page: the box is the heading and what follows)."""
+    box = heading
+    while True:
+        parent = box.getparent()
+        if parent is None or parent is root or parent.tag in ("body", "html") or holds_article(parent):
+            return box
+        if (parent.text or "").strip() or any(
+            (isinstance(s.tag, str) and text_of(s)) or (s.tail or "").strip() for s in box.itersiblings(preceding=True)
+        ):
+            return box
+        box = parent
+
+
+def _section_after(heading: HtmlElement) -> Iterable[HtmlElement]:
+    """Siblings after a heading up to the next heading of the same or a higher level."""
+    level = int(heading.tag[1])
+    for sibling in heading.itersiblings():
+        if isinstance(sibling.tag, str) and sibling.tag in _HEADINGS and int(sibling.tag[1]) <= level:
+            return
+        yield sibling
+
+
+def _remove(element: HtmlElement) -> None:
+    """Remove an element but keep its tail text (it belongs to the parent)."""
+    if element.getparent() is not None:
+        element.drop_tree()
+
+
+# --- scoring -------------------------------------------------------------------------------------------
+
+
+def _paragraphs(root: HtmlElement) -> Iterable[HtmlElement]:
+    """Elements that hold prose: <p>, <pre>, and <div>/<td>/<blockquote> with text but no block children."""
+    for element in root.iter():
+        if isinstance(element.tag, str) and (
+            element.tag in ("p", "pre") or (element.tag in _PROSE_HOLDERS and not _has_block_child(element))
+        ):
+            yield element
+
+
+def _has_block_child(element: HtmlElement) -> bool:
+    return any(isinstance(child.tag, str) and child.tag in _BLOCKS for child in element)
+
+
+def _tag_score(element: HtmlElement) -> float:
+    tag = element.tag
+    if tag in ("pre", "td", "blockquote"):
+        return 3.0
+    if tag in ("ol", "ul", "dl", "dd", "dt", "li", "address"):
+        return -3.0
+    if tag in _HEADINGS or tag == "th":
+        return -5.0
+    return 5.0 if tag in ("div", "article", "section", "main") else 0.0
+
+
+def _hint_score(element: HtmlElement) -> float:
+    hints = f"{element.get('class', '')} {element.get('id', '')}"
+    score = -25.0 if _NEGATIVE.search(hints) else 0.0
+    if _POSITIVE.search(hints) or element.get("itemprop") == "articleBody":
+        score += 25
+    return score
+
+
+def _scores(root: HtmlElement) -> dict[HtmlElement, float]:
+    """Readability's content score of each ancestor of a paragraph, damped by its link density.
+
+    A paragraph gives points (1, one per comma, one per 100 characters up to 3) to its parent, half to its
+    grandparent and a share to three more ancestors. Class and id hints ("article-body", "share-bar") count
+    only for a paragraph's parent and grandparent: a page wrapper called `content` must not win on its name.
+    """
+    scores: dict[HtmlElement, float] = {}
+    near: set[HtmlElement] = set()
+    for paragraph in _paragraphs(root):
+        text = text_of(paragraph)
+        if len(text) < _MIN_PARAGRAPH:
+            continue
+        points = 1 + text.count(",") + text.count("،") + text.count("，") + min(len(text) // 100, 3)
+        for level, ancestor in enumerate(islice(_ancestors_within(paragraph, root), 5)):
+            if ancestor not in scores:
+                scores[ancestor] = _tag_score(ancestor)
+            if level < 2:
+                near.add(ancestor)
+            scores[ancestor] += points / (1 if level == 0 else 2 if level == 1 else level * 3)
+    return {e: (score + (_hint_score(e) if e in near else 0.0)) * (1 - _link_density(e)) for e, score in scores.items()}
+
+
+def _ancestors_within(element: HtmlElement, root: HtmlElement) -> Iterable[HtmlElement]:
+    for ancestor in element.iterancestors():
+        yield ancestor
+        if ancestor is root:
+            return
+
+
+def _link_chars(element: HtmlElement) -> int:
+    return sum(len(text_of(a)) for a in element.iter("a"))
+
+
+def _link_density(element: HtmlElement) -> float:
+    total = len(text_of(element))
+    return min(1.0, _link_chars(element) / total) if total else 1.0
+
+
+def _widen(top: HtmlElement, root: HtmlElement, title_path: set[HtmlElement]) -> HtmlElement:
+    """Climb while the parent adds only a little low-link text, never into the block holding the title."""
+    current = top
+    while current is not root:
+        parent = current.getparent()
+        if parent is None or (parent in title_path and current not in title_path):
+            break
+        own, whole = len(text_of(current)), len(text_of(parent))
+        extra = whole - own
+        if extra > 0:
+            if (_link_chars(parent) - _link_chars(current)) / extra > 0.35:
+                break
+            extra_prose = _prose_chars(parent) - _prose_chars(current)
+            if extra > own / 2 and extra_prose < extra * 0.6:
+                break
+        current = parent
+    return current
+
+
+def _with_siblings(
+    container: HtmlElement, scores: dict[HtmlElement, float], top_score: float, title_path: set[HtmlElement]
+) -> HtmlElement:
+    """Add sibling blocks that are article too (a story split around an advert), as Readability does."""
+    parent = container.getparent()
+    if parent is None or container.tag in ("body", "html"):
+        return container
+    threshold = max(10.0, top_score * 0.2)
+    kept = [
+        sibling
+        for sibling in parent
+        if sibling is container
+        or (
+            isinstance(sibling.tag, str)
+            and sibling not in title_path
+            and (scores.get(sibling, 0.0) >= threshold or _is_prose_paragraph(sibling))
+        )
+    ]
+    if len(kept) == 1:
+        return container
+    wrapper = parent.makeelement("div", {})
+    for element in kept:
+        wrapper.append(element)  # moves it (with its tail text) out of the page
+    return wrapper
+
+
+def _is_prose_paragraph(element: HtmlElement) -> bool:
+    return element.tag == "p" and len(text_of(element)) > 80 and _link_density(element) < 0.25
+
+
+def _prose_chars(element: HtmlElement) -> int:
+    return sum(len(text_of(p)) for p in element.iter("p"))
+
+
+# --- tidying -------------------------------------------------------------------------------------------
+
+
+def _tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
+    if title_element is not None and any(a is container for a in title_element.iterancestors()):
+        _remove(title_element)
+    for element in reversed(list(container.iter())):
+        if element is container or not isinstance(element.tag, str):
+            continue
+        if element.tag == "br":
+            if _is_spacer(element):
+                _remove(element)
+        elif (
+            element.tag in _TIDY
+            and not text_of(element)
+            and not any(isinstance(e.tag, str) and e.tag in _KEEP_EMPTY for e in element.iter())
+        ):
+            _remove(element)
+
+
+def _is_spacer(br: HtmlElement) -> bool:
+    """A <br> between blocks or at the start of an empty block (layout spacing), not a line break in text."""
+    if (br.tail or "").strip():
+        return False
+    previous = br.getprevious()
+    if previous is None:
+        parent = br.getparent()
+        return parent is not None and not (parent.text or "").strip()
+    if not isinstance(previous.tag, str):
+        return False
+    return previous.tag in _BLOCKS or (previous.tag == "br" and _is_spacer(previous))

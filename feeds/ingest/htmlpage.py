@@ -1,0 +1,242 @@
+"""A saved web page (`.html`) → `RawRelease`: metadata from the head, the article from the body.
+
+Press offices drop in pages saved from their own or a partner's site. The metadata a page carries about
+itself (Open Graph, Dublin Core, schema.org microdata, `<link rel=canonical>`, `<html lang>`) is more reliable
+than anything guessed from the text, so we read it first, in a fixed order of preference per field. The
+headline is the page's `<h1>` when it sits in the content (og:title and `<title>` usually carry the site name,
+"… | News | European Parliament"); the body is found by `htmlextract.extract_article`.
+
+Parsing is safe by construction: lxml's HTML parser never loads DTDs or external entities, and we ask it
+for `no_network=True` and `huge_tree=False` (libxml2's limits on depth and text size stay on).
+
+What this module must not do: parse dates (strings go to the normaliser as found), or sanitise the body.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from urllib.parse import urljoin, urlsplit
+
+import lxml.etree
+import lxml.html
+from lxml.html import HtmlElement
+
+from feeds.errors import InvalidReleaseError
+from feeds.ingest.htmlextract import extract_article, inner_html, text_of
+from feeds.model import RawRelease
+
+__all__ = ["parse_html", "release_from_html", "strip_site_suffix"]
+
+_PUBLISHED = (
+    "article:published_time", "og:published_time", "dc.date.issued", "dcterms.issued", "dcterms.created",
+    "dc.date.created", "date", "pubdate", "publish-date", "publication_date",
+)  # fmt: skip
+_UPDATED = ("article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified", "last-modified")
+_SUMMARY = ("description", "og:description", "twitter:description", "dc.description", "dcterms.abstract")
+_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
+_ORGANISATION = ("og:site_name", "application-name", "dc.publisher", "dcterms.publisher")
+_LANGUAGE = ("content-language", "language", "dc.language", "dcterms.language", "og:locale")
+_CONTENT_ROOTS = ".//article | .//main | .//*[@role='main'] | .//*[@itemprop='articleBody']"
+
+
+def parse_html(text: str, origin: str) -> HtmlElement:
+    """Parse decoded HTML safely (no network, no huge trees, comments and PIs dropped)."""
+    parser = lxml.html.HTMLParser(
+        encoding="utf-8", no_network=True, huge_tree=False, remove_comments=True, remove_pis=True
+    )
+    try:
+        # Bytes, not str: lxml refuses str input that carries an XML encoding declaration.
+        root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as e:
+        raise InvalidReleaseError(f"not an HTML document: {e}", origin=origin, field="body") from e
+    if not isinstance(root, HtmlElement):
+        raise InvalidReleaseError("not an HTML document", origin=origin, field="body")
+    return root
+
+
+def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
+    """Extract one release from a web page; `InvalidReleaseError` when it has no title or no text."""
+    root = parse_html(text, origin)
+    meta = _Meta(root)
+    base = _base_url(root, meta)
+    page_title = meta.first(("og:title", "twitter:title", "dc.title")) or _title_tag(root)
+    heading = _title_heading(root, page_title)
+    title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "")
+    if not title:
+        raise InvalidReleaseError("the page has no <h1>, og:title or <title>", origin=origin, field="title")
+    published = meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
+    updated = meta.first(_UPDATED) or _itemprop_date(root, "dateModified")
+    link = _absolute(_canonical(root), base) or _absolute(meta.first(("og:url",)), base)
+    organisation = meta.first(_ORGANISATION) or _site_from_title(page_title, title)
+    language = _attr(root, "lang") or _attr(root, "{http://www.w3.org/XML/1998/namespace}lang")
+    image = meta.first(_IMAGE) or _itemprop_url(root, "image")
+
+    body_element = root.find("body")
+    article = extract_article(body_element if body_element is not None else root, title_element=heading)
+    if article is None:
+        raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
+    if base:
+        article.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
+    body = inner_html(article)
+    if not body:
+        raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
+    return RawRelease(
+        origin=origin,
+        source=source,
+        title=title,
+        body=body,
+        body_format="html",
+        summary=meta.first(_SUMMARY),
+        published=published,
+        updated=updated,
+        topics=tuple(dict.fromkeys(meta.all("article:tag"))),
+        organisation=organisation,
+        link=link,
+        language=language or meta.first(_LANGUAGE),
+        image=_absolute(image, base),
+    )
+
+
+def strip_site_suffix(title: str) -> str:
+    """`Headline | News | Site` → `Headline`; `Headline - Site` → `Headline` (short suffixes only)."""
+    title = " ".join(title.split())
+    parts = title.split(" | ")
+    if len(parts) > 1 and parts[0] and all(len(p) <= 40 for p in parts[1:]):
+        return parts[0]
+    for separator in (" - ", " – ", " — ", " :: "):
+        head, found, tail = title.rpartition(separator)
+        if found and head and len(tail) <= 30 and len(tail.split()) <= 4:
+            return head
+    return title
+
+
+class _Meta:
+    """`<meta>` values by lower-cased name, property, itemprop or http-equiv, in document order."""
+
+    def __init__(self, root: HtmlElement):
+        self._values: dict[str, list[str]] = {}
+        for meta in root.iter("meta"):
+            content = " ".join((meta.get("content") or "").split())
+            if not content:
+                continue
+            for attribute in ("name", "property", "itemprop", "http-equiv"):
+                key = (meta.get(attribute) or "").strip().lower()
+                if key:
+                    self._values.setdefault(key, []).append(content)
+
+    def first(self, keys: Iterable[str]) -> str | None:
+        for key in keys:
+            values = self._values.get(key)
+            if values:
+                return values[0]
+        return None
+
+    def all(self, key: str) -> list[str]:
+        return list(self._values.get(key, ()))
+
+
+def _attr(root: HtmlElement, name: str) -> str | None:
+    value = (root.get(name) or "").strip()
+    return value or None
+
+
+def _title_tag(root: HtmlElement) -> str | None:
+    element = root.find(".//title")
+    return (text_of(element) or None) if element is not None else None
+
+
+def _title_heading(root: HtmlElement, page_title: str | None) -> HtmlElement | None:
+    """The <h1> that is the headline: inside the content, or matching the page title; not in page furniture."""
+    hint = " ".join((page_title or "").split()).casefold()
+    best: tuple[int, HtmlElement] | None = None
+    for h1 in root.iter("h1"):
+        text = text_of(h1)
+        if not text:
+            continue
+        ancestors = list(h1.iterancestors())
+        score = 0
+        if any(a.tag in ("article", "main") or a.get("role") == "main" for a in ancestors):
+            score += 2
+        if hint and hint.startswith(text.casefold()):
+            score += 3
+        if any(a.tag in ("nav", "footer", "aside") for a in ancestors):
+            score -= 5
+        if best is None or score > best[0]:
+            best = (score, h1)
+    if best is None:
+        return None
+    score, h1 = best
+    # A lone <h1> outside the content that does not match the page title is likely the site's logo.
+    return h1 if score >= 2 or (page_title is None and score >= 0) else None
+
+
+def _itemprop_date(root: HtmlElement, prop: str) -> str | None:
+    for element in root.xpath(f".//*[@itemprop='{prop}']"):
+        value = element.get("datetime") or element.get("content") or text_of(element)
+        if value and value.strip():
+            return " ".join(value.split())
+    return None
+
+
+def _itemprop_url(root: HtmlElement, prop: str) -> str | None:
+    for element in root.xpath(f".//*[@itemprop='{prop}']"):
+        value = str(element.get("content") or element.get("src") or element.get("href") or "").strip()
+        if value:
+            return value
+    return None
+
+
+def _article_time(root: HtmlElement) -> str | None:
+    for content in root.xpath(_CONTENT_ROOTS):
+        for time in content.iter("time"):
+            value = (time.get("datetime") or "").strip()
+            if value:
+                return value
+    return None
+
+
+def _canonical(root: HtmlElement) -> str | None:
+    for link in root.iter("link"):
+        if "canonical" in (link.get("rel") or "").lower().split() and (link.get("href") or "").strip():
+            return (link.get("href") or "").strip()
+    return None
+
+
+def _base_url(root: HtmlElement, meta: _Meta) -> str | None:
+    """What relative URLs in the page are relative to: <base href>, else the page's own canonical URL."""
+    base = root.find(".//base[@href]")
+    candidates = [base.get("href") if base is not None else None, _canonical(root), meta.first(("og:url",))]
+    for candidate in candidates:
+        if candidate and _is_http_url(candidate.strip()):
+            return candidate.strip()
+    return None
+
+
+def _absolute(url: str | None, base: str | None) -> str | None:
+    if not url:
+        return None
+    try:
+        resolved = urljoin(base, url.strip()) if base else url.strip()
+    except ValueError:
+        return None
+    return resolved if _is_http_url(resolved) else None
+
+
+def _is_http_url(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc) and not re.search(r"\s", url)
+
+
+def _site_from_title(page_title: str | None, title: str) -> str | None:
+    """`Headline | News | European Parliament` → `European Parliament` (the last part names the site)."""
+    if not page_title:
+        return None
+    parts = " ".join(page_title.split()).split(" | ")
+    if len(parts) > 1 and strip_site_suffix(page_title) != " ".join(page_title.split()):
+        site = parts[-1].strip()
+        return site if site and site != title else None
+    return None

@@ -1,0 +1,252 @@
+"""Our own release schema: the JSON object accepted by the push API, remote JSON and `.json` files.
+
+One table (`JSON_SCHEMA_FIELDS`) says which fields exist, their types and what they mean; README documents
+the schema from it, and Markdown front matter is checked against the same rules (`check_release_fields`),
+so a field means the same thing however a release arrives. The schema is strict on purpose: an unknown
+field is an error that suggests the field that was probably meant (`"titel"` → `title`), because a silently
+ignored typo is a release published without its summary or date.
+
+What this module must not do: interpret values. Dates stay strings (`feeds.normalise` parses them), HTML
+stays unsanitised; we only check types and shapes and strip surrounding white space.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Collection, Mapping
+from types import MappingProxyType
+from typing import NamedTuple
+from urllib.parse import urlsplit
+
+from feeds.errors import InvalidReleaseError
+from feeds.model import BodyFormat, RawRelease
+
+__all__ = [
+    "JSON_SCHEMA_FIELDS",
+    "FieldSpec",
+    "check_release_fields",
+    "json_type",
+    "release_from_json",
+    "unknown_field_error",
+]
+
+
+class FieldSpec(NamedTuple):
+    """One field of the release schema: (type description, required, documentation)."""
+
+    type: str
+    required: bool
+    doc: str
+
+
+_STRING = "string"
+_URL = "string (absolute http(s) URL)"
+_TOPICS = "array of strings, or a comma-separated string"
+
+JSON_SCHEMA_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
+    {
+        "title": FieldSpec(_STRING, True, "Headline of the release."),
+        "body": FieldSpec(_STRING, False, "Text of the release, plain text or Markdown. Give `body` or `body_html`."),
+        "body_html": FieldSpec(_STRING, False, "Text of the release as HTML (sanitised on ingest); instead of `body`."),
+        "summary": FieldSpec(_STRING, False, "One or two sentences; derived from the body when absent."),
+        "published": FieldSpec(_STRING, False, "First publication date and time (RFC 3339 or a UK-style date)."),
+        "updated": FieldSpec(_STRING, False, "Date and time of the last significant change."),
+        "slug": FieldSpec(_STRING, False, "Path segment of the release page; derived from the title when absent."),
+        "topics": FieldSpec(_TOPICS, False, "Topic names the release is listed under."),
+        "organisation": FieldSpec(_STRING, False, "Issuing organisation; the site's author when absent."),
+        "link": FieldSpec(_URL, False, "Canonical URL where the release is published elsewhere."),
+        "source_key": FieldSpec(_STRING, False, "Stable identity given by the sender; re-sending it updates."),
+        "language": FieldSpec(_STRING, False, "BCP 47 language tag (`en`, `cy`, `ur`); the site's when absent."),
+        "document_type": FieldSpec(_STRING, False, "`press_release`, `speech`, `news_story`, …"),
+        "image": FieldSpec(_STRING, False, "URL of a lead image."),
+    }
+)
+
+_STRING_FIELDS = frozenset(name for name, spec in JSON_SCHEMA_FIELDS.items() if spec.type != _TOPICS)
+
+# Names other schemas use for our fields: a better suggestion than string similarity alone.
+_HINTS: Mapping[str, str] = {
+    "date": "published",
+    "published_at": "published",
+    "pubdate": "published",
+    "modified": "updated",
+    "updated_at": "updated",
+    "tags": "topics",
+    "categories": "topics",
+    "description": "summary",
+    "url": "link",
+    "permalink": "link",
+    "content": "body",
+    "text": "body",
+    "html": "body_html",
+    "type": "document_type",
+    "lang": "language",
+    "locale": "language",
+    "organization": "organisation",
+    "id": "source_key",
+    "key": "source_key",
+    "headline": "title",
+}
+
+LineOf = Callable[[str], int | None]
+
+
+def _no_line(_name: str) -> int | None:
+    return None
+
+
+def json_type(value: object) -> str:
+    """The JSON name of a value's type, for messages ("number", not "int")."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def unknown_field_error(
+    name: str, known: Collection[str], *, origin: str, line: int | None = None, what: str = "field"
+) -> InvalidReleaseError:
+    """`unknown field 'titel' (did you mean 'title'?)`, listing the known names."""
+    guess = _HINTS.get(name.lower())
+    if guess not in known:
+        close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
+        guess = close[0] if close else None
+    hint = f" (did you mean '{guess}'?)" if guess else ""
+    message = f"unknown {what} '{name}'{hint}; known {what}s: {', '.join(known)}"
+    return InvalidReleaseError(message, origin=origin, field=name, line=line)
+
+
+def check_release_fields(
+    values: Mapping[str, object], *, origin: str, line_of: LineOf = _no_line, quote_hint: bool = False
+) -> dict[str, str | tuple[str, ...] | None]:
+    """Check the types of schema fields (already known names) and return them cleaned.
+
+    Strings are stripped and an empty string counts as absent; `null` counts as absent; `topics` becomes a
+    tuple of non-empty names. `quote_hint` adds "put it in quotes" to type errors (for YAML, where `title: yes`
+    is a boolean). Does not check which fields are required: callers know what their format needs.
+    """
+    cleaned: dict[str, str | tuple[str, ...] | None] = {}
+    for name, value in values.items():
+        if value is None:
+            cleaned[name] = None
+        elif name == "topics":
+            cleaned[name] = _topics(value, origin=origin, line=line_of(name))
+        elif name in _STRING_FIELDS:
+            if not isinstance(value, str):
+                hint = " (put it in quotes)" if quote_hint and isinstance(value, bool | int | float) else ""
+                raise InvalidReleaseError(
+                    f"must be a string, not {json_type(value)}{hint}", origin=origin, field=name, line=line_of(name)
+                )
+            text = value.strip()
+            if name == "link" and text:
+                _check_url(text, origin=origin, line=line_of(name))
+            cleaned[name] = text or None
+        else:
+            raise unknown_field_error(name, JSON_SCHEMA_FIELDS, origin=origin, line=line_of(name))
+    return cleaned
+
+
+def release_from_json(obj: object, *, source: str, origin: str) -> RawRelease:
+    """A `RawRelease` from one JSON object in our schema; `InvalidReleaseError` names the offending field."""
+    if not isinstance(obj, dict):
+        raise InvalidReleaseError(f"a release must be a JSON object, not {json_type(obj)}", origin=origin)
+    for key in obj:
+        if key not in JSON_SCHEMA_FIELDS:
+            raise unknown_field_error(str(key), JSON_SCHEMA_FIELDS, origin=origin)
+    fields = check_release_fields(obj, origin=origin)
+    title = _str(fields.get("title"))
+    if title is None:
+        raise InvalidReleaseError("is required (a non-empty string)", origin=origin, field="title")
+    body, body_html = _str(fields.get("body")), _str(fields.get("body_html"))
+    if body is not None and body_html is not None:
+        raise InvalidReleaseError("give either 'body' or 'body_html', not both", origin=origin, field="body_html")
+    if body is None and body_html is None:
+        raise InvalidReleaseError(
+            "is required: give 'body' (plain text or Markdown) or 'body_html'", origin=origin, field="body"
+        )
+    body_format: BodyFormat = "markdown" if body is not None else "html"
+    return raw_release_from_fields(
+        fields, origin=origin, source=source, title=title, body=body or body_html, body_format=body_format
+    )
+
+
+def raw_release_from_fields(
+    fields: Mapping[str, str | tuple[str, ...] | None],
+    *,
+    origin: str,
+    source: str,
+    title: str,
+    body: str | None,
+    body_format: BodyFormat,
+    lines: tuple[tuple[str, int], ...] = (),
+) -> RawRelease:
+    """Build the record from checked fields (the output of `check_release_fields`)."""
+    topics = fields.get("topics")
+    return RawRelease(
+        origin=origin,
+        source=source,
+        title=title,
+        body=body,
+        body_format=body_format,
+        summary=_str(fields.get("summary")),
+        published=_str(fields.get("published")),
+        updated=_str(fields.get("updated")),
+        slug=_str(fields.get("slug")),
+        topics=topics if isinstance(topics, tuple) else (),
+        organisation=_str(fields.get("organisation")),
+        link=_str(fields.get("link")),
+        source_key=_str(fields.get("source_key")),
+        language=_str(fields.get("language")),
+        document_type=_str(fields.get("document_type")),
+        image=_str(fields.get("image")),
+        lines=lines,
+    )
+
+
+def _str(value: str | tuple[str, ...] | None) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _topics(value: object, *, origin: str, line: int | None) -> tuple[str, ...]:
+    if isinstance(value, str):
+        items: list[object] = list(value.split(","))
+    elif isinstance(value, list | tuple):
+        items = list(value)
+    else:
+        raise InvalidReleaseError(
+            f"must be an array of strings or a comma-separated string, not {json_type(value)}",
+            origin=origin,
+            field="topics",
+            line=line,
+        )
+    names: list[str] = []
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise InvalidReleaseError(
+                f"item {index} must be a string, not {json_type(item)}", origin=origin, field="topics", line=line
+            )
+        name = " ".join(item.split())
+        if name and name not in names:
+            names.append(name)
+    return tuple(names)
+
+
+def _check_url(url: str, *, origin: str, line: int | None) -> None:
+    try:
+        parts = urlsplit(url)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InvalidReleaseError(
+            f"must be an absolute http(s) URL, not {url!r}", origin=origin, field="link", line=line
+        )

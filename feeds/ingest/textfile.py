@@ -1,0 +1,219 @@
+"""Plain-text (`.txt`) and Markdown (`.md`) release files → `RawRelease`.
+
+Plain text is what a press officer pastes from an e-mail: the first non-empty line is the headline, the
+rest is the body, paragraphs kept exactly as typed (the normaliser recognises `said:` quotations). Markdown
+may start with front matter, TOML between `+++` lines or YAML between `---` lines, as Hugo and Jekyll write
+it; its keys are the JSON schema's fields plus the aliases those tools use (`date`, `tags`, `type`). Without
+a `title` key the leading `# Heading` is the title.
+
+Line numbers matter here: these files are written by hand, so every error points at the line to fix, and
+`RawRelease.lines` records where each field came from for the normaliser's errors.
+
+What this module must not do: parse dates (YAML and TOML dates are turned back into ISO 8601 strings) or
+render Markdown.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime, time
+
+import yaml
+
+from feeds.errors import InvalidReleaseError
+from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
+from feeds.model import RawRelease
+
+__all__ = ["FRONT_MATTER_KEYS", "release_from_markdown", "release_from_text"]
+
+FRONT_MATTER_KEYS: Mapping[str, str] = {
+    "title": "title",
+    "summary": "summary",
+    "date": "published",
+    "published": "published",
+    "updated": "updated",
+    "slug": "slug",
+    "topics": "topics",
+    "tags": "topics",
+    "organisation": "organisation",
+    "link": "link",
+    "source_key": "source_key",
+    "language": "language",
+    "document_type": "document_type",
+    "type": "document_type",
+    "image": "image",
+}
+"""Front-matter key → schema field."""
+
+_FENCES = {"+++": ("toml", ("+++",)), "---": ("yaml", ("---", "..."))}
+_TOML_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
+_YAML_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#"'{}\[\]:,-][^:#]*?))\s*:(?:\s|$)""")
+_TOML_LINE = re.compile(r"\s*\(at line (\d+)(?:, column (\d+))?\)")
+_ATX_H1 = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_SETEXT_H1 = re.compile(r"^ {0,3}=+[ \t]*$")
+
+
+def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
+    """First non-empty line = title, the rest = body (format "text")."""
+    lines = text.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if first is None:
+        raise InvalidReleaseError("the file is empty: the first line should be the title", origin=origin, field="title")
+    body, body_line = _body(lines, first + 1, origin=origin)
+    return RawRelease(
+        origin=origin,
+        source=source,
+        title=" ".join(lines[first].split()),
+        body=body,
+        body_format="text",
+        lines=(("title", first + 1), ("body", body_line)),
+    )
+
+
+def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
+    """Optional front matter, then Markdown; title from front matter or a leading `# Heading`."""
+    lines = text.split("\n")
+    values, key_lines, body_start = _front_matter(lines, origin=origin)
+    fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
+    title = fields.get("title")
+    recorded = dict(key_lines)
+    heading = _leading_heading(lines, body_start)
+    if heading is not None:
+        heading_title, heading_line, after = heading
+        if not isinstance(title, str) or title.casefold() == heading_title.casefold():
+            title, body_start = heading_title, after
+            recorded["title"] = heading_line
+    if not isinstance(title, str):
+        raise InvalidReleaseError(
+            "no title: add a 'title' to the front matter or start the text with a '# Heading' line",
+            origin=origin,
+            field="title",
+            line=body_start + 1,
+        )
+    body, body_line = _body(lines, body_start, origin=origin)
+    recorded["body"] = body_line
+    return raw_release_from_fields(
+        fields,
+        origin=origin,
+        source=source,
+        title=title,
+        body=body,
+        body_format="markdown",
+        lines=tuple(recorded.items()),
+    )
+
+
+def _body(lines: list[str], start: int, *, origin: str) -> tuple[str, int]:
+    """Lines from `start` (0-based) without surrounding blank lines, and the 1-based line where they begin."""
+    end = len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    if start >= end:
+        raise InvalidReleaseError("the release has a title but no text", origin=origin, field="body", line=start)
+    return "\n".join(line.rstrip() for line in lines[start:end]), start + 1
+
+
+def _leading_heading(lines: list[str], start: int) -> tuple[str, int, int] | None:
+    """(title, 1-based line, index after it) of a level-1 heading that opens the body, if any."""
+    i = start
+    while i < len(lines) and not lines[i].strip():
+        i += 1
+    if i >= len(lines):
+        return None
+    atx = _ATX_H1.match(lines[i])
+    if atx and atx.group(1).strip():
+        return " ".join(atx.group(1).split()), i + 1, i + 1
+    if i + 1 < len(lines) and _SETEXT_H1.match(lines[i + 1]) and not lines[i].startswith("    "):
+        return " ".join(lines[i].split()), i + 1, i + 2
+    return None
+
+
+def _front_matter(lines: list[str], *, origin: str) -> tuple[dict[str, object], dict[str, int], int]:
+    """(fields by schema name, line of each field, index of the first body line)."""
+    fence = lines[0].rstrip() if lines else ""
+    if fence not in _FENCES:
+        return {}, {}, 0
+    kind, closers = _FENCES[fence]
+    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
+    if end is None:
+        raise InvalidReleaseError(
+            f"the {kind.upper()} front matter opened with '{fence}' is never closed", origin=origin, line=1
+        )
+    source_text = "\n".join(lines[1:end])
+    parsed = _load(kind, source_text, origin=origin)
+    key_lines = _key_lines(kind, lines[1:end])
+    values: dict[str, object] = {}
+    field_lines: dict[str, int] = {}
+    given_as: dict[str, str] = {}
+    for key, value in parsed.items():
+        line = key_lines.get(str(key))
+        if not isinstance(key, str):
+            raise InvalidReleaseError(f"front matter key {key!r} is not a name", origin=origin, line=line)
+        field = FRONT_MATTER_KEYS.get(key)
+        if field is None:
+            raise unknown_field_error(key, FRONT_MATTER_KEYS, origin=origin, line=line, what="front matter key")
+        if field in given_as:
+            raise InvalidReleaseError(
+                f"'{given_as[field]}' and '{key}' both set {field}: keep one", origin=origin, field=key, line=line
+            )
+        given_as[field] = key
+        values[field] = _plain(value)
+        if line is not None:
+            field_lines[field] = line
+    return values, field_lines, end + 1
+
+
+def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
+    """Parse front matter; errors carry the line in the *file* (front matter starts on line 2)."""
+    loaded: object
+    try:
+        if kind == "toml":
+            return {key: value for key, value in tomllib.loads(text).items()}
+        loaded = yaml.safe_load(text)
+    except tomllib.TOMLDecodeError as e:
+        found = _TOML_LINE.search(str(e))
+        line = int(found.group(1)) + 1 if found else None
+        message = _TOML_LINE.sub("", str(e))
+        raise InvalidReleaseError(f"invalid TOML front matter: {message}", origin=origin, line=line) from e
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 2 if mark is not None else None
+        problem = e.problem or e.context or "syntax error"
+        raise InvalidReleaseError(f"invalid YAML front matter: {problem}", origin=origin, line=line) from e
+    except (yaml.YAMLError, ValueError, RecursionError) as e:
+        # ValueError: PyYAML builds dates itself and fails on impossible ones ("2024-02-30").
+        raise InvalidReleaseError(f"invalid {kind.upper()} front matter: {e}", origin=origin, line=2) from e
+    if loaded is None:
+        return {}
+    if not isinstance(loaded, dict):
+        raise InvalidReleaseError(
+            f"front matter must be a mapping of keys to values, not {json_type(loaded)}", origin=origin, line=2
+        )
+    return loaded
+
+
+def _key_lines(kind: str, lines: list[str]) -> dict[str, int]:
+    """Best-effort line of each top-level key (the parsers do not report positions)."""
+    pattern = _TOML_KEY if kind == "toml" else _YAML_KEY
+    found: dict[str, int] = {}
+    for offset, line in enumerate(lines):
+        if kind == "toml" and line.lstrip().startswith("["):
+            break  # a [table]: later keys are not top-level
+        match = pattern.match(line)
+        if match:
+            key = next(g for g in match.groups() if g is not None).strip()
+            found.setdefault(key, offset + 2)
+    return found
+
+
+def _plain(value: object) -> object:
+    """Dates and times from YAML/TOML back to ISO 8601 strings; the normaliser reads dates."""
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value

@@ -1,0 +1,289 @@
+"""feeds.ingest.formats: release files of every format → RawRelease, errors with field and line, any bytes safe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from feeds.errors import InvalidReleaseError
+from feeds.ingest.formats import EXTENSIONS, parse_release_file
+from feeds.model import RawRelease
+
+DATA = Path(__file__).parent / "data" / "ingest"
+
+
+def parse(name: str, data: bytes | None = None) -> tuple[RawRelease, ...]:
+    if data is None:
+        data = (DATA / name).read_bytes()
+    return parse_release_file(data, name, source="inbox", origin=f"inbox/{name}")
+
+
+def parse_error(name: str, text: str) -> InvalidReleaseError:
+    with pytest.raises(InvalidReleaseError) as info:
+        parse(name, text.encode("utf-8"))
+    return info.value
+
+
+# --- choosing the format ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["notes.pdf", "release.docx", "README", "archive.tar.gz", ".md"])
+def test_unknown_extensions_are_refused_naming_the_file_and_the_accepted_ones(name: str) -> None:
+    error = parse_error(name, "Title\n\nBody")
+    message = str(error)
+    assert error.origin == f"inbox/{name}"
+    assert f"'{name}'" in message
+    for extension in (".txt", ".md", ".html", ".json"):
+        assert extension in message
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "body_format"),
+    [
+        ("a.TXT", "Bus fares capped\n\nSingle fares stay capped.", "text"),
+        ("a.text", "Bus fares capped\n\nSingle fares stay capped.", "text"),
+        ("a.MD", "# Bus fares capped\n\nSingle fares stay capped.", "markdown"),
+        ("a.markdown", "# Bus fares capped\n\nSingle fares stay capped.", "markdown"),
+        ("dir.v2/a.htm", "<h1>Bus fares capped</h1><p>Single fares stay capped for another year.</p>", "html"),
+        ("C:\\inbox\\a.Json", '{"title": "Bus fares capped", "body_html": "<p>Capped.</p>"}', "html"),
+    ],
+)
+def test_extensions_are_matched_case_insensitively(name: str, text: str, body_format: str) -> None:
+    (raw,) = parse(name, text.encode())
+    assert raw.title == "Bus fares capped"
+    assert raw.body_format == body_format
+
+
+def test_every_extension_has_a_format() -> None:
+    assert set(EXTENSIONS.values()) == {"text", "markdown", "html", "json"}
+
+
+# --- plain text ------------------------------------------------------------------------------------------
+
+
+def test_plain_text_title_is_the_first_non_empty_line_and_body_is_kept_verbatim() -> None:
+    (raw,) = parse("harbour-wall-repairs.txt")
+    assert raw.title == "Press release: Funding confirmed for Portwenna harbour wall repairs"
+    assert raw.body_format == "text"
+    assert raw.body is not None
+    assert raw.body.startswith("The Department for Coastal Affairs has confirmed £2.4 million")
+    assert "\n\nCoastal Affairs Minister Jane Trelawny said:\n\nThe harbour is the heart" in raw.body
+    assert raw.body.endswith("storms of last February.")
+    assert raw.line_of("title") == 3
+    assert raw.line_of("body") == 5
+    assert (raw.source, raw.origin) == ("inbox", "inbox/harbour-wall-repairs.txt")
+
+
+def test_plain_text_in_windows_1252() -> None:
+    (raw,) = parse("pier-reopens-cp1252.txt")
+    assert raw.title == "Pier reopens after \u2018major\u2019 repairs"
+    assert raw.body is not None and "£1.2m" in raw.body and "\u201cIt is wonderful" in raw.body
+    assert "\r" not in raw.body
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [("", "title"), ("\n  \n\t\n", "title"), ("Only a title\n\n", "body")],
+)
+def test_plain_text_needs_a_title_and_a_body(text: str, field: str) -> None:
+    assert parse_error("empty.txt", text).field == field
+
+
+# --- Markdown and front matter -----------------------------------------------------------------------------
+
+
+def test_markdown_with_toml_front_matter() -> None:
+    (raw,) = parse("coastal-path-toml.md")
+    assert raw.title == "New coastal path opens between Trevarrow and Polgrain"
+    assert raw.summary == "A 12-mile stretch of the national coastal path is now open to walkers."
+    assert raw.published == "2025-03-14T09:30:00+00:00"  # a TOML datetime, handed on as ISO 8601 text
+    assert raw.topics == ("Countryside", "Tourism")
+    assert raw.organisation == "Department for Coastal Affairs"
+    assert raw.slug == "coastal-path-trevarrow-polgrain"
+    assert raw.document_type == "press_release"
+    assert raw.body_format == "markdown"
+    assert raw.body is not None and raw.body.startswith("Walkers can now follow the coast")
+    assert "+++" not in raw.body
+    assert raw.line_of("title") == 2
+    assert raw.line_of("published") == 4
+    assert raw.line_of("body") == 11
+
+
+def test_markdown_with_yaml_front_matter_and_aliases() -> None:
+    (raw,) = parse("school-meals-yaml.md")
+    assert raw.title == "Free school meals extended to all primary pupils in pilot areas"
+    assert raw.published == "2025-01-20"  # `date:` is an alias; a YAML date becomes ISO text
+    assert raw.updated == "2025-01-21 14:00"
+    assert raw.topics == ("Education", "Health")  # `tags:` is an alias
+    assert raw.document_type == "press_release"  # `type:` is an alias
+    assert raw.language == "en-GB"
+    assert raw.link == "https://www.example.gov.uk/news/free-school-meals-pilot"
+    assert raw.lines[:3] == (("title", 2), ("published", 3), ("updated", 4))
+    assert raw.body is not None and raw.body.startswith("Every primary school pupil")
+
+
+def test_markdown_leading_heading_is_the_title_and_leaves_the_body() -> None:
+    (raw,) = parse("heading-title.md")
+    assert raw.title == "Record number of apprenticeships started this year"
+    assert raw.body is not None
+    assert raw.body.startswith("More than 80,000 people")
+    assert "## Regional picture" in raw.body
+    assert raw.line_of("title") == 1
+
+
+@pytest.mark.parametrize(
+    ("text", "title", "body_start"),
+    [
+        ("Coastal path opens\n==================\n\nWalkers welcome.", "Coastal path opens", "Walkers welcome."),
+        ("# Coastal path opens #\n\nWalkers welcome.", "Coastal path opens", "Walkers welcome."),
+        ('---\ntitle: "Path opens"\n---\n# Path opens\n\nWalkers.', "Path opens", "Walkers."),
+        ('---\ntitle: "Path opens"\n---\n# Another heading\n\nWalkers.', "Path opens", "# Another heading"),
+        ("---\n---\n# Empty front matter\n\nWalkers.", "Empty front matter", "Walkers."),
+    ],
+)
+def test_markdown_titles(text: str, title: str, body_start: str) -> None:
+    (raw,) = parse("x.md", text.encode())
+    assert raw.title == title
+    assert raw.body is not None and raw.body.startswith(body_start)
+
+
+@pytest.mark.parametrize(
+    ("text", "field", "line", "fragments"),
+    [
+        ("---\ntitle: Ferry\ntitel: Ferry\n---\nBody", "titel", 3, ["did you mean 'title'?"]),
+        ('+++\ntitle = "Ferry"\norganization = "DfT"\n+++\nBody', "organization", 3, ["'organisation'"]),
+        ("---\ntitle: Ferry\nsummary: [unclosed\n---\nBody", None, 3, ["invalid YAML front matter"]),
+        ("---\n- a list\n- not a mapping\n---\nBody", None, 2, ["mapping"]),
+        ("---\ntitle: Ferry\n\nBody without a closing fence", None, 1, ["never closed"]),
+        ("+++\ntitle = Ferry\n+++\nBody", None, 2, ["invalid TOML front matter"]),
+        ("---\ntitle: yes\n---\nBody", "title", 2, ["must be a string, not boolean", "quotes"]),
+        ("---\ntitle: Ferry\ndate: 2025-01-02\npublished: 2025-01-03\n---\nB", "published", 4, ["keep one"]),
+        ("---\ntitle: Ferry\nlink: ftp://files.example/ferry\n---\nBody", "link", 3, ["absolute http(s) URL"]),
+        ("---\ntitle: Ferry\ntags: [1, 2]\n---\nBody", "topics", 3, ["item 0 must be a string"]),
+        ("---\ntitle: Ferry\ndate: 2025-02-30\n---\nBody", None, 2, ["invalid YAML front matter"]),
+        ("---\ntitle: Ferry\n---\n\n", "body", None, ["no text"]),
+        ("---\nsummary: Ferry news\n---\nNo heading here.", "title", None, ["'# Heading'"]),
+    ],
+)
+def test_front_matter_errors_give_the_key_and_line(
+    text: str, field: str | None, line: int | None, fragments: list[str]
+) -> None:
+    error = parse_error("ferry.md", text)
+    assert error.field == field
+    if line is not None:
+        assert error.line == line
+        assert str(error).startswith(f"inbox/ferry.md:{line}")
+    for fragment in fragments:
+        assert fragment in str(error)
+
+
+def test_front_matter_error_files() -> None:
+    with pytest.raises(InvalidReleaseError) as info:
+        parse("bad-front-matter-key.md")
+    assert (info.value.field, info.value.line) == ("summry", 3)
+    assert "did you mean 'summary'?" in str(info.value)
+    with pytest.raises(InvalidReleaseError) as info:
+        parse("bad-front-matter-toml.md")
+    assert info.value.line == 5  # the line after the unclosed array, where TOML notices
+
+
+# --- JSON ------------------------------------------------------------------------------------------------
+
+
+def test_json_object_in_our_schema() -> None:
+    (raw,) = parse("release.json")
+    assert raw.title == "Minister visits new flood barrier at Lowmoor"
+    assert raw.body_format == "markdown"
+    assert raw.topics == ("Flooding", "Environment")
+    assert raw.source_key == "dca-2025-0042"
+    assert raw.link == "https://www.example.gov.uk/news/lowmoor-flood-barrier"
+    assert raw.origin == "inbox/release.json"
+
+
+def test_json_list_gives_one_release_per_item_with_numbered_origins() -> None:
+    first, second = parse("releases-list.json")
+    assert (first.origin, second.origin) == ("inbox/releases-list.json#0", "inbox/releases-list.json#1")
+    assert (first.body_format, second.body_format) == ("html", "markdown")
+    assert first.topics == ("Environment",)
+
+
+@pytest.mark.parametrize(
+    ("text", "origin", "field", "line", "fragment"),
+    [
+        ('{"title": "x",\n "body": "y",\n}', "inbox/x.json", None, 3, "not valid JSON"),
+        ('{"title": "x", "body": "y", "title": "z"}', "inbox/x.json", "title", None, "appears twice"),
+        ('{"title": "x", "body": NaN}', "inbox/x.json", None, None, "NaN"),
+        ("[]", "inbox/x.json", None, None, "no release"),
+        ('[{"title": "x", "body": "y"}, 3]', "inbox/x.json#1", None, None, "must be a JSON object, not number"),
+        ('[{"title": "x", "body": "y"}, {"body": "y"}]', "inbox/x.json#1", "title", None, "required"),
+        ('"just a string"', "inbox/x.json", None, None, "must be a JSON object, not string"),
+        ("[" * 100_000, "inbox/x.json", None, None, "JSON"),
+    ],
+)
+def test_json_errors(text: str, origin: str, field: str | None, line: int | None, fragment: str) -> None:
+    error = parse_error("x.json", text)
+    assert (error.origin, error.field) == (origin, field)
+    if line is not None:
+        assert error.line == line
+    assert fragment in str(error)
+
+
+# --- the corpus --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_every_corpus_release_file_parses(corpus_releases: Path) -> None:
+    files = sorted(p for p in corpus_releases.iterdir() if p.suffix in (".txt", ".json", ".html"))
+    assert len(files) >= 37
+    for path in files:
+        raws = parse_release_file(path.read_bytes(), path.name, source="corpus", origin=str(path))
+        assert len(raws) == 1, path.name
+        (raw,) = raws
+        assert raw.title and raw.body, path.name
+        if path.suffix == ".json":
+            expected = json.loads(path.read_text(encoding="utf-8"))
+            assert raw.title == expected["title"].strip(), path.name
+            assert raw.link == "https://www.gov.uk" + expected["base_path"], path.name
+
+
+@pytest.mark.corpus
+def test_corpus_model_text_release(corpus_releases: Path) -> None:
+    path = corpus_releases / "foreign-secretary-to-visit-moscow.txt"
+    (raw,) = parse_release_file(path.read_bytes(), path.name, source="corpus", origin=str(path))
+    assert raw.title == "Press release: Foreign Secretary to visit Moscow"  # the normaliser drops the prefix
+    assert raw.body_format == "text"
+    assert raw.body is not None and "The Foreign Secretary Boris Johnson said:" in raw.body
+    assert raw.line_of("title") == 3  # after two blank lines
+
+
+# --- any bytes at all ----------------------------------------------------------------------------------------
+
+_PIECES = st.sampled_from(
+    [
+        "---\n", "+++\n", "# Title\n", "title: x\n", 'title = "x"\n', "date: 2024-02-30\n", "tags: [1]\n", "\n",
+        "<h1>", "</h1>", "<p>", "</p>", "<article>", "<nav>", "<h2>Related</h2>", "<br>", "<div class='share'>",
+        "<meta charset=koi8-r>", "<?xml version='1.0' encoding='latin1'?>", "<!DOCTYPE x [<!ENTITY a 'b'>]>",
+        "{", "}", "[", "]", ":", ",", '"title"', '"body"', '"x"', "null", "1e999", "\xff", "\x00", "\r", "&#0;",
+        '"base_path": "/x", "details": {}, "schema_name": "x"',
+    ]
+)  # fmt: skip
+_DOCUMENTS = st.one_of(
+    st.binary(max_size=400),
+    st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")),
+    st.lists(_PIECES, max_size=40).map(lambda parts: "".join(parts).encode("utf-8")),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=_DOCUMENTS, extension=st.sampled_from(sorted(EXTENSIONS)))
+def test_any_bytes_give_releases_or_an_invalid_release_error(data: bytes, extension: str) -> None:
+    try:
+        raws = parse_release_file(data, f"fuzz{extension}", source="fuzz", origin="fuzz")
+    except InvalidReleaseError as e:
+        assert e.origin is not None and e.origin.startswith("fuzz")
+        return
+    assert raws and all(isinstance(raw, RawRelease) and raw.title for raw in raws)

@@ -1,0 +1,302 @@
+"""feeds.ingest.htmlpage and htmlextract: a saved web page → metadata + the article body, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import lxml.html
+import pytest
+
+from feeds.errors import InvalidReleaseError
+from feeds.ingest.formats import parse_release_file
+from feeds.ingest.htmlpage import release_from_html, strip_site_suffix
+from feeds.model import RawRelease
+
+DATA = Path(__file__).parent / "data" / "ingest"
+
+
+def page(name: str) -> RawRelease:
+    (raw,) = parse_release_file((DATA / name).read_bytes(), name, source="inbox", origin=name)
+    return raw
+
+
+def html_text(html: str) -> str:
+    return " ".join(lxml.html.fragment_fromstring(html, create_parent="div").text_content().split())
+
+
+def from_html(html: str) -> RawRelease:
+    return release_from_html(html, source="inbox", origin="page.html")
+
+
+def test_full_page_metadata() -> None:
+    raw = page("ministry-news-page.html")
+    assert raw.title == "Lowmoor flood barrier completed ahead of schedule"  # the <h1>, not og:title's suffix
+    assert raw.summary == "The £6 million barrier protects 900 homes."
+    assert raw.published == "2025-02-10T11:00:00+00:00"
+    assert raw.updated == "2025-02-11T08:15:00+00:00"
+    assert raw.topics == ("Flooding", "Environment")
+    assert raw.organisation == "Department for Coastal Affairs"
+    assert raw.link == "https://www.example.gov.uk/news/lowmoor-barrier-completed"
+    assert raw.language == "en-GB"
+    assert raw.image == "https://www.example.gov.uk/images/lowmoor-barrier.jpg"  # resolved against the canonical URL
+    assert raw.body_format == "html"
+
+
+def test_full_page_body_is_the_article_only() -> None:
+    raw = page("ministry-news-page.html")
+    assert raw.body is not None
+    text = html_text(raw.body)
+    assert text.startswith("The new flood barrier at Lowmoor has been completed three months ahead of schedule")
+    assert "Environment Minister Ruth Kellow said:" in text
+    assert "Families in Lowmoor have lived with the fear of flooding" in text  # the quotation
+    assert "Notes to editors" in text and "raised in under 20 minutes" in text
+    for furniture in (
+        "cookies",  # cookie banner
+        "News and communications",  # navigation
+        "Home",  # breadcrumbs
+        "Share this page",
+        "Share on Social",
+        "Related content",
+        "Eastbridge",  # related links box
+        "open licence",  # footer
+        "window.analytics",  # script
+        "font-family",  # style
+        "Lowmoor flood barrier completed ahead of schedule",  # the headline is the title, not body text
+    ):
+        assert furniture not in text, furniture
+    assert "<blockquote>" in raw.body
+    assert 'href="https://www.example.gov.uk/flood-map"' in raw.body  # relative links made absolute
+
+
+def test_fragment_without_head() -> None:
+    raw = page("simple-fragment.html")
+    assert raw.title == "Bus fares capped at £2 for another year"
+    assert raw.body is not None
+    assert raw.body.count("<p>") == 2
+    assert "<h1>" not in raw.body
+    assert raw.published is None and raw.link is None
+
+
+def test_legacy_charset_page_with_flat_contacts_section() -> None:
+    raw = page("village-halls-cp1251.html")
+    assert raw.title == "Grants for village halls"
+    assert raw.body is not None
+    text = html_text(raw.body)
+    assert "scheme №12" in text  # decoded with the declared windows-1251
+    assert "Applications close at the end of June." in text
+    assert "Press office" not in text and "Contacts" not in text
+    assert "Contact us" not in text  # the menu
+
+
+def test_og_title_suffix_is_stripped_when_there_is_no_h1() -> None:
+    raw = from_html(
+        """<html><head><meta property="og:title" content="Ferry fares frozen | News | Island Council">
+        <meta name="date" content="2025-04-01"><meta http-equiv="last-modified" content="2025-04-02 10:00">
+        </head><body><div><p>Ferry fares will stay at this year's level until next April, the council said.</p>
+        </div></body></html>"""
+    )
+    assert raw.title == "Ferry fares frozen"
+    assert raw.organisation == "Island Council"
+    assert raw.published == "2025-04-01"
+    assert raw.updated == "2025-04-02 10:00"
+
+
+def test_a_logo_h1_outside_the_content_does_not_become_the_title() -> None:
+    raw = from_html(
+        """<html><head><title>Ferry fares frozen - Island Council</title></head><body>
+        <div class="top"><h1>Island Council</h1></div>
+        <main><p>Ferry fares will stay at this year's level until next April, the council said today.</p>
+        <p>The freeze applies to all routes, including the night crossing, for residents and visitors.</p></main>
+        </body></html>"""
+    )
+    assert raw.title == "Ferry fares frozen"
+    assert raw.body is not None and "Ferry fares will stay" in raw.body
+
+
+def test_dates_from_microdata_and_article_time() -> None:
+    raw = from_html(
+        """<html><body><article><h1>Ferry fares frozen</h1>
+        <p>Posted <time datetime="2025-04-01T09:00:00+01:00">1 April</time></p>
+        <p>Ferry fares will stay at this year's level until next April, the council said today.</p>
+        <span itemprop="dateModified" content="2025-04-03">3 April</span></article></body></html>"""
+    )
+    assert raw.published == "2025-04-01T09:00:00+01:00"
+    assert raw.updated == "2025-04-03"
+
+
+def _prose(label: str) -> str:
+    return "".join(
+        f"<p>{label} paragraph {i}, in which the council explains, at some length, what the ferry decision means.</p>"
+        for i in range(3)
+    )
+
+
+LAYOUTS = {
+    "blog theme with comments and widgets": f"""<html><body><div id="page">
+        <header id="masthead" class="site-header"><p class="site-title">Island Council</p><nav>Menu</nav></header>
+        <div id="content" class="site-content"><main id="main" class="site-main"><article class="post">
+        <header class="entry-header"><h1 class="entry-title">Ferry fares frozen</h1>
+        <div class="entry-meta">Posted on 1 April by the press office</div></header>
+        <div class="entry-content">{_prose("Story")}
+        <div class="sharedaddy"><h3>Share this:</h3><a href="#">X</a></div></div>
+        <footer class="entry-footer">Tagged ferries</footer></article>
+        <div id="comments" class="comments-area"><p>Reader comment, saying thanks, at last, and more.</p></div>
+        </main><aside id="secondary" class="widget-area"><p>Recent posts, older posts, and other posts here.</p></aside>
+        </div><footer id="colophon">Powered by a blog engine</footer></div></body></html>""",
+    "government grid with lead paragraph and sidebar": f"""<html><body><header class="govuk-header">GOV.EXAMPLE</header>
+        <main id="content" role="main"><div class="grid-row"><div class="column-two-thirds">
+        <span class="caption">Press release</span><h1 class="title">Ferry fares frozen</h1>
+        <p class="lead-paragraph">Fares on all routes stay at this year's level.</p></div></div>
+        <div class="grid-row"><div class="column-two-thirds"><div class="gem-c-metadata">From: Islands Office</div>
+        <div class="govspeak">{_prose("Story")}</div><div class="published-dates">Published 1 April 2025</div></div>
+        <div class="column-one-third"><div class="contextual-sidebar"><h2>Related content</h2>
+        <ul><li><a href="/timetables">Ferry timetables</a></li></ul></div></div></div>
+        </main><footer class="govuk-footer">Crown copyright</footer></body></html>""",
+    "story split around an advert": f"""<html><body><h1>Ferry fares frozen</h1>
+        <div class="story">{_prose("Story")}</div><div class="advert">Advertisement: boats for sale</div>
+        <div class="story">{_prose("Continued")}</div></body></html>""",
+    "whole page in one ASP.NET form": f"""<html><body><form id="aspnetForm"><div class="nav"><a href="/">Home</a></div>
+        <div id="ctl00_body"><h1>Ferry fares frozen</h1>{_prose("Story")}</div>
+        <input type="hidden" value="state"></form></body></html>""",
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_article_extraction_on_common_layouts(layout: str) -> None:
+    raw = from_html(LAYOUTS[layout])
+    assert raw.title == "Ferry fares frozen"
+    assert raw.body is not None
+    text = html_text(raw.body)
+    for i in range(3):
+        assert f"Story paragraph {i}," in text
+    if "Continued" in LAYOUTS[layout]:
+        assert "Continued paragraph 2," in text
+    for furniture in (
+        "Menu", "Posted on", "Share this", "Tagged", "Reader comment", "Recent posts", "Powered by", "From:",
+        "Published 1 April", "Related content", "Ferry timetables", "Crown copyright", "Advertisement", "Home",
+        "GOV.EXAMPLE", "Ferry fares frozen",
+    ):  # fmt: skip
+        assert furniture not in text, furniture
+
+
+def test_a_page_without_paragraph_tags_keeps_its_text_and_drops_the_sidebar() -> None:
+    raw = from_html(
+        """<html><body><h1>Ferry fares frozen</h1><div id="main-content-with-sidebar">
+        <div>Ferry fares will stay at this level until April, the council said today.<br><br>
+        The freeze covers every route, including the night crossing.</div></div>
+        <div class="sidebar"><div>Other news, other stories, and more items.</div></div></body></html>"""
+    )
+    assert raw.body is not None
+    assert "the council said today.<br><br>" in raw.body
+    assert "night crossing" in raw.body
+    assert "Other news" not in raw.body
+
+
+@pytest.mark.parametrize(
+    ("html", "field"),
+    [
+        ("<html><body><p>Ferry fares will stay at this year's level until next April.</p></body></html>", "title"),
+        ("<html><head><title>Ferry fares</title></head><body>  </body></html>", "body"),
+        ("<html><head><title>Ferry fares</title></head><body><script>x()</script></body></html>", "body"),
+        ("   ", "body"),
+    ],
+)
+def test_pages_without_title_or_text_are_refused(html: str, field: str) -> None:
+    with pytest.raises(InvalidReleaseError) as info:
+        from_html(html)
+    assert info.value.field == field
+    assert info.value.origin == "page.html"
+
+
+def test_external_entities_are_never_resolved(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("CONFIDENTIAL-PAYROLL-DATA")
+    data = f"""<?xml version="1.0"?>
+<!DOCTYPE html [<!ENTITY leak SYSTEM "file://{secret}"><!ENTITY big "xxxxxxxxxx">]>
+<html><body><h1>Ferry fares frozen</h1>
+<p>Ferry fares will stay at this year's level. &leak; &big;</p></body></html>""".encode()
+    (raw,) = parse_release_file(data, "attack.html", source="inbox", origin="attack.html")
+    assert raw.body is not None
+    assert "CONFIDENTIAL" not in raw.body
+    assert "xxxxxxxxxx" not in raw.body
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Ferry fares frozen | News | Island Council", "Ferry fares frozen"),
+        ("Ferry fares frozen - GOV.UK", "Ferry fares frozen"),
+        ("Ferry fares frozen – Island Council", "Ferry fares frozen"),
+        # A long tail is part of the headline, not a site name.
+        (
+            "Talks resume - day two of the negotiations on the ferry",
+            "Talks resume - day two of the negotiations on the ferry",
+        ),
+        ("Talks resume - day two - Island Council", "Talks resume - day two"),
+        ("EU-UK relations: talks resume", "EU-UK relations: talks resume"),
+        ("Ferry fares frozen", "Ferry fares frozen"),
+        ("  Ferry\n fares  frozen ", "Ferry fares frozen"),
+    ],
+)
+def test_strip_site_suffix(title: str, expected: str) -> None:
+    assert strip_site_suffix(title) == expected
+
+
+# --- the European Parliament pages of the corpus -----------------------------------------------------------
+
+
+def _europarl_pages(corpus: Path) -> list[Path]:
+    pages = sorted(corpus.glob("europarl-*.html"))
+    assert len(pages) == 5
+    return pages
+
+
+def _oracle(path: Path) -> tuple[str, list[str]]:
+    """The page's <h1> and press-release paragraphs, read with site-specific selectors (tests only)."""
+    doc = lxml.html.fromstring(path.read_bytes(), parser=lxml.html.HTMLParser(encoding="utf-8"))
+    (h1,) = doc.xpath("//h1")
+    paragraphs = doc.xpath("//div[contains(@class, 'ep-a_text')]//p")
+    texts = [" ".join(p.text_content().split()) for p in paragraphs]
+    return " ".join(h1.text_content().split()), [t for t in texts if len(t) > 40]
+
+
+@pytest.mark.corpus
+def test_europarl_title_is_the_h1(corpus_releases: Path) -> None:
+    for path in _europarl_pages(corpus_releases):
+        (raw,) = parse_release_file(path.read_bytes(), path.name, source="corpus", origin=str(path))
+        heading, _ = _oracle(path)
+        assert raw.title == heading, path.name
+    car = corpus_releases / "europarl-press-release-20221014IPR43206.html"
+    (raw,) = parse_release_file(car.read_bytes(), car.name, source="corpus", origin=str(car))
+    assert raw.title == "Car-recharging stations should be available every 60 km, say MEPs"
+    assert raw.link is not None and raw.link.endswith(
+        "/20221014IPR43206/car-recharging-stations-should-be-available-every-60-km-say-meps"
+    )
+    assert raw.language == "en"
+    assert raw.published == "2022-10-19T13:14:00"
+    assert raw.organisation == "European Parliament"
+
+
+@pytest.mark.corpus
+def test_europarl_body_has_the_release_paragraphs_and_no_page_furniture(corpus_releases: Path) -> None:
+    for path in _europarl_pages(corpus_releases):
+        (raw,) = parse_release_file(path.read_bytes(), path.name, source="corpus", origin=str(path))
+        assert raw.body is not None
+        text = html_text(raw.body)
+        _, paragraphs = _oracle(path)
+        assert len(paragraphs) >= 3, path.name
+        for paragraph in paragraphs:
+            assert paragraph in text, (path.name, paragraph[:60])
+        for furniture in (
+            "Share this page",
+            "Contacts:",
+            "Press Officer",
+            "Further information",
+            "Sign up for mail updates",
+            "Product reference",
+            "cookie",
+            "Skip to",
+            "Facebook",
+        ):
+            assert furniture.lower() not in text.lower(), (path.name, furniture)
+        assert raw.title not in text, path.name
