@@ -6,7 +6,10 @@ What is measured, all in this one run on this machine:
 - `feeds`: N JSON release files in a drop folder → `run_ingest` (read, parse, normalise: Markdown, sanitise,
   topics, hashing; reconcile; batched transactions; the ledger; moving every file to processed/);
 - baseline A: `sqlite3` inserting the same final rows with `executemany` in ONE transaction (the floor);
-- baseline B: `sqlite3` inserting the same rows with one transaction per row (what a naive per-file commit costs).
+- baseline B: `sqlite3` inserting the same rows with one transaction per row (what a naive per-file commit costs);
+- `feeds store step`: the same already-normalised releases saved through our store (reconcile, slug checks,
+  batched transactions, ledger) into a fresh database: the storage part of the pipeline alone, which is what
+  the raw inserts are directly comparable with.
 Printed: releases/s for each and the ratio feeds / baseline (target: within 5x of the raw insert).
 """
 
@@ -27,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 from feeds.app import make_app  # noqa: E402
 from feeds.config import load_settings  # noqa: E402
 from feeds.ingest import run_ingest  # noqa: E402
+from feeds.ingest.pipeline import Unit, save_units  # noqa: E402
 
 WORDS = [
     "minister",
@@ -129,6 +133,22 @@ def raw_baselines(db: Path, work: Path) -> tuple[float, float, int]:
     return timings[0], timings[1], len(rows)
 
 
+def store_only(releases: list, base: Path) -> float:
+    """Save already-normalised releases through the store, in the pipeline's batches, into a fresh database."""
+    (base / "again").mkdir()
+    cfg = write_config(base / "again")
+    settings = load_settings(cfg, environ={})
+    app = make_app(settings)
+    units = [Unit(origin=r.origin, source="inbox", releases=(r,)) for r in releases]
+    t0 = time.perf_counter()
+    for start in range(0, len(units), 200):
+        save_units(app.store, units[start : start + 200], settings, app.clock())
+    elapsed = time.perf_counter() - t0
+    assert app.store.count_releases() == len(releases)
+    app.close()
+    return elapsed
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--releases", type=int, default=10_000)
@@ -146,13 +166,18 @@ def main() -> None:
         app.close()
         created = report.count("created")
         assert created == args.releases, f"expected {args.releases} created, got {created}: {report.outcomes[:3]}"
+        stored = app.store.releases()
         bulk_s, per_row_s, n = raw_baselines(base / "state" / "feeds.db", base)
+        store_s = store_only(stored, base)
     print(f"releases: {n}")
     print(f"{'what':<44} {'seconds':>8} {'releases/s':>11} {'feeds/this':>10}")
     print(f"{'feeds ingest (files → store → processed/)':<44} {ingest_s:8.2f} {n / ingest_s:11.0f} {1.0:10.2f}")
     print(
         f"{'raw sqlite3 executemany, one transaction':<44} {bulk_s:8.3f} {n / bulk_s:11.0f} {ingest_s / bulk_s:10.1f}"
     )
+    label = "feeds store step only (same rows)"
+    print(f"{label:<44} {store_s:8.3f} {n / store_s:11.0f} {ingest_s / store_s:10.1f}")
+    print(f"{'':<44} store step / raw executemany = {store_s / bulk_s:.1f}x")
     label = "raw sqlite3, one transaction per row"
     print(f"{label:<44} {per_row_s:8.3f} {n / per_row_s:11.0f} {ingest_s / per_row_s:10.1f}")
 

@@ -134,8 +134,8 @@ def test_missing_release_is_not_found(store):
 def test_ingested_files_ledger(store):
     with store.transaction() as tx:
         assert not tx.file_already_ingested("inbox", "a.txt", "abc")
-        tx.record_ingested_file("inbox", "a.txt", "abc", ["id1"], NOW)
-        tx.record_ingested_file("inbox", "a.txt", "abc", ["id1"], NOW)  # idempotent
+        tx.record_ingested_files([("inbox", "a.txt", "abc", ["id1"])], NOW)
+        tx.record_ingested_files([("inbox", "a.txt", "abc", ["id1"])], NOW)  # idempotent
     with store.transaction() as tx:
         assert tx.file_already_ingested("inbox", "a.txt", "abc")
         assert not tx.file_already_ingested("inbox", "a.txt", "other bytes")

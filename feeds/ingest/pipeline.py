@@ -91,12 +91,14 @@ def save_units(
         taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
+        ledger = tx.files_already_ingested(_ledger_key(u) for u in good if u.file_name and u.sha256)
+        ledger_rows: list[tuple[str, str, str, list[str]]] = []
         for unit in units:
             if unit.error is not None:
                 result_units.append(unit)
                 outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=unit.error))
                 continue
-            if unit.file_name and unit.sha256 and tx.file_already_ingested(unit.source, unit.file_name, unit.sha256):
+            if unit.file_name and unit.sha256 and _ledger_key(unit) in ledger:
                 result_units.append(replace(unit, already_ingested=True))
                 outcomes.extend(
                     IngestOutcome(origin=unit.origin, status="unchanged", release_id=r.id, slug=r.slug)
@@ -127,12 +129,18 @@ def save_units(
                     IngestOutcome(origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug)
                 )
             if unit.file_name and unit.sha256:
-                tx.record_ingested_file(unit.source, unit.file_name, unit.sha256, ids, now)
+                ledger_rows.append((*_ledger_key(unit), ids))
+                ledger.add(_ledger_key(unit))
             result_units.append(unit)
         tx.insert_releases(list(inserts.values()), now)
         for rel in updates.values():
             tx.update_release(rel, now)
+        tx.record_ingested_files(ledger_rows, now)
     return result_units, outcomes
+
+
+def _ledger_key(unit: Unit) -> tuple[str, str, str]:
+    return (unit.source, unit.file_name or "", unit.sha256 or "")
 
 
 ProgressFn = Callable[[int], None]

@@ -10,6 +10,7 @@ its arguments (the same release and settings always give the same topics, in the
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -49,7 +50,12 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
     return tuple(found)
 
 
-def _configured(settings: TopicSettings) -> Iterable[tuple[str, list[str]]]:
+@functools.lru_cache(maxsize=8)
+def _configured(settings: TopicSettings) -> tuple[tuple[str, list[str]], ...]:
+    return tuple(_compile_configured(settings))
+
+
+def _compile_configured(settings: TopicSettings) -> Iterable[tuple[str, list[str]]]:
     aliases: dict[str, list[str]] = {}
     for topic, words in settings.aliases:
         aliases.setdefault(_fold(topic), []).extend(words)
@@ -62,8 +68,18 @@ def _configured(settings: TopicSettings) -> Iterable[tuple[str, list[str]]]:
 
 def _fold(text: str) -> str:
     """Case- and accent-insensitive form: NFKD without combining marks, case-folded."""
+    if text.isascii():
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return _NON_ASCII.sub(_drop_combining, decomposed).casefold()
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+
+
+def _drop_combining(m: re.Match[str]) -> str:
+    c = m.group()
+    return "" if unicodedata.combining(c) else c
 
 
 def _words(text: str) -> str:

@@ -144,11 +144,18 @@ class Tx:
         return found
 
     def taken_slugs(self, bases: Iterable[str]) -> set[str]:
-        """Every stored slug equal to one of `bases` or of the form `<base>-<n>`."""
+        """Every stored slug equal to one of `bases` or, for a base that is taken, of the form `<base>-<n>`.
+
+        One indexed `IN` query finds the taken bases (usually none); only those get a range scan for their
+        suffixed variants ("base-" ≤ slug < "base." covers exactly the slugs starting with "base-").
+        """
+        wanted = sorted(set(bases))
         taken: set[str] = set()
-        for chunk in _chunks(sorted(set(bases)), 200):
-            cond = sa.or_(*(sa.or_(R.c.slug == b, R.c.slug.like(_like_prefix(b) + "-%", escape="\\")) for b in chunk))
-            taken.update(row[0] for row in self.conn.execute(sa.select(R.c.slug).where(cond)))
+        for chunk in _chunks(wanted, 500):
+            taken.update(row[0] for row in self.conn.execute(sa.select(R.c.slug).where(R.c.slug.in_(chunk))))
+        for base in sorted(taken):
+            q = sa.select(R.c.slug).where(R.c.slug >= base + "-", R.c.slug < base + ".")
+            taken.update(row[0] for row in self.conn.execute(q))
         return taken
 
     def insert_releases(self, rows: Sequence[Release], now: datetime) -> None:
@@ -165,20 +172,33 @@ class Tx:
         if result.rowcount != 1:
             raise NotFoundError(f"release {release.id} vanished during update")
 
-    def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
+    def files_already_ingested(self, files: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
+        """Which of the (source, name, sha256) triples are in the ledger."""
         t = schema.ingested_files
-        q = sa.select(t.c.sha256).where(t.c.source == source, t.c.name == name, t.c.sha256 == sha256)
-        return self.conn.execute(q).first() is not None
+        wanted = sorted(set(files))
+        found: set[tuple[str, str, str]] = set()
+        for chunk in _chunks([sha for _, _, sha in wanted], 500):
+            q = sa.select(t.c.source, t.c.name, t.c.sha256).where(t.c.sha256.in_(chunk))
+            found.update((row[0], row[1], row[2]) for row in self.conn.execute(q))
+        return found & set(wanted)
 
-    def record_ingested_file(
-        self, source: str, name: str, sha256: str, release_ids: Sequence[str], now: datetime
-    ) -> None:
-        t = schema.ingested_files
-        if not self.file_already_ingested(source, name, sha256):
+    def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
+        return bool(self.files_already_ingested([(source, name, sha256)]))
+
+    def record_ingested_files(self, rows: Sequence[tuple[str, str, str, Sequence[str]]], now: datetime) -> None:
+        """Add (source, name, sha256, release ids) rows to the ledger; rows already there are skipped."""
+        known = self.files_already_ingested((source, name, sha) for source, name, sha, _ in rows)
+        fresh: dict[tuple[str, str, str], Sequence[str]] = {}
+        for source, name, sha, ids in rows:
+            if (source, name, sha) not in known:
+                fresh[(source, name, sha)] = ids
+        if fresh:
             self.conn.execute(
-                t.insert().values(
-                    source=source, name=name, sha256=sha256, ingested_at=now, release_ids=json.dumps(list(release_ids))
-                )
+                schema.ingested_files.insert(),
+                [
+                    {"source": s, "name": n, "sha256": h, "ingested_at": now, "release_ids": json.dumps(list(ids))}
+                    for (s, n, h), ids in fresh.items()
+                ],
             )
 
     def idempotent_release(self, key: str) -> str | None:
@@ -286,10 +306,6 @@ class Store:
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _like_prefix(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def sqlite_url(path: Path) -> str:
