@@ -249,7 +249,7 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
 
 
 def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
-    value = r.get(t, (*k, "id_domain"), str, None)
+    value: str | None = r.get(t, (*k, "id_domain"), str, None)
     if value is not None and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)+", value):
         r.fail((*k, "id_domain"), f"must be a DNS name such as 'press.example.org', got {value!r}")
     return value
@@ -470,7 +470,8 @@ class _Reader:
         if not isinstance(t, dict):
             self.fail(key, "must be a table")
         self.only(t, key, allowed)
-        return t
+        table: dict[str, Any] = t
+        return table
 
     def sub(self, t: dict[str, Any], key: KeyPath, required: bool = False) -> dict[str, Any]:
         name = key[-1]
@@ -481,7 +482,8 @@ class _Reader:
         v = t[name]
         if not isinstance(v, dict):
             self.fail(key, "must be a table")
-        return v
+        table: dict[str, Any] = v
+        return table
 
     def only(self, t: dict[str, Any], key: KeyPath, allowed: set[str]) -> None:
         for name in t:
@@ -503,13 +505,13 @@ class _Reader:
         return v
 
     def positive(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
-        v = t.get(key[-1], default)
+        v = t.get(str(key[-1]), default)
         if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
             self.fail(key, f"must be a positive number, got {v!r}")
         return float(v)
 
     def interval(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
-        v = t.get(key[-1], default)
+        v = t.get(str(key[-1]), default)
         try:
             seconds = parse_interval(v)
         except (ValueError, TypeError) as e:

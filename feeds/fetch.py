@@ -282,7 +282,7 @@ class PinnedAdapter(HTTPAdapter):
         self,
         request: requests.PreparedRequest,
         verify: Any,
-        proxies: dict[str, str] | None = None,
+        proxies: Mapping[str, str] | None = None,
         cert: Any = None,
     ) -> Any:
         if proxies and requests.utils.select_proxy(str(request.url), proxies):
@@ -291,8 +291,9 @@ class PinnedAdapter(HTTPAdapter):
         address = self.guard.vet(str(request.url))
         name = host_params["host"]
         if host_params["scheme"] == "https" and parse_address(name) is None:
-            pool_kwargs["server_hostname"] = name
-            pool_kwargs["assert_hostname"] = name
+            # urllib3 accepts these pool keys; the requests stubs' TypedDict does not list them.
+            pool_kwargs["server_hostname"] = name  # type: ignore[typeddict-unknown-key]
+            pool_kwargs["assert_hostname"] = name  # type: ignore[typeddict-unknown-key]
         host_params["host"] = address
         return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
 

@@ -71,7 +71,8 @@ def echo_json(data: Any) -> None:
 
 
 def _setup_logging(verbosity: int) -> None:
-    level = {-1: logging.ERROR, 0: logging.WARNING, 1: logging.INFO}.get(verbosity, logging.DEBUG)
+    # Commands report their own results; logs are for diagnosis: errors by default, -v for progress, -vv debug.
+    level = {-1: logging.CRITICAL, 0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
 
 

@@ -15,16 +15,17 @@ from feeds.store import open_store
 def check_config(ctx: Context, as_json: bool) -> None:
     """Validate the config file and show what it resolves to."""
     s = ctx.settings
-    summary = {
+    sources: list[dict[str, str]] = [
+        {"name": src.name, "type": src.type, **({"path": str(src.path)} if src.type == "folder" else {})}
+        for src in s.sources
+    ]
+    summary: dict[str, object] = {
         "config": str(s.path),
         "site": {"title": s.site.title, "base_url": s.site.base_url, "timezone": s.site.timezone},
         "out": str(s.paths.out),
         "state": str(s.paths.state),
         "database": open_store(s.database_url).url,
-        "sources": [
-            {"name": src.name, "type": src.type, **({"path": str(src.path)} if src.type == "folder" else {})}
-            for src in s.sources
-        ],
+        "sources": sources,
     }
     if as_json:
         echo_json(summary)
@@ -33,7 +34,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
     click.echo(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
     click.echo(f"  out       {s.paths.out}")
     click.echo(f"  database  {summary['database']}")
-    for src in summary["sources"]:
+    for src in sources:
         where = src.get("path", "")
         click.echo(f"  source    {src['name']} ({src['type']}) {where}".rstrip())
 

@@ -44,6 +44,8 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
 
 
 def ingest_folder(app: App, source: FolderSource, *, progress: Progress | None = None) -> list[IngestOutcome]:
+    if source.move:
+        source.path.mkdir(parents=True, exist_ok=True)  # a drop folder exists from the first run on
     files = folder.scan(source.path)
     return _ingest_files(
         app, files, source=source.name, move_in=source.path if source.move else None, progress=progress

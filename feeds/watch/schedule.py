@@ -30,7 +30,7 @@ def backoff(interval: timedelta, failures: int, key: str) -> timedelta:
     base = min(interval * (2**exponent), MAX_BACKOFF)
     digest = hashlib.sha256(f"{key}\0{failures}".encode()).digest()
     fraction = int.from_bytes(digest[:4], "big") / 0xFFFFFFFF  # 0..1, stable per key and failure count
-    jittered = base * (1 - JITTER + 2 * JITTER * fraction)
+    jittered: timedelta = base * (1 - JITTER + 2 * JITTER * fraction)
     return min(jittered, MAX_BACKOFF)
 
 

@@ -1,0 +1,109 @@
+"""The `feeds` command: thin edges over the library, errors as `error: …` with exit 1, --json for scripts."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feeds.cli import cli
+from tests.conftest import BASE_CONFIG
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    (tmp_path / "inbox").mkdir()
+    path = tmp_path / "feeds.toml"
+    path.write_text(BASE_CONFIG, encoding="utf-8")
+    return path
+
+
+def run(config: Path, *args: str, env: dict[str, str] | None = None):
+    result = CliRunner().invoke(cli, ["--config", str(config), *args], env=env, catch_exceptions=False)
+    return result
+
+
+def test_check_config_ok(config):
+    r = run(config, "check-config")
+    assert r.exit_code == 0 and "OK" in r.output and "https://press.example.org/" in r.output
+    data = json.loads(run(config, "check-config", "--json").output)
+    assert data["sources"] == [{"name": "inbox", "type": "folder", "path": str(config.parent / "inbox")}]
+
+
+def test_config_errors_name_file_line_and_key(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(BASE_CONFIG.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\ncolour = "blue"'))
+    r = run(bad, "check-config")
+    assert r.exit_code == 1
+    assert r.output.startswith(f"error: {bad}:9: site.colour: unknown key")
+
+
+def test_config_from_environment(config):
+    r = CliRunner().invoke(cli, ["check-config", "--json"], env={"FEEDS_CONFIG": str(config)})
+    assert r.exit_code == 0 and json.loads(r.output)["config"] == str(config)
+
+
+def test_ingest_list_and_show(config):
+    inbox = config.parent / "inbox"
+    (inbox / "a.json").write_text(
+        json.dumps({"title": "Sanctions on Iran", "body": "Text.", "published": "2026-11-02"})
+    )
+    (inbox / "b.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    r = run(config, "ingest")
+    assert r.exit_code == 0 and "2 created, 0 updated, 0 unchanged, 0 rejected" in r.output
+    listed = json.loads(run(config, "releases", "list", "--json").output)
+    assert [x["slug"] for x in listed] == ["talks-with-russia", "sanctions-on-iran"]
+    assert listed[1]["published"] == "2026-11-02T00:00:00Z" and listed[1]["topics"] == ["Iran"]
+    assert len(json.loads(run(config, "releases", "list", "--json", "--limit", "1").output)) == 1
+    text = run(config, "releases", "list").output
+    assert "2026-11-02  sanctions-on-iran  Sanctions on Iran  [Iran]" in text
+    shown = json.loads(run(config, "releases", "show", "sanctions-on-iran", "--json").output)
+    assert shown["body_html"] == "<p>Text.</p>" and shown["id"].startswith("tag:press.example.org,2026-11-02:")
+    assert "Sanctions on Iran" in run(config, "releases", "show", shown["id"]).output
+
+
+def test_show_unknown_release_is_an_error(config):
+    r = run(config, "releases", "show", "nope")
+    assert r.exit_code == 1 and "error: no release with id or slug 'nope'" in r.output
+
+
+def test_ingest_paths_exit_1_when_a_file_is_rejected(config, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"body": "no title"}))
+    r = run(config, "ingest", str(bad), "--json")
+    assert r.exit_code == 1
+    data = json.loads(r.stdout)
+    assert data["rejected"] == 1 and "title" in data["outcomes"][0]["error"]
+
+
+def test_db_migrate(config):
+    assert "applied migration 1" in run(config, "db", "migrate").output
+    assert "up to date" in run(config, "db", "migrate").output
+
+
+def test_python_dash_m_feeds(config):
+    out = subprocess.run(
+        [sys.executable, "-m", "feeds", "--config", str(config), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.startswith("feeds, version ")
+
+
+def test_example_config_quickstart_job_runs_offline(tmp_path):
+    """The Quickstart's main job on the bundled example config, pointed at a temporary database and out/."""
+    env = {"FEEDS_DATABASE_URL": f"sqlite:///{tmp_path / 'feeds.db'}"}
+    config = ROOT / "config" / "feeds.toml"
+    r = CliRunner().invoke(cli, ["--config", str(config), "ingest", str(ROOT / "config" / "releases")], env=env)
+    assert r.exit_code == 0, r.output
+    assert "6 created" in r.output
+    listed = CliRunner().invoke(cli, ["--config", str(config), "releases", "list", "--json"], env=env)
+    titles = [x["title"] for x in json.loads(listed.output)]
+    assert "Statement on the North Korean missile launch" in titles

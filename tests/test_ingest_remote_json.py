@@ -1,0 +1,152 @@
+"""The remote JSON source against a real local HTTP server: mapping, validators, 304, failures, back-off."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from werkzeug import Response
+
+from feeds.config import RemoteJsonSource
+from feeds.ingest.remote_json import extract, poll_remote, raw_from_result
+
+SEARCH = {
+    "results": [
+        {
+            "title": "Foreign Secretary statement on sanctions",
+            "description": "The Foreign Secretary announced new sanctions today.",
+            "link": "/government/news/foreign-secretary-statement-on-sanctions",
+            "public_timestamp": "2026-11-20T10:00:00Z",
+            "organisations": [{"title": "Foreign Office"}, {"title": "Treasury"}],
+            "content_store_document_type": "press_release",
+        },
+        {
+            "title": "Minister visits Kyiv",
+            "description": "A visit to discuss reconstruction.",
+            "link": "https://www.gov.uk/government/news/minister-visits-kyiv",
+            "public_timestamp": "2026-11-21T08:30:00+00:00",
+            "organisations": [{"title": "Foreign Office"}],
+            "content_store_document_type": "news_story",
+        },
+    ],
+    "total": 2,
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("title", "T"),
+        ("organisations[0].title", "A"),
+        ("organisations[1].title", "B"),
+        ("organisations[5].title", None),
+        ("organisations[].title", ["A", "B"]),
+        ("missing.deeper", None),
+        ("meta.tags[]", ["x", "y"]),
+    ],
+)
+def test_extract(path, expected):
+    doc = {"title": "T", "organisations": [{"title": "A"}, {"title": "B"}], "meta": {"tags": ["x", "y"]}}
+    assert extract(doc, path) == expected
+
+
+def source(url: str, **kw) -> RemoteJsonSource:
+    return RemoteJsonSource(name="govuk", url=url, link_base="https://www.gov.uk", **kw)
+
+
+def test_mapping_defaults_follow_the_govuk_search_api():
+    raw = raw_from_result(SEARCH["results"][0], source("https://x.org/s.json"), "x#0")
+    assert raw.title == "Foreign Secretary statement on sanctions"
+    assert raw.link == "https://www.gov.uk/government/news/foreign-secretary-statement-on-sanctions"
+    assert raw.organisation == "Foreign Office"
+    assert raw.document_type == "press_release"
+    assert raw.published == "2026-11-20T10:00:00Z"
+    assert raw.body_format == "html" and "Read the full text" in (raw.body or "")
+
+
+def test_custom_field_mapping():
+    src = source("https://x.org/s.json", fields=(("organisation", "organisations[].title"), ("topics", "tags")))
+    raw = raw_from_result({**SEARCH["results"][0], "tags": ["Iran", "Russia"]}, src, "x#0")
+    assert raw.organisation == "Foreign Office, Treasury"
+    assert raw.topics == ("Iran", "Russia")
+
+
+@pytest.fixture
+def remote_app(make_settings, make_app_for, httpserver):
+    url = httpserver.url_for("/search.json")
+    extra = f"""
+[http]
+allow = ["127.0.0.1", "localhost", "::1"]
+
+[[sources]]
+type = "remote_json"
+name = "govuk"
+url = "{url}"
+interval = "15m"
+link_base = "https://www.gov.uk"
+"""
+    app = make_app_for(make_settings(extra))
+    return app, app.settings.source("govuk")
+
+
+def test_poll_ingests_results_and_then_uses_the_etag(remote_app, httpserver, clock):
+    app, src = remote_app
+    httpserver.expect_ordered_request("/search.json").respond_with_json(SEARCH, headers={"ETag": '"v1"'})
+    httpserver.expect_ordered_request("/search.json", headers={"If-None-Match": '"v1"'}).respond_with_response(
+        Response(status=304)
+    )
+    outcomes = poll_remote(app, src)
+    assert [o.status for o in outcomes] == ["created", "created"]
+    state = app.store.source_state("govuk")
+    assert state.etag == '"v1"' and state.failures == 0 and state.last_status == "200"
+    assert state.next_check == clock() + timedelta(minutes=15)
+    kyiv = app.store.release("minister-visits-kyiv")
+    assert kyiv.link == "https://www.gov.uk/government/news/minister-visits-kyiv" and kyiv.source == "govuk"
+    # Not due yet: nothing is fetched.
+    assert poll_remote(app, src) == []
+    clock.advance(timedelta(minutes=16))
+    assert poll_remote(app, src) == []  # 304: nothing to parse
+    assert app.store.source_state("govuk").last_status == "304"
+    httpserver.check_assertions()
+    assert app.store.count_releases() == 2
+
+
+def test_repolling_the_same_results_creates_nothing(remote_app, httpserver, clock):
+    app, src = remote_app
+    httpserver.expect_request("/search.json").respond_with_json(SEARCH)
+    poll_remote(app, src)
+    clock.advance(timedelta(hours=1))
+    assert {o.status for o in poll_remote(app, src)} == {"unchanged"}
+    assert app.store.count_releases() == 2
+
+
+def test_server_errors_back_off_and_honour_retry_after(remote_app, httpserver, clock):
+    app, src = remote_app
+    httpserver.expect_request("/search.json").respond_with_response(
+        Response("busy", status=503, headers={"Retry-After": "7200"})
+    )
+    outcomes = poll_remote(app, src)
+    assert outcomes[0].status == "rejected" and "503" in (outcomes[0].error or "")
+    state = app.store.source_state("govuk")
+    assert state.failures == 1 and state.last_status == "503"
+    assert state.next_check == clock() + timedelta(hours=2)
+    clock.advance(timedelta(hours=3))
+    poll_remote(app, src)
+    assert app.store.source_state("govuk").failures == 2
+
+
+def test_garbage_is_recorded_not_raised(remote_app, httpserver):
+    app, src = remote_app
+    httpserver.expect_request("/search.json").respond_with_data("<html>not json</html>", content_type="text/html")
+    outcomes = poll_remote(app, src)
+    assert outcomes[0].status == "rejected" and "not JSON" in (outcomes[0].error or "")
+    assert app.store.source_state("govuk").failures == 1
+
+
+def test_one_bad_result_does_not_stop_the_others(remote_app, httpserver):
+    app, src = remote_app
+    bad = {"results": [{"description": "no title here", "link": "/x"}, SEARCH["results"][1], "not an object"]}
+    httpserver.expect_request("/search.json").respond_with_data(json.dumps(bad), content_type="application/json")
+    statuses = [o.status for o in poll_remote(app, src)]
+    assert statuses.count("created") == 1 and statuses.count("rejected") == 2
