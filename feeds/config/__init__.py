@@ -1,0 +1,110 @@
+"""Deployment settings: TOML → frozen `Settings`, parsed once, validated up front.
+
+Every key this program understands is listed in one place: `sections.py` has one `_read_*` function per
+table with its defaults, `settings.py` the records. An unknown key, a wrong type or an impossible value is a
+`ConfigError` naming the file, the key path and the line. Relative paths resolve against the config file's
+folder, so `feeds --config /etc/feeds/x.toml` behaves the same from any working directory. Environment
+overrides (`FEEDS_DATABASE_URL`, `FEEDS_FETCH_ALLOW`, `FEEDS_API_TOKEN`) are applied here and nowhere else.
+
+What this package must not do: hold a global settings object, or be read from deep inside a stage. The
+composition root (`feeds.app`) builds `Settings` and hands each stage the part it needs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from feeds.config.reader import KeyPath as KeyPath
+from feeds.config.reader import _Reader
+from feeds.config.reader import find_line as find_line
+from feeds.config.reader import parse_interval as parse_interval
+from feeds.config.sections import (
+    _check_out_is_public,
+    _database_url,
+    _read_alerts,
+    _read_daemon,
+    _read_http,
+    _read_paths,
+    _read_publish,
+    _read_site,
+    _read_sources,
+    _read_topics,
+    _read_watch,
+    _read_web,
+)
+from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
+from feeds.config.settings import Settings
+from feeds.errors import ConfigError
+
+DEFAULT_CONFIG_ENV = "FEEDS_CONFIG"
+DEFAULT_CONFIG_PATH = Path("config/feeds.toml")
+USER_AGENT = "feeds/{version} (+{site}; press office feed monitor)"
+"""Default User-Agent: names the software and the site operating it, so a feed owner knows whom to contact."""
+
+
+def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get(DEFAULT_CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read, validate and freeze the config at `path`, applying environment overrides from `environ`."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise ConfigError("config file not found", path=str(p)) from e
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"cannot read config file: {e}", path=str(p)) from e
+    return parse_settings(text, p, os.environ if environ is None else environ)
+
+
+def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        m = re.search(r"line (\d+)", str(e))
+        raise ConfigError(f"not valid TOML: {e}", path=str(path), line=int(m.group(1)) if m else None) from e
+    r = _Reader(path, text)
+    root = r.table(
+        data,
+        (),
+        {"site", "paths", "database", "http", "topics", "sources", "publish", "watch", "web", "daemon", "alerts"},
+    )
+    base = path.resolve().parent
+    from feeds import __version__
+
+    site = _read_site(r, r.sub(root, ("site",), required=True))
+    paths = _read_paths(r, r.sub(root, ("paths",)), base)
+    db = r.sub(root, ("database",))
+    r.only(db, ("database",), {"url"})
+    database_url = environ.get("FEEDS_DATABASE_URL") or _database_url(
+        r.get(db, ("database", "url"), str, f"sqlite:///{paths.state / 'feeds.db'}"), base
+    )
+    http = _read_http(r, r.sub(root, ("http",)), environ, USER_AGENT.format(version=__version__, site=site.base_url))
+    topics = _read_topics(r, r.sub(root, ("topics",)))
+    sources = _read_sources(r, root.get("sources", []), base)
+    publish = _read_publish(r, r.sub(root, ("publish",)), base)
+    watch = _read_watch(r, r.sub(root, ("watch",)))
+    web = _read_web(r, r.sub(root, ("web",)), environ)
+    daemon = _read_daemon(r, r.sub(root, ("daemon",)))
+    alerts = _read_alerts(r, r.sub(root, ("alerts",)), environ)
+    _check_out_is_public(paths, database_url, path)
+    return Settings(
+        path=path,
+        site=site,
+        paths=paths,
+        database_url=database_url,
+        http=http,
+        topics=topics,
+        sources=sources,
+        publish=publish,
+        watch=watch,
+        web=web,
+        daemon=daemon,
+        alerts=alerts,
+    )

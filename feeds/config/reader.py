@@ -1,0 +1,171 @@
+"""Typed access to a parsed TOML document that knows where each key is (tomllib keeps no positions).
+
+`_Reader.fail` raises a `ConfigError` naming the file, the dotted key path and the line found by `find_line`.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from feeds.errors import ConfigError
+
+KeyPath = tuple[str | int, ...]
+
+
+_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_interval(value: str | int | float) -> float:
+    """`90`, `"45s"`, `"30m"`, `"30 min"`, `"2h"`, `"1d"` → seconds. Raises ValueError."""
+    if isinstance(value, bool):
+        raise ValueError("not a duration")
+    if isinstance(value, int | float):
+        return float(value)
+    m = _INTERVAL.match(value)
+    if not m:
+        raise ValueError(f"not a duration: {value!r} (use e.g. 90, '45s', '30m', '2h', '1d')")
+    return float(m.group(1)) * _UNIT[(m.group(2) or "s")[0]]
+
+
+# --- the reader: typed access that knows where each key is ---------------------------------------------------
+
+
+class _Reader:
+    def __init__(self, path: Path, text: str):
+        self.path = path
+        self.lines = text.splitlines()
+
+    def fail(self, key: KeyPath, message: str) -> Any:
+        raise ConfigError(message, path=str(self.path), key=_dotted(key), line=find_line(self.lines, key))
+
+    def table(self, t: Any, key: KeyPath, allowed: set[str]) -> dict[str, Any]:
+        if not isinstance(t, dict):
+            self.fail(key, "must be a table")
+        self.only(t, key, allowed)
+        table: dict[str, Any] = t
+        return table
+
+    def sub(self, t: dict[str, Any], key: KeyPath, required: bool = False) -> dict[str, Any]:
+        name = key[-1]
+        if name not in t:
+            if required:
+                self.fail(key, f"missing required table [{_dotted(key)}]")
+            return {}
+        v = t[name]
+        if not isinstance(v, dict):
+            self.fail(key, "must be a table")
+        table: dict[str, Any] = v
+        return table
+
+    def only(self, t: dict[str, Any], key: KeyPath, allowed: set[str]) -> None:
+        for name in t:
+            if name not in allowed:
+                self.fail((*key, name), f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    _MISSING: Any = object()
+
+    def get(self, t: dict[str, Any], key: KeyPath, kind: type, default: Any = _MISSING) -> Any:
+        name = key[-1]
+        if name not in t:
+            if default is self._MISSING:
+                self.fail(key, "missing required key")
+            return default
+        v = t[name]
+        ok = isinstance(v, kind) and not (kind in (int, float) and isinstance(v, bool))
+        if not ok:
+            self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__} {v!r}")
+        return v
+
+    def positive(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
+        v = t.get(str(key[-1]), default)
+        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+            self.fail(key, f"must be a positive number, got {v!r}")
+        return float(v)
+
+    def interval(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
+        v = t.get(str(key[-1]), default)
+        try:
+            seconds = parse_interval(v)
+        except (ValueError, TypeError) as e:
+            return self.fail(key, str(e))  # type: ignore[no-any-return]
+        if seconds <= 0:
+            self.fail(key, "must be longer than zero")
+        return seconds
+
+
+def _kind_name(kind: type) -> str:
+    return {str: "a string", bool: "true or false", list: "a list", int: "a whole number", float: "a number"}.get(
+        kind, kind.__name__
+    )
+
+
+def _dotted(key: KeyPath) -> str:
+    out = ""
+    for part in key:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
+_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
+
+
+def find_line(lines: list[str], key: KeyPath) -> int | None:
+    """Best-effort 1-based line of a key path in TOML source (tomllib keeps no positions).
+
+    Walks the headers (`[a.b]`, `[[a]]`, counting array-of-table occurrences) to the table that holds the
+    key, then looks for `name =` inside it; falls back to the table's header line.
+    """
+    names = [p for p in key if isinstance(p, str)]
+    if not names:
+        return None
+    # Split into table path and final key, mapping integer indices onto [[array]] occurrences.
+    table: list[str] = []
+    index: int | None = None
+    last: str | None = None
+    for part in key:
+        if isinstance(part, int):
+            index = part
+        else:
+            if last is not None:
+                table.append(last)
+            last = part
+    assert last is not None
+    candidates: list[tuple[list[str], str | None]] = [(table, last), ([*table, last], None)]
+    if table:
+        candidates.append((table, None))  # a missing key: point at its table's header
+    for candidate_table, candidate_key in candidates:
+        line = _find_in_table(lines, candidate_table, candidate_key, index)
+        if line is not None:
+            return line
+    return None
+
+
+def _find_in_table(lines: list[str], table: list[str], key: str | None, index: int | None) -> int | None:
+    current: list[str] = []
+    seen: dict[str, int] = {}
+    header_line: int | None = None
+    want = ".".join(table)
+    inside = not table
+    for n, raw in enumerate(lines, start=1):
+        h = _HEADER.match(raw)
+        if h and not raw.lstrip().startswith("#"):
+            name = ".".join(part.strip().strip("\"'") for part in h.group(2).split("."))
+            if h.group(1) == "[[":
+                seen[name] = seen.get(name, -1) + 1
+            current = name.split(".")
+            occurrence_ok = index is None or seen.get(want.split(".")[0], -1) == index or seen.get(want, -1) == index
+            inside = ".".join(current) == want and occurrence_ok
+            if inside:
+                header_line = n
+                if key is None:
+                    return n
+            continue
+        if inside and key is not None:
+            m = _KEY.match(raw)
+            if m and m.group(1).strip("\"'") == key:
+                return n
+    return header_line if key is None else None

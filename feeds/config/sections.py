@@ -1,0 +1,448 @@
+"""One reader per config table: every key, its type, its default and its checks, in one place.
+
+Each `_read_<table>` takes the raw table and returns its frozen settings record, or raises `ConfigError`
+through the reader (file, key path, line). Unknown keys are errors everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feeds.config.reader import KeyPath, _dotted, _Reader
+from feeds.config.settings import (
+    MIN_WATCH_INTERVAL,
+    AlertSettings,
+    CustomFeed,
+    DaemonSettings,
+    EmailAlert,
+    FolderSource,
+    HttpSettings,
+    KeywordSetting,
+    Paths,
+    PublishSettings,
+    RelatedSettings,
+    RemoteJsonSource,
+    Site,
+    SmtpSettings,
+    Source,
+    TopicSettings,
+    WatchFeedSetting,
+    WatchSettings,
+    WebhookAlert,
+    WebSettings,
+)
+from feeds.errors import ConfigError
+
+
+def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
+    k = ("site",)
+    r.only(t, k, {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain"})
+    title = r.get(t, (*k, "title"), str)
+    base_url = r.get(t, (*k, "base_url"), str)
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        r.fail((*k, "base_url"), f"must be an absolute http(s) URL, got {base_url!r}")
+    if not base_url.endswith("/"):
+        base_url += "/"
+    tz = r.get(t, (*k, "timezone"), str, "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.fail((*k, "timezone"), f"unknown time zone {tz!r} (use an IANA name such as 'Europe/London')")
+    language = r.get(t, (*k, "language"), str, "en")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+        r.fail((*k, "language"), f"not a language tag (RFC 5646): {language!r}")
+    return Site(
+        title=title,
+        base_url=base_url,
+        author=r.get(t, (*k, "author"), str, title),
+        language=language,
+        timezone=tz,
+        description=r.get(t, (*k, "description"), str, ""),
+        email=r.get(t, (*k, "email"), str, None),
+        id_domain=_id_domain(r, t, k),
+    )
+
+
+def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
+    value: str | None = r.get(t, (*k, "id_domain"), str, None)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)+", value):
+        r.fail((*k, "id_domain"), f"must be a DNS name such as 'press.example.org', got {value!r}")
+    return value
+
+
+def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
+    k = ("paths",)
+    r.only(t, k, {"out", "state"})
+    return Paths(
+        out=_resolve(base, r.get(t, (*k, "out"), str, "out")),
+        state=_resolve(base, r.get(t, (*k, "state"), str, "var")),
+    )
+
+
+def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_agent: str) -> HttpSettings:
+    k = ("http",)
+    r.only(t, k, {"user_agent", "connect_timeout", "read_timeout", "max_bytes", "allow"})
+    allow = tuple(r.get(t, (*k, "allow"), list, []))
+    for i, item in enumerate(allow):
+        if not isinstance(item, str) or not item.strip():
+            r.fail((*k, "allow", i), "must be a host name, an address or a CIDR range")
+    extra = tuple(x.strip() for x in environ.get("FEEDS_FETCH_ALLOW", "").split(",") if x.strip())
+    settings = HttpSettings(
+        user_agent=r.get(t, (*k, "user_agent"), str, user_agent),
+        connect_timeout=r.positive(t, (*k, "connect_timeout"), 10.0),
+        read_timeout=r.positive(t, (*k, "read_timeout"), 30.0),
+        max_bytes=int(r.positive(t, (*k, "max_bytes"), 10 * 1024 * 1024)),
+        allow=allow + extra,
+    )
+    return settings
+
+
+def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
+    k = ("topics",)
+    r.only(t, k, {"detect", "aliases"})
+    detect = r.get(t, (*k, "detect"), list, [])
+    for i, name in enumerate(detect):
+        if not isinstance(name, str) or not name.strip():
+            r.fail((*k, "detect", i), "must be a non-empty string")
+    aliases_t = r.sub(t, (*k, "aliases"))
+    aliases: list[tuple[str, tuple[str, ...]]] = []
+    for name, words in aliases_t.items():
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            r.fail((*k, "aliases", name), "must be a list of words")
+        aliases.append((name, tuple(words)))
+    return TopicSettings(detect=tuple(detect), aliases=tuple(aliases))
+
+
+def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
+    k = ("publish",)
+    r.only(t, k, {"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"})
+    entries = r.get(t, (*k, "entries"), int, 50)
+    if not 1 <= entries <= 1000:
+        r.fail((*k, "entries"), f"must be between 1 and 1000, got {entries}")
+    formats = r.get(t, (*k, "formats"), list, ["atom", "rss", "json"])
+    for i, f in enumerate(formats):
+        if f not in ("atom", "rss", "json"):
+            r.fail((*k, "formats", i), f"unknown feed format {f!r} (atom, rss, json)")
+    if not formats:
+        r.fail((*k, "formats"), "needs at least one format")
+    hub = r.get(t, (*k, "hub"), str, None)
+    if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
+        r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
+    templates = r.get(t, (*k, "templates"), str, None)
+    custom: list[CustomFeed] = []
+    items = t.get("feeds", [])
+    if not isinstance(items, list):
+        r.fail((*k, "feeds"), "must be an array of tables: [[publish.feeds]]")
+    seen: set[str] = set()
+    for i, ft in enumerate(items):
+        fk: KeyPath = (*k, "feeds", i)
+        r.only(ft, fk, {"name", "title", "topics", "organisations", "types"})
+        name = r.get(ft, (*fk, "name"), str)
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or name in seen:
+            r.fail((*fk, "name"), f"must be unique, lowercase letters, digits and '-', got {name!r}")
+        seen.add(name)
+        lists = {key: tuple(r.get(ft, (*fk, key), list, [])) for key in ("topics", "organisations", "types")}
+        if not any(lists.values()):
+            r.fail(fk, "a custom feed needs at least one of topics, organisations or types")
+        custom.append(CustomFeed(name=name, title=r.get(ft, (*fk, "title"), str), **lists))
+    return PublishSettings(
+        entries=entries,
+        formats=tuple(dict.fromkeys(formats)),
+        hub=hub,
+        templates=_resolve(base, templates) if templates else None,
+        organisation_feeds=r.get(t, (*k, "organisation_feeds"), bool, True),
+        custom=tuple(custom),
+    )
+
+
+def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
+    k = ("watch",)
+    r.only(
+        t,
+        k,
+        {
+            "interval",
+            "workers",
+            "batch",
+            "lease",
+            "retro_days",
+            "retention_days",
+            "own_domains",
+            "related",
+            "feeds",
+            "keywords",
+        },
+    )
+    interval = r.interval(t, (*k, "interval"), 1800.0)
+    if interval < MIN_WATCH_INTERVAL:
+        r.fail((*k, "interval"), "must be at least 5 minutes (be polite to the feeds you watch)")
+    rel_t = r.sub(t, (*k, "related"))
+    rk = (*k, "related")
+    r.only(rel_t, rk, {"window_days", "min_score", "min_terms", "pickup_tokens"})
+    related = RelatedSettings(
+        window_days=r.positive(rel_t, (*rk, "window_days"), 14.0),
+        min_score=r.positive(rel_t, (*rk, "min_score"), 0.3),
+        min_terms=int(r.positive(rel_t, (*rk, "min_terms"), 2)),
+        pickup_tokens=int(r.positive(rel_t, (*rk, "pickup_tokens"), 12)),
+    )
+    if related.min_score > 1:
+        r.fail((*rk, "min_score"), "is a share of a release's term weight: between 0 and 1")
+    if related.min_terms < 2:
+        r.fail((*rk, "min_terms"), "must be at least 2: a single shared word never makes an item related")
+    if related.pickup_tokens < 8:
+        r.fail((*rk, "pickup_tokens"), "must be at least 8 words (shorter runs are common phrases, not pickups)")
+    feeds: list[WatchFeedSetting] = []
+    for i, ft in enumerate(_array(r, t, (*k, "feeds"))):
+        fk: KeyPath = (*k, "feeds", i)
+        r.only(ft, fk, {"url", "title", "tags", "interval"})
+        url = r.get(ft, (*fk, "url"), str)
+        if urlsplit(url).scheme not in ("http", "https"):
+            r.fail((*fk, "url"), f"must be an http(s) URL, got {url!r}")
+        feed_interval = r.interval(ft, (*fk, "interval"), interval) if "interval" in ft else None
+        if feed_interval is not None and feed_interval < MIN_WATCH_INTERVAL:
+            r.fail((*fk, "interval"), "must be at least 5 minutes")
+        tags = r.get(ft, (*fk, "tags"), list, [])
+        feeds.append(
+            WatchFeedSetting(
+                url=url, title=r.get(ft, (*fk, "title"), str, ""), tags=tuple(map(str, tags)), interval=feed_interval
+            )
+        )
+    keywords: list[KeywordSetting] = []
+    names: set[str] = set()
+    for i, kt in enumerate(_array(r, t, (*k, "keywords"))):
+        kk: KeyPath = (*k, "keywords", i)
+        r.only(kt, kk, {"name", "query"})
+        query = r.get(kt, (*kk, "query"), str)
+        name = r.get(kt, (*kk, "name"), str, query)
+        if name in names:
+            r.fail((*kk, "name"), f"rule name {name!r} is used twice")
+        names.add(name)
+        from feeds.errors import RuleError
+        from feeds.watch.query import parse_query
+
+        try:
+            parse_query(query)
+        except RuleError as e:
+            r.fail((*kk, "query"), str(e))
+        keywords.append(KeywordSetting(name=name, query=query))
+    return WatchSettings(
+        interval=interval,
+        workers=int(r.positive(t, (*k, "workers"), 16)),
+        batch=int(r.positive(t, (*k, "batch"), 200)),
+        lease=r.interval(t, (*k, "lease"), 300.0),
+        retro_days=r.positive(t, (*k, "retro_days"), 30.0),
+        retention_days=r.positive(t, (*k, "retention_days"), 90.0),
+        own_domains=tuple(r.get(t, (*k, "own_domains"), list, [])),
+        related=related,
+        feeds=tuple(feeds),
+        keywords=tuple(keywords),
+    )
+
+
+def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
+    k = ("web",)
+    r.only(t, k, {"host", "port", "api_token", "max_body", "rate_limit"})
+    port = r.get(t, (*k, "port"), int, 8080)
+    if not 0 <= port <= 65535:
+        r.fail((*k, "port"), f"must be a TCP port (0-65535), got {port}")
+    token = environ.get("FEEDS_API_TOKEN") or r.get(t, (*k, "api_token"), str, None) or None
+    if token is not None and len(token) < 16:
+        r.fail((*k, "api_token"), "is too short: use at least 16 random characters")
+    return WebSettings(
+        host=r.get(t, (*k, "host"), str, "127.0.0.1"),
+        port=port,
+        api_token=token,
+        max_body=int(r.positive(t, (*k, "max_body"), 1024 * 1024)),
+        rate_limit=int(r.positive(t, (*k, "rate_limit"), 60)),
+    )
+
+
+def _read_daemon(r: _Reader, t: dict[str, Any]) -> DaemonSettings:
+    k = ("daemon",)
+    names = ("watch_tick", "publish_interval", "publish_debounce", "housekeeping_interval", "grace", "misfire_grace")
+    r.only(t, k, set(names))
+    defaults = DaemonSettings()
+    return DaemonSettings(**{n: r.interval(t, (*k, n), getattr(defaults, n)) for n in names})
+
+
+def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> AlertSettings:
+    k = ("alerts",)
+    r.only(t, k, {"webhooks", "email", "smtp"})
+    names: set[str] = set()
+
+    def name_of(tt: dict[str, Any], kk: KeyPath) -> str:
+        name = r.get(tt, (*kk, "name"), str)
+        if name in names:
+            r.fail((*kk, "name"), f"alert name {name!r} is used twice")
+        names.add(name)
+        return name
+
+    def secret(tt: dict[str, Any], kk: KeyPath, key: str) -> str | None:
+        value: str | None = r.get(tt, (*kk, key), str, None)
+        env_name = r.get(tt, (*kk, f"{key}_env"), str, None)
+        if env_name:
+            value = environ.get(env_name)
+            if not value:
+                r.fail((*kk, f"{key}_env"), f"environment variable {env_name} is not set")
+        return value
+
+    hooks: list[WebhookAlert] = []
+    for i, ht in enumerate(_array(r, t, (*k, "webhooks"))):
+        hk: KeyPath = (*k, "webhooks", i)
+        r.only(ht, hk, {"name", "url", "secret", "secret_env", "rules", "coverage"})
+        url = r.get(ht, (*hk, "url"), str)
+        if urlsplit(url).scheme not in ("http", "https"):
+            r.fail((*hk, "url"), f"must be an http(s) URL, got {url!r}")
+        hooks.append(
+            WebhookAlert(
+                name=name_of(ht, hk),
+                url=url,
+                secret=secret(ht, hk, "secret"),
+                rules=tuple(r.get(ht, (*hk, "rules"), list, ["*"])),
+                coverage=r.get(ht, (*hk, "coverage"), bool, True),
+            )
+        )
+    mails: list[EmailAlert] = []
+    for i, et in enumerate(_array(r, t, (*k, "email"))):
+        ek: KeyPath = (*k, "email", i)
+        r.only(et, ek, {"name", "to", "rules", "coverage", "frequency"})
+        to = r.get(et, (*ek, "to"), list)
+        if not to or not all(isinstance(a, str) and "@" in a for a in to):
+            r.fail((*ek, "to"), "must be a list of email addresses")
+        frequency = r.get(et, (*ek, "frequency"), str, "immediate")
+        if frequency not in ("immediate", "hourly", "daily", "weekly"):
+            r.fail((*ek, "frequency"), f"must be immediate, hourly, daily or weekly, got {frequency!r}")
+        mails.append(
+            EmailAlert(
+                name=name_of(et, ek),
+                to=tuple(to),
+                rules=tuple(r.get(et, (*ek, "rules"), list, ["*"])),
+                coverage=r.get(et, (*ek, "coverage"), bool, True),
+                frequency=frequency,  # type: ignore[arg-type]
+            )
+        )
+    st = r.sub(t, (*k, "smtp"))
+    sk = (*k, "smtp")
+    r.only(st, sk, {"host", "port", "sender", "username", "password", "password_env", "starttls", "timeout"})
+    smtp = SmtpSettings(
+        host=r.get(st, (*sk, "host"), str, "localhost"),
+        port=r.get(st, (*sk, "port"), int, 25),
+        sender=r.get(st, (*sk, "sender"), str, "feeds@localhost"),
+        username=r.get(st, (*sk, "username"), str, None),
+        password=secret(st, sk, "password"),
+        starttls=r.get(st, (*sk, "starttls"), bool, False),
+        timeout=r.positive(st, (*sk, "timeout"), 30.0),
+    )
+    return AlertSettings(webhooks=tuple(hooks), email=tuple(mails), smtp=smtp)
+
+
+def _array(r: _Reader, t: dict[str, Any], key: KeyPath) -> list[dict[str, Any]]:
+    items = t.get(str(key[-1]), [])
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        r.fail(key, f"must be an array of tables: [[{_dotted(key)}]]")
+    return items
+
+
+_FIELD_NAMES = {
+    "title",
+    "summary",
+    "body",
+    "body_html",
+    "link",
+    "published",
+    "updated",
+    "organisation",
+    "topics",
+    "document_type",
+    "source_key",
+    "slug",
+    "language",
+    "image",
+}
+
+
+def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
+    if not isinstance(items, list):
+        r.fail(("sources",), "must be an array of tables: [[sources]]")
+    out: list[Source] = []
+    names: set[str] = set()
+    for i, t in enumerate(items):
+        k: KeyPath = ("sources", i)
+        if not isinstance(t, dict):
+            r.fail(k, "must be a table")
+        kind = r.get(t, (*k, "type"), str)
+        name = r.get(t, (*k, "name"), str)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+            r.fail((*k, "name"), f"must be letters, digits, '-', '_' or '.', got {name!r}")
+        if name in names or name in ("push", "cli"):
+            r.fail((*k, "name"), f"source name {name!r} is used twice or reserved")
+        names.add(name)
+        if kind == "folder":
+            r.only(t, k, {"type", "name", "path", "move", "interval"})
+            out.append(
+                FolderSource(
+                    name=name,
+                    path=_resolve(base, r.get(t, (*k, "path"), str)),
+                    move=r.get(t, (*k, "move"), bool, True),
+                    interval=r.interval(t, (*k, "interval"), 60.0),
+                )
+            )
+        elif kind == "remote_json":
+            r.only(t, k, {"type", "name", "url", "interval", "results", "fields", "link_base", "enabled"})
+            url = r.get(t, (*k, "url"), str)
+            if urlsplit(url).scheme not in ("http", "https"):
+                r.fail((*k, "url"), f"must be an http(s) URL, got {url!r}")
+            fields_t = r.sub(t, (*k, "fields"))
+            for fname, fpath in fields_t.items():
+                if fname not in _FIELD_NAMES:
+                    r.fail((*k, "fields", fname), f"unknown release field (one of {', '.join(sorted(_FIELD_NAMES))})")
+                if not isinstance(fpath, str):
+                    r.fail((*k, "fields", fname), "must be a path string such as 'organisations[].title'")
+            out.append(
+                RemoteJsonSource(
+                    name=name,
+                    url=url,
+                    interval=r.interval(t, (*k, "interval"), 900.0),
+                    results=r.get(t, (*k, "results"), str, "results"),
+                    fields=tuple(sorted(fields_t.items())),
+                    link_base=r.get(t, (*k, "link_base"), str, None),
+                    enabled=r.get(t, (*k, "enabled"), bool, True),
+                )
+            )
+        else:
+            r.fail((*k, "type"), f"unknown source type {kind!r} (one of: folder, remote_json)")
+    return tuple(out)
+
+
+def _check_out_is_public(paths: Paths, database_url: str, path: Path) -> None:
+    """Refuse a layout that would serve private state: the database or state folder inside `out/`."""
+    out = paths.out.resolve()
+    candidates = [paths.state.resolve()]
+    if database_url.startswith("sqlite:///"):
+        candidates.append(Path(database_url.removeprefix("sqlite:///")).resolve())
+    for c in candidates:
+        if c == out or out in c.parents:
+            raise ConfigError(
+                f"{c} is inside the published folder {out}: private state would be served",
+                path=str(path),
+                key="paths",
+            )
+
+
+def _database_url(url: str, base: Path) -> str:
+    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+        rel = url.removeprefix("sqlite:///")
+        if rel and rel != ":memory:":
+            return f"sqlite:///{_resolve(base, rel)}"
+    return url
+
+
+def _resolve(base: Path, value: str) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p).resolve()

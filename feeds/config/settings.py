@@ -1,0 +1,260 @@
+"""The settings tree: frozen records, one per config table, with their defaults.
+
+Built only by `feeds.config.sections` from a validated TOML document; read by the composition root, which
+hands each stage the part it needs. No behaviour here but small derived properties.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+KeyPath = tuple[str | int, ...]
+
+
+# --- the settings tree -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    title: str
+    base_url: str
+    """Absolute http(s) URL ending in `/`; permalinks and feed URLs are built from it."""
+    author: str
+    """The organisation publishing (also the default `organisation` of a release)."""
+    language: str
+    timezone: str
+    """IANA name used for naive and date-only times in releases."""
+    description: str = ""
+    email: str | None = None
+    id_domain: str | None = None
+    """The tagging authority of release ids (RFC 4151); defaults to base_url's host. Set it once, never change it."""
+
+    @property
+    def domain(self) -> str:
+        return self.id_domain or urlsplit(self.base_url).hostname or ""
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True, slots=True)
+class Paths:
+    out: Path
+    state: Path
+    """Runtime state that must never be served (database, locks)."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpSettings:
+    user_agent: str
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    max_bytes: int = 10 * 1024 * 1024
+    allow: tuple[str, ...] = ()
+    """Hosts, addresses or CIDR ranges that may be contacted although private/loopback/link-local."""
+
+
+@dataclass(frozen=True, slots=True)
+class TopicSettings:
+    detect: tuple[str, ...] = ()
+    """Topic names found automatically in a release's title and text (whole words, case-insensitive)."""
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """(topic, other words that mean it) pairs, e.g. ("North Korea", ("DPRK",))."""
+
+
+@dataclass(frozen=True, slots=True)
+class FolderSource:
+    """A folder of release files. `move=True` makes it a drop folder (processed/ and rejected/)."""
+
+    name: str
+    path: Path
+    move: bool = True
+    interval: float = 60.0
+    type: Literal["folder"] = "folder"
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteJsonSource:
+    """A JSON document of releases polled over HTTP(S), e.g. the GOV.UK Search API."""
+
+    name: str
+    url: str
+    interval: float = 900.0
+    results: str = "results"
+    """Dotted path to the list of results in the document (empty: the document is the list)."""
+    fields: tuple[tuple[str, str], ...] = ()
+    """(release field, path in a result) pairs; see README for the path syntax and the defaults."""
+    link_base: str | None = None
+    """Base URL for relative links in results (GOV.UK Search returns `/government/news/...`)."""
+    enabled: bool = True
+    type: Literal["remote_json"] = "remote_json"
+
+
+Source = FolderSource | RemoteJsonSource
+
+
+@dataclass(frozen=True, slots=True)
+class CustomFeed:
+    """A feed of the releases matching a filter: any of `topics`, any of `organisations`, any of `types`."""
+
+    name: str
+    """Path-safe name: published at `feeds/<name>/atom.xml`…"""
+    title: str
+    topics: tuple[str, ...] = ()
+    organisations: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PublishSettings:
+    entries: int = 50
+    """Entries in each current feed document; older ones go to RFC 5005 archives of the same size."""
+    formats: tuple[Literal["atom", "rss", "json"], ...] = ("atom", "rss", "json")
+    hub: str | None = None
+    """WebSub hub URL: feeds get rel="hub" and the hub is pinged when they change."""
+    templates: Path | None = None
+    """A folder whose Jinja2 templates replace the packaged ones by name."""
+    organisation_feeds: bool = True
+    custom: tuple[CustomFeed, ...] = ()
+
+
+MIN_WATCH_INTERVAL = 300.0
+"""Five minutes: nobody's feed is polled more often than this, whatever a config or command says."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchFeedSetting:
+    url: str
+    title: str = ""
+    tags: tuple[str, ...] = ()
+    interval: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class KeywordSetting:
+    name: str
+    query: str
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedSettings:
+    window_days: float = 14.0
+    """Releases are watched for coverage this long after publication."""
+    min_score: float = 0.3
+    min_terms: int = 2
+    pickup_tokens: int = 12
+    """Consecutive words an item must share with a release to count as a verbatim pickup."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchSettings:
+    interval: float = 1800.0
+    workers: int = 16
+    batch: int = 200
+    lease: float = 300.0
+    """How long a claimed feed stays reserved for the daemon that claimed it (crashed daemons' leases expire)."""
+    retro_days: float = 30.0
+    retention_days: float = 90.0
+    own_domains: tuple[str, ...] = ()
+    related: RelatedSettings = field(default_factory=RelatedSettings)
+    feeds: tuple[WatchFeedSetting, ...] = ()
+    keywords: tuple[KeywordSetting, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class WebSettings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_token: str | None = None
+    """Bearer token for `POST /api/releases` (or env FEEDS_API_TOKEN); None disables the endpoint."""
+    max_body: int = 1024 * 1024
+    rate_limit: int = 60
+    """API requests per minute per client address."""
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSettings:
+    watch_tick: float = 30.0
+    publish_interval: float = 600.0
+    publish_debounce: float = 2.0
+    housekeeping_interval: float = 86400.0
+    grace: float = 30.0
+    """Seconds a running job may take to finish after SIGTERM/SIGINT."""
+    misfire_grace: float = 60.0
+
+
+AlertFrequency = Literal["immediate", "hourly", "daily", "weekly"]
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookAlert:
+    name: str
+    url: str
+    secret: str | None = None
+    """HMAC-SHA256 key for the signature header (or `secret_env` naming an environment variable)."""
+    rules: tuple[str, ...] = ("*",)
+    """Keyword rule names whose matches are sent (`*`: all); empty for none."""
+    coverage: bool = True
+    """Send related/pickup matches of our releases too."""
+
+
+@dataclass(frozen=True, slots=True)
+class EmailAlert:
+    name: str
+    to: tuple[str, ...]
+    rules: tuple[str, ...] = ("*",)
+    coverage: bool = True
+    frequency: AlertFrequency = "immediate"
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    sender: str = "feeds@localhost"
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings:
+    webhooks: tuple[WebhookAlert, ...] = ()
+    email: tuple[EmailAlert, ...] = ()
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    path: Path
+    """The config file these settings came from."""
+    site: Site
+    paths: Paths
+    database_url: str
+    http: HttpSettings
+    topics: TopicSettings
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    watch: WatchSettings = field(default_factory=WatchSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+    def source(self, name: str) -> Source:
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+    @property
+    def inboxes(self) -> tuple[FolderSource, ...]:
+        return tuple(s for s in self.sources if isinstance(s, FolderSource))
+
+
+# --- loading -----------------------------------------------------------------------------------------------
