@@ -1,0 +1,1 @@
+"""Watching external news feeds for coverage that matches the press office's keyword rules."""

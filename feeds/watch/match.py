@@ -1,0 +1,403 @@
+"""Matching news items against many keyword rules at once: compile the rules once, then match item after item.
+
+Like miniflux's ``filter.IsBlockedEntry(rules, feed, entry)``, the answer is a pure function of the compiled
+rules and the item (no clock, no store, no I/O), but the cost per item must not grow with the number of rules:
+a press office may watch ten thousand. So nothing loops over rules. Instead:
+
+1. each rule is filed under its *anchors* (`feeds.watch.query.anchors`): terms of which one must be present for
+   the rule to be true, chosen to be rare (long words, phrases, terms few rules share). Only anchors are indexed:
+   word → terms, a prefix table for ``sanction*``, and a phrase's rarest word for phrases;
+2. each field of the item is folded and split into words once (`feeds.watch.text`);
+3. the item's distinct words are looked up in the index, per field, with the answer memoised per word, and the
+   words known to lead nowhere (most of them) removed first by one set difference;
+4. phrases are confirmed by adjacent word positions, and the rules anchored by what was found become candidates;
+5. only candidates have their boolean expression evaluated, asking about their other terms (an AND's second word,
+   an excluded word) on demand.
+
+Offsets into the original text are computed only for rules that matched."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+
+from feeds.errors import RuleError
+from feeds.watch.query import (
+    FIELDS,
+    And,
+    Field,
+    Node,
+    Not,
+    Or,
+    Term,
+    anchors,
+    describe,
+    evaluate,
+    parse_query,
+    satisfying_terms,
+    term_cost,
+    terms_of,
+)
+from feeds.watch.text import ascii_spans, find_phrase, fold_words, iter_word_spans
+
+_CACHE_LIMIT = 1 << 18
+"""(word, field) lookups remembered per matcher before the memo is cleared (a few tens of MB at most)."""
+
+_Has = Callable[[int], bool]
+"""Whether the item contains the term with this id (worked out on first asking, then remembered)."""
+_Predicate = Callable[[_Has], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchInput:
+    """The text of one news item, as the matcher sees it. `key` identifies the item to the caller only."""
+
+    key: str
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+    author: str = ""
+    feed: str = ""
+    """The feed's title and tags, space separated."""
+    link: str = ""
+    """The item's URL: split into words like any text, so ``link:example`` matches ``https://www.example.com/``."""
+
+
+@dataclass(frozen=True, slots=True)
+class TermHit:
+    """Where a term was found: ``getattr(item, field)[start:end]`` is the text as written in the item."""
+
+    term: str
+    field: Field
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class RuleHit:
+    """A rule that matched, with every occurrence of the terms that made it true."""
+
+    rule: str
+    terms: tuple[TermHit, ...]
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Rule:
+    name: str
+    node: Node
+    predicate: _Predicate | None
+    """None when having one anchor present already makes the rule true (a term, an OR of terms)."""
+    ids: dict[Term, int]
+    positives: tuple[tuple[Term, int], ...] | None
+    """When the rule is a term or an AND of terms and excluded terms: the terms that make it true when it is."""
+
+    def contributing(self, has: _Has) -> tuple[tuple[Term, int], ...]:
+        if self.positives is not None:
+            return self.positives
+        terms = dict.fromkeys(satisfying_terms(self.node, lambda t: has(self.ids[t])))
+        return tuple((t, self.ids[t]) for t in terms)
+
+
+_Key = tuple[tuple[str, ...], bool, int]  # (folded words, last word is a prefix, field mask)
+_Probe = tuple[
+    str | None, tuple[str, ...], bool, tuple[int, ...]
+]  # (the word when one whole word, words, prefix, fields)
+_Entry = tuple[int, int]  # (term id, field mask)
+_Found = tuple[dict[int, bool], tuple[tuple[int, int], ...]]
+"""For one word in one field: {term id: True} for the terms it proves present, (term id, field) of phrases to check."""
+_NOTHING: _Found = ({}, ())
+
+
+class _Scan:
+    """One item split into words per field, and what is known so far about which terms it contains."""
+
+    __slots__ = ("known", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
+
+    def __init__(self, item: MatchInput, probes: Sequence[_Probe]):
+        self.probes = probes
+        self.texts = (item.title, item.summary, item.content, item.author, item.feed, item.link)
+        self.words = [fold_words(t) if t else [] for t in self.texts]
+        self.sets = [set(w) for w in self.words]
+        self.known: dict[int, bool] = {}
+        self.spans_of: dict[int, list[tuple[int, int, int]]] = {}
+        self.offsets: dict[int, list[tuple[int, int]]] = {}  # per field, as far as worked out (non-ASCII text)
+        self.pending: dict[int, Iterator[tuple[int, int]]] = {}
+
+    def contains(self, probe: _Probe) -> bool:
+        word, words, prefix, fields = probe
+        sets = self.sets
+        if word is not None:  # the common case: one whole word; a plain loop is faster than any() here
+            for f in fields:  # noqa: SIM110
+                if word in sets[f]:
+                    return True
+            return False
+        first = words[0] if len(words) > 1 or not prefix else None
+        for f in fields:
+            if (first is None or first in sets[f]) and find_phrase(self.words[f], words, prefix, first_only=True):
+                return True
+        return False
+
+    def spans(self, term: Term, tid: int) -> list[tuple[int, int, int]]:
+        """(field index, start, end) of every occurrence of `term`, memoised by term id (rules share terms)."""
+        found = self.spans_of.get(tid)
+        if found is not None:
+            return found
+        found = self.spans_of[tid] = []
+        _, words, prefix, fields = self.probes[tid]
+        last = len(words) - 1
+        whole = len(words) > 1 or not prefix  # then its first word must be in the field for it to be there
+        for i in fields:
+            if not self.words[i] or (whole and words[0] not in self.sets[i]):
+                continue
+            text = self.texts[i]
+            if text.isascii():  # ASCII folding is lower-casing: search the text itself
+                found.extend((i, start, end) for start, end in ascii_spans(text.lower(), words, prefix))
+            elif starts := find_phrase(self.words[i], words, prefix, first_only=False):
+                offsets = self.offsets.setdefault(i, [])
+                if len(offsets) <= starts[-1] + last:  # work the offsets out only as far as needed
+                    pending = self.pending.setdefault(i, iter_word_spans(text))
+                    offsets.extend(islice(pending, starts[-1] + last + 1 - len(offsets)))
+                found.extend((i, offsets[s][0], offsets[s + last][1]) for s in starts)
+        return found
+
+    def hits(self, terms: Sequence[tuple[Term, int]]) -> tuple[TermHit, ...]:
+        """Every occurrence of `terms`, in field order then text order."""
+        if len(terms) == 1:  # spans come in that order already
+            term, tid = terms[0]
+            return tuple(TermHit(term.text, FIELDS[f], start, end) for f, start, end in self.spans(term, tid))
+        spans = {(f, start, end, t.text) for t, tid in terms for f, start, end in self.spans(t, tid)}
+        return tuple(TermHit(text, FIELDS[f], start, end) for f, start, end, text in sorted(spans))
+
+
+def _mask(fields: tuple[Field, ...]) -> int:
+    return sum(1 << FIELDS.index(f) for f in fields)
+
+
+def _predicate(node: Node, tid: dict[Term, int]) -> _Predicate:
+    """A closure evaluating `node`, asking `has` about terms only as far as the answer needs."""
+    if isinstance(node, Term):
+        t = tid[node]
+        return lambda has: has(t)
+    if isinstance(node, Not):
+        f = _predicate(node.child, tid)
+        return lambda has: not f(has)
+    plain = tuple(tid[c] for c in node.children if isinstance(c, Term))
+    rest = tuple(c for c in node.children if not isinstance(c, Term))
+    if isinstance(node, Or):
+        fs = tuple(_predicate(c, tid) for c in rest)
+        return lambda has: any(map(has, plain)) or any(f(has) for f in fs)
+    vetoes = tuple(tid[c.child] for c in rest if isinstance(c, Not) and isinstance(c.child, Term))
+    gs = tuple(_predicate(c, tid) for c in rest if not (isinstance(c, Not) and isinstance(c.child, Term)))
+    if not gs:
+        return lambda has: all(map(has, plain)) and not any(map(has, vetoes))
+    return lambda has: all(map(has, plain)) and not any(map(has, vetoes)) and all(g(has) for g in gs)
+
+
+def _simple_positives(node: Node, tid: dict[Term, int]) -> tuple[tuple[Term, int], ...] | None:
+    """The positive terms of a term or of an AND of terms and excluded terms (all true when the rule is)."""
+    if isinstance(node, Term):
+        return ((node, tid[node]),)
+    if isinstance(node, And) and all(
+        isinstance(c, Term) or (isinstance(c, Not) and isinstance(c.child, Term)) for c in node.children
+    ):
+        return tuple((c, tid[c]) for c in node.children if isinstance(c, Term))
+    return None
+
+
+class Matcher:
+    """Compiled rules. Immutable but for a private memo of word lookups; safe to share between threads."""
+
+    def __init__(self, rules: Sequence[_Rule], keys: Sequence[_Key], by_anchor: dict[int, list[int]]):
+        self._rules = tuple(rules)
+        self._keys = tuple(keys)
+        self._probes: tuple[_Probe, ...] = tuple(
+            (w[0] if len(w) == 1 and not p else None, w, p, tuple(f for f in range(len(FIELDS)) if m & (1 << f)))
+            for w, p, m in self._keys
+        )
+        self._by_anchor = {t: tuple(sorted(r)) for t, r in by_anchor.items()}
+        self._anchors = frozenset(self._by_anchor)
+        # Only anchors are indexed; the other terms of a candidate rule are checked when its expression asks.
+        used = Counter(w for t in self._by_anchor for w in set(self._keys[t][0]))
+        self._words: dict[str, list[_Entry]] = {}
+        self._phrases: dict[str, list[_Entry]] = {}
+        self._prefixes: dict[str, list[_Entry]] = {}
+        for tid in sorted(self._by_anchor):
+            words, prefix, mask = self._keys[tid]
+            if len(words) == 1:
+                index = self._prefixes if prefix else self._words
+                index.setdefault(words[0], []).append((tid, mask))
+            else:  # a phrase is looked up by one of its whole words (the one fewest terms use), then confirmed
+                whole = words[:-1] if prefix else words
+                self._phrases.setdefault(min(whole, key=lambda w: (used[w], -len(w))), []).append((tid, mask))
+        self._prefix_lengths = sorted({len(p) for p in self._prefixes})
+        # Per field: what each word seen so far leads to, and the words that lead nowhere (most of them), which
+        # are then dropped from an item's words in one C-level set difference.
+        self._memo: list[dict[str, _Found]] = [{} for _ in FIELDS]
+        self._unused: list[set[str]] = [set() for _ in FIELDS]
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    @property
+    def rule_names(self) -> tuple[str, ...]:
+        return tuple(r.name for r in self._rules)
+
+    def _lookup(self, word: str, field: int) -> _Found:
+        bit = 1 << field
+        singles = [tid for tid, mask in self._words.get(word, ()) if mask & bit]
+        for n in self._prefix_lengths:
+            if n > len(word):
+                break
+            singles.extend(tid for tid, mask in self._prefixes.get(word[:n], ()) if mask & bit)
+        phrases = tuple((tid, field) for tid, mask in self._phrases.get(word, ()) if mask & bit)
+        if sum(map(len, self._memo)) + sum(map(len, self._unused)) >= _CACHE_LIMIT:
+            for memo, unused in zip(self._memo, self._unused, strict=True):
+                memo.clear()
+                unused.clear()
+        if not singles and not phrases:
+            self._unused[field].add(word)
+            return _NOTHING
+        found = self._memo[field][word] = (dict.fromkeys(singles, True), phrases)
+        return found
+
+    def _scan(self, item: MatchInput) -> tuple[_Scan, _Has]:
+        """Split the item into words, find which anchors it contains, and return how to ask about other terms."""
+        probes = self._probes
+        scan = _Scan(item, probes)
+        known = scan.known
+        phrases: list[tuple[int, int]] = []
+        for field, distinct in enumerate(scan.sets):
+            if distinct:
+                memo = self._memo[field]
+                for word in distinct.difference(self._unused[field]):
+                    found = memo.get(word) or self._lookup(word, field)
+                    known.update(found[0])
+                    phrases.extend(found[1])
+        for tid, field in phrases:  # confirmed where the anchor word was seen (it cannot be elsewhere)
+            _, words, prefix, _ = probes[tid]
+            if (
+                tid not in known
+                and words[0] in scan.sets[field]  # a cheap test first: is its first word there at all?
+                and find_phrase(scan.words[field], words, prefix, first_only=True)
+            ):
+                known[tid] = True
+
+        anchors = self._anchors
+
+        def has(tid: int) -> bool:
+            answer = known.get(tid)
+            if answer is None:  # an anchor not found by now is absent; any other term is looked for now
+                answer = known[tid] = tid not in anchors and scan.contains(probes[tid])
+            return answer
+
+        return scan, has
+
+    def match(self, item: MatchInput) -> tuple[RuleHit, ...]:
+        """The rules `item` matches, sorted by rule name, each with where its terms were found."""
+        scan, has = self._scan(item)
+        candidates: set[int] = set()
+        for tid in scan.known:  # only anchors so far, all present
+            candidates.update(self._by_anchor.get(tid, ()))
+        if not candidates:
+            return ()
+        rules = self._rules
+        matched = [rules[r] for r in sorted(candidates) if (p := rules[r].predicate) is None or p(has)]
+        return tuple(RuleHit(rule.name, scan.hits(rule.contributing(has))) for rule in matched)
+
+
+def compile_rules(rules: Sequence[tuple[str, str]]) -> Matcher:
+    """Parse and index (rule name, query) pairs; a bad query raises `RuleError` naming the rule."""
+    keys: dict[_Key, int] = {}
+    compiled: list[tuple[str, Node, dict[Term, int]]] = []
+    for name, query in sorted(rules, key=lambda r: r[0]):
+        if compiled and compiled[-1][0] == name:
+            raise RuleError(f"rule {name!r} is defined twice", rule=query)
+        try:
+            node = parse_query(query)
+        except RuleError as e:
+            raise RuleError(f"rule {name!r}: {e.message}", rule=query, position=e.position) from e
+        tid = {t: keys.setdefault((t.words, t.prefix, _mask(t.fields)), len(keys)) for t, _ in terms_of(node)}
+        compiled.append((name, node, tid))
+    # A term that many rules share makes all of them candidates whenever it occurs: prefer rarer anchors.
+    shared = Counter(i for _, _, tid in compiled for i in set(tid.values()))
+    by_anchor: dict[int, list[int]] = {}
+    out: list[_Rule] = []
+    for index, (name, node, tid) in enumerate(compiled):
+
+        def cost(term: Term, tid: dict[Term, int] = tid) -> float:
+            return term_cost(term) * shared[tid[term]]
+
+        for term in anchors(node, cost) or ():
+            by_anchor.setdefault(tid[term], []).append(index)
+        trivial = isinstance(node, Term) or (isinstance(node, Or) and all(isinstance(c, Term) for c in node.children))
+        predicate = None if trivial else _predicate(node, tid)
+        out.append(_Rule(name, node, predicate, tid, _simple_positives(node, tid)))
+    return Matcher(out, list(keys), by_anchor)
+
+
+# --- explaining one query against one item (for `feeds keywords test`) -------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class TermReport:
+    """One term of the query: where it was looked for and every place it was found."""
+
+    term: str
+    fields: tuple[Field, ...]
+    excluded: bool
+    hits: tuple[TermHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a query did or did not match an item, in words a press officer can act on."""
+
+    query: str
+    parsed: str
+    matched: bool
+    terms: tuple[TermReport, ...]
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        lines = [
+            f"query:  {self.query}",
+            f"parsed: {self.parsed}",
+            f"result: {'MATCH' if self.matched else 'no match'}",
+        ]
+        lines += [f"  {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+
+def _where(hits: Sequence[TermHit], item: MatchInput) -> str:
+    return ", ".join(f'{h.field}[{h.start}:{h.end}] "{getattr(item, h.field)[h.start : h.end]}"' for h in hits)
+
+
+def explain(query: str, item: MatchInput) -> Explanation:
+    """Evaluate one query on one item and say which terms were found where, and what decided the result."""
+    parse_query(query)  # a syntax error is about the query, not about a rule named "query"
+    matcher = compile_rules([("query", query)])
+    scan, has = matcher._scan(item)
+    node, ids = matcher._rules[0].node, matcher._rules[0].ids
+    found = {t: scan.hits(((t, tid),)) for t, tid in ids.items()}
+
+    def present(t: Term) -> bool:
+        return has(ids[t])
+
+    def why_not(n: Node) -> list[str]:
+        if isinstance(n, Term):
+            return [f"missing: {n.text} (looked in {', '.join(n.fields)})"]
+        if isinstance(n, Not):
+            culprits = satisfying_terms(n.child, present)
+            return [f"vetoed: excluded term {t.text} found in {_where(found[t], item)}" for t in culprits]
+        return [r for c in n.children if not evaluate(c, present) for r in why_not(c)]
+
+    matched = evaluate(node, present)
+    if matched:
+        terms = dict.fromkeys(satisfying_terms(node, present))
+        reasons = [f"found: {t.text} in {_where(found[t], item)}" for t in terms]
+    else:
+        reasons = why_not(node)
+    reports = tuple(TermReport(t.text, t.fields, excluded, found[t]) for t, excluded in terms_of(node))
+    return Explanation(query, describe(node), matched, reports, tuple(reasons))

@@ -1,0 +1,187 @@
+"""Folding and tokenising text for keyword matching: the one definition of "a word" used by rules and items.
+
+Rules and news items go through the same functions, so a query word and a text word compare equal exactly when
+they fold to the same string. Folding is Unicode case folding (``str.casefold``: ß → ss, Σ/ς → σ), compatibility
+decomposition (NFKD: ﬁ → fi, ² → 2, full-width → ASCII) and removal of combining marks (é → e, Arabic harakat,
+Hebrew points), plus a few letters that have no decomposition (ø, ł, đ, æ, œ, þ, ı).
+
+A word is a run of letters, digits and combining marks; everything else (spaces, hyphens, apostrophes, dots,
+underscores, slashes) separates words, so "North-Korea's" is the three words ``north korea s``. Han ideographs and
+Japanese kana have no spaces between words, so each of those characters is a word on its own: a phrase of them
+then matches like a substring.
+
+`fold_words` is the fast path the matcher runs on every field of every item (no offsets); `word_spans` gives
+the offsets of those same words in the original text, computed only to report where a rule matched;
+`tokenize` pairs the two. `find_phrase` locates a phrase among folded words (adjacent words, the last one
+possibly a prefix); `ascii_spans` finds the same occurrences straight in ASCII text.
+
+This module is pure: no I/O, no state but a bounded memo of folded words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Combining marks are not `\w` in Python's re, yet they belong inside words ("e" + U+0301, Devanagari vowel
+# signs). Collect them from the running Python's Unicode database (marks live in planes 0-1 and the variation
+# selector supplement) so the class follows the interpreter's Unicode version.
+_MARK_CODEPOINTS = [
+    c for c in (*range(0x20000), *range(0xE0100, 0xE01F0)) if unicodedata.category(chr(c)).startswith("M")
+]
+
+
+def _ranges(codepoints: list[int]) -> str:
+    """A regex character-class body for sorted code points, as ranges."""
+    parts: list[str] = []
+    start = prev = codepoints[0]
+    for c in [*codepoints[1:], -2]:
+        if c != prev + 1:
+            parts.append(re.escape(chr(start)) if start == prev else f"{re.escape(chr(start))}-{re.escape(chr(prev))}")
+            start = c
+        prev = c
+    return "".join(parts)
+
+
+_MARKS = _ranges(_MARK_CODEPOINTS)
+# Scripts written without spaces between words, tokenised one character per word: Hiragana, Katakana, CJK
+# ideographs (with extension A, compatibility ideographs and the supplementary planes B-G).
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+
+_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}](?:[^\W_{_CJK}]|[{_MARKS}])*")
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_ASCII_WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+")
+_ASCII_NEXT_WORD = re.compile(r"[^a-z0-9]+([a-z0-9]+)")
+_span = re.Match.span
+
+# Letters that NFKD leaves alone but readers treat as variants of a base letter.
+_EXTRA = str.maketrans(
+    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŀ": "l", "æ": "ae", "œ": "oe", "þ": "th"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One folded word and where it sits in the original text (``text[start:end]`` is the word as written)."""
+
+    text: str
+    start: int
+    end: int
+
+
+def fold(text: str) -> str:
+    """Case- and accent-fold a whole string (not split into words): ``fold("Lavróv") == "lavrov"``."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
+    # Recompose what is left (Hangul syllables, which NFKD split into letters); the accents are gone already.
+    return unicodedata.normalize("NFC", folded.casefold().translate(_EXTRA))
+
+
+_SINGLE: dict[str, str] = {}
+"""Memo: a raw word → its folded form, for the (nearly all) words that fold to exactly one word."""
+_SINGLE_LIMIT = 1 << 17
+
+
+@lru_cache(maxsize=4096)
+def _fold_word(word: str) -> tuple[str, ...]:
+    """Fold one raw word; compatibility forms may split it ("½" → "1⁄2" → ``1 2``), so this returns parts."""
+    return tuple(_WORD.findall(fold(word)))
+
+
+def fold_words(text: str) -> list[str]:
+    """The folded words of `text`, in order: the same sequence as ``[t.text for t in tokenize(text)]``."""
+    if text.isascii():
+        # ASCII folding is lower-casing and keeps every offset: one C-level pass, no per-word work.
+        return _ASCII_WORD.findall(text.lower())
+    raw = _WORD.findall(text)
+    folded = list(map(_SINGLE.get, raw))  # C-level when every word has been seen before
+    if None not in folded:
+        return folded  # type: ignore[return-value]
+    words: list[str] = []
+    for word, single in zip(raw, folded, strict=True):
+        if single is not None:
+            words.append(single)
+            continue
+        parts = _fold_word(word)
+        words.extend(parts)
+        if len(parts) == 1:
+            if len(_SINGLE) >= _SINGLE_LIMIT:
+                _SINGLE.clear()
+            _SINGLE[word] = parts[0]
+    return words
+
+
+def iter_word_spans(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) in `text` of each word of ``fold_words(text)``, in the same order, computed as consumed.
+
+    A word that folding splits ("½" → ``1 2``) gives each part the span of the whole word as written.
+    """
+    if text.isascii():
+        return map(_span, _ASCII_WORD_ANY_CASE.finditer(text))  # C-level all the way
+    return (m.span() for m in _WORD.finditer(text) for _ in _fold_word(m.group()))
+
+
+def word_spans(text: str) -> list[tuple[int, int]]:
+    """All of `iter_word_spans`."""
+    return list(iter_word_spans(text))
+
+
+def tokenize(text: str) -> tuple[Token, ...]:
+    """The folded words of `text` with their character offsets into `text` (not into the folded form)."""
+    return tuple(Token(w, s, e) for w, (s, e) in zip(fold_words(text), word_spans(text), strict=True))
+
+
+def ascii_spans(low: str, words: tuple[str, ...], prefix: bool) -> list[tuple[int, int]]:
+    """Spans of a phrase (one word or more) in lower-cased ASCII text, found with str.find, occurrence to occurrence.
+
+    Equivalent to `find_phrase` on ``fold_words(text)`` plus `word_spans`, without working out the offsets of
+    all the words before the first occurrence: that is what makes reporting where a rule matched cheap.
+    """
+    out: list[tuple[int, int]] = []
+    first, size, last = words[0], len(low), len(words) - 1
+    pos = low.find(first)
+    while pos >= 0:
+        end = pos + len(first)
+        if pos == 0 or not low[pos - 1].isalnum():
+            if last == 0 and prefix:
+                out.append((pos, _ASCII_WORD.match(low, pos).end()))  # type: ignore[union-attr]
+            elif end == size or not low[end].isalnum():
+                for k in range(1, last + 1):
+                    step = _ASCII_NEXT_WORD.match(low, end)
+                    if step is None:
+                        break
+                    word = step.group(1)
+                    if not (word.startswith(words[k]) if k == last and prefix else word == words[k]):
+                        break
+                    end = step.end()
+                else:
+                    out.append((pos, end))
+        pos = low.find(first, pos + 1)
+    return out
+
+
+def find_phrase(words: list[str], phrase: tuple[str, ...], prefix: bool, *, first_only: bool) -> list[int]:
+    """Indexes in `words` where `phrase` starts (adjacent words; the last one may be a prefix)."""
+    n = len(phrase)
+    if n == 1 and prefix:
+        stem = phrase[0]
+        starts = [i for i, x in enumerate(words) if x.startswith(stem)]
+        return starts[:1] if first_only else starts
+    first, middle, last = phrase[0], list(phrase[1:-1]), phrase[-1]
+    out: list[int] = []
+    i, limit = -1, len(words) - n
+    for _ in range(words.count(first)):  # count and index run in C: jump from one occurrence to the next
+        i = words.index(first, i + 1)
+        if i > limit:
+            break
+        if n > 1:
+            end = words[i + n - 1]
+            if words[i + 1 : i + n - 1] != middle or not (end.startswith(last) if prefix else end == last):
+                continue
+        out.append(i)
+        if first_only:
+            break
+    return out

@@ -1,0 +1,249 @@
+"""feeds.watch.query: valid queries and the tree they mean; invalid ones and where the error points."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from feeds.errors import RuleError
+from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, terms_of
+
+
+@pytest.mark.parametrize(
+    ("query", "tree"),
+    [
+        ("iran", "iran"),
+        ("  Iran  ", "iran"),
+        ("Lavróv", "lavrov"),
+        ("iran syria", "AND(iran, syria)"),
+        ("iran AND syria", "AND(iran, syria)"),
+        ("iran OR syria", "OR(iran, syria)"),
+        ("iran | syria", "OR(iran, syria)"),
+        ("iran|syria", "OR(iran, syria)"),
+        ("a OR b OR c", "OR(a, b, c)"),
+        # precedence: NOT > AND > OR
+        ("a b OR c d", "OR(AND(a, b), AND(c, d))"),
+        ("a OR b c", "OR(a, AND(b, c))"),
+        ("a | b AND c", "OR(a, AND(b, c))"),
+        ("a -b OR c", "OR(AND(a, NOT(b)), c)"),
+        ("NOT b a", "AND(NOT(b), a)"),
+        ("a NOT b c", "AND(a, NOT(b), c)"),
+        ("a -(b OR c)", "AND(a, NOT(OR(b, c)))"),
+        ("a NOT(b c)", "AND(a, NOT(AND(b, c)))"),
+        ("a --b", "AND(a, b)"),
+        ("a NOT NOT b", "AND(a, b)"),
+        ("(a OR b) (c OR d)", "AND(OR(a, b), OR(c, d))"),
+        ("((a))", "a"),
+        ("(a b) c", "AND(a, b, c)"),
+        ("(a OR b) OR c", "OR(a, b, c)"),
+        # lower-case operators are words
+        ("iran or syria", "AND(iran, or, syria)"),
+        ("not and", "AND(not, and)"),
+        # phrases and words with punctuation
+        ('"north korea"', '"north korea"'),
+        ('"North   Korea"', '"north korea"'),
+        ('"iran"', "iran"),
+        ("covid-19", '"covid 19"'),
+        ("north-korea's", '"north korea s"'),
+        ('iran "north korea"', 'AND(iran, "north korea")'),
+        ('"a b"|"c d"', 'OR("a b", "c d")'),
+        # wildcards
+        ("sanction*", "sanction*"),
+        ("ir*", "ir*"),
+        ('"north korea*"', '"north korea*"'),
+        ('"north kor* "', '"north kor*"'),
+        ("covid-19*", '"covid 19*"'),
+        # field scopes
+        ("title:iran", "title:iran"),
+        ("Title:Iran", "title:iran"),
+        ('summary:"north korea"', 'summary:"north korea"'),
+        ("title:(iran OR syria)", "OR(title:iran, title:syria)"),
+        ("title:(iran -syria)", "AND(title:iran, NOT(title:syria))"),
+        ("title:(a content:b)", "AND(title:a, content:b)"),
+        ("-title:rumour iran", "AND(NOT(title:rumour), iran)"),
+        ("author:lavrov feed:tass link:example.com", 'AND(author:lavrov, feed:tass, link:"example com")'),
+        ("link:https://www.example.com/x", 'link:"https www example com x"'),
+        ("title:summary:x", 'title:"summary x"'),
+        ("title:sanction*", "title:sanction*"),
+        ('"re:publica"', '"re publica"'),
+        ("10:30", '"10 30"'),
+        # non-Latin scripts
+        ("Москва", "москва"),
+        ("北京", '"北 京"'),
+        ("title:東京", 'title:"東 京"'),
+    ],
+)
+def test_valid_queries(query: str, tree: str) -> None:
+    assert describe(parse_query(query)) == tree
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "message"),
+    [
+        ("", 0, "the query is empty"),
+        ("   ", 0, "the query is empty"),
+        ("(", 0, "this '(' is never closed"),
+        ("iran (syria", 5, "this '(' is never closed"),
+        ("(a (b)", 0, "this '(' is never closed"),
+        (")", 0, "this ')' has no matching '('"),
+        ("iran)", 4, "this ')' has no matching '('"),
+        ("(a) b)", 5, "this ')' has no matching '('"),
+        ("()", 1, "empty parentheses"),
+        ("a ( ) b", 4, "empty parentheses"),
+        ('"north korea', 0, "this quote is never closed"),
+        ('iran "north', 5, "this quote is never closed"),
+        ('""', 0, "this phrase is empty"),
+        ('"  "', 0, "this phrase is empty"),
+        ('"!!"', 0, '"!!" has no letters or digits to match'),
+        ("iran &", 5, "& has no letters or digits to match"),
+        ("iran OR", 5, "OR needs something to match after it"),
+        ("OR iran", 0, "OR needs something to match before it"),
+        ("iran | ", 5, "OR needs something to match after it"),
+        ("iran OR OR syria", 8, "OR needs something to match before it"),
+        ("(OR iran)", 1, "OR needs something to match before it"),
+        ("(iran OR)", 6, "OR needs something to match after it"),
+        ("iran AND", 5, "AND needs something to match after it"),
+        ("AND iran", 0, "AND needs something to match before it"),
+        ("iran AND OR syria", 5, "AND needs something to match after it"),
+        ("iran NOT", 5, "NOT needs a word, phrase or (group) to exclude after it"),
+        ("NOT", 0, "NOT needs a word, phrase or (group) to exclude after it"),
+        ("iran -", 5, "write '-' directly before the word it excludes"),
+        ("iran - syria", 5, "write '-' directly before the word it excludes"),
+        ("titel:iran", 0, "unknown field 'titel:' (did you mean 'title:'?)"),
+        ("iran sumary:x", 5, "unknown field 'sumary:' (did you mean 'summary:'?)"),
+        ("foo:x", 0, "unknown field 'foo:' (fields are title:, summary:, content:, author:, feed:, link:)"),
+        ("http://example.com", 0, "unknown field 'http:'"),
+        ("title: iran", 6, "'title:' must be followed directly by a word, phrase or (group)"),
+        ("title:", 6, "'title:' must be followed directly by a word, phrase or (group)"),
+        ("(title:)", 7, "'title:' must be followed directly by a word, phrase or (group)"),
+        ("title:OR x", 6, "'title:' must be followed directly by a word, phrase or (group)"),
+        ("title:-iran x", 6, "put '-' before the field to exclude it"),
+        ("a*", 1, "a wildcard needs at least 2 letters before '*'"),
+        ("iran x*", 6, "a wildcard needs at least 2 letters before '*'"),
+        ('"north k*"', 8, "a wildcard needs at least 2 letters before '*'"),
+        ("covid-1*", 7, "a wildcard needs at least 2 letters before '*'"),
+        ("北*", 1, "a wildcard needs at least 2 letters before '*'"),
+        ("*", 0, "'*' must come straight after a letter or digit"),
+        ("korea-*", 6, "'*' must come straight after a letter or digit"),
+        ("*iran", 0, "'*' is only allowed at the end of a word"),
+        ("ir*an", 2, "'*' is only allowed at the end of a word"),
+        ("iran**", 4, "'*' is only allowed at the end of a word"),
+        ('"north* korea"', 6, "'*' is only allowed at the end of a word"),
+        ("-iran", 0, "the query can match items that contain none of its words"),
+        ("NOT iran", 0, "the query can match items that contain none of its words"),
+        ("-iran -syria", 0, "the query can match items that contain none of its words"),
+        ("syria OR -iran", 9, "the query can match items that contain none of its words"),
+        ("NOT (a b)", 0, "the query can match items that contain none of its words"),
+        ("title:(-iran)", 7, "the query can match items that contain none of its words"),
+        ("(" * 33 + "x" + ")" * 33, 32, "more than 32 levels of parentheses and NOTs"),
+        ("x " + "-" * 40 + "y", 34, "more than 32 levels of parentheses and NOTs"),
+    ],
+)
+def test_invalid_queries(query: str, position: int, message: str) -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_query(query)
+    error = caught.value
+    assert error.message.startswith(message)
+    assert error.position == position
+    assert error.rule == query
+    assert isinstance(error, ValueError)
+
+
+def test_error_message_shows_a_caret_under_the_offending_character() -> None:
+    with pytest.raises(RuleError) as caught:
+        parse_query("iran (syria")
+    assert str(caught.value).splitlines() == [
+        "this '(' is never closed at character 6:",
+        "  iran (syria",
+        "       ^",
+    ]
+
+
+def test_unknown_field_tells_how_to_search_for_text_with_a_colon() -> None:
+    with pytest.raises(RuleError, match=r'put it in "quotes"'):
+        parse_query("re:publica")
+
+
+def test_double_negation_inside_a_group_is_positive() -> None:
+    assert describe(parse_query("NOT (-a OR -b)")) == "NOT(OR(NOT(a), NOT(b)))"
+    assert anchors(parse_query("NOT (-a OR -b)")) is not None
+
+
+def test_terms_keep_what_was_written_and_where() -> None:
+    node = parse_query('Iran -title:"North Korea"')
+    assert isinstance(node, And)
+    assert [(t.text, t.position, t.field, excluded) for t, excluded in terms_of(node)] == [
+        ("Iran", 0, None, False),
+        ('"North Korea"', 12, "title", True),
+    ]
+    negation = node.children[1]
+    assert isinstance(negation, Not) and negation.position == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("iran", {"iran"}),
+        ("iran syria", {"syria"}),  # one term of an AND suffices; the longer word looks rarer
+        ('iran "north korea"', {'"north korea"'}),  # phrases look rarer than words
+        ("iran OR syria", {"iran", "syria"}),  # every branch of an OR needs one
+        ("(a OR b) zimbabwe", {"zimbabwe"}),
+        ("feed:politics minister", {"minister"}),  # feed names recur on every item of the feed
+        ("iran -syria", {"iran"}),
+        ("NOT (-a OR -bb)", {"bb"}),
+    ],
+)
+def test_anchors(query: str, expected: set[str]) -> None:
+    found = anchors(parse_query(query))
+    assert found is not None
+    assert {t.text for t in found} == expected
+
+
+def test_anchors_accept_a_cost_that_overrides_the_guess() -> None:
+    node = parse_query("iran syria")
+    found = anchors(node, lambda t: 0.0 if t.text == "iran" else 1.0)
+    assert found is not None and {t.text for t in found} == {"iran"}
+
+
+def test_terms_fold_like_text() -> None:
+    node = parse_query('"LAVRÓV  said"')
+    assert isinstance(node, Term)
+    assert node.words == ("lavrov", "said") and node.prefix is False
+
+
+_PIECES = st.sampled_from(
+    ["iran", "Syria", '"north korea"', '"a', "OR", "AND", "NOT", "or", "-", "(", ")", "|", "*", "x*", "sanct*",
+     "title:", "titel:", "link:", ":", " ", " ", "  ", '"', "é", "北京", "&", "-iran", "a-b", "\n"]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join))
+def test_query_like_text_parses_or_raises_rule_error(query: str) -> None:
+    _parse_or_rule_error(query)
+
+
+@given(st.text())
+def test_any_text_parses_or_raises_rule_error(query: str) -> None:
+    _parse_or_rule_error(query)
+
+
+@pytest.mark.parametrize("query", ["(" * 5000, "-" * 5000 + "x", "NOT " * 5000 + "x", "x " * 20000, '"' * 999])
+def test_pathological_queries_raise_rule_error_or_parse(query: str) -> None:
+    _parse_or_rule_error(query)
+
+
+def test_nesting_up_to_the_limit_parses() -> None:
+    assert describe(parse_query("(" * 32 + "x" + ")" * 32)) == "x"
+
+
+def _parse_or_rule_error(query: str) -> None:
+    try:
+        node = parse_query(query)
+    except RuleError as e:
+        assert e.rule == query
+        assert e.position is not None and 0 <= e.position <= len(query)
+        str(e)
+    else:
+        assert anchors(node) is not None
+        describe(node)
