@@ -1,0 +1,408 @@
+"""Finding news items about our own releases: "related" (shares the release's salient names) and "pickup"
+(reproduces its words).
+
+Profiles are built once per watch run from the releases (`build_profiles`), and `RelatedMatcher` indexes all of
+them once, so matching an item costs about one dictionary look-up per word of the item, whatever the number of
+releases watched:
+
+- related: every folded word of the item is looked up in an index of the first words of all releases' terms
+  (`feeds.watch.terms`); a hit is confirmed by comparing the following words, so terms match whole words only
+  ("Iranian" is not "Iran") and acronyms only where the item writes them in capitals. Per release found this way,
+  an occurrence lying inside the occurrence of a longer term of the same release counts only for the longer one
+  ("Sergei Lavrov" is one name, not also "Lavrov"), and
+      score = Σ weight of the release terms present / Σ weight of all the release's terms   (0 … 1).
+  The item is related when it shares at least `min_terms` (≥ 2) distinct terms, a plain word counting half and at
+  least one of them a name or a phrase, and the score reaches `min_score`. A single shared word, or a single name,
+  is never enough.
+- pickup: the release's paragraphs are cut into shingles of `shingle_size` (8) consecutive folded words, each
+  hashed to 64 bits (BLAKE2b, so fingerprints are the same in every process). The item's shingles are looked up;
+  hits on the same diagonal (item position − release position) chain into a passage, across at most one differing
+  word ("programme"/"program"). A passage of at least `pickup_tokens` (12) words is a pickup. Folding makes
+  case, punctuation, curly or straight quotes and white space irrelevant. Shingles found in three or more
+  releases are boilerplate ("For media enquiries contact…") and are not indexed.
+      score = release words reproduced / release words.
+  A pickup of a release takes precedence: the same item is then not also reported as related to that release
+  (it may still be related to others).
+
+Items whose link is on our own domains (`is_own_url`), or is the permalink or canonical link of a release, are
+our own pages and never match that release (own domains: never match at all).
+
+This module is pure: no I/O, no clock, no store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+from feeds.model import Match, MatchedTerm, Release, WatchItem
+from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many
+from feeds.watch.text import fold_words, word_spans
+
+DEFAULT_MIN_SCORE = 0.3
+DEFAULT_SHINGLE = 8
+_BOILERPLATE = 3
+"""A shingle present in this many releases or more is boilerplate, not a quotation."""
+_FIELDS = ("title", "summary", "content")
+_MAX_OCCURRENCES = 5
+"""Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
+_Spans = Callable[[int], list[tuple[int, int]]]
+"""Character spans of the words of an item field (by field index), worked out on first use."""
+
+
+@dataclass(frozen=True, slots=True)
+class RelatedSettings:
+    """How much an item must share with a release to be reported (see the module docstring for the formulas)."""
+
+    min_score: float = DEFAULT_MIN_SCORE
+    min_terms: int = 2
+    window_days: float = 14
+    """Only releases published this many days before now (or less) are watched."""
+    pickup_tokens: int = 12
+    own_domains: tuple[str, ...] = ()
+    """Our own hosts ("press.example.org" or a URL): items linking there are our own pages. Subdomains count."""
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.min_score <= 1.0:
+            raise ValueError(f"min_score must be between 0 and 1, got {self.min_score}")
+        if self.min_terms < 2:
+            raise ValueError(f"min_terms must be at least 2 (one shared term is never enough), got {self.min_terms}")
+        if self.window_days <= 0:
+            raise ValueError(f"window_days must be positive, got {self.window_days}")
+        if self.pickup_tokens < 1:
+            raise ValueError(f"pickup_tokens must be at least 1, got {self.pickup_tokens}")
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseProfile:
+    """What the watch looks for about one release, worked out once: its terms and its word fingerprints."""
+
+    release_id: str
+    title: str
+    terms: tuple[Term, ...]
+    total_weight: float
+    """Σ of the terms' weights: the denominator of the related score."""
+    tokens: tuple[str, ...]
+    """Folded words of the title and body, with "" between title and paragraphs (no shingle crosses one)."""
+    shingles: tuple[int, ...]
+    """Fingerprint of ``tokens[j:j+shingle_size]`` at each j (0 where the window crosses a paragraph or the end)."""
+    shingle_size: int
+    urls: tuple[str, ...]
+    """The release's own addresses (permalink, canonical link), normalised by `_url_key`."""
+
+
+def build_profiles(
+    releases: Sequence[Release],
+    now: datetime,
+    window_days: float = 14,
+    *,
+    max_terms: int = DEFAULT_MAX_TERMS,
+    shingle_size: int = DEFAULT_SHINGLE,
+) -> tuple[ReleaseProfile, ...]:
+    """Profiles of the releases published in the `window_days` before `now`, oldest first.
+
+    All of `releases` serve as the corpus that weighs terms (a name every release uses weighs little), so pass
+    a broad recent set (say, the last months) even though only the window is watched.
+    """
+    start = now - timedelta(days=window_days)
+    watched = sorted((r for r in releases if start < r.published <= now), key=lambda r: (r.published, r.id))
+    all_terms = derive_terms_many(watched, releases, max_terms=max_terms)
+    profiles = []
+    for release, terms in zip(watched, all_terms, strict=True):
+        tokens = _release_tokens(release)
+        urls = tuple(sorted({k for k in (_url_key(release.permalink), _url_key(release.link or "")) if k}))
+        profiles.append(
+            ReleaseProfile(
+                release_id=release.id,
+                title=release.title,
+                terms=terms,
+                total_weight=sum(t.weight for t in terms),
+                tokens=tokens,
+                shingles=_shingles(tokens, shingle_size),
+                shingle_size=shingle_size,
+                urls=urls,
+            )
+        )
+    return tuple(profiles)
+
+
+def _release_tokens(release: Release) -> tuple[str, ...]:
+    tokens = fold_words(release.title)
+    for paragraph in release.body_text.split("\n\n"):
+        tokens.append("")
+        tokens.extend(fold_words(paragraph))
+    return tuple(tokens)
+
+
+def _fingerprint(words: Sequence[str]) -> int:
+    digest = hashlib.blake2b("\x1f".join(words).encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest, "big") or 1  # 0 means "no shingle here"
+
+
+def _shingles(tokens: Sequence[str], size: int) -> tuple[int, ...]:
+    out = [0] * len(tokens)
+    for j in range(len(tokens) - size + 1):
+        window = tokens[j : j + size]
+        if "" not in window:
+            out[j] = _fingerprint(window)
+    return tuple(out)
+
+
+# --- own pages -----------------------------------------------------------------------------------------------
+
+
+def _host(url: str) -> str:
+    """The host of an absolute URL, lower case, IDNA-encoded, without "www." or a final dot ("" if none)."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    host = host.rstrip(".")
+    with contextlib.suppress(UnicodeError):  # not a valid IDNA label: compare it as written
+        host = host.encode("idna").decode("ascii")
+    return host.removeprefix("www.")
+
+
+def is_own_url(url: str | None, own_domains: Iterable[str]) -> bool:
+    """Whether `url` is on one of `own_domains` (each a host name or a URL) or on a subdomain of one."""
+    host = _host(url) if url else ""
+    if not host:
+        return False
+    for domain in own_domains:
+        own = _host(domain if "//" in domain else f"//{domain.strip()}")
+        if own and (host == own or host.endswith("." + own)):
+            return True
+    return False
+
+
+def _url_key(url: str) -> str:
+    """An absolute URL reduced so that trivially different spellings compare equal: the host as `_host` gives
+    it, the path without a trailing slash, the query; no scheme, port or fragment. "" when it has no host."""
+    host = _host(url)
+    if not host:
+        return ""
+    parts = urlsplit(url.strip())
+    return f"{host}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
+
+
+# --- matching ----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    tokens: tuple[str, ...]
+    case_sensitive: bool
+    postings: tuple[tuple[int, int], ...]
+    """(profile index, term index) of every release having this term."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Passage:
+    field: int
+    start: int
+    """Item word index of the first word."""
+    end: int
+    release_start: int
+
+
+class RelatedMatcher:
+    """Matches items against the profiles of all watched releases; build once per watch run."""
+
+    def __init__(self, profiles: Sequence[ReleaseProfile], settings: RelatedSettings):
+        sizes = {p.shingle_size for p in profiles}
+        if len(sizes) > 1:
+            raise ValueError(f"profiles disagree on the shingle size: {sorted(sizes)}")
+        self.profiles = tuple(profiles)
+        self.settings = settings
+        self._size = sizes.pop() if sizes else DEFAULT_SHINGLE
+        if settings.pickup_tokens < self._size:
+            raise ValueError(f"pickup_tokens ({settings.pickup_tokens}) is below the shingle size ({self._size})")
+        grouped: dict[tuple[tuple[str, ...], bool], list[tuple[int, int]]] = {}
+        for pi, profile in enumerate(self.profiles):
+            for ti, term in enumerate(profile.terms):
+                if term.tokens:
+                    grouped.setdefault((term.tokens, term.case_sensitive), []).append((pi, ti))
+        index: dict[str, list[_Entry]] = {}
+        for (tokens, case_sensitive), postings in grouped.items():
+            index.setdefault(tokens[0], []).append(_Entry(tokens, case_sensitive, tuple(postings)))
+        self._terms = {k: tuple(v) for k, v in index.items()}
+        shingles: dict[int, list[tuple[int, int]]] = {}
+        for pi, profile in enumerate(self.profiles):
+            seen: set[int] = set()
+            for j, h in enumerate(profile.shingles):
+                if h and h not in seen:
+                    seen.add(h)
+                    shingles.setdefault(h, []).append((pi, j))
+        self._shingles = {h: tuple(v) for h, v in shingles.items() if len(v) < _BOILERPLATE}
+        self._urls: dict[str, set[int]] = {}
+        for pi, profile in enumerate(self.profiles):
+            for url in profile.urls:
+                self._urls.setdefault(url, set()).add(pi)
+
+    def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
+        return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link)
+
+    def match(
+        self, item_key: str, feed_id: int, title: str, summary: str, content: str, link: str | None
+    ) -> tuple[Match, ...]:
+        """Pickups, then related releases, each at most once per release; our own pages match nothing."""
+        if is_own_url(link, self.settings.own_domains):
+            return ()
+        own = self._urls.get(_url_key(link or ""), set())
+        texts = (title, summary, content)
+        words = [fold_words(t) if t else [] for t in texts]
+        spans: list[list[tuple[int, int]] | None] = [None, None, None]
+
+        def spans_of(f: int) -> list[tuple[int, int]]:
+            found = spans[f]
+            if found is None:
+                found = spans[f] = word_spans(texts[f])
+            return found
+
+        out: list[Match] = []
+        picked: set[int] = set()
+        for pi, passages in sorted(self._pickups(words).items()):
+            if pi not in own:
+                picked.add(pi)
+                out.append(self._pickup_match(pi, passages, item_key, feed_id, texts, spans_of))
+        for pi, hits in sorted(self._term_hits(words, texts, spans_of).items()):
+            if pi not in own and pi not in picked:
+                match = self._related_match(pi, hits, item_key, feed_id, texts, spans_of)
+                if match is not None:
+                    out.append(match)
+        return tuple(sorted(out, key=lambda m: (m.kind != "pickup", -m.score, m.subject)))
+
+    # related
+
+    def _term_hits(
+        self, words: Sequence[list[str]], texts: Sequence[str], spans_of: _Spans
+    ) -> dict[int, list[tuple[int, int, int, int]]]:
+        """Per profile: (field, first word, end word, term index) of each occurrence of its terms."""
+        hits: dict[int, list[tuple[int, int, int, int]]] = {}
+        for f, ws in enumerate(words):
+            for i, word in enumerate(ws):
+                for entry in self._terms.get(word, ()):
+                    n = len(entry.tokens)
+                    if n > 1 and tuple(ws[i : i + n]) != entry.tokens:
+                        continue
+                    if entry.case_sensitive and not all(texts[f][s:e].isupper() for s, e in spans_of(f)[i : i + n]):
+                        continue
+                    for pi, ti in entry.postings:
+                        hits.setdefault(pi, []).append((f, i, i + n, ti))
+        return hits
+
+    def _related_match(
+        self,
+        pi: int,
+        hits: list[tuple[int, int, int, int]],
+        item_key: str,
+        feed_id: int,
+        texts: Sequence[str],
+        spans_of: _Spans,
+    ) -> Match | None:
+        profile = self.profiles[pi]
+        kept = _outermost(hits)
+        present = sorted({ti for _, _, _, ti in kept})
+        terms = [profile.terms[ti] for ti in present]
+        evidence = sum(0.5 if t.kind == "word" else 1.0 for t in terms)
+        if evidence < self.settings.min_terms or all(t.kind == "word" for t in terms):
+            return None
+        score = round(min(sum(t.weight for t in terms) / (profile.total_weight or 1.0), 1.0), 4)
+        if score < self.settings.min_score:
+            return None
+        shown: dict[int, int] = {}
+        matched = []
+        for f, i, j, ti in kept:
+            shown[ti] = shown.get(ti, 0) + 1
+            if shown[ti] <= _MAX_OCCURRENCES:
+                matched.append(
+                    MatchedTerm(profile.terms[ti].text, _FIELDS[f], spans_of(f)[i][0], spans_of(f)[j - 1][1])
+                )
+        first_field: dict[int, int] = {}
+        for f, _, _, ti in kept:
+            first_field.setdefault(ti, f)
+        groups = []
+        for f, name in enumerate(_FIELDS):
+            names = [profile.terms[ti].text for ti, ff in first_field.items() if ff == f]
+            if names:
+                groups.append(f"{', '.join(names)} ({name})")
+        why = f"related to {_quote(profile.title)}: {', '.join(groups)}; score {score:.2f}"
+        return Match("related", profile.release_id, item_key, feed_id, tuple(matched), score, why)
+
+    # pickup
+
+    def _pickups(self, words: Sequence[list[str]]) -> dict[int, list[_Passage]]:
+        size = self._size
+        diagonals: dict[tuple[int, int, int], list[int]] = {}  # (profile, field, release j − item i) → item i
+        for f, ws in enumerate(words):
+            for i in range(len(ws) - size + 1):
+                for pi, j in self._shingles.get(_fingerprint(ws[i : i + size]), ()):
+                    diagonals.setdefault((pi, f, j - i), []).append(i)
+        found: dict[int, list[_Passage]] = {}
+        for (pi, f, d), starts in diagonals.items():
+            starts.sort()
+            runs: list[list[int]] = []  # [first, last] item start of chained shingles
+            for i in starts:
+                if runs and i - runs[-1][1] <= size + 1:  # overlapping shingles, or one word differs between
+                    runs[-1][1] = i
+                else:
+                    runs.append([i, i])
+            for first, last in runs:
+                if last + size - first >= self.settings.pickup_tokens:
+                    found.setdefault(pi, []).append(_Passage(f, first, last + size, first + d))
+        for passages in found.values():
+            passages.sort(key=lambda p: (p.field, p.start, p.end))
+        return found
+
+    def _pickup_match(
+        self,
+        pi: int,
+        passages: list[_Passage],
+        item_key: str,
+        feed_id: int,
+        texts: Sequence[str],
+        spans_of: _Spans,
+    ) -> Match:
+        profile = self.profiles[pi]
+        matched = []
+        for p in passages:
+            s, e = spans_of(p.field)[p.start][0], spans_of(p.field)[p.end - 1][1]
+            matched.append(MatchedTerm(texts[p.field][s:e], _FIELDS[p.field], s, e))
+        covered = {j for p in passages for j in range(p.release_start, p.release_start + p.end - p.start)}
+        total = sum(1 for t in profile.tokens if t)
+        score = round(min(len(covered) / (total or 1), 1.0), 4)
+        longest = max(passages, key=lambda p: (p.end - p.start, -p.field, -p.start))
+        where = ", ".join(f"{p.end - p.start} words in {_FIELDS[p.field]}" for p in passages)
+        i = passages.index(longest)
+        why = f"pickup of {_quote(profile.title)}: {where} ({_excerpt(matched[i].term)}); score {score:.2f}"
+        return Match("pickup", profile.release_id, item_key, feed_id, tuple(matched), score, why)
+
+
+def _outermost(hits: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """The (field, start, end, term) hits not lying inside a longer hit, in text order: one sweep after sorting."""
+    out = []
+    field, max_end, max_start = -1, -1, -1
+    for hit in sorted(hits, key=lambda h: (h[0], h[1], h[1] - h[2], h[3])):
+        f, start, end, _ = hit
+        if f != field:
+            field, max_end, max_start = f, -1, -1
+        if not (max_end > end or (max_end == end and max_start < start)):
+            out.append(hit)
+        if end > max_end:
+            max_end, max_start = end, start
+    return out
+
+
+def _quote(title: str) -> str:
+    return f"'{title}'"
+
+
+def _excerpt(passage: str, head: int = 8, tail: int = 4) -> str:
+    parts = passage.split()
+    if len(parts) <= head + tail + 1:
+        return f"“{' '.join(parts)}”"
+    return f"“{' '.join(parts[:head])} … {' '.join(parts[-tail:])}”"

@@ -1,0 +1,662 @@
+"""feeds.watch.related: which news items are about our releases (related) or reproduce them (pickup), and why."""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.config import Site, TopicSettings
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Match, RawRelease, Release, WatchItem
+from feeds.normalise import normalise_release
+from feeds.watch.related import (
+    RelatedMatcher,
+    RelatedSettings,
+    build_profiles,
+    is_own_url,
+)
+from feeds.watch.terms import derive_terms
+from feeds.watch.text import fold_words
+
+SITE = Site(
+    title="Press Office",
+    base_url="https://press.example.org/",
+    author="Foreign Office",
+    language="en-GB",
+    timezone="Europe/London",
+)
+TOPICS = TopicSettings(detect=("Russia", "North Korea", "Iran", "Fisheries"))
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+OWN = ("press.example.org",)
+SETTINGS = RelatedSettings(own_domains=OWN)
+
+
+# --- the releases: the model release from the corpus, and our own ---------------------------------------------
+
+FISHERIES = """Fisheries Minister Jane Marlow today confirmed new mackerel quotas for the UK fleet after three days of
+talks with Norway and the Faroe Islands in Bergen.
+
+The agreement, reached under the North East Atlantic Fisheries Commission, cuts the total mackerel catch by
+eight per cent next season and shares it on the basis of where the stock actually feeds. Vessels from Shetland and
+Peterhead land most of the UK mackerel catch.
+
+Jane Marlow said:
+
+This agreement gives fishing communities from Shetland to Cornwall the certainty they asked for, and it keeps
+mackerel stocks healthy for the next generation of skippers who will work these waters.
+
+The Scottish Fishermen's Federation welcomed the deal. Scientists at Cefas will review the state of the stock in
+the spring, and the quotas will be looked at again in Bergen next autumn."""
+
+CLIMATE = """Climate Minister Priya Anand signed an offshore wind partnership with Denmark in Copenhagen today, linking
+turbine ports in Hull and Esbjerg.
+
+Under the partnership, engineers from both countries will share research on floating turbines for the deeper waters
+of the Celtic Sea, and the two governments will plan a subsea interconnector between Lincolnshire and Jutland.
+
+Priya Anand said the turbines would power homes across Yorkshire and Lincolnshire and bring skilled jobs to Hull.
+The Climate Change Committee has called for offshore wind capacity to double by the end of the decade, and the
+partnership will be presented at the COP31 summit."""
+
+SEA_WALL = """Repairs to the sea wall at Lyme Regis begin next month. The Environment Agency and Dorset Council will
+rebuild the section damaged in last winter's storms, and the Cobb will stay open to walkers throughout the works."""
+
+
+def load_moscow(corpus_releases: Path) -> Release:
+    path = corpus_releases / "foreign-secretary-to-visit-moscow.txt"
+    (raw,) = parse_release_file(path.read_bytes(), path.name, source="examples", origin=str(path))
+    return normalise_release(raw, SITE, TOPICS, NOW - timedelta(days=1))
+
+
+def _release(slug: str, title: str, body: str, published: str, link: str | None = None) -> Release:
+    raw = RawRelease(
+        origin=f"/srv/inbox/{slug}.txt",
+        source="inbox",
+        title=title,
+        body=body,
+        published=published,
+        slug=slug,
+        link=link,
+    )
+    return normalise_release(raw, SITE, TOPICS, NOW)
+
+
+def invented_releases() -> tuple[Release, ...]:
+    return (
+        _release(
+            "mackerel-quotas",
+            "New mackerel quotas agreed for the UK fleet",
+            FISHERIES,
+            "2026-11-24T09:30:00Z",
+            link="https://www.gov.uk/government/news/new-mackerel-quotas",
+        ),
+        _release(
+            "offshore-wind-denmark", "Offshore wind partnership signed with Denmark", CLIMATE, "2026-11-20T10:00:00Z"
+        ),
+        _release("lyme-regis-sea-wall", "Sea wall repairs to begin at Lyme Regis", SEA_WALL, "2026-09-01T10:00:00Z"),
+    )
+
+
+def sentences(text: str) -> list[str]:
+    return [s for p in text.split("\n\n") for s in re.split(r"(?<=[.!?])\s+", p.strip()) if s]
+
+
+def statement_sentence(release: Release) -> str:
+    """A sentence of the Foreign Secretary's statement: the second one of the paragraph after '... said:'."""
+    paragraphs = release.body_text.split("\n\n")
+    said = next(i for i, p in enumerate(paragraphs) if p.rstrip().endswith("said:"))
+    return sentences(paragraphs[said + 1])[1]
+
+
+def reworded(sentence: str) -> str:
+    """The same words as a newspaper might print them: curly apostrophes, other spacing, capitals, no commas."""
+    text = sentence.replace("'", "\u2019").replace(",", "").replace(" ", "  ", 3)
+    words = text.split(" ")
+    return " ".join(w.upper() if i % 5 == 0 else w for i, w in enumerate(words))
+
+
+# --- the feed -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    title: str
+    content: str
+    summary: str = ""
+    link: str | None = None
+
+
+def feed_items(moscow: Release) -> list[Item]:
+    quote = statement_sentence(moscow)
+    marlow = sentences(FISHERIES.split("Jane Marlow said:")[1])[0]
+    opening = sentences(moscow.body_text)[-1].split()[:10]  # ten words: too short to be a pickup
+    return [
+        Item(
+            "quote",
+            "Johnson: we will keep challenging Moscow",
+            f"Before leaving, the Foreign Secretary told reporters: \u201c{reworded(quote)}\u201d Critics called the "
+            "trip premature.",
+            link="https://news.example.com/world/johnson-moscow-quote",
+        ),
+        Item(
+            "related-story",
+            "Lavrov to host his British counterpart",
+            "Sergei Lavrov will welcome Boris Johnson in Moscow before the year is out, officials in both capitals "
+            "confirmed on Tuesday. The two men are expected to talk about the weapons tests carried out by North "
+            "Korea, a standing item for the UN Security Council, where both countries hold permanent seats.",
+            link="https://news.example.com/world/lavrov-to-host-johnson",
+        ),
+        Item(
+            "russia-once",
+            "Gas prices climb as the cold snap bites",
+            "Wholesale gas prices rose again this week. Traders blamed the weather, low storage levels and uncertain "
+            "supplies from Russia for the increase, which suppliers say will reach bills in the new year.",
+        ),
+        Item(
+            "iranian-cuisine",
+            "Iranian cuisine comes to the high street",
+            "A new restaurant serving Iranian cuisine has opened in Leeds. Its chef makes saffron rice, slow-cooked "
+            "lamb stews and pomegranate desserts the way her grandmother did.",
+        ),
+        Item(
+            "world-cup",
+            "World Cup draw leaves England in a tough group",
+            "England will play three former champions in the group stage of the World Cup after yesterday's draw. "
+            "The manager said his squad relished the challenge.",
+        ),
+        Item("bakery", "Village bakery wins national award", "A family bakery in Devon has won the bread of the year."),
+        Item("phone", "New phone goes on sale", "The handset has a larger battery and a brighter screen."),
+        Item(
+            "own-page",
+            "Foreign Secretary to visit Moscow",
+            f"The Foreign Secretary Boris Johnson said: \u201c{quote}\u201d",
+            link="https://press.example.org/releases/foreign-secretary-to-visit-moscow/",
+        ),
+        Item(
+            "fisheries-story",
+            "Mackerel deal brings relief to Shetland skippers",
+            "Skippers in Shetland and Peterhead have welcomed the mackerel quota settled with Norway and the Faroe "
+            "Islands. Jane Marlow, the fisheries minister, said the season would now start on time.",
+            link="https://news.example.net/scotland/mackerel-deal",
+        ),
+        Item(
+            "fisheries-quote",
+            "Minister hails mackerel deal",
+            f"Speaking in Bergen, the minister said: '{marlow.lower()}'",
+            summary="Quotas are set for next season.",
+        ),
+        Item(
+            "fisheries-on-govuk",
+            "New mackerel quotas agreed for the UK fleet",
+            f"Jane Marlow said: {marlow}",
+            link="https://www.gov.uk/government/news/new-mackerel-quotas/",
+        ),
+        Item(
+            "lyme-regis",
+            "Work starts on Lyme Regis sea wall",
+            "The Environment Agency and Dorset Council have begun rebuilding the storm-damaged sea wall at Lyme Regis; "
+            "the Cobb stays open.",
+        ),
+        Item(
+            "short-quote",
+            "Letters: on travel and politics",
+            f"A reader writes that politicians always say they are \u201c{' '.join(opening)}\u201d and little else.",
+        ),
+        Item(
+            "wind-story",
+            "Hull and Esbjerg to share wind research",
+            "Denmark and the UK will work together on floating turbines for the Celtic Sea, Priya Anand announced in "
+            "Copenhagen, with a subsea interconnector planned from Lincolnshire.",
+        ),
+    ]
+
+
+@pytest.fixture(scope="module")
+def moscow(corpus_releases: Path) -> Release:
+    return load_moscow(corpus_releases)
+
+
+@pytest.fixture(scope="module")
+def releases(moscow: Release) -> tuple[Release, ...]:
+    return (moscow, *invented_releases())
+
+
+@pytest.fixture(scope="module")
+def matcher(releases: tuple[Release, ...]) -> RelatedMatcher:
+    return RelatedMatcher(build_profiles(releases, NOW, 14), SETTINGS)
+
+
+def run_feed(matcher: RelatedMatcher, items: list[Item]) -> dict[str, tuple[Match, ...]]:
+    return {it.key: matcher.match(it.key, 7, it.title, it.summary, it.content, it.link) for it in items}
+
+
+@pytest.mark.corpus
+def test_the_model_release_terms(moscow: Release) -> None:
+    terms = derive_terms(moscow, (moscow, *invented_releases()))
+    texts = [t.text for t in terms]
+    assert len(terms) == 15
+    assert texts[0] == "Russia"
+    assert {"Moscow", "Lavrov", "Boris Johnson", "North Korea", "UN Security Council", "Iran", "UN"} <= set(texts)
+    assert not {"The", "Our", "That", "My", "September", "Russia's", "Of", "Korea"} & set(texts)
+    assert all(t.kind == "name" for t in terms)
+
+
+# --- THE acceptance test ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.corpus
+def test_the_feed_is_sorted_into_pickups_related_and_unrelated(
+    matcher: RelatedMatcher, moscow: Release, releases: tuple[Release, ...]
+) -> None:
+    fisheries, wind, _ = releases[1:]
+    found = run_feed(matcher, feed_items(moscow))
+    assert {key: [(m.kind, m.subject) for m in ms] for key, ms in found.items() if ms} == {
+        "quote": [("pickup", moscow.id)],
+        "related-story": [("related", moscow.id)],
+        "fisheries-story": [("related", fisheries.id)],
+        "fisheries-quote": [("pickup", fisheries.id)],
+        "wind-story": [("related", wind.id)],
+    }
+    assert {key for key, ms in found.items() if not ms} == {
+        "russia-once",  # one shared name
+        "iranian-cuisine",  # "Iranian" is not "Iran"
+        "world-cup",  # one shared name
+        "bakery",
+        "phone",
+        "own-page",  # on our own domain, although it quotes the release
+        "fisheries-on-govuk",  # the release itself, at its canonical address
+        "lyme-regis",  # about a release published before the watch window
+        "short-quote",  # ten words of the release: too short for a pickup
+    }
+    for key in ("quote", "related-story"):
+        assert all(m.item_key == key and m.feed_id == 7 for m in found[key])
+
+    # The Lyme Regis story is about that release: only the window keeps it out.
+    wide = RelatedMatcher(build_profiles(releases, NOW, 120), SETTINGS)
+    lyme = run_feed(wide, [it for it in feed_items(moscow) if it.key == "lyme-regis"])["lyme-regis"]
+    assert [(m.kind, m.subject) for m in lyme] == [("related", releases[3].id)]
+
+
+@pytest.mark.corpus
+def test_a_related_story_is_explained_with_terms_fields_offsets_and_score(
+    matcher: RelatedMatcher, moscow: Release
+) -> None:
+    item = next(it for it in feed_items(moscow) if it.key == "related-story")
+    (match,) = run_feed(matcher, [item])["related-story"]
+    assert match.why == (
+        "related to 'Foreign Secretary to visit Moscow': Lavrov (title), Boris Johnson, Moscow, North Korea, "
+        "UN Security Council (content); score 0.35"
+    )
+    assert match.score == pytest.approx(0.3473)
+    fields = {"title": item.title, "summary": item.summary, "content": item.content}
+    located = [(t.term, t.field, fields[t.field][t.start : t.end]) for t in match.terms]
+    assert located == [
+        ("Lavrov", "title", "Lavrov"),
+        ("Lavrov", "content", "Lavrov"),  # inside "Sergei Lavrov": Sergei Lavrov is not among the top terms
+        ("Boris Johnson", "content", "Boris Johnson"),
+        ("Moscow", "content", "Moscow"),
+        ("North Korea", "content", "North Korea"),
+        ("UN Security Council", "content", "UN Security Council"),
+    ]
+
+
+@pytest.mark.corpus
+def test_a_pickup_reports_the_reproduced_passage(matcher: RelatedMatcher, moscow: Release) -> None:
+    item = next(it for it in feed_items(moscow) if it.key == "quote")
+    (match,) = run_feed(matcher, [item])["quote"]
+    quote = statement_sentence(moscow)
+    (passage,) = match.terms
+    assert passage.field == "content"
+    assert item.content[passage.start : passage.end] == passage.term
+    assert fold_words(passage.term) == fold_words(quote)  # the whole sentence, despite the rewording
+    assert passage.term != quote
+    n = len(fold_words(quote))
+    assert match.why.startswith(f"pickup of 'Foreign Secretary to visit Moscow': {n} words in content (“")
+    assert match.score == pytest.approx(
+        n / len([t for t in fold_words(moscow.title + " " + moscow.body_text)]), abs=1e-4
+    )
+
+
+@pytest.mark.corpus
+def test_matching_a_watch_item_record_gives_the_same_answer(matcher: RelatedMatcher, moscow: Release) -> None:
+    item = next(it for it in feed_items(moscow) if it.key == "related-story")
+    record = WatchItem(
+        key=item.key,
+        title=item.title,
+        link=item.link,
+        guid=None,
+        summary=item.summary,
+        content_html=f"<p>{item.content}</p>",
+        content_text=item.content,
+        author="",
+        published=None,
+        updated=None,
+        tags=(),
+        content_hash="x",
+    )
+    assert matcher.match_item(record, 7) == matcher.match(
+        item.key, 7, item.title, item.summary, item.content, item.link
+    )
+
+
+# --- related: the rules, on a small release of our own ------------------------------------------------------------
+
+OSLO = """Trade Minister Kari Nordmann arrived in Oslo today for talks on Arctic shipping routes.
+
+Kari Nordmann will meet Norway's fisheries and defence ministers, and visit the NATO Joint Warfare Centre in
+Stavanger. The Arctic Council meets in Tromsø next spring, and Norway chairs it.
+
+She said: we share the Arctic with Norway, and the sea lanes opening as the ice retreats must stay safe and open to
+trade."""
+
+
+@pytest.fixture(scope="module")
+def oslo_matcher() -> RelatedMatcher:
+    oslo = _release("oslo-talks", "Trade minister in Oslo for Arctic talks", OSLO, "2026-11-26T09:00:00Z")
+    profiles = build_profiles((oslo, *invented_releases()), NOW)
+    return RelatedMatcher(profiles, RelatedSettings(min_score=0.0, own_domains=OWN))
+
+
+def related_terms(matcher: RelatedMatcher, title: str, content: str = "") -> list[str] | None:
+    """The distinct terms of the Oslo release that made the item related to it, or None."""
+    for m in matcher.match("k", 1, title, "", content, None):
+        if m.subject.endswith(":oslo-talks") and m.kind == "related":
+            return list(dict.fromkeys(t.term for t in m.terms))
+    return None
+
+
+@pytest.mark.parametrize(
+    ("title", "content", "expected"),
+    [
+        ("Oslo hosts a jazz festival", "", None),  # one name is never enough
+        ("Snow in Oslo", "Oslo airport closed; flights to Oslo resume tomorrow.", None),  # however often it recurs
+        ("Kari Nordmann in Oslo", "", ["Kari Nordmann", "Oslo"]),
+        ("Norwegian officials meet in Arctic Norway", "", ["Arctic", "Norway"]),
+        ("Norwegian officials in Bergen", "A Norwegian delegation met Arctic experts.", None),  # Norwegian ≠ Norway
+        ("Talks on trade", "The minister held talks on trade.", None),  # shared words only
+        ("nato and oslo", "", None),  # an acronym matches only in capitals
+        ("NATO and Oslo", "", ["NATO", "Oslo"]),
+        ("Kari Nordmann speaks", "Nordmann said little. Kari Nordmann left.", None),  # one name, whatever its form
+        ("Nordmann in OSLO", "KARI NORDMANN WELCOMED IN ARCTIC TOWN", ["Oslo", "Kari Nordmann", "Arctic"]),
+        ("The Arctic Council meets", "Norway chairs the Arctic Council.", ["Arctic Council", "Norway"]),
+        ("The Arctic Council met", "", None),  # "Arctic" inside "Arctic Council" is not a second term
+        ("Lavróv? No: Kari Nordmänn in Ösló", "", ["Kari Nordmann", "Oslo"]),  # accents are folded
+    ],
+)
+def test_when_an_item_is_related(
+    oslo_matcher: RelatedMatcher, title: str, content: str, expected: list[str] | None
+) -> None:
+    assert related_terms(oslo_matcher, title, content) == expected
+
+
+def test_term_offsets_point_into_the_original_text(oslo_matcher: RelatedMatcher) -> None:
+    title = "Ösló: «Kari  Nordmänn» meets NATO"
+    (match,) = oslo_matcher.match("k", 1, title, "", "", None)
+    assert [(t.term, title[t.start : t.end]) for t in match.terms] == [
+        ("Oslo", "Ösló"),
+        ("Kari Nordmann", "Kari  Nordmänn"),
+        ("NATO", "NATO"),
+    ]
+
+
+def test_the_score_is_the_share_of_the_release_term_weight(oslo_matcher: RelatedMatcher) -> None:
+    (profile,) = [p for p in oslo_matcher.profiles if p.release_id.endswith(":oslo-talks")]
+    weights = {t.text: t.weight for t in profile.terms}
+    (match,) = oslo_matcher.match("k", 1, "Kari Nordmann in Oslo", "", "", None)
+    assert match.score == pytest.approx((weights["Kari Nordmann"] + weights["Oslo"]) / profile.total_weight, abs=1e-4)
+    assert profile.total_weight == pytest.approx(sum(weights.values()))
+    assert (
+        match.why
+        == f"related to 'Trade minister in Oslo for Arctic talks': Kari Nordmann, Oslo (title); score {match.score:.2f}"
+    )
+
+    at = RelatedMatcher(oslo_matcher.profiles, RelatedSettings(min_score=match.score))
+    above = RelatedMatcher(oslo_matcher.profiles, RelatedSettings(min_score=match.score + 0.01))
+    assert at.match("k", 1, "Kari Nordmann in Oslo", "", "", None) == (match,)
+    assert above.match("k", 1, "Kari Nordmann in Oslo", "", "", None) == ()
+
+
+def test_only_the_first_occurrences_of_a_term_are_listed_but_all_count(oslo_matcher: RelatedMatcher) -> None:
+    content = "Oslo. " * 9 + "Kari Nordmann."
+    (match,) = oslo_matcher.match("k", 1, "", "", content, None)
+    assert [t.term for t in match.terms] == ["Oslo"] * 5 + ["Kari Nordmann"]
+    assert [t.start for t in match.terms] == [0, 6, 12, 18, 24, 54]
+
+
+def test_min_terms_raises_the_bar(oslo_matcher: RelatedMatcher) -> None:
+    three = RelatedMatcher(oslo_matcher.profiles, RelatedSettings(min_score=0.0, min_terms=3))
+    assert three.match("k", 1, "Kari Nordmann in Oslo", "", "", None) == ()
+    assert len(three.match("k", 1, "Kari Nordmann in Arctic Oslo", "", "", None)) == 1
+
+
+# --- pickup: shingles -----------------------------------------------------------------------------------------
+
+HARBOUR = (
+    "The harbour authority will dredge the eastern channel this winter so that larger ferries can berth at low tide "
+    "without waiting for the evening flood.\n\n"
+    "We're confident the port's new dredger won't disturb the seals' breeding grounds on the sandbanks near the "
+    "harbour mouth."
+)
+SENTENCE = HARBOUR.split("\n\n")[0]  # 25 words
+WORDS = SENTENCE.rstrip(".").split()
+
+
+def harbour_profiles(*extra: Release) -> tuple:
+    harbour = _release("harbour-dredging", "Harbour channel to be dredged", HARBOUR, "2026-11-25T08:00:00Z")
+    return build_profiles((harbour, *extra), NOW)
+
+
+def pickups(content: str, min_tokens: int = 12, *extra: Release) -> list[tuple[str, str]]:
+    matcher = RelatedMatcher(harbour_profiles(*extra), RelatedSettings(pickup_tokens=min_tokens))
+    found = matcher.match("k", 1, "A headline", "", content, "https://news.example.com/a")
+    return [(m.subject.rsplit(":", 1)[1], m.terms[0].term) for m in found if m.kind == "pickup"]
+
+
+def replace_words(indexes: set[int]) -> str:
+    return " ".join("XYZZY" if i in indexes else w for i, w in enumerate(WORDS))
+
+
+@pytest.mark.parametrize(
+    ("content", "min_tokens", "picked"),
+    [
+        (SENTENCE, 12, True),
+        (f"Officials said: '{SENTENCE}'", 12, True),
+        (SENTENCE.upper(), 12, True),
+        (SENTENCE.replace(" ", "\n   ", 6), 12, True),
+        (SENTENCE.replace("winter so", "winter, so").replace("larger", "“larger”"), 12, True),
+        ("“We’re confident the port’s new dredger won’t disturb the seals’ breeding grounds”", 12, True),
+        ("We re confident the port s new dredger won t disturb the seals breeding grounds", 12, True),
+        (" ".join(WORDS[:12]), 12, True),
+        (" ".join(WORDS[:11]), 12, False),  # too short
+        (" ".join(WORDS[3:15]), 12, True),
+        (" ".join(WORDS[:12]), 13, False),
+        (replace_words({12}), 20, True),  # one differing word does not break the passage
+        (replace_words({12, 13}), 20, False),  # two do: 12 + 11 words, each short of 20
+        (" ".join(reversed(WORDS)), 12, False),
+        ("The harbour authority will dredge the eastern channel. Larger ferries can berth at low tide.", 12, False),
+    ],
+)
+def test_when_an_item_reproduces_a_release(content: str, min_tokens: int, picked: bool) -> None:
+    found = pickups(content, min_tokens)
+    assert bool(found) is picked
+    if picked:
+        ((slug, passage),) = found
+        assert slug == "harbour-dredging"
+        assert passage in content
+
+
+def test_a_pickup_is_not_also_reported_as_related() -> None:
+    text = f"Kari Nordmann in Oslo said: {OSLO.split('She said: ')[1]}"
+    oslo = _release("oslo-talks", "Trade minister in Oslo for Arctic talks", OSLO, "2026-11-26T09:00:00Z")
+    matcher = RelatedMatcher(build_profiles((oslo,), NOW), RelatedSettings(min_score=0.0))
+    (match,) = matcher.match("k", 1, "Arctic talks in Oslo", "", text, None)
+    assert match.kind == "pickup"
+
+
+def test_boilerplate_shared_by_three_releases_is_no_quotation() -> None:
+    footer = "For media enquiries please call the press office on the usual number between nine and five on weekdays."
+    others = [
+        _release(f"other-{n}", f"Other release {n}", f"Item {n} of the day.\n\n{footer}", "2026-11-22T08:00:00Z")
+        for n in range(3)
+    ]
+    assert [s for s, _ in pickups(footer, 12, *others[:1])] == ["other-0"]
+    assert [s for s, _ in pickups(footer, 12, *others[:2])] == ["other-0", "other-1"]
+    assert pickups(footer, 12, *others) == []
+
+
+# --- own pages ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "own"),
+    [
+        ("https://press.example.org/releases/x/", True),
+        ("http://PRESS.Example.org./x", True),
+        ("https://www.press.example.org/", True),
+        ("https://news.press.example.org/a", True),
+        ("https://press.example.org:8443/a?b#c", True),
+        ("https://press.example.org.evil.example/", False),
+        ("https://notpress.example.org/", False),
+        ("https://press.example.org@evil.example/", False),
+        ("/releases/x/", False),
+        ("press.example.org/x", False),  # not an absolute URL
+        ("", False),
+        (None, False),
+        ("https://[::1/", False),
+        ("mailto:office@press.example.org", False),
+    ],
+)
+def test_is_own_url(url: str | None, own: bool) -> None:
+    assert is_own_url(url, ("press.example.org",)) is own
+    assert is_own_url(url, ("https://press.example.org/",)) is own
+
+
+def test_an_item_linking_to_a_release_elsewhere_is_that_release_itself() -> None:
+    releases = invented_releases()
+    fisheries = releases[0]
+    matcher = RelatedMatcher(build_profiles(releases, NOW), SETTINGS)
+    text = f"Jane Marlow said: {FISHERIES.split('Jane Marlow said:')[1]}"
+    for link, expected in [
+        ("https://www.gov.uk/government/news/new-mackerel-quotas", []),
+        ("http://gov.uk/government/news/new-mackerel-quotas/#top", []),
+        ("https://www.gov.uk/government/news/other", [("pickup", fisheries.id)]),
+    ]:
+        found = matcher.match("k", 1, "Mackerel", "", text, link)
+        assert [(m.kind, m.subject) for m in found] == expected, link
+
+
+# --- profiles and settings ------------------------------------------------------------------------------------
+
+
+def test_only_releases_of_the_window_are_watched_but_all_weigh_terms() -> None:
+    made = {
+        days: _release(
+            f"r{days}",
+            f"Release {days}",
+            f"Kari Nordmann visited Oslo {days} days ago.",
+            (NOW - timedelta(days=days)).isoformat(),
+        )
+        for days in (-1, 0, 1, 13, 15, 40)
+    }
+    profiles = build_profiles(tuple(made.values()), NOW, 14)
+    assert [p.release_id for p in profiles] == [made[13].id, made[1].id, made[0].id]  # oldest first
+    narrow = build_profiles(tuple(made.values()), NOW, 2)
+    assert [p.release_id for p in narrow] == [made[1].id, made[0].id]
+    assert build_profiles((), NOW) == ()
+
+
+def test_profiles_are_deterministic() -> None:
+    releases = invented_releases()
+    assert build_profiles(releases, NOW) == build_profiles(tuple(reversed(releases)), NOW)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"min_score": -0.1}, {"min_score": 1.5}, {"min_terms": 1}, {"window_days": 0}, {"pickup_tokens": 0}],
+)
+def test_settings_are_validated(kwargs: dict[str, float]) -> None:
+    with pytest.raises(ValueError, match=next(iter(kwargs))):
+        RelatedSettings(**kwargs)  # type: ignore[arg-type]
+
+
+def test_a_pickup_threshold_below_the_shingle_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="shingle size"):
+        RelatedMatcher(harbour_profiles(), RelatedSettings(pickup_tokens=7))
+
+
+def test_no_profiles_match_nothing() -> None:
+    assert RelatedMatcher((), SETTINGS).match("k", 1, "Kari Nordmann in Oslo", "", SENTENCE, None) == ()
+
+
+# --- cost, purity, robustness ---------------------------------------------------------------------------------
+
+
+def test_the_modules_do_no_io() -> None:
+    root = Path(__file__).resolve().parent.parent / "feeds" / "watch"
+    forbidden = ("feeds.clock", "feeds.store", "feeds.fetch", "requests", "sqlalchemy", "socket", "urllib.request")
+    for name in ("terms.py", "related.py"):
+        tree = ast.parse((root / name).read_text(encoding="utf-8"))
+        imported = {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert [m for m in imported if m.startswith(forbidden)] == [], name
+
+
+def test_matching_cost_does_not_grow_with_the_number_of_releases() -> None:
+    """Many watched releases, none about the item: only index look-ups happen, so the item is matched fast."""
+    many = tuple(
+        _release(
+            f"r{n}",
+            f"Release number {n}",
+            f"Minister Person{n} Surname{n} opened the Hall{n} in Town{n}. " * 3,
+            "2026-11-25T08:00:00Z",
+        )
+        for n in range(400)
+    )
+    matcher = RelatedMatcher(build_profiles(many, NOW), SETTINGS)
+    content = " ".join(WORDS * 40)  # a 1,000-word item
+    start = time.perf_counter()
+    for _ in range(20):
+        assert matcher.match("k", 1, "Headline", "", content, None) == ()
+    assert (time.perf_counter() - start) / 20 < 0.05
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    title=st.text(max_size=80),
+    summary=st.text(max_size=80),
+    content=st.one_of(
+        st.text(max_size=300),
+        st.lists(
+            st.sampled_from([*WORDS, "Kari", "Nordmann", "Oslo", "NATO", "Ösló", "'s", "’", "-", ". ", "\n"]),
+            max_size=80,
+        ).map(" ".join),
+    ),
+    link=st.one_of(st.none(), st.text(max_size=40), st.just("https://press.example.org/x")),
+)
+def test_arbitrary_items_never_raise(title: str, summary: str, content: str, link: str | None) -> None:
+    matcher = _ARBITRARY
+    for m in matcher.match("k", 1, title, summary, content, link):
+        text = {"title": title, "summary": summary, "content": content}
+        assert all(0 <= t.start <= t.end <= len(text[t.field]) for t in m.terms)
+        assert 0.0 <= m.score <= 1.0
+
+
+_ARBITRARY = RelatedMatcher(
+    build_profiles(
+        (
+            _release("oslo-talks", "Trade minister in Oslo for Arctic talks", OSLO, "2026-11-26T09:00:00Z"),
+            _release("harbour-dredging", "Harbour channel to be dredged", HARBOUR, "2026-11-25T08:00:00Z"),
+        ),
+        NOW,
+    ),
+    RelatedSettings(min_score=0.0, own_domains=OWN),
+)
