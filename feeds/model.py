@@ -142,3 +142,139 @@ class IngestReport:
     @property
     def changed(self) -> bool:
         return any(o.status in ("created", "updated") for o in self.outcomes)
+
+
+# --- watch -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class WatchItem:
+    """One item of an external feed, parsed and sanitised. Produced by `feeds.watch.parse`.
+
+    `key` is stable across polls of the same feed: the guid/id when it is unique in the document, else the
+    link, else a hash of title and summary (feeds whose guids repeat or are missing are common).
+    """
+
+    key: str
+    title: str
+    link: str | None
+    guid: str | None
+    summary: str
+    """Plain text."""
+    content_html: str
+    """Sanitised HTML (never republish the feed's own markup)."""
+    content_text: str
+    author: str
+    published: datetime | None
+    """None when the feed gives no date: the store then uses the time the item was first seen."""
+    updated: datetime | None
+    tags: tuple[str, ...]
+    content_hash: str
+    """Changes when the item's visible content changes (then the stored item is updated, not duplicated)."""
+
+
+FeedKind = Literal["atom", "rss", "rdf", "json", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    title: str
+    link: str | None
+    kind: FeedKind
+    items: tuple[WatchItem, ...]
+    warning: str | None = None
+    """Set when the document was malformed but parsed as far as possible (feedparser's bozo)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedFeed:
+    """A feed we poll, with its schedule and health (the row of `watched_feeds`)."""
+
+    id: int
+    url: str
+    title: str
+    tags: tuple[str, ...]
+    interval: float
+    """Seconds between checks (floor 5 minutes)."""
+    enabled: bool
+    origin: str
+    """`cli`, `config` or `opml:<file name>`: where it was added from."""
+    etag: str | None = None
+    last_modified: str | None = None
+    last_checked: datetime | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    failures: int = 0
+    next_check: datetime | None = None
+    items_seen: int = 0
+    disabled_reason: str | None = None
+    redirect_url: str | None = None
+    redirect_count: int = 0
+    """Consecutive checks that saw the same permanent redirect to `redirect_url`."""
+
+
+MatchKind = Literal["keyword", "related", "pickup"]
+
+
+@dataclass(frozen=True, slots=True)
+class MatchedTerm:
+    term: str
+    field: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """An external item found to concern us: by a keyword rule, as related to a release, or as its pickup."""
+
+    kind: MatchKind
+    subject: str
+    """The rule's name (keyword) or the release id (related, pickup)."""
+    item_key: str
+    feed_id: int
+    terms: tuple[MatchedTerm, ...]
+    score: float
+    why: str
+    """One sentence a press officer can read: what matched where."""
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A keyword rule (a saved query), shared by every daemon through the store."""
+
+    name: str
+    query: str
+    origin: str
+    created_at: datetime
+    updated_at: datetime
+    applied_at: datetime | None = None
+    """When the rule was last applied retroactively to stored items (None: not yet)."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredItem:
+    """A stored external item with its feed's name: what `keywords test`, match feeds and pages show."""
+
+    id: int
+    feed_id: int
+    feed_title: str
+    feed_tags: tuple[str, ...]
+    item: WatchItem
+    published: datetime
+    """The item's own date, or when it was first seen."""
+    first_seen: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMatch:
+    id: int
+    kind: MatchKind
+    subject: str
+    item: StoredItem
+    terms: tuple[MatchedTerm, ...]
+    score: float
+    why: str
+    found_at: datetime
+    delay: float | None
+    """Seconds between the release's publication and the item (related/pickup), else None."""

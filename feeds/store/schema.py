@@ -121,6 +121,83 @@ source_state = sa.Table(
 )
 
 
+# --- watch (migration 2) ---
+
+watched_feeds = sa.Table(
+    "watched_feeds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("url", sa.Text, nullable=False, unique=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("interval_s", sa.Float, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("added_at", UTCDateTime, nullable=False),
+    sa.Column("etag", sa.Text),
+    sa.Column("last_modified", sa.Text),
+    sa.Column("last_checked", UTCDateTime),
+    sa.Column("last_status", sa.Text),
+    sa.Column("last_error", sa.Text),
+    sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_check", UTCDateTime, index=True),
+    sa.Column("items_seen", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("disabled_reason", sa.Text),
+    sa.Column("redirect_url", sa.Text),
+    sa.Column("redirect_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", UTCDateTime),
+)
+
+rules = sa.Table(
+    "rules",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),
+    sa.Column("query", sa.Text, nullable=False),
+    sa.Column("origin", sa.Text, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("applied_at", UTCDateTime),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("feed_id", sa.Integer, sa.ForeignKey("watched_feeds.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("guid", sa.Text),
+    sa.Column("link", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("summary", sa.Text, nullable=False),
+    sa.Column("content_html", sa.Text, nullable=False),
+    sa.Column("content_text", sa.Text, nullable=False),
+    sa.Column("author", sa.Text, nullable=False),
+    sa.Column("tags", sa.Text, nullable=False),
+    sa.Column("published", UTCDateTime, nullable=False, index=True),
+    sa.Column("updated", UTCDateTime, nullable=False),
+    sa.Column("dated_by_source", sa.Boolean, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False, index=True),
+    sa.Column("content_hash", sa.Text, nullable=False),
+    sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
+)
+
+matches = sa.Table(
+    "matches",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("terms", sa.Text, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("why", sa.Text, nullable=False),
+    sa.Column("found_at", UTCDateTime, nullable=False, index=True),
+    sa.Column("delay_s", sa.Float),
+    sa.UniqueConstraint("kind", "subject", "item_id", name="uq_matches_kind_subject_item"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -136,8 +213,12 @@ def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     return run
 
 
+from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "releases", _create(releases, idempotency, ingested_files, source_state)),
+    Migration(2, "watch", _create(watched_feeds, rules, items, matches)),
+    Migration(3, "alerts", _create(alert_destinations, alert_deliveries)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -26,7 +26,9 @@ from sqlalchemy.engine import Connection
 from feeds.errors import MigrationError, NotFoundError, StoreError
 from feeds.model import Change, Release
 from feeds.store import schema
+from feeds.store.alerts import AlertStoreMixin
 from feeds.store.schema import releases as R
+from feeds.store.watch import WatchStoreMixin
 
 _RELEASE_COLUMNS = [
     "id",
@@ -209,7 +211,7 @@ class Tx:
         self.conn.execute(schema.idempotency.insert().values(key=key, release_id=release_id, created_at=now))
 
 
-class Store:
+class Store(WatchStoreMixin, AlertStoreMixin):
     """A database of releases (and, later, watched feeds, rules, items and matches)."""
 
     def __init__(self, engine: sa.Engine):
@@ -222,6 +224,16 @@ class Store:
 
     def close(self) -> None:
         self.engine.dispose()
+
+    def optimise(self) -> None:
+        """Housekeeping: refresh the planner's statistics; on SQLite also fold the WAL back into the database."""
+        with self.engine.connect() as conn:
+            if self.dialect == "sqlite":
+                conn.exec_driver_sql("PRAGMA optimize")
+                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            else:
+                conn.exec_driver_sql("ANALYZE")
+            conn.commit()
 
     # --- schema ---
 

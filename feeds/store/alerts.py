@@ -1,0 +1,355 @@
+"""Store operations of the alerts stage: the delivery log, one row per (destination, match).
+
+A delivery is queued once (UNIQUE(destination, match_id) plus `ON CONFLICT DO NOTHING`, so two daemons enqueueing
+the same match cannot both succeed), then *claimed* by whoever sends it — a lease set in the same transaction that
+selects due rows (`FOR UPDATE SKIP LOCKED` on PostgreSQL, the write lock of BEGIN IMMEDIATE on SQLite), exactly like
+watched feeds. A sender that dies mid-send leaves a lease that expires; the delivery is then sent again with the same
+idempotency key, so the receiver can recognise it (at-least-once delivery, exactly-once for a receiver that keeps
+the keys). `alert_destinations` remembers when each destination was first seen, so a newly configured destination
+receives matches found from then on rather than the whole history.
+
+What this module must not do: decide what to send or when (that is `feeds.alerts.select`, pure), or speak HTTP/SMTP.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Any, Literal
+
+import sqlalchemy as sa
+
+from feeds.model import MatchedTerm, MatchKind, StoredMatch
+from feeds.store.schema import UTCDateTime, metadata
+from feeds.store.schema import items as I
+from feeds.store.schema import matches as M
+from feeds.store.schema import watched_feeds as WF
+
+# --- tables (migration 3) ---
+
+alert_destinations: sa.Table = sa.Table(
+    "alert_destinations",
+    metadata,
+    sa.Column("destination", sa.Text, primary_key=True),
+    sa.Column("registered_at", UTCDateTime, nullable=False),
+)
+
+alert_deliveries: sa.Table = sa.Table(
+    "alert_deliveries",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("destination", sa.Text, nullable=False),
+    sa.Column("match_id", sa.Integer, sa.ForeignKey("matches.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("queued_at", UTCDateTime, nullable=False),
+    sa.Column("next_attempt", UTCDateTime),
+    sa.Column("last_attempt", UTCDateTime),
+    sa.Column("last_status", sa.Text),
+    sa.Column("last_error", sa.Text),
+    sa.Column("sent_at", UTCDateTime),
+    sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
+    sa.Column("lease_owner", sa.Text),
+    sa.Column("lease_until", UTCDateTime),
+    sa.UniqueConstraint("destination", "match_id", name="uq_alert_deliveries_destination_match"),
+    sa.Index("ix_alert_deliveries_due", "destination", "status", "next_attempt"),
+)
+
+AD = alert_deliveries
+AX = alert_destinations
+
+DeliveryStatus = Literal["pending", "sent", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One row of the delivery log: a match on its way to (or delivered to, or given up on for) one destination."""
+
+    id: int
+    destination: str
+    """`webhook:<name>` or `email:<name>`."""
+    match_id: int
+    status: DeliveryStatus
+    attempts: int
+    queued_at: datetime
+    next_attempt: datetime | None
+    """When a pending delivery is due (a digest's period boundary, or the end of a back-off); None once settled."""
+    last_attempt: datetime | None
+    last_status: str | None
+    """The HTTP status or SMTP reply of the last attempt (`200`, `500`, `error`…)."""
+    last_error: str | None
+    sent_at: datetime | None
+    idempotency_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A match not yet queued for a destination: just what selection and the idempotency key need."""
+
+    match_id: int
+    kind: MatchKind
+    subject: str
+    feed_id: int
+    item_key: str
+    found_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewDelivery:
+    match_id: int
+    idempotency_key: str
+    next_attempt: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A claimed delivery with its match, ready to render and send."""
+
+    delivery: Delivery
+    match: StoredMatch
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """What one send attempt did to one delivery (computed by `feeds.alerts.select.after_attempt`)."""
+
+    delivery_id: int
+    status: DeliveryStatus
+    attempts: int
+    next_attempt: datetime | None
+    last_status: str
+    last_error: str | None
+    sent_at: datetime | None
+
+
+def _delivery_from(row: Any) -> Delivery:
+    m = row._mapping
+    return Delivery(
+        id=m["id"],
+        destination=m["destination"],
+        match_id=m["match_id"],
+        status=m["status"],
+        attempts=m["attempts"],
+        queued_at=m["queued_at"],
+        next_attempt=m["next_attempt"],
+        last_attempt=m["last_attempt"],
+        last_status=m["last_status"],
+        last_error=m["last_error"],
+        sent_at=m["sent_at"],
+        idempotency_key=m["idempotency_key"],
+    )
+
+
+_DELIVERY_COLUMNS = tuple(c for c in AD.c if c.name not in ("lease_owner", "lease_until"))
+
+
+class AlertStoreMixin:
+    """Alert deliveries; mixed into `feeds.store.Store`, which provides `engine`."""
+
+    engine: sa.Engine
+
+    # --- destinations ---
+
+    def register_destinations(self, destinations: Iterable[str], now: datetime) -> dict[str, datetime]:
+        """Remember destinations seen for the first time (at `now`); return when each was first seen."""
+        wanted = sorted(set(destinations))
+        if not wanted:
+            return {}
+        with self.engine.begin() as conn:
+            conn.execute(_insert_ignore(conn, AX), [{"destination": d, "registered_at": now} for d in wanted])
+            rows = conn.execute(sa.select(AX.c.destination, AX.c.registered_at).where(AX.c.destination.in_(wanted)))
+            return {d: at for d, at in rows}
+
+    # --- queueing ---
+
+    def unqueued_matches(self, destination: str, *, since: datetime, limit: int | None = None) -> list[Candidate]:
+        """Matches found at or after `since` that have no delivery row for `destination` yet, oldest first."""
+        queued = sa.select(AD.c.id).where(AD.c.destination == destination, AD.c.match_id == M.c.id)
+        q = (
+            sa.select(M.c.id, M.c.kind, M.c.subject, I.c.feed_id, I.c.key, M.c.found_at)
+            .join(I, I.c.id == M.c.item_id)
+            .where(M.c.found_at >= since, ~sa.exists(queued))
+            .order_by(M.c.found_at, M.c.id)
+        )
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [Candidate(*row) for row in conn.execute(q)]
+
+    def enqueue_deliveries(self, destination: str, rows: Sequence[NewDelivery], now: datetime) -> int:
+        """Queue deliveries, ignoring ones queued already (by anyone); return how many were new."""
+        if not rows:
+            return 0
+        values = [
+            {
+                "destination": destination,
+                "match_id": r.match_id,
+                "status": "pending",
+                "attempts": 0,
+                "queued_at": now,
+                "next_attempt": r.next_attempt,
+                "idempotency_key": r.idempotency_key,
+            }
+            for r in rows
+        ]
+        count = sa.select(sa.func.count()).select_from(AD).where(AD.c.destination == destination)
+        with self.engine.begin() as conn:
+            before = conn.execute(count).scalar_one()
+            conn.execute(_insert_ignore(conn, AD), values)
+            after = conn.execute(count).scalar_one()
+        return int(after - before)
+
+    # --- sending ---
+
+    def claim_deliveries(
+        self, destination: str, now: datetime, *, limit: int, owner: str, lease: timedelta
+    ) -> list[DueDelivery]:
+        """Take up to `limit` pending deliveries of `destination` that are due and not leased, with their matches."""
+        due = sa.and_(
+            AD.c.destination == destination,
+            AD.c.status == "pending",
+            AD.c.next_attempt <= now,
+            sa.or_(AD.c.lease_until.is_(None), AD.c.lease_until < now),
+        )
+        q = sa.select(AD.c.id).where(due).order_by(AD.c.next_attempt, AD.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            conn.execution_options(immediate=True)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    q = q.with_for_update(skip_locked=True)
+                ids = [row[0] for row in conn.execute(q)]
+                if not ids:
+                    return []
+                conn.execute(AD.update().where(AD.c.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease))
+                rows = conn.execute(
+                    sa.select(*_DELIVERY_COLUMNS, *_match_columns())
+                    .join(M, M.c.id == AD.c.match_id)
+                    .join(I, I.c.id == M.c.item_id)
+                    .join(WF, WF.c.id == I.c.feed_id)
+                    .where(AD.c.id.in_(ids))
+                    .order_by(AD.c.next_attempt, AD.c.id)
+                ).all()
+        return [DueDelivery(_delivery_from(r), _match_from(r)) for r in rows]
+
+    def record_attempts(self, records: Sequence[AttemptRecord], now: datetime, *, owner: str) -> None:
+        """Save the outcome of send attempts and release their leases (only rows still leased by `owner`)."""
+        if not records:
+            return
+        with self.engine.begin() as conn:
+            for r in records:
+                conn.execute(
+                    AD.update()
+                    .where(AD.c.id == r.delivery_id, AD.c.lease_owner == owner)
+                    .values(
+                        status=r.status,
+                        attempts=r.attempts,
+                        next_attempt=r.next_attempt,
+                        last_attempt=now,
+                        last_status=r.last_status,
+                        last_error=r.last_error,
+                        sent_at=r.sent_at,
+                        lease_owner=None,
+                        lease_until=None,
+                    )
+                )
+
+    def release_deliveries(self, ids: Iterable[int], *, owner: str) -> None:
+        """Give back claimed deliveries that were not attempted (their destination failed earlier in the run)."""
+        wanted = list(ids)
+        if not wanted:
+            return
+        with self.engine.begin() as conn:
+            conn.execute(
+                AD.update()
+                .where(AD.c.id.in_(wanted), AD.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
+    # --- the log ---
+
+    def deliveries(
+        self,
+        *,
+        destination: str | None = None,
+        status: DeliveryStatus | None = None,
+        match_id: int | None = None,
+        limit: int | None = None,
+    ) -> list[Delivery]:
+        """The delivery log, newest first (failed deliveries stay listed)."""
+        q = sa.select(*_DELIVERY_COLUMNS)
+        if destination is not None:
+            q = q.where(AD.c.destination == destination)
+        if status is not None:
+            q = q.where(AD.c.status == status)
+        if match_id is not None:
+            q = q.where(AD.c.match_id == match_id)
+        q = q.order_by(AD.c.queued_at.desc(), AD.c.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [_delivery_from(r) for r in conn.execute(q)]
+
+    def count_deliveries(self, *, status: DeliveryStatus | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(AD)
+        if status is not None:
+            q = q.where(AD.c.status == status)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def retry_failed_deliveries(self, now: datetime, *, destination: str | None = None) -> int:
+        """Put failed deliveries back in the queue, due now, with a fresh attempt count (an operator's decision)."""
+        q = AD.update().where(AD.c.status == "failed")
+        if destination is not None:
+            q = q.where(AD.c.destination == destination)
+        with self.engine.begin() as conn:
+            result = conn.execute(q.values(status="pending", attempts=0, next_attempt=now, last_error=None))
+        return int(result.rowcount or 0)
+
+
+def _match_columns() -> tuple[Any, ...]:
+    # Imported here, not at the top: schema.py imports this module for migration 3, and watch.py imports schema.
+    from feeds.store.watch import _ITEM_COLUMNS
+
+    return (
+        M.c.id.label("m_id"),
+        M.c.kind.label("m_kind"),
+        M.c.subject.label("m_subject"),
+        M.c.terms.label("m_terms"),
+        M.c.score.label("m_score"),
+        M.c.why.label("m_why"),
+        M.c.found_at.label("m_found_at"),
+        M.c.delay_s.label("m_delay_s"),
+        *(c.label(f"i_{c.name}") if c.name == "id" else c for c in _ITEM_COLUMNS),
+    )
+
+
+def _match_from(row: Any) -> StoredMatch:
+    from feeds.store.watch import _stored_item_from
+
+    m = row._mapping
+    item_row = SimpleNamespace(_mapping={**m, "id": m["i_id"]})  # the item's id, not the delivery's
+    return StoredMatch(
+        id=m["m_id"],
+        kind=m["m_kind"],
+        subject=m["m_subject"],
+        item=_stored_item_from(item_row),
+        terms=tuple(MatchedTerm(t, f, s, e) for t, f, s, e in json.loads(m["m_terms"])),
+        score=m["m_score"],
+        why=m["m_why"],
+        found_at=m["m_found_at"],
+        delay=m["m_delay_s"],
+    )
+
+
+def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on either database."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()

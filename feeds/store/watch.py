@@ -1,0 +1,465 @@
+"""Store operations of the watch stage: watched feeds (schedule, leases, health), rules, items and matches.
+
+Due work is data: a feed is due when `next_check` has passed, and a daemon *claims* due feeds by setting a
+lease (`lease_owner`, `lease_until`) in the same transaction that selects them — `FOR UPDATE SKIP LOCKED` on
+PostgreSQL, the database write lock (BEGIN IMMEDIATE) on SQLite. A crashed daemon's lease simply expires.
+Items are unique per (feed, key) and matches per (kind, subject, item): running any step twice is harmless.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from feeds.errors import ExistsError, NotFoundError
+from feeds.model import Match, MatchedTerm, Rule, StoredItem, StoredMatch, WatchedFeed, WatchItem
+from feeds.store.schema import items as I
+from feeds.store.schema import matches as M
+from feeds.store.schema import rules as RU
+from feeds.store.schema import watched_feeds as WF
+
+
+def _feed_from(row: Any) -> WatchedFeed:
+    m = row._mapping
+    return WatchedFeed(
+        id=m["id"],
+        url=m["url"],
+        title=m["title"],
+        tags=tuple(json.loads(m["tags"])),
+        interval=m["interval_s"],
+        enabled=bool(m["enabled"]),
+        origin=m["origin"],
+        etag=m["etag"],
+        last_modified=m["last_modified"],
+        last_checked=m["last_checked"],
+        last_status=m["last_status"],
+        last_error=m["last_error"],
+        failures=m["failures"],
+        next_check=m["next_check"],
+        items_seen=m["items_seen"],
+        disabled_reason=m["disabled_reason"],
+        redirect_url=m["redirect_url"],
+        redirect_count=m["redirect_count"],
+    )
+
+
+def _rule_from(row: Any) -> Rule:
+    m = row._mapping
+    return Rule(
+        name=m["name"],
+        query=m["query"],
+        origin=m["origin"],
+        created_at=m["created_at"],
+        updated_at=m["updated_at"],
+        applied_at=m["applied_at"],
+    )
+
+
+_ITEM_COLUMNS = (
+    I.c.id,
+    I.c.feed_id,
+    I.c.key,
+    I.c.guid,
+    I.c.link,
+    I.c.title,
+    I.c.summary,
+    I.c.content_html,
+    I.c.content_text,
+    I.c.author,
+    I.c.tags,
+    I.c.published,
+    I.c.updated,
+    I.c.dated_by_source,
+    I.c.first_seen,
+    I.c.content_hash,
+    WF.c.title.label("feed_title"),
+    WF.c.tags.label("feed_tags"),
+)
+
+
+def _stored_item_from(row: Any) -> StoredItem:
+    m = row._mapping
+    item = WatchItem(
+        key=m["key"],
+        title=m["title"],
+        link=m["link"],
+        guid=m["guid"],
+        summary=m["summary"],
+        content_html=m["content_html"],
+        content_text=m["content_text"],
+        author=m["author"],
+        published=m["published"] if m["dated_by_source"] else None,
+        updated=m["updated"] if m["dated_by_source"] else None,
+        tags=tuple(json.loads(m["tags"])),
+        content_hash=m["content_hash"],
+    )
+    return StoredItem(
+        id=m["id"],
+        feed_id=m["feed_id"],
+        feed_title=m["feed_title"],
+        feed_tags=tuple(json.loads(m["feed_tags"])),
+        item=item,
+        published=m["published"],
+        first_seen=m["first_seen"],
+    )
+
+
+def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
+    published = it.published or now
+    return {
+        "feed_id": feed_id,
+        "key": it.key,
+        "guid": it.guid,
+        "link": it.link,
+        "title": it.title,
+        "summary": it.summary,
+        "content_html": it.content_html,
+        "content_text": it.content_text,
+        "author": it.author,
+        "tags": json.dumps(list(it.tags), ensure_ascii=False),
+        "published": published,
+        "updated": it.updated or published,
+        "dated_by_source": it.published is not None,
+        "content_hash": it.content_hash,
+    }
+
+
+def _terms_json(terms: Sequence[MatchedTerm]) -> str:
+    return json.dumps([[t.term, t.field, t.start, t.end] for t in terms], ensure_ascii=False)
+
+
+class WatchStoreMixin:
+    """Mixed into `Store`; relies on its `engine` and `dialect`."""
+
+    engine: sa.Engine
+
+    # --- watched feeds ---
+
+    def add_feed(
+        self, url: str, *, title: str, tags: Sequence[str], interval: float, origin: str, now: datetime
+    ) -> WatchedFeed:
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(WF.c.id).where(WF.c.url == url)).first():
+                raise ExistsError(f"already watching {url}")
+            conn.execute(
+                WF.insert().values(
+                    url=url,
+                    title=title,
+                    tags=json.dumps(list(tags), ensure_ascii=False),
+                    interval_s=interval,
+                    enabled=True,
+                    origin=origin,
+                    added_at=now,
+                )
+            )
+        return self.feed(url)
+
+    def import_feed(
+        self, url: str, *, title: str, tags: Sequence[str], interval: float, origin: str, now: datetime
+    ) -> tuple[WatchedFeed, bool]:
+        """Idempotent add for config and OPML imports: (feed, created). An existing feed from the same origin
+        takes the new title, tags and interval; one added elsewhere (e.g. by hand) is left as it is."""
+        try:
+            return self.add_feed(url, title=title, tags=tags, interval=interval, origin=origin, now=now), True
+        except ExistsError:
+            pass
+        current = self.feed(url)
+        if current.origin == origin:
+            with self.engine.begin() as conn:
+                conn.execute(
+                    WF.update()
+                    .where(WF.c.id == current.id)
+                    .values(title=title, tags=json.dumps(list(tags), ensure_ascii=False), interval_s=interval)
+                )
+            current = self.feed(url)
+        return current, False
+
+    def feed(self, id_or_url: str | int) -> WatchedFeed:
+        cond = WF.c.url == str(id_or_url)
+        if isinstance(id_or_url, int) or str(id_or_url).isdigit():
+            cond = sa.or_(cond, WF.c.id == int(id_or_url))
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(WF).where(cond)).first()
+        if row is None:
+            raise NotFoundError(f"not watching {id_or_url!r} (see `feeds watch list`)")
+        return _feed_from(row)
+
+    def feeds(self) -> list[WatchedFeed]:
+        with self.engine.connect() as conn:
+            return [_feed_from(r) for r in conn.execute(sa.select(WF).order_by(WF.c.id))]
+
+    def remove_feed(self, id_or_url: str | int) -> WatchedFeed:
+        feed = self.feed(id_or_url)
+        with self.engine.begin() as conn:
+            item_ids = sa.select(I.c.id).where(I.c.feed_id == feed.id)
+            conn.execute(M.delete().where(M.c.item_id.in_(item_ids)))
+            conn.execute(I.delete().where(I.c.feed_id == feed.id))
+            conn.execute(WF.delete().where(WF.c.id == feed.id))
+        return feed
+
+    def claim_due(self, now: datetime, *, limit: int, owner: str, lease: timedelta) -> list[WatchedFeed]:
+        """Take up to `limit` enabled feeds whose check is due and whose lease (if any) has expired."""
+        due = sa.and_(
+            WF.c.enabled.is_(True),
+            sa.or_(WF.c.next_check.is_(None), WF.c.next_check <= now),
+            sa.or_(WF.c.lease_until.is_(None), WF.c.lease_until < now),
+        )
+        return self._claim(due, now=now, limit=limit, owner=owner, lease=lease)
+
+    def claim_feeds(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> list[WatchedFeed]:
+        """Take the given feeds now whatever their schedule or back-off (`feeds watch poll URL`)."""
+        wanted = sorted(set(ids))
+        cond = sa.and_(WF.c.id.in_(wanted), sa.or_(WF.c.lease_until.is_(None), WF.c.lease_until < now))
+        return self._claim(cond, now=now, limit=len(wanted) or 1, owner=owner, lease=lease)
+
+    def _claim(self, cond: Any, *, now: datetime, limit: int, owner: str, lease: timedelta) -> list[WatchedFeed]:
+        q = sa.select(WF.c.id).where(cond).order_by(WF.c.next_check.is_not(None), WF.c.next_check, WF.c.id)
+        q = q.limit(limit)
+        with self.engine.connect() as conn:
+            conn.execution_options(immediate=True)
+            with conn.begin():
+                if conn.dialect.name == "postgresql":
+                    q = q.with_for_update(skip_locked=True)
+                ids = [row[0] for row in conn.execute(q)]
+                if ids:
+                    conn.execute(
+                        WF.update().where(WF.c.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease)
+                    )
+                rows = conn.execute(sa.select(WF).where(WF.c.id.in_(ids)).order_by(WF.c.id)).all() if ids else []
+        return [_feed_from(r) for r in rows]
+
+    def record_check(self, feed: WatchedFeed, *, owner: str) -> None:
+        """Save a feed's schedule and health after a check and release the lease (only if still ours)."""
+        values = {
+            "url": feed.url,
+            "etag": feed.etag,
+            "last_modified": feed.last_modified,
+            "last_checked": feed.last_checked,
+            "last_status": feed.last_status,
+            "last_error": feed.last_error,
+            "failures": feed.failures,
+            "next_check": feed.next_check,
+            "items_seen": feed.items_seen,
+            "enabled": feed.enabled,
+            "disabled_reason": feed.disabled_reason,
+            "redirect_url": feed.redirect_url,
+            "redirect_count": feed.redirect_count,
+            "lease_owner": None,
+            "lease_until": None,
+        }
+        mine = sa.and_(WF.c.id == feed.id, sa.or_(WF.c.lease_owner == owner, WF.c.lease_owner.is_(None)))
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(WF.update().where(mine).values(**values))
+        except sa.exc.IntegrityError:
+            # The redirect target is watched already under its own row: keep this one where it was.
+            values.pop("url")
+            values["last_error"] = f"moved permanently to {feed.url}, which is watched already"
+            with self.engine.begin() as conn:
+                conn.execute(WF.update().where(mine).values(**values))
+
+    def set_feed_enabled(self, id_or_url: str | int, enabled: bool) -> WatchedFeed:
+        feed = self.feed(id_or_url)
+        with self.engine.begin() as conn:
+            conn.execute(
+                WF.update()
+                .where(WF.c.id == feed.id)
+                .values(enabled=enabled, disabled_reason=None if enabled else "disabled by hand", failures=0)
+            )
+        return self.feed(feed.id)
+
+    # --- items ---
+
+    def upsert_items(
+        self, feed_id: int, found: Sequence[WatchItem], now: datetime
+    ) -> list[tuple[int, WatchItem, str]]:
+        """Store new items and update changed ones; return (item id, item, "new" | "changed") for those."""
+        if not found:
+            return []
+        by_key = {it.key: it for it in found}
+        out: list[tuple[int, WatchItem, str]] = []
+        with self.engine.begin() as conn:
+            existing = {
+                row[0]: (row[1], row[2])
+                for row in conn.execute(
+                    sa.select(I.c.key, I.c.id, I.c.content_hash).where(
+                        I.c.feed_id == feed_id, I.c.key.in_(list(by_key))
+                    )
+                )
+            }
+            fresh = [it for key, it in by_key.items() if key not in existing]
+            if fresh:
+                conn.execute(I.insert(), [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh])
+                ids = dict(
+                    conn.execute(
+                        sa.select(I.c.key, I.c.id).where(I.c.feed_id == feed_id, I.c.key.in_([it.key for it in fresh]))
+                    ).all()
+                )
+                out += [(ids[it.key], it, "new") for it in fresh]
+            for key, (item_id, old_hash) in existing.items():
+                it = by_key[key]
+                if it.content_hash != old_hash:
+                    row = _item_row(feed_id, it, now)
+                    if it.published is None:
+                        row.pop("published")
+                        row.pop("updated")
+                    conn.execute(I.update().where(I.c.id == item_id).values(**row))
+                    out.append((item_id, it, "changed"))
+            conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(fresh)))
+        return out
+
+    def stored_items(
+        self, *, since: datetime | None = None, ids: Sequence[int] | None = None, limit: int | None = None
+    ) -> list[StoredItem]:
+        q = sa.select(*_ITEM_COLUMNS).join(WF, WF.c.id == I.c.feed_id)
+        if since is not None:
+            q = q.where(sa.or_(I.c.published >= since, I.c.first_seen >= since))
+        if ids is not None:
+            q = q.where(I.c.id.in_(list(ids)))
+        q = q.order_by(I.c.published.desc(), I.c.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [_stored_item_from(r) for r in conn.execute(q)]
+
+    def count_items(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(I)).scalar_one())
+
+    def prune_items(self, before: datetime) -> int:
+        """Delete items first seen before `before` that no match refers to (matches are kept for ever)."""
+        matched = sa.select(M.c.item_id)
+        with self.engine.begin() as conn:
+            result = conn.execute(I.delete().where(I.c.first_seen < before, I.c.id.not_in(matched)))
+        return int(result.rowcount or 0)
+
+    # --- rules ---
+
+    def add_rule(self, name: str, query: str, *, origin: str, now: datetime) -> Rule:
+        with self.engine.begin() as conn:
+            if conn.execute(sa.select(RU.c.name).where(RU.c.name == name)).first():
+                raise ExistsError(f"a rule named {name!r} exists already (remove it first, or pick another --name)")
+            conn.execute(RU.insert().values(name=name, query=query, origin=origin, created_at=now, updated_at=now))
+        return self.rule(name)
+
+    def import_rule(self, name: str, query: str, *, origin: str, now: datetime) -> tuple[Rule, bool]:
+        """Idempotent add for config imports: (rule, changed). A rule from the same origin takes the new query
+        (and will be re-applied); a rule with that name from elsewhere is left as it is."""
+        try:
+            return self.add_rule(name, query, origin=origin, now=now), True
+        except ExistsError:
+            pass
+        current = self.rule(name)
+        if current.origin == origin and current.query != query:
+            with self.engine.begin() as conn:
+                conn.execute(RU.update().where(RU.c.name == name).values(query=query, updated_at=now, applied_at=None))
+            return self.rule(name), True
+        return current, False
+
+    def rule(self, name: str) -> Rule:
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(RU).where(RU.c.name == name)).first()
+        if row is None:
+            raise NotFoundError(f"no keyword rule named {name!r} (see `feeds keywords list`)")
+        return _rule_from(row)
+
+    def rules(self) -> list[Rule]:
+        with self.engine.connect() as conn:
+            return [_rule_from(r) for r in conn.execute(sa.select(RU).order_by(RU.c.name))]
+
+    def remove_rule(self, name: str) -> Rule:
+        rule = self.rule(name)
+        with self.engine.begin() as conn:
+            conn.execute(RU.delete().where(RU.c.name == name))
+        return rule
+
+    def mark_rules_applied(self, names: Iterable[str], now: datetime) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(RU.update().where(RU.c.name.in_(list(names))).values(applied_at=now))
+
+    # --- matches ---
+
+    def add_matches(self, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
+        """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new."""
+        if not found:
+            return 0
+        rows = [
+            {
+                "kind": m.kind,
+                "subject": m.subject,
+                "item_id": item_id,
+                "terms": _terms_json(m.terms),
+                "score": m.score,
+                "why": m.why,
+                "found_at": now,
+                "delay_s": delay,
+            }
+            for item_id, m, delay in found
+        ]
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+                stmt: Any = pg_insert(M).on_conflict_do_nothing()
+            else:
+                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+                stmt = sqlite_insert(M).on_conflict_do_nothing()
+            before = conn.execute(sa.select(sa.func.count()).select_from(M)).scalar_one()
+            conn.execute(stmt, rows)
+            after = conn.execute(sa.select(sa.func.count()).select_from(M)).scalar_one()
+        return int(after - before)
+
+    def matches(
+        self,
+        *,
+        kind: str | None = None,
+        subject: str | None = None,
+        since: datetime | None = None,
+        limit: int | None = None,
+    ) -> list[StoredMatch]:
+        q = (
+            sa.select(M.c.id.label("match_id"), M.c.kind, M.c.subject, M.c.terms, M.c.score, M.c.why, M.c.found_at)
+            .add_columns(M.c.delay_s, *_ITEM_COLUMNS)
+            .join(I, I.c.id == M.c.item_id)
+            .join(WF, WF.c.id == I.c.feed_id)
+        )
+        if kind is not None:
+            q = q.where(M.c.kind == kind)
+        if subject is not None:
+            q = q.where(M.c.subject == subject)
+        if since is not None:
+            q = q.where(M.c.found_at >= since)
+        q = q.order_by(I.c.published.desc(), M.c.id.desc())
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        out = []
+        for r in rows:
+            m = r._mapping
+            out.append(
+                StoredMatch(
+                    id=m["match_id"],
+                    kind=m["kind"],
+                    subject=m["subject"],
+                    item=_stored_item_from(r),
+                    terms=tuple(MatchedTerm(t, f, s, e) for t, f, s, e in json.loads(m["terms"])),
+                    score=m["score"],
+                    why=m["why"],
+                    found_at=m["found_at"],
+                    delay=m["delay_s"],
+                )
+            )
+        return out
+
+    def count_matches(self, *, since: datetime | None = None) -> int:
+        q = sa.select(sa.func.count()).select_from(M)
+        if since is not None:
+            q = q.where(M.c.found_at >= since)
+        with self.engine.connect() as conn:
+            return int(conn.execute(q).scalar_one())

@@ -1,0 +1,148 @@
+"""Store contract for the watch stage (feeds, leases, items, rules, matches) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.errors import ExistsError, NotFoundError
+from feeds.model import Match, MatchedTerm, WatchItem
+from feeds.store import open_store
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+LEASE = timedelta(minutes=5)
+
+
+@pytest.fixture
+def store(db_url):
+    s = open_store(db_url)
+    s.migrate(NOW)
+    yield s
+    s.close()
+
+
+def item(key: str, title: str = "Title", *, published: datetime | None = NOW, h: str = "h1") -> WatchItem:
+    return WatchItem(
+        key=key,
+        title=title,
+        link=f"https://news.example.com/{key}",
+        guid=key,
+        summary="Summary",
+        content_html="<p>Body</p>",
+        content_text="Body",
+        author="Reporter",
+        published=published,
+        updated=published,
+        tags=("world",),
+        content_hash=h,
+    )
+
+
+def add(store, url="https://news.example.com/feed.xml", **kw):
+    return store.add_feed(url, title=kw.get("title", "News"), tags=("uk",), interval=1800, origin="cli", now=NOW)
+
+
+def test_add_list_remove_feed(store):
+    f = add(store)
+    assert f.id > 0 and f.enabled and f.tags == ("uk",) and f.origin == "cli" and f.next_check is None
+    with pytest.raises(ExistsError):
+        add(store)
+    assert [x.url for x in store.feeds()] == [f.url]
+    assert store.feed(str(f.id)) == f == store.feed(f.url)
+    store.remove_feed(f.url)
+    with pytest.raises(NotFoundError):
+        store.feed(f.url)
+
+
+def test_import_is_idempotent_and_remembers_origin(store):
+    f, created = store.import_feed("https://a.example/x", title="A", tags=(), interval=600, origin="config", now=NOW)
+    assert created
+    g, created = store.import_feed("https://a.example/x", title="A2", tags=("t",), interval=900, origin="config", now=NOW)
+    assert not created and g.title == "A2" and g.interval == 900
+    add(store, "https://b.example/y")
+    h, created = store.import_feed("https://b.example/y", title="Z", tags=(), interval=600, origin="config", now=NOW)
+    assert not created and h.title == "News" and h.origin == "cli", "a feed added by hand is left alone"
+
+
+def test_claim_due_takes_a_lease_and_record_check_releases_it(store):
+    a, b = add(store, "https://a.example/f"), add(store, "https://b.example/f")
+    first = store.claim_due(NOW, limit=10, owner="w1", lease=LEASE)
+    assert {f.id for f in first} == {a.id, b.id}
+    assert store.claim_due(NOW, limit=10, owner="w2", lease=LEASE) == [], "leased feeds are not claimed twice"
+    store.record_check(replace(first[0], next_check=NOW + timedelta(minutes=30), last_status="200"), owner="w1")
+    assert store.claim_due(NOW + timedelta(minutes=1), limit=10, owner="w2", lease=LEASE) == []
+    # b's lease expires (its worker died): another worker picks it up.
+    later = store.claim_due(NOW + LEASE + timedelta(seconds=1), limit=10, owner="w2", lease=LEASE)
+    assert [f.id for f in later] == [b.id]
+
+
+def test_record_check_from_an_expired_lease_holder_is_ignored(store):
+    f = add(store)
+    (claimed,) = store.claim_due(NOW, limit=1, owner="w1", lease=LEASE)
+    store.claim_due(NOW + LEASE * 2, limit=1, owner="w2", lease=LEASE)
+    store.record_check(replace(claimed, last_status="stale"), owner="w1")
+    assert store.feed(f.id).last_status is None
+
+
+def test_claim_feeds_ignores_schedule(store):
+    f = add(store)
+    store.record_check(replace(f, next_check=NOW + timedelta(days=2), failures=5), owner="x")
+    assert store.claim_due(NOW, limit=5, owner="w", lease=LEASE) == []
+    assert [x.id for x in store.claim_feeds([f.id], NOW, owner="w", lease=LEASE)] == [f.id]
+
+
+def test_items_are_stored_once_and_updated_when_changed(store):
+    f = add(store)
+    out = store.upsert_items(f.id, [item("a"), item("b", published=None)], NOW)
+    assert sorted((i.key, s) for _, i, s in out) == [("a", "new"), ("b", "new")]
+    assert store.upsert_items(f.id, [item("a"), item("b", published=None)], NOW + timedelta(hours=1)) == []
+    changed = store.upsert_items(f.id, [item("a", "New title", h="h2")], NOW + timedelta(hours=2))
+    assert [(i.key, s) for _, i, s in changed] == [("a", "changed")]
+    stored = {s.item.key: s for s in store.stored_items()}
+    assert stored["a"].item.title == "New title" and store.count_items() == 2
+    assert stored["b"].published == NOW and stored["b"].item.published is None, "undated: first seen"
+    assert store.feed(f.id).items_seen == 2
+
+
+def test_rules(store):
+    r = store.add_rule("iran", "iran* sanction*", origin="cli", now=NOW)
+    assert r.applied_at is None
+    with pytest.raises(ExistsError):
+        store.add_rule("iran", "x", origin="cli", now=NOW)
+    store.mark_rules_applied(["iran"], NOW)
+    assert store.rule("iran").applied_at == NOW
+    _, changed = store.import_rule("cfg", "lavrov", origin="config", now=NOW)
+    assert changed
+    _, changed = store.import_rule("cfg", "lavrov", origin="config", now=NOW)
+    assert not changed
+    rule, changed = store.import_rule("cfg", "lavrov OR putin", origin="config", now=NOW + timedelta(hours=1))
+    assert changed and rule.applied_at is None and rule.query == "lavrov OR putin"
+    store.remove_rule("iran")
+    assert [x.name for x in store.rules()] == ["cfg"]
+
+
+def test_matches_are_unique_and_listed_with_their_item(store):
+    f = add(store)
+    ((item_id, _, _),) = store.upsert_items(f.id, [item("a", "Lavrov meets minister")], NOW)
+    m = Match("keyword", "lavrov", "a", f.id, (MatchedTerm("lavrov", "title", 0, 6),), 1.0, "matched rule 'lavrov'")
+    assert store.add_matches([(item_id, m, None)], NOW) == 1
+    assert store.add_matches([(item_id, m, None)], NOW) == 0, "the same match twice is stored once"
+    r = Match("related", "tag:x,2026:r", "a", f.id, (), 0.7, "related")
+    store.add_matches([(item_id, r, 3600.0)], NOW)
+    (got,) = store.matches(subject="lavrov")
+    assert got.item.item.title == "Lavrov meets minister" and got.item.feed_title == "News"
+    assert got.terms == (MatchedTerm("lavrov", "title", 0, 6),)
+    assert [x.kind for x in store.matches(kind="related")] == ["related"]
+    assert store.matches(kind="related")[0].delay == 3600.0
+    assert store.count_matches() == 2
+
+
+def test_prune_keeps_matched_items(store):
+    f = add(store)
+    rows = store.upsert_items(f.id, [item("old"), item("matched")], NOW - timedelta(days=100))
+    matched_id = next(i for i, it, _ in rows if it.key == "matched")
+    store.add_matches([(matched_id, Match("keyword", "r", "matched", f.id, (), 1, "w"), None)], NOW)
+    assert store.prune_items(NOW - timedelta(days=90)) == 1
+    assert [s.item.key for s in store.stored_items()] == ["matched"]
