@@ -1,0 +1,290 @@
+"""Alerts for matches: signed webhooks and email (immediately or as digests), each match delivered once.
+
+    run_alerts(app):  destinations_of(settings.alerts) | store.register_destinations(now)
+        | per destination: store.unqueued_matches(since) | select.wants | select.first_due
+              | store.enqueue_deliveries                                  (UNIQUE(destination, match))
+        | per destination: store.claim_deliveries(now)                    (lease, SKIP LOCKED)
+              | render (webhook_body | build_email: one per match, or one digest for all due)
+              | post_webhook | send_email | select.after_attempt | store.record_attempts
+
+Queueing and sending are separate steps of the same run: every match is queued for every destination that wants
+it before anything is sent, so a slow or dead destination delays nobody's queue. A failed attempt is an outcome,
+not an exception: it is recorded on the delivery (attempts, last_error, next_attempt by exponential back-off) and
+the run goes on with the next destination; that destination's other claimed deliveries wait for a later run
+rather than each costing another timeout now. After `MAX_ATTEMPTS` a delivery is `failed`, logged, and kept in
+the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in the queue.
+
+Delivery is at least once: a sender that crashes between sending and recording leaves a lease that expires, and
+the delivery goes out again with the same `X-Feeds-Delivery` key (and Message-ID), which receivers use to drop
+the repeat.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, tzinfo
+from typing import TYPE_CHECKING
+
+import requests
+
+from feeds.alerts.email import send_email
+from feeds.alerts.render import build_email, webhook_body, webhook_headers
+from feeds.alerts.select import (
+    ENQUEUE_WINDOW,
+    AlertEntry,
+    Attempt,
+    Destination,
+    after_attempt,
+    delivery_key,
+    destinations_of,
+    digest_key,
+    first_due,
+    wants,
+)
+from feeds.alerts.webhook import post_webhook
+from feeds.errors import NotFoundError
+from feeds.store.alerts import AttemptRecord, DueDelivery, NewDelivery
+
+if TYPE_CHECKING:
+    from feeds.app import App
+    from feeds.store import Store
+
+log = logging.getLogger("feeds.alerts")
+
+LEASE = timedelta(minutes=15)
+"""How long a claimed delivery is ours: longer than a batch of sends can take with the HTTP/SMTP timeouts."""
+SEND_BATCH = 50
+DIGEST_BATCH = 500
+
+__all__ = ["AlertReport", "DestinationOutcome", "run_alerts"]
+
+
+@dataclass
+class DestinationOutcome:
+    destination: str
+    queued: int = 0
+    sent: int = 0
+    """Deliveries accepted (a digest counts every match it carried)."""
+    messages: int = 0
+    """POSTs or emails accepted."""
+    retrying: int = 0
+    failed: int = 0
+    """Deliveries given up on in this run."""
+    deferred: int = 0
+    """Claimed but not attempted, because the destination had just failed."""
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
+class AlertReport:
+    outcomes: list[DestinationOutcome] = field(default_factory=list)
+
+    @property
+    def queued(self) -> int:
+        return sum(o.queued for o in self.outcomes)
+
+    @property
+    def sent(self) -> int:
+        return sum(o.sent for o in self.outcomes)
+
+    @property
+    def failed(self) -> int:
+        return sum(o.failed for o in self.outcomes)
+
+    @property
+    def retrying(self) -> int:
+        return sum(o.retrying for o in self.outcomes)
+
+    def outcome(self, destination: str) -> DestinationOutcome:
+        return next(o for o in self.outcomes if o.destination == destination)
+
+
+def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
+    """Queue new matches for every configured destination, then send what is due (see the module docstring)."""
+    destinations = destinations_of(app.settings.alerts)
+    report = AlertReport([DestinationOutcome(d.key) for d in destinations])
+    if not destinations:
+        return report
+    now = app.clock()
+    owner = owner or worker_id()
+    tz = app.settings.site.tz
+    registered = app.store.register_destinations([d.key for d in destinations], now)
+    for d, out in zip(destinations, report.outcomes, strict=True):
+        out.queued = _enqueue(app.store, d, since=max(registered[d.key], now - ENQUEUE_WINDOW), now=now, tz=tz)
+
+    subjects = _Subjects(app.store)
+    session: requests.Session | None = None
+    try:
+        for d, out in zip(destinations, report.outcomes, strict=True):
+            if d.kind == "webhook":
+                session = session or app.session or requests.Session()
+                _send_webhooks(app, session, d, out, subjects, now=now, owner=owner)
+            elif d.frequency == "immediate":
+                _send_emails(app, d, out, subjects, now=now, owner=owner, tz=tz)
+            else:
+                _send_digest(app, d, out, subjects, now=now, owner=owner, tz=tz)
+    finally:
+        if session is not None and session is not app.session:
+            session.close()
+    return report
+
+
+def worker_id() -> str:
+    """Who holds a lease: host name and process id (the same form as the watch stage's leases)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _enqueue(store: Store, d: Destination, *, since: datetime, now: datetime, tz: tzinfo) -> int:
+    rows = [
+        NewDelivery(
+            c.match_id,
+            delivery_key(d.key, c.kind, c.subject, c.feed_id, c.item_key),
+            first_due(d.frequency, c.found_at, now, tz),
+        )
+        for c in store.unqueued_matches(d.key, since=since)
+        if wants(d, c.kind, c.subject)
+    ]
+    return store.enqueue_deliveries(d.key, rows, now)
+
+
+def _send_webhooks(
+    app: App,
+    session: requests.Session,
+    d: Destination,
+    out: DestinationOutcome,
+    subjects: _Subjects,
+    *,
+    now: datetime,
+    owner: str,
+) -> None:
+    hook = next(h for h in app.settings.alerts.webhooks if h.name == d.name)
+    http = app.settings.http
+    timeout = (http.connect_timeout, http.read_timeout)
+
+    def send(entry: AlertEntry) -> Attempt:
+        body = webhook_body(entry, d.name)
+        headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent)
+        return post_webhook(session, hook.url, body, headers, timeout=timeout, now=now)
+
+    _send_each(app.store, d, out, subjects, send, now=now, owner=owner)
+
+
+def _send_emails(
+    app: App, d: Destination, out: DestinationOutcome, subjects: _Subjects, *, now: datetime, owner: str, tz: tzinfo
+) -> None:
+    mail = next(e for e in app.settings.alerts.email if e.name == d.name)
+    smtp = app.settings.alerts.smtp
+
+    def send(entry: AlertEntry) -> Attempt:
+        message = build_email(
+            [entry], alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
+            key=entry.key,
+        )  # fmt: skip
+        return send_email(smtp, message)
+
+    _send_each(app.store, d, out, subjects, send, now=now, owner=owner)
+
+
+def _send_each(
+    store: Store,
+    d: Destination,
+    out: DestinationOutcome,
+    subjects: _Subjects,
+    send: Callable[[AlertEntry], Attempt],
+    *,
+    now: datetime,
+    owner: str,
+) -> None:
+    """One message per delivery; after the first failure, give the rest back for a later run."""
+    claimed = store.claim_deliveries(d.key, now, limit=SEND_BATCH, owner=owner, lease=LEASE)
+    for i, due in enumerate(claimed):
+        attempt = send(subjects.entry(due))
+        _record(store, d, out, [due], attempt, now=now, owner=owner)
+        if not attempt.ok:
+            rest = [x.delivery.id for x in claimed[i + 1 :]]
+            store.release_deliveries(rest, owner=owner)
+            out.deferred += len(rest)
+            return
+
+
+def _send_digest(
+    app: App, d: Destination, out: DestinationOutcome, subjects: _Subjects, *, now: datetime, owner: str, tz: tzinfo
+) -> None:
+    """Everything due for this destination in one message (its digest period has ended)."""
+    claimed = app.store.claim_deliveries(d.key, now, limit=DIGEST_BATCH, owner=owner, lease=LEASE)
+    if not claimed:
+        return
+    mail = next(e for e in app.settings.alerts.email if e.name == d.name)
+    smtp = app.settings.alerts.smtp
+    entries = [subjects.entry(due) for due in claimed]
+    message = build_email(
+        entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
+        key=digest_key(e.key for e in entries),
+    )  # fmt: skip
+    _record(app.store, d, out, claimed, send_email(smtp, message), now=now, owner=owner)
+
+
+def _record(
+    store: Store,
+    d: Destination,
+    out: DestinationOutcome,
+    dues: Sequence[DueDelivery],
+    attempt: Attempt,
+    *,
+    now: datetime,
+    owner: str,
+) -> None:
+    # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
+    shared = None
+    if len(dues) > 1:
+        shared = after_attempt(max(x.delivery.attempts for x in dues), attempt, now, d.key)[2]
+    records = []
+    for due in dues:
+        delivery = due.delivery
+        status, attempts, next_at = after_attempt(delivery.attempts, attempt, now, delivery.idempotency_key)
+        if status == "pending" and shared is not None:
+            next_at = shared
+        sent_at = now if status == "sent" else None
+        records.append(AttemptRecord(delivery.id, status, attempts, next_at, attempt.status, attempt.error, sent_at))
+        if status == "sent":
+            out.sent += 1
+        elif status == "failed":
+            out.failed += 1
+            log.error(
+                "alert %s: gave up on match %d after %d attempts: %s", d.key, due.match.id, attempts, attempt.error
+            )
+        else:
+            out.retrying += 1
+            log.warning("alert %s: attempt %d for match %d failed (%s); next at %s", d.key, attempts,
+                        due.match.id, attempt.error, next_at)  # fmt: skip
+    if attempt.ok:
+        out.messages += 1
+    elif attempt.error:
+        out.errors.append(attempt.error)
+    store.record_attempts(records, now, owner=owner)
+
+
+class _Subjects:
+    """What each match is about, for display: the rule's name, or the release's title and link (looked up once)."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.releases: dict[str, tuple[str, str | None]] = {}
+
+    def entry(self, due: DueDelivery) -> AlertEntry:
+        m = due.match
+        key = due.delivery.idempotency_key
+        if m.kind == "keyword":
+            return AlertEntry(m, m.subject, None, key)
+        if m.subject not in self.releases:
+            try:
+                release = self.store.release(m.subject)
+                self.releases[m.subject] = (release.title, release.permalink)
+            except NotFoundError:
+                self.releases[m.subject] = (m.subject, None)
+        title, link = self.releases[m.subject]
+        return AlertEntry(m, title, link, key)

@@ -1,0 +1,49 @@
+"""Email delivery over SMTP (RFC 5321) with the standard library: one connection per message.
+
+Port 465 means implicit TLS (RFC 8314 §3.3); otherwise `starttls = true` upgrades the connection (RFC 3207) before
+`username`/`password` log in. Every SMTP or socket failure becomes a failed `Attempt` naming the server, so one
+unreachable server costs each destination one attempt and the run goes on.
+
+What this module must not do: build messages (`feeds.alerts.render`) or decide about retries (`feeds.alerts.select`).
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from feeds.alerts.select import Attempt
+from feeds.config import SmtpSettings
+
+
+def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
+    """Send `message` to its To: recipients; success when the server accepted it for at least one of them."""
+    where = f"SMTP {smtp.host}:{smtp.port}"
+    try:
+        client: smtplib.SMTP
+        if smtp.port == 465:
+            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context())
+        else:
+            client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
+        with client:
+            if smtp.starttls and smtp.port != 465:
+                client.starttls(context=ssl.create_default_context())
+            if smtp.username:
+                client.login(smtp.username, smtp.password or "")
+            refused = client.send_message(message, from_addr=smtp.sender)
+    except smtplib.SMTPRecipientsRefused as e:
+        codes = sorted({str(code) for code, _ in e.recipients.values()})
+        return Attempt(False, "/".join(codes) or "error", f"{where} refused every recipient: {_refused(e.recipients)}")
+    except smtplib.SMTPResponseException as e:
+        text = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
+        return Attempt(False, str(e.smtp_code), f"{where} answered {e.smtp_code} {text}")
+    except (smtplib.SMTPException, OSError) as e:
+        return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}")
+    if refused:
+        return Attempt(True, "250", f"{where} refused some recipients: {_refused(refused)}")
+    return Attempt(True, "250")
+
+
+def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
+    return ", ".join(f"{addr} ({code})" for addr, (code, _) in sorted(recipients.items()))

@@ -1,0 +1,195 @@
+"""Alert messages (pure): the webhook JSON body and its signature, and the email (subject, text part, HTML part).
+
+Everything shown comes from external feeds and is hostile: the HTML part escapes every string and links only
+http(s) URLs; header values have their line breaks collapsed (a title cannot inject a header); the JSON body is
+built with `json.dumps`. Output is deterministic (same entries → same bytes), so a retried webhook carries the
+same body and the same signature.
+
+What this module must not do: read the clock, touch the store, or send anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import html
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime, tzinfo
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from feeds.alerts.select import AlertEntry, group_entries
+from feeds.clock import rfc3339
+
+SIGNATURE_HEADER = "X-Feeds-Signature"
+DELIVERY_HEADER = "X-Feeds-Delivery"
+SUBJECT_TITLE_MAX = 80
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_SPACE = re.compile(r"\s+")
+
+
+# --- webhook ---------------------------------------------------------------------------------------------------
+
+
+def webhook_body(entry: AlertEntry, destination: str) -> bytes:
+    """The JSON document POSTed for one match (UTF-8, RFC 8259 §8.1; keys in a fixed order)."""
+    m = entry.match
+    item = m.item
+    doc: dict[str, Any] = {
+        "delivery": entry.key,
+        "destination": destination,
+        "match_id": m.id,
+        "kind": m.kind,
+        "rule": m.subject if m.kind == "keyword" else None,
+        "release": None
+        if m.kind == "keyword"
+        else {"id": m.subject, "title": entry.subject_title, "url": entry.subject_link},
+        "item": {
+            "title": item.item.title,
+            "link": item.item.link,
+            "author": item.item.author,
+            "summary": item.item.summary,
+            "published": rfc3339(item.published),
+            "feed": {"id": item.feed_id, "title": item.feed_title},
+        },
+        "terms": list(dict.fromkeys(t.term for t in m.terms)),
+        "score": m.score,
+        "why": m.why,
+        "found_at": rfc3339(m.found_at),
+    }
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def signature(secret: str, body: bytes) -> str:
+    """`sha256=<hex>`: HMAC-SHA256 (RFC 2104) of the raw body, keyed with the destination's secret."""
+    return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+
+
+def webhook_headers(body: bytes, key: str, *, secret: str | None, user_agent: str) -> dict[str, str]:
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": user_agent,
+        DELIVERY_HEADER: key,
+    }
+    if secret:
+        headers[SIGNATURE_HEADER] = signature(secret, body)
+    return headers
+
+
+# --- email -----------------------------------------------------------------------------------------------------
+
+
+def email_subject(entries: Sequence[AlertEntry]) -> str:
+    """`feeds: new match for 'sanctions': <title>` for one match, `feeds: 3 new matches for 'a' and 'b'` for more."""
+    groups = group_entries(entries)
+    labels = [_truncate(_one_line(g.label), SUBJECT_TITLE_MAX) for g in groups]
+    about = f"{labels[0]}, {labels[1]} and {len(labels) - 2} more" if len(labels) > 2 else " and ".join(labels)
+    if len(entries) == 1:
+        title = _truncate(_one_line(entries[0].match.item.item.title), SUBJECT_TITLE_MAX)
+        return f"feeds: new match for {about}: {title}"
+    return f"feeds: {len(entries)} new matches for {about}"
+
+
+def email_text(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str, tz: tzinfo) -> str:
+    lines = [_count(len(entries)) + f" (alert '{alert_name}', {_frequency(frequency)})", ""]
+    for g in group_entries(entries):
+        lines.append(f"{g.heading} ({len(g.entries)})")
+        if g.link:
+            lines.append(g.link)
+        lines.append("")
+        for e in g.entries:
+            item = e.match.item
+            lines.append(f"* {_one_line(item.item.title) or '(untitled)'}")
+            lines.append(f"  {_one_line(item.feed_title)} · {local_time(item.published, tz)}")
+            if item.item.link:
+                lines.append(f"  {item.item.link}")
+            lines.append(f"  {_one_line(e.match.why)}")
+            lines.append("")
+    lines.append("-- ")
+    lines.append(f"Sent by feeds for the alert '{alert_name}'.")
+    return "\n".join(lines) + "\n"
+
+
+def email_html(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str, tz: tzinfo) -> str:
+    e_ = html.escape
+    parts = [
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>',
+        '<body style="font-family:sans-serif;line-height:1.4">',
+        f"<p>{e_(_count(len(entries)))} (alert &lsquo;{e_(alert_name)}&rsquo;, {e_(_frequency(frequency))})</p>",
+    ]
+    for g in group_entries(entries):
+        parts.append(f'<h2 style="font-size:1.1em">{_linked(g.heading, g.link)} ({len(g.entries)})</h2>')
+        parts.append("<ul>")
+        for e in g.entries:
+            item = e.match.item
+            title = _one_line(item.item.title) or "(untitled)"
+            parts.append(
+                f"<li>{_linked(title, item.item.link)}<br>"
+                f"<small>{e_(_one_line(item.feed_title))} · {e_(local_time(item.published, tz))}</small><br>"
+                f"{e_(_one_line(e.match.why))}</li>"
+            )
+        parts.append("</ul>")
+    parts.append(f"<p><small>Sent by feeds for the alert &lsquo;{e_(alert_name)}&rsquo;.</small></p>")
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+def build_email(
+    entries: Sequence[AlertEntry],
+    *,
+    alert_name: str,
+    frequency: str,
+    to: Sequence[str],
+    sender: str,
+    now: datetime,
+    tz: tzinfo,
+    key: str,
+) -> EmailMessage:
+    """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one)."""
+    msg = EmailMessage()
+    msg["Subject"] = email_subject(entries)
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    msg["Date"] = format_datetime(now)
+    domain = sender.rpartition("@")[2].strip("<> ") or "localhost"
+    msg["Message-ID"] = f"<{key}@{domain}>"
+    msg["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: no vacation auto-replies to alerts
+    msg[DELIVERY_HEADER] = key
+    msg.set_content(email_text(entries, alert_name=alert_name, frequency=frequency, tz=tz))
+    msg.add_alternative(email_html(entries, alert_name=alert_name, frequency=frequency, tz=tz), subtype="html")
+    return msg
+
+
+def local_time(value: datetime, tz: tzinfo) -> str:
+    """`28 Nov 2026 12:00 GMT`: the site's wall clock, locale-independent."""
+    v = value.astimezone(tz)
+    return f"{v.day} {_MONTHS[v.month - 1]} {v.year} {v:%H:%M} {v.tzname() or ''}".rstrip()
+
+
+def _linked(text: str, url: str | None) -> str:
+    """Escaped text, wrapped in a link only when the URL is absolute http(s) (never `javascript:` and the like)."""
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+    return html.escape(text)
+
+
+def _one_line(text: str) -> str:
+    return _SPACE.sub(" ", text).strip()
+
+
+def _truncate(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _count(n: int) -> str:
+    return "1 new match" if n == 1 else f"{n} new matches"
+
+
+def _frequency(frequency: str) -> str:
+    return {"immediate": "as it happens", "hourly": "hourly digest", "daily": "daily digest"}.get(
+        frequency, f"{frequency} digest"
+    )

@@ -1,0 +1,182 @@
+"""Which matches go where, and when (pure): destinations, selection, idempotency keys, digest periods, retries.
+
+- **Selection.** A destination takes a keyword match when the match's rule is in its `rules` (or `rules` holds
+  `"*"`), and a related/pickup match (coverage of one of our releases) when `coverage` is true.
+- **Idempotency key.** Stable per (destination, match), derived from the destination and what identifies the match
+  (kind, subject, feed, item key) rather than from row ids, so it survives a rebuilt database; sent as
+  `X-Feeds-Delivery` (webhooks) and in the Message-ID (email). A receiver that keeps the keys sees each match once
+  even when a crashed sender had to send it again.
+- **Digest periods** are wall-clock times in the site's time zone: *hourly* on the hour, *daily* at 08:00, *weekly* on
+  Monday at 08:00 (like Google Alerts' "at most once a day / once a week"). A match joins the digest of the first
+  boundary strictly after it was found; an *immediate* alert is due as soon as it is queued.
+- **Retries.** A failed attempt is retried after `backoff(5 min, attempts)` (5, 10, 20, 40… minutes, ±10% jitter,
+  the same function as feed polling), or later when the receiver sent `Retry-After`; after `MAX_ATTEMPTS` attempts
+  (about 10.5 hours of trying) the delivery is `failed` and stays in the log.
+
+What this module must not do: read the clock, touch the store, or speak HTTP/SMTP.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta, tzinfo
+from typing import Literal
+
+from feeds.config import AlertFrequency, AlertSettings
+from feeds.model import MatchKind, StoredMatch
+from feeds.watch.schedule import backoff
+
+MAX_ATTEMPTS = 8
+RETRY_BASE = timedelta(minutes=5)
+DIGEST_HOUR = 8
+DIGEST_WEEKDAY = 0  # Monday
+ENQUEUE_WINDOW = timedelta(days=7)
+"""Matches found longer ago than this are never queued (bounds each run's scan after a long outage)."""
+
+Settled = Literal["pending", "sent", "failed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """One configured alert target, whatever its kind."""
+
+    key: str
+    """`webhook:<name>` or `email:<name>`: the `destination` column of the delivery log."""
+    kind: Literal["webhook", "email"]
+    name: str
+    rules: tuple[str, ...]
+    coverage: bool
+    frequency: AlertFrequency = "immediate"
+
+
+def destinations_of(settings: AlertSettings) -> tuple[Destination, ...]:
+    hooks = (Destination(f"webhook:{h.name}", "webhook", h.name, h.rules, h.coverage) for h in settings.webhooks)
+    mails = (Destination(f"email:{e.name}", "email", e.name, e.rules, e.coverage, e.frequency) for e in settings.email)
+    return (*hooks, *mails)
+
+
+def wants(destination: Destination, kind: MatchKind, subject: str) -> bool:
+    """Does this destination take a match of `kind` about `subject` (a rule name or a release id)?"""
+    if kind == "keyword":
+        return "*" in destination.rules or subject in destination.rules
+    return destination.coverage
+
+
+def delivery_key(destination: str, kind: str, subject: str, feed_id: int, item_key: str) -> str:
+    """The idempotency key of one match's delivery to one destination (32 hex digits)."""
+    text = "\0".join((destination, kind, subject, str(feed_id), item_key))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+def digest_key(keys: Iterable[str]) -> str:
+    """One key for a digest message, from the keys of the deliveries it carries."""
+    return hashlib.sha256("\0".join(sorted(keys)).encode("ascii")).hexdigest()[:32]
+
+
+# --- when ---------------------------------------------------------------------------------------------------
+
+
+def next_boundary(frequency: AlertFrequency, after: datetime, tz: tzinfo) -> datetime:
+    """The first digest boundary strictly after `after` (UTC in, UTC out), on the wall clock of `tz`."""
+    local = after.astimezone(tz)
+    if frequency == "immediate":
+        return after
+    if frequency == "hourly":
+        # Step in absolute time, not wall time, so a DST change neither skips nor repeats a digest.
+        top = local.replace(minute=0, second=0, microsecond=0).astimezone(UTC)
+        return top + timedelta(hours=1)
+    days_ahead = 0 if frequency == "daily" else (DIGEST_WEEKDAY - local.weekday()) % 7
+    step = timedelta(days=1 if frequency == "daily" else 7)
+    day = local.date() + timedelta(days=days_ahead)
+    candidate = datetime.combine(day, time(DIGEST_HOUR), tzinfo=tz)
+    if candidate <= after:
+        candidate = datetime.combine(day + step, time(DIGEST_HOUR), tzinfo=tz)
+    return candidate.astimezone(UTC)
+
+
+def first_due(frequency: AlertFrequency, found_at: datetime, now: datetime, tz: tzinfo) -> datetime:
+    """When a newly queued delivery is first due: now for immediate alerts, else its digest's boundary."""
+    return now if frequency == "immediate" else next_boundary(frequency, found_at, tz)
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What one send did: `ok`, the status (`200`, `500`, SMTP `250`/`451`, or `error`) and why it failed."""
+
+    ok: bool
+    status: str
+    error: str | None = None
+    retry_after: datetime | None = None
+
+
+def after_attempt(
+    attempts_before: int, attempt: Attempt, now: datetime, key: str
+) -> tuple[Settled, int, datetime | None]:
+    """(status, attempts, next attempt) of a delivery after `attempt`, by the retry policy above."""
+    attempts = attempts_before + 1
+    if attempt.ok:
+        return "sent", attempts, None
+    if attempts >= MAX_ATTEMPTS:
+        return "failed", attempts, None
+    at = now + backoff(RETRY_BASE, attempts, key)
+    if attempt.retry_after is not None:
+        at = max(at, attempt.retry_after)
+    return "pending", attempts, at
+
+
+# --- what (digest grouping) ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEntry:
+    """A match as an alert shows it: the match, with the name and link of what it is about."""
+
+    match: StoredMatch
+    subject_title: str
+    """The rule's name, or the release's title (its id when the release is gone)."""
+    subject_link: str | None = None
+    """The release's permalink (coverage), else None."""
+    key: str = ""
+    """The delivery's idempotency key."""
+
+
+@dataclass(frozen=True, slots=True)
+class EntryGroup:
+    kind: MatchKind
+    subject: str
+    title: str
+    link: str | None
+    entries: tuple[AlertEntry, ...]
+
+    @property
+    def heading(self) -> str:
+        return {
+            "keyword": f"Keyword rule '{self.title}'",
+            "pickup": f"Pick-up of '{self.title}'",
+            "related": f"Coverage related to '{self.title}'",
+        }[self.kind]
+
+    @property
+    def label(self) -> str:
+        """Short form for a subject line."""
+        return f"'{self.title}'" if self.kind == "keyword" else f"coverage of '{self.title}'"
+
+
+_KIND_ORDER = {"keyword": 0, "pickup": 1, "related": 2}
+
+
+def group_entries(entries: Sequence[AlertEntry]) -> tuple[EntryGroup, ...]:
+    """Group a digest's entries by what they are about: keyword rules first (by name), then releases (by title);
+    newest item first inside a group."""
+    groups: dict[tuple[str, str], list[AlertEntry]] = {}
+    for e in entries:
+        groups.setdefault((e.match.kind, e.match.subject), []).append(e)
+    out = []
+    for (_kind, subject), members in groups.items():
+        members.sort(key=lambda e: (e.match.item.published, e.match.id), reverse=True)
+        first = members[0]
+        out.append(EntryGroup(first.match.kind, subject, first.subject_title, first.subject_link, tuple(members)))
+    out.sort(key=lambda g: (_KIND_ORDER[g.kind], g.title.casefold(), g.subject))
+    return tuple(out)

@@ -1,0 +1,81 @@
+"""Alert commands: `feeds alerts run`, `feeds alerts log`, `feeds alerts retry`."""
+
+from __future__ import annotations
+
+import click
+
+from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.clock import rfc3339
+
+
+@cli.group("alerts")
+def alerts() -> None:
+    """Webhook and email alerts for matches."""
+
+
+@alerts.command("run")
+@pass_ctx
+@handle_errors
+def alerts_run(ctx: Context) -> None:
+    """Queue new matches for every destination and send what is due now."""
+    from feeds.alerts import run_alerts
+
+    with ctx.app() as app:
+        report = run_alerts(app)
+    for o in report.outcomes:
+        click.echo(
+            f"{o.destination}: {o.queued} queued, {o.sent} sent in {o.messages} message(s), "
+            f"{o.retrying} retrying, {o.failed} failed" + (f" ({'; '.join(o.errors)})" if o.errors else "")
+        )
+    if not report.outcomes:
+        click.echo("no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
+
+
+@alerts.command("log")
+@click.option("--destination", help="Only this destination, e.g. webhook:newsroom or email:desk.")
+@click.option("--status", type=click.Choice(["pending", "sent", "failed"]))
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def alerts_log(ctx: Context, destination: str | None, status: str | None, limit: int, as_json: bool) -> None:
+    """The delivery log, newest first."""
+    with ctx.app() as app:
+        rows = app.store.deliveries(destination=destination, status=status, limit=limit)  # type: ignore[arg-type]
+
+    def t(v: object) -> str | None:
+        return rfc3339(v) if v is not None else None  # type: ignore[arg-type]
+
+    if as_json:
+        echo_json(
+            [
+                {
+                    "destination": d.destination,
+                    "match_id": d.match_id,
+                    "status": d.status,
+                    "attempts": d.attempts,
+                    "queued_at": t(d.queued_at),
+                    "next_attempt": t(d.next_attempt),
+                    "sent_at": t(d.sent_at),
+                    "last_status": d.last_status,
+                    "last_error": d.last_error,
+                    "key": d.idempotency_key,
+                }
+                for d in rows
+            ]
+        )
+        return
+    for d in rows:
+        line = f"{d.status:<8} {d.destination:<24} match {d.match_id:<6} attempts {d.attempts}"
+        click.echo(line + (f"  {d.last_error}" if d.last_error else ""))
+
+
+@alerts.command("retry")
+@click.argument("destination", required=False)
+@pass_ctx
+@handle_errors
+def alerts_retry(ctx: Context, destination: str | None) -> None:
+    """Queue failed deliveries again (all, or one destination's)."""
+    with ctx.app() as app:
+        n = app.store.retry_failed_deliveries(app.clock(), destination=destination)
+    click.echo(f"{n} failed deliveries queued again")

@@ -1,0 +1,185 @@
+"""Email alerts end to end: real store, a real SMTP server (aiosmtpd) on 127.0.0.1, FixedClock moved by hand."""
+
+from __future__ import annotations
+
+import socket
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from feeds.alerts import run_alerts
+from feeds.alerts.select import MAX_ATTEMPTS
+from tests.alerts_helpers import NOW, add_keyword_matches
+
+HOSTILE = '<img src=x onerror="alert(1)"> Sanctions & <b>more</b>'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps every accepted message; refuses recipients at `refuse`."""
+
+    def __init__(self, refuse: str = "nobody@example.org"):
+        self.refuse = refuse
+        self.received: list = []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        self.received.append((envelope.mail_from, tuple(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+def smtp(port: int) -> str:
+    return f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 5\n'
+
+
+def email(name: str, to: str, frequency: str = "immediate", rules: str = '["*"]') -> str:
+    return f'[[alerts.email]]\nname = "{name}"\nto = ["{to}"]\nfrequency = "{frequency}"\nrules = {rules}\n'
+
+
+@pytest.fixture
+def setup(db_url, make_settings, make_app_for):
+    def make(toml: str):
+        return make_app_for(make_settings("\n[alerts]\n" + toml, database_url=db_url))
+
+    return make
+
+
+def test_an_immediate_alert_is_one_message_per_match(setup, clock, mailbox):
+    app = setup(smtp(mailbox.port) + email("now", "desk@example.org", rules='["sanctions"]'))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    add_keyword_matches(app.store, {"w": "Rain"}, rule="weather")
+    report = run_alerts(app)
+    assert report.sent == 1 and report.outcome("email:now").messages == 1
+    ((sender, rcpts, msg),) = mailbox.received
+    assert sender == "feeds@press.example.org" and rcpts == ("desk@example.org",)
+    assert msg["Subject"] == "feeds: new match for 'sanctions': EU widens sanctions"
+    assert msg["To"] == "desk@example.org" and msg["From"] == "feeds@press.example.org"
+    (delivery,) = app.store.deliveries()
+    assert msg["X-Feeds-Delivery"] == delivery.idempotency_key and delivery.status == "sent"
+    assert msg["Message-ID"] == f"<{delivery.idempotency_key}@press.example.org>"
+    assert [p.get_content_type() for p in msg.iter_parts()] == ["text/plain", "text/html"]
+    assert "https://news.example.com/a" in msg.get_body(("plain",)).get_content()
+    clock.advance(timedelta(hours=1))
+    run_alerts(app)
+    assert len(mailbox.received) == 1, "sent once"
+
+
+def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, clock, mailbox):
+    app = setup(smtp(mailbox.port) + email("daily", "desk@example.org", frequency="daily"))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": HOSTILE, "c": "Third item"})
+    # NOW is Saturday 28 Nov 2026 12:00 UTC; Europe/London is on GMT: the digest is due Sunday 08:00 UTC.
+    assert run_alerts(app).queued == 3
+    clock.set(datetime(2026, 11, 29, 7, 59, 59, tzinfo=UTC))
+    run_alerts(app)
+    assert mailbox.received == [], "no digest before its boundary"
+    assert {d.next_attempt for d in app.store.deliveries()} == {datetime(2026, 11, 29, 8, 0, tzinfo=UTC)}
+
+    clock.set(datetime(2026, 11, 29, 8, 0, 30, tzinfo=UTC))
+    report = run_alerts(app)
+    assert (report.sent, report.outcome("email:daily").messages) == (3, 1)
+    ((_, rcpts, msg),) = mailbox.received
+    assert rcpts == ("desk@example.org",)
+    assert msg["Subject"] == "feeds: 3 new matches for 'sanctions'"
+    assert msg.get_content_type() == "multipart/alternative"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    for title in ("EU widens sanctions", "Third item"):
+        assert title in text and title in html
+    assert HOSTILE in text
+    assert "<img" not in html and "<b>more" not in html, "hostile markup from a feed is escaped"
+    assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt; Sanctions &amp; &lt;b&gt;more&lt;/b&gt;" in html
+    assert {d.status for d in app.store.deliveries()} == {"sent"}
+
+    clock.advance(timedelta(hours=1))
+    add_keyword_matches(app.store, {"d": "Found after the digest"}, found_at=clock())
+    run_alerts(app)
+    assert len(mailbox.received) == 1, "sent once; the next match waits for the next day's digest"
+    clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
+    run_alerts(app)
+    assert len(mailbox.received) == 2
+    assert mailbox.received[1][2]["Subject"] == "feeds: new match for 'sanctions': Found after the digest"
+
+
+def test_a_refusing_destination_does_not_stop_the_others(setup, clock, mailbox):
+    app = setup(
+        smtp(mailbox.port)
+        + email("bad", mailbox.refuse)
+        + email("good", "desk@example.org")
+        + f'[[alerts.webhooks]]\nname = "dead"\nurl = "http://127.0.0.1:{free_port()}/x"\n'
+    )
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    report = run_alerts(app)
+    assert report.outcome("email:good").sent == 1 and len(mailbox.received) == 1
+    bad = report.outcome("email:bad")
+    assert bad.retrying == 1 and "refused every recipient" in bad.errors[0] and "550" in bad.errors[0]
+    assert report.outcome("webhook:dead").retrying == 1
+    for _ in range(MAX_ATTEMPTS - 1):
+        clock.advance(timedelta(days=1))
+        run_alerts(app)
+    statuses = {d.destination: (d.status, d.last_status) for d in app.store.deliveries()}
+    assert statuses == {
+        "email:bad": ("failed", "550"),
+        "email:good": ("sent", "250"),
+        "webhook:dead": ("failed", "error"),
+    }
+    assert len(mailbox.received) == 1
+
+
+def test_an_unreachable_smtp_server_is_a_failed_attempt_and_the_digest_retries_whole(setup, clock):
+    port = free_port()
+    app = setup(smtp(port) + email("daily", "desk@example.org", frequency="hourly"))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "Second"})
+    assert run_alerts(app).queued == 2
+    clock.set(NOW + timedelta(hours=1))
+    report = run_alerts(app)
+    out = report.outcome("email:daily")
+    assert (out.sent, out.retrying, out.messages) == (0, 2, 0), "both matches ride the one failed digest"
+    assert "SMTP 127.0.0.1" in out.errors[0]
+    deliveries = app.store.deliveries()
+    assert {(d.status, d.attempts, d.last_status) for d in deliveries} == {("pending", 1, "error")}
+    (retry_at,) = {d.next_attempt for d in deliveries}
+    assert timedelta(minutes=4) < retry_at - clock() < timedelta(minutes=6)
+
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        clock.set(retry_at)
+        assert run_alerts(app).sent == 2
+    finally:
+        controller.stop()
+    ((_, _, msg),) = box.received
+    assert msg["Subject"] == "feeds: 2 new matches for 'sanctions'", "the retried digest is still one message"
+
+
+def test_a_new_destination_receives_matches_found_from_then_on(setup, clock, mailbox):
+    app = setup(smtp(mailbox.port) + email("now", "desk@example.org"))
+    add_keyword_matches(app.store, {"old": "Found before the alert existed"}, found_at=NOW - timedelta(seconds=1))
+    assert run_alerts(app).queued == 0, "no flood of history when an alert is first configured"
+    clock.advance(timedelta(minutes=5))
+    add_keyword_matches(app.store, {"new": "Found afterwards"}, found_at=clock())
+    assert run_alerts(app).sent == 1
+    assert [m["Subject"] for _, _, m in mailbox.received] == ["feeds: new match for 'sanctions': Found afterwards"]

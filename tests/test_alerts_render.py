@@ -1,0 +1,161 @@
+"""Alert messages (pure): webhook body, signature and headers; email subject, text and HTML parts."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feeds.alerts.render import (
+    build_email,
+    email_html,
+    email_subject,
+    email_text,
+    local_time,
+    signature,
+    webhook_body,
+    webhook_headers,
+)
+from tests.alerts_helpers import NOW, entry, stored_match
+
+LONDON = ZoneInfo("Europe/London")
+HOSTILE = '<script>alert("x")</script> & <b>Sanctions</b>'
+
+
+def test_webhook_body_carries_the_match():
+    m = stored_match(7, "keyword", "sanctions", title="EU widens sanctions", terms=("sanctions", "eu", "sanctions"))
+    doc = json.loads(webhook_body(entry(m, key="abc"), "slack"))
+    assert doc["delivery"] == "abc" and doc["destination"] == "slack" and doc["match_id"] == 7
+    assert doc["kind"] == "keyword" and doc["rule"] == "sanctions" and doc["release"] is None
+    assert doc["item"]["title"] == "EU widens sanctions"
+    assert doc["item"]["link"] == "https://news.example.com/k7"
+    assert doc["item"]["feed"] == {"id": 1, "title": "World News"}
+    assert doc["item"]["published"] == "2026-11-28T12:00:00Z" and doc["found_at"] == "2026-11-28T12:00:00Z"
+    assert doc["terms"] == ["sanctions", "eu"] and doc["score"] == 1.0 and doc["why"]
+
+
+def test_webhook_body_of_coverage_names_the_release_and_is_deterministic():
+    m = stored_match(8, "pickup", "tag:press.example.org,2026:x")
+    e = entry(m, "Minister visits", "https://press.example.org/x/")
+    body = webhook_body(e, "slack")
+    assert body == webhook_body(e, "slack"), "same entry, same bytes (a retry carries the same signature)"
+    doc = json.loads(body)
+    assert doc["rule"] is None
+    assert doc["release"] == {
+        "id": "tag:press.example.org,2026:x",
+        "title": "Minister visits",
+        "url": "https://press.example.org/x/",
+    }
+
+
+@pytest.mark.parametrize(
+    ("secret", "body"),
+    [("s3cret", b'{"a":1}'), ("ключ", "é".encode()), ("k", b"")],
+)
+def test_signature_is_hmac_sha256_of_the_raw_body(secret, body):
+    expected = hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    assert signature(secret, body) == f"sha256={expected}"
+
+
+def test_webhook_headers():
+    h = webhook_headers(b"{}", "key1", secret="s", user_agent="feeds/test")
+    assert h == {
+        "Content-Type": "application/json",
+        "User-Agent": "feeds/test",
+        "X-Feeds-Delivery": "key1",
+        "X-Feeds-Signature": signature("s", b"{}"),
+    }
+    assert "X-Feeds-Signature" not in webhook_headers(b"{}", "key1", secret=None, user_agent="u")
+
+
+def _entries(spec: list[tuple[str, str, str]]):
+    return [
+        entry(stored_match(i, kind, subject, title=title), title=subject.upper() if kind != "keyword" else None)
+        for i, (kind, subject, title) in enumerate(spec, start=1)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("spec", "subject"),
+    [
+        ([("keyword", "sanctions", "EU widens sanctions")], "feeds: new match for 'sanctions': EU widens sanctions"),
+        (
+            [("keyword", "sanctions", "a"), ("keyword", "sanctions", "b"), ("keyword", "sanctions", "c")],
+            "feeds: 3 new matches for 'sanctions'",
+        ),
+        (
+            [("keyword", "sanctions", "a"), ("pickup", "r1", "b")],
+            "feeds: 2 new matches for 'sanctions' and coverage of 'R1'",
+        ),
+        (
+            [("keyword", "c", "a"), ("keyword", "a", "b"), ("keyword", "b", "c"), ("keyword", "d", "e")],
+            "feeds: 4 new matches for 'a', 'b' and 2 more",
+        ),
+        # a hostile title cannot add a header line, and a long one is cut
+        (
+            [("keyword", "r", "Line one\r\nBcc: victim@example.org")],
+            "feeds: new match for 'r': Line one Bcc: victim@example.org",
+        ),
+        ([("keyword", "r", "x" * 200)], "feeds: new match for 'r': " + "x" * 79 + "…"),
+    ],
+)
+def test_email_subject(spec, subject):
+    assert email_subject(_entries(spec)) == subject
+
+
+def test_html_part_escapes_hostile_titles_and_links_only_http():
+    bad = stored_match(1, "keyword", "sanctions", title=HOSTILE, link="javascript:alert(1)", feed_title="<i>Feed</i>")
+    good = stored_match(2, "keyword", "sanctions", title="Fine", link='https://news.example.com/a?x=1&y="2"')
+    page = email_html([entry(bad), entry(good)], alert_name="desk <x>", frequency="daily", tz=LONDON)
+    assert "<script>" not in page and "<b>" not in page and "<i>" not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;Sanctions&lt;/b&gt;" in page
+    assert "javascript:" not in page, "a non-http link is shown as text, not linked"
+    assert '<a href="https://news.example.com/a?x=1&amp;y=&quot;2&quot;">Fine</a>' in page
+    assert "desk &lt;x&gt;" in page
+
+
+def test_text_part_lists_every_match_by_group():
+    entries = [
+        entry(stored_match(1, "keyword", "sanctions", title="First")),
+        entry(stored_match(2, "pickup", "tag:r", title="Second"), "Our release", "https://press.example.org/r/"),
+    ]
+    text = email_text(entries, alert_name="desk", frequency="daily", tz=LONDON)
+    assert text.startswith("2 new matches (alert 'desk', daily digest)\n")
+    assert "Keyword rule 'sanctions' (1)" in text and "Pick-up of 'Our release' (1)" in text
+    assert "https://press.example.org/r/" in text and "* First" in text and "* Second" in text
+    assert "World News · 28 Nov 2026 12:00 GMT" in text and "https://news.example.com/k1" in text
+
+
+@pytest.mark.parametrize(
+    ("when", "tz", "shown"),
+    [
+        (NOW, LONDON, "28 Nov 2026 12:00 GMT"),
+        (NOW.replace(month=7), LONDON, "28 Jul 2026 13:00 BST"),
+        (NOW, ZoneInfo("UTC"), "28 Nov 2026 12:00 UTC"),
+    ],
+)
+def test_local_time(when, tz, shown):
+    assert local_time(when, tz) == shown
+
+
+def test_build_email_is_multipart_alternative_text_then_html():
+    entries = [entry(stored_match(i, title=f"{HOSTILE} {i}")) for i in (1, 2)]
+    msg = build_email(
+        entries, alert_name="desk", frequency="daily", to=("a@example.org", "b@example.org"),
+        sender="Feeds <feeds@press.example.org>", now=NOW, tz=LONDON, key="k" * 32,
+    )  # fmt: skip
+    parsed = message_from_bytes(msg.as_bytes(), policy=policy.default)
+    assert parsed.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in parsed.iter_parts()] == ["text/plain", "text/html"]
+    assert parsed["Subject"] == "feeds: 2 new matches for 'sanctions'"
+    assert parsed["To"] == "a@example.org, b@example.org"
+    assert parsed["Message-ID"] == f"<{'k' * 32}@press.example.org>"
+    assert parsed["Auto-Submitted"] == "auto-generated" and parsed["X-Feeds-Delivery"] == "k" * 32
+    assert parsed["Date"] == "Sat, 28 Nov 2026 12:00:00 +0000"
+    html_part = parsed.get_body(("html",)).get_content()
+    assert "&lt;script&gt;" in html_part and "<script>" not in html_part
+    assert HOSTILE in parsed.get_body(("plain",)).get_content(), "the text part shows the title as it is"

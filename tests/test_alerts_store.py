@@ -1,0 +1,128 @@
+"""Store contract for alert deliveries (queue, leases, attempts, log) on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from feeds.store import open_store
+from feeds.store.alerts import AttemptRecord, NewDelivery
+from feeds.store.schema import MIGRATIONS
+from tests.alerts_helpers import NOW, add_keyword_matches
+
+LEASE = timedelta(minutes=15)
+D = "webhook:hook"
+
+
+@pytest.fixture
+def store(db_url):
+    s = open_store(db_url)
+    s.migrate(NOW)
+    yield s
+    s.close()
+
+
+def queue(store, destination=D, due=NOW):
+    rows = [
+        NewDelivery(c.match_id, f"{destination}-{c.match_id}", due)
+        for c in store.unqueued_matches(destination, since=NOW)
+    ]
+    return store.enqueue_deliveries(destination, rows, NOW)
+
+
+def test_migration_3_creates_the_alert_tables(store):
+    assert (3, "alerts") in {(m.version, m.name) for m in MIGRATIONS}
+    assert store.pending_migrations() == []
+    assert store.deliveries() == [] and store.count_deliveries() == 0
+
+
+def test_destinations_remember_when_they_were_first_seen(store):
+    assert store.register_destinations([D, "email:desk"], NOW) == {D: NOW, "email:desk": NOW}
+    later = NOW + timedelta(days=1)
+    assert store.register_destinations([D, "email:new"], later) == {D: NOW, "email:new": later}
+
+
+def test_each_match_is_queued_once_per_destination(store):
+    add_keyword_matches(store, {"a": "Alpha", "b": "Beta"})
+    candidates = store.unqueued_matches(D, since=NOW)
+    assert [(c.kind, c.subject, c.item_key, c.found_at) for c in candidates] == [
+        ("keyword", "sanctions", "a", NOW),
+        ("keyword", "sanctions", "b", NOW),
+    ]
+    assert queue(store) == 2
+    assert store.unqueued_matches(D, since=NOW) == []
+    rows = [NewDelivery(c.match_id, f"again-{c.match_id}", NOW) for c in candidates]
+    assert store.enqueue_deliveries(D, rows, NOW) == 0, "a racing second enqueue is ignored by the constraint"
+    assert queue(store, "email:desk") == 2, "another destination has its own deliveries"
+    assert store.unqueued_matches("webhook:late", since=NOW + timedelta(seconds=1)) == [], "found before `since`"
+    assert store.count_deliveries(status="pending") == 4
+
+
+def test_claim_takes_due_deliveries_with_their_match_and_a_lease(store):
+    add_keyword_matches(store, {"a": "Alpha <b>", "b": "Beta"})
+    queue(store, due=NOW + timedelta(hours=1))
+    assert store.claim_deliveries(D, NOW, limit=10, owner="w1", lease=LEASE) == [], "not due yet"
+    later = NOW + timedelta(hours=1)
+    claimed = store.claim_deliveries(D, later, limit=10, owner="w1", lease=LEASE)
+    assert [c.match.item.item.title for c in claimed] == ["Alpha <b>", "Beta"]
+    first = claimed[0]
+    assert first.delivery.match_id == first.match.id and first.match.kind == "keyword"
+    assert first.match.item.feed_title == "World News"
+    assert first.match.terms[0].term == "sanctions"
+    assert store.claim_deliveries(D, later, limit=10, owner="w2", lease=LEASE) == [], "leased: not claimed twice"
+    expired = store.claim_deliveries(D, later + LEASE + timedelta(seconds=1), limit=1, owner="w2", lease=LEASE)
+    assert [c.delivery.id for c in expired] == [first.delivery.id], "a dead sender's lease expires"
+
+
+def test_claimed_match_has_the_item_id_not_the_delivery_id(store):
+    add_keyword_matches(store, {"a": "Alpha"})
+    queue(store)
+    (due,) = store.claim_deliveries(D, NOW, limit=1, owner="w", lease=LEASE)
+    (stored,) = store.matches()
+    assert due.match == stored
+
+
+def test_attempts_are_recorded_only_by_the_lease_holder(store):
+    add_keyword_matches(store, {"a": "Alpha", "b": "Beta"})
+    queue(store)
+    a, b = store.claim_deliveries(D, NOW, limit=10, owner="w1", lease=LEASE)
+    retry_at = NOW + timedelta(minutes=5)
+    store.record_attempts([AttemptRecord(a.delivery.id, "pending", 1, retry_at, "500", "boom", None)], NOW, owner="w2")
+    assert store.deliveries(match_id=a.match.id)[0].attempts == 0, "not our lease: ignored"
+    store.record_attempts([AttemptRecord(a.delivery.id, "pending", 1, retry_at, "500", "boom", None)], NOW, owner="w1")
+    store.record_attempts([AttemptRecord(b.delivery.id, "sent", 1, None, "200", None, NOW)], NOW, owner="w1")
+    (da,) = store.deliveries(match_id=a.match.id)
+    assert (da.status, da.attempts, da.next_attempt, da.last_status, da.last_error) == (
+        "pending",
+        1,
+        retry_at,
+        "500",
+        "boom",
+    )
+    (db,) = store.deliveries(match_id=b.match.id)
+    assert (db.status, db.sent_at, db.last_attempt, db.next_attempt) == ("sent", NOW, NOW, None)
+    assert store.claim_deliveries(D, NOW + timedelta(minutes=1), limit=10, owner="w1", lease=LEASE) == []
+    again = store.claim_deliveries(D, retry_at, limit=10, owner="w1", lease=LEASE)
+    assert [c.delivery.id for c in again] == [a.delivery.id], "sent deliveries are never claimed again"
+
+
+def test_released_deliveries_can_be_claimed_at_once(store):
+    add_keyword_matches(store, {"a": "Alpha"})
+    queue(store)
+    (a,) = store.claim_deliveries(D, NOW, limit=10, owner="w1", lease=LEASE)
+    store.release_deliveries([a.delivery.id], owner="w1")
+    assert [c.delivery.id for c in store.claim_deliveries(D, NOW, limit=10, owner="w2", lease=LEASE)] == [a.delivery.id]
+
+
+def test_failed_deliveries_stay_listed_and_can_be_retried(store):
+    add_keyword_matches(store, {"a": "Alpha"})
+    queue(store)
+    (a,) = store.claim_deliveries(D, NOW, limit=10, owner="w", lease=LEASE)
+    store.record_attempts([AttemptRecord(a.delivery.id, "failed", 8, None, "500", "gone", None)], NOW, owner="w")
+    assert [d.status for d in store.deliveries(destination=D)] == ["failed"]
+    assert store.count_deliveries(status="failed") == 1
+    assert store.retry_failed_deliveries(NOW, destination="webhook:other") == 0
+    assert store.retry_failed_deliveries(NOW, destination=D) == 1
+    (d,) = store.deliveries(destination=D)
+    assert (d.status, d.attempts, d.next_attempt) == ("pending", 0, NOW)

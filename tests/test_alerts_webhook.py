@@ -1,0 +1,186 @@
+"""Webhook alerts end to end: real store, real local receiver on 127.0.0.1, FixedClock moved by hand."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import socket
+from datetime import timedelta
+
+import pytest
+import requests
+from werkzeug.wrappers import Request, Response
+
+from feeds.alerts import run_alerts
+from feeds.alerts.select import MAX_ATTEMPTS
+from tests.alerts_helpers import add_coverage_match, add_keyword_matches
+
+SECRET = "s3cret-key"
+
+
+class Receiver:
+    """Records each POST; answers 500 `fail` times, then 200. Checks the signature of every body."""
+
+    def __init__(self, fail: int | None = 0):
+        self.fail = fail
+        self.calls: list[dict] = []
+
+    def __call__(self, request: Request) -> Response:
+        body = request.get_data()
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        self.calls.append(
+            {
+                "signed": hmac.compare_digest(request.headers.get("X-Feeds-Signature", ""), expected),
+                "key": request.headers.get("X-Feeds-Delivery"),
+                "type": request.headers.get("Content-Type"),
+                "agent": request.headers.get("User-Agent"),
+                "doc": json.loads(body),
+            }
+        )
+        failing = self.fail is None or len(self.calls) <= self.fail
+        return Response("no" if failing else "ok", status=500 if failing else 200)
+
+
+def hook(name: str, url: str, rules: str = '["*"]') -> str:
+    return f'[[alerts.webhooks]]\nname = "{name}"\nurl = "{url}"\nsecret = "{SECRET}"\nrules = {rules}\n'
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def setup(db_url, make_settings, make_app_for):
+    def make(toml: str):
+        app = make_app_for(make_settings("\n[alerts]\n" + toml, database_url=db_url))
+        return app
+
+    return make
+
+
+def test_a_flaky_receiver_gets_each_match_once_after_retries(setup, clock, httpserver):
+    receiver = Receiver(fail=2)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    app = setup(hook("desk", httpserver.url_for("/hook"), rules='["sanctions"]'))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    add_keyword_matches(app.store, {"b": "Unrelated"}, rule="weather")
+
+    report = run_alerts(app)
+    assert (report.queued, report.sent, report.retrying) == (1, 0, 1)
+    assert len(receiver.calls) == 1
+    clock.advance(timedelta(minutes=1))
+    run_alerts(app)
+    assert len(receiver.calls) == 1, "backing off: no POST before the next attempt is due"
+
+    for expected_calls in (2, 3):
+        (delivery,) = app.store.deliveries()
+        clock.set(delivery.next_attempt)
+        run_alerts(app)
+        assert len(receiver.calls) == expected_calls
+
+    (delivery,) = app.store.deliveries()
+    assert (delivery.status, delivery.attempts, delivery.last_status, delivery.sent_at) == ("sent", 3, "200", clock())
+    assert all(c["signed"] for c in receiver.calls), "every POST carries a valid HMAC-SHA256 of its raw body"
+    assert {c["key"] for c in receiver.calls} == {delivery.idempotency_key}, "one delivery key for all attempts"
+    assert {c["type"] for c in receiver.calls} == {"application/json"}
+    assert {c["agent"] for c in receiver.calls} == {app.settings.http.user_agent}
+    doc = receiver.calls[-1]["doc"]
+    assert doc["rule"] == "sanctions" and doc["item"]["title"] == "EU widens sanctions" and doc["kind"] == "keyword"
+    assert doc["delivery"] == delivery.idempotency_key and doc["destination"] == "desk"
+
+    for _ in range(3):
+        clock.advance(timedelta(days=1))
+        assert run_alerts(app).sent == 0
+    assert len(receiver.calls) == 3, "a delivered match is never POSTed again"
+
+    add_keyword_matches(app.store, {"c": "More sanctions"}, found_at=clock())
+    assert run_alerts(app).sent == 1 and len(receiver.calls) == 4, "a new match goes out on the next run"
+
+
+def test_a_dead_destination_fails_after_max_attempts_and_blocks_no_one(setup, clock, httpserver):
+    down, good = Receiver(fail=None), Receiver()
+    httpserver.expect_request("/down", method="POST").respond_with_handler(down)
+    httpserver.expect_request("/good", method="POST").respond_with_handler(good)
+    app = setup(
+        hook("down", httpserver.url_for("/down"))
+        + hook("refused", f"http://127.0.0.1:{closed_port()}/hook")
+        + hook("good", httpserver.url_for("/good"))
+    )
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+
+    first = run_alerts(app)
+    assert first.outcome("webhook:good").sent == 1 and len(good.calls) == 1
+    assert first.outcome("webhook:down").retrying == 1 and first.outcome("webhook:refused").retrying == 1
+    assert "answered 500" in first.outcome("webhook:down").errors[0]
+    assert "ConnectionError" in first.outcome("webhook:refused").errors[0]
+
+    reports = []
+    for _ in range(MAX_ATTEMPTS - 1):
+        clock.advance(timedelta(days=1))
+        reports.append(run_alerts(app))
+    assert reports[-1].failed == 2 and all(r.failed == 0 for r in reports[:-1])
+    assert len(down.calls) == MAX_ATTEMPTS and len(good.calls) == 1
+    by_dest = {d.destination: d for d in app.store.deliveries()}
+    assert (by_dest["webhook:down"].status, by_dest["webhook:down"].attempts) == ("failed", MAX_ATTEMPTS)
+    assert by_dest["webhook:refused"].status == "failed" and by_dest["webhook:refused"].last_status == "error"
+    assert by_dest["webhook:good"].status == "sent"
+
+    clock.advance(timedelta(days=3))
+    run_alerts(app)
+    assert len(down.calls) == MAX_ATTEMPTS, "a failed delivery is not retried unless an operator asks"
+    assert app.store.retry_failed_deliveries(clock(), destination="webhook:down") == 1
+    run_alerts(app)
+    assert len(down.calls) == MAX_ATTEMPTS + 1
+
+
+def test_after_a_failure_the_rest_of_the_batch_waits_for_a_later_run(setup, clock, httpserver):
+    down = Receiver(fail=None)
+    httpserver.expect_request("/down", method="POST").respond_with_handler(down)
+    app = setup(hook("down", httpserver.url_for("/down")))
+    add_keyword_matches(app.store, {"a": "One", "b": "Two", "c": "Three"})
+    report = run_alerts(app)
+    assert (report.outcome("webhook:down").retrying, report.outcome("webhook:down").deferred) == (1, 2)
+    assert len(down.calls) == 1, "one timeout per dead destination per run, not one per match"
+    assert {d.attempts for d in app.store.deliveries()} == {0, 1}
+
+
+def test_coverage_matches_follow_the_coverage_switch(setup, clock, httpserver):
+    on, off = Receiver(), Receiver()
+    httpserver.expect_request("/on", method="POST").respond_with_handler(on)
+    httpserver.expect_request("/off", method="POST").respond_with_handler(off)
+    app = setup(
+        hook("on", httpserver.url_for("/on"), rules="[]")
+        + hook("off", httpserver.url_for("/off"))
+        + "coverage = false\n"
+    )
+    add_coverage_match(app.store, "p", "Paper quotes the minister", "tag:press.example.org,2026-11-27:gone")
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    run_alerts(app)
+    assert [c["doc"]["kind"] for c in on.calls] == ["pickup"]
+    assert on.calls[0]["doc"]["release"] == {
+        "id": "tag:press.example.org,2026-11-27:gone",
+        "title": "tag:press.example.org,2026-11-27:gone",
+        "url": None,
+    }, "a release no longer stored is named by its id"
+    assert [c["doc"]["kind"] for c in off.calls] == ["keyword"]
+
+
+def test_the_injected_session_is_used(setup, clock, httpserver):
+    receiver = Receiver()
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    session = requests.Session()
+    session.headers["X-Test-Session"] = "injected"
+    seen = []
+    session.hooks["response"].append(lambda r, *a, **k: seen.append(r.request.headers.get("X-Test-Session")))
+    app.session = session
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    assert run_alerts(app).sent == 1 and seen == ["injected"]
+
+
+def test_no_destinations_is_a_no_op(setup):
+    report = run_alerts(setup(""))
+    assert report.outcomes == [] and report.sent == 0
