@@ -1,0 +1,437 @@
+"""POST /api/releases: the authenticated push endpoint, a thin edge over the ingest pipeline.
+
+    disabled? | rate limit | Bearer token | Content-Type | body (capped) | JSON | Idempotency-Key replay?
+        | schema (every field error at once) | normalise | ingest_units (one transaction) | answer | on_change()
+
+The body is one release object or a list of them in the same schema as `.json` files in the drop folder
+(`feeds.ingest.schema`); a list is all or nothing. Answers: 201 (something created; `Location` for a single
+release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}`, 401 / 403, 404
+(disabled: no token configured), 405, 411, 413, 415, 422 (Idempotency-Key reused for another body), 429
+(`Retry-After`), 503 (database unavailable). Every answer is JSON; unexpected errors are logged, never shown.
+
+Identity, so that retries never duplicate: an item with `source_key` (or `link`, or `slug`) is that release, and
+pushing it again updates it; an item without any of them is named by a hash of its content, so re-sending the
+very same item is `unchanged`. An `Idempotency-Key` header (draft-ietf-httpapi-idempotency-key-header) makes
+the whole request replayable: the same key and body get the first answer back, another body 422.
+
+Security: the token is compared in constant time on SHA-256 digests of both sides (so not even its length
+leaks), every wrong token gets the same answer, and the body is never read beyond `max_body` + 1 bytes.
+
+What this module must not do: parse release formats itself (the schema module does), write SQL, or publish.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import math
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exc as sa_exc
+
+from feeds.clock import Clock
+from feeds.errors import InvalidReleaseError, StoreError
+from feeds.ingest import ingest_units
+from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_from_object
+from feeds.ingest.govuk import is_govuk_content_item
+from feeds.ingest.pipeline import Unit
+from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
+from feeds.model import RawRelease, Release
+from feeds.normalise import normalise_release
+from feeds.normalise.ids import permalink
+from feeds.web.health import error_body, json_response
+from feeds.web.metrics import Metrics
+from feeds.web.static import Environ, StartResponse
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.web.api")
+
+SOURCE = "push"
+"""The source name of pushed releases (reserved in the config, like `cli`)."""
+PATH = "/api/releases"
+_KEY_PREFIX = "push:"
+_MAX_KEY = 255
+_CHUNK = 64 * 1024
+_REALM = 'Bearer realm="feeds"'
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str | None
+    message: str
+    index: int | None = None
+    """Position in a pushed list (absent for a single object)."""
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"field": self.field, "message": self.message}
+        if self.index is not None:
+            out["index"] = self.index
+        return out
+
+
+class Reject(Exception):
+    """An answer other than success, raised by a step of the request and turned into JSON at the top."""
+
+    def __init__(self, code: int, message: str, *, headers: Sequence[tuple[str, str]] = (), field: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.payload: dict[str, Any] = error_body(message, field)
+        self.headers = tuple(headers)
+
+
+class Invalid(Reject):
+    def __init__(self, errors: Sequence[FieldError]):
+        super().__init__(400, errors[0].message)
+        self.payload = {"errors": [e.as_json() for e in errors]}
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    code: int
+    payload: dict[str, Any]
+    headers: tuple[tuple[str, str], ...] = ()
+
+
+class RateLimiter:
+    """A token bucket per client: `per_minute` requests in a burst, refilled at `per_minute` / 60 per second.
+
+    Time comes from the injected clock, so tests move a FixedClock instead of sleeping. Idle clients whose
+    bucket is full again are forgotten once more than `max_clients` are tracked, bounding memory.
+    """
+
+    def __init__(self, per_minute: int, clock: Clock, *, max_clients: int = 10_000):
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self.clock = clock
+        self.max_clients = max_clients
+        self._buckets: dict[str, tuple[float, datetime]] = {}
+        self._lock = threading.Lock()
+
+    def acquire(self, client: str) -> float:
+        """Take a token: 0.0 when allowed, else the seconds until one will be available."""
+        now = self.clock()
+        with self._lock:
+            tokens, at = self._buckets.get(client, (self.capacity, now))
+            tokens = min(self.capacity, tokens + max((now - at).total_seconds(), 0.0) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[client] = (tokens - 1.0, now)
+                wait = 0.0
+            else:
+                self._buckets[client] = (tokens, now)
+                wait = (1.0 - tokens) / self.rate
+            if len(self._buckets) > self.max_clients:
+                self._forget_idle(now)
+        return wait
+
+    def _forget_idle(self, now: datetime) -> None:
+        full_after = self.capacity / self.rate
+        for client, (_, at) in list(self._buckets.items()):
+            if (now - at).total_seconds() >= full_after:
+                del self._buckets[client]
+
+
+class PushApi:
+    """The WSGI handler of /api/… for one application."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        on_change: Callable[[], None] | None = None,
+        metrics: Metrics | None = None,
+        limiter: RateLimiter | None = None,
+    ):
+        self.app = app
+        self.on_change = on_change
+        self.metrics = metrics
+        self.limiter = limiter or RateLimiter(app.settings.web.rate_limit, app.clock)
+        self._lock = threading.Lock()
+        """One push at a time in this process: the idempotency check, the save and its record stay together."""
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            reply = self.handle(environ)
+        except Reject as r:
+            reply = Reply(r.code, r.payload, r.headers)
+        except (StoreError, sa_exc.OperationalError):
+            log.exception("push API: database unavailable")
+            reply = Reply(503, error_body("the database is unavailable; try again later"), (("Retry-After", "30"),))
+        except Exception:
+            log.exception("push API: unexpected error on %s", environ.get("PATH_INFO"))
+            reply = Reply(500, error_body("internal error (logged on the server)"))
+        if self.metrics is not None:
+            self.metrics.api_request(reply.code)
+        return json_response(start_response, reply.code, reply.payload, reply.headers)
+
+    def handle(self, environ: Environ) -> Reply:
+        if environ.get("PATH_INFO", "").rstrip("/") != PATH:
+            raise Reject(404, "no such API endpoint (the push API is POST /api/releases)")
+        web = self.app.settings.web
+        if web.api_token is None:
+            raise Reject(404, "the push API is disabled: set [web] api_token or FEEDS_API_TOKEN to enable it")
+        if environ.get("REQUEST_METHOD") != "POST":
+            raise Reject(405, "use POST", headers=[("Allow", "POST")])
+        # Behind a reverse proxy, configure waitress's trusted_proxy so REMOTE_ADDR is the real client.
+        wait = self.limiter.acquire(environ.get("REMOTE_ADDR") or "unknown")
+        if wait > 0:
+            # Retry-After in whole seconds, rounded up (RFC 9110 §10.2.3; RFC 6585 §4 for 429).
+            raise Reject(429, "too many requests", headers=[("Retry-After", str(math.ceil(wait)))])
+        authenticate(environ.get("HTTP_AUTHORIZATION"), web.api_token)
+        check_content_type(environ.get("CONTENT_TYPE", ""))
+        value = parse_json(read_body(environ, web.max_body))
+        key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
+        fingerprint = hashlib.sha256(canonical_json(value)).hexdigest()
+        with self._lock:
+            if key is not None:
+                replay = self._replay(key, fingerprint)
+                if replay is not None:
+                    return replay
+            reply, changed = self._ingest(value, fingerprint)
+            if key is not None:
+                reply = self._remember(key, fingerprint, reply)
+        if changed and self.on_change is not None:
+            try:
+                self.on_change()
+            except Exception:  # the release is stored; the next scheduled publish will pick it up
+                log.exception("push API: on_change callback failed")
+        return reply
+
+    # --- the steps that touch the store ---
+
+    def _ingest(self, value: object, fingerprint: str) -> tuple[Reply, bool]:
+        listed = isinstance(value, list)
+        releases = normalise_items(raws_from_value(value), self.app, self.app.clock(), listed=listed)
+        unit = Unit(origin=f"{_KEY_PREFIX}{fingerprint[:16]}", source=SOURCE, releases=releases)
+        outcomes = ingest_units(self.app, [unit])
+        if self.metrics is not None:
+            self.metrics.releases_ingested(o.status for o in outcomes)
+        statuses = {o.status for o in outcomes}
+        base = self.app.settings.site.base_url
+        items = [
+            {"id": o.release_id, "slug": o.slug, "permalink": permalink(base, o.slug or ""), "status": o.status}
+            for o in outcomes
+        ]
+        code = 201 if "created" in statuses else 200
+        if listed:
+            overall = "created" if code == 201 else ("updated" if "updated" in statuses else "unchanged")
+            reply = Reply(code, {"status": overall, "releases": items})
+        else:
+            location = (("Location", permalink(base, outcomes[0].slug or "")),) if code == 201 else ()
+            reply = Reply(code, items[0], location)
+        return reply, bool(statuses & {"created", "updated"})
+
+    def _replay(self, key: str, fingerprint: str) -> Reply | None:
+        with self.app.store.transaction() as tx:
+            stored = tx.idempotent_release(_KEY_PREFIX + key)
+        if stored is None:
+            return None
+        record = json.loads(stored)
+        if record["request"] != fingerprint:
+            raise Reject(422, "this Idempotency-Key was used with a different body", field="Idempotency-Key")
+        headers = (*((name, value) for name, value in record["headers"]), ("Idempotent-Replayed", "true"))
+        return Reply(record["code"], record["payload"], headers)
+
+    def _remember(self, key: str, fingerprint: str, reply: Reply) -> Reply:
+        """Record the answer under the key. The `idempotency` table has one text column for the result, so it
+        holds a small JSON record: the body's hash, the status code, the headers and the JSON answer."""
+        record = {"request": fingerprint, "code": reply.code, "payload": reply.payload, "headers": reply.headers}
+        try:
+            with self.app.store.transaction() as tx:
+                tx.remember_idempotency(_KEY_PREFIX + key, json.dumps(record), self.app.clock())
+        except Exception:
+            # Another daemon stored the same key between our check and now; its answer wins (our save of the
+            # same body was harmless: same identity).
+            replay = self._replay(key, fingerprint)
+            if replay is None:
+                raise
+            return replay
+        return reply
+
+
+# --- request parsing (pure functions of the header or body they are given) ------------------------------------
+
+
+def authenticate(header: str | None, token: str) -> None:
+    """RFC 6750 §2.1 `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1)."""
+    if not header or not header.strip():
+        raise Reject(
+            401, "authentication required: send Authorization: Bearer <token>", headers=[("WWW-Authenticate", _REALM)]
+        )
+    scheme, _, credentials = header.strip().partition(" ")
+    credentials = credentials.strip()
+    if scheme.lower() != "bearer" or not credentials or " " in credentials:
+        raise Reject(
+            401,
+            "malformed Authorization header: expected Bearer <token>",
+            headers=[("WWW-Authenticate", f'{_REALM}, error="invalid_request"')],
+        )
+    # WSGI hands headers over as latin-1 decoded text (PEP 3333): encoding back gives the bytes the client sent.
+    try:
+        sent = credentials.encode("latin-1")
+    except UnicodeEncodeError:  # only from a non-conforming server; no token can match
+        sent = b""
+    given = hashlib.sha256(sent).digest()
+    expected = hashlib.sha256(token.encode("utf-8")).digest()
+    if not hmac.compare_digest(given, expected):
+        raise Reject(403, "the token is not valid")
+
+
+def check_content_type(header: str) -> None:
+    media, _, params = header.partition(";")
+    media = media.strip().lower()
+    if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
+        raise Reject(415, "send the release as JSON: Content-Type: application/json", field="Content-Type")
+    for param in params.split(";"):
+        name, _, value = param.partition("=")
+        if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
+            raise Reject(415, "JSON must be encoded as UTF-8 (RFC 8259 §8.1)", field="Content-Type")
+
+
+def read_body(environ: Environ, cap: int) -> bytes:
+    """At most `cap` bytes of body, refusing a larger one without reading it (nor more than `cap` + 1 bytes)."""
+    declared = (environ.get("CONTENT_LENGTH") or "").strip()
+    if declared:
+        if not declared.isdigit():
+            raise Reject(400, "Content-Length is not a number", field="Content-Length")
+        length = int(declared)
+        if length > cap:
+            raise Reject(413, f"the body is larger than {cap} bytes")
+        want = length
+    elif environ.get("wsgi.input_terminated"):
+        want = cap + 1
+    else:
+        # Without a length and without a server that ends the stream, reading could wait for ever (PEP 3333).
+        raise Reject(411, "send a Content-Length")
+    stream = environ["wsgi.input"]
+    chunks: list[bytes] = []
+    got = 0
+    while got < want:
+        chunk = stream.read(min(_CHUNK, want - got))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        got += len(chunk)
+    if got > cap:
+        raise Reject(413, f"the body is larger than {cap} bytes")
+    return b"".join(chunks)
+
+
+def parse_json(data: bytes) -> object:
+    if not data.strip():
+        raise Reject(400, "the body is empty: send a release object or a list of them")
+    try:
+        text = data.decode("utf-8-sig")
+        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+    except UnicodeDecodeError as e:
+        raise Reject(400, f"the body is not UTF-8 (byte {e.start})") from e
+    except json.JSONDecodeError as e:
+        raise Reject(400, f"not valid JSON: {e.msg} (line {e.lineno}, column {e.colno})") from e
+    except InvalidReleaseError as e:
+        raise Reject(400, e.message, field=e.field) from e
+    except (ValueError, RecursionError) as e:
+        raise Reject(400, "not usable JSON (a number too long or nesting too deep)") from e
+
+
+def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """Refuse duplicate keys: JSON parsers disagree on which one wins (RFC 8259 §4)."""
+    out: dict[str, object] = {}
+    for key, value in pairs:
+        if key in out:
+            raise InvalidReleaseError("appears twice in one object", field=key)
+        out[key] = value
+    return out
+
+
+def _no_constant(name: str) -> object:
+    raise InvalidReleaseError(f"not valid JSON: {name} is not a JSON value (RFC 8259 §6)")
+
+
+def canonical_json(value: object) -> bytes:
+    """The same bytes for the same JSON value, however it was spaced or ordered: what Idempotency-Key compares."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def idempotency_key(header: str | None) -> str | None:
+    """The key, bare or as a Structured Field string (`"…"`, as the IETF draft writes it); 1–255 printable ASCII."""
+    if header is None:
+        return None
+    key = header.strip()
+    if len(key) >= 2 and key[0] == key[-1] == '"':
+        key = key[1:-1]
+    if not 0 < len(key) <= _MAX_KEY or not all(" " <= c <= "~" for c in key):
+        raise Reject(400, f"must be 1 to {_MAX_KEY} printable ASCII characters", field="Idempotency-Key")
+    return key
+
+
+# --- validation: every field error of every item, in the words of the release schema ---------------------------
+
+
+def raws_from_value(value: object) -> tuple[RawRelease, ...]:
+    """The pushed items as raw releases, or `Invalid` listing every problem found (a list is all or nothing)."""
+    if isinstance(value, list):
+        if not value:
+            raise Invalid([FieldError(None, "the list holds no release")])
+        indexed: list[tuple[int | None, object]] = list(enumerate(value))
+    else:
+        indexed = [(None, value)]
+    raws: list[RawRelease] = []
+    errors: list[FieldError] = []
+    for index, item in indexed:
+        origin = f"{_KEY_PREFIX}{hashlib.sha256(canonical_json(item)).hexdigest()[:16]}"
+        raw, item_errors = _item(item, origin)
+        errors += [FieldError(e.field, e.message, index) for e in item_errors]
+        if raw is not None:
+            raws.append(raw)
+    if errors:
+        raise Invalid(errors)
+    return tuple(raws)
+
+
+def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]]:
+    if is_govuk_content_item(obj):
+        try:
+            return release_from_object(obj, source=SOURCE, origin=origin), []
+        except InvalidReleaseError as e:
+            return None, [FieldError(e.field, e.message)]
+    if not isinstance(obj, dict):
+        return None, [FieldError(None, f"a release must be a JSON object, not {json_type(obj)}")]
+    errors: list[FieldError] = []
+    for name, value in obj.items():
+        try:
+            if name not in JSON_SCHEMA_FIELDS:
+                raise unknown_field_error(name, JSON_SCHEMA_FIELDS, origin=origin)
+            check_release_fields({name: value}, origin=origin)
+        except InvalidReleaseError as e:
+            errors.append(FieldError(e.field or name, e.message))
+    # What is left (required fields, body vs body_html) is checked by the schema itself on the valid fields.
+    bad = {e.field for e in errors}
+    try:
+        raw = release_from_json({k: v for k, v in obj.items() if k not in bad}, source=SOURCE, origin=origin)
+    except InvalidReleaseError as e:
+        if e.field not in bad:
+            errors.append(FieldError(e.field, e.message))
+        return None, errors
+    return (None if errors else raw), errors
+
+
+def normalise_items(raws: Sequence[RawRelease], app: App, now: datetime, *, listed: bool) -> tuple[Release, ...]:
+    """Normalise each item (dates, links, languages are checked here), reporting every failing item."""
+    settings = app.settings
+    releases: list[Release] = []
+    errors: list[FieldError] = []
+    for index, raw in enumerate(raws):
+        try:
+            releases.append(normalise_release(raw, settings.site, settings.topics, now))
+        except InvalidReleaseError as e:
+            errors.append(FieldError(e.field, e.message, index if listed else None))
+    if errors:
+        raise Invalid(errors)
+    return tuple(releases)

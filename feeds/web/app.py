@@ -1,0 +1,69 @@
+"""The daemon's one WSGI application: the push API, health and metrics, and the published site.
+
+    /api/…     → PushApi            (feeds.web.api)
+    /healthz   → StatusEndpoints    (feeds.web.health)
+    /metrics   → StatusEndpoints
+    anything else → StaticSite(out/) (feeds.web.static, unchanged)
+
+The daemon builds it once with `make_web_app(app, on_change=…, metrics=…, health=…)`, passing its debounced
+publish trigger as `on_change` and the same `Metrics` / `Health` its jobs update, then serves it with waitress.
+
+What this module must not do: handle requests itself beyond choosing the handler.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds.web.api import PushApi, RateLimiter
+from feeds.web.health import StatusEndpoints
+from feeds.web.metrics import Health, Metrics
+from feeds.web.static import Environ, StartResponse, StaticSite
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+
+class WebApp:
+    """A WSGI callable routing by path; its parts stay reachable (`.api`, `.status`, `.static`) for the daemon."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        out_dir: Path | None = None,
+        on_change: Callable[[], None] | None = None,
+        metrics: Metrics | None = None,
+        health: Health | None = None,
+        limiter: RateLimiter | None = None,
+    ):
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.health = health if health is not None else Health()
+        out = out_dir if out_dir is not None else app.settings.paths.out
+        self.api = PushApi(app, on_change=on_change, metrics=self.metrics, limiter=limiter)
+        self.status = StatusEndpoints(app, out_dir=out, health=self.health, metrics=self.metrics)
+        self.static = StaticSite(out)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "") or "/"
+        if path == "/api" or path.startswith("/api/"):
+            return self.api(environ, start_response)
+        if path == "/healthz":
+            return self.status.healthz(environ, start_response)
+        if path == "/metrics":
+            return self.status.serve_metrics(environ, start_response)
+        return self.static(environ, start_response)
+
+
+def make_web_app(
+    app: App,
+    *,
+    out_dir: Path | None = None,
+    on_change: Callable[[], None] | None = None,
+    metrics: Metrics | None = None,
+    health: Health | None = None,
+) -> WebApp:
+    """The composed application for `app` (out/ from its settings unless `out_dir` is given)."""
+    return WebApp(app, out_dir=out_dir, on_change=on_change, metrics=metrics, health=health)

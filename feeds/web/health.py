@@ -1,0 +1,153 @@
+"""GET /healthz and GET /metrics: is this daemon able to do its work, and what has it done.
+
+/healthz answers `{"status": "ok" | "degraded" | "fail", "checks": {name: {"status": …, …}}}`:
+- `database`: a cheap query (the migration ledger); unreachable is `fail`, pending migrations `degraded`.
+- `out`: the published folder (or, before the first publish, its nearest existing parent) is a writable folder.
+- `job:<name>`: the last run of each job the daemon recorded in `Health`; a failed last run is `degraded`.
+The status code is 200 for ok and degraded (the site is still being served) and 503 for fail, so a load
+balancer takes a daemon that lost its database out of rotation but keeps one whose last feed poll failed.
+Error details of the database go to the log, not the client (they can name hosts and users).
+
+/metrics serves `Metrics.render()` (Prometheus text format 0.0.4), refreshing the release count first.
+
+What this module must not do: change anything (both endpoints are read-only), or reveal secrets or tracebacks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Iterable, Sequence
+from http import HTTPStatus
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from feeds.clock import rfc3339
+from feeds.web.metrics import CONTENT_TYPE, Health, JobRecord, Metrics
+from feeds.web.static import Environ, StartResponse
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.web")
+
+Status = Literal["ok", "degraded", "fail"]
+_RANK: dict[Status, int] = {"ok": 0, "degraded": 1, "fail": 2}
+_ERROR_CHARS = 300
+
+
+def json_response(
+    start_response: StartResponse,
+    code: int,
+    payload: object,
+    headers: Sequence[tuple[str, str]] = (),
+    *,
+    head: bool = False,
+) -> list[bytes]:
+    """A JSON answer that no cache keeps (API results and probes are about *now*)."""
+    body = json.dumps(payload, ensure_ascii=False, indent=1).encode() + b"\n"
+    start_response(
+        f"{code} {HTTPStatus(code).phrase}",
+        [
+            ("Content-Type", "application/json; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Cache-Control", "no-store"),
+            ("X-Content-Type-Options", "nosniff"),
+            *headers,
+        ],
+    )
+    return [b""] if head else [body]
+
+
+def error_body(message: str, field: str | None = None) -> dict[str, Any]:
+    """The one error shape every endpoint uses: `{"errors": [{"field": …, "message": …}]}`."""
+    return {"errors": [{"field": field, "message": message}]}
+
+
+def check_database(app: App) -> dict[str, Any]:
+    try:
+        pending = app.store.pending_migrations()
+    except Exception:
+        log.exception("health check: database %s unreachable", app.store.url)
+        return {"status": "fail", "message": "database unreachable"}
+    if pending:
+        return {
+            "status": "degraded",
+            "message": f"{len(pending)} migration(s) pending: run `feeds db migrate`",
+        }
+    return {"status": "ok", "dialect": app.store.dialect}
+
+
+def check_out_dir(out: Path) -> dict[str, Any]:
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if probe == out and not out.is_dir():
+        return {"status": "degraded", "message": "the published folder is not a folder"}
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return {"status": "degraded", "message": "the published folder is not writable"}
+    return {"status": "ok"} if probe == out else {"status": "ok", "message": "not published yet"}
+
+
+def check_job(job: JobRecord) -> dict[str, Any]:
+    return {
+        "status": "ok" if job.ok else "degraded",
+        "last_run": rfc3339(job.last_run),
+        "last_success": rfc3339(job.last_success) if job.last_success else None,
+        "error": (job.error or "")[:_ERROR_CHARS] or None,
+        "runs": job.runs,
+        "failures": job.failures,
+        "consecutive_failures": job.consecutive_failures,
+    }
+
+
+def overall(checks: Iterable[dict[str, Any]]) -> Status:
+    worst: Status = "ok"
+    for check in checks:
+        status: Status = check["status"]
+        if _RANK[status] > _RANK[worst]:
+            worst = status
+    return worst
+
+
+class StatusEndpoints:
+    """The WSGI handlers of /healthz and /metrics for one application."""
+
+    def __init__(self, app: App, *, out_dir: Path, health: Health, metrics: Metrics):
+        self.app = app
+        self.out_dir = out_dir
+        self.health = health
+        self.metrics = metrics
+
+    def report(self) -> dict[str, Any]:
+        checks: dict[str, dict[str, Any]] = {
+            "database": check_database(self.app),
+            "out": check_out_dir(self.out_dir),
+        }
+        for job in self.health.jobs():
+            checks[f"job:{job.name}"] = check_job(job)
+        return {"status": overall(checks.values()), "checked_at": rfc3339(self.app.clock()), "checks": checks}
+
+    def healthz(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return json_response(start_response, 405, error_body("use GET"), [("Allow", "GET, HEAD")])
+        report = self.report()
+        code = 503 if report["status"] == "fail" else 200
+        return json_response(start_response, code, report, head=method == "HEAD")
+
+    def serve_metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return json_response(start_response, 405, error_body("use GET"), [("Allow", "GET, HEAD")])
+        try:
+            self.metrics.set_releases(self.app.store.count_releases())
+        except Exception:  # a scrape must still answer when the database does not: the gauge keeps its value
+            log.warning("metrics: cannot count releases", exc_info=True)
+        body = self.metrics.render()
+        start_response(
+            "200 OK",
+            [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")],
+        )
+        return [b""] if method == "HEAD" else [body]

@@ -1,0 +1,459 @@
+"""POST /api/releases over a real socket (waitress on 127.0.0.1, `requests` as the client).
+
+What a sender sees: 401/403 for missing, malformed or wrong tokens (compared in constant time), 404 when the API
+is disabled, 415/413/400 for bodies that are not a valid release (every field error listed), 201 + Location and a
+stored release, replays by Idempotency-Key and by source_key that never duplicate, lists that are all or
+nothing, 429 + Retry-After that clears when time passes, and the publish trigger fired after a change.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import json
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+import pytest
+import requests
+import waitress
+from click.testing import CliRunner
+from waitress import wasyncore
+
+from feeds.app import App
+from feeds.cli import cli
+from feeds.clock import FixedClock
+from feeds.web.api import Reject, read_body
+from feeds.web.app import WebApp, make_web_app
+
+TOKEN = "test-token-0123456789-abcdefghij"
+RELEASE = {
+    "title": "Minister announces new sanctions",
+    "body": "The Minister announced sanctions today.\n\nThey take effect at once.",
+    "published": "2026-11-27T09:30:00Z",
+}
+
+
+def serving() -> Iterator[Callable[[Any], str]]:
+    """Serve WSGI apps with waitress on free ports in daemon threads; all closed when the generator ends."""
+    servers: list[tuple[Any, threading.Thread]] = []
+
+    def start(wsgi: Any) -> str:
+        server = waitress.create_server(wsgi, host="127.0.0.1", port=0, threads=2)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        servers.append((server, thread))
+        return f"http://127.0.0.1:{server.effective_port}"
+
+    yield start
+    for server, thread in servers:
+        # Close every socket from inside the server's own loop (closing them from here races its select()),
+        # then the loop, finding nothing left to watch, returns.
+        server.trigger.pull_trigger(lambda server=server: wasyncore.close_all(server._map))
+        thread.join(timeout=5)
+        server.task_dispatcher.shutdown()
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    yield from serving()
+
+
+@dataclass
+class Api:
+    base: str
+    app: App
+    web: WebApp
+    clock: FixedClock
+    config_path: str
+    session: requests.Session = field(default_factory=requests.Session)
+    changes: list[int] = field(default_factory=list)
+
+    def post(
+        self,
+        body: object = RELEASE,
+        *,
+        token: str | None = TOKEN,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        path: str = "/api/releases",
+    ) -> requests.Response:
+        h = {"Content-Type": "application/json"}
+        if token is not None:
+            h["Authorization"] = f"Bearer {token}"
+        h.update(headers or {})
+        payload = data if data is not None else json.dumps(body).encode()
+        return self.session.post(self.base + path, data=payload, headers=h, timeout=10)
+
+
+@pytest.fixture
+def make_api(make_settings, make_app_for, serve, clock, tmp_path) -> Iterator[Callable[..., Api]]:
+    made: list[Api] = []
+
+    def make(web_toml: str = f'api_token = "{TOKEN}"\nrate_limit = 1000\n', database_url: str | None = None) -> Api:
+        settings = make_settings(f"\n[web]\n{web_toml}", database_url=database_url)
+        app = make_app_for(settings)
+        changes: list[int] = []
+        web = make_web_app(app, on_change=lambda: changes.append(1))
+        api = Api(serve(web), app, web, clock, str(tmp_path / "feeds.toml"), changes=changes)
+        made.append(api)
+        return api
+
+    yield make
+    for api in made:
+        api.session.close()
+
+
+@pytest.fixture
+def api(make_api) -> Api:
+    return make_api()
+
+
+def errors_of(resp: requests.Response) -> list[dict[str, Any]]:
+    assert resp.headers["Content-Type"].startswith("application/json")
+    errors: list[dict[str, Any]] = resp.json()["errors"]
+    return errors
+
+
+# --- authentication ------------------------------------------------------------------------------------------
+
+
+def test_missing_authorization_is_401_with_bearer_challenge(api):
+    resp = api.post(token=None)
+    assert resp.status_code == 401
+    assert resp.headers["WWW-Authenticate"].startswith("Bearer")
+    assert "Bearer" in errors_of(resp)[0]["message"]
+    assert api.app.store.count_releases() == 0
+
+
+@pytest.mark.parametrize("header", ["Basic dXNlcjpwYXNz", "Bearer", "Bearer  ", f"Bearer {TOKEN} extra", TOKEN])
+def test_malformed_authorization_is_401(api, header):
+    resp = api.post(token=None, headers={"Authorization": header})
+    assert resp.status_code == 401
+    assert 'error="invalid_request"' in resp.headers["WWW-Authenticate"]
+
+
+@pytest.mark.parametrize("wrong", [TOKEN[:-1] + "X", TOKEN[:-1], TOKEN + "0", "short", TOKEN.upper()])
+def test_wrong_token_is_403_and_says_nothing_about_closeness(api, wrong):
+    resp = api.post(token=wrong)
+    assert resp.status_code == 403
+    assert errors_of(resp) == [{"field": None, "message": "the token is not valid"}]
+    assert api.app.store.count_releases() == 0
+
+
+def test_bearer_scheme_is_case_insensitive(api):
+    resp = api.post(token=None, headers={"Authorization": f"bearer {TOKEN}"})
+    assert resp.status_code == 201
+
+
+def test_token_is_compared_with_hmac_compare_digest(api, monkeypatch):
+    calls: list[tuple[bytes, bytes]] = []
+    real = hmac.compare_digest
+
+    def spy(a, b):
+        calls.append((a, b))
+        return real(a, b)
+
+    monkeypatch.setattr(hmac, "compare_digest", spy)
+    assert api.post(token="nope-nope-nope-nope").status_code == 403
+    assert api.post().status_code == 201
+    assert len(calls) == 2
+    # Digests of equal length on both sides: the comparison time cannot depend on the token's length.
+    assert all(len(a) == len(b) == 32 for a, b in calls)
+
+
+def test_disabled_without_a_token_is_404_with_a_clear_error(make_api):
+    api = make_api("rate_limit = 1000\n")
+    resp = api.post()
+    assert resp.status_code == 404
+    assert "disabled" in errors_of(resp)[0]["message"]
+    assert api.app.store.count_releases() == 0
+
+
+def test_other_methods_and_paths(api):
+    resp = api.session.get(api.base + "/api/releases", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10)
+    assert resp.status_code == 405 and resp.headers["Allow"] == "POST"
+    assert api.post(path="/api/other").status_code == 404
+    assert api.post(path="/api/other").json()["errors"][0]["message"].startswith("no such API endpoint")
+
+
+# --- the body ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "ctype", ["text/plain", "application/x-www-form-urlencoded", "application/json; charset=latin-1"]
+)
+def test_wrong_content_type_is_415(api, ctype):
+    resp = api.post(headers={"Content-Type": ctype})
+    assert resp.status_code == 415
+    assert errors_of(resp)[0]["field"] == "Content-Type"
+
+
+def test_json_suffix_media_type_is_accepted(api):
+    assert api.post(headers={"Content-Type": "application/vnd.feeds+json; charset=utf-8"}).status_code == 201
+
+
+def test_oversized_body_is_413(make_api):
+    api = make_api(f'api_token = "{TOKEN}"\nmax_body = 2048\nrate_limit = 1000\n')
+    big = dict(RELEASE, body="word " * 1000)
+    resp = api.post(big)
+    assert resp.status_code == 413
+    assert "2048" in errors_of(resp)[0]["message"]
+    assert api.app.store.count_releases() == 0
+
+
+class CountingStream(io.BytesIO):
+    def __init__(self, data: bytes):
+        super().__init__(data)
+        self.consumed = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        chunk = super().read(size)
+        self.consumed += len(chunk)
+        return chunk
+
+
+def test_body_cap_reads_nothing_when_content_length_is_too_big():
+    stream = CountingStream(b"x" * 10_000)
+    with pytest.raises(Reject) as e:
+        read_body({"CONTENT_LENGTH": "10000", "wsgi.input": stream}, 100)
+    assert e.value.code == 413 and stream.consumed == 0
+
+
+def test_body_cap_reads_at_most_cap_plus_one_without_content_length():
+    stream = CountingStream(b"x" * 10_000)
+    with pytest.raises(Reject) as e:
+        read_body({"wsgi.input": stream, "wsgi.input_terminated": True}, 100)
+    assert e.value.code == 413 and stream.consumed == 101
+
+
+def test_body_without_length_on_an_unterminated_stream_is_411():
+    with pytest.raises(Reject) as e:
+        read_body({"wsgi.input": CountingStream(b"{}")}, 100)
+    assert e.value.code == 411
+
+
+@pytest.mark.parametrize(
+    ("data", "needle"),
+    [
+        (b'{"title": "x",', "not valid JSON"),
+        (b"", "empty"),
+        (b'{"title": NaN}', "NaN"),
+        (b'{"title": "a", "title": "b"}', "twice"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ],
+)
+def test_malformed_json_is_400(api, data, needle):
+    resp = api.post(data=data)
+    assert resp.status_code == 400
+    assert needle in errors_of(resp)[0]["message"]
+
+
+def test_field_errors_are_all_listed(api):
+    resp = api.post({"titel": "Minister visits", "body": "Text.", "topics": 5, "summary": ["not", "a", "string"]})
+    assert resp.status_code == 400
+    by_field = {e["field"]: e["message"] for e in errors_of(resp)}
+    assert set(by_field) == {"titel", "topics", "summary", "title"}
+    assert "did you mean 'title'?" in by_field["titel"]
+    assert "not number" in by_field["topics"]
+    assert by_field["summary"] == "must be a string, not array"
+    assert "required" in by_field["title"]
+    assert api.app.store.count_releases() == 0
+
+
+@pytest.mark.parametrize(
+    ("body", "field_name", "needle"),
+    [
+        ({"body": "Text only."}, "title", "required"),
+        ({"title": 42, "body": "Text."}, "title", "must be a string, not number"),
+        ({"title": "T"}, "body", "required"),
+        ({"title": "T", "body": "a", "body_html": "<p>b</p>"}, "body_html", "not both"),
+        ({"title": "T", "body": "Text.", "link": "ftp://example.org/x"}, "link", "http(s) URL"),
+        ({"title": "T", "body": "Text.", "published": "the day after tomorrow"}, "published", ""),
+        ({"title": "T", "body": "Text.", "tags": ["Iran"]}, "tags", "did you mean 'topics'?"),
+    ],
+)
+def test_single_field_errors(api, body, field_name, needle):
+    resp = api.post(body)
+    assert resp.status_code == 400
+    errors = errors_of(resp)
+    assert [e["field"] for e in errors] == [field_name]
+    assert needle in errors[0]["message"]
+
+
+def test_a_list_item_that_is_not_an_object(api):
+    resp = api.post([RELEASE, "just a string"])
+    assert resp.status_code == 400
+    assert errors_of(resp) == [{"field": None, "message": "a release must be a JSON object, not string", "index": 1}]
+
+
+# --- success ---------------------------------------------------------------------------------------------------
+
+
+def test_created_is_201_with_location_stored_and_shown_by_the_cli(api):
+    resp = api.post()
+    assert resp.status_code == 201
+    data = resp.json()
+    assert data["status"] == "created"
+    assert data["id"].startswith("tag:press.example.org,2026-11-27:")
+    assert data["permalink"].startswith("https://press.example.org/")
+    assert resp.headers["Location"] == data["permalink"]
+    stored = api.app.store.release(data["id"])
+    assert stored.title == RELEASE["title"] and stored.source == "push"
+    assert api.changes == [1]
+    shown = CliRunner().invoke(cli, ["--config", api.config_path, "releases", "show", data["id"]])
+    assert shown.exit_code == 0, shown.output
+    assert RELEASE["title"] in shown.output and data["id"] in shown.output
+
+
+def test_same_body_again_without_keys_is_unchanged_not_duplicated(api):
+    first = api.post().json()
+    again = api.post()
+    assert again.status_code == 200
+    assert again.json() == dict(first, status="unchanged")
+    assert "Location" not in again.headers
+    assert api.app.store.count_releases() == 1
+    assert api.changes == [1]  # no publish for nothing new
+
+
+def test_source_key_updates_instead_of_duplicating(api):
+    first = api.post(dict(RELEASE, source_key="pr-2026-0042"))
+    assert first.status_code == 201
+    changed = api.post(dict(RELEASE, source_key="pr-2026-0042", body="A corrected text of the release."))
+    assert changed.status_code == 200
+    assert changed.json()["status"] == "updated" and changed.json()["id"] == first.json()["id"]
+    same = api.post(dict(RELEASE, source_key="pr-2026-0042", body="A corrected text of the release."))
+    assert same.status_code == 200 and same.json()["status"] == "unchanged"
+    assert api.app.store.count_releases() == 1
+    assert api.app.store.release(first.json()["id"]).body_text == "A corrected text of the release."
+    assert api.changes == [1, 1]
+
+
+def test_idempotency_key_replays_the_first_answer(api):
+    headers = {"Idempotency-Key": '"7f1e2a4c-1111-4b7b-9a55-000000000001"'}
+    first = api.post(headers=headers)
+    assert first.status_code == 201
+    # Same JSON value, spaced and ordered differently: still the same request.
+    replay = api.post(data=json.dumps(dict(reversed(list(RELEASE.items()))), indent=4).encode(), headers=headers)
+    assert replay.status_code == 201
+    assert replay.json() == first.json()
+    assert replay.headers["Location"] == first.headers["Location"]
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    assert api.app.store.count_releases() == 1
+    assert api.changes == [1]
+
+
+def test_idempotency_key_with_another_body_is_422(api):
+    headers = {"Idempotency-Key": "key-0001"}
+    assert api.post(headers=headers).status_code == 201
+    resp = api.post(dict(RELEASE, title="Something else entirely"), headers=headers)
+    assert resp.status_code == 422
+    assert errors_of(resp)[0]["field"] == "Idempotency-Key"
+    assert api.app.store.count_releases() == 1
+
+
+def test_an_invalid_request_does_not_use_up_its_idempotency_key(api):
+    headers = {"Idempotency-Key": "key-0002"}
+    assert api.post({"body": "no title"}, headers=headers).status_code == 400
+    assert api.post(headers=headers).status_code == 201
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9"])
+def test_bad_idempotency_key_is_400(api, key):
+    resp = api.session.post(
+        api.base + "/api/releases",
+        data=json.dumps(RELEASE).encode(),
+        headers={
+            "Authorization": f"Bearer {TOKEN}",
+            "Content-Type": "application/json",
+            "Idempotency-Key": key.encode("utf-8").decode("latin-1"),
+        },
+        timeout=10,
+    )
+    assert resp.status_code == 400 and errors_of(resp)[0]["field"] == "Idempotency-Key"
+
+
+def test_list_push_creates_all(api):
+    items = [dict(RELEASE, source_key="a"), dict(RELEASE, title="Second release", source_key="b")]
+    resp = api.post(items)
+    assert resp.status_code == 201
+    data = resp.json()
+    assert data["status"] == "created"
+    assert [r["status"] for r in data["releases"]] == ["created", "created"]
+    assert len({r["id"] for r in data["releases"]}) == 2
+    assert "Location" not in resp.headers
+    assert api.app.store.count_releases() == 2
+    again = api.post(items)
+    assert again.status_code == 200 and again.json()["status"] == "unchanged"
+
+
+def test_list_is_all_or_nothing(api):
+    items = [dict(RELEASE, source_key="a"), {"title": "No body", "source_key": "b"}, dict(RELEASE, titel="x")]
+    resp = api.post(items)
+    assert resp.status_code == 400
+    assert [(e["index"], e["field"]) for e in errors_of(resp)] == [(1, "body"), (2, "titel")]
+    assert api.app.store.count_releases() == 0
+    assert api.post([]).status_code == 400
+
+
+def test_a_list_of_one_still_names_the_index(api):
+    resp = api.post([{"title": "T", "body": "Text.", "published": "not a date at all"}])
+    assert resp.status_code == 400
+    assert errors_of(resp)[0]["index"] == 0 and errors_of(resp)[0]["field"] == "published"
+
+
+# --- rate limit, failures ----------------------------------------------------------------------------------------
+
+
+def test_rate_limit_429_with_retry_after_then_recovers(make_api):
+    api = make_api(f'api_token = "{TOKEN}"\nrate_limit = 3\n')
+    codes = [api.post(token="wrong-wrong-wrong-wrong").status_code for _ in range(3)]
+    assert codes == [403, 403, 403]  # failed attempts count too: no free guessing
+    limited = api.post()
+    assert limited.status_code == 429
+    assert limited.headers["Retry-After"] == "20"  # 3 a minute: one token every 20 s
+    assert errors_of(limited)[0]["message"] == "too many requests"
+    api.clock.advance(timedelta(seconds=19))
+    assert api.post().status_code == 429
+    api.clock.advance(timedelta(seconds=1))
+    assert api.post().status_code == 201
+    assert api.post().status_code == 429
+
+
+def test_unexpected_errors_are_500_json_without_details(api, monkeypatch, caplog):
+    def boom(app, units):
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr("feeds.web.api.ingest_units", boom)
+    resp = api.post()
+    assert resp.status_code == 500
+    assert "secret" not in resp.text and "Traceback" not in resp.text
+    assert errors_of(resp)[0]["message"].startswith("internal error")
+    assert "secret internal detail" in caplog.text
+
+
+def test_on_change_failure_does_not_fail_the_push(api, caplog):
+    def broken() -> None:
+        raise RuntimeError("scheduler gone")
+
+    api.web.api.on_change = broken
+    resp = api.post()
+    assert resp.status_code == 201
+    assert "on_change callback failed" in caplog.text
+
+
+@pytest.mark.postgres
+def test_push_replay_and_update_on_postgresql(make_api, pg_url):
+    api = make_api(database_url=pg_url)
+    headers = {"Idempotency-Key": "pg-key-1"}
+    first = api.post(dict(RELEASE, source_key="pg-1"), headers=headers)
+    assert first.status_code == 201
+    replay = api.post(dict(RELEASE, source_key="pg-1"), headers=headers)
+    assert (replay.status_code, replay.json()) == (201, first.json())
+    assert api.post(dict(RELEASE, source_key="pg-2"), headers=headers).status_code == 422
+    updated = api.post(dict(RELEASE, source_key="pg-1", body="Changed."))
+    assert updated.status_code == 200 and updated.json()["id"] == first.json()["id"]
+    assert api.app.store.count_releases() == 1

@@ -1,0 +1,207 @@
+"""GET /healthz and GET /metrics, and the composed app's routing, over a real socket (waitress + requests).
+
+What a load balancer and Prometheus see: 200 ok / degraded with each check explained, 503 when the database is
+gone; the text format 0.0.4 with the daemon's series; and the published site still served next to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+from feeds.app import App
+from feeds.store import open_store
+from feeds.web.app import make_web_app
+from feeds.web.metrics import Health, Metrics, fetch_label
+from tests.test_web_api import RELEASE, TOKEN, serving
+
+AT = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def settings(make_settings):
+    return make_settings(f'\n[web]\napi_token = "{TOKEN}"\n')
+
+
+@pytest.fixture
+def app(settings, make_app_for) -> App:
+    return make_app_for(settings)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[Any], str]]:
+    yield from serving()
+
+
+def get(base: str, path: str, **kw: Any) -> requests.Response:
+    return requests.get(base + path, timeout=10, **kw)
+
+
+# --- /healthz --------------------------------------------------------------------------------------------------
+
+
+def test_healthz_ok(app, serve: Callable[[Any], str]):
+    base = serve(make_web_app(app))
+    resp = get(base, "/healthz")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"].startswith("application/json")
+    assert resp.headers["Cache-Control"] == "no-store"
+    data = resp.json()
+    assert data["status"] == "ok"
+    assert data["checked_at"] == "2026-11-28T12:00:00Z"
+    assert data["checks"]["database"] == {"status": "ok", "dialect": "sqlite"}
+    assert data["checks"]["out"]["status"] == "ok"
+    assert requests.head(base + "/healthz", timeout=10).status_code == 200
+
+
+def test_healthz_reports_jobs_and_a_failed_job_degrades(app, serve):
+    health = Health()
+    health.record_job("ingest", True, AT)
+    health.record_job("watch", True, AT)
+    health.record_job("watch", False, AT + timedelta(minutes=1), "https://news.example.net/feed: timed out")
+    base = serve(make_web_app(app, health=health))
+    resp = get(base, "/healthz")
+    assert resp.status_code == 200
+    data = resp.json()
+    assert data["status"] == "degraded"
+    assert data["checks"]["job:ingest"]["status"] == "ok"
+    assert data["checks"]["job:watch"] == {
+        "status": "degraded",
+        "last_run": "2026-11-28T11:01:00Z",
+        "last_success": "2026-11-28T11:00:00Z",
+        "error": "https://news.example.net/feed: timed out",
+        "runs": 2,
+        "failures": 1,
+        "consecutive_failures": 1,
+    }
+    health.record_job("watch", True, AT + timedelta(minutes=2))
+    assert get(base, "/healthz").json()["status"] == "ok"
+
+
+def test_healthz_503_when_the_database_is_down(settings, clock, tmp_path, serve, caplog):
+    unreachable = tmp_path / "a-folder-not-a-database"
+    unreachable.mkdir()
+    broken = App(settings=settings, store=open_store(f"sqlite:///{unreachable}"), clock=clock)
+    try:
+        base = serve(make_web_app(broken))
+        resp = get(base, "/healthz")
+        assert resp.status_code == 503
+        data = resp.json()
+        assert data["status"] == "fail"
+        assert data["checks"]["database"] == {"status": "fail", "message": "database unreachable"}
+        assert str(unreachable) not in resp.text  # details go to the log only
+        assert "unreachable" in caplog.text
+        # /metrics still answers without its database.
+        assert get(base, "/metrics").status_code == 200
+    finally:
+        broken.close()
+
+
+def test_healthz_degraded_when_out_is_not_a_folder(app, serve):
+    app.settings.paths.out.parent.mkdir(parents=True, exist_ok=True)
+    app.settings.paths.out.write_text("not a folder")
+    data = get(serve(make_web_app(app)), "/healthz").json()
+    assert data["status"] == "degraded"
+    assert data["checks"]["out"] == {"status": "degraded", "message": "the published folder is not a folder"}
+
+
+def test_healthz_refuses_writes(app, serve):
+    resp = requests.post(serve(make_web_app(app)) + "/healthz", timeout=10)
+    assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD"
+
+
+# --- /metrics --------------------------------------------------------------------------------------------------
+
+
+def test_metrics_text_format_and_series(app, serve):
+    metrics = Metrics(worker="press-1:4242")
+    metrics.job_finished("watch", True, 0.8)
+    metrics.job_finished("watch", False, 1.2)
+    metrics.job_finished("publish", True, 3.5)
+    for status in (200, 304, 304, 304, 500, None):
+        metrics.fetch_result(status)
+    metrics.feed_polled(True)
+    metrics.feed_polled(False)
+    metrics.items_stored(12)
+    metrics.matches_found(3)
+    base = serve(make_web_app(app, metrics=metrics))
+    push = requests.post(
+        base + "/api/releases",
+        json=RELEASE,
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert push.status_code == 201
+    resp = get(base, "/metrics")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+    text = resp.text
+    for line in [
+        'feeds_worker_info{version="0.1.0",worker="press-1:4242"} 1.0',
+        'feeds_jobs_total{job="watch"} 2.0',
+        'feeds_job_failures_total{job="watch"} 1.0',
+        'feeds_jobs_total{job="ingest"} 0.0',
+        'feeds_job_duration_seconds_count{job="publish"} 1.0',
+        'feeds_job_duration_seconds_bucket{job="publish",le="5.0"} 1.0',
+        'feeds_fetch_results_total{result="200"} 1.0',
+        'feeds_fetch_results_total{result="304"} 3.0',
+        'feeds_fetch_results_total{result="error"} 2.0',
+        "feeds_feeds_polled_total 2.0",
+        "feeds_feeds_failed_total 1.0",
+        "feeds_items_stored_total 12.0",
+        "feeds_matches_found_total 3.0",
+        'feeds_releases_ingested_total{status="created"} 1.0',
+        "feeds_releases 1.0",
+        'feeds_api_requests_total{code="201"} 1.0',
+    ]:
+        assert line in text.splitlines(), line
+    names = {family.name for family in text_string_to_metric_families(text)}
+    assert {"feeds_worker_info", "feeds_jobs", "feeds_fetch_results", "feeds_job_duration_seconds"} <= names
+
+
+def test_each_metrics_object_has_its_own_registry():
+    a, b = Metrics(worker="a:1"), Metrics(worker="b:2")
+    a.items_stored(5)
+    assert "feeds_items_stored_total 5.0" in a.render().decode()
+    assert "feeds_items_stored_total 0.0" in b.render().decode()
+
+
+@pytest.mark.parametrize(
+    ("status", "label"),
+    [(200, "200"), (203, "200"), (304, "304"), (404, "error"), (500, "error"), (None, "error"), (302, "error")],
+)
+def test_fetch_label(status, label):
+    assert fetch_label(status) == label
+
+
+def test_health_counts_runs_and_consecutive_failures():
+    health = Health()
+    for i, ok in enumerate([False, False, True, False]):
+        health.record_job("publish", ok, AT + timedelta(minutes=i), None if ok else f"error {i}")
+    (job,) = health.jobs()
+    assert (job.runs, job.failures, job.consecutive_failures) == (4, 3, 1)
+    assert job.last_success == AT + timedelta(minutes=2)
+    assert job.error == "error 3" and not job.ok
+
+
+# --- the composed app ------------------------------------------------------------------------------------------
+
+
+def test_static_files_are_still_served(app, serve):
+    out = app.settings.paths.out
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "index.html").write_text("<!doctype html><title>Home</title>", encoding="utf-8")
+    base = serve(make_web_app(app))
+    resp = get(base, "/index.html")
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert resp.text == "<!doctype html><title>Home</title>"
+    assert "ETag" in resp.headers
+    assert get(base, "/").status_code == 200
+    assert get(base, "/healthz.html").status_code == 404  # only the exact paths are routed away
+    assert get(base, "/api").headers["Content-Type"].startswith("application/json")
