@@ -281,7 +281,11 @@ def render_json_feed(spec: FeedSpec) -> bytes:
     if spec.hub:
         doc["hubs"] = [{"type": "WebSub", "url": spec.hub}]
     doc["items"] = [_json_item(e) for e in spec.entries]
-    return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
+    text = json.dumps(doc, ensure_ascii=False, indent=2)
+    # Escape the characters that matter to HTML (same JSON value for every reader), so no served file carries
+    # a literal "<script" even when a title does.
+    text = text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+    return (text + "\n").encode("utf-8")
 
 
 def _json_item(entry: FeedEntry) -> dict[str, Any]:

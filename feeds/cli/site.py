@@ -1,0 +1,52 @@
+"""Site commands: `feeds publish`, `feeds serve`."""
+
+from __future__ import annotations
+
+import click
+
+from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+
+
+@cli.command("publish")
+@click.option("--dry-run", is_flag=True, help="Show what would change without writing.")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
+    """Write the feeds, pages, index and OPML into out/ (only files whose bytes changed)."""
+    from feeds.publish import run_publish
+
+    with ctx.app() as app:
+        report = run_publish(app, dry_run=dry_run)
+    if as_json:
+        echo_json(
+            {
+                "dry_run": dry_run,
+                "written": report.written,
+                "removed": report.removed,
+                "unchanged": report.unchanged,
+                "changed": len(report.changed),
+            }
+        )
+        return
+    verb = "would change" if dry_run else "changed"
+    for path in report.written:
+        click.echo(f"wrote    {path}")
+    for path in report.removed:
+        click.echo(f"removed  {path}")
+    click.echo(f"{len(report.changed)} {verb}, {report.unchanged} unchanged")
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@pass_ctx
+@handle_errors
+def serve(ctx: Context, host: str, port: int) -> None:
+    """Serve out/ (media types, ETag/304, gzip; nothing outside out/), the push API, /healthz and /metrics."""
+    from feeds.web.app import make_web_app
+    from feeds.web.static import serve_forever
+
+    with ctx.app() as app:
+        click.echo(f"serving {app.settings.paths.out} at http://{host}:{port}/ (Ctrl-C to stop)")
+        serve_forever(make_web_app(app), host, port, max_body=app.settings.web.max_body)

@@ -1,0 +1,65 @@
+"""Publish: turn the stored releases into the public site in out/.
+
+    run_publish(app):  store.releases() | plan_site (pure) | render what changed | SiteWriter → out/
+
+Same store contents give the same bytes on every run and every machine (stable ETags); a publish with nothing
+new writes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds import __version__
+from feeds.publish.pages import PageRenderer
+from feeds.publish.plan import XSL_PATH, plan_site
+from feeds.publish.spec import RenderedFile
+from feeds.publish.writer import PublishReport, SiteWriter
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+__all__ = ["PublishReport", "run_publish"]
+
+STATE_FILE = "publish-state.json"
+
+
+def run_publish(app: App, *, dry_run: bool = False, progress: Callable[[int], None] | None = None) -> PublishReport:
+    settings = app.settings
+    releases = app.store.releases()
+    order = app.store.release_ingest_order()
+    renderer = PageRenderer(settings.site, template_dir=settings.publish.templates)
+    static = (*renderer.static_files(), _stylesheet())
+    jobs = plan_site(releases, order, settings, renderer, salt=_salt(app), static=static)
+    writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
+    return writer.publish(jobs, dry_run=dry_run, progress=progress)
+
+
+def _stylesheet() -> RenderedFile:
+    data = resources.files("feeds").joinpath("static/feed.xsl").read_bytes()
+    return RenderedFile(path=XSL_PATH, data=data)
+
+
+def _salt(app: App) -> str:
+    """Everything besides the data that shapes the output: code, templates and settings.
+
+    When any of it changes, every document's fingerprint changes and the whole site is rendered again.
+    """
+    h = hashlib.sha256()
+    h.update(__version__.encode())
+    h.update(repr((app.settings.site, app.settings.publish)).encode())
+    package = Path(__file__).resolve().parent.parent
+    folders = [package / "publish", package / "templates", package / "static"]
+    if app.settings.publish.templates:
+        folders.append(app.settings.publish.templates)
+    for folder in folders:
+        if folder.is_dir():
+            for f in sorted(folder.rglob("*")):
+                if f.is_file() and f.suffix in (".py", ".html", ".css", ".xsl", ".xml", ".j2"):
+                    h.update(str(f.relative_to(folder)).encode())
+                    h.update(f.read_bytes())
+    return h.hexdigest()

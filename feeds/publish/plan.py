@@ -1,0 +1,337 @@
+"""Planning a publish (pure): which documents the site consists of, and a fingerprint of each one's inputs.
+
+    releases (+ ingest order) ──plan_site──► Job(key, paths, fingerprint, render) …
+
+A `Job` renders lazily: the writer calls `render()` only when the fingerprint differs from the last publish or
+the files on disk are not what was written, which is what makes a publish after one new release re-render
+only the documents that include it (main feed, its topics, its page, the index), not every page.
+
+The main feed follows RFC 5005 (archived feeds): entries are assigned to pages in ingest order, oldest first;
+every archive page holds exactly `entries` entries and is cut only when the current document would keep at
+least `entries` of its own, so an archive, once published, is complete and never changes (unless one of its
+releases is edited). The current document therefore holds between `entries` and 2×`entries`-1 entries.
+
+What this module must not do: read the clock, the store or the disk. Everything arrives as arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+from feeds.config import CustomFeed, Settings
+from feeds.model import Release
+from feeds.normalise.topics import topic_slug as _topic_slug
+from feeds.publish.feeds import render_feed
+from feeds.publish.opml import render_opml
+from feeds.publish.pages import PageRenderer
+from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person, RenderedFile
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+"""`updated` of a feed with no entries: a fixed instant, never 'now', so an empty feed is byte-stable."""
+
+topic_slug = functools.lru_cache(maxsize=4096)(_topic_slug)
+"""Memoised: a plan asks for the slug of each release's topics several times (about 80,000 calls for 10,000
+releases, a third of a no-op publish before this cache). Pure, so caching changes nothing but the time."""
+
+INDEX_RELEASES = 50
+TOPIC_PAGE_RELEASES = 100
+XSL_PATH = "static/feed.xsl"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    key: str
+    paths: tuple[str, ...]
+    fingerprint: str
+    render: Callable[[], tuple[RenderedFile, ...]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGroup:
+    """A feed of releases before it becomes a spec: which releases, and how it is described."""
+
+    key: str
+    path: str
+    title: str
+    subtitle: str
+    home_url: str
+    releases: tuple[Release, ...]
+    group: str
+
+
+def feed_id(domain: str, key: str) -> str:
+    """A feed's Atom id: a name-based UUID from the site's id domain and the feed's key (stable forever)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"https://{domain}/feeds/{key}").urn
+
+
+def newest_first(releases: Sequence[Release]) -> list[Release]:
+    return sorted(releases, key=lambda r: (r.published, r.id), reverse=True)
+
+
+def entry_of(r: Release, settings: Settings) -> FeedEntry:
+    base = settings.site.base_url
+    authors = () if r.organisation == settings.site.author else (Person(name=r.organisation),)
+    return FeedEntry(
+        id=r.id,
+        title=r.title,
+        link=r.permalink,
+        published=r.published,
+        updated=r.updated,
+        summary=r.summary,
+        content_html=r.body_html,
+        authors=authors,
+        categories=tuple(
+            Category(term=topic_slug(t), label=t, scheme=f"{base}topics/{topic_slug(t)}/") for t in r.topics
+        ),
+        language=r.language,
+        image=r.image,
+    )
+
+
+def spec_of(
+    group: FeedGroup, settings: Settings, *, entries: Sequence[Release] | None = None, **extra: object
+) -> FeedSpec:
+    chosen = newest_first(group.releases if entries is None else entries)
+    site = settings.site
+    updated = max((r.updated for r in chosen), default=EPOCH)
+    return FeedSpec(
+        key=group.key,
+        path=group.path,
+        id=feed_id(site.domain, group.key),
+        title=group.title,
+        subtitle=group.subtitle,
+        home_url=group.home_url,
+        base_url=site.base_url,
+        language=site.language,
+        updated=updated,
+        author=Person(name=site.author, email=site.email, uri=site.base_url),
+        entries=tuple(entry_of(r, settings) for r in chosen),
+        formats=settings.publish.formats,
+        hub=settings.publish.hub,
+        stylesheet=site.base_url + XSL_PATH,
+        rights=f"© {site.author}",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGroup]:
+    """Topic, organisation and custom feeds (the main feed is planned separately, with archives)."""
+    site = settings.site
+    groups: list[FeedGroup] = []
+    by_topic: dict[str, tuple[str, list[Release]]] = {}
+    by_org: dict[str, tuple[str, list[Release]]] = {}
+    for r in releases:
+        for t in r.topics:
+            by_topic.setdefault(topic_slug(t), (t, []))[1].append(r)
+        by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
+    for slug, (name, rs) in sorted(by_topic.items()):
+        groups.append(
+            FeedGroup(
+                key=f"topic:{slug}",
+                path=f"topics/{slug}/",
+                title=f"{site.title}: {name}",
+                subtitle=f"Releases about {name} from {site.author}.",
+                home_url=f"{site.base_url}topics/{slug}/",
+                releases=tuple(rs),
+                group="Topics",
+            )
+        )
+    if settings.publish.organisation_feeds and len(by_org) > 1:
+        for slug, (name, rs) in sorted(by_org.items()):
+            groups.append(
+                FeedGroup(
+                    key=f"org:{slug}",
+                    path=f"organisations/{slug}/",
+                    title=f"{site.title}: {name}",
+                    subtitle=f"Releases from {name}.",
+                    home_url=site.base_url,
+                    releases=tuple(rs),
+                    group="Organisations",
+                )
+            )
+    for custom in settings.publish.custom:
+        groups.append(
+            FeedGroup(
+                key=f"custom:{custom.name}",
+                path=f"feeds/{custom.name}/",
+                title=f"{site.title}: {custom.title}",
+                subtitle=f"{custom.title} from {site.author}.",
+                home_url=site.base_url,
+                releases=tuple(r for r in releases if matches_custom(r, custom)),
+                group="Collections",
+            )
+        )
+    return groups
+
+
+def matches_custom(r: Release, feed: CustomFeed) -> bool:
+    fold = str.casefold
+    return (
+        any(fold(t) in {fold(x) for x in feed.topics} for t in r.topics)
+        or fold(r.organisation) in {fold(x) for x in feed.organisations}
+        or fold(r.document_type) in {fold(x) for x in feed.types}
+    )
+
+
+def release_key(r: Release) -> tuple[object, ...]:
+    """What a page shows of a release, for fingerprints: the content hash (everything that came from the input:
+    title, organisation, summary, body, type, language, links, history) and what the store assigned on top.
+
+    Pages must fingerprint all of it, not a few fields: an edit that leaves `updated` where it was (made in
+    the same clock tick) still has to reach every page listing the release.
+    """
+    return (r.id, r.content_hash, r.slug, r.published, r.updated, r.topics, r.withdrawn_at)
+
+
+def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Release]], list[Release]]:
+    """Split releases in ingest order into full archive pages (oldest first) and the current document's rest."""
+    n_pages = max(0, (len(ordered) - size) // size)
+    pages = [list(ordered[i * size : (i + 1) * size]) for i in range(n_pages)]
+    return pages, list(ordered[n_pages * size :])
+
+
+def _links(spec_path: str, title: str, group: str, settings: Settings) -> list[FeedLink]:
+    base = settings.site.base_url
+    return [
+        FeedLink(title=title, url=base + spec_path + FEED_FILES[f], format=f, group=group)
+        for f in settings.publish.formats
+    ]
+
+
+def plan_site(
+    releases: Sequence[Release],
+    ingest_order: Sequence[str],
+    settings: Settings,
+    renderer: PageRenderer,
+    *,
+    salt: str,
+    static: Sequence[RenderedFile] = (),
+) -> list[Job]:
+    """Every document of the site, as lazily rendered jobs with input fingerprints."""
+    site = settings.site
+    size = settings.publish.entries
+    by_id = {r.id: r for r in releases}
+    ordered = [by_id[i] for i in ingest_order if i in by_id]
+    jobs: list[Job] = []
+
+    def add(key: str, paths: Sequence[str], inputs: object, render: Callable[[], tuple[RenderedFile, ...]]) -> None:
+        text = inputs if isinstance(inputs, str) else repr(inputs)
+        digest = hashlib.sha256(f"{salt}\0{key}\0{text}".encode()).hexdigest()
+        jobs.append(Job(key=key, paths=tuple(paths), fingerprint=digest, render=render))
+
+    keys = {r.id: repr(release_key(r)) for r in releases}  # one repr per release, reused by every job showing it
+
+    def feed_job(group: FeedGroup, shown: Sequence[Release] | None = None, **extra: object) -> None:
+        # An entry is a function of its release (`entry_of`) and the settings (in the salt), so the releases' keys
+        # stand in for the entries, and the full spec is only built when the feed is rendered: building and
+        # hashing every entry's HTML of every feed made up most of a publish with nothing new.
+        chosen = newest_first(group.releases if shown is None else shown)
+        head = spec_of(group, settings, entries=(), **extra)
+        inputs = (head, "\n".join(keys[r.id] for r in chosen))
+        add(
+            head.key,
+            [head.path + FEED_FILES[f] for f in head.formats],
+            inputs,
+            lambda: render_feed(spec_of(group, settings, entries=chosen, **extra)),
+        )
+
+    # The main feed and its RFC 5005 archives.
+    main = FeedGroup(
+        key="main",
+        path="",
+        title=site.title,
+        subtitle=site.description or f"Releases from {site.author}.",
+        home_url=site.base_url,
+        releases=tuple(releases),
+        group="Main",
+    )
+    pages, current = archive_pages(ordered, size)
+    atom_url = site.base_url + FEED_FILES["atom"]
+
+    def archive_url(n: int) -> str:
+        return f"{site.base_url}archive/{n}/{FEED_FILES['atom']}"
+
+    for n, page in enumerate(pages, start=1):
+        archive = FeedGroup(
+            key=f"archive:{n}",
+            path=f"archive/{n}/",
+            title=f"{site.title} (archive {n})",
+            subtitle=main.subtitle,
+            home_url=site.base_url,
+            releases=tuple(page),
+            group="Archive",
+        )
+        feed_job(
+            archive,
+            current=atom_url,
+            prev_archive=archive_url(n - 1) if n > 1 else None,
+            next_archive=archive_url(n + 1) if n < len(pages) else None,
+            archive=True,
+        )
+    feed_job(main, current, current=atom_url, prev_archive=archive_url(len(pages)) if pages else None)
+
+    # Topic, organisation and custom feeds; topic pages.
+    groups = feed_groups(releases, settings)
+    for g in groups:
+        latest = newest_first(g.releases)[:size]
+        feed_job(g, latest)
+
+    css = site.base_url + "static/site.css"
+    main_links = _links("", site.title, "Main", settings)
+    group_links = {g.key: _links(g.path, g.title.removeprefix(f"{site.title}: "), g.group, settings) for g in groups}
+    all_links = main_links + [link for g in groups for link in group_links[g.key]]
+    topic_links = {g.key: group_links[g.key] for g in groups if g.key.startswith("topic:")}
+
+    for g in groups:
+        if not g.key.startswith("topic:"):
+            continue
+        slug = g.key.removeprefix("topic:")
+        name = g.title.removeprefix(f"{site.title}: ")
+        shown = newest_first(g.releases)[:TOPIC_PAGE_RELEASES]
+        links = topic_links[g.key]
+        add(
+            f"page:{g.path}",
+            [f"{g.path}index.html"],
+            ("\n".join(keys[r.id] for r in shown), links),
+            partial(_one, renderer.topic_page, name=name, slug=slug, releases=shown, feeds=links, stylesheet_url=css),
+        )
+
+    # One page per release. The links' reprs are made once per feed, not once per page.
+    # Each page offers every format of the main feed and of its topics' feeds (autodiscovery and Subscribe).
+    link_text = {"main": repr(main_links)} | {k: repr(v) for k, v in topic_links.items()}
+    for r in releases:
+        link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in topic_links]
+        links = [*main_links, *(link for k in link_keys[1:] for link in topic_links[k])]
+        add(
+            f"release:{r.id}",
+            [f"releases/{r.slug}/index.html"],
+            keys[r.id] + "".join(link_text[k] for k in link_keys),
+            partial(_one, renderer.release_page, r, feeds=links, stylesheet_url=css),
+        )
+
+    # The index, OPML and static files.
+    recent = newest_first(releases)[:INDEX_RELEASES]
+    add(
+        "index",
+        ["index.html"],
+        ("\n".join(keys[r.id] for r in recent), all_links),
+        lambda: (renderer.index_page(releases=recent, feeds=all_links, stylesheet_url=css),),
+    )
+    opml_updated = max((r.updated for r in releases), default=EPOCH)
+    add(
+        "opml", ["feeds.opml"], (all_links, opml_updated), lambda: (render_opml(site, all_links, updated=opml_updated),)
+    )
+    for f in static:
+        add(f"static:{f.path}", [f.path], hashlib.sha256(f.data).hexdigest(), partial(tuple, (f,)))
+    return jobs
+
+
+def _one(render: Callable[..., RenderedFile], *args: object, **kwargs: object) -> tuple[RenderedFile, ...]:
+    """A page renderer's one file as a job's result (bound with `partial`, so each job keeps its own data)."""
+    return (render(*args, **kwargs),)

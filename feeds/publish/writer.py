@@ -1,0 +1,197 @@
+"""Writing the site into out/: atomically, only when bytes change, restoring what was lost, removing what is stale.
+
+The only module that writes into `out/`. For every planned job:
+- if its fingerprint equals the last publish's and each of its files is on disk exactly as written then (same
+  size and modification time as recorded), nothing is rendered or written;
+- otherwise it is rendered and each file is compared with the bytes on disk: a file is written only when they
+  differ, through a temporary file in the same folder, flushed to disk, then renamed over the old one (a
+  reader sees the old file or the new one, never a partial one);
+- files written by an earlier publish and not produced now (a topic that disappeared) are removed.
+
+The record of what was written (`publish-state.json`) lives in the private state folder, never in `out/`.
+A file deleted or edited by hand in `out/` no longer matches its record and is restored by the next publish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from feeds.errors import PublishError
+from feeds.publish.plan import Job
+from feeds.publish.spec import RenderedFile
+
+log = logging.getLogger("feeds.publish")
+
+STATE_VERSION = 1
+
+
+@dataclass
+class PublishReport:
+    written: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    rendered: int = 0
+    """Jobs actually rendered (the others were skipped by fingerprint)."""
+
+    @property
+    def changed(self) -> list[str]:
+        return self.written + self.removed
+
+
+def safe_relative(path: str) -> PurePosixPath:
+    """Refuse any output path that could escape out/ (absolute, `..`, NUL, backslashes)."""
+    p = PurePosixPath(path)
+    if not path or p.is_absolute() or ".." in p.parts or "\x00" in path or "\\" in path or path.startswith("."):
+        raise PublishError("refusing an output path outside out/", path=path)
+    return p
+
+
+def _relative_str(path: str) -> str:
+    """`str(safe_relative(path))` without building a path object when `path` is already plain and canonical."""
+    if (
+        not path
+        or path[0] in "./"
+        or path[-1] == "/"
+        or "//" in path
+        or "\x00" in path
+        or "\\" in path
+        or "." in path.split("/")
+        or ".." in path.split("/")
+    ):
+        return str(safe_relative(path))  # normalises what is harmless, raises on what is not
+    return path
+
+
+class SiteWriter:
+    def __init__(self, out: Path, state_file: Path):
+        self.out = out
+        self.state_file = state_file
+
+    def _load_state(self) -> dict[str, dict[str, object]]:
+        try:
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (FileNotFoundError, json.JSONDecodeError, OSError):
+            return {}
+        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
+            return {}
+        files = data.get("files", {})
+        return files if isinstance(files, dict) else {}
+
+    def _save_state(self, files: dict[str, dict[str, object]]) -> None:
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        payload = json.dumps({"version": STATE_VERSION, "files": files}, sort_keys=True).encode()
+        atomic_write(self.state_file, payload)
+
+    def publish(
+        self, jobs: Sequence[Job], *, dry_run: bool = False, progress: Callable[[int], None] | None = None
+    ) -> PublishReport:
+        report = PublishReport()
+        old = self._load_state()
+        new: dict[str, dict[str, object]] = {}
+        if not dry_run:
+            self.out.mkdir(parents=True, exist_ok=True)
+        root = os.fspath(self.out)
+        for job in jobs:
+            # Plain strings on this path, which runs for every file of the site on every publish (pathlib
+            # objects cost more than the stat calls themselves at 10,000 files).
+            paths = [_relative_str(p) for p in job.paths]
+            if all(_matches(old.get(p), os.path.join(root, p), job.fingerprint) for p in paths):
+                for p in paths:
+                    new[p] = old[p]
+                report.unchanged += len(paths)
+            else:
+                report.rendered += 1
+                for f in job.render():
+                    rel = safe_relative(f.path)
+                    target = self.out / rel
+                    if _same_bytes(target, f.data):
+                        report.unchanged += 1
+                    else:
+                        report.written.append(str(rel))
+                        if not dry_run:
+                            atomic_write(target, f.data)
+                    if dry_run:
+                        new[str(rel)] = {}  # produced by this publish, so not stale (the state is not saved)
+                    else:
+                        st = target.stat()
+                        new[str(rel)] = {"fp": job.fingerprint, "size": st.st_size, "mtime": st.st_mtime_ns}
+            if progress:
+                progress(1)
+        for stale in sorted(set(old) - set(new)):
+            target = self.out / safe_relative(stale)
+            if target.exists():
+                report.removed.append(stale)
+                if not dry_run:
+                    try:
+                        target.unlink()
+                        _prune_empty_dirs(target.parent, self.out)
+                    except OSError as e:
+                        raise PublishError(f"cannot remove stale file: {e.strerror or e}", path=str(target)) from e
+        if not dry_run and new != old:  # a publish with nothing new writes nothing, not even its record
+            self._save_state(new)
+        return report
+
+
+def _matches(record: dict[str, object] | None, path: str, fingerprint: str) -> bool:
+    """Same inputs as last time, and the file still exactly as written then (size and mtime as recorded)."""
+    if not record or record.get("fp") != fingerprint:
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return st.st_size == record.get("size") and st.st_mtime_ns == record.get("mtime")
+
+
+def _same_bytes(target: Path, data: bytes) -> bool:
+    try:
+        if target.stat().st_size != len(data):
+            return False
+        return target.read_bytes() == data
+    except OSError:
+        return False
+
+
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write `data` to `target` so that readers see the old bytes or the new, never a mix (temp file + rename).
+
+    On failure (disk full, read-only folder) the old file stays in place and a PublishError names the path.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    except OSError as e:
+        raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except OSError as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
+
+
+def _prune_empty_dirs(folder: Path, root: Path) -> None:
+    while folder != root and root in folder.parents:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def write_files(out: Path, files: Sequence[RenderedFile]) -> None:
+    """Write rendered files directly (tests and one-off tools); the publish path goes through `SiteWriter`."""
+    for f in files:
+        atomic_write(out / safe_relative(f.path), f.data)

@@ -1,0 +1,222 @@
+"""Serving out/ over HTTP (WSGI): media types, validators, 304s, gzip, caching, and nothing outside out/.
+
+- Media types per RFC 4287 (`application/atom+xml`), the RSS Board (`application/rss+xml`) and JSON Feed 1.1
+  (`application/feed+json`), by file name, so `atom.xml` and `rss.xml` are told apart.
+- Strong ETags from the file's bytes (RFC 9110 §8.8.3): every daemon publishing the same data serves the same
+  ETag, so a reader's conditional GET is answered with 304 by any of them. `Last-Modified` from the file's
+  mtime; `If-None-Match` takes precedence over `If-Modified-Since` (RFC 9110 §13.2.2).
+- gzip for text when the client accepts it (deterministic: no timestamp in the gzip header), with
+  `Vary: Accept-Encoding` and a distinct ETag for the encoded representation.
+- Paths: percent-decoded by the server, then refused if they contain NUL, backslashes or `..`; the resolved real
+  path must lie inside out/ (a symlink pointing out is a 404). Dot-files (temporary files of an in-progress
+  write, `.gitkeep`) are never served.
+
+What this module must not do: write anything, or serve the state folder (it only knows out/).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from feeds.clock import http_date
+
+StartResponse = Callable[..., Any]
+Environ = dict[str, Any]
+
+_BY_NAME = {
+    "atom.xml": "application/atom+xml; charset=utf-8",
+    "rss.xml": "application/rss+xml; charset=utf-8",
+    "feed.json": "application/feed+json; charset=utf-8",
+}
+_BY_SUFFIX = {
+    ".html": "text/html; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".xsl": "text/xsl; charset=utf-8",
+    ".opml": "text/x-opml; charset=utf-8",
+    ".xml": "application/xml; charset=utf-8",
+    ".json": "application/json; charset=utf-8",
+    ".txt": "text/plain; charset=utf-8",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".svg": "image/svg+xml",
+    ".ico": "image/x-icon",
+}
+_COMPRESSIBLE = ("text/", "application/atom+xml", "application/rss+xml", "application/feed+json", "application/xml")
+_GZIP_MIN = 512
+
+
+def media_type(path: Path) -> str:
+    return _BY_NAME.get(path.name) or _BY_SUFFIX.get(path.suffix.lower(), "application/octet-stream")
+
+
+def cache_control(rel: str) -> str:
+    """Short for feeds and pages (they change with every release); long for archives and static files."""
+    if rel.startswith("archive/"):
+        return "public, max-age=86400"
+    if rel.startswith("static/"):
+        return "public, max-age=3600"
+    return "public, max-age=300"
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    size: int
+    mtime_ns: int
+    etag: str
+    data: bytes
+    gz: bytes | None
+
+
+class StaticSite:
+    """A WSGI application serving the files of `root`."""
+
+    def __init__(self, root: Path):
+        self.root = root.resolve()
+        self._cache: dict[Path, _Entry] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        if method not in ("GET", "HEAD"):
+            return _plain(start_response, "405 Method Not Allowed", "method not allowed\n", [("Allow", "GET, HEAD")])
+        raw_path = environ.get("PATH_INFO", "/") or "/"
+        resolved = self.resolve(raw_path)
+        if resolved is None:
+            return _plain(start_response, "404 Not Found", "not found\n")
+        if resolved.is_dir():
+            if not raw_path.endswith("/"):
+                # Rebuilt from the checked segments, never the raw path: `//topics` would otherwise become
+                # `Location: //topics/`, which a browser reads as the host `topics` (RFC 3986 §4.2).
+                parts = [quote(p) for p in raw_path.split("/") if p]
+                location = quote(environ.get("SCRIPT_NAME", "").rstrip("/")) + "/" + "/".join(parts) + "/"
+                return _plain(start_response, "301 Moved Permanently", "moved\n", [("Location", location)])
+            resolved = resolved / "index.html"
+            if not resolved.is_file():
+                return _plain(start_response, "404 Not Found", "not found\n")
+        entry = self._load(resolved)
+        if entry is None:
+            return _plain(start_response, "404 Not Found", "not found\n")
+        rel = resolved.relative_to(self.root).as_posix()
+        ctype = media_type(resolved)
+        use_gz = entry.gz is not None and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        etag = entry.etag[:-1] + '-gz"' if use_gz else entry.etag
+        modified = datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=UTC).replace(microsecond=0)
+        headers = [
+            ("Content-Type", ctype),
+            ("ETag", etag),
+            ("Last-Modified", http_date(modified)),
+            ("Cache-Control", cache_control(rel)),
+            ("X-Content-Type-Options", "nosniff"),
+        ]
+        if entry.gz is not None:
+            headers.append(("Vary", "Accept-Encoding"))
+        if _not_modified(environ, etag, modified):
+            start_response("304 Not Modified", headers)
+            return [b""]
+        body = entry.gz if use_gz and entry.gz is not None else entry.data
+        if use_gz:
+            headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Content-Length", str(len(body))))
+        start_response("200 OK", headers)
+        return [b""] if method == "HEAD" else [body]
+
+    def resolve(self, url_path: str) -> Path | None:
+        """The file or folder for a URL path, or None if it is not safely inside the root."""
+        if "\x00" in url_path or "\\" in url_path:
+            return None
+        parts = [p for p in url_path.split("/") if p]
+        if any(p in (".", "..") or p.startswith(".") for p in parts):
+            return None
+        candidate = self.root.joinpath(*parts)
+        try:
+            real = candidate.resolve(strict=True)
+        except (OSError, RuntimeError):
+            return None
+        if real != self.root and self.root not in real.parents:
+            return None
+        return real
+
+    def _load(self, path: Path) -> _Entry | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        with self._lock:
+            cached = self._cache.get(path)
+        if cached and cached.size == st.st_size and cached.mtime_ns == st.st_mtime_ns:
+            return cached
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
+        compressible = media_type(path).startswith(_COMPRESSIBLE) and len(data) >= _GZIP_MIN
+        gz = gzip.compress(data, compresslevel=6, mtime=0) if compressible else None
+        entry = _Entry(size=len(data), mtime_ns=st.st_mtime_ns, etag=etag, data=data, gz=gz)
+        with self._lock:
+            if len(self._cache) > 20_000:
+                self._cache.clear()
+            self._cache[path] = entry
+        return entry
+
+
+def _accepts_gzip(header: str) -> bool:
+    for part in header.split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip().lower() in ("gzip", "x-gzip", "*"):
+            q = params.strip()
+            return not (q.startswith("q=") and _q(q[2:]) == 0)
+    return False
+
+
+def _q(value: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        return 1.0
+
+
+def _not_modified(environ: Environ, etag: str, modified: datetime) -> bool:
+    inm = environ.get("HTTP_IF_NONE_MATCH")
+    if inm is not None:
+        # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
+        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
+        return "*" in tags or etag in tags
+    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if ims:
+        try:
+            since = parsedate_to_datetime(ims)
+        except (TypeError, ValueError):
+            return False
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return modified <= since
+    return False
+
+
+def _plain(
+    start_response: StartResponse, status: str, text: str, extra: list[tuple[str, str]] | None = None
+) -> list[bytes]:
+    body = text.encode()
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    start_response(status, headers + (extra or []))
+    return [body]
+
+
+def serve_forever(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> None:
+    """Serve a WSGI app with waitress (a production server; it sets TCP_NODELAY on its sockets). Request bodies
+    over `max_body` are refused by waitress itself before they are buffered."""
+    import waitress
+
+    waitress.serve(
+        app, host=host, port=port, threads=threads, ident="feeds", _quiet=True, max_request_body_size=max_body + 1
+    )

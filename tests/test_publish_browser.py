@@ -1,0 +1,226 @@
+"""The published site in a real browser: headless Chromium loads pages from StaticSite on 127.0.0.1.
+
+What a visitor gets: the index and a release page render with the site title, the release headline and
+working subscribe links, feeds display through their XSLT stylesheet, and hostile titles and bodies
+(`<script>`, `onerror=`) end up as text, never as a script element or an event handler in the live DOM.
+
+Needs the Debian `chromium` package; without it every test here is SKIPPED with a warning saying so.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import threading
+import warnings
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import waitress.server
+from lxml import html
+
+from feeds.app import make_app
+from feeds.clock import FixedClock
+from feeds.config import load_settings
+from feeds.ingest import run_ingest
+from feeds.publish import run_publish
+from feeds.web.static import StaticSite
+
+SITE_TITLE = "Browser Test Office"
+HOSTILE_TITLE = '<script>alert("title")</script><img src=x onerror=alert(1)>'
+HOSTILE_BODY = (
+    "Read this. <script>alert('body')</script>\n\n"
+    '<img src=x onerror="alert(2)"> <svg onload=alert(3)></svg> <a href="javascript:alert(4)">click</a>\n\n'
+    '<iframe src="javascript:alert(5)"></iframe> <b onmouseover=alert(6)>bold</b>'
+)
+
+
+def chromium_binary() -> str:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found is None:
+        message = (
+            "chromium is not installed (apt-get install -y chromium): "
+            "the headless-browser tests of the published site are SKIPPED"
+        )
+        warnings.warn(message, stacklevel=2)
+        pytest.skip(message)
+    return found
+
+
+AS_XML = "as-xml"
+
+
+def as_xml(app: StaticSite) -> Callable[..., Iterable[bytes]]:
+    """The site, plus `/as-xml/<path>`: the same file labelled application/xml.
+
+    Chromium applies a feed's <?xml-stylesheet?> only to documents it treats as XML, which excludes the
+    registered feed types the server rightly sends; this lets the test run feed.xsl in the browser anyway.
+    """
+
+    def wrapped(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if not path.startswith(f"/{AS_XML}/"):
+            return app(environ, start_response)
+
+        def relabel(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            xml = "application/xml; charset=utf-8"
+            return start_response(status, [(k, xml if k.lower() == "content-type" else v) for k, v in headers], *rest)
+
+        return app({**environ, "PATH_INFO": path[len(AS_XML) + 1 :]}, relabel)
+
+    return wrapped
+
+
+@dataclass
+class BrowsedSite:
+    base_url: str
+    out: Path
+    chromium: str
+    profile: Path
+    slugs: dict[str, str]
+
+    def dom(self, path: str) -> html.HtmlElement:
+        """The DOM after Chromium loaded and ran the page (`--dump-dom`)."""
+        cmd = [
+            self.chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            f"--user-data-dir={self.profile}",
+            "--dump-dom",
+            self.base_url + path,
+        ]
+        done = subprocess.run(cmd, capture_output=True, timeout=90, check=False)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
+        assert done.stdout.strip(), f"empty DOM for {path}: {done.stderr.decode(errors='replace')[-2000:]}"
+        return html.fromstring(done.stdout)
+
+
+@pytest.fixture(scope="module")
+def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
+    chromium = chromium_binary()
+    root = tmp_path_factory.mktemp("browser")
+    out = root / "out"
+    out.mkdir()
+    server = waitress.server.create_server(as_xml(StaticSite(out)), host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        base_url = f"http://127.0.0.1:{server.effective_port}/"  # type: ignore[union-attr]
+        (root / "inbox").mkdir()
+        (root / "feeds.toml").write_text(
+            f'[site]\ntitle = "{SITE_TITLE}"\nbase_url = "{base_url}"\nid_domain = "browser.example.org"\n'
+            '[paths]\nout = "out"\nstate = "state"\n'
+            '[[sources]]\ntype = "folder"\nname = "inbox"\npath = "inbox"\n',
+            encoding="utf-8",
+        )
+        settings = load_settings(root / "feeds.toml", environ={})
+        app = make_app(settings, clock=FixedClock(datetime(2026, 11, 28, 12, tzinfo=UTC)))
+        releases = {
+            "plain": {
+                "title": "Harbour reopens after repairs",
+                "body": "The harbour reopened today.\n\nShips may dock from Monday.",
+                "published": "2026-11-02T09:30:00Z",
+                "topics": ["Harbours"],
+            },
+            "hostile": {"title": HOSTILE_TITLE, "body": HOSTILE_BODY, "published": "2026-11-03T09:30:00Z"},
+        }
+        for key, fields in releases.items():
+            (root / "inbox" / f"{key}.json").write_text(json.dumps({**fields, "source_key": key}), encoding="utf-8")
+        outcomes = run_ingest(app).outcomes
+        assert all(o.status == "created" for o in outcomes), outcomes
+        slugs = {o.origin.rsplit("/", 1)[-1].removesuffix(".json"): o.slug or "" for o in outcomes}
+        run_publish(app)
+        app.close()
+        yield BrowsedSite(base_url, out, chromium, root / "profile", slugs)
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=5)
+
+
+def _hrefs(dom: html.HtmlElement) -> set[str]:
+    return {a.get("href") for a in dom.iter("a") if a.get("href")}
+
+
+def test_the_index_shows_the_site_and_its_feeds(browsed: BrowsedSite) -> None:
+    dom = browsed.dom("")
+    assert dom.findtext(".//title") == SITE_TITLE
+    assert dom.findtext(".//h1") == SITE_TITLE
+    hrefs = _hrefs(dom)
+    for name in ("atom.xml", "rss.xml", "feed.json", "topics/harbours/atom.xml"):
+        assert browsed.base_url + name in hrefs, name
+    assert "releases/" + browsed.slugs["plain"] + "/" in hrefs
+    assert "Harbour reopens after repairs" in dom.text_content()
+    discovered = {link.get("href") for link in dom.iter("link") if link.get("rel") == "alternate"}
+    assert browsed.base_url + "atom.xml" in discovered
+
+
+def test_a_release_page_shows_its_headline_and_subscribe_links(browsed: BrowsedSite) -> None:
+    dom = browsed.dom(f"releases/{browsed.slugs['plain']}/")
+    assert dom.findtext(".//h1") == "Harbour reopens after repairs"
+    assert SITE_TITLE in dom.findtext(".//title")
+    assert dom.find(".//*[@class='site-title']/a").text == SITE_TITLE
+    subscribe = dom.find(".//section[@id='subscribe']")
+    assert subscribe is not None
+    hrefs = _hrefs(subscribe)
+    assert browsed.base_url + "atom.xml" in hrefs
+    assert browsed.base_url + "topics/harbours/atom.xml" in hrefs
+    assert "Ships may dock from Monday." in dom.text_content()
+
+
+def test_chromium_shows_a_feed_served_as_atom_as_text(browsed: BrowsedSite) -> None:
+    """Chromium renders application/atom+xml and application/rss+xml as plain text and never applies their
+    xml-stylesheet: what a visitor sees is the source, escaped."""
+    for name in ("atom.xml", "rss.xml"):
+        dom = browsed.dom(name)
+        assert dom.find(".//pre") is not None, name
+        assert "<?xml-stylesheet" in dom.text_content(), name
+
+
+@pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
+def test_the_feed_stylesheet_turns_a_feed_into_a_page(browsed: BrowsedSite, name: str) -> None:
+    """feed.xsl, as a browser runs it when the feed arrives as application/xml (see `as_xml`)."""
+    dom = browsed.dom(f"{AS_XML}/{name}")
+    assert dom.find(".//pre") is None, "the stylesheet was not applied"
+    assert SITE_TITLE in dom.findtext(".//h1")
+    text = dom.text_content()
+    assert "Harbour reopens after repairs" in text
+    assert browsed.base_url + "releases/" + browsed.slugs["plain"] + "/" in _hrefs(dom)
+
+
+PAGES = ["", "hostile", f"{AS_XML}/atom.xml", f"{AS_XML}/rss.xml", "atom.xml", "rss.xml", "feed.json"]
+RAW = {"atom.xml", "rss.xml", "feed.json"}
+"""Shown by Chromium as source text: the hostile title appears escaped (XML) or quoted (JSON), not as is."""
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_hostile_text_never_becomes_script_or_handler(browsed: BrowsedSite, page: str) -> None:
+    path = f"releases/{browsed.slugs['hostile']}/" if page == "hostile" else page
+    dom = browsed.dom(path)
+    assert not list(dom.iter("script")), "a script element reached the DOM"
+    assert not list(dom.iter("iframe"))
+    for el in dom.iter():
+        if not isinstance(el.tag, str):
+            continue
+        handlers = [name for name in el.attrib if name.lower().startswith("on")]
+        assert not handlers, f"<{el.tag} {handlers}> reached the DOM"
+        for name in ("href", "src"):
+            assert not (el.get(name) or "").strip().lower().startswith("javascript:"), el.get(name)
+    if page in RAW:
+        assert dom.find(".//pre") is not None, "expected Chromium's plain-text view"
+        return
+    assert HOSTILE_TITLE in dom.text_content(), "the hostile title must still be shown, as text"
+    if page == "hostile":
+        assert dom.findtext(".//h1") == HOSTILE_TITLE

@@ -1,0 +1,591 @@
+"""End-to-end publish: real SQLite store, real ingest, real files in a temporary out/.
+
+What a subscriber and the operator rely on: every document is there and valid, links resolve, output is
+byte-stable (twice, and in another process in another time zone), a publish writes only what changed,
+hand damage is repaired, stale files go, RFC 5005 archives are complete and immutable, hostile text stays
+text, and a failed write names the path and keeps the old file.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import shutil
+import subprocess
+import sys
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser
+import pytest
+from lxml import etree, html
+
+from feeds.app import App
+from feeds.clock import FixedClock
+from feeds.config import Settings
+from feeds.errors import PublishError
+from feeds.ingest import run_ingest
+from feeds.publish import STATE_FILE, PublishReport, run_publish
+from feeds.publish import writer as writer_module
+
+ROOT = Path(__file__).resolve().parent.parent
+BASE_URL = "https://press.example.org/"
+ATOM = "{http://www.w3.org/2005/Atom}"
+FH = "{http://purl.org/syndication/history/1.0}"
+FEED_NAMES = ("atom.xml", "rss.xml", "feed.json")
+HOSTILE_TITLE = "<script>alert(1)</script>"
+
+# The base config's [topics] detect list names Russia, North Korea, Iran, Syria and Ukraine: the texts below
+# avoid those words unless the release is meant to carry the topic.
+SEED = [
+    ("alpha", "Ministers agree a grain corridor", ["Iran"], "2026-11-02T09:30:00Z"),
+    ("bravo", "Embassy hours change over the holidays", ["Russia"], "2026-11-03T10:00:00Z"),
+    ("charlie", "Joint statement on shipping lanes", ["Iran", "Russia"], "2026-11-04T11:15:00Z"),
+    ("delta", "Aid convoy reaches the border", ["Syria"], "2026-11-05T08:00:00Z"),
+    ("echo", "Sanctions list updated", ["Ukraine"], "2026-11-06T16:45:00Z"),
+    ("foxtrot", "Consular fees for next year", [], "2026-11-07T12:00:00Z"),
+]
+
+
+@dataclass
+class Site:
+    settings: Settings
+    app: App
+    clock: FixedClock
+
+    @property
+    def out(self) -> Path:
+        return self.settings.paths.out
+
+    def drop(self, key: str, title: str, topics: list[str], published: str | None, **extra: Any) -> None:
+        body = extra.pop("body", f"The office said today that {title.lower()}. Details follow in due course.")
+        obj = {"title": title, "body": body, "published": published, "topics": topics, "source_key": key, **extra}
+        obj = {k: v for k, v in obj.items() if v is not None}
+        inbox = self.settings.source("inbox").path
+        (inbox / f"{key}.json").write_text(json.dumps(obj), encoding="utf-8")
+
+    def ingest(self) -> None:
+        """Ingest the inbox a second after the previous ingest (so ingest order follows the calls)."""
+        self.clock.now = datetime.fromtimestamp(self.clock.now.timestamp() + 1, tz=UTC)
+        report = run_ingest(self.app)
+        rejected = [o.error for o in report.outcomes if o.status == "rejected"]
+        assert not rejected, rejected
+
+    def publish(self, **kw: Any) -> PublishReport:
+        return run_publish(self.app, **kw)
+
+
+@pytest.fixture
+def make_site(make_settings, make_app_for, clock) -> Callable[..., Site]:
+    def make(extra_toml: str = "", seed: bool = True) -> Site:
+        settings = make_settings(extra_toml)
+        app = make_app_for(settings)
+        site = Site(settings, app, clock)
+        if seed:
+            for key, title, topics, published in SEED:
+                site.drop(key, title, topics, published)
+            site.ingest()
+        return site
+
+    return make
+
+
+@pytest.fixture
+def site(make_site) -> Site:
+    s = make_site()
+    s.publish()
+    return s
+
+
+# --- helpers -------------------------------------------------------------------------------------------------
+
+
+def tree_bytes(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def mtimes(out: Path) -> dict[str, int]:
+    return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
+
+
+def local_path(out: Path, url: str) -> Path:
+    """The file in out/ that serves `url` (a folder URL is served by its index.html)."""
+    assert url.startswith(BASE_URL), f"{url} is not on the site"
+    rel = urlsplit(url).path[len(urlsplit(BASE_URL).path) :]
+    return out / (rel + "index.html" if rel == "" or rel.endswith("/") else rel)
+
+
+def atom_docs(out: Path) -> list[Path]:
+    return sorted(out.rglob("atom.xml"))
+
+
+def parse_ok(path: Path) -> feedparser.FeedParserDict:
+    parsed = feedparser.parse(path.read_bytes())
+    assert parsed.bozo == 0, f"{path}: {parsed.get('bozo_exception')}"
+    return parsed
+
+
+def parse_date(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def stored_ids(site: Site, topic: str | None = None) -> list[str]:
+    """Stored release ids (optionally of one topic), newest first, as every current feed lists them."""
+    return [r.id for r in site.app.store.releases() if topic is None or topic in r.topics]
+
+
+# --- what a publish produces ---------------------------------------------------------------------------------
+
+
+def test_publish_writes_the_whole_site(site: Site) -> None:
+    out = site.out
+    for name in (*FEED_NAMES, "index.html", "feeds.opml", "static/site.css", "static/feed.xsl"):
+        assert (out / name).is_file(), name
+    for r in site.app.store.releases():
+        assert (out / "releases" / r.slug / "index.html").is_file(), r.slug
+    for slug in ("iran", "russia", "syria", "ukraine"):
+        for name in (*FEED_NAMES, "index.html"):
+            assert (out / "topics" / slug / name).is_file(), f"topics/{slug}/{name}"
+    # The private state never lands in out/.
+    assert not list(out.rglob(STATE_FILE))
+    assert (site.settings.paths.state / STATE_FILE).is_file()
+
+
+def test_every_link_in_feeds_and_pages_resolves_to_a_file(site: Site) -> None:
+    out = site.out
+    checked = 0
+    for doc in atom_docs(out):
+        root = etree.parse(str(doc)).getroot()
+        for link in root.iter(f"{ATOM}link"):
+            if link.get("rel") != "hub":
+                assert local_path(out, link.get("href")).is_file(), f"{doc}: {link.get('href')}"
+                checked += 1
+        for cat in root.iter(f"{ATOM}category"):
+            assert local_path(out, cat.get("scheme")).is_file(), f"{doc}: category {cat.get('scheme')}"
+    for doc in out.rglob("feed.json"):
+        feed = json.loads(doc.read_bytes())
+        for url in [feed["home_page_url"], feed["feed_url"], *(item["url"] for item in feed["items"])]:
+            assert local_path(out, url).is_file(), f"{doc}: {url}"
+    for page in out.rglob("*.html"):
+        base = BASE_URL + page.relative_to(out).as_posix().removesuffix("index.html")
+        for el in html.parse(str(page)).getroot().iter("a", "link"):
+            href = el.get("href")
+            if href is None or href.startswith("mailto:"):
+                continue
+            url = urljoin(base, href).split("#", 1)[0]
+            assert url.startswith(BASE_URL), f"{page}: off-site link {href}"
+            assert local_path(out, url).is_file(), f"{page}: {href} -> {url}"
+            checked += 1
+    assert checked > 50
+
+
+def test_feeds_round_trip_through_feedparser(site: Site) -> None:
+    out = site.out
+    topics = {"": None, "topics/iran/": "Iran", "topics/russia/": "Russia", "topics/syria/": "Syria"}
+    for folder, topic in topics.items():
+        expected = stored_ids(site, topic)
+        for name in ("atom.xml", "rss.xml"):
+            parsed = parse_ok(out / folder / name)
+            entries = parsed.entries
+            assert [e.id for e in entries] == expected, f"{folder}{name}"
+            published = [e.published_parsed for e in entries]
+            assert published == sorted(published, reverse=True), f"{folder}{name}: not newest first"
+            for e in entries:
+                assert local_path(out, e.link).is_file()
+        atom = parse_ok(out / folder / "atom.xml")
+        newest = max(parse_date(e.updated) for e in atom.entries)
+        assert parse_date(atom.feed.updated) == newest
+        rss = parse_ok(out / folder / "rss.xml")
+        assert datetime(*rss.feed.updated_parsed[:6], tzinfo=UTC) == newest
+        # JSON Feed 1.1 (feedparser 6.0 does not read it): the same items, same order, the required members.
+        feed = json.loads((out / folder / "feed.json").read_bytes())
+        assert feed["version"] == "https://jsonfeed.org/version/1.1"
+        assert feed["feed_url"] == BASE_URL + folder + "feed.json"
+        assert [i["id"] for i in feed["items"]] == expected
+        for item in feed["items"]:
+            assert isinstance(item["id"], str) and (item.get("content_html") or item.get("content_text"))
+            assert parse_date(item["date_modified"]) >= parse_date(item["date_published"])
+
+
+def _rfc3339(text: str | None) -> datetime:
+    assert text is not None
+    value = parse_date(text)
+    assert value.tzinfo is not None, text
+    return value
+
+
+def test_atom_documents_meet_rfc_4287_musts(site: Site) -> None:
+    site.drop("golf", "Statement on the summit", ["Iran"], "2026-11-08T09:00:00Z", organisation="Trade Office")
+    site.ingest()
+    site.publish()
+    docs = atom_docs(site.out)
+    assert len(docs) >= 6
+    for doc in docs:
+        feed = etree.parse(str(doc)).getroot()
+        assert feed.tag == f"{ATOM}feed"
+        for name in ("id", "title", "updated"):
+            assert len(feed.findall(f"{ATOM}{name}")) == 1, f"{doc}: feed {name}"
+        feed_updated = _rfc3339(feed.findtext(f"{ATOM}updated"))
+        feed_has_author = feed.find(f"{ATOM}author/{ATOM}name") is not None
+        _one_alternate_per_type(feed, doc)
+        for href in [link.get("href") for link in feed.iter(f"{ATOM}link")]:
+            assert urlsplit(href).scheme in ("http", "https"), f"{doc}: relative href {href}"
+        entries = feed.findall(f"{ATOM}entry")
+        assert entries, doc
+        for entry in entries:
+            eid = entry.findtext(f"{ATOM}id")
+            assert eid and urlsplit(eid).scheme, f"{doc}: entry id {eid!r} is not an absolute IRI"
+            for name in ("id", "title", "updated"):
+                assert len(entry.findall(f"{ATOM}{name}")) == 1, f"{doc}: entry {eid} {name}"
+            assert feed_has_author or entry.find(f"{ATOM}author/{ATOM}name") is not None, f"{doc}: {eid} author"
+            _one_alternate_per_type(entry, doc)
+            if entry.find(f"{ATOM}content") is None:
+                assert entry.find(f"{ATOM}link[@rel='alternate']") is not None
+            assert feed_updated >= _rfc3339(entry.findtext(f"{ATOM}updated")), f"{doc}: entry newer than feed"
+            assert _rfc3339(entry.findtext(f"{ATOM}published")) <= _rfc3339(entry.findtext(f"{ATOM}updated"))
+        ids = [e.findtext(f"{ATOM}id") for e in entries]
+        assert len(ids) == len(set(ids)), f"{doc}: duplicate entry ids"
+
+
+def _one_alternate_per_type(el: etree._Element, doc: Path) -> None:
+    seen = set()
+    for link in el.findall(f"{ATOM}link"):
+        if link.get("rel", "alternate") == "alternate":
+            key = (link.get("type"), link.get("hreflang"))
+            assert key not in seen, f"{doc}: two alternate links for {key}"
+            seen.add(key)
+
+
+def test_rss_documents_link_to_themselves(site: Site) -> None:
+    for doc in sorted(site.out.rglob("rss.xml")):
+        channel = etree.parse(str(doc)).getroot().find("channel")
+        selfs = [link for link in channel.findall(f"{ATOM}link") if link.get("rel") == "self"]
+        assert len(selfs) == 1, doc
+        assert selfs[0].get("href") == BASE_URL + doc.relative_to(site.out).as_posix()
+        assert selfs[0].get("type") == "application/rss+xml"
+        for name in ("title", "link", "description"):
+            assert (channel.findtext(name) or "").strip(), f"{doc}: channel {name}"
+        for item in channel.findall("item"):
+            assert item.findtext("guid") and item.findtext("pubDate"), doc
+
+
+def test_custom_feed_by_document_type(make_site) -> None:
+    site = make_site('\n[[publish.feeds]]\nname = "statements"\ntitle = "Statements"\ntypes = ["statement"]\n')
+    site.drop("golf", "On the summit", [], "2026-11-08T09:00:00Z", document_type="statement")
+    site.drop("hotel", "On the harbour", [], "2026-11-09T09:00:00Z", document_type="Statement")
+    site.ingest()
+    site.publish()
+    wanted = [r.id for r in site.app.store.releases() if r.document_type == "statement"]
+    assert len(wanted) == 2
+    for name in ("atom.xml", "rss.xml"):
+        assert [e.id for e in parse_ok(site.out / "feeds/statements" / name).entries] == wanted
+    assert "feeds/statements/atom.xml" in (site.out / "feeds.opml").read_text()
+    assert "feeds/statements/atom.xml" in (site.out / "index.html").read_text()
+
+
+# --- determinism ---------------------------------------------------------------------------------------------
+
+
+def test_publishing_again_from_scratch_gives_the_same_bytes(site: Site) -> None:
+    first = tree_bytes(site.out)
+    for f in site.out.rglob("*"):
+        if f.is_file():
+            f.unlink()
+    (site.settings.paths.state / STATE_FILE).unlink()
+    site.publish()
+    assert tree_bytes(site.out) == first
+
+
+def test_another_process_in_another_time_zone_gives_the_same_bytes(site: Site, tmp_path: Path) -> None:
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    config = site.settings.path.read_text().replace('out = "out"', f'out = "{other / "out"}"')
+    config = config.replace('state = "state"', f'state = "{other / "state"}"')
+    config = config.replace('path = "inbox"', f'path = "{tmp_path / "inbox"}"')
+    (other / "feeds.toml").write_text(config)
+    env = {
+        **os.environ,
+        "TZ": "Asia/Tokyo",
+        "LC_ALL": "C.UTF-8",
+        "FEEDS_DATABASE_URL": site.settings.database_url,
+        "PYTHONPATH": str(ROOT),
+    }
+    cmd = [sys.executable, "-m", "feeds", "--config", str(other / "feeds.toml"), "publish", "--json"]
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["changed"] == len(tree_bytes(site.out))
+    assert tree_bytes(other / "out") == tree_bytes(site.out)
+
+
+def test_a_publish_with_nothing_new_writes_nothing(site: Site) -> None:
+    before = mtimes(site.out)
+    state_file = site.settings.paths.state / STATE_FILE
+    state_before = (state_file.read_bytes(), state_file.stat().st_mtime_ns)
+    report = site.publish()
+    assert report.changed == []
+    assert report.rendered == 0
+    assert report.unchanged == len(before)
+    assert mtimes(site.out) == before
+    assert (state_file.read_bytes(), state_file.stat().st_mtime_ns) == state_before  # not even its record
+
+
+# --- incremental publishing ----------------------------------------------------------------------------------
+
+
+def test_one_new_release_rewrites_only_the_documents_that_show_it(make_site) -> None:
+    site = make_site("\n[publish]\nentries = 3\n")
+    site.publish()
+    before = tree_bytes(site.out)
+    times = mtimes(site.out)
+    assert any(p.startswith("archive/") for p in before)
+
+    site.drop("golf", "Aid convoy crosses at dawn", ["Syria"], "2026-11-20T07:00:00Z")
+    site.ingest()
+    report = site.publish()
+
+    slug = site.app.store.release(stored_ids(site)[0]).slug
+    expected = {
+        *FEED_NAMES,
+        *(f"topics/syria/{n}" for n in (*FEED_NAMES, "index.html")),
+        f"releases/{slug}/index.html",
+        "index.html",
+        "feeds.opml",  # its dateModified is the newest release's
+    }
+    assert set(report.written) == expected
+    assert report.removed == []
+    assert report.rendered == 6  # main feed, Syria feed, Syria page, release page, index, OPML
+    after = mtimes(site.out)
+    changed = {p for p in after if after[p] != times.get(p)}
+    assert changed == expected
+    for path in before:
+        if path not in expected:
+            assert (site.out / path).read_bytes() == before[path], path
+
+
+def test_an_edit_that_keeps_the_dates_still_reaches_every_page(make_site) -> None:
+    """Every rendered field is in the fingerprint, not only the dates: an edit made within the same clock
+    tick (so `updated` does not move) must still re-render the index and topic pages that show it."""
+    site = make_site(seed=False)
+    site.drop("undated", "Consular fees for next year", ["Iran"], None)  # no date: published = updated = now
+    site.ingest()
+    site.publish()
+    site.drop("undated", "Consular fees for next year", ["Iran"], None, organisation="Trade Office")
+    run_ingest(site.app)  # same clock reading: `updated` stays where it was
+    report = site.publish()
+    assert "index.html" in report.written
+    assert "topics/iran/index.html" in report.written
+    for page in ("index.html", "topics/iran/index.html"):
+        assert "Trade Office" in (site.out / page).read_text(), page
+
+
+def test_a_topic_that_disappears_is_removed(site: Site) -> None:
+    ukraine = site.out / "topics/ukraine"
+    assert (ukraine / "atom.xml").is_file()
+    site.drop("echo", "Sanctions list updated", [], "2026-11-06T16:45:00Z")
+    site.ingest()
+    report = site.publish()
+    assert sorted(report.removed) == sorted(f"topics/ukraine/{n}" for n in (*FEED_NAMES, "index.html"))
+    assert not ukraine.exists()
+    assert "topics/ukraine/" not in (site.out / "index.html").read_text()
+    assert site.publish().changed == []
+
+
+def test_files_deleted_or_edited_by_hand_are_restored(site: Site) -> None:
+    good = tree_bytes(site.out)
+    (site.out / "topics/iran/atom.xml").unlink()
+    (site.out / "index.html").write_text("defaced")
+    report = site.publish()
+    assert sorted(report.written) == ["index.html", "topics/iran/atom.xml"]
+    assert tree_bytes(site.out) == good
+
+
+def test_a_dry_run_reports_and_writes_nothing(make_site) -> None:
+    site = make_site()
+    report = site.publish(dry_run=True)
+    assert "atom.xml" in report.written and "index.html" in report.written
+    assert report.removed == []
+    assert not site.out.exists() or not any(site.out.rglob("*"))
+    assert not (site.settings.paths.state / STATE_FILE).exists()
+
+    site.publish()
+    before = mtimes(site.out)
+    site.drop("golf", "Aid convoy crosses at dawn", ["Syria"], "2026-11-20T07:00:00Z")
+    site.ingest()
+    dry = site.publish(dry_run=True)
+    assert mtimes(site.out) == before
+    assert dry.removed == [], "a dry run must not report re-rendered files as stale"
+    real = site.publish()
+    assert sorted(dry.written) == sorted(real.written)
+    assert real.removed == []
+
+
+# --- RFC 5005 archives ---------------------------------------------------------------------------------------
+
+
+def _walk_archives(out: Path) -> Iterator[etree._Element]:
+    """The current document, then each prev-archive back to the first."""
+    url: str | None = BASE_URL + "atom.xml"
+    seen = set()
+    while url:
+        assert url not in seen, f"prev-archive loop at {url}"
+        seen.add(url)
+        feed = etree.parse(str(local_path(out, url))).getroot()
+        yield feed
+        prev = feed.find(f"{ATOM}link[@rel='prev-archive']")
+        url = prev.get("href") if prev is not None else None
+
+
+def test_walking_prev_archive_links_finds_every_release_exactly_once(make_site) -> None:
+    site = make_site("\n[publish]\nentries = 3\n", seed=False)
+    for i in range(10):
+        site.drop(f"r{i}", f"Weekly note number {i}", [], f"2026-10-{i + 10:02d}T09:00:00Z")
+        site.ingest()
+    site.publish()
+    docs = list(_walk_archives(site.out))
+    assert len(docs) == 3  # current (4 entries) + archive 2 + archive 1 (3 each)
+    collected = [e.findtext(f"{ATOM}id") for doc in docs for e in doc.findall(f"{ATOM}entry")]
+    assert sorted(collected) == sorted(stored_ids(site))
+    assert len(collected) == len(set(collected)) == 10
+    current, *archives = docs
+    assert current.find(f"{FH}archive") is None
+    assert 3 <= len(current.findall(f"{ATOM}entry")) <= 5
+    for doc in archives:
+        assert doc.find(f"{FH}archive") is not None
+        assert doc.find(f"{ATOM}link[@rel='current']").get("href") == BASE_URL + "atom.xml"
+        assert len(doc.findall(f"{ATOM}entry")) == 3
+    for rss in (site.out / "archive").rglob("rss.xml"):
+        assert etree.parse(str(rss)).getroot().find(f"channel/{FH}archive") is not None
+
+    archive_bytes = {p: b for p, b in tree_bytes(site.out).items() if p.startswith("archive/")}
+    archive_times = {p: t for p, t in mtimes(site.out).items() if p.startswith("archive/")}
+    site.drop("r10", "Weekly note number 10", [], "2026-10-20T09:00:00Z")
+    site.ingest()
+    report = site.publish()
+    assert not [p for p in report.changed if p.startswith("archive/")]
+    assert {p: b for p, b in tree_bytes(site.out).items() if p.startswith("archive/")} == archive_bytes
+    assert {p: t for p, t in mtimes(site.out).items() if p.startswith("archive/")} == archive_times
+
+    # One more fills a new archive page: older archives keep their entries (the newest one gains only
+    # its next-archive link), and the walk still finds every release once.
+    site.drop("r11", "Weekly note number 11", [], "2026-10-21T09:00:00Z")
+    site.ingest()
+    report = site.publish()
+    assert "archive/3/atom.xml" in report.written
+    assert (site.out / "archive/1/atom.xml").read_bytes() == archive_bytes["archive/1/atom.xml"]
+    before = etree.fromstring(archive_bytes["archive/2/atom.xml"])
+    after = etree.parse(str(site.out / "archive/2/atom.xml")).getroot()
+    assert [etree.tostring(e) for e in after.iter(f"{ATOM}entry")] == [
+        etree.tostring(e) for e in before.iter(f"{ATOM}entry")
+    ]
+    assert after.find(f"{ATOM}link[@rel='next-archive']").get("href") == BASE_URL + "archive/3/atom.xml"
+    assert before.find(f"{ATOM}link[@rel='next-archive']") is None
+    collected = [e.findtext(f"{ATOM}id") for doc in _walk_archives(site.out) for e in doc.findall(f"{ATOM}entry")]
+    assert sorted(collected) == sorted(stored_ids(site))
+
+
+# --- hostile input -------------------------------------------------------------------------------------------
+
+
+def test_hostile_text_stays_text_everywhere(make_site) -> None:
+    site = make_site()
+    body = 'Look <script>alert(2)</script> here <img src=x onerror="alert(3)"> <a href="javascript:alert(4)">x</a>'
+    site.drop("evil", HOSTILE_TITLE, ["Iran"], "2026-11-20T07:00:00Z", body=body, organisation=HOSTILE_TITLE)
+    site.ingest()
+    site.publish()
+    files = tree_bytes(site.out)
+    for path, data in files.items():
+        lowered = data.lower()
+        assert b"<script" not in lowered, path
+        assert b"onerror=" not in lowered and b"javascript:alert" not in lowered, path
+    for path, data in files.items():
+        if path.endswith("feed.json"):
+            for item in json.loads(data)["items"]:
+                content = item.get("content_html", "").lower()
+                assert "<script" not in content and "onerror" not in content and "javascript:alert" not in content
+    release = next(r for r in site.app.store.releases() if r.title == HOSTILE_TITLE)
+    page = html.parse(str(site.out / "releases" / release.slug / "index.html")).getroot()
+    assert page.findtext(".//h1") == HOSTILE_TITLE
+    atom = parse_ok(site.out / "atom.xml")
+    assert atom.entries[0].title == HOSTILE_TITLE
+
+
+def test_json_feed_bytes_hold_no_markup(make_site) -> None:
+    site = make_site()
+    site.drop("evil", HOSTILE_TITLE, ["Iran"], "2026-11-20T07:00:00Z")
+    site.ingest()
+    site.publish()
+    assert b"<script" not in (site.out / "feed.json").read_bytes()
+
+
+# --- failures ------------------------------------------------------------------------------------------------
+
+
+def test_a_read_only_folder_gives_a_publish_error_naming_the_path(site: Site) -> None:
+    """Run in-process when chmod binds this user; as root (CI), through `setpriv` without CAP_DAC_OVERRIDE,
+    so the mode bits bind root too; skipped loudly when neither is possible."""
+    folder = site.out / "topics/iran"
+    old = (folder / "atom.xml").read_bytes()
+    site.drop("golf", "Talks resume", ["Iran"], "2026-11-20T07:00:00Z")
+    site.ingest()
+    folder.chmod(0o555)
+    try:
+        if not os.access(folder, os.W_OK):
+            with pytest.raises(PublishError) as err:
+                site.publish()
+            assert err.value.path.startswith(str(folder) + "/")
+        else:
+            done = _publish_as_root_without_override(site)
+            assert done.returncode == 1, done.stderr
+            assert done.stderr.startswith(f"error: {folder}/"), done.stderr
+            assert "Permission denied" in done.stderr
+        assert (folder / "atom.xml").read_bytes() == old
+        assert not [p for p in folder.iterdir() if p.name.startswith(".")], "temporary file left behind"
+    finally:
+        folder.chmod(0o755)
+    assert "topics/iran/atom.xml" in site.publish().written  # writable again: the next publish catches up
+
+
+def _publish_as_root_without_override(site: Site) -> subprocess.CompletedProcess[str]:
+    setpriv = shutil.which("setpriv")
+    drop = "--bounding-set=-dac_override,-dac_read_search"
+    probe = subprocess.run([setpriv, drop, "true"], capture_output=True, check=False) if setpriv else None
+    if setpriv is None or probe is None or probe.returncode != 0:
+        message = "chmod 0o555 does not bind this user (root) and setpriv cannot drop CAP_DAC_OVERRIDE: SKIPPED"
+        warnings.warn(message, stacklevel=2)
+        pytest.skip(message)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    cmd = [setpriv, drop, sys.executable, "-m", "feeds", "--config", str(site.settings.path), "publish"]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_a_failed_write_names_the_path_and_keeps_the_old_file(site: Site, monkeypatch) -> None:
+    target = site.out / "atom.xml"
+    old = target.read_bytes()
+    real_replace = os.replace
+
+    def disk_full(src: Any, dst: Any) -> None:
+        if Path(dst) == target:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real_replace(src, dst)
+
+    monkeypatch.setattr(writer_module.os, "replace", disk_full)
+    site.drop("golf", "Talks resume", ["Iran"], "2026-11-20T07:00:00Z")
+    site.ingest()
+    with pytest.raises(PublishError) as err:
+        site.publish()
+    assert err.value.path == str(target)
+    assert "No space left" in str(err.value)
+    assert target.read_bytes() == old
+    assert not [p for p in site.out.iterdir() if p.name.startswith(".")], "temporary file left behind"
+
+    monkeypatch.setattr(writer_module.os, "replace", real_replace)
+    report = site.publish()
+    assert "atom.xml" in report.written
+    assert parse_ok(target).entries[0].title == "Talks resume"
+    assert site.publish().changed == []

@@ -1,0 +1,333 @@
+"""The static site server over a real socket: waitress on 127.0.0.1 serving a published out/ with StaticSite.
+
+What a feed reader and a browser see: the right media types, stable validators and 304s, gzip that decodes to
+the same bytes, HEAD, redirects for folders, 404s for everything outside out/ (whatever the encoding of the
+attempt), never a byte of the state folder, and 405 for writes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+import waitress.server
+
+from feeds.publish import run_publish
+from feeds.web.static import StaticSite
+
+SQLITE_MAGIC = b"SQLite format 3"
+CONFIG = """
+[site]
+title = "Static Test Office"
+base_url = "https://press.example.org/"
+[paths]
+out = "out"
+state = "state"
+[[sources]]
+type = "folder"
+name = "inbox"
+path = "inbox"
+"""
+
+
+@dataclass
+class Served:
+    port: int
+    out: Path
+    state_db: Path
+
+    def request(
+        self, path: str, method: str = "GET", headers: dict[str, str] | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
+        """One request with the path sent exactly as given (no client-side normalisation)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            body = resp.read()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, body
+        finally:
+            conn.close()
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory) -> Iterator[Served]:
+    """A published site (a few releases, big enough for gzip) behind waitress, with traps planted in out/."""
+    from feeds.app import make_app
+    from feeds.clock import FixedClock
+    from feeds.config import load_settings
+    from feeds.ingest import run_ingest
+
+    root = tmp_path_factory.mktemp("site")
+    (root / "inbox").mkdir()
+    (root / "feeds.toml").write_text(CONFIG, encoding="utf-8")
+    settings = load_settings(root / "feeds.toml", environ={})
+    app = make_app(settings, clock=FixedClock(datetime(2026, 11, 28, 12, tzinfo=UTC)))
+    for i, topic in enumerate(["Iran", "Russia", "Iran", "Syria"]):
+        release = {
+            "title": f"Statement number {i} on the talks",
+            "body": "Officials met today and agreed to meet again. " * 20,
+            "published": f"2026-11-0{i + 2}T09:30:00Z",
+            "topics": [topic],
+            "source_key": f"s{i}",
+        }
+        (root / "inbox" / f"s{i}.json").write_text(json.dumps(release), encoding="utf-8")
+    run_ingest(app)
+    run_publish(app)
+    app.close()
+
+    out = settings.paths.out
+    state_db = settings.paths.state / "feeds.db"
+    assert state_db.read_bytes().startswith(SQLITE_MAGIC)
+    (out / ".secret").write_text("dot-file")
+    (out / ".hidden").mkdir()
+    (out / ".hidden" / "x.txt").write_text("hidden folder")
+    (out / "static" / ".site.css.tmp").write_text("half-written")
+    os.symlink(state_db, out / "db.sqlite")
+    os.symlink(settings.paths.state, out / "statelink")
+
+    server = waitress.server.create_server(StaticSite(out), host="127.0.0.1", port=0, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield Served(port=server.effective_port, out=out, state_db=state_db)  # type: ignore[union-attr]
+    finally:
+        server.close()
+        server.task_dispatcher.shutdown()
+        thread.join(timeout=5)
+
+
+@pytest.mark.parametrize(
+    ("path", "media_type"),
+    [
+        ("/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("/rss.xml", "application/rss+xml; charset=utf-8"),
+        ("/feed.json", "application/feed+json; charset=utf-8"),
+        ("/topics/iran/atom.xml", "application/atom+xml; charset=utf-8"),
+        ("/archive/1/atom.xml", None),  # no archive with default settings: checked to be a 404 below
+        ("/index.html", "text/html; charset=utf-8"),
+        ("/", "text/html; charset=utf-8"),
+        ("/topics/iran/", "text/html; charset=utf-8"),
+        ("/feeds.opml", "text/x-opml; charset=utf-8"),
+        ("/static/feed.xsl", "text/xsl; charset=utf-8"),
+        ("/static/site.css", "text/css; charset=utf-8"),
+    ],
+)
+def test_files_are_served_with_their_media_type(served: Served, path: str, media_type: str | None) -> None:
+    status, headers, body = served.request(path)
+    if media_type is None:
+        assert status == 404
+        return
+    assert status == 200
+    assert headers["content-type"] == media_type
+    assert headers["x-content-type-options"] == "nosniff"
+    file = served.out / path.lstrip("/")
+    expected = (file / "index.html" if path.endswith("/") else file).read_bytes()
+    assert body == expected
+    assert int(headers["content-length"]) == len(expected)
+
+
+def test_etag_is_strong_and_stable_across_requests(served: Served) -> None:
+    _, first, _ = served.request("/atom.xml")
+    _, second, _ = served.request("/atom.xml")
+    assert first["etag"] == second["etag"]
+    assert first["etag"].startswith('"') and first["etag"].endswith('"')
+    assert first["last-modified"] == second["last-modified"]
+    _, other, _ = served.request("/rss.xml")
+    assert other["etag"] != first["etag"]
+
+
+@pytest.mark.parametrize("form", ["{etag}", "W/{etag}", '"nope", {etag}', "*"])
+def test_if_none_match_gives_304(served: Served, form: str) -> None:
+    _, headers, _ = served.request("/atom.xml")
+    status, h304, body = served.request("/atom.xml", headers={"If-None-Match": form.format(etag=headers["etag"])})
+    assert status == 304
+    assert body == b""
+    assert h304["etag"] == headers["etag"]
+
+
+def test_a_stale_etag_gets_the_full_document(served: Served) -> None:
+    status, _, body = served.request("/atom.xml", headers={"If-None-Match": '"0123456789abcdef"'})
+    assert status == 200 and body
+
+
+def test_if_modified_since(served: Served) -> None:
+    _, headers, _ = served.request("/rss.xml")
+    modified = parsedate_to_datetime(headers["last-modified"])
+    assert served.request("/rss.xml", headers={"If-Modified-Since": headers["last-modified"]})[0] == 304
+    later = format_datetime(modified + timedelta(hours=1), usegmt=True)
+    assert served.request("/rss.xml", headers={"If-Modified-Since": later})[0] == 304
+    earlier = format_datetime(modified - timedelta(seconds=1), usegmt=True)
+    assert served.request("/rss.xml", headers={"If-Modified-Since": earlier})[0] == 200
+    assert served.request("/rss.xml", headers={"If-Modified-Since": "not a date"})[0] == 200
+    # If-None-Match takes precedence (RFC 9110 §13.2.2): a mismatching tag wins over a matching date.
+    both = {"If-None-Match": '"other"', "If-Modified-Since": headers["last-modified"]}
+    assert served.request("/rss.xml", headers=both)[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/atom.xml", "/index.html", "/feed.json", "/static/site.css"])
+def test_gzip_when_accepted(served: Served, path: str) -> None:
+    _, plain_headers, plain = served.request(path)
+    status, headers, body = served.request(path, headers={"Accept-Encoding": "gzip, deflate"})
+    assert status == 200
+    assert headers["content-encoding"] == "gzip"
+    assert gzip.decompress(body) == plain
+    assert len(body) < len(plain)
+    assert int(headers["content-length"]) == len(body)
+    assert headers["vary"] == "Accept-Encoding" == plain_headers["vary"]
+    assert "content-encoding" not in plain_headers
+    assert headers["etag"] != plain_headers["etag"]  # a different representation has a different tag
+    again = served.request(path, headers={"Accept-Encoding": "gzip"})[2]
+    assert again == body  # deterministic: no timestamp in the gzip header
+    assert served.request(path, headers={"Accept-Encoding": "gzip", "If-None-Match": headers["etag"]})[0] == 304
+    refused = served.request(path, headers={"Accept-Encoding": "gzip;q=0, identity"})[1]
+    assert "content-encoding" not in refused
+
+
+def test_head_has_the_headers_of_get_and_no_body(served: Served) -> None:
+    _, get_headers, get_body = served.request("/index.html")
+    status, headers, body = served.request("/index.html", method="HEAD")
+    assert status == 200
+    assert body == b""
+    assert headers["content-length"] == str(len(get_body))
+    for name in ("content-type", "etag", "last-modified"):
+        assert headers[name] == get_headers[name]
+
+
+@pytest.mark.parametrize("path", ["/nothing.xml", "/topics/nowhere/", "/releases/x/index.html", "/atom.xml/x"])
+def test_unknown_paths_are_404(served: Served, path: str) -> None:
+    assert served.request(path)[0] == 404
+
+
+TRAVERSALS = [
+    "/../state/feeds.db",
+    "/../../state/feeds.db",
+    "/%2e%2e/state/feeds.db",
+    "/%2E%2E/state/feeds.db",
+    "/%2e%2e/",
+    "/..%2fstate/feeds.db",
+    "/..%2Fstate%2Ffeeds.db",
+    "/static/..%2f..%2fstate/feeds.db",
+    "/%2e%2e%2fstate%2ffeeds.db",
+    "/..%5cstate%5cfeeds.db",
+    "/..\\state\\feeds.db",
+    "/static%5c..%5c..%5cstate%5cfeeds.db",
+    "/atom.xml%00.html",
+    "/%00",
+    "/db.sqlite",
+    "/statelink/feeds.db",
+    "/statelink/",
+    "/./../state/feeds.db",
+    "//../state/feeds.db",
+]
+
+
+@pytest.mark.parametrize("path", TRAVERSALS)
+def test_nothing_outside_out_is_reachable(served: Served, path: str) -> None:
+    status, _, body = served.request(path)
+    assert status == 404, path
+    assert SQLITE_MAGIC not in body
+    assert body == b"not found\n"
+
+
+def test_a_folder_without_its_slash_is_redirected(served: Served) -> None:
+    status, headers, _ = served.request("/topics/iran")
+    assert status == 301
+    assert headers["location"] == "/topics/iran/"
+    status, headers, _ = served.request("/topics/iran?x=1")
+    assert status == 301 and headers["location"].startswith("/topics/iran/")
+
+
+def test_a_redirect_never_leaves_the_site(served: Served) -> None:
+    """`//topics` must not become `Location: //topics/`, which a browser reads as the host `topics`."""
+    for path in ("//topics", "///topics", "//topics/iran"):
+        status, headers, _ = served.request(path)
+        assert status in (301, 404), path
+        if status == 301:
+            assert not headers["location"].startswith("//"), headers["location"]
+            assert headers["location"].startswith("/"), headers["location"]
+
+
+@pytest.mark.parametrize("path", ["/.secret", "/.hidden/x.txt", "/.hidden/", "/static/.site.css.tmp"])
+def test_dot_files_are_not_served(served: Served, path: str) -> None:
+    assert served.request(path)[0] == 404
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])
+def test_writes_are_refused(served: Served, method: str) -> None:
+    status, headers, _ = served.request("/atom.xml", method=method)
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD"
+
+
+def test_a_rewritten_file_gets_a_new_etag(served: Served) -> None:
+    target = served.out / "static" / "extra.txt"
+    target.write_text("first version\n")
+    _, first, body = served.request("/static/extra.txt")
+    assert body == b"first version\n"
+    target.write_text("second version, longer\n")
+    _, second, body = served.request("/static/extra.txt")
+    assert body == b"second version, longer\n"
+    assert second["etag"] != first["etag"]
+    assert served.request("/static/extra.txt", headers={"If-None-Match": first["etag"]})[0] == 200
+
+
+def _call(app: StaticSite, path: str, **environ: str) -> tuple[str, dict[str, str]]:
+    """Call the WSGI app directly, as a server that keeps PATH_INFO as sent would (wsgiref, gunicorn…)."""
+    from wsgiref.util import setup_testing_defaults
+
+    env: dict[str, object] = {"PATH_INFO": path, **environ}
+    setup_testing_defaults(env)
+    seen: dict[str, object] = {}
+
+    def start_response(status: str, headers: list[tuple[str, str]]) -> None:
+        seen["status"], seen["headers"] = status, {k.lower(): v for k, v in headers}
+
+    b"".join(app(env, start_response))
+    return str(seen["status"]), seen["headers"]  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("path", "script_name", "location"),
+    [
+        ("/topics/iran", "", "/topics/iran/"),
+        ("//topics", "", "/topics/"),
+        ("//topics//iran", "", "/topics/iran/"),
+        ("/topics/iran", "/press", "/press/topics/iran/"),
+    ],
+)
+def test_redirect_location_is_a_path_on_this_site(served: Served, path: str, script_name: str, location: str) -> None:
+    """Waitress folds leading slashes, other servers do not: `//topics` must never become `Location: //topics/`
+    (a browser reads that as the host `topics`), and an app mounted under a prefix redirects under it."""
+    status, headers = _call(StaticSite(served.out), path, SCRIPT_NAME=script_name)
+    assert status.startswith("301")
+    assert headers["location"] == location
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/../state/feeds.db",
+        "//../state/feeds.db",
+        "/static/../../state/feeds.db",
+        "/..\\state",
+        "/atom.xml\x00",
+        "/db.sqlite",
+    ],
+)
+def test_decoded_traversals_are_404_without_waitress_in_front(served: Served, path: str) -> None:
+    """The app's own checks, as any WSGI server would hand it the decoded path (waitress normalises some)."""
+    status, _ = _call(StaticSite(served.out), path)
+    assert status.startswith("404")
