@@ -1,0 +1,142 @@
+"""JSON Feed 1.0 and 1.1 (https://jsonfeed.org/version/1.1), read into typed records: feedparser cannot read JSON.
+
+The reader is tolerant in the way feed readers must be: a field of the wrong type is ignored rather than fatal,
+a numeric `id` becomes a string (the 1.1 spec asks publishers for strings but readers meet numbers), the 1.0
+`author` object and the 1.1 `authors` array are both read, and dates are RFC 3339 (a date without an offset is
+taken as UTC). It is strict only where the document is not a JSON Feed at all: not JSON, not an object, or
+neither a JSON Feed `version` nor an `items` array — then `FeedParseError`.
+
+What this module must not do: any I/O, HTML handling (sanitising is `feeds.watch.parse`'s job) or guessing.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from feeds.errors import FeedParseError
+
+__all__ = ["JsonFeed", "JsonFeedItem", "read_json_feed"]
+
+_VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
+
+
+@dataclass(frozen=True, slots=True)
+class JsonFeedItem:
+    id: str | None
+    url: str | None
+    external_url: str | None
+    title: str | None
+    content_html: str | None
+    content_text: str | None
+    summary: str | None
+    published: datetime | None
+    modified: datetime | None
+    authors: tuple[str, ...]
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class JsonFeed:
+    version: str
+    title: str | None
+    home_page_url: str | None
+    feed_url: str | None
+    items: tuple[JsonFeedItem, ...]
+    warning: str | None = None
+    """Set when the document bends the spec but could be read (no version, items that are not objects…)."""
+
+
+def read_json_feed(body: bytes, *, url: str) -> JsonFeed:
+    """Parse a JSON Feed document; `url` only names the resource in errors."""
+    try:
+        text = body.decode("utf-8-sig")  # RFC 8259 §8.1: JSON exchanged between systems is UTF-8
+    except UnicodeDecodeError as e:
+        raise FeedParseError(f"this looks like JSON but is not UTF-8 text ({e.reason})", url=url) from e
+    try:
+        doc = json.loads(text)
+    except RecursionError as e:
+        raise FeedParseError("this JSON nests too deeply to be a feed", url=url) from e
+    except ValueError as e:
+        raise FeedParseError(f"this is not valid JSON ({e})", url=url) from e
+    if not isinstance(doc, dict):
+        raise FeedParseError("this is JSON, but not a JSON Feed (the document is not an object)", url=url)
+    version = doc.get("version")
+    items = doc.get("items")
+    warnings: list[str] = []
+    if not (isinstance(version, str) and version.startswith(_VERSION_PREFIXES)):
+        if not isinstance(items, list):
+            raise FeedParseError(
+                "this is JSON, but not a JSON Feed (no 'version' https://jsonfeed.org/version/… and no 'items')",
+                url=url,
+            )
+        warnings.append("no JSON Feed 'version'; read as one anyway")
+        version = ""
+    if not isinstance(items, list):
+        warnings.append("'items' is missing or not an array")
+        items = []
+    read = [_item(it) for it in items if isinstance(it, dict)]
+    if len(read) < len(items):
+        warnings.append(f"{len(items) - len(read)} item(s) are not JSON objects and were skipped")
+    return JsonFeed(
+        version=str(version),
+        title=_str(doc.get("title")),
+        home_page_url=_str(doc.get("home_page_url")),
+        feed_url=_str(doc.get("feed_url")),
+        items=tuple(read),
+        warning="; ".join(warnings) or None,
+    )
+
+
+def _item(it: dict[str, Any]) -> JsonFeedItem:
+    raw_id = it.get("id")
+    item_id = str(raw_id).strip() if isinstance(raw_id, str | int) and not isinstance(raw_id, bool) else None
+    return JsonFeedItem(
+        id=item_id or None,
+        url=_str(it.get("url")),
+        external_url=_str(it.get("external_url")),
+        title=_str(it.get("title")),
+        content_html=_str(it.get("content_html")),
+        content_text=_str(it.get("content_text")),
+        summary=_str(it.get("summary")),
+        published=_date(it.get("date_published")),
+        modified=_date(it.get("date_modified")),
+        authors=_authors(it),
+        tags=tuple(t.strip() for t in it.get("tags") or () if isinstance(t, str) and t.strip())
+        if isinstance(it.get("tags"), list)
+        else (),
+    )
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _authors(it: dict[str, Any]) -> tuple[str, ...]:
+    """1.1 `authors` (array), else 1.0 `author` (object): their names."""
+    found = it.get("authors")
+    people = found if isinstance(found, list) else [it.get("author")]
+    names = []
+    for person in people:
+        name = person.get("name") if isinstance(person, dict) else None
+        if isinstance(name, str) and name.strip() and name.strip() not in names:
+            names.append(name.strip())
+    return tuple(names)
+
+
+def _date(value: Any) -> datetime | None:
+    """RFC 3339 (`2024-05-01T10:00:00Z`, `…+02:00`, fractions) → aware UTC; anything else → None."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except (OverflowError, ValueError):
+        return None

@@ -1,0 +1,472 @@
+"""Fetched bytes → `ParsedFeed`: external RSS, RDF, Atom and JSON Feed documents, read the way feedparser reads them.
+
+    parse_feed(body, url=…) ─┬─ JSON ──────────────► jsonfeed.read_json_feed ─────────────┐
+                             ├─ XML bomb guard (refuses DOCTYPE entities that could blow up) │
+                             ├─ fastparse.fast_parse (lxml; declines what it is unsure of) ─┤─► WatchItems
+                             └─ feedparser (reference, tolerant of broken documents) ─────────┘
+
+feedparser is the reference: the fast path must produce the same `ParsedFeed` for every document it accepts
+(tests/test_watch_parse.py proves it on the corpus). Both hand over feedparser-shaped entries, and one builder
+(`_item`) turns either into a `WatchItem`: plain-text title and summary, sanitised HTML content with relative links
+resolved (xml:base first, then the item link, then the feed URL), aware UTC dates or None, tags, a stable key
+and a content hash. feedparser's own HTML sanitiser and URI rewriting are switched off: `sanitise_html` is the one
+sanitiser of this project, and running two would only cost time.
+
+Only a document that is not a feed at all raises `FeedParseError` (an empty body, an HTML page, JSON that is not a
+JSON Feed, something with neither a feed version nor entries); a broken but readable feed returns what could be
+read, with `warning` set to feedparser's "bozo" message.
+
+What this module must not do: any I/O (feedparser only ever sees a BytesIO, never a URL or a path), read the clock,
+or trust the markup it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import feedparser  # type: ignore[import-untyped]
+from feedparser.encodings import convert_to_utf8  # type: ignore[import-untyped]
+from feedparser.urls import make_safe_absolute_uri  # type: ignore[import-untyped]
+
+from feeds.errors import FeedParseError
+from feeds.model import FeedKind, ParsedFeed, WatchItem
+from feeds.normalise.html import html_to_text, sanitise_html
+from feeds.normalise.text import collapse, xml_safe
+from feeds.watch.fastparse import FastResult, fast_parse
+from feeds.watch.jsonfeed import JsonFeed, read_json_feed
+
+__all__ = ["find_feed_links", "parse_feed", "parse_with_feedparser", "try_fast_parse"]
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_TEXT_TYPES = _HTML_TYPES | {"text/plain"}
+_FEED_LINK_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "application/feed+json"})
+_MAX_KEY = 512
+# feedparser keeps only internal entities whose value has no "&" (so no billion laughs) and never loads external
+# ones; but a long value referenced many times still expands quadratically, and without bound in its tolerant
+# parser. We refuse documents that declare such a value.
+_ENTITY_VALUE = re.compile(rb"""<!ENTITY\s+[\w.:-]+\s+(?:"([^"]*)"|'([^']*)')""")
+_MAX_ENTITY_VALUE = 64
+# `html_to_text` for `sanitise_html` output only, where every "<" opens a tag and attribute values escape "<" and
+# ">": a tag is then exactly `<[^>]*>`, and four regex passes in C do what html.parser does 5-10 times slower.
+_BLOCK, _BREAK = "\x1e", "\x1f"  # the markers html_to_text uses; xml_safe has removed both from any input
+_CLEAN_MARKS = (
+    (
+        re.compile(
+            r"</?(?:p|div|section|article|header|footer|aside|main|nav|address|h[1-6]|hr|pre|blockquote|figure"
+            r"|figcaption|ul|ol|li|dl|dt|dd|table|caption|thead|tbody|tfoot|tr|form|fieldset|details|summary)"
+            r"(?=[\s/>])[^>]*>"
+        ),
+        _BLOCK,
+    ),
+    (re.compile(r"<br(?=[\s/>])[^>]*>"), _BREAK),
+    (re.compile(r"</?t[dh](?=[\s/>])[^>]*>"), " "),
+    (re.compile(r"<[^>]*>"), ""),
+)
+_XHTML_BR = re.compile(r"<br(\s[^>]*)?></br>")
+_LEADING_SPACE = re.compile(rb"(\xef\xbb\xbf|)([ \t\r\n]+)<\?xml[ \t\r\n]")
+_HTML_START = re.compile(
+    r"\A(?:\s|<\?xml[^>]*>|<!--.*?-->)*(?:<!doctype\s+html|<html|<head|<body|<meta|<title)", re.IGNORECASE | re.DOTALL
+)
+
+
+def parse_feed(body: bytes, *, url: str, content_type: str | None = None, encoding: str | None = None) -> ParsedFeed:
+    """Parse one fetched document. `url` is where it came from (base of relative links and of error messages);
+    `content_type` and `encoding` are the media type and charset of the HTTP response, when known."""
+    if _sniff(body, url, content_type) == "json":
+        return _from_json(read_json_feed(body, url=url), url)
+    headers = _headers(url, content_type, encoding)
+    _refuse_entity_bombs(body, url, headers)
+    tidy, note = _tidy(body)
+    fast = fast_parse(tidy, headers=headers)
+    if isinstance(fast, FastResult):
+        return _build(fast.version, fast.feed, fast.entries, _warn(note, fast.bozo), url, body, content_type)
+    return parse_with_feedparser(body, url=url, content_type=content_type, encoding=encoding)
+
+
+def parse_with_feedparser(
+    body: bytes, *, url: str, content_type: str | None = None, encoding: str | None = None
+) -> ParsedFeed:
+    """The reference path: feedparser alone (also the fallback for whatever the fast path declines)."""
+    if _sniff(body, url, content_type) == "json":
+        return _from_json(read_json_feed(body, url=url), url)
+    headers = _headers(url, content_type, encoding)
+    _refuse_entity_bombs(body, url, headers)
+    tidy, note = _tidy(body)
+    try:
+        result = feedparser.parse(
+            io.BytesIO(tidy), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+        )
+    except Exception as e:  # feedparser has crashed on a handful of odd documents; that is the document's fault
+        raise FeedParseError(f"the document could not be read as a feed ({type(e).__name__}: {e})", url=url) from e
+    bozo = result.get("bozo_exception") if result.get("bozo") else None
+    bozo_text = (str(bozo) or type(bozo).__name__) if bozo is not None else None
+    warning = _warn(note, bozo_text)
+    return _build(result.get("version", ""), result["feed"], result["entries"], warning, url, body, content_type)
+
+
+def try_fast_parse(
+    body: bytes, *, url: str, content_type: str | None = None, encoding: str | None = None
+) -> ParsedFeed | str:
+    """The fast path alone: its `ParsedFeed`, or the reason it declines (for tests and the benchmark)."""
+    _sniff(body, url, content_type)
+    tidy, note = _tidy(body)
+    fast = fast_parse(tidy, headers=_headers(url, content_type, encoding))
+    if isinstance(fast, str):
+        return fast
+    return _build(fast.version, fast.feed, fast.entries, _warn(note, fast.bozo), url, body, content_type)
+
+
+def _tidy(body: bytes) -> tuple[bytes, str | None]:
+    """Remove white space before the XML declaration, with a note for the warning. It is a common slip (a blank
+    line printed by a template) that XML forbids (XML 1.0 §2.8) and that sends feedparser to its tolerant parser,
+    whose reading of the rest is poorer; both our paths read the tidied document instead."""
+    match = _LEADING_SPACE.match(body)
+    if not match:
+        return body, None
+    return match.group(1) + body[match.end(2) :], "white space before the XML declaration (ignored)"
+
+
+def _warn(*notes: str | None) -> str | None:
+    return "; ".join(n for n in notes if n) or None
+
+
+def _headers(url: str, content_type: str | None, encoding: str | None) -> dict[str, str]:
+    """The response headers feedparser sees. Whatever the server said, the type is `application/xml`: per
+    RFC 7303 §3 a charset parameter still wins, then the BOM and XML declaration, then UTF-8. (feedparser would
+    apply RFC 3023 and treat `text/xml` without charset as US-ASCII, flagging most real feeds as broken.)"""
+    charset = f"; charset={encoding}" if encoding else ""
+    return {"content-type": "application/xml" + charset, "content-location": url}
+
+
+def _sniff(body: bytes, url: str, content_type: str | None) -> str:
+    """ "json" or "xml" by the first character (then by the media type); an empty body is no document at all."""
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n\x00")
+    if not head:
+        raise FeedParseError("empty response: the server sent no content", url=url)
+    if head[:1] in (b"{", b"["):
+        return "json"
+    return "json" if head[:1] != b"<" and (content_type or "").lower().endswith("json") else "xml"
+
+
+def _refuse_entity_bombs(body: bytes, url: str, headers: dict[str, str]) -> None:
+    if not any(word in body for word in (b"ENTITY", b"E\x00N\x00T\x00I\x00T\x00Y", b"E\x00\x00\x00N\x00\x00\x00T")):
+        return
+    data = convert_to_utf8(dict(headers), body, {})  # decoded as feedparser will decode it (UTF-16, UTF-32…)
+    start = re.search(rb"<\w", data)
+    for match in _ENTITY_VALUE.finditer(data[: start.start()] if start else data):
+        if len(match.group(1) if match.group(1) is not None else match.group(2)) > _MAX_ENTITY_VALUE:
+            raise FeedParseError(
+                "refused: the document declares an XML entity with a long value, which repeated references "
+                "would expand to a huge size (an 'XML bomb')",
+                url=url,
+            )
+
+
+# --- building the record from feedparser-shaped data --------------------------------------------------------
+
+
+def _build(
+    version: str,
+    feed: dict[str, Any],
+    entries: Sequence[dict[str, Any]],
+    bozo: str | None,
+    url: str,
+    body: bytes,
+    content_type: str | None,
+) -> ParsedFeed:
+    if not version and not entries:
+        raise FeedParseError(_not_a_feed(body, url, content_type, bozo), url=url)
+    doc_base = str(make_safe_absolute_uri(url, url) or url)
+    feed_link = _http_link(_get(feed, "link"))
+    drafts = [_item(entry, url, doc_base) for entry in entries]
+    return ParsedFeed(
+        title=_text(_get(feed, "title"), _detail_type(feed, "title_detail")),
+        link=feed_link,
+        kind=_kind(version),
+        items=_with_keys(drafts),
+        warning=bozo,
+    )
+
+
+def _not_a_feed(body: bytes, url: str, content_type: str | None, bozo: str | None) -> str:
+    head = body[:4096].decode("utf-8", "replace")
+    if (content_type or "").lower() in _HTML_TYPES or _HTML_START.match(head):
+        links = find_feed_links(body, url)
+        hint = f"; it links to a feed at {links[0][0]}" if links else "; it does not link to any feed"
+        return f"this is an HTML page, not a feed{hint}"
+    why = f" ({bozo})" if bozo else ""
+    return f"this is not a feed: no RSS, Atom or JSON Feed document found{why}"
+
+
+def _kind(version: str) -> FeedKind:
+    if version.startswith("atom"):
+        return "atom"
+    if version in ("rss10", "rss090"):
+        return "rdf"
+    return "rss" if version.startswith("rss") else "unknown"
+
+
+def _get(data: dict[str, Any], key: str) -> Any:
+    """A plain lookup: feedparser's dicts map some keys to others on `.get` ("updated" falls back to
+    "published", with a warning), which must not decide anything here."""
+    return dict.get(data, key)
+
+
+def _detail_type(data: dict[str, Any], key: str) -> str | None:
+    detail = _get(data, key)
+    kind = _get(detail, "type") if isinstance(detail, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _text(value: Any, content_type: str | None) -> str:
+    """A one-line plain text (titles): markup removed and entities decoded when the value is HTML."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if content_type in _HTML_TYPES:
+        return collapse(html_to_text(value))
+    return collapse(xml_safe(value))
+
+
+def _paragraphs(value: str, content_type: str | None) -> str:
+    """Multi-line plain text (summaries): paragraphs kept, separated by a blank line."""
+    if content_type in _HTML_TYPES:
+        return clean_html_to_text(sanitise_html(value))
+    blocks = (collapse(block) for block in re.split(r"\n\s*\n", xml_safe(value)))
+    return "\n\n".join(block for block in blocks if block)
+
+
+def clean_html_to_text(clean: str) -> str:
+    """`html_to_text(clean)` for HTML that came out of `sanitise_html` (tests check they agree on the corpus)."""
+    marked = xml_safe(clean)
+    for pattern, mark in _CLEAN_MARKS:
+        marked = pattern.sub(mark, marked)
+    marked = html.unescape(marked)
+    blocks: list[str] = []
+    for block in marked.split(_BLOCK):
+        text = "\n".join(line for line in map(collapse, block.split(_BREAK)) if line)
+        if text:
+            blocks.append(text)
+    return "\n\n".join(blocks)
+
+
+def _text_to_html(value: str) -> str:
+    blocks = (block.strip() for block in re.split(r"\n\s*\n", xml_safe(value)))
+    return "".join(
+        "<p>"
+        + "<br>".join(html.escape(collapse(line), quote=False) for line in b.splitlines() if line.strip())
+        + "</p>"
+        for b in blocks
+        if b
+    )
+
+
+def _http_link(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _when(value: Any) -> datetime | None:
+    """feedparser's UTC struct_time → aware datetime (a leap second becomes :59)."""
+    if value is None:
+        return None
+    try:
+        year, month, day, hour, minute, second = value[:6]
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _item(entry: dict[str, Any], url: str, doc_base: str) -> WatchItem:
+    get = _get
+    title = _text(get(entry, "title"), _detail_type(entry, "title_detail"))
+    link = _http_link(get(entry, "link"))
+    guid_value = get(entry, "id")
+    guid = collapse(guid_value) if isinstance(guid_value, str) and guid_value.strip() else None
+    summary_value = get(entry, "summary")
+    summary_detail = get(entry, "summary_detail") if isinstance(get(entry, "summary_detail"), dict) else {}
+    candidates: list[tuple[str, str, str | None]] = [
+        (c["value"], c["type"], c.get("base"))
+        for c in get(entry, "content") or ()
+        if isinstance(c, dict) and c.get("type") in _TEXT_TYPES and isinstance(c.get("value"), str)
+    ]
+    summary_type = str(summary_detail.get("type", "text/html"))
+    if isinstance(summary_value, str):
+        candidates.append((summary_value, summary_type, summary_detail.get("base")))
+    # the fullest text the item offers (feedparser may list a photo caption as "content")
+    body, body_type, body_base = max(candidates, key=lambda c: len(c[0]), default=("", "text/plain", None))
+    base = body_base if body_base and body_base != doc_base else (link or url)
+    markup = _XHTML_BR.sub(r"<br\1>", body) if body_type == "application/xhtml+xml" else body
+    # (feedparser writes <br/> as <br></br>, which an HTML parser reads as two line breaks)
+    content_html = sanitise_html(markup, base) if body_type in _HTML_TYPES else _text_to_html(body)
+    content_text = clean_html_to_text(content_html)
+    if summary_value == body:
+        summary = content_text
+    else:
+        summary = _paragraphs(summary_value, summary_type) if isinstance(summary_value, str) else ""
+    published = _when(get(entry, "published_parsed")) or _when(get(entry, "updated_parsed"))
+    updated = _when(get(entry, "updated_parsed"))
+    tags: list[str] = []
+    for tag in get(entry, "tags") or ():
+        term = collapse(tag.get("term") or tag.get("label") or "") if isinstance(tag, dict) else ""
+        if term and term not in tags:
+            tags.append(term)
+    author = collapse(xml_safe(get(entry, "author") or "")) if isinstance(get(entry, "author"), str) else ""
+    return _draft(title, link, guid, summary, content_html, content_text, author, published, updated, tags)
+
+
+def _draft(
+    title: str,
+    link: str | None,
+    guid: str | None,
+    summary: str,
+    content_html: str,
+    content_text: str,
+    author: str,
+    published: datetime | None,
+    updated: datetime | None,
+    tags: Sequence[str],
+) -> WatchItem:
+    """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document."""
+    visible = [title, link, summary, content_html, author]
+    visible += [d.isoformat() if d else None for d in (published, updated)]
+    content_hash = hashlib.sha256(json.dumps(visible, ensure_ascii=False).encode()).hexdigest()
+    return WatchItem(
+        key="",
+        title=title,
+        link=link,
+        guid=guid,
+        summary=summary,
+        content_html=content_html,
+        content_text=content_text,
+        author=author,
+        published=published,
+        updated=updated,
+        tags=tuple(tags),
+        content_hash=content_hash,
+    )
+
+
+def _with_keys(drafts: Sequence[WatchItem]) -> tuple[WatchItem, ...]:
+    """Stable keys: the guid, else the link, else a hash of title and summary. Items that share one (repeated
+    guids are common) get the link added, then that hash, then their rank among identical twins: the same
+    document, or a later one with other items added, gives every item the same key again."""
+
+    def digest(item: WatchItem) -> str:
+        return hashlib.sha256(f"{item.title}\n{item.summary}".encode()).hexdigest()[:32]
+
+    def with_link(i: int, k: str) -> str:
+        link = drafts[i].link
+        return f"{k} {link}" if link and link != k else k
+
+    def with_digest(i: int, k: str) -> str:
+        return f"{k} sha256:{digest(drafts[i])}"
+
+    keys = [item.guid or item.link or f"sha256:{digest(item)}" for item in drafts]
+    for refine in (with_link, with_digest):
+        counts = _counts(keys)
+        keys = [refine(i, k) if counts[k] > 1 else k for i, k in enumerate(keys)]
+    seen: dict[str, int] = {}
+    final = []
+    for k in keys:
+        seen[k] = seen.get(k, 0) + 1
+        k = k if seen[k] == 1 else f"{k} #{seen[k]}"
+        final.append(k if len(k) <= _MAX_KEY else "sha256:" + hashlib.sha256(k.encode()).hexdigest())
+    return tuple(_replace_key(item, k) for item, k in zip(drafts, final, strict=True))
+
+
+def _counts(keys: Sequence[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def _replace_key(item: WatchItem, key: str) -> WatchItem:
+    from dataclasses import replace
+
+    return replace(item, key=key)
+
+
+# --- JSON Feed ----------------------------------------------------------------------------------------------
+
+
+def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
+    home = _http_link(doc.home_page_url)
+    drafts = []
+    for it in doc.items:
+        link = _http_link(it.url) or _http_link(it.external_url)
+        base = link or home or url
+        if it.content_html is not None:
+            content_html = sanitise_html(it.content_html, base)
+        else:
+            content_html = _text_to_html(it.content_text or it.summary or "")
+        content_text = clean_html_to_text(content_html)
+        summary = _paragraphs(it.summary, "text/plain") if it.summary else content_text
+        title = _text(it.title, "text/plain")
+        author = collapse(", ".join(it.authors))
+        drafts.append(
+            _draft(title, link, it.id, summary, content_html, content_text, author, it.published, it.modified, it.tags)
+        )
+    return ParsedFeed(
+        title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=doc.warning
+    )
+
+
+# --- feed discovery -----------------------------------------------------------------------------------------
+
+
+class _LinkFinder(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.base: str | None = None
+        self.links: list[tuple[str, str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = {k: (v or "") for k, v in attrs}
+        if tag == "base" and self.base is None and found.get("href"):
+            self.base = found["href"].strip()
+        elif tag == "link":
+            rel = found.get("rel", "").lower().split()
+            kind = found.get("type", "").lower().split(";")[0].strip()
+            if "alternate" in rel and kind in _FEED_LINK_TYPES and found.get("href", "").strip():
+                self.links.append((found["href"].strip(), collapse(found.get("title", "")), kind))
+
+
+def find_feed_links(html: bytes, base_url: str) -> list[tuple[str, str, str]]:
+    """(url, title, type) of each feed a web page announces with `<link rel="alternate" type="application/rss+xml">`
+    (or atom+xml, feed+json), made absolute against the page's `<base href>` or `base_url`, in page order."""
+    finder = _LinkFinder()
+    finder.feed(html[:1_000_000].decode(_page_charset(html), "replace"))
+    finder.close()
+    base = urljoin(base_url, finder.base) if finder.base else base_url
+    out: list[tuple[str, str, str]] = []
+    for href, title, kind in finder.links:
+        absolute = _http_link(urljoin(base, href))
+        if absolute and all(absolute != u for u, _, _ in out):
+            out.append((absolute, title, kind))
+    return out
+
+
+def _page_charset(page: bytes) -> str:
+    match = re.search(rb"""<meta[^>]+charset\s*=\s*["']?([\w-]+)""", page[:4096], re.IGNORECASE)
+    name = match.group(1).decode("ascii") if match else "utf-8"
+    try:
+        "".encode(name)
+    except LookupError:
+        return "utf-8"
+    return name
