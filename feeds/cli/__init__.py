@@ -100,4 +100,4 @@ def main() -> None:
 
 
 # Register the command modules (imported for their side effect of adding commands to `cli`).
-from feeds.cli import admin, releases, site  # noqa: E402,F401
+from feeds.cli import admin, alerts, daemon, releases, site, watch  # noqa: E402,F401

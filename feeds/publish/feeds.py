@@ -63,8 +63,9 @@ def render_feed(spec: FeedSpec) -> tuple[RenderedFile, ...]:
     """One RenderedFile per format in `spec.formats`, at `spec.path` + atom.xml / rss.xml / feed.json."""
     if spec.path and (not spec.path.endswith("/") or spec.path.startswith("/") or ".." in spec.path.split("/")):
         raise ValueError(f"feed {spec.key!r}: path {spec.path!r} must be '' or a relative folder ending in '/'")
-    renderers: dict[FeedFormat, Renderer] = {"atom": render_atom, "rss": render_rss, "json": render_json_feed}
-    return tuple(RenderedFile(spec.path + FEED_FILES[fmt], renderers[fmt](spec)) for fmt in spec.formats)
+    renderers: dict[FeedFormat, Renderer] = {"atom": _atom, "rss": _rss, "json": _json_feed}
+    checked = _checked(spec)  # once for all formats
+    return tuple(RenderedFile(spec.path + FEED_FILES[fmt], renderers[fmt](checked)) for fmt in spec.formats)
 
 
 # ── Atom 1.0 (RFC 4287) ─────────────────────────────────────────────────────────────────────────────────────────
@@ -72,7 +73,11 @@ def render_feed(spec: FeedSpec) -> tuple[RenderedFile, ...]:
 
 def render_atom(spec: FeedSpec) -> bytes:
     """The Atom document: feed metadata, self/alternate/hub/RFC 5005 links, entries in spec order."""
-    spec = _checked(spec)
+    return _atom(_checked(spec))
+
+
+def _atom(spec: FeedSpec) -> bytes:
+    """Render a spec that `_checked` has already vetted."""
     fg = FeedGenerator()
     fg.register_extension("feeds", partial(_AtomFeedFixes, spec), None, atom=True, rss=False)
     fg.id(spec.id)
@@ -180,7 +185,11 @@ class _AtomEntryFixes(_Fixes):
 
 def render_rss(spec: FeedSpec) -> bytes:
     """The RSS channel, with atom:link rel="self" (and hub, RFC 5005 links), items in spec order."""
-    spec = _checked(spec)
+    return _rss(_checked(spec))
+
+
+def _rss(spec: FeedSpec) -> bytes:
+    """Render a spec that `_checked` has already vetted."""
     fg = FeedGenerator()
     fg.register_extension("feeds", partial(_RssChannelFixes, spec), None, atom=False, rss=True)
     fg.title(spec.title)
@@ -269,7 +278,11 @@ class _RssItemFixes(_Fixes):
 
 def render_json_feed(spec: FeedSpec) -> bytes:
     """JSON Feed 1.1 in the spec's key order, UTF-8 without ASCII escapes, two-space indent, final newline."""
-    spec = _checked(spec)
+    return _json_feed(_checked(spec))
+
+
+def _json_feed(spec: FeedSpec) -> bytes:
+    """Render a spec that `_checked` has already vetted."""
     doc: dict[str, Any] = {"version": JSON_FEED_VERSION, "title": spec.title, "home_page_url": spec.home_url}
     doc["feed_url"] = _self_url(spec, "json")
     if spec.subtitle:

@@ -226,9 +226,7 @@ class WatchStoreMixin:
                     q = q.with_for_update(skip_locked=True)
                 ids = [row[0] for row in conn.execute(q)]
                 if ids:
-                    conn.execute(
-                        WF.update().where(WF.c.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease)
-                    )
+                    conn.execute(WF.update().where(WF.c.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease))
                 rows = conn.execute(sa.select(WF).where(WF.c.id.in_(ids)).order_by(WF.c.id)).all() if ids else []
         return [_feed_from(r) for r in rows]
 
@@ -236,6 +234,7 @@ class WatchStoreMixin:
         """Save a feed's schedule and health after a check and release the lease (only if still ours)."""
         values = {
             "url": feed.url,
+            "title": feed.title,
             "etag": feed.etag,
             "last_modified": feed.last_modified,
             "last_checked": feed.last_checked,
@@ -243,7 +242,6 @@ class WatchStoreMixin:
             "last_error": feed.last_error,
             "failures": feed.failures,
             "next_check": feed.next_check,
-            "items_seen": feed.items_seen,
             "enabled": feed.enabled,
             "disabled_reason": feed.disabled_reason,
             "redirect_url": feed.redirect_url,
@@ -274,9 +272,7 @@ class WatchStoreMixin:
 
     # --- items ---
 
-    def upsert_items(
-        self, feed_id: int, found: Sequence[WatchItem], now: datetime
-    ) -> list[tuple[int, WatchItem, str]]:
+    def upsert_items(self, feed_id: int, found: Sequence[WatchItem], now: datetime) -> list[tuple[int, WatchItem, str]]:
         """Store new items and update changed ones; return (item id, item, "new" | "changed") for those."""
         if not found:
             return []

@@ -1,0 +1,338 @@
+"""Watch commands: `feeds watch …`, `feeds keywords …`, `feeds matches list`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.clock import rfc3339
+from feeds.config import parse_interval
+from feeds.errors import FeedsError
+from feeds.model import StoredMatch, WatchedFeed
+
+
+def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    if value is None:
+        return None
+    try:
+        return parse_interval(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from e
+
+
+def feed_json(f: WatchedFeed) -> dict[str, Any]:
+    def t(v: Any) -> Any:
+        return rfc3339(v) if v is not None else None
+
+    return {
+        "id": f.id,
+        "url": f.url,
+        "title": f.title,
+        "tags": list(f.tags),
+        "interval": f.interval,
+        "enabled": f.enabled,
+        "origin": f.origin,
+        "health": {
+            "last_checked": t(f.last_checked),
+            "last_status": f.last_status,
+            "last_error": f.last_error,
+            "failures": f.failures,
+            "next_check": t(f.next_check),
+            "items_seen": f.items_seen,
+            "disabled_reason": f.disabled_reason,
+        },
+    }
+
+
+def match_json(m: StoredMatch) -> dict[str, Any]:
+    return {
+        "kind": m.kind,
+        "rule": m.subject if m.kind == "keyword" else None,
+        "release": m.subject if m.kind != "keyword" else None,
+        "title": m.item.item.title,
+        "link": m.item.item.link,
+        "feed": m.item.feed_title,
+        "published": rfc3339(m.item.published),
+        "found_at": rfc3339(m.found_at),
+        "delay_seconds": m.delay,
+        "score": round(m.score, 4),
+        "terms": [{"term": t.term, "field": t.field, "start": t.start, "end": t.end} for t in m.terms],
+        "why": m.why,
+    }
+
+
+@cli.group("watch")
+def watch() -> None:
+    """External feeds watched for coverage."""
+
+
+@watch.command("add")
+@click.argument("url")
+@click.option("--title", default="", help="A name for the feed (default: the feed's own title).")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable); rules can match it with feed:TAG.")
+@click.option("--interval", callback=_interval, help="How often to check, e.g. 30m, 2h (floor 5m).")
+@pass_ctx
+@handle_errors
+def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interval: float | None) -> None:
+    """Watch a feed."""
+    from feeds.watch.manage import add_feed
+
+    with ctx.app() as app:
+        try:
+            feed = add_feed(app, url, title=title, tags=tags, interval=interval)
+        except ValueError as e:
+            raise click.BadParameter(str(e), param_hint="--interval") from e
+    click.echo(f"watching #{feed.id} {feed.url} every {feed.interval / 60:g} min")
+
+
+@watch.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def watch_list(ctx: Context, as_json: bool) -> None:
+    """Watched feeds with their health."""
+    from feeds.watch.manage import import_configured
+
+    with ctx.app() as app:
+        import_configured(app)
+        feeds = app.store.feeds()
+    if as_json:
+        echo_json([feed_json(f) for f in feeds])
+        return
+    if not feeds:
+        click.echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
+    for f in feeds:
+        state = "disabled" if not f.enabled else ("failing" if f.failures else "ok")
+        click.echo(f"#{f.id:<4} {state:<8} {f.url}  {f.title}")
+        detail = f"       last {f.last_status or 'never'}"
+        if f.last_checked:
+            detail += f" at {rfc3339(f.last_checked)}"
+        if f.next_check:
+            detail += f", next {rfc3339(f.next_check)}"
+        detail += f", {f.items_seen} items"
+        if f.failures:
+            detail += f", {f.failures} failures: {f.last_error}"
+        if f.disabled_reason:
+            detail += f" ({f.disabled_reason})"
+        click.echo(detail)
+
+
+@watch.command("remove")
+@click.argument("url_or_id")
+@pass_ctx
+@handle_errors
+def watch_remove(ctx: Context, url_or_id: str) -> None:
+    """Stop watching a feed (its items go; matches of them go too)."""
+    with ctx.app() as app:
+        feed = app.store.remove_feed(url_or_id)
+    click.echo(f"removed #{feed.id} {feed.url}")
+
+
+@watch.command("import")
+@click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@pass_ctx
+@handle_errors
+def watch_import(ctx: Context, opml: Path) -> None:
+    """Watch every feed of an OPML file (folders become tags)."""
+    from feeds.watch.manage import import_opml
+
+    with ctx.app() as app:
+        added, known = import_opml(app, opml)
+    for f in added:
+        click.echo(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
+    click.echo(f"{len(added)} added, {len(known)} already watched")
+
+
+@watch.command("export")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
+@pass_ctx
+@handle_errors
+def watch_export(ctx: Context, output: Path | None) -> None:
+    """Watched feeds as OPML 2.0."""
+    from feeds.watch.manage import export_opml
+
+    with ctx.app() as app:
+        data = export_opml(app)
+    if output:
+        output.write_bytes(data)
+    else:
+        sys.stdout.buffer.write(data)
+
+
+@watch.command("discover")
+@click.argument("url")
+@click.option("--add", "add_all", is_flag=True, help="Watch what was found.")
+@pass_ctx
+@handle_errors
+def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
+    """Find the feed(s) of a web page."""
+    from feeds.watch.manage import add_feed, discover
+
+    with ctx.app() as app:
+        found = discover(app, url)
+        if not found:
+            raise FeedsError(f"{url}: no feed found (no <link rel=alternate>, no feed at the common paths)")
+        for d in found:
+            click.echo(f"{d.url}  {d.title}  ({d.kind}, {d.how})")
+            if add_all:
+                try:
+                    add_feed(app, d.url, title=d.title)
+                    click.echo("  added")
+                except FeedsError as e:
+                    click.echo(f"  not added: {e}")
+        if not add_all:
+            click.echo(f"watch one with: feeds watch add {found[0].url}")
+
+
+@watch.command("poll")
+@click.argument("urls", nargs=-1)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
+    """Check due feeds now, or the named feeds whatever their schedule or back-off."""
+    from feeds.watch.manage import import_configured
+    from feeds.watch.poll import run_watch
+
+    with ctx.app() as app:
+        import_configured(app)
+        ids = [app.store.feed(u).id for u in urls] if urls else None
+        report = run_watch(app, feed_ids=ids)
+    if as_json:
+        echo_json(
+            {
+                "feeds": [o.__dict__ for o in report.outcomes],
+                "new_items": report.new_items,
+                "new_matches": report.new_matches,
+                "failed": report.failed,
+            }
+        )
+        return
+    for o in report.outcomes:
+        line = f"{o.status:<11} {o.url}  +{o.new_items} items, +{o.new_matches} matches"
+        click.echo(line + (f"  ({o.error})" if o.error else ""))
+    click.echo(
+        f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "
+        f"{report.new_matches} new matches"
+    )
+
+
+@cli.group("keywords")
+def keywords() -> None:
+    """Keyword rules: saved queries matched against every watched item."""
+
+
+@keywords.command("add")
+@click.argument("query")
+@click.option("--name", help="A name for the rule (default: the query itself).")
+@pass_ctx
+@handle_errors
+def keywords_add(ctx: Context, query: str, name: str | None) -> None:
+    """Save a rule; it is also applied to the items of the last `watch.retro_days` days on the next poll."""
+    from feeds.watch.manage import add_rule
+
+    with ctx.app() as app:
+        rule = add_rule(app, query, name=name)
+    click.echo(f"added rule {rule.name!r}: {rule.query}")
+
+
+@keywords.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def keywords_list(ctx: Context, as_json: bool) -> None:
+    """Saved rules."""
+    from feeds.watch.manage import import_configured
+
+    with ctx.app() as app:
+        import_configured(app)
+        rules = app.store.rules()
+    if as_json:
+        echo_json([{"name": r.name, "query": r.query, "origin": r.origin} for r in rules])
+        return
+    for r in rules:
+        click.echo(f"{r.name}: {r.query}" + (f"  ({r.origin})" if r.origin != "cli" else ""))
+
+
+@keywords.command("remove")
+@click.argument("name")
+@pass_ctx
+@handle_errors
+def keywords_remove(ctx: Context, name: str) -> None:
+    """Delete a rule (its past matches are kept)."""
+    with ctx.app() as app:
+        app.store.remove_rule(name)
+    click.echo(f"removed rule {name!r}")
+
+
+@keywords.command("test")
+@click.argument("query")
+@click.option("--days", type=float, default=None, help="How far back to look (default: watch.retro_days).")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def keywords_test(ctx: Context, query: str, days: float | None, as_json: bool) -> None:
+    """Show which stored items QUERY would match, and why, without saving it."""
+    from feeds.watch.manage import try_query
+
+    with ctx.app() as app:
+        result = try_query(app, query, days=days)
+    if as_json:
+        echo_json(
+            {
+                "query": query,
+                "checked": result.checked,
+                "matches": [
+                    {"title": s.item.title, "link": s.item.link, "feed": s.feed_title, "why": list(e.reasons)}
+                    for s, e in result.hits
+                ],
+            }
+        )
+        return
+    for s, e in result.hits:
+        click.echo(f"{s.item.title}  ({s.feed_title})")
+        if s.item.link:
+            click.echo(f"  {s.item.link}")
+        for reason in e.reasons:
+            click.echo(f"  {reason}")
+    click.echo(f"{len(result.hits)} of {result.checked} stored items match")
+
+
+@cli.group("matches")
+def matches() -> None:
+    """Items found by keyword rules, related to releases, or picking them up verbatim."""
+
+
+@matches.command("list")
+@click.option("--rule", help="Only this keyword rule's matches.")
+@click.option("--release", "release", help="Only matches of this release (id or slug).")
+@click.option("--kind", type=click.Choice(["keyword", "related", "pickup"]))
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def matches_list(
+    ctx: Context, rule: str | None, release: str | None, kind: str | None, limit: int | None, as_json: bool
+) -> None:
+    """List matches, newest item first."""
+    with ctx.app() as app:
+        subject = rule
+        if release:
+            subject = app.store.release(release).id
+        if rule:
+            kind = "keyword"
+        rows = app.store.matches(kind=kind, subject=subject, limit=limit)
+        if release and not kind:
+            rows = [m for m in rows if m.kind != "keyword"]
+    if as_json:
+        echo_json([match_json(m) for m in rows])
+        return
+    for m in rows:
+        click.echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
+        click.echo(f"         {m.item.item.link or ''}")
+        click.echo(f"         {m.why}")
+    click.echo(f"{len(rows)} matches")

@@ -1,0 +1,247 @@
+"""Managing what is watched: feeds (CLI, config, OPML), keyword rules, feed discovery, rule tests.
+
+The functions here are what the CLI commands call; each validates its input and names what is wrong. Feeds
+and rules declared in the config are imported idempotently and remember that they came from the config
+(`origin = "config"`); OPML imports remember the file (`opml:<name>`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin, urlsplit
+
+from lxml import etree
+
+from feeds.config import MIN_WATCH_INTERVAL
+from feeds.errors import FeedParseError, FetchError, IngestError, RuleError
+from feeds.fetch import Fetched
+from feeds.model import Rule, StoredItem, WatchedFeed
+from feeds.watch.match import Explanation, compile_rules, explain
+from feeds.watch.matching import is_own, match_input, own_domains
+from feeds.watch.parse import find_feed_links, parse_feed
+from feeds.watch.query import parse_query
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+COMMON_FEED_PATHS = ("/feed", "/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feed.json")
+
+
+def check_feed_url(app: App, url: str) -> str:
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("a watched feed needs an absolute http(s) URL", url=url)
+    if is_own(url, own_domains(app.settings)):
+        raise FetchError("this is our own site: its items would match our own releases", url=url)
+    return url.strip()
+
+
+def check_interval(seconds: float | None, default: float) -> float:
+    value = default if seconds is None else seconds
+    if value < MIN_WATCH_INTERVAL:
+        raise ValueError(f"interval {value:g}s is below the 5-minute floor")
+    return value
+
+
+def add_feed(
+    app: App, url: str, *, title: str = "", tags: Sequence[str] = (), interval: float | None = None
+) -> WatchedFeed:
+    url = check_feed_url(app, url)
+    return app.store.add_feed(
+        url,
+        title=title,
+        tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())),
+        interval=check_interval(interval, app.settings.watch.interval),
+        origin="cli",
+        now=app.clock(),
+    )
+
+
+def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
+    parse_query(query)  # raises RuleError pointing at the character
+    return app.store.add_rule(name or query, query, origin="cli", now=app.clock())
+
+
+def import_configured(app: App) -> tuple[int, int]:
+    """Import the config's [[watch.feeds]] and [[watch.keywords]] (idempotent). Returns (feeds added, rules changed)."""
+    now = app.clock()
+    w = app.settings.watch
+    feeds_added = 0
+    for f in w.feeds:
+        _, created = app.store.import_feed(
+            f.url, title=f.title, tags=f.tags, interval=f.interval or w.interval, origin="config", now=now
+        )
+        feeds_added += created
+    rules_changed = sum(app.store.import_rule(k.name, k.query, origin="config", now=now)[1] for k in w.keywords)
+    return feeds_added, rules_changed
+
+
+# --- OPML --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlFeed:
+    url: str
+    title: str
+    tags: tuple[str, ...]
+
+
+def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
+    """Feeds of an OPML file; nested outlines and `category` attributes become tags. Tolerant of sloppy OPML
+    (recovering parser, any case of attribute names, `url` instead of `xmlUrl`), never loading entities."""
+    parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+    try:
+        root = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as e:
+        raise IngestError(f"not an OPML file: {e}", origin=origin) from e
+    if root is None:
+        raise IngestError("not an OPML file (empty or not XML)", origin=origin)
+    body = next((el for el in root.iter() if isinstance(el.tag, str) and el.tag.lower() == "body"), root)
+    found: dict[str, OpmlFeed] = {}
+
+    def walk(el: etree._Element, path: tuple[str, ...]) -> None:
+        for child in el:
+            if not isinstance(child.tag, str) or child.tag.lower() != "outline":
+                continue
+            attrs = {k.lower(): (v or "").strip() for k, v in child.attrib.items()}
+            text = attrs.get("title") or attrs.get("text") or ""
+            url = attrs.get("xmlurl") or attrs.get("url") or ""
+            categories = tuple(
+                c.strip().strip("/") for c in re.split(r"[,]", attrs.get("category", "")) if c.strip().strip("/")
+            )
+            if url and urlsplit(url).scheme in ("http", "https"):
+                tags = tuple(dict.fromkeys((*path, *categories)))
+                found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags))
+            walk(child, (*path, text) if text and not url else path)
+
+    walk(body, ())
+    return list(found.values())
+
+
+def import_opml(app: App, path: Path) -> tuple[list[WatchedFeed], list[WatchedFeed]]:
+    """Watch every feed of an OPML file: (added, already watched)."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise IngestError(f"cannot read: {e.strerror or e}", origin=str(path)) from e
+    added: list[WatchedFeed] = []
+    known: list[WatchedFeed] = []
+    mine = own_domains(app.settings)
+    for f in read_opml(data, str(path)):
+        if is_own(f.url, mine):
+            continue
+        feed, created = app.store.import_feed(
+            f.url,
+            title=f.title,
+            tags=f.tags,
+            interval=app.settings.watch.interval,
+            origin=f"opml:{path.name}",
+            now=app.clock(),
+        )
+        (added if created else known).append(feed)
+    return added, known
+
+
+def export_opml(app: App) -> bytes:
+    """All watched feeds as OPML 2.0, tags in the `category` attribute."""
+    root = etree.Element("opml", version="2.0")
+    head = etree.SubElement(root, "head")
+    etree.SubElement(head, "title").text = f"{app.settings.site.title}: watched feeds"
+    body = etree.SubElement(root, "body")
+    for f in app.store.feeds():
+        attrs = {"type": "rss", "text": f.title or f.url, "title": f.title or f.url, "xmlUrl": f.url}
+        if f.tags:
+            attrs["category"] = ",".join(f.tags)
+        etree.SubElement(body, "outline", attrs)
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+# --- discovery ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Discovered:
+    url: str
+    title: str
+    kind: str
+    how: str
+    """`the URL is a feed`, `<link rel=alternate>` or `common path`."""
+
+
+def discover(app: App, url: str) -> list[Discovered]:
+    """The feed(s) of a web page: the URL itself if it is a feed, its `<link rel="alternate">` feeds, else the
+    common paths (`/feed`, `/rss.xml`, …) that answer with a feed."""
+    url = check_feed_url(app, url)
+    result = app.http.get(url, accept="text/html,application/xhtml+xml,application/atom+xml,application/rss+xml,*/*")
+    if not isinstance(result, Fetched):
+        raise FetchError(f"could not fetch the page: {getattr(result, 'error', result)}", url=url)
+    try:
+        parsed = parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+        return [Discovered(result.url, parsed.title, parsed.kind, "the URL is a feed")]
+    except FeedParseError:
+        pass
+    links = [Discovered(u, t, k, "<link rel=alternate>") for u, t, k in find_feed_links(result.body, result.url)]
+    if links:
+        return links
+    found: list[Discovered] = []
+    for path in COMMON_FEED_PATHS:
+        candidate = urljoin(result.url, path)
+        r = app.http.get(candidate)
+        if isinstance(r, Fetched):
+            try:
+                parsed = parse_feed(r.body, url=r.url, content_type=r.content_type, encoding=r.encoding)
+            except FeedParseError:
+                continue
+            if all(d.url != r.url for d in found):
+                found.append(Discovered(r.url, parsed.title, parsed.kind, "common path"))
+    return found
+
+
+# --- trying a rule before saving it ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTrial:
+    query: str
+    checked: int
+    hits: list[tuple[StoredItem, Explanation]]
+
+
+def try_query(app: App, query: str, *, days: float | None = None, limit: int = 50) -> QueryTrial:
+    """Which stored items `query` would match, and why (raises RuleError with the position of a syntax error)."""
+    parse_query(query)
+    matcher = compile_rules([("query", query)])
+    since = app.clock() - timedelta(days=days if days is not None else app.settings.watch.retro_days)
+    feeds = {f.id: f for f in app.store.feeds()}
+    stored = app.store.stored_items(since=since)
+    hits: list[tuple[StoredItem, Explanation]] = []
+    for s in stored:
+        feed = feeds.get(s.feed_id)
+        if feed is None:
+            continue
+        item = match_input(feed, s.item)
+        if matcher.match(item):  # compiled once; explain (slower) only what matched
+            hits.append((s, explain(query, item)))
+            if len(hits) >= limit:
+                break
+    return QueryTrial(query=query, checked=len(stored), hits=hits)
+
+
+__all__ = [
+    "Discovered",
+    "QueryTrial",
+    "RuleError",
+    "add_feed",
+    "add_rule",
+    "discover",
+    "export_opml",
+    "import_configured",
+    "import_opml",
+    "read_opml",
+    "try_query",
+]

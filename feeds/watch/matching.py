@@ -1,0 +1,99 @@
+"""Everything an item is matched against, compiled once per run (pure).
+
+    rules + recent releases ──build_matchers──► Matchers ──match_item(feed, item)──► Match…
+
+Keyword rules go through the compiled rule matcher (`feeds.watch.match`), releases through the related/pickup
+matcher (`feeds.watch.related`). Items from our own site (the site's domain and `watch.own_domains`) never
+match anything: we do not report our own releases as coverage of themselves.
+
+What this module must not do: touch the store or the clock; `now` arrives as an argument.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from feeds.config import Settings
+from feeds.model import Match, MatchedTerm, Release, Rule, WatchedFeed, WatchItem
+from feeds.watch.match import Matcher, MatchInput, RuleHit, compile_rules
+from feeds.watch.related import RelatedMatcher, RelatedSettings, build_profiles, is_own_url
+
+
+@dataclass(frozen=True, slots=True)
+class Matchers:
+    keywords: Matcher | None
+    related: RelatedMatcher | None
+    own_domains: frozenset[str]
+    releases: dict[str, Release]
+
+
+def own_domains(settings: Settings) -> frozenset[str]:
+    from urllib.parse import urlsplit
+
+    hosts = {urlsplit(settings.site.base_url).hostname or "", settings.site.domain, *settings.watch.own_domains}
+    return frozenset(h.lower().removeprefix("www.") for h in hosts if h)
+
+
+def is_own(url: str | None, domains: frozenset[str]) -> bool:
+    return bool(url) and is_own_url(url or "", domains)
+
+
+def build_matchers(rules: Sequence[Rule], releases: Sequence[Release], settings: Settings, now: datetime) -> Matchers:
+    keywords = compile_rules([(r.name, r.query) for r in rules]) if rules else None
+    rs = settings.watch.related
+    related_settings = RelatedSettings(
+        min_score=rs.min_score, min_terms=rs.min_terms, window_days=rs.window_days, pickup_tokens=rs.pickup_tokens
+    )
+    profiles = build_profiles(releases, now, window_days=rs.window_days)
+    related = RelatedMatcher(profiles, related_settings) if profiles else None
+    return Matchers(
+        keywords=keywords, related=related, own_domains=own_domains(settings), releases={r.id: r for r in releases}
+    )
+
+
+def match_input(feed: WatchedFeed, item: WatchItem) -> MatchInput:
+    return MatchInput(
+        key=item.key,
+        title=item.title,
+        summary=item.summary,
+        content=item.content_text,
+        author=item.author,
+        feed=" ".join((feed.title, *feed.tags)),
+        link=item.link or "",
+    )
+
+
+def keyword_match(hit: RuleHit) -> Match:
+    terms = tuple(MatchedTerm(t.term, t.field, t.start, t.end) for t in hit.terms)
+    where = ", ".join(f"{t.term} ({t.field})" for t in terms)
+    return Match(
+        kind="keyword",
+        subject=hit.rule,
+        item_key="",
+        feed_id=0,
+        terms=terms,
+        score=float(len(terms)),
+        why=f"matched rule '{hit.rule}': {where}" if where else f"matched rule '{hit.rule}'",
+    )
+
+
+def match_item(m: Matchers, feed: WatchedFeed, item: WatchItem) -> list[Match]:
+    """Every match of one item: keyword rules first (by rule name), then related releases and pickups."""
+    if is_own(item.link, m.own_domains):
+        return []
+    found: list[Match] = []
+    if m.keywords is not None:
+        for hit in m.keywords.match(match_input(feed, item)):
+            km = keyword_match(hit)
+            found.append(Match(km.kind, km.subject, item.key, feed.id, km.terms, km.score, km.why))
+    if m.related is not None:
+        found.extend(m.related.match(item.key, feed.id, item.title, item.summary, item.content_text, item.link or ""))
+    return found
+
+
+def delay_of(match: Match, item_published: datetime, releases: dict[str, Release]) -> float | None:
+    """Seconds from the release's publication to the item (related and pickup matches)."""
+    release = releases.get(match.subject) if match.kind != "keyword" else None
+    return (item_published - release.published).total_seconds() if release else None

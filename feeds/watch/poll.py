@@ -1,0 +1,237 @@
+"""The watch pipeline: poll due feeds politely, store their items once, and record what matches.
+
+    run_watch(app):  import config | apply new rules to stored items | store.claim_due(now, limit)
+        | fetch (thread pool: I/O-bound) | parse (one thread: CPU-bound, holds the GIL)
+        | store.upsert_items | match_item(new and changed items) | store.add_matches
+        | schedule.next_check_at | store.record_check
+
+One broken feed never stops the others: its error lands on its row (`last_error`, `failures`) and its next
+check backs off; polling never stops for good except on `410 Gone`, which disables the feed with a reason.
+A permanent redirect (301/308) moves the stored URL only after it was seen on 3 consecutive checks.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from feeds.errors import FeedParseError
+from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
+from feeds.model import Match, WatchedFeed
+from feeds.watch.matching import Matchers, build_matchers, delay_of, match_item
+from feeds.watch.parse import parse_feed
+from feeds.watch.schedule import next_check_at
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.watch")
+
+REDIRECTS_BEFORE_MOVE = 3
+
+
+@dataclass
+class FeedOutcome:
+    feed_id: int
+    url: str
+    status: str
+    """`200`, `304`, an HTTP status, `error`, `parse-error` or `gone`."""
+    new_items: int = 0
+    changed_items: int = 0
+    new_matches: int = 0
+    error: str | None = None
+
+
+@dataclass
+class WatchReport:
+    outcomes: list[FeedOutcome] = field(default_factory=list)
+    retro_matches: int = 0
+
+    @property
+    def new_items(self) -> int:
+        return sum(o.new_items for o in self.outcomes)
+
+    @property
+    def new_matches(self) -> int:
+        return sum(o.new_matches for o in self.outcomes) + self.retro_matches
+
+    @property
+    def failed(self) -> int:
+        return sum(1 for o in self.outcomes if o.error)
+
+
+def worker_id() -> str:
+    """Who holds a lease: host name and process id (visible in logs, `feeds status` and /metrics)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_watch(
+    app: App,
+    *,
+    feed_ids: Sequence[int] | None = None,
+    owner: str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> WatchReport:
+    """Poll the feeds that are due (or exactly `feed_ids`, whatever their schedule) once."""
+    settings = app.settings.watch
+    owner = owner or worker_id()
+    now = app.clock()
+    lease = timedelta(seconds=settings.lease)
+    report = WatchReport()
+    matchers = current_matchers(app, now)
+    report.retro_matches = apply_new_rules(app, matchers, now)
+    if feed_ids is not None:
+        feeds = app.store.claim_feeds(feed_ids, now, owner=owner, lease=lease)
+    else:
+        feeds = app.store.claim_due(now, limit=settings.batch, owner=owner, lease=lease)
+    if not feeds:
+        return report
+    with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
+        futures = [(feed, pool.submit(_fetch, app, feed)) for feed in feeds]
+        for feed, future in futures:
+            result = future.result()
+            outcome = check_feed(app, feed, result, matchers, owner=owner)
+            report.outcomes.append(outcome)
+            if progress:
+                progress(1)
+    return report
+
+
+def _fetch(app: App, feed: WatchedFeed) -> FetchResult:
+    return app.http.get(feed.url, validators=Validators(feed.etag, feed.last_modified))
+
+
+def current_matchers(app: App, now: datetime) -> Matchers:
+    window = timedelta(days=app.settings.watch.related.window_days)
+    recent = [r for r in app.store.releases() if r.published >= now - window]
+    return build_matchers(app.store.rules(), recent, app.settings, now)
+
+
+def apply_new_rules(app: App, matchers: Matchers, now: datetime) -> int:
+    """Apply rules that are new or changed since they were last applied to the items of the last `retro_days`."""
+    pending = [r for r in app.store.rules() if r.applied_at is None or r.applied_at < r.updated_at]
+    if not pending or matchers.keywords is None:
+        return 0
+    names = {r.name for r in pending}
+    since = now - timedelta(days=app.settings.watch.retro_days)
+    feeds = {f.id: f for f in app.store.feeds()}
+    found: list[tuple[int, Match, float | None]] = []
+    for stored in app.store.stored_items(since=since):
+        feed = feeds.get(stored.feed_id)
+        if feed is None:
+            continue
+        for m in match_item(replace(matchers, related=None), feed, stored.item):
+            if m.subject in names:
+                found.append((stored.id, m, None))
+    added = app.store.add_matches(found, now)
+    app.store.mark_rules_applied(names, now)
+    if added:
+        log.info("applied %d new or changed rule(s) to stored items: %d match(es)", len(names), added)
+    return added
+
+
+def check_feed(app: App, feed: WatchedFeed, result: FetchResult, matchers: Matchers, *, owner: str) -> FeedOutcome:
+    """Turn one fetch result into stored items, matches and the feed's new schedule and health."""
+    now = app.clock()
+    interval = timedelta(seconds=feed.interval)
+    outcome = FeedOutcome(feed_id=feed.id, url=feed.url, status="error")
+    extra = {"feed": feed.id, "url": feed.url}
+    updated = replace(feed, last_checked=now)
+    if isinstance(result, FetchFailed):
+        outcome.error = str(result.error)
+        if result.gone:
+            outcome.status = "gone"
+            updated = replace(
+                updated,
+                enabled=False,
+                last_status="410",
+                last_error=outcome.error,
+                disabled_reason=f"410 Gone on {now:%Y-%m-%d}: the publisher removed this feed; "
+                "re-enable it with `feeds watch add` if it comes back",
+                next_check=None,
+            )
+            log.warning("feed %s is gone (410); disabled", feed.url, extra=extra)
+        else:
+            outcome.status = str(result.status) if result.status else "error"
+            failures = feed.failures + 1
+            updated = replace(
+                updated,
+                last_status=outcome.status,
+                last_error=outcome.error,
+                failures=failures,
+                next_check=next_check_at(
+                    now, interval, key=feed.url, failures=failures, retry_after=result.retry_after
+                ),
+            )
+            log.warning("feed %s failed (%d in a row): %s", feed.url, failures, outcome.error, extra=extra)
+        updated = _track_redirect(updated, result.permanent_redirect)
+        app.store.record_check(updated, owner=owner)
+        return outcome
+    warning = None
+    if isinstance(result, Fetched):
+        try:
+            parsed = parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+        except FeedParseError as e:
+            outcome.status, outcome.error = "parse-error", str(e)
+            failures = feed.failures + 1
+            updated = replace(
+                updated,
+                last_status="parse-error",
+                last_error=outcome.error,
+                failures=failures,
+                next_check=next_check_at(now, interval, key=feed.url, failures=failures),
+            )
+            log.warning("feed %s: %s", feed.url, e, extra=extra)
+            app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
+            return outcome
+        warning = parsed.warning
+        stored = app.store.upsert_items(feed.id, parsed.items, now)
+        outcome.new_items = sum(1 for _, _, s in stored if s == "new")
+        outcome.changed_items = len(stored) - outcome.new_items
+        found: list[tuple[int, Match, float | None]] = []
+        for item_id, item, _ in stored:
+            published = item.published or now
+            for m in match_item(matchers, feed, item):
+                found.append((item_id, m, delay_of(m, published, matchers.releases)))
+        outcome.new_matches = app.store.add_matches(found, now)
+        outcome.status = str(result.status)
+        updated = replace(
+            updated,
+            title=feed.title or parsed.title,
+            etag=result.validators.etag,
+            last_modified=result.validators.last_modified,
+        )
+    else:
+        assert isinstance(result, NotModified)
+        outcome.status = "304"
+    updated = replace(
+        updated,
+        last_status=outcome.status,
+        last_error=f"parsed with problems: {warning}" if warning else None,
+        failures=0,
+        next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until),
+    )
+    updated = _track_redirect(updated, result.permanent_redirect)
+    app.store.record_check(updated, owner=owner)
+    if outcome.new_matches:
+        log.info(
+            "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
+        )
+    return outcome
+
+
+def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:
+    """Count consecutive checks that saw the same permanent redirect; move the URL on the third."""
+    if target is None or target == feed.url:
+        return replace(feed, redirect_url=None, redirect_count=0)
+    count = feed.redirect_count + 1 if target == feed.redirect_url else 1
+    if count >= REDIRECTS_BEFORE_MOVE:
+        log.info("feed %s moved permanently to %s (seen %d times)", feed.url, target, count, extra={"feed": feed.id})
+        return replace(feed, url=target, redirect_url=None, redirect_count=0, etag=None, last_modified=None)
+    return replace(feed, redirect_url=target, redirect_count=count)

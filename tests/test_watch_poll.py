@@ -1,0 +1,274 @@
+"""The watch pipeline against a real local HTTP server: polite polling, items stored once, matches recorded."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from werkzeug import Response
+
+from feeds.ingest import ingest_paths
+from feeds.watch.manage import add_feed, add_rule, export_opml, import_configured, import_opml, read_opml, try_query
+from feeds.watch.poll import run_watch
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>World Desk</title><link>https://news.example.com/</link>
+<description>World news</description>
+{items}
+</channel></rss>"""
+
+ITEM = """<item><title>{title}</title><link>https://news.example.com/{slug}</link>
+<guid isPermaLink="false">{slug}</guid><description>{body}</description>
+<pubDate>Sat, 28 Nov 2026 09:00:00 GMT</pubDate></item>"""
+
+
+def rss(*items: tuple[str, str, str]) -> str:
+    return RSS.format(items="\n".join(ITEM.format(slug=s, title=t, body=b) for s, t, b in items))
+
+
+STORIES = (
+    ("lavrov-talks", "Lavrov holds talks with European ministers", "The Russian foreign minister met counterparts."),
+    ("bakery", "Town bakery wins national prize", "A sourdough loaf took first place."),
+    ("iranian-food", "The best Iranian restaurants in London", "Saffron rice and stews."),
+)
+
+
+@pytest.fixture
+def app(make_settings, make_app_for):
+    extra = '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'
+    return make_app_for(make_settings(extra))
+
+
+def feed_at(app, httpserver, path="/feed.xml", **kw):
+    return add_feed(app, httpserver.url_for(path), **kw)
+
+
+def test_first_poll_stores_items_and_matches_then_304_costs_nothing(app, httpserver, clock):
+    add_rule(app, "lavrov", name="lavrov")
+    add_rule(app, "iran", name="iran")
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        rss(*STORIES), content_type="application/rss+xml", headers={"ETag": '"a1"'}
+    )
+    httpserver.expect_ordered_request("/feed.xml", headers={"If-None-Match": '"a1"'}).respond_with_response(
+        Response(status=304)
+    )
+    feed = feed_at(app, httpserver)
+    report = run_watch(app)
+    (o,) = report.outcomes
+    assert (o.status, o.new_items, o.new_matches) == ("200", 3, 1)
+    (m,) = app.store.matches()
+    assert m.kind == "keyword" and m.subject == "lavrov" and m.item.item.title.startswith("Lavrov")
+    assert m.terms[0].field == "title" and m.item.item.title[m.terms[0].start : m.terms[0].end] == "Lavrov"
+    stored = app.store.feed(feed.id)
+    assert stored.title == "World Desk" and stored.etag == '"a1"' and stored.failures == 0
+    assert stored.next_check == clock() + timedelta(minutes=30) and stored.items_seen == 3
+    assert run_watch(app).outcomes == [], "not due yet"
+    clock.advance(timedelta(minutes=31))
+    (o,) = run_watch(app).outcomes
+    assert o.status == "304" and o.new_items == 0
+    httpserver.check_assertions()
+    assert app.store.count_items() == 3 and app.store.count_matches() == 1
+
+
+def test_changed_item_is_updated_not_duplicated(app, httpserver, clock):
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(rss(STORIES[0]), content_type="text/xml")
+    changed = (STORIES[0][0], "Lavrov holds talks (updated)", STORIES[0][2])
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(rss(changed), content_type="text/xml")
+    feed_at(app, httpserver)
+    run_watch(app)
+    clock.advance(timedelta(hours=1))
+    (o,) = run_watch(app).outcomes
+    assert o.new_items == 0 and o.changed_items == 1
+    assert [s.item.title for s in app.store.stored_items()] == ["Lavrov holds talks (updated)"]
+
+
+def test_failures_back_off_and_never_stop(app, httpserver, clock):
+    httpserver.expect_request("/feed.xml").respond_with_response(Response("down", status=500))
+    feed = feed_at(app, httpserver)
+    checks = []
+    for _ in range(4):
+        run_watch(app)
+        f = app.store.feed(feed.id)
+        checks.append((f.failures, f.next_check - clock()))
+        clock.set(f.next_check)
+    assert [c[0] for c in checks] == [1, 2, 3, 4]
+    waits = [c[1] for c in checks]
+    assert waits == sorted(waits) and waits[0] >= timedelta(minutes=27) and waits[-1] <= timedelta(hours=48)
+    f = app.store.feed(feed.id)
+    assert f.enabled and f.last_status == "500" and "500" in (f.last_error or "")
+
+
+def test_retry_after_pushes_the_next_check(app, httpserver, clock):
+    httpserver.expect_request("/feed.xml").respond_with_response(
+        Response("slow down", status=429, headers={"Retry-After": "86400"})
+    )
+    feed = feed_at(app, httpserver)
+    run_watch(app)
+    assert app.store.feed(feed.id).next_check >= clock() + timedelta(days=1)
+
+
+def test_gone_disables_with_a_reason(app, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_response(Response("gone", status=410))
+    feed = feed_at(app, httpserver)
+    assert run_watch(app).outcomes[0].status == "gone"
+    f = app.store.feed(feed.id)
+    assert not f.enabled and "410" in (f.disabled_reason or "")
+
+
+def test_permanent_redirect_moves_the_url_after_three_checks(app, httpserver, clock):
+    httpserver.expect_request("/old.xml").respond_with_response(
+        Response(status=301, headers={"Location": httpserver.url_for("/new.xml")})
+    )
+    httpserver.expect_request("/new.xml").respond_with_data(rss(STORIES[1]), content_type="text/xml")
+    feed = feed_at(app, httpserver, "/old.xml")
+    for expected in (1, 2):
+        run_watch(app)
+        f = app.store.feed(feed.id)
+        assert f.url.endswith("/old.xml") and f.redirect_count == expected
+        clock.set(f.next_check)
+    run_watch(app)
+    assert app.store.feed(feed.id).url == httpserver.url_for("/new.xml")
+
+
+def test_temporary_redirect_never_moves_the_url(app, httpserver, clock):
+    httpserver.expect_request("/tmp.xml").respond_with_response(
+        Response(status=302, headers={"Location": httpserver.url_for("/elsewhere.xml")})
+    )
+    httpserver.expect_request("/elsewhere.xml").respond_with_data(rss(STORIES[1]), content_type="text/xml")
+    feed = feed_at(app, httpserver, "/tmp.xml")
+    for _ in range(4):
+        run_watch(app)
+        clock.set(app.store.feed(feed.id).next_check)
+    assert app.store.feed(feed.id).url.endswith("/tmp.xml")
+
+
+def test_an_html_page_is_a_parse_error_on_the_feed_row(app, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        "<html><body>Hello</body></html>", content_type="text/html"
+    )
+    feed = feed_at(app, httpserver)
+    (o,) = run_watch(app).outcomes
+    assert o.status == "parse-error"
+    f = app.store.feed(feed.id)
+    assert f.failures == 1 and "HTML" in (f.last_error or "")
+
+
+def test_one_bad_feed_does_not_stop_the_others(app, httpserver):
+    httpserver.expect_request("/bad.xml").respond_with_data(b"\x00\x01garbage", content_type="text/xml")
+    httpserver.expect_request("/good.xml").respond_with_data(rss(*STORIES), content_type="text/xml")
+    feed_at(app, httpserver, "/bad.xml")
+    feed_at(app, httpserver, "/good.xml")
+    report = run_watch(app)
+    assert sorted(o.new_items for o in report.outcomes) == [0, 3] and report.failed == 1
+
+
+def test_a_new_rule_is_applied_to_items_already_stored(app, httpserver, clock):
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*STORIES), content_type="text/xml")
+    feed_at(app, httpserver)
+    run_watch(app)
+    assert app.store.count_matches() == 0
+    add_rule(app, "bakery OR sourdough", name="bread")
+    clock.advance(timedelta(minutes=1))
+    report = run_watch(app)
+    assert report.retro_matches == 1
+    assert [m.subject for m in app.store.matches()] == ["bread"]
+    assert run_watch(app).retro_matches == 0, "applied once"
+
+
+def test_poll_named_feeds_ignores_schedule(app, httpserver, clock):
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*STORIES), content_type="text/xml")
+    feed = feed_at(app, httpserver)
+    run_watch(app)
+    assert run_watch(app).outcomes == []
+    assert [o.feed_id for o in run_watch(app, feed_ids=[feed.id]).outcomes] == [feed.id]
+
+
+def test_items_from_our_own_site_never_match(make_settings, make_app_for, httpserver):
+    app = make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost"]\n'))
+    add_rule(app, "lavrov", name="lavrov")
+    own = RSS.format(
+        items="<item><title>Lavrov visit</title><link>https://press.example.org/releases/x/</link><guid>x</guid></item>"
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(own, content_type="text/xml")
+    feed_at(app, httpserver)
+    run_watch(app)
+    assert app.store.count_items() == 1 and app.store.count_matches() == 0
+
+
+def test_related_and_pickup_of_the_model_release(app, httpserver, corpus_releases, clock):
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    release = app.store.release("foreign-secretary-to-visit-moscow")
+    quote = next(p for p in release.body_text.split("\n\n") if p.startswith("Russia is a fellow permanent member"))
+    items = (
+        ("pickup", "UK minister plans Russia trip", f"In a statement he said: &#8220;{quote}&#8221;"),
+        (
+            "related",
+            "Johnson to meet Sergei Lavrov in Moscow",
+            "Boris Johnson will discuss North Korea and Iran with Sergei Lavrov; both sit on the UN Security Council.",
+        ),
+        ("once", "Russia weather", "Snow fell across Russia."),
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*items), content_type="text/xml")
+    feed_at(app, httpserver)
+    clock.advance(timedelta(hours=2))
+    run_watch(app)
+    by_slug = {m.item.item.key: m for m in app.store.matches()}
+    assert set(by_slug) == {"pickup", "related"}
+    assert by_slug["pickup"].kind == "pickup" and by_slug["related"].kind == "related"
+    assert {m.subject for m in by_slug.values()} == {release.id}
+    assert by_slug["related"].delay == (by_slug["related"].item.published - release.published).total_seconds()
+    assert "Lavrov" in by_slug["related"].why and "UN Security Council" in by_slug["related"].why
+
+
+def test_opml_import_export_round_trip(app, tmp_path):
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        """<?xml version="1.0"?><opml version="1.0"><head><title>x</title></head><body>
+        <outline text="World"><outline text="Desk" type="rss" xmlUrl="https://news.example.com/world.xml"/>
+          <outline TEXT="Sloppy" XMLURL="https://other.example.net/rss" category="/Europe/,Politics"/></outline>
+        <outline text="No URL"/><outline text="Bad" xmlUrl="javascript:alert(1)"/>
+        <outline text="Ours" xmlUrl="https://press.example.org/atom.xml"/>
+        </body>""",  # no closing </opml>: sloppy OPML is read as far as it goes
+        encoding="utf-8",
+    )
+    added, _known = import_opml(app, opml)
+    assert [(f.url, f.tags) for f in added] == [
+        ("https://news.example.com/world.xml", ("World",)),
+        ("https://other.example.net/rss", ("World", "Europe", "Politics")),
+    ]
+    assert import_opml(app, opml)[0] == [], "idempotent"
+    assert {f.origin for f in app.store.feeds()} == {"opml:subs.opml"}
+    again = read_opml(export_opml(app), "export")
+    assert [(f.url, f.tags) for f in again] == [(f.url, f.tags) for f in added]
+
+
+def test_config_feeds_and_rules_are_imported_idempotently(make_settings, make_app_for):
+    extra = """
+[[watch.feeds]]
+url = "https://news.example.com/world.xml"
+title = "World"
+tags = ["news"]
+interval = "1h"
+
+[[watch.keywords]]
+name = "sanctions"
+query = "sanction* (iran OR russia)"
+"""
+    app = make_app_for(make_settings(extra))
+    assert import_configured(app) == (1, 1)
+    assert import_configured(app) == (0, 0)
+    (f,) = app.store.feeds()
+    assert (f.origin, f.interval, f.tags) == ("config", 3600.0, ("news",))
+    assert app.store.rule("sanctions").origin == "config"
+
+
+def test_keywords_test_explains(app, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*STORIES), content_type="text/xml")
+    feed_at(app, httpserver)
+    run_watch(app)
+    result = try_query(app, "lavrov -bakery")
+    assert result.checked == 3 and len(result.hits) == 1
+    item, why = result.hits[0]
+    assert item.item.key == "lavrov-talks" and any("Lavrov" in r for r in why.reasons)
+    assert json.dumps([list(why.reasons)])
