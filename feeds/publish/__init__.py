@@ -1,6 +1,6 @@
 """Publish: turn the stored releases into the public site in out/.
 
-    run_publish(app):  store.releases() | plan_site (pure) | render what changed | SiteWriter → out/
+    run_publish(app):  store.releases(), matches() | plan_site (pure) | render what changed | SiteWriter → out/
 
 Same store contents give the same bytes on every run and every machine (stable ETags); a publish with nothing
 new writes nothing.
@@ -34,7 +34,11 @@ def run_publish(app: App, *, dry_run: bool = False, progress: Callable[[int], No
     order = app.store.release_ingest_order()
     renderer = PageRenderer(settings.site, template_dir=settings.publish.templates)
     static = (*renderer.static_files(), _stylesheet())
-    jobs = plan_site(releases, order, settings, renderer, salt=_salt(app), static=static)
+    matches = app.store.matches()
+    rules = [r.name for r in app.store.rules()]
+    jobs = plan_site(
+        releases, order, settings, renderer, salt=_salt(app), static=static, matches=matches, rule_names=rules
+    )
     writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
     return writer.publish(jobs, dry_run=dry_run, progress=progress)
 

@@ -25,8 +25,9 @@ from datetime import UTC, datetime
 from functools import partial
 
 from feeds.config import CustomFeed, Settings
-from feeds.model import Release
+from feeds.model import Release, StoredMatch
 from feeds.normalise.topics import topic_slug as _topic_slug
+from feeds.publish.coverage import plan_matches
 from feeds.publish.feeds import render_feed
 from feeds.publish.opml import render_opml
 from feeds.publish.pages import PageRenderer
@@ -212,6 +213,8 @@ def plan_site(
     *,
     salt: str,
     static: Sequence[RenderedFile] = (),
+    matches: Sequence[StoredMatch] = (),
+    rule_names: Sequence[str] = (),
 ) -> list[Job]:
     """Every document of the site, as lazily rendered jobs with input fingerprints."""
     site = settings.site
@@ -282,10 +285,15 @@ def plan_site(
         latest = newest_first(g.releases)[:size]
         feed_job(g, latest)
 
+    # Match feeds: all matches, one per keyword rule, one coverage feed per release (small: specs are hashed whole).
+    watched = plan_matches(matches, by_id, rule_names, settings)
+    for spec in watched.specs:
+        add(spec.key, [spec.path + FEED_FILES[f] for f in spec.formats], spec, partial(render_feed, spec))
+
     css = site.base_url + "static/site.css"
     main_links = _links("", site.title, "Main", settings)
     group_links = {g.key: _links(g.path, g.title.removeprefix(f"{site.title}: "), g.group, settings) for g in groups}
-    all_links = main_links + [link for g in groups for link in group_links[g.key]]
+    all_links = main_links + [link for g in groups for link in group_links[g.key]] + watched.links
     topic_links = {g.key: group_links[g.key] for g in groups if g.key.startswith("topic:")}
 
     for g in groups:
@@ -308,11 +316,13 @@ def plan_site(
     for r in releases:
         link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in topic_links]
         links = [*main_links, *(link for k in link_keys[1:] for link in topic_links[k])]
+        coverage = watched.coverage.get(r.id, ())
+        links += watched.coverage_links.get(r.id, [])
         add(
             f"release:{r.id}",
             [f"releases/{r.slug}/index.html"],
-            keys[r.id] + "".join(link_text[k] for k in link_keys),
-            partial(_one, renderer.release_page, r, feeds=links, stylesheet_url=css),
+            keys[r.id] + "".join(link_text[k] for k in link_keys) + (repr((coverage, links)) if coverage else ""),
+            partial(_one, renderer.release_page, r, feeds=links, coverage=coverage, stylesheet_url=css),
         )
 
     # The index, OPML and static files.

@@ -1,0 +1,195 @@
+"""Planning the match feeds (pure): all matches, one feed per keyword rule, one coverage feed per release.
+
+    StoredMatch… ──plan_matches──► FeedSpec (matches/, matches/rules/<rule>/, coverage/<release>/)
+                                   + CoverageItem lists and feed links for the release pages
+
+Entries point to the external item, carry the source feed's name and why it matched, and have ids that never
+change: a tag: URI from the site's id domain, the day the match was found and a hash of what was matched
+(kind, subject, the item's link or key). Matches whose item has no absolute http(s) link are listed on
+release pages but cannot be feed entries (an entry needs a link to point to).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from html import escape
+
+from feeds.config import Settings
+from feeds.model import Release, StoredMatch
+from feeds.normalise.ids import slugify
+from feeds.publish.pages import CoverageItem
+from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
+
+KIND_LABELS = {"keyword": "Keyword match", "related": "Related coverage", "pickup": "Verbatim pickup"}
+
+
+@dataclass
+class MatchFeeds:
+    specs: list[FeedSpec] = field(default_factory=list)
+    links: list[FeedLink] = field(default_factory=list)
+    """All-matches and per-rule feeds, for the index and the OPML."""
+    coverage: dict[str, tuple[CoverageItem, ...]] = field(default_factory=dict)
+    """Release id → its coverage, newest first, for its page."""
+    coverage_links: dict[str, list[FeedLink]] = field(default_factory=dict)
+
+
+def _item_ref(m: StoredMatch) -> str:
+    return m.item.item.link or f"{m.item.feed_id}:{m.item.item.key}"
+
+
+def match_entry_id(domain: str, m: StoredMatch, *, per_item: bool = False) -> str:
+    """`tag:<domain>,<day found>:match/<hash>`: of (kind, subject, item) in rule and coverage feeds; of the item
+    alone in the all-matches feed, where an item found several ways is one entry."""
+    what = _item_ref(m) if per_item else f"{m.kind}\0{m.subject}\0{_item_ref(m)}"
+    digest = hashlib.sha256(what.encode()).hexdigest()[:24]
+    return f"tag:{domain},{m.found_at:%Y-%m-%d}:{'item' if per_item else 'match'}/{digest}"
+
+
+def _http(url: str | None) -> bool:
+    return bool(url) and (url or "").lower().startswith(("http://", "https://"))
+
+
+def _reason(m: StoredMatch, titles: dict[str, str]) -> str:
+    subject = f"rule '{m.subject}'" if m.kind == "keyword" else f"'{titles.get(m.subject, m.subject)}'"
+    return f"{KIND_LABELS[m.kind]} for {subject}: {m.why}"
+
+
+def match_entry(
+    m: StoredMatch, settings: Settings, titles: dict[str, str], also: Sequence[StoredMatch] = (), per_item: bool = False
+) -> FeedEntry | None:
+    it = m.item.item
+    if not _http(it.link):
+        return None
+    reasons = list(dict.fromkeys(_reason(x, titles) for x in (m, *also)))
+    summary = f"From {m.item.feed_title}. " + " ".join(reasons)
+    content = f"<p>{escape(summary)}</p>" + (
+        f"<blockquote><p>{escape(it.summary)}</p></blockquote>" if it.summary else ""
+    )
+    updated = max(m.found_at, m.item.published)
+    return FeedEntry(
+        id=match_entry_id(settings.site.domain, m, per_item=per_item),
+        title=it.title or "(untitled item)",
+        link=it.link or "",
+        published=m.item.published,
+        updated=updated,
+        summary=summary,
+        content_html=content,
+        authors=(Person(name=it.author or m.item.feed_title or "unknown source"),),
+        categories=tuple(Category(term=k, label=KIND_LABELS[k]) for k in sorted({x.kind for x in (m, *also)})),
+        source_title=m.item.feed_title or None,
+    )
+
+
+def plan_matches(
+    matches: Sequence[StoredMatch], releases: dict[str, Release], rule_names: Sequence[str], settings: Settings
+) -> MatchFeeds:
+    site = settings.site
+    size = settings.publish.entries
+    titles = {rid: r.title for rid, r in releases.items()}
+    out = MatchFeeds()
+    ordered = sorted(matches, key=lambda m: (m.found_at, m.item.published, m.id), reverse=True)
+    entries = {m.id: match_entry(m, settings, titles) for m in ordered}
+
+    def spec(
+        key: str, path: str, title: str, subtitle: str, home: str, chosen: Sequence[StoredMatch], *, merge: bool = False
+    ) -> FeedSpec:
+        if merge:  # one entry per item, listing every way it was found
+            groups: dict[str, list[StoredMatch]] = {}
+            for m in chosen:
+                groups.setdefault(_item_ref(m), []).append(m)
+            made = [match_entry(g[0], settings, titles, g[1:], per_item=True) for g in groups.values()]
+        else:
+            made = [entries[m.id] for m in chosen]
+        unique: dict[str, FeedEntry] = {}
+        for e in made:
+            if e is not None:
+                unique.setdefault(e.id, e)
+        shown = tuple(sorted(unique.values(), key=lambda e: (e.updated, e.id), reverse=True)[:size])
+        from feeds.publish.plan import EPOCH, XSL_PATH, feed_id
+
+        return FeedSpec(
+            key=key,
+            path=path,
+            id=feed_id(site.domain, key),
+            title=title,
+            subtitle=subtitle,
+            home_url=home,
+            base_url=site.base_url,
+            language=site.language,
+            updated=max((e.updated for e in shown), default=EPOCH),
+            author=Person(name=site.author, email=site.email, uri=site.base_url),
+            entries=shown,
+            formats=settings.publish.formats,
+            hub=settings.publish.hub,
+            stylesheet=site.base_url + XSL_PATH,
+        )
+
+    def links(path: str, title: str, group: str) -> list[FeedLink]:
+        return [
+            FeedLink(title=title, url=site.base_url + path + FEED_FILES[f], format=f, group=group)
+            for f in settings.publish.formats
+        ]
+
+    if not matches and not rule_names:
+        return out  # nothing is watched: no empty match feeds on the site
+    out.specs.append(
+        spec(
+            "matches",
+            "matches/",
+            f"{site.title}: all matches",
+            "Items found by keyword rules and coverage of our releases.",
+            site.base_url,
+            ordered,
+            merge=True,
+        )
+    )
+    out.links += links("matches/", "All matches", "Matches")
+    by_rule: dict[str, list[StoredMatch]] = {name: [] for name in rule_names}
+    by_release: dict[str, list[StoredMatch]] = {}
+    for m in ordered:
+        if m.kind == "keyword":
+            by_rule.setdefault(m.subject, []).append(m)
+        elif m.subject in releases:
+            by_release.setdefault(m.subject, []).append(m)
+    for name in sorted(by_rule):
+        slug = slugify(name) or "rule-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+        path = f"matches/rules/{slug}/"
+        out.specs.append(
+            spec(
+                f"rule:{slug}",
+                path,
+                f"{site.title}: matches for '{name}'",
+                f"Items matching the rule '{name}'.",
+                site.base_url,
+                by_rule[name],
+            )
+        )
+        out.links += links(path, f"Rule: {name}", "Matches")
+    for rid, found in sorted(by_release.items()):
+        r = releases[rid]
+        path = f"coverage/{r.slug}/"
+        out.specs.append(
+            spec(
+                f"coverage:{r.slug}",
+                path,
+                f"Coverage: {r.title}",
+                f"News items related to, or quoting, '{r.title}'.",
+                r.permalink,
+                found,
+            )
+        )
+        out.coverage_links[rid] = links(path, "Coverage of this release", "Coverage")
+        out.coverage[rid] = tuple(
+            CoverageItem(
+                title=m.item.item.title or "(untitled item)",
+                url=m.item.item.link or "",
+                source=m.item.feed_title,
+                found_at=m.found_at,
+                kind=KIND_LABELS[m.kind],
+                why=m.why,
+            )
+            for m in found
+        )
+    return out

@@ -1,0 +1,119 @@
+"""Match feeds: all matches, one per rule, one coverage feed per release, and coverage on release pages."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import feedparser
+import pytest
+from lxml import html
+
+from feeds.ingest import ingest_paths
+from feeds.model import Match, MatchedTerm, WatchItem
+from feeds.publish import run_publish
+
+
+def item(key: str, title: str, link: str | None) -> WatchItem:
+    return WatchItem(
+        key=key,
+        title=title,
+        link=link,
+        guid=key,
+        summary=f"Summary of {title}",
+        content_html="<p>x</p>",
+        content_text="x",
+        author="",
+        published=datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
+        updated=None,
+        tags=(),
+        content_hash=key,
+    )
+
+
+@pytest.fixture
+def site(make_settings, make_app_for, tmp_path):
+    app = make_app_for(make_settings())
+    src = tmp_path / "visit.json"
+    src.write_text(json.dumps({"title": "Minister visits Kyiv", "body": "Talks.", "published": "2026-11-27T10:00Z"}))
+    ingest_paths(app, [src])
+    release = app.store.release("minister-visits-kyiv")
+    now = app.clock()
+    feed = app.store.add_feed(
+        "https://news.example.com/rss", title="World Desk", tags=(), interval=1800, origin="cli", now=now
+    )
+    app.store.add_rule("kyiv", "kyiv", origin="cli", now=now)
+    rows = app.store.upsert_items(
+        feed.id,
+        [
+            item("a", "Minister in Kyiv <script>x</script>", "https://news.example.com/a"),
+            item("b", "Quote picked up", "https://news.example.com/b"),
+            item("c", "No link item", None),
+        ],
+        now,
+    )
+    ids = {it.key: i for i, it, _ in rows}
+    term = (MatchedTerm("kyiv", "title", 12, 16),)
+    app.store.add_matches(
+        [
+            (ids["a"], Match("keyword", "kyiv", "a", feed.id, term, 1.0, "matched rule 'kyiv': kyiv (title)"), None),
+            (ids["a"], Match("related", release.id, "a", feed.id, term, 0.5, "related: Kyiv (title)"), 82800.0),
+            (ids["b"], Match("pickup", release.id, "b", feed.id, (), 0.1, "quotes the release"), 3600.0),
+            (ids["c"], Match("keyword", "kyiv", "c", feed.id, (), 1.0, "matched rule 'kyiv'"), None),
+        ],
+        now,
+    )
+    return app, release
+
+
+def parse(path):
+    d = feedparser.parse(path.read_bytes())
+    assert not d.bozo, d.get("bozo_exception")
+    return d
+
+
+def test_match_feeds_are_published(site):
+    app, release = site
+    run_publish(app)
+    out = app.settings.paths.out
+    everything = parse(out / "matches" / "atom.xml")
+    assert sorted(e.link for e in everything.entries) == ["https://news.example.com/a", "https://news.example.com/b"]
+    assert all(e.id.startswith("tag:press.example.org,2026-11-28:item/") for e in everything.entries)
+    (a,) = [e for e in everything.entries if e.link.endswith("/a")]
+    assert "rule 'kyiv'" in a.summary and "Minister visits Kyiv" in a.summary, "one entry, both reasons"
+    rule = parse(out / "matches" / "rules" / "kyiv" / "atom.xml")
+    assert [e.title for e in rule.entries] == ["Minister in Kyiv <script>x</script>"], "the linkless item is left out"
+    assert rule.entries[0].id.startswith("tag:press.example.org,2026-11-28:match/")
+    assert "matched rule 'kyiv'" in rule.entries[0].summary
+    coverage = parse(out / "coverage" / release.slug / "atom.xml")
+    assert {e.link for e in coverage.entries} == {"https://news.example.com/a", "https://news.example.com/b"}
+    assert coverage.feed.link == release.permalink
+    assert json.loads((out / "matches" / "feed.json").read_bytes())["items"]
+    assert b"<script" not in (out / "matches" / "rss.xml").read_bytes()
+
+
+def test_release_page_lists_its_coverage_and_links_the_coverage_feed(site):
+    app, release = site
+    run_publish(app)
+    page = html.parse(str(app.settings.paths.out / "releases" / release.slug / "index.html")).getroot()
+    text = page.text_content()
+    assert "Quote picked up" in text and "World Desk" in text
+    hrefs = {a.get("href") for a in page.iter("a", "link")}
+    assert f"https://press.example.org/coverage/{release.slug}/atom.xml" in hrefs
+    assert "https://news.example.com/b" in hrefs
+
+
+def test_match_entry_ids_never_change(site):
+    app, _ = site
+    run_publish(app)
+    before = [e.id for e in parse(app.settings.paths.out / "matches" / "atom.xml").entries]
+    app.clock.advance(timedelta(days=3))
+    run_publish(app)
+    assert [e.id for e in parse(app.settings.paths.out / "matches" / "atom.xml").entries] == before
+    assert run_publish(app).changed == []
+
+
+def test_no_match_feeds_without_watching(make_settings, make_app_for):
+    app = make_app_for(make_settings())
+    run_publish(app)
+    assert not (app.settings.paths.out / "matches").exists()
