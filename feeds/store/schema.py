@@ -198,6 +198,18 @@ matches = sa.Table(
 )
 
 
+# --- daemons (migration 4): who is running, their jobs' last results and next runs, for `feeds status` ---
+
+workers = sa.Table(
+    "workers",
+    metadata,
+    sa.Column("worker", sa.Text, primary_key=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("heartbeat", UTCDateTime, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -219,6 +231,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "releases", _create(releases, idempotency, ingested_files, source_state)),
     Migration(2, "watch", _create(watched_feeds, rules, items, matches)),
     Migration(3, "alerts", _create(alert_destinations, alert_deliveries)),
+    Migration(4, "workers", _create(workers)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -290,6 +290,37 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one())
 
+    # --- daemons ---
+
+    def save_worker_status(self, worker: str, *, started: datetime, now: datetime, status: dict[str, Any]) -> None:
+        t = schema.workers
+        values = {"started_at": started, "heartbeat": now, "status": json.dumps(status, default=str, sort_keys=True)}
+        with self.engine.begin() as conn:
+            if not conn.execute(t.update().where(t.c.worker == worker).values(**values)).rowcount:
+                conn.execute(t.insert().values(worker=worker, **values))
+
+    def worker_statuses(self, *, since: datetime) -> list[tuple[str, datetime, datetime, dict[str, Any]]]:
+        """(worker, started, heartbeat, status) of daemons seen since `since`, newest heartbeat first."""
+        t = schema.workers
+        q = sa.select(t).where(t.c.heartbeat >= since).order_by(t.c.heartbeat.desc())
+        with self.engine.connect() as conn:
+            return [(r.worker, r.started_at, r.heartbeat, json.loads(r.status)) for r in conn.execute(q)]
+
+    def forget_worker(self, worker: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(schema.workers.delete().where(schema.workers.c.worker == worker))
+
+    def leases(self, now: datetime) -> dict[str, int]:
+        """Live feed leases per worker."""
+        wf = schema.watched_feeds
+        q = (
+            sa.select(wf.c.lease_owner, sa.func.count())
+            .where(wf.c.lease_owner.is_not(None), wf.c.lease_until > now)
+            .group_by(wf.c.lease_owner)
+        )
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(q)}
+
     # --- per-source state ---
 
     def source_state(self, source: str) -> SourceState:

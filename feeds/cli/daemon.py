@@ -1,0 +1,48 @@
+"""Daemon commands: `feeds run`, `feeds status`."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+
+from feeds.cli import Context, cli, handle_errors, pass_ctx
+
+
+@cli.command("run")
+@click.option("--once", is_flag=True, help="Run ingest → watch → publish → alerts once and exit (for cron).")
+@click.option("--host", default=None, help="Address to serve on (default: web.host, 127.0.0.1).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default: web.port, 8080).")
+@click.option("--no-serve", is_flag=True, help="Do not serve out/ and the API (jobs only).")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default=None, help="Default: text on a terminal.")
+@pass_ctx
+@handle_errors
+def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: bool, log_format: str | None) -> None:
+    """Run the daemon: schedule ingest, watch, publish and alerts, and serve the site."""
+    from feeds.daemon import Daemon
+    from feeds.logs import setup_logging
+    from feeds.watch.poll import worker_id
+
+    fmt = log_format or ("text" if sys.stderr.isatty() else "json")
+    level = {-1: logging.ERROR, 0: logging.INFO}.get(ctx.verbosity, logging.DEBUG)
+    setup_logging(level, fmt, worker=worker_id())  # type: ignore[arg-type]
+    daemon = Daemon(ctx.config_path, ctx.settings, host=host, port=port, serve=not (no_serve or once))
+    sys.exit(daemon.run_once() if once else daemon.run_forever())
+
+
+@cli.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def status(ctx: Context, as_json: bool) -> None:
+    """One screen: releases, last ingest/publish, feed health, matches in 24 h, daemons and their next runs."""
+    from feeds.cli import echo_json
+    from feeds.status import gather, render_text
+
+    with ctx.app() as app:
+        report = gather(app)
+    if as_json:
+        echo_json(report.as_json())
+    else:
+        click.echo(render_text(report))

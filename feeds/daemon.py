@@ -1,0 +1,410 @@
+"""The daemon: APScheduler 3 ticks the plain `run_*(app)` jobs, waitress serves the site and the API.
+
+    start:  migrate | import configured feeds and rules | schedule jobs | watch folders | serve
+    jobs:   ingest (file events + periodic scan) · watch (tick: claim due feeds) · publish (debounced after any
+            change + periodic) · alerts · housekeeping (daily)
+    stop:   SIGTERM/SIGINT → take no new work, let the running job finish (grace), exit 0
+    reload: SIGHUP → re-read the config; a bad one is logged and the old one keeps running
+
+APScheduler is a ticker, not a coordinator: what is due lives in the store (feeds' `next_check`, leases), so
+several daemons may run against one PostgreSQL database. Every job has `max_instances=1`, `coalesce=True` and
+a misfire grace time; an exception in a job is logged with its context and never stops the daemon. Every job
+is transactional, so even SIGKILL in the middle of one loses or duplicates nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from feeds.app import App, make_app
+from feeds.clock import Clock, rfc3339, utc_now
+from feeds.config import FolderSource, Settings, load_settings
+from feeds.errors import FeedsError
+
+log = logging.getLogger("feeds.daemon")
+
+
+@dataclass
+class JobState:
+    name: str
+    runs: int = 0
+    failures: int = 0
+    last_started: datetime | None = None
+    last_finished: datetime | None = None
+    last_ok: bool | None = None
+    last_error: str | None = None
+    last_summary: str = ""
+    last_seconds: float = 0.0
+
+
+@dataclass
+class DaemonState:
+    """What the daemon knows about its own jobs (for /healthz, /metrics and `feeds status`)."""
+
+    worker: str
+    started: datetime
+    jobs: dict[str, JobState] = field(default_factory=dict)
+
+    def job(self, name: str) -> JobState:
+        return self.jobs.setdefault(name, JobState(name))
+
+
+class Daemon:
+    def __init__(
+        self,
+        config_path: Path,
+        settings: Settings,
+        *,
+        clock: Clock = utc_now,
+        session: Any = None,
+        host: str | None = None,
+        port: int | None = None,
+        serve: bool = True,
+    ):
+        from feeds.watch.poll import worker_id
+
+        self.config_path = config_path
+        self.settings = settings
+        self.clock = clock
+        self.session = session
+        self.host = host or settings.web.host
+        self.port = settings.web.port if port is None else port
+        self.serve = serve
+        self.worker = worker_id()
+        self.state = DaemonState(worker=self.worker, started=clock())
+        self.app: App = make_app(settings, clock=clock, session=session)
+        from feeds.web.metrics import Health, Metrics
+
+        self.metrics = Metrics(worker=self.worker)
+        self.health = Health()
+        self.stop_event = threading.Event()
+        self._busy = threading.Condition()
+        self._running = 0
+        self._scheduler: BackgroundScheduler | None = None
+        self._server: Any = None
+        self._server_thread: threading.Thread | None = None
+        self._observer: Any = None
+        self.bound_port: int | None = None
+
+    # --- jobs -------------------------------------------------------------------------------------------
+
+    def _run_job(self, name: str, fn: Callable[[App], str]) -> None:
+        """Run one job unless stopping; record how it went; never let an exception escape."""
+        if self.stop_event.is_set():
+            return
+        with self._busy:
+            self._running += 1
+        state = self.state.job(name)
+        state.last_started = self.clock()
+        started = time.monotonic()
+        try:
+            summary = fn(self.app)
+            state.last_ok, state.last_error, state.last_summary = True, None, summary
+            if summary:
+                log.info("%s: %s", name, summary, extra={"job": name})
+        except FeedsError as e:
+            state.failures += 1
+            state.last_ok, state.last_error = False, str(e)
+            log.error("%s failed: %s", name, e, extra={"job": name})
+        except Exception as e:  # a bug: keep the traceback, keep the daemon
+            state.failures += 1
+            state.last_ok, state.last_error = False, f"{type(e).__name__}: {e}"
+            log.exception("%s failed unexpectedly", name, extra={"job": name})
+        finally:
+            state.runs += 1
+            state.last_seconds = time.monotonic() - started
+            state.last_finished = self.clock()
+            self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
+            self.health.record_job(name, bool(state.last_ok), state.last_finished, state.last_error)
+            if self._scheduler is not None and (state.last_summary or not state.last_ok):
+                self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
+            with self._busy:
+                self._running -= 1
+                self._busy.notify_all()
+
+    def job_ingest(self, app: App) -> str:
+        from feeds.ingest import run_ingest
+
+        report = run_ingest(app)
+        if report.changed:
+            self.trigger_publish()
+        created, updated, rejected = report.count("created"), report.count("updated"), report.count("rejected")
+        return f"{created} created, {updated} updated, {rejected} rejected" if (created or updated or rejected) else ""
+
+    def job_watch(self, app: App) -> str:
+        from feeds.watch.manage import import_configured
+        from feeds.watch.poll import run_watch
+
+        import_configured(app)
+        report = run_watch(app, owner=self.worker)
+        for o in report.outcomes:
+            self.metrics.fetch_result(int(o.status) if o.status.isdigit() else None)
+            self.metrics.feed_polled(o.error is None)
+        self.metrics.items_stored(report.new_items)
+        self.metrics.matches_found(report.new_matches)
+        if report.new_matches:
+            self.trigger_publish()
+            self.trigger_alerts()
+        if not report.outcomes and not report.retro_matches:
+            return ""
+        return (
+            f"{len(report.outcomes)} feeds checked, {report.failed} failed, "
+            f"{report.new_items} new items, {report.new_matches} new matches"
+        )
+
+    def job_publish(self, app: App) -> str:
+        from feeds.publish import run_publish
+
+        report = run_publish(app)
+        return f"{len(report.changed)} files changed" if report.changed else ""
+
+    def job_alerts(self, app: App) -> str:
+        from feeds.alerts import run_alerts
+
+        report = run_alerts(app, owner=self.worker)
+        if not (report.queued or report.sent or report.failed or report.retrying):
+            return ""
+        return f"{report.queued} queued, {report.sent} sent, {report.retrying} retrying, {report.failed} failed"
+
+    def job_housekeeping(self, app: App) -> str:
+        now = app.clock()
+        pruned = app.store.prune_items(now - timedelta(days=app.settings.watch.retention_days))
+        app.store.optimise()
+        return f"pruned {pruned} old items" if pruned else ""
+
+    def heartbeat(self, *, stopped: bool = False) -> None:
+        """Publish this daemon's job states and next runs to the store (read by `feeds status`)."""
+        jobs: dict[str, dict[str, Any]] = {}
+        next_runs = self.next_runs()
+        for name in sorted({*self.state.jobs, *next_runs}):
+            st = self.state.jobs.get(name) or JobState(name)
+            jobs[name] = {
+                "runs": st.runs,
+                "failures": st.failures,
+                "last_started": rfc3339(st.last_started) if st.last_started else None,
+                "last_finished": rfc3339(st.last_finished) if st.last_finished else None,
+                "last_ok": st.last_ok,
+                "last_error": st.last_error,
+                "last_summary": st.last_summary,
+                "next_run": rfc3339(next_runs[name]) if next_runs.get(name) else None,
+            }
+        try:
+            self.app.store.save_worker_status(
+                self.worker, started=self.state.started, now=self.clock(), status={"jobs": jobs, "stopped": stopped}
+            )
+        except Exception as e:  # the database may be down: the daemon keeps going
+            log.warning("could not record the heartbeat: %s", e)
+
+    # --- triggers -----------------------------------------------------------------------------------------
+
+    def _soon(self, job_id: str, name: str, fn: Callable[[App], str], delay: float) -> None:
+        if self._scheduler is None or self.stop_event.is_set():
+            return
+        self._scheduler.add_job(
+            self._run_job,
+            "date",
+            args=(name, fn),
+            id=job_id,
+            replace_existing=True,
+            run_date=utc_now() + timedelta(seconds=delay),
+            misfire_grace_time=None,
+        )
+
+    def trigger_publish(self) -> None:
+        """Publish shortly (debounced: a burst of changes gives one publish)."""
+        self._soon("publish-soon", "publish", self.job_publish, self.app.settings.daemon.publish_debounce)
+
+    def trigger_ingest(self) -> None:
+        self._soon("ingest-soon", "ingest", self.job_ingest, 0.5)
+
+    def trigger_alerts(self) -> None:
+        self._soon("alerts-soon", "alerts", self.job_alerts, 1.0)
+
+    # --- life cycle -----------------------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """`feeds run --once`: ingest → watch → publish → alerts, then exit (non-zero if a job failed)."""
+        for name, fn in (
+            ("alerts", self.job_alerts),  # first: registers destinations so this run's matches reach them
+            ("ingest", self.job_ingest),
+            ("watch", self.job_watch),
+            ("publish", self.job_publish),
+            ("alerts", self.job_alerts),
+        ):
+            self._run_job(name, fn)
+        self.heartbeat(stopped=True)
+        self.app.close()
+        return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
+
+    def start(self) -> None:
+        from feeds.watch.manage import import_configured
+
+        import_configured(self.app)
+        self._run_job("alerts", self.job_alerts)  # registers destinations before the first watch tick
+        self._schedule()
+        if self.serve:
+            self._start_web()
+        self._start_folder_watch()
+        log.info("feeds daemon %s started", self.worker, extra={"worker": self.worker})
+
+    def _schedule(self) -> None:
+        d = self.app.settings.daemon
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(4)},
+            job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": int(d.misfire_grace)},
+            timezone="UTC",
+        )
+        folder_intervals = [s.interval for s in self.app.settings.sources if isinstance(s, FolderSource)]
+        remote_intervals = [s.interval for s in self.app.settings.sources if not isinstance(s, FolderSource)]
+        ingest_every = min([*folder_intervals, *remote_intervals, 300.0])
+        now = utc_now()
+        jobs: list[tuple[str, Callable[[App], str], float]] = [
+            ("ingest", self.job_ingest, ingest_every),
+            ("watch", self.job_watch, d.watch_tick),
+            ("publish", self.job_publish, d.publish_interval),
+            ("alerts", self.job_alerts, 60.0),
+            ("housekeeping", self.job_housekeeping, d.housekeeping_interval),
+        ]
+        scheduler.add_job(self.heartbeat, "interval", id="heartbeat", seconds=15, next_run_time=now)
+        for name, fn, seconds in jobs:
+            first = now + timedelta(seconds=1 if name in ("ingest", "watch") else min(seconds, 5.0))
+            if name == "housekeeping":
+                first = now + timedelta(seconds=seconds)
+            scheduler.add_job(self._run_job, "interval", args=(name, fn), id=name, seconds=seconds, next_run_time=first)
+        scheduler.start()
+        self._scheduler = scheduler
+
+    def next_runs(self) -> dict[str, datetime | None]:
+        if self._scheduler is None:
+            return {}
+        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
+
+    def _start_web(self) -> None:
+        import waitress
+
+        from feeds.web.app import make_web_app
+
+        wsgi = make_web_app(self.app, on_change=self.trigger_publish, metrics=self.metrics, health=self.health)
+        self._server = waitress.create_server(
+            wsgi,
+            host=self.host,
+            port=self.port,
+            threads=8,
+            ident="feeds",
+            max_request_body_size=self.app.settings.web.max_body + 1,
+        )
+        self.bound_port = int(self._server.effective_port)
+        self._server_thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._server_thread.start()
+        log.info("serving %s at http://%s:%d/", self.app.settings.paths.out, self.host, self.bound_port)
+
+    def _start_folder_watch(self) -> None:
+        """File events in the folders trigger an ingest within a second (the periodic scan is the safety net)."""
+        try:
+            from watchdog.events import FileSystemEvent, FileSystemEventHandler
+            from watchdog.observers import Observer
+        except ImportError:  # pragma: no cover - watchdog is a dependency; stay useful without it
+            return
+        daemon = self
+
+        class Handler(FileSystemEventHandler):
+            def on_any_event(self, event: FileSystemEvent) -> None:
+                # Only writes and arrivals: reading a file (our own ingest) raises opened/closed-no-write events,
+                # which must not trigger another ingest.
+                if event.event_type not in ("created", "modified", "moved", "closed"):
+                    return
+                path = str(getattr(event, "dest_path", "") or event.src_path)
+                if event.is_directory or "/processed/" in path or "/rejected/" in path:
+                    return
+                daemon.trigger_ingest()
+
+        observer = Observer()
+        for source in self.app.settings.sources:
+            if isinstance(source, FolderSource):
+                source.path.mkdir(parents=True, exist_ok=True)
+                observer.schedule(Handler(), str(source.path), recursive=False)
+        observer.daemon = True
+        observer.start()
+        self._observer = observer
+
+    def reload(self) -> bool:
+        """SIGHUP: re-read the config; keep the old one (and say why) if the new one is bad."""
+        try:
+            new = load_settings(self.config_path)
+        except FeedsError as e:
+            log.error("config reload failed, keeping the running config: %s", e)
+            return False
+        if new.database_url != self.app.settings.database_url:
+            log.warning("database.url changed: restart the daemon to switch databases; keeping the old one")
+            new = replace(new, database_url=self.app.settings.database_url)
+        self.app.settings = new
+        self.settings = new
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._schedule()
+        log.info("config reloaded from %s", self.config_path)
+        return True
+
+    def request_stop(self) -> None:
+        self.stop_event.set()
+
+    def stop(self) -> None:
+        """Take no new work, give the running job the grace period to finish, then close everything."""
+        self.stop_event.set()
+        if self._scheduler is not None:
+            self._scheduler.pause()
+        deadline = time.monotonic() + self.app.settings.daemon.grace
+        with self._busy:
+            while self._running and time.monotonic() < deadline:
+                self._busy.wait(timeout=max(0.0, deadline - time.monotonic()))
+            unfinished = self._running
+        if unfinished:
+            log.warning(
+                "%d job(s) still running after the %.0f s grace period; exiting anyway (nothing is "
+                "half-written: every job commits atomically)",
+                unfinished,
+                self.app.settings.daemon.grace,
+            )
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+            self._scheduler = None
+        self.heartbeat(stopped=True)
+        if self._observer is not None:
+            self._observer.stop()
+        if self._server is not None:
+            self._server.close()
+        self.app.close()
+        log.info("feeds daemon %s stopped", self.worker)
+
+    def run_forever(self) -> int:
+        """Start, then serve until SIGTERM/SIGINT (SIGHUP reloads). Returns the exit status."""
+        reload_requested = threading.Event()
+
+        def on_term(signum: int, _frame: object) -> None:
+            log.info("received %s: stopping after the running job", signal.Signals(signum).name)
+            self.stop_event.set()
+
+        def on_hup(_signum: int, _frame: object) -> None:
+            reload_requested.set()
+
+        signal.signal(signal.SIGTERM, on_term)
+        signal.signal(signal.SIGINT, on_term)
+        signal.signal(signal.SIGHUP, on_hup)
+        self.start()
+        while not self.stop_event.wait(timeout=0.5):
+            if reload_requested.is_set():
+                reload_requested.clear()
+                self.reload()
+        self.stop()
+        return 0

@@ -1,0 +1,68 @@
+"""Logging set-up: readable lines on a terminal, JSON lines for machines (`--log-format json`).
+
+Stages log with `extra={"feed": id, "url": …, "release": id, "rule": name, "job": name}`; both formats show those
+fields, so every line about a feed, release or rule carries its id. The worker identity is on every line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Literal
+
+LogFormat = Literal["text", "json"]
+CONTEXT_FIELDS = ("job", "feed", "url", "release", "rule", "origin", "source", "file", "worker", "destination")
+
+
+class _ContextFilter(logging.Filter):
+    def __init__(self, worker: str):
+        super().__init__()
+        self.worker = worker
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "worker"):
+            record.worker = self.worker
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, object] = {
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "msg": record.getMessage(),
+        }
+        for name in CONTEXT_FIELDS:
+            value = getattr(record, name, None)
+            if value is not None:
+                out[name] = value
+        if record.exc_info:
+            out["exc"] = self.formatException(record.exc_info)
+        return json.dumps(out, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        context = [f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if n != "worker" and getattr(record, n, None)]
+        return f"{line}  [{' '.join(context)}]" if context else line
+
+
+def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(_ContextFilter(worker))
+    root = logging.getLogger()
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Third-party chatter stays at warning level.
+    for noisy in ("apscheduler", "waitress", "urllib3", "watchdog"):
+        logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -1,0 +1,160 @@
+"""`feeds status`: one screen about the whole installation, read from the store (so it sees every daemon).
+
+Releases, the last ingest and publish, watched feeds healthy/failing (with the worst offenders and why),
+matches in the last 24 hours, the daemons alive with their leases and their jobs' next runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from feeds.clock import parse_iso, rfc3339
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+ALIVE = timedelta(minutes=2)
+"""A daemon whose heartbeat is older than this is reported as gone (heartbeats come every 15 s)."""
+
+
+@dataclass
+class WorkerStatus:
+    worker: str
+    started: datetime
+    heartbeat: datetime
+    alive: bool
+    stopped: bool
+    leases: int
+    jobs: dict[str, dict[str, Any]]
+
+
+@dataclass
+class StatusReport:
+    now: datetime
+    releases: int
+    newest_release: str | None
+    feeds_total: int
+    feeds_ok: int
+    feeds_failing: int
+    feeds_disabled: int
+    worst: list[dict[str, Any]]
+    matches_24h: dict[str, int]
+    items: int
+    workers: list[WorkerStatus] = field(default_factory=list)
+
+    def last(self, job: str, key: str = "last_finished") -> str | None:
+        values = [w.jobs.get(job, {}).get(key) for w in self.workers]
+        present = [v for v in values if v]
+        return max(present) if present else None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "now": rfc3339(self.now),
+            "releases": {"count": self.releases, "newest": self.newest_release},
+            "last_ingest": self.last("ingest"),
+            "last_publish": self.last("publish"),
+            "feeds": {
+                "total": self.feeds_total,
+                "ok": self.feeds_ok,
+                "failing": self.feeds_failing,
+                "disabled": self.feeds_disabled,
+                "worst": self.worst,
+            },
+            "items": self.items,
+            "matches_24h": self.matches_24h,
+            "workers": [
+                {
+                    "worker": w.worker,
+                    "started": rfc3339(w.started),
+                    "heartbeat": rfc3339(w.heartbeat),
+                    "alive": w.alive,
+                    "stopped": w.stopped,
+                    "leases": w.leases,
+                    "jobs": w.jobs,
+                }
+                for w in self.workers
+            ],
+        }
+
+
+def gather(app: App) -> StatusReport:
+    now = app.clock()
+    releases = app.store.releases(limit=1)
+    feeds = app.store.feeds()
+    failing = [f for f in feeds if f.enabled and f.failures]
+    worst = sorted(failing, key=lambda f: (-f.failures, f.url))[:5]
+    matches: dict[str, int] = {"keyword": 0, "related": 0, "pickup": 0}
+    for m in app.store.matches(since=now - timedelta(hours=24)):
+        matches[m.kind] = matches.get(m.kind, 0) + 1
+    leases = app.store.leases(now)
+    workers = []
+    for worker, started, heartbeat, status in app.store.worker_statuses(since=now - timedelta(days=7)):
+        stopped = bool(status.get("stopped"))
+        workers.append(
+            WorkerStatus(
+                worker=worker,
+                started=started,
+                heartbeat=heartbeat,
+                alive=not stopped and now - heartbeat <= ALIVE,
+                stopped=stopped,
+                leases=leases.get(worker, 0),
+                jobs=status.get("jobs", {}),
+            )
+        )
+    return StatusReport(
+        now=now,
+        releases=app.store.count_releases(),
+        newest_release=f"{releases[0].slug} ({rfc3339(releases[0].published)})" if releases else None,
+        feeds_total=len(feeds),
+        feeds_ok=sum(1 for f in feeds if f.enabled and not f.failures),
+        feeds_failing=len(failing),
+        feeds_disabled=sum(1 for f in feeds if not f.enabled),
+        worst=[
+            {"url": f.url, "failures": f.failures, "last_status": f.last_status, "last_error": f.last_error}
+            for f in worst
+        ],
+        matches_24h=matches,
+        items=app.store.count_items(),
+        workers=workers,
+    )
+
+
+def render_text(r: StatusReport) -> str:
+    def ago(value: str | None) -> str:
+        if not value:
+            return "never"
+        delta = r.now - parse_iso(value)
+        minutes = int(delta.total_seconds() // 60)
+        return f"{value} ({minutes} min ago)" if minutes < 120 else f"{value} ({minutes // 60} h ago)"
+
+    lines = [
+        f"releases        {r.releases}" + (f", newest {r.newest_release}" if r.newest_release else ""),
+        f"last ingest     {ago(r.last('ingest'))}",
+        f"last publish    {ago(r.last('publish'))}",
+        f"watched feeds   {r.feeds_total}: {r.feeds_ok} ok, {r.feeds_failing} failing, {r.feeds_disabled} disabled;"
+        f" {r.items} items stored",
+    ]
+    for w in r.worst:
+        lines.append(f"  failing {w['failures']}x  {w['url']}: {w['last_error']}")
+    m = r.matches_24h
+    lines.append(
+        f"matches (24 h)  {sum(m.values())}: {m.get('keyword', 0)} keyword, {m.get('related', 0)} related,"
+        f" {m.get('pickup', 0)} pickup"
+    )
+    if not r.workers:
+        lines.append("daemons         none has run yet (start one with `feeds run`)")
+    for w in r.workers:
+        state = "stopped" if w.stopped else ("alive" if w.alive else "gone (no heartbeat)")
+        lines.append(f"daemon {w.worker}  {state}, heartbeat {rfc3339(w.heartbeat)}, {w.leases} feed leases")
+        if w.alive:
+            for name, job in sorted(w.jobs.items()):
+                nxt = job.get("next_run") or "-"
+                result = (
+                    "ok"
+                    if job.get("last_ok")
+                    else ("FAILED: " + str(job.get("last_error")) if job.get("runs") else "-")
+                )
+                lines.append(f"  {name:<13} next {nxt}  last {result}")
+    return "\n".join(lines)
