@@ -57,9 +57,11 @@ def test_add_list_remove_feed(store):
 
 
 def test_import_is_idempotent_and_remembers_origin(store):
-    f, created = store.import_feed("https://a.example/x", title="A", tags=(), interval=600, origin="config", now=NOW)
+    _, created = store.import_feed("https://a.example/x", title="A", tags=(), interval=600, origin="config", now=NOW)
     assert created
-    g, created = store.import_feed("https://a.example/x", title="A2", tags=("t",), interval=900, origin="config", now=NOW)
+    g, created = store.import_feed(
+        "https://a.example/x", title="A2", tags=("t",), interval=900, origin="config", now=NOW
+    )
     assert not created and g.title == "A2" and g.interval == 900
     add(store, "https://b.example/y")
     h, created = store.import_feed("https://b.example/y", title="Z", tags=(), interval=600, origin="config", now=NOW)
