@@ -136,7 +136,10 @@ class Daemon:
     def job_ingest(self, app: App) -> str:
         from feeds.ingest import run_ingest
 
-        report = run_ingest(app)
+        with app.store.exclusive("ingest") as mine:
+            if not mine:
+                return ""  # another daemon is ingesting the shared folders right now
+            report = run_ingest(app)
         if report.changed:
             self.trigger_publish()
         created, updated, rejected = report.count("created"), report.count("updated"), report.count("rejected")
@@ -166,7 +169,13 @@ class Daemon:
     def job_publish(self, app: App) -> str:
         from feeds.publish import run_publish
 
-        report = run_publish(app)
+        with app.store.exclusive("publish") as mine:
+            if not mine:
+                # Another daemon is publishing (byte-identical output); it may have started before our change,
+                # so try again shortly rather than wait for the periodic publish.
+                self.trigger_publish()
+                return ""
+            report = run_publish(app)
         return f"{len(report.changed)} files changed" if report.changed else ""
 
     def job_alerts(self, app: App) -> str:

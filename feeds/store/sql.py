@@ -235,6 +235,14 @@ class Store(WatchStoreMixin, AlertStoreMixin):
                 conn.exec_driver_sql("ANALYZE")
             conn.commit()
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """A named single-runner section across every daemon on this database (see `feeds.store.locks`)."""
+        from feeds.store.locks import exclusive
+
+        with exclusive(self.engine, name) as got:
+            yield got
+
     # --- schema ---
 
     def migrate(self, now: datetime) -> list[schema.Migration]:

@@ -1,0 +1,60 @@
+"""Single-runner sections shared by every daemon on the same database: ingest of a shared folder, publishing.
+
+On PostgreSQL a session-level advisory lock (`pg_try_advisory_lock`) is held on a dedicated connection for
+the duration of the section; it is released when the section ends or when the connection dies (a crashed
+daemon never leaves it stuck). On SQLite, where every daemon is on one machine, an exclusive `flock` on a
+file next to the database does the same job. Either way the call does not wait: if another daemon holds the
+lock, `exclusive` yields False and the caller skips this round (the other daemon is doing the work, and
+because publishing is deterministic either daemon's output is the same).
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock from a lock's name."""
+    return int.from_bytes(hashlib.sha256(f"feeds:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def exclusive(engine: sa.Engine, name: str) -> Iterator[bool]:
+    """Try to take the named lock without waiting; yield whether we hold it."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            key = lock_key(name)
+            got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
+            conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    conn.commit()
+        return
+    database = engine.url.database or ""
+    if not database or database == ":memory:":
+        yield True
+        return
+    path = Path(database).with_name(f".{Path(database).name}.{name}.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)
