@@ -107,3 +107,32 @@ def test_example_config_quickstart_job_runs_offline(tmp_path):
     listed = CliRunner().invoke(cli, ["--config", str(config), "releases", "list", "--json"], env=env)
     titles = [x["title"] for x in json.loads(listed.output)]
     assert "Statement on the North Korean missile launch" in titles
+
+
+def test_progress_bar_draws_only_on_a_terminal(capsys):
+    from feeds.cli import ProgressBar
+
+    with ProgressBar("working", enabled=False) as quiet:
+        quiet(5, 10)
+    assert capsys.readouterr().err == ""
+    with ProgressBar("working", enabled=True) as bar:
+        for _ in range(10):
+            bar(1, 10)
+    assert "working" in capsys.readouterr().err
+
+
+def test_ingest_progress_reports_totals(config):
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.ingest import run_ingest
+
+    inbox = config.parent / "inbox"
+    for i in range(3):
+        (inbox / f"r{i}.json").write_text(json.dumps({"title": f"Release {i}", "body": "x"}))
+    calls = []
+    app = make_app(load_settings(config, environ={}))
+    try:
+        run_ingest(app, progress=lambda step, total: calls.append((step, total)))
+    finally:
+        app.close()
+    assert calls == [(3, 3)]

@@ -70,6 +70,37 @@ def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
+class ProgressBar:
+    """`progress(done_now, total)` for long operations: a bar on a terminal, nothing otherwise (logs, pipes, CI)."""
+
+    def __init__(self, label: str, *, enabled: bool | None = None):
+        self.label = label
+        self.enabled = sys.stderr.isatty() if enabled is None else enabled
+        self._bar: Any = None
+        self._total = -1
+
+    def __call__(self, step: int, total: int) -> None:
+        if not self.enabled:
+            return
+        if self._bar is None or total != self._total:
+            self.close()
+            self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self._bar.__enter__()
+            self._total = total
+        self._bar.update(step)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _setup_logging(verbosity: int) -> None:
     # Commands report their own results; logs are for diagnosis: errors by default, -v for progress, -vv debug.
     level = {-1: logging.CRITICAL, 0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.ingest import ingest_paths, run_ingest
 from feeds.model import IngestReport
@@ -25,8 +25,8 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     Files directly inside a drop folder move to processed/ or rejected/ as usual; other paths are read in place.
     Exits 1 if a given PATH could not be ingested.
     """
-    with ctx.app() as app:
-        report = ingest_paths(app, list(paths)) if paths else run_ingest(app)
+    with ctx.app() as app, ProgressBar("ingesting") as bar:
+        report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
     if as_json:
         echo_json(report_json(report))
     else:

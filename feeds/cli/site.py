@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
 
 
 @cli.command("publish")
@@ -16,8 +16,8 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Write the feeds, pages, index and OPML into out/ (only files whose bytes changed)."""
     from feeds.publish import run_publish
 
-    with ctx.app() as app:
-        report = run_publish(app, dry_run=dry_run)
+    with ctx.app() as app, ProgressBar("publishing") as bar:
+        report = run_publish(app, dry_run=dry_run, progress=bar)
     if as_json:
         echo_json(
             {

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.config import parse_interval
 from feeds.errors import FeedsError
@@ -134,17 +134,23 @@ def watch_remove(ctx: Context, url_or_id: str) -> None:
 
 @watch.command("import")
 @click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--poll/--no-poll", default=False, help="Poll the newly added feeds right away.")
 @pass_ctx
 @handle_errors
-def watch_import(ctx: Context, opml: Path) -> None:
+def watch_import(ctx: Context, opml: Path, poll: bool) -> None:
     """Watch every feed of an OPML file (folders become tags)."""
     from feeds.watch.manage import import_opml
+    from feeds.watch.poll import run_watch
 
     with ctx.app() as app:
         added, known = import_opml(app, opml)
-    for f in added:
-        click.echo(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
-    click.echo(f"{len(added)} added, {len(known)} already watched")
+        for f in added:
+            click.echo(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
+        click.echo(f"{len(added)} added, {len(known)} already watched")
+        if poll and added:
+            with ProgressBar("first poll") as bar:
+                report = run_watch(app, feed_ids=[f.id for f in added], progress=bar)
+            click.echo(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
 
 
 @watch.command("export")
@@ -198,10 +204,10 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     from feeds.watch.manage import import_configured
     from feeds.watch.poll import run_watch
 
-    with ctx.app() as app:
+    with ctx.app() as app, ProgressBar("polling") as bar:
         import_configured(app)
         ids = [app.store.feed(u).id for u in urls] if urls else None
-        report = run_watch(app, feed_ids=ids)
+        report = run_watch(app, feed_ids=ids, progress=bar)
     if as_json:
         echo_json(
             {

@@ -27,7 +27,8 @@ log = logging.getLogger("feeds.ingest")
 BATCH = 200
 """Files per transaction: large enough to amortise the commit, small enough that a crash redoes little."""
 
-Progress = Callable[[int], None]
+Progress = Callable[[int, int], None]
+"""`progress(done_now, total)`: called as work advances (the CLI draws a bar on a terminal)."""
 
 
 def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = True) -> IngestReport:
@@ -86,7 +87,7 @@ def _ingest_files(
             _log_outcome(o)
             outcomes.append(_with_move(o, moved))
         if progress:
-            progress(len(batch))
+            progress(len(batch), len(files))
     return outcomes
 
 

@@ -28,7 +28,9 @@ __all__ = ["PublishReport", "run_publish"]
 STATE_FILE = "publish-state.json"
 
 
-def run_publish(app: App, *, dry_run: bool = False, progress: Callable[[int], None] | None = None) -> PublishReport:
+def run_publish(
+    app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
+) -> PublishReport:
     settings = app.settings
     releases = app.store.releases()
     order = app.store.release_ingest_order()

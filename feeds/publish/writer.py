@@ -90,7 +90,7 @@ class SiteWriter:
         atomic_write(self.state_file, payload)
 
     def publish(
-        self, jobs: Sequence[Job], *, dry_run: bool = False, progress: Callable[[int], None] | None = None
+        self, jobs: Sequence[Job], *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
     ) -> PublishReport:
         report = PublishReport()
         old = self._load_state()
@@ -123,7 +123,7 @@ class SiteWriter:
                         st = target.stat()
                         new[str(rel)] = {"fp": job.fingerprint, "size": st.st_size, "mtime": st.st_mtime_ns}
             if progress:
-                progress(1)
+                progress(1, len(jobs))
         for stale in sorted(set(old) - set(new)):
             target = self.out / safe_relative(stale)
             if target.exists():

@@ -76,7 +76,7 @@ def run_watch(
     *,
     feed_ids: Sequence[int] | None = None,
     owner: str | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> WatchReport:
     """Poll the feeds that are due (or exactly `feed_ids`, whatever their schedule) once."""
     settings = app.settings.watch
@@ -99,7 +99,7 @@ def run_watch(
             outcome = check_feed(app, feed, result, matchers, owner=owner)
             report.outcomes.append(outcome)
             if progress:
-                progress(1)
+                progress(1, len(feeds))
     return report
 
 
