@@ -2,7 +2,7 @@
 
     start:  migrate | import configured feeds and rules | schedule jobs | watch folders | serve
     jobs:   ingest (file events + periodic scan) · watch (tick: claim due feeds) · publish (debounced after any
-            change + periodic) · alerts · housekeeping (daily)
+            change + periodic) · websub (hub pings for changed feeds, retried) · alerts · housekeeping (daily)
     stop:   SIGTERM/SIGINT → take no new work, let the running job finish (grace), exit 0
     reload: SIGHUP → re-read the config; a bad one is logged and the old one keeps running
 
@@ -84,6 +84,9 @@ class Daemon:
         self.worker = worker_id()
         self.state = DaemonState(worker=self.worker, started=clock())
         self.app: App = make_app(settings, clock=clock, session=session)
+        from feeds.publish.websub import PingQueue
+
+        self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
         from feeds.web.metrics import Health, Metrics
 
         self.metrics = Metrics(worker=self.worker)
@@ -176,7 +179,16 @@ class Daemon:
                 self.trigger_publish()
                 return ""
             report = run_publish(app)
+        if app.settings.publish.hub:
+            from feeds.publish.websub import changed_topics
+
+            # Pinged from a job of their own, so a slow or dead hub never delays a publish.
+            if self.pings.add(changed_topics(report.written, app.settings.site.base_url), app.clock()):
+                self._soon("websub-soon", "websub", self.job_websub, 0.0)
         return f"{len(report.changed)} files changed" if report.changed else ""
+
+    def job_websub(self, app: App) -> str:
+        return self.pings.send(app).summary()
 
     def job_alerts(self, app: App) -> str:
         from feeds.alerts import run_alerts
@@ -206,7 +218,7 @@ class Daemon:
                 "last_ok": st.last_ok,
                 "last_error": st.last_error,
                 "last_summary": st.last_summary,
-                "next_run": rfc3339(next_runs[name]) if next_runs.get(name) else None,
+                "next_run": _stamp(next_runs.get(name)),
             }
         try:
             self.app.store.save_worker_status(
@@ -249,6 +261,7 @@ class Daemon:
             ("ingest", self.job_ingest),
             ("watch", self.job_watch),
             ("publish", self.job_publish),
+            ("websub", self.job_websub),  # one attempt: a ping still failing is lost (the next change pings again)
             ("alerts", self.job_alerts),
         ):
             self._run_job(name, fn)
@@ -285,6 +298,8 @@ class Daemon:
             ("alerts", self.job_alerts, 60.0),
             ("housekeeping", self.job_housekeeping, d.housekeeping_interval),
         ]
+        if self.app.settings.publish.hub:
+            jobs.append(("websub", self.job_websub, d.watch_tick))  # retries pings that failed
         scheduler.add_job(self.heartbeat, "interval", id="heartbeat", seconds=15, next_run_time=now)
         for name, fn, seconds in jobs:
             first = now + timedelta(seconds=1 if name in ("ingest", "watch") else min(seconds, 5.0))
@@ -305,7 +320,7 @@ class Daemon:
         from feeds.web.app import make_web_app
 
         wsgi = make_web_app(self.app, on_change=self.trigger_publish, metrics=self.metrics, health=self.health)
-        self._server = waitress.create_server(
+        self._server = waitress.create_server(  # type: ignore[attr-defined]
             wsgi,
             host=self.host,
             port=self.port,
@@ -389,6 +404,7 @@ class Daemon:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         self.heartbeat(stopped=True)
+        self.pings.close()
         if self._observer is not None:
             self._observer.stop()
         if self._server is not None:
@@ -417,3 +433,7 @@ class Daemon:
                 self.reload()
         self.stop()
         return 0
+
+
+def _stamp(value: datetime | None) -> str | None:
+    return rfc3339(value) if value is not None else None

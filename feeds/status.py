@@ -145,11 +145,11 @@ def render_text(r: StatusReport) -> str:
     )
     if not r.workers:
         lines.append("daemons         none has run yet (start one with `feeds run`)")
-    for w in r.workers:
-        state = "stopped" if w.stopped else ("alive" if w.alive else "gone (no heartbeat)")
-        lines.append(f"daemon {w.worker}  {state}, heartbeat {rfc3339(w.heartbeat)}, {w.leases} feed leases")
-        if w.alive:
-            for name, job in sorted(w.jobs.items()):
+    for ws in r.workers:
+        state = "stopped" if ws.stopped else ("alive" if ws.alive else "gone (no heartbeat)")
+        lines.append(f"daemon {ws.worker}  {state}, heartbeat {rfc3339(ws.heartbeat)}, {ws.leases} feed leases")
+        if ws.alive:
+            for name, job in sorted(ws.jobs.items()):
                 nxt = job.get("next_run") or "-"
                 result = (
                     "ok"

@@ -1,6 +1,8 @@
-"""Administrative commands: `feeds check-config`, `feeds db migrate`."""
+"""Administrative commands: `feeds check-config`, `feeds db migrate`, `feeds db copy`."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 
@@ -61,3 +63,46 @@ def db_migrate(ctx: Context) -> None:
             click.echo(f"applied migration {m.version}: {m.name}")
     else:
         click.echo("database is up to date")
+
+
+@db.command("copy")
+@click.option("--to", "to_url", required=True, metavar="URL", help="The target database (e.g. postgresql://…).")
+@click.option("--batch", default=1000, show_default=True, type=click.IntRange(min=1), help="Rows per insert.")
+@click.option("--replace", is_flag=True, help="Delete the rows a non-empty target holds first (retry a copy).")
+@pass_ctx
+@handle_errors
+def db_copy(ctx: Context, to_url: str, batch: int, replace: bool) -> None:
+    """Copy every table of the configured database into another one, then compare row counts.
+
+    Stop the daemons first. Exits 1 if any table's count differs.
+    """
+    from feeds.clock import utc_now
+    from feeds.store.copy import copy_database
+
+    def progress(table: str, rows: int) -> None:
+        if ctx.verbosity > 0:
+            click.echo(f"  {table}: {rows} rows", err=True)
+
+    source, target = open_store(ctx.settings.database_url), open_store(to_url)
+    try:
+        click.echo(f"copying {source.url} -> {target.url}", err=True)
+        counts = copy_database(
+            source,
+            target,
+            now=utc_now(),
+            batch=batch,
+            replace=replace,
+            progress=progress,
+        )
+    finally:
+        source.close()
+        target.close()
+    width = max(len("table"), *(len(c.table) for c in counts))
+    click.echo(f"{'table':<{width}}  {'source':>9}  {'target':>9}")
+    for c in counts:
+        click.echo(f"{c.table:<{width}}  {c.source:>9}  {c.target:>9}" + ("" if c.ok else "  DIFFERS"))
+    bad = [c.table for c in counts if not c.ok]
+    if bad:
+        click.echo(f"error: row counts differ in {', '.join(bad)}", err=True)
+        sys.exit(1)
+    click.echo(f"copied {sum(c.target for c in counts)} rows in {len(counts)} tables; every count matches")

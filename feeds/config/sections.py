@@ -277,7 +277,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
     names: set[str] = set()
 
     def name_of(tt: dict[str, Any], kk: KeyPath) -> str:
-        name = r.get(tt, (*kk, "name"), str)
+        name: str = r.get(tt, (*kk, "name"), str)
         if name in names:
             r.fail((*kk, "name"), f"alert name {name!r} is used twice")
         names.add(name)
@@ -324,7 +324,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
                 to=tuple(to),
                 rules=tuple(r.get(et, (*ek, "rules"), list, ["*"])),
                 coverage=r.get(et, (*ek, "coverage"), bool, True),
-                frequency=frequency,  # type: ignore[arg-type]
+                frequency=frequency,
             )
         )
     st = r.sub(t, (*k, "smtp"))
@@ -346,7 +346,8 @@ def _array(r: _Reader, t: dict[str, Any], key: KeyPath) -> list[dict[str, Any]]:
     items = t.get(str(key[-1]), [])
     if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
         r.fail(key, f"must be an array of tables: [[{_dotted(key)}]]")
-    return items
+    tables: list[dict[str, Any]] = items
+    return tables
 
 
 _FIELD_NAMES = {

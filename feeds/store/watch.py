@@ -405,10 +405,9 @@ class WatchStoreMixin:
                 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
                 stmt = sqlite_insert(M).on_conflict_do_nothing()
-            before = conn.execute(sa.select(sa.func.count()).select_from(M)).scalar_one()
-            conn.execute(stmt, rows)
-            after = conn.execute(sa.select(sa.func.count()).select_from(M)).scalar_one()
-        return int(after - before)
+            # Count the rows this statement inserted (RETURNING), not the table before and after: another
+            # daemon inserting its own matches meanwhile would be counted as ours.
+            return len(conn.execute(stmt.returning(M.c.id), rows).all())
 
     def matches(
         self,

@@ -108,7 +108,7 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
         for child in el:
             if not isinstance(child.tag, str) or child.tag.lower() != "outline":
                 continue
-            attrs = {k.lower(): (v or "").strip() for k, v in child.attrib.items()}
+            attrs = {str(k).lower(): str(v or "").strip() for k, v in child.attrib.items()}
             text = attrs.get("title") or attrs.get("text") or ""
             url = attrs.get("xmlurl") or attrs.get("url") or ""
             categories = tuple(

@@ -1,0 +1,185 @@
+"""Copy a whole feeds database into another one (SQLite → PostgreSQL when scaling out, or back), then count.
+
+    copy_database(source, target):  source.ensure_current | target.migrate | refuse a target that holds data
+        | for each table in foreign-key order: read in primary-key order, insert in batches, one transaction
+        | reset PostgreSQL sequences past the copied ids | count rows on both sides -> [TableCount]
+
+Rows travel as SQLAlchemy values, not as text: `UTCDateTime` turns SQLite's naive UTC text into aware
+datetimes and those into `timestamptz` (and back), booleans become `boolean` or 0/1, JSON columns stay the
+exact text they were. Primary keys are kept, so ids in URLs, logs and alert idempotency keys still point at
+the same rows; PostgreSQL's sequences are then moved past the largest id (`setval`), or the next insert would
+collide with a copied row. The source is read in one transaction (a REPEATABLE READ snapshot on PostgreSQL,
+a WAL read snapshot on SQLite), so the counts compared at the end describe one consistent moment even if a
+daemon writes meanwhile (stop them anyway: writes after the snapshot are not copied).
+
+What this module must not do: write to the source, choose what to copy row by row (everything is copied),
+or decide what a differing count means (the caller reports it).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from feeds.errors import ExistsError, StoreError
+from feeds.store import schema
+from feeds.store.sql import Store
+
+Progress = Callable[[str, int], None]
+"""Called with (table, rows copied so far) after every batch."""
+
+
+@dataclass(frozen=True, slots=True)
+class TableCount:
+    """One table's row count in the source snapshot and in the target after the copy."""
+
+    table: str
+    source: int
+    target: int
+
+    @property
+    def ok(self) -> bool:
+        return self.source == self.target
+
+
+def copied_tables() -> list[sa.Table]:
+    """Every data table, parents before children (the migrations record is the target's own, not copied)."""
+    return [t for t in schema.metadata.sorted_tables if t is not schema.schema_migrations]
+
+
+def copy_database(
+    source: Store,
+    target: Store,
+    *,
+    now: datetime,
+    batch: int = 1000,
+    replace: bool = False,
+    progress: Progress | None = None,
+) -> list[TableCount]:
+    """Copy every row of `source` into `target` (migrated first), keeping primary keys; return the counts.
+
+    A target that already holds rows is refused (`ExistsError` naming the tables) unless `replace`, which
+    deletes them first: the way to retry a copy that stopped half-way. Copying a database onto itself is
+    always refused.
+    """
+    if batch < 1:
+        raise ValueError("batch must be at least 1")
+    if _same_database(source, target):
+        raise StoreError(f"source and target are the same database ({target.url}): nothing to copy")
+    source.ensure_current()
+    target.migrate(now)
+    tables = copied_tables()
+    _make_room(target, tables, replace=replace)
+    counts: list[TableCount] = []
+    with _snapshot(source) as src:
+        for table in tables:
+            copied = _copy_table(src, target, table, batch=batch, progress=progress)
+            counted = int(src.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+            counts.append(TableCount(table.name, counted, copied))
+    _reset_sequences(target, tables)
+    with target.engine.connect() as conn:
+        return [
+            TableCount(c.table, c.source, int(conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one()))
+            for c, t in zip(counts, tables, strict=True)
+        ]
+
+
+def _make_room(target: Store, tables: Sequence[sa.Table], *, replace: bool) -> None:
+    with target.engine.connect() as conn:
+        filled = [(t.name, n) for t in tables if (n := _count(conn, t))]
+    if not filled:
+        return
+    if not replace:
+        listed = ", ".join(f"{name} ({n} rows)" for name, n in filled)
+        raise ExistsError(
+            f"target database {target.url} already holds data: {listed}; copy into an empty database, "
+            "or pass --replace to delete those rows first"
+        )
+    with target.transaction() as tx:
+        for t in reversed(tables):  # children before parents, so no foreign key is left dangling
+            tx.conn.execute(t.delete())
+
+
+def _count(conn: Connection, table: sa.Table) -> int:
+    return int(conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
+
+
+@contextmanager
+def _snapshot(store: Store) -> Iterator[Connection]:
+    """One read transaction over the whole source, so every table is read as of the same moment."""
+    with store.engine.connect() as conn:
+        if store.dialect == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin() as tx:
+            try:
+                yield conn
+            finally:
+                tx.rollback()  # read only: nothing to keep
+
+
+def _copy_table(src: Connection, target: Store, table: sa.Table, *, batch: int, progress: Progress | None) -> int:
+    """Stream `table` in primary-key order into `target` in batches of `batch`, in one target transaction."""
+    q = sa.select(table).order_by(*table.primary_key.columns)
+    result = src.execution_options(stream_results=True, yield_per=batch).execute(q)
+    copied = 0
+    try:
+        with target.transaction() as tx:
+            for rows in _batches(result, batch):
+                tx.conn.execute(table.insert(), rows)
+                copied += len(rows)
+                if progress:
+                    progress(table.name, copied)
+    except sa.exc.SQLAlchemyError as e:
+        cause = getattr(e, "orig", None) or e
+        raise StoreError(f"copying table {table.name} into {target.url} failed after {copied} rows: {cause}") from e
+    finally:
+        result.close()
+    return copied
+
+
+def _batches(result: sa.CursorResult[Any], size: int) -> Iterator[list[dict[str, Any]]]:
+    for part in result.partitions(size):
+        yield [dict(row._mapping) for row in part]
+
+
+def _reset_sequences(target: Store, tables: Sequence[sa.Table]) -> None:
+    """Move each PostgreSQL id sequence past the copied ids (`is_called` false on an empty table: next is 1)."""
+    if target.dialect != "postgresql":
+        return  # SQLite's INTEGER PRIMARY KEY takes max(rowid) + 1 by itself
+    with target.engine.begin() as conn:
+        for table in tables:
+            col = table.autoincrement_column
+            if col is None:
+                continue
+            conn.execute(
+                sa.text(
+                    f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                    f"COALESCE(MAX({col.name}), 1), MAX({col.name}) IS NOT NULL) FROM {table.name}"
+                ),
+                {"table": table.name, "column": col.name},
+            )
+
+
+def _same_database(a: Store, b: Store) -> bool:
+    """Whether two stores are one database under different URLs (a copy onto itself would destroy it)."""
+    if a.dialect != b.dialect:
+        return False
+    if a.dialect == "sqlite":
+        pa, pb = a.engine.url.database or "", b.engine.url.database or ""
+        if not pa or pa == ":memory:" or not pb or pb == ":memory:":
+            return False
+        try:
+            return os.path.samefile(pa, pb)
+        except FileNotFoundError:
+            return False
+    # The server instance (its start time and port), the database and the schema that search_path selects.
+    q = sa.text("SELECT pg_postmaster_start_time(), inet_server_port(), current_database(), current_schema()")
+    with a.engine.connect() as ca, b.engine.connect() as cb:
+        return tuple(ca.execute(q).one()) == tuple(cb.execute(q).one())
