@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from feeds.model import RawRelease, Release  # noqa: E402
 from feeds.normalise import normalise_release  # noqa: E402
 from feeds.publish import STATE_FILE, run_publish  # noqa: E402
 from feeds.publish import plan as plan_module  # noqa: E402
-from feeds.publish.feeds import _checked, render_atom, render_rss  # noqa: E402
+from feeds.publish.feeds import _checked, render_feed  # noqa: E402
 from feeds.publish.pages import PageRenderer  # noqa: E402
 from feeds.publish.spec import FeedSpec  # noqa: E402
 
@@ -230,7 +231,9 @@ def bare_feedgen(spec: FeedSpec) -> int:
 
 
 def ours_atom_rss(spec: FeedSpec) -> int:
-    return len(render_atom(spec)) + len(render_rss(spec))
+    """What a publish does for these two formats: `render_feed` checks the spec once, then renders each."""
+    files = render_feed(replace(spec, formats=("atom", "rss")))
+    return sum(len(f.data) for f in files)
 
 
 def best_of(n: int, fn: Callable[[], object]) -> float:
@@ -310,7 +313,7 @@ def main() -> None:
         print(f"    no-op publish (nothing new)              {noop_s:8.2f} s")
         print(f"(c) bare feedgen, same {len(specs)} feed documents  {bare_s:8.2f} s   (Atom + RSS, in memory)")
         print(f"    ours, same documents, Atom + RSS only    {ours_s:8.2f} s")
-        print(f"      of which spec checks (run per format)  {2 * checks_s:8.2f} s")
+        print(f"      of which spec checks (once per feed)   {checks_s:8.2f} s")
         print()
         ratio_incr = incr_s / full_s
         ratio_feeds = ours_s / bare_s

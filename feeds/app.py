@@ -7,11 +7,14 @@ pass a `FixedClock` and their own `requests.Session`. Jobs are plain functions o
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from feeds.clock import Clock, utc_now
 from feeds.config import Settings
+from feeds.model import Release
 from feeds.store import Store, open_store
 
 if TYPE_CHECKING:
@@ -27,6 +30,7 @@ class App:
     clock: Clock = utc_now
     session: requests.Session | None = None
     _http: HttpClient | None = field(default=None, repr=False)
+    releases: ReleaseCache = field(default_factory=lambda: ReleaseCache(), repr=False)
 
     @property
     def http(self) -> HttpClient:
@@ -41,6 +45,33 @@ class App:
         if self._http is not None:
             self._http.close()
         self.store.close()
+
+
+class ReleaseCache:
+    """The releases as of the last look, refreshed with only what changed since (publishing every few seconds
+    in a daemon must not reload ten thousand releases each time). Releases are never deleted, only changed.
+
+    Changes are fetched from a little before the last change seen (`SKEW`), so a release stored by another
+    daemon whose clock runs slightly behind is not missed; re-reading a few rows twice is harmless.
+    """
+
+    SKEW = timedelta(minutes=5)
+
+    def __init__(self) -> None:
+        self._by_id: dict[str, Release] = {}
+        self._latest: datetime | None = None
+        self._lock = threading.Lock()
+
+    def current(self, store: Store) -> list[Release]:
+        with self._lock:
+            since = None if self._latest is None else self._latest - self.SKEW
+            changed, latest = store.releases_stored_since(since)
+            for r in changed:
+                self._by_id[r.id] = r
+            if latest is not None and (self._latest is None or latest > self._latest):
+                self._latest = latest
+            # The store's order (newest first, then id): whatever order changes arrived in, the result is the same.
+            return sorted(self._by_id.values(), key=lambda r: (r.published, r.id), reverse=True)
 
 
 def make_app(

@@ -589,3 +589,25 @@ def test_a_failed_write_names_the_path_and_keeps_the_old_file(site: Site, monkey
     assert "atom.xml" in report.written
     assert parse_ok(target).entries[0].title == "Talks resume"
     assert site.publish().changed == []
+
+
+def test_release_cache_sees_changes_made_by_another_process(make_settings, make_app_for, tmp_path) -> None:
+    """The daemon keeps releases in memory between publishes; a release stored through another App (another
+    daemon, the push API) must still reach the next publish."""
+    import json as _json
+
+    from feeds.ingest import ingest_paths as _ingest
+    from feeds.publish import run_publish as _publish
+
+    settings = make_settings()
+    daemon_app, other_app = make_app_for(settings), make_app_for(settings)
+    first = tmp_path / "first.json"
+    first.write_text(_json.dumps({"title": "First", "body": "One.", "published": "2026-11-01T09:00:00Z"}))
+    _ingest(daemon_app, [first])
+    _publish(daemon_app)
+    second = tmp_path / "second.json"
+    second.write_text(_json.dumps({"title": "Second", "body": "Two.", "published": "2026-11-02T09:00:00Z"}))
+    _ingest(other_app, [second])
+    _publish(daemon_app)
+    atom = (settings.paths.out / "atom.xml").read_text(encoding="utf-8")
+    assert "Second" in atom and "First" in atom

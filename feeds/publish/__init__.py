@@ -32,7 +32,7 @@ def run_publish(
     app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> PublishReport:
     settings = app.settings
-    releases = app.store.releases()
+    releases = app.releases.current(app.store)
     order = app.store.release_ingest_order()
     renderer = PageRenderer(settings.site, template_dir=settings.publish.templates)
     static = (*renderer.static_files(), _stylesheet())

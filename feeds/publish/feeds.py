@@ -418,7 +418,31 @@ def _checked(spec: FeedSpec) -> FeedSpec:
     )
 
 
+def _plain_entry(entry: FeedEntry) -> bool:
+    """True when the entry needs no rewriting and passes every check (most entries): no messages to build."""
+
+    def plain(url: str | None) -> bool:
+        return url is None or _PLAIN_URL.fullmatch(url) is not None
+
+    return (
+        entry.id.isascii()
+        and _TAG_URI.fullmatch(entry.id) is not None
+        and entry.title.strip() != ""
+        and entry.published.tzinfo is not None
+        and entry.updated.tzinfo is not None
+        and plain(entry.link)
+        and plain(entry.image)
+        and plain(entry.source_url)
+        and all(
+            p.name.strip() and plain(p.uri) and (p.email is None or _EMAIL.fullmatch(p.email)) for p in entry.authors
+        )
+        and all(plain(c.scheme) for c in entry.categories)
+    )
+
+
 def _checked_entry(entry: FeedEntry, feed_where: str) -> FeedEntry:
+    if _plain_entry(entry):
+        return entry
     where = f"{feed_where}: entry {entry.id!r}"
     _check_id(entry.id, f"{where}: id")
     _require(entry.title.strip() != "", f"{where}: title is blank")
@@ -457,8 +481,13 @@ def _check_id(value: str, where: str) -> None:
     _require(ok, f"{where}: {value!r} is not an absolute URI (use a tag: URI, RFC 4151)")
 
 
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]*)?")
+
+
 def _url(value: str, where: str) -> str:
     """An absolute http(s) URL in URI form (RFC 3987 §3.1: percent-encode what a URI may not contain)."""
+    if _PLAIN_URL.fullmatch(value):  # the common case: already a plain URI, nothing to encode
+        return value
     parts = urlsplit(value.strip())
     _require(
         parts.scheme.lower() in ("http", "https") and bool(parts.hostname),

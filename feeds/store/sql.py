@@ -280,6 +280,19 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         with self.engine.connect() as conn:
             return [_release_from(row) for row in conn.execute(q)]
 
+    def releases_stored_since(self, since: datetime | None) -> tuple[list[Release], datetime | None]:
+        """Releases created or changed at or after `since` (all when None), and the latest such time seen.
+
+        Lets a long-running process keep its releases in memory and fetch only what changed between publishes.
+        """
+        q = _SELECT_RELEASE.add_columns(R.c.last_ingested)
+        if since is not None:
+            q = q.where(R.c.last_ingested >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        latest = max((row.last_ingested for row in rows), default=None)
+        return [_release_from(row) for row in rows], latest
+
     def release(self, id_or_slug: str) -> Release:
         q = _SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))
         with self.engine.connect() as conn:
