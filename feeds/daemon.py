@@ -15,6 +15,7 @@ is transactional, so even SIGKILL in the middle of one loses or duplicates nothi
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -141,7 +142,10 @@ class Daemon:
 
         with app.store.exclusive("ingest") as mine:
             if not mine:
-                return ""  # another daemon is ingesting the shared folders right now
+                # Another daemon (or our own triggered run) is ingesting; it may have listed the folder before
+                # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
+                self.trigger_ingest()
+                return ""
             report = run_ingest(app)
         if report.changed:
             self.trigger_publish()
@@ -240,6 +244,10 @@ class Daemon:
             replace_existing=True,
             run_date=utc_now() + timedelta(seconds=delay),
             misfire_grace_time=None,
+            # A trigger that arrives while the previous one's job is still running must not be skipped (with
+            # one instance APScheduler drops it, and the change waits for the periodic run). The job's own
+            # single-runner lock keeps the two from overlapping: the second finds it taken and triggers again.
+            max_instances=2,
         )
 
     def trigger_publish(self) -> None:
@@ -383,8 +391,13 @@ class Daemon:
     def request_stop(self) -> None:
         self.stop_event.set()
 
-    def stop(self) -> None:
-        """Take no new work, give the running job the grace period to finish, then close everything."""
+    def stop(self) -> bool:
+        """Take no new work, give the running job the grace period to finish, then close everything.
+
+        Returns False when a job was still running at the end of the grace period: the caller then exits at once
+        (`os._exit`), abandoning the job mid-transaction, which the database rolls back; its files in out/ are
+        either complete or still temporary dot-files that nobody serves and the next publish removes.
+        """
         self.stop_event.set()
         if self._scheduler is not None:
             self._scheduler.pause()
@@ -409,8 +422,12 @@ class Daemon:
             self._observer.stop()
         if self._server is not None:
             self._server.close()
+        if unfinished:
+            log.info("feeds daemon %s stopped (abandoning %d running job(s))", self.worker, unfinished)
+            return False
         self.app.close()
         log.info("feeds daemon %s stopped", self.worker)
+        return True
 
     def run_forever(self) -> int:
         """Start, then serve until SIGTERM/SIGINT (SIGHUP reloads). Returns the exit status."""
@@ -431,7 +448,9 @@ class Daemon:
             if reload_requested.is_set():
                 reload_requested.clear()
                 self.reload()
-        self.stop()
+        if not self.stop():
+            logging.shutdown()
+            os._exit(0)  # the grace period is over: do not wait for the scheduler's threads
         return 0
 
 

@@ -134,6 +134,8 @@ class PingQueue:
         self.max_attempts = max_attempts
         self._pending: dict[str, PendingPing] = {}
         self._lock = threading.Lock()
+        self._sending = threading.Lock()
+        """One round at a time (the periodic tick and a triggered round may overlap): no topic is pinged twice."""
         self._version = 0
         self._session: requests.Session | None = None
 
@@ -168,6 +170,10 @@ class PingQueue:
         A failure usually means the hub is down or overloaded: the topics not tried stay due for the next tick,
         so one round costs at most one timeout (settings.http) and never hammers a struggling hub.
         """
+        with self._sending:
+            return self._send(app)
+
+    def _send(self, app: App) -> PingReport:
         hub = app.settings.publish.hub
         if hub is None:
             self.clear()  # the hub was removed from the config (SIGHUP): nobody to tell

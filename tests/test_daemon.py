@@ -1,0 +1,466 @@
+"""`feeds run` as an operator runs it: a subprocess against a temporary deployment with second-long intervals.
+
+What it proves, each within a deadline (polled, never slept): a file dropped in the inbox reaches out/atom.xml; a
+watched feed served locally produces the match feed and the hub receives a WebSub ping for it; a release pushed
+over a real socket is published; SIGTERM during a publish lets it finish (exit 0 within the grace period, every
+file in out/ whole, no temp files, every release stored once) and the next start publishes what was left;
+SIGHUP with a broken config keeps the daemon running and serving, with a good one it reloads and the change shows
+in the next publish; `feeds run --once` publishes and exits 0.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import lxml.etree
+import lxml.html
+import pytest
+import requests
+from werkzeug import Request, Response
+
+from feeds.app import make_app
+from feeds.config import load_settings
+from feeds.daemon import Daemon
+from tests.conftest import BASE_CONFIG
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "daemon-test-token-0123456789abcdef"
+BASE = "https://press.example.org/"
+ATOM = "{http://www.w3.org/2005/Atom}"
+DEADLINE = 10.0
+"""Seconds any expected effect may take to show (they take about one in practice)."""
+STARTUP = 20.0
+"""Seconds a daemon may take to start serving (an interpreter start and a migration on a busy machine)."""
+GRACE = 20.0
+
+DAEMON_TOML = """interval = "1s"  # continues BASE_CONFIG's [[sources]] table: scan the inbox every second
+
+[daemon]
+watch_tick = "1s"
+publish_debounce = "0.2s"
+publish_interval = "{publish_interval}"
+grace = "{grace:.0f}s"
+
+[http]
+allow = ["127.0.0.1", "localhost"]
+"""
+
+T = TypeVar("T")
+
+
+def wait_for(predicate: Callable[[], T], what: str, timeout: float = DEADLINE) -> T:
+    """Poll `predicate` until it returns something truthy (returned), failing after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+        time.sleep(0.02)  # the polling period, not a wait for something to happen
+
+
+class Log:
+    """The daemon's JSON log lines, read from its stderr by a thread as they come."""
+
+    def __init__(self, stream: Any):
+        self.records: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, args=(stream,), daemon=True)
+        self._thread.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                record = {"level": "raw", "msg": line.rstrip("\n")}
+            with self._lock:
+                self.records.append(record)
+
+    def messages(self) -> list[str]:
+        with self._lock:
+            return [str(r.get("msg", "")) for r in self.records]
+
+    def find(self, pattern: str) -> re.Match[str] | None:
+        for message in self.messages():
+            if m := re.search(pattern, message):
+                return m
+        return None
+
+    def index(self, pattern: str) -> int:
+        return next(i for i, m in enumerate(self.messages()) if re.search(pattern, m))
+
+    def dump(self) -> str:
+        return "\n".join(self.messages()[-40:])
+
+    def join(self) -> None:
+        """Wait for the end of the stream (the process has exited)."""
+        self._thread.join(timeout=5)
+
+
+@dataclass
+class Running:
+    proc: subprocess.Popen[str]
+    log: Log
+    url: str = ""
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(self.url + path, timeout=5)
+
+    def terminate(self) -> tuple[int, float]:
+        """SIGTERM; (exit status, seconds it took to exit)."""
+        sent = time.monotonic()
+        self.proc.send_signal(signal.SIGTERM)
+        rc = self.proc.wait(timeout=GRACE + 10)
+        return rc, time.monotonic() - sent
+
+
+@dataclass
+class Deployment:
+    root: Path
+    running: list[Running] = field(default_factory=list)
+
+    @property
+    def config(self) -> Path:
+        return self.root / "feeds.toml"
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    def write_config(self, extra: str = "", base: str = BASE_CONFIG, publish_interval: str = "3s") -> None:
+        daemon = DAEMON_TOML.format(publish_interval=publish_interval, grace=GRACE)
+        self.config.write_text(base + daemon + extra, encoding="utf-8")
+
+    def command(self, *args: str) -> list[str]:
+        return [sys.executable, "-m", "feeds", "--config", str(self.config), "run", "--log-format", "json", *args]
+
+    def env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
+        env.update(FEEDS_FETCH_ALLOW="127.0.0.1,localhost", FEEDS_API_TOKEN=TOKEN, PYTHONUNBUFFERED="1")
+        return env
+
+    def start(self) -> Running:
+        """Start `feeds run` on a free port (port 0, read back from the log) and wait until /healthz answers."""
+        proc = subprocess.Popen(
+            self.command("--port", "0"),
+            cwd=ROOT,
+            env=self.env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        daemon = Running(proc, Log(proc.stderr))
+        self.running.append(daemon)
+
+        def serving() -> re.Match[str] | None:
+            if not daemon.alive():
+                raise AssertionError(f"the daemon exited with {proc.returncode}:\n{daemon.log.dump()}")
+            return daemon.log.find(r"serving .* at (http://127\.0\.0\.1:\d+)/")
+
+        daemon.url = wait_for(serving, "the daemon to serve", STARTUP).group(1)
+
+        def healthy() -> bool:
+            try:
+                return daemon.get("/healthz").status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_for(healthy, "GET /healthz to answer 200", STARTUP)
+        return daemon
+
+    def store(self) -> Any:
+        return make_app(load_settings(self.config, environ={}))
+
+    def close(self) -> None:
+        for daemon in self.running:
+            if daemon.alive():
+                daemon.proc.kill()
+            daemon.proc.wait(timeout=10)
+            daemon.log.join()
+            if daemon.proc.stderr:
+                daemon.proc.stderr.close()
+
+
+@pytest.fixture
+def deployment(tmp_path) -> Iterator[Deployment]:
+    d = Deployment(tmp_path)
+    d.inbox.mkdir()
+    d.write_config()
+    try:
+        yield d
+    finally:
+        d.close()
+
+
+def entries(path: Path) -> dict[str, str]:
+    """{entry id: title} of an Atom document, or {} while it does not exist yet."""
+    try:
+        root = lxml.etree.parse(str(path)).getroot()
+    except OSError:
+        return {}
+    return {e.findtext(f"{ATOM}id"): e.findtext(f"{ATOM}title") for e in root.iter(f"{ATOM}entry")}
+
+
+def titles(path: Path) -> set[str]:
+    return set(entries(path).values())
+
+
+def all_published_ids(out: Path) -> set[str]:
+    """Entry ids in the current feed and in every RFC 5005 archive document."""
+    ids = set(entries(out / "atom.xml"))
+    for archive in out.glob("archive/*/atom.xml"):
+        ids |= set(entries(archive))
+    return ids
+
+
+def drop(inbox: Path, name: str, text: str) -> None:
+    """Write then rename, as a well-behaved sender does (the folder never shows a half-written file)."""
+    tmp = inbox / f".{name}.tmp"
+    tmp.write_text(text, encoding="utf-8")
+    tmp.rename(inbox / name)
+
+
+def release_md(title: str, day: int = 27, minute: int = 0, topic: str = "Iran") -> str:
+    return (
+        f"---\ntitle: {title}\npublished: 2026-11-{day:02d}T09:{minute:02d}:00Z\ntopics: [{topic}]\n---\n"
+        f"{title}, said the minister today.\n\nA second paragraph about it.\n"
+    )
+
+
+# --- the cases -------------------------------------------------------------------------------------------------
+
+
+def test_a_file_dropped_in_the_inbox_appears_in_the_feed(deployment):
+    deployment.start()
+    drop(deployment.inbox, "harbour.md", release_md("Harbour wall to be rebuilt"))
+    wait_for(lambda: "Harbour wall to be rebuilt" in titles(deployment.out / "atom.xml"), "the release in atom.xml")
+    assert (deployment.inbox / "processed" / "harbour.md").is_file()
+    assert not (deployment.inbox / "harbour.md").exists()
+
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>World Desk</title><link>https://news.example.com/</link>
+<description>World news</description>
+<item><title>Lavrov holds talks with European ministers</title><link>https://news.example.com/lavrov</link>
+<guid isPermaLink="false">lavrov</guid><description>The foreign minister met counterparts.</description>
+<pubDate>Sat, 28 Nov 2026 09:00:00 GMT</pubDate></item>
+<item><title>Town bakery wins national prize</title><link>https://news.example.com/bakery</link>
+<guid isPermaLink="false">bakery</guid><description>A sourdough loaf took first place.</description>
+<pubDate>Sat, 28 Nov 2026 08:00:00 GMT</pubDate></item>
+</channel></rss>"""
+
+
+def test_a_watched_feed_produces_a_match_feed_and_the_hub_is_pinged(deployment, httpserver):
+    pings: list[str] = []
+
+    def hub(request: Request) -> Response:
+        pings.extend(request.form.getlist("hub.url"))
+        return Response(status=204)
+
+    httpserver.expect_request("/world.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/hub", method="POST").respond_with_handler(hub)
+    deployment.write_config(
+        f"""
+[publish]
+hub = "{httpserver.url_for("/hub")}"
+
+[[watch.feeds]]
+url = "{httpserver.url_for("/world.xml")}"
+title = "World Desk"
+
+[[watch.keywords]]
+name = "lavrov"
+query = "lavrov"
+"""
+    )
+    deployment.start()
+    matches = deployment.out / "matches" / "atom.xml"
+    wait_for(lambda: "Lavrov holds talks with European ministers" in str(titles(matches)), "the match in its feed")
+    assert "bakery" not in str(titles(matches))
+    wait_for(lambda: BASE + "matches/atom.xml" in pings, "the WebSub ping for matches/atom.xml")
+    wait_for(lambda: BASE + "matches/rules/lavrov/atom.xml" in pings, "the ping for the rule's feed")
+    assert BASE + "atom.xml" in pings, "the first publish pinged the main feed too"
+    assert not [p for p in pings if not p.endswith(("atom.xml", "rss.xml", "feed.json"))]
+
+
+def test_a_release_pushed_over_http_is_published(deployment):
+    daemon = deployment.start()
+    release = {
+        "title": "Sanctions announced today",
+        "body": "The minister announced sanctions.",
+        "published": "2026-11-27T10:00:00Z",
+    }
+    refused = requests.post(daemon.url + "/api/releases", json=release, timeout=10)
+    assert refused.status_code == 401
+    resp = requests.post(
+        daemon.url + "/api/releases", json=release, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=10
+    )
+    assert resp.status_code == 201, resp.text
+    release_id = resp.json()["id"]
+    wait_for(lambda: release_id in entries(deployment.out / "atom.xml"), "the pushed release in atom.xml")
+
+
+def _check_out_is_whole(out: Path) -> int:
+    """Every document in out/ parses and no temp file is left; returns how many files there are."""
+    leftovers = [p for p in out.rglob(".*") if p.is_file()]
+    assert leftovers == [], f"temp files left behind: {leftovers}"
+    files = [p for p in out.rglob("*") if p.is_file()]
+    for p in files:
+        if p.suffix in (".xml", ".xsl", ".opml"):
+            lxml.etree.parse(str(p))
+        elif p.suffix == ".json":
+            json.loads(p.read_bytes())
+        elif p.suffix == ".html":
+            data = p.read_bytes()
+            assert data.rstrip().endswith(b"</html>"), p
+            lxml.html.fromstring(data)
+    return len(files)
+
+
+def test_sigterm_during_a_publish_loses_nothing_and_the_next_start_carries_on(deployment):
+    # The periodic publish first runs 5 s after the start: the one publish before then is the ingest's.
+    deployment.write_config(publish_interval="60s")
+    count = 300
+    for i in range(count):
+        (deployment.inbox / f"r{i:03d}.md").write_text(
+            release_md(f"Bulk release number {i}", day=1 + i % 27, minute=i % 60, topic=f"Topic{i % 20}"),
+            encoding="utf-8",
+        )
+    daemon = deployment.start()
+    wait_for(lambda: (deployment.out / "releases").is_dir(), "the big publish to start writing", STARTUP)
+    assert not daemon.log.find(r"^publish: "), "SIGTERM must arrive while the publish is running"
+    pushed = requests.post(
+        daemon.url + "/api/releases",
+        json={"title": "Pushed while publishing", "body": "Late news.", "published": "2026-11-28T08:00:00Z"},
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=10,
+    )
+    assert pushed.status_code == 201, pushed.text
+
+    rc, took = daemon.terminate()
+    assert rc == 0, daemon.log.dump()
+    assert took < GRACE, f"took {took:.1f} s to stop"
+    stopping = daemon.log.index("received SIGTERM")
+    assert daemon.log.index(r"^publish: \d+ files changed") > stopping, "the running publish was finished"
+    assert len([m for m in daemon.log.messages() if m.startswith("publish: ")]) == 1, "and no other started"
+    assert daemon.log.find(r"stopped$")
+    assert _check_out_is_whole(deployment.out) > count
+
+    app = deployment.store()
+    try:
+        stored = app.store.releases()
+        assert len(stored) == len({r.id for r in stored}) == app.store.count_releases() == count + 1
+    finally:
+        app.close()
+    assert len(list((deployment.inbox / "processed").iterdir())) == count
+    assert not list(deployment.inbox.glob("*.md"))
+
+    deployment.write_config()  # back to a 3 s periodic publish, the one that will find what is left
+    again = deployment.start()
+    expected = {r.id for r in stored}
+    wait_for(lambda: all_published_ids(deployment.out) == expected, "every release in atom.xml or its archives")
+    rc, _ = again.terminate()
+    assert rc == 0
+    _check_out_is_whole(deployment.out)
+
+
+def test_sighup_with_a_broken_config_keeps_running_and_a_good_one_reloads(deployment):
+    daemon = deployment.start()
+    drop(deployment.inbox, "before.md", release_md("Dropped before the reloads"))
+    wait_for(lambda: "Dropped before the reloads" in titles(deployment.out / "atom.xml"), "the first publish")
+    deployment.config.write_text("[site\ntitle = ", encoding="utf-8")
+    daemon.proc.send_signal(signal.SIGHUP)
+    failed = wait_for(lambda: daemon.log.find(r"config reload failed, keeping the running config: (.*)"), "the error")
+    assert "feeds.toml" in failed.group(1)
+    assert daemon.alive() and daemon.get("/healthz").status_code == 200
+    assert daemon.get("/atom.xml").status_code == 200
+
+    drop(deployment.inbox, "after.md", release_md("Dropped after the bad reload"))
+    wait_for(lambda: "Dropped after the bad reload" in titles(deployment.out / "atom.xml"), "ingest still working")
+
+    deployment.write_config(base=BASE_CONFIG.replace('title = "Test Press Office"', 'title = "Renamed Office"'))
+    daemon.proc.send_signal(signal.SIGHUP)
+    wait_for(lambda: daemon.log.find(r"config reloaded from .*feeds\.toml"), "the reload")
+
+    def feed_title() -> str | None:
+        return lxml.etree.parse(str(deployment.out / "atom.xml")).getroot().findtext(f"{ATOM}title")
+
+    wait_for(lambda: feed_title() == "Renamed Office", "the new title in the next publish")
+    assert daemon.alive()
+    rc, _ = daemon.terminate()
+    assert rc == 0
+
+
+def test_run_once_publishes_and_exits_0(deployment):
+    drop(deployment.inbox, "once.md", release_md("Published by a single run"))
+    done = subprocess.run(
+        deployment.command("--once"),
+        cwd=ROOT,
+        env=deployment.env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Published by a single run" in titles(deployment.out / "atom.xml")
+    levels = {json.loads(line)["level"] for line in done.stderr.splitlines() if line.startswith("{")}
+    assert levels <= {"info", "debug"}, done.stderr
+    _check_out_is_whole(deployment.out)
+
+
+# --- in process ---------------------------------------------------------------------------------------------
+
+
+def test_a_trigger_while_the_triggered_job_still_runs_is_not_dropped(make_settings, clock):
+    """APScheduler skips a job whose id is still running; a change made during a publish must still publish."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    daemon._scheduler = BackgroundScheduler(timezone="UTC")
+    daemon._scheduler.start()
+    finish = threading.Event()
+    ran: list[str] = []
+
+    def slow(_app: Any) -> str:
+        ran.append("slow")
+        finish.wait(timeout=DEADLINE)
+        return ""
+
+    def quick(_app: Any) -> str:
+        ran.append("quick")
+        return ""
+
+    try:
+        daemon._soon("job-soon", "job", slow, 0.0)
+        wait_for(lambda: ran == ["slow"], "the first run to start")
+        daemon._soon("job-soon", "job", quick, 0.0)
+        wait_for(lambda: "quick" in ran, "the second trigger to run while the first is still running")
+    finally:
+        finish.set()
+        daemon._scheduler.shutdown(wait=True)
+        daemon._scheduler = None
+        daemon.app.close()
+    assert daemon.state.jobs["job"].runs == 2

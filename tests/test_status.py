@@ -1,0 +1,226 @@
+"""`feeds status` against a store seeded directly, read with a fixed clock (SQLite, and PostgreSQL when present).
+
+What an operator sees: the release count and the newest; the last ingest and publish of any daemon; watched feeds
+healthy, failing (the worst first, with their errors) and disabled; items; matches of the last 24 hours by kind;
+daemons alive, gone (heartbeat older than two minutes) or stopped, with their feed leases, and job lines only for
+the living.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+
+from feeds.cli import cli
+from feeds.clock import rfc3339, utc_now
+from feeds.ingest import ingest_paths
+from feeds.status import gather, render_text
+from tests.alerts_helpers import add_coverage_match, add_keyword_matches
+
+
+def _write(folder, name: str, title: str, published: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_text(
+        f"---\ntitle: {title}\npublished: {published}\n---\n{title}, the minister said.\n", encoding="utf-8"
+    )
+
+
+def seed_releases(app, tmp_path) -> None:
+    src = tmp_path / "seed"
+    _write(src, "a.md", "Harbour wall to be rebuilt", "2026-11-20T09:00:00Z")
+    _write(src, "b.md", "New ferry timetable", "2026-11-27T10:30:00Z")
+    report = ingest_paths(app, [src])
+    assert report.count("created") == 2
+
+
+def seed_feeds(app, now) -> dict[str, int]:
+    """One healthy feed, three failing (5, 2 and 2 failures), one disabled after failing; returns url → id."""
+    store = app.store
+    ids = {}
+    health = {
+        "https://ok.example.com/feed": (0, "200", None),
+        "https://down.example.com/feed": (5, "500", "GET https://down.example.com/feed answered 500"),
+        "https://b-flaky.example.com/feed": (2, "error", "connection refused"),
+        "https://a-flaky.example.com/feed": (2, "parse-error", "not a feed: HTML page"),
+        "https://off.example.com/feed": (7, "410", "gone"),
+    }
+    for url, (failures, status, error) in health.items():
+        feed = store.add_feed(url, title=url, tags=(), interval=1800, origin="cli", now=now)
+        store.record_check(
+            replace(
+                feed,
+                last_checked=now - timedelta(minutes=5),
+                last_status=status,
+                last_error=error,
+                failures=failures,
+                next_check=now + timedelta(minutes=25),
+            ),
+            owner="seed",
+        )
+        ids[url] = feed.id
+    store.set_feed_enabled("https://off.example.com/feed", False)
+    return ids
+
+
+def seed_workers(app, now) -> None:
+    store = app.store
+
+    def jobs(finished) -> dict:
+        return {
+            name: {
+                "runs": 3,
+                "failures": 0,
+                "last_started": rfc3339(finished - timedelta(seconds=2)),
+                "last_finished": rfc3339(finished),
+                "last_ok": True,
+                "last_error": None,
+                "last_summary": "",
+                "next_run": rfc3339(now + timedelta(minutes=1)),
+            }
+            for name in ("ingest", "publish", "watch")
+        }
+
+    alive_jobs = jobs(now - timedelta(minutes=1))
+    alive_jobs["watch"] = dict(alive_jobs["watch"], last_ok=False, runs=4, failures=1, last_error="database locked")
+    store.save_worker_status(
+        "host-a:100",
+        started=now - timedelta(hours=1),
+        now=now - timedelta(seconds=30),
+        status={"jobs": alive_jobs, "stopped": False},
+    )
+    store.save_worker_status(
+        "host-b:200",
+        started=now - timedelta(days=1),
+        now=now - timedelta(minutes=10),
+        status={"jobs": jobs(now - timedelta(minutes=11)), "stopped": False},
+    )
+    store.save_worker_status(
+        "host-c:300",
+        started=now - timedelta(hours=3),
+        now=now - timedelta(seconds=5),
+        status={"jobs": jobs(now - timedelta(hours=2)), "stopped": True},
+    )
+    store.save_worker_status(
+        "host-d:400", started=now - timedelta(days=30), now=now - timedelta(days=8), status={"jobs": {}}
+    )
+
+
+@pytest.fixture
+def seeded(make_settings, make_app_for, db_url, tmp_path, clock):
+    app = make_app_for(make_settings(database_url=db_url))
+    now = clock()
+    seed_releases(app, tmp_path)
+    ids = seed_feeds(app, now)
+    add_keyword_matches(app.store, {"k1": "Sanctions on steel", "k2": "More sanctions"}, found_at=now)
+    add_keyword_matches(app.store, {"k3": "Old sanctions story"}, found_at=now - timedelta(hours=25))
+    add_coverage_match(app.store, "p1", "Minister's words picked up", app.store.releases()[0].id, found_at=now)
+    app.store.claim_feeds([ids["https://ok.example.com/feed"]], now, owner="host-a:100", lease=timedelta(minutes=5))
+    seed_workers(app, now)
+    return app
+
+
+def test_status_counts_worst_offenders_and_daemons(seeded, now):
+    report = gather(seeded).as_json()
+    workers = report.pop("workers")
+    assert report == {
+        "now": "2026-11-28T12:00:00Z",
+        "releases": {"count": 2, "newest": "new-ferry-timetable (2026-11-27T10:30:00Z)"},
+        "last_ingest": "2026-11-28T11:59:00Z",
+        "last_publish": "2026-11-28T11:59:00Z",
+        "feeds": {
+            "total": 6,  # five seeded and the one the match helpers watch
+            "ok": 2,  # the healthy one and the never-checked one
+            "failing": 3,
+            "disabled": 1,
+            "worst": [
+                {
+                    "url": "https://down.example.com/feed",
+                    "failures": 5,
+                    "last_status": "500",
+                    "last_error": "GET https://down.example.com/feed answered 500",
+                },
+                {
+                    "url": "https://a-flaky.example.com/feed",
+                    "failures": 2,
+                    "last_status": "parse-error",
+                    "last_error": "not a feed: HTML page",
+                },
+                {
+                    "url": "https://b-flaky.example.com/feed",
+                    "failures": 2,
+                    "last_status": "error",
+                    "last_error": "connection refused",
+                },
+            ],
+        },
+        "items": 4,
+        "matches_24h": {"keyword": 2, "related": 0, "pickup": 1},
+    }
+    assert [(w["worker"], w["alive"], w["stopped"], w["leases"]) for w in workers] == [
+        ("host-c:300", False, True, 0),
+        ("host-a:100", True, False, 1),
+        ("host-b:200", False, False, 0),
+    ], "newest heartbeat first; host-d (8 days silent) is forgotten"
+    alive = workers[1]
+    assert alive["heartbeat"] == "2026-11-28T11:59:30Z" and alive["started"] == "2026-11-28T11:00:00Z"
+    assert alive["jobs"]["watch"]["last_error"] == "database locked"
+    json.dumps(report)
+
+
+def test_a_heartbeat_is_alive_for_two_minutes(seeded, clock):
+    clock.advance(timedelta(seconds=90))
+    assert [w.worker for w in gather(seeded).workers if w.alive] == ["host-a:100"]
+    clock.advance(timedelta(seconds=31))
+    assert [w.worker for w in gather(seeded).workers if w.alive] == []
+
+
+def test_text_names_the_worst_feeds_and_shows_jobs_of_living_daemons_only(seeded):
+    text = render_text(gather(seeded))
+    lines = text.splitlines()
+    assert lines[0] == "releases        2, newest new-ferry-timetable (2026-11-27T10:30:00Z)"
+    assert "last ingest     2026-11-28T11:59:00Z (1 min ago)" in lines
+    assert "watched feeds   6: 2 ok, 3 failing, 1 disabled; 4 items stored" in lines
+    assert "  failing 5x  https://down.example.com/feed: GET https://down.example.com/feed answered 500" in lines
+    assert "matches (24 h)  3: 2 keyword, 0 related, 1 pickup" in lines
+    assert "daemon host-a:100  alive, heartbeat 2026-11-28T11:59:30Z, 1 feed leases" in lines
+    assert "daemon host-b:200  gone (no heartbeat), heartbeat 2026-11-28T11:50:00Z, 0 feed leases" in lines
+    assert "daemon host-c:300  stopped, heartbeat 2026-11-28T11:59:55Z, 0 feed leases" in lines
+    job_lines = [line for line in lines if line.startswith("  ") and "next" in line]
+    assert job_lines == [
+        "  ingest        next 2026-11-28T12:01:00Z  last ok",
+        "  publish       next 2026-11-28T12:01:00Z  last ok",
+        "  watch         next 2026-11-28T12:01:00Z  last FAILED: database locked",
+    ]
+
+
+def test_an_empty_store_says_no_daemon_has_run(make_settings, make_app_for):
+    report = gather(make_app_for(make_settings()))
+    data = report.as_json()
+    assert data["releases"] == {"count": 0, "newest": None} and data["workers"] == []
+    assert data["last_ingest"] is None and data["last_publish"] is None
+    text = render_text(report)
+    assert "last publish    never" in text
+    assert "daemons         none has run yet (start one with `feeds run`)" in text
+
+
+def test_the_command_prints_the_same_report(make_settings, make_app_for, tmp_path):
+    """`feeds status --json` and the text form, through the CLI (which reads the real clock)."""
+    settings = make_settings()
+    app = make_app_for(settings, clock=utc_now)
+    seed_releases(app, tmp_path)
+    seed_feeds(app, utc_now())
+    app.store.save_worker_status("cli-test:1", started=utc_now(), now=utc_now(), status={"jobs": {}, "stopped": False})
+    runner = CliRunner()
+    config = str(settings.path)
+    done = runner.invoke(cli, ["--config", config, "status", "--json"])
+    assert done.exit_code == 0, done.output
+    data = json.loads(done.output)
+    assert data["releases"]["count"] == 2
+    assert (data["feeds"]["total"], data["feeds"]["failing"], data["feeds"]["disabled"]) == (5, 3, 1)
+    assert [(w["worker"], w["alive"]) for w in data["workers"]] == [("cli-test:1", True)]
+    text = runner.invoke(cli, ["--config", config, "status"])
+    assert text.exit_code == 0 and "daemon cli-test:1  alive" in text.output
