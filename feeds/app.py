@@ -8,6 +8,7 @@ pass a `FixedClock` and their own `requests.Session`. Jobs are plain functions o
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -31,6 +32,12 @@ class App:
     session: requests.Session | None = None
     _http: HttpClient | None = field(default=None, repr=False)
     releases: ReleaseCache = field(default_factory=lambda: ReleaseCache(), repr=False)
+    extras: dict[str, object] = field(default_factory=dict, repr=False)
+    """Long-lived helpers that stages create on first use (e.g. the parser process pool), closed with the App."""
+    _closers: list[Callable[[], None]] = field(default_factory=list, repr=False)
+
+    def on_close(self, fn: Callable[[], None]) -> None:
+        self._closers.append(fn)
 
     @property
     def http(self) -> HttpClient:
@@ -42,6 +49,9 @@ class App:
         return self._http
 
     def close(self) -> None:
+        for fn in reversed(self._closers):
+            fn()
+        self._closers.clear()
         if self._http is not None:
             self._http.close()
         self.store.close()

@@ -272,3 +272,25 @@ def test_keywords_test_explains(app, httpserver):
     item, why = result.hits[0]
     assert item.item.key == "lavrov-talks" and any("Lavrov" in r for r in why.reasons)
     assert json.dumps([list(why.reasons)])
+
+
+def test_many_feeds_are_parsed_in_worker_processes_with_the_same_result(app, httpserver, monkeypatch):
+    """Above PARALLEL_PARSE_MIN feeds, bodies are parsed in a process pool; items, errors and matches are the same."""
+    from feeds.watch import poll
+
+    monkeypatch.setattr(poll, "PARALLEL_PARSE_MIN", 2)
+    add_rule(app, "lavrov", name="lavrov")
+    httpserver.expect_request("/a.xml").respond_with_data(rss(*STORIES), content_type="text/xml")
+    httpserver.expect_request("/b.xml").respond_with_data(rss(STORIES[0]), content_type="text/xml")
+    httpserver.expect_request("/bad.xml").respond_with_data("<html><body>no</body></html>", content_type="text/html")
+    for path in ("/a.xml", "/b.xml", "/bad.xml"):
+        feed_at(app, httpserver, path)
+    report = run_watch(app)
+    assert "parse_pool" in app.extras, "the worker pool was used"
+    assert sorted((o.status, o.new_items, o.new_matches) for o in report.outcomes) == [
+        ("200", 1, 1),
+        ("200", 3, 1),
+        ("parse-error", 0, 0),
+    ]
+    bad = next(o for o in report.outcomes if o.status == "parse-error")
+    assert "HTML" in (bad.error or "")

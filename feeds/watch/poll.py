@@ -13,17 +13,19 @@ A permanent redirect (301/308) moves the stored URL only after it was seen on 3 
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import os
 import socket
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from feeds.errors import FeedParseError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
-from feeds.model import Match, WatchedFeed
+from feeds.model import Match, ParsedFeed, WatchedFeed
 from feeds.watch.matching import Matchers, build_matchers, delay_of, match_item
 from feeds.watch.parse import parse_feed
 from feeds.watch.schedule import next_check_at
@@ -92,15 +94,65 @@ def run_watch(
         feeds = app.store.claim_due(now, limit=settings.batch, owner=owner, lease=lease)
     if not feeds:
         return report
+    parsers = parse_pool(app) if len(feeds) >= PARALLEL_PARSE_MIN else None
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
-        futures = [(feed, pool.submit(_fetch, app, feed)) for feed in feeds]
-        for feed, future in futures:
+        fetches = [(feed, pool.submit(_fetch, app, feed)) for feed in feeds]
+        # Parsing is CPU-bound and holds the GIL: with many feeds, bodies go to worker processes as they arrive,
+        # while this thread stores and matches the ones already parsed.
+        pending = []
+        for feed, future in fetches:
             result = future.result()
-            outcome = check_feed(app, feed, result, matchers, owner=owner)
+            ahead = None
+            if parsers is not None and isinstance(result, Fetched):
+                ahead = parsers.submit(_parse_job, result.body, result.url, result.content_type, result.encoding)
+            pending.append((feed, result, ahead))
+        for feed, result, ahead in pending:
+            outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
             report.outcomes.append(outcome)
             if progress:
                 progress(1, len(feeds))
     return report
+
+
+PARALLEL_PARSE_MIN = 16
+"""Below this many feeds in one poll, parsing in this process is cheaper than handing bodies to workers."""
+
+
+def parse_pool(app: App) -> ProcessPoolExecutor | None:
+    """The App's pool of parser processes (one per CPU, started once; none on a single CPU)."""
+    cpus = os.cpu_count() or 1
+    if cpus < 2:
+        return None
+    pool = app.extras.get("parse_pool")
+    if pool is None:
+        # forkserver: workers fork from a clean single-threaded server, never from this threaded daemon.
+        context = multiprocessing.get_context("forkserver")
+        pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
+        app.extras["parse_pool"] = pool
+        app.on_close(lambda: pool.shutdown(wait=False, cancel_futures=True))
+    assert isinstance(pool, ProcessPoolExecutor)
+    return pool
+
+
+def _parse_job(body: bytes, url: str, content_type: str | None, encoding: str | None) -> ParsedFeed | str:
+    """Runs in a worker process. A FeedParseError comes back as its message (our exceptions take keyword
+    arguments, which pickling between processes does not carry)."""
+    try:
+        return parse_feed(body, url=url, content_type=content_type, encoding=encoding)
+    except FeedParseError as e:
+        return e.message
+
+
+def _parsed(result: Fetched, ahead: Future[ParsedFeed | str] | None) -> ParsedFeed:
+    if ahead is None:
+        return parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+    try:
+        value = ahead.result()
+    except BrokenProcessPool:  # a worker died (out of memory?): parse here instead
+        return parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+    if isinstance(value, str):
+        raise FeedParseError(value, url=result.url)
+    return value
 
 
 def _fetch(app: App, feed: WatchedFeed) -> FetchResult:
@@ -136,7 +188,15 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime) -> int:
     return added
 
 
-def check_feed(app: App, feed: WatchedFeed, result: FetchResult, matchers: Matchers, *, owner: str) -> FeedOutcome:
+def check_feed(
+    app: App,
+    feed: WatchedFeed,
+    result: FetchResult,
+    matchers: Matchers,
+    *,
+    owner: str,
+    parsed_in_advance: Future[ParsedFeed | str] | None = None,
+) -> FeedOutcome:
     """Turn one fetch result into stored items, matches and the feed's new schedule and health."""
     now = app.clock()
     interval = timedelta(seconds=feed.interval)
@@ -176,7 +236,7 @@ def check_feed(app: App, feed: WatchedFeed, result: FetchResult, matchers: Match
     warning = None
     if isinstance(result, Fetched):
         try:
-            parsed = parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+            parsed = _parsed(result, parsed_in_advance)
         except FeedParseError as e:
             outcome.status, outcome.error = "parse-error", str(e)
             failures = feed.failures + 1
