@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from feeds.fetch import parse_retry_after
+from feeds.outbound import post_once
 from feeds.publish.spec import FEED_FILES
 from feeds.watch.schedule import next_check_at
 
@@ -75,28 +75,9 @@ def ping_hub(
     now: datetime,
 ) -> PingResult:
     """POST one publish notification for `topic` to `hub`; any 2xx is success, anything else a failure."""
-    try:
-        response = session.post(
-            hub,
-            data={"hub.mode": "publish", "hub.url": topic},  # application/x-www-form-urlencoded
-            headers={"User-Agent": user_agent},
-            timeout=timeout,
-            allow_redirects=False,
-            stream=True,  # the body is never read
-        )
-    except requests.RequestException as e:
-        return PingResult(False, "error", f"POST {hub}: {type(e).__name__}: {e}")
-    try:
-        status = response.status_code
-        if 200 <= status < 300:
-            return PingResult(True, str(status))
-        retry_after = None
-        if status in (429, 503) and "Retry-After" in response.headers:
-            retry_after = parse_retry_after(response.headers["Retry-After"], now)  # RFC 9110 §10.2.3
-        reason = f"POST {hub} answered {status} {response.reason or ''}".rstrip()
-        return PingResult(False, str(status), reason, retry_after)
-    finally:
-        response.close()
+    form = {"hub.mode": "publish", "hub.url": topic}  # application/x-www-form-urlencoded
+    r = post_once(session, hub, data=form, headers={"User-Agent": user_agent}, timeout=timeout, now=now)
+    return PingResult(r.ok, r.status, r.error, r.retry_after)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,56 @@
+"""POSTs to endpoints the operator configured (alert webhooks, WebSub hubs), through an injected session.
+
+Not through `feeds.fetch.HttpClient`: that client is GET-only and refuses private addresses, while these targets
+are chosen on purpose (often a bridge on the same host or network). Redirects are not followed (a POST must
+not silently become a GET elsewhere) and the response body is never read. Any 2xx is success; a 429/503 may
+say when to try again (`Retry-After`, RFC 9110 §10.2.3).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+import requests
+
+from feeds.fetch import parse_retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class PostResult:
+    """What one POST did: `ok`, the status (`204`, `500`, or `error` when nothing answered) and why it failed."""
+
+    ok: bool
+    status: str
+    error: str | None = None
+    retry_after: datetime | None = None
+
+
+def post_once(
+    session: requests.Session,
+    url: str,
+    *,
+    data: bytes | Mapping[str, str],
+    headers: Mapping[str, str],
+    timeout: tuple[float, float],
+    now: datetime,
+) -> PostResult:
+    try:
+        response = session.post(
+            url, data=data, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True
+        )
+    except requests.RequestException as e:
+        return PostResult(False, "error", f"POST {url}: {type(e).__name__}: {e}")
+    try:
+        status = response.status_code
+        if 200 <= status < 300:
+            return PostResult(True, str(status))
+        retry_after = None
+        if status in (429, 503) and "Retry-After" in response.headers:
+            retry_after = parse_retry_after(response.headers["Retry-After"], now)
+        return PostResult(
+            False, str(status), f"POST {url} answered {status} {response.reason or ''}".rstrip(), retry_after
+        )
+    finally:
+        response.close()
