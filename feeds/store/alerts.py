@@ -195,12 +195,9 @@ class AlertStoreMixin:
             }
             for r in rows
         ]
-        count = sa.select(sa.func.count()).select_from(AD).where(AD.c.destination == destination)
         with self.engine.begin() as conn:
-            before = conn.execute(count).scalar_one()
-            conn.execute(_insert_ignore(conn, AD), values)
-            after = conn.execute(count).scalar_one()
-        return int(after - before)
+            # Count what this statement inserted, not the table before and after (another daemon may be queueing).
+            return len(conn.execute(_insert_ignore(conn, AD).returning(AD.c.id), values).all())
 
     # --- sending ---
 

@@ -50,8 +50,18 @@ class TableCount:
 
 
 def copied_tables() -> list[sa.Table]:
-    """Every data table, parents before children (the migrations record is the target's own, not copied)."""
-    return [t for t in schema.metadata.sorted_tables if t is not schema.schema_migrations]
+    """Every data table, parents before children (the migrations record is the target's own, not copied).
+
+    The order the migrations define them in, which reads naturally (releases first) and puts a table after those
+    its foreign keys point to; should a later table break that, SQLAlchemy's dependency sort is used instead.
+    """
+    defined = [t for t in schema.metadata.tables.values() if t is not schema.schema_migrations]
+    seen: set[str] = set()
+    for t in defined:
+        if any(fk.column.table.name not in seen | {t.name} for fk in t.foreign_keys):
+            return [t for t in schema.metadata.sorted_tables if t is not schema.schema_migrations]
+        seen.add(t.name)
+    return defined
 
 
 def copy_database(

@@ -128,6 +128,17 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
     }
 
 
+def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on either database."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
 def _terms_json(terms: Sequence[MatchedTerm]) -> str:
     return json.dumps([[t.term, t.field, t.start, t.end] for t in terms], ensure_ascii=False)
 
@@ -249,7 +260,11 @@ class WatchStoreMixin:
             "lease_owner": None,
             "lease_until": None,
         }
-        mine = sa.and_(WF.c.id == feed.id, sa.or_(WF.c.lease_owner == owner, WF.c.lease_owner.is_(None)))
+        # Only the lease holder writes. A row without a lease is writable only while it was never checked (tools
+        # and tests set up feeds that way): once another worker has checked a feed and released it, a worker
+        # whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one.
+        unclaimed = sa.and_(WF.c.lease_owner.is_(None), WF.c.last_checked.is_(None))
+        mine = sa.and_(WF.c.id == feed.id, sa.or_(WF.c.lease_owner == owner, unclaimed))
         try:
             with self.engine.begin() as conn:
                 conn.execute(WF.update().where(mine).values(**values))
@@ -288,14 +303,14 @@ class WatchStoreMixin:
                 )
             }
             fresh = [it for key, it in by_key.items() if key not in existing]
+            ids: dict[str, int] = {}
             if fresh:
-                conn.execute(I.insert(), [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh])
-                ids = dict(
-                    conn.execute(
-                        sa.select(I.c.key, I.c.id).where(I.c.feed_id == feed_id, I.c.key.in_([it.key for it in fresh]))
-                    ).all()
-                )
-                out += [(ids[it.key], it, "new") for it in fresh]
+                # ON CONFLICT DO NOTHING: a worker whose lease expired mid-check may be storing the same feed's
+                # items at this moment; whoever inserts an item first reports it as new, the other skips it.
+                stmt = _insert_ignore(conn, I).returning(I.c.key, I.c.id)
+                rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
+                ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
+                out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
             for key, (item_id, old_hash) in existing.items():
                 it = by_key[key]
                 if it.content_hash != old_hash:
@@ -305,7 +320,7 @@ class WatchStoreMixin:
                         row.pop("updated")
                     conn.execute(I.update().where(I.c.id == item_id).values(**row))
                     out.append((item_id, it, "changed"))
-            conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(fresh)))
+            conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(ids)))
         return out
 
     def stored_items(
@@ -397,14 +412,7 @@ class WatchStoreMixin:
             for item_id, m, delay in found
         ]
         with self.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-                stmt: Any = pg_insert(M).on_conflict_do_nothing()
-            else:
-                from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-                stmt = sqlite_insert(M).on_conflict_do_nothing()
+            stmt = _insert_ignore(conn, M)
             # Count the rows this statement inserted (RETURNING), not the table before and after: another
             # daemon inserting its own matches meanwhile would be counted as ours.
             return len(conn.execute(stmt.returning(M.c.id), rows).all())

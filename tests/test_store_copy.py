@@ -1,0 +1,263 @@
+"""`copy_database` and `feeds db copy`: every table, keys kept, SQLite → PostgreSQL → SQLite, counts checked."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from feeds.cli import cli
+from feeds.errors import ExistsError, MigrationError, StoreError
+from feeds.model import Match, MatchedTerm
+from feeds.store import SourceState, open_store
+from feeds.store import schema as schema_mod
+from feeds.store.alerts import NewDelivery
+from feeds.store.copy import TableCount, copied_tables, copy_database
+from tests.alerts_helpers import watch_item
+from tests.test_store import rel
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+KOLKATA = timezone(timedelta(hours=5, minutes=30))
+LEASE = timedelta(minutes=5)
+
+
+def fill(store) -> None:
+    """Put rows in every table, through the store's own API, with the awkward cases a copy could get wrong."""
+    store.migrate(NOW)
+    withdrawn = rel(2, withdrawn_at=datetime(2026, 11, 20, 8, 15, 30, 123456, tzinfo=UTC), withdrawn_note="Retiré")
+    with store.transaction() as tx:
+        tx.insert_releases(
+            [rel(1, title="Sanctions: « Iran » — update"), withdrawn, rel(3, dated_by_source=False)], NOW
+        )
+        tx.remember_idempotency("push:abc", rel(1).id, NOW)
+        tx.record_ingested_files([("inbox", "r1.txt", "a" * 64, [rel(1).id]), ("inbox", "r2.txt", "b" * 64, [])], NOW)
+    store.save_source_state(
+        SourceState("govuk", etag='"x"', last_checked=NOW.astimezone(KOLKATA), next_check=NOW + timedelta(hours=1))
+    )
+    store.save_source_state(SourceState("inbox"))
+    local_now = NOW.astimezone(KOLKATA)
+    feeds = [
+        store.add_feed(url, title=f"News {n}", tags=("world", "é"), interval=1800.5, origin=origin, now=local_now)
+        for n in range(1, 5)
+        for url, origin in [(f"https://news{n}.example.com/feed.xml", "config" if n % 2 else "cli")]
+    ]
+    store.remove_feed(feeds[1].id)  # a gap in the ids, which must survive
+    store.set_feed_enabled(feeds[3].id, False)
+    store.claim_feeds([feeds[2].id], NOW, owner="host-a:41", lease=LEASE)  # a live lease travels too
+    store.add_rule("iran", "iran OR tehran", origin="config", now=NOW)
+    store.add_rule("lavrov", '"sergei lavrov"', origin="cli", now=NOW)
+    undated = replace(watch_item("undated", "Undated story"), published=None, updated=None)
+    rows = store.upsert_items(feeds[0].id, [watch_item("k1", "Iran talks"), watch_item("k2", "Zürich"), undated], NOW)
+    term = (MatchedTerm("iran", "title", 0, 4),)
+    keyword = Match("keyword", "iran", "k1", feeds[0].id, term, 1.0, "‘iran’ in the title")
+    store.add_matches([(rows[0][0], keyword, 90.5)], NOW)
+    store.add_matches([(rows[1][0], Match("pickup", rel(1).id, "k2", feeds[0].id, (), 0.75, "picked up"), None)], NOW)
+    store.register_destinations(["webhook:desk", "email:chief"], NOW)
+    for match_id, dest in ((1, "webhook:desk"), (2, "webhook:desk"), (1, "email:chief")):
+        store.enqueue_deliveries(dest, [NewDelivery(match_id, f"{dest}:{match_id}", NOW + timedelta(minutes=5))], NOW)
+    store.save_worker_status("host-a:41", started=NOW - timedelta(hours=2), now=NOW, status={"jobs": {"watch": "ok"}})
+
+
+def dump(store) -> dict[str, list[dict]]:
+    """Every row of every copied table, in primary-key order, as the store reads it back (typed values)."""
+    with store.engine.connect() as conn:
+        return {
+            t.name: [dict(r._mapping) for r in conn.execute(sa.select(t).order_by(*t.primary_key.columns))]
+            for t in copied_tables()
+        }
+
+
+@pytest.fixture
+def sqlite_source(tmp_path):
+    s = open_store(f"sqlite:///{tmp_path / 'src' / 'feeds.db'}")
+    fill(s)
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def pg_store(pg_url):
+    s = open_store(pg_url)
+    yield s
+    s.close()
+
+
+def test_every_table_is_copied_parents_first_and_filled_by_the_fixture(sqlite_source):
+    tables = copied_tables()
+    assert {t.name for t in tables} == set(schema_mod.metadata.tables) - {"schema_migrations"}
+    for i, t in enumerate(tables):
+        earlier = {u.name for u in tables[:i]}
+        assert {fk.column.table.name for fk in t.foreign_keys} <= earlier, f"{t.name} comes after its parents"
+    assert [t.name for t in tables][:2] == ["releases", "idempotency"], "the migrations' order, which reads well"
+    assert all(dump(sqlite_source).values()), "every table has rows to copy"
+
+
+def test_sqlite_to_postgresql_and_back_keeps_every_value(sqlite_source, pg_store, tmp_path):
+    original = dump(sqlite_source)
+    counts = copy_database(sqlite_source, pg_store, now=NOW, batch=2)
+    assert all(c.ok for c in counts) and {c.table: c.target for c in counts} == {k: len(v) for k, v in original.items()}
+    assert dump(pg_store) == original
+    back = open_store(f"sqlite:///{tmp_path / 'back' / 'feeds.db'}")
+    try:
+        assert all(c.ok for c in copy_database(pg_store, back, now=NOW))
+        assert dump(back) == original
+    finally:
+        back.close()
+
+
+def test_values_keep_their_types_in_postgresql(sqlite_source, pg_store):
+    copy_database(sqlite_source, pg_store, now=NOW)
+    with pg_store.engine.connect() as conn:
+        kinds = dict(
+            conn.execute(
+                sa.text(
+                    "SELECT column_name, data_type FROM information_schema.columns "
+                    "WHERE table_schema = current_schema() AND table_name = 'releases'"
+                )
+            ).all()
+        )
+        raw = conn.execute(
+            sa.text("SELECT withdrawn_at, dated_by_source, topics FROM releases WHERE slug = 'r2'")
+        ).one()
+        flags = conn.execute(sa.text("SELECT slug, dated_by_source FROM releases ORDER BY slug")).all()
+        enabled = conn.execute(sa.text("SELECT id, enabled FROM watched_feeds ORDER BY id")).all()
+        added = conn.execute(sa.text("SELECT added_at AT TIME ZONE 'UTC' FROM watched_feeds WHERE id = 1")).scalar()
+    assert kinds["published"] == "timestamp with time zone" and kinds["dated_by_source"] == "boolean"
+    assert raw.withdrawn_at == datetime(2026, 11, 20, 8, 15, 30, 123456, tzinfo=UTC), "microseconds and the instant"
+    assert raw.topics == '["Russia", "North Korea"]', "JSON text is copied byte for byte"
+    assert flags == [("r1", True), ("r2", True), ("r3", False)]
+    assert enabled == [(1, True), (3, True), (4, False)]
+    assert added == NOW.replace(tzinfo=None), "a time given in +05:30 was stored, and copied, as its UTC instant"
+
+
+def test_the_copied_postgresql_store_works(sqlite_source, pg_store):
+    copy_database(sqlite_source, pg_store, now=NOW)
+    pg_store.ensure_current()
+    assert pg_store.release("r2") == sqlite_source.release("r2")
+    assert pg_store.release("r2").withdrawn_note == "Retiré"
+    claimed = pg_store.claim_due(NOW, limit=10, owner="host-b:7", lease=LEASE)
+    assert [f.id for f in claimed] == [1], "feed 3 is still leased by host-a, feed 4 is disabled"
+    later = NOW + LEASE + timedelta(seconds=1)
+    assert [f.id for f in pg_store.claim_due(later, limit=10, owner="host-b:7", lease=LEASE)] == [1, 3]
+    # New rows take ids after the copied ones: the sequences were moved past them.
+    fresh = pg_store.add_feed("https://new.example.com/", title="New", tags=(), interval=900, origin="cli", now=NOW)
+    assert fresh.id == 5
+    ((item_id, _, status),) = pg_store.upsert_items(fresh.id, [watch_item("n1", "New story")], NOW)
+    assert status == "new" and item_id == 4
+    match = Match("keyword", "lavrov", "n1", fresh.id, (), 1.0, "w")
+    assert pg_store.add_matches([(item_id, match, None)], NOW) == 1
+    assert [m.id for m in pg_store.matches(subject="lavrov")] == [3]
+    queued = pg_store.enqueue_deliveries("webhook:desk", [NewDelivery(3, "webhook:desk:3", NOW)], NOW)
+    assert queued == 1 and max(d.id for d in pg_store.deliveries()) == 4
+
+
+def test_a_target_with_data_is_refused_unless_replace(sqlite_source, db_url):
+    target = open_store(db_url)
+    try:
+        copy_database(sqlite_source, target, now=NOW)
+        target.add_rule("extra", "extra", origin="cli", now=NOW)
+        with pytest.raises(ExistsError, match=r"already holds data: .*rules \(3 rows\).*--replace"):
+            copy_database(sqlite_source, target, now=NOW)
+        counts = copy_database(sqlite_source, target, now=NOW, replace=True)
+        assert all(c.ok for c in counts) and [r.name for r in target.rules()] == ["iran", "lavrov"]
+    finally:
+        target.close()
+
+
+def test_copying_a_database_onto_itself_is_refused(sqlite_source, tmp_path):
+    same = open_store(f"sqlite:///{tmp_path / 'src' / '..' / 'src' / 'feeds.db'}")
+    try:
+        with pytest.raises(StoreError, match="same database"):
+            copy_database(sqlite_source, same, now=NOW, replace=True)
+    finally:
+        same.close()
+    assert sqlite_source.count_releases() == 3
+
+
+def test_postgresql_onto_itself_is_refused(pg_url):
+    a, b = open_store(pg_url), open_store(pg_url.replace("127.0.0.1", "localhost"))
+    try:
+        a.migrate(NOW)
+        with pytest.raises(StoreError, match="same database"):
+            copy_database(a, b, now=NOW)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_a_source_behind_on_migrations_is_refused(tmp_path):
+    source = open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    target = open_store(f"sqlite:///{tmp_path / 'new.db'}")
+    try:
+        with pytest.raises(MigrationError, match="feeds db migrate"):
+            copy_database(source, target, now=NOW)
+    finally:
+        source.close()
+        target.close()
+
+
+def test_progress_is_reported_per_batch(sqlite_source, tmp_path):
+    seen: list[tuple[str, int]] = []
+    target = open_store(f"sqlite:///{tmp_path / 't.db'}")
+    try:
+        copy_database(sqlite_source, target, now=NOW, batch=2, progress=lambda t, n: seen.append((t, n)))
+    finally:
+        target.close()
+    assert [n for t, n in seen if t == "releases"] == [2, 3]
+    assert [n for t, n in seen if t == "items"] == [2, 3]
+
+
+@pytest.mark.parametrize(
+    ("counts", "ok"),
+    [
+        ([TableCount("releases", 3, 3), TableCount("items", 0, 0)], True),
+        ([TableCount("releases", 3, 3), TableCount("items", 5, 4)], False),
+    ],
+)
+def test_table_count_ok(counts, ok):
+    assert all(c.ok for c in counts) is ok
+
+
+# --- the command ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def config(make_settings, tmp_path):
+    settings = make_settings()
+    fill_store = open_store(settings.database_url)
+    try:
+        fill(fill_store)
+    finally:
+        fill_store.close()
+    return settings.path
+
+
+def run(config, *args):
+    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+
+
+def test_db_copy_prints_the_counts_and_refuses_a_second_copy(config, tmp_path):
+    target = f"sqlite:///{tmp_path / 'copy.db'}"
+    r = run(config, "db", "copy", "--to", target)
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0].split() == ["table", "source", "target"]
+    assert "releases 3 3" in [" ".join(line.split()) for line in lines]
+    assert lines[-1].endswith("every count matches")
+    again = run(config, "db", "copy", "--to", target)
+    assert again.exit_code == 1 and "error: target database" in again.stderr and "--replace" in again.stderr
+    assert run(config, "db", "copy", "--to", target, "--replace").exit_code == 0
+
+
+def test_db_copy_exits_1_when_a_count_differs(config, tmp_path, monkeypatch):
+    import feeds.store.copy as copy_mod
+
+    monkeypatch.setattr(
+        copy_mod, "copy_database", lambda *a, **kw: [TableCount("releases", 3, 3), TableCount("items", 3, 2)]
+    )
+    r = run(config, "db", "copy", "--to", f"sqlite:///{tmp_path / 'copy.db'}")
+    assert r.exit_code == 1
+    assert "DIFFERS" in r.stdout and "error: row counts differ in items" in r.stderr
