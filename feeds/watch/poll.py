@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import socket
+from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -98,19 +99,27 @@ def run_watch(
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
         fetches = [(feed, pool.submit(_fetch, app, feed)) for feed in feeds]
         # Parsing is CPU-bound and holds the GIL: with many feeds, bodies go to worker processes as they arrive,
-        # while this thread stores and matches the ones already parsed.
-        pending = []
+        # while this thread stores and matches the ones already parsed (a short look-ahead keeps the workers busy
+        # without waiting for the whole batch to be fetched).
+        lookahead = 2 * (os.cpu_count() or 1) if parsers is not None else 0
+        pending: deque[tuple[WatchedFeed, FetchResult, Future[ParsedFeed | str] | None]] = deque()
+
+        def settle_one() -> None:
+            feed, result, ahead = pending.popleft()
+            report.outcomes.append(check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead))
+            if progress:
+                progress(1, len(feeds))
+
         for feed, future in fetches:
             result = future.result()
             ahead = None
             if parsers is not None and isinstance(result, Fetched):
                 ahead = parsers.submit(_parse_job, result.body, result.url, result.content_type, result.encoding)
             pending.append((feed, result, ahead))
-        for feed, result, ahead in pending:
-            outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
-            report.outcomes.append(outcome)
-            if progress:
-                progress(1, len(feeds))
+            while len(pending) > lookahead:
+                settle_one()
+        while pending:
+            settle_one()
     return report
 
 
@@ -121,8 +130,8 @@ PARALLEL_PARSE_MIN = 16
 def parse_pool(app: App) -> ProcessPoolExecutor | None:
     """The App's pool of parser processes (one per CPU, started once; none on a single CPU)."""
     cpus = os.cpu_count() or 1
-    if cpus < 2:
-        return None
+    if cpus < 2 or multiprocessing.current_process().daemon:
+        return None  # one CPU gains nothing; a daemonic process may not have children
     pool = app.extras.get("parse_pool")
     if pool is None:
         # forkserver: workers fork from a clean single-threaded server, never from this threaded daemon.
