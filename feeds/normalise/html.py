@@ -11,6 +11,7 @@ never looked up), or trust its input.
 
 from __future__ import annotations
 
+import html
 import re
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
@@ -120,7 +121,7 @@ def summary_source(html: str) -> str:
     Expects `sanitise_html` output (headings carry no attributes there); falls back to all the text when the
     body is nothing but headings.
     """
-    return html_to_text(_HEADING.sub("", html)) or html_to_text(html)
+    return clean_html_to_text(_HEADING.sub("", html)) or clean_html_to_text(html)
 
 
 # --- reading text back out -----------------------------------------------------------------------------------
@@ -182,6 +183,37 @@ def html_to_text(html: str) -> str:
     for block in "".join(parser.parts).split(_BLOCK):
         lines = [collapse(line) for line in block.split(_BREAK)]
         text = "\n".join(line for line in lines if line)
+        if text:
+            blocks.append(text)
+    return "\n\n".join(blocks)
+
+
+# `html_to_text` for `sanitise_html` output only, where every "<" opens a tag and attribute values escape "<" and
+# ">": a tag is then exactly `<[^>]*>`, and four regex passes in C do what html.parser does 5-10 times slower.
+_CLEAN_MARKS = (
+    (
+        re.compile(
+            r"</?(?:p|div|section|article|header|footer|aside|main|nav|address|h[1-6]|hr|pre|blockquote|figure"
+            r"|figcaption|ul|ol|li|dl|dt|dd|table|caption|thead|tbody|tfoot|tr|form|fieldset|details|summary)"
+            r"(?=[\s/>])[^>]*>"
+        ),
+        _BLOCK,
+    ),
+    (re.compile(r"<br(?=[\s/>])[^>]*>"), _BREAK),
+    (re.compile(r"</?t[dh](?=[\s/>])[^>]*>"), " "),
+    (re.compile(r"<[^>]*>"), ""),
+)
+
+
+def clean_html_to_text(clean: str) -> str:
+    """`html_to_text(clean)` for HTML that came out of `sanitise_html` (tests check they agree on the corpus)."""
+    marked = xml_safe(clean)
+    for pattern, mark in _CLEAN_MARKS:
+        marked = pattern.sub(mark, marked)
+    marked = html.unescape(marked)
+    blocks: list[str] = []
+    for block in marked.split(_BLOCK):
+        text = "\n".join(line for line in map(collapse, block.split(_BREAK)) if line)
         if text:
             blocks.append(text)
     return "\n\n".join(blocks)

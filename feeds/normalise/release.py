@@ -28,7 +28,7 @@ from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise.dates import parse_date
-from feeds.normalise.html import html_to_text, markdown_to_html, sanitise_html, summary_source
+from feeds.normalise.html import clean_html_to_text, html_to_text, markdown_to_html, sanitise_html, summary_source
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
 from feeds.normalise.topics import detect_topics
@@ -59,7 +59,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     title, prefixed_type = _title(raw)
     document_type = _document_type(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
     body_html = _body_html(raw)
-    body_text = html_to_text(body_html)
+    body_text = clean_html_to_text(body_html)  # body_html is sanitised: the fast, equivalent extractor applies
     if not body_text:
         raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
     given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
