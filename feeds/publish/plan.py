@@ -129,7 +129,9 @@ def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGro
     by_org: dict[str, tuple[str, list[Release]]] = {}
     for r in releases:
         for t in r.topics:
-            by_topic.setdefault(topic_slug(t), (t, []))[1].append(r)
+            members = by_topic.setdefault(topic_slug(t), (t, []))[1]
+            if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
+                members.append(r)
         by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
     for slug, (name, rs) in sorted(by_topic.items()):
         groups.append(

@@ -18,6 +18,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +98,9 @@ class SiteWriter:
         new: dict[str, dict[str, object]] = {}
         if not dry_run:
             self.out.mkdir(parents=True, exist_ok=True)
+            if self.out not in _swept:  # once per process: a crash that leaves one behind ends its process
+                sweep_temporaries(self.out)
+                _swept.add(self.out)
         root = os.fspath(self.out)
         for job in jobs:
             # Plain strings on this path, which runs for every file of the site on every publish (pathlib
@@ -159,6 +163,53 @@ def _same_bytes(target: Path, data: bytes) -> bool:
         return False
 
 
+# `.<target name>.<pid>.<mkstemp's 8 random characters>.tmp`: the pid says whose write it is (see sweep_temporaries).
+_TEMPORARY = re.compile(r"^\..+?\.(?:(\d+)\.)?[a-z0-9_]{8}\.tmp$")
+
+
+_swept: set[Path] = set()
+"""The out/ folders this process has swept already (walking a large site costs tens of milliseconds)."""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # EPERM: it exists, under another user
+        return True
+    return True
+
+
+def sweep_temporaries(out: Path) -> list[str]:
+    """Remove the temporary files of writes whose process died between creating and renaming them (SIGKILL,
+    power loss: no `except` ran). Nothing else ever would, and a deploy that copies out/ would ship them.
+
+    A temporary file is stale when the process named in it is gone; one of this process is never in flight
+    here (a publish sweeps before it writes). Dot-folders (`.well-known`) are not entered. Run by the first
+    publish of each process into `out` (a process killed mid-write is replaced by a new one, whose first publish
+    clears up after it). Returns the paths removed, relative to `out`.
+    """
+    removed: list[str] = []
+    me = os.getpid()
+    for folder, dirs, files in os.walk(out):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            m = _TEMPORARY.match(name) if name.startswith(".") else None
+            if m is None:
+                continue
+            pid = int(m.group(1)) if m.group(1) else None
+            if pid is not None and pid != me and _alive(pid):
+                continue  # another publisher's write in progress (a CLI publish beside the daemon)
+            path = os.path.join(folder, name)
+            with contextlib.suppress(OSError):
+                os.unlink(path)
+                removed.append(os.path.relpath(path, out))
+    if removed:
+        log.warning("removed %d temporary file(s) left by an interrupted publish: %s", len(removed), removed[:5])
+    return removed
+
+
 def atomic_write(target: Path, data: bytes) -> None:
     """Write `data` to `target` so that readers see the old bytes or the new, never a mix (temp file + rename).
 
@@ -166,7 +217,7 @@ def atomic_write(target: Path, data: bytes) -> None:
     """
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     except OSError as e:
         raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
     try:

@@ -27,6 +27,7 @@ from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import watched_feeds as WF
+from feeds.store.tx import writing
 
 # --- tables (migration 3) ---
 
@@ -158,7 +159,7 @@ class AlertStoreMixin:
         wanted = sorted(set(destinations))
         if not wanted:
             return {}
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(_insert_ignore(conn, AX), [{"destination": d, "registered_at": now} for d in wanted])
             rows = conn.execute(sa.select(AX.c.destination, AX.c.registered_at).where(AX.c.destination.in_(wanted)))
             return {d: at for d, at in rows}
@@ -195,7 +196,7 @@ class AlertStoreMixin:
             }
             for r in rows
         ]
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             # Count what this statement inserted, not the table before and after (another daemon may be queueing).
             return len(conn.execute(_insert_ignore(conn, AD).returning(AD.c.id), values).all())
 
@@ -235,7 +236,7 @@ class AlertStoreMixin:
         """Save the outcome of send attempts and release their leases (only rows still leased by `owner`)."""
         if not records:
             return
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             for r in records:
                 conn.execute(
                     AD.update()
@@ -258,7 +259,7 @@ class AlertStoreMixin:
         wanted = list(ids)
         if not wanted:
             return
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(
                 AD.update()
                 .where(AD.c.id.in_(wanted), AD.c.lease_owner == owner)
@@ -301,7 +302,7 @@ class AlertStoreMixin:
         q = AD.update().where(AD.c.status == "failed")
         if destination is not None:
             q = q.where(AD.c.destination == destination)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             result = conn.execute(q.values(status="pending", attempts=0, next_attempt=now, last_error=None))
         return int(result.rowcount or 0)
 

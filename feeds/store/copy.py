@@ -31,6 +31,7 @@ from sqlalchemy.engine import Connection
 from feeds.errors import ExistsError, StoreError
 from feeds.store import schema
 from feeds.store.sql import Store
+from feeds.store.tx import writing
 
 Progress = Callable[[str, int], None]
 """Called with (table, rows copied so far) after every batch."""
@@ -163,7 +164,7 @@ def _reset_sequences(target: Store, tables: Sequence[sa.Table]) -> None:
     """Move each PostgreSQL id sequence past the copied ids (`is_called` false on an empty table: next is 1)."""
     if target.dialect != "postgresql":
         return  # SQLite's INTEGER PRIMARY KEY takes max(rowid) + 1 by itself
-    with target.engine.begin() as conn:
+    with writing(target.engine) as conn:
         for table in tables:
             col = table.autoincrement_column
             if col is None:

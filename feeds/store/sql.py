@@ -28,6 +28,7 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.schema import releases as R
+from feeds.store.tx import writing
 from feeds.store.watch import WatchStoreMixin
 
 _RELEASE_COLUMNS = [
@@ -265,10 +266,8 @@ class Store(WatchStoreMixin, AlertStoreMixin):
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
-        with self.engine.connect() as conn:
-            conn.execution_options(immediate=True)
-            with conn.begin():
-                yield Tx(conn)
+        with writing(self.engine) as conn:
+            yield Tx(conn)
 
     # --- releases (reads) ---
 
@@ -316,7 +315,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
     def save_worker_status(self, worker: str, *, started: datetime, now: datetime, status: dict[str, Any]) -> None:
         t = schema.workers
         values = {"started_at": started, "heartbeat": now, "status": json.dumps(status, default=str, sort_keys=True)}
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if not conn.execute(t.update().where(t.c.worker == worker).values(**values)).rowcount:
                 conn.execute(t.insert().values(worker=worker, **values))
 
@@ -328,7 +327,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             return [(r.worker, r.started_at, r.heartbeat, json.loads(r.status)) for r in conn.execute(q)]
 
     def forget_worker(self, worker: str) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(schema.workers.delete().where(schema.workers.c.worker == worker))
 
     def leases(self, now: datetime) -> dict[str, int]:
@@ -361,7 +360,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             "next_check": state.next_check,
             "failures": state.failures,
         }
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             updated = conn.execute(t.update().where(t.c.source == state.source).values(**values)).rowcount
             if not updated:
                 conn.execute(t.insert().values(source=state.source, **values))

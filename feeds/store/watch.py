@@ -21,6 +21,7 @@ from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import rules as RU
 from feeds.store.schema import watched_feeds as WF
+from feeds.store.tx import writing
 
 
 def _feed_from(row: Any) -> WatchedFeed:
@@ -153,7 +154,7 @@ class WatchStoreMixin:
     def add_feed(
         self, url: str, *, title: str, tags: Sequence[str], interval: float, origin: str, now: datetime
     ) -> WatchedFeed:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if conn.execute(sa.select(WF.c.id).where(WF.c.url == url)).first():
                 raise ExistsError(f"already watching {url}")
             conn.execute(
@@ -180,7 +181,7 @@ class WatchStoreMixin:
             pass
         current = self.feed(url)
         if current.origin == origin:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 conn.execute(
                     WF.update()
                     .where(WF.c.id == current.id)
@@ -205,7 +206,7 @@ class WatchStoreMixin:
 
     def remove_feed(self, id_or_url: str | int) -> WatchedFeed:
         feed = self.feed(id_or_url)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             item_ids = sa.select(I.c.id).where(I.c.feed_id == feed.id)
             conn.execute(M.delete().where(M.c.item_id.in_(item_ids)))
             conn.execute(I.delete().where(I.c.feed_id == feed.id))
@@ -266,18 +267,18 @@ class WatchStoreMixin:
         unclaimed = sa.and_(WF.c.lease_owner.is_(None), WF.c.last_checked.is_(None))
         mine = sa.and_(WF.c.id == feed.id, sa.or_(WF.c.lease_owner == owner, unclaimed))
         try:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 conn.execute(WF.update().where(mine).values(**values))
         except sa.exc.IntegrityError:
             # The redirect target is watched already under its own row: keep this one where it was.
             values.pop("url")
             values["last_error"] = f"moved permanently to {feed.url}, which is watched already"
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 conn.execute(WF.update().where(mine).values(**values))
 
     def set_feed_enabled(self, id_or_url: str | int, enabled: bool) -> WatchedFeed:
         feed = self.feed(id_or_url)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(
                 WF.update()
                 .where(WF.c.id == feed.id)
@@ -293,7 +294,7 @@ class WatchStoreMixin:
             return []
         by_key = {it.key: it for it in found}
         out: list[tuple[int, WatchItem, str]] = []
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             existing = {
                 row[0]: (row[1], row[2])
                 for row in conn.execute(
@@ -344,14 +345,14 @@ class WatchStoreMixin:
     def prune_items(self, before: datetime) -> int:
         """Delete items first seen before `before` that no match refers to (matches are kept for ever)."""
         matched = sa.select(M.c.item_id)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             result = conn.execute(I.delete().where(I.c.first_seen < before, I.c.id.not_in(matched)))
         return int(result.rowcount or 0)
 
     # --- rules ---
 
     def add_rule(self, name: str, query: str, *, origin: str, now: datetime) -> Rule:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             if conn.execute(sa.select(RU.c.name).where(RU.c.name == name)).first():
                 raise ExistsError(f"a rule named {name!r} exists already (remove it first, or pick another --name)")
             conn.execute(RU.insert().values(name=name, query=query, origin=origin, created_at=now, updated_at=now))
@@ -366,7 +367,7 @@ class WatchStoreMixin:
             pass
         current = self.rule(name)
         if current.origin == origin and current.query != query:
-            with self.engine.begin() as conn:
+            with writing(self.engine) as conn:
                 conn.execute(RU.update().where(RU.c.name == name).values(query=query, updated_at=now, applied_at=None))
             return self.rule(name), True
         return current, False
@@ -384,12 +385,12 @@ class WatchStoreMixin:
 
     def remove_rule(self, name: str) -> Rule:
         rule = self.rule(name)
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(RU.delete().where(RU.c.name == name))
         return rule
 
     def mark_rules_applied(self, names: Iterable[str], now: datetime) -> None:
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             conn.execute(RU.update().where(RU.c.name.in_(list(names))).values(applied_at=now))
 
     # --- matches ---
@@ -411,7 +412,7 @@ class WatchStoreMixin:
             }
             for item_id, m, delay in found
         ]
-        with self.engine.begin() as conn:
+        with writing(self.engine) as conn:
             stmt = _insert_ignore(conn, M)
             # Count the rows this statement inserted (RETURNING), not the table before and after: another
             # daemon inserting its own matches meanwhile would be counted as ours.
