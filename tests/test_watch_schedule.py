@@ -1,0 +1,95 @@
+"""Scheduling (pure): given now, the last check's failures and headers → the next check."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.fetch import freshness, parse_retry_after
+from feeds.watch.schedule import MAX_BACKOFF, backoff, next_check_at
+
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+HALF_HOUR = timedelta(minutes=30)
+
+
+@pytest.mark.parametrize(
+    ("failures", "low", "high"),
+    [
+        (0, HALF_HOUR, HALF_HOUR),
+        (1, HALF_HOUR * 0.9, HALF_HOUR * 1.1),
+        (2, HALF_HOUR * 1.8, HALF_HOUR * 2.2),
+        (3, HALF_HOUR * 3.6, HALF_HOUR * 4.4),
+        (6, HALF_HOUR * 28.8, HALF_HOUR * 35.2),
+        (7, HALF_HOUR * 57.6, HALF_HOUR * 70.4),
+        (50, timedelta(hours=48) * 0.9, MAX_BACKOFF),
+        (10_000, timedelta(hours=48) * 0.9, MAX_BACKOFF),
+    ],
+)
+def test_backoff_grows_exponentially_with_jitter_and_is_capped_at_48_hours(failures, low, high):
+    wait = backoff(HALF_HOUR, failures, "https://news.example.com/feed")
+    assert low <= wait <= high
+
+
+def test_jitter_is_stable_per_feed_and_spreads_feeds_apart():
+    a = [backoff(HALF_HOUR, 3, "https://a.example/feed") for _ in range(3)]
+    assert len(set(a)) == 1, "pure: the same inputs give the same answer"
+    spread = {backoff(HALF_HOUR, 3, f"https://n{i}.example/feed") for i in range(20)}
+    assert len(spread) > 10, "different feeds that failed together retry at different times"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({}, NOW + HALF_HOUR),
+        ({"fresh_until": NOW + timedelta(hours=2)}, NOW + timedelta(hours=2)),
+        ({"fresh_until": NOW + timedelta(minutes=5)}, NOW + HALF_HOUR),  # a lower bound only
+        ({"fresh_until": NOW + timedelta(days=9)}, NOW + timedelta(hours=24)),  # capped at 24 h
+        ({"retry_after": NOW + timedelta(hours=3)}, NOW + timedelta(hours=3)),
+        ({"retry_after": NOW + timedelta(days=30)}, NOW + timedelta(days=7)),  # capped at 7 days
+        ({"retry_after": NOW + timedelta(minutes=1)}, NOW + HALF_HOUR),
+    ],
+)
+def test_next_check_after_a_success_or_retry_after(kwargs, expected):
+    assert next_check_at(NOW, HALF_HOUR, key="k", **kwargs) == expected
+
+
+def test_freshness_is_ignored_after_a_failure_and_retry_after_still_wins():
+    after_failure = next_check_at(NOW, HALF_HOUR, key="k", failures=1, fresh_until=NOW + timedelta(hours=20))
+    assert after_failure <= NOW + HALF_HOUR * 1.1
+    with_retry = next_check_at(NOW, HALF_HOUR, key="k", failures=4, retry_after=NOW + timedelta(days=2))
+    assert with_retry == NOW + timedelta(days=2)
+
+
+def test_polling_never_stops_for_good():
+    for failures in (1, 10, 100, 10**6):
+        assert next_check_at(NOW, HALF_HOUR, key="k", failures=failures) <= NOW + MAX_BACKOFF
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("120", NOW + timedelta(seconds=120)),
+        ("0", NOW),
+        ("Sat, 28 Nov 2026 15:00:00 GMT", datetime(2026, 11, 28, 15, 0, tzinfo=UTC)),
+        ("Sun, 27 Dec 2026 12:00:00 GMT", NOW + timedelta(days=7)),  # capped at 7 days
+        ("soon", None),
+        ("-5", None),
+    ],
+)
+def test_retry_after_forms(value, expected):
+    assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"Cache-Control": "max-age=3600"}, NOW + timedelta(hours=1)),
+        ({"Cache-Control": "public, max-age=999999"}, NOW + timedelta(hours=24)),
+        ({"Cache-Control": "no-cache"}, None),
+        ({"Expires": "Sat, 28 Nov 2026 14:00:00 GMT"}, datetime(2026, 11, 28, 14, 0, tzinfo=UTC)),
+        ({}, None),
+    ],
+)
+def test_freshness_headers(headers, expected):
+    assert freshness(headers, NOW) == expected
