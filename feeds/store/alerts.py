@@ -13,7 +13,6 @@ What this module must not do: decide what to send or when (that is `feeds.alerts
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,7 +21,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from feeds.model import MatchedTerm, MatchKind, StoredMatch
+from feeds.model import MatchKind, StoredMatch
 from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
@@ -325,21 +324,11 @@ def _match_columns() -> tuple[Any, ...]:
 
 
 def _match_from(row: Any) -> StoredMatch:
-    from feeds.store.watch import _stored_item_from
+    from feeds.store.watch import _stored_item_from, stored_match_from
 
     m = row._mapping
     item_row = SimpleNamespace(_mapping={**m, "id": m["i_id"]})  # the item's id, not the delivery's
-    return StoredMatch(
-        id=m["m_id"],
-        kind=m["m_kind"],
-        subject=m["m_subject"],
-        item=_stored_item_from(item_row),
-        terms=tuple(MatchedTerm(t, f, s, e) for t, f, s, e in json.loads(m["m_terms"])),
-        score=m["m_score"],
-        why=m["m_why"],
-        found_at=m["m_found_at"],
-        delay=m["m_delay_s"],
-    )
+    return stored_match_from(m, _stored_item_from(item_row), prefix="m_", id_key="m_id")
 
 
 def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:

@@ -109,6 +109,21 @@ def _stored_item_from(row: Any) -> StoredItem:
     )
 
 
+def stored_match_from(m: Any, item: StoredItem, *, prefix: str = "", id_key: str = "match_id") -> StoredMatch:
+    """A StoredMatch from a row of match columns (labelled `<prefix>kind`…, the id as `id_key`) and its item."""
+    return StoredMatch(
+        id=m[id_key],
+        kind=m[f"{prefix}kind"],
+        subject=m[f"{prefix}subject"],
+        item=item,
+        terms=tuple(MatchedTerm(t, f, s, e) for t, f, s, e in json.loads(m[f"{prefix}terms"])),
+        score=m[f"{prefix}score"],
+        why=m[f"{prefix}why"],
+        found_at=m[f"{prefix}found_at"],
+        delay=m[f"{prefix}delay_s"],
+    )
+
+
 def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
     published = it.published or now
     return {
@@ -443,23 +458,7 @@ class WatchStoreMixin:
             q = q.limit(limit)
         with self.engine.connect() as conn:
             rows = conn.execute(q).all()
-        out = []
-        for r in rows:
-            m = r._mapping
-            out.append(
-                StoredMatch(
-                    id=m["match_id"],
-                    kind=m["kind"],
-                    subject=m["subject"],
-                    item=_stored_item_from(r),
-                    terms=tuple(MatchedTerm(t, f, s, e) for t, f, s, e in json.loads(m["terms"])),
-                    score=m["score"],
-                    why=m["why"],
-                    found_at=m["found_at"],
-                    delay=m["delay_s"],
-                )
-            )
-        return out
+        return [stored_match_from(r._mapping, _stored_item_from(r)) for r in rows]
 
     def count_matches(self, *, since: datetime | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(M)
