@@ -1,0 +1,74 @@
+"""The watch, keywords and matches commands end to end against a local feed server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from feeds.cli import cli
+from tests.conftest import BASE_CONFIG
+
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title><link>https://news.example.com/</link>
+<description>d</description>
+<item><title>Lavrov meets ministers</title><link>https://news.example.com/a</link><guid isPermaLink="false">a</guid>
+<description>Talks in Geneva.</description></item>
+<item><title>Bakery prize</title><link>https://news.example.com/b</link><guid isPermaLink="false">b</guid>
+<description>Bread.</description></item>
+</channel></rss>"""
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    (tmp_path / "inbox").mkdir()
+    path = tmp_path / "feeds.toml"
+    path.write_text(BASE_CONFIG + '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n', encoding="utf-8")
+    return path
+
+
+def run(config: Path, *args: str):
+    r = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+    return r
+
+
+def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    assert "watching #1" in run(config, "watch", "add", url, "--tag", "world", "--interval", "1h").output
+    assert run(config, "watch", "add", url).exit_code == 1, "the same feed twice is an error"
+    bad = run(config, "watch", "add", url + "?x", "--interval", "1m")
+    assert bad.exit_code == 2 and "5-minute floor" in bad.output
+    assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
+    err = run(config, "keywords", "add", "iran (syria")
+    assert err.exit_code == 1 and "never closed" in err.output and "^" in err.output
+    polled = json.loads(run(config, "watch", "poll", "--json").stdout)
+    assert polled["new_items"] == 2 and polled["new_matches"] == 1
+    listed = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert listed[0]["title"] == "Desk" and listed[0]["health"]["last_status"] == "200"
+    assert listed[0]["tags"] == ["world"] and listed[0]["interval"] == 3600
+    tested = json.loads(run(config, "keywords", "test", "bakery OR bread", "--json").stdout)
+    assert [m["title"] for m in tested["matches"]] == ["Bakery prize"] and tested["checked"] == 2
+    matches = json.loads(run(config, "matches", "list", "--rule", "lavrov", "--json").stdout)
+    assert matches[0]["kind"] == "keyword" and matches[0]["link"] == "https://news.example.com/a"
+    assert matches[0]["terms"][0]["field"] == "title"
+    out = tmp_path / "subs.opml"
+    run(config, "watch", "export", "-o", str(out))
+    assert url in out.read_text(encoding="utf-8")
+    assert json.loads(run(config, "keywords", "list", "--json").stdout) == [
+        {"name": "lavrov", "query": "lavrov", "origin": "cli"}
+    ]
+    assert "removed rule" in run(config, "keywords", "remove", "lavrov").output
+    assert "removed #1" in run(config, "watch", "remove", url).output
+    assert json.loads(run(config, "watch", "list", "--json").stdout) == []
+
+
+def test_watch_discover_finds_alternate_links(config, httpserver):
+    page = (
+        f'<html><head><link rel="alternate" type="application/rss+xml" title="Desk" href="{"/feed.xml"}"></head></html>'
+    )
+    httpserver.expect_request("/").respond_with_data(page, content_type="text/html")
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    r = run(config, "watch", "discover", httpserver.url_for("/"))
+    assert r.exit_code == 0 and httpserver.url_for("/feed.xml") in r.output
