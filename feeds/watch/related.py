@@ -33,15 +33,17 @@ This module is pure: no I/O, no clock, no store.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import islice
 from urllib.parse import urlsplit
 
 from feeds.model import Match, MatchedTerm, Release, WatchItem
 from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many
-from feeds.watch.text import fold_words, word_spans
+from feeds.watch.text import fold_words, iter_word_spans
 
 DEFAULT_MIN_SCORE = 0.3
 DEFAULT_SHINGLE = 8
@@ -50,7 +52,8 @@ _BOILERPLATE = 3
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
-_Spans = Callable[[int], list[tuple[int, int]]]
+_Spans = Callable[[int, int], list[tuple[int, int]]]
+"""`spans_of(field, upto)`: the spans of at least the field's first `upto` words (computed lazily, as far as needed)."""
 """Character spans of the words of an item field (by field index), worked out on first use."""
 
 
@@ -155,6 +158,7 @@ def _shingles(tokens: Sequence[str], size: int) -> tuple[int, ...]:
 # --- own pages -----------------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=4096)  # pure; asked for the same few own domains with every item
 def _host(url: str) -> str:
     """The host of an absolute URL, lower case, IDNA-encoded, without "www." or a final dot ("" if none)."""
     try:
@@ -255,13 +259,18 @@ class RelatedMatcher:
         own = self._urls.get(_url_key(link or ""), set())
         texts = (title, summary, content)
         words = [fold_words(t) if t else [] for t in texts]
-        spans: list[list[tuple[int, int]] | None] = [None, None, None]
+        spans: list[list[tuple[int, int]]] = [[], [], []]
+        pending: list[Iterator[tuple[int, int]] | None] = [None, None, None]
 
-        def spans_of(f: int) -> list[tuple[int, int]]:
-            found = spans[f]
-            if found is None:
-                found = spans[f] = word_spans(texts[f])
-            return found
+        def spans_of(f: int, upto: int) -> list[tuple[int, int]]:
+            # Offsets are needed only around what matched: walk the field's words no further than that.
+            known = spans[f]
+            if len(known) < upto:
+                it = pending[f]
+                if it is None:
+                    it = pending[f] = iter_word_spans(texts[f])
+                known.extend(islice(it, upto - len(known)))
+            return known
 
         out: list[Match] = []
         picked: set[int] = set()
@@ -289,7 +298,9 @@ class RelatedMatcher:
                     n = len(entry.tokens)
                     if n > 1 and tuple(ws[i : i + n]) != entry.tokens:
                         continue
-                    if entry.case_sensitive and not all(texts[f][s:e].isupper() for s, e in spans_of(f)[i : i + n]):
+                    if entry.case_sensitive and not all(
+                        texts[f][s:e].isupper() for s, e in spans_of(f, i + n)[i : i + n]
+                    ):
                         continue
                     for pi, ti in entry.postings:
                         hits.setdefault(pi, []).append((f, i, i + n, ti))
@@ -320,7 +331,7 @@ class RelatedMatcher:
             shown[ti] = shown.get(ti, 0) + 1
             if shown[ti] <= _MAX_OCCURRENCES:
                 matched.append(
-                    MatchedTerm(profile.terms[ti].text, _FIELDS[f], spans_of(f)[i][0], spans_of(f)[j - 1][1])
+                    MatchedTerm(profile.terms[ti].text, _FIELDS[f], spans_of(f, j)[i][0], spans_of(f, j)[j - 1][1])
                 )
         first_field: dict[int, int] = {}
         for f, _, _, ti in kept:
@@ -370,7 +381,7 @@ class RelatedMatcher:
         profile = self.profiles[pi]
         matched = []
         for p in passages:
-            s, e = spans_of(p.field)[p.start][0], spans_of(p.field)[p.end - 1][1]
+            s, e = spans_of(p.field, p.end)[p.start][0], spans_of(p.field, p.end)[p.end - 1][1]
             matched.append(MatchedTerm(texts[p.field][s:e], _FIELDS[p.field], s, e))
         covered = {j for p in passages for j in range(p.release_start, p.release_start + p.end - p.start)}
         total = sum(1 for t in profile.tokens if t)
