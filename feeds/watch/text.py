@@ -20,7 +20,6 @@ This module is pure: no I/O, no state but a bounded memo of folded words.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from collections.abc import Iterator
@@ -93,20 +92,7 @@ def _fold_word(word: str) -> tuple[str, ...]:
 
 
 def fold_words(text: str) -> list[str]:
-    """The folded words of `text`, in order: the same sequence as ``[t.text for t in tokenize(text)]``.
-
-    The keyword matcher and the related matcher both read every item's fields, so recent answers are kept
-    (`_fold_words_cached`); callers get their own list.
-    """
-    return list(_fold_words_cached(text))
-
-
-@functools.lru_cache(maxsize=512)
-def _fold_words_cached(text: str) -> tuple[str, ...]:
-    return tuple(_fold_words(text))
-
-
-def _fold_words(text: str) -> list[str]:
+    """The folded words of `text`, in order: the same sequence as ``[t.text for t in tokenize(text)]``."""
     if text.isascii():
         # ASCII folding is lower-casing and keeps every offset: one C-level pass, no per-word work.
         return _ASCII_WORD.findall(text.lower())
