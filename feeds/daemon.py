@@ -388,9 +388,6 @@ class Daemon:
         log.info("config reloaded from %s", self.config_path)
         return True
 
-    def request_stop(self) -> None:
-        self.stop_event.set()
-
     def stop(self) -> bool:
         """Take no new work, give the running job the grace period to finish, then close everything.
 

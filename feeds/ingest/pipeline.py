@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -141,6 +141,3 @@ def save_units(
 
 def _ledger_key(unit: Unit) -> tuple[str, str, str]:
     return (unit.source, unit.file_name or "", unit.sha256 or "")
-
-
-ProgressFn = Callable[[int], None]

@@ -26,7 +26,6 @@ from pathlib import Path, PurePosixPath
 
 from feeds.errors import PublishError
 from feeds.publish.plan import Job
-from feeds.publish.spec import RenderedFile
 
 log = logging.getLogger("feeds.publish")
 
@@ -240,9 +239,3 @@ def _prune_empty_dirs(folder: Path, root: Path) -> None:
         except OSError:
             return
         folder = folder.parent
-
-
-def write_files(out: Path, files: Sequence[RenderedFile]) -> None:
-    """Write rendered files directly (tests and one-off tools); the publish path goes through `SiteWriter`."""
-    for f in files:
-        atomic_write(out / safe_relative(f.path), f.data)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
@@ -280,7 +279,3 @@ def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
                 conn.commit()
     return done
-
-
-def row_dict(row: Any) -> dict[str, Any]:
-    return dict(row._mapping)

@@ -17,7 +17,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -326,10 +325,6 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         with self.engine.connect() as conn:
             return [(r.worker, r.started_at, r.heartbeat, json.loads(r.status)) for r in conn.execute(q)]
 
-    def forget_worker(self, worker: str) -> None:
-        with writing(self.engine) as conn:
-            conn.execute(schema.workers.delete().where(schema.workers.c.worker == worker))
-
     def leases(self, now: datetime) -> dict[str, int]:
         """Live feed leases per worker."""
         wf = schema.watched_feeds
@@ -369,7 +364,3 @@ class Store(WatchStoreMixin, AlertStoreMixin):
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
