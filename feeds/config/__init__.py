@@ -57,7 +57,10 @@ def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) ->
     try:
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError as e:
-        raise ConfigError("config file not found", path=str(p)) from e
+        raise ConfigError(
+            f"config file not found (looked in {p.resolve().parent}; pass --config PATH or set FEEDS_CONFIG)",
+            path=str(p),
+        ) from e
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read config file: {e}", path=str(p)) from e
     return parse_settings(text, p, os.environ if environ is None else environ)
