@@ -27,62 +27,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from textgen import sentence  # noqa: E402  (bench/ is on sys.path when run)
+
 from feeds.app import make_app  # noqa: E402
 from feeds.config import load_settings  # noqa: E402
 from feeds.ingest import run_ingest  # noqa: E402
 from feeds.ingest.pipeline import Unit, save_units  # noqa: E402
 
-WORDS = [
-    "minister",
-    "visit",
-    "talks",
-    "trade",
-    "agreement",
-    "security",
-    "council",
-    "sanctions",
-    "fisheries",
-    "quota",
-    "coastal",
-    "towns",
-    "flooding",
-    "budget",
-    "schools",
-    "hospitals",
-    "railway",
-    "investment",
-    "exports",
-    "embassy",
-    "consular",
-    "support",
-    "climate",
-    "energy",
-    "grid",
-    "partners",
-    "region",
-    "stability",
-    "dialogue",
-    "programme",
-    "funding",
-    "announcement",
-    "communities",
-    "research",
-    "science",
-]
-PLACES = ["Moscow", "Kyiv", "Tehran", "Damascus", "Pyongyang", "Reykjavik", "Brussels", "Geneva", "Nairobi"]
 TOPICS = ["Russia", "Ukraine", "Iran", "Syria", "North Korea", "Trade", "Climate", "Fisheries"]
 
 
-def sentence(rng: random.Random, n: int) -> str:
-    words = [rng.choice(WORDS) for _ in range(n)]
-    words.insert(rng.randrange(len(words)), rng.choice(PLACES))
-    return " ".join(words).capitalize() + "."
-
-
 def release(rng: random.Random, i: int) -> dict[str, object]:
-    paragraphs = [" ".join(sentence(rng, rng.randint(8, 18)) for _ in range(3)) for _ in range(5)]
+    paragraphs = [" ".join(sentence(rng, rng.randint(8, 18), place=True) for _ in range(3)) for _ in range(5)]
     return {
-        "title": f"{sentence(rng, 6)[:-1]} ({i})",
+        "title": f"{sentence(rng, 6, place=True)[:-1]} ({i})",
         "published": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
         "source_key": f"bench-{i}",
         "topics": rng.sample(TOPICS, 2),

@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from feedgen.feed import FeedGenerator  # noqa: E402
+from textgen import sentence  # noqa: E402  (bench/ is on sys.path when run)
 
 from feeds.app import App, make_app  # noqa: E402
 from feeds.clock import FixedClock  # noqa: E402
@@ -51,46 +52,6 @@ from feeds.publish.feeds import _checked, render_feed  # noqa: E402
 from feeds.publish.pages import PageRenderer  # noqa: E402
 from feeds.publish.spec import FeedSpec  # noqa: E402
 
-WORDS = [
-    "minister",
-    "visit",
-    "talks",
-    "trade",
-    "agreement",
-    "security",
-    "council",
-    "sanctions",
-    "fisheries",
-    "quota",
-    "coastal",
-    "towns",
-    "flooding",
-    "budget",
-    "schools",
-    "hospitals",
-    "railway",
-    "investment",
-    "exports",
-    "embassy",
-    "consular",
-    "support",
-    "climate",
-    "energy",
-    "grid",
-    "harbour",
-    "convoy",
-    "border",
-    "grain",
-    "corridor",
-    "summit",
-    "delegation",
-    "statement",
-    "programme",
-    "funding",
-    "review",
-    "partners",
-    "regional",
-]
 TOPICS = [
     "Agriculture",
     "Aviation",
@@ -119,11 +80,6 @@ TOPICS = [
 ]
 ORGANISATIONS = ("Bench Press Office", "Department for Harbours", "Office for Grain")
 START = datetime(2024, 1, 1, 9, 0, tzinfo=UTC)
-
-
-def sentence(rng: random.Random, n: int) -> str:
-    words = [rng.choice(WORDS) for _ in range(n)]
-    return " ".join(words).capitalize() + "."
 
 
 def raw_release(rng: random.Random, i: int, topics: list[str]) -> RawRelease:
