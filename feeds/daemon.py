@@ -153,10 +153,8 @@ class Daemon:
         return f"{created} created, {updated} updated, {rejected} rejected" if (created or updated or rejected) else ""
 
     def job_watch(self, app: App) -> str:
-        from feeds.watch.manage import import_configured
         from feeds.watch.poll import run_watch
 
-        import_configured(app)
         report = run_watch(app, owner=self.worker)
         for o in report.outcomes:
             self.metrics.fetch_result(int(o.status) if o.status.isdigit() else None)
@@ -382,6 +380,9 @@ class Daemon:
             new = replace(new, database_url=self.app.settings.database_url)
         self.app.settings = new
         self.settings = new
+        from feeds.watch.manage import import_configured
+
+        import_configured(self.app)  # feeds and rules the new config declares (the store is shared state)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._schedule()

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from feeds.errors import FeedParseError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
-from feeds.model import Match, ParsedFeed, WatchedFeed
+from feeds.model import Match, ParsedFeed, Rule, WatchedFeed
 from feeds.watch.matching import Matchers, build_matchers, delay_of, match_item
 from feeds.watch.parse import parse_feed
 from feeds.watch.schedule import next_check_at
@@ -87,12 +87,16 @@ def run_watch(
     now = app.clock()
     lease = timedelta(seconds=settings.lease)
     report = WatchReport()
-    matchers = current_matchers(app, now)
-    report.retro_matches = apply_new_rules(app, matchers, now)
+    rules = app.store.rules()
+    new_rules = [r for r in rules if r.applied_at is None or r.applied_at < r.updated_at]
     if feed_ids is not None:
         feeds = app.store.claim_feeds(feed_ids, now, owner=owner, lease=lease)
     else:
         feeds = app.store.claim_due(now, limit=settings.batch, owner=owner, lease=lease)
+    if not feeds and not new_rules:
+        return report  # most ticks: nothing due, so nothing to compile either
+    matchers = current_matchers(app, now, rules)
+    report.retro_matches = apply_new_rules(app, matchers, now, new_rules)
     if not feeds:
         return report
     parsers = parse_pool(app) if len(feeds) >= PARALLEL_PARSE_MIN else None
@@ -168,15 +172,15 @@ def _fetch(app: App, feed: WatchedFeed) -> FetchResult:
     return app.http.get(feed.url, validators=Validators(feed.etag, feed.last_modified))
 
 
-def current_matchers(app: App, now: datetime) -> Matchers:
+def current_matchers(app: App, now: datetime, rules: Sequence[Rule]) -> Matchers:
+    """The rules and the releases of the related window, compiled (releases come from the App's cache)."""
     window = timedelta(days=app.settings.watch.related.window_days)
-    recent = [r for r in app.store.releases() if r.published >= now - window]
-    return build_matchers(app.store.rules(), recent, app.settings, now)
+    recent = [r for r in app.releases.current(app.store) if r.published >= now - window]
+    return build_matchers(rules, recent, app.settings, now)
 
 
-def apply_new_rules(app: App, matchers: Matchers, now: datetime) -> int:
-    """Apply rules that are new or changed since they were last applied to the items of the last `retro_days`."""
-    pending = [r for r in app.store.rules() if r.applied_at is None or r.applied_at < r.updated_at]
+def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> int:
+    """Apply `pending` rules (new or changed since last applied) to the items of the last `retro_days`."""
     if not pending or matchers.keywords is None:
         return 0
     names = {r.name for r in pending}
