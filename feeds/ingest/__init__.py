@@ -4,13 +4,14 @@
 
 Sources: folders (the drop folder moves files to processed/ or rejected/; a release folder is read in place),
 remote JSON documents (polled through the shared polite HTTP client), explicit paths from `feeds ingest PATH…`,
-and bodies pushed over HTTP (`ingest_objects`, used by the web API).
+and bodies pushed over HTTP (`ingest_units`, used by the web API).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -100,8 +101,6 @@ def ingest_units(app: App, units: Sequence[Unit]) -> list[IngestOutcome]:
 
 
 def _with_move(o: IngestOutcome, moved: dict[str, str]) -> IngestOutcome:
-    from dataclasses import replace
-
     base = o.origin.split("#", 1)[0]
     return replace(o, moved_to=moved[base]) if base in moved else o
 

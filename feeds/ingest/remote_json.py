@@ -22,7 +22,8 @@ from urllib.parse import urljoin
 
 from feeds.config import RemoteJsonSource
 from feeds.errors import IngestError, InvalidReleaseError
-from feeds.ingest.pipeline import Unit, save_units, unit_from_raws
+from feeds.ingest import ingest_units
+from feeds.ingest.pipeline import Unit, unit_from_raws
 from feeds.model import IngestOutcome, RawRelease
 from feeds.watch.schedule import next_check_at
 
@@ -198,5 +199,4 @@ def _ingest_results(app: App, source: RemoteJsonSource, body: bytes, now: dateti
         units.append(
             unit_from_raws([raw], origin=raw.link or origin, source=source.name, settings=app.settings, now=now)
         )
-    _, outcomes = save_units(app.store, units, app.settings, now)
-    return outcomes
+    return ingest_units(app, units)
