@@ -7,6 +7,8 @@ pass a `FixedClock` and their own `requests.Session`. Jobs are plain functions o
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -55,6 +57,11 @@ class App:
         if self._http is not None:
             self._http.close()
         self.store.close()
+
+
+def worker_id() -> str:
+    """Who this process is among the daemons sharing a database: `host:pid` (in logs, leases, status, metrics)."""
+    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 class ReleaseCache:

@@ -73,7 +73,7 @@ class Daemon:
         port: int | None = None,
         serve: bool = True,
     ):
-        from feeds.watch.poll import worker_id
+        from feeds.app import worker_id
 
         self.config_path = config_path
         self.settings = settings

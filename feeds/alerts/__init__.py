@@ -22,8 +22,6 @@ the repeat.
 from __future__ import annotations
 
 import logging
-import os
-import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -46,6 +44,7 @@ from feeds.alerts.select import (
     wants,
 )
 from feeds.alerts.webhook import post_webhook
+from feeds.app import worker_id
 from feeds.errors import NotFoundError
 from feeds.store.alerts import AttemptRecord, DueDelivery, NewDelivery
 
@@ -131,11 +130,6 @@ def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
         if session is not None and session is not app.session:
             session.close()
     return report
-
-
-def worker_id() -> str:
-    """Who holds a lease: host name and process id (the same form as the watch stage's leases)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _enqueue(store: Store, d: Destination, *, since: datetime, now: datetime, tz: tzinfo) -> int:

@@ -20,9 +20,9 @@ from feeds.cli import Context, cli, handle_errors, pass_ctx
 @handle_errors
 def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: bool, log_format: str | None) -> None:
     """Run the daemon: schedule ingest, watch, publish and alerts, and serve the site."""
+    from feeds.app import worker_id
     from feeds.daemon import Daemon
     from feeds.logs import setup_logging
-    from feeds.watch.poll import worker_id
 
     fmt = log_format or ("text" if sys.stderr.isatty() else "json")
     level = {-1: logging.ERROR, 0: logging.INFO}.get(ctx.verbosity, logging.DEBUG)

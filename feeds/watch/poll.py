@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
-import socket
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -24,6 +23,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from feeds.app import worker_id
 from feeds.errors import FeedParseError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed
@@ -67,11 +67,6 @@ class WatchReport:
     @property
     def failed(self) -> int:
         return sum(1 for o in self.outcomes if o.error)
-
-
-def worker_id() -> str:
-    """Who holds a lease: host name and process id (visible in logs, `feeds status` and /metrics)."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def run_watch(

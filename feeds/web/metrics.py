@@ -16,8 +16,6 @@ What this module must not do: read the clock (callers pass `at` and durations), 
 
 from __future__ import annotations
 
-import os
-import socket
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -28,6 +26,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 
 from feeds import __version__
+from feeds.app import worker_id
 
 CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 """`text/plain; version=0.0.4; charset=utf-8`: the classic text format every Prometheus understands."""
@@ -37,11 +36,6 @@ IngestLabel = Literal["created", "updated", "unchanged", "rejected"]
 
 # Seconds: a watch tick of local feeds takes well under a second, a full publish of a large site a minute or more.
 _DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0)
-
-
-def worker_identity() -> str:
-    """`host:pid`: tells apart several daemons sharing one database."""
-    return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def fetch_label(status: int | None) -> FetchLabel:
@@ -64,7 +58,7 @@ class Metrics:
         self.registry = registry if registry is not None else CollectorRegistry()
         reg = self.registry
         self._info = Info("feeds_worker", "The process serving these metrics.", registry=reg)
-        self._info.info({"worker": worker or worker_identity(), "version": __version__})
+        self._info.info({"worker": worker or worker_id(), "version": __version__})
         self._jobs = Counter("feeds_jobs", "Jobs run, by job name.", ["job"], registry=reg)
         self._job_failures = Counter("feeds_job_failures", "Jobs that ended in an error.", ["job"], registry=reg)
         self._job_seconds = Histogram(
