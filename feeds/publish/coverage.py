@@ -19,7 +19,7 @@ from html import escape
 from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.ids import slugify
-from feeds.publish.pages import CoverageItem
+from feeds.publish.pages import CoverageItem, web_url
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
 KIND_LABELS = {"keyword": "Keyword match", "related": "Related coverage", "pickup": "Verbatim pickup"}
@@ -47,10 +47,6 @@ def match_entry_id(domain: str, m: StoredMatch, *, per_item: bool = False) -> st
     return f"tag:{domain},{m.found_at:%Y-%m-%d}:{'item' if per_item else 'match'}/{digest}"
 
 
-def _http(url: str | None) -> bool:
-    return bool(url) and (url or "").lower().startswith(("http://", "https://"))
-
-
 def _reason(m: StoredMatch, titles: dict[str, str]) -> str:
     subject = f"rule '{m.subject}'" if m.kind == "keyword" else f"'{titles.get(m.subject, m.subject)}'"
     return f"{KIND_LABELS[m.kind]} for {subject}: {m.why}"
@@ -60,7 +56,7 @@ def match_entry(
     m: StoredMatch, settings: Settings, titles: dict[str, str], also: Sequence[StoredMatch] = (), per_item: bool = False
 ) -> FeedEntry | None:
     it = m.item.item
-    if not _http(it.link):
+    if web_url(it.link) is None:
         return None
     reasons = list(dict.fromkeys(_reason(x, titles) for x in (m, *also)))
     summary = f"From {m.item.feed_title}. " + " ".join(reasons)
