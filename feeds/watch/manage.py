@@ -22,9 +22,10 @@ from feeds.errors import FeedParseError, FetchError, IngestError, RuleError
 from feeds.fetch import Fetched
 from feeds.model import Rule, StoredItem, WatchedFeed
 from feeds.watch.match import Explanation, compile_rules, explain
-from feeds.watch.matching import is_own, match_input, own_domains
+from feeds.watch.matching import match_input, own_domains
 from feeds.watch.parse import find_feed_links, parse_feed
 from feeds.watch.query import parse_query
+from feeds.watch.related import is_own_url
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -36,7 +37,7 @@ def check_feed_url(app: App, url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError("a watched feed needs an absolute http(s) URL", url=url)
-    if is_own(url, own_domains(app.settings)):
+    if is_own_url(url, own_domains(app.settings)):
         raise FetchError("this is our own site: its items would match our own releases", url=url)
     return url.strip()
 
@@ -133,7 +134,7 @@ def import_opml(app: App, path: Path) -> tuple[list[WatchedFeed], list[WatchedFe
     known: list[WatchedFeed] = []
     mine = own_domains(app.settings)
     for f in read_opml(data, str(path)):
-        if is_own(f.url, mine):
+        if is_own_url(f.url, mine):
             continue
         feed, created = app.store.import_feed(
             f.url,

@@ -36,10 +36,6 @@ def own_domains(settings: Settings) -> frozenset[str]:
     return frozenset(h.lower().removeprefix("www.") for h in hosts if h)
 
 
-def is_own(url: str | None, domains: frozenset[str]) -> bool:
-    return bool(url) and is_own_url(url or "", domains)
-
-
 def build_matchers(rules: Sequence[Rule], releases: Sequence[Release], settings: Settings, now: datetime) -> Matchers:
     keywords = compile_rules([(r.name, r.query) for r in rules]) if rules else None
     rs = settings.watch.related
@@ -81,7 +77,7 @@ def keyword_match(hit: RuleHit) -> Match:
 
 def match_item(m: Matchers, feed: WatchedFeed, item: WatchItem) -> list[Match]:
     """Every match of one item: keyword rules first (by rule name), then related releases and pickups."""
-    if is_own(item.link, m.own_domains):
+    if is_own_url(item.link, m.own_domains):
         return []
     found: list[Match] = []
     if m.keywords is not None:
