@@ -7,6 +7,7 @@ and review the diff.
 
 from __future__ import annotations
 
+import html
 import json
 import locale
 import os
@@ -35,6 +36,7 @@ UPDATE_GOLDEN = os.environ.get("FEEDS_UPDATE_GOLDEN") == "1"
 A = "{http://www.w3.org/2005/Atom}"
 FH = "{http://purl.org/syndication/history/1.0}"
 DC = "{http://purl.org/dc/elements/1.1/}"
+CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 SITE = "https://press.harbour.example/"
 HOSTILE = '<script>alert(1)</script> & "quotes"'
 OFFICE = Person("Harbour City Press Office", email="press@harbour.example")
@@ -435,7 +437,9 @@ def test_rss_channel_and_items() -> None:
     assert first.findtext("title") == HOSTILE and len(first.find("title")) == 0  # type: ignore[arg-type]
     assert first.find("guid").attrib == {"isPermaLink": "false"}  # type: ignore[union-attr]
     assert first.findtext("guid") == spec.entries[0].id
-    assert first.findtext("description") == spec.entries[0].content_html
+    # The synopsis in <description> (HTML, so the summary's "&" is escaped), the full HTML in content:encoded.
+    assert first.findtext("description") == html.escape(spec.entries[0].summary, quote=False)
+    assert first.findtext(CONTENT + "encoded") == spec.entries[0].content_html
     assert first.findtext("author") == "m.okafor@harbour.example (Mira Okafor)" and first.find(DC + "creator") is None
     assert first.findtext("pubDate") == rfc822(spec.entries[0].published) == "Tue, 24 Nov 2026 09:00:00 +0000"
     assert [(c.text, c.get("domain")) for c in first.findall("category")] == [

@@ -1,14 +1,17 @@
 """Feed renderers: one `FeedSpec` → the bytes of its Atom 1.0, RSS 2.0 and JSON Feed 1.1 documents.
 
-    FeedSpec ──check──► (URLs encoded, ids/people/dates asserted) ──feedgen + extensions──► Atom / RSS bytes
-                                                                  └─json.dumps─────────────► JSON Feed bytes
+    FeedSpec ──check──► (URLs encoded, ids/people/dates asserted) ──one FeedGenerator + extensions──► Atom, RSS
+                                                                  └─json.dumps───────────────────────► JSON Feed
 
-Atom and RSS are built with feedgen 1.0.0, which needs help to be valid and repeatable; every fix is made on
-feedgen's lxml tree through its extension hooks (`extend_atom` / `extend_rss`), never on serialised text:
+Atom and RSS are built with feedgen 1.0.0, one FeedGenerator per spec for both formats (entries are added once),
+which needs help to be valid and repeatable; every fix is made on feedgen's lxml tree through its extension hooks
+(`extend_atom` / `extend_rss`), never on serialised text:
 - feedgen stamps feed and entry dates with *now* and prepends entries: every timestamp is set from the spec (RFC 3339
   `Z` in Atom, RFC 822 `+0000` in RSS, both from `feeds.clock`) and entries are appended in spec order.
 - its Atom entry links keep only `href` (upstream bug #135): the one rel="alternate" type="text/html" link is restored.
-- RSS shares Atom's link list and keeps only the first rel="self": hub and RFC 5005 links are added to the channel.
+- RSS shares Atom's link list, keeps only the first rel="self" (Atom's) and takes the last link as <link>: the self
+  link is pointed at rss.xml, <link> at the home page, and hub and RFC 5005 links are added to the channel.
+- an RSS item gets the summary as <description> (escaped: it is HTML there) and the content as content:encoded.
 - its RSS date code switches the process-wide locale (`feedgen.util.formatRFC2822`, not thread-safe): RSS dates never
   reach feedgen, so rendering never calls `locale.setlocale` and any thread may render (tested).
 - it has no stylesheet PI, no fh:archive, no JSON Feed, and checks no URL, id or author: all added here.
@@ -56,56 +59,86 @@ _EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 _URI_SAFE = "-._~:/?#[]@!$&'()*+,;=%"  # RFC 3986 unreserved + reserved; '%' kept for existing escapes
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
-Renderer = Callable[[FeedSpec], bytes]
-
 
 def render_feed(spec: FeedSpec) -> tuple[RenderedFile, ...]:
     """One RenderedFile per format in `spec.formats`, at `spec.path` + atom.xml / rss.xml / feed.json."""
     if spec.path and (not spec.path.endswith("/") or spec.path.startswith("/") or ".." in spec.path.split("/")):
         raise ValueError(f"feed {spec.key!r}: path {spec.path!r} must be '' or a relative folder ending in '/'")
-    renderers: dict[FeedFormat, Renderer] = {"atom": _atom, "rss": _rss, "json": _json_feed}
     checked = _checked(spec)  # once for all formats
-    return tuple(RenderedFile(spec.path + FEED_FILES[fmt], renderers[fmt](checked)) for fmt in spec.formats)
-
-
-# ── Atom 1.0 (RFC 4287) ─────────────────────────────────────────────────────────────────────────────────────────
+    fg = _feed_generator(checked) if {"atom", "rss"} & set(spec.formats) else None  # once for Atom and RSS
+    renderers: dict[FeedFormat, Callable[[], bytes]] = {
+        "atom": lambda: _atom_bytes(fg),
+        "rss": lambda: _rss_bytes(fg),
+        "json": lambda: _json_feed(checked),
+    }
+    return tuple(RenderedFile(spec.path + FEED_FILES[fmt], renderers[fmt]()) for fmt in spec.formats)
 
 
 def render_atom(spec: FeedSpec) -> bytes:
     """The Atom document: feed metadata, self/alternate/hub/RFC 5005 links, entries in spec order."""
-    return _atom(_checked(spec))
+    return _atom_bytes(_feed_generator(_checked(spec)))
 
 
-def _atom(spec: FeedSpec) -> bytes:
-    """Render a spec that `_checked` has already vetted."""
+def render_rss(spec: FeedSpec) -> bytes:
+    """The RSS channel, with atom:link rel="self" (and hub, RFC 5005 links), items in spec order."""
+    return _rss_bytes(_feed_generator(_checked(spec)))
+
+
+def _atom_bytes(fg: FeedGenerator) -> bytes:
+    data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return data
+
+
+def _rss_bytes(fg: FeedGenerator) -> bytes:
+    data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return data
+
+
+# ── one FeedGenerator for both formats ─────────────────────────────────────────────────────────────────────────
+
+
+def _feed_generator(spec: FeedSpec) -> FeedGenerator:
+    """A FeedGenerator holding the spec (already vetted by `_checked`), ready for `atom_str` and `rss_str`.
+
+    feedgen keeps one set of fields for both formats; where Atom and RSS must differ, the setters below hold the
+    Atom value and the RSS fix-ups (`_RssChannelFixes`, `_RssItemFixes`) correct the RSS tree, and vice versa.
+    Both extensions are registered at feed level with an entry class, so feedgen gives every entry its own
+    instance, which is then given its FeedEntry (feedgen's own idiom: `fe.<extension>.<setter>(...)`).
+    """
     fg = FeedGenerator()
-    fg.register_extension("feeds", partial(_AtomFeedFixes, spec), None, atom=True, rss=False)
+    fg.register_extension("feeds_atom", partial(_AtomFeedFixes, spec), partial(_AtomEntryFixes, spec), True, False)
+    fg.register_extension("feeds_rss", partial(_RssChannelFixes, spec), _RssItemFixes, False, True)
     fg.id(spec.id)
     fg.title(spec.title)
     fg.updated(spec.updated)
+    # feedgen also stores updated as RSS lastBuildDate and would format it through its locale-switching code (see
+    # the module docstring); _RssChannelFixes writes it from the spec. No public setter clears it.
+    fg._FeedGenerator__rss_lastBuildDate = None
     fg.author(_person_dict(spec.author))
-    fg.link(href=_self_url(spec, "atom"), rel="self", type=MEDIA_TYPES["atom"])
+    fg.link(href=_self_url(spec, "atom"), rel="self", type=MEDIA_TYPES["atom"])  # RSS: made rss.xml by the fixes
     fg.link(href=spec.home_url, rel="alternate", type="text/html")
     for rel, href in _history_links(spec):
         fg.link(href=href, rel=rel, type=MEDIA_TYPES["atom"])
     if spec.hub:
         fg.link(href=spec.hub, rel="hub")
-    fg.language(spec.language)  # becomes xml:lang on <feed>
+    fg.language(spec.language)  # xml:lang on <feed>, <language> in RSS
     fg.generator(spec.generator)  # replaces feedgen's own name and version: output must not change on upgrades
-    if spec.subtitle:
-        fg.subtitle(spec.subtitle)
+    fg.description(spec.subtitle or spec.title)  # RSS needs a non-blank description; Atom's subtitle is removed if
+    fg.docs(RSS_DOCS)  # ...the spec has none (_AtomFeedFixes)
     if spec.rights:
-        fg.rights(spec.rights)
+        fg.rights(spec.rights)  # atom:rights and RSS <copyright>
     if spec.icon:
-        fg.icon(spec.icon)
+        fg.icon(spec.icon)  # Atom only
+    if spec.author.email:
+        fg.managingEditor(_rss_person(spec.author))  # RSS only
     for entry in spec.entries:
         fe = fg.add_entry(order="append")
-        fe.register_extension("feeds_entry", partial(_AtomEntryFixes, spec, entry), atom=True, rss=False)
-        fe.id(entry.id)
+        fe.feeds_atom.entry = fe.feeds_rss.entry = entry
+        fe.id(entry.id)  # also the RSS guid, isPermaLink="false": tag: ids are not URLs a browser can open
         fe.title(entry.title)
-        fe.updated(entry.updated)
-        fe.published(entry.published)
-        fe.link(href=entry.link, rel="alternate", type="text/html")
+        fe.updated(entry.updated)  # Atom only
+        # No fe.published(): it would route RSS pubDate through feedgen's locale switch. The fixes write both.
+        fe.link(href=entry.link, rel="alternate", type="text/html")  # also the RSS <link>
         if entry.summary:
             fe.summary(entry.summary, type="text")
         if entry.content_html:
@@ -114,8 +147,8 @@ def _atom(spec: FeedSpec) -> bytes:
             fe.author([_person_dict(p) for p in entry.authors])
         if entry.categories:
             fe.category([_category_dict(c) for c in entry.categories])
-    data: bytes = fg.atom_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    return data
+        # No fe.source(): feedgen would also write an atom:source, which needs data we do not keep (see below).
+    return fg
 
 
 class _Fixes:
@@ -135,6 +168,9 @@ class _Fixes:
         return el
 
 
+# ── Atom 1.0 (RFC 4287) ─────────────────────────────────────────────────────────────────────────────────────────
+
+
 class _AtomFeedFixes(_Fixes):
     """Feed-level fixes, run by feedgen after the metadata and before the entries (metadata must precede them)."""
 
@@ -147,6 +183,8 @@ class _AtomFeedFixes(_Fixes):
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         # feedgen's Atom elements carry no namespace in the tree (it sets xmlns as an attribute), so plain names.
         _set_text(feed, "updated", rfc3339(self.spec.updated))
+        if not self.spec.subtitle:
+            feed.remove(_child(feed, "subtitle"))  # feedgen copied the RSS description into it
         if self.spec.archive:
             etree.SubElement(feed, f"{{{FH_NS}}}archive")  # RFC 5005 §4: a complete, unchanging archive document
         _add_stylesheet(feed, self.spec.stylesheet)
@@ -156,15 +194,17 @@ class _AtomFeedFixes(_Fixes):
 class _AtomEntryFixes(_Fixes):
     """Entry-level fixes: data timestamps, the alternate link's rel/type, the via link, a differing xml:lang."""
 
-    def __init__(self, spec: FeedSpec, entry: FeedEntry) -> None:
+    entry: FeedEntry  # set by _feed_generator right after feedgen creates the instance
+
+    def __init__(self, spec: FeedSpec) -> None:
         self.spec = spec
-        self.entry = entry
 
     def extend_atom(self, el: etree._Element) -> etree._Element:
         entry = self.entry
-        _set_text(el, "updated", rfc3339(entry.updated))
-        _set_text(el, "published", rfc3339(entry.published))
-        _child(el, "title").set("type", "text")
+        title, updated = _leading(el, "id", "title", "updated")[1:]
+        updated.text = rfc3339(entry.updated)
+        etree.SubElement(el, "published").text = rfc3339(entry.published)  # last, where feedgen would put it
+        title.set("type", "text")
         link = _child(el, "link")  # feedgen bug #135 drops rel and type: exactly one alternate per entry
         link.set("rel", "alternate")
         link.set("type", "text/html")
@@ -183,49 +223,6 @@ class _AtomEntryFixes(_Fixes):
 # ── RSS 2.0 (RSS Advisory Board specification) ─────────────────────────────────────────────────────────────────
 
 
-def render_rss(spec: FeedSpec) -> bytes:
-    """The RSS channel, with atom:link rel="self" (and hub, RFC 5005 links), items in spec order."""
-    return _rss(_checked(spec))
-
-
-def _rss(spec: FeedSpec) -> bytes:
-    """Render a spec that `_checked` has already vetted."""
-    fg = FeedGenerator()
-    fg.register_extension("feeds", partial(_RssChannelFixes, spec), None, atom=False, rss=True)
-    fg.title(spec.title)
-    fg.link(href=_self_url(spec, "rss"), rel="self", type=MEDIA_TYPES["rss"])  # feedgen emits the first self link
-    fg.link(href=spec.home_url, rel="alternate")  # ...and uses the last link added as the channel <link>
-    fg.description(spec.subtitle or spec.title)  # required and must not be blank
-    fg.language(spec.language)
-    fg.generator(spec.generator)
-    fg.docs(RSS_DOCS)
-    if spec.rights:
-        fg.copyright(spec.rights)
-    if spec.author.email:
-        fg.managingEditor(_rss_person(spec.author))
-    # feedgen always writes lastBuildDate (default: now) through its locale-switching formatter; clear it and let
-    # _RssChannelFixes write it from the spec. No public setter accepts "none", hence the private name.
-    fg._FeedGenerator__rss_lastBuildDate = None
-    for entry in spec.entries:
-        fe = fg.add_entry(order="append")
-        fe.register_extension("feeds_entry", partial(_RssItemFixes, entry), atom=False, rss=True)
-        fe.title(entry.title)
-        fe.link(href=entry.link)
-        fe.guid(entry.id, permalink=False)  # tag: ids are not URLs a browser can open
-        description = entry.content_html or html.escape(entry.summary, quote=False)  # description is HTML in RSS
-        if description:
-            fe.description(description)
-        if len(entry.authors) == 1 and entry.authors[0].email:
-            fe.author(_person_dict(entry.authors[0]))  # RSS <author> is one "email (Name)"; else dc:creator
-        if entry.categories:
-            fe.category([_category_dict(c) for c in entry.categories])
-        if entry.source_url and entry.source_title:
-            fe.source(url=entry.source_url, title=entry.source_title)
-        # No fe.published(): it would route pubDate through feedgen's locale switch. _RssItemFixes writes it.
-    data: bytes = fg.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
-    return data
-
-
 def _dc_creators(entry: FeedEntry) -> tuple[str, ...]:
     """Names for dc:creator when RSS <author> cannot carry them (no email, or several authors)."""
     if len(entry.authors) == 1 and entry.authors[0].email:
@@ -234,7 +231,8 @@ def _dc_creators(entry: FeedEntry) -> tuple[str, ...]:
 
 
 class _RssChannelFixes(_Fixes):
-    """Channel-level additions: dates from the spec, the atom:links feedgen drops, fh:archive, the stylesheet PI."""
+    """Channel-level fixes: RSS's own self link and <link>, dates from the spec, the atom:links feedgen drops,
+    fh:archive, the stylesheet PI."""
 
     def __init__(self, spec: FeedSpec) -> None:
         self.spec = spec
@@ -246,6 +244,10 @@ class _RssChannelFixes(_Fixes):
     def extend_rss(self, rss: etree._Element) -> etree._Element:
         spec = self.spec
         channel = _child(rss, "channel")
+        _set_text(channel, "link", spec.home_url)  # feedgen uses whichever link was added last
+        self_link = _child(channel, f"{{{ATOM_NS}}}link")  # feedgen copied the first rel="self": Atom's
+        self_link.set("href", _self_url(spec, "rss"))
+        self_link.set("type", MEDIA_TYPES["rss"])
         stamp = rfc822(spec.updated)
         etree.SubElement(channel, "pubDate").text = stamp
         etree.SubElement(channel, "lastBuildDate").text = stamp
@@ -261,14 +263,27 @@ class _RssChannelFixes(_Fixes):
 
 
 class _RssItemFixes(_Fixes):
-    """Item-level additions: pubDate from the data, dc:creator for authors RSS <author> cannot carry."""
+    """Item-level fixes: the summary as HTML, authors RSS <author> cannot carry, <source>, pubDate."""
 
-    def __init__(self, entry: FeedEntry) -> None:
-        self.entry = entry
+    entry: FeedEntry  # set by _feed_generator right after feedgen creates the instance
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
-        etree.SubElement(item, "pubDate").text = rfc822(self.entry.published)
-        for name in _dc_creators(self.entry):
+        entry = self.entry
+        if entry.summary:
+            # <description> is the synopsis and content:encoded the full HTML (the RSS Advisory Board's RSS Profile,
+            # §4.1.1.4 and §5). feedgen wrote the summary as it is, but an RSS description is HTML: escape it. Most
+            # summaries have nothing to escape, and the element is then left as written.
+            escaped = html.escape(entry.summary, quote=False)
+            if escaped != entry.summary:
+                _leading(item, "title", "link", "description")[2].text = escaped
+        creators = _dc_creators(entry)
+        if creators:
+            for author in item.findall("author"):  # feedgen wrote one per author with an email
+                item.remove(author)
+        if entry.source_url and entry.source_title:
+            etree.SubElement(item, "source", url=entry.source_url).text = entry.source_title
+        etree.SubElement(item, "pubDate").text = rfc822(entry.published)
+        for name in creators:
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
         return item
 
@@ -367,6 +382,15 @@ def _child(parent: etree._Element, tag: str) -> etree._Element:
     return found
 
 
+def _leading(parent: etree._Element, *tags: str) -> list[etree._Element]:
+    """The first children of `parent`, asserted to be `tags` in order (feedgen writes a fixed order; faster than
+    one `find` per element in the per-entry fix-ups)."""
+    children = list(parent)[: len(tags)]
+    if [child.tag for child in children] != list(tags):  # feedgen changed its order: a bug to see, not to guess
+        raise AssertionError(f"feedgen wrote {[c.tag for c in children]} under <{parent.tag}>, expected {tags}")
+    return children
+
+
 def _set_text(parent: etree._Element, tag: str, text: str) -> None:
     _child(parent, tag).text = text
 
@@ -394,15 +418,16 @@ def _checked(spec: FeedSpec) -> FeedSpec:
         _require(spec.current is not None, f"{where}: an archive document needs its 'current' link")
     seen: set[str] = set()
     entries = []
-    for entry in spec.entries:
+    for entry in spec.entries:  # the hot loop of a big publish: messages are built only when a check fails
         checked = _checked_entry(entry, where)
-        _require(checked.id not in seen, f"{where}: entry id {checked.id!r} appears twice")
+        if checked.id in seen:
+            raise ValueError(f"{where}: entry id {checked.id!r} appears twice")
         seen.add(checked.id)
-        _require(
-            ensure_utc(checked.updated).replace(microsecond=0) <= updated,
-            f"{where}: entry {checked.id!r} updated {rfc3339(checked.updated)} is newer than the feed's "
-            f"{rfc3339(updated)} (RFC 4287 §4.2.15: the feed's updated covers its entries)",
-        )
+        if ensure_utc(checked.updated).replace(microsecond=0) > updated:
+            raise ValueError(
+                f"{where}: entry {checked.id!r} updated {rfc3339(checked.updated)} is newer than the feed's "
+                f"{rfc3339(updated)} (RFC 4287 §4.2.15: the feed's updated covers its entries)"
+            )
         entries.append(checked)
     return replace(
         spec,
