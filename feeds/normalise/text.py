@@ -127,5 +127,5 @@ def make_summary(text: str, limit: int = 280) -> str:
     room = limit - 1  # keep one character for the ellipsis
     cut = chosen.rfind(" ", 0, room + 1)
     head = chosen[:cut] if cut > 0 else chosen[:room]
-    head = head.rstrip(_TRAILING_PUNCT) or chosen[:room]
+    head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
     return head + "…"
