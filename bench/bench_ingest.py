@@ -4,7 +4,11 @@
 
 What is measured, all in this one run on this machine:
 - `feeds`: N JSON release files in a drop folder → `run_ingest` (read, parse, normalise: Markdown, sanitise,
-  topics, hashing; reconcile; batched transactions; the ledger; moving every file to processed/);
+  topics, hashing; reconcile; batched transactions; the ledger; moving every file to processed/). On a
+  machine with several CPUs, reading and normalising run in worker processes a few batches ahead of storing
+  (`feeds.ingest.parallel`, for 1,000 files or more); starting those workers is inside the measured time.
+  The generated bodies are paragraphs of plain prose, which render as Markdown without markdown-it or nh3
+  (`render_markdown`'s plain-prose path, byte-identical by test); bodies with Markdown syntax cost more;
 - baseline A: `sqlite3` inserting the same final rows with `executemany` in ONE transaction (the floor);
 - baseline B: `sqlite3` inserting the same rows with one transaction per row (what a naive per-file commit costs);
 - `feeds store step`: the same already-normalised releases saved through our store (reconcile, slug checks,

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.normalise.html import html_to_text, markdown_to_html, sanitise_html, summary_source
+from feeds.normalise.html import html_to_text, markdown_to_html, render_markdown, sanitise_html, summary_source
 
 BASE = "https://www.example.gov.uk/government/news/ministers-meet"
 
@@ -256,3 +256,80 @@ def test_sanitised_output_is_always_safe(dirty: str) -> None:
             assert "javascript:" not in value.lower()
     assert sanitise_html(dirty, base_url=BASE) == clean
     assert sanitise_html(clean, base_url=BASE) == clean
+
+
+# --- render_markdown's shortcuts: plain prose built directly, one nh3 pass without raw HTML -----------------
+
+
+def _reference(markdown: str, base_url: str | None = None) -> tuple[str, str]:
+    """The long way round: markdown-it, then `sanitise_html` (nh3 until stable), then the text of the result."""
+    from feeds.normalise.html import _MARKDOWN, clean_html_to_text
+    from feeds.normalise.text import xml_safe
+
+    html = sanitise_html(_MARKDOWN.render(xml_safe(markdown)), base_url=base_url)
+    return html, clean_html_to_text(html)
+
+
+def test_other_white_space_is_every_isspace_character_but_space_and_newline() -> None:
+    from feeds.normalise.html import _OTHER_WHITE_SPACE
+
+    every = {chr(c) for c in range(0x110000) if chr(c).isspace()}
+    assert set(_OTHER_WHITE_SPACE) == every - {" ", "\n"}
+
+
+@pytest.mark.parametrize(
+    "markdown",
+    [
+        "One paragraph.",
+        'First.\n\nSecond, with a "quote" and it\'s fine.\nA soft line break.\n\n\n\nThird (after blank lines).',
+        "\n\nLeading and trailing blank lines.\n\n",
+        "Ünïcödé — dashes – and “quotes” … 2026: 5% (of £3m) / $4 @ 10 o'clock; ok?",
+        "Line with trailing spaces  \nbreaks",
+        "Tabbed\tword",
+        "No\u00a0break",
+        "    indented code",
+        "Text\n    indented continuation",
+        "1. a list",
+        "Text\n2026 was a year",
+        "- item",
+        "+ item",
+        "Title\n===",
+        "Title\n---",
+        "A & B",
+        "a > b",
+        "a < b",
+        "x_y_z and *stars*",
+        "Costs 5 #1 ~ approx | pipe = equals ! bang [bracket]",
+        "Name\n\n Indented by one",
+    ],
+)
+def test_render_markdown_matches_the_long_way_round(markdown: str) -> None:
+    assert render_markdown(markdown) == _reference(markdown)
+    assert render_markdown(markdown, BASE) == _reference(markdown, BASE)
+
+
+_PROSE = st.sampled_from(
+    ["Minister", "talks", "Zürich", "São", "2026", "5%", "£3m", "(note)", "it's", '"quoted"', "“curly”", "—", "–",
+     "…", ".", ",", ":", ";", "?", "/", "@", "$", "{x}", "^", "%", " ", " ", "  ", "\n", "\n\n", "\n\n\n", "-", "+",
+     "1.", "2)", "    ", "\ufffd", "\u200b", "\U0001f600", "\ufeff", "\u00ad"]
+)  # fmt: skip
+_MARKUP = st.sampled_from(
+    ["*", "**", "_", "`", "```", "~~~", "[a](b)", "[a](https://x.example/a b)", "![i](c.png)", "[x](ftp://f)",
+     "[x](javascript:alert(1))", "![i](ftp://f)", "# ", "## ", "> ", "- ", "* ", "1. ", "---", "===", "| a | b |",
+     "|---|---|", "\\", "&amp;", "&#13;", "&#12;", "&#0;", "&nbsp;", "&quot;", "&", ">", "\t", "\u00a0", "\u3000",
+     "  \n", "\r\n", "[ref]: https://x.example/", "[ref]", "<https://x.example/>", "<b>", "</p>", "<h1>x", "<!--"]
+)  # fmt: skip
+
+
+@settings(max_examples=400)
+@given(st.lists(_PROSE, max_size=30).map("".join))
+def test_plain_prose_renders_as_the_long_way_round(markdown: str) -> None:
+    assert render_markdown(markdown, BASE) == _reference(markdown, BASE)
+
+
+@settings(max_examples=600)
+@given(st.lists(st.one_of(_PROSE, _MARKUP), max_size=30).map("".join))
+def test_any_markdown_renders_as_the_long_way_round(markdown: str) -> None:
+    """Covers both shortcuts: plain prose built directly, and one nh3 pass when the source has no "<"."""
+    assert render_markdown(markdown, BASE) == _reference(markdown, BASE)
+    assert render_markdown(markdown) == _reference(markdown)

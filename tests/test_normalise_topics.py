@@ -96,3 +96,49 @@ def test_topic_slugs_are_always_path_safe(name: str) -> None:
     slug = topic_slug(name)
     assert slug and slug not in (".", "..")
     assert all(c.isascii() and (c.isalnum() or c == "-") for c in slug)
+
+
+def _words_reference(text: str) -> list[str]:
+    """The definition of a word the matcher must keep: a run of letters or digits, compared case- and
+    accent-insensitively (the same NFKD-without-combining-marks, case-folded form the module uses)."""
+    import re
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text)
+    folded = "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+    return re.findall(r"[^\W_]+", folded)
+
+
+def _detect_reference(title: str, text: str, phrases: dict[str, list[str]]) -> tuple[str, ...]:
+    """Topics whose phrase occurs as a run of adjacent whole words of the title or of the text (never across)."""
+    found = []
+    for name, names in phrases.items():
+        for phrase in names:
+            words = _words_reference(phrase)
+            for part in (_words_reference(title), _words_reference(text)):
+                if words and any(part[i : i + len(words)] == words for i in range(len(part))):
+                    found.append(name)
+                    break
+            if name in found:
+                break
+    return tuple(found)
+
+
+_PIECES = st.sampled_from(
+    ["Iran", "iran", "IRAN", "Iranian", "North", "Korea", "north-korea", "DPRK", "EU", "Côte", "d'Ivoire", "Cote",
+     "divoire", "São", "Tomé", "Fisheries", "x", "_", "__", "-", "'", "’", " ", "  ", "\n", ".", "2", "ﬁ", "İ", "ß"]
+)  # fmt: skip
+
+
+@given(st.lists(_PIECES, max_size=12).map("".join), st.lists(_PIECES, max_size=25).map("".join))
+def test_detection_finds_phrases_exactly_as_runs_of_whole_words(title: str, text: str) -> None:
+    phrases = {
+        "Iran": ["Iran"],
+        "North Korea": ["North Korea", "DPRK", "Democratic People's Republic of Korea"],
+        "Russia": ["Russia"],
+        "Côte d'Ivoire": ["Côte d'Ivoire"],
+        "São Tomé": ["São Tomé"],
+        "Fisheries": ["Fisheries"],
+        "European Union": ["European Union", "EU"],
+    }
+    assert detect_topics((), title, text, SETTINGS) == _detect_reference(title, text, phrases)

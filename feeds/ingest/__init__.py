@@ -2,6 +2,8 @@
 
     run_ingest(app):  for each source: source.poll() | formats.parse | normalise | reconcile + store | settle
 
+Many files are read and normalised in worker processes, a few batches ahead of storing (`parallel`).
+
 Sources: folders (the drop folder moves files to processed/ or rejected/; a release folder is read in place),
 remote JSON documents (polled through the shared polite HTTP client), explicit paths from `feeds ingest PATH…`,
 and bodies pushed over HTTP (`ingest_units`, used by the web API).
@@ -17,7 +19,8 @@ from typing import TYPE_CHECKING
 
 from feeds.config import FolderSource, RemoteJsonSource
 from feeds.ingest import folder
-from feeds.ingest.pipeline import Unit, save_units, unit_from_file
+from feeds.ingest.parallel import units_in_batches
+from feeds.ingest.pipeline import Unit, save_units
 from feeds.model import IngestOutcome, IngestReport
 
 if TYPE_CHECKING:
@@ -78,17 +81,14 @@ def _ingest_files(
     app: App, files: Sequence[Path], *, source: str, move_in: Path | None, progress: Progress | None
 ) -> list[IngestOutcome]:
     outcomes: list[IngestOutcome] = []
-    for start in range(0, len(files), BATCH):
-        batch = files[start : start + BATCH]
-        now = app.clock()
-        units = [unit_from_file(f, source=source, settings=app.settings, now=now) for f in batch]
+    for now, units in units_in_batches(app, files, BATCH, source=source):
         settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
         moved = folder.settle(settled_units, move_in, now) if move_in is not None else {}
         for o in batch_outcomes:
             _log_outcome(o)
             outcomes.append(_with_move(o, moved))
         if progress:
-            progress(len(batch), len(files))
+            progress(len(units), len(files))
     return outcomes
 
 

@@ -28,66 +28,73 @@ REJECTED = "rejected"
 _IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
 
 
-def is_candidate(path: Path) -> bool:
-    name = path.name
-    return not (name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES)) and path.is_file()
+def _is_candidate_name(name: str) -> bool:
+    return not (name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES))
 
 
 def scan(folder: Path, *, recursive: bool = False) -> list[Path]:
     """Release files in `folder`, sorted by name (deterministic order); `processed/` and `rejected/` skipped."""
     if not folder.is_dir():
         return []
-    return sorted(_walk(folder, recursive), key=lambda p: str(p.relative_to(folder)))
+    return [path for _, path in sorted(_walk(folder, "", recursive), key=lambda found: found[0])]
 
 
-def _walk(folder: Path, recursive: bool) -> Iterator[Path]:
+def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Path]]:
+    """(path relative to the scanned folder, path) of each candidate; the directory entry's own type is used,
+    following symlinks as `Path.is_file` does, so most files need no `stat` of their own."""
     with os.scandir(folder) as it:
         for entry in it:
-            p = Path(entry.path)
             if entry.is_dir(follow_symlinks=False):
                 if recursive and entry.name not in (PROCESSED, REJECTED) and not entry.name.startswith("."):
-                    yield from _walk(p, recursive)
-            elif is_candidate(p):
-                yield p
+                    yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive)
+            elif _is_candidate_name(entry.name) and entry.is_file():
+                yield f"{prefix}{entry.name}", Path(entry.path)
 
 
 def settle(units: Sequence[Unit], folder: Path, now: datetime) -> dict[str, str]:
     """Move committed units' files to processed/ and failed ones to rejected/ (+ .error.txt). Returns origin → new path.
 
     Called only after the transaction holding the units committed. A failure to move one file is logged and
-    leaves it in place (the ledger recognises it next time); it never loses the file.
+    leaves it in place (the ledger recognises it next time); it never loses the file. A file that is no longer
+    there (moved by someone else) is skipped.
     """
     moved: dict[str, str] = {}
+    made: set[str] = set()
     for unit in units:
-        src = Path(unit.origin)
-        if not src.exists():
-            continue
-        target_dir = folder / (REJECTED if unit.error else PROCESSED)
+        src = unit.origin
+        name = os.path.basename(src)
+        target_dir = os.path.join(folder, REJECTED if unit.error else PROCESSED)
         try:
-            target_dir.mkdir(parents=True, exist_ok=True)
-            dest = _free_name(target_dir, src.name)
+            if unit.error and not os.path.exists(src):
+                continue
+            if target_dir not in made:  # once per batch (a folder removed meanwhile fails the move, logged)
+                os.makedirs(target_dir, exist_ok=True)
+                made.add(target_dir)
+            dest = _free_name(target_dir, name)
             if unit.error:
-                note = dest.with_name(dest.name + ".error.txt")
-                note.write_text(
-                    f"{src.name} was not ingested ({rfc3339(now)}):\n\n{unit.error}\n\n"
-                    "Fix the file and drop it into the inbox again.\n",
-                    encoding="utf-8",
-                )
+                with open(dest + ".error.txt", "w", encoding="utf-8") as note:
+                    note.write(
+                        f"{name} was not ingested ({rfc3339(now)}):\n\n{unit.error}\n\n"
+                        "Fix the file and drop it into the inbox again.\n"
+                    )
             os.replace(src, dest)
-            moved[unit.origin] = str(dest)
+            moved[unit.origin] = dest
         except OSError as e:
-            log.error("could not move %s to %s/: %s", src, target_dir.name, e, extra={"file": str(src)})
+            if isinstance(e, FileNotFoundError) and not os.path.exists(src):
+                continue  # moved away meanwhile (checked only now: the usual case needs no extra stat)
+            log.error("could not move %s to %s/: %s", src, os.path.basename(target_dir), e, extra={"file": src})
     return moved
 
 
-def _free_name(folder: Path, name: str) -> Path:
-    dest = folder / name
-    if not dest.exists():
+def _free_name(folder: str, name: str) -> str:
+    """`folder/name`, or with a number before the extension(s) if that is taken: never overwrite."""
+    dest = os.path.join(folder, name)
+    if not os.path.exists(dest):
         return dest
     stem, dot, ext = name.partition(".")
     n = 2
     while True:
-        candidate = folder / (f"{stem}.{n}{dot}{ext}" if dot else f"{stem}.{n}")
-        if not candidate.exists():
+        candidate = os.path.join(folder, f"{stem}.{n}{dot}{ext}" if dot else f"{stem}.{n}")
+        if not os.path.exists(candidate):
             return candidate
         n += 1

@@ -21,7 +21,15 @@ from markdown_it import MarkdownIt
 
 from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
 
-__all__ = ["html_to_text", "make_summary", "markdown_to_html", "sanitise_html", "summary_source", "text_to_html"]
+__all__ = [
+    "html_to_text",
+    "make_summary",
+    "markdown_to_html",
+    "render_markdown",
+    "sanitise_html",
+    "summary_source",
+    "text_to_html",
+]
 
 _TAGS = frozenset(
     {
@@ -74,8 +82,15 @@ def sanitise_html(html: str, base_url: str | None = None) -> str:
     again (misnested headings, for one), so cleaning repeats until the output is stable, and cleaning the
     result once more never changes it.
     """
+    return _sanitise(xml_safe(html), base_url, well_formed=False)
+
+
+def _sanitise(html: str, base_url: str | None, *, well_formed: bool) -> str:
+    """`sanitise_html` of XML-safe `html`; `well_formed` says it is known to be a fixed point after one pass."""
     base = base_url if base_url and _is_absolute_http(base_url) else None
-    cleaned = _clean_once(xml_safe(html), base)
+    cleaned = _clean_once(html, base)
+    if well_formed:
+        return cleaned
     for _ in range(3):
         again = _clean_once(cleaned, base)
         if again == cleaned:
@@ -112,16 +127,67 @@ def _is_absolute_http(url: str) -> bool:
 def markdown_to_html(text: str, base_url: str | None = None) -> str:
     """CommonMark (plus GitHub-style tables) → sanitised HTML. Raw HTML in the input is allowed, then cleaned;
     relative links are resolved against `base_url` when given, as in `sanitise_html`."""
-    return sanitise_html(_MARKDOWN.render(xml_safe(text)), base_url=base_url)
+    return render_markdown(text, base_url)[0]
 
 
-def summary_source(html: str) -> str:
+def render_markdown(text: str, base_url: str | None = None) -> tuple[str, str]:
+    """`markdown_to_html(text, base_url)` and the plain text of that HTML (`clean_html_to_text` of it).
+
+    Markdown that is nothing but paragraphs of prose (what most releases pushed with a JSON `body` are) is
+    built directly: it would render to `<p>` elements of text, which sanitising leaves as they are, and its
+    text is its paragraphs with white space collapsed. Anything else goes through markdown-it and nh3.
+    """
+    source = xml_safe(text)
+    if _is_plain_prose(source):
+        paragraphs = _PARAGRAPH_BREAK.split(source.strip("\n"))
+        html = "\n".join(f"<p>{p}</p>" for p in paragraphs if p)
+        return html, "\n\n".join(collapse(p) for p in paragraphs if p)
+    # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
+    # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).
+    rendered = xml_safe(_MARKDOWN.render(source))  # character references can name what XML forbids ("&#12;")
+    html = _sanitise(rendered, base_url, well_formed="<" not in source)
+    return html, clean_html_to_text(html)
+
+
+def _is_plain_prose(source: str) -> bool:
+    """True when `source` is nothing but paragraphs of prose, as Markdown: no character that a construct enabled
+    above starts with (inline: \\ ` * _ [ ] ! < & ; block: > # = ~ | anywhere, and - + a digit or indentation
+    at the start of a line), no trailing space (two make a hard break), no white space but spaces and line
+    breaks (tabs indent; the others are trimmed from paragraph ends), and no ">" or "&", which the serialiser
+    escapes. Deliberately wider than needed: whatever it lets through renders the same either way."""
+    return (
+        _SYNTAX_CHAR.search(source) is None
+        and _SYNTAX_LINE_START.search(source) is None
+        and " \n" not in source
+        and not source.endswith(" ")
+        and not source.startswith((" ", "+", "-", *"0123456789"))
+    )
+
+
+# All the characters `str.isspace` accepts but " " and "\n" (tests/test_normalise_html.py checks the list).
+_OTHER_WHITE_SPACE = (
+    "\t\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680"
+    + "".join(map(chr, range(0x2000, 0x200B)))
+    + ("\u2028\u2029\u202f\u205f\u3000")
+)
+_SYNTAX_CHAR = re.compile("[" + re.escape("\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE) + "]")
+_SYNTAX_LINE_START = re.compile(r"\n[ +\-0-9]")
+_PARAGRAPH_BREAK = re.compile(r"\n\n+")  # not `\n{2,}`, which the regex engine cannot scan for quickly
+
+
+def summary_source(html: str, text: str | None = None) -> str:
     """The text a summary should come from: the body without its headings ("Background" is not a summary).
 
     Expects `sanitise_html` output (headings carry no attributes there); falls back to all the text when the
-    body is nothing but headings.
+    body is nothing but headings. `text`, when given, must be `clean_html_to_text(html)`: a body without
+    headings then needs no second reading.
     """
-    return clean_html_to_text(_HEADING.sub("", html)) or clean_html_to_text(html)
+    without_headings, headings = _HEADING.subn("", html)
+    if headings:
+        source = clean_html_to_text(without_headings)
+        if source:
+            return source
+    return text if text is not None else clean_html_to_text(html)
 
 
 # --- reading text back out -----------------------------------------------------------------------------------

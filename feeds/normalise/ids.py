@@ -57,12 +57,15 @@ def slugify(text: str, max_length: int = 80) -> str:
     when nothing ASCII is left (a title in Arabic script, say): the caller decides the fallback.
     """
     text = _APOSTROPHES.sub("", text.replace("&", " and ")).translate(_LATIN_EXTRA)
-    # Keep letters, digits and the combining marks NFKD split off (dropped just below); anything else,
-    # such as an en dash or a non-breaking space, separates words rather than vanishing.
-    decomposed = "".join(
-        c if c.isalnum() or unicodedata.combining(c) else " " for c in unicodedata.normalize("NFKD", text)
-    )
-    ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    if text.isascii():  # nothing to decompose; _NON_SLUG below separates words at everything else
+        ascii_text = text.lower()
+    else:
+        # Keep letters, digits and the combining marks NFKD split off (dropped just below); anything else,
+        # such as an en dash or a non-breaking space, separates words rather than vanishing.
+        decomposed = "".join(
+            c if c.isalnum() or unicodedata.combining(c) else " " for c in unicodedata.normalize("NFKD", text)
+        )
+        ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
     slug = _NON_SLUG.sub("-", ascii_text).strip("-")
     if len(slug) <= max_length:
         return slug
@@ -91,6 +94,8 @@ def release_slug(title: str, link: str | None) -> str:
 
 
 def _mostly_non_latin(text: str) -> bool:
+    if text.isascii():  # every letter is Latin
+        return False
     letters = [c for c in text.translate(_LATIN_EXTRA) if c.isalpha()]
     latin = sum(1 for c in letters if unicodedata.normalize("NFKD", c)[0].isascii())
     return latin * 2 < len(letters)

@@ -28,7 +28,7 @@ from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise.dates import parse_date
-from feeds.normalise.html import clean_html_to_text, html_to_text, markdown_to_html, sanitise_html, summary_source
+from feeds.normalise.html import clean_html_to_text, html_to_text, render_markdown, sanitise_html, summary_source
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
 from feeds.normalise.topics import detect_topics
@@ -58,12 +58,11 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     """
     title, prefixed_type = _title(raw)
     document_type = _document_type(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
-    body_html = _body_html(raw)
-    body_text = clean_html_to_text(body_html)  # body_html is sanitised: the fast, equivalent extractor applies
+    body_html, body_text = _body(raw)
     if not body_text:
         raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
     given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
-    summary = given_summary or make_summary(summary_source(body_html))
+    summary = given_summary or make_summary(summary_source(body_html, body_text))
 
     given_published = _date(raw, "published", raw.published, site)
     given_updated = _date(raw, "updated", raw.updated, site)
@@ -166,15 +165,15 @@ def _document_type(value: str | None) -> str | None:
     return snake or None
 
 
-def _body_html(raw: RawRelease) -> str:
+def _body(raw: RawRelease) -> tuple[str, str]:
+    """The body as sanitised HTML, and its plain text (`clean_html_to_text` of that HTML)."""
     body = xml_safe(raw.body or "")
     if not body.strip():
         raise _invalid(raw, "body", "the release has no body")
     if raw.body_format == "markdown":
-        return markdown_to_html(body, base_url=raw.link)
-    if raw.body_format == "html":
-        return sanitise_html(body, base_url=raw.link)
-    return text_to_html(body)
+        return render_markdown(body, base_url=raw.link)
+    html = sanitise_html(body, base_url=raw.link) if raw.body_format == "html" else text_to_html(body)
+    return html, clean_html_to_text(html)  # html is sanitised: the fast, equivalent extractor applies
 
 
 def _date(raw: RawRelease, field: str, value: str | datetime | None, site: Site) -> datetime | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 
 __all__ = ["collapse", "make_summary", "text_to_html", "xml_safe"]
 
@@ -45,14 +46,16 @@ def collapse(text: str) -> str:
 
 def paragraphs(text: str) -> list[list[str]]:
     """Blank-line separated paragraphs, each a list of its (collapsed, non-empty) lines."""
+    return list(_iter_paragraphs(text))
+
+
+def _iter_paragraphs(text: str) -> Iterator[list[str]]:
     text = xml_safe(text).replace("\r\n", "\n").replace("\r", "\n")
-    out: list[list[str]] = []
     for block in _BLANK_LINE.split(text):
         lines = [collapse(line) for line in block.split("\n")]
         lines = [line for line in lines if line]
         if lines:
-            out.append(lines)
-    return out
+            yield lines
 
 
 def text_to_html(text: str) -> str:
@@ -108,14 +111,21 @@ def make_summary(text: str, limit: int = 280) -> str:
     """
     if limit < 2:
         raise ValueError(f"summary limit must be at least 2 characters, got {limit}")
-    paras = [" ".join(lines) for lines in paragraphs(text)]
-    if not paras:
-        return ""
-    chosen = next((p for p in paras if len(p) >= _SUMMARY_MIN), paras[0])
+    first: str | None = None
+    for lines in _iter_paragraphs(text):  # read only as far as the paragraph chosen
+        paragraph = " ".join(lines)
+        first = paragraph if first is None else first
+        if len(paragraph) >= _SUMMARY_MIN:
+            chosen = paragraph
+            break
+    else:
+        if first is None:
+            return ""
+        chosen = first
     if len(chosen) <= limit:
         return chosen
     room = limit - 1  # keep one character for the ellipsis
     cut = chosen.rfind(" ", 0, room + 1)
     head = chosen[:cut] if cut > 0 else chosen[:room]
-    head = head.rstrip(_TRAILING_PUNCT) or chosen[:room]
+    head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
     return head + "…"

@@ -23,7 +23,6 @@ from feeds.normalise.text import collapse, xml_safe
 __all__ = ["detect_topics", "topic_slug"]
 
 _WORD = re.compile(r"[^\W_]+")
-_SEPARATOR = " | "  # not a word: a phrase can never match across it (title / body boundary)
 
 
 def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSettings) -> tuple[str, ...]:
@@ -43,16 +42,43 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
 
     for name in given:
         add(collapse(xml_safe(name)))
-    haystack = f" {_words(title)}{_SEPARATOR}{_words(text)} "
-    for name, phrases in _configured(settings):
-        if any(f" {phrase} " in haystack for phrase in phrases if phrase):
+    texts = (_fold(title), _fold(text))  # searched one by one: a phrase never runs from the title into the text
+    for name, patterns in _configured(settings):
+        if any(_occurs(pattern, folded) for pattern in patterns for folded in texts):
             add(collapse(name))
     return tuple(found)
 
 
 @functools.lru_cache(maxsize=8)
-def _configured(settings: TopicSettings) -> tuple[tuple[str, list[str]], ...]:
-    return tuple(_compile_configured(settings))
+def _configured(settings: TopicSettings) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+    """Each configured topic with one pattern per phrase: its folded words, separated by anything but words."""
+    return tuple(
+        (
+            name,
+            tuple(
+                re.compile(r"[\W_]+".join(map(re.escape, phrase.split(" "))) + r"(?![^\W_])")
+                for phrase in phrases
+                if phrase
+            ),
+        )
+        for name, phrases in _compile_configured(settings)
+    )
+
+
+def _occurs(pattern: re.Pattern[str], folded: str) -> bool:
+    """Whether `pattern` matches `folded` starting at the beginning of a word.
+
+    The same as finding the phrase among the words of `folded` (`_WORD` runs, which are exactly the `isalnum`
+    characters); the start is checked here rather than with a look-behind, which would keep the regex engine
+    from scanning for the phrase's first letters.
+    """
+    m = pattern.search(folded)
+    while m is not None:
+        start = m.start()
+        if start == 0 or not folded[start - 1].isalnum():
+            return True
+        m = pattern.search(folded, start + 1)
+    return False
 
 
 def _compile_configured(settings: TopicSettings) -> Iterable[tuple[str, list[str]]]:

@@ -177,12 +177,18 @@ class Tx:
     def files_already_ingested(self, files: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
         """Which of the (source, name, sha256) triples are in the ledger."""
         t = schema.ingested_files
-        wanted = sorted(set(files))
+        wanted = set(files)
+        names: dict[str, set[str]] = {}
+        for source, name, _ in wanted:
+            names.setdefault(source, set()).add(name)
         found: set[tuple[str, str, str]] = set()
-        for chunk in _chunks([sha for _, _, sha in wanted], 500):
-            q = sa.select(t.c.source, t.c.name, t.c.sha256).where(t.c.sha256.in_(chunk))
-            found.update((row[0], row[1], row[2]) for row in self.conn.execute(q))
-        return found & set(wanted)
+        # By (source, name), the primary key's leading columns: an index lookup per file. (By sha256 alone,
+        # its last column, every query scanned the whole ledger, which grows with every file ever ingested.)
+        for source, source_names in sorted(names.items()):
+            for chunk in _chunks(sorted(source_names), 500):
+                q = sa.select(t.c.source, t.c.name, t.c.sha256).where(t.c.source == source, t.c.name.in_(chunk))
+                found.update((row[0], row[1], row[2]) for row in self.conn.execute(q))
+        return found & wanted
 
     def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
         return bool(self.files_already_ingested([(source, name, sha256)]))

@@ -1,0 +1,114 @@
+"""Files to units, batch by batch: in this process, or in worker processes when there are many files.
+
+    batches of paths | (workers, a few batches ahead) read + parse + normalise each file | units, in order
+
+Reading and normalising a release is pure, CPU-bound work (Markdown, sanitising, hashing) that holds the GIL;
+storing is one writer. With many files on several CPUs, workers read and normalise the next batches while this
+process stores and moves the current one. Nothing else changes: batches are the same, each is read with its
+own `now` (taken from the App's clock when it is handed out), units come back in submission order (so outcomes,
+slug suffixes and the ledger are what they would be in process), a unit's error still names its file, and
+storing and moving stay here, batch after batch, so crash safety is unchanged.
+
+What this module must not do: store or move anything, or let a broken worker lose a batch (it is read here
+instead).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from feeds.config import Settings
+from feeds.ingest.pipeline import Unit, unit_from_file
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.ingest")
+
+PARALLEL_MIN = 1000
+"""Fewer files than this are read in this process: starting workers (importing the package in each) costs
+more than they would save. A daemon keeps its workers, so only its first large batch pays that."""
+
+_POOL_KEY = "parse_pool"
+"""The App's one pool of worker processes, shared with the watch stage's parsing (`feeds.watch.poll`): same
+key, same kind of pool (forkserver, one worker per CPU), created by whichever stage needs it first."""
+
+
+def units_in_batches(
+    app: App, files: Sequence[Path], batch_size: int, *, source: str
+) -> Iterator[tuple[datetime, list[Unit]]]:
+    """(`now`, units) for each batch of `batch_size` files, in order; one unit per file, in the files' order."""
+    batches = [list(files[start : start + batch_size]) for start in range(0, len(files), batch_size)]
+    pool = _pool(app) if len(files) >= PARALLEL_MIN else None
+    if pool is None:
+        for batch in batches:
+            now = app.clock()
+            yield now, read_batch(batch, source, app.settings, now)
+        return
+    ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
+    pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None]] = deque()
+    todo = deque(batches)
+    try:
+        while todo or pending:
+            while todo and len(pending) < ahead:
+                batch, now = todo.popleft(), app.clock()
+                pending.append((batch, now, _submit(pool, batch, source, app.settings, now)))
+            batch, now, future = pending.popleft()
+            yield now, _result(future, batch, source, app.settings, now)
+    finally:
+        for _, _, future in pending:  # the caller stopped early (an error while storing): drop what is left
+            if future is not None:
+                future.cancel()
+
+
+def read_batch(paths: Sequence[Path], source: str, settings: Settings, now: datetime) -> list[Unit]:
+    """The units of `paths`, read with one `now` (what a worker runs; also the in-process path)."""
+    return [unit_from_file(path, source=source, settings=settings, now=now) for path in paths]
+
+
+def _submit(
+    pool: ProcessPoolExecutor, batch: list[Path], source: str, settings: Settings, now: datetime
+) -> Future[list[Unit]] | None:
+    try:
+        return pool.submit(read_batch, batch, source, settings, now)
+    except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down by a closing App, cannot start
+        return None
+
+
+def _result(
+    future: Future[list[Unit]] | None, batch: list[Path], source: str, settings: Settings, now: datetime
+) -> list[Unit]:
+    if future is not None:
+        try:
+            return future.result()
+        except BrokenProcessPool:  # a worker died (out of memory?): this batch is read here instead
+            log.warning("an ingest worker process died; reading %d file(s) in this process", len(batch))
+    return read_batch(batch, source, settings, now)
+
+
+def _pool(app: App) -> ProcessPoolExecutor | None:
+    """The App's worker pool (started on first use, closed with the App); None on one CPU or in a daemonic
+    process, which may not have children."""
+    cpus = os.cpu_count() or 1
+    if cpus < 2 or multiprocessing.current_process().daemon:
+        return None
+    pool = app.extras.get(_POOL_KEY)
+    if pool is None:
+        # forkserver: workers fork from a clean single-threaded server, never from a threaded daemon.
+        try:
+            new = ProcessPoolExecutor(max_workers=cpus, mp_context=multiprocessing.get_context("forkserver"))
+        except (OSError, ValueError) as e:  # no forkserver (or semaphores) on this system: stay in process
+            log.warning("cannot start worker processes (%s); ingesting in this process", e)
+            return None
+        app.extras[_POOL_KEY] = pool = new
+        app.on_close(lambda: new.shutdown(wait=False, cancel_futures=True))
+    return pool if isinstance(pool, ProcessPoolExecutor) else None

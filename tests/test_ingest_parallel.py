@@ -1,0 +1,110 @@
+"""feeds.ingest.parallel: many files read in worker processes give exactly what reading them here gives."""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
+
+import pytest
+
+from feeds.ingest import parallel, run_ingest
+from feeds.ingest.parallel import read_batch, units_in_batches
+
+
+def _fill(inbox: Path) -> list[Path]:
+    """Nine files: good JSON and text releases, a list of two, a slug collision, and two bad ones."""
+    files = {
+        "a.json": json.dumps({"title": "Talks with Iran", "body": "The Minister met officials.\n\nMore talks."}),
+        "b.txt": "Fisheries quota agreed\n\nCoastal towns welcome the **new** quota.\n",
+        "c.json": json.dumps([{"title": "First", "body": "One."}, {"title": "Second", "body": "*Two*."}]),
+        "d.json": json.dumps({"title": "Talks with Iran", "body": "A different release, same title.", "link": "https://x.example/d"}),
+        "e.json": "{not json",
+        "f.json": json.dumps({"body": "No title here."}),
+        "g.md": "---\ntitle: Markdown release\ndate: 2026-03-01\n---\n\nSee [the annex](annex.pdf).\n",
+        "h.json": json.dumps({"title": "Dated", "body": "Text.", "published": "2026-01-02T10:00:00Z"}),
+        "i.json": json.dumps({"title": "Last one", "body": "North Korea and Russia."}),
+    }  # fmt: skip
+    for name, text in files.items():
+        (inbox / name).write_text(text, encoding="utf-8")
+    return sorted(inbox / name for name in files)
+
+
+@pytest.fixture
+def two_apps(make_settings, make_app_for, tmp_path):
+    """Two deployments of the same config, each with its own inbox and database."""
+    from feeds.config import load_settings
+
+    here = make_settings()
+    (tmp_path / "there" / "inbox").mkdir(parents=True)
+    (tmp_path / "there" / "feeds.toml").write_text(here.path.read_text(encoding="utf-8"), encoding="utf-8")
+    there = load_settings(tmp_path / "there" / "feeds.toml", environ={})
+    return make_app_for(here), make_app_for(there)
+
+
+def test_workers_read_the_same_units_in_the_same_order(two_apps, monkeypatch):
+    here, _ = two_apps
+    files = _fill(here.settings.source("inbox").path)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 10_000)
+    expected = list(units_in_batches(here, files, 2, source="inbox"))
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    got = list(units_in_batches(here, files, 2, source="inbox"))
+    assert parallel._POOL_KEY in here.extras  # the workers really ran
+    assert got == expected
+    assert [u.origin for _, units in got for u in units] == [str(f) for f in files]
+    errors = [u.error for _, units in got for u in units if u.error]
+    assert len(errors) == 2 and any("e.json" in e for e in errors) and any("f.json" in e for e in errors)
+
+
+def test_ingest_with_workers_stores_and_moves_exactly_as_in_process(two_apps, monkeypatch):
+    here, there = two_apps
+    _fill(here.settings.source("inbox").path)
+    _fill(there.settings.source("inbox").path)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 10_000)
+    in_process = run_ingest(here)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr("feeds.ingest.BATCH", 3)  # several batches in flight at once
+    with_workers = run_ingest(there)
+    assert parallel._POOL_KEY in there.extras
+
+    def comparable(report, base: Path) -> list[tuple[str, ...]]:
+        def local(path: str | None) -> str:
+            return (path or "").replace(str(base), "")
+
+        return [
+            (local(o.origin), o.status, o.release_id or "", o.slug or "", local(o.moved_to)) for o in report.outcomes
+        ]
+
+    assert comparable(with_workers, there.settings.source("inbox").path) == comparable(
+        in_process, here.settings.source("inbox").path
+    )
+    assert with_workers.count("created") == 8 and with_workers.count("rejected") == 2
+    assert [(r.id, r.slug, r.content_hash) for r in there.store.releases()] == [
+        (r.id, r.slug, r.content_hash) for r in here.store.releases()
+    ]
+    inbox = there.settings.source("inbox").path
+    assert sorted(p.name for p in (inbox / "rejected").iterdir()) == [
+        "e.json",
+        "e.json.error.txt",
+        "f.json",
+        "f.json.error.txt",
+    ]
+    assert run_ingest(there).outcomes == ()  # nothing left, nothing stored twice
+
+
+def test_a_batch_whose_worker_died_is_read_here(two_apps, tmp_path):
+    app, _ = two_apps
+    files = _fill(app.settings.source("inbox").path)[:3]
+    died: Future[list] = Future()
+    died.set_exception(BrokenProcessPool("killed"))
+    now = app.clock()
+    assert parallel._result(died, files, "inbox", app.settings, now) == read_batch(files, "inbox", app.settings, now)
+    assert parallel._result(None, files, "inbox", app.settings, now) == read_batch(files, "inbox", app.settings, now)
+
+
+def test_a_few_files_never_start_workers(two_apps):
+    app, _ = two_apps
+    files = _fill(app.settings.source("inbox").path)
+    assert len(list(units_in_batches(app, files, 4, source="inbox"))) == 3
+    assert parallel._POOL_KEY not in app.extras
