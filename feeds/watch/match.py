@@ -40,7 +40,7 @@ from feeds.watch.query import (
     term_cost,
     terms_of,
 )
-from feeds.watch.text import ascii_spans, find_phrase, fold_words, iter_word_spans
+from feeds.watch.text import ascii_spans, ascii_worded, find_phrase, fold_words, iter_word_spans
 
 _CACHE_LIMIT = 1 << 18
 """(word, field) lookups remembered per matcher before the memo is cleared (a few tens of MB at most)."""
@@ -152,7 +152,7 @@ class _Scan:
             if not self.words[i] or (whole and words[0] not in self.sets[i]):
                 continue
             text = self.texts[i]
-            if text.isascii():  # ASCII folding is lower-casing: search the text itself
+            if ascii_worded(text):  # folding is then lower-casing: search the text itself
                 found.extend((i, start, end) for start, end in ascii_spans(text.lower(), words, prefix))
             elif starts := find_phrase(self.words[i], words, prefix, first_only=False):
                 offsets = self.offsets.setdefault(i, [])
