@@ -113,7 +113,7 @@ _NOTHING: _Found = ({}, ())
 class _Scan:
     """One item split into words per field, and what is known so far about which terms it contains."""
 
-    __slots__ = ("known", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
+    __slots__ = ("known", "lowered", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
 
     def __init__(self, item: MatchInput, probes: Sequence[_Probe]):
         self.probes = probes
@@ -124,6 +124,14 @@ class _Scan:
         self.spans_of: dict[int, list[tuple[int, int, int]]] = {}
         self.offsets: dict[int, list[tuple[int, int]]] = {}  # per field, as far as worked out (non-ASCII text)
         self.pending: dict[int, Iterator[tuple[int, int]]] = {}
+        self.lowered: dict[int, str | None] = {}  # per field: the text lower-cased when that is its folding
+
+    def _lowered(self, field: int) -> str | None:
+        low = self.lowered.get(field, "")
+        if low == "":  # not worked out yet (the field has words, so its lowered text is never "")
+            text = self.texts[field]
+            low = self.lowered[field] = text.lower() if ascii_worded(text) else None
+        return low
 
     def contains(self, probe: _Probe) -> bool:
         word, words, prefix, fields = probe
@@ -151,13 +159,13 @@ class _Scan:
         for i in fields:
             if not self.words[i] or (whole and words[0] not in self.sets[i]):
                 continue
-            text = self.texts[i]
-            if ascii_worded(text):  # folding is then lower-casing: search the text itself
-                found.extend((i, start, end) for start, end in ascii_spans(text.lower(), words, prefix))
+            low = self._lowered(i)
+            if low is not None:  # folding is lower-casing: search the text itself
+                found.extend((i, start, end) for start, end in ascii_spans(low, words, prefix))
             elif starts := find_phrase(self.words[i], words, prefix, first_only=False):
                 offsets = self.offsets.setdefault(i, [])
                 if len(offsets) <= starts[-1] + last:  # work the offsets out only as far as needed
-                    pending = self.pending.setdefault(i, iter_word_spans(text))
+                    pending = self.pending.setdefault(i, iter_word_spans(self.texts[i]))
                     offsets.extend(islice(pending, starts[-1] + last + 1 - len(offsets)))
                 found.extend((i, offsets[s][0], offsets[s + last][1]) for s in starts)
         return found

@@ -155,6 +155,9 @@ def iter_word_spans(text: str) -> Iterator[tuple[int, int]]:
     if ascii_worded(text):
         return map(_span, _ASCII_WORD_ANY_CASE.finditer(text))  # C-level all the way
     words = _WORD if _HAS_CJK.search(text) else _WORD_NO_CJK
+    if all(map(_SINGLE.__contains__, words.findall(text))):
+        # Every word folds to one word (fold_words has just seen them all, as a rule): spans in C, all at once.
+        return map(_span, words.finditer(text))
     return (m.span() for m in words.finditer(text) for _ in _fold_word(m.group()))
 
 
