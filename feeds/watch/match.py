@@ -118,8 +118,18 @@ class _Scan:
     def __init__(self, item: MatchInput, probes: Sequence[_Probe]):
         self.probes = probes
         self.texts = (item.title, item.summary, item.content, item.author, item.feed, item.link)
-        self.words = [fold_words(t) if t else [] for t in self.texts]
-        self.sets = [set(w) for w in self.words]
+        # Fields often repeat one another (a feed without a separate summary gives the text twice): split each
+        # distinct text once. The lists and sets are only ever read.
+        split: dict[str, tuple[list[str], set[str]]] = {}
+        self.words: list[list[str]] = []
+        self.sets: list[set[str]] = []
+        for text in self.texts:
+            found = split.get(text)
+            if found is None:
+                words = fold_words(text) if text else []
+                found = split[text] = (words, set(words))
+            self.words.append(found[0])
+            self.sets.append(found[1])
         self.known: dict[int, bool] = {}
         self.spans_of: dict[int, list[tuple[int, int, int]]] = {}
         self.offsets: dict[int, list[tuple[int, int]]] = {}  # per field, as far as worked out (non-ASCII text)
