@@ -356,7 +356,8 @@ def run_reader(server: Server, urls: Sequence[str], workers: int, scale: float) 
 # --- profile -----------------------------------------------------------------------------------------------
 
 # (label, module, function): wrapped with a wall-clock timer for one more first pass. Indented rows run inside
-# the row above them; everything here runs on the main thread, the fetches alone run in the pool.
+# the row above them; everything here runs on the main thread, the fetches alone run in the pool (and, with
+# enough feeds, parsing and matching run in worker processes, where these timers do not reach).
 STAGES = (
     ("parse_feed", "feeds.watch.poll", "parse_feed"),
     ("  fast_parse (lxml + tree walk)", "feeds.watch.parse", "fast_parse"),
@@ -365,7 +366,7 @@ STAGES = (
     ("    sanitise_html (nh3, twice or more)", "feeds.watch.parse", "sanitise_html"),
     ("    clean_html_to_text", "feeds.watch.parse", "clean_html_to_text"),
     ("    _draft (content hash)", "feeds.watch.parse", "_draft"),
-    ("match_item", "feeds.watch.poll", "match_item"),
+    ("match_item (main thread only)", "feeds.watch.poll", "match_item"),
     ("store.upsert_items", "store", "upsert_items"),
     ("store.add_matches", "store", "add_matches"),
     ("store.record_check", "store", "record_check"),
