@@ -370,6 +370,7 @@ STAGES = (
     ("store.upsert_items", "store", "upsert_items"),
     ("store.add_matches", "store", "add_matches"),
     ("store.record_check", "store", "record_check"),
+    ("store.record_fetched (all three at once)", "store", "record_fetched"),
     ("store.claim_due", "store", "claim_due"),
     ("current_matchers", "feeds.watch.poll", "current_matchers"),
     ("apply_new_rules", "feeds.watch.poll", "apply_new_rules"),

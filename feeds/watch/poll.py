@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from feeds.app import worker_id
 from feeds.errors import FeedParseError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
-from feeds.model import Match, ParsedFeed, Rule, WatchedFeed
+from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
 from feeds.watch.schedule import next_check_at
@@ -287,6 +287,7 @@ def check_feed(
         app.store.record_check(updated, owner=owner)
         return outcome
     warning = None
+    parsed: ParsedFeed | None = None
     if isinstance(result, Fetched):
         try:
             answer = _parsed(result, parsed_in_advance)
@@ -303,18 +304,8 @@ def check_feed(
             log.warning("feed %s: %s", feed.url, e, extra=extra)
             app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
             return outcome
-        parsed, premade = answer.feed, answer.matches
+        parsed = answer.feed
         warning = parsed.warning
-        stored = app.store.upsert_items(feed.id, parsed.items, now)
-        outcome.new_items = sum(1 for _, _, s in stored if s == "new")
-        outcome.changed_items = len(stored) - outcome.new_items
-        found: list[tuple[int, Match, float | None]] = []
-        done = dict(zip((it.key for it in parsed.items), premade, strict=True)) if premade is not None else None
-        for item_id, item, _ in stored:
-            published = item.published or now
-            for m in done[item.key] if done is not None else match_item(matchers, feed, item):
-                found.append((item_id, m, delay_of(m, published, matchers.releases)))
-        outcome.new_matches = app.store.add_matches(found, now)
         outcome.status = str(result.status)
         updated = replace(
             updated,
@@ -333,12 +324,44 @@ def check_feed(
         next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until),
     )
     updated = _track_redirect(updated, result.permanent_redirect)
-    app.store.record_check(updated, owner=owner)
+    if parsed is None:
+        app.store.record_check(updated, owner=owner)
+    else:
+        stored, outcome.new_matches = _store(app, matchers, feed, updated, answer, now, owner=owner)
+        outcome.new_items = sum(1 for _, _, s in stored if s == "new")
+        outcome.changed_items = len(stored) - outcome.new_items
     if outcome.new_matches:
         log.info(
             "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
         )
     return outcome
+
+
+def _store(
+    app: App, matchers: Matchers, feed: WatchedFeed, updated: WatchedFeed, answer: Parsed, now: datetime, *, owner: str
+) -> tuple[list[tuple[int, WatchItem, str]], int]:
+    """Store the items, the matches of those new or changed, and the check: (new and changed items, new matches).
+
+    Matched in a worker: all three in one transaction (unless the URL moves, which `record_check` handles).
+    Parsed here: the items first, then only those the store reports new or changed are matched."""
+    if answer.matches is not None and updated.url == feed.url:
+        matches = {
+            it.key: [(m, delay_of(m, it.published or now, matchers.releases)) for m in found]
+            for it, found in zip(answer.feed.items, answer.matches, strict=True)
+            if found
+        }
+        return app.store.record_fetched(updated, answer.feed.items, matches, now, owner=owner)
+    stored = app.store.upsert_items(feed.id, answer.feed.items, now)
+    keys = [it.key for it in answer.feed.items]
+    done = None if answer.matches is None else dict(zip(keys, answer.matches, strict=True))
+    found = [
+        (item_id, m, delay_of(m, item.published or now, matchers.releases))
+        for item_id, item, _ in stored
+        for m in (done[item.key] if done is not None else match_item(matchers, feed, item))
+    ]
+    added = app.store.add_matches(found, now)
+    app.store.record_check(updated, owner=owner)
+    return stored, added
 
 
 def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:
