@@ -75,7 +75,10 @@ def sanitise_html(html: str, base_url: str | None = None) -> str:
     result once more never changes it.
     """
     base = base_url if base_url and _is_absolute_http(base_url) else None
-    cleaned = _clean_once(xml_safe(html), base)
+    given = xml_safe(html)
+    cleaned = _clean_once(given, base)
+    if cleaned == given:
+        return cleaned  # clean already: cleaning it again gives it again (no relative URL either, or it would differ)
     for _ in range(3):
         # Relative URLs are absolute after the first pass, so the later ones need no base: they share one
         # prebuilt cleaner instead of building one per call (which costs more than cleaning a short text).
