@@ -118,18 +118,22 @@ class _Scan:
     def __init__(self, item: MatchInput, probes: Sequence[_Probe]):
         self.probes = probes
         self.texts = (item.title, item.summary, item.content, item.author, item.feed, item.link)
-        # Fields often repeat one another (a feed without a separate summary gives the text twice): split each
-        # distinct text once. The lists and sets are only ever read.
-        split: dict[str, tuple[list[str], set[str]]] = {}
-        self.words: list[list[str]] = []
-        self.sets: list[set[str]] = []
-        for text in self.texts:
-            found = split.get(text)
-            if found is None:
-                words = fold_words(text) if text else []
-                found = split[text] = (words, set(words))
-            self.words.append(found[0])
-            self.sets.append(found[1])
+        # A feed without a separate summary gives its text as both summary and content (most items in the
+        # corpus): split it once. The lists and sets are only ever read.
+        title, summary, content, author, feed, link = self.texts
+        summary_words = fold_words(summary) if summary else []
+        content_words = summary_words if content == summary else fold_words(content) if content else []
+        self.words = [
+            fold_words(title) if title else [],
+            summary_words,
+            content_words,
+            fold_words(author) if author else [],
+            fold_words(feed) if feed else [],
+            fold_words(link) if link else [],
+        ]
+        self.sets = [set(self.words[0]), set(summary_words)]
+        self.sets.append(self.sets[1] if content_words is summary_words else set(content_words))
+        self.sets += map(set, self.words[3:])
         self.known: dict[int, bool] = {}
         self.spans_of: dict[int, list[tuple[int, int, int]]] = {}
         self.offsets: dict[int, list[tuple[int, int]]] = {}  # per field, as far as worked out (non-ASCII text)
@@ -140,7 +144,7 @@ class _Scan:
         low = self.lowered.get(field, "")
         if low == "":  # not worked out yet (the field has words, so its lowered text is never "")
             text = self.texts[field]
-            low = self.lowered[field] = text.lower() if ascii_worded(text) else None
+            low = self.lowered[field] = text.lower() if text.isascii() or ascii_worded(text) else None
         return low
 
     def contains(self, probe: _Probe) -> bool:

@@ -126,7 +126,7 @@ def ascii_worded(text: str) -> bool:
 
 def fold_words(text: str) -> list[str]:
     """The folded words of `text`, in order: the same sequence as ``[t.text for t in tokenize(text)]``."""
-    if ascii_worded(text):
+    if text.isascii() or ascii_worded(text):  # (isascii first: the common case, without a call)
         # ASCII folding is lower-casing and keeps every offset: one C-level pass, no per-word work.
         return _ASCII_WORD.findall(text.lower())
     raw = (_WORD if _HAS_CJK.search(text) else _WORD_NO_CJK).findall(text)
@@ -152,7 +152,7 @@ def iter_word_spans(text: str) -> Iterator[tuple[int, int]]:
 
     A word that folding splits ("½" → ``1 2``) gives each part the span of the whole word as written.
     """
-    if ascii_worded(text):
+    if text.isascii() or ascii_worded(text):
         return map(_span, _ASCII_WORD_ANY_CASE.finditer(text))  # C-level all the way
     words = _WORD if _HAS_CJK.search(text) else _WORD_NO_CJK
     if all(map(_SINGLE.__contains__, words.findall(text))):
