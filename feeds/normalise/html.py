@@ -64,6 +64,10 @@ _A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">(
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
 
+# An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
+# allowed absolute scheme. A false alarm (such text in a paragraph) only costs a second cleaning.
+_RELATIVE_URL = re.compile(r'\s(?:href|src)="(?!(?:https?|mailto):)', re.IGNORECASE)
+
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
@@ -76,7 +80,12 @@ def sanitise_html(html: str, base_url: str | None = None) -> str:
     """
     base = base_url if base_url and _is_absolute_http(base_url) else None
     given = xml_safe(html)
-    cleaned = _clean_once(given, base)
+    # ammonia resolves relative href/src values against the base and leaves every other value as it is, so
+    # cleaning without a base gives the same result unless a relative one remains: clean with the shared
+    # cleaner first, and build one for the base only then (building one costs more than cleaning a short text).
+    cleaned = _clean_once(given, None)
+    if base and _RELATIVE_URL.search(cleaned):
+        cleaned = _clean_once(given, base)
     if cleaned == given:
         return cleaned  # clean already: cleaning it again gives it again (no relative URL either, or it would differ)
     for _ in range(3):
