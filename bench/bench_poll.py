@@ -21,10 +21,11 @@ reader's. Each row's note says what the server answered during that pass. reader
 flags as malformed ("bozo") and then never stores their validators, so it stores fewer items than we do and
 fetches those feeds in full again on its 304 pass; the items/s line compares per item for that reason.
 
-`--profile` adds three more first passes: one with a wall-clock timer around each stage (parse and its parts,
-match, store), one under cProfile (the functions with the most time of their own), one fetching only, through
-`feeds.fetch.HttpClient`, to set beside the floor. `--no-rules` polls without keyword rules, so that matching
-(which reader does not do) costs nothing.
+`--profile` adds three more first passes: one with a wall-clock timer around each stage of the main thread
+(store; parse and match too when they run there: with this many feeds they run in worker processes, which
+these timers and the next do not see), one under cProfile (the functions with the most time of their own),
+one fetching only, through `feeds.fetch.HttpClient`, to set beside the floor. `--no-rules` polls without
+keyword rules, so that matching (which reader does not do) costs nothing.
 
     cd /work/main && .venv/bin/python bench/bench_poll.py [--feeds 1000] [--skip-reader] [--reader-feeds N]
         [--workers 16] [--no-rules] [--profile] [--corpus ../shared/corpus/feeds]
