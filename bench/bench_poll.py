@@ -21,10 +21,11 @@ reader's. Each row's note says what the server answered during that pass. reader
 flags as malformed ("bozo") and then never stores their validators, so it stores fewer items than we do and
 fetches those feeds in full again on its 304 pass; the items/s line compares per item for that reason.
 
-`--profile` adds three more first passes: one with a wall-clock timer around each stage (parse and its parts,
-match, store), one under cProfile (the functions with the most time of their own), one fetching only, through
-`feeds.fetch.HttpClient`, to set beside the floor. `--no-rules` polls without keyword rules, so that matching
-(which reader does not do) costs nothing.
+`--profile` adds three more first passes: one with a wall-clock timer around each stage of the main thread
+(store; parse and match too when they run there: with this many feeds they run in worker processes, which
+these timers and the next do not see), one under cProfile (the functions with the most time of their own),
+one fetching only, through `feeds.fetch.HttpClient`, to set beside the floor. `--no-rules` polls without
+keyword rules, so that matching (which reader does not do) costs nothing.
 
     cd /work/main && .venv/bin/python bench/bench_poll.py [--feeds 1000] [--skip-reader] [--reader-feeds N]
         [--workers 16] [--no-rules] [--profile] [--corpus ../shared/corpus/feeds]
@@ -356,7 +357,8 @@ def run_reader(server: Server, urls: Sequence[str], workers: int, scale: float) 
 # --- profile -----------------------------------------------------------------------------------------------
 
 # (label, module, function): wrapped with a wall-clock timer for one more first pass. Indented rows run inside
-# the row above them; everything here runs on the main thread, the fetches alone run in the pool.
+# the row above them; everything here runs on the main thread, the fetches alone run in the pool (and, with
+# enough feeds, parsing and matching run in worker processes, where these timers do not reach).
 STAGES = (
     ("parse_feed", "feeds.watch.poll", "parse_feed"),
     ("  fast_parse (lxml + tree walk)", "feeds.watch.parse", "fast_parse"),
@@ -365,10 +367,11 @@ STAGES = (
     ("    sanitise_html (nh3, twice or more)", "feeds.watch.parse", "sanitise_html"),
     ("    clean_html_to_text", "feeds.watch.parse", "clean_html_to_text"),
     ("    _draft (content hash)", "feeds.watch.parse", "_draft"),
-    ("match_item", "feeds.watch.poll", "match_item"),
+    ("match_item (main thread only)", "feeds.watch.poll", "match_item"),
     ("store.upsert_items", "store", "upsert_items"),
     ("store.add_matches", "store", "add_matches"),
     ("store.record_check", "store", "record_check"),
+    ("store.record_fetched (all three at once)", "store", "record_fetched"),
     ("store.claim_due", "store", "claim_due"),
     ("current_matchers", "feeds.watch.poll", "current_matchers"),
     ("apply_new_rules", "feeds.watch.poll", "apply_new_rules"),

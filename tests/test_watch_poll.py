@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from werkzeug import Response
 
+from feeds.clock import FixedClock
 from feeds.ingest import ingest_paths
 from feeds.watch.manage import add_feed, add_rule, export_opml, import_configured, import_opml, read_opml, try_query
 from feeds.watch.poll import run_watch
@@ -294,3 +295,62 @@ def test_many_feeds_are_parsed_in_worker_processes_with_the_same_result(app, htt
     ]
     bad = next(o for o in report.outcomes if o.status == "parse-error")
     assert "HTML" in (bad.error or "")
+
+
+def _matches_after_polling(app, httpserver, clock, corpus_releases, feeds: int) -> list[tuple[object, ...]]:
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    release = app.store.release("foreign-secretary-to-visit-moscow")
+    quote = next(p for p in release.body_text.split("\n\n") if p.startswith("Russia is a fellow permanent member"))
+    add_rule(app, "lavrov OR iran*", name="lavrov")
+    items = (
+        ("pickup", "UK minister plans Russia trip", f"In a statement he said: &#8220;{quote}&#8221;"),
+        (
+            "related",
+            "Johnson to meet Sergei Lavrov in Moscow",
+            "Boris Johnson will discuss North Korea and Iran with Sergei Lavrov; both sit on the UN Security Council.",
+        ),
+        *STORIES,
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*items), content_type="text/xml")
+    for n in range(feeds):
+        add_feed(app, httpserver.url_for("/feed.xml") + f"?n={n}")
+    clock.advance(timedelta(hours=2))
+    run_watch(app)
+    return sorted(
+        (m.item.feed_id, m.item.item.key, m.kind, m.subject, m.terms, m.score, m.why, m.delay)
+        for m in app.store.matches()
+    )
+
+
+def test_matches_found_in_worker_processes_are_the_ones_found_here(
+    make_settings, make_app_for, httpserver, clock, now, corpus_releases, monkeypatch, tmp_path
+):
+    """Keyword, related and pickup matches, their terms, scores and delays: the same from the workers."""
+    from feeds.watch import poll
+
+    extra = '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'
+    here = make_app_for(make_settings(extra))
+    monkeypatch.setattr(poll, "PARALLEL_PARSE_MIN", 1000)
+    expected = _matches_after_polling(here, httpserver, clock, corpus_releases, feeds=3)
+    assert "parse_pool" not in here.extras
+    assert {kind for _, _, kind, *_ in expected} == {"keyword", "related", "pickup"}
+
+    pooled_clock = FixedClock(now)  # the same times again: release dates and delays come from the clock
+    pooled = make_app_for(make_settings(extra, database_url=f"sqlite:///{tmp_path / 'pooled.db'}"), clock=pooled_clock)
+    monkeypatch.setattr(poll, "PARALLEL_PARSE_MIN", 2)
+    assert _matches_after_polling(pooled, httpserver, pooled_clock, corpus_releases, feeds=3) == expected
+    assert "parse_pool" in pooled.extras, "the worker pool was used"
+
+
+def test_the_worker_pool_is_kept_while_the_matchers_stay_the_same(app):
+    from feeds.watch.matching import matcher_spec
+    from feeds.watch.poll import parse_pool
+
+    now = app.clock()
+    same = parse_pool(app, matcher_spec([], [], app.settings, now))
+    if same is None:
+        pytest.skip("one CPU: no worker pool")
+    assert parse_pool(app, matcher_spec([], [], app.settings, now)) is same
+    add_rule(app, "lavrov", name="lavrov")
+    other = parse_pool(app, matcher_spec(app.store.rules(), [], app.settings, now))
+    assert other is not same and app.extras["parse_pool"] is other

@@ -6,7 +6,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.watch.text import _WORD, _fold_word, ascii_spans, find_phrase, fold, fold_words, tokenize, word_spans
+from feeds.watch.text import (
+    _HAS_CJK,
+    _WORD,
+    _WORD_NO_CJK,
+    _fold_word,
+    ascii_spans,
+    ascii_worded,
+    find_phrase,
+    fold,
+    fold_words,
+    tokenize,
+    word_spans,
+)
 
 
 @pytest.mark.parametrize(
@@ -102,6 +114,42 @@ def test_ascii_fast_path_equals_the_general_path(text: str) -> None:
     general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
     assert fold_words(text) == general
     assert word_spans(text) == [m.span() for m in _WORD.finditer(text)]
+
+
+# Letters, digits, marks (in and beyond the BMP, and where none may start a word), separators from within and
+# beyond ASCII, a compatibility form that folds into two words, a dotted capital that lower-cases into two.
+_MIXED = "aZ9_ -'\n.é\u0301\u0300\u0903\u093f½ßΣİ\u00a0’—…«\u200d\u0660\U0001d167\U000e0100\U0001f600\U00010000"
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_MIXED, max_size=30) | st.text())
+def test_the_no_cjk_pattern_finds_the_words_of_the_general_one(text: str) -> None:
+    cjk_free = _HAS_CJK.sub(" ", text)
+    assert _WORD_NO_CJK.findall(cjk_free) == _WORD.findall(cjk_free)
+    assert [m.span() for m in _WORD_NO_CJK.finditer(cjk_free)] == [m.span() for m in _WORD.finditer(cjk_free)]
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_MIXED, max_size=30) | st.text())
+def test_the_ascii_worded_fast_path_equals_the_general_path(text: str) -> None:
+    general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
+    assert fold_words(text) == general
+    assert word_spans(text) == [m.span() for m in _WORD.finditer(text) for _ in _fold_word(m.group())]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("plain ASCII", True),
+        ("It’s “quoted” — with\u00a0no-break spaces…", True),
+        ("café", False),
+        ("cafe\u0301", False),  # a combining mark belongs to the word before it
+        ("İstanbul", False),
+        ("東京", False),
+    ],
+)
+def test_ascii_worded(text: str, expected: bool) -> None:
+    assert ascii_worded(text) is expected
 
 
 def _starts_with_phrase(words: list[str], phrase: tuple[str, ...], prefix: bool) -> bool:

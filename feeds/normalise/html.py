@@ -72,6 +72,10 @@ _A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">(
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
 
+# An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
+# allowed absolute scheme. A false alarm (such text in a paragraph) only costs a second cleaning.
+_RELATIVE_URL = re.compile(r'\s(?:href|src)="(?!(?:https?|mailto):)', re.IGNORECASE)
+
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
@@ -88,20 +92,26 @@ def sanitise_html(html: str, base_url: str | None = None) -> str:
 def _sanitise(html: str, base_url: str | None, *, well_formed: bool) -> str:
     """`sanitise_html` of XML-safe `html`; `well_formed` says it is known to be a fixed point after one pass."""
     base = base_url if base_url and _is_absolute_http(base_url) else None
-    cleaned = _clean_once(html, base)
-    if well_formed:
-        return cleaned
+    # ammonia resolves relative href/src values against the base and leaves every other value as it is, so
+    # cleaning without a base gives the same result unless a relative one remains: clean with the shared
+    # cleaner first, and build one for the base only then (building one costs more than cleaning a short text).
+    cleaned = _clean_once(html, None)
+    if base and _RELATIVE_URL.search(cleaned):
+        cleaned = _clean_once(html, base)
+    if well_formed or cleaned == html:
+        return cleaned  # a fixed point: cleaning it again gives it again (and leaves no relative URL to resolve)
     for _ in range(3):
-        again = _clean_once(cleaned, base)
+        # Relative URLs are absolute after the first pass, so the later ones need no base: they share one
+        # prebuilt cleaner instead of building one per call (which costs more than cleaning a short text).
+        again = _clean_once(cleaned, None)
         if again == cleaned:
             break
         cleaned = again
     return cleaned
 
 
-def _clean_once(html: str, base: str | None) -> str:
-    cleaned = nh3.clean(
-        _H1.sub(r"<\1h2", html),
+def _cleaner(base: str | None) -> nh3.Cleaner:
+    return nh3.Cleaner(
         tags=set(_TAGS),
         clean_content_tags=set(_DROP_WITH_CONTENT),
         attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
@@ -110,6 +120,14 @@ def _clean_once(html: str, base: str | None) -> str:
         strip_comments=True,
         url_relative=("rewrite_with_base", base) if base else "pass_through",
     )
+
+
+_WITHOUT_BASE = _cleaner(None)
+
+
+def _clean_once(html: str, base: str | None) -> str:
+    cleaner = _cleaner(base) if base else _WITHOUT_BASE
+    cleaned = cleaner.clean(_H1.sub(r"<\1h2", html))
     cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
     cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)

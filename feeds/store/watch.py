@@ -9,7 +9,7 @@ Items are unique per (feed, key) and matches per (kind, subject, item): running 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -259,28 +259,7 @@ class WatchStoreMixin:
 
     def record_check(self, feed: WatchedFeed, *, owner: str) -> None:
         """Save a feed's schedule and health after a check and release the lease (only if still ours)."""
-        values = {
-            "url": feed.url,
-            "title": feed.title,
-            "etag": feed.etag,
-            "last_modified": feed.last_modified,
-            "last_checked": feed.last_checked,
-            "last_status": feed.last_status,
-            "last_error": feed.last_error,
-            "failures": feed.failures,
-            "next_check": feed.next_check,
-            "enabled": feed.enabled,
-            "disabled_reason": feed.disabled_reason,
-            "redirect_url": feed.redirect_url,
-            "redirect_count": feed.redirect_count,
-            "lease_owner": None,
-            "lease_until": None,
-        }
-        # Only the lease holder writes. A row without a lease is writable only while it was never checked (tools
-        # and tests set up feeds that way): once another worker has checked a feed and released it, a worker
-        # whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one.
-        unclaimed = sa.and_(WF.c.lease_owner.is_(None), WF.c.last_checked.is_(None))
-        mine = sa.and_(WF.c.id == feed.id, sa.or_(WF.c.lease_owner == owner, unclaimed))
+        values, mine = _check_update(feed, owner)
         try:
             with writing(self.engine) as conn:
                 conn.execute(WF.update().where(mine).values(**values))
@@ -290,6 +269,27 @@ class WatchStoreMixin:
             values["last_error"] = f"moved permanently to {feed.url}, which is watched already"
             with writing(self.engine) as conn:
                 conn.execute(WF.update().where(mine).values(**values))
+
+    def record_fetched(
+        self,
+        feed: WatchedFeed,
+        items: Sequence[WatchItem],
+        matches: Mapping[str, Sequence[tuple[Match, float | None]]],
+        now: datetime,
+        *,
+        owner: str,
+    ) -> tuple[list[tuple[int, WatchItem, str]], int]:
+        """`upsert_items`, then `add_matches` for the items stored new or changed (`matches` by item key, with
+        their delays), then `record_check`, in one transaction: (new and changed items, new matches).
+
+        For a feed whose URL stays the same (a move can collide with another row: `record_check` handles that)."""
+        with writing(self.engine) as conn:
+            stored = _upsert_items(conn, feed.id, items, now)
+            found = [(item_id, m, delay) for item_id, it, _ in stored for m, delay in matches.get(it.key, ())]
+            added = _add_matches(conn, found, now)
+            values, mine = _check_update(feed, owner)
+            conn.execute(WF.update().where(mine).values(**values))
+        return stored, added
 
     def set_feed_enabled(self, id_or_url: str | int, enabled: bool) -> WatchedFeed:
         feed = self.feed(id_or_url)
@@ -307,37 +307,8 @@ class WatchStoreMixin:
         """Store new items and update changed ones; return (item id, item, "new" | "changed") for those."""
         if not found:
             return []
-        by_key = {it.key: it for it in found}
-        out: list[tuple[int, WatchItem, str]] = []
         with writing(self.engine) as conn:
-            existing = {
-                row[0]: (row[1], row[2])
-                for row in conn.execute(
-                    sa.select(I.c.key, I.c.id, I.c.content_hash).where(
-                        I.c.feed_id == feed_id, I.c.key.in_(list(by_key))
-                    )
-                )
-            }
-            fresh = [it for key, it in by_key.items() if key not in existing]
-            ids: dict[str, int] = {}
-            if fresh:
-                # ON CONFLICT DO NOTHING: a worker whose lease expired mid-check may be storing the same feed's
-                # items at this moment; whoever inserts an item first reports it as new, the other skips it.
-                stmt = _insert_ignore(conn, I).returning(I.c.key, I.c.id)
-                rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
-                ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
-                out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
-            for key, (item_id, old_hash) in existing.items():
-                it = by_key[key]
-                if it.content_hash != old_hash:
-                    row = _item_row(feed_id, it, now)
-                    if it.published is None:
-                        row.pop("published")
-                        row.pop("updated")
-                    conn.execute(I.update().where(I.c.id == item_id).values(**row))
-                    out.append((item_id, it, "changed"))
-            conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(ids)))
-        return out
+            return _upsert_items(conn, feed_id, found, now)
 
     def stored_items(
         self, *, since: datetime | None = None, ids: Sequence[int] | None = None, limit: int | None = None
@@ -414,24 +385,8 @@ class WatchStoreMixin:
         """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new."""
         if not found:
             return 0
-        rows = [
-            {
-                "kind": m.kind,
-                "subject": m.subject,
-                "item_id": item_id,
-                "terms": _terms_json(m.terms),
-                "score": m.score,
-                "why": m.why,
-                "found_at": now,
-                "delay_s": delay,
-            }
-            for item_id, m, delay in found
-        ]
         with writing(self.engine) as conn:
-            stmt = _insert_ignore(conn, M)
-            # Count the rows this statement inserted (RETURNING), not the table before and after: another
-            # daemon inserting its own matches meanwhile would be counted as ours.
-            return len(conn.execute(stmt.returning(M.c.id), rows).all())
+            return _add_matches(conn, found, now)
 
     def matches(
         self,
@@ -466,3 +421,89 @@ class WatchStoreMixin:
             q = q.where(M.c.found_at >= since)
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
+
+
+# --- the statements, on a connection inside a write transaction (shared by the methods above) ---------------
+
+
+def _upsert_items(
+    conn: sa.Connection, feed_id: int, found: Sequence[WatchItem], now: datetime
+) -> list[tuple[int, WatchItem, str]]:
+    if not found:
+        return []
+    by_key = {it.key: it for it in found}
+    out: list[tuple[int, WatchItem, str]] = []
+    existing = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute(
+            sa.select(I.c.key, I.c.id, I.c.content_hash).where(I.c.feed_id == feed_id, I.c.key.in_(list(by_key)))
+        )
+    }
+    fresh = [it for key, it in by_key.items() if key not in existing]
+    ids: dict[str, int] = {}
+    if fresh:
+        # ON CONFLICT DO NOTHING: a worker whose lease expired mid-check may be storing the same feed's
+        # items at this moment; whoever inserts an item first reports it as new, the other skips it.
+        stmt = _insert_ignore(conn, I).returning(I.c.key, I.c.id)
+        rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
+        ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
+        out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
+    for key, (item_id, old_hash) in existing.items():
+        it = by_key[key]
+        if it.content_hash != old_hash:
+            row = _item_row(feed_id, it, now)
+            if it.published is None:
+                row.pop("published")
+                row.pop("updated")
+            conn.execute(I.update().where(I.c.id == item_id).values(**row))
+            out.append((item_id, it, "changed"))
+    conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(ids)))
+    return out
+
+
+def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
+    if not found:
+        return 0
+    rows = [
+        {
+            "kind": m.kind,
+            "subject": m.subject,
+            "item_id": item_id,
+            "terms": _terms_json(m.terms),
+            "score": m.score,
+            "why": m.why,
+            "found_at": now,
+            "delay_s": delay,
+        }
+        for item_id, m, delay in found
+    ]
+    stmt = _insert_ignore(conn, M)
+    # Count the rows this statement inserted (RETURNING), not the table before and after: another
+    # daemon inserting its own matches meanwhile would be counted as ours.
+    return len(conn.execute(stmt.returning(M.c.id), rows).all())
+
+
+def _check_update(feed: WatchedFeed, owner: str) -> tuple[dict[str, Any], Any]:
+    """The values `record_check` writes, and the condition that lets only the lease holder write them."""
+    values = {
+        "url": feed.url,
+        "title": feed.title,
+        "etag": feed.etag,
+        "last_modified": feed.last_modified,
+        "last_checked": feed.last_checked,
+        "last_status": feed.last_status,
+        "last_error": feed.last_error,
+        "failures": feed.failures,
+        "next_check": feed.next_check,
+        "enabled": feed.enabled,
+        "disabled_reason": feed.disabled_reason,
+        "redirect_url": feed.redirect_url,
+        "redirect_count": feed.redirect_count,
+        "lease_owner": None,
+        "lease_until": None,
+    }
+    # Only the lease holder writes. A row without a lease is writable only while it was never checked (tools
+    # and tests set up feeds that way): once another worker has checked a feed and released it, a worker
+    # whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one.
+    unclaimed = sa.and_(WF.c.lease_owner.is_(None), WF.c.last_checked.is_(None))
+    return values, sa.and_(WF.c.id == feed.id, sa.or_(WF.c.lease_owner == owner, unclaimed))

@@ -40,7 +40,7 @@ from feeds.watch.query import (
     term_cost,
     terms_of,
 )
-from feeds.watch.text import ascii_spans, find_phrase, fold_words, iter_word_spans
+from feeds.watch.text import ascii_spans, ascii_worded, find_phrase, fold_words, iter_word_spans
 
 _CACHE_LIMIT = 1 << 18
 """(word, field) lookups remembered per matcher before the memo is cleared (a few tens of MB at most)."""
@@ -113,17 +113,39 @@ _NOTHING: _Found = ({}, ())
 class _Scan:
     """One item split into words per field, and what is known so far about which terms it contains."""
 
-    __slots__ = ("known", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
+    __slots__ = ("known", "lowered", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
 
     def __init__(self, item: MatchInput, probes: Sequence[_Probe]):
         self.probes = probes
         self.texts = (item.title, item.summary, item.content, item.author, item.feed, item.link)
-        self.words = [fold_words(t) if t else [] for t in self.texts]
-        self.sets = [set(w) for w in self.words]
+        # A feed without a separate summary gives its text as both summary and content (most items in the
+        # corpus): split it once. The lists and sets are only ever read.
+        title, summary, content, author, feed, link = self.texts
+        summary_words = fold_words(summary) if summary else []
+        content_words = summary_words if content == summary else fold_words(content) if content else []
+        self.words = [
+            fold_words(title) if title else [],
+            summary_words,
+            content_words,
+            fold_words(author) if author else [],
+            fold_words(feed) if feed else [],
+            fold_words(link) if link else [],
+        ]
+        self.sets = [set(self.words[0]), set(summary_words)]
+        self.sets.append(self.sets[1] if content_words is summary_words else set(content_words))
+        self.sets += map(set, self.words[3:])
         self.known: dict[int, bool] = {}
         self.spans_of: dict[int, list[tuple[int, int, int]]] = {}
         self.offsets: dict[int, list[tuple[int, int]]] = {}  # per field, as far as worked out (non-ASCII text)
         self.pending: dict[int, Iterator[tuple[int, int]]] = {}
+        self.lowered: dict[int, str | None] = {}  # per field: the text lower-cased when that is its folding
+
+    def _lowered(self, field: int) -> str | None:
+        low = self.lowered.get(field, "")
+        if low == "":  # not worked out yet (the field has words, so its lowered text is never "")
+            text = self.texts[field]
+            low = self.lowered[field] = text.lower() if text.isascii() or ascii_worded(text) else None
+        return low
 
     def contains(self, probe: _Probe) -> bool:
         word, words, prefix, fields = probe
@@ -151,13 +173,13 @@ class _Scan:
         for i in fields:
             if not self.words[i] or (whole and words[0] not in self.sets[i]):
                 continue
-            text = self.texts[i]
-            if text.isascii():  # ASCII folding is lower-casing: search the text itself
-                found.extend((i, start, end) for start, end in ascii_spans(text.lower(), words, prefix))
+            low = self._lowered(i)
+            if low is not None:  # folding is lower-casing: search the text itself
+                found.extend((i, start, end) for start, end in ascii_spans(low, words, prefix))
             elif starts := find_phrase(self.words[i], words, prefix, first_only=False):
                 offsets = self.offsets.setdefault(i, [])
                 if len(offsets) <= starts[-1] + last:  # work the offsets out only as far as needed
-                    pending = self.pending.setdefault(i, iter_word_spans(text))
+                    pending = self.pending.setdefault(i, iter_word_spans(self.texts[i]))
                     offsets.extend(islice(pending, starts[-1] + last + 1 - len(offsets)))
                 found.extend((i, offsets[s][0], offsets[s + last][1]) for s in starts)
         return found

@@ -1,6 +1,10 @@
 """Everything an item is matched against, compiled once per run (pure).
 
-    rules + recent releases ──build_matchers──► Matchers ──match_item(feed, item)──► Match…
+    rules + recent releases ──matcher_spec──► MatcherSpec ──compile_spec──► Matchers ──match_item(feed, item)──► Match…
+                            (build_matchers does both)
+
+The spec is what the matchers are compiled from, in plain picklable records (compiled rules hold closures), so
+that worker processes can compile the very same matchers and match items next to parsing them.
 
 Keyword rules go through the compiled rule matcher (`feeds.watch.match`), releases through the related/pickup
 matcher (`feeds.watch.related`). Items from our own site (the site's domain and `watch.own_domains`) never
@@ -18,7 +22,17 @@ from datetime import datetime
 from feeds.config import Settings
 from feeds.model import Match, MatchedTerm, Release, Rule, WatchedFeed, WatchItem
 from feeds.watch.match import Matcher, MatchInput, RuleHit, compile_rules
-from feeds.watch.related import RelatedMatcher, RelatedSettings, build_profiles, is_own_url
+from feeds.watch.related import RelatedMatcher, RelatedSettings, ReleaseProfile, build_profiles, is_own_url
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherSpec:
+    """The inputs of `compile_spec`: rules as (name, query), release profiles, related settings, own domains."""
+
+    rules: tuple[tuple[str, str], ...]
+    profiles: tuple[ReleaseProfile, ...]
+    related: RelatedSettings
+    own_domains: frozenset[str]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +41,8 @@ class Matchers:
     related: RelatedMatcher | None
     own_domains: frozenset[str]
     releases: dict[str, Release]
+    spec: MatcherSpec | None = None
+    """What these were compiled from (None when built by hand)."""
 
 
 def own_domains(settings: Settings) -> frozenset[str]:
@@ -37,16 +53,23 @@ def own_domains(settings: Settings) -> frozenset[str]:
 
 
 def build_matchers(rules: Sequence[Rule], releases: Sequence[Release], settings: Settings, now: datetime) -> Matchers:
-    keywords = compile_rules([(r.name, r.query) for r in rules]) if rules else None
+    return compile_spec(matcher_spec(rules, releases, settings, now), releases)
+
+
+def matcher_spec(rules: Sequence[Rule], releases: Sequence[Release], settings: Settings, now: datetime) -> MatcherSpec:
     rs = settings.watch.related
     related_settings = RelatedSettings(
         min_score=rs.min_score, min_terms=rs.min_terms, window_days=rs.window_days, pickup_tokens=rs.pickup_tokens
     )
     profiles = build_profiles(releases, now, window_days=rs.window_days)
-    related = RelatedMatcher(profiles, related_settings) if profiles else None
-    return Matchers(
-        keywords=keywords, related=related, own_domains=own_domains(settings), releases={r.id: r for r in releases}
-    )
+    return MatcherSpec(tuple((r.name, r.query) for r in rules), profiles, related_settings, own_domains(settings))
+
+
+def compile_spec(spec: MatcherSpec, releases: Sequence[Release] = ()) -> Matchers:
+    """The matchers of `spec`; `releases` (by id) serve only to work out delays (`delay_of`)."""
+    keywords = compile_rules(spec.rules) if spec.rules else None
+    related = RelatedMatcher(spec.profiles, spec.related) if spec.profiles else None
+    return Matchers(keywords, related, spec.own_domains, {r.id: r for r in releases}, spec)
 
 
 def match_input(feed: WatchedFeed, item: WatchItem) -> MatchInput:

@@ -1,9 +1,14 @@
 """The watch pipeline: poll due feeds politely, store their items once, and record what matches.
 
     run_watch(app):  import config | apply new rules to stored items | store.claim_due(now, limit)
-        | fetch (thread pool: I/O-bound) | parse (one thread: CPU-bound, holds the GIL)
-        | store.upsert_items | match_item(new and changed items) | store.add_matches
+        | fetch (thread pool: I/O-bound) | parse + match_item (CPU-bound: worker processes for many feeds)
+        | store.upsert_items | the matches of new and changed items | store.add_matches
         | schedule.next_check_at | store.record_check
+
+With many feeds, each body is parsed and its items matched in a worker process (they hold the GIL for long);
+the workers compile the run's matchers once, from the same `MatcherSpec` as this process, so their matches are
+exactly the ones this process would find. Only the matches of items the store reports new or changed are kept.
+With few feeds, both happen here, and only new and changed items are matched.
 
 One broken feed never stops the others: its error lands on its row (`last_error`, `failures`) and its next
 check backs off; polling never stops for good except on `410 Gone`, which disables the feed with a reason.
@@ -26,8 +31,8 @@ from typing import TYPE_CHECKING
 from feeds.app import worker_id
 from feeds.errors import FeedParseError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
-from feeds.model import Match, ParsedFeed, Rule, WatchedFeed
-from feeds.watch.matching import Matchers, build_matchers, delay_of, match_item
+from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
+from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
 from feeds.watch.schedule import next_check_at
 
@@ -94,14 +99,14 @@ def run_watch(
     report.retro_matches = apply_new_rules(app, matchers, now, new_rules)
     if not feeds:
         return report
-    parsers = parse_pool(app) if len(feeds) >= PARALLEL_PARSE_MIN else None
+    parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
         fetches = [(feed, pool.submit(_fetch, app, feed)) for feed in feeds]
-        # Parsing is CPU-bound and holds the GIL: with many feeds, bodies go to worker processes as they arrive,
-        # while this thread stores and matches the ones already parsed (a short look-ahead keeps the workers busy
+        # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
+        # they arrive, while this thread stores the ones already done (a short look-ahead keeps the workers busy
         # without waiting for the whole batch to be fetched).
         lookahead = 2 * (os.cpu_count() or 1) if parsers is not None else 0
-        pending: deque[tuple[WatchedFeed, FetchResult, Future[ParsedFeed | str] | None]] = deque()
+        pending: deque[tuple[WatchedFeed, FetchResult, Future[Parsed | str] | None]] = deque()
 
         def settle_one() -> None:
             feed, result, ahead = pending.popleft()
@@ -113,7 +118,7 @@ def run_watch(
             result = future.result()
             ahead = None
             if parsers is not None and isinstance(result, Fetched):
-                ahead = parsers.submit(_parse_job, result.body, result.url, result.content_type, result.encoding)
+                ahead = parsers.submit(_parse_job, result.body, result.url, result.content_type, result.encoding, feed)
             pending.append((feed, result, ahead))
             while len(pending) > lookahead:
                 settle_one()
@@ -126,41 +131,81 @@ PARALLEL_PARSE_MIN = 16
 """Below this many feeds in one poll, parsing in this process is cheaper than handing bodies to workers."""
 
 
-def parse_pool(app: App) -> ProcessPoolExecutor | None:
-    """The App's pool of parser processes (one per CPU, started once; none on a single CPU)."""
+def parse_pool(app: App, spec: MatcherSpec | None) -> ProcessPoolExecutor | None:
+    """The App's pool of parser processes (one per CPU; none on a single CPU), whose workers match with the
+    matchers of `spec`. Started once and kept while the spec stays the same (rules and watched releases rarely
+    change between runs); a new spec replaces the pool."""
     cpus = os.cpu_count() or 1
     if cpus < 2 or multiprocessing.current_process().daemon:
         return None  # one CPU gains nothing; a daemonic process may not have children
     pool = app.extras.get("parse_pool")
+    if pool is not None and app.extras.get("parse_pool_spec") != spec:
+        assert isinstance(pool, ProcessPoolExecutor)
+        pool.shutdown(wait=True)
+        pool = None
     if pool is None:
+        if "parse_pool_spec" not in app.extras:  # the first pool: close whichever is current with the App
+            app.on_close(lambda: _close_pool(app))
         # forkserver: workers fork from a clean single-threaded server, never from this threaded daemon.
         context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
-        app.extras["parse_pool"] = pool
-        app.on_close(lambda: pool.shutdown(wait=False, cancel_futures=True))
+        pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context, initializer=_install, initargs=(spec,))
+        app.extras["parse_pool"], app.extras["parse_pool_spec"] = pool, spec
     assert isinstance(pool, ProcessPoolExecutor)
     return pool
 
 
-def _parse_job(body: bytes, url: str, content_type: str | None, encoding: str | None) -> ParsedFeed | str:
+def _close_pool(app: App) -> None:
+    pool = app.extras.pop("parse_pool", None)
+    if isinstance(pool, ProcessPoolExecutor):
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+_WORKER_MATCHERS: Matchers | None = None
+"""In a parser process only: the matchers `_install` compiled there when the process started."""
+
+
+def _install(spec: MatcherSpec | None) -> None:
+    """The pool's initializer, run once in each worker process."""
+    global _WORKER_MATCHERS
+    _WORKER_MATCHERS = compile_spec(spec) if spec is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    """A worker's answer: the parsed feed and, when the worker had matchers, every match of each of its items."""
+
+    feed: ParsedFeed
+    matches: tuple[tuple[Match, ...], ...] | None
+    """Per item of `feed.items`, in the same order."""
+
+
+def _parse_job(
+    body: bytes, url: str, content_type: str | None, encoding: str | None, feed: WatchedFeed
+) -> Parsed | str:
     """Runs in a worker process. A FeedParseError comes back as its message (our exceptions take keyword
     arguments, which pickling between processes does not carry)."""
     try:
-        return parse_feed(body, url=url, content_type=content_type, encoding=encoding)
+        parsed = parse_feed(body, url=url, content_type=content_type, encoding=encoding)
     except FeedParseError as e:
         return e.message
+    m = _WORKER_MATCHERS
+    return Parsed(parsed, None if m is None else tuple(tuple(match_item(m, feed, it)) for it in parsed.items))
 
 
-def _parsed(result: Fetched, ahead: Future[ParsedFeed | str] | None) -> ParsedFeed:
+def _parsed(result: Fetched, ahead: Future[Parsed | str] | None) -> Parsed:
     if ahead is None:
-        return parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+        return Parsed(_parse_here(result), None)
     try:
         value = ahead.result()
     except BrokenProcessPool:  # a worker died (out of memory?): parse here instead
-        return parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+        return Parsed(_parse_here(result), None)
     if isinstance(value, str):
         raise FeedParseError(value, url=result.url)
     return value
+
+
+def _parse_here(result: Fetched) -> ParsedFeed:
+    return parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
 
 
 def _fetch(app: App, feed: WatchedFeed) -> FetchResult:
@@ -203,7 +248,7 @@ def check_feed(
     matchers: Matchers,
     *,
     owner: str,
-    parsed_in_advance: Future[ParsedFeed | str] | None = None,
+    parsed_in_advance: Future[Parsed | str] | None = None,
 ) -> FeedOutcome:
     """Turn one fetch result into stored items, matches and the feed's new schedule and health."""
     now = app.clock()
@@ -242,9 +287,10 @@ def check_feed(
         app.store.record_check(updated, owner=owner)
         return outcome
     warning = None
+    parsed: ParsedFeed | None = None
     if isinstance(result, Fetched):
         try:
-            parsed = _parsed(result, parsed_in_advance)
+            answer = _parsed(result, parsed_in_advance)
         except FeedParseError as e:
             outcome.status, outcome.error = "parse-error", str(e)
             failures = feed.failures + 1
@@ -258,16 +304,8 @@ def check_feed(
             log.warning("feed %s: %s", feed.url, e, extra=extra)
             app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
             return outcome
+        parsed = answer.feed
         warning = parsed.warning
-        stored = app.store.upsert_items(feed.id, parsed.items, now)
-        outcome.new_items = sum(1 for _, _, s in stored if s == "new")
-        outcome.changed_items = len(stored) - outcome.new_items
-        found: list[tuple[int, Match, float | None]] = []
-        for item_id, item, _ in stored:
-            published = item.published or now
-            for m in match_item(matchers, feed, item):
-                found.append((item_id, m, delay_of(m, published, matchers.releases)))
-        outcome.new_matches = app.store.add_matches(found, now)
         outcome.status = str(result.status)
         updated = replace(
             updated,
@@ -286,12 +324,44 @@ def check_feed(
         next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until),
     )
     updated = _track_redirect(updated, result.permanent_redirect)
-    app.store.record_check(updated, owner=owner)
+    if parsed is None:
+        app.store.record_check(updated, owner=owner)
+    else:
+        stored, outcome.new_matches = _store(app, matchers, feed, updated, answer, now, owner=owner)
+        outcome.new_items = sum(1 for _, _, s in stored if s == "new")
+        outcome.changed_items = len(stored) - outcome.new_items
     if outcome.new_matches:
         log.info(
             "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
         )
     return outcome
+
+
+def _store(
+    app: App, matchers: Matchers, feed: WatchedFeed, updated: WatchedFeed, answer: Parsed, now: datetime, *, owner: str
+) -> tuple[list[tuple[int, WatchItem, str]], int]:
+    """Store the items, the matches of those new or changed, and the check: (new and changed items, new matches).
+
+    Matched in a worker: all three in one transaction (unless the URL moves, which `record_check` handles).
+    Parsed here: the items first, then only those the store reports new or changed are matched."""
+    if answer.matches is not None and updated.url == feed.url:
+        matches = {
+            it.key: [(m, delay_of(m, it.published or now, matchers.releases)) for m in found]
+            for it, found in zip(answer.feed.items, answer.matches, strict=True)
+            if found
+        }
+        return app.store.record_fetched(updated, answer.feed.items, matches, now, owner=owner)
+    stored = app.store.upsert_items(feed.id, answer.feed.items, now)
+    keys = [it.key for it in answer.feed.items]
+    done = None if answer.matches is None else dict(zip(keys, answer.matches, strict=True))
+    found = [
+        (item_id, m, delay_of(m, item.published or now, matchers.releases))
+        for item_id, item, _ in stored
+        for m in (done[item.key] if done is not None else match_item(matchers, feed, item))
+    ]
+    added = app.store.add_matches(found, now)
+    app.store.record_check(updated, owner=owner)
+    return stored, added
 
 
 def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:

@@ -258,7 +258,8 @@ class RelatedMatcher:
             return ()
         own = self._urls.get(_url_key(link or ""), set())
         texts = (title, summary, content)
-        words = [fold_words(t) if t else [] for t in texts]
+        split: dict[str, list[str]] = {}  # the summary is often the content again: split it once
+        words = [split[t] if t in split else split.setdefault(t, fold_words(t) if t else []) for t in texts]
         spans: list[list[tuple[int, int]]] = [[], [], []]
         pending: list[Iterator[tuple[int, int]] | None] = [None, None, None]
 
