@@ -55,19 +55,29 @@ def units_in_batches(
             yield now, read_batch(batch, source, app.settings, now)
         return
     ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
-    pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None]] = deque()
+    # (batch, now, the worker's future or None when the batch was read here, units already read here)
+    pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None, list[Unit] | None]] = deque()
     todo = deque(batches)
     try:
         while todo or pending:
             while todo and len(pending) < ahead:
                 batch, now = todo.popleft(), app.clock()
-                pending.append((batch, now, _submit(pool, batch, source, app.settings, now)))
-            batch, now, future = pending.popleft()
-            yield now, _result(future, batch, source, app.settings, now)
+                pending.append((batch, now, _submit(pool, batch, source, app.settings, now), None))
+            # The oldest batch is not ready (workers still starting, or busy on a loaded machine): read the next
+            # one here instead of waiting idle; it is yielded in its turn, so the order is unchanged.
+            while todo and _waiting(pending[0][2]):
+                batch, now = todo.popleft(), app.clock()
+                pending.append((batch, now, None, read_batch(batch, source, app.settings, now)))
+            batch, now, future, units = pending.popleft()
+            yield now, units if units is not None else _result(future, batch, source, app.settings, now)
     finally:
-        for _, _, future in pending:  # the caller stopped early (an error while storing): drop what is left
+        for _, _, future, _ in pending:  # the caller stopped early (an error while storing): drop what is left
             if future is not None:
                 future.cancel()
+
+
+def _waiting(future: Future[list[Unit]] | None) -> bool:
+    return future is not None and not future.done()
 
 
 def read_batch(paths: Sequence[Path], source: str, settings: Settings, now: datetime) -> list[Unit]:
@@ -103,9 +113,12 @@ def _pool(app: App) -> ProcessPoolExecutor | None:
         return None
     pool = app.extras.get(_POOL_KEY)
     if pool is None:
-        # forkserver: workers fork from a clean single-threaded server, never from a threaded daemon.
+        # forkserver: workers fork from a clean single-threaded server, never from a threaded daemon. The server
+        # imports what workers run once, before forking them (else each worker spends ~0.4 s importing it).
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
         try:
-            new = ProcessPoolExecutor(max_workers=cpus, mp_context=multiprocessing.get_context("forkserver"))
+            new = ProcessPoolExecutor(max_workers=cpus, mp_context=context)
         except (OSError, ValueError) as e:  # no forkserver (or semaphores) on this system: stay in process
             log.warning("cannot start worker processes (%s); ingesting in this process", e)
             return None
