@@ -58,6 +58,10 @@ _RELEASE_COLUMNS = (
 )
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)
+"""What `json.dumps(value, ensure_ascii=False)` uses, built once rather than on every call."""
+
+
 def _release_values(r: Release) -> tuple[Any, ...]:
     """The values of `_RELEASE_COLUMNS`, in that order."""
     return (
@@ -72,7 +76,7 @@ def _release_values(r: Release) -> tuple[Any, ...]:
         r.published,
         r.updated,
         r.organisation,
-        json.dumps(list(r.topics), ensure_ascii=False),
+        _JSON.encode(list(r.topics)),
         r.language,
         r.document_type,
         r.source,
@@ -82,7 +86,7 @@ def _release_values(r: Release) -> tuple[Any, ...]:
         r.image,
         r.withdrawn_at,
         r.withdrawn_note,
-        json.dumps([[c.at.isoformat(), c.note] for c in r.changes], ensure_ascii=False) if r.changes else "[]",
+        _JSON.encode([[c.at.isoformat(), c.note] for c in r.changes]),
         r.dated_by_source,
     )
 
