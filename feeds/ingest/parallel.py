@@ -60,7 +60,7 @@ def units_in_batches(
     todo = deque(batches)
     try:
         while todo or pending:
-            while todo and len(pending) < ahead:
+            while todo and sum(units is None for *_, units in pending) < ahead:  # batches read here do not count
                 batch, now = todo.popleft(), app.clock()
                 pending.append((batch, now, _submit(pool, batch, source, app.settings, now), None))
             # The oldest batch is not ready (workers still starting, or busy on a loaded machine): read the next
