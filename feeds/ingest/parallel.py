@@ -5,10 +5,11 @@
 Reading and normalising a release is pure, CPU-bound work (Markdown, sanitising, hashing) that holds the GIL;
 storing is one writer. With many files on several CPUs, workers read and normalise the next batches while this
 process stores and moves the current one. This process never waits idle for them: until a worker has started it
-reads the batches itself, in order, and later, while the oldest batch is not ready, it reads a later one. Nothing else changes: batches are the same, each is read with its
-own `now` (taken from the App's clock when it is handed out), units come back in submission order (so outcomes,
-slug suffixes and the ledger are what they would be in process), a unit's error still names its file, and
-storing and moving stay here, batch after batch, so crash safety is unchanged.
+reads the batches itself, in order, and later, while the oldest batch is not ready, it reads a later one.
+Nothing else changes: batches are the same, each is read with its own `now` (taken from the App's clock when it
+is handed out), units come back in order (so outcomes, slug suffixes and the ledger are what they would be in
+process), a unit's error still names its file, and storing and moving stay here, batch after batch, so crash
+safety is unchanged.
 
 What this module must not do: store or move anything, or let a broken worker lose a batch (it is read here
 instead).
