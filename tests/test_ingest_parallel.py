@@ -31,6 +31,12 @@ def _fill(inbox: Path) -> list[Path]:
     return sorted(inbox / name for name in files)
 
 
+def _start_workers(app) -> None:
+    pool = parallel._pool(app)
+    assert pool is not None
+    assert pool.submit(parallel._ready).result() is True
+
+
 @pytest.fixture
 def two_apps(make_settings, make_app_for, tmp_path):
     """Two deployments of the same config, each with its own inbox and database."""
@@ -49,6 +55,7 @@ def test_workers_read_the_same_units_in_the_same_order(two_apps, monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 10_000)
     expected = list(units_in_batches(here, files, 2, source="inbox"))
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    _start_workers(here)  # else this process may read these few batches itself while the workers start
     got = list(units_in_batches(here, files, 2, source="inbox"))
     assert parallel._POOL_KEY in here.extras  # the workers really ran
     assert got == expected
@@ -65,6 +72,7 @@ def test_ingest_with_workers_stores_and_moves_exactly_as_in_process(two_apps, mo
     in_process = run_ingest(here)
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
     monkeypatch.setattr("feeds.ingest.BATCH", 3)  # several batches in flight at once
+    _start_workers(there)
     with_workers = run_ingest(there)
     assert parallel._POOL_KEY in there.extras
 
@@ -108,3 +116,14 @@ def test_a_few_files_never_start_workers(two_apps):
     files = _fill(app.settings.source("inbox").path)
     assert len(list(units_in_batches(app, files, 4, source="inbox"))) == 3
     assert parallel._POOL_KEY not in app.extras
+
+
+def test_batches_are_read_here_in_order_until_a_worker_has_started(two_apps, monkeypatch):
+    app, _ = two_apps
+    files = _fill(app.settings.source("inbox").path)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    never: Future[bool] = Future()  # a worker that never answers: every batch is read here, in order
+    monkeypatch.setattr(parallel, "_submit_ready", lambda pool: never)
+    got = list(units_in_batches(app, files, 2, source="inbox"))
+    assert [u.origin for _, units in got for u in units] == [str(f) for f in files]
+    assert [len(units) for _, units in got] == [2, 2, 2, 2, 1]

@@ -210,3 +210,15 @@ def test_make_summary_rejects_silly_limits() -> None:
 )
 def test_xml_safe(text: str, safe: str) -> None:
     assert xml_safe(text) == safe
+
+
+def test_xml_safe_agrees_with_the_xml_char_production_on_every_code_point() -> None:
+    """The fast "already safe" check never lets a forbidden character through, alone or amid other text."""
+    from feeds.normalise.text import _NOT_XML_CHAR
+
+    for start in range(0, 0x110000, 0x800):
+        chunk = "".join(map(chr, range(start, start + 0x800)))
+        assert xml_safe(chunk) == _NOT_XML_CHAR.sub("", chunk)
+        for ch in chunk[:: 0x80 if start not in (0, 0xD800, 0xF800) else 1]:
+            text = f"é{ch}x" if start else f"a{ch}b"
+            assert xml_safe(text) == _NOT_XML_CHAR.sub("", text), hex(ord(ch))

@@ -4,10 +4,12 @@
 
 Reading and normalising a release is pure, CPU-bound work (Markdown, sanitising, hashing) that holds the GIL;
 storing is one writer. With many files on several CPUs, workers read and normalise the next batches while this
-process stores and moves the current one. Nothing else changes: batches are the same, each is read with its
-own `now` (taken from the App's clock when it is handed out), units come back in submission order (so outcomes,
-slug suffixes and the ledger are what they would be in process), a unit's error still names its file, and
-storing and moving stay here, batch after batch, so crash safety is unchanged.
+process stores and moves the current one. This process never waits idle for them: until a worker has started it
+reads the batches itself, in order, and later, while the oldest batch is not ready, it reads a later one.
+Nothing else changes: batches are the same, each is read with its own `now` (taken from the App's clock when it
+is handed out), units come back in order (so outcomes, slug suffixes and the ledger are what they would be in
+process), a unit's error still names its file, and storing and moving stay here, batch after batch, so crash
+safety is unchanged.
 
 What this module must not do: store or move anything, or let a broken worker lose a batch (it is read here
 instead).
@@ -54,25 +56,53 @@ def units_in_batches(
             now = app.clock()
             yield now, read_batch(batch, source, app.settings, now)
         return
-    ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
-    pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None]] = deque()
     todo = deque(batches)
+    # Until a worker answers (starting one takes ~0.5 s: a new interpreter, imports), batches are read here, in
+    # order, so storing starts at once instead of after the start-up; then the workers take over.
+    started = _submit_ready(pool)
+    while todo and started is not None and not started.done():
+        batch, now = todo.popleft(), app.clock()
+        yield now, read_batch(batch, source, app.settings, now)
+    ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
+    # (batch, now, the worker's future or None when the batch was read here, units already read here)
+    pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None, list[Unit] | None]] = deque()
     try:
         while todo or pending:
-            while todo and len(pending) < ahead:
+            while todo and sum(units is None for *_, units in pending) < ahead:  # batches read here do not count
                 batch, now = todo.popleft(), app.clock()
-                pending.append((batch, now, _submit(pool, batch, source, app.settings, now)))
-            batch, now, future = pending.popleft()
-            yield now, _result(future, batch, source, app.settings, now)
+                pending.append((batch, now, _submit(pool, batch, source, app.settings, now), None))
+            # The oldest batch is not ready (workers still starting, or busy on a loaded machine): read the next
+            # one here instead of waiting idle; it is yielded in its turn, so the order is unchanged.
+            while todo and _waiting(pending[0][2]):
+                batch, now = todo.popleft(), app.clock()
+                pending.append((batch, now, None, read_batch(batch, source, app.settings, now)))
+            batch, now, future, units = pending.popleft()
+            yield now, units if units is not None else _result(future, batch, source, app.settings, now)
     finally:
-        for _, _, future in pending:  # the caller stopped early (an error while storing): drop what is left
+        for _, _, future, _ in pending:  # the caller stopped early (an error while storing): drop what is left
             if future is not None:
                 future.cancel()
+
+
+def _waiting(future: Future[list[Unit]] | None) -> bool:
+    return future is not None and not future.done()
 
 
 def read_batch(paths: Sequence[Path], source: str, settings: Settings, now: datetime) -> list[Unit]:
     """The units of `paths`, read with one `now` (what a worker runs; also the in-process path)."""
     return [unit_from_file(path, source=source, settings=settings, now=now) for path in paths]
+
+
+def _ready() -> bool:
+    """What a worker runs to say it has started."""
+    return True
+
+
+def _submit_ready(pool: ProcessPoolExecutor) -> Future[bool] | None:
+    try:
+        return pool.submit(_ready)
+    except (BrokenProcessPool, RuntimeError, OSError):
+        return None
 
 
 def _submit(
@@ -103,7 +133,9 @@ def _pool(app: App) -> ProcessPoolExecutor | None:
         return None
     pool = app.extras.get(_POOL_KEY)
     if pool is None:
-        # forkserver: workers fork from a clean single-threaded server, never from a threaded daemon.
+        # forkserver: workers fork from a clean single-threaded server, never from a threaded daemon. (Not told
+        # to preload this module: starting the first worker waits for the server's imports, while a worker's own
+        # imports overlap with the batches this process reads in the meantime.)
         try:
             new = ProcessPoolExecutor(max_workers=cpus, mp_context=multiprocessing.get_context("forkserver"))
         except (OSError, ValueError) as e:  # no forkserver (or semaphores) on this system: stay in process

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from feeds.config import Settings
 from feeds.errors import FeedsError
@@ -27,7 +28,9 @@ from feeds.ingest.reconcile import reconcile
 from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.normalise.ids import with_slug
-from feeds.store import Store
+
+if TYPE_CHECKING:  # workers import this module to read files: they need no database library
+    from feeds.store import Store
 
 log = logging.getLogger("feeds.ingest")
 

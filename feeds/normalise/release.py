@@ -233,6 +233,10 @@ def _stamp(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+"""What `json.dumps(…, sort_keys=True, ensure_ascii=False, separators=(",", ":"))` builds for every call."""
+
+
 def _content_hash(fields: dict[str, Any]) -> str:
-    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    canonical = _CANONICAL_JSON.encode(fields)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()

@@ -34,8 +34,24 @@ _SUMMARY_MIN = 20
 _TRAILING_PUNCT = " ,;:-–—(/"
 
 
+# The C0 controls XML forbids, as bytes: in UTF-8 they only ever stand for themselves (every byte of a multi-byte
+# sequence is 0x80 or above), so deleting them from the encoded text changes its length exactly when one is there.
+_C0_NOT_XML = bytes(c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D))
+
+
 def xml_safe(text: str) -> str:
-    """`text` without the characters XML 1.0 forbids (C0 controls other than tab/newlines, surrogates…)."""
+    """`text` without the characters XML 1.0 forbids (C0 controls other than tab/newlines, surrogates…).
+
+    Almost every text is already safe, and `xml_safe` runs several times per release: that case is checked
+    with C-speed string operations (a lone surrogate cannot be encoded, a C0 control is a byte of its own,
+    U+FFFE/U+FFFF are searched for) about four times faster than the regex, which does the removing.
+    """
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate
+        return _NOT_XML_CHAR.sub("", text)
+    if len(data.translate(None, _C0_NOT_XML)) == len(data) and "\ufffe" not in text and "\uffff" not in text:
+        return text
     return _NOT_XML_CHAR.sub("", text)
 
 

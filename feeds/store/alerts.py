@@ -22,6 +22,7 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from feeds.model import MatchKind, StoredMatch
+from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
@@ -333,10 +334,4 @@ def _match_from(row: Any) -> StoredMatch:
 
 def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
     """INSERT … ON CONFLICT DO NOTHING on either database."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return insert_ignoring_conflicts(conn.dialect, table)

@@ -26,11 +26,12 @@ from feeds.errors import MigrationError, NotFoundError, StoreError
 from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
+from feeds.store.bulk import bulk_insert
 from feeds.store.schema import releases as R
 from feeds.store.tx import writing
 from feeds.store.watch import WatchStoreMixin
 
-_RELEASE_COLUMNS = [
+_RELEASE_COLUMNS = (
     "id",
     "identity",
     "slug",
@@ -54,35 +55,44 @@ _RELEASE_COLUMNS = [
     "withdrawn_note",
     "changes",
     "dated_by_source",
-]
+)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)
+"""What `json.dumps(value, ensure_ascii=False)` uses, built once rather than on every call."""
+
+
+def _release_values(r: Release) -> tuple[Any, ...]:
+    """The values of `_RELEASE_COLUMNS`, in that order."""
+    return (
+        r.id,
+        r.identity,
+        r.slug,
+        r.permalink,
+        r.title,
+        r.summary,
+        r.body_html,
+        r.body_text,
+        r.published,
+        r.updated,
+        r.organisation,
+        _JSON.encode(list(r.topics)),
+        r.language,
+        r.document_type,
+        r.source,
+        r.origin,
+        r.content_hash,
+        r.link,
+        r.image,
+        r.withdrawn_at,
+        r.withdrawn_note,
+        _JSON.encode([[c.at.isoformat(), c.note] for c in r.changes]),
+        r.dated_by_source,
+    )
 
 
 def _release_row(r: Release) -> dict[str, Any]:
-    return {
-        "id": r.id,
-        "identity": r.identity,
-        "slug": r.slug,
-        "permalink": r.permalink,
-        "title": r.title,
-        "summary": r.summary,
-        "body_html": r.body_html,
-        "body_text": r.body_text,
-        "published": r.published,
-        "updated": r.updated,
-        "organisation": r.organisation,
-        "topics": json.dumps(list(r.topics), ensure_ascii=False),
-        "language": r.language,
-        "document_type": r.document_type,
-        "source": r.source,
-        "origin": r.origin,
-        "content_hash": r.content_hash,
-        "link": r.link,
-        "image": r.image,
-        "withdrawn_at": r.withdrawn_at,
-        "withdrawn_note": r.withdrawn_note,
-        "changes": json.dumps([[c.at.isoformat(), c.note] for c in r.changes], ensure_ascii=False),
-        "dated_by_source": r.dated_by_source,
-    }
+    return dict(zip(_RELEASE_COLUMNS, _release_values(r), strict=True))
 
 
 def _release_from(row: Any) -> Release:
@@ -161,10 +171,13 @@ class Tx:
         return taken
 
     def insert_releases(self, rows: Sequence[Release], now: datetime) -> None:
-        if rows:
-            self.conn.execute(
-                R.insert(), [{**_release_row(r), "first_ingested": now, "last_ingested": now} for r in rows]
-            )
+        bulk_insert(
+            self.conn,
+            R,
+            _RELEASE_COLUMNS,
+            [_release_values(r) for r in rows],
+            fixed={"first_ingested": now, "last_ingested": now},
+        )
 
     def update_release(self, release: Release, now: datetime) -> None:
         values = _release_row(release)
@@ -194,20 +207,22 @@ class Tx:
         return bool(self.files_already_ingested([(source, name, sha256)]))
 
     def record_ingested_files(self, rows: Sequence[tuple[str, str, str, Sequence[str]]], now: datetime) -> None:
-        """Add (source, name, sha256, release ids) rows to the ledger; rows already there are skipped."""
-        known = self.files_already_ingested((source, name, sha) for source, name, sha, _ in rows)
+        """Add (source, name, sha256, release ids) rows to the ledger; rows already there are skipped.
+
+        The database skips them (ON CONFLICT DO NOTHING on the ledger's key): no query first, and a row added
+        meanwhile by another writer is skipped rather than an error.
+        """
         fresh: dict[tuple[str, str, str], Sequence[str]] = {}
         for source, name, sha, ids in rows:
-            if (source, name, sha) not in known:
-                fresh[(source, name, sha)] = ids
-        if fresh:
-            self.conn.execute(
-                schema.ingested_files.insert(),
-                [
-                    {"source": s, "name": n, "sha256": h, "ingested_at": now, "release_ids": json.dumps(list(ids))}
-                    for (s, n, h), ids in fresh.items()
-                ],
-            )
+            fresh[(source, name, sha)] = ids
+        bulk_insert(
+            self.conn,
+            schema.ingested_files,
+            ("source", "name", "sha256", "release_ids"),
+            [(s, n, h, json.dumps(list(ids))) for (s, n, h), ids in fresh.items()],
+            fixed={"ingested_at": now},
+            ignore_conflicts=True,
+        )
 
     def idempotent_release(self, key: str) -> str | None:
         t = schema.idempotency

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from feeds.errors import ExistsError, NotFoundError
 from feeds.model import Match, MatchedTerm, Rule, StoredItem, StoredMatch, WatchedFeed, WatchItem
+from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import rules as RU
@@ -146,13 +147,7 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
 
 def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
     """INSERT … ON CONFLICT DO NOTHING on either database."""
-    if conn.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table).on_conflict_do_nothing()
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return insert_ignoring_conflicts(conn.dialect, table)
 
 
 def _terms_json(terms: Sequence[MatchedTerm]) -> str:
