@@ -34,15 +34,29 @@ def run_publish(
     settings = app.settings
     releases = app.releases.current(app.store)
     order = app.store.release_ingest_order()
-    renderer = PageRenderer(settings.site, template_dir=settings.publish.templates)
+    salt = _salt(app)
+    renderer = _renderer(app, salt)
     static = (*renderer.static_files(), _stylesheet())
     matches = app.store.matches()
     rules = [r.name for r in app.store.rules()]
-    jobs = plan_site(
-        releases, order, settings, renderer, salt=_salt(app), static=static, matches=matches, rule_names=rules
-    )
+    jobs = plan_site(releases, order, settings, renderer, salt=salt, static=static, matches=matches, rule_names=rules)
     writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
     return writer.publish(jobs, dry_run=dry_run, progress=progress)
+
+
+_RENDERER_KEY = "page_renderer"
+
+
+def _renderer(app: App, salt: str) -> PageRenderer:
+    """The App's PageRenderer, kept while the salt (settings, code, templates) is unchanged: a daemon publishes
+    again and again, and compiling the templates costs more than the pages of a small incremental publish."""
+    cached = app.extras.get(_RENDERER_KEY)
+    if isinstance(cached, tuple) and cached[0] == salt:
+        renderer: PageRenderer = cached[1]
+        return renderer
+    renderer = PageRenderer(app.settings.site, template_dir=app.settings.publish.templates)
+    app.extras[_RENDERER_KEY] = (salt, renderer)
+    return renderer
 
 
 def _stylesheet() -> RenderedFile:
