@@ -611,3 +611,27 @@ def test_release_cache_sees_changes_made_by_another_process(make_settings, make_
     _publish(daemon_app)
     atom = (settings.paths.out / "atom.xml").read_text(encoding="utf-8")
     assert "Second" in atom and "First" in atom
+
+
+def test_an_edited_template_is_used_by_the_next_publish_of_the_same_app(make_site, tmp_path: Path) -> None:
+    """The App keeps its page renderer between publishes (a daemon publishes again and again), but only while
+    the templates are unchanged: editing one re-renders every page with it, without a restart."""
+    folder = tmp_path / "templates"
+    folder.mkdir()
+    template = folder / "release.html"
+    custom = (
+        '{% extends "base.html" %}{% block main %}<p class="custom">{{ tag }}: {{ release.title }}</p>{% endblock %}\n'
+    )
+    template.write_text(custom.replace("{{ tag }}", "First"), encoding="utf-8")
+    site = make_site(f'\n[publish]\ntemplates = "{folder}"\n')
+    site.publish()
+    page = next(p for p in site.out.glob("releases/**/index.html") if "grain corridor" in p.read_text(encoding="utf-8"))
+
+    def custom_text() -> str | None:
+        return html.fromstring(page.read_bytes()).findtext(".//p[@class='custom']")
+
+    assert custom_text() == "First: Ministers agree a grain corridor"
+    template.write_text(custom.replace("{{ tag }}", "Second"), encoding="utf-8")
+    report = site.publish()
+    assert custom_text() == "Second: Ministers agree a grain corridor"
+    assert report.rendered > 0 and str(page.relative_to(site.out)) in report.written
