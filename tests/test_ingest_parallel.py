@@ -11,6 +11,7 @@ import pytest
 
 from feeds.ingest import parallel, run_ingest
 from feeds.ingest.parallel import read_batch, units_in_batches
+from feeds.workers import POOL_KEY, worker_pool
 
 
 def _fill(inbox: Path) -> list[Path]:
@@ -32,7 +33,7 @@ def _fill(inbox: Path) -> list[Path]:
 
 
 def _start_workers(app) -> None:
-    pool = parallel._pool(app)
+    pool = worker_pool(app)
     assert pool is not None
     assert pool.submit(parallel._ready).result() is True
 
@@ -57,7 +58,7 @@ def test_workers_read_the_same_units_in_the_same_order(two_apps, monkeypatch):
     monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
     _start_workers(here)  # else this process may read these few batches itself while the workers start
     got = list(units_in_batches(here, files, 2, source="inbox"))
-    assert parallel._POOL_KEY in here.extras  # the workers really ran
+    assert POOL_KEY in here.extras  # the workers really ran
     assert got == expected
     assert [u.origin for _, units in got for u in units] == [str(f) for f in files]
     errors = [u.error for _, units in got for u in units if u.error]
@@ -74,7 +75,7 @@ def test_ingest_with_workers_stores_and_moves_exactly_as_in_process(two_apps, mo
     monkeypatch.setattr("feeds.ingest.BATCH", 3)  # several batches in flight at once
     _start_workers(there)
     with_workers = run_ingest(there)
-    assert parallel._POOL_KEY in there.extras
+    assert POOL_KEY in there.extras
 
     def comparable(report, base: Path) -> list[tuple[str, ...]]:
         def local(path: str | None) -> str:
@@ -115,7 +116,7 @@ def test_a_few_files_never_start_workers(two_apps):
     app, _ = two_apps
     files = _fill(app.settings.source("inbox").path)
     assert len(list(units_in_batches(app, files, 4, source="inbox"))) == 3
-    assert parallel._POOL_KEY not in app.extras
+    assert POOL_KEY not in app.extras
 
 
 def test_batches_are_read_here_in_order_until_a_worker_has_started(two_apps, monkeypatch):

@@ -12,6 +12,7 @@ from feeds.clock import FixedClock
 from feeds.ingest import ingest_paths
 from feeds.watch.manage import add_feed, add_rule, export_opml, import_configured, import_opml, read_opml, try_query
 from feeds.watch.poll import run_watch
+from feeds.workers import POOL_KEY
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>World Desk</title><link>https://news.example.com/</link>
@@ -287,7 +288,7 @@ def test_many_feeds_are_parsed_in_worker_processes_with_the_same_result(app, htt
     for path in ("/a.xml", "/b.xml", "/bad.xml"):
         feed_at(app, httpserver, path)
     report = run_watch(app)
-    assert "parse_pool" in app.extras, "the worker pool was used"
+    assert POOL_KEY in app.extras, "the worker pool was used"
     assert sorted((o.status, o.new_items, o.new_matches) for o in report.outcomes) == [
         ("200", 1, 1),
         ("200", 3, 1),
@@ -332,14 +333,14 @@ def test_matches_found_in_worker_processes_are_the_ones_found_here(
     here = make_app_for(make_settings(extra))
     monkeypatch.setattr(poll, "PARALLEL_PARSE_MIN", 1000)
     expected = _matches_after_polling(here, httpserver, clock, corpus_releases, feeds=3)
-    assert "parse_pool" not in here.extras
+    assert POOL_KEY not in here.extras
     assert {kind for _, _, kind, *_ in expected} == {"keyword", "related", "pickup"}
 
     pooled_clock = FixedClock(now)  # the same times again: release dates and delays come from the clock
     pooled = make_app_for(make_settings(extra, database_url=f"sqlite:///{tmp_path / 'pooled.db'}"), clock=pooled_clock)
     monkeypatch.setattr(poll, "PARALLEL_PARSE_MIN", 2)
     assert _matches_after_polling(pooled, httpserver, pooled_clock, corpus_releases, feeds=3) == expected
-    assert "parse_pool" in pooled.extras, "the worker pool was used"
+    assert POOL_KEY in pooled.extras, "the worker pool was used"
 
 
 def test_the_worker_pool_is_kept_while_the_matchers_stay_the_same(app):
@@ -353,4 +354,22 @@ def test_the_worker_pool_is_kept_while_the_matchers_stay_the_same(app):
     assert parse_pool(app, matcher_spec([], [], app.settings, now)) is same
     add_rule(app, "lavrov", name="lavrov")
     other = parse_pool(app, matcher_spec(app.store.rules(), [], app.settings, now))
-    assert other is not same and app.extras["parse_pool"] is other
+    assert other is not same and app.extras[POOL_KEY] is other
+
+
+def test_ingest_and_watch_share_the_apps_one_worker_pool(app):
+    """Ingest takes whatever pool there is; watch needs workers set up with its matchers and replaces a pool
+    that was not; a second App gets its own pool."""
+    from feeds.watch.matching import matcher_spec
+    from feeds.watch.poll import parse_pool
+    from feeds.workers import worker_pool
+
+    plain = worker_pool(app)
+    if plain is None:
+        pytest.skip("one CPU: no worker pool")
+    assert worker_pool(app) is plain
+    watching = parse_pool(app, matcher_spec([], [], app.settings, app.clock()))
+    assert watching is not None and watching is not plain
+    assert worker_pool(app) is watching, "ingest reuses the watch stage's pool rather than starting another"
+    app.close()
+    assert POOL_KEY not in app.extras

@@ -18,7 +18,6 @@ instead).
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Iterator, Sequence
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING
 
 from feeds.config import Settings
 from feeds.ingest.pipeline import Unit, unit_from_file
+from feeds.workers import worker_pool
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -40,17 +40,13 @@ PARALLEL_MIN = 1000
 """Fewer files than this are read in this process: starting workers (importing the package in each) costs
 more than they would save. A daemon keeps its workers, so only its first large batch pays that."""
 
-_POOL_KEY = "parse_pool"
-"""The App's one pool of worker processes, shared with the watch stage's parsing (`feeds.watch.poll`): same
-key, same kind of pool (forkserver, one worker per CPU), created by whichever stage needs it first."""
-
 
 def units_in_batches(
     app: App, files: Sequence[Path], batch_size: int, *, source: str
 ) -> Iterator[tuple[datetime, list[Unit]]]:
     """(`now`, units) for each batch of `batch_size` files, in order; one unit per file, in the files' order."""
     batches = [list(files[start : start + batch_size]) for start in range(0, len(files), batch_size)]
-    pool = _pool(app) if len(files) >= PARALLEL_MIN else None
+    pool = worker_pool(app) if len(files) >= PARALLEL_MIN else None
     if pool is None:
         for batch in batches:
             now = app.clock()
@@ -123,24 +119,3 @@ def _result(
         except BrokenProcessPool:  # a worker died (out of memory?): this batch is read here instead
             log.warning("an ingest worker process died; reading %d file(s) in this process", len(batch))
     return read_batch(batch, source, settings, now)
-
-
-def _pool(app: App) -> ProcessPoolExecutor | None:
-    """The App's worker pool (started on first use, closed with the App); None on one CPU or in a daemonic
-    process, which may not have children."""
-    cpus = os.cpu_count() or 1
-    if cpus < 2 or multiprocessing.current_process().daemon:
-        return None
-    pool = app.extras.get(_POOL_KEY)
-    if pool is None:
-        # forkserver: workers fork from a clean single-threaded server, never from a threaded daemon. (Not told
-        # to preload this module: starting the first worker waits for the server's imports, while a worker's own
-        # imports overlap with the batches this process reads in the meantime.)
-        try:
-            new = ProcessPoolExecutor(max_workers=cpus, mp_context=multiprocessing.get_context("forkserver"))
-        except (OSError, ValueError) as e:  # no forkserver (or semaphores) on this system: stay in process
-            log.warning("cannot start worker processes (%s); ingesting in this process", e)
-            return None
-        app.extras[_POOL_KEY] = pool = new
-        app.on_close(lambda: new.shutdown(wait=False, cancel_futures=True))
-    return pool if isinstance(pool, ProcessPoolExecutor) else None

@@ -18,7 +18,6 @@ A permanent redirect (301/308) moves the stored URL only after it was seen on 3 
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -35,6 +34,7 @@ from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
 from feeds.watch.schedule import next_check_at
+from feeds.workers import worker_pool
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -132,32 +132,10 @@ PARALLEL_PARSE_MIN = 16
 
 
 def parse_pool(app: App, spec: MatcherSpec | None) -> ProcessPoolExecutor | None:
-    """The App's pool of parser processes (one per CPU; none on a single CPU), whose workers match with the
-    matchers of `spec`. Started once and kept while the spec stays the same (rules and watched releases rarely
-    change between runs); a new spec replaces the pool."""
-    cpus = os.cpu_count() or 1
-    if cpus < 2 or multiprocessing.current_process().daemon:
-        return None  # one CPU gains nothing; a daemonic process may not have children
-    pool = app.extras.get("parse_pool")
-    if pool is not None and app.extras.get("parse_pool_spec") != spec:
-        assert isinstance(pool, ProcessPoolExecutor)
-        pool.shutdown(wait=True)
-        pool = None
-    if pool is None:
-        if "parse_pool_spec" not in app.extras:  # the first pool: close whichever is current with the App
-            app.on_close(lambda: _close_pool(app))
-        # forkserver: workers fork from a clean single-threaded server, never from this threaded daemon.
-        context = multiprocessing.get_context("forkserver")
-        pool = ProcessPoolExecutor(max_workers=cpus, mp_context=context, initializer=_install, initargs=(spec,))
-        app.extras["parse_pool"], app.extras["parse_pool_spec"] = pool, spec
-    assert isinstance(pool, ProcessPoolExecutor)
-    return pool
-
-
-def _close_pool(app: App) -> None:
-    pool = app.extras.pop("parse_pool", None)
-    if isinstance(pool, ProcessPoolExecutor):
-        pool.shutdown(wait=False, cancel_futures=True)
+    """The App's worker pool (`feeds.workers`), its workers set up to match with the matchers of `spec`. Kept
+    while the spec stays the same (rules and watched releases rarely change between runs); a new spec replaces
+    it."""
+    return worker_pool(app, (_install, (spec,)))
 
 
 _WORKER_MATCHERS: Matchers | None = None

@@ -1,0 +1,69 @@
+"""The App's one pool of worker processes, for CPU-bound work that holds the GIL (parsing and matching watched
+feeds, reading and normalising many releases).
+
+One pool per App, one worker per CPU, started on first use and closed with the App. Workers fork from a
+forkserver (a clean single-threaded process), never from the threaded daemon. A stage may ask for a `setup`
+(a function run in each worker as it starts, with its arguments, e.g. compiling the run's matchers): a pool
+started with another setup is replaced once its pending work is done; a stage that needs no setup takes
+whatever pool there is. None on one CPU (workers would gain nothing), in a daemonic process (which may not have
+children), or where processes cannot start: the caller then does the work itself.
+
+What this module must not do: import anything heavy (workers import it), or decide what runs in the pool.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.workers")
+
+Setup = tuple[Callable[..., None], tuple[Any, ...]]
+"""A function run in each worker process as it starts, and its (picklable, comparable) arguments."""
+
+POOL_KEY = "worker_pool"
+_SETUP_KEY = "worker_pool_setup"
+_lock = threading.Lock()  # the daemon's jobs run in threads: one pool is made at a time
+
+
+def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | None:
+    """The App's pool of worker processes (see the module docstring), or None when work should stay here."""
+    cpus = os.cpu_count() or 1
+    if cpus < 2 or multiprocessing.current_process().daemon:
+        return None
+    with _lock:
+        pool = app.extras.get(POOL_KEY)
+        if isinstance(pool, ProcessPoolExecutor) and setup is not None and app.extras.get(_SETUP_KEY) != setup:
+            pool.shutdown(wait=True)  # its workers were set up for something else
+            pool = None
+        if isinstance(pool, ProcessPoolExecutor):
+            return pool
+        initializer, initargs = setup if setup is not None else (None, ())
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=cpus,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=initializer,
+                initargs=initargs,
+            )
+        except (OSError, ValueError) as e:  # no forkserver (or no semaphores) on this system
+            log.warning("cannot start worker processes (%s); working in this process", e)
+            return None
+        if _SETUP_KEY not in app.extras:  # the first pool of this App: close whichever is current with it
+            app.on_close(lambda: _close(app))
+        app.extras[POOL_KEY], app.extras[_SETUP_KEY] = pool, setup
+        return pool
+
+
+def _close(app: App) -> None:
+    pool = app.extras.pop(POOL_KEY, None)
+    if isinstance(pool, ProcessPoolExecutor):
+        pool.shutdown(wait=False, cancel_futures=True)
