@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from feeds.model import MatchKind, StoredMatch
 from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.rows import record_from
 from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
@@ -127,21 +128,7 @@ class AttemptRecord:
 
 
 def _delivery_from(row: Any) -> Delivery:
-    m = row._mapping
-    return Delivery(
-        id=m["id"],
-        destination=m["destination"],
-        match_id=m["match_id"],
-        status=m["status"],
-        attempts=m["attempts"],
-        queued_at=m["queued_at"],
-        next_attempt=m["next_attempt"],
-        last_attempt=m["last_attempt"],
-        last_status=m["last_status"],
-        last_error=m["last_error"],
-        sent_at=m["sent_at"],
-        idempotency_key=m["idempotency_key"],
-    )
+    return record_from(Delivery, row)
 
 
 _DELIVERY_COLUMNS = tuple(c for c in AD.c if c.name not in ("lease_owner", "lease_until"))
@@ -160,7 +147,9 @@ class AlertStoreMixin:
         if not wanted:
             return {}
         with writing(self.engine) as conn:
-            conn.execute(_insert_ignore(conn, AX), [{"destination": d, "registered_at": now} for d in wanted])
+            conn.execute(
+                insert_ignoring_conflicts(conn.dialect, AX), [{"destination": d, "registered_at": now} for d in wanted]
+            )
             rows = conn.execute(sa.select(AX.c.destination, AX.c.registered_at).where(AX.c.destination.in_(wanted)))
             return {d: at for d, at in rows}
 
@@ -198,7 +187,7 @@ class AlertStoreMixin:
         ]
         with writing(self.engine) as conn:
             # Count what this statement inserted, not the table before and after (another daemon may be queueing).
-            return len(conn.execute(_insert_ignore(conn, AD).returning(AD.c.id), values).all())
+            return len(conn.execute(insert_ignoring_conflicts(conn.dialect, AD).returning(AD.c.id), values).all())
 
     # --- sending ---
 
@@ -330,8 +319,3 @@ def _match_from(row: Any) -> StoredMatch:
     m = row._mapping
     item_row = SimpleNamespace(_mapping={**m, "id": m["i_id"]})  # the item's id, not the delivery's
     return stored_match_from(m, _stored_item_from(item_row), prefix="m_", id_key="m_id")
-
-
-def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING on either database."""
-    return insert_ignoring_conflicts(conn.dialect, table)

@@ -27,6 +27,7 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
+from feeds.store.rows import record_from
 from feeds.store.schema import releases as R
 from feeds.store.tx import writing
 from feeds.store.watch import WatchStoreMixin
@@ -97,30 +98,11 @@ def _release_row(r: Release) -> dict[str, Any]:
 
 def _release_from(row: Any) -> Release:
     m = row._mapping
-    changes = tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"]))
-    return Release(
-        id=m["id"],
-        identity=m["identity"],
-        slug=m["slug"],
-        permalink=m["permalink"],
-        title=m["title"],
-        summary=m["summary"],
-        body_html=m["body_html"],
-        body_text=m["body_text"],
-        published=m["published"],
-        updated=m["updated"],
-        organisation=m["organisation"],
+    return record_from(
+        Release,
+        row,
         topics=tuple(json.loads(m["topics"])),
-        language=m["language"],
-        document_type=m["document_type"],
-        source=m["source"],
-        origin=m["origin"],
-        content_hash=m["content_hash"],
-        link=m["link"],
-        image=m["image"],
-        withdrawn_at=m["withdrawn_at"],
-        withdrawn_note=m["withdrawn_note"],
-        changes=changes,
+        changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
         dated_by_source=bool(m["dated_by_source"]),
     )
 

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from feeds.errors import ExistsError, NotFoundError
 from feeds.model import Match, MatchedTerm, Rule, StoredItem, StoredMatch, WatchedFeed, WatchItem
 from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.rows import record_from
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import rules as RU
@@ -27,38 +28,13 @@ from feeds.store.tx import writing
 
 def _feed_from(row: Any) -> WatchedFeed:
     m = row._mapping
-    return WatchedFeed(
-        id=m["id"],
-        url=m["url"],
-        title=m["title"],
-        tags=tuple(json.loads(m["tags"])),
-        interval=m["interval_s"],
-        enabled=bool(m["enabled"]),
-        origin=m["origin"],
-        etag=m["etag"],
-        last_modified=m["last_modified"],
-        last_checked=m["last_checked"],
-        last_status=m["last_status"],
-        last_error=m["last_error"],
-        failures=m["failures"],
-        next_check=m["next_check"],
-        items_seen=m["items_seen"],
-        disabled_reason=m["disabled_reason"],
-        redirect_url=m["redirect_url"],
-        redirect_count=m["redirect_count"],
+    return record_from(
+        WatchedFeed, row, tags=tuple(json.loads(m["tags"])), interval=m["interval_s"], enabled=bool(m["enabled"])
     )
 
 
 def _rule_from(row: Any) -> Rule:
-    m = row._mapping
-    return Rule(
-        name=m["name"],
-        query=m["query"],
-        origin=m["origin"],
-        created_at=m["created_at"],
-        updated_at=m["updated_at"],
-        applied_at=m["applied_at"],
-    )
+    return record_from(Rule, row)
 
 
 _ITEM_COLUMNS = (
@@ -143,11 +119,6 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
         "dated_by_source": it.published is not None,
         "content_hash": it.content_hash,
     }
-
-
-def _insert_ignore(conn: sa.Connection, table: sa.Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING on either database."""
-    return insert_ignoring_conflicts(conn.dialect, table)
 
 
 def _terms_json(terms: Sequence[MatchedTerm]) -> str:
@@ -439,7 +410,7 @@ def _upsert_items(
     if fresh:
         # ON CONFLICT DO NOTHING: a worker whose lease expired mid-check may be storing the same feed's
         # items at this moment; whoever inserts an item first reports it as new, the other skips it.
-        stmt = _insert_ignore(conn, I).returning(I.c.key, I.c.id)
+        stmt = insert_ignoring_conflicts(conn.dialect, I).returning(I.c.key, I.c.id)
         rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
         ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
         out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
@@ -472,7 +443,7 @@ def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | 
         }
         for item_id, m, delay in found
     ]
-    stmt = _insert_ignore(conn, M)
+    stmt = insert_ignoring_conflicts(conn.dialect, M)
     # Count the rows this statement inserted (RETURNING), not the table before and after: another
     # daemon inserting its own matches meanwhile would be counted as ours.
     return len(conn.execute(stmt.returning(M.c.id), rows).all())

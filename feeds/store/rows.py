@@ -1,0 +1,31 @@
+"""Rows to records: a record's fields are read from the row's columns of the same names.
+
+    record_from(Rule, row)                                    every field from its column
+    record_from(WatchedFeed, row, interval=row.interval_s…)   the fields whose column differs, given
+
+What this module must not do: convert values. Whatever is not stored as it is held (JSON lists, integer flags,
+renamed columns) is given by the caller, next to the schema it knows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}  # per record class; a handful of classes, filled on first use
+
+
+def record_from(cls: type[T], row: Any, **given: Any) -> T:
+    """A `cls` (a dataclass) from `row`: the fields in `given` as given, every other one from its column.
+
+    A field with no column of its name and no given value is a KeyError naming it: a record and its table that
+    drift apart fail loudly, never with a silent default."""
+    m = row._mapping
+    names = _FIELD_NAMES.get(cls)
+    if names is None:
+        names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    values = {name: m[name] for name in names if name not in given}
+    return cls(**values, **given)
