@@ -99,6 +99,17 @@ def db_url(request, tmp_path):
     return request.getfixturevalue("pg_url")
 
 
+@pytest.fixture
+def store(db_url):
+    """A migrated store on `db_url` (both databases), closed after the test."""
+    from feeds.store import open_store
+
+    s = open_store(db_url)
+    s.migrate(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    yield s
+    s.close()
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     reason = _pg_state.get("reason")
     if reason:

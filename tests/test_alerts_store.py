@@ -4,23 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
-from feeds.store import open_store
 from feeds.store.alerts import AttemptRecord, NewDelivery
 from feeds.store.schema import MIGRATIONS
 from tests.alerts_helpers import NOW, add_keyword_matches
 
 LEASE = timedelta(minutes=15)
 D = "webhook:hook"
-
-
-@pytest.fixture
-def store(db_url):
-    s = open_store(db_url)
-    s.migrate(NOW)
-    yield s
-    s.close()
 
 
 def queue(store, destination=D, due=NOW):

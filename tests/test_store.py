@@ -40,14 +40,6 @@ def rel(n: int, **kw) -> Release:
     return Release(**base)
 
 
-@pytest.fixture
-def store(db_url):
-    s = open_store(db_url)
-    s.migrate(NOW)
-    yield s
-    s.close()
-
-
 def test_migrate_is_recorded_and_idempotent(store):
     assert store.pending_migrations() == []
     assert store.migrate(NOW) == []

@@ -4,23 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
 
-import pytest
 import sqlalchemy as sa
 
-from feeds.store import open_store
 from feeds.store import schema as schema_mod
 from feeds.store.bulk import bulk_insert
 
 NOW = datetime(2026, 11, 28, 12, 0, 0, 123456, tzinfo=UTC)
 PARIS = timezone(timedelta(hours=1))
-
-
-@pytest.fixture
-def store(db_url):
-    s = open_store(db_url)
-    s.migrate(NOW)
-    yield s
-    s.close()
 
 
 def raw_rows(conn: sa.Connection, table: sa.Table) -> list[tuple[object, ...]]:

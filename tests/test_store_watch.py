@@ -9,18 +9,9 @@ import pytest
 
 from feeds.errors import ExistsError, NotFoundError
 from feeds.model import Match, MatchedTerm, WatchItem
-from feeds.store import open_store
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
-
-
-@pytest.fixture
-def store(db_url):
-    s = open_store(db_url)
-    s.migrate(NOW)
-    yield s
-    s.close()
 
 
 def item(key: str, title: str = "Title", *, published: datetime | None = NOW, h: str = "h1") -> WatchItem:
