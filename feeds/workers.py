@@ -1,8 +1,12 @@
 """The App's one pool of worker processes, for CPU-bound work that holds the GIL (parsing and matching watched
 feeds, reading and normalising many releases).
 
-One pool per App, one worker per CPU, started on first use and closed with the App. Workers fork from a
-forkserver (a clean single-threaded process), never from the threaded daemon. A stage may ask for a `setup`
+One pool per App, one worker per CPU, started on first use and closed with the App. A process that has only
+its main thread (`feeds ingest`, `feeds watch poll`, any one-shot command) forks its workers directly: they start
+in milliseconds with everything already imported. A process with other threads (the daemon's scheduler and web
+server, a fetch pool) must not fork, since a thread may hold a lock at that instant that nothing in the child
+would ever release: its workers fork from a forkserver (a clean single-threaded process) instead, and start in
+about half a second (a new interpreter importing the package). A stage may ask for a `setup`
 (a function run in each worker as it starts, with its arguments, e.g. compiling the run's matchers): a pool
 started with another setup is replaced once its pending work is done; a stage that needs no setup takes
 whatever pool there is. None on one CPU (workers would gain nothing), in a daemonic process (which may not have
@@ -16,9 +20,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -46,14 +52,13 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
             pool = None
         if isinstance(pool, ProcessPoolExecutor):
             return pool
-        initializer, initargs = setup if setup is not None else (None, ())
+        context = start_context()
         try:
             pool = ProcessPoolExecutor(
-                max_workers=cpus,
-                mp_context=multiprocessing.get_context("forkserver"),
-                initializer=initializer,
-                initargs=initargs,
+                max_workers=cpus, mp_context=context, initializer=_start_worker, initargs=(setup,)
             )
+            if context.get_start_method() == "fork":
+                pool.submit(os.getpid)  # fork the workers now, while this process still has one thread
         except (OSError, ValueError) as e:  # no forkserver (or no semaphores) on this system
             log.warning("cannot start worker processes (%s); working in this process", e)
             return None
@@ -61,6 +66,29 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
             app.on_close(lambda: _close(app))
         app.extras[POOL_KEY], app.extras[_SETUP_KEY] = pool, setup
         return pool
+
+
+def start_context() -> BaseContext:
+    """How new workers start: by fork while this process has only its main thread, else from a forkserver.
+
+    `worker_pool` has a forked pool start its workers at once: ProcessPoolExecutor forks them all on the first
+    submit, before starting its own management thread, and never again, so no worker is forked later from a
+    process that has gained threads meanwhile."""
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver")
+
+
+def _start_worker(setup: Setup | None) -> None:
+    """Run in each worker as it starts: Python's own signal handling (a forked worker would otherwise keep this
+    process's, e.g. a handler that only sets a flag, and outlive a SIGTERM sent to the group), then the setup."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    if setup is not None:
+        function, args = setup
+        function(*args)
 
 
 def _close(app: App) -> None:

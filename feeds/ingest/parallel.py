@@ -37,8 +37,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.ingest")
 
 PARALLEL_MIN = 1000
-"""Fewer files than this are read in this process: starting workers (importing the package in each) costs
-more than they would save. A daemon keeps its workers, so only its first large batch pays that."""
+"""Fewer files than this are read in this process: starting workers (in a daemon, importing the package in
+each) and sending units back costs more than they would save. A daemon keeps its workers, so only its first
+large batch pays the start."""
 
 
 def units_in_batches(
@@ -53,8 +54,9 @@ def units_in_batches(
             yield now, read_batch(batch, source, app.settings, now)
         return
     todo = deque(batches)
-    # Until a worker answers (starting one takes ~0.5 s: a new interpreter, imports), batches are read here, in
-    # order, so storing starts at once instead of after the start-up; then the workers take over.
+    # Until a worker answers (a forked one at once; one from a forkserver, in a threaded daemon, after ~0.5 s: a
+    # new interpreter, imports), batches are read here, in order, so storing starts at once; then the workers
+    # take over.
     started = _submit_ready(pool)
     while todo and started is not None and not started.done():
         batch, now = todo.popleft(), app.clock()
