@@ -62,6 +62,7 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
         except (OSError, ValueError) as e:  # no forkserver (or no semaphores) on this system
             log.warning("cannot start worker processes (%s); working in this process", e)
             return None
+        log.debug("%d worker processes start by %s", cpus, context.get_start_method())
         if _SETUP_KEY not in app.extras:  # the first pool of this App: close whichever is current with it
             app.on_close(lambda: _close(app))
         app.extras[POOL_KEY], app.extras[_SETUP_KEY] = pool, setup
