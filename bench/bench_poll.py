@@ -10,6 +10,8 @@ run, every contender polls the same URLs with 16 threads:
     feeds, first pass      `run_watch(app)` on a fresh SQLite deployment with every feed due ([watch] workers =
                            16, batch = all feeds) and a few keyword rules: fetch, parse, sanitise, store, match
     feeds, 304 pass        the clock moved past every feed's next check, `run_watch(app)` again: all 304s
+    feeds, same bodies     the server stops sending validators (as many do): full 200s with the same bytes,
+                           which `run_watch` recognises by their digest and does not parse again
     reader, first pass     `reader.update_feeds(workers=16, scheduled=False)` on a fresh reader database
     reader, 304 pass       the same again (reader sends the validators it stored)
 
@@ -94,6 +96,7 @@ class _Server(ThreadingHTTPServer):
     files: list[tuple[str, bytes, str, str]]
     sent: Counter[int]
     lock: threading.Lock
+    plain: bool = False
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
@@ -110,6 +113,10 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/stats":  # responses sent so far by status, for the table's notes
             self._send(200, json.dumps(dict(self.server.sent)).encode(), {"Content-Type": "application/json"})
             return
+        if self.path in ("/plain", "/validators"):  # "/plain": no validators, a full 200 every time (as many
+            self.server.plain = self.path == "/plain"  # servers answer) until "/validators"
+            self._send(200, b"ok", {"Content-Type": "text/plain"})
+            return
         parts = self.path.strip("/").split("/")
         if len(parts) != 2 or parts[0] != "feed" or not parts[1].isdigit():
             self._send(404, b"not found", {"Content-Type": "text/plain"})
@@ -117,8 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
         n = int(parts[1])
         _, body, media, digest = self.server.files[n % len(self.server.files)]
         etag = f'"{n}-{digest}"'
-        validators = {"ETag": etag, "Last-Modified": LAST_MODIFIED}
-        status = 304 if self._not_modified(etag) else 200
+        validators = {} if self.server.plain else {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+        status = 304 if validators and self._not_modified(etag) else 200
         with self.server.lock:
             self.server.sent[status] += 1
         if status == 304:
@@ -298,7 +305,7 @@ def _failed(report: WatchReport) -> str:
     return f"; {report.failed} feed(s) failed" if report.failed else ""
 
 
-def run_feeds(server: Server, urls: Sequence[str], workers: int, rules: Sequence[str]) -> tuple[Result, Result]:
+def run_feeds(server: Server, urls: Sequence[str], workers: int, rules: Sequence[str]) -> tuple[Result, Result, Result]:
     with tempfile.TemporaryDirectory(prefix="bench-poll-") as tmp:
         app, clock = deploy(Path(tmp), urls, workers, rules)
         try:
@@ -311,9 +318,20 @@ def run_feeds(server: Server, urls: Sequence[str], workers: int, rules: Sequence
             two = Result(
                 "feeds, 304 pass", wall, cpu, len(second.outcomes), second.new_items, answers + _failed(second)
             )
+            # The same feeds from a server that sends no validators: full 200s with the bodies already read.
+            requests.get(f"{server.base}/plain", timeout=10).raise_for_status()
+            latest = max(f.next_check for f in app.store.feeds() if f.next_check is not None)
+            clock.set(latest + timedelta(seconds=1))
+            try:
+                third, wall, cpu, answers = measure(server, lambda: run_watch(app))
+            finally:
+                requests.get(f"{server.base}/validators", timeout=10).raise_for_status()
+            same = sum(o.unchanged for o in third.outcomes)
+            note = f"{answers}; {same} bodies unchanged, not parsed{_failed(third)}"
+            three = Result("feeds, same bodies, no validators", wall, cpu, len(third.outcomes), third.new_items, note)
         finally:
             app.close()
-    return one, two
+    return one, two, three
 
 
 # --- reader ------------------------------------------------------------------------------------------------
@@ -504,7 +522,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         floor = run_floor(server, urls, args.workers)
         rules = () if args.no_rules else RULES
         print(f"keyword rules: {', '.join(repr(r) for r in rules) or 'none (--no-rules)'}")
-        first, second = run_feeds(server, urls, args.workers, rules)
+        first, second, same = run_feeds(server, urls, args.workers, rules)
         reader: tuple[Result, Result] | None = None
         if args.skip_reader:
             print("reader baseline: skipped (--skip-reader)")
@@ -515,7 +533,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(f"reader baseline: SKIPPED: {outcome}")
             else:
                 reader = outcome
-        print_table([floor, first, second, *(reader or ())])
+        print_table([floor, first, second, same, *(reader or ())])
         print_ratios(floor, first, second, reader)
         if args.profile:
             run_stages(urls, args.workers, rules)

@@ -211,6 +211,9 @@ class WatchedFeed:
     redirect_url: str | None = None
     redirect_count: int = 0
     """Consecutive checks that saw the same permanent redirect to `redirect_url`."""
+    body_digest: str | None = None
+    """The digest of the last body read into items (`feeds.watch.poll.body_digest`): a 200 answer with the same
+    bytes is not parsed again, since it would give the same items."""
 
 
 MatchKind = Literal["keyword", "related", "pickup"]

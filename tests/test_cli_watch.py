@@ -45,6 +45,10 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
     assert err.exit_code == 1 and "never closed" in err.output and "^" in err.output
     polled = json.loads(run(config, "watch", "poll", "--json").stdout)
     assert polled["new_items"] == 2 and polled["new_matches"] == 1
+    assert polled["feeds"][0]["unchanged"] is False
+    again = json.loads(run(config, "watch", "poll", url, "--json").stdout)  # the server sends the same bytes
+    assert again["feeds"][0]["unchanged"] is True and again["new_items"] == 0
+    assert "the same body as last time: not parsed again" in run(config, "watch", "poll", url).output
     listed = json.loads(run(config, "watch", "list", "--json").stdout)
     assert listed[0]["title"] == "Desk" and listed[0]["health"]["last_status"] == "200"
     assert listed[0]["tags"] == ["world"] and listed[0]["interval"] == 3600

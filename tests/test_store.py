@@ -63,6 +63,21 @@ def test_newer_database_than_code_is_refused(store):
         store.migrate(NOW)
 
 
+def test_migration_5_gives_an_older_database_the_body_digest_column(store):
+    feed = store.add_feed(
+        "https://desk.example.net/feed.xml", title="Desk", tags=(), interval=1800, origin="cli", now=NOW
+    )
+    with store.engine.begin() as conn:  # the database as migrations 1-4 left it
+        conn.exec_driver_sql("ALTER TABLE watched_feeds DROP COLUMN body_digest")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 5))
+    assert [m.version for m in store.pending_migrations()] == [5]
+    assert [m.version for m in store.migrate(NOW)] == [5]
+    with store.engine.connect() as conn:
+        assert "body_digest" in {c["name"] for c in sa.inspect(conn).get_columns("watched_feeds")}
+    assert store.feed(feed.id).body_digest is None and store.feed(feed.id).url == feed.url
+    assert store.migrate(NOW) == []
+
+
 def test_round_trip_keeps_every_field(store):
     r = rel(1, withdrawn_at=datetime(2026, 11, 20, tzinfo=UTC), withdrawn_note="Out of date", link="https://x.org/a")
     with store.transaction() as tx:

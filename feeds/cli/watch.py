@@ -220,7 +220,8 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
         return
     for o in report.outcomes:
         line = f"{o.status:<11} {o.url}  +{o.new_items} items, +{o.new_matches} matches"
-        click.echo(line + (f"  ({o.error})" if o.error else ""))
+        note = o.error or ("the same body as last time: not parsed again" if o.unchanged else None)
+        click.echo(line + (f"  ({note})" if note else ""))
     click.echo(
         f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "
         f"{report.new_matches} new matches"

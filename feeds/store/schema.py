@@ -146,6 +146,7 @@ watched_feeds = sa.Table(
     sa.Column("redirect_count", sa.Integer, nullable=False, server_default="0"),
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_until", UTCDateTime),
+    sa.Column("body_digest", sa.Text),  # migration 5
 )
 
 rules = sa.Table(
@@ -224,6 +225,20 @@ def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     return run
 
 
+def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
+    """Add `table.c[name]` to a table an older migration created without it. A table created from the current
+    definition (a new database, where the earlier migration made it) has it already, and is left alone."""
+
+    def run(conn: Connection) -> None:
+        if name in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
+            return
+        column = table.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+
+    return run
+
+
 from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -231,6 +246,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "watch", _create(watched_feeds, rules, items, matches)),
     Migration(3, "alerts", _create(alert_destinations, alert_deliveries)),
     Migration(4, "workers", _create(workers)),
+    Migration(5, "watched feed body digest", _add_column(watched_feeds, "body_digest")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -465,6 +465,7 @@ def _check_update(feed: WatchedFeed, owner: str) -> tuple[dict[str, Any], Any]:
         "disabled_reason": feed.disabled_reason,
         "redirect_url": feed.redirect_url,
         "redirect_count": feed.redirect_count,
+        "body_digest": feed.body_digest,
         "lease_owner": None,
         "lease_until": None,
     }

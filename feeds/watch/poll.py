@@ -17,6 +17,7 @@ A permanent redirect (301/308) moves the stored URL only after it was seen on 3 
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 from collections import deque
@@ -54,6 +55,8 @@ class FeedOutcome:
     changed_items: int = 0
     new_matches: int = 0
     error: str | None = None
+    unchanged: bool = False
+    """A 200 answer with the same bytes as the last body read into items: not parsed again."""
 
 
 @dataclass
@@ -117,7 +120,7 @@ def run_watch(
         for feed, future in fetches:
             result = future.result()
             ahead = None
-            if parsers is not None and isinstance(result, Fetched):
+            if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
                 ahead = parsers.submit(_parse_job, result.body, result.url, result.content_type, result.encoding, feed)
             pending.append((feed, result, ahead))
             while len(pending) > lookahead:
@@ -125,6 +128,23 @@ def run_watch(
         while pending:
             settle_one()
     return report
+
+
+PARSE_EPOCH = 1
+"""Part of every body digest: bump it when a change to parsing, sanitising or item keys must reach items whose
+feed serves the same bytes as before (each such feed is then read again once)."""
+
+
+def body_digest(body: bytes) -> str:
+    """What `WatchedFeed.body_digest` holds for a body read into items."""
+    return f"{PARSE_EPOCH}:{hashlib.sha256(body).hexdigest()}"
+
+
+def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
+    """Whether this 200 answer repeats, byte for byte, the last body read into this feed's items. Servers that
+    send no validators (or change them on every request) answer 200 with the same feed again and again:
+    parsing, sanitising and matching it would only find the items already stored."""
+    return feed.body_digest is not None and feed.body_digest == body_digest(result.body)
 
 
 PARALLEL_PARSE_MIN = 16
@@ -266,7 +286,11 @@ def check_feed(
         return outcome
     warning = None
     parsed: ParsedFeed | None = None
-    if isinstance(result, Fetched):
+    if isinstance(result, Fetched) and _same_body(feed, result):
+        outcome.status, outcome.unchanged = str(result.status), True
+        warning = _warning_of(feed)  # the body's problems are what they were when it was read
+        updated = replace(updated, etag=result.validators.etag, last_modified=result.validators.last_modified)
+    elif isinstance(result, Fetched):
         try:
             answer = _parsed(result, parsed_in_advance)
         except FeedParseError as e:
@@ -278,6 +302,7 @@ def check_feed(
                 last_error=outcome.error,
                 failures=failures,
                 next_check=next_check_at(now, interval, key=feed.url, failures=failures),
+                body_digest=None,
             )
             log.warning("feed %s: %s", feed.url, e, extra=extra)
             app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
@@ -290,14 +315,16 @@ def check_feed(
             title=feed.title or parsed.title,
             etag=result.validators.etag,
             last_modified=result.validators.last_modified,
+            body_digest=body_digest(result.body),
         )
     else:
         assert isinstance(result, NotModified)
         outcome.status = "304"
+        warning = _warning_of(feed)  # the same body as before, with the same problems
     updated = replace(
         updated,
         last_status=outcome.status,
-        last_error=f"parsed with problems: {warning}" if warning else None,
+        last_error=f"{_PROBLEMS}{warning}" if warning else None,
         failures=0,
         next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until),
     )
@@ -313,6 +340,15 @@ def check_feed(
             "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
         )
     return outcome
+
+
+_PROBLEMS = "parsed with problems: "
+
+
+def _warning_of(feed: WatchedFeed) -> str | None:
+    """The parse warning recorded on the feed's row by its last read, if any."""
+    error = feed.last_error or ""
+    return error[len(_PROBLEMS) :] if error.startswith(_PROBLEMS) else None
 
 
 def _store(

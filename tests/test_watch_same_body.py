@@ -1,0 +1,137 @@
+"""A 200 answer that repeats the last body byte for byte is not parsed again (servers without validators)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from werkzeug import Response
+
+from feeds.watch import poll
+from feeds.watch.manage import add_feed, add_rule
+from feeds.watch.poll import body_digest, run_watch
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Night Desk</title><link>https://desk.example.net/</link>
+<description>Late news</description>{items}</channel></rss>"""
+ITEM = """<item><title>{title}</title><link>https://desk.example.net/{slug}</link><guid>{slug}</guid>
+<description>{title}.</description><pubDate>Sat, 28 Nov 2026 22:00:00 GMT</pubDate></item>"""
+
+
+def feed_body(*stories: tuple[str, str]) -> str:
+    return FEED.format(items="".join(ITEM.format(slug=s, title=t) for s, t in stories))
+
+
+ONE = feed_body(("harbour", "Harbour cranes back in service"))
+TWO = feed_body(("harbour", "Harbour cranes back in service"), ("ferry", "Lavrov misses the night ferry"))
+# A bare ampersand: libxml2 refuses it, feedparser reads it and flags the feed as malformed (bozo)
+SLOPPY = ONE.replace("Late news", "Late news & weather")
+
+
+@pytest.fixture
+def app(make_settings, make_app_for):
+    return make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'))
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """How many bodies this process parsed."""
+    calls: list[str] = []
+    real = poll.parse_feed
+
+    def counting(body, **kw):
+        calls.append(kw["url"])
+        return real(body, **kw)
+
+    monkeypatch.setattr(poll, "parse_feed", counting)
+    return calls
+
+
+def test_the_same_body_again_is_not_parsed_and_a_changed_one_is(app, httpserver, clock, parses):
+    add_rule(app, "lavrov", name="lavrov")
+    for body in (ONE, ONE, TWO):  # no ETag, no Last-Modified: every check is a full 200
+        httpserver.expect_ordered_request("/feed.xml").respond_with_data(body, content_type="application/rss+xml")
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+
+    (first,) = run_watch(app).outcomes
+    assert (first.status, first.new_items, first.unchanged) == ("200", 1, False)
+    assert app.store.feed(feed.id).body_digest == body_digest(ONE.encode())
+
+    clock.advance(timedelta(minutes=31))
+    (again,) = run_watch(app).outcomes
+    assert (again.status, again.new_items, again.changed_items, again.unchanged) == ("200", 0, 0, True)
+    assert len(parses) == 1, "the repeated body was not parsed"
+    row = app.store.feed(feed.id)
+    assert row.last_checked == clock() and row.next_check == clock() + timedelta(minutes=30)
+    assert (row.last_status, row.failures, row.last_error) == ("200", 0, None)
+
+    clock.advance(timedelta(minutes=31))
+    (changed,) = run_watch(app).outcomes
+    assert (changed.new_items, changed.new_matches, changed.unchanged) == (1, 1, False)
+    assert len(parses) == 2
+    assert app.store.count_items() == 2 and app.store.feed(feed.id).body_digest == body_digest(TWO.encode())
+    httpserver.check_assertions()
+
+
+def test_a_parse_warning_stays_on_the_row_while_the_body_stays_the_same(app, httpserver, clock, parses):
+    for _ in range(2):  # a server that ignores its own validator once, then honours it
+        httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+            SLOPPY, content_type="text/xml", headers={"ETag": '"s1"'}
+        )
+    httpserver.expect_ordered_request("/feed.xml", headers={"If-None-Match": '"s1"'}).respond_with_response(
+        Response(status=304)
+    )
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    run_watch(app)
+    warning = app.store.feed(feed.id).last_error
+    assert warning is not None and warning.startswith("parsed with problems: ")
+    for status in ("200", "304"):  # the same bytes, then "not modified": the same problems either way
+        clock.advance(timedelta(minutes=31))
+        (o,) = run_watch(app).outcomes
+        assert o.status == status and o.error is None
+        assert app.store.feed(feed.id).last_error == warning
+    assert len(parses) == 1
+    httpserver.check_assertions()
+
+
+def test_a_body_that_failed_to_parse_is_read_again(app, httpserver, clock, parses):
+    httpserver.expect_request("/feed.xml").respond_with_data("<html><p>Moved</p></html>", content_type="text/html")
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    for failures in (1, 2):
+        (o,) = run_watch(app, feed_ids=[feed.id]).outcomes
+        assert o.status == "parse-error" and not o.unchanged
+        row = app.store.feed(feed.id)
+        assert row.failures == failures and row.body_digest is None
+    assert len(parses) == 2
+
+
+def test_many_feeds_repeating_their_bodies_are_not_sent_to_the_workers(app, httpserver, clock, monkeypatch):
+    count = poll.PARALLEL_PARSE_MIN + 4
+    for n in range(count):
+        body = feed_body((f"story-{n}", f"Story number {n}"))
+        httpserver.expect_request(f"/f{n}.xml").respond_with_data(body, content_type="application/rss+xml")
+        add_feed(app, httpserver.url_for(f"/f{n}.xml"))
+    first = run_watch(app).outcomes
+    assert len(first) == count and sum(o.new_items for o in first) == count
+    sent: list[object] = []
+    real = poll.parse_pool
+
+    def spying_pool(*args):
+        pool = real(*args)
+        if pool is not None:
+            original = pool.submit
+            monkeypatch.setattr(pool, "submit", lambda fn, *a: sent.append(fn) or original(fn, *a))
+        return pool
+
+    monkeypatch.setattr(poll, "parse_pool", spying_pool)
+    clock.advance(timedelta(minutes=31))
+    again = run_watch(app).outcomes
+    assert len(again) == count and all(o.unchanged and o.status == "200" for o in again)
+    assert sent == [] and app.store.count_items() == count
+
+
+def test_the_digest_names_the_parse_epoch(monkeypatch):
+    digest = body_digest(b"<rss/>")
+    assert digest.startswith(f"{poll.PARSE_EPOCH}:") and len(digest.split(":")[1]) == 64
+    monkeypatch.setattr(poll, "PARSE_EPOCH", poll.PARSE_EPOCH + 1)
+    assert body_digest(b"<rss/>") != digest, "a new epoch reads every unchanged body once more"
