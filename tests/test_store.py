@@ -78,6 +78,17 @@ def test_migration_5_gives_an_older_database_the_body_digest_column(store):
     assert store.migrate(NOW) == []
 
 
+def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(store):
+    assert store.releases_applied(["a", "b"]) == {}
+    store.mark_releases_applied({"a": "h1", "b": "h1"}, NOW)
+    store.mark_releases_applied({"b": "h2"}, NOW + timedelta(hours=1))  # b changed since
+    store.mark_releases_applied({}, NOW)
+    assert store.releases_applied(["a", "b", "c"]) == {"a": "h1", "b": "h2"}
+    many = {f"r{n}": "h" for n in range(1200)}  # more ids than one IN list holds
+    store.mark_releases_applied(many, NOW)
+    assert store.releases_applied(many) == many
+
+
 def test_round_trip_keeps_every_field(store):
     r = rel(1, withdrawn_at=datetime(2026, 11, 20, tzinfo=UTC), withdrawn_note="Out of date", link="https://x.org/a")
     with store.transaction() as tx:

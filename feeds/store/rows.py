@@ -3,12 +3,15 @@
     record_from(Rule, row)                                    every field from its column
     record_from(WatchedFeed, row, interval=row.interval_s…)   the fields whose column differs, given
 
+Also `chunks`, which cuts a list of keys into IN lists of a safe size.
+
 What this module must not do: convert values. Whatever is not stored as it is held (JSON lists, integer flags,
 renamed columns) is given by the caller, next to the schema it knows.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -29,3 +32,9 @@ def record_from(cls: type[T], row: Any, **given: Any) -> T:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
     values = {name: m[name] for name in names if name not in given}
     return cls(**values, **given)
+
+
+def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    """`items` in slices of at most `size` (an IN list per query stays under every driver's parameter limit)."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

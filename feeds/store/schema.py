@@ -198,6 +198,17 @@ matches = sa.Table(
 )
 
 
+# --- coverage found after the fact (migration 6): which releases have been looked for among stored items -----
+
+related_applied = sa.Table(
+    "related_applied",
+    metadata,
+    sa.Column("release_id", sa.Text, primary_key=True),
+    sa.Column("content_hash", sa.Text, nullable=False),
+    sa.Column("applied_at", UTCDateTime, nullable=False),
+)
+
+
 # --- daemons (migration 4): who is running, their jobs' last results and next runs, for `feeds status` ---
 
 workers = sa.Table(
@@ -247,6 +258,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(3, "alerts", _create(alert_destinations, alert_deliveries)),
     Migration(4, "workers", _create(workers)),
     Migration(5, "watched feed body digest", _add_column(watched_feeds, "body_digest")),
+    Migration(6, "related applied", _create(related_applied)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -27,7 +27,7 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
-from feeds.store.rows import record_from
+from feeds.store.rows import chunks, record_from
 from feeds.store.schema import releases as R
 from feeds.store.tx import writing
 from feeds.store.watch import WatchStoreMixin
@@ -131,7 +131,7 @@ class Tx:
     def releases_by_identity(self, identities: Iterable[str]) -> dict[str, Release]:
         wanted = sorted(set(identities))
         found: dict[str, Release] = {}
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted, 500):
             for row in self.conn.execute(_SELECT_RELEASE.where(R.c.identity.in_(chunk))):
                 rel = _release_from(row)
                 found[rel.identity] = rel
@@ -145,7 +145,7 @@ class Tx:
         """
         wanted = sorted(set(bases))
         taken: set[str] = set()
-        for chunk in _chunks(wanted, 500):
+        for chunk in chunks(wanted, 500):
             taken.update(row[0] for row in self.conn.execute(sa.select(R.c.slug).where(R.c.slug.in_(chunk))))
         for base in sorted(taken):
             q = sa.select(R.c.slug).where(R.c.slug >= base + "-", R.c.slug < base + ".")
@@ -180,7 +180,7 @@ class Tx:
         # By (source, name), the primary key's leading columns: an index lookup per file. (By sha256 alone,
         # its last column, every query scanned the whole ledger, which grows with every file ever ingested.)
         for source, source_names in sorted(names.items()):
-            for chunk in _chunks(sorted(source_names), 500):
+            for chunk in chunks(sorted(source_names), 500):
                 q = sa.select(t.c.source, t.c.name, t.c.sha256).where(t.c.source == source, t.c.name.in_(chunk))
                 found.update((row[0], row[1], row[2]) for row in self.conn.execute(q))
         return found & wanted
@@ -362,8 +362,3 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             updated = conn.execute(t.update().where(t.c.source == state.source).values(**values)).rowcount
             if not updated:
                 conn.execute(t.insert().values(source=state.source, **values))
-
-
-def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]

@@ -18,9 +18,10 @@ import sqlalchemy as sa
 from feeds.errors import ExistsError, NotFoundError
 from feeds.model import Match, MatchedTerm, Rule, StoredItem, StoredMatch, WatchedFeed, WatchItem
 from feeds.store.bulk import insert_ignoring_conflicts
-from feeds.store.rows import record_from
+from feeds.store.rows import chunks, record_from
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
+from feeds.store.schema import related_applied as RA
 from feeds.store.schema import rules as RU
 from feeds.store.schema import watched_feeds as WF
 from feeds.store.tx import writing
@@ -344,6 +345,26 @@ class WatchStoreMixin:
     def mark_rules_applied(self, names: Iterable[str], now: datetime) -> None:
         with writing(self.engine) as conn:
             conn.execute(RU.update().where(RU.c.name.in_(list(names))).values(applied_at=now))
+
+    def releases_applied(self, ids: Iterable[str]) -> dict[str, str]:
+        """Of these release ids, those already looked for among stored items: id → the content hash then."""
+        wanted = sorted(set(ids))
+        found: dict[str, str] = {}
+        with self.engine.connect() as conn:
+            for chunk in chunks(wanted, 500):
+                q = sa.select(RA.c.release_id, RA.c.content_hash).where(RA.c.release_id.in_(chunk))
+                found.update((row[0], row[1]) for row in conn.execute(q))
+        return found
+
+    def mark_releases_applied(self, hashes: Mapping[str, str], now: datetime) -> None:
+        """Record that these releases (id → content hash) have been looked for among stored items."""
+        if not hashes:
+            return
+        rows = [{"release_id": i, "content_hash": h, "applied_at": now} for i, h in sorted(hashes.items())]
+        with writing(self.engine) as conn:
+            conn.execute(RA.delete().where(RA.c.release_id.in_(list(hashes))))
+            # (another daemon may record the same release between these two statements: its row stands)
+            conn.execute(insert_ignoring_conflicts(conn.dialect, RA), rows)
 
     # --- matches ---
 

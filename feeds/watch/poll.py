@@ -100,6 +100,7 @@ def run_watch(
         return report  # most ticks: nothing due, so nothing to compile either
     matchers = current_matchers(app, now, rules)
     report.retro_matches = apply_new_rules(app, matchers, now, new_rules)
+    report.retro_matches += apply_new_releases(app, matchers, now)
     if not feeds:
         return report
     parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
@@ -215,6 +216,46 @@ def current_matchers(app: App, now: datetime, rules: Sequence[Rule]) -> Matchers
     window = timedelta(days=app.settings.watch.related.window_days)
     recent = [r for r in app.releases.current(app.store) if r.published >= now - window]
     return build_matchers(rules, recent, app.settings, now)
+
+
+RELEASE_SLACK = timedelta(days=1)
+"""How long before a release's own date a stored item may have been first seen and still count as its coverage:
+a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing)."""
+
+
+def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
+    """Look for the coverage of releases new to the watch (or changed since) among the items stored already.
+
+    Polling matches each item against the releases watched at that moment, so an item stored before its release
+    was ingested (a late file, a remote source polled after the news, a daemon whose first watch ran before its
+    first ingest) would never be found. Each release in the related window is therefore looked for once among
+    the stored items first seen from `RELEASE_SLACK` before its date to the end of its window, and again when
+    its text changes. Idempotent across daemons: matches already stored are skipped."""
+    if matchers.related is None or not matchers.releases:
+        return 0
+    current = {r.id: r.content_hash for r in matchers.releases.values()}
+    done = app.store.releases_applied(current)
+    pending = [r for r in matchers.releases.values() if done.get(r.id) != r.content_hash]
+    if not pending:
+        return 0
+    window = timedelta(days=app.settings.watch.related.window_days)
+    starts = {r.id: r.published - RELEASE_SLACK for r in pending}
+    feeds = {f.id: f for f in app.store.feeds()}
+    only_related = replace(matchers, keywords=None)
+    found: list[tuple[int, Match, float | None]] = []
+    for stored in app.store.stored_items(since=min(starts.values())):
+        feed = feeds.get(stored.feed_id)
+        if feed is None:
+            continue
+        for m in match_item(only_related, feed, stored.item):
+            start = starts.get(m.subject)
+            if start is not None and start <= stored.first_seen <= start + RELEASE_SLACK + window:
+                found.append((stored.id, m, delay_of(m, stored.published, matchers.releases)))
+    added = app.store.add_matches(found, now)
+    app.store.mark_releases_applied({r.id: r.content_hash for r in pending}, now)
+    if added:
+        log.info("found %d match(es) among stored items for %d release(s) new to the watch", added, len(pending))
+    return added
 
 
 def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> int:

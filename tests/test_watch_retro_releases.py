@@ -1,0 +1,112 @@
+"""Coverage stored before its release was ingested is still found: each release is looked for once among stored
+items (and again when its text changes)."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from feeds.ingest import ingest_paths
+from feeds.watch.manage import add_feed
+from feeds.watch.poll import run_watch
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Harbour Gazette</title><link>https://gazette.example.net/</link>
+<description>Local news</description>{items}</channel></rss>"""
+ITEM = """<item><title>{title}</title><link>https://gazette.example.net/{slug}</link>
+<guid isPermaLink="false">{slug}</guid><description>{body}</description></item>"""
+
+
+def feed_body(*items: tuple[str, str, str]) -> str:
+    return FEED.format(items="".join(ITEM.format(slug=s, title=t, body=b) for s, t, b in items))
+
+
+QUOTE = (
+    "The new ferry link will carry its first passengers across the estuary before the end of the winter "
+    "timetable, and every crossing will be free for the first week."
+)
+V1 = "The Harbour Authority confirmed the order for two electric ferries today.\n\nThe ferries are built locally."
+V2 = V1 + "\n\nThe Harbour Master said:\n\n" + QUOTE
+
+
+@pytest.fixture
+def app(make_settings, make_app_for):
+    return make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'))
+
+
+def release_file(tmp_path, body: str):
+    path = tmp_path / "releases" / "ferries.json"
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(
+        json.dumps({"title": "Electric ferries ordered", "body": body, "source_key": "ferries-2026"}), encoding="utf-8"
+    )
+    return path
+
+
+def test_the_model_releases_coverage_is_found_when_the_release_comes_after_it(app, httpserver, corpus_releases, clock):
+    model = (corpus_releases / "foreign-secretary-to-visit-moscow.txt").read_text(encoding="utf-8")
+    quote = next(p for p in model.split("\n\n") if p.startswith("Russia is a fellow permanent member"))
+    items = (
+        ("pickup", "UK minister plans Russia trip", f"In a statement he said: &#8220;{' '.join(quote.split())}&#8221;"),
+        (
+            "related",
+            "Johnson to meet Sergei Lavrov in Moscow",
+            "Boris Johnson will discuss North Korea and Iran with Sergei Lavrov; both sit on the UN Security Council.",
+        ),
+        ("once", "Russia weather", "Snow fell across Russia."),
+    )
+    httpserver.expect_request("/feed.xml").respond_with_data(feed_body(*items), content_type="text/xml")
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    assert run_watch(app).new_items == 3 and app.store.count_matches() == 0, "no release yet: nothing to find"
+
+    clock.advance(timedelta(hours=1))
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])  # dated now: after the items
+    release = app.store.release("foreign-secretary-to-visit-moscow")
+    clock.advance(timedelta(minutes=30))
+    report = run_watch(app)  # the feed answers with the same body: it is not even parsed
+    assert [o.unchanged for o in report.outcomes] == [True]
+    assert report.retro_matches == 2 and report.new_matches == 2
+    found = {m.item.item.key: m for m in app.store.matches()}
+    assert {k: m.kind for k, m in found.items()} == {"pickup": "pickup", "related": "related"}
+    assert {m.subject for m in found.values()} == {release.id}
+    related = found["related"]
+    assert related.delay == (related.item.published - release.published).total_seconds() < 0
+    assert "Lavrov" in related.why
+
+    clock.advance(timedelta(minutes=31))
+    assert run_watch(app, feed_ids=[feed.id]).retro_matches == 0, "each release is looked for once"
+    assert app.store.count_matches() == 2
+
+
+def test_items_first_seen_long_before_the_release_are_not_its_coverage(app, httpserver, tmp_path, clock):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        feed_body(("old", "Ferry talk", f"Someone said: {QUOTE}")), content_type="text/xml"
+    )
+    add_feed(app, httpserver.url_for("/feed.xml"))
+    run_watch(app)
+    clock.advance(timedelta(days=3))
+    ingest_paths(app, [release_file(tmp_path, V2)])
+    assert run_watch(app).retro_matches == 0
+    assert app.store.count_matches() == 0
+
+
+def test_a_changed_release_is_looked_for_again(app, httpserver, tmp_path, clock):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        feed_body(("quoted", "Free crossings promised", f"The harbour master told us: {QUOTE}")),
+        content_type="text/xml",
+    )
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    ingest_paths(app, [release_file(tmp_path, V1)])
+    clock.advance(timedelta(minutes=5))
+    run_watch(app)
+    assert app.store.count_matches() == 0, "the first version has no passage the item repeats"
+
+    clock.advance(timedelta(minutes=5))
+    ingest_paths(app, [release_file(tmp_path, V2)])  # the same release (same source key), now with the quote
+    clock.advance(timedelta(minutes=30))
+    report = run_watch(app, feed_ids=[feed.id])
+    assert report.retro_matches == 1
+    (m,) = app.store.matches()
+    assert m.kind == "pickup" and m.item.item.key == "quoted"
