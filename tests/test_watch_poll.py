@@ -198,12 +198,11 @@ def test_items_from_our_own_site_never_match(make_settings, make_app_for, httpse
     assert app.store.count_items() == 1 and app.store.count_matches() == 0
 
 
-def test_related_and_pickup_of_the_model_release(app, httpserver, corpus_releases, clock):
-    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
-    release = app.store.release("foreign-secretary-to-visit-moscow")
-    quote = next(p for p in release.body_text.split("\n\n") if p.startswith("Russia is a fellow permanent member"))
-    items = (
-        ("pickup", "UK minister plans Russia trip", f"In a statement he said: &#8220;{quote}&#8221;"),
+def model_coverage(model_text: str) -> str:
+    """A feed with a pickup of the model release's quote, a related item, and one sharing a single word."""
+    quote = next(p for p in model_text.split("\n\n") if p.startswith("Russia is a fellow permanent member"))
+    return rss(
+        ("pickup", "UK minister plans Russia trip", f"In a statement he said: &#8220;{' '.join(quote.split())}&#8221;"),
         (
             "related",
             "Johnson to meet Sergei Lavrov in Moscow",
@@ -211,7 +210,12 @@ def test_related_and_pickup_of_the_model_release(app, httpserver, corpus_release
         ),
         ("once", "Russia weather", "Snow fell across Russia."),
     )
-    httpserver.expect_request("/feed.xml").respond_with_data(rss(*items), content_type="text/xml")
+
+
+def test_related_and_pickup_of_the_model_release(app, httpserver, corpus_releases, clock):
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    release = app.store.release("foreign-secretary-to-visit-moscow")
+    httpserver.expect_request("/feed.xml").respond_with_data(model_coverage(release.body_text), content_type="text/xml")
     feed_at(app, httpserver)
     clock.advance(timedelta(hours=2))
     run_watch(app)

@@ -11,17 +11,7 @@ import pytest
 from feeds.ingest import ingest_paths
 from feeds.watch.manage import add_feed
 from feeds.watch.poll import run_watch
-
-FEED = """<?xml version="1.0" encoding="utf-8"?>
-<rss version="2.0"><channel><title>Harbour Gazette</title><link>https://gazette.example.net/</link>
-<description>Local news</description>{items}</channel></rss>"""
-ITEM = """<item><title>{title}</title><link>https://gazette.example.net/{slug}</link>
-<guid isPermaLink="false">{slug}</guid><description>{body}</description></item>"""
-
-
-def feed_body(*items: tuple[str, str, str]) -> str:
-    return FEED.format(items="".join(ITEM.format(slug=s, title=t, body=b) for s, t, b in items))
-
+from tests.test_watch_poll import model_coverage, rss
 
 QUOTE = (
     "The new ferry link will carry its first passengers across the estuary before the end of the winter "
@@ -47,17 +37,7 @@ def release_file(tmp_path, body: str):
 
 def test_the_model_releases_coverage_is_found_when_the_release_comes_after_it(app, httpserver, corpus_releases, clock):
     model = (corpus_releases / "foreign-secretary-to-visit-moscow.txt").read_text(encoding="utf-8")
-    quote = next(p for p in model.split("\n\n") if p.startswith("Russia is a fellow permanent member"))
-    items = (
-        ("pickup", "UK minister plans Russia trip", f"In a statement he said: &#8220;{' '.join(quote.split())}&#8221;"),
-        (
-            "related",
-            "Johnson to meet Sergei Lavrov in Moscow",
-            "Boris Johnson will discuss North Korea and Iran with Sergei Lavrov; both sit on the UN Security Council.",
-        ),
-        ("once", "Russia weather", "Snow fell across Russia."),
-    )
-    httpserver.expect_request("/feed.xml").respond_with_data(feed_body(*items), content_type="text/xml")
+    httpserver.expect_request("/feed.xml").respond_with_data(model_coverage(model), content_type="text/xml")
     feed = add_feed(app, httpserver.url_for("/feed.xml"))
     assert run_watch(app).new_items == 3 and app.store.count_matches() == 0, "no release yet: nothing to find"
 
@@ -82,7 +62,7 @@ def test_the_model_releases_coverage_is_found_when_the_release_comes_after_it(ap
 
 def test_items_first_seen_long_before_the_release_are_not_its_coverage(app, httpserver, tmp_path, clock):
     httpserver.expect_request("/feed.xml").respond_with_data(
-        feed_body(("old", "Ferry talk", f"Someone said: {QUOTE}")), content_type="text/xml"
+        rss(("old", "Ferry talk", f"Someone said: {QUOTE}")), content_type="text/xml"
     )
     add_feed(app, httpserver.url_for("/feed.xml"))
     run_watch(app)
@@ -94,7 +74,7 @@ def test_items_first_seen_long_before_the_release_are_not_its_coverage(app, http
 
 def test_a_changed_release_is_looked_for_again(app, httpserver, tmp_path, clock):
     httpserver.expect_request("/feed.xml").respond_with_data(
-        feed_body(("quoted", "Free crossings promised", f"The harbour master told us: {QUOTE}")),
+        rss(("quoted", "Free crossings promised", f"The harbour master told us: {QUOTE}")),
         content_type="text/xml",
     )
     feed = add_feed(app, httpserver.url_for("/feed.xml"))
