@@ -28,6 +28,7 @@ which measures durations, not dates), or keep per-feed state.
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import ipaddress
 import socket
@@ -84,6 +85,8 @@ class Fetched:
     status: int
     body: bytes
     """Decoded (gunzipped) bytes, at most `HttpSettings.max_bytes`."""
+    sha256: str
+    """Of `body`, in hex: how a caller recognises a body it has read before (servers without validators)."""
     content_type: str | None
     """Media type without parameters, lower-case (`application/atom+xml`)."""
     encoding: str | None
@@ -509,6 +512,7 @@ class HttpClient:
                 requested_url=requested,
                 status=status,
                 body=body,
+                sha256=hashlib.sha256(body).hexdigest(),
                 content_type=content_type,
                 encoding=encoding,
                 validators=Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),

@@ -17,7 +17,6 @@ A permanent redirect (301/308) moves the stored URL only after it was seen on 3 
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections import deque
@@ -136,16 +135,16 @@ PARSE_EPOCH = 1
 feed serves the same bytes as before (each such feed is then read again once)."""
 
 
-def body_digest(body: bytes) -> str:
-    """What `WatchedFeed.body_digest` holds for a body read into items."""
-    return f"{PARSE_EPOCH}:{hashlib.sha256(body).hexdigest()}"
+def body_digest(result: Fetched) -> str:
+    """What `WatchedFeed.body_digest` holds once the body of `result` is read into items."""
+    return f"{PARSE_EPOCH}:{result.sha256}"
 
 
 def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
     """Whether this 200 answer repeats, byte for byte, the last body read into this feed's items. Servers that
     send no validators (or change them on every request) answer 200 with the same feed again and again:
     parsing, sanitising and matching it would only find the items already stored."""
-    return feed.body_digest is not None and feed.body_digest == body_digest(result.body)
+    return feed.body_digest == body_digest(result)
 
 
 PARALLEL_PARSE_MIN = 16
@@ -356,7 +355,7 @@ def check_feed(
             title=feed.title or parsed.title,
             etag=result.validators.etag,
             last_modified=result.validators.last_modified,
-            body_digest=body_digest(result.body),
+            body_digest=body_digest(result),
         )
     else:
         assert isinstance(result, NotModified)
