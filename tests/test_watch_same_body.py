@@ -32,7 +32,7 @@ SLOPPY = ONE.replace("Late news", "Late news & weather")
 
 def digest_of(text: str) -> str:
     """The digest a feed's row should hold once this body (sent as UTF-8) is read into items."""
-    return f"{poll.PARSE_EPOCH}:{hashlib.sha256(text.encode()).hexdigest()}"
+    return f"{poll.parse_epoch()}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
 @pytest.fixture
@@ -137,9 +137,20 @@ def test_many_feeds_repeating_their_bodies_are_not_sent_to_the_workers(app, http
     assert sent == [] and app.store.count_items() == count
 
 
-def test_the_digest_names_the_parse_epoch(monkeypatch):
+def test_the_digest_changes_with_the_code_and_libraries_that_read_feeds(monkeypatch):
     fetched = SimpleNamespace(sha256=hashlib.sha256(b"<rss/>").hexdigest())
-    digest = body_digest(fetched)
-    assert digest == f"{poll.PARSE_EPOCH}:{fetched.sha256}"
-    monkeypatch.setattr(poll, "PARSE_EPOCH", poll.PARSE_EPOCH + 1)
-    assert body_digest(fetched) != digest, "a new epoch reads every unchanged body once more"
+    epoch = poll.parse_epoch()
+    assert body_digest(fetched) == f"{epoch}:{fetched.sha256}" and poll.parse_epoch() == epoch
+    real_version = poll.importlib.metadata.version
+    monkeypatch.setattr(poll.importlib.metadata, "version", lambda name: real_version(name) + (".1" * (name == "nh3")))
+    poll.parse_epoch.cache_clear()
+    try:
+        assert poll.parse_epoch() != epoch, "a new nh3 reads every unchanged body once more"
+        monkeypatch.undo()
+        poll.parse_epoch.cache_clear()
+        monkeypatch.setattr(poll, "_READERS", (*poll._READERS, "feeds.watch.query"))  # as if a reader's code changed
+        assert poll.parse_epoch() != epoch
+    finally:
+        monkeypatch.undo()
+        poll.parse_epoch.cache_clear()
+    assert poll.parse_epoch() == epoch

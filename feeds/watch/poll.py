@@ -17,6 +17,9 @@ A permanent redirect (301/308) moves the stored URL only after it was seen on 3 
 
 from __future__ import annotations
 
+import hashlib
+import importlib.metadata
+import importlib.util
 import logging
 import os
 from collections import deque
@@ -25,6 +28,8 @@ from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.app import worker_id
@@ -130,14 +135,35 @@ def run_watch(
     return report
 
 
-PARSE_EPOCH = 1
-"""Part of every body digest: bump it when a change to parsing, sanitising or item keys must reach items whose
-feed serves the same bytes as before (each such feed is then read again once)."""
+_READERS: tuple[str, ...] = (
+    "feeds.watch.parse",
+    "feeds.watch.fastparse",
+    "feeds.watch.fastrules",
+    "feeds.watch.jsonfeed",
+    "feeds.normalise.html",
+    "feeds.normalise.text",
+)
+_READER_LIBRARIES = ("feedparser", "lxml", "nh3")
+
+
+@lru_cache(maxsize=1)
+def parse_epoch() -> str:
+    """Changes whenever what a body is read into could change: the code that reads feeds into items (these
+    modules' source) or the libraries it relies on (their versions). Part of every body digest, so after an
+    upgrade each feed's unchanged body is read once more, and a fix to parsing or sanitising reaches its items."""
+    h = hashlib.sha256()
+    for name in _READER_LIBRARIES:
+        h.update(f"{name}={importlib.metadata.version(name)}\n".encode())
+    for name in _READERS:
+        source = importlib.util.find_spec(name)
+        origin = source.origin if source is not None else None
+        h.update(Path(origin).read_bytes() if origin and Path(origin).is_file() else name.encode())
+    return h.hexdigest()[:16]
 
 
 def body_digest(result: Fetched) -> str:
     """What `WatchedFeed.body_digest` holds once the body of `result` is read into items."""
-    return f"{PARSE_EPOCH}:{result.sha256}"
+    return f"{parse_epoch()}:{result.sha256}"
 
 
 def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
