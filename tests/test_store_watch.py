@@ -164,3 +164,18 @@ def test_prune_keeps_matched_items(store):
     store.add_matches([(matched_id, Match("keyword", "r", "matched", f.id, (), 1, "w"), None)], NOW)
     assert store.prune_items(NOW - timedelta(days=90)) == 1
     assert [s.item.key for s in store.stored_items()] == ["matched"]
+
+
+def test_stored_items_are_read_a_page_at_a_time_in_the_same_order(store):
+    feed = add(store)
+    older, newer = NOW - timedelta(days=2), NOW - timedelta(hours=1)
+    found = [item(f"tie{n}", published=newer) for n in range(5)]  # one timestamp: the id breaks the tie
+    found += [item(f"old{n}", published=older - timedelta(minutes=n)) for n in range(4)]
+    found += [item("undated", published=None), item("ancient", published=NOW - timedelta(days=90))]
+    store.upsert_items(feed.id, found, NOW)
+    since = NOW - timedelta(days=30)
+    whole = store.stored_items(since=since)
+    assert len(whole) == 11  # "ancient" too: it was first seen now
+    for page in (1, 2, 3, 11, 12):
+        paged = list(store.iter_stored_items(since=since, page=page))
+        assert [s.id for s in paged] == [s.id for s in whole], f"page size {page}"

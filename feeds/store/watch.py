@@ -9,7 +9,7 @@ Items are unique per (feed, key) and matches per (kind, subject, item): running 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -290,6 +290,25 @@ class WatchStoreMixin:
             q = q.limit(limit)
         with self.engine.connect() as conn:
             return [_stored_item_from(r) for r in conn.execute(q)]
+
+    def iter_stored_items(self, *, since: datetime, page: int = 500) -> Iterator[StoredItem]:
+        """`stored_items(since=since)`, newest first, read `page` rows at a time: a pass over weeks of items
+        (rules or releases applied after the fact) holds one page in memory, not every item with its HTML.
+        Each page is its own short query, so no read transaction stays open while the caller works."""
+        base = sa.select(*_ITEM_COLUMNS).join(WF, WF.c.id == I.c.feed_id)
+        base = base.where(sa.or_(I.c.published >= since, I.c.first_seen >= since))
+        base = base.order_by(I.c.published.desc(), I.c.id.desc()).limit(page)
+        q = base
+        while True:
+            with self.engine.connect() as conn:
+                rows = [_stored_item_from(r) for r in conn.execute(q)]
+            yield from rows
+            if len(rows) < page:
+                return
+            last = rows[-1]
+            q = base.where(
+                sa.or_(I.c.published < last.published, sa.and_(I.c.published == last.published, I.c.id < last.id))
+            )
 
     def count_items(self) -> int:
         with self.engine.connect() as conn:

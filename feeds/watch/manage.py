@@ -219,18 +219,17 @@ def try_query(app: App, query: str, *, days: float | None = None, limit: int = 5
     matcher = compile_rules([("query", query)])
     since = app.clock() - timedelta(days=days if days is not None else app.settings.watch.retro_days)
     feeds = {f.id: f for f in app.store.feeds()}
-    stored = app.store.stored_items(since=since)
     hits: list[tuple[StoredItem, Explanation]] = []
-    for s in stored:
+    checked = 0
+    for s in app.store.iter_stored_items(since=since):  # newest first, a page at a time
+        checked += 1
         feed = feeds.get(s.feed_id)
-        if feed is None:
-            continue
+        if feed is None or len(hits) >= limit:
+            continue  # past the limit, items are only counted
         item = match_input(feed, s.item)
         if matcher.match(item):  # compiled once; explain (slower) only what matched
             hits.append((s, explain(query, item)))
-            if len(hits) >= limit:
-                break
-    return QueryTrial(query=query, checked=len(stored), hits=hits)
+    return QueryTrial(query=query, checked=checked, hits=hits)
 
 
 __all__ = [

@@ -268,7 +268,7 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     feeds = {f.id: f for f in app.store.feeds()}
     only_related = replace(matchers, keywords=None)
     found: list[tuple[int, Match, float | None]] = []
-    for stored in app.store.stored_items(since=min(starts.values())):
+    for stored in app.store.iter_stored_items(since=min(starts.values())):
         feed = feeds.get(stored.feed_id)
         if feed is None:
             continue
@@ -291,7 +291,7 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
     since = now - timedelta(days=app.settings.watch.retro_days)
     feeds = {f.id: f for f in app.store.feeds()}
     found: list[tuple[int, Match, float | None]] = []
-    for stored in app.store.stored_items(since=since):
+    for stored in app.store.iter_stored_items(since=since):
         feed = feeds.get(stored.feed_id)
         if feed is None:
             continue
