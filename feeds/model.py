@@ -214,6 +214,9 @@ class WatchedFeed:
     body_digest: str | None = None
     """The digest of the last body read into items (`feeds.watch.poll.body_digest`): a 200 answer with the same
     bytes is not parsed again, since it would give the same items."""
+    body_read_at: datetime | None = None
+    """When that body was read: its items are the stored ones marked as in a body since then, which pruning
+    keeps (else an old post still in a slow feed would be pruned, then stored and matched again as new)."""
 
 
 MatchKind = Literal["keyword", "related", "pickup"]

@@ -63,18 +63,24 @@ def test_newer_database_than_code_is_refused(store):
         store.migrate(NOW)
 
 
-def test_migration_5_gives_an_older_database_the_body_digest_column(store):
+def test_migrations_5_and_7_give_an_older_database_their_columns(store):
     feed = store.add_feed(
         "https://desk.example.net/feed.xml", title="Desk", tags=(), interval=1800, origin="cli", now=NOW
     )
-    with store.engine.begin() as conn:  # the database as migrations 1-4 left it
-        conn.exec_driver_sql("ALTER TABLE watched_feeds DROP COLUMN body_digest")
-        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 5))
-    assert [m.version for m in store.pending_migrations()] == [5]
-    assert [m.version for m in store.migrate(NOW)] == [5]
+    added = {"watched_feeds": ("body_digest", "body_read_at"), "items": ("in_body_at",)}
+    with store.engine.begin() as conn:  # the tables as migrations 1-4 made them
+        for table, columns in added.items():
+            for column in columns:
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        versions = schema_mod.schema_migrations.c.version
+        conn.execute(schema_mod.schema_migrations.delete().where(versions.in_([5, 7])))
+    assert [m.version for m in store.pending_migrations()] == [5, 7]
+    assert [m.version for m in store.migrate(NOW)] == [5, 7]
     with store.engine.connect() as conn:
-        assert "body_digest" in {c["name"] for c in sa.inspect(conn).get_columns("watched_feeds")}
-    assert store.feed(feed.id).body_digest is None and store.feed(feed.id).url == feed.url
+        for table, columns in added.items():
+            assert set(columns) <= {c["name"] for c in sa.inspect(conn).get_columns(table)}
+    got = store.feed(feed.id)
+    assert got.url == feed.url and got.body_digest is None and got.body_read_at is None
     assert store.migrate(NOW) == []
 
 

@@ -166,6 +166,23 @@ def test_prune_keeps_matched_items(store):
     assert [s.item.key for s in store.stored_items()] == ["matched"]
 
 
+def test_prune_keeps_items_still_in_the_body_their_feed_serves(store):
+    t0, t1 = NOW - timedelta(days=200), NOW - timedelta(days=100)
+    f = add(store)
+    store.upsert_items(f.id, [item("a"), item("b")], t0)
+    store.record_check(replace(f, last_checked=t0, body_read_at=t0), owner="w")  # the body that held a and b
+    assert store.prune_items(NOW - timedelta(days=90)) == 0, "both are still in the feed, however old"
+
+    (f,) = store.claim_feeds([f.id], t1, owner="w", lease=LEASE)
+    store.upsert_items(f.id, [item("b"), item("c")], t1)  # a new body: a has left it
+    store.record_check(replace(f, last_checked=t1, body_read_at=t1), owner="w")
+    assert store.prune_items(NOW - timedelta(days=90)) == 1
+    assert sorted(s.item.key for s in store.stored_items()) == ["b", "c"]
+
+    store.set_feed_enabled(f.id, False)  # a feed no longer polled protects nothing
+    assert store.prune_items(NOW - timedelta(days=90)) == 2
+
+
 def test_stored_items_are_read_a_page_at_a_time_in_the_same_order(store):
     feed = add(store)
     older, newer = NOW - timedelta(days=2), NOW - timedelta(hours=1)

@@ -154,3 +154,21 @@ def test_the_digest_changes_with_the_code_and_libraries_that_read_feeds(monkeypa
         monkeypatch.undo()
         poll.parse_epoch.cache_clear()
     assert poll.parse_epoch() == epoch
+
+
+def test_old_posts_of_a_slow_feed_are_not_pruned_and_found_again_as_new(app, httpserver, clock):
+    posts = [(f"post-{n}", f"Harbour notes, part {n}") for n in range(3)]
+    for body in (feed_body(*posts), feed_body(*posts), feed_body(*posts, ("post-3", "Harbour notes, part 3"))):
+        httpserver.expect_ordered_request("/feed.xml").respond_with_data(body, content_type="application/rss+xml")
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    assert run_watch(app).new_items == 3
+    clock.advance(timedelta(days=100))  # the blog is quiet for months: the same body, not parsed
+    (quiet,) = run_watch(app, feed_ids=[feed.id]).outcomes
+    assert quiet.unchanged
+    retention = timedelta(days=app.settings.watch.retention_days)
+    assert app.store.prune_items(clock() - retention) == 0, "its posts are still in the feed"
+    clock.advance(timedelta(days=1))
+    (posted,) = run_watch(app, feed_ids=[feed.id]).outcomes
+    assert (posted.new_items, posted.unchanged) == (1, False), "one new post, not four"
+    assert app.store.count_items() == 4
+    httpserver.check_assertions()

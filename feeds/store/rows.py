@@ -34,7 +34,7 @@ def record_from(cls: type[T], row: Any, **given: Any) -> T:
     return cls(**values, **given)
 
 
-def chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """`items` in slices of at most `size` (an IN list per query stays under every driver's parameter limit)."""
     for i in range(0, len(items), size):
         yield items[i : i + size]

@@ -147,6 +147,7 @@ watched_feeds = sa.Table(
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_until", UTCDateTime),
     sa.Column("body_digest", sa.Text),  # migration 5
+    sa.Column("body_read_at", UTCDateTime),  # migration 7
 )
 
 rules = sa.Table(
@@ -179,6 +180,7 @@ items = sa.Table(
     sa.Column("dated_by_source", sa.Boolean, nullable=False),
     sa.Column("first_seen", UTCDateTime, nullable=False, index=True),
     sa.Column("content_hash", sa.Text, nullable=False),
+    sa.Column("in_body_at", UTCDateTime),  # migration 7
     sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
 )
 
@@ -236,6 +238,14 @@ def _create(*tables: sa.Table) -> Callable[[Connection], None]:
     return run
 
 
+def _steps(*steps: Callable[[Connection], None]) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for step in steps:
+            step(conn)
+
+    return run
+
+
 def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
     """Add `table.c[name]` to a table an older migration created without it. A table created from the current
     definition (a new database, where the earlier migration made it) has it already, and is left alone."""
@@ -259,6 +269,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "workers", _create(workers)),
     Migration(5, "watched feed body digest", _add_column(watched_feeds, "body_digest")),
     Migration(6, "related applied", _create(related_applied)),
+    Migration(
+        7,
+        "items still in their feed",
+        _steps(_add_column(items, "in_body_at"), _add_column(watched_feeds, "body_read_at")),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

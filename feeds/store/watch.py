@@ -119,6 +119,7 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
         "updated": it.updated or published,
         "dated_by_source": it.published is not None,
         "content_hash": it.content_hash,
+        "in_body_at": now,
     }
 
 
@@ -315,10 +316,18 @@ class WatchStoreMixin:
             return int(conn.execute(sa.select(sa.func.count()).select_from(I)).scalar_one())
 
     def prune_items(self, before: datetime) -> int:
-        """Delete items first seen before `before` that no match refers to (matches are kept for ever)."""
+        """Delete items first seen before `before` that no match refers to (matches are kept for ever), unless
+        they are still in the body their (enabled) feed serves: a slow feed keeps old posts for months, and an
+        item pruned while its feed still lists it would be stored and matched again as new."""
         matched = sa.select(M.c.item_id)
+        in_feed = (
+            sa.select(WF.c.id)
+            .where(WF.c.id == I.c.feed_id, WF.c.enabled.is_(True), WF.c.body_read_at.is_not(None))
+            .where(I.c.in_body_at >= WF.c.body_read_at)
+        )
         with writing(self.engine) as conn:
-            result = conn.execute(I.delete().where(I.c.first_seen < before, I.c.id.not_in(matched)))
+            stale = I.delete().where(I.c.first_seen < before, I.c.id.not_in(matched), ~in_feed.exists())
+            result = conn.execute(stale)
         return int(result.rowcount or 0)
 
     # --- rules ---
@@ -454,6 +463,7 @@ def _upsert_items(
         rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
         ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
         out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
+    same: list[int] = []
     for key, (item_id, old_hash) in existing.items():
         it = by_key[key]
         if it.content_hash != old_hash:
@@ -463,6 +473,10 @@ def _upsert_items(
                 row.pop("updated")
             conn.execute(I.update().where(I.c.id == item_id).values(**row))
             out.append((item_id, it, "changed"))
+        else:
+            same.append(item_id)
+    for chunk in chunks(same, 500):  # still in the feed: kept by `prune_items`
+        conn.execute(I.update().where(I.c.id.in_(chunk)).values(in_body_at=now))
     conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(ids)))
     return out
 
@@ -506,6 +520,7 @@ def _check_update(feed: WatchedFeed, owner: str) -> tuple[dict[str, Any], Any]:
         "redirect_url": feed.redirect_url,
         "redirect_count": feed.redirect_count,
         "body_digest": feed.body_digest,
+        "body_read_at": feed.body_read_at,
         "lease_owner": None,
         "lease_until": None,
     }

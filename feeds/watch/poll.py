@@ -382,6 +382,7 @@ def check_feed(
             etag=result.validators.etag,
             last_modified=result.validators.last_modified,
             body_digest=body_digest(result),
+            body_read_at=now,
         )
     else:
         assert isinstance(result, NotModified)
