@@ -12,6 +12,9 @@ run, every contender polls the same URLs with 16 threads:
     feeds, 304 pass        the clock moved past every feed's next check, `run_watch(app)` again: all 304s
     feeds, same bodies     the server stops sending validators (as many do): full 200s with the same bytes,
                            which `run_watch` recognises by their digest and does not parse again
+    feeds, new bodies      besides, every body differs (a comment, or white space, added per request, as when
+                           a feed's lastBuildDate is the request's time): parsed, but its items, all stored
+                           already and unchanged, are not matched again
     reader, first pass     `reader.update_feeds(workers=16, scheduled=False)` on a fresh reader database
     reader, 304 pass       the same again (reader sends the validators it stored)
 
@@ -97,6 +100,8 @@ class _Server(ThreadingHTTPServer):
     sent: Counter[int]
     lock: threading.Lock
     plain: bool = False
+    stamped: bool = False
+    stamps: int = 0
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
@@ -113,8 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == "/stats":  # responses sent so far by status, for the table's notes
             self._send(200, json.dumps(dict(self.server.sent)).encode(), {"Content-Type": "application/json"})
             return
-        if self.path in ("/plain", "/validators"):  # "/plain": no validators, a full 200 every time (as many
-            self.server.plain = self.path == "/plain"  # servers answer) until "/validators"
+        if self.path in ("/plain", "/stamped", "/validators"):  # "/plain": no validators, a full 200 every time (as
+            # many servers answer) until "/validators"; "/stamped": besides, every body differs from the last one
+            # (as when a feed's lastBuildDate is the time of the request) while its items stay the same
+            self.server.plain = self.path != "/validators"
+            self.server.stamped = self.path == "/stamped"
             self._send(200, b"ok", {"Content-Type": "text/plain"})
             return
         parts = self.path.strip("/").split("/")
@@ -130,8 +138,13 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.sent[status] += 1
         if status == 304:
             self._send(304, b"", validators)
-        else:
-            self._send(200, body, {"Content-Type": media, **validators})
+            return
+        if self.server.stamped:
+            with self.server.lock:
+                self.server.stamps += 1
+                stamp = self.server.stamps
+            body += b"\n" * (1 + stamp % 7) if media.endswith("json") else f"\n<!-- {stamp} -->".encode()
+        self._send(200, body, {"Content-Type": media, **validators})
 
     def _not_modified(self, etag: str) -> bool:
         inm = self.headers.get("If-None-Match")
@@ -324,14 +337,24 @@ def run_feeds(server: Server, urls: Sequence[str], workers: int, rules: Sequence
             clock.set(latest + timedelta(seconds=1))
             try:
                 third, wall, cpu, answers = measure(server, lambda: run_watch(app))
+                same = sum(o.unchanged for o in third.outcomes)
+                note = f"{answers}; {same} bodies unchanged, not parsed{_failed(third)}"
+                three = Result(
+                    "feeds, same bodies, no validators", wall, cpu, len(third.outcomes), third.new_items, note
+                )
+                # Bodies that differ every time, with the same items: parsed, but no item is matched again.
+                requests.get(f"{server.base}/stamped", timeout=10).raise_for_status()
+                latest = max(f.next_check for f in app.store.feeds() if f.next_check is not None)
+                clock.set(latest + timedelta(seconds=1))
+                fourth, wall, cpu, answers = measure(server, lambda: run_watch(app))
+                changed = sum(o.changed_items for o in fourth.outcomes)
+                note = f"{answers}; {changed} items changed{_failed(fourth)}"
+                four = Result("feeds, new bodies, same items", wall, cpu, len(fourth.outcomes), fourth.new_items, note)
             finally:
                 requests.get(f"{server.base}/validators", timeout=10).raise_for_status()
-            same = sum(o.unchanged for o in third.outcomes)
-            note = f"{answers}; {same} bodies unchanged, not parsed{_failed(third)}"
-            three = Result("feeds, same bodies, no validators", wall, cpu, len(third.outcomes), third.new_items, note)
         finally:
             app.close()
-    return one, two, three
+    return one, two, three, four
 
 
 # --- reader ------------------------------------------------------------------------------------------------
@@ -522,7 +545,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         floor = run_floor(server, urls, args.workers)
         rules = () if args.no_rules else RULES
         print(f"keyword rules: {', '.join(repr(r) for r in rules) or 'none (--no-rules)'}")
-        first, second, same = run_feeds(server, urls, args.workers, rules)
+        first, second, same, stamped = run_feeds(server, urls, args.workers, rules)
         reader: tuple[Result, Result] | None = None
         if args.skip_reader:
             print("reader baseline: skipped (--skip-reader)")
@@ -533,7 +556,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 print(f"reader baseline: SKIPPED: {outcome}")
             else:
                 reader = outcome
-        print_table([floor, first, second, same, *(reader or ())])
+        print_table([floor, first, second, same, stamped, *(reader or ())])
         print_ratios(floor, first, second, reader)
         if args.profile:
             run_stages(urls, args.workers, rules)

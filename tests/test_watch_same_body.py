@@ -172,3 +172,37 @@ def test_old_posts_of_a_slow_feed_are_not_pruned_and_found_again_as_new(app, htt
     assert (posted.new_items, posted.unchanged) == (1, False), "one new post, not four"
     assert app.store.count_items() == 4
     httpserver.check_assertions()
+
+
+def test_a_worker_matches_only_the_items_that_are_new_or_changed(app, clock):
+    add_rule(app, "harbour", name="harbour")
+    matchers = poll.current_matchers(app, clock(), app.store.rules())
+    feed = add_feed(app, "https://desk.example.net/feed.xml")
+    body = feed_body(("old", "Harbour cranes back"), ("edited", "Harbour ferry delayed"), ("new", "Harbour opens"))
+    parsed = poll.parse_feed(body.encode(), url=feed.url)
+    key = {it.title: it.key for it in parsed.items}  # (the guids are permalinks: keys are URLs)
+    known = {key["Harbour cranes back"]: parsed.items[0].content_hash, key["Harbour ferry delayed"]: "an earlier hash"}
+    poll._install(matchers.spec)  # what a worker process runs first
+    try:
+        answer = poll._parse_job(body.encode(), feed.url, None, None, feed, known)
+    finally:
+        poll._install(None)
+    assert not isinstance(answer, str) and answer.matches is not None
+    by_title = dict(zip((it.title for it in answer.feed.items), answer.matches, strict=True))
+    assert by_title["Harbour cranes back"] is None, "stored already, unchanged: not matched again"
+    assert [m.subject for m in by_title["Harbour ferry delayed"] or ()] == ["harbour"]
+    assert [m.subject for m in by_title["Harbour opens"] or ()] == ["harbour"]
+
+
+def test_an_item_a_worker_skipped_as_known_is_matched_here_if_it_is_stored_after_all(app, clock):
+    """Another daemon changed the item between our look at the store and our write: its matches are not lost."""
+    add_rule(app, "harbour", name="harbour")
+    matchers = poll.current_matchers(app, clock(), app.store.rules())
+    (feed,) = app.store.claim_feeds(
+        [add_feed(app, "https://desk.example.net/feed.xml").id], clock(), owner="w", lease=timedelta(minutes=5)
+    )
+    parsed = poll.parse_feed(feed_body(("k", "Harbour cranes back")).encode(), url=feed.url)
+    skipped = poll.Parsed(parsed, (None,))  # the worker thought this item was stored already, unchanged
+    stored, added = poll._store(app, matchers, feed, feed, skipped, clock(), owner="w")
+    assert [(it.title, state) for _, it, state in stored] == [("Harbour cranes back", "new")]
+    assert added == 1 and [m.subject for m in app.store.matches()] == ["harbour"]

@@ -292,6 +292,16 @@ class WatchStoreMixin:
         with self.engine.connect() as conn:
             return [_stored_item_from(r) for r in conn.execute(q)]
 
+    def item_hashes(self, feed_ids: Iterable[int]) -> dict[int, dict[str, str]]:
+        """For each of these feeds that has items: item key → content hash, as stored."""
+        found: dict[int, dict[str, str]] = {}
+        with self.engine.connect() as conn:
+            for chunk in chunks(sorted(set(feed_ids)), 500):
+                q = sa.select(I.c.feed_id, I.c.key, I.c.content_hash).where(I.c.feed_id.in_(chunk))
+                for feed_id, key, content_hash in conn.execute(q):
+                    found.setdefault(feed_id, {})[key] = content_hash
+        return found
+
     def iter_stored_items(self, *, since: datetime, page: int = 500) -> Iterator[StoredItem]:
         """`stored_items(since=since)`, newest first, read `page` rows at a time: a pass over weeks of items
         (rules or releases applied after the fact) holds one page in memory, not every item with its HTML.

@@ -23,7 +23,7 @@ import importlib.util
 import logging
 import os
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -108,6 +108,8 @@ def run_watch(
     if not feeds:
         return report
     parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
+    # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
+    known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
         fetches = [(feed, pool.submit(_fetch, app, feed)) for feed in feeds]
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
@@ -126,7 +128,9 @@ def run_watch(
             result = future.result()
             ahead = None
             if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
-                ahead = parsers.submit(_parse_job, result.body, result.url, result.content_type, result.encoding, feed)
+                ahead = parsers.submit(
+                    _parse_job, result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id)
+                )
             pending.append((feed, result, ahead))
             while len(pending) > lookahead:
                 settle_one()
@@ -199,21 +203,34 @@ class Parsed:
     """A worker's answer: the parsed feed and, when the worker had matchers, every match of each of its items."""
 
     feed: ParsedFeed
-    matches: tuple[tuple[Match, ...], ...] | None
-    """Per item of `feed.items`, in the same order."""
+    matches: tuple[tuple[Match, ...] | None, ...] | None
+    """Per item of `feed.items`, in the same order; None for an item stored already with the same content, which
+    was not matched (only new and changed items have their matches stored)."""
 
 
 def _parse_job(
-    body: bytes, url: str, content_type: str | None, encoding: str | None, feed: WatchedFeed
+    body: bytes,
+    url: str,
+    content_type: str | None,
+    encoding: str | None,
+    feed: WatchedFeed,
+    known: Mapping[str, str] | None = None,
 ) -> Parsed | str:
-    """Runs in a worker process. A FeedParseError comes back as its message (our exceptions take keyword
-    arguments, which pickling between processes does not carry)."""
+    """Runs in a worker process. `known`: the content hash of each item of this feed stored already, by key.
+    A FeedParseError comes back as its message (our exceptions take keyword arguments, which pickling between
+    processes does not carry)."""
     try:
         parsed = parse_feed(body, url=url, content_type=content_type, encoding=encoding)
     except FeedParseError as e:
         return e.message
     m = _WORKER_MATCHERS
-    return Parsed(parsed, None if m is None else tuple(tuple(match_item(m, feed, it)) for it in parsed.items))
+    if m is None:
+        return Parsed(parsed, None)
+    known = known or {}
+    return Parsed(
+        parsed,
+        tuple(None if known.get(it.key) == it.content_hash else tuple(match_item(m, feed, it)) for it in parsed.items),
+    )
 
 
 def _parsed(result: Fetched, ahead: Future[Parsed | str] | None) -> Parsed:
@@ -425,22 +442,33 @@ def _store(
 
     Matched in a worker: all three in one transaction (unless the URL moves, which `record_check` handles).
     Parsed here: the items first, then only those the store reports new or changed are matched."""
+    items = answer.feed.items
+    done = {} if answer.matches is None else dict(zip((it.key for it in items), answer.matches, strict=True))
+
+    def matches_of(item: WatchItem) -> Sequence[Match]:
+        """The worker's matches, or worked out here for an item the worker was not asked about (parsed here) or
+        skipped as known (changed meanwhile by another daemon)."""
+        found = done.get(item.key)
+        return found if found is not None else match_item(matchers, feed, item)
+
+    def found_for(stored: Sequence[tuple[int, WatchItem, str]]) -> list[tuple[int, Match, float | None]]:
+        return [
+            (item_id, m, delay_of(m, item.published or now, matchers.releases))
+            for item_id, item, _ in stored
+            for m in matches_of(item)
+        ]
+
     if answer.matches is not None and updated.url == feed.url:
         matches = {
             it.key: [(m, delay_of(m, it.published or now, matchers.releases)) for m in found]
-            for it, found in zip(answer.feed.items, answer.matches, strict=True)
+            for it, found in zip(items, answer.matches, strict=True)
             if found
         }
-        return app.store.record_fetched(updated, answer.feed.items, matches, now, owner=owner)
-    stored = app.store.upsert_items(feed.id, answer.feed.items, now)
-    keys = [it.key for it in answer.feed.items]
-    done = None if answer.matches is None else dict(zip(keys, answer.matches, strict=True))
-    found = [
-        (item_id, m, delay_of(m, item.published or now, matchers.releases))
-        for item_id, item, _ in stored
-        for m in (done[item.key] if done is not None else match_item(matchers, feed, item))
-    ]
-    added = app.store.add_matches(found, now)
+        stored, added = app.store.record_fetched(updated, items, matches, now, owner=owner)
+        late = [row for row in stored if done.get(row[1].key) is None]  # (rare: see matches_of)
+        return stored, added + (app.store.add_matches(found_for(late), now) if late else 0)
+    stored = app.store.upsert_items(feed.id, items, now)
+    added = app.store.add_matches(found_for(stored), now)
     app.store.record_check(updated, owner=owner)
     return stored, added
 
