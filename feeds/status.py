@@ -1,13 +1,14 @@
 """`feeds status`: one screen about the whole installation, read from the store (so it sees every daemon).
 
-Releases, the last ingest and publish, watched feeds healthy/failing (with the worst offenders and why),
+Releases, the last ingest and publish (by a daemon's job, or as the data shows: a release stored, the site
+changed), watched feeds healthy/failing (with the worst offenders and why),
 matches in the last 24 hours, the daemons alive with their leases and their jobs' next runs.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from feeds.clock import parse_iso, rfc3339
@@ -43,11 +44,14 @@ class StatusReport:
     matches_24h: dict[str, int]
     items: int
     workers: list[WorkerStatus] = field(default_factory=list)
+    recorded: dict[str, str] = field(default_factory=dict)
+    """Job → when its work was last seen done by anyone, daemon or command: `ingest` when a release was last
+    stored, `publish` when this machine's site last changed."""
 
     def last(self, job: str, key: str = "last_finished") -> str | None:
-        values = [w.jobs.get(job, {}).get(key) for w in self.workers]
+        values = [w.jobs.get(job, {}).get(key) for w in self.workers] + [self.recorded.get(job)]
         present = [v for v in values if v]
-        return max(present) if present else None
+        return max(present) if present else None  # (RFC 3339 in UTC, all from `rfc3339`: text order is time order)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -118,7 +122,24 @@ def gather(app: App) -> StatusReport:
         matches_24h=matches,
         items=app.store.count_items(),
         workers=workers,
+        recorded=_recorded(app),
     )
+
+
+def _recorded(app: App) -> dict[str, str]:
+    """The last ingest and publish as the data shows them, so that commands run without a daemon count too."""
+    from feeds.publish import STATE_FILE
+
+    found: dict[str, str] = {}
+    stored = app.store.last_release_stored()
+    if stored is not None:
+        found["ingest"] = rfc3339(stored)
+    try:  # written by every publish that changed the site (never inside out/)
+        changed = (app.settings.paths.state / STATE_FILE).stat().st_mtime
+    except OSError:
+        return found
+    found["publish"] = rfc3339(datetime.fromtimestamp(changed, UTC))
+    return found
 
 
 def render_text(r: StatusReport) -> str:

@@ -1,16 +1,16 @@
 """`feeds status` against a store seeded directly, read with a fixed clock (SQLite, and PostgreSQL when present).
 
-What an operator sees: the release count and the newest; the last ingest and publish of any daemon; watched feeds
-healthy, failing (the worst first, with their errors) and disabled; items; matches of the last 24 hours by kind;
-daemons alive, gone (heartbeat older than two minutes) or stopped, with their feed leases, and job lines only for
-the living.
+What an operator sees: the release count and the newest; the last ingest and publish of any daemon or command;
+watched feeds healthy, failing (the worst first, with their errors) and disabled; items; matches of the last 24
+hours by kind; daemons alive, gone (heartbeat older than two minutes) or stopped, with their feed leases, and job
+lines only for the living.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
@@ -129,7 +129,7 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
     assert report == {
         "now": "2026-11-28T12:00:00Z",
         "releases": {"count": 2, "newest": "new-ferry-timetable (2026-11-27T10:30:00Z)"},
-        "last_ingest": "2026-11-28T11:59:00Z",
+        "last_ingest": "2026-11-28T12:00:00Z",  # the seed releases, stored by a command after the daemons' run
         "last_publish": "2026-11-28T11:59:00Z",
         "feeds": {
             "total": 6,  # five seeded and the one the match helpers watch
@@ -182,7 +182,8 @@ def test_text_names_the_worst_feeds_and_shows_jobs_of_living_daemons_only(seeded
     text = render_text(gather(seeded))
     lines = text.splitlines()
     assert lines[0] == "releases        2, newest new-ferry-timetable (2026-11-27T10:30:00Z)"
-    assert "last ingest     2026-11-28T11:59:00Z (1 min ago)" in lines
+    assert "last ingest     2026-11-28T12:00:00Z (0 min ago)" in lines
+    assert "last publish    2026-11-28T11:59:00Z (1 min ago)" in lines
     assert "watched feeds   6: 2 ok, 3 failing, 1 disabled; 4 items stored" in lines
     assert "  failing 5x  https://down.example.com/feed: GET https://down.example.com/feed answered 500" in lines
     assert "matches (24 h)  3: 2 keyword, 0 related, 1 pickup" in lines
@@ -205,6 +206,18 @@ def test_an_empty_store_says_no_daemon_has_run(make_settings, make_app_for):
     text = render_text(report)
     assert "last publish    never" in text
     assert "daemons         none has run yet (start one with `feeds run`)" in text
+
+
+def test_commands_run_without_a_daemon_count_as_the_last_ingest_and_publish(make_settings, make_app_for, tmp_path):
+    from feeds.publish import STATE_FILE, run_publish
+
+    app = make_app_for(make_settings())
+    seed_releases(app, tmp_path)
+    assert gather(app).as_json()["last_ingest"] == rfc3339(app.clock())
+    assert gather(app).as_json()["last_publish"] is None
+    run_publish(app)
+    changed = (app.settings.paths.state / STATE_FILE).stat().st_mtime
+    assert gather(app).as_json()["last_publish"] == rfc3339(datetime.fromtimestamp(changed, UTC))
 
 
 def test_the_command_prints_the_same_report(make_settings, make_app_for, tmp_path):

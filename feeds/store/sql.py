@@ -308,6 +308,12 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(q)]
 
+    def last_release_stored(self) -> datetime | None:
+        """When a release was last created or changed, by any daemon or command."""
+        with self.engine.connect() as conn:  # (max keeps the column's type: an aware UTC datetime comes back)
+            latest: datetime | None = conn.execute(sa.select(sa.func.max(R.c.last_ingested))).scalar_one()
+        return latest
+
     def count_releases(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one())
