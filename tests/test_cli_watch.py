@@ -55,6 +55,9 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
     tested = json.loads(run(config, "keywords", "test", "bakery OR bread", "--json").stdout)
     assert [m["title"] for m in tested["matches"]] == ["Bakery prize"] and tested["checked"] == 2
     matches = json.loads(run(config, "matches", "list", "--rule", "lavrov", "--json").stdout)
+    typo = run(config, "matches", "list", "--rule", "lavorv")
+    assert typo.exit_code == 0 and typo.stdout.strip() == "0 matches"
+    assert "no keyword rule is named 'lavorv'" in typo.stderr
     assert matches[0]["kind"] == "keyword" and matches[0]["link"] == "https://news.example.com/a"
     assert matches[0]["terms"][0]["field"] == "title"
     out = tmp_path / "subs.opml"
@@ -64,6 +67,8 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
         {"name": "lavrov", "query": "lavrov", "origin": "cli"}
     ]
     assert "removed rule" in run(config, "keywords", "remove", "lavrov").output
+    kept = run(config, "matches", "list", "--rule", "lavrov")  # a removed rule's matches are kept, and listed
+    assert "1 match\n" in kept.stdout and "no keyword rule" not in kept.stderr
     assert "removed #1" in run(config, "watch", "remove", url).output
     assert json.loads(run(config, "watch", "list", "--json").stdout) == []
 

@@ -335,6 +335,10 @@ def matches_list(
         rows = app.store.matches(kind=kind, subject=subject, limit=limit)
         if release and not kind:
             rows = [m for m in rows if m.kind != "keyword"]
+        # A removed rule's matches are kept and still listed; a name that was never a rule is most likely a typo.
+        unknown_rule = bool(rule) and not rows and all(r.name != rule for r in app.store.rules())
+    if unknown_rule:
+        click.echo(f"note: no keyword rule is named {rule!r} (see `feeds keywords list`)", err=True)
     if as_json:
         echo_json([match_json(m) for m in rows])
         return
@@ -342,4 +346,4 @@ def matches_list(
         click.echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
         click.echo(f"         {m.item.item.link or ''}")
         click.echo(f"         {m.why}")
-    click.echo(f"{len(rows)} matches")
+    click.echo(f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches")
