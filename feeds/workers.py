@@ -57,8 +57,6 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
             pool = ProcessPoolExecutor(
                 max_workers=cpus, mp_context=context, initializer=_start_worker, initargs=(setup,)
             )
-            if context.get_start_method() == "fork":
-                pool.submit(os.getpid)  # fork the workers now, while this process still has one thread
         except (OSError, ValueError) as e:  # no forkserver (or no semaphores) on this system
             log.warning("cannot start worker processes (%s); working in this process", e)
             return None
@@ -66,7 +64,14 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
         if _SETUP_KEY not in app.extras:  # the first pool of this App: close whichever is current with it
             app.on_close(lambda: _close(app))
         app.extras[POOL_KEY], app.extras[_SETUP_KEY] = pool, setup
-        return pool
+    if context.get_start_method() == "fork":
+        # Fork the workers now, while this process still has one thread (and outside `_lock`, which they would
+        # otherwise inherit held). A fork that fails leaves the pool broken: callers then work here.
+        try:
+            pool.submit(os.getpid)
+        except OSError as e:
+            log.warning("cannot start worker processes (%s); working in this process", e)
+    return pool
 
 
 def start_context() -> BaseContext:
