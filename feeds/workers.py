@@ -47,6 +47,10 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
         return None
     with _lock:
         pool = app.extras.get(POOL_KEY)
+        if isinstance(pool, ProcessPoolExecutor) and _broken(pool):
+            log.warning("a worker process died; starting new ones")
+            pool.shutdown(wait=False, cancel_futures=True)
+            pool = None
         if isinstance(pool, ProcessPoolExecutor) and setup is not None and app.extras.get(_SETUP_KEY) != setup:
             pool.shutdown(wait=True)  # its workers were set up for something else
             pool = None
@@ -72,6 +76,12 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
         except OSError as e:
             log.warning("cannot start worker processes (%s); working in this process", e)
     return pool
+
+
+def _broken(pool: ProcessPoolExecutor) -> bool:
+    """Whether a worker of `pool` died (killed, out of memory, a crash in a C library): such a pool refuses all
+    work from then on. (CPython records it in `_broken`; there is no public way to ask.)"""
+    return bool(getattr(pool, "_broken", False))
 
 
 def start_context() -> BaseContext:

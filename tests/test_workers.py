@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -82,3 +83,35 @@ def test_a_single_threaded_process_forks_its_workers_with_default_signal_handlin
         "worker_sigterm": str(signal.SIG_DFL),
         "ours_kept": True,
     }
+
+
+def test_a_pool_whose_worker_died_is_replaced_and_the_watch_goes_on(make_settings, make_app_for, httpserver, clock):
+    """A worker killed mid-run (out of memory, a crash in a C library) must not stop every later poll."""
+    from datetime import timedelta
+
+    from werkzeug import Response
+
+    from feeds.watch import poll
+    from feeds.watch.manage import add_feed
+
+    app = make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'))
+    served = {"n": 0}
+
+    def changing(request):  # a new body every time, so every poll parses in the workers
+        served["n"] += 1
+        item = f"<item><title>Story {served['n']}</title><guid isPermaLink='false'>s{served['n']}</guid></item>"
+        body = f"<?xml version='1.0'?><rss version='2.0'><channel><title>T</title>{item}</channel></rss>"
+        return Response(body, content_type="application/rss+xml")
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(changing)
+    feeds = [add_feed(app, httpserver.url_for("/feed.xml") + f"?n={n}") for n in range(poll.PARALLEL_PARSE_MIN)]
+    assert all(o.status == "200" for o in poll.run_watch(app).outcomes)
+    pool = app.extras[POOL_KEY]
+    with pytest.raises(BrokenProcessPool):
+        pool.submit(os._exit, 1).result(timeout=60)  # a worker dies: the whole pool is broken now
+
+    clock.advance(timedelta(hours=1))
+    report = poll.run_watch(app)
+    assert sorted(o.status for o in report.outcomes) == ["200"] * len(feeds) and report.new_items == len(feeds)
+    assert app.extras[POOL_KEY] is not pool, "a new pool replaced the broken one"
+    assert app.extras[POOL_KEY].submit(os.getpid).result(timeout=60) > 0

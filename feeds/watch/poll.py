@@ -128,9 +128,11 @@ def run_watch(
             result = future.result()
             ahead = None
             if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
-                ahead = parsers.submit(
-                    _parse_job, result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id)
-                )
+                try:
+                    job = (result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id))
+                    ahead = parsers.submit(_parse_job, *job)
+                except BrokenProcessPool:  # a worker died during this run: the rest is parsed here
+                    parsers = None
             pending.append((feed, result, ahead))
             while len(pending) > lookahead:
                 settle_one()
