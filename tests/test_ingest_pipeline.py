@@ -125,6 +125,19 @@ def test_bad_files_go_to_rejected_with_a_reason_and_do_not_stop_the_batch(app, i
     assert name in error
 
 
+def test_a_file_too_large_to_be_a_release_is_rejected_unread(app, inbox, monkeypatch):
+    from feeds.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_FILE_BYTES", 1024 * 1024)
+    drop(inbox, "dump.json", b"[" + b" " * (1024 * 1024) + b"]")  # one byte over
+    drop(inbox, "fits.json", json.dumps({"title": "Fits", "body": "x" * (1024 * 1024 - 100)}))
+    report = run_ingest(app)
+    assert report.count("created") == 1 and report.count("rejected") == 1
+    (error,) = [o.error for o in report.outcomes if o.status == "rejected"]
+    assert "dump.json" in error and "larger than 1 MiB" in error
+    assert (inbox / "rejected" / "dump.json").stat().st_size == 1024 * 1024 + 2, "kept whole, never deleted"
+
+
 def test_crash_between_commit_and_move_does_not_duplicate(app, inbox, monkeypatch):
     drop(inbox, "visit.txt", TEXT_RELEASE)
 

@@ -34,6 +34,10 @@ if TYPE_CHECKING:  # workers import this module to read files: they need no data
 
 log = logging.getLogger("feeds.ingest")
 
+MAX_FILE_BYTES = 20 * 1024 * 1024
+"""A release file larger than this is rejected unread: releases are text (a full HTML page with its inline
+images is a few MB), and something dropped by mistake (a video, a database dump) must not fill the memory."""
+
 
 @dataclass(frozen=True, slots=True)
 class Unit:
@@ -57,9 +61,17 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
     """Read and parse one file into a unit (never raises for bad content: the unit carries the error)."""
     origin = str(path)
     try:
-        data = path.read_bytes()
+        with open(path, "rb") as f:
+            data = f.read(MAX_FILE_BYTES + 1)
     except OSError as e:
         return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
+    if len(data) > MAX_FILE_BYTES:
+        limit = MAX_FILE_BYTES // (1024 * 1024)
+        return Unit(
+            origin=origin,
+            source=source,
+            error=f"{origin}: the file is larger than {limit} MiB, too large to be a release; it was not read",
+        )
     digest = hashlib.sha256(data).hexdigest()
     try:
         raws = parse_release_file(data, path.name, source=source, origin=origin)
