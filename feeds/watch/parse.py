@@ -28,6 +28,7 @@ import io
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from typing import Any
@@ -78,7 +79,32 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, encodi
     fast = fast_parse(tidy, headers=headers)
     if isinstance(fast, FastResult):
         return _build(fast.version, fast.feed, fast.entries, _warn(note, fast.bozo), url, body, content_type)
-    return parse_with_feedparser(body, url=url, content_type=content_type, encoding=encoding)
+    # feedparser's tolerant parser takes minutes on some large malformed documents (a megabyte of nested tags):
+    # an HTML page is recognised without it, and a large document libxml2 refused is read in part.
+    if _HTML_START.match(body[:4096].decode("utf-8", "replace")):
+        raise FeedParseError(_not_a_feed(body, url, content_type, None), url=url)
+    part, cut = _first_part(body)
+    parsed = parse_with_feedparser(part, url=url, content_type=content_type, encoding=encoding)
+    return replace(parsed, warning=_warn(parsed.warning, cut)) if cut else parsed
+
+
+FALLBACK_MAX_BYTES = 1024 * 1024
+"""How much of a document libxml2 refused is given to feedparser's tolerant parser, whose time grows fast with
+some malformed input (seconds per megabyte, minutes for ten). Real feeds that need it are far smaller."""
+
+
+def _first_part(body: bytes) -> tuple[bytes, str | None]:
+    """`body`, or its first `FALLBACK_MAX_BYTES` cut after the last whole item or entry, and a note saying so.
+
+    Feeds list their newest items first, so the part read holds the ones that matter; the next poll reads the
+    same part, so nothing is stored twice."""
+    if len(body) <= FALLBACK_MAX_BYTES:
+        return body, None
+    head = body[:FALLBACK_MAX_BYTES]
+    ends = [m.end() for m in _ENTRY_END.finditer(head)]
+    part = head[: ends[-1]] if ends else head[: len(head) - len(head) % 4]  # (whole UTF-16/32 code units)
+    limit = FALLBACK_MAX_BYTES // (1024 * 1024)
+    return part, f"the document is not well-formed XML and larger than {limit} MiB: only its first part was read"
 
 
 def parse_with_feedparser(
@@ -456,7 +482,7 @@ def find_feed_links(html: bytes, base_url: str) -> list[tuple[str, str, str]]:
     """(url, title, type) of each feed a web page announces with `<link rel="alternate" type="application/rss+xml">`
     (or atom+xml, feed+json), made absolute against the page's `<base href>` or `base_url`, in page order."""
     finder = _LinkFinder()
-    finder.feed(html[:1_000_000].decode(_page_charset(html), "replace"))
+    finder.feed(html[:262_144].decode(_page_charset(html), "replace"))  # feed links are in the head
     finder.close()
     base = urljoin(base_url, finder.base) if finder.base else base_url
     out: list[tuple[str, str, str]] = []
