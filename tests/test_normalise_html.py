@@ -380,3 +380,30 @@ def test_sanitising_without_a_base_first_changes_nothing_on_any_mix(parts: list[
     markup = "".join(parts)
     base = "https://news.example.com/world/story.html"
     assert sanitise_html(markup, base) == _sanitise_reference(markup, base)
+
+
+@pytest.mark.parametrize(
+    "nesting",
+    [
+        "<div>" * 2000,  # never closed
+        "<div>" * 2000 + "</div>" * 2000,  # closed, but 2,000 deep at the middle
+        "<span>" * 1100,  # inline elements count too: every block below them pays for their depth
+        "<div/>" * 2000,  # the HTML parser ignores "/>" on a div: each one opens
+        "<DIV CLASS=x>" * 2000,
+    ],
+)
+def test_html_nested_absurdly_deep_keeps_its_words_but_not_its_markup(nesting: str) -> None:
+    # (the HTML parser's time grows with the square of such nesting: this would take seconds, and 10 MB hours)
+    padding = "<p>Filler words.</p>" * 4000  # large enough to be checked (64 KiB)
+    cleaned = sanitise_html(f"<p>Start <b>here</b>.</p>{padding}{nesting}Last words <script>x()</script>")
+    assert "<" not in cleaned.replace("&lt;", "")  # no markup at all: read as text
+    assert cleaned.startswith("Start here . Filler words.") and cleaned.endswith("Last words x()")
+
+
+def test_deep_nesting_under_the_limit_or_in_a_small_document_keeps_its_markup() -> None:
+    padding = "<p>Filler words.</p>" * 4000
+    assert sanitise_html(padding + "<div>" * 900 + "Deep")[-50:].count("</div>") > 5  # 900 deep: markup kept
+    small = sanitise_html("<div>" * 3000 + "Deep")  # 15 KB: cheap whatever its depth, so parsed as HTML
+    assert small.startswith("<div><div>") and "Deep" in small
+    flat = sanitise_html(padding + "<ul>" + "<li>One<li>Two" * 3000 + "</ul>")  # li closes li: 2 deep at most
+    assert flat.endswith("<li>Two</li></ul>")

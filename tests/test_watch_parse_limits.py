@@ -63,3 +63,18 @@ def test_a_small_malformed_document_is_read_whole(feedparser_inputs):
     parsed = parse_feed(sloppy_rss(40), url="https://news.example.net/rss")
     assert len(parsed.items) == 40 and feedparser_inputs == [len(sloppy_rss(40))]
     assert "only its first part" not in (parsed.warning or "")
+
+
+def test_an_items_text_beyond_the_limit_is_cut_before_it_is_read(monkeypatch):
+    monkeypatch.setattr(parse, "MAX_ITEM_CHARS", 400)
+    words = "".join(f"<p>Paragraph {n} of a very long article.</p>" for n in range(100))
+    rss = (
+        "<?xml version='1.0'?><rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'>"
+        "<channel><title>T</title><item><title>Long</title><guid isPermaLink='false'>l</guid>"
+        f"<description>Short summary.</description><content:encoded><![CDATA[{words}]]></content:encoded>"
+        "</item></channel></rss>"
+    )
+    (item,) = parse_feed(rss.encode(), url="https://news.example.net/rss").items
+    assert item.content_html.startswith("<p>Paragraph 0 of") and "Paragraph 20 " not in item.content_html
+    assert len(item.content_html) <= 420 and item.content_html.endswith("</p>"), "the cut is closed again"
+    assert item.summary == "Short summary."

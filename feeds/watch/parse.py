@@ -88,6 +88,10 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, encodi
     return replace(parsed, warning=_warn(parsed.warning, cut)) if cut else parsed
 
 
+MAX_ITEM_CHARS = 1024 * 1024
+"""An item's text or HTML beyond this is cut before it is read: an article is far shorter, and one item must not
+make a stored row, a published feed and every match of it megabytes long."""
+
 FALLBACK_MAX_BYTES = 1024 * 1024
 """How much of a document libxml2 refused is given to feedparser's tolerant parser, whose time grows fast with
 some malformed input (seconds per megabyte, minutes for ten). Real feeds that need it are far smaller."""
@@ -283,6 +287,7 @@ def _text(value: Any, content_type: str | None) -> str:
 
 def _paragraphs(value: str, content_type: str | None) -> str:
     """Multi-line plain text (summaries): paragraphs kept, separated by a blank line."""
+    value = value[:MAX_ITEM_CHARS]
     if content_type in _HTML_TYPES:
         return clean_html_to_text(sanitise_html(value))
     blocks = (collapse(block) for block in re.split(r"\n\s*\n", xml_safe(value)))
@@ -343,6 +348,8 @@ def _item(entry: dict[str, Any], url: str, doc_base: str) -> WatchItem:
     base = body_base if body_base and body_base != doc_base else (link or url)
     markup = _XHTML_BR.sub(r"<br\1>", body) if body_type == "application/xhtml+xml" else body
     # (feedparser writes <br/> as <br></br>, which an HTML parser reads as two line breaks)
+    if len(body) > MAX_ITEM_CHARS:  # cut anywhere: sanitising closes what the cut leaves open
+        body, markup = body[:MAX_ITEM_CHARS], markup[:MAX_ITEM_CHARS]
     content_html = sanitise_html(markup, base) if body_type in _HTML_TYPES else _text_to_html(body)
     content_text = clean_html_to_text(content_html)
     if summary_value == body:
@@ -443,9 +450,9 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
         link = _http_link(it.url) or _http_link(it.external_url)
         base = link or home or url
         if it.content_html is not None:
-            content_html = sanitise_html(it.content_html, base)
+            content_html = sanitise_html(it.content_html[:MAX_ITEM_CHARS], base)
         else:
-            content_html = _text_to_html(it.content_text or it.summary or "")
+            content_html = _text_to_html((it.content_text or it.summary or "")[:MAX_ITEM_CHARS])
         content_text = clean_html_to_text(content_html)
         summary = _paragraphs(it.summary, "text/plain") if it.summary else content_text
         title = _text(it.title, "text/plain")
