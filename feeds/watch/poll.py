@@ -1,14 +1,15 @@
 """The watch pipeline: poll due feeds politely, store their items once, and record what matches.
 
-    run_watch(app):  import config | apply new rules to stored items | store.claim_due(now, limit)
-        | fetch (thread pool: I/O-bound) | parse + match_item (CPU-bound: worker processes for many feeds)
+    run_watch(app):  store.claim_due(now, limit) | rules and releases new to the watch (`retro`)
+        | fetch (thread pool: I/O-bound) | a body read before? (its digest) then nothing to parse
+        | parse + match_item (CPU-bound: worker processes for many feeds)
         | store.upsert_items | the matches of new and changed items | store.add_matches
         | schedule.next_check_at | store.record_check
 
 With many feeds, each body is parsed and its items matched in a worker process (they hold the GIL for long);
 the workers compile the run's matchers once, from the same `MatcherSpec` as this process, so their matches are
-exactly the ones this process would find. Only the matches of items the store reports new or changed are kept.
-With few feeds, both happen here, and only new and changed items are matched.
+exactly the ones this process would find. A worker is told the stored content hash of its feed's items and
+matches only new and changed ones; with few feeds, both happen here, with the same result.
 
 One broken feed never stops the others: its error lands on its row (`last_error`, `failures`) and its next
 check backs off; polling never stops for good except on `410 Gone`, which disables the feed with a reason.
@@ -38,6 +39,7 @@ from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validato
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
+from feeds.watch.retro import apply_new_releases, apply_new_rules
 from feeds.watch.schedule import next_check_at
 from feeds.workers import worker_pool
 
@@ -260,68 +262,6 @@ def current_matchers(app: App, now: datetime, rules: Sequence[Rule]) -> Matchers
     window = timedelta(days=app.settings.watch.related.window_days)
     recent = [r for r in app.releases.current(app.store) if r.published >= now - window]
     return build_matchers(rules, recent, app.settings, now)
-
-
-RELEASE_SLACK = timedelta(days=1)
-"""How long before a release's own date a stored item may have been first seen and still count as its coverage:
-a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing)."""
-
-
-def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
-    """Look for the coverage of releases new to the watch (or changed since) among the items stored already.
-
-    Polling matches each item against the releases watched at that moment, so an item stored before its release
-    was ingested (a late file, a remote source polled after the news, a daemon whose first watch ran before its
-    first ingest) would never be found. Each release in the related window is therefore looked for once among
-    the stored items first seen from `RELEASE_SLACK` before its date to the end of its window, and again when
-    its text changes. Idempotent across daemons: matches already stored are skipped."""
-    if matchers.related is None or not matchers.releases:
-        return 0
-    current = {r.id: r.content_hash for r in matchers.releases.values()}
-    done = app.store.releases_applied(current)
-    pending = [r for r in matchers.releases.values() if done.get(r.id) != r.content_hash]
-    if not pending:
-        return 0
-    window = timedelta(days=app.settings.watch.related.window_days)
-    starts = {r.id: r.published - RELEASE_SLACK for r in pending}
-    feeds = {f.id: f for f in app.store.feeds()}
-    only_related = replace(matchers, keywords=None)
-    found: list[tuple[int, Match, float | None]] = []
-    for stored in app.store.iter_stored_items(since=min(starts.values())):
-        feed = feeds.get(stored.feed_id)
-        if feed is None:
-            continue
-        for m in match_item(only_related, feed, stored.item):
-            start = starts.get(m.subject)
-            if start is not None and start <= stored.first_seen <= start + RELEASE_SLACK + window:
-                found.append((stored.id, m, delay_of(m, stored.published, matchers.releases)))
-    added = app.store.add_matches(found, now)
-    app.store.mark_releases_applied({r.id: r.content_hash for r in pending}, now)
-    if added:
-        log.info("found %d match(es) among stored items for %d release(s) new to the watch", added, len(pending))
-    return added
-
-
-def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> int:
-    """Apply `pending` rules (new or changed since last applied) to the items of the last `retro_days`."""
-    if not pending or matchers.keywords is None:
-        return 0
-    names = {r.name for r in pending}
-    since = now - timedelta(days=app.settings.watch.retro_days)
-    feeds = {f.id: f for f in app.store.feeds()}
-    found: list[tuple[int, Match, float | None]] = []
-    for stored in app.store.iter_stored_items(since=since):
-        feed = feeds.get(stored.feed_id)
-        if feed is None:
-            continue
-        for m in match_item(replace(matchers, related=None), feed, stored.item):
-            if m.subject in names:
-                found.append((stored.id, m, None))
-    added = app.store.add_matches(found, now)
-    app.store.mark_rules_applied(names, now)
-    if added:
-        log.info("applied %d new or changed rule(s) to stored items: %d match(es)", len(names), added)
-    return added
 
 
 def check_feed(

@@ -1,0 +1,91 @@
+"""After the fact: rules and releases new to the watch, looked for among the items stored already.
+
+    run_watch | apply_new_rules (rules added or changed: the items of the last `retro_days`)
+              | apply_new_releases (releases new to the related window, or changed: the items first seen
+                from a day before each one's date to the end of its window)
+
+Polling matches each item once, against the rules and releases of that moment: without this, a rule added
+today would never see yesterday's items, and coverage stored before its release was ingested would never be
+found. Both read the stored items a page at a time and leave matches already stored alone, so running them in
+several daemons at once is harmless.
+
+What this module must not do: fetch or parse anything; it reads stored items only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from feeds.model import Match, Rule
+from feeds.watch.matching import Matchers, delay_of, match_item
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.watch")
+
+
+RELEASE_SLACK = timedelta(days=1)
+"""How long before a release's own date a stored item may have been first seen and still count as its coverage:
+a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing)."""
+
+
+def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
+    """Look for the coverage of releases new to the watch (or changed since) among the items stored already.
+
+    Polling matches each item against the releases watched at that moment, so an item stored before its release
+    was ingested (a late file, a remote source polled after the news, a daemon whose first watch ran before its
+    first ingest) would never be found. Each release in the related window is therefore looked for once among
+    the stored items first seen from `RELEASE_SLACK` before its date to the end of its window, and again when
+    its text changes. Idempotent across daemons: matches already stored are skipped."""
+    if matchers.related is None or not matchers.releases:
+        return 0
+    current = {r.id: r.content_hash for r in matchers.releases.values()}
+    done = app.store.releases_applied(current)
+    pending = [r for r in matchers.releases.values() if done.get(r.id) != r.content_hash]
+    if not pending:
+        return 0
+    window = timedelta(days=app.settings.watch.related.window_days)
+    starts = {r.id: r.published - RELEASE_SLACK for r in pending}
+    feeds = {f.id: f for f in app.store.feeds()}
+    only_related = replace(matchers, keywords=None)
+    found: list[tuple[int, Match, float | None]] = []
+    for stored in app.store.iter_stored_items(since=min(starts.values())):
+        feed = feeds.get(stored.feed_id)
+        if feed is None:
+            continue
+        for m in match_item(only_related, feed, stored.item):
+            start = starts.get(m.subject)
+            if start is not None and start <= stored.first_seen <= start + RELEASE_SLACK + window:
+                found.append((stored.id, m, delay_of(m, stored.published, matchers.releases)))
+    added = app.store.add_matches(found, now)
+    app.store.mark_releases_applied({r.id: r.content_hash for r in pending}, now)
+    if added:
+        log.info("found %d match(es) among stored items for %d release(s) new to the watch", added, len(pending))
+    return added
+
+
+def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> int:
+    """Apply `pending` rules (new or changed since last applied) to the items of the last `retro_days`."""
+    if not pending or matchers.keywords is None:
+        return 0
+    names = {r.name for r in pending}
+    since = now - timedelta(days=app.settings.watch.retro_days)
+    feeds = {f.id: f for f in app.store.feeds()}
+    found: list[tuple[int, Match, float | None]] = []
+    for stored in app.store.iter_stored_items(since=since):
+        feed = feeds.get(stored.feed_id)
+        if feed is None:
+            continue
+        for m in match_item(replace(matchers, related=None), feed, stored.item):
+            if m.subject in names:
+                found.append((stored.id, m, None))
+    added = app.store.add_matches(found, now)
+    app.store.mark_rules_applied(names, now)
+    if added:
+        log.info("applied %d new or changed rule(s) to stored items: %d match(es)", len(names), added)
+    return added
