@@ -407,3 +407,12 @@ def test_deep_nesting_under_the_limit_or_in_a_small_document_keeps_its_markup() 
     assert small.startswith("<div><div>") and "Deep" in small
     flat = sanitise_html(padding + "<ul>" + "<li>One<li>Two" * 3000 + "</ul>")  # li closes li: 2 deep at most
     assert flat.endswith("<li>Two</li></ul>")
+
+
+def test_raw_html_nested_absurdly_deep_in_markdown_keeps_its_words_but_not_its_markup() -> None:
+    markdown = "# Heading\n\n" + "Some *prose*.\n\n" * 5000 + "<div>" * 2000 + "Deep words"
+    html, text = render_markdown(markdown)
+    assert "<" not in html.replace("&lt;", "") and html.endswith("Deep words")
+    assert text.endswith("Deep words")
+    shallow, _ = render_markdown("Some *prose*.\n\n" * 5000 + "<div>" * 50 + "Deep words")
+    assert "<em>prose</em>" in shallow and "<div>" in shallow

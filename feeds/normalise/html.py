@@ -89,7 +89,7 @@ def sanitise_html(html: str, base_url: str | None = None) -> str:
     """
     source = xml_safe(html)
     if _nests_too_deeply(source):
-        source = " ".join(_ANY_TAG.sub(" ", source).split())
+        source = _words_only(source)
     return _sanitise(source, base_url, well_formed=False)
 
 
@@ -110,6 +110,11 @@ _NOT_NESTING = frozenset(
         *("caption", "rb", "rt", "rp"),
     )
 )
+
+
+def _words_only(html: str) -> str:
+    """`html` without its tags, white space collapsed: what a document nested too deeply is read as."""
+    return " ".join(_ANY_TAG.sub(" ", html).split())
 
 
 def _nests_too_deeply(html: str) -> bool:
@@ -204,6 +209,8 @@ def render_markdown(text: str, base_url: str | None = None) -> tuple[str, str]:
     # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
     # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).
     rendered = xml_safe(_MARKDOWN.render(source))  # character references can name what XML forbids ("&#12;")
+    if "<" in source and _nests_too_deeply(rendered):  # raw HTML in the Markdown (its own nesting is capped)
+        rendered = _words_only(rendered)
     html = _sanitise(rendered, base_url, well_formed="<" not in source)
     return html, clean_html_to_text(html)
 
