@@ -81,7 +81,7 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, encodi
         return _build(fast.version, fast.feed, fast.entries, _warn(note, fast.bozo), url, body, content_type)
     # feedparser's tolerant parser takes minutes on some large malformed documents (a megabyte of nested tags):
     # an HTML page is recognised without it, and a large document libxml2 refused is read in part.
-    if _HTML_START.match(body[:4096].decode("utf-8", "replace")):
+    if _starts_like_html(body):
         raise FeedParseError(_not_a_feed(body, url, content_type, None), url=url)
     part, cut = _first_part(body)
     parsed = parse_with_feedparser(part, url=url, content_type=content_type, encoding=encoding)
@@ -246,9 +246,13 @@ def _build(
     )
 
 
+def _starts_like_html(body: bytes) -> bool:
+    """Whether the document opens as an HTML page does (a doctype, <html>, <head>…), whatever it was served as."""
+    return _HTML_START.match(body[:4096].decode("utf-8", "replace")) is not None
+
+
 def _not_a_feed(body: bytes, url: str, content_type: str | None, bozo: str | None) -> str:
-    head = body[:4096].decode("utf-8", "replace")
-    if (content_type or "").lower() in _HTML_TYPES or _HTML_START.match(head):
+    if (content_type or "").lower() in _HTML_TYPES or _starts_like_html(body):
         links = find_feed_links(body, url)
         hint = f"; it links to a feed at {links[0][0]}" if links else "; it does not link to any feed"
         return f"this is an HTML page, not a feed{hint}"

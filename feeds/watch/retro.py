@@ -15,12 +15,12 @@ What this module must not do: fetch or parse anything; it reads stored items onl
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from feeds.model import Match, Rule
+from feeds.model import Match, Rule, StoredItem
 from feeds.watch.matching import Matchers, delay_of, match_item
 
 if TYPE_CHECKING:
@@ -50,18 +50,13 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     if not pending:
         return 0
     window = timedelta(days=app.settings.watch.related.window_days)
-    starts = {r.id: r.published - RELEASE_SLACK for r in pending}
-    feeds = {f.id: f for f in app.store.feeds()}
-    only_related = replace(matchers, keywords=None)
-    found: list[tuple[int, Match, float | None]] = []
-    for stored in app.store.iter_stored_items(since=min(starts.values())):
-        feed = feeds.get(stored.feed_id)
-        if feed is None:
-            continue
-        for m in match_item(only_related, feed, stored.item):
-            start = starts.get(m.subject)
-            if start is not None and start <= stored.first_seen <= start + RELEASE_SLACK + window:
-                found.append((stored.id, m, delay_of(m, stored.published, matchers.releases)))
+    # release id → (first seen no earlier, no later): when an item can have been its coverage
+    spans = {r.id: (r.published - RELEASE_SLACK, r.published + window) for r in pending}
+    found = [
+        (stored.id, m, delay_of(m, stored.published, matchers.releases))
+        for stored, m in _matches_among_stored(app, replace(matchers, keywords=None), min(a for a, _ in spans.values()))
+        if m.subject in spans and spans[m.subject][0] <= stored.first_seen <= spans[m.subject][1]
+    ]
     added = app.store.add_matches(found, now)
     app.store.mark_releases_applied({r.id: r.content_hash for r in pending}, now)
     if added:
@@ -75,17 +70,23 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
         return 0
     names = {r.name for r in pending}
     since = now - timedelta(days=app.settings.watch.retro_days)
-    feeds = {f.id: f for f in app.store.feeds()}
-    found: list[tuple[int, Match, float | None]] = []
-    for stored in app.store.iter_stored_items(since=since):
-        feed = feeds.get(stored.feed_id)
-        if feed is None:
-            continue
-        for m in match_item(replace(matchers, related=None), feed, stored.item):
-            if m.subject in names:
-                found.append((stored.id, m, None))
+    found: list[tuple[int, Match, float | None]] = [
+        (stored.id, m, None)
+        for stored, m in _matches_among_stored(app, replace(matchers, related=None), since)
+        if m.subject in names
+    ]
     added = app.store.add_matches(found, now)
     app.store.mark_rules_applied(names, now)
     if added:
         log.info("applied %d new or changed rule(s) to stored items: %d match(es)", len(names), added)
     return added
+
+
+def _matches_among_stored(app: App, matchers: Matchers, since: datetime) -> Iterator[tuple[StoredItem, Match]]:
+    """Every match `matchers` find among the items stored since `since` (read a page at a time), with its item."""
+    feeds = {f.id: f for f in app.store.feeds()}
+    for stored in app.store.iter_stored_items(since=since):
+        feed = feeds.get(stored.feed_id)
+        if feed is not None:
+            for m in match_item(matchers, feed, stored.item):
+                yield stored, m
