@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import feeds.watch.match as match_module
 from feeds.errors import RuleError
 from feeds.watch.match import MatchInput, RuleHit, TermHit, compile_rules, explain
-from feeds.watch.query import And, Node, Not, Or, parse_query
+from feeds.watch.query import And, Node, Not, Or, parse_query, satisfying_terms
 from feeds.watch.text import fold_words
 
 
@@ -298,8 +298,14 @@ def test_matcher_agrees_with_the_reference(
         rules.append((f"r{n}", query))
     assume(rules)
     it = item(title=title, summary=summary, author=author, feed=feed, link=f"https://{feed.replace(' ', '.')}/")
-    got = [h.rule for h in compile_rules(rules).match(it)]
-    assert got == [name for name, query in rules if reference(parse_query(query), it)]
+    hits = compile_rules(rules).match(it)
+    assert [h.rule for h in hits] == [name for name, query in rules if reference(parse_query(query), it)]
+    # each hit reports exactly the terms that made its rule true (all of an AND, the true branches of an OR)
+    queries_by_name = dict(rules)
+    for hit in hits:
+        node = parse_query(queries_by_name[hit.rule])
+        wanted = {t.text for t in satisfying_terms(node, lambda t: reference(t, it))}
+        assert {t.term for t in hit.terms} == wanted
 
 
 _RULES = compile_rules(

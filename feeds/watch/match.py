@@ -85,6 +85,10 @@ class RuleHit(NamedTuple):
     terms: tuple[TermHit, ...]
 
 
+_Pairs = tuple[tuple[Term, int], ...]
+_Contributing = Callable[[_Has], _Pairs]
+
+
 @dataclass(frozen=True, slots=True, eq=False)
 class _Rule:
     name: str
@@ -92,14 +96,8 @@ class _Rule:
     predicate: _Predicate | None
     """None when having one anchor present already makes the rule true (a term, an OR of terms)."""
     ids: dict[Term, int]
-    positives: tuple[tuple[Term, int], ...] | None
-    """When the rule is a term or an AND of terms and excluded terms: the terms that make it true when it is."""
-
-    def contributing(self, has: _Has) -> tuple[tuple[Term, int], ...]:
-        if self.positives is not None:
-            return self.positives
-        terms = dict.fromkeys(satisfying_terms(self.node, lambda t: has(self.ids[t])))
-        return tuple((t, self.ids[t]) for t in terms)
+    contributing: _Contributing
+    """For a rule that is true: the terms that make it true (`satisfying_terms`), with their ids, in order."""
 
 
 _Key = tuple[tuple[str, ...], bool, int]  # (folded words, last word is a prefix, field mask)
@@ -107,8 +105,9 @@ _Probe = tuple[
     str | None, tuple[str, ...], bool, tuple[int, ...]
 ]  # (the word when one whole word, words, prefix, fields)
 _Entry = tuple[int, int]  # (term id, field mask)
-_Found = tuple[dict[int, bool], tuple[tuple[int, int], ...]]
-"""For one word in one field: {term id: True} for the terms it proves present, (term id, field) of phrases to check."""
+_Phrase = tuple[int, int, tuple[str, ...], bool]  # (term id, field, words, last word is a prefix)
+_Found = tuple[dict[int, bool], tuple[_Phrase, ...]]
+"""For one word in one field: {term id: True} for the terms it proves present, and the phrases to check."""
 _NOTHING: _Found = ({}, ())
 
 
@@ -212,25 +211,47 @@ def _predicate(node: Node, tid: dict[Term, int]) -> _Predicate:
         return lambda has: not f(has)
     plain = tuple(tid[c] for c in node.children if isinstance(c, Term))
     rest = tuple(c for c in node.children if not isinstance(c, Term))
+    # The shapes rules take most (terms, excluded terms, one group in parentheses) get closures without a
+    # generator: this runs for every candidate rule of every item.
     if isinstance(node, Or):
         fs = tuple(_predicate(c, tid) for c in rest)
+        if not fs:
+            return lambda has: any(map(has, plain))
         return lambda has: any(map(has, plain)) or any(f(has) for f in fs)
     vetoes = tuple(tid[c.child] for c in rest if isinstance(c, Not) and isinstance(c.child, Term))
     gs = tuple(_predicate(c, tid) for c in rest if not (isinstance(c, Not) and isinstance(c.child, Term)))
     if not gs:
         return lambda has: all(map(has, plain)) and not any(map(has, vetoes))
+    if len(gs) == 1:
+        (g,) = gs
+        return lambda has: all(map(has, plain)) and not any(map(has, vetoes)) and g(has)
     return lambda has: all(map(has, plain)) and not any(map(has, vetoes)) and all(g(has) for g in gs)
 
 
-def _simple_positives(node: Node, tid: dict[Term, int]) -> tuple[tuple[Term, int], ...] | None:
-    """The positive terms of a term or of an AND of terms and excluded terms (all true when the rule is)."""
+def _contributing(node: Node, tid: dict[Term, int]) -> _Contributing:
+    """A closure giving what `satisfying_terms` gives for a true `node`, without walking the tree per item: the
+    terms of an AND of terms and excluded terms are known at compile time, the rest asks `has` as it goes."""
     if isinstance(node, Term):
-        return ((node, tid[node]),)
+        single = ((node, tid[node]),)
+        return lambda has: single
+    if isinstance(node, Not):
+        return lambda has: ()
     if isinstance(node, And) and all(
         isinstance(c, Term) or (isinstance(c, Not) and isinstance(c.child, Term)) for c in node.children
     ):
-        return tuple((c, tid[c]) for c in node.children if isinstance(c, Term))
-    return None
+        fixed = tuple((c, tid[c]) for c in node.children if isinstance(c, Term))
+        return lambda has: fixed
+    terms = [c for c in node.children if isinstance(c, Term)]
+    if isinstance(node, Or) and len(terms) == len(node.children):
+        pairs = tuple((c, tid[c]) for c in terms)
+        return lambda has: tuple([pair for pair in pairs if has(pair[1])])
+    # Any other shape: each part that is true contributes its own terms (an excluded part contributes none).
+    steps = tuple((_predicate(c, tid), _contributing(c, tid)) for c in node.children if not isinstance(c, Not))
+
+    def run(has: _Has) -> _Pairs:
+        return tuple(dict.fromkeys(pair for true, inner in steps if true(has) for pair in inner(has)))
+
+    return run
 
 
 class Matcher:
@@ -278,7 +299,8 @@ class Matcher:
             if n > len(word):
                 break
             singles.extend(tid for tid, mask in self._prefixes.get(word[:n], ()) if mask & bit)
-        phrases = tuple((tid, field) for tid, mask in self._phrases.get(word, ()) if mask & bit)
+        keys = self._keys
+        phrases = tuple((tid, field, *keys[tid][:2]) for tid, mask in self._phrases.get(word, ()) if mask & bit)
         if sum(map(len, self._memo)) + sum(map(len, self._unused)) >= _CACHE_LIMIT:
             for memo, unused in zip(self._memo, self._unused, strict=True):
                 memo.clear()
@@ -294,7 +316,7 @@ class Matcher:
         probes = self._probes
         scan = _Scan(item, probes)
         known = scan.known
-        phrases: list[tuple[int, int]] = []
+        phrases: list[_Phrase] = []
         for field, distinct in enumerate(scan.sets):
             if distinct:
                 memo = self._memo[field]
@@ -302,11 +324,11 @@ class Matcher:
                     found = memo.get(word) or self._lookup(word, field)
                     known.update(found[0])
                     phrases.extend(found[1])
-        for tid, field in phrases:  # confirmed where the anchor word was seen (it cannot be elsewhere)
-            _, words, prefix, _ = probes[tid]
+        sets = scan.sets
+        for tid, field, words, prefix in phrases:  # confirmed where the anchor word was seen (nowhere else)
             if (
                 tid not in known
-                and words[0] in scan.sets[field]  # a cheap test first: is its first word there at all?
+                and words[0] in sets[field]  # a cheap test first: is its first word there at all?
                 and find_phrase(scan.words[field], words, prefix, first_only=True)
             ):
                 known[tid] = True
@@ -360,7 +382,7 @@ def compile_rules(rules: Sequence[tuple[str, str]]) -> Matcher:
             by_anchor.setdefault(tid[term], []).append(index)
         trivial = isinstance(node, Term) or (isinstance(node, Or) and all(isinstance(c, Term) for c in node.children))
         predicate = None if trivial else _predicate(node, tid)
-        out.append(_Rule(name, node, predicate, tid, _simple_positives(node, tid)))
+        out.append(_Rule(name, node, predicate, tid, _contributing(node, tid)))
     return Matcher(out, list(keys), by_anchor)
 
 
