@@ -63,7 +63,7 @@ def test_newer_database_than_code_is_refused(store):
         store.migrate(NOW)
 
 
-def test_migrations_5_and_7_give_an_older_database_their_columns(store):
+def test_migrations_5_7_and_8_give_an_older_database_their_columns_and_index(store):
     feed = store.add_feed(
         "https://desk.example.net/feed.xml", title="Desk", tags=(), interval=1800, origin="cli", now=NOW
     )
@@ -72,13 +72,15 @@ def test_migrations_5_and_7_give_an_older_database_their_columns(store):
         for table, columns in added.items():
             for column in columns:
                 conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        conn.exec_driver_sql("DROP INDEX ix_items_feed_hash")
         versions = schema_mod.schema_migrations.c.version
-        conn.execute(schema_mod.schema_migrations.delete().where(versions.in_([5, 7])))
-    assert [m.version for m in store.pending_migrations()] == [5, 7]
-    assert [m.version for m in store.migrate(NOW)] == [5, 7]
+        conn.execute(schema_mod.schema_migrations.delete().where(versions.in_([5, 7, 8])))
+    assert [m.version for m in store.pending_migrations()] == [5, 7, 8]
+    assert [m.version for m in store.migrate(NOW)] == [5, 7, 8]
     with store.engine.connect() as conn:
         for table, columns in added.items():
             assert set(columns) <= {c["name"] for c in sa.inspect(conn).get_columns(table)}
+        assert "ix_items_feed_hash" in {i["name"] for i in sa.inspect(conn).get_indexes("items")}
     got = store.feed(feed.id)
     assert got.url == feed.url and got.body_digest is None and got.body_read_at is None
     assert store.migrate(NOW) == []

@@ -124,6 +124,33 @@ def test_items_are_stored_once_and_updated_when_changed(store):
     assert store.feed(f.id).items_seen == 2
 
 
+def test_an_item_whose_guid_changes_on_every_request_keeps_its_row(store):
+    f = add(store)
+    first = store.upsert_items(f.id, [item("uuid-1", h="same"), item("other", h="o")], NOW)
+    assert sorted(s for _, _, s in first) == ["new", "new"]
+    (row_id,) = [i for i, it, _ in first if it.key == "uuid-1"]
+    later = NOW + timedelta(hours=1)
+    assert store.upsert_items(f.id, [item("uuid-2", h="same"), item("other", h="o")], later) == []
+    stored = {s.item.key: s for s in store.stored_items()}
+    assert set(stored) == {"uuid-2", "other"} and store.count_items() == 2
+    assert stored["uuid-2"].id == row_id and stored["uuid-2"].item.guid == "uuid-2"
+    assert store.feed(f.id).items_seen == 2
+    # Other content under a new key is a new item, and so is a copy of an item the document still lists.
+    out = store.upsert_items(f.id, [item("uuid-3", h="same"), item("uuid-2", h="same"), item("x", h="n")], later)
+    assert sorted((it.key, s) for _, it, s in out) == [("uuid-3", "new"), ("x", "new")]
+
+
+def test_twins_with_new_guids_each_keep_their_own_row(store):
+    f = add(store)
+    first = store.upsert_items(f.id, [item("a1", h="twin"), item("b1", h="twin")], NOW)
+    assert store.upsert_items(f.id, [item("a2", h="twin"), item("b2", h="twin")], NOW + timedelta(hours=1)) == []
+    assert sorted(s.id for s in store.stored_items()) == sorted(i for i, _, _ in first)
+    assert {s.item.key for s in store.stored_items()} == {"a2", "b2"}
+    other = add(store, url="https://elsewhere.example.com/feed.xml")
+    out = store.upsert_items(other.id, [item("a3", h="twin")], NOW)  # the same text in another feed is its own
+    assert [s for _, _, s in out] == ["new"]
+
+
 def test_rules(store):
     r = store.add_rule("iran", "iran* sanction*", origin="cli", now=NOW)
     assert r.applied_at is None
@@ -169,12 +196,12 @@ def test_prune_keeps_matched_items(store):
 def test_prune_keeps_items_still_in_the_body_their_feed_serves(store):
     t0, t1 = NOW - timedelta(days=200), NOW - timedelta(days=100)
     f = add(store)
-    store.upsert_items(f.id, [item("a"), item("b")], t0)
+    store.upsert_items(f.id, [item("a", h="ha"), item("b", h="hb")], t0)
     store.record_check(replace(f, last_checked=t0, body_read_at=t0), owner="w")  # the body that held a and b
     assert store.prune_items(NOW - timedelta(days=90)) == 0, "both are still in the feed, however old"
 
     (f,) = store.claim_feeds([f.id], t1, owner="w", lease=LEASE)
-    store.upsert_items(f.id, [item("b"), item("c")], t1)  # a new body: a has left it
+    store.upsert_items(f.id, [item("b", h="hb"), item("c", h="hc")], t1)  # a new body: a has left it
     store.record_check(replace(f, last_checked=t1, body_read_at=t1), owner="w")
     assert store.prune_items(NOW - timedelta(days=90)) == 1
     assert sorted(s.item.key for s in store.stored_items()) == ["b", "c"]

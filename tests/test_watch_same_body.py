@@ -206,3 +206,40 @@ def test_an_item_a_worker_skipped_as_known_is_matched_here_if_it_is_stored_after
     stored, added = poll._store(app, matchers, feed, feed, skipped, clock(), owner="w")
     assert [(it.title, state) for _, it, state in stored] == [("Harbour cranes back", "new")]
     assert added == 1 and [m.subject for m in app.store.matches()] == ["harbour"]
+
+
+def test_an_item_given_a_new_guid_on_every_request_is_not_new_again(app, httpserver, clock):
+    """Some feeds mint a guid per request: the same story must not come back as new (and alert) every time."""
+    add_rule(app, "lavrov", name="lavrov")
+    minted = [
+        ONE.replace("<guid>harbour</guid>", f'<guid isPermaLink="false">urn:uuid:{n:08d}-harbour</guid>').replace(
+            "<item>",
+            f'<item><guid isPermaLink="false">urn:uuid:{n:08d}-ferry</guid><title>Lavrov visit</title>'
+            "<link>https://desk.example.net/ferry</link><description>Lavrov.</description></item><item>",
+            1,
+        )
+        for n in range(3)
+    ]
+    for body in minted:
+        httpserver.expect_ordered_request("/feed.xml").respond_with_data(body, content_type="application/rss+xml")
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+
+    (first,) = run_watch(app).outcomes
+    assert (first.new_items, first.new_matches) == (2, 1)
+    for n in (1, 2):
+        clock.advance(timedelta(minutes=31))
+        (again,) = run_watch(app).outcomes
+        assert (again.status, again.unchanged, again.new_items, again.changed_items, again.new_matches) == (
+            "200",
+            False,
+            0,
+            0,
+            0,
+        )
+        assert {s.item.guid for s in app.store.stored_items()} == {
+            f"urn:uuid:{n:08d}-harbour",
+            f"urn:uuid:{n:08d}-ferry",
+        }, "the stored items follow the feed's latest guids"
+    assert app.store.count_items() == 2 and len(app.store.matches()) == 1
+    assert app.store.feed(feed.id).items_seen == 2
+    httpserver.check_assertions()

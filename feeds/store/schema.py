@@ -182,6 +182,7 @@ items = sa.Table(
     sa.Column("content_hash", sa.Text, nullable=False),
     sa.Column("in_body_at", UTCDateTime),  # migration 7
     sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
+    sa.Index("ix_items_feed_hash", "feed_id", "content_hash"),  # migration 8
 )
 
 matches = sa.Table(
@@ -260,6 +261,19 @@ def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
     return run
 
 
+def _add_index(table: sa.Table, name: str) -> Callable[[Connection], None]:
+    """Create the index `name` of `table` on a table an older migration created without it (a new database has
+    it already)."""
+
+    def run(conn: Connection) -> None:
+        if name in {i["name"] for i in sa.inspect(conn).get_indexes(table.name)}:
+            return
+        (index,) = (i for i in table.indexes if i.name == name)
+        index.create(conn)
+
+    return run
+
+
 from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -274,6 +288,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "items still in their feed",
         _steps(_add_column(items, "in_body_at"), _add_column(watched_feeds, "body_read_at")),
     ),
+    Migration(8, "items by content", _add_index(items, "ix_items_feed_hash")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -465,6 +465,14 @@ def _upsert_items(
         )
     }
     fresh = [it for key, it in by_key.items() if key not in existing]
+    same: list[int] = []
+    if fresh:
+        renamed = _renamed(conn, feed_id, fresh, by_key)
+        for it in fresh:
+            if it.key in renamed:
+                conn.execute(I.update().where(I.c.id == renamed[it.key]).values(key=it.key, guid=it.guid))
+                same.append(renamed[it.key])
+        fresh = [it for it in fresh if it.key not in renamed]
     ids: dict[str, int] = {}
     if fresh:
         # ON CONFLICT DO NOTHING: a worker whose lease expired mid-check may be storing the same feed's
@@ -473,7 +481,6 @@ def _upsert_items(
         rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
         ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
         out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
-    same: list[int] = []
     for key, (item_id, old_hash) in existing.items():
         it = by_key[key]
         if it.content_hash != old_hash:
@@ -489,6 +496,34 @@ def _upsert_items(
         conn.execute(I.update().where(I.c.id.in_(chunk)).values(in_body_at=now))
     conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(ids)))
     return out
+
+
+def _renamed(
+    conn: sa.Connection, feed_id: int, fresh: Sequence[WatchItem], current: Mapping[str, WatchItem]
+) -> dict[str, int]:
+    """New key → stored item id, for the new items that are a stored item of this feed under another key.
+
+    Some feeds give an item a new guid on every request (a random or dated one). Its content hash (which leaves
+    the guid out) is unchanged, so the stored item with that hash, under a key the document no longer lists, is
+    the same item: it takes the new key rather than coming back as new (and matched and alerted again) on every
+    check. Each stored item is taken once, so twins with the same text stay two items."""
+    hashes = {it.content_hash for it in fresh}
+    candidates: dict[str, list[int]] = {}
+    for chunk in chunks(sorted(hashes), 500):
+        q = (
+            sa.select(I.c.id, I.c.key, I.c.content_hash)
+            .where(I.c.feed_id == feed_id, I.c.content_hash.in_(chunk))
+            .order_by(I.c.id)
+        )
+        for item_id, key, content_hash in conn.execute(q):
+            if key not in current:  # an item the document still lists under its own key is not renamed
+                candidates.setdefault(content_hash, []).append(item_id)
+    renamed: dict[str, int] = {}
+    for it in fresh:
+        waiting = candidates.get(it.content_hash)
+        if waiting:
+            renamed[it.key] = waiting.pop(0)
+    return renamed
 
 
 def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
