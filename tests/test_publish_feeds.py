@@ -458,15 +458,15 @@ def test_rss_description_of_a_plain_summary_is_escaped_html() -> None:
     assert item is not None and item.findtext("description") == "Piers 1 &lt; 2 &amp; 3 reopen"
 
 
-def test_rss_archive_keeps_hub_and_rfc5005_links() -> None:
+def test_rss_archive_keeps_hub_and_rfc5005_links_to_the_rss_documents() -> None:
     channel = etree.fromstring(render_rss(archive_spec())).find("channel")
     assert channel is not None
     links = [(ln.get("rel"), ln.get("type"), ln.get("href")) for ln in channel.findall(A + "link")]
     assert links == [
         ("self", "application/rss+xml", f"{SITE}archive/3/rss.xml"),
-        ("current", "application/atom+xml", f"{SITE}atom.xml"),
-        ("prev-archive", "application/atom+xml", f"{SITE}archive/2/atom.xml"),
-        ("next-archive", "application/atom+xml", f"{SITE}archive/4/atom.xml"),
+        ("current", "application/rss+xml", f"{SITE}rss.xml"),
+        ("prev-archive", "application/rss+xml", f"{SITE}archive/2/rss.xml"),
+        ("next-archive", "application/rss+xml", f"{SITE}archive/4/rss.xml"),
         ("hub", None, "https://hub.example.org/"),
     ]
     assert channel.find(FH + "archive") is not None

@@ -461,6 +461,20 @@ def test_walking_prev_archive_links_finds_every_release_exactly_once(make_site) 
         assert len(doc.findall(f"{ATOM}entry")) == 3
     for rss in (site.out / "archive").rglob("rss.xml"):
         assert etree.parse(str(rss)).getroot().find(f"channel/{FH}archive") is not None
+    # RSS and JSON Feed subscribers walk back through the same archives in their own format.
+    guids, url = [], BASE_URL + "rss.xml"
+    while url:
+        channel = etree.parse(str(site.out / url.removeprefix(BASE_URL))).getroot().find("channel")
+        guids += [item.findtext("guid") for item in channel.findall("item")]
+        prev = channel.find(f"{ATOM}link[@rel='prev-archive']")
+        url = prev.get("href") if prev is not None else None
+        assert prev is None or prev.get("type") == "application/rss+xml"
+    ids, url = [], BASE_URL + "feed.json"
+    while url:
+        doc = json.loads((site.out / url.removeprefix(BASE_URL)).read_text())
+        ids += [item["id"] for item in doc["items"]]
+        url = doc.get("next_url")
+    assert sorted(guids) == sorted(ids) == sorted(stored_ids(site))
 
     archive_bytes = {p: b for p, b in tree_bytes(site.out).items() if p.startswith("archive/")}
     archive_times = {p: t for p, t in mtimes(site.out).items() if p.startswith("archive/")}

@@ -117,7 +117,7 @@ def _feed_generator(spec: FeedSpec) -> FeedGenerator:
     fg.author(_person_dict(spec.author))
     fg.link(href=_self_url(spec, "atom"), rel="self", type=MEDIA_TYPES["atom"])  # RSS: made rss.xml by the fixes
     fg.link(href=spec.home_url, rel="alternate", type="text/html")
-    for rel, href in _history_links(spec):
+    for rel, href in _history_links(spec, "atom"):
         fg.link(href=href, rel=rel, type=MEDIA_TYPES["atom"])
     if spec.hub:
         fg.link(href=spec.hub, rel="hub")
@@ -251,9 +251,9 @@ class _RssChannelFixes(_Fixes):
         stamp = rfc822(spec.updated)
         etree.SubElement(channel, "pubDate").text = stamp
         etree.SubElement(channel, "lastBuildDate").text = stamp
-        for rel, href in _history_links(spec):
-            # RFC 5005 names Atom documents; the links say so with their type.
-            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type=MEDIA_TYPES["atom"])
+        for rel, href in _history_links(spec, "rss"):
+            # An RSS subscriber walking back through the archives is handed RSS (the same archives, as RSS).
+            etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type=MEDIA_TYPES["rss"])
         if spec.hub:
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=spec.hub, rel="hub")
         if spec.archive:
@@ -308,6 +308,9 @@ def _json_feed(spec: FeedSpec) -> bytes:
     doc["language"] = spec.language
     if spec.hub:
         doc["hubs"] = [{"type": "WebSub", "url": spec.hub}]
+    older = dict(_history_links(spec, "json")).get("prev-archive")
+    if older:
+        doc["next_url"] = older  # JSON Feed's paging: the next (older) items, i.e. RFC 5005's previous archive
     doc["items"] = [_json_item(e) for e in spec.entries]
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     # Escape the characters that matter to HTML (same JSON value for every reader), so no served file carries
@@ -348,10 +351,12 @@ def _json_person(person: Person) -> dict[str, str]:
 # ── shared helpers ──────────────────────────────────────────────────────────────────────────────────────────────
 
 
-def _history_links(spec: FeedSpec) -> tuple[tuple[str, str], ...]:
-    """RFC 5005 §4 links, in a fixed order."""
+def _history_links(spec: FeedSpec, fmt: FeedFormat) -> tuple[tuple[str, str], ...]:
+    """RFC 5005 §4 links, in a fixed order, to the documents in format `fmt` (the spec names the Atom ones; every
+    document of a feed has its other formats beside it)."""
     links = (("current", spec.current), ("prev-archive", spec.prev_archive), ("next-archive", spec.next_archive))
-    return tuple((rel, href) for rel, href in links if href)
+    atom, mine = FEED_FILES["atom"], FEED_FILES[fmt]
+    return tuple((rel, href.removesuffix(atom) + mine if href.endswith(atom) else href) for rel, href in links if href)
 
 
 def _self_url(spec: FeedSpec, fmt: FeedFormat) -> str:
