@@ -104,6 +104,28 @@ def test_relative_links_become_absolute_against_base(href: str, absolute: str) -
     assert sanitise_html(f'<img src="{href}" alt="">', base_url=BASE) == f'<img src="{absolute}" alt="">'
 
 
+@pytest.mark.parametrize(
+    "href",
+    ["jav&#x09;ascript:alert(1)", "java&#10;script:x", "java\tscript:x", "a:b", "vbscript:x", "data:text/html,x"],
+)
+def test_links_whose_scheme_is_not_one_keep_their_text_only(href: str) -> None:
+    """A disguised scheme must not survive as a broken relative link (`jav%09ascript:alert(1)`)."""
+    for base in (None, BASE):
+        assert sanitise_html(f'<p>see <a href="{href}">this</a></p>', base) == "<p>see this</p>"
+
+
+def test_links_to_a_part_of_the_document_can_be_dropped_when_the_base_is_not_the_document() -> None:
+    markup = '<p><a href="#notes">notes</a>, <a href="annex.pdf">annex</a>, <a href="mailto:p@e.org">mail</a></p>'
+    site = "https://press.example.org/"
+    assert sanitise_html(markup, site, fragments=False) == (
+        '<p>notes, <a href="https://press.example.org/annex.pdf" rel="noopener noreferrer">annex</a>, '
+        '<a href="mailto:p@e.org" rel="noopener noreferrer">mail</a></p>'
+    )
+    assert '<a href="https://press.example.org/#notes"' in sanitise_html(markup, site)
+    once = sanitise_html(markup, site, fragments=False)
+    assert sanitise_html(once, site, fragments=False) == once
+
+
 def test_relative_links_are_kept_without_a_base() -> None:
     assert sanitise_html('<a href="/x">x</a>') == '<a href="/x" rel="noopener noreferrer">x</a>'
     assert sanitise_html('<a href="/x">x</a>', base_url="not a url") == '<a href="/x" rel="noopener noreferrer">x</a>'

@@ -396,3 +396,21 @@ def test_any_input_gives_a_release_or_an_invalid_release_error(**fields: Any) ->
     assert "<script" not in release.body_html
     assert norm(raw(**fields)) == release
     assert dataclasses.replace(release) == release
+
+
+def test_relative_urls_in_a_release_without_a_link_resolve_against_the_site() -> None:
+    """Feeds carry absolute URLs only; without the release's own address, the site's is the only base."""
+    body = "See [the annex](annex.pdf), [the guide](/docs/guide.html) and [the notes](#notes).\n\n![Map](map.png)"
+    release = norm(raw(body=body, body_format="markdown"))
+    assert 'href="https://press.example.org/annex.pdf"' in release.body_html
+    assert 'href="https://press.example.org/docs/guide.html"' in release.body_html
+    assert 'src="https://press.example.org/map.png"' in release.body_html
+    assert "the notes" in release.body_html and "#notes" not in release.body_html
+    assert 'href="/' not in release.body_html and 'src="m' not in release.body_html
+    html = norm(raw(body='<p><a href="annex.pdf">annex</a> <a href="#top">top</a></p>', body_format="html"))
+    assert html.body_html == (
+        '<p><a href="https://press.example.org/annex.pdf" rel="noopener noreferrer">annex</a> top</p>'
+    )
+    linked = norm(raw(body=body, body_format="markdown", link="https://www.example.gov.uk/news/sea-walls"))
+    assert 'href="https://www.example.gov.uk/news/annex.pdf"' in linked.body_html
+    assert 'href="https://www.example.gov.uk/news/sea-walls#notes"' in linked.body_html

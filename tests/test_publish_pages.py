@@ -598,3 +598,12 @@ def test_golden_release_page(renderer: PageRenderer) -> None:
         stylesheet_url=CSS,
     )
     check_golden("release.html", rendered.data)
+
+
+def test_images_without_alt_text_get_an_empty_one_on_the_page_only(renderer: PageRenderer) -> None:
+    """HTML requires `alt` on every image; the stored body (and its content hash) is left as it is."""
+    body = '<p>Map <img src="https://press.example.org/map.png"> and <img src="https://x.example/a.png" alt="A"></p>'
+    release = make_release(body_html=body)
+    doc = render_release(renderer, release)
+    assert [img.get("alt") for img in doc.iter("img")] == ["", "A"]
+    assert release.body_html == body

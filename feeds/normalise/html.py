@@ -69,6 +69,10 @@ _H1 = re.compile(r"<(/?)\s*h1(?=[\s/>])", re.IGNORECASE)
 # `"`, `<` and `>` are escaped, and `<` escaped in text, so every `<` starts a tag.
 _IMG_WITHOUT_SRC = re.compile(r'<img(?: alt="[^"]*")?>')
 _A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">(.*?)</a>', re.DOTALL)
+# A relative reference whose first segment holds a colon is not one (RFC 3986 §4.2): what is left of a
+# disguised scheme (`jav&#9;ascript:` → `jav%09ascript:`) once nh3 has refused it as a scheme.
+_NOT_A_SCHEME = re.compile(r'<a href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
+_FRAGMENT_LINK = re.compile(r'<a href="#[^"]*"')
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
 
@@ -79,8 +83,13 @@ _RELATIVE_URL = re.compile(r'\s(?:href|src)="(?!(?:https?|mailto):)', re.IGNOREC
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 
 
-def sanitise_html(html: str, base_url: str | None = None) -> str:
+def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = True) -> str:
     """Reduce untrusted HTML to the tags and attributes we publish; relative URLs resolved against `base_url`.
+
+    Links to a part of the same document (``href="#section"``) are resolved against `base_url` like any other
+    when it is the document's own address; with `fragments` False (the base is not the document's address, so
+    they would lead elsewhere, and the ids they point at are not published) they lose their link and keep their
+    text. So do links whose "scheme" is not one (``jav&#9;ascript:``): they would be broken relative links.
 
     Idempotent: malformed input can parse into a tree that serialises to markup which parses differently
     again (misnested headings, for one), so cleaning repeats until the output is stable, and cleaning the
@@ -90,7 +99,7 @@ def sanitise_html(html: str, base_url: str | None = None) -> str:
     source = xml_safe(html)
     if _nests_too_deeply(source):
         source = _words_only(source)
-    return _sanitise(source, base_url, well_formed=False)
+    return _sanitise(source, base_url, well_formed=False, fragments=fragments)
 
 
 MAX_DEPTH = 1000
@@ -135,13 +144,16 @@ def _nests_too_deeply(html: str) -> bool:
     return False
 
 
-def _sanitise(html: str, base_url: str | None, *, well_formed: bool) -> str:
+def _sanitise(html: str, base_url: str | None, *, well_formed: bool, fragments: bool = True) -> str:
     """`sanitise_html` of XML-safe `html`; `well_formed` says it is known to be a fixed point after one pass."""
     base = base_url if base_url and _is_absolute_http(base_url) else None
     # ammonia resolves relative href/src values against the base and leaves every other value as it is, so
     # cleaning without a base gives the same result unless a relative one remains: clean with the shared
     # cleaner first, and build one for the base only then (building one costs more than cleaning a short text).
     cleaned = _clean_once(html, None)
+    if not fragments and _FRAGMENT_LINK.search(cleaned):
+        html = cleaned = _A_WITHOUT_HREF.sub(r"\1", _FRAGMENT_LINK.sub("<a", cleaned))
+        well_formed = False  # (cleaned once more below, as a fixed point check)
     if base and _RELATIVE_URL.search(cleaned):
         cleaned = _clean_once(html, base)
     if well_formed or cleaned == html:
@@ -175,6 +187,7 @@ def _clean_once(html: str, base: str | None) -> str:
     cleaner = _cleaner(base) if base else _WITHOUT_BASE
     cleaned = cleaner.clean(_H1.sub(r"<\1h2", html))
     cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
+    cleaned = _NOT_A_SCHEME.sub("<a", cleaned)  # unwrapped just below, like any link without a target
     cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
     return cleaned.strip()
@@ -194,7 +207,7 @@ def markdown_to_html(text: str, base_url: str | None = None) -> str:
     return render_markdown(text, base_url)[0]
 
 
-def render_markdown(text: str, base_url: str | None = None) -> tuple[str, str]:
+def render_markdown(text: str, base_url: str | None = None, *, fragments: bool = True) -> tuple[str, str]:
     """`markdown_to_html(text, base_url)` and the plain text of that HTML (`clean_html_to_text` of it).
 
     Markdown that is nothing but paragraphs of prose (what most releases pushed with a JSON `body` are) is
@@ -211,7 +224,7 @@ def render_markdown(text: str, base_url: str | None = None) -> tuple[str, str]:
     rendered = xml_safe(_MARKDOWN.render(source))  # character references can name what XML forbids ("&#12;")
     if "<" in source and _nests_too_deeply(rendered):  # raw HTML in the Markdown (its own nesting is capped)
         rendered = _words_only(rendered)
-    html = _sanitise(rendered, base_url, well_formed="<" not in source)
+    html = _sanitise(rendered, base_url, well_formed="<" not in source, fragments=fragments)
     return html, clean_html_to_text(html)
 
 

@@ -58,7 +58,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     """
     title, prefixed_type = _title(raw)
     document_type = _document_type(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
-    body_html, body_text = _body(raw)
+    body_html, body_text = _body(raw, site)
     if not body_text:
         raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
     given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
@@ -165,14 +165,19 @@ def _document_type(value: str | None) -> str | None:
     return snake or None
 
 
-def _body(raw: RawRelease) -> tuple[str, str]:
-    """The body as sanitised HTML, and its plain text (`clean_html_to_text` of that HTML)."""
+def _body(raw: RawRelease, site: Site) -> tuple[str, str]:
+    """The body as sanitised HTML, and its plain text (`clean_html_to_text` of that HTML).
+
+    Relative URLs are resolved against the release's own `link` (where the body was written), or without one
+    against the site's base URL: feeds carry absolute URLs only. A link to a part of the document (``#notes``)
+    then keeps its text but not its link: it would lead to the site's front page (and ids are not published)."""
     body = xml_safe(raw.body or "")
     if not body.strip():
         raise _invalid(raw, "body", "the release has no body")
+    base, fragments = (raw.link, True) if raw.link else (site.base_url, False)
     if raw.body_format == "markdown":
-        return render_markdown(body, base_url=raw.link)
-    html = sanitise_html(body, base_url=raw.link) if raw.body_format == "html" else text_to_html(body)
+        return render_markdown(body, base_url=base, fragments=fragments)
+    html = sanitise_html(body, base, fragments=fragments) if raw.body_format == "html" else text_to_html(body)
     return html, clean_html_to_text(html)  # html is sanitised: the fast, equivalent extractor applies
 
 

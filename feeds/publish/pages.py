@@ -61,6 +61,15 @@ _FORMAT_PREFERENCE: tuple[FeedFormat, ...] = ("atom", "rss", "json")
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
 
 
+_IMG_WITHOUT_ALT = re.compile(r'<img( src="[^"]*")>')
+
+
+def with_alt(body_html: str) -> str:
+    """Sanitised HTML with an empty `alt` on every image that has none, as an HTML page requires (decorative,
+    says an empty one). Done on the page only: the stored body, and so its content hash, stay as they were."""
+    return _IMG_WITHOUT_ALT.sub(r'<img\1 alt="">', body_html)
+
+
 @dataclass(frozen=True, slots=True)
 class CoverageItem:
     """An external news item matched to a release, as listed in the release page's Coverage section."""
@@ -243,6 +252,7 @@ class PageRenderer:
         self.env.filters["date_time_text"] = lambda v: date_time_text(v, tz)
         self.env.filters["rfc3339"] = rfc3339
         self.env.filters["format_label"] = FORMAT_LABELS.__getitem__
+        self.env.filters["with_alt"] = with_alt
 
     # -- pages --
 
