@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from feeds.config import Site
-from feeds.publish.opml import home_url, render_opml
+from feeds.publish.opml import render_opml
 from feeds.publish.spec import FeedLink
 
 GOLDEN = Path(__file__).parent / "golden" / "publish_pages"
@@ -32,9 +32,15 @@ FEEDS = (
     FeedLink("All releases", f"{BASE}atom.xml", "atom", "Main"),
     FeedLink("All releases", f"{BASE}rss.xml", "rss", "Main"),
     FeedLink("All releases", f"{BASE}feed.json", "json", "Main"),
-    FeedLink("Flooding", f"{BASE}topics/flooding/rss.xml", "rss", "Topics"),
-    FeedLink("Flooding", f"{BASE}topics/flooding/atom.xml", "atom", "Topics"),
-    FeedLink("Local government", f"{BASE}topics/local-government/feed.json", "json", "Topics"),
+    FeedLink("Flooding", f"{BASE}topics/flooding/rss.xml", "rss", "Topics", home=f"{BASE}topics/flooding/"),
+    FeedLink("Flooding", f"{BASE}topics/flooding/atom.xml", "atom", "Topics", home=f"{BASE}topics/flooding/"),
+    FeedLink(
+        "Local government",
+        f"{BASE}topics/local-government/feed.json",
+        "json",
+        "Topics",
+        home=f"{BASE}topics/local-government/",
+    ),
     FeedLink("Harbour Authority", f"{BASE}organisations/harbour-authority/atom.xml", "atom", "Organisations"),
     FeedLink("Coverage", f"{BASE}coverage/atom.xml", "atom", "Coverage"),
 )
@@ -129,7 +135,7 @@ def test_opml_groups_feeds_one_outline_per_feed_preferring_atom() -> None:
                     "text": "Harbour Authority",
                     "title": "Harbour Authority",
                     "xmlUrl": f"{BASE}organisations/harbour-authority/atom.xml",
-                    "htmlUrl": f"{BASE}organisations/harbour-authority/",
+                    "htmlUrl": BASE,
                 }
             ],
         ),
@@ -141,7 +147,7 @@ def test_opml_groups_feeds_one_outline_per_feed_preferring_atom() -> None:
                     "text": "Coverage",
                     "title": "Coverage",
                     "xmlUrl": f"{BASE}coverage/atom.xml",
-                    "htmlUrl": f"{BASE}coverage/",
+                    "htmlUrl": BASE,
                 }
             ],
         ),
@@ -159,16 +165,13 @@ def test_opml_with_no_feeds_is_still_valid() -> None:
     assert len(root.find("body")) == 0
 
 
-@pytest.mark.parametrize(
-    ("url", "home"),
-    [
-        (f"{BASE}atom.xml", BASE),
-        (f"{BASE}topics/flooding/rss.xml", f"{BASE}topics/flooding/"),
-        (f"{BASE}archive/3/atom.xml", f"{BASE}archive/3/"),
-    ],
-)
-def test_home_url_is_the_feed_folder(url: str, home: str) -> None:
-    assert home_url(url) == home
+def test_opml_html_url_is_the_page_the_feed_belongs_to_else_the_front_page() -> None:
+    feeds = [
+        FeedLink("Flooding", f"{BASE}topics/flooding/atom.xml", "atom", "Topics", home=f"{BASE}topics/flooding/"),
+        FeedLink("Harbour Authority", f"{BASE}organisations/harbour-authority/atom.xml", "atom", "Organisations"),
+    ]
+    found = [o.get("htmlUrl") for o in parse(render_opml(SITE, feeds, updated=UPDATED).data).iter("outline")]
+    assert [u for u in found if u] == [f"{BASE}topics/flooding/", BASE]
 
 
 def test_opml_hostile_text_round_trips_as_text() -> None:

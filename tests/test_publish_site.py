@@ -287,6 +287,11 @@ def test_custom_feed_by_document_type(make_site) -> None:
         assert [e.id for e in parse_ok(site.out / "feeds/statements" / name).entries] == wanted
     assert "feeds/statements/atom.xml" in (site.out / "feeds.opml").read_text()
     assert "feeds/statements/atom.xml" in (site.out / "index.html").read_text()
+    # A subscription list never sends a reader to a page that does not exist (feeds/statements/ has none).
+    for outline in etree.parse(str(site.out / "feeds.opml")).getroot().iter("outline"):
+        for attr in ("xmlUrl", "htmlUrl"):
+            if outline.get(attr):
+                assert local_path(site.out, outline.get(attr)).is_file(), f"feeds.opml: {attr} {outline.get(attr)}"
 
 
 # --- determinism ---------------------------------------------------------------------------------------------

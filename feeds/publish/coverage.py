@@ -122,9 +122,9 @@ def plan_matches(
             stylesheet=site.base_url + XSL_PATH,
         )
 
-    def links(path: str, title: str, group: str) -> list[FeedLink]:
+    def links(path: str, title: str, group: str, home: str) -> list[FeedLink]:
         return [
-            FeedLink(title=title, url=site.base_url + path + FEED_FILES[f], format=f, group=group)
+            FeedLink(title=title, url=site.base_url + path + FEED_FILES[f], format=f, group=group, home=home)
             for f in settings.publish.formats
         ]
 
@@ -141,7 +141,7 @@ def plan_matches(
             merge=True,
         )
     )
-    out.links += links("matches/", "All matches", "Matches")
+    out.links += links("matches/", "All matches", "Matches", site.base_url)
     by_rule: dict[str, list[StoredMatch]] = {name: [] for name in rule_names}
     by_release: dict[str, list[StoredMatch]] = {}
     for m in ordered:
@@ -162,7 +162,7 @@ def plan_matches(
                 by_rule[name],
             )
         )
-        out.links += links(path, f"Rule: {name}", "Matches")
+        out.links += links(path, f"Rule: {name}", "Matches", site.base_url)
     for rid, found in sorted(by_release.items()):
         r = releases[rid]
         path = f"coverage/{r.slug}/"
@@ -176,7 +176,7 @@ def plan_matches(
                 found,
             )
         )
-        out.coverage_links[rid] = links(path, "Coverage of this release", "Coverage")
+        out.coverage_links[rid] = links(path, "Coverage of this release", "Coverage", r.permalink)
         out.coverage[rid] = tuple(
             CoverageItem(
                 title=m.item.item.title or "(untitled item)",

@@ -58,19 +58,11 @@ def render_opml(site: Site, feeds: Sequence[FeedLink], *, updated: datetime) -> 
                     "text": _clean(feed.title),
                     "title": _clean(feed.title),
                     "xmlUrl": _clean(link.url),
-                    "htmlUrl": _clean(home_url(link.url)),
+                    "htmlUrl": _clean(link.home or site.base_url),
                 },
             )
     data = etree.tostring(opml, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return RenderedFile(path=OPML_PATH, data=data)
-
-
-def home_url(feed_url: str) -> str:
-    """The page a feed belongs to: its folder (`…/topics/russia/atom.xml` → `…/topics/russia/`).
-
-    Feeds are published as `<folder>/atom.xml|rss.xml|feed.json` next to the folder's `index.html`.
-    """
-    return feed_url.rsplit("/", 1)[0] + "/" if "/" in feed_url else feed_url
 
 
 def _text(parent: etree._Element, tag: str, text: str) -> None:

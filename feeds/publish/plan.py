@@ -199,10 +199,10 @@ def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Rele
     return pages, list(ordered[n_pages * size :])
 
 
-def _links(spec_path: str, title: str, group: str, settings: Settings) -> list[FeedLink]:
+def _links(spec_path: str, title: str, group: str, home: str, settings: Settings) -> list[FeedLink]:
     base = settings.site.base_url
     return [
-        FeedLink(title=title, url=base + spec_path + FEED_FILES[f], format=f, group=group)
+        FeedLink(title=title, url=base + spec_path + FEED_FILES[f], format=f, group=group, home=home)
         for f in settings.publish.formats
     ]
 
@@ -293,8 +293,10 @@ def plan_site(
         add(spec.key, [spec.path + FEED_FILES[f] for f in spec.formats], spec, partial(render_feed, spec))
 
     css = site.base_url + "static/site.css"
-    main_links = _links("", site.title, "Main", settings)
-    group_links = {g.key: _links(g.path, g.title.removeprefix(f"{site.title}: "), g.group, settings) for g in groups}
+    main_links = _links("", site.title, "Main", site.base_url, settings)
+    group_links = {
+        g.key: _links(g.path, g.title.removeprefix(f"{site.title}: "), g.group, g.home_url, settings) for g in groups
+    }
     all_links = main_links + [link for g in groups for link in group_links[g.key]] + watched.links
     topic_links = {g.key: group_links[g.key] for g in groups if g.key.startswith("topic:")}
 

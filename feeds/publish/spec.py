@@ -110,6 +110,8 @@ class FeedLink:
     format: FeedFormat
     group: str = ""
     """`Main`, `Topics`, `Organisations`, `Coverage`…: how the index groups its subscribe links."""
+    home: str | None = None
+    """The page the feed belongs to (its alternate link; OPML's htmlUrl); None: the site's front page."""
 
     @property
     def media_type(self) -> str:
