@@ -117,3 +117,15 @@ def test_no_match_feeds_without_watching(make_settings, make_app_for):
     app = make_app_for(make_settings())
     run_publish(app)
     assert not (app.settings.paths.out / "matches").exists()
+
+
+def test_a_rule_without_matches_has_a_feed_dated_when_the_rule_was_last_changed(site):
+    """Not an invented date: Atom's `updated` is the last significant change, here the rule's own."""
+    app, _ = site
+    app.clock.advance(timedelta(days=2))
+    app.store.add_rule("ferries", "ferry OR ferries", origin="cli", now=app.clock())
+    run_publish(app)
+    feed = parse(app.settings.paths.out / "matches" / "rules" / "ferries" / "atom.xml")
+    assert feed.entries == [] and feed.feed.updated == app.clock().isoformat().replace("+00:00", "Z")
+    rss = parse(app.settings.paths.out / "matches" / "rules" / "ferries" / "rss.xml")
+    assert rss.feed.updated_parsed[:3] == app.clock().timetuple()[:3]

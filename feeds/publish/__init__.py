@@ -38,8 +38,8 @@ def run_publish(
     renderer = _renderer(app, salt)
     static = (*renderer.static_files(), _stylesheet())
     matches = app.store.matches()
-    rules = [r.name for r in app.store.rules()]
-    jobs = plan_site(releases, order, settings, renderer, salt=salt, static=static, matches=matches, rule_names=rules)
+    rules = {r.name: r.updated_at for r in app.store.rules()}
+    jobs = plan_site(releases, order, settings, renderer, salt=salt, static=static, matches=matches, rules=rules)
     writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
     return writer.publish(jobs, dry_run=dry_run, progress=progress)
 

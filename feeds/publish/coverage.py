@@ -12,8 +12,9 @@ release pages but cannot be feed entries (an entry needs a link to point to).
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from html import escape
 
 from feeds.config import Settings
@@ -79,8 +80,10 @@ def match_entry(
 
 
 def plan_matches(
-    matches: Sequence[StoredMatch], releases: dict[str, Release], rule_names: Sequence[str], settings: Settings
+    matches: Sequence[StoredMatch], releases: dict[str, Release], rules: Mapping[str, datetime], settings: Settings
 ) -> MatchFeeds:
+    """The match feeds (all matches, one per keyword rule in `rules`, name → when it was last changed, and one
+    per release with coverage), their subscribe links and each release's coverage list."""
     site = settings.site
     size = settings.publish.entries
     titles = {rid: r.title for rid, r in releases.items()}
@@ -89,8 +92,17 @@ def plan_matches(
     entries = {m.id: match_entry(m, settings, titles) for m in ordered}
 
     def spec(
-        key: str, path: str, title: str, subtitle: str, home: str, chosen: Sequence[StoredMatch], *, merge: bool = False
+        key: str,
+        path: str,
+        title: str,
+        subtitle: str,
+        home: str,
+        chosen: Sequence[StoredMatch],
+        *,
+        merge: bool = False,
+        since: datetime | None = None,
     ) -> FeedSpec:
+        """`since`: what the feed's `updated` is while it has no entry (when what it watches was last changed)."""
         if merge:  # one entry per item, listing every way it was found
             groups: dict[str, list[StoredMatch]] = {}
             for m in chosen:
@@ -114,7 +126,7 @@ def plan_matches(
             home_url=home,
             base_url=site.base_url,
             language=site.language,
-            updated=max((e.updated for e in shown), default=EPOCH),
+            updated=max((e.updated for e in shown), default=since or EPOCH),
             author=Person(name=site.author, email=site.email, uri=site.base_url),
             entries=shown,
             formats=settings.publish.formats,
@@ -128,7 +140,7 @@ def plan_matches(
             for f in settings.publish.formats
         ]
 
-    if not matches and not rule_names:
+    if not matches and not rules:
         return out  # nothing is watched: no empty match feeds on the site
     out.specs.append(
         spec(
@@ -139,10 +151,11 @@ def plan_matches(
             site.base_url,
             ordered,
             merge=True,
+            since=max(rules.values(), default=None),
         )
     )
     out.links += links("matches/", "All matches", "Matches", site.base_url)
-    by_rule: dict[str, list[StoredMatch]] = {name: [] for name in rule_names}
+    by_rule: dict[str, list[StoredMatch]] = {name: [] for name in rules}
     by_release: dict[str, list[StoredMatch]] = {}
     for m in ordered:
         if m.kind == "keyword":
@@ -160,6 +173,7 @@ def plan_matches(
                 f"Items matching the rule '{name}'.",
                 site.base_url,
                 by_rule[name],
+                since=rules.get(name),
             )
         )
         out.links += links(path, f"Rule: {name}", "Matches", site.base_url)

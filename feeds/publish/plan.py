@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -216,7 +216,7 @@ def plan_site(
     salt: str,
     static: Sequence[RenderedFile] = (),
     matches: Sequence[StoredMatch] = (),
-    rule_names: Sequence[str] = (),
+    rules: Mapping[str, datetime] | None = None,
 ) -> list[Job]:
     """Every document of the site, as lazily rendered jobs with input fingerprints."""
     site = settings.site
@@ -288,7 +288,7 @@ def plan_site(
         feed_job(g, latest)
 
     # Match feeds: all matches, one per keyword rule, one coverage feed per release (small: specs are hashed whole).
-    watched = plan_matches(matches, by_id, rule_names, settings)
+    watched = plan_matches(matches, by_id, rules or {}, settings)
     for spec in watched.specs:
         add(spec.key, [spec.path + FEED_FILES[f] for f in spec.formats], spec, partial(render_feed, spec))
 
