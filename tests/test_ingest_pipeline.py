@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-from datetime import timedelta
+import os
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,11 @@ def drop(inbox: Path, name: str, content: str | bytes) -> Path:
     p = inbox / name
     p.write_bytes(content.encode() if isinstance(content, str) else content)
     return p
+
+
+def written_at(path: Path, when: datetime) -> Path:
+    os.utime(path, (when.timestamp(), when.timestamp()))
+    return path
 
 
 @pytest.fixture
@@ -157,8 +163,10 @@ def test_crash_between_commit_and_move_does_not_duplicate(app, inbox, monkeypatc
 
 
 def test_a_stale_file_found_after_a_crash_does_not_revert_a_newer_version(app, inbox, monkeypatch, clock):
-    """The ledger knows the old file's bytes were ingested: seeing it again only moves it."""
-    drop(inbox, "visit.txt", TEXT_RELEASE)
+    """The ledger knows the old file's bytes were ingested, and the file is older than that: seeing it again
+    only moves it."""
+    written = clock() - timedelta(minutes=1)
+    written_at(drop(inbox, "visit.txt", TEXT_RELEASE), written)
     monkeypatch.setattr(folder, "settle", lambda *a, **k: {})  # the move never happens
     run_ingest(app)
     monkeypatch.undo()
@@ -167,9 +175,41 @@ def test_a_stale_file_found_after_a_crash_does_not_revert_a_newer_version(app, i
     clock.advance(timedelta(hours=1))
     drop(inbox, "visit.txt", TEXT_RELEASE.replace("next month", "on Tuesday"))
     run_ingest(app)
-    drop(inbox, "visit.txt", stale)
+    written_at(drop(inbox, "visit.txt", stale), written)  # the leftover, as it was
     assert run_ingest(app).count("updated") == 0
     assert "on Tuesday" in app.store.releases()[0].body_text
+
+
+def test_an_edit_undone_restores_the_earlier_version(app, inbox, clock):
+    """The earlier bytes are in the ledger, but written again after they were ingested: a new drop, read as one."""
+    written_at(drop(inbox, "visit.txt", TEXT_RELEASE), clock())
+    run_ingest(app)
+    clock.advance(timedelta(hours=1))
+    written_at(drop(inbox, "visit.txt", TEXT_RELEASE.replace("next month", "on Tuesday")), clock())
+    assert run_ingest(app).count("updated") == 1
+    clock.advance(timedelta(hours=1))
+    written_at(drop(inbox, "visit.txt", TEXT_RELEASE), clock())
+    report = run_ingest(app)
+    assert report.count("updated") == 1, report.outcomes
+    (release,) = app.store.releases()
+    assert "next month" in release.body_text and release.updated == clock()
+    assert len(list((inbox / "processed").iterdir())) == 3
+
+
+def test_a_file_read_in_place_again_after_another_file_changed_its_release_restores_it(app, tmp_path, clock):
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    link = "https://www.example.gov.uk/government/news/talks"
+    first.write_text(json.dumps({"title": "Talks", "body": "v1", "link": link}))
+    written_at(first, clock())
+    second.write_text(json.dumps({"title": "Talks", "body": "v2", "link": link}))
+    ingest_paths(app, [first])
+    clock.advance(timedelta(minutes=5))
+    ingest_paths(app, [second])
+    assert app.store.releases()[0].body_text == "v2"
+    clock.advance(timedelta(minutes=5))
+    written_at(first, clock())  # saved again (touched, or edited back)
+    assert ingest_paths(app, [first]).count("updated") == 1
+    assert app.store.releases()[0].body_text == "v1"
 
 
 def test_ingest_paths_reads_in_place_outside_the_inbox(app, tmp_path):

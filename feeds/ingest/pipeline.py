@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -50,6 +51,8 @@ class Unit:
     file_name: str | None = None
     """For files: the name recorded in the ledger (base name, so a move keeps it)."""
     sha256: str | None = None
+    modified: datetime | None = None
+    """For files: when the file was last written (its mtime, UTC)."""
     already_ingested: bool = False
 
 
@@ -63,6 +66,7 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
     try:
         with open(path, "rb") as f:
             data = f.read(MAX_FILE_BYTES + 1)
+            modified = datetime.fromtimestamp(os.fstat(f.fileno()).st_mtime, UTC)
     except OSError as e:
         return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
     if len(data) > MAX_FILE_BYTES:
@@ -80,7 +84,7 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
         return Unit(origin=origin, source=source, error=str(e), file_name=path.name, sha256=digest)
     if not releases:
         return Unit(origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name)
-    return Unit(origin=origin, source=source, releases=releases, file_name=path.name, sha256=digest)
+    return Unit(origin=origin, source=source, releases=releases, file_name=path.name, sha256=digest, modified=modified)
 
 
 def unit_from_raws(raws: Sequence[RawRelease], *, origin: str, source: str, settings: Settings, now: datetime) -> Unit:
@@ -106,14 +110,14 @@ def save_units(
         taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
-        ledger = tx.files_already_ingested(_ledger_key(u) for u in good if u.file_name and u.sha256)
+        ledger = dict(tx.files_already_ingested(_ledger_key(u) for u in good if u.file_name and u.sha256))
         ledger_rows: list[tuple[str, str, str, list[str]]] = []
         for unit in units:
             if unit.error is not None:
                 result_units.append(unit)
                 outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=unit.error))
                 continue
-            if unit.file_name and unit.sha256 and _ledger_key(unit) in ledger:
+            if _only_to_move(unit, ledger, known):
                 result_units.append(replace(unit, already_ingested=True))
                 outcomes.extend(
                     IngestOutcome(origin=unit.origin, status="unchanged", release_id=r.id, slug=r.slug)
@@ -145,13 +149,29 @@ def save_units(
                 )
             if unit.file_name and unit.sha256:
                 ledger_rows.append((*_ledger_key(unit), ids))
-                ledger.add(_ledger_key(unit))
+                ledger[_ledger_key(unit)] = now
             result_units.append(unit)
         tx.insert_releases(list(inserts.values()), now)
         for rel in updates.values():
             tx.update_release(rel, now)
         tx.record_ingested_files(ledger_rows, now)
     return result_units, outcomes
+
+
+def _only_to_move(unit: Unit, ledger: dict[tuple[str, str, str], datetime], known: dict[str, Release]) -> bool:
+    """Whether a file's bytes were stored already, by the run that should then have moved it (a crash came in
+    between): it is moved now, and nothing is stored again.
+
+    The ledger knows the bytes. If its releases are stored as the file gives them, storing again would change
+    nothing. If they changed since, the file is either that run's leftover, older than its ledger entry (it is
+    not allowed to undo the newer version), or the earlier version written again after it was ingested (an
+    edit undone, a copy dropped again): that one is read like any other file, and updates the release."""
+    ingested_at = ledger.get(_ledger_key(unit)) if unit.file_name and unit.sha256 else None
+    if ingested_at is None:
+        return False
+    if all((k := known.get(r.identity)) is not None and k.content_hash == r.content_hash for r in unit.releases):
+        return True
+    return unit.modified is None or unit.modified <= ingested_at
 
 
 def _ledger_key(unit: Unit) -> tuple[str, str, str]:

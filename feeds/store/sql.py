@@ -169,21 +169,24 @@ class Tx:
         if result.rowcount != 1:
             raise NotFoundError(f"release {release.id} vanished during update")
 
-    def files_already_ingested(self, files: Iterable[tuple[str, str, str]]) -> set[tuple[str, str, str]]:
-        """Which of the (source, name, sha256) triples are in the ledger."""
+    def files_already_ingested(self, files: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], datetime]:
+        """Which of the (source, name, sha256) triples are in the ledger, and when each was ingested."""
         t = schema.ingested_files
         wanted = set(files)
         names: dict[str, set[str]] = {}
         for source, name, _ in wanted:
             names.setdefault(source, set()).add(name)
-        found: set[tuple[str, str, str]] = set()
+        found: dict[tuple[str, str, str], datetime] = {}
         # By (source, name), the primary key's leading columns: an index lookup per file. (By sha256 alone,
         # its last column, every query scanned the whole ledger, which grows with every file ever ingested.)
         for source, source_names in sorted(names.items()):
             for chunk in chunks(sorted(source_names), 500):
-                q = sa.select(t.c.source, t.c.name, t.c.sha256).where(t.c.source == source, t.c.name.in_(chunk))
-                found.update((row[0], row[1], row[2]) for row in self.conn.execute(q))
-        return found & wanted
+                q = sa.select(t.c.source, t.c.name, t.c.sha256, t.c.ingested_at)
+                q = q.where(t.c.source == source, t.c.name.in_(chunk))
+                for row in self.conn.execute(q):
+                    if (key := (row[0], row[1], row[2])) in wanted:
+                        found[key] = row[3]
+        return found
 
     def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
         return bool(self.files_already_ingested([(source, name, sha256)]))
