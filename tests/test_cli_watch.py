@@ -81,3 +81,28 @@ def test_watch_discover_finds_alternate_links(config, httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
     r = run(config, "watch", "discover", httpserver.url_for("/"))
     assert r.exit_code == 0 and httpserver.url_for("/feed.xml") in r.output
+
+
+def test_rule_names_that_would_share_a_feed_are_refused(config):
+    assert run(config, "keywords", "add", "drone*").exit_code == 0
+    refused = run(config, "keywords", "add", "sanctions", "--name", "Drone")
+    assert refused.exit_code == 1
+    assert "'drone*' publishes its matches at matches/rules/drone/" in refused.output and "--name" in refused.output
+    assert [r["name"] for r in json.loads(run(config, "keywords", "list", "--json").stdout)] == ["drone*"]
+    config.write_text(
+        config.read_text() + '\n[[watch.keywords]]\nname = "Iran talks"\nquery = "iran"\n'
+        '[[watch.keywords]]\nname = "iran-talks"\nquery = "iran talks"\n'
+    )
+    clash = run(config, "keywords", "list")
+    assert clash.exit_code == 1 and "watch.keywords[1].name" in clash.output
+    assert "would share the feed matches/rules/iran-talks/" in clash.output
+
+
+def test_a_rule_from_the_config_is_removed_in_the_config_not_from_the_cli(config):
+    config.write_text(config.read_text() + '\n[[watch.keywords]]\nname = "fisheries"\nquery = "fish*"\n')
+    refused = run(config, "keywords", "remove", "fisheries")
+    assert refused.exit_code == 1
+    assert str(config) in refused.output and "watch.keywords[0]" in refused.output
+    assert "fisheries" in run(config, "keywords", "list").output
+    assert run(config, "keywords", "add", "quota", "--name", "quota").exit_code == 0
+    assert "removed rule 'quota'" in run(config, "keywords", "remove", "quota").output

@@ -129,3 +129,16 @@ def test_a_rule_without_matches_has_a_feed_dated_when_the_rule_was_last_changed(
     assert feed.entries == [] and feed.feed.updated == app.clock().isoformat().replace("+00:00", "Z")
     rss = parse(app.settings.paths.out / "matches" / "rules" / "ferries" / "rss.xml")
     assert rss.feed.updated_parsed[:3] == app.clock().timetuple()[:3]
+
+
+def test_rules_stored_with_names_that_share_a_slug_still_get_a_feed_each(site):
+    """(Such names are refused now; a database from before may hold them.) Publishing settles: nothing changes
+    on the next run, and neither feed overwrites the other."""
+    app, _ = site
+    app.store.add_rule("kyiv*", "kyiv*", origin="cli", now=app.clock())
+    first = run_publish(app)
+    rules = app.settings.paths.out / "matches" / "rules"
+    folders = sorted(p.name for p in rules.iterdir())
+    assert len(folders) == 2 and folders[0] == "kyiv" and folders[1].startswith("kyiv-")
+    assert len([p for p in first.changed if p.startswith("matches/rules/")]) == 6
+    assert run_publish(app).changed == []

@@ -271,8 +271,10 @@ def keywords_list(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def keywords_remove(ctx: Context, name: str) -> None:
     """Delete a rule (its past matches are kept)."""
+    from feeds.watch.manage import remove_rule
+
     with ctx.app() as app:
-        app.store.remove_rule(name)
+        remove_rule(app, name)
     click.echo(f"removed rule {name!r}")
 
 

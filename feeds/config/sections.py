@@ -213,8 +213,11 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
                 url=url, title=r.get(ft, (*fk, "title"), str, ""), tags=tuple(map(str, tags)), interval=feed_interval
             )
         )
+    from feeds.normalise.ids import rule_slug
+
     keywords: list[KeywordSetting] = []
     names: set[str] = set()
+    slugs: dict[str, str] = {}
     for i, kt in enumerate(_array(r, t, (*k, "keywords"))):
         kk: KeyPath = (*k, "keywords", i)
         r.only(kt, kk, {"name", "query"})
@@ -223,6 +226,10 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         if name in names:
             r.fail((*kk, "name"), f"rule name {name!r} is used twice")
         names.add(name)
+        slug = rule_slug(name)
+        if slug in slugs:
+            r.fail((*kk, "name"), f"rule names {slugs[slug]!r} and {name!r} would share the feed matches/rules/{slug}/")
+        slugs[slug] = name
         from feeds.errors import RuleError
         from feeds.watch.query import parse_query
 

@@ -73,6 +73,12 @@ def slugify(text: str, max_length: int = 80) -> str:
     return (slug[:cut] if cut > 0 else slug[:max_length]).strip("-")
 
 
+def rule_slug(name: str) -> str:
+    """The folder of a keyword rule's feeds, `matches/rules/<slug>/`: the slug of its name, or a hash of the name
+    when it has no ASCII letter or digit. Rule names whose slugs are the same are refused when added."""
+    return slugify(name) or "rule-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+
+
 def release_slug(title: str, link: str | None) -> str:
     """A slug for a release that has no explicit one: from the title, else the link, else a hash of the title.
 

@@ -19,7 +19,7 @@ from html import escape
 
 from feeds.config import Settings
 from feeds.model import Release, StoredMatch
-from feeds.normalise.ids import slugify
+from feeds.normalise.ids import rule_slug
 from feeds.publish.pages import CoverageItem, web_url
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
@@ -162,8 +162,12 @@ def plan_matches(
             by_rule.setdefault(m.subject, []).append(m)
         elif m.subject in releases:
             by_release.setdefault(m.subject, []).append(m)
+    slugs: dict[str, str] = {}
     for name in sorted(by_rule):
-        slug = slugify(name) or "rule-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+        slug = rule_slug(name)
+        if slug in slugs.values():  # (rules stored before such names were refused) the later name gets a suffix
+            slug = f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+        slugs[name] = slug
         path = f"matches/rules/{slug}/"
         out.specs.append(
             spec(

@@ -18,9 +18,10 @@ from urllib.parse import urljoin, urlsplit
 from lxml import etree
 
 from feeds.config import MIN_WATCH_INTERVAL
-from feeds.errors import FeedParseError, FetchError, IngestError, RuleError
+from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, RuleError
 from feeds.fetch import Fetched
 from feeds.model import Rule, StoredItem, WatchedFeed
+from feeds.normalise.ids import rule_slug
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
 from feeds.watch.parse import find_feed_links, parse_feed
@@ -65,7 +66,29 @@ def add_feed(
 
 def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
     parse_query(query)  # raises RuleError pointing at the character
-    return app.store.add_rule(name or query, query, origin="cli", now=app.clock())
+    name = name or query
+    slug = rule_slug(name)
+    for other in app.store.rules():
+        if other.name != name and rule_slug(other.name) == slug:
+            raise ExistsError(
+                f"rule {other.name!r} publishes its matches at matches/rules/{slug}/ already, and so would "
+                f"{name!r}: pick another --name"
+            )
+    return app.store.add_rule(name, query, origin="cli", now=app.clock())
+
+
+def remove_rule(app: App, name: str) -> Rule:
+    """Delete a rule made from the CLI. One the config file defines would come back with the next command:
+    refused, naming the file and the key to edit."""
+    configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
+    if configured:
+        raise ConfigError(
+            f"rule {name!r} is defined here: remove it from the config file (it would be imported again by the "
+            "next command)",
+            path=str(app.settings.path),
+            key=f"watch.keywords[{configured[0]}]",
+        )
+    return app.store.remove_rule(name)
 
 
 def import_configured(app: App) -> tuple[int, int]:
