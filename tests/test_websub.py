@@ -9,6 +9,7 @@ nothing changed.
 
 from __future__ import annotations
 
+import json
 import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -260,3 +261,26 @@ def test_run_once_still_exits_0_when_the_hub_is_down(make_settings, clock):
     daemon = _daemon(settings, clock)
     assert daemon.run_once() == 0, "a ping is best effort: the site was published"
     assert daemon.state.jobs["websub"].last_summary.startswith("0 hub pings sent, 1 failed")
+
+
+def test_feeds_publish_pings_the_hub_for_the_feeds_it_changed(make_settings, hub, httpserver):
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    settings = make_settings(f'\n[publish]\nhub = "{httpserver.url_for("/hub")}"\n')
+    (settings.inboxes[0].path / "pier.md").write_text(
+        "---\ntitle: Pier reopens\npublished: 2026-11-27T09:00:00Z\n---\nThe pier reopens on Monday.\n",
+        encoding="utf-8",
+    )
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(settings.path), "ingest"]).exit_code == 0
+    first = runner.invoke(cli, ["--config", str(settings.path), "publish", "--json"])
+    assert first.exit_code == 0, first.output
+    out = settings.paths.out
+    feeds = sorted(str(p.relative_to(out)) for p in out.rglob("*") if p.name in ("atom.xml", "rss.xml", "feed.json"))
+    assert sorted(hub.pings) == [BASE + path for path in feeds]
+    assert json.loads(first.stdout)["hub_pings"] == {"sent": len(feeds), "failed": 0}
+    hub.pings.clear()
+    again = runner.invoke(cli, ["--config", str(settings.path), "publish", "--json"])
+    assert json.loads(again.stdout)["hub_pings"] == {"sent": 0, "failed": 0} and hub.pings == []

@@ -15,9 +15,12 @@ from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_
 def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Write the feeds, pages, index and OPML into out/ (only files whose bytes changed)."""
     from feeds.publish import run_publish
+    from feeds.publish.websub import PingReport, ping_once
 
-    with ctx.app() as app, ProgressBar("publishing") as bar:
-        report = run_publish(app, dry_run=dry_run, progress=bar)
+    with ctx.app() as app:
+        with ProgressBar("publishing") as bar:
+            report = run_publish(app, dry_run=dry_run, progress=bar)
+        pings = PingReport() if dry_run else ping_once(app, report.written)
     if as_json:
         echo_json(
             {
@@ -26,9 +29,12 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
                 "removed": report.removed,
                 "unchanged": report.unchanged,
                 "changed": len(report.changed),
+                "hub_pings": {"sent": pings.sent, "failed": pings.failed + pings.dropped},
             }
         )
         return
+    if pings.summary():
+        click.echo(f"websub: {pings.summary()}", err=True)
     verb = "would change" if dry_run else "changed"
     for path in report.written:
         click.echo(f"wrote    {path}")

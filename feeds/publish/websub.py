@@ -231,3 +231,16 @@ class PingQueue:
         if self._session is not None:
             self._session.close()
             self._session = None
+
+
+def ping_once(app: App, written: Iterable[str]) -> PingReport:
+    """For a one-shot `feeds publish`: one round of pings for the feed documents among `written` (paths in out/),
+    no retry (a ping that fails is lost; the next change to that feed pings again, as after a daemon's restart).
+    Nothing is sent without `publish.hub`."""
+    queue = PingQueue(max_attempts=1)
+    try:
+        if not queue.add(changed_topics(written, app.settings.site.base_url), app.clock()):
+            return PingReport()
+        return queue.send(app)
+    finally:
+        queue.close()
