@@ -457,3 +457,46 @@ def test_push_replay_and_update_on_postgresql(make_api, pg_url):
     updated = api.post(dict(RELEASE, source_key="pg-1", body="Changed."))
     assert updated.status_code == 200 and updated.json()["id"] == first.json()["id"]
     assert api.app.store.count_releases() == 1
+
+
+def test_feeds_serve_publishes_a_pushed_release_shortly_after(make_settings, make_app_for, serve):
+    """Without the daemon, `feeds serve` publishes what is pushed (several pushes close together: once)."""
+    from feeds.web.publisher import PublishSoon
+
+    settings = make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 1000\n')
+    app = make_app_for(settings)
+    soon = PublishSoon(app, delay=0.05)
+    published: list[int] = []
+    real = soon._run
+
+    def counting() -> None:
+        published.append(1)
+        real()
+
+    soon._run = counting  # type: ignore[method-assign]
+    base = serve(make_web_app(app, on_change=soon))
+    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+    for n in range(3):
+        body = {**RELEASE, "title": f"Pier reopens, part {n}", "source_key": f"pier-{n}"}
+        assert requests.post(base + "/api/releases", json=body, headers=headers, timeout=10).status_code == 201
+    soon.wait()
+    soon.close()
+    pages = sorted(p.parent.name for p in (settings.paths.out / "releases").glob("*/index.html"))
+    assert pages == ["pier-reopens-part-0", "pier-reopens-part-1", "pier-reopens-part-2"]
+    assert 1 <= len(published) <= 3
+    served = requests.get(base + "/releases/pier-reopens-part-2/", timeout=10)
+    assert served.status_code == 200 and "Pier reopens, part 2" in served.text
+
+
+def test_a_publish_still_waiting_when_the_server_stops_is_done_then(make_settings, make_app_for):
+    from feeds.publish import run_publish
+    from feeds.web.publisher import PublishSoon
+
+    app = make_app_for(make_settings())
+    soon = PublishSoon(app, delay=3600)
+    soon()
+    soon.close()  # Ctrl-C an instant after a push: the push is published, not dropped
+    assert (app.settings.paths.out / "index.html").is_file()
+    assert run_publish(app).changed == []
+    soon()  # closed: nothing more is scheduled
+    assert soon._timer is None

@@ -51,8 +51,13 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
 def serve(ctx: Context, host: str, port: int) -> None:
     """Serve out/ (media types, ETag/304, gzip; nothing outside out/), the push API, /healthz and /metrics."""
     from feeds.web.app import make_web_app
+    from feeds.web.publisher import PublishSoon
     from feeds.web.static import serve_forever
 
     with ctx.app() as app:
         click.echo(f"serving {app.settings.paths.out} at http://{host}:{port}/ (Ctrl-C to stop)")
-        serve_forever(make_web_app(app), host, port, max_body=app.settings.web.max_body)
+        soon = PublishSoon(app)  # a pushed release is published within seconds, as by the daemon
+        try:
+            serve_forever(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
+        finally:
+            soon.close()
