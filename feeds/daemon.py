@@ -279,6 +279,8 @@ class Daemon:
         from feeds.watch.manage import import_configured
 
         import_configured(self.app)
+        for problem in self.app.settings.alerts.missing_secrets:
+            log.warning("%s: its alerts wait until it is set (then send SIGHUP to reload)", problem)
         self._run_job("alerts", self.job_alerts)  # registers destinations before the first watch tick
         self._schedule()
         if self.serve:

@@ -184,3 +184,19 @@ def test_the_injected_session_is_used(setup, clock, httpserver):
 def test_no_destinations_is_a_no_op(setup):
     report = run_alerts(setup(""))
     assert report.outcomes == [] and report.sent == 0
+
+
+def test_a_secret_from_an_unset_variable_holds_its_webhook_back_and_nothing_else(setup, clock, httpserver, monkeypatch):
+    """Never sent unsigned: the delivery waits with a clear reason; once the variable is set, it goes out."""
+    monkeypatch.delenv("FEEDS_TEST_HOOK_SECRET", raising=False)
+    receiver = Receiver()
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    toml = f'[[alerts.webhooks]]\nname = "desk"\nurl = "{httpserver.url_for("/hook")}"\n'
+    toml += 'secret_env = "FEEDS_TEST_HOOK_SECRET"\n'
+    app = setup(toml)
+    (problem,) = app.settings.alerts.missing_secrets
+    assert "alerts.webhooks[0].secret_env" in problem and "FEEDS_TEST_HOOK_SECRET is not set" in problem
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    assert run_alerts(app).sent == 0 and receiver.calls == []
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "pending" and "FEEDS_TEST_HOOK_SECRET is not set" in (delivery.last_error or "")

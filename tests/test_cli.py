@@ -44,6 +44,20 @@ def test_config_errors_name_file_line_and_key(tmp_path):
     assert r.output.startswith(f"error: {bad}:9: site.colour: unknown key")
 
 
+def test_an_unset_secret_variable_fails_check_config_but_no_other_command(config):
+    config.write_text(
+        config.read_text()
+        + '\n[[alerts.webhooks]]\nname = "desk"\nurl = "https://hooks.example.org/x"\nsecret_env = "FEEDS_T_UNSET"\n'
+    )
+    env = {"FEEDS_T_UNSET": ""}
+    checked = run(config, "check-config", env=env)
+    assert checked.exit_code == 1
+    assert f"error: {config}:" in checked.output
+    assert "alerts.webhooks[0].secret_env: environment variable FEEDS_T_UNSET is not set" in checked.output
+    assert run(config, "releases", "list", env=env).exit_code == 0
+    assert run(config, "check-config", env={"FEEDS_T_UNSET": "s3cret"}).exit_code == 0
+
+
 def test_config_from_environment(config):
     r = CliRunner().invoke(cli, ["check-config", "--json"], env={"FEEDS_CONFIG": str(config)})
     assert r.exit_code == 0 and json.loads(r.output)["config"] == str(config)

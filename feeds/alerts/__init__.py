@@ -160,6 +160,8 @@ def _send_webhooks(
     timeout = (http.connect_timeout, http.read_timeout)
 
     def send(entry: AlertEntry) -> Attempt:
+        if hook.secret_missing:  # never sent unsigned: retried with back-off, and sent once the variable is set
+            return Attempt(ok=False, status="error", error=f"not sent: {hook.secret_missing}")
         body = webhook_body(entry, d.name)
         headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent)
         return post_webhook(session, hook.url, body, headers, timeout=timeout, now=now)
@@ -174,6 +176,8 @@ def _send_emails(
     smtp = app.settings.alerts.smtp
 
     def send(entry: AlertEntry) -> Attempt:
+        if smtp.password_missing:
+            return Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
         message = build_email(
             [entry], alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
             key=entry.key,

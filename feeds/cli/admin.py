@@ -29,9 +29,18 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "database": open_store(s.database_url).url,
         "sources": sources,
     }
+    problems = s.alerts.missing_secrets
+    if problems:
+        summary["problems"] = list(problems)
     if as_json:
         echo_json(summary)
+        if problems:
+            raise SystemExit(1)
         return
+    if problems:
+        for problem in problems:
+            click.echo(f"error: {problem}", err=True)
+        raise SystemExit(1)
     click.echo(f"{s.path}: OK")
     click.echo(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
     click.echo(f"  out       {s.paths.out}")

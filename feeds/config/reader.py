@@ -39,7 +39,11 @@ class _Reader:
         self.lines = text.splitlines()
 
     def fail(self, key: KeyPath, message: str) -> Any:
-        raise ConfigError(message, path=str(self.path), key=_dotted(key), line=find_line(self.lines, key))
+        raise self.problem(key, message)
+
+    def problem(self, key: KeyPath, message: str) -> ConfigError:
+        """The error `fail` raises, for a problem reported later rather than at once."""
+        return ConfigError(message, path=str(self.path), key=_dotted(key), line=find_line(self.lines, key))
 
     def table(self, t: Any, key: KeyPath, allowed: set[str]) -> dict[str, Any]:
         if not isinstance(t, dict):

@@ -290,14 +290,16 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         names.add(name)
         return name
 
-    def secret(tt: dict[str, Any], kk: KeyPath, key: str) -> str | None:
+    def secret(tt: dict[str, Any], kk: KeyPath, key: str) -> tuple[str | None, str | None]:
+        """(the secret, or why it is missing): an unset variable fails the deliveries that need it, not every
+        command (listing releases needs no webhook secret); `check-config` and the daemon's start report it."""
         value: str | None = r.get(tt, (*kk, key), str, None)
         env_name = r.get(tt, (*kk, f"{key}_env"), str, None)
         if env_name:
             value = environ.get(env_name)
             if not value:
-                r.fail((*kk, f"{key}_env"), f"environment variable {env_name} is not set")
-        return value
+                return None, str(r.problem((*kk, f"{key}_env"), f"environment variable {env_name} is not set"))
+        return value, None
 
     hooks: list[WebhookAlert] = []
     for i, ht in enumerate(_array(r, t, (*k, "webhooks"))):
@@ -306,11 +308,13 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         url = r.get(ht, (*hk, "url"), str)
         if urlsplit(url).scheme not in ("http", "https"):
             r.fail((*hk, "url"), f"must be an http(s) URL, got {url!r}")
+        key, missing = secret(ht, hk, "secret")
         hooks.append(
             WebhookAlert(
                 name=name_of(ht, hk),
                 url=url,
-                secret=secret(ht, hk, "secret"),
+                secret=key,
+                secret_missing=missing,
                 rules=tuple(r.get(ht, (*hk, "rules"), list, ["*"])),
                 coverage=r.get(ht, (*hk, "coverage"), bool, True),
             )
@@ -337,12 +341,14 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
     st = r.sub(t, (*k, "smtp"))
     sk = (*k, "smtp")
     r.only(st, sk, {"host", "port", "sender", "username", "password", "password_env", "starttls", "timeout"})
+    password, password_missing = secret(st, sk, "password")
     smtp = SmtpSettings(
         host=r.get(st, (*sk, "host"), str, "localhost"),
         port=r.get(st, (*sk, "port"), int, 25),
         sender=r.get(st, (*sk, "sender"), str, "feeds@localhost"),
         username=r.get(st, (*sk, "username"), str, None),
-        password=secret(st, sk, "password"),
+        password=password,
+        password_missing=password_missing,
         starttls=r.get(st, (*sk, "starttls"), bool, False),
         timeout=r.positive(st, (*sk, "timeout"), 30.0),
     )

@@ -197,6 +197,9 @@ class WebhookAlert:
     url: str
     secret: str | None = None
     """HMAC-SHA256 key for the signature header (or `secret_env` naming an environment variable)."""
+    secret_missing: str | None = None
+    """Set when `secret_env` names a variable that is not set: why this webhook's deliveries fail until it is
+    (every other command works meanwhile)."""
     rules: tuple[str, ...] = ("*",)
     """Keyword rule names whose matches are sent (`*`: all); empty for none."""
     coverage: bool = True
@@ -219,6 +222,8 @@ class SmtpSettings:
     sender: str = "feeds@localhost"
     username: str | None = None
     password: str | None = None
+    password_missing: str | None = None
+    """Set when `password_env` names a variable that is not set (as `WebhookAlert.secret_missing`)."""
     starttls: bool = False
     timeout: float = 30.0
 
@@ -228,6 +233,12 @@ class AlertSettings:
     webhooks: tuple[WebhookAlert, ...] = ()
     email: tuple[EmailAlert, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+
+    @property
+    def missing_secrets(self) -> tuple[str, ...]:
+        """Why deliveries will fail: environment variables the config names for secrets that are not set."""
+        found = [h.secret_missing for h in self.webhooks] + [self.smtp.password_missing if self.email else None]
+        return tuple(m for m in found if m)
 
 
 @dataclass(frozen=True, slots=True)
