@@ -49,6 +49,19 @@ class ConfigError(FeedsError, ValueError):
         return f"{where}: {self.message}"
 
 
+class ConfigErrors(ConfigError):
+    """Several problems in one config file (one per section at most: a section stops at its first), reported
+    together so that one run of `feeds check-config` shows them all. Reads as one line per problem."""
+
+    def __init__(self, errors: list[ConfigError]):
+        self.errors = errors
+        first = errors[0]
+        super().__init__(first.message, path=first.path, key=first.key, line=first.line)
+
+    def __str__(self) -> str:
+        return "\nerror: ".join(str(ConfigError(e.message, path=e.path, key=e.key, line=e.line)) for e in self.errors)
+
+
 class IngestError(FeedsError):
     """A release could not be read from its source (a file, a URL, a pushed body)."""
 

@@ -58,6 +58,19 @@ def test_an_unset_secret_variable_fails_check_config_but_no_other_command(config
     assert run(config, "check-config", env={"FEEDS_T_UNSET": "s3cret"}).exit_code == 0
 
 
+def test_check_config_reports_a_problem_in_every_section_at_once(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        BASE_CONFIG.replace('timezone = "Europe/London"', 'timezone = "Europe/Atlantis"')
+        + '\n[web]\nport = 80800\n\n[watch]\ninterval = "2 fortnights"\n'
+    )
+    r = run(bad, "check-config")
+    assert r.exit_code == 1
+    lines = r.output.splitlines()
+    assert len(lines) == 3 and all(line.startswith(f"error: {bad}:") for line in lines), r.output
+    assert [line.split(": ")[2] for line in lines] == ["site.timezone", "watch.interval", "web.port"]
+
+
 def test_config_from_environment(config):
     r = CliRunner().invoke(cli, ["check-config", "--json"], env={"FEEDS_CONFIG": str(config)})
     assert r.exit_code == 0 and json.loads(r.output)["config"] == str(config)

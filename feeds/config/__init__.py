@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from feeds.config.reader import KeyPath as KeyPath
 from feeds.config.reader import _Reader
@@ -38,7 +39,9 @@ from feeds.config.sections import (
 )
 from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
 from feeds.config.settings import Settings
-from feeds.errors import ConfigError
+from feeds.errors import ConfigError, ConfigErrors
+
+T = TypeVar("T")
 
 DEFAULT_CONFIG_ENV = "FEEDS_CONFIG"
 DEFAULT_CONFIG_PATH = Path("config/feeds.toml")
@@ -81,33 +84,60 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     base = path.resolve().parent
     from feeds import __version__
 
-    site = _read_site(r, r.sub(root, ("site",), required=True))
-    paths = _read_paths(r, r.sub(root, ("paths",)), base)
-    db = r.sub(root, ("database",))
-    r.only(db, ("database",), {"url"})
-    database_url = environ.get("FEEDS_DATABASE_URL") or _database_url(
-        r.get(db, ("database", "url"), str, f"sqlite:///{paths.state / 'feeds.db'}"), base
+    # Each section is read on its own, so one run reports a problem in every section that has one (a section
+    # stops at its first: what follows may depend on the value that was wrong).
+    errors: list[ConfigError] = []
+
+    def section(read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except ConfigErrors as e:
+            errors.extend(e.errors)
+        except ConfigError as e:
+            errors.append(e)
+        return None
+
+    site = section(lambda: _read_site(r, r.sub(root, ("site",), required=True)))
+    paths = section(lambda: _read_paths(r, r.sub(root, ("paths",)), base))
+    db = section(lambda: r.sub(root, ("database",)))
+    section(lambda: r.only(db, ("database",), {"url"}) if db is not None else None)
+    state = paths.state if paths is not None else base
+    configured_db = section(lambda: r.get(db or {}, ("database", "url"), str, f"sqlite:///{state / 'feeds.db'}"))
+    database_url = environ.get("FEEDS_DATABASE_URL") or (
+        section(lambda: _database_url(configured_db, base)) if configured_db is not None else None
     )
-    http = _read_http(r, r.sub(root, ("http",)), environ, USER_AGENT.format(version=__version__, site=site.base_url))
-    topics = _read_topics(r, r.sub(root, ("topics",)))
-    sources = _read_sources(r, root.get("sources", []), base)
-    publish = _read_publish(r, r.sub(root, ("publish",)), base)
-    watch = _read_watch(r, r.sub(root, ("watch",)))
-    web = _read_web(r, r.sub(root, ("web",)), environ)
-    daemon = _read_daemon(r, r.sub(root, ("daemon",)))
-    alerts = _read_alerts(r, r.sub(root, ("alerts",)), environ)
-    _check_out_is_public(paths, database_url, path)
+    agent = USER_AGENT.format(version=__version__, site=site.base_url if site is not None else "")
+    http = section(lambda: _read_http(r, r.sub(root, ("http",)), environ, agent))
+    topics = section(lambda: _read_topics(r, r.sub(root, ("topics",))))
+    sources = section(lambda: _read_sources(r, root.get("sources", []), base))
+    publish = section(lambda: _read_publish(r, r.sub(root, ("publish",)), base))
+    watch = section(lambda: _read_watch(r, r.sub(root, ("watch",))))
+    web = section(lambda: _read_web(r, r.sub(root, ("web",)), environ))
+    daemon = section(lambda: _read_daemon(r, r.sub(root, ("daemon",))))
+    alerts = section(lambda: _read_alerts(r, r.sub(root, ("alerts",)), environ))
+    if paths is not None and database_url is not None:
+        section(lambda: _check_out_is_public(paths, database_url, path))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ConfigErrors(errors)
     return Settings(
         path=path,
-        site=site,
-        paths=paths,
-        database_url=database_url,
-        http=http,
-        topics=topics,
-        sources=sources,
-        publish=publish,
-        watch=watch,
-        web=web,
-        daemon=daemon,
-        alerts=alerts,
+        site=_read(site),
+        paths=_read(paths),
+        database_url=_read(database_url),
+        http=_read(http),
+        topics=_read(topics),
+        sources=_read(sources),
+        publish=_read(publish),
+        watch=_read(watch),
+        web=_read(web),
+        daemon=_read(daemon),
+        alerts=_read(alerts),
     )
+
+
+def _read(value: T | None) -> T:
+    """A section's value once no section failed (a failed one is None, and was raised as an error)."""
+    assert value is not None
+    return value
