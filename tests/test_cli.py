@@ -95,6 +95,32 @@ def test_ingest_list_and_show(config):
     assert "Sanctions on Iran" in run(config, "releases", "show", shown["id"]).output
 
 
+def test_show_lists_the_change_history_in_text_too(config):
+    item = {
+        "base_path": "/government/news/ferry-fares-frozen",
+        "content_id": "5f0c1a2b-0000-4000-8000-000000000001",
+        "schema_name": "news_article",
+        "document_type": "press_release",
+        "locale": "en",
+        "title": "Ferry fares frozen",
+        "first_published_at": "2025-04-01T08:00:00.000+01:00",
+        "public_updated_at": "2025-04-03T10:00:00.000+01:00",
+        "details": {
+            "body": "<p>Fares on all island routes will be frozen.</p>",
+            "change_history": [
+                {"public_timestamp": "2025-04-03T10:00:00.000+01:00", "note": "Added the winter timetable."},
+                {"public_timestamp": "2025-04-01T08:00:00.000+01:00", "note": "First published."},
+            ],
+        },
+        "links": {},
+    }
+    (config.parent / "inbox" / "ferry.json").write_text(json.dumps(item))
+    assert run(config, "ingest").exit_code == 0
+    shown = run(config, "releases", "show", "ferry-fares-frozen").output
+    assert "changed      2025-04-03T09:00:00Z: Added the winter timetable." in shown
+    assert shown.index("Added the winter") < shown.index("First published.")
+
+
 def test_show_unknown_release_is_an_error(config):
     r = run(config, "releases", "show", "nope")
     assert r.exit_code == 1 and "error: no release with id or slug 'nope'" in r.output
@@ -163,3 +189,11 @@ def test_ingest_progress_reports_totals(config):
     finally:
         app.close()
     assert calls == [(3, 3)]
+
+
+def test_quiet_publish_prints_the_summary_only(config):
+    (config.parent / "inbox" / "b.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    assert run(config, "ingest").exit_code == 0
+    quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "publish"])
+    assert quiet.exit_code == 0 and quiet.output.splitlines()[-1].endswith("0 unchanged")
+    assert "wrote" not in quiet.output

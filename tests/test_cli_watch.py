@@ -106,3 +106,10 @@ def test_a_rule_from_the_config_is_removed_in_the_config_not_from_the_cli(config
     assert "fisheries" in run(config, "keywords", "list").output
     assert run(config, "keywords", "add", "quota", "--name", "quota").exit_code == 0
     assert "removed rule 'quota'" in run(config, "keywords", "remove", "quota").output
+
+
+def test_a_query_may_start_with_a_minus_sign(config):
+    added = run(config, "keywords", "add", "-rumour sanctions", "--name", "sanctions")
+    assert added.exit_code == 0 and "added rule 'sanctions': -rumour sanctions" in added.output
+    tested = run(config, "keywords", "test", "-rumour", "--json")
+    assert tested.exit_code == 1 and "only excludes" in tested.output

@@ -98,6 +98,8 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
         click.echo(f"link         {r.link}")
     if r.withdrawn_at:
         click.echo(f"WITHDRAWN    {rfc3339(r.withdrawn_at)}: {r.withdrawn_note or ''}")
+    for change in r.changes:  # newest first, as on the page
+        click.echo(f"changed      {rfc3339(change.at)}: {change.note}")
     click.echo("")
     click.echo(r.summary)
     click.echo("")

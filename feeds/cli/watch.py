@@ -233,7 +233,11 @@ def keywords() -> None:
     """Keyword rules: saved queries matched against every watched item."""
 
 
-@keywords.command("add")
+# A query may start with "-" (`-iran`: everything but Iran): it is an argument, not an unknown option.
+_QUERY_FIRST = {"ignore_unknown_options": True}
+
+
+@keywords.command("add", context_settings=_QUERY_FIRST)
 @click.argument("query")
 @click.option("--name", help="A name for the rule (default: the query itself).")
 @pass_ctx
@@ -278,7 +282,7 @@ def keywords_remove(ctx: Context, name: str) -> None:
     click.echo(f"removed rule {name!r}")
 
 
-@keywords.command("test")
+@keywords.command("test", context_settings=_QUERY_FIRST)
 @click.argument("query")
 @click.option("--days", type=float, default=None, help="How far back to look (default: watch.retro_days).")
 @click.option("--json", "as_json", is_flag=True)
