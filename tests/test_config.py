@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -50,6 +51,11 @@ def test_minimal_config_gets_defaults(tmp_path):
     assert "https://press.example.org/" in s.http.user_agent
 
 
+def test_a_garbled_fetch_allow_variable_is_an_error_naming_it(tmp_path):
+    with pytest.raises(ConfigError, match=re.escape("FEEDS_FETCH_ALLOW: 'http://10.0.0.1/' is not a host name")):
+        load_settings(write(tmp_path, MINIMAL), environ={"FEEDS_FETCH_ALLOW": "127.0.0.1,http://10.0.0.1/"})
+
+
 def test_environment_overrides(tmp_path):
     env = {"FEEDS_DATABASE_URL": "postgresql://u@db/feeds", "FEEDS_FETCH_ALLOW": "127.0.0.1, 10.0.0.0/8"}
     s = load_settings(write(tmp_path, MINIMAL + '[http]\nallow = ["::1"]\n'), environ=env)
@@ -69,6 +75,8 @@ def test_environment_overrides(tmp_path):
         (MINIMAL + 'timezone = "Mars/Olympus"\n', "site.timezone", 5, "unknown time zone"),
         (MINIMAL + 'language = "english please"\n', "site.language", 5, "language tag"),
         (MINIMAL + "[http]\nread_timeout = -1\n", "http.read_timeout", 6, "positive number"),
+        (MINIMAL + '[http]\nallow = ["127.0.0.1", "not a host!"]\n', "http.allow[1]", 6, "CIDR range"),
+        ('[site]\ntitle = " "\nbase_url = "https://x.org/"\n', "site.title", 2, "must not be empty"),
         (
             MINIMAL + '[[sources]]\ntype="folder"\nname="a"\npath="x"\n[[sources]]\ntype="ftp"\nname="b"\n',
             "sources[1].type",

@@ -145,6 +145,8 @@ def find_line(lines: list[str], key: KeyPath) -> int | None:
         line = _find_in_table(lines, candidate_table, candidate_key, index)
         if line is not None:
             return line
+    if isinstance(key[-1], int) and len(key) > 1:  # an element of an array value (`allow = [...]`): its key's line
+        return find_line(lines, key[:-1])
     return None
 
 

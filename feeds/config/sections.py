@@ -6,6 +6,7 @@ through the reader (file, key path, line). Unknown keys are errors everywhere.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -43,6 +44,8 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     k = ("site",)
     r.only(t, k, {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain"})
     title = r.get(t, (*k, "title"), str)
+    if not title.strip():
+        r.fail((*k, "title"), "must not be empty (it names every feed and page)")
     base_url = r.get(t, (*k, "base_url"), str)
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -85,14 +88,31 @@ def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
     )
 
 
+_HOST_NAME = re.compile(r"(?=.{1,253}\.?$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
+
+
+def _allowable(item: str) -> bool:
+    """A host name, an IP address or a CIDR range (what `http.allow` and FEEDS_FETCH_ALLOW may list)."""
+    try:
+        ipaddress.ip_network(item.strip(), strict=False)
+        return True
+    except ValueError:
+        return _HOST_NAME.fullmatch(item.strip()) is not None
+
+
 def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_agent: str) -> HttpSettings:
     k = ("http",)
     r.only(t, k, {"user_agent", "connect_timeout", "read_timeout", "max_bytes", "allow"})
     allow = tuple(r.get(t, (*k, "allow"), list, []))
     for i, item in enumerate(allow):
-        if not isinstance(item, str) or not item.strip():
-            r.fail((*k, "allow", i), "must be a host name, an address or a CIDR range")
+        if not isinstance(item, str) or not _allowable(item):
+            r.fail((*k, "allow", i), f"must be a host name, an address or a CIDR range, got {item!r}")
     extra = tuple(x.strip() for x in environ.get("FEEDS_FETCH_ALLOW", "").split(",") if x.strip())
+    for item in extra:
+        if not _allowable(item):
+            raise ConfigError(
+                f"{item!r} is not a host name, an address or a CIDR range", path="environment", key="FEEDS_FETCH_ALLOW"
+            )
     settings = HttpSettings(
         user_agent=r.get(t, (*k, "user_agent"), str, user_agent),
         connect_timeout=r.positive(t, (*k, "connect_timeout"), 10.0),
