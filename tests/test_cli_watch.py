@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from feeds.cli import cli
+from tests.alerts_helpers import watch_item
 from tests.conftest import BASE_CONFIG
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title><link>https://news.example.com/</link>
@@ -113,3 +114,28 @@ def test_a_query_may_start_with_a_minus_sign(config):
     assert added.exit_code == 0 and "added rule 'sanctions': -rumour sanctions" in added.output
     tested = run(config, "keywords", "test", "-rumour", "--json")
     assert tested.exit_code == 1 and "only excludes" in tested.output
+
+
+def test_our_own_site_is_left_out_of_keywords_test_and_the_config_as_by_the_watch(config, tmp_path):
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.watch.manage import import_configured, try_query
+
+    config.write_text(
+        config.read_text() + '\n[[watch.feeds]]\nurl = "https://press.example.org/atom.xml"\n'
+        '[[watch.feeds]]\nurl = "https://news.example.com/rss"\n'
+    )
+    app = make_app(load_settings(config, environ={}))
+    try:
+        assert import_configured(app)[0] == 1 and [f.url for f in app.store.feeds()] == ["https://news.example.com/rss"]
+        (feed,) = app.store.feeds()
+        app.store.upsert_items(
+            feed.id,
+            [watch_item("own", "Lavrov in Geneva", link="https://press.example.org/releases/x/"),
+             watch_item("news", "Lavrov in Geneva again", link="https://news.example.com/a")],
+            app.clock(),
+        )  # fmt: skip
+        trial = try_query(app, "lavrov", days=3650)
+        assert [s.item.key for s, _ in trial.hits] == ["news"] and trial.own == 1
+    finally:
+        app.close()

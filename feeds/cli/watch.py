@@ -299,6 +299,7 @@ def keywords_test(ctx: Context, query: str, days: float | None, as_json: bool) -
             {
                 "query": query,
                 "checked": result.checked,
+                "own_site": result.own,
                 "matches": [
                     {"title": s.item.title, "link": s.item.link, "feed": s.feed_title, "why": list(e.reasons)}
                     for s, e in result.hits
@@ -313,6 +314,8 @@ def keywords_test(ctx: Context, query: str, days: float | None, as_json: bool) -
         for reason in e.reasons:
             click.echo(f"  {reason}")
     click.echo(f"{len(result.hits)} of {result.checked} stored items match")
+    if result.own:
+        click.echo(f"({result.own} more from our own site would match, but are never watched)")
 
 
 @cli.group("matches")

@@ -7,6 +7,7 @@ and rules declared in the config are imported idempotently and remember that the
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,8 @@ from feeds.watch.related import is_own_url
 
 if TYPE_CHECKING:
     from feeds.app import App
+
+log = logging.getLogger("feeds.watch")
 
 COMMON_FEED_PATHS = ("/feed", "/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feed.json")
 
@@ -96,7 +99,13 @@ def import_configured(app: App) -> tuple[int, int]:
     now = app.clock()
     w = app.settings.watch
     feeds_added = 0
+    mine = own_domains(app.settings)
     for f in w.feeds:
+        if is_own_url(f.url, mine):  # as `watch add` refuses it: our own feeds are never watched
+            log.warning(
+                "not watching %s from the config: it is on our own site (site.base_url, watch.own_domains)", f.url
+            )
+            continue
         _, created = app.store.import_feed(
             f.url, title=f.title, tags=f.tags, interval=f.interval or w.interval, origin="config", now=now
         )
@@ -234,6 +243,8 @@ class QueryTrial:
     query: str
     checked: int
     hits: list[tuple[StoredItem, Explanation]]
+    own: int = 0
+    """Items from our own site that the query would match, left out as the watch leaves them out."""
 
 
 def try_query(app: App, query: str, *, days: float | None = None, limit: int = 50) -> QueryTrial:
@@ -242,8 +253,9 @@ def try_query(app: App, query: str, *, days: float | None = None, limit: int = 5
     matcher = compile_rules([("query", query)])
     since = app.clock() - timedelta(days=days if days is not None else app.settings.watch.retro_days)
     feeds = {f.id: f for f in app.store.feeds()}
+    mine = own_domains(app.settings)
     hits: list[tuple[StoredItem, Explanation]] = []
-    checked = 0
+    checked = own = 0
     for s in app.store.iter_stored_items(since=since):  # newest first, a page at a time
         checked += 1
         feed = feeds.get(s.feed_id)
@@ -251,8 +263,11 @@ def try_query(app: App, query: str, *, days: float | None = None, limit: int = 5
             continue  # past the limit, items are only counted
         item = match_input(feed, s.item)
         if matcher.match(item):  # compiled once; explain (slower) only what matched
+            if is_own_url(s.item.link, mine):  # never matched by the watch either
+                own += 1
+                continue
             hits.append((s, explain(query, item)))
-    return QueryTrial(query=query, checked=checked, hits=hits)
+    return QueryTrial(query=query, checked=checked, hits=hits, own=own)
 
 
 __all__ = [
