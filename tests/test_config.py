@@ -56,6 +56,11 @@ def test_a_garbled_fetch_allow_variable_is_an_error_naming_it(tmp_path):
         load_settings(write(tmp_path, MINIMAL), environ={"FEEDS_FETCH_ALLOW": "127.0.0.1,http://10.0.0.1/"})
 
 
+def test_a_short_api_token_from_the_environment_is_named_as_such(tmp_path):
+    with pytest.raises(ConfigError, match=r"^environment: FEEDS_API_TOKEN: is too short"):
+        load_settings(write(tmp_path, MINIMAL), environ={"FEEDS_API_TOKEN": "short"})
+
+
 def test_environment_overrides(tmp_path):
     env = {"FEEDS_DATABASE_URL": "postgresql://u@db/feeds", "FEEDS_FETCH_ALLOW": "127.0.0.1, 10.0.0.0/8"}
     s = load_settings(write(tmp_path, MINIMAL + '[http]\nallow = ["::1"]\n'), environ=env)

@@ -280,6 +280,10 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
         r.fail((*k, "port"), f"must be a TCP port (0-65535), got {port}")
     token = environ.get("FEEDS_API_TOKEN") or r.get(t, (*k, "api_token"), str, None) or None
     if token is not None and len(token) < 16:
+        if environ.get("FEEDS_API_TOKEN"):  # the variable wins over the file: name the one that is too short
+            raise ConfigError(
+                "is too short: use at least 16 random characters", path="environment", key="FEEDS_API_TOKEN"
+            )
         r.fail((*k, "api_token"), "is too short: use at least 16 random characters")
     return WebSettings(
         host=r.get(t, (*k, "host"), str, "127.0.0.1"),

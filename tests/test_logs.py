@@ -1,0 +1,35 @@
+"""Log lines: every one carries the worker identity, and the ids of what it is about (text and JSON)."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import pytest
+
+from feeds.logs import setup_logging
+
+
+@pytest.fixture
+def restore_logging():
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for h in list(root.handlers):
+        root.removeHandler(h)
+    for h in handlers:
+        root.addHandler(h)
+    root.setLevel(level)
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_every_line_names_the_worker_and_what_it_is_about(fmt, capsys, restore_logging):
+    setup_logging(logging.INFO, fmt, worker="desk-1:4242")  # type: ignore[arg-type]
+    logging.getLogger("feeds.watch").warning("feed failed", extra={"feed": 7, "url": "https://news.example.com/"})
+    line = capsys.readouterr().err.strip()
+    if fmt == "json":
+        doc = json.loads(line)
+        assert (doc["worker"], doc["feed"], doc["url"]) == ("desk-1:4242", 7, "https://news.example.com/")
+    else:
+        assert " desk-1:4242 WARNING feeds.watch: feed failed" in line
+        assert line.endswith("[feed=7 url=https://news.example.com/]")
