@@ -224,3 +224,18 @@ def test_corpus_topics_and_relative_images(corpus_releases: Path) -> None:
     stop_and_search = _parse(corpus_releases / "govuk-oral-statement-police-stop-and-search.json")
     assert stop_and_search.image is not None
     assert stop_and_search.image.startswith("https://www.gov.uk/government/uploads/")
+
+
+def test_world_news_is_issued_by_its_embassy_or_high_commission() -> None:
+    item = {**ITEM, "details": {**ITEM["details"], "emphasised_organisations": []}}
+    item["links"] = {"worldwide_organisations": [{"title": "British High Commission Yaounde"}], "organisations": []}
+    assert govuk(item).organisation == "British High Commission Yaounde"
+
+
+def test_every_corpus_world_news_item_names_its_issuer(corpus_releases) -> None:
+    found = 0
+    for path in sorted(corpus_releases.glob("govuk-world*.json")):
+        (raw,) = parse_release_file(path.read_bytes(), path.name, source="govuk", origin=str(path))
+        assert raw.organisation, path.name
+        found += 1
+    assert found >= 3

@@ -414,3 +414,16 @@ def test_relative_urls_in_a_release_without_a_link_resolve_against_the_site() ->
     linked = norm(raw(body=body, body_format="markdown", link="https://www.example.gov.uk/news/sea-walls"))
     assert 'href="https://www.example.gov.uk/news/annex.pdf"' in linked.body_html
     assert 'href="https://www.example.gov.uk/news/sea-walls#notes"' in linked.body_html
+
+
+@pytest.mark.parametrize(
+    ("given", "title"),
+    [
+        ("Q&amp;A on the new sanctions regime", "Q&A on the new sanctions regime"),
+        ("Caf&#233; owners &#x26; the harbour", "Café owners & the harbour"),
+        ("R&D tax credits for AT&T &amp co", "R&D tax credits for AT&T &amp co"),  # no complete reference: as written
+    ],
+)
+def test_character_references_left_in_a_title_are_decoded(given: str, title: str) -> None:
+    r = norm(raw(title=given))
+    assert r.title == title and ("amp" in r.slug) == ("&amp" in title)

@@ -142,6 +142,11 @@ def _organisation(details: Mapping[str, object], links: Mapping[str, object], ge
         name = get.text(org, "title", path=f"links.organisations[{index}]")
         if name:
             return name
+    # World news is issued by an embassy or high commission, listed apart from the home organisations.
+    for index, org in enumerate(get.objects(links, "worldwide_organisations", path="links")):
+        name = get.text(org, "title", path=f"links.worldwide_organisations[{index}]")
+        if name:
+            return name
     return None
 
 

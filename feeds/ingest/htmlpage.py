@@ -25,12 +25,13 @@ from lxml.html import HtmlElement
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.htmlextract import extract_article, inner_html, text_of
 from feeds.model import RawRelease
+from feeds.normalise.text import is_label
 
 __all__ = ["parse_html", "release_from_html", "strip_site_suffix"]
 
 _PUBLISHED = (
     "article:published_time", "og:published_time", "dc.date.issued", "dcterms.issued", "dcterms.created",
-    "dc.date.created", "date", "pubdate", "publish-date", "publication_date",
+    "dc.date.created", "dcterms.date", "dc.date", "date", "pubdate", "publish-date", "publication_date",
 )  # fmt: skip
 _UPDATED = ("article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified", "last-modified")
 _SUMMARY = ("description", "og:description", "twitter:description", "dc.description", "dcterms.abstract")
@@ -60,8 +61,11 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     root = parse_html(text, origin)
     meta = _Meta(root)
     base = _base_url(root, meta)
-    page_title = meta.first(("og:title", "twitter:title", "dc.title")) or _title_tag(root)
-    heading = _title_heading(root, page_title)
+    site_name = meta.first(_ORGANISATION)
+    page_title = _headline_or_none(meta.first(("og:title", "twitter:title", "dc.title")) or _title_tag(root), site_name)
+    heading = _title_heading(root, page_title, site_name)
+    if heading is None and page_title is None:  # no usable h1 or page title: a lesser heading, a bold first line
+        heading = _fallback_heading(root, site_name)
     title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "")
     if not title:
         raise InvalidReleaseError("the page has no <h1>, og:title or <title>", origin=origin, field="title")
@@ -146,13 +150,45 @@ def _title_tag(root: HtmlElement) -> str | None:
     return (text_of(element) or None) if element is not None else None
 
 
-def _title_heading(root: HtmlElement, page_title: str | None) -> HtmlElement | None:
-    """The <h1> that is the headline: inside the content, or matching the page title; not in page furniture."""
+_WORD_EXPORT = re.compile(r"^microsoft word\s*-\s*|\.(?:docx?|odt|rtf)$", re.IGNORECASE)
+
+
+def _headline_or_none(page_title: str | None, site_name: str | None) -> str | None:
+    """The page title as a candidate headline: None when it is a label, the site name or a word processor's
+    name for a file ("Microsoft Word - Release DRAFT v3.docx")."""
+    if not page_title or _WORD_EXPORT.search(page_title.strip()) or is_label(strip_site_suffix(page_title), site_name):
+        return None
+    return page_title
+
+
+def _fallback_heading(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
+    """For pages without a usable <h1> or title: the first <h2> of the content (the headline under a logo
+    <h1>), else a short first paragraph that is all bold (how word processors' exports mark a headline)."""
+    for container in [*root.xpath(_CONTENT_ROOTS), root]:
+        for h2 in container.iter("h2"):
+            if (text := text_of(h2)) and not is_label(text, site_name):
+                return h2
+    body = root.find("body")
+    for p in (body if body is not None else root).iter("p"):
+        text = text_of(p)
+        if not text:
+            continue
+        bold = "".join(text_of(b) for b in p.iter("b", "strong"))
+        if len(text) <= 200 and " ".join(bold.split()) == text and not is_label(text, site_name):
+            return p
+        if not is_label(text, site_name):
+            return None  # the first real paragraph is ordinary text: it is not a headline
+    return None
+
+
+def _title_heading(root: HtmlElement, page_title: str | None, site_name: str | None = None) -> HtmlElement | None:
+    """The <h1> that is the headline: inside the content, or matching the page title; not in page furniture, not
+    a label ("Press release") and not the site's name (a logo)."""
     hint = " ".join((page_title or "").split()).casefold()
     best: tuple[int, HtmlElement] | None = None
     for h1 in root.iter("h1"):
         text = text_of(h1)
-        if not text:
+        if not text or is_label(text, site_name):
             continue
         ancestors = list(h1.iterancestors())
         score = 0

@@ -25,6 +25,7 @@ import yaml
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
 from feeds.model import RawRelease
+from feeds.normalise.text import is_label
 
 __all__ = ["FRONT_MATTER_KEYS", "release_from_markdown", "release_from_text"]
 
@@ -61,6 +62,11 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         raise InvalidReleaseError("the file is empty: the first line should be the title", origin=origin, field="title")
+    label = None
+    if is_label(lines[first]):  # "Press release" on a line of its own, the headline below it
+        following = next((i for i in range(first + 1, len(lines)) if lines[i].strip()), None)
+        if following is not None:
+            label, first = " ".join(lines[first].split()).rstrip(":"), following
     body, body_line = _body(lines, first + 1, origin=origin)
     return RawRelease(
         origin=origin,
@@ -68,6 +74,7 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         title=" ".join(lines[first].split()),
         body=body,
         body_format="text",
+        document_type=label,
         lines=(("title", first + 1), ("body", body_line)),
     )
 

@@ -16,9 +16,11 @@ input ingested on another day must hash the same.
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 import re
 import unicodedata
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -27,10 +29,11 @@ from zoneinfo import ZoneInfo
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
+from feeds.normalise.datelines import opening_date
 from feeds.normalise.dates import parse_date
 from feeds.normalise.html import clean_html_to_text, html_to_text, render_markdown, sanitise_html, summary_source
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
-from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
+from feeds.normalise.text import collapse, is_label, make_summary, text_to_html, xml_safe
 from feeds.normalise.topics import detect_topics
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "HASH_VERSION", "normalise_release"]
@@ -45,6 +48,9 @@ _TYPE_PREFIX = re.compile(
     r"\s*:\s*(?P<rest>.+)",
     re.IGNORECASE | re.DOTALL,
 )
+# A character reference left in a title by a CMS that escaped it twice ("Q&amp;A"): decoded. Only complete
+# references (with their ";"), so "R&D" or "Fish&chips" stay as written.
+_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # RFC 5646, loosely (as config.py checks it)
@@ -61,11 +67,26 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     body_html, body_text = _body(raw, site)
     if not body_text:
         raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
-    given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
-    summary = given_summary or make_summary(summary_source(body_html, body_text))
+    # A headline pasted again as the body's first line, or a label ("Press release") heading it, goes.
+    body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
 
     given_published = _date(raw, "published", raw.published, site)
     given_updated = _date(raw, "updated", raw.updated, site)
+    stated = None
+    if given_published is None and given_updated is None:  # then the text's own date, if it states one
+        stated = opening_date(body_text.split("\n\n"), site.tz)
+        if stated is not None and stated.alone:
+            line = body_text.split("\n\n")[stated.paragraph]
+            body_html, body_text = _drop_block(body_html, body_text, lambda text: text == collapse(line))
+    given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
+    source = summary_source(body_html, body_text)
+    if stated is not None and not stated.alone:  # the summary starts after the dateline
+        source = source.replace(body_text.split("\n\n")[stated.paragraph], stated.rest, 1)
+    summary = given_summary or make_summary(source)
+    if stated is not None:
+        given_published = stated.when
+    elif given_published is None and given_updated is None:
+        given_published = _date_in_file_name(raw, site)
     # No publication date but an update date: the release existed by then, so that is the honest date (and it
     # keeps the id stable across re-ingests, unlike the time we happened to see it).
     published = given_published or given_updated or _utc_now_argument(now)
@@ -134,6 +155,42 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     )
 
 
+_NAME_DATE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[-_ .]")
+
+
+def _date_in_file_name(raw: RawRelease, site: Site) -> datetime | None:
+    """`2026-11-02-fisheries-talks.txt` → 2 November 2026 (local midnight): the date offices put in file names,
+    taken when neither the file's metadata nor its text gives one."""
+    m = _NAME_DATE.match(raw.origin.replace("\\", "/").rsplit("/", 1)[-1])
+    if m is None:
+        return None
+    try:
+        return parse_date(m["date"], site.tz)
+    except ValueError:
+        return None
+
+
+_BLOCK = re.compile(r"<(p|h[2-6])>(.*?)</\1>\s*", re.DOTALL)
+
+
+def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool]) -> tuple[str, str]:
+    """The body without the first of its opening blocks (paragraphs, headings) whose text is `unwanted`; the
+    body as it was when there is none, or when nothing else would be left."""
+    for index, m in enumerate(_BLOCK.finditer(body_html)):
+        if index >= 3:
+            break
+        if unwanted(collapse(html_to_text(m[2]))):
+            html = body_html[: m.start()] + body_html[m.end() :]
+            text = clean_html_to_text(html)
+            return (html, text) if text else (body_html, body_text)
+    return body_html, body_text
+
+
+def _same_words(text: str, title: str) -> bool:
+    """Whether a paragraph repeats the title (a headline pasted again as the body's first line)."""
+    return text.casefold().rstrip(".:") == title.casefold().rstrip(".:")
+
+
 def _utc_now_argument(now: datetime) -> datetime:
     if now.tzinfo is None:  # a programming error in the caller, not bad input
         raise ValueError(f"naive datetime {now!r}: `now` must be timezone-aware")
@@ -146,7 +203,7 @@ def _invalid(raw: RawRelease, field: str, message: str) -> InvalidReleaseError:
 
 def _title(raw: RawRelease) -> tuple[str, str | None]:
     """The cleaned title, and the document type its prefix named (only when the source gave no type)."""
-    title = collapse(xml_safe(raw.title or ""))
+    title = collapse(xml_safe(_ENTITY.sub(lambda m: html.unescape(m[0]), raw.title or "")))
     if not title:
         raise _invalid(raw, "title", "the release has no title")
     if raw.document_type is None:

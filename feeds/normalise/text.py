@@ -145,3 +145,16 @@ def make_summary(text: str, limit: int = 280) -> str:
     head = chosen[:cut] if cut > 0 else chosen[:room]
     head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
     return head + "…"
+
+
+# Labels that head a page or a document but are not its headline.
+_LABELS = frozenset(
+    {"press release", "news release", "media release", "press notice", "press statement", "statement", "news"}
+    | {"news story", "news article", "speech", "announcement", "for immediate release", "embargoed"}
+)
+
+
+def is_label(text: str, site_name: str | None = None) -> bool:
+    """Whether a would-be title is a label ("Press release") or the site's own name (a logo), not a headline."""
+    folded = " ".join(text.split()).casefold().rstrip(":.")
+    return folded in _LABELS or (site_name is not None and folded == " ".join(site_name.split()).casefold())

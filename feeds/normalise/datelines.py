@@ -1,0 +1,75 @@
+"""The date a release states in its opening lines, for a release whose source gives no date (pure).
+
+Press releases written by hand carry their date in the text rather than in metadata:
+
+- a dateline opening the first paragraph: `LONDON, 3 November 2026 – The Minister…`,
+  `**LONDON, Tuesday 10 November 2026** — …`, `3 November 2026: The Minister…`;
+- a line of its own near the top: `4 November 2026`, `Published: 5 November 2026`, `Monday 2 November 2026 10:30`.
+
+Such a date is taken as the release's publication date (read in the site's time zone, like any date without
+one). A line that is only a date says nothing else and is dropped from the body; a dateline stays in the body
+(it is part of the wire style) but not in the summary.
+
+What this module must not do: guess. Only a date with a day, a month name and a four-digit year counts, only in
+the first three paragraphs, and `parse_date` has the last word (a date it cannot read is no date).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from feeds.normalise.dates import parse_date
+
+__all__ = ["OpeningDate", "opening_date"]
+
+_MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?)?"
+_DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}){_TIME}"
+
+# A paragraph that is only a date, possibly labelled.
+_DATE_ONLY = re.compile(
+    rf"(?:(?:published|issued|released|date|dated)\s*(?:on)?\s*:?\s*)?(?P<date>{_DATE})\.?", re.IGNORECASE
+)
+# A dateline: an optional place in capitals or title case and a comma, the date, then a dash or colon.
+_DATELINE = re.compile(
+    rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\s*(?:[–—-]+|:)\s+(?=\S)", re.IGNORECASE
+)
+_EMPHASIS = re.compile(r"^[*_]{1,3}(?P<inner>[^*_]+?)[*_]{1,3}(?=\s*[–—:-])")
+_LOOK_IN = 3
+"""Paragraphs from the top where a date is looked for (after the title, maybe a subtitle and a label)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningDate:
+    when: datetime
+    """The date, in UTC."""
+    paragraph: int
+    """Which paragraph of the text held it (0-based)."""
+    alone: bool
+    """True: the paragraph is only the date (drop it). False: a dateline opening a paragraph of text."""
+    rest: str
+    """For a dateline, the paragraph without it (what a summary should start with); "" for a date alone."""
+
+
+def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
+    """The first stated date among the opening `paragraphs` (plain text, one string each), or None."""
+    for index, paragraph in enumerate(paragraphs[:_LOOK_IN]):
+        text = " ".join(paragraph.split())
+        text = _EMPHASIS.sub(lambda m: m["inner"], text)  # "**LONDON, 10 November 2026** —"
+        alone = _DATE_ONLY.fullmatch(text)
+        found = alone or _DATELINE.match(text)
+        if found is None:
+            continue
+        try:
+            when = parse_date(found["date"].rstrip(",. "), tz)
+        except ValueError:
+            continue
+        return OpeningDate(
+            when=when, paragraph=index, alone=alone is not None, rest="" if alone else text[found.end() :]
+        )
+    return None

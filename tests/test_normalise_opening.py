@@ -1,0 +1,135 @@
+"""What a hand-written release says in its opening lines: its date, its label, its headline pasted again.
+
+Press officers write the date into the text ("LONDON, 3 November 2026 –", a line "4 November 2026"), head a file
+with "Press release", paste the headline again as the first line, and save Word documents as HTML. None of
+that is metadata, and a release must not be dated at ingest, titled "Press release" or "Microsoft Word", or
+summarised by its dateline because of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from feeds.config import Site, TopicSettings
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Release
+from feeds.normalise import normalise_release
+from feeds.normalise.datelines import opening_date
+
+SITE = Site(
+    title="Department for Coastal Affairs",
+    base_url="https://press.example.org/",
+    author="Example Press Office",
+    language="en-GB",
+    timezone="Europe/London",
+)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+LONDON = ZoneInfo("Europe/London")
+
+
+def read(name: str, text: str) -> Release:
+    (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
+    return normalise_release(raw, SITE, TopicSettings(), NOW)
+
+
+@pytest.mark.parametrize(
+    ("paragraphs", "when", "alone", "rest"),
+    [
+        (
+            ["LONDON, 3 November 2026 – The UK has announced aid."],
+            "2026-11-03T00:00",
+            False,
+            "The UK has announced aid.",
+        ),
+        (["Title again", "4 November 2026", "Text."], "2026-11-04T00:00", True, ""),
+        (["Published: 5 November 2026", "Text."], "2026-11-05T00:00", True, ""),
+        (["Monday 2 November 2026 10:30", "Text."], "2026-11-02T10:30", True, ""),
+        (
+            ["**LONDON, Tuesday 10 November 2026** — The Chancellor spoke."],
+            "2026-11-10T00:00",
+            False,
+            "The Chancellor spoke.",
+        ),
+        (["1 July 2026: The ferry runs again."], "2026-06-30T23:00", False, "The ferry runs again."),
+        (["November 3, 2026 - WASHINGTON talks begin."], "2026-11-03T00:00", False, "WASHINGTON talks begin."),
+    ],
+)
+def test_a_date_stated_in_the_opening_lines(paragraphs: list[str], when: str, alone: bool, rest: str) -> None:
+    found = opening_date(paragraphs, LONDON)
+    assert found is not None
+    assert found.when == datetime.fromisoformat(when).replace(tzinfo=UTC)  # local time in London, as UTC
+    assert (found.alone, found.rest) == (alone, rest)
+
+
+@pytest.mark.parametrize(
+    "paragraphs",
+    [
+        ["The Minister will visit on 3 November 2026."],  # a date inside a sentence is no dateline
+        ["Paris, le 9 novembre 2026"],  # not a month name we read: better no date than a wrong one
+        ["LONDON, 31 February 2026 – Text."],  # no such day
+        ["One", "Two", "Three", "4 November 2026"],  # too far down to be the release's own date
+    ],
+)
+def test_no_date_is_guessed(paragraphs: list[str]) -> None:
+    assert opening_date(paragraphs, LONDON) is None
+
+
+def test_a_dateline_dates_the_release_and_stays_out_of_the_summary() -> None:
+    r = read("aid.txt", "Aid for flood-hit towns\n\nLONDON, 3 November 2026 – The UK has announced aid.\n\nMore.\n")
+    assert r.published == datetime(2026, 11, 3, tzinfo=UTC) and r.id.startswith("tag:press.example.org,2026-11-03:")
+    assert r.summary == "The UK has announced aid."
+    assert "LONDON, 3 November 2026 –" in r.body_html, "the dateline stays in the body (wire style)"
+
+
+def test_a_date_line_and_a_repeated_headline_leave_the_body() -> None:
+    text = "Ferry fares frozen\n\nFerry fares frozen\n\n4 November 2026\n\nFares stay at this year's level.\n"
+    r = read("fares.txt", text)
+    assert r.published == datetime(2026, 11, 4, tzinfo=UTC)
+    assert r.body_html == "<p>Fares stay at this year's level.</p>" and r.summary == "Fares stay at this year's level."
+
+
+def test_a_date_in_the_file_name_is_the_last_resort() -> None:
+    assert read("2026-11-02-talks.txt", "Talks\n\nTalks begin.\n").published == datetime(2026, 11, 2, tzinfo=UTC)
+    stated = read("2026-11-02-talks.txt", "Talks\n\n5 November 2026\n\nTalks begin.\n")
+    assert stated.published == datetime(2026, 11, 5, tzinfo=UTC), "the text's own date first"
+    given = read("2026-11-02-talks.md", "---\ntitle: Talks\ndate: 2026-11-09\n---\n4 November 2026\n\nTalks begin.\n")
+    assert given.published == datetime(2026, 11, 9, tzinfo=UTC), "metadata first of all"
+    assert read("talks.txt", "Talks\n\nTalks begin.\n").published == NOW, "no date anywhere: dated at ingest"
+
+
+def test_a_label_line_is_not_the_title_but_the_document_type() -> None:
+    r = read("guidance.txt", "Press release\n\nNew guidance for exporters\n\nThe department published guidance.\n")
+    assert (r.title, r.document_type) == ("New guidance for exporters", "press_release")
+    statement = read("s.txt", "Statement:\n\nOn the harbour\n\nWe welcome the decision.\n")
+    assert (statement.title, statement.document_type) == ("On the harbour", "statement")
+
+
+def test_html_pages_whose_h1_or_title_is_not_the_headline() -> None:
+    word = read(
+        "word.html",
+        "<html><head><title>Microsoft Word - Release DRAFT v3.docx</title></head><body>"
+        "<p class=MsoNormal><b>Minister opens new harbour wall<o:p></o:p></b></p>"
+        "<p class=MsoNormal>The Minister opened the wall today.<o:p></o:p></p></body></html>",
+    )
+    assert (
+        word.title == "Minister opens new harbour wall"
+        and word.body_html == "<p>The Minister opened the wall today.</p>"
+    )
+    logo = read(
+        "logo.html",
+        '<html><head><title>Example Press Office</title><meta property="og:site_name" content="Example Press Office">'
+        "</head><body><header><h1>Example Press Office</h1></header><main><h2>Ferry timetable extended</h2>"
+        "<p>Published: 5 November 2026</p><p>The ferry runs all winter.</p></main></body></html>",
+    )
+    assert (logo.title, logo.published) == ("Ferry timetable extended", datetime(2026, 11, 5, tzinfo=UTC))
+    assert logo.body_html == "<p>The ferry runs all winter.</p>"
+    labelled = read(
+        "label.html",
+        '<html><head><meta property="og:title" content="UK hosts Iran nuclear talks">'
+        '<meta name="dcterms.date" content="2026-11-06"></head>'
+        "<body><article><h1>Press release</h1><p>The UK hosts talks this week.</p></article></body></html>",
+    )
+    assert (labelled.title, labelled.published) == ("UK hosts Iran nuclear talks", datetime(2026, 11, 6, tzinfo=UTC))
+    assert "Press release" not in labelled.body_html
