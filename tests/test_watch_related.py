@@ -660,3 +660,63 @@ _ARBITRARY = RelatedMatcher(
     ),
     RelatedSettings(min_score=0.0, own_domains=OWN),
 )
+
+
+@pytest.mark.corpus
+def test_an_item_its_source_dates_well_before_the_release_is_not_its_coverage(
+    matcher: RelatedMatcher, moscow: Release
+) -> None:
+    """A feed that keeps years of archive shares names with today's release; the old article does not cover it."""
+    related = next(it for it in feed_items(moscow) if it.key == "related-story")
+    quote = next(it for it in feed_items(moscow) if it.key == "quote")
+    for item in (related, quote):
+        args = (item.key, 7, item.title, item.summary, item.content, item.link)
+        found = matcher.match(*args)
+        assert found, item.key
+        assert matcher.match(*args, moscow.published - timedelta(days=3000)) == (), "years before: not coverage"
+        assert matcher.match(*args, moscow.published - timedelta(hours=20)) == found, "the day before: still coverage"
+        assert matcher.match(*args, None) == found, "undated: judged by when it was seen"
+
+
+def test_the_delay_is_never_later_than_when_the_item_was_first_seen() -> None:
+    from feeds.model import Match
+    from feeds.watch.matching import delay_of
+
+    release = _release("visit", "Minister to visit Oslo", "Text.", "2026-11-28T08:47:00Z")
+    seen = release.published + timedelta(minutes=2)
+    match = Match("pickup", release.id, "k", 1, (), 1.0, "pickup")
+    releases = {release.id: release}
+    assert delay_of(match, release.published + timedelta(hours=3), seen, releases) == 120.0, "dated ahead: capped"
+    assert delay_of(match, release.published + timedelta(seconds=30), seen, releases) == 30.0
+    assert delay_of(match, None, seen, releases) == 120.0
+    assert delay_of(Match("keyword", "r", "k", 1, (), 1.0, "kw"), None, seen, releases) is None
+
+
+@pytest.mark.parametrize(
+    ("base_url", "url", "own"),
+    [
+        ("https://www.gov.uk/government/organisations/fcdo", "https://www.gov.uk/government/news/x", True),
+        ("https://www.gov.uk/government/organisations/fcdo", "https://gov.uk/x", True),
+        # the parent domain's other sites are not ours: a GOV.UK office watches councils and agencies
+        ("https://www.gov.uk/government/organisations/fcdo", "https://www.birmingham.gov.uk/news/rss", False),
+        ("https://press.example.org/", "https://WWW.Press.Example.org/releases/a/", True),
+        ("https://press.example.org/", "https://press.example.org:443/a", True),
+        ("https://press.example.org/", "https://news.press.example.org/", False),  # (watch.own_domains for that)
+        # a port in the base URL makes that port the site: another one on the same machine is another site
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/releases/x/", True),
+        ("http://127.0.0.1:8080/", "http://127.0.0.1:8765/mine.xml", False),
+    ],
+)
+def test_our_own_site_is_the_site_itself(base_url: str, url: str, own: bool) -> None:
+    from feeds.watch.matching import own_domains
+
+    settings = type("S", (), {})()
+    settings.site = Site(title="T", base_url=base_url, author="A", language="en", timezone="UTC")
+    settings.watch = type("W", (), {"own_domains": ()})()  # own_domains reads settings.site and .watch only
+    assert is_own_url(url, own_domains(settings)) is own  # type: ignore[arg-type]
+
+
+def test_configured_own_domains_take_in_their_subdomains() -> None:
+    assert is_own_url("https://news.press.example.org/a", ("press.example.org",))
+    assert is_own_url("https://press.example.org/a", ("=press.example.org|443",))
+    assert not is_own_url("https://news.press.example.org/a", ("=press.example.org",))

@@ -22,7 +22,14 @@ from datetime import datetime
 from feeds.config import Settings
 from feeds.model import Match, MatchedTerm, Release, Rule, WatchedFeed, WatchItem
 from feeds.watch.match import Matcher, MatchInput, RuleHit, compile_rules
-from feeds.watch.related import RelatedMatcher, RelatedSettings, ReleaseProfile, build_profiles, is_own_url
+from feeds.watch.related import (
+    RelatedMatcher,
+    RelatedSettings,
+    ReleaseProfile,
+    build_profiles,
+    is_own_url,
+    own_site,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,10 +53,14 @@ class Matchers:
 
 
 def own_domains(settings: Settings) -> frozenset[str]:
-    from urllib.parse import urlsplit
-
-    hosts = {urlsplit(settings.site.base_url).hostname or "", settings.site.domain, *settings.watch.own_domains}
-    return frozenset(h.lower().removeprefix("www.") for h in hosts if h)
+    """What counts as our own site (`is_own_url`): the site's own host exactly (its port too, when the base URL
+    names one: another port on the same machine is another site), the id domain, and the configured
+    `watch.own_domains` with their subdomains. The site's host alone never takes in its parent domain's other
+    sites: a press office at www.gov.uk watches councils on other *.gov.uk hosts."""
+    site = own_site(settings.site.base_url)
+    ids = own_site(settings.site.id_domain) if settings.site.id_domain else ""  # (by default, the site's host)
+    configured = {d.lower().removeprefix("www.") for d in settings.watch.own_domains if d}
+    return frozenset({site, ids, *configured} - {""})
 
 
 def build_matchers(rules: Sequence[Rule], releases: Sequence[Release], settings: Settings, now: datetime) -> Matchers:
@@ -108,11 +119,17 @@ def match_item(m: Matchers, feed: WatchedFeed, item: WatchItem) -> list[Match]:
             km = keyword_match(hit)
             found.append(Match(km.kind, km.subject, item.key, feed.id, km.terms, km.score, km.why))
     if m.related is not None:
-        found.extend(m.related.match(item.key, feed.id, item.title, item.summary, item.content_text, item.link or ""))
+        found.extend(m.related.match_item(item, feed.id))
     return found
 
 
-def delay_of(match: Match, item_published: datetime, releases: dict[str, Release]) -> float | None:
-    """Seconds from the release's publication to the item (related and pickup matches)."""
+def delay_of(
+    match: Match, item_published: datetime | None, first_seen: datetime, releases: dict[str, Release]
+) -> float | None:
+    """Seconds from the release's publication to the item (related and pickup matches): the item's own date, but
+    never later than when it was first seen (a feed that dates its items ahead would claim a slower pickup)."""
     release = releases.get(match.subject) if match.kind != "keyword" else None
-    return (item_published - release.published).total_seconds() if release else None
+    if release is None:
+        return None
+    seen = min(item_published, first_seen) if item_published is not None else first_seen
+    return (seen - release.published).total_seconds()

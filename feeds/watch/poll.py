@@ -395,14 +395,14 @@ def _store(
 
     def found_for(stored: Sequence[tuple[int, WatchItem, str]]) -> list[tuple[int, Match, float | None]]:
         return [
-            (item_id, m, delay_of(m, item.published or now, matchers.releases))
+            (item_id, m, delay_of(m, item.published, now, matchers.releases))
             for item_id, item, _ in stored
             for m in matches_of(item)
         ]
 
     if answer.matches is not None and updated.url == feed.url:
         matches = {
-            it.key: [(m, delay_of(m, it.published or now, matchers.releases)) for m in found]
+            it.key: [(m, delay_of(m, it.published, now, matchers.releases)) for m in found]
             for it, found in zip(items, answer.matches, strict=True)
             if found
         }

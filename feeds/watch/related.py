@@ -96,6 +96,14 @@ class ReleaseProfile:
     shingle_size: int
     urls: tuple[str, ...]
     """The release's own addresses (permalink, canonical link), normalised by `_url_key`."""
+    published: datetime | None = None
+    """The release's date: an item its source dates more than `ITEM_SLACK` earlier is not its coverage."""
+
+
+ITEM_SLACK = timedelta(days=1)
+"""How long before a release's own date an item may be dated, or first seen, and still count as its coverage:
+a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing).
+An older item (years old, in a feed that keeps its archive) shares names with a release, but does not cover it."""
 
 
 def build_profiles(
@@ -128,6 +136,7 @@ def build_profiles(
                 shingles=_shingles(tokens, shingle_size),
                 shingle_size=shingle_size,
                 urls=urls,
+                published=release.published,
             )
         )
     return tuple(profiles)
@@ -171,16 +180,48 @@ def _host(url: str) -> str:
     return host.removeprefix("www.")
 
 
+EXACT = "="
+"""Prefix of an `own_domains` entry that is one site, not a domain: `=host` (with or without "www."), or
+`=host|port` when the site's address names its port. Other entries are domains: the host and its subdomains."""
+
+
 def is_own_url(url: str | None, own_domains: Iterable[str]) -> bool:
-    """Whether `url` is on one of `own_domains` (each a host name or a URL) or on a subdomain of one."""
+    """Whether `url` is on our own site: one of the `=` entries of `own_domains` (`EXACT`), or a domain entry (a
+    host name or a URL) or one of its subdomains."""
     host = _host(url) if url else ""
     if not host:
         return False
     for domain in own_domains:
+        if domain.startswith(EXACT):
+            own, _, port = domain[len(EXACT) :].partition("|")
+            if host == own and (not port or str(_port(url or "")) == port):
+                return True
+            continue
         own = _host(domain if "//" in domain else f"//{domain.strip()}")
         if own and (host == own or host.endswith("." + own)):
             return True
     return False
+
+
+def own_site(url: str) -> str:
+    """The `EXACT` entry for the site at `url`: its host, and its port when `url` writes one."""
+    host = _host(url if "//" in url else f"//{url.strip()}")
+    if not host:
+        return ""
+    try:
+        written = urlsplit(url.strip()).port if "//" in url else None
+    except ValueError:
+        written = None
+    return f"{EXACT}{host}|{written}" if written else f"{EXACT}{host}"
+
+
+def _port(url: str) -> int | None:
+    """The port of an absolute URL, the scheme's default when none is written."""
+    try:
+        parts = urlsplit(url.strip())
+        return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
+    except ValueError:
+        return None
 
 
 def _url_key(url: str) -> str:
@@ -248,15 +289,27 @@ class RelatedMatcher:
                 self._urls.setdefault(url, set()).add(pi)
 
     def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
-        return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link)
+        return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published)
 
     def match(
-        self, item_key: str, feed_id: int, title: str, summary: str, content: str, link: str | None
+        self,
+        item_key: str,
+        feed_id: int,
+        title: str,
+        summary: str,
+        content: str,
+        link: str | None,
+        dated: datetime | None = None,
     ) -> tuple[Match, ...]:
-        """Pickups, then related releases, each at most once per release; our own pages match nothing."""
+        """Pickups, then related releases, each at most once per release; our own pages match nothing, and an
+        item `dated` (by its source) well before a release is not that release's coverage."""
         if is_own_url(link, self.settings.own_domains):
             return ()
-        own = self._urls.get(_url_key(link or ""), set())
+        own = set(self._urls.get(_url_key(link or ""), set()))
+        if dated is not None:
+            own |= {
+                pi for pi, p in enumerate(self.profiles) if p.published is not None and dated < p.published - ITEM_SLACK
+            }
         texts = (title, summary, content)
         split: dict[str, list[str]] = {}  # the summary is often the content again: split it once
         words = [split[t] if t in split else split.setdefault(t, fold_words(t) if t else []) for t in texts]

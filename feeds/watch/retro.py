@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from feeds.model import Match, Rule, StoredItem
 from feeds.watch.matching import Matchers, delay_of, match_item
+from feeds.watch.related import ITEM_SLACK
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -29,9 +30,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.watch")
 
 
-RELEASE_SLACK = timedelta(days=1)
-"""How long before a release's own date a stored item may have been first seen and still count as its coverage:
-a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing)."""
+RELEASE_SLACK = ITEM_SLACK
+"""How long before a release's own date a stored item may have been first seen and still count as its coverage
+(`feeds.watch.related.ITEM_SLACK`)."""
 
 
 def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
@@ -53,7 +54,7 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     # release id → (first seen no earlier, no later): when an item can have been its coverage
     spans = {r.id: (r.published - RELEASE_SLACK, r.published + window) for r in pending}
     found = [
-        (stored.id, m, delay_of(m, stored.published, matchers.releases))
+        (stored.id, m, delay_of(m, stored.published, stored.first_seen, matchers.releases))
         for stored, m in _matches_among_stored(app, replace(matchers, keywords=None), min(a for a, _ in spans.values()))
         if m.subject in spans and spans[m.subject][0] <= stored.first_seen <= spans[m.subject][1]
     ]
