@@ -139,3 +139,15 @@ def test_our_own_site_is_left_out_of_keywords_test_and_the_config_as_by_the_watc
         assert [s.item.key for s, _ in trial.hits] == ["news"] and trial.own == 1
     finally:
         app.close()
+
+
+def test_the_same_feed_spelled_differently_is_watched_once(config):
+    assert run(config, "watch", "add", "https://news.example.com/rss").exit_code == 0
+    for spelling in (
+        "HTTPS://News.Example.com/rss",
+        "https://news.example.com:443/rss",
+        "https://news.example.com/rss#x",
+    ):
+        again = run(config, "watch", "add", spelling)
+        assert again.exit_code == 1 and "already watching https://news.example.com/rss" in again.output, spelling
+    assert run(config, "watch", "add", "https://news.example.com/rss?lang=fr").exit_code == 0, "another query"

@@ -90,3 +90,18 @@ def test_a_changed_release_is_looked_for_again(app, httpserver, tmp_path, clock)
     assert report.retro_matches == 1
     (m,) = app.store.matches()
     assert m.kind == "pickup" and m.item.item.key == "quoted"
+
+
+def test_a_new_release_is_looked_for_even_when_no_feed_is_due(app, httpserver, corpus_releases, clock):
+    """`feeds watch poll` (or a daemon tick) right after an ingest, with every feed checked minutes ago."""
+    model = (corpus_releases / "foreign-secretary-to-visit-moscow.txt").read_text(encoding="utf-8")
+    httpserver.expect_request("/feed.xml").respond_with_data(model_coverage(model), content_type="text/xml")
+    add_feed(app, httpserver.url_for("/feed.xml"))
+    run_watch(app)
+    clock.advance(timedelta(minutes=5))
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    clock.advance(timedelta(minutes=1))
+    report = run_watch(app)
+    assert report.outcomes == [], "no feed was due"
+    assert report.retro_matches == 2 and app.store.count_matches() == 2
+    assert run_watch(app).retro_matches == 0, "and once only"

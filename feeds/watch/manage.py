@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
@@ -37,13 +37,25 @@ log = logging.getLogger("feeds.watch")
 COMMON_FEED_PATHS = ("/feed", "/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feed.json")
 
 
+def canonical_feed_url(url: str) -> str:
+    """The one spelling of a feed's URL under which it is stored: scheme and host in lower case, no default port,
+    no fragment (`HTTP://News.Example.com:80/rss#top` is `http://news.example.com/rss`), so that the same feed
+    is not watched twice. The path and query are kept as written (servers may tell them apart)."""
+    parts = urlsplit(url.strip())
+    scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    default = {"http": ":80", "https": ":443"}.get(scheme)
+    if default and netloc.endswith(default):
+        netloc = netloc.removesuffix(default)
+    return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
+
+
 def check_feed_url(app: App, url: str) -> str:
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise FetchError("a watched feed needs an absolute http(s) URL", url=url)
     if is_own_url(url, own_domains(app.settings)):
         raise FetchError("this is our own site: its items would match our own releases", url=url)
-    return url.strip()
+    return canonical_feed_url(url)
 
 
 def check_interval(seconds: float | None, default: float) -> float:
@@ -107,8 +119,9 @@ def import_configured(app: App) -> tuple[int, int]:
             )
             continue
         _, created = app.store.import_feed(
-            f.url, title=f.title, tags=f.tags, interval=f.interval or w.interval, origin="config", now=now
-        )
+            canonical_feed_url(f.url), title=f.title, tags=f.tags, interval=f.interval or w.interval, origin="config",
+            now=now,
+        )  # fmt: skip
         feeds_added += created
     rules_changed = sum(app.store.import_rule(k.name, k.query, origin="config", now=now)[1] for k in w.keywords)
     return feeds_added, rules_changed
@@ -169,7 +182,7 @@ def import_opml(app: App, path: Path) -> tuple[list[WatchedFeed], list[WatchedFe
         if is_own_url(f.url, mine):
             continue
         feed, created = app.store.import_feed(
-            f.url,
+            canonical_feed_url(f.url),
             title=f.title,
             tags=f.tags,
             interval=app.settings.watch.interval,

@@ -39,7 +39,7 @@ from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validato
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
-from feeds.watch.retro import apply_new_releases, apply_new_rules
+from feeds.watch.retro import apply_new_releases, apply_new_rules, releases_pending
 from feeds.watch.schedule import next_check_at
 from feeds.workers import worker_pool
 
@@ -102,7 +102,7 @@ def run_watch(
         feeds = app.store.claim_feeds(feed_ids, now, owner=owner, lease=lease)
     else:
         feeds = app.store.claim_due(now, limit=settings.batch, owner=owner, lease=lease)
-    if not feeds and not new_rules:
+    if not feeds and not new_rules and not releases_pending(app, now):
         return report  # most ticks: nothing due, so nothing to compile either
     matchers = current_matchers(app, now, rules)
     report.retro_matches = apply_new_rules(app, matchers, now, new_rules)

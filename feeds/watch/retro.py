@@ -65,6 +65,18 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     return added
 
 
+def releases_pending(app: App, now: datetime) -> bool:
+    """Whether a release of the related window is new to the watch or changed since it was looked for (cheap:
+    the App's cached releases and one query), so that a tick with no feed due still finds coverage stored
+    before the release was ingested."""
+    window = timedelta(days=app.settings.watch.related.window_days)
+    recent = {r.id: r.content_hash for r in app.releases.current(app.store) if r.published >= now - window}
+    if not recent:
+        return False
+    done = app.store.releases_applied(recent)
+    return any(done.get(rid) != content_hash for rid, content_hash in recent.items())
+
+
 def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> int:
     """Apply `pending` rules (new or changed since last applied) to the items of the last `retro_days`."""
     if not pending or matchers.keywords is None:
