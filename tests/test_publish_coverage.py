@@ -142,3 +142,34 @@ def test_rules_stored_with_names_that_share_a_slug_still_get_a_feed_each(site):
     assert len(folders) == 2 and folders[0] == "kyiv" and folders[1].startswith("kyiv-")
     assert len([p for p in first.changed if p.startswith("matches/rules/")]) == 6
     assert run_publish(app).changed == []
+
+
+def test_the_release_page_lists_an_article_once_dated_by_the_article(make_settings, make_app_for, tmp_path):
+    """Found in two feeds, and as a pickup and related: one line naming both sources and both kinds."""
+    app = make_app_for(make_settings())
+    src = tmp_path / "visit.json"
+    src.write_text(json.dumps({"title": "Minister visits Kyiv", "body": "Talks.", "published": "2026-11-27T10:00Z"}))
+    ingest_paths(app, [src])
+    release = app.store.release("minister-visits-kyiv")
+    now = app.clock()
+    ids = []
+    for n, name in enumerate(("World Desk", "Wire Copy")):
+        feed = app.store.add_feed(
+            f"https://news{n}.example.com/rss", title=name, tags=(), interval=1800, origin="cli", now=now
+        )
+        (row,) = app.store.upsert_items(feed.id, [item(f"a{n}", "Minister in Kyiv", "https://news.example.com/a")], now)
+        ids.append((row[0], feed.id))
+    app.store.add_matches(
+        [
+            (ids[0][0], Match("pickup", release.id, "a0", ids[0][1], (), 0.1, "quotes the release"), 60.0),
+            (ids[1][0], Match("related", release.id, "a1", ids[1][1], (), 0.5, "related: Kyiv"), 60.0),
+        ],
+        now,
+    )
+    run_publish(app)
+    page = html.parse(str(app.settings.paths.out / "releases" / release.slug / "index.html")).getroot()
+    (line,) = page.xpath("//section[@class='coverage']//li")
+    text = " ".join(line.text_content().split())
+    assert "World Desk, Wire Copy" in text and "Verbatim pickup, Related coverage" in text
+    assert "quotes the release" in text
+    assert "28 November 2026" in text  # the article's own date (item() dates it 28 Nov, 09:00 UTC)

@@ -79,6 +79,26 @@ def match_entry(
     )
 
 
+def _coverage_list(found: Sequence[StoredMatch]) -> tuple[CoverageItem, ...]:
+    """A release page's coverage: one line per article (the same link found in two feeds, or as both a pickup
+    and related, is one line naming both sources and both kinds), dated by the article's own date."""
+    by_article: dict[str, list[StoredMatch]] = {}
+    for m in sorted(found, key=lambda m: (m.kind != "pickup", -m.score, m.found_at, m.id)):  # the strongest first
+        by_article.setdefault(m.item.item.link or f"item:{m.item.id}", []).append(m)
+    return tuple(
+        CoverageItem(
+            title=ms[0].item.item.title or "(untitled item)",
+            url=ms[0].item.item.link or "",
+            source=", ".join(dict.fromkeys(m.item.feed_title for m in ms)),
+            found_at=min(m.found_at for m in ms),
+            kind=", ".join(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
+            why=ms[0].why,
+            published=min(m.item.published for m in ms),
+        )
+        for ms in by_article.values()
+    )
+
+
 def plan_matches(
     matches: Sequence[StoredMatch], releases: dict[str, Release], rules: Mapping[str, datetime], settings: Settings
 ) -> MatchFeeds:
@@ -195,15 +215,5 @@ def plan_matches(
             )
         )
         out.coverage_links[rid] = links(path, "Coverage of this release", "Coverage", r.permalink)
-        out.coverage[rid] = tuple(
-            CoverageItem(
-                title=m.item.item.title or "(untitled item)",
-                url=m.item.item.link or "",
-                source=m.item.feed_title,
-                found_at=m.found_at,
-                kind=KIND_LABELS[m.kind],
-                why=m.why,
-            )
-            for m in found
-        )
+        out.coverage[rid] = _coverage_list(found)
     return out

@@ -83,6 +83,8 @@ class CoverageItem:
     """What sort of match it is (e.g. `mention`, `quote`): shown as a label."""
     why: str
     """Human explanation of the match, e.g. the rule and the words that matched."""
+    published: datetime | None = None
+    """The item's own date (else when it was first seen): what the list shows and is sorted by."""
 
 
 # --- view records: what the templates see besides the input records -----------------------------------------
@@ -304,7 +306,7 @@ class PageRenderer:
         )
         coverage_views = tuple(
             CoverageView(item, web_url(item.url))
-            for item in sorted(coverage, key=lambda c: (ensure_utc(c.found_at), c.url), reverse=True)
+            for item in sorted(coverage, key=lambda c: (ensure_utc(c.published or c.found_at), c.url), reverse=True)
         )
         html = self.env.get_template("release.html").render(
             site=site,
