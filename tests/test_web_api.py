@@ -500,3 +500,38 @@ def test_a_publish_still_waiting_when_the_server_stops_is_done_then(make_setting
     assert run_publish(app).changed == []
     soon()  # closed: nothing more is scheduled
     assert soon._timer is None
+
+
+@pytest.mark.parametrize("with_key", [False, True])
+def test_a_push_that_meets_another_daemons_insert_of_the_same_release_is_not_an_error(
+    make_api, db_url, monkeypatch, with_key
+):
+    """Two daemons on PostgreSQL take the same push at the same moment: both read 'not stored', one inserts
+    first. The other's insert conflicts; it reads again and answers as the second push would (200, or the
+    first's answer replayed under the same Idempotency-Key), never 500."""
+    from feeds.store.sql import Tx
+
+    api = make_api(database_url=db_url)
+    headers = {"Idempotency-Key": "race-1"} if with_key else {}
+    body = dict(RELEASE, source_key="race-1")
+    first = api.post(body, headers=headers)
+    assert first.status_code == 201
+    if with_key:  # the other daemon has not recorded its answer yet either
+        with api.app.store.engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM idempotency")
+    stale = {"releases_by_identity": 1, "taken_slugs": 1}  # what the other daemon read before the first insert
+    for name in stale:
+        real = getattr(Tx, name)
+
+        def once(self, wanted, real=real, name=name):
+            if stale[name]:
+                stale[name] -= 1
+                list(wanted)
+                return {} if name == "releases_by_identity" else set()
+            return real(self, wanted)
+
+        monkeypatch.setattr(Tx, name, once)
+    second = api.post(body, headers=headers)
+    assert second.status_code == 200, second.text
+    assert second.json()["id"] == first.json()["id"] and second.json()["status"] == "unchanged"
+    assert api.app.store.count_releases() == 1

@@ -56,6 +56,8 @@ log = logging.getLogger("feeds.web.api")
 
 SOURCE = "push"
 """The source name of pushed releases (reserved in the config, like `cli`)."""
+_ATTEMPTS = 3
+"""Tries of a push that meets another writer's insert of the same release (then it is an update or unchanged)."""
 PATH = "/api/releases"
 _KEY_PREFIX = "push:"
 _MAX_KEY = 255
@@ -194,7 +196,18 @@ class PushApi:
                 replay = self._replay(key, fingerprint)
                 if replay is not None:
                     return replay
-            reply, changed = self._ingest(value, fingerprint)
+            for attempt in range(_ATTEMPTS):
+                try:
+                    reply, changed = self._ingest(value, fingerprint)
+                    break
+                except sa_exc.IntegrityError:
+                    # Another daemon stored the same release (same identity or id) between our read and our
+                    # insert: read again, and the release is now an update or unchanged, as if it came second.
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+                    log.info("push API: the same release was stored by another writer meanwhile; reading again")
+                    if key is not None and (replay := self._replay(key, fingerprint)) is not None:
+                        return replay
             if key is not None:
                 reply = self._remember(key, fingerprint, reply)
         if changed and self.on_change is not None:
