@@ -36,6 +36,12 @@ from feeds.errors import FeedsError
 log = logging.getLogger("feeds.daemon")
 
 
+INBOX_QUIET = 3.0
+"""Seconds an inbox file must have been left unchanged before the daemon reads it: it reacts to a file the moment
+it appears, and a writer that appends (`>>`), saves in steps or copies slowly is not done yet. Writers should
+still use a temporary name and rename (README); this catches those that do not."""
+
+
 @dataclass
 class JobState:
     name: str
@@ -72,8 +78,11 @@ class Daemon:
         host: str | None = None,
         port: int | None = None,
         serve: bool = True,
+        inbox_quiet: float = INBOX_QUIET,
     ):
         from feeds.app import worker_id
+
+        self.inbox_quiet = inbox_quiet
 
         self.config_path = config_path
         self.settings = settings
@@ -146,11 +155,14 @@ class Daemon:
                 # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
                 self.trigger_ingest()
                 return ""
-            report = run_ingest(app)
+            report = run_ingest(app, quiet=self.inbox_quiet)
         if report.changed:
             self.trigger_publish()
-        created, updated, rejected = report.count("created"), report.count("updated"), report.count("rejected")
-        return f"{created} created, {updated} updated, {rejected} rejected" if (created or updated or rejected) else ""
+        if report.waiting:  # still being written: looked at again once it has been quiet for a while
+            self._soon("ingest-soon", "ingest", self.job_ingest, self.inbox_quiet)
+        counts = {s: report.count(s) for s in ("created", "updated", "unchanged", "rejected")}
+        summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+        return summary + (f"{', ' if summary else ''}{report.waiting} still being written" if report.waiting else "")
 
     def job_watch(self, app: App) -> str:
         from feeds.watch.poll import run_watch
@@ -262,6 +274,7 @@ class Daemon:
 
     def run_once(self) -> int:
         """`feeds run --once`: ingest → watch → publish → alerts, then exit (non-zero if a job failed)."""
+        self.inbox_quiet = 0.0  # one look: every file there now is read, as by `feeds ingest`
         for name, fn in (
             ("alerts", self.job_alerts),  # first: registers destinations so this run's matches reach them
             ("ingest", self.job_ingest),

@@ -135,6 +135,8 @@ class IngestOutcome:
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     outcomes: tuple[IngestOutcome, ...] = field(default_factory=tuple)
+    waiting: int = 0
+    """Inbox files left for a later run because they were still changing (`run_ingest`'s `quiet`)."""
 
     def count(self, status: IngestStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -464,3 +464,26 @@ def test_a_trigger_while_the_triggered_job_still_runs_is_not_dropped(make_settin
         daemon._scheduler = None
         daemon.app.close()
     assert daemon.state.jobs["job"].runs == 2
+
+
+def test_an_inbox_file_still_being_written_waits_instead_of_being_rejected(make_settings, clock):
+    """A writer appending to a file in the inbox (`>>`, no temporary name) is not done when the daemon sees it."""
+    import os
+    import time
+
+    settings = make_settings()
+    inbox = settings.inboxes[0].path
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False, inbox_quiet=30.0)
+    try:
+        path = inbox / "slow.txt"
+        path.write_text("Harbour wall to be rebuilt\n", encoding="utf-8")  # the title only, so far
+        assert daemon.job_ingest(daemon.app) == "1 still being written"
+        assert path.exists() and not (inbox / "rejected").exists() and daemon.app.store.count_releases() == 0
+        with path.open("a", encoding="utf-8") as f:
+            f.write("\nThe wall will be rebuilt by spring.\n")
+        past = time.time() - 60
+        os.utime(path, (past, past))  # then left alone
+        assert daemon.job_ingest(daemon.app) == "1 created"
+        assert (inbox / "processed" / "slow.txt").exists()
+    finally:
+        daemon.app.close()

@@ -12,6 +12,7 @@ and bodies pushed over HTTP (`ingest_units`, used by the web API).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -35,26 +36,38 @@ Progress = Callable[[int, int], None]
 """`progress(done_now, total)`: called as work advances (the CLI draws a bar on a terminal)."""
 
 
-def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = True) -> IngestReport:
-    """Ingest every configured source once (remote sources only when due, unless `remote` is forced)."""
+def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = True, quiet: float = 0.0) -> IngestReport:
+    """Ingest every configured source once (remote sources only when due, unless `remote` is forced).
+
+    `quiet`: inbox files written in the last `quiet` seconds are left for a later run (the daemon's, which
+    reacts to a file as soon as it appears, possibly before its writer is done); they are counted as waiting."""
     outcomes: list[IngestOutcome] = []
+    waiting = 0
     for source in app.settings.sources:
         if isinstance(source, FolderSource):
-            outcomes += ingest_folder(app, source, progress=progress)
+            found, left = ingest_folder(app, source, progress=progress, quiet=quiet)
+            outcomes += found
+            waiting += left
         elif isinstance(source, RemoteJsonSource) and remote and source.enabled:
             from feeds.ingest.remote_json import poll_remote
 
             outcomes += poll_remote(app, source)
-    return _report(outcomes)
+    return IngestReport(outcomes=tuple(outcomes), waiting=waiting)
 
 
-def ingest_folder(app: App, source: FolderSource, *, progress: Progress | None = None) -> list[IngestOutcome]:
+def ingest_folder(
+    app: App, source: FolderSource, *, progress: Progress | None = None, quiet: float = 0.0
+) -> tuple[list[IngestOutcome], int]:
+    """(outcomes, files left waiting because they were written in the last `quiet` seconds)."""
     if source.move:
         source.path.mkdir(parents=True, exist_ok=True)  # a drop folder exists from the first run on
     files = folder.scan(source.path)
-    return _ingest_files(
+    changing = folder.still_changing(files, quiet, time.time()) if quiet > 0 else set()
+    files = [f for f in files if f not in changing]
+    outcomes = _ingest_files(
         app, files, source=source.name, move_in=source.path if source.move else None, progress=progress
     )
+    return outcomes, len(changing)
 
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:

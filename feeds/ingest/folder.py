@@ -39,6 +39,19 @@ def scan(folder: Path, *, recursive: bool = False) -> list[Path]:
     return [path for _, path in sorted(_walk(folder, "", recursive), key=lambda found: found[0])]
 
 
+def still_changing(paths: Sequence[Path], quiet: float, now: float) -> set[Path]:
+    """The files among `paths` written in the last `quiet` seconds (`now`: the file system's clock, time.time()):
+    a writer may not be done with them (an editor saving, `>>` appends, a slow copy)."""
+    changing: set[Path] = set()
+    for path in paths:
+        try:
+            if now - path.stat().st_mtime < quiet:
+                changing.add(path)
+        except OSError:  # gone meanwhile: reading it will say so
+            continue
+    return changing
+
+
 def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Path]]:
     """(path relative to the scanned folder, path) of each candidate; the directory entry's own type is used,
     following symlinks as `Path.is_file` does, so most files need no `stat` of their own."""
