@@ -36,6 +36,9 @@ from feeds.errors import FeedsError
 log = logging.getLogger("feeds.daemon")
 
 
+HOUSEKEEPING_FIRST = 600.0
+"""Seconds after a start (or a reload) before the first housekeeping (then every `daemon.housekeeping_interval`)."""
+
 INBOX_QUIET = 3.0
 """Seconds an inbox file must have been left unchanged before the daemon reads it: it reacts to a file the moment
 it appears, and a writer that appends (`>>`), saves in steps or copies slowly is not done yet. Writers should
@@ -295,9 +298,9 @@ class Daemon:
         for problem in self.app.settings.alerts.missing_secrets:
             log.warning("%s: its alerts wait until it is set (then send SIGHUP to reload)", problem)
         self._run_job("alerts", self.job_alerts)  # registers destinations before the first watch tick
-        self._schedule()
-        if self.serve:
+        if self.serve:  # first: a port in use stops the start before this daemon announces itself
             self._start_web()
+        self._schedule()
         self._start_folder_watch()
         log.info("feeds daemon %s started", self.worker, extra={"worker": self.worker})
 
@@ -325,7 +328,8 @@ class Daemon:
         for name, fn, seconds in jobs:
             first = now + timedelta(seconds=1 if name in ("ingest", "watch") else min(seconds, 5.0))
             if name == "housekeeping":
-                first = now + timedelta(seconds=seconds)
+                # Not a full day after every start: a daemon restarted or reloaded daily would never prune.
+                first = now + timedelta(seconds=min(seconds, HOUSEKEEPING_FIRST))
             scheduler.add_job(self._run_job, "interval", args=(name, fn), id=name, seconds=seconds, next_run_time=first)
         scheduler.start()
         self._scheduler = scheduler
@@ -341,14 +345,19 @@ class Daemon:
         from feeds.web.app import make_web_app
 
         wsgi = make_web_app(self.app, on_change=self.trigger_publish, metrics=self.metrics, health=self.health)
-        self._server = waitress.create_server(  # type: ignore[attr-defined]
-            wsgi,
-            host=self.host,
-            port=self.port,
-            threads=8,
-            ident="feeds",
-            max_request_body_size=self.app.settings.web.max_body + 1,
-        )
+        try:
+            self._server = waitress.create_server(  # type: ignore[attr-defined]
+                wsgi,
+                host=self.host,
+                port=self.port,
+                threads=8,
+                ident="feeds",
+                max_request_body_size=self.app.settings.web.max_body + 1,
+            )
+        except OSError as e:  # the port is taken (another daemon?), or the address is not this machine's
+            raise FeedsError(
+                f"cannot serve on {self.host}:{self.port}: {e.strerror or e} (set [web] port, or run with --no-serve)"
+            ) from e
         self.bound_port = int(self._server.effective_port)
         self._server_thread = threading.Thread(target=self._server.run, name="web", daemon=True)
         self._server_thread.start()

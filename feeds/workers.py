@@ -17,10 +17,13 @@ What this module must not do: import anything heavy (workers import it), or deci
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -102,9 +105,24 @@ def _start_worker(setup: Setup | None) -> None:
     signal.signal(signal.SIGINT, signal.default_int_handler)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
+    _die_with_parent()
     if setup is not None:
         function, args = setup
         function(*args)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """On Linux, have the kernel send this worker SIGTERM when the process that started it dies: a daemon killed
+    with SIGKILL (or out of memory) gets no chance to stop its workers, which would otherwise live on as orphans.
+    Elsewhere, a worker notices at its next task (its queue is gone)."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _close(app: App) -> None:

@@ -20,6 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -487,3 +488,22 @@ def test_an_inbox_file_still_being_written_waits_instead_of_being_rejected(make_
         assert (inbox / "processed" / "slow.txt").exists()
     finally:
         daemon.app.close()
+
+
+def test_a_port_in_use_is_a_one_line_error_before_the_daemon_announces_itself(make_settings, clock):
+    import socket
+
+    from feeds.errors import FeedsError
+
+    settings = make_settings()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        daemon = Daemon(Path(settings.path), settings, clock=clock, host="127.0.0.1", port=port)
+        try:
+            with pytest.raises(FeedsError, match=f"cannot serve on 127.0.0.1:{port}: .*--no-serve"):
+                daemon.start()
+            assert daemon.app.store.worker_statuses(since=clock() - timedelta(days=1)) == [], "not listed as alive"
+        finally:
+            daemon.app.close()

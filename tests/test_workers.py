@@ -10,6 +10,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 import pytest
@@ -115,3 +116,44 @@ def test_a_pool_whose_worker_died_is_replaced_and_the_watch_goes_on(make_setting
     assert sorted(o.status for o in report.outcomes) == ["200"] * len(feeds) and report.new_items == len(feeds)
     assert app.extras[POOL_KEY] is not pool, "a new pool replaced the broken one"
     assert app.extras[POOL_KEY].submit(os.getpid).result(timeout=60) > 0
+
+
+_KILLED_PARENT = textwrap.dedent(
+    """
+    import os, sys, time
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.workers import worker_pool
+
+    app = make_app(load_settings(sys.argv[1], environ={}))
+    pool = worker_pool(app)
+    print(pool.submit(os.getpid).result(timeout=60), flush=True)
+    time.sleep(120)  # killed with SIGKILL before this ends
+    """
+)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
+def test_workers_do_not_outlive_a_process_killed_with_sigkill(make_settings):
+    settings = make_settings()
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_PARENT, str(settings.path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        worker = int(parent.stdout.readline())
+        os.kill(worker, 0)  # alive while its parent is
+        parent.kill()
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                os.kill(worker, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.05)
+        else:
+            os.kill(worker, signal.SIGKILL)
+            pytest.fail("the worker outlived its parent by 10 s")
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
