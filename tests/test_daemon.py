@@ -343,11 +343,14 @@ def test_sigterm_during_a_publish_loses_nothing_and_the_next_start_carries_on(de
     # The periodic publish first runs 5 s after the start: the one publish before then is the ingest's.
     deployment.write_config(publish_interval="60s")
     count = 300
+    before = time.time() - 60  # dropped a while ago: the daemon reads them all at its first ingest
     for i in range(count):
-        (deployment.inbox / f"r{i:03d}.md").write_text(
+        path = deployment.inbox / f"r{i:03d}.md"
+        path.write_text(
             release_md(f"Bulk release number {i}", day=1 + i % 27, minute=i % 60, topic=f"Topic{i % 20}"),
             encoding="utf-8",
         )
+        os.utime(path, (before, before))
     daemon = deployment.start()
     wait_for(lambda: (deployment.out / "releases").is_dir(), "the big publish to start writing", STARTUP)
     assert not daemon.log.find(r"^publish: "), "SIGTERM must arrive while the publish is running"
