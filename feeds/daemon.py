@@ -100,6 +100,8 @@ class Daemon:
         from feeds.publish.websub import PingQueue
 
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
+        self._published: tuple[object, ...] | None = None
+        """The store's change marker (`_changes`) as our last publish saw it."""
         from feeds.web.metrics import Health, Metrics
 
         self.metrics = Metrics(worker=self.worker)
@@ -176,7 +178,9 @@ class Daemon:
             self.metrics.feed_polled(o.error is None)
         self.metrics.items_stored(report.new_items)
         self.metrics.matches_found(report.new_matches)
-        if report.new_matches:
+        if report.new_matches or (self._published is not None and _changes(app) != self._published):
+            # Ours, or stored by a command in another process (`feeds ingest`, `feeds watch poll`), which cannot
+            # trigger us: seen here, at the next watch tick, rather than at the next periodic publish.
             self.trigger_publish()
             self.trigger_alerts()
         if not report.outcomes and not report.retro_matches:
@@ -195,7 +199,9 @@ class Daemon:
                 # so try again shortly rather than wait for the periodic publish.
                 self.trigger_publish()
                 return ""
+            marker = _changes(app)
             report = run_publish(app)
+        self._published = marker
         if app.settings.publish.hub:
             from feeds.publish.websub import changed_topics
 
@@ -402,8 +408,19 @@ class Daemon:
         if new.database_url != self.app.settings.database_url:
             log.warning("database.url changed: restart the daemon to switch databases; keeping the old one")
             new = replace(new, database_url=self.app.settings.database_url)
+        old_web = self.app.settings.web
+        changed_web = [
+            k for k in ("host", "port", "rate_limit", "max_body") if getattr(new.web, k) != getattr(old_web, k)
+        ]
+        if changed_web and self._server is not None:
+            log.warning("web.%s changed: restart the daemon to serve with it", ", web.".join(changed_web))
         self.app.settings = new
         self.settings = new
+        if self._observer is not None:  # folders added, removed or moved: watch what the new config names
+            self._observer.stop()
+            self._observer.join(timeout=5)
+            self._observer = None
+            self._start_folder_watch()
         from feeds.watch.manage import import_configured
 
         import_configured(self.app)  # feeds and rules the new config declares (the store is shared state)
@@ -474,6 +491,11 @@ class Daemon:
             logging.shutdown()
             os._exit(0)  # the grace period is over: do not wait for the scheduler's threads
         return 0
+
+
+def _changes(app: App) -> tuple[object, ...]:
+    """What a publish shows changes when this changes: the newest release stored and the number of matches."""
+    return (app.store.last_release_stored(), app.store.count_matches())
 
 
 def _stamp(value: datetime | None) -> str | None:

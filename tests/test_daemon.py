@@ -510,3 +510,51 @@ def test_a_port_in_use_is_a_one_line_error_before_the_daemon_announces_itself(ma
             assert daemon.app.store.worker_statuses(since=clock() - timedelta(days=1)) == [], "not listed as alive"
         finally:
             daemon.app.close()
+
+
+def test_a_change_stored_by_another_process_is_published_at_the_next_watch_tick(make_settings, clock, tmp_path):
+    """`feeds ingest` in a shell while the daemon runs: the daemon is not told, but its next tick sees it."""
+    from feeds.ingest import ingest_paths
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    triggered: list[int] = []
+    daemon.trigger_publish = lambda: triggered.append(1)  # type: ignore[method-assign]
+    try:
+        daemon.job_publish(daemon.app)
+        daemon.job_watch(daemon.app)
+        assert triggered == [], "nothing changed since our publish"
+        src = tmp_path / "late.json"
+        src.write_text(json.dumps({"title": "Late release", "body": "Text.", "published": "2026-11-27T10:00Z"}))
+        ingest_paths(daemon.app, [src])  # as another process would
+        daemon.job_watch(daemon.app)
+        assert triggered == [1]
+        daemon.job_publish(daemon.app)
+        daemon.job_watch(daemon.app)
+        assert triggered == [1], "published: quiet again"
+    finally:
+        daemon.app.close()
+
+
+def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_needs_a_restart(
+    make_settings, clock, caplog
+):
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        daemon._start_folder_watch()
+        daemon._server = object()  # as if serving: web changes need a restart
+        config = Path(settings.path)
+        config.write_text(
+            config.read_text()
+            + '\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk-inbox"\n\n[web]\nport = 18099\n'
+        )
+        assert daemon.reload()
+        watched = {Path(e.watch.path) for e in daemon._observer.emitters}
+        assert config.parent / "desk-inbox" in watched and settings.inboxes[0].path in watched
+        assert "web.port changed: restart the daemon to serve with it" in caplog.text
+    finally:
+        daemon._server = None
+        if daemon._observer is not None:
+            daemon._observer.stop()
+        daemon.app.close()
