@@ -151,3 +151,16 @@ def test_the_same_feed_spelled_differently_is_watched_once(config):
         again = run(config, "watch", "add", spelling)
         assert again.exit_code == 1 and "already watching https://news.example.com/rss" in again.output, spelling
     assert run(config, "watch", "add", "https://news.example.com/rss?lang=fr").exit_code == 0, "another query"
+
+
+def test_polling_named_feeds_exits_1_when_one_failed_and_new_feeds_are_not_called_ok(config, httpserver):
+    httpserver.expect_request("/gone.xml").respond_with_data("no", status=404)
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    gone, good = httpserver.url_for("/gone.xml"), httpserver.url_for("/feed.xml")
+    for url in (gone, good):
+        assert run(config, "watch", "add", url).exit_code == 0
+    assert " new " in run(config, "watch", "list").output, "not checked yet: not 'ok'"
+    assert run(config, "watch", "poll", good).exit_code == 0
+    failed = run(config, "watch", "poll", gone, good)
+    assert failed.exit_code == 1 and "1 failed" in failed.output
+    assert "failing" in run(config, "watch", "list").output

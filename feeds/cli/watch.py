@@ -106,7 +106,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
     if not feeds:
         click.echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     for f in feeds:
-        state = "disabled" if not f.enabled else ("failing" if f.failures else "ok")
+        state = "disabled" if not f.enabled else "failing" if f.failures else "ok" if f.last_checked else "new"
         click.echo(f"#{f.id:<4} {state:<8} {f.url}  {f.title}")
         detail = f"       last {f.last_status or 'never'}"
         if f.last_checked:
@@ -217,6 +217,8 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "failed": report.failed,
             }
         )
+        if urls and report.failed:
+            raise SystemExit(1)
         return
     for o in report.outcomes:
         line = f"{o.status:<11} {o.url}  +{o.new_items} items, +{o.new_matches} matches"
@@ -226,6 +228,8 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
         f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "
         f"{report.new_matches} new matches"
     )
+    if urls and report.failed:  # feeds named on purpose: a script must see that one of them failed
+        raise SystemExit(1)
 
 
 @cli.group("keywords")
