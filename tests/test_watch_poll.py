@@ -377,3 +377,17 @@ def test_ingest_and_watch_share_the_apps_one_worker_pool(app):
     assert worker_pool(app) is watching, "ingest reuses the watch stage's pool rather than starting another"
     app.close()
     assert POOL_KEY not in app.extras
+
+
+def test_an_exported_opml_imported_elsewhere_gives_the_same_feeds(make_settings, make_app_for, tmp_path):
+    """Titles (none stays none), tags and each feed's own interval survive `watch export` → `watch import`."""
+    first = make_app_for(make_settings())
+    add_feed(first, "https://news.example.com/world.xml", title="World desk", tags=["news"], interval=7200)
+    add_feed(first, "https://other.example.net/rss")
+    exported = tmp_path / "subs.opml"
+    exported.write_bytes(export_opml(first))
+    second = make_app_for(make_settings(database_url=f"sqlite:///{tmp_path / 'second.db'}"))
+    import_opml(second, exported)
+    wanted = [(f.url, f.title, f.tags, f.interval) for f in first.store.feeds()]
+    assert [(f.url, f.title, f.tags, f.interval) for f in second.store.feeds()] == wanted
+    assert wanted[1][1] == "" and wanted[0][3] == 7200

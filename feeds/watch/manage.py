@@ -135,6 +135,12 @@ class OpmlFeed:
     url: str
     title: str
     tags: tuple[str, ...]
+    interval: float | None = None
+    """Seconds between checks, from our own export's `feedsInterval` attribute (other OPML has none)."""
+
+
+INTERVAL_ATTRIBUTE = "feedsInterval"
+"""The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
 
 
 def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
@@ -157,12 +163,18 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
             attrs = {str(k).lower(): str(v or "").strip() for k, v in child.attrib.items()}
             text = attrs.get("title") or attrs.get("text") or ""
             url = attrs.get("xmlurl") or attrs.get("url") or ""
+            if text == url:  # an outline's text must not be empty: exporters write the URL when there is no title
+                text = ""
             categories = tuple(
                 c.strip().strip("/") for c in re.split(r"[,]", attrs.get("category", "")) if c.strip().strip("/")
             )
             if url and urlsplit(url).scheme in ("http", "https"):
                 tags = tuple(dict.fromkeys((*path, *categories)))
-                found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags))
+                try:
+                    interval = float(attrs.get(INTERVAL_ATTRIBUTE.lower(), "")) or None
+                except ValueError:
+                    interval = None
+                found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags, interval=interval))
             walk(child, (*path, text) if text and not url else path)
 
     walk(body, ())
@@ -185,7 +197,7 @@ def import_opml(app: App, path: Path) -> tuple[list[WatchedFeed], list[WatchedFe
             canonical_feed_url(f.url),
             title=f.title,
             tags=f.tags,
-            interval=app.settings.watch.interval,
+            interval=max(f.interval or app.settings.watch.interval, MIN_WATCH_INTERVAL),
             origin=f"opml:{path.name}",
             now=app.clock(),
         )
@@ -200,9 +212,13 @@ def export_opml(app: App) -> bytes:
     etree.SubElement(head, "title").text = f"{app.settings.site.title}: watched feeds"
     body = etree.SubElement(root, "body")
     for f in app.store.feeds():
-        attrs = {"type": "rss", "text": f.title or f.url, "title": f.title or f.url, "xmlUrl": f.url}
+        attrs = {"type": "rss", "text": f.title or f.url, "xmlUrl": f.url}  # (an outline's text must not be empty)
+        if f.title:
+            attrs["title"] = f.title
         if f.tags:
             attrs["category"] = ",".join(f.tags)
+        if f.interval != app.settings.watch.interval:  # so that an export and an import give the same schedule
+            attrs[INTERVAL_ATTRIBUTE] = f"{f.interval:g}"
         etree.SubElement(body, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
