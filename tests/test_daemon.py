@@ -11,6 +11,7 @@ in the next publish; `feeds run --once` publishes and exits 0.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -549,7 +550,8 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
             config.read_text()
             + '\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk-inbox"\n\n[web]\nport = 18099\n'
         )
-        assert daemon.reload()
+        with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
+            assert daemon.reload()
         watched = {Path(e.watch.path) for e in daemon._observer.emitters}
         assert config.parent / "desk-inbox" in watched and settings.inboxes[0].path in watched
         assert "web.port changed: restart the daemon to serve with it" in caplog.text

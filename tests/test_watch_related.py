@@ -720,3 +720,35 @@ def test_configured_own_domains_take_in_their_subdomains() -> None:
     assert is_own_url("https://news.press.example.org/a", ("press.example.org",))
     assert is_own_url("https://press.example.org/a", ("=press.example.org|443",))
     assert not is_own_url("https://news.press.example.org/a", ("=press.example.org",))
+
+
+def test_a_feed_giving_one_text_as_summary_and_content_is_read_and_reported_once() -> None:
+    """RSS with only <description> gives the same text as summary and content: terms, passages and scores must
+    not count it twice ("26 words in summary, 26 words in content")."""
+    from feeds.model import WatchItem
+    from feeds.watch.match import compile_rules
+    from feeds.watch.matching import Matchers, match_item
+
+    text = "Kari Nordmann said in Oslo that the Arctic Council and NATO must keep the sea lanes open to trade."
+    item = WatchItem(
+        key="k", title="Arctic talks", link="https://news.example.com/a", guid=None, summary=text,
+        content_html=f"<p>{text}</p>", content_text=text, author="", published=None, updated=None, tags=(),
+        content_hash="h",
+    )  # fmt: skip
+    feed = type("F", (), {"id": 1, "title": "Desk", "tags": ()})()
+    matchers = Matchers(compile_rules([("arctic", "arctic OR nato")]), None, frozenset(), {}, None)  # type: ignore[arg-type]
+    (keyword,) = match_item(matchers, feed, item)  # type: ignore[arg-type]
+    assert sorted((t.term, t.field) for t in keyword.terms) == [
+        ("arctic", "summary"),
+        ("arctic", "title"),
+        ("nato", "summary"),
+    ]
+    assert keyword.score == 3.0
+
+
+def test_related_terms_of_one_text_given_twice_are_listed_once(oslo_matcher: RelatedMatcher) -> None:
+    text = "Kari Nordmann met the NATO Joint Warfare Centre in Stavanger about Arctic shipping."
+    once = oslo_matcher.match("k", 1, "Arctic shipping talks", text, "", None)
+    twice = oslo_matcher.match("k", 1, "Arctic shipping talks", text, text, None)
+    assert once and twice == once
+    assert all(t.field != "content" for m in twice for t in m.terms)

@@ -305,6 +305,8 @@ class RelatedMatcher:
         item `dated` (by its source) well before a release is not that release's coverage."""
         if is_own_url(link, self.settings.own_domains):
             return ()
+        if content == summary:  # a feed with one text gives it as both: read (and count, and report) it once
+            content = ""
         own = set(self._urls.get(_url_key(link or ""), set()))
         if dated is not None:
             own |= {
