@@ -31,13 +31,18 @@ def item(key: str, title: str, link: str | None) -> WatchItem:
     )
 
 
-@pytest.fixture
-def site(make_settings, make_app_for, tmp_path):
+def app_with_release(make_settings, make_app_for, tmp_path):
+    """An App holding one release, "Minister visits Kyiv", and that release."""
     app = make_app_for(make_settings())
     src = tmp_path / "visit.json"
     src.write_text(json.dumps({"title": "Minister visits Kyiv", "body": "Talks.", "published": "2026-11-27T10:00Z"}))
     ingest_paths(app, [src])
-    release = app.store.release("minister-visits-kyiv")
+    return app, app.store.release("minister-visits-kyiv")
+
+
+@pytest.fixture
+def site(make_settings, make_app_for, tmp_path):
+    app, release = app_with_release(make_settings, make_app_for, tmp_path)
     now = app.clock()
     feed = app.store.add_feed(
         "https://news.example.com/rss", title="World Desk", tags=(), interval=1800, origin="cli", now=now
@@ -146,11 +151,7 @@ def test_rules_stored_with_names_that_share_a_slug_still_get_a_feed_each(site):
 
 def test_the_release_page_lists_an_article_once_dated_by_the_article(make_settings, make_app_for, tmp_path):
     """Found in two feeds, and as a pickup and related: one line naming both sources and both kinds."""
-    app = make_app_for(make_settings())
-    src = tmp_path / "visit.json"
-    src.write_text(json.dumps({"title": "Minister visits Kyiv", "body": "Talks.", "published": "2026-11-27T10:00Z"}))
-    ingest_paths(app, [src])
-    release = app.store.release("minister-visits-kyiv")
+    app, release = app_with_release(make_settings, make_app_for, tmp_path)
     now = app.clock()
     ids = []
     for n, name in enumerate(("World Desk", "Wire Copy")):
