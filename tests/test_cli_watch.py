@@ -164,3 +164,18 @@ def test_polling_named_feeds_exits_1_when_one_failed_and_new_feeds_are_not_calle
     failed = run(config, "watch", "poll", gone, good)
     assert failed.exit_code == 1 and "1 failed" in failed.output
     assert "failing" in run(config, "watch", "list").output
+
+
+def test_keywords_test_explains_one_item_that_does_not_match(config, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    vetoed = run(config, "keywords", "test", "lavrov -geneva", "--item", "https://news.example.com/a")
+    assert vetoed.exit_code == 0 and "NO MATCH" in vetoed.output and "vetoed: excluded term geneva" in vetoed.output
+    missing = json.loads(
+        run(config, "keywords", "test", "lavrov moscow", "--item", "https://news.example.com/a", "--json").stdout
+    )
+    assert missing["matches"] == [] and missing["item"]["matched"] is False
+    assert any("missing: moscow" in why for why in missing["item"]["why"])
+    unknown = run(config, "keywords", "test", "lavrov", "--item", "https://news.example.com/nope")
+    assert unknown.exit_code == 1 and "no stored item has the link or key" in unknown.output

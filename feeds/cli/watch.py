@@ -11,7 +11,7 @@ import click
 from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.config import parse_interval
-from feeds.errors import FeedsError
+from feeds.errors import FeedsError, NotFoundError
 from feeds.model import StoredMatch, WatchedFeed
 
 
@@ -288,16 +288,20 @@ def keywords_remove(ctx: Context, name: str) -> None:
 
 @keywords.command("test", context_settings=_QUERY_FIRST)
 @click.argument("query")
+@click.option("--item", help="Explain this one stored item (its link or key), whether it matches or not.")
 @click.option("--days", type=float, default=None, help="How far back to look (default: watch.retro_days).")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def keywords_test(ctx: Context, query: str, days: float | None, as_json: bool) -> None:
-    """Show which stored items QUERY would match, and why, without saving it."""
+def keywords_test(ctx: Context, query: str, days: float | None, item: str | None, as_json: bool) -> None:
+    """Show which stored items QUERY would match, and why, without saving it (or, with --item, why one does or
+    does not)."""
     from feeds.watch.manage import try_query
 
     with ctx.app() as app:
-        result = try_query(app, query, days=days)
+        result = try_query(app, query, days=days, item=item)
+    if item is not None and not result.hits:
+        raise NotFoundError(f"no stored item has the link or key {item!r} (within --days)")
     if as_json:
         echo_json(
             {
@@ -307,16 +311,24 @@ def keywords_test(ctx: Context, query: str, days: float | None, as_json: bool) -
                 "matches": [
                     {"title": s.item.title, "link": s.item.link, "feed": s.feed_title, "why": list(e.reasons)}
                     for s, e in result.hits
+                    if e.matched
                 ],
+                **(
+                    {"item": {"matched": result.hits[0][1].matched, "why": list(result.hits[0][1].reasons)}}
+                    if item is not None
+                    else {}
+                ),
             }
         )
         return
     for s, e in result.hits:
-        click.echo(f"{s.item.title}  ({s.feed_title})")
+        click.echo(f"{s.item.title}  ({s.feed_title})" + ("" if e.matched else "  NO MATCH"))
         if s.item.link:
             click.echo(f"  {s.item.link}")
         for reason in e.reasons:
             click.echo(f"  {reason}")
+    if item is not None:
+        return
     click.echo(f"{len(result.hits)} of {result.checked} stored items match")
     if result.own:
         click.echo(f"({result.own} more from our own site would match, but are never watched)")

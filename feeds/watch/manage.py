@@ -276,8 +276,13 @@ class QueryTrial:
     """Items from our own site that the query would match, left out as the watch leaves them out."""
 
 
-def try_query(app: App, query: str, *, days: float | None = None, limit: int = 50) -> QueryTrial:
-    """Which stored items `query` would match, and why (raises RuleError with the position of a syntax error)."""
+def try_query(
+    app: App, query: str, *, days: float | None = None, limit: int = 50, item: str | None = None
+) -> QueryTrial:
+    """Which stored items `query` would match, and why (raises RuleError with the position of a syntax error).
+
+    With `item` (a stored item's link or key), only that item is tried, and it is explained whether it matches
+    or not: which term was missing, which excluded term vetoed it."""
     parse_query(query)
     matcher = compile_rules([("query", query)])
     since = app.clock() - timedelta(days=days if days is not None else app.settings.watch.retro_days)
@@ -286,16 +291,21 @@ def try_query(app: App, query: str, *, days: float | None = None, limit: int = 5
     hits: list[tuple[StoredItem, Explanation]] = []
     checked = own = 0
     for s in app.store.iter_stored_items(since=since):  # newest first, a page at a time
+        if item is not None and item not in (s.item.link, s.item.key):
+            continue
         checked += 1
         feed = feeds.get(s.feed_id)
         if feed is None or len(hits) >= limit:
             continue  # past the limit, items are only counted
-        item = match_input(feed, s.item)
-        if matcher.match(item):  # compiled once; explain (slower) only what matched
+        if item is not None:
+            hits.append((s, explain(query, match_input(feed, s.item))))
+            continue
+        item_input = match_input(feed, s.item)
+        if matcher.match(item_input):  # compiled once; explain (slower) only what matched
             if is_own_url(s.item.link, mine):  # never matched by the watch either
                 own += 1
                 continue
-            hits.append((s, explain(query, item)))
+            hits.append((s, explain(query, item_input)))
     return QueryTrial(query=query, checked=checked, hits=hits, own=own)
 
 
