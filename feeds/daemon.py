@@ -159,7 +159,7 @@ class Daemon:
                 # Another daemon (or our own triggered run) is ingesting; it may have listed the folder before
                 # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
                 self.trigger_ingest()
-                return ""
+                return "skipped: another process holds the ingest lock (tried again shortly)"
             report = run_ingest(app, quiet=self.inbox_quiet)
         if report.changed:
             self.trigger_publish()
@@ -198,7 +198,7 @@ class Daemon:
                 # Another daemon is publishing (byte-identical output); it may have started before our change,
                 # so try again shortly rather than wait for the periodic publish.
                 self.trigger_publish()
-                return ""
+                return "skipped: another process holds the publish lock (tried again shortly)"
             marker = _changes(app)
             report = run_publish(app)
         self._published = marker

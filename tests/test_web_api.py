@@ -535,3 +535,11 @@ def test_a_push_that_meets_another_daemons_insert_of_the_same_release_is_not_an_
     assert second.status_code == 200, second.text
     assert second.json()["id"] == first.json()["id"] and second.json()["status"] == "unchanged"
     assert api.app.store.count_releases() == 1
+
+
+def test_a_refused_push_is_logged_for_the_operator(api, caplog):
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="feeds.web"):
+        assert api.post(token=TOKEN[:-1] + "X").status_code == 403
+    assert "push API: 403 from 127.0.0.1: the token is not valid" in caplog.text

@@ -171,6 +171,16 @@ class PushApi:
             reply = Reply(500, error_body("internal error (logged on the server)"))
         if self.metrics is not None:
             self.metrics.api_request(reply.code)
+        if 400 <= reply.code < 500:  # a sender's mistake: the operator should be able to see it too
+            errors = reply.payload.get("errors")
+            first = errors[0].get("message") if isinstance(errors, list) and errors else None
+            log.info(
+                "push API: %d from %s: %s",
+                reply.code,
+                environ.get("REMOTE_ADDR") or "unknown",
+                first or "(no detail)",
+                extra={"status": reply.code},
+            )
         return json_response(start_response, reply.code, reply.payload, reply.headers)
 
     def handle(self, environ: Environ) -> Reply:
