@@ -404,6 +404,8 @@ class Daemon:
             new = load_settings(self.config_path)
         except FeedsError as e:
             log.error("config reload failed, keeping the running config: %s", e)
+            # /healthz says so (degraded) until a reload succeeds: the file on disk is not what runs.
+            self.health.record_job("reload", False, self.clock(), f"config reload failed: {e}")
             return False
         if new.database_url != self.app.settings.database_url:
             log.warning("database.url changed: restart the daemon to switch databases; keeping the old one")
@@ -427,6 +429,7 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._schedule()
+        self.health.record_job("reload", True, self.clock())
         log.info("config reloaded from %s", self.config_path)
         return True
 

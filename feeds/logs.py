@@ -66,3 +66,6 @@ def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
     # Third-party chatter stays at warning level.
     for noisy in ("apscheduler", "waitress", "urllib3", "watchdog"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # waitress warns "Task queue depth is N" for every request queued behind its threads during a burst of pushes:
+    # dozens of lines that say the server is busy, which the request log and the metrics already show.
+    logging.getLogger("waitress.queue").setLevel(max(level, logging.ERROR))

@@ -16,7 +16,7 @@ from feeds.clock import parse_iso, rfc3339
 if TYPE_CHECKING:
     from feeds.app import App
 
-ALIVE = timedelta(minutes=2)
+ALIVE = timedelta(seconds=50)
 """A daemon whose heartbeat is older than this is reported as gone (heartbeats come every 15 s)."""
 
 

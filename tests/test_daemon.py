@@ -560,3 +560,21 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         if daemon._observer is not None:
             daemon._observer.stop()
         daemon.app.close()
+
+
+def test_a_failed_reload_shows_in_health_until_a_good_one(make_settings, clock):
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    config = Path(settings.path)
+    good = config.read_text()
+    try:
+        config.write_text(good + "\n[site]\ncolour = 1\n")
+        assert not daemon.reload()
+        (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
+        assert not reload.ok and "config reload failed" in (reload.error or "")
+        config.write_text(good)
+        assert daemon.reload()
+        (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
+        assert reload.ok
+    finally:
+        daemon.app.close()
