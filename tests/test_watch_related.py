@@ -752,3 +752,19 @@ def test_related_terms_of_one_text_given_twice_are_listed_once(oslo_matcher: Rel
     twice = oslo_matcher.match("k", 1, "Arctic shipping talks", text, text, None)
     assert once and twice == once
     assert all(t.field != "content" for m in twice for t in m.terms)
+
+
+@pytest.mark.corpus
+def test_an_item_under_our_exact_headline_is_a_pickup_however_short(matcher: RelatedMatcher, moscow: Release) -> None:
+    (pickup,) = matcher.match("wire", 7, "Foreign Secretary to visit Moscow", "Short wire item.", "", None)
+    assert pickup.kind == "pickup" and pickup.subject == moscow.id
+    (term,) = pickup.terms
+    assert (term.field, term.start, term.end) == ("title", 0, len("Foreign Secretary to visit Moscow"))
+    assert pickup.why.startswith("pickup of 'Foreign Secretary to visit Moscow': 5 words in title")
+    assert matcher.match("other", 7, "Foreign Secretary to visit Moscow soon", "Short.", "", None) == ()
+
+
+def test_a_short_title_taken_whole_proves_nothing(oslo_matcher: RelatedMatcher) -> None:
+    short = _release("syria", "Statement on Syria", "We condemn the attack.", "2026-11-27T09:00:00Z")
+    matcher = RelatedMatcher(build_profiles((short, *invented_releases()), NOW), SETTINGS)
+    assert matcher.match("k", 1, "Statement on Syria", "Another statement.", "", None) == ()

@@ -100,6 +100,10 @@ class ReleaseProfile:
     """The release's date: an item its source dates more than `ITEM_SLACK` earlier is not its coverage."""
 
 
+HEADLINE_WORDS = 5
+"""Words a release's title must have for an item with that exact title to be its pickup (a shorter title, such as
+"Statement on Syria", is too common a phrase to prove anything)."""
+
 ITEM_SLACK = timedelta(days=1)
 """How long before a release's own date an item may be dated, or first seen, and still count as its coverage:
 a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing).
@@ -287,6 +291,13 @@ class RelatedMatcher:
         for pi, profile in enumerate(self.profiles):
             for url in profile.urls:
                 self._urls.setdefault(url, set()).add(pi)
+        # A headline of HEADLINE_WORDS or more words taken whole (a wire item under our exact title) is a pickup,
+        # however short the item: it is the release's own sentence, as a quotation is.
+        self._headlines: dict[tuple[str, ...], list[int]] = {}
+        for pi, profile in enumerate(self.profiles):
+            title = profile.tokens[: profile.tokens.index("")] if "" in profile.tokens else profile.tokens
+            if len(title) >= HEADLINE_WORDS:
+                self._headlines.setdefault(tuple(title), []).append(pi)
 
     def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
         return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published)
@@ -421,6 +432,9 @@ class RelatedMatcher:
             for first, last in runs:
                 if last + size - first >= self.settings.pickup_tokens:
                     found.setdefault(pi, []).append(_Passage(f, first, last + size, first + d))
+        for pi in self._headlines.get(tuple(words[0]), ()) if words else ():
+            if pi not in found:  # the item's title is the release's title, word for word
+                found[pi] = [_Passage(0, 0, len(words[0]), 0)]
         for passages in found.values():
             passages.sort(key=lambda p: (p.field, p.start, p.end))
         return found
