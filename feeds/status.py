@@ -158,7 +158,8 @@ def render_text(r: StatusReport) -> str:
         f" {r.items} items stored",
     ]
     for w in r.worst:
-        lines.append(f"  failing {w['failures']}x  {w['url']}: {w['last_error']}")
+        error = str(w["last_error"] or "").removeprefix(f"{w['url']}: ")  # (fetch errors name the URL already)
+        lines.append(f"  failing {w['failures']}x  {w['url']}: {error}")
     m = r.matches_24h
     lines.append(
         f"matches (24 h)  {sum(m.values())}: {m.get('keyword', 0)} keyword, {m.get('related', 0)} related,"

@@ -44,7 +44,7 @@ def seed_feeds(app, now) -> dict[str, int]:
     health = {
         "https://ok.example.com/feed": (0, "200", None),
         "https://down.example.com/feed": (5, "500", "GET https://down.example.com/feed answered 500"),
-        "https://b-flaky.example.com/feed": (2, "error", "connection refused"),
+        "https://b-flaky.example.com/feed": (2, "error", "https://b-flaky.example.com/feed: connection refused"),
         "https://a-flaky.example.com/feed": (2, "parse-error", "not a feed: HTML page"),
         "https://off.example.com/feed": (7, "410", "gone"),
     }
@@ -153,7 +153,7 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
                     "url": "https://b-flaky.example.com/feed",
                     "failures": 2,
                     "last_status": "error",
-                    "last_error": "connection refused",
+                    "last_error": "https://b-flaky.example.com/feed: connection refused",
                 },
             ],
         },
@@ -187,6 +187,7 @@ def test_text_names_the_worst_feeds_and_shows_jobs_of_living_daemons_only(seeded
     assert "last publish    2026-11-28T11:59:00Z (1 min ago)" in lines
     assert "watched feeds   6: 2 ok, 3 failing, 1 disabled; 4 items stored" in lines
     assert "  failing 5x  https://down.example.com/feed: GET https://down.example.com/feed answered 500" in lines
+    assert "  failing 2x  https://b-flaky.example.com/feed: connection refused" in lines, "the URL once"
     assert "matches (24 h)  3: 2 keyword, 0 related, 1 pickup" in lines
     assert "daemon host-a:100  alive, heartbeat 2026-11-28T11:59:30Z, 1 feed leases" in lines
     assert "daemon host-b:200  gone (no heartbeat), heartbeat 2026-11-28T11:50:00Z, 0 feed leases" in lines
