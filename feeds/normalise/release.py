@@ -67,26 +67,14 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     body_html, body_text = _body(raw, site)
     if not body_text:
         raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
-    # A headline pasted again as the body's first line, or a label ("Press release") heading it, goes.
-    body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
-
     given_published = _date(raw, "published", raw.published, site)
     given_updated = _date(raw, "updated", raw.updated, site)
-    stated = None
-    if given_published is None and given_updated is None:  # then the text's own date, if it states one
-        stated = opening_date(body_text.split("\n\n"), site.tz)
-        if stated is not None and stated.alone:
-            line = body_text.split("\n\n")[stated.paragraph]
-            body_html, body_text = _drop_block(body_html, body_text, lambda text: text == collapse(line))
+    dated = given_published is not None or given_updated is not None
+    body_html, body_text, source, stated = _opening(body_html, body_text, title, None if dated else site.tz)
     given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
-    source = summary_source(body_html, body_text)
-    if stated is not None and not stated.alone:  # the summary starts after the dateline
-        source = source.replace(body_text.split("\n\n")[stated.paragraph], stated.rest, 1)
     summary = given_summary or make_summary(source)
-    if stated is not None:
-        given_published = stated.when
-    elif given_published is None and given_updated is None:
-        given_published = _date_in_file_name(raw, site)
+    if not dated:  # the date the text states, else the one in the file's name
+        given_published = stated or _date_in_file_name(raw, site)
     # No publication date but an update date: the release existed by then, so that is the honest date (and it
     # keeps the id stable across re-ingests, unlike the time we happened to see it).
     published = given_published or given_updated or _utc_now_argument(now)
@@ -153,6 +141,22 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         changes=changes,
         dated_by_source=given_published is not None or given_updated is not None,
     )
+
+
+def _opening(body_html: str, body_text: str, title: str, tz: ZoneInfo | None) -> tuple[str, str, str, datetime | None]:
+    """What the opening lines of a body say, applied: (body HTML, body text, the text a summary comes from, the
+    date the text states). A first paragraph repeating the title, or a label ("Press release"), is dropped. With
+    `tz` (the source gave no date), a date the opening lines state is read (`opening_date`): a paragraph that is
+    only a date is dropped, and a dateline is left out of the summary's text."""
+    body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
+    stated = opening_date(body_text.split("\n\n"), tz) if tz is not None else None
+    if stated is not None and stated.alone:
+        line = collapse(body_text.split("\n\n")[stated.paragraph])
+        body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line)
+    source = summary_source(body_html, body_text)
+    if stated is not None and not stated.alone:
+        source = source.replace(body_text.split("\n\n")[stated.paragraph], stated.rest, 1)
+    return body_html, body_text, source, stated.when if stated is not None else None
 
 
 _NAME_DATE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[-_ .]")
