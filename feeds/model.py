@@ -105,6 +105,10 @@ class Release:
     changes: tuple[Change, ...] = ()
     dated_by_source: bool = True
     """False when the input had no date and `published` is the time of first ingest."""
+    updated_by_source: bool = field(default=False, compare=False)
+    """True when `updated` is the source's own timestamp for this version (a GOV.UK `public_updated_at`, an
+    `updated` field): set by normalising, not stored, used by `reconcile` to tell an older version from a newer
+    one."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -263,3 +263,19 @@ def test_every_corpus_release_ingests_with_real_fields(app, corpus_releases):
     for r in europarl:
         assert "Share this page" not in r.body_text
         assert "| European Parliament" not in r.title
+
+
+def test_an_older_version_by_the_sources_own_timestamp_does_not_replace_a_newer_one(app, inbox, clock):
+    """Two copies of one item in a batch, read in name order: the one its source dates later stays."""
+    newer = {"title": "Ferry fares frozen", "body": "Added the winter timetable.", "source_key": "fares"}
+    older = {"title": "Ferry fares frozen", "body": "First version.", "source_key": "fares"}
+    drop(inbox, "a-newer.json", json.dumps({**newer, "published": "2026-11-01T09:00Z", "updated": "2026-11-20T09:00Z"}))
+    drop(inbox, "b-older.json", json.dumps({**older, "published": "2026-11-01T09:00Z", "updated": "2026-11-05T09:00Z"}))
+    report = run_ingest(app)
+    assert (report.count("created"), report.count("unchanged")) == (1, 1)
+    (release,) = app.store.releases()
+    assert release.body_text == "Added the winter timetable."
+    assert release.updated == datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    clock.advance(timedelta(days=1))
+    drop(inbox, "c-newest.json", json.dumps({**newer, "body": "Fares frozen.", "updated": "2026-11-25T09:00Z"}))
+    assert run_ingest(app).count("updated") == 1, "a version the source dates later still updates it"

@@ -2,6 +2,8 @@
 
 The rules, in the order they apply:
 - Same identity as a stored release and the same content hash: unchanged (no write, `updated` kept).
+- Same identity, different content, but an older version by the source's own `updated` timestamp than what is
+  stored: unchanged (the newer version stays).
 - Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
   source's own `updated` when that is newer than what we had, otherwise `now`.
@@ -40,6 +42,10 @@ def reconcile(
 ) -> Reconciled:
     if existing is not None:
         if existing.content_hash == new.content_hash:
+            return Reconciled("unchanged", existing)
+        if new.updated_by_source and new.updated < existing.updated:
+            # An older version by the source's own timestamp (two copies of a GOV.UK item, the older read last;
+            # a remote source answering from a stale cache): what is stored is newer, and stays.
             return Reconciled("unchanged", existing)
         published = new.published if new.dated_by_source else existing.published
         updated = new.updated if new.updated > existing.updated else now

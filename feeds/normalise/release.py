@@ -140,6 +140,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         withdrawn_note=withdrawn_note,
         changes=changes,
         dated_by_source=given_published is not None or given_updated is not None,
+        updated_by_source=given_updated is not None,
     )
 
 
