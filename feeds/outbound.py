@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import requests
 
@@ -41,7 +42,7 @@ def post_once(
             url, data=data, headers=dict(headers), timeout=timeout, allow_redirects=False, stream=True
         )
     except requests.RequestException as e:
-        return PostResult(False, "error", f"POST {url}: {type(e).__name__}: {e}")
+        return PostResult(False, "error", f"POST {shown_url(url)}: {type(e).__name__}: {_without(url, str(e))}")
     try:
         status = response.status_code
         if 200 <= status < 300:
@@ -50,7 +51,37 @@ def post_once(
         if status in (429, 503) and "Retry-After" in response.headers:
             retry_after = parse_retry_after(response.headers["Retry-After"], now)
         return PostResult(
-            False, str(status), f"POST {url} answered {status} {response.reason or ''}".rstrip(), retry_after
+            False, str(status), f"POST {shown_url(url)} answered {status} {response.reason or ''}".rstrip(), retry_after
         )
     finally:
         response.close()
+
+
+def shown_url(url: str) -> str:
+    """`url` as logs and error messages may show it: scheme, host and first path segment only. Webhook URLs often
+    carry their secret in the rest of the path (`/services/T0/B0/XXXX`), in the query (`?token=`) or as a
+    user name and password; none of that may reach a log line or the deliveries table."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        return "(an unreadable URL)"
+    first, _, rest = parts.path.lstrip("/").partition("/")
+    tail = "/…" if rest or parts.query else ""
+    return f"{parts.scheme}://{host}{port}/{first}{tail}"
+
+
+def _without(url: str, text: str) -> str:
+    """`text` (an exception's message) without the parts of `url` that `shown_url` hides."""
+    text = text.replace(url, shown_url(url))
+    parts = urlsplit(url)
+    for secret in (
+        parts.path + (f"?{parts.query}" if parts.query else ""),
+        parts.query,
+        parts.password,
+        parts.username,
+    ):
+        if secret and len(secret) > 1:
+            text = text.replace(secret, "…")
+    return text

@@ -183,3 +183,18 @@ def test_a_new_destination_receives_matches_found_from_then_on(setup, clock, mai
     add_keyword_matches(app.store, {"new": "Found afterwards"}, found_at=clock())
     assert run_alerts(app).sent == 1
     assert [m["Subject"] for _, _, m in mailbox.received] == ["feeds: new match for 'sanctions': Found afterwards"]
+
+
+def test_a_digest_waits_for_an_unset_password_variable_instead_of_logging_in_without_one(
+    setup, clock, mailbox, monkeypatch
+):
+    monkeypatch.delenv("FEEDS_TEST_SMTP_PASSWORD", raising=False)
+    toml = smtp(mailbox.port) + 'username = "feeds"\npassword_env = "FEEDS_TEST_SMTP_PASSWORD"\n'
+    app = setup(toml + email("daily", "desk@example.org", frequency="daily"))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    run_alerts(app)
+    clock.set(datetime(2026, 11, 29, 8, 0, 30, tzinfo=UTC))
+    run_alerts(app)
+    assert mailbox.received == []
+    (delivery,) = app.store.deliveries()
+    assert "FEEDS_TEST_SMTP_PASSWORD is not set" in (delivery.last_error or "")

@@ -145,6 +145,17 @@ def test_after_a_failure_the_rest_of_the_batch_waits_for_a_later_run(setup, cloc
     assert (report.outcome("webhook:down").retrying, report.outcome("webhook:down").deferred) == (1, 2)
     assert len(down.calls) == 1, "one timeout per dead destination per run, not one per match"
     assert {d.attempts for d in app.store.deliveries()} == {0, 1}
+    # The back-off is the receiver's: later runs leave it alone until the failed message is due again (they used
+    # to try the next message every minute), then that message goes first.
+    (failed,) = [d for d in app.store.deliveries() if d.attempts]
+    for _ in range(3):
+        clock.advance(timedelta(seconds=20))
+        if clock() < failed.next_attempt:
+            run_alerts(app)
+    assert len(down.calls) == 1, "no request while the receiver is backing off"
+    clock.set(failed.next_attempt)
+    run_alerts(app)
+    assert len(down.calls) == 2 and down.calls[-1]["key"] == failed.idempotency_key
 
 
 def test_coverage_matches_follow_the_coverage_switch(setup, clock, httpserver):
@@ -200,3 +211,16 @@ def test_a_secret_from_an_unset_variable_holds_its_webhook_back_and_nothing_else
     assert run_alerts(app).sent == 0 and receiver.calls == []
     (delivery,) = app.store.deliveries()
     assert delivery.status == "pending" and "FEEDS_TEST_HOOK_SECRET is not set" in (delivery.last_error or "")
+
+
+def test_a_secret_in_a_webhook_url_reaches_no_error_message_log_or_table(setup, clock, caplog):
+    url = f"http://hookuser:pa55word@127.0.0.1:{closed_port()}/services/T0/B0/SUPERSECRETTOKEN?token=QUERYSECRET"
+    app = setup(hook("dead", url))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    with caplog.at_level("DEBUG"):
+        run_alerts(app)
+    (delivery,) = app.store.deliveries()
+    shown = delivery.last_error or ""
+    assert f"POST http://127.0.0.1:{url.split(':')[3].split('/')[0]}/services/…" in shown
+    for secret in ("SUPERSECRETTOKEN", "QUERYSECRET", "pa55word", "hookuser"):
+        assert secret not in shown and secret not in caplog.text, secret

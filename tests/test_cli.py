@@ -197,3 +197,18 @@ def test_quiet_publish_prints_the_summary_only(config):
     quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "publish"])
     assert quiet.exit_code == 0 and quiet.output.splitlines()[-1].endswith("0 unchanged")
     assert "wrote" not in quiet.output
+
+
+def test_alert_commands_take_a_destination_by_the_name_the_config_gives_it(config):
+    config.write_text(
+        config.read_text() + '\n[[alerts.webhooks]]\nname = "dead"\nurl = "https://hooks.example.org/x"\n'
+    )
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    retried = run(config, "alerts", "retry", "dead")
+    assert retried.exit_code == 0 and "0 failed deliveries queued again" in retried.output
+    assert run(config, "alerts", "log", "--destination", "dead").exit_code == 0
+    unknown = run(config, "alerts", "retry", "deaf")
+    assert (
+        unknown.exit_code == 1
+        and "no alert destination is called 'deaf' (the destinations: webhook:dead)" in unknown.output
+    )

@@ -152,3 +152,23 @@ def test_parse_interval(value, seconds):
 def test_parse_interval_rejects(value):
     with pytest.raises(ValueError):
         parse_interval(value)
+
+
+@pytest.mark.parametrize(
+    ("alerts", "key", "words"),
+    [
+        ('[[alerts.email]]\nname = "d"\nto = ["desk@@example"]\n', "alerts.email[0].to[0]", "not an email address"),
+        ('[[alerts.email]]\nname = "d"\nto = ["a b@c d"]\n', "alerts.email[0].to[0]", "not an email address"),
+        ('[[alerts.email]]\nname = "d"\nto = ["x@y.org\\nBcc: z@evil.example"]\n', "alerts.email[0].to[0]", "address"),
+        ('[alerts.smtp]\nsender = "not an address"\n', "alerts.smtp.sender", "not an email address"),
+        (
+            '[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nsecret = ""\n',
+            "alerts.webhooks[0].secret",
+            "empty",
+        ),
+    ],
+)
+def test_alert_addresses_and_secrets_are_checked(tmp_path, alerts: str, key: str, words: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_settings(write(tmp_path, MINIMAL + "\n" + alerts), environ={})
+    assert caught.value.key == key and words in caught.value.message

@@ -218,6 +218,10 @@ def _send_digest(
         return
     mail = next(e for e in app.settings.alerts.email if e.name == d.name)
     smtp = app.settings.alerts.smtp
+    if smtp.password_missing:  # as for a single message: never a login with an empty password
+        failed = Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
+        _record(app.store, d, out, claimed, failed, now=now, owner=owner)
+        return
     entries = [subjects.entry(due) for due in claimed]
     message = build_email(
         entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,

@@ -38,7 +38,7 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
     except smtplib.SMTPResponseException as e:
         text = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
         return Attempt(False, str(e.smtp_code), f"{where} answered {e.smtp_code} {text}")
-    except (smtplib.SMTPException, OSError) as e:
+    except (smtplib.SMTPException, OSError, ValueError) as e:  # ValueError: a header the message cannot carry
         return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}")
     if refused:
         return Attempt(True, "250", f"{where} refused some recipients: {_refused(refused)}")

@@ -25,6 +25,7 @@ from datetime import UTC, datetime, time, timedelta, tzinfo
 from typing import Literal
 
 from feeds.config import AlertFrequency, AlertSettings
+from feeds.errors import NotFoundError
 from feeds.model import MatchKind, StoredMatch
 from feeds.watch.schedule import backoff
 
@@ -55,6 +56,22 @@ def destinations_of(settings: AlertSettings) -> tuple[Destination, ...]:
     hooks = (Destination(f"webhook:{h.name}", "webhook", h.name, h.rules, h.coverage) for h in settings.webhooks)
     mails = (Destination(f"email:{e.name}", "email", e.name, e.rules, e.coverage, e.frequency) for e in settings.email)
     return (*hooks, *mails)
+
+
+def destination_key(settings: AlertSettings, name: str, known: Sequence[str] = ()) -> str:
+    """The key of the destination called `name`: `webhook:desk` as written, or `desk` as the config names it
+    (when only one kind has that name). `known`: keys also accepted (destinations no longer configured but still
+    in the deliveries log). NotFoundError naming the configured ones otherwise."""
+    keys = [d.key for d in destinations_of(settings)]
+    if name in keys or name in known:
+        return name
+    by_name = [k for k in keys if k.split(":", 1)[1] == name]
+    if len(by_name) == 1:
+        return by_name[0]
+    if by_name:
+        raise NotFoundError(f"{name!r} names {' and '.join(by_name)}: say which")
+    listed = ", ".join(keys) or "none configured"
+    raise NotFoundError(f"no alert destination is called {name!r} (the destinations: {listed})")
 
 
 def wants(destination: Destination, kind: MatchKind, subject: str) -> bool:

@@ -32,7 +32,7 @@ def alerts_run(ctx: Context) -> None:
 
 
 @alerts.command("log")
-@click.option("--destination", help="Only this destination, e.g. webhook:newsroom or email:desk.")
+@click.option("--destination", help="Only this destination: its name (desk), or webhook:desk / email:desk.")
 @click.option("--status", type=click.Choice(["pending", "sent", "failed"]))
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
@@ -40,7 +40,11 @@ def alerts_run(ctx: Context) -> None:
 @handle_errors
 def alerts_log(ctx: Context, destination: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """The delivery log, newest first."""
+    from feeds.alerts.select import destination_key
+
     with ctx.app() as app:
+        if destination is not None:
+            destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
         rows = app.store.deliveries(destination=destination, status=status, limit=limit)  # type: ignore[arg-type]
 
     def t(v: object) -> str | None:
@@ -75,7 +79,11 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
 @pass_ctx
 @handle_errors
 def alerts_retry(ctx: Context, destination: str | None) -> None:
-    """Queue failed deliveries again (all, or one destination's)."""
+    """Queue failed deliveries again (all, or one destination's: its name, or webhook:NAME / email:NAME)."""
+    from feeds.alerts.select import destination_key
+
     with ctx.app() as app:
+        if destination is not None:
+            destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
         n = app.store.retry_failed_deliveries(app.clock(), destination=destination)
     click.echo(f"{n} failed deliveries queued again")

@@ -302,6 +302,10 @@ def _read_daemon(r: _Reader, t: dict[str, Any]) -> DaemonSettings:
     return DaemonSettings(**{n: r.interval(t, (*k, n), getattr(defaults, n)) for n in names})
 
 
+_EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
+"""An email address as a mail header can carry it: one @, no white space or line break, no header punctuation."""
+
+
 def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> AlertSettings:
     k = ("alerts",)
     r.only(t, k, {"webhooks", "email", "smtp"})
@@ -318,6 +322,8 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         """(the secret, or why it is missing): an unset variable fails the deliveries that need it, not every
         command (listing releases needs no webhook secret); `check-config` and the daemon's start report it."""
         value: str | None = r.get(tt, (*kk, key), str, None)
+        if value is not None and not value.strip():
+            r.fail((*kk, key), "must not be empty (leave it out, and the webhook is sent unsigned)")
         env_name = r.get(tt, (*kk, f"{key}_env"), str, None)
         if env_name:
             value = environ.get(env_name)
@@ -348,8 +354,11 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         ek: KeyPath = (*k, "email", i)
         r.only(et, ek, {"name", "to", "rules", "coverage", "frequency"})
         to = r.get(et, (*ek, "to"), list)
-        if not to or not all(isinstance(a, str) and "@" in a for a in to):
+        if not to:
             r.fail((*ek, "to"), "must be a list of email addresses")
+        for i, address in enumerate(to):
+            if not isinstance(address, str) or not _EMAIL.fullmatch(address):
+                r.fail((*ek, "to", i), f"not an email address: {address!r}")
         frequency = r.get(et, (*ek, "frequency"), str, "immediate")
         if frequency not in ("immediate", "hourly", "daily", "weekly"):
             r.fail((*ek, "frequency"), f"must be immediate, hourly, daily or weekly, got {frequency!r}")
@@ -366,10 +375,13 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
     sk = (*k, "smtp")
     r.only(st, sk, {"host", "port", "sender", "username", "password", "password_env", "starttls", "timeout"})
     password, password_missing = secret(st, sk, "password")
+    sender = r.get(st, (*sk, "sender"), str, "feeds@localhost")
+    if not _EMAIL.fullmatch(sender):
+        r.fail((*sk, "sender"), f"not an email address: {sender!r}")
     smtp = SmtpSettings(
         host=r.get(st, (*sk, "host"), str, "localhost"),
         port=r.get(st, (*sk, "port"), int, 25),
-        sender=r.get(st, (*sk, "sender"), str, "feeds@localhost"),
+        sender=sender,
         username=r.get(st, (*sk, "username"), str, None),
         password=password,
         password_missing=password_missing,

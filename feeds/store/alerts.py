@@ -141,6 +141,11 @@ class AlertStoreMixin:
 
     # --- destinations ---
 
+    def known_destinations(self) -> list[str]:
+        """Every destination key ever registered (configured now or once), sorted."""
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(sa.select(AX.c.destination).order_by(AX.c.destination))]
+
     def register_destinations(self, destinations: Iterable[str], now: datetime) -> dict[str, datetime]:
         """Remember destinations seen for the first time (at `now`); return when each was first seen."""
         wanted = sorted(set(destinations))
@@ -194,14 +199,27 @@ class AlertStoreMixin:
     def claim_deliveries(
         self, destination: str, now: datetime, *, limit: int, owner: str, lease: timedelta
     ) -> list[DueDelivery]:
-        """Take up to `limit` pending deliveries of `destination` that are due and not leased, with their matches."""
+        """Take up to `limit` pending deliveries of `destination` that are due and not leased, with their matches.
+
+        None while the destination is backing off: a delivery of it that failed is not due again yet (its back-off,
+        or the receiver's Retry-After). The back-off belongs to the receiver, not to one message: otherwise each
+        run would try the next message on a receiver that asked to be left alone."""
+        failed = sa.alias(AD, "failed")
+        backing_off = (
+            sa.select(failed.c.id)
+            .where(failed.c.destination == destination, failed.c.status == "pending", failed.c.attempts > 0)
+            .where(failed.c.next_attempt > now)
+            .exists()
+        )
         due = sa.and_(
             AD.c.destination == destination,
             AD.c.status == "pending",
             AD.c.next_attempt <= now,
             sa.or_(AD.c.lease_until.is_(None), AD.c.lease_until < now),
+            ~backing_off,
         )
-        q = sa.select(AD.c.id).where(due).order_by(AD.c.next_attempt, AD.c.id).limit(limit)
+        order = (AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id)  # a retried message before those after it
+        q = sa.select(AD.c.id).where(due).order_by(*order).limit(limit)
         with self.engine.connect() as conn:
             conn.execution_options(immediate=True)
             with conn.begin():
@@ -217,7 +235,7 @@ class AlertStoreMixin:
                     .join(I, I.c.id == M.c.item_id)
                     .join(WF, WF.c.id == I.c.feed_id)
                     .where(AD.c.id.in_(ids))
-                    .order_by(AD.c.next_attempt, AD.c.id)
+                    .order_by(*order)
                 ).all()
         return [DueDelivery(_delivery_from(r), _match_from(r)) for r in rows]
 
