@@ -224,3 +224,11 @@ def test_a_secret_in_a_webhook_url_reaches_no_error_message_log_or_table(setup, 
     assert f"POST http://127.0.0.1:{url.split(':')[3].split('/')[0]}/services/…" in shown
     for secret in ("SUPERSECRETTOKEN", "QUERYSECRET", "pa55word", "hookuser"):
         assert secret not in shown and secret not in caplog.text, secret
+
+
+def test_a_destination_naming_a_rule_that_does_not_exist_is_warned_about(setup, caplog):
+    app = setup(hook("desk", "https://hooks.example.org/x", rules='["sanction"]'))
+    app.store.add_rule("sanctions", "sanction*", origin="cli", now=app.clock())
+    with caplog.at_level("WARNING", logger="feeds.alerts"):
+        run_alerts(app)
+    assert "alert destination webhook:desk names no keyword rule called 'sanction'" in caplog.text

@@ -111,6 +111,11 @@ def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
     now = app.clock()
     owner = owner or worker_id()
     tz = app.settings.site.tz
+    rules = {r.name for r in app.store.rules()}
+    for d in destinations:
+        unknown = [name for name in d.rules if name != "*" and name not in rules]
+        if unknown:  # (the config cannot check: rules are added from the CLI too) a typo would never alert
+            log.warning("alert destination %s names no keyword rule called %s", d.key, ", ".join(map(repr, unknown)))
     registered = app.store.register_destinations([d.key for d in destinations], now)
     for d, out in zip(destinations, report.outcomes, strict=True):
         out.queued = _enqueue(app.store, d, since=max(registered[d.key], now - ENQUEUE_WINDOW), now=now, tz=tz)
