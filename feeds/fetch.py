@@ -319,10 +319,10 @@ def make_session(
 def _http_date(value: str) -> datetime | None:
     try:
         parsed = parsedate_to_datetime(value.strip())
-    except (TypeError, ValueError, IndexError):
+        # HTTP dates are always GMT (RFC 9110 §5.6.7); a zone-less parse means "-0000", i.e. UTC.
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except (TypeError, ValueError, IndexError, OverflowError):  # a year 99999999999999999999 overflows
         return None
-    # HTTP dates are always GMT (RFC 9110 §5.6.7); a zone-less parse means "-0000", i.e. UTC.
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
 
 
 def parse_retry_after(value: str, now: datetime) -> datetime | None:

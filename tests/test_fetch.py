@@ -565,6 +565,7 @@ NOW = datetime.fromisoformat("2026-11-28T12:00:00+00:00")
         ("1.5", None),
         ("soon", None),
         ("", None),
+        ("Sat, 28 Nov 99999999999999999999 09:41:39 GMT", None),  # overflows a datetime: unreadable, not a crash
     ],
 )
 def test_parse_retry_after(value: str, expected: datetime | None) -> None:
@@ -669,3 +670,7 @@ def test_tls_untrusted_certificate(tls_server: tuple[HTTPServer, str], clock: Fi
     assert isinstance(result, FetchFailed) and result.status is None
     assert "the secure connection to feeds.test failed: its certificate is not trusted" in str(result.error)
     assert server.log == []
+
+
+def test_a_hostile_date_in_expires_is_an_expired_answer_not_a_crash() -> None:
+    assert freshness({"Expires": "Sat, 28 Nov 99999999999999999999 09:41:39 GMT"}, NOW) is None

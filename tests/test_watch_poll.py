@@ -391,3 +391,18 @@ def test_an_exported_opml_imported_elsewhere_gives_the_same_feeds(make_settings,
     wanted = [(f.url, f.title, f.tags, f.interval) for f in first.store.feeds()]
     assert [(f.url, f.title, f.tags, f.interval) for f in second.store.feeds()] == wanted
     assert wanted[1][1] == "" and wanted[0][3] == 7200
+
+
+def test_a_feed_answering_with_an_impossible_date_does_not_stop_the_others(app, httpserver, clock):
+    """One hostile (or broken) server must cost its own feed, never the run, the other feeds or their leases."""
+    hostile = {"Expires": "Sat, 28 Nov 99999999999999999999 09:41:39 GMT"}
+    httpserver.expect_request("/evil.xml").respond_with_data(rss(("e", "Evil", "x")), headers=hostile)
+    httpserver.expect_request("/good.xml").respond_with_data(rss(("g", "Good news", "y")), content_type="text/xml")
+    add_feed(app, httpserver.url_for("/evil.xml"))
+    good = add_feed(app, httpserver.url_for("/good.xml"))
+    report = run_watch(app)
+    assert {o.url: o.status for o in report.outcomes} == {
+        httpserver.url_for("/evil.xml"): "200",
+        httpserver.url_for("/good.xml"): "200",
+    }
+    assert app.store.feed(good.id).items_seen == 1

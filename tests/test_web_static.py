@@ -172,6 +172,8 @@ def test_if_modified_since(served: Served) -> None:
     earlier = format_datetime(modified - timedelta(seconds=1), usegmt=True)
     assert served.request("/rss.xml", headers={"If-Modified-Since": earlier})[0] == 200
     assert served.request("/rss.xml", headers={"If-Modified-Since": "not a date"})[0] == 200
+    overflowing = "Sat, 28 Nov 99999999999999999999 09:41:39 GMT"  # unreadable: ignored, not a 500
+    assert served.request("/rss.xml", headers={"If-Modified-Since": overflowing})[0] == 200
     # If-None-Match takes precedence (RFC 9110 §13.2.2): a mismatching tag wins over a matching date.
     both = {"If-None-Match": '"other"', "If-Modified-Since": headers["last-modified"]}
     assert served.request("/rss.xml", headers=both)[0] == 200

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.app import worker_id
-from feeds.errors import FeedParseError
+from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
@@ -254,7 +254,12 @@ def _parse_here(result: Fetched) -> ParsedFeed:
 
 
 def _fetch(app: App, feed: WatchedFeed) -> FetchResult:
-    return app.http.get(feed.url, validators=Validators(feed.etag, feed.last_modified))
+    try:
+        return app.http.get(feed.url, validators=Validators(feed.etag, feed.last_modified))
+    except Exception as e:  # a bug met by one hostile answer must cost that feed a failure, not the whole run
+        log.exception("feed %s: unexpected error while fetching", feed.url, extra={"feed": feed.id, "url": feed.url})
+        error = FetchError(f"unexpected error while fetching: {type(e).__name__}", url=feed.url)
+        return FetchFailed(url=feed.url, requested_url=feed.url, error=error, fetched_at=app.clock())
 
 
 def current_matchers(app: App, now: datetime, rules: Sequence[Rule]) -> Matchers:

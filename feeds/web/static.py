@@ -195,10 +195,10 @@ def _not_modified(environ: Environ, etag: str, modified: datetime) -> bool:
     if ims:
         try:
             since = parsedate_to_datetime(ims)
-        except (TypeError, ValueError):
+            if since.tzinfo is None:
+                since = since.replace(tzinfo=UTC)
+        except (TypeError, ValueError, IndexError, OverflowError):  # unreadable, or a year past datetime's
             return False
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
         return modified <= since
     return False
 
