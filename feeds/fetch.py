@@ -49,6 +49,7 @@ from urllib3.util.ssl_match_hostname import CertificateError
 from feeds.clock import Clock, utc_now
 from feeds.config import HttpSettings
 from feeds.errors import BlockedAddressError, FetchError, HTTPStatusError
+from feeds.logs import one_line
 
 FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/feed+json;q=0.9, "
@@ -524,7 +525,7 @@ class HttpClient:
         retry_after = None
         if status in (429, 503) and "Retry-After" in response.headers:
             retry_after = parse_retry_after(response.headers["Retry-After"], now)
-        reason = response.reason or http.client.responses.get(status, "")
+        reason = one_line(response.reason or http.client.responses.get(status, ""))  # the server's own words
         message = f"the server answered {status} {reason}".rstrip()
         if status == 304:
             message += " to a request that was not conditional"

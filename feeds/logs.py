@@ -44,9 +44,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {0x0A: "\\n", 0x0D: "\\r", 0x09: " "}
+
+
+def one_line(text: str) -> str:
+    """`text` with control characters escaped (a line break as `\\n`, ESC as `\\x1b`…): text from outside (a
+    server's reason phrase, a pushed field name) can neither forge a log line nor drive the reader's terminal."""
+    return text.translate(_CONTROLS)
+
+
 class TextFormatter(logging.Formatter):
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(worker)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)  # one record, one line (a traceback follows on its own lines)
+        return super().formatMessage(record)
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)

@@ -33,3 +33,12 @@ def test_every_line_names_the_worker_and_what_it_is_about(fmt, capsys, restore_l
     else:
         assert " desk-1:4242 WARNING feeds.watch: feed failed" in line
         assert line.endswith("[feed=7 url=https://news.example.com/]")
+
+
+def test_text_from_outside_cannot_forge_a_line_or_drive_the_terminal(capsys, restore_logging):
+    setup_logging(logging.INFO, "text", worker="desk-1:4242")  # type: ignore[arg-type]
+    logging.getLogger("feeds.web.api").info(
+        "push API: 400 from %s: %s", "10.0.0.9", "evil\nINFO forged\x1b]0;pwned\x07"
+    )
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.endswith("push API: 400 from 10.0.0.9: evil\\nINFO forged\\x1b]0;pwned\\x07")

@@ -543,3 +543,8 @@ def test_a_refused_push_is_logged_for_the_operator(api, caplog):
     with caplog.at_level(logging.INFO, logger="feeds.web"):
         assert api.post(token=TOKEN[:-1] + "X").status_code == 403
     assert "push API: 403 from 127.0.0.1: the token is not valid" in caplog.text
+
+
+def test_a_lone_surrogate_is_a_400_naming_it_not_a_500(api):
+    resp = api.post(data=b'{"title": "\\ud800x", "body": "x"}')
+    assert resp.status_code == 400 and "lone surrogate" in errors_of(resp)[0]["message"]

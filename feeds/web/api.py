@@ -42,6 +42,7 @@ from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_
 from feeds.ingest.govuk import is_govuk_content_item
 from feeds.ingest.pipeline import Unit
 from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
+from feeds.logs import one_line
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.normalise.ids import permalink
@@ -173,7 +174,11 @@ class PushApi:
             self.metrics.api_request(reply.code)
         if 400 <= reply.code < 500:  # a sender's mistake: the operator should be able to see it too
             errors = reply.payload.get("errors")
-            first = errors[0].get("message") if isinstance(errors, list) and errors else None
+            top = errors[0] if isinstance(errors, list) and errors else {}
+            first = top.get("message")
+            if first and top.get("field"):
+                first = f"{top['field']}: {first}"
+            first = one_line(first) if first else None  # the sender wrote it: no forged log lines
             log.info(
                 "push API: %d from %s: %s",
                 reply.code,
@@ -352,7 +357,11 @@ def parse_json(data: bytes) -> object:
         raise Reject(400, "the body is empty: send a release object or a list of them")
     try:
         text = data.decode("utf-8-sig")
-        return json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        canonical_json(value)  # a lone surrogate ("\ud800") decodes as JSON but is no Unicode text
+        return value
+    except UnicodeEncodeError as e:
+        raise Reject(400, "the body holds a lone surrogate escape (such as \\ud800), which is not text") from e
     except UnicodeDecodeError as e:
         raise Reject(400, f"the body is not UTF-8 (byte {e.start})") from e
     except json.JSONDecodeError as e:
