@@ -212,3 +212,14 @@ def test_alert_commands_take_a_destination_by_the_name_the_config_gives_it(confi
         unknown.exit_code == 1
         and "no alert destination is called 'deaf' (the destinations: webhook:dead)" in unknown.output
     )
+
+
+def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
+    from feeds.web import static
+
+    seen: list[tuple[str, int]] = []
+    monkeypatch.setattr(static, "serve_forever", lambda app, host, port, **kw: seen.append((host, port)))
+    config.write_text(config.read_text() + '\n[web]\nhost = "127.0.0.2"\nport = 18099\n')
+    assert run(config, "serve").exit_code == 0
+    assert run(config, "serve", "--port", "18100").exit_code == 0
+    assert seen == [("127.0.0.2", 18099), ("127.0.0.2", 18100)]

@@ -438,3 +438,9 @@ def test_raw_html_nested_absurdly_deep_in_markdown_keeps_its_words_but_not_its_m
     assert text.endswith("Deep words")
     shallow, _ = render_markdown("Some *prose*.\n\n" * 5000 + "<div>" * 50 + "Deep words")
     assert "<em>prose</em>" in shallow and "<div>" in shallow
+
+
+@pytest.mark.parametrize("cite", ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "vbscript:x"])
+def test_a_quotation_cites_only_a_web_address(cite: str) -> None:
+    assert sanitise_html(f'<blockquote cite="{cite}">q</blockquote>') == "<blockquote>q</blockquote>"
+    assert sanitise_html('<q cite="https://x.example/a">q</q>') == '<q cite="https://x.example/a">q</q>'

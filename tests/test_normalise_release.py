@@ -427,3 +427,10 @@ def test_relative_urls_in_a_release_without_a_link_resolve_against_the_site() ->
 def test_character_references_left_in_a_title_are_decoded(given: str, title: str) -> None:
     r = norm(raw(title=given))
     assert r.title == title and ("amp" in r.slug) == ("&amp" in title)
+
+
+def test_a_release_with_too_many_topics_is_refused_naming_the_field() -> None:
+    with pytest.raises(InvalidReleaseError) as caught:
+        norm(raw(topics=tuple(f"Topic {n}" for n in range(3000))))
+    assert caught.value.field == "topics" and "3000 topics; a release may have at most 50" in caught.value.message
+    assert len(norm(raw(topics=tuple(f"Topic {n}" for n in range(50)))).topics) == 50

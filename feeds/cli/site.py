@@ -45,17 +45,19 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
 
 
 @cli.command("serve")
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--host", default=None, help="Address to serve on (default: web.host, 127.0.0.1).")
+@click.option("--port", default=None, type=click.IntRange(0, 65535), help="Port (default: web.port, 8080).")
 @pass_ctx
 @handle_errors
-def serve(ctx: Context, host: str, port: int) -> None:
+def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve out/ (media types, ETag/304, gzip; nothing outside out/), the push API, /healthz and /metrics."""
     from feeds.web.app import make_web_app
     from feeds.web.publisher import PublishSoon
     from feeds.web.static import serve_forever
 
     with ctx.app() as app:
+        host = host or app.settings.web.host
+        port = app.settings.web.port if port is None else port
         click.echo(f"serving {app.settings.paths.out} at http://{host}:{port}/ (Ctrl-C to stop)")
         soon = PublishSoon(app)  # a pushed release is published within seconds, as by the daemon
         try:

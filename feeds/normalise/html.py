@@ -72,6 +72,7 @@ _A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">(
 # A relative reference whose first segment holds a colon is not one (RFC 3986 §4.2): what is left of a
 # disguised scheme (`jav&#9;ascript:` → `jav%09ascript:`) once nh3 has refused it as a scheme.
 _NOT_A_SCHEME = re.compile(r'<a href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
+_CITE_NOT_HTTP = re.compile(r' cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE)
 _FRAGMENT_LINK = re.compile(r'<a href="#[^"]*"')
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
@@ -188,6 +189,7 @@ def _clean_once(html: str, base: str | None) -> str:
     cleaned = cleaner.clean(_H1.sub(r"<\1h2", html))
     cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
     cleaned = _NOT_A_SCHEME.sub("<a", cleaned)  # unwrapped just below, like any link without a target
+    cleaned = _CITE_NOT_HTTP.sub("", cleaned)  # (nh3 checks the schemes of href and src, not of cite)
     cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
     return cleaned.strip()
