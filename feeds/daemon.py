@@ -349,7 +349,7 @@ class Daemon:
         import waitress
 
         from feeds.web.app import make_web_app
-        from feeds.web.static import SERVER_LIMITS
+        from feeds.web.static import CHANNEL_TIMEOUT, CONNECTION_LIMIT
 
         wsgi = make_web_app(self.app, on_change=self.trigger_publish, metrics=self.metrics, health=self.health)
         try:
@@ -360,7 +360,8 @@ class Daemon:
                 threads=8,
                 ident="feeds",
                 max_request_body_size=self.app.settings.web.max_body + 1,
-                **SERVER_LIMITS,
+                connection_limit=CONNECTION_LIMIT,
+                channel_timeout=CHANNEL_TIMEOUT,
             )
         except OSError as e:  # the port is taken (another daemon?), or the address is not this machine's
             raise FeedsError(

@@ -225,11 +225,13 @@ def serve_forever(app: Callable[..., Any], host: str, port: int, *, threads: int
         ident="feeds",
         _quiet=True,
         max_request_body_size=max_body + 1,
-        **SERVER_LIMITS,
+        connection_limit=CONNECTION_LIMIT,
+        channel_timeout=CHANNEL_TIMEOUT,
     )
 
 
-SERVER_LIMITS: dict[str, int] = {"connection_limit": 1000, "channel_timeout": 30, "cleanup_interval": 10}
+CONNECTION_LIMIT = 1000
+CHANNEL_TIMEOUT = 30
 """waitress's limits against clients that hold connections open (a slow-header "slowloris" attack filled the
 default 100 connections and took the site down): ten times the connections, dropped after 30 s idle instead of
 120 s. A public site should still sit behind a reverse proxy (README)."""
