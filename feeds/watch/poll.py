@@ -39,7 +39,7 @@ from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validato
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
-from feeds.watch.retro import apply_new_releases, apply_new_rules, releases_pending
+from feeds.watch.retro import apply_new_releases, apply_new_rules, releases_in_window, releases_pending
 from feeds.watch.schedule import next_check_at
 from feeds.workers import worker_pool
 
@@ -264,9 +264,7 @@ def _fetch(app: App, feed: WatchedFeed) -> FetchResult:
 
 def current_matchers(app: App, now: datetime, rules: Sequence[Rule]) -> Matchers:
     """The rules and the releases of the related window, compiled (releases come from the App's cache)."""
-    window = timedelta(days=app.settings.watch.related.window_days)
-    recent = [r for r in app.releases.current(app.store) if r.published >= now - window]
-    return build_matchers(rules, recent, app.settings, now)
+    return build_matchers(rules, releases_in_window(app, now), app.settings, now)
 
 
 def check_feed(

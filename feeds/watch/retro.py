@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from feeds.model import Match, Rule, StoredItem
+from feeds.model import Match, Release, Rule, StoredItem
 from feeds.watch.matching import Matchers, delay_of, match_item
 from feeds.watch.related import ITEM_SLACK
 
@@ -30,29 +30,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.watch")
 
 
-RELEASE_SLACK = ITEM_SLACK
-"""How long before a release's own date a stored item may have been first seen and still count as its coverage
-(`feeds.watch.related.ITEM_SLACK`)."""
-
-
 def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     """Look for the coverage of releases new to the watch (or changed since) among the items stored already.
 
     Polling matches each item against the releases watched at that moment, so an item stored before its release
     was ingested (a late file, a remote source polled after the news, a daemon whose first watch ran before its
     first ingest) would never be found. Each release in the related window is therefore looked for once among
-    the stored items first seen from `RELEASE_SLACK` before its date to the end of its window, and again when
+    the stored items first seen from `ITEM_SLACK` before its date to the end of its window, and again when
     its text changes. Idempotent across daemons: matches already stored are skipped."""
     if matchers.related is None or not matchers.releases:
         return 0
-    current = {r.id: r.content_hash for r in matchers.releases.values()}
-    done = app.store.releases_applied(current)
-    pending = [r for r in matchers.releases.values() if done.get(r.id) != r.content_hash]
+    pending = _not_applied(app, list(matchers.releases.values()))
     if not pending:
         return 0
     window = timedelta(days=app.settings.watch.related.window_days)
     # release id → (first seen no earlier, no later): when an item can have been its coverage
-    spans = {r.id: (r.published - RELEASE_SLACK, r.published + window) for r in pending}
+    spans = {r.id: (r.published - ITEM_SLACK, r.published + window) for r in pending}
     found = [
         (stored.id, m, delay_of(m, stored.published, stored.first_seen, matchers.releases))
         for stored, m in _matches_among_stored(app, replace(matchers, keywords=None), min(a for a, _ in spans.values()))
@@ -65,16 +58,24 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     return added
 
 
+def releases_in_window(app: App, now: datetime) -> list[Release]:
+    """The releases the watch looks for coverage of: published in the related window (from the App's cache)."""
+    window = timedelta(days=app.settings.watch.related.window_days)
+    return [r for r in app.releases.current(app.store) if r.published >= now - window]
+
+
 def releases_pending(app: App, now: datetime) -> bool:
     """Whether a release of the related window is new to the watch or changed since it was looked for (cheap:
     the App's cached releases and one query), so that a tick with no feed due still finds coverage stored
     before the release was ingested."""
-    window = timedelta(days=app.settings.watch.related.window_days)
-    recent = {r.id: r.content_hash for r in app.releases.current(app.store) if r.published >= now - window}
-    if not recent:
-        return False
-    done = app.store.releases_applied(recent)
-    return any(done.get(rid) != content_hash for rid, content_hash in recent.items())
+    recent = releases_in_window(app, now)
+    return bool(recent) and bool(_not_applied(app, recent))
+
+
+def _not_applied(app: App, releases: Sequence[Release]) -> list[Release]:
+    """Those of `releases` not yet looked for among stored items, or changed since they were."""
+    done = app.store.releases_applied(r.id for r in releases)
+    return [r for r in releases if done.get(r.id) != r.content_hash]
 
 
 def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> int:
