@@ -346,23 +346,12 @@ class Daemon:
         return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
 
     def _start_web(self) -> None:
-        import waitress
-
         from feeds.web.app import make_web_app
-        from feeds.web.static import CHANNEL_TIMEOUT, CONNECTION_LIMIT
+        from feeds.web.static import make_server
 
         wsgi = make_web_app(self.app, on_change=self.trigger_publish, metrics=self.metrics, health=self.health)
         try:
-            self._server = waitress.create_server(  # type: ignore[attr-defined]
-                wsgi,
-                host=self.host,
-                port=self.port,
-                threads=8,
-                ident="feeds",
-                max_request_body_size=self.app.settings.web.max_body + 1,
-                connection_limit=CONNECTION_LIMIT,
-                channel_timeout=CHANNEL_TIMEOUT,
-            )
+            self._server = make_server(wsgi, self.host, self.port, max_body=self.app.settings.web.max_body)
         except OSError as e:  # the port is taken (another daemon?), or the address is not this machine's
             raise FeedsError(
                 f"cannot serve on {self.host}:{self.port}: {e.strerror or e} (set [web] port, or run with --no-serve)"
@@ -500,8 +489,9 @@ class Daemon:
 
 
 def _changes(app: App) -> tuple[object, ...]:
-    """What a publish shows changes when this changes: the newest release stored and the number of matches."""
-    return (app.store.last_release_stored(), app.store.count_matches())
+    """What a publish shows changes when this changes: the newest release stored and the newest match. Read at
+    every watch tick, so two indexed lookups (a count of the matches would scan the table)."""
+    return (app.store.last_release_stored(), app.store.latest_match_id())
 
 
 def _stamp(value: datetime | None) -> str | None:

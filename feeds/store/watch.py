@@ -440,6 +440,12 @@ class WatchStoreMixin:
             rows = conn.execute(q).all()
         return [stored_match_from(r._mapping, _stored_item_from(r)) for r in rows]
 
+    def latest_match_id(self) -> int | None:
+        """The id of the newest match (None when there is none): changes whenever a match is stored."""
+        with self.engine.connect() as conn:
+            latest: int | None = conn.execute(sa.select(sa.func.max(M.c.id))).scalar_one()
+        return latest
+
     def count_matches(self, *, since: datetime | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(M)
         if since is not None:

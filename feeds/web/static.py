@@ -213,17 +213,22 @@ def _plain(
 
 
 def serve_forever(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> None:
-    """Serve a WSGI app with waitress (a production server; it sets TCP_NODELAY on its sockets). Request bodies
-    over `max_body` are refused by waitress itself before they are buffered."""
+    """Serve a WSGI app with waitress until interrupted (`feeds serve`)."""
+    make_server(app, host, port, threads=threads, max_body=max_body).run()
+
+
+def make_server(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> Any:
+    """A waitress server (a production server; it sets TCP_NODELAY on its sockets) bound to `host`:`port`, ready
+    to `run()`: the one `feeds serve` and the daemon both use. Request bodies over `max_body` are refused by
+    waitress itself before they are buffered. OSError when the address cannot be bound."""
     import waitress
 
-    waitress.serve(
+    return waitress.create_server(  # type: ignore[attr-defined]
         app,
         host=host,
         port=port,
         threads=threads,
         ident="feeds",
-        _quiet=True,
         max_request_body_size=max_body + 1,
         connection_limit=CONNECTION_LIMIT,
         channel_timeout=CHANNEL_TIMEOUT,
