@@ -173,8 +173,11 @@ class _Scan:
         # When the term is not a lone prefix, its first word must be among the field's words for it to be there.
         first = words[0] if last or not prefix else None
         sets, lowered = self.sets, self.lowered
+        # A feed with one text gives it as both summary and content: a term looked for in both is reported (and
+        # counted) once, under summary. (A rule scoped to content: alone still finds it there.)
+        repeated = 2 if sets[2] is sets[1] and 1 in fields else -1
         for i in fields:
-            if not sets[i] or (first is not None and first not in sets[i]):
+            if i == repeated or not sets[i] or (first is not None and first not in sets[i]):
                 continue
             low = lowered[i] if i in lowered else self._lowered(i)
             if low is not None:  # folding is lower-casing: search the text itself

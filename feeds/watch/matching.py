@@ -95,13 +95,8 @@ def match_input(feed: WatchedFeed, item: WatchItem) -> MatchInput:
     )
 
 
-def keyword_match(hit: RuleHit, *, content_is_summary: bool = False) -> Match:
-    """`hit` as a stored match. When the item's content is its summary again (one text, given as both), a term
-    found in both at the same place is listed (and counted in the score) once, under summary."""
+def keyword_match(hit: RuleHit) -> Match:
     terms = tuple(MatchedTerm(t.term, t.field, t.start, t.end) for t in hit.terms)
-    if content_is_summary:
-        in_summary = {(t.term, t.start, t.end) for t in terms if t.field == "summary"}
-        terms = tuple(t for t in terms if not (t.field == "content" and (t.term, t.start, t.end) in in_summary))
     where = ", ".join(f"{t.term} ({t.field})" for t in terms)
     return Match(
         kind="keyword",
@@ -120,9 +115,8 @@ def match_item(m: Matchers, feed: WatchedFeed, item: WatchItem) -> list[Match]:
         return []
     found: list[Match] = []
     if m.keywords is not None:
-        same = bool(item.summary) and item.content_text == item.summary
         for hit in m.keywords.match(match_input(feed, item)):
-            km = keyword_match(hit, content_is_summary=same)
+            km = keyword_match(hit)
             found.append(Match(km.kind, km.subject, item.key, feed.id, km.terms, km.score, km.why))
     if m.related is not None:
         found.extend(m.related.match_item(item, feed.id))

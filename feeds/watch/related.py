@@ -67,7 +67,8 @@ class RelatedSettings:
     """Only releases published this many days before now (or less) are watched."""
     pickup_tokens: int = 12
     own_domains: tuple[str, ...] = ()
-    """Our own hosts ("press.example.org" or a URL): items linking there are our own pages. Subdomains count."""
+    """Our own site, as `is_own_url` reads it: domains ("press.example.org" or a URL; their subdomains count) and
+    `EXACT` entries (one host, and its port when given): items linking there are our own pages."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
@@ -318,9 +319,10 @@ class RelatedMatcher:
             return ()
         if content == summary:  # a feed with one text gives it as both: read (and count, and report) it once
             content = ""
-        own = set(self._urls.get(_url_key(link or ""), set()))
+        # Releases this item cannot be coverage of: those it is a page of, and those it predates.
+        excluded = set(self._urls.get(_url_key(link or ""), set()))
         if dated is not None:
-            own |= {
+            excluded |= {
                 pi for pi, p in enumerate(self.profiles) if p.published is not None and dated < p.published - ITEM_SLACK
             }
         texts = (title, summary, content)
@@ -342,11 +344,11 @@ class RelatedMatcher:
         out: list[Match] = []
         picked: set[int] = set()
         for pi, passages in sorted(self._pickups(words).items()):
-            if pi not in own:
+            if pi not in excluded:
                 picked.add(pi)
                 out.append(self._pickup_match(pi, passages, item_key, feed_id, texts, spans_of))
         for pi, hits in sorted(self._term_hits(words, texts, spans_of).items()):
-            if pi not in own and pi not in picked:
+            if pi not in excluded and pi not in picked:
                 match = self._related_match(pi, hits, item_key, feed_id, texts, spans_of)
                 if match is not None:
                     out.append(match)
