@@ -97,6 +97,8 @@ def served(tmp_path_factory) -> Iterator[Served]:
     (out / "static" / ".site.css.tmp").write_text("half-written")
     os.symlink(state_db, out / "db.sqlite")
     os.symlink(settings.paths.state, out / "statelink")
+    os.symlink(out / ".secret", out / "public.txt")  # inside out/, but to a dot-file
+    os.symlink(out / ".hidden", out / "shown")
 
     server = waitress.server.create_server(StaticSite(out), host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
@@ -262,9 +264,25 @@ def test_a_redirect_never_leaves_the_site(served: Served) -> None:
             assert headers["location"].startswith("/"), headers["location"]
 
 
-@pytest.mark.parametrize("path", ["/.secret", "/.hidden/x.txt", "/.hidden/", "/static/.site.css.tmp"])
+@pytest.mark.parametrize(
+    "path", ["/.secret", "/.hidden/x.txt", "/.hidden/", "/static/.site.css.tmp", "/public.txt", "/shown/x.txt"]
+)
 def test_dot_files_are_not_served(served: Served, path: str) -> None:
     assert served.request(path)[0] == 404
+
+
+def test_html_pages_may_load_nothing_but_the_sites_own_styles_and_images(served: Served) -> None:
+    for path in ("/", "/topics/iran/"):
+        status, headers, body = served.request(path)
+        assert status == 200
+        policy = dict(p.strip().split(" ", 1) for p in headers["content-security-policy"].split(";"))
+        assert policy["default-src"] == "'none'" and policy["style-src"] == "'self'"
+        assert "script-src" not in policy and policy["frame-ancestors"] == "'none'"
+        assert headers["x-frame-options"] == "DENY"
+        assert b"<script" not in body and b"style=" not in body  # nothing the policy would block
+    # Feeds are not pages: the XSL stylesheet browsers apply to them brings its own inline styles.
+    status, headers, _ = served.request("/atom.xml")
+    assert status == 200 and "content-security-policy" not in headers
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "DELETE"])

@@ -190,7 +190,7 @@ def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool])
     for index, m in enumerate(_BLOCK.finditer(body_html)):
         if index >= 3:
             break
-        if unwanted(collapse(html_to_text(m[2]))):
+        if unwanted(collapse(clean_html_to_text(m[2]))):  # the body is sanitised: the fast extractor applies
             html = body_html[: m.start()] + body_html[m.end() :]
             text = clean_html_to_text(html)
             return (html, text) if text else (body_html, body_text)

@@ -9,7 +9,10 @@
   `Vary: Accept-Encoding` and a distinct ETag for the encoded representation.
 - Paths: percent-decoded by the server, then refused if they contain NUL, backslashes or `..`; the resolved real
   path must lie inside out/ (a symlink pointing out is a 404). Dot-files (temporary files of an in-progress
-  write, `.gitkeep`) are never served.
+  write, `.gitkeep`) are never served, whether named in the URL or reached through a symlink.
+- HTML pages carry a Content-Security-Policy that lets them load nothing but the site's own stylesheet and
+  images (no scripts, no frames, no forms, no embedding in another site's frame): release bodies are sanitised
+  already, and this keeps a page harmless even if something slipped through.
 
 What this module must not do: write anything, or serve the state folder (it only knows out/).
 """
@@ -119,6 +122,8 @@ class StaticSite:
         ]
         if entry.gz is not None:
             headers.append(("Vary", "Accept-Encoding"))
+        if ctype.startswith("text/html"):
+            headers += _HTML_HEADERS
         if _not_modified(environ, etag, modified):
             start_response("304 Not Modified", headers)
             return [b""]
@@ -142,6 +147,8 @@ class StaticSite:
         except (OSError, RuntimeError):
             return None
         if real != self.root and self.root not in real.parents:
+            return None
+        if any(p.startswith(".") for p in real.relative_to(self.root).parts):  # a symlink to a dot-file
             return None
         return real
 
@@ -167,6 +174,18 @@ class StaticSite:
                 self._cache.clear()
             self._cache[path] = entry
         return entry
+
+
+_HTML_HEADERS = [
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; style-src 'self'; img-src https: http: data:; "
+        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+    ),
+    ("X-Frame-Options", "DENY"),  # what browsers without frame-ancestors understand
+    ("Referrer-Policy", "strict-origin-when-cross-origin"),
+]
+"""Sent with every HTML page (see the module docstring); feeds and the XSL stylesheet's output are left alone."""
 
 
 def _accepts_gzip(header: str) -> bool:
