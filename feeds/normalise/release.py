@@ -190,7 +190,9 @@ def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool])
     for index, m in enumerate(_BLOCK.finditer(body_html)):
         if index >= 3:
             break
-        if unwanted(collapse(clean_html_to_text(m[2]))):  # the body is sanitised: the fast extractor applies
+        inner = m[2]
+        # The body is sanitised: the fast extractor applies, and a block without tags or entities is its text.
+        if unwanted(collapse(clean_html_to_text(inner) if "<" in inner or "&" in inner else inner)):
             html = body_html[: m.start()] + body_html[m.end() :]
             text = clean_html_to_text(html)
             return (html, text) if text else (body_html, body_text)
