@@ -35,9 +35,10 @@ class InsertPlan:
     """Whether the driver takes named parameters (a dict per row) rather than positional ones (a tuple)."""
 
 
-def insert_ignoring_conflicts(dialect: Dialect, table: sa.Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING on either database (a row whose key exists is skipped)."""
-    if dialect.name == "postgresql":
+def insert_ignoring_conflicts(dialect: Dialect | str, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on either database (a row whose key exists is skipped); `dialect` or its
+    name."""
+    if (dialect if isinstance(dialect, str) else dialect.name) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
         return pg_insert(table).on_conflict_do_nothing()

@@ -8,6 +8,7 @@ Items are unique per (feed, key) and matches per (kind, subject, item): running 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -227,16 +228,16 @@ class WatchStoreMixin:
 
     def record_check(self, feed: WatchedFeed, *, owner: str) -> None:
         """Save a feed's schedule and health after a check and release the lease (only if still ours)."""
-        values, mine = _check_update(feed, owner)
+        values = _check_values(feed)
         try:
             with writing(self.engine) as conn:
-                conn.execute(WF.update().where(mine).values(**values))
+                _write_check(conn, feed.id, owner, values)
         except sa.exc.IntegrityError:
             # The redirect target is watched already under its own row: keep this one where it was.
             values.pop("url")
             values["last_error"] = f"moved permanently to {feed.url}, which is watched already"
             with writing(self.engine) as conn:
-                conn.execute(WF.update().where(mine).values(**values))
+                _write_check(conn, feed.id, owner, values)
 
     def record_fetched(
         self,
@@ -255,8 +256,7 @@ class WatchStoreMixin:
             stored = _upsert_items(conn, feed.id, items, now)
             found = [(item_id, m, delay) for item_id, it, _ in stored for m, delay in matches.get(it.key, ())]
             added = _add_matches(conn, found, now)
-            values, mine = _check_update(feed, owner)
-            conn.execute(WF.update().where(mine).values(**values))
+            _write_check(conn, feed.id, owner, _check_values(feed))
         return stored, added
 
     def set_feed_enabled(self, id_or_url: str | int, enabled: bool) -> WatchedFeed:
@@ -457,6 +457,25 @@ class WatchStoreMixin:
 # --- the statements, on a connection inside a write transaction (shared by the methods above) ---------------
 
 
+# The statements every stored feed runs, built once with bind parameters (an `IN` list as one expanding parameter):
+# built per call, SQLAlchemy would coerce every key of every feed into a literal and derive a cache key for it,
+# which cost more than SQLite's own work on a first pass over a thousand feeds.
+_STORED_KEYS = sa.select(I.c.key, I.c.id, I.c.content_hash).where(
+    I.c.feed_id == sa.bindparam("feed_id"), I.c.key.in_(sa.bindparam("keys", expanding=True))
+)
+_SAME_HASH = (
+    sa.select(I.c.id, I.c.key, I.c.content_hash)
+    .where(I.c.feed_id == sa.bindparam("feed_id"), I.c.content_hash.in_(sa.bindparam("hashes", expanding=True)))
+    .order_by(I.c.id)
+)
+_STILL_LISTED = I.update().where(I.c.id.in_(sa.bindparam("ids", expanding=True))).values(in_body_at=sa.bindparam("now"))
+_COUNT_SEEN = (
+    WF.update()
+    .where(WF.c.id == sa.bindparam("feed_id"))
+    .values(items_seen=WF.c.items_seen + sa.bindparam("added", type_=sa.Integer))
+)
+
+
 def _upsert_items(
     conn: sa.Connection, feed_id: int, found: Sequence[WatchItem], now: datetime
 ) -> list[tuple[int, WatchItem, str]]:
@@ -465,10 +484,7 @@ def _upsert_items(
     by_key = {it.key: it for it in found}
     out: list[tuple[int, WatchItem, str]] = []
     existing = {
-        row[0]: (row[1], row[2])
-        for row in conn.execute(
-            sa.select(I.c.key, I.c.id, I.c.content_hash).where(I.c.feed_id == feed_id, I.c.key.in_(list(by_key)))
-        )
+        row[0]: (row[1], row[2]) for row in conn.execute(_STORED_KEYS, {"feed_id": feed_id, "keys": list(by_key)})
     }
     fresh = [it for key, it in by_key.items() if key not in existing]
     same: list[int] = []
@@ -483,7 +499,7 @@ def _upsert_items(
     if fresh:
         # ON CONFLICT DO NOTHING: a worker whose lease expired mid-check may be storing the same feed's
         # items at this moment; whoever inserts an item first reports it as new, the other skips it.
-        stmt = insert_ignoring_conflicts(conn.dialect, I).returning(I.c.key, I.c.id)
+        stmt = _insert_returning(conn.dialect.name, "items")
         rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
         ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
         out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
@@ -499,8 +515,9 @@ def _upsert_items(
         else:
             same.append(item_id)
     for chunk in chunks(same, 500):  # still in the feed: kept by `prune_items`
-        conn.execute(I.update().where(I.c.id.in_(chunk)).values(in_body_at=now))
-    conn.execute(WF.update().where(WF.c.id == feed_id).values(items_seen=WF.c.items_seen + len(ids)))
+        conn.execute(_STILL_LISTED, {"ids": chunk, "now": now})
+    if ids:
+        conn.execute(_COUNT_SEEN, {"feed_id": feed_id, "added": len(ids)})
     return out
 
 
@@ -516,12 +533,7 @@ def _renamed(
     hashes = {it.content_hash for it in fresh}
     candidates: dict[str, list[int]] = {}
     for chunk in chunks(sorted(hashes), 500):
-        q = (
-            sa.select(I.c.id, I.c.key, I.c.content_hash)
-            .where(I.c.feed_id == feed_id, I.c.content_hash.in_(chunk))
-            .order_by(I.c.id)
-        )
-        for item_id, key, content_hash in conn.execute(q):
+        for item_id, key, content_hash in conn.execute(_SAME_HASH, {"feed_id": feed_id, "hashes": chunk}):
             if key not in current:  # an item the document still lists under its own key is not renamed
                 candidates.setdefault(content_hash, []).append(item_id)
     renamed: dict[str, int] = {}
@@ -548,14 +560,21 @@ def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | 
         }
         for item_id, m, delay in found
     ]
-    stmt = insert_ignoring_conflicts(conn.dialect, M)
     # Count the rows this statement inserted (RETURNING), not the table before and after: another
     # daemon inserting its own matches meanwhile would be counted as ours.
-    return len(conn.execute(stmt.returning(M.c.id), rows).all())
+    return len(conn.execute(_insert_returning(conn.dialect.name, "matches"), rows).all())
 
 
-def _check_update(feed: WatchedFeed, owner: str) -> tuple[dict[str, Any], Any]:
-    """The values `record_check` writes, and the condition that lets only the lease holder write them."""
+@functools.lru_cache(maxsize=4)
+def _insert_returning(dialect: str, table: str) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING RETURNING, for new items (key, id) or new matches (id); built once."""
+    if table == "items":
+        return insert_ignoring_conflicts(dialect, I).returning(I.c.key, I.c.id)
+    return insert_ignoring_conflicts(dialect, M).returning(M.c.id)
+
+
+def _check_values(feed: WatchedFeed) -> dict[str, Any]:
+    """The values `record_check` writes."""
     values = {
         "url": feed.url,
         "title": feed.title,
@@ -575,8 +594,22 @@ def _check_update(feed: WatchedFeed, owner: str) -> tuple[dict[str, Any], Any]:
         "lease_owner": None,
         "lease_until": None,
     }
-    # Only the lease holder writes. A row without a lease is writable only while it was never checked (tools
-    # and tests set up feeds that way): once another worker has checked a feed and released it, a worker
-    # whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one.
+    return values
+
+
+def _write_check(conn: sa.Connection, feed_id: int, owner: str, values: Mapping[str, Any]) -> None:
+    """Write `values` to the feed's row if this worker holds its lease (see `_check_statement`)."""
+    params = {f"v_{name}": value for name, value in values.items()}
+    conn.execute(_check_statement(tuple(values)), {"b_feed": feed_id, "b_owner": owner, **params})
+
+
+@functools.lru_cache(maxsize=4)
+def _check_statement(columns: tuple[str, ...]) -> sa.Update:
+    """The UPDATE of a check's `columns`, built once (it runs for every feed checked).
+
+    Only the lease holder writes. A row without a lease is writable only while it was never checked (tools
+    and tests set up feeds that way): once another worker has checked a feed and released it, a worker
+    whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one."""
     unclaimed = sa.and_(WF.c.lease_owner.is_(None), WF.c.last_checked.is_(None))
-    return values, sa.and_(WF.c.id == feed.id, sa.or_(WF.c.lease_owner == owner, unclaimed))
+    mine = sa.and_(WF.c.id == sa.bindparam("b_feed"), sa.or_(WF.c.lease_owner == sa.bindparam("b_owner"), unclaimed))
+    return WF.update().where(mine).values({name: sa.bindparam(f"v_{name}", type_=WF.c[name].type) for name in columns})
