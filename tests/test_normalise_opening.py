@@ -133,3 +133,26 @@ def test_html_pages_whose_h1_or_title_is_not_the_headline() -> None:
     )
     assert (labelled.title, labelled.published) == ("UK hosts Iran nuclear talks", datetime(2026, 11, 6, tzinfo=UTC))
     assert "Press release" not in labelled.body_html
+
+
+def test_opening_blocks_are_found_as_the_plain_lazy_pattern_finds_them() -> None:
+    """`_BLOCK` is an unrolled, faster form of `<(p|h[2-6])>(.*?)</\\1>` (DOTALL): the same blocks, every time."""
+    import random
+    import re
+
+    from feeds.normalise.release import _BLOCK
+
+    reference = re.compile(r"<(p|h[2-6])>(.*?)</\1>\s*", re.DOTALL)
+    words = ["alpha", "beta\n", "<em>x</em>", "&amp;", '<a href="y">z</a>', "</h3>", "<p>", "</p", "<h2>", "< p>"]
+    rng = random.Random(20261128)
+    for _ in range(2000):
+        html = "".join(
+            f"<{tag}>"
+            + " ".join(rng.choice(words) for _ in range(rng.randint(0, 30)))
+            + f"</{tag}>"
+            + rng.choice(["", "\n "])
+            for tag in rng.choices(["p", "p", "h2", "h3", "blockquote"], k=rng.randint(0, 5))
+        ) + rng.choice(["", "<p>never closed", "</p>"])
+        assert [(m.span(), m.groups()) for m in _BLOCK.finditer(html)] == [
+            (m.span(), m.groups()) for m in reference.finditer(html)
+        ], html
