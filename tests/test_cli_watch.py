@@ -179,3 +179,45 @@ def test_keywords_test_explains_one_item_that_does_not_match(config, httpserver)
     assert any("missing: moscow" in why for why in missing["item"]["why"])
     unknown = run(config, "keywords", "test", "lavrov", "--item", "https://news.example.com/nope")
     assert unknown.exit_code == 1 and "no stored item has the link or key" in unknown.output
+
+
+def test_intervals_and_urls_a_feed_cannot_be_watched_with_are_refused_with_what_is_wrong(config):
+    huge = run(config, "watch", "add", "https://news.example.com/rss", "--interval", "99999999999d")
+    assert huge.exit_code == 2 and "longer than a year" in huge.output
+    monthly = run(config, "watch", "add", "https://news.example.com/rss", "--interval", "45d")
+    assert monthly.exit_code == 2 and "30-day ceiling" in monthly.output
+    for url, why in [
+        ("http://[::1", "not a valid URL"),
+        ("http://127.0.0.1:99999/x", "not a valid URL"),
+        ("http://exa mple.org/", "malformed"),
+        ("https://user:secret@example.org/feed", "user name or password"),
+    ]:
+        bad = run(config, "watch", "add", url)
+        assert bad.exit_code == 1 and why in bad.output and "--interval" not in bad.output, (url, bad.output)
+        assert "secret" not in bad.output
+    assert json.loads(run(config, "watch", "list", "--json").stdout) == []
+
+
+def test_a_feed_is_named_by_id_or_by_any_spelling_of_its_url(config, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    assert run(config, "watch", "add", url).exit_code == 0
+    shouted = url.replace("http://", "HTTP://").replace("localhost", "LOCALHOST")
+    assert run(config, "watch", "poll", shouted + "#top").exit_code == 0
+    assert run(config, "watch", "poll", "#1").exit_code == 0
+    removed = run(config, "watch", "remove", "#1")
+    assert removed.exit_code == 0 and "removed #1" in removed.output
+
+
+def test_a_feed_stored_with_an_absurd_interval_is_still_polled(config, httpserver):
+    """A row written before the ceiling existed (or by hand) must not crash every poll."""
+    import sqlite3
+
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    db = sqlite3.connect(config.parent / "state" / "feeds.db")
+    with db:
+        db.execute("UPDATE watched_feeds SET interval_s = 8.64e18")
+    db.close()
+    polled = run(config, "watch", "poll", "--json")
+    assert polled.exit_code == 0 and json.loads(polled.stdout)["new_items"] == 2

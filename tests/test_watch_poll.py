@@ -9,6 +9,7 @@ import pytest
 from werkzeug import Response
 
 from feeds.clock import FixedClock
+from feeds.errors import IngestError
 from feeds.ingest import ingest_paths
 from feeds.watch.manage import add_feed, add_rule, export_opml, import_configured, import_opml, read_opml, try_query
 from feeds.watch.poll import run_watch
@@ -238,12 +239,15 @@ def test_opml_import_export_round_trip(app, tmp_path):
         </body>""",  # no closing </opml>: sloppy OPML is read as far as it goes
         encoding="utf-8",
     )
-    added, _known = import_opml(app, opml)
+    done = import_opml(app, opml)
+    added = done.added
     assert [(f.url, f.tags) for f in added] == [
         ("https://news.example.com/world.xml", ("World",)),
         ("https://other.example.net/rss", ("World", "Europe", "Politics")),
     ]
-    assert import_opml(app, opml)[0] == [], "idempotent"
+    assert [url for url, _ in done.skipped] == ["javascript:alert(1)", "https://press.example.org/atom.xml"]
+    assert "http(s)" in done.skipped[0][1] and "our own site" in done.skipped[1][1]
+    assert import_opml(app, opml).added == [], "idempotent"
     assert {f.origin for f in app.store.feeds()} == {"opml:subs.opml"}
     again = read_opml(export_opml(app), "export")
     assert [(f.url, f.tags) for f in again] == [(f.url, f.tags) for f in added]
@@ -406,3 +410,49 @@ def test_a_feed_answering_with_an_impossible_date_does_not_stop_the_others(app, 
         httpserver.url_for("/good.xml"): "200",
     }
     assert app.store.feed(good.id).items_seen == 1
+
+
+def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(app, tmp_path):
+    """Hand-written OPML: a bare `&` in a query, intervals out of bounds or unreadable, feeds that cannot be
+    watched. No URL is silently rewritten, nothing is silently dropped."""
+    opml = tmp_path / "hand.opml"
+    opml.write_text(
+        """<opml version="2.0"><body>
+        <outline text="Query" xmlUrl="https://news.example.com/q?a=1&b=2&amp;c=3"/>
+        <outline text="Too often" xmlUrl="https://fast.example.com/rss" feedsInterval="60"/>
+        <outline text="Never" xmlUrl="https://slow.example.com/rss" feedsInterval="1e12"/>
+        <outline text="Garbled" xmlUrl="https://odd.example.com/rss" feedsInterval="abc"/>
+        <outline text="Local file" xmlUrl="file:///etc/passwd"/>
+        <outline text="Relative" xmlUrl="/feed.xml"/>
+        <outline text="Spaced" xmlUrl="http://exa mple.org/rss"/>
+        <outline text="Secret" xmlUrl="https://user:pw@private.example.com/rss"/>
+        </body></opml>""",
+        encoding="utf-8",
+    )
+    done = import_opml(app, opml)
+    assert {f.url: f.interval for f in done.added} == {
+        "https://news.example.com/q?a=1&b=2&c=3": 1800.0,
+        "https://fast.example.com/rss": 300.0,
+        "https://slow.example.com/rss": 30 * 86400.0,
+        "https://odd.example.com/rss": 1800.0,
+    }
+    notes = dict(done.notes)
+    assert "out of bounds" in notes["https://fast.example.com/rss"]
+    assert "out of bounds" in notes["https://slow.example.com/rss"]
+    assert "not a number" in notes["https://odd.example.com/rss"]
+    skipped = dict(done.skipped)
+    assert set(skipped) == {
+        "file:///etc/passwd",
+        "/feed.xml",
+        "http://exa mple.org/rss",
+        "https://user:pw@private.example.com/rss",
+    }
+    assert "malformed" in skipped["http://exa mple.org/rss"]
+    assert "password" in skipped["https://user:pw@private.example.com/rss"]
+
+
+def test_a_file_that_is_not_opml_is_refused(app, tmp_path):
+    rss = tmp_path / "feed.opml"
+    rss.write_text('<rss version="2.0"><channel><title>x</title></channel></rss>', encoding="utf-8")
+    with pytest.raises(IngestError, match="root element is <rss>"):
+        import_opml(app, rss)

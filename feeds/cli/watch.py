@@ -127,8 +127,10 @@ def watch_list(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def watch_remove(ctx: Context, url_or_id: str) -> None:
     """Stop watching a feed (its items go; matches of them go too)."""
+    from feeds.watch.manage import feed_reference
+
     with ctx.app() as app:
-        feed = app.store.remove_feed(url_or_id)
+        feed = app.store.remove_feed(feed_reference(url_or_id))
     click.echo(f"removed #{feed.id} {feed.url}")
 
 
@@ -143,10 +145,16 @@ def watch_import(ctx: Context, opml: Path, poll: bool) -> None:
     from feeds.watch.poll import run_watch
 
     with ctx.app() as app:
-        added, known = import_opml(app, opml)
+        done = import_opml(app, opml)
+        added = done.added
         for f in added:
             click.echo(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
-        click.echo(f"{len(added)} added, {len(known)} already watched")
+        for url, note in done.notes:
+            click.echo(f"note     {url}: {note}")
+        for url, why in done.skipped:
+            click.echo(f"skipped  {url}: {why}", err=True)
+        skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
+        click.echo(f"{len(added)} added, {len(done.known)} already watched{skipped}")
         if poll and added:
             with ProgressBar("first poll") as bar:
                 report = run_watch(app, feed_ids=[f.id for f in added], progress=bar)
@@ -201,13 +209,17 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
 @handle_errors
 def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     """Check due feeds now, or the named feeds whatever their schedule or back-off."""
-    from feeds.watch.manage import import_configured
+    from feeds.watch.manage import feed_reference, import_configured
     from feeds.watch.poll import run_watch
 
     with ctx.app() as app, ProgressBar("polling") as bar:
         import_configured(app)
-        ids = [app.store.feed(u).id for u in urls] if urls else None
-        report = run_watch(app, feed_ids=ids, progress=bar)
+        named = [app.store.feed(feed_reference(u)) for u in urls]
+        report = run_watch(app, feed_ids=[f.id for f in named] if urls else None, progress=bar)
+    checked = {o.feed_id for o in report.outcomes}
+    busy = [f for f in named if f.id not in checked]  # claimed by another process at this moment
+    for f in busy:
+        click.echo(f"skipped #{f.id} {f.url}: being checked by another process right now", err=True)
     if as_json:
         echo_json(
             {
@@ -217,7 +229,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "failed": report.failed,
             }
         )
-        if urls and report.failed:
+        if urls and (report.failed or busy):
             raise SystemExit(1)
         return
     for o in report.outcomes:
@@ -228,7 +240,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
         f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "
         f"{report.new_matches} new matches"
     )
-    if urls and report.failed:  # feeds named on purpose: a script must see that one of them failed
+    if urls and (report.failed or busy):  # feeds named on purpose: a script must see one was not checked
         raise SystemExit(1)
 
 

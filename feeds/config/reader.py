@@ -23,11 +23,22 @@ def parse_interval(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError("not a duration")
     if isinstance(value, int | float):
-        return float(value)
+        return _at_most_a_year(float(value))
     m = _INTERVAL.match(value)
     if not m:
         raise ValueError(f"not a duration: {value!r} (use e.g. 90, '45s', '30m', '2h', '1d')")
-    return float(m.group(1)) * _UNIT[(m.group(2) or "s")[0]]
+    return _at_most_a_year(float(m.group(1)) * _UNIT[(m.group(2) or "s")[0]])
+
+
+_YEAR = 366 * 86400.0
+
+
+def _at_most_a_year(seconds: float) -> float:
+    """No interval of ours is longer than a year: a longer one is a typo (and past ~10^9 days, no date can hold
+    it)."""
+    if not seconds <= _YEAR:  # (also NaN)
+        raise ValueError(f"{seconds:g}s is longer than a year")
+    return seconds
 
 
 # --- the reader: typed access that knows where each key is ---------------------------------------------------

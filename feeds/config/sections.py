@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.config.reader import KeyPath, _dotted, _Reader
 from feeds.config.settings import (
+    MAX_WATCH_INTERVAL,
     MIN_WATCH_INTERVAL,
     AlertSettings,
     CustomFeed,
@@ -202,6 +203,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     interval = r.interval(t, (*k, "interval"), 1800.0)
     if interval < MIN_WATCH_INTERVAL:
         r.fail((*k, "interval"), "must be at least 5 minutes (be polite to the feeds you watch)")
+    if interval > MAX_WATCH_INTERVAL:
+        r.fail((*k, "interval"), "must be at most 30 days")
     rel_t = r.sub(t, (*k, "related"))
     rk = (*k, "related")
     r.only(rel_t, rk, {"window_days", "min_score", "min_terms", "pickup_tokens"})
@@ -227,6 +230,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         feed_interval = r.interval(ft, (*fk, "interval"), interval) if "interval" in ft else None
         if feed_interval is not None and feed_interval < MIN_WATCH_INTERVAL:
             r.fail((*fk, "interval"), "must be at least 5 minutes")
+        if feed_interval is not None and feed_interval > MAX_WATCH_INTERVAL:
+            r.fail((*fk, "interval"), "must be at most 30 days")
         tags = r.get(ft, (*fk, "tags"), list, [])
         feeds.append(
             WatchFeedSetting(

@@ -125,6 +125,8 @@ class PublishSettings:
 
 MIN_WATCH_INTERVAL = 300.0
 """Five minutes: nobody's feed is polled more often than this, whatever a config or command says."""
+MAX_WATCH_INTERVAL = 30 * 86400.0
+"""Thirty days: a watched feed is checked at least monthly (a longer interval is a typo, or a feed to remove)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ and rules declared in the config are imported idempotently and remember that the
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from feeds.config import MIN_WATCH_INTERVAL
+from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
 from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, RuleError
 from feeds.fetch import Fetched
 from feeds.model import Rule, StoredItem, WatchedFeed
@@ -49,19 +50,60 @@ def canonical_feed_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
 
 
+_HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\]")
+"""What a URL's host may be written with (RFC 3986 reg-name or an IP literal): no spaces, no stray brackets."""
+
+
+def feed_reference(value: str) -> str:
+    """What a command was given to name a watched feed, as the store looks it up: `#6` or `6` (as `watch list`
+    shows ids) is the id; a URL is taken in its canonical spelling (as `watch add` stored it)."""
+    value = value.strip()
+    if value.startswith("#") and value[1:].isdigit():
+        return value[1:]
+    if "://" in value:
+        try:
+            return canonical_feed_url(value)
+        except ValueError:
+            return value
+    return value
+
+
 def check_feed_url(app: App, url: str) -> str:
-    parts = urlsplit(url.strip())
+    """The canonical form of a URL a feed may be watched at, or FetchError saying what is wrong with it."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port  # (raises for a port out of range)
+    except ValueError as e:
+        raise FetchError(f"not a valid URL: {e}", url=url) from e
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         raise FetchError("a watched feed needs an absolute http(s) URL", url=url)
+    host = parts.netloc.rpartition("@")[2]
+    if port is not None:
+        host = host.rpartition(":")[0]
+    if not _HOST.fullmatch(host) or port == 0:
+        raise FetchError(f"not a valid URL: the host or port {parts.netloc.rpartition('@')[2]!r} is malformed", url=url)
+    if parts.username is not None or parts.password is not None:
+        raise FetchError(
+            "a feed URL with a user name or password is not watched: the URL is shown in lists, logs and OPML "
+            "exports, and would show them too",
+            url=_without_userinfo(url),
+        )
     if is_own_url(url, own_domains(app.settings)):
         raise FetchError("this is our own site: its items would match our own releases", url=url)
     return canonical_feed_url(url)
+
+
+def _without_userinfo(url: str) -> str:
+    parts = urlsplit(url.strip())
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
 def check_interval(seconds: float | None, default: float) -> float:
     value = default if seconds is None else seconds
     if value < MIN_WATCH_INTERVAL:
         raise ValueError(f"interval {value:g}s is below the 5-minute floor")
+    if value > MAX_WATCH_INTERVAL:
+        raise ValueError(f"interval {value / 86400:g} days is above the 30-day ceiling (remove a feed you do not want)")
     return value
 
 
@@ -137,7 +179,24 @@ class OpmlFeed:
     tags: tuple[str, ...]
     interval: float | None = None
     """Seconds between checks, from our own export's `feedsInterval` attribute (other OPML has none)."""
+    problem: str | None = None
+    """Why the outline's URL cannot be watched as it stands (not http(s)), or its interval was not usable."""
 
+
+@dataclass(frozen=True, slots=True)
+class OpmlImport:
+    """What `import_opml` did with each outline of the file."""
+
+    added: list[WatchedFeed]
+    known: list[WatchedFeed]
+    """Watched already (the file was imported before, or the feed added another way)."""
+    skipped: list[tuple[str, str]]
+    """(URL, why): outlines not watched."""
+    notes: list[tuple[str, str]]
+    """(URL, what was changed): watched, but not quite as the file said (an interval out of bounds)."""
+
+
+_BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
 INTERVAL_ATTRIBUTE = "feedsInterval"
 """The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
@@ -147,12 +206,18 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
     """Feeds of an OPML file; nested outlines and `category` attributes become tags. Tolerant of sloppy OPML
     (recovering parser, any case of attribute names, `url` instead of `xmlUrl`), never loading entities."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+    if b"\x00" not in data:  # (not UTF-16/32, where this byte pattern means something else)
+        # A bare "&" (`?a=1&b=2`, common in hand-written OPML) is not XML: the recovering parser would drop
+        # "&b" and watch another URL. Escaped first, it stays as written.
+        data = _BARE_AMPERSAND.sub(b"&amp;", data)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as e:
         raise IngestError(f"not an OPML file: {e}", origin=origin) from e
     if root is None:
         raise IngestError("not an OPML file (empty or not XML)", origin=origin)
+    if not isinstance(root.tag, str) or etree.QName(root).localname.lower() != "opml":
+        raise IngestError(f"not an OPML file: its root element is <{etree.QName(root).localname}>", origin=origin)
     body = next((el for el in root.iter() if isinstance(el.tag, str) and el.tag.lower() == "body"), root)
     found: dict[str, OpmlFeed] = {}
 
@@ -168,41 +233,50 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
             categories = tuple(
                 c.strip().strip("/") for c in re.split(r"[,]", attrs.get("category", "")) if c.strip().strip("/")
             )
-            if url and urlsplit(url).scheme in ("http", "https"):
+            if url:
                 tags = tuple(dict.fromkeys((*path, *categories)))
-                try:
-                    interval = float(attrs.get(INTERVAL_ATTRIBUTE.lower(), "")) or None
-                except ValueError:
-                    interval = None
-                found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags, interval=interval))
+                given = attrs.get(INTERVAL_ATTRIBUTE.lower(), "")
+                interval, problem = None, None
+                if given:
+                    try:
+                        interval = float(given) or None
+                    except ValueError:
+                        problem = f"{INTERVAL_ATTRIBUTE}={given!r} is not a number of seconds"
+                    else:
+                        interval = interval if interval is not None and math.isfinite(interval) else None
+                found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags, interval=interval, problem=problem))
             walk(child, (*path, text) if text and not url else path)
 
     walk(body, ())
     return list(found.values())
 
 
-def import_opml(app: App, path: Path) -> tuple[list[WatchedFeed], list[WatchedFeed]]:
-    """Watch every feed of an OPML file: (added, already watched)."""
+def import_opml(app: App, path: Path) -> OpmlImport:
+    """Watch every feed of an OPML file that can be watched; say why each other one is not."""
     try:
         data = path.read_bytes()
     except OSError as e:
         raise IngestError(f"cannot read: {e.strerror or e}", origin=str(path)) from e
-    added: list[WatchedFeed] = []
-    known: list[WatchedFeed] = []
-    mine = own_domains(app.settings)
+    done = OpmlImport([], [], [], [])
     for f in read_opml(data, str(path)):
-        if is_own_url(f.url, mine):
+        try:
+            url = check_feed_url(app, f.url)
+        except FetchError as e:
+            done.skipped.append((f.url, e.message))
             continue
+        interval = f.interval or app.settings.watch.interval
+        if f.problem:
+            done.notes.append((url, f"{f.problem}: checked every {interval / 60:g} min"))
+        elif not MIN_WATCH_INTERVAL <= interval <= MAX_WATCH_INTERVAL:
+            interval = min(max(interval, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL)
+            done.notes.append(
+                (url, f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {interval / 60:g} min")
+            )
         feed, created = app.store.import_feed(
-            canonical_feed_url(f.url),
-            title=f.title,
-            tags=f.tags,
-            interval=max(f.interval or app.settings.watch.interval, MIN_WATCH_INTERVAL),
-            origin=f"opml:{path.name}",
-            now=app.clock(),
+            url, title=f.title, tags=f.tags, interval=interval, origin=f"opml:{path.name}", now=app.clock()
         )
-        (added if created else known).append(feed)
-    return added, known
+        (done.added if created else done.known).append(feed)
+    return done
 
 
 def export_opml(app: App) -> bytes:
@@ -311,12 +385,14 @@ def try_query(
 
 __all__ = [
     "Discovered",
+    "OpmlImport",
     "QueryTrial",
     "RuleError",
     "add_feed",
     "add_rule",
     "discover",
     "export_opml",
+    "feed_reference",
     "import_configured",
     "import_opml",
     "read_opml",

@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.app import worker_id
+from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
@@ -278,7 +279,8 @@ def check_feed(
 ) -> FeedOutcome:
     """Turn one fetch result into stored items, matches and the feed's new schedule and health."""
     now = app.clock()
-    interval = timedelta(seconds=feed.interval)
+    # (clamped: a row written before the ceiling existed may hold any number)
+    interval = timedelta(seconds=min(max(feed.interval, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL))
     outcome = FeedOutcome(feed_id=feed.id, url=feed.url, status="error")
     extra = {"feed": feed.id, "url": feed.url}
     updated = replace(feed, last_checked=now)
