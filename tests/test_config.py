@@ -109,7 +109,7 @@ def test_environment_overrides(tmp_path):
             11,
             "used twice",
         ),
-        (MINIMAL + "[paths]\nout = 'pub'\nstate = 'pub/private'\n", "paths", None, "would be served"),
+        (MINIMAL + "[paths]\nout = 'pub'\nstate = 'pub/private'\n", "paths.state", 7, "would be served"),
     ],
 )
 def test_errors_name_file_key_and_line(tmp_path, text, key, line, fragment):
@@ -172,3 +172,40 @@ def test_alert_addresses_and_secrets_are_checked(tmp_path, alerts: str, key: str
     with pytest.raises(ConfigError) as caught:
         load_settings(write(tmp_path, MINIMAL + "\n" + alerts), environ={})
     assert caught.value.key == key and words in caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("postgresq://feeds:Hunter2pw@db.example.org/feeds", "unsupported database 'postgresq'"),
+        ("mysql://u:Hunter2pw@x/y", "unsupported database 'mysql'"),
+        ("postgresql://feeds:Hunter2pw@db:notaport/feeds", "not a database URL"),
+        ("sqlite:///", "in-memory"),
+        ("sqlite://", "in-memory"),
+        ("sqlite:///:memory:", "in-memory"),
+    ],
+)
+def test_a_database_url_we_cannot_keep_data_in_is_refused_where_it_was_set(tmp_path, url, fragment):
+    """In the config file: the key and its line. From FEEDS_DATABASE_URL: the variable. Never the password."""
+    path = write(tmp_path, MINIMAL + f"[database]\nurl = '{url}'\n")
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={})
+    assert info.value.key == "database.url" and info.value.line == 6
+    assert fragment in str(info.value) and "Hunter2pw" not in str(info.value)
+    path = write(tmp_path, MINIMAL)
+    with pytest.raises(ConfigError) as info:
+        load_settings(path, environ={"FEEDS_DATABASE_URL": url})
+    assert str(info.value).startswith("environment: FEEDS_DATABASE_URL: ")
+    assert fragment in str(info.value) and "Hunter2pw" not in str(info.value)
+
+
+def test_a_database_in_a_folder_that_does_not_exist_is_not_made_up(tmp_path):
+    """A typo in a path must not look like an empty installation: only the last folder is created."""
+    from feeds.errors import StoreError
+    from feeds.store import open_store
+
+    with pytest.raises(StoreError, match="does not exist"):
+        open_store(f"sqlite:///{tmp_path}/no/such/dir/feeds.db")
+    assert not (tmp_path / "no").exists()
+    open_store(f"sqlite:///{tmp_path}/state/feeds.db").close()
+    assert (tmp_path / "state").is_dir()

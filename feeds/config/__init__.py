@@ -103,9 +103,19 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     section(lambda: r.only(db, ("database",), {"url"}) if db is not None else None)
     state = paths.state if paths is not None else base
     configured_db = section(lambda: r.get(db or {}, ("database", "url"), str, f"sqlite:///{state / 'feeds.db'}"))
+    from_env = bool(environ.get("FEEDS_DATABASE_URL"))
     database_url = environ.get("FEEDS_DATABASE_URL") or (
         section(lambda: _database_url(configured_db, base)) if configured_db is not None else None
     )
+    if database_url is not None:
+        url = database_url
+
+        def error(message: str) -> ConfigError:
+            if from_env:
+                return ConfigError(message, path="environment", key="FEEDS_DATABASE_URL")
+            return r.problem(("database", "url"), message)
+
+        database_url = section(lambda: _checked_database_url(url, error))
     agent = USER_AGENT.format(version=__version__, site=site.base_url if site is not None else "")
     http = section(lambda: _read_http(r, r.sub(root, ("http",)), environ, agent))
     topics = section(lambda: _read_topics(r, r.sub(root, ("topics",))))
@@ -116,7 +126,8 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     daemon = section(lambda: _read_daemon(r, r.sub(root, ("daemon",))))
     alerts = section(lambda: _read_alerts(r, r.sub(root, ("alerts",)), environ))
     if paths is not None and database_url is not None:
-        section(lambda: _check_out_is_public(paths, database_url, path))
+        db_error = error if configured_db is not None else (lambda m: ConfigError(m, path=str(path), key="paths"))
+        section(lambda: _check_out_is_public(paths, database_url, lambda m: r.problem(("paths", "state"), m), db_error))
     if len(errors) == 1:
         raise errors[0]
     if errors:
@@ -141,3 +152,15 @@ def _read(value: T | None) -> T:
     """A section's value once no section failed (a failed one is None, and was raised as an error)."""
     assert value is not None
     return value
+
+
+def _checked_database_url(url: str, error: Callable[[str], ConfigError]) -> str:
+    """`url` if a database we can keep data in lives there; else the store's reason, as a config error."""
+    from feeds.errors import StoreError
+    from feeds.store import check_database_url  # (not at import time: worker processes read settings too)
+
+    try:
+        check_database_url(url)
+    except StoreError as e:
+        raise error(str(e)) from e
+    return url

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -475,19 +475,18 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _check_out_is_public(paths: Paths, database_url: str, path: Path) -> None:
-    """Refuse a layout that would serve private state: the database or state folder inside `out/`."""
+def _check_out_is_public(
+    paths: Paths, database_url: str, state_error: Callable[[str], ConfigError], db_error: Callable[[str], ConfigError]
+) -> None:
+    """Refuse a layout that would serve private state: the database or state folder inside `out/` (each
+    reported where it was set: its key and line, or the environment variable)."""
     out = paths.out.resolve()
-    candidates = [paths.state.resolve()]
+    candidates = [(paths.state.resolve(), state_error)]
     if database_url.startswith("sqlite:///"):
-        candidates.append(Path(database_url.removeprefix("sqlite:///")).resolve())
-    for c in candidates:
+        candidates.append((Path(database_url.removeprefix("sqlite:///")).resolve(), db_error))
+    for c, error in candidates:
         if c == out or out in c.parents:
-            raise ConfigError(
-                f"{c} is inside the published folder {out}: private state would be served",
-                path=str(path),
-                key="paths",
-            )
+            raise error(f"{c} is inside the published folder {out}: private state would be served")
 
 
 def _database_url(url: str, base: Path) -> str:

@@ -6,6 +6,7 @@ its folder is created on first use. PostgreSQL URLs (`postgresql://…`) use psy
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -14,15 +15,41 @@ import sqlalchemy as sa
 from feeds.errors import StoreError
 from feeds.store.sql import SourceState, Store, Tx
 
-__all__ = ["SourceState", "Store", "Tx", "open_store"]
+__all__ = ["SourceState", "Store", "Tx", "check_database_url", "open_store", "shown_database_url"]
+
+
+def shown_database_url(url: str) -> str:
+    """`url` as messages may show it: any password replaced by `***`, even in a URL that is not valid."""
+    try:
+        parsed = sa.engine.make_url(url)
+        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
+    except (sa.exc.ArgumentError, ValueError, TypeError):
+        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+
+
+def check_database_url(url: str) -> sa.URL:
+    """The parsed URL of a database we can keep data in, or StoreError saying what is wrong (password hidden)."""
+    shown = shown_database_url(url)
+    try:
+        parsed = sa.engine.make_url(url)
+        parsed.port  # noqa: B018  (a port that is not a number raises only when read)
+    except (sa.exc.ArgumentError, ValueError) as e:
+        raise StoreError(f"not a database URL: {shown!r} ({e})") from e
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database in (None, "", ":memory:") or (parsed.query.get("mode") == "memory"):
+            raise StoreError(
+                f"{shown!r} is an in-memory database, which loses everything when the command ends: "
+                "give a file, e.g. sqlite:///state/feeds.db"
+            )
+    elif backend not in ("postgresql", "postgres"):
+        raise StoreError(f"unsupported database {backend!r} in {shown!r} (use sqlite:/// or postgresql://)")
+    return parsed
 
 
 def open_store(url: str) -> Store:
     """Open (not migrate) the database at `url`."""
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError as e:
-        raise StoreError(f"not a database URL: {url!r}") from e
+    parsed = check_database_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         return Store(_sqlite_engine(parsed))
@@ -33,13 +60,17 @@ def open_store(url: str) -> Store:
         except ModuleNotFoundError as e:
             raise StoreError("PostgreSQL needs psycopg: pip install 'feeds[postgres]'") from e
         return Store(engine)
-    raise StoreError(f"unsupported database {backend!r} in {url!r} (use sqlite:/// or postgresql://)")
+    raise AssertionError(backend)  # (check_database_url knows no other)
 
 
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
-    database = url.database or ""
-    if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    folder = Path(url.database or "").parent
+    try:
+        folder.mkdir(exist_ok=True)  # the state folder on first use; not a whole missing path (a typo, most often)
+    except FileNotFoundError as e:
+        raise StoreError(f"cannot create the database {url.database}: the folder {folder.parent} does not exist") from e
+    except OSError as e:
+        raise StoreError(f"cannot create the database folder {folder}: {e.strerror or e}") from e
     engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
 
     @sa.event.listens_for(engine, "connect")

@@ -180,9 +180,9 @@ _HTML_HEADERS = [
     (
         "Content-Security-Policy",
         "default-src 'none'; style-src 'self'; img-src https: http: data:; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+        "frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
     ),
-    ("X-Frame-Options", "DENY"),  # what browsers without frame-ancestors understand
+    ("X-Frame-Options", "SAMEORIGIN"),  # what browsers without frame-ancestors understand
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 ]
 """Sent with every HTML page (see the module docstring); feeds and the XSL stylesheet's output are left alone."""
