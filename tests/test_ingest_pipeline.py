@@ -279,3 +279,49 @@ def test_an_older_version_by_the_sources_own_timestamp_does_not_replace_a_newer_
     clock.advance(timedelta(days=1))
     drop(inbox, "c-newest.json", json.dumps({**newer, "body": "Fares frozen.", "updated": "2026-11-25T09:00Z"}))
     assert run_ingest(app).count("updated") == 1, "a version the source dates later still updates it"
+
+
+def test_links_pipes_and_undecodable_names_in_the_drop_folder_are_rejected_and_the_rest_ingested(app, inbox, tmp_path):
+    """Whoever can write to the drop folder must not publish a file from elsewhere through a link, and one odd
+    entry (a link loop, a dangling link, a pipe, a name from a Samba share) must not stop the others."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Private notes\n\nThe password is hunter2.\n", encoding="utf-8")
+    os.symlink(secret, inbox / "notes.txt")
+    os.symlink("loop2.txt", inbox / "loop1.txt")
+    os.symlink("loop1.txt", inbox / "loop2.txt")
+    os.symlink(tmp_path / "nowhere.txt", inbox / "dangling.txt")
+    os.mkfifo(inbox / "pipe.txt")
+    latin1 = os.fsdecode(b"caf\xe9.txt")
+    drop(inbox, latin1, "Cafe opening\n\nThe cafe opens on Monday.\n")
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    report = run_ingest(app)
+    assert report.count("created") == 1 and report.count("rejected") == 6
+    errors = {Path(o.origin).name: o.error for o in report.outcomes if o.status == "rejected"}
+    assert "symbolic link to " + str(secret) in errors["notes.txt"]
+    assert "symbolic link" in errors["loop1.txt"] and "symbolic link" in errors["dangling.txt"]
+    assert "not a regular file" in errors["pipe.txt"]
+    assert "not valid UTF-8" in errors[latin1] and "caf\\xe9.txt" in errors[latin1]
+    assert [r.title for r in app.store.releases()] == ["Minister to visit Moscow for security talks"]
+    rejected = inbox / "rejected"
+    assert {p.name for p in rejected.iterdir()} >= {"notes.txt", "notes.txt.error.txt", "pipe.txt", latin1}
+    assert (rejected / "notes.txt").is_symlink() and secret.read_text(encoding="utf-8").endswith("hunter2.\n")
+    assert "caf\\xe9.txt was not ingested" in (rejected / (latin1 + ".error.txt")).read_text(encoding="utf-8")
+    assert [p.name for p in inbox.iterdir() if not p.is_dir()] == [], "nothing is left behind"
+
+
+def test_a_link_named_on_the_command_line_is_followed(app, tmp_path):
+    real = tmp_path / "real.txt"
+    real.write_text(TEXT_RELEASE, encoding="utf-8")
+    os.symlink(real, tmp_path / "link.txt")
+    assert ingest_paths(app, [tmp_path / "link.txt"]).count("created") == 1
+
+
+def test_the_note_of_a_rejected_file_never_overwrites_an_earlier_rejected_file(app, inbox):
+    drop(inbox, "notes.txt.error.txt", "Draft headline only - IMPORTANT NOTES\n")
+    assert run_ingest(app).count("rejected") == 1
+    drop(inbox, "notes.txt", "Another headline only\n")
+    assert run_ingest(app).count("rejected") == 1
+    texts = [p.read_text(encoding="utf-8") for p in (inbox / "rejected").iterdir()]
+    assert sum("IMPORTANT NOTES" in t and "was not ingested" not in t for t in texts) == 1, "the dropped file is kept"
+    assert sum("Another headline only" in t for t in texts) == 1
+    assert len(texts) == 4  # two files, two notes

@@ -67,7 +67,12 @@ def handle_errors(fn: F) -> F:
 
 
 def echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8 (lone surrogates): escaped, the output stays UTF-8
+        text = json.dumps(data, ensure_ascii=True, indent=2)
+    click.echo(text)
 
 
 class ProgressBar:

@@ -80,7 +80,9 @@ def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None =
         if not p.exists():
             outcomes.append(IngestOutcome(origin=str(p), status="rejected", error=f"{p}: no such file or folder"))
             continue
-        files = folder.scan(p, recursive=True) if p.is_dir() else [p]
+        # A link named on the command line is followed on purpose; links met inside folders are not (see
+        # `unit_from_file`).
+        files = folder.scan(p, recursive=True) if p.is_dir() else [p.resolve() if p.is_symlink() else p]
         for f in files:
             src = drop.get(f.resolve().parent)
             key = (src.name, src.path) if src and src.move else (src.name if src else "cli", None)

@@ -19,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feeds.clock import rfc3339
-from feeds.ingest.pipeline import Unit
+from feeds.ingest.pipeline import Unit, shown_path
 
 log = logging.getLogger("feeds.ingest")
 
@@ -53,14 +53,16 @@ def still_changing(paths: Sequence[Path], quiet: float, now: float) -> set[Path]
 
 
 def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Path]]:
-    """(path relative to the scanned folder, path) of each candidate; the directory entry's own type is used,
-    following symlinks as `Path.is_file` does, so most files need no `stat` of their own."""
+    """(path relative to the scanned folder, path) of each candidate; the directory entry's own type is used, so
+    most files need no `stat` of their own. Everything that is not a folder is a candidate, symbolic links,
+    dangling ones and pipes included: reading refuses them (`unit_from_file`), so that they are moved to
+    rejected/ with the reason rather than left in the drop folder for ever without a word."""
     with os.scandir(folder) as it:
         for entry in it:
             if entry.is_dir(follow_symlinks=False):
                 if recursive and entry.name not in (PROCESSED, REJECTED) and not entry.name.startswith("."):
                     yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive)
-            elif _is_candidate_name(entry.name) and entry.is_file():
+            elif _is_candidate_name(entry.name):
                 yield f"{prefix}{entry.name}", Path(entry.path)
 
 
@@ -78,36 +80,41 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> dict[str, str]
         name = os.path.basename(src)
         target_dir = os.path.join(folder, REJECTED if unit.error else PROCESSED)
         try:
-            if unit.error and not os.path.exists(src):
+            if unit.error and not os.path.lexists(src):
                 continue
             if target_dir not in made:  # once per batch (a folder removed meanwhile fails the move, logged)
                 os.makedirs(target_dir, exist_ok=True)
                 made.add(target_dir)
-            dest = _free_name(target_dir, name)
+            dest = _free_name(target_dir, name, note=bool(unit.error))
             if unit.error:
-                with open(dest + ".error.txt", "w", encoding="utf-8") as note:
+                with open(dest + ".error.txt", "x", encoding="utf-8", errors="backslashreplace") as note:
                     note.write(
-                        f"{name} was not ingested ({rfc3339(now)}):\n\n{unit.error}\n\n"
+                        f"{shown_path(name)} was not ingested ({rfc3339(now)}):\n\n{unit.error}\n\n"
                         "Fix the file and drop it into the inbox again.\n"
                     )
             os.replace(src, dest)
             moved[unit.origin] = dest
         except OSError as e:
-            if isinstance(e, FileNotFoundError) and not os.path.exists(src):
+            if isinstance(e, FileNotFoundError) and not os.path.lexists(src):
                 continue  # moved away meanwhile (checked only now: the usual case needs no extra stat)
             log.error("could not move %s to %s/: %s", src, os.path.basename(target_dir), e, extra={"file": src})
     return moved
 
 
-def _free_name(folder: str, name: str) -> str:
-    """`folder/name`, or with a number before the extension(s) if that is taken: never overwrite."""
+def _free_name(folder: str, name: str, *, note: bool = False) -> str:
+    """`folder/name`, or with a number before the extension(s) if that is taken: never overwrite. With `note`,
+    `<name>.error.txt` must be free too (a file dropped under such a name may be there already)."""
+
+    def free(path: str) -> bool:
+        return not os.path.lexists(path) and not (note and os.path.lexists(path + ".error.txt"))
+
     dest = os.path.join(folder, name)
-    if not os.path.exists(dest):
+    if free(dest):
         return dest
     stem, dot, ext = name.partition(".")
     n = 2
     while True:
         candidate = os.path.join(folder, f"{stem}.{n}{dot}{ext}" if dot else f"{stem}.{n}")
-        if not os.path.exists(candidate):
+        if free(candidate):
             return candidate
         n += 1

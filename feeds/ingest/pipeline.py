@@ -13,9 +13,11 @@ again after a crash between the commit and its move to `processed/` is recognise
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
+import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -60,13 +62,46 @@ def normalise_all(raws: Sequence[RawRelease], settings: Settings, now: datetime)
     return tuple(normalise_release(raw, settings.site, settings.topics, now) for raw in raws)
 
 
+def shown_path(path: str) -> str:
+    """A path as text that can be printed, logged and stored: a file name that is not UTF-8 (from a Samba share
+    or a zip archive, held by Python as lone surrogates) has its odd bytes written as `\xe9`."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime) -> Unit:
-    """Read and parse one file into a unit (never raises for bad content: the unit carries the error)."""
+    """Read and parse one file into a unit (never raises for bad content: the unit carries the error).
+
+    Only a regular file is read, never through a symbolic link: a link in a drop folder would let whoever can
+    write there publish any file the daemon can read (callers resolve the links a person names on purpose).
+    A FIFO or device is refused without blocking."""
     origin = str(path)
+    shown = shown_path(origin)
+    if shown != origin:
+        return Unit(
+            origin=origin,
+            source=source,
+            error=f"{shown}: the file name is not valid UTF-8 (rename the file, without accents, and drop it again)",
+        )
     try:
-        with open(path, "rb") as f:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    except OSError as e:
+        if e.errno == errno.ELOOP:  # O_NOFOLLOW met a link (or a loop of them)
+            target = _link_target(path)
+            return Unit(
+                origin=origin,
+                source=source,
+                error=f"{origin}: a symbolic link{target}; links are not followed: put the file itself here",
+            )
+        return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
+    try:
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                return Unit(
+                    origin=origin, source=source, error=f"{origin}: not a regular file (a pipe, socket or device)"
+                )
             data = f.read(MAX_FILE_BYTES + 1)
-            modified = datetime.fromtimestamp(os.fstat(f.fileno()).st_mtime, UTC)
+            modified = datetime.fromtimestamp(st.st_mtime, UTC)
     except OSError as e:
         return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
     if len(data) > MAX_FILE_BYTES:
@@ -85,6 +120,13 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
     if not releases:
         return Unit(origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name)
     return Unit(origin=origin, source=source, releases=releases, file_name=path.name, sha256=digest, modified=modified)
+
+
+def _link_target(path: Path) -> str:
+    try:
+        return f" to {shown_path(os.readlink(path))}"
+    except OSError:
+        return ""
 
 
 def unit_from_raws(raws: Sequence[RawRelease], *, origin: str, source: str, settings: Settings, now: datetime) -> Unit:
