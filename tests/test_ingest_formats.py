@@ -287,3 +287,18 @@ def test_any_bytes_give_releases_or_an_invalid_release_error(data: bytes, extens
         assert e.origin is not None and e.origin.startswith("fuzz")
         return
     assert raws and all(isinstance(raw, RawRelease) and raw.title for raw in raws)
+
+
+def test_yaml_aliases_are_refused_at_once_where_they_stand() -> None:
+    """Nested YAML aliases make a few hundred bytes stand for billions of values ("billion laughs"): walking
+    them hung ingest and took gigabytes. Front matter never needs them."""
+    levels = ["&a [x,x,x,x,x,x,x,x,x]"] + [
+        f"&{chr(98 + i)} [" + ",".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8)
+    ]
+    text = "---\ntitle: Bomb\ntags: [" + ", ".join(levels) + "]\n---\nBody.\n"
+    with pytest.raises(InvalidReleaseError) as info:
+        parse_release_file(text.encode(), "bomb.md", source="inbox", origin="inbox/bomb.md")
+    assert info.value.line == 3 and "aliases (*name) are not accepted" in str(info.value)
+    plain = "---\ntitle: Anchored\nsummary: &s Short.\n---\nBody.\n"  # an anchor alone is harmless
+    (raw,) = parse_release_file(plain.encode(), "a.md", source="inbox", origin="inbox/a.md")
+    assert raw.summary == "Short."
