@@ -146,6 +146,12 @@ def test_datetimes_are_converted(value: datetime, expected: datetime) -> None:
         ("Thu, 02 Foo 2017 09:30:00 GMT", "can't read"),
         ("2 November 2017 09:30 IST", "zone"),  # Irish, Indian or Israeli: refused, not guessed
         ("0001-01-01T00:00:00+05:00", "range"),
+        ("0001-01-01", "year"),  # would make a tag id RFC 4151 refuses, and broke every publish
+        ("1 January 0001", "year"),  # read as 2001 by a reader of two-digit years
+        ("Mon, 01 Jan 0001 00:00:00 GMT", "year"),
+        ("1899-12-31", "year"),
+        ("9999-12-31", "year"),
+        ("31 December 2200", "year"),
     ],
 )
 def test_refuses_what_it_cannot_read_unambiguously(value: str, reason: str) -> None:

@@ -434,3 +434,17 @@ def test_a_release_with_too_many_topics_is_refused_naming_the_field() -> None:
         norm(raw(topics=tuple(f"Topic {n}" for n in range(3000))))
     assert caught.value.field == "topics" and "3000 topics; a release may have at most 50" in caught.value.message
     assert len(norm(raw(topics=tuple(f"Topic {n}" for n in range(50)))).topics) == 50
+
+
+@pytest.mark.parametrize("field", ["published", "updated"])
+def test_a_date_more_than_a_year_ahead_is_refused_naming_its_field(field: str) -> None:
+    """It would head every feed, and date the feeds themselves, for years."""
+    with pytest.raises(InvalidReleaseError) as info:
+        norm(raw(**{field: "2031-01-01"}))
+    assert info.value.field == field and "more than a year ahead" in str(info.value)
+    assert norm(raw(**{field: "2027-06-01"})).updated.year == 2027  # an embargo, a planned statement: fine
+
+
+def test_a_dateline_with_an_impossible_year_is_no_date() -> None:
+    release = norm(raw(body="LONDON, 1 January 0001 - Work on the sea walls begins next month."))
+    assert release.published == NOW and not release.dated_by_source

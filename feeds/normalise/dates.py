@@ -84,10 +84,12 @@ def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
     Raises ValueError naming the value when it is empty, ambiguous, incomplete or not a date.
     """
     if isinstance(value, datetime):
-        return _to_utc(value, tz)
+        return _plausible(_to_utc(value, tz), value.isoformat())
     text = " ".join(str(value).split())
     if not text:
         raise ValueError("empty date")
+    if found := _EARLY_YEAR.search(text):  # (readers of two-digit years would take "0001" for 2001)
+        raise ValueError(f"the year {found[0]} in {text!r} is not a year of ours ({YEARS.start}-{YEARS.stop - 1})")
     try:
         parsed = _parse_text(text, tz)
     except (ValueError, OverflowError) as e:
@@ -97,7 +99,19 @@ def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
             f"not a date we can read: {text!r} (use e.g. '2017-11-02T09:30:00Z', "
             "'Thu, 02 Nov 2017 09:30:00 GMT', '2 November 2017 09:30' or '02/11/2017')"
         )
-    return parsed
+    return _plausible(parsed, text)
+
+
+YEARS = range(1900, 2200)
+"""The years a date of ours may fall in: a release dated in year 1 broke RFC 4151 tag ids (and nobody's reader
+sorts them sensibly); a year outside is a typo, and is refused rather than published."""
+_EARLY_YEAR = re.compile(r"(?:^|(?<=[\s,/]))0\d{3}(?=[-\s,/]|$)")  # a year, not "+0100" or "09:30"
+
+
+def _plausible(when: datetime, shown: str) -> datetime:
+    if when.year not in YEARS:
+        raise ValueError(f"the year {when.year} in {shown!r} is not a year of ours ({YEARS.start}-{YEARS.stop - 1})")
+    return when
 
 
 def _parse_text(text: str, tz: ZoneInfo) -> datetime | None:

@@ -21,7 +21,7 @@ import json
 import re
 import unicodedata
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
@@ -83,6 +83,11 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     # keeps the id stable across re-ingests, unlike the time we happened to see it).
     published = given_published or given_updated or _utc_now_argument(now)
     updated = max(given_updated or published, published)
+    # A date too far ahead would head every feed (and date the feeds themselves) until then. The field named is
+    # the one given: `updated` also stands in for a missing `published`, and `updated` follows `published`.
+    for field, when in (("updated", given_updated), ("published", published)):
+        if when is not None and when > now + MAX_AHEAD:
+            raise _invalid(raw, field, f"the date {when:%Y-%m-%d} is more than a year ahead: a typo?")
     withdrawn_note = collapse(xml_safe(raw.withdrawn_note or "")) or None
     withdrawn_at = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
     if withdrawn_at is None and withdrawn_note:
@@ -148,6 +153,10 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         dated_by_source=given_published is not None or given_updated is not None,
         updated_by_source=given_updated is not None,
     )
+
+
+MAX_AHEAD = timedelta(days=366)
+"""How far ahead of its ingest a release may be dated (an embargo, a planned statement); further is a typo."""
 
 
 def _opening(body_html: str, body_text: str, title: str, tz: ZoneInfo | None) -> tuple[str, str, str, datetime | None]:
