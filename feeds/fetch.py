@@ -28,11 +28,13 @@ which measures durations, not dates), or keep per-feed state.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
@@ -260,16 +262,69 @@ def _port(scheme: str, port: int | None) -> int:
     return port if port is not None else (443 if scheme == "https" else 80)
 
 
+class HeadersTooSlow(OSError):
+    """The server did not finish its status line and headers within the deadline (it trickled them)."""
+
+    def __init__(self, seconds: float):
+        super().__init__(f"no complete answer within {seconds:g} s")
+        self.seconds = seconds
+
+
+def _with_header_deadline(connection: type[Any], seconds: float) -> type[Any]:
+    """`connection` (a urllib3 connection class) whose wait for the status line and headers ends after `seconds`
+    in all. The read timeout restarts with every byte, so without this a server sending one byte every few
+    seconds would hold a fetch thread (and the poll waiting on it) for ever; the body has its own deadline."""
+
+    class Deadlined(connection):  # type: ignore[misc]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            sock, late = self.sock, threading.Event()
+
+            def abort() -> None:
+                late.set()
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+            timer = threading.Timer(seconds, abort)
+            timer.daemon = True
+            timer.start()
+            try:
+                response = super().getresponse(*args, **kwargs)
+            except Exception as e:
+                if late.is_set():
+                    raise HeadersTooSlow(seconds) from e
+                raise
+            finally:
+                timer.cancel()
+            if late.is_set():  # cut off mid-headers, which the parser may take for a complete (empty) answer
+                response.close()
+                raise HeadersTooSlow(seconds)
+            return response
+
+    Deadlined.__name__ = f"Deadlined{connection.__name__}"
+    return Deadlined
+
+
 class PinnedAdapter(HTTPAdapter):
     """An HTTPAdapter that vets each request's host and connects to the vetted address.
 
     The pool is keyed by that address; `Host`, SNI (`server_hostname`) and certificate matching
     (`assert_hostname`) keep the original name, so TLS and virtual hosting behave as without pinning.
+    Its connections wait at most `header_deadline` seconds in all for an answer's status line and headers.
     """
 
-    def __init__(self, guard: AddressGuard, **kwargs: Any):
+    def __init__(self, guard: AddressGuard, *, header_deadline: float = 60.0, **kwargs: Any):
         self.guard = guard
+        self.header_deadline = header_deadline
         super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        classes = {}
+        for scheme, pool in self.poolmanager.pool_classes_by_scheme.items():
+            connection = _with_header_deadline(pool.ConnectionCls, self.header_deadline)
+            deadlined = type(f"Deadlined{pool.__name__}", (pool,), {"ConnectionCls": connection})
+            classes[scheme] = deadlined
+        self.poolmanager.pool_classes_by_scheme = classes
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         # The connection goes to an IP address, so name the virtual host explicitly (RFC 9110 §7.2). Only for
@@ -308,7 +363,12 @@ def make_session(
     """A Session whose http/https adapter is pinned and guarded; shareable between threads."""
     session = requests.Session()
     session.trust_env = False
-    adapter = PinnedAdapter(AddressGuard(settings.allow, resolver), pool_connections=16, pool_maxsize=pool_maxsize)
+    adapter = PinnedAdapter(
+        AddressGuard(settings.allow, resolver),
+        header_deadline=settings.read_timeout * 2,
+        pool_connections=16,
+        pool_maxsize=pool_maxsize,
+    )
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
@@ -593,6 +653,9 @@ class HttpClient:
 
         if isinstance(error, requests.exceptions.ConnectTimeout):
             return f"timed out after {self.settings.connect_timeout:g} s connecting to {host}"
+        slow = next((c for c in chain if isinstance(c, HeadersTooSlow)), None)
+        if slow is not None:
+            return f"timed out after {slow.seconds:g} s waiting for {host} to finish the headers of its answer"
         if isinstance(error, requests.exceptions.ReadTimeout) or has(urllib3.exceptions.ReadTimeoutError):
             return f"timed out after {self.settings.read_timeout:g} s waiting for {host} to answer"
         verify = next((c for c in chain if isinstance(c, ssl.SSLCertVerificationError)), None)

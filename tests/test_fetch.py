@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import ipaddress
 import shutil
 import socket
 import ssl
 import subprocess
+import threading
 import time
 import tracemalloc
 import zlib
@@ -258,6 +260,41 @@ def test_body_trickling_in_is_cut_at_the_deadline(server: HTTPServer, clock: Fix
     assert isinstance(result, FetchFailed)
     assert str(result.error).endswith("timed out after 0.3 s reading the body")
     assert elapsed < 1.0
+
+
+@pytest.mark.parametrize("part", ["status line", "headers"])
+def test_an_answer_whose_head_trickles_in_is_cut_at_the_deadline(clock: FixedClock, part: str) -> None:
+    """The read timeout restarts with every byte: a server sending its status line or headers a byte at a time
+    would otherwise hold a fetch thread, and the poll waiting for it, for ever."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            head = b"HTTP/1.1 200 OK\r\n" if part == "headers" else b""
+            conn.sendall(head)
+            for byte in b"X-Slow: yes yes yes yes yes yes yes yes\r\n" * 5:
+                if stop.wait(0.05):  # each byte well within the read timeout, the whole never
+                    return
+                with contextlib.suppress(OSError):
+                    conn.sendall(bytes([byte]))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
+            started = time.monotonic()
+            result = client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
+            elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+    assert isinstance(result, FetchFailed), result
+    assert str(result.error).endswith("timed out after 0.3 s waiting for 127.0.0.1 to finish the headers of its answer")
+    assert elapsed < 2.0
 
 
 # --- status classification ---------------------------------------------------------------------------------

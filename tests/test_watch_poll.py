@@ -456,3 +456,57 @@ def test_a_file_that_is_not_opml_is_refused(app, tmp_path):
     rss.write_text('<rss version="2.0"><channel><title>x</title></channel></rss>', encoding="utf-8")
     with pytest.raises(IngestError, match="root element is <rss>"):
         import_opml(app, rss)
+
+
+def test_a_feed_of_very_many_items_is_read_in_part_and_stored_in_chunks(app, httpserver, monkeypatch):
+    """Thousands of items passed SQLite's limit on variables per statement (one per item key) and crashed the
+    whole poll; beyond MAX_ITEMS they are left out with a warning on the feed's row."""
+    import feeds.watch.parse as parse_module
+
+    monkeypatch.setattr(parse_module, "MAX_ITEMS", 1500)
+    many = [(f"s{i}", f"Story number {i}", f"Text {i}.") for i in range(1600)]
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*many), content_type="application/rss+xml")
+    feed = feed_at(app, httpserver)
+    report = run_watch(app)
+    assert report.failed == 0 and report.new_items == 1500
+    stored = app.store.feed(feed.id)
+    assert stored.last_error == "parsed with problems: 1,600 items: only the first 1,500 were read"
+
+
+def test_an_unexpected_error_storing_one_feed_is_its_failure_and_the_others_are_checked(
+    app, httpserver, monkeypatch, clock
+):
+    httpserver.expect_request("/bad.xml").respond_with_data(rss(*STORIES), content_type="application/rss+xml")
+    httpserver.expect_request("/good.xml").respond_with_data(rss(*STORIES), content_type="application/rss+xml")
+    bad, good = feed_at(app, httpserver, "/bad.xml"), feed_at(app, httpserver, "/good.xml")
+    real = app.store.upsert_items
+
+    def refuse(feed_id, *args, **kwargs):
+        if feed_id == bad.id:
+            raise RuntimeError("disk I/O error")
+        return real(feed_id, *args, **kwargs)
+
+    monkeypatch.setattr(app.store, "upsert_items", refuse)
+    report = run_watch(app)
+    assert {o.url: o.status for o in report.outcomes} == {bad.url: "error", good.url: "200"}
+    failed = app.store.feed(bad.id)
+    assert failed.failures == 1 and "RuntimeError: disk I/O error" in (failed.last_error or "")
+    assert failed.next_check is not None and failed.next_check > clock() and failed.body_digest is None
+    assert len(app.store.stored_items()) == len(STORIES)
+
+
+def test_a_feed_redirecting_to_our_own_site_is_a_failure_and_never_moves_there(
+    make_settings, make_app_for, httpserver, clock
+):
+    app = make_app_for(
+        make_settings('\n[http]\nallow = ["127.0.0.1", "localhost"]\n[watch]\nown_domains = ["localhost"]\n')
+    )
+    own = httpserver.url_for("/own.xml")  # http://localhost:PORT/...: ours, by watch.own_domains
+    httpserver.expect_request("/moved.xml").respond_with_response(Response(status=301, headers={"Location": own}))
+    httpserver.expect_request("/own.xml").respond_with_data(rss(*STORIES), content_type="application/rss+xml")
+    feed = add_feed(app, f"http://127.0.0.1:{httpserver.port}/moved.xml")
+    for _ in range(4):
+        (outcome,) = run_watch(app, feed_ids=[feed.id]).outcomes
+        assert outcome.status == "error" and "redirected to our own site" in (outcome.error or "")
+        clock.advance(timedelta(hours=1))
+    assert app.store.feed(feed.id).url == feed.url and app.store.count_items() == 0

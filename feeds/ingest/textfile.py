@@ -178,13 +178,14 @@ class _FrontMatterLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing aliases (`*name`): nobody writes them in a release's front matter, and
     nested ones make a few hundred bytes stand for billions of values ("billion laughs")."""
 
-    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:  # type: ignore[override]
+    def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
+            event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.MarkedYAMLError(
                 problem="aliases (*name) are not accepted in front matter: write the value out",
-                problem_mark=self.peek_event().start_mark,
+                problem_mark=event.start_mark,  # type: ignore[arg-type]
             )
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        return super().compose_node(parent, index)
 
 
 def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:

@@ -236,14 +236,27 @@ def _build(
         raise FeedParseError(_not_a_feed(body, url, content_type, bozo), url=url)
     doc_base = str(make_safe_absolute_uri(url, url) or url)
     feed_link = _http_link(_get(feed, "link"))
+    entries, cut = _at_most(entries)
     drafts = [_item(entry, url, doc_base) for entry in entries]
     return ParsedFeed(
         title=_text(_get(feed, "title"), _detail_type(feed, "title_detail")),
         link=feed_link,
         kind=_kind(version),
         items=_with_keys(drafts),
-        warning=bozo,
+        warning=_warn(bozo, cut),
     )
+
+
+MAX_ITEMS = 5000
+"""Items read from one document; the rest are left out, with a warning. Real feeds list tens, a podcast's
+archive a few thousand: hundreds of thousands of tiny items (10 MiB of `<item/>`) would take minutes and
+gigabytes to store, for nothing anyone reads."""
+
+
+def _at_most(entries: Sequence[Any]) -> tuple[Sequence[Any], str | None]:
+    if len(entries) <= MAX_ITEMS:
+        return entries, None
+    return entries[:MAX_ITEMS], f"{len(entries):,} items: only the first {MAX_ITEMS:,} were read"
 
 
 def _starts_like_html(body: bytes) -> bool:
@@ -450,7 +463,8 @@ def _replace_key(item: WatchItem, key: str) -> WatchItem:
 def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
     home = _http_link(doc.home_page_url)
     drafts = []
-    for it in doc.items:
+    items, cut = _at_most(doc.items)
+    for it in items:
         link = _http_link(it.url) or _http_link(it.external_url)
         base = link or home or url
         if it.content_html is not None:
@@ -464,8 +478,9 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
         drafts.append(
             _draft(title, link, it.id, summary, content_html, content_text, author, it.published, it.modified, it.tags)
         )
+    warning = _warn(doc.warning, cut)
     return ParsedFeed(
-        title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=doc.warning
+        title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=warning
     )
 
 

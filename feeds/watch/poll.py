@@ -37,9 +37,11 @@ from feeds.app import worker_id
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
+from feeds.logs import one_line
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
+from feeds.watch.related import is_own_url
 from feeds.watch.retro import apply_new_releases, apply_new_rules, releases_in_window, releases_pending
 from feeds.watch.schedule import next_check_at
 from feeds.workers import worker_pool
@@ -123,7 +125,11 @@ def run_watch(
 
         def settle_one() -> None:
             feed, result, ahead = pending.popleft()
-            report.outcomes.append(check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead))
+            try:
+                outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
+            except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
+                outcome = _unexpected(app, feed, e, owner=owner)
+            report.outcomes.append(outcome)
             if progress:
                 progress(1, len(feeds))
 
@@ -284,6 +290,11 @@ def check_feed(
     outcome = FeedOutcome(feed_id=feed.id, url=feed.url, status="error")
     extra = {"feed": feed.id, "url": feed.url}
     updated = replace(feed, last_checked=now)
+    if not isinstance(result, FetchFailed) and result.url != feed.url and is_own_url(result.url, matchers.own_domains):
+        # A feed that redirects to our own site would have our releases read as coverage of themselves (and a
+        # permanent redirect would move the watched URL there): a failure, and the URL stays.
+        error = FetchError(f"redirected to our own site ({result.url}): not read", url=feed.url)
+        result = FetchFailed(url=result.url, requested_url=feed.url, error=error, fetched_at=result.fetched_at)
     if isinstance(result, FetchFailed):
         outcome.error = str(result.error)
         if result.gone:
@@ -371,6 +382,30 @@ def check_feed(
             "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
         )
     return outcome
+
+
+def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
+    """Record an unexpected error while checking `feed` as one of its failures (backed off like any other), so
+    that the other feeds of the run are still checked and this one is not retried at once for ever."""
+    log.exception("feed %s: unexpected error while storing what it served", feed.url, extra={"feed": feed.id})
+    now = app.clock()
+    failures = feed.failures + 1
+    message = f"unexpected error while storing this feed: {type(error).__name__}: {one_line(str(error))[:300]}"
+    interval = timedelta(seconds=min(max(feed.interval, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL))
+    failed = replace(
+        feed,
+        last_checked=now,
+        last_status="error",
+        last_error=message,
+        failures=failures,
+        next_check=next_check_at(now, interval, key=feed.url, failures=failures),
+        body_digest=None,
+    )
+    try:
+        app.store.record_check(failed, owner=owner)
+    except Exception:  # the database itself is failing: the lease runs out and the feed is checked again later
+        log.exception("feed %s: could not record the failure either", feed.url, extra={"feed": feed.id})
+    return FeedOutcome(feed_id=feed.id, url=feed.url, status="error", error=message)
 
 
 _PROBLEMS = "parsed with problems: "
