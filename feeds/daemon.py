@@ -352,10 +352,8 @@ class Daemon:
         wsgi = make_web_app(self.app, on_change=self.trigger_publish, metrics=self.metrics, health=self.health)
         try:
             self._server = make_server(wsgi, self.host, self.port, max_body=self.app.settings.web.max_body)
-        except OSError as e:  # the port is taken (another daemon?), or the address is not this machine's
-            raise FeedsError(
-                f"cannot serve on {self.host}:{self.port}: {e.strerror or e} (set [web] port, or run with --no-serve)"
-            ) from e
+        except FeedsError as e:  # the port is taken (another daemon?), or the address is not this machine's
+            raise FeedsError(f"{e} (or run with --no-serve)") from e
         self.bound_port = int(self._server.effective_port)
         self._server_thread = threading.Thread(target=self._server.run, name="web", daemon=True)
         self._server_thread.start()

@@ -69,6 +69,13 @@ def test_check_config_reports_a_problem_in_every_section_at_once(tmp_path):
     lines = r.output.splitlines()
     assert len(lines) == 3 and all(line.startswith(f"error: {bad}:") for line in lines), r.output
     assert [line.split(": ")[2] for line in lines] == ["site.timezone", "watch.interval", "web.port"]
+    as_json = run(bad, "check-config", "--json")
+    assert as_json.exit_code == 1
+    problems = json.loads(as_json.stdout)["problems"]
+    assert [(p["file"], p["key"]) for p in problems] == [
+        (str(bad), k) for k in ("site.timezone", "watch.interval", "web.port")
+    ]
+    assert all(isinstance(p["line"], int) and p["message"] and p["error"].startswith(str(bad)) for p in problems)
 
 
 def test_config_from_environment(config):
@@ -218,8 +225,30 @@ def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monke
     from feeds.web import static
 
     seen: list[tuple[str, int]] = []
-    monkeypatch.setattr(static, "serve_forever", lambda app, host, port, **kw: seen.append((host, port)))
+
+    class Bound:
+        def __init__(self, host: str, port: int):
+            seen.append((host, port))
+            self.effective_port = port
+
+        def run(self) -> None:
+            pass
+
+    monkeypatch.setattr(static, "make_server", lambda app, host, port, **kw: Bound(host, port))
     config.write_text(config.read_text() + '\n[web]\nhost = "127.0.0.2"\nport = 18099\n')
     assert run(config, "serve").exit_code == 0
     assert run(config, "serve", "--port", "18100").exit_code == 0
     assert seen == [("127.0.0.2", 18099), ("127.0.0.2", 18100)]
+
+
+@pytest.mark.parametrize("host", ["999.1.1.1", "127.0.0.1"])
+def test_serve_where_it_cannot_listen_is_a_one_line_error(config, host):
+    """A taken port or an address that is no address: `error: cannot serve on …`, exit 1, no traceback."""
+    import socket
+
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(cli, ["--config", str(config), "serve", "--host", host, "--port", str(port)])
+    assert result.exit_code == 1, result.output
+    assert f"cannot serve on {host}:{port}" in result.output and "Traceback" not in result.output
+    assert "serving" not in result.output

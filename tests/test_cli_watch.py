@@ -221,3 +221,40 @@ def test_a_feed_stored_with_an_absurd_interval_is_still_polled(config, httpserve
     db.close()
     polled = run(config, "watch", "poll", "--json")
     assert polled.exit_code == 0 and json.loads(polled.stdout)["new_items"] == 2
+
+
+def test_matches_list_refuses_filters_that_cannot_go_together_and_gives_ids(config, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    (match,) = json.loads(run(config, "matches", "list", "--json").stdout)
+    assert isinstance(match["id"], int) and isinstance(match["item_id"], int) and match["feed_id"] == 1
+    both = run(config, "matches", "list", "--rule", "lavrov", "--release", "x")
+    assert both.exit_code == 2 and "give one" in both.output
+    kind = run(config, "matches", "list", "--rule", "lavrov", "--kind", "related")
+    assert kind.exit_code == 2 and "--release" in kind.output
+
+
+@pytest.mark.parametrize("days", ["nan", "inf", "-3", "0", "1000000"])
+def test_keywords_test_refuses_a_window_that_is_no_number_of_days(config, days):
+    result = run(config, "keywords", "test", "iran", "--days", days)
+    assert result.exit_code == 2 and "--days" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "why"), [("   ", "empty"), ("", "empty"), ("a\nb", "line breaks"), ("x" * 201, "200")]
+)
+def test_a_rule_name_must_be_visible_text_on_one_line(config, name, why):
+    result = run(config, "keywords", "add", "iran", "--name", name)
+    assert result.exit_code == 1 and why in result.output
+    assert json.loads(run(config, "keywords", "list", "--json").stdout) == []
+
+
+def test_a_tag_with_a_comma_is_refused_and_export_names_a_path_it_cannot_write(config, tmp_path):
+    comma = run(config, "watch", "add", "https://news.example.com/rss", "--tag", "a,b")
+    assert comma.exit_code == 2 and "--tag" in comma.output and "comma" in comma.output
+    assert run(config, "watch", "add", "https://news.example.com/rss", "--tag", "a", "--tag", "b").exit_code == 0
+    nowhere = tmp_path / "no" / "such" / "x.opml"
+    export = run(config, "watch", "export", "-o", str(nowhere))
+    assert export.exit_code == 1 and f"cannot write {nowhere}" in export.output

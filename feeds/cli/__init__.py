@@ -7,6 +7,7 @@ its traceback. Commands live in sibling modules and register themselves on `cli`
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -132,7 +133,12 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
 
 
 def main() -> None:
-    cli(prog_name="feeds")
+    try:
+        cli(prog_name="feeds")
+    except OSError as e:  # writing the output failed (a full disk behind `> file`, /dev/full): no traceback
+        with contextlib.suppress(OSError):
+            sys.stderr.write(f"error: {e.strerror or e}{f': {e.filename}' if e.filename else ''}\n")
+        sys.exit(1)
 
 
 # Register the command modules (imported for their side effect of adding commands to `cli`).

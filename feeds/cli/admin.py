@@ -7,6 +7,7 @@ import sys
 import click
 
 from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.errors import ConfigError, ConfigErrors
 from feeds.store import open_store
 
 
@@ -16,6 +17,16 @@ from feeds.store import open_store
 @handle_errors
 def check_config(ctx: Context, as_json: bool) -> None:
     """Validate the config file and show what it resolves to."""
+    if as_json:
+        try:
+            ctx.settings  # noqa: B018  (loads and checks the file)
+        except ConfigError as e:  # a script asked for JSON: it gets the problems as JSON too
+            errors = e.errors if isinstance(e, ConfigErrors) else [e]
+            fields = [_problem(str(c), c.path, c.line, c.key, c.message) for c in errors]
+            echo_json({"config": str(ctx.config_path), "problems": fields})
+            for c in errors:
+                click.echo(f"error: {c}", err=True)
+            raise SystemExit(1) from e
     s = ctx.settings
     sources: list[dict[str, str]] = [
         {"name": src.name, "type": src.type, **({"path": str(src.path)} if src.type == "folder" else {})}
@@ -31,7 +42,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
     }
     problems = s.alerts.missing_secrets
     if problems:
-        summary["problems"] = list(problems)
+        summary["problems"] = [_problem(p) for p in problems]
     if as_json:
         echo_json(summary)
         if problems:
@@ -48,6 +59,13 @@ def check_config(ctx: Context, as_json: bool) -> None:
     for src in sources:
         where = src.get("path", "")
         click.echo(f"  source    {src['name']} ({src['type']}) {where}".rstrip())
+
+
+def _problem(
+    text: str, file: str | None = None, line: int | None = None, key: str | None = None, message: str | None = None
+) -> dict[str, object]:
+    """One problem in `check-config --json`: the line printed for people, and its parts where they are known."""
+    return {"error": text, "file": file, "line": line, "key": key, "message": message or text}
 
 
 @cli.group("db")

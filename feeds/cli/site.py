@@ -53,14 +53,15 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve out/ (media types, ETag/304, gzip; nothing outside out/), the push API, /healthz and /metrics."""
     from feeds.web.app import make_web_app
     from feeds.web.publisher import PublishSoon
-    from feeds.web.static import serve_forever
+    from feeds.web.static import make_server
 
     with ctx.app() as app:
         host = host or app.settings.web.host
         port = app.settings.web.port if port is None else port
-        click.echo(f"serving {app.settings.paths.out} at http://{host}:{port}/ (Ctrl-C to stop)")
         soon = PublishSoon(app)  # a pushed release is published within seconds, as by the daemon
         try:
-            serve_forever(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
+            server = make_server(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
+            click.echo(f"serving {app.settings.paths.out} at http://{host}:{server.effective_port}/ (Ctrl-C to stop)")
+            server.run()
         finally:
             soon.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,12 @@ def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -
         return parse_interval(value)
     except ValueError as e:
         raise click.BadParameter(str(e)) from e
+
+
+def _finite(value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):  # (FloatRange lets NaN through)
+        raise click.BadParameter(f"{value} is not a number of days")
+    return value
 
 
 def feed_json(f: WatchedFeed) -> dict[str, Any]:
@@ -50,7 +57,10 @@ def feed_json(f: WatchedFeed) -> dict[str, Any]:
 
 def match_json(m: StoredMatch) -> dict[str, Any]:
     return {
+        "id": m.id,
         "kind": m.kind,
+        "item_id": m.item.id,
+        "feed_id": m.item.feed_id,
         "rule": m.subject if m.kind == "keyword" else None,
         "release": m.subject if m.kind != "keyword" else None,
         "title": m.item.item.title,
@@ -84,8 +94,8 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
     with ctx.app() as app:
         try:
             feed = add_feed(app, url, title=title, tags=tags, interval=interval)
-        except ValueError as e:
-            raise click.BadParameter(str(e), param_hint="--interval") from e
+        except ValueError as e:  # the interval out of bounds, or a tag with a comma
+            raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
     click.echo(f"watching #{feed.id} {feed.url} every {feed.interval / 60:g} min")
 
 
@@ -172,7 +182,10 @@ def watch_export(ctx: Context, output: Path | None) -> None:
     with ctx.app() as app:
         data = export_opml(app)
     if output:
-        output.write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except OSError as e:
+            raise FeedsError(f"cannot write {output}: {e.strerror or e}") from e
     else:
         sys.stdout.buffer.write(data)
 
@@ -301,7 +314,13 @@ def keywords_remove(ctx: Context, name: str) -> None:
 @keywords.command("test", context_settings=_QUERY_FIRST)
 @click.argument("query")
 @click.option("--item", help="Explain this one stored item (its link or key), whether it matches or not.")
-@click.option("--days", type=float, default=None, help="How far back to look (default: watch.retro_days).")
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, max=3660, min_open=True),
+    callback=lambda _ctx, _param, v: _finite(v),
+    default=None,
+    help="How far back to look, in days (default: watch.retro_days).",
+)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
@@ -363,6 +382,10 @@ def matches_list(
     ctx: Context, rule: str | None, release: str | None, kind: str | None, limit: int | None, as_json: bool
 ) -> None:
     """List matches, newest item first."""
+    if rule and release:
+        raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
+    if rule and kind not in (None, "keyword"):
+        raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
     with ctx.app() as app:
         subject = rule
         if release:

@@ -38,7 +38,7 @@ from feeds.config.settings import (
     WebhookAlert,
     WebSettings,
 )
-from feeds.errors import ConfigError
+from feeds.errors import ConfigError, RuleError
 
 
 def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
@@ -233,12 +233,14 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         if feed_interval is not None and feed_interval > MAX_WATCH_INTERVAL:
             r.fail((*fk, "interval"), "must be at most 30 days")
         tags = r.get(ft, (*fk, "tags"), list, [])
+        if any("," in str(tag) for tag in tags):
+            r.fail((*fk, "tags"), "a tag must not contain a comma (OPML exports separate tags with commas)")
         feeds.append(
             WatchFeedSetting(
                 url=url, title=r.get(ft, (*fk, "title"), str, ""), tags=tuple(map(str, tags)), interval=feed_interval
             )
         )
-    from feeds.normalise.ids import rule_slug
+    from feeds.normalise.ids import check_rule_name, rule_slug
 
     keywords: list[KeywordSetting] = []
     names: set[str] = set()
@@ -248,6 +250,10 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         r.only(kt, kk, {"name", "query"})
         query = r.get(kt, (*kk, "query"), str)
         name = r.get(kt, (*kk, "name"), str, query)
+        try:
+            name = check_rule_name(name)
+        except RuleError as e:
+            r.fail((*kk, "name"), e.message)
         if name in names:
             r.fail((*kk, "name"), f"rule name {name!r} is used twice")
         names.add(name)
@@ -255,7 +261,6 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         if slug in slugs:
             r.fail((*kk, "name"), f"rule names {slugs[slug]!r} and {name!r} would share the feed matches/rules/{slug}/")
         slugs[slug] = name
-        from feeds.errors import RuleError
         from feeds.watch.query import parse_query
 
         try:

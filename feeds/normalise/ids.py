@@ -19,9 +19,19 @@ from datetime import UTC, datetime
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from feeds.config import Site
+from feeds.errors import RuleError
 from feeds.model import RawRelease, Release
 
-__all__ = ["canonical_url", "identity_of", "permalink", "release_slug", "slugify", "tag_id", "with_slug"]
+__all__ = [
+    "canonical_url",
+    "check_rule_name",
+    "identity_of",
+    "permalink",
+    "release_slug",
+    "slugify",
+    "tag_id",
+    "with_slug",
+]
 
 _APOSTROPHES = re.compile(r"['’‘`´]")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -178,3 +188,19 @@ def identity_of(raw: RawRelease) -> str:
             return "slug:" + slug
     name = raw.origin.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
     return f"file:{raw.source}/{name}"
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def check_rule_name(name: str) -> str:
+    """A rule's name as stored (outer spaces trimmed), or RuleError: a name is shown on lines of its own in
+    lists, feeds and alerts, so it has visible characters and no line breaks or other control characters."""
+    trimmed = name.strip()
+    if not trimmed:
+        raise RuleError("a rule's name must not be empty or blank", rule=name)
+    if _CONTROL.search(trimmed):
+        raise RuleError("a rule's name must not contain line breaks, tabs or other control characters", rule=name)
+    if len(trimmed) > 200:
+        raise RuleError(f"a rule's name must be at most 200 characters (this one has {len(trimmed)})", rule=name)
+    return trimmed

@@ -23,7 +23,7 @@ from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
 from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, RuleError
 from feeds.fetch import Fetched
 from feeds.model import Rule, StoredItem, WatchedFeed
-from feeds.normalise.ids import rule_slug
+from feeds.normalise.ids import check_rule_name, rule_slug
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
 from feeds.watch.parse import find_feed_links, parse_feed
@@ -111,6 +111,8 @@ def add_feed(
     app: App, url: str, *, title: str = "", tags: Sequence[str] = (), interval: float | None = None
 ) -> WatchedFeed:
     url = check_feed_url(app, url)
+    if any("," in t for t in tags):
+        raise ValueError("a tag must not contain a comma (OPML exports separate tags with commas): give --tag twice")
     return app.store.add_feed(
         url,
         title=title,
@@ -123,7 +125,7 @@ def add_feed(
 
 def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
     parse_query(query)  # raises RuleError pointing at the character
-    name = name or query
+    name = check_rule_name(query if name is None else name)
     slug = rule_slug(name)
     for other in app.store.rules():
         if other.name != name and rule_slug(other.name) == slug:

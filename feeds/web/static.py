@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from feeds.clock import http_date
+from feeds.errors import FeedsError
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -231,27 +232,27 @@ def _plain(
     return [body]
 
 
-def serve_forever(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> None:
-    """Serve a WSGI app with waitress until interrupted (`feeds serve`)."""
-    make_server(app, host, port, threads=threads, max_body=max_body).run()
-
-
 def make_server(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> Any:
     """A waitress server (a production server; it sets TCP_NODELAY on its sockets) bound to `host`:`port`, ready
     to `run()`: the one `feeds serve` and the daemon both use. Request bodies over `max_body` are refused by
-    waitress itself before they are buffered. OSError when the address cannot be bound."""
+    waitress itself before they are buffered. FeedsError, in one line, when the address cannot be bound (the
+    port is taken, the host is not an address of this machine or not an address at all)."""
     import waitress
 
-    return waitress.create_server(  # type: ignore[attr-defined]
-        app,
-        host=host,
-        port=port,
-        threads=threads,
-        ident="feeds",
-        max_request_body_size=max_body + 1,
-        connection_limit=CONNECTION_LIMIT,
-        channel_timeout=CHANNEL_TIMEOUT,
-    )
+    try:
+        return waitress.create_server(  # type: ignore[attr-defined]
+            app,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="feeds",
+            max_request_body_size=max_body + 1,
+            connection_limit=CONNECTION_LIMIT,
+            channel_timeout=CHANNEL_TIMEOUT,
+        )
+    except (OSError, ValueError) as e:  # ValueError: waitress on a host it cannot read ("999.1.1.1")
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        raise FeedsError(f"cannot serve on {host}:{port}: {reason} (set [web] host and port, or --host/--port)") from e
 
 
 CONNECTION_LIMIT = 1000
