@@ -258,3 +258,16 @@ def test_a_tag_with_a_comma_is_refused_and_export_names_a_path_it_cannot_write(c
     nowhere = tmp_path / "no" / "such" / "x.opml"
     export = run(config, "watch", "export", "-o", str(nowhere))
     assert export.exit_code == 1 and f"cannot write {nowhere}" in export.output
+
+
+def test_a_feed_read_with_problems_says_so_in_poll_and_list(config, httpserver):
+    truncated = RSS[: RSS.index("<item><title>Bakery")]  # cut mid-document, as a dropped connection leaves it
+    httpserver.expect_request("/feed.xml").respond_with_data(truncated, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    polled = run(config, "watch", "poll", "--json")
+    (outcome,) = json.loads(polled.stdout)["feeds"]
+    assert outcome["status"] == "200" and outcome["error"] is None and outcome["warning"]
+    assert "parsed with problems" in run(config, "watch", "poll", "#1").output
+    (listed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert listed["state"] == "warning"
+    assert " warning " in run(config, "watch", "list").output

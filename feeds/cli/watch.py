@@ -31,6 +31,20 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+_PROBLEMS_NOTE = "parsed with problems: "
+
+
+def feed_state(f: WatchedFeed) -> str:
+    """`disabled`, `failing`, `warning` (read, with problems: a truncated or malformed body), `ok`, or `new`."""
+    if not f.enabled:
+        return "disabled"
+    if f.failures:
+        return "failing"
+    if not f.last_checked:
+        return "new"
+    return "warning" if f.last_error else "ok"
+
+
 def feed_json(f: WatchedFeed) -> dict[str, Any]:
     def t(v: Any) -> Any:
         return rfc3339(v) if v is not None else None
@@ -43,6 +57,7 @@ def feed_json(f: WatchedFeed) -> dict[str, Any]:
         "interval": f.interval,
         "enabled": f.enabled,
         "origin": f.origin,
+        "state": feed_state(f),
         "health": {
             "last_checked": t(f.last_checked),
             "last_status": f.last_status,
@@ -116,7 +131,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
     if not feeds:
         click.echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     for f in feeds:
-        state = "disabled" if not f.enabled else "failing" if f.failures else "ok" if f.last_checked else "new"
+        state = feed_state(f)
         click.echo(f"#{f.id:<4} {state:<8} {f.url}  {f.title}")
         detail = f"       last {f.last_status or 'never'}"
         if f.last_checked:
@@ -126,6 +141,8 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         detail += f", {f.items_seen} items"
         if f.failures:
             detail += f", {f.failures} failures: {f.last_error}"
+        elif f.last_error:
+            detail += f": {f.last_error}"
         if f.disabled_reason:
             detail += f" ({f.disabled_reason})"
         click.echo(detail)
@@ -248,6 +265,8 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     for o in report.outcomes:
         line = f"{o.status:<11} {o.url}  +{o.new_items} items, +{o.new_matches} matches"
         note = o.error or ("the same body as last time: not parsed again" if o.unchanged else None)
+        if o.warning:
+            note = f"{note}; {_PROBLEMS_NOTE}{o.warning}" if note else f"{_PROBLEMS_NOTE}{o.warning}"
         click.echo(line + (f"  ({note})" if note else ""))
     click.echo(
         f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "

@@ -64,6 +64,8 @@ class FeedOutcome:
     changed_items: int = 0
     new_matches: int = 0
     error: str | None = None
+    warning: str | None = None
+    """Read, but with problems (a truncated or malformed body, items left out): what the feed's row records."""
     unchanged: bool = False
     """A 200 answer with the same bytes as the last body read into items: not parsed again."""
 
@@ -363,6 +365,7 @@ def check_feed(
         assert isinstance(result, NotModified)
         outcome.status = "304"
         warning = _warning_of(feed)  # the same body as before, with the same problems
+    outcome.warning = warning
     updated = replace(
         updated,
         last_status=outcome.status,
