@@ -198,12 +198,19 @@ def test_ingest_progress_reports_totals(config):
     assert calls == [(3, 3)]
 
 
-def test_quiet_publish_prints_the_summary_only(config):
-    (config.parent / "inbox" / "b.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
-    assert run(config, "ingest").exit_code == 0
+def test_quiet_commands_print_errors_only(config):
+    """`-q` ("only errors"): a cron job's mail stays empty unless something went wrong."""
+    inbox = config.parent / "inbox"
+    (inbox / "b.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    (inbox / "bad.txt").write_text("Only a title\n")
+    ingest = CliRunner().invoke(cli, ["--config", str(config), "-q", "ingest"])
+    assert ingest.exit_code == 0 and ingest.stdout == ""
+    assert ingest.stderr.startswith("rejected ") and "bad.txt" in ingest.stderr
     quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "publish"])
-    assert quiet.exit_code == 0 and quiet.output.splitlines()[-1].endswith("0 unchanged")
-    assert "wrote" not in quiet.output
+    assert quiet.exit_code == 0 and quiet.output == ""
+    for args in (["watch", "add", "https://news.example.com/rss"], ["keywords", "add", "iran"]):
+        done = CliRunner().invoke(cli, ["--config", str(config), "-q", *args])
+        assert done.exit_code == 0 and done.output == "", args
 
 
 def test_alert_commands_take_a_destination_by_the_name_the_config_gives_it(config):

@@ -41,6 +41,11 @@ class Context:
             self._settings = load_settings(self.config_path)
         return self._settings
 
+    def say(self, message: str) -> None:
+        """Print a report line that is not an error and not data asked for: `-q` leaves it out."""
+        if self.verbosity >= 0:
+            click.echo(message)
+
     @contextmanager
     def app(self, *, migrate: bool = True) -> Iterator[App]:
         app = make_app(self.settings, migrate=migrate)

@@ -30,18 +30,18 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     if as_json:
         echo_json(report_json(report))
     else:
-        _print_report(report)
+        _print_report(ctx, report)
     if paths and report.count("rejected"):
         sys.exit(1)
 
 
-def _print_report(report: IngestReport) -> None:
+def _print_report(ctx: Context, report: IngestReport) -> None:
     for o in report.outcomes:
         if o.status == "rejected":
             click.echo(f"rejected   {o.error}", err=True)
         elif o.status != "unchanged":
-            click.echo(f"{o.status:<10} {o.slug}  ({o.origin})")
-    click.echo(
+            ctx.say(f"{o.status:<10} {o.slug}  ({o.origin})")
+    ctx.say(
         f"{report.count('created')} created, {report.count('updated')} updated, "
         f"{report.count('unchanged')} unchanged, {report.count('rejected')} rejected"
     )

@@ -36,12 +36,11 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
     if pings.summary():
         click.echo(f"websub: {pings.summary()}", err=True)
     verb = "would change" if dry_run else "changed"
-    if ctx.verbosity >= 0:  # -q: the summary line only
-        for path in report.written:
-            click.echo(f"wrote    {path}")
-        for path in report.removed:
-            click.echo(f"removed  {path}")
-    click.echo(f"{len(report.changed)} {verb}, {report.unchanged} unchanged")
+    for path in report.written:
+        ctx.say(f"wrote    {path}")
+    for path in report.removed:
+        ctx.say(f"removed  {path}")
+    ctx.say(f"{len(report.changed)} {verb}, {report.unchanged} unchanged")
 
 
 @cli.command("serve")

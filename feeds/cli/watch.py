@@ -111,7 +111,7 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
             feed = add_feed(app, url, title=title, tags=tags, interval=interval)
         except ValueError as e:  # the interval out of bounds, or a tag with a comma
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
-    click.echo(f"watching #{feed.id} {feed.url} every {feed.interval / 60:g} min")
+    ctx.say(f"watching #{feed.id} {feed.url} every {feed.interval / 60:g} min")
 
 
 @watch.command("list")
@@ -158,7 +158,7 @@ def watch_remove(ctx: Context, url_or_id: str) -> None:
 
     with ctx.app() as app:
         feed = app.store.remove_feed(feed_reference(url_or_id))
-    click.echo(f"removed #{feed.id} {feed.url}")
+    ctx.say(f"removed #{feed.id} {feed.url}")
 
 
 @watch.command("import")
@@ -175,17 +175,17 @@ def watch_import(ctx: Context, opml: Path, poll: bool) -> None:
         done = import_opml(app, opml)
         added = done.added
         for f in added:
-            click.echo(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
+            ctx.say(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
         for url, note in done.notes:
-            click.echo(f"note     {url}: {note}")
+            ctx.say(f"note     {url}: {note}")
         for url, why in done.skipped:
             click.echo(f"skipped  {url}: {why}", err=True)
         skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
-        click.echo(f"{len(added)} added, {len(done.known)} already watched{skipped}")
+        ctx.say(f"{len(added)} added, {len(done.known)} already watched{skipped}")
         if poll and added:
             with ProgressBar("first poll") as bar:
                 report = run_watch(app, feed_ids=[f.id for f in added], progress=bar)
-            click.echo(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
+            ctx.say(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
 
 
 @watch.command("export")
@@ -267,8 +267,10 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
         note = o.error or ("the same body as last time: not parsed again" if o.unchanged else None)
         if o.warning:
             note = f"{note}; {_PROBLEMS_NOTE}{o.warning}" if note else f"{_PROBLEMS_NOTE}{o.warning}"
-        click.echo(line + (f"  ({note})" if note else ""))
-    click.echo(
+        failed = o.error is not None
+        if failed or ctx.verbosity >= 0:  # -q: the feeds that failed only
+            click.echo(line + (f"  ({note})" if note else ""), err=failed and ctx.verbosity < 0)
+    ctx.say(
         f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "
         f"{report.new_matches} new matches"
     )
@@ -296,7 +298,7 @@ def keywords_add(ctx: Context, query: str, name: str | None) -> None:
 
     with ctx.app() as app:
         rule = add_rule(app, query, name=name)
-    click.echo(f"added rule {rule.name!r}: {rule.query}")
+    ctx.say(f"added rule {rule.name!r}: {rule.query}")
 
 
 @keywords.command("list")
@@ -327,7 +329,7 @@ def keywords_remove(ctx: Context, name: str) -> None:
 
     with ctx.app() as app:
         remove_rule(app, name)
-    click.echo(f"removed rule {name!r}")
+    ctx.say(f"removed rule {name!r}")
 
 
 @keywords.command("test", context_settings=_QUERY_FIRST)
