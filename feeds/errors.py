@@ -23,6 +23,7 @@ Expected outcomes (not modified, unchanged, duplicate) are return values, never 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 
 
@@ -153,8 +154,22 @@ class RuleError(FeedsError, ValueError):
     def __str__(self) -> str:
         if self.position is None:
             return f"{self.message} in {self.rule!r}"
-        caret = " " * self.position + "^"
-        return f"{self.message} at character {self.position + 1}:\n  {self.rule}\n  {caret}"
+        # The line of the query that holds the position, and a caret under the character as a terminal shows
+        # it: wide (CJK) characters take two columns, combining accents none, a tab stays a tab.
+        start = self.rule.rfind("\n", 0, self.position) + 1
+        end = self.rule.find("\n", self.position)
+        line = self.rule[start : end if end >= 0 else len(self.rule)]
+        caret = "".join(_blank(ch) for ch in self.rule[start : self.position]) + "^"
+        return f"{self.message} at character {self.position + 1}:\n  {line}\n  {caret}"
+
+
+def _blank(ch: str) -> str:
+    """What stands below `ch` in a caret line: as wide as the character is on screen."""
+    if ch == "\t":
+        return "\t"
+    if unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        return ""
+    return "  " if unicodedata.east_asian_width(ch) in ("W", "F") else " "
 
 
 class StoreError(FeedsError):

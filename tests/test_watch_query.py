@@ -247,3 +247,19 @@ def _parse_or_rule_error(query: str) -> None:
     else:
         assert anchors(node) is not None
         describe(node)
+
+
+@pytest.mark.parametrize(
+    ("query", "line", "caret"),
+    [
+        ("北京 (東京", "北京 (東京", "     ^"),  # two columns per wide character
+        ("cafe\u0301 )", "cafe\u0301 )", "     ^"),  # a combining accent takes no column
+        ("iran\t(syria", "iran\t(syria", "    \t^"),  # a tab stays a tab
+        ("iran\nand (syria", "and (syria", "    ^"),  # the line that holds the character
+    ],
+)
+def test_the_caret_stands_under_the_character_as_a_terminal_shows_it(query: str, line: str, caret: str) -> None:
+    with pytest.raises(RuleError) as info:
+        parse_query(query)
+    shown = str(info.value).split("\n")
+    assert shown[1:] == [f"  {line}", f"  {caret}"]
