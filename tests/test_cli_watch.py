@@ -271,3 +271,9 @@ def test_a_feed_read_with_problems_says_so_in_poll_and_list(config, httpserver):
     (listed,) = json.loads(run(config, "watch", "list", "--json").stdout)
     assert listed["state"] == "warning"
     assert " warning " in run(config, "watch", "list").output
+
+
+def test_a_mistyped_option_is_not_taken_for_the_query(config):
+    typo = run(config, "keywords", "add", "--nmae", "foo", "iran")
+    assert typo.exit_code == 2 and "no such option: --nmae" in typo.output
+    assert run(config, "keywords", "add", "-iran syria", "--name", "syria-not-iran").exit_code == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -287,8 +288,15 @@ def keywords() -> None:
 _QUERY_FIRST = {"ignore_unknown_options": True}
 
 
+def _query(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """The query argument, unless it is a mistyped option (`--nmae`): "-" starts a query, "--word" never does."""
+    if re.match(r"--[A-Za-z]", value):
+        raise click.UsageError(f"no such option: {value.split('=')[0]} (a query may start with '-', never '--')")
+    return value
+
+
 @keywords.command("add", context_settings=_QUERY_FIRST)
-@click.argument("query")
+@click.argument("query", callback=_query)
 @click.option("--name", help="A name for the rule (default: the query itself).")
 @pass_ctx
 @handle_errors
@@ -333,7 +341,7 @@ def keywords_remove(ctx: Context, name: str) -> None:
 
 
 @keywords.command("test", context_settings=_QUERY_FIRST)
-@click.argument("query")
+@click.argument("query", callback=_query)
 @click.option("--item", help="Explain this one stored item (its link or key), whether it matches or not.")
 @click.option(
     "--days",
