@@ -80,6 +80,12 @@ def test_html_latin1_declaration_means_windows_1252_as_browsers_read_it() -> Non
     assert "\u201cquoted\u201d" in decode_text(page.encode("cp1252"), "page.html", html=True)
 
 
+def test_a_page_declaring_latin1_with_a_byte_windows_1252_leaves_undefined_is_read_as_a_browser_reads_it() -> None:
+    page = b'<meta charset="iso-8859-1"><p>\x93quoted\x94 and a stray \x81 byte</p>'
+    text = decode_text(page, "page.html", html=True)
+    assert "\u201cquoted\u201d and a stray \ufffd byte" in text
+
+
 def test_valid_utf8_wins_over_a_wrong_declaration() -> None:
     page = '<meta charset="iso-8859-1"><p>caf\u00e9</p>'
     assert "caf\u00e9" in decode_text(page.encode("utf-8"), "page.html", html=True)

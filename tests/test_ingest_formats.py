@@ -302,3 +302,26 @@ def test_yaml_aliases_are_refused_at_once_where_they_stand() -> None:
     plain = "---\ntitle: Anchored\nsummary: &s Short.\n---\nBody.\n"  # an anchor alone is harmless
     (raw,) = parse_release_file(plain.encode(), "a.md", source="inbox", origin="inbox/a.md")
     assert raw.summary == "Short."
+
+
+def test_markdown_opening_with_a_horizontal_rule_is_not_unclosed_front_matter() -> None:
+    text = b"---\n\n# Harbour opens\n\nThe harbour opens on Monday.\n"
+    (raw,) = parse_release_file(text, "a.md", source="inbox", origin="inbox/a.md")
+    assert raw.title == "Harbour opens" and raw.body == "The harbour opens on Monday."
+    with pytest.raises(InvalidReleaseError, match="never closed"):
+        parse_release_file(b"---\ntitle: Harbour\n\nThe harbour.\n", "b.md", source="inbox", origin="inbox/b.md")
+
+
+@pytest.mark.parametrize("field", ["source_key", "slug", "link"])
+def test_two_objects_of_one_file_naming_the_same_release_are_refused(field: str) -> None:
+    value = {"source_key": "k", "slug": "harbour", "link": "https://press.example.org/a"}[field]
+    text = json.dumps([{"title": "A", "body": "One.", field: value}, {"title": "B", "body": "Two.", field: value}])
+    with pytest.raises(InvalidReleaseError) as info:
+        parse_release_file(text.encode(), "two.json", source="inbox", origin="inbox/two.json")
+    assert f"objects #0 and #1 have the same {field}" in str(info.value)
+
+
+def test_a_number_too_long_for_python_is_a_plain_error() -> None:
+    with pytest.raises(InvalidReleaseError) as info:
+        parse_release_file(b'{"title": "A", "body": "B", "x": ' + b"9" * 5000 + b"}", "a.json", source="s", origin="a")
+    assert "thousands of digits" in str(info.value) and "sys.set_int_max_str_digits" not in str(info.value)

@@ -117,6 +117,12 @@ def test_withdrawn_notice_and_change_history() -> None:
     )
 
 
+def test_a_withdrawal_note_keeps_only_what_a_page_shows() -> None:
+    explanation = "<p>Gone <script>alert(1)</script><style>p{}</style>for good.</p>"
+    raw = govuk(with_changes(withdrawn_notice={"withdrawn_at": "2026-01-05T12:00:00Z", "explanation": explanation}))
+    assert raw.withdrawn_note == "Gone for good."
+
+
 def test_an_empty_withdrawn_notice_means_not_withdrawn() -> None:
     raw = govuk(with_changes(withdrawn_notice={}))
     assert raw.withdrawn_at is None and raw.withdrawn_note is None

@@ -300,3 +300,13 @@ def test_europarl_body_has_the_release_paragraphs_and_no_page_furniture(corpus_r
         ):
             assert furniture.lower() not in text.lower(), (path.name, furniture)
         assert raw.title not in text, path.name
+
+
+def test_a_doctype_with_an_internal_subset_leaves_nothing_behind_and_expands_nothing() -> None:
+    html = (
+        '<!DOCTYPE html [<!ENTITY x SYSTEM "file:///etc/passwd">]><html><body><article><h1>Harbour news</h1>'
+        "<p>The harbour &x; opens today.</p></article></body></html>"
+    )
+    raw = release_from_html(html, source="inbox", origin="inbox/page.html")
+    assert raw.body is not None and "]>" not in raw.body and "root:" not in raw.body
+    assert "<p>The harbour &amp;x; opens today.</p>" in raw.body

@@ -86,9 +86,9 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
     declared = declared_html_charset(data) if html else None
     if declared is not None:
         codec = _codec_for_label(declared)
-        if codec is not None and codec not in ("utf-8", "cp1252"):
+        if codec is not None and codec != "utf-8":
             # A declared charset is authoritative for a web page: decode as a browser would, replacing the
-            # odd bad byte rather than rejecting the page.
+            # odd bad byte (for Windows-1252, one of the five it leaves undefined) rather than rejecting the page.
             return _normalise_newlines(data.decode(codec, errors="replace"))
         tried.append(f"declared charset {declared!r}" + ("" if codec else " (unknown)"))
 

@@ -17,7 +17,7 @@ normalise (dates, HTML, slugs and summaries are `feeds.normalise`'s job).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.decode import decode_text
@@ -83,9 +83,10 @@ def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[Raw
         raise InvalidReleaseError(f"not valid JSON: {e.msg} (column {e.colno})", origin=origin, line=e.lineno) from e
     except InvalidReleaseError:
         raise  # from our hooks (it is also a ValueError)
-    except (ValueError, RecursionError) as e:
-        # ValueError: integers beyond Python's digit limit; RecursionError: absurdly deep nesting.
-        raise InvalidReleaseError(f"not usable JSON: {e}", origin=origin) from e
+    except ValueError as e:  # an integer beyond Python's limit of 4,300 digits
+        raise InvalidReleaseError("not usable JSON: it holds a number thousands of digits long", origin=origin) from e
+    except RecursionError as e:
+        raise InvalidReleaseError("not usable JSON: nested too deeply", origin=origin) from e
     return releases_from_json_value(value, source=source, origin=origin)
 
 
@@ -94,10 +95,31 @@ def releases_from_json_value(value: object, *, source: str, origin: str) -> tupl
     if isinstance(value, list):
         if not value:
             raise InvalidReleaseError("the JSON list holds no release", origin=origin)
-        return tuple(
+        raws = tuple(
             release_from_object(item, source=source, origin=f"{origin}#{index}") for index, item in enumerate(value)
         )
+        _no_twins(raws, origin)
+        return raws
     return (release_from_object(value, source=source, origin=origin),)
+
+
+def _no_twins(raws: Sequence[RawRelease], origin: str) -> None:
+    """Two objects of one file naming the same release (`source_key`, `link` or `slug`) would be stored as one,
+    the second silently replacing the first: refused, naming both."""
+    for field in ("source_key", "link", "slug"):
+        seen: dict[str, str] = {}
+        for raw in raws:
+            value = getattr(raw, field)
+            if not value:
+                continue
+            if value in seen:
+                first, second = seen[value].rsplit("#", 1)[1], raw.origin.rsplit("#", 1)[1]
+                raise InvalidReleaseError(
+                    f"objects #{first} and #{second} have the same {field} {value!r}: they would be one release",
+                    origin=origin,
+                    field=field,
+                )
+            seen[value] = raw.origin
 
 
 def release_from_object(obj: object, *, source: str, origin: str) -> RawRelease:

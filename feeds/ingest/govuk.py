@@ -17,12 +17,10 @@ from datetime import datetime
 from typing import TypeGuard
 from urllib.parse import urljoin
 
-import lxml.etree
-import lxml.html
-
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.schema import json_type
 from feeds.model import RawRelease
+from feeds.normalise.html import html_to_text
 
 __all__ = ["GOVUK_BASE", "is_govuk_content_item", "release_from_govuk"]
 
@@ -194,17 +192,8 @@ def _changes(details: Mapping[str, object], get: _Getter) -> tuple[tuple[str, st
 
 
 def _html_to_text(html: str | None) -> str | None:
-    """Plain text of a small HTML fragment (the withdrawal explanation), white space collapsed."""
+    """Plain text of a small HTML fragment (the withdrawal explanation): paragraphs apart, white space collapsed,
+    and nothing of what a page never shows (scripts, styles)."""
     if not html:
         return None
-    parser = lxml.html.HTMLParser(no_network=True, huge_tree=False, remove_comments=True, remove_pis=True)
-    try:
-        fragment = lxml.html.fragment_fromstring(html, create_parent="div", parser=parser)
-    except (lxml.etree.ParserError, ValueError):
-        return " ".join(html.split()) or None
-    # Keep paragraphs apart (blank line between them), as plain-text bodies do.
-    paragraphs = [" ".join(p.text_content().split()) for p in fragment.iter("p")]
-    flat = " ".join(fragment.text_content().split())
-    if paragraphs and "".join("".join(paragraphs).split()) == "".join(flat.split()):
-        return "\n\n".join(p for p in paragraphs if p)
-    return flat or None
+    return html_to_text(html) or None

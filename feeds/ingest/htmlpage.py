@@ -41,11 +41,17 @@ _LANGUAGE = ("content-language", "language", "dc.language", "dcterms.language", 
 _CONTENT_ROOTS = ".//article | .//main | .//*[@role='main'] | .//*[@itemprop='articleBody']"
 
 
+_INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[[^\]]*\]\s*>", re.IGNORECASE)
+
+
 def parse_html(text: str, origin: str) -> HtmlElement:
     """Parse decoded HTML safely (no network, no huge trees, comments and PIs dropped)."""
     parser = lxml.html.HTMLParser(
         encoding="utf-8", no_network=True, huge_tree=False, remove_comments=True, remove_pis=True
     )
+    # A doctype with an internal subset (`<!DOCTYPE html [<!ENTITY …>]>`) is XML, not HTML: libxml2's HTML parser
+    # ends it at the first ">" and leaves "]>" as the page's first text. Its entities are never expanded anyway.
+    text = _INTERNAL_SUBSET.sub("<!DOCTYPE html>", text, count=1)
     try:
         # Bytes, not str: lxml refuses str input that carries an XML encoding declaration.
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)

@@ -146,6 +146,8 @@ def _front_matter(lines: list[str], *, origin: str) -> tuple[dict[str, object], 
         return {}, {}, 0
     kind, closers = _FENCES[fence]
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
+    if end is None and fence == "---" and (len(lines) < 2 or not lines[1].strip()):
+        return {}, {}, 1  # a horizontal rule opening the text (decoration), not front matter: it starts with a key
     if end is None:
         raise InvalidReleaseError(
             f"the {kind.upper()} front matter opened with '{fence}' is never closed", origin=origin, line=1
