@@ -325,3 +325,29 @@ def test_the_note_of_a_rejected_file_never_overwrites_an_earlier_rejected_file(a
     assert sum("IMPORTANT NOTES" in t and "was not ingested" not in t for t in texts) == 1, "the dropped file is kept"
     assert sum("Another headline only" in t for t in texts) == 1
     assert len(texts) == 4  # two files, two notes
+
+
+def test_the_same_file_dropped_again_under_another_name_is_not_a_second_release(app, inbox):
+    """"release (1).txt", a file sent twice: the bytes of a file already ingested from this source are its
+    releases, not new ones, as long as those are still stored."""
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    first = run_ingest(app)
+    assert first.count("created") == 1
+    drop(inbox, "visit (1).txt", TEXT_RELEASE)
+    drop(inbox, "visit-copy.txt", TEXT_RELEASE.replace("next month", "next week"))  # not the same bytes
+    again = run_ingest(app)
+    assert again.count("created") == 1 and again.count("unchanged") == 1
+    (same,) = [o for o in again.outcomes if o.status == "unchanged"]
+    assert same.release_id == first.outcomes[0].release_id and Path(same.moved_to or "").parent.name == "processed"
+    assert len(app.store.releases()) == 2
+    drop(inbox, "visit (2).txt", TEXT_RELEASE)
+    assert run_ingest(app).count("unchanged") == 1 and len(app.store.releases()) == 2
+
+
+def test_the_same_bytes_twice_in_one_drop_are_one_release(app, inbox):
+    drop(inbox, "a.txt", "Title here\n\nBody text.\n")
+    drop(inbox, "b.txt", "Title here\n\nBody text.\n")
+    report = run_ingest(app)
+    assert report.count("created") == 1 and report.count("unchanged") == 1
+    assert [r.slug for r in app.store.releases()] == ["title-here"]
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["a.txt", "b.txt"]

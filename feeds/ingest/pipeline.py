@@ -33,7 +33,7 @@ from feeds.normalise import normalise_release
 from feeds.normalise.ids import with_slug
 
 if TYPE_CHECKING:  # workers import this module to read files: they need no database library
-    from feeds.store import Store
+    from feeds.store import Store, Tx
 
 log = logging.getLogger("feeds.ingest")
 
@@ -153,11 +153,21 @@ def save_units(
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
         ledger = dict(tx.files_already_ingested(_ledger_key(u) for u in good if u.file_name and u.sha256))
+        twins = _twins(tx, [u for u in good if u.file_name and u.sha256 and _ledger_key(u) not in ledger])
         ledger_rows: list[tuple[str, str, str, list[str]]] = []
+        seen_bytes: dict[tuple[str, str], dict[str, str]] = {}  # the same bytes twice in this batch
         for unit in units:
             if unit.error is not None:
                 result_units.append(unit)
                 outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=unit.error))
+                continue
+            twin = twins.get(unit.origin) or (seen_bytes.get((unit.source, unit.sha256)) if unit.sha256 else None)
+            if twin is not None:  # the bytes of a file ingested under another name: its releases, not new ones
+                result_units.append(unit)
+                ledger_rows.append((*_ledger_key(unit), list(twin)))
+                outcomes.extend(
+                    IngestOutcome(origin=unit.origin, status="unchanged", release_id=i, slug=s) for i, s in twin.items()
+                )
                 continue
             if _only_to_move(unit, ledger, known):
                 result_units.append(replace(unit, already_ingested=True))
@@ -167,6 +177,7 @@ def save_units(
                 )
                 continue
             ids: list[str] = []
+            slugs: list[str] = []
             for new in unit.releases:
                 rec = reconcile(
                     new,
@@ -186,18 +197,41 @@ def save_units(
                         updates[final.id] = final
                 known[final.identity] = final
                 ids.append(final.id)
+                slugs.append(final.slug)
                 outcomes.append(
                     IngestOutcome(origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug)
                 )
             if unit.file_name and unit.sha256:
                 ledger_rows.append((*_ledger_key(unit), ids))
                 ledger[_ledger_key(unit)] = now
+                seen_bytes.setdefault((unit.source, unit.sha256), dict(zip(ids, slugs, strict=True)))
             result_units.append(unit)
         tx.insert_releases(list(inserts.values()), now)
         for rel in updates.values():
             tx.update_release(rel, now)
         tx.record_ingested_files(ledger_rows, now)
     return result_units, outcomes
+
+
+def _twins(tx: Tx, units: Sequence[Unit]) -> dict[str, dict[str, str]]:
+    """Origin → {release id: slug}, for the units whose bytes are those of a file ingested from the same source
+    under another name, while every release of that file is still stored: "release (1).txt", the same file sent
+    twice, must not publish the same release twice. (Releases named by `source_key`, `link` or `slug` are one
+    release however the file is named; this is for those known only by their file.)"""
+    by_source: dict[str, list[Unit]] = {}
+    for unit in units:
+        by_source.setdefault(unit.source, []).append(unit)
+    found: dict[str, dict[str, str]] = {}
+    for source, group in by_source.items():
+        earlier = tx.files_with_bytes(source, (u.sha256 or "" for u in group))
+        for unit in group:
+            match = earlier.get(unit.sha256 or "")
+            if match is None or match[0] == unit.file_name or not match[1]:
+                continue
+            slugs = tx.slugs_of(match[1])
+            if len(slugs) == len(set(match[1])):
+                found[unit.origin] = {i: slugs[i] for i in match[1]}
+    return found
 
 
 def _only_to_move(unit: Unit, ledger: dict[tuple[str, str, str], datetime], known: dict[str, Release]) -> bool:

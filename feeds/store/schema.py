@@ -103,6 +103,7 @@ ingested_files = sa.Table(
     sa.Column("sha256", sa.Text, primary_key=True),
     sa.Column("ingested_at", UTCDateTime, nullable=False),
     sa.Column("release_ids", sa.Text, nullable=False),
+    sa.Index("ix_ingested_files_bytes", "source", "sha256"),  # migration 9: the same bytes under another name
 )
 
 # Per-source state that must survive restarts and be shared by daemons (e.g. a remote source's validators).
@@ -289,6 +290,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         _steps(_add_column(items, "in_body_at"), _add_column(watched_feeds, "body_read_at")),
     ),
     Migration(8, "items by content", _add_index(items, "ix_items_feed_hash")),
+    Migration(9, "ingested files by bytes", _add_index(ingested_files, "ix_ingested_files_bytes")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -138,6 +138,15 @@ class Tx:
                 found[rel.identity] = rel
         return found
 
+    def slugs_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Release id → slug, for the ids that are stored."""
+        found: dict[str, str] = {}
+        for chunk in chunks(sorted(set(ids)), 500):
+            found.update(
+                (row[0], row[1]) for row in self.conn.execute(sa.select(R.c.id, R.c.slug).where(R.c.id.in_(chunk)))
+            )
+        return found
+
     def taken_slugs(self, bases: Iterable[str]) -> set[str]:
         """Every stored slug equal to one of `bases` or, for a base that is taken, of the form `<base>-<n>`.
 
@@ -187,6 +196,17 @@ class Tx:
                 for row in self.conn.execute(q):
                     if (key := (row[0], row[1], row[2])) in wanted:
                         found[key] = row[3]
+        return found
+
+    def files_with_bytes(self, source: str, hashes: Iterable[str]) -> dict[str, tuple[str, list[str]]]:
+        """For each of these SHA-256 digests that a file of `source` had when it was ingested: (its name, the
+        ids of its releases), the earliest such file."""
+        t = schema.ingested_files
+        found: dict[str, tuple[str, list[str]]] = {}
+        for chunk in chunks(sorted(set(hashes)), 500):
+            q = sa.select(t.c.sha256, t.c.name, t.c.release_ids).where(t.c.source == source, t.c.sha256.in_(chunk))
+            for sha, name, ids in self.conn.execute(q.order_by(t.c.ingested_at, t.c.name)):
+                found.setdefault(sha, (name, json.loads(ids)))
         return found
 
     def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
