@@ -448,6 +448,14 @@ def freshness(headers: Mapping[str, str] | Iterable[tuple[str, str]], now: datet
     return now + min(lifetime, FRESHNESS_CAP)
 
 
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified worth sending back: short, visible ASCII (RFC 9110 §8.8.3, §5.6.7). Anything else
+    (control characters, kilobytes of junk) is not stored, so never echoed to the server in the next request."""
+    if value is None or len(value) > 1024 or not value.isascii() or not value.isprintable():
+        return None
+    return value
+
+
 def _media_type(value: str | None) -> tuple[str | None, str | None]:
     if not value:
         return None, None
@@ -576,7 +584,9 @@ class HttpClient:
                 sha256=hashlib.sha256(body).hexdigest(),
                 content_type=content_type,
                 encoding=encoding,
-                validators=Validators(response.headers.get("ETag"), response.headers.get("Last-Modified")),
+                validators=Validators(
+                    _validator(response.headers.get("ETag")), _validator(response.headers.get("Last-Modified"))
+                ),
                 fetched_at=now,
                 fresh_until=fresh_until,
                 permanent_redirect=moved,
@@ -609,9 +619,10 @@ class HttpClient:
         declared = response.headers.get("Content-Length", "")
         identity = response.headers.get("Content-Encoding", "identity").strip().lower() in ("", "identity")
         if identity and declared.isdigit() and int(declared) > cap:
-            raise FetchError(
-                f"response larger than {_size(cap)} (the server announced {_size(int(declared))})", url=url
-            )
+            announced = _size(int(declared))
+            if announced == _size(cap) or announced.startswith(f"{_size(cap).split()[0]}.0 "):
+                announced = f"{int(declared):,} bytes"  # just over the cap: the rounded size would read as equal
+            raise FetchError(f"response larger than {_size(cap)} (the server announced {announced})", url=url)
         raw = response.raw
         deadline = time.monotonic() + self.body_deadline
         chunks: list[bytes] = []
@@ -635,7 +646,13 @@ class HttpClient:
             except urllib3.exceptions.DecodeError as e:
                 raise FetchError("the body could not be decompressed (corrupt gzip/deflate data)", url=url) from e
             except (urllib3.exceptions.HTTPError, OSError) as e:
-                raise FetchError(f"the connection broke while reading the body ({e})", url=url) from e
+                short = next((c for c in _chain(e) if isinstance(c, http.client.IncompleteRead)), None)
+                if short is not None and isinstance(short.expected, int):
+                    # urllib3 counts the bytes of the whole body; http.client hands over those of this read
+                    got = short.partial if isinstance(short.partial, int) else total + len(short.partial)
+                    message = f"the server closed the connection after {got:,} of {got + short.expected:,} bytes"
+                    raise FetchError(message, url=url) from e
+                raise FetchError("the connection broke while reading the body", url=url) from e
             if not chunk:
                 return b"".join(chunks)
             total += len(chunk)
@@ -673,6 +690,11 @@ class HttpClient:
             return f"connection reset by {host}"
         if has(http.client.RemoteDisconnected):
             return f"{host} closed the connection without answering"
+        if has(http.client.IncompleteRead) or has(urllib3.exceptions.IncompleteRead):
+            return f"{host} closed the connection before the whole answer arrived"
+        bad_head = next((c for c in chain if isinstance(c, http.client.HTTPException)), None)
+        if bad_head is not None:  # too many headers, a header line too long, a garbled status line
+            return f"{host} sent an answer that is not valid HTTP ({one_line(str(bad_head))[:200]})"
         if has(TimeoutError):
             return f"timed out talking to {host}"
         if isinstance(error, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema):

@@ -297,6 +297,63 @@ def test_an_answer_whose_head_trickles_in_is_cut_at_the_deadline(clock: FixedClo
     assert elapsed < 2.0
 
 
+def _one_answer(raw: bytes) -> tuple[str, threading.Thread, socket.socket]:
+    """A server on 127.0.0.1 that answers one request with exactly `raw`, then closes."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            with contextlib.suppress(OSError):
+                conn.sendall(raw)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return f"http://127.0.0.1:{listener.getsockname()[1]}/feed", thread, listener
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (
+            b"HTTP/1.1 200 OK\r\n" + b"".join(b"X-H%d: v\r\n" % i for i in range(150)) + b"\r\nbody",
+            "127.0.0.1 sent an answer that is not valid HTTP (got more than 100 headers)",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nshort",
+            "the server closed the connection after 5 of 1,000 bytes",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % ((1 << 20) + 1),
+            "response larger than 1 MiB (the server announced 1,048,577 bytes)",
+        ),
+    ],
+)
+def test_broken_answers_are_described_in_words(clock: FixedClock, raw: bytes, expected: str) -> None:
+    address, thread, listener = _one_answer(raw)
+    try:
+        with HttpClient(settings(), clock=clock) as client:
+            result = client.get(address)
+    finally:
+        listener.close()
+        thread.join(5)
+    assert isinstance(result, FetchFailed), result
+    assert expected in str(result.error) and "HTTPException" not in str(result.error)
+
+
+def test_validators_with_control_characters_or_kilobytes_of_junk_are_not_kept(clock: FixedClock) -> None:
+    raw = b'HTTP/1.1 200 OK\r\nETag: "a\x01b"\r\nLast-Modified: ' + b"x" * 2000 + b"\r\nContent-Length: 2\r\n\r\nok"
+    address, thread, listener = _one_answer(raw)
+    try:
+        with HttpClient(settings(), clock=clock) as client:
+            result = client.get(address)
+    finally:
+        listener.close()
+        thread.join(5)
+    assert isinstance(result, Fetched) and result.validators == Validators(None, None)
+
+
 # --- status classification ---------------------------------------------------------------------------------
 
 

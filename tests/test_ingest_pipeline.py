@@ -328,7 +328,7 @@ def test_the_note_of_a_rejected_file_never_overwrites_an_earlier_rejected_file(a
 
 
 def test_the_same_file_dropped_again_under_another_name_is_not_a_second_release(app, inbox):
-    """"release (1).txt", a file sent twice: the bytes of a file already ingested from this source are its
+    """ "release (1).txt", a file sent twice: the bytes of a file already ingested from this source are its
     releases, not new ones, as long as those are still stored."""
     drop(inbox, "visit.txt", TEXT_RELEASE)
     first = run_ingest(app)

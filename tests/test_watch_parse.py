@@ -605,3 +605,14 @@ def test_external_entities_are_never_loaded(tmp_path: Path, httpserver: Any) -> 
         text = json.dumps(as_json(result)) if isinstance(result, ParsedFeed) else str(result)
         assert "TOP-SECRET" not in text and "LEAKED" not in text and "root:" not in text
     assert httpserver.log == []
+
+
+def test_json_feed_items_with_nothing_at_all_are_left_out_with_a_warning() -> None:
+    body = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "title": "x",
+        "items": [{"id": None, "title": None}, {"id": "2", "title": "Kept"}],
+    }
+    parsed = parse_feed(json.dumps(body).encode(), url=URL)
+    assert [it.title for it in parsed.items] == ["Kept"]
+    assert "1 item(s) without an id, title, link or text left out" in (parsed.warning or "")

@@ -464,6 +464,7 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
     home = _http_link(doc.home_page_url)
     drafts = []
     items, cut = _at_most(doc.items)
+    empty = 0
     for it in items:
         link = _http_link(it.url) or _http_link(it.external_url)
         base = link or home or url
@@ -474,11 +475,14 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
         content_text = clean_html_to_text(content_html)
         summary = _paragraphs(it.summary, "text/plain") if it.summary else content_text
         title = _text(it.title, "text/plain")
+        if not (it.id or title or link or content_text or summary):  # nothing to know it by, show or match
+            empty += 1
+            continue
         author = collapse(", ".join(it.authors))
         drafts.append(
             _draft(title, link, it.id, summary, content_html, content_text, author, it.published, it.modified, it.tags)
         )
-    warning = _warn(doc.warning, cut)
+    warning = _warn(doc.warning, cut, f"{empty} item(s) without an id, title, link or text left out" if empty else None)
     return ParsedFeed(
         title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=warning
     )
