@@ -351,3 +351,19 @@ def test_the_same_bytes_twice_in_one_drop_are_one_release(app, inbox):
     assert report.count("created") == 1 and report.count("unchanged") == 1
     assert [r.slug for r in app.store.releases()] == ["title-here"]
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["a.txt", "b.txt"]
+
+
+def test_a_file_another_process_took_between_scan_and_read_is_not_reported_rejected(app, inbox, monkeypatch):
+    drop(inbox, "a.txt", TEXT_RELEASE)
+    drop(inbox, "b.txt", "Harbour opens\n\nThe harbour opens on Monday.\n")
+    real_scan = folder.scan
+
+    def scan_then_lose_one(path, **kwargs):
+        found = real_scan(path, **kwargs)
+        (path / "b.txt").unlink()  # a second `feeds ingest` moved it away meanwhile
+        return found
+
+    monkeypatch.setattr(folder, "scan", scan_then_lose_one)
+    report = run_ingest(app)
+    assert report.count("created") == 1 and report.count("rejected") == 0 and len(report.outcomes) == 1
+    assert not (inbox / "rejected").exists()

@@ -56,6 +56,9 @@ class Unit:
     modified: datetime | None = None
     """For files: when the file was last written (its mtime, UTC)."""
     already_ingested: bool = False
+    gone: bool = False
+    """The file was there when the folder was scanned and no longer when it was read: another process (a second
+    `feeds ingest`, a daemon) took it meanwhile. Not an error of the file: nothing is reported for it."""
 
 
 def normalise_all(raws: Sequence[RawRelease], settings: Settings, now: datetime) -> tuple[Release, ...]:
@@ -92,7 +95,8 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
                 source=source,
                 error=f"{origin}: a symbolic link{target}; links are not followed: put the file itself here",
             )
-        return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
+        gone = e.errno == errno.ENOENT
+        return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}", gone=gone)
     try:
         with os.fdopen(fd, "rb") as f:
             st = os.fstat(f.fileno())
@@ -157,6 +161,8 @@ def save_units(
         ledger_rows: list[tuple[str, str, str, list[str]]] = []
         seen_bytes: dict[tuple[str, str], dict[str, str]] = {}  # the same bytes twice in this batch
         for unit in units:
+            if unit.gone:  # taken by another process since the scan: its run reports it
+                continue
             if unit.error is not None:
                 result_units.append(unit)
                 outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=unit.error))
