@@ -510,7 +510,16 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def get(self, url: str, *, validators: Validators | None = None, accept: str = FEED_ACCEPT) -> FetchResult:
+    def get(
+        self,
+        url: str,
+        *,
+        validators: Validators | None = None,
+        accept: str = FEED_ACCEPT,
+        refuse_redirect: Callable[[str], str | None] | None = None,
+    ) -> FetchResult:
+        """`refuse_redirect(target)`: why a redirect to `target` must not be followed (the watch's own site), or
+        None; a refused redirect is a failure, and no permanent move is reported."""
         now = self._clock()
         headers = {"User-Agent": self.settings.user_agent, "Accept": accept, "Accept-Encoding": "gzip, deflate"}
         if validators is not None and validators.etag:
@@ -531,6 +540,9 @@ class HttpClient:
                     raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})", url=current)
                 if target in seen:
                     raise FetchError(f"redirect loop: {target} redirects back to a URL already visited", url=current)
+                refused = refuse_redirect(target) if refuse_redirect is not None else None
+                if refused:
+                    raise FetchError(f"redirected to {target}, which is not followed: {refused}", url=current)
                 statuses.append(response.status_code)
                 seen.add(target)
                 current = target

@@ -504,9 +504,17 @@ def test_a_feed_redirecting_to_our_own_site_is_a_failure_and_never_moves_there(
     own = httpserver.url_for("/own.xml")  # http://localhost:PORT/...: ours, by watch.own_domains
     httpserver.expect_request("/moved.xml").respond_with_response(Response(status=301, headers={"Location": own}))
     httpserver.expect_request("/own.xml").respond_with_data(rss(*STORIES), content_type="application/rss+xml")
+    gone = httpserver.url_for("/not-there.xml")  # ours too, and answering 404: still never followed
+    httpserver.expect_request("/moved-to-404.xml").respond_with_response(
+        Response(status=308, headers={"Location": gone})
+    )
     feed = add_feed(app, f"http://127.0.0.1:{httpserver.port}/moved.xml")
+    other = add_feed(app, f"http://127.0.0.1:{httpserver.port}/moved-to-404.xml")
     for _ in range(4):
-        (outcome,) = run_watch(app, feed_ids=[feed.id]).outcomes
-        assert outcome.status == "error" and "redirected to our own site" in (outcome.error or "")
+        outcomes = run_watch(app, feed_ids=[feed.id, other.id]).outcomes
+        assert [o.status for o in outcomes] == ["error", "error"]
+        assert all("which is not followed: it is our own site" in (o.error or "") for o in outcomes), outcomes
         clock.advance(timedelta(hours=1))
-    assert app.store.feed(feed.id).url == feed.url and app.store.count_items() == 0
+    assert app.store.feed(feed.id).url == feed.url and app.store.feed(other.id).url == other.url
+    assert app.store.count_items() == 0
+    assert not [r.path for r, _ in httpserver.log if r.path in ("/own.xml", "/not-there.xml")], "never requested"

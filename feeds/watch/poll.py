@@ -39,6 +39,7 @@ from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.logs import one_line
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
+from feeds.watch.manage import canonical_feed_url
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
 from feeds.watch.related import is_own_url
@@ -118,7 +119,7 @@ def run_watch(
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
-        fetches = [(feed, pool.submit(_fetch, app, feed)) for feed in feeds]
+        fetches = [(feed, pool.submit(_fetch, app, feed, matchers.own_domains)) for feed in feeds]
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
         # they arrive, while this thread stores the ones already done (a short look-ahead keeps the workers busy
         # without waiting for the whole batch to be fetched).
@@ -262,9 +263,12 @@ def _parse_here(result: Fetched) -> ParsedFeed:
     return parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
 
 
-def _fetch(app: App, feed: WatchedFeed) -> FetchResult:
+def _fetch(app: App, feed: WatchedFeed, own: frozenset[str] = frozenset()) -> FetchResult:
+    def ours(target: str) -> str | None:
+        return "it is our own site" if is_own_url(target, own) else None
+
     try:
-        return app.http.get(feed.url, validators=Validators(feed.etag, feed.last_modified))
+        return app.http.get(feed.url, validators=Validators(feed.etag, feed.last_modified), refuse_redirect=ours)
     except Exception as e:  # a bug met by one hostile answer must cost that feed a failure, not the whole run
         log.exception("feed %s: unexpected error while fetching", feed.url, extra={"feed": feed.id, "url": feed.url})
         error = FetchError(f"unexpected error while fetching: {type(e).__name__}", url=feed.url)
@@ -461,6 +465,9 @@ def _store(
 def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:
     """Count consecutive checks that saw the same permanent redirect; move the URL on the third."""
     if target is None or target == feed.url:
+        return replace(feed, redirect_url=None, redirect_count=0)
+    target = canonical_feed_url(target)  # stored as `watch add` stores a URL
+    if target == feed.url:
         return replace(feed, redirect_url=None, redirect_count=0)
     count = feed.redirect_count + 1 if target == feed.redirect_url else 1
     if count >= REDIRECTS_BEFORE_MOVE:
