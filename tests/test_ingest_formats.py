@@ -312,13 +312,24 @@ def test_markdown_opening_with_a_horizontal_rule_is_not_unclosed_front_matter() 
         parse_release_file(b"---\ntitle: Harbour\n\nThe harbour.\n", "b.md", source="inbox", origin="inbox/b.md")
 
 
-@pytest.mark.parametrize("field", ["source_key", "slug", "link"])
-def test_two_objects_of_one_file_naming_the_same_release_are_refused(field: str) -> None:
-    value = {"source_key": "k", "slug": "harbour", "link": "https://press.example.org/a"}[field]
-    text = json.dumps([{"title": "A", "body": "One.", field: value}, {"title": "B", "body": "Two.", field: value}])
+@pytest.mark.parametrize(
+    ("field", "first", "second"),
+    [
+        ("source_key", "k", " k "),
+        ("slug", "Same-Slug", "same-slug"),
+        ("link", "https://ex.org/p?a=1", "https://ex.org/p?a=1#top"),
+        ("link", "https://ex.org/b", "HTTPS://EX.ORG:443/b"),
+    ],
+)
+def test_two_objects_of_one_file_naming_the_same_release_are_refused(field: str, first: str, second: str) -> None:
+    """The same release by the identity rules (not only the same string): stored as one, the second object
+    would silently replace the first."""
+    text = json.dumps([{"title": "A", "body": "One.", field: first}, {"title": "B", "body": "Two.", field: second}])
     with pytest.raises(InvalidReleaseError) as info:
         parse_release_file(text.encode(), "two.json", source="inbox", origin="inbox/two.json")
     assert f"objects #0 and #1 have the same {field}" in str(info.value)
+    other = json.dumps([{"title": "A", "body": "One.", "slug": "a"}, {"title": "B", "body": "Two.", "slug": "b"}])
+    assert len(parse_release_file(other.encode(), "ok.json", source="inbox", origin="inbox/ok.json")) == 2
 
 
 def test_a_number_too_long_for_python_is_a_plain_error() -> None:

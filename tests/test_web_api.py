@@ -399,6 +399,15 @@ def test_list_is_all_or_nothing(api):
     assert api.post([]).status_code == 400
 
 
+def test_two_items_that_are_one_release_are_refused_naming_both(api):
+    items = [dict(RELEASE, slug="Dup-X", title="A"), dict(RELEASE, slug="dup-x", title="B")]
+    resp = api.post(items)
+    assert resp.status_code == 400
+    (error,) = errors_of(resp)
+    assert error["index"] == 1 and error["field"] == "slug" and "items 0 and 1" in error["message"]
+    assert api.app.store.count_releases() == 0
+
+
 def test_a_list_of_one_still_names_the_index(api):
     resp = api.post([{"title": "T", "body": "Text.", "published": "not a date at all"}])
     assert resp.status_code == 400

@@ -26,6 +26,7 @@ from feeds.ingest.htmlpage import release_from_html
 from feeds.ingest.schema import JSON_SCHEMA_FIELDS, FieldSpec, release_from_json
 from feeds.ingest.textfile import release_from_markdown, release_from_text
 from feeds.model import RawRelease
+from feeds.normalise.ids import identity_of
 
 __all__ = [
     "EXTENSIONS",
@@ -103,23 +104,33 @@ def releases_from_json_value(value: object, *, source: str, origin: str) -> tupl
     return (release_from_object(value, source=source, origin=origin),)
 
 
+def twins(raws: Sequence[RawRelease]) -> tuple[int, int, str, str] | None:
+    """The first pair of releases in one arrival that are the same release by the identity rules (the same
+    `source_key`, the same canonical `link`, the same `slug` once made a slug): (first index, second index, the
+    field, the value as the second gives it). Stored as one, the second would silently replace the first."""
+    seen: dict[str, int] = {}
+    for index, raw in enumerate(raws):
+        identity = identity_of(raw)
+        if identity.startswith("file:"):
+            continue
+        if identity in seen:
+            kind = identity.split(":", 1)[0]
+            field = {"key": "source_key", "url": "link", "slug": "slug"}[kind]
+            return seen[identity], index, field, str(getattr(raw, field))
+        seen[identity] = index
+    return None
+
+
 def _no_twins(raws: Sequence[RawRelease], origin: str) -> None:
-    """Two objects of one file naming the same release (`source_key`, `link` or `slug`) would be stored as one,
-    the second silently replacing the first: refused, naming both."""
-    for field in ("source_key", "link", "slug"):
-        seen: dict[str, str] = {}
-        for raw in raws:
-            value = getattr(raw, field)
-            if not value:
-                continue
-            if value in seen:
-                first, second = seen[value].rsplit("#", 1)[1], raw.origin.rsplit("#", 1)[1]
-                raise InvalidReleaseError(
-                    f"objects #{first} and #{second} have the same {field} {value!r}: they would be one release",
-                    origin=origin,
-                    field=field,
-                )
-            seen[value] = raw.origin
+    found = twins(raws)
+    if found is not None:
+        first, second, field, value = found
+        raise InvalidReleaseError(
+            f"objects #{first} and #{second} have the same {field} ({value!r} as #{second} writes it): they would "
+            "be one release",
+            origin=origin,
+            field=field,
+        )
 
 
 def release_from_object(obj: object, *, source: str, origin: str) -> RawRelease:

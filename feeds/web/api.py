@@ -38,7 +38,7 @@ from sqlalchemy import exc as sa_exc
 from feeds.clock import Clock
 from feeds.errors import InvalidReleaseError, StoreError
 from feeds.ingest import ingest_units
-from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_from_object
+from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_from_object, twins
 from feeds.ingest.govuk import is_govuk_content_item
 from feeds.ingest.pipeline import Unit
 from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
@@ -422,6 +422,10 @@ def raws_from_value(value: object) -> tuple[RawRelease, ...]:
         errors += [FieldError(e.field, e.message, index) for e in item_errors]
         if raw is not None:
             raws.append(raw)
+    if not errors and len(raws) > 1 and (found := twins(raws)) is not None:
+        first, second, field, value = found
+        message = f"items {first} and {second} have the same {field} ({value!r}): they would be one release"
+        errors.append(FieldError(field, message, second))
     if errors:
         raise Invalid(errors)
     return tuple(raws)
