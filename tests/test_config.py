@@ -209,3 +209,20 @@ def test_a_database_in_a_folder_that_does_not_exist_is_not_made_up(tmp_path):
     assert not (tmp_path / "no").exists()
     open_store(f"sqlite:///{tmp_path}/state/feeds.db").close()
     assert (tmp_path / "state").is_dir()
+
+
+def test_passwords_in_a_database_urls_query_string_are_never_shown():
+    from feeds.store import shown_database_url
+
+    url = "postgresql://bob:TopSecret1@127.0.0.1:5999/db?password=TopSecret2&sslpassword=TopSecret3&app=x"
+    shown = shown_database_url(url)
+    assert "TopSecret" not in shown and shown.endswith("?password=***&sslpassword=***&app=x")
+
+
+def test_an_sqlite_uri_naming_memory_is_refused(tmp_path):
+    from feeds.errors import StoreError
+    from feeds.store import open_store
+
+    for url in ("sqlite:///file::memory:?uri=true", "sqlite:///file::memory:?cache=shared"):
+        with pytest.raises(StoreError, match="in-memory"):
+            open_store(url)

@@ -13,18 +13,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from feeds.errors import StoreError
-from feeds.store.sql import SourceState, Store, Tx
+from feeds.store.sql import SourceState, Store, Tx, shown_database_url
 
 __all__ = ["SourceState", "Store", "Tx", "check_database_url", "open_store", "shown_database_url"]
-
-
-def shown_database_url(url: str) -> str:
-    """`url` as messages may show it: any password replaced by `***`, even in a URL that is not valid."""
-    try:
-        parsed = sa.engine.make_url(url)
-        return url if parsed.password is None else parsed.render_as_string(hide_password=True)
-    except (sa.exc.ArgumentError, ValueError, TypeError):
-        return re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
 
 
 def check_database_url(url: str) -> sa.URL:
@@ -32,12 +23,16 @@ def check_database_url(url: str) -> sa.URL:
     shown = shown_database_url(url)
     try:
         parsed = sa.engine.make_url(url)
-        parsed.port  # noqa: B018  (a port that is not a number raises only when read)
     except (sa.exc.ArgumentError, ValueError) as e:
-        raise StoreError(f"not a database URL: {shown!r} ({e})") from e
+        raise StoreError(f"not a database URL: {shown!r}") from e
+    try:
+        parsed.port  # noqa: B018  (a port that is not a number raises only when read)
+    except ValueError as e:
+        raise StoreError(f"not a database URL: {shown!r} (its port is not a number)") from e
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        if parsed.database in (None, "", ":memory:") or (parsed.query.get("mode") == "memory"):
+        database = parsed.database or ""
+        if database in ("", ":memory:") or ":memory:" in database or parsed.query.get("mode") == "memory":
             raise StoreError(
                 f"{shown!r} is an in-memory database, which loses everything when the command ends: "
                 "give a file, e.g. sqlite:///state/feeds.db"

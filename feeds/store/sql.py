@@ -13,6 +13,7 @@ loudly instead of duplicating.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -243,7 +244,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
 
     def __init__(self, engine: sa.Engine):
         self.engine = engine
-        self.url = engine.url.render_as_string(hide_password=True)
+        self.url = shown_database_url(engine.url.render_as_string(hide_password=False))
 
     @property
     def dialect(self) -> str:
@@ -392,3 +393,13 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             updated = conn.execute(t.update().where(t.c.source == state.source).values(**values)).rowcount
             if not updated:
                 conn.execute(t.insert().values(source=state.source, **values))
+
+
+def shown_database_url(url: str) -> str:
+    """`url` as messages may show it: a password replaced by `***`, in the user part or in the query string
+    (`?password=`, `sslpassword=`…), even in a URL that is not valid."""
+    shown = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+    return _SECRET_PARAM.sub(r"\1***", shown)
+
+
+_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:password|passwd|secret|token|key)[^=&#]*=)[^&#]*", re.IGNORECASE)
