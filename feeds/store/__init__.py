@@ -6,7 +6,6 @@ its folder is created on first use. PostgreSQL URLs (`postgresql://…`) use psy
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
