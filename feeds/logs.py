@@ -82,3 +82,6 @@ def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
     # waitress warns "Task queue depth is N" for every request queued behind its threads during a burst of pushes:
     # dozens of lines that say the server is busy, which the request log and the metrics already show.
     logging.getLogger("waitress.queue").setLevel(max(level, logging.ERROR))
+    # urllib3 logs a traceback ("Failed to parse headers") for every answer with a malformed header; the fetch
+    # reports what matters about that answer on the feed's row.
+    logging.getLogger("urllib3.connectionpool").setLevel(max(level, logging.ERROR))

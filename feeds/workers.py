@@ -99,10 +99,12 @@ def start_context() -> BaseContext:
 
 
 def _start_worker(setup: Setup | None) -> None:
-    """Run in each worker as it starts: Python's own signal handling (a forked worker would otherwise keep this
-    process's, e.g. a handler that only sets a flag, and outlive a SIGTERM sent to the group), then the setup."""
+    """Run in each worker as it starts: default signal handling (a forked worker would otherwise keep this
+    process's, e.g. a handler that only sets a flag, and outlive a SIGTERM sent to the group), Ctrl-C left to
+    the parent (which stops the pool; a KeyboardInterrupt traceback from every worker would only be noise), then
+    the setup."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
     _die_with_parent()

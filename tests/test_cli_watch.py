@@ -187,6 +187,10 @@ def test_intervals_and_urls_a_feed_cannot_be_watched_with_are_refused_with_what_
     monthly = run(config, "watch", "add", "https://news.example.com/rss", "--interval", "45d")
     assert monthly.exit_code == 2 and "30-day ceiling" in monthly.output
     for url, why in [
+        ("http://exa%20mple.com/f", "malformed"),
+        ("http://example..com/f", "malformed"),
+        ("http://-bad-.com/f", "malformed"),
+        ("http://ex_ample.com/f", "malformed"),
         ("http://[::1", "not a valid URL"),
         ("http://127.0.0.1:99999/x", "not a valid URL"),
         ("http://exa mple.org/", "malformed"),
@@ -243,7 +247,15 @@ def test_keywords_test_refuses_a_window_that_is_no_number_of_days(config, days):
 
 
 @pytest.mark.parametrize(
-    ("name", "why"), [("   ", "empty"), ("", "empty"), ("a\nb", "line breaks"), ("x" * 201, "200")]
+    ("name", "why"),
+    [
+        ("   ", "empty"),
+        ("", "empty"),
+        ("\u200b", "invisible"),  # a zero-width space alone
+        ("\u202eevil", "direction"),  # a right-to-left override: reads as another name
+        ("a\nb", "line breaks"),
+        ("x" * 201, "200"),
+    ],
 )
 def test_a_rule_name_must_be_visible_text_on_one_line(config, name, why):
     result = run(config, "keywords", "add", "iran", "--name", name)
@@ -277,3 +289,7 @@ def test_a_mistyped_option_is_not_taken_for_the_query(config):
     typo = run(config, "keywords", "add", "--nmae", "foo", "iran")
     assert typo.exit_code == 2 and "no such option: --nmae" in typo.output
     assert run(config, "keywords", "add", "-iran syria", "--name", "syria-not-iran").exit_code == 0
+
+
+def test_an_international_host_name_is_watched(config):
+    assert run(config, "watch", "add", "https://bücher.example/rss").exit_code == 0

@@ -226,3 +226,12 @@ def test_an_sqlite_uri_naming_memory_is_refused(tmp_path):
     for url in ("sqlite:///file::memory:?uri=true", "sqlite:///file::memory:?cache=shared"):
         with pytest.raises(StoreError, match="in-memory"):
             open_store(url)
+
+
+def test_a_config_path_that_is_a_pipe_or_folder_is_refused_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "pipe.toml")
+    for path in (tmp_path / "pipe.toml", tmp_path):
+        with pytest.raises(ConfigError, match="not a regular file"):
+            load_settings(path, environ={})

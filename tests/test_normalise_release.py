@@ -448,3 +448,11 @@ def test_a_date_more_than_a_year_ahead_is_refused_naming_its_field(field: str) -
 def test_a_dateline_with_an_impossible_year_is_no_date() -> None:
     release = norm(raw(body="LONDON, 1 January 0001 - Work on the sea walls begins next month."))
     assert release.published == NOW and not release.dated_by_source
+
+
+def test_a_date_the_text_or_file_name_gives_more_than_a_year_ahead_is_no_date() -> None:
+    """An error would name a field the file does not have: such a guess is simply not taken."""
+    ahead = norm(raw(body="Published: 5 November 2031\n\nWork on the sea walls begins next month."))
+    assert ahead.published == NOW and not ahead.dated_by_source
+    named = norm(raw(origin="/srv/feeds/inbox/2031-11-02-sea-walls.txt"))
+    assert named.published == NOW

@@ -445,10 +445,10 @@ def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(a
         "file:///etc/passwd",
         "/feed.xml",
         "http://exa mple.org/rss",
-        "https://user:pw@private.example.com/rss",
+        "https://private.example.com/rss",  # shown without the credentials
     }
     assert "malformed" in skipped["http://exa mple.org/rss"]
-    assert "password" in skipped["https://user:pw@private.example.com/rss"]
+    assert "password" in skipped["https://private.example.com/rss"]
 
 
 def test_a_file_that_is_not_opml_is_refused(app, tmp_path):
@@ -518,3 +518,16 @@ def test_a_feed_redirecting_to_our_own_site_is_a_failure_and_never_moves_there(
     assert app.store.feed(feed.id).url == feed.url and app.store.feed(other.id).url == other.url
     assert app.store.count_items() == 0
     assert not [r.path for r, _ in httpserver.log if r.path in ("/own.xml", "/not-there.xml")], "never requested"
+
+
+def test_opml_folder_names_with_commas_become_tags_that_survive_a_round_trip(app, tmp_path):
+    opml = tmp_path / "folders.opml"
+    opml.write_text(
+        '<opml version="2.0"><body><outline text="World, Europe">'
+        '<outline text="Desk" xmlUrl="https://news.example.com/world.xml"/></outline></body></opml>',
+        encoding="utf-8",
+    )
+    (feed,) = import_opml(app, opml).added
+    assert feed.tags == ("World Europe",)
+    again = read_opml(export_opml(app), "export")
+    assert [f.tags for f in again] == [("World Europe",)]

@@ -52,13 +52,13 @@ def check_config(ctx: Context, as_json: bool) -> None:
         for problem in problems:
             click.echo(f"error: {problem}", err=True)
         raise SystemExit(1)
-    click.echo(f"{s.path}: OK")
-    click.echo(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
-    click.echo(f"  out       {s.paths.out}")
-    click.echo(f"  database  {summary['database']}")
+    ctx.say(f"{s.path}: OK")
+    ctx.say(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
+    ctx.say(f"  out       {s.paths.out}")
+    ctx.say(f"  database  {summary['database']}")
     for src in sources:
         where = src.get("path", "")
-        click.echo(f"  source    {src['name']} ({src['type']}) {where}".rstrip())
+        ctx.say(f"  source    {src['name']} ({src['type']}) {where}".rstrip())
 
 
 def _problem(
@@ -87,9 +87,9 @@ def db_migrate(ctx: Context) -> None:
         store.close()
     if applied:
         for m in applied:
-            click.echo(f"applied migration {m.version}: {m.name}")
+            ctx.say(f"applied migration {m.version}: {m.name}")
     else:
-        click.echo("database is up to date")
+        ctx.say("database is up to date")
 
 
 @db.command("copy")

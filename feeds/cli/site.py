@@ -60,7 +60,8 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
         soon = PublishSoon(app)  # a pushed release is published within seconds, as by the daemon
         try:
             server = make_server(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
-            click.echo(f"serving {app.settings.paths.out} at http://{host}:{server.effective_port}/ (Ctrl-C to stop)")
+            shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
+            click.echo(f"serving {app.settings.paths.out} at http://{shown}:{server.effective_port}/ (Ctrl-C to stop)")
             server.run()
         finally:
             soon.close()

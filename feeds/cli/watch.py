@@ -258,6 +258,10 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "new_items": report.new_items,
                 "new_matches": report.new_matches,
                 "failed": report.failed,
+                "skipped": [
+                    {"feed_id": f.id, "url": f.url, "reason": "being checked by another process right now"}
+                    for f in busy
+                ],
             }
         )
         if urls and (report.failed or busy):
@@ -389,9 +393,9 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
             click.echo(f"  {reason}")
     if item is not None:
         return
-    click.echo(f"{len(result.hits)} of {result.checked} stored items match")
+    ctx.say(f"{len(result.hits)} of {result.checked} stored items match")
     if result.own:
-        click.echo(f"({result.own} more from our own site would match, but are never watched)")
+        ctx.say(f"({result.own} more from our own site would match, but are never watched)")
 
 
 @cli.group("matches")
@@ -435,4 +439,4 @@ def matches_list(
         click.echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
         click.echo(f"         {m.item.item.link or ''}")
         click.echo(f"         {m.why}")
-    click.echo(f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches")
+    ctx.say(f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches")

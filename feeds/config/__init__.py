@@ -58,6 +58,8 @@ def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) ->
     """Read, validate and freeze the config at `path`, applying environment overrides from `environ`."""
     p = Path(path)
     try:
+        if p.exists() and not p.is_file():  # a folder, a pipe (which would block for ever), a device
+            raise ConfigError("not a regular file: give the path of the config file itself", path=str(p))
         text = p.read_text(encoding="utf-8")
     except FileNotFoundError as e:
         raise ConfigError(

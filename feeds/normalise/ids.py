@@ -197,10 +197,18 @@ def check_rule_name(name: str) -> str:
     """A rule's name as stored (outer spaces trimmed), or RuleError: a name is shown on lines of its own in
     lists, feeds and alerts, so it has visible characters and no line breaks or other control characters."""
     trimmed = name.strip()
-    if not trimmed:
-        raise RuleError("a rule's name must not be empty or blank", rule=name)
-    if _CONTROL.search(trimmed):
-        raise RuleError("a rule's name must not contain line breaks, tabs or other control characters", rule=name)
+    if not trimmed or not any(ch.isprintable() and not ch.isspace() and not _invisible(ch) for ch in trimmed):
+        raise RuleError("a rule's name must not be empty, blank or invisible", rule=name)
+    if _CONTROL.search(trimmed) or any(unicodedata.category(ch) == "Cf" for ch in trimmed):
+        # (Cf: zero-width characters, and direction overrides that make a name read as another)
+        raise RuleError(
+            "a rule's name must not contain line breaks, tabs, or invisible or direction-changing characters",
+            rule=name,
+        )
     if len(trimmed) > 200:
         raise RuleError(f"a rule's name must be at most 200 characters (this one has {len(trimmed)})", rule=name)
     return trimmed
+
+
+def _invisible(ch: str) -> bool:
+    return unicodedata.category(ch) in ("Cf", "Mn", "Me", "Zs")

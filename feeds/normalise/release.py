@@ -77,8 +77,9 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     body_html, body_text, source, stated = _opening(body_html, body_text, title, None if dated else site.tz)
     given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
     summary = given_summary or make_summary(source)
-    if not dated:  # the date the text states, else the one in the file's name
-        given_published = stated or _date_in_file_name(raw, site)
+    if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
+        guesses = (stated, _date_in_file_name(raw, site))
+        given_published = next((g for g in guesses if g is not None and g <= now + MAX_AHEAD), None)
     # No publication date but an update date: the release existed by then, so that is the honest date (and it
     # keeps the id stable across re-ingests, unlike the time we happened to see it).
     published = given_published or given_updated or _utc_now_argument(now)

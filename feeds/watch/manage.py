@@ -50,8 +50,9 @@ def canonical_feed_url(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
 
 
-_HOST = re.compile(r"[A-Za-z0-9._~%!$&'()*+,;=-]+|\[[0-9A-Fa-f:.]+\]")
-"""What a URL's host may be written with (RFC 3986 reg-name or an IP literal): no spaces, no stray brackets."""
+_HOST = re.compile(r"(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?|\[[0-9A-Fa-f:.]+\]")
+"""A host name as DNS knows it (letters, digits and inner hyphens, in dot-separated labels; international
+names in their `xn--` form) or an IP literal: no spaces, escapes, underscores or empty labels."""
 
 
 def feed_reference(value: str) -> str:
@@ -80,7 +81,11 @@ def check_feed_url(app: App, url: str) -> str:
     host = parts.netloc.rpartition("@")[2]
     if port is not None:
         host = host.rpartition(":")[0]
-    if not _HOST.fullmatch(host) or port == 0:
+    try:
+        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
+    except UnicodeError:
+        ascii_host = ""
+    if not _HOST.fullmatch(ascii_host) or port == 0:
         raise FetchError(f"not a valid URL: the host or port {parts.netloc.rpartition('@')[2]!r} is malformed", url=url)
     if parts.username is not None or parts.password is not None:
         raise FetchError(
@@ -94,7 +99,10 @@ def check_feed_url(app: App, url: str) -> str:
 
 
 def _without_userinfo(url: str) -> str:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return re.sub(r"//[^/@]*@", "//", url)
     return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
 
 
@@ -236,7 +244,8 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
                 c.strip().strip("/") for c in re.split(r"[,]", attrs.get("category", "")) if c.strip().strip("/")
             )
             if url:
-                tags = tuple(dict.fromkeys((*path, *categories)))
+                # (a folder named "World, Europe" must not come back as two tags from our own export)
+                tags = tuple(dict.fromkeys(" ".join(t.replace(",", " ").split()) for t in (*path, *categories)))
                 given = attrs.get(INTERVAL_ATTRIBUTE.lower(), "")
                 interval, problem = None, None
                 if given:
@@ -255,6 +264,8 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
 
 def import_opml(app: App, path: Path) -> OpmlImport:
     """Watch every feed of an OPML file that can be watched; say why each other one is not."""
+    if path.exists() and not path.is_file():  # a folder, or a pipe that would block for ever
+        raise IngestError("not a regular file", origin=str(path))
     try:
         data = path.read_bytes()
     except OSError as e:
@@ -264,7 +275,7 @@ def import_opml(app: App, path: Path) -> OpmlImport:
         try:
             url = check_feed_url(app, f.url)
         except FetchError as e:
-            done.skipped.append((f.url, e.message))
+            done.skipped.append((_without_userinfo(f.url) if "@" in f.url else f.url, e.message))
             continue
         interval = f.interval or app.settings.watch.interval
         if f.problem:
