@@ -32,6 +32,7 @@ from feeds.fetch import (
     AllowList,
     Fetched,
     FetchFailed,
+    FetchResult,
     HttpClient,
     NotModified,
     PinnedAdapter,
@@ -297,8 +298,8 @@ def test_an_answer_whose_head_trickles_in_is_cut_at_the_deadline(clock: FixedClo
     assert elapsed < 2.0
 
 
-def _one_answer(raw: bytes) -> tuple[str, threading.Thread, socket.socket]:
-    """A server on 127.0.0.1 that answers one request with exactly `raw`, then closes."""
+def fetch_answer(raw: bytes, clock: FixedClock) -> FetchResult:
+    """Fetch from a server on 127.0.0.1 that answers the one request with exactly `raw`, then closes."""
     listener = socket.create_server(("127.0.0.1", 0))
 
     def serve() -> None:
@@ -310,7 +311,12 @@ def _one_answer(raw: bytes) -> tuple[str, threading.Thread, socket.socket]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    return f"http://127.0.0.1:{listener.getsockname()[1]}/feed", thread, listener
+    try:
+        with HttpClient(settings(), clock=clock) as client:
+            return client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
+    finally:
+        listener.close()
+        thread.join(5)
 
 
 @pytest.mark.parametrize(
@@ -331,26 +337,14 @@ def _one_answer(raw: bytes) -> tuple[str, threading.Thread, socket.socket]:
     ],
 )
 def test_broken_answers_are_described_in_words(clock: FixedClock, raw: bytes, expected: str) -> None:
-    address, thread, listener = _one_answer(raw)
-    try:
-        with HttpClient(settings(), clock=clock) as client:
-            result = client.get(address)
-    finally:
-        listener.close()
-        thread.join(5)
+    result = fetch_answer(raw, clock)
     assert isinstance(result, FetchFailed), result
     assert expected in str(result.error) and "HTTPException" not in str(result.error)
 
 
 def test_validators_with_control_characters_or_kilobytes_of_junk_are_not_kept(clock: FixedClock) -> None:
     raw = b'HTTP/1.1 200 OK\r\nETag: "a\x01b"\r\nLast-Modified: ' + b"x" * 2000 + b"\r\nContent-Length: 2\r\n\r\nok"
-    address, thread, listener = _one_answer(raw)
-    try:
-        with HttpClient(settings(), clock=clock) as client:
-            result = client.get(address)
-    finally:
-        listener.close()
-        thread.join(5)
+    result = fetch_answer(raw, clock)
     assert isinstance(result, Fetched) and result.validators == Validators(None, None)
 
 
