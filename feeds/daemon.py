@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import threading
 import time
@@ -25,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -32,6 +34,7 @@ from feeds.app import App, make_app
 from feeds.clock import Clock, rfc3339, utc_now
 from feeds.config import FolderSource, Settings, load_settings
 from feeds.errors import FeedsError
+from feeds.logs import one_line
 
 log = logging.getLogger("feeds.daemon")
 
@@ -56,6 +59,10 @@ class JobState:
     last_error: str | None = None
     last_summary: str = ""
     last_seconds: float = 0.0
+
+
+_IDLE = re.compile(r"(?:\d+ unchanged)?")
+"""A job summary that reports nothing new (an ingest that found every file as it was): logged at debug level."""
 
 
 @dataclass
@@ -129,12 +136,19 @@ class Daemon:
         try:
             summary = fn(self.app)
             state.last_ok, state.last_error, state.last_summary = True, None, summary
-            if summary:
+            if summary and not _IDLE.fullmatch(summary):
                 log.info("%s: %s", name, summary, extra={"job": name})
+            elif summary:  # "6 unchanged" every minute says nothing: debug level
+                log.debug("%s: %s", name, summary, extra={"job": name})
         except FeedsError as e:
             state.failures += 1
             state.last_ok, state.last_error = False, str(e)
             log.error("%s failed: %s", name, e, extra={"job": name})
+        except sa.exc.OperationalError as e:  # the database is unreachable or refused: not a bug, no traceback
+            state.failures += 1
+            reason = one_line(str(e.orig) if e.orig is not None else str(e)).split("\n")[0][:300]
+            state.last_ok, state.last_error = False, f"database unavailable: {reason}"
+            log.error("%s failed: database unavailable: %s", name, reason, extra={"job": name})
         except Exception as e:  # a bug: keep the traceback, keep the daemon
             state.failures += 1
             state.last_ok, state.last_error = False, f"{type(e).__name__}: {e}"
@@ -400,6 +414,12 @@ class Daemon:
         if new.database_url != self.app.settings.database_url:
             log.warning("database.url changed: restart the daemon to switch databases; keeping the old one")
             new = replace(new, database_url=self.app.settings.database_url)
+        if new.paths != self.app.settings.paths:
+            # The web server serves, and /healthz checks, the folder it started with: publishing elsewhere would
+            # split the site between two folders.
+            moved = [k for k in ("out", "state") if getattr(new.paths, k) != getattr(self.app.settings.paths, k)]
+            log.warning("paths.%s changed: restart the daemon to use it; keeping the old", ", paths.".join(moved))
+            new = replace(new, paths=self.app.settings.paths)
         old_web = self.app.settings.web
         changed_web = [
             k for k in ("host", "port", "rate_limit", "max_body") if getattr(new.web, k) != getattr(old_web, k)

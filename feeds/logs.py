@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -54,8 +55,10 @@ def one_line(text: str) -> str:
 
 
 class TextFormatter(logging.Formatter):
+    converter = time.gmtime  # type: ignore[assignment]  # UTC, marked so (as in JSON lines): unambiguous anywhere
+
     def __init__(self) -> None:
-        super().__init__("%(asctime)s %(worker)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%d %H:%M:%S")
+        super().__init__("%(asctime)s %(worker)s %(levelname)-7s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         record.message = one_line(record.message)  # one record, one line (a traceback follows on its own lines)

@@ -21,6 +21,7 @@ import contextlib
 import ctypes
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
@@ -108,9 +109,27 @@ def _start_worker(setup: Setup | None) -> None:
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
     _die_with_parent()
+    _exit_with_the_process_that_asked()
     if setup is not None:
         function, args = setup
         function(*args)
+
+
+def _exit_with_the_process_that_asked() -> None:
+    """Exit when the process that asked for this worker is gone. A forked worker's parent is that process (see
+    `_die_with_parent`); a forkserver's worker has the forkserver for parent, which outlives a daemon killed with
+    SIGKILL as long as a worker holds its pipe open: each waited for the other, for ever. The pipe that
+    multiprocessing gives every child to watch its requester (`parent_process().sentinel`) ends that."""
+    requester = multiprocessing.parent_process()
+    sentinel = requester.sentinel if requester is not None else None
+    if sentinel is None:
+        return
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)  # the work it was doing has nobody to hand it to
+
+    threading.Thread(target=watch, name="requester-watch", daemon=True).start()
 
 
 _PR_SET_PDEATHSIG = 1

@@ -259,3 +259,35 @@ def test_serve_where_it_cannot_listen_is_a_one_line_error(config, host):
     assert result.exit_code == 1, result.output
     assert f"cannot serve on {host}:{port}" in result.output and "Traceback" not in result.output
     assert "serving" not in result.output
+
+
+def test_ingest_waits_for_another_process_holding_the_ingest_lock(config):
+    """A daemon ingesting the same drop folder at that moment would take files from under this run."""
+    import threading
+    import time as _time
+
+    from feeds.app import make_app
+    from feeds.config import load_settings
+
+    (config.parent / "inbox" / "a.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    holder = make_app(load_settings(config, environ={}))
+    released = threading.Event()
+    try:
+        with holder.store.exclusive("ingest") as mine:
+            assert mine
+            threading.Timer(1.0, released.set).start()
+            started = _time.monotonic()
+            result = {}
+
+            def ingest() -> None:
+                result["r"] = CliRunner().invoke(cli, ["--config", str(config), "ingest"])
+
+            worker = threading.Thread(target=ingest)
+            worker.start()
+            released.wait(10)
+        worker.join(60)
+    finally:
+        holder.close()
+    r = result["r"]
+    assert r.exit_code == 0 and "waiting for another process's ingest" in r.output and "1 created" in r.output
+    assert _time.monotonic() - started >= 1.0

@@ -547,7 +547,7 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         daemon._server = object()  # as if serving: web changes need a restart
         config = Path(settings.path)
         config.write_text(
-            config.read_text()
+            config.read_text().replace('out = "out"', 'out = "out2"')
             + '\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk-inbox"\n\n[web]\nport = 18099\n'
         )
         with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
@@ -555,6 +555,9 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         watched = {Path(e.watch.path) for e in daemon._observer.emitters}
         assert config.parent / "desk-inbox" in watched and settings.inboxes[0].path in watched
         assert "web.port changed: restart the daemon to serve with it" in caplog.text
+        # The web server serves the folder it started with: publishing elsewhere would split the site.
+        assert "paths.out changed: restart the daemon to use it; keeping the old" in caplog.text
+        assert daemon.app.settings.paths.out == settings.paths.out
     finally:
         daemon._server = None
         if daemon._observer is not None:
@@ -576,5 +579,29 @@ def test_a_failed_reload_shows_in_health_until_a_good_one(make_settings, clock):
         assert daemon.reload()
         (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
         assert reload.ok
+    finally:
+        daemon.app.close()
+
+
+def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(make_settings, clock, caplog):
+    import sqlalchemy as sa
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+
+    def unreachable(app):
+        raise sa.exc.OperationalError("SELECT 1", {}, OSError("connection refused"))
+
+    try:
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            daemon._run_job("watch", unreachable)
+            daemon._run_job("ingest", lambda app: "6 unchanged")
+            daemon._run_job("publish", lambda app: "2 changed, 40 unchanged")
+        (failed,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert failed.getMessage() == "watch failed: database unavailable: connection refused"
+        assert failed.exc_info is None, "no traceback: it is not a bug"
+        assert daemon.state.job("watch").last_error == "database unavailable: connection refused"
+        infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+        assert "ingest: 6 unchanged" not in infos and "publish: 2 changed, 40 unchanged" in infos
     finally:
         daemon.app.close()

@@ -367,3 +367,24 @@ def test_a_file_another_process_took_between_scan_and_read_is_not_reported_rejec
     report = run_ingest(app)
     assert report.count("created") == 1 and report.count("rejected") == 0 and len(report.outcomes) == 1
     assert not (inbox / "rejected").exists()
+
+
+def test_an_unreadable_folder_source_is_reported_and_the_other_sources_still_run(
+    make_settings, make_app_for, tmp_path, monkeypatch
+):
+    settings = make_settings('\n[[sources]]\ntype = "folder"\nname = "examples"\npath = "examples"\nmove = false\n')
+    app = make_app_for(settings)
+    (tmp_path / "examples").mkdir()
+    drop(tmp_path / "examples", "visit.txt", TEXT_RELEASE)
+    real_scan = folder.scan
+
+    def unreadable_inbox(path, **kwargs):
+        if path == settings.source("inbox").path:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scan(path, **kwargs)
+
+    monkeypatch.setattr(folder, "scan", unreadable_inbox)
+    report = run_ingest(app)
+    assert report.count("created") == 1
+    (failed,) = [o for o in report.outcomes if o.status == "rejected"]
+    assert "cannot read the folder of source 'inbox': Permission denied" in (failed.error or "")

@@ -120,40 +120,49 @@ def test_a_pool_whose_worker_died_is_replaced_and_the_watch_goes_on(make_setting
 
 _KILLED_PARENT = textwrap.dedent(
     """
-    import os, sys, time
+    import os, sys, threading, time
     from feeds.app import make_app
     from feeds.config import load_settings
     from feeds.workers import worker_pool
 
+    if sys.argv[2] == "threaded":  # a daemon has threads: its workers come from a forkserver
+        threading.Thread(target=time.sleep, args=(300,), daemon=True).start()
     app = make_app(load_settings(sys.argv[1], environ={}))
     pool = worker_pool(app)
-    print(pool.submit(os.getpid).result(timeout=60), flush=True)
+    print(pool.submit(os.getpid).result(timeout=60), pool.submit(os.getppid).result(timeout=60), flush=True)
     time.sleep(120)  # killed with SIGKILL before this ends
     """
 )
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the parent-death signal is Linux's")
-def test_workers_do_not_outlive_a_process_killed_with_sigkill(make_settings):
+@pytest.mark.parametrize("how", ["single", "threaded"])
+def test_workers_do_not_outlive_a_process_killed_with_sigkill(make_settings, how):
+    """Forked workers, and workers from a forkserver (whose parent is the forkserver, which outlived the daemon
+    while a worker held its pipe open): none lives on after the daemon is killed."""
     settings = make_settings()
     parent = subprocess.Popen(
-        [sys.executable, "-c", _KILLED_PARENT, str(settings.path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", _KILLED_PARENT, str(settings.path), how], stdout=subprocess.PIPE, text=True
     )
     try:
-        worker = int(parent.stdout.readline())
+        worker, its_parent = map(int, parent.stdout.readline().split())
+        assert (its_parent == parent.pid) == (how == "single")
         os.kill(worker, 0)  # alive while its parent is
         parent.kill()
         parent.wait(timeout=30)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                os.kill(worker, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.05)
-        else:
-            os.kill(worker, signal.SIGKILL)
-            pytest.fail("the worker outlived its parent by 10 s")
+        for pid in {worker, its_parent} - {parent.pid}:
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline:
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+            else:
+                os.kill(pid, signal.SIGKILL)
+                pytest.fail(
+                    f"process {pid} ({'worker' if pid == worker else 'forkserver'}) outlived the daemon by 10 s"
+                )
     finally:
         parent.kill()
         parent.wait(timeout=30)

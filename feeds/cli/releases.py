@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.ingest import ingest_paths, run_ingest
@@ -25,7 +29,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     Files directly inside a drop folder move to processed/ or rejected/ as usual; other paths are read in place.
     Exits 1 if a given PATH could not be ingested.
     """
-    with ctx.app() as app, ProgressBar("ingesting") as bar:
+    with ctx.app() as app, _ingest_lock(ctx, app), ProgressBar("ingesting") as bar:
         report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
     if as_json:
         echo_json(report_json(report))
@@ -33,6 +37,22 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
         _print_report(ctx, report)
     if paths and report.count("rejected"):
         sys.exit(1)
+
+
+@contextmanager
+def _ingest_lock(ctx: Context, app: App, *, poll: float = 0.5) -> Iterator[None]:
+    """The ingest lock the daemons take, waited for: a daemon (or another `feeds ingest`) reading the same drop
+    folder at the same moment would take files from under this run."""
+    said = False
+    while True:
+        with app.store.exclusive("ingest") as mine:
+            if mine:
+                yield
+                return
+        if not said:
+            ctx.say("waiting for another process's ingest to finish…")
+            said = True
+        time.sleep(poll)
 
 
 def _print_report(ctx: Context, report: IngestReport) -> None:

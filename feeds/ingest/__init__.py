@@ -45,7 +45,13 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
     waiting = 0
     for source in app.settings.sources:
         if isinstance(source, FolderSource):
-            found, left = ingest_folder(app, source, progress=progress, quiet=quiet)
+            try:
+                found, left = ingest_folder(app, source, progress=progress, quiet=quiet)
+            except OSError as e:  # the folder is unreadable, or gone with its mount: the other sources still run
+                error = f"{source.path}: cannot read the folder of source {source.name!r}: {e.strerror or e}"
+                log.error("%s", error, extra={"source": source.name})
+                outcomes.append(IngestOutcome(origin=str(source.path), status="rejected", error=error))
+                continue
             outcomes += found
             waiting += left
         elif isinstance(source, RemoteJsonSource) and remote and source.enabled:

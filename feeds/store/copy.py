@@ -51,16 +51,19 @@ class TableCount:
 
 
 def copied_tables() -> list[sa.Table]:
-    """Every data table, parents before children (the migrations record is the target's own, not copied).
+    """Every data table, parents before children. Not copied: the migrations record (the target's own) and the
+    daemons' presence records (`workers`: the daemons of the old database are not the new one's, and `feeds
+    status` would list them as gone for a week).
 
     The order the migrations define them in, which reads naturally (releases first) and puts a table after those
     its foreign keys point to; should a later table break that, SQLAlchemy's dependency sort is used instead.
     """
-    defined = [t for t in schema.metadata.tables.values() if t is not schema.schema_migrations]
+    skipped = (schema.schema_migrations, schema.workers)
+    defined = [t for t in schema.metadata.tables.values() if t not in skipped]
     seen: set[str] = set()
     for t in defined:
         if any(fk.column.table.name not in seen | {t.name} for fk in t.foreign_keys):
-            return [t for t in schema.metadata.sorted_tables if t is not schema.schema_migrations]
+            return [t for t in schema.metadata.sorted_tables if t not in skipped]
         seen.add(t.name)
     return defined
 
