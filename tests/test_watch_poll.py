@@ -531,3 +531,31 @@ def test_opml_folder_names_with_commas_become_tags_that_survive_a_round_trip(app
     assert feed.tags == ("World Europe",)
     again = read_opml(export_opml(app), "export")
     assert [f.tags for f in again] == [("World Europe",)]
+
+
+def test_a_feed_that_hangs_holds_up_no_other_feed(make_settings, make_app_for):
+    """Answers are stored as they arrive, not in the order the feeds were claimed."""
+    import time as _time
+
+    from pytest_httpserver import HTTPServer
+    from werkzeug import Request
+
+    app = make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost"]\nread_timeout = 1\n'))
+    httpserver = HTTPServer(host="127.0.0.1", port=0, threaded=True)  # the hanging request blocks no other
+    httpserver.start()
+
+    def hang(request: Request) -> Response:
+        _time.sleep(2)  # the server sleeps past the read timeout; the test does not wait on a clock of its own
+        return Response(rss(*STORIES), content_type="application/rss+xml")
+
+    httpserver.expect_request("/hang.xml").respond_with_handler(hang)
+    httpserver.expect_request("/good.xml").respond_with_data(rss(*STORIES), content_type="application/rss+xml")
+    slow = feed_at(app, httpserver, "/hang.xml")  # claimed first
+    good = feed_at(app, httpserver, "/good.xml")
+    try:
+        report = run_watch(app)
+    finally:
+        httpserver.clear()
+        httpserver.stop()
+    assert [o.feed_id for o in report.outcomes] == [good.id, slow.id]
+    assert report.outcomes[0].status == "200" and "timed out" in (report.outcomes[1].error or "")

@@ -25,7 +25,7 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
@@ -119,7 +119,9 @@ def run_watch(
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
-        fetches = [(feed, pool.submit(_fetch, app, feed, matchers.own_domains)) for feed in feeds]
+        submitted = {pool.submit(_fetch, app, feed, matchers.own_domains): feed for feed in feeds}
+        # In the order the answers arrive: a server that hangs until its deadline holds up no other feed.
+        fetches = ((submitted[future], future) for future in as_completed(submitted))
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
         # they arrive, while this thread stores the ones already done (a short look-ahead keeps the workers busy
         # without waiting for the whole batch to be fetched).
