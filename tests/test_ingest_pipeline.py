@@ -388,3 +388,14 @@ def test_an_unreadable_folder_source_is_reported_and_the_other_sources_still_run
     assert report.count("created") == 1
     (failed,) = [o for o in report.outcomes if o.status == "rejected"]
     assert "cannot read the folder of source 'inbox': Permission denied" in (failed.error or "")
+
+
+def test_a_folder_dropped_into_the_drop_folder_is_named_in_the_log_once(app, inbox, caplog):
+    (inbox / "batch").mkdir()
+    drop(inbox / "batch", "a.txt", TEXT_RELEASE)
+    with caplog.at_level("WARNING", logger="feeds.ingest"):
+        run_ingest(app)
+        run_ingest(app)
+    said = [r.getMessage() for r in caplog.records if "is a folder" in r.getMessage()]
+    assert len(said) == 1 and str(inbox / "batch") in said[0]
+    assert (inbox / "batch" / "a.txt").exists(), "left where it is"

@@ -52,6 +52,9 @@ def still_changing(paths: Sequence[Path], quiet: float, now: float) -> set[Path]
     return changing
 
 
+_FOLDERS_SAID: set[str] = set()
+
+
 def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Path]]:
     """(path relative to the scanned folder, path) of each candidate; the directory entry's own type is used, so
     most files need no `stat` of their own. Everything that is not a folder is a candidate, symbolic links,
@@ -60,8 +63,19 @@ def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Pat
     with os.scandir(folder) as it:
         for entry in it:
             if entry.is_dir(follow_symlinks=False):
-                if recursive and entry.name not in (PROCESSED, REJECTED) and not entry.name.startswith("."):
+                if entry.name in (PROCESSED, REJECTED) or entry.name.startswith("."):
+                    continue
+                if recursive:
                     yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive)
+                elif entry.path not in _FOLDERS_SAID:  # once per process: the scan runs every minute
+                    _FOLDERS_SAID.add(entry.path)
+                    log.warning(
+                        "%s is a folder: only files directly in %s are read (move its files up, or name it in "
+                        "`feeds ingest PATH`)",
+                        entry.path,
+                        folder,
+                        extra={"file": entry.path},
+                    )
             elif _is_candidate_name(entry.name):
                 yield f"{prefix}{entry.name}", Path(entry.path)
 
