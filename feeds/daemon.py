@@ -120,6 +120,7 @@ class Daemon:
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self._observer: Any = None
+        self._watched: dict[Path, tuple[int, int] | None] = {}  # the folders the file watch is on
         self.bound_port: int | None = None
 
     # --- jobs -------------------------------------------------------------------------------------------
@@ -175,6 +176,7 @@ class Daemon:
                 self.trigger_ingest()
                 return "skipped: another process holds the ingest lock (tried again shortly)"
             report = run_ingest(app, quiet=self.inbox_quiet)
+        self._rewatch_replaced_folders()
         if report.changed:
             self.trigger_publish()
         if report.waiting:  # still being written: looked at again once it has been quiet for a while
@@ -401,6 +403,33 @@ class Daemon:
         observer.daemon = True
         observer.start()
         self._observer = observer
+        self._watched = self._folder_identities()
+
+    def _folder_identities(self) -> dict[Path, tuple[int, int] | None]:
+        """Each folder source's (device, inode): another value means the folder was replaced (moved away and made
+        again, a share remounted), and the file watch is still on the old one."""
+        found: dict[Path, tuple[int, int] | None] = {}
+        for source in self.app.settings.sources:
+            if isinstance(source, FolderSource):
+                try:
+                    st = source.path.stat()
+                    found[source.path] = (st.st_dev, st.st_ino)
+                except OSError:
+                    found[source.path] = None
+        return found
+
+    def _rewatch_replaced_folders(self) -> None:
+        if self._observer is None:
+            return
+        now = self._folder_identities()
+        replaced = [str(p) for p, ident in now.items() if ident != self._watched.get(p)]
+        if not replaced:
+            return
+        log.warning("%s replaced since it was watched (moved, remounted): watching the new one", ", ".join(replaced))
+        self._observer.stop()
+        self._observer.join(timeout=5)
+        self._observer = None
+        self._start_folder_watch()
 
     def reload(self) -> bool:
         """SIGHUP: re-read the config; keep the old one (and say why) if the new one is bad."""

@@ -605,3 +605,23 @@ def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(mak
         assert "ingest: 6 unchanged" not in infos and "publish: 2 changed, 40 unchanged" in infos
     finally:
         daemon.app.close()
+
+
+def test_a_drop_folder_moved_away_and_made_again_is_watched_again(make_settings, clock, caplog):
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    inbox = settings.inboxes[0].path
+    try:
+        daemon._start_folder_watch()
+        first = daemon._observer
+        inbox.rename(inbox.with_name("inbox.away"))
+        inbox.mkdir()
+        with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
+            daemon.job_ingest(daemon.app)
+        assert "replaced since it was watched" in caplog.text and daemon._observer is not first
+        assert {Path(e.watch.path) for e in daemon._observer.emitters} == {inbox}
+        assert daemon._watched[inbox] == (inbox.stat().st_dev, inbox.stat().st_ino)
+    finally:
+        if daemon._observer is not None:
+            daemon._observer.stop()
+        daemon.app.close()
