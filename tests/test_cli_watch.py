@@ -234,6 +234,7 @@ def test_matches_list_refuses_filters_that_cannot_go_together_and_gives_ids(conf
     assert run(config, "watch", "poll").exit_code == 0
     (match,) = json.loads(run(config, "matches", "list", "--json").stdout)
     assert isinstance(match["id"], int) and isinstance(match["item_id"], int) and match["feed_id"] == 1
+    assert match["release_id"] is None and match["rule"] == "lavrov"
     both = run(config, "matches", "list", "--rule", "lavrov", "--release", "x")
     assert both.exit_code == 2 and "give one" in both.output
     kind = run(config, "matches", "list", "--rule", "lavrov", "--kind", "related")

@@ -79,6 +79,7 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
         "feed_id": m.item.feed_id,
         "rule": m.subject if m.kind == "keyword" else None,
         "release": m.subject if m.kind != "keyword" else None,
+        "release_id": m.subject if m.kind != "keyword" else None,  # the name `ingest --json` gives a release's id
         "title": m.item.item.title,
         "link": m.item.item.link,
         "feed": m.item.feed_title,
