@@ -205,3 +205,24 @@ def test_static_files_are_still_served(app, serve):
     assert get(base, "/").status_code == 200
     assert get(base, "/healthz.html").status_code == 404  # only the exact paths are routed away
     assert get(base, "/api").headers["Content-Type"].startswith("application/json")
+
+
+def test_status_endpoints_answer_only_the_addresses_in_status_from(make_settings, make_app_for, serve):
+    """They name the installation's files, feeds and errors: this machine and private networks by default,
+    anyone else gets 403 (the site itself is still served to everyone)."""
+    app = make_app_for(make_settings('\n[web]\nstatus_from = ["10.0.0.0/8"]\n'))
+    base = serve(make_web_app(app))  # requests come from 127.0.0.1, which this config leaves out
+    for path in ("/healthz", "/metrics"):
+        refused = get(base, path)
+        assert refused.status_code == 403 and "web.status_from" in refused.json()["errors"][0]["message"]
+    assert get(base, "/").status_code in (200, 404)
+    default = make_app_for(make_settings())
+    assert get(serve(make_web_app(default)), "/healthz").status_code == 200
+
+
+def test_status_from_must_be_addresses_or_ranges(make_settings):
+    from feeds.errors import ConfigError
+
+    with pytest.raises(ConfigError) as info:
+        make_settings('\n[web]\nstatus_from = ["10.0.0.0/8", "monitor.example.org"]\n')
+    assert info.value.key == "web.status_from[1]" and "IP address or CIDR range" in info.value.message

@@ -18,6 +18,7 @@ from feeds.config.reader import KeyPath, _dotted, _Reader
 from feeds.config.settings import (
     MAX_WATCH_INTERVAL,
     MIN_WATCH_INTERVAL,
+    STATUS_FROM,
     AlertSettings,
     CustomFeed,
     DaemonSettings,
@@ -284,7 +285,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
 
 def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
     k = ("web",)
-    r.only(t, k, {"host", "port", "api_token", "max_body", "rate_limit"})
+    r.only(t, k, {"host", "port", "api_token", "max_body", "rate_limit", "status_from"})
     port = r.get(t, (*k, "port"), int, 8080)
     if not 0 <= port <= 65535:
         r.fail((*k, "port"), f"must be a TCP port (0-65535), got {port}")
@@ -295,12 +296,19 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
                 "is too short: use at least 16 random characters", path="environment", key="FEEDS_API_TOKEN"
             )
         r.fail((*k, "api_token"), "is too short: use at least 16 random characters")
+    status_from = r.get(t, (*k, "status_from"), list, list(STATUS_FROM))
+    for i, entry in enumerate(status_from):
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            r.fail((*k, "status_from", i), f"must be an IP address or CIDR range, got {entry!r}")
     return WebSettings(
         host=r.get(t, (*k, "host"), str, "127.0.0.1"),
         port=port,
         api_token=token,
         max_body=int(r.positive(t, (*k, "max_body"), 1024 * 1024)),
         rate_limit=int(r.positive(t, (*k, "rate_limit"), 60)),
+        status_from=tuple(str(e) for e in status_from),
     )
 
 

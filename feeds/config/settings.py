@@ -168,6 +168,10 @@ class WatchSettings:
     keywords: tuple[KeywordSetting, ...] = ()
 
 
+STATUS_FROM = ("127.0.0.0/8", "::1", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+"""The default `web.status_from`: this machine and private networks (where a monitoring system scrapes from)."""
+
+
 @dataclass(frozen=True, slots=True)
 class WebSettings:
     host: str = "127.0.0.1"
@@ -177,6 +181,9 @@ class WebSettings:
     max_body: int = 1024 * 1024
     rate_limit: int = 60
     """API requests per minute per client address."""
+    status_from: tuple[str, ...] = STATUS_FROM
+    """Client addresses or CIDR ranges that /healthz and /metrics answer: they name the installation's files,
+    feeds and errors, which the public needs no view of."""
 
 
 @dataclass(frozen=True, slots=True)

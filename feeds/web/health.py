@@ -15,6 +15,8 @@ What this module must not do: change anything (both endpoints are read-only), or
 
 from __future__ import annotations
 
+import functools
+import ipaddress
 import json
 import logging
 import os
@@ -129,7 +131,23 @@ class StatusEndpoints:
             checks[f"job:{job.name}"] = check_job(job)
         return {"status": overall(checks.values()), "checked_at": rfc3339(self.app.clock()), "checks": checks}
 
+    def _refused(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
+        """A 403 for a client outside `web.status_from`, else None."""
+        allowed = _networks(self.app.settings.web.status_from)
+        try:
+            address = ipaddress.ip_address((environ.get("REMOTE_ADDR") or "").split("%")[0])
+        except ValueError:
+            address = None
+        if address is not None and isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if address is not None and any(address.version == n.version and address in n for n in allowed):
+            return None
+        message = "the status endpoints answer only the addresses in web.status_from"
+        return json_response(start_response, 403, error_body(message))
+
     def healthz(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if (refused := self._refused(environ, start_response)) is not None:
+            return refused
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
             return json_response(start_response, 405, error_body("use GET"), [("Allow", "GET, HEAD")])
@@ -138,6 +156,8 @@ class StatusEndpoints:
         return json_response(start_response, code, report, head=method == "HEAD")
 
     def serve_metrics(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        if (refused := self._refused(environ, start_response)) is not None:
+            return refused
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
             return json_response(start_response, 405, error_body("use GET"), [("Allow", "GET, HEAD")])
@@ -151,3 +171,8 @@ class StatusEndpoints:
             [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")],
         )
         return [b""] if method == "HEAD" else [body]
+
+
+@functools.lru_cache(maxsize=8)
+def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(ipaddress.ip_network(e, strict=False) for e in entries)
