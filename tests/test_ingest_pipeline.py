@@ -399,3 +399,17 @@ def test_a_folder_dropped_into_the_drop_folder_is_named_in_the_log_once(app, inb
     said = [r.getMessage() for r in caplog.records if "is a folder" in r.getMessage()]
     assert len(said) == 1 and str(inbox / "batch") in said[0]
     assert (inbox / "batch" / "a.txt").exists(), "left where it is"
+
+
+def test_an_earlier_version_of_a_named_release_dropped_under_another_name_restores_it(app, inbox):
+    """The same-bytes rule is for releases known only by their file: one with a source_key is that release
+    whatever the file is called, and its earlier version dropped again brings that version back."""
+    v1 = json.dumps({"title": "Harbour opens", "body": "The harbour opens on Monday.", "source_key": "harbour"})
+    v2 = json.dumps({"title": "Harbour opens", "body": "The harbour opens on Tuesday.", "source_key": "harbour"})
+    drop(inbox, "a.json", v1)
+    run_ingest(app)
+    drop(inbox, "b.json", v2)
+    assert run_ingest(app).count("updated") == 1
+    drop(inbox, "c.json", v1)
+    assert run_ingest(app).count("updated") == 1
+    assert "Monday" in app.store.releases()[0].body_text

@@ -157,7 +157,7 @@ def save_units(
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
         ledger = dict(tx.files_already_ingested(_ledger_key(u) for u in good if u.file_name and u.sha256))
-        twins = _twins(tx, [u for u in good if u.file_name and u.sha256 and _ledger_key(u) not in ledger])
+        twins = _twins(tx, [u for u in good if _known_by_file(u) and _ledger_key(u) not in ledger])
         ledger_rows: list[tuple[str, str, str, list[str]]] = []
         seen_bytes: dict[tuple[str, str], dict[str, str]] = {}  # the same bytes twice in this batch
         for unit in units:
@@ -167,7 +167,9 @@ def save_units(
                 result_units.append(unit)
                 outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=unit.error))
                 continue
-            twin = twins.get(unit.origin) or (seen_bytes.get((unit.source, unit.sha256)) if unit.sha256 else None)
+            twin = twins.get(unit.origin) or (
+                seen_bytes.get((unit.source, unit.sha256)) if unit.sha256 and _known_by_file(unit) else None
+            )
             if twin is not None:  # the bytes of a file ingested under another name: its releases, not new ones
                 result_units.append(unit)
                 ledger_rows.append((*_ledger_key(unit), list(twin)))
@@ -210,13 +212,23 @@ def save_units(
             if unit.file_name and unit.sha256:
                 ledger_rows.append((*_ledger_key(unit), ids))
                 ledger[_ledger_key(unit)] = now
-                seen_bytes.setdefault((unit.source, unit.sha256), dict(zip(ids, slugs, strict=True)))
+                if _known_by_file(unit):
+                    seen_bytes.setdefault((unit.source, unit.sha256), dict(zip(ids, slugs, strict=True)))
             result_units.append(unit)
         tx.insert_releases(list(inserts.values()), now)
         for rel in updates.values():
             tx.update_release(rel, now)
         tx.record_ingested_files(ledger_rows, now)
     return result_units, outcomes
+
+
+def _known_by_file(unit: Unit) -> bool:
+    """Whether a file's releases are known only by the file (no `source_key`, `link` or `slug`): those are the
+    ones a copy under another name would duplicate. (Releases named explicitly are one release whatever the file
+    is called; an earlier version of one, dropped again under any name, restores it.)"""
+    return bool(unit.file_name and unit.sha256 and unit.releases) and all(
+        r.identity.startswith("file:") for r in unit.releases
+    )
 
 
 def _twins(tx: Tx, units: Sequence[Unit]) -> dict[str, dict[str, str]]:
