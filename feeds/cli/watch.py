@@ -32,9 +32,6 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-_PROBLEMS_NOTE = "parsed with problems: "
-
-
 def feed_state(f: WatchedFeed) -> str:
     """`disabled`, `failing`, `warning` (read, with problems: a truncated or malformed body), `ok`, or `new`."""
     if not f.enabled:
@@ -242,7 +239,7 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
 def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     """Check due feeds now, or the named feeds whatever their schedule or back-off."""
     from feeds.watch.manage import feed_reference, import_configured
-    from feeds.watch.poll import run_watch
+    from feeds.watch.poll import PROBLEMS, run_watch
 
     with ctx.app() as app, ProgressBar("polling") as bar:
         import_configured(app)
@@ -272,7 +269,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
         line = f"{o.status:<11} {o.url}  +{o.new_items} items, +{o.new_matches} matches"
         note = o.error or ("the same body as last time: not parsed again" if o.unchanged else None)
         if o.warning:
-            note = f"{note}; {_PROBLEMS_NOTE}{o.warning}" if note else f"{_PROBLEMS_NOTE}{o.warning}"
+            note = f"{note}; {PROBLEMS}{o.warning}" if note else f"{PROBLEMS}{o.warning}"
         failed = o.error is not None
         if failed or ctx.verbosity >= 0:  # -q: the feeds that failed only
             click.echo(line + (f"  ({note})" if note else ""), err=failed and ctx.verbosity < 0)

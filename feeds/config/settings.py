@@ -129,6 +129,11 @@ MAX_WATCH_INTERVAL = 30 * 86400.0
 """Thirty days: a watched feed is checked at least monthly (a longer interval is a typo, or a feed to remove)."""
 
 
+def clamp_interval(seconds: float) -> float:
+    """`seconds` brought within the floor and the ceiling of a watched feed's interval."""
+    return min(max(seconds, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL)
+
+
 @dataclass(frozen=True, slots=True)
 class WatchFeedSetting:
     url: str

@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
+from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval
 from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, RuleError
 from feeds.fetch import Fetched
 from feeds.model import Rule, StoredItem, WatchedFeed
@@ -280,8 +280,8 @@ def import_opml(app: App, path: Path) -> OpmlImport:
         interval = f.interval or app.settings.watch.interval
         if f.problem:
             done.notes.append((url, f"{f.problem}: checked every {interval / 60:g} min"))
-        elif not MIN_WATCH_INTERVAL <= interval <= MAX_WATCH_INTERVAL:
-            interval = min(max(interval, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL)
+        elif interval != clamp_interval(interval):
+            interval = clamp_interval(interval)
             done.notes.append(
                 (url, f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {interval / 60:g} min")
             )

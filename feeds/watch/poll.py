@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.app import worker_id
-from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
+from feeds.config import clamp_interval
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.logs import one_line
@@ -294,7 +294,7 @@ def check_feed(
     """Turn one fetch result into stored items, matches and the feed's new schedule and health."""
     now = app.clock()
     # (clamped: a row written before the ceiling existed may hold any number)
-    interval = timedelta(seconds=min(max(feed.interval, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL))
+    interval = timedelta(seconds=clamp_interval(feed.interval))
     outcome = FeedOutcome(feed_id=feed.id, url=feed.url, status="error")
     extra = {"feed": feed.id, "url": feed.url}
     updated = replace(feed, last_checked=now)
@@ -375,7 +375,7 @@ def check_feed(
     updated = replace(
         updated,
         last_status=outcome.status,
-        last_error=f"{_PROBLEMS}{warning}" if warning else None,
+        last_error=f"{PROBLEMS}{warning}" if warning else None,
         failures=0,
         next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until),
     )
@@ -400,7 +400,7 @@ def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) ->
     now = app.clock()
     failures = feed.failures + 1
     message = f"unexpected error while storing this feed: {type(error).__name__}: {one_line(str(error))[:300]}"
-    interval = timedelta(seconds=min(max(feed.interval, MIN_WATCH_INTERVAL), MAX_WATCH_INTERVAL))
+    interval = timedelta(seconds=clamp_interval(feed.interval))
     failed = replace(
         feed,
         last_checked=now,
@@ -417,13 +417,14 @@ def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) ->
     return FeedOutcome(feed_id=feed.id, url=feed.url, status="error", error=message)
 
 
-_PROBLEMS = "parsed with problems: "
+PROBLEMS = "parsed with problems: "
+"""How a feed's row records that its body was read with problems (the CLI shows a poll's warning the same way)."""
 
 
 def _warning_of(feed: WatchedFeed) -> str | None:
     """The parse warning recorded on the feed's row by its last read, if any."""
     error = feed.last_error or ""
-    return error[len(_PROBLEMS) :] if error.startswith(_PROBLEMS) else None
+    return error[len(PROBLEMS) :] if error.startswith(PROBLEMS) else None
 
 
 def _store(

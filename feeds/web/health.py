@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from feeds.clock import rfc3339
+from feeds.fetch import AllowList
 from feeds.web.metrics import CONTENT_TYPE, Health, JobRecord, Metrics
 from feeds.web.static import Environ, StartResponse
 
@@ -133,14 +134,11 @@ class StatusEndpoints:
 
     def _refused(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
         """A 403 for a client outside `web.status_from`, else None."""
-        allowed = _networks(self.app.settings.web.status_from)
         try:
             address = ipaddress.ip_address((environ.get("REMOTE_ADDR") or "").split("%")[0])
         except ValueError:
             address = None
-        if address is not None and isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
-            address = address.ipv4_mapped
-        if address is not None and any(address.version == n.version and address in n for n in allowed):
+        if address is not None and _allow_list(self.app.settings.web.status_from).allows_address(address):
             return None
         message = "the status endpoints answer only the addresses in web.status_from"
         return json_response(start_response, 403, error_body(message))
@@ -174,5 +172,6 @@ class StatusEndpoints:
 
 
 @functools.lru_cache(maxsize=8)
-def _networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    return tuple(ipaddress.ip_network(e, strict=False) for e in entries)
+def _allow_list(entries: tuple[str, ...]) -> AllowList:
+    """`web.status_from` parsed once, by the fetcher's allow-list (IPv4-mapped IPv6 clients included)."""
+    return AllowList.parse(entries)
