@@ -762,3 +762,25 @@ def test_tls_untrusted_certificate(tls_server: tuple[HTTPServer, str], clock: Fi
 
 def test_a_hostile_date_in_expires_is_an_expired_answer_not_a_crash() -> None:
     assert freshness({"Expires": "Sat, 28 Nov 99999999999999999999 09:41:39 GMT"}, NOW) is None
+
+
+def test_deadline_alarms_fire_in_order_from_one_thread_and_cancelled_ones_never() -> None:
+    from feeds.fetch import _Alarms
+
+    alarms, fired, both = _Alarms(), [], threading.Event()
+
+    def note(name: str) -> Any:
+        def action() -> None:
+            fired.append((name, threading.current_thread().name))
+            if len(fired) == 2:
+                both.set()
+
+        return action
+
+    late = alarms.set(0.2, note("late"))
+    cancelled = alarms.set(0.1, note("cancelled"))
+    alarms.set(0.05, note("early"))
+    alarms.cancel(cancelled)
+    assert both.wait(10)
+    assert fired == [("early", "fetch-deadlines"), ("late", "fetch-deadlines")]
+    assert late[2] is not None and cancelled[2] is None
