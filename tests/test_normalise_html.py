@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from html.parser import HTMLParser
+from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.normalise.html import html_to_text, markdown_to_html, render_markdown, sanitise_html, summary_source
+from feeds.normalise.text import xml_safe
 
 BASE = "https://www.example.gov.uk/government/news/ministers-meet"
 
@@ -357,7 +360,7 @@ def test_any_markdown_renders_as_the_long_way_round(markdown: str) -> None:
     assert render_markdown(markdown) == _reference(markdown)
 
 
-def _sanitise_reference(markup: str, base: str) -> str:
+def _sanitise_reference(markup: str, base: str | None) -> str:
     """sanitise_html as first written: every pass with a cleaner built for the base, until stable."""
     from feeds.normalise.html import _clean_once
     from feeds.normalise.text import xml_safe
@@ -444,3 +447,95 @@ def test_raw_html_nested_absurdly_deep_in_markdown_keeps_its_words_but_not_its_m
 def test_a_quotation_cites_only_a_web_address(cite: str) -> None:
     assert sanitise_html(f'<blockquote cite="{cite}">q</blockquote>') == "<blockquote>q</blockquote>"
     assert sanitise_html('<q cite="https://x.example/a">q</q>') == '<q cite="https://x.example/a">q</q>'
+
+
+# --- one cleaning pass is enough when its output would parse back alike (`_cleaned_for_good`) ---------------
+
+
+def _cleaning_until_stable(markup: str, base: str | None) -> str:
+    """sanitise_html without the shortcut: every output is cleaned again until it comes back unchanged."""
+    with mock.patch("feeds.normalise.html._cleaned_for_good", return_value=False):
+        return sanitise_html(markup, base)
+
+
+_TREE_PARTS = (
+    *("<p>", "</p>", "<div>", "</div>", "<h1>", "<h2>", "</h2>", "<h3>", "</h3>", "<hr>", "<br>", "<span>", "</span>"),
+    *('<a href="https://x.example/a">', '<a href="b">', '<a href="#n">', "<a>", "</a>", "<b>", "</b>", "<i>", "</i>"),
+    *("<ul>", "</ul>", "<ol>", "</ol>", "<li>", "</li>", "<dl>", "<dt>", "<dd>", "</dl>", "<blockquote>", "<q>"),
+    *("<table>", "<tr>", "<td>", "</td>", "<th>", "<caption>", "</table>", "<pre>", "</pre>", "<figure>", "<code>"),
+    *("<marquee>", "</marquee>", "<object>", "<button>", "<font>", "<center>", "<nobr>", "<form>", "<select>"),
+    *('<img src="i.png">', "<img>", "<section>", "<article>", "<figcaption>", "<!-- c -->", "<script>x</script>"),
+    *("text", " ", "\n", "&amp;", "&nbsp;", "<", "&lt;p&gt;", "\u00a0", '<a href="x:y">', '<q cite="c:d">'),
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from(_TREE_PARTS), max_size=20).map("".join))
+def test_one_pass_is_taken_only_where_cleaning_again_would_change_nothing(markup: str) -> None:
+    """Misnested and stripped markup (a block left inside a <p> by a dropped <marquee>, list items without their
+    list, links in links, tables, <pre>) as well as tidy markup: the result is what cleaning until stable gives,
+    with or without a base, and cleaning it again changes nothing."""
+    base = "https://news.example.com/world/story.html"
+    assert sanitise_html(markup) == _cleaning_until_stable(markup, None)
+    assert sanitise_html(markup, base) == _cleaning_until_stable(markup, base)
+    cleaned = sanitise_html(markup, base)
+    assert sanitise_html(cleaned, base) == cleaned
+
+
+@pytest.mark.parametrize(
+    ("markup", "for_good"),
+    [
+        ('<p>Read <a href="https://x.example/">the <b>report</b></a>.</p><ul><li>one</li><li>two</li></ul>', True),
+        ("<h2>Title</h2><div><p>one</p><blockquote><p>two</p></blockquote></div><dl><dt>a</dt><dd>b</dd></dl>", True),
+        ("<ul><li>one<ul><li>inner</li></ul></li></ul><p>x<br>y</p>", True),
+        ("<p>one<div>block</div></p>", False),  # what a dropped <marquee> leaves behind
+        ("<p>one<span><hr></span></p>", False),
+        ("<h2>one<span><h3>two</h3></span></h2>", False),
+        ('<a href="https://x.example/">one<span><a href="https://y.example/">two</a></span></a>', False),
+        ("<li>one<li>two</li></li>", False),
+        ("<dl><dd>one<div><dt>two</dt></div></dd></dl>", False),
+        ("<table><tbody><tr><td>x</td></tr></tbody></table>", False),
+        ("<pre>\n\ncode</pre>", False),
+        ("<p></p>", False),
+        ("<img>", False),
+    ],
+)
+def test_the_output_of_a_pass_is_judged_final_only_when_it_would_parse_back_alike(markup: str, for_good: bool) -> None:
+    from feeds.normalise.html import _cleaned_for_good
+
+    assert _cleaned_for_good(markup) is for_good
+
+
+def test_a_link_without_a_target_holding_another_is_not_unwrapped_into_misnested_markup() -> None:
+    # Unwrapped up to the inner link's end, the outer one left "<p><a …>text</p></a>" behind.
+    assert sanitise_html('<a><p><select><a href="https://x.example/a"><select>text') == (
+        '<p><a href="https://x.example/a" rel="noopener noreferrer">text</a></p>'
+    )
+
+
+def test_every_corpus_feed_item_is_sanitised_as_cleaning_until_stable_would(
+    corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The items of the real feeds (1,900 summaries and contents: WordPress, newspapers, agencies), each
+    sanitised as the watcher does, against cleaning until stable; most take the one-pass path."""
+    import feeds.watch.parse as parse
+    from feeds.normalise.html import _clean_once, _cleaned_for_good
+
+    seen: list[tuple[str, str | None]] = []
+
+    def recording(markup: str, base_url: str | None = None, *, fragments: bool = True) -> str:
+        seen.append((markup, base_url))
+        return sanitise_html(markup, base_url, fragments=fragments)
+
+    monkeypatch.setattr(parse, "sanitise_html", recording)
+    for path in sorted(corpus_feeds.iterdir()):
+        if path.name != "MANIFEST.tsv":
+            parse.parse_feed(path.read_bytes(), url=f"https://feeds.example.org/{path.name}")
+    monkeypatch.undo()
+    assert len(seen) > 1000
+    one_pass = 0
+    for markup, base in seen:
+        assert sanitise_html(markup, base) == _cleaning_until_stable(markup, base), markup[:200]
+        first = _clean_once(xml_safe(markup), None)
+        one_pass += first != xml_safe(markup) and _cleaned_for_good(first)
+    assert one_pass > len(seen) / 2
