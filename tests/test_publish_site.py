@@ -508,6 +508,42 @@ def test_walking_prev_archive_links_finds_every_release_exactly_once(make_site) 
     assert sorted(collected) == sorted(stored_ids(site))
 
 
+def test_the_current_document_shows_the_newest_and_the_last_edited_releases_after_a_backfill(make_site) -> None:
+    """Archives are cut in ingest order; a backfill of older releases stored after today's must not push today's
+    out of the document readers poll, nor hide an edit made to it once archived."""
+    site = make_site("\n[publish]\nentries = 3\n", seed=False)
+    site.drop("today", "Newest statement on fisheries", [], "2026-11-27T10:00:00Z")
+    site.ingest()
+    for i in range(8):
+        site.drop(f"old{i}", f"Backfilled note number {i}", [], f"2025-03-{i + 10:02d}T09:00:00Z")
+    site.ingest()
+    site.publish()
+
+    def current() -> etree._Element:
+        return etree.parse(str(site.out / "atom.xml")).getroot()
+
+    titles = [e.findtext(f"{ATOM}title") for e in current().findall(f"{ATOM}entry")]
+    assert titles[0] == "Newest statement on fisheries"  # newest first, though stored first and archived
+    assert current().findtext(f"{ATOM}updated") == "2026-11-27T10:00:00Z"
+    archived = [
+        e.findtext(f"{ATOM}title") for e in etree.parse(str(site.out / "archive/1/atom.xml")).iter(f"{ATOM}entry")
+    ]
+    assert "Newest statement on fisheries" in archived
+    rss = etree.parse(str(site.out / "rss.xml")).getroot()
+    assert rss.find("channel/item/title").text == "Newest statement on fisheries"
+    assert json.loads((site.out / "feed.json").read_text())["items"][0]["title"] == "Newest statement on fisheries"
+
+    # An edit to an archived release reaches the current document too (and the archive, which holds it).
+    site.drop("old0", "Backfilled note number 0, corrected", [], "2025-03-10T09:00:00Z", updated="2026-11-28T11:00:00Z")
+    site.ingest()
+    site.publish()
+    assert "Backfilled note number 0, corrected" in [e.findtext(f"{ATOM}title") for e in current().iter(f"{ATOM}entry")]
+    assert current().findtext(f"{ATOM}updated") == "2026-11-28T11:00:00Z"
+    # Every release is still reachable by walking back, and the walk meets nothing that is not stored.
+    collected = {e.findtext(f"{ATOM}id") for doc in _walk_archives(site.out) for e in doc.findall(f"{ATOM}entry")}
+    assert collected == set(stored_ids(site))
+
+
 # --- hostile input -------------------------------------------------------------------------------------------
 
 

@@ -9,7 +9,8 @@ only the documents that include it (main feed, its topics, its page, the index),
 The main feed follows RFC 5005 (archived feeds): entries are assigned to pages in ingest order, oldest first;
 every archive page holds exactly `entries` entries and is cut only when the current document would keep at
 least `entries` of its own, so an archive, once published, is complete and never changes (unless one of its
-releases is edited). The current document therefore holds between `entries` and 2×`entries`-1 entries.
+releases is edited). The current document holds between `entries` and 2×`entries`-1 entries of its own, plus
+the newest and the last updated releases wherever they were archived (`current_entries`).
 
 What this module must not do: read the clock, the store or the disk. Everything arrives as arguments.
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import heapq
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,7 +74,15 @@ def feed_id(domain: str, key: str) -> str:
 
 
 def newest_first(releases: Sequence[Release]) -> list[Release]:
-    return sorted(releases, key=lambda r: (r.published, r.id), reverse=True)
+    return sorted(releases, key=_by_publication, reverse=True)
+
+
+def _by_publication(r: Release) -> tuple[datetime, str]:
+    return (r.published, r.id)
+
+
+def _by_update(r: Release) -> tuple[datetime, str]:
+    return (r.updated, r.id)
 
 
 def entry_of(r: Release, settings: Settings) -> FeedEntry:
@@ -199,6 +209,21 @@ def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Rele
     return pages, list(ordered[n_pages * size :])
 
 
+def current_entries(own: Sequence[Release], releases: Sequence[Release], size: int) -> list[Release]:
+    """What the main feed's current document shows: its own releases (stored since the last archive was cut),
+    and, wherever they were archived, the `size` newest by publication and the `size` last updated.
+
+    Readers poll the current document only. Archiving by ingest order keeps archives stable, but a backfill
+    (last year's releases stored after today's) would push today's into an archive, and an edit to an archived
+    release would change only the archive. RFC 5005 lets an entry appear in more than one document of a feed,
+    the one with the latest `updated` being current; here it is the same entry in both."""
+    chosen = {r.id: r for r in own}
+    for key in (_by_publication, _by_update):
+        for r in heapq.nlargest(size, releases, key=key):
+            chosen.setdefault(r.id, r)
+    return list(chosen.values())
+
+
 def _links(spec_path: str, title: str, group: str, home: str, settings: Settings) -> list[FeedLink]:
     base = settings.site.base_url
     return [
@@ -256,7 +281,8 @@ def plan_site(
         releases=tuple(releases),
         group="Main",
     )
-    pages, current = archive_pages(ordered, size)
+    pages, own = archive_pages(ordered, size)
+    current = current_entries(own, releases, size)
     atom_url = site.base_url + FEED_FILES["atom"]
 
     def archive_url(n: int) -> str:
