@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 import feedparser
 import pytest
-from lxml import html
+from lxml import etree, html
 
 from feeds.ingest import ingest_paths
 from feeds.model import Match, MatchedTerm, WatchItem
 from feeds.publish import run_publish
 
+ATOM = "{http://www.w3.org/2005/Atom}"
 
-def item(key: str, title: str, link: str | None) -> WatchItem:
+
+def item(key: str, title: str, link: str | None, published: datetime | None = None) -> WatchItem:
     return WatchItem(
         key=key,
         title=title,
@@ -24,7 +26,7 @@ def item(key: str, title: str, link: str | None) -> WatchItem:
         content_html="<p>x</p>",
         content_text="x",
         author="",
-        published=datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
+        published=published or datetime(2026, 11, 28, 9, 0, tzinfo=UTC),
         updated=None,
         tags=(),
         content_hash=key,
@@ -82,19 +84,78 @@ def test_match_feeds_are_published(site):
     run_publish(app)
     out = app.settings.paths.out
     everything = parse(out / "matches" / "atom.xml")
-    assert sorted(e.link for e in everything.entries) == ["https://news.example.com/a", "https://news.example.com/b"]
+    assert sorted(e.title for e in everything.entries) == [
+        "Minister in Kyiv <script>x</script>",
+        "No link item",
+        "Quote picked up",
+    ]
     assert all(e.id.startswith("tag:press.example.org,2026-11-28:item/") for e in everything.entries)
-    (a,) = [e for e in everything.entries if e.link.endswith("/a")]
+    (a,) = [e for e in everything.entries if e.get("link", "").endswith("/a")]
     assert "rule 'kyiv'" in a.summary and "Minister visits Kyiv" in a.summary, "one entry, both reasons"
     rule = parse(out / "matches" / "rules" / "kyiv" / "atom.xml")
-    assert [e.title for e in rule.entries] == ["Minister in Kyiv <script>x</script>"], "the linkless item is left out"
-    assert rule.entries[0].id.startswith("tag:press.example.org,2026-11-28:match/")
-    assert "matched rule 'kyiv'" in rule.entries[0].summary
+    assert sorted(e.title for e in rule.entries) == ["Minister in Kyiv <script>x</script>", "No link item"]
+    assert all(e.id.startswith("tag:press.example.org,2026-11-28:match/") for e in rule.entries)
+    assert all("matched rule 'kyiv'" in e.summary for e in rule.entries)
     coverage = parse(out / "coverage" / release.slug / "atom.xml")
     assert {e.link for e in coverage.entries} == {"https://news.example.com/a", "https://news.example.com/b"}
     assert coverage.feed.link == release.permalink
     assert json.loads((out / "matches" / "feed.json").read_bytes())["items"]
     assert b"<script" not in (out / "matches" / "rss.xml").read_bytes()
+
+
+def test_a_match_whose_item_has_no_web_address_is_an_entry_without_a_link(site):
+    """Atom allows an entry without an alternate link when it has content; RSS and JSON Feed make the link
+    optional. Leaving the match out made the feeds disagree with `feeds matches list` and the release page."""
+    app, _ = site
+    run_publish(app)
+    rule = app.settings.paths.out / "matches" / "rules" / "kyiv"
+    atom = etree.parse(str(rule / "atom.xml")).getroot()
+    (entry,) = [e for e in atom.iter(f"{ATOM}entry") if e.findtext(f"{ATOM}title") == "No link item"]
+    assert entry.find(f"{ATOM}link") is None
+    assert entry.find(f"{ATOM}content") is not None and "From World Desk" in entry.findtext(f"{ATOM}summary")
+    channel = etree.parse(str(rule / "rss.xml")).getroot().find("channel")
+    (item,) = [i for i in channel.iter("item") if i.findtext("title") == "No link item"]
+    assert item.find("link") is None and item.findtext("description")
+    (doc,) = [i for i in json.loads((rule / "feed.json").read_bytes())["items"] if i["title"] == "No link item"]
+    assert "url" not in doc and doc["content_html"]
+
+
+def test_match_feeds_list_what_one_poll_found_newest_item_first_and_never_date_an_item_ahead(
+    make_settings, make_app_for, tmp_path
+):
+    """Items found in one poll share the time they were found: the newer item comes first (it was ordered by a
+    hash). An item dated 2099 is dated when it was seen: it would otherwise head every feed until then."""
+    app, _ = app_with_release(make_settings, make_app_for, tmp_path)
+    now = app.clock()
+    feed = app.store.add_feed(
+        "https://news.example.com/rss", title="Desk", tags=(), interval=1800, origin="cli", now=now
+    )
+    app.store.add_rule("kyiv", "kyiv", origin="cli", now=now)
+    dates = {
+        "old": datetime(2017, 5, 1, tzinfo=UTC),
+        "new": now - timedelta(hours=1),
+        "ahead": datetime(2099, 11, 28, tzinfo=UTC),
+    }
+    rows = app.store.upsert_items(
+        feed.id,
+        [item(k, f"Kyiv story {k}", f"https://news.example.com/{k}", published=d) for k, d in dates.items()],
+        now,
+    )
+    (ahead_id,) = [i for i, it, _ in rows if it.key == "ahead"]
+    (stored_ahead,) = app.store.stored_items(ids=[ahead_id])
+    assert stored_ahead.published == now
+    app.store.add_matches(
+        [(i, Match("keyword", "kyiv", it.key, feed.id, (), 1.0, "matched rule 'kyiv'"), None) for i, it, _ in rows], now
+    )
+    run_publish(app)
+    atom = etree.parse(str(app.settings.paths.out / "matches" / "rules" / "kyiv" / "atom.xml")).getroot()
+    assert [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")] == [
+        "Kyiv story ahead",
+        "Kyiv story new",
+        "Kyiv story old",
+    ]
+    assert atom.findtext(f"{ATOM}updated").startswith(f"{now:%Y-%m-%d}")
+    assert "2099" not in (app.settings.paths.out / "matches" / "rules" / "kyiv" / "rss.xml").read_text()
 
 
 def test_release_page_lists_its_coverage_and_links_the_coverage_feed(site):

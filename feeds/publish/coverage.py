@@ -5,8 +5,8 @@
 
 Entries point to the external item, carry the source feed's name and why it matched, and have ids that never
 change: a tag: URI from the site's id domain, the day the match was found and a hash of what was matched
-(kind, subject, the item's link or key). Matches whose item has no absolute http(s) link are listed on
-release pages but cannot be feed entries (an entry needs a link to point to).
+(kind, subject, the item's link or key). A match whose item has no absolute http(s) link is an entry without
+one (its content says what was found and where).
 """
 
 from __future__ import annotations
@@ -55,20 +55,18 @@ def _reason(m: StoredMatch, titles: dict[str, str]) -> str:
 
 def match_entry(
     m: StoredMatch, settings: Settings, titles: dict[str, str], also: Sequence[StoredMatch] = (), per_item: bool = False
-) -> FeedEntry | None:
+) -> FeedEntry:
     it = m.item.item
-    if web_url(it.link) is None:
-        return None
     reasons = list(dict.fromkeys(_reason(x, titles) for x in (m, *also)))
     summary = f"From {m.item.feed_title}. " + " ".join(reasons)
     content = f"<p>{escape(summary)}</p>" + (
         f"<blockquote><p>{escape(it.summary)}</p></blockquote>" if it.summary else ""
     )
-    updated = max(m.found_at, m.item.published)
+    updated = max(m.found_at, m.item.published)  # (an item is never dated after it was seen: `_item_row`)
     return FeedEntry(
         id=match_entry_id(settings.site.domain, m, per_item=per_item),
         title=it.title or "(untitled item)",
-        link=it.link or "",
+        link=web_url(it.link),
         published=m.item.published,
         updated=updated,
         summary=summary,
@@ -132,9 +130,9 @@ def plan_matches(
             made = [entries[m.id] for m in chosen]
         unique: dict[str, FeedEntry] = {}
         for e in made:
-            if e is not None:
-                unique.setdefault(e.id, e)
-        shown = tuple(sorted(unique.values(), key=lambda e: (e.updated, e.id), reverse=True)[:size])
+            unique.setdefault(e.id, e)
+        # Newest first: the last found, and among those found in one poll, the item published last.
+        shown = tuple(sorted(unique.values(), key=lambda e: (e.updated, e.published, e.id), reverse=True)[:size])
         from feeds.publish.plan import EPOCH, XSL_PATH, feed_id
 
         return FeedSpec(

@@ -138,7 +138,8 @@ def _feed_generator(spec: FeedSpec) -> FeedGenerator:
         fe.title(entry.title)
         fe.updated(entry.updated)  # Atom only
         # No fe.published(): it would route RSS pubDate through feedgen's locale switch. The fixes write both.
-        fe.link(href=entry.link, rel="alternate", type="text/html")  # also the RSS <link>
+        if entry.link is not None:
+            fe.link(href=entry.link, rel="alternate", type="text/html")  # also the RSS <link>
         if entry.summary:
             fe.summary(entry.summary, type="text")
         if entry.content_html:
@@ -205,16 +206,20 @@ class _AtomEntryFixes(_Fixes):
         updated.text = rfc3339(entry.updated)
         etree.SubElement(el, "published").text = rfc3339(entry.published)  # last, where feedgen would put it
         title.set("type", "text")
-        link = _child(el, "link")  # feedgen bug #135 drops rel and type: exactly one alternate per entry
-        link.set("rel", "alternate")
-        link.set("type", "text/html")
+        link = el.find("link") if entry.link is None else _child(el, "link")
+        if link is not None:  # feedgen bug #135 drops rel and type: exactly one alternate per entry
+            link.set("rel", "alternate")
+            link.set("type", "text/html")
         if entry.source_url:
             # Where a matched item came from. rel="via" (RFC 4287 §4.2.7.2), not atom:source: that element needs
             # the source feed's id and updated, which we do not keep, and the validator warns without them.
             via = etree.Element("link", href=entry.source_url, rel="via")
             if entry.source_title:
                 via.set("title", entry.source_title)
-            link.addnext(via)
+            if link is not None:
+                link.addnext(via)
+            else:
+                updated.addnext(via)
         if entry.language and entry.language != self.spec.language:
             el.set(XML_LANG, entry.language)
         return el
@@ -275,7 +280,8 @@ class _RssItemFixes(_Fixes):
             # summaries have nothing to escape, and the element is then left as written.
             escaped = html.escape(entry.summary, quote=False)
             if escaped != entry.summary:
-                _leading(item, "title", "link", "description")[2].text = escaped
+                leading = ("title", "link", "description") if entry.link is not None else ("title", "description")
+                _leading(item, *leading)[-1].text = escaped
         creators = _dc_creators(entry)
         if creators:
             for author in item.findall("author"):  # feedgen wrote one per author with an email
@@ -320,7 +326,10 @@ def _json_feed(spec: FeedSpec) -> bytes:
 
 
 def _json_item(entry: FeedEntry) -> dict[str, Any]:
-    item: dict[str, Any] = {"id": entry.id, "url": entry.link, "title": entry.title}
+    item: dict[str, Any] = {"id": entry.id}
+    if entry.link is not None:
+        item["url"] = entry.link
+    item["title"] = entry.title
     if entry.content_html:
         item["content_html"] = entry.content_html
         if entry.summary:
@@ -480,7 +489,7 @@ def _checked_entry(entry: FeedEntry, feed_where: str) -> FeedEntry:
     ensure_utc(entry.updated)
     return replace(
         entry,
-        link=_url(entry.link, f"{where}: link"),
+        link=_optional_url(entry.link, f"{where}: link"),
         image=_optional_url(entry.image, f"{where}: image"),
         source_url=_optional_url(entry.source_url, f"{where}: source_url"),
         authors=tuple(_checked_person(p, f"{where}: author") for p in entry.authors),

@@ -43,8 +43,9 @@ class FeedEntry:
     id: str
     """Stable id (tag: URI for releases; our own tag: URI for matches). Never changes once published."""
     title: str
-    link: str
-    """Absolute URL of the entry's page (our permalink, or the external item for matches)."""
+    link: str | None
+    """Absolute URL of the entry's page (our permalink, or the external item for matches); None for a matched item
+    without a web address (Atom then needs the entry's content, which match entries always have)."""
     published: datetime
     updated: datetime
     summary: str

@@ -104,7 +104,9 @@ def stored_match_from(m: Any, item: StoredItem, *, prefix: str = "", id_key: str
 
 
 def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
-    published = it.published or now
+    # A date ahead of the time the item is seen (a scheduled post, a wrong time zone, 2099) would head every
+    # match feed and its page until then: the item is dated when it was seen instead.
+    published = min(it.published, now) if it.published else now
     return {
         "feed_id": feed_id,
         "key": it.key,
@@ -117,7 +119,7 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
         "author": it.author,
         "tags": json.dumps(list(it.tags), ensure_ascii=False),
         "published": published,
-        "updated": it.updated or published,
+        "updated": max(min(it.updated, now), published) if it.updated else published,
         "dated_by_source": it.published is not None,
         "content_hash": it.content_hash,
         "in_body_at": now,
