@@ -265,6 +265,15 @@ def test_every_corpus_release_ingests_with_real_fields(app, corpus_releases):
         assert "| European Parliament" not in r.title
 
 
+def test_the_corpus_folder_ingested_at_once_keeps_the_withdrawal(app, corpus_releases):
+    """The withdrawn copy of the Christmas message sorts first; the copy from before the withdrawal (the same
+    `public_updated_at`) is read after it and must not publish the release as current again."""
+    ingest_paths(app, [corpus_releases])
+    by_link = {r.link: r for r in app.store.releases() if r.link}
+    english = by_link["https://www.gov.uk/government/news/christmas-2016-prime-ministers-message"]
+    assert english.withdrawn_at is not None and english.withdrawn_note
+
+
 def test_an_older_version_by_the_sources_own_timestamp_does_not_replace_a_newer_one(app, inbox, clock):
     """Two copies of one item in a batch, read in name order: the one its source dates later stays."""
     newer = {"title": "Ferry fares frozen", "body": "Added the winter timetable.", "source_key": "fares"}

@@ -86,3 +86,16 @@ def test_free_slug():
     assert free_slug("a", lambda s: False) == "a"
     assert free_slug("a", {"a"}.__contains__) == "a-2"
     assert free_slug("a", {"a", "a-2", "a-3"}.__contains__) == "a-4"
+
+
+def test_a_copy_from_before_a_withdrawal_does_not_undo_it():
+    """GOV.UK keeps `public_updated_at` when it withdraws an item: the copy without the notice, read after the
+    withdrawn one, is the older version."""
+    stored = rel(withdrawn_at=T0 + timedelta(days=400), withdrawn_note="No longer current.", updated_by_source=True)
+    older = rel(content_hash="h2", updated_by_source=True)
+    out = reconcile(older, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.decision == "unchanged" and out.release is stored
+    # A version the source dates later (it published the release again) is an update, as any other.
+    again = rel(content_hash="h3", updated=T0 + timedelta(days=500), updated_by_source=True)
+    out = reconcile(again, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.decision == "updated" and out.release.withdrawn_at is None

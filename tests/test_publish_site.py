@@ -544,6 +544,34 @@ def test_the_current_document_shows_the_newest_and_the_last_edited_releases_afte
     assert collected == set(stored_ids(site))
 
 
+def test_a_withdrawn_release_says_so_in_every_feed(make_site) -> None:
+    site = make_site(seed=False)
+    inbox = site.settings.source("inbox").path
+    item = {
+        "base_path": "/government/news/sea-wall-works-begin",
+        "title": "Sea wall works begin",
+        "document_type": "press_release",
+        "public_updated_at": "2026-11-02T09:30:00Z",
+        "details": {"body": "<p>Works on the sea wall begin on Monday.</p>", "first_public_at": "2026-11-02T09:30:00Z"},
+    }
+    (inbox / "sea.json").write_text(json.dumps(item), encoding="utf-8")
+    site.ingest()
+    withdrawn = {"withdrawn_at": "2026-11-20T10:00:00Z", "explanation": "<p>Now part of the coastal programme.</p>"}
+    item |= {"public_updated_at": "2026-11-20T10:00:00Z", "withdrawn_notice": withdrawn}
+    (inbox / "sea.json").write_text(json.dumps(item), encoding="utf-8")
+    site.ingest()
+    site.publish()
+    notice = "Withdrawn on 20 November 2026. Now part of the coastal programme."
+    entry = etree.parse(str(site.out / "atom.xml")).getroot().find(f"{ATOM}entry")
+    assert entry.findtext(f"{ATOM}title") == "[Withdrawn] Sea wall works begin"
+    assert entry.findtext(f"{ATOM}summary").startswith(notice)
+    assert entry.findtext(f"{ATOM}content").startswith(f"<p><strong>{notice}</strong></p>")
+    item = etree.parse(str(site.out / "rss.xml")).getroot().find("channel/item")
+    assert item.findtext("title") == "[Withdrawn] Sea wall works begin" and notice in item.findtext("description")
+    (doc,) = json.loads((site.out / "feed.json").read_text())["items"]
+    assert doc["title"].startswith("[Withdrawn]") and notice in doc["content_html"]
+
+
 # --- hostile input -------------------------------------------------------------------------------------------
 
 

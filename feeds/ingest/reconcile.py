@@ -3,7 +3,8 @@
 The rules, in the order they apply:
 - Same identity as a stored release and the same content hash: unchanged (no write, `updated` kept).
 - Same identity, different content, but an older version by the source's own `updated` timestamp than what is
-  stored: unchanged (the newer version stays).
+  stored: unchanged (the newer version stays). So is a copy without the withdrawal of the stored version and
+  no newer by that timestamp: the withdrawal came later.
 - Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
   source's own `updated` when that is newer than what we had, otherwise `now`.
@@ -47,6 +48,11 @@ def reconcile(
             # An older version by the source's own timestamp (two copies of a GOV.UK item, the older read last;
             # a remote source answering from a stale cache): what is stored is newer, and stays.
             return Reconciled("unchanged", existing)
+        if existing.withdrawn_at is not None and new.withdrawn_at is None and new.updated_by_source:
+            if new.updated <= existing.updated:
+                # The copy from before the withdrawal (GOV.UK keeps `public_updated_at` when it withdraws an
+                # item): it must not quietly publish the release as current again.
+                return Reconciled("unchanged", existing)
         published = new.published if new.dated_by_source else existing.published
         updated = new.updated if new.updated > existing.updated else now
         merged = replace(

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import html
 import heapq
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -32,7 +33,7 @@ from feeds.normalise.topics import topic_slug as _topic_slug
 from feeds.publish.coverage import plan_matches
 from feeds.publish.feeds import render_feed
 from feeds.publish.opml import render_opml
-from feeds.publish.pages import PageRenderer
+from feeds.publish.pages import PageRenderer, date_text
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person, RenderedFile
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -88,14 +89,22 @@ def _by_update(r: Release) -> tuple[datetime, str]:
 def entry_of(r: Release, settings: Settings) -> FeedEntry:
     base = settings.site.base_url
     authors = () if r.organisation == settings.site.author else (Person(name=r.organisation),)
+    title, summary, content = r.title, r.summary, r.body_html
+    if r.withdrawn_at is not None:
+        # A reader shows a withdrawn release as "updated": it says why, as the release's page does (and GOV.UK's
+        # own titles: "[Withdrawn] …").
+        notice = f"Withdrawn on {date_text(r.withdrawn_at, settings.site.tz)}."
+        notice += f" {r.withdrawn_note}" if r.withdrawn_note else ""
+        title, summary = f"[Withdrawn] {title}", f"{notice} {summary}"
+        content = f'<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}'
     return FeedEntry(
         id=r.id,
-        title=r.title,
+        title=title,
         link=r.permalink,
         published=r.published,
         updated=r.updated,
-        summary=r.summary,
-        content_html=r.body_html,
+        summary=summary,
+        content_html=content,
         authors=authors,
         categories=tuple(
             Category(term=topic_slug(t), label=t, scheme=f"{base}topics/{topic_slug(t)}/") for t in r.topics
