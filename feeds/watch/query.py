@@ -169,7 +169,12 @@ def term_cost(term: Term) -> float:
 # --- lexer --------------------------------------------------------------------------------------------------
 
 _SCOPE = re.compile(r"([A-Za-z]+):")
-_SPECIAL = '()"|'
+# Quotes and dashes as word processors and mail programs write them: a rule pasted from a document means what it
+# says ("–rumour" excludes, “north korea” is a phrase; „…“ and «…» too). Any of the closing quotes ends a phrase.
+_QUOTES = '"“”„«»'
+_CLOSING_QUOTES = '"“”«»'
+_DASHES = "-\u2013\u2014\u2212"  # hyphen-minus, en dash, em dash, minus sign
+_SPECIAL = "()|" + _QUOTES
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,13 +199,13 @@ def _lex(query: str) -> list[_Tok]:
         if ch in "()|":
             toks.append(_Tok("OR" if ch == "|" else ch, ch, i, i + 1))  # type: ignore[arg-type]
             i += 1
-        elif ch == '"':
-            close = query.find('"', i + 1)
+        elif ch in _QUOTES:
+            close = next((k for k in range(i + 1, n) if query[k] in _CLOSING_QUOTES), -1)
             if close < 0:
                 raise RuleError("this quote is never closed", rule=query, position=i)
             toks.append(_Tok("phrase", query[i + 1 : close], i, close + 1))
             i = close + 1
-        elif ch == "-":
+        elif ch in _DASHES:
             if glued:
                 raise RuleError("put '-' before the field to exclude it, as in -title:word", rule=query, position=i)
             if i + 1 >= n or query[i + 1].isspace() or query[i + 1] in ")|":
@@ -212,7 +217,12 @@ def _lex(query: str) -> list[_Tok]:
             while j < n and not query[j].isspace() and query[j] not in _SPECIAL:
                 j += 1
             run = query[i:j]
-            scope = None if glued else _SCOPE.match(run)
+            scope = _SCOPE.match(run)
+            if glued and scope and scope.group(1).lower() in FIELDS:
+                raise RuleError(
+                    "a term has one field: write title:iran, or (title:iran OR summary:iran)", rule=query, position=i
+                )
+            scope = None if glued else scope
             if scope:
                 name = scope.group(1).lower()
                 if name not in FIELDS:
