@@ -536,9 +536,10 @@ class Daemon:
 
 
 def _changes(app: App) -> tuple[object, ...]:
-    """What a publish shows changes when this changes: the newest release stored and the newest match. Read at
-    every watch tick, so two indexed lookups (a count of the matches would scan the table)."""
-    return (app.store.last_release_stored(), app.store.latest_match_id())
+    """What a publish shows changes when this changes: the newest release stored, the newest match, and the rules
+    (a rule added, changed or removed changes its feed and may remove matches). Read at every watch tick, so
+    indexed lookups and the small rules table (a count of the matches would scan the table)."""
+    return (app.store.last_release_stored(), app.store.latest_match_id(), app.store.rules_state())
 
 
 def _stamp(value: datetime | None) -> str | None:

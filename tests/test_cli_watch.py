@@ -68,8 +68,8 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
         {"name": "lavrov", "query": "lavrov", "origin": "cli"}
     ]
     assert "removed rule" in run(config, "keywords", "remove", "lavrov").output
-    kept = run(config, "matches", "list", "--rule", "lavrov")  # a removed rule's matches are kept, and listed
-    assert "1 match\n" in kept.stdout and "no keyword rule" not in kept.stderr
+    gone = run(config, "matches", "list", "--rule", "lavrov")  # a removed rule's matches go with it
+    assert "0 matches\n" in gone.stdout
     assert "removed #1" in run(config, "watch", "remove", url).output
     assert json.loads(run(config, "watch", "list", "--json").stdout) == []
 

@@ -273,6 +273,96 @@ query = "sanction* (iran OR russia)"
     assert app.store.rule("sanctions").origin == "config"
 
 
+SANCTIONS = (
+    ("iran-sanctions", "Sanctions on Iran tighten", "New sanctions target Iran's shipping."),
+    ("korea-sanctions", "North Korea sanctions expand", "More sanctions on North Korea."),
+)
+
+
+def _config_app(make_settings, make_app_for, httpserver, rules: str, feed: bool = True):
+    allow = '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'
+    feeds = f'\n[[watch.feeds]]\nurl = "{httpserver.url_for("/feed.xml")}"\n' if feed else ""
+    app = make_app_for(make_settings(allow + feeds + rules))
+    import_configured(app)
+    return app
+
+
+def test_a_narrowed_rule_loses_the_matches_it_no_longer_makes_and_keeps_the_others(
+    make_settings, make_app_for, httpserver
+):
+    """A press officer narrows a rule to get rid of false matches: they go, whatever their age; the ones it
+    still makes keep their ids (their feed entries' ids)."""
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
+    rule = '\n[[watch.keywords]]\nname = "sanctions"\nquery = "{}"\n'
+    app = _config_app(make_settings, make_app_for, httpserver, rule.format("sanction*"))
+    run_watch(app)
+    before = {m.item.item.key: m.id for m in app.store.matches(subject="sanctions")}
+    assert set(before) == {"iran-sanctions", "korea-sanctions"}
+    app = _config_app(make_settings, make_app_for, httpserver, rule.format("sanction* iran"))
+    run_watch(app)  # no feed due: the changed rule is applied to the stored items
+    after = {m.item.item.key: m.id for m in app.store.matches(subject="sanctions")}
+    assert after == {"iran-sanctions": before["iran-sanctions"]}
+
+
+def test_what_the_config_no_longer_declares_goes(make_settings, make_app_for, httpserver, caplog):
+    """A rule deleted from the config goes with its matches (it kept matching); a feed deleted from it is no
+    longer polled, its items kept, and is watched again when it comes back."""
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
+    rules = '\n[[watch.keywords]]\nname = "korea"\nquery = "korea"\n[[watch.keywords]]\nname = "iran"\nquery = "iran"\n'
+    app = _config_app(make_settings, make_app_for, httpserver, rules)
+    run_watch(app)
+    assert {m.subject for m in app.store.matches()} == {"korea", "iran"}
+    app = _config_app(
+        make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "iran"\nquery = "iran"\n', feed=False
+    )
+    assert [r.name for r in app.store.rules()] == ["iran"]
+    assert {m.subject for m in app.store.matches()} == {"iran"}
+    (feed,) = app.store.feeds()
+    assert not feed.enabled and feed.disabled_reason == "removed from the config file"
+    assert "removed rule 'korea' and its matches" in caplog.text and "stopped watching" in caplog.text
+    assert app.store.count_items() == 2, "the feed's items are kept"
+    app = _config_app(make_settings, make_app_for, httpserver, "")
+    (feed,) = app.store.feeds()
+    assert feed.enabled and feed.disabled_reason is None
+
+
+def test_a_rule_or_feed_the_config_declares_is_removed_there_and_a_cli_rule_of_the_same_name_is_said_to_win(
+    make_settings, make_app_for, httpserver, caplog
+):
+    from feeds.errors import ConfigError
+    from feeds.watch.manage import remove_feed, remove_rule
+
+    app = _config_app(make_settings, make_app_for, httpserver, "")
+    (feed,) = app.store.feeds()
+    with pytest.raises(ConfigError, match="watch.feeds\\[0\\]"):
+        remove_feed(app, str(feed.id))
+    add_rule(app, "iran", name="iran")
+    app = _config_app(
+        make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "iran"\nquery = "iran OR tehran"\n'
+    )
+    assert app.store.rule("iran").query == "iran"
+    assert "rule 'iran' in the config is not used: a rule of that name was added from the command line" in caplog.text
+    remove_rule(app, "iran")  # the command-line one: then the config's is imported
+    import_configured(app)
+    assert (app.store.rule("iran").query, app.store.rule("iran").origin) == ("iran OR tehran", "config")
+
+
+def test_a_removed_rules_matches_do_not_pass_to_a_new_rule_of_the_same_name(app, httpserver):
+    from feeds.watch.manage import remove_rule
+
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
+    feed_at(app, httpserver)
+    add_rule(app, "sanction*", name="watchlist")
+    run_watch(app)
+    assert len(app.store.matches(subject="watchlist")) == 2
+    state = app.store.rules_state()
+    remove_rule(app, "watchlist")
+    assert app.store.matches(subject="watchlist") == [] and app.store.rules_state() != state
+    add_rule(app, "iran", name="watchlist")
+    run_watch(app)
+    assert [m.item.item.key for m in app.store.matches(subject="watchlist")] == ["iran-sanctions"]
+
+
 def test_keywords_test_explains(app, httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data(rss(*STORIES), content_type="text/xml")
     feed_at(app, httpserver)

@@ -153,10 +153,10 @@ def watch_list(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def watch_remove(ctx: Context, url_or_id: str) -> None:
     """Stop watching a feed (its items go; matches of them go too)."""
-    from feeds.watch.manage import feed_reference
+    from feeds.watch.manage import feed_reference, remove_feed
 
     with ctx.app() as app:
-        feed = app.store.remove_feed(feed_reference(url_or_id))
+        feed = remove_feed(app, feed_reference(url_or_id))
     ctx.say(f"removed #{feed.id} {feed.url}")
 
 
@@ -334,7 +334,7 @@ def keywords_list(ctx: Context, as_json: bool) -> None:
 @pass_ctx
 @handle_errors
 def keywords_remove(ctx: Context, name: str) -> None:
-    """Delete a rule (its past matches are kept)."""
+    """Delete a rule and its matches."""
     from feeds.watch.manage import remove_rule
 
     with ctx.app() as app:

@@ -48,11 +48,11 @@ def reconcile(
             # An older version by the source's own timestamp (two copies of a GOV.UK item, the older read last;
             # a remote source answering from a stale cache): what is stored is newer, and stays.
             return Reconciled("unchanged", existing)
-        if existing.withdrawn_at is not None and new.withdrawn_at is None and new.updated_by_source:
-            if new.updated <= existing.updated:
-                # The copy from before the withdrawal (GOV.UK keeps `public_updated_at` when it withdraws an
-                # item): it must not quietly publish the release as current again.
-                return Reconciled("unchanged", existing)
+        withdrawal_undone = existing.withdrawn_at is not None and new.withdrawn_at is None
+        if withdrawal_undone and new.updated_by_source and new.updated <= existing.updated:
+            # The copy from before the withdrawal (GOV.UK keeps `public_updated_at` when it withdraws an item): it
+            # must not quietly publish the release as current again.
+            return Reconciled("unchanged", existing)
         published = new.published if new.dated_by_source else existing.published
         updated = new.updated if new.updated > existing.updated else now
         merged = replace(

@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import html
 import heapq
+import html
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,7 +96,7 @@ def entry_of(r: Release, settings: Settings) -> FeedEntry:
         notice = f"Withdrawn on {date_text(r.withdrawn_at, settings.site.tz)}."
         notice += f" {r.withdrawn_note}" if r.withdrawn_note else ""
         title, summary = f"[Withdrawn] {title}", f"{notice} {summary}"
-        content = f'<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}'
+        content = f"<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}"
     return FeedEntry(
         id=r.id,
         title=title,

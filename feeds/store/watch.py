@@ -167,12 +167,15 @@ class WatchStoreMixin:
             pass
         current = self.feed(url)
         if current.origin == origin:
+            values: dict[str, Any] = {
+                "title": title,
+                "tags": json.dumps(list(tags), ensure_ascii=False),
+                "interval_s": interval,
+            }
+            if current.disabled_reason == REMOVED_FROM_CONFIG:  # put back into the config: watched again
+                values |= {"enabled": True, "disabled_reason": None, "failures": 0}
             with writing(self.engine) as conn:
-                conn.execute(
-                    WF.update()
-                    .where(WF.c.id == current.id)
-                    .values(title=title, tags=json.dumps(list(tags), ensure_ascii=False), interval_s=interval)
-                )
+                conn.execute(WF.update().where(WF.c.id == current.id).values(**values))
             current = self.feed(url)
         return current, False
 
@@ -377,10 +380,44 @@ class WatchStoreMixin:
             return [_rule_from(r) for r in conn.execute(sa.select(RU).order_by(RU.c.name))]
 
     def remove_rule(self, name: str) -> Rule:
+        """Delete a rule and its matches (kept, they would count for the next rule given that name)."""
         rule = self.rule(name)
         with writing(self.engine) as conn:
-            conn.execute(RU.delete().where(RU.c.name == name))
+            _delete_rules(conn, [name])
         return rule
+
+    def retire_configured(self, feed_urls: Iterable[str], rule_names: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Apply the config's removals: a rule imported from it and no longer there is deleted with its matches; a
+        feed is disabled (its items and matches kept, should it come back). Returns (rules deleted, feed URLs
+        disabled)."""
+        keep_urls, keep_rules = set(feed_urls), set(rule_names)
+        with writing(self.engine) as conn:
+            gone_rules = [
+                n for (n,) in conn.execute(sa.select(RU.c.name).where(RU.c.origin == "config")) if n not in keep_rules
+            ]
+            _delete_rules(conn, gone_rules)
+            q = sa.select(WF.c.id, WF.c.url).where(WF.c.origin == "config", WF.c.enabled.is_(True))
+            gone_feeds = [(i, url) for i, url in conn.execute(q) if url not in keep_urls]
+            if gone_feeds:
+                conn.execute(
+                    WF.update()
+                    .where(WF.c.id.in_([i for i, _ in gone_feeds]))
+                    .values(enabled=False, disabled_reason=REMOVED_FROM_CONFIG)
+                )
+        return gone_rules, [url for _, url in gone_feeds]
+
+    def drop_matches(self, ids: Sequence[int]) -> None:
+        with writing(self.engine) as conn:
+            for chunk in chunks(list(ids), 500):
+                conn.execute(M.delete().where(M.c.id.in_(chunk)))
+
+    def rules_state(self) -> tuple[int, datetime | None, datetime | None]:
+        """(how many rules, the last change, the last application): changes whenever a rule is added, changed,
+        applied or removed (which may remove matches)."""
+        q = sa.select(sa.func.count(), sa.func.max(RU.c.updated_at), sa.func.max(RU.c.applied_at))
+        with self.engine.connect() as conn:
+            count, changed, applied = conn.execute(q).one()
+        return int(count), changed, applied
 
     def mark_rules_applied(self, names: Iterable[str], now: datetime) -> None:
         with writing(self.engine) as conn:
@@ -457,6 +494,15 @@ class WatchStoreMixin:
 
 
 # --- the statements, on a connection inside a write transaction (shared by the methods above) ---------------
+
+REMOVED_FROM_CONFIG = "removed from the config file"
+"""The `disabled_reason` of a feed the config no longer lists (it is watched again if it comes back)."""
+
+
+def _delete_rules(conn: sa.Connection, names: Sequence[str]) -> None:
+    for chunk in chunks(list(names), 500):
+        conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject.in_(chunk)))
+        conn.execute(RU.delete().where(RU.c.name.in_(chunk)))
 
 
 # The statements every stored feed runs, built once with bind parameters (an `IN` list as one expanding parameter):

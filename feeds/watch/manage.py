@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -20,7 +20,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval
-from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, RuleError
+from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
 from feeds.model import Rule, StoredItem, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_slug
@@ -145,10 +145,10 @@ def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
 
 
 def remove_rule(app: App, name: str) -> Rule:
-    """Delete a rule made from the CLI. One the config file defines would come back with the next command:
-    refused, naming the file and the key to edit."""
+    """Delete a rule made from the CLI, and its matches. One imported from the config file would come back with
+    the next command: refused, naming the file and the key to edit."""
     configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
-    if configured:
+    if configured and _origin(lambda: app.store.rule(name).origin) in ("config", None):
         raise ConfigError(
             f"rule {name!r} is defined here: remove it from the config file (it would be imported again by the "
             "next command)",
@@ -156,6 +156,29 @@ def remove_rule(app: App, name: str) -> Rule:
             key=f"watch.keywords[{configured[0]}]",
         )
     return app.store.remove_rule(name)
+
+
+def _origin(read: Callable[[], str]) -> str | None:
+    """Where a stored rule or feed came from, or None when it is not stored (yet)."""
+    try:
+        return read()
+    except NotFoundError:
+        return None
+
+
+def remove_feed(app: App, reference: str) -> WatchedFeed:
+    """Stop watching a feed (its items and their matches go). One the config file lists would come back with the
+    next command: refused, naming the file and the key to edit."""
+    feed = app.store.feed(reference)
+    configured = [i for i, f in enumerate(app.settings.watch.feeds) if canonical_feed_url(f.url) == feed.url]
+    if configured and feed.origin == "config":
+        raise ConfigError(
+            f"{feed.url} is listed here: remove it from the config file (it would be watched again by the next "
+            "command)",
+            path=str(app.settings.path),
+            key=f"watch.feeds[{configured[0]}]",
+        )
+    return app.store.remove_feed(feed.id)
 
 
 def import_configured(app: App) -> tuple[int, int]:
@@ -175,8 +198,26 @@ def import_configured(app: App) -> tuple[int, int]:
             now=now,
         )  # fmt: skip
         feeds_added += created
-    rules_changed = sum(app.store.import_rule(k.name, k.query, origin="config", now=now)[1] for k in w.keywords)
-    return feeds_added, rules_changed
+    names = [k.name for k in w.keywords]
+    rules_changed = 0
+    for k in w.keywords:
+        rule, changed = app.store.import_rule(k.name, k.query, origin="config", now=now)
+        rules_changed += changed
+        if rule.origin != "config" and rule.query != k.query:
+            log.warning(
+                "rule %r in the config is not used: a rule of that name was added from the command line with the "
+                "query %r (remove that one with `feeds keywords remove %s`, or rename one of them)",
+                k.name,
+                rule.query,
+                k.name,
+            )
+    # What the config no longer declares goes: its rules (with their matches), its feeds (disabled, kept).
+    rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
+    for name in rules_gone:
+        log.warning("removed rule %r and its matches: it is no longer in the config file", name)
+    for url in feeds_gone:
+        log.warning("stopped watching %s: it is no longer in the config file (its items are kept)", url)
+    return feeds_added, rules_changed + len(rules_gone)
 
 
 # --- OPML --------------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """After the fact: rules and releases new to the watch, looked for among the items stored already.
 
-    run_watch | apply_new_rules (rules added or changed: the items of the last `retro_days`)
+    run_watch | apply_new_rules (rules added or changed: the items of the last `retro_days`; the matches a
+              |                  changed rule no longer makes are removed)
               | apply_new_releases (releases new to the related window, or changed: the items first seen
                 from a day before each one's date to the end of its window)
 
@@ -84,16 +85,33 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
         return 0
     names = {r.name for r in pending}
     since = now - timedelta(days=app.settings.watch.retro_days)
+    keywords = replace(matchers, related=None)
+    unjustified = _no_longer_matching(app, keywords, names)
+    if unjustified:
+        app.store.drop_matches(unjustified)
+        log.info("removed %d match(es) that changed rules no longer make", len(unjustified))
     found: list[tuple[int, Match, float | None]] = [
-        (stored.id, m, None)
-        for stored, m in _matches_among_stored(app, replace(matchers, related=None), since)
-        if m.subject in names
+        (stored.id, m, None) for stored, m in _matches_among_stored(app, keywords, since) if m.subject in names
     ]
     added = app.store.add_matches(found, now)
     app.store.mark_rules_applied(names, now)
     if added:
         log.info("applied %d new or changed rule(s) to stored items: %d match(es)", len(names), added)
     return added
+
+
+def _no_longer_matching(app: App, keywords: Matchers, names: set[str]) -> list[int]:
+    """The ids of the stored matches of the rules `names` whose item the rule, as it is now, does not match: a
+    press officer narrows a rule to get rid of false matches, and they must go (whatever their age). The ones it
+    still matches are kept as they are, with their ids and the time they were found."""
+    feeds = {f.id: f for f in app.store.feeds()}
+    stale: list[int] = []
+    for name in sorted(names):
+        for found in app.store.matches(kind="keyword", subject=name):
+            feed = feeds.get(found.item.feed_id)
+            if feed is None or all(m.subject != name for m in match_item(keywords, feed, found.item.item)):
+                stale.append(found.id)
+    return stale
 
 
 def _matches_among_stored(app: App, matchers: Matchers, since: datetime) -> Iterator[tuple[StoredItem, Match]]:
