@@ -61,8 +61,12 @@ class JobState:
     last_seconds: float = 0.0
 
 
-_IDLE = re.compile(r"(?:\d+ unchanged)?")
-"""A job summary that reports nothing new (an ingest that found every file as it was): logged at debug level."""
+_IDLE = re.compile(
+    r"(?:\d+ unchanged)?(?:(?:, )?\d+ still being written)?"
+    r"|\d+ feeds? checked, 0 failed, 0 new items, 0 new matches"
+)
+"""A job summary that reports nothing new (an ingest that found every file as it was, or one still being
+written; feeds that answered with nothing new): logged at debug level, so an idle daemon is quiet."""
 
 
 @dataclass
@@ -201,8 +205,9 @@ class Daemon:
             self.trigger_alerts()
         if not report.outcomes and not report.retro_matches:
             return ""
+        checked = len(report.outcomes)
         return (
-            f"{len(report.outcomes)} feeds checked, {report.failed} failed, "
+            f"{checked} feed{'' if checked == 1 else 's'} checked, {report.failed} failed, "
             f"{report.new_items} new items, {report.new_matches} new matches"
         )
 
@@ -299,6 +304,9 @@ class Daemon:
 
     def run_once(self) -> int:
         """`feeds run --once`: ingest → watch → publish → alerts, then exit (non-zero if a job failed)."""
+        from feeds.watch.manage import import_configured
+
+        import_configured(self.app)  # the config's feeds and rules, as a start does
         self.inbox_quiet = 0.0  # one look: every file there now is read, as by `feeds ingest`
         for name, fn in (
             ("alerts", self.job_alerts),  # first: registers destinations so this run's matches reach them
@@ -318,7 +326,7 @@ class Daemon:
 
         import_configured(self.app)
         for problem in self.app.settings.alerts.missing_secrets:
-            log.warning("%s: its alerts wait until it is set (then send SIGHUP to reload)", problem)
+            log.warning("%s: its alerts wait until it is set (in this daemon's environment: restart it)", problem)
         self._run_job("alerts", self.job_alerts)  # registers destinations before the first watch tick
         if self.serve:  # first: a port in use stops the start before this daemon announces itself
             self._start_web()

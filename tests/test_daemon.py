@@ -438,6 +438,19 @@ def test_run_once_publishes_and_exits_0(deployment):
 # --- in process ---------------------------------------------------------------------------------------------
 
 
+def test_run_once_imports_the_feeds_and_rules_of_the_config_as_a_start_does(make_settings, clock):
+    """For cron: `feeds run --once` alone must watch what the config declares."""
+    settings = make_settings('\n[[watch.keywords]]\nname = "lavrov"\nquery = "lavrov"\n')
+    Daemon(Path(settings.path), settings, clock=clock, serve=False).run_once()
+    from feeds.app import make_app
+
+    app = make_app(settings, clock=clock)
+    try:
+        assert [(r.name, r.origin) for r in app.store.rules()] == [("lavrov", "config")]
+    finally:
+        app.close()
+
+
 def test_a_trigger_while_the_triggered_job_still_runs_is_not_dropped(make_settings, clock):
     """APScheduler skips a job whose id is still running; a change made during a publish must still publish."""
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -596,13 +609,19 @@ def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(mak
         with caplog.at_level(logging.INFO, logger="feeds.daemon"):
             daemon._run_job("watch", unreachable)
             daemon._run_job("ingest", lambda app: "6 unchanged")
+            daemon._run_job("ingest", lambda app: "6 unchanged, 1 still being written")
+            daemon._run_job("poll", lambda app: "1 feed checked, 0 failed, 0 new items, 0 new matches")
+            daemon._run_job("poll", lambda app: "2 feeds checked, 0 failed, 3 new items, 0 new matches")
             daemon._run_job("publish", lambda app: "2 changed, 40 unchanged")
         (failed,) = [r for r in caplog.records if r.levelno == logging.ERROR]
         assert failed.getMessage() == "watch failed: database unavailable: connection refused"
         assert failed.exc_info is None, "no traceback: it is not a bug"
         assert daemon.state.job("watch").last_error == "database unavailable: connection refused"
         infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
-        assert "ingest: 6 unchanged" not in infos and "publish: 2 changed, 40 unchanged" in infos
+        assert infos == [
+            "poll: 2 feeds checked, 0 failed, 3 new items, 0 new matches",
+            "publish: 2 changed, 40 unchanged",
+        ]
     finally:
         daemon.app.close()
 

@@ -334,7 +334,7 @@ def test_a_rule_or_feed_the_config_declares_is_removed_there_and_a_cli_rule_of_t
 
     app = _config_app(make_settings, make_app_for, httpserver, "")
     (feed,) = app.store.feeds()
-    with pytest.raises(ConfigError, match="watch.feeds\\[0\\]"):
+    with pytest.raises(ConfigError, match=r"watch\.feeds\[0\]"):
         remove_feed(app, str(feed.id))
     add_rule(app, "iran", name="iran")
     app = _config_app(
