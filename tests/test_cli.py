@@ -36,6 +36,22 @@ def test_check_config_ok(config):
     assert data["sources"] == [{"name": "inbox", "type": "folder", "path": str(config.parent / "inbox")}]
 
 
+def test_check_config_warns_of_a_missing_source_folder_and_refuses_an_output_that_is_a_file(config):
+    """A typo in a folder's path read as '0 files' for ever; an output path naming a file failed at publish."""
+    config.write_text(
+        config.read_text() + '\n[[sources]]\ntype = "folder"\nname = "examples"\npath = "exampels"\nmove = false\n'
+    )
+    checked = run(config, "check-config")
+    assert checked.exit_code == 0
+    assert f"warning: source 'examples': the folder {config.parent / 'exampels'} does not exist" in checked.output
+    ingested = run(config, "ingest")
+    assert "cannot read the folder of source 'examples': no such folder" in ingested.output
+    assert not (config.parent / "exampels").exists(), "a folder read in place is never made up"
+    (config.parent / "out").write_text("not a folder")
+    refused = run(config, "check-config")
+    assert refused.exit_code == 1 and "paths.out: " in refused.output and "is a file, not a folder" in refused.output
+
+
 def test_config_errors_name_file_line_and_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(BASE_CONFIG.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\ncolour = "blue"'))

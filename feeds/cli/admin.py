@@ -40,7 +40,19 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "database": open_store(s.database_url).url,
         "sources": sources,
     }
-    problems = s.alerts.missing_secrets
+    problems = list(s.alerts.missing_secrets)
+    if s.paths.out.exists() and not s.paths.out.is_dir():
+        problems.append(f"{s.path}: paths.out: {s.paths.out} is a file, not a folder: publishing needs a folder")
+    warnings = [
+        f"source {src.name!r}: the folder {src.path} does not exist"
+        + (" (it is created at the first ingest)" if src.move else ": nothing is read from it until it does")
+        for src in s.inboxes
+        if not src.path.is_dir()
+    ]
+    if warnings:
+        summary["warnings"] = warnings
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
     if problems:
         summary["problems"] = [_problem(p) for p in problems]
     if as_json:
