@@ -40,6 +40,8 @@ class StatusReport:
     feeds_ok: int
     feeds_failing: int
     feeds_disabled: int
+    feeds_new: int
+    """Enabled, never checked yet: neither ok nor failing."""
     worst: list[dict[str, Any]]
     matches_24h: dict[str, int]
     items: int
@@ -64,6 +66,7 @@ class StatusReport:
                 "ok": self.feeds_ok,
                 "failing": self.feeds_failing,
                 "disabled": self.feeds_disabled,
+                "new": self.feeds_new,
                 "worst": self.worst,
             },
             "items": self.items,
@@ -112,9 +115,10 @@ def gather(app: App) -> StatusReport:
         releases=app.store.count_releases(),
         newest_release=f"{releases[0].slug} ({rfc3339(releases[0].published)})" if releases else None,
         feeds_total=len(feeds),
-        feeds_ok=sum(1 for f in feeds if f.enabled and not f.failures),
+        feeds_ok=sum(1 for f in feeds if f.enabled and not f.failures and f.last_checked is not None),
         feeds_failing=len(failing),
         feeds_disabled=sum(1 for f in feeds if not f.enabled),
+        feeds_new=sum(1 for f in feeds if f.enabled and not f.failures and f.last_checked is None),
         worst=[
             {"url": f.url, "failures": f.failures, "last_status": f.last_status, "last_error": f.last_error}
             for f in worst
@@ -154,8 +158,9 @@ def render_text(r: StatusReport) -> str:
         f"releases        {r.releases}" + (f", newest {r.newest_release}" if r.newest_release else ""),
         f"last ingest     {ago(r.last('ingest'))}",
         f"last publish    {ago(r.last('publish'))}",
-        f"watched feeds   {r.feeds_total}: {r.feeds_ok} ok, {r.feeds_failing} failing, {r.feeds_disabled} disabled;"
-        f" {r.items} items stored",
+        f"watched feeds   {r.feeds_total}: {r.feeds_ok} ok, {r.feeds_failing} failing, {r.feeds_disabled} disabled"
+        + (f", {r.feeds_new} not checked yet" if r.feeds_new else "")
+        + f"; {r.items} items stored",
     ]
     for w in r.worst:
         error = str(w["last_error"] or "").removeprefix(f"{w['url']}: ")  # (fetch errors name the URL already)

@@ -307,3 +307,10 @@ def test_ingest_waits_for_another_process_holding_the_ingest_lock(config):
     r = result["r"]
     assert r.exit_code == 0 and "waiting for another process's ingest" in r.output and "1 created" in r.output
     assert _time.monotonic() - started >= 1.0
+
+
+def test_publish_dry_run_says_what_it_would_write(config):
+    dry = run(config, "publish", "--dry-run")
+    assert dry.exit_code == 0 and "would write atom.xml" in dry.output and "wrote" not in dry.output
+    assert not (config.parent / "out" / "atom.xml").exists()
+    assert "wrote    atom.xml" in run(config, "publish").output

@@ -133,9 +133,10 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
         "last_publish": "2026-11-28T11:59:00Z",
         "feeds": {
             "total": 6,  # five seeded and the one the match helpers watch
-            "ok": 2,  # the healthy one and the never-checked one
+            "ok": 1,  # the healthy one
             "failing": 3,
             "disabled": 1,
+            "new": 1,  # never checked: neither ok nor failing
             "worst": [
                 {
                     "url": "https://down.example.com/feed",
@@ -185,7 +186,7 @@ def test_text_names_the_worst_feeds_and_shows_jobs_of_living_daemons_only(seeded
     assert lines[0] == "releases        2, newest new-ferry-timetable (2026-11-27T10:30:00Z)"
     assert "last ingest     2026-11-28T12:00:00Z (0 min ago)" in lines
     assert "last publish    2026-11-28T11:59:00Z (1 min ago)" in lines
-    assert "watched feeds   6: 2 ok, 3 failing, 1 disabled; 4 items stored" in lines
+    assert "watched feeds   6: 1 ok, 3 failing, 1 disabled, 1 not checked yet; 4 items stored" in lines
     assert "  failing 5x  https://down.example.com/feed: GET https://down.example.com/feed answered 500" in lines
     assert "  failing 2x  https://b-flaky.example.com/feed: connection refused" in lines, "the URL once"
     assert "matches (24 h)  3: 2 keyword, 0 related, 1 pickup" in lines

@@ -37,9 +37,9 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
         click.echo(f"websub: {pings.summary()}", err=True)
     verb = "would change" if dry_run else "changed"
     for path in report.written:
-        ctx.say(f"wrote    {path}")
+        ctx.say(f"{'would write ' if dry_run else 'wrote    '}{path}")
     for path in report.removed:
-        ctx.say(f"removed  {path}")
+        ctx.say(f"{'would remove' if dry_run else 'removed '} {path}")
     ctx.say(f"{len(report.changed)} {verb}, {report.unchanged} unchanged")
 
 
