@@ -5,7 +5,8 @@ they fold to the same string. Folding is Unicode case folding (``str.casefold``:
 decomposition (NFKD: ﬁ → fi, ² → 2, full-width → ASCII) and removal of combining marks (é → e, Arabic harakat,
 Hebrew points), plus a few letters that have no decomposition (ø, ł, đ, æ, œ, þ, ı).
 
-A word is a run of letters, digits and combining marks; everything else (spaces, hyphens, apostrophes, dots,
+A word is a run of letters, digits and combining marks (and the invisible characters that sit inside words: soft
+hyphens, zero-width spaces and joiners, which folding drops); everything else (spaces, hyphens, apostrophes, dots,
 underscores, slashes) separates words, so "North-Korea's" is the three words ``north korea s``. Han ideographs and
 Japanese kana have no spaces between words, so each of those characters is a word on its own: a phrase of them
 then matches like a substring.
@@ -47,7 +48,12 @@ def _ranges(codepoints: list[int]) -> str:
 
 
 _MARKS = _ranges(_MARK_CODEPOINTS)
-_BMP_MARKS = _ranges([c for c in _MARK_CODEPOINTS if c <= 0xFFFF])
+# Invisible characters that sit inside words without ending them: a soft hyphen (German and Dutch feeds put them
+# in long words: "straight\u00adforward"), zero-width spaces and joiners, the word joiner and a stray BOM left by
+# a CMS. They belong to the word they are in, like marks, and folding drops them.
+_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+_MARKS += _INVISIBLE
+_BMP_MARKS = _INVISIBLE + _ranges([c for c in _MARK_CODEPOINTS if c <= 0xFFFF])
 _ASTRAL_MARKS = _ranges([c for c in _MARK_CODEPOINTS if c > 0xFFFF])
 # Scripts written without spaces between words, tokenised one character per word: Hiragana, Katakana, CJK
 # ideographs (with extension A, compatibility ideographs and the supplementary planes B-G).
@@ -67,6 +73,7 @@ _span = re.Match.span
 # Letters that NFKD leaves alone but readers treat as variants of a base letter.
 _EXTRA = str.maketrans(
     {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŀ": "l", "æ": "ae", "œ": "oe", "þ": "th"}
+    | dict.fromkeys(_INVISIBLE, "")
 )
 
 
@@ -104,7 +111,12 @@ _SEPARATOR: dict[str, bool] = {}
 
 
 def _separates(ch: str) -> bool:
-    return not _WORD.match(ch) and not unicodedata.category(ch).startswith("M") and ch.lower() == ch
+    return (
+        not _WORD.match(ch)
+        and not unicodedata.category(ch).startswith("M")
+        and ch not in _INVISIBLE
+        and ch.lower() == ch
+    )
 
 
 def ascii_worded(text: str) -> bool:
