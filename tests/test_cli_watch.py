@@ -209,6 +209,10 @@ def test_a_feed_is_named_by_id_or_by_any_spelling_of_its_url(config, httpserver)
     shouted = url.replace("http://", "HTTP://").replace("localhost", "LOCALHOST")
     assert run(config, "watch", "poll", shouted + "#top").exit_code == 0
     assert run(config, "watch", "poll", "#1").exit_code == 0
+    # RFC 3986 normalisation: dot segments, escaped letters: the same feed, not a second one
+    for spelling in (url.replace("/feed.xml", "/./feed.xml"), url.replace("/feed.xml", "/%66eed.xml")):
+        again = run(config, "watch", "add", spelling)
+        assert again.exit_code == 1 and "already" in again.output, again.output
     removed = run(config, "watch", "remove", "#1")
     assert removed.exit_code == 0 and "removed #1" in removed.output
 

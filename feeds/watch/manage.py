@@ -39,15 +39,30 @@ COMMON_FEED_PATHS = ("/feed", "/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.
 
 
 def canonical_feed_url(url: str) -> str:
-    """The one spelling of a feed's URL under which it is stored: scheme and host in lower case, no default port,
-    no fragment (`HTTP://News.Example.com:80/rss#top` is `http://news.example.com/rss`), so that the same feed
-    is not watched twice. The path and query are kept as written (servers may tell them apart)."""
+    """The one spelling of a feed's URL under which it is stored, so that the same feed is not watched twice:
+    RFC 3986 §6.2.2-6.2.3 normalisation. Scheme and host in lower case, no default port, no fragment
+    (`HTTP://News.Example.com:80/rss#top` is `http://news.example.com/rss`); in the path and query, escapes of
+    letters, digits and `-._~` decoded and the others in upper case (`/%77ire.xml` is `/wire.xml`), and in
+    the path, `.` and `..` segments resolved (`/./wire.xml` is `/wire.xml`) and an empty one is `/`. Anything
+    else in the path and query is kept as written (servers may tell apart what differs there)."""
     parts = urlsplit(url.strip())
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
     default = {"http": ":80", "https": ":443"}.get(scheme)
     if default and netloc.endswith(default):
         netloc = netloc.removesuffix(default)
-    return urlunsplit((scheme, netloc, parts.path, parts.query, ""))
+    path, query = _PERCENT.sub(_normal_escape, parts.path), _PERCENT.sub(_normal_escape, parts.query)
+    if scheme in ("http", "https"):
+        path = urlsplit(urljoin(f"{scheme}://{netloc}/", path)).path if path.startswith("/") else path or "/"
+    return urlunsplit((scheme, netloc, path, query, ""))
+
+
+_PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def _normal_escape(m: re.Match[str]) -> str:
+    ch = chr(int(m[1], 16))
+    return ch if ch in _UNRESERVED else f"%{m[1].upper()}"
 
 
 _HOST = re.compile(r"(?:(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.)*(?!-)[A-Za-z0-9-]{1,63}(?<!-)\.?|\[[0-9A-Fa-f:.]+\]")
