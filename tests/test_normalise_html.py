@@ -539,3 +539,11 @@ def test_every_corpus_feed_item_is_sanitised_as_cleaning_until_stable_would(
         first = _clean_once(xml_safe(markup), None)
         one_pass += first != xml_safe(markup) and _cleaned_for_good(first)
     assert one_pass > len(seen) / 2
+
+
+def test_a_quotations_relative_source_is_resolved_like_a_link() -> None:
+    base = "https://example.gov/base/dir/page"
+    assert sanitise_html('<blockquote cite="rel/cite?a=1&amp;b=2">q</blockquote>', base) == (
+        '<blockquote cite="https://example.gov/base/dir/rel/cite?a=1&amp;b=2">q</blockquote>'
+    )
+    assert sanitise_html('<q cite="/statement">q</q>', base) == '<q cite="https://example.gov/statement">q</q>'

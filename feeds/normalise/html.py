@@ -14,7 +14,7 @@ from __future__ import annotations
 import html
 import re
 from html.parser import HTMLParser
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -80,7 +80,9 @@ _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
 
 # An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
 # allowed absolute scheme. A false alarm (such text in a paragraph) only costs a second cleaning.
-_RELATIVE_URL = re.compile(r'\s(?:href|src)="(?!(?:https?|mailto):)', re.IGNORECASE)
+_RELATIVE_URL = re.compile(r'\s(?:href|src|cite)="(?!(?:https?|mailto):)', re.IGNORECASE)
+# A quotation's source (`cite`), which nh3 does not resolve as it does href and src values.
+_RELATIVE_CITE = re.compile(r' cite="(?!https?:)([^"]*)"', re.IGNORECASE)
 
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
 
@@ -231,12 +233,22 @@ _WITHOUT_BASE = _cleaner(None)
 def _clean_once(html: str, base: str | None) -> str:
     cleaner = _cleaner(base) if base else _WITHOUT_BASE
     cleaned = cleaner.clean(_H1.sub(r"<\1h2", html))
+    if base and ' cite="' in cleaned:
+        cleaned = _RELATIVE_CITE.sub(lambda m: _absolute_cite(m[1], base), cleaned)
     cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
     cleaned = _NOT_A_SCHEME.sub("<a", cleaned)  # unwrapped just below, like any link without a target
     cleaned = _CITE_NOT_HTTP.sub("", cleaned)  # (nh3 checks the schemes of href and src, not of cite)
     cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
     return cleaned.strip()
+
+
+def _absolute_cite(value: str, base: str) -> str:
+    try:
+        resolved = urljoin(base, html.unescape(value))
+    except ValueError:  # not a URL at all (an unbalanced IPv6 bracket): the quotation keeps no source
+        return ""
+    return f' cite="{html.escape(resolved, quote=True)}"'
 
 
 def _is_absolute_http(url: str) -> bool:
