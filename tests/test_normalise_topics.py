@@ -52,6 +52,9 @@ def test_detects_configured_topics_as_whole_words(title: str, text: str, topics:
         (("iran",), ("iran",)),  # the given spelling wins; the detected one is not added twice
         (("", "  ", "Marine  \n Policy"), ("Marine Policy", "Iran")),
         (("Céte",), ("Céte", "Iran")),
+        # one topic page and feed per slug: the spellings that share one are one topic
+        (("a b", "A/B", "a-b", "Trade"), ("a b", "Trade", "Iran")),
+        (("Ελλάδα", "ελλάδα"), ("Ελλάδα", "Iran")),
     ],
 )
 def test_given_topics_come_first_deduplicated(given_topics: tuple[str, ...], topics: tuple[str, ...]) -> None:

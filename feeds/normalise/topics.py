@@ -35,9 +35,11 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
     seen: set[str] = set()
 
     def add(name: str) -> None:
-        key = _fold(name)
-        if name and key not in seen:
-            seen.add(key)
+        # One per slug: "a b", "A/B" and "a-b" are one topic page and feed (`topics/a-b/`), so listing them all
+        # would repeat that category in every feed entry and that link on the release's page.
+        keys = {_fold(name), topic_slug(name)} if name else set()
+        if name and not keys & seen:
+            seen.update(keys)
             found.append(name)
 
     for name in given:
