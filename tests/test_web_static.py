@@ -254,6 +254,13 @@ def test_a_folder_without_its_slash_is_redirected(served: Served) -> None:
     assert status == 301 and headers["location"].startswith("/topics/iran/")
 
 
+def test_a_file_asked_for_as_a_folder_is_not_found(served: Served) -> None:
+    """`/atom.xml/` served the feed under a second URL, and a page's relative links resolved wrongly there."""
+    assert served.request("/atom.xml")[0] == 200
+    for path in ("/atom.xml/", "/atom.xml//", "/topics/iran/index.html/"):
+        assert served.request(path)[0] == 404, path
+
+
 def test_a_redirect_never_leaves_the_site(served: Served) -> None:
     """`//topics` must not become `Location: //topics/`, which a browser reads as the host `topics`."""
     for path in ("//topics", "///topics", "//topics/iran"):

@@ -106,6 +106,8 @@ class StaticSite:
             resolved = resolved / "index.html"
             if not resolved.is_file():
                 return _plain(start_response, "404 Not Found", "not found\n")
+        elif raw_path.endswith("/"):  # `/atom.xml/`: a file is not a folder (its relative links would break)
+            return _plain(start_response, "404 Not Found", "not found\n")
         entry = self._load(resolved)
         if entry is None:
             return _plain(start_response, "404 Not Found", "not found\n")
