@@ -80,6 +80,7 @@ def test_environment_overrides(tmp_path):
         (MINIMAL + 'timezone = "Mars/Olympus"\n', "site.timezone", 5, "unknown time zone"),
         (MINIMAL + 'language = "english please"\n', "site.language", 5, "language tag"),
         (MINIMAL + "[http]\nread_timeout = -1\n", "http.read_timeout", 6, "positive number"),
+        (MINIMAL + '[publish]\ntemplates = "no-such-folder"\n', "publish.templates", 6, "does not exist"),
         (MINIMAL + '[http]\nallow = ["127.0.0.1", "not a host!"]\n', "http.allow[1]", 6, "CIDR range"),
         ('[site]\ntitle = " "\nbase_url = "https://x.org/"\n', "site.title", 2, "must not be empty"),
         (

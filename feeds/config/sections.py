@@ -157,6 +157,8 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
     if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
         r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
     templates = r.get(t, (*k, "templates"), str, None)
+    if templates and not _resolve(base, templates).is_dir():  # else the packaged templates would be used silently
+        r.fail((*k, "templates"), f"the folder {_resolve(base, templates)} does not exist")
     custom: list[CustomFeed] = []
     items = t.get("feeds", [])
     if not isinstance(items, list):
