@@ -539,6 +539,13 @@ def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(a
     }
     assert "malformed" in skipped["http://exa mple.org/rss"]
     assert "password" in skipped["https://private.example.com/rss"]
+    # A feed watched another way keeps its own interval, and no note claims otherwise.
+    add_feed(app, "https://herald.example.com/rss", interval=600)
+    opml.write_text(
+        '<opml version="2.0"><body><outline xmlUrl="https://herald.example.com/rss" feedsInterval="1m"/></body></opml>'
+    )
+    again = import_opml(app, opml)
+    assert [f.interval for f in again.known] == [600.0] and again.notes == []
 
 
 def test_a_file_that_is_not_opml_is_refused(app, tmp_path):

@@ -124,7 +124,10 @@ def test_ascii_fast_path_equals_the_general_path(text: str) -> None:
 
 # Letters, digits, marks (in and beyond the BMP, and where none may start a word), separators from within and
 # beyond ASCII, a compatibility form that folds into two words, a dotted capital that lower-cases into two.
-_MIXED = "aZ9_ -'\n.é\u0301\u0300\u0903\u093f½ßΣİ\u00a0’—…«\u200d\u0660\U0001d167\U000e0100\U0001f600\U00010000\u00ad\u200b\u2060\ufeff"
+_MIXED = (
+    "aZ9_ -'\n.é\u0301\u0300\u0903\u093f½ßΣİ\u00a0’—…«\u200d\u0660\U0001d167\U000e0100\U0001f600\U00010000"
+    "\u00ad\u200b\u2060\ufeff"
+)
 
 
 @settings(max_examples=500)

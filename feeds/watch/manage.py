@@ -334,17 +334,19 @@ def import_opml(app: App, path: Path) -> OpmlImport:
             done.skipped.append((_without_userinfo(f.url) if "@" in f.url else f.url, e.message))
             continue
         interval = f.interval or app.settings.watch.interval
+        note = None
         if f.problem:
-            done.notes.append((url, f"{f.problem}: checked every {interval / 60:g} min"))
+            note = f"{f.problem}: checked every {interval / 60:g} min"
         elif interval != clamp_interval(interval):
             interval = clamp_interval(interval)
-            done.notes.append(
-                (url, f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {interval / 60:g} min")
-            )
+            note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {interval / 60:g} min"
+        origin = f"opml:{path.name}"
         feed, created = app.store.import_feed(
-            url, title=f.title, tags=f.tags, interval=interval, origin=f"opml:{path.name}", now=app.clock()
+            url, title=f.title, tags=f.tags, interval=interval, origin=origin, now=app.clock()
         )
         (done.added if created else done.known).append(feed)
+        if note and (created or feed.origin == origin):  # a feed watched another way keeps its own interval
+            done.notes.append((url, note))
     return done
 
 
