@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
@@ -260,6 +261,8 @@ def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monke
     monkeypatch.setattr(static, "make_server", lambda app, host, port, **kw: Bound(host, port))
     config.write_text(config.read_text() + '\n[web]\nhost = "127.0.0.2"\nport = 18099\n')
     assert run(config, "serve").exit_code == 0
+    # A server logs as the daemon does: a refused push (info) shows without -v.
+    assert logging.getLogger("feeds.web.api").isEnabledFor(logging.INFO)
     assert run(config, "serve", "--port", "18100").exit_code == 0
     assert seen == [("127.0.0.2", 18099), ("127.0.0.2", 18100)]
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import click
 
 from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
@@ -50,10 +53,15 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
 @handle_errors
 def serve(ctx: Context, host: str | None, port: int | None) -> None:
     """Serve out/ (media types, ETag/304, gzip; nothing outside out/), the push API, /healthz and /metrics."""
+    from feeds.app import worker_id
+    from feeds.logs import setup_logging
     from feeds.web.app import make_web_app
     from feeds.web.publisher import PublishSoon
     from feeds.web.static import make_server
 
+    # A server logs as the daemon does: refused pushes and publishes at info level (-q: errors only).
+    level = {-1: logging.ERROR, 0: logging.INFO}.get(ctx.verbosity, logging.DEBUG)
+    setup_logging(level, "text" if sys.stderr.isatty() else "json", worker=worker_id())
     with ctx.app() as app:
         host = host or app.settings.web.host
         port = app.settings.web.port if port is None else port
