@@ -402,7 +402,7 @@ def test_an_unreadable_folder_source_is_reported_and_the_other_sources_still_run
 def test_a_missing_drop_folder_is_created_and_said_so(make_settings, make_app_for, tmp_path, caplog):
     settings = make_settings('\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk-inbox"\n')
     app = make_app_for(settings)
-    with caplog.at_level("WARNING", logger="feeds.ingest"):
+    with caplog.at_level("INFO", logger="feeds.ingest"):
         run_ingest(app)
     assert (tmp_path / "desk-inbox").is_dir()
     assert f"created the drop folder {tmp_path / 'desk-inbox'} of source 'desk'" in caplog.text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import pytest
@@ -307,6 +308,7 @@ def test_a_narrowed_rule_loses_the_matches_it_no_longer_makes_and_keeps_the_othe
 def test_what_the_config_no_longer_declares_goes(make_settings, make_app_for, httpserver, caplog):
     """A rule deleted from the config goes with its matches (it kept matching); a feed deleted from it is no
     longer polled, its items kept, and is watched again when it comes back."""
+    caplog.set_level(logging.WARNING, logger="feeds.watch")
     httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
     rules = '\n[[watch.keywords]]\nname = "korea"\nquery = "korea"\n[[watch.keywords]]\nname = "iran"\nquery = "iran"\n'
     app = _config_app(make_settings, make_app_for, httpserver, rules)
@@ -329,6 +331,7 @@ def test_what_the_config_no_longer_declares_goes(make_settings, make_app_for, ht
 def test_a_rule_or_feed_the_config_declares_is_removed_there_and_a_cli_rule_of_the_same_name_is_said_to_win(
     make_settings, make_app_for, httpserver, caplog
 ):
+    caplog.set_level(logging.WARNING, logger="feeds.watch")
     from feeds.errors import ConfigError
     from feeds.watch.manage import remove_feed, remove_rule
 

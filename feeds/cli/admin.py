@@ -7,6 +7,7 @@ import sys
 import click
 
 from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.config import FolderSource, RemoteJsonSource
 from feeds.errors import ConfigError, ConfigErrors
 from feeds.store import open_store
 
@@ -28,8 +29,13 @@ def check_config(ctx: Context, as_json: bool) -> None:
                 click.echo(f"error: {c}", err=True)
             raise SystemExit(1) from e
     s = ctx.settings
-    sources: list[dict[str, str]] = [
-        {"name": src.name, "type": src.type, **({"path": str(src.path)} if src.type == "folder" else {})}
+    sources: list[dict[str, object]] = [
+        {
+            "name": src.name,
+            "type": src.type,
+            **({"path": str(src.path)} if isinstance(src, FolderSource) else {}),
+            **({"enabled": False} if isinstance(src, RemoteJsonSource) and not src.enabled else {}),
+        }
         for src in s.sources
     ]
     summary: dict[str, object] = {
@@ -70,7 +76,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
     ctx.say(f"  database  {summary['database']}")
     for src in sources:
         where = src.get("path", "")
-        ctx.say(f"  source    {src['name']} ({src['type']}) {where}".rstrip())
+        off = " (disabled)" if src.get("enabled") is False else ""
+        ctx.say(f"  source    {src['name']} ({src['type']}){off} {where}".rstrip())
 
 
 def _problem(

@@ -106,8 +106,13 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     state = paths.state if paths is not None else base
     configured_db = section(lambda: r.get(db or {}, ("database", "url"), str, f"sqlite:///{state / 'feeds.db'}"))
     from_env = bool(environ.get("FEEDS_DATABASE_URL"))
-    database_url = environ.get("FEEDS_DATABASE_URL") or (
-        section(lambda: _database_url(configured_db, base)) if configured_db is not None else None
+    # From the environment, a relative SQLite path is relative to the current folder, as any path a command is
+    # given; made absolute here, so `check-config` shows the file that is used.
+    env_db = environ.get("FEEDS_DATABASE_URL")
+    database_url = (
+        _database_url(env_db, Path.cwd())
+        if env_db
+        else (section(lambda: _database_url(configured_db, base)) if configured_db is not None else None)
     )
     if database_url is not None:
         url = database_url

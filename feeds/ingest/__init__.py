@@ -68,7 +68,8 @@ def ingest_folder(
     """(outcomes, files left waiting because they were written in the last `quiet` seconds)."""
     if source.move and not source.path.is_dir():  # a drop folder exists from the first run on
         source.path.mkdir(parents=True, exist_ok=True)
-        log.warning("created the drop folder %s of source %r: it did not exist", source.path, source.name)
+        # (info, not a warning: a fresh install makes its drop folder this way; `check-config` warns of it)
+        log.info("created the drop folder %s of source %r: it did not exist", source.path, source.name)
     elif not source.path.is_dir():  # a folder read in place is never made up: a typo must not read as "0 files"
         raise FileNotFoundError(errno.ENOENT, "no such folder", str(source.path))
     files = folder.scan(source.path)

@@ -165,8 +165,7 @@ def atom_problems(root: etree._Element) -> list[str]:
             problems.append(f"{where}: atom:updated {e_updated.text!r} is not an RFC 3339 date")
         links = entry.findall(A + "link")
         alternates = [link for link in links if link.get("rel", "alternate") == "alternate"]
-        if not links:
-            problems.append(f"{where}: no atom:link")
+        # (An entry may have no link at all when it has content: a matched item without a web address.)
         if not alternates and entry.find(A + "content") is None:
             problems.append(f"{where}: neither a rel=alternate link nor content (RFC 4287 §4.1.1)")
         if not all(_is_iri(link.get("href")) for link in links):
