@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -163,7 +163,11 @@ def remove_rule(app: App, name: str) -> Rule:
     """Delete a rule made from the CLI, and its matches. One imported from the config file would come back with
     the next command: refused, naming the file and the key to edit."""
     configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
-    if configured and _origin(lambda: app.store.rule(name).origin) in ("config", None):
+    try:
+        imported = app.store.rule(name).origin == "config"
+    except NotFoundError:
+        imported = True  # not imported yet: the next command will
+    if configured and imported:
         raise ConfigError(
             f"rule {name!r} is defined here: remove it from the config file (it would be imported again by the "
             "next command)",
@@ -171,14 +175,6 @@ def remove_rule(app: App, name: str) -> Rule:
             key=f"watch.keywords[{configured[0]}]",
         )
     return app.store.remove_rule(name)
-
-
-def _origin(read: Callable[[], str]) -> str | None:
-    """Where a stored rule or feed came from, or None when it is not stored (yet)."""
-    try:
-        return read()
-    except NotFoundError:
-        return None
 
 
 def remove_feed(app: App, reference: str) -> WatchedFeed:
