@@ -206,7 +206,7 @@ class _AtomEntryFixes(_Fixes):
         updated.text = rfc3339(entry.updated)
         etree.SubElement(el, "published").text = rfc3339(entry.published)  # last, where feedgen would put it
         title.set("type", "text")
-        link = el.find("link") if entry.link is None else _child(el, "link")
+        link = _child(el, "link") if entry.link is not None else None
         if link is not None:  # feedgen bug #135 drops rel and type: exactly one alternate per entry
             link.set("rel", "alternate")
             link.set("type", "text/html")
