@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import feedparser
@@ -144,6 +145,11 @@ def test_match_feeds_list_what_one_poll_found_newest_item_first_and_never_date_a
     (ahead_id,) = [i for i, it, _ in rows if it.key == "ahead"]
     (stored_ahead,) = app.store.stored_items(ids=[ahead_id])
     assert stored_ahead.published == now
+    changed = replace(
+        item("ahead", "Kyiv story ahead", "https://news.example.com/ahead", dates["ahead"]), content_hash="v2"
+    )
+    app.store.upsert_items(feed.id, [changed], now + timedelta(minutes=10))  # a change does not move its date
+    assert app.store.stored_items(ids=[ahead_id])[0].published == now
     app.store.add_matches(
         [(i, Match("keyword", "kyiv", it.key, feed.id, (), 1.0, "matched rule 'kyiv'"), None) for i, it, _ in rows], now
     )
@@ -154,6 +160,9 @@ def test_match_feeds_list_what_one_poll_found_newest_item_first_and_never_date_a
         "Kyiv story new",
         "Kyiv story old",
     ]
+    assert [m.item.item.title for m in app.store.matches(subject="kyiv")] == [
+        e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")
+    ], "`feeds matches list` lists them as the feed does"
     assert atom.findtext(f"{ATOM}updated").startswith(f"{now:%Y-%m-%d}")
     assert "2099" not in (app.settings.paths.out / "matches" / "rules" / "kyiv" / "rss.xml").read_text()
 

@@ -294,6 +294,14 @@ def test_custom_feed_by_document_type(make_site) -> None:
                 assert local_path(site.out, outline.get(attr)).is_file(), f"feeds.opml: {attr} {outline.get(attr)}"
 
 
+def test_a_custom_feed_takes_a_topic_by_any_spelling_that_shares_its_page(make_site) -> None:
+    site = make_site('\n[[publish.feeds]]\nname = "nk"\ntitle = "North Korea"\ntopics = ["North Korea"]\n', seed=False)
+    site.drop("india", "Statement on the launch", ["north-korea"], "2026-11-08T09:00:00Z")
+    site.ingest()
+    site.publish()
+    assert [e.title for e in parse_ok(site.out / "feeds/nk/atom.xml").entries] == ["Statement on the launch"]
+
+
 # --- determinism ---------------------------------------------------------------------------------------------
 
 
@@ -556,7 +564,10 @@ def test_a_withdrawn_release_says_so_in_every_feed(make_site) -> None:
     }
     (inbox / "sea.json").write_text(json.dumps(item), encoding="utf-8")
     site.ingest()
-    withdrawn = {"withdrawn_at": "2026-11-20T10:00:00Z", "explanation": "<p>Now part of the coastal programme.</p>"}
+    withdrawn = {
+        "withdrawn_at": "2026-11-20T10:00:00Z",
+        "explanation": "<p>Now part of the coastal programme</p>",
+    }  # no full stop
     item |= {"public_updated_at": "2026-11-20T10:00:00Z", "withdrawn_notice": withdrawn}
     (inbox / "sea.json").write_text(json.dumps(item), encoding="utf-8")
     site.ingest()

@@ -94,7 +94,8 @@ def entry_of(r: Release, settings: Settings) -> FeedEntry:
         # A reader shows a withdrawn release as "updated": it says why, as the release's page does (and GOV.UK's
         # own titles: "[Withdrawn] …").
         notice = f"Withdrawn on {date_text(r.withdrawn_at, settings.site.tz)}."
-        notice += f" {r.withdrawn_note}" if r.withdrawn_note else ""
+        if r.withdrawn_note:
+            notice += f" {r.withdrawn_note}" + ("" if r.withdrawn_note.endswith((".", "!", "?", "…")) else ".")
         title, summary = f"[Withdrawn] {title}", f"{notice} {summary}"
         content = f"<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}"
     return FeedEntry(
@@ -193,9 +194,11 @@ def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGro
 
 
 def matches_custom(r: Release, feed: CustomFeed) -> bool:
+    """Whether `r` belongs in a custom feed: a topic by any spelling that shares its topic page ("north-korea" is
+    "North Korea"), an organisation or a document type ignoring case."""
     fold = str.casefold
     return (
-        any(fold(t) in {fold(x) for x in feed.topics} for t in r.topics)
+        any(topic_slug(t) in {topic_slug(x) for x in feed.topics} for t in r.topics)
         or fold(r.organisation) in {fold(x) for x in feed.organisations}
         or fold(r.document_type) in {fold(x) for x in feed.types}
     )

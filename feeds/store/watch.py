@@ -472,7 +472,8 @@ class WatchStoreMixin:
             q = q.where(M.c.subject == subject)
         if since is not None:
             q = q.where(M.c.found_at >= since)
-        q = q.order_by(I.c.published.desc(), M.c.id.desc())
+        # As the match feeds list them: the last found first, and among those found together, the newest item.
+        q = q.order_by(M.c.found_at.desc(), I.c.published.desc(), M.c.id.desc())
         if limit is not None:
             q = q.limit(limit)
         with self.engine.connect() as conn:
@@ -555,7 +556,9 @@ def _upsert_items(
         it = by_key[key]
         if it.content_hash != old_hash:
             row = _item_row(feed_id, it, now)
-            if it.published is None:
+            if it.published is None or it.published > now:
+                # No date of its own, or one still ahead: it keeps the date it was first stored with (the time it
+                # was seen), not the time of this change.
                 row.pop("published")
                 row.pop("updated")
             conn.execute(I.update().where(I.c.id == item_id).values(**row))
