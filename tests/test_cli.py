@@ -49,8 +49,10 @@ def test_check_config_warns_of_a_missing_source_folder_and_refuses_an_output_tha
     assert "cannot read the folder of source 'examples': no such folder" in ingested.output
     assert not (config.parent / "exampels").exists(), "a folder read in place is never made up"
     (config.parent / "out").write_text("not a folder")
+    config.write_text(config.read_text() + '\n[publish]\ntemplates = "nowhere"\n')
     refused = run(config, "check-config")
-    assert refused.exit_code == 1 and "paths.out: " in refused.output and "is a file, not a folder" in refused.output
+    assert refused.exit_code == 1 and "is a file, not a folder" in refused.output
+    assert f"{config}:" in refused.output and "paths.out: " in refused.output and "publish.templates" in refused.output
 
 
 def test_config_errors_name_file_line_and_key(tmp_path):

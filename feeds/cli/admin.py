@@ -47,8 +47,6 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "sources": sources,
     }
     problems = list(s.alerts.missing_secrets)
-    if s.paths.out.exists() and not s.paths.out.is_dir():
-        problems.append(f"{s.path}: paths.out: {s.paths.out} is a file, not a folder: publishing needs a folder")
     warnings = [
         f"source {src.name!r}: the folder {src.path} does not exist"
         + (" (it is created at the first ingest)" if src.move else ": nothing is read from it until it does")

@@ -84,10 +84,10 @@ def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
 def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
     k = ("paths",)
     r.only(t, k, {"out", "state"})
-    return Paths(
-        out=_resolve(base, r.get(t, (*k, "out"), str, "out")),
-        state=_resolve(base, r.get(t, (*k, "state"), str, "var")),
-    )
+    out = _resolve(base, r.get(t, (*k, "out"), str, "out"))
+    if out.exists() and not out.is_dir():  # else publishing fails with "File exists"
+        r.fail((*k, "out"), f"{out} is a file, not a folder: publishing needs a folder")
+    return Paths(out=out, state=_resolve(base, r.get(t, (*k, "state"), str, "var")))
 
 
 _HOST_NAME = re.compile(r"(?=.{1,253}\.?$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
