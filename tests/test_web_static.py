@@ -254,6 +254,11 @@ def test_a_folder_without_its_slash_is_redirected(served: Served) -> None:
     assert status == 301 and headers["location"].startswith("/topics/iran/")
 
 
+def test_a_folder_without_a_page_is_not_found_rather_than_redirected(served: Served) -> None:
+    assert served.request("/topics")[0] == 404  # (it redirected to /topics/, which is 404)
+    assert served.request("/topics/")[0] == 404
+
+
 def test_a_file_asked_for_as_a_folder_is_not_found(served: Served) -> None:
     """`/atom.xml/` served the feed under a second URL, and a page's relative links resolved wrongly there."""
     assert served.request("/atom.xml")[0] == 200
@@ -330,7 +335,7 @@ def _call(app: StaticSite, path: str, **environ: str) -> tuple[str, dict[str, st
     ("path", "script_name", "location"),
     [
         ("/topics/iran", "", "/topics/iran/"),
-        ("//topics", "", "/topics/"),
+        ("//topics/iran", "", "/topics/iran/"),
         ("//topics//iran", "", "/topics/iran/"),
         ("/topics/iran", "/press", "/press/topics/iran/"),
     ],

@@ -97,6 +97,8 @@ class StaticSite:
         if resolved is None:
             return _plain(start_response, "404 Not Found", "not found\n")
         if resolved.is_dir():
+            if not (resolved / "index.html").is_file():  # a folder with no page (`/topics`): nothing to redirect to
+                return _plain(start_response, "404 Not Found", "not found\n")
             if not raw_path.endswith("/"):
                 # Rebuilt from the checked segments, never the raw path: `//topics` would otherwise become
                 # `Location: //topics/`, which a browser reads as the host `topics` (RFC 3986 §4.2).
@@ -104,8 +106,6 @@ class StaticSite:
                 location = quote(environ.get("SCRIPT_NAME", "").rstrip("/")) + "/" + "/".join(parts) + "/"
                 return _plain(start_response, "301 Moved Permanently", "moved\n", [("Location", location)])
             resolved = resolved / "index.html"
-            if not resolved.is_file():
-                return _plain(start_response, "404 Not Found", "not found\n")
         elif raw_path.endswith("/"):  # `/atom.xml/`: a file is not a folder (its relative links would break)
             return _plain(start_response, "404 Not Found", "not found\n")
         entry = self._load(resolved)
