@@ -141,6 +141,8 @@ class IngestReport:
     outcomes: tuple[IngestOutcome, ...] = field(default_factory=tuple)
     waiting: int = 0
     """Inbox files left for a later run because they were still changing (`run_ingest`'s `quiet`)."""
+    unreadable: tuple[str, ...] = ()
+    """Sources whose folder could not be read at all (missing, no permission): their outcome is a rejection."""
 
     def count(self, status: IngestStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

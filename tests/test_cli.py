@@ -46,6 +46,7 @@ def test_check_config_warns_of_a_missing_source_folder_and_refuses_an_output_tha
     assert checked.exit_code == 0
     assert f"warning: source 'examples': the folder {config.parent / 'exampels'} does not exist" in checked.output
     ingested = run(config, "ingest")
+    assert ingested.exit_code == 1, "a source that cannot be read at all is a failure of the run, for cron"
     assert "cannot read the folder of source 'examples': no such folder" in ingested.output
     assert not (config.parent / "exampels").exists(), "a folder read in place is never made up"
     (config.parent / "out").write_text("not a folder")

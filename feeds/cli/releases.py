@@ -27,7 +27,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Ingest releases now: the given files and folders, or every configured source.
 
     Files directly inside a drop folder move to processed/ or rejected/ as usual; other paths are read in place.
-    Exits 1 if a given PATH could not be ingested.
+    Exits 1 if a given PATH could not be ingested, or a configured source's folder could not be read.
     """
     with ctx.app() as app, _ingest_lock(ctx, app), ProgressBar("ingesting") as bar:
         report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
@@ -35,7 +35,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
         echo_json(report_json(report))
     else:
         _print_report(ctx, report)
-    if paths and report.count("rejected"):
+    if (paths and report.count("rejected")) or report.unreadable:
         sys.exit(1)
 
 

@@ -44,6 +44,7 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
     reacts to a file as soon as it appears, possibly before its writer is done); they are counted as waiting."""
     outcomes: list[IngestOutcome] = []
     waiting = 0
+    unreadable: list[str] = []
     for source in app.settings.sources:
         if isinstance(source, FolderSource):
             try:
@@ -52,6 +53,7 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
                 error = f"{source.path}: cannot read the folder of source {source.name!r}: {e.strerror or e}"
                 log.error("%s", error, extra={"source": source.name})
                 outcomes.append(IngestOutcome(origin=str(source.path), status="rejected", error=error))
+                unreadable.append(source.name)
                 continue
             outcomes += found
             waiting += left
@@ -59,7 +61,7 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
             from feeds.ingest.remote_json import poll_remote
 
             outcomes += poll_remote(app, source)
-    return IngestReport(outcomes=tuple(outcomes), waiting=waiting)
+    return IngestReport(outcomes=tuple(outcomes), waiting=waiting, unreadable=tuple(unreadable))
 
 
 def ingest_folder(
