@@ -294,6 +294,18 @@ def test_custom_feed_by_document_type(make_site) -> None:
                 assert local_path(site.out, outline.get(attr)).is_file(), f"feeds.opml: {attr} {outline.get(attr)}"
 
 
+def test_a_topic_is_named_as_the_config_names_it_else_as_most_releases_spell_it(make_site) -> None:
+    """One release tagged "IRAN" renamed the Iran feed when it was the newest."""
+    site = make_site(seed=False)
+    site.drop("a", "Talks in Tehran", ["Iran", "harbours"], "2026-11-01T09:00:00Z")
+    site.drop("b", "Ferry plans", ["harbours"], "2026-11-02T09:00:00Z")
+    site.drop("c", "Envoy named", ["IRAN", "Harbours"], "2026-11-03T09:00:00Z")
+    site.ingest()
+    site.publish()
+    assert parse_ok(site.out / "topics/iran/atom.xml").feed.title.endswith(": Iran")
+    assert parse_ok(site.out / "topics/harbours/atom.xml").feed.title.endswith(": harbours")
+
+
 def test_a_custom_feed_takes_a_topic_by_any_spelling_that_shares_its_page(make_site) -> None:
     site = make_site('\n[[publish.feeds]]\nname = "nk"\ntitle = "North Korea"\ntopics = ["North Korea"]\n', seed=False)
     site.drop("india", "Statement on the launch", ["north-korea"], "2026-11-08T09:00:00Z")

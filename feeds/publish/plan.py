@@ -22,6 +22,7 @@ import hashlib
 import heapq
 import html
 import uuid
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -147,12 +148,20 @@ def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGro
     groups: list[FeedGroup] = []
     by_topic: dict[str, tuple[str, list[Release]]] = {}
     by_org: dict[str, tuple[str, list[Release]]] = {}
+    spellings: dict[str, Counter[str]] = {}
     for r in releases:
         for t in r.topics:
             members = by_topic.setdefault(topic_slug(t), (t, []))[1]
             if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
                 members.append(r)
+            spellings.setdefault(topic_slug(t), Counter())[t] += 1
         by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
+    # A topic is named as the config names it, else as most of its releases spell it (not as the newest one
+    # happens to: one release tagged "IRAN" renamed the Iran feed).
+    configured = {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
+    for slug, counts in spellings.items():
+        name = configured.get(slug) or max(counts, key=lambda n: counts[n])  # (ties: the first seen)
+        by_topic[slug] = (name, by_topic[slug][1])
     for slug, (name, rs) in sorted(by_topic.items()):
         groups.append(
             FeedGroup(
