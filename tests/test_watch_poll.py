@@ -306,8 +306,9 @@ def test_a_narrowed_rule_loses_the_matches_it_no_longer_makes_and_keeps_the_othe
 
 
 def test_what_the_config_no_longer_declares_goes(make_settings, make_app_for, httpserver, caplog):
-    """A rule deleted from the config goes with its matches (it kept matching); a feed deleted from it is no
-    longer polled, its items kept, and is watched again when it comes back."""
+    """A rule deleted from the config is deleted (it kept matching), its past matches kept as history, so that a
+    command run once with another config file costs nothing the right one cannot bring back; a feed deleted
+    from it is no longer polled, its items kept, and is watched again when it comes back."""
     caplog.set_level(logging.WARNING, logger="feeds.watch")
     httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
     rules = '\n[[watch.keywords]]\nname = "korea"\nquery = "korea"\n[[watch.keywords]]\nname = "iran"\nquery = "iran"\n'
@@ -318,14 +319,18 @@ def test_what_the_config_no_longer_declares_goes(make_settings, make_app_for, ht
         make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "iran"\nquery = "iran"\n', feed=False
     )
     assert [r.name for r in app.store.rules()] == ["iran"]
-    assert {m.subject for m in app.store.matches()} == {"iran"}
+    korea = {m.id for m in app.store.matches(subject="korea")}
+    assert len(korea) == 1, "its past matches are kept"
     (feed,) = app.store.feeds()
     assert not feed.enabled and feed.disabled_reason == "removed from the config file"
-    assert "removed rule 'korea' and its matches" in caplog.text and "stopped watching" in caplog.text
+    assert "removed rule 'korea': it is no longer in the config file" in caplog.text
+    assert "stopped watching" in caplog.text
     assert app.store.count_items() == 2, "the feed's items are kept"
-    app = _config_app(make_settings, make_app_for, httpserver, "")
+    app = _config_app(make_settings, make_app_for, httpserver, rules)  # the right config again: all back
     (feed,) = app.store.feeds()
     assert feed.enabled and feed.disabled_reason is None
+    run_watch(app)
+    assert {m.id for m in app.store.matches(subject="korea")} == korea, "the same matches, the same ids"
 
 
 def test_a_rule_or_feed_the_config_declares_is_removed_there_and_a_cli_rule_of_the_same_name_is_said_to_win(

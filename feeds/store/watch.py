@@ -383,19 +383,23 @@ class WatchStoreMixin:
         """Delete a rule and its matches (kept, they would count for the next rule given that name)."""
         rule = self.rule(name)
         with writing(self.engine) as conn:
-            _delete_rules(conn, [name])
+            conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name))
+            conn.execute(RU.delete().where(RU.c.name == name))
         return rule
 
     def retire_configured(self, feed_urls: Iterable[str], rule_names: Iterable[str]) -> tuple[list[str], list[str]]:
-        """Apply the config's removals: a rule imported from it and no longer there is deleted with its matches; a
-        feed is disabled (its items and matches kept, should it come back). Returns (rules deleted, feed URLs
-        disabled)."""
+        """Apply the config's removals: a rule imported from it and no longer there is deleted, a feed disabled.
+        Nothing is lost that the config cannot bring back (a command run once with another config file must not
+        cost the matches): the rule's matches stay, as history, and are checked again should a rule of that name
+        come back (`feeds.watch.retro`); the feed keeps its items and is enabled again. Returns (rules deleted,
+        feed URLs disabled)."""
         keep_urls, keep_rules = set(feed_urls), set(rule_names)
         with writing(self.engine) as conn:
             gone_rules = [
                 n for (n,) in conn.execute(sa.select(RU.c.name).where(RU.c.origin == "config")) if n not in keep_rules
             ]
-            _delete_rules(conn, gone_rules)
+            for chunk in chunks(gone_rules, 500):
+                conn.execute(RU.delete().where(RU.c.name.in_(chunk)))
             q = sa.select(WF.c.id, WF.c.url).where(WF.c.origin == "config", WF.c.enabled.is_(True))
             gone_feeds = [(i, url) for i, url in conn.execute(q) if url not in keep_urls]
             if gone_feeds:
@@ -498,12 +502,6 @@ class WatchStoreMixin:
 
 REMOVED_FROM_CONFIG = "removed from the config file"
 """The `disabled_reason` of a feed the config no longer lists (it is watched again if it comes back)."""
-
-
-def _delete_rules(conn: sa.Connection, names: Sequence[str]) -> None:
-    for chunk in chunks(list(names), 500):
-        conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject.in_(chunk)))
-        conn.execute(RU.delete().where(RU.c.name.in_(chunk)))
 
 
 # The statements every stored feed runs, built once with bind parameters (an `IN` list as one expanding parameter):

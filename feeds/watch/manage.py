@@ -222,10 +222,10 @@ def import_configured(app: App) -> tuple[int, int]:
                 rule.query,
                 k.name,
             )
-    # What the config no longer declares goes: its rules (with their matches), its feeds (disabled, kept).
+    # What the config no longer declares stops: its rules are deleted, its feeds disabled (matches and items kept).
     rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
     for name in rules_gone:
-        log.warning("removed rule %r and its matches: it is no longer in the config file", name)
+        log.warning("removed rule %r: it is no longer in the config file (its past matches are kept)", name)
     for url in feeds_gone:
         log.warning("stopped watching %s: it is no longer in the config file (its items are kept)", url)
     return feeds_added, rules_changed + len(rules_gone)
