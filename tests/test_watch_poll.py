@@ -353,6 +353,14 @@ def test_a_rule_or_feed_the_config_declares_is_removed_there_and_a_cli_rule_of_t
     remove_rule(app, "iran")  # the command-line one: then the config's is imported
     import_configured(app)
     assert (app.store.rule("iran").query, app.store.rule("iran").origin) == ("iran OR tehran", "config")
+    # A config rule whose feed folder a command-line rule has already is not imported either (as `keywords add`
+    # refuses such a name): it would be published somewhere else, and move when the other one goes.
+    add_rule(app, "gulf", name="Gulf States")
+    app = _config_app(
+        make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "gulf-states"\nquery = "gulf"\n'
+    )
+    assert [r.name for r in app.store.rules()] == ["Gulf States"]
+    assert "rule 'gulf-states' in the config is not used: rule 'Gulf States'" in caplog.text
 
 
 def test_a_removed_rules_matches_do_not_pass_to_a_new_rule_of_the_same_name(app, httpserver):

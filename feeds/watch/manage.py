@@ -211,7 +211,19 @@ def import_configured(app: App) -> tuple[int, int]:
         feeds_added += created
     names = [k.name for k in w.keywords]
     rules_changed = 0
+    # The feed folders other rules hold (not a config rule the config no longer has: it is retired below).
+    slugs = {rule_slug(r.name): r.name for r in app.store.rules() if r.origin != "config" or r.name in names}
     for k in w.keywords:
+        other = slugs.get(rule_slug(k.name))
+        if other is not None and other != k.name:  # (the config's own clashes are refused when it is read)
+            log.warning(
+                "rule %r in the config is not used: rule %r, added from the command line, publishes at "
+                "matches/rules/%s/ already (rename one of them)",
+                k.name,
+                other,
+                rule_slug(k.name),
+            )
+            continue
         rule, changed = app.store.import_rule(k.name, k.query, origin="config", now=now)
         rules_changed += changed
         if rule.origin != "config" and rule.query != k.query:
