@@ -226,6 +226,20 @@ class WatchedFeed:
     """When that body was read: its items are the stored ones marked as in a body since then, which pruning
     keeps (else an old post still in a slow feed would be pruned, then stored and matched again as new)."""
 
+    @property
+    def state(self) -> FeedState:
+        """`disabled`, `failing`, `new` (never checked), `warning` (read, with problems: a truncated or malformed
+        body) or `ok`: what `watch list` and `feeds status` report."""
+        if not self.enabled:
+            return "disabled"
+        if self.failures:
+            return "failing"
+        if not self.last_checked:
+            return "new"
+        return "warning" if self.last_error else "ok"
+
+
+FeedState = Literal["disabled", "failing", "new", "warning", "ok"]
 
 MatchKind = Literal["keyword", "related", "pickup"]
 

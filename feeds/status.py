@@ -7,6 +7,7 @@ matches in the last 24 hours, the daemons alive with their leases and their jobs
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -90,7 +91,8 @@ def gather(app: App) -> StatusReport:
     now = app.clock()
     releases = app.store.releases(limit=1)
     feeds = app.store.feeds()
-    failing = [f for f in feeds if f.enabled and f.failures]
+    states = Counter(f.state for f in feeds)
+    failing = [f for f in feeds if f.state == "failing"]
     worst = sorted(failing, key=lambda f: (-f.failures, f.url))[:5]
     matches: dict[str, int] = {"keyword": 0, "related": 0, "pickup": 0}
     for m in app.store.matches(since=now - timedelta(hours=24)):
@@ -115,10 +117,10 @@ def gather(app: App) -> StatusReport:
         releases=app.store.count_releases(),
         newest_release=f"{releases[0].slug} ({rfc3339(releases[0].published)})" if releases else None,
         feeds_total=len(feeds),
-        feeds_ok=sum(1 for f in feeds if f.enabled and not f.failures and f.last_checked is not None),
+        feeds_ok=states["ok"] + states["warning"],  # (read with problems, but read)
         feeds_failing=len(failing),
-        feeds_disabled=sum(1 for f in feeds if not f.enabled),
-        feeds_new=sum(1 for f in feeds if f.enabled and not f.failures and f.last_checked is None),
+        feeds_disabled=states["disabled"],
+        feeds_new=states["new"],
         worst=[
             {"url": f.url, "failures": f.failures, "last_status": f.last_status, "last_error": f.last_error}
             for f in worst

@@ -32,17 +32,6 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
-def feed_state(f: WatchedFeed) -> str:
-    """`disabled`, `failing`, `warning` (read, with problems: a truncated or malformed body), `ok`, or `new`."""
-    if not f.enabled:
-        return "disabled"
-    if f.failures:
-        return "failing"
-    if not f.last_checked:
-        return "new"
-    return "warning" if f.last_error else "ok"
-
-
 def feed_json(f: WatchedFeed) -> dict[str, Any]:
     def t(v: Any) -> Any:
         return rfc3339(v) if v is not None else None
@@ -55,7 +44,7 @@ def feed_json(f: WatchedFeed) -> dict[str, Any]:
         "interval": f.interval,
         "enabled": f.enabled,
         "origin": f.origin,
-        "state": feed_state(f),
+        "state": f.state,
         "health": {
             "last_checked": t(f.last_checked),
             "last_status": f.last_status,
@@ -130,7 +119,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
     if not feeds:
         click.echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     for f in feeds:
-        state = feed_state(f)
+        state = f.state
         click.echo(f"#{f.id:<4} {state:<8} {f.url}  {f.title}")
         detail = f"       last {f.last_status or 'never'}"
         if f.last_checked:

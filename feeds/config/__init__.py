@@ -105,10 +105,10 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     section(lambda: r.only(db, ("database",), {"url"}) if db is not None else None)
     state = paths.state if paths is not None else base
     configured_db = section(lambda: r.get(db or {}, ("database", "url"), str, f"sqlite:///{state / 'feeds.db'}"))
-    from_env = bool(environ.get("FEEDS_DATABASE_URL"))
     # From the environment, a relative SQLite path is relative to the current folder, as any path a command is
     # given; made absolute here, so `check-config` shows the file that is used.
     env_db = environ.get("FEEDS_DATABASE_URL")
+    from_env = bool(env_db)
     database_url = (
         _database_url(env_db, Path.cwd())
         if env_db

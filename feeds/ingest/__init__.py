@@ -68,12 +68,12 @@ def ingest_folder(
     app: App, source: FolderSource, *, progress: Progress | None = None, quiet: float = 0.0
 ) -> tuple[list[IngestOutcome], int]:
     """(outcomes, files left waiting because they were written in the last `quiet` seconds)."""
-    if source.move and not source.path.is_dir():  # a drop folder exists from the first run on
-        source.path.mkdir(parents=True, exist_ok=True)
+    if not source.path.is_dir():
+        if not source.move:  # a folder read in place is never made up: a typo must not read as "0 files"
+            raise FileNotFoundError(errno.ENOENT, "no such folder", str(source.path))
+        source.path.mkdir(parents=True, exist_ok=True)  # a drop folder exists from the first run on
         # (info, not a warning: a fresh install makes its drop folder this way; `check-config` warns of it)
         log.info("created the drop folder %s of source %r: it did not exist", source.path, source.name)
-    elif not source.path.is_dir():  # a folder read in place is never made up: a typo must not read as "0 files"
-        raise FileNotFoundError(errno.ENOENT, "no such folder", str(source.path))
     files = folder.scan(source.path)
     changing = folder.still_changing(files, quiet, time.time()) if quiet > 0 else set()
     files = [f for f in files if f not in changing]

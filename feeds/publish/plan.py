@@ -146,23 +146,22 @@ def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGro
     """Topic, organisation and custom feeds (the main feed is planned separately, with archives)."""
     site = settings.site
     groups: list[FeedGroup] = []
-    by_topic: dict[str, tuple[str, list[Release]]] = {}
+    by_topic: dict[str, list[Release]] = {}
     by_org: dict[str, tuple[str, list[Release]]] = {}
     spellings: dict[str, Counter[str]] = {}
     for r in releases:
         for t in r.topics:
-            members = by_topic.setdefault(topic_slug(t), (t, []))[1]
+            members = by_topic.setdefault(topic_slug(t), [])
             if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
                 members.append(r)
             spellings.setdefault(topic_slug(t), Counter())[t] += 1
         by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
     # A topic is named as the config names it, else as most of its releases spell it (not as the newest one
-    # happens to: one release tagged "IRAN" renamed the Iran feed).
+    # happens to: one release tagged "IRAN" renamed the Iran feed). Ties: the spelling seen first.
     configured = {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
-    for slug, counts in spellings.items():
-        name = configured.get(slug) or max(counts, key=lambda n: counts[n])  # (ties: the first seen)
-        by_topic[slug] = (name, by_topic[slug][1])
-    for slug, (name, rs) in sorted(by_topic.items()):
+    for slug, rs in sorted(by_topic.items()):
+        counts = spellings[slug]
+        name = configured.get(slug) or max(counts, key=counts.__getitem__)
         groups.append(
             FeedGroup(
                 key=f"topic:{slug}",
@@ -205,11 +204,22 @@ def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGro
 def matches_custom(r: Release, feed: CustomFeed) -> bool:
     """Whether `r` belongs in a custom feed: a topic by any spelling that shares its topic page ("north-korea" is
     "North Korea"), an organisation or a document type ignoring case."""
+    topics, organisations, types = _custom_keys(feed)
+    return (
+        any(topic_slug(t) in topics for t in r.topics)
+        or r.organisation.casefold() in organisations
+        or r.document_type.casefold() in types
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _custom_keys(feed: CustomFeed) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """What `matches_custom` compares, worked out once per feed rather than per release."""
     fold = str.casefold
     return (
-        any(topic_slug(t) in {topic_slug(x) for x in feed.topics} for t in r.topics)
-        or fold(r.organisation) in {fold(x) for x in feed.organisations}
-        or fold(r.document_type) in {fold(x) for x in feed.types}
+        frozenset(map(topic_slug, feed.topics)),
+        frozenset(map(fold, feed.organisations)),
+        frozenset(map(fold, feed.types)),
     )
 
 
