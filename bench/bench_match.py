@@ -9,7 +9,10 @@ many items of the subsample both agreed exactly on which rules matched.
     cd /work/main && .venv/bin/python bench/bench_match.py [--items 100000] [--rules 10,1000,10000]
 
 Times are CPU seconds of this process (`time.process_time`), so that other work on a shared machine skews
-them less. Whole runtime with the defaults: about half a minute.
+them less, and the rule counts take turns: each of `--slices` slices of the items is matched by every rule set
+before the next slice, so that a machine whose speed drifts during the run (as a shared one does, by a factor of
+two within a day here) slows every rule count alike instead of whichever ran last.
+Whole runtime with the defaults: about half a minute.
 
 The synthetic world: 6,000 generated words drawn with a Zipf law (a few common words dominate, as in real
 text), 23,000 people and 2,000 places (some real-looking, some accented) mentioned one to three times per
@@ -213,6 +216,7 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=100_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rules", default="10,1000,10000", help="comma-separated rule counts")
+    parser.add_argument("--slices", type=int, default=20, help="slices of the items, matched by each rule set in turn")
     parser.add_argument("--naive-seconds", type=float, default=4.0, help="time box for the naive baseline")
     args = parser.parse_args()
 
@@ -231,15 +235,30 @@ def main() -> None:
     for item in items:  # warm the folding memo, so the first rule count is not charged for it
         for field in FIELDS:
             fold_words(getattr(item, field))
-    base = None
-    for count in (int(c) for c in args.rules.split(",")):
+    counts = [int(c) for c in args.rules.split(",")]
+    matchers = {}
+    compile_s = {}
+    for count in counts:
         rules = make_rules(random.Random(args.seed * 1000 + count), count, world)
         t0 = time.process_time()
-        matcher = compile_rules(rules)
-        compile_s = time.process_time() - t0
-        t0 = time.process_time()
-        hits = sum(len(matcher.match(item)) for item in items)
-        ours = len(items) / (time.process_time() - t0)
+        matchers[count] = (rules, compile_rules(rules))
+        compile_s[count] = time.process_time() - t0
+    # Interleaved: each slice of the items is matched by every rule set in turn, so that a machine whose speed
+    # drifts during the run (shared, throttled) slows every rule count alike and their ratios stay honest.
+    spent = dict.fromkeys(counts, 0.0)
+    hits = dict.fromkeys(counts, 0)
+    step = max(1, len(items) // args.slices)
+    for start in range(0, len(items), step):
+        chunk = items[start : start + step]
+        for count in counts:
+            matcher = matchers[count][1]
+            t0 = time.process_time()
+            hits[count] += sum(len(matcher.match(item)) for item in chunk)
+            spent[count] += time.process_time() - t0
+    base = None
+    for count in counts:
+        rules, matcher = matchers[count]
+        ours = len(items) / spent[count]
         base = base or ours
 
         naive = naive_compile(rules)
@@ -251,7 +270,7 @@ def main() -> None:
         naive_rate = done / (time.process_time() - t0)
         agree = sum([h.rule for h in matcher.match(item)] == want for item, want in zip(items, expected, strict=False))
         print(
-            f"{count:>6} {compile_s:>9.2f} {ours:>9,.0f} {hits / len(items):>9.2f} {naive_rate:>9,.0f}"
+            f"{count:>6} {compile_s[count]:>9.2f} {ours:>9,.0f} {hits[count] / len(items):>9.2f} {naive_rate:>9,.0f}"
             f" {ours / naive_rate:>7.1f}x {ours / base:>6.0%} {agree:>4}/{done:<4}"
         )
     print(f"total {time.process_time() - started:.0f} CPU seconds")
