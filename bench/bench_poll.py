@@ -19,8 +19,9 @@ run, every contender polls the same URLs with 16 threads:
     reader, 304 pass       the same again (reader sends the validators it stored)
 
 The table gives wall-clock seconds (the work is threaded; this process's CPU seconds are shown beside them, and
-are the steadier figure when other work shares the machine: the load average is printed first),
-feeds/s and items/s (items stored; for the floor, the entries found in the bodies), then the ratios the issue
+are the steadier figure when other work shares the machine: the load average is printed first), the CPU seconds
+of the worker processes that parse and match (Linux only: read from /proc; the server's are left out), feeds/s
+and items/s (items stored; for the floor, the entries found in the bodies), then the ratios the issue
 sets targets for: first pass at least 10x faster than reader's, within 5x of the floor; 304 pass no slower than
 reader's. Each row's note says what the server answered during that pass. reader refuses feeds that feedparser
 flags as malformed ("bozo") and then never stores their validators, so it stores fewer items than we do and
@@ -217,6 +218,8 @@ class Result:
     feeds: int
     items: int
     note: str = ""
+    worker_cpu: float | None = None
+    """CPU seconds of this process's worker processes (the App's pool) meanwhile; None where none ran."""
 
     @property
     def feeds_per_s(self) -> float:
@@ -233,12 +236,48 @@ def timed(work: Callable[[], Any]) -> tuple[Any, float, float]:
     return value, time.perf_counter() - wall, time.process_time() - cpu
 
 
-def measure(server: Server, work: Callable[[], Any]) -> tuple[Any, float, float, str]:
-    """`timed`, plus what the server answered meanwhile ("853 x 304, 147 x 200")."""
-    before = server.sent()
+_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes `pid` started, and theirs (Linux: /proc; elsewhere none are found)."""
+    found: list[int] = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(c) for c in f.read().split()]
+        except OSError:
+            continue
+    return found + [g for c in found for g in _descendants(c)]
+
+
+def _cpu_of(pid: int) -> float:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime + stime
+
+
+def worker_cpu(server: Server) -> dict[int, float]:
+    """CPU seconds so far of each process this one started, but the server (and its own children)."""
+    skip = {server.process.pid, *_descendants(server.process.pid or 0)}
+    return {pid: _cpu_of(pid) for pid in _descendants(os.getpid()) if pid not in skip}
+
+
+def measure(server: Server, work: Callable[[], Any]) -> tuple[Any, float, float, str, float]:
+    """`timed`, plus what the server answered meanwhile ("853 x 304, 147 x 200") and the CPU seconds of the
+    worker processes meanwhile (the App's pool, started during the first pass: counted from zero)."""
+    before, workers = server.sent(), worker_cpu(server)
     value, wall, cpu = timed(work)
     answers = server.sent() - before
-    return value, wall, cpu, "server: " + ", ".join(f"{n} x {status}" for status, n in answers.most_common())
+    spent = sum(t - workers.get(pid, 0.0) for pid, t in worker_cpu(server).items())
+    return value, wall, cpu, "server: " + ", ".join(f"{n} x {status}" for status, n in answers.most_common()), spent
 
 
 # --- the floor: bare requests + lxml -----------------------------------------------------------------------
@@ -266,7 +305,7 @@ def run_floor(server: Server, urls: Sequence[str], workers: int) -> Result:
         with ThreadPoolExecutor(max_workers=workers) as pool:
             return sum(pool.map(one, urls))
 
-    items, wall, cpu, answers = measure(server, work)
+    items, wall, cpu, answers, _ = measure(server, work)
     session.close()
     return Result("floor: requests + lxml", wall, cpu, len(urls), items, f"{answers}; items: entries in the bodies")
 
@@ -322,34 +361,34 @@ def run_feeds(server: Server, urls: Sequence[str], workers: int, rules: Sequence
     with tempfile.TemporaryDirectory(prefix="bench-poll-") as tmp:
         app, clock = deploy(Path(tmp), urls, workers, rules)
         try:
-            first, wall, cpu, answers = measure(server, lambda: run_watch(app))
+            first, wall, cpu, answers, spent = measure(server, lambda: run_watch(app))
             items = app.store.count_items()
-            one = Result("feeds, first pass", wall, cpu, len(first.outcomes), items, answers + _failed(first))
+            note = answers + _failed(first)
+            one = Result("feeds, first pass", wall, cpu, len(first.outcomes), items, note, spent)
             latest = max(f.next_check for f in app.store.feeds() if f.next_check is not None)
             clock.set(latest + timedelta(seconds=1))
-            second, wall, cpu, answers = measure(server, lambda: run_watch(app))
-            two = Result(
-                "feeds, 304 pass", wall, cpu, len(second.outcomes), second.new_items, answers + _failed(second)
-            )
+            second, wall, cpu, answers, spent = measure(server, lambda: run_watch(app))
+            note = answers + _failed(second)
+            two = Result("feeds, 304 pass", wall, cpu, len(second.outcomes), second.new_items, note, spent)
             # The same feeds from a server that sends no validators: full 200s with the bodies already read.
             requests.get(f"{server.base}/plain", timeout=10).raise_for_status()
             latest = max(f.next_check for f in app.store.feeds() if f.next_check is not None)
             clock.set(latest + timedelta(seconds=1))
             try:
-                third, wall, cpu, answers = measure(server, lambda: run_watch(app))
+                third, wall, cpu, answers, spent = measure(server, lambda: run_watch(app))
                 same = sum(o.unchanged for o in third.outcomes)
                 note = f"{answers}; {same} bodies unchanged, not parsed{_failed(third)}"
-                three = Result(
-                    "feeds, same bodies, no validators", wall, cpu, len(third.outcomes), third.new_items, note
-                )
+                name = "feeds, same bodies, no validators"
+                three = Result(name, wall, cpu, len(third.outcomes), third.new_items, note, spent)
                 # Bodies that differ every time, with the same items: parsed, but no item is matched again.
                 requests.get(f"{server.base}/stamped", timeout=10).raise_for_status()
                 latest = max(f.next_check for f in app.store.feeds() if f.next_check is not None)
                 clock.set(latest + timedelta(seconds=1))
-                fourth, wall, cpu, answers = measure(server, lambda: run_watch(app))
+                fourth, wall, cpu, answers, spent = measure(server, lambda: run_watch(app))
                 changed = sum(o.changed_items for o in fourth.outcomes)
                 note = f"{answers}; {changed} items changed{_failed(fourth)}"
-                four = Result("feeds, new bodies, same items", wall, cpu, len(fourth.outcomes), fourth.new_items, note)
+                name = "feeds, new bodies, same items"
+                four = Result(name, wall, cpu, len(fourth.outcomes), fourth.new_items, note, spent)
             finally:
                 requests.get(f"{server.base}/validators", timeout=10).raise_for_status()
         finally:
@@ -382,7 +421,7 @@ def run_reader(server: Server, urls: Sequence[str], workers: int, scale: float) 
 
                 for name in ("reader, first pass", "reader, 304 pass"):
                     before = reader.get_entry_counts().total or 0
-                    _, wall, cpu, note = measure(server, update)
+                    _, wall, cpu, note, _ = measure(server, update)
                     new = (reader.get_entry_counts().total or 0) - before
                     broken = reader.get_feed_counts().broken or 0
                     note += f"; {broken} feed(s) broken (bozo XML refused)" if broken else ""
@@ -497,13 +536,21 @@ def run_http_only(urls: Sequence[str], workers: int) -> None:
 
 
 def print_table(rows: Sequence[Result]) -> None:
-    print(f"\n{'contender':<44} {'seconds':>8} {'cpu s':>7} {'feeds/s':>9} {'items':>8} {'items/s':>9}  note")
+    head = f"{'contender':<44} {'seconds':>8} {'cpu s':>7} {'+workers':>8} {'feeds/s':>9} {'items':>8} {'items/s':>9}"
+    print(f"\n{head}  note")
     for r in rows:
         rates = f"{r.feeds_per_s:9.1f} {r.items:8d} {r.items_per_s:9.0f}"
-        print(f"{r.name:<44} {r.seconds:8.2f} {r.cpu:7.2f} {rates}  {r.note}")
+        workers = f"{r.worker_cpu:8.2f}" if r.worker_cpu else f"{'':8}"
+        print(f"{r.name:<44} {r.seconds:8.2f} {r.cpu:7.2f} {workers} {rates}  {r.note}")
 
 
 def print_ratios(floor: Result, first: Result, second: Result, reader: tuple[Result, Result] | None) -> None:
+    cores = os.cpu_count() or 1
+    spent = first.cpu + (first.worker_cpu or 0.0)
+    print(
+        f"\nFirst pass: {spent:.2f} CPU seconds in all ({first.cpu:.2f} here, {first.worker_cpu or 0:.2f} in worker"
+        f" processes), so at least {spent / cores:.2f} s of wall clock on {cores} core(s) (the server's share aside)"
+    )
     print("\nRatios (same feeds, wall-clock seconds):")
     vs_floor = first.seconds / floor.seconds
     print(f"  feeds first pass / floor        {vs_floor:6.2f}x slower   target <= 5x   {_verdict(vs_floor <= 5)}")
