@@ -318,6 +318,77 @@ def test_links_pipes_and_undecodable_names_in_the_drop_folder_are_rejected_and_t
     assert [p.name for p in inbox.iterdir() if not p.is_dir()] == [], "nothing is left behind"
 
 
+def test_a_link_in_place_of_processed_or_rejected_never_has_files_moved_through_it(app, inbox, tmp_path, caplog):
+    """Whoever can write to the drop folder could otherwise swap `processed/` or `rejected/` for a link and have
+    their files written anywhere the daemon may write (an `authorized_keys`, a cron file, the published site)."""
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    os.symlink(victim, inbox / "rejected")
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    drop(inbox, "authorized_keys", "ssh-ed25519 AAAA attacker\n")  # no extension a release has: rejected
+    caplog.set_level("ERROR", logger="feeds.ingest")
+    report = run_ingest(app)
+    assert report.count("created") == 1
+    assert list(victim.iterdir()) == [], "nothing was written through the link"
+    assert (inbox / "authorized_keys").exists(), "a file that cannot be moved safely stays where it was dropped"
+    assert (inbox / "processed" / "visit.txt").exists()
+    assert f"refusing to move files into {inbox / 'rejected'}: it is a symbolic link" in caplog.text
+    # Replaced by a real folder, the next run moves what stayed.
+    (inbox / "rejected").unlink()
+    run_ingest(app)
+    assert (inbox / "rejected" / "authorized_keys").exists() and list(victim.iterdir()) == []
+    assert len(app.store.releases()) == 1
+
+
+def test_a_link_in_place_of_processed_is_itself_rejected_and_a_real_folder_takes_its_place(app, inbox, tmp_path):
+    victim = tmp_path / "victim"
+    victim.mkdir()
+    os.symlink(victim, inbox / "processed")
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    report = run_ingest(app)
+    assert report.count("created") == 1 and report.count("rejected") == 1  # the link, as any link dropped there
+    assert list(victim.iterdir()) == [], "nothing was written through the link"
+    assert not (inbox / "processed").is_symlink() and (inbox / "processed" / "visit.txt").exists()
+    assert (inbox / "rejected" / "processed").is_symlink()
+    note = (inbox / "rejected" / "processed.error.txt").read_text(encoding="utf-8")
+    assert f"symbolic link to {victim}" in note
+
+
+def test_a_hard_link_in_the_drop_folder_is_rejected_and_one_named_on_the_command_line_is_read(app, inbox, tmp_path):
+    """A second name for a private file (the config, a key) dropped into the folder must not be published."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("Private notes\n\nThe password is hunter2.\n", encoding="utf-8")
+    os.link(secret, inbox / "notes.txt")
+    report = run_ingest(app)
+    assert report.count("rejected") == 1 and app.store.releases() == []
+    assert "2 names (hard links)" in report.outcomes[0].error
+    assert secret.read_text(encoding="utf-8").endswith("hunter2.\n")
+    elsewhere = tmp_path / "named"
+    elsewhere.mkdir()
+    os.link(secret, elsewhere / "notes.txt")
+    assert ingest_paths(app, [elsewhere]).count("rejected") == 1, "met inside a folder: refused"
+    assert ingest_paths(app, [elsewhere / "notes.txt"]).count("created") == 1, "named on purpose: read"
+
+
+def test_a_file_whose_name_is_as_long_as_names_may_be_still_leaves_the_drop_folder(app, inbox):
+    """Its note (`<name>.error.txt`) would be too long a name: the file is moved under a shortened one rather
+    than left in the drop folder, failing again at every run."""
+    long_bad = "B" * 250 + ".json"
+    long_good = "é" * 125 + ".txt"  # 254 bytes in UTF-8
+    drop(inbox, long_bad, "{not json")
+    drop(inbox, long_good, TEXT_RELEASE)
+    report = run_ingest(app)
+    assert report.count("rejected") == 1 and report.count("created") == 1
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == []
+    (moved,) = [p for p in (inbox / "rejected").iterdir() if not p.name.endswith(".error.txt")]
+    assert moved.name.startswith("BBBB") and moved.name.endswith(".json") and len(moved.name) < 250
+    assert moved.read_text(encoding="utf-8") == "{not json"
+    note = Path(str(moved) + ".error.txt").read_text(encoding="utf-8")
+    assert long_bad in note, "the note names the file as it was dropped"
+    (kept,) = (inbox / "processed").iterdir()
+    assert kept.name.startswith("éé") and kept.name.endswith(".txt")
+
+
 def test_a_link_named_on_the_command_line_is_followed(app, tmp_path):
     real = tmp_path / "real.txt"
     real.write_text(TEXT_RELEASE, encoding="utf-8")

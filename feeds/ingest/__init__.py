@@ -88,28 +88,35 @@ def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None =
     attributed to that source and moved like any dropped file; everything else is read in place as source `cli`."""
     outcomes: list[IngestOutcome] = []
     drop = {s.path.resolve(): s for s in app.settings.inboxes}
-    groups: dict[tuple[str, Path | None], list[Path]] = {}
+    groups: dict[tuple[str, Path | None, bool], list[Path]] = {}
     for p in paths:
         if not p.exists():
             outcomes.append(IngestOutcome(origin=str(p), status="rejected", error=f"{p}: no such file or folder"))
             continue
         # A link named on the command line is followed on purpose; links met inside folders are not (see
         # `unit_from_file`).
-        files = folder.scan(p, recursive=True) if p.is_dir() else [p.resolve() if p.is_symlink() else p]
+        named = not p.is_dir()
+        files = folder.scan(p, recursive=True) if not named else [p.resolve() if p.is_symlink() else p]
         for f in files:
             src = drop.get(f.resolve().parent)
-            key = (src.name, src.path) if src and src.move else (src.name if src else "cli", None)
-            groups.setdefault(key, []).append(f)
-    for (name, move_in), files in groups.items():
-        outcomes += _ingest_files(app, files, source=name, move_in=move_in, progress=progress)
+            place = (src.name, src.path) if src and src.move else (src.name if src else "cli", None)
+            groups.setdefault((*place, named), []).append(f)
+    for (name, move_in, named), files in groups.items():
+        outcomes += _ingest_files(app, files, source=name, move_in=move_in, progress=progress, named=named)
     return _report(outcomes)
 
 
 def _ingest_files(
-    app: App, files: Sequence[Path], *, source: str, move_in: Path | None, progress: Progress | None
+    app: App,
+    files: Sequence[Path],
+    *,
+    source: str,
+    move_in: Path | None,
+    progress: Progress | None,
+    named: bool = False,
 ) -> list[IngestOutcome]:
     outcomes: list[IngestOutcome] = []
-    for now, units in units_in_batches(app, files, BATCH, source=source):
+    for now, units in units_in_batches(app, files, BATCH, source=source, named=named):
         settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
         moved = folder.settle(settled_units, move_in, now) if move_in is not None else {}
         for o in batch_outcomes:

@@ -12,6 +12,7 @@ should write under such a name and rename into the folder when done.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from collections.abc import Iterator, Sequence
@@ -86,49 +87,133 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> dict[str, str]
     Called only after the transaction holding the units committed. A failure to move one file is logged and
     leaves it in place (the ledger recognises it next time); it never loses the file. A file that is no longer
     there (moved by someone else) is skipped.
+
+    Whoever can write to the drop folder can put a link where `processed/` or `rejected/` should be: moving files
+    through it would let them write any file the daemon may, anywhere. So every step goes through the folders'
+    own descriptors, opened without following links: a link there is refused (logged, nothing moved), and the
+    files and notes are created inside the very folders that were checked.
     """
     moved: dict[str, str] = {}
-    made: set[str] = set()
-    for unit in units:
-        src = unit.origin
-        name = os.path.basename(src)
-        target_dir = os.path.join(folder, REJECTED if unit.error else PROCESSED)
-        try:
-            if unit.error and not os.path.lexists(src):
-                continue
-            if target_dir not in made:  # once per batch (a folder removed meanwhile fails the move, logged)
-                os.makedirs(target_dir, exist_ok=True)
-                made.add(target_dir)
-            dest = _free_name(target_dir, name, note=bool(unit.error))
-            if unit.error:
-                with open(dest + ".error.txt", "x", encoding="utf-8", errors="backslashreplace") as note:
-                    note.write(
-                        f"{shown_path(name)} was not ingested ({rfc3339(now)}):\n\n{unit.error}\n\n"
-                        "Fix the file and drop it into the inbox again.\n"
-                    )
-            os.replace(src, dest)
-            moved[unit.origin] = dest
-        except OSError as e:
-            if isinstance(e, FileNotFoundError) and not os.path.lexists(src):
-                continue  # moved away meanwhile (checked only now: the usual case needs no extra stat)
-            log.error("could not move %s to %s/: %s", src, os.path.basename(target_dir), e, extra={"file": src})
+    if not units:
+        return moved
+    try:
+        inbox = os.open(folder, os.O_RDONLY | _O_DIRECTORY)  # (the configured folder itself may be a link)
+    except OSError as e:
+        where = {"file": str(folder)}
+        log.error("could not open the drop folder %s to move files out of it: %s", folder, e, extra=where)
+        return moved
+    targets: dict[str, int | None] = {}
+    try:
+        for unit in units:
+            kind = REJECTED if unit.error else PROCESSED
+            if kind not in targets:
+                targets[kind] = _open_subfolder(inbox, folder, kind)
+            target = targets[kind]
+            if target is not None:
+                dest = _move(unit, inbox, target, os.path.join(folder, kind), now)
+                if dest is not None:
+                    moved[unit.origin] = dest
+    finally:
+        for fd in targets.values():
+            if fd is not None:
+                os.close(fd)
+        os.close(inbox)
     return moved
 
 
-def _free_name(folder: str, name: str, *, note: bool = False) -> str:
-    """`folder/name`, or with a number before the extension(s) if that is taken: never overwrite. With `note`,
-    `<name>.error.txt` must be free too (a file dropped under such a name may be there already)."""
+_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_NAME_MAX = 255
+"""Bytes in one file name on the file systems in use (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units)."""
+_NOTE = ".error.txt"
 
-    def free(path: str) -> bool:
-        return not os.path.lexists(path) and not (note and os.path.lexists(path + ".error.txt"))
 
-    dest = os.path.join(folder, name)
-    if free(dest):
-        return dest
+def _open_subfolder(inbox: int, folder: Path, name: str) -> int | None:
+    """`processed/` or `rejected/` of the drop folder, made if missing, opened without following a link; None
+    (logged) when it is a link or not a folder."""
+    path = os.path.join(folder, name)
+    try:
+        os.mkdir(name, dir_fd=inbox)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        log.error("could not create %s: %s; its files stay in the drop folder", path, e, extra={"file": path})
+        return None
+    try:
+        return os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=inbox)
+    except OSError as e:
+        if os.path.islink(path):
+            why = "it is a symbolic link, which could send dropped files anywhere: replace it with a folder"
+        elif e.errno == errno.ENOTDIR:
+            why = "it is not a folder"
+        else:
+            why = str(e.strerror or e)
+        log.error("refusing to move files into %s: %s; they stay in the drop folder", path, why, extra={"file": path})
+        return None
+
+
+def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) -> str | None:
+    """Move one unit's file from the drop folder (`inbox`) into `target`; its new path, or None (gone, or logged)."""
+    src = unit.origin
+    name = os.path.basename(src)
+    try:
+        if unit.error and not _exists(name, inbox):
+            return None
+        dest = _free_name(target, _fitting(name), note=bool(unit.error))
+        if unit.error:
+            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW
+            fd = os.open(dest + _NOTE, flags, 0o644, dir_fd=target)
+            with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
+                note.write(
+                    f"{shown_path(name)} was not ingested ({rfc3339(now)}):\n\n{unit.error}\n\n"
+                    "Fix the file and drop it into the inbox again.\n"
+                )
+        os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
+        return os.path.join(target_path, dest)
+    except OSError as e:
+        if isinstance(e, FileNotFoundError) and not _exists(name, inbox):
+            return None  # moved away meanwhile (checked only now: the usual case needs no extra stat)
+        where = os.path.basename(target_path)
+        log.error("could not move %s to %s/: %s", shown_path(src), where, e, extra={"file": src})
+        return None
+
+
+def _exists(name: str, folder: int) -> bool:
+    try:
+        os.stat(name, dir_fd=folder, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    return True
+
+
+def _fitting(name: str) -> str:
+    """`name`, its stem shortened when need be so that a numbered suffix and `.error.txt` still fit in a file
+    name: a dropped file whose name is as long as names may be must still move out of the drop folder."""
+    room = _NAME_MAX - len(_NOTE) - len(".999")
+    raw = os.fsencode(name)
+    if len(raw) <= room:
+        return name
+    stem, dot, ext = name.partition(".")
+    tail = os.fsencode(dot + ext)
+    if len(tail) > room // 2:  # an "extension" that long is part of the name: cut the whole
+        stem, tail = name, b""
+    cut = os.fsencode(stem)[: room - len(tail)]
+    return os.fsdecode(cut.decode("utf-8", "ignore").encode() + tail) if cut else os.fsdecode(tail[:room])
+
+
+def _free_name(folder: int, name: str, *, note: bool = False) -> str:
+    """`name`, or with a number before the extension(s) if that is taken in `folder`: never overwrite. With
+    `note`, `<name>.error.txt` must be free too (a file dropped under such a name may be there already)."""
+
+    def free(candidate: str) -> bool:
+        return not _exists(candidate, folder) and not (note and _exists(candidate + _NOTE, folder))
+
+    if free(name):
+        return name
     stem, dot, ext = name.partition(".")
     n = 2
     while True:
-        candidate = os.path.join(folder, f"{stem}.{n}{dot}{ext}" if dot else f"{stem}.{n}")
+        candidate = f"{stem}.{n}{dot}{ext}" if dot else f"{stem}.{n}"
         if free(candidate):
             return candidate
         n += 1

@@ -43,15 +43,16 @@ large batch pays the start."""
 
 
 def units_in_batches(
-    app: App, files: Sequence[Path], batch_size: int, *, source: str
+    app: App, files: Sequence[Path], batch_size: int, *, source: str, named: bool = False
 ) -> Iterator[tuple[datetime, list[Unit]]]:
-    """(`now`, units) for each batch of `batch_size` files, in order; one unit per file, in the files' order."""
+    """(`now`, units) for each batch of `batch_size` files, in order; one unit per file, in the files' order.
+    `named`: the files were named one by one by the person running the command (see `unit_from_file`)."""
     batches = [list(files[start : start + batch_size]) for start in range(0, len(files), batch_size)]
     pool = worker_pool(app) if len(files) >= PARALLEL_MIN else None
     if pool is None:
         for batch in batches:
             now = app.clock()
-            yield now, read_batch(batch, source, app.settings, now)
+            yield now, read_batch(batch, source, app.settings, now, named)
         return
     todo = deque(batches)
     # Until a worker answers (a forked one at once; one from a forkserver, in a threaded daemon, after ~0.5 s: a
@@ -60,7 +61,7 @@ def units_in_batches(
     started = _submit_ready(pool)
     while todo and started is not None and not started.done():
         batch, now = todo.popleft(), app.clock()
-        yield now, read_batch(batch, source, app.settings, now)
+        yield now, read_batch(batch, source, app.settings, now, named)
     ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
     # (batch, now, the worker's future or None when the batch was read here, units already read here)
     pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None, list[Unit] | None]] = deque()
@@ -68,14 +69,14 @@ def units_in_batches(
         while todo or pending:
             while todo and sum(units is None for *_, units in pending) < ahead:  # batches read here do not count
                 batch, now = todo.popleft(), app.clock()
-                pending.append((batch, now, _submit(pool, batch, source, app.settings, now), None))
+                pending.append((batch, now, _submit(pool, batch, source, app.settings, now, named), None))
             # The oldest batch is not ready (workers still starting, or busy on a loaded machine): read the next
             # one here instead of waiting idle; it is yielded in its turn, so the order is unchanged.
             while todo and _waiting(pending[0][2]):
                 batch, now = todo.popleft(), app.clock()
-                pending.append((batch, now, None, read_batch(batch, source, app.settings, now)))
+                pending.append((batch, now, None, read_batch(batch, source, app.settings, now, named)))
             batch, now, future, units = pending.popleft()
-            yield now, units if units is not None else _result(future, batch, source, app.settings, now)
+            yield now, units if units is not None else _result(future, batch, source, app.settings, now, named)
     finally:
         for _, _, future, _ in pending:  # the caller stopped early (an error while storing): drop what is left
             if future is not None:
@@ -86,9 +87,11 @@ def _waiting(future: Future[list[Unit]] | None) -> bool:
     return future is not None and not future.done()
 
 
-def read_batch(paths: Sequence[Path], source: str, settings: Settings, now: datetime) -> list[Unit]:
+def read_batch(
+    paths: Sequence[Path], source: str, settings: Settings, now: datetime, named: bool = False
+) -> list[Unit]:
     """The units of `paths`, read with one `now` (what a worker runs; also the in-process path)."""
-    return [unit_from_file(path, source=source, settings=settings, now=now) for path in paths]
+    return [unit_from_file(path, source=source, settings=settings, now=now, named=named) for path in paths]
 
 
 def _ready() -> bool:
@@ -104,20 +107,25 @@ def _submit_ready(pool: ProcessPoolExecutor) -> Future[bool] | None:
 
 
 def _submit(
-    pool: ProcessPoolExecutor, batch: list[Path], source: str, settings: Settings, now: datetime
+    pool: ProcessPoolExecutor, batch: list[Path], source: str, settings: Settings, now: datetime, named: bool
 ) -> Future[list[Unit]] | None:
     try:
-        return pool.submit(read_batch, batch, source, settings, now)
+        return pool.submit(read_batch, batch, source, settings, now, named)
     except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down by a closing App, cannot start
         return None
 
 
 def _result(
-    future: Future[list[Unit]] | None, batch: list[Path], source: str, settings: Settings, now: datetime
+    future: Future[list[Unit]] | None,
+    batch: list[Path],
+    source: str,
+    settings: Settings,
+    now: datetime,
+    named: bool = False,
 ) -> list[Unit]:
     if future is not None:
         try:
             return future.result()
         except BrokenProcessPool:  # a worker died (out of memory?): this batch is read here instead
             log.warning("an ingest worker process died; reading %d file(s) in this process", len(batch))
-    return read_batch(batch, source, settings, now)
+    return read_batch(batch, source, settings, now, named)

@@ -71,12 +71,14 @@ def shown_path(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime) -> Unit:
+def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime, named: bool = False) -> Unit:
     """Read and parse one file into a unit (never raises for bad content: the unit carries the error).
 
     Only a regular file is read, never through a symbolic link: a link in a drop folder would let whoever can
     write there publish any file the daemon can read (callers resolve the links a person names on purpose).
-    A FIFO or device is refused without blocking."""
+    A hard link is the same danger in another form (a second name for the config, a key, anything on the same
+    file system): a file with more than one name is refused too, unless `named`, by the person running the
+    command. A FIFO or device is refused without blocking."""
     origin = str(path)
     shown = shown_path(origin)
     if shown != origin:
@@ -103,6 +105,13 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
             if not stat.S_ISREG(st.st_mode):
                 return Unit(
                     origin=origin, source=source, error=f"{origin}: not a regular file (a pipe, socket or device)"
+                )
+            if st.st_nlink > 1 and not named:
+                return Unit(
+                    origin=origin,
+                    source=source,
+                    error=f"{origin}: the file has {st.st_nlink} names (hard links), so it may be a file from "
+                    "elsewhere; hard links are not read: put a copy of the file here",
                 )
             data = f.read(MAX_FILE_BYTES + 1)
             modified = datetime.fromtimestamp(st.st_mtime, UTC)
