@@ -45,13 +45,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {0x0A: "\\n", 0x0D: "\\r", 0x09: " "}
+_BIDI = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+"""The bidirectional embeddings, overrides and isolates: they make a terminal show text in another order than
+it is (a file name ending in "txt.exe" shown as "exe.txt")."""
+_CONTROLS = (
+    {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {0x0A: "\\n", 0x0D: "\\r", 0x09: " "} | _BIDI
+)
+_ON_TERMINAL = {c: escaped for c, escaped in _CONTROLS.items() if c not in (0x0A, 0x09)}
 
 
 def one_line(text: str) -> str:
     """`text` with control characters escaped (a line break as `\\n`, ESC as `\\x1b`…): text from outside (a
     server's reason phrase, a pushed field name) can neither forge a log line nor drive the reader's terminal."""
     return text.translate(_CONTROLS)
+
+
+def for_terminal(text: str) -> str:
+    """`text` with the control characters that drive a terminal escaped (ESC, BEL, CR, the C1 controls, the
+    bidirectional overrides), line breaks and tabs kept: what the CLI prints holds file names and the titles of
+    other people's feeds, which must not retitle the window, recolour it, or rewrite a line already shown."""
+    return text.translate(_ON_TERMINAL)
 
 
 class TextFormatter(logging.Formatter):
@@ -66,7 +79,8 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        context = [f"{n}={getattr(record, n)}" for n in CONTEXT_FIELDS if n != "worker" and getattr(record, n, None)]
+        fields = (n for n in CONTEXT_FIELDS if n != "worker" and getattr(record, n, None))
+        context = [one_line(f"{n}={getattr(record, n)}") for n in fields]
         return f"{line}  [{' '.join(context)}]" if context else line
 
 

@@ -56,6 +56,24 @@ def test_check_config_warns_of_a_missing_source_folder_and_refuses_an_output_tha
     assert f"{config}:" in refused.output and "paths.out: " in refused.output and "publish.templates" in refused.output
 
 
+def test_file_names_and_feed_titles_cannot_drive_the_terminal_or_forge_a_report_line(config):
+    """Names in the drop folder and titles of other people's feeds reach the terminal: ESC, BEL, C1 controls,
+    bidirectional overrides and line breaks are shown escaped."""
+    inbox = config.parent / "inbox"
+    (inbox / "esc\x1b]0;pwn\x07\ncreated   forged  (x).txt").write_text("Escape test\n\nBody text here.\n")
+    (inbox / "bad\x1b[31m.json").write_text("{not json")
+    r = run(config, "ingest")
+    assert r.exit_code == 0
+    assert "\x1b" not in r.output and "\x07" not in r.output
+    lines = r.output.splitlines()
+    assert [line for line in lines if line.startswith("created")] == [
+        f"created    escape-test  ({inbox}/esc\\x1b]0;pwn\\x07\\ncreated   forged  (x).txt)"
+    ]
+    assert any(line.startswith("rejected") and "bad\\x1b[31m.json" in line for line in lines)
+    listed = run(config, "releases", "list", "--json")
+    assert "\x1b" not in listed.output and json.loads(listed.output)[0]["title"] == "Escape test"
+
+
 def test_config_errors_name_file_line_and_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(BASE_CONFIG.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\ncolour = "blue"'))

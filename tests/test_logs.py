@@ -42,3 +42,20 @@ def test_text_from_outside_cannot_forge_a_line_or_drive_the_terminal(capsys, res
     )
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert line.endswith("push API: 400 from 10.0.0.9: evil\\nINFO forged\\x1b]0;pwned\\x07")
+
+
+def test_the_context_of_a_line_and_bidirectional_overrides_are_escaped_too(capsys, restore_logging):
+    """A dropped file's name is logged as the line's `file=` context: it must not drive the terminal either."""
+    setup_logging(logging.INFO, "text", worker="desk-1:4242")  # type: ignore[arg-type]
+    name = "inbox/esc\x1b]0;pwn\x07\nINFO forged \u202etxt.exe"
+    logging.getLogger("feeds.ingest").warning("rejected %s", name, extra={"file": name})
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
+    assert line.endswith("[file=inbox/esc\\x1b]0;pwn\\x07\\nINFO forged \\u202etxt.exe]")
+
+
+def test_what_the_cli_prints_keeps_its_lines_and_loses_what_drives_a_terminal():
+    from feeds.logs import for_terminal
+
+    text = "title \x1b[31mred\x1b[0m \x9b31m c1 \u202eevil\r\nsecond line\tend"
+    assert for_terminal(text) == "title \\x1b[31mred\\x1b[0m \\x9b31m c1 \\u202eevil\\r\nsecond line\tend"

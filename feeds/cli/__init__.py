@@ -25,6 +25,7 @@ from feeds import __version__
 from feeds.app import App, make_app
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import FeedsError
+from feeds.logs import for_terminal
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -44,7 +45,7 @@ class Context:
     def say(self, message: str) -> None:
         """Print a report line that is not an error and not data asked for: `-q` leaves it out."""
         if self.verbosity >= 0:
-            click.echo(message)
+            echo(message)
 
     @contextmanager
     def app(self, *, migrate: bool = True) -> Iterator[App]:
@@ -66,10 +67,18 @@ def handle_errors(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except FeedsError as e:
-            click.echo(f"error: {e}", err=True)
+            echo(f"error: {e}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def echo(message: str = "", *, err: bool = False) -> None:
+    """Print a line of text; see `for_terminal` (every line the CLI prints goes through here or `echo_json`)."""
+    click.echo(for_terminal(message), err=err)
+
+
+_JSON_ESCAPED = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
 
 
 def echo_json(data: Any) -> None:
@@ -78,7 +87,8 @@ def echo_json(data: Any) -> None:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a file name that is not UTF-8 (lone surrogates): escaped, the output stays UTF-8
         text = json.dumps(data, ensure_ascii=True, indent=2)
-    click.echo(text)
+    # (JSON escapes C0 controls itself; these can only stand inside strings, where `\\u…` means the same)
+    click.echo(text.translate(_JSON_ESCAPED))
 
 
 class ProgressBar:

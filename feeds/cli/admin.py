@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.config import FolderSource, RemoteJsonSource
 from feeds.errors import ConfigError, ConfigErrors
 from feeds.store import open_store
@@ -26,7 +26,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
             fields = [_problem(str(c), c.path, c.line, c.key, c.message) for c in errors]
             echo_json({"config": str(ctx.config_path), "problems": fields})
             for c in errors:
-                click.echo(f"error: {c}", err=True)
+                echo(f"error: {c}", err=True)
             raise SystemExit(1) from e
     s = ctx.settings
     sources: list[dict[str, object]] = [
@@ -56,7 +56,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
     if warnings:
         summary["warnings"] = warnings
     for warning in warnings:
-        click.echo(f"warning: {warning}", err=True)
+        echo(f"warning: {warning}", err=True)
     if problems:
         summary["problems"] = [_problem(p) for p in problems]
     if as_json:
@@ -66,7 +66,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
         return
     if problems:
         for problem in problems:
-            click.echo(f"error: {problem}", err=True)
+            echo(f"error: {problem}", err=True)
         raise SystemExit(1)
     ctx.say(f"{s.path}: OK")
     ctx.say(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
@@ -125,11 +125,11 @@ def db_copy(ctx: Context, to_url: str, batch: int, replace: bool) -> None:
 
     def progress(table: str, rows: int) -> None:
         if ctx.verbosity > 0:
-            click.echo(f"  {table}: {rows} rows", err=True)
+            echo(f"  {table}: {rows} rows", err=True)
 
     source, target = open_store(ctx.settings.database_url), open_store(to_url)
     try:
-        click.echo(f"copying {source.url} -> {target.url}", err=True)
+        echo(f"copying {source.url} -> {target.url}", err=True)
         counts = copy_database(
             source,
             target,
@@ -142,11 +142,11 @@ def db_copy(ctx: Context, to_url: str, batch: int, replace: bool) -> None:
         source.close()
         target.close()
     width = max(len("table"), *(len(c.table) for c in counts))
-    click.echo(f"{'table':<{width}}  {'source':>9}  {'target':>9}")
+    echo(f"{'table':<{width}}  {'source':>9}  {'target':>9}")
     for c in counts:
-        click.echo(f"{c.table:<{width}}  {c.source:>9}  {c.target:>9}" + ("" if c.ok else "  DIFFERS"))
+        echo(f"{c.table:<{width}}  {c.source:>9}  {c.target:>9}" + ("" if c.ok else "  DIFFERS"))
     bad = [c.table for c in counts if not c.ok]
     if bad:
-        click.echo(f"error: row counts differ in {', '.join(bad)}", err=True)
+        echo(f"error: row counts differ in {', '.join(bad)}", err=True)
         sys.exit(1)
-    click.echo(f"copied {sum(c.target for c in counts)} rows in {len(counts)} tables; every count matches")
+    echo(f"copied {sum(c.target for c in counts)} rows in {len(counts)} tables; every count matches")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from feeds.cli import Context, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 
 
@@ -23,12 +23,12 @@ def alerts_run(ctx: Context) -> None:
     with ctx.app() as app:
         report = run_alerts(app)
     for o in report.outcomes:
-        click.echo(
+        echo(
             f"{o.destination}: {o.queued} queued, {o.sent} sent in {o.messages} message(s), "
             f"{o.retrying} retrying, {o.failed} failed" + (f" ({'; '.join(o.errors)})" if o.errors else "")
         )
     if not report.outcomes:
-        click.echo("no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
+        echo("no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
 
 
 @alerts.command("log")
@@ -71,7 +71,7 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
         return
     for d in rows:
         line = f"{d.status:<8} {d.destination:<24} match {d.match_id:<6} attempts {d.attempts}"
-        click.echo(line + (f"  {d.last_error}" if d.last_error else ""))
+        echo(line + (f"  {d.last_error}" if d.last_error else ""))
 
 
 @alerts.command("retry")
@@ -86,4 +86,4 @@ def alerts_retry(ctx: Context, destination: str | None) -> None:
         if destination is not None:
             destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
         n = app.store.retry_failed_deliveries(app.clock(), destination=destination)
-    click.echo(f"{n} failed deliveries queued again")
+    echo(f"{n} failed deliveries queued again")

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from feeds.cli import Context, cli, handle_errors, pass_ctx
+from feeds.cli import Context, cli, echo, handle_errors, pass_ctx
 
 
 @cli.command("run")
@@ -45,4 +45,4 @@ def status(ctx: Context, as_json: bool) -> None:
     if as_json:
         echo_json(report.as_json())
     else:
-        click.echo(render_text(report))
+        echo(render_text(report))

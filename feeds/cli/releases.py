@@ -11,9 +11,10 @@ from pathlib import Path
 import click
 
 from feeds.app import App
-from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.ingest import ingest_paths, run_ingest
+from feeds.logs import one_line
 from feeds.model import IngestReport
 from feeds.serialise import release_json, report_json
 
@@ -58,9 +59,9 @@ def _ingest_lock(ctx: Context, app: App, *, poll: float = 0.5) -> Iterator[None]
 def _print_report(ctx: Context, report: IngestReport) -> None:
     for o in report.outcomes:
         if o.status == "rejected":
-            click.echo(f"rejected   {o.error}", err=True)
+            echo(f"rejected   {one_line(o.error or '')}", err=True)
         elif o.status != "unchanged":
-            ctx.say(f"{o.status:<10} {o.slug}  ({o.origin})")
+            ctx.say(f"{o.status:<10} {o.slug}  ({one_line(o.origin)})")  # (a file name may hold a line break)
     ctx.say(
         f"{report.count('created')} created, {report.count('updated')} updated, "
         f"{report.count('unchanged')} unchanged, {report.count('rejected')} rejected"
@@ -85,11 +86,11 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         echo_json([release_json(r) for r in rows])
         return
     if not rows:
-        click.echo("no releases yet: drop files into the inbox and run `feeds ingest`")
+        echo("no releases yet: drop files into the inbox and run `feeds ingest`")
         return
     for r in rows:
         topics = f"  [{', '.join(r.topics)}]" if r.topics else ""
-        click.echo(f"{r.published:%Y-%m-%d}  {r.slug}  {r.title}{topics}")
+        echo(f"{r.published:%Y-%m-%d}  {r.slug}  {r.title}{topics}")
 
 
 @releases.command("show")
@@ -104,23 +105,23 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     if as_json:
         echo_json(release_json(r, full=True))
         return
-    click.echo(r.title)
-    click.echo("=" * min(len(r.title), 79))
-    click.echo(f"id           {r.id}")
-    click.echo(f"permalink    {r.permalink}")
-    click.echo(f"published    {rfc3339(r.published)}")
-    click.echo(f"updated      {rfc3339(r.updated)}")
-    click.echo(f"organisation {r.organisation}")
-    click.echo(f"type         {r.document_type}   language {r.language}")
+    echo(r.title)
+    echo("=" * min(len(r.title), 79))
+    echo(f"id           {r.id}")
+    echo(f"permalink    {r.permalink}")
+    echo(f"published    {rfc3339(r.published)}")
+    echo(f"updated      {rfc3339(r.updated)}")
+    echo(f"organisation {r.organisation}")
+    echo(f"type         {r.document_type}   language {r.language}")
     if r.topics:
-        click.echo(f"topics       {', '.join(r.topics)}")
+        echo(f"topics       {', '.join(r.topics)}")
     if r.link:
-        click.echo(f"link         {r.link}")
+        echo(f"link         {r.link}")
     if r.withdrawn_at:
-        click.echo(f"WITHDRAWN    {rfc3339(r.withdrawn_at)}: {r.withdrawn_note or ''}")
+        echo(f"WITHDRAWN    {rfc3339(r.withdrawn_at)}: {r.withdrawn_note or ''}")
     for change in r.changes:  # newest first, as on the page
-        click.echo(f"changed      {rfc3339(change.at)}: {change.note}")
-    click.echo("")
-    click.echo(r.summary)
-    click.echo("")
-    click.echo(r.body_text)
+        echo(f"changed      {rfc3339(change.at)}: {change.note}")
+    echo("")
+    echo(r.summary)
+    echo("")
+    echo(r.body_text)

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 
 
 @cli.command("publish")
@@ -37,7 +37,7 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
         )
         return
     if pings.summary():
-        click.echo(f"websub: {pings.summary()}", err=True)
+        echo(f"websub: {pings.summary()}", err=True)
     verb = "would change" if dry_run else "changed"
     for path in report.written:
         ctx.say(f"{'would write ' if dry_run else 'wrote    '}{path}")
@@ -69,7 +69,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
         try:
             server = make_server(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
             shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
-            click.echo(f"serving {app.settings.paths.out} at http://{shown}:{server.effective_port}/ (Ctrl-C to stop)")
+            echo(f"serving {app.settings.paths.out} at http://{shown}:{server.effective_port}/ (Ctrl-C to stop)")
             server.run()
         finally:
             soon.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from feeds.cli import Context, ProgressBar, cli, echo_json, handle_errors, pass_ctx
+from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.config import parse_interval
 from feeds.errors import FeedsError, NotFoundError
@@ -117,10 +117,10 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         echo_json([feed_json(f) for f in feeds])
         return
     if not feeds:
-        click.echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
+        echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     for f in feeds:
         state = f.state
-        click.echo(f"#{f.id:<4} {state:<8} {f.url}  {f.title}")
+        echo(f"#{f.id:<4} {state:<8} {f.url}  {f.title}")
         detail = f"       last {f.last_status or 'never'}"
         if f.last_checked:
             detail += f" at {rfc3339(f.last_checked)}"
@@ -133,7 +133,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
             detail += f": {f.last_error}"
         if f.disabled_reason:
             detail += f" ({f.disabled_reason})"
-        click.echo(detail)
+        echo(detail)
 
 
 @watch.command("remove")
@@ -167,7 +167,7 @@ def watch_import(ctx: Context, opml: Path, poll: bool) -> None:
         for url, note in done.notes:
             ctx.say(f"note     {url}: {note}")
         for url, why in done.skipped:
-            click.echo(f"skipped  {url}: {why}", err=True)
+            echo(f"skipped  {url}: {why}", err=True)
         skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
         ctx.say(f"{len(added)} added, {len(done.known)} already watched{skipped}")
         if poll and added:
@@ -209,15 +209,15 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
         if not found:
             raise FeedsError(f"{url}: no feed found (no <link rel=alternate>, no feed at the common paths)")
         for d in found:
-            click.echo(f"{d.url}  {d.title}  ({d.kind}, {d.how})")
+            echo(f"{d.url}  {d.title}  ({d.kind}, {d.how})")
             if add_all:
                 try:
                     add_feed(app, d.url, title=d.title)
-                    click.echo("  added")
+                    echo("  added")
                 except FeedsError as e:
-                    click.echo(f"  not added: {e}")
+                    echo(f"  not added: {e}")
         if not add_all:
-            click.echo(f"watch one with: feeds watch add {found[0].url}")
+            echo(f"watch one with: feeds watch add {found[0].url}")
 
 
 @watch.command("poll")
@@ -237,7 +237,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     checked = {o.feed_id for o in report.outcomes}
     busy = [f for f in named if f.id not in checked]  # claimed by another process at this moment
     for f in busy:
-        click.echo(f"skipped #{f.id} {f.url}: being checked by another process right now", err=True)
+        echo(f"skipped #{f.id} {f.url}: being checked by another process right now", err=True)
     if as_json:
         echo_json(
             {
@@ -261,7 +261,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
             note = f"{note}; {PROBLEMS}{o.warning}" if note else f"{PROBLEMS}{o.warning}"
         failed = o.error is not None
         if failed or ctx.verbosity >= 0:  # -q: the feeds that failed only
-            click.echo(line + (f"  ({note})" if note else ""), err=failed and ctx.verbosity < 0)
+            echo(line + (f"  ({note})" if note else ""), err=failed and ctx.verbosity < 0)
     ctx.say(
         f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "
         f"{report.new_matches} new matches"
@@ -315,7 +315,7 @@ def keywords_list(ctx: Context, as_json: bool) -> None:
         echo_json([{"name": r.name, "query": r.query, "origin": r.origin} for r in rules])
         return
     for r in rules:
-        click.echo(f"{r.name}: {r.query}" + (f"  ({r.origin})" if r.origin != "cli" else ""))
+        echo(f"{r.name}: {r.query}" + (f"  ({r.origin})" if r.origin != "cli" else ""))
 
 
 @keywords.command("remove")
@@ -373,11 +373,11 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
         )
         return
     for s, e in result.hits:
-        click.echo(f"{s.item.title}  ({s.feed_title})" + ("" if e.matched else "  NO MATCH"))
+        echo(f"{s.item.title}  ({s.feed_title})" + ("" if e.matched else "  NO MATCH"))
         if s.item.link:
-            click.echo(f"  {s.item.link}")
+            echo(f"  {s.item.link}")
         for reason in e.reasons:
-            click.echo(f"  {reason}")
+            echo(f"  {reason}")
     if item is not None:
         return
     ctx.say(f"{len(result.hits)} of {result.checked} stored items match")
@@ -418,12 +418,12 @@ def matches_list(
         # A removed rule's matches are kept and still listed; a name that was never a rule is most likely a typo.
         unknown_rule = bool(rule) and not rows and all(r.name != rule for r in app.store.rules())
     if unknown_rule:
-        click.echo(f"note: no keyword rule is named {rule!r} (see `feeds keywords list`)", err=True)
+        echo(f"note: no keyword rule is named {rule!r} (see `feeds keywords list`)", err=True)
     if as_json:
         echo_json([match_json(m) for m in rows])
         return
     for m in rows:
-        click.echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
-        click.echo(f"         {m.item.item.link or ''}")
-        click.echo(f"         {m.why}")
+        echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
+        echo(f"         {m.item.item.link or ''}")
+        echo(f"         {m.why}")
     ctx.say(f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches")
