@@ -264,6 +264,16 @@ def test_field_errors_are_all_listed(api):
     assert api.app.store.count_releases() == 0
 
 
+def test_the_errors_of_a_long_bad_list_are_capped_and_counted(api):
+    """30,000 bad items got megabytes of errors back, 50 times the request: the first 100 are listed."""
+    resp = api.post([{}] * 250)
+    assert resp.status_code == 400
+    body = resp.json()
+    assert len(body["errors"]) == 100 and body["more_errors"] == 150
+    assert body["errors"][0] == {"field": "title", "message": body["errors"][0]["message"], "index": 0}
+    assert len(resp.content) < 20_000
+
+
 @pytest.mark.parametrize(
     ("body", "field_name", "needle"),
     [

@@ -5,7 +5,8 @@
 
 The body is one release object or a list of them in the same schema as `.json` files in the drop folder
 (`feeds.ingest.schema`); a list is all or nothing. Answers: 201 (something created; `Location` for a single
-release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}`, 401 / 403, 404
+release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}` (the first 100, and
+`"more_errors": N` beyond), 401 / 403, 404
 (disabled: no token configured), 405, 411, 413, 415, 422 (Idempotency-Key reused for another body), 429
 (`Retry-After`), 503 (database unavailable). Every answer is JSON; unexpected errors are logged, never shown.
 
@@ -90,10 +91,17 @@ class Reject(Exception):
         self.headers = tuple(headers)
 
 
+MAX_ERRORS = 100
+"""Field errors listed in one answer: a list of 30,000 bad items would otherwise get megabytes back (50 times
+the request). The rest are counted (`"more_errors"`); a client fixes the first ones and sends again."""
+
+
 class Invalid(Reject):
     def __init__(self, errors: Sequence[FieldError]):
         super().__init__(400, errors[0].message)
-        self.payload = {"errors": [e.as_json() for e in errors]}
+        self.payload = {"errors": [e.as_json() for e in errors[:MAX_ERRORS]]}
+        if len(errors) > MAX_ERRORS:
+            self.payload["more_errors"] = len(errors) - MAX_ERRORS
 
 
 @dataclass(frozen=True, slots=True)
