@@ -192,6 +192,25 @@ def test_a_page_without_paragraph_tags_keeps_its_text_and_drops_the_sidebar() ->
     assert "Other news" not in raw.body
 
 
+@pytest.mark.parametrize("drawing", ["<svg><g><path d='M0 0'/>", "<math><mi>x</mi>"])
+def test_an_svg_or_math_left_open_does_not_take_the_rest_of_the_article_with_it(drawing: str) -> None:
+    """A browser ends an unclosed <svg> or <math> at the next paragraph and shows the rest; dropping the drawing
+    must not drop the paragraphs libxml2 left inside it. A label inside a closed icon goes with the icon."""
+    raw = from_html(
+        f"""<html><body><h1>Ferry fares frozen</h1><article>
+        <p>Ferry fares will stay at this level until April, the council said today.</p>
+        <p><svg class="icon"><title>Share this</title><foreignObject><div>Icon label</div></foreignObject></svg>
+        The freeze covers every route, including the night crossing.</p>
+        {drawing}<p>Season tickets are frozen too, at last year's price.</p>
+        <h2>Background</h2><p>Fares rose twice last year, by four per cent each time.</p></article></body></html>"""
+    )
+    assert raw.body is not None
+    body = html_text(raw.body)
+    for kept in ("until April", "night crossing", "Season tickets are frozen too", "Background", "four per cent"):
+        assert kept in body
+    assert "Share this" not in body and "Icon label" not in body and "<svg" not in raw.body and "<math" not in raw.body
+
+
 @pytest.mark.parametrize(
     ("html", "field"),
     [

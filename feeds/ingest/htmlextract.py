@@ -119,8 +119,44 @@ def _paragraph_chars(root: HtmlElement) -> dict[HtmlElement, int]:
 
 
 def _drop_never_content(root: HtmlElement) -> None:
+    for element in list(root.iter("svg", "math")):
+        _hoist_breakouts(element)
     for element in list(root.iter(*_DROP_TAGS)):
         _remove(element)
+
+
+# The HTML start tags that end an <svg> or <math> left open (HTML's parsing rules for foreign content): a browser
+# shows what follows one as the page's own text. libxml2's parser keeps it inside, where dropping the drawing
+# would drop the rest of the article with it.
+_BREAKOUT = frozenset(
+    {"b", "big", "blockquote", "body", "br", "center", "code", "dd", "div", "dl", "dt", "em", "embed", "hr", "i"}
+    | {"img", "li", "listing", "menu", "nobr", "ol", "p", "pre", "ruby", "s", "small", "span", "strong", "strike"}
+    | {"sub", "sup", "table", "tt", "u", "ul", "var", *_HEADINGS}
+)
+
+
+_INTEGRATION_POINTS = frozenset({"foreignobject", "desc", "title", "annotation-xml"})
+"""Where HTML inside a drawing belongs to the drawing (a label in an icon): dropped with it."""
+
+
+def _hoist_breakouts(drawing: HtmlElement) -> None:
+    """Move the outermost HTML elements that a browser would have ended `drawing` at out of it, after it, in order."""
+    anchor = drawing
+    for element in list(drawing.iterdescendants()):
+        if element.tag in _BREAKOUT and not any(
+            a.tag in _BREAKOUT or a.tag in _INTEGRATION_POINTS for a in _ancestors_within(element, drawing)
+        ):
+            tail, element.tail = element.tail, None
+            anchor.addnext(element)  # (lxml moves the element, with its children)
+            element.tail = tail
+            anchor = element
+
+
+def _ancestors_within(element: HtmlElement, top: HtmlElement) -> Iterable[HtmlElement]:
+    for ancestor in element.iterancestors():
+        if ancestor is top:
+            return
+        yield ancestor
 
 
 def _is_furniture(element: HtmlElement) -> bool:
