@@ -77,6 +77,36 @@ INTRO = "<p>The Minister for Rivers, Jo Bloggs, said:</p>"
             id="next-said-starts-a-new-quote",
         ),
         pytest.param(
+            "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nThe Chief Executive of the RNLI commented:"
+            "\n\nWe welcome it.\n\nShe added today:\n\nMore to come.",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n"
+            "<p>The Chief Executive of the RNLI commented:</p>\n<blockquote>\n<p>We welcome it.</p>\n</blockquote>\n"
+            "<p>She added today:</p>\n<blockquote>\n<p>More to come.</p>\n</blockquote>",
+            id="added-and-commented-start-new-quotes",
+        ),
+        pytest.param(
+            "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nEditor's notes\n\n1. A note.",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>Editor's notes</p>\n<p>1. A note.</p>",
+            id="stops-at-editor-s-notes",
+        ),
+        pytest.param(
+            "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nContact: Press Office, 020 7946 0000",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>Contact: Press Office, 020 7946 0000</p>",
+            id="stops-at-contact",
+        ),
+        pytest.param(
+            "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nFor more information, call 020 7946 0000.",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n"
+            "<p>For more information, call 020 7946 0000.</p>",
+            id="stops-at-for-more-information",
+        ),
+        pytest.param(
+            "The Minister for Rivers, Jo Bloggs, said:\n\nAbout 200 boats use it.\n\nAbout the RNLI\n\nIt saves lives.",
+            f"{INTRO}\n<blockquote>\n<p>About 200 boats use it.</p>\n</blockquote>\n<p>About the RNLI</p>\n"
+            "<p>It saves lives.</p>",
+            id="stops-at-about-an-organisation-not-at-about-a-number",
+        ),
+        pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\n“We will act.”\n\nThe plan costs £2m.",
             f"{INTRO}\n<blockquote>\n<p>“We will act.”</p>\n</blockquote>\n<p>The plan costs £2m.</p>",
             id="quoted-paragraph-then-narrative",

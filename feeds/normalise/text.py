@@ -22,12 +22,26 @@ __all__ = ["collapse", "make_summary", "text_to_html", "xml_safe"]
 _NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 _BLANK_LINE = re.compile(r"\n[ \t\f\v\xa0]*\n")
-_SAID = re.compile(r"\bsaid:$", re.IGNORECASE)
+# A paragraph that introduces a quotation ("The Minister said:", "She added:", "The Chief Executive of the RNLI
+# commented today:"): it also ends the quotation before it, whoever speaks next.
+_SAID = re.compile(
+    r"\b(?:said|says|added|adds|commented|comments|explained|explains|continued|continues|stated|states|remarked"
+    r"|replied|responded|declared|told\s+(?:reporters|journalists|the\s+\w+))"
+    r"(?:\s+(?:today|yesterday|tonight|this\s+(?:morning|afternoon|evening|week)|in\s+a\s+statement))?:$",
+    re.IGNORECASE,
+)
 # Paragraphs after which the story stops and editors' material begins: a quotation never runs past them.
 _CLOSING_MARKER = re.compile(
-    r"[-–—*\s]*(?:ends|notes?\s+(?:to|for)\s+editors?|editors?['’]?\s+notes?|background|further\s+information)"
-    r"[-–—*:.\s]*",
+    r"[-–—*\s]*(?:ends|notes?\s+(?:to|for)\s+editors?|editor(?:['’]?s|s['’])?\s+notes?|background"
+    r"|further\s+information)[-–—*:.\s]*",
     re.IGNORECASE,
+)
+# ... and paragraphs that begin the contacts ("Contact: Press Office, 020…", "Media enquiries", "For more
+# information, call…") or a note about an organisation ("About the RNLI").
+_CLOSING_START = re.compile(
+    r"(?i:\s*(?:contacts?|media\s+(?:enquiries|inquiries|contacts?)|press\s+(?:enquiries|inquiries|office|contacts?)"
+    r"|for\s+(?:more|further)\s+(?:information|details))(?:\s*(?:[:,–—-]|$)|\s+(?:please|contact|call|email|visit|see)\b))"
+    r"|About\s+(?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|for|the|&))*:?$"
 )
 _OPENING_QUOTES = "\"'“‘„«"
 _SUMMARY_MIN = 20
@@ -77,11 +91,13 @@ def _iter_paragraphs(text: str) -> Iterator[list[str]]:
 def text_to_html(text: str) -> str:
     """Plain text → `<p>` paragraphs (`<br>` for single line breaks), with quotations in `<blockquote>`.
 
-    A paragraph ending in `said:` introduces a quotation. If the next paragraph opens with a quotation mark,
-    the quotation is the run of paragraphs that open with one (the newspaper convention for multi-paragraph
-    quotes); otherwise it runs to the end of the text. Either way it stops at the next `said:` paragraph or at
-    a closing marker ("ENDS", "Notes to editors", "Background", "Further information"), which start ordinary
-    paragraphs again.
+    A paragraph ending in `said:` (or `added:`, `commented:`, `says:`, `explained:`… `said today:`) introduces a
+    quotation. If the next paragraph opens with a quotation mark, the quotation is the run of paragraphs that
+    open with one (the newspaper convention for multi-paragraph quotes); otherwise it runs to the end of the
+    text. Either way it stops at the next such paragraph (which opens the next speaker's quotation), at a
+    closing marker ("ENDS", "Notes to editors", "Editor's notes", "Background", "Further information") or at
+    the contacts ("Contact: …", "Media enquiries", "For more information…", "About the RNLI"), which start
+    ordinary paragraphs again.
     """
     out: list[str] = []
     quote: list[str] | None = None
@@ -94,6 +110,7 @@ def text_to_html(text: str) -> str:
             ends = (
                 _SAID.search(joined) is not None
                 or _CLOSING_MARKER.fullmatch(joined) is not None
+                or _CLOSING_START.match(joined) is not None
                 or (marked and not joined.startswith(tuple(_OPENING_QUOTES)))
             )
             if not ends:
