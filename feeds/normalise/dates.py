@@ -70,6 +70,9 @@ _YMD = re.compile(r"(?P<y>\d{4})[/.](?P<mo>\d{1,2})[/.](?P<d>\d{1,2})(?=$|[\sT,]
 
 _GMT_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
 _DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.?)", re.IGNORECASE)
+# "00.01" or "14.30" without am/pm: a 24-hour time (dateutil read "00.01 3 December 2026" as 20:26 in 2000). Not a
+# part of a dotted date ("3.12.2026", "2026.11.03"), which has a dot or a digit on either side.
+_DOTTED_24H = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.])")
 _MONTH_NAME = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")[a-z]*\b", re.IGNORECASE)
 _YEAR4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
 
@@ -174,6 +177,7 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
 def _parse_human(text: str, tz: ZoneInfo) -> datetime | None:
     text = _rewrite_numeric_date(text)
     text = _DOTTED_TIME.sub(lambda m: f"{m['h']}:{m['m']}{m['ampm'].replace('.', '')}", text)
+    text = _DOTTED_24H.sub(r"\g<h>:\g<m>", text)
     text = _GMT_OFFSET.sub(_gmt_offset_to_iso, text)
     # Strict enough for garbage to fail: a month name and a four-digit year must both be present (numeric
     # dates were rewritten with a month name above), and dateutil runs without fuzzy matching.
@@ -208,6 +212,6 @@ def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
     if name is None:
         return None if offset is None else timezone(timedelta(seconds=offset))
     upper = name.upper()
-    if upper in _ZONES and offset is None:
+    if upper in _ZONES and offset in (None, _ZONES[upper]):  # (dateutil gives GMT and UTC an offset of 0)
         return timezone(timedelta(seconds=_ZONES[upper]))
     raise ValueError(f"unknown time zone {name!r}")
