@@ -223,6 +223,9 @@ class Daemon:
             marker = _changes(app)
             report = run_publish(app)
         self._published = marker
+        if report.held_until is not None:  # an embargo lifts then: publish at that moment, not up to an interval late
+            wait = (report.held_until - app.clock()).total_seconds()
+            self._soon("publish-embargo", "publish", self.job_publish, max(wait, 0.0) + 1.0)
         if app.settings.publish.hub:
             from feeds.publish.websub import changed_topics
 

@@ -644,3 +644,35 @@ def test_a_drop_folder_moved_away_and_made_again_is_watched_again(make_settings,
         if daemon._observer is not None:
             daemon._observer.stop()
         daemon.app.close()
+
+
+def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
+    """A release dated ahead is kept off the site; the daemon schedules a publish for the moment it is due
+    rather than showing it up to a publish interval late."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from feeds.clock import utc_now
+    from feeds.ingest import run_ingest
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    daemon._scheduler = BackgroundScheduler(timezone="UTC")
+    daemon._scheduler.start()
+    try:
+        inbox = settings.source("inbox").path
+        (inbox / "ports.txt").write_text(
+            "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026\n\nPress release: New strategy for ports\n\nText.\n"
+        )
+        assert run_ingest(daemon.app).count("created") == 1
+        due = daemon.app.store.release("new-strategy-for-ports").published
+        assert due.isoformat() == "2026-12-03T00:01:00+00:00"
+        daemon.job_publish(daemon.app)
+        job = daemon._scheduler.get_job("publish-embargo")
+        assert job is not None
+        expected = utc_now() + (due - clock()) + timedelta(seconds=1)
+        assert abs((job.next_run_time - expected).total_seconds()) < 5
+        assert not (settings.paths.out / "releases" / "new-strategy-for-ports").exists()
+    finally:
+        daemon._scheduler.shutdown(wait=False)
+        daemon._scheduler = None
+        daemon.app.close()

@@ -93,6 +93,46 @@ def test_plain_text_needs_a_title_and_a_body(text: str, field: str) -> None:
     assert parse_error("empty.txt", text).field == field
 
 
+@pytest.mark.parametrize(
+    ("text", "title", "published", "line"),
+    [
+        (
+            "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026\n\nPress release: New strategy for ports\n\nText.\n",
+            "Press release: New strategy for ports",
+            "00:01 THURSDAY 3 DECEMBER 2026",
+            1,
+        ),
+        (
+            "**Strictly embargoed until 00.01hrs on Thursday 3 December 2026**\nPress release\nNew strategy\n\nText.",
+            "New strategy",
+            "00:01 Thursday 3 December 2026",
+            1,
+        ),
+        (
+            "New strategy for ports\nNot for publication before 10am on 4 December 2026\n\nText.\n",
+            "New strategy for ports",
+            "10am 4 December 2026",
+            2,
+        ),
+        ("Embargo lifted on fish exports\n\nText.\n", "Embargo lifted on fish exports", None, None),
+    ],
+)
+def test_an_embargo_line_is_not_the_title_and_gives_the_publication_time(
+    text: str, title: str, published: str | None, line: int | None
+) -> None:
+    """A release opening with "EMBARGOED UNTIL…" had that line as its headline, its slug and its address, and
+    was published at once: the line is taken out, and its time becomes the publication time."""
+    (raw,) = parse("embargo.txt", text.encode())
+    assert (raw.title, raw.published, raw.line_of("published")) == (title, published, line)
+    assert raw.body == "Text."
+
+
+def test_an_embargo_without_a_date_is_refused_rather_than_published_at_once() -> None:
+    error = parse_error("embargo.txt", "EMBARGOED UNTIL FURTHER NOTICE\n\nNew strategy\n\nText.\n")
+    assert (error.field, error.line) == ("embargo", 1)
+    assert "gives no date" in str(error) and "embargo.txt:1" in str(error)
+
+
 # --- Markdown and front matter -----------------------------------------------------------------------------
 
 

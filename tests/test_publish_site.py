@@ -675,10 +675,10 @@ def test_a_failed_write_names_the_path_and_keeps_the_old_file(site: Site, monkey
     old = target.read_bytes()
     real_replace = os.replace
 
-    def disk_full(src: Any, dst: Any) -> None:
+    def disk_full(src: Any, dst: Any, **dir_fds: Any) -> None:
         if Path(dst) == target:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-        real_replace(src, dst)
+        real_replace(src, dst, **dir_fds)  # (the drop folder moves files relative to its folders' descriptors)
 
     monkeypatch.setattr(writer_module.os, "replace", disk_full)
     site.drop("golf", "Talks resume", ["Iran"], "2026-11-20T07:00:00Z")
@@ -741,3 +741,25 @@ def test_an_edited_template_is_used_by_the_next_publish_of_the_same_app(make_sit
     report = site.publish()
     assert custom_text() == "Second: Ministers agree a grain corridor"
     assert report.rendered > 0 and str(page.relative_to(site.out)) in report.written
+
+
+def test_a_release_dated_ahead_stays_off_the_site_until_its_time(site: Site) -> None:
+    """An embargo: stored at once, but no page, no feed entry, no topic and no date ahead on the site until it
+    is due; then the next publish shows it everywhere."""
+    before = tree_bytes(site.out)
+    due = datetime(2026, 12, 3, 0, 1, tzinfo=UTC)
+    assert site.clock.now < due
+    site.drop("golf", "New net zero strategy for ports", ["Climate"], "2026-12-03T00:01:00Z")
+    site.ingest()
+    report = site.publish()
+    assert report.changed == [] and (report.held, report.held_until) == (1, due)
+    assert tree_bytes(site.out) == before, "not a byte of it is on the site"
+    text = b"".join(tree_bytes(site.out).values())
+    assert b"net zero" not in text and b"2026-12-03" not in text
+    site.clock.set(due)
+    report = site.publish()
+    assert (report.held, report.held_until) == (0, None)
+    assert parse_ok(site.out / "atom.xml").entries[0].title == "New net zero strategy for ports"
+    assert (site.out / "releases" / "new-net-zero-strategy-for-ports" / "index.html").exists()
+    assert (site.out / "topics" / "climate" / "atom.xml").exists()
+    assert parse_date(parse_ok(site.out / "atom.xml").feed.updated) == due

@@ -105,3 +105,19 @@ def test_a_new_release_is_looked_for_even_when_no_feed_is_due(app, httpserver, c
     assert report.outcomes == [], "no feed was due"
     assert report.retro_matches == 2 and app.store.count_matches() == 2
     assert run_watch(app).retro_matches == 0, "and once only"
+
+
+def test_an_embargoed_release_is_looked_for_only_once_it_is_due(app, httpserver, corpus_releases, clock):
+    """Coverage of a release not public yet would publish its title (and tell on the embargo): the watch looks
+    for it from its publication time on, and then finds what came before."""
+    model = (corpus_releases / "foreign-secretary-to-visit-moscow.txt").read_text(encoding="utf-8")
+    httpserver.expect_request("/feed.xml").respond_with_data(model_coverage(model), content_type="text/xml")
+    add_feed(app, httpserver.url_for("/feed.xml"))
+    embargoed = "Embargoed until " + f"{clock() + timedelta(hours=2):%H:%M %d %B %Y} UTC\n\n" + model
+    path = app.settings.source("inbox").path.parent / "embargoed.txt"
+    path.write_text(embargoed, encoding="utf-8")
+    ingest_paths(app, [path])
+    clock.advance(timedelta(hours=1))
+    assert run_watch(app).new_items == 3 and app.store.count_matches() == 0, "not public yet: not looked for"
+    clock.advance(timedelta(hours=1, minutes=1))
+    assert run_watch(app).retro_matches == 2

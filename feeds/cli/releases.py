@@ -82,6 +82,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
     """List releases, newest first."""
     with ctx.app() as app:
         rows = app.store.releases(limit=limit)
+        now = app.clock()
     if as_json:
         echo_json([release_json(r) for r in rows])
         return
@@ -90,7 +91,8 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         return
     for r in rows:
         topics = f"  [{', '.join(r.topics)}]" if r.topics else ""
-        echo(f"{r.published:%Y-%m-%d}  {r.slug}  {r.title}{topics}")
+        held = f"  (embargoed: off the site until {rfc3339(r.published)})" if r.published > now else ""
+        echo(f"{r.published:%Y-%m-%d}  {r.slug}  {r.title}{topics}{held}")
 
 
 @releases.command("show")

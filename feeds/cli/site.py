@@ -8,6 +8,7 @@ import sys
 import click
 
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
+from feeds.clock import rfc3339
 
 
 @cli.command("publish")
@@ -32,6 +33,8 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
                 "removed": report.removed,
                 "unchanged": report.unchanged,
                 "changed": len(report.changed),
+                "held": report.held,
+                "held_until": rfc3339(report.held_until) if report.held_until else None,
                 "hub_pings": {"sent": pings.sent, "failed": pings.failed + pings.dropped},
             }
         )
@@ -44,6 +47,12 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
     for path in report.removed:
         ctx.say(f"{'would remove' if dry_run else 'removed '} {path}")
     ctx.say(f"{len(report.changed)} {verb}, {report.unchanged} unchanged")
+    if report.held and report.held_until:
+        n = report.held
+        ctx.say(
+            f"{n} release{'' if n == 1 else 's'} dated ahead (embargoed) kept off the site; the first is due "
+            f"{rfc3339(report.held_until)}: publish again then (the daemon does)"
+        )
 
 
 @cli.command("serve")

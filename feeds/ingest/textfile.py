@@ -57,17 +57,28 @@ _SETEXT_H1 = re.compile(r"^ {0,3}=+[ \t]*$")
 
 
 def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
-    """First non-empty line = title, the rest = body (format "text")."""
+    """First non-empty line = title, the rest = body (format "text"). An embargo line ("EMBARGOED UNTIL 00:01
+    THURSDAY 3 DECEMBER 2026") above the headline or just below it is not text of the release: its time is
+    the publication time (a release dated ahead is held back from the site until then)."""
     lines = text.split("\n")
-    first = next((i for i, line in enumerate(lines) if line.strip()), None)
+    first = _next_line(lines, 0)
+    embargo: tuple[str, int] | None = None
+    while first is not None and _EMBARGO.match(lines[first]):
+        embargo = embargo or (_embargo_time(lines[first], origin=origin, line=first + 1), first + 1)
+        first = _next_line(lines, first + 1)
     if first is None:
         raise InvalidReleaseError("the file is empty: the first line should be the title", origin=origin, field="title")
     label = None
     if is_label(lines[first]):  # "Press release" on a line of its own, the headline below it
-        following = next((i for i in range(first + 1, len(lines)) if lines[i].strip()), None)
+        following = _next_line(lines, first + 1)
         if following is not None:
             label, first = " ".join(lines[first].split()).rstrip(":"), following
-    body, body_line = _body(lines, first + 1, origin=origin)
+    start = first + 1
+    below = _next_line(lines, start)
+    if below is not None and _EMBARGO.match(lines[below]):
+        embargo = embargo or (_embargo_time(lines[below], origin=origin, line=below + 1), below + 1)
+        start = below + 1
+    body, body_line = _body(lines, start, origin=origin)
     return RawRelease(
         origin=origin,
         source=source,
@@ -75,8 +86,46 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         body=body,
         body_format="text",
         document_type=label,
-        lines=(("title", first + 1), ("body", body_line)),
+        published=embargo[0] if embargo else None,
+        lines=(("title", first + 1), ("body", body_line), *((("published", embargo[1]),) if embargo else ())),
     )
+
+
+def _next_line(lines: list[str], start: int) -> int | None:
+    return next((i for i in range(start, len(lines)) if lines[i].strip()), None)
+
+
+# "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026", "Embargo: 00.01hrs, 3 Dec 2026", "Not for publication
+# before 10am on 4 December 2026", "Strictly embargoed until…", "Under embargo until…"
+_EMBARGO = re.compile(
+    r"\s*[*_]*\s*(?:strictly\s+)?(?:(?:embargoed|under\s+embargo)\s*(?::|until\b|till\b|to\b|before\b)"
+    r"|embargo\s*(?::|until\b|till\b)"
+    r"|not\s+for\s+(?:publication|release|broadcast)(?:\s+or\s+(?:publication|broadcast))?\s*"
+    r"(?::|until\b|till\b|before\b|prior\s+to\b))(?P<when>.*)$",
+    re.IGNORECASE,
+)
+_HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECASE)
+_DOTTED_TIME = re.compile(r"\b(\d{1,2})\.(\d{2})\b(?!\.\d)")
+_FILLER = re.compile(r"\b(?:on|at|uk\s+time|local\s+time)\b", re.IGNORECASE)
+
+
+def _embargo_time(text: str, *, origin: str, line: int) -> str:
+    """The time an embargo line gives, written so the date parser reads it as meant ("00.01hrs" is 00:01, not
+    a year); an embargo without one is refused: the release would otherwise be published at once."""
+    match = _EMBARGO.match(text)
+    when = match["when"] if match else ""
+    when = _HOURS.sub(r"\1:\2", when)
+    when = _DOTTED_TIME.sub(r"\1:\2", when)
+    when = " ".join(_FILLER.sub(" ", when).split()).strip(" *_,.;:–—-")
+    if not re.search(r"\d", when):
+        raise InvalidReleaseError(
+            f"the embargo {' '.join(text.split())!r} gives no date: give its date and time "
+            "('Embargoed until 00:01 Thursday 3 December 2026'), or the release would be published at once",
+            origin=origin,
+            field="embargo",
+            line=line,
+        )
+    return when
 
 
 def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:

@@ -32,16 +32,24 @@ def run_publish(
     app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> PublishReport:
     settings = app.settings
-    releases = app.releases.current(app.store)
+    now = app.clock()
+    stored = app.releases.current(app.store)
+    # A release dated ahead (an embargo) stays off the site until its time: no page, no entry in any feed, no
+    # topic, no coverage. The daemon publishes again when the first such time comes (`PublishReport.held_until`).
+    releases = [r for r in stored if r.published <= now]
+    held = [r.published for r in stored if r.published > now]
+    shown = {r.id for r in releases}
     order = app.store.release_ingest_order()
     salt = _salt(app)
     renderer = _renderer(app, salt)
     static = (*renderer.static_files(), _stylesheet())
-    matches = app.store.matches()
+    matches = [m for m in app.store.matches() if m.kind == "keyword" or m.subject in shown]
     rules = {r.name: r.updated_at for r in app.store.rules()}
     jobs = plan_site(releases, order, settings, renderer, salt=salt, static=static, matches=matches, rules=rules)
     writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
-    return writer.publish(jobs, dry_run=dry_run, progress=progress)
+    report = writer.publish(jobs, dry_run=dry_run, progress=progress)
+    report.held, report.held_until = len(held), min(held, default=None)
+    return report
 
 
 _RENDERER_KEY = "page_renderer"

@@ -22,6 +22,7 @@ import re
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from feeds.errors import PublishError
@@ -39,6 +40,10 @@ class PublishReport:
     unchanged: int = 0
     rendered: int = 0
     """Jobs actually rendered (the others were skipped by fingerprint)."""
+    held: int = 0
+    """Releases dated ahead (embargoed), kept off the site for now."""
+    held_until: datetime | None = None
+    """When the first of them is due: the site must be published again then."""
 
     @property
     def changed(self) -> list[str]:

@@ -60,9 +60,10 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
 
 
 def releases_in_window(app: App, now: datetime) -> list[Release]:
-    """The releases the watch looks for coverage of: published in the related window (from the App's cache)."""
+    """The releases the watch looks for coverage of: published in the related window (from the App's cache).
+    Not one dated ahead (embargoed): it is not public yet, and its coverage would publish its title."""
     window = timedelta(days=app.settings.watch.related.window_days)
-    return [r for r in app.releases.current(app.store) if r.published >= now - window]
+    return [r for r in app.releases.current(app.store) if now - window <= r.published <= now]
 
 
 def releases_pending(app: App, now: datetime) -> bool:
