@@ -35,6 +35,7 @@ from feeds.clock import Clock, rfc3339, utc_now
 from feeds.config import FolderSource, Settings, load_settings
 from feeds.errors import FeedsError
 from feeds.logs import one_line
+from feeds.store import error_text
 
 log = logging.getLogger("feeds.daemon")
 
@@ -151,13 +152,13 @@ class Daemon:
             log.error("%s failed: %s", name, e, extra={"job": name})
         except sa.exc.OperationalError as e:  # the database is unreachable or refused: not a bug, no traceback
             state.failures += 1
-            reason = one_line(str(e.orig) if e.orig is not None else str(e)).split("\n")[0][:300]
+            reason = one_line(error_text(e).split(": ", 1)[-1])[:300]
             state.last_ok, state.last_error = False, f"database unavailable: {reason}"
             log.error("%s failed: database unavailable: %s", name, reason, extra={"job": name})
-        except Exception as e:  # a bug: keep the traceback, keep the daemon
+        except Exception as e:  # a bug (or a database refusing, e.g. a permission): keep the traceback in the log
             state.failures += 1
-            state.last_ok, state.last_error = False, f"{type(e).__name__}: {e}"
-            log.exception("%s failed unexpectedly", name, extra={"job": name})
+            state.last_ok, state.last_error = False, one_line(error_text(e))[:300]
+            log.exception("%s failed unexpectedly: %s", name, state.last_error, extra={"job": name})
         finally:
             state.runs += 1
             state.last_seconds = time.monotonic() - started

@@ -178,3 +178,19 @@ def test_source_state_round_trip(store):
 def test_unsupported_url_is_a_store_error():
     with pytest.raises(StoreError, match="unsupported database"):
         open_store("mysql://x/y")
+
+
+def test_a_database_error_says_what_the_database_said_on_one_line_without_the_sql_or_the_values(store):
+    """SQLAlchemy writes the statement and every bound value into its errors: a refused insert put whole releases
+    and items into logs, `feeds status` and a feed's stored error."""
+    import sqlalchemy as sa
+
+    from feeds.store import error_text
+
+    with pytest.raises(sa.exc.DBAPIError) as info, store.engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO releases (id) VALUES (:v)"), {"v": "the text of an embargoed release"})
+    assert "[parameters" not in str(info.value), "SQLAlchemy writes no bound values into its errors"
+    text = error_text(info.value)
+    assert "\n" not in text and "[SQL" not in text and "INSERT" not in text
+    assert "embargoed" not in text, "(PostgreSQL's own DETAIL line shows the row: it is left out)"
+    assert text.startswith(("IntegrityError: ", "NotNullViolation: ")) and "null" in text.lower()

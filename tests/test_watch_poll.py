@@ -608,6 +608,32 @@ def test_an_unexpected_error_storing_one_feed_is_its_failure_and_the_others_are_
     assert len(app.store.stored_items()) == len(STORIES)
 
 
+def test_a_database_refusing_a_feeds_items_is_one_line_on_the_feed_without_a_traceback(
+    app, httpserver, monkeypatch, caplog
+):
+    """Operators review: a revoked permission printed ~90 lines with the INSERT and every item's text, and stored
+    the SQL as the feed's error (shown by `watch list` and `feeds status`)."""
+    import sqlalchemy as sa
+
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*STORIES), content_type="application/rss+xml")
+    feed = feed_at(app, httpserver, "/feed.xml")
+
+    class InsufficientPrivilege(Exception):
+        pass
+
+    def refuse(*args, **kwargs):
+        orig = InsufficientPrivilege("permission denied for table items\nDETAIL: the row holds an item's text")
+        raise sa.exc.ProgrammingError("INSERT INTO items (title, content) VALUES (?, ?)", ("secret", "text"), orig)
+
+    monkeypatch.setattr(app.store, "record_fetched", refuse)
+    monkeypatch.setattr(app.store, "upsert_items", refuse)
+    caplog.set_level(logging.INFO, logger="feeds.watch")
+    assert [o.status for o in run_watch(app).outcomes] == ["error"]
+    error = app.store.feed(feed.id).last_error
+    assert error == "unexpected error while storing this feed: InsufficientPrivilege: permission denied for table items"
+    assert "Traceback" not in caplog.text and "INSERT" not in caplog.text and "secret" not in caplog.text
+
+
 def test_a_feed_redirecting_to_our_own_site_is_a_failure_and_never_moves_there(
     make_settings, make_app_for, httpserver, clock
 ):

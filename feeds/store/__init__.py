@@ -14,7 +14,19 @@ import sqlalchemy as sa
 from feeds.errors import StoreError
 from feeds.store.sql import SourceState, Store, Tx, shown_database_url
 
-__all__ = ["SourceState", "Store", "Tx", "check_database_url", "open_store", "shown_database_url"]
+__all__ = ["SourceState", "Store", "Tx", "check_database_url", "error_text", "open_store", "shown_database_url"]
+
+# Engines are made with `hide_parameters=True`: SQLAlchemy would otherwise write every bound value (titles,
+# bodies, whole items) into the text of a database error, and so into logs, `feeds status` and /healthz.
+
+
+def error_text(error: BaseException) -> str:
+    """What went wrong, on one line: for a database error, the database's own first line (`InsufficientPrivilege:
+    permission denied for table items`), without the SQL statement SQLAlchemy adds to its messages."""
+    if isinstance(error, sa.exc.StatementError) and error.orig is not None:
+        error = error.orig
+    first = (str(error).strip().splitlines() or [""])[0]
+    return f"{type(error).__name__}: {first}" if first else type(error).__name__
 
 
 def check_database_url(url: str) -> sa.URL:
@@ -50,7 +62,7 @@ def open_store(url: str) -> Store:
     if backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            engine = sa.create_engine(parsed, pool_pre_ping=True, future=True)
+            engine = sa.create_engine(parsed, pool_pre_ping=True, future=True, hide_parameters=True)
         except ModuleNotFoundError as e:
             raise StoreError("PostgreSQL needs psycopg: pip install 'feeds[postgres]'") from e
         return Store(engine)
@@ -65,7 +77,7 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         raise StoreError(f"cannot create the database {url.database}: the folder {folder.parent} does not exist") from e
     except OSError as e:
         raise StoreError(f"cannot create the database folder {folder}: {e.strerror or e}") from e
-    engine = sa.create_engine(url, future=True, connect_args={"timeout": 30})
+    engine = sa.create_engine(url, future=True, connect_args={"timeout": 30}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

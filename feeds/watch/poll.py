@@ -396,10 +396,17 @@ def check_feed(
 def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
     """Record an unexpected error while checking `feed` as one of its failures (backed off like any other), so
     that the other feeds of the run are still checked and this one is not retried at once for ever."""
-    log.exception("feed %s: unexpected error while storing what it served", feed.url, extra={"feed": feed.id})
+    import sqlalchemy as sa
+
+    from feeds.store import error_text
+
+    message = f"unexpected error while storing this feed: {one_line(error_text(error))[:300]}"
+    if isinstance(error, sa.exc.DBAPIError):  # the database refused (a permission, a constraint): no traceback
+        log.error("feed %s: %s", feed.url, message, extra={"feed": feed.id})
+    else:  # a bug: the traceback helps
+        log.exception("feed %s: unexpected error while storing what it served", feed.url, extra={"feed": feed.id})
     now = app.clock()
     failures = feed.failures + 1
-    message = f"unexpected error while storing this feed: {type(error).__name__}: {one_line(str(error))[:300]}"
     interval = timedelta(seconds=clamp_interval(feed.interval))
     failed = replace(
         feed,
