@@ -60,7 +60,12 @@ class JobState:
     last_error: str | None = None
     last_summary: str = ""
     last_seconds: float = 0.0
+    last_succeeded: datetime | None = None
+    """When a run last did its work: not failed, and not skipped because another process held its lock."""
 
+
+SKIPPED = "skipped: "
+"""How a job's summary starts when it did nothing because another process held its lock."""
 
 _IDLE = re.compile(
     r"(?:\d+ unchanged)?(?:(?:, )?\d+ still being written)?"
@@ -163,6 +168,8 @@ class Daemon:
             state.runs += 1
             state.last_seconds = time.monotonic() - started
             state.last_finished = self.clock()
+            if state.last_ok and not state.last_summary.startswith(SKIPPED):
+                state.last_succeeded = state.last_finished
             self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
             self.health.record_job(name, bool(state.last_ok), state.last_finished, state.last_error)
             if self._scheduler is not None and (state.last_summary or not state.last_ok):
@@ -179,7 +186,7 @@ class Daemon:
                 # Another daemon (or our own triggered run) is ingesting; it may have listed the folder before
                 # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
                 self.trigger_ingest()
-                return "skipped: another process holds the ingest lock (tried again shortly)"
+                return SKIPPED + "another process holds the ingest lock (tried again shortly)"
             report = run_ingest(app, quiet=self.inbox_quiet)
         self._rewatch_replaced_folders()
         if report.changed:
@@ -220,7 +227,7 @@ class Daemon:
                 # Another daemon is publishing (byte-identical output); it may have started before our change,
                 # so try again shortly rather than wait for the periodic publish.
                 self.trigger_publish()
-                return "skipped: another process holds the publish lock (tried again shortly)"
+                return SKIPPED + "another process holds the publish lock (tried again shortly)"
             marker = _changes(app)
             report = run_publish(app)
         self._published = marker
@@ -266,6 +273,7 @@ class Daemon:
                 "last_ok": st.last_ok,
                 "last_error": st.last_error,
                 "last_summary": st.last_summary,
+                "last_succeeded": rfc3339(st.last_succeeded) if st.last_succeeded else None,
                 "next_run": _stamp(next_runs.get(name)),
             }
         try:

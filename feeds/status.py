@@ -51,7 +51,9 @@ class StatusReport:
     """Job → when its work was last seen done by anyone, daemon or command: `ingest` when a release was last
     stored, `publish` when this machine's site last changed."""
 
-    def last(self, job: str, key: str = "last_finished") -> str | None:
+    def last(self, job: str, key: str = "last_succeeded") -> str | None:
+        """When `job` last did its work, by any daemon or command: a failed round, or one skipped because
+        another process held the lock, does not count (a daemon failing every minute must not look fresh)."""
         values = [w.jobs.get(job, {}).get(key) for w in self.workers] + [self.recorded.get(job)]
         present = [v for v in values if v]
         return max(present) if present else None  # (RFC 3339 in UTC, all from `rfc3339`: text order is time order)
@@ -180,10 +182,10 @@ def render_text(r: StatusReport) -> str:
         if ws.alive:
             for name, job in sorted(ws.jobs.items()):
                 nxt = job.get("next_run") or "-"
-                result = (
-                    "ok"
-                    if job.get("last_ok")
-                    else ("FAILED: " + str(job.get("last_error")) if job.get("runs") else "-")
-                )
+                summary = str(job.get("last_summary") or "")
+                if job.get("last_ok"):
+                    result = summary if summary.startswith("skipped") else "ok"
+                else:
+                    result = "FAILED: " + str(job.get("last_error")) if job.get("runs") else "-"
                 lines.append(f"  {name:<13} next {nxt}  last {result}")
     return "\n".join(lines)

@@ -79,6 +79,7 @@ def seed_workers(app, now) -> None:
                 "last_ok": True,
                 "last_error": None,
                 "last_summary": "",
+                "last_succeeded": rfc3339(finished),
                 "next_run": rfc3339(now + timedelta(minutes=1)),
             }
             for name in ("ingest", "publish", "watch")
@@ -240,3 +241,25 @@ def test_the_command_prints_the_same_report(make_settings, make_app_for, tmp_pat
     assert [(w["worker"], w["alive"]) for w in data["workers"]] == [("cli-test:1", True)]
     text = runner.invoke(cli, ["--config", config, "status"])
     assert text.exit_code == 0 and "daemon cli-test:1  alive" in text.output
+
+
+def test_the_last_ingest_and_publish_are_the_last_that_did_their_work(make_settings, make_app_for, clock):
+    """Operators review: a daemon whose every ingest failed (or was skipped for another's lock) made the headline
+    say "last ingest 0 min ago"; the job lines showed a skipped round as "ok"."""
+    app = make_app_for(make_settings())
+    now = clock()
+    earlier = rfc3339(now - timedelta(hours=3))
+    jobs = {
+        "ingest": {"runs": 9, "last_finished": rfc3339(now), "last_ok": False, "last_error": "InsufficientPrivilege: "
+                   "permission denied for table releases", "last_succeeded": earlier, "next_run": None},
+        "publish": {"runs": 9, "last_finished": rfc3339(now), "last_ok": True, "last_error": None,
+                    "last_summary": "skipped: another process holds the publish lock (tried again shortly)",
+                    "last_succeeded": earlier, "next_run": None},
+    }  # fmt: skip
+    app.store.save_worker_status("host-a:100", started=now - timedelta(hours=4), now=now, status={"jobs": jobs})
+    report = gather(app)
+    assert (report.last("ingest"), report.last("publish")) == (earlier, earlier)
+    lines = render_text(report).splitlines()
+    assert "last ingest     2026-11-28T09:00:00Z (3 h ago)" in lines
+    assert "  ingest        next -  last FAILED: InsufficientPrivilege: permission denied for table releases" in lines
+    assert "  publish       next -  last skipped: another process holds the publish lock (tried again shortly)" in lines
