@@ -192,6 +192,35 @@ def test_a_page_without_paragraph_tags_keeps_its_text_and_drops_the_sidebar() ->
     assert "Other news" not in raw.body
 
 
+GOVUK_STYLE_PAGE = """<html lang="en"><head><title>Ferry fares frozen - GOV.UK</title>
+<meta property="og:site_name" content="GOV.UK"><meta property="og:title" content="Ferry fares frozen">
+{issuer}</head><body><header><nav><a href="/">Home</a></nav></header><main>
+<div class="title"><span class="caption">Press release</span><h1>Ferry fares frozen</h1></div>
+<div class="metadata"><dl><dt>From:</dt><dd><a href="/org/dft">Department for Transport</a> and
+<a href="/people/x">Jo Bloggs MP</a></dd><dt>Published</dt><dd>27 November 2026</dd></dl></div>
+<div class="body"><p>Ferry fares will stay at this level until April, the department said today.</p>
+<p>The freeze covers every route, including the night crossing, and season tickets too.</p></div>
+</main><footer>Crown copyright</footer></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("issuer", "organisation"),
+    [
+        ('<meta name="govuk:primary-publishing-organisation" content="Maritime Agency">', "Maritime Agency"),
+        ("", "Department for Transport"),
+    ],
+)
+def test_a_page_from_a_publishing_platform_is_the_issuers_not_the_platforms(issuer: str, organisation: str) -> None:
+    """Ingest review: a page saved from GOV.UK got "GOV.UK" as its organisation (and a feed of its own for every
+    GOV.UK page), and kept its "Press release" caption as the first line of the body."""
+    raw = from_html(GOVUK_STYLE_PAGE.format(issuer=issuer))
+    assert raw.organisation == organisation
+    assert raw.body is not None and not html_text(raw.body).startswith("Press release")
+    assert html_text(raw.body).startswith("Ferry fares will stay")
+    bare = from_html(GOVUK_STYLE_PAGE.format(issuer="").replace("<dt>From:</dt>", "<dt>Type:</dt>"))
+    assert bare.organisation is None, "the platform's name is no organisation: the site's author stands in"
+
+
 @pytest.mark.parametrize("drawing", ["<svg><g><path d='M0 0'/>", "<math><mi>x</mi>"])
 def test_an_svg_or_math_left_open_does_not_take_the_rest_of_the_article_with_it(drawing: str) -> None:
     """A browser ends an unclosed <svg> or <math> at the next paragraph and shows the rest; dropping the drawing

@@ -22,6 +22,8 @@ from itertools import islice
 
 from lxml.html import HtmlElement, tostring
 
+from feeds.normalise.text import is_label
+
 __all__ = ["extract_article", "inner_html", "text_of"]
 
 _DROP_TAGS = (
@@ -352,6 +354,7 @@ def _prose_chars(element: HtmlElement) -> int:
 def _tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
     if title_element is not None and any(a is container for a in title_element.iterancestors()):
         _remove(title_element)
+    _drop_leading_labels(container)
     for element in reversed(list(container.iter())):
         if element is container or not isinstance(element.tag, str):
             continue
@@ -364,6 +367,22 @@ def _tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
             and not any(isinstance(e.tag, str) and e.tag in _KEEP_EMPTY for e in element.iter())
         ):
             _remove(element)
+
+
+def _drop_leading_labels(container: HtmlElement) -> None:
+    """Whatever opens the article and says only what kind of page it is ("Press release" above a GOV.UK
+    headline, in a <span> of its own), however it is wrapped; the text after it stays."""
+    if (container.text or "").strip():
+        return
+    for element in list(container.iter()):
+        if element is container or not isinstance(element.tag, str) or element.getparent() is None:
+            continue
+        text = text_of(element)
+        if not text:
+            continue
+        if not is_label(text):
+            return
+        _remove(element)
 
 
 def _is_spacer(br: HtmlElement) -> bool:

@@ -78,7 +78,8 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     published = meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
     updated = meta.first(_UPDATED) or _itemprop_date(root, "dateModified")
     link = _absolute(_canonical(root), base) or _absolute(meta.first(("og:url",)), base)
-    organisation = meta.first(_ORGANISATION) or _site_from_title(page_title, title)
+    site = _not_a_platform(site_name or _site_from_title(page_title, title))
+    organisation = meta.first(_ISSUER) or _from_line(root) or site
     language = _attr(root, "lang") or _attr(root, "{http://www.w3.org/XML/1998/namespace}lang")
     image = meta.first(_IMAGE) or _itemprop_url(root, "image")
 
@@ -271,6 +272,35 @@ def _is_http_url(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme in ("http", "https") and bool(parts.netloc) and not re.search(r"\s", url)
+
+
+# Who issued the page, where the site names its publishers apart from itself (GOV.UK publishes for hundreds).
+_ISSUER = ("govuk:primary-publishing-organisation",)
+# Sites that publish for others: their name is not the organisation of a release (the site's author is, then).
+_PLATFORMS = frozenset(
+    {"gov.uk", "medium", "substack", "wordpress", "wordpress.com", "blogger", "linkedin", "facebook"}
+)
+
+
+def _not_a_platform(name: str | None) -> str | None:
+    return None if name is None or " ".join(name.split()).casefold() in _PLATFORMS else name
+
+
+def _from_line(root: HtmlElement) -> str | None:
+    """The organisation a page's metadata list names ("From: Foreign, Commonwealth & Development Office", as a
+    <dt>/<dd> pair): the first name after it."""
+    for dt in root.iter("dt"):
+        if text_of(dt).rstrip(":").strip().casefold() != "from":
+            continue
+        dd = dt.getnext()
+        while dd is not None and dd.tag != "dd":
+            dd = dd.getnext()
+        if dd is None:
+            return None
+        first = next((a for a in dd.iter("a") if text_of(a)), None)
+        name = text_of(first) if first is not None else text_of(dd)
+        return name[:200] or None
+    return None
 
 
 def _site_from_title(page_title: str | None, title: str) -> str | None:
