@@ -3,15 +3,17 @@
 Press releases written by hand carry their date in the text rather than in metadata:
 
 - a dateline opening the first paragraph: `LONDON, 3 November 2026 – The Minister…`,
-  `**LONDON, Tuesday 10 November 2026** — …`, `3 November 2026: The Minister…`;
+  `**LONDON, Tuesday 10 November 2026** — …`, `3 November 2026: The Minister…`, `Tehran, 27 November 2026. We…`,
+  `LONDON (27 November 2026) – …`, `27/11/2026 – …`;
 - a line of its own near the top: `4 November 2026`, `Published: 5 November 2026`, `Monday 2 November 2026 10:30`.
 
 Such a date is taken as the release's publication date (read in the site's time zone, like any date without
 one). A line that is only a date says nothing else and is dropped from the body; a dateline stays in the body
 (it is part of the wire style) but not in the summary.
 
-What this module must not do: guess. Only a date with a day, a month name and a four-digit year counts, only in
-the first three paragraphs, and `parse_date` has the last word (a date it cannot read is no date).
+What this module must not do: guess. Only a date with a day, a month (a name, or a number after the day) and a
+four-digit year counts, only in the first three paragraphs, and `parse_date` has the last word (a date it cannot
+read is no date).
 """
 
 from __future__ import annotations
@@ -29,15 +31,22 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?)?"
-_DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}){_TIME}"
+_NUMERIC = r"\d{1,2}/\d{1,2}/\d{4}"  # day first, as `parse_date` reads it: 27/11/2026
+_DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_NUMERIC}){_TIME}"
 
 # A paragraph that is only a date, possibly labelled.
 _DATE_ONLY = re.compile(
     rf"(?:(?:published|issued|released|date|dated)\s*(?:on)?\s*:?\s*)?(?P<date>{_DATE})\.?", re.IGNORECASE
 )
-# A dateline: an optional place in capitals or title case and a comma, the date, then a dash or colon.
+# A dateline: an optional place in capitals or title case and a comma, the date, then a dash or colon (or a full
+# stop before the sentence: "Tehran, 27 November 2026. We are…"); or the place with the date in brackets
+# ("LONDON (27 November 2026) – The Minister…").
 _DATELINE = re.compile(
-    rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\s*(?:[–—-]+|:)\s+(?=\S)", re.IGNORECASE
+    rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\s*(?:[–—-]+|:|\.(?=\s+[A-Z“\"‘']))\s+(?=\S)",
+    re.IGNORECASE,
+)
+_DATELINE_BRACKETED = re.compile(
+    rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?\s*)?\((?P<date>{_DATE})\)\s*(?:[–—-]+|:)?\s+(?=\S)", re.IGNORECASE
 )
 _EMPHASIS = re.compile(r"^[*_]{1,3}(?P<inner>[^*_]+?)[*_]{1,3}(?=\s*[–—:-])")
 _LOOK_IN = 3
@@ -62,7 +71,7 @@ def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
         text = " ".join(paragraph.split())
         text = _EMPHASIS.sub(lambda m: m["inner"], text)  # "**LONDON, 10 November 2026** —"
         alone = _DATE_ONLY.fullmatch(text)
-        found = alone or _DATELINE.match(text)
+        found = alone or _DATELINE.match(text) or _DATELINE_BRACKETED.match(text)
         if found is None:
             continue
         try:
