@@ -134,6 +134,8 @@ class IngestOutcome:
     slug: str | None = None
     error: str | None = None
     moved_to: str | None = None
+    warning: str | None = None
+    """Stored, but worth a look (a release replaced by one that looks like another release)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,7 @@ def release_json(r: Release, *, full: bool = False) -> dict[str, Any]:
 
 def outcome_json(o: IngestOutcome) -> dict[str, Any]:
     out: dict[str, Any] = {"origin": o.origin, "status": o.status}
-    for key in ("release_id", "slug", "error", "moved_to"):
+    for key in ("release_id", "slug", "error", "moved_to", "warning"):
         value = getattr(o, key)
         if value is not None:
             out[key] = value

@@ -389,6 +389,32 @@ def test_a_file_whose_name_is_as_long_as_names_may_be_still_leaves_the_drop_fold
     assert kept.name.startswith("éé") and kept.name.endswith(".txt")
 
 
+def test_a_release_replaced_through_its_slug_by_one_with_another_title_and_date_is_said_out_loud(app, inbox):
+    """Last week's file copied as a template with its `slug:` left in replaces last week's release (the identity
+    rules say the same slug is the same release): the update says so, naming both."""
+    drop(
+        inbox,
+        "climate.md",
+        "---\ntitle: Climate fund extended\ndate: 2026-11-19 14:00\nslug: trade-envoy\n---\n\nText.\n",
+    )
+    run_ingest(app)
+    drop(
+        inbox,
+        "flood.md",
+        "---\ntitle: Flood defences completed\ndate: 2026-11-27 11:00\nslug: trade-envoy\n---\n\nNew.\n",
+    )
+    (outcome,) = run_ingest(app).outcomes
+    assert outcome.status == "updated" and outcome.warning is not None
+    assert "'Climate fund extended' (2026-11-19)" in outcome.warning and "'Flood defences completed'" in outcome.warning
+    drop(
+        inbox,
+        "flood.md",
+        "---\ntitle: Flood defences completed\ndate: 2026-11-27 11:00\nslug: trade-envoy\n---\n\nFix.\n",
+    )
+    (edit,) = run_ingest(app).outcomes
+    assert edit.status == "updated" and edit.warning is None, "an ordinary edit says nothing"
+
+
 def test_a_link_named_on_the_command_line_is_followed(app, tmp_path):
     real = tmp_path / "real.txt"
     real.write_text(TEXT_RELEASE, encoding="utf-8")

@@ -62,6 +62,8 @@ def _print_report(ctx: Context, report: IngestReport) -> None:
             echo(f"rejected   {one_line(o.error or '')}", err=True)
         elif o.status != "unchanged":
             ctx.say(f"{o.status:<10} {o.slug}  ({one_line(o.origin)})")  # (a file name may hold a line break)
+            if o.warning:
+                echo(f"  warning: {one_line(o.warning)}", err=True)
     ctx.say(
         f"{report.count('created')} created, {report.count('updated')} updated, "
         f"{report.count('unchanged')} unchanged, {report.count('rejected')} rejected"

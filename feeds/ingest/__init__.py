@@ -146,6 +146,8 @@ def _log_outcome(o: IngestOutcome) -> None:
         log.warning("rejected %s", o.error, extra=extra)
     elif o.status in ("created", "updated"):
         log.info("%s %s (%s)", o.status, o.release_id, o.origin, extra=extra)
+        if o.warning:
+            log.warning("%s: %s", o.origin, o.warning, extra=extra)
     else:
         log.debug("unchanged %s (%s)", o.release_id, o.origin, extra=extra)
 

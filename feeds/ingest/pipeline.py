@@ -196,9 +196,10 @@ def save_units(
             ids: list[str] = []
             slugs: list[str] = []
             for new in unit.releases:
+                before = known.get(new.identity)
                 rec = reconcile(
                     new,
-                    known.get(new.identity),
+                    before,
                     now=now,
                     slug_taken=taken.__contains__,
                     with_slug=lambda r, slug: with_slug(r, slug, site),
@@ -215,8 +216,11 @@ def save_units(
                 known[final.identity] = final
                 ids.append(final.id)
                 slugs.append(final.slug)
+                warning = _looks_like_another(before, final) if rec.decision == "updated" else None
                 outcomes.append(
-                    IngestOutcome(origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug)
+                    IngestOutcome(
+                        origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug, warning=warning
+                    )
                 )
             if unit.file_name and unit.sha256:
                 ledger_rows.append((*_ledger_key(unit), ids))
@@ -229,6 +233,21 @@ def save_units(
             tx.update_release(rel, now)
         tx.record_ingested_files(ledger_rows, now)
     return result_units, outcomes
+
+
+def _looks_like_another(before: Release | None, after: Release) -> str | None:
+    """A warning when a release named by its slug alone is replaced by one with another title and another date:
+    most likely last week's file copied as a template with its `slug` left in, which replaces last week's
+    release everywhere (same id, same address). Updated as the identity rules say, but said out loud."""
+    if before is None or not after.identity.startswith("slug:"):
+        return None
+    if before.title == after.title or before.published == after.published:
+        return None
+    return (
+        f"the release {after.slug!r} was {before.title!r} ({before.published:%Y-%m-%d}) and is now {after.title!r} "
+        f"({after.published:%Y-%m-%d}), under the same id and address: if this is another release, give it a "
+        "slug of its own and drop the earlier file again"
+    )
 
 
 def _known_by_file(unit: Unit) -> bool:
