@@ -144,7 +144,8 @@ class IngestReport:
     waiting: int = 0
     """Inbox files left for a later run because they were still changing (`run_ingest`'s `quiet`)."""
     unreadable: tuple[str, ...] = ()
-    """Sources whose folder could not be read at all (missing, no permission): their outcome is a rejection."""
+    """Sources that could not be read at all (a folder missing or refused, a remote source's document failing
+    with an HTTP error or not being JSON): their outcome is a rejection, and `feeds ingest` exits 1."""
 
     def count(self, status: IngestStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -150,3 +150,19 @@ def test_one_bad_result_does_not_stop_the_others(remote_app, httpserver):
     httpserver.expect_request("/search.json").respond_with_data(json.dumps(bad), content_type="application/json")
     statuses = [o.status for o in poll_remote(app, src)]
     assert statuses.count("created") == 1 and statuses.count("rejected") == 2
+
+
+def test_a_failing_remote_source_makes_feeds_ingest_exit_1_and_one_not_due_says_so(remote_app, httpserver, caplog):
+    """Ingest review: a 500 or a 429 was counted as '1 rejected' and the command exited 0, so cron never knew; a
+    source not due yet was skipped without a word, even with -v."""
+    import logging
+
+    from feeds.ingest import run_ingest
+
+    app, src = remote_app
+    httpserver.expect_request("/search.json").respond_with_response(Response("down", status=500))
+    report = run_ingest(app)
+    assert report.unreadable == ("govuk",) and report.count("rejected") == 1
+    caplog.set_level(logging.INFO, logger="feeds.ingest")
+    assert run_ingest(app).outcomes == ()
+    assert "source govuk: not due until " in caplog.text

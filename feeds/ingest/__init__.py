@@ -60,7 +60,10 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
         elif isinstance(source, RemoteJsonSource) and remote and source.enabled:
             from feeds.ingest.remote_json import poll_remote
 
-            outcomes += poll_remote(app, source)
+            found = poll_remote(app, source)
+            outcomes += found
+            if any(o.origin == source.url and o.status == "rejected" for o in found):
+                unreadable.append(source.name)  # the document itself failed (an HTTP error, not JSON): for cron
     return IngestReport(outcomes=tuple(outcomes), waiting=waiting, unreadable=tuple(unreadable))
 
 

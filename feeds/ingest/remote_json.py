@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
+from feeds.clock import rfc3339
 from feeds.config import RemoteJsonSource
 from feeds.errors import IngestError, InvalidReleaseError
 from feeds.ingest import ingest_units
@@ -148,6 +149,7 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
     now = app.clock()
     state = app.store.source_state(source.name)
     if not force and state.next_check is not None and state.next_check > now:
+        log.info("source %s: not due until %s", source.name, rfc3339(state.next_check), extra={"source": source.name})
         return []
     interval = timedelta(seconds=source.interval)
     result = app.http.get(source.url, validators=Validators(state.etag, state.last_modified), accept="application/json")
