@@ -159,7 +159,7 @@ def test_a_failing_remote_source_makes_feeds_ingest_exit_1_and_one_not_due_says_
 
     from feeds.ingest import run_ingest
 
-    app, src = remote_app
+    app, _ = remote_app
     httpserver.expect_request("/search.json").respond_with_response(Response("down", status=500))
     report = run_ingest(app)
     assert report.unreadable == ("govuk",) and report.count("rejected") == 1
