@@ -98,6 +98,11 @@ def test_healthz_503_when_the_database_is_down(settings, clock, tmp_path, serve,
         assert "unreachable" in caplog.text
         # /metrics still answers without its database.
         assert get(base, "/metrics").status_code == 200
+        for _ in range(3):  # a monitor probing every few seconds
+            assert get(base, "/healthz").status_code == 503
+        said = [r for r in caplog.records if "unreachable" in r.getMessage()]
+        assert len(said) == 1, "once per outage, not per probe"
+        assert said[0].exc_info is None and "Traceback" not in caplog.text and "\n" not in said[0].getMessage()
     finally:
         broken.close()
 

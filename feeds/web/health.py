@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from feeds.clock import rfc3339
 from feeds.fetch import AllowList
+from feeds.logs import one_line
 from feeds.web.metrics import CONTENT_TYPE, Health, JobRecord, Metrics
 from feeds.web.static import Environ, StartResponse
 
@@ -71,15 +72,34 @@ def error_body(message: str, field: str | None = None) -> dict[str, Any]:
 def check_database(app: App) -> dict[str, Any]:
     try:
         pending = app.store.pending_migrations()
-    except Exception:
-        log.exception("health check: database %s unreachable", app.store.url)
+    except Exception as e:
+        database_down(app, "health check", e)
         return {"status": "fail", "message": "database unreachable"}
+    database_up(app)
     if pending:
         return {
             "status": "degraded",
             "message": f"{len(pending)} migration(s) pending: run `feeds db migrate`",
         }
     return {"status": "ok", "dialect": app.store.dialect}
+
+
+_DOWN_KEY = "web_database_down"
+
+
+def database_down(app: App, what: str, error: BaseException) -> None:
+    """Log that the database cannot be reached, on one line, once per outage: a monitor probing /healthz every
+    few seconds must not fill the log with a traceback per probe."""
+    from feeds.store import error_text
+
+    if not app.extras.get(_DOWN_KEY):
+        app.extras[_DOWN_KEY] = True
+        log.warning("%s: database %s unreachable: %s", what, app.store.url, one_line(error_text(error)))
+
+
+def database_up(app: App) -> None:
+    if app.extras.pop(_DOWN_KEY, False):
+        log.warning("database %s reachable again", app.store.url)
 
 
 def check_out_dir(out: Path) -> dict[str, Any]:
@@ -161,8 +181,10 @@ class StatusEndpoints:
             return json_response(start_response, 405, error_body("use GET"), [("Allow", "GET, HEAD")])
         try:
             self.metrics.set_releases(self.app.store.count_releases())
-        except Exception:  # a scrape must still answer when the database does not: the gauge keeps its value
-            log.warning("metrics: cannot count releases", exc_info=True)
+        except Exception as e:  # a scrape must still answer when the database does not: the gauge keeps its value
+            database_down(self.app, "metrics", e)
+        else:
+            database_up(self.app)
         body = self.metrics.render()
         start_response(
             "200 OK",
