@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -353,6 +354,7 @@ class Daemon:
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": int(d.misfire_grace)},
             timezone="UTC",
         )
+        scheduler.add_listener(_still_running, EVENT_JOB_MAX_INSTANCES)
         folder_intervals = [s.interval for s in self.app.settings.sources if isinstance(s, FolderSource)]
         remote_intervals = [s.interval for s in self.app.settings.sources if not isinstance(s, FolderSource)]
         ingest_every = min([*folder_intervals, *remote_intervals, 300.0])
@@ -553,6 +555,13 @@ class Daemon:
             logging.shutdown()
             os._exit(0)  # the grace period is over: do not wait for the scheduler's threads
         return 0
+
+
+def _still_running(event: JobSubmissionEvent) -> None:
+    """A tick that came while its job was still running (a watch round waiting on a slow server) is skipped, as
+    intended (`max_instances=1`): said at debug level, with the job's name (APScheduler's own warning, every tick
+    and naming only `Daemon._run_job`, is filtered out in `feeds.logs`)."""
+    log.debug("%s: still running since its last start; this run is skipped", event.job_id, extra={"job": event.job_id})
 
 
 def _changes(app: App) -> tuple[object, ...]:

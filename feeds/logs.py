@@ -84,6 +84,28 @@ class TextFormatter(logging.Formatter):
         return f"{line}  [{' '.join(context)}]" if context else line
 
 
+class _Benign(logging.Filter):
+    """Drops a library's message that reports nothing wrong."""
+
+    def __init__(self, fragment: str):
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.fragment not in str(record.msg)
+
+
+_BENIGN = (
+    # APScheduler's warning that a run was skipped because the job is still running: with `max_instances=1` that
+    # is the intent, and a watch round waiting on a slow server made it every tick, naming only
+    # `Daemon._run_job`. The daemon says it at debug level, naming the job.
+    ("apscheduler.scheduler", "skipped: maximum number of running instances reached"),
+    # watchdog's ERROR when an inotify event arrives while its thread is being stopped (at every shutdown during
+    # an ingest): a race in stopping, nothing lost (the ingest's folder scan reads every file anyway).
+    ("watchdog.observers.inotify", "called when the thread is inactive"),
+)
+
+
 def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
@@ -96,6 +118,10 @@ def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
     # Third-party chatter stays at warning level.
     for noisy in ("apscheduler", "waitress", "urllib3", "watchdog"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    for name, fragment in _BENIGN:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, _Benign) and f.fragment == fragment for f in logger.filters):
+            logger.addFilter(_Benign(fragment))
     # waitress warns "Task queue depth is N" for every request queued behind its threads during a burst of pushes:
     # dozens of lines that say the server is busy, which the request log and the metrics already show.
     logging.getLogger("waitress.queue").setLevel(max(level, logging.ERROR))

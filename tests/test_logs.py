@@ -59,3 +59,19 @@ def test_what_the_cli_prints_keeps_its_lines_and_loses_what_drives_a_terminal():
 
     text = "title \x1b[31mred\x1b[0m \x9b31m c1 \u202eevil\r\nsecond line\tend"
     assert for_terminal(text) == "title \\x1b[31mred\\x1b[0m \\x9b31m c1 \\u202eevil\\r\nsecond line\tend"
+
+
+def test_apschedulers_warning_of_a_skipped_run_is_not_logged(capsys, restore_logging):
+    """Operators review: a watch round waiting on a slow server made APScheduler warn at every tick, naming only
+    `Daemon._run_job`; skipping that tick is what max_instances=1 is for."""
+    setup_logging(logging.INFO, "text", worker="desk-1:4242")  # type: ignore[arg-type]
+    scheduler = logging.getLogger("apscheduler.scheduler")
+    scheduler.warning(
+        'Execution of job "%s" skipped: maximum number of running instances reached (%d)', "Daemon._run_job", 1
+    )
+    scheduler.warning("Run time of job %s was missed by %s", "x", "0:00:05")
+    inotify = logging.getLogger("watchdog.observers.inotify")
+    inotify.error("InotifyEmitter.queue_events() called when the thread is inactive")
+    err = capsys.readouterr().err
+    assert "maximum number of running instances" not in err and "was missed by" in err
+    assert "thread is inactive" not in err, "watchdog's race while stopping, at every shutdown during an ingest"
