@@ -528,3 +528,25 @@ def test_an_earlier_version_of_a_named_release_dropped_under_another_name_restor
     drop(inbox, "c.json", v1)
     assert run_ingest(app).count("updated") == 1
     assert "Monday" in app.store.releases()[0].body_text
+
+
+def test_a_database_refusing_a_batch_says_which_files_wait_and_leaves_them(app, inbox, monkeypatch):
+    """Operators review: with the database refusing (a revoked permission), the daemon's 'ingest failed' named
+    neither the source nor a file; the files were rightly left in the drop folder."""
+    import sqlalchemy as sa
+
+    import feeds.ingest as ingest_module
+    from feeds.store import error_text
+
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+
+    def refuse(*args, **kwargs):
+        raise sa.exc.ProgrammingError("INSERT INTO releases …", {}, Exception("permission denied for table releases"))
+
+    monkeypatch.setattr(ingest_module, "save_units", refuse)
+    with pytest.raises(sa.exc.ProgrammingError) as info:
+        run_ingest(app)
+    text = error_text(info.value)
+    assert text.startswith("Exception: permission denied for table releases (storing 1 file(s) of source 'inbox'")
+    assert str(inbox / "visit.txt") in text and text.endswith("they stay where they are)")
+    assert (inbox / "visit.txt").exists()

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from feeds.config import FolderSource, RemoteJsonSource
 from feeds.ingest import folder
 from feeds.ingest.parallel import units_in_batches
-from feeds.ingest.pipeline import Unit, save_units
+from feeds.ingest.pipeline import Unit, save_units, shown_path
 from feeds.model import IngestOutcome, IngestReport
 
 if TYPE_CHECKING:
@@ -120,7 +120,12 @@ def _ingest_files(
 ) -> list[IngestOutcome]:
     outcomes: list[IngestOutcome] = []
     for now, units in units_in_batches(app, files, BATCH, source=source, named=named):
-        settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
+        try:
+            settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
+        except Exception as e:  # (the database refused): say which files wait, untouched, for the next run
+            first = shown_path(units[0].origin) if units else "?"
+            e.add_note(f"storing {len(units)} file(s) of source {source!r}, from {first}; they stay where they are")
+            raise
         moved = folder.settle(settled_units, move_in, now) if move_in is not None else {}
         for o in batch_outcomes:
             _log_outcome(o)

@@ -23,10 +23,11 @@ __all__ = ["SourceState", "Store", "Tx", "check_database_url", "error_text", "op
 def error_text(error: BaseException) -> str:
     """What went wrong, on one line: for a database error, the database's own first line (`InsufficientPrivilege:
     permission denied for table items`), without the SQL statement SQLAlchemy adds to its messages."""
+    notes = "".join(f" ({note})" for note in getattr(error, "__notes__", ()))  # where it happened, if said
     if isinstance(error, sa.exc.StatementError) and error.orig is not None:
         error = error.orig
     first = (str(error).strip().splitlines() or [""])[0]
-    return f"{type(error).__name__}: {first}" if first else type(error).__name__
+    return (f"{type(error).__name__}: {first}" if first else type(error).__name__) + notes
 
 
 def check_database_url(url: str) -> sa.URL:
