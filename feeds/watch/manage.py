@@ -233,13 +233,18 @@ def import_configured(app: App) -> tuple[int, int]:
                 k.name,
                 rule.query,
                 k.name,
+                extra={"rule": k.name},
             )
     # What the config no longer declares stops: its rules are deleted, its feeds disabled (matches and items kept).
     rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
     for name in rules_gone:
-        log.warning("removed rule %r: it is no longer in the config file (its past matches are kept)", name)
+        log.warning(
+            "removed rule %r: it is no longer in the config file (its past matches are kept)", name, extra={"rule": name}
+        )
     for url in feeds_gone:
-        log.warning("stopped watching %s: it is no longer in the config file (its items are kept)", url)
+        log.warning(
+            "stopped watching %s: it is no longer in the config file (its items are kept)", url, extra={"url": url}
+        )
     return feeds_added, rules_changed + len(rules_gone)
 
 
