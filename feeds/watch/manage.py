@@ -238,9 +238,8 @@ def import_configured(app: App) -> tuple[int, int]:
     # What the config no longer declares stops: its rules are deleted, its feeds disabled (matches and items kept).
     rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
     for name in rules_gone:
-        log.warning(
-            "removed rule %r: it is no longer in the config file (its past matches are kept)", name, extra={"rule": name}
-        )
+        gone = "it is no longer in the config file (its past matches are kept)"
+        log.warning("removed rule %r: %s", name, gone, extra={"rule": name})
     for url in feeds_gone:
         log.warning(
             "stopped watching %s: it is no longer in the config file (its items are kept)", url, extra={"url": url}
