@@ -145,20 +145,13 @@ def _hoist_breakouts(drawing: HtmlElement) -> None:
     """Move the outermost HTML elements that a browser would have ended `drawing` at out of it, after it, in order."""
     anchor = drawing
     for element in list(drawing.iterdescendants()):
-        if element.tag in _BREAKOUT and not any(
+        if element.tag in _BREAKOUT and not any(  # (the drawing itself, last of these, is neither)
             a.tag in _BREAKOUT or a.tag in _INTEGRATION_POINTS for a in _ancestors_within(element, drawing)
         ):
             tail, element.tail = element.tail, None
             anchor.addnext(element)  # (lxml moves the element, with its children)
             element.tail = tail
             anchor = element
-
-
-def _ancestors_within(element: HtmlElement, top: HtmlElement) -> Iterable[HtmlElement]:
-    for ancestor in element.iterancestors():
-        if ancestor is top:
-            return
-        yield ancestor
 
 
 def _is_furniture(element: HtmlElement) -> bool:
