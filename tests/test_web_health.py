@@ -6,6 +6,7 @@ gone; the text format 0.0.4 with the daemon's series; and the published site sti
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -87,6 +88,7 @@ def test_healthz_503_when_the_database_is_down(settings, clock, tmp_path, serve,
     unreachable = tmp_path / "a-folder-not-a-database"
     unreachable.mkdir()
     broken = App(settings=settings, store=open_store(f"sqlite:///{unreachable}"), clock=clock)
+    caplog.set_level(logging.WARNING, logger="feeds")
     try:
         base = serve(make_web_app(broken))
         resp = get(base, "/healthz")
