@@ -415,6 +415,22 @@ def test_a_release_replaced_through_its_slug_by_one_with_another_title_and_date_
     assert edit.status == "updated" and edit.warning is None, "an ordinary edit says nothing"
 
 
+def test_an_edit_saved_under_another_file_name_is_a_second_release_and_says_so(app, inbox):
+    """Ingest review: "…-v2-FINAL.txt" with the same title and date became a second release in every feed, without
+    a word (a file known only by its name is a release of its own, as documented)."""
+    drop(inbox, "militia.txt", TEXT_RELEASE)
+    run_ingest(app)
+    drop(inbox, "militia-v2-FINAL.txt", TEXT_RELEASE.replace("next month", "in December"))
+    (outcome,) = run_ingest(app).outcomes
+    assert outcome.status == "created" and outcome.slug == "minister-to-visit-moscow-for-security-talks-2"
+    assert outcome.warning is not None and "stored already as 'minister-to-visit-moscow-for-security-talks'" in (
+        outcome.warning
+    )
+    drop(inbox, "2025.txt", "Minister to visit Moscow for security talks\n\n4 November 2025\n\nLast year's.\n")
+    (other,) = run_ingest(app).outcomes
+    assert other.status == "created" and other.warning is None, "the same title on another day is another release"
+
+
 def test_a_link_named_on_the_command_line_is_followed(app, tmp_path):
     real = tmp_path / "real.txt"
     real.write_text(TEXT_RELEASE, encoding="utf-8")

@@ -216,7 +216,13 @@ def save_units(
                 known[final.identity] = final
                 ids.append(final.id)
                 slugs.append(final.slug)
-                warning = _looks_like_another(before, final) if rec.decision == "updated" else None
+                if rec.decision == "updated":
+                    warning = _looks_like_another(before, final)
+                elif final.slug != new.slug and new.identity.startswith("file:"):  # its title's slug is taken
+                    holder = next((r for r in inserts.values() if r.slug == new.slug), None)
+                    warning = _looks_like_an_edit(holder or tx.release_with_slug(new.slug), final)
+                else:
+                    warning = None
                 outcomes.append(
                     IngestOutcome(
                         origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug, warning=warning
@@ -247,6 +253,20 @@ def _looks_like_another(before: Release | None, after: Release) -> str | None:
         f"the release {after.slug!r} was {before.title!r} ({before.published:%Y-%m-%d}) and is now {after.title!r} "
         f"({after.published:%Y-%m-%d}), under the same id and address: if this is another release, give it a "
         "slug of its own and drop the earlier file again"
+    )
+
+
+def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
+    """A warning when a release known only by its file has the title and day of one stored from the same source:
+    most likely an edit saved under another name ("…-v2-FINAL.txt"), now a second release in every feed."""
+    if holder is None or holder.source != new.source or holder.title != new.title:
+        return None
+    if holder.published.date() != new.published.date():
+        return None
+    return (
+        f"a release with the same title and date is stored already as {holder.slug!r} (from {holder.origin}): if "
+        "this file is an edit of it saved under another name, it is now a second release; drop edits under the "
+        "first file's name, or name the release with a `slug` or `source_key`"
     )
 
 

@@ -139,6 +139,10 @@ class Tx:
                 found[rel.identity] = rel
         return found
 
+    def release_with_slug(self, slug: str) -> Release | None:
+        row = self.conn.execute(_SELECT_RELEASE.where(R.c.slug == slug)).first()
+        return _release_from(row) if row is not None else None
+
     def slugs_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Release id → slug, for the ids that are stored."""
         found: dict[str, str] = {}
