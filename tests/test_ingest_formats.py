@@ -221,6 +221,12 @@ def test_front_matter_errors_give_the_key_and_line(
         assert fragment in str(error)
 
 
+def test_an_empty_title_in_the_front_matter_is_reported_at_its_line() -> None:
+    """Ingest review: `title: ""` was reported at the body's line as if there were no title key at all."""
+    error = parse_error("only-title.md", '---\ntitle: ""\ndate: 2026-11-20\n---\n\nSome text.\n')
+    assert (error.field, error.line) == ("title", 2) and "'title' is empty" in str(error)
+
+
 def test_front_matter_error_files() -> None:
     with pytest.raises(InvalidReleaseError) as info:
         parse("bad-front-matter-key.md")

@@ -141,6 +141,14 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
         if not isinstance(title, str) or title.casefold() == heading_title.casefold():
             title, body_start = heading_title, after
             recorded["title"] = heading_line
+    if not (isinstance(title, str) and title.strip()) and "title" in key_lines:
+        raise InvalidReleaseError(
+            "the front matter's 'title' is empty: give the headline there (or remove it and start the text with a "
+            "'# Heading' line)",
+            origin=origin,
+            field="title",
+            line=key_lines["title"],
+        )
     if not isinstance(title, str):
         raise InvalidReleaseError(
             "no title: add a 'title' to the front matter or start the text with a '# Heading' line",
