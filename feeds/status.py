@@ -47,6 +47,10 @@ class StatusReport:
     matches_24h: dict[str, int]
     items: int
     workers: list[WorkerStatus] = field(default_factory=list)
+    held: list[tuple[str, datetime]] = field(default_factory=list)
+    """Releases dated ahead (embargoed, off the site): (slug, when due), soonest first."""
+    sources: list[dict[str, Any]] = field(default_factory=list)
+    """The remote sources' health: last check, status, error, failures, next check."""
     recorded: dict[str, str] = field(default_factory=dict)
     """Job → when its work was last seen done by anyone, daemon or command: `ingest` when a release was last
     stored, `publish` when this machine's site last changed."""
@@ -61,7 +65,12 @@ class StatusReport:
     def as_json(self) -> dict[str, Any]:
         return {
             "now": rfc3339(self.now),
-            "releases": {"count": self.releases, "newest": self.newest_release},
+            "releases": {
+                "count": self.releases,
+                "newest": self.newest_release,
+                "held": [{"slug": slug, "due": rfc3339(due)} for slug, due in self.held],
+            },
+            "sources": self.sources,
             "last_ingest": self.last("ingest"),
             "last_publish": self.last("publish"),
             "feeds": {
@@ -91,7 +100,7 @@ class StatusReport:
 
 def gather(app: App) -> StatusReport:
     now = app.clock()
-    releases = app.store.releases(limit=1)
+    releases = app.store.releases(limit=1, until=now)
     feeds = app.store.feeds()
     states = Counter(f.state for f in feeds)
     failing = [f for f in feeds if f.state == "failing"]
@@ -130,8 +139,32 @@ def gather(app: App) -> StatusReport:
         matches_24h=matches,
         items=app.store.count_items(),
         workers=workers,
+        held=app.store.releases_held(now),
+        sources=_sources(app),
         recorded=_recorded(app),
     )
+
+
+def _sources(app: App) -> list[dict[str, Any]]:
+    from feeds.config import RemoteJsonSource
+
+    found = []
+    for source in app.settings.sources:
+        if isinstance(source, RemoteJsonSource):
+            st = app.store.source_state(source.name)
+            found.append(
+                {
+                    "name": source.name,
+                    "url": source.url,
+                    "enabled": source.enabled,
+                    "last_checked": rfc3339(st.last_checked) if st.last_checked else None,
+                    "last_status": st.last_status,
+                    "last_error": st.last_error,
+                    "failures": st.failures,
+                    "next_check": rfc3339(st.next_check) if st.next_check else None,
+                }
+            )
+    return found
 
 
 def _recorded(app: App) -> dict[str, str]:
@@ -158,8 +191,9 @@ def render_text(r: StatusReport) -> str:
         minutes = int(delta.total_seconds() // 60)
         return f"{value} ({minutes} min ago)" if minutes < 120 else f"{value} ({minutes // 60} h ago)"
 
+    held = f"; {len(r.held)} embargoed, off the site until due (first {rfc3339(r.held[0][1])})" if r.held else ""
     lines = [
-        f"releases        {r.releases}" + (f", newest {r.newest_release}" if r.newest_release else ""),
+        f"releases        {r.releases}" + (f", newest {r.newest_release}" if r.newest_release else "") + held,
         f"last ingest     {ago(r.last('ingest'))}",
         f"last publish    {ago(r.last('publish'))}",
         f"watched feeds   {r.feeds_total}: {r.feeds_ok} ok, {r.feeds_failing} failing, {r.feeds_disabled} disabled"
@@ -169,6 +203,17 @@ def render_text(r: StatusReport) -> str:
     for w in r.worst:
         error = str(w["last_error"] or "").removeprefix(f"{w['url']}: ")  # (fetch errors name the URL already)
         lines.append(f"  failing {w['failures']}x  {w['url']}: {error}")
+    for src in r.sources:
+        if not src["enabled"]:
+            state = "disabled"
+        elif src["last_checked"] is None:
+            state = "not checked yet"
+        elif src["failures"]:
+            state = f"failing {src['failures']}x: {src['last_error']}"
+        else:
+            state = f"ok ({src['last_status']} at {src['last_checked']})"
+        nxt = f", next check {src['next_check']}" if src["enabled"] and src["next_check"] else ""
+        lines.append(f"source {src['name']}  {state}{nxt}")
     m = r.matches_24h
     lines.append(
         f"matches (24 h)  {sum(m.values())}: {m.get('keyword', 0)} keyword, {m.get('related', 0)} related,"

@@ -129,7 +129,8 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
     workers = report.pop("workers")
     assert report == {
         "now": "2026-11-28T12:00:00Z",
-        "releases": {"count": 2, "newest": "new-ferry-timetable (2026-11-27T10:30:00Z)"},
+        "releases": {"count": 2, "newest": "new-ferry-timetable (2026-11-27T10:30:00Z)", "held": []},
+        "sources": [],
         "last_ingest": "2026-11-28T12:00:00Z",  # the seed releases, stored by a command after the daemons' run
         "last_publish": "2026-11-28T11:59:00Z",
         "feeds": {
@@ -205,7 +206,7 @@ def test_text_names_the_worst_feeds_and_shows_jobs_of_living_daemons_only(seeded
 def test_an_empty_store_says_no_daemon_has_run(make_settings, make_app_for):
     report = gather(make_app_for(make_settings()))
     data = report.as_json()
-    assert data["releases"] == {"count": 0, "newest": None} and data["workers"] == []
+    assert data["releases"] == {"count": 0, "newest": None, "held": []} and data["workers"] == []
     assert data["last_ingest"] is None and data["last_publish"] is None
     text = render_text(report)
     assert "last publish    never" in text
@@ -263,3 +264,30 @@ def test_the_last_ingest_and_publish_are_the_last_that_did_their_work(make_setti
     assert "last ingest     2026-11-28T09:00:00Z (3 h ago)" in lines
     assert "  ingest        next -  last FAILED: InsufficientPrivilege: permission denied for table releases" in lines
     assert "  publish       next -  last skipped: another process holds the publish lock (tried again shortly)" in lines
+
+
+def test_embargoed_releases_and_remote_sources_are_shown(make_settings, make_app_for, httpserver, clock):
+    """Ingest review: a remote source's health (last check, error, next check) could only be read in the database,
+    and the newest release shown was one still held back for its embargo."""
+    from werkzeug import Response
+
+    from feeds.ingest import run_ingest
+
+    url = httpserver.url_for("/search.json")
+    extra = '\n[http]\nallow = ["127.0.0.1", "localhost"]\n'
+    extra += f'[[sources]]\ntype = "remote_json"\nname = "govuk"\nurl = "{url}"\n'
+    app = make_app_for(make_settings(extra))
+    inbox = app.settings.source("inbox").path
+    (inbox / "now.txt").write_text("Ferry fares frozen\n\nFares stay as they are.\n")
+    (inbox / "later.txt").write_text("Embargoed until 00:01 3 December 2026\n\nNew ports strategy\n\nText.\n")
+    httpserver.expect_request("/search.json").respond_with_response(Response("down", status=500))
+    run_ingest(app)
+    report = gather(app)
+    data = report.as_json()
+    assert data["releases"]["newest"].startswith("ferry-fares-frozen")
+    assert data["releases"]["held"] == [{"slug": "new-ports-strategy", "due": "2026-12-03T00:01:00Z"}]
+    (source,) = data["sources"]
+    assert (source["name"], source["last_status"], source["failures"]) == ("govuk", "500", 1)
+    text = render_text(report)
+    assert "1 embargoed, off the site until due (first 2026-12-03T00:01:00Z)" in text
+    assert "source govuk  failing 1x: " in text and ", next check 2026-11-28T" in text

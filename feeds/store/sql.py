@@ -302,13 +302,22 @@ class Store(WatchStoreMixin, AlertStoreMixin):
 
     # --- releases (reads) ---
 
-    def releases(self, *, limit: int | None = None) -> list[Release]:
-        """Newest first (by published, then id, so the order is total and stable)."""
+    def releases(self, *, limit: int | None = None, until: datetime | None = None) -> list[Release]:
+        """Newest first (by published, then id, so the order is total and stable); with `until`, only those
+        published by then (not the ones held back for an embargo)."""
         q = _SELECT_RELEASE.order_by(R.c.published.desc(), R.c.id.desc())
+        if until is not None:
+            q = q.where(R.c.published <= until)
         if limit is not None:
             q = q.limit(limit)
         with self.engine.connect() as conn:
             return [_release_from(row) for row in conn.execute(q)]
+
+    def releases_held(self, now: datetime) -> list[tuple[str, datetime]]:
+        """(slug, publication time) of the releases dated after `now` (embargoed: off the site), soonest first."""
+        q = sa.select(R.c.slug, R.c.published).where(R.c.published > now).order_by(R.c.published, R.c.slug)
+        with self.engine.connect() as conn:
+            return [(slug, published) for slug, published in conn.execute(q)]
 
     def releases_stored_since(self, since: datetime | None) -> tuple[list[Release], datetime | None]:
         """Releases created or changed at or after `since` (all when None), and the latest such time seen.
