@@ -554,6 +554,17 @@ class HttpClient:
         if self._owns_session:
             self._session.close()
 
+    def refusal(self, url: str) -> str | None:
+        """Why fetching `url` would be refused (a private, loopback or link-local address not allowed), without
+        fetching it; None when it would be tried (a name that does not resolve is left to the fetch to report)."""
+        try:
+            self._guard.vet(url)
+        except BlockedAddressError as e:
+            return e.message
+        except FetchError:
+            return None
+        return None
+
     def __enter__(self) -> HttpClient:
         return self
 

@@ -84,6 +84,21 @@ def test_watch_discover_finds_alternate_links(config, httpserver):
     assert r.exit_code == 0 and httpserver.url_for("/feed.xml") in r.output
 
 
+def test_watch_discover_marks_feeds_at_internal_addresses_refused_and_never_adds_them(config, httpserver):
+    """Security review: a page linking to internal addresses had them offered (and added with --add), to be
+    refused only when polled."""
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" title="{t}" href="{u}">'
+        for t, u in (("Metadata", "http://169.254.169.254/latest/feed.xml"), ("Desk", "/feed.xml"))
+    )
+    httpserver.expect_request("/").respond_with_data(f"<html><head>{links}</head></html>", content_type="text/html")
+    r = run(config, "watch", "discover", "--add", httpserver.url_for("/"))
+    assert r.exit_code == 0
+    assert "  refused: refused to contact 169.254.169.254 (169.254.169.254): link-local address" in r.output
+    listed = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert [f["url"] for f in listed] == [httpserver.url_for("/feed.xml")]
+
+
 def test_rule_names_that_would_share_a_feed_are_refused(config):
     assert run(config, "keywords", "add", "drone*").exit_code == 0
     refused = run(config, "keywords", "add", "sanctions", "--name", "Drone")

@@ -210,14 +210,17 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
             raise FeedsError(f"{url}: no feed found (no <link rel=alternate>, no feed at the common paths)")
         for d in found:
             echo(f"{d.url}  {d.title}  ({d.kind}, {d.how})")
-            if add_all:
+            if d.refused:
+                echo(f"  refused: {d.refused}")
+            elif add_all:
                 try:
                     add_feed(app, d.url, title=d.title)
                     echo("  added")
                 except FeedsError as e:
                     echo(f"  not added: {e}")
-        if not add_all:
-            echo(f"watch one with: feeds watch add {found[0].url}")
+        usable = [d for d in found if not d.refused]
+        if not add_all and usable:
+            echo(f"watch one with: feeds watch add {usable[0].url}")
 
 
 @watch.command("poll")

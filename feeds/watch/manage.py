@@ -390,6 +390,8 @@ class Discovered:
     kind: str
     how: str
     """`the URL is a feed`, `<link rel=alternate>` or `common path`."""
+    refused: str | None = None
+    """Why polling it would be refused (a page linking to an internal address): not to be watched."""
 
 
 def discover(app: App, url: str) -> list[Discovered]:
@@ -404,7 +406,10 @@ def discover(app: App, url: str) -> list[Discovered]:
         return [Discovered(result.url, parsed.title, parsed.kind, "the URL is a feed")]
     except FeedParseError:
         pass
-    links = [Discovered(u, t, k, "<link rel=alternate>") for u, t, k in find_feed_links(result.body, result.url)]
+    links = [
+        Discovered(u, t, k, "<link rel=alternate>", refused=app.http.refusal(u))
+        for u, t, k in find_feed_links(result.body, result.url)
+    ]
     if links:
         return links
     found: list[Discovered] = []
