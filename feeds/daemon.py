@@ -127,6 +127,8 @@ class Daemon:
         self.stop_event = threading.Event()
         self._busy = threading.Condition()
         self._running = 0
+        self._running_names: list[str] = []
+        """The jobs running now, by name (a job may run twice at once: see `_soon`)."""
         self._scheduler: BackgroundScheduler | None = None
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
@@ -142,6 +144,7 @@ class Daemon:
             return
         with self._busy:
             self._running += 1
+            self._running_names.append(name)
         state = self.state.job(name)
         state.last_started = self.clock()
         started = time.monotonic()
@@ -177,6 +180,7 @@ class Daemon:
                 self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
             with self._busy:
                 self._running -= 1
+                self._running_names.remove(name)
                 self._busy.notify_all()
 
     def job_ingest(self, app: App) -> str:
@@ -508,13 +512,15 @@ class Daemon:
         with self._busy:
             while self._running and time.monotonic() < deadline:
                 self._busy.wait(timeout=max(0.0, deadline - time.monotonic()))
-            unfinished = self._running
+            unfinished = sorted(self._running_names)
         if unfinished:
             log.warning(
-                "%d job(s) still running after the %.0f s grace period; exiting anyway (nothing is "
-                "half-written: every job commits atomically)",
-                unfinished,
+                "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every "
+                "job commits atomically; feeds being polled are polled again, by any daemon, when their lease of "
+                "%.0f s runs out)",
+                ", ".join(unfinished),
                 self.app.settings.daemon.grace,
+                self.app.settings.watch.lease,
             )
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)

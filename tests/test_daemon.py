@@ -676,3 +676,30 @@ def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
         daemon._scheduler.shutdown(wait=False)
         daemon._scheduler = None
         daemon.app.close()
+
+
+def test_a_job_still_running_after_the_grace_period_is_named(make_settings, clock, caplog):
+    """Operators review: "1 job(s) still running after the 30 s grace period" named neither the job nor what
+    happens to the feeds it was polling."""
+    settings = make_settings('\n[daemon]\ngrace = "1s"\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    release = threading.Event()
+    started = threading.Event()
+
+    def stuck(_app: Any) -> str:
+        started.set()
+        release.wait(timeout=DEADLINE)
+        return ""
+
+    worker = threading.Thread(target=daemon._run_job, args=("watch", stuck))
+    worker.start()
+    try:
+        assert started.wait(timeout=DEADLINE)
+        caplog.set_level(logging.WARNING, logger="feeds")
+        daemon.stop()
+        assert "watch still running after the 1 s grace period" in caplog.text
+        assert "lease of 300 s runs out" in caplog.text
+    finally:
+        release.set()
+        worker.join(timeout=DEADLINE)
+        daemon.app.close()
