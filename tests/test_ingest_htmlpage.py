@@ -221,7 +221,33 @@ def test_a_page_from_a_publishing_platform_is_the_issuers_not_the_platforms(issu
     assert bare.organisation is None, "the platform's name is no organisation: the site's author stands in"
 
 
-@pytest.mark.parametrize("drawing", ["<svg><g><path d='M0 0'/>", "<math><mi>x</mi>"])
+def test_a_caption_nested_beside_the_headline_and_a_short_lead_paragraph_are_handled_as_a_reader_sees_them() -> None:
+    """Re-check: on markup shaped like GOV.UK's own, the "Press release" caption still opened the body; and a
+    short lead paragraph outside the body's own block was dropped entirely."""
+    raw = from_html(
+        """<html><head><title>Ferry fares frozen - GOV.UK</title></head><body><main id="content">
+        <div class="gem-c-title"><span class="govuk-caption-xl gem-c-title__context">Press release</span>
+        <h1 class="gem-c-title__text">Ferry fares frozen</h1></div>
+        <p class="gem-c-lead-paragraph">Fares stay as they are.</p>
+        <div class="govspeak"><p>Ferry fares will stay at this level until April, the department said today.</p>
+        <p>The freeze covers every route, including the night crossing, and season tickets too.</p></div>
+        </main></body></html>"""
+    )
+    assert raw.body is not None
+    text = html_text(raw.body)
+    assert text.startswith("Fares stay as they are.") and "until April" in text and "Press release" not in text
+
+
+@pytest.mark.parametrize(
+    "drawing",
+    [
+        "<svg><g><path d='M0 0'/>",
+        "<math><mi>x</mi>",
+        "<svg><title>A chart",
+        "<svg><desc>Bars: 3, 4",
+        "<svg><style>.bar { fill: red }",
+    ],
+)
 def test_an_svg_or_math_left_open_does_not_take_the_rest_of_the_article_with_it(drawing: str) -> None:
     """A browser ends an unclosed <svg> or <math> at the next paragraph and shows the rest; dropping the drawing
     must not drop the paragraphs libxml2 left inside it. A label inside a closed icon goes with the icon."""

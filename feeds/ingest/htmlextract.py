@@ -20,6 +20,7 @@ import re
 from collections.abc import Callable, Iterable
 from itertools import islice
 
+import lxml.html
 from lxml.html import HtmlElement, tostring
 
 from feeds.normalise.text import is_label
@@ -137,8 +138,12 @@ _BREAKOUT = frozenset(
 )
 
 
-_INTEGRATION_POINTS = frozenset({"foreignobject", "desc", "title", "annotation-xml"})
-"""Where HTML inside a drawing belongs to the drawing (a label in an icon): dropped with it."""
+_INTEGRATION_POINTS = frozenset({"foreignobject", "annotation-xml"})
+"""Where HTML inside a drawing belongs to the drawing (a chart's HTML labels): dropped with it. (A <title> or
+<desc> holds only text: paragraphs found in one were swallowed by one left open.)"""
+
+
+_SWALLOWED = re.compile(r"<(?:p|h[1-6]|div|ul|ol|blockquote|table|section|figure)[\s>]", re.IGNORECASE)
 
 
 def _hoist_breakouts(drawing: HtmlElement) -> None:
@@ -152,6 +157,18 @@ def _hoist_breakouts(drawing: HtmlElement) -> None:
             anchor.addnext(element)  # (lxml moves the element, with its children)
             element.tail = tail
             anchor = element
+    # libxml2 reads a <title>, <desc> or <style> left open as text to the end of the page (a browser, in a
+    # drawing, reads tags there): markup found in such text is parsed again and put after the drawing.
+    for holder in list(drawing.iter("title", "desc", "style")):
+        text = holder.text or ""
+        swallowed = _SWALLOWED.search(text)
+        if swallowed is None:
+            continue
+        holder.text = text[: swallowed.start()]
+        for element in lxml.html.fragments_fromstring(text[swallowed.start() :]):
+            if isinstance(element, HtmlElement):
+                anchor.addnext(element)
+                anchor = element
 
 
 def _is_furniture(element: HtmlElement) -> bool:
@@ -322,7 +339,7 @@ def _with_siblings(
         or (
             isinstance(sibling.tag, str)
             and sibling not in title_path
-            and (scores.get(sibling, 0.0) >= threshold or _is_prose_paragraph(sibling))
+            and (scores.get(sibling, 0.0) >= threshold or _is_prose_paragraph(sibling) or _is_lead(sibling))
         )
     ]
     if len(kept) == 1:
@@ -335,6 +352,21 @@ def _with_siblings(
 
 def _is_prose_paragraph(element: HtmlElement) -> bool:
     return element.tag == "p" and len(text_of(element)) > 80 and _link_density(element) < 0.25
+
+
+_LEAD = re.compile(r"lead|intro|standfirst|summary|abstract|deck", re.IGNORECASE)
+
+
+def _is_lead(element: HtmlElement) -> bool:
+    """A short paragraph that the page marks as the story's lead ("The UK has frozen fares."): too short to
+    count as prose, but the release's own first words."""
+    hints = f"{element.get('class', '')} {element.get('id', '')}"
+    return (
+        element.tag in ("p", "div")
+        and bool(_LEAD.search(hints))
+        and len(text_of(element)) >= 15
+        and _link_density(element) < 0.25
+    )
 
 
 def _prose_chars(element: HtmlElement) -> int:
@@ -364,18 +396,22 @@ def _tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
 
 def _drop_leading_labels(container: HtmlElement) -> None:
     """Whatever opens the article and says only what kind of page it is ("Press release" above a GOV.UK
-    headline, in a <span> of its own), however it is wrapped; the text after it stays."""
-    if (container.text or "").strip():
-        return
-    for element in list(container.iter()):
-        if element is container or not isinstance(element.tag, str) or element.getparent() is None:
-            continue
-        text = text_of(element)
-        if not text:
-            continue
-        if not is_label(text):
+    headline, in a <span> of its own), however deep it is wrapped; the text after it stays."""
+    for _ in range(3):  # ("News story" above "Press release", at most)
+        first = _first_text_holder(container)
+        if first is None or first is container or not is_label(text_of(first)):
             return
-        _remove(element)
+        _remove(first)
+
+
+def _first_text_holder(container: HtmlElement) -> HtmlElement | None:
+    """The element whose own text comes first in `container` (text before any child element counts)."""
+    for element in container.iter():
+        if isinstance(element.tag, str) and (element.text or "").strip():
+            return element
+        if element is not container and (element.tail or "").strip():
+            return element.getparent()
+    return None
 
 
 def _is_spacer(br: HtmlElement) -> bool:
