@@ -115,6 +115,26 @@ def test_plain_text_needs_a_title_and_a_body(text: str, field: str) -> None:
             2,
         ),
         ("Embargo lifted on fish exports\n\nText.\n", "Embargo lifted on fish exports", None, None),
+        (
+            "Press release\nEMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026\nNew strategy\n\nText.",
+            "New strategy",
+            "00:01 THURSDAY 3 DECEMBER 2026",
+            2,
+        ),
+        (
+            "EMBARGOED\n00:01 Thursday 3 December 2026\n\nNew strategy\n\nText.",
+            "New strategy",
+            "00:01 Thursday 3 December 2026",
+            1,
+        ),
+        (
+            "FOR RELEASE AT 00:01 ON 3 DECEMBER 2026\n\nNEWS RELEASE\n\nNew strategy\n\nText.",
+            "New strategy",
+            "00:01 3 DECEMBER 2026",
+            1,
+        ),
+        ("Embargo 00:01 Thursday 3 December\n\nNew strategy\n\nText.", "New strategy", "00:01 Thursday 3 December", 1),
+        ("FOR IMMEDIATE RELEASE\n\nNew strategy\n\nText.", "New strategy", None, None),
     ],
 )
 def test_an_embargo_line_is_not_the_title_and_gives_the_publication_time(

@@ -58,26 +58,36 @@ _SETEXT_H1 = re.compile(r"^ {0,3}=+[ \t]*$")
 
 def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     """First non-empty line = title, the rest = body (format "text"). An embargo line ("EMBARGOED UNTIL 00:01
-    THURSDAY 3 DECEMBER 2026") above the headline or just below it is not text of the release: its time is
-    the publication time (a release dated ahead is held back from the site until then)."""
+    THURSDAY 3 DECEMBER 2026", "FOR RELEASE AT 00:01 ON 3 DECEMBER 2026", or "EMBARGOED" over a line with the
+    time) above the headline, around a label, or just below the headline is not text of the release: its time
+    is the publication time (a release dated ahead is held back from the site until then)."""
     lines = text.split("\n")
     first = _next_line(lines, 0)
     embargo: tuple[str, int] | None = None
-    while first is not None and _EMBARGO.match(lines[first]):
-        embargo = embargo or (_embargo_time(lines[first], origin=origin, line=first + 1), first + 1)
-        first = _next_line(lines, first + 1)
+    label = None
+    while first is not None:
+        found = _embargo_at(lines, first, origin=origin)
+        if found is not None:
+            when, last = found
+            embargo = embargo or (when, first + 1)
+            first = _next_line(lines, last + 1)
+            continue
+        following = _next_line(lines, first + 1)
+        if label is None and is_label(lines[first]) and following is not None:
+            # "Press release" on a line of its own, the headline below it (its document type, unless it only
+            # says when it may be published: "FOR IMMEDIATE RELEASE")
+            label, first = " ".join(lines[first].split()).rstrip(":"), following
+            label = None if label.casefold() in _NOT_A_TYPE else label
+            continue
+        break
     if first is None:
         raise InvalidReleaseError("the file is empty: the first line should be the title", origin=origin, field="title")
-    label = None
-    if is_label(lines[first]):  # "Press release" on a line of its own, the headline below it
-        following = _next_line(lines, first + 1)
-        if following is not None:
-            label, first = " ".join(lines[first].split()).rstrip(":"), following
     start = first + 1
     below = _next_line(lines, start)
-    if below is not None and _EMBARGO.match(lines[below]):
-        embargo = embargo or (_embargo_time(lines[below], origin=origin, line=below + 1), below + 1)
-        start = below + 1
+    found = _embargo_at(lines, below, origin=origin) if below is not None else None
+    if found is not None:
+        embargo = embargo or (found[0], (below or 0) + 1)
+        start = found[1] + 1
     body, body_line = _body(lines, start, origin=origin)
     return RawRelease(
         origin=origin,
@@ -91,6 +101,23 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     )
 
 
+_NOT_A_TYPE = frozenset({"for immediate release", "embargoed"})
+
+
+def _embargo_at(lines: list[str], index: int, *, origin: str) -> tuple[str, int] | None:
+    """(the embargo's time, the index of its last line) when line `index` is an embargo line, else None. A bare
+    "EMBARGOED" (or "EMBARGO:") takes its time from the next line."""
+    line = lines[index]
+    if _EMBARGO_ALONE.fullmatch(line.strip()):
+        following = _next_line(lines, index + 1)
+        text = lines[following] if following is not None else ""
+        return _embargo_time(text, line, origin=origin, line=index + 1), following if following is not None else index
+    match = _EMBARGO.match(line)
+    if match is None:
+        return None
+    return _embargo_time(match["when"], line, origin=origin, line=index + 1), index
+
+
 def _next_line(lines: list[str], start: int) -> int | None:
     return next((i for i in range(start, len(lines)) if lines[i].strip()), None)
 
@@ -99,27 +126,27 @@ def _next_line(lines: list[str], start: int) -> int | None:
 # before 10am on 4 December 2026", "Strictly embargoed until…", "Under embargo until…"
 _EMBARGO = re.compile(
     r"\s*[*_]*\s*(?:strictly\s+)?(?:(?:embargoed|under\s+embargo)\s*(?::|until\b|till\b|to\b|before\b)"
-    r"|embargo\s*(?::|until\b|till\b)"
-    r"|not\s+for\s+(?:publication|release|broadcast)(?:\s+or\s+(?:publication|broadcast))?\s*"
-    r"(?::|until\b|till\b|before\b|prior\s+to\b))(?P<when>.*)$",
+    r"|embargo(?:ed)?\s*(?::|until\b|till\b|(?=\d))"
+    r"|(?:not\s+)?for\s+(?:publication|release|broadcast)(?:\s+or\s+(?:publication|broadcast))?\s*"
+    r"(?::|until\b|till\b|before\b|prior\s+to\b|at\b|on\b|after\b|from\b))(?P<when>.*)$",
     re.IGNORECASE,
 )
+_EMBARGO_ALONE = re.compile(r"[*_]*\s*(?:strictly\s+)?(?:embargoed|embargo|under\s+embargo)\s*:?\s*[*_]*", re.I)
 _HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECASE)
 _DOTTED_TIME = re.compile(r"\b(\d{1,2})\.(\d{2})\b(?!\.\d)")
 _FILLER = re.compile(r"\b(?:on|at|uk\s+time|local\s+time)\b", re.IGNORECASE)
 
 
-def _embargo_time(text: str, *, origin: str, line: int) -> str:
-    """The time an embargo line gives, written so the date parser reads it as meant ("00.01hrs" is 00:01, not
-    a year); an embargo without one is refused: the release would otherwise be published at once."""
-    match = _EMBARGO.match(text)
-    when = match["when"] if match else ""
+def _embargo_time(when: str, line_text: str, *, origin: str, line: int) -> str:
+    """The time an embargo line gives (`when`: its text after "until"), written so the date parser reads it as
+    meant ("00.01hrs" is 00:01, not a year); an embargo without one is refused: the release would otherwise be
+    published at once."""
     when = _HOURS.sub(r"\1:\2", when)
     when = _DOTTED_TIME.sub(r"\1:\2", when)
     when = " ".join(_FILLER.sub(" ", when).split()).strip(" *_,.;:–—-")
     if not re.search(r"\d", when):
         raise InvalidReleaseError(
-            f"the embargo {' '.join(text.split())!r} gives no date: give its date and time "
+            f"the embargo {' '.join(line_text.split())!r} gives no date: give its date and time "
             "('Embargoed until 00:01 Thursday 3 December 2026'), or the release would be published at once",
             origin=origin,
             field="embargo",
