@@ -45,7 +45,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False, default=str)
 
 
-_BIDI = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+_BIDI = {c: f"\\u{c:04x}" for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200E, 0x200F, 0x061C)}
 """The bidirectional embeddings, overrides and isolates: they make a terminal show text in another order than
 it is (a file name ending in "txt.exe" shown as "exe.txt")."""
 _CONTROLS = (
@@ -65,6 +65,18 @@ def for_terminal(text: str) -> str:
     bidirectional overrides), line breaks and tabs kept: what the CLI prints holds file names and the titles of
     other people's feeds, which must not retitle the window, recolour it, or rewrite a line already shown."""
     return text.translate(_ON_TERMINAL)
+
+
+class CliFormatter(logging.Formatter):
+    """The log lines of a one-shot command (`LEVEL name: message`), escaped as the daemon's are: a message on
+    one line, and nothing in it or its traceback that drives the terminal."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        record.message = one_line(record.message)
+        return super().formatMessage(record)
+
+    def format(self, record: logging.LogRecord) -> str:
+        return for_terminal(super().format(record))
 
 
 class TextFormatter(logging.Formatter):

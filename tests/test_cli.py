@@ -74,6 +74,35 @@ def test_file_names_and_feed_titles_cannot_drive_the_terminal_or_forge_a_report_
     assert "\x1b" not in listed.output and json.loads(listed.output)[0]["title"] == "Escape test"
 
 
+def test_a_database_refusing_a_command_is_one_line_without_sql(config, monkeypatch):
+    """Re-check: `feeds ingest` (and other commands) printed an 80-95 line traceback with the SQL statement when
+    the database refused (a revoked permission)."""
+    import sqlalchemy as sa
+
+    import feeds.ingest as ingest_module
+
+    (config.parent / "inbox" / "visit.txt").write_text("Ferry fares frozen\n\nFares stay as they are.\n")
+
+    def refuse(*args, **kwargs):
+        raise sa.exc.ProgrammingError("INSERT INTO releases (id) VALUES (?)", ("x",), Exception("permission denied"))
+
+    monkeypatch.setattr(ingest_module, "save_units", refuse)
+    r = run(config, "ingest")
+    assert r.exit_code == 1
+    assert r.output.startswith("error: database: Exception: permission denied (storing 1 file(s) of source 'inbox'")
+    assert "Traceback" not in r.output and "INSERT" not in r.output and len(r.output.splitlines()) == 1
+
+
+def test_verbose_log_lines_of_a_command_cannot_drive_the_terminal(config):
+    """Re-check: with -v, the command's own log lines (a folder in the drop folder is named once) reached the
+    terminal raw."""
+    (config.parent / "inbox" / "x\x1b]0;pwn\x07\u202e").mkdir()
+    r = run(config, "-v", "ingest")
+    assert r.exit_code == 0
+    assert "\x1b" not in r.output and "\x07" not in r.output and "\u202e" not in r.output
+    assert "x\\x1b]0;pwn\\x07\\u202e is a folder" in r.output
+
+
 def test_config_errors_name_file_line_and_key(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(BASE_CONFIG.replace('timezone = "Europe/London"', 'timezone = "Europe/London"\ncolour = "blue"'))

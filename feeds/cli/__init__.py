@@ -20,12 +20,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import sqlalchemy as sa
 
 from feeds import __version__
 from feeds.app import App, make_app
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import FeedsError
-from feeds.logs import for_terminal
+from feeds.logs import CliFormatter, for_terminal, one_line
+from feeds.store import error_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -68,6 +70,9 @@ def handle_errors(fn: F) -> F:
             return fn(*args, **kwargs)
         except FeedsError as e:
             echo(f"error: {e}", err=True)
+            sys.exit(1)
+        except sa.exc.SQLAlchemyError as e:  # the database refused or cannot be reached: its own words, one line
+            echo(f"error: database: {one_line(error_text(e))}", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
@@ -125,7 +130,9 @@ class ProgressBar:
 def _setup_logging(verbosity: int) -> None:
     # Commands report their own results; logs are for diagnosis: errors by default, -v for progress, -vv debug.
     level = {-1: logging.CRITICAL, 0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
-    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(CliFormatter("%(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
