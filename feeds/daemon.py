@@ -34,7 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from feeds.app import App, make_app
 from feeds.clock import Clock, rfc3339, utc_now
 from feeds.config import FolderSource, Settings, load_settings
-from feeds.errors import FeedsError
+from feeds.errors import FeedsError, IngestError
 from feeds.logs import one_line
 from feeds.store import error_text
 
@@ -200,7 +200,14 @@ class Daemon:
             self._soon("ingest-soon", "ingest", self.job_ingest, self.inbox_quiet)
         counts = {s: report.count(s) for s in ("created", "updated", "unchanged", "rejected")}
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-        return summary + (f"{', ' if summary else ''}{report.waiting} still being written" if report.waiting else "")
+        summary += f"{', ' if summary else ''}{report.waiting} still being written" if report.waiting else ""
+        if report.unreadable:  # a source that could not be read at all fails the round (status, /healthz, --once)
+            sources = [app.settings.source(n) for n in report.unreadable]
+            where = {str(getattr(src, "path", "")) for src in sources} | {getattr(src, "url", "") for src in sources}
+            why = "; ".join(o.error for o in report.outcomes if o.origin in where and o.error)
+            names = ", ".join(repr(n) for n in report.unreadable)
+            raise IngestError(f"could not read source {names}: {why}" + (f" ({summary})" if summary else ""))
+        return summary
 
     def job_watch(self, app: App) -> str:
         from feeds.watch.poll import run_watch

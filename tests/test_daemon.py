@@ -703,3 +703,19 @@ def test_a_job_still_running_after_the_grace_period_is_named(make_settings, cloc
         release.set()
         worker.join(timeout=DEADLINE)
         daemon.app.close()
+
+
+def test_run_once_fails_when_a_source_cannot_be_read(make_settings, clock, httpserver):
+    """Re-check: a remote source answering 500 made `feeds ingest` exit 1 but `feeds run --once` (the cron form)
+    exit 0, and the daemon's ingest round counted as done."""
+    from werkzeug import Response
+
+    url = httpserver.url_for("/search.json")
+    remote = f'[[sources]]\ntype = "remote_json"\nname = "govuk"\nurl = "{url}"\n'
+    settings = make_settings('\n[http]\nallow = ["127.0.0.1", "localhost"]\n' + remote)
+    httpserver.expect_request("/search.json").respond_with_response(Response("down", status=500))
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    assert daemon.run_once() == 1
+    ingest = daemon.state.jobs["ingest"]
+    assert ingest.last_ok is False and "could not read source 'govuk'" in (ingest.last_error or "")
+    assert "500" in (ingest.last_error or "")
