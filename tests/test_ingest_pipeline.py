@@ -413,6 +413,14 @@ def test_a_release_replaced_through_its_slug_by_one_with_another_title_and_date_
     )
     (edit,) = run_ingest(app).outcomes
     assert edit.status == "updated" and edit.warning is None, "an ordinary edit says nothing"
+    retitled = "---\ntitle: Flood defences completed on time\ndate: 2026-11-27 11:00\nslug: trade-envoy\n---\n\nX\n"
+    drop(inbox, "flood.md", retitled)
+    (edit,) = run_ingest(app).outcomes
+    assert edit.status == "updated" and edit.warning is None, "a headline edited, not replaced"
+    ports = "---\ntitle: Ports strategy published\ndate: 2026-11-27 11:00\nslug: trade-envoy\n---\n\nP.\n"
+    drop(inbox, "ports.md", ports)
+    (same_day,) = run_ingest(app).outcomes
+    assert same_day.warning is not None, "another headline on the same day is still another release"
 
 
 def test_an_edit_saved_under_another_file_name_is_a_second_release_and_says_so(app, inbox):
@@ -420,7 +428,8 @@ def test_an_edit_saved_under_another_file_name_is_a_second_release_and_says_so(a
     a word (a file known only by its name is a release of its own, as documented)."""
     drop(inbox, "militia.txt", TEXT_RELEASE)
     run_ingest(app)
-    drop(inbox, "militia-v2-FINAL.txt", TEXT_RELEASE.replace("next month", "in December"))
+    edited = TEXT_RELEASE.replace("next month", "in December").replace("to visit", "To Visit")
+    drop(inbox, "militia-v2-FINAL.txt", edited)
     (outcome,) = run_ingest(app).outcomes
     assert outcome.status == "created" and outcome.slug == "minister-to-visit-moscow-for-security-talks-2"
     assert outcome.warning is not None and "stored already as 'minister-to-visit-moscow-for-security-talks'" in (

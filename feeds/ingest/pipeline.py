@@ -17,6 +17,7 @@ import errno
 import hashlib
 import logging
 import os
+import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -242,12 +243,10 @@ def save_units(
 
 
 def _looks_like_another(before: Release | None, after: Release) -> str | None:
-    """A warning when a release named by its slug alone is replaced by one with another title and another date:
+    """A warning when a release named by its slug alone is replaced by one with another headline:
     most likely last week's file copied as a template with its `slug` left in, which replaces last week's
     release everywhere (same id, same address). Updated as the identity rules say, but said out loud."""
-    if before is None or not after.identity.startswith("slug:"):
-        return None
-    if before.title == after.title or before.published == after.published:
+    if before is None or not after.identity.startswith("slug:") or not _other_title(before.title, after.title):
         return None
     return (
         f"the release {after.slug!r} was {before.title!r} ({before.published:%Y-%m-%d}) and is now {after.title!r} "
@@ -259,7 +258,7 @@ def _looks_like_another(before: Release | None, after: Release) -> str | None:
 def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
     """A warning when a release known only by its file has the title and day of one stored from the same source:
     most likely an edit saved under another name ("…-v2-FINAL.txt"), now a second release in every feed."""
-    if holder is None or holder.source != new.source or holder.title != new.title:
+    if holder is None or holder.source != new.source or _words(holder.title) != _words(new.title):
         return None
     if holder.published.date() != new.published.date():
         return None
@@ -268,6 +267,17 @@ def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
         "this file is an edit of it saved under another name, it is now a second release; drop edits under the "
         "first file's name, or name the release with a `slug` or `source_key`"
     )
+
+
+def _words(title: str) -> list[str]:
+    return re.findall(r"[^\W_]+", title.casefold())
+
+
+def _other_title(before: str, after: str) -> bool:
+    """Whether `after` is another headline rather than an edit of `before`: fewer than half of their words are
+    shared ("Climate fund extended" → "Flood defences completed"; not "…extended" → "…extended to 2030")."""
+    old, new = set(_words(before)), set(_words(after))
+    return len(old & new) * 2 < max(len(old), len(new), 1)
 
 
 def _known_by_file(unit: Unit) -> bool:
