@@ -303,6 +303,14 @@ def test_a_list_item_that_is_not_an_object(api):
 # --- success ---------------------------------------------------------------------------------------------------
 
 
+def test_a_release_pushed_with_a_date_ahead_is_said_to_be_held(api):
+    """Re-check: the 201 for an embargoed release gave its permalink as if it were live."""
+    resp = api.post({**RELEASE, "source_key": "embargoed-1", "published": "2026-12-03T00:01:00Z"})
+    assert resp.status_code == 201
+    assert resp.json()["held_until"] == "2026-12-03T00:01:00Z"
+    assert "held_until" not in api.post().json(), "a release dated now is live at once"
+
+
 def test_created_is_201_with_location_stored_and_shown_by_the_cli(api):
     resp = api.post()
     assert resp.status_code == 201

@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
 
-from feeds.clock import Clock
+from feeds.clock import Clock, rfc3339
 from feeds.errors import InvalidReleaseError, StoreError
 from feeds.ingest import ingest_units
 from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_from_object, twins
@@ -251,8 +251,11 @@ class PushApi:
             self.metrics.releases_ingested(o.status for o in outcomes)
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
-        items = [
+        now = self.app.clock()
+        due = {r.published for r in releases}
+        items: list[dict[str, str | None]] = [
             {"id": o.release_id, "slug": o.slug, "permalink": permalink(base, o.slug or ""), "status": o.status}
+            | self._held(o.release_id, now, due)
             for o in outcomes
         ]
         code = 201 if "created" in statuses else 200
@@ -263,6 +266,13 @@ class PushApi:
             location = (("Location", permalink(base, outcomes[0].slug or "")),) if code == 201 else ()
             reply = Reply(code, items[0], location)
         return reply, bool(statuses & {"created", "updated"})
+
+    def _held(self, release_id: str | None, now: datetime, due: set[datetime]) -> dict[str, str | None]:
+        """`{"held_until": …}` for a release dated ahead (embargoed: its permalink answers from then on)."""
+        if release_id is None or not any(d > now for d in due):  # (the usual case asks the store nothing)
+            return {}
+        stored = self.app.store.release(release_id)
+        return {"held_until": rfc3339(stored.published)} if stored.published > now else {}
 
     def _replay(self, key: str, fingerprint: str) -> Reply | None:
         with self.app.store.transaction() as tx:
