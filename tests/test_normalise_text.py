@@ -85,6 +85,14 @@ INTRO = "<p>The Minister for Rivers, Jo Bloggs, said:</p>"
             id="added-and-commented-start-new-quotes",
         ),
         pytest.param(
+            "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nHer spokesperson added that:\n\nMore soon."
+            "\n\nAccording to the agency:\n\nIt works.",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>Her spokesperson added that:</p>\n"
+            "<blockquote>\n<p>More soon.</p>\n</blockquote>\n<p>According to the agency:</p>\n"
+            "<blockquote>\n<p>It works.</p>\n</blockquote>",
+            id="added-that-and-according-to",
+        ),
+        pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nEditor's notes\n\n1. A note.",
             f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>Editor's notes</p>\n<p>1. A note.</p>",
             id="stops-at-editor-s-notes",

@@ -25,9 +25,10 @@ _BLANK_LINE = re.compile(r"\n[ \t\f\v\xa0]*\n")
 # A paragraph that introduces a quotation ("The Minister said:", "She added:", "The Chief Executive of the RNLI
 # commented today:"): it also ends the quotation before it, whoever speaks next.
 _SAID = re.compile(
-    r"\b(?:said|says|added|adds|commented|comments|explained|explains|continued|continues|stated|states|remarked"
-    r"|replied|responded|declared|told\s+(?:reporters|journalists|the\s+\w+))"
-    r"(?:\s+(?:today|yesterday|tonight|this\s+(?:morning|afternoon|evening|week)|in\s+a\s+statement))?:$",
+    r"(?:\b(?:said|says|added|adds|commented|comments|explained|explains|continued|continues|stated|states|remarked"
+    r"|noted|replied|responded|declared|told\s+(?:reporters|journalists|the\s+\w+))"
+    r"(?:\s+(?:today|yesterday|tonight|this\s+(?:morning|afternoon|evening|week)|in\s+a\s+statement))?(?:\s+that)?"
+    r"|^according\s+to\s+[^.!?]{1,80}):$",
     re.IGNORECASE,
 )
 # Paragraphs after which the story stops and editors' material begins: a quotation never runs past them.
