@@ -4,7 +4,8 @@ Press releases written by hand carry their date in the text rather than in metad
 
 - a dateline opening the first paragraph: `LONDON, 3 November 2026 – The Minister…`,
   `**LONDON, Tuesday 10 November 2026** — …`, `3 November 2026: The Minister…`, `Tehran, 27 November 2026. We…`,
-  `LONDON (27 November 2026) – …`, `27/11/2026 – …`;
+  `LONDON (27 November 2026) – …`, `27/11/2026 – …`, `27.11.2026 – …`, `2026-11-27 – …`,
+  `NEW YORK, Nov. 27, 2026 /PRNewswire/ -- …`;
 - a line of its own near the top: `4 November 2026`, `Published: 5 November 2026`, `Monday 2 November 2026 10:30`.
 
 Such a date is taken as the release's publication date (read in the site's time zone, like any date without
@@ -31,18 +32,21 @@ _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
 _TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?)?"
-_NUMERIC = r"\d{1,2}/\d{1,2}/\d{4}"  # day first, as `parse_date` reads it: 27/11/2026
+# Day first (27/11/2026, 27.11.2026, as `parse_date` reads them), or ISO 8601 (2026-11-27).
+_NUMERIC = r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}"
 _DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_NUMERIC}){_TIME}"
 
 # A paragraph that is only a date, possibly labelled.
 _DATE_ONLY = re.compile(
-    rf"(?:(?:published|issued|released|date|dated)\s*(?:on)?\s*:?\s*)?(?P<date>{_DATE})\.?", re.IGNORECASE
+    rf"(?:(?:published|issued|released|date|dated)\s*(?:on)?\s*:?\s*|[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\.?",
+    re.IGNORECASE,
 )
 # A dateline: an optional place in capitals or title case and a comma, the date, then a dash or colon (or a full
 # stop before the sentence: "Tehran, 27 November 2026. We are…"); or the place with the date in brackets
 # ("LONDON (27 November 2026) – The Minister…").
 _DATELINE = re.compile(
-    rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\s*(?:[–—-]+|:|\.(?=\s+[A-Z“\"‘']))\s+(?=\S)",
+    rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\s*(?:/[\w ]{{1,30}}/\s*)?"  # (a wire's /PRNewswire/)
+    rf"(?:[–—-]+|:|\.(?=\s+[A-Z“\"‘']))\s+(?=\S)",
     re.IGNORECASE,
 )
 _DATELINE_BRACKETED = re.compile(
