@@ -47,11 +47,11 @@ def read(name: str, text: str) -> Release:
         (["Tehran, 27 November 2026. We are calling for calm."], "2026-11-27T00:00", False, "We are calling for calm."),
         (["LONDON (27 November 2026) – The Minister spoke."], "2026-11-27T00:00", False, "The Minister spoke."),
         (["27/11/2026 – The Minister spoke."], "2026-11-27T00:00", False, "The Minister spoke."),
-        (["Released 03/04/2026"], "2026-04-02T23:00", True, ""),
+        (["Released 03/04/2026"], "2026-04-02T23:00", True, ""),  # day first; midnight in London is 23:00 UTC (BST)
         (["Tehran, 27 November 2026.", "We are calling for calm."], "2026-11-27T00:00", True, ""),
         (["27.11.2026 – The Minister spoke."], "2026-11-27T00:00", False, "The Minister spoke."),
         (["2026-11-27 – The Minister spoke."], "2026-11-27T00:00", False, "The Minister spoke."),
-        (["NEW YORK, Nov. 27, 2026 /PRNewswire/ -- Acme said."], "2026-11-27T00:00", False, "Acme said."),  # day first; midnight in London is 23:00 UTC (BST)
+        (["NEW YORK, Nov. 27, 2026 /PRNewswire/ -- Acme said."], "2026-11-27T00:00", False, "Acme said."),
         (["Published: 5 November 2026", "Text."], "2026-11-05T00:00", True, ""),
         (["Monday 2 November 2026 10:30", "Text."], "2026-11-02T10:30", True, ""),
         (
