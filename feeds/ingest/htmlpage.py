@@ -278,7 +278,8 @@ def _is_http_url(url: str) -> bool:
 _ISSUER = ("govuk:primary-publishing-organisation",)
 # Sites that publish for others: their name is not the organisation of a release (the site's author is, then).
 _PLATFORMS = frozenset(
-    {"gov.uk", "medium", "substack", "wordpress", "wordpress.com", "blogger", "linkedin", "facebook"}
+    {"gov.uk", "gov.scot", "gov.wales", "llyw.cymru", "nidirect", "medium", "substack", "wordpress"}
+    | {"wordpress.com", "blogger", "linkedin", "facebook"}
 )
 
 
