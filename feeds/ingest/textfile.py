@@ -133,16 +133,14 @@ _EMBARGO = re.compile(
 )
 _EMBARGO_ALONE = re.compile(r"[*_]*\s*(?:strictly\s+)?(?:embargoed|embargo|under\s+embargo)\s*:?\s*[*_]*", re.I)
 _HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECASE)
-_DOTTED_TIME = re.compile(r"\b(\d{1,2})\.(\d{2})\b(?!\.\d)")
 _FILLER = re.compile(r"\b(?:on|at|uk\s+time|local\s+time)\b", re.IGNORECASE)
 
 
 def _embargo_time(when: str, line_text: str, *, origin: str, line: int) -> str:
     """The time an embargo line gives (`when`: its text after "until"), written so the date parser reads it as
-    meant ("00.01hrs" is 00:01, not a year); an embargo without one is refused: the release would otherwise be
+    meant ("0001hrs" is 00:01, not a year); an embargo without one is refused: the release would otherwise be
     published at once."""
-    when = _HOURS.sub(r"\1:\2", when)
-    when = _DOTTED_TIME.sub(r"\1:\2", when)
+    when = _HOURS.sub(r"\1:\2", when)  # (a dotted time alone, "00.01", `parse_date` reads as a time itself)
     when = " ".join(_FILLER.sub(" ", when).split()).strip(" *_,.;:–—-")
     if not re.search(r"\d", when):
         raise InvalidReleaseError(
