@@ -96,7 +96,8 @@ def test_match_feeds_are_published(site):
     rule = parse(out / "matches" / "rules" / "kyiv" / "atom.xml")
     assert sorted(e.title for e in rule.entries) == ["Minister in Kyiv <script>x</script>", "No link item"]
     assert all(e.id.startswith("tag:press.example.org,2026-11-28:match/") for e in rule.entries)
-    assert all("matched rule 'kyiv'" in e.summary for e in rule.entries)
+    assert all("Keyword match for rule 'kyiv'" in e.summary for e in rule.entries)
+    assert not any("matched rule" in e.summary for e in rule.entries), "the rule is named once"
     coverage = parse(out / "coverage" / release.slug / "atom.xml")
     assert {e.link for e in coverage.entries} == {"https://news.example.com/a", "https://news.example.com/b"}
     assert coverage.feed.link == release.permalink
@@ -244,3 +245,24 @@ def test_the_release_page_lists_an_article_once_dated_by_the_article(make_settin
     assert "World Desk, Wire Copy" in text and "Verbatim pickup, Related coverage" in text
     assert "quotes the release" in text
     assert "28 November 2026" in text  # the article's own date (item() dates it 28 Nov, 09:00 UTC)
+
+
+def test_a_coverage_feed_lists_an_article_once_under_the_id_of_its_first_match(site):
+    """Watch review: a coverage feed had one entry per match, so an article found both as a pickup and as related
+    (or in two feeds) was listed twice; the release page already listed it once. The entry keeps the id it was
+    first published under."""
+    app, release = site
+    now = app.clock()
+    feed = app.store.feeds()[0]
+    run_publish(app)
+    path = app.settings.paths.out / "coverage" / release.slug / "atom.xml"
+    (first,) = [e for e in parse(path).entries if e.link == "https://news.example.com/b"]
+    (b,) = [i for i in app.store.stored_items() if i.item.key == "b"]
+    later = now + timedelta(hours=1)
+    app.store.add_matches(
+        [(b.id, Match("related", release.id, "b", feed.id, (), 0.6, "related to 'x': Kyiv (title)"), 3600.0)], later
+    )
+    run_publish(app)
+    entries = [e for e in parse(path).entries if e.link == "https://news.example.com/b"]
+    assert [e.id for e in entries] == [first.id], "one entry, the id readers already have"
+    assert "Verbatim pickup of 'Minister visits Kyiv'" in entries[0].summary and "Related to" in entries[0].summary

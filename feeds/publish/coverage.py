@@ -12,6 +12,7 @@ one (its content says what was found and where).
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -48,9 +49,20 @@ def match_entry_id(domain: str, m: StoredMatch, *, per_item: bool = False) -> st
     return f"tag:{domain},{m.found_at:%Y-%m-%d}:{'item' if per_item else 'match'}/{digest}"
 
 
+_WHY_OPENING = re.compile(r"^(?:matched rule '.*?'|related to .+?|pickup of .+?)(?:: |$)")
+"""How a stored `why` names its rule or release ("matched rule 'X': …", "pickup of 'Title': …"): said already
+by the reason's own opening, so it is left out there."""
+
+
 def _reason(m: StoredMatch, titles: dict[str, str]) -> str:
     subject = f"rule '{m.subject}'" if m.kind == "keyword" else f"'{titles.get(m.subject, m.subject)}'"
-    return f"{KIND_LABELS[m.kind]} for {subject}: {m.why}"
+    opening = {"keyword": "Keyword match for", "related": "Related to", "pickup": "Verbatim pickup of"}[m.kind]
+    detail = m.why
+    if m.kind == "keyword" and detail.startswith(f"matched rule '{m.subject}'"):
+        detail = detail[len(f"matched rule '{m.subject}'") :].removeprefix(": ")
+    elif m.kind != "keyword":
+        detail = _WHY_OPENING.sub("", detail, count=1)
+    return f"{opening} {subject}" + (f": {detail}" if detail else "") + "."
 
 
 def match_entry(
@@ -118,14 +130,18 @@ def plan_matches(
         chosen: Sequence[StoredMatch],
         *,
         merge: bool = False,
+        first_of_item: bool = False,
         since: datetime | None = None,
     ) -> FeedSpec:
-        """`since`: what the feed's `updated` is while it has no entry (when what it watches was last changed)."""
-        if merge:  # one entry per item, listing every way it was found
+        """`since`: what the feed's `updated` is while it has no entry (when what it watches was last changed).
+        `merge`: one entry per item, listing every way it was found, with an id of the item's own; `first_of_item`:
+        the same, under the id of the item's first match (a coverage feed's entries were one per match: an
+        article found both as a pickup and as related, or in two feeds, was listed twice)."""
+        if merge or first_of_item:
             groups: dict[str, list[StoredMatch]] = {}
-            for m in chosen:
+            for m in sorted(chosen, key=lambda m: (m.found_at, m.id)) if first_of_item else chosen:
                 groups.setdefault(_item_ref(m), []).append(m)
-            made = [match_entry(g[0], settings, titles, g[1:], per_item=True) for g in groups.values()]
+            made = [match_entry(g[0], settings, titles, g[1:], per_item=merge) for g in groups.values()]
         else:
             made = [entries[m.id] for m in chosen]
         unique: dict[str, FeedEntry] = {}
@@ -210,6 +226,7 @@ def plan_matches(
                 f"News items related to, or quoting, '{r.title}'.",
                 r.permalink,
                 found,
+                first_of_item=True,
             )
         )
         out.coverage_links[rid] = links(path, "Coverage of this release", "Coverage", r.permalink)
