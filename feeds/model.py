@@ -139,6 +139,19 @@ class IngestOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class MatchScope:
+    """What the current matchers look for: the keyword rules by name, the releases by id. A changed item's
+    matches with these subjects are exactly what matching it again finds; its others (coverage of a release
+    that has left the related window) are kept as they are."""
+
+    rules: frozenset[str] = frozenset()
+    releases: frozenset[str] = frozenset()
+
+    def covers(self, kind: str, subject: str) -> bool:
+        return subject in (self.rules if kind == "keyword" else self.releases)
+
+
+@dataclass(frozen=True, slots=True)
 class IngestReport:
     outcomes: tuple[IngestOutcome, ...] = field(default_factory=tuple)
     waiting: int = 0

@@ -698,3 +698,35 @@ def test_a_feed_that_hangs_holds_up_no_other_feed(make_settings, make_app_for):
         httpserver.stop()
     assert [o.feed_id for o in report.outcomes] == [good.id, slow.id]
     assert report.outcomes[0].status == "200" and "timed out" in (report.outcomes[1].error or "")
+
+
+@pytest.mark.parametrize("in_workers", [False, True])
+def test_a_changed_item_keeps_only_the_matches_it_still_makes_with_their_ids(
+    app, httpserver, clock, monkeypatch, in_workers
+):
+    """Watch review: a wire story corrected to drop "sanctions" stayed matched to the sanctions rule (while
+    `keywords test --item` said NO MATCH), and a changed headline kept its old explanation, pointing at words
+    no longer there."""
+    from feeds.watch import poll
+
+    if in_workers:  # parsed and matched in worker processes, stored in one transaction (`record_fetched`)
+        monkeypatch.setattr(poll, "PARALLEL_PARSE_MIN", 1)
+    add_rule(app, "sanctions", name="sanctions")
+    add_rule(app, "lavrov", name="lavrov")
+    first = (("wire", "Sanctions on steel, Lavrov says", "Ministers discussed sanctions."),)
+    corrected = (("wire", "Tariffs on steel, Lavrov says", "Ministers discussed tariffs."),)
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(rss(*first), content_type="application/rss+xml")
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        rss(*corrected), content_type="application/rss+xml"
+    )
+    feed = feed_at(app, httpserver)
+    run_watch(app)
+    before = {m.subject: m for m in app.store.matches()}
+    assert set(before) == {"sanctions", "lavrov"}
+    clock.advance(timedelta(hours=1))
+    assert run_watch(app, feed_ids=[feed.id]).outcomes[0].changed_items == 1
+    after = {m.subject: m for m in app.store.matches()}
+    assert set(after) == {"lavrov"}, "the corrected story no longer mentions sanctions"
+    assert after["lavrov"].id == before["lavrov"].id and after["lavrov"].found_at == before["lavrov"].found_at
+    (term,) = {t for t in after["lavrov"].terms if t.field == "title"}
+    assert (term.start, term.end) == (18, 24), "where it is in the corrected headline (it was at 20)"

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feeds.errors import ExistsError, NotFoundError
-from feeds.model import Match, MatchedTerm, Rule, StoredItem, StoredMatch, WatchedFeed, WatchItem
+from feeds.model import Match, MatchedTerm, MatchScope, Rule, StoredItem, StoredMatch, WatchedFeed, WatchItem
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import items as I
@@ -252,14 +252,18 @@ class WatchStoreMixin:
         now: datetime,
         *,
         owner: str,
+        scope: MatchScope | None = None,
     ) -> tuple[list[tuple[int, WatchItem, str]], int]:
         """`upsert_items`, then `add_matches` for the items stored new or changed (`matches` by item key, with
-        their delays), then `record_check`, in one transaction: (new and changed items, new matches).
+        their delays; with `scope`, a changed item's matches are brought up to date: see `add_matches`), then
+        `record_check`, in one transaction: (new and changed items, new matches).
 
         For a feed whose URL stays the same (a move can collide with another row: `record_check` handles that)."""
         with writing(self.engine) as conn:
             stored = _upsert_items(conn, feed.id, items, now)
             found = [(item_id, m, delay) for item_id, it, _ in stored for m, delay in matches.get(it.key, ())]
+            if scope is not None:
+                _refresh_matches(conn, [i for i, _, status in stored if status == "changed"], found, scope)
             added = _add_matches(conn, found, now)
             _write_check(conn, feed.id, owner, _check_values(feed))
         return stored, added
@@ -449,11 +453,23 @@ class WatchStoreMixin:
 
     # --- matches ---
 
-    def add_matches(self, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
-        """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new."""
-        if not found:
+    def add_matches(
+        self,
+        found: Sequence[tuple[int, Match, float | None]],
+        now: datetime,
+        *,
+        changed: Sequence[int] = (),
+        scope: MatchScope | None = None,
+    ) -> int:
+        """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new. For the
+        `changed` items (matched again because their text changed), with `scope`: their matches in scope that
+        `found` no longer has are deleted, and those it still has take its terms, score and explanation (keeping
+        their id and the time they were found, so their feed entries keep their ids)."""
+        if not found and not (changed and scope is not None):
             return 0
         with writing(self.engine) as conn:
+            if scope is not None and changed:
+                _refresh_matches(conn, changed, found, scope)
             return _add_matches(conn, found, now)
 
     def matches(
@@ -591,6 +607,29 @@ def _renamed(
         if waiting:
             renamed[it.key] = waiting.pop(0)
     return renamed
+
+
+def _refresh_matches(
+    conn: sa.Connection, changed: Sequence[int], found: Sequence[tuple[int, Match, float | None]], scope: MatchScope
+) -> None:
+    """See `Store.add_matches`: a changed item's stored matches, brought in line with what matching finds now."""
+    if not changed:
+        return
+    wanted = set(changed)
+    now_found = {(item_id, m.kind, m.subject): m for item_id, m, _ in found if item_id in wanted}
+    stale: list[int] = []
+    for chunk in chunks(sorted(wanted), 500):
+        q = sa.select(M.c.id, M.c.item_id, M.c.kind, M.c.subject).where(M.c.item_id.in_(chunk))
+        for match_id, item_id, kind, subject in conn.execute(q):
+            m = now_found.get((item_id, kind, subject))
+            if m is not None:
+                conn.execute(
+                    M.update().where(M.c.id == match_id).values(terms=_terms_json(m.terms), score=m.score, why=m.why)
+                )
+            elif scope.covers(kind, subject):
+                stale.append(match_id)
+    for chunk in chunks(stale, 500):
+        conn.execute(M.delete().where(M.c.id.in_(chunk)))
 
 
 def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
