@@ -730,3 +730,26 @@ def test_a_changed_item_keeps_only_the_matches_it_still_makes_with_their_ids(
     assert after["lavrov"].id == before["lavrov"].id and after["lavrov"].found_at == before["lavrov"].found_at
     (term,) = {t for t in after["lavrov"].terms if t.field == "title"}
     assert (term.start, term.end) == (18, 24), "where it is in the corrected headline (it was at 20)"
+
+
+def test_the_matches_of_a_rule_gone_from_the_config_can_then_be_removed(make_settings, make_app_for, httpserver):
+    """Watch review: after a rule was renamed in the config, the old name's matches (and its feed) stayed, and
+    `feeds keywords remove` refused the old name: 'no keyword rule named …'."""
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
+    app = _config_app(
+        make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "korea"\nquery = "korea"\n'
+    )
+    run_watch(app)
+    app = _config_app(make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "dprk"\nquery = "korea"\n')
+    assert len(app.store.matches(subject="korea")) == 1, "kept as history"
+    runner = CliRunner()
+    done = runner.invoke(cli, ["--config", str(app.settings.path), "keywords", "remove", "korea"])
+    assert done.exit_code == 0, done.output
+    assert "removed the 1 match(es) of the former rule 'korea'" in done.output
+    assert app.store.matches(subject="korea") == []
+    again = runner.invoke(cli, ["--config", str(app.settings.path), "keywords", "remove", "korea"])
+    assert again.exit_code == 1 and "korea" in again.output

@@ -330,7 +330,15 @@ def keywords_remove(ctx: Context, name: str) -> None:
     from feeds.watch.manage import remove_rule
 
     with ctx.app() as app:
-        remove_rule(app, name)
+        try:
+            remove_rule(app, name)
+        except NotFoundError:
+            # A rule deleted from (or renamed in) the config file keeps its matches, and its feed, until this.
+            gone = app.store.remove_former_rule_matches(name)
+            if not gone:
+                raise
+            ctx.say(f"removed the {gone} match(es) of the former rule {name!r} (no rule has that name now)")
+            return
     ctx.say(f"removed rule {name!r}")
 
 

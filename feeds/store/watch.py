@@ -391,6 +391,14 @@ class WatchStoreMixin:
             conn.execute(RU.delete().where(RU.c.name == name))
         return rule
 
+    def remove_former_rule_matches(self, name: str) -> int:
+        """Delete the keyword matches of `name` when no rule has that name (a rule deleted from the config keeps
+        its matches, as history, until this); returns how many went."""
+        with writing(self.engine) as conn:
+            if conn.execute(sa.select(RU.c.name).where(RU.c.name == name)).first() is not None:
+                return 0
+            return conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name)).rowcount or 0
+
     def retire_configured(self, feed_urls: Iterable[str], rule_names: Iterable[str]) -> tuple[list[str], list[str]]:
         """Apply the config's removals: a rule imported from it and no longer there is deleted, a feed disabled.
         Nothing is lost that the config cannot bring back (a command run once with another config file must not

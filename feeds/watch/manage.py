@@ -238,7 +238,7 @@ def import_configured(app: App) -> tuple[int, int]:
     # What the config no longer declares stops: its rules are deleted, its feeds disabled (matches and items kept).
     rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
     for name in rules_gone:
-        gone = "it is no longer in the config file (its past matches are kept)"
+        gone = "it is no longer in the config file (its past matches are kept: `feeds keywords remove` deletes them)"
         log.warning("removed rule %r: %s", name, gone, extra={"rule": name})
     for url in feeds_gone:
         log.warning(
