@@ -266,3 +266,28 @@ def test_a_coverage_feed_lists_an_article_once_under_the_id_of_its_first_match(s
     entries = [e for e in parse(path).entries if e.link == "https://news.example.com/b"]
     assert [e.id for e in entries] == [first.id], "one entry, the id readers already have"
     assert "Verbatim pickup of 'Minister visits Kyiv'" in entries[0].summary and "Related to" in entries[0].summary
+
+
+def test_an_article_in_two_feeds_names_both_leads_with_its_pickup_and_lists_each_rule_once(site):
+    """Watch review: in the all-matches feed, an article carried by a wire and a paper was credited to the wire,
+    quoting its copy, though the verbatim quote was in the paper's; and each rule was listed twice."""
+    app, _ = site
+    now = app.clock()
+    (desk,) = app.store.feeds()
+    wire = app.store.add_feed(
+        "https://wire.example.com/rss", title="Global Wire", tags=(), interval=1800, origin="cli", now=now
+    )
+    rows = app.store.upsert_items(wire.id, [item("w", "Quote picked up (wire)", "https://news.example.com/b")], now)
+    (b,) = [i for i in app.store.stored_items() if i.item.key == "b"]
+    app.store.add_matches(
+        [
+            (rows[0][0], Match("keyword", "kyiv", "w", wire.id, (), 1.0, "matched rule 'kyiv': kyiv (title)"), None),
+            (b.id, Match("keyword", "kyiv", "b", desk.id, (), 1.0, "matched rule 'kyiv': kyiv (summary)"), None),
+        ],
+        now - timedelta(minutes=5),
+    )
+    run_publish(app)
+    entries = parse(app.settings.paths.out / "matches" / "atom.xml").entries
+    (entry,) = [e for e in entries if e.link == "https://news.example.com/b"]
+    assert entry.summary.startswith("From World Desk, Global Wire. Verbatim pickup of 'Minister visits Kyiv'")
+    assert entry.summary.count("Keyword match for rule 'kyiv'") == 1

@@ -69,8 +69,12 @@ def match_entry(
     m: StoredMatch, settings: Settings, titles: dict[str, str], also: Sequence[StoredMatch] = (), per_item: bool = False
 ) -> FeedEntry:
     it = m.item.item
-    reasons = list(dict.fromkeys(_reason(x, titles) for x in (m, *also)))
-    summary = f"From {m.item.feed_title}. " + " ".join(reasons)
+    # One reason per rule or release (the same article in two feeds matched the same rule twice), and every feed
+    # it came from, the one whose copy made the first reason first.
+    first = {(x.kind, x.subject): x for x in reversed((m, *also))}
+    reasons = [_reason(x, titles) for x in sorted(first.values(), key=lambda x: [m, *also].index(x))]
+    sources = ", ".join(dict.fromkeys(x.item.feed_title for x in (m, *also) if x.item.feed_title))
+    summary = f"From {sources or 'an unnamed feed'}. " + " ".join(reasons)
     content = f"<p>{escape(summary)}</p>" + (
         f"<blockquote><p>{escape(it.summary)}</p></blockquote>" if it.summary else ""
     )
@@ -89,11 +93,15 @@ def match_entry(
     )
 
 
+def _strongest_first(m: StoredMatch) -> tuple[bool, float, datetime, int]:
+    return (m.kind != "pickup", -m.score, m.found_at, m.id)
+
+
 def _coverage_list(found: Sequence[StoredMatch]) -> tuple[CoverageItem, ...]:
     """A release page's coverage: one line per article (the same link found in two feeds, or as both a pickup
     and related, is one line naming both sources and both kinds), dated by the article's own date."""
     by_article: dict[str, list[StoredMatch]] = {}
-    for m in sorted(found, key=lambda m: (m.kind != "pickup", -m.score, m.found_at, m.id)):  # the strongest first
+    for m in sorted(found, key=_strongest_first):
         by_article.setdefault(m.item.item.link or f"item:{m.item.id}", []).append(m)
     return tuple(
         CoverageItem(
@@ -141,6 +149,8 @@ def plan_matches(
             groups: dict[str, list[StoredMatch]] = {}
             for m in sorted(chosen, key=lambda m: (m.found_at, m.id)) if first_of_item else chosen:
                 groups.setdefault(_item_ref(m), []).append(m)
+            if merge:  # (the id is the item's own: the entry can be told by its strongest match, a pickup first)
+                groups = {k: sorted(g, key=_strongest_first) for k, g in groups.items()}
             made = [match_entry(g[0], settings, titles, g[1:], per_item=merge) for g in groups.values()]
         else:
             made = [entries[m.id] for m in chosen]
