@@ -313,3 +313,12 @@ def test_a_mistyped_option_is_not_taken_for_the_query(config):
 
 def test_an_international_host_name_is_watched(config):
     assert run(config, "watch", "add", "https://bücher.example/rss").exit_code == 0
+
+
+def test_a_lower_case_or_is_saved_as_written_with_a_note_that_it_is_a_word(config):
+    """Watch review: `iran or syria` was saved without a word, and needs all three words ("or" included)."""
+    r = run(config, "keywords", "add", "iran or syria", "--name", "gulf")
+    assert r.exit_code == 0
+    assert "note: 'or' in lower case is a word the item must contain, not the operator: write OR" in r.output
+    quiet = run(config, "keywords", "add", 'iran OR "war or peace"', "--name", "gulf2")
+    assert quiet.exit_code == 0 and "note:" not in quiet.output

@@ -297,10 +297,13 @@ def _query(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 def keywords_add(ctx: Context, query: str, name: str | None) -> None:
     """Save a rule; it is also applied to the items of the last `watch.retro_days` days on the next poll."""
     from feeds.watch.manage import add_rule
+    from feeds.watch.query import query_notes
 
     with ctx.app() as app:
         rule = add_rule(app, query, name=name)
     ctx.say(f"added rule {rule.name!r}: {rule.query}")
+    for note in query_notes(query):
+        echo(f"note: {note}", err=True)
 
 
 @keywords.command("list")
@@ -359,9 +362,12 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
     """Show which stored items QUERY would match, and why, without saving it (or, with --item, why one does or
     does not)."""
     from feeds.watch.manage import try_query
+    from feeds.watch.query import query_notes
 
     with ctx.app() as app:
         result = try_query(app, query, days=days, item=item)
+    for note in query_notes(query):
+        echo(f"note: {note}", err=True)
     if item is not None and not result.hits:
         raise NotFoundError(f"no stored item has the link or key {item!r} (within --days)")
     if as_json:

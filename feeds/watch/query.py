@@ -417,3 +417,18 @@ def parse_query(query: str) -> Node:
             position=max(_first_not(node), 0),
         )
     return node
+
+
+_QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]*[\"“”„«»]?")
+_LOWER_OPERATOR = re.compile(r"(?<![\w:-])(or|and|not)(?![\w*])")
+
+
+def query_notes(query: str) -> list[str]:
+    """What a press officer may not mean, though the query is valid: `or`, `and`, `not` in lower case are words
+    to find ("iran or syria" needs all three words), not the operators OR, AND, NOT."""
+    bare = _QUOTED.sub(" ", query)
+    words = dict.fromkeys(m.group(1) for m in _LOWER_OPERATOR.finditer(bare))
+    return [
+        f"'{w}' in lower case is a word the item must contain, not the operator: write {w.upper()} for that"
+        for w in words
+    ]
