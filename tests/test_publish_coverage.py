@@ -291,3 +291,4 @@ def test_an_article_in_two_feeds_names_both_leads_with_its_pickup_and_lists_each
     (entry,) = [e for e in entries if e.link == "https://news.example.com/b"]
     assert entry.summary.startswith("From World Desk, Global Wire. Verbatim pickup of 'Minister visits Kyiv'")
     assert entry.summary.count("Keyword match for rule 'kyiv'") == 1
+    assert entry.content[0].value.count("<li>") == 2, "one line per reason in the entry's content"

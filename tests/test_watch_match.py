@@ -332,3 +332,19 @@ def test_matching_arbitrary_text_never_raises_and_hits_are_valid(
             text = getattr(it, term.field)
             assert 0 <= term.start < term.end <= len(text)
             assert fold_words(text[term.start : term.end])
+
+
+def test_a_keyword_matchs_explanation_names_each_term_once_with_how_often_and_where():
+    """Watch review: every occurrence was listed ("kenya (summary), investment* (summary), kenya (summary)…")."""
+    from feeds.watch.match import RuleHit, TermHit
+    from feeds.watch.matching import keyword_match
+
+    hits = (
+        TermHit("kenya", "title", 0, 5),
+        TermHit("kenya", "summary", 3, 8),
+        TermHit("investment*", "summary", 10, 20),
+        TermHit("kenya", "summary", 30, 35),
+    )
+    m = keyword_match(RuleHit("Kenya trade", hits))
+    assert m.why == "matched rule 'Kenya trade': kenya ×3 (title, summary), investment* (summary)"
+    assert len(m.terms) == 4, "every occurrence is still stored, with its offsets"

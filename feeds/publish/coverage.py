@@ -75,8 +75,12 @@ def match_entry(
     reasons = [_reason(x, titles) for x in sorted(first.values(), key=lambda x: [m, *also].index(x))]
     sources = ", ".join(dict.fromkeys(x.item.feed_title for x in (m, *also) if x.item.feed_title))
     summary = f"From {sources or 'an unnamed feed'}. " + " ".join(reasons)
-    content = f"<p>{escape(summary)}</p>" + (
-        f"<blockquote><p>{escape(it.summary)}</p></blockquote>" if it.summary else ""
+    content = (
+        f"<p>From {escape(sources or 'an unnamed feed')}.</p>"
+        + "<ul>"
+        + "".join(f"<li>{escape(r)}</li>" for r in reasons)  # one line per reason
+        + "</ul>"
+        + (f"<blockquote><p>{escape(it.summary)}</p></blockquote>" if it.summary else "")
     )
     updated = max(m.found_at, m.item.published)  # (an item is never dated after it was seen: `_item_row`)
     return FeedEntry(

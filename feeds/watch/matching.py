@@ -97,7 +97,13 @@ def match_input(feed: WatchedFeed, item: WatchItem) -> MatchInput:
 
 def keyword_match(hit: RuleHit) -> Match:
     terms = tuple(MatchedTerm(t.term, t.field, t.start, t.end) for t in hit.terms)
-    where = ", ".join(f"{t.term} ({t.field})" for t in terms)
+    fields: dict[str, list[str]] = {}  # each term once, with how often and where: "kenya ×3 (title, summary)"
+    for t in terms:
+        fields.setdefault(t.term, []).append(t.field)
+    where = ", ".join(
+        f"{term}{f' ×{len(found)}' if len(found) > 1 else ''} ({', '.join(dict.fromkeys(found))})"
+        for term, found in fields.items()
+    )
     return Match(
         kind="keyword",
         subject=hit.rule,
