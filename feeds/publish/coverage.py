@@ -71,8 +71,10 @@ def match_entry(
     it = m.item.item
     # One reason per rule or release (the same article in two feeds matched the same rule twice), and every feed
     # it came from, the one whose copy made the first reason first.
-    first = {(x.kind, x.subject): x for x in reversed((m, *also))}
-    reasons = [_reason(x, titles) for x in sorted(first.values(), key=lambda x: [m, *also].index(x))]
+    first: dict[tuple[str, str], StoredMatch] = {}
+    for x in (m, *also):
+        first.setdefault((x.kind, x.subject), x)
+    reasons = [_reason(x, titles) for x in first.values()]
     sources = ", ".join(dict.fromkeys(x.item.feed_title for x in (m, *also) if x.item.feed_title))
     summary = f"From {sources or 'an unnamed feed'}. " + " ".join(reasons)
     content = (
