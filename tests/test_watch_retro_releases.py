@@ -91,6 +91,13 @@ def test_a_changed_release_is_looked_for_again(app, httpserver, tmp_path, clock)
     (m,) = app.store.matches()
     assert m.kind == "pickup" and m.item.item.key == "quoted"
 
+    # Watch review: the quote cut from the release again, its pickup stayed, explained by words it no longer has.
+    clock.advance(timedelta(minutes=5))
+    ingest_paths(app, [release_file(tmp_path, V1)])
+    clock.advance(timedelta(minutes=30))
+    run_watch(app, feed_ids=[feed.id])
+    assert app.store.matches() == [], "the release no longer has the passage the item repeats"
+
 
 def test_a_new_release_is_looked_for_even_when_no_feed_is_due(app, httpserver, corpus_releases, clock):
     """`feeds watch poll` (or a daemon tick) right after an ingest, with every feed checked minutes ago."""

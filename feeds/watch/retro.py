@@ -44,12 +44,20 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     pending = _not_applied(app, list(matchers.releases.values()))
     if not pending:
         return 0
+    related = replace(matchers, keywords=None)
+    # A changed release (looked for before) loses the coverage it no longer has: a pickup of a sentence since
+    # cut, an item related only through a name taken out. Its other matches keep their ids.
+    changed = set(app.store.releases_applied(r.id for r in pending))
+    unjustified = _no_longer_matching(app, related, changed, kinds=frozenset({"related", "pickup"}))
+    if unjustified:
+        app.store.drop_matches(unjustified)
+        log.info("removed %d match(es) that changed releases no longer make", len(unjustified))
     window = timedelta(days=app.settings.watch.related.window_days)
     # release id → (first seen no earlier, no later): when an item can have been its coverage
     spans = {r.id: (r.published - ITEM_SLACK, r.published + window) for r in pending}
     found = [
         (stored.id, m, delay_of(m, stored.published, stored.first_seen, matchers.releases))
-        for stored, m in _matches_among_stored(app, replace(matchers, keywords=None), min(a for a, _ in spans.values()))
+        for stored, m in _matches_among_stored(app, related, min(a for a, _ in spans.values()))
         if m.subject in spans and spans[m.subject][0] <= stored.first_seen <= spans[m.subject][1]
     ]
     added = app.store.add_matches(found, now)
@@ -87,7 +95,7 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
     names = {r.name for r in pending}
     since = now - timedelta(days=app.settings.watch.retro_days)
     keywords = replace(matchers, related=None)
-    unjustified = _no_longer_matching(app, keywords, names)
+    unjustified = _no_longer_matching(app, keywords, names, kinds=frozenset({"keyword"}))
     if unjustified:
         app.store.drop_matches(unjustified)
         log.info("removed %d match(es) that changed rules no longer make", len(unjustified))
@@ -101,16 +109,20 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
     return added
 
 
-def _no_longer_matching(app: App, keywords: Matchers, names: set[str]) -> list[int]:
-    """The ids of the stored matches of the rules `names` whose item the rule, as it is now, does not match: a
-    press officer narrows a rule to get rid of false matches, and they must go (whatever their age). The ones it
-    still matches are kept as they are, with their ids and the time they were found."""
+def _no_longer_matching(app: App, matchers: Matchers, subjects: set[str], *, kinds: frozenset[str]) -> list[int]:
+    """The ids of the stored matches (of `kinds`) of the rules or releases `subjects` that `matchers`, as they
+    are now, no longer make: a press officer narrows a rule to get rid of false matches, or cuts a sentence from
+    a release, and they must go (whatever their age). The ones still made are kept as they are, with their ids
+    and the time they were found."""
     feeds = {f.id: f for f in app.store.feeds()}
     stale: list[int] = []
-    for name in sorted(names):
-        for found in app.store.matches(kind="keyword", subject=name):
+    for subject in sorted(subjects):
+        for found in app.store.matches(subject=subject):
+            if found.kind not in kinds:
+                continue
             feed = feeds.get(found.item.feed_id)
-            if feed is None or all(m.subject != name for m in match_item(keywords, feed, found.item.item)):
+            made = match_item(matchers, feed, found.item.item) if feed is not None else []
+            if all((m.kind, m.subject) != (found.kind, subject) for m in made):
                 stale.append(found.id)
     return stale
 
