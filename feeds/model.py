@@ -308,6 +308,8 @@ class StoredItem:
     published: datetime
     """The item's own date, or when it was first seen."""
     first_seen: datetime
+    changed_at: datetime | None = None
+    """When its text last changed (a correction, a new headline); None while it is as first stored."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,14 @@ import json
 import logging
 from datetime import timedelta
 
+import feedparser
 import pytest
 from werkzeug import Response
 
 from feeds.clock import FixedClock
 from feeds.errors import IngestError
 from feeds.ingest import ingest_paths
+from feeds.publish import run_publish
 from feeds.watch.manage import add_feed, add_rule, export_opml, import_configured, import_opml, read_opml, try_query
 from feeds.watch.poll import run_watch
 from feeds.workers import POOL_KEY
@@ -730,6 +732,11 @@ def test_a_changed_item_keeps_only_the_matches_it_still_makes_with_their_ids(
     assert after["lavrov"].id == before["lavrov"].id and after["lavrov"].found_at == before["lavrov"].found_at
     (term,) = {t for t in after["lavrov"].terms if t.field == "title"}
     assert (term.start, term.end) == (18, 24), "where it is in the corrected headline (it was at 20)"
+    assert after["lavrov"].item.changed_at == clock(), "when it was corrected"
+    run_publish(app)
+    rule_feed = feedparser.parse((app.settings.paths.out / "matches" / "rules" / "lavrov" / "atom.xml").read_bytes())
+    (entry,) = rule_feed.entries
+    assert entry.title == "Tariffs on steel, Lavrov says" and entry.updated == clock().strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def test_the_matches_of_a_rule_gone_from_the_config_can_then_be_removed(make_settings, make_app_for, httpserver):

@@ -84,7 +84,9 @@ def match_entry(
         + "</ul>"
         + (f"<blockquote><p>{escape(it.summary)}</p></blockquote>" if it.summary else "")
     )
-    updated = max(m.found_at, m.item.published)  # (an item is never dated after it was seen: `_item_row`)
+    # (an item is never dated after it was seen: `_item_row`); a correction to it updates the entry
+    every = (m, *also)
+    updated = max(*(x.found_at for x in every), m.item.published, *(x.item.changed_at or x.found_at for x in every))
     return FeedEntry(
         id=match_entry_id(settings.site.domain, m, per_item=per_item),
         title=it.title or "(untitled item)",

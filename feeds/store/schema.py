@@ -182,6 +182,7 @@ items = sa.Table(
     sa.Column("first_seen", UTCDateTime, nullable=False, index=True),
     sa.Column("content_hash", sa.Text, nullable=False),
     sa.Column("in_body_at", UTCDateTime),  # migration 7
+    sa.Column("changed_at", UTCDateTime),  # migration 10: when its text last changed (None: as first stored)
     sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
     sa.Index("ix_items_feed_hash", "feed_id", "content_hash"),  # migration 8
 )
@@ -291,6 +292,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(8, "items by content", _add_index(items, "ix_items_feed_hash")),
     Migration(9, "ingested files by bytes", _add_index(ingested_files, "ix_ingested_files_bytes")),
+    Migration(10, "when an item last changed", _add_column(items, "changed_at")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

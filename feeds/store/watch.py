@@ -55,6 +55,7 @@ _ITEM_COLUMNS = (
     I.c.updated,
     I.c.dated_by_source,
     I.c.first_seen,
+    I.c.changed_at,
     I.c.content_hash,
     WF.c.title.label("feed_title"),
     WF.c.tags.label("feed_tags"),
@@ -85,6 +86,7 @@ def _stored_item_from(row: Any) -> StoredItem:
         item=item,
         published=m["published"],
         first_seen=m["first_seen"],
+        changed_at=m["changed_at"],
     )
 
 
@@ -577,7 +579,7 @@ def _upsert_items(
     for key, (item_id, old_hash) in existing.items():
         it = by_key[key]
         if it.content_hash != old_hash:
-            row = _item_row(feed_id, it, now)
+            row = {**_item_row(feed_id, it, now), "changed_at": now}
             if it.published is None or it.published > now:
                 # No date of its own, or one still ahead: it keeps the date it was first stored with (the time it
                 # was seen), not the time of this change.
