@@ -763,3 +763,20 @@ def test_a_release_dated_ahead_stays_off_the_site_until_its_time(site: Site) -> 
     assert (site.out / "releases" / "new-net-zero-strategy-for-ports" / "index.html").exists()
     assert (site.out / "topics" / "climate" / "atom.xml").exists()
     assert parse_date(parse_ok(site.out / "atom.xml").feed.updated) == due
+
+
+def test_a_symbolic_link_planted_in_out_never_has_files_written_through_it(site: Site, tmp_path: Path) -> None:
+    """Security review: `ln -s /elsewhere out/releases/x; feeds publish` wrote x's page into /elsewhere."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    page = site.out / "releases" / "ministers-agree-a-grain-corridor"
+    for p in page.iterdir():
+        p.unlink()
+    page.rmdir()
+    page.symlink_to(elsewhere)
+    with pytest.raises(PublishError) as err:
+        site.publish()
+    assert "a symbolic link in out/ leads to" in str(err.value)
+    assert list(elsewhere.iterdir()) == []
+    page.unlink()
+    assert "releases/ministers-agree-a-grain-corridor/index.html" in site.publish().written

@@ -79,6 +79,17 @@ class SiteWriter:
         self.out = out
         self.state_file = state_file
 
+    def _inside(self, folder: str, checked: set[str]) -> None:
+        """Refuse to write or remove anything through a symbolic link planted in out/ that leads outside it (the
+        configured out/ may itself be a link: only where it resolves counts)."""
+        if folder in checked:
+            return
+        root = os.path.realpath(self.out)
+        real = os.path.realpath(folder)
+        if real != root and not real.startswith(root + os.sep):
+            raise PublishError(f"refusing to write there: a symbolic link in out/ leads to {real}", path=folder)
+        checked.add(folder)
+
     def _load_state(self) -> dict[str, dict[str, object]]:
         try:
             data = json.loads(self.state_file.read_text(encoding="utf-8"))
@@ -106,6 +117,7 @@ class SiteWriter:
                 sweep_temporaries(self.out)
                 _swept.add(self.out)
         root = os.fspath(self.out)
+        checked: set[str] = set()  # folders seen to lie inside out/ (once each per publish)
         for job in jobs:
             # Plain strings on this path, which runs for every file of the site on every publish (pathlib
             # objects cost more than the stat calls themselves at 10,000 files).
@@ -124,6 +136,7 @@ class SiteWriter:
                     else:
                         report.written.append(str(rel))
                         if not dry_run:
+                            self._inside(os.path.dirname(target), checked)
                             atomic_write(target, f.data)
                     if dry_run:
                         new[str(rel)] = {}  # produced by this publish, so not stale (the state is not saved)
@@ -137,6 +150,7 @@ class SiteWriter:
             if target.exists():
                 report.removed.append(stale)
                 if not dry_run:
+                    self._inside(os.path.dirname(target), checked)
                     try:
                         target.unlink()
                         _prune_empty_dirs(target.parent, self.out)
