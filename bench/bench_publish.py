@@ -15,8 +15,9 @@ What is measured, all in this one run on this machine (each figure the best of -
   with the same entries (id, title, link, updated, published, summary, content, authors, categories), `atom_str`
   + `rss_str`, in memory: the least work that yields those Atom and RSS documents with the library we build on;
 - ours, feeds only: `render_feed` for Atom + RSS over the same specs (the like-for-like figure: target within
-  1.5x of bare feedgen; the two take turns, 5 rounds at least, and the best of each is compared). Ours also asserts ids/URLs/dates, writes dates from the data, and adds the RFC 5005 and
-  hub links, the via links, dc:creator and the stylesheet, which bare feedgen does not.
+  1.5x of bare feedgen; the two take turns, 5 rounds at least, and the best of each is compared). Ours also
+  asserts ids/URLs/dates, writes dates from the data, and adds the RFC 5005 and hub links, the via links,
+  dc:creator and the stylesheet, which bare feedgen does not.
   (Until 2026-11-28 the bare baseline left out authors and categories, i.e. it rendered smaller documents than
   ours; it renders the same ones now.)
 The whole-site ratio (full publish / bare feedgen) is printed too, but it is NOT like for like: the publish also
