@@ -126,8 +126,7 @@ class Daemon:
         self.health = Health()
         self.stop_event = threading.Event()
         self._busy = threading.Condition()
-        self._running = 0
-        self._running_names: list[str] = []
+        self._running: list[str] = []
         """The jobs running now, by name (a job may run twice at once: see `_soon`)."""
         self._scheduler: BackgroundScheduler | None = None
         self._server: Any = None
@@ -143,8 +142,7 @@ class Daemon:
         if self.stop_event.is_set():
             return
         with self._busy:
-            self._running += 1
-            self._running_names.append(name)
+            self._running.append(name)
         state = self.state.job(name)
         state.last_started = self.clock()
         started = time.monotonic()
@@ -179,8 +177,7 @@ class Daemon:
             if self._scheduler is not None and (state.last_summary or not state.last_ok):
                 self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
             with self._busy:
-                self._running -= 1
-                self._running_names.remove(name)
+                self._running.remove(name)
                 self._busy.notify_all()
 
     def job_ingest(self, app: App) -> str:
@@ -519,7 +516,7 @@ class Daemon:
         with self._busy:
             while self._running and time.monotonic() < deadline:
                 self._busy.wait(timeout=max(0.0, deadline - time.monotonic()))
-            unfinished = sorted(self._running_names)
+            unfinished = sorted(self._running)
         if unfinished:
             log.warning(
                 "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every "
