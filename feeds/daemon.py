@@ -199,11 +199,10 @@ class Daemon:
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         summary += f"{', ' if summary else ''}{report.waiting} still being written" if report.waiting else ""
         if report.unreadable:  # a source that could not be read at all fails the round (status, /healthz, --once)
-            sources = [app.settings.source(n) for n in report.unreadable]
-            where = {str(getattr(src, "path", "")) for src in sources} | {getattr(src, "url", "") for src in sources}
-            why = "; ".join(o.error for o in report.outcomes if o.origin in where and o.error)
             names = ", ".join(repr(n) for n in report.unreadable)
-            raise IngestError(f"could not read source {names}: {why}" + (f" ({summary})" if summary else ""))
+            raise IngestError(
+                f"could not read source {names}: {'; '.join(report.why)}" + (f" ({summary})" if summary else "")
+            )
         return summary
 
     def job_watch(self, app: App) -> str:

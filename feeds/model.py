@@ -159,6 +159,8 @@ class IngestReport:
     unreadable: tuple[str, ...] = ()
     """Sources that could not be read at all (a folder missing or refused, a remote source's document failing
     with an HTTP error or not being JSON): their outcome is a rejection, and `feeds ingest` exits 1."""
+    why: tuple[str, ...] = ()
+    """Why, for each of `unreadable`: what a failed round reports."""
 
     def count(self, status: IngestStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

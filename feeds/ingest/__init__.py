@@ -45,6 +45,7 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
     outcomes: list[IngestOutcome] = []
     waiting = 0
     unreadable: list[str] = []
+    why: list[str] = []
     for source in app.settings.sources:
         if isinstance(source, FolderSource):
             try:
@@ -54,17 +55,19 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
                 log.error("%s", error, extra={"source": source.name})
                 outcomes.append(IngestOutcome(origin=str(source.path), status="rejected", error=error))
                 unreadable.append(source.name)
+                why.append(error)
                 continue
             outcomes += found
             waiting += left
         elif isinstance(source, RemoteJsonSource) and remote and source.enabled:
-            from feeds.ingest.remote_json import poll_remote
+            from feeds.ingest.remote_json import document_error, poll_remote
 
             found = poll_remote(app, source)
             outcomes += found
-            if any(o.origin == source.url and o.status == "rejected" for o in found):
-                unreadable.append(source.name)  # the document itself failed (an HTTP error, not JSON): for cron
-    return IngestReport(outcomes=tuple(outcomes), waiting=waiting, unreadable=tuple(unreadable))
+            if (failed := document_error(source, found)) is not None:  # (an HTTP error, not JSON): for cron
+                unreadable.append(source.name)
+                why.append(failed)
+    return IngestReport(outcomes=tuple(outcomes), waiting=waiting, unreadable=tuple(unreadable), why=tuple(why))
 
 
 def ingest_folder(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -187,6 +188,12 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         outcomes = [IngestOutcome(origin=source.url, status="rejected", error=str(result.error))]
     app.store.save_source_state(new_state)
     return outcomes
+
+
+def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) -> str | None:
+    """Why `poll_remote` could not read the source's document at all (an HTTP error, not JSON), from its outcomes:
+    such a failure is the one outcome named after the source's own URL (each result is named after its link)."""
+    return next((o.error for o in outcomes if o.origin == source.url and o.status == "rejected" and o.error), None)
 
 
 def _ingest_results(app: App, source: RemoteJsonSource, body: bytes, now: datetime) -> list[IngestOutcome]:
