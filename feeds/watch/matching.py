@@ -16,11 +16,11 @@ What this module must not do: touch the store or the clock; `now` arrives as an 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from feeds.config import Settings
-from feeds.model import Match, MatchedTerm, Release, Rule, WatchedFeed, WatchItem
+from feeds.model import Match, MatchedTerm, MatchScope, Release, Rule, WatchedFeed, WatchItem
 from feeds.watch.match import Matcher, MatchInput, RuleHit, compile_rules
 from feeds.watch.related import (
     RelatedMatcher,
@@ -50,6 +50,9 @@ class Matchers:
     releases: dict[str, Release]
     spec: MatcherSpec | None = None
     """What these were compiled from (None when built by hand)."""
+    scope: MatchScope = field(default_factory=MatchScope)
+    """What they look for: a changed item's matches among these are replaced by what it matches now (worked
+    out once here, not for every feed of a poll: with thousands of rules it is not free)."""
 
 
 def own_domains(settings: Settings) -> frozenset[str]:
@@ -80,7 +83,12 @@ def compile_spec(spec: MatcherSpec, releases: Sequence[Release] = ()) -> Matcher
     """The matchers of `spec`; `releases` (by id) serve only to work out delays (`delay_of`)."""
     keywords = compile_rules(spec.rules) if spec.rules else None
     related = RelatedMatcher(spec.profiles, spec.related) if spec.profiles else None
-    return Matchers(keywords, related, spec.own_domains, {r.id: r for r in releases}, spec)
+    by_id = {r.id: r for r in releases}
+    scope = MatchScope(
+        rules=frozenset(keywords.rule_names) if keywords is not None else frozenset(),
+        releases=frozenset(by_id) if related is not None else frozenset(),
+    )
+    return Matchers(keywords, related, spec.own_domains, by_id, spec, scope)
 
 
 def match_input(feed: WatchedFeed, item: WatchItem) -> MatchInput:

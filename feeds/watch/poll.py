@@ -38,7 +38,7 @@ from feeds.config import clamp_interval
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.logs import one_line
-from feeds.model import Match, MatchScope, ParsedFeed, Rule, WatchedFeed, WatchItem
+from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.manage import canonical_feed_url
 from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
 from feeds.watch.parse import parse_feed
@@ -457,7 +457,7 @@ def _store(
             for m in matches_of(item)
         ]
 
-    scope = match_scope(matchers)
+    scope = matchers.scope
     if answer.matches is not None and updated.url == feed.url:
         matches = {
             it.key: [(m, delay_of(m, it.published, now, matchers.releases)) for m in found]
@@ -472,13 +472,6 @@ def _store(
     added = app.store.add_matches(found_for(stored), now, changed=changed, scope=scope)
     app.store.record_check(updated, owner=owner)
     return stored, added
-
-
-def match_scope(matchers: Matchers) -> MatchScope:
-    """What `matchers` look for: a changed item's matches among these are replaced by what it matches now."""
-    rules = frozenset(matchers.keywords.rule_names) if matchers.keywords is not None else frozenset()
-    releases = frozenset(matchers.releases) if matchers.related is not None else frozenset()
-    return MatchScope(rules=rules, releases=releases)
 
 
 def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:
