@@ -52,6 +52,9 @@ _CONTROLS = (
     {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0))} | {0x0A: "\\n", 0x0D: "\\r", 0x09: " "} | _BIDI
 )
 _ON_TERMINAL = {c: escaped for c, escaped in _CONTROLS.items() if c not in (0x0A, 0x09)}
+# JSON escapes the C0 controls itself; DEL, the C1 controls and the bidi characters can only stand inside its
+# strings, where `\u…` means the same.
+_IN_JSON = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *_BIDI)}
 
 
 def one_line(text: str) -> str:
@@ -65,6 +68,11 @@ def for_terminal(text: str) -> str:
     bidirectional overrides), line breaks and tabs kept: what the CLI prints holds file names and the titles of
     other people's feeds, which must not retitle the window, recolour it, or rewrite a line already shown."""
     return text.translate(_ON_TERMINAL)
+
+
+def for_json(text: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with what drives a terminal escaped as `\\u…`."""
+    return text.translate(_IN_JSON)
 
 
 class CliFormatter(logging.Formatter):

@@ -26,7 +26,7 @@ from feeds import __version__
 from feeds.app import App, make_app
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import FeedsError
-from feeds.logs import CliFormatter, for_terminal, one_line
+from feeds.logs import CliFormatter, for_json, for_terminal, one_line
 from feeds.store import error_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -83,17 +83,13 @@ def echo(message: str = "", *, err: bool = False) -> None:
     click.echo(for_terminal(message), err=err)
 
 
-_JSON_ESCAPED = {c: f"\\u{c:04x}" for c in (0x7F, *range(0x80, 0xA0), *range(0x202A, 0x202F), *range(0x2066, 0x206A))}
-
-
 def echo_json(data: Any) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # a file name that is not UTF-8 (lone surrogates): escaped, the output stays UTF-8
         text = json.dumps(data, ensure_ascii=True, indent=2)
-    # (JSON escapes C0 controls itself; these can only stand inside strings, where `\\u…` means the same)
-    click.echo(text.translate(_JSON_ESCAPED))
+    click.echo(for_json(text))
 
 
 class ProgressBar:
