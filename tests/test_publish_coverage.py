@@ -292,3 +292,19 @@ def test_an_article_in_two_feeds_names_both_leads_with_its_pickup_and_lists_each
     assert entry.summary.startswith("From World Desk, Global Wire. Verbatim pickup of 'Minister visits Kyiv'")
     assert entry.summary.count("Keyword match for rule 'kyiv'") == 1
     assert entry.content[0].value.count("<li>") == 2, "one line per reason in the entry's content"
+
+
+def test_a_reason_drops_the_explanations_own_opening_whatever_the_name_holds(site):
+    """A rule named with an apostrophe, a release title with a colon: the explanation's own "matched rule '…'" or
+    "related to '…'" is left out whole, not cut at the first quote or colon inside the name."""
+    from feeds.publish.coverage import _reason
+
+    app, release = site
+    (kyiv,) = [m for m in app.store.matches() if m.kind == "related"]
+    titled = replace(kyiv, why="related to 'UK: talks resume': Iran (title); score 0.50")
+    assert _reason(titled, {release.id: "UK: talks resume"}) == (
+        "Related to 'UK: talks resume': Iran (title); score 0.50."
+    )
+    (rule,) = [m for m in app.store.matches() if m.kind == "keyword" and m.item.item.key == "a"]
+    named = replace(rule, subject="Minister's visit", why="matched rule 'Minister's visit': kyiv (title)")
+    assert _reason(named, {}) == "Keyword match for rule 'Minister's visit': kyiv (title)."

@@ -49,19 +49,16 @@ def match_entry_id(domain: str, m: StoredMatch, *, per_item: bool = False) -> st
     return f"tag:{domain},{m.found_at:%Y-%m-%d}:{'item' if per_item else 'match'}/{digest}"
 
 
-_WHY_OPENING = re.compile(r"^(?:matched rule '.*?'|related to .+?|pickup of .+?)(?:: |$)")
-"""How a stored `why` names its rule or release ("matched rule 'X': …", "pickup of 'Title': …"): said already
-by the reason's own opening, so it is left out there."""
+_WHY_OPENING = re.compile(r"^(?:matched rule|related to|pickup of) '.*?'(?=: |$)(?:: )?")
+"""How a stored `why` names its rule or release ("matched rule 'X': …", "pickup of 'UK: talks': …"; the quoted
+name ends at the quote before ": " or the end, so an apostrophe or a colon inside it is kept): said already by
+the reason's own opening, so it is left out there."""
 
 
 def _reason(m: StoredMatch, titles: dict[str, str]) -> str:
     subject = f"rule '{m.subject}'" if m.kind == "keyword" else f"'{titles.get(m.subject, m.subject)}'"
     opening = {"keyword": "Keyword match for", "related": "Related to", "pickup": "Verbatim pickup of"}[m.kind]
-    detail = m.why
-    if m.kind == "keyword" and detail.startswith(f"matched rule '{m.subject}'"):
-        detail = detail[len(f"matched rule '{m.subject}'") :].removeprefix(": ")
-    elif m.kind != "keyword":
-        detail = _WHY_OPENING.sub("", detail, count=1)
+    detail = _WHY_OPENING.sub("", m.why, count=1)
     return f"{opening} {subject}" + (f": {detail}" if detail else "") + "."
 
 
