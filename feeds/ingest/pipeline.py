@@ -17,7 +17,6 @@ import errno
 import hashlib
 import logging
 import os
-import re
 import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -32,6 +31,7 @@ from feeds.ingest.reconcile import reconcile
 from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.normalise.ids import with_slug
+from feeds.normalise.topics import folded_words
 
 if TYPE_CHECKING:  # workers import this module to read files: they need no database library
     from feeds.store import Store, Tx
@@ -258,7 +258,7 @@ def _looks_like_another(before: Release | None, after: Release) -> str | None:
 def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
     """A warning when a release known only by its file has the title and day of one stored from the same source:
     most likely an edit saved under another name ("…-v2-FINAL.txt"), now a second release in every feed."""
-    if holder is None or holder.source != new.source or _words(holder.title) != _words(new.title):
+    if holder is None or holder.source != new.source or folded_words(holder.title) != folded_words(new.title):
         return None
     if holder.published.date() != new.published.date():
         return None
@@ -269,14 +269,10 @@ def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
     )
 
 
-def _words(title: str) -> list[str]:
-    return re.findall(r"[^\W_]+", title.casefold())
-
-
 def _other_title(before: str, after: str) -> bool:
     """Whether `after` is another headline rather than an edit of `before`: fewer than half of their words are
     shared ("Climate fund extended" → "Flood defences completed"; not "…extended" → "…extended to 2030")."""
-    old, new = set(_words(before)), set(_words(after))
+    old, new = set(folded_words(before)), set(folded_words(after))
     return len(old & new) * 2 < max(len(old), len(new), 1)
 
 

@@ -20,7 +20,7 @@ from feeds.config import TopicSettings
 from feeds.normalise.ids import slugify
 from feeds.normalise.text import collapse, xml_safe
 
-__all__ = ["detect_topics", "topic_slug"]
+__all__ = ["detect_topics", "folded_words", "topic_slug"]
 
 _WORD = re.compile(r"[^\W_]+")
 
@@ -110,9 +110,14 @@ def _drop_combining(m: re.Match[str]) -> str:
     return "" if unicodedata.combining(c) else c
 
 
+def folded_words(text: str) -> list[str]:
+    """The words of `text`, case- and accent-folded: `["north", "korea", "s", "nuclear"]`."""
+    return _WORD.findall(_fold(text))
+
+
 def _words(text: str) -> str:
     """The folded words of `text` joined by single spaces: `"north korea s nuclear"`."""
-    return " ".join(_WORD.findall(_fold(text)))
+    return " ".join(folded_words(text))
 
 
 def topic_slug(name: str) -> str:
