@@ -10,7 +10,10 @@ expressions, `<meta http-equiv=refresh>`; in HTML pages, in the HTML carried ins
 and XHTML, RSS `description`/`content:encoded`/`title`, JSON Feed `content_html`), and in attributes of the XML
 documents themselves.
 
-Both return lists of strings (empty: all good), each naming the file, so an assertion shows what failed where.
+`listing_problems(out, ids)` checks that the main feed and its RFC 5005 archives, together, list exactly the
+releases `ids`: each archive page once, and every release in one archive or in the current document.
+
+All return lists of strings (empty: all good), each naming the file, so an assertion shows what failed where.
 """
 
 from __future__ import annotations
@@ -60,6 +63,32 @@ def problems_in(out: Path) -> list[str]:
             problems += [f"{rel}: {p}" for p in _check_file(path)]
         except Exception as e:  # a checker crash is a finding too, with the file named
             problems.append(f"{rel}: could not be checked ({type(e).__name__}: {e})")
+    return problems
+
+
+def listing_problems(out: Path, ids: Iterable[str]) -> list[str]:
+    """What is wrong with how feed.json and archive/*/feed.json list the releases `ids`.
+
+    Archives are cut in ingest order and never change; the current document shows the releases stored since the
+    last cut and, wherever they were archived, the newest by publication and by update (`current_entries`), as
+    RFC 5005 §4 allows. So a release may be listed twice, once in an archive and once in the current document,
+    but never twice in the archives, never twice in one document, and never nowhere."""
+    problems: list[str] = []
+    listed: dict[str, list[str]] = {}
+    for doc in [out / "feed.json", *sorted(out.glob("archive/*/feed.json"))]:
+        rel = doc.relative_to(out).as_posix()
+        for item in json.loads(doc.read_bytes())["items"]:
+            listed.setdefault(item["id"], []).append(rel)
+    wanted = set(ids)
+    for i, docs in sorted(listed.items()):
+        archives = [d for d in docs if d.startswith("archive/")]
+        if i not in wanted:
+            problems.append(f"{', '.join(docs)}: lists {i}, which is not a stored release")
+        if len(set(docs)) < len(docs):
+            problems.append(f"{docs[0]}: lists {i} more than once")
+        if len(archives) > 1:
+            problems.append(f"{', '.join(archives)}: {i} is archived more than once")
+    problems += [f"feed.json and its archives: {i} is listed nowhere" for i in sorted(wanted - listed.keys())]
     return problems
 
 
