@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -168,6 +168,20 @@ def test_withdrawal_and_changes() -> None:
 def test_withdrawal_note_without_date_is_dated_by_the_update() -> None:
     release = norm(raw(published="2024-01-01T09:00Z", updated="2024-02-01T09:00Z", withdrawn_note="Withdrawn."))
     assert release.withdrawn_at == datetime(2024, 2, 1, 9, tzinfo=UTC)
+
+
+def test_withdrawal_note_without_any_date_is_dated_by_its_ingest_not_by_the_publication() -> None:
+    release = norm(raw(published="2024-01-01T09:00Z", withdrawn_note="Withdrawn."))
+    assert release.withdrawn_at == NOW and release.published == datetime(2024, 1, 1, 9, tzinfo=UTC)
+    assert norm(raw(published="2024-01-01T09:00Z", withdrawn_note="Withdrawn."), now=NOW + timedelta(days=3)) == (
+        dataclasses.replace(release, withdrawn_at=NOW + timedelta(days=3))
+    ), "the date is not hashed: the same notice ingested again is the same release"
+
+
+def test_a_withdrawal_dated_ahead_is_refused() -> None:
+    with pytest.raises(InvalidReleaseError) as info:
+        norm(raw(published="2024-01-01T09:00Z", withdrawn_note="Withdrawn.", withdrawn_at="2027-02-01"))
+    assert info.value.field == "withdrawn_at" and "a withdrawal is dated when it is made" in info.value.message
 
 
 # --- fields and defaults -----------------------------------------------------------------------------------------
@@ -443,6 +457,21 @@ def test_a_date_more_than_a_year_ahead_is_refused_naming_its_field(field: str) -
         norm(raw(**{field: "2031-01-01"}))
     assert info.value.field == field and "more than a year ahead" in str(info.value)
     assert norm(raw(**{field: "2027-06-01"})).updated.year == 2027  # an embargo, a planned statement: fine
+
+
+def test_an_update_dated_ahead_of_now_and_of_the_publication_is_refused() -> None:
+    """A release can be embargoed (dated ahead), but an update is dated when it is made: one 22 days ahead dated
+    every feed listing the release ahead for three weeks (found by a subscriber's review)."""
+    with pytest.raises(InvalidReleaseError) as info:
+        norm(raw(published="2026-11-20T09:00:00Z", updated="2026-12-20T09:00:00Z"))
+    assert info.value.field == "updated" and "ahead of both now and the publication date" in info.value.message
+    assert "2026-12-20 09:00 UTC" in info.value.message
+    # a few hours of clock or time-zone skew pass; so does an update of an embargoed release, up to its date
+    assert norm(raw(published="2026-11-20T09:00:00Z", updated=(NOW + timedelta(hours=20)).isoformat())).updated
+    late = norm(raw(published="2027-01-10T09:00:00Z", updated="2027-01-10T12:00:00Z"))
+    assert late.updated == datetime(2027, 1, 10, 12, tzinfo=UTC)
+    with pytest.raises(InvalidReleaseError):
+        norm(raw(published="2027-01-10T09:00:00Z", updated="2027-01-20T09:00:00Z"))
 
 
 def test_a_dateline_with_an_impossible_year_is_no_date() -> None:

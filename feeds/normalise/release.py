@@ -89,10 +89,25 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     for field, when in (("updated", given_updated), ("published", published)):
         if when is not None and when > now + MAX_AHEAD:
             raise _invalid(raw, field, f"the date {when:%Y-%m-%d} is more than a year ahead: a typo?")
+    # A release dated ahead is held until it is due (an embargo), but an edit is dated when it is made: an update
+    # still to come would date every feed listing the release ahead, and pin it to the top of readers sorting by it.
+    if given_updated is not None and given_updated > max(now, published) + UPDATE_SKEW:
+        raise _invalid(
+            raw,
+            "updated",
+            f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of both now and the publication date "
+            f"{published:%Y-%m-%d %H:%M} UTC: an update is dated when it is made (a typo?)",
+        )
     withdrawn_note = collapse(xml_safe(raw.withdrawn_note or "")) or None
     withdrawn_at = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
-    if withdrawn_at is None and withdrawn_note:
-        withdrawn_at = updated
+    if withdrawn_at is None and withdrawn_note:  # (not hashed: the same notice ingested again changes nothing)
+        withdrawn_at = max(given_updated or _utc_now_argument(now), published)
+    if withdrawn_at is not None and withdrawn_at > max(now, published) + UPDATE_SKEW:
+        raise _invalid(
+            raw,
+            "withdrawn_at",
+            f"the date {withdrawn_at:%Y-%m-%d %H:%M} UTC is ahead: a withdrawal is dated when it is made (a typo?)",
+        )
     changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
 
     link = _url(raw, "link", raw.link, None)
@@ -158,6 +173,9 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
 
 MAX_AHEAD = timedelta(days=366)
 """How far ahead of its ingest a release may be dated (an embargo, a planned statement); further is a typo."""
+UPDATE_SKEW = timedelta(days=1)
+"""How far ahead of its ingest (or, when embargoed, of its publication) an update may be dated: clocks and time
+zones that are a few hours off are not worth refusing a release for; days are a typo."""
 
 
 def _opening(body_html: str, body_text: str, title: str, tz: ZoneInfo | None) -> tuple[str, str, str, datetime | None]:
