@@ -195,6 +195,40 @@ def test_show_lists_the_change_history_in_text_too(config):
     assert shown.index("Added the winter") < shown.index("First published.")
 
 
+def test_a_press_officer_withdraws_a_plain_text_release_and_undoes_it(config):
+    """A plain-text release has no field to carry a withdrawal: the command marks any stored release."""
+    (config.parent / "inbox" / "talks.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    assert run(config, "ingest").exit_code == 0
+    assert run(config, "publish").exit_code == 0
+    r = run(config, "releases", "withdraw", "talks-with-russia", "--note", "  The talks  were postponed. ")
+    assert r.exit_code == 0 and "withdrawn talks-with-russia at " in r.output, r.output
+    assert r.output.splitlines()[0].endswith(": The talks were postponed.")
+    shown = json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output)
+    assert shown["withdrawn_note"] == "The talks were postponed." and shown["withdrawn_at"] == shown["updated"]
+    again = run(config, "releases", "withdraw", "talks-with-russia", "--note", "The talks were postponed.")
+    assert again.exit_code == 0
+    assert json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output) == shown, "run twice"
+    published = json.loads(run(config, "publish", "--json").output)
+    assert any(p.endswith("releases/talks-with-russia/index.html") for p in published["written"]), published
+    page = (config.parent / "out" / "releases" / "talks-with-russia" / "index.html").read_text(encoding="utf-8")
+    assert "The talks were postponed." in page
+    assert "[Withdrawn] Talks with Russia" in (config.parent / "out" / "atom.xml").read_text(encoding="utf-8")
+    # the file dropped again by someone publishes it as current again, as any copy dropped again does
+    (config.parent / "inbox" / "talks.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    assert "0 created, 1 updated" in run(config, "ingest").output
+    assert json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output).get("withdrawn_at") is None
+    assert run(config, "releases", "withdraw", "talks-with-russia", "--note", "Postponed.").exit_code == 0
+    r = run(config, "releases", "withdraw", "talks-with-russia", "--undo")
+    assert r.exit_code == 0 and "restored talks-with-russia" in r.output
+    assert json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output).get("withdrawn_at") is None
+    r = run(config, "releases", "withdraw", "talks-with-russia", "--undo")
+    assert r.exit_code == 1 and "is not withdrawn: nothing to undo" in r.output
+    assert run(config, "releases", "withdraw", "talks-with-russia", "--note", " ").exit_code == 1
+    assert run(config, "releases", "withdraw", "talks-with-russia").exit_code == 2  # neither --note nor --undo
+    r = run(config, "releases", "withdraw", "nope", "--note", "Gone.")
+    assert r.exit_code == 1 and "no release with id or slug 'nope'" in r.output
+
+
 def test_show_unknown_release_is_an_error(config):
     r = run(config, "releases", "show", "nope")
     assert r.exit_code == 1 and "error: no release with id or slug 'nope'" in r.output

@@ -21,7 +21,10 @@ def test_every_field_in_the_table_is_accepted() -> None:
     assert raw.body == "value of body"
     assert raw.body_format == "markdown"
     assert raw.topics == ("Transport", "Islands")
-    for name in ("summary", "published", "updated", "slug", "organisation", "source_key", "language"):
+    for name in (
+        *("summary", "published", "updated", "slug", "organisation", "source_key", "language"),
+        *("withdrawn_note", "withdrawn_at"),
+    ):
         assert getattr(raw, name) == f"value of {name}"
     assert raw.document_type == "value of document_type"
     assert raw.image == "value of image"

@@ -17,7 +17,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -593,6 +593,45 @@ def test_a_withdrawn_release_says_so_in_every_feed(make_site) -> None:
     assert item.findtext("title") == "[Withdrawn] Sea wall works begin" and notice in item.findtext("description")
     (doc,) = json.loads((site.out / "feed.json").read_text())["items"]
     assert doc["title"].startswith("[Withdrawn]") and notice in doc["content_html"]
+
+
+def test_an_office_withdraws_its_own_release_by_sending_it_again_with_a_note(make_site) -> None:
+    """Not only GOV.UK items: a release in our own schema (JSON, Markdown front matter, the push API) is withdrawn
+    by sending it again, with the same identity, and a `withdrawn_note`; dated by the time of ingest when the
+    sender gives no date, and the same notice sent again changes nothing."""
+    site = make_site(seed=False)
+    inbox = site.settings.source("inbox").path
+    ferry = {"title": "Ferry timetable for winter", "body": "Sailings every two hours.", "source_key": "ferry"}
+    ferry["published"] = "2026-11-02T09:30:00Z"
+    (inbox / "ferry.json").write_text(json.dumps(ferry), encoding="utf-8")
+    (inbox / "pier.md").write_text(
+        "---\ntitle: Pier reopens\nslug: pier\ndate: 2026-11-03\n---\nThe pier reopens on Friday.\n", encoding="utf-8"
+    )
+    site.ingest()
+    site.clock.advance(timedelta(hours=3))
+    gone = ferry | {"withdrawn_note": "The winter timetable was replaced by the storm timetable."}
+    (inbox / "ferry.json").write_text(json.dumps(gone), encoding="utf-8")
+    (inbox / "pier.md").write_text(
+        "---\ntitle: Pier reopens\nslug: pier\ndate: 2026-11-03\nwithdrawn_note: Repairs take longer.\n"
+        "withdrawn_at: 2026-11-27 16:00\n---\nThe pier reopens on Friday.\n",
+        encoding="utf-8",
+    )
+    report = run_ingest(site.app)
+    assert report.count("updated") == 2, report.outcomes
+    ferry_release = site.app.store.release("ferry-timetable-for-winter")
+    assert ferry_release.withdrawn_at == site.clock() and ferry_release.updated == site.clock()
+    pier = site.app.store.release("pier")
+    assert pier.withdrawn_at == datetime(2026, 11, 27, 16, tzinfo=UTC)  # 16:00 in London is 16:00 UTC in November
+    site.publish()
+    atom = etree.parse(str(site.out / "atom.xml")).getroot()
+    titles = [e.findtext(f"{ATOM}title") for e in atom.iter(f"{ATOM}entry")]
+    assert sorted(titles) == ["[Withdrawn] Ferry timetable for winter", "[Withdrawn] Pier reopens"]
+    page = (site.out / "releases" / "pier" / "index.html").read_text(encoding="utf-8")
+    assert "Repairs take longer." in page
+    site.clock.advance(timedelta(days=1))
+    (inbox / "ferry.json").write_text(json.dumps(gone), encoding="utf-8")
+    assert run_ingest(site.app).count("unchanged") == 1
+    assert site.app.store.release("ferry-timetable-for-winter") == ferry_release
 
 
 # --- hostile input -------------------------------------------------------------------------------------------

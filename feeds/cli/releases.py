@@ -1,4 +1,4 @@
-"""Release commands: `feeds ingest [PATH…]`, `feeds releases list`, `feeds releases show`."""
+"""Release commands: `feeds ingest [PATH…]`, `feeds releases list`, `feeds releases show`, `feeds releases withdraw`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.ingest import ingest_paths, run_ingest
+from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.logs import one_line
 from feeds.model import IngestReport
 from feeds.serialise import release_json, report_json
@@ -130,3 +131,22 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     echo(r.summary)
     echo("")
     echo(r.body_text)
+
+
+@releases.command("withdraw")
+@click.argument("id_or_slug")
+@click.option("--note", help="Why it was withdrawn (shown on its page and in its feed entries).")
+@click.option("--undo", is_flag=True, help="Publish it as current again.")
+@pass_ctx
+@handle_errors
+def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: bool) -> None:
+    """Mark a release withdrawn (it stays published, saying so), or with --undo current again."""
+    if undo == (note is not None):
+        raise click.UsageError("give either --note TEXT (to withdraw) or --undo")
+    with ctx.app() as app:
+        r = restore_release(app, id_or_slug) if undo else withdraw_release(app, id_or_slug, note or "")
+    if undo:
+        echo(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
+    else:
+        echo(f"withdrawn {r.slug} at {rfc3339(r.withdrawn_at or r.updated)}: {r.withdrawn_note}")
+    echo("the site shows it after the next publish (`feeds publish`, or the daemon's own)")

@@ -59,6 +59,12 @@ JSON_SCHEMA_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
         "language": FieldSpec(_STRING, False, "BCP 47 language tag (`en`, `cy`, `ur`); the site's when absent."),
         "document_type": FieldSpec(_STRING, False, "`press_release`, `speech`, `news_story`, …"),
         "image": FieldSpec(_STRING, False, "URL of a lead image."),
+        "withdrawn_note": FieldSpec(
+            _STRING, False, "Why the release was withdrawn: sending it marks the release withdrawn everywhere."
+        ),
+        "withdrawn_at": FieldSpec(
+            _STRING, False, "When it was withdrawn; `updated`, else the time of ingest, when absent."
+        ),
     }
 )
 
@@ -86,6 +92,10 @@ _HINTS: Mapping[str, str] = {
     "id": "source_key",
     "key": "source_key",
     "headline": "title",
+    "withdrawn": "withdrawn_note",
+    "withdrawn_notice": "withdrawn_note",
+    "withdrawal": "withdrawn_note",
+    "explanation": "withdrawn_note",
 }
 
 LineOf = Callable[[str], int | None]
@@ -208,6 +218,8 @@ def raw_release_from_fields(
         language=_str(fields.get("language")),
         document_type=_str(fields.get("document_type")),
         image=_str(fields.get("image")),
+        withdrawn_at=_str(fields.get("withdrawn_at")),
+        withdrawn_note=_str(fields.get("withdrawn_note")),
         lines=lines,
     )
 

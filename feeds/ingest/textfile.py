@@ -45,6 +45,8 @@ FRONT_MATTER_KEYS: Mapping[str, str] = {
     "document_type": "document_type",
     "type": "document_type",
     "image": "image",
+    "withdrawn_note": "withdrawn_note",
+    "withdrawn_at": "withdrawn_at",
 }
 """Front-matter key → schema field."""
 

@@ -143,6 +143,10 @@ class Tx:
         row = self.conn.execute(_SELECT_RELEASE.where(R.c.slug == slug)).first()
         return _release_from(row) if row is not None else None
 
+    def release(self, id_or_slug: str) -> Release | None:
+        row = self.conn.execute(_SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))).first()
+        return _release_from(row) if row is not None else None
+
     def slugs_of(self, ids: Iterable[str]) -> dict[str, str]:
         """Release id → slug, for the ids that are stored."""
         found: dict[str, str] = {}

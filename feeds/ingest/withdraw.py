@@ -1,0 +1,75 @@
+"""`feeds releases withdraw`: a press officer marks a stored release withdrawn, or undoes that.
+
+A withdrawn release stays published (its page, its entries), marked withdrawn with the reason, as GOV.UK does:
+readers who saw it learn that it no longer stands, and links to it keep working. A release that arrives again
+from its source with a `withdrawn_note` is withdrawn by the ingest (`feeds.normalise`); this is the same for any
+release, whatever its source, without resending it (a plain-text release has no field to carry the note).
+
+The content hash moves too (from the stored one, the withdrawal and its time), so publishing sees the change,
+and a later copy from the source, without the note, is a change (it publishes the release as current again,
+as documented), never "unchanged".
+
+What this module must not do: touch any field but the withdrawal, `updated` and the hash, or write outside
+one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from feeds.errors import FeedsError, NotFoundError
+from feeds.model import Release
+from feeds.normalise.text import collapse, xml_safe
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+__all__ = ["MAX_NOTE", "restore_release", "withdraw_release"]
+
+MAX_NOTE = 2000
+"""Characters of a withdrawal note: a sentence or two is what pages and feed entries show before the text."""
+
+
+class WithdrawError(FeedsError):
+    """A withdrawal that cannot be made as asked (no note, a note too long, nothing to undo)."""
+
+
+def withdraw_release(app: App, id_or_slug: str, note: str) -> Release:
+    """Mark the release withdrawn now, with `note` (visible text) as the reason; return it as stored."""
+    clean = collapse(xml_safe(note))
+    if not clean:
+        raise WithdrawError("a withdrawal needs a note saying why (--note)")
+    if len(clean) > MAX_NOTE:
+        raise WithdrawError(f"the note is {len(clean):,} characters; at most {MAX_NOTE:,}")
+    return _change(app, id_or_slug, withdraw=clean)
+
+
+def restore_release(app: App, id_or_slug: str) -> Release:
+    """Undo a withdrawal: the release is current again from now."""
+    return _change(app, id_or_slug, withdraw=None)
+
+
+def _change(app: App, id_or_slug: str, *, withdraw: str | None) -> Release:
+    now = app.clock()
+    with app.store.transaction() as tx:
+        stored = tx.release(id_or_slug)
+        if stored is None:
+            raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
+        if withdraw is None and stored.withdrawn_at is None:
+            raise WithdrawError(f"the release {stored.slug!r} is not withdrawn: nothing to undo")
+        if withdraw is not None and stored.withdrawn_note == withdraw and stored.withdrawn_at is not None:
+            return stored  # withdrawn already, for that reason: nothing changes (the command can be run twice)
+        # An embargoed release withdrawn before it is due stays dated by its publication (updated ≥ published).
+        at = max(now, stored.published)
+        what = f"withdrawn\n{at.isoformat()}\n{withdraw}" if withdraw is not None else f"restored\n{at.isoformat()}"
+        changed = replace(
+            stored,
+            withdrawn_at=at if withdraw is not None else None,
+            withdrawn_note=withdraw,
+            updated=max(at, stored.updated),
+            content_hash=hashlib.sha256(f"{stored.content_hash}\n{what}".encode()).hexdigest(),
+        )
+        tx.update_release(changed, now)
+    return changed
