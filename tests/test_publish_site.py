@@ -306,6 +306,19 @@ def test_a_topic_is_named_as_the_config_names_it_else_as_most_releases_spell_it(
     assert parse_ok(site.out / "topics/harbours/atom.xml").feed.title.endswith(": harbours")
 
 
+def test_a_newer_release_with_a_spelling_as_common_does_not_rename_a_topic_feed(make_site) -> None:
+    """ "C++" and "C#" share `topics/c/`: the C# release, newer, renamed the feed its subscribers knew as C++."""
+    site = make_site(seed=False)
+    site.drop("old", "Compiler course", ["C++"], "2026-11-01T09:00:00Z")
+    site.ingest()
+    site.publish()
+    assert parse_ok(site.out / "topics/c/atom.xml").feed.title.endswith(": C++")
+    site.drop("new", "Language course", ["C#"], "2026-11-05T09:00:00Z")
+    site.ingest()
+    site.publish()
+    assert parse_ok(site.out / "topics/c/atom.xml").feed.title.endswith(": C++")
+
+
 def test_a_custom_feed_takes_a_topic_by_any_spelling_that_shares_its_page(make_site) -> None:
     site = make_site('\n[[publish.feeds]]\nname = "nk"\ntitle = "North Korea"\ntopics = ["North Korea"]\n', seed=False)
     site.drop("india", "Statement on the launch", ["north-korea"], "2026-11-08T09:00:00Z")

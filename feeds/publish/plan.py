@@ -149,19 +149,22 @@ def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGro
     by_topic: dict[str, list[Release]] = {}
     by_org: dict[str, tuple[str, list[Release]]] = {}
     spellings: dict[str, Counter[str]] = {}
+    first_seen: dict[str, tuple[datetime, str]] = {}  # spelling → its earliest release (publication, id)
     for r in releases:
         for t in r.topics:
             members = by_topic.setdefault(topic_slug(t), [])
             if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
                 members.append(r)
             spellings.setdefault(topic_slug(t), Counter())[t] += 1
+            first_seen[t] = min(first_seen.get(t, (r.published, r.id)), (r.published, r.id))
         by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
     # A topic is named as the config names it, else as most of its releases spell it (not as the newest one
-    # happens to: one release tagged "IRAN" renamed the Iran feed). Ties: the spelling seen first.
+    # happens to: one release tagged "IRAN" renamed the Iran feed). Ties: the spelling of the earliest release,
+    # which a newer release cannot change (one tagged "C#" renamed the feed its slug shares with "C++").
     configured = {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
     for slug, rs in sorted(by_topic.items()):
         counts = spellings[slug]
-        name = configured.get(slug) or max(counts, key=counts.__getitem__)
+        name = configured.get(slug) or min(counts, key=lambda t: (-counts[t], first_seen[t]))
         groups.append(
             FeedGroup(
                 key=f"topic:{slug}",
