@@ -306,6 +306,47 @@ def test_a_topic_is_named_as_the_config_names_it_else_as_most_releases_spell_it(
     assert parse_ok(site.out / "topics/harbours/atom.xml").feed.title.endswith(": harbours")
 
 
+def test_feed_entries_carry_the_lead_image_the_original_page_and_the_text_direction(make_site) -> None:
+    """A subscriber's review: the lead image reached JSON Feed only, the release's page on GOV.UK no format, and
+    Arabic came out left to right in an English feed (the release's own page sets dir="rtl")."""
+    site = make_site(seed=False)
+    site.drop(
+        "visit",
+        "Minister visits the port",
+        [],
+        "2026-11-02T09:00:00Z",
+        image="https://cdn.example.org/lead.jpg?a=1&b=2",
+        link="https://www.gov.uk/government/news/minister-visits-the-port",
+    )
+    site.drop("ar", "الوزير يزور الميناء", [], "2026-11-03T09:00:00Z", language="ar", body="قال الوزير: نحن هنا.")
+    site.ingest()
+    site.publish()
+    atom = parse_ok(site.out / "atom.xml")
+    rss = parse_ok(site.out / "rss.xml")
+    by_title = {e.title: e for e in atom.entries}
+    visit = by_title["Minister visits the port"]
+    assert [(link.rel, link.href) for link in visit.links] == [
+        ("alternate", "https://press.example.org/releases/minister-visits-the-port/"),
+        ("related", "https://www.gov.uk/government/news/minister-visits-the-port"),
+    ]
+    assert visit.media_thumbnail == [{"url": "https://cdn.example.org/lead.jpg?a=1&b=2"}]
+    assert {e.title: e.get("media_thumbnail") for e in rss.entries}["Minister visits the port"] == [
+        {"url": "https://cdn.example.org/lead.jpg?a=1&b=2"}
+    ]
+    arabic = by_title["الوزير يزور الميناء"]
+    assert arabic.content[0].value.startswith('<div dir="rtl">') and "media_thumbnail" not in arabic
+    assert {e.title: e.content[0].value for e in rss.entries}["الوزير يزور الميناء"].startswith('<div dir="rtl">')
+    assert not by_title["Minister visits the port"].content[0].value.startswith("<div")  # English in English: as is
+    items = {i["title"]: i for i in json.loads((site.out / "feed.json").read_text(encoding="utf-8"))["items"]}
+    assert items["Minister visits the port"]["external_url"] == visit.links[1].href
+    assert "external_url" not in items["الوزير يزور الميناء"]
+    # a feed without images declares no Media RSS namespace
+    site.drop("visit", "Minister visits the port", [], "2026-11-02T09:00:00Z")
+    site.ingest()
+    site.publish()
+    assert b"xmlns:media" not in (site.out / "atom.xml").read_bytes() + (site.out / "rss.xml").read_bytes()
+
+
 def test_a_newer_release_with_a_spelling_as_common_does_not_rename_a_topic_feed(make_site) -> None:
     """ "C++" and "C#" share `topics/c/`: the C# release, newer, renamed the feed its subscribers knew as C++."""
     site = make_site(seed=False)

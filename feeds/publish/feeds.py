@@ -44,6 +44,7 @@ from feeds.publish.spec import FEED_FILES, MEDIA_TYPES, Category, FeedEntry, Fee
 ATOM_NS = "http://www.w3.org/2005/Atom"
 FH_NS = "http://purl.org/syndication/history/1.0"  # RFC 5005 feed history
 DC_NS = "http://purl.org/dc/elements/1.1/"
+MEDIA_NS = "http://search.yahoo.com/mrss/"  # Media RSS: media:thumbnail, the lead image readers show beside an entry
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RSS_DOCS = "https://www.rssboard.org/rss-specification"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -179,7 +180,7 @@ class _AtomFeedFixes(_Fixes):
         self.spec = spec
 
     def extend_ns(self) -> dict[str, str]:
-        return {"fh": FH_NS} if self.spec.archive else {}
+        return ({"fh": FH_NS} if self.spec.archive else {}) | _media_ns(self.spec)
 
     def extend_atom(self, feed: etree._Element) -> etree._Element:
         # feedgen's Atom elements carry no namespace in the tree (it sets xmlns as an attribute), so plain names.
@@ -210,6 +211,9 @@ class _AtomEntryFixes(_Fixes):
         if link is not None:  # feedgen bug #135 drops rel and type: exactly one alternate per entry
             link.set("rel", "alternate")
             link.set("type", "text/html")
+        if entry.related_url:
+            related = etree.Element("link", href=entry.related_url, rel="related", type="text/html")
+            (link if link is not None else updated).addnext(related)
         if entry.source_url:
             # Where a matched item came from. rel="via" (RFC 4287 §4.2.7.2), not atom:source: that element needs
             # the source feed's id and updated, which we do not keep, and the validator warns without them.
@@ -222,7 +226,19 @@ class _AtomEntryFixes(_Fixes):
                 updated.addnext(via)
         if entry.language and entry.language != self.spec.language:
             el.set(XML_LANG, entry.language)
+        _add_thumbnail(el, entry)
         return el
+
+
+def _media_ns(spec: FeedSpec) -> dict[str, str]:
+    return {"media": MEDIA_NS} if any(e.image for e in spec.entries) else {}
+
+
+def _add_thumbnail(el: etree._Element, entry: FeedEntry) -> None:
+    """The lead image as media:thumbnail (Atom entry or RSS item): what Feedly, Inoreader and Miniflux show beside
+    an entry. Not an enclosure: RSS requires its length and type, which we do not know without fetching it."""
+    if entry.image:
+        etree.SubElement(el, f"{{{MEDIA_NS}}}thumbnail", url=entry.image)
 
 
 # ── RSS 2.0 (RSS Advisory Board specification) ─────────────────────────────────────────────────────────────────
@@ -244,7 +260,7 @@ class _RssChannelFixes(_Fixes):
 
     def extend_ns(self) -> dict[str, str]:
         ns = {"dc": DC_NS} if any(_dc_creators(e) for e in self.spec.entries) else {}
-        return ns | ({"fh": FH_NS} if self.spec.archive else {})
+        return ns | ({"fh": FH_NS} if self.spec.archive else {}) | _media_ns(self.spec)
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
         spec = self.spec
@@ -291,6 +307,7 @@ class _RssItemFixes(_Fixes):
         etree.SubElement(item, "pubDate").text = rfc822(entry.published)
         for name in creators:
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
+        _add_thumbnail(item, entry)
         return item
 
 
@@ -329,6 +346,8 @@ def _json_item(entry: FeedEntry) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry.id}
     if entry.link is not None:
         item["url"] = entry.link
+    if entry.related_url:
+        item["external_url"] = entry.related_url
     item["title"] = entry.title
     if entry.content_html:
         item["content_html"] = entry.content_html
@@ -472,6 +491,7 @@ def _plain_entry(entry: FeedEntry) -> bool:
         and plain(entry.link)
         and plain(entry.image)
         and plain(entry.source_url)
+        and plain(entry.related_url)
         and all(
             p.name.strip() and plain(p.uri) and (p.email is None or _EMAIL.fullmatch(p.email)) for p in entry.authors
         )
@@ -492,6 +512,7 @@ def _checked_entry(entry: FeedEntry, feed_where: str) -> FeedEntry:
         link=_optional_url(entry.link, f"{where}: link"),
         image=_optional_url(entry.image, f"{where}: image"),
         source_url=_optional_url(entry.source_url, f"{where}: source_url"),
+        related_url=_optional_url(entry.related_url, f"{where}: related_url"),
         authors=tuple(_checked_person(p, f"{where}: author") for p in entry.authors),
         categories=tuple(
             replace(c, scheme=_optional_url(c.scheme, f"{where}: category {c.term!r} scheme")) for c in entry.categories

@@ -34,7 +34,7 @@ from feeds.normalise.topics import topic_slug as _topic_slug
 from feeds.publish.coverage import plan_matches
 from feeds.publish.feeds import render_feed
 from feeds.publish.opml import render_opml
-from feeds.publish.pages import PageRenderer, date_text
+from feeds.publish.pages import PageRenderer, date_text, text_direction
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person, RenderedFile
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -99,6 +99,11 @@ def entry_of(r: Release, settings: Settings) -> FeedEntry:
             notice += f" {r.withdrawn_note}" + ("" if r.withdrawn_note.endswith((".", "!", "?", "…")) else ".")
         title, summary = f"[Withdrawn] {title}", f"{notice} {summary}"
         content = f"<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}"
+    direction = text_direction(r.language)
+    if direction == "rtl" or direction != text_direction(settings.site.language):
+        # A reader lays the HTML out in the feed's direction: Arabic in an English feed came out left to right,
+        # its punctuation at the wrong end (the release's page sets dir; the feed's HTML has to carry it too).
+        content = f'<div dir="{direction}">{content}</div>'
     return FeedEntry(
         id=r.id,
         title=title,
@@ -113,6 +118,7 @@ def entry_of(r: Release, settings: Settings) -> FeedEntry:
         ),
         language=r.language,
         image=r.image,
+        related_url=r.link,
     )
 
 

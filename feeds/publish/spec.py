@@ -59,6 +59,8 @@ class FeedEntry:
     source_title: str | None = None
     """For matches: the name of the external feed the item came from."""
     source_url: str | None = None
+    related_url: str | None = None
+    """The release's own page elsewhere (its `link`, e.g. on GOV.UK): Atom rel="related", JSON Feed external_url."""
 
 
 @dataclass(frozen=True, slots=True)
