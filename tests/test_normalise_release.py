@@ -226,6 +226,11 @@ def test_given_fields_win() -> None:
         ("  A  given\nsummary ", "A given summary"),
         ("<p>Given <b>with</b> markup &amp; entities</p><p>Two</p>", "Given with markup & entities Two"),
         ("<script>only()</script>", "Work on the sea walls begins next month, the department announced today."),
+        # text, not HTML: nothing lost (a subscriber's review: "<tags>" vanished, "&lt;" became "<")
+        ("Summary with & and <tags> and &lt;entity&gt;.", "Summary with & and <tags> and &lt;entity&gt;."),
+        ("Plans for <5% growth & more", "Plans for <5% growth & more"),
+        ("Fish &amp; chips", "Fish & chips"),  # a twice-escaped summary, as titles are read
+        ("<STYLE>p{}</STYLE>Sea walls", "Sea walls"),
     ],
 )
 def test_summary_given_or_derived(summary: str | None, expected: str) -> None:

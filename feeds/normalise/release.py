@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
+from feedparser.mixin import _FeedParserMixin  # type: ignore[import-untyped]
+
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
@@ -57,6 +59,10 @@ _TYPE_PREFIX = re.compile(
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_looks_like_html: Callable[[str], bool] = _FeedParserMixin.looks_like_html
+_ACTIVE_TAG = re.compile(
+    r"<(?:script|style|template|noscript|iframe|frame|object|embed|applet|svg|math|form|textarea)\b", re.IGNORECASE
+)
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # RFC 5646, loosely (as config.py checks it)
 
 
@@ -75,7 +81,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     given_updated = _date(raw, "updated", raw.updated, site)
     dated = given_published is not None or given_updated is not None
     body_html, body_text, source, stated = _opening(body_html, body_text, title, None if dated else site.tz)
-    given_summary = collapse(html_to_text(raw.summary)) if raw.summary else ""
+    given_summary = _summary_text(raw.summary) if raw.summary else ""
     summary = given_summary or make_summary(source)
     if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
         guesses = (stated, _date_in_file_name(raw, site))
@@ -227,6 +233,16 @@ def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool])
             text = clean_html_to_text(html)
             return (html, text) if text else (body_html, body_text)
     return body_html, body_text
+
+
+def _summary_text(given: str) -> str:
+    """A given summary as one line of text. HTML when it looks like it (only HTML elements, a closing tag or an
+    entity: feedparser's test), so "<b>Fares</b> frozen" and a twice-escaped "Fish &amp; chips" read as meant;
+    otherwise the text as written: "Plans for <5% growth" or "a <tags> list" lost words to the HTML reading.
+    Markup that is never text (a script, a style, an embed) is read as HTML, and so dropped with its content."""
+    if _looks_like_html(given) or _ACTIVE_TAG.search(given):
+        return collapse(html_to_text(given))
+    return collapse(xml_safe(given))
 
 
 def _same_words(text: str, title: str) -> bool:
