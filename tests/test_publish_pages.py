@@ -17,6 +17,7 @@ from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Change, Release
 from feeds.publish.pages import (
+    FORMAT_LABELS,
     CoverageItem,
     PageRenderer,
     date_text,
@@ -230,7 +231,8 @@ def test_release_page_announces_every_feed_given_with_absolute_urls(renderer: Pa
     feeds = MAIN_FEEDS + TOPIC_FEEDS[:2] + COVERAGE_FEED
     doc = render_release(renderer, feeds=feeds)
     links = [(x.get("type"), x.get("title"), x.get("href")) for x in doc.xpath("//head/link[@rel='alternate']")]
-    assert links == [(f.media_type, f.title, f.url) for f in feeds]
+    # each format named, so a reader's subscribe dialog does not offer three identical choices
+    assert links == [(f.media_type, f"{f.title} ({FORMAT_LABELS[f.format]})", f.url) for f in feeds]
     assert all(href.startswith("https://") for _, _, href in links)
     subscribe = doc.xpath("//section[@id='subscribe']//a/@href")
     assert subscribe == [f.url for f in feeds]
@@ -532,7 +534,7 @@ def test_hostile_text_stays_text_everywhere(renderer: PageRenderer) -> None:
         assert b"<b>" not in page.data
         doc = parse(page.data)
         assert doc.xpath("//script | //b") == []
-        assert doc.xpath("//head/link[@rel='alternate']/@title") == [HOSTILE]
+        assert doc.xpath("//head/link[@rel='alternate']/@title") == [f"{HOSTILE} (Atom)"]
         assert doc.xpath("//head/link[@rel='alternate']/@href") == [feed.url]
         assert HOSTILE in doc.findtext(".//title")
     release_doc = parse(pages[0].data)
