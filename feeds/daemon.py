@@ -198,11 +198,15 @@ class Daemon:
         counts = {s: report.count(s) for s in ("created", "updated", "unchanged", "rejected")}
         summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
         summary += f"{', ' if summary else ''}{report.waiting} still being written" if report.waiting else ""
-        if report.unreadable:  # a source that could not be read at all fails the round (status, /healthz, --once)
+        # A source that could not be read at all, or a drop folder that does not empty, fails the round (status,
+        # /healthz, --once): the error log line alone reached nobody who was not reading the log.
+        failures = []
+        if report.unreadable:
             names = ", ".join(repr(n) for n in report.unreadable)
-            raise IngestError(
-                f"could not read source {names}: {'; '.join(report.why)}" + (f" ({summary})" if summary else "")
-            )
+            failures.append(f"could not read source {names}: {'; '.join(report.why)}")
+        failures += report.stuck
+        if failures:
+            raise IngestError("; ".join(failures) + (f" ({summary})" if summary else ""))
         return summary
 
     def job_watch(self, app: App) -> str:

@@ -158,9 +158,12 @@ class IngestReport:
     """Inbox files left for a later run because they were still changing (`run_ingest`'s `quiet`)."""
     unreadable: tuple[str, ...] = ()
     """Sources that could not be read at all (a folder missing or refused, a remote source's document failing
-    with an HTTP error or not being JSON): their outcome is a rejection, and `feeds ingest` exits 1."""
+    with an HTTP error or not being JSON): not rejected files (no outcome), but `feeds ingest` exits 1."""
     why: tuple[str, ...] = ()
     """Why, for each of `unreadable`: what a failed round reports."""
+    stuck: tuple[str, ...] = ()
+    """Files read (stored or rejected) that could not be moved out of their drop folder, one line per folder and
+    reason, saying what to do: a drop folder that does not empty fails the round, and `feeds ingest` exits 1."""
 
     def count(self, status: IngestStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -60,4 +60,6 @@ def report_json(report: IngestReport) -> dict[str, Any]:
         "unchanged": report.count("unchanged"),
         "rejected": report.count("rejected"),
         "outcomes": [outcome_json(o) for o in report.outcomes],
+        "sources_failed": [{"source": s, "error": e} for s, e in zip(report.unreadable, report.why, strict=True)],
+        "files_stuck": list(report.stuck),
     }

@@ -229,6 +229,29 @@ def test_a_press_officer_withdraws_a_plain_text_release_and_undoes_it(config):
     assert r.exit_code == 1 and "no release with id or slug 'nope'" in r.output
 
 
+def test_ingest_exits_1_and_says_what_to_do_when_files_cannot_leave_the_inbox(config, monkeypatch):
+    import os
+
+    from feeds.ingest import folder
+
+    (config.parent / "inbox" / "talks.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    real_replace = os.replace
+
+    def read_only(src, dst, **kwargs):
+        if kwargs.get("src_dir_fd") is not None:
+            raise PermissionError(13, "Permission denied", src)
+        return real_replace(src, dst, **kwargs)
+
+    monkeypatch.setattr(folder.os, "replace", read_only)
+    r = run(config, "ingest")
+    assert r.exit_code == 1 and "1 created" in r.output
+    assert "error: " in r.output
+    assert "1 file(s) stayed in the drop folder: could not move them to processed/" in r.output
+    monkeypatch.undo()
+    as_json = json.loads(run(config, "ingest", "--json").output)
+    assert as_json["files_stuck"] == [] and as_json["sources_failed"] == []
+
+
 def test_show_unknown_release_is_an_error(config):
     r = run(config, "releases", "show", "nope")
     assert r.exit_code == 1 and "error: no release with id or slug 'nope'" in r.output

@@ -705,6 +705,30 @@ def test_a_job_still_running_after_the_grace_period_is_named(make_settings, cloc
         daemon.app.close()
 
 
+def test_run_once_fails_when_the_drop_folder_cannot_be_emptied(make_settings, clock, monkeypatch):
+    """An operator's review: a read-only inbox was logged every minute, but the round, /healthz and `run --once`
+    said all was well. (Read-only for the drop folder's own calls: the tests may run as root.)"""
+    import os
+
+    from feeds.ingest import folder
+
+    settings = make_settings()
+    (settings.source("inbox").path / "visit.txt").write_text("Ferry fares frozen\n\nFares stay as they are.")
+    real_mkdir = os.mkdir
+
+    def read_only(path, *args, **kwargs):
+        if kwargs.get("dir_fd") is not None:
+            raise PermissionError(13, "Permission denied", path)
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(folder.os, "mkdir", read_only)
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    assert daemon.run_once() == 1
+    ingest = daemon.state.jobs["ingest"]
+    assert ingest.last_ok is False and "1 file(s) stayed in the drop folder" in (ingest.last_error or "")
+    assert "writable by the user running feeds" in (ingest.last_error or "") and "1 created" in ingest.last_error
+
+
 def test_run_once_fails_when_a_source_cannot_be_read(make_settings, clock, httpserver):
     """Re-check: a remote source answering 500 made `feeds ingest` exit 1 but `feeds run --once` (the cron form)
     exit 0, and the daemon's ingest round counted as done."""

@@ -167,7 +167,7 @@ def test_a_stale_file_found_after_a_crash_does_not_revert_a_newer_version(app, i
     only moves it."""
     written = clock() - timedelta(minutes=1)
     written_at(drop(inbox, "visit.txt", TEXT_RELEASE), written)
-    monkeypatch.setattr(folder, "settle", lambda *a, **k: {})  # the move never happens
+    monkeypatch.setattr(folder, "settle", lambda *a, **k: folder.Settled())  # the move never happens
     run_ingest(app)
     monkeypatch.undo()
     stale = (inbox / "visit.txt").read_bytes()
@@ -517,8 +517,38 @@ def test_an_unreadable_folder_source_is_reported_and_the_other_sources_still_run
     monkeypatch.setattr(folder, "scan", unreadable_inbox)
     report = run_ingest(app)
     assert report.count("created") == 1
-    (failed,) = [o for o in report.outcomes if o.status == "rejected"]
-    assert "cannot read the folder of source 'inbox': Permission denied" in (failed.error or "")
+    # a source, not a file: not counted as a rejected file (an operator's review), but said, and failing the run
+    assert report.count("rejected") == 0 and report.unreadable == ("inbox",)
+    (why,) = report.why
+    assert "cannot read the folder of source 'inbox': Permission denied" in why
+
+
+def test_a_drop_folder_that_cannot_be_emptied_fails_the_ingest_and_says_what_to_do(app, inbox, monkeypatch):
+    """An operator's review: with a read-only inbox, releases were stored, each file logged 'could not move' at
+    every scan, and yet `feeds ingest`, `run --once` and /healthz all said everything was fine. (The folder is
+    made read-only for the drop folder's own calls: the tests may run as root, whom permissions do not stop.)"""
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    drop(inbox, "bad.json", "{")
+    real_mkdir = os.mkdir
+
+    def read_only(path, *args, **kwargs):
+        if kwargs.get("dir_fd") is not None:
+            raise PermissionError(13, "Permission denied", path)
+        return real_mkdir(path, *args, **kwargs)
+
+    with monkeypatch.context() as m:
+        m.setattr(folder.os, "mkdir", read_only)
+        report = run_ingest(app)
+        again = run_ingest(app)
+    assert report.count("created") == 1 and report.count("rejected") == 1
+    assert sorted(report.stuck) == [
+        f"{inbox}: 1 file(s) stayed in the drop folder: could not create {kind}/ (Permission denied); make the "
+        "folder, its processed/ and rejected/ writable by the user running feeds (each scan moves them again "
+        "meanwhile; nothing is stored twice)"
+        for kind in ("processed", "rejected")
+    ]
+    assert again.count("created") == 0 and len(again.stuck) == 2 and app.store.count_releases() == 1
+    assert run_ingest(app).stuck == () and sorted(p.name for p in (inbox / "processed").iterdir()) == ["visit.txt"]
 
 
 def test_a_missing_drop_folder_is_created_and_said_so(make_settings, make_app_for, tmp_path, caplog):

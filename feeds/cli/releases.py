@@ -38,7 +38,7 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
         echo_json(report_json(report))
     else:
         _print_report(ctx, report)
-    if (paths and report.count("rejected")) or report.unreadable:
+    if (paths and report.count("rejected")) or report.unreadable or report.stuck:
         sys.exit(1)
 
 
@@ -66,9 +66,12 @@ def _print_report(ctx: Context, report: IngestReport) -> None:
             ctx.say(f"{o.status:<10} {o.slug}  ({one_line(o.origin)})")  # (a file name may hold a line break)
             if o.warning:
                 echo(f"  warning: {one_line(o.warning)}", err=True)
+    for problem in (*report.why, *report.stuck):
+        echo(f"error: {one_line(problem)}", err=True)
     ctx.say(
         f"{report.count('created')} created, {report.count('updated')} updated, "
         f"{report.count('unchanged')} unchanged, {report.count('rejected')} rejected"
+        + (f"; {len(report.unreadable)} source(s) could not be read" if report.unreadable else "")
     )
 
 

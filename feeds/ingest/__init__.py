@@ -46,34 +46,39 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
     waiting = 0
     unreadable: list[str] = []
     why: list[str] = []
+    stuck: list[str] = []
     for source in app.settings.sources:
         if isinstance(source, FolderSource):
             try:
-                found, left = ingest_folder(app, source, progress=progress, quiet=quiet)
+                found, left, kept = ingest_folder(app, source, progress=progress, quiet=quiet)
             except OSError as e:  # the folder is unreadable, or gone with its mount: the other sources still run
                 error = f"{source.path}: cannot read the folder of source {source.name!r}: {e.strerror or e}"
                 log.error("%s", error, extra={"source": source.name})
-                outcomes.append(IngestOutcome(origin=str(source.path), status="rejected", error=error))
-                unreadable.append(source.name)
+                unreadable.append(source.name)  # (a source, not a file: not counted as a rejected file)
                 why.append(error)
                 continue
             outcomes += found
             waiting += left
+            stuck += kept
         elif isinstance(source, RemoteJsonSource) and remote and source.enabled:
             from feeds.ingest.remote_json import document_error, poll_remote
 
             found = poll_remote(app, source)
-            outcomes += found
             if (failed := document_error(source, found)) is not None:  # (an HTTP error, not JSON): for cron
                 unreadable.append(source.name)
                 why.append(failed)
-    return IngestReport(outcomes=tuple(outcomes), waiting=waiting, unreadable=tuple(unreadable), why=tuple(why))
+                found = [o for o in found if o.error != failed]  # the source's failure, not a rejected release
+            outcomes += found
+    return IngestReport(
+        outcomes=tuple(outcomes), waiting=waiting, unreadable=tuple(unreadable), why=tuple(why), stuck=tuple(stuck)
+    )
 
 
 def ingest_folder(
     app: App, source: FolderSource, *, progress: Progress | None = None, quiet: float = 0.0
-) -> tuple[list[IngestOutcome], int]:
-    """(outcomes, files left waiting because they were written in the last `quiet` seconds)."""
+) -> tuple[list[IngestOutcome], int, list[str]]:
+    """(outcomes, files left waiting because they were written in the last `quiet` seconds, why files that were
+    read stayed in the drop folder)."""
     if not source.path.is_dir():
         if not source.move:  # a folder read in place is never made up: a typo must not read as "0 files"
             raise FileNotFoundError(errno.ENOENT, "no such folder", str(source.path))
@@ -83,10 +88,10 @@ def ingest_folder(
     files = folder.scan(source.path)
     changing = folder.still_changing(files, quiet, time.time()) if quiet > 0 else set()
     files = [f for f in files if f not in changing]
-    outcomes = _ingest_files(
+    outcomes, stuck = _ingest_files(
         app, files, source=source.name, move_in=source.path if source.move else None, progress=progress
     )
-    return outcomes, len(changing)
+    return outcomes, len(changing), stuck
 
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:
@@ -107,9 +112,12 @@ def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None =
             src = drop.get(f.resolve().parent)
             place = (src.name, src.path) if src and src.move else (src.name if src else "cli", None)
             groups.setdefault((*place, named), []).append(f)
+    stuck: list[str] = []
     for (name, move_in, named), files in groups.items():
-        outcomes += _ingest_files(app, files, source=name, move_in=move_in, progress=progress, named=named)
-    return _report(outcomes)
+        found, kept = _ingest_files(app, files, source=name, move_in=move_in, progress=progress, named=named)
+        outcomes += found
+        stuck += kept
+    return IngestReport(outcomes=tuple(outcomes), stuck=tuple(stuck))
 
 
 def _ingest_files(
@@ -120,8 +128,10 @@ def _ingest_files(
     move_in: Path | None,
     progress: Progress | None,
     named: bool = False,
-) -> list[IngestOutcome]:
+) -> tuple[list[IngestOutcome], list[str]]:
+    """(outcomes, why files that were read stayed in the drop folder `move_in`)."""
     outcomes: list[IngestOutcome] = []
+    stuck: dict[str, int] = {}
     for now, units in units_in_batches(app, files, BATCH, source=source, named=named):
         try:
             settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
@@ -129,13 +139,15 @@ def _ingest_files(
             first = shown_path(units[0].origin) if units else "?"
             e.add_note(f"storing {len(units)} file(s) of source {source!r}, from {first}; they stay where they are")
             raise
-        moved = folder.settle(settled_units, move_in, now) if move_in is not None else {}
+        settled = folder.settle(settled_units, move_in, now) if move_in is not None else folder.Settled()
+        for why, n in settled.stuck.items():
+            stuck[why] = stuck.get(why, 0) + n
         for o in batch_outcomes:
             _log_outcome(o)
-            outcomes.append(_with_move(o, moved))
+            outcomes.append(_with_move(o, settled.moved))
         if progress:
             progress(len(units), len(files))
-    return outcomes
+    return outcomes, folder.Settled(stuck=stuck).problems(move_in) if move_in is not None else []
 
 
 def ingest_units(app: App, units: Sequence[Unit]) -> list[IngestOutcome]:
@@ -161,7 +173,3 @@ def _log_outcome(o: IngestOutcome) -> None:
             log.warning("%s: %s", o.origin, o.warning, extra=extra)
     else:
         log.debug("unchanged %s (%s)", o.release_id, o.origin, extra=extra)
-
-
-def _report(outcomes: list[IngestOutcome]) -> IngestReport:
-    return IngestReport(outcomes=tuple(outcomes))

@@ -16,6 +16,7 @@ import errno
 import logging
 import os
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
@@ -81,11 +82,32 @@ def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Pat
                 yield f"{prefix}{entry.name}", Path(entry.path)
 
 
-def settle(units: Sequence[Unit], folder: Path, now: datetime) -> dict[str, str]:
-    """Move committed units' files to processed/ and failed ones to rejected/ (+ .error.txt). Returns origin → new path.
+@dataclass
+class Settled:
+    """What `settle` did: origin → new path for each file moved, and what kept others in the drop folder."""
+
+    moved: dict[str, str] = field(default_factory=dict)
+    stuck: dict[str, int] = field(default_factory=dict)
+    """Why files stayed (`could not move them to processed/: Permission denied`) → how many."""
+
+    def keep(self, why: str, count: int = 1) -> None:
+        self.stuck[why] = self.stuck.get(why, 0) + count
+
+    def problems(self, folder: Path) -> list[str]:
+        """One line per reason, for the operator: what stayed, why, and what to do."""
+        return [
+            f"{folder}: {n} file(s) stayed in the drop folder: {why}; make the folder, its processed/ and rejected/ "
+            "writable by the user running feeds (each scan moves them again meanwhile; nothing is stored twice)"
+            for why, n in self.stuck.items()
+        ]
+
+
+def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
+    """Move committed units' files to processed/ and failed ones to rejected/ (+ .error.txt).
 
     Called only after the transaction holding the units committed. A failure to move one file is logged and
-    leaves it in place (the ledger recognises it next time); it never loses the file. A file that is no longer
+    leaves it in place (the ledger recognises it next time); it never loses the file, and the caller is told
+    (`Settled.stuck`), so that a drop folder that does not empty fails the ingest. A file that is no longer
     there (moved by someone else) is skipped.
 
     Whoever can write to the drop folder can put a link where `processed/` or `rejected/` should be: moving files
@@ -93,32 +115,37 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> dict[str, str]
     own descriptors, opened without following links: a link there is refused (logged, nothing moved), and the
     files and notes are created inside the very folders that were checked.
     """
-    moved: dict[str, str] = {}
+    done = Settled()
     if not units:
-        return moved
+        return done
     try:
         inbox = os.open(folder, os.O_RDONLY | _O_DIRECTORY)  # (the configured folder itself may be a link)
     except OSError as e:
         where = {"file": str(folder)}
         log.error("could not open the drop folder %s to move files out of it: %s", folder, e, extra=where)
-        return moved
-    targets: dict[str, int | None] = {}
+        done.keep(f"could not open the folder ({e.strerror or e})", len(units))
+        return done
+    targets: dict[str, int | str] = {}  # the open subfolder, or why it could not be opened
     try:
         for unit in units:
             kind = REJECTED if unit.error else PROCESSED
             if kind not in targets:
                 targets[kind] = _open_subfolder(inbox, folder, kind)
             target = targets[kind]
-            if target is not None:
-                dest = _move(unit, inbox, target, os.path.join(folder, kind), now)
-                if dest is not None:
-                    moved[unit.origin] = dest
+            if isinstance(target, str):
+                done.keep(target)
+                continue
+            dest, why = _move(unit, inbox, target, os.path.join(folder, kind), now)
+            if why is not None:
+                done.keep(why)
+            elif dest is not None:
+                done.moved[unit.origin] = dest
     finally:
         for fd in targets.values():
-            if fd is not None:
+            if not isinstance(fd, str):
                 os.close(fd)
         os.close(inbox)
-    return moved
+    return done
 
 
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -128,9 +155,9 @@ _NAME_MAX = 255
 _NOTE = ".error.txt"
 
 
-def _open_subfolder(inbox: int, folder: Path, name: str) -> int | None:
-    """`processed/` or `rejected/` of the drop folder, made if missing, opened without following a link; None
-    (logged) when it is a link or not a folder."""
+def _open_subfolder(inbox: int, folder: Path, name: str) -> int | str:
+    """`processed/` or `rejected/` of the drop folder, made if missing, opened without following a link; why not
+    (logged) when it cannot be made, or is a link or not a folder."""
     path = os.path.join(folder, name)
     try:
         os.mkdir(name, dir_fd=inbox)
@@ -138,7 +165,7 @@ def _open_subfolder(inbox: int, folder: Path, name: str) -> int | None:
         pass
     except OSError as e:
         log.error("could not create %s: %s; its files stay in the drop folder", path, e, extra={"file": path})
-        return None
+        return f"could not create {name}/ ({e.strerror or e})"
     try:
         return os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=inbox)
     except OSError as e:
@@ -149,16 +176,17 @@ def _open_subfolder(inbox: int, folder: Path, name: str) -> int | None:
         else:
             why = str(e.strerror or e)
         log.error("refusing to move files into %s: %s; they stay in the drop folder", path, why, extra={"file": path})
-        return None
+        return f"refused to move files into {name}/ ({why})"
 
 
-def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) -> str | None:
-    """Move one unit's file from the drop folder (`inbox`) into `target`; its new path, or None (gone, or logged)."""
+def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) -> tuple[str | None, str | None]:
+    """Move one unit's file from the drop folder (`inbox`) into `target`: (its new path, None); (None, None) when
+    it is gone; (None, why) when it stayed (logged)."""
     src = unit.origin
     name = os.path.basename(src)
     try:
         if unit.error and not _exists(name, inbox):
-            return None
+            return None, None
         dest = _free_name(target, _fitting(name), note=bool(unit.error))
         if unit.error:
             flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW
@@ -169,13 +197,13 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
                     "Fix the file and drop it into the inbox again.\n"
                 )
         os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
-        return os.path.join(target_path, dest)
+        return os.path.join(target_path, dest), None
     except OSError as e:
         if isinstance(e, FileNotFoundError) and not _exists(name, inbox):
-            return None  # moved away meanwhile (checked only now: the usual case needs no extra stat)
+            return None, None  # moved away meanwhile (checked only now: the usual case needs no extra stat)
         where = os.path.basename(target_path)
         log.error("could not move %s to %s/: %s", shown_path(src), where, e, extra={"file": src})
-        return None
+        return None, f"could not move them to {where}/ ({e.strerror or e})"
 
 
 def _exists(name: str, folder: int) -> bool:
