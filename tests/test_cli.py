@@ -374,6 +374,40 @@ def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monke
     assert seen == [("127.0.0.2", 18099), ("127.0.0.2", 18100)]
 
 
+def test_serve_stops_cleanly_on_sigterm_and_logs_as_the_daemon_does(config):
+    """An operator's review: under SIGTERM (systemd, docker stop) `feeds serve` died of the signal (exit 143) with
+    nothing logged, and its 'serving …' line was plain text among JSON log lines."""
+    import os
+    import re
+    import signal
+    import time
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "feeds", "--config", str(config), "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stderr is not None
+        line = proc.stderr.readline()  # stderr is not a terminal: JSON log lines
+        deadline = time.monotonic() + 60
+        while "serving" not in line and line and time.monotonic() < deadline:
+            line = proc.stderr.readline()
+        record = json.loads(line)
+        assert re.fullmatch(r"serving .* at http://127\.0\.0\.1:\d+/ \(Ctrl-C to stop\)", record["msg"])
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    messages = [json.loads(x)["msg"] for x in err.splitlines() if x.startswith("{")]
+    assert messages[-2:] == ["received SIGTERM: stopping", "stopped serving"] and out == ""
+
+
 @pytest.mark.parametrize("host", ["999.1.1.1", "127.0.0.1"])
 def test_serve_where_it_cannot_listen_is_a_one_line_error(config, host):
     """A taken port or an address that is no address: `error: cannot serve on …`, exit 1, no traceback."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
 
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
+
+log = logging.getLogger("feeds.web")
 
 
 @cli.command("publish")
@@ -78,7 +81,22 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
         try:
             server = make_server(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
             shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
-            echo(f"serving {app.settings.paths.out} at http://{shown}:{server.effective_port}/ (Ctrl-C to stop)")
-            server.run()
+            # Logged, as the daemon logs it: one JSON line among the others when the log is JSON (under systemd).
+            log.info(
+                "serving %s at http://%s:%s/ (Ctrl-C to stop)", app.settings.paths.out, shown, server.effective_port
+            )
+            previous = signal.signal(signal.SIGTERM, _stop_serving)  # as Ctrl-C: waitress closes, exit 0
+            try:
+                server.run()
+            finally:
+                signal.signal(signal.SIGTERM, previous)
+            log.info("stopped serving")
         finally:
             soon.close()
+
+
+def _stop_serving(signum: int, _frame: object) -> None:
+    """SIGTERM (systemd, docker stop, kill) stops `feeds serve` as Ctrl-C does: its default would kill the
+    process mid-response, with no word in the log and a 143 exit status."""
+    log.info("received %s: stopping", signal.Signals(signum).name)
+    raise KeyboardInterrupt
