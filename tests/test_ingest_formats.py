@@ -224,7 +224,6 @@ def test_markdown_titles(text: str, title: str, body_start: str) -> None:
         ("---\ntitle: Ferry\ndate: 2025-01-02\npublished: 2025-01-03\n---\nB", "published", 4, ["keep one"]),
         ("---\ntitle: Ferry\nlink: ftp://files.example/ferry\n---\nBody", "link", 3, ["absolute http(s) URL"]),
         ("---\ntitle: Ferry\ntags: [1, 2]\n---\nBody", "topics", 3, ["item 0 must be a string"]),
-        ("---\ntitle: Ferry\ndate: 2025-02-30\n---\nBody", None, 2, ["invalid YAML front matter"]),
         ("---\ntitle: Ferry\n---\n\n", "body", None, ["no text"]),
         ("---\nsummary: Ferry news\n---\nNo heading here.", "title", None, ["'# Heading'"]),
     ],
@@ -239,6 +238,36 @@ def test_front_matter_errors_give_the_key_and_line(
         assert str(error).startswith(f"inbox/ferry.md:{line}")
     for fragment in fragments:
         assert fragment in str(error)
+
+
+@pytest.mark.parametrize("kind", ["yaml", "toml"])
+def test_an_impossible_front_matter_date_names_its_field_and_line(kind: str, make_settings) -> None:
+    """An operator's review: YAML's own date parsing failed with 'invalid YAML front matter: month must be in
+    1..12' at line 2 (the title's), naming no field. YAML dates now stay text, as TOML's errors did already."""
+    from datetime import UTC, datetime
+
+    from feeds.ingest.pipeline import unit_from_raws
+
+    fence, date = ("---", "date: 2026-13-45") if kind == "yaml" else ("+++", "date = '2026-13-45'")
+    title = "title: Ferry" if kind == "yaml" else "title = 'Ferry'"
+    raws = parse_release_file(
+        f"{fence}\n{title}\n{date}\n{fence}\nBody.".encode(), "ferry.md", source="inbox", origin="inbox/ferry.md"
+    )
+    unit = unit_from_raws(
+        raws, origin="inbox/ferry.md", source="inbox", settings=make_settings(), now=datetime(2026, 11, 28, tzinfo=UTC)
+    )
+    assert unit.error is not None and unit.error.startswith("inbox/ferry.md:3: field 'published': ")
+    assert "'2026-13-45'" in unit.error
+
+
+def test_yaml_front_matter_dates_keep_what_was_written() -> None:
+    (raw,) = parse_release_file(
+        b"---\ntitle: Ferry\ndate: 2026-11-03 16:00\nupdated: 2026-11-04T09:00:00+01:00\n---\nBody.",
+        "ferry.md",
+        source="inbox",
+        origin="inbox/ferry.md",
+    )
+    assert (raw.published, raw.updated) == ("2026-11-03 16:00", "2026-11-04T09:00:00+01:00")
 
 
 def test_an_empty_title_in_the_front_matter_is_reported_at_its_line() -> None:

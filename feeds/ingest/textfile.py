@@ -264,6 +264,11 @@ class _FrontMatterLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing aliases (`*name`): nobody writes them in a release's front matter, and
     nested ones make a few hundred bytes stand for billions of values ("billion laughs")."""
 
+    def construct_timestamp_as_written(self, node: yaml.ScalarNode) -> str:
+        """Dates stay the text written: the normaliser reads dates (in the site's time zone when they have none),
+        and says which field and line holds one that is impossible, where PyYAML's own failure named neither."""
+        return str(self.construct_scalar(node))
+
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -272,6 +277,9 @@ class _FrontMatterLoader(yaml.SafeLoader):
                 problem_mark=event.start_mark,  # type: ignore[arg-type]
             )
         return super().compose_node(parent, index)
+
+
+_FrontMatterLoader.add_constructor("tag:yaml.org,2002:timestamp", _FrontMatterLoader.construct_timestamp_as_written)
 
 
 def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
@@ -292,7 +300,7 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
         problem = e.problem or e.context or "syntax error"
         raise InvalidReleaseError(f"invalid YAML front matter: {problem}", origin=origin, line=line) from e
     except (yaml.YAMLError, ValueError, RecursionError) as e:
-        # ValueError: PyYAML builds dates itself and fails on impossible ones ("2024-02-30").
+        # ValueError: from TOML's own dates (an impossible one, "2024-02-30"); YAML's stay text (see the loader).
         raise InvalidReleaseError(f"invalid {kind.upper()} front matter: {e}", origin=origin, line=2) from e
     if loaded is None:
         return {}
