@@ -238,7 +238,7 @@ class AddressGuard:
                 if reason is not None and not self.allow.allows_address(address):
                     raise BlockedAddressError(
                         f"refused to contact {host} ({address}): {reason} address "
-                        "(add it to [http] allow if this is intended)",
+                        "(if this is intended, add it to [http] allow in the config, or to FEEDS_FETCH_ALLOW)",
                         url=url,
                         address=str(address),
                     )

@@ -252,6 +252,19 @@ def test_ingest_exits_1_and_says_what_to_do_when_files_cannot_leave_the_inbox(co
     assert as_json["files_stuck"] == [] and as_json["sources_failed"] == []
 
 
+def test_watch_add_refuses_a_feed_the_fetcher_would_never_poll_and_says_how_to_allow_it(config):
+    """An operator's review: `watch add http://127.0.0.1/…` said 'watching #2' and only every poll failed, while
+    `watch discover` marks such feeds refused; the hint did not mention FEEDS_FETCH_ALLOW."""
+    url = "http://127.0.0.1:9/news.xml"
+    r = run(config, "watch", "add", url)
+    assert r.exit_code == 1
+    assert "refused to contact 127.0.0.1 (127.0.0.1): loopback address" in r.output
+    assert "add it to [http] allow in the config, or to FEEDS_FETCH_ALLOW" in r.output and "not added" in r.output
+    assert json.loads(run(config, "watch", "list", "--json").output) == []
+    allowed = run(config, "watch", "add", url, env={"FEEDS_FETCH_ALLOW": "127.0.0.1"})
+    assert allowed.exit_code == 0 and "watching #1 http://127.0.0.1:9/news.xml" in allowed.output
+
+
 def test_show_unknown_release_is_an_error(config):
     r = run(config, "releases", "show", "nope")
     assert r.exit_code == 1 and "error: no release with id or slug 'nope'" in r.output

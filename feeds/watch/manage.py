@@ -136,6 +136,9 @@ def add_feed(
     url = check_feed_url(app, url)
     if any("," in t for t in tags):
         raise ValueError("a tag must not contain a comma (OPML exports separate tags with commas): give --tag twice")
+    refused = app.http.refusal(url)  # (as `watch discover` marks them): such a feed would fail at every poll
+    if refused is not None:
+        raise FetchError(f"{refused}; not added: it would never be polled", url=url)
     return app.store.add_feed(
         url,
         title=title,
