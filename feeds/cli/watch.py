@@ -418,7 +418,7 @@ def matches() -> None:
 def matches_list(
     ctx: Context, rule: str | None, release: str | None, kind: str | None, limit: int | None, as_json: bool
 ) -> None:
-    """List matches, newest item first."""
+    """List matches, most recently found first (then newest item)."""
     if rule and release:
         raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
     if rule and kind not in (None, "keyword"):
