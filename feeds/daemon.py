@@ -429,10 +429,9 @@ class Daemon:
                 daemon.trigger_ingest()
 
         observer = Observer()
-        for source in self.app.settings.sources:
-            if isinstance(source, FolderSource):
-                source.path.mkdir(parents=True, exist_ok=True)
-                observer.schedule(Handler(), str(source.path), recursive=False)
+        for source in self.app.settings.inboxes:
+            source.path.mkdir(parents=True, exist_ok=True)
+            observer.schedule(Handler(), str(source.path), recursive=False)
         observer.daemon = True
         observer.start()
         self._observer = observer
@@ -442,13 +441,12 @@ class Daemon:
         """Each folder source's (device, inode): another value means the folder was replaced (moved away and made
         again, a share remounted), and the file watch is still on the old one."""
         found: dict[Path, tuple[int, int] | None] = {}
-        for source in self.app.settings.sources:
-            if isinstance(source, FolderSource):
-                try:
-                    st = source.path.stat()
-                    found[source.path] = (st.st_dev, st.st_ino)
-                except OSError:
-                    found[source.path] = None
+        for source in self.app.settings.inboxes:
+            try:
+                st = source.path.stat()
+                found[source.path] = (st.st_dev, st.st_ino)
+            except OSError:
+                found[source.path] = None
         return found
 
     def _rewatch_replaced_folders(self) -> None:

@@ -551,6 +551,20 @@ def test_a_drop_folder_that_cannot_be_emptied_fails_the_ingest_and_says_what_to_
     assert run_ingest(app).stuck == () and sorted(p.name for p in (inbox / "processed").iterdir()) == ["visit.txt"]
 
 
+def test_a_disabled_folder_source_is_not_read_and_its_files_wait(make_settings, make_app_for, tmp_path):
+    """An operator's review: `enabled = false` worked on remote sources only; on a folder it was an unknown key."""
+    extra = '\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk"\nenabled = false\n'
+    settings = make_settings(extra)
+    app = make_app_for(settings)
+    (tmp_path / "desk").mkdir()
+    drop(tmp_path / "desk", "visit.txt", TEXT_RELEASE)
+    report = run_ingest(app)
+    assert report.outcomes == () and report.unreadable == () and (tmp_path / "desk" / "visit.txt").exists()
+    assert [s.name for s in settings.inboxes] == ["inbox"] and not (tmp_path / "desk" / "processed").exists()
+    enabled = make_settings(extra.replace("enabled = false", "enabled = true"))
+    assert run_ingest(make_app_for(enabled)).count("created") == 1
+
+
 def test_a_missing_drop_folder_is_created_and_said_so(make_settings, make_app_for, tmp_path, caplog):
     settings = make_settings('\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk-inbox"\n')
     app = make_app_for(settings)

@@ -454,13 +454,14 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
             r.fail((*k, "name"), f"source name {name!r} is used twice or reserved")
         names.add(name)
         if kind == "folder":
-            r.only(t, k, {"type", "name", "path", "move", "interval"})
+            r.only(t, k, {"type", "name", "path", "move", "interval", "enabled"})
             out.append(
                 FolderSource(
                     name=name,
                     path=_resolve(base, r.get(t, (*k, "path"), str)),
                     move=r.get(t, (*k, "move"), bool, True),
                     interval=r.interval(t, (*k, "interval"), 60.0),
+                    enabled=r.get(t, (*k, "enabled"), bool, True),
                 )
             )
         elif kind == "remote_json":

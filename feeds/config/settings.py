@@ -75,6 +75,8 @@ class FolderSource:
     path: Path
     move: bool = True
     interval: float = 60.0
+    enabled: bool = True
+    """False: not read (nor watched, nor created) until set back; its files wait where they are."""
     type: Literal["folder"] = "folder"
 
 
@@ -279,7 +281,8 @@ class Settings:
 
     @property
     def inboxes(self) -> tuple[FolderSource, ...]:
-        return tuple(s for s in self.sources if isinstance(s, FolderSource))
+        """The folder sources that are read (enabled)."""
+        return tuple(s for s in self.sources if isinstance(s, FolderSource) and s.enabled)
 
 
 # --- loading -----------------------------------------------------------------------------------------------

@@ -48,7 +48,7 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
     why: list[str] = []
     stuck: list[str] = []
     for source in app.settings.sources:
-        if isinstance(source, FolderSource):
+        if isinstance(source, FolderSource) and source.enabled:
             try:
                 found, left, kept = ingest_folder(app, source, progress=progress, quiet=quiet)
             except OSError as e:  # the folder is unreadable, or gone with its mount: the other sources still run
