@@ -51,6 +51,8 @@ class StatusReport:
     """Releases dated ahead (embargoed, off the site): (slug, when due), soonest first."""
     sources: list[dict[str, Any]] = field(default_factory=list)
     """The remote sources' health: last check, status, error, failures, next check."""
+    publish_failure: tuple[str, str] | None = None
+    """(when, why) the last publish failed, by whoever ran it, when none has succeeded since."""
     recorded: dict[str, str] = field(default_factory=dict)
     """Job → when its work was last seen done by anyone, daemon or command: `ingest` when a release was last
     stored, `publish` when this machine's site last changed."""
@@ -73,6 +75,9 @@ class StatusReport:
             "sources": self.sources,
             "last_ingest": self.last("ingest"),
             "last_publish": self.last("publish"),
+            "publish_failure": (
+                {"at": self.publish_failure[0], "error": self.publish_failure[1]} if self.publish_failure else None
+            ),
             "feeds": {
                 "total": self.feeds_total,
                 "ok": self.feeds_ok,
@@ -99,6 +104,8 @@ class StatusReport:
 
 
 def gather(app: App) -> StatusReport:
+    from feeds.publish import last_failure
+
     now = app.clock()
     releases = app.store.releases(limit=1, until=now)
     feeds = app.store.feeds()
@@ -142,6 +149,7 @@ def gather(app: App) -> StatusReport:
         held=app.store.releases_held(now),
         sources=_sources(app),
         recorded=_recorded(app),
+        publish_failure=last_failure(app),
     )
 
 
@@ -195,7 +203,8 @@ def render_text(r: StatusReport) -> str:
     lines = [
         f"releases        {r.releases}" + (f", newest {r.newest_release}" if r.newest_release else "") + held,
         f"last ingest     {ago(r.last('ingest'))}",
-        f"last publish    {ago(r.last('publish'))}",
+        f"last publish    {ago(r.last('publish'))}"
+        + (f"; FAILED since {r.publish_failure[0]}: {r.publish_failure[1]}" if r.publish_failure else ""),
         f"watched feeds   {r.feeds_total}: {r.feeds_ok} ok, {r.feeds_failing} failing, {r.feeds_disabled} disabled"
         + (f", {r.feeds_new} not checked yet" if r.feeds_new else "")
         + f"; {r.items} items stored",

@@ -265,6 +265,26 @@ def test_watch_add_refuses_a_feed_the_fetcher_would_never_poll_and_says_how_to_a
     assert allowed.exit_code == 0 and "watching #1 http://127.0.0.1:9/news.xml" in allowed.output
 
 
+def test_status_shows_a_failed_publish_until_one_succeeds(config):
+    """An operator's review: with out/ unwritable, `feeds publish` from cron failed (exit 1) while `feeds status`
+    went on showing the last success, with no sign of the failures since."""
+    (config.parent / "inbox" / "talks.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    assert run(config, "ingest").exit_code == 0
+    (config.parent / "out" / "atom.xml").mkdir(parents=True)  # in the way: the feed cannot be written
+    failed = run(config, "publish")
+    assert failed.exit_code == 1 and "cannot write" in failed.output
+    text = run(config, "status").output
+    assert "last publish    never; FAILED since 2" in text and "atom.xml: cannot write" in text
+    failure = json.loads(run(config, "status", "--json").output)["publish_failure"]
+    assert failure["at"].endswith("Z") and "atom.xml: cannot write" in failure["error"]
+    assert run(config, "publish", "--dry-run").exit_code == 0
+    assert json.loads(run(config, "status", "--json").output)["publish_failure"] == failure, "a dry run is no publish"
+    (config.parent / "out" / "atom.xml").rmdir()
+    assert run(config, "publish").exit_code == 0
+    assert json.loads(run(config, "status", "--json").output)["publish_failure"] is None
+    assert "FAILED" not in run(config, "status").output
+
+
 def test_show_unknown_release_is_an_error(config):
     r = run(config, "releases", "show", "nope")
     assert r.exit_code == 1 and "error: no release with id or slug 'nope'" in r.output

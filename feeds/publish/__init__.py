@@ -9,28 +9,68 @@ new writes nothing.
 from __future__ import annotations
 
 import hashlib
+import json
+import logging
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds import __version__
+from feeds.clock import rfc3339
+from feeds.logs import one_line
 from feeds.publish.pages import PageRenderer
 from feeds.publish.plan import XSL_PATH, plan_site
 from feeds.publish.spec import RenderedFile
-from feeds.publish.writer import PublishReport, SiteWriter
+from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
 
 if TYPE_CHECKING:
     from feeds.app import App
 
-__all__ = ["PublishReport", "run_publish"]
+__all__ = ["PublishReport", "last_failure", "run_publish"]
+
+log = logging.getLogger("feeds.publish")
 
 STATE_FILE = "publish-state.json"
+
+
+FAILURE_FILE = "publish-failure.json"
+"""In the state folder while the last publish failed (when, why), whoever ran it: `feeds status` shows it, where
+a failed `feeds publish` from cron left no trace (the daemon's failed rounds are in its own job status)."""
 
 
 def run_publish(
     app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> PublishReport:
+    try:
+        report = _publish(app, dry_run=dry_run, progress=progress)
+    except Exception as e:
+        if not dry_run:
+            _record_failure(app, e)
+        raise
+    if not dry_run:
+        (app.settings.paths.state / FAILURE_FILE).unlink(missing_ok=True)
+    return report
+
+
+def last_failure(app: App) -> tuple[str, str] | None:
+    """(when, why) the last publish failed, if it did (no publish has succeeded since)."""
+    try:
+        doc = json.loads((app.settings.paths.state / FAILURE_FILE).read_bytes())
+        return str(doc["at"]), str(doc["error"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def _record_failure(app: App, error: Exception) -> None:
+    doc = {"at": rfc3339(app.clock()), "error": one_line(str(error) or type(error).__name__)}
+    try:
+        atomic_write(app.settings.paths.state / FAILURE_FILE, json.dumps(doc).encode())
+    except OSError as e:  # the state folder refused too: the error itself still reaches the caller
+        log.warning("could not record the failed publish in %s: %s", app.settings.paths.state, e)
+
+
+def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None) -> PublishReport:
     settings = app.settings
     now = app.clock()
     stored = app.releases.current(app.store)
