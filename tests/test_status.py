@@ -133,6 +133,7 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
         "sources": [],
         "last_ingest": "2026-11-28T12:00:00Z",  # the seed releases, stored by a command after the daemons' run
         "last_publish": "2026-11-28T11:59:00Z",
+        "publish_failure": None,
         "feeds": {
             "total": 6,  # five seeded and the one the match helpers watch
             "ok": 1,  # the healthy one
