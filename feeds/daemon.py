@@ -356,7 +356,13 @@ class Daemon:
             self._start_web()
         self._schedule()
         self._start_folder_watch()
-        log.info("feeds daemon %s started", self.worker, extra={"worker": self.worker})
+        log.info(
+            "feeds daemon %s started: config %s, database %s",
+            self.worker,
+            self.config_path,
+            self.app.store.url,  # (its password hidden)
+            extra={"worker": self.worker},
+        )
 
     def _schedule(self) -> None:
         d = self.app.settings.daemon

@@ -89,10 +89,11 @@ def test_changed_item_is_updated_not_duplicated(app, httpserver, clock):
     assert [s.item.title for s in app.store.stored_items()] == ["Lavrov holds talks (updated)"]
 
 
-def test_failures_back_off_and_never_stop(app, httpserver, clock):
+def test_failures_back_off_and_never_stop(app, httpserver, clock, caplog):
     httpserver.expect_request("/feed.xml").respond_with_response(Response("down", status=500))
     feed = feed_at(app, httpserver)
     checks = []
+    caplog.set_level("WARNING", logger="feeds.watch")
     for _ in range(4):
         run_watch(app)
         f = app.store.feed(feed.id)
@@ -103,6 +104,9 @@ def test_failures_back_off_and_never_stop(app, httpserver, clock):
     assert waits == sorted(waits) and waits[0] >= timedelta(minutes=27) and waits[-1] <= timedelta(hours=48)
     f = app.store.feed(feed.id)
     assert f.enabled and f.last_status == "500" and "500" in (f.last_error or "")
+    # the log line names the feed's URL once (an operator's review: 'feed URL failed …: URL: …')
+    (line, *_) = [r.getMessage() for r in caplog.records if "failed (1 in a row)" in r.getMessage()]
+    assert line.count(feed.url) == 1, line
 
 
 def test_retry_after_pushes_the_next_check(app, httpserver, clock):

@@ -7,7 +7,7 @@ import sys
 import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.config import FolderSource, RemoteJsonSource
+from feeds.config import FolderSource
 from feeds.errors import ConfigError, ConfigErrors
 from feeds.store import open_store
 
@@ -34,7 +34,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
             "name": src.name,
             "type": src.type,
             **({"path": str(src.path)} if isinstance(src, FolderSource) else {}),
-            **({"enabled": False} if isinstance(src, RemoteJsonSource) and not src.enabled else {}),
+            **({"enabled": False} if not src.enabled else {}),
         }
         for src in s.sources
     ]
@@ -71,6 +71,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
     ctx.say(f"{s.path}: OK")
     ctx.say(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
     ctx.say(f"  out       {s.paths.out}")
+    ctx.say(f"  state     {s.paths.state}")
     ctx.say(f"  database  {summary['database']}")
     for src in sources:
         where = src.get("path", "")

@@ -60,9 +60,9 @@ def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> t
     kind = EXTENSIONS.get(extension)
     if kind is None:
         accepted = ", ".join(EXTENSIONS)
-        what = f"extension '{extension}'" if extension else "no extension"
+        what = f"the extension '{extension}' is not a release format" if extension else "the name has no extension"
         raise InvalidReleaseError(
-            f"cannot read '{base}': {what} is not a release format; accepted extensions are {accepted}",
+            f"cannot read '{base}': {what}; accepted extensions are {accepted}",
             origin=origin,
             source=source,
         )

@@ -329,7 +329,8 @@ def check_feed(
                     now, interval, key=feed.url, failures=failures, retry_after=result.retry_after
                 ),
             )
-            log.warning("feed %s failed (%d in a row): %s", feed.url, failures, outcome.error, extra=extra)
+            why = (outcome.error or "").removeprefix(f"{feed.url}: ")  # (fetch errors name their URL already)
+            log.warning("feed %s failed (%d in a row): %s", feed.url, failures, why, extra=extra)
         updated = _track_redirect(updated, result.permanent_redirect)
         app.store.record_check(updated, owner=owner)
         return outcome
