@@ -410,9 +410,19 @@ class Daemon:
         except FeedsError as e:  # the port is taken (another daemon?), or the address is not this machine's
             raise FeedsError(f"{e} (or run with --no-serve)") from e
         self.bound_port = int(self._server.effective_port)
-        self._server_thread = threading.Thread(target=self._server.run, name="web", daemon=True)
+        self._server_thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._server_thread.start()
         log.info("serving %s at http://%s:%d/", self.app.settings.paths.out, self.host, self.bound_port)
+
+    def _serve(self) -> None:
+        """The web thread. `stop` closes the server's sockets from the main thread, and the loop may be inside
+        select() on them at that moment: the EBADF it then meets is the stop, not an error (it printed a thread
+        traceback at about one stop in five)."""
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            if not self.stop_event.is_set():
+                raise
 
     def _start_folder_watch(self) -> None:
         """File events in the folders trigger an ingest within a second (the periodic scan is the safety net)."""

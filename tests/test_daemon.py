@@ -705,6 +705,26 @@ def test_a_job_still_running_after_the_grace_period_is_named(make_settings, cloc
         daemon.app.close()
 
 
+def test_the_web_threads_select_on_a_socket_the_stop_closed_is_no_error(make_settings, clock):
+    """An operator's review: about one stop in five printed 'Exception in thread web: … select.select … OSError:
+    [Errno 9] Bad file descriptor' (the main thread closes the sockets the web loop is waiting on)."""
+
+    class ClosedUnderIt:
+        def run(self) -> None:
+            raise OSError(9, "Bad file descriptor")
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        daemon._server = ClosedUnderIt()
+        with pytest.raises(OSError):
+            daemon._serve()  # not stopping: a real failure, which the thread reports
+        daemon.stop_event.set()
+        daemon._serve()  # stopping: expected, silent
+    finally:
+        daemon.app.close()
+
+
 def test_run_once_fails_when_the_drop_folder_cannot_be_emptied(make_settings, clock, monkeypatch):
     """An operator's review: a read-only inbox was logged every minute, but the round, /healthz and `run --once`
     said all was well. (Read-only for the drop folder's own calls: the tests may run as root.)"""
