@@ -9,6 +9,7 @@ text, and a failed write names the path and keeps the old file.
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import shutil
@@ -345,6 +346,19 @@ def test_feed_entries_carry_the_lead_image_the_original_page_and_the_text_direct
     site.ingest()
     site.publish()
     assert b"xmlns:media" not in (site.out / "atom.xml").read_bytes() + (site.out / "rss.xml").read_bytes()
+
+
+def test_atom_categories_are_named_by_the_topic_not_its_slug(make_site) -> None:
+    """A subscriber's review: readers that show Atom terms showed "topic-cf2abf0c5b" for the topic 日本."""
+    site = make_site(seed=False)
+    site.drop("jp", "Trade mission to Tokyo", ["日本", "Trade"], "2026-11-02T09:00:00Z")
+    site.ingest()
+    site.publish()
+    (entry,) = parse_ok(site.out / "atom.xml").entries
+    assert [(t.term, t.scheme) for t in entry.tags] == [
+        ("日本", f"{BASE_URL}topics/topic-{hashlib.sha256('日本'.encode()).hexdigest()[:10]}/"),
+        ("Trade", f"{BASE_URL}topics/trade/"),
+    ]
 
 
 def test_a_newer_release_with_a_spelling_as_common_does_not_rename_a_topic_feed(make_site) -> None:

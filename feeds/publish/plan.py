@@ -113,9 +113,9 @@ def entry_of(r: Release, settings: Settings) -> FeedEntry:
         summary=summary,
         content_html=content,
         authors=authors,
-        categories=tuple(
-            Category(term=topic_slug(t), label=t, scheme=f"{base}topics/{topic_slug(t)}/") for t in r.topics
-        ),
+        # The topic's name is the term, not its slug: readers that show Atom terms showed "topic-cf2abf0c5b" for
+        # 日本 (a name without ASCII letters); the scheme, the topic's page, identifies it as the slug did.
+        categories=tuple(Category(term=t, label=t, scheme=f"{base}topics/{topic_slug(t)}/") for t in r.topics),
         language=r.language,
         image=r.image,
         related_url=r.link,
