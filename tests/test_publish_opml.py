@@ -71,6 +71,14 @@ def test_opml_head() -> None:
     ]
 
 
+def test_opml_date_created_is_the_sites_first_publication_not_its_last_change() -> None:
+    """A subscriber's review: dateCreated equalled dateModified, and moved with every change."""
+    created = datetime(2015, 6, 1, 8, 30, tzinfo=UTC)
+    head = parse(render_opml(SITE, FEEDS, updated=UPDATED, created=created).data).find("head")
+    assert head.findtext("dateCreated") == "Mon, 01 Jun 2015 08:30:00 +0000"
+    assert head.findtext("dateModified") == "Fri, 03 Nov 2017 14:00:00 +0000"
+
+
 def test_opml_without_email_has_no_owner_email() -> None:
     root = parse(render_opml(dataclasses.replace(SITE, email=None), FEEDS, updated=UPDATED).data)
     assert root.find("head/ownerEmail") is None

@@ -29,8 +29,11 @@ OPML_DOCS = "http://opml.org/spec2.opml"
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-def render_opml(site: Site, feeds: Sequence[FeedLink], *, updated: datetime) -> RenderedFile:
-    """OPML 2.0 listing `feeds`, grouped; dates come from `updated` (the newest feed's update), never 'now'.
+def render_opml(
+    site: Site, feeds: Sequence[FeedLink], *, updated: datetime, created: datetime | None = None
+) -> RenderedFile:
+    """OPML 2.0 listing `feeds`, grouped; dates come from the data, never 'now': `updated` (the newest feed's
+    update) is dateModified, `created` (the site's first publication; `updated` if not given) dateCreated.
 
     Of the formats a feed is offered in, the outline points at Atom, else RSS, else JSON Feed. Every feed
     outline says `type="rss"`: OPML 2.0 defines no Atom type, and readers treat "rss" as "a feed".
@@ -39,7 +42,7 @@ def render_opml(site: Site, feeds: Sequence[FeedLink], *, updated: datetime) -> 
     opml = etree.Element("opml", {"version": "2.0"})
     head = etree.SubElement(opml, "head")
     _text(head, "title", f"{site.title} feeds")
-    _text(head, "dateCreated", stamp)
+    _text(head, "dateCreated", rfc822(min(created or updated, updated)))
     _text(head, "dateModified", stamp)
     _text(head, "ownerName", site.author)
     if site.email:

@@ -404,8 +404,12 @@ def plan_site(
         lambda: (renderer.index_page(releases=recent, feeds=all_links, stylesheet_url=css),),
     )
     opml_updated = max((r.updated for r in releases), default=EPOCH)
+    opml_created = min((r.published for r in releases), default=EPOCH)  # (moved only by a backfill)
     add(
-        "opml", ["feeds.opml"], (all_links, opml_updated), lambda: (render_opml(site, all_links, updated=opml_updated),)
+        "opml",
+        ["feeds.opml"],
+        (all_links, opml_updated, opml_created),
+        lambda: (render_opml(site, all_links, updated=opml_updated, created=opml_created),),
     )
     for f in static:
         add(f"static:{f.path}", [f.path], hashlib.sha256(f.data).hexdigest(), partial(tuple, (f,)))
