@@ -111,11 +111,16 @@
         <xsl:with-param name="href" select="(atom:link[@rel = 'alternate' or not(@rel)])[1]/@href"/>
         <xsl:with-param name="text" select="normalize-space(atom:title)"/>
       </xsl:call-template>
-      <!-- RFC 3339 "2017-11-02T09:30:00Z" shown as "02 Nov 2017", like the RSS dates below. -->
+      <!-- RFC 3339 "2017-11-02T09:30:00Z" shown as "02 Nov 2017, 09:30 UTC", like the RSS dates below. The time
+           and zone are shown because XSLT 1.0 cannot move a time into the site's zone: a release of 1 July in
+           London (30 June, 23:00 UTC) would otherwise read as 30 June beside its page's 1 July. -->
       <time datetime="{$date}">
         <xsl:value-of select="concat(substring($date, 9, 2), ' ',
                                      substring('JanFebMarAprMayJunJulAugSepOctNovDec', 3 * substring($date, 6, 2) - 2, 3),
                                      ' ', substring($date, 1, 4))"/>
+        <xsl:if test="substring($date, 20) = 'Z'">
+          <xsl:value-of select="concat(', ', substring($date, 12, 5), ' UTC')"/>
+        </xsl:if>
       </time>
       <xsl:if test="normalize-space(atom:summary)">
         <p class="summary"><xsl:value-of select="normalize-space(atom:summary)"/></p>
@@ -130,14 +135,19 @@
         <xsl:with-param name="text" select="normalize-space(title)"/>
       </xsl:call-template>
       <xsl:if test="pubDate">
-        <!-- RFC 822 "Thu, 02 Nov 2017 09:30:00 +0000": keep "02 Nov 2017". -->
+        <!-- RFC 822 "Thu, 02 Nov 2017 09:30:00 +0000": "02 Nov 2017, 09:30 UTC" (see the Atom dates above). -->
         <xsl:variable name="day">
           <xsl:choose>
             <xsl:when test="contains(pubDate, ',')"><xsl:value-of select="normalize-space(substring-after(pubDate, ','))"/></xsl:when>
             <xsl:otherwise><xsl:value-of select="normalize-space(pubDate)"/></xsl:otherwise>
           </xsl:choose>
         </xsl:variable>
-        <time><xsl:value-of select="substring($day, 1, 11)"/></time>
+        <time>
+          <xsl:value-of select="substring($day, 1, 11)"/>
+          <xsl:if test="substring($day, 22) = '+0000' or substring($day, 22) = 'GMT'">
+            <xsl:value-of select="concat(', ', substring($day, 13, 5), ' UTC')"/>
+          </xsl:if>
+        </time>
       </xsl:if>
     </li>
   </xsl:template>
