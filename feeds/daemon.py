@@ -502,6 +502,10 @@ class Daemon:
         ]
         if changed_web and self._server is not None:
             log.warning("web.%s changed: restart the daemon to serve with it", ", web.".join(changed_web))
+            # Kept, as the database and paths are: the server runs with what it started with, and the API must
+            # not read its limits from a config the server does not (a later reload back to the running values
+            # then says nothing, and one still different says so again).
+            new = replace(new, web=old_web)
         self.app.settings = new
         self.settings = new
         if self._observer is not None:  # folders added, removed or moved: watch what the new config names

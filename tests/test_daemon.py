@@ -571,6 +571,18 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         # The web server serves the folder it started with: publishing elsewhere would split the site.
         assert "paths.out changed: restart the daemon to use it; keeping the old" in caplog.text
         assert daemon.app.settings.paths.out == settings.paths.out
+        # The running web settings are kept too: reloading the same file says so again, and a file put back to the
+        # running values says nothing (an operator's review saw the warning come and go as the file was edited).
+        assert daemon.app.settings.web == settings.web
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
+            assert daemon.reload()
+        assert "web.port changed" in caplog.text
+        config.write_text(config.read_text().replace("port = 18099", f"port = {settings.web.port}"))
+        caplog.clear()
+        with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
+            assert daemon.reload()
+        assert "web." not in caplog.text
     finally:
         daemon._server = None
         if daemon._observer is not None:
