@@ -887,3 +887,23 @@ def test_a_symbolic_link_planted_in_out_never_has_files_written_through_it(site:
     assert list(elsewhere.iterdir()) == []
     page.unlink()
     assert "releases/ministers-agree-a-grain-corridor/index.html" in site.publish().written
+
+
+def test_a_failed_publish_that_cannot_be_recorded_still_raises_its_own_error(make_site, monkeypatch, caplog) -> None:
+    import feeds.publish as publish
+    from feeds.errors import PublishError
+
+    site = make_site(seed=False)
+
+    def broken(*_a: Any, **_k: Any) -> None:
+        raise PublishError("cannot write: No space left on device", path="out/atom.xml")
+
+    def refused(*_a: Any, **_k: Any) -> None:
+        raise PublishError("cannot write: Read-only file system", path="state/publish-failure.json")
+
+    monkeypatch.setattr(publish, "_publish", broken)
+    monkeypatch.setattr(publish, "atomic_write", refused)
+    caplog.set_level("WARNING", logger="feeds.publish")
+    with pytest.raises(PublishError, match="No space left on device"):
+        site.publish()
+    assert "could not record the failed publish" in caplog.text and "Read-only file system" in caplog.text

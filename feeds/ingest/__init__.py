@@ -131,7 +131,7 @@ def _ingest_files(
 ) -> tuple[list[IngestOutcome], list[str]]:
     """(outcomes, why files that were read stayed in the drop folder `move_in`)."""
     outcomes: list[IngestOutcome] = []
-    stuck: dict[str, int] = {}
+    stayed = folder.Settled()  # why files stayed in the drop folder, over all batches
     for now, units in units_in_batches(app, files, BATCH, source=source, named=named):
         try:
             settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
@@ -141,13 +141,13 @@ def _ingest_files(
             raise
         settled = folder.settle(settled_units, move_in, now) if move_in is not None else folder.Settled()
         for why, n in settled.stuck.items():
-            stuck[why] = stuck.get(why, 0) + n
+            stayed.keep(why, n)
         for o in batch_outcomes:
             _log_outcome(o)
             outcomes.append(_with_move(o, settled.moved))
         if progress:
             progress(len(units), len(files))
-    return outcomes, folder.Settled(stuck=stuck).problems(move_in) if move_in is not None else []
+    return outcomes, stayed.problems(move_in) if move_in is not None else []
 
 
 def ingest_units(app: App, units: Sequence[Unit]) -> list[IngestOutcome]:

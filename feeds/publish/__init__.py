@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from feeds import __version__
 from feeds.clock import rfc3339
+from feeds.errors import PublishError
 from feeds.logs import one_line
 from feeds.publish.pages import PageRenderer
 from feeds.publish.plan import XSL_PATH, plan_site
@@ -66,7 +67,7 @@ def _record_failure(app: App, error: Exception) -> None:
     doc = {"at": rfc3339(app.clock()), "error": one_line(str(error) or type(error).__name__)}
     try:
         atomic_write(app.settings.paths.state / FAILURE_FILE, json.dumps(doc).encode())
-    except OSError as e:  # the state folder refused too: the error itself still reaches the caller
+    except (OSError, PublishError) as e:  # the state folder refused too: the error itself still reaches the caller
         log.warning("could not record the failed publish in %s: %s", app.settings.paths.state, e)
 
 
