@@ -149,7 +149,7 @@ def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: boo
     with ctx.app() as app:
         r = restore_release(app, id_or_slug) if undo else withdraw_release(app, id_or_slug, note or "")
     if undo:
-        echo(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
+        ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
     else:
-        echo(f"withdrawn {r.slug} at {rfc3339(r.withdrawn_at or r.updated)}: {r.withdrawn_note}")
-    echo("the site shows it after the next publish (`feeds publish`, or the daemon's own)")
+        ctx.say(f"withdrawn {r.slug} at {rfc3339(r.withdrawn_at or r.updated)}: {one_line(r.withdrawn_note or '')}")
+    ctx.say("the site shows it after the next publish (`feeds publish`, or the daemon's own)")
