@@ -81,13 +81,16 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
         try:
             server = make_server(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
             shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
-            # Logged, as the daemon logs it: one JSON line among the others when the log is JSON (under systemd).
-            log.info(
-                "serving %s at http://%s:%s/ (Ctrl-C to stop)", app.settings.paths.out, shown, server.effective_port
-            )
             previous = signal.signal(signal.SIGTERM, _stop_serving)  # as Ctrl-C: waitress closes, exit 0
             try:
-                server.run()
+                # Logged (as the daemon logs it: one JSON line among the others under systemd) once a SIGTERM
+                # would be handled: whoever waits for this line may stop the server the moment it appears.
+                log.info(
+                    "serving %s at http://%s:%s/ (Ctrl-C to stop)", app.settings.paths.out, shown, server.effective_port
+                )
+                server.run()  # (waitress's loop ends on KeyboardInterrupt)
+            except KeyboardInterrupt:
+                pass  # a stop that came before the loop started
             finally:
                 signal.signal(signal.SIGTERM, previous)
             log.info("stopped serving")
