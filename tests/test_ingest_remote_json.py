@@ -112,6 +112,48 @@ def test_poll_ingests_results_and_then_uses_the_etag(remote_app, httpserver, clo
     assert app.store.count_releases() == 2
 
 
+def test_a_broken_document_keeps_the_source_failing_until_a_good_one_arrives(remote_app, httpserver, clock):
+    """A CMS developer's review: the validators of a document that was not JSON were kept, so the next poll got a
+    304 and showed the source healthy while it still served the same broken document."""
+    app, src = remote_app
+    httpserver.expect_ordered_request("/search.json").respond_with_json(SEARCH, headers={"ETag": '"good"'})
+    httpserver.expect_ordered_request("/search.json", headers={"If-None-Match": '"good"'}).respond_with_data(
+        "{not json", content_type="application/json", headers={"ETag": '"broken"'}
+    )
+    httpserver.expect_ordered_request("/search.json", headers={"If-None-Match": '"good"'}).respond_with_data(
+        "{not json", content_type="application/json", headers={"ETag": '"broken"'}
+    )
+    poll_remote(app, src)
+    for failures in (1, 2):
+        clock.advance(timedelta(hours=1))
+        (outcome,) = poll_remote(app, src, force=True)
+        state = app.store.source_state("govuk")
+        assert outcome.status == "rejected" and "not JSON" in (outcome.error or "")
+        assert state.failures == failures and state.etag == '"good"', "still failing, the good validators kept"
+    httpserver.check_assertions()
+
+
+def test_a_changed_field_mapping_reads_the_document_again_instead_of_a_304(remote_app, httpserver, clock):
+    """A CMS developer's review: after a field mapping was fixed, polls got 304 and the results the old mapping
+    had rejected were never read again until the CMS changed its listing."""
+    import dataclasses
+
+    app, src = remote_app
+    httpserver.expect_ordered_request("/search.json").respond_with_json(SEARCH, headers={"ETag": '"v1"'})
+    httpserver.expect_ordered_request("/search.json", headers={"If-None-Match": '"v1"'}).respond_with_response(
+        Response(status=304)
+    )
+    httpserver.expect_ordered_request("/search.json").respond_with_json(SEARCH, headers={"ETag": '"v1"'})
+    poll_remote(app, src)
+    clock.advance(timedelta(hours=1))
+    assert poll_remote(app, src) == []  # the same settings: 304
+    remapped = dataclasses.replace(src, fields=(*src.fields, ("summary", "title")))
+    clock.advance(timedelta(hours=1))
+    outcomes = poll_remote(app, remapped)  # no If-None-Match: read again with the new mapping
+    assert [o.status for o in outcomes] == ["updated", "updated"]
+    httpserver.check_assertions()
+
+
 def test_repolling_the_same_results_creates_nothing(remote_app, httpserver, clock):
     app, src = remote_app
     httpserver.expect_request("/search.json").respond_with_json(SEARCH)

@@ -12,6 +12,7 @@ joined with ", " for text fields, kept as a list for `topics`). Defaults match t
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -153,7 +154,11 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         log.info("source %s: not due until %s", source.name, rfc3339(state.next_check), extra={"source": source.name})
         return []
     interval = timedelta(seconds=source.interval)
-    result = app.http.get(source.url, validators=Validators(state.etag, state.last_modified), accept="application/json")
+    reading = _reading(source)
+    # The stored validators stand for the document as read with the settings of that time: with other settings
+    # (a field mapping fixed), a 304 would leave the document unread until the source changes it.
+    validators = Validators(state.etag, state.last_modified) if state.read_with == reading else Validators()
+    result = app.http.get(source.url, validators=validators, accept="application/json")
     outcomes: list[IngestOutcome] = []
     if isinstance(result, Fetched | NotModified):
         error = None
@@ -164,10 +169,14 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
                 error = str(e)
                 outcomes = [IngestOutcome(origin=source.url, status="rejected", error=error)]
         failures = state.failures + 1 if error else 0
+        # Validators are kept only for a document that was read: those of a broken one (not JSON) would have the
+        # next poll answered 304, and the source shown healthy while it still serves the same broken document.
+        read = isinstance(result, Fetched) and error is None
         new_state = replace(
             state,
-            etag=result.validators.etag if isinstance(result, Fetched) else state.etag,
-            last_modified=result.validators.last_modified if isinstance(result, Fetched) else state.last_modified,
+            etag=result.validators.etag if read else state.etag,
+            last_modified=result.validators.last_modified if read else state.last_modified,
+            read_with=reading if read else state.read_with,
             last_checked=now,
             last_status="200" if isinstance(result, Fetched) else "304",
             last_error=error,
@@ -188,6 +197,12 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         outcomes = [IngestOutcome(origin=source.url, status="rejected", error=str(result.error))]
     app.store.save_source_state(new_state)
     return outcomes
+
+
+def _reading(source: RemoteJsonSource) -> str:
+    """A digest of what decides how the source's document is read into releases."""
+    how = [source.results, source.link_base, sorted(source.fields)]
+    return hashlib.sha256(json.dumps(how, default=str).encode()).hexdigest()[:16]
 
 
 def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) -> str | None:

@@ -118,6 +118,7 @@ source_state = sa.Table(
     sa.Column("last_error", sa.Text),
     sa.Column("next_check", UTCDateTime),
     sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("read_with", sa.Text),  # migration 11: what the validators' body was read with (the mapping's digest)
 )
 
 
@@ -293,6 +294,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(8, "items by content", _add_index(items, "ix_items_feed_hash")),
     Migration(9, "ingested files by bytes", _add_index(ingested_files, "ix_ingested_files_bytes")),
     Migration(10, "when an item last changed", _add_column(items, "changed_at")),
+    Migration(11, "what a source's document was read with", _add_column(source_state, "read_with")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -122,6 +122,9 @@ class SourceState:
     last_error: str | None = None
     next_check: datetime | None = None
     failures: int = 0
+    read_with: str | None = None
+    """The digest of the source's settings (field mapping, results path…) its last document was read with: the
+    validators stand for that reading, so other settings mean reading the document again, not a 304."""
 
 
 class Tx:
@@ -405,6 +408,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             "last_error": state.last_error,
             "next_check": state.next_check,
             "failures": state.failures,
+            "read_with": state.read_with,
         }
         with writing(self.engine) as conn:
             updated = conn.execute(t.update().where(t.c.source == state.source).values(**values)).rowcount
