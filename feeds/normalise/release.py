@@ -97,6 +97,15 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             raise _invalid(raw, field, f"the date {when:%Y-%m-%d} is more than a year ahead: a typo?")
     # A release dated ahead is held until it is due (an embargo), but an edit is dated when it is made: an update
     # still to come would date every feed listing the release ahead, and pin it to the top of readers sorting by it.
+    if given_published is None and given_updated is not None and given_updated > now + UPDATE_SKEW:
+        # (`updated` stands in for a missing `published`, but an embargo is said with `published`: an update date
+        # ahead alone held a release back without a word)
+        raise _invalid(
+            raw,
+            "updated",
+            f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of now: an update is dated when it is "
+            "made (to hold a release back until a date, give that date as `published`)",
+        )
     if given_updated is not None and given_updated > max(now, published) + UPDATE_SKEW:
         raise _invalid(
             raw,
