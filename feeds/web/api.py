@@ -1,12 +1,13 @@
 """POST /api/releases: the authenticated push endpoint, a thin edge over the ingest pipeline.
 
-    disabled? | rate limit | Bearer token | Content-Type | body (capped) | JSON | Idempotency-Key replay?
+    disabled? | Bearer token | rate limit (refused requests apart) | Content-Type | body (capped) | JSON
+        | Idempotency-Key replay?
         | schema (every field error at once) | normalise | ingest_units (one transaction) | answer | on_change()
 
 The body is one release object or a list of them in the same schema as `.json` files in the drop folder
 (`feeds.ingest.schema`); a list is all or nothing. Answers: 201 (something created; `Location` for a single
 release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}` (the first 100, and
-`"more_errors": N` beyond), 401 / 403, 404
+`"more_errors": N` beyond), 401, 404
 (disabled: no token configured), 405, 411, 413, 415, 422 (Idempotency-Key reused for another body), 429
 (`Retry-After`), 503 (database unavailable). Every answer is JSON; unexpected errors are logged, never shown.
 
@@ -196,6 +197,12 @@ class PushApi:
             )
         return json_response(start_response, reply.code, reply.payload, reply.headers)
 
+    def _limit(self, bucket: str) -> None:
+        wait = self.limiter.acquire(bucket)
+        if wait > 0:
+            # Retry-After in whole seconds, rounded up (RFC 9110 §10.2.3; RFC 6585 §4 for 429).
+            raise Reject(429, "too many requests", headers=[("Retry-After", str(math.ceil(wait)))])
+
     def handle(self, environ: Environ) -> Reply:
         if environ.get("PATH_INFO", "").rstrip("/") != PATH:
             raise Reject(404, "no such API endpoint (the push API is POST /api/releases)")
@@ -205,11 +212,15 @@ class PushApi:
         if environ.get("REQUEST_METHOD") != "POST":
             raise Reject(405, "use POST", headers=[("Allow", "POST")])
         # Behind a reverse proxy, configure waitress's trusted_proxy so REMOTE_ADDR is the real client.
-        wait = self.limiter.acquire(environ.get("REMOTE_ADDR") or "unknown")
-        if wait > 0:
-            # Retry-After in whole seconds, rounded up (RFC 9110 §10.2.3; RFC 6585 §4 for 429).
-            raise Reject(429, "too many requests", headers=[("Retry-After", str(math.ceil(wait)))])
-        authenticate(environ.get("HTTP_AUTHORIZATION"), web.api_token)
+        client = environ.get("REMOTE_ADDR") or "unknown"
+        # Refused requests and authenticated ones are limited apart: failed attempts still count (no free guessing),
+        # but whoever guesses from an address (a shared NAT, a proxy) cannot lock out the sender with the token.
+        try:
+            authenticate(environ.get("HTTP_AUTHORIZATION"), web.api_token)
+        except Reject:
+            self._limit(f"refused {client}")
+            raise
+        self._limit(client)
         check_content_type(environ.get("CONTENT_TYPE", ""))
         value = parse_json(read_body(environ, web.max_body))
         key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
@@ -327,7 +338,9 @@ def authenticate(header: str | None, token: str) -> None:
     given = hashlib.sha256(sent).digest()
     expected = hashlib.sha256(token.encode("utf-8")).digest()
     if not hmac.compare_digest(given, expected):
-        raise Reject(403, "the token is not valid")
+        # RFC 6750 §3.1: a token that is not valid is a 401 with error="invalid_token" (403 is for a valid token
+        # without the scope), so that a client knows to renew its token rather than give up.
+        raise Reject(401, "the token is not valid", headers=[("WWW-Authenticate", f'{_REALM}, error="invalid_token"')])
 
 
 def check_content_type(header: str) -> None:
