@@ -586,3 +586,19 @@ def test_a_refused_push_is_logged_for_the_operator(api, caplog):
 def test_a_lone_surrogate_is_a_400_naming_it_not_a_500(api):
     resp = api.post(data=b'{"title": "\\ud800x", "body": "x"}')
     assert resp.status_code == 400 and "lone surrogate" in errors_of(resp)[0]["message"]
+
+
+def test_a_push_whose_slug_replaces_another_sources_release_says_so_in_the_answer(api):
+    """A CMS developer's review: a pushed `slug` took over the office's file release with a plain 200 'updated';
+    the only warning was in the server log, worded for files."""
+    from feeds.ingest import ingest_paths
+
+    folder = api.app.settings.paths.state.parent / "releases"
+    folder.mkdir()
+    (folder / "kyiv.md").write_text("---\ntitle: Trade envoy opens business centre in Kyiv\nslug: kyiv\n---\nText.")
+    assert ingest_paths(api.app, [folder]).count("created") == 1
+    resp = api.post({"title": "Hijacked by the CMS", "body": "x", "slug": "kyiv"})
+    assert resp.status_code == 200 and resp.json()["status"] == "updated"
+    warning = resp.json()["warning"]
+    assert "the release 'kyiv', from source 'cli', was 'Trade envoy opens business centre in Kyiv'" in warning
+    assert "give it a slug of its own" in warning

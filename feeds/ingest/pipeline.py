@@ -248,10 +248,11 @@ def _looks_like_another(before: Release | None, after: Release) -> str | None:
     release everywhere (same id, same address). Updated as the identity rules say, but said out loud."""
     if before is None or not after.identity.startswith("slug:") or not _other_title(before.title, after.title):
         return None
+    elsewhere = f", from source {before.source!r}," if before.source != after.source else ""
     return (
-        f"the release {after.slug!r} was {before.title!r} ({before.published:%Y-%m-%d}) and is now {after.title!r} "
-        f"({after.published:%Y-%m-%d}), under the same id and address: if this is another release, give it a "
-        "slug of its own and drop the earlier file again"
+        f"the release {after.slug!r}{elsewhere} was {before.title!r} ({before.published:%Y-%m-%d}) and is now "
+        f"{after.title!r} ({after.published:%Y-%m-%d}), under the same id and address: if this is another release, "
+        "give it a slug of its own, and send or drop the earlier version again to restore that one"
     )
 
 

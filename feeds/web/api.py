@@ -267,6 +267,7 @@ class PushApi:
         items: list[dict[str, str | None]] = [
             {"id": o.release_id, "slug": o.slug, "permalink": permalink(base, o.slug or ""), "status": o.status}
             | self._held(o.release_id, now, due)
+            | ({"warning": o.warning} if o.warning else {})  # (e.g. a slug that replaced another release)
             for o in outcomes
         ]
         code = 201 if "created" in statuses else 200
