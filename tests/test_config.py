@@ -124,6 +124,20 @@ def test_errors_name_file_key_and_line(tmp_path, text, key, line, fragment):
     assert str(e).startswith(str(path))
 
 
+@pytest.mark.parametrize("bad", ["owner[x].title", "a..b", ".a", "a b"])
+def test_a_remote_field_path_that_is_no_path_is_refused_at_its_key(tmp_path, bad):
+    """A CMS developer's review: `owner[x].title` passed check-config and then read nothing."""
+    remote = (
+        '[[sources]]\ntype = "remote_json"\nname = "cms"\nurl = "https://cms.example.org/list.json"\n'
+        f'[sources.fields]\norganisation = "{bad}"\n'
+    )
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, MINIMAL + remote), environ={})
+    assert info.value.key == "sources[0].fields.organisation" and "is not a path" in info.value.message
+    ok = remote.replace(f'"{bad}"', '""')  # "" maps the field to nothing
+    assert load_settings(write(tmp_path, MINIMAL + ok), environ={}).sources[0].fields == (("organisation", ""),)
+
+
 def test_toml_syntax_error_has_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, MINIMAL + "oops = \n"), environ={})

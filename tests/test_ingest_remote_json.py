@@ -72,6 +72,17 @@ def test_custom_field_mapping():
     assert raw.topics == ("Iran", "Russia")
 
 
+def test_a_default_field_mapped_to_nothing_is_left_out_and_withdrawals_can_be_mapped():
+    """A CMS developer's review: an unmapped `description` ("INTERNAL: do not publish") was published as the
+    summary by GOV.UK's default, and `summary = ""` put the whole result into it; withdrawals could not come
+    through a remote source at all."""
+    result = {**SEARCH["results"][0], "description": "INTERNAL: do not publish", "gone": "Superseded."}
+    src = source("https://x.org/s.json", fields=(("summary", ""), ("withdrawn_note", "gone")))
+    raw = raw_from_result(result, src, "x#0")
+    assert raw.summary is None and "INTERNAL" not in (raw.body or "")
+    assert raw.withdrawn_note == "Superseded."
+
+
 @pytest.fixture
 def remote_app(make_settings, make_app_for, httpserver):
     url = httpserver.url_for("/search.json")

@@ -434,7 +434,12 @@ _FIELD_NAMES = {
     "slug",
     "language",
     "image",
+    "withdrawn_note",
+    "withdrawn_at",
 }
+# A result path: names and [n] / [] steps, dot-separated (`organisations[0].title`, `tags[].name`); "" maps a field
+# to nothing (switching a default off).
+_FIELD_PATH = re.compile(r"[^.\[\]\s]+(?:\[\d*\])*(?:\.[^.\[\]\s]+(?:\[\d*\])*)*")
 
 
 def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
@@ -475,6 +480,12 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
                     r.fail((*k, "fields", fname), f"unknown release field (one of {', '.join(sorted(_FIELD_NAMES))})")
                 if not isinstance(fpath, str):
                     r.fail((*k, "fields", fname), "must be a path string such as 'organisations[].title'")
+                if fpath and not _FIELD_PATH.fullmatch(fpath):
+                    r.fail(
+                        (*k, "fields", fname),
+                        f"{fpath!r} is not a path: names joined by '.', each followed by any [N] or [] "
+                        "(e.g. 'organisations[0].title'); \"\" maps the field to nothing",
+                    )
             out.append(
                 RemoteJsonSource(
                     name=name,

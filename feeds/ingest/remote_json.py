@@ -77,6 +77,8 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
     fields = {**DEFAULT_FIELDS, **dict(source.fields)}
     values: dict[str, Any] = {}
     for name, path in fields.items():
+        if not path:  # mapped to nothing on purpose: a default (GOV.UK's `description` as summary…) switched off
+            continue
         value = extract(item, path)
         if isinstance(value, list) and name != "topics":
             value = ", ".join(str(v) for v in value if v not in (None, ""))
@@ -119,6 +121,8 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
         language=_text(values.get("language")),
         document_type=_text(values.get("document_type")),
         image=_text(values.get("image")),
+        withdrawn_at=_text(values.get("withdrawn_at")),
+        withdrawn_note=_text(values.get("withdrawn_note")),
     )
 
 
