@@ -84,6 +84,32 @@ def test_healthz_reports_jobs_and_a_failed_job_degrades(app, serve):
     assert get(base, "/healthz").json()["status"] == "ok"
 
 
+def test_healthz_is_degraded_while_a_remote_source_fails_not_only_on_the_round_that_polled_it(
+    make_settings, make_app_for, serve, clock
+):
+    """A CMS developer's review: /healthz said degraded on the round that polled a failing source (500), then ok
+    on the next rounds, which did not poll it, while the source still failed."""
+    from dataclasses import replace
+
+    remote = '\n[[sources]]\ntype = "remote_json"\nname = "cms"\nurl = "https://cms.example.org/list.json"\n'
+    app = make_app_for(make_settings(remote))
+    base = serve(make_web_app(app))
+    assert get(base, "/healthz").json()["checks"]["source:cms"]["status"] == "ok"  # not polled yet: nothing wrong
+    state = replace(app.store.source_state("cms"), last_checked=clock(), last_status="500", last_error="HTTP 500")
+    app.store.save_source_state(replace(state, failures=2))
+    data = get(base, "/healthz").json()
+    assert data["status"] == "degraded"
+    assert data["checks"]["source:cms"] == {
+        "status": "degraded",
+        "last_checked": "2026-11-28T12:00:00Z",
+        "last_status": "500",
+        "failures": 2,
+        "error": "HTTP 500",
+    }
+    app.store.save_source_state(replace(state, last_status="200", last_error=None, failures=0))
+    assert get(base, "/healthz").json()["status"] == "ok"
+
+
 def test_healthz_503_when_the_database_is_down(settings, clock, tmp_path, serve, caplog):
     unreachable = tmp_path / "a-folder-not-a-database"
     unreachable.mkdir()

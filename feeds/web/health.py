@@ -4,6 +4,7 @@
 - `database`: a cheap query (the migration ledger); unreachable is `fail`, pending migrations `degraded`.
 - `out`: the published folder (or, before the first publish, its nearest existing parent) is a writable folder.
 - `job:<name>`: the last run of each job the daemon recorded in `Health`; a failed last run is `degraded`.
+- `source:<name>`: each enabled remote source, `degraded` while its polls fail (its state, in the database).
 The status code is 200 for ok and degraded (the site is still being served) and 503 for fail, so a load
 balancer takes a daemon that lost its database out of rotation but keeps one whose last feed poll failed.
 Error details of the database go to the log, not the client (they can name hosts and users).
@@ -125,6 +126,28 @@ def check_job(job: JobRecord) -> dict[str, Any]:
     }
 
 
+def check_sources(app: App) -> dict[str, dict[str, Any]]:
+    """`source:<name>` for each enabled remote source, from its stored state (shared by every daemon): failing
+    until a poll succeeds, whatever this daemon's last round did (a source is polled every few minutes at most;
+    the rounds between said nothing of it, so /healthz went back to ok while the source still failed)."""
+    from feeds.config import RemoteJsonSource
+
+    checks: dict[str, dict[str, Any]] = {}
+    for source in app.settings.sources:
+        if not isinstance(source, RemoteJsonSource) or not source.enabled:
+            continue
+        state = app.store.source_state(source.name)
+        failing = state.failures > 0
+        checks[f"source:{source.name}"] = {
+            "status": "degraded" if failing else "ok",
+            "last_checked": rfc3339(state.last_checked) if state.last_checked else None,
+            "last_status": state.last_status,
+            "failures": state.failures,
+            "error": ((state.last_error or "")[:_ERROR_CHARS] or None) if failing else None,
+        }
+    return checks
+
+
 def overall(checks: Iterable[dict[str, Any]]) -> Status:
     worst: Status = "ok"
     for check in checks:
@@ -150,6 +173,8 @@ class StatusEndpoints:
         }
         for job in self.health.jobs():
             checks[f"job:{job.name}"] = check_job(job)
+        if checks["database"]["status"] != "fail":  # (the sources' state is in the database)
+            checks.update(check_sources(self.app))
         return {"status": overall(checks.values()), "checked_at": rfc3339(self.app.clock()), "checks": checks}
 
     def _refused(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
