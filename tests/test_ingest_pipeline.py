@@ -551,6 +551,26 @@ def test_a_drop_folder_that_cannot_be_emptied_fails_the_ingest_and_says_what_to_
     assert run_ingest(app).stuck == () and sorted(p.name for p in (inbox / "processed").iterdir()) == ["visit.txt"]
 
 
+def test_a_rejection_killed_between_its_note_and_its_move_completes_under_the_same_name(app, inbox):
+    """The daemon kill test (10 rounds) found bad.json moved to rejected/ as bad.2.json beside an orphan note
+    bad.json.error.txt: the note is written first, and a kill before the move left it without its file."""
+    drop(inbox, "bad.json", '{"body": "no title"}')
+    (inbox / "rejected").mkdir()
+    (inbox / "rejected" / "bad.json.error.txt").write_text("bad.json was not ingested (2026-11-28T11:00:00Z):\n\n…")
+    (inbox / "rejected" / "other.json.error.txt").write_text("a file dropped under this name: not ours")
+    drop(inbox, "other.json", '{"body": "no title"}')
+    assert run_ingest(app).count("rejected") == 2
+    assert sorted(p.name for p in (inbox / "rejected").iterdir()) == [
+        "bad.json",
+        "bad.json.error.txt",
+        "other.2.json",
+        "other.2.json.error.txt",
+        "other.json.error.txt",
+    ]
+    assert "is required" in (inbox / "rejected" / "bad.json.error.txt").read_text()  # rewritten by this run
+    assert (inbox / "rejected" / "other.2.json.error.txt").read_text().startswith("other.json was not ingested (")
+
+
 def test_a_disabled_folder_source_is_not_read_and_its_files_wait(make_settings, make_app_for, tmp_path):
     """An operator's review: `enabled = false` worked on remote sources only; on a folder it was an unknown key."""
     extra = '\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk"\nenabled = false\n'

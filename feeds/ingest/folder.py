@@ -187,13 +187,14 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
     try:
         if unit.error and not _exists(name, inbox):
             return None, None
-        dest = _free_name(target, _fitting(name), note=bool(unit.error))
+        dest = _free_name(target, _fitting(name), note=bool(unit.error), dropped=name)
         if unit.error:
-            flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW
+            # (O_TRUNC, not O_EXCL: `_free_name` chose a name whose note is free, or our own orphan note to rewrite)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW
             fd = os.open(dest + _NOTE, flags, 0o644, dir_fd=target)
             with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
                 note.write(
-                    f"{shown_path(name)} was not ingested ({rfc3339(now)}):\n\n{unit.error}\n\n"
+                    f"{_note_opening(name)}{rfc3339(now)}):\n\n{unit.error}\n\n"
                     "Fix the file and drop it into the inbox again.\n"
                 )
         os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
@@ -204,6 +205,21 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
         where = os.path.basename(target_path)
         log.error("could not move %s to %s/: %s", shown_path(src), where, e, extra={"file": src})
         return None, f"could not move them to {where}/ ({e.strerror or e})"
+
+
+def _note_opening(name: str) -> str:
+    return f"{shown_path(name)} was not ingested ("
+
+
+def _our_orphan_note(folder: int, note: str, dropped: str) -> bool:
+    """Whether the file `note` in `folder` is a note `_move` wrote about a file dropped as `dropped`."""
+    try:
+        fd = os.open(note, os.O_RDONLY | _O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    except OSError:
+        return False
+    with open(fd, "rb") as f:
+        start = f.read(1024)
+    return start.decode("utf-8", "replace").startswith(_note_opening(dropped))
 
 
 def _exists(name: str, folder: int) -> bool:
@@ -229,12 +245,19 @@ def _fitting(name: str) -> str:
     return os.fsdecode(cut.decode("utf-8", "ignore").encode() + tail) if cut else os.fsdecode(tail[:room])
 
 
-def _free_name(folder: int, name: str, *, note: bool = False) -> str:
+def _free_name(folder: int, name: str, *, note: bool = False, dropped: str | None = None) -> str:
     """`name`, or with a number before the extension(s) if that is taken in `folder`: never overwrite. With
-    `note`, `<name>.error.txt` must be free too (a file dropped under such a name may be there already)."""
+    `note`, `<name>.error.txt` must be free too (a file dropped under such a name may be there already), unless it
+    is our own note about a file of that name that never arrived: a rejection interrupted between writing the note
+    and moving the file (a kill), which the next run completes under the same name instead of a second one.
+    `dropped`: the name the file was dropped under, which the note names (default: `name`)."""
 
     def free(candidate: str) -> bool:
-        return not _exists(candidate, folder) and not (note and _exists(candidate + _NOTE, folder))
+        if _exists(candidate, folder):
+            return False
+        if not note or not _exists(candidate + _NOTE, folder):
+            return True
+        return _our_orphan_note(folder, candidate + _NOTE, dropped or name)
 
     if free(name):
         return name
