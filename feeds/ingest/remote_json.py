@@ -175,12 +175,12 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         failures = state.failures + 1 if error else 0
         # Validators are kept only for a document that was read: those of a broken one (not JSON) would have the
         # next poll answered 304, and the source shown healthy while it still serves the same broken document.
-        read = isinstance(result, Fetched) and error is None
+        read = result.validators if isinstance(result, Fetched) and error is None else None
         new_state = replace(
             state,
-            etag=result.validators.etag if read else state.etag,
-            last_modified=result.validators.last_modified if read else state.last_modified,
-            read_with=reading if read else state.read_with,
+            etag=read.etag if read is not None else state.etag,
+            last_modified=read.last_modified if read is not None else state.last_modified,
+            read_with=reading if read is not None else state.read_with,
             last_checked=now,
             last_status="200" if isinstance(result, Fetched) else "304",
             last_error=error,
