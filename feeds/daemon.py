@@ -14,6 +14,7 @@ is transactional, so even SIGKILL in the middle of one loses or duplicates nothi
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -555,6 +556,10 @@ class Daemon:
         if self._observer is not None:
             self._observer.stop()
         if self._server is not None:
+            # Its worker threads first (waiting briefly for requests in flight): closing the sockets under them
+            # made a thread answering a request log a traceback (writing to the closed trigger).
+            with contextlib.suppress(Exception):
+                self._server.task_dispatcher.shutdown(timeout=2)
             self._server.close()
         if unfinished:
             log.info("feeds daemon %s stopped (abandoning %d running job(s))", self.worker, unfinished)

@@ -92,7 +92,8 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
             except KeyboardInterrupt:
                 pass  # a stop that came before the loop started
             finally:
-                signal.signal(signal.SIGTERM, previous)
+                if signal.getsignal(signal.SIGTERM) is _stop_serving:  # (once stopping, later ones stay ignored)
+                    signal.signal(signal.SIGTERM, previous)
             log.info("stopped serving")
         finally:
             soon.close()
@@ -102,4 +103,5 @@ def _stop_serving(signum: int, _frame: object) -> None:
     """SIGTERM (systemd, docker stop, kill) stops `feeds serve` as Ctrl-C does: its default would kill the
     process mid-response, with no word in the log and a 143 exit status."""
     log.info("received %s: stopping", signal.Signals(signum).name)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second one (systemd, an impatient kill) must not abort the stop
     raise KeyboardInterrupt
