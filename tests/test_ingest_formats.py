@@ -260,14 +260,15 @@ def test_an_impossible_front_matter_date_names_its_field_and_line(kind: str, mak
     assert "'2026-13-45'" in unit.error
 
 
-def test_yaml_front_matter_dates_keep_what_was_written() -> None:
+def test_yaml_front_matter_timestamps_keep_their_meaning() -> None:
+    """A re-check: keeping every YAML timestamp as text broke the forms only YAML reads (`9:30:00 -5`)."""
     (raw,) = parse_release_file(
-        b"---\ntitle: Ferry\ndate: 2026-11-03 16:00\nupdated: 2026-11-04T09:00:00+01:00\n---\nBody.",
+        b"---\ntitle: Ferry\ndate: 2026-11-20 9:30:00\nupdated: 2026-11-20 10:30:00 -5\n---\nBody.",
         "ferry.md",
         source="inbox",
         origin="inbox/ferry.md",
     )
-    assert (raw.published, raw.updated) == ("2026-11-03 16:00", "2026-11-04T09:00:00+01:00")
+    assert (raw.published, raw.updated) == ("2026-11-20T09:30:00", "2026-11-20T10:30:00-05:00")
 
 
 def test_an_empty_title_in_the_front_matter_is_reported_at_its_line() -> None:

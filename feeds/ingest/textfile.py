@@ -264,10 +264,14 @@ class _FrontMatterLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing aliases (`*name`): nobody writes them in a release's front matter, and
     nested ones make a few hundred bytes stand for billions of values ("billion laughs")."""
 
-    def construct_timestamp_as_written(self, node: yaml.ScalarNode) -> str:
-        """Dates stay the text written: the normaliser reads dates (in the site's time zone when they have none),
-        and says which field and line holds one that is impossible, where PyYAML's own failure named neither."""
-        return str(self.construct_scalar(node))
+    def construct_timestamp_as_written(self, node: yaml.ScalarNode) -> object:
+        """YAML's timestamps as PyYAML reads them (`2026-11-20 9:30:00 -5` too), but an impossible one
+        (`2026-13-45`) as the text written: the normaliser then says which field and line holds it, where PyYAML's
+        own failure named neither."""
+        try:
+            return self.construct_yaml_timestamp(node)
+        except ValueError:
+            return str(self.construct_scalar(node))
 
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
