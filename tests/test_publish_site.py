@@ -907,3 +907,22 @@ def test_a_failed_publish_that_cannot_be_recorded_still_raises_its_own_error(mak
     with pytest.raises(PublishError, match="No space left on device"):
         site.publish()
     assert "could not record the failed publish" in caplog.text and "Read-only file system" in caplog.text
+
+
+def test_a_release_withdrawn_before_its_embargo_lifts_never_goes_public(make_site) -> None:
+    """A re-check: an embargoed release withdrawn before it was due was published, as '[Withdrawn] …' with its full
+    text, the moment its embargo lifted."""
+    from feeds.ingest.withdraw import withdraw_release
+
+    site = make_site(seed=False)
+    site.drop("early", "Visit announced", [], "2026-11-02T09:00:00Z")
+    site.drop("emb", "Minister to visit Oslo", ["Trade"], "2026-12-10T10:00:00Z")
+    site.ingest()
+    release, changed = withdraw_release(site.app, "minister-to-visit-oslo", "The visit was cancelled.")
+    assert changed and release.withdrawn_at == site.clock() < release.published == release.updated
+    assert site.app.store.releases_held(site.clock()) == []  # not held: it will never be due
+    site.clock.set(datetime(2026, 12, 11, tzinfo=UTC))
+    site.publish()
+    assert not (site.out / "releases" / "minister-to-visit-oslo").exists()
+    assert "Oslo" not in (site.out / "atom.xml").read_text(encoding="utf-8")
+    assert not (site.out / "topics" / "trade").exists()

@@ -98,7 +98,12 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         return
     for r in rows:
         topics = f"  [{', '.join(r.topics)}]" if r.topics else ""
-        held = f"  (embargoed: off the site until {rfc3339(r.published)})" if r.published > now else ""
+        if r.withdrawn_at is not None and r.withdrawn_at < r.published:
+            held = "  (withdrawn before its publication: never public)"
+        elif r.published > now:
+            held = f"  (embargoed: off the site until {rfc3339(r.published)})"
+        else:
+            held = f"  (withdrawn {rfc3339(r.withdrawn_at)})" if r.withdrawn_at is not None else ""
         echo(f"{r.published:%Y-%m-%d}  {r.slug}  {r.title}{topics}{held}")
 
 
@@ -147,7 +152,10 @@ def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: boo
     if undo == (note is not None):
         raise click.UsageError("give either --note TEXT (to withdraw) or --undo")
     with ctx.app() as app:
-        r = restore_release(app, id_or_slug) if undo else withdraw_release(app, id_or_slug, note or "")
+        r, changed = restore_release(app, id_or_slug) if undo else withdraw_release(app, id_or_slug, note or "")
+    if undo and not changed:
+        ctx.say(f"{r.slug} is not withdrawn: nothing to undo")
+        return
     if undo:
         ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
     else:

@@ -33,11 +33,12 @@ MAX_NOTE = 2000
 
 
 class WithdrawError(FeedsError):
-    """A withdrawal that cannot be made as asked (no note, a note too long, nothing to undo)."""
+    """A withdrawal that cannot be made as asked (no note, a note too long)."""
 
 
-def withdraw_release(app: App, id_or_slug: str, note: str) -> Release:
-    """Mark the release withdrawn now, with `note` (visible text) as the reason; return it as stored."""
+def withdraw_release(app: App, id_or_slug: str, note: str) -> tuple[Release, bool]:
+    """Mark the release withdrawn now, with `note` (visible text) as the reason: (it as stored, whether it
+    changed)."""
     clean = collapse(xml_safe(note))
     if not clean:
         raise WithdrawError("a withdrawal needs a note saying why (--note)")
@@ -46,30 +47,31 @@ def withdraw_release(app: App, id_or_slug: str, note: str) -> Release:
     return _change(app, id_or_slug, withdraw=clean)
 
 
-def restore_release(app: App, id_or_slug: str) -> Release:
-    """Undo a withdrawal: the release is current again from now."""
+def restore_release(app: App, id_or_slug: str) -> tuple[Release, bool]:
+    """Undo a withdrawal: the release is current again from now. (It as stored, whether it changed.)"""
     return _change(app, id_or_slug, withdraw=None)
 
 
-def _change(app: App, id_or_slug: str, *, withdraw: str | None) -> Release:
+def _change(app: App, id_or_slug: str, *, withdraw: str | None) -> tuple[Release, bool]:
     now = app.clock()
     with app.store.transaction() as tx:
         stored = tx.release(id_or_slug)
         if stored is None:
             raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
         if withdraw is None and stored.withdrawn_at is None:
-            raise WithdrawError(f"the release {stored.slug!r} is not withdrawn: nothing to undo")
+            return stored, False  # not withdrawn: nothing to undo (run twice, as a withdrawal can be)
         if withdraw is not None and stored.withdrawn_note == withdraw and stored.withdrawn_at is not None:
-            return stored  # withdrawn already, for that reason: nothing changes (the command can be run twice)
-        # An embargoed release withdrawn before it is due stays dated by its publication (updated ≥ published).
-        at = max(now, stored.published)
+            return stored, False  # withdrawn already, for that reason: nothing changes (the command can be run twice)
+        # An embargoed release withdrawn before it is due is withdrawn before its publication: it never goes
+        # public (`run_publish`); its `updated` stays at or after its publication, as every release's does.
+        at = now
         what = f"withdrawn\n{at.isoformat()}\n{withdraw}" if withdraw is not None else f"restored\n{at.isoformat()}"
         changed = replace(
             stored,
             withdrawn_at=at if withdraw is not None else None,
             withdrawn_note=withdraw,
-            updated=max(at, stored.updated),
+            updated=max(at, stored.updated, stored.published),
             content_hash=hashlib.sha256(f"{stored.content_hash}\n{what}".encode()).hexdigest(),
         )
         tx.update_release(changed, now)
-    return changed
+    return changed, True

@@ -64,7 +64,8 @@ def last_failure(app: App) -> tuple[str, str] | None:
 
 
 def _record_failure(app: App, error: Exception) -> None:
-    doc = {"at": rfc3339(app.clock()), "error": one_line(str(error) or type(error).__name__)}
+    since = last_failure(app)  # failing since the first failure of the run, whatever the latest one says
+    doc = {"at": since[0] if since else rfc3339(app.clock()), "error": one_line(str(error) or type(error).__name__)}
     try:
         atomic_write(app.settings.paths.state / FAILURE_FILE, json.dumps(doc).encode())
     except (OSError, PublishError) as e:  # the state folder refused too: the error itself still reaches the caller
@@ -77,6 +78,8 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     stored = app.releases.current(app.store)
     # A release dated ahead (an embargo) stays off the site until its time: no page, no entry in any feed, no
     # topic, no coverage. The daemon publishes again when the first such time comes (`PublishReport.held_until`).
+    # A release withdrawn before its publication (an embargoed statement cancelled) never goes public.
+    stored = [r for r in stored if r.withdrawn_at is None or r.withdrawn_at >= r.published]
     releases = [r for r in stored if r.published <= now]
     held = [r.published for r in stored if r.published > now]
     shown = {r.id for r in releases}

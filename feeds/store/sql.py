@@ -321,8 +321,11 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             return [_release_from(row) for row in conn.execute(q)]
 
     def releases_held(self, now: datetime) -> list[tuple[str, datetime]]:
-        """(slug, publication time) of the releases dated after `now` (embargoed: off the site), soonest first."""
-        q = sa.select(R.c.slug, R.c.published).where(R.c.published > now).order_by(R.c.published, R.c.slug)
+        """(slug, publication time) of the releases dated after `now` (embargoed: off the site), soonest first;
+        not those withdrawn before their publication, which never go public."""
+        q = sa.select(R.c.slug, R.c.published).where(R.c.published > now)
+        q = q.where(sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
+        q = q.order_by(R.c.published, R.c.slug)
         with self.engine.connect() as conn:
             return [(slug, published) for slug, published in conn.execute(q)]
 
