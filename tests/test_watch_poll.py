@@ -243,6 +243,8 @@ def test_opml_import_export_round_trip(app, tmp_path):
           <outline TEXT="Sloppy" XMLURL="https://other.example.net/rss" category="/Europe/,Politics"/></outline>
         <outline text="No URL"/><outline text="Bad" xmlUrl="javascript:alert(1)"/>
         <outline text="Ours" xmlUrl="https://press.example.org/atom.xml"/>
+        <outline text="Intranet" xmlUrl="http://10.1.2.3/feed.xml"/>
+        <outline text="Metadata" xmlUrl="http://169.254.169.254/latest/meta-data"/>
         </body>""",  # no closing </opml>: sloppy OPML is read as far as it goes
         encoding="utf-8",
     )
@@ -252,8 +254,15 @@ def test_opml_import_export_round_trip(app, tmp_path):
         ("https://news.example.com/world.xml", ("World",)),
         ("https://other.example.net/rss", ("World", "Europe", "Politics")),
     ]
-    assert [url for url, _ in done.skipped] == ["javascript:alert(1)", "https://press.example.org/atom.xml"]
+    assert [url for url, _ in done.skipped] == [
+        "javascript:alert(1)",
+        "https://press.example.org/atom.xml",
+        "http://10.1.2.3/feed.xml",  # refused as `watch add` refuses them (a re-check: imported, failing for ever)
+        "http://169.254.169.254/latest/meta-data",
+    ]
     assert "http(s)" in done.skipped[0][1] and "our own site" in done.skipped[1][1]
+    assert "private address" in done.skipped[2][1] and "link-local address" in done.skipped[3][1]
+    assert "it would never be polled" in done.skipped[3][1]
     assert import_opml(app, opml).added == [], "idempotent"
     assert {f.origin for f in app.store.feeds()} == {"opml:subs.opml"}
     again = read_opml(export_opml(app), "export")

@@ -136,9 +136,7 @@ def add_feed(
     url = check_feed_url(app, url)
     if any("," in t for t in tags):
         raise ValueError("a tag must not contain a comma (OPML exports separate tags with commas): give --tag twice")
-    refused = app.http.refusal(url)  # (as `watch discover` marks them): such a feed would fail at every poll
-    if refused is not None:
-        raise FetchError(f"{refused}; not added: it would never be polled", url=url)
+    refuse_unpollable(app, url)
     return app.store.add_feed(
         url,
         title=title,
@@ -147,6 +145,14 @@ def add_feed(
         origin="cli",
         now=app.clock(),
     )
+
+
+def refuse_unpollable(app: App, url: str) -> None:
+    """FetchError when the HTTP client would refuse to poll `url` (a private, loopback or link-local address not
+    allowed), as `watch discover` marks such feeds: added, it would fail at every poll, for ever."""
+    refused = app.http.refusal(url)
+    if refused is not None:
+        raise FetchError(f"{refused}; not added: it would never be polled", url=url)
 
 
 def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
@@ -345,6 +351,7 @@ def import_opml(app: App, path: Path) -> OpmlImport:
     for f in read_opml(data, str(path)):
         try:
             url = check_feed_url(app, f.url)
+            refuse_unpollable(app, url)
         except FetchError as e:
             done.skipped.append((_without_userinfo(f.url) if "@" in f.url else f.url, e.message))
             continue
