@@ -571,6 +571,20 @@ def test_a_rejection_killed_between_its_note_and_its_move_completes_under_the_sa
     assert (inbox / "rejected" / "other.2.json.error.txt").read_text().startswith("other.json was not ingested (")
 
 
+def test_a_public_release_dropped_again_dated_ahead_is_rejected_and_stays_public(app, inbox, clock):
+    """Noticed in an earlier session and found again by a CMS developer: a new version dated ahead took a public
+    release off the site until then. It is refused instead (withdrawing is how a release is taken back)."""
+    drop(inbox, "fares.json", json.dumps({"title": "Ferry fares frozen", "body": "x.", "published": "2026-11-20"}))
+    run_ingest(app)
+    ahead = {"title": "Ferry fares frozen", "body": "y.", "published": "2026-12-20"}
+    drop(inbox, "fares.json", json.dumps(ahead))
+    report = run_ingest(app)
+    (outcome,) = report.outcomes
+    assert outcome.status == "rejected" and "has been public since 2026-11-20" in (outcome.error or "")
+    assert app.store.release("ferry-fares-frozen").body_text == "x."
+    assert (inbox / "rejected" / "fares.json.error.txt").exists()
+
+
 def test_a_disabled_folder_source_is_not_read_and_its_files_wait(make_settings, make_app_for, tmp_path):
     """An operator's review: `enabled = false` worked on remote sources only; on a folder it was an unknown key."""
     extra = '\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk"\nenabled = false\n'

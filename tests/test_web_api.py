@@ -602,3 +602,21 @@ def test_a_push_whose_slug_replaces_another_sources_release_says_so_in_the_answe
     warning = resp.json()["warning"]
     assert "the release 'kyiv', from source 'cli', was 'Trade envoy opens business centre in Kyiv'" in warning
     assert "give it a slug of its own" in warning
+
+
+def test_a_public_release_sent_again_dated_ahead_is_refused_not_taken_off_the_site(api):
+    """A CMS developer's review: re-sending a live release with a publication date ahead took its page down and
+    its entries out of every feed until then, answered with a plain 'updated'."""
+    live = {"title": "Ferry fares frozen", "body": "Fares stay.", "source_key": "fares", "published": "2026-11-20"}
+    assert api.post(live).status_code == 201
+    resp = api.post(live | {"published": "2026-12-05T09:00:00Z"})
+    assert resp.status_code == 400
+    (error,) = errors_of(resp)
+    assert error["field"] == "published" and "has been public since 2026-11-20" in error["message"]
+    assert "withdraw it" in error["message"]
+    assert api.app.store.release("ferry-fares-frozen").published.day == 20  # nothing changed
+    # an embargoed one may still be moved, as may a public one within the past
+    assert api.post(live | {"published": "2026-11-19"}).status_code == 200
+    held = {"title": "Visit to Oslo", "body": "Soon.", "source_key": "oslo", "published": "2026-12-10T10:00:00Z"}
+    assert api.post(held).status_code == 201
+    assert api.post(held | {"published": "2026-12-12T10:00:00Z"}).json()["held_until"] == "2026-12-12T10:00:00Z"

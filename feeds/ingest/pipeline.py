@@ -194,6 +194,13 @@ def save_units(
                     for r in unit.releases
                 )
                 continue
+            refused = next(
+                (why for new in unit.releases if (why := _unpublishes(known.get(new.identity), new, now))), None
+            )
+            if refused is not None:  # a unit is all or nothing: none of its releases is stored
+                result_units.append(replace(unit, error=refused))
+                outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=refused))
+                continue
             ids: list[str] = []
             slugs: list[str] = []
             for new in unit.releases:
@@ -240,6 +247,21 @@ def save_units(
             tx.update_release(rel, now)
         tx.record_ingested_files(ledger_rows, now)
     return result_units, outcomes
+
+
+def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | None:
+    """Why `new` may not replace `before`: a version that dates a release already public ahead of now would take
+    it off the site until then (its page gone, its entries out of every feed) without a word to its readers. A
+    release is taken back by withdrawing it, which says so."""
+    if before is None or not new.dated_by_source or new.published <= now or before.published > now:
+        return None
+    if before.withdrawn_at is not None and before.withdrawn_at < before.published:
+        return None  # withdrawn before it was due: it never was public
+    return (
+        f"{new.origin}: field 'published': {before.slug!r} has been public since {before.published:%Y-%m-%d %H:%M} "
+        f"UTC; a new version cannot date it ahead ({new.published:%Y-%m-%d %H:%M} UTC), which would take it off "
+        "the site until then: to take it back, withdraw it (`feeds releases withdraw`, or `withdrawn_note`)"
+    )
 
 
 def _looks_like_another(before: Release | None, after: Release) -> str | None:

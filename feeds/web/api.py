@@ -260,6 +260,9 @@ class PushApi:
         outcomes = ingest_units(self.app, [unit])
         if self.metrics is not None:
             self.metrics.releases_ingested(o.status for o in outcomes)
+        refused = next((o for o in outcomes if o.status == "rejected"), None)
+        if refused is not None:  # refused against what is stored (a public release dated ahead): nothing stored
+            raise Reject(400, (refused.error or "refused").removeprefix(f"{unit.origin}: "), field="published")
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
         now = self.app.clock()
