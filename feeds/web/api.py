@@ -9,7 +9,8 @@ The body is one release object or a list of them in the same schema as `.json` f
 release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}` (the first 100, and
 `"more_errors": N` beyond), 401, 404
 (disabled: no token configured), 405, 411, 413, 415, 422 (Idempotency-Key reused for another body), 429
-(`Retry-After`), 503 (database unavailable). Every answer is JSON; unexpected errors are logged, never shown.
+(`Retry-After`), 503 (database unavailable). Every answer is JSON (but waitress's own plain-text 413 for a body
+over twice `max_body`, refused before it is read); unexpected errors are logged, never shown.
 
 Identity, so that retries never duplicate: an item with `source_key` (or `link`, or `slug`) is that release, and
 pushing it again updates it; an item without any of them is named by a hash of its content, so re-sending the
@@ -366,7 +367,7 @@ def read_body(environ: Environ, cap: int) -> bytes:
             raise Reject(400, "Content-Length is not a number", field="Content-Length")
         length = int(declared)
         if length > cap:
-            raise Reject(413, f"the body is larger than {cap} bytes")
+            raise Reject(413, f"the body is larger than web.max_body ({cap:,} bytes)")
         want = length
     elif environ.get("wsgi.input_terminated"):
         want = cap + 1
@@ -383,7 +384,7 @@ def read_body(environ: Environ, cap: int) -> bytes:
         chunks.append(chunk)
         got += len(chunk)
     if got > cap:
-        raise Reject(413, f"the body is larger than {cap} bytes")
+        raise Reject(413, f"the body is larger than web.max_body ({cap:,} bytes)")
     return b"".join(chunks)
 
 

@@ -236,8 +236,10 @@ def _plain(
 
 def make_server(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> Any:
     """A waitress server (a production server; it sets TCP_NODELAY on its sockets) bound to `host`:`port`, ready
-    to `run()`: the one `feeds serve` and the daemon both use. Request bodies over `max_body` are refused by
-    waitress itself before they are buffered. FeedsError, in one line, when the address cannot be bound (the
+    to `run()`: the one `feeds serve` and the daemon both use. A request body over `max_body` is refused by the
+    push API with its JSON 413 (logged and counted like every refusal); waitress itself refuses, before buffering
+    them, bodies over twice that (with a plain-text 413), so no client makes it hold more. FeedsError, in one
+    line, when the address cannot be bound (the
     port is taken, the host is not an address of this machine or not an address at all)."""
     import waitress
 
@@ -248,7 +250,7 @@ def make_server(app: Callable[..., Any], host: str, port: int, *, threads: int =
             port=port,
             threads=threads,
             ident="feeds",
-            max_request_body_size=max_body + 1,
+            max_request_body_size=2 * max_body + 1,
             connection_limit=CONNECTION_LIMIT,
             channel_timeout=CHANNEL_TIMEOUT,
         )
