@@ -620,3 +620,14 @@ def test_a_public_release_sent_again_dated_ahead_is_refused_not_taken_off_the_si
     held = {"title": "Visit to Oslo", "body": "Soon.", "source_key": "oslo", "published": "2026-12-10T10:00:00Z"}
     assert api.post(held).status_code == 201
     assert api.post(held | {"published": "2026-12-12T10:00:00Z"}).json()["held_until"] == "2026-12-12T10:00:00Z"
+
+
+def test_the_answer_gives_the_dates_as_stored_and_the_withdrawal(api):
+    """A CMS developer's review: answers never said when a release counts as published or updated, or that a
+    withdrawal took effect ('status': 'updated' only)."""
+    sent = {"title": "Ferry fares frozen", "body": "Fares stay.", "source_key": "fares", "published": "2026-11-20"}
+    first = api.post(sent).json()
+    assert (first["published"], first["updated"]) == ("2026-11-20T00:00:00Z", "2026-11-20T00:00:00Z")
+    assert "withdrawn_at" not in first and "held_until" not in first
+    gone = api.post(sent | {"withdrawn_note": "Replaced by the winter fares."}).json()
+    assert gone["status"] == "updated" and gone["withdrawn_at"] == gone["updated"] == "2026-11-28T12:00:00Z"

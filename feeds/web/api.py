@@ -267,10 +267,9 @@ class PushApi:
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
         now = self.app.clock()
-        due = {r.published for r in releases}
         items: list[dict[str, str | None]] = [
             {"id": o.release_id, "slug": o.slug, "permalink": permalink(base, o.slug or ""), "status": o.status}
-            | self._held(o.release_id, now, due)
+            | self._stored(o.release_id, now)
             | ({"warning": o.warning} if o.warning else {})  # (e.g. a slug that replaced another release)
             for o in outcomes
         ]
@@ -283,12 +282,19 @@ class PushApi:
             reply = Reply(code, items[0], location)
         return reply, bool(statuses & {"created", "updated"})
 
-    def _held(self, release_id: str | None, now: datetime, due: set[datetime]) -> dict[str, str | None]:
-        """`{"held_until": …}` for a release dated ahead (embargoed: its permalink answers from then on)."""
-        if release_id is None or not any(d > now for d in due):  # (the usual case asks the store nothing)
+    def _stored(self, release_id: str | None, now: datetime) -> dict[str, str | None]:
+        """What the sender cannot tell from its own request: the release's dates as stored (an update is dated by
+        its ingest when the sender gave no date), `held_until` for one dated ahead (embargoed: its permalink
+        answers from then on), `withdrawn_at` for a withdrawn one."""
+        if release_id is None:
             return {}
         stored = self.app.store.release(release_id)
-        return {"held_until": rfc3339(stored.published)} if stored.published > now else {}
+        view: dict[str, str | None] = {"published": rfc3339(stored.published), "updated": rfc3339(stored.updated)}
+        if stored.withdrawn_at is not None:
+            view["withdrawn_at"] = rfc3339(stored.withdrawn_at)
+        if stored.published > now and (stored.withdrawn_at is None or stored.withdrawn_at >= stored.published):
+            view["held_until"] = rfc3339(stored.published)
+        return view
 
     def _replay(self, key: str, fingerprint: str) -> Reply | None:
         with self.app.store.transaction() as tx:
