@@ -585,6 +585,16 @@ def test_a_public_release_dropped_again_dated_ahead_is_rejected_and_stays_public
     assert (inbox / "rejected" / "fares.json.error.txt").exists()
 
 
+def test_a_rejection_killed_while_writing_its_note_leaves_nothing_that_takes_the_name(app, inbox):
+    """The kill test again (3 rounds): a kill while the note was written left it empty, not recognisably ours,
+    and the file then went in as bad.2.json. The note is written under a hidden name and renamed when whole."""
+    drop(inbox, "bad.json", '{"body": "no title"}')
+    (inbox / "rejected").mkdir()
+    (inbox / "rejected" / ".bad.json.error.txt").write_text("")  # the part a kill left
+    assert run_ingest(app).count("rejected") == 1
+    assert sorted(p.name for p in (inbox / "rejected").iterdir()) == ["bad.json", "bad.json.error.txt"]
+
+
 def test_a_disabled_folder_source_is_not_read_and_its_files_wait(make_settings, make_app_for, tmp_path):
     """An operator's review: `enabled = false` worked on remote sources only; on a folder it was an unknown key."""
     extra = '\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk"\nenabled = false\n'

@@ -189,14 +189,19 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
             return None, None
         dest = _free_name(target, _fitting(name), note=bool(unit.error), dropped=name)
         if unit.error:
-            # (O_TRUNC, not O_EXCL: `_free_name` chose a name whose note is free, or our own orphan note to rewrite)
-            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW
-            fd = os.open(dest + _NOTE, flags, 0o644, dir_fd=target)
+            # Written whole under a hidden name, then renamed: a kill while writing leaves no note that is empty or
+            # cut short (which would not be recognised as ours, and would take the name); the note is in place
+            # before the file moves, so a rejected file never sits without its reason. (O_TRUNC, not O_EXCL: a
+            # hidden part of an earlier attempt is ours to overwrite; `_free_name` chose a name whose note is free
+            # or our own orphan note.)
+            part = f".{dest}{_NOTE}"
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW, 0o644, dir_fd=target)
             with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
                 note.write(
                     f"{_note_opening(name)}{rfc3339(now)}):\n\n{unit.error}\n\n"
                     "Fix the file and drop it into the inbox again.\n"
                 )
+            os.replace(part, dest + _NOTE, src_dir_fd=target, dst_dir_fd=target)
         os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
         return os.path.join(target_path, dest), None
     except OSError as e:
@@ -233,7 +238,7 @@ def _exists(name: str, folder: int) -> bool:
 def _fitting(name: str) -> str:
     """`name`, its stem shortened when need be so that a numbered suffix and `.error.txt` still fit in a file
     name: a dropped file whose name is as long as names may be must still move out of the drop folder."""
-    room = _NAME_MAX - len(_NOTE) - len(".999")
+    room = _NAME_MAX - len(_NOTE) - len(".999") - 1  # (- 1: the note's hidden name while it is written)
     raw = os.fsencode(name)
     if len(raw) <= room:
         return name
