@@ -109,6 +109,10 @@ class Release:
     """True when `updated` is the source's own timestamp for this version (a GOV.UK `public_updated_at`, an
     `updated` field): set by normalising, not stored, used by `reconcile` to tell an older version from a newer
     one."""
+    published_by_source: bool = field(default=False, compare=False)
+    """True when the source gave the publication time itself (a `published` field, a dateline, an embargo line),
+    not only an `updated` that stands in for it: set by normalising, not stored; only such a time moves the
+    publication of a release stored already (`reconcile`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from waitress import wasyncore
 
 from feeds.app import App
 from feeds.cli import cli
-from feeds.clock import FixedClock
+from feeds.clock import FixedClock, rfc3339
 from feeds.web.api import Reject, read_body
 from feeds.web.app import WebApp, make_web_app
 
@@ -631,3 +631,46 @@ def test_the_answer_gives_the_dates_as_stored_and_the_withdrawal(api):
     assert "withdrawn_at" not in first and "held_until" not in first
     gone = api.post(sent | {"withdrawn_note": "Replaced by the winter fares."}).json()
     assert gone["status"] == "updated" and gone["withdrawn_at"] == gone["updated"] == "2026-11-28T12:00:00Z"
+
+
+def test_dates_a_cms_sends_on_later_versions_do_not_move_or_hold_a_release(api):
+    """A re-check of the CMS fixes:
+    - an embargoed release re-sent with `withdrawn_note` was dated withdrawn at its embargo time, and went public
+      then: it is withdrawn now, before its publication, so it never goes public;
+    - a public release re-sent with only `updated` had its first publication moved to that update time;
+    - an `updated` a little ahead (a CMS clock running fast) without `published` embargoed the release."""
+    from feeds.publish import run_publish
+
+    held = {"title": "Visit to Oslo", "body": "Soon.", "source_key": "oslo", "published": "2026-11-28T14:00:00Z"}
+    assert api.post(held).json()["held_until"] == "2026-11-28T14:00:00Z"
+    gone = api.post(held | {"withdrawn_note": "Cancelled."}).json()
+    assert gone["withdrawn_at"] == "2026-11-28T12:00:00Z" and "held_until" not in gone
+    api.clock.advance(timedelta(hours=3))
+    run_publish(api.app)
+    assert "Oslo" not in (api.app.settings.paths.out / "atom.xml").read_text(encoding="utf-8")
+
+    live = {"title": "Ferry fares frozen", "body": "Fares stay.", "source_key": "fares", "published": "2026-11-01"}
+    assert api.post(live).status_code == 201
+    del live["published"]
+    again = api.post(live | {"body": "Fares stay.\n\nAdded the timetable.", "updated": "2026-11-20T10:00:00Z"})
+    assert again.json()["published"] == "2026-11-01T00:00:00Z" and again.json()["updated"] == "2026-11-20T10:00:00Z"
+    skewed = (api.clock() + timedelta(minutes=2)).isoformat()
+    ahead = api.post(live | {"body": "Fares stay, until March.", "updated": skewed})
+    assert ahead.status_code == 200 and ahead.json()["published"] == "2026-11-01T00:00:00Z"
+    new = api.post({"title": "Harbour works", "body": "Start soon.", "source_key": "harbour", "updated": skewed}).json()
+    assert "held_until" not in new and new["published"] == rfc3339(api.clock())
+
+
+def test_a_refusal_in_a_pushed_list_names_its_index_and_a_link_takeover_warns(api):
+    """A re-check: the 'public release dated ahead' 400 in a list had no index and began with an internal origin;
+    a pushed `link` that replaced a release with another headline gave no warning (a `slug` did)."""
+    live = {"title": "Ferry fares frozen", "body": "x.", "source_key": "fares", "published": "2026-11-20"}
+    assert api.post(live).status_code == 201
+    batch = [{"title": "New one", "body": "y.", "source_key": "n1"}, live | {"published": "2026-12-20"}]
+    (error,) = errors_of(api.post(batch))
+    assert error["index"] == 1 and error["field"] == "published"
+    assert error["message"].startswith("'ferry-fares-frozen' has been public since 2026-11-20")
+    link = "https://www.gov.uk/government/news/ferries"
+    assert api.post({"title": "Ferries to run all winter", "body": "z.", "link": link}).status_code == 201
+    other = api.post({"title": "Budget for coastal defences", "body": "w.", "link": link}).json()
+    assert other["status"] == "updated" and "was 'Ferries to run all winter'" in other["warning"]

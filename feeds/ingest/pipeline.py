@@ -253,7 +253,7 @@ def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | N
     """Why `new` may not replace `before`: a version that dates a release already public ahead of now would take
     it off the site until then (its page gone, its entries out of every feed) without a word to its readers. A
     release is taken back by withdrawing it, which says so."""
-    if before is None or not new.dated_by_source or new.published <= now or before.published > now:
+    if before is None or not new.published_by_source or new.published <= now or before.published > now:
         return None
     if before.withdrawn_at is not None and before.withdrawn_at < before.published:
         return None  # withdrawn before it was due: it never was public
@@ -265,10 +265,14 @@ def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | N
 
 
 def _looks_like_another(before: Release | None, after: Release) -> str | None:
-    """A warning when a release named by its slug alone is replaced by one with another headline:
+    """A warning when a release named by its slug (or its link) is replaced by one with another headline:
     most likely last week's file copied as a template with its `slug` left in, which replaces last week's
     release everywhere (same id, same address). Updated as the identity rules say, but said out loud."""
-    if before is None or not after.identity.startswith("slug:") or not _other_title(before.title, after.title):
+    if (
+        before is None
+        or not after.identity.startswith(("slug:", "url:"))
+        or not _other_title(before.title, after.title)
+    ):
         return None
     elsewhere = f", from source {before.source!r}," if before.source != after.source else ""
     return (

@@ -53,7 +53,9 @@ def reconcile(
             # The copy from before the withdrawal (GOV.UK keeps `public_updated_at` when it withdraws an item): it
             # must not quietly publish the release as current again.
             return Reconciled("unchanged", existing)
-        published = new.published if new.dated_by_source else existing.published
+        # Only a publication time the source gave moves it: an `updated` standing in for a missing `published`
+        # dates a new release, but must not re-date one stored already (its first publication stays).
+        published = new.published if new.published_by_source else existing.published
         updated = new.updated if new.updated > existing.updated else now
         merged = replace(
             new,

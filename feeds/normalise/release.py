@@ -88,7 +88,9 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         given_published = next((g for g in guesses if g is not None and g <= now + MAX_AHEAD), None)
     # No publication date but an update date: the release existed by then, so that is the honest date (and it
     # keeps the id stable across re-ingests, unlike the time we happened to see it).
-    published = given_published or given_updated or _utc_now_argument(now)
+    # (An update time a little ahead, a sender's clock running fast, is no embargo: that is said with `published`.)
+    standing_in = min(given_updated, _utc_now_argument(now)) if given_updated is not None else None
+    published = given_published or standing_in or _utc_now_argument(now)
     updated = max(given_updated or published, published)
     # A date too far ahead would head every feed (and date the feeds themselves) until then. The field named is
     # the one given: `updated` also stands in for a missing `published`, and `updated` follows `published`.
@@ -116,7 +118,9 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     withdrawn_note = collapse(xml_safe(raw.withdrawn_note or "")) or None
     withdrawn_at = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
     if withdrawn_at is None and withdrawn_note:  # (not hashed: the same notice ingested again changes nothing)
-        withdrawn_at = max(given_updated or _utc_now_argument(now), published)
+        # When it was withdrawn: now, or the source's update time; before the publication for an embargoed release
+        # withdrawn before it was due, which then never goes public (`run_publish`).
+        withdrawn_at = given_updated or _utc_now_argument(now)
     if withdrawn_at is not None and withdrawn_at > max(now, published) + UPDATE_SKEW:
         raise _invalid(
             raw,
@@ -183,6 +187,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         changes=changes,
         dated_by_source=given_published is not None or given_updated is not None,
         updated_by_source=given_updated is not None,
+        published_by_source=given_published is not None,
     )
 
 

@@ -263,7 +263,7 @@ class PushApi:
             self.metrics.releases_ingested(o.status for o in outcomes)
         refused = next((o for o in outcomes if o.status == "rejected"), None)
         if refused is not None:  # refused against what is stored (a public release dated ahead): nothing stored
-            raise Reject(400, (refused.error or "refused").removeprefix(f"{unit.origin}: "), field="published")
+            raise Invalid([_refusal(refused.error or "refused", releases, listed)])
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
         now = self.app.clock()
@@ -322,6 +322,16 @@ class PushApi:
                 raise
             return replay
         return reply
+
+
+def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldError:
+    """The field error of a release the store refused ("<origin>: field 'published': …"), with its position in a
+    pushed list, without the internal origin the message starts with."""
+    for index, release in enumerate(releases):
+        if error.startswith(f"{release.origin}: "):
+            message = error.removeprefix(f"{release.origin}: ").removeprefix("field 'published': ")
+            return FieldError("published", message, index if listed else None)
+    return FieldError("published", error)
 
 
 # --- request parsing (pure functions of the header or body they are given) ------------------------------------
