@@ -165,6 +165,20 @@ def test_a_changed_field_mapping_reads_the_document_again_instead_of_a_304(remot
     httpserver.check_assertions()
 
 
+def test_a_source_due_a_moment_after_the_tick_is_polled_at_that_tick(remote_app, httpserver, clock):
+    """A re-check: a 1 min source was polled every 2 minutes, its next check falling milliseconds after a tick."""
+    app, src = remote_app
+    httpserver.expect_request("/search.json").respond_with_json(SEARCH)
+    poll_remote(app, src)
+    due = app.store.source_state("govuk").next_check
+    assert due is not None
+    clock.set(due - timedelta(milliseconds=3))
+    poll_remote(app, src)
+    assert app.store.source_state("govuk").last_checked == clock(), "polled, not skipped until the next tick"
+    clock.set(due - timedelta(minutes=5))
+    assert poll_remote(app, src) == []  # well before its time: not due
+
+
 def test_repolling_the_same_results_creates_nothing(remote_app, httpserver, clock):
     app, src = remote_app
     httpserver.expect_request("/search.json").respond_with_json(SEARCH)
