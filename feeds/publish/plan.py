@@ -87,7 +87,9 @@ def _by_update(r: Release) -> tuple[datetime, str]:
     return (r.updated, r.id)
 
 
-def entry_of(r: Release, settings: Settings) -> FeedEntry:
+def entry_of(r: Release, settings: Settings, names: Mapping[str, str] | None = None) -> FeedEntry:
+    """The feed entry of a release; `names`: the topics' names by slug (`topic_names`), so that one topic is one
+    category everywhere, whichever spelling this release gave it."""
     base = settings.site.base_url
     authors = () if r.organisation == settings.site.author else (Person(name=r.organisation),)
     title, summary, content = r.title, r.summary, r.body_html
@@ -115,15 +117,27 @@ def entry_of(r: Release, settings: Settings) -> FeedEntry:
         authors=authors,
         # The topic's name is the term, not its slug: readers that show Atom terms showed "topic-cf2abf0c5b" for
         # 日本 (a name without ASCII letters); the scheme, the topic's page, identifies it as the slug did.
-        categories=tuple(Category(term=t, label=t, scheme=f"{base}topics/{topic_slug(t)}/") for t in r.topics),
+        categories=tuple(_category(t, base, names or {}) for t in r.topics),
         language=r.language,
         image=r.image,
         related_url=r.link,
     )
 
 
+def _category(topic: str, base: str, names: Mapping[str, str]) -> Category:
+    slug = topic_slug(topic)
+    name = names.get(slug, topic)
+    return Category(term=name, label=name, scheme=f"{base}topics/{slug}/")
+
+
 def spec_of(
-    group: FeedGroup, settings: Settings, *, entries: Sequence[Release] | None = None, **extra: object
+    group: FeedGroup,
+    settings: Settings,
+    names: Mapping[str, str] | None = None,
+    /,
+    *,
+    entries: Sequence[Release] | None = None,
+    **extra: object,
 ) -> FeedSpec:
     chosen = newest_first(group.releases if entries is None else entries)
     site = settings.site
@@ -139,7 +153,7 @@ def spec_of(
         language=site.language,
         updated=updated,
         author=Person(name=site.author, email=site.email, uri=site.base_url),
-        entries=tuple(entry_of(r, settings) for r in chosen),
+        entries=tuple(entry_of(r, settings, names) for r in chosen),
         formats=settings.publish.formats,
         hub=settings.publish.hub,
         stylesheet=site.base_url + XSL_PATH,
@@ -148,29 +162,41 @@ def spec_of(
     )
 
 
-def feed_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGroup]:
-    """Topic, organisation and custom feeds (the main feed is planned separately, with archives)."""
+def topic_names(releases: Sequence[Release], settings: Settings) -> dict[str, str]:
+    """Each topic's name, by its slug: as the config names it, else as most of its releases spell it (not as the
+    newest one happens to: one release tagged "IRAN" renamed the Iran feed). Ties: the spelling of the earliest
+    release, which a newer release cannot change (one tagged "C#" renamed the feed its slug shares with "C++")."""
+    spellings: dict[str, Counter[str]] = {}
+    first_seen: dict[str, tuple[datetime, str]] = {}  # spelling → its earliest release (publication, id)
+    for r in releases:
+        for t in r.topics:
+            spellings.setdefault(topic_slug(t), Counter())[t] += 1
+            first_seen[t] = min(first_seen.get(t, (r.published, r.id)), (r.published, r.id))
+    configured = {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
+    return {
+        slug: configured.get(slug) or min(counts, key=lambda t: (-counts[t], first_seen[t]))
+        for slug, counts in spellings.items()
+    }
+
+
+def feed_groups(
+    releases: Sequence[Release], settings: Settings, names: Mapping[str, str] | None = None
+) -> list[FeedGroup]:
+    """Topic, organisation and custom feeds (the main feed is planned separately, with archives). `names`: the
+    topics' names (`topic_names`), when the caller has them already."""
     site = settings.site
+    names = topic_names(releases, settings) if names is None else names
     groups: list[FeedGroup] = []
     by_topic: dict[str, list[Release]] = {}
     by_org: dict[str, tuple[str, list[Release]]] = {}
-    spellings: dict[str, Counter[str]] = {}
-    first_seen: dict[str, tuple[datetime, str]] = {}  # spelling → its earliest release (publication, id)
     for r in releases:
         for t in r.topics:
             members = by_topic.setdefault(topic_slug(t), [])
             if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
                 members.append(r)
-            spellings.setdefault(topic_slug(t), Counter())[t] += 1
-            first_seen[t] = min(first_seen.get(t, (r.published, r.id)), (r.published, r.id))
         by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
-    # A topic is named as the config names it, else as most of its releases spell it (not as the newest one
-    # happens to: one release tagged "IRAN" renamed the Iran feed). Ties: the spelling of the earliest release,
-    # which a newer release cannot change (one tagged "C#" renamed the feed its slug shares with "C++").
-    configured = {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
     for slug, rs in sorted(by_topic.items()):
-        counts = spellings[slug]
-        name = configured.get(slug) or min(counts, key=lambda t: (-counts[t], first_seen[t]))
+        name = names[slug]
         groups.append(
             FeedGroup(
                 key=f"topic:{slug}",
@@ -296,6 +322,7 @@ def plan_site(
         jobs.append(Job(key=key, paths=tuple(paths), fingerprint=digest, render=render))
 
     keys = {r.id: repr(release_key(r)) for r in releases}  # one repr per release, reused by every job showing it
+    names = topic_names(releases, settings)
 
     def feed_job(group: FeedGroup, shown: Sequence[Release] | None = None, **extra: object) -> None:
         # An entry is a function of its release (`entry_of`) and the settings (in the salt), so the releases' keys
@@ -303,12 +330,13 @@ def plan_site(
         # hashing every entry's HTML of every feed made up most of a publish with nothing new.
         chosen = newest_first(group.releases if shown is None else shown)
         head = spec_of(group, settings, entries=(), **extra)
-        inputs = (head, "\n".join(keys[r.id] for r in chosen))
+        named = sorted({names[topic_slug(t)] for r in chosen for t in r.topics})  # (a topic renamed: re-rendered)
+        inputs = (head, "\n".join(keys[r.id] for r in chosen), named)
         add(
             head.key,
             [head.path + FEED_FILES[f] for f in head.formats],
             inputs,
-            lambda: render_feed(spec_of(group, settings, entries=chosen, **extra)),
+            lambda: render_feed(spec_of(group, settings, names, entries=chosen, **extra)),
         )
 
     # The main feed and its RFC 5005 archives.
@@ -348,7 +376,7 @@ def plan_site(
     feed_job(main, current, current=atom_url, prev_archive=archive_url(len(pages)) if pages else None)
 
     # Topic, organisation and custom feeds; topic pages.
-    groups = feed_groups(releases, settings)
+    groups = feed_groups(releases, settings, names)
     for g in groups:
         latest = newest_first(g.releases)[:size]
         feed_job(g, latest)
