@@ -114,6 +114,12 @@ class Release:
     not only an `updated` that stands in for it: set by normalising, not stored; only such a time moves the
     publication of a release stored already (`reconcile`)."""
 
+    @property
+    def never_public(self) -> bool:
+        """Withdrawn before its publication (an embargoed statement cancelled): it never goes on the site. (The
+        store's `releases_held` asks the same in SQL.)"""
+        return self.withdrawn_at is not None and self.withdrawn_at < self.published
+
 
 @dataclass(frozen=True, slots=True)
 class Topic:

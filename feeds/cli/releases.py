@@ -98,7 +98,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         return
     for r in rows:
         topics = f"  [{', '.join(r.topics)}]" if r.topics else ""
-        if r.withdrawn_at is not None and r.withdrawn_at < r.published:
+        if r.never_public:
             held = "  (withdrawn before its publication: never public)"
         elif r.published > now:
             held = f"  (embargoed: off the site until {rfc3339(r.published)})"

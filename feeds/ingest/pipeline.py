@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.config import Settings
-from feeds.errors import FeedsError
+from feeds.errors import FeedsError, InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
 from feeds.ingest.reconcile import reconcile
 from feeds.model import IngestOutcome, RawRelease, Release
@@ -255,13 +255,14 @@ def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | N
     release is taken back by withdrawing it, which says so."""
     if before is None or not new.published_by_source or new.published <= now or before.published > now:
         return None
-    if before.withdrawn_at is not None and before.withdrawn_at < before.published:
-        return None  # withdrawn before it was due: it never was public
-    return (
-        f"{new.origin}: field 'published': {before.slug!r} has been public since {before.published:%Y-%m-%d %H:%M} "
-        f"UTC; a new version cannot date it ahead ({new.published:%Y-%m-%d %H:%M} UTC), which would take it off "
-        "the site until then: to take it back, withdraw it (`feeds releases withdraw`, or `withdrawn_note`)"
+    if before.never_public:  # withdrawn before it was due: it never was public
+        return None
+    why = (
+        f"{before.slug!r} has been public since {before.published:%Y-%m-%d %H:%M} UTC; a new version cannot date "
+        f"it ahead ({new.published:%Y-%m-%d %H:%M} UTC), which would take it off the site until then: to take it "
+        "back, withdraw it (`feeds releases withdraw`, or `withdrawn_note`)"
     )
+    return str(InvalidReleaseError(why, origin=new.origin, field="published"))
 
 
 def _looks_like_another(before: Release | None, after: Release) -> str | None:

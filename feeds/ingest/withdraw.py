@@ -64,13 +64,12 @@ def _change(app: App, id_or_slug: str, *, withdraw: str | None) -> tuple[Release
             return stored, False  # withdrawn already, for that reason: nothing changes (the command can be run twice)
         # An embargoed release withdrawn before it is due is withdrawn before its publication: it never goes
         # public (`run_publish`); its `updated` stays at or after its publication, as every release's does.
-        at = now
-        what = f"withdrawn\n{at.isoformat()}\n{withdraw}" if withdraw is not None else f"restored\n{at.isoformat()}"
+        what = f"withdrawn\n{now.isoformat()}\n{withdraw}" if withdraw is not None else f"restored\n{now.isoformat()}"
         changed = replace(
             stored,
-            withdrawn_at=at if withdraw is not None else None,
+            withdrawn_at=now if withdraw is not None else None,
             withdrawn_note=withdraw,
-            updated=max(at, stored.updated, stored.published),
+            updated=max(now, stored.updated, stored.published),
             content_hash=hashlib.sha256(f"{stored.content_hash}\n{what}".encode()).hexdigest(),
         )
         tx.update_release(changed, now)

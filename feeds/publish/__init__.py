@@ -79,7 +79,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     # A release dated ahead (an embargo) stays off the site until its time: no page, no entry in any feed, no
     # topic, no coverage. The daemon publishes again when the first such time comes (`PublishReport.held_until`).
     # A release withdrawn before its publication (an embargoed statement cancelled) never goes public.
-    stored = [r for r in stored if r.withdrawn_at is None or r.withdrawn_at >= r.published]
+    stored = [r for r in stored if not r.never_public]
     releases = [r for r in stored if r.published <= now]
     held = [r.published for r in stored if r.published > now]
     shown = {r.id for r in releases}

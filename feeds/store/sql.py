@@ -323,7 +323,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
 
     def releases_held(self, now: datetime) -> list[tuple[str, datetime]]:
         """(slug, publication time) of the releases dated after `now` (embargoed: off the site), soonest first;
-        not those withdrawn before their publication, which never go public."""
+        not those withdrawn before their publication, which never go public (`Release.never_public`)."""
         q = sa.select(R.c.slug, R.c.published).where(R.c.published > now)
         q = q.where(sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
         q = q.order_by(R.c.published, R.c.slug)

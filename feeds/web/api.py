@@ -292,7 +292,7 @@ class PushApi:
         view: dict[str, str | None] = {"published": rfc3339(stored.published), "updated": rfc3339(stored.updated)}
         if stored.withdrawn_at is not None:
             view["withdrawn_at"] = rfc3339(stored.withdrawn_at)
-        if stored.published > now and (stored.withdrawn_at is None or stored.withdrawn_at >= stored.published):
+        if stored.published > now and not stored.never_public:
             view["held_until"] = rfc3339(stored.published)
         return view
 
