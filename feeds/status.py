@@ -154,24 +154,21 @@ def gather(app: App) -> StatusReport:
 
 
 def _sources(app: App) -> list[dict[str, Any]]:
-    from feeds.config import RemoteJsonSource
-
     found = []
-    for source in app.settings.sources:
-        if isinstance(source, RemoteJsonSource):
-            st = app.store.source_state(source.name)
-            found.append(
-                {
-                    "name": source.name,
-                    "url": source.url,
-                    "enabled": source.enabled,
-                    "last_checked": rfc3339(st.last_checked) if st.last_checked else None,
-                    "last_status": st.last_status,
-                    "last_error": st.last_error,
-                    "failures": st.failures,
-                    "next_check": rfc3339(st.next_check) if st.next_check else None,
-                }
-            )
+    for source in app.settings.remote_sources:
+        st = app.store.source_state(source.name)
+        found.append(
+            {
+                "name": source.name,
+                "url": source.url,
+                "enabled": source.enabled,
+                "last_checked": rfc3339(st.last_checked) if st.last_checked else None,
+                "last_status": st.last_status,
+                "last_error": st.last_error,
+                "failures": st.failures,
+                "next_check": rfc3339(st.next_check) if st.next_check else None,
+            }
+        )
     return found
 
 

@@ -284,5 +284,10 @@ class Settings:
         """The folder sources that are read (enabled)."""
         return tuple(s for s in self.sources if isinstance(s, FolderSource) and s.enabled)
 
+    @property
+    def remote_sources(self) -> tuple[RemoteJsonSource, ...]:
+        """The remote JSON sources, disabled ones included (their state is still shown)."""
+        return tuple(s for s in self.sources if isinstance(s, RemoteJsonSource))
+
 
 # --- loading -----------------------------------------------------------------------------------------------

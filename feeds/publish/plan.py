@@ -179,13 +179,10 @@ def topic_names(releases: Sequence[Release], settings: Settings) -> dict[str, st
     }
 
 
-def feed_groups(
-    releases: Sequence[Release], settings: Settings, names: Mapping[str, str] | None = None
-) -> list[FeedGroup]:
-    """Topic, organisation and custom feeds (the main feed is planned separately, with archives). `names`: the
-    topics' names (`topic_names`), when the caller has them already."""
+def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[str, str]) -> list[FeedGroup]:
+    """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
+    topics' names by slug (`topic_names`)."""
     site = settings.site
-    names = topic_names(releases, settings) if names is None else names
     groups: list[FeedGroup] = []
     by_topic: dict[str, list[Release]] = {}
     by_org: dict[str, tuple[str, list[Release]]] = {}

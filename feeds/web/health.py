@@ -130,12 +130,8 @@ def check_sources(app: App) -> dict[str, dict[str, Any]]:
     """`source:<name>` for each enabled remote source, from its stored state (shared by every daemon): failing
     until a poll succeeds, whatever this daemon's last round did (a source is polled every few minutes at most;
     the rounds between said nothing of it, so /healthz went back to ok while the source still failed)."""
-    from feeds.config import RemoteJsonSource
-
     checks: dict[str, dict[str, Any]] = {}
-    for source in app.settings.sources:
-        if not isinstance(source, RemoteJsonSource) or not source.enabled:
-            continue
+    for source in (s for s in app.settings.remote_sources if s.enabled):
         state = app.store.source_state(source.name)
         failing = state.failures > 0
         checks[f"source:{source.name}"] = {
