@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import sqlalchemy as sa
 
 from feeds.errors import MigrationError, NotFoundError, StoreError
 from feeds.model import Change, Release
-from feeds.store import SourceState, open_store
+from feeds.store import SQLITE_PAGE_SIZE, SourceState, open_store
 from feeds.store import schema as schema_mod
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -53,6 +54,21 @@ def test_sqlite_uses_wal(tmp_path):
     s.migrate(NOW)
     with s.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE == 16384
+    s.close()
+
+
+def test_an_existing_sqlite_database_keeps_its_page_size(tmp_path):
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA page_size=4096")
+    conn.execute("CREATE TABLE earlier (x)")  # a database made before 16 KiB pages, with a table in it
+    conn.close()
+    s = open_store(f"sqlite:///{path}")
+    s.migrate(NOW)
+    with s.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
     s.close()
 
 
