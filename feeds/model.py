@@ -272,6 +272,11 @@ class WatchedFeed:
 
 FeedState = Literal["disabled", "failing", "new", "warning", "ok"]
 
+REMOVED_FROM_CONFIG = "removed from the config file"
+"""The `disabled_reason` of a config feed the config file no longer lists (enabled again when it is back)."""
+DISABLED_BY_HAND = "disabled by hand"
+"""The `disabled_reason` of a feed `feeds watch edit --disable` stopped."""
+
 MatchKind = Literal["keyword", "related", "pickup"]
 
 

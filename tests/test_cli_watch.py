@@ -57,8 +57,8 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
     assert [m["title"] for m in tested["matches"]] == ["Bakery prize"] and tested["checked"] == 2
     matches = json.loads(run(config, "matches", "list", "--rule", "lavrov", "--json").stdout)
     typo = run(config, "matches", "list", "--rule", "lavorv")
-    assert typo.exit_code == 0 and typo.stdout.strip() == "0 matches"
-    assert "no keyword rule is named 'lavorv'" in typo.stderr
+    assert typo.exit_code == 1 and "no keyword rule is named 'lavorv'" in typo.stderr
+    assert json.loads(run(config, "matches", "list", "--rule", "LAVROV", "--json").stdout) == matches
     assert matches[0]["kind"] == "keyword" and matches[0]["link"] == "https://news.example.com/a"
     assert matches[0]["terms"][0]["field"] == "title"
     out = tmp_path / "subs.opml"
@@ -69,7 +69,7 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
     ]
     assert "removed rule" in run(config, "keywords", "remove", "lavrov").output
     gone = run(config, "matches", "list", "--rule", "lavrov")  # a removed rule's matches go with it
-    assert "0 matches\n" in gone.stdout
+    assert gone.exit_code == 1 and "no keyword rule is named 'lavrov'" in gone.stderr
     assert "removed #1" in run(config, "watch", "remove", url).output
     assert json.loads(run(config, "watch", "list", "--json").stdout) == []
 
@@ -124,6 +124,15 @@ def test_a_rule_from_the_config_is_removed_in_the_config_not_from_the_cli(config
     assert "removed rule 'quota'" in run(config, "keywords", "remove", "quota").output
 
 
+def test_a_rule_is_named_in_any_case_or_spelling_that_gives_its_feed_folder(config):
+    assert run(config, "keywords", "add", '"north korea"', "--name", "North Korea").exit_code == 0
+    assert run(config, "matches", "list", "--rule", "north korea").exit_code == 0  # known: no matches yet
+    assert run(config, "matches", "list", "--rule", "north-korea", "--json").stdout.strip() == "[]"
+    removed = run(config, "keywords", "remove", "north korea")
+    assert removed.exit_code == 0 and "removed rule 'North Korea'" in removed.output
+    assert run(config, "keywords", "list", "--json").stdout.strip() == "[]"
+
+
 def test_a_query_may_start_with_a_minus_sign(config):
     added = run(config, "keywords", "add", "-rumour sanctions", "--name", "sanctions")
     assert added.exit_code == 0 and "added rule 'sanctions': -rumour sanctions" in added.output
@@ -152,6 +161,8 @@ def test_our_own_site_is_left_out_of_keywords_test_and_the_config_as_by_the_watc
         )  # fmt: skip
         trial = try_query(app, "lavrov", days=3650)
         assert [s.item.key for s, _ in trial.hits] == ["news"] and trial.own == 1
+        (one,) = try_query(app, "lavrov", days=3650, item="https://press.example.org/releases/x/").hits
+        assert one[1].matched is False and "on our own site" in one[1].reasons[-1]
     finally:
         app.close()
 
@@ -322,3 +333,97 @@ def test_a_lower_case_or_is_saved_as_written_with_a_note_that_it_is_a_word(confi
     assert "note: 'or' in lower case is a word the item must contain, not the operator: write OR" in r.output
     quiet = run(config, "keywords", "add", 'iran OR "war or peace"', "--name", "gulf2")
     assert quiet.exit_code == 0 and "note:" not in quiet.output
+
+
+def test_a_feed_the_config_lists_takes_the_config_settings_even_if_it_was_added_by_hand(config, caplog):
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.watch.manage import add_feed, import_configured
+
+    app = make_app(load_settings(config, environ={}))
+    add_feed(app, "https://news.example.com/rss", tags=("old",))
+    app.close()
+    config.write_text(
+        config.read_text() + '\n[[watch.feeds]]\nurl = "https://news.example.com/rss"\ntitle = "Wire"\n'
+        'tags = ["config-tag"]\ninterval = "2h"\n'
+    )
+    caplog.set_level("WARNING", logger="feeds.watch")
+    app = make_app(load_settings(config, environ={}))
+    try:
+        assert import_configured(app) == (0, 0)
+        assert "now takes its title, tags and interval from the config file" in caplog.text
+        assert "added from the command line" in caplog.text
+        caplog.clear()
+        import_configured(app)
+        assert "now takes" not in caplog.text, "said once, when it happens"
+    finally:
+        app.close()
+    (listed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert (listed["title"], listed["tags"], listed["interval"], listed["origin"]) == (
+        "Wire",
+        ["config-tag"],
+        7200,
+        "config",
+    )
+
+
+def test_a_feed_is_edited_paused_and_resumed_in_place_keeping_its_items_and_matches(config, httpserver, tmp_path):
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    assert run(config, "watch", "add", url, "--tag", "world").exit_code == 0
+    assert run(config, "keywords", "add", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    assert run(config, "watch", "edit", "1").exit_code == 2, "nothing to change"
+    assert run(config, "watch", "edit", "1", "--tag", "x", "--no-tags").exit_code == 2
+    edited = run(
+        config, "watch", "edit", "#1", "--title", "Desk wire", "--tag", "wire", "--tag", "uk", "--interval", "2h"
+    )
+    assert edited.exit_code == 0 and "every 120 min, wire, uk" in edited.output
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert (feed["title"], feed["tags"], feed["interval"], feed["origin"]) == ("Desk wire", ["wire", "uk"], 7200, "cli")
+    assert feed["health"]["items_seen"] == 2, "its items are kept"
+    paused = run(config, "watch", "edit", url, "--disable", "--no-tags")
+    assert paused.exit_code == 0 and "disabled" in paused.output and "no tags" in paused.output
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert feed["enabled"] is False and feed["tags"] == []
+    assert "disabled by hand" in run(config, "watch", "list").output
+    assert json.loads(run(config, "watch", "poll", "--json").stdout)["feeds"] == [], "a paused feed is not polled"
+    assert len(json.loads(run(config, "matches", "list", "--json").stdout)) == 1
+    resumed = run(config, "watch", "edit", "1", "--enable")
+    assert resumed.exit_code == 0
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert feed["enabled"] is True and feed["health"]["next_check"] is None, "due at once"
+    assert len(json.loads(run(config, "watch", "poll", "--json").stdout)["feeds"]) == 1
+    bad = run(config, "watch", "edit", "1", "--interval", "1m")
+    assert bad.exit_code == 2 and "5-minute floor" in bad.output
+    removed = run(config, "watch", "remove", "1")
+    assert removed.exit_code == 0 and "deleted 2 items and 1 match" in removed.output
+
+
+def test_a_feed_gone_410_is_enabled_again_and_a_config_feed_is_edited_in_the_config(config, httpserver):
+    httpserver.expect_request("/gone.xml").respond_with_data("", status=410)
+    gone = httpserver.url_for("/gone.xml")
+    assert run(config, "watch", "add", gone).exit_code == 0
+    run(config, "watch", "poll")
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert feed["enabled"] is False
+    assert run(config, "watch", "edit", gone, "--enable").exit_code == 0
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert feed["enabled"] is True and feed["health"]["failures"] == 0
+    config.write_text(config.read_text() + '\n[[watch.feeds]]\nurl = "https://news.example.com/rss"\n')
+    refused = run(config, "watch", "edit", "https://news.example.com/rss", "--title", "X")
+    assert refused.exit_code == 1 and "watch.feeds[0]" in refused.output and str(config) in refused.output
+    assert run(config, "watch", "edit", "https://news.example.com/rss", "--disable").exit_code == 0
+
+
+def test_an_edited_feed_from_an_opml_file_is_left_as_edited_by_the_next_import(config, tmp_path):
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<opml version="2.0"><head/><body><outline text="Wire" xmlUrl="https://news.example.com/rss"/></body></opml>',
+        encoding="utf-8",
+    )
+    assert run(config, "watch", "import", str(opml)).exit_code == 0
+    assert run(config, "watch", "edit", "1", "--title", "My wire").exit_code == 0
+    assert run(config, "watch", "import", str(opml)).exit_code == 0
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert (feed["title"], feed["origin"]) == ("My wire", "cli")

@@ -62,7 +62,7 @@ def seed_feeds(app, now) -> dict[str, int]:
             owner="seed",
         )
         ids[url] = feed.id
-    store.set_feed_enabled("https://off.example.com/feed", False)
+    store.edit_feed(store.feed("https://off.example.com/feed").id, enabled=False)
     return ids
 
 

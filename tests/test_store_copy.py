@@ -45,7 +45,7 @@ def fill(store) -> None:
         for url, origin in [(f"https://news{n}.example.com/feed.xml", "config" if n % 2 else "cli")]
     ]
     store.remove_feed(feeds[1].id)  # a gap in the ids, which must survive
-    store.set_feed_enabled(feeds[3].id, False)
+    store.edit_feed(feeds[3].id, enabled=False)
     store.claim_feeds([feeds[2].id], NOW, owner="host-a:41", lease=LEASE)  # a live lease travels too
     store.add_rule("iran", "iran OR tehran", origin="config", now=NOW)
     store.add_rule("lavrov", '"sergei lavrov"', origin="cli", now=NOW)

@@ -57,6 +57,11 @@ def test_import_is_idempotent_and_remembers_origin(store):
     add(store, "https://b.example/y")
     h, created = store.import_feed("https://b.example/y", title="Z", tags=(), interval=600, origin="config", now=NOW)
     assert not created and h.title == "News" and h.origin == "cli", "a feed added by hand is left alone"
+    k, created = store.import_feed(
+        "https://b.example/y", title="", tags=("wire",), interval=7200, origin="config", now=NOW, adopt=True
+    )
+    assert not created and k.id == h.id and k.origin == "config"
+    assert (k.title, k.tags, k.interval) == ("News", ("wire",), 7200), "adopted; a blank title keeps its own"
 
 
 def test_claim_due_takes_a_lease_and_record_check_releases_it(store):
@@ -206,7 +211,7 @@ def test_prune_keeps_items_still_in_the_body_their_feed_serves(store):
     assert store.prune_items(NOW - timedelta(days=90)) == 1
     assert sorted(s.item.key for s in store.stored_items()) == ["b", "c"]
 
-    store.set_feed_enabled(f.id, False)  # a feed no longer polled protects nothing
+    store.edit_feed(f.id, enabled=False)  # a feed no longer polled protects nothing
     assert store.prune_items(NOW - timedelta(days=90)) == 2
 
 

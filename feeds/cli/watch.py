@@ -97,7 +97,9 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
     with ctx.app() as app:
         try:
             feed = add_feed(app, url, title=title, tags=tags, interval=interval)
-        except ValueError as e:  # the interval out of bounds, or a tag with a comma
+        except ValueError as e:  # the interval out of bounds, or a tag with a comma (not our own errors)
+            if isinstance(e, FeedsError):
+                raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
     ctx.say(f"watching #{feed.id} {feed.url} every {feed.interval / 60:g} min")
 
@@ -145,8 +147,56 @@ def watch_remove(ctx: Context, url_or_id: str) -> None:
     from feeds.watch.manage import feed_reference, remove_feed
 
     with ctx.app() as app:
-        feed = remove_feed(app, feed_reference(url_or_id))
-    ctx.say(f"removed #{feed.id} {feed.url}")
+        feed, items, found = remove_feed(app, feed_reference(url_or_id))
+    ctx.say(f"removed #{feed.id} {feed.url}: deleted {_count(items, 'item')} and {_count(found, 'match', 'matches')}")
+
+
+@watch.command("edit")
+@click.argument("url_or_id")
+@click.option("--title", default=None, help="A new name for the feed ('' for the feed's own title).")
+@click.option("--tag", "tags", multiple=True, help="The feed's tags, replacing its current ones (repeatable).")
+@click.option("--no-tags", is_flag=True, help="Remove all its tags.")
+@click.option("--interval", callback=_interval, help="How often to check, e.g. 30m, 2h (floor 5m).")
+@click.option("--enable/--disable", "enabled", default=None, help="Poll it again (due at once), or stop polling it.")
+@pass_ctx
+@handle_errors
+def watch_edit(
+    ctx: Context,
+    url_or_id: str,
+    title: str | None,
+    tags: tuple[str, ...],
+    no_tags: bool,
+    interval: float | None,
+    enabled: bool | None,
+) -> None:
+    """Change a watched feed's title, tags or interval, or pause and resume it, keeping its items and matches."""
+    from feeds.watch.manage import edit_feed, feed_reference, import_configured
+
+    if tags and no_tags:
+        raise click.UsageError("--tag sets the tags and --no-tags removes them all: give one")
+    if title is None and not tags and not no_tags and interval is None and enabled is None:
+        raise click.UsageError("nothing to change: give --title, --tag, --no-tags, --interval, --enable or --disable")
+    with ctx.app() as app:
+        import_configured(app)
+        try:
+            feed = edit_feed(
+                app,
+                feed_reference(url_or_id),
+                title=title,
+                tags=() if no_tags else tags or None,
+                interval=interval,
+                enabled=enabled,
+            )
+        except ValueError as e:  # the interval out of bounds, or a tag with a comma (not our own errors)
+            if isinstance(e, FeedsError):
+                raise
+            raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
+    tags_shown = ", ".join(feed.tags) or "no tags"
+    ctx.say(f"#{feed.id} {feed.url}: {feed.state}, every {feed.interval / 60:g} min, {tags_shown}")
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else many or one + 's'}"
 
 
 @watch.command("import")
@@ -334,7 +384,7 @@ def keywords_remove(ctx: Context, name: str) -> None:
 
     with ctx.app() as app:
         try:
-            remove_rule(app, name)
+            name = remove_rule(app, name).name
         except NotFoundError:
             # A rule deleted from (or renamed in) the config file keeps its matches, and its feed, until this.
             gone = app.store.remove_former_rule_matches(name)
@@ -423,19 +473,20 @@ def matches_list(
         raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
     if rule and kind not in (None, "keyword"):
         raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
+    from feeds.watch.manage import rule_name
+
     with ctx.app() as app:
         subject = rule
         if release:
             subject = app.store.release(release).id
         if rule:
-            kind = "keyword"
+            kind, subject = "keyword", rule_name(app, rule)
         rows = app.store.matches(kind=kind, subject=subject, limit=limit)
         if release and not kind:
             rows = [m for m in rows if m.kind != "keyword"]
-        # A removed rule's matches are kept and still listed; a name that was never a rule is most likely a typo.
-        unknown_rule = bool(rule) and not rows and all(r.name != rule for r in app.store.rules())
-    if unknown_rule:
-        echo(f"note: no keyword rule is named {rule!r} (see `feeds keywords list`)", err=True)
+        # A former rule's kept matches are still listed; a name that was never a rule is most likely a typo.
+        if rule and not rows and all(r.name != subject for r in app.store.rules()):
+            raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
     if as_json:
         echo_json([match_json(m) for m in rows])
         return

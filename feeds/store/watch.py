@@ -17,7 +17,18 @@ from typing import Any
 import sqlalchemy as sa
 
 from feeds.errors import ExistsError, NotFoundError
-from feeds.model import Match, MatchedTerm, MatchScope, Rule, StoredItem, StoredMatch, WatchedFeed, WatchItem
+from feeds.model import (
+    DISABLED_BY_HAND,
+    REMOVED_FROM_CONFIG,
+    Match,
+    MatchedTerm,
+    MatchScope,
+    Rule,
+    StoredItem,
+    StoredMatch,
+    WatchedFeed,
+    WatchItem,
+)
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import items as I
@@ -159,20 +170,31 @@ class WatchStoreMixin:
         return self.feed(url)
 
     def import_feed(
-        self, url: str, *, title: str, tags: Sequence[str], interval: float, origin: str, now: datetime
+        self,
+        url: str,
+        *,
+        title: str,
+        tags: Sequence[str],
+        interval: float,
+        origin: str,
+        now: datetime,
+        adopt: bool = False,
     ) -> tuple[WatchedFeed, bool]:
         """Idempotent add for config and OPML imports: (feed, created). An existing feed from the same origin
-        takes the new title, tags and interval; one added elsewhere (e.g. by hand) is left as it is."""
+        takes the new title, tags and interval; one added elsewhere (e.g. by hand) is left as it is, unless
+        `adopt`: then it becomes this origin's, with these values (a blank title keeps the one it has), and keeps
+        its items, matches and health."""
         try:
             return self.add_feed(url, title=title, tags=tags, interval=interval, origin=origin, now=now), True
         except ExistsError:
             pass
         current = self.feed(url)
-        if current.origin == origin:
+        if current.origin == origin or adopt:
             values: dict[str, Any] = {
-                "title": title,
+                "title": title if current.origin == origin else title or current.title,
                 "tags": json.dumps(list(tags), ensure_ascii=False),
                 "interval_s": interval,
+                "origin": origin,
             }
             if current.disabled_reason == REMOVED_FROM_CONFIG:  # put back into the config: watched again
                 values |= {"enabled": True, "disabled_reason": None, "failures": 0}
@@ -195,14 +217,46 @@ class WatchStoreMixin:
         with self.engine.connect() as conn:
             return [_feed_from(r) for r in conn.execute(sa.select(WF).order_by(WF.c.id))]
 
-    def remove_feed(self, id_or_url: str | int) -> WatchedFeed:
+    def remove_feed(self, id_or_url: str | int) -> tuple[WatchedFeed, int, int]:
+        """Delete a feed, its items and their matches: (the feed, items deleted, matches deleted)."""
         feed = self.feed(id_or_url)
         with writing(self.engine) as conn:
             item_ids = sa.select(I.c.id).where(I.c.feed_id == feed.id)
-            conn.execute(M.delete().where(M.c.item_id.in_(item_ids)))
-            conn.execute(I.delete().where(I.c.feed_id == feed.id))
+            matches = conn.execute(M.delete().where(M.c.item_id.in_(item_ids))).rowcount
+            items = conn.execute(I.delete().where(I.c.feed_id == feed.id)).rowcount
             conn.execute(WF.delete().where(WF.c.id == feed.id))
-        return feed
+        return feed, int(items or 0), int(matches or 0)
+
+    def edit_feed(
+        self,
+        feed_id: int,
+        *,
+        title: str | None = None,
+        tags: Sequence[str] | None = None,
+        interval: float | None = None,
+        enabled: bool | None = None,
+        origin: str | None = None,
+    ) -> WatchedFeed:
+        """Change what is given (None: unchanged). Enabling clears the reason it was disabled and its failures,
+        and makes it due at once; disabling records that it was done by hand."""
+        values: dict[str, Any] = {}
+        if title is not None:
+            values["title"] = title
+        if tags is not None:
+            values["tags"] = json.dumps(list(tags), ensure_ascii=False)
+        if interval is not None:
+            values["interval_s"] = interval
+        if origin is not None:
+            values["origin"] = origin
+        if enabled is True:
+            values |= {"enabled": True, "disabled_reason": None, "failures": 0, "next_check": None}
+        elif enabled is False:
+            values |= {"enabled": False, "disabled_reason": DISABLED_BY_HAND}
+        if values:
+            with writing(self.engine) as conn:
+                if not conn.execute(WF.update().where(WF.c.id == feed_id).values(**values)).rowcount:
+                    raise NotFoundError(f"not watching #{feed_id} (see `feeds watch list`)")
+        return self.feed(feed_id)
 
     def claim_due(self, now: datetime, *, limit: int, owner: str, lease: timedelta) -> list[WatchedFeed]:
         """Take up to `limit` enabled feeds whose check is due and whose lease (if any) has expired."""
@@ -269,16 +323,6 @@ class WatchStoreMixin:
             added = _add_matches(conn, found, now)
             _write_check(conn, feed.id, owner, _check_values(feed))
         return stored, added
-
-    def set_feed_enabled(self, id_or_url: str | int, enabled: bool) -> WatchedFeed:
-        feed = self.feed(id_or_url)
-        with writing(self.engine) as conn:
-            conn.execute(
-                WF.update()
-                .where(WF.c.id == feed.id)
-                .values(enabled=enabled, disabled_reason=None if enabled else "disabled by hand", failures=0)
-            )
-        return self.feed(feed.id)
 
     # --- items ---
 
@@ -526,7 +570,6 @@ class WatchStoreMixin:
 
 # --- the statements, on a connection inside a write transaction (shared by the methods above) ---------------
 
-REMOVED_FROM_CONFIG = "removed from the config file"
 """The `disabled_reason` of a feed the config no longer lists (it is watched again if it comes back)."""
 
 

@@ -11,7 +11,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,7 +22,7 @@ from lxml import etree
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval
 from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
-from feeds.model import Rule, StoredItem, WatchedFeed
+from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_slug
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
@@ -134,13 +134,12 @@ def add_feed(
     app: App, url: str, *, title: str = "", tags: Sequence[str] = (), interval: float | None = None
 ) -> WatchedFeed:
     url = check_feed_url(app, url)
-    if any("," in t for t in tags):
-        raise ValueError("a tag must not contain a comma (OPML exports separate tags with commas): give --tag twice")
+    tags = _checked_tags(tags)
     refuse_unpollable(app, url)
     return app.store.add_feed(
         url,
         title=title,
-        tags=tuple(dict.fromkeys(t.strip() for t in tags if t.strip())),
+        tags=tags,
         interval=check_interval(interval, app.settings.watch.interval),
         origin="cli",
         now=app.clock(),
@@ -168,9 +167,21 @@ def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
     return app.store.add_rule(name, query, origin="cli", now=app.clock())
 
 
+def rule_name(app: App, name: str) -> str:
+    """The stored name of the rule a person means by `name`: that name, else the one rule whose feed folder would
+    be the same (`rule_slug`: case, accents and punctuation aside), since no two rules may share one; `name` as
+    given when no rule matches either way (a former rule's kept matches are still found under it)."""
+    rules = [r.name for r in app.store.rules()]
+    if name in rules:
+        return name
+    slug = rule_slug(name)
+    return next((r for r in rules if rule_slug(r) == slug), name)
+
+
 def remove_rule(app: App, name: str) -> Rule:
     """Delete a rule made from the CLI, and its matches. One imported from the config file would come back with
-    the next command: refused, naming the file and the key to edit."""
+    the next command: refused, naming the file and the key to edit. `name` as `rule_name` resolves it."""
+    name = rule_name(app, name)
     configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
     try:
         imported = app.store.rule(name).origin == "config"
@@ -186,19 +197,76 @@ def remove_rule(app: App, name: str) -> Rule:
     return app.store.remove_rule(name)
 
 
-def remove_feed(app: App, reference: str) -> WatchedFeed:
-    """Stop watching a feed (its items and their matches go). One the config file lists would come back with the
-    next command: refused, naming the file and the key to edit."""
+def remove_feed(app: App, reference: str) -> tuple[WatchedFeed, int, int]:
+    """Stop watching a feed: (the feed, items deleted, matches deleted). One the config file lists would come
+    back with the next command: refused, naming the file and the key to edit."""
     feed = app.store.feed(reference)
-    configured = [i for i, f in enumerate(app.settings.watch.feeds) if canonical_feed_url(f.url) == feed.url]
-    if configured and feed.origin == "config":
+    key = _config_key(app, feed)
+    if key is not None:
         raise ConfigError(
             f"{feed.url} is listed here: remove it from the config file (it would be watched again by the next "
             "command)",
             path=str(app.settings.path),
-            key=f"watch.feeds[{configured[0]}]",
+            key=key,
         )
     return app.store.remove_feed(feed.id)
+
+
+def edit_feed(
+    app: App,
+    reference: str,
+    *,
+    title: str | None = None,
+    tags: Sequence[str] | None = None,
+    interval: float | None = None,
+    enabled: bool | None = None,
+) -> WatchedFeed:
+    """Change a watched feed in place (None: unchanged), keeping its items, matches and health.
+
+    The title, tags and interval of a feed the config file lists are set there (a change here would be undone by
+    the next command): refused, naming the file and the key. A feed from an OPML file that is edited becomes one
+    added by hand, so a later import of that file leaves it as it is now. Enabling a feed (one disabled by hand,
+    or by a `410 Gone`) makes it due at once with its failures forgotten; one that was dropped from the config
+    file is enabled by putting it back there."""
+    feed = app.store.feed(reference)
+    key = _config_key(app, feed)
+    settings_changed = title is not None or tags is not None or interval is not None
+    if settings_changed and key is not None:
+        raise ConfigError(
+            f"{feed.url} is listed here: change its title, tags or interval in the config file",
+            path=str(app.settings.path),
+            key=key,
+        )
+    if enabled and feed.disabled_reason == REMOVED_FROM_CONFIG:
+        raise ConfigError(
+            f"{feed.url} was removed from the config file: put it back there to watch it again (or `feeds watch "
+            "remove` it)",
+            path=str(app.settings.path),
+        )
+    if tags is not None:
+        tags = _checked_tags(tags)
+    return app.store.edit_feed(
+        feed.id,
+        title=title.strip() if title is not None else None,
+        tags=tags,
+        interval=check_interval(interval, feed.interval) if interval is not None else None,
+        enabled=enabled,
+        origin="cli" if settings_changed and feed.origin.startswith("opml:") else None,
+    )
+
+
+def _config_key(app: App, feed: WatchedFeed) -> str | None:
+    """`watch.feeds[N]`, the config key that declares `feed`, when the feed is the config's."""
+    if feed.origin != "config":
+        return None
+    listed = [i for i, f in enumerate(app.settings.watch.feeds) if canonical_feed_url(f.url) == feed.url]
+    return f"watch.feeds[{listed[0]}]" if listed else None
+
+
+def _checked_tags(tags: Sequence[str]) -> tuple[str, ...]:
+    if any("," in t for t in tags):
+        raise ValueError("a tag must not contain a comma (OPML exports separate tags with commas): give --tag twice")
+    return tuple(dict.fromkeys(t.strip() for t in tags if t.strip()))
 
 
 def import_configured(app: App) -> tuple[int, int]:
@@ -207,17 +275,27 @@ def import_configured(app: App) -> tuple[int, int]:
     w = app.settings.watch
     feeds_added = 0
     mine = own_domains(app.settings)
+    origins = {f.url: f.origin for f in app.store.feeds()} if w.feeds else {}
     for f in w.feeds:
         if is_own_url(f.url, mine):  # as `watch add` refuses it: our own feeds are never watched
             log.warning(
                 "not watching %s from the config: it is on our own site (site.base_url, watch.own_domains)", f.url
             )
             continue
+        url = canonical_feed_url(f.url)
+        before = origins.get(url)
         _, created = app.store.import_feed(
-            canonical_feed_url(f.url), title=f.title, tags=f.tags, interval=f.interval or w.interval, origin="config",
-            now=now,
-        )  # fmt: skip
+            url, title=f.title, tags=f.tags, interval=f.interval or w.interval, origin="config", now=now, adopt=True
+        )
         feeds_added += created
+        if before not in (None, "config"):  # watched already another way: from now on, as the config says
+            log.warning(
+                "%s (watched already, added from %s) now takes its title, tags and interval from the config "
+                "file, which lists it; its items and matches are kept",
+                url,
+                "the command line" if before == "cli" else before,
+                extra={"url": url},
+            )
     names = [k.name for k in w.keywords]
     rules_changed = 0
     # The feed folders other rules hold (not a config rule the config no longer has: it is retired below).
@@ -470,7 +548,14 @@ def try_query(
         if feed is None or len(hits) >= limit:
             continue  # past the limit, items are only counted
         if item is not None:
-            hits.append((s, explain(query, match_input(feed, s.item))))
+            explained = explain(query, match_input(feed, s.item))
+            if is_own_url(s.item.link, mine):  # whatever its words say, the watch never matches it
+                explained = replace(
+                    explained,
+                    matched=False,
+                    reasons=(*explained.reasons, "not matched: the item is on our own site, which is never watched"),
+                )
+            hits.append((s, explained))
             continue
         item_input = match_input(feed, s.item)
         if matcher.match(item_input):  # compiled once; explain (slower) only what matched
@@ -489,10 +574,14 @@ __all__ = [
     "add_feed",
     "add_rule",
     "discover",
+    "edit_feed",
     "export_opml",
     "feed_reference",
     "import_configured",
     "import_opml",
     "read_opml",
+    "remove_feed",
+    "remove_rule",
+    "rule_name",
     "try_query",
 ]
