@@ -663,3 +663,60 @@ def test_a_database_refusing_a_batch_says_which_files_wait_and_leaves_them(app, 
     assert text.startswith("Exception: permission denied for table releases (storing 1 file(s) of source 'inbox'")
     assert str(inbox / "visit.txt") in text and text.endswith("they stay where they are)")
     assert (inbox / "visit.txt").exists()
+
+
+REPLACED = TEXT_RELEASE.replace("next month", "next week")
+
+
+def _replacing_before_the_move(monkeypatch, target: Path, content: str, *, in_place: bool = False) -> None:
+    """Have `target` replaced (renamed onto, or written again in place) after it was read, before its move."""
+    settle = folder.settle
+
+    def replace_then_settle(*args, **kwargs):
+        if in_place:
+            with target.open("a", encoding="utf-8") as f:
+                f.write(content)
+        else:
+            part = target.with_name(f".{target.name}.tmp")
+            part.write_text(content, encoding="utf-8")
+            os.replace(part, target)
+        written_at(target, datetime(2026, 1, 1, tzinfo=UTC))  # long quiet: the next scan reads it
+        return settle(*args, **kwargs)
+
+    monkeypatch.setattr(folder, "settle", replace_then_settle)
+
+
+def test_a_file_replaced_while_it_was_read_is_left_to_be_read_again_not_lost(app, inbox, monkeypatch, caplog):
+    caplog.set_level("WARNING", logger="feeds.ingest")
+    dropped = drop(inbox, "visit.txt", TEXT_RELEASE)
+    _replacing_before_the_move(monkeypatch, dropped, REPLACED)
+    assert run_ingest(app).count("created") == 1
+    assert dropped.read_text(encoding="utf-8") == REPLACED, "the new content waits in the drop folder"
+    assert not (inbox / "processed" / "visit.txt").exists()
+    assert "changed while it was read: left in the drop folder" in caplog.text
+    monkeypatch.undo()
+    assert run_ingest(app).count("updated") == 1
+    (release,) = app.store.releases()
+    assert "next week" in release.body_text
+    assert (inbox / "processed" / "visit.txt").read_text(encoding="utf-8") == REPLACED
+    assert not dropped.exists()
+
+
+def test_a_file_written_again_in_place_while_it_was_read_is_read_again(app, inbox, monkeypatch):
+    dropped = drop(inbox, "visit.txt", TEXT_RELEASE)
+    _replacing_before_the_move(monkeypatch, dropped, "\nA paragraph added later.\n", in_place=True)
+    run_ingest(app)
+    assert dropped.exists() and not (inbox / "processed" / "visit.txt").exists()
+    monkeypatch.undo()
+    assert run_ingest(app).count("updated") == 1
+    assert "A paragraph added later." in app.store.releases()[0].body_text
+
+
+def test_a_bad_file_replaced_by_a_good_one_while_it_was_read_is_not_rejected(app, inbox, monkeypatch):
+    dropped = drop(inbox, "visit.json", "{not json")
+    _replacing_before_the_move(monkeypatch, dropped, json.dumps({"title": "Fixed", "body": "Now it reads."}))
+    assert run_ingest(app).count("rejected") == 1
+    rejected = inbox / "rejected"
+    assert dropped.exists() and not any(rejected.iterdir()), "neither the new file nor a note about the old one"
+    monkeypatch.undo()
+    assert run_ingest(app).count("created") == 1 and app.store.releases()[0].title == "Fixed"

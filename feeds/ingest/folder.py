@@ -12,6 +12,7 @@ should write under such a name and rename into the folder when done.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import logging
 import os
@@ -21,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feeds.clock import rfc3339
-from feeds.ingest.pipeline import Unit, shown_path
+from feeds.ingest.pipeline import FileIdentity, Unit, file_identity, shown_path
 
 log = logging.getLogger("feeds.ingest")
 
@@ -203,6 +204,8 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
                 )
             os.replace(part, dest + _NOTE, src_dir_fd=target, dst_dir_fd=target)
         os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
+        if unit.read_as is not None and _identity(dest, target) != unit.read_as:
+            return _put_back(unit, name, dest, inbox, target, target_path)
         return os.path.join(target_path, dest), None
     except OSError as e:
         if isinstance(e, FileNotFoundError) and not _exists(name, inbox):
@@ -210,6 +213,46 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
         where = os.path.basename(target_path)
         log.error("could not move %s to %s/: %s", shown_path(src), where, e, extra={"file": src})
         return None, f"could not move them to {where}/ ({e.strerror or e})"
+
+
+def _identity(name: str, folder: int) -> FileIdentity | None:
+    try:
+        return file_identity(os.stat(name, dir_fd=folder, follow_symlinks=False))
+    except OSError:
+        return None
+
+
+def _put_back(
+    unit: Unit, name: str, dest: str, inbox: int, target: int, target_path: str
+) -> tuple[str | None, str | None]:
+    """The file just moved is not the one that was read: it was replaced (renamed onto its name) or written
+    again while it was read, and what was stored (or rejected) is the earlier content. The new content must not
+    go unread into processed/ (or rejected/, under a note about other bytes): it goes back into the drop folder
+    under its name, to be read by the next scan, and the note written for the earlier content is removed. The
+    identity is checked after the move, so no replacement between a check and the move can slip through.
+    Linked back, never renamed, so that a third file dropped under the name meanwhile is not overwritten: then it
+    stays where it is, and the log says where."""
+    shown = shown_path(unit.origin)
+    try:
+        os.link(dest, name, src_dir_fd=target, dst_dir_fd=inbox, follow_symlinks=False)
+    except OSError as e:
+        where = os.path.join(target_path, dest)
+        log.error(
+            "%s changed while it was read; its new content, not ingested, is in %s (%s): drop it into the folder again",
+            shown,
+            where,
+            e.strerror or e,
+            extra={"file": unit.origin},
+        )
+        return where, None
+    os.unlink(dest, dir_fd=target)
+    if unit.error:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(dest + _NOTE, dir_fd=target)
+    log.warning(
+        "%s changed while it was read: left in the drop folder, to be read again", shown, extra={"file": unit.origin}
+    )
+    return None, None
 
 
 def _note_opening(name: str) -> str:

@@ -60,6 +60,18 @@ class Unit:
     gone: bool = False
     """The file was there when the folder was scanned and no longer when it was read: another process (a second
     `feeds ingest`, a daemon) took it meanwhile. Not an error of the file: nothing is reported for it."""
+    read_as: FileIdentity | None = None
+    """For files read: the file as it was when it was read, which is the one that may be moved after the commit
+    (see `feeds.ingest.folder.settle`)."""
+
+
+FileIdentity = tuple[int, int, int, int]
+"""(device, inode, size, modification time in ns) of a file: another file put in its place (a rename onto its
+name), or the same one written again, differs."""
+
+
+def file_identity(st: os.stat_result) -> FileIdentity:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def normalise_all(raws: Sequence[RawRelease], settings: Settings, now: datetime) -> tuple[Release, ...]:
@@ -116,6 +128,7 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
                 )
             data = f.read(MAX_FILE_BYTES + 1)
             modified = datetime.fromtimestamp(st.st_mtime, UTC)
+            read_as = file_identity(st)
     except OSError as e:
         return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
     if len(data) > MAX_FILE_BYTES:
@@ -124,16 +137,27 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
             origin=origin,
             source=source,
             error=f"{origin}: the file is larger than {limit} MiB, too large to be a release; it was not read",
+            read_as=read_as,
         )
     digest = hashlib.sha256(data).hexdigest()
     try:
         raws = parse_release_file(data, path.name, source=source, origin=origin)
         releases = normalise_all(raws, settings, now)
     except FeedsError as e:
-        return Unit(origin=origin, source=source, error=str(e), file_name=path.name, sha256=digest)
+        return Unit(origin=origin, source=source, error=str(e), file_name=path.name, sha256=digest, read_as=read_as)
     if not releases:
-        return Unit(origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name)
-    return Unit(origin=origin, source=source, releases=releases, file_name=path.name, sha256=digest, modified=modified)
+        return Unit(
+            origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name, read_as=read_as
+        )
+    return Unit(
+        origin=origin,
+        source=source,
+        releases=releases,
+        file_name=path.name,
+        sha256=digest,
+        modified=modified,
+        read_as=read_as,
+    )
 
 
 def _link_target(path: Path) -> str:
