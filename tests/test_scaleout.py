@@ -531,6 +531,34 @@ def test_items_inserted_by_another_worker_meanwhile_are_skipped_not_an_error(pg_
         other.close()
 
 
+def test_a_config_feed_and_rule_imported_by_two_daemons_starting_at_once_are_one_each(pg_url):
+    """Two daemons starting together both import the config: the one whose insert comes second finds the feed and
+    the rule there (it used to stop with UniqueViolation on watched_feeds_url_key)."""
+    store, other = open_store(pg_url), open_store(pg_url)
+    try:
+        store.migrate(T0)
+        url = "https://news.example.com/config-feed"
+        raced = []
+
+        @sa.event.listens_for(store.engine, "before_cursor_execute")
+        def _other_daemon_first(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+            if statement.startswith("INSERT INTO watched_feeds") and "feed" not in raced:
+                raced.append("feed")  # the other daemon commits the same feed just before our insert
+                other.import_feed(url, title="F", tags=(), interval=INTERVAL, origin="config", now=T0)
+            if statement.startswith("INSERT INTO rules") and "rule" not in raced:
+                raced.append("rule")
+                other.import_rule("iran", "iran", origin="config", now=T0)
+
+        feed, created = store.import_feed(url, title="F", tags=(), interval=INTERVAL, origin="config", now=T0)
+        rule, changed = store.import_rule("iran", "iran", origin="config", now=T0)
+        assert raced == ["feed", "rule"]
+        assert (feed.url, created) == (url, False) and [f.url for f in store.feeds()] == [url]
+        assert (rule.name, changed) == ("iran", False) and [r.name for r in store.rules()] == ["iran"]
+    finally:
+        store.close()
+        other.close()
+
+
 # --- (d) single-runner sections -------------------------------------------------------------------------------
 
 

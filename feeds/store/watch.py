@@ -153,11 +153,12 @@ class WatchStoreMixin:
     def add_feed(
         self, url: str, *, title: str, tags: Sequence[str], interval: float, origin: str, now: datetime
     ) -> WatchedFeed:
+        # ON CONFLICT DO NOTHING, not a look first: two daemons starting together on one PostgreSQL database both
+        # import the config's feeds, and the second insert must find the feed there, not fail on its key.
         with writing(self.engine) as conn:
-            if conn.execute(sa.select(WF.c.id).where(WF.c.url == url)).first():
-                raise ExistsError(f"already watching {url}")
-            conn.execute(
-                WF.insert().values(
+            added = conn.execute(
+                insert_ignoring_conflicts(conn.dialect, WF)
+                .values(
                     url=url,
                     title=title,
                     tags=json.dumps(list(tags), ensure_ascii=False),
@@ -166,7 +167,10 @@ class WatchStoreMixin:
                     origin=origin,
                     added_at=now,
                 )
-            )
+                .returning(WF.c.id)
+            ).first()
+        if added is None:
+            raise ExistsError(f"already watching {url}")
         return self.feed(url)
 
     def import_feed(
@@ -398,10 +402,14 @@ class WatchStoreMixin:
     # --- rules ---
 
     def add_rule(self, name: str, query: str, *, origin: str, now: datetime) -> Rule:
-        with writing(self.engine) as conn:
-            if conn.execute(sa.select(RU.c.name).where(RU.c.name == name)).first():
-                raise ExistsError(f"a rule named {name!r} exists already (remove it first, or pick another --name)")
-            conn.execute(RU.insert().values(name=name, query=query, origin=origin, created_at=now, updated_at=now))
+        with writing(self.engine) as conn:  # (ON CONFLICT DO NOTHING: see add_feed)
+            added = conn.execute(
+                insert_ignoring_conflicts(conn.dialect, RU)
+                .values(name=name, query=query, origin=origin, created_at=now, updated_at=now)
+                .returning(RU.c.name)
+            ).first()
+        if added is None:
+            raise ExistsError(f"a rule named {name!r} exists already (remove it first, or pick another --name)")
         return self.rule(name)
 
     def import_rule(self, name: str, query: str, *, origin: str, now: datetime) -> tuple[Rule, bool]:
