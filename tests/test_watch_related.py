@@ -761,7 +761,77 @@ def test_an_item_under_our_exact_headline_is_a_pickup_however_short(matcher: Rel
     (term,) = pickup.terms
     assert (term.field, term.start, term.end) == ("title", 0, len("Foreign Secretary to visit Moscow"))
     assert pickup.why.startswith("pickup of 'Foreign Secretary to visit Moscow': 5 words in title")
-    assert matcher.match("other", 7, "Foreign Secretary to visit Moscow soon", "Short.", "", None) == ()
+    assert matcher.match("other", 7, "Foreign Secretary to visit", "Short.", "", None) == ()
+
+
+HEADLINE = "Foreign Secretary to visit Moscow"
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    ("title", "span"),
+    [
+        ("BREAKING: foreign secretary to visit MOSCOW", "foreign secretary to visit MOSCOW"),
+        ("Press release: Foreign Secretary to visit Moscow", HEADLINE),
+        ("Foreign Secretary to visit Moscow, says aide", HEADLINE),
+        ("Foreign Secretary to visit Moscow soon", HEADLINE),
+        ("UK: FOREIGN-SECRETARY TO VISIT MOSCÓW — officials", "FOREIGN-SECRETARY TO VISIT MOSCÓW"),
+        ("Fóreign  Secretary\nto visit «Moscow», aide says", "Fóreign  Secretary\nto visit «Moscow"),
+        ("Lavrov: Foreign Secretary to visit Moscow; Foreign Secretary to visit Moscow", HEADLINE),  # the first
+    ],
+)
+def test_an_item_title_containing_our_whole_headline_is_a_pickup(
+    matcher: RelatedMatcher, moscow: Release, title: str, span: str
+) -> None:
+    (pickup,) = matcher.match("wire", 7, title, "Short wire item.", "", None)
+    assert (pickup.kind, pickup.subject) == ("pickup", moscow.id)
+    (term,) = pickup.terms
+    assert (term.field, term.term, term.start) == ("title", span, title.index(span))
+    assert title[term.start : term.end] == span
+    assert pickup.why.startswith(f"pickup of '{HEADLINE}': 5 words in title (“{' '.join(span.split())}”); score ")
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Foreign Secretary to visit",  # a part of the headline is not the headline
+        "Secretary to visit Moscow",
+        "Foreign Secretary to visit the Kremlin in Moscow",  # not one run of words
+        "Foreign Secretaries to visit Moscow",  # whole words only
+        "Foreign Secretary to visit Moscowland",
+        "Foreign Secretary not to visit Moscow",
+    ],
+)
+def test_an_item_title_with_less_than_our_whole_headline_is_not_a_pickup(matcher: RelatedMatcher, title: str) -> None:
+    assert matcher.match("wire", 7, title, "Short wire item.", "", None) == ()
+
+
+@pytest.mark.corpus
+def test_two_headlines_opening_alike_are_each_found_only_whole(moscow: Release) -> None:
+    longer = _release("visit-2", f"{HEADLINE} and Beijing in the spring", "Dates to follow.", "2026-11-27T09:00:00Z")
+    matcher = RelatedMatcher(build_profiles((moscow, longer, *invented_releases()), NOW), SETTINGS)
+
+    def pickups(title: str) -> list[str]:
+        return sorted(m.subject for m in matcher.match("k", 1, title, "Short.", "", None) if m.kind == "pickup")
+
+    assert pickups(f"BREAKING: {HEADLINE}, aide says") == [moscow.id]  # a part of the longer one: not its pickup
+    assert pickups(f"LIVE: {HEADLINE} and Beijing in the spring") == sorted([moscow.id, longer.id])
+
+
+@pytest.mark.parametrize(
+    ("headline", "title"),
+    [
+        ("Statement on Syria", "BREAKING: Statement on Syria expected tonight"),
+        ("Iran sanctions", "EU weighs new Iran sanctions"),
+        ("New sanctions on Iran", "Allies agree new sanctions on Iran, says envoy"),  # 4 words: still too short
+    ],
+)
+def test_a_short_release_title_inside_an_item_title_proves_nothing(headline: str, title: str) -> None:
+    short = _release("short", headline, "We condemn the attack.", "2026-11-27T09:00:00Z")
+    matcher = RelatedMatcher(build_profiles((short, *invented_releases()), NOW), SETTINGS)
+    assert matcher.match("k", 1, title, "Another statement.", "", None) == ()
+    assert matcher.match("k", 1, headline, "Another statement.", "", None) == ()
 
 
 def test_a_short_title_taken_whole_proves_nothing(oslo_matcher: RelatedMatcher) -> None:

@@ -21,6 +21,11 @@ releases watched:
   case, punctuation, curly or straight quotes and white space irrelevant. Shingles found in three or more
   releases are boilerplate ("For media enquiries contact…") and are not indexed.
       score = release words reproduced / release words.
+  An item whose title contains a release's whole title, of at least `HEADLINE_WORDS` (5) words, as consecutive
+  folded words is a pickup too, however short the item ("BREAKING: Foreign Secretary to visit Moscow", "…, says
+  aide": a wire service's prefix or suffix around our headline); a title found inside the release's title, or a
+  shorter release title ("Iran sanctions"), is not. Release titles are indexed by their first `HEADLINE_WORDS`
+  words, so this costs one look-up per word of the item's title.
   A pickup of a release takes precedence: the same item is then not also reported as related to that release
   (it may still be related to others).
 
@@ -102,8 +107,8 @@ class ReleaseProfile:
 
 
 HEADLINE_WORDS = 5
-"""Words a release's title must have for an item with that exact title to be its pickup (a shorter title, such as
-"Statement on Syria", is too common a phrase to prove anything)."""
+"""Words a release's title must have for an item whose title contains it whole (or is it) to be its pickup (a
+shorter title, such as "Statement on Syria" or "Iran sanctions", is too common a phrase to prove anything)."""
 
 ITEM_SLACK = timedelta(days=1)
 """How long before a release's own date an item may be dated, or first seen, and still count as its coverage:
@@ -292,13 +297,14 @@ class RelatedMatcher:
         for pi, profile in enumerate(self.profiles):
             for url in profile.urls:
                 self._urls.setdefault(url, set()).add(pi)
-        # A headline of HEADLINE_WORDS or more words taken whole (a wire item under our exact title) is a pickup,
-        # however short the item: it is the release's own sentence, as a quotation is.
-        self._headlines: dict[tuple[str, ...], list[int]] = {}
+        # A headline of HEADLINE_WORDS or more words taken whole into an item's title (a wire item under our title,
+        # perhaps with "BREAKING:" before it or ", says aide" after it) is a pickup, however short the item: it is
+        # the release's own sentence, as a quotation is. Keyed by the title's first HEADLINE_WORDS words.
+        self._headlines: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
         for pi, profile in enumerate(self.profiles):
             title = profile.tokens[: profile.tokens.index("")] if "" in profile.tokens else profile.tokens
             if len(title) >= HEADLINE_WORDS:
-                self._headlines.setdefault(tuple(title), []).append(pi)
+                self._headlines.setdefault(tuple(title[:HEADLINE_WORDS]), []).append((pi, tuple(title)))
 
     def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
         return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published)
@@ -434,11 +440,21 @@ class RelatedMatcher:
             for first, last in runs:
                 if last + size - first >= self.settings.pickup_tokens:
                     found.setdefault(pi, []).append(_Passage(f, first, last + size, first + d))
-        for pi in self._headlines.get(tuple(words[0]), ()) if words else ():
-            if pi not in found:  # the item's title is the release's title, word for word
-                found[pi] = [_Passage(0, 0, len(words[0]), 0)]
+        for pi, (start, end) in self._titles_in(words[0] if words else []).items():
+            if pi not in found:  # the item's title contains the release's title, word for word
+                found[pi] = [_Passage(0, start, end, 0)]
         for passages in found.values():
             passages.sort(key=lambda p: (p.field, p.start, p.end))
+        return found
+
+    def _titles_in(self, title: Sequence[str]) -> dict[int, tuple[int, int]]:
+        """Per profile whose whole title (`HEADLINE_WORDS` words or more) runs through the item's `title` words:
+        the (start, end) word indexes of its first occurrence there."""
+        found: dict[int, tuple[int, int]] = {}
+        for i in range(len(title) - HEADLINE_WORDS + 1):
+            for pi, headline in self._headlines.get(tuple(title[i : i + HEADLINE_WORDS]), ()):
+                if pi not in found and tuple(title[i : i + len(headline)]) == headline:
+                    found[pi] = (i, i + len(headline))
         return found
 
     def _pickup_match(
