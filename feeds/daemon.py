@@ -562,7 +562,7 @@ class Daemon:
                 self._server.task_dispatcher.shutdown(timeout=2)
             self._server.close()
         if unfinished:
-            log.info("feeds daemon %s stopped (abandoning %d running job(s))", self.worker, unfinished)
+            log.info("feeds daemon %s stopped (abandoning %d running job(s))", self.worker, len(unfinished))
             return False
         self.app.close()
         log.info("feeds daemon %s stopped", self.worker)

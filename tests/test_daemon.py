@@ -707,10 +707,12 @@ def test_a_job_still_running_after_the_grace_period_is_named(make_settings, cloc
     worker.start()
     try:
         assert started.wait(timeout=DEADLINE)
-        caplog.set_level(logging.WARNING, logger="feeds")
+        caplog.set_level(logging.INFO, logger="feeds")
         daemon.stop()
         assert "watch still running after the 1 s grace period" in caplog.text
         assert "lease of 300 s runs out" in caplog.text
+        # The last line is written whole (it once broke the log with "%d format: … not list").
+        assert "stopped (abandoning 1 running job(s))" in caplog.text
     finally:
         release.set()
         worker.join(timeout=DEADLINE)
