@@ -228,3 +228,14 @@ def test_stored_items_are_read_a_page_at_a_time_in_the_same_order(store):
     for page in (1, 2, 3, 11, 12):
         paged = list(store.iter_stored_items(since=since, page=page))
         assert [s.id for s in paged] == [s.id for s in whole], f"page size {page}"
+
+
+def test_feed_health_counts_enabled_checked_and_failing_feeds(store):
+    a, b, c = (add(store, f"https://{n}.example/f") for n in "abc")
+    add(store, "https://d.example/f")
+    store.edit_feed(c.id, enabled=False)
+    assert store.feed_health() == (3, 0, 0)
+    for f, failures in ((a, 0), (b, 2)):
+        (claimed,) = store.claim_feeds([f.id], NOW, owner="w", lease=LEASE)
+        store.record_check(replace(claimed, last_checked=NOW, failures=failures), owner="w")
+    assert store.feed_health() == (3, 2, 1)

@@ -110,6 +110,36 @@ def test_healthz_is_degraded_while_a_remote_source_fails_not_only_on_the_round_t
     assert get(base, "/healthz").json()["status"] == "ok"
 
 
+def test_healthz_is_degraded_when_every_watched_feed_fails_not_when_one_does(app, serve, clock):
+    """A reliability review: with the network dead, every watched feed failing, /healthz still said ok."""
+    from dataclasses import replace
+
+    base = serve(make_web_app(app))
+    assert get(base, "/healthz").json()["checks"]["watch"] == {"status": "ok", "feeds": 0, "failing": 0}
+    feeds = [
+        app.store.add_feed(f"https://news{i}.example.net/rss", title="", tags=(), interval=1800, origin="cli", now=AT)
+        for i in range(3)
+    ]
+    app.store.add_feed("https://new.example.net/rss", title="", tags=(), interval=1800, origin="cli", now=AT)
+
+    def check(feed: Any, **health: Any) -> None:  # as a poll records a check: under the feed's lease
+        (claimed,) = app.store.claim_feeds([feed.id], AT, owner="t", lease=timedelta(minutes=5))
+        app.store.record_check(replace(claimed, last_checked=AT, last_status="200", **health), owner="t")
+
+    for f in feeds:
+        check(f)
+    check(feeds[0], failures=3, last_error="connection refused")
+    watch = get(base, "/healthz").json()["checks"]["watch"]
+    assert watch == {"status": "ok", "feeds": 4, "failing": 1}, "one site down is that site's problem"
+    for f in feeds[1:]:
+        check(f, failures=1, last_error="connection refused")
+    data = get(base, "/healthz").json()
+    assert data["status"] == "degraded" and data["checks"]["watch"]["failing"] == 3
+    assert "all 3 watched feed(s) checked are failing" in data["checks"]["watch"]["error"]
+    check(feeds[2], failures=0, last_error=None)
+    assert get(base, "/healthz").json()["status"] == "ok"
+
+
 def test_healthz_503_when_the_database_is_down(settings, clock, tmp_path, serve, caplog):
     unreachable = tmp_path / "a-folder-not-a-database"
     unreachable.mkdir()

@@ -5,6 +5,9 @@
 - `out`: the published folder (or, before the first publish, its nearest existing parent) is a writable folder.
 - `job:<name>`: the last run of each job the daemon recorded in `Health`; a failed last run is `degraded`.
 - `source:<name>`: each enabled remote source, `degraded` while its polls fail (its state, in the database).
+- `watch`: the watched feeds (enabled, failing), `degraded` when every one checked so far is failing: one site
+  down is that site's problem (`feeds status`, `watch list`), all of them at once most likely ours (the network,
+  DNS, a proxy).
 The status code is 200 for ok and degraded (the site is still being served) and 503 for fail, so a load
 balancer takes a daemon that lost its database out of rotation but keeps one whose last feed poll failed.
 Error details of the database go to the log, not the client (they can name hosts and users).
@@ -144,6 +147,16 @@ def check_sources(app: App) -> dict[str, dict[str, Any]]:
     return checks
 
 
+def check_watch(app: App) -> dict[str, Any]:
+    """`watch`: see the module docstring."""
+    enabled, checked, failing = app.store.feed_health()
+    down = checked > 0 and failing == checked
+    check: dict[str, Any] = {"status": "degraded" if down else "ok", "feeds": enabled, "failing": failing}
+    if down:
+        check["error"] = f"all {checked} watched feed(s) checked are failing: is the network down? (feeds watch list)"
+    return check
+
+
 def overall(checks: Iterable[dict[str, Any]]) -> Status:
     worst: Status = "ok"
     for check in checks:
@@ -169,8 +182,9 @@ class StatusEndpoints:
         }
         for job in self.health.jobs():
             checks[f"job:{job.name}"] = check_job(job)
-        if checks["database"]["status"] != "fail":  # (the sources' state is in the database)
+        if checks["database"]["status"] != "fail":  # (the sources' and feeds' state is in the database)
             checks.update(check_sources(self.app))
+            checks["watch"] = check_watch(self.app)
         return {"status": overall(checks.values()), "checked_at": rfc3339(self.app.clock()), "checks": checks}
 
     def _refused(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
