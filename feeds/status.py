@@ -227,7 +227,12 @@ def render_text(r: StatusReport) -> str:
     )
     if not r.workers:
         lines.append("daemons         none has run yet (start one with `feeds run`)")
+    # Every daemon of the last 7 days is kept (`--json` lists them all), but a stopped one says nothing more once a
+    # newer one has stopped: after a week of restarts, they would bury the live daemons.
+    stopped = [ws for ws in r.workers if ws.stopped]
     for ws in r.workers:
+        if ws.stopped and ws is not stopped[0]:
+            continue
         state = "stopped" if ws.stopped else ("alive" if ws.alive else "gone (no heartbeat)")
         lines.append(f"daemon {ws.worker}  {state}, heartbeat {rfc3339(ws.heartbeat)}, {ws.leases} feed leases")
         if ws.alive:
@@ -239,4 +244,6 @@ def render_text(r: StatusReport) -> str:
                 else:
                     result = "FAILED: " + str(job.get("last_error")) if job.get("runs") else "-"
                 lines.append(f"  {name:<13} next {nxt}  last {result}")
+    if len(stopped) > 1:
+        lines.append(f"  (and {len(stopped) - 1} more daemon(s) stopped in the last 7 days: `feeds status --json`)")
     return "\n".join(lines)

@@ -292,3 +292,20 @@ def test_embargoed_releases_and_remote_sources_are_shown(make_settings, make_app
     text = render_text(report)
     assert "1 embargoed, off the site until due (first 2026-12-03T00:01:00Z)" in text
     assert "source govuk  failing 1x: " in text and ", next check 2026-11-28T" in text
+
+
+def test_older_stopped_daemons_are_counted_not_listed_in_the_text(seeded, now):
+    """A reliability review: after a day of restarts, `feeds status` listed 16 stopped daemons above the live one."""
+    for pid in range(500, 516):
+        at = now - timedelta(hours=1, minutes=pid - 500)
+        seeded.store.save_worker_status(
+            f"host-e:{pid}", started=at - timedelta(minutes=5), now=at, status={"jobs": {}, "stopped": True}
+        )
+    report = gather(seeded)
+    lines = render_text(report).splitlines()
+    assert [line for line in lines if "stopped," in line] == [
+        "daemon host-c:300  stopped, heartbeat 2026-11-28T11:59:55Z, 0 feed leases"
+    ], "the latest stopped one only"
+    assert "  (and 16 more daemon(s) stopped in the last 7 days: `feeds status --json`)" in lines
+    assert "daemon host-a:100  alive, heartbeat 2026-11-28T11:59:30Z, 1 feed leases" in lines
+    assert sum(w.stopped for w in report.workers) == 17, "all of them in the report (and its JSON)"
