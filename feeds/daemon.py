@@ -219,18 +219,15 @@ class Daemon:
             self.metrics.feed_polled(o.error is None)
         self.metrics.items_stored(report.new_items)
         self.metrics.matches_found(report.new_matches)
-        if report.new_matches or (self._published is not None and _changes(app) != self._published):
+        changed = report.new_matches or report.removed_matches
+        if changed or (self._published is not None and _changes(app) != self._published):
             # Ours, or stored by a command in another process (`feeds ingest`, `feeds watch poll`), which cannot
             # trigger us: seen here, at the next watch tick, rather than at the next periodic publish.
             self.trigger_publish()
             self.trigger_alerts()
-        if not report.outcomes and not report.retro_matches:
+        if not report.outcomes and not report.retro_matches and not report.retro_removed:
             return ""
-        checked = len(report.outcomes)
-        return (
-            f"{checked} feed{'' if checked == 1 else 's'} checked, {report.failed} failed, "
-            f"{report.new_items} new items, {report.new_matches} new matches"
-        )
+        return report.summary()
 
     def job_publish(self, app: App) -> str:
         from feeds.publish import run_publish

@@ -427,3 +427,24 @@ def test_an_edited_feed_from_an_opml_file_is_left_as_edited_by_the_next_import(c
     assert run(config, "watch", "import", str(opml)).exit_code == 0
     (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
     assert (feed["title"], feed["origin"]) == ("My wire", "cli")
+
+
+def test_poll_says_which_items_changed_and_which_matches_went(config, httpserver):
+    """A press officer's review: matches that edited items or a narrowed rule no longer made went without a word."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov").exit_code == 0
+    assert json.loads(run(config, "watch", "poll", "--json").stdout)["new_matches"] == 1
+    httpserver.clear_all_handlers()
+    edited = RSS.replace("Lavrov meets ministers", "Ministers meet bakers")
+    httpserver.expect_request("/feed.xml").respond_with_data(edited, content_type="application/rss+xml")
+    polled = run(config, "watch", "poll", "1")
+    assert "+0 items (1 changed), +0 matches, -1 no longer made" in polled.output
+    assert polled.output.rstrip().endswith(
+        "1 feed checked, 0 failed, 0 new items, 1 changed, 0 new matches, 1 removed (no longer made)"
+    )
+    config.write_text(config.read_text() + '\n[[watch.keywords]]\nname = "bread"\nquery = "bread OR bakers"\n')
+    assert json.loads(run(config, "watch", "poll", "--json").stdout)["new_matches"] == 2
+    config.write_text(config.read_text().replace('"bread OR bakers"', '"bread -ministers"'))
+    narrowed = json.loads(run(config, "watch", "poll", "--json").stdout)
+    assert (narrowed["new_matches"], narrowed["removed_matches"], narrowed["changed_items"]) == (0, 1, 0)

@@ -97,14 +97,14 @@ def test_record_fetched_stores_items_their_matches_and_the_check_at_once(store):
     hit = Match("keyword", "rule", "a", f.id, (MatchedTerm("body", "content", 0, 4),), 1.0, "matched rule 'rule'")
     matches = {"a": [(hit, None)], "b": [(replace(hit, item_key="b"), 30.0)]}
     checked = replace(claimed, last_status="200", next_check=NOW + timedelta(minutes=30))
-    stored, added = store.record_fetched(checked, [item("a"), item("b")], matches, NOW, owner="w1")
+    stored, added, _ = store.record_fetched(checked, [item("a"), item("b")], matches, NOW, owner="w1")
     assert sorted((i.key, s) for _, i, s in stored) == [("a", "new"), ("b", "new")] and added == 2
     assert sorted((m.item.item.key, m.delay) for m in store.matches()) == [("a", None), ("b", 30.0)]
     row = store.feed(f.id)
     assert (row.last_status, row.items_seen, row.next_check) == ("200", 2, NOW + timedelta(minutes=30))
     assert store.claim_due(NOW + timedelta(hours=1), limit=1, owner="w2", lease=LEASE), "the lease was released"
     # Unchanged items are not stored again, and their matches are not added again; a changed one is updated.
-    again, added = store.record_fetched(checked, [item("a"), item("b", h="h2")], matches, NOW, owner="w2")
+    again, added, _ = store.record_fetched(checked, [item("a"), item("b", h="h2")], matches, NOW, owner="w2")
     assert [(i.key, s) for _, i, s in again] == [("b", "changed")] and added == 0
 
 
@@ -112,7 +112,7 @@ def test_record_fetched_by_an_expired_lease_holder_keeps_items_but_not_its_check
     f = add(store)
     (claimed,) = store.claim_due(NOW, limit=1, owner="w1", lease=LEASE)
     store.claim_due(NOW + LEASE * 2, limit=1, owner="w2", lease=LEASE)
-    stored, _ = store.record_fetched(replace(claimed, last_status="stale"), [item("a")], {}, NOW, owner="w1")
+    stored, _, _ = store.record_fetched(replace(claimed, last_status="stale"), [item("a")], {}, NOW, owner="w1")
     assert len(stored) == 1 and store.feed(f.id).last_status is None
 
 

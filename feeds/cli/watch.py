@@ -296,7 +296,9 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
             {
                 "feeds": [o.__dict__ for o in report.outcomes],
                 "new_items": report.new_items,
+                "changed_items": report.changed_items,
                 "new_matches": report.new_matches,
+                "removed_matches": report.removed_matches,
                 "failed": report.failed,
                 "skipped": [
                     {"feed_id": f.id, "url": f.url, "reason": "being checked by another process right now"}
@@ -308,17 +310,17 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
             raise SystemExit(1)
         return
     for o in report.outcomes:
-        line = f"{o.status:<11} {o.url}  +{o.new_items} items, +{o.new_matches} matches"
+        line = f"{o.status:<11} {o.url}  +{_count(o.new_items, 'item')}"
+        line += f" ({o.changed_items} changed)" if o.changed_items else ""
+        line += f", +{_count(o.new_matches, 'match', 'matches')}"
+        line += f", -{o.removed_matches} no longer made" if o.removed_matches else ""
         note = o.error or ("the same body as last time: not parsed again" if o.unchanged else None)
         if o.warning:
             note = f"{note}; {PROBLEMS}{o.warning}" if note else f"{PROBLEMS}{o.warning}"
         failed = o.error is not None
         if failed or ctx.verbosity >= 0:  # -q: the feeds that failed only
             echo(line + (f"  ({note})" if note else ""), err=failed and ctx.verbosity < 0)
-    ctx.say(
-        f"{len(report.outcomes)} checked, {report.failed} failed, {report.new_items} new items, "
-        f"{report.new_matches} new matches"
-    )
+    ctx.say(report.summary())
     if urls and (report.failed or busy):  # feeds named on purpose: a script must see one was not checked
         raise SystemExit(1)
 

@@ -325,20 +325,21 @@ class WatchStoreMixin:
         *,
         owner: str,
         scope: MatchScope | None = None,
-    ) -> tuple[list[tuple[int, WatchItem, str]], int]:
+    ) -> tuple[list[tuple[int, WatchItem, str]], int, int]:
         """`upsert_items`, then `add_matches` for the items stored new or changed (`matches` by item key, with
-        their delays; with `scope`, a changed item's matches are brought up to date: see `add_matches`), then
-        `record_check`, in one transaction: (new and changed items, new matches).
+        their delays; with `scope`, a changed item's matches are brought up to date: see `rematch`), then
+        `record_check`, in one transaction: (new and changed items, new matches, matches deleted).
 
         For a feed whose URL stays the same (a move can collide with another row: `record_check` handles that)."""
         with writing(self.engine) as conn:
             stored = _upsert_items(conn, feed.id, items, now)
             found = [(item_id, m, delay) for item_id, it, _ in stored for m, delay in matches.get(it.key, ())]
+            removed = 0
             if scope is not None:
-                _refresh_matches(conn, [i for i, _, status in stored if status == "changed"], found, scope)
+                removed = _refresh_matches(conn, [i for i, _, status in stored if status == "changed"], found, scope)
             added = _add_matches(conn, found, now)
             _write_check(conn, feed.id, owner, _check_values(feed))
-        return stored, added
+        return stored, added, removed
 
     # --- items ---
 
@@ -527,24 +528,28 @@ class WatchStoreMixin:
 
     # --- matches ---
 
-    def add_matches(
+    def add_matches(self, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
+        """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new."""
+        if not found:
+            return 0
+        with writing(self.engine) as conn:
+            return _add_matches(conn, found, now)
+
+    def rematch(
         self,
         found: Sequence[tuple[int, Match, float | None]],
         now: datetime,
         *,
-        changed: Sequence[int] = (),
-        scope: MatchScope | None = None,
-    ) -> int:
-        """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new. For the
-        `changed` items (matched again because their text changed), with `scope`: their matches in scope that
-        `found` no longer has are deleted, and those it still has take its terms, score and explanation (keeping
-        their id and the time they were found, so their feed entries keep their ids)."""
-        if not found and not (changed and scope is not None):
-            return 0
+        changed: Sequence[int],
+        scope: MatchScope,
+    ) -> tuple[int, int]:
+        """`add_matches`, after which the `changed` items (matched again because their text changed) keep only
+        the matches in `scope` that `found` still has: the others are deleted, and those it has take its terms,
+        score and explanation (keeping their id and the time they were found, so their feed entries keep their
+        ids). In one transaction: (matches added, matches deleted)."""
         with writing(self.engine) as conn:
-            if scope is not None and changed:
-                _refresh_matches(conn, changed, found, scope)
-            return _add_matches(conn, found, now)
+            removed = _refresh_matches(conn, changed, found, scope)
+            return _add_matches(conn, found, now), removed
 
     def matches(
         self,
@@ -684,10 +689,11 @@ def _renamed(
 
 def _refresh_matches(
     conn: sa.Connection, changed: Sequence[int], found: Sequence[tuple[int, Match, float | None]], scope: MatchScope
-) -> None:
-    """See `Store.add_matches`: a changed item's stored matches, brought in line with what matching finds now."""
+) -> int:
+    """See `Store.rematch`: a changed item's stored matches, brought in line with what matching finds now; returns
+    how many were deleted."""
     if not changed:
-        return
+        return 0
     wanted = set(changed)
     now_found = {(item_id, m.kind, m.subject): m for item_id, m, _ in found if item_id in wanted}
     stale: list[int] = []
@@ -703,6 +709,7 @@ def _refresh_matches(
                 stale.append(match_id)
     for chunk in chunks(stale, 500):
         conn.execute(M.delete().where(M.c.id.in_(chunk)))
+    return len(stale)
 
 
 def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:

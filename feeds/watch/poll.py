@@ -64,6 +64,8 @@ class FeedOutcome:
     new_items: int = 0
     changed_items: int = 0
     new_matches: int = 0
+    removed_matches: int = 0
+    """Matches of its changed items that matching no longer makes, deleted."""
     error: str | None = None
     warning: str | None = None
     """Read, but with problems (a truncated or malformed body, items left out): what the feed's row records."""
@@ -75,6 +77,9 @@ class FeedOutcome:
 class WatchReport:
     outcomes: list[FeedOutcome] = field(default_factory=list)
     retro_matches: int = 0
+    """Matches found among stored items for new or changed rules and releases."""
+    retro_removed: int = 0
+    """Matches that changed rules and releases no longer make, deleted."""
 
     @property
     def new_items(self) -> int:
@@ -85,8 +90,26 @@ class WatchReport:
         return sum(o.new_matches for o in self.outcomes) + self.retro_matches
 
     @property
+    def changed_items(self) -> int:
+        return sum(o.changed_items for o in self.outcomes)
+
+    @property
+    def removed_matches(self) -> int:
+        return sum(o.removed_matches for o in self.outcomes) + self.retro_removed
+
+    @property
     def failed(self) -> int:
         return sum(1 for o in self.outcomes if o.error)
+
+    def summary(self) -> str:
+        """`2 feeds checked, 0 failed, 3 new items, 1 new matches`, with `, N changed` after the items and `, N
+        removed (no longer made)` after the matches when there are any (the daemon's job summary, and the last
+        line of `feeds watch poll`)."""
+        checked = len(self.outcomes)
+        text = f"{checked} feed{'' if checked == 1 else 's'} checked, {self.failed} failed, {self.new_items} new items"
+        text += f", {self.changed_items} changed" if self.changed_items else ""
+        text += f", {self.new_matches} new matches"
+        return text + (f", {self.removed_matches} removed (no longer made)" if self.removed_matches else "")
 
 
 def run_watch(
@@ -111,8 +134,9 @@ def run_watch(
     if not feeds and not new_rules and not releases_pending(app, now):
         return report  # most ticks: nothing due, so nothing to compile either
     matchers = current_matchers(app, now, rules)
-    report.retro_matches = apply_new_rules(app, matchers, now, new_rules)
-    report.retro_matches += apply_new_releases(app, matchers, now)
+    for added, removed in (apply_new_rules(app, matchers, now, new_rules), apply_new_releases(app, matchers, now)):
+        report.retro_matches += added
+        report.retro_removed += removed
     if not feeds:
         return report
     parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
@@ -384,7 +408,9 @@ def check_feed(
     if parsed is None:
         app.store.record_check(updated, owner=owner)
     else:
-        stored, outcome.new_matches = _store(app, matchers, feed, updated, answer, now, owner=owner)
+        stored, outcome.new_matches, outcome.removed_matches = _store(
+            app, matchers, feed, updated, answer, now, owner=owner
+        )
         outcome.new_items = sum(1 for _, _, s in stored if s == "new")
         outcome.changed_items = len(stored) - outcome.new_items
     if outcome.new_matches:
@@ -437,8 +463,9 @@ def _warning_of(feed: WatchedFeed) -> str | None:
 
 def _store(
     app: App, matchers: Matchers, feed: WatchedFeed, updated: WatchedFeed, answer: Parsed, now: datetime, *, owner: str
-) -> tuple[list[tuple[int, WatchItem, str]], int]:
-    """Store the items, the matches of those new or changed, and the check: (new and changed items, new matches).
+) -> tuple[list[tuple[int, WatchItem, str]], int, int]:
+    """Store the items, the matches of those new or changed, and the check: (new and changed items, new matches,
+    matches deleted: a changed item's that matching no longer makes).
 
     Matched in a worker: all three in one transaction (unless the URL moves, which `record_check` handles).
     Parsed here: the items first, then only those the store reports new or changed are matched."""
@@ -465,14 +492,17 @@ def _store(
             for it, found in zip(items, answer.matches, strict=True)
             if found
         }
-        stored, added = app.store.record_fetched(updated, items, matches, now, owner=owner, scope=scope)
+        stored, added, removed = app.store.record_fetched(updated, items, matches, now, owner=owner, scope=scope)
         late = [row for row in stored if done.get(row[1].key) is None]  # (rare: see matches_of)
-        return stored, added + (app.store.add_matches(found_for(late), now) if late else 0)
+        return stored, added + (app.store.add_matches(found_for(late), now) if late else 0), removed
     stored = app.store.upsert_items(feed.id, items, now)
     changed = [item_id for item_id, _, status in stored if status == "changed"]
-    added = app.store.add_matches(found_for(stored), now, changed=changed, scope=scope)
+    if scope is not None and changed:
+        added, removed = app.store.rematch(found_for(stored), now, changed=changed, scope=scope)
+    else:
+        added, removed = app.store.add_matches(found_for(stored), now), 0
     app.store.record_check(updated, owner=owner)
-    return stored, added
+    return stored, added, removed
 
 
 def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:

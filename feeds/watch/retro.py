@@ -31,19 +31,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.watch")
 
 
-def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
+def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> tuple[int, int]:
     """Look for the coverage of releases new to the watch (or changed since) among the items stored already.
 
     Polling matches each item against the releases watched at that moment, so an item stored before its release
     was ingested (a late file, a remote source polled after the news, a daemon whose first watch ran before its
     first ingest) would never be found. Each release in the related window is therefore looked for once among
     the stored items first seen from `ITEM_SLACK` before its date to the end of its window, and again when
-    its text changes. Idempotent across daemons: matches already stored are skipped."""
+    its text changes. Idempotent across daemons: matches already stored are skipped. Returns (matches added,
+    matches deleted)."""
     if matchers.related is None or not matchers.releases:
-        return 0
+        return 0, 0
     pending = _not_applied(app, list(matchers.releases.values()))
     if not pending:
-        return 0
+        return 0, 0
     related = replace(matchers, keywords=None)
     # A changed release (looked for before) loses the coverage it no longer has: a pickup of a sentence since
     # cut, an item related only through a name taken out. Its other matches keep their ids.
@@ -64,7 +65,7 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> int:
     app.store.mark_releases_applied({r.id: r.content_hash for r in pending}, now)
     if added:
         log.info("found %d match(es) among stored items for %d release(s) new to the watch", added, len(pending))
-    return added
+    return added, len(unjustified)
 
 
 def releases_in_window(app: App, now: datetime) -> list[Release]:
@@ -88,10 +89,11 @@ def _not_applied(app: App, releases: Sequence[Release]) -> list[Release]:
     return [r for r in releases if done.get(r.id) != r.content_hash]
 
 
-def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> int:
-    """Apply `pending` rules (new or changed since last applied) to the items of the last `retro_days`."""
+def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> tuple[int, int]:
+    """Apply `pending` rules (new or changed since last applied) to the items of the last `retro_days`: (matches
+    added, matches deleted: those the changed rules no longer make)."""
     if not pending or matchers.keywords is None:
-        return 0
+        return 0, 0
     names = {r.name for r in pending}
     since = now - timedelta(days=app.settings.watch.retro_days)
     keywords = replace(matchers, related=None)
@@ -106,7 +108,7 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
     app.store.mark_rules_applied(names, now)
     if added:
         log.info("applied %d new or changed rule(s) to stored items: %d match(es)", len(names), added)
-    return added
+    return added, len(unjustified)
 
 
 def _no_longer_matching(app: App, matchers: Matchers, subjects: set[str], *, kinds: frozenset[str]) -> list[int]:
