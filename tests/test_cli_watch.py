@@ -92,11 +92,36 @@ def test_watch_discover_marks_feeds_at_internal_addresses_refused_and_never_adds
         for t, u in (("Metadata", "http://169.254.169.254/latest/feed.xml"), ("Desk", "/feed.xml"))
     )
     httpserver.expect_request("/").respond_with_data(f"<html><head>{links}</head></html>", content_type="text/html")
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
     r = run(config, "watch", "discover", "--add", httpserver.url_for("/"))
     assert r.exit_code == 0
     assert "  refused: refused to contact 169.254.169.254 (169.254.169.254): link-local address" in r.output
     listed = json.loads(run(config, "watch", "list", "--json").stdout)
     assert [f["url"] for f in listed] == [httpserver.url_for("/feed.xml")]
+
+
+def test_watch_discover_checks_linked_feeds_and_says_which_are_watched_already(config, httpserver):
+    """A press officer's review: `--add` added a linked /blog.json that answered 404 at its first poll, and a
+    feed watched already was offered again."""
+    links = "".join(
+        f'<link rel="alternate" type="{t}" href="{u}">'
+        for t, u in (("application/rss+xml", "/feed.xml"), ("application/feed+json", "/blog.json"),
+                     ("application/atom+xml", "/page.html"))
+    )  # fmt: skip
+    httpserver.expect_request("/").respond_with_data(f"<html><head>{links}</head></html>", content_type="text/html")
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/blog.json").respond_with_data("gone", status=404)
+    httpserver.expect_request("/page.html").respond_with_data("<html><p>hello</p></html>", content_type="text/html")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    r = run(config, "watch", "discover", "--add", httpserver.url_for("/"))
+    assert r.exit_code == 0
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith(httpserver.url_for("/feed.xml") + "  Desk  (rss")
+    assert lines[1] == "  watched already (#1)"
+    assert lines[3].startswith("  could not fetch it:") and "404" in lines[3]
+    assert lines[5].startswith("  not a feed:")
+    assert "added" not in r.output and "watch one with" not in r.output
+    assert len(json.loads(run(config, "watch", "list", "--json").stdout)) == 1
 
 
 def test_rule_names_that_would_share_a_feed_are_refused(config):

@@ -262,13 +262,17 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
             echo(f"{d.url}  {d.title}  ({d.kind}, {d.how})")
             if d.refused:
                 echo(f"  refused: {d.refused}")
+            elif d.problem:
+                echo(f"  {d.problem}")
+            elif d.watched is not None:
+                echo(f"  watched already (#{d.watched})")
             elif add_all:
                 try:
                     add_feed(app, d.url, title=d.title)
                     echo("  added")
                 except FeedsError as e:
                     echo(f"  not added: {e}")
-        usable = [d for d in found if not d.refused]
+        usable = [d for d in found if d.usable]
         if not add_all and usable:
             echo(f"watch one with: feeds watch add {usable[0].url}")
 

@@ -480,26 +480,40 @@ class Discovered:
     """`the URL is a feed`, `<link rel=alternate>` or `common path`."""
     refused: str | None = None
     """Why polling it would be refused (a page linking to an internal address): not to be watched."""
+    problem: str | None = None
+    """Why a linked feed is not one to watch as it stands: it could not be fetched, or is no feed."""
+    watched: int | None = None
+    """The id under which it is watched already."""
+
+    @property
+    def usable(self) -> bool:
+        return self.refused is None and self.problem is None and self.watched is None
 
 
 def discover(app: App, url: str) -> list[Discovered]:
-    """The feed(s) of a web page: the URL itself if it is a feed, its `<link rel="alternate">` feeds, else the
-    common paths (`/feed`, `/rss.xml`, …) that answer with a feed."""
+    """The feed(s) of a web page: the URL itself if it is a feed, its `<link rel="alternate">` feeds (each
+    fetched, so that a link to nothing is not offered), else the common paths (`/feed`, `/rss.xml`, …) that answer
+    with a feed; each marked when it is watched already."""
+    watched = {f.url: f.id for f in app.store.feeds()}
+
+    def known(found: Discovered) -> Discovered:
+        return replace(found, watched=watched.get(canonical_feed_url(found.url)))
+
     url = check_feed_url(app, url)
     result = app.http.get(url, accept="text/html,application/xhtml+xml,application/atom+xml,application/rss+xml,*/*")
     if not isinstance(result, Fetched):
         raise FetchError(f"could not fetch the page: {getattr(result, 'error', result)}", url=url)
     try:
         parsed = parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
-        return [Discovered(result.url, parsed.title, parsed.kind, "the URL is a feed")]
+        return [known(Discovered(result.url, parsed.title, parsed.kind, "the URL is a feed"))]
     except FeedParseError:
         pass
     links = [
-        Discovered(u, t, k, "<link rel=alternate>", refused=app.http.refusal(u))
+        _linked_feed(app, Discovered(u, t, k, "<link rel=alternate>", refused=app.http.refusal(u)))
         for u, t, k in find_feed_links(result.body, result.url)
     ]
     if links:
-        return links
+        return [known(d) for d in links]
     found: list[Discovered] = []
     for path in COMMON_FEED_PATHS:
         candidate = urljoin(result.url, path)
@@ -511,7 +525,22 @@ def discover(app: App, url: str) -> list[Discovered]:
                 continue
             if all(d.url != r.url for d in found):
                 found.append(Discovered(r.url, parsed.title, parsed.kind, "common path"))
-    return found
+    return [known(d) for d in found]
+
+
+def _linked_feed(app: App, found: Discovered) -> Discovered:
+    """A `<link rel=alternate>` feed as fetching it finds it: its own title when the link gave none, or why it is
+    not one to watch (a page may link to a feed long gone, or to one that is no feed)."""
+    if found.refused is not None:
+        return found
+    result = app.http.get(found.url)
+    if not isinstance(result, Fetched):
+        return replace(found, problem=f"could not fetch it: {getattr(result, 'error', result)}")
+    try:
+        parsed = parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+    except FeedParseError as e:
+        return replace(found, problem=f"not a feed: {e.message}")
+    return replace(found, title=found.title or parsed.title, kind=parsed.kind)
 
 
 # --- trying a rule before saving it ------------------------------------------------------------------------
