@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import feedparser
 import pytest
 from lxml import etree
+from lxml import html as lxml_html
 
 from feeds.clock import rfc822, rfc3339
 from feeds.publish.feeds import render_atom, render_feed, render_json_feed, render_rss
@@ -458,6 +459,38 @@ def test_rss_description_of_a_plain_summary_is_escaped_html() -> None:
     assert item is not None and item.findtext("description") == "Piers 1 &lt; 2 &amp; 3 reopen"
 
 
+CHANNEL_NAMES = ["<script>alert(5)</script>", "<svg onload=alert(9)>Org", "Foreign & Commonwealth Office", "a &amp; b"]
+
+
+@pytest.mark.parametrize("name", CHANNEL_NAMES)
+def test_rss_channel_description_is_html_that_reads_as_the_plain_subtitle(name: str) -> None:
+    # feedparser reports an RSS channel <description> as text/html, and readers render it: the subtitle (a topic,
+    # organisation or rule name inside) must arrive escaped, as text, never as markup.
+    spec = replace(empty_spec(), subtitle=f"Releases about {name} from Harbour City.")
+    parsed = feedparser.parse(render_rss(spec), sanitize_html=False)
+    assert parsed.bozo == 0, parsed.get("bozo_exception")
+    assert parsed.feed.subtitle_detail.type == "text/html"
+    markup = parsed.feed.subtitle
+    assert markup == html.escape(spec.subtitle, quote=False) and "<script" not in markup and "<svg" not in markup
+    shown = lxml_html.fragment_fromstring(markup, create_parent="div")
+    assert len(shown) == 0 and shown.text_content() == spec.subtitle  # no element: the literal text, as text
+
+
+@pytest.mark.parametrize("name", CHANNEL_NAMES)
+def test_atom_subtitle_and_json_feed_description_stay_plain_text(name: str) -> None:
+    spec = replace(empty_spec(), subtitle=f"Releases about {name} from Harbour City.")
+    atom = feedparser.parse(render_atom(spec), sanitize_html=False)
+    assert atom.feed.subtitle_detail.type == "text/plain" and atom.feed.subtitle == spec.subtitle
+    assert json.loads(render_json_feed(spec))["description"] == spec.subtitle
+
+
+def test_rss_channel_description_falling_back_to_a_hostile_title_is_escaped_too() -> None:
+    spec = replace(empty_spec(), title="Harbour <script>alert(5)</script> & co")
+    channel = etree.fromstring(render_rss(spec)).find("channel")
+    assert channel is not None and channel.findtext("title") == spec.title  # a title is plain text in RSS
+    assert channel.findtext("description") == "Harbour &lt;script&gt;alert(5)&lt;/script&gt; &amp; co"
+
+
 def test_rss_archive_keeps_hub_and_rfc5005_links_to_the_rss_documents() -> None:
     channel = etree.fromstring(render_rss(archive_spec())).find("channel")
     assert channel is not None
@@ -645,6 +678,15 @@ def test_stylesheet_says_so_when_there_are_no_entries(fmt: FeedFormat) -> None:
     page = transform(RENDER[fmt](empty_spec()))
     assert page.find(".//ol") is None and "There are no entries yet." in "".join(page.itertext())
     assert page.findtext(".//code[@class='url']") == f"{SITE}topics/ports/{FEED_FILES[fmt]}"
+
+
+@pytest.mark.parametrize("name", CHANNEL_NAMES)
+def test_stylesheet_shows_the_rss_channel_description_as_the_text_atom_shows(name: str) -> None:
+    # The RSS description is escaped HTML; the page shows it as the plain subtitle, as text, never as markup.
+    spec = replace(empty_spec(), subtitle=f"Releases about {name} from Harbour City.")
+    pages = [transform(RENDER[fmt](spec)) for fmt in ("atom", "rss")]
+    assert [page.findtext(".//main/p[2]") for page in pages] == [spec.subtitle, spec.subtitle]
+    assert [el.tag for page in pages for el in page.iter("script", "svg")] == []
 
 
 def test_stylesheet_never_links_a_non_http_url() -> None:

@@ -731,6 +731,29 @@ def test_hostile_text_stays_text_everywhere(make_site) -> None:
     assert atom.entries[0].title == HOSTILE_TITLE
 
 
+def test_topic_and_organisation_names_reach_rss_readers_as_text(make_site) -> None:
+    site = make_site(seed=False)
+    site.drop("a", "Port talks", ["<script>alert(5)</script>"], None, organisation="<svg onload=alert(9)>Org")
+    site.drop("b", "Trade envoy", ["Trade"], None, organisation="Foreign & Commonwealth Office")
+    site.ingest()
+    site.publish()
+    subtitles = {}
+    for path in sorted([*site.out.glob("topics/*/rss.xml"), *site.out.glob("organisations/*/rss.xml")]):
+        parsed = feedparser.parse(path.read_bytes(), sanitize_html=False)  # what a reader that trusts it renders
+        assert parsed.bozo == 0 and parsed.feed.subtitle_detail.type == "text/html", path
+        shown = html.fragment_fromstring(parsed.feed.subtitle, create_parent="div")
+        assert len(shown) == 0, f"{path}: markup in the channel description: {parsed.feed.subtitle}"
+        subtitles[path.parent.name] = (parsed.feed.subtitle, shown.text_content())
+    assert subtitles["script-alert-5-script"] == (
+        "Releases about &lt;script&gt;alert(5)&lt;/script&gt; from Test Press Office.",
+        "Releases about <script>alert(5)</script> from Test Press Office.",
+    )
+    assert subtitles["svg-onload-alert-9-org"][1] == "Releases from <svg onload=alert(9)>Org."
+    assert subtitles["foreign-and-commonwealth-office"][1] == "Releases from Foreign & Commonwealth Office."
+    atom = parse_ok(site.out / "organisations" / "foreign-and-commonwealth-office" / "atom.xml")
+    assert atom.feed.subtitle == "Releases from Foreign & Commonwealth Office."  # plain text there
+
+
 def test_json_feed_bytes_hold_no_markup(make_site) -> None:
     site = make_site()
     site.drop("evil", HOSTILE_TITLE, ["Iran"], "2026-11-20T07:00:00Z")

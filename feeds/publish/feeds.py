@@ -11,7 +11,10 @@ which needs help to be valid and repeatable; every fix is made on feedgen's lxml
 - its Atom entry links keep only `href` (upstream bug #135): the one rel="alternate" type="text/html" link is restored.
 - RSS shares Atom's link list, keeps only the first rel="self" (Atom's) and takes the last link as <link>: the self
   link is pointed at rss.xml, <link> at the home page, and hub and RFC 5005 links are added to the channel.
-- an RSS item gets the summary as <description> (escaped: it is HTML there) and the content as content:encoded.
+- an RSS item gets the summary as <description> (escaped: it is HTML there) and the content as content:encoded; the
+  channel <description> is HTML too (feedparser reports it as text/html, and readers render it), so the subtitle or
+  title feedgen wrote as it is is escaped there as well. Atom's <subtitle type="text"> and JSON Feed's description
+  stay plain text.
 - its RSS date code switches the process-wide locale (`feedgen.util.formatRFC2822`, not thread-safe): RSS dates never
   reach feedgen, so rendering never calls `locale.setlocale` and any thread may render (tested).
 - it has no stylesheet PI, no fh:archive, no JSON Feed, and checks no URL, id or author: all added here.
@@ -252,8 +255,8 @@ def _dc_creators(entry: FeedEntry) -> tuple[str, ...]:
 
 
 class _RssChannelFixes(_Fixes):
-    """Channel-level fixes: RSS's own self link and <link>, dates from the spec, the atom:links feedgen drops,
-    fh:archive, the stylesheet PI."""
+    """Channel-level fixes: the description as HTML, RSS's own self link and <link>, dates from the spec, the
+    atom:links feedgen drops, fh:archive, the stylesheet PI."""
 
     def __init__(self, spec: FeedSpec) -> None:
         self.spec = spec
@@ -265,6 +268,9 @@ class _RssChannelFixes(_Fixes):
     def extend_rss(self, rss: etree._Element) -> etree._Element:
         spec = self.spec
         channel = _child(rss, "channel")
+        # An RSS channel <description> is HTML, as an item's is (_RssItemFixes): feedgen wrote the plain text as it
+        # is, so a topic or organisation named "<script>…" would reach readers as markup. Escaped, it reads as text.
+        _set_text(channel, "description", html.escape(spec.subtitle or spec.title, quote=False))
         _set_text(channel, "link", spec.home_url)  # feedgen uses whichever link was added last
         self_link = _child(channel, f"{{{ATOM_NS}}}link")  # feedgen copied the first rel="self": Atom's
         self_link.set("href", _self_url(spec, "rss"))

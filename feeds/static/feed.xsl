@@ -4,7 +4,9 @@
   (referenced by <?xml-stylesheet type="text/xsl" href="…"?> in both). Feed readers ignore it.
 
   Constraints: XSLT 1.0 only (what browsers run); no script; no disable-output-escaping (Firefox ignores it), so
-  RSS descriptions, which are escaped HTML, are not shown, and every feed text is output as text, never as markup.
+  RSS item descriptions, which are escaped HTML, are not shown, and every feed text is output as text, never as
+  markup. The RSS channel description is escaped HTML of a plain text (only &, < and > escaped, by feeds.publish.
+  feeds): its three entities are turned back into characters, and the text is output as text.
   Links are emitted only for http(s) URLs. Browsers apply the stylesheet only from the feed's own origin.
 -->
 <xsl:stylesheet version="1.0"
@@ -16,7 +18,16 @@
 
   <!-- Each variable reads the Atom form or the RSS form; only one of them exists in a document. -->
   <xsl:variable name="title" select="normalize-space(/atom:feed/atom:title | /rss/channel/title)"/>
-  <xsl:variable name="subtitle" select="normalize-space(/atom:feed/atom:subtitle | /rss/channel/description)"/>
+  <xsl:variable name="subtitle">
+    <xsl:choose>
+      <xsl:when test="/rss">
+        <xsl:call-template name="unescape">
+          <xsl:with-param name="text" select="normalize-space(/rss/channel/description)"/>
+        </xsl:call-template>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="normalize-space(/atom:feed/atom:subtitle)"/></xsl:otherwise>
+    </xsl:choose>
+  </xsl:variable>
   <xsl:variable name="lang" select="/atom:feed/@xml:lang | /rss/channel/language"/>
   <xsl:variable name="self"
                 select="(/atom:feed/atom:link[@rel = 'self'] | /rss/channel/atom:link[@rel = 'self'])[1]/@href"/>
@@ -64,7 +75,7 @@
         <main>
           <p class="kind"><xsl:value-of select="$format"/> web feed</p>
           <h1><xsl:value-of select="$title"/></h1>
-          <xsl:if test="$subtitle and $subtitle != $title">
+          <xsl:if test="string($subtitle) and string($subtitle) != $title">
             <p><xsl:value-of select="$subtitle"/></p>
           </xsl:if>
 
@@ -150,6 +161,37 @@
         </time>
       </xsl:if>
     </li>
+  </xsl:template>
+
+  <!-- The text of escaped HTML holding no markup: &lt; &gt; &amp; back to < > &, in one pass from the left (so
+       "&amp;lt;" gives "&lt;"); any other "&" is kept as it is. -->
+  <xsl:template name="unescape">
+    <xsl:param name="text"/>
+    <xsl:choose>
+      <xsl:when test="contains($text, '&amp;')">
+        <xsl:variable name="rest" select="substring-after($text, '&amp;')"/>
+        <xsl:value-of select="substring-before($text, '&amp;')"/>
+        <xsl:choose>
+          <xsl:when test="starts-with($rest, 'lt;')">
+            <xsl:text>&lt;</xsl:text>
+            <xsl:call-template name="unescape"><xsl:with-param name="text" select="substring($rest, 4)"/></xsl:call-template>
+          </xsl:when>
+          <xsl:when test="starts-with($rest, 'gt;')">
+            <xsl:text>&gt;</xsl:text>
+            <xsl:call-template name="unescape"><xsl:with-param name="text" select="substring($rest, 4)"/></xsl:call-template>
+          </xsl:when>
+          <xsl:when test="starts-with($rest, 'amp;')">
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="unescape"><xsl:with-param name="text" select="substring($rest, 5)"/></xsl:call-template>
+          </xsl:when>
+          <xsl:otherwise>
+            <xsl:text>&amp;</xsl:text>
+            <xsl:call-template name="unescape"><xsl:with-param name="text" select="$rest"/></xsl:call-template>
+          </xsl:otherwise>
+        </xsl:choose>
+      </xsl:when>
+      <xsl:otherwise><xsl:value-of select="$text"/></xsl:otherwise>
+    </xsl:choose>
   </xsl:template>
 
   <!-- A link to an http(s) URL, or the bare text: never a javascript: or data: link. -->

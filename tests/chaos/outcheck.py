@@ -7,8 +7,8 @@ channel elements, JSON (Feed) that does not parse, HTML cut short, and leftovers
 `executable_markup(out)` lists everything that a browser or a feed reader could run: script and other active
 elements, event-handler attributes, `javascript:`/`data:`/`vbscript:` URLs in any URL-bearing attribute, CSS
 expressions, `<meta http-equiv=refresh>`; in HTML pages, in the HTML carried inside feeds (Atom `type="html"`
-and XHTML, RSS `description`/`content:encoded`/`title`, JSON Feed `content_html`), and in attributes of the XML
-documents themselves.
+and XHTML, RSS item and channel `description`, `content:encoded`, JSON Feed `content_html`), and in attributes of
+the XML documents themselves.
 
 `listing_problems(out, ids)` checks that the main feed and its RFC 5005 archives, together, list exactly the
 releases `ids`: each archive page once, and every release in one archive or in the current document.
@@ -290,8 +290,9 @@ def html_problems(markup: str, where: str) -> list[str]:
     return problems
 
 
-# RSS 2.0 allows entity-encoded HTML only in an item's description (and content:encoded carries HTML); titles and
-# the channel's description are plain text (RSS Advisory Board, "HTML titles and descriptions"; RSS Profile).
+# RSS 2.0 carries entity-encoded HTML in an item's description (and content:encoded carries HTML); readers render
+# the channel's description as HTML too (feedparser reports it as text/html), so it is checked as HTML. Titles
+# are plain text (RSS Advisory Board, "HTML titles and descriptions"; RSS Profile).
 _HTML_CARRIERS_RSS = {"description", "{" + CONTENT_NS + "}encoded"}
 
 
@@ -310,7 +311,7 @@ def _xml_problems(root: etree._Element, rel: str) -> list[str]:
             kind = el.get("type")
             if kind == "html" and el.text:
                 problems += html_problems(el.text, f"{rel} <{el.tag.rsplit('}', 1)[-1]} type=html>")
-        elif el.tag in _HTML_CARRIERS_RSS and el.text and _parent_tag(el) == "item":
+        elif el.tag in _HTML_CARRIERS_RSS and el.text and _parent_tag(el) in ("item", "channel"):
             problems += html_problems(el.text, f"{rel} <{el.tag.rsplit('}', 1)[-1]}>")
     return problems
 
