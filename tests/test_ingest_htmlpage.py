@@ -282,6 +282,20 @@ def test_pages_without_title_or_text_are_refused(html: str, field: str) -> None:
     assert info.value.origin == "page.html"
 
 
+@pytest.mark.parametrize("canonical", ["", '<link rel="canonical" href="https://harbour.example/news/ferry">'])
+def test_links_are_read_as_a_browser_reads_them(canonical: str) -> None:
+    raw = from_html(
+        f"<html><head>{canonical}</head><body><h1>Ferry fares frozen</h1><p>Fares stay. "
+        '<a href="jav&#x09;ascript:alert(1)">a</a> <a href=" &#x01;java&#x0A;script:alert(2) ">b</a> '
+        '<a href="annex&#x01;1.pdf">c</a> <img src="&#x0D;data:text/html,x" alt="d"></p></body></html>'
+    )
+    base = "https://harbour.example/news/" if canonical else ""
+    assert raw.body is not None and raw.body.endswith(
+        '<p>Fares stay. <a href="javascript:alert(1)">a</a> <a href="javascript:alert(2)">b</a> '
+        f'<a href="{base}annex%011.pdf">c</a> <img src="data:text/html,x" alt="d"></p>'
+    )  # the schemes a browser would see, for the normaliser to refuse; a control inside, percent-encoded
+
+
 def test_external_entities_are_never_resolved(tmp_path: Path) -> None:
     secret = tmp_path / "secret.txt"
     secret.write_text("CONFIDENTIAL-PAYROLL-DATA")

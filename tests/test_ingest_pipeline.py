@@ -230,6 +230,36 @@ def test_ingest_paths_moves_files_that_sit_in_the_inbox(app, inbox):
     assert (inbox / "processed" / "visit.txt").exists()
 
 
+DISGUISED_LINKS_PAGE = """<!doctype html><html><head><title>Ferry links | Harbour</title>{head}</head><body>
+<main><h1>Ferry timetable links for the winter</h1>
+<p>See <a href="jav&#x09;ascript:alert(3)">the tab link</a>, <a href="java
+script:alert(6)">the newline link</a>, <a href=" &#x01;javascript:alert(7)">the control link</a>,
+<a href="&#x0D;vbscript:alert(8)">the return link</a> and <a href="/ferries/winter">the timetable</a>.</p>
+<p>The winter timetable starts in December. <img src="jav&#x0A;ascript:alert(9)" alt="a map">
+<img src="/maps/ferry.png" alt="the ferry map"></p>
+</main></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("head", "base"),
+    [
+        ("", "https://press.example.org/"),  # no URL of its own: links resolved against the site
+        ('<link rel="canonical" href="https://harbour.example/news/ferry">', "https://harbour.example/"),
+    ],
+)
+def test_a_dropped_page_loses_links_with_a_disguised_scheme_and_keeps_their_text(app, inbox, head, base):
+    # Browsers drop tabs and newlines inside a URL and controls or spaces around it (WHATWG URL Standard), so
+    # these are javascript: and vbscript: URLs: dropped as such, not published as http://HOST/jav%09ascript:….
+    drop(inbox, "ferry.html", DISGUISED_LINKS_PAGE.format(head=head))
+    report = run_ingest(app)
+    assert report.count("created") == 1, [o.error for o in report.outcomes]
+    body = app.store.release("ferry-timetable-links-for-the-winter").body_html
+    assert "ascript" not in body.lower() and "alert(" not in body
+    assert "See the tab link, the newline link, the control link, the return link and " in " ".join(body.split())
+    assert f'<a href="{base}ferries/winter" rel="noopener noreferrer">the timetable</a>' in body
+    assert f'<img src="{base}maps/ferry.png" alt="the ferry map">' in body and "a map" not in body
+
+
 def test_every_corpus_release_ingests_with_real_fields(app, corpus_releases):
     files = sorted(p for p in corpus_releases.iterdir() if p.suffix in (".txt", ".json", ".html"))
     # The variants are later versions of the same GOV.UK pages: ingest them after the originals (last write wins).

@@ -10,7 +10,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.normalise.html import html_to_text, markdown_to_html, render_markdown, sanitise_html, summary_source
+from feeds.normalise.html import (
+    html_to_text,
+    markdown_to_html,
+    render_markdown,
+    resolve_url,
+    sanitise_html,
+    summary_source,
+)
 from feeds.normalise.text import xml_safe
 
 BASE = "https://www.example.gov.uk/government/news/ministers-meet"
@@ -115,6 +122,25 @@ def test_links_whose_scheme_is_not_one_keep_their_text_only(href: str) -> None:
     """A disguised scheme must not survive as a broken relative link (`jav%09ascript:alert(1)`)."""
     for base in (None, BASE):
         assert sanitise_html(f'<p>see <a href="{href}">this</a></p>', base) == "<p>see this</p>"
+
+
+@pytest.mark.parametrize(
+    ("value", "base", "expected"),
+    [
+        ("jav\tascript:alert(1)", BASE, "javascript:alert(1)"),  # tab, newline, return: removed anywhere
+        ("java\nscript:x", None, "javascript:x"),
+        ("\rvbscript:x", BASE, "vbscript:x"),
+        (" \x01javascript:x \x1f", BASE, "javascript:x"),  # C0 controls and spaces: stripped around it
+        ("\x00\x0cdata:text/html,x", None, "data:text/html,x"),
+        ("/a\tb/\nc", BASE, "https://www.example.gov.uk/ab/c"),
+        ("  annex.pdf  ", BASE, "https://www.example.gov.uk/government/news/annex.pdf"),
+        ("java\x01script:x", BASE, "https://www.example.gov.uk/government/news/java%01script:x"),  # not a scheme
+        ("a\x7fb c", None, "a\x7fb c"),  # only C0 controls, tabs and newlines are a browser's to remove
+        ("http://[::1", BASE, None),  # not a URL at all
+    ],
+)
+def test_resolve_url_reads_a_url_as_a_browser_does(value: str, base: str | None, expected: str | None) -> None:
+    assert resolve_url(value, base) == expected
 
 
 def test_links_to_a_part_of_the_document_can_be_dropped_when_the_base_is_not_the_document() -> None:

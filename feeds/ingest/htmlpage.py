@@ -16,7 +16,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urljoin, urlsplit
+from functools import partial
+from urllib.parse import urlsplit
 
 import lxml.etree
 import lxml.html
@@ -25,6 +26,7 @@ from lxml.html import HtmlElement
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.htmlextract import extract_article, inner_html, text_of
 from feeds.model import RawRelease
+from feeds.normalise.html import resolve_url
 from feeds.normalise.text import is_label
 
 __all__ = ["parse_html", "release_from_html", "strip_site_suffix"]
@@ -87,8 +89,9 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     article = extract_article(body_element if body_element is not None else root, title_element=heading)
     if article is None:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
-    if base:
-        article.make_links_absolute(base, resolve_base_href=False, handle_failures="discard")
+    # Every link read as a browser reads it (`jav&#9;ascript:` is javascript:), made absolute when there is a base
+    # (else the normaliser resolves it against the release's link or the site); one that is no URL is dropped.
+    article.rewrite_links(partial(resolve_url, base=base), resolve_base_href=False)
     body = inner_html(article)
     if not body:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
@@ -251,19 +254,15 @@ def _base_url(root: HtmlElement, meta: _Meta) -> str | None:
     base = root.find(".//base[@href]")
     candidates = [base.get("href") if base is not None else None, _canonical(root), meta.first(("og:url",))]
     for candidate in candidates:
-        if candidate and _is_http_url(candidate.strip()):
-            return candidate.strip()
+        url = resolve_url(candidate, None) if candidate else None
+        if url and _is_http_url(url):
+            return url
     return None
 
 
 def _absolute(url: str | None, base: str | None) -> str | None:
-    if not url:
-        return None
-    try:
-        resolved = urljoin(base, url.strip()) if base else url.strip()
-    except ValueError:
-        return None
-    return resolved if _is_http_url(resolved) else None
+    resolved = resolve_url(url, base) if url else None
+    return resolved if resolved and _is_http_url(resolved) else None
 
 
 def _is_http_url(url: str) -> bool:

@@ -26,6 +26,7 @@ __all__ = [
     "make_summary",
     "markdown_to_html",
     "render_markdown",
+    "resolve_url",
     "sanitise_html",
     "summary_source",
     "text_to_html",
@@ -244,11 +245,40 @@ def _clean_once(html: str, base: str | None) -> str:
 
 
 def _absolute_cite(value: str, base: str) -> str:
-    try:
-        resolved = urljoin(base, html.unescape(value))
-    except ValueError:  # not a URL at all (an unbalanced IPv6 bracket): the quotation keeps no source
+    resolved = resolve_url(html.unescape(value), base)
+    if resolved is None:  # not a URL at all (an unbalanced IPv6 bracket): the quotation keeps no source
         return ""
     return f' cite="{html.escape(resolved, quote=True)}"'
+
+
+# WHATWG URL Standard, basic URL parser: before anything else, leading and trailing C0 controls and spaces are
+# stripped and every ASCII tab and newline is removed; C0 controls left inside are percent-encoded.
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+_TAB_OR_NEWLINE = re.compile("[\t\n\r]")
+_C0_CONTROL = re.compile("[\x00-\x1f]")
+
+
+def resolve_url(value: str, base: str | None) -> str | None:
+    """A URL attribute's value (as parsed: character references decoded) read as a browser reads it, and made
+    absolute against `base` when there is one; None when it is not a URL at all (`urljoin` refuses it).
+
+    A browser drops tabs and newlines anywhere in a URL and controls or spaces around it, so
+    `jav&#9;ascript:alert(1)`, `java<newline>script:` and `&#1; javascript:` are javascript: URLs. Read as written,
+    they would be relative paths made absolute on someone's site (`http://HOST/jav%09ascript:…`): read as a browser
+    does, the scheme is seen, and sanitising drops the link as it drops any javascript: URL. Every caller that
+    makes a URL absolute goes through here (sanitising, a dropped page's links, its canonical URL and image).
+    """
+    url = _C0_CONTROL.sub(_percent_encoded, _TAB_OR_NEWLINE.sub("", value.strip(_C0_OR_SPACE)))
+    if not base:
+        return url
+    try:
+        return urljoin(base, url)
+    except ValueError:
+        return None
+
+
+def _percent_encoded(match: re.Match[str]) -> str:
+    return f"%{ord(match[0]):02X}"
 
 
 def _is_absolute_http(url: str) -> bool:
