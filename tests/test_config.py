@@ -49,6 +49,7 @@ def test_minimal_config_gets_defaults(tmp_path):
     assert s.database_url.endswith("/conf/var/feeds.db")
     assert s.http.connect_timeout == 10 and s.http.read_timeout == 30 and s.http.max_bytes == 10 * 1024 * 1024
     assert "https://press.example.org/" in s.http.user_agent
+    assert s.web.max_body == 1024 * 1024 and s.web.max_releases == 1000
 
 
 def test_a_garbled_fetch_allow_variable_is_an_error_naming_it(tmp_path):
@@ -111,6 +112,11 @@ def test_environment_overrides(tmp_path):
             "used twice",
         ),
         (MINIMAL + "[paths]\nout = 'pub'\nstate = 'pub/private'\n", "paths.state", 7, "would be served"),
+        (MINIMAL + "[web]\nport = 8080\nmax_releases = 0\n", "web.max_releases", 7, "must be at least 1, got 0"),
+        (MINIMAL + "[web]\nmax_releases = 2.5\n", "web.max_releases", 6, "must be a whole number, got float 2.5"),
+        (MINIMAL + '[web]\nmax_releases = "1000"\n', "web.max_releases", 6, "must be a whole number"),
+        (MINIMAL + "[web]\nmax_releases = true\n", "web.max_releases", 6, "must be a whole number"),
+        (MINIMAL + "[web]\nmax_release = 10\n", "web.max_release", 6, "unknown key (expected one of: api_token,"),
     ],
 )
 def test_errors_name_file_key_and_line(tmp_path, text, key, line, fragment):

@@ -206,6 +206,38 @@ def test_oversized_body_is_413(make_api):
     assert api.app.store.count_releases() == 0
 
 
+def test_a_list_over_max_releases_is_413_naming_the_limit_and_the_count_and_stores_nothing(make_api):
+    api = make_api(f'api_token = "{TOKEN}"\nmax_releases = 3\nrate_limit = 1000\n')
+    releases = [dict(RELEASE, title=f"Minister announces sanctions, part {n}") for n in range(4)]
+    resp = api.post(releases)
+    assert resp.status_code == 413
+    assert errors_of(resp) == [
+        {"field": None, "message": "the list holds 4 releases, more than web.max_releases (3): send fewer at a time"}
+    ]
+    assert api.app.store.count_releases() == 0 and api.changes == []  # nothing stored, nothing to publish
+    resp = api.post(releases[:3])  # the limit itself is allowed
+    assert resp.status_code == 201 and len(resp.json()["releases"]) == 3
+    assert api.app.store.count_releases() == 3 and api.changes == [1]
+
+
+def test_by_default_a_list_of_20000_small_releases_is_refused_before_any_is_read(api, monkeypatch):
+    # The reported case: 20,000 releases fit within web.max_body and held the API for a 30 s ingest and publish.
+    import feeds.web.api as api_module
+
+    def must_not_run(*args, **kwargs):
+        raise AssertionError("a release of a list over the cap was read")
+
+    monkeypatch.setattr(api_module, "raws_from_value", must_not_run)
+    releases = [{"title": f"T{n}", "body": "b"} for n in range(20_000)]
+    assert len(json.dumps(releases)) < api.app.settings.web.max_body
+    resp = api.post(releases)
+    assert resp.status_code == 413
+    assert errors_of(resp)[0]["message"] == (
+        "the list holds 20,000 releases, more than web.max_releases (1,000): send fewer at a time"
+    )
+    assert api.app.store.count_releases() == 0 and api.changes == []
+
+
 class CountingStream(io.BytesIO):
     def __init__(self, data: bytes):
         super().__init__(data)

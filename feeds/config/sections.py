@@ -287,7 +287,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
 
 def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
     k = ("web",)
-    r.only(t, k, {"host", "port", "api_token", "max_body", "rate_limit", "status_from"})
+    r.only(t, k, {"host", "port", "api_token", "max_body", "max_releases", "rate_limit", "status_from"})
     port = r.get(t, (*k, "port"), int, 8080)
     if not 0 <= port <= 65535:
         r.fail((*k, "port"), f"must be a TCP port (0-65535), got {port}")
@@ -304,11 +304,15 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
             ipaddress.ip_network(str(entry), strict=False)
         except ValueError:
             r.fail((*k, "status_from", i), f"must be an IP address or CIDR range, got {entry!r}")
+    max_releases = r.get(t, (*k, "max_releases"), int, 1000)
+    if max_releases < 1:
+        r.fail((*k, "max_releases"), f"must be at least 1, got {max_releases}")
     return WebSettings(
         host=r.get(t, (*k, "host"), str, "127.0.0.1"),
         port=port,
         api_token=token,
         max_body=int(r.positive(t, (*k, "max_body"), 1024 * 1024)),
+        max_releases=max_releases,
         rate_limit=int(r.positive(t, (*k, "rate_limit"), 60)),
         status_from=tuple(str(e) for e in status_from),
     )

@@ -186,6 +186,9 @@ class WebSettings:
     api_token: str | None = None
     """Bearer token for `POST /api/releases` (or env FEEDS_API_TOKEN); None disables the endpoint."""
     max_body: int = 1024 * 1024
+    max_releases: int = 1000
+    """Releases in one pushed list: each is checked, normalised and stored in one transaction (and published
+    after), so a body within `max_body` can still hold tens of thousands of small ones."""
     rate_limit: int = 60
     """API requests per minute per client address."""
     status_from: tuple[str, ...] = STATUS_FROM

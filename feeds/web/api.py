@@ -1,16 +1,16 @@
 """POST /api/releases: the authenticated push endpoint, a thin edge over the ingest pipeline.
 
     disabled? | Bearer token | rate limit (refused requests apart) | Content-Type | body (capped) | JSON
-        | Idempotency-Key replay?
+        | releases in a list (capped) | Idempotency-Key replay?
         | schema (every field error at once) | normalise | ingest_units (one transaction) | answer | on_change()
 
 The body is one release object or a list of them in the same schema as `.json` files in the drop folder
 (`feeds.ingest.schema`); a list is all or nothing. Answers: 201 (something created; `Location` for a single
 release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}` (the first 100, and
-`"more_errors": N` beyond), 401, 404
-(disabled: no token configured), 405, 411, 413, 415, 422 (Idempotency-Key reused for another body), 429
-(`Retry-After`), 503 (database unavailable). Every answer is JSON (but waitress's own plain-text 413 for a body
-over twice `max_body`, refused before it is read); unexpected errors are logged, never shown.
+`"more_errors": N` beyond), 401, 404 (disabled: no token configured), 405, 411, 413 (a body over `max_body`, a
+list of more than `max_releases`), 415, 422 (Idempotency-Key reused for another body), 429 (`Retry-After`), 503
+(database unavailable). Every answer is JSON (but waitress's own plain-text 413 for a body over twice
+`max_body`, refused before it is read); unexpected errors are logged, never shown.
 
 Identity, so that retries never duplicate: an item with `source_key` (or `link`, or `slug`) is that release, and
 pushing it again updates it; an item without any of them is named by a hash of its content, so re-sending the
@@ -224,6 +224,7 @@ class PushApi:
         self._limit(client)
         check_content_type(environ.get("CONTENT_TYPE", ""))
         value = parse_json(read_body(environ, web.max_body))
+        check_count(value, web.max_releases)
         key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
         fingerprint = hashlib.sha256(canonical_json(value)).hexdigest()
         with self._lock:
@@ -422,6 +423,17 @@ def parse_json(data: bytes) -> object:
         raise Reject(400, e.message, field=e.field) from e
     except (ValueError, RecursionError) as e:
         raise Reject(400, "not usable JSON (a number too long or nesting too deep)") from e
+
+
+def check_count(value: object, cap: int) -> None:
+    """At most `cap` releases in a pushed list, refusing more before any is looked at: each is validated,
+    normalised and stored in the request's one transaction, and a publish follows, so a body within `max_body`
+    (20,000 small releases fit in 728 KB) would otherwise hold the push lock and the database for half a minute.
+    413, as for a body over `max_body`: the content is more than the server will process (RFC 9110 §15.5.14)."""
+    if isinstance(value, list) and len(value) > cap:
+        raise Reject(
+            413, f"the list holds {len(value):,} releases, more than web.max_releases ({cap:,}): send fewer at a time"
+        )
 
 
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
