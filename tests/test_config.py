@@ -112,8 +112,23 @@ def test_environment_overrides(tmp_path):
             "used twice",
         ),
         (MINIMAL + "[paths]\nout = 'pub'\nstate = 'pub/private'\n", "paths.state", 7, "would be served"),
-        (MINIMAL + "[web]\nport = 8080\nmax_releases = 0\n", "web.max_releases", 7, "must be at least 1, got 0"),
-        (MINIMAL + "[web]\nmax_releases = 2.5\n", "web.max_releases", 6, "must be a whole number, got float 2.5"),
+        (
+            MINIMAL + "[web]\nport = 8080\nmax_releases = 0\n",
+            "web.max_releases",
+            7,
+            "a whole number of at least 1, got 0",
+        ),
+        (
+            MINIMAL + "[web]\nmax_releases = 2.5\n",
+            "web.max_releases",
+            6,
+            "must be a whole number of at least 1, got 2.5",
+        ),
+        # Rounded down, these once made a limit that refuses every push, or a rate that divides by zero.
+        (MINIMAL + "[web]\nmax_body = 0.5\n", "web.max_body", 6, "a whole number of at least 1, got 0.5"),
+        (MINIMAL + "[web]\nrate_limit = 0.5\n", "web.rate_limit", 6, "a whole number of at least 1, got 0.5"),
+        (MINIMAL + "[watch]\nbatch = 0.9\n", "watch.batch", 6, "a whole number of at least 1, got 0.9"),
+        (MINIMAL + "[http]\nmax_bytes = -1\n", "http.max_bytes", 6, "a whole number of at least 1, got -1"),
         (MINIMAL + '[web]\nmax_releases = "1000"\n', "web.max_releases", 6, "must be a whole number"),
         (MINIMAL + "[web]\nmax_releases = true\n", "web.max_releases", 6, "must be a whole number"),
         (MINIMAL + "[web]\nmax_release = 10\n", "web.max_release", 6, "unknown key (expected one of: api_token,"),
@@ -256,3 +271,9 @@ def test_a_config_path_that_is_a_pipe_or_folder_is_refused_without_blocking(tmp_
     for path in (tmp_path / "pipe.toml", tmp_path):
         with pytest.raises(ConfigError, match="not a regular file"):
             load_settings(path, environ={})
+
+
+def test_a_whole_number_written_as_a_float_is_taken_where_a_count_is_wanted(tmp_path):
+    s = load_settings(write(tmp_path, MINIMAL + "[web]\nmax_body = 2e6\nrate_limit = 30.0\n"), environ={})
+    assert (s.web.max_body, s.web.rate_limit) == (2_000_000, 30)
+    assert isinstance(s.web.max_body, int) and isinstance(s.web.rate_limit, int)

@@ -100,6 +100,15 @@ class _Reader:
             self.fail(key, f"must be a positive number, got {v!r}")
         return float(v)
 
+    def count(self, t: dict[str, Any], key: KeyPath, default: int) -> int:
+        """A whole number of at least 1 (a count, a size in bytes, a rate): `0.5` would be rounded to 0, which
+        turns a limit into one that refuses everything, or a divisor into a crash. `1e6` (a whole number written
+        as a float) is taken."""
+        v = t.get(str(key[-1]), default)
+        if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v) or v < 1:
+            self.fail(key, f"must be a whole number of at least 1, got {v!r}")
+        return int(v)
+
     def interval(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
         v = t.get(str(key[-1]), default)
         try:

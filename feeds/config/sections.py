@@ -119,7 +119,7 @@ def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_a
         user_agent=r.get(t, (*k, "user_agent"), str, user_agent),
         connect_timeout=r.positive(t, (*k, "connect_timeout"), 10.0),
         read_timeout=r.positive(t, (*k, "read_timeout"), 30.0),
-        max_bytes=int(r.positive(t, (*k, "max_bytes"), 10 * 1024 * 1024)),
+        max_bytes=r.count(t, (*k, "max_bytes"), 10 * 1024 * 1024),
         allow=allow + extra,
     )
     return settings
@@ -214,8 +214,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     related = RelatedSettings(
         window_days=r.positive(rel_t, (*rk, "window_days"), 14.0),
         min_score=r.positive(rel_t, (*rk, "min_score"), 0.3),
-        min_terms=int(r.positive(rel_t, (*rk, "min_terms"), 2)),
-        pickup_tokens=int(r.positive(rel_t, (*rk, "pickup_tokens"), 12)),
+        min_terms=r.count(rel_t, (*rk, "min_terms"), 2),
+        pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), 12),
     )
     if related.min_score > 1:
         r.fail((*rk, "min_score"), "is a share of a release's term weight: between 0 and 1")
@@ -273,8 +273,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         keywords.append(KeywordSetting(name=name, query=query))
     return WatchSettings(
         interval=interval,
-        workers=int(r.positive(t, (*k, "workers"), 16)),
-        batch=int(r.positive(t, (*k, "batch"), 200)),
+        workers=r.count(t, (*k, "workers"), 16),
+        batch=r.count(t, (*k, "batch"), 200),
         lease=r.interval(t, (*k, "lease"), 300.0),
         retro_days=r.positive(t, (*k, "retro_days"), 30.0),
         retention_days=r.positive(t, (*k, "retention_days"), 90.0),
@@ -304,16 +304,13 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
             ipaddress.ip_network(str(entry), strict=False)
         except ValueError:
             r.fail((*k, "status_from", i), f"must be an IP address or CIDR range, got {entry!r}")
-    max_releases = r.get(t, (*k, "max_releases"), int, 1000)
-    if max_releases < 1:
-        r.fail((*k, "max_releases"), f"must be at least 1, got {max_releases}")
     return WebSettings(
         host=r.get(t, (*k, "host"), str, "127.0.0.1"),
         port=port,
         api_token=token,
-        max_body=int(r.positive(t, (*k, "max_body"), 1024 * 1024)),
-        max_releases=max_releases,
-        rate_limit=int(r.positive(t, (*k, "rate_limit"), 60)),
+        max_body=r.count(t, (*k, "max_body"), 1024 * 1024),
+        max_releases=r.count(t, (*k, "max_releases"), 1000),
+        rate_limit=r.count(t, (*k, "rate_limit"), 60),
         status_from=tuple(str(e) for e in status_from),
     )
 
