@@ -160,7 +160,7 @@ class RuleError(FeedsError, ValueError):
         end = self.rule.find("\n", self.position)
         line = self.rule[start : end if end >= 0 else len(self.rule)]
         caret = "".join(_blank(ch) for ch in self.rule[start : self.position]) + "^"
-        return f"{self.message} at character {self.position + 1}:\n  {line}\n  {caret}"
+        return f"at character {self.position + 1}: {self.message}\n  {line}\n  {caret}"
 
 
 def _blank(ch: str) -> str:

@@ -403,7 +403,7 @@ def test_a_feed_is_edited_paused_and_resumed_in_place_keeping_its_items_and_matc
     edited = run(
         config, "watch", "edit", "#1", "--title", "Desk wire", "--tag", "wire", "--tag", "uk", "--interval", "2h"
     )
-    assert edited.exit_code == 0 and "every 120 min, wire, uk" in edited.output
+    assert edited.exit_code == 0 and "every 2 h, wire, uk" in edited.output
     (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
     assert (feed["title"], feed["tags"], feed["interval"], feed["origin"]) == ("Desk wire", ["wire", "uk"], 7200, "cli")
     assert feed["health"]["items_seen"] == 2, "its items are kept"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import FolderSource, RemoteJsonSource, load_settings, parse_interval, parse_settings
+from feeds.config import FolderSource, RemoteJsonSource, load_settings, parse_interval, parse_settings, shown_interval
 from feeds.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -277,3 +277,12 @@ def test_a_whole_number_written_as_a_float_is_taken_where_a_count_is_wanted(tmp_
     s = load_settings(write(tmp_path, MINIMAL + "[web]\nmax_body = 2e6\nrate_limit = 30.0\n"), environ={})
     assert (s.web.max_body, s.web.rate_limit) == (2_000_000, 30)
     assert isinstance(s.web.max_body, int) and isinstance(s.web.rate_limit, int)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [(45, "45 s"), (60, "1 min"), (300, "5 min"), (5400, "90 min"), (7200, "2 h"), (86400, "1 day"),
+     (30 * 86400, "30 days"), (90.5, "1.50833 min")],
+)  # fmt: skip
+def test_an_interval_is_shown_in_the_largest_unit_that_divides_it(seconds, shown):
+    assert shown_interval(seconds) == shown

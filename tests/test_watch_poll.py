@@ -547,6 +547,7 @@ def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(a
         <outline text="Relative" xmlUrl="/feed.xml"/>
         <outline text="Spaced" xmlUrl="http://exa mple.org/rss"/>
         <outline text="Secret" xmlUrl="https://user:pw@private.example.com/rss"/>
+        <outline text="A page" htmlUrl="https://page.example.com/news"/>
         </body></opml>""",
         encoding="utf-8",
     )
@@ -559,7 +560,8 @@ def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(a
     }
     notes = dict(done.notes)
     assert "out of bounds" in notes["https://fast.example.com/rss"]
-    assert "out of bounds" in notes["https://slow.example.com/rss"]
+    assert notes["https://slow.example.com/rss"].endswith("every 30 days")
+    assert notes["https://fast.example.com/rss"].endswith("every 5 min")
     assert "not a number" in notes["https://odd.example.com/rss"]
     skipped = dict(done.skipped)
     assert set(skipped) == {
@@ -567,7 +569,9 @@ def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(a
         "/feed.xml",
         "http://exa mple.org/rss",
         "https://private.example.com/rss",  # shown without the credentials
+        "https://page.example.com/news",  # a page only: said, not dropped
     }
+    assert "a web page, not a feed" in skipped["https://page.example.com/news"]
     assert "malformed" in skipped["http://exa mple.org/rss"]
     assert "password" in skipped["https://private.example.com/rss"]
     # A feed watched another way keeps its own interval, and no note claims otherwise.
@@ -773,3 +777,10 @@ def test_the_matches_of_a_rule_gone_from_the_config_can_then_be_removed(make_set
     assert app.store.matches(subject="korea") == []
     again = runner.invoke(cli, ["--config", str(app.settings.path), "keywords", "remove", "korea"])
     assert again.exit_code == 1 and "korea" in again.output
+
+
+def test_an_empty_opml_file_is_named_as_such(app, tmp_path):
+    empty = tmp_path / "empty.opml"
+    empty.write_text("  \n", encoding="utf-8")
+    with pytest.raises(IngestError, match=r"not an OPML file \(empty or not XML\)"):
+        import_opml(app, empty)

@@ -167,7 +167,7 @@ def test_error_message_shows_a_caret_under_the_offending_character() -> None:
     with pytest.raises(RuleError) as caught:
         parse_query("iran (syria")
     assert str(caught.value).splitlines() == [
-        "this '(' is never closed at character 6:",
+        "at character 6: this '(' is never closed",
         "  iran (syria",
         "       ^",
     ]

@@ -12,7 +12,7 @@ import click
 
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
-from feeds.config import parse_interval
+from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError, NotFoundError
 from feeds.model import StoredMatch, WatchedFeed
 
@@ -101,7 +101,7 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
             if isinstance(e, FeedsError):
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
-    ctx.say(f"watching #{feed.id} {feed.url} every {feed.interval / 60:g} min")
+    ctx.say(f"watching #{feed.id} {feed.url} every {shown_interval(feed.interval)}")
 
 
 @watch.command("list")
@@ -192,7 +192,7 @@ def watch_edit(
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
     tags_shown = ", ".join(feed.tags) or "no tags"
-    ctx.say(f"#{feed.id} {feed.url}: {feed.state}, every {feed.interval / 60:g} min, {tags_shown}")
+    ctx.say(f"#{feed.id} {feed.url}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}")
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -214,6 +214,8 @@ def watch_import(ctx: Context, opml: Path, poll: bool) -> None:
         added = done.added
         for f in added:
             ctx.say(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
+        for f in done.known:
+            ctx.say(f"already  #{f.id} {f.url}")
         for url, note in done.notes:
             ctx.say(f"note     {url}: {note}")
         for url, why in done.skipped:

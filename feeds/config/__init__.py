@@ -23,6 +23,7 @@ from feeds.config.reader import KeyPath as KeyPath
 from feeds.config.reader import _Reader
 from feeds.config.reader import find_line as find_line
 from feeds.config.reader import parse_interval as parse_interval
+from feeds.config.reader import shown_interval as shown_interval
 from feeds.config.sections import (
     _check_out_is_public,
     _database_url,

@@ -30,6 +30,16 @@ def parse_interval(value: str | int | float) -> float:
     return _at_most_a_year(float(m.group(1)) * _UNIT[(m.group(2) or "s")[0]])
 
 
+def shown_interval(seconds: float) -> str:
+    """An interval as a person would say it: `45 s`, `30 min`, `90 min`, `2 h`, `1 day`, `30 days` (the largest
+    unit that divides it, minutes at least for a minute or more)."""
+    for size, one, many in ((86400, "day", "days"), (3600, "h", "h"), (60, "min", "min")):
+        if seconds >= size and (seconds % size == 0 or size == 60):
+            n = seconds / size
+            return f"{n:g} {one if n == 1 else many}"
+    return f"{seconds:g} s"
+
+
 _YEAR = 366 * 86400.0
 
 

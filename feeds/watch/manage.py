@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval
+from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval, shown_interval
 from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
 from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
@@ -346,6 +346,8 @@ class OpmlFeed:
     """Seconds between checks, from our own export's `feedsInterval` attribute (other OPML has none)."""
     problem: str | None = None
     """Why the outline's URL cannot be watched as it stands (not http(s)), or its interval was not usable."""
+    page: bool = False
+    """The outline names a web page only (`htmlUrl`, no `xmlUrl`): `url` is the page, not a feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,9 +378,9 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
         # "&b" and watch another URL. Escaped first, it stays as written.
         data = _BARE_AMPERSAND.sub(b"&amp;", data)
     try:
-        root = etree.fromstring(data, parser)
+        root = etree.fromstring(data, parser) if data.strip() else None
     except etree.XMLSyntaxError as e:
-        raise IngestError(f"not an OPML file: {e}", origin=origin) from e
+        raise IngestError(f"not an OPML file: {e.msg}", origin=origin) from e
     if root is None:
         raise IngestError("not an OPML file (empty or not XML)", origin=origin)
     if not isinstance(root.tag, str) or etree.QName(root).localname.lower() != "opml":
@@ -411,6 +413,8 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
                     else:
                         interval = interval if interval is not None and math.isfinite(interval) else None
                 found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags, interval=interval, problem=problem))
+            elif attrs.get("htmlurl") and not len(child):  # a page, not a folder of feeds: said, not dropped
+                found.setdefault(attrs["htmlurl"], OpmlFeed(url=attrs["htmlurl"], title=text, tags=(), page=True))
             walk(child, (*path, text) if text and not url else path)
 
     walk(body, ())
@@ -427,6 +431,9 @@ def import_opml(app: App, path: Path) -> OpmlImport:
         raise IngestError(f"cannot read: {e.strerror or e}", origin=str(path)) from e
     done = OpmlImport([], [], [], [])
     for f in read_opml(data, str(path)):
+        if f.page:
+            done.skipped.append((f.url, "a web page, not a feed (no xmlUrl): `feeds watch discover URL` finds it"))
+            continue
         try:
             url = check_feed_url(app, f.url)
             refuse_unpollable(app, url)
@@ -436,10 +443,10 @@ def import_opml(app: App, path: Path) -> OpmlImport:
         interval = f.interval or app.settings.watch.interval
         note = None
         if f.problem:
-            note = f"{f.problem}: checked every {interval / 60:g} min"
+            note = f"{f.problem}: checked every {shown_interval(interval)}"
         elif interval != clamp_interval(interval):
             interval = clamp_interval(interval)
-            note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {interval / 60:g} min"
+            note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {shown_interval(interval)}"
         origin = f"opml:{path.name}"
         feed, created = app.store.import_feed(
             url, title=f.title, tags=f.tags, interval=interval, origin=origin, now=app.clock()
