@@ -579,6 +579,9 @@ class Daemon:
         signal.signal(signal.SIGTERM, on_term)
         signal.signal(signal.SIGINT, on_term)
         signal.signal(signal.SIGHUP, on_hup)
+        if self.stop_event.is_set():  # asked to stop while it was being set up: nothing was started
+            self.stop()
+            return 0
         self.start()
         while not self.stop_event.wait(timeout=0.5):
             if reload_requested.is_set():

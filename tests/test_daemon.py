@@ -777,3 +777,31 @@ def test_run_once_fails_when_a_source_cannot_be_read(make_settings, clock, https
     ingest = daemon.state.jobs["ingest"]
     assert ingest.last_ok is False and "could not read source 'govuk'" in (ingest.last_error or "")
     assert "500" in (ingest.last_error or "")
+
+
+def test_a_sigterm_while_the_daemon_sets_itself_up_stops_it_cleanly(make_settings, monkeypatch):
+    """A reliability review: SIGTERM 0.8 s after `feeds run` started killed it (exit -15, an empty log) where a
+    later one stops it with exit 0."""
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    settings = make_settings()
+    set_up = Daemon.__init__
+    started: list[bool] = []
+
+    def sigterm_while_setting_up(self: Daemon, *args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered here, in the main thread, before the daemon's handler
+        set_up(self, *args, **kwargs)
+
+    monkeypatch.setattr(Daemon, "__init__", sigterm_while_setting_up)
+    monkeypatch.setattr(Daemon, "start", lambda self: started.append(True))
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert result.exit_code == 0, result.output
+    assert "received SIGTERM while starting: stopping" in result.output
+    assert started == [], "nothing was started"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 
 import click
 
 from feeds.cli import Context, cli, echo, handle_errors, pass_ctx
+
+log = logging.getLogger("feeds.daemon")
 
 
 @cli.command("run")
@@ -24,10 +27,18 @@ def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: 
     from feeds.daemon import Daemon
     from feeds.logs import setup_logging
 
+    # A SIGTERM while the daemon sets itself up (migrations, the first connection) is kept until it can stop
+    # cleanly, rather than killing it halfway: a service manager stopping it at once gets exit 0 and a log line.
+    early: list[int] = []
+    if not once:
+        signal.signal(signal.SIGTERM, lambda signum, _frame: early.append(signum))
     fmt = log_format or ("text" if sys.stderr.isatty() else "json")
     level = {-1: logging.ERROR, 0: logging.INFO}.get(ctx.verbosity, logging.DEBUG)
     setup_logging(level, fmt, worker=worker_id())  # type: ignore[arg-type]
     daemon = Daemon(ctx.config_path, ctx.settings, host=host, port=port, serve=not (no_serve or once))
+    if early:
+        log.info("received SIGTERM while starting: stopping")
+        daemon.stop_event.set()
     sys.exit(daemon.run_once() if once else daemon.run_forever())
 
 
