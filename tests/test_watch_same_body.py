@@ -203,9 +203,9 @@ def test_an_item_a_worker_skipped_as_known_is_matched_here_if_it_is_stored_after
     )
     parsed = poll.parse_feed(feed_body(("k", "Harbour cranes back")).encode(), url=feed.url)
     skipped = poll.Parsed(parsed, (None,))  # the worker thought this item was stored already, unchanged
-    stored, added = poll._store(app, matchers, feed, feed, skipped, clock(), owner="w")
+    stored, added, removed = poll._store(app, matchers, feed, feed, skipped, clock(), owner="w")
     assert [(it.title, state) for _, it, state in stored] == [("Harbour cranes back", "new")]
-    assert added == 1 and [m.subject for m in app.store.matches()] == ["harbour"]
+    assert (added, removed) == (1, 0) and [m.subject for m in app.store.matches()] == ["harbour"]
 
 
 def test_an_item_given_a_new_guid_on_every_request_is_not_new_again(app, httpserver, clock):
