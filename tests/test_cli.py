@@ -156,14 +156,17 @@ def test_ingest_list_and_show(config):
         json.dumps({"title": "Sanctions on Iran", "body": "Text.", "published": "2026-11-02"})
     )
     (inbox / "b.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    (inbox / "c.json").write_text(json.dumps({"title": "Summer ferries", "body": "Boats.", "published": "2026-07-15"}))
     r = run(config, "ingest")
-    assert r.exit_code == 0 and "2 created, 0 updated, 0 unchanged, 0 rejected" in r.output
+    assert r.exit_code == 0 and "3 created, 0 updated, 0 unchanged, 0 rejected" in r.output
     listed = json.loads(run(config, "releases", "list", "--json").output)
-    assert [x["slug"] for x in listed] == ["talks-with-russia", "sanctions-on-iran"]
+    assert [x["slug"] for x in listed] == ["talks-with-russia", "sanctions-on-iran", "summer-ferries"]
     assert listed[1]["published"] == "2026-11-02T00:00:00Z" and listed[1]["topics"] == ["Iran"]
     assert len(json.loads(run(config, "releases", "list", "--json", "--limit", "1").output)) == 1
     text = run(config, "releases", "list").output
-    assert "2026-11-02  sanctions-on-iran  Sanctions on Iran  [Iran]" in text
+    assert "2026-11-02 00:00  sanctions-on-iran  Sanctions on Iran  [Iran]" in text
+    # Dated as its page dates it, in the site's time zone: midnight of 15 July in London is 23:00 UTC on the 14th.
+    assert "2026-07-15 00:00  summer-ferries  Summer ferries" in text
     shown = json.loads(run(config, "releases", "show", "sanctions-on-iran", "--json").output)
     assert shown["body_html"] == "<p>Text.</p>" and shown["id"].startswith("tag:press.example.org,2026-11-02:")
     assert "Sanctions on Iran" in run(config, "releases", "show", shown["id"]).output
@@ -206,7 +209,8 @@ def test_a_press_officer_withdraws_a_plain_text_release_and_undoes_it(config):
     shown = json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output)
     assert shown["withdrawn_note"] == "The talks were postponed." and shown["withdrawn_at"] == shown["updated"]
     again = run(config, "releases", "withdraw", "talks-with-russia", "--note", "The talks were postponed.")
-    assert again.exit_code == 0
+    assert again.exit_code == 0 and "talks-with-russia was withdrawn already, at " in again.output
+    assert "the site shows it" not in again.output
     assert json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output) == shown, "run twice"
     published = json.loads(run(config, "publish", "--json").output)
     assert any(p.endswith("releases/talks-with-russia/index.html") for p in published["written"]), published

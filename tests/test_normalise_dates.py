@@ -175,3 +175,10 @@ def test_rfc3339_round_trip(value: datetime) -> None:
     aware = value.replace(tzinfo=UTC)
     assert parse_date(aware.isoformat(), LONDON) == aware
     assert parse_date(aware.isoformat().replace("+00:00", "Z"), LONDON) == aware
+
+
+def test_a_date_written_month_first_is_refused_with_the_day_first_form() -> None:
+    with pytest.raises(ValueError, match=r"read day first, so for Nov 27 write 27/11/2026 or 27 Nov 2026"):
+        parse_date("11/27/2026", LONDON)
+    with pytest.raises(ValueError, match=r"month 13 is out of range\)"):  # no guess when it cannot be month-first
+        parse_date("13/13/2026", LONDON)

@@ -90,6 +90,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
     with ctx.app() as app:
         rows = app.store.releases(limit=limit)
         now = app.clock()
+        tz = app.settings.site.tz  # dated as the pages date them: a release of 15 July (BST) is not listed on the 14th
     if as_json:
         echo_json([release_json(r) for r in rows])
         return
@@ -104,7 +105,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
             held = f"  (embargoed: off the site until {rfc3339(r.published)})"
         else:
             held = f"  (withdrawn {rfc3339(r.withdrawn_at)})" if r.withdrawn_at is not None else ""
-        echo(f"{r.published:%Y-%m-%d}  {r.slug}  {r.title}{topics}{held}")
+        echo(f"{r.published.astimezone(tz):%Y-%m-%d %H:%M}  {r.slug}  {r.title}{topics}{held}")
 
 
 @releases.command("show")
@@ -155,6 +156,9 @@ def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: boo
         r, changed = restore_release(app, id_or_slug) if undo else withdraw_release(app, id_or_slug, note or "")
     if undo and not changed:
         ctx.say(f"{r.slug} is not withdrawn: nothing to undo")
+        return
+    if not undo and not changed:
+        ctx.say(f"{r.slug} was withdrawn already, at {rfc3339(r.withdrawn_at or r.updated)}, for that reason")
         return
     if undo:
         ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")

@@ -196,6 +196,12 @@ def _rewrite_numeric_date(text: str) -> str:
         if m:
             month = int(m["mo"])
             if not 1 <= month <= 12:
+                if pattern is _DMY and 1 <= int(m["d"]) <= 12 and month <= 31:  # written month first, US style
+                    raise ValueError(
+                        f"month {month} is out of range: numeric dates are read day first, so for "
+                        f"{_MONTHS[int(m['d']) - 1].title()} {month} write {month}/{int(m['d'])}/{m['y']} "
+                        f"or {month} {_MONTHS[int(m['d']) - 1].title()} {m['y']}"
+                    )
                 raise ValueError(f"month {month} is out of range")
             return f"{int(m['d'])} {_MONTHS[month - 1].title()} {m['y']}{text[m.end() :]}"
     return text
