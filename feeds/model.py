@@ -50,6 +50,8 @@ class RawRelease:
     withdrawn_note: str | None = None
     changes: tuple[tuple[str, str], ...] = ()
     """Change history as (timestamp string, note) pairs, newest first, when the source has one."""
+    change_note: str | None = None
+    """What this version changed (a correction), for sources without a history of their own: see `Release`."""
     lines: tuple[tuple[str, int], ...] = ()
     """(field, line number) pairs for error messages."""
 
@@ -109,6 +111,9 @@ class Release:
     """True when `updated` is the source's own timestamp for this version (a GOV.UK `public_updated_at`, an
     `updated` field): set by normalising, not stored, used by `reconcile` to tell an older version from a newer
     one."""
+    change_note: str | None = field(default=None, compare=False)
+    """What this version changed, as its source said (JSON or front-matter `change_note`): set by normalising, not
+    stored; `reconcile` adds it to `changes`, dated as the update, when the release is stored already."""
     published_by_source: bool = field(default=False, compare=False)
     """True when the source gave the publication time itself (a `published` field, a dateline, an embargo line),
     not only an `updated` that stands in for it: set by normalising, not stored; only such a time moves the

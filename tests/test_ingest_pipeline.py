@@ -750,3 +750,31 @@ def test_a_bad_file_replaced_by_a_good_one_while_it_was_read_is_not_rejected(app
     assert dropped.exists() and not any(rejected.iterdir()), "neither the new file nor a note about the old one"
     monkeypatch.undo()
     assert run_ingest(app).count("created") == 1 and app.store.releases()[0].title == "Fixed"
+
+
+def test_a_correction_sent_with_a_change_note_is_in_the_stored_history(app, inbox, clock):
+    first = {"source_key": "visit-1", "title": "Minister to visit Oslo", "body": "On 3 December."}
+    drop(inbox, "visit.json", json.dumps(first))
+    run_ingest(app)
+    clock.advance(timedelta(hours=2))
+    corrected = {**first, "body": "On 4 December.", "change_note": "Corrected the date of the visit."}
+    drop(inbox, "visit.json", json.dumps(corrected))
+    assert run_ingest(app).count("updated") == 1
+    (release,) = app.store.releases()
+    assert [(c.at, c.note) for c in release.changes] == [(clock(), "Corrected the date of the visit.")]
+    assert release.updated == clock()
+    drop(inbox, "visit.json", json.dumps(corrected))  # the same file again: nothing to say twice
+    assert run_ingest(app).count("unchanged") == 1
+
+
+def test_a_change_note_in_front_matter_is_read_as_in_json(app, inbox, clock):
+    drop(inbox, "visit.md", "---\ntitle: Minister to visit Oslo\nslug: oslo\n---\nOn 3 December.\n")
+    run_ingest(app)
+    clock.advance(timedelta(hours=1))
+    drop(
+        inbox,
+        "visit.md",
+        "---\ntitle: Minister to visit Oslo\nslug: oslo\nchange_note: Date corrected.\n---\nOn 4 December.\n",
+    )
+    assert run_ingest(app).count("updated") == 1
+    assert [c.note for c in app.store.release("oslo").changes] == ["Date corrected."]

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from feeds.ingest.reconcile import free_slug, reconcile
-from feeds.model import Release
+from feeds.model import Change, Release
 
 T0 = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -99,3 +99,24 @@ def test_a_copy_from_before_a_withdrawal_does_not_undo_it():
     again = rel(content_hash="h3", updated=T0 + timedelta(days=500), updated_by_source=True)
     out = reconcile(again, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
     assert out.decision == "updated" and out.release.withdrawn_at is None
+
+
+def test_a_change_note_joins_the_history_dated_as_the_update_and_is_kept_by_later_versions():
+    def update(new: Release, stored: Release, now: datetime) -> Release:
+        return reconcile(new, stored, now=now, slug_taken=lambda s: True, with_slug=with_slug).release
+
+    later = NOW + timedelta(days=1)
+    corrected = update(rel(content_hash="h2", change_note="Corrected the date of the visit."), rel(), NOW)
+    assert corrected.changes == (Change(at=NOW, note="Corrected the date of the visit."),)
+    same_note = update(rel(content_hash="h3", change_note="Corrected the date of the visit."), corrected, later)
+    assert same_note.changes == corrected.changes, "the same note, left in an edited file, is not said twice"
+    silent = update(rel(content_hash="h4"), corrected, later)
+    assert silent.changes == corrected.changes, "an edit without a note keeps the history"
+    second = update(rel(content_hash="h5", change_note="Added the minister's quote."), silent, later)
+    assert [c.note for c in second.changes] == ["Added the minister's quote.", "Corrected the date of the visit."]
+    assert second.changes[0].at == later
+    source_history = (Change(at=T0, note="Figures updated."),)  # a GOV.UK item keeps its own history
+    assert update(rel(content_hash="h6", changes=source_history), second, later).changes == source_history
+    created = reconcile(rel(change_note="A note on the first version."), None, now=NOW, slug_taken=lambda s: False,
+                        with_slug=with_slug)  # fmt: skip
+    assert created.release.changes == (), "a first version has no change to note"

@@ -23,7 +23,7 @@ def test_every_field_in_the_table_is_accepted() -> None:
     assert raw.topics == ("Transport", "Islands")
     for name in (
         *("summary", "published", "updated", "slug", "organisation", "source_key", "language"),
-        *("withdrawn_note", "withdrawn_at"),
+        *("withdrawn_note", "withdrawn_at", "change_note"),
     ):
         assert getattr(raw, name) == f"value of {name}"
     assert raw.document_type == "value of document_type"

@@ -437,6 +437,7 @@ _FIELD_NAMES = {
     "image",
     "withdrawn_note",
     "withdrawn_at",
+    "change_note",
 }
 # A result path: names and [n] / [] steps, dot-separated (`organisations[0].title`, `tags[].name`); "" maps a field
 # to nothing (switching a default off).

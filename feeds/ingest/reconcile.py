@@ -7,7 +7,9 @@ The rules, in the order they apply:
   no newer by that timestamp: the withdrawal came later.
 - Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
-  source's own `updated` when that is newer than what we had, otherwise `now`.
+  source's own `updated` when that is newer than what we had, otherwise `now`. The change history is the
+  source's when it keeps one (GOV.UK), else the stored one; a `change_note` joins it, dated as the update,
+  unless a change of the history already has that note (the same file, edited again, keeps its note).
 - New identity: created. A slug already used by another release gets the first free suffix `-2`, `-3`, …
   and the id and permalink follow the final slug.
 
@@ -21,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from feeds.model import Release
+from feeds.model import Change, Release
 
 Decision = Literal["created", "updated", "unchanged"]
 
@@ -57,14 +59,19 @@ def reconcile(
         # dates a new release, but must not re-date one stored already (its first publication stays).
         published = new.published if new.published_by_source else existing.published
         updated = new.updated if new.updated > existing.updated else now
+        updated = max(updated, published)
+        changes = new.changes or existing.changes
+        if new.change_note and all(c.note != new.change_note for c in changes):
+            changes = (Change(at=updated, note=new.change_note), *changes)
         merged = replace(
             new,
             id=existing.id,
             slug=existing.slug,
             permalink=existing.permalink,
             published=published,
-            updated=max(updated, published),
+            updated=updated,
             dated_by_source=new.dated_by_source or existing.dated_by_source,
+            changes=changes,
         )
         return Reconciled("updated", merged)
     slug = free_slug(new.slug, slug_taken)

@@ -123,6 +123,7 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
         image=_text(values.get("image")),
         withdrawn_at=_text(values.get("withdrawn_at")),
         withdrawn_note=_text(values.get("withdrawn_note")),
+        change_note=_text(values.get("change_note")),
     )
 
 

@@ -65,6 +65,12 @@ JSON_SCHEMA_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
         "withdrawn_at": FieldSpec(
             _STRING, False, "When it was withdrawn; `updated`, else the time of ingest, when absent."
         ),
+        "change_note": FieldSpec(
+            _STRING,
+            False,
+            "What this version changes (`Corrected the date of the visit.`): sent with a new version of a release "
+            "stored already, it joins the release's change history, dated as the update.",
+        ),
     }
 )
 
@@ -96,6 +102,9 @@ _HINTS: Mapping[str, str] = {
     "withdrawn_notice": "withdrawn_note",
     "withdrawal": "withdrawn_note",
     "explanation": "withdrawn_note",
+    "correction": "change_note",
+    "change": "change_note",
+    "note": "change_note",
 }
 
 LineOf = Callable[[str], int | None]
@@ -220,6 +229,7 @@ def raw_release_from_fields(
         image=_str(fields.get("image")),
         withdrawn_at=_str(fields.get("withdrawn_at")),
         withdrawn_note=_str(fields.get("withdrawn_note")),
+        change_note=_str(fields.get("change_note")),
         lines=lines,
     )
 

@@ -47,6 +47,7 @@ FRONT_MATTER_KEYS: Mapping[str, str] = {
     "image": "image",
     "withdrawn_note": "withdrawn_note",
     "withdrawn_at": "withdrawn_at",
+    "change_note": "change_note",
 }
 """Front-matter key → schema field."""
 

@@ -128,6 +128,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             f"the date {withdrawn_at:%Y-%m-%d %H:%M} UTC is ahead: a withdrawal is dated when it is made (a typo?)",
         )
     changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
+    change_note = collapse(xml_safe(raw.change_note or "")) or None
 
     link = _url(raw, "link", raw.link, None)
     image = _url(raw, "image", raw.image, link)
@@ -160,6 +161,8 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             "withdrawn_at": _stamp(withdrawn_at) if raw.withdrawn_at is not None else None,
             "withdrawn_note": withdrawn_note,
             "changes": [[_stamp(c.at), c.note] for c in changes],
+            # Only when given, so that the hash of every release without one stays what it was.
+            **({"change_note": change_note} if change_note else {}),
         }
     )
     return Release(
@@ -185,6 +188,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         withdrawn_at=withdrawn_at,
         withdrawn_note=withdrawn_note,
         changes=changes,
+        change_note=change_note,
         dated_by_source=given_published is not None or given_updated is not None,
         updated_by_source=given_updated is not None,
         published_by_source=given_published is not None,

@@ -105,8 +105,9 @@ def _release_from(row: Any) -> Release:
         topics=tuple(json.loads(m["topics"])),
         changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
         dated_by_source=bool(m["dated_by_source"]),
-        updated_by_source=False,  # (not stored: these two only matter for a release just normalised)
+        updated_by_source=False,  # (not stored: these three only matter for a release just normalised)
         published_by_source=False,
+        change_note=None,
     )
 
 
