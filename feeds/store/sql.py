@@ -267,14 +267,22 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         self.engine.dispose()
 
     def optimise(self) -> None:
-        """Housekeeping: refresh the planner's statistics; on SQLite also fold the WAL back into the database."""
+        """Housekeeping: refresh the planner's statistics; on SQLite also fold the WAL back into the database.
+
+        On SQLite both pragmas run outside any transaction, on the driver's connection (which is in autocommit
+        mode): inside the one SQLAlchemy opens, `PRAGMA optimize` made it a write transaction, and the checkpoint
+        then failed with "database table is locked" at every housekeeping run."""
         with self.engine.connect() as conn:
             if self.dialect == "sqlite":
-                conn.exec_driver_sql("PRAGMA optimize")
-                conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                try:
+                    cursor.execute("PRAGMA optimize")
+                    cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
+                finally:
+                    cursor.close()
             else:
                 conn.exec_driver_sql("ANALYZE")
-            conn.commit()
+                conn.commit()
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[bool]:
