@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,10 @@ def shown_interval(seconds: float) -> str:
 
 
 _YEAR = 366 * 86400.0
+
+MAX_COUNT = 2**53
+"""The largest count or size a config key takes: every whole number up to it is exact as a float too (`2e6`);
+beyond it, a typo (`1e400` is infinity)."""
 
 
 def _at_most_a_year(seconds: float) -> float:
@@ -115,8 +120,9 @@ class _Reader:
         turns a limit into one that refuses everything, or a divisor into a crash. `1e6` (a whole number written
         as a float) is taken."""
         v = t.get(str(key[-1]), default)
-        if isinstance(v, bool) or not isinstance(v, int | float) or v != int(v) or v < 1:
-            self.fail(key, f"must be a whole number of at least 1, got {v!r}")
+        whole = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v == int(v)
+        if not whole or not 1 <= v <= MAX_COUNT:
+            self.fail(key, f"must be a whole number from 1 to {MAX_COUNT:,}, got {v!r}")
         return int(v)
 
     def interval(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
