@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -431,10 +432,15 @@ def test_a_feed_gone_410_is_enabled_again_and_a_config_feed_is_edited_in_the_con
     assert run(config, "watch", "add", gone).exit_code == 0
     run(config, "watch", "poll")
     (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
-    assert feed["enabled"] is False
+    assert feed["enabled"] is False and "feeds watch edit URL --enable" in feed["health"]["disabled_reason"]
+    assert run(config, "watch", "edit", gone, "--disable").exit_code == 0
+    (kept,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert kept["health"]["disabled_reason"] == feed["health"]["disabled_reason"], "disabled already: the 410 stays"
+    assert run(config, "watch", "edit", gone, "--enable", "--disable").exit_code == 2
     assert run(config, "watch", "edit", gone, "--enable").exit_code == 0
     (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
     assert feed["enabled"] is True and feed["health"]["failures"] == 0
+    assert feed["state"] == "new" or feed["health"]["last_error"] is None, "the 410 is not its error any more"
     config.write_text(config.read_text() + '\n[[watch.feeds]]\nurl = "https://news.example.com/rss"\n')
     refused = run(config, "watch", "edit", "https://news.example.com/rss", "--title", "X")
     assert refused.exit_code == 1 and "watch.feeds[0]" in refused.output and str(config) in refused.output
@@ -473,3 +479,25 @@ def test_poll_says_which_items_changed_and_which_matches_went(config, httpserver
     config.write_text(config.read_text().replace('"bread OR bakers"', '"bread -ministers"'))
     narrowed = json.loads(run(config, "watch", "poll", "--json").stdout)
     assert (narrowed["new_matches"], narrowed["removed_matches"], narrowed["changed_items"]) == (0, 1, 0)
+
+
+def test_a_new_interval_counts_from_the_last_check(config, httpserver):
+    """A re-check: a feed set from 2 h to 10 min still waited out the 2 h."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml"), "--interval", "2h").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    (before,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    checked = datetime.fromisoformat(before["health"]["last_checked"].replace("Z", "+00:00"))
+    assert run(config, "watch", "edit", "1", "--interval", "10m").exit_code == 0
+    (after,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert after["health"]["next_check"] == (checked + timedelta(minutes=10)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def test_an_empty_rule_name_and_rule_names_that_differ_only_by_case_in_any_script(config):
+    assert run(config, "matches", "list", "--rule", "").exit_code == 1
+    assert run(config, "keywords", "add", "moscow", "--name", "Москва").exit_code == 0
+    twin = run(config, "keywords", "add", "moscow", "--name", "МОСКВА")
+    assert twin.exit_code == 1 and "the same name but for case" in twin.output
+    assert run(config, "matches", "list", "--rule", "МОСКВА").exit_code == 0
+    removed = run(config, "keywords", "remove", "москва")
+    assert removed.exit_code == 0 and "removed rule 'Москва'" in removed.output

@@ -239,3 +239,14 @@ def test_feed_health_counts_enabled_checked_and_failing_feeds(store):
         (claimed,) = store.claim_feeds([f.id], NOW, owner="w", lease=LEASE)
         store.record_check(replace(claimed, last_checked=NOW, failures=failures), owner="w")
     assert store.feed_health() == (3, 2, 1)
+
+
+def test_a_config_import_with_a_new_interval_reschedules_from_the_last_check(store):
+    url = "https://a.example/cfg"
+    f, _ = store.import_feed(url, title="A", tags=(), interval=7200, origin="config", now=NOW)
+    (claimed,) = store.claim_feeds([f.id], NOW, owner="w", lease=LEASE)
+    store.record_check(replace(claimed, last_checked=NOW, next_check=NOW + timedelta(hours=2)), owner="w")
+    g, _ = store.import_feed(url, title="A", tags=(), interval=600, origin="config", now=NOW)
+    assert g.next_check == NOW + timedelta(minutes=10)
+    failing = store.edit_feed(g.id, interval=900)
+    assert failing.next_check == NOW + timedelta(minutes=15)

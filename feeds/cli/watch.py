@@ -157,7 +157,8 @@ def watch_remove(ctx: Context, url_or_id: str) -> None:
 @click.option("--tag", "tags", multiple=True, help="The feed's tags, replacing its current ones (repeatable).")
 @click.option("--no-tags", is_flag=True, help="Remove all its tags.")
 @click.option("--interval", callback=_interval, help="How often to check, e.g. 30m, 2h (floor 5m).")
-@click.option("--enable/--disable", "enabled", default=None, help="Poll it again (due at once), or stop polling it.")
+@click.option("--enable", is_flag=True, help="Poll it again (due at once): a feed paused, or gone (410) once.")
+@click.option("--disable", is_flag=True, help="Stop polling it, keeping its items and matches.")
 @pass_ctx
 @handle_errors
 def watch_edit(
@@ -167,13 +168,17 @@ def watch_edit(
     tags: tuple[str, ...],
     no_tags: bool,
     interval: float | None,
-    enabled: bool | None,
+    enable: bool,
+    disable: bool,
 ) -> None:
     """Change a watched feed's title, tags or interval, or pause and resume it, keeping its items and matches."""
     from feeds.watch.manage import edit_feed, feed_reference, import_configured
 
     if tags and no_tags:
         raise click.UsageError("--tag sets the tags and --no-tags removes them all: give one")
+    if enable and disable:
+        raise click.UsageError("--enable and --disable do opposite things: give one")
+    enabled = True if enable else False if disable else None
     if title is None and not tags and not no_tags and interval is None and enabled is None:
         raise click.UsageError("nothing to change: give --title, --tag, --no-tags, --interval, --enable or --disable")
     with ctx.app() as app:
@@ -487,13 +492,13 @@ def matches_list(
         subject = rule
         if release:
             subject = app.store.release(release).id
-        if rule:
+        if rule is not None:
             kind, subject = "keyword", rule_name(app, rule)
         rows = app.store.matches(kind=kind, subject=subject, limit=limit)
         if release and not kind:
             rows = [m for m in rows if m.kind != "keyword"]
         # A former rule's kept matches are still listed; a name that was never a rule is most likely a typo.
-        if rule and not rows and all(r.name != subject for r in app.store.rules()):
+        if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
             raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
     if as_json:
         echo_json([match_json(m) for m in rows])

@@ -200,6 +200,7 @@ class WatchStoreMixin:
                 "interval_s": interval,
                 "origin": origin,
             }
+            values |= _rescheduled(current, interval)
             if current.disabled_reason == REMOVED_FROM_CONFIG:  # put back into the config: watched again
                 values |= {"enabled": True, "disabled_reason": None, "failures": 0}
             with writing(self.engine) as conn:
@@ -241,20 +242,23 @@ class WatchStoreMixin:
         enabled: bool | None = None,
         origin: str | None = None,
     ) -> WatchedFeed:
-        """Change what is given (None: unchanged). Enabling clears the reason it was disabled and its failures,
-        and makes it due at once; disabling records that it was done by hand."""
+        """Change what is given (None: unchanged). A new interval counts from the last check (`_rescheduled`).
+        Enabling clears the reason it was disabled, its failures and its last error, and makes it due at once;
+        disabling a feed that is enabled records that it was done by hand (one disabled already keeps its
+        reason, a 410 Gone say)."""
+        current = self.feed(feed_id)
         values: dict[str, Any] = {}
         if title is not None:
             values["title"] = title
         if tags is not None:
             values["tags"] = json.dumps(list(tags), ensure_ascii=False)
         if interval is not None:
-            values["interval_s"] = interval
+            values |= {"interval_s": interval, **_rescheduled(current, interval)}
         if origin is not None:
             values["origin"] = origin
-        if enabled is True:
-            values |= {"enabled": True, "disabled_reason": None, "failures": 0, "next_check": None}
-        elif enabled is False:
+        if enabled is True and not current.enabled:
+            values |= {"enabled": True, "disabled_reason": None, "failures": 0, "next_check": None, "last_error": None}
+        elif enabled is False and current.enabled:
             values |= {"enabled": False, "disabled_reason": DISABLED_BY_HAND}
         if values:
             with writing(self.engine) as conn:
@@ -739,6 +743,15 @@ def _insert_returning(dialect: str, table: str) -> Any:
     if table == "items":
         return insert_ignoring_conflicts(dialect, I).returning(I.c.key, I.c.id)
     return insert_ignoring_conflicts(dialect, M).returning(M.c.id)
+
+
+def _rescheduled(feed: WatchedFeed, interval: float) -> dict[str, Any]:
+    """The next check of a feed whose interval becomes `interval`: counted from its last check (due at once if
+    that is past), so that a feed set from 2 h to 10 min is not left waiting out the 2 h. A feed never checked
+    is due already, and one failing keeps its back-off."""
+    if feed.interval == interval or feed.last_checked is None or feed.failures:
+        return {}
+    return {"next_check": feed.last_checked + timedelta(seconds=interval)}
 
 
 def _check_values(feed: WatchedFeed) -> dict[str, Any]:

@@ -164,18 +164,21 @@ def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
                 f"rule {other.name!r} publishes its matches at matches/rules/{slug}/ already, and so would "
                 f"{name!r}: pick another --name"
             )
+        if other.name != name and other.name.casefold() == name.casefold():
+            raise ExistsError(f"a rule named {other.name!r} exists already, the same name but for case")
     return app.store.add_rule(name, query, origin="cli", now=app.clock())
 
 
 def rule_name(app: App, name: str) -> str:
-    """The stored name of the rule a person means by `name`: that name, else the one rule whose feed folder would
-    be the same (`rule_slug`: case, accents and punctuation aside), since no two rules may share one; `name` as
-    given when no rule matches either way (a former rule's kept matches are still found under it)."""
+    """The stored name of the rule a person means by `name`: that name, else the one rule the same but for case
+    (in any script: `москва` for `Москва`) or whose feed folder would be the same (`rule_slug`: case, accents and
+    punctuation aside), since no two rules may share either; `name` as given when no rule matches (a former
+    rule's kept matches are still found under it)."""
     rules = [r.name for r in app.store.rules()]
     if name in rules:
         return name
-    slug = rule_slug(name)
-    return next((r for r in rules if rule_slug(r) == slug), name)
+    slug, folded = rule_slug(name), name.casefold()
+    return next((r for r in rules if r.casefold() == folded or rule_slug(r) == slug), name)
 
 
 def remove_rule(app: App, name: str) -> Rule:

@@ -337,7 +337,7 @@ def check_feed(
                 last_status="410",
                 last_error=outcome.error,
                 disabled_reason=f"410 Gone on {now:%Y-%m-%d}: the publisher removed this feed; "
-                "re-enable it with `feeds watch add` if it comes back",
+                "if it comes back, resume it with `feeds watch edit URL --enable`",
                 next_check=None,
             )
             log.warning("feed %s is gone (410); disabled", feed.url, extra=extra)
