@@ -774,7 +774,9 @@ HEADLINE = "Foreign Secretary to visit Moscow"
         ("BREAKING: foreign secretary to visit MOSCOW", "foreign secretary to visit MOSCOW"),
         ("Press release: Foreign Secretary to visit Moscow", HEADLINE),
         ("Foreign Secretary to visit Moscow, says aide", HEADLINE),
-        ("Foreign Secretary to visit Moscow soon", HEADLINE),
+        ("Foreign Secretary to visit Moscow | Reuters", HEADLINE),
+        ("Foreign Secretary to visit Moscow - officials", HEADLINE),
+        ("Foreign Secretary to visit Moscow. Talks in March", HEADLINE),
         ("UK: FOREIGN-SECRETARY TO VISIT MOSCÓW — officials", "FOREIGN-SECRETARY TO VISIT MOSCÓW"),
         ("Fóreign  Secretary\nto visit «Moscow», aide says", "Fóreign  Secretary\nto visit «Moscow"),
         ("Lavrov: Foreign Secretary to visit Moscow; Foreign Secretary to visit Moscow", HEADLINE),  # the first
@@ -801,6 +803,11 @@ def test_an_item_title_containing_our_whole_headline_is_a_pickup(
         "Foreign Secretaries to visit Moscow",  # whole words only
         "Foreign Secretary to visit Moscowland",
         "Foreign Secretary not to visit Moscow",
+        # Run into other words of the title, without punctuation: a sentence of its own that only shares ours
+        # ("Statement by the Prime Minister on Ukraine" beside a release "Statement by the Prime Minister").
+        "Foreign Secretary to visit Moscow soon",
+        "Former Foreign Secretary to visit Moscow next week",
+        "BREAKING: Foreign Secretary to visit Moscow after talks",
     ],
 )
 def test_an_item_title_with_less_than_our_whole_headline_is_not_a_pickup(matcher: RelatedMatcher, title: str) -> None:
@@ -816,7 +823,8 @@ def test_two_headlines_opening_alike_are_each_found_only_whole(moscow: Release) 
         return sorted(m.subject for m in matcher.match("k", 1, title, "Short.", "", None) if m.kind == "pickup")
 
     assert pickups(f"BREAKING: {HEADLINE}, aide says") == [moscow.id]  # a part of the longer one: not its pickup
-    assert pickups(f"LIVE: {HEADLINE} and Beijing in the spring") == sorted([moscow.id, longer.id])
+    # The longer headline: the shorter one runs on into its words here, so it is not a part of its own.
+    assert pickups(f"LIVE: {HEADLINE} and Beijing in the spring") == [longer.id]
 
 
 @pytest.mark.parametrize(
@@ -838,3 +846,18 @@ def test_a_short_title_taken_whole_proves_nothing(oslo_matcher: RelatedMatcher) 
     short = _release("syria", "Statement on Syria", "We condemn the attack.", "2026-11-27T09:00:00Z")
     matcher = RelatedMatcher(build_profiles((short, *invented_releases()), NOW), SETTINGS)
     assert matcher.match("k", 1, "Statement on Syria", "Another statement.", "", None) == ()
+
+
+def test_a_stock_headline_is_a_pickup_only_where_it_stands_apart_in_the_title() -> None:
+    """A re-check: with a release "Statement by the Prime Minister", every item whose title began with those words
+    ("… on Ukraine") was its pickup."""
+    stock = _release("pm", "Statement by the Prime Minister", "On the fishing fleet.", "2026-11-27T09:00:00Z")
+    matcher = RelatedMatcher(build_profiles((stock, *invented_releases()), NOW), SETTINGS)
+
+    def kinds(title: str) -> list[str]:
+        return [m.kind for m in matcher.match("k", 1, title, "Short.", "", None)]
+
+    assert kinds("Statement by the Prime Minister on Ukraine") == []
+    assert kinds("Live: Statement by the Prime Minister after COBRA") == []
+    assert kinds("Statement by the Prime Minister") == ["pickup"]
+    assert kinds("In full: Statement by the Prime Minister") == ["pickup"]

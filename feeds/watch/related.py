@@ -40,6 +40,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -57,6 +58,21 @@ _BOILERPLATE = 3
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
+_SEPARATOR = re.compile(r"[:;,|()\[\]{}\"“”„«»!?/–—]|\s-\s|\.(?:\s|$)")
+"""What sets a headline apart from the words around it in a title: a colon, a comma, a dash between spaces, a
+bar, brackets, double quotes, an end of sentence ("BREAKING: …", "…, says aide", "… | Reuters")."""
+
+
+def _stands_apart(title: str, spans: Sequence[tuple[int, int]], start: int, end: int, count: int) -> bool:
+    """Whether words `start`..`end` of `title` (of `count` words, their character `spans` known at least up to
+    `end + 1`) are a part of it of their own: at its start or end, or set off by punctuation from the words
+    before and after. "Statement by the Prime Minister" is a part of "Live: Statement by the Prime Minister, 10
+    Downing Street", not of "Statement by the Prime Minister on Ukraine" or "Former Foreign Secretary to …"."""
+    before = start == 0 or bool(_SEPARATOR.search(title[spans[start - 1][1] : spans[start][0]]))
+    after = end >= count or bool(_SEPARATOR.search(title[spans[end - 1][1] : spans[end][0]]))
+    return before and after
+
+
 _Spans = Callable[[int, int], list[tuple[int, int]]]
 """`spans_of(field, upto)`: the spans of at least the field's first `upto` words (computed lazily, as far as needed)."""
 """Character spans of the words of an item field (by field index), worked out on first use."""
@@ -349,7 +365,7 @@ class RelatedMatcher:
 
         out: list[Match] = []
         picked: set[int] = set()
-        for pi, passages in sorted(self._pickups(words).items()):
+        for pi, passages in sorted(self._pickups(words, title, spans_of).items()):
             if pi not in excluded:
                 picked.add(pi)
                 out.append(self._pickup_match(pi, passages, item_key, feed_id, texts, spans_of))
@@ -421,7 +437,7 @@ class RelatedMatcher:
 
     # pickup
 
-    def _pickups(self, words: Sequence[list[str]]) -> dict[int, list[_Passage]]:
+    def _pickups(self, words: Sequence[list[str]], title: str, spans_of: _Spans) -> dict[int, list[_Passage]]:
         size = self._size
         diagonals: dict[tuple[int, int, int], list[int]] = {}  # (profile, field, release j − item i) → item i
         for f, ws in enumerate(words):
@@ -441,7 +457,9 @@ class RelatedMatcher:
                 if last + size - first >= self.settings.pickup_tokens:
                     found.setdefault(pi, []).append(_Passage(f, first, last + size, first + d))
         for pi, (start, end) in self._titles_in(words[0] if words else []).items():
-            if pi not in found:  # the item's title contains the release's title, word for word
+            # The item's title contains the release's title, word for word, as a part of its own: what a wire
+            # service puts before or after it is set off by punctuation ("BREAKING: …", "…, says aide").
+            if pi not in found and _stands_apart(title, spans_of(0, end + 1), start, end, len(words[0])):
                 found[pi] = [_Passage(0, start, end, 0)]
         for passages in found.values():
             passages.sort(key=lambda p: (p.field, p.start, p.end))
