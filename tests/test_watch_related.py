@@ -861,3 +861,22 @@ def test_a_stock_headline_is_a_pickup_only_where_it_stands_apart_in_the_title() 
     assert kinds("Live: Statement by the Prime Minister after COBRA") == []
     assert kinds("Statement by the Prime Minister") == ["pickup"]
     assert kinds("In full: Statement by the Prime Minister") == ["pickup"]
+
+
+def test_a_huge_release_is_profiled_from_its_first_hundred_thousand_characters() -> None:
+    """A re-check: releases of 14 MB each kept the watch round busy for minutes, profiling every word."""
+    from feeds.watch.terms import PROFILE_CHARS
+
+    opening = "The harbour master of Port Ellen said the new pier will open to ferries in the spring of next year."
+    filler = "\n\n".join(
+        f"Paragraph {i} of the annexed report lists tonnage figures for the quay." for i in range(60_000)
+    )
+    closing = "The last paragraph names the contractor chosen for the dredging of the outer harbour entrance."
+    huge = _release("report", "Harbour report published in full today", f"{opening}\n\n{filler}\n\n{closing}",
+                    "2026-11-27T09:00:00Z")  # fmt: skip
+    assert len(huge.body_text) > 40 * PROFILE_CHARS
+    (profile,) = build_profiles((huge,), NOW)
+    assert len(profile.tokens) < PROFILE_CHARS // 4
+    matcher = RelatedMatcher((profile,), SETTINGS)
+    assert [m.kind for m in matcher.match("a", 1, "Pier news", opening, "", None)] == ["pickup"]
+    assert matcher.match("b", 1, "Dredging news", closing, "", None) == (), "past the profiled part"

@@ -48,7 +48,7 @@ from itertools import islice
 from urllib.parse import urlsplit
 
 from feeds.model import Match, MatchedTerm, Release, WatchItem
-from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many
+from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many, profile_text
 from feeds.watch.text import fold_words, iter_word_spans
 
 DEFAULT_MIN_SCORE = 0.3
@@ -170,7 +170,7 @@ def build_profiles(
 
 def _release_tokens(release: Release) -> tuple[str, ...]:
     tokens = fold_words(release.title)
-    for paragraph in release.body_text.split("\n\n"):
+    for paragraph in profile_text(release).split("\n\n"):
         tokens.append("")
         tokens.extend(fold_words(paragraph))
     return tuple(tokens)

@@ -49,6 +49,21 @@ from feeds.watch.text import fold_words, word_spans
 TermKind = Literal["name", "phrase", "word"]
 
 DEFAULT_MAX_TERMS = 15
+
+PROFILE_CHARS = 100_000
+"""How much of a release's text its terms and its passages come from: its first 100,000 characters (about 15,000
+words; a press release has a few hundred, a long speech a few thousand). A release of megabytes (a report pasted
+in whole) would otherwise cost minutes of every watch round, for passages nobody quotes as a pickup."""
+
+
+def profile_text(release: Release) -> str:
+    """The part of `release`'s text its coverage is looked for with: all of it, or its first `PROFILE_CHARS`
+    characters cut after a whole word."""
+    text = release.body_text
+    if len(text) <= PROFILE_CHARS:
+        return text
+    cut = text.rfind(" ", 0, PROFILE_CHARS)
+    return text[: cut if cut > 0 else PROFILE_CHARS]
 TITLE_BONUS = 1
 """Extra occurrences credited to a candidate that appears in the release title."""
 _MAX_RUN = 8
@@ -383,7 +398,7 @@ def _candidates(release: Release) -> _Found:
     title_words = _words(release.title)
     segments = (
         _Segment(release.title, title_words, not _is_title_case(title_words)),
-        _Segment(release.body_text, _words(release.body_text), True),
+        _Segment(profile_text(release), _words(profile_text(release)), True),
     )
     found = _name_candidates(segments)
     for key, cand in _common_candidates(segments, {w.folded for w in title_words}).items():
@@ -412,7 +427,7 @@ def _corpus_statistics(
     lower: set[str] = set()
     for release in documents:
         present: set[tuple[str, ...]] = set()
-        for text in (release.title, release.body_text):
+        for text in (release.title, profile_text(release)):
             tokens = fold_words(text)
             for i, token in enumerate(tokens):
                 for key in by_first.get(token, ()):
