@@ -501,3 +501,15 @@ def test_an_empty_rule_name_and_rule_names_that_differ_only_by_case_in_any_scrip
     assert run(config, "matches", "list", "--rule", "МОСКВА").exit_code == 0
     removed = run(config, "keywords", "remove", "москва")
     assert removed.exit_code == 0 and "removed rule 'Москва'" in removed.output
+
+
+def test_what_the_config_feeds_came_to_is_said_without_v_and_not_with_q(config):
+    """A re-check: the warning that a config feed took over one added by hand showed only with -v."""
+    assert run(config, "watch", "add", "https://news.example.com/rss").exit_code == 0
+    config.write_text(config.read_text() + '\n[[watch.feeds]]\nurl = "https://news.example.com/rss"\ntitle = "Wire"\n')
+    said = run(config, "watch", "list")
+    assert said.exit_code == 0 and "now takes its title, tags and interval from the config file" in said.stderr
+    config.write_text(config.read_text() + '\n[[watch.feeds]]\nurl = "https://press.example.org/atom.xml"\n')
+    quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "watch", "list"])
+    assert quiet.exit_code == 0 and "on our own site" not in quiet.stderr
+    assert "on our own site" in run(config, "watch", "list").stderr

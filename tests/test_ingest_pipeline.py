@@ -720,7 +720,10 @@ def test_a_file_replaced_while_it_was_read_is_left_to_be_read_again_not_lost(app
     caplog.set_level("WARNING", logger="feeds.ingest")
     dropped = drop(inbox, "visit.txt", TEXT_RELEASE)
     _replacing_before_the_move(monkeypatch, dropped, REPLACED)
-    assert run_ingest(app).count("created") == 1
+    report = run_ingest(app)
+    (created,) = report.outcomes
+    assert created.status == "created" and created.moved_to is None
+    assert created.warning == f"{dropped} changed while it was read: left in the drop folder, to be read again"
     assert dropped.read_text(encoding="utf-8") == REPLACED, "the new content waits in the drop folder"
     assert not (inbox / "processed" / "visit.txt").exists()
     assert "changed while it was read: left in the drop folder" in caplog.text

@@ -128,7 +128,19 @@ def _setup_logging(verbosity: int) -> None:
     level = {-1: logging.CRITICAL, 0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(CliFormatter("%(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=level, handlers=[handler], force=True)
+    if verbosity >= 0:
+        # What the config file's own feeds and rules came to (a rule not used, a feed taken over) is said too: the
+        # config file is where the person running the command made a change. (A filter on this handler, not a
+        # level on that logger, which would outlive the command in a process that runs several.)
+        handler.addFilter(lambda r: r.levelno >= level or r.name.startswith(CONFIG_NOTICES))
+        level_seen = min(level, logging.WARNING)
+    else:
+        level_seen = level
+    logging.basicConfig(level=level_seen, handlers=[handler], force=True)
+
+
+CONFIG_NOTICES = "feeds.watch.config"
+"""The logger of what importing the config's feeds and rules has to say (`feeds.watch.manage.config_log`)."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

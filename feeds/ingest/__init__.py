@@ -14,7 +14,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -144,7 +144,7 @@ def _ingest_files(
             stayed.keep(why, n)
         for o in batch_outcomes:
             _log_outcome(o)
-            outcomes.append(_with_move(o, settled.moved))
+            outcomes.append(_with_move(o, settled.moved, settled.requeued))
         if progress:
             progress(len(units), len(files))
     return outcomes, stayed.problems(move_in) if move_in is not None else []
@@ -158,9 +158,15 @@ def ingest_units(app: App, units: Sequence[Unit]) -> list[IngestOutcome]:
     return outcomes
 
 
-def _with_move(o: IngestOutcome, moved: dict[str, str]) -> IngestOutcome:
+def _with_move(o: IngestOutcome, moved: dict[str, str], requeued: Collection[str] = ()) -> IngestOutcome:
     base = o.origin.split("#", 1)[0]
+    if base in requeued:
+        return replace(o, warning=_joined(o.warning, f"{shown_path(base)} {folder.PUT_BACK}"))
     return replace(o, moved_to=moved[base]) if base in moved else o
+
+
+def _joined(first: str | None, second: str) -> str:
+    return f"{first}; {second}" if first else second
 
 
 def _log_outcome(o: IngestOutcome) -> None:

@@ -88,6 +88,8 @@ class Settled:
     """What `settle` did: origin → new path for each file moved, and what kept others in the drop folder."""
 
     moved: dict[str, str] = field(default_factory=dict)
+    requeued: set[str] = field(default_factory=set)
+    """Origins of files put back into the drop folder: changed while they were read (see `_put_back`)."""
     stuck: dict[str, int] = field(default_factory=dict)
     """Why files stayed (`could not move them to processed/: Permission denied`) → how many."""
 
@@ -137,7 +139,9 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
                 done.keep(target)
                 continue
             dest, why = _move(unit, inbox, target, os.path.join(folder, kind), now)
-            if why is not None:
+            if why is PUT_BACK:
+                done.requeued.add(unit.origin)
+            elif why is not None:
                 done.keep(why)
             elif dest is not None:
                 done.moved[unit.origin] = dest
@@ -249,10 +253,12 @@ def _put_back(
     if unit.error:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(dest + _NOTE, dir_fd=target)
-    log.warning(
-        "%s changed while it was read: left in the drop folder, to be read again", shown, extra={"file": unit.origin}
-    )
-    return None, None
+    log.warning("%s: %s", shown, PUT_BACK, extra={"file": unit.origin})
+    return None, PUT_BACK
+
+
+PUT_BACK = "changed while it was read: left in the drop folder, to be read again"
+"""What `_move` gives as the reason a file stayed when `_put_back` put it back (compared by identity)."""
 
 
 def _note_opening(name: str) -> str:

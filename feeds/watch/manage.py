@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from feeds.app import App
 
 log = logging.getLogger("feeds.watch")
+config_log = logging.getLogger("feeds.watch.config")
+"""What importing the config's feeds and rules has to say: shown by every command, not only with -v (`feeds.cli`),
+since the config file is where the person running it made a change."""
 
 COMMON_FEED_PATHS = ("/feed", "/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feed.json")
 
@@ -281,7 +284,7 @@ def import_configured(app: App) -> tuple[int, int]:
     origins = {f.url: f.origin for f in app.store.feeds()} if w.feeds else {}
     for f in w.feeds:
         if is_own_url(f.url, mine):  # as `watch add` refuses it: our own feeds are never watched
-            log.warning(
+            config_log.warning(
                 "not watching %s from the config: it is on our own site (site.base_url, watch.own_domains)", f.url
             )
             continue
@@ -292,7 +295,7 @@ def import_configured(app: App) -> tuple[int, int]:
         )
         feeds_added += created
         if before not in (None, "config"):  # watched already another way: from now on, as the config says
-            log.warning(
+            config_log.warning(
                 "%s (watched already, added from %s) now takes its title, tags and interval from the config "
                 "file, which lists it; its items and matches are kept",
                 url,
@@ -306,7 +309,7 @@ def import_configured(app: App) -> tuple[int, int]:
     for k in w.keywords:
         other = slugs.get(rule_slug(k.name))
         if other is not None and other != k.name:  # (the config's own clashes are refused when it is read)
-            log.warning(
+            config_log.warning(
                 "rule %r in the config is not used: rule %r, added from the command line, publishes at "
                 "matches/rules/%s/ already (rename one of them)",
                 k.name,
@@ -317,7 +320,7 @@ def import_configured(app: App) -> tuple[int, int]:
         rule, changed = app.store.import_rule(k.name, k.query, origin="config", now=now)
         rules_changed += changed
         if rule.origin != "config" and rule.query != k.query:
-            log.warning(
+            config_log.warning(
                 "rule %r in the config is not used: a rule of that name was added from the command line with the "
                 "query %r (remove that one with `feeds keywords remove %s`, or rename one of them)",
                 k.name,
@@ -329,9 +332,9 @@ def import_configured(app: App) -> tuple[int, int]:
     rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
     for name in rules_gone:
         gone = "it is no longer in the config file (its past matches are kept: `feeds keywords remove` deletes them)"
-        log.warning("removed rule %r: %s", name, gone, extra={"rule": name})
+        config_log.warning("removed rule %r: %s", name, gone, extra={"rule": name})
     for url in feeds_gone:
-        log.warning(
+        config_log.warning(
             "stopped watching %s: it is no longer in the config file (its items are kept)", url, extra={"url": url}
         )
     return feeds_added, rules_changed + len(rules_gone)
