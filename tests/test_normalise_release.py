@@ -255,6 +255,13 @@ def test_body_formats(body: str, body_format: str, html: str) -> None:
     assert "<" not in release.body_text
 
 
+def test_a_text_body_ends_at_ENDS_and_heads_the_notes_to_editors() -> None:
+    release = norm(raw(body="The fund opens today.\n\nENDS\n\nNotes to editors\n\n1. A note.", body_format="text"))
+    assert release.body_html == "<p>The fund opens today.</p>\n<h2>Notes to editors</h2>\n<ol>\n<li>A note.</li>\n</ol>"
+    assert "ENDS" not in release.body_text
+    assert release.summary == "The fund opens today."
+
+
 def test_topics_given_then_detected() -> None:
     release = norm(raw(topics=("Coasts",), body="Fisheries and floods both matter.\n\nFlooding too."))
     assert release.topics == ("Coasts", "Flooding", "Fisheries")
@@ -334,7 +341,7 @@ def test_blank_withdrawal_note_is_none() -> None:
     assert norm(raw(withdrawn_note=" \n ")).withdrawn_at is None
 
 
-@pytest.mark.parametrize("module", ["__init__", "dates", "html", "ids", "release", "text", "topics"])
+@pytest.mark.parametrize("module", ["__init__", "autolink", "dates", "html", "ids", "release", "text", "topics"])
 def test_the_stage_imports_nothing_that_does_io(module: str) -> None:
     source = (Path(normalise_release.__code__.co_filename).parent / f"{module}.py").read_text(encoding="utf-8")
     imported: set[str] = set()

@@ -47,17 +47,18 @@ INTRO = "<p>The Minister for Rivers, Jo Bloggs, said:</p>"
         ),
         pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nENDS\n\nNotes follow.",
-            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>ENDS</p>\n<p>Notes follow.</p>",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>Notes follow.</p>",
             id="stops-at-ENDS",
         ),
         pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\n-ends-",
-            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>-ends-</p>",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>",
             id="stops-at-dashed-ends",
         ),
         pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nNotes to editors:\n\n1. A note.",
-            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>Notes to editors:</p>\n<p>1. A note.</p>",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<h2>Notes to editors</h2>\n"
+            "<ol>\n<li>A note.</li>\n</ol>",
             id="stops-at-notes-to-editors",
         ),
         pytest.param(
@@ -94,7 +95,8 @@ INTRO = "<p>The Minister for Rivers, Jo Bloggs, said:</p>"
         ),
         pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\nWe will act.\n\nEditor's notes\n\n1. A note.",
-            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>Editor's notes</p>\n<p>1. A note.</p>",
+            f"{INTRO}\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<h2>Editor's notes</h2>\n"
+            "<ol>\n<li>A note.</li>\n</ol>",
             id="stops-at-editor-s-notes",
         ),
         pytest.param(
@@ -136,7 +138,7 @@ INTRO = "<p>The Minister for Rivers, Jo Bloggs, said:</p>"
         ),
         pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\nENDS",
-            f"{INTRO}\n<p>ENDS</p>",
+            INTRO,
             id="said-then-marker-has-nothing-to-quote",
         ),
         pytest.param(
@@ -156,12 +158,246 @@ def test_said_quotations(text: str, html: str) -> None:
     assert text_to_html(text) == html
 
 
+SAID = "<p>The Minister said:</p>"
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        pytest.param(
+            "The Minister said:\n\n“The railway is vital.\n\n“We will build it.\n\nAnd we will finish it on time.”"
+            "\n\nThe line opens in 2030.",
+            f"{SAID}\n<blockquote>\n<p>“The railway is vital.</p>\n<p>“We will build it.</p>\n"
+            "<p>And we will finish it on time.”</p>\n</blockquote>\n<p>The line opens in 2030.</p>",
+            id="typographic-three-paragraphs-last-one-closes",
+        ),
+        pytest.param(
+            'The Minister said:\n\n"The railway is vital.\n\n"We will build it.\n\nAnd on time."\n\nStory.',
+            f'{SAID}\n<blockquote>\n<p>"The railway is vital.</p>\n<p>"We will build it.</p>\n'
+            '<p>And on time."</p>\n</blockquote>\n<p>Story.</p>',
+            id="straight-marks-three-paragraphs",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“First part…\n\n…second part.”\n\nStory.",
+            f"{SAID}\n<blockquote>\n<p>“First part…</p>\n<p>…second part.”</p>\n</blockquote>\n<p>Story.</p>",
+            id="two-paragraphs-second-unmarked",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“First,\n\nsecond\n\nand third.”\n\nStory.",
+            f"{SAID}\n<blockquote>\n<p>“First,</p>\n<p>second</p>\n<p>and third.”</p>\n</blockquote>\n<p>Story.</p>",
+            id="closes-within-the-lookahead",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“Never closed.\n\nStory one.\n\nStory two.\n\nStory three.\n\nFour.”",
+            f"{SAID}\n<blockquote>\n<p>“Never closed.</p>\n</blockquote>\n<p>Story one.</p>\n<p>Story two.</p>\n"
+            "<p>Story three.</p>\n<p>Four.”</p>",
+            id="closing-mark-beyond-the-lookahead-falls-back",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“Open.\n\nThe mayor said:\n\nIt closes here.”",
+            f"{SAID}\n<blockquote>\n<p>“Open.</p>\n</blockquote>\n<p>The mayor said:</p>\n"
+            "<blockquote>\n<p>It closes here.”</p>\n</blockquote>",
+            id="never-runs-past-the-next-speaker",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“Open.\n\nNotes to editors\n\nIt closes here.”",
+            f"{SAID}\n<blockquote>\n<p>“Open.</p>\n</blockquote>\n<h2>Notes to editors</h2>\n<p>It closes here.”</p>",
+            id="never-runs-past-notes-to-editors",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“Open.\n\nENDS\n\nIt closes here.”",
+            f"{SAID}\n<blockquote>\n<p>“Open.</p>\n</blockquote>\n<p>It closes here.”</p>",
+            id="never-runs-past-ENDS",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“Open.\n\nContact: Press Office.”",
+            f"{SAID}\n<blockquote>\n<p>“Open.</p>\n</blockquote>\n<p>Contact: Press Office.”</p>",
+            id="never-runs-past-the-contacts",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“We will act,” she said, “and soon.”\n\nStory.",
+            f"{SAID}\n<blockquote>\n<p>“We will act,” she said, “and soon.”</p>\n</blockquote>\n<p>Story.</p>",
+            id="closed-inside-the-paragraph",
+        ),
+        pytest.param(
+            "The Minister said:\n\n‘It’s vital,’ she said. ‘The ministers’ plan works.\n\nAnd it’s on time.’\n\nStory.",
+            f"{SAID}\n<blockquote>\n<p>‘It’s vital,’ she said. ‘The ministers’ plan works.</p>\n"
+            "<p>And it’s on time.’</p>\n</blockquote>\n<p>Story.</p>",
+            id="single-marks-apostrophes-are-not-marks",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“He told me ‘we will win.’ Then he left.\n\nAnd he came back.”\n\nStory.",
+            f"{SAID}\n<blockquote>\n<p>“He told me ‘we will win.’ Then he left.</p>\n<p>And he came back.”</p>\n"
+            "</blockquote>\n<p>Story.</p>",
+            id="nested-single-marks",
+        ),
+        pytest.param(
+            'Sam Poe, Chief Executive of Derby Trains, said:\n"We welcome this."\n\nStory.',
+            '<p>Sam Poe, Chief Executive of Derby Trains, said:</p>\n<blockquote>\n<p>"We welcome this."</p>\n'
+            "</blockquote>\n<p>Story.</p>",
+            id="quotation-on-the-line-after-the-speaker",
+        ),
+        pytest.param(
+            "Derby will get new trains.\nSam Poe said:\n“We welcome this.\n\n“It is good news.”\n\nStory.",
+            "<p>Derby will get new trains.<br>Sam Poe said:</p>\n<blockquote>\n<p>“We welcome this.</p>\n"
+            "<p>“It is good news.”</p>\n</blockquote>\n<p>Story.</p>",
+            id="speaker-line-inside-a-paragraph-then-a-long-quotation",
+        ),
+        pytest.param(
+            "Sam Poe said:\nWe welcome this.\n\nWe always did.",
+            "<p>Sam Poe said:</p>\n<blockquote>\n<p>We welcome this.</p>\n<p>We always did.</p>\n</blockquote>",
+            id="unmarked-quotation-on-the-next-line-runs-on",
+        ),
+    ],
+)
+def test_quotations_in_marks(text: str, html: str) -> None:
+    assert text_to_html(text) == html
+
+
+# --- ENDS and the notes to editors ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Story.\n\nENDS\n\nNotes.", "<p>Story.</p>\n<p>Notes.</p>"),
+        ("Story.\n\n-ENDS-", "<p>Story.</p>"),
+        ("Story.\n\n– Ends –", "<p>Story.</p>"),
+        ("Story.\n\n*ends*", "<p>Story.</p>"),
+        ("Story.\nENDS\nNotes.", "<p>Story.</p>\n<p>Notes.</p>"),
+        ("Story.\n\nIt ends here.", "<p>Story.</p>\n<p>It ends here.</p>"),
+        ("Story.\n\nNotes to editors\n\nA note.", "<p>Story.</p>\n<h2>Notes to editors</h2>\n<p>A note.</p>"),
+        ("Story.\n\nNOTE TO EDITORS:\n\nA note.", "<p>Story.</p>\n<h2>NOTE TO EDITORS</h2>\n<p>A note.</p>"),
+        ("Story.\n\nNotes for editors", "<p>Story.</p>\n<h2>Notes for editors</h2>"),
+        ("Story.\n\nEditors’ notes", "<p>Story.</p>\n<h2>Editors’ notes</h2>"),
+        ("**Notes to editors**\nA note.", "<h2>Notes to editors</h2>\n<p>A note.</p>"),
+        (
+            "ENDS\n\nNotes to editors\n\n1. One.\n2. Two.",
+            "<h2>Notes to editors</h2>\n<ol>\n<li>One.</li>\n<li>Two.</li>\n</ol>",
+        ),
+        ("Read the notes to editors below.", "<p>Read the notes to editors below.</p>"),
+        ("Background\n\nFacts.", "<p>Background</p>\n<p>Facts.</p>"),
+    ],
+)
+def test_ends_and_notes_to_editors(text: str, html: str) -> None:
+    assert text_to_html(text) == html
+
+
+# --- hard-wrapped lines --------------------------------------------------------------------------------------------
+
+WRAPPED = (
+    "A five-year contract to dredge three Cornish harbours has been awarded\n"
+    "to a Plymouth firm, the council announced today. Work will start in May\n"
+    "and run outside the main fishing season."
+)
+WRAPPED_JOINED = (
+    "A five-year contract to dredge three Cornish harbours has been awarded to a Plymouth firm, the council "
+    "announced today. Work will start in May and run outside the main fishing season."
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        pytest.param(WRAPPED, f"<p>{WRAPPED_JOINED}</p>", id="wrapped-at-72"),
+        pytest.param(
+            "The council announced today that work on the harbour will start in\nMay. Boats will use the east quay.",
+            "<p>The council announced today that work on the harbour will start in May. Boats will use the east "
+            "quay.</p>",
+            id="wrapped-line-ending-a-sentence",
+        ),
+        pytest.param(
+            "The full list of schemes, with the sums each one receives, is at\n"
+            "https://www.gov.uk/government/publications/sea-wall-fund-schemes-2026\nand in the library.",
+            "<p>The full list of schemes, with the sums each one receives, is at "
+            '<a href="https://www.gov.uk/government/publications/sea-wall-fund-schemes-2026" '
+            'rel="noopener noreferrer">https://www.gov.uk/government/publications/sea-wall-fund-schemes-2026</a> '
+            "and in the library.</p>",
+            id="a-long-address-on-a-line-of-its-own",
+        ),
+        pytest.param(
+            "Press Office\nDepartment for Coastal Affairs\n2 Marsham Street\nLondon SW1P 4DF",
+            "<p>Press Office<br>Department for Coastal Affairs<br>2 Marsham Street<br>London SW1P 4DF</p>",
+            id="address-block",
+        ),
+        pytest.param(
+            "Media enquiries\nJo Bloggs, Senior Press Officer, Department for Coastal Affairs\nTel: 020 7946 0000",
+            "<p>Media enquiries<br>Jo Bloggs, Senior Press Officer, Department for Coastal Affairs<br>"
+            "Tel: 020 7946 0000</p>",
+            id="contact-block-with-one-long-line",
+        ),
+        pytest.param("Best wishes,\nJo", "<p>Best wishes,<br>Jo</p>", id="signature"),
+        pytest.param(
+            "Dear editor, this is a short line.\nAnd this one is short too, but longer.",
+            "<p>Dear editor, this is a short line.<br>And this one is short too, but longer.</p>",
+            id="short-lines-keep-their-breaks",
+        ),
+        pytest.param(
+            "The Minister said:\n\n" + WRAPPED,
+            f"{SAID}\n<blockquote>\n<p>{WRAPPED_JOINED}</p>\n</blockquote>",
+            id="wrapped-quotation",
+        ),
+    ],
+)
+def test_hard_wrapped_lines(text: str, html: str) -> None:
+    assert text_to_html(text) == html
+
+
+# --- lists -----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        pytest.param("- One\n- Two", "<ul>\n<li>One</li>\n<li>Two</li>\n</ul>", id="dashes"),
+        pytest.param("* One\n• Two", "<ul>\n<li>One</li>\n<li>Two</li>\n</ul>", id="stars-and-bullets"),
+        pytest.param("1. One\n2. Two", "<ol>\n<li>One</li>\n<li>Two</li>\n</ol>", id="numbered"),
+        pytest.param("3) Three\n4) Four", '<ol start="3">\n<li>Three</li>\n<li>Four</li>\n</ol>', id="start"),
+        pytest.param(
+            "The fund pays for:\n- sea walls\n- groynes",
+            "<p>The fund pays for:</p>\n<ul>\n<li>sea walls</li>\n<li>groynes</li>\n</ul>",
+            id="introduced-in-the-same-paragraph",
+        ),
+        pytest.param(
+            "The fund pays for:\n- new sea walls at Skegness, Mablethorpe and Southwold, and the groynes\n"
+            "  that protect them\n- beach huts",
+            "<p>The fund pays for:</p>\n<ul>\n<li>new sea walls at Skegness, Mablethorpe and Southwold, and the "
+            "groynes that protect them</li>\n<li>beach huts</li>\n</ul>",
+            id="wrapped-item",
+        ),
+        pytest.param(
+            "Notes:\n1. One.\n2. Two.\n4. Not three, a wrapped line.",
+            "<p>Notes:</p>\n<ol>\n<li>One.</li>\n<li>Two. 4. Not three, a wrapped line.</li>\n</ol>",
+            id="numbers-must-count-up",
+        ),
+        pytest.param("- Only one", "<ul>\n<li>Only one</li>\n</ul>", id="one-item"),
+        pytest.param(
+            "The cost rose sharply this year\n- and it will rise again.",
+            "<p>The cost rose sharply this year<br>- and it will rise again.</p>",
+            id="a-dash-at-a-line-start-is-no-list-without-a-colon",
+        ),
+        pytest.param("2026. A year.", "<p>2026. A year.</p>", id="a-year-is-no-number"),
+        pytest.param("-Not an item", "<p>-Not an item</p>", id="needs-a-space"),
+        pytest.param(
+            "- See www.gov.uk & <more>",
+            '<ul>\n<li>See <a href="https://www.gov.uk" rel="noopener noreferrer">www.gov.uk</a> &amp; &lt;more&gt;'
+            "</li>\n</ul>",
+            id="escaped-and-linked",
+        ),
+    ],
+)
+def test_lists(text: str, html: str) -> None:
+    assert text_to_html(text) == html
+
+
 @pytest.mark.parametrize(
     "text",
     [
         "Para one.\n\nThe Minister said:\n\nQuote one.\n\nQuote two.\n\nENDS",
         "A & B < C\nnext line\n\nSecond",
         "“Curly” quotes and ‘single’ ones – with dashes…",
+        "Intro:\n- one www.gov.uk/a?b=1&c=2\n- two press@gov.uk\n\n3. three\n4. four\n\nNotes to editors\n\nENDS",
+        "See https://example.org/a_(b), (https://example.org/x), “www.example.com.”",
     ],
 )
 def test_text_html_is_already_sanitised(text: str) -> None:
@@ -171,7 +407,29 @@ def test_text_html_is_already_sanitised(text: str) -> None:
 
 @given(
     st.lists(
-        st.one_of(st.text(max_size=20), st.sampled_from(["\n\n", "\n", " said:", "ENDS", '"', "<", "&", "\xa0"])),
+        st.one_of(
+            st.text(max_size=20),
+            st.sampled_from(
+                [
+                    "\n\n",
+                    "\n",
+                    " said:",
+                    "ENDS",
+                    '"',
+                    "<",
+                    "&",
+                    "\xa0",
+                    "“",
+                    "”",
+                    "- ",
+                    "1. ",
+                    "www.",
+                    "https://",
+                    "@",
+                    ".uk",
+                ]
+            ),
+        ),
         max_size=15,
     ).map("".join)
 )

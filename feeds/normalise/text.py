@@ -1,19 +1,26 @@
 """Plain text in a release: paragraphs to HTML (with `said:` quotations), summaries, character hygiene.
 
-Press officers write releases as plain text: blank lines between paragraphs, "The Minister said:" before a
-quotation, "ENDS" or "Notes to editors" after the story. `text_to_html` turns that convention into simple,
-already-safe HTML (every character of the input is escaped); `make_summary` picks the paragraph a reader
-sees in a feed. `xml_safe` removes characters that XML 1.0 forbids, which would make every feed we publish
-unparseable if one slipped into a title.
+Press officers write releases as plain text, often pasted from an e-mail: blank lines between paragraphs
+(their lines hard-wrapped), "The Minister said:" before a quotation, lists of "- " or "1. " lines, web and
+e-mail addresses, "ENDS" and "Notes to editors" after the story. `text_to_html` turns those conventions into
+simple HTML that is already what `html.sanitise_html` would make of it (every character of the input is
+escaped; links are written as the sanitiser writes them); `make_summary` picks the paragraph a reader sees in a
+feed. README.md's "Plain-text releases" is the reader's account of the same rules. `xml_safe` removes
+characters that XML 1.0 forbids, which would make every feed we publish unparseable if one slipped into a title.
 
-What this module must not do: parse HTML (that is `html.py`), or look anything up outside its arguments.
+What this module must not do: parse HTML (that is `html.py`), look anything up outside its arguments (an
+address is linked as written, never checked), or drop words: only the "ENDS" line is left out of the HTML.
 """
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+from typing import Literal
+
+from feeds.normalise.autolink import linkify
 
 __all__ = ["collapse", "make_summary", "text_to_html", "xml_safe"]
 
@@ -44,7 +51,15 @@ _CLOSING_START = re.compile(
     r"|for\s+(?:more|further)\s+(?:information|details))(?:\s*(?:[:,–—-]|$)|\s+(?:please|contact|call|email|visit|see)\b))"
     r"|About\s+(?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|for|the|&))*:?$"
 )
-_OPENING_QUOTES = "\"'“‘„«"
+# "ENDS" on a line of its own, as written: "-ends-", "– ENDS –", "*ENDS*", "ENDS."
+_ENDS = re.compile(r"[-–—*_\s]*ends[-–—*_.\s]*", re.IGNORECASE)
+# The heading of the notes for editors, on a line of its own: "Notes to editors", "NOTE TO EDITORS:", "Notes for
+# editors", "Editor's notes", "Editors’ notes".
+_EDITORS_NOTES = re.compile(
+    r"[*_]*\s*(?:notes?\s+(?:to|for)\s+editors?|editor(?:['’]?s|s['’])?\s+notes?)\s*:?\s*[*_]*", re.IGNORECASE
+)
+_HEADING_DECORATION = "*_: "
+_OPENING_QUOTES = tuple("\"'“‘„«")
 _SUMMARY_MIN = 20
 _TRAILING_PUNCT = " ,;:-–—(/"
 
@@ -90,45 +105,223 @@ def _iter_paragraphs(text: str) -> Iterator[list[str]]:
 
 
 def text_to_html(text: str) -> str:
-    """Plain text → `<p>` paragraphs (`<br>` for single line breaks), with quotations in `<blockquote>`.
+    """Plain text → HTML: paragraphs, lists, quotations, the editors' notes heading, links.
 
-    A paragraph ending in `said:` (or `added:`, `commented:`, `says:`, `explained:`… `said today:`) introduces a
-    quotation. If the next paragraph opens with a quotation mark, the quotation is the run of paragraphs that
-    open with one (the newspaper convention for multi-paragraph quotes); otherwise it runs to the end of the
-    text. Either way it stops at the next such paragraph (which opens the next speaker's quotation), at a
-    closing marker ("ENDS", "Notes to editors", "Editor's notes", "Background", "Further information") or at
-    the contacts ("Contact: …", "Media enquiries", "For more information…", "About the RNLI"), which start
-    ordinary paragraphs again.
+    Each blank-line separated paragraph becomes a `<p>`: its lines joined with spaces when they are hard-wrapped
+    prose (`_is_wrapped`), else kept apart with `<br>` (an address, a contact block, a signature). Lines opening
+    with "- ", "* " or "• " are a `<ul>`, lines opening with "1. " or "1) " an `<ol>` (starting at its first
+    number), after an introductory paragraph when the paragraph opens with one (`_list_at`). Web and e-mail
+    addresses become links (`autolink`). A line "ENDS" ("-ends-", "– ENDS –") ends the story: it is not
+    published, what follows it is. A line "Notes to editors" ("Note to editors:", "Editor's notes") is an `<h2>`.
+
+    A paragraph, or a paragraph's line, ending in `said:` (or `added:`, `commented:`, `says:`, `explained:`…
+    `said today:`) introduces a quotation (`_in_quotation` says how far it runs), published as a `<blockquote>`.
     """
     out: list[str] = []
+    blocks = _blocks(paragraphs(text))
     quote: list[str] | None = None
-    marked = False
-    for lines in paragraphs(text):
-        joined = " ".join(lines)
+    marked, still_open = False, _NONE_OPEN  # opens with a quotation mark; the marks open after its last paragraph
+    for index, block in enumerate(blocks):
         if quote is not None:
-            if not quote:
-                marked = joined.startswith(tuple(_OPENING_QUOTES))
-            ends = (
-                _SAID.search(joined) is not None
-                or _CLOSING_MARKER.fullmatch(joined) is not None
-                or _CLOSING_START.match(joined) is not None
-                or (marked and not joined.startswith(tuple(_OPENING_QUOTES)))
-            )
-            if not ends:
-                quote.append(_paragraph(lines))
+            if _in_quotation(blocks, index, first=not quote, marked=marked, still_open=still_open):
+                if not quote:
+                    marked = block.text.startswith(_OPENING_QUOTES)
+                still_open = _left_open(block.text, still_open)
+                quote.append(_render(block))
                 continue
             _flush(out, quote)
             quote = None
-        out.append(_paragraph(lines))
-        if _SAID.search(joined):
-            quote = []
+        if block.kind == "end":
+            continue
+        out.append(_render(block))
+        if block.kind == "text" and _SAID.search(block.text):
+            quote, still_open = [], _NONE_OPEN
     if quote is not None:
         _flush(out, quote)
     return "\n".join(out)
 
 
-def _paragraph(lines: list[str]) -> str:
-    return "<p>" + "<br>".join(html.escape(line, quote=False) for line in lines) + "</p>"
+_Kind = Literal["text", "heading", "end"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A paragraph (`text`), the editors' notes heading, or the "ENDS" line (`end`, not published)."""
+
+    kind: _Kind
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.lines)
+
+
+def _blocks(paras: list[list[str]]) -> list[_Block]:
+    """The paragraphs as blocks: an "ENDS" line or an editors' notes heading is a block of its own wherever it
+    stands, and a line ending in `said:` ends its block (the quotation starts on the next line)."""
+    blocks: list[_Block] = []
+    for lines in paras:
+        current: list[str] = []
+        for number, line in enumerate(lines):
+            marker: _Kind | None = (
+                "end" if _ENDS.fullmatch(line) else "heading" if _EDITORS_NOTES.fullmatch(line) else None
+            )
+            if marker is not None:
+                if current:
+                    blocks.append(_Block("text", tuple(current)))
+                    current = []
+                blocks.append(_Block(marker, (line,)))
+                continue
+            current.append(line)
+            # (only the last lines: `said:` ends the line, and an `according to` intro is short)
+            if number + 1 < len(lines) and line.endswith(":") and _SAID.search(" ".join(current[-2:])):
+                blocks.append(_Block("text", tuple(current)))
+                current = []
+        if current:
+            blocks.append(_Block("text", tuple(current)))
+    return blocks
+
+
+def _in_quotation(
+    blocks: list[_Block], index: int, *, first: bool, marked: bool, still_open: tuple[bool, bool]
+) -> bool:
+    """Whether `blocks[index]` belongs to the quotation before it.
+
+    The first paragraph after `said:` always does. A quotation whose first paragraph does not open with a
+    quotation mark runs to the end of the text. One that does (the newspaper convention: every paragraph opens
+    with a mark, only the last one closes it) runs through the paragraphs that open with one, and through those
+    that do not while a mark is still open, when the paragraph closing it comes within `QUOTE_LOOKAHEAD`
+    paragraphs (`“First part…` / `…second part.”`): a mark never closed does not swallow the story after it.
+    Always, it stops at the next `said:` (the next speaker's quotation), at a closing marker ("ENDS", "Notes to
+    editors", "Editor's notes", "Background", "Further information") or at the contacts ("Contact: …", "Media
+    enquiries", "For more information…", "About the RNLI"), which start ordinary paragraphs again.
+    """
+    block = blocks[index]
+    if _stops_quotation(block):
+        return False
+    if first or not marked or block.text.startswith(_OPENING_QUOTES):
+        return True
+    if still_open == _NONE_OPEN:
+        return False
+    for later in blocks[index : index + QUOTE_LOOKAHEAD]:
+        if _stops_quotation(later):
+            return False
+        still_open = _left_open(later.text, still_open)
+        if still_open == _NONE_OPEN:
+            return True
+    return False
+
+
+QUOTE_LOOKAHEAD = 3
+"""Paragraphs, counting the one in question, within which an open quotation mark must close for paragraphs that
+do not open with one to be taken into the quotation."""
+
+
+def _stops_quotation(block: _Block) -> bool:
+    text = block.text
+    return (
+        block.kind != "text"
+        or _SAID.search(text) is not None
+        or _CLOSING_MARKER.fullmatch(text) is not None
+        or _CLOSING_START.match(text) is not None
+    )
+
+
+# Double quotation marks, and single ones: an opening ‘ always, a ’ only where it cannot be an apostrophe (after
+# the sentence's punctuation, or before punctuation: `time.’`, `act’, she said`), so "it’s" and "ministers’ plan"
+# leave the state as it was.
+_QUOTE_MARK = re.compile(r"[“”\"«»„]|‘|(?<=[.,!?;:…—–-])’(?!\w)|’(?=[,.;:!?…]|$)")
+
+
+_NONE_OPEN = (False, False)
+
+
+def _left_open(text: str, before: tuple[bool, bool]) -> tuple[bool, bool]:
+    """Whether a (double, single) quotation mark is open at the end of `text`, given those open at its start. A
+    paragraph opening with a mark opens a quotation whatever came before (each paragraph of a long quotation
+    opens with one); a straight `"` opens or closes, as the state was."""
+    double, single = before
+    if text.startswith(_OPENING_QUOTES):
+        double, single = (False, True) if text[0] in "‘'" else (True, False)
+        text = text[1:]
+    for match in _QUOTE_MARK.finditer(text):
+        mark = match[0]
+        if mark in "“«„":
+            double = True
+        elif mark in "”»":
+            double = False
+        elif mark == '"':
+            double = not double
+        else:
+            single = mark == "‘"
+    return double, single
+
+
+def _render(block: _Block) -> str:
+    if block.kind == "heading":
+        return f"<h2>{linkify(block.text.strip(_HEADING_DECORATION))}</h2>"
+    found = _list_at(block.lines)
+    if found is None:
+        return _paragraph(block.lines)
+    start, items, ordered, first_number = found
+    intro = _paragraph(block.lines[:start]) + "\n" if start else ""
+    tag = "ol" if ordered else "ul"
+    opening = f'<ol start="{first_number}">' if ordered and first_number != 1 else f"<{tag}>"
+    listed = "\n".join(f"<li>{linkify(item)}</li>" for item in items)
+    return f"{intro}{opening}\n{listed}\n</{tag}>"
+
+
+def _paragraph(lines: Sequence[str]) -> str:
+    separator = " " if _is_wrapped(lines) else "<br>"
+    return "<p>" + separator.join(map(linkify, lines)) + "</p>"
+
+
+WRAP_WIDTH = 60
+"""Columns beyond which a line would not have fitted: e-mail programs wrap at 70-80."""
+
+
+def _is_wrapped(lines: Sequence[str]) -> bool:
+    """Whether a paragraph's lines are hard-wrapped prose (pasted from an e-mail), to be joined with spaces:
+    every line but the last was broken because the next word would not fit (the line, a space and the next
+    line's first word are longer than `WRAP_WIDTH`). Short lines (an address, a contact block, a signature, a
+    sentence on a line of its own) keep their breaks; so does the whole paragraph when one of them is short."""
+    return len(lines) > 1 and all(
+        len(line) + 1 + len(following.split(" ", 1)[0]) > WRAP_WIDTH for line, following in pairwise(lines)
+    )
+
+
+# "- item", "* item", "• item"; "1. item", "12) item" (up to three digits: "2026. was" is no list)
+_BULLET = re.compile(r"[-*•] (?P<text>.+)")
+_NUMBERED = re.compile(r"(?P<number>\d{1,3})[.)] (?P<text>.+)")
+
+
+def _list_at(lines: Sequence[str]) -> tuple[int, list[str], bool, int] | None:
+    """(index of its first item, its items, ordered, first number) when the paragraph is or ends in a list.
+
+    Items are the lines opening with a bullet ("- ", "* ", "• "), or with numbers counting up by one ("1. ",
+    "2) "); a line that does not open another item continues the one before (a wrapped item). The lines before
+    the first item are an introduction ("The fund pays for:"), published as a paragraph before the list; a
+    single item after one needs its colon, so a dash that wrapping put at the start of a line is not a list.
+    """
+    for start, line in enumerate(lines):
+        bullet, numbered = _BULLET.fullmatch(line), _NUMBERED.fullmatch(line)
+        if bullet is None and numbered is None:
+            continue
+        ordered = bullet is None
+        first_number = int(numbered["number"]) if numbered is not None else 1
+        items: list[str] = []
+        expected = first_number
+        for following in lines[start:]:
+            item = _NUMBERED.fullmatch(following) if ordered else _BULLET.fullmatch(following)
+            if item is not None and (not ordered or int(item["number"]) == expected):
+                items.append(item["text"])
+                expected += 1
+            else:
+                items[-1] += " " + following
+        if start and len(items) < 2 and not lines[start - 1].endswith(":"):
+            return None
+        return start, items, ordered, first_number
+    return None
 
 
 def _flush(out: list[str], quote: list[str]) -> None:
