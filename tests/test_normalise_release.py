@@ -255,6 +255,27 @@ def test_body_formats(body: str, body_format: str, html: str) -> None:
     assert "<" not in release.body_text
 
 
+@pytest.mark.parametrize(
+    ("body", "summary"),
+    [
+        (
+            "The Prime Minister said:\n\n“My thoughts are with everyone in Derby tonight.\n\n“We will help.”",
+            "The Prime Minister said: “My thoughts are with everyone in Derby tonight.”",
+        ),
+        (
+            "The Prime Minister said:\nMy thoughts are with everyone in Derby tonight.",
+            "The Prime Minister said: “My thoughts are with everyone in Derby tonight.”",
+        ),
+        (
+            "Sea walls\n\nThe Prime Minister said:\n\nWe will build them.\n\nENDS\n\nNotes to editors\n\n1. A note.",
+            "The Prime Minister said: “We will build them.”",
+        ),
+    ],
+)
+def test_a_short_statement_is_summarised_by_its_quotation(body: str, summary: str) -> None:
+    assert norm(raw(body=body, body_format="text", title="Statement on Derby")).summary == summary
+
+
 def test_a_text_body_ends_at_ENDS_and_heads_the_notes_to_editors() -> None:
     release = norm(raw(body="The fund opens today.\n\nENDS\n\nNotes to editors\n\n1. A note.", body_format="text"))
     assert release.body_html == "<p>The fund opens today.</p>\n<h2>Notes to editors</h2>\n<ol>\n<li>A note.</li>\n</ol>"

@@ -465,6 +465,52 @@ def test_make_summary(text: str, limit: int, summary: str) -> None:
     assert make_summary(text, limit) == summary
 
 
+PM = "The Prime Minister said:"
+THOUGHTS = "My thoughts are with the families of those who died today in the floods, and with everyone helping."
+
+
+@pytest.mark.parametrize(
+    ("text", "limit", "summary"),
+    [
+        pytest.param(f"{PM}\n\n{THOUGHTS}", 280, f"{PM} “{THOUGHTS}”", id="unmarked-quotation-in-marks"),
+        pytest.param(
+            f"{PM}\n\n{THOUGHTS}", 80, f"{PM} “My thoughts are with the families of those who died…”", id="cut"
+        ),
+        pytest.param(f"{PM}\n\n“{THOUGHTS}”", 280, f"{PM} “{THOUGHTS}”", id="marked-quotation-as-written"),
+        pytest.param(
+            f"{PM}\n\n“{THOUGHTS}\n\n“More.”", 280, f"{PM} “{THOUGHTS}”", id="first-paragraph-of-a-long-quotation"
+        ),
+        pytest.param(
+            f"{PM}\n\n“We will act,” she said, “today and every day.”",
+            60,
+            f"{PM} “We will act,” she said, “today…”",
+            id="cut-inside-the-second-quotation",
+        ),
+        pytest.param(
+            f"{PM}\n\n“We will act,” she said. Then she left the room quietly.",
+            60,
+            f"{PM} “We will act,” she said. Then she…",
+            id="cut-after-the-quotation-closed",
+        ),
+        pytest.param("She said:\n\nWe will act.", 280, "She said: “We will act.”", id="short-speaker-line"),
+        pytest.param(f"{PM}\n\n‘We will act.’", 280, f"{PM} ‘We will act.’", id="single-marks"),
+        pytest.param(PM, 280, PM, id="nothing-quoted"),
+        pytest.param(f"London, 2 Nov\n\n{PM}\n\nYes.", 280, f"{PM} “Yes.”", id="after-a-dateline"),
+        pytest.param(f"{LONG}\n\n{PM}\n\nYes.", 400, LONG, id="a-story-first"),
+    ],
+)
+def test_summary_of_a_statement_is_the_quotation(text: str, limit: int, summary: str) -> None:
+    assert make_summary(text, limit) == summary
+
+
+@given(
+    st.lists(st.sampled_from(["a", "b ", " ", "“", "”", "‘", "’", '"', "."]), max_size=80).map("".join),
+    st.integers(min_value=2, max_value=120),
+)
+def test_statement_summaries_respect_the_limit(quotation: str, limit: int) -> None:
+    assert len(make_summary(f"{PM}\n\n{quotation}", limit)) <= limit
+
+
 def test_long_first_paragraph_is_cut_at_a_word_boundary() -> None:
     summary = make_summary(LONG)
     assert len(summary) <= 280

@@ -333,15 +333,24 @@ def make_summary(text: str, limit: int = 280) -> str:
     """The first real paragraph of `text`, cut at a word boundary with "…" if longer than `limit`.
 
     A short first paragraph (a dateline such as "London, 2 November" or a one-word label) is skipped when a
-    longer one follows. Words are never split, except a single "word" longer than `limit` (a pasted URL),
-    which has nowhere else to be cut.
+    longer one follows. A paragraph that only introduces a quotation ("The Prime Minister said:") says nothing
+    alone: the quotation's first paragraph follows it, in quotation marks (`The Prime Minister said: “My
+    thoughts are with…”`, the mark closed after a cut too). Words are never split, except a single "word" longer
+    than `limit` (a pasted URL), which has nowhere else to be cut.
     """
     if limit < 2:
         raise ValueError(f"summary limit must be at least 2 characters, got {limit}")
     first: str | None = None
-    for lines in _iter_paragraphs(text):  # read only as far as the paragraph chosen
+    closing = ""
+    following = _iter_paragraphs(text)  # read only as far as the paragraph chosen
+    for lines in following:
         paragraph = " ".join(lines)
         first = paragraph if first is None else first
+        if _SAID.search(paragraph):
+            quotation = " ".join(next(following, []))
+            if quotation:
+                chosen, closing = _speaker_and_quotation(paragraph, quotation)
+                break
         if len(paragraph) >= _SUMMARY_MIN:
             chosen = paragraph
             break
@@ -351,11 +360,25 @@ def make_summary(text: str, limit: int = 280) -> str:
         chosen = first
     if len(chosen) <= limit:
         return chosen
-    room = limit - 1  # keep one character for the ellipsis
+    room = limit - 1 - len(closing)  # keep one character for the ellipsis (and one for a closing mark)
     cut = chosen.rfind(" ", 0, room + 1)
     head = chosen[:cut] if cut > 0 else chosen[:room]
     head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
-    return head + "…"
+    return head + "…" + (closing if _left_open(head, _NONE_OPEN) != _NONE_OPEN else "")
+
+
+_CLOSING_MARK = {"“": "”", "‘": "’", "„": "“", "«": "»", '"': '"', "'": "'"}
+
+
+def _speaker_and_quotation(speaker: str, quotation: str) -> tuple[str, str]:
+    """`The Minister said: “…”` from the paragraph introducing a quotation and the quotation's first paragraph,
+    and the mark that closes it (added when the paragraph leaves it open, as a long quotation's first does)."""
+    if not quotation.startswith(_OPENING_QUOTES):
+        return f"{speaker} “{quotation}”", "”"
+    closing = _CLOSING_MARK[quotation[0]]
+    if _left_open(quotation, _NONE_OPEN) != _NONE_OPEN:
+        quotation += closing
+    return f"{speaker} {quotation}", closing
 
 
 # Labels that head a page or a document but are not its headline.
