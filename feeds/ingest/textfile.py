@@ -1,7 +1,8 @@
 """Plain-text (`.txt`) and Markdown (`.md`) release files → `RawRelease`.
 
 Plain text is what a press officer pastes from an e-mail: the first non-empty line is the headline, the
-rest is the body, paragraphs kept exactly as typed (the normaliser recognises `said:` quotations). Markdown
+rest is the body, kept exactly as typed (the normaliser reads its conventions: wrapped lines, lists, `said:`
+quotations, addresses, "ENDS"; `feeds.normalise.text`). Markdown
 may start with front matter, TOML between `+++` lines or YAML between `---` lines, as Hugo and Jekyll write
 it; its keys are the JSON schema's fields plus the aliases those tools use (`date`, `tags`, `type`). Without
 a `title` key the leading `# Heading` is the title.
