@@ -8,6 +8,7 @@ nothing, 429 + Retry-After that clears when time passes, and the publish trigger
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import io
 import json
@@ -50,11 +51,14 @@ def serving() -> Iterator[Callable[[Any], str]]:
 
     yield start
     for server, thread in servers:
-        # Close every socket from inside the server's own loop (closing them from here races its select()),
-        # then the loop, finding nothing left to watch, returns.
-        server.trigger.pull_trigger(lambda server=server: wasyncore.close_all(server._map))
+        # The worker threads first, letting requests in flight finish (as the daemon stops: one answering while
+        # its socket closed under it wrote to a closed descriptor, EBADF, now and then). Then every socket is
+        # closed from inside the server's own loop (closing them from here races its select()), and the loop,
+        # finding nothing left to watch, returns.
+        server.task_dispatcher.shutdown(timeout=2)
+        with contextlib.suppress(OSError):  # (a loop that has ended already has closed its trigger too)
+            server.trigger.pull_trigger(lambda server=server: wasyncore.close_all(server._map))
         thread.join(timeout=5)
-        server.task_dispatcher.shutdown()
 
 
 @pytest.fixture
