@@ -13,9 +13,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from lxml import html as lxml_html
 
-from feeds.config import Site
+from feeds.config import Site, TopicSettings
 from feeds.errors import PublishError
+from feeds.ingest.formats import parse_release_file
 from feeds.model import Change, Release
+from feeds.normalise import normalise_release
 from feeds.publish.pages import (
     FORMAT_LABELS,
     CoverageItem,
@@ -609,3 +611,46 @@ def test_images_without_alt_text_get_an_empty_one_on_the_page_only(renderer: Pag
     doc = render_release(renderer, release)
     assert [img.get("alt") for img in doc.iter("img")] == ["", "A"]
     assert release.body_html == body
+
+
+PUBLISHED = datetime(2017, 11, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        # GOV.UK's own history opens with its first publication: not said twice
+        ((Change(PUBLISHED, "First published."),), ["2 November 2017: First published."]),
+        (
+            (Change(datetime(2017, 11, 5, tzinfo=UTC), "Corrected the cost."), Change(PUBLISHED, "First published.")),
+            ["5 November 2017: Corrected the cost.", "2 November 2017: First published."],
+        ),
+        # at the publication time under another note, or a minute off with a note that says so
+        ((Change(PUBLISHED, "Published."),), ["2 November 2017: Published."]),
+        (
+            (Change(datetime(2017, 11, 2, 9, 31, tzinfo=UTC), "First published"),),
+            ["2 November 2017: First published"],
+        ),
+        # a change at another time that is not the first publication: ours is added
+        (
+            (Change(datetime(2017, 11, 3, tzinfo=UTC), "Published the annex."),),
+            ["3 November 2017: Published the annex.", "2 November 2017: First published."],
+        ),
+        ((), ["2 November 2017: First published."]),
+    ],
+)
+def test_release_page_says_first_published_once(
+    renderer: PageRenderer, changes: tuple[Change, ...], expected: list[str]
+) -> None:
+    doc = render_release(renderer, make_release(changes=changes, published=PUBLISHED))
+    assert [li.text_content() for li in doc.xpath("//section[@class='history']//li")] == expected
+
+
+def test_a_govuk_item_page_says_first_published_once(corpus_releases: Path) -> None:
+    """Re-check: /releases/…drug-driving-limits/ listed "First published." twice, GOV.UK's and ours."""
+    path = corpus_releases / "govuk-news-story-drug-driving-limits.json"
+    (raw,) = parse_release_file(path.read_bytes(), path.name, source="inbox", origin=path.name)
+    release = normalise_release(raw, SITE, TopicSettings(), datetime(2026, 11, 28, tzinfo=UTC))
+    doc = render_release(PageRenderer(SITE), release)
+    notes = [li.text_content() for li in doc.xpath("//section[@class='history']//li")]
+    assert notes == ["27 March 2014: First published."]

@@ -187,6 +187,20 @@ def web_url(url: str | None) -> str | None:
     return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+_FIRST_PUBLISHED = re.compile(r"\W*first\s+publish(?:ed)?\b", re.IGNORECASE)
+
+
+def change_history(release: Release) -> tuple[Change, ...]:
+    """The release's changes, newest first, ending with its first publication: ours ("First published.") unless
+    the source's own history records it already, at the publication time or with a note saying so (GOV.UK's
+    change history opens with "First published."; adding ours showed it twice)."""
+    changes = sorted(release.changes, key=lambda c: ensure_utc(c.at), reverse=True)
+    published = ensure_utc(release.published)
+    if any(ensure_utc(c.at) == published or _FIRST_PUBLISHED.match(c.note) for c in changes):
+        return tuple(changes)
+    return (*changes, Change(at=release.published, note="First published."))
+
+
 def group_feeds(feeds: Sequence[FeedLink]) -> tuple[FeedGroup, ...]:
     """Group FeedLinks by `group`, then by title into one FeedChoice per logical feed; first-seen order kept."""
     groups: dict[str, dict[str, list[FeedLink]]] = {}
@@ -300,10 +314,7 @@ class PageRenderer:
             ui_lang=None if same_ui else site.language,
             ui_dir=text_direction(site.language),
         )
-        history = (
-            *sorted(release.changes, key=lambda c: ensure_utc(c.at), reverse=True),
-            Change(at=release.published, note="First published."),
-        )
+        history = change_history(release)
         coverage_views = tuple(
             CoverageView(item, web_url(item.url))
             for item in sorted(coverage, key=lambda c: (ensure_utc(c.published or c.found_at), c.url), reverse=True)
