@@ -502,3 +502,15 @@ def test_publish_dry_run_says_what_it_would_write(config):
     assert dry.exit_code == 0 and "would write atom.xml" in dry.output and "wrote" not in dry.output
     assert not (config.parent / "out" / "atom.xml").exists()
     assert "wrote    atom.xml" in run(config, "publish").output
+
+
+def test_list_and_show_name_topics_as_the_site_does(config):
+    """`tags: [iran, "north-korea"]` were listed as spelt, while the feeds and topic pages say Iran, North Korea
+    (the base config's [topics] names them); `--json` gives the stored release, as given."""
+    (config.parent / "inbox" / "talks.md").write_text(
+        '---\ntitle: Talks on shipping\ndate: 2026-11-02\ntags: [iran, "north-korea"]\n---\nTalks were held.\n'
+    )
+    assert run(config, "ingest").exit_code == 0
+    assert "Talks on shipping  [Iran, North Korea]" in run(config, "releases", "list").output
+    assert "topics       Iran, North Korea" in run(config, "releases", "show", "talks-on-shipping").output
+    assert json.loads(run(config, "releases", "list", "--json").output)[0]["topics"] == ["iran", "north-korea"]

@@ -654,3 +654,27 @@ def test_a_govuk_item_page_says_first_published_once(corpus_releases: Path) -> N
     doc = render_release(PageRenderer(SITE), release)
     notes = [li.text_content() for li in doc.xpath("//section[@class='history']//li")]
     assert notes == ["27 March 2014: First published."]
+
+
+def test_topics_are_named_as_the_feeds_name_them_whatever_the_release_spells(renderer: PageRenderer) -> None:
+    """Re-check: `tags: [iran, "north-korea", "UKRAINE"]` showed iran, north-korea and UKRAINE on the release page
+    while its feeds, categories and topic pages said Iran, North Korea and Ukraine."""
+    release = make_release(topics=("iran", "north-korea", "UKRAINE", "Fisheries"))
+    names = {"iran": "Iran", "north-korea": "North Korea", "ukraine": "Ukraine"}
+    doc = render_release(renderer, release, topic_names=names)
+    links = doc.xpath("//dl[@class='meta']//ul[@class='topics']/li/a")
+    assert [(a.text, a.get("href")) for a in links] == [
+        ("Iran", "../../topics/iran/"),
+        ("North Korea", "../../topics/north-korea/"),
+        ("Ukraine", "../../topics/ukraine/"),
+        ("Fisheries", "../../topics/fisheries/"),  # not in the names: as the release spells it
+    ]
+    assert og(doc)["article:tag"] == ["Iran", "North Korea", "Ukraine", "Fisheries"]
+    for page in (
+        renderer.index_page(releases=[release], feeds=MAIN_FEEDS, stylesheet_url=CSS, topic_names=names),
+        renderer.topic_page(
+            name="Iran", slug="iran", releases=[release], feeds=(), stylesheet_url=CSS, topic_names=names
+        ),
+    ):
+        cards = parse(page.data).xpath("//ol[@class='releases']//ul[@class='topics']/li/a/text()")
+        assert cards == ["Iran", "North Korea", "Ukraine", "Fisheries"]

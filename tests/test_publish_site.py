@@ -952,3 +952,36 @@ def test_a_release_withdrawn_before_its_embargo_lifts_never_goes_public(make_sit
     assert not (site.out / "releases" / "minister-to-visit-oslo").exists()
     assert "Oslo" not in (site.out / "atom.xml").read_text(encoding="utf-8")
     assert not (site.out / "topics" / "trade").exists()
+
+
+def test_release_pages_name_topics_as_the_feeds_do(make_site) -> None:
+    """Re-check: front matter `tags: [iran, "north-korea", "UKRAINE"]` showed those spellings on the release page
+    (and the index) while the feeds and topic pages said Iran, North Korea and Ukraine. The stored release keeps
+    them as given; and a topic renamed by later releases is renamed on the pages already published."""
+    site = make_site(seed=False)
+    inbox = site.settings.source("inbox").path
+    (inbox / "talks.md").write_text(
+        '---\ntitle: Talks on shipping\ndate: 2026-11-02\ntags: [iran, "north-korea", "UKRAINE", harbours]\n---\n'
+        "Talks were held today.\n",
+        encoding="utf-8",
+    )
+    site.ingest()
+    site.publish()
+    (stored,) = site.app.store.releases()
+    assert stored.topics == ("iran", "north-korea", "UKRAINE", "harbours")
+
+    def shown(path: str) -> list[str]:
+        doc = html.document_fromstring((site.out / path).read_text(encoding="utf-8"))
+        return doc.xpath("//ul[@class='topics']/li/a/text()")
+
+    page = "releases/talks-on-shipping/index.html"
+    assert shown(page) == ["Iran", "North Korea", "Ukraine", "harbours"]
+    assert shown("index.html") == shown("topics/iran/index.html") == shown(page)
+    (entry,) = parse_ok(site.out / "atom.xml").entries
+    assert [t.term for t in entry.tags] == shown(page)
+    site.drop("b", "Ferry plans", ["Harbours"], "2026-11-03T09:00:00Z")
+    site.drop("c", "Pier plans", ["Harbours"], "2026-11-04T09:00:00Z")
+    site.ingest()
+    site.publish()
+    assert shown(page)[-1] == shown("topics/iran/index.html")[-1] == shown("index.html")[-1] == "Harbours"
+    assert parse_ok(site.out / "topics/harbours/atom.xml").feed.title.split(": ")[-1] == "Harbours"

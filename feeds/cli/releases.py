@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -16,7 +16,8 @@ from feeds.clock import rfc3339
 from feeds.ingest import ingest_paths, run_ingest
 from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.logs import one_line
-from feeds.model import IngestReport
+from feeds.model import IngestReport, Release
+from feeds.publish.plan import site_topic_names, topic_slug
 from feeds.serialise import release_json, report_json
 
 
@@ -91,6 +92,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         rows = app.store.releases(limit=limit)
         now = app.clock()
         tz = app.settings.site.tz  # dated as the pages date them: a release of 15 July (BST) is not listed on the 14th
+        names = site_topic_names(app.releases.current(app.store), app.settings, now) if not as_json else {}
     if as_json:
         echo_json([release_json(r) for r in rows])
         return
@@ -98,7 +100,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         echo("no releases yet: drop files into the inbox and run `feeds ingest`")
         return
     for r in rows:
-        topics = f"  [{', '.join(r.topics)}]" if r.topics else ""
+        topics = f"  [{', '.join(_topic_names(r, names))}]" if r.topics else ""
         if r.never_public:
             held = "  (withdrawn before its publication: never public)"
         elif r.published > now:
@@ -106,6 +108,11 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         else:
             held = f"  (withdrawn {rfc3339(r.withdrawn_at)})" if r.withdrawn_at is not None else ""
         echo(f"{r.published.astimezone(tz):%Y-%m-%d %H:%M}  {r.slug}  {r.title}{topics}{held}")
+
+
+def _topic_names(r: Release, names: Mapping[str, str]) -> list[str]:
+    """The release's topics named as the site names them (its feeds and topic pages), not as it spells them."""
+    return [names.get(topic_slug(t), t) for t in r.topics]
 
 
 @releases.command("show")
@@ -117,6 +124,7 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     """Show one release by id or slug."""
     with ctx.app() as app:
         r = app.store.release(id_or_slug)
+        names = site_topic_names(app.releases.current(app.store), app.settings, app.clock()) if r.topics else {}
     if as_json:
         echo_json(release_json(r, full=True))
         return
@@ -129,7 +137,7 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     echo(f"organisation {r.organisation}")
     echo(f"type         {r.document_type}   language {r.language}")
     if r.topics:
-        echo(f"topics       {', '.join(r.topics)}")
+        echo(f"topics       {', '.join(_topic_names(r, names))}")
     if r.link:
         echo(f"link         {r.link}")
     if r.withdrawn_at:

@@ -9,6 +9,9 @@ What this module must not do: read the clock, the store or `out/`; mark anything
 (it was sanitised by `normalise`); put a script on a page (the site works without JavaScript); link to any
 scheme but http(s) from data that came from outside (coverage URLs, images, source links).
 
+Topics are named as the feeds and topic pages name them (`topic_names`: one name per topic page, whatever
+spelling a release gave it), never as a release happens to spell them.
+
 Template context, the contract an override template can rely on (all pages extend `base.html`):
   every page   `site` (Site), `head` (Head), `feed_groups` (FeedGroup…); filters `date_text`,
                `date_time_text`, `rfc3339`; macros in `_macros.html`
@@ -21,7 +24,7 @@ Template context, the contract an override template can rely on (all pages exten
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from importlib import resources
@@ -279,13 +282,15 @@ class PageRenderer:
         feeds: Sequence[FeedLink],
         coverage: Sequence[CoverageItem] = (),
         stylesheet_url: str,
+        topic_names: Mapping[str, str] | None = None,
     ) -> RenderedFile:
-        """`releases/<slug>/index.html`: the release's permalink page."""
+        """`releases/<slug>/index.html`: the release's permalink page. `topic_names`: each topic's name by its
+        slug (the planner's `topic_names`); a topic not in it is named as the release spells it."""
         slug = _check_slug(release.slug, "release")
         site = self.site
         lang, direction = release.language or site.language, text_direction(release.language or site.language)
         same_ui = _same_language(lang, site.language)
-        topics = self._topic_links(release.topics, root="../../")
+        topics = self._topic_links(release.topics, root="../../", names=topic_names)
         image = web_url(release.image)
         meta: list[tuple[str, str]] = [
             ("og:type", "article"),
@@ -300,7 +305,7 @@ class PageRenderer:
             ("article:published_time", rfc3339(release.published)),
             ("article:modified_time", rfc3339(release.updated)),
         ]
-        meta += [("article:tag", topic) for topic in release.topics]
+        meta += [("article:tag", topic.name) for topic in topics]
         head = Head(
             title=f"{release.title} – {site.title}",
             description=release.summary,
@@ -339,6 +344,7 @@ class PageRenderer:
         feeds: Sequence[FeedLink],
         stylesheet_url: str,
         discover: Sequence[FeedLink] | None = None,
+        topic_names: Mapping[str, str] | None = None,
     ) -> RenderedFile:
         """`index.html`: recent releases, newest first, and every feed to subscribe to, grouped.
 
@@ -366,7 +372,7 @@ class PageRenderer:
             site=site,
             head=head,
             feed_groups=groups,
-            releases=self._cards(releases, root=""),
+            releases=self._cards(releases, root="", names=topic_names),
             opml_href="feeds.opml",
         )
         return RenderedFile(path="index.html", data=html.encode("utf-8"))
@@ -379,6 +385,7 @@ class PageRenderer:
         releases: Sequence[Release],
         feeds: Sequence[FeedLink],
         stylesheet_url: str,
+        topic_names: Mapping[str, str] | None = None,
     ) -> RenderedFile:
         """`topics/<slug>/index.html`: the releases about one topic, newest first, and the topic's feeds."""
         _check_slug(slug, "topic")
@@ -401,7 +408,7 @@ class PageRenderer:
             head=head,
             feed_groups=group_feeds(feeds),
             topic=TopicLink(name=name, slug=slug, href="./"),
-            releases=self._cards(releases, root="../../"),
+            releases=self._cards(releases, root="../../", names=topic_names),
         )
         return RenderedFile(path=f"topics/{slug}/index.html", data=html.encode("utf-8"))
 
@@ -419,10 +426,14 @@ class PageRenderer:
             meta.append(("og:description", description))
         return (*meta, ("og:url", url), ("og:site_name", self.site.title))
 
-    def _topic_links(self, names: Sequence[str], *, root: str) -> tuple[TopicLink, ...]:
+    def _topic_links(
+        self, topics: Sequence[str], *, root: str, names: Mapping[str, str] | None
+    ) -> tuple[TopicLink, ...]:
+        """Links to the pages of `topics` (as a release spells them), named by `names` (slug → name)."""
         links = []
-        for name in names:
-            slug = self.topic_slug(name)
+        for topic in topics:
+            slug = self.topic_slug(topic)
+            name = (names or {}).get(slug, topic)
             links.append(TopicLink(name=name, slug=slug, href=f"{root}topics/{quote(slug)}/"))
         return tuple(links)
 
@@ -433,7 +444,9 @@ class PageRenderer:
             return (root + url[len(base) :]) or "./"
         return url
 
-    def _cards(self, releases: Sequence[Release], *, root: str) -> tuple[ReleaseCard, ...]:
+    def _cards(
+        self, releases: Sequence[Release], *, root: str, names: Mapping[str, str] | None
+    ) -> tuple[ReleaseCard, ...]:
         cards = []
         for release in _newest_first(releases):
             lang = release.language or self.site.language
@@ -441,7 +454,7 @@ class PageRenderer:
                 ReleaseCard(
                     release=release,
                     href=self._site_href(release.permalink, root=root),
-                    topics=self._topic_links(release.topics, root=root),
+                    topics=self._topic_links(release.topics, root=root, names=names),
                     lang=None if _same_language(lang, self.site.language) else lang,
                     dir=text_direction(lang),
                 )

@@ -179,6 +179,13 @@ def topic_names(releases: Sequence[Release], settings: Settings) -> dict[str, st
     }
 
 
+def site_topic_names(releases: Sequence[Release], settings: Settings, now: datetime) -> dict[str, str]:
+    """`topic_names` as a publish at `now` gives them (from the releases public by then), for what lists stored
+    releases (`feeds releases list`); a topic that only releases still held back have is named as they spell it."""
+    public = [r for r in releases if r.published <= now and not r.never_public]
+    return topic_names(releases, settings) | topic_names(public, settings)
+
+
 def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[str, str]) -> list[FeedGroup]:
     """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
     topics' names by slug (`topic_names`)."""
@@ -321,14 +328,18 @@ def plan_site(
     keys = {r.id: repr(release_key(r)) for r in releases}  # one repr per release, reused by every job showing it
     names = topic_names(releases, settings)
 
+    def named(shown: Sequence[Release]) -> list[str]:
+        """The names of the topics of `shown`, for the fingerprint of a document showing them: one renamed (a newer
+        release can change which spelling most releases use), the document is rendered again."""
+        return sorted({names[topic_slug(t)] for r in shown for t in r.topics})
+
     def feed_job(group: FeedGroup, shown: Sequence[Release] | None = None, **extra: object) -> None:
         # An entry is a function of its release (`entry_of`) and the settings (in the salt), so the releases' keys
         # stand in for the entries, and the full spec is only built when the feed is rendered: building and
         # hashing every entry's HTML of every feed made up most of a publish with nothing new.
         chosen = newest_first(group.releases if shown is None else shown)
         head = spec_of(group, settings, entries=(), **extra)
-        named = sorted({names[topic_slug(t)] for r in chosen for t in r.topics})  # (a topic renamed: re-rendered)
-        inputs = (head, "\n".join(keys[r.id] for r in chosen), named)
+        inputs = (head, "\n".join(keys[r.id] for r in chosen), named(chosen))
         add(
             head.key,
             [head.path + FEED_FILES[f] for f in head.formats],
@@ -401,8 +412,17 @@ def plan_site(
         add(
             f"page:{g.path}",
             [f"{g.path}index.html"],
-            ("\n".join(keys[r.id] for r in shown), links),
-            partial(_one, renderer.topic_page, name=name, slug=slug, releases=shown, feeds=links, stylesheet_url=css),
+            ("\n".join(keys[r.id] for r in shown), links, named(shown)),
+            partial(
+                _one,
+                renderer.topic_page,
+                name=name,
+                slug=slug,
+                releases=shown,
+                feeds=links,
+                stylesheet_url=css,
+                topic_names=names,
+            ),
         )
 
     # One page per release. The links' reprs are made once per feed, not once per page.
@@ -416,8 +436,11 @@ def plan_site(
         add(
             f"release:{r.id}",
             [f"releases/{r.slug}/index.html"],
+            # (the topics' links are named as the topics are: a topic renamed, its releases' pages are rendered again)
             keys[r.id] + "".join(link_text[k] for k in link_keys) + (repr((coverage, links)) if coverage else ""),
-            partial(_one, renderer.release_page, r, feeds=links, coverage=coverage, stylesheet_url=css),
+            partial(
+                _one, renderer.release_page, r, feeds=links, coverage=coverage, stylesheet_url=css, topic_names=names
+            ),
         )
 
     # The index, OPML and static files.
@@ -426,7 +449,7 @@ def plan_site(
         "index",
         ["index.html"],
         ("\n".join(keys[r.id] for r in recent), all_links),
-        lambda: (renderer.index_page(releases=recent, feeds=all_links, stylesheet_url=css),),
+        lambda: (renderer.index_page(releases=recent, feeds=all_links, stylesheet_url=css, topic_names=names),),
     )
     opml_updated = max((r.updated for r in releases), default=EPOCH)
     opml_created = min((r.published for r in releases), default=EPOCH)  # (moved only by a backfill)
