@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import EXTENSIONS, parse_release_file
 from feeds.model import RawRelease
+from feeds.normalise import normalise_release
 
 DATA = Path(__file__).parent / "data" / "ingest"
+SITE = Site(
+    title="Press office",
+    base_url="https://press.example.org/",
+    author="Press office",
+    language="en",
+    timezone="Europe/London",
+)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
 
 def parse(name: str, data: bytes | None = None) -> tuple[RawRelease, ...]:
@@ -151,6 +162,133 @@ def test_an_embargo_without_a_date_is_refused_rather_than_published_at_once() ->
     error = parse_error("embargo.txt", "EMBARGOED UNTIL FURTHER NOTICE\n\nNew strategy\n\nText.\n")
     assert (error.field, error.line) == ("embargo", 1)
     assert "gives no date" in str(error) and "embargo.txt:1" in str(error)
+
+
+_WORD_EXPORT = (
+    "<p><b>Fisheries Minister sets out mackerel quota plan</b></p><p>EMBARGOED UNTIL 00:01 1 DECEMBER 2026</p>"
+    "<p>The minister today set out a plan for mackerel quotas, with more for the small boats of the coast.</p>"
+)
+_TEXT = "<p>The minister today set out a plan for mackerel quotas, with more for the small boats of the coast.</p>"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "title", "published", "line"),
+    [
+        # HTML: a Word export's bold headline over the embargo (the press officer's report), or under it
+        ("a.html", _WORD_EXPORT, "Fisheries Minister sets out mackerel quota plan", "00:01 1 DECEMBER 2026", None),
+        (
+            "a.html",
+            "<p><b>EMBARGOED UNTIL 00:01 1 DECEMBER 2026</b></p><p><b>Mackerel quota plan</b></p>" + _TEXT,
+            "Mackerel quota plan",
+            "00:01 1 DECEMBER 2026",
+            None,
+        ),
+        (
+            "a.htm",
+            "<p>Press release</p>\n<p>Embargoed until 00.01hrs on 1 Dec 2026</p>\n<h1>Mackerel quota plan</h1>" + _TEXT,
+            "Mackerel quota plan",
+            "00:01 1 Dec 2026",
+            None,
+        ),
+        (
+            "a.html",
+            "<html><head><title>Mackerel quota plan</title></head><body><p>FOR RELEASE AT 00:01 ON 1 DECEMBER 2026"
+            "</p>" + _TEXT + "</body></html>",
+            "Mackerel quota plan",
+            "00:01 1 DECEMBER 2026",
+            None,
+        ),
+        (
+            "a.html",
+            "<h1>Mackerel quota plan</h1><p>EMBARGOED<br>00:01 Tuesday 1 December 2026</p>" + _TEXT,
+            "Mackerel quota plan",
+            "00:01 Tuesday 1 December 2026",
+            None,
+        ),
+        (
+            "a.html",
+            "<p>EMBARGOED</p><p>00:01 Tuesday 1 December 2026</p><h1>Mackerel quota plan</h1>" + _TEXT,
+            "Mackerel quota plan",
+            "00:01 Tuesday 1 December 2026",
+            None,
+        ),
+        (
+            "a.html",
+            '<html><head><meta property="article:published_time" content="2026-11-20"></head><body>'
+            "<h1>Mackerel quota plan</h1><p>Not for publication before 10am on 1 December 2026</p>"
+            + _TEXT
+            + "</body></html>",
+            "Mackerel quota plan",
+            "10am 1 December 2026",  # (the embargo holds it back, whatever else the page says)
+            None,
+        ),
+        ("a.html", "<h1>Embargo lifted on fish exports</h1>" + _TEXT, "Embargo lifted on fish exports", None, None),
+        # Markdown: above the heading, just below it, or opening the text under a front-matter title
+        (
+            "a.md",
+            "**EMBARGOED UNTIL 00:01 1 DECEMBER 2026**\n\n# Mackerel quota plan\n\nThe plan.",
+            "Mackerel quota plan",
+            "00:01 1 DECEMBER 2026",
+            1,
+        ),
+        (
+            "a.md",
+            "# Mackerel quota plan\n\nEMBARGOED UNTIL 00:01 1 DECEMBER 2026\n\nThe plan.",
+            "Mackerel quota plan",
+            "00:01 1 DECEMBER 2026",
+            3,
+        ),
+        (
+            "a.md",
+            "Mackerel quota plan\n===\n_Embargoed until 00.01hrs on 1 Dec 2026_\n\nThe plan.",
+            "Mackerel quota plan",
+            "00:01 1 Dec 2026",
+            3,
+        ),
+        (
+            "a.md",
+            "---\ntitle: Mackerel quota plan\ndate: 2026-11-20\n---\n\n> EMBARGOED UNTIL 00:01 1 DECEMBER 2026\n\n"
+            "The plan.",
+            "Mackerel quota plan",
+            "00:01 1 DECEMBER 2026",
+            6,
+        ),
+        ("a.md", "# Embargo lifted on fish exports\n\nThe plan.", "Embargo lifted on fish exports", None, None),
+    ],
+)
+def test_an_embargo_in_html_or_markdown_is_read_as_in_plain_text(
+    name: str, text: str, title: str, published: str | None, line: int | None
+) -> None:
+    """Re-check: a Word export dropped as .html with its embargo line under the headline was published at once,
+    with the embargo line as its summary in every feed. The line is taken out; its time is the publication time."""
+    (raw,) = parse(name, text.encode())
+    assert (raw.title, raw.published, raw.line_of("published")) == (title, published, line)
+    assert raw.body is not None and "mbargo" not in raw.body.replace("Embargo lifted", "")
+    assert "minister today" in raw.body or "The plan." in raw.body
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("notice.html", "<h1>Mackerel quota plan</h1>\n<p>EMBARGOED UNTIL FURTHER NOTICE</p>" + _TEXT, 2),
+        ("notice.html", "<p><b>Embargoed until further notice</b></p>\n<p><b>Mackerel plan</b></p>" + _TEXT, 1),
+        ("notice.md", "# Mackerel quota plan\n\n**EMBARGOED UNTIL FURTHER NOTICE**\n\nThe plan.", 3),
+        ("notice.md", "---\ntitle: Mackerel quota plan\n---\nEmbargoed: until further notice\n\nThe plan.", 4),
+    ],
+)
+def test_an_embargo_without_a_date_in_html_or_markdown_is_refused(name: str, text: str, line: int) -> None:
+    error = parse_error(name, text)
+    assert (error.field, error.line) == ("embargo", line)
+    assert "gives no date" in str(error) and f"inbox/{name}:{line}" in str(error)
+
+
+def test_a_word_export_with_an_embargo_is_held_and_its_summary_is_the_text() -> None:
+    """The press officer's report, to the end: held until its time, the summary its first paragraph."""
+    (raw,) = parse("mackerel.html", _WORD_EXPORT.encode())
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert release.published == datetime(2026, 12, 1, 0, 1, tzinfo=UTC) > NOW
+    assert release.summary.startswith("The minister today set out a plan")
+    assert "EMBARGOED" not in release.body_html + release.body_text
 
 
 # --- Markdown and front matter -----------------------------------------------------------------------------

@@ -9,6 +9,11 @@ headline is the page's `<h1>` when it sits in the content (og:title and `<title>
 Parsing is safe by construction: lxml's HTML parser never loads DTDs or external entities, and we ask it
 for `no_network=True` and `huge_tree=False` (libxml2's limits on depth and text size stay on).
 
+An embargo line among the paragraphs around the headline ("EMBARGOED UNTIL 00:01 1 DECEMBER 2026" under a Word
+export's bold headline) is read as plain text reads one (`embargo.py`): it is taken out of the page before the
+article is found, and its time is the publication time (ahead of the page's own date metadata); one without a
+usable date is refused. It is never the headline.
+
 What this module must not do: parse dates (strings go to the normaliser as found), or sanitise the body.
 """
 
@@ -24,6 +29,7 @@ import lxml.html
 from lxml.html import HtmlElement
 
 from feeds.errors import InvalidReleaseError
+from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.htmlextract import extract_article, inner_html, text_of
 from feeds.model import RawRelease
 from feeds.normalise.html import resolve_url
@@ -77,7 +83,9 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "")
     if not title:
         raise InvalidReleaseError("the page has no <h1>, og:title or <title>", origin=origin, field="title")
-    published = meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
+    body_element = root.find("body")
+    embargo = _take_embargo(body_element if body_element is not None else root, heading, origin=origin)
+    published = embargo or meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
     updated = meta.first(_UPDATED) or _itemprop_date(root, "dateModified")
     link = _absolute(_canonical(root), base) or _absolute(meta.first(("og:url",)), base)
     site = _not_a_platform(site_name or _site_from_title(page_title, title))
@@ -85,7 +93,6 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     language = _attr(root, "lang") or _attr(root, "{http://www.w3.org/XML/1998/namespace}lang")
     image = meta.first(_IMAGE) or _itemprop_url(root, "image")
 
-    body_element = root.find("body")
     article = extract_article(body_element if body_element is not None else root, title_element=heading)
     if article is None:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
@@ -110,6 +117,59 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         language=language or meta.first(_LANGUAGE),
         image=_absolute(image, base),
     )
+
+
+# Elements that hold a paragraph's text, where an embargo line may stand (the innermost ones are looked at).
+_TEXT_BLOCKS = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "div", "td", "li", "dd", "blockquote", "pre")
+
+
+def _take_embargo(body: HtmlElement, heading: HtmlElement | None, *, origin: str) -> str | None:
+    """The time of an embargo line around the headline, as plain text finds one: in the paragraphs just above the
+    headline (an embargo, a label such as "Press release") or in the one just below it; without a headline in
+    the page (its title from the metadata), in its first paragraphs. The embargo's paragraphs are removed from
+    the page, so neither the body nor the summary shows them. Raises InvalidReleaseError (field `embargo`,
+    the line in the file) for an embargo that gives no date."""
+    blocks = [e for e in body.iter(*_TEXT_BLOCKS) if next(e.iterdescendants(*_TEXT_BLOCKS), None) is None and _text(e)]
+    texts = [_text(e) for e in blocks]
+    at = next(
+        (i for i, e in enumerate(blocks) if heading is not None and (e is heading or heading in e.iterancestors())),
+        None,
+    )
+    if at is None:
+        candidates = list(range(min(2, len(blocks))))
+    else:
+        below = [at + 1, *([at + 2] if at + 2 < len(blocks) and is_label(texts[at + 1]) else [])]
+        candidates = [*range(max(0, at - 2), at), *(i for i in below if i < len(blocks))]
+    found: str | None = None
+    taken: set[int] = set()
+    for index in candidates:
+        if index in taken:
+            continue
+        embargo = embargo_at(texts, index, origin=origin, line_of=lambda i: blocks[i].sourceline)
+        if embargo is None:
+            continue
+        when, last = embargo
+        found = found or when
+        taken.update(range(index, last + 1))
+    for index in sorted(taken):
+        if blocks[index] is not heading and blocks[index].getparent() is not None:
+            blocks[index].drop_tree()  # (its tail text stays)
+    return found
+
+
+def _text(element: HtmlElement) -> str:
+    """An element's text, white space collapsed, a line break (`<br>`) counting as a space ("EMBARGOED<br>00:01…")."""
+    return " ".join("".join(_pieces(element)).split())
+
+
+def _pieces(element: HtmlElement) -> Iterable[str]:
+    yield element.text or ""
+    for child in element:
+        if child.tag == "br":
+            yield " "
+        elif isinstance(child.tag, str):
+            yield from _pieces(child)
+        yield child.tail or ""
 
 
 def strip_site_suffix(title: str) -> str:
@@ -176,13 +236,13 @@ def _fallback_heading(root: HtmlElement, site_name: str | None) -> HtmlElement |
     <h1>), else a short first paragraph that is all bold (how word processors' exports mark a headline)."""
     for container in [*root.xpath(_CONTENT_ROOTS), root]:
         for h2 in container.iter("h2"):
-            if (text := text_of(h2)) and not is_label(text, site_name):
+            if (text := text_of(h2)) and not is_label(text, site_name) and not is_embargo_line(text):
                 return h2
     body = root.find("body")
     for p in (body if body is not None else root).iter("p"):
         text = text_of(p)
-        if not text:
-            continue
+        if not text or is_embargo_line(text):
+            continue  # (an embargo in bold above a Word export's headline is no headline)
         bold = "".join(text_of(b) for b in p.iter("b", "strong"))
         if len(text) <= 200 and " ".join(bold.split()) == text and not is_label(text, site_name):
             return p
@@ -198,7 +258,7 @@ def _title_heading(root: HtmlElement, page_title: str | None, site_name: str | N
     best: tuple[int, HtmlElement] | None = None
     for h1 in root.iter("h1"):
         text = text_of(h1)
-        if not text or is_label(text, site_name):
+        if not text or is_label(text, site_name) or is_embargo_line(text):
             continue
         ancestors = list(h1.iterancestors())
         score = 0
