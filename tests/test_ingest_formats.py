@@ -570,3 +570,23 @@ def test_a_number_too_long_for_python_is_a_plain_error() -> None:
     with pytest.raises(InvalidReleaseError) as info:
         parse_release_file(b'{"title": "A", "body": "B", "x": ' + b"9" * 5000 + b"}", "a.json", source="s", origin="a")
     assert "thousands of digits" in str(info.value) and "sys.set_int_max_str_digits" not in str(info.value)
+
+
+def test_markdown_keeps_two_trailing_spaces_a_hard_line_break() -> None:
+    """Re-check: `a line break␣␣⏎here` gave no <br>, as CommonMark does: the lines were stripped on reading."""
+    (raw,) = parse("break.md", b"# Ferry times\n\nHarbour Office  \nQuay Street\\\nPortwenna\n\nMore text.  \n\n")
+    assert raw.body == "Harbour Office  \nQuay Street\\\nPortwenna\n\nMore text.  "
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert release.body_html.startswith("<p>Harbour Office<br>\nQuay Street<br>\nPortwenna</p>")
+
+
+def test_markdown_footnotes_are_notes_and_stay_out_of_the_summary() -> None:
+    """Re-check: footnotes came out as written, `[^1]` in the summary too."""
+    text = (
+        "---\ntitle: Ferry fares\n---\n"
+        "Fares on every route are frozen until next spring, the minister said today[^1].\n\n[^1]: In Parliament.\n"
+    )
+    (raw,) = parse("fares.md", text.encode())
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert "<sup>[1]</sup>" in release.body_html and "<li><p>In Parliament.</p>" in release.body_html
+    assert release.summary == "Fares on every route are frozen until next spring, the minister said today."

@@ -200,6 +200,20 @@ def test_markdown(markdown: str, html: str) -> None:
     assert markdown_to_html(markdown) == html
 
 
+def test_markdown_footnotes_are_numbered_notes_the_sanitiser_keeps() -> None:
+    """`text[^1]` … `[^1]: note` came out as written; the plugin's ids and `#fn1` links would be dropped (ids are
+    not published) or lead elsewhere (resolved against the release's link), so they are left out."""
+    markdown = "Fares are frozen[^1] for a year[^cost], as promised[^1].\n\n[^1]: Since *2024*.\n[^cost]: At £3m.\n"
+    html = markdown_to_html(markdown, base_url=BASE)
+    assert html == (
+        "<p>Fares are frozen<sup>[1]</sup> for a year<sup>[2]</sup>, as promised<sup>[1]</sup>.</p>\n"
+        "<hr>\n<section>\n<ol>\n<li><p>Since <em>2024</em>.</p>\n</li>\n<li><p>At £3m.</p>\n</li>\n</ol>\n</section>"
+    )
+    assert sanitise_html(html, BASE) == html
+    assert "[^" not in html_to_text(html)
+    assert summary_source(html).split("\n\n")[0] == "Fares are frozen for a year, as promised."
+
+
 def test_markdown_links_resolve_against_a_base() -> None:
     assert markdown_to_html("[annex](annex.pdf)", base_url=BASE) == (
         '<p><a href="https://www.example.gov.uk/government/news/annex.pdf" rel="noopener noreferrer">annex</a></p>'
@@ -237,6 +251,10 @@ def test_html_to_text(html: str, text: str) -> None:
         ("<h2>Background</h2><p>The story.</p><h3>More</h3><p>Detail.</p>", "The story.\n\nDetail."),
         ("<h2>Only a heading</h2>", "Only a heading"),
         ("<p>No headings</p>", "No headings"),
+        (
+            "<p>Fares frozen<sup>[1]</sup>, 5 m<sup>2</sup>.</p><ol><li>Since 2024.</li></ol>",
+            "Fares frozen, 5 m2.\n\nSince 2024.",
+        ),
     ],
 )
 def test_summary_source_leaves_out_headings(html: str, text: str) -> None:
@@ -368,7 +386,8 @@ _MARKUP = st.sampled_from(
     ["*", "**", "_", "`", "```", "~~~", "[a](b)", "[a](https://x.example/a b)", "![i](c.png)", "[x](ftp://f)",
      "[x](javascript:alert(1))", "![i](ftp://f)", "# ", "## ", "> ", "- ", "* ", "1. ", "---", "===", "| a | b |",
      "|---|---|", "\\", "&amp;", "&#13;", "&#12;", "&#0;", "&nbsp;", "&quot;", "&", ">", "\t", "\u00a0", "\u3000",
-     "  \n", "\r\n", "[ref]: https://x.example/", "[ref]", "<https://x.example/>", "<b>", "</p>", "<h1>x", "<!--"]
+     "  \n", "\r\n", "[ref]: https://x.example/", "[ref]", "<https://x.example/>", "<b>", "</p>", "<h1>x", "<!--",
+     "[^1]", "[^n]", "\n\n[^1]: ", "\n[^n]: ", "^[inline note]"]
 )  # fmt: skip
 
 

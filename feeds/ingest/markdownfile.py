@@ -1,12 +1,15 @@
 """Markdown release files (`.md`) → `RawRelease`: `textfile`'s front matter and headline, plus what Markdown
 needs on top of it.
 
-`textfile.release_from_markdown` reads the front matter and the title. What it does not do for Markdown is
-done here (kept apart from `textfile`, whose plain-text reading is being reworked):
+`textfile.release_from_markdown` reads the front matter and the title. Two things it does for plain text are
+wrong for Markdown, and are put right here (kept apart from `textfile`, whose plain-text reading is being
+reworked):
 - an embargo line at the top ("**EMBARGOED UNTIL 00:01 1 DECEMBER 2026**", above or just below the `# Heading`,
   or opening the text under a front-matter title) was published as the first paragraph, and at once: it is
   read as in plain text (`embargo.embargo_at`) and taken out; its time is the publication time, ahead of a
-  front-matter `date` (an embargo written in the text is what holds the release back).
+  front-matter `date` (an embargo written in the text is what holds the release back);
+- trailing spaces were stripped from every line, and two of them are a hard line break in CommonMark: the
+  body keeps its lines as written.
 
 What this module must not do: parse dates or render Markdown (the normaliser does both), or read the front
 matter itself.
@@ -37,11 +40,12 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     lines = text.split("\n")
     embargo = _take_embargo(lines, _after_front_matter(lines), origin=origin)  # (blanks its lines in `lines`)
     raw = textfile.release_from_markdown("\n".join(lines), source=source, origin=origin)
+    body = _verbatim_body(raw, lines)
     if embargo is None:
-        return raw
+        return dataclasses.replace(raw, body=body)
     when, line = embargo
     recorded = tuple((field, n) for field, n in raw.lines if field != "published")
-    return dataclasses.replace(raw, published=when, lines=(*recorded, ("published", line)))
+    return dataclasses.replace(raw, body=body, published=when, lines=(*recorded, ("published", line)))
 
 
 def _after_front_matter(lines: list[str]) -> int:
@@ -85,3 +89,18 @@ def _take_embargo(lines: list[str], start: int, *, origin: str) -> tuple[str, in
 
 def _next_line(lines: list[str], start: int) -> int | None:
     return next((i for i in range(start, len(lines)) if lines[i].strip()), None)
+
+
+def _verbatim_body(raw: RawRelease, lines: list[str]) -> str | None:
+    """The body `textfile` found, with its lines as written (trailing spaces kept: two make a hard line break);
+    its own body when the two differ otherwise (that reading changed: it is trusted)."""
+    start = raw.line_of("body")
+    if start is None or raw.body is None:
+        return raw.body
+    end = len(lines)
+    while end > start - 1 and not lines[end - 1].strip():
+        end -= 1
+    verbatim = lines[start - 1 : end]
+    if "\n".join(line.rstrip() for line in verbatim) != raw.body:
+        return raw.body
+    return "\n".join(verbatim)

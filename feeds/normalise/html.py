@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Sequence
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
+from mdit_py_plugins.footnote import footnote_plugin
 
 from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
 
@@ -78,6 +83,7 @@ _CITE_NOT_HTTP = re.compile(r' cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[
 _FRAGMENT_LINK = re.compile(r'<a href="#[^"]*"')
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
+_FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
 
 # An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
 # allowed absolute scheme. A false alarm (such text in a paragraph) only costs a second cleaning.
@@ -85,7 +91,30 @@ _RELATIVE_URL = re.compile(r'\s(?:href|src|cite)="(?!(?:https?|mailto):)', re.IG
 # A quotation's source (`cite`), which nh3 does not resolve as it does href and src values.
 _RELATIVE_CITE = re.compile(r' cite="(?!https?:)([^"]*)"', re.IGNORECASE)
 
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table")
+
+def _footnote_ref(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    """A footnote reference as its number in brackets, superscript (`<sup>[1]</sup>`), without the plugin's link to
+    the note: ids are not published (sanitising drops them, and feed readers show many entries on one page), and
+    `#fn1` resolved against the release's link or the site would lead to another page."""
+    return f"<sup>[{tokens[idx].meta['id'] + 1}]</sup>"
+
+
+def _footnote_block_open(
+    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return "<hr>\n<section>\n<ol>\n"  # (numbered in the order of the references: item n is note [n])
+
+
+def _no_backref(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
+    return ""  # the "↩" link back to the reference, which needs the ids that are not published
+
+
+# CommonMark, GitHub-style tables, and footnotes (`text[^1]` … `[^1]: note`, Pandoc's syntax), rendered as markup
+# the sanitiser keeps: `<sup>[1]</sup>` and a numbered list of notes at the end, after a rule.
+_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
+_MARKDOWN.add_render_rule("footnote_ref", _footnote_ref)
+_MARKDOWN.add_render_rule("footnote_block_open", _footnote_block_open)
+_MARKDOWN.add_render_rule("footnote_anchor", _no_backref)
 
 
 def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = True) -> str:
@@ -290,8 +319,8 @@ def _is_absolute_http(url: str) -> bool:
 
 
 def markdown_to_html(text: str, base_url: str | None = None) -> str:
-    """CommonMark (plus GitHub-style tables) → sanitised HTML. Raw HTML in the input is allowed, then cleaned;
-    relative links are resolved against `base_url` when given, as in `sanitise_html`."""
+    """CommonMark (plus GitHub-style tables and footnotes) → sanitised HTML. Raw HTML in the input is allowed,
+    then cleaned; relative links are resolved against `base_url` when given, as in `sanitise_html`."""
     return render_markdown(text, base_url)[0]
 
 
@@ -343,18 +372,21 @@ _PARAGRAPH_BREAK = re.compile(r"\n\n+")  # not `\n{2,}`, which the regex engine 
 
 
 def summary_source(html: str, text: str | None = None) -> str:
-    """The text a summary should come from: the body without its headings ("Background" is not a summary).
+    """The text a summary should come from: the body without its headings ("Background" is not a summary) and
+    without footnote references (`<sup>[1]</sup>`, as Markdown footnotes are rendered: "text[1]" is noise in a
+    one-line summary).
 
     Expects `sanitise_html` output (headings carry no attributes there); falls back to all the text when the
     body is nothing but headings. `text`, when given, must be `clean_html_to_text(html)`: a body without
-    headings then needs no second reading.
+    headings or footnote references then needs no second reading.
     """
+    html, notes = _FOOTNOTE_REF.subn("", html)
     without_headings, headings = _HEADING.subn("", html)
     if headings:
         source = clean_html_to_text(without_headings)
         if source:
             return source
-    return text if text is not None else clean_html_to_text(html)
+    return text if text is not None and not notes else clean_html_to_text(html)
 
 
 # --- reading text back out -----------------------------------------------------------------------------------
