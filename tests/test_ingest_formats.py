@@ -590,3 +590,10 @@ def test_markdown_footnotes_are_notes_and_stay_out_of_the_summary() -> None:
     release = normalise_release(raw, SITE, TopicSettings(), NOW)
     assert "<sup>[1]</sup>" in release.body_html and "<li><p>In Parliament.</p>" in release.body_html
     assert release.summary == "Fares on every route are frozen until next spring, the minister said today."
+
+
+def test_a_markdown_summary_reads_as_its_text() -> None:
+    """Re-check: a front-matter summary written in Markdown was printed with its stars and brackets."""
+    text = '---\ntitle: Ferry fares\nsummary: "Fares *frozen* for a [year](https://x.example/y)"\n---\nFares frozen.'
+    (raw,) = parse("fares.md", text.encode())
+    assert normalise_release(raw, SITE, TopicSettings(), NOW).summary == "Fares frozen for a year"

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from feeds.normalise.html import (
     html_to_text,
+    markdown_inline_text,
     markdown_to_html,
     render_markdown,
     resolve_url,
@@ -212,6 +213,21 @@ def test_markdown_footnotes_are_numbered_notes_the_sanitiser_keeps() -> None:
     assert sanitise_html(html, BASE) == html
     assert "[^" not in html_to_text(html)
     assert summary_source(html).split("\n\n")[0] == "Fares are frozen for a year, as promised."
+
+
+@pytest.mark.parametrize(
+    ("markdown", "text"),
+    [
+        ("*stars* and __bold__", "stars and bold"),
+        ("[link](https://x.example/a) and <https://x.example/b>", "link and https://x.example/b"),
+        ("`code`, \\*escaped\\* and snake_case_name", "code, *escaped* and snake_case_name"),
+        ("Plans for <5% growth in a <tags> list", "Plans for <5% growth in a <tags> list"),
+        ("5 * 3 = 15 & more", "5 * 3 = 15 & more"),
+        ("Two\nlines", "Two lines"),
+    ],
+)
+def test_markdown_inline_text(markdown: str, text: str) -> None:
+    assert markdown_inline_text(markdown) == text
 
 
 def test_markdown_links_resolve_against_a_base() -> None:

@@ -29,6 +29,7 @@ from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
 __all__ = [
     "html_to_text",
     "make_summary",
+    "markdown_inline_text",
     "markdown_to_html",
     "render_markdown",
     "resolve_url",
@@ -115,6 +116,8 @@ _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table").use(footnot
 _MARKDOWN.add_render_rule("footnote_ref", _footnote_ref)
 _MARKDOWN.add_render_rule("footnote_block_open", _footnote_block_open)
 _MARKDOWN.add_render_rule("footnote_anchor", _no_backref)
+# Inline Markdown in a summary (plain text): no raw HTML, so "a <tags> list" keeps its words.
+_MARKDOWN_INLINE = MarkdownIt("commonmark", {"html": False})
 
 
 def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = True) -> str:
@@ -316,6 +319,15 @@ def _is_absolute_http(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
+
+
+def markdown_inline_text(text: str) -> str:
+    """Inline Markdown as the text it shows, on one line: `*stars*` → `stars`, `[link](https://…)` → `link`,
+    `` `code` `` → `code`, `\\*` → `*` (a summary written in Markdown, where summaries are plain text)."""
+    source = xml_safe(text)
+    if _SYNTAX_CHAR.search(source) is None:
+        return collapse(source)
+    return collapse(html_to_text(_MARKDOWN_INLINE.renderInline(source)))
 
 
 def markdown_to_html(text: str, base_url: str | None = None) -> str:

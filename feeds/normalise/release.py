@@ -33,7 +33,14 @@ from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise.datelines import opening_date
 from feeds.normalise.dates import parse_date
-from feeds.normalise.html import clean_html_to_text, html_to_text, render_markdown, sanitise_html, summary_source
+from feeds.normalise.html import (
+    clean_html_to_text,
+    html_to_text,
+    markdown_inline_text,
+    render_markdown,
+    sanitise_html,
+    summary_source,
+)
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.text import collapse, is_label, make_summary, text_to_html, xml_safe
 from feeds.normalise.topics import detect_topics
@@ -81,7 +88,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     given_updated = _date(raw, "updated", raw.updated, site)
     dated = given_published is not None or given_updated is not None
     body_html, body_text, source, stated = _opening(body_html, body_text, title, None if dated else site.tz)
-    given_summary = _summary_text(raw.summary) if raw.summary else ""
+    given_summary = _summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
     summary = given_summary or make_summary(source)
     if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
         guesses = (stated, _date_in_file_name(raw, site))
@@ -253,13 +260,17 @@ def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool])
     return body_html, body_text
 
 
-def _summary_text(given: str) -> str:
+def _summary_text(given: str, *, markdown: bool) -> str:
     """A given summary as one line of text. HTML when it looks like it (only HTML elements, a closing tag or an
     entity: feedparser's test), so "<b>Fares</b> frozen" and a twice-escaped "Fish &amp; chips" read as meant;
     otherwise the text as written: "Plans for <5% growth" or "a <tags> list" lost words to the HTML reading.
-    Markup that is never text (a script, a style, an embed) is read as HTML, and so dropped with its content."""
+    Markup that is never text (a script, a style, an embed) is read as HTML, and so dropped with its content.
+    The summary of a Markdown release (front matter, a JSON `body`) is inline Markdown: `*stars*` reads "stars",
+    `[link](…)` reads "link"."""
     if _looks_like_html(given) or _ACTIVE_TAG.search(given):
         return collapse(html_to_text(given))
+    if markdown:
+        return markdown_inline_text(given)
     return collapse(xml_safe(given))
 
 
