@@ -64,6 +64,8 @@ def profile_text(release: Release) -> str:
         return text
     cut = text.rfind(" ", 0, PROFILE_CHARS)
     return text[: cut if cut > 0 else PROFILE_CHARS]
+
+
 TITLE_BONUS = 1
 """Extra occurrences credited to a candidate that appears in the release title."""
 _MAX_RUN = 8
