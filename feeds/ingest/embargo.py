@@ -1,11 +1,10 @@
-"""Embargo lines in the formats that are not plain text: HTML pages and fragments, Markdown.
+"""Embargo lines, in every format a release file comes in.
 
 A press officer writes an embargo the same way whatever the file: "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER
-2026", "Not for publication before 10am on 4 December 2026", or "EMBARGOED" over a line with the time. So every
-format reads it with plain text's grammar (`textfile`), and treats it as plain text does: its time is the
-publication time (the release is held back until then), and an embargo without a usable date ("UNTIL FURTHER
-NOTICE") is refused rather than published at once. The grammar is used from `textfile`, not copied, so the
-formats cannot drift apart; it can move here once that module's current rework has landed.
+2026", "Not for publication before 10am on 4 December 2026", or "EMBARGOED" over a line with the time. Every
+format (plain text, Markdown, HTML) reads it with the one grammar here, and treats it the same way: its time is
+the publication time (the release is held back until then), and an embargo without a usable date ("UNTIL
+FURTHER NOTICE") is refused rather than published at once.
 
 What this module must not do: parse dates (the time goes to the normaliser as written), or decide where in a
 document an embargo may stand (each format's reader knows its own headline).
@@ -13,10 +12,10 @@ document an embargo may stand (each format's reader knows its own headline).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 
 from feeds.errors import InvalidReleaseError
-from feeds.ingest.textfile import _EMBARGO, _EMBARGO_ALONE, _embargo_at
 
 __all__ = ["embargo_at", "is_embargo_line"]
 
@@ -36,8 +35,57 @@ def embargo_at(
     Raises InvalidReleaseError (field `embargo`) for an embargo that gives no date.
     """
     try:
-        return _embargo_at(list(lines), index, origin=origin)
+        return _embargo_at(lines, index, origin=origin)
     except InvalidReleaseError as e:
         if line_of is None:
             raise
         raise InvalidReleaseError(e.message, origin=origin, field=e.field, line=line_of(index)) from e
+
+
+def _embargo_at(lines: Sequence[str], index: int, *, origin: str) -> tuple[str, int] | None:
+    """(the embargo's time, the index of its last line) when line `index` is an embargo line, else None. A bare
+    "EMBARGOED" (or "EMBARGO:") takes its time from the next line."""
+    line = lines[index]
+    if _EMBARGO_ALONE.fullmatch(line.strip()):
+        following = _next_line(lines, index + 1)
+        text = lines[following] if following is not None else ""
+        return _embargo_time(text, line, origin=origin, line=index + 1), following if following is not None else index
+    match = _EMBARGO.match(line)
+    if match is None:
+        return None
+    return _embargo_time(match["when"], line, origin=origin, line=index + 1), index
+
+
+# "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026", "Embargo: 00.01hrs, 3 Dec 2026", "Not for publication
+# before 10am on 4 December 2026", "Strictly embargoed until…", "Under embargo until…"
+_EMBARGO = re.compile(
+    r"\s*[*_]*\s*(?:strictly\s+)?(?:(?:embargoed|under\s+embargo)\s*(?::|until\b|till\b|to\b|before\b)"
+    r"|embargo(?:ed)?\s*(?::|until\b|till\b|(?=\d))"
+    r"|(?:not\s+)?for\s+(?:publication|release|broadcast)(?:\s+or\s+(?:publication|broadcast))?\s*"
+    r"(?::|until\b|till\b|before\b|prior\s+to\b|at\b|on\b|after\b|from\b))(?P<when>.*)$",
+    re.IGNORECASE,
+)
+_EMBARGO_ALONE = re.compile(r"[*_]*\s*(?:strictly\s+)?(?:embargoed|embargo|under\s+embargo)\s*:?\s*[*_]*", re.I)
+_HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECASE)
+_FILLER = re.compile(r"\b(?:on|at|uk\s+time|local\s+time)\b", re.IGNORECASE)
+
+
+def _embargo_time(when: str, line_text: str, *, origin: str, line: int) -> str:
+    """The time an embargo line gives (`when`: its text after "until"), written so the date parser reads it as
+    meant ("0001hrs" is 00:01, not a year); an embargo without one is refused: the release would otherwise be
+    published at once."""
+    when = _HOURS.sub(r"\1:\2", when)  # (a dotted time alone, "00.01", `parse_date` reads as a time itself)
+    when = " ".join(_FILLER.sub(" ", when).split()).strip(" *_,.;:–—-")
+    if not re.search(r"\d", when):
+        raise InvalidReleaseError(
+            f"the embargo {' '.join(line_text.split())!r} gives no date: give its date and time "
+            "('Embargoed until 00:01 Thursday 3 December 2026'), or the release would be published at once",
+            origin=origin,
+            field="embargo",
+            line=line,
+        )
+    return when
+
+
+def _next_line(lines: Sequence[str], start: int) -> int | None:
+    return next((i for i in range(start, len(lines)) if lines[i].strip()), None)

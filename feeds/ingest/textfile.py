@@ -24,6 +24,7 @@ from datetime import date, datetime, time
 import yaml
 
 from feeds.errors import InvalidReleaseError
+from feeds.ingest.embargo import embargo_at
 from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
 from feeds.model import RawRelease
 from feeds.normalise.text import is_label
@@ -70,7 +71,7 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     embargo: tuple[str, int] | None = None
     label = None
     while first is not None:
-        found = _embargo_at(lines, first, origin=origin)
+        found = embargo_at(lines, first, origin=origin)
         if found is not None:
             when, last = found
             embargo = embargo or (when, first + 1)
@@ -88,7 +89,7 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         raise InvalidReleaseError("the file is empty: the first line should be the title", origin=origin, field="title")
     start = first + 1
     below = _next_line(lines, start)
-    found = _embargo_at(lines, below, origin=origin) if below is not None else None
+    found = embargo_at(lines, below, origin=origin) if below is not None else None
     if found is not None:
         embargo = embargo or (found[0], (below or 0) + 1)
         start = found[1] + 1
@@ -108,60 +109,25 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
 _NOT_A_TYPE = frozenset({"for immediate release", "embargoed"})
 
 
-def _embargo_at(lines: list[str], index: int, *, origin: str) -> tuple[str, int] | None:
-    """(the embargo's time, the index of its last line) when line `index` is an embargo line, else None. A bare
-    "EMBARGOED" (or "EMBARGO:") takes its time from the next line."""
-    line = lines[index]
-    if _EMBARGO_ALONE.fullmatch(line.strip()):
-        following = _next_line(lines, index + 1)
-        text = lines[following] if following is not None else ""
-        return _embargo_time(text, line, origin=origin, line=index + 1), following if following is not None else index
-    match = _EMBARGO.match(line)
-    if match is None:
-        return None
-    return _embargo_time(match["when"], line, origin=origin, line=index + 1), index
-
-
 def _next_line(lines: list[str], start: int) -> int | None:
     return next((i for i in range(start, len(lines)) if lines[i].strip()), None)
 
 
-# "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026", "Embargo: 00.01hrs, 3 Dec 2026", "Not for publication
-# before 10am on 4 December 2026", "Strictly embargoed until…", "Under embargo until…"
-_EMBARGO = re.compile(
-    r"\s*[*_]*\s*(?:strictly\s+)?(?:(?:embargoed|under\s+embargo)\s*(?::|until\b|till\b|to\b|before\b)"
-    r"|embargo(?:ed)?\s*(?::|until\b|till\b|(?=\d))"
-    r"|(?:not\s+)?for\s+(?:publication|release|broadcast)(?:\s+or\s+(?:publication|broadcast))?\s*"
-    r"(?::|until\b|till\b|before\b|prior\s+to\b|at\b|on\b|after\b|from\b))(?P<when>.*)$",
-    re.IGNORECASE,
-)
-_EMBARGO_ALONE = re.compile(r"[*_]*\s*(?:strictly\s+)?(?:embargoed|embargo|under\s+embargo)\s*:?\s*[*_]*", re.I)
-_HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECASE)
-_FILLER = re.compile(r"\b(?:on|at|uk\s+time|local\s+time)\b", re.IGNORECASE)
-
-
-def _embargo_time(when: str, line_text: str, *, origin: str, line: int) -> str:
-    """The time an embargo line gives (`when`: its text after "until"), written so the date parser reads it as
-    meant ("0001hrs" is 00:01, not a year); an embargo without one is refused: the release would otherwise be
-    published at once."""
-    when = _HOURS.sub(r"\1:\2", when)  # (a dotted time alone, "00.01", `parse_date` reads as a time itself)
-    when = " ".join(_FILLER.sub(" ", when).split()).strip(" *_,.;:–—-")
-    if not re.search(r"\d", when):
-        raise InvalidReleaseError(
-            f"the embargo {' '.join(line_text.split())!r} gives no date: give its date and time "
-            "('Embargoed until 00:01 Thursday 3 December 2026'), or the release would be published at once",
-            origin=origin,
-            field="embargo",
-            line=line,
-        )
-    return when
-
-
 def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
-    """Optional front matter, then Markdown; title from front matter or a leading `# Heading`."""
+    """Optional front matter, then Markdown; title from front matter or a leading `# Heading`.
+
+    An embargo line at the top ("**EMBARGOED UNTIL 00:01 1 DECEMBER 2026**", above or just below the `# Heading`,
+    or opening the text under a front-matter title) is read as in plain text and is not text of the release: its
+    time is the publication time, ahead of a front-matter `date` (an embargo written in the text is what holds the
+    release back). The body keeps its lines as written: two trailing spaces are a hard line break in CommonMark.
+    """
     lines = text.split("\n")
     values, key_lines, body_start = _front_matter(lines, origin=origin)
     fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
+    embargo = _take_embargo(lines, body_start, origin=origin)  # (blanks its lines)
+    if embargo is not None:
+        fields = {**fields, "published": embargo[0]}
+        key_lines = {**key_lines, "published": embargo[1]}
     title = fields.get("title")
     recorded = dict(key_lines)
     heading = _leading_heading(lines, body_start)
@@ -185,7 +151,7 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
             field="title",
             line=body_start + 1,
         )
-    body, body_line = _body(lines, body_start, origin=origin)
+    body, body_line = _body(lines, body_start, origin=origin, keep_trailing=True)
     recorded["body"] = body_line
     return raw_release_from_fields(
         fields,
@@ -198,8 +164,44 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     )
 
 
-def _body(lines: list[str], start: int, *, origin: str) -> tuple[str, int]:
-    """Lines from `start` (0-based) without surrounding blank lines, and the 1-based line where they begin."""
+# A line's Markdown block markers, which are not text: "# EMBARGOED UNTIL …", "> Embargoed until …".
+_BLOCK_MARK = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t]+|$)|>[ \t]?)")
+_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
+_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
+
+
+def _take_embargo(lines: list[str], start: int, *, origin: str) -> tuple[str, int] | None:
+    """(time, 1-based line) of the first embargo line at the top of the text, as plain text finds one: above the
+    headline (around a label such as "Press release") or just below it; with a front-matter title the text's
+    first lines are below it. Every embargo line found there is blanked in `lines` (line numbers stay)."""
+    text = [_BLOCK_MARK.sub("", line) for line in lines]
+    found: tuple[str, int] | None = None
+    index = _next_line(lines, start)
+    heading = label = False
+    while index is not None:
+        embargo = embargo_at(text, index, origin=origin)
+        if embargo is not None:
+            when, last = embargo
+            found = found or (when, index + 1)
+            lines[index : last + 1] = [""] * (last + 1 - index)
+            index = _next_line(lines, last + 1)
+            continue
+        if heading:
+            break  # only the line just below the headline
+        if not label and is_label(text[index]):
+            label, index = True, _next_line(lines, index + 1)
+        elif _ATX_HEADING.match(lines[index]):
+            heading, index = True, _next_line(lines, index + 1)
+        elif index + 1 < len(lines) and _SETEXT_UNDERLINE.match(lines[index + 1]) and lines[index].strip():
+            heading, index = True, _next_line(lines, index + 2)
+        else:
+            break
+    return found
+
+
+def _body(lines: list[str], start: int, *, origin: str, keep_trailing: bool = False) -> tuple[str, int]:
+    """Lines from `start` (0-based) without surrounding blank lines, and the 1-based line where they begin; their
+    trailing white space removed, unless `keep_trailing` (Markdown)."""
     end = len(lines)
     while start < end and not lines[start].strip():
         start += 1
@@ -207,7 +209,8 @@ def _body(lines: list[str], start: int, *, origin: str) -> tuple[str, int]:
         end -= 1
     if start >= end:
         raise InvalidReleaseError("the release has a title but no text", origin=origin, field="body", line=start)
-    return "\n".join(line.rstrip() for line in lines[start:end]), start + 1
+    kept = lines[start:end] if keep_trailing else [line.rstrip() for line in lines[start:end]]
+    return "\n".join(kept), start + 1
 
 
 def _leading_heading(lines: list[str], start: int) -> tuple[str, int, int] | None:
