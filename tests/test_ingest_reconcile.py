@@ -120,3 +120,11 @@ def test_a_change_note_joins_the_history_dated_as_the_update_and_is_kept_by_late
     created = reconcile(rel(change_note="A note on the first version."), None, now=NOW, slug_taken=lambda s: False,
                         with_slug=with_slug)  # fmt: skip
     assert created.release.changes == (), "a first version has no change to note"
+
+
+def test_a_change_note_on_an_edit_before_the_first_publication_is_not_history():
+    """A re-check: an embargoed release corrected before it went out showed that note, and no "First published."."""
+    held = rel(published=NOW + timedelta(days=3), updated=NOW + timedelta(days=3))
+    new = rel(published=NOW + timedelta(days=3), content_hash="h2", change_note="Corrected before release.")
+    out = reconcile(new, held, now=NOW, slug_taken=lambda s: True, with_slug=with_slug)
+    assert out.decision == "updated" and out.release.changes == ()

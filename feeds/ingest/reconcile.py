@@ -9,7 +9,8 @@ The rules, in the order they apply:
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
   source's own `updated` when that is newer than what we had, otherwise `now`. The change history is the
   source's when it keeps one (GOV.UK), else the stored one; a `change_note` joins it, dated as the update,
-  unless a change of the history already has that note (the same file, edited again, keeps its note).
+  unless a change of the history already has that note (the same file, edited again, keeps its note) or the
+  release was not public yet (an edit during its embargo is not a change anyone saw).
 - New identity: created. A slug already used by another release gets the first free suffix `-2`, `-3`, …
   and the id and permalink follow the final slug.
 
@@ -61,7 +62,8 @@ def reconcile(
         updated = new.updated if new.updated > existing.updated else now
         updated = max(updated, published)
         changes = new.changes or existing.changes
-        if new.change_note and all(c.note != new.change_note for c in changes):
+        public = existing.published <= now  # (a change before the first publication changed nothing anyone saw)
+        if new.change_note and public and all(c.note != new.change_note for c in changes):
             changes = (Change(at=updated, note=new.change_note), *changes)
         merged = replace(
             new,
