@@ -597,3 +597,59 @@ def test_a_markdown_summary_reads_as_its_text() -> None:
     text = '---\ntitle: Ferry fares\nsummary: "Fares *frozen* for a [year](https://x.example/y)"\n---\nFares frozen.'
     (raw,) = parse("fares.md", text.encode())
     assert normalise_release(raw, SITE, TopicSettings(), NOW).summary == "Fares frozen for a year"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        (
+            "skate.md",
+            "---\ntitle: Skate survey published\n---\n\n![Skate](https://example.org/skate.jpg)\n\n"
+            "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026\n\nThe skate survey found more skate.",
+            7,
+        ),
+        (
+            "ray.txt",
+            "Press release\nRay survey published\nFirst results from the survey.\n\n"
+            "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026\n\nThe ray survey found more rays.",
+            5,
+        ),
+        (
+            "ray-caps.txt",
+            "Ray survey published\n\nBy the Marine Office\n\n"
+            "NOT FOR PUBLICATION BEFORE 00:01 THURSDAY 3 DECEMBER 2026\n\nThe ray survey found more rays.",
+            5,
+        ),
+    ],
+)
+def test_an_embargo_paragraph_further_down_the_top_still_holds_the_release(name: str, text: str, line: int) -> None:
+    """Second re-check: an embargo under an image (Markdown) or under a standfirst (plain text) was published at
+    once, the embargo its summary."""
+    (raw,) = parse(name, text.encode())
+    assert (raw.published, raw.line_of("published")) == ("00:01 THURSDAY 3 DECEMBER 2026", line)
+    assert raw.body is not None and "EMBARGOED" not in raw.body and "PUBLICATION" not in raw.body
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert release.published == datetime(2026, 12, 3, 0, 1, tzinfo=UTC) and "EMBARGO" not in release.summary
+
+
+def test_a_sentence_that_only_looks_like_an_embargo_line_is_text() -> None:
+    text = (
+        "New guidance for schools\n\nThe guidance, sent today to head teachers, is\nfor release to all schools from "
+        "1 December 2026, the minister said.\n\nMore follows."
+    )
+    (raw,) = parse("guidance.txt", text.encode())
+    assert raw.published is None and "for release to all schools" in (raw.body or "")
+
+
+def test_a_page_description_that_opens_with_the_embargo_is_not_the_summary() -> None:
+    """Second re-check: a CMS had built the page's description from its first paragraph, the embargo line."""
+    page = (
+        '<html><head><meta name="description" content="EMBARGOED UNTIL 00:01 GMT 9 DECEMBER 2026. The oyster '
+        'beds reopen."></head><body><article><h1>Oyster beds reopen</h1><p><b>EMBARGOED</b><br>00:01 GMT '
+        "Wednesday 9 December 2026</p><p>The oyster beds of the estuary reopen to fishing this winter.</p>"
+        "</article></body></html>"
+    )
+    (raw,) = parse("oysters.html", page.encode())
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert release.published == datetime(2026, 12, 9, 0, 1, tzinfo=UTC)
+    assert release.summary.startswith("The oyster beds of the estuary reopen")

@@ -108,7 +108,7 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         title=title,
         body=body,
         body_format="html",
-        summary=meta.first(_SUMMARY),
+        summary=_summary(meta.first(_SUMMARY)),
         published=published,
         updated=updated,
         topics=tuple(dict.fromkeys(meta.all("article:tag"))),
@@ -371,4 +371,13 @@ def _site_from_title(page_title: str | None, title: str) -> str | None:
     if len(parts) > 1 and strip_site_suffix(page_title) != " ".join(page_title.split()):
         site = parts[-1].strip()
         return site if site and site != title else None
+    return None
+
+
+def _summary(description: str | None) -> str | None:
+    """The page's description as the release's summary, unless it opens with an embargo line (a CMS that builds
+    it from the first paragraph copies "EMBARGOED UNTIL …" into it): the summary is then derived from the body,
+    from which the embargo line is taken out. A summary never says "EMBARGOED …"."""
+    if description is None or not is_embargo_line(description.split(".", 1)[0].split("\n", 1)[0]):
+        return description
     return None

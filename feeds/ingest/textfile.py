@@ -93,6 +93,8 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     if found is not None:
         embargo = embargo or (found[0], (below or 0) + 1)
         start = found[1] + 1
+    if embargo is None:
+        embargo = _embargo_further(lines, start, origin=origin)
     body, body_line = _body(lines, start, origin=origin)
     return RawRelease(
         origin=origin,
@@ -125,6 +127,8 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     values, key_lines, body_start = _front_matter(lines, origin=origin)
     fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
     embargo = _take_embargo(lines, body_start, origin=origin)  # (blanks its lines)
+    if embargo is None:
+        embargo = _embargo_further(lines, body_start, origin=origin, markdown=True)
     if embargo is not None:
         fields = {**fields, "published": embargo[0]}
         key_lines = {**key_lines, "published": embargo[1]}
@@ -197,6 +201,34 @@ def _take_embargo(lines: list[str], start: int, *, origin: str) -> tuple[str, in
         else:
             break
     return found
+
+
+EMBARGO_SCAN = 8
+"""How many lines of the text, from the top, are looked through for an embargo line that stands further down than
+its usual places (under an image, a standfirst, a byline)."""
+
+
+def _embargo_further(lines: list[str], start: int, *, origin: str, markdown: bool = False) -> tuple[str, int] | None:
+    """(time, 1-based line) of an embargo line among the first `EMBARGO_SCAN` non-empty lines from `start`, its
+    lines blanked in `lines`. An "EMBARGOED UNTIL …" paragraph near the top is unmistakable wherever it stands: a
+    release must never be published at once, its embargo printed in its first paragraphs (and summary). Only a
+    paragraph of its own that says "embargo" or is written in capitals counts here ("NOT FOR PUBLICATION BEFORE
+    …"): a wrapped sentence whose line happens to start "for release to schools from 1 December" is text."""
+    text = [_BLOCK_MARK.sub("", line) for line in lines] if markdown else lines
+    index = _next_line(lines, start)
+    for _ in range(EMBARGO_SCAN):
+        if index is None:
+            return None
+        line = text[index]
+        opens_a_paragraph = index == 0 or not lines[index - 1].strip()
+        says_so = "embargo" in line.casefold() or line.isupper()
+        found = embargo_at(text, index, origin=origin) if opens_a_paragraph and says_so else None
+        if found is not None:
+            when, last = found
+            lines[index : last + 1] = [""] * (last + 1 - index)
+            return when, index + 1
+        index = _next_line(lines, index + 1)
+    return None
 
 
 def _body(lines: list[str], start: int, *, origin: str, keep_trailing: bool = False) -> tuple[str, int]:
