@@ -41,6 +41,37 @@ INTRO = "<p>The Minister for Rivers, Jo Bloggs, said:</p>"
     ("text", "html"),
     [
         pytest.param(
+            "Sally Pen commented:\n\n“We have waited two years for this.\n\nThe plans, called “Harbour Futures”, are "
+            "online.\n\nThe committee meets on Monday.",
+            "<p>Sally Pen commented:</p>\n<blockquote>\n<p>“We have waited two years for this.</p>\n</blockquote>\n"
+            "<p>The plans, called “Harbour Futures”, are online.</p>\n<p>The committee meets on Monday.</p>",
+            id="a-title-in-quotes-closes-nothing",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“We are investing in the coast.”\n\n“This is great news for our crews,” said Jo "
+            "Bloggs.\n\n“Good,” Sam Lee said.",
+            "<p>The Minister said:</p>\n<blockquote>\n<p>“We are investing in the coast.”</p>\n</blockquote>\n"
+            "<p>“This is great news for our crews,” said Jo Bloggs.</p>\n<p>“Good,” Sam Lee said.</p>",
+            id="a-quote-with-its-own-speaker-is-not-the-last-speakers",
+        ),
+        pytest.param(
+            "The council leader said:\n- reopening the coast road\n- a new bus stop\n\nThe road reopens on Monday.",
+            "<p>The council leader said:</p>\n<blockquote>\n<ul>\n<li>reopening the coast road</li>\n"
+            "<li>a new bus stop</li>\n</ul>\n</blockquote>\n<p>The road reopens on Monday.</p>",
+            id="a-listed-quotation-ends-with-its-list",
+        ),
+    ],
+)
+def test_quotations_end_where_the_story_goes_on(text: str, html: str) -> None:
+    """Second re-check: an unclosed quotation took in a paragraph quoting a title, a second speaker's quote went
+    to the first speaker, and the story after a listed quotation was quoted."""
+    assert text_to_html(text) == html
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        pytest.param(
             "The Minister for Rivers, Jo Bloggs, said:\n\nWe will clean every river.\n\nIt starts today.",
             f"{INTRO}\n<blockquote>\n<p>We will clean every river.</p>\n<p>It starts today.</p>\n</blockquote>",
             id="runs-to-the-end",

@@ -120,12 +120,14 @@ def text_to_html(text: str) -> str:
     out: list[str] = []
     blocks = _blocks(paragraphs(text))
     quote: list[str] | None = None
-    marked, still_open = False, _NONE_OPEN  # opens with a quotation mark; the marks open after its last paragraph
+    # Whether the quotation opens with a quotation mark, or with a list; the marks open after its last paragraph.
+    marked, listed, still_open = False, False, _NONE_OPEN
     for index, block in enumerate(blocks):
         if quote is not None:
-            if _in_quotation(blocks, index, first=not quote, marked=marked, still_open=still_open):
+            if _in_quotation(blocks, index, first=not quote, marked=marked, listed=listed, still_open=still_open):
                 if not quote:
                     marked = block.text.startswith(_OPENING_QUOTES)
+                    listed = (found := _list_at(block.lines)) is not None and found[0] == 0
                 still_open = _left_open(block.text, still_open)
                 quote.append(_render(block))
                 continue
@@ -183,23 +185,30 @@ def _blocks(paras: list[list[str]]) -> list[_Block]:
 
 
 def _in_quotation(
-    blocks: list[_Block], index: int, *, first: bool, marked: bool, still_open: tuple[bool, bool]
+    blocks: list[_Block], index: int, *, first: bool, marked: bool, listed: bool, still_open: tuple[int, bool]
 ) -> bool:
     """Whether `blocks[index]` belongs to the quotation before it.
 
     The first paragraph after `said:` always does. A quotation whose first paragraph does not open with a
-    quotation mark runs to the end of the text. One that does (the newspaper convention: every paragraph opens
+    quotation mark runs to the end of the text, unless that paragraph is a list (the points a speaker listed:
+    the story goes on after them). One that does (the newspaper convention: every paragraph opens
     with a mark, only the last one closes it) runs through the paragraphs that open with one, and through those
     that do not while a mark is still open, when the paragraph closing it comes within `QUOTE_LOOKAHEAD`
     paragraphs (`“First part…` / `…second part.”`): a mark never closed does not swallow the story after it.
-    Always, it stops at the next `said:` (the next speaker's quotation), at a closing marker ("ENDS", "Notes to
+    A quotation mark opened inside a paragraph and closed there (a title, `called “Harbour Futures”`) closes
+    nothing. Always, it stops at the next `said:` (the next speaker's quotation), at a paragraph with a speaker of
+    its own (`“…,” said Jo Bloggs`, `“…,” Jo Bloggs said.`), at a closing marker ("ENDS", "Notes to
     editors", "Editor's notes", "Background", "Further information") or at the contacts ("Contact: …", "Media
     enquiries", "For more information…", "About the RNLI"), which start ordinary paragraphs again.
     """
     block = blocks[index]
     if _stops_quotation(block):
         return False
-    if first or not marked or block.text.startswith(_OPENING_QUOTES):
+    if first:
+        return True
+    if not marked:
+        return not listed
+    if block.text.startswith(_OPENING_QUOTES):
         return True
     if still_open == _NONE_OPEN:
         return False
@@ -222,6 +231,7 @@ def _stops_quotation(block: _Block) -> bool:
     return (
         block.kind != "text"
         or _SAID.search(text) is not None
+        or _ATTRIBUTED.search(text) is not None
         or _CLOSING_MARKER.fullmatch(text) is not None
         or _CLOSING_START.match(text) is not None
     )
@@ -233,25 +243,32 @@ def _stops_quotation(block: _Block) -> bool:
 _QUOTE_MARK = re.compile(r"[“”\"«»„]|‘|(?<=[.,!?;:…—–-])’(?!\w)|’(?=[,.;:!?…]|$)")
 
 
-_NONE_OPEN = (False, False)
+# A quotation with its speaker in the same paragraph: the closing mark, then "said Jo Bloggs" or "Jo Bloggs said".
+_ATTRIBUTED = re.compile(
+    r"[”\"’»],?\s+(?:(?:said|says|added|adds|commented|explained|continued)\b"
+    r"|(?:[A-Z][\w.'’-]*\s+){1,4}(?:said|says|added|adds|commented|explained)\b)"
+)
+
+_NONE_OPEN = (0, False)
 
 
-def _left_open(text: str, before: tuple[bool, bool]) -> tuple[bool, bool]:
-    """Whether a (double, single) quotation mark is open at the end of `text`, given those open at its start. A
-    paragraph opening with a mark opens a quotation whatever came before (each paragraph of a long quotation
-    opens with one); a straight `"` opens or closes, as the state was."""
+def _left_open(text: str, before: tuple[int, bool]) -> tuple[int, bool]:
+    """How many double quotation marks, and whether a single one, are open at the end of `text`, given those open
+    at its start. A paragraph opening with a mark opens a quotation whatever came before (each paragraph of a
+    long quotation opens with one); marks nest (a title quoted inside a quotation closes only itself), and a
+    straight `"` closes one that is open, else opens one."""
     double, single = before
     if text.startswith(_OPENING_QUOTES):
-        double, single = (False, True) if text[0] in "‘'" else (True, False)
+        double, single = (0, True) if text[0] in "‘'" else (1, False)
         text = text[1:]
     for match in _QUOTE_MARK.finditer(text):
         mark = match[0]
         if mark in "“«„":
-            double = True
+            double += 1
         elif mark in "”»":
-            double = False
+            double = max(double - 1, 0)
         elif mark == '"':
-            double = not double
+            double = double - 1 if double else 1
         else:
             single = mark == "‘"
     return double, single
