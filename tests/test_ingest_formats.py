@@ -653,3 +653,19 @@ def test_a_page_description_that_opens_with_the_embargo_is_not_the_summary() -> 
     release = normalise_release(raw, SITE, TopicSettings(), NOW)
     assert release.published == datetime(2026, 12, 9, 0, 1, tzinfo=UTC)
     assert release.summary.startswith("The oyster beds of the estuary reopen")
+
+
+@pytest.mark.parametrize(
+    ("heading", "title"),
+    [
+        ("# Rail fares *frozen* for the **minister's** plan", "Rail fares frozen for the minister's plan"),
+        ("# Harbour dues frozen[^1]", "Harbour dues frozen"),  # (the footnote is in the text: `[^1]: …`)
+        ("# [Ferry](https://example.org/ferry) timetable out", "Ferry timetable out"),
+        ("# C++ & C# tips", "C++ & C# tips"),
+        ("# 5 * 3 = 15", "5 * 3 = 15"),
+    ],
+)
+def test_a_markdown_heading_is_the_title_as_it_shows(heading: str, title: str) -> None:
+    """Second re-check: `# Rail fares *frozen*` kept its stars on the page, in the feeds and in the slug."""
+    (raw,) = parse("fares.md", f"{heading}\n\nThe text.[^1]\n\n[^1]: A note.\n".encode())
+    assert raw.title == title

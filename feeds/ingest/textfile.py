@@ -11,7 +11,7 @@ Line numbers matter here: these files are written by hand, so every error points
 `RawRelease.lines` records where each field came from for the normaliser's errors.
 
 What this module must not do: parse dates (YAML and TOML dates are turned back into ISO 8601 strings) or
-render Markdown.
+render Markdown (a `# Heading` taken as the title is read as the text it shows, nothing more).
 """
 
 from __future__ import annotations
@@ -27,7 +27,8 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at
 from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
 from feeds.model import RawRelease
-from feeds.normalise.text import is_label
+from feeds.normalise.html import markdown_inline_text
+from feeds.normalise.text import collapse, is_label
 
 __all__ = ["FRONT_MATTER_KEYS", "release_from_markdown", "release_from_text"]
 
@@ -246,7 +247,19 @@ def _body(lines: list[str], start: int, *, origin: str, keep_trailing: bool = Fa
 
 
 def _leading_heading(lines: list[str], start: int) -> tuple[str, int, int] | None:
-    """(title, 1-based line, index after it) of a level-1 heading that opens the body, if any."""
+    """(title, 1-based line, index after it) of a level-1 heading that opens the body, if any; the title is the text
+    the heading shows (`# Fares *frozen*[^1]` is "Fares frozen": a headline is plain text in every feed)."""
+    found = _heading_at(lines, start)
+    if found is None:
+        return None
+    title, line, after = found
+    return collapse(markdown_inline_text(_FOOTNOTE_REF.sub("", title))) or title, line, after
+
+
+_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
+
+
+def _heading_at(lines: list[str], start: int) -> tuple[str, int, int] | None:
     i = start
     while i < len(lines) and not lines[i].strip():
         i += 1
