@@ -368,6 +368,13 @@ WRAPPED_JOINED = (
             f"{SAID}\n<blockquote>\n<p>{WRAPPED_JOINED}</p>\n</blockquote>",
             id="wrapped-quotation",
         ),
+        pytest.param(  # a second re-check: long contact lines were joined into one
+            "Tom Pascoe | Senior Press Officer | Cornwall Council | New County Hall, Truro, Cornwall\n"
+            "Direct line: 01872 000000 | Mobile: 07700 900000 | Out of hours: 07700 900001",
+            "<p>Tom Pascoe | Senior Press Officer | Cornwall Council | New County Hall, Truro, Cornwall<br>"
+            "Direct line: 01872 000000 | Mobile: 07700 900000 | Out of hours: 07700 900001</p>",
+            id="a-long-contact-block-keeps-its-lines",
+        ),
     ],
 )
 def test_hard_wrapped_lines(text: str, html: str) -> None:

@@ -301,10 +301,21 @@ def _is_wrapped(lines: Sequence[str]) -> bool:
     """Whether a paragraph's lines are hard-wrapped prose (pasted from an e-mail), to be joined with spaces:
     every line but the last was broken because the next word would not fit (the line, a space and the next
     line's first word are longer than `WRAP_WIDTH`). Short lines (an address, a contact block, a signature, a
-    sentence on a line of its own) keep their breaks; so does the whole paragraph when one of them is short."""
+    sentence on a line of its own) keep their breaks; so does the whole paragraph when one of them is short, and
+    a contact block however long its lines (a line set out in `|` fields, or opening "Tel:", "Mobile:",
+    "Email:", "Direct line:"…)."""
+    if any(_CONTACT_LINE.search(line) for line in lines):
+        return False
     return len(lines) > 1 and all(
         len(line) + 1 + len(following.split(" ", 1)[0]) > WRAP_WIDTH for line, following in pairwise(lines)
     )
+
+
+_CONTACT_LINE = re.compile(
+    r"\s\|\s|^(?:tel(?:ephone)?|phone|mob(?:ile)?|e-?mail|direct(?:\s+(?:line|dial))?|fax|web(?:site)?|twitter|"
+    r"out\s+of\s+hours)\s*:",
+    re.IGNORECASE,
+)
 
 
 # "- item", "* item", "• item"; "1. item", "12) item" (up to three digits: "2026. was" is no list)
