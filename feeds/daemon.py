@@ -67,6 +67,9 @@ class JobState:
 
 
 SKIPPED = "skipped: "
+_BY_WHOM = ", by another process or this daemon's own run still going"
+"""Who holds a single-runner lock a job could not take: another daemon or command, or this daemon's own earlier
+or triggered run (a run of a job and one set off by a new file, say)."""
 """How a job's summary starts when it did nothing because another process held its lock."""
 
 _IDLE = re.compile(
@@ -189,7 +192,7 @@ class Daemon:
                 # Another daemon (or our own triggered run) is ingesting; it may have listed the folder before
                 # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
                 self.trigger_ingest()
-                return SKIPPED + "another process holds the ingest lock (tried again shortly)"
+                return SKIPPED + f"the ingest lock is held{_BY_WHOM} (tried again shortly)"
             report = run_ingest(app, quiet=self.inbox_quiet)
         self._rewatch_replaced_folders()
         if report.changed:
@@ -237,7 +240,7 @@ class Daemon:
                 # Another daemon is publishing (byte-identical output); it may have started before our change,
                 # so try again shortly rather than wait for the periodic publish.
                 self.trigger_publish()
-                return SKIPPED + "another process holds the publish lock (tried again shortly)"
+                return SKIPPED + f"the publish lock is held{_BY_WHOM} (tried again shortly)"
             marker = _changes(app)
             report = run_publish(app)
         self._published = marker

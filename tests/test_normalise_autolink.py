@@ -24,6 +24,8 @@ def a(href: str, text: str | None = None) -> str:
         ("See www.gov.uk/coast.", f"See {a('https://www.gov.uk/coast', 'www.gov.uk/coast')}."),
         ("WWW.GOV.UK", a("https://WWW.GOV.UK", "WWW.GOV.UK")),
         ("Write to press@coastal.gov.uk.", f"Write to {a('mailto:press@coastal.gov.uk', 'press@coastal.gov.uk')}."),
+        # written as a link already (a second re-check: "mailto:" stayed text before the linked address)
+        ("Mail mailto:desk@example.org now", f"Mail {a('mailto:desk@example.org', 'mailto:desk@example.org')} now"),
         (
             "jo.bloggs+news@example.co.uk,",
             f"{a('mailto:jo.bloggs+news@example.co.uk', 'jo.bloggs+news@example.co.uk')},",

@@ -86,8 +86,11 @@ def _emails(text: str) -> str:
     out: list[str] = []
     position = 0
     for match in _EMAIL.finditer(text):
-        out.append(html.escape(text[position : match.start()], quote=False))
-        out.append(_link("mailto:" + match[0], match[0]))
+        start = match.start()
+        if text[max(start - 7, 0) : start].lower() == "mailto:":  # written as a link already: all of it is one
+            start -= 7
+        out.append(html.escape(text[position:start], quote=False))
+        out.append(_link("mailto:" + match[0], text[start : match.end()]))
         position = match.end()
     out.append(html.escape(text[position:], quote=False))
     return "".join(out)
