@@ -16,6 +16,10 @@ from typing import Literal
 LogFormat = Literal["text", "json"]
 CONTEXT_FIELDS = ("job", "feed", "url", "release", "rule", "origin", "source", "file", "worker", "destination")
 
+CONFIG_NOTICES = "feeds.watch.config"
+"""The logger of what importing the config's watched feeds and rules has to say (a rule not used, a feed taken
+over): a command shows it without -v (`feeds.cli`), as the config file is where its user made a change."""
+
 
 class _ContextFilter(logging.Filter):
     def __init__(self, worker: str):

@@ -26,7 +26,7 @@ from feeds import __version__
 from feeds.app import App, make_app
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import FeedsError
-from feeds.logs import CliFormatter, for_json, for_terminal, one_line
+from feeds.logs import CONFIG_NOTICES, CliFormatter, for_json, for_terminal, one_line
 from feeds.store import error_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -137,10 +137,6 @@ def _setup_logging(verbosity: int) -> None:
     else:
         level_seen = level
     logging.basicConfig(level=level_seen, handlers=[handler], force=True)
-
-
-CONFIG_NOTICES = "feeds.watch.config"
-"""The logger of what importing the config's feeds and rules has to say (`feeds.watch.manage.config_log`)."""
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

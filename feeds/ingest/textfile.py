@@ -28,7 +28,7 @@ from feeds.ingest.embargo import embargo_at
 from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
 from feeds.model import RawRelease
 from feeds.normalise.html import markdown_inline_text
-from feeds.normalise.text import collapse, is_label
+from feeds.normalise.text import is_label
 
 __all__ = ["FRONT_MATTER_KEYS", "release_from_markdown", "release_from_text"]
 
@@ -253,7 +253,7 @@ def _leading_heading(lines: list[str], start: int) -> tuple[str, int, int] | Non
     if found is None:
         return None
     title, line, after = found
-    return collapse(markdown_inline_text(_FOOTNOTE_REF.sub("", title))) or title, line, after
+    return markdown_inline_text(_FOOTNOTE_REF.sub("", title)) or title, line, after
 
 
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")

@@ -22,6 +22,7 @@ from lxml import etree
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval, shown_interval
 from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
+from feeds.logs import CONFIG_NOTICES
 from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_slug
 from feeds.watch.match import Explanation, compile_rules, explain
@@ -34,9 +35,7 @@ if TYPE_CHECKING:
     from feeds.app import App
 
 log = logging.getLogger("feeds.watch")
-config_log = logging.getLogger("feeds.watch.config")
-"""What importing the config's feeds and rules has to say: shown by every command, not only with -v (`feeds.cli`),
-since the config file is where the person running it made a change."""
+config_log = logging.getLogger(CONFIG_NOTICES)
 
 COMMON_FEED_PATHS = ("/feed", "/feed/", "/rss", "/rss.xml", "/atom.xml", "/feed.xml", "/index.xml", "/feed.json")
 

@@ -398,9 +398,10 @@ def _count(found: _Found, key: tuple[str, ...], kind: TermKind, form: str) -> No
 
 def _candidates(release: Release) -> _Found:
     title_words = _words(release.title)
+    text = profile_text(release)
     segments = (
         _Segment(release.title, title_words, not _is_title_case(title_words)),
-        _Segment(profile_text(release), _words(profile_text(release)), True),
+        _Segment(text, _words(text), True),
     )
     found = _name_candidates(segments)
     for key, cand in _common_candidates(segments, {w.folded for w in title_words}).items():
