@@ -144,6 +144,26 @@ def test_a_file_too_large_to_be_a_release_is_rejected_unread(app, inbox, monkeyp
     assert (inbox / "rejected" / "dump.json").stat().st_size == 1024 * 1024 + 2, "kept whole, never deleted"
 
 
+def test_a_file_that_grew_after_its_size_was_taken_is_read_on_to_the_limit(tmp_path, monkeypatch):
+    """The read asks for the size `fstat` gave plus one; a file written to since then is read on, up to the
+    limit plus one byte (which says it is too large), as a file of that size always was."""
+    from feeds.ingest import pipeline
+
+    monkeypatch.setattr(pipeline, "MAX_FILE_BYTES", 100)
+    path = tmp_path / "growing.txt"
+    path.write_bytes(b"a" * 40)
+    with path.open("rb") as f:  # told 10 bytes: the file has 40, as after an append
+        assert pipeline._read_up_to(f, 10) == b"a" * 40
+    path.write_bytes(b"b" * 500)
+    with path.open("rb") as f:
+        assert pipeline._read_up_to(f, 10) == b"b" * 101, "never more than the limit plus one"
+    with path.open("rb") as f:
+        assert pipeline._read_up_to(f, 500) == b"b" * 101
+    path.write_bytes(b"c" * 5)
+    with path.open("rb") as f:  # shrunk since: what is there
+        assert pipeline._read_up_to(f, 10) == b"c" * 5
+
+
 def test_crash_between_commit_and_move_does_not_duplicate(app, inbox, monkeypatch):
     drop(inbox, "visit.txt", TEXT_RELEASE)
 

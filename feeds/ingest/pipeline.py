@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from feeds.config import Settings
 from feeds.errors import FeedsError, InvalidReleaseError
@@ -126,7 +126,7 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
                     error=f"{origin}: the file has {st.st_nlink} names (hard links), so it may be a file from "
                     "elsewhere; hard links are not read: put a copy of the file here",
                 )
-            data = f.read(MAX_FILE_BYTES + 1)
+            data = _read_up_to(f, st.st_size)
             modified = datetime.fromtimestamp(st.st_mtime, UTC)
             read_as = file_identity(st)
     except OSError as e:
@@ -158,6 +158,18 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
         modified=modified,
         read_as=read_as,
     )
+
+
+def _read_up_to(f: BinaryIO, size: int) -> bytes:
+    """The file's bytes, at most `MAX_FILE_BYTES` + 1 of them (one more says it is too large).
+
+    Asked for its size (from `fstat`) plus one, then the rest if it grew meanwhile: one `read` of the whole
+    limit would allocate 20 MiB for every file, which cost more than reading and parsing a typical release."""
+    limit = MAX_FILE_BYTES + 1
+    data = f.read(min(size + 1, limit))
+    if len(data) > size:  # written to since fstat: read on, to the limit, as for any file
+        data += f.read(limit - len(data))
+    return data
 
 
 def _link_target(path: Path) -> str:

@@ -38,6 +38,15 @@ _SAID = re.compile(
     r"|^according\s+to\s+[^.!?]{1,80}):$",
     re.IGNORECASE,
 )
+
+
+def _introduces_quotation(text: str) -> bool:
+    """Whether `text` (a paragraph, or its last lines) introduces a quotation: `_SAID` finds it. The pattern ends
+    with ``:$``, so only text ending with a colon (or a colon and one line break) can match: the search of every
+    other paragraph, long ones included, is skipped."""
+    return text.endswith((":", ":\n")) and _SAID.search(text) is not None
+
+
 # Paragraphs after which the story stops and editors' material begins: a quotation never runs past them.
 _CLOSING_MARKER = re.compile(
     r"[-–—*\s]*(?:ends|notes?\s+(?:to|for)\s+editors?|editor(?:['’]?s|s['’])?\s+notes?|background"
@@ -136,7 +145,7 @@ def text_to_html(text: str) -> str:
         if block.kind == "end":
             continue
         out.append(_render(block))
-        if block.kind == "text" and _SAID.search(block.text):
+        if block.kind == "text" and _introduces_quotation(block.text):
             quote, still_open = [], _NONE_OPEN
     if quote is not None:
         _flush(out, quote)
@@ -176,7 +185,7 @@ def _blocks(paras: list[list[str]]) -> list[_Block]:
                 continue
             current.append(line)
             # (only the last lines: `said:` ends the line, and an `according to` intro is short)
-            if number + 1 < len(lines) and line.endswith(":") and _SAID.search(" ".join(current[-2:])):
+            if number + 1 < len(lines) and _introduces_quotation(" ".join(current[-2:])):
                 blocks.append(_Block("text", tuple(current)))
                 current = []
         if current:
@@ -230,7 +239,7 @@ def _stops_quotation(block: _Block) -> bool:
     text = block.text
     return (
         block.kind != "text"
-        or _SAID.search(text) is not None
+        or _introduces_quotation(text)
         or _ATTRIBUTED.search(text) is not None
         or _CLOSING_MARKER.fullmatch(text) is not None
         or _CLOSING_START.match(text) is not None
@@ -374,7 +383,7 @@ def make_summary(text: str, limit: int = 280) -> str:
     for lines in following:
         paragraph = " ".join(lines)
         first = paragraph if first is None else first
-        if _SAID.search(paragraph):
+        if _introduces_quotation(paragraph):
             quotation = " ".join(next(following, []))
             if quotation:
                 chosen, closing = _speaker_and_quotation(paragraph, quotation)
