@@ -602,3 +602,18 @@ def test_xml_safe_agrees_with_the_xml_char_production_on_every_code_point() -> N
         for ch in chunk[:: 0x80 if start not in (0, 0xD800, 0xF800) else 1]:
             text = f"é{ch}x" if start else f"a{ch}b"
             assert xml_safe(text) == _NOT_XML_CHAR.sub("", text), hex(ord(ch))
+
+
+def test_the_shortcuts_before_the_quotation_patterns_skip_only_text_they_cannot_match() -> None:
+    """`_ANY_QUOTE_MARK` holds every character `_QUOTE_MARK` can match, and `_introduces_quotation` looks for
+    `_SAID` only in text ending with a colon (its pattern ends with `:$`): neither shortcut changes a result."""
+    from feeds.normalise.text import _ANY_QUOTE_MARK, _QUOTE_MARK, _SAID, _introduces_quotation
+
+    for code in range(0x30000):
+        c = chr(code)
+        if 0xD800 <= code <= 0xDFFF:
+            continue
+        if any(_QUOTE_MARK.search(context.format(c)) for context in ("{}", ".{}", "a.{},", "{}!")):
+            assert _ANY_QUOTE_MARK.search(c), repr(c)
+    for text in ("The Minister said:", "The Minister said:\n", "said: ", "said:\n\n", "According to the report:"):
+        assert _introduces_quotation(text) == (_SAID.search(text) is not None), text

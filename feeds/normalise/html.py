@@ -347,7 +347,7 @@ def render_markdown(text: str, base_url: str | None = None, *, fragments: bool =
     if _is_plain_prose(source):
         paragraphs = _PARAGRAPH_BREAK.split(source.strip("\n"))
         html = "\n".join(f"<p>{p}</p>" for p in paragraphs if p)
-        return html, "\n\n".join(collapse(p) for p in paragraphs if p)
+        return html, "\n\n".join(_collapse_prose(p) for p in paragraphs if p)
     # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
     # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).
     rendered = xml_safe(_MARKDOWN.render(source))  # character references can name what XML forbids ("&#12;")
@@ -363,8 +363,13 @@ def _is_plain_prose(source: str) -> bool:
     at the start of a line), no trailing space (two make a hard break), no white space but spaces and line
     breaks (tabs indent; the others are trimmed from paragraph ends), and no ">" or "&", which the serialiser
     escapes. Deliberately wider than needed: whatever it lets through renders the same either way."""
+    if source.isascii():  # (the usual case: one C-speed pass over the bytes instead of a regex scan)
+        data = source.encode("ascii")
+        has_syntax = len(data.translate(None, _SYNTAX_BYTES)) != len(data)
+    else:
+        has_syntax = _SYNTAX_CHAR.search(source) is not None
     return (
-        _SYNTAX_CHAR.search(source) is None
+        not has_syntax
         and _SYNTAX_LINE_START.search(source) is None
         and " \n" not in source
         and not source.endswith(" ")
@@ -379,6 +384,16 @@ _OTHER_WHITE_SPACE = (
     + ("\u2028\u2029\u202f\u205f\u3000")
 )
 _SYNTAX_CHAR = re.compile("[" + re.escape("\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE) + "]")
+_SYNTAX_BYTES = "".join(c for c in "\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE if c.isascii()).encode("ascii")
+
+
+def _collapse_prose(paragraph: str) -> str:
+    """`collapse(paragraph)` for a paragraph of plain prose (`_is_plain_prose`): its only white space is spaces
+    and line breaks, none of them at its ends or before or after a line break, so joining its lines is enough
+    unless two spaces meet."""
+    return paragraph.replace("\n", " ") if "  " not in paragraph else collapse(paragraph)
+
+
 _SYNTAX_LINE_START = re.compile(r"\n[ +\-0-9]")
 _PARAGRAPH_BREAK = re.compile(r"\n\n+")  # not `\n{2,}`, which the regex engine cannot scan for quickly
 

@@ -250,6 +250,8 @@ def _stops_quotation(block: _Block) -> bool:
 # the sentence's punctuation, or before punctuation: `time.’`, `act’, she said`), so "it’s" and "ministers’ plan"
 # leave the state as it was.
 _QUOTE_MARK = re.compile(r"[“”\"«»„]|‘|(?<=[.,!?;:…—–-])’(?!\w)|’(?=[,.;:!?…]|$)")
+# Any character `_QUOTE_MARK` may match: text without one (most of it) is not scanned position by position.
+_ANY_QUOTE_MARK = re.compile('[“”"«»„‘’]')
 
 
 # A quotation with its speaker in the same paragraph: the closing mark, then "said Jo Bloggs" or "Jo Bloggs said".
@@ -270,6 +272,8 @@ def _left_open(text: str, before: tuple[int, bool]) -> tuple[int, bool]:
     if text.startswith(_OPENING_QUOTES):
         double, single = (0, True) if text[0] in "‘'" else (1, False)
         text = text[1:]
+    if _ANY_QUOTE_MARK.search(text) is None:
+        return double, single
     for match in _QUOTE_MARK.finditer(text):
         mark = match[0]
         if mark in "“«„":

@@ -37,18 +37,27 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
     def add(name: str) -> None:
         # One per slug: "a b", "A/B" and "a-b" are one topic page and feed (`topics/a-b/`), so listing them all
         # would repeat that category in every feed entry and that link on the release's page.
-        keys = {_fold(name), topic_slug(name)} if name else set()
+        keys = _topic_keys(name) if name else frozenset()
         if name and not keys & seen:
             seen.update(keys)
             found.append(name)
 
     for name in given:
         add(collapse(xml_safe(name)))
-    texts = (_fold(title), _fold(text))  # searched one by one: a phrase never runs from the title into the text
+    title, text = _fold(title), _fold(text)  # searched one by one: a phrase never runs from the title into the text
     for name, patterns in _configured(settings):
-        if any(_occurs(pattern, folded) for pattern in patterns for folded in texts):
-            add(collapse(name))
+        for pattern in patterns:
+            if _occurs(pattern, title) or _occurs(pattern, text):
+                add(collapse(name))
+                break
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _topic_keys(name: str) -> frozenset[str]:
+    """What makes two topic names one topic: the folded name and the slug (the same few names recur in every
+    release, and a slug is not free to make)."""
+    return frozenset({_fold(name), topic_slug(name)})
 
 
 @functools.lru_cache(maxsize=8)
