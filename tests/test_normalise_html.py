@@ -106,6 +106,8 @@ def test_structure_is_kept_and_tidied(dirty: str, clean: str) -> None:
         ("?page=2", BASE + "?page=2"),
         ("//cdn.example.org/x.png", "https://cdn.example.org/x.png"),
         ("https://other.example/a", "https://other.example/a"),
+        ("HTTPS://other.example/A", "HTTPS://other.example/A"),
+        ("Annex.pdf", "https://www.example.gov.uk/government/news/Annex.pdf"),
     ],
 )
 def test_relative_links_become_absolute_against_base(href: str, absolute: str) -> None:
@@ -113,6 +115,10 @@ def test_relative_links_become_absolute_against_base(href: str, absolute: str) -
         f'<a href="{absolute}" rel="noopener noreferrer">x</a>'
     )
     assert sanitise_html(f'<img src="{href}" alt="">', base_url=BASE) == f'<img src="{absolute}" alt="">'
+    # Written in capitals, with a line break between attributes: nh3 writes them back lower case, one space apart.
+    assert sanitise_html(f'<A\nTITLE="t"\nHREF="{href}">x</A>', base_url=BASE) == (
+        f'<a title="t" href="{absolute}" rel="noopener noreferrer">x</a>'
+    )
 
 
 @pytest.mark.parametrize(
