@@ -243,7 +243,7 @@ def _cleaned_for_good(cleaned: str) -> bool:
     compare the result with cleaning until stable, on the corpus feeds and on generated markup."""
     if any(literal in cleaned and p.search(cleaned) for literal, p in _CLEAN_UPS):
         return False
-    if _may_hold_h1(cleaned) and _H1.search(cleaned):
+    if _H1.search(cleaned):  # (the substring tests for "h1" and "H1" cost more than this search)
         return False
     if _MAY_REPARSE_OTHERWISE.search(cleaned):
         return False
@@ -276,7 +276,7 @@ _WITHOUT_BASE = _cleaner(None)
 
 def _clean_once(html: str, base: str | None) -> str:
     cleaner = _cleaner(base) if base else _WITHOUT_BASE
-    cleaned = cleaner.clean(_H1.sub(r"<\1h2", html) if _may_hold_h1(html) else html)
+    cleaned = cleaner.clean(_H1.sub(r"<\1h2", html))
     # Each clean-up runs only where the text it looks for is (a substring test costs a fraction of a regex scan;
     # on nh3's output, tag and attribute names are in lower case).
     if base and ' cite="' in cleaned:
@@ -291,11 +291,6 @@ def _clean_once(html: str, base: str | None) -> str:
         cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
     return cleaned.strip()
-
-
-def _may_hold_h1(html: str) -> bool:
-    """Whether `_H1` may match: it needs an "h1" ("H1": it ignores case; no other character folds to h)."""
-    return "h1" in html or "H1" in html
 
 
 def _absolute_cite(value: str, base: str) -> str:
