@@ -478,7 +478,7 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
         if not (it.id or title or link or content_text or summary):  # nothing to know it by, show or match
             empty += 1
             continue
-        author = collapse(", ".join(it.authors))
+        author = collapse(xml_safe(", ".join(it.authors)))  # as an RSS/Atom author: it is republished in XML
         drafts.append(
             _draft(title, link, it.id, summary, content_html, content_text, author, it.published, it.modified, it.tags)
         )
