@@ -308,3 +308,38 @@ def test_a_reason_drops_the_explanations_own_opening_whatever_the_name_holds(sit
     (rule,) = [m for m in app.store.matches() if m.kind == "keyword" and m.item.item.key == "a"]
     named = replace(rule, subject="Minister's visit", why="matched rule 'Minister's visit': kyiv (title)")
     assert _reason(named, {}) == "Keyword match for rule 'Minister's visit': kyiv (title)."
+
+
+@pytest.fixture
+def one_release(make_settings, make_app_for, tmp_path):
+    return app_with_release(make_settings, make_app_for, tmp_path)
+
+
+def test_stored_texts_xml_forbids_are_left_out_and_never_fail_the_publish(one_release):
+    """An item stored from a JSON Feed before its author was cleaned, or a feed titled on the command line, may
+    hold control characters: lxml refuses them, and one such string failed the whole site's publish."""
+    app, release = one_release
+    now = app.clock()
+    feed = app.store.add_feed(
+        "https://news.example.com/j.json", title="Desk \x07 Wire", tags=(), interval=1800, origin="cli", now=now
+    )
+    app.store.add_rule("kyiv", "kyiv", origin="cli", now=now)
+    bad = replace(item("j", "Kyiv \x01 talks\ufffe", "https://news.example.com/j"), author="Ann \x0b Lee")
+    bad = replace(bad, summary="Talks \x1b in Kyiv.")
+    ((item_id, _, _),) = app.store.upsert_items(feed.id, [bad], now)
+    term = (MatchedTerm("kyiv", "title", 0, 4),)
+    app.store.add_matches(
+        [
+            (item_id, Match("keyword", "kyiv", "j", feed.id, term, 1.0, "matched rule 'kyiv': kyiv (title)"), None),
+            (item_id, Match("related", release.id, "j", feed.id, term, 0.5, "related: Kyiv (title)"), 3600.0),
+        ],
+        now,
+    )
+    run_publish(app)
+    out = app.settings.paths.out
+    for doc in (out / "matches" / "atom.xml", out / "coverage" / release.slug / "rss.xml"):
+        (entry,) = parse(doc).entries
+        assert (entry.title, entry.author) == ("Kyiv talks", "Ann Lee")
+        assert "From Desk Wire." in entry.summary and "\x1b" not in entry.content[0].value
+    page = html.fromstring((out / "releases" / release.slug / "index.html").read_bytes())
+    assert page.xpath("normalize-space(//section[@class='coverage']//*[@class='source'])") == "Desk Wire"

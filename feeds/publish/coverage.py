@@ -21,6 +21,7 @@ from html import escape
 from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.ids import rule_slug
+from feeds.normalise.text import collapse, xml_safe
 from feeds.publish.pages import CoverageItem, web_url
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
@@ -71,31 +72,39 @@ def match_entry(
     first: dict[tuple[str, str], StoredMatch] = {}
     for x in (m, *also):
         first.setdefault((x.kind, x.subject), x)
-    reasons = [_reason(x, titles) for x in first.values()]
-    sources = ", ".join(dict.fromkeys(x.item.feed_title for x in (m, *also) if x.item.feed_title))
+    # Item texts and feed titles are as stored: a watched feed's (JSON allows control characters) or a title given
+    # on the command line may hold what XML forbids, and one such string would fail the whole publish.
+    reasons = [xml_safe(_reason(x, titles)) for x in first.values()]
+    sources = ", ".join(dict.fromkeys(_visible(x.item.feed_title) for x in (m, *also) if _visible(x.item.feed_title)))
+    item_summary = xml_safe(it.summary)
     summary = f"From {sources or 'an unnamed feed'}. " + " ".join(reasons)
     content = (
         f"<p>From {escape(sources or 'an unnamed feed')}.</p>"
         + "<ul>"
         + "".join(f"<li>{escape(r)}</li>" for r in reasons)  # one line per reason
         + "</ul>"
-        + (f"<blockquote><p>{escape(it.summary)}</p></blockquote>" if it.summary else "")
+        + (f"<blockquote><p>{escape(item_summary)}</p></blockquote>" if item_summary.strip() else "")
     )
     # (an item is never dated after it was seen: `_item_row`); a correction to it updates the entry
     every = (m, *also)
     updated = max(*(x.found_at for x in every), m.item.published, *(x.item.changed_at or x.found_at for x in every))
     return FeedEntry(
         id=match_entry_id(settings.site.domain, m, per_item=per_item),
-        title=it.title or "(untitled item)",
+        title=_visible(it.title) or "(untitled item)",
         link=web_url(it.link),
         published=m.item.published,
         updated=updated,
         summary=summary,
         content_html=content,
-        authors=(Person(name=it.author or m.item.feed_title or "unknown source"),),
+        authors=(Person(name=_visible(it.author) or _visible(m.item.feed_title) or "unknown source"),),
         categories=tuple(Category(term=k, label=KIND_LABELS[k]) for k in sorted({x.kind for x in (m, *also)})),
-        source_title=m.item.feed_title or None,
+        source_title=_visible(m.item.feed_title) or None,
     )
+
+
+def _visible(text: str | None) -> str:
+    """One line of stored text as an XML document may carry it (see `match_entry`)."""
+    return collapse(xml_safe(text)) if text else ""
 
 
 def _strongest_first(m: StoredMatch) -> tuple[bool, float, datetime, int]:
@@ -110,9 +119,9 @@ def _coverage_list(found: Sequence[StoredMatch]) -> tuple[CoverageItem, ...]:
         by_article.setdefault(m.item.item.link or f"item:{m.item.id}", []).append(m)
     return tuple(
         CoverageItem(
-            title=ms[0].item.item.title or "(untitled item)",
+            title=_visible(ms[0].item.item.title) or "(untitled item)",
             url=ms[0].item.item.link or "",
-            source=", ".join(dict.fromkeys(m.item.feed_title for m in ms)),
+            source=", ".join(dict.fromkeys(_visible(m.item.feed_title) for m in ms)),
             found_at=min(m.found_at for m in ms),
             kind=", ".join(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
             why=ms[0].why,
