@@ -60,6 +60,25 @@ INTRO = "<p>The Minister for Rivers, Jo Bloggs, said:</p>"
             "<li>a new bus stop</li>\n</ul>\n</blockquote>\n<p>The road reopens on Monday.</p>",
             id="a-listed-quotation-ends-with-its-list",
         ),
+        pytest.param(
+            "The Defence Secretary said:\n\nOur commitment is unwavering.\n\nNATO's Secretary General said: “The UK "
+            "is a steadfast ally.”\n\nThe visit follows the summit.",
+            "<p>The Defence Secretary said:</p>\n<blockquote>\n<p>Our commitment is unwavering.</p>\n</blockquote>\n"
+            "<p>NATO's Secretary General said: “The UK is a steadfast ally.”</p>\n<p>The visit follows the summit.</p>",
+            id="a-speaker-named-before-the-quote-is-not-the-last-speakers",
+        ),
+        pytest.param(
+            "The Minister said:\n\n“We will act.\n\nJo O'Neill, of the Harbour Trust, added today: ‘Good.’",
+            "<p>The Minister said:</p>\n<blockquote>\n<p>“We will act.</p>\n</blockquote>\n"
+            "<p>Jo O'Neill, of the Harbour Trust, added today: ‘Good.’</p>",
+            id="a-speaker-named-before-the-quote-ends-a-marked-quotation",
+        ),
+        pytest.param(
+            "The Minister said:\n\nWe will act.\n\nAs the Prime Minister said: “No one is left behind.”",
+            "<p>The Minister said:</p>\n<blockquote>\n<p>We will act.</p>\n"
+            "<p>As the Prime Minister said: “No one is left behind.”</p>\n</blockquote>",
+            id="a-quotation-recalled-inside-one-stays-in-it",
+        ),
     ],
 )
 def test_quotations_end_where_the_story_goes_on(text: str, html: str) -> None:

@@ -206,9 +206,9 @@ def _in_quotation(
     paragraphs (`“First part…` / `…second part.”`): a mark never closed does not swallow the story after it.
     A quotation mark opened inside a paragraph and closed there (a title, `called “Harbour Futures”`) closes
     nothing. Always, it stops at the next `said:` (the next speaker's quotation), at a paragraph with a speaker of
-    its own (`“…,” said Jo Bloggs`, `“…,” Jo Bloggs said.`), at a closing marker ("ENDS", "Notes to
-    editors", "Editor's notes", "Background", "Further information") or at the contacts ("Contact: …", "Media
-    enquiries", "For more information…", "About the RNLI"), which start ordinary paragraphs again.
+    its own (`“…,” said Jo Bloggs`, `“…,” Jo Bloggs said.`, `Jo Bloggs said: “…”`), at a closing marker ("ENDS",
+    "Notes to editors", "Editor's notes", "Background", "Further information") or at the contacts ("Contact: …",
+    "Media enquiries", "For more information…", "About the RNLI"), which start ordinary paragraphs again.
     """
     block = blocks[index]
     if _stops_quotation(block):
@@ -241,6 +241,7 @@ def _stops_quotation(block: _Block) -> bool:
         block.kind != "text"
         or _introduces_quotation(text)
         or _ATTRIBUTED.search(text) is not None
+        or (":" in text and _QUOTES_ITS_SPEAKER.match(text) is not None)
         or _CLOSING_MARKER.fullmatch(text) is not None
         or _CLOSING_START.match(text) is not None
     )
@@ -258,6 +259,17 @@ _ANY_QUOTE_MARK = re.compile('[“”"«»„‘’]')
 _ATTRIBUTED = re.compile(
     r"[”\"’»],?\s+(?:(?:said|says|added|adds|commented|explained|continued)\b"
     r"|(?:[A-Z][\w.'’-]*\s+){1,4}(?:said|says|added|adds|commented|explained)\b)"
+)
+
+# A paragraph that names its speaker before the quotation: "NATO's Secretary General said: “The UK is a steadfast
+# ally.”" (a speaker of its own, whoever spoke before), though not a quotation recalled inside one ("As the Prime
+# Minister said: “…”").
+_QUOTES_ITS_SPEAKER = re.compile(
+    r"(?!(?:as|like)\s)[^“”\"«»„‘]{1,150}?\b(?:said|says|added|adds|commented|comments|explained|explains|continued"
+    r"|continues|stated|states|remarked|noted|replied|responded|declared)"
+    r"(?:\s+(?:today|yesterday|tonight|this\s+(?:morning|afternoon|evening|week)|in\s+a\s+statement))?"
+    r":\s*[“\"«„‘']",
+    re.IGNORECASE,
 )
 
 _NONE_OPEN = (0, False)
