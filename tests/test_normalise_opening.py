@@ -98,6 +98,22 @@ def test_a_date_line_and_a_repeated_headline_leave_the_body() -> None:
     assert r.body_html == "<p>Fares stay at this year's level.</p>" and r.summary == "Fares stay at this year's level."
 
 
+def test_a_date_line_repeating_the_given_date_leaves_the_body_and_the_summary() -> None:
+    embargoed = read(
+        "police.txt",
+        "EMBARGOED UNTIL 00:01 FRIDAY 27 NOVEMBER 2026\n\nNew police officers\n\nPublished: 27 November 2026\n\n"
+        "The Home Secretary has announced 1,000 new officers.\n",
+    )
+    assert embargoed.published == datetime(2026, 11, 27, 0, 1, tzinfo=UTC)
+    assert embargoed.summary == "The Home Secretary has announced 1,000 new officers."
+    assert "Published:" not in embargoed.body_html
+    front_matter = read("t.md", "---\ntitle: Talks\ndate: 2026-11-09 10:00\n---\n9 November 2026\n\nTalks begin.\n")
+    assert (front_matter.summary, front_matter.body_html) == ("Talks begin.", "<p>Talks begin.</p>")
+    other_day = read("t.md", "---\ntitle: Talks\ndate: 2026-11-09\n---\n4 November 2026\n\nTalks begin.\n")
+    assert other_day.published == datetime(2026, 11, 9, tzinfo=UTC)
+    assert "4 November 2026" in other_day.body_html, "a date the metadata does not give is left as written"
+
+
 def test_a_date_in_the_file_name_is_the_last_resort() -> None:
     assert read("2026-11-02-talks.txt", "Talks\n\nTalks begin.\n").published == datetime(2026, 11, 2, tzinfo=UTC)
     stated = read("2026-11-02-talks.txt", "Talks\n\n5 November 2026\n\nTalks begin.\n")

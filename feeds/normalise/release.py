@@ -87,7 +87,9 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     given_published = _date(raw, "published", raw.published, site)
     given_updated = _date(raw, "updated", raw.updated, site)
     dated = given_published is not None or given_updated is not None
-    body_html, body_text, source, stated = _opening(body_html, body_text, title, None if dated else site.tz)
+    body_html, body_text, source, stated = _opening(
+        body_html, body_text, title, site.tz, given_published or given_updated
+    )
     given_summary = _summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
     summary = given_summary or make_summary(source)
     if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
@@ -209,13 +211,19 @@ UPDATE_SKEW = timedelta(days=1)
 zones that are a few hours off are not worth refusing a release for; days are a typo."""
 
 
-def _opening(body_html: str, body_text: str, title: str, tz: ZoneInfo | None) -> tuple[str, str, str, datetime | None]:
+def _opening(
+    body_html: str, body_text: str, title: str, tz: ZoneInfo, given: datetime | None
+) -> tuple[str, str, str, datetime | None]:
     """What the opening lines of a body say, applied: (body HTML, body text, the text a summary comes from, the
-    date the text states). A first paragraph repeating the title, or a label ("Press release"), is dropped. With
-    `tz` (the source gave no date), a date the opening lines state is read (`opening_date`): a paragraph that is
-    only a date is dropped, and a dateline is left out of the summary's text."""
+    date the text states). A first paragraph repeating the title, or a label ("Press release"), is dropped. When
+    the source gave no date (`given`), a date the opening lines state is read (`opening_date`): a paragraph that is
+    only a date is dropped, and a dateline is left out of the summary's text. When it did, a paragraph that is
+    only a date is dropped if it states the same day (`Published: 27 November 2026` under an embargo line or a
+    front-matter `date`), which would otherwise be the summary; any other date the text states is left as it is."""
     body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
-    stated = opening_date(body_text.split("\n\n"), tz) if tz is not None else None
+    stated = opening_date(body_text.split("\n\n"), tz)
+    if stated is not None and given is not None and not (stated.alone and _same_day(stated.when, given, tz)):
+        stated = None
     if stated is not None and stated.alone:
         line = collapse(body_text.split("\n\n")[stated.paragraph])
         body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line)
@@ -223,6 +231,10 @@ def _opening(body_html: str, body_text: str, title: str, tz: ZoneInfo | None) ->
     if stated is not None and not stated.alone:
         source = source.replace(body_text.split("\n\n")[stated.paragraph], stated.rest, 1)
     return body_html, body_text, source, stated.when if stated is not None else None
+
+
+def _same_day(one: datetime, other: datetime, tz: ZoneInfo) -> bool:
+    return one.astimezone(tz).date() == other.astimezone(tz).date()
 
 
 _NAME_DATE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[-_ .]")
