@@ -355,6 +355,13 @@ def test_markdown_titles(text: str, title: str, body_start: str) -> None:
         ("---\ntitle: Ferry\ntitel: Ferry\n---\nBody", "titel", 3, ["did you mean 'title'?"]),
         ('+++\ntitle = "Ferry"\norganization = "DfT"\n+++\nBody', "organization", 3, ["'organisation'"]),
         ("---\ntitle: Ferry\nsummary: [unclosed\n---\nBody", None, 3, ["invalid YAML front matter"]),
+        (
+            "---\ntitle: Ferry: fares frozen\ndate: 2026-11-27\n---\nBody",
+            None,
+            2,
+            ['must be in quotes: title: "Ferry: fares frozen"'],
+        ),
+        ('---\ntitle: Ferry: "fares" frozen\n---\nBody', None, 2, [r'title: "Ferry: \"fares\" frozen"']),
         ("---\n- a list\n- not a mapping\n---\nBody", None, 2, ["mapping"]),
         ("---\ntitle: Ferry\n\nBody without a closing fence", None, 1, ["never closed"]),
         ("+++\ntitle = Ferry\n+++\nBody", None, 2, ["invalid TOML front matter"]),
@@ -376,6 +383,11 @@ def test_front_matter_errors_give_the_key_and_line(
         assert str(error).startswith(f"inbox/ferry.md:{line}")
     for fragment in fragments:
         assert fragment in str(error)
+
+
+def test_a_yaml_indentation_mistake_is_not_told_to_quote_a_value() -> None:
+    error = parse_error("ferry.md", "---\ntitle: Ferry\ndate: 2026-11-27\n  tags: [a]\n---\nBody")
+    assert error.line == 4 and "mapping values are not allowed here" in str(error) and "quotes" not in str(error)
 
 
 @pytest.mark.parametrize("kind", ["yaml", "toml"])

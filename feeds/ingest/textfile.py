@@ -352,6 +352,8 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 2 if mark is not None else None
         problem = e.problem or e.context or "syntax error"
+        if problem == "mapping values are not allowed here" and mark is not None:
+            problem += _quote_hint(text.splitlines()[mark.line : mark.line + 1], mark.column)
         raise InvalidReleaseError(f"invalid YAML front matter: {problem}", origin=origin, line=line) from e
     except (yaml.YAMLError, ValueError, RecursionError) as e:
         # ValueError: from TOML's own dates (an impossible one, "2024-02-30"); YAML's stay text (see the loader).
@@ -363,6 +365,19 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
             f"front matter must be a mapping of keys to values, not {json_type(loaded)}", origin=origin, line=2
         )
     return loaded
+
+
+_KEY_AND_VALUE = re.compile(r"(?P<key>[A-Za-z_][\w-]*):\s+(?P<value>\S.*?)\s*")
+
+
+def _quote_hint(line: list[str], column: int) -> str:
+    """What to write instead of `title: Minister: we will act`, when YAML stopped at a second ": " in the value of
+    a key (a headline, a summary), which reads as a mapping unless the value is quoted; "" for another mistake."""
+    m = _KEY_AND_VALUE.fullmatch(line[0]) if line else None
+    if m is None or column <= m.start("value"):
+        return ""
+    value = m["value"].replace("\\", "\\\\").replace('"', '\\"')
+    return f' (a value holding ": " must be in quotes: {m["key"]}: "{value}")'
 
 
 def _key_lines(kind: str, lines: list[str]) -> dict[str, int]:
