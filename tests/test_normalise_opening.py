@@ -180,3 +180,13 @@ def test_opening_blocks_are_found_as_the_plain_lazy_pattern_finds_them() -> None
         assert [(m.span(), m.groups()) for m in _BLOCK.finditer(html)] == [
             (m.span(), m.groups()) for m in reference.finditer(html)
         ], html
+
+
+def test_the_year_shortcut_skips_only_paragraphs_without_a_year() -> None:
+    """`_may_hold_year` is a cheap test before the dateline patterns: never False where `_YEAR` finds one."""
+    from feeds.normalise.datelines import _YEAR, _may_hold_year
+
+    for text in ("2026", "On 3 November 2026 the", "1 2 3 4", "no digits here", "١٤٤٨ هـ", "x" * 500 + "2026", ""):
+        if _YEAR.search(text):
+            assert _may_hold_year(text), text
+    assert not _may_hold_year("Sanctions council minister geneva dialogue, 12 talks")

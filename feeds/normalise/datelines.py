@@ -53,6 +53,20 @@ _DATELINE_BRACKETED = re.compile(
     rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?\s*)?\((?P<date>{_DATE})\)\s*(?:[–—-]+|:)?\s+(?=\S)", re.IGNORECASE
 )
 _EMPHASIS = re.compile(r"^[*_]{1,3}(?P<inner>[^*_]+?)[*_]{1,3}(?=\s*[–—:-])")
+_YEAR = re.compile(r"\d{4}")
+"""What every date of `_DATE` holds (a four-digit year)."""
+_ASCII_DIGITS = b"0123456789"
+
+
+def _may_hold_year(text: str) -> bool:
+    """Whether `text` may hold a `_YEAR`: for ASCII text, whether it has four digits at all (a C-speed count;
+    the regex tests every character for a Unicode digit, 10 us a paragraph)."""
+    if text.isascii():
+        data = text.encode("ascii")
+        return len(data) - len(data.translate(None, _ASCII_DIGITS)) >= 4
+    return _YEAR.search(text) is not None
+
+
 _LOOK_IN = 3
 """Paragraphs from the top where a date is looked for (after the title, maybe a subtitle and a label)."""
 
@@ -72,6 +86,8 @@ class OpeningDate:
 def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
     """The first stated date among the opening `paragraphs` (plain text, one string each), or None."""
     for index, paragraph in enumerate(paragraphs[:_LOOK_IN]):
+        if not _may_hold_year(paragraph):  # every date counted has one: most paragraphs need no more reading
+            continue
         text = " ".join(paragraph.split())
         text = _EMPHASIS.sub(lambda m: m["inner"], text)  # "**LONDON, 10 November 2026** —"
         alone = _DATE_ONLY.fullmatch(text)

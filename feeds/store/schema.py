@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Dialect
 
 from feeds.errors import MigrationError
 
-metadata = sa.MetaData()
+metadata: sa.MetaData = sa.MetaData()  # (annotated: modules importing it in a cycle need no inference)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):
