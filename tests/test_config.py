@@ -165,6 +165,19 @@ def test_environment_overrides(tmp_path):
         (MINIMAL + '[web]\nmax_releases = "1000"\n', "web.max_releases", 6, "must be a whole number"),
         (MINIMAL + "[web]\nmax_releases = true\n", "web.max_releases", 6, "must be a whole number"),
         (MINIMAL + "[web]\nmax_release = 10\n", "web.max_release", 6, "unknown key (expected one of: api_token,"),
+        # What `feeds watch add` refuses is refused here too, not imported and polled (credentials shown in lists).
+        (
+            MINIMAL + '[[watch.feeds]]\nurl = "https://news.exa mple.com/rss"\n',
+            "watch.feeds[0].url",
+            6,
+            "'news.exa mple.com' is malformed",
+        ),
+        (
+            MINIMAL + '[[watch.feeds]]\nurl = "https://me:secret@news.example.com/rss"\n',
+            "watch.feeds[0].url",
+            6,
+            "with a user name or password is not watched",
+        ),
     ],
 )
 def test_errors_name_file_key_and_line(tmp_path, text, key, line, fragment):

@@ -223,6 +223,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         r.fail((*rk, "min_terms"), "must be at least 2: a single shared word never makes an item related")
     if related.pickup_tokens < 8:
         r.fail((*rk, "pickup_tokens"), "must be at least 8 words (shorter runs are common phrases, not pickups)")
+    from feeds.watch.manage import feed_url_problem
+
     feeds: list[WatchFeedSetting] = []
     for i, ft in enumerate(_array(r, t, (*k, "feeds"))):
         fk: KeyPath = (*k, "feeds", i)
@@ -230,6 +232,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         url = r.get(ft, (*fk, "url"), str)
         if urlsplit(url).scheme not in ("http", "https"):
             r.fail((*fk, "url"), f"must be an http(s) URL, got {url!r}")
+        elif (problem := feed_url_problem(url)) is not None:  # as `feeds watch add` refuses it
+            r.fail((*fk, "url"), problem)
         feed_interval = r.interval(ft, (*fk, "interval"), interval) if "interval" in ft else None
         if feed_interval is not None and feed_interval < MIN_WATCH_INTERVAL:
             r.fail((*fk, "interval"), "must be at least 5 minutes")

@@ -86,15 +86,16 @@ def feed_reference(value: str) -> str:
     return value
 
 
-def check_feed_url(app: App, url: str) -> str:
-    """The canonical form of a URL a feed may be watched at, or FetchError saying what is wrong with it."""
+def feed_url_problem(url: str) -> str | None:
+    """What makes `url` no address a feed can be watched at (not absolute http(s), a malformed host or port, a
+    user name or password in it), or None. Pure: the config's [[watch.feeds]] are checked with it too."""
     try:
         parts = urlsplit(url.strip())
         port = parts.port  # (raises for a port out of range)
     except ValueError as e:
-        raise FetchError(f"not a valid URL: {e}", url=url) from e
+        return f"not a valid URL: {e}"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise FetchError("a watched feed needs an absolute http(s) URL", url=url)
+        return "a watched feed needs an absolute http(s) URL"
     host = parts.netloc.rpartition("@")[2]
     if port is not None:
         host = host.rpartition(":")[0]
@@ -103,13 +104,23 @@ def check_feed_url(app: App, url: str) -> str:
     except UnicodeError:
         ascii_host = ""
     if not _HOST.fullmatch(ascii_host) or port == 0:
-        raise FetchError(f"not a valid URL: the host or port {parts.netloc.rpartition('@')[2]!r} is malformed", url=url)
+        return f"not a valid URL: the host or port {parts.netloc.rpartition('@')[2]!r} is malformed"
     if parts.username is not None or parts.password is not None:
-        raise FetchError(
-            "a feed URL with a user name or password is not watched: the URL is shown in lists, logs and OPML "
-            "exports, and would show them too",
-            url=_without_userinfo(url),
-        )
+        return _CREDENTIALS
+    return None
+
+
+_CREDENTIALS = (
+    "a feed URL with a user name or password is not watched: the URL is shown in lists, logs and OPML exports, "
+    "and would show them too"
+)
+
+
+def check_feed_url(app: App, url: str) -> str:
+    """The canonical form of a URL a feed may be watched at, or FetchError saying what is wrong with it."""
+    problem = feed_url_problem(url)
+    if problem is not None:
+        raise FetchError(problem, url=_without_userinfo(url) if problem is _CREDENTIALS else url)
     if is_own_url(url, own_domains(app.settings)):
         raise FetchError("this is our own site: its items would match our own releases", url=url)
     return canonical_feed_url(url)
