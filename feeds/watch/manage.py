@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval, shown_interval
+from feeds.config.reader import KeyPath, _dotted, find_line
 from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
@@ -204,11 +205,11 @@ def remove_rule(app: App, name: str) -> Rule:
     except NotFoundError:
         imported = True  # not imported yet: the next command will
     if configured and imported:
-        raise ConfigError(
+        raise _in_config(
+            app,
+            ("watch", "keywords", configured[0]),
             f"rule {name!r} is defined here: remove it from the config file (it would be imported again by the "
             "next command)",
-            path=str(app.settings.path),
-            key=f"watch.keywords[{configured[0]}]",
         )
     return app.store.remove_rule(name)
 
@@ -219,11 +220,11 @@ def remove_feed(app: App, reference: str) -> tuple[WatchedFeed, int, int]:
     feed = app.store.feed(reference)
     key = _config_key(app, feed)
     if key is not None:
-        raise ConfigError(
+        raise _in_config(
+            app,
+            key,
             f"{feed.url} is listed here: remove it from the config file (it would be watched again by the next "
             "command)",
-            path=str(app.settings.path),
-            key=key,
         )
     return app.store.remove_feed(feed.id)
 
@@ -248,11 +249,7 @@ def edit_feed(
     key = _config_key(app, feed)
     settings_changed = title is not None or tags is not None or interval is not None
     if settings_changed and key is not None:
-        raise ConfigError(
-            f"{feed.url} is listed here: change its title, tags or interval in the config file",
-            path=str(app.settings.path),
-            key=key,
-        )
+        raise _in_config(app, key, f"{feed.url} is listed here: change its title, tags or interval in the config file")
     if enabled and feed.disabled_reason == REMOVED_FROM_CONFIG:
         raise ConfigError(
             f"{feed.url} was removed from the config file: put it back there to watch it again (or `feeds watch "
@@ -271,12 +268,22 @@ def edit_feed(
     )
 
 
-def _config_key(app: App, feed: WatchedFeed) -> str | None:
+def _config_key(app: App, feed: WatchedFeed) -> KeyPath | None:
     """`watch.feeds[N]`, the config key that declares `feed`, when the feed is the config's."""
     if feed.origin != "config":
         return None
     listed = [i for i, f in enumerate(app.settings.watch.feeds) if canonical_feed_url(f.url) == feed.url]
-    return f"watch.feeds[{listed[0]}]" if listed else None
+    return ("watch", "feeds", listed[0]) if listed else None
+
+
+def _in_config(app: App, key: KeyPath, message: str) -> ConfigError:
+    """A refusal pointing at what to edit in the config file: its file, key path and (when found) line."""
+    path = app.settings.path
+    try:
+        line = find_line(path.read_text(encoding="utf-8").splitlines(), key)
+    except (OSError, UnicodeDecodeError):
+        line = None  # (the file changed or went since it was read: the key still says where)
+    return ConfigError(message, path=str(path), key=_dotted(key), line=line)
 
 
 def _checked_tags(tags: Sequence[str]) -> tuple[str, ...]:
