@@ -784,3 +784,21 @@ def test_an_empty_opml_file_is_named_as_such(app, tmp_path):
     empty.write_text("  \n", encoding="utf-8")
     with pytest.raises(IngestError, match=r"not an OPML file \(empty or not XML\)"):
         import_opml(app, empty)
+
+
+def test_an_interrupted_poll_gives_back_the_feeds_it_did_not_check(app, httpserver, clock, monkeypatch):
+    """Ctrl-C on `feeds watch poll`: the feeds not checked are due again at once, not held for the rest of the
+    lease ("being checked by another process right now" for 5 minutes, with no process checking them)."""
+    httpserver.expect_request("/a.xml").respond_with_data(rss(STORIES[0]), content_type="application/rss+xml")
+    httpserver.expect_request("/b.xml").respond_with_data(rss(STORIES[1]), content_type="application/rss+xml")
+    a, b = feed_at(app, httpserver, "/a.xml"), feed_at(app, httpserver, "/b.xml")
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("feeds.watch.poll.check_feed", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        run_watch(app, feed_ids=[a.id, b.id])
+    monkeypatch.undo()
+    report = run_watch(app, feed_ids=[a.id, b.id])
+    assert sorted((o.feed_id, o.status) for o in report.outcomes) == [(a.id, "200"), (b.id, "200")]

@@ -293,6 +293,19 @@ class WatchStoreMixin:
         cond = sa.and_(WF.c.id.in_(wanted), sa.or_(WF.c.lease_until.is_(None), WF.c.lease_until < now))
         return self._claim(cond, now=now, limit=len(wanted) or 1, owner=owner, lease=lease)
 
+    def release_feeds(self, ids: Iterable[int], *, owner: str) -> None:
+        """Give back claimed feeds that were not checked (the run was interrupted), as they were: due as before,
+        not held for the rest of the lease (only rows still leased by `owner`)."""
+        wanted = list(ids)
+        if not wanted:
+            return
+        with writing(self.engine) as conn:
+            conn.execute(
+                WF.update()
+                .where(WF.c.id.in_(wanted), WF.c.lease_owner == owner)
+                .values(lease_owner=None, lease_until=None)
+            )
+
     def _claim(self, cond: Any, *, now: datetime, limit: int, owner: str, lease: timedelta) -> list[WatchedFeed]:
         q = sa.select(WF.c.id).where(cond).order_by(WF.c.next_check.is_not(None), WF.c.next_check, WF.c.id)
         q = q.limit(limit)

@@ -18,6 +18,7 @@ A permanent redirect (301/308) moves the stored URL only after it was seen on 3 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -162,20 +163,27 @@ def run_watch(
             if progress:
                 progress(1, len(feeds))
 
-        for feed, future in fetches:
-            result = future.result()
-            ahead = None
-            if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
-                try:
-                    job = (result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id))
-                    ahead = parsers.submit(_parse_job, *job)
-                except BrokenProcessPool:  # a worker died during this run: the rest is parsed here
-                    parsers = None
-            pending.append((feed, result, ahead))
-            while len(pending) > lookahead:
+        try:
+            for feed, future in fetches:
+                result = future.result()
+                ahead = None
+                if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
+                    try:
+                        job = (result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id))
+                        ahead = parsers.submit(_parse_job, *job)
+                    except BrokenProcessPool:  # a worker died during this run: the rest is parsed here
+                        parsers = None
+                pending.append((feed, result, ahead))
+                while len(pending) > lookahead:
+                    settle_one()
+            while pending:
                 settle_one()
-        while pending:
-            settle_one()
+        except BaseException:  # Ctrl-C on `feeds watch poll`: fetch nothing more, and give back what was not checked
+            pool.shutdown(wait=False, cancel_futures=True)
+            checked = {o.feed_id for o in report.outcomes}
+            with contextlib.suppress(Exception):  # (the database may be what failed: the leases then run out)
+                app.store.release_feeds([f.id for f in feeds if f.id not in checked], owner=owner)
+            raise
     return report
 
 
