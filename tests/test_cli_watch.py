@@ -518,3 +518,18 @@ def test_what_the_config_feeds_came_to_is_said_without_v_and_not_with_q(config):
     quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "watch", "list"])
     assert quiet.exit_code == 0 and "on our own site" not in quiet.stderr
     assert "on our own site" in run(config, "watch", "list").stderr
+
+
+def test_a_title_cleared_by_edit_is_the_feeds_own_again_after_the_next_check(config, httpserver):
+    """`watch edit --title ''` promises "the feed's own title": a server answering 304, or the same bytes, must
+    not leave the feed without any title for good."""
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        RSS, content_type="application/rss+xml", headers={"ETag": '"v1"'}
+    )
+    url = httpserver.url_for("/feed.xml")
+    assert run(config, "watch", "add", url, "--title", "Mine").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    assert run(config, "watch", "edit", url, "--title", "").exit_code == 0
+    assert run(config, "watch", "poll", url).exit_code == 0
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert feed["title"] == "Desk"

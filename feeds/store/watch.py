@@ -242,7 +242,8 @@ class WatchStoreMixin:
         enabled: bool | None = None,
         origin: str | None = None,
     ) -> WatchedFeed:
-        """Change what is given (None: unchanged). A new interval counts from the last check (`_rescheduled`).
+        """Change what is given (None: unchanged; a title of "" is the feed's own, taken from its body at the
+        next check). A new interval counts from the last check (`_rescheduled`).
         Enabling clears the reason it was disabled, its failures and its last error, and makes it due at once;
         disabling a feed that is enabled records that it was done by hand (one disabled already keeps its
         reason, a 410 Gone say)."""
@@ -250,6 +251,8 @@ class WatchStoreMixin:
         values: dict[str, Any] = {}
         if title is not None:
             values["title"] = title
+            if not title:  # the feed's own title: read the body again at the next check (not a 304, not "unchanged")
+                values |= {"etag": None, "last_modified": None, "body_digest": None}
         if tags is not None:
             values["tags"] = json.dumps(list(tags), ensure_ascii=False)
         if interval is not None:
