@@ -397,9 +397,17 @@ class Daemon:
         self._scheduler = scheduler
 
     def next_runs(self) -> dict[str, datetime | None]:
-        if self._scheduler is None:
-            return {}
-        return {job.id: job.next_run_time for job in self._scheduler.get_jobs()}
+        """When each job (ingest, publish, watch…) runs next: its regular run or a run asked for sooner (a dropped
+        file, an embargo ending), whichever comes first. The heartbeat is no job of `feeds status`: the daemon's
+        own line shows it."""
+        runs: dict[str, datetime | None] = {}
+        for job in self._scheduler.get_jobs() if self._scheduler is not None else ():
+            if job.id == "heartbeat" or not job.args:
+                continue
+            name, when = job.args[0], job.next_run_time
+            if name not in runs or (when is not None and (runs[name] is None or when < runs[name])):
+                runs[name] = when
+        return runs
 
     def _start_web(self) -> None:
         from feeds.web.app import make_web_app

@@ -805,3 +805,36 @@ def test_a_sigterm_while_the_daemon_sets_itself_up_stops_it_cleanly(make_setting
     assert result.exit_code == 0, result.output
     assert "received SIGTERM while starting: stopping" in result.output
     assert started == [], "nothing was started"
+
+
+def test_feeds_status_lists_each_job_once_with_its_soonest_run_and_not_the_heartbeat(make_settings, clock):
+    """A run asked for sooner (a dropped file, an embargo ending) is the job's next run, not a job of its own
+    that never ran ("last -"); the heartbeat is shown on the daemon's own line."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from feeds.clock import utc_now
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    daemon._scheduler = BackgroundScheduler(timezone="UTC")
+    start = utc_now() + timedelta(hours=1)
+    daemon._scheduler.add_job(daemon.heartbeat, "interval", id="heartbeat", seconds=15, next_run_time=start)
+    for name, seconds in (("publish", 60), ("watch", 300)):
+        daemon._scheduler.add_job(
+            daemon._run_job, "interval", args=(name, lambda _app: ""), id=name, seconds=seconds, next_run_time=start
+        )
+    daemon._scheduler.start(paused=True)
+    try:
+        daemon._soon("publish-soon", "publish", lambda _app: "", 600.0)
+        runs = daemon.next_runs()
+        assert set(runs) == {"publish", "watch"}
+        assert runs["watch"] == start
+        soon = runs["publish"]
+        assert soon is not None and abs((soon - (utc_now() + timedelta(seconds=600))).total_seconds()) < 5
+        daemon.heartbeat()
+        (status,) = [s for *_, s in daemon.app.store.worker_statuses(since=clock() - timedelta(days=1))]
+        assert sorted(status["jobs"]) == ["publish", "watch"]
+    finally:
+        daemon._scheduler.shutdown(wait=False)
+        daemon._scheduler = None
+        daemon.app.close()
