@@ -9,6 +9,7 @@ import pytest
 from werkzeug import Response
 
 from feeds.config import RemoteJsonSource
+from feeds.errors import InvalidReleaseError
 from feeds.ingest.remote_json import extract, poll_remote, raw_from_result
 
 SEARCH = {
@@ -234,3 +235,33 @@ def test_a_failing_remote_source_makes_feeds_ingest_exit_1_and_one_not_due_says_
     caplog.set_level(logging.INFO, logger="feeds.ingest")
     assert run_ingest(app).outcomes == ()
     assert "source govuk: not due until " in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("field", "path", "result", "shown"),
+    [
+        ("title", "title", {"title": {"en": "Sanctions"}}, "object"),
+        ("organisation", "organisations", {"organisations": [{"title": "Foreign Office"}]}, "object"),
+        ("topics", "tags", {"tags": [["Iran"]]}, "array"),
+        ("document_type", "flag", {"flag": True}, "boolean"),
+    ],
+)
+def test_a_path_that_gives_an_object_is_an_error_of_its_field_not_python_text(field, path, result, shown):
+    """An integrator's review: a title sent as `{"en": "…"}`, or `organisation` mapped to the list of
+    organisations rather than one's `title`, was published as Python's repr ("{'en': 'Sanctions'}", slug
+    `en-sanctions`); the push API refuses the same values, naming the field."""
+    src = source("https://x.org/s.json", fields=((field, path),))
+    item = {**SEARCH["results"][0], **result}
+    with pytest.raises(InvalidReleaseError) as e:
+        raw_from_result(item, src, "x#0")
+    assert e.value.field == field and f"gives {shown}, not text" in e.value.message
+
+
+def test_a_result_with_an_object_for_a_title_is_rejected_and_the_others_stored(remote_app, httpserver):
+    app, src = remote_app
+    doc = {"results": [{**SEARCH["results"][0], "title": {"en": "Sanctions"}}, SEARCH["results"][1]]}
+    httpserver.expect_request("/search.json").respond_with_json(doc)
+    outcomes = poll_remote(app, src)
+    assert [o.status for o in outcomes] == ["rejected", "created"]
+    assert "field 'title'" in (outcomes[0].error or "") and "object" in (outcomes[0].error or "")
+    assert [r.title for r in app.store.releases()] == ["Minister visits Kyiv"]

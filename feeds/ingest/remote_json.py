@@ -27,6 +27,7 @@ from feeds.config import RemoteJsonSource
 from feeds.errors import IngestError, InvalidReleaseError
 from feeds.ingest import ingest_units
 from feeds.ingest.pipeline import Unit, unit_from_raws
+from feeds.ingest.schema import json_type
 from feeds.model import IngestOutcome, RawRelease
 from feeds.watch.schedule import next_check_at
 
@@ -80,6 +81,13 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
         if not path:  # mapped to nothing on purpose: a default (GOV.UK's `description` as summary…) switched off
             continue
         value = extract(item, path)
+        for part in value if isinstance(value, list) else [value]:
+            if isinstance(part, dict | list | bool):  # str() would publish Python's repr ("{'title': …}")
+                raise InvalidReleaseError(
+                    f"{path!r} gives {json_type(part)}, not text: map the path of a string or number in it",
+                    field=name,
+                    origin=origin,
+                )
         if isinstance(value, list) and name != "topics":
             value = ", ".join(str(v) for v in value if v not in (None, ""))
         if isinstance(value, int | float) and not isinstance(value, bool):
