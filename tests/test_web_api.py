@@ -463,6 +463,22 @@ def test_two_items_that_are_one_release_are_refused_naming_both(api):
     assert api.app.store.count_releases() == 0
 
 
+def test_a_key_twice_in_a_listed_item_names_the_item(api):
+    """An integrator's review: a key twice in the 2nd of 3 listed releases was refused as `title: appears twice
+    in one object`, without the index every other error of a list gives, so the CMS could not tell which one."""
+    data = json.dumps([RELEASE, RELEASE, RELEASE]).encode()
+    second = data.index(b'"title"', data.index(b"}") + 1)
+    data = data[:second] + b'"title": "Another headline", ' + data[second:]
+    resp = api.post(data=data)
+    assert resp.status_code == 400
+    assert errors_of(resp) == [{"field": "title", "message": "appears twice in one object", "index": 1}]
+    nested = api.post(data=b'[{"title": "T", "body": "B"}, {"title": "T2", "body": "B", "topics": [{"a": 1, "a": 2}]}]')
+    assert errors_of(nested) == [{"field": "a", "message": "appears twice in one object", "index": 1}]
+    single = api.post(data=b'{"title": "T", "body": "B", "body": "C"}')
+    assert errors_of(single) == [{"field": "body", "message": "appears twice in one object"}]
+    assert api.app.store.count_releases() == 0
+
+
 def test_a_list_of_one_still_names_the_index(api):
     resp = api.post([{"title": "T", "body": "Text.", "published": "not a date at all"}])
     assert resp.status_code == 400

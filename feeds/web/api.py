@@ -412,7 +412,6 @@ def parse_json(data: bytes) -> object:
         text = data.decode("utf-8-sig")
         value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
         canonical_json(value)  # a lone surrogate ("\ud800") decodes as JSON but is no Unicode text
-        return value
     except UnicodeEncodeError as e:
         raise Reject(400, "the body holds a lone surrogate escape (such as \\ud800), which is not text") from e
     except UnicodeDecodeError as e:
@@ -423,6 +422,10 @@ def parse_json(data: bytes) -> object:
         raise Reject(400, e.message, field=e.field) from e
     except (ValueError, RecursionError) as e:
         raise Reject(400, "not usable JSON (a number too long or nesting too deep)") from e
+    if (twice := _first_twice(value)) is not None:
+        index, key = twice
+        raise Invalid([FieldError(key, "appears twice in one object", index)])
+    return value
 
 
 def check_count(value: object, cap: int) -> None:
@@ -436,14 +439,41 @@ def check_count(value: object, cap: int) -> None:
         )
 
 
+class _Twice(dict[str, object]):
+    """A decoded object in which `key` appeared twice, kept until `parse_json` knows which item of a list it is in."""
+
+    key: str
+
+
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """Refuse duplicate keys: JSON parsers disagree on which one wins (RFC 8259 §4)."""
+    """Mark duplicate keys, which `parse_json` refuses: JSON parsers disagree on which one wins (RFC 8259 §4)."""
     out: dict[str, object] = {}
+    twice = None
     for key, value in pairs:
-        if key in out:
-            raise InvalidReleaseError("appears twice in one object", field=key)
+        if key in out and twice is None:
+            twice = key
         out[key] = value
-    return out
+    if twice is None:
+        return out
+    marked = _Twice(out)
+    marked.key = twice
+    return marked
+
+
+def _first_twice(value: object) -> tuple[int | None, str] | None:
+    """(index in a pushed list, or None for a single object; the key) of the first object with a key twice."""
+    items: list[tuple[int | None, object]] = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+    for index, item in items:
+        stack = [item]
+        while stack:  # (not recursive: the decoder allows nesting deeper than Python's recursion limit)
+            node = stack.pop()
+            if isinstance(node, _Twice):
+                return index, node.key
+            if isinstance(node, dict):
+                stack.extend(reversed(node.values()))
+            elif isinstance(node, list):
+                stack.extend(reversed(node))
+    return None
 
 
 def _no_constant(name: str) -> object:
