@@ -194,6 +194,7 @@ class Daemon:
                 self.trigger_ingest()
                 return SKIPPED + f"the ingest lock is held{_BY_WHOM} (tried again shortly)"
             report = run_ingest(app, quiet=self.inbox_quiet)
+        self.metrics.releases_ingested(o.status for o in report.outcomes)  # (pushed ones are counted by the API)
         self._rewatch_replaced_folders()
         if report.changed:
             self.trigger_publish()

@@ -507,6 +507,23 @@ def test_an_inbox_file_still_being_written_waits_instead_of_being_rejected(make_
         daemon.app.close()
 
 
+def test_releases_the_ingest_job_stores_are_counted_in_the_metrics_as_pushed_ones_are(make_settings, clock):
+    """An integrator's review: `feeds_releases_ingested_total` ("Releases ingested, by outcome") counted pushed
+    releases only; the drop folder's and the remote sources' never moved it."""
+    settings = make_settings()
+    inbox = settings.inboxes[0].path
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False, inbox_quiet=0.0)
+    try:
+        (inbox / "a.txt").write_text("Harbour wall to be rebuilt\n\nThe wall will be rebuilt.\n", encoding="utf-8")
+        (inbox / "b.json").write_text('{"title": "No body"}', encoding="utf-8")
+        assert daemon.job_ingest(daemon.app) == "1 created, 1 rejected"
+        text = daemon.metrics.render().decode()
+        assert 'feeds_releases_ingested_total{status="created"} 1.0' in text
+        assert 'feeds_releases_ingested_total{status="rejected"} 1.0' in text
+    finally:
+        daemon.app.close()
+
+
 def test_a_port_in_use_is_a_one_line_error_before_the_daemon_announces_itself(make_settings, clock):
     import socket
 
