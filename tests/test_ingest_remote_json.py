@@ -265,3 +265,21 @@ def test_a_result_with_an_object_for_a_title_is_rejected_and_the_others_stored(r
     assert [o.status for o in outcomes] == ["rejected", "created"]
     assert "field 'title'" in (outcomes[0].error or "") and "object" in (outcomes[0].error or "")
     assert [r.title for r in app.store.releases()] == ["Minister visits Kyiv"]
+
+
+def test_a_result_listed_twice_is_stored_once_not_updated_back_and_forth(remote_app, httpserver, clock):
+    """An integrator's review: a document listing one link twice (a search result repeated, with another title)
+    updated the release to the second and back at every read of it: two updates, two warnings and a publish at
+    every poll of a server without validators. The push API and JSON files refuse such twins; here the first is
+    kept and the later one rejected, naming both."""
+    app, src = remote_app
+    first = SEARCH["results"][0]
+    twin = {**first, "title": "Foreign Secretary statement on sanctions (corrected)"}
+    httpserver.expect_request("/search.json").respond_with_json({"results": [first, SEARCH["results"][1], twin]})
+    outcomes = poll_remote(app, src)
+    assert [o.status for o in outcomes] == ["created", "created", "rejected"]
+    assert "results #0 and #2 have the same link" in (outcomes[2].error or "")
+    clock.advance(timedelta(hours=1))
+    assert [o.status for o in poll_remote(app, src)] == ["unchanged", "unchanged", "rejected"]
+    assert app.store.count_releases() == 2
+    assert app.store.release("foreign-secretary-statement-on-sanctions").title == first["title"]

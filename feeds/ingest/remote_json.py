@@ -26,9 +26,11 @@ from feeds.clock import rfc3339
 from feeds.config import RemoteJsonSource
 from feeds.errors import IngestError, InvalidReleaseError
 from feeds.ingest import ingest_units
+from feeds.ingest.formats import twins
 from feeds.ingest.pipeline import Unit, unit_from_raws
 from feeds.ingest.schema import json_type
 from feeds.model import IngestOutcome, RawRelease
+from feeds.normalise.ids import identity_of
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:
@@ -233,12 +235,26 @@ def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) 
 
 def _ingest_results(app: App, source: RemoteJsonSource, body: bytes, now: datetime) -> list[IngestOutcome]:
     units: list[Unit] = []
+    seen: dict[str, tuple[int, RawRelease]] = {}
     for i, item in enumerate(parse_document(body, source)):
         origin = f"{source.url}#{i}"
         try:
             raw = raw_from_result(item, source, origin)
         except InvalidReleaseError as e:
             units.append(Unit(origin=origin, source=source.name, error=str(e)))
+            continue
+        first, earlier = seen.setdefault(identity_of(raw), (i, raw))
+        found = twins([earlier, raw]) if first != i else None
+        if found is not None:
+            # Two results that are one release (the same link, say, listed twice): stored in turn, each read of
+            # the document would update the release twice, to the second and back, for ever. The first is kept.
+            _, _, field, value = found
+            error = f"results #{first} and #{i} have the same {field} ({value!r}): they would be one release"
+            units.append(
+                Unit(
+                    origin=origin, source=source.name, error=str(InvalidReleaseError(error, field=field, origin=origin))
+                )
+            )
             continue
         units.append(
             unit_from_raws([raw], origin=raw.link or origin, source=source.name, settings=app.settings, now=now)
