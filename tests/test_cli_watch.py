@@ -533,3 +533,22 @@ def test_a_title_cleared_by_edit_is_the_feeds_own_again_after_the_next_check(con
     assert run(config, "watch", "poll", url).exit_code == 0
     (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
     assert feed["title"] == "Desk"
+
+
+def test_titles_and_tags_are_stored_on_one_line_without_characters_xml_forbids(config, tmp_path):
+    """A control character typed into --title, or in an OPML file, stopped every publish of the match feeds."""
+    added = run(config, "watch", "add", "https://news.example.com/rss", "--title", "Wire\x01  desk\n", "--tag", "w\x07")
+    assert added.exit_code == 0
+    assert run(config, "watch", "edit", "1", "--tag", "a\x0b b").exit_code == 0
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<opml version="2.0"><head/><body><outline text="Other&#x9;\n wire" category="c&#x9;d"'
+        ' xmlUrl="https://other.example.com/rss"/></body></opml>',
+        encoding="utf-8",
+    )
+    assert run(config, "watch", "import", str(opml)).exit_code == 0
+    assert run(config, "watch", "edit", "2", "--title", "\x02Renamed\x1f").exit_code == 0
+    feeds = {f["url"]: f for f in json.loads(run(config, "watch", "list", "--json").stdout)}
+    wire, other = feeds["https://news.example.com/rss"], feeds["https://other.example.com/rss"]
+    assert (wire["title"], wire["tags"]) == ("Wire desk", ["a b"])
+    assert (other["title"], other["tags"]) == ("Renamed", ["c d"])

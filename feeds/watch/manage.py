@@ -26,6 +26,7 @@ from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
 from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_slug
+from feeds.normalise.text import collapse, xml_safe
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
 from feeds.watch.parse import find_feed_links, parse_feed
@@ -152,7 +153,7 @@ def add_feed(
     refuse_unpollable(app, url)
     return app.store.add_feed(
         url,
-        title=title,
+        title=_label(title),
         tags=tags,
         interval=check_interval(interval, app.settings.watch.interval),
         origin="cli",
@@ -260,7 +261,7 @@ def edit_feed(
         tags = _checked_tags(tags)
     return app.store.edit_feed(
         feed.id,
-        title=title.strip() if title is not None else None,
+        title=_label(title) if title is not None else None,
         tags=tags,
         interval=check_interval(interval, feed.interval) if interval is not None else None,
         enabled=enabled,
@@ -289,7 +290,17 @@ def _in_config(app: App, key: KeyPath, message: str) -> ConfigError:
 def _checked_tags(tags: Sequence[str]) -> tuple[str, ...]:
     if any("," in t for t in tags):
         raise ValueError("a tag must not contain a comma (OPML exports separate tags with commas): give --tag twice")
-    return tuple(dict.fromkeys(t.strip() for t in tags if t.strip()))
+    return _labels(tags)
+
+
+def _label(text: str) -> str:
+    """A feed's title or tag as it is stored and published: one line, without the characters XML forbids (a
+    control character typed into `--title` or an OPML file would stop every publish of the match feeds)."""
+    return collapse(xml_safe(text))
+
+
+def _labels(tags: Sequence[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(label for t in tags if (label := _label(t))))
 
 
 def import_configured(app: App) -> tuple[int, int]:
@@ -308,7 +319,13 @@ def import_configured(app: App) -> tuple[int, int]:
         url = canonical_feed_url(f.url)
         before = origins.get(url)
         _, created = app.store.import_feed(
-            url, title=f.title, tags=f.tags, interval=f.interval or w.interval, origin="config", now=now, adopt=True
+            url,
+            title=_label(f.title),
+            tags=_labels(f.tags),
+            interval=f.interval or w.interval,
+            origin="config",
+            now=now,
+            adopt=True,
         )
         feeds_added += created
         if before not in (None, "config"):  # watched already another way: from now on, as the config says
@@ -472,7 +489,7 @@ def import_opml(app: App, path: Path) -> OpmlImport:
             note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {shown_interval(interval)}"
         origin = f"opml:{path.name}"
         feed, created = app.store.import_feed(
-            url, title=f.title, tags=f.tags, interval=interval, origin=origin, now=app.clock()
+            url, title=_label(f.title), tags=_labels(f.tags), interval=interval, origin=origin, now=app.clock()
         )
         (done.added if created else done.known).append(feed)
         if note and (created or feed.origin == origin):  # a feed watched another way keeps its own interval
