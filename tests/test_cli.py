@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -72,6 +73,18 @@ def test_file_names_and_feed_titles_cannot_drive_the_terminal_or_forge_a_report_
     assert any(line.startswith("rejected") and "bad\\x1b[31m.json" in line for line in lines)
     listed = run(config, "releases", "list", "--json")
     assert "\x1b" not in listed.output and json.loads(listed.output)[0]["title"] == "Escape test"
+
+
+def test_a_database_server_that_cannot_be_reached_is_one_line(config):
+    """psycopg puts a tab-indented hint ("Is the server running…") on a second line of its own."""
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = closed.getsockname()[1]
+    closed.close()  # nothing listens there now
+    r = run(config, "status", env={"FEEDS_DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/test"})
+    assert r.exit_code == 1
+    assert r.output.startswith("error: cannot open database postgresql+psycopg://u@127.0.0.1:")
+    assert len(r.output.splitlines()) == 1 and "\t" not in r.output
 
 
 def test_a_database_refusing_a_command_is_one_line_without_sql(config, monkeypatch):

@@ -298,7 +298,8 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         try:
             return schema.migrate(self.engine, now)
         except sa.exc.OperationalError as e:
-            raise StoreError(f"cannot open database {self.url}: {e.orig}") from e
+            # (one line: psycopg adds a tab-indented hint on a line of its own, "Is the server running…")
+            raise StoreError(f"cannot open database {self.url}: {' '.join(str(e.orig).split())}") from e
 
     def pending_migrations(self) -> list[schema.Migration]:
         with self.engine.connect() as conn:
