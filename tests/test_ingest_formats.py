@@ -462,6 +462,14 @@ def test_json_list_gives_one_release_per_item_with_numbered_origins() -> None:
     [
         ('{"title": "x",\n "body": "y",\n}', "inbox/x.json", None, 3, "not valid JSON"),
         ('{"title": "x", "body": "y", "title": "z"}', "inbox/x.json", "title", None, "appears twice"),
+        (
+            '[{"title": "A", "body": "x"},\n{"title": "B", "title": "C", "body": "y"}]',
+            "inbox/x.json#1",
+            "title",
+            None,
+            "appears twice",
+        ),
+        ('[{"title": "A", "body": "x", "meta": {"a": 1, "a": 2}}]', "inbox/x.json#0", "a", None, "appears twice"),
         ('{"title": "x", "body": NaN}', "inbox/x.json", None, None, "NaN"),
         ("[]", "inbox/x.json", None, None, "no release"),
         ('[{"title": "x", "body": "y"}, 3]', "inbox/x.json#1", None, None, "must be a JSON object, not number"),

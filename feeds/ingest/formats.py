@@ -31,6 +31,7 @@ from feeds.normalise.ids import identity_of
 __all__ = [
     "EXTENSIONS",
     "JSON_SCHEMA_FIELDS",
+    "DuplicateKeys",
     "FieldSpec",
     "decode_text",
     "parse_release_file",
@@ -78,8 +79,9 @@ def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> t
 
 def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[RawRelease, ...]:
     """Parse JSON text holding one release object or a list of them."""
+    duplicates = DuplicateKeys()
     try:
-        value = json.loads(text, object_pairs_hook=_unique_keys(origin), parse_constant=_no_constant(origin))
+        value = json.loads(text, object_pairs_hook=duplicates, parse_constant=_no_constant(origin))
     except json.JSONDecodeError as e:
         raise InvalidReleaseError(f"not valid JSON: {e.msg} (column {e.colno})", origin=origin, line=e.lineno) from e
     except InvalidReleaseError:
@@ -88,6 +90,10 @@ def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[Raw
         raise InvalidReleaseError("not usable JSON: it holds a number thousands of digits long", origin=origin) from e
     except RecursionError as e:
         raise InvalidReleaseError("not usable JSON: nested too deeply", origin=origin) from e
+    if (twice := duplicates.first(value)) is not None:
+        index, key = twice
+        where = origin if index is None else f"{origin}#{index}"
+        raise InvalidReleaseError("appears twice in one object", origin=where, field=key)
     return releases_from_json_value(value, source=source, origin=origin)
 
 
@@ -140,18 +146,53 @@ def release_from_object(obj: object, *, source: str, origin: str) -> RawRelease:
     return release_from_json(obj, source=source, origin=origin)
 
 
-def _unique_keys(origin: str) -> Callable[[list[tuple[str, object]]], dict[str, object]]:
-    """object_pairs_hook that refuses duplicate keys: JSON parsers disagree on which one wins (RFC 8259 §4)."""
+class DuplicateKeys:
+    """An `object_pairs_hook` for `json.loads` that marks the objects holding a key twice (JSON parsers disagree
+    on which one wins, RFC 8259 §4), so that the caller can refuse them naming the item of a list they are in
+    (`first`) rather than only the key. One per document; the objects it returns are plain dicts."""
 
-    def hook(pairs: list[tuple[str, object]]) -> dict[str, object]:
-        result: dict[str, object] = {}
-        for key, value in pairs:
-            if key in result:
-                raise InvalidReleaseError("appears twice in one object", origin=origin, field=key)
-            result[key] = value
-        return result
+    __slots__ = ("found",)
 
-    return hook
+    def __init__(self) -> None:
+        self.found = False
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> dict[str, object]:
+        out = dict(pairs)
+        if len(out) == len(pairs):
+            return out
+        self.found = True
+        marked = _Twice(out)
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                marked.key = key  # the first one repeated
+                break
+            seen.add(key)
+        return marked
+
+    def first(self, value: object) -> tuple[int | None, str] | None:
+        """(the index of the item in a list, or None for a single object; the key) of the first object of
+        `value` that held a key twice, nested objects included; None when none did."""
+        if not self.found:
+            return None
+        items: list[tuple[int | None, object]] = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            stack = [item]
+            while stack:  # (not recursive: the decoder allows nesting deeper than Python's recursion limit)
+                node = stack.pop()
+                if isinstance(node, _Twice):
+                    return index, node.key
+                if isinstance(node, dict):
+                    stack.extend(reversed(node.values()))
+                elif isinstance(node, list):
+                    stack.extend(reversed(node))
+        return None
+
+
+class _Twice(dict[str, object]):
+    """A decoded object in which `key` appeared twice."""
+
+    key: str
 
 
 def _no_constant(origin: str) -> Callable[[str], object]:

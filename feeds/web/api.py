@@ -41,7 +41,7 @@ from sqlalchemy import exc as sa_exc
 from feeds.clock import Clock, rfc3339
 from feeds.errors import InvalidReleaseError, StoreError
 from feeds.ingest import ingest_units
-from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_from_object, twins
+from feeds.ingest.formats import JSON_SCHEMA_FIELDS, DuplicateKeys, release_from_json, release_from_object, twins
 from feeds.ingest.govuk import is_govuk_content_item
 from feeds.ingest.pipeline import Unit
 from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
@@ -408,9 +408,10 @@ def read_body(environ: Environ, cap: int) -> bytes:
 def parse_json(data: bytes) -> object:
     if not data.strip():
         raise Reject(400, "the body is empty: send a release object or a list of them")
+    duplicates = DuplicateKeys()
     try:
         text = data.decode("utf-8-sig")
-        value = json.loads(text, object_pairs_hook=_unique_keys, parse_constant=_no_constant)
+        value = json.loads(text, object_pairs_hook=duplicates, parse_constant=_no_constant)
         canonical_json(value)  # a lone surrogate ("\ud800") decodes as JSON but is no Unicode text
     except UnicodeEncodeError as e:
         raise Reject(400, "the body holds a lone surrogate escape (such as \\ud800), which is not text") from e
@@ -422,7 +423,7 @@ def parse_json(data: bytes) -> object:
         raise Reject(400, e.message, field=e.field) from e
     except (ValueError, RecursionError) as e:
         raise Reject(400, "not usable JSON (a number too long or nesting too deep)") from e
-    if (twice := _first_twice(value)) is not None:
+    if (twice := duplicates.first(value)) is not None:
         index, key = twice
         raise Invalid([FieldError(key, "appears twice in one object", index)])
     return value
@@ -437,43 +438,6 @@ def check_count(value: object, cap: int) -> None:
         raise Reject(
             413, f"the list holds {len(value):,} releases, more than web.max_releases ({cap:,}): send fewer at a time"
         )
-
-
-class _Twice(dict[str, object]):
-    """A decoded object in which `key` appeared twice, kept until `parse_json` knows which item of a list it is in."""
-
-    key: str
-
-
-def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
-    """Mark duplicate keys, which `parse_json` refuses: JSON parsers disagree on which one wins (RFC 8259 §4)."""
-    out: dict[str, object] = {}
-    twice = None
-    for key, value in pairs:
-        if key in out and twice is None:
-            twice = key
-        out[key] = value
-    if twice is None:
-        return out
-    marked = _Twice(out)
-    marked.key = twice
-    return marked
-
-
-def _first_twice(value: object) -> tuple[int | None, str] | None:
-    """(index in a pushed list, or None for a single object; the key) of the first object with a key twice."""
-    items: list[tuple[int | None, object]] = list(enumerate(value)) if isinstance(value, list) else [(None, value)]
-    for index, item in items:
-        stack = [item]
-        while stack:  # (not recursive: the decoder allows nesting deeper than Python's recursion limit)
-            node = stack.pop()
-            if isinstance(node, _Twice):
-                return index, node.key
-            if isinstance(node, dict):
-                stack.extend(reversed(node.values()))
-            elif isinstance(node, list):
-                stack.extend(reversed(node))
-    return None
 
 
 def _no_constant(name: str) -> object:
