@@ -552,3 +552,15 @@ def test_titles_and_tags_are_stored_on_one_line_without_characters_xml_forbids(c
     wire, other = feeds["https://news.example.com/rss"], feeds["https://other.example.com/rss"]
     assert (wire["title"], wire["tags"]) == ("Wire desk", ["a b"])
     assert (other["title"], other["tags"]) == ("Renamed", ["c d"])
+
+
+def test_the_text_list_shows_each_feeds_tags_and_interval(config):
+    """An operator's review: the tags (what `feed:TAG` rules match) were only in `--json`."""
+    tagged = run(config, "watch", "add", "https://news.example.com/rss", "--tag", "world", "--tag", "europe")
+    assert tagged.exit_code == 0
+    assert run(config, "watch", "add", "https://other.example.com/rss", "--interval", "2h").exit_code == 0
+    lines = run(config, "watch", "list").output.splitlines()
+    assert lines[0].endswith("https://news.example.com/rss  [world, europe]")
+    assert lines[1].strip().startswith("every 30 min, last never")
+    assert lines[2].endswith("https://other.example.com/rss")
+    assert lines[3].strip().startswith("every 2 h, last never")

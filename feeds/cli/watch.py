@@ -122,8 +122,10 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     for f in feeds:
         state = f.state
-        echo(f"#{f.id:<4} {state:<8} {f.url}  {f.title}")
-        detail = f"       last {f.last_status or 'never'}"
+        tags = f"  [{', '.join(f.tags)}]" if f.tags else ""
+        title = f"  {f.title}" if f.title else ""
+        echo(f"#{f.id:<4} {state:<8} {f.url}{title}{tags}")
+        detail = f"       every {shown_interval(f.interval)}, last {f.last_status or 'never'}"
         if f.last_checked:
             detail += f" at {rfc3339(f.last_checked)}"
         if f.next_check:
