@@ -548,6 +548,8 @@ def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(a
         <outline text="Spaced" xmlUrl="http://exa mple.org/rss"/>
         <outline text="Secret" xmlUrl="https://user:pw@private.example.com/rss"/>
         <outline text="A page" htmlUrl="https://page.example.com/news"/>
+        <outline text="No address" xmlUrl=""/>
+        <outline text="Empty folder"/>
         </body></opml>""",
         encoding="utf-8",
     )
@@ -570,7 +572,9 @@ def test_sloppy_opml_keeps_urls_as_written_and_says_what_it_skipped_or_changed(a
         "http://exa mple.org/rss",
         "https://private.example.com/rss",  # shown without the credentials
         "https://page.example.com/news",  # a page only: said, not dropped
+        "the outline 'No address'",  # an empty xmlUrl: said too (an empty folder is only a folder)
     }
+    assert skipped["the outline 'No address'"] == "its xmlUrl is empty: nothing to watch"
     assert "a web page, not a feed" in skipped["https://page.example.com/news"]
     assert "malformed" in skipped["http://exa mple.org/rss"]
     assert "password" in skipped["https://private.example.com/rss"]

@@ -455,6 +455,8 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
                 found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags, interval=interval, problem=problem))
             elif attrs.get("htmlurl") and not len(child):  # a page, not a folder of feeds: said, not dropped
                 found.setdefault(attrs["htmlurl"], OpmlFeed(url=attrs["htmlurl"], title=text, tags=(), page=True))
+            elif ("xmlurl" in attrs or "url" in attrs) and not len(child):  # a feed without its address: said too
+                found.setdefault("\0" + text, OpmlFeed(url="", title=text, tags=(), problem="its xmlUrl is empty"))
             walk(child, (*path, text) if text and not url else path)
 
     walk(body, ())
@@ -471,6 +473,9 @@ def import_opml(app: App, path: Path) -> OpmlImport:
         raise IngestError(f"cannot read: {e.strerror or e}", origin=str(path)) from e
     done = OpmlImport([], [], [], [])
     for f in read_opml(data, str(path)):
+        if not f.url:
+            done.skipped.append((f"the outline {f.title or '(untitled)'!r}", f"{f.problem}: nothing to watch"))
+            continue
         if f.page:
             done.skipped.append((f.url, "a web page, not a feed (no xmlUrl): `feeds watch discover URL` finds it"))
             continue
