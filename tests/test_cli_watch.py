@@ -147,6 +147,11 @@ def test_a_rule_from_the_config_is_removed_in_the_config_not_from_the_cli(config
     line = config.read_text().splitlines().index("[[watch.keywords]]") + 1
     assert f"error: {config}:{line}: watch.keywords[0]: rule 'fisheries' is defined here" in refused.output
     assert "fisheries" in run(config, "keywords", "list").output
+    taken = run(config, "keywords", "add", "cod", "--name", "fisheries")  # not "remove it first", refused above
+    assert taken.exit_code == 1
+    assert f"error: {config}:{line}: watch.keywords[0]: rule 'fisheries' is defined here: change its query" in (
+        taken.output
+    )
     assert run(config, "keywords", "add", "quota", "--name", "quota").exit_code == 0
     assert "removed rule 'quota'" in run(config, "keywords", "remove", "quota").output
 

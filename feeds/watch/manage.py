@@ -181,6 +181,13 @@ def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
             )
         if other.name != name and other.name.casefold() == name.casefold():
             raise ExistsError(f"a rule named {other.name!r} exists already, the same name but for case")
+        configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
+        if other.name == name and other.origin == "config" and configured:  # ("remove it first" is refused too)
+            raise _in_config(
+                app,
+                ("watch", "keywords", configured[0]),
+                f"rule {name!r} is defined here: change its query in the config file, or pick another --name",
+            )
     return app.store.add_rule(name, query, origin="cli", now=app.clock())
 
 
