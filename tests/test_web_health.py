@@ -209,6 +209,8 @@ def test_metrics_text_format_and_series(app, serve):
         'feeds_jobs_total{job="watch"} 2.0',
         'feeds_job_failures_total{job="watch"} 1.0',
         'feeds_jobs_total{job="ingest"} 0.0',
+        'feeds_job_failures_total{job="alerts"} 0.0',  # every job's series from the first scrape, for rate()
+        'feeds_job_failures_total{job="housekeeping"} 0.0',
         'feeds_job_duration_seconds_count{job="publish"} 1.0',
         'feeds_job_duration_seconds_bucket{job="publish",le="5.0"} 1.0',
         'feeds_fetch_results_total{result="200"} 1.0',

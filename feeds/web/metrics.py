@@ -84,7 +84,7 @@ class Metrics:
             self._fetches.labels(result=label)
         for status in ("created", "updated", "unchanged", "rejected"):
             self._ingested.labels(status=status)
-        for job in ("ingest", "watch", "publish"):
+        for job in ("ingest", "watch", "publish", "alerts", "housekeeping", "websub"):  # (every job of the daemon)
             self._jobs.labels(job=job)
             self._job_failures.labels(job=job)
 
