@@ -73,6 +73,7 @@ def test_null_counts_as_absent() -> None:
         ({**BASE, "link": "/news/ferry"}, "link", ["absolute http(s) URL"]),
         ({**BASE, "link": "javascript:alert(1)"}, "link", ["absolute http(s) URL"]),
         ({**BASE, "link": "http://[broken"}, "link", ["absolute http(s) URL"]),
+        ({**BASE, "link": "https://example.org:99999/news"}, "link", ["absolute http(s) URL"]),
     ],
 )
 def test_schema_errors_name_the_field(obj: dict[str, object], field: str, fragments: list[str]) -> None:

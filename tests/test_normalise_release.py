@@ -68,6 +68,8 @@ def norm(release: RawRelease, now: datetime = NOW) -> Release:
         ({"link": "/government/news/x"}, "link", "http(s)"),
         ({"image": "data:image/png;base64,AAAA"}, "image", "http(s)"),
         ({"image": "photo.jpg"}, "image", "http(s)"),
+        ({"image": "https://example.org:99999/x.jpg"}, "image", "Port out of range"),
+        ({"link": "https://example.org:80x/news"}, "link", "'https://example.org:80x/news'"),
         ({"language": "English (UK)"}, "language", "language tag"),
     ],
 )

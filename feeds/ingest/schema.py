@@ -266,6 +266,7 @@ def _check_url(url: str, *, origin: str, line: int | None) -> None:
     try:
         parts = urlsplit(url)
         ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
+        _ = parts.port  # (a port beyond 65535 or not a number raises only when asked for)
     except ValueError:
         ok = False
     if not ok:

@@ -372,8 +372,9 @@ def _url(raw: RawRelease, field: str, value: str | None, base: str | None) -> st
         url = urljoin(base, url)
     try:
         parts = urlsplit(url)
+        _ = parts.port  # (a port beyond 65535 or not a number is refused only when asked for)
     except ValueError as e:
-        raise _invalid(raw, field, f"not a URL: {value!r}") from e
+        raise _invalid(raw, field, f"not a URL: {value!r} ({e})") from e
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
         raise _invalid(raw, field, f"must be an absolute http(s) URL, got {value!r}")
     return url
