@@ -97,6 +97,54 @@ def test_plain_text_in_windows_1252() -> None:
 
 
 @pytest.mark.parametrize(
+    ("facts", "organisation", "published", "updated", "lines"),
+    [
+        (  # as a GOV.UK page's list comes out when the page is copied: each label above its value
+            "From:\nForeign, Commonwealth & Development Office and The Rt Hon Jane Doe MP\nPublished\n27 November 2026",
+            "Foreign, Commonwealth & Development Office",
+            "27 November 2026",
+            None,
+            {"organisation": 4, "published": 6, "body": 8},
+        ),
+        (
+            "From: Department for Coastal Affairs\nPublished 27 November 2026\nLast updated 28 November 2026",
+            "Department for Coastal Affairs",
+            "27 November 2026",
+            "28 November 2026",
+            {"organisation": 3, "published": 4, "updated": 5, "body": 7},
+        ),
+        ("From: Department for Coastal Affairs", "Department for Coastal Affairs", None, None, {"body": 5}),
+    ],
+)
+def test_the_facts_of_a_copied_govuk_page_are_its_organisation_and_dates(
+    facts: str, organisation: str, published: str | None, updated: str | None, lines: dict[str, int]
+) -> None:
+    """A press officer's review: pasted under the headline, GOV.UK's "From: … Published …" list stayed in the
+    body, became the summary, and the release was filed under the site's own organisation."""
+    text = f"Ferry fares frozen\n\n{facts}\n\nFares stay as they are.\n"
+    (raw,) = parse("fares.txt", text.encode())
+    assert (raw.organisation, raw.published, raw.updated) == (organisation, published, updated)
+    assert raw.body == "Fares stay as they are."
+    for field, line in lines.items():
+        assert raw.line_of(field) == line, field
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        "From the start of next year, fares will be frozen.",  # a sentence, not the list (no colon)
+        "Published by the Ministry today, the figures show a rise.",  # no date
+        "From: Department for Coastal Affairs\nSent: 27 November 2026",  # an e-mail's headers: not the list
+        "Published 27 November 2026",  # a date alone, without the organisation: read as the text's date line
+    ],
+)
+def test_an_opening_that_is_not_the_facts_of_a_govuk_page_stays_in_the_body(opening: str) -> None:
+    (raw,) = parse("fares.txt", f"Ferry fares frozen\n\n{opening}\n\nFares stay as they are.\n".encode())
+    assert raw.organisation is None and raw.published is None
+    assert raw.body is not None and raw.body.startswith(opening)
+
+
+@pytest.mark.parametrize(
     ("text", "field"),
     [("", "title"), ("\n  \n\t\n", "title"), ("Only a title\n\n", "body")],
 )

@@ -2,7 +2,8 @@
 
 Plain text is what a press officer pastes from an e-mail: the first non-empty line is the headline, the
 rest is the body, kept exactly as typed (the normaliser reads its conventions: wrapped lines, lists, `said:`
-quotations, addresses, "ENDS"; `feeds.normalise.text`). Markdown
+quotations, addresses, "ENDS"; `feeds.normalise.text`), but for an embargo line and, from a GOV.UK page
+copied as text, the list of facts under its headline ("From:", "Published"), which are metadata. Markdown
 may start with front matter, TOML between `+++` lines or YAML between `---` lines, as Hugo and Jekyll write
 it; its keys are the JSON schema's fields plus the aliases those tools use (`date`, `tags`, `type`). Without
 a `title` key the leading `# Heading` is the title.
@@ -96,7 +97,11 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         start = found[1] + 1
     if embargo is None:
         embargo = _embargo_further(lines, start, origin=origin)
+    facts, start = _page_facts(lines, start)
     body, body_line = _body(lines, start, origin=origin)
+    published = embargo or facts.get("published")
+    found_lines = [("title", first + 1), ("body", body_line), *((("published", published[1]),) if published else ())]
+    found_lines += [(field, line) for field, (_, line) in facts.items() if field != "published"]
     return RawRelease(
         origin=origin,
         source=source,
@@ -104,9 +109,47 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         body=body,
         body_format="text",
         document_type=label,
-        published=embargo[0] if embargo else None,
-        lines=(("title", first + 1), ("body", body_line), *((("published", embargo[1]),) if embargo else ())),
+        published=published[0] if published else None,
+        updated=facts["updated"][0] if "updated" in facts else None,
+        organisation=facts["organisation"][0] if "organisation" in facts else None,
+        lines=tuple(found_lines),
     )
+
+
+# The facts a GOV.UK page lists under its headline, as they come out when the page is copied as text: "From:"
+# and the organisations (on its line or the next), "Published 27 November 2026", "Last updated 28 November 2026".
+_FACT = re.compile(r"(?P<label>from(?=:)|published|last updated|updated):?\s*(?P<value>.*)", re.IGNORECASE)
+_YEAR = re.compile(r"\b\d{4}\b")
+_FACT_FIELDS = {"from": "organisation", "published": "published", "last updated": "updated", "updated": "updated"}
+
+
+def _page_facts(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]], int]:
+    """The facts of a GOV.UK page's list pasted below the headline (field → (value, 1-based line)), and where
+    the body starts after them; nothing, and `start` itself, unless the paragraph there is that list alone and
+    says where the release is from. The organisation is the first one named (GOV.UK lists the department, then
+    its minister: "Foreign, Commonwealth & Development Office and The Rt Hon …")."""
+    first = _next_line(lines, start)
+    if first is None:
+        return {}, start
+    end = next((i for i in range(first, len(lines)) if not lines[i].strip()), len(lines))
+    facts: dict[str, tuple[str, int]] = {}
+    i = first
+    while i < end:
+        m = _FACT.fullmatch(" ".join(lines[i].split()))
+        label = " ".join(m["label"].casefold().split()) if m else ""
+        if m is None or _FACT_FIELDS[label] in facts:  # (each fact once: a second list is text)
+            return {}, start
+        value, line = m["value"], i + 1
+        if not value and i + 1 < end:  # the value on the line below its label
+            i += 1
+            value, line = " ".join(lines[i].split()), i + 1
+        if not value or (label != "from" and not _YEAR.search(value)):  # ("Published by…" is a sentence)
+            return {}, start
+        if label == "from":
+            value = value.split(" and ", 1)[0].strip(" ,")
+        facts[_FACT_FIELDS[label]] = (value, line)
+        i += 1
+    return (facts, end) if "organisation" in facts else ({}, start)
 
 
 _NOT_A_TYPE = frozenset({"for immediate release", "embargoed"})
