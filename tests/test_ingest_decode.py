@@ -50,6 +50,9 @@ def test_newlines_are_normalised_and_the_bom_dropped(data: bytes, expected: str)
         (b"Title\n\x01\x02\xff\xfe binary", ["Windows-1252", "control character"], 2),
         # UTF-16 without a BOM: NUL bytes everywhere.
         ("Title\nBody".encode("utf-16-le"), ["NUL", "UTF-16"], 1),
+        # ... holding a character beyond ASCII, which UTF-8 refuses first (the message said only "Windows-1252").
+        ("Title\nFares: £5".encode("utf-16-le"), ["NUL", "UTF-16"], 1),
+        ("Title\nFares: £5".encode("utf-16-be"), ["NUL", "UTF-16"], 1),
         # A UTF-16 BOM followed by an odd number of bytes.
         (codecs.BOM_UTF16_LE + b"T\x00i\x00t", ["UTF-16 LE", "byte-order mark"], 1),
     ],

@@ -75,12 +75,7 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
         tried.append(f"UTF-8 (byte 0x{data[e.start]:02x} at line {_line_at(data, e.start)} is not valid UTF-8)")
     else:
         if "\x00" in text:
-            raise _error(
-                "contains NUL characters: it is binary, or UTF-16 without a byte-order mark (save it as UTF-8 instead)",
-                origin,
-                data,
-                data.index(b"\x00"),
-            )
+            raise _error(_NUL, origin, data, data.index(b"\x00"))
         return _normalise_newlines(text)
 
     declared = declared_html_charset(data) if html else None
@@ -102,12 +97,17 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
             return _normalise_newlines(text)
         tried.append(f"Windows-1252 (control character U+{ord(bad.group()):04X} at line {_line_at(data, bad.start())})")
 
+    if b"\x00" in data:  # (UTF-16 without a byte-order mark, holding a character beyond ASCII)
+        raise _error(_NUL, origin, data, data.index(b"\x00"))
     raise _error(
         "cannot decode the file as text; tried " + ", ".join(tried) + ". Save it as UTF-8.",
         origin,
         data,
         first_bad,
     )
+
+
+_NUL = "contains NUL characters: it is binary, or UTF-16 without a byte-order mark (save it as UTF-8 instead)"
 
 
 def declared_html_charset(data: bytes) -> str | None:
