@@ -63,6 +63,7 @@ def test_null_counts_as_absent() -> None:
         ({**BASE, "titel": "typo"}, "titel", ["unknown field 'titel'", "did you mean 'title'?"]),
         ({**BASE, "date": "2025-01-01"}, "date", ["did you mean 'published'?"]),
         ({**BASE, "organization": "DfT"}, "organization", ["did you mean 'organisation'?"]),
+        ({**BASE, "auther": "DfT"}, "auther", ["did you mean 'organisation'?"]),  # (not 'date': a review)
         ({**BASE, "title": 42}, "title", ["must be a string, not number"]),
         ({**BASE, "summary": ["a"]}, "summary", ["must be a string, not array"]),
         ({**BASE, "published": {"at": "x"}}, "published", ["not object"]),

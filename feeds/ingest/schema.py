@@ -95,6 +95,10 @@ _HINTS: Mapping[str, str] = {
     "lang": "language",
     "locale": "language",
     "organization": "organisation",
+    "author": "organisation",
+    "publisher": "organisation",
+    "department": "organisation",
+    "from": "organisation",
     "id": "source_key",
     "key": "source_key",
     "headline": "title",
@@ -136,9 +140,10 @@ def unknown_field_error(
 ) -> InvalidReleaseError:
     """`unknown field 'titel' (did you mean 'title'?)`, listing the known names."""
     guess = _HINTS.get(name.lower())
-    if guess not in known:
-        close = difflib.get_close_matches(name.lower(), list(known), n=1, cutoff=0.6)
-        guess = close[0] if close else None
+    if guess not in known:  # a misspelling of a known name, or of a name other tools use (`auther`)
+        usual = [h for h, field in _HINTS.items() if field in known and h not in known]
+        close = difflib.get_close_matches(name.lower(), [*known, *usual], n=1, cutoff=0.6)
+        guess = (close[0] if close[0] in known else _HINTS[close[0]]) if close else None
     hint = f" (did you mean '{guess}'?)" if guess else ""
     message = f"unknown {what} '{name}'{hint}; known {what}s: {', '.join(known)}"
     return InvalidReleaseError(message, origin=origin, field=name, line=line)
