@@ -200,6 +200,24 @@ def test_gzip_when_accepted(served: Served, path: str) -> None:
     assert "content-encoding" not in refused
 
 
+@pytest.mark.parametrize(
+    ("header", "gzipped"),
+    [
+        ("*;q=0, gzip", True),  # gzip's own entry decides, wherever it is (a subscriber's review)
+        ("gzip;q=0, *", False),
+        ("deflate, *", True),
+        ("br;q=1.0, x-gzip;q=0.5", True),
+        ("identity", False),
+        ("gzip ; q=0", False),
+        ("", False),
+    ],
+)
+def test_accept_encoding_is_read_entry_by_entry(header: str, gzipped: bool) -> None:
+    from feeds.web.static import _accepts_gzip
+
+    assert _accepts_gzip(header) is gzipped
+
+
 def test_head_has_the_headers_of_get_and_no_body(served: Served) -> None:
     _, get_headers, get_body = served.request("/index.html")
     status, headers, body = served.request("/index.html", method="HEAD")

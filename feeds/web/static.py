@@ -192,12 +192,19 @@ _HTML_HEADERS = [
 
 
 def _accepts_gzip(header: str) -> bool:
+    """Whether an Accept-Encoding header accepts gzip (RFC 9110 §12.5.3): as its own entry says, else as `*`
+    says (`*;q=0, gzip` accepts it; `gzip;q=0, *` does not)."""
+    named: bool | None = None
+    anything: bool | None = None
     for part in header.split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip().lower() in ("gzip", "x-gzip", "*"):
-            q = params.strip()
-            return not (q.startswith("q=") and _q(q[2:]) == 0)
-    return False
+        name, *params = (p.strip() for p in part.split(";"))
+        q = next((_q(p[2:]) for p in params if p.lower().startswith("q=")), 1.0)
+        name = name.lower()
+        if name in ("gzip", "x-gzip") and named is None:
+            named = q > 0
+        elif name == "*" and anything is None:
+            anything = q > 0
+    return named if named is not None else bool(anything)
 
 
 def _q(value: str) -> float:
