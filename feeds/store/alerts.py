@@ -28,7 +28,7 @@ from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import watched_feeds as WF
-from feeds.store.tx import writing
+from feeds.store.tx import release_leases, writing
 
 # --- tables (migration 3) ---
 
@@ -263,15 +263,7 @@ class AlertStoreMixin:
 
     def release_deliveries(self, ids: Iterable[int], *, owner: str) -> None:
         """Give back claimed deliveries that were not attempted (their destination failed earlier in the run)."""
-        wanted = list(ids)
-        if not wanted:
-            return
-        with writing(self.engine) as conn:
-            conn.execute(
-                AD.update()
-                .where(AD.c.id.in_(wanted), AD.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+        release_leases(self.engine, AD, ids, owner=owner)
 
     # --- the log ---
 

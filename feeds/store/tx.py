@@ -8,7 +8,7 @@ upgrade). Every store method that writes therefore begins with `BEGIN IMMEDIATE`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 
 import sqlalchemy as sa
@@ -20,3 +20,17 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn
+
+
+def release_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owner: str) -> None:
+    """Give back rows of `table` that `owner` claimed (a lease: `lease_owner`, `lease_until`) and did not get to,
+    as they were before the claim; rows whose lease someone else holds by now are left alone."""
+    wanted = list(ids)
+    if not wanted:
+        return
+    with writing(engine) as conn:
+        conn.execute(
+            table.update()
+            .where(table.c.id.in_(wanted), table.c.lease_owner == owner)
+            .values(lease_owner=None, lease_until=None)
+        )

@@ -36,7 +36,7 @@ from feeds.store.schema import matches as M
 from feeds.store.schema import related_applied as RA
 from feeds.store.schema import rules as RU
 from feeds.store.schema import watched_feeds as WF
-from feeds.store.tx import writing
+from feeds.store.tx import release_leases, writing
 
 
 def _feed_from(row: Any) -> WatchedFeed:
@@ -299,15 +299,7 @@ class WatchStoreMixin:
     def release_feeds(self, ids: Iterable[int], *, owner: str) -> None:
         """Give back claimed feeds that were not checked (the run was interrupted), as they were: due as before,
         not held for the rest of the lease (only rows still leased by `owner`)."""
-        wanted = list(ids)
-        if not wanted:
-            return
-        with writing(self.engine) as conn:
-            conn.execute(
-                WF.update()
-                .where(WF.c.id.in_(wanted), WF.c.lease_owner == owner)
-                .values(lease_owner=None, lease_until=None)
-            )
+        release_leases(self.engine, WF, ids, owner=owner)
 
     def _claim(self, cond: Any, *, now: datetime, limit: int, owner: str, lease: timedelta) -> list[WatchedFeed]:
         q = sa.select(WF.c.id).where(cond).order_by(WF.c.next_check.is_not(None), WF.c.next_check, WF.c.id)
