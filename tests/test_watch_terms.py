@@ -94,6 +94,12 @@ def names(title: str, body: str, corpus: tuple[Release, ...] = ()) -> dict[str, 
             {"Russian Foreign Minister Lavrov", "Minister Lavrov", "Minister"},
         ),
         (
+            "Winter aid",
+            "The Minister for the Middle East said the aid will reach Syria. The President of Syria agreed.",
+            {"Middle East", "Syria"},
+            {"Minister", "President"},
+        ),
+        (
             "Message",
             "Prime Minister Theresa May spoke in May 2017 about the Commonwealth.",
             {"Theresa May", "Prime Minister", "Commonwealth"},

@@ -324,7 +324,8 @@ def _name_candidates(segments: Sequence[_Segment]) -> _Found:
                 standalone.add(tuple(w.folded for w in run[cut:]))
                 if cut > 1:
                     standalone.add(tuple(w.folded for w in run[:cut]))
-            else:
+            elif not (len(run) == 1 and run[0].folded in _TITLES):
+                # (a title word alone, "the Minister said", names nobody: any release and any news item has it)
                 standalone.add(tuple(w.folded for w in run))
             # The parts between connectors are names in their own right: "Bank of England" → "England".
             part: list[_Word] = []
