@@ -26,12 +26,10 @@ def app(make_settings, make_app_for):
     return make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'))
 
 
-def release_file(tmp_path, body: str):
+def release_file(tmp_path, body: str, title: str = "Electric ferries ordered"):
     path = tmp_path / "releases" / "ferries.json"
     path.parent.mkdir(exist_ok=True)
-    path.write_text(
-        json.dumps({"title": "Electric ferries ordered", "body": body, "source_key": "ferries-2026"}), encoding="utf-8"
-    )
+    path.write_text(json.dumps({"title": title, "body": body, "source_key": "ferries-2026"}), encoding="utf-8")
     return path
 
 
@@ -128,3 +126,27 @@ def test_an_embargoed_release_is_looked_for_only_once_it_is_due(app, httpserver,
     assert run_watch(app).new_items == 3 and app.store.count_matches() == 0, "not public yet: not looked for"
     clock.advance(timedelta(hours=1, minutes=1))
     assert run_watch(app).retro_matches == 2
+
+
+def test_coverage_a_changed_release_keeps_is_explained_as_the_release_now_reads(app, httpserver, tmp_path, clock):
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        rss(("quoted", "Free crossings promised", f"The harbour master told us: {QUOTE}")),
+        content_type="text/xml",
+    )
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    ingest_paths(app, [release_file(tmp_path, V2)])
+    clock.advance(timedelta(minutes=5))
+    run_watch(app)
+    (before,) = app.store.matches()
+    assert before.kind == "pickup" and "'Electric ferries ordered'" in before.why
+
+    # Retitled, and a paragraph longer: the item still quotes it, so the match stays (same id), but what it says
+    # (the release's title, the share of its words the item repeats) is the release's as it now reads.
+    clock.advance(timedelta(minutes=5))
+    ingest_paths(app, [release_file(tmp_path, V2 + "\n\nMore ferries may follow next year.", "Two ferries ordered")])
+    clock.advance(timedelta(minutes=30))
+    run_watch(app, feed_ids=[feed.id])
+    (after,) = app.store.matches()
+    assert after.id == before.id and after.found_at == before.found_at
+    assert after.why.startswith("pickup of 'Two ferries ordered': ") and "Electric" not in after.why
+    assert after.score < before.score

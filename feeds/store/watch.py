@@ -506,6 +506,19 @@ class WatchStoreMixin:
             for chunk in chunks(list(ids), 500):
                 conn.execute(M.delete().where(M.c.id.in_(chunk)))
 
+    def refresh_matches(self, found: Sequence[tuple[int, Match, float | None]]) -> None:
+        """(match id, match, delay): stored matches take the terms, score, explanation and delay matching gives
+        them now (their rule or release changed), keeping their ids and the time they were found."""
+        if not found:
+            return
+        with writing(self.engine) as conn:
+            for match_id, m, delay in found:
+                conn.execute(
+                    M.update()
+                    .where(M.c.id == match_id)
+                    .values(terms=_terms_json(m.terms), score=m.score, why=m.why, delay_s=delay)
+                )
+
     def rules_state(self) -> tuple[int, datetime | None, datetime | None]:
         """(how many rules, the last change, the last application): changes whenever a rule is added, changed,
         applied or removed (which may remove matches)."""

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from feeds.model import Match, Release, Rule, StoredItem
+from feeds.model import Match, Release, Rule, StoredItem, StoredMatch
 from feeds.watch.matching import Matchers, delay_of, match_item
 from feeds.watch.related import ITEM_SLACK
 
@@ -49,10 +49,17 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> tuple[int
     # A changed release (looked for before) loses the coverage it no longer has: a pickup of a sentence since
     # cut, an item related only through a name taken out. Its other matches keep their ids.
     changed = set(app.store.releases_applied(r.id for r in pending))
-    unjustified = _no_longer_matching(app, related, changed, kinds=frozenset({"related", "pickup"}))
+    unjustified, kept = _no_longer_matching(app, related, changed, kinds=frozenset({"related", "pickup"}))
     if unjustified:
         app.store.drop_matches(unjustified)
         log.info("removed %d match(es) that changed releases no longer make", len(unjustified))
+    # The rest say why as the release now reads: its title, the passage or names found, the score, the delay.
+    app.store.refresh_matches(
+        [
+            (found.id, m, delay_of(m, found.item.published, found.item.first_seen, matchers.releases))
+            for found, m in kept
+        ]
+    )
     window = timedelta(days=app.settings.watch.related.window_days)
     # release id → (first seen no earlier, no later): when an item can have been its coverage
     spans = {r.id: (r.published - ITEM_SLACK, r.published + window) for r in pending}
@@ -97,10 +104,11 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
     names = {r.name for r in pending}
     since = now - timedelta(days=app.settings.watch.retro_days)
     keywords = replace(matchers, related=None)
-    unjustified = _no_longer_matching(app, keywords, names, kinds=frozenset({"keyword"}))
+    unjustified, kept = _no_longer_matching(app, keywords, names, kinds=frozenset({"keyword"}))
     if unjustified:
         app.store.drop_matches(unjustified)
         log.info("removed %d match(es) that changed rules no longer make", len(unjustified))
+    app.store.refresh_matches([(found.id, m, found.delay) for found, m in kept])
     found: list[tuple[int, Match, float | None]] = [
         (stored.id, m, None) for stored, m in _matches_among_stored(app, keywords, since) if m.subject in names
     ]
@@ -111,22 +119,29 @@ def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequen
     return added, len(unjustified)
 
 
-def _no_longer_matching(app: App, matchers: Matchers, subjects: set[str], *, kinds: frozenset[str]) -> list[int]:
+def _no_longer_matching(
+    app: App, matchers: Matchers, subjects: set[str], *, kinds: frozenset[str]
+) -> tuple[list[int], list[tuple[StoredMatch, Match]]]:
     """The ids of the stored matches (of `kinds`) of the rules or releases `subjects` that `matchers`, as they
     are now, no longer make: a press officer narrows a rule to get rid of false matches, or cuts a sentence from
-    a release, and they must go (whatever their age). The ones still made are kept as they are, with their ids
-    and the time they were found."""
+    a release, and they must go (whatever their age). The ones still made are kept, with their ids and the time
+    they were found; those whose explanation changed (a release's new title, a shorter passage, another score)
+    are returned with the match as made now."""
     feeds = {f.id: f for f in app.store.feeds()}
     stale: list[int] = []
+    kept: list[tuple[StoredMatch, Match]] = []
     for subject in sorted(subjects):
         for found in app.store.matches(subject=subject):
             if found.kind not in kinds:
                 continue
             feed = feeds.get(found.item.feed_id)
             made = match_item(matchers, feed, found.item.item) if feed is not None else []
-            if all((m.kind, m.subject) != (found.kind, subject) for m in made):
+            now = next((m for m in made if (m.kind, m.subject) == (found.kind, subject)), None)
+            if now is None:
                 stale.append(found.id)
-    return stale
+            elif (now.why, now.score, now.terms) != (found.why, found.score, found.terms):
+                kept.append((found, now))
+    return stale, kept
 
 
 def _matches_among_stored(app: App, matchers: Matchers, since: datetime) -> Iterator[tuple[StoredItem, Match]]:
