@@ -14,6 +14,8 @@ import shutil
 import subprocess
 import threading
 import warnings
+import zlib
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -76,6 +78,43 @@ def as_xml(app: StaticSite) -> Callable[..., Iterable[bytes]]:
     return wrapped
 
 
+def png_pixels(data: bytes) -> list[list[tuple[int, ...]]]:
+    """The rows of pixels of an 8-bit RGB or RGBA, non-interlaced PNG (what Chromium's screenshots are)."""
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, header = 8, b"", b""
+    while pos < len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        kind, body = data[pos + 4 : pos + 8], data[pos + 8 : pos + 8 + size]
+        header = body if kind == b"IHDR" else header
+        idat += body if kind == b"IDAT" else b""
+        pos += 12 + size
+    width, height = int.from_bytes(header[0:4], "big"), int.from_bytes(header[4:8], "big")
+    depth, colour, interlace = header[8], header[9], header[12]
+    assert depth == 8 and colour in (2, 6) and interlace == 0, header
+    bpp = 3 if colour == 2 else 4
+    raw, stride = zlib.decompress(idat), width * bpp
+    rows: list[list[tuple[int, ...]]] = []
+    prev = bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for i in range(stride):
+            a, b = line[i - bpp] if i >= bpp else 0, prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if kind == 1:
+                line[i] = (line[i] + a) & 0xFF
+            elif kind == 2:
+                line[i] = (line[i] + b) & 0xFF
+            elif kind == 3:
+                line[i] = (line[i] + (a + b) // 2) & 0xFF
+            elif kind == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 0xFF
+        rows.append([tuple(line[x : x + 3]) for x in range(0, stride, bpp)])
+        prev = line
+    return rows
+
+
 @dataclass
 class BrowsedSite:
     base_url: str
@@ -106,6 +145,26 @@ class BrowsedSite:
         assert done.stdout.strip(), f"empty DOM for {path}: {done.stderr.decode(errors='replace')[-2000:]}"
         return html.fromstring(done.stdout)
 
+    def screenshot(self, path: str, *, width: int, height: int) -> list[list[tuple[int, ...]]]:
+        """The pixels Chromium shows in a `width`×`height` window opened on the page, row by row."""
+        shot = self.profile.parent / "shot.png"
+        cmd = [
+            self.chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--hide-scrollbars",
+            "--no-first-run",
+            "--disable-background-networking",
+            f"--user-data-dir={self.profile}",
+            f"--window-size={width},{height}",
+            f"--screenshot={shot}",
+            self.base_url + path,
+        ]
+        done = subprocess.run(cmd, capture_output=True, timeout=90, check=False)
+        assert done.returncode == 0 and shot.exists(), done.stderr.decode(errors="replace")[-2000:]
+        return png_pixels(shot.read_bytes())
+
 
 @pytest.fixture(scope="module")
 def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
@@ -135,6 +194,12 @@ def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
                 "topics": ["Harbours"],
             },
             "hostile": {"title": HOSTILE_TITLE, "body": HOSTILE_BODY, "published": "2026-11-03T09:30:00Z"},
+            "arabic": {
+                "title": "افتتاح الميناء بعد الإصلاحات",
+                "body": "أعيد افتتاح الميناء اليوم.\n\nيمكن للسفن الرسو اعتبارا من يوم الاثنين.",
+                "published": "2026-11-04T09:30:00Z",
+                "language": "ar",
+            },
         }
         for key, fields in releases.items():
             (root / "inbox" / f"{key}.json").write_text(json.dumps({**fields, "source_key": key}), encoding="utf-8")
@@ -224,3 +289,13 @@ def test_hostile_text_never_becomes_script_or_handler(browsed: BrowsedSite, page
     assert HOSTILE_TITLE in dom.text_content(), "the hostile title must still be shown, as text"
     if page == "hostile":
         assert dom.findtext(".//h1") == HOSTILE_TITLE
+
+
+@pytest.mark.parametrize("page", ["arabic", "plain"])
+def test_a_phone_opens_a_release_page_on_its_text(browsed: BrowsedSite, page: str) -> None:
+    """A 500 px window shows the page's text where it opens. The skip link used to wait 100vw off the page's
+    start side: on a right-to-left page that widened the page by a screen, and a phone opened it on the blank."""
+    rows = browsed.screenshot(f"releases/{browsed.slugs[page]}/", width=500, height=400)
+    background = Counter(rows[-1]).most_common(1)[0][0]
+    inked = sum(1 for row in rows for pixel in row if pixel != background)
+    assert inked > 2000, f"the window shows a blank page ({inked} pixels differ from the background)"
