@@ -398,6 +398,9 @@ def test_right_to_left_release(renderer: PageRenderer, language: str) -> None:
     assert doc.xpath("//header[@class='site']/@lang") == ["en-GB"]
     assert doc.xpath("//header[@class='site']/@dir") == ["ltr"]
     assert doc.xpath("//section[@id='subscribe']/@dir") == ["ltr"]
+    # So do its dates ("25 January 2024"), which the bidi algorithm otherwise shows as "January 2024 25".
+    for time in doc.xpath("//dd[@class='published']/time | //section[@class='history']//time"):
+        assert (time.get("lang"), time.get("dir")) == ("en-GB", "ltr"), lxml_html.tostring(time)
 
 
 def test_english_page_has_no_chrome_language_overrides(renderer: PageRenderer) -> None:
@@ -483,6 +486,14 @@ def test_index_marks_other_language_releases(renderer: PageRenderer) -> None:
     assert doc.get("lang") == "en-GB"
     li = doc.xpath("//ol[@class='releases']/li")[0]
     assert (li.get("lang"), li.get("dir")) == ("ar", "rtl")
+    # The card's date is in the site's language and direction: read as English, never reordered right to left.
+    time = li.xpath(".//p[@class='meta']/time")[0]
+    assert (time.get("lang"), time.get("dir"), time.text) == ("en-GB", "ltr", "2 November 2017")
+
+
+def test_index_card_of_a_same_language_release_needs_no_overrides(renderer: PageRenderer) -> None:
+    doc = parse(renderer.index_page(releases=three_releases(), feeds=(), stylesheet_url="s.css").data)
+    assert doc.xpath("//main//*[@lang or @dir]") == []
 
 
 def test_topic_page(renderer: PageRenderer) -> None:

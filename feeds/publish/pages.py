@@ -149,6 +149,9 @@ class ReleaseCard:
     topics: tuple[TopicLink, ...]
     lang: str | None
     dir: Direction
+    ui_lang: str | None = None
+    """The site's language when the release is in another one: set on the card's English words (its date)."""
+    ui_dir: Direction = "ltr"
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,13 +453,16 @@ class PageRenderer:
         cards = []
         for release in _newest_first(releases):
             lang = release.language or self.site.language
+            same = _same_language(lang, self.site.language)
             cards.append(
                 ReleaseCard(
                     release=release,
                     href=self._site_href(release.permalink, root=root),
                     topics=self._topic_links(release.topics, root=root, names=names),
-                    lang=None if _same_language(lang, self.site.language) else lang,
+                    lang=None if same else lang,
                     dir=text_direction(lang),
+                    ui_lang=None if same else self.site.language,
+                    ui_dir=text_direction(self.site.language),
                 )
             )
         return tuple(cards)
