@@ -699,6 +699,27 @@ def test_stylesheet_never_links_a_non_http_url() -> None:
     assert page.find(".//ol/li/a") is None and page.findtext(".//ol/li/span") == "Evil"
 
 
+@pytest.mark.parametrize(
+    ("language", "direction"), [("ar", "rtl"), ("ur-PK", "rtl"), ("az-Arab", "rtl"), ("de", "ltr")]
+)
+def test_stylesheet_labels_an_entry_in_another_language(language: str, direction: str) -> None:
+    """A screen reader reads an Arabic headline with an Arabic voice, and the browser lays it out right to left
+    (a title opening with a quotation mark was otherwise shown with the mark at the wrong end)."""
+    title = '"هذا القرار بداية لنهاية برنامج الأسلحة الكيميائية"'
+    entry = release("resolution", 20, title=title, summary="بوريس جونسون: يمنح القرار الترخيص.", language=language)
+    spec = replace(ordinary_spec(), entries=(entry, release("harbour", 18)))
+    page = transform(render_atom(spec))
+    foreign, own = page.findall(".//ol[@class='entries']/li")
+    assert foreign.get("lang") is None  # the date beside it is in the page's language
+    for el in (foreign.find("a"), foreign.find("p[@class='summary']")):
+        assert el is not None and (el.get("lang"), el.get("dir")) == (language, direction)
+    assert foreign.findtext("a") == title
+    assert [el for el in own.iter() if el.get("lang") or el.get("dir")] == []
+    # RSS says nothing of an item's language: its title takes the direction of its first letter.
+    item = transform(render_rss(spec)).find(".//ol[@class='entries']/li/a")
+    assert item is not None and item.get("dir") == "auto" and item.text == title
+
+
 def test_stylesheet_is_plain_xslt_1() -> None:
     root = etree.parse(str(STYLESHEET)).getroot()
     assert root.get("version") == "1.0"

@@ -117,10 +117,20 @@
 
   <xsl:template match="atom:entry">
     <xsl:variable name="date" select="atom:published | atom:updated[not(../atom:published)]"/>
+    <!-- An entry in another language than the feed's (xml:lang="ar") has its title and summary labelled with
+         it and laid out in its direction; the date stays in the page's language. -->
+    <xsl:variable name="entry-lang" select="string(@xml:lang[. != $lang])"/>
+    <xsl:variable name="entry-dir">
+      <xsl:if test="$entry-lang">
+        <xsl:call-template name="direction"><xsl:with-param name="tag" select="$entry-lang"/></xsl:call-template>
+      </xsl:if>
+    </xsl:variable>
     <li>
       <xsl:call-template name="link">
         <xsl:with-param name="href" select="(atom:link[@rel = 'alternate' or not(@rel)])[1]/@href"/>
         <xsl:with-param name="text" select="normalize-space(atom:title)"/>
+        <xsl:with-param name="lang" select="$entry-lang"/>
+        <xsl:with-param name="dir" select="string($entry-dir)"/>
       </xsl:call-template>
       <!-- RFC 3339 "2017-11-02T09:30:00Z" shown as "02 Nov 2017, 09:30 UTC", like the RSS dates below. The time
            and zone are shown because XSLT 1.0 cannot move a time into the site's zone: a release of 1 July in
@@ -134,16 +144,24 @@
         </xsl:if>
       </time>
       <xsl:if test="normalize-space(atom:summary)">
-        <p class="summary"><xsl:value-of select="normalize-space(atom:summary)"/></p>
+        <p class="summary">
+          <xsl:if test="$entry-lang">
+            <xsl:attribute name="lang"><xsl:value-of select="$entry-lang"/></xsl:attribute>
+            <xsl:attribute name="dir"><xsl:value-of select="$entry-dir"/></xsl:attribute>
+          </xsl:if>
+          <xsl:value-of select="normalize-space(atom:summary)"/>
+        </p>
       </xsl:if>
     </li>
   </xsl:template>
 
   <xsl:template match="item">
     <li>
+      <!-- RSS names no language per item: the title's own first strong letter sets its direction. -->
       <xsl:call-template name="link">
         <xsl:with-param name="href" select="link"/>
         <xsl:with-param name="text" select="normalize-space(title)"/>
+        <xsl:with-param name="dir" select="'auto'"/>
       </xsl:call-template>
       <xsl:if test="pubDate">
         <!-- RFC 822 "Thu, 02 Nov 2017 09:30:00 +0000": "02 Nov 2017, 09:30 UTC" (see the Atom dates above). -->
@@ -194,22 +212,53 @@
     </xsl:choose>
   </xsl:template>
 
+  <!-- "rtl" for a right-to-left BCP 47 tag (as feeds.publish.pages.text_direction decides), else "ltr". -->
+  <xsl:template name="direction">
+    <xsl:param name="tag"/>
+    <xsl:variable name="lower" select="translate($tag, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_', 'abcdefghijklmnopqrstuvwxyz-')"/>
+    <xsl:variable name="primary" select="substring-before(concat($lower, '-'), '-')"/>
+    <xsl:variable name="script" select="substring-before(concat(substring-after($lower, '-'), '-'), '-')"/>
+    <xsl:choose>
+      <xsl:when test="string-length($script) = 4">
+        <xsl:choose>
+          <xsl:when test="contains(' adlm arab hebr mand nkoo rohg syrc thaa ', concat(' ', $script, ' '))">rtl</xsl:when>
+          <xsl:otherwise>ltr</xsl:otherwise>
+        </xsl:choose>
+      </xsl:when>
+      <xsl:when test="contains(' ar arc ckb dv fa he iw ks ps sd ug ur yi ', concat(' ', $primary, ' '))">rtl</xsl:when>
+      <xsl:otherwise>ltr</xsl:otherwise>
+    </xsl:choose>
+  </xsl:template>
+
   <!-- A link to an http(s) URL, or the bare text: never a javascript: or data: link. -->
   <xsl:template name="link">
     <xsl:param name="href"/>
     <xsl:param name="text"/>
     <xsl:param name="before" select="''"/>
     <xsl:param name="class" select="'entry-title'"/>
+    <xsl:param name="lang" select="''"/>
+    <xsl:param name="dir" select="''"/>
     <xsl:variable name="url" select="normalize-space($href)"/>
     <xsl:value-of select="$before"/>
-    <xsl:choose>
-      <xsl:when test="starts-with($url, 'https://') or starts-with($url, 'http://')">
-        <a class="{$class}" href="{$url}"><xsl:value-of select="$text"/></a>
-      </xsl:when>
-      <xsl:otherwise>
-        <span class="{$class}"><xsl:value-of select="$text"/></span>
-      </xsl:otherwise>
-    </xsl:choose>
+    <xsl:variable name="element">
+      <xsl:choose>
+        <xsl:when test="starts-with($url, 'https://') or starts-with($url, 'http://')">a</xsl:when>
+        <xsl:otherwise>span</xsl:otherwise>
+      </xsl:choose>
+    </xsl:variable>
+    <xsl:element name="{$element}">
+      <xsl:attribute name="class"><xsl:value-of select="$class"/></xsl:attribute>
+      <xsl:if test="$element = 'a'">
+        <xsl:attribute name="href"><xsl:value-of select="$url"/></xsl:attribute>
+      </xsl:if>
+      <xsl:if test="$lang">
+        <xsl:attribute name="lang"><xsl:value-of select="$lang"/></xsl:attribute>
+      </xsl:if>
+      <xsl:if test="$dir">
+        <xsl:attribute name="dir"><xsl:value-of select="$dir"/></xsl:attribute>
+      </xsl:if>
+      <xsl:value-of select="$text"/>
+    </xsl:element>
   </xsl:template>
 
 </xsl:stylesheet>
