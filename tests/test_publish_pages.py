@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import os
 import re
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from feeds.publish.pages import (
     date_text,
     date_time_text,
     group_feeds,
+    outline_headings,
     text_direction,
     web_url,
 )
@@ -401,6 +403,41 @@ def test_right_to_left_release(renderer: PageRenderer, language: str) -> None:
     # So do its dates ("25 January 2024"), which the bidi algorithm otherwise shows as "January 2024 25".
     for time in doc.xpath("//dd[@class='published']/time | //section[@class='history']//time"):
         assert (time.get("lang"), time.get("dir")) == ("en-GB", "ltr"), lxml_html.tostring(time)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ("<p>a</p><h2>Notes to editors</h2><p>b</p>", "<p>a</p><h2>Notes to editors</h2><p>b</p>"),
+        ("<h2>A</h2><h3>B</h3><h4>C</h4><h2>D</h2>", "<h2>A</h2><h3>B</h3><h4>C</h4><h2>D</h2>"),
+        # GOV.UK bodies open at level 3
+        ("<h3>The Award</h3><p>x</p><h3>How to apply</h3>", "<h2>The Award</h2><p>x</p><h2>How to apply</h2>"),
+        ("<h3>A</h3><h2>B</h2>", "<h2>A</h2><h2>B</h2>"),
+        ("<h2>A</h2><h4>B</h4><h5>C</h5><h3>D</h3>", "<h2>A</h2><h3>B</h3><h4>C</h4><h3>D</h3>"),
+        ('<h1 id="x">Top</h1><h2>Sub</h2>', '<h2 id="x">Top</h2><h3>Sub</h3>'),  # one <h1>: the headline
+        (
+            "<h6><a href='https://e.example/'>A <b>b</b></a></h6>",
+            "<h2><a href='https://e.example/'>A <b>b</b></a></h2>",
+        ),
+        ("<header><hr><p>&lt;h3&gt;</p>", "<header><hr><p>&lt;h3&gt;</p>"),
+    ],
+)
+def test_body_headings_fit_under_the_headline(body: str, expected: str) -> None:
+    assert outline_headings(body) == expected
+
+
+def test_release_page_headings_never_skip_a_level(renderer: PageRenderer) -> None:
+    body = "<p>Intro.</p><h3>The Award</h3><p>x</p><h4>Amount</h4><p>y</p><h3>How to apply</h3><p>z</p>"
+    doc = render_release(renderer, make_release(body_html=body))
+    levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels)), levels
+    assert [h.text for h in doc.xpath("//div[@class='body']/*[self::h2 or self::h3]")] == [
+        "The Award",
+        "Amount",
+        "How to apply",
+    ]
+    assert [h.tag for h in doc.xpath("//div[@class='body']/*[self::h2 or self::h3]")] == ["h2", "h3", "h2"]
 
 
 def test_english_page_has_no_chrome_language_overrides(renderer: PageRenderer) -> None:

@@ -14,7 +14,7 @@ spelling a release gave it), never as a release happens to spell them.
 
 Template context, the contract an override template can rely on (all pages extend `base.html`):
   every page   `site` (Site), `head` (Head), `feed_groups` (FeedGroup…); filters `date_text`,
-               `date_time_text`, `rfc3339`; macros in `_macros.html`
+               `date_time_text`, `rfc3339`, `with_alt`, `outline_headings`; macros in `_macros.html`
   release.html `release` (Release), `kind` (str), `topics` (TopicLink…), `history` (Change…, newest first,
                ending with first publication), `coverage` (CoverageView…), `source_link` (str | None)
   index.html   `releases` (ReleaseCard…, newest first), `opml_href`
@@ -71,6 +71,33 @@ def with_alt(body_html: str) -> str:
     """Sanitised HTML with an empty `alt` on every image that has none, as an HTML page requires (decorative,
     says an empty one). Done on the page only: the stored body, and so its content hash, stay as they were."""
     return _IMG_WITHOUT_ALT.sub(r'<img\1 alt="">', body_html)
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s/>])", re.IGNORECASE)
+
+
+def outline_headings(body_html: str) -> str:
+    """Sanitised HTML whose headings fit under the page's <h1>: none is an <h1> and none skips a level below the
+    heading it comes under (GOV.UK bodies open with <h3>; a screen reader's list of headings then jumps from
+    the headline to level 3). Each heading is renumbered by how many of the headings before it it comes under
+    (those of a higher source level), so an outline that starts at <h2> and skips nothing is kept as it is.
+    Done on the page only, as `with_alt` is: the stored body and the feeds' content stay as the source gave
+    them."""
+    enclosing: list[int] = []  # the source levels of the headings the next one may be under
+    open_levels: list[int] = []  # the new levels of the headings open at this point, for their end tags
+
+    def relevel(match: re.Match[str]) -> str:
+        if match.group(1):
+            return f"</h{open_levels.pop() if open_levels else match.group(2)}"
+        source = int(match.group(2))
+        while enclosing and enclosing[-1] >= source:
+            enclosing.pop()
+        level = min(2 + len(enclosing), 6)
+        enclosing.append(source)
+        open_levels.append(level)
+        return f"<h{level}"
+
+    return _HEADING_TAG.sub(relevel, body_html)
 
 
 @dataclass(frozen=True, slots=True)
@@ -275,6 +302,7 @@ class PageRenderer:
         self.env.filters["rfc3339"] = rfc3339
         self.env.filters["format_label"] = FORMAT_LABELS.__getitem__
         self.env.filters["with_alt"] = with_alt
+        self.env.filters["outline_headings"] = outline_headings
 
     # -- pages --
 
