@@ -450,12 +450,13 @@ def test_one_new_release_rewrites_only_the_documents_that_show_it(make_site) -> 
         *FEED_NAMES,
         *(f"topics/syria/{n}" for n in (*FEED_NAMES, "index.html")),
         f"releases/{slug}/index.html",
+        "years/2026/index.html",  # its year's archive page (the other years' pages stay as they were)
         "index.html",
         "feeds.opml",  # its dateModified is the newest release's
     }
     assert set(report.written) == expected
     assert report.removed == []
-    assert report.rendered == 6  # main feed, Syria feed, Syria page, release page, index, OPML
+    assert report.rendered == 7  # main feed, Syria feed, Syria page, release page, year page, index, OPML
     after = mtimes(site.out)
     changed = {p for p in after if after[p] != times.get(p)}
     assert changed == expected
@@ -985,3 +986,36 @@ def test_release_pages_name_topics_as_the_feeds_do(make_site) -> None:
     site.publish()
     assert shown(page)[-1] == shown("topics/iran/index.html")[-1] == shown("index.html")[-1] == "Harbours"
     assert parse_ok(site.out / "topics/harbours/atom.xml").feed.title.split(": ")[-1] == "Harbours"
+
+
+def test_every_release_is_reachable_from_the_sites_pages_through_its_years_archive(make_site, monkeypatch) -> None:
+    """A reader's review: the index shows the newest 50 and topic pages the newest 100, so an older release was
+    linked from no page. Each year with releases has a page listing all of them, linked from the index and
+    from the other years' pages; the year is the one the pages show (the site's time zone)."""
+    from feeds.publish import plan
+
+    site = make_site()
+    site.drop("old-1", "Harbour dues reviewed", [], "2024-03-01T09:00:00Z")
+    site.drop("old-2", "New year ferry timetable", [], "2024-12-31T23:30:00Z")  # London: still 2024 (GMT)
+    site.drop("eve", "Midsummer ferry timetable", [], "2025-06-30T23:30:00Z")  # London: 1 July 2025, BST
+    site.ingest()
+    monkeypatch.setattr(plan, "INDEX_RELEASES", 2)
+    site.publish()
+    out = site.out
+    releases = site.app.store.releases()
+    years = sorted({p.parent.name for p in out.glob("years/*/index.html")}, reverse=True)
+    assert years == ["2026", "2025", "2024"]
+    index = (out / "index.html").read_text(encoding="utf-8")
+    assert index.count('<h3><a href="releases/') == 2, "the index shows the newest only"
+    assert all(f'<a href="years/{y}/">{y}</a>' in index for y in years)
+    linked: set[str] = set()
+    for year in years:
+        page = (out / "years" / year / "index.html").read_text(encoding="utf-8")
+        assert f'<link rel="canonical" href="{BASE_URL}years/{year}/">' in page
+        assert f'<strong aria-current="page">{year}</strong>' in page
+        assert all(f'<a href="../../years/{y}/">{y}</a>' in page for y in years if y != year)
+        linked |= {r.slug for r in releases if f'href="../../releases/{r.slug}/"' in page}
+    assert linked == {r.slug for r in releases}, "every release from one year page or another"
+    page_2025 = (out / "years" / "2025" / "index.html").read_text(encoding="utf-8")
+    assert "Midsummer ferry timetable" in page_2025 and "1 release, newest first" in page_2025
+    assert "New year ferry timetable" in (out / "years" / "2024" / "index.html").read_text(encoding="utf-8")

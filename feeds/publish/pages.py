@@ -376,8 +376,10 @@ class PageRenderer:
         stylesheet_url: str,
         discover: Sequence[FeedLink] | None = None,
         topic_names: Mapping[str, str] | None = None,
+        years: Sequence[int] = (),
     ) -> RenderedFile:
-        """`index.html`: recent releases, newest first, and every feed to subscribe to, grouped.
+        """`index.html`: recent releases, newest first, every year's archive page (`years`, newest first), and
+        every feed to subscribe to, grouped.
 
         `discover` lists the feeds announced in <head>; by default those of the `Main` group (or the first group).
         """
@@ -405,8 +407,48 @@ class PageRenderer:
             feed_groups=groups,
             releases=self._cards(releases, root="", names=topic_names),
             opml_href="feeds.opml",
+            years=years,
         )
         return RenderedFile(path="index.html", data=html.encode("utf-8"))
+
+    def year_page(
+        self,
+        *,
+        year: int,
+        releases: Sequence[Release],
+        years: Sequence[int],
+        stylesheet_url: str,
+        discover: Sequence[FeedLink] = (),
+        topic_names: Mapping[str, str] | None = None,
+    ) -> RenderedFile:
+        """`years/<year>/index.html`: every release first published in `year` (in the site's time zone), newest
+        first, and links to the other years: the index lists only the newest, and a release must be reachable
+        from the site's pages, not from the feed archives alone."""
+        site = self.site
+        url = f"{site.base_url}years/{year}/"
+        title = f"Releases of {year} – {site.title}"
+        description = f"Every release {site.author} published in {year}."
+        head = Head(
+            title=title,
+            description=description,
+            lang=site.language,
+            dir=text_direction(site.language),
+            canonical=url,
+            stylesheet_url=stylesheet_url,
+            home="../../",
+            discover=tuple(discover),
+            meta=self._website_meta(title, description, url),
+        )
+        html = self.env.get_template("year.html").render(
+            site=site,
+            head=head,
+            year=year,
+            years=years,
+            root="../../",
+            count=len(releases),
+            releases=self._cards(releases, root="../../", names=topic_names),
+        )
+        return RenderedFile(path=f"years/{year}/index.html", data=html.encode("utf-8"))
 
     def topic_page(
         self,

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from feeds.clock import ensure_utc
 from feeds.config import CustomFeed, Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.topics import topic_slug as _topic_slug
@@ -443,13 +444,39 @@ def plan_site(
             ),
         )
 
+    # One archive page per year (the index lists only the newest releases): each is rendered again only when a
+    # release of its year changes, or a year is added.
+    by_year: dict[int, list[Release]] = {}
+    for r in releases:
+        by_year.setdefault(ensure_utc(r.published).astimezone(site.tz).year, []).append(r)
+    years = sorted(by_year, reverse=True)
+    for year, of_year in by_year.items():
+        shown = newest_first(of_year)
+        add(
+            f"page:years/{year}/",
+            [f"years/{year}/index.html"],
+            ("\n".join(keys[r.id] for r in shown), years, main_links, named(shown)),
+            partial(
+                _one,
+                renderer.year_page,
+                year=year,
+                releases=shown,
+                years=years,
+                stylesheet_url=css,
+                discover=main_links,
+                topic_names=names,
+            ),
+        )
+
     # The index, OPML and static files.
     recent = newest_first(releases)[:INDEX_RELEASES]
     add(
         "index",
         ["index.html"],
-        ("\n".join(keys[r.id] for r in recent), all_links),
-        lambda: (renderer.index_page(releases=recent, feeds=all_links, stylesheet_url=css, topic_names=names),),
+        ("\n".join(keys[r.id] for r in recent), all_links, years),
+        lambda: (
+            renderer.index_page(releases=recent, feeds=all_links, stylesheet_url=css, topic_names=names, years=years),
+        ),
     )
     opml_updated = max((r.updated for r in releases), default=EPOCH)
     opml_created = min((r.published for r in releases), default=EPOCH)  # (moved only by a backfill)
