@@ -130,6 +130,7 @@ class Daemon:
         self.health = Health()
         self.stop_event = threading.Event()
         self._busy = threading.Condition()
+        self._heartbeat_error: str | None = None  # why the last heartbeat could not be recorded (logged once)
         self._running: list[str] = []
         """The jobs running now, by name (a job may run twice at once: see `_soon`)."""
         self._scheduler: BackgroundScheduler | None = None
@@ -295,7 +296,18 @@ class Daemon:
                 self.worker, started=self.state.started, now=self.clock(), status={"jobs": jobs, "stopped": stopped}
             )
         except Exception as e:  # the database may be down: the daemon keeps going
-            log.warning("could not record the heartbeat: %s", e)
+            # One line, without the SQL statement and its values (SQLAlchemy's message carries both), and once
+            # per outage: a heartbeat follows every job, so a down database would otherwise repeat it every tick.
+            why = one_line(error_text(e))[:300]
+            if isinstance(e, sa.exc.OperationalError):
+                why = f"database unavailable: {why.split(': ', 1)[-1]}"
+            if why != self._heartbeat_error:
+                log.warning("could not record the heartbeat: %s", why)
+            self._heartbeat_error = why
+        else:
+            if self._heartbeat_error is not None:
+                log.info("heartbeat recorded again")
+            self._heartbeat_error = None
 
     # --- triggers -----------------------------------------------------------------------------------------
 

@@ -855,3 +855,37 @@ def test_feeds_status_lists_each_job_once_with_its_soonest_run_and_not_the_heart
         daemon._scheduler.shutdown(wait=False)
         daemon._scheduler = None
         daemon.app.close()
+
+
+def test_a_heartbeat_the_database_refuses_is_logged_once_on_one_line_without_its_sql(make_settings, clock, caplog):
+    """Every job ends with a heartbeat: a database that refuses it (a revoked permission) or is down must not put
+    SQLAlchemy's message in the log, SQL statement and values included, on every tick."""
+    import sqlalchemy as sa
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    save = daemon.app.store.save_worker_status
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise sa.exc.ProgrammingError(
+            "INSERT INTO workers (worker, status) VALUES (%(worker)s, %(status)s)",
+            {"worker": "host:1", "status": '{"secret-ish": 1}'},
+            Exception("permission denied for table workers"),
+        )
+
+    try:
+        daemon.app.store.save_worker_status = refuse  # type: ignore[method-assign]
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            for _ in range(3):
+                daemon.heartbeat()
+        lines = [r.getMessage() for r in caplog.records if "heartbeat" in r.getMessage()]
+        assert lines == ["could not record the heartbeat: Exception: permission denied for table workers"]
+        caplog.clear()
+        daemon.app.store.save_worker_status = save  # type: ignore[method-assign]
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            daemon.heartbeat()
+            daemon.heartbeat()
+        assert [r.getMessage() for r in caplog.records] == ["heartbeat recorded again"]
+        assert [w[0] for w in daemon.app.store.worker_statuses(since=clock() - timedelta(days=1))] == [daemon.worker]
+    finally:
+        daemon.app.close()
