@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.errors import ExistsError, NotFoundError
-from feeds.model import Match, MatchedTerm, WatchItem
+from feeds.model import Match, MatchedTerm, MatchScope, WatchItem
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 LEASE = timedelta(minutes=5)
@@ -250,3 +250,37 @@ def test_a_config_import_with_a_new_interval_reschedules_from_the_last_check(sto
     assert g.next_check == NOW + timedelta(minutes=10)
     failing = store.edit_feed(g.id, interval=900)
     assert failing.next_check == NOW + timedelta(minutes=15)
+
+
+def test_record_fetched_by_an_expired_lease_holder_does_not_take_items_back_to_what_it_read(store):
+    """A worker paused mid-check wakes after another one stored a newer body: an item changed since keeps its newer
+    text and the matches that text made (deleted, they would come back as new matches, alerted twice)."""
+    f = add(store)
+    store.record_fetched(
+        replace(f, last_checked=NOW), [item("a", "Old title"), item("r", h="same")], {}, NOW, owner="setup"
+    )
+    (stale,) = store.claim_due(NOW + timedelta(hours=1), limit=1, owner="w1", lease=LEASE)
+    later = NOW + timedelta(hours=1) + LEASE * 2
+    (fresh,) = store.claim_due(later, limit=1, owner="w2", lease=LEASE)
+    hit = Match("keyword", "rule", "a", f.id, (MatchedTerm("title", "new", 0, 3),), 1.0, "matched rule 'rule'")
+    scope = MatchScope(rules=frozenset({"rule"}))
+    newer = replace(fresh, last_checked=later, last_status="200")
+    got, added, _ = store.record_fetched(
+        newer,
+        [item("a", "New title", h="h2"), item("r", h="same")],
+        {"a": [(hit, None)]},
+        later,
+        owner="w2",
+        scope=scope,
+    )
+    assert [(i.key, s) for _, i, s in got] == [("a", "changed")] and added == 1
+    # w1 wakes up with the body it read an hour ago (the old text; "r" under a new guid) and one item new to all.
+    older = [item("a", "Old title"), replace(item("r2", h="same"), guid="r2"), item("b")]
+    got, _, removed = store.record_fetched(
+        replace(stale, last_status="stale"), older, {}, later, owner="w1", scope=scope
+    )
+    assert [(i.key, s) for _, i, s in got] == [("b", "new")] and removed == 0
+    stored = {s.item.key: s.item for s in store.stored_items()}
+    assert sorted(stored) == ["a", "b", "r"] and stored["a"].title == "New title"
+    assert [(m.item.item.key, m.subject) for m in store.matches()] == [("a", "rule")]
+    assert store.feed(f.id).last_status == "200"

@@ -342,15 +342,21 @@ class WatchStoreMixin:
         their delays; with `scope`, a changed item's matches are brought up to date: see `rematch`), then
         `record_check`, in one transaction: (new and changed items, new matches, matches deleted).
 
-        For a feed whose URL stays the same (a move can collide with another row: `record_check` handles that)."""
+        For a feed whose URL stays the same (a move can collide with another row: `record_check` handles that).
+
+        A worker whose lease expired mid-check (and whose feed another worker has checked since) keeps only the
+        items new to the store, with their matches: the body it read is older than the one stored since, so it
+        must not take a changed item back to its older text, nor drop the matches the newer text made (they would
+        come back as new matches, alerted again, at the next check)."""
         with writing(self.engine) as conn:
-            stored = _upsert_items(conn, feed.id, items, now)
+            # The check first: it takes the feed's row lock, so the lease holder's result and items go in whole.
+            ours = _write_check(conn, feed.id, owner, _check_values(feed))
+            stored = _upsert_items(conn, feed.id, items, now, new_only=not ours)
             found = [(item_id, m, delay) for item_id, it, _ in stored for m, delay in matches.get(it.key, ())]
             removed = 0
             if scope is not None:
                 removed = _refresh_matches(conn, [i for i, _, status in stored if status == "changed"], found, scope)
             added = _add_matches(conn, found, now)
-            _write_check(conn, feed.id, owner, _check_values(feed))
         return stored, added, removed
 
     # --- items ---
@@ -643,8 +649,10 @@ _COUNT_SEEN = (
 
 
 def _upsert_items(
-    conn: sa.Connection, feed_id: int, found: Sequence[WatchItem], now: datetime
+    conn: sa.Connection, feed_id: int, found: Sequence[WatchItem], now: datetime, *, new_only: bool = False
 ) -> list[tuple[int, WatchItem, str]]:
+    """Insert the new items, update the changed ones (unless `new_only`: what a stale worker read is older than
+    what is stored), mark the unchanged ones as still listed."""
     if not found:
         return []
     by_key = {it.key: it for it in found}
@@ -654,10 +662,12 @@ def _upsert_items(
     }
     fresh = [it for key, it in by_key.items() if key not in existing]
     same: list[int] = []
+    if new_only:
+        existing = {}
     if fresh:
         renamed = _renamed(conn, feed_id, fresh, by_key)
         for it in fresh:
-            if it.key in renamed:
+            if it.key in renamed and not new_only:  # (a stale worker's item under a new key is not new either)
                 conn.execute(I.update().where(I.c.id == renamed[it.key]).values(key=it.key, guid=it.guid))
                 same.append(renamed[it.key])
         fresh = [it for it in fresh if it.key not in renamed]
@@ -799,10 +809,10 @@ def _check_values(feed: WatchedFeed) -> dict[str, Any]:
     return values
 
 
-def _write_check(conn: sa.Connection, feed_id: int, owner: str, values: Mapping[str, Any]) -> None:
-    """Write `values` to the feed's row if this worker holds its lease (see `_check_statement`)."""
+def _write_check(conn: sa.Connection, feed_id: int, owner: str, values: Mapping[str, Any]) -> bool:
+    """Write `values` to the feed's row if this worker holds its lease (see `_check_statement`); whether it did."""
     params = {f"v_{name}": value for name, value in values.items()}
-    conn.execute(_check_statement(tuple(values)), {"b_feed": feed_id, "b_owner": owner, **params})
+    return conn.execute(_check_statement(tuple(values)), {"b_feed": feed_id, "b_owner": owner, **params}).rowcount == 1
 
 
 @functools.lru_cache(maxsize=4)
