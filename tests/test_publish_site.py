@@ -1019,3 +1019,20 @@ def test_every_release_is_reachable_from_the_sites_pages_through_its_years_archi
     page_2025 = (out / "years" / "2025" / "index.html").read_text(encoding="utf-8")
     assert "Midsummer ferry timetable" in page_2025 and "1 release, newest first" in page_2025
     assert "New year ferry timetable" in (out / "years" / "2024" / "index.html").read_text(encoding="utf-8")
+
+
+def test_a_release_page_offers_its_organisations_feed(make_site) -> None:
+    """A reader's review: the organisation feeds exist, but a release page's Subscribe box and autodiscovery
+    left out the one of its own organisation."""
+    site = make_site(seed=False)
+    site.drop("a", "Port talks", ["Trade"], None, organisation="Ministry of Ports")
+    site.drop("b", "Trade envoy", [], None, organisation="Foreign Office")
+    site.ingest()
+    site.publish()
+    release = next(r for r in site.app.store.releases() if r.title == "Port talks")
+    page = (site.out / "releases" / release.slug / "index.html").read_text(encoding="utf-8")
+    feed = f"{BASE_URL}organisations/ministry-of-ports/atom.xml"
+    assert (site.out / "organisations" / "ministry-of-ports" / "atom.xml").is_file()
+    assert f'<link rel="alternate" type="application/atom+xml" title="Ministry of Ports (Atom)" href="{feed}">' in page
+    assert f'<a href="{feed}" type="application/atom+xml">' in page
+    assert "organisations/foreign-office/" not in page, "only its own organisation"

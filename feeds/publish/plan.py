@@ -401,15 +401,15 @@ def plan_site(
         g.key: _links(g.path, g.title.removeprefix(f"{site.title}: "), g.group, g.home_url, settings) for g in groups
     }
     all_links = main_links + [link for g in groups for link in group_links[g.key]] + watched.links
-    topic_links = {g.key: group_links[g.key] for g in groups if g.key.startswith("topic:")}
+    links_of = {g.key: group_links[g.key] for g in groups if g.key.startswith(("topic:", "org:"))}  # (by group key)
 
     for g in groups:
-        if not g.key.startswith("topic:"):
+        if not g.key.startswith("topic:"):  # (an organisation has a feed, not a page)
             continue
         slug = g.key.removeprefix("topic:")
         name = g.title.removeprefix(f"{site.title}: ")
         shown = newest_first(g.releases)[:TOPIC_PAGE_RELEASES]
-        links = topic_links[g.key]
+        links = links_of[g.key]
         add(
             f"page:{g.path}",
             [f"{g.path}index.html"],
@@ -427,11 +427,14 @@ def plan_site(
         )
 
     # One page per release. The links' reprs are made once per feed, not once per page.
-    # Each page offers every format of the main feed and of its topics' feeds (autodiscovery and Subscribe).
-    link_text = {"main": repr(main_links)} | {k: repr(v) for k, v in topic_links.items()}
+    # Each page offers every format of the main feed, its topics' feeds and its organisation's feed, when there
+    # are feeds per organisation (autodiscovery and Subscribe).
+    link_text = {"main": repr(main_links)} | {k: repr(v) for k, v in links_of.items()}
     for r in releases:
-        link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in topic_links]
-        links = [*main_links, *(link for k in link_keys[1:] for link in topic_links[k])]
+        link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in links_of]
+        if (org := f"org:{topic_slug(r.organisation)}") in links_of:
+            link_keys.append(org)
+        links = [*main_links, *(link for k in link_keys[1:] for link in links_of[k])]
         coverage = watched.coverage.get(r.id, ())
         links += watched.coverage_links.get(r.id, [])
         add(
