@@ -261,7 +261,27 @@ def test_nothing_outside_out_is_reachable(served: Served, path: str) -> None:
     status, _, body = served.request(path)
     assert status == 404, path
     assert SQLITE_MAGIC not in body
-    assert body == b"not found\n"
+    assert body == (served.out / "404.html").read_bytes(), "the site's own 404 page, nothing else"
+
+
+def test_an_address_with_nothing_there_gets_the_sites_404_page_with_its_way_back(served: Served) -> None:
+    """A reader's review: a stale link got a plain-text "not found" and no way back to the site."""
+    status, headers, body = served.request("/releases/no-such-release/")
+    assert status == 404
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert "default-src 'none'" in headers["content-security-policy"]
+    page = body.decode("utf-8")
+    assert "<h1>Page not found</h1>" in page
+    assert '<a href="https://press.example.org/">The latest releases</a>' in page, "absolute: served at any path"
+    assert '<link rel="stylesheet" href="https://press.example.org/static/site.css">' in page
+    assert '<a href="https://press.example.org/years/2026/">2026</a>' in page
+    head_status, head_headers, head_body = served.request("/nothing", method="HEAD")
+    assert (head_status, head_body) == (404, b"") and head_headers["content-length"] == str(len(body))
+    (served.out / "404.html").rename(served.out / "404.html.kept")
+    try:  # not published (yet): plain text
+        assert served.request("/nothing")[2] == b"not found\n"
+    finally:
+        (served.out / "404.html.kept").rename(served.out / "404.html")
 
 
 def test_a_folder_without_its_slash_is_redirected(served: Served) -> None:

@@ -485,6 +485,24 @@ class PageRenderer:
         )
         return RenderedFile(path=f"topics/{slug}/index.html", data=html.encode("utf-8"))
 
+    def not_found_page(self, *, years: Sequence[int], stylesheet_url: str) -> RenderedFile:
+        """`404.html`: what `feeds serve` answers for an address with nothing there. It is served at any path, so
+        every link in it is absolute."""
+        site = self.site
+        head = Head(
+            title=f"Page not found – {site.title}",
+            description="",
+            lang=site.language,
+            dir=text_direction(site.language),
+            canonical=site.base_url,
+            stylesheet_url=stylesheet_url,
+            home=site.base_url,
+            discover=(),
+            meta=(),
+        )
+        html = self.env.get_template("404.html").render(site=site, head=head, years=years)
+        return RenderedFile(path="404.html", data=html.encode("utf-8"))
+
     @staticmethod
     def static_files() -> tuple[RenderedFile, ...]:
         """The packaged stylesheet, as `static/site.css`, for the planner to publish next to the pages."""

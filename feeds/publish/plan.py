@@ -471,6 +471,8 @@ def plan_site(
             ),
         )
 
+    add("page:404", ["404.html"], (years, css), lambda: (renderer.not_found_page(years=years, stylesheet_url=css),))
+
     # The index, OPML and static files.
     recent = newest_first(releases)[:INDEX_RELEASES]
     add(

@@ -95,10 +95,10 @@ class StaticSite:
         raw_path = environ.get("PATH_INFO", "/") or "/"
         resolved = self.resolve(raw_path)
         if resolved is None:
-            return _plain(start_response, "404 Not Found", "not found\n")
+            return self._not_found(start_response, method)
         if resolved.is_dir():
             if not (resolved / "index.html").is_file():  # a folder with no page (`/topics`): nothing to redirect to
-                return _plain(start_response, "404 Not Found", "not found\n")
+                return self._not_found(start_response, method)
             if not raw_path.endswith("/"):
                 # Rebuilt from the checked segments, never the raw path: `//topics` would otherwise become
                 # `Location: //topics/`, which a browser reads as the host `topics` (RFC 3986 §4.2).
@@ -107,10 +107,10 @@ class StaticSite:
                 return _plain(start_response, "301 Moved Permanently", "moved\n", [("Location", location)])
             resolved = resolved / "index.html"
         elif raw_path.endswith("/"):  # `/atom.xml/`: a file is not a folder (its relative links would break)
-            return _plain(start_response, "404 Not Found", "not found\n")
+            return self._not_found(start_response, method)
         entry = self._load(resolved)
         if entry is None:
-            return _plain(start_response, "404 Not Found", "not found\n")
+            return self._not_found(start_response, method)
         rel = resolved.relative_to(self.root).as_posix()
         ctype = media_type(resolved)
         use_gz = entry.gz is not None and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
@@ -136,6 +136,21 @@ class StaticSite:
         headers.append(("Content-Length", str(len(body))))
         start_response("200 OK", headers)
         return [b""] if method == "HEAD" else [body]
+
+    def _not_found(self, start_response: StartResponse, method: str) -> list[bytes]:
+        """404: the site's own page (`404.html`, with its way back to the front page) once published."""
+        page = self._load(self.root / "404.html")
+        if page is None:
+            return _plain(start_response, "404 Not Found", "not found\n")
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(page.data))),
+            ("Cache-Control", "no-cache"),
+            ("X-Content-Type-Options", "nosniff"),
+            *_HTML_HEADERS,
+        ]
+        start_response("404 Not Found", headers)
+        return [b""] if method == "HEAD" else [page.data]
 
     def resolve(self, url_path: str) -> Path | None:
         """The file or folder for a URL path, or None if it is not safely inside the root."""
