@@ -425,19 +425,12 @@ class PageRenderer:
         first, and links to the other years: the index lists only the newest, and a release must be reachable
         from the site's pages, not from the feed archives alone."""
         site = self.site
-        url = f"{site.base_url}years/{year}/"
-        title = f"Releases of {year} – {site.title}"
-        description = f"Every release {site.author} published in {year}."
-        head = Head(
-            title=title,
-            description=description,
-            lang=site.language,
-            dir=text_direction(site.language),
-            canonical=url,
-            stylesheet_url=stylesheet_url,
-            home="../../",
-            discover=tuple(discover),
-            meta=self._website_meta(title, description, url),
+        head = self._section_head(
+            f"Releases of {year} – {site.title}",
+            f"Every release {site.author} published in {year}.",
+            f"{site.base_url}years/{year}/",
+            stylesheet_url,
+            discover,
         )
         html = self.env.get_template("year.html").render(
             site=site,
@@ -463,18 +456,12 @@ class PageRenderer:
         """`topics/<slug>/index.html`: the releases about one topic, newest first, and the topic's feeds."""
         _check_slug(slug, "topic")
         site = self.site
-        url = f"{site.base_url}topics/{quote(slug)}/"
-        description = f"Releases from {site.author} about {name}."
-        head = Head(
-            title=f"{name} – {site.title}",
-            description=description,
-            lang=site.language,
-            dir=text_direction(site.language),
-            canonical=url,
-            stylesheet_url=stylesheet_url,
-            home="../../",
-            discover=tuple(feeds),
-            meta=self._website_meta(f"{name} – {site.title}", description, url),
+        head = self._section_head(
+            f"{name} – {site.title}",
+            f"Releases from {site.author} about {name}.",
+            f"{site.base_url}topics/{quote(slug)}/",
+            stylesheet_url,
+            feeds,
         )
         html = self.env.get_template("topic.html").render(
             site=site,
@@ -484,6 +471,23 @@ class PageRenderer:
             releases=self._cards(releases, root="../../", names=topic_names),
         )
         return RenderedFile(path=f"topics/{slug}/index.html", data=html.encode("utf-8"))
+
+    def _section_head(
+        self, title: str, description: str, url: str, stylesheet_url: str, discover: Sequence[FeedLink]
+    ) -> Head:
+        """The <head> of a page listing releases two folders down (`topics/<slug>/`, `years/<year>/`)."""
+        site = self.site
+        return Head(
+            title=title,
+            description=description,
+            lang=site.language,
+            dir=text_direction(site.language),
+            canonical=url,
+            stylesheet_url=stylesheet_url,
+            home="../../",
+            discover=tuple(discover),
+            meta=self._website_meta(title, description, url),
+        )
 
     def not_found_page(self, *, years: Sequence[int], stylesheet_url: str) -> RenderedFile:
         """`404.html`: what `feeds serve` answers for an address with nothing there. It is served at any path, so
