@@ -332,3 +332,19 @@ def test_a_whole_number_written_as_a_float_is_taken_where_a_count_is_wanted(tmp_
 )  # fmt: skip
 def test_an_interval_is_shown_in_the_largest_unit_that_divides_it(seconds, shown):
     assert shown_interval(seconds) == shown
+
+
+@pytest.mark.parametrize("inbox", ["public/inbox", "public"])
+def test_drop_folder_inside_out_is_refused(tmp_path, inbox):
+    """A drop folder inside out/ is served as it is: every dropped file (an embargoed release before its time),
+    processed/ and rejected/ with their notes, whatever the publish decides."""
+    text = (
+        MINIMAL
+        + "[paths]\nout = 'public'\nstate = 'var'\n"
+        + f"[[sources]]\ntype = 'folder'\nname = 'inbox'\npath = '{inbox}'\n"
+    )
+    with pytest.raises(ConfigError, match="private state would be served") as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert info.value.key == "sources[0].path" and info.value.line is not None
+    ok = text.replace(f"path = '{inbox}'", "path = 'var/inbox'")
+    assert parse_settings(ok, tmp_path / "feeds.toml", {}).sources[0].path == tmp_path / "var" / "inbox"

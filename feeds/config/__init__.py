@@ -39,7 +39,7 @@ from feeds.config.sections import (
     _read_web,
 )
 from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
-from feeds.config.settings import Settings
+from feeds.config.settings import FolderSource, Settings
 from feeds.errors import ConfigError, ConfigErrors
 
 T = TypeVar("T")
@@ -135,7 +135,16 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     alerts = section(lambda: _read_alerts(r, r.sub(root, ("alerts",)), environ))
     if paths is not None and database_url is not None:
         db_error = error if configured_db is not None else (lambda m: ConfigError(m, path=str(path), key="paths"))
-        section(lambda: _check_out_is_public(paths, database_url, lambda m: r.problem(("paths", "state"), m), db_error))
+        folders = [
+            (s.path, lambda m, i=i: r.problem(("sources", i, "path"), m))
+            for i, s in enumerate(sources or ())
+            if isinstance(s, FolderSource)
+        ]
+        section(
+            lambda: _check_out_is_public(
+                paths, database_url, lambda m: r.problem(("paths", "state"), m), db_error, folders
+            )
+        )
     if len(errors) == 1:
         raise errors[0]
     if errors:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -509,12 +509,18 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
 
 
 def _check_out_is_public(
-    paths: Paths, database_url: str, state_error: Callable[[str], ConfigError], db_error: Callable[[str], ConfigError]
+    paths: Paths,
+    database_url: str,
+    state_error: Callable[[str], ConfigError],
+    db_error: Callable[[str], ConfigError],
+    folders: Sequence[tuple[Path, Callable[[str], ConfigError]]] = (),
 ) -> None:
-    """Refuse a layout that would serve private state: the database or state folder inside `out/` (each
-    reported where it was set: its key and line, or the environment variable)."""
+    """Refuse a layout that would serve private state: the database, the state folder or a drop folder inside
+    `out/` (each reported where it was set: its key and line, or the environment variable). A drop folder there
+    would publish every file dropped into it, embargoed releases included, and its `processed/` and `rejected/`
+    folders, before and whatever the publish decides."""
     out = paths.out.resolve()
-    candidates = [(paths.state.resolve(), state_error)]
+    candidates = [(paths.state.resolve(), state_error), *((f.resolve(), e) for f, e in folders)]
     if database_url.startswith("sqlite:///"):
         candidates.append((Path(database_url.removeprefix("sqlite:///")).resolve(), db_error))
     for c, error in candidates:
