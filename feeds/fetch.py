@@ -210,10 +210,15 @@ class AllowList:
     def allows_host(self, host: str) -> bool:
         return host.lower().rstrip(".") in self.hosts
 
-    def allows_address(self, address: IPAddress) -> bool:
+    def allows_address(self, address: IPAddress, *, client: bool = False) -> bool:
+        """Whether `address` is in the list: itself, or the IPv4 address it stands for. A `client` address (who
+        is asking us, not whom we contact) stands only for its IPv4-mapped form: a 6to4 or NAT64 source address
+        naming 127.0.0.1 is not this machine."""
         candidates: list[IPAddress] = [address]
-        if isinstance(address, ipaddress.IPv6Address) and (inner := _embedded_ipv4(address)) is not None:
-            candidates.append(inner)
+        if isinstance(address, ipaddress.IPv6Address):
+            inner = address.ipv4_mapped if client else _embedded_ipv4(address)
+            if inner is not None:
+                candidates.append(inner)
         return any(a.version == n.version and a in n for a in candidates for n in self.networks)
 
 

@@ -291,3 +291,23 @@ def test_status_from_must_be_addresses_or_ranges(make_settings):
     with pytest.raises(ConfigError) as info:
         make_settings('\n[web]\nstatus_from = ["10.0.0.0/8", "monitor.example.org"]\n')
     assert info.value.key == "web.status_from[1]" and "IP address or CIDR range" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("client", "allowed"),
+    [
+        ("127.0.0.1", True),
+        ("::ffff:127.0.0.1", True),  # this machine, through a dual-stack socket
+        ("2002:7f00:1::1", False),  # 6to4 and NAT64 sources naming 127.0.0.1 are someone else (a security review)
+        ("64:ff9b::7f00:1", False),
+        ("::1", False),
+    ],
+)
+def test_a_client_address_stands_only_for_its_ipv4_mapped_form(client: str, allowed: bool) -> None:
+    import ipaddress
+
+    from feeds.fetch import AllowList
+
+    allow = AllowList.parse(["127.0.0.0/8"])
+    assert allow.allows_address(ipaddress.ip_address(client), client=True) is allowed
+    assert allow.allows_address(ipaddress.ip_address("2002:7f00:1::1")), "a destination is what it stands for"

@@ -193,7 +193,7 @@ class StatusEndpoints:
             address = ipaddress.ip_address((environ.get("REMOTE_ADDR") or "").split("%")[0])
         except ValueError:
             address = None
-        if address is not None and _allow_list(self.app.settings.web.status_from).allows_address(address):
+        if address is not None and _allow_list(self.app.settings.web.status_from).allows_address(address, client=True):
             return None
         message = "the status endpoints answer only the addresses in web.status_from"
         return json_response(start_response, 403, error_body(message))
