@@ -507,6 +507,37 @@ def test_an_inbox_file_still_being_written_waits_instead_of_being_rejected(make_
         daemon.app.close()
 
 
+def test_an_inbox_file_dated_ahead_of_the_clock_is_read_once_it_stays_the_same_for_the_quiet_time(tmp_path):
+    """A file copied with its times from a machine whose clock is ahead (or after the clock stepped back) is dated
+    in the future: timed by its date it waited, looked at every few seconds, until the clock reached it."""
+    import os
+
+    from feeds.ingest import folder
+
+    path = tmp_path / "copied.txt"
+    path.write_text("Harbour wall to be rebuilt\n", encoding="utf-8")
+    now = 1_800_000_000.0
+    os.utime(path, (now + 86400, now + 86400))  # dated tomorrow
+    ahead: dict = {}
+    assert folder.still_changing([path], 3.0, now, tick=100.0, ahead=ahead) == {path}
+    assert folder.still_changing([path], 3.0, now + 2, tick=102.0, ahead=ahead) == {path}
+    assert folder.still_changing([path], 3.0, now + 3, tick=103.0, ahead=ahead) == set()  # unchanged for 3 s
+    assert ahead == {}
+    # Written again meanwhile (still dated ahead): the quiet time starts again.
+    folder.still_changing([path], 3.0, now, tick=200.0, ahead=ahead)
+    with path.open("a", encoding="utf-8") as f:
+        f.write("More.\n")
+    os.utime(path, (now + 86401, now + 86401))
+    assert folder.still_changing([path], 3.0, now, tick=203.0, ahead=ahead) == {path}
+    assert folder.still_changing([path], 3.0, now, tick=205.0, ahead=ahead) == {path}
+    assert folder.still_changing([path], 3.0, now, tick=206.0, ahead=ahead) == set()
+    # A file dated in the past keeps its rule: written in the last 3 s is still changing, older is settled.
+    os.utime(path, (now - 1, now - 1))
+    assert folder.still_changing([path], 3.0, now, tick=300.0, ahead=ahead) == {path}
+    os.utime(path, (now - 60, now - 60))
+    assert folder.still_changing([path], 3.0, now, tick=300.0, ahead=ahead) == set()
+
+
 def test_releases_the_ingest_job_stores_are_counted_in_the_metrics_as_pushed_ones_are(make_settings, clock):
     """An integrator's review: `feeds_releases_ingested_total` ("Releases ingested, by outcome") counted pushed
     releases only; the drop folder's and the remote sources' never moved it."""

@@ -16,6 +16,7 @@ import contextlib
 import errno
 import logging
 import os
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -42,18 +43,49 @@ def scan(folder: Path, *, recursive: bool = False) -> list[Path]:
     return [path for _, path in sorted(_walk(folder, "", recursive), key=lambda found: found[0])]
 
 
-def still_changing(paths: Sequence[Path], quiet: float, now: float) -> set[Path]:
+def still_changing(
+    paths: Sequence[Path],
+    quiet: float,
+    now: float,
+    *,
+    tick: float | None = None,
+    ahead: dict[Path, tuple[tuple[int, int, int], float]] | None = None,
+) -> set[Path]:
     """The files among `paths` written in the last `quiet` seconds (`now`: the file system's clock, time.time()):
-    a writer may not be done with them (an editor saving, `>>` appends, a slow copy)."""
+    a writer may not be done with them (an editor saving, `>>` appends, a slow copy).
+
+    A file dated ahead of `now` (copied with its times from a machine whose clock is ahead, `touch -d`, or the
+    system clock stepped back) cannot be timed by its date: it would wait, looked at every few seconds, until the
+    clock reached it, a day for a file dated tomorrow. Such a file is settled once it has stayed the same (size,
+    modification time, inode) for `quiet` seconds of `tick` (time.monotonic(), which no clock step moves),
+    remembered in `ahead` (path → (what it was, when first seen so)) between calls."""
+    if ahead is None:
+        ahead = _AHEAD
+    tick = time.monotonic() if tick is None else tick
     changing: set[Path] = set()
     for path in paths:
         try:
-            if now - path.stat().st_mtime < quiet:
-                changing.add(path)
+            st = path.stat()
         except OSError:  # gone meanwhile: reading it will say so
+            ahead.pop(path, None)
             continue
+        if now - st.st_mtime >= quiet:
+            ahead.pop(path, None)
+            continue
+        if st.st_mtime > now:
+            shape = (st.st_size, st.st_mtime_ns, st.st_ino)
+            first = ahead.get(path)
+            if first is None or first[0] != shape:
+                ahead[path] = (shape, tick)
+            elif tick - first[1] >= quiet:
+                del ahead[path]
+                continue
+        changing.add(path)
     return changing
 
+
+_AHEAD: dict[Path, tuple[tuple[int, int, int], float]] = {}
+"""Files dated ahead of the clock, as `still_changing` last saw them (see there)."""
 
 _FOLDERS_SAID: set[str] = set()
 
