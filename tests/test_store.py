@@ -59,6 +59,33 @@ def test_sqlite_uses_wal(tmp_path):
     s.close()
 
 
+@pytest.mark.parametrize("how", ["deleted", "replaced"])
+def test_a_sqlite_file_deleted_or_replaced_while_open_refuses_writes_instead_of_losing_them(tmp_path, how):
+    """SQLite goes on writing into an open file that was unlinked: the releases vanish with the process, while the
+    drop folder's files moved to processed/ as though stored. A write is refused, and says why."""
+    path = tmp_path / "f.db"
+    s = open_store(f"sqlite:///{path}")
+    s.migrate(NOW)
+    with s.transaction() as tx:
+        tx.insert_releases([rel(1)], NOW)
+    for f in tmp_path.glob("f.db*"):
+        f.unlink()
+    if how == "replaced":
+        other = open_store(f"sqlite:///{path}")
+        other.migrate(NOW)
+        other.close()
+    gone = r"f\.db was deleted or replaced while feeds had it open"
+    with pytest.raises(StoreError, match=gone), s.transaction() as tx:
+        tx.insert_releases([rel(2)], NOW)
+    s.close()
+    fresh = open_store(f"sqlite:///{path}")  # a new start opens the file that is there, and writes into it
+    fresh.migrate(NOW)
+    with fresh.transaction() as tx:
+        tx.insert_releases([rel(3)], NOW)
+    assert fresh.count_releases() == 1
+    fresh.close()
+
+
 def test_an_existing_sqlite_database_keeps_its_page_size(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)

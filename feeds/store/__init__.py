@@ -6,6 +6,7 @@ its folder is created on first use. PostgreSQL URLs (`postgresql://…`) use psy
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -107,12 +108,40 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
+        _record.info["file"] = _file_identity(path)
+
+    path = url.database or ""
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         # A write transaction (Store.transaction) takes the write lock up front with IMMEDIATE, so two writers
         # queue on busy_timeout instead of one failing mid-transaction; reads stay deferred snapshots under WAL.
         immediate = conn.get_execution_options().get("immediate", False)
+        if immediate:
+            _check_same_file(path, conn.connection.info.get("file"))
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _file_identity(path: str) -> tuple[int, int] | None:
+    """(device, inode) of the database file, None for an in-memory database or a file not there."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def _check_same_file(path: str, opened: tuple[int, int] | None) -> None:
+    """Refuse a write into a database file deleted or replaced since the connection opened it: SQLite would go on
+    writing into the open, unlinked file, whose data vanishes when the process ends, while the drop folder's
+    files moved to processed/ as though stored (lost on restart, never read again)."""
+    if opened is None or _file_identity(path) == opened:
+        return
+    raise StoreError(
+        f"the database file {path} was deleted or replaced while feeds had it open: nothing is written into the old "
+        "one (its data would be lost); restore the file and restart feeds"
+    )
