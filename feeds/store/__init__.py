@@ -84,7 +84,8 @@ def open_store(url: str) -> Store:
 
 
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
-    folder = Path(url.database or "").parent
+    path = url.database or ""
+    folder = Path(path).parent
     try:
         folder.mkdir(exist_ok=True)  # the state folder on first use; not a whole missing path (a typo, most often)
     except FileNotFoundError as e:
@@ -94,7 +95,7 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
     engine = sa.create_engine(url, future=True, connect_args={"timeout": 30}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+    def _on_connect(dbapi_conn: Any, record: Any) -> None:
         # Let SQLAlchemy issue BEGIN itself (pysqlite's own transaction handling is off) so that
         # `engine.begin()` really is one transaction, then pick durable-but-fast settings.
         dbapi_conn.isolation_level = None
@@ -108,9 +109,7 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=30000")
         cur.close()
-        _record.info["file"] = _file_identity(path)
-
-    path = url.database or ""
+        record.info["file"] = _file_identity(path)  # (what `_on_begin` checks a write against)
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
