@@ -127,6 +127,8 @@ def test_first_due_is_now_for_immediate_alerts_and_the_boundary_for_digests():
         # Retry-After later than the back-off wins; an earlier one does not shorten it
         (0, Attempt(False, "503", retry_after=NOW + timedelta(hours=1)), "pending", 1, (60, 60)),
         (0, Attempt(False, "429", retry_after=NOW + timedelta(seconds=5)), "pending", 1, (4.5, 5.5)),
+        # ...capped at 7 days, as a watched feed's is (further ahead is where a stepped-back clock leaves it)
+        (0, Attempt(False, "503", retry_after=NOW + timedelta(days=365)), "pending", 1, (7 * 1440, 7 * 1440)),
     ],
 )
 def test_after_attempt(attempts_before, attempt, status, attempts, wait):

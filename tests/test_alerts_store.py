@@ -115,3 +115,28 @@ def test_failed_deliveries_stay_listed_and_can_be_retried(store):
     assert store.retry_failed_deliveries(NOW, destination=D) == 1
     (d,) = store.deliveries(destination=D)
     assert (d.status, d.attempts, d.next_attempt) == ("pending", 0, NOW)
+
+
+def test_a_clock_stepped_back_does_not_hold_deliveries_until_it_catches_up(store):
+    """A sender killed while the clock ran a year ahead leaves a lease, and a failed one a retry, a year away:
+    neither holds the delivery (nor, by its back-off, the destination) once the clock is stepped back."""
+    add_keyword_matches(store, {"a": "Alpha", "b": "Beta"})
+    queue(store)
+    ahead = NOW + timedelta(days=365)
+    a, b = store.claim_deliveries(D, ahead, limit=10, owner="w1", lease=LEASE)  # then killed mid-send
+    again = store.claim_deliveries(D, NOW, limit=10, owner="w2", lease=LEASE)
+    assert {c.delivery.idempotency_key for c in again} == {a.delivery.idempotency_key, b.delivery.idempotency_key}
+    retry = AttemptRecord(a.delivery.id, "pending", 1, ahead + timedelta(minutes=5), "500", "boom", None)
+    store.record_attempts([retry], ahead, owner="w2")
+    store.release_deliveries([b.delivery.id], owner="w2")
+    assert len(store.claim_deliveries(D, NOW, limit=10, owner="w3", lease=LEASE)) == 2
+
+
+def test_a_genuine_back_off_still_holds_the_destination(store):
+    add_keyword_matches(store, {"a": "Alpha", "b": "Beta"})
+    queue(store)
+    a, b = store.claim_deliveries(D, NOW, limit=10, owner="w1", lease=LEASE)
+    week = NOW + timedelta(days=7)  # a Retry-After at its cap
+    store.record_attempts([AttemptRecord(a.delivery.id, "pending", 1, week, "429", "slow down", None)], NOW, owner="w1")
+    store.release_deliveries([b.delivery.id], owner="w1")
+    assert store.claim_deliveries(D, NOW + timedelta(days=1), limit=10, owner="w2", lease=LEASE) == []

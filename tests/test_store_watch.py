@@ -284,3 +284,23 @@ def test_record_fetched_by_an_expired_lease_holder_does_not_take_items_back_to_w
     assert sorted(stored) == ["a", "b", "r"] and stored["a"].title == "New title"
     assert [(m.item.item.key, m.subject) for m in store.matches()] == [("a", "rule")]
     assert store.feed(f.id).last_status == "200"
+
+
+def test_a_clock_stepped_back_does_not_hold_feeds_until_it_catches_up(store):
+    """A clock that ran a year ahead (a bad RTC, then NTP steps it back) left next checks and leases a year
+    away: a schedule or lease further ahead than any the code sets is the clock's doing, and is due now."""
+    ahead = NOW + timedelta(days=365)
+    f = add(store)
+    (claimed,) = store.claim_due(ahead, limit=1, owner="w1", lease=LEASE)  # then killed: the lease stays
+    assert store.claim_due(NOW, limit=1, owner="w2", lease=LEASE) != [], "a lease a year away is not held"
+    (claimed,) = store.claim_feeds([f.id], ahead, owner="w3", lease=LEASE)
+    store.record_check(replace(claimed, last_checked=ahead, next_check=ahead + timedelta(minutes=30)), owner="w3")
+    assert [x.id for x in store.claim_due(NOW, limit=1, owner="w4", lease=LEASE)] == [f.id]
+
+
+def test_a_long_but_genuine_schedule_is_kept(store):
+    f = add(store)
+    (claimed,) = store.claim_feeds([f.id], NOW, owner="w", lease=LEASE)
+    week = NOW + timedelta(days=7)  # a Retry-After at its cap
+    store.record_check(replace(claimed, last_checked=NOW, next_check=week), owner="w")
+    assert store.claim_due(NOW + timedelta(days=1), limit=1, owner="w2", lease=LEASE) == []

@@ -31,6 +31,7 @@ from feeds.watch.schedule import backoff
 
 MAX_ATTEMPTS = 8
 RETRY_BASE = timedelta(minutes=5)
+MAX_RETRY_AFTER = timedelta(days=7)
 DIGEST_HOUR = 8
 DIGEST_WEEKDAY = 0  # Monday
 ENQUEUE_WINDOW = timedelta(days=7)
@@ -138,8 +139,8 @@ def after_attempt(
     if attempts >= MAX_ATTEMPTS:
         return "failed", attempts, None
     at = now + backoff(RETRY_BASE, attempts, key)
-    if attempt.retry_after is not None:
-        at = max(at, attempt.retry_after)
+    if attempt.retry_after is not None:  # capped as a watched feed's is: a year's Retry-After is a broken receiver
+        at = max(at, min(attempt.retry_after, now + MAX_RETRY_AFTER))
     return "pending", attempts, at
 
 

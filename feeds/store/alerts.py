@@ -28,7 +28,12 @@ from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import watched_feeds as WF
-from feeds.store.tx import release_leases, writing
+from feeds.store.tx import lease_free, release_leases, writing
+
+ATTEMPT_HORIZON = timedelta(days=8)
+"""The furthest ahead a delivery is set (a weekly digest's boundary; a retry's back-off or Retry-After, capped at
+7 days): one further ahead was set by a clock since stepped back, and is due now rather than when the clock
+catches up with it."""
 
 # --- tables (migration 3) ---
 
@@ -208,14 +213,14 @@ class AlertStoreMixin:
         backing_off = (
             sa.select(failed.c.id)
             .where(failed.c.destination == destination, failed.c.status == "pending", failed.c.attempts > 0)
-            .where(failed.c.next_attempt > now)
+            .where(failed.c.next_attempt > now, failed.c.next_attempt <= now + ATTEMPT_HORIZON)
             .exists()
         )
         due = sa.and_(
             AD.c.destination == destination,
             AD.c.status == "pending",
-            AD.c.next_attempt <= now,
-            sa.or_(AD.c.lease_until.is_(None), AD.c.lease_until < now),
+            sa.or_(AD.c.next_attempt <= now, AD.c.next_attempt > now + ATTEMPT_HORIZON),
+            lease_free(AD, now, lease),
             ~backing_off,
         )
         order = (AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id)  # a retried message before those after it

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -20,6 +22,20 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn
+
+
+LEASE_HORIZON = timedelta(hours=6)
+"""Leases run minutes (`watch.lease`, alert sends): one further ahead than this was taken by a clock since stepped
+back (generous, so that daemons sharing a database with other lease settings or a clock a little apart never
+take a live lease from each other)."""
+
+
+def lease_free(table: sa.Table, now: datetime, lease: timedelta) -> Any:
+    """Rows of `table` not leased, or leased until a time that has passed, or until further ahead than any lease
+    is taken for (`LEASE_HORIZON`, or this claimer's own lease if longer): a lease taken while the clock ran ahead,
+    whose holder died, would otherwise hold the row until the clock catches up with it."""
+    until = table.c.lease_until
+    return sa.or_(until.is_(None), until < now, until > now + max(lease, LEASE_HORIZON))
 
 
 def release_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owner: str) -> None:

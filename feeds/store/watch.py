@@ -36,7 +36,15 @@ from feeds.store.schema import matches as M
 from feeds.store.schema import related_applied as RA
 from feeds.store.schema import rules as RU
 from feeds.store.schema import watched_feeds as WF
-from feeds.store.tx import release_leases, writing
+from feeds.store.tx import lease_free, release_leases, writing
+
+SCHEDULE_HORIZON = timedelta(days=7)
+"""The furthest ahead a check is set besides the feed's own interval (a Retry-After's cap; back-off stops at 48 h)."""
+SCHEDULE_SLACK = timedelta(days=1)
+
+
+def _lease_free(now: datetime, lease: timedelta) -> Any:
+    return lease_free(WF, now, lease)
 
 
 def _feed_from(row: Any) -> WatchedFeed:
@@ -285,15 +293,28 @@ class WatchStoreMixin:
         """Take up to `limit` enabled feeds whose check is due and whose lease (if any) has expired."""
         due = sa.and_(
             WF.c.enabled.is_(True),
-            sa.or_(WF.c.next_check.is_(None), WF.c.next_check <= now),
-            sa.or_(WF.c.lease_until.is_(None), WF.c.lease_until < now),
+            sa.or_(WF.c.next_check.is_(None), WF.c.next_check <= now, WF.c.id.in_(self._stepped_back(now))),
+            _lease_free(now, lease),
         )
         return self._claim(due, now=now, limit=limit, owner=owner, lease=lease)
+
+    def _stepped_back(self, now: datetime) -> list[int]:
+        """Feeds whose next check lies further ahead than any schedule sets (their interval, at most 30 days, or a
+        Retry-After, at most 7 days): set by a clock that ran ahead and was stepped back since. Due now, rather
+        than held until the clock catches up (a year, for a bad RTC at boot)."""
+        q = sa.select(WF.c.id, WF.c.interval_s, WF.c.next_check).where(WF.c.next_check > now + SCHEDULE_HORIZON)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        return [
+            r.id
+            for r in rows
+            if r.next_check > now + max(timedelta(seconds=r.interval_s), SCHEDULE_HORIZON) + SCHEDULE_SLACK
+        ]
 
     def claim_feeds(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> list[WatchedFeed]:
         """Take the given feeds now whatever their schedule or back-off (`feeds watch poll URL`)."""
         wanted = sorted(set(ids))
-        cond = sa.and_(WF.c.id.in_(wanted), sa.or_(WF.c.lease_until.is_(None), WF.c.lease_until < now))
+        cond = sa.and_(WF.c.id.in_(wanted), _lease_free(now, lease))
         return self._claim(cond, now=now, limit=len(wanted) or 1, owner=owner, lease=lease)
 
     def release_feeds(self, ids: Iterable[int], *, owner: str) -> None:
