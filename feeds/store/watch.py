@@ -43,10 +43,6 @@ SCHEDULE_HORIZON = timedelta(days=7)
 SCHEDULE_SLACK = timedelta(days=1)
 
 
-def _lease_free(now: datetime, lease: timedelta) -> Any:
-    return lease_free(WF, now, lease)
-
-
 def _feed_from(row: Any) -> WatchedFeed:
     m = row._mapping
     return record_from(
@@ -294,7 +290,7 @@ class WatchStoreMixin:
         due = sa.and_(
             WF.c.enabled.is_(True),
             sa.or_(WF.c.next_check.is_(None), WF.c.next_check <= now, WF.c.id.in_(self._stepped_back(now))),
-            _lease_free(now, lease),
+            lease_free(WF, now, lease),
         )
         return self._claim(due, now=now, limit=limit, owner=owner, lease=lease)
 
@@ -314,7 +310,7 @@ class WatchStoreMixin:
     def claim_feeds(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> list[WatchedFeed]:
         """Take the given feeds now whatever their schedule or back-off (`feeds watch poll URL`)."""
         wanted = sorted(set(ids))
-        cond = sa.and_(WF.c.id.in_(wanted), _lease_free(now, lease))
+        cond = sa.and_(WF.c.id.in_(wanted), lease_free(WF, now, lease))
         return self._claim(cond, now=now, limit=len(wanted) or 1, owner=owner, lease=lease)
 
     def release_feeds(self, ids: Iterable[int], *, owner: str) -> None:
