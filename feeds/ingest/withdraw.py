@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from feeds.errors import FeedsError, NotFoundError
 from feeds.model import Release
-from feeds.normalise.text import collapse, xml_safe
+from feeds.normalise.text import one_line_text
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -39,7 +39,7 @@ class WithdrawError(FeedsError):
 def withdraw_release(app: App, id_or_slug: str, note: str) -> tuple[Release, bool]:
     """Mark the release withdrawn now, with `note` (visible text) as the reason: (it as stored, whether it
     changed)."""
-    clean = collapse(xml_safe(note))
+    clean = one_line_text(note)
     if not clean:
         raise WithdrawError("a withdrawal needs a note saying why (--note)")
     if len(clean) > MAX_NOTE:

@@ -42,7 +42,7 @@ from feeds.normalise.html import (
     summary_source,
 )
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
-from feeds.normalise.text import collapse, is_label, make_summary, text_to_html, xml_safe
+from feeds.normalise.text import collapse, is_label, make_summary, one_line_text, text_to_html, xml_safe
 from feeds.normalise.topics import detect_topics
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "HASH_VERSION", "normalise_release"]
@@ -124,7 +124,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of both now and the publication date "
             f"{published:%Y-%m-%d %H:%M} UTC: an update is dated when it is made (a typo?)",
         )
-    withdrawn_note = collapse(xml_safe(raw.withdrawn_note or "")) or None
+    withdrawn_note = one_line_text(raw.withdrawn_note or "") or None
     withdrawn_at = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
     if withdrawn_at is None and withdrawn_note:  # (not hashed: the same notice ingested again changes nothing)
         # When it was withdrawn: now, or the source's update time; before the publication for an embargoed release
@@ -137,12 +137,12 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             f"the date {withdrawn_at:%Y-%m-%d %H:%M} UTC is ahead: a withdrawal is dated when it is made (a typo?)",
         )
     changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
-    change_note = collapse(xml_safe(raw.change_note or "")) or None
+    change_note = one_line_text(raw.change_note or "") or None
 
     link = _url(raw, "link", raw.link, None)
     image = _url(raw, "image", raw.image, link)
     language = _language(raw, site)
-    organisation = collapse(xml_safe(raw.organisation or "")) or site.author
+    organisation = one_line_text(raw.organisation or "") or site.author
     if len(raw.topics) > MAX_TOPICS:  # every topic is a feed and a page: thousands would publish gigabytes
         raise _invalid(raw, "topics", f"{len(raw.topics)} topics; a release may have at most {MAX_TOPICS}")
     found_topics = detect_topics(raw.topics, title, body_text, topics)
@@ -283,7 +283,7 @@ def _summary_text(given: str, *, markdown: bool) -> str:
         return collapse(html_to_text(given))
     if markdown:
         return markdown_inline_text(given)
-    return collapse(xml_safe(given))
+    return one_line_text(given)
 
 
 def _same_words(text: str, title: str) -> bool:
@@ -303,7 +303,7 @@ def _invalid(raw: RawRelease, field: str, message: str) -> InvalidReleaseError:
 
 def _title(raw: RawRelease) -> tuple[str, str | None]:
     """The cleaned title, and the document type its prefix named (only when the source gave no type)."""
-    title = collapse(xml_safe(_ENTITY.sub(lambda m: html.unescape(m[0]), raw.title or "")))
+    title = one_line_text(_ENTITY.sub(lambda m: html.unescape(m[0]), raw.title or ""))
     if not title:
         raise _invalid(raw, "title", "the release has no title")
     if raw.document_type is None:
@@ -355,7 +355,7 @@ def _changes(raw: RawRelease, tz: ZoneInfo) -> list[Change]:
             at = parse_date(stamp, tz)
         except (ValueError, OverflowError) as e:
             raise _invalid(raw, "changes", f"cannot read the date of change {note!r}: {e}") from e
-        out.append(Change(at=at, note=collapse(xml_safe(note))))
+        out.append(Change(at=at, note=one_line_text(note)))
     return out
 
 

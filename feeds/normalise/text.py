@@ -99,6 +99,11 @@ def collapse(text: str) -> str:
     return " ".join(text.split())
 
 
+def one_line_text(text: str) -> str:
+    """`text` as one line that XML can carry: `xml_safe`, then `collapse` (a title, a name, a note from outside)."""
+    return collapse(xml_safe(text))
+
+
 def paragraphs(text: str) -> list[list[str]]:
     """Blank-line separated paragraphs, each a list of its (collapsed, non-empty) lines."""
     return list(_iter_paragraphs(text))

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 
 from feeds.config import TopicSettings
 from feeds.normalise.ids import slugify
-from feeds.normalise.text import collapse, xml_safe
+from feeds.normalise.text import collapse, one_line_text
 
 __all__ = ["detect_topics", "folded_words", "topic_slug"]
 
@@ -43,7 +43,7 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
             found.append(name)
 
     for name in given:
-        add(collapse(xml_safe(name)))
+        add(one_line_text(name))
     title, text = _fold(title), _fold(text)  # searched one by one: a phrase never runs from the title into the text
     for name, patterns in _configured(settings):
         for pattern in patterns:

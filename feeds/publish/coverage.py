@@ -21,7 +21,7 @@ from html import escape
 from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.ids import rule_slug
-from feeds.normalise.text import collapse, xml_safe
+from feeds.normalise.text import one_line_text, xml_safe
 from feeds.publish.pages import CoverageItem, web_url
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
@@ -104,7 +104,7 @@ def match_entry(
 
 def _visible(text: str | None) -> str:
     """One line of stored text as an XML document may carry it (see `match_entry`)."""
-    return collapse(xml_safe(text)) if text else ""
+    return one_line_text(text) if text else ""
 
 
 def _strongest_first(m: StoredMatch) -> tuple[bool, float, datetime, int]:

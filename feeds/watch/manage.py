@@ -26,7 +26,7 @@ from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
 from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_slug
-from feeds.normalise.text import collapse, xml_safe
+from feeds.normalise.text import one_line_text
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
 from feeds.watch.parse import find_feed_links, parse_feed
@@ -153,7 +153,7 @@ def add_feed(
     refuse_unpollable(app, url)
     return app.store.add_feed(
         url,
-        title=_label(title),
+        title=one_line_text(title),
         tags=tags,
         interval=check_interval(interval, app.settings.watch.interval),
         origin="cli",
@@ -268,7 +268,7 @@ def edit_feed(
         tags = _checked_tags(tags)
     return app.store.edit_feed(
         feed.id,
-        title=_label(title) if title is not None else None,
+        title=one_line_text(title) if title is not None else None,
         tags=tags,
         interval=check_interval(interval, feed.interval) if interval is not None else None,
         enabled=enabled,
@@ -300,14 +300,10 @@ def _checked_tags(tags: Sequence[str]) -> tuple[str, ...]:
     return _labels(tags)
 
 
-def _label(text: str) -> str:
-    """A feed's title or tag as it is stored and published: one line, without the characters XML forbids (a
-    control character typed into `--title` or an OPML file would stop every publish of the match feeds)."""
-    return collapse(xml_safe(text))
-
-
 def _labels(tags: Sequence[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(label for t in tags if (label := _label(t))))
+    """Tags as stored and published: each one line, without the characters XML forbids (a control character
+    typed into `--tag` or carried by an OPML file would stop every publish of the match feeds), once each."""
+    return tuple(dict.fromkeys(label for t in tags if (label := one_line_text(t))))
 
 
 def import_configured(app: App) -> tuple[int, int]:
@@ -327,7 +323,7 @@ def import_configured(app: App) -> tuple[int, int]:
         before = origins.get(url)
         _, created = app.store.import_feed(
             url,
-            title=_label(f.title),
+            title=one_line_text(f.title),
             tags=_labels(f.tags),
             interval=f.interval or w.interval,
             origin="config",
@@ -501,7 +497,7 @@ def import_opml(app: App, path: Path) -> OpmlImport:
             note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {shown_interval(interval)}"
         origin = f"opml:{path.name}"
         feed, created = app.store.import_feed(
-            url, title=_label(f.title), tags=_labels(f.tags), interval=interval, origin=origin, now=app.clock()
+            url, title=one_line_text(f.title), tags=_labels(f.tags), interval=interval, origin=origin, now=app.clock()
         )
         (done.added if created else done.known).append(feed)
         if note and (created or feed.origin == origin):  # a feed watched another way keeps its own interval

@@ -41,7 +41,7 @@ from feedparser.urls import make_safe_absolute_uri  # type: ignore[import-untype
 from feeds.errors import FeedParseError
 from feeds.model import FeedKind, ParsedFeed, WatchItem
 from feeds.normalise.html import clean_html_to_text, html_to_text, sanitise_html
-from feeds.normalise.text import collapse, xml_safe
+from feeds.normalise.text import collapse, one_line_text, xml_safe
 from feeds.watch.fastparse import FastResult, fast_parse
 from feeds.watch.jsonfeed import JsonFeed, read_json_feed
 
@@ -299,7 +299,7 @@ def _text(value: Any, content_type: str | None) -> str:
         return ""
     if content_type in _HTML_TYPES:
         return collapse(html_to_text(value))
-    return collapse(xml_safe(value))
+    return one_line_text(value)
 
 
 def _paragraphs(value: str, content_type: str | None) -> str:
@@ -380,7 +380,7 @@ def _item(entry: dict[str, Any], url: str, doc_base: str) -> WatchItem:
         term = collapse(tag.get("term") or tag.get("label") or "") if isinstance(tag, dict) else ""
         if term and term not in tags:
             tags.append(term)
-    author = collapse(xml_safe(get(entry, "author") or "")) if isinstance(get(entry, "author"), str) else ""
+    author = one_line_text(get(entry, "author") or "") if isinstance(get(entry, "author"), str) else ""
     return _draft(title, link, guid, summary, content_html, content_text, author, published, updated, tags)
 
 
@@ -478,7 +478,7 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
         if not (it.id or title or link or content_text or summary):  # nothing to know it by, show or match
             empty += 1
             continue
-        author = collapse(xml_safe(", ".join(it.authors)))  # as an RSS/Atom author: it is republished in XML
+        author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
         drafts.append(
             _draft(title, link, it.id, summary, content_html, content_text, author, it.published, it.modified, it.tags)
         )
