@@ -221,15 +221,16 @@ def _opening(
     only a date is dropped if it states the same day (`Published: 27 November 2026` under an embargo line or a
     front-matter `date`), which would otherwise be the summary; any other date the text states is left as it is."""
     body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
-    stated = opening_date(body_text.split("\n\n"), tz)
+    paragraphs = body_text.split("\n\n")
+    stated = opening_date(paragraphs, tz)
     if stated is not None and given is not None and not (stated.alone and _same_day(stated.when, given, tz)):
         stated = None
     if stated is not None and stated.alone:
-        line = collapse(body_text.split("\n\n")[stated.paragraph])
+        line = collapse(paragraphs[stated.paragraph])
         body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line)
     source = summary_source(body_html, body_text)
-    if stated is not None and not stated.alone:
-        source = source.replace(body_text.split("\n\n")[stated.paragraph], stated.rest, 1)
+    if stated is not None and not stated.alone:  # (the body is as split above: only a date alone is dropped)
+        source = source.replace(paragraphs[stated.paragraph], stated.rest, 1)
     return body_html, body_text, source, stated.when if stated is not None else None
 
 
