@@ -289,7 +289,10 @@ def _summary_text(given: str, *, markdown: bool) -> str:
 
 def _same_words(text: str, title: str) -> bool:
     """Whether a paragraph repeats the title (a headline pasted again as the body's first line)."""
-    return text.casefold().rstrip(".:") == title.casefold().rstrip(".:")
+    folded_title = title.casefold().rstrip(".:")
+    # Casefolding never shortens text, so a paragraph longer than the title is not it: the common case, told
+    # without folding the whole paragraph.
+    return len(text.rstrip(".:")) <= len(folded_title) and text.casefold().rstrip(".:") == folded_title
 
 
 def _utc_now_argument(now: datetime) -> datetime:

@@ -444,9 +444,12 @@ _LABELS = frozenset(
     {"press release", "news release", "media release", "press notice", "press statement", "statement", "news"}
     | {"news story", "news article", "speech", "announcement", "for immediate release", "embargoed"}
 )
+_LABEL_WORDS = max(len(label.split()) for label in _LABELS)
 
 
 def is_label(text: str, site_name: str | None = None) -> bool:
     """Whether a would-be title is a label ("Press release") or the site's own name (a logo), not a headline."""
+    if site_name is None and len(text.split(None, _LABEL_WORDS)) > _LABEL_WORDS:
+        return False  # more words than any label: a sentence, told without folding all of it
     folded = " ".join(text.split()).casefold().rstrip(":.")
     return folded in _LABELS or (site_name is not None and folded == " ".join(site_name.split()).casefold())

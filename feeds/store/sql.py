@@ -12,6 +12,7 @@ loudly instead of duplicating.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -64,6 +65,16 @@ _JSON = json.JSONEncoder(ensure_ascii=False)
 """What `json.dumps(value, ensure_ascii=False)` uses, built once rather than on every call."""
 
 
+@functools.lru_cache(maxsize=1024)
+def _topics_json(topics: tuple[str, ...]) -> str:
+    """The stored form of a release's topics: the same few combinations recur in release after release."""
+    return _JSON.encode(list(topics))
+
+
+def _changes_json(changes: tuple[Change, ...]) -> str:
+    return _JSON.encode([[c.at.isoformat(), c.note] for c in changes]) if changes else "[]"
+
+
 def _release_values(r: Release) -> tuple[Any, ...]:
     """The values of `_RELEASE_COLUMNS`, in that order."""
     return (
@@ -78,7 +89,7 @@ def _release_values(r: Release) -> tuple[Any, ...]:
         r.published,
         r.updated,
         r.organisation,
-        _JSON.encode(list(r.topics)),
+        _topics_json(r.topics),
         r.language,
         r.document_type,
         r.source,
@@ -88,7 +99,7 @@ def _release_values(r: Release) -> tuple[Any, ...]:
         r.image,
         r.withdrawn_at,
         r.withdrawn_note,
-        _JSON.encode([[c.at.isoformat(), c.note] for c in r.changes]),
+        _changes_json(r.changes),
         r.dated_by_source,
     )
 
