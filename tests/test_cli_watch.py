@@ -165,6 +165,33 @@ def test_a_rule_is_named_in_any_case_or_spelling_that_gives_its_feed_folder(conf
     assert run(config, "keywords", "list", "--json").stdout.strip() == "[]"
 
 
+def test_rule_names_the_same_but_for_case_in_the_config(config):
+    """In the config file itself: refused at its line. Beside a rule added from the command line: that rule
+    stays, the config's is not used, and the log says why. Renamed in the config, if only in case: the rule
+    takes its new name."""
+    base = config.read_text()
+    config.write_text(base + '\n[[watch.keywords]]\nname = "Москва"\nquery = "a"\n'
+                      '[[watch.keywords]]\nname = "МОСКВА"\nquery = "b"\n')  # fmt: skip
+    clash = run(config, "keywords", "list")
+    line = config.read_text().splitlines().index('name = "МОСКВА"') + 1
+    assert clash.exit_code == 1
+    assert f"{config}:{line}: watch.keywords[1].name: rule names 'Москва' and 'МОСКВА' differ only by case" in (
+        clash.output
+    )
+    config.write_text(base)
+    assert run(config, "keywords", "add", "moscow", "--name", "Москва").exit_code == 0
+    config.write_text(base + '\n[[watch.keywords]]\nname = "москва"\nquery = "kremlin"\n')
+    listed = run(config, "keywords", "list", "--json")
+    assert "rule 'москва' in the config is not used: rule 'Москва', added from the command line, has the same " in (
+        listed.stderr
+    )
+    assert [(r["name"], r["origin"]) for r in json.loads(listed.stdout)] == [("Москва", "cli")]
+    assert run(config, "keywords", "remove", "Москва").exit_code == 0
+    assert [r["name"] for r in json.loads(run(config, "keywords", "list", "--json").stdout)] == ["москва"]
+    config.write_text(config.read_text().replace('"москва"', '"Москва"'))  # renamed in the config, by case
+    assert [r["name"] for r in json.loads(run(config, "keywords", "list", "--json").stdout)] == ["Москва"]
+
+
 def test_a_query_may_start_with_a_minus_sign(config):
     added = run(config, "keywords", "add", "-rumour sanctions", "--name", "sanctions")
     assert added.exit_code == 0 and "added rule 'sanctions': -rumour sanctions" in added.output

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from feeds.errors import MigrationError, NotFoundError, StoreError
+from feeds.errors import ExistsError, MigrationError, NotFoundError, StoreError
 from feeds.model import Change, Release
 from feeds.store import SQLITE_PAGE_SIZE, SourceState, open_store
 from feeds.store import schema as schema_mod
@@ -127,6 +127,30 @@ def test_migrations_5_7_and_8_give_an_older_database_their_columns_and_index(sto
         assert "ix_items_feed_hash" in {i["name"] for i in sa.inspect(conn).get_indexes("items")}
     got = store.feed(feed.id)
     assert got.url == feed.url and got.body_digest is None and got.body_read_at is None
+    assert store.migrate(NOW) == []
+
+
+def test_migration_12_gives_older_rules_their_keys_and_the_oldest_of_a_clash_keeps_them(store):
+    """Rules added before the database held names apart: two spellings of one name (added at the same moment by
+    two people) both stay, nothing is deleted; the older keeps the name and the feed folder, so a third spelling
+    is refused."""
+    rules = schema_mod.rules
+    with store.engine.begin() as conn:  # the table as migration 2 made it
+        conn.exec_driver_sql("DROP INDEX ux_rules_folded")
+        conn.exec_driver_sql("DROP INDEX ux_rules_slug")
+        conn.exec_driver_sql("ALTER TABLE rules DROP COLUMN folded")
+        conn.exec_driver_sql("ALTER TABLE rules DROP COLUMN slug")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 12))
+        for n, name in enumerate(["russia", "Russia", "Iran"]):  # "russia" is the newer of the two
+            at = NOW - timedelta(hours=n)
+            conn.execute(rules.insert().values(name=name, query="q", origin="cli", created_at=at, updated_at=at))
+    assert [m.version for m in store.migrate(NOW)] == [12]
+    with store.engine.connect() as conn:
+        keys = {r.name: (r.folded, r.slug) for r in conn.execute(sa.select(rules))}
+    assert keys == {"Iran": ("iran", "iran"), "Russia": ("russia", "russia"), "russia": (None, None)}
+    assert sorted(r.name for r in store.rules()) == ["Iran", "Russia", "russia"]
+    with pytest.raises(ExistsError, match="'Russia' exists already, the same name but for case"):
+        store.add_rule("RUSSIA", "q", origin="cli", now=NOW)
     assert store.migrate(NOW) == []
 
 

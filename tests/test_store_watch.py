@@ -173,6 +173,28 @@ def test_rules(store):
     assert [x.name for x in store.rules()] == ["cfg"]
 
 
+@pytest.mark.parametrize(
+    ("first", "second", "why"),
+    [
+        ("Russia", "russia", "a rule named 'Russia' exists already, the same name but for case"),
+        ("Москва", "МОСКВА", "a rule named 'Москва' exists already, the same name but for case"),
+        ("drone*", "Drone!", "rule 'drone*' publishes its matches at matches/rules/drone/ already"),
+    ],
+)
+def test_the_database_holds_rule_names_apart_but_for_case_and_by_feed_folder(store, first, second, why):
+    """Two people adding the same rule in two spellings at once: whoever comes second is refused by the database
+    itself (no check of the rules listed beforehand can see a rule being added meanwhile)."""
+    store.add_rule(first, "moscow", origin="cli", now=NOW)
+    with pytest.raises(ExistsError) as refused:
+        store.add_rule(second, "moscow", origin="cli", now=NOW)
+    assert why in str(refused.value)
+    with pytest.raises(ExistsError, match="exists already \\(remove it first"):
+        store.add_rule(first, "moscow", origin="config", now=NOW)
+    assert [r.name for r in store.rules()] == [first]
+    store.remove_rule(first)
+    assert store.add_rule(second, "moscow", origin="cli", now=NOW).name == second  # free again
+
+
 def test_matches_are_unique_and_listed_with_their_item(store):
     f = add(store)
     ((item_id, _, _),) = store.upsert_items(f.id, [item("a", "Lavrov meets minister")], NOW)

@@ -261,9 +261,11 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
             name = check_rule_name(name)
         except RuleError as e:
             r.fail((*kk, "name"), e.message)
-        if name in names:
-            r.fail((*kk, "name"), f"rule name {name!r} is used twice")
-        names.add(name)
+        if name.casefold() in names:
+            first = next(k.name for k in keywords if k.name.casefold() == name.casefold())
+            twice = f"rule name {name!r} is used twice" if first == name else f"rule names {first!r} and {name!r}"
+            r.fail((*kk, "name"), twice if first == name else f"{twice} differ only by case: one rule, one name")
+        names.add(name.casefold())
         slug = rule_slug(name)
         if slug in slugs:
             r.fail((*kk, "name"), f"rule names {slugs[slug]!r} and {name!r} would share the feed matches/rules/{slug}/")

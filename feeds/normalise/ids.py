@@ -89,6 +89,11 @@ def rule_slug(name: str) -> str:
     return slugify(name) or "rule-" + hashlib.sha256(name.encode()).hexdigest()[:10]
 
 
+def rule_keys(name: str) -> tuple[str, str]:
+    """What no two rules may share: (the name case-folded, `rule_slug(name)`)."""
+    return name.casefold(), rule_slug(name)
+
+
 def release_slug(title: str, link: str | None) -> str:
     """A slug for a release that has no explicit one: from the title, else the link, else a hash of the title.
 

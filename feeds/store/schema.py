@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from feeds.errors import MigrationError
+from feeds.normalise.ids import rule_keys
 
 metadata: sa.MetaData = sa.MetaData()  # (annotated: modules importing it in a cycle need no inference)
 
@@ -161,6 +162,14 @@ rules = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("applied_at", UTCDateTime),
+    # Migration 12: what no two rules may share, held by the database so that two people (or daemons) adding
+    # "Russia" and "russia" at the same moment cannot both succeed: the name case-folded (in any script), and
+    # `rule_slug(name)`, the folder of the rule's feeds. NULL only for a rule that shared one of them with an
+    # older rule before migration 12 (the one kept as it was: nothing is deleted).
+    sa.Column("folded", sa.Text),
+    sa.Column("slug", sa.Text),
+    sa.Index("ux_rules_folded", "folded", unique=True),
+    sa.Index("ux_rules_slug", "slug", unique=True),
 )
 
 items = sa.Table(
@@ -277,6 +286,21 @@ def _add_index(table: sa.Table, name: str) -> Callable[[Connection], None]:
     return run
 
 
+def _fill_rule_keys(conn: Connection) -> None:
+    """Give each rule of an older database its `folded` name and `slug`, oldest rule first; a rule that shares
+    one with an older rule (two added at the same moment, before the database held them apart) keeps NULL there,
+    and the older one keeps the feed folder and the name."""
+    taken: tuple[set[str], set[str]] = (set(), set())
+    order = (rules.c.created_at, rules.c.name)
+    for (name,) in conn.execute(sa.select(rules.c.name).order_by(*order)).all():
+        keys = rule_keys(name)
+        values = {k: v for k, v, seen in zip(("folded", "slug"), keys, taken, strict=True) if v not in seen}
+        for key, seen in zip(keys, taken, strict=True):
+            seen.add(key)
+        if values:
+            conn.execute(rules.update().where(rules.c.name == name).values(**values))
+
+
 from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -295,6 +319,17 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(9, "ingested files by bytes", _add_index(ingested_files, "ix_ingested_files_bytes")),
     Migration(10, "when an item last changed", _add_column(items, "changed_at")),
     Migration(11, "what a source's document was read with", _add_column(source_state, "read_with")),
+    Migration(
+        12,
+        "rule names unique but for case, one feed folder per rule",
+        _steps(
+            _add_column(rules, "folded"),
+            _add_column(rules, "slug"),
+            _fill_rule_keys,
+            _add_index(rules, "ux_rules_folded"),
+            _add_index(rules, "ux_rules_slug"),
+        ),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

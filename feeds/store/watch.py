@@ -29,6 +29,7 @@ from feeds.model import (
     WatchedFeed,
     WatchItem,
 )
+from feeds.normalise.ids import rule_keys
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import items as I
@@ -52,6 +53,18 @@ def _feed_from(row: Any) -> WatchedFeed:
 
 def _rule_from(row: Any) -> Rule:
     return record_from(Rule, row)
+
+
+def _clash(name: str, other: str, other_slug: str | None) -> str:
+    """Why rule `name` cannot be added beside the stored rule `other` (see `add_rule`)."""
+    if other == name:
+        return f"a rule named {name!r} exists already (remove it first, or pick another --name)"
+    if other.casefold() == name.casefold():
+        return f"a rule named {other!r} exists already, the same name but for case"
+    return (
+        f"rule {other!r} publishes its matches at matches/rules/{other_slug}/ already, and so would {name!r}: "
+        "pick another --name"
+    )
 
 
 _ITEM_COLUMNS = (
@@ -450,14 +463,20 @@ class WatchStoreMixin:
     # --- rules ---
 
     def add_rule(self, name: str, query: str, *, origin: str, now: datetime) -> Rule:
+        """Add a rule; ExistsError when one has its name, the same name but for case, or the same feed folder
+        (`rule_slug`): the database holds all three unique, so two adding at once cannot both succeed."""
+        folded, slug = rule_keys(name)
         with writing(self.engine) as conn:  # (ON CONFLICT DO NOTHING: see add_feed)
             added = conn.execute(
                 insert_ignoring_conflicts(conn.dialect, RU)
-                .values(name=name, query=query, origin=origin, created_at=now, updated_at=now)
+                .values(name=name, query=query, origin=origin, created_at=now, updated_at=now, folded=folded, slug=slug)
                 .returning(RU.c.name)
             ).first()
+            if added is None:
+                clash = sa.or_(RU.c.name == name, RU.c.folded == folded, RU.c.slug == slug)
+                other = conn.execute(sa.select(RU.c.name, RU.c.slug).where(clash).order_by(RU.c.name != name)).first()
         if added is None:
-            raise ExistsError(f"a rule named {name!r} exists already (remove it first, or pick another --name)")
+            raise ExistsError(_clash(name, *other) if other is not None else f"rule {name!r} could not be added")
         return self.rule(name)
 
     def import_rule(self, name: str, query: str, *, origin: str, now: datetime) -> tuple[Rule, bool]:

@@ -21,11 +21,11 @@ from lxml import etree
 
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL, clamp_interval, shown_interval
 from feeds.config.reader import KeyPath, _dotted, find_line
-from feeds.errors import ConfigError, ExistsError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
+from feeds.errors import ConfigError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
 from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
-from feeds.normalise.ids import check_rule_name, rule_slug
+from feeds.normalise.ids import check_rule_name, rule_keys
 from feeds.normalise.text import one_line_text
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
@@ -172,22 +172,15 @@ def refuse_unpollable(app: App, url: str) -> None:
 def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
     parse_query(query)  # raises RuleError pointing at the character
     name = check_rule_name(query if name is None else name)
-    slug = rule_slug(name)
-    for other in app.store.rules():
-        if other.name != name and rule_slug(other.name) == slug:
-            raise ExistsError(
-                f"rule {other.name!r} publishes its matches at matches/rules/{slug}/ already, and so would "
-                f"{name!r}: pick another --name"
-            )
-        if other.name != name and other.name.casefold() == name.casefold():
-            raise ExistsError(f"a rule named {other.name!r} exists already, the same name but for case")
-        configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
-        if other.name == name and other.origin == "config" and configured:  # ("remove it first" is refused too)
-            raise _in_config(
-                app,
-                ("watch", "keywords", configured[0]),
-                f"rule {name!r} is defined here: change its query in the config file, or pick another --name",
-            )
+    # A rule that shares the name but for case, or the feed folder, is refused by the store (the database holds
+    # both unique); the same name defined in the config file is refused here, pointing at the line to edit.
+    configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
+    if configured and any(r.name == name and r.origin == "config" for r in app.store.rules()):
+        raise _in_config(  # ("remove it first", the store's answer, is refused too)
+            app,
+            ("watch", "keywords", configured[0]),
+            f"rule {name!r} is defined here: change its query in the config file, or pick another --name",
+        )
     return app.store.add_rule(name, query, origin="cli", now=app.clock())
 
 
@@ -199,8 +192,8 @@ def rule_name(app: App, name: str) -> str:
     rules = [r.name for r in app.store.rules()]
     if name in rules:
         return name
-    slug, folded = rule_slug(name), name.casefold()
-    return next((r for r in rules if r.casefold() == folded or rule_slug(r) == slug), name)
+    keys = rule_keys(name)
+    return next((r for r in rules if any(map(str.__eq__, keys, rule_keys(r)))), name)
 
 
 def remove_rule(app: App, name: str) -> Rule:
@@ -341,17 +334,27 @@ def import_configured(app: App) -> tuple[int, int]:
             )
     names = [k.name for k in w.keywords]
     rules_changed = 0
-    # The feed folders other rules hold (not a config rule the config no longer has: it is retired below).
-    slugs = {rule_slug(r.name): r.name for r in app.store.rules() if r.origin != "config" or r.name in names}
+    # What the config no longer declares stops: its rules are deleted (first, so that a rule renamed in the config,
+    # if only in case, takes its name and feed folder over), its feeds disabled (matches and items kept).
+    rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
+    # The names but for case and feed folders other rules hold: those added from the command line (the config's
+    # own clashes are refused when it is read).
+    held = [(r.name, rule_keys(r.name)) for r in app.store.rules()]
     for k in w.keywords:
-        other = slugs.get(rule_slug(k.name))
-        if other is not None and other != k.name:  # (the config's own clashes are refused when it is read)
+        folded, slug = rule_keys(k.name)
+        other = next((o for o, its in held if o != k.name and (its[0] == folded or its[1] == slug)), None)
+        if other is not None:
+            clash = (
+                "has the same name but for case"
+                if other.casefold() == folded
+                else f"publishes at matches/rules/{slug}/ already"
+            )
             config_log.warning(
-                "rule %r in the config is not used: rule %r, added from the command line, publishes at "
-                "matches/rules/%s/ already (rename one of them)",
+                "rule %r in the config is not used: rule %r, added from the command line, %s (rename one of them)",
                 k.name,
                 other,
-                rule_slug(k.name),
+                clash,
+                extra={"rule": k.name},
             )
             continue
         rule, changed = app.store.import_rule(k.name, k.query, origin="config", now=now)
@@ -365,8 +368,6 @@ def import_configured(app: App) -> tuple[int, int]:
                 k.name,
                 extra={"rule": k.name},
             )
-    # What the config no longer declares stops: its rules are deleted, its feeds disabled (matches and items kept).
-    rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
     for name in rules_gone:
         gone = "it is no longer in the config file (its past matches are kept: `feeds keywords remove` deletes them)"
         config_log.warning("removed rule %r: %s", name, gone, extra={"rule": name})
