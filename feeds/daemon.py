@@ -64,6 +64,8 @@ class JobState:
     last_seconds: float = 0.0
     last_succeeded: datetime | None = None
     """When a run last did its work: not failed, and not skipped because another process held its lock."""
+    failing_since: datetime | None = None
+    """When the first of the failed runs since the last run that did not fail finished (None while not failing)."""
 
 
 SKIPPED = "skipped: "
@@ -177,6 +179,10 @@ class Daemon:
             state.last_finished = self.clock()
             if state.last_ok and not state.last_summary.startswith(SKIPPED):
                 state.last_succeeded = state.last_finished
+            if state.last_ok:
+                state.failing_since = None
+            elif state.failing_since is None:
+                state.failing_since = state.last_finished
             self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
             self.health.record_job(name, bool(state.last_ok), state.last_finished, state.last_error)
             if self._scheduler is not None and (state.last_summary or not state.last_ok):
@@ -289,6 +295,7 @@ class Daemon:
                 "last_error": st.last_error,
                 "last_summary": st.last_summary,
                 "last_succeeded": rfc3339(st.last_succeeded) if st.last_succeeded else None,
+                "failing_since": rfc3339(st.failing_since) if st.failing_since else None,
                 "next_run": _stamp(next_runs.get(name)),
             }
         try:

@@ -130,7 +130,7 @@ def gather(app: App) -> StatusReport:
                 jobs=status.get("jobs", {}),
             )
         )
-    return StatusReport(
+    report = StatusReport(
         now=now,
         releases=app.store.count_releases(),
         newest_release=f"{releases[0].slug} ({rfc3339(releases[0].published)})" if releases else None,
@@ -151,6 +151,22 @@ def gather(app: App) -> StatusReport:
         recorded=_recorded(app),
         publish_failure=last_failure(app),
     )
+    if report.publish_failure is None:
+        report.publish_failure = _daemon_publish_failure(workers, report.last("publish"))
+    return report
+
+
+def _daemon_publish_failure(workers: list[WorkerStatus], succeeded: str | None) -> tuple[str, str] | None:
+    """(since, why) a living daemon's publish has been failing, when the failure could not be recorded in the state
+    folder (read-only, full: the very faults that fail a publish), so that the headline does not look healthy."""
+    failing = []
+    for w in workers:
+        job = w.jobs.get("publish", {})
+        finished = job.get("last_finished")
+        if w.alive and job.get("last_ok") is False and finished and (not succeeded or str(finished) > succeeded):
+            since = job.get("failing_since") or finished
+            failing.append((str(since), str(job.get("last_error") or "failed")))
+    return min(failing) if failing else None
 
 
 def _sources(app: App) -> list[dict[str, Any]]:

@@ -309,3 +309,44 @@ def test_older_stopped_daemons_are_counted_not_listed_in_the_text(seeded, now):
     assert "  (and 16 more daemon(s) stopped in the last 7 days: `feeds status --json`)" in lines
     assert "daemon host-a:100  alive, heartbeat 2026-11-28T11:59:30Z, 1 feed leases" in lines
     assert sum(w.stopped for w in report.workers) == 17, "all of them in the report (and its JSON)"
+
+
+def test_a_daemon_whose_publish_fails_shows_failed_in_the_headline_when_the_state_folder_refuses(make_settings, clock):
+    """Operator's live run: the state folder made read-only under a running daemon failed every publish (its record
+    `publish-state.json` could not be written), and so could the failure note `publish-failure.json`; the headline
+    then read `last publish … (0 min ago)` with no FAILED, as if the site were fine."""
+    import os
+    from pathlib import Path
+
+    from feeds.daemon import Daemon
+    from feeds.publish import run_publish
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        state = settings.paths.state
+        state.mkdir(parents=True, exist_ok=True)
+        for name in ("publish-state.json", "publish-failure.json"):  # unwritable files, even for root
+            (state / name).mkdir()
+        earlier = (clock() - timedelta(hours=1)).timestamp()  # the record as the last good publish left it
+        os.utime(state / "publish-state.json", (earlier, earlier))
+        first = rfc3339(clock())
+        daemon._run_job("publish", lambda app: str(run_publish(app)))
+        clock.advance(timedelta(minutes=1))
+        daemon._run_job("publish", lambda app: str(run_publish(app)))
+        assert daemon.state.job("publish").last_ok is False
+        daemon.heartbeat()
+        report = gather(daemon.app)
+        assert report.publish_failure is not None
+        assert report.publish_failure[0] == first, "failing since the first failed run"
+        headline = next(line for line in render_text(report).splitlines() if line.startswith("last publish"))
+        assert f"FAILED since {first}: " in headline and "publish-state.json" in headline
+
+        for name in ("publish-state.json", "publish-failure.json"):
+            (state / name).rmdir()
+        clock.advance(timedelta(minutes=1))
+        daemon._run_job("publish", lambda app: str(run_publish(app)))
+        daemon.heartbeat()
+        assert gather(daemon.app).publish_failure is None
+    finally:
+        daemon.app.close()
