@@ -274,3 +274,52 @@ def test_optimise_runs_on_both_databases_and_empties_the_sqlite_wal(store, db_ur
     if db_url.startswith("sqlite"):
         wal = Path(db_url.removeprefix("sqlite:///") + "-wal")
         assert not wal.exists() or wal.stat().st_size == 0
+
+
+def test_a_read_only_database_or_its_shm_file_is_named_in_one_line(make_settings, make_app_for, tmp_path):
+    """Operator's live run: `chmod 444 feeds.db` under a daemon run as another user; its restart failed with
+    `error: database: OperationalError: attempt to write a readonly database` and had SQLite create `feeds.db-shm`
+    read-only as well, so after `chmod 644 feeds.db` every restart still failed with the same words, naming no
+    file. The error now names each file (or the folder) this user may not write."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    import warnings
+    from pathlib import Path
+
+    settings = make_settings()
+    make_app_for(settings).close()  # a migrated database, then closed: no -wal or -shm left
+    db = Path(str(settings.database_url).removeprefix("sqlite:///"))
+    assert db.is_file() and not Path(f"{db}-shm").exists()
+    (tmp_path / "inbox" / "a.md").write_text("---\ntitle: Harbour wall\n---\nThe harbour wall.\n", encoding="utf-8")
+    prefix: list[str] = []
+    db.chmod(0o444)
+    try:
+        if os.access(db, os.W_OK):  # root: chmod binds only without CAP_DAC_OVERRIDE
+            setpriv = shutil.which("setpriv")
+            drop = "--bounding-set=-dac_override,-dac_read_search"
+            probe = subprocess.run([setpriv, drop, "true"], capture_output=True, check=False) if setpriv else None
+            if probe is None or probe.returncode != 0:
+                warnings.warn("setpriv cannot drop CAP_DAC_OVERRIDE: read-only test SKIPPED", stacklevel=1)
+                pytest.skip("chmod does not bind root and setpriv cannot drop CAP_DAC_OVERRIDE")
+            prefix = [setpriv, drop]
+        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        cmd = [*prefix, sys.executable, "-m", "feeds", "--config", str(settings.path), "ingest"]
+
+        def ingest() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+
+        done = ingest()
+        assert done.returncode == 1 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert f"the database {db} cannot be written: {db}" in done.stderr, done.stderr
+        db.chmod(0o644)  # the operator fixes the database: SQLite made its -shm read-only meanwhile
+        done = ingest()
+        assert done.returncode == 1 and f"cannot be written: {db}-shm not writable" in done.stderr, done.stderr
+        Path(f"{db}-shm").chmod(0o644)
+        done = ingest()
+        assert done.returncode == 0, done.stderr
+    finally:
+        db.chmod(0o644)
+        if Path(f"{db}-shm").exists():
+            Path(f"{db}-shm").chmod(0o644)

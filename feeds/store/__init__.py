@@ -111,6 +111,11 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cur.close()
         record.info["file"] = _file_identity(path)  # (what `_on_begin` checks a write against)
 
+    @sa.event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        if "readonly database" in str(context.original_exception):
+            _refuse_read_only(path, context.original_exception)
+
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
         # A write transaction (Store.transaction) takes the write lock up front with IMMEDIATE, so two writers
@@ -121,6 +126,25 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def _refuse_read_only(path: str, error: BaseException) -> None:
+    """SQLite's "attempt to write a readonly database" names no file. Name the ones this process may not write: the
+    database, its folder, and its `-wal` and `-shm` files, which SQLite creates with the database's permissions (so
+    a `-shm` made while the database was read-only stays read-only after the database is fixed, and every start
+    fails again with the same words)."""
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    names = [path, path + "-wal", path + "-shm"]
+    refused = [p for p in names if os.path.exists(p) and not os.access(p, os.W_OK)]
+    folder = os.path.dirname(path) or "."
+    if not os.access(folder, os.W_OK):
+        refused.append(folder + "/")
+    if refused:
+        raise StoreError(
+            f"the database {path} cannot be written: {', '.join(refused)} not writable by this user; "
+            "make them writable (chmod u+w, or chown them to the user running feeds)"
+        ) from error
 
 
 def _file_identity(path: str) -> tuple[int, int] | None:
