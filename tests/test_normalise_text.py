@@ -516,6 +516,9 @@ LONG = (
         ("Commas, semicolons; colons: dashes – stop", 22, "Commas, semicolons…"),
         ("Supercalifragilistic", 10, "Supercali…"),
         ("Spread\nover\nlines and long enough to count", 280, "Spread over lines and long enough to count"),
+        # Japanese has no spaces between words: a dateline's one space is not the only place to cut
+        ("東京 日本政府は本日、新たな経済支援策を発表しました。", 20, "東京 日本政府は本日、新たな経済支援策…"),
+        ("London – 日本政府は本日発表しました。", 15, "London – 日本政府は…"),
     ],
 )
 def test_make_summary(text: str, limit: int, summary: str) -> None:

@@ -71,6 +71,9 @@ _HEADING_DECORATION = "*_: "
 _OPENING_QUOTES = tuple("\"'“‘„«")
 _SUMMARY_MIN = 20
 _TRAILING_PUNCT = " ,;:-–—(/"
+# Where a summary may be cut: at a space, or after any character of a script written without spaces between words
+# (CJK ideographs and punctuation, kana, fullwidth forms), so "東京 日本政府は…" is not cut down to "東京…".
+_SUMMARY_BREAK = re.compile(r" |(?<=[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])")
 
 
 # The C0 controls XML forbids, as bytes: in UTF-8 they only ever stand for themselves (every byte of a multi-byte
@@ -394,7 +397,8 @@ def make_summary(text: str, limit: int = 280) -> str:
     longer one follows. A paragraph that only introduces a quotation ("The Prime Minister said:") says nothing
     alone: the quotation's first paragraph follows it, in quotation marks (`The Prime Minister said: “My
     thoughts are with…”`, the mark closed after a cut too). Words are never split, except a single "word" longer
-    than `limit` (a pasted URL), which has nowhere else to be cut.
+    than `limit` (a pasted URL), which has nowhere else to be cut. Chinese and Japanese, written without spaces,
+    are cut after any of their characters.
     """
     if limit < 2:
         raise ValueError(f"summary limit must be at least 2 characters, got {limit}")
@@ -419,7 +423,7 @@ def make_summary(text: str, limit: int = 280) -> str:
     if len(chosen) <= limit:
         return chosen
     room = limit - 1 - len(closing)  # keep one character for the ellipsis (and one for a closing mark)
-    cut = chosen.rfind(" ", 0, room + 1)
+    cut = max((m.start() for m in _SUMMARY_BREAK.finditer(chosen, 0, room + 1) if m.start() <= room), default=-1)
     head = chosen[:cut] if cut > 0 else chosen[:room]
     head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
     return head + "…" + (closing if _left_open(head, _NONE_OPEN) != _NONE_OPEN else "")
