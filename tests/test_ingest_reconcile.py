@@ -128,3 +128,17 @@ def test_a_change_note_on_an_edit_before_the_first_publication_is_not_history():
     new = rel(published=NOW + timedelta(days=3), content_hash="h2", change_note="Corrected before release.")
     out = reconcile(new, held, now=NOW, slug_taken=lambda s: True, with_slug=with_slug)
     assert out.decision == "updated" and out.release.changes == ()
+
+
+def test_a_withdrawal_is_dated_when_it_was_made_not_when_it_was_read():
+    """A subscriber's review: a release withdrawn on 28 November, sent without `updated` and read a day later, was
+    "Last updated 29 November" (its page, its Atom `updated`) beside "withdrawn on 28 November"."""
+    stored = rel(updated=T0 + timedelta(days=1))
+    withdrawn = NOW - timedelta(days=1)
+    new = rel(content_hash="h2", withdrawn_at=withdrawn, withdrawn_note="Issued in error.")
+    out = reconcile(new, stored, now=NOW, slug_taken=lambda s: False, with_slug=with_slug)
+    assert out.release.updated == withdrawn
+    # one dated before the version it withdraws is dated when read, as any other change
+    early = rel(content_hash="h2", withdrawn_at=T0, withdrawn_note="Issued in error.")
+    out = reconcile(early, stored, now=NOW, slug_taken=lambda s: False, with_slug=with_slug)
+    assert out.release.updated == NOW

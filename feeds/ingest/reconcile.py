@@ -59,7 +59,15 @@ def reconcile(
         # Only a publication time the source gave moves it: an `updated` standing in for a missing `published`
         # dates a new release, but must not re-date one stored already (its first publication stays).
         published = new.published if new.published_by_source else existing.published
-        updated = new.updated if new.updated > existing.updated else now
+        withdrawn_at = new.withdrawn_at if new.withdrawn_at != existing.withdrawn_at else None
+        if new.updated > existing.updated:
+            updated = new.updated
+        elif withdrawn_at is not None and withdrawn_at > existing.updated:
+            # A withdrawal is the change, dated when it was made: the release's page and entries must not say
+            # "last updated" after it, on the day the file happened to be read.
+            updated = withdrawn_at
+        else:
+            updated = now
         updated = max(updated, published)
         changes = new.changes or existing.changes
         public = existing.published <= now  # (a change before the first publication changed nothing anyone saw)
