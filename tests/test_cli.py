@@ -527,3 +527,22 @@ def test_list_and_show_name_topics_as_the_site_does(config):
     assert "Talks on shipping  [Iran, North Korea]" in run(config, "releases", "list").output
     assert "topics       Iran, North Korea" in run(config, "releases", "show", "talks-on-shipping").output
     assert json.loads(run(config, "releases", "list", "--json").output)[0]["topics"] == ["iran", "north-korea"]
+
+
+def test_releases_list_json_marks_embargoed_and_never_public_releases_as_the_text_does(config):
+    """The text list says "(embargoed: off the site until …)"; the JSON said nothing, so a script could not tell a
+    held release from a public one."""
+    from datetime import UTC, datetime, timedelta
+
+    ahead = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    inbox = config.parent / "inbox"
+    (inbox / "held.json").write_text(json.dumps({"title": "Held back", "body": "Text.", "published": ahead}))
+    (inbox / "gone.json").write_text(json.dumps({"title": "Never out", "body": "Text.", "published": ahead}))
+    (inbox / "now.json").write_text(json.dumps({"title": "Out now", "body": "Text.", "published": "2026-11-02"}))
+    assert run(config, "ingest").exit_code == 0
+    assert run(config, "releases", "withdraw", "never-out", "--note", "Cancelled.").exit_code == 0
+    assert "(embargoed: off the site until" in run(config, "releases", "list").output
+    listed = {x["slug"]: x for x in json.loads(run(config, "releases", "list", "--json").output)}
+    assert listed["held-back"]["embargoed_until"] == ahead
+    assert listed["never-out"]["never_public"] is True and "embargoed_until" not in listed["never-out"]
+    assert "embargoed_until" not in listed["out-now"] and "never_public" not in listed["out-now"]

@@ -6,7 +6,9 @@ import sys
 import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -94,7 +96,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         tz = app.settings.site.tz  # dated as the pages date them: a release of 15 July (BST) is not listed on the 14th
         names = site_topic_names(app.releases.current(app.store), app.settings, now) if not as_json else {}
     if as_json:
-        echo_json([release_json(r) for r in rows])
+        echo_json([_list_json(r, now) for r in rows])
         return
     if not rows:
         echo("no releases yet: drop files into the inbox and run `feeds ingest`")
@@ -108,6 +110,16 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         else:
             held = f"  (withdrawn {rfc3339(r.withdrawn_at)})" if r.withdrawn_at is not None else ""
         echo(f"{r.published.astimezone(tz):%Y-%m-%d %H:%M}  {r.slug}  {r.title}{topics}{held}")
+
+
+def _list_json(r: Release, now: datetime) -> dict[str, Any]:
+    """A listed release as JSON, marked as the text list marks it: held by an embargo, or never public."""
+    out = release_json(r)
+    if r.never_public:
+        out["never_public"] = True
+    elif r.published > now:
+        out["embargoed_until"] = rfc3339(r.published)
+    return out
 
 
 def _topic_names(r: Release, names: Mapping[str, str]) -> list[str]:
