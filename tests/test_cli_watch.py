@@ -596,3 +596,24 @@ def test_the_text_list_shows_each_feeds_tags_and_interval(config):
     assert lines[1].strip().startswith("every 30 min, last never")
     assert lines[2].endswith("https://other.example.com/rss")
     assert lines[3].strip().startswith("every 2 h, last never")
+
+
+def test_a_new_database_knows_the_configs_rules_and_feeds_before_the_first_add_or_import(config, tmp_path):
+    """On a new database, `keywords add --name NAME` took a config rule's name (the config's rule then unused) and
+    `watch import` reported a feed the config lists as "added" from the OPML file, since neither read the config's
+    feeds and rules first, as every other command does."""
+    config.write_text(
+        config.read_text() + '\n[[watch.keywords]]\nname = "fisheries"\nquery = "fish*"\n'
+        '\n[[watch.feeds]]\nurl = "http://127.0.0.1:9/feed.xml"\ntitle = "Configured"\n'
+    )
+    taken = run(config, "keywords", "add", "cod", "--name", "fisheries")
+    assert taken.exit_code == 1 and "watch.keywords[0]: rule 'fisheries' is defined here" in taken.output
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head/><body>'
+        '<outline text="Configured" xmlUrl="http://127.0.0.1:9/feed.xml"/></body></opml>'
+    )
+    imported = run(config, "watch", "import", str(opml))
+    assert imported.exit_code == 0
+    assert "0 added, 1 already watched" in imported.output and "added    #" not in imported.output
+    assert json.loads(run(config, "watch", "list", "--json").output)[0]["origin"] == "config"

@@ -92,9 +92,10 @@ def watch() -> None:
 @handle_errors
 def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interval: float | None) -> None:
     """Watch a feed."""
-    from feeds.watch.manage import add_feed
+    from feeds.watch.manage import add_feed, import_configured
 
     with ctx.app() as app:
+        import_configured(app)  # the config's feeds first, as every other command sees them
         try:
             feed = add_feed(app, url, title=title, tags=tags, interval=interval)
         except ValueError as e:  # the interval out of bounds, or a tag with a comma (not our own errors)
@@ -213,10 +214,11 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 @handle_errors
 def watch_import(ctx: Context, opml: Path, poll: bool) -> None:
     """Watch every feed of an OPML file (folders become tags)."""
-    from feeds.watch.manage import import_opml
+    from feeds.watch.manage import import_configured, import_opml
     from feeds.watch.poll import run_watch
 
     with ctx.app() as app:
+        import_configured(app)  # a feed the config lists is the config's, never "added" from the file
         done = import_opml(app, opml)
         added = done.added
         for f in added:
@@ -361,10 +363,11 @@ def _query(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
 @handle_errors
 def keywords_add(ctx: Context, query: str, name: str | None) -> None:
     """Save a rule; it is also applied to the items of the last `watch.retro_days` days on the next poll."""
-    from feeds.watch.manage import add_rule
+    from feeds.watch.manage import add_rule, import_configured
     from feeds.watch.query import query_notes
 
     with ctx.app() as app:
+        import_configured(app)  # a config rule of that name refuses it, on a new database too
         rule = add_rule(app, query, name=name)
     ctx.say(f"added rule {rule.name!r}: {rule.query}")
     for note in query_notes(query):
