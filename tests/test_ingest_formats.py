@@ -114,6 +114,14 @@ def test_plain_text_in_windows_1252() -> None:
             {"organisation": 3, "published": 4, "updated": 5, "body": 7},
         ),
         ("From: Department for Coastal Affairs", "Department for Coastal Affairs", None, None, {"body": 5}),
+        (  # GOV.UK links the change history after the date: copied, the link's text comes along
+            "From:\nDepartment for Transport\nPublished\n20 November 2026\nLast updated\n"
+            "28 November 2026 — See all updates",
+            "Department for Transport",
+            "20 November 2026",
+            "28 November 2026",
+            {"organisation": 4, "published": 6, "updated": 8, "body": 10},
+        ),
     ],
 )
 def test_the_facts_of_a_copied_govuk_page_are_its_organisation_and_dates(

@@ -121,6 +121,8 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
 _FACT = re.compile(r"(?P<label>from(?=:)|published|last updated|updated):?\s*(?P<value>.*)", re.IGNORECASE)
 _YEAR = re.compile(r"\b\d{4}\b")
 _FACT_FIELDS = {"from": "organisation", "published": "published", "last updated": "updated", "updated": "updated"}
+# GOV.UK links its change history after the date: "Last updated 28 November 2026 — See all updates".
+_SEE_ALL_UPDATES = re.compile(r"\s*[—–-]+\s*see all updates\s*$", re.IGNORECASE)
 
 
 def _page_facts(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]], int]:
@@ -145,8 +147,7 @@ def _page_facts(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]
             value, line = " ".join(lines[i].split()), i + 1
         if not value or (label != "from" and not _YEAR.search(value)):  # ("Published by…" is a sentence)
             return {}, start
-        if label == "from":
-            value = value.split(" and ", 1)[0].strip(" ,")
+        value = value.split(" and ", 1)[0].strip(" ,") if label == "from" else _SEE_ALL_UPDATES.sub("", value)
         facts[_FACT_FIELDS[label]] = (value, line)
         i += 1
     return (facts, end) if "organisation" in facts else ({}, start)
