@@ -546,3 +546,17 @@ def test_releases_list_json_marks_embargoed_and_never_public_releases_as_the_tex
     assert listed["held-back"]["embargoed_until"] == ahead
     assert listed["never-out"]["never_public"] is True and "embargoed_until" not in listed["never-out"]
     assert "embargoed_until" not in listed["out-now"] and "never_public" not in listed["out-now"]
+
+
+def test_an_sqlite_url_with_two_slashes_is_a_config_error_at_its_key_and_line(config):
+    """`sqlite://var/feeds.db` passed the config check and failed when the database was opened, as
+    "error: database: ArgumentError: Invalid SQLite URL …": no file, line or key, and nothing on stdout for
+    `check-config --json`."""
+    config.write_text(config.read_text() + '\n[database]\nurl = "sqlite://state/feeds.db"\n')
+    line = config.read_text().splitlines().index('url = "sqlite://state/feeds.db"') + 1
+    checked = run(config, "check-config")
+    assert checked.exit_code == 1
+    assert f"error: {config}:{line}: database.url: 'sqlite://state/feeds.db' is not an SQLite file" in checked.output
+    assert "ArgumentError" not in checked.output
+    problems = json.loads(run(config, "check-config", "--json").stdout)["problems"]
+    assert [(p["key"], p["line"]) for p in problems] == [("database.url", line)]

@@ -265,6 +265,7 @@ def test_alert_addresses_and_secrets_are_checked(tmp_path, alerts: str, key: str
         ("sqlite:///", "in-memory"),
         ("sqlite://", "in-memory"),
         ("sqlite:///:memory:", "in-memory"),
+        ("sqlite://state/feeds.db", "three slashes"),  # two slashes: "state" read as a server, refused at open
     ],
 )
 def test_a_database_url_we_cannot_keep_data_in_is_refused_where_it_was_set(tmp_path, url, fragment):

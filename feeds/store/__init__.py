@@ -57,6 +57,11 @@ def check_database_url(url: str) -> sa.URL:
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database or ""
+        if parsed.host or parsed.port or parsed.username:  # sqlite://var/feeds.db: "var" read as a server
+            raise StoreError(
+                f"{shown!r} is not an SQLite file: a file is named after three slashes, e.g. "
+                f"sqlite:///state/feeds.db (relative) or sqlite:////srv/feeds/feeds.db (absolute)"
+            )
         if database in ("", ":memory:") or ":memory:" in database or parsed.query.get("mode") == "memory":
             raise StoreError(
                 f"{shown!r} is an in-memory database, which loses everything when the command ends: "
