@@ -75,6 +75,10 @@ def test_environment_overrides(tmp_path):
         (MINIMAL + "colour = 1\n", "site.colour", 5, "unknown key"),
         (MINIMAL + "\n[paths]\nout = 'o'\nstat = 'x'\n", "paths.stat", 8, "unknown key"),
         ('[site]\ntitle = "T"\nbase_url = "ftp://x"\n', "site.base_url", 3, "absolute http(s) URL"),
+        # a host with a space, or a port out of range, gave every link of the site and feeds that address
+        ('[site]\ntitle = "T"\nbase_url = "https://press office.org/"\n', "site.base_url", 3, "is malformed"),
+        ('[site]\ntitle = "T"\nbase_url = "http://127.0.0.1:99999/"\n', "site.base_url", 3, "out of range"),
+        (MINIMAL + '[publish]\nhub = "https://hub example.org/"\n', "publish.hub", 6, "is malformed"),
         ('[site]\ntitle = 3\nbase_url = "https://x.org"\n', "site.title", 2, "must be a string"),
         ('[site]\nbase_url = "https://x.org"\n', "site.title", 1, "missing required key"),
         ("[paths]\nout = 'o'\n", "site", None, "missing required table"),

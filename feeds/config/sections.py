@@ -42,6 +42,20 @@ from feeds.config.settings import (
 from feeds.errors import ConfigError, RuleError
 
 
+def _malformed_host(url: str) -> str | None:
+    """What makes an http(s) URL's host or port one no browser or server can use (a space or an escape in the
+    host, a port out of range), or None."""
+    parts = urlsplit(url)
+    try:
+        parts.port  # noqa: B018  (raises for a port out of range or not a number)
+    except ValueError as e:
+        return f"not a valid URL: {e}"
+    host = parts.hostname or ""
+    if any(c.isspace() or c in '<>"{}|\\^`%' for c in host):
+        return f"not a valid URL: the host {host!r} is malformed"
+    return None
+
+
 def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     k = ("site",)
     r.only(t, k, {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain"})
@@ -52,6 +66,8 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         r.fail((*k, "base_url"), f"must be an absolute http(s) URL, got {base_url!r}")
+    if (problem := _malformed_host(base_url)) is not None:  # every link of the site is built from it
+        r.fail((*k, "base_url"), problem)
     if not base_url.endswith("/"):
         base_url += "/"
     tz = r.get(t, (*k, "timezone"), str, "UTC")
@@ -156,6 +172,8 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
     hub = r.get(t, (*k, "hub"), str, None)
     if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
         r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
+    if hub is not None and (problem := _malformed_host(hub)) is not None:
+        r.fail((*k, "hub"), problem)
     templates = r.get(t, (*k, "templates"), str, None)
     if templates and not _resolve(base, templates).is_dir():  # else the packaged templates would be used silently
         r.fail((*k, "templates"), f"the folder {_resolve(base, templates)} does not exist")
