@@ -79,6 +79,18 @@ def test_environment_overrides(tmp_path):
         ('[site]\ntitle = "T"\nbase_url = "https://press office.org/"\n', "site.base_url", 3, "is malformed"),
         ('[site]\ntitle = "T"\nbase_url = "http://127.0.0.1:99999/"\n', "site.base_url", 3, "out of range"),
         (MINIMAL + '[publish]\nhub = "https://hub example.org/"\n', "publish.hub", 6, "is malformed"),
+        (
+            MINIMAL + '[[sources]]\ntype="remote_json"\nname="r"\nurl="https://www gov.uk/api/search.json"\n',
+            "sources[0].url",
+            8,
+            "is malformed",
+        ),
+        (
+            MINIMAL + '[[alerts.webhooks]]\nname="desk"\nurl="https://hooks.example.org:77777/services/SECRET"\n',
+            "alerts.webhooks[0].url",
+            7,
+            "out of range",
+        ),
         ('[site]\ntitle = 3\nbase_url = "https://x.org"\n', "site.title", 2, "must be a string"),
         ('[site]\nbase_url = "https://x.org"\n', "site.title", 1, "missing required key"),
         ("[paths]\nout = 'o'\n", "site", None, "missing required table"),

@@ -383,6 +383,8 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         url = r.get(ht, (*hk, "url"), str)
         if urlsplit(url).scheme not in ("http", "https"):
             r.fail((*hk, "url"), f"must be an http(s) URL, got {url!r}")
+        if (problem := _malformed_host(url)) is not None:  # (names the host only: the path may hold a secret)
+            r.fail((*hk, "url"), problem)
         key, missing = secret(ht, hk, "secret")
         hooks.append(
             WebhookAlert(
@@ -500,6 +502,8 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
             url = r.get(t, (*k, "url"), str)
             if urlsplit(url).scheme not in ("http", "https"):
                 r.fail((*k, "url"), f"must be an http(s) URL, got {url!r}")
+            if (problem := _malformed_host(url)) is not None:
+                r.fail((*k, "url"), problem)
             fields_t = r.sub(t, (*k, "fields"))
             for fname, fpath in fields_t.items():
                 if fname not in _FIELD_NAMES:
