@@ -560,3 +560,12 @@ def test_an_sqlite_url_with_two_slashes_is_a_config_error_at_its_key_and_line(co
     assert "ArgumentError" not in checked.output
     problems = json.loads(run(config, "check-config", "--json").stdout)["problems"]
     assert [(p["key"], p["line"]) for p in problems] == [("database.url", line)]
+
+
+def test_a_site_email_the_feeds_cannot_carry_is_a_config_error_not_a_traceback_at_publish(config):
+    config.write_text(config.read_text().replace('email = "press@example.org"', 'email = "press office"'))
+    (config.parent / "inbox" / "a.txt").write_text("Hello world\n\nBody of the release.\n")
+    assert run(config, "check-config").exit_code == 1
+    result = CliRunner().invoke(cli, ["--config", str(config), "publish"])
+    assert result.exit_code == 1 and not isinstance(result.exception, ValueError)  # (was: a traceback)
+    assert "site.email: not an email address: 'press office'" in result.output

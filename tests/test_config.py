@@ -79,6 +79,9 @@ def test_environment_overrides(tmp_path):
         ('[site]\ntitle = "T"\nbase_url = "https://press office.org/"\n', "site.base_url", 3, "is malformed"),
         ('[site]\ntitle = "T"\nbase_url = "http://127.0.0.1:99999/"\n', "site.base_url", 3, "out of range"),
         (MINIMAL + '[publish]\nhub = "https://hub example.org/"\n', "publish.hub", 6, "is malformed"),
+        # the feeds' author email: accepted here, it stopped every publish with a traceback
+        (MINIMAL + 'email = "press office"\n', "site.email", 5, "not an email address"),
+        (MINIMAL + 'email = ""\n', "site.email", 5, "not an email address"),
         (
             MINIMAL + '[[sources]]\ntype="remote_json"\nname="r"\nurl="https://www gov.uk/api/search.json"\n',
             "sources[0].url",

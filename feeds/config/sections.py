@@ -85,9 +85,19 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         language=language,
         timezone=tz,
         description=r.get(t, (*k, "description"), str, ""),
-        email=r.get(t, (*k, "email"), str, None),
+        email=_site_email(r, t, k),
         id_domain=_id_domain(r, t, k),
     )
+
+
+def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
+    """The feeds' author email, checked as the feeds check it (else every publish stopped with a traceback)."""
+    from feeds.publish.feeds import _EMAIL
+
+    value: str | None = r.get(t, (*k, "email"), str, None)
+    if value is not None and not _EMAIL.fullmatch(value):
+        r.fail((*k, "email"), f"not an email address: {value!r} (it is the author email of every feed)")
+    return value
 
 
 def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
