@@ -82,6 +82,10 @@ def test_environment_overrides(tmp_path):
         # the feeds' author email: accepted here, it stopped every publish with a traceback
         (MINIMAL + 'email = "press office"\n', "site.email", 5, "not an email address"),
         (MINIMAL + 'email = ""\n', "site.email", 5, "not an email address"),
+        # the feeds' author and texts: accepted here, they stopped every publish with a traceback
+        (MINIMAL + 'author = " "\n', "site.author", 5, "must not be empty"),
+        (MINIMAL + 'description = "a\\u0001b"\n', "site.description", 5, "control characters"),
+        ('[site]\ntitle = "Press\\u0007Office"\nbase_url = "https://x.org/"\n', "site.title", 2, "control"),
         (
             MINIMAL + '[[sources]]\ntype="remote_json"\nname="r"\nurl="https://www gov.uk/api/search.json"\n',
             "sources[0].url",

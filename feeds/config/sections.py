@@ -62,6 +62,13 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     title = r.get(t, (*k, "title"), str)
     if not title.strip():
         r.fail((*k, "title"), "must not be empty (it names every feed and page)")
+    author = r.get(t, (*k, "author"), str, title)
+    if not author.strip():
+        r.fail((*k, "author"), "must not be empty (it is the author of every feed; leave it out for site.title)")
+    description = r.get(t, (*k, "description"), str, "")
+    for name, text in (("title", title), ("author", author), ("description", description)):
+        if any(_xml_forbidden(c) for c in text):  # every feed carries them, and XML cannot
+            r.fail((*k, name), f"must not contain control characters, got {text!r}")
     base_url = r.get(t, (*k, "base_url"), str)
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -81,13 +88,18 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     return Site(
         title=title,
         base_url=base_url,
-        author=r.get(t, (*k, "author"), str, title),
+        author=author,
         language=language,
         timezone=tz,
-        description=r.get(t, (*k, "description"), str, ""),
+        description=description,
         email=_site_email(r, t, k),
         id_domain=_id_domain(r, t, k),
     )
+
+
+def _xml_forbidden(c: str) -> bool:
+    """A character XML 1.0 cannot carry: C0 controls but tab and line breaks, and U+FFFE/U+FFFF."""
+    return (ord(c) < 0x20 and c not in "\t\n\r") or c in "\ufffe\uffff"
 
 
 def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
