@@ -87,6 +87,12 @@ def test_environment_overrides(tmp_path):
         (MINIMAL + 'description = "a\\u0001b"\n', "site.description", 5, "control characters"),
         ('[site]\ntitle = "Press\\u0007Office"\nbase_url = "https://x.org/"\n', "site.title", 2, "control"),
         (
+            MINIMAL + '[[publish.feeds]]\nname = "x"\ntitle = "Speeches\\u0001"\ntypes = ["speech"]\n',
+            "publish.feeds[0].title",
+            7,
+            "control characters",
+        ),
+        (
             MINIMAL + '[[sources]]\ntype="remote_json"\nname="r"\nurl="https://www gov.uk/api/search.json"\n',
             "sources[0].url",
             8,

@@ -214,7 +214,10 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
         lists = {key: tuple(r.get(ft, (*fk, key), list, [])) for key in ("topics", "organisations", "types")}
         if not any(lists.values()):
             r.fail(fk, "a custom feed needs at least one of topics, organisations or types")
-        custom.append(CustomFeed(name=name, title=r.get(ft, (*fk, "title"), str), **lists))
+        title = r.get(ft, (*fk, "title"), str)
+        if any(_xml_forbidden(c) for c in title):  # the feed's title, which XML cannot carry
+            r.fail((*fk, "title"), f"must not contain control characters, got {title!r}")
+        custom.append(CustomFeed(name=name, title=title, **lists))
     return PublishSettings(
         entries=entries,
         formats=tuple(dict.fromkeys(formats)),
