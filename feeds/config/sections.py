@@ -67,7 +67,7 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         r.fail((*k, "author"), "must not be empty (it is the author of every feed; leave it out for site.title)")
     description = r.get(t, (*k, "description"), str, "")
     for name, text in (("title", title), ("author", author), ("description", description)):
-        if any(_xml_forbidden(c) for c in text):  # every feed carries them, and XML cannot
+        if _xml_forbidden(text):  # every feed carries them, and XML cannot
             r.fail((*k, name), f"must not contain control characters, got {text!r}")
     base_url = r.get(t, (*k, "base_url"), str)
     parts = urlsplit(base_url)
@@ -97,17 +97,19 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     )
 
 
-def _xml_forbidden(c: str) -> bool:
-    """A character XML 1.0 cannot carry: C0 controls but tab and line breaks, and U+FFFE/U+FFFF."""
-    return (ord(c) < 0x20 and c not in "\t\n\r") or c in "\ufffe\uffff"
+def _xml_forbidden(text: str) -> bool:
+    """Whether `text` holds a character XML 1.0 cannot carry (C0 controls but tab and line breaks, U+FFFE…)."""
+    from feeds.normalise.text import xml_safe
+
+    return xml_safe(text) != text
 
 
 def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
     """The feeds' author email, checked as the feeds check it (else every publish stopped with a traceback)."""
-    from feeds.publish.feeds import _EMAIL
+    from feeds.publish.feeds import EMAIL
 
     value: str | None = r.get(t, (*k, "email"), str, None)
-    if value is not None and not _EMAIL.fullmatch(value):
+    if value is not None and not EMAIL.fullmatch(value):
         r.fail((*k, "email"), f"not an email address: {value!r} (it is the author email of every feed)")
     return value
 
@@ -215,7 +217,7 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
         if not any(lists.values()):
             r.fail(fk, "a custom feed needs at least one of topics, organisations or types")
         title = r.get(ft, (*fk, "title"), str)
-        if any(_xml_forbidden(c) for c in title):  # the feed's title, which XML cannot carry
+        if _xml_forbidden(title):  # the feed's title, which XML cannot carry
             r.fail((*fk, "title"), f"must not contain control characters, got {title!r}")
         custom.append(CustomFeed(name=name, title=title, **lists))
     return PublishSettings(
