@@ -192,6 +192,55 @@ def test_rule_names_the_same_but_for_case_in_the_config(config):
     assert [r["name"] for r in json.loads(run(config, "keywords", "list", "--json").stdout)] == ["Москва"]
 
 
+def test_matches_list_names_the_release_of_each_pickup(config, tmp_path):
+    """Two releases may share a title, which is what a pickup's explanation quotes: the text list names each
+    match's release by its slug, and a list cut by --limit says so."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.model import Match
+
+    releases = tmp_path / "twins.json"
+    releases.write_text(
+        json.dumps(
+            [{"title": "Harbour Minister visits Oslo", "body": "First visit.", "source_key": f"k{n}"} for n in (1, 2)]
+        )
+    )
+    assert run(config, "ingest", str(releases)).exit_code == 0
+    app = make_app(load_settings(config, environ={}))
+    try:
+        now = app.clock()
+        feed = app.store.add_feed(
+            "https://news.example.com/rss", title="Desk", tags=(), interval=1800, origin="cli", now=now
+        )
+        (row,) = app.store.upsert_items(feed.id, [watch_item("a", "Minister in Oslo")], now)
+        found = sorted(app.store.releases(), key=lambda r: r.slug)
+        app.store.add_matches(
+            [(row[0], Match("pickup", r.id, "a", feed.id, (), 0.5, f"pickup of {r.title!r}"), 60.0) for r in found],
+            now,
+        )
+    finally:
+        app.close()
+    listed = run(config, "matches", "list", "--kind", "pickup")
+    assert listed.exit_code == 0
+    assert sorted(line.split()[-1] for line in listed.output.splitlines() if "  release " in line) == [
+        r.slug for r in found
+    ]
+    assert listed.output.rstrip().endswith("2 matches")
+    cut = run(config, "matches", "list", "--limit", "1")
+    assert cut.output.rstrip().endswith("1 match (--limit 1: there may be more)")
+
+
+def test_an_empty_alerts_log_says_why(config):
+    assert "no alert destinations configured" in run(config, "alerts", "log").output
+    config.write_text(
+        config.read_text() + '\n[[alerts.webhooks]]\nname = "desk"\nurl = "https://hooks.example.org/x"\n'
+    )
+    assert "no deliveries yet: each new match is queued" in run(config, "alerts", "log").output
+    assert (
+        "no deliveries of that destination or status yet" in run(config, "alerts", "log", "--status", "failed").output
+    )
+
+
 def test_a_query_may_start_with_a_minus_sign(config):
     added = run(config, "keywords", "add", "-rumour sanctions", "--name", "sanctions")
     assert added.exit_code == 0 and "added rule 'sanctions': -rumour sanctions" in added.output

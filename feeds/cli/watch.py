@@ -505,6 +505,7 @@ def matches_list(
         # A former rule's kept matches are still listed; a name that was never a rule is most likely a typo.
         if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
             raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
+        slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
     if as_json:
         echo_json([match_json(m) for m in rows])
         return
@@ -512,4 +513,7 @@ def matches_list(
         echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
         echo(f"         {m.item.item.link or ''}")
         echo(f"         {m.why}")
-    ctx.say(f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches")
+        if m.kind != "keyword":  # (two releases may share a title, which is what `why` names)
+            echo(f"         release {slugs.get(m.subject, m.subject)}")
+    counted = f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches"
+    ctx.say(f"{counted} (--limit {limit}: there may be more)" if limit is not None and len(rows) == limit else counted)

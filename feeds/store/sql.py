@@ -384,6 +384,11 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             latest: datetime | None = conn.execute(sa.select(sa.func.max(R.c.last_ingested))).scalar_one()
         return latest
 
+    def release_slugs(self, ids: Iterable[str]) -> dict[str, str]:
+        """Release id → slug, for the ids that are stored."""
+        with self.engine.connect() as conn:
+            return Tx(conn).slugs_of(ids)
+
     def count_releases(self) -> int:
         with self.engine.connect() as conn:
             return int(conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one())
