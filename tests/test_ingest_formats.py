@@ -153,11 +153,19 @@ def test_an_opening_that_is_not_the_facts_of_a_govuk_page_stays_in_the_body(open
 
 
 @pytest.mark.parametrize(
-    ("text", "field"),
-    [("", "title"), ("\n  \n\t\n", "title"), ("Only a title\n\n", "body")],
+    ("text", "field", "line"),
+    [
+        ("", "title", None),
+        ("\n  \n\t\n", "title", None),
+        ("Only a title\n", "body", 1),  # (not line 2: the file has one line, which an editor shows)
+        ("\nOnly a title\n\n\n", "body", 2),
+    ],
 )
-def test_plain_text_needs_a_title_and_a_body(text: str, field: str) -> None:
-    assert parse_error("empty.txt", text).field == field
+def test_plain_text_needs_a_title_and_a_body(text: str, field: str, line: int | None) -> None:
+    error = parse_error("empty.txt", text)
+    assert error.field == field
+    if line is not None:
+        assert error.line == line
 
 
 @pytest.mark.parametrize(

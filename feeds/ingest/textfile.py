@@ -284,8 +284,9 @@ def _body(lines: list[str], start: int, *, origin: str, keep_trailing: bool = Fa
         start += 1
     while end > start and not lines[end - 1].strip():
         end -= 1
-    if start >= end:
-        raise InvalidReleaseError("the release has a title but no text", origin=origin, field="body", line=start)
+    if start >= end:  # (named at the file's last written line, the title's as a rule: no line lies past it)
+        last = max((i + 1 for i, line in enumerate(lines) if line.strip()), default=1)
+        raise InvalidReleaseError("the release has a title but no text", origin=origin, field="body", line=last)
     kept = lines[start:end] if keep_trailing else [line.rstrip() for line in lines[start:end]]
     return "\n".join(kept), start + 1
 
