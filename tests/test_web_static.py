@@ -401,3 +401,21 @@ def test_decoded_traversals_are_404_without_waitress_in_front(served: Served, pa
     """The app's own checks, as any WSGI server would hand it the decoded path (waitress normalises some)."""
     status, _ = _call(StaticSite(served.out), path)
     assert status.startswith("404")
+
+
+@pytest.mark.parametrize("target", ["outside", "dot-file"])
+def test_a_404_page_that_links_elsewhere_is_not_served(tmp_path: Path, target: str) -> None:
+    """`404.html` is answered to every unknown address: a symlink out of out/ (or to a dot-file in it) must not
+    make it serve what lies there, as the same link under any other name would not."""
+    out = tmp_path / "out"
+    out.mkdir()
+    secret = tmp_path / "state.txt" if target == "outside" else out / ".secret"
+    secret.write_text("PRIVATE STATE\n")
+    os.symlink(secret, out / "404.html")
+    app = StaticSite(out)
+    seen: dict[str, str] = {}
+    for path in ("/nothing-here", "/404.html"):
+        env: dict[str, object] = {"REQUEST_METHOD": "GET", "PATH_INFO": path}
+        body = b"".join(app(env, lambda status, headers: seen.update(status=status)))
+        assert seen["status"].startswith("404")
+        assert b"PRIVATE" not in body

@@ -138,8 +138,10 @@ class StaticSite:
         return [b""] if method == "HEAD" else [body]
 
     def _not_found(self, start_response: StartResponse, method: str) -> list[bytes]:
-        """404: the site's own page (`404.html`, with its way back to the front page) once published."""
-        page = self._load(self.root / "404.html")
+        """404: the site's own page (`404.html`, with its way back to the front page) once published. Found as
+        any other file is (`resolve`): a `404.html` that is a symlink out of out/ or to a dot-file is not served."""
+        found = self.resolve("/404.html")
+        page = self._load(found) if found is not None and found.is_file() else None
         if page is None:
             return _plain(start_response, "404 Not Found", "not found\n")
         headers = [
