@@ -245,10 +245,19 @@ def test_missing_file_is_a_config_error(tmp_path):
         load_settings(tmp_path / "nope.toml", environ={})
 
 
-def test_database_inside_out_is_refused(tmp_path):
-    text = MINIMAL + "[paths]\nout = 'public'\n[database]\nurl = 'sqlite:///public/feeds.db'\n"
+@pytest.mark.parametrize("scheme", ["sqlite", "sqlite+pysqlite"])
+def test_database_inside_out_is_refused(tmp_path, scheme):
+    """Also when the URL names SQLite's driver, which SQLAlchemy opens as the same file (it was created in out/)."""
+    text = MINIMAL + f"[paths]\nout = 'public'\n[database]\nurl = '{scheme}:///public/feeds.db'\n"
     with pytest.raises(ConfigError, match="private state would be served"):
         parse_settings(text, tmp_path / "feeds.toml", {})
+
+
+def test_database_with_a_driver_named_is_found_from_the_config_folder(tmp_path):
+    settings = parse_settings(
+        MINIMAL + "[database]\nurl = 'sqlite+pysqlite:///var/feeds.db'\n", tmp_path / "feeds.toml", {}
+    )
+    assert settings.database_url == f"sqlite+pysqlite:///{tmp_path / 'var' / 'feeds.db'}"
 
 
 @pytest.mark.parametrize(

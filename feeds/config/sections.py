@@ -572,18 +572,23 @@ def _check_out_is_public(
     folders, before and whatever the publish decides."""
     out = paths.out.resolve()
     candidates = [(paths.state.resolve(), state_error), *((f.resolve(), e) for f, e in folders)]
-    if database_url.startswith("sqlite:///"):
-        candidates.append((Path(database_url.removeprefix("sqlite:///")).resolve(), db_error))
+    if (sqlite := _SQLITE_FILE.match(database_url)) is not None:
+        candidates.append((Path(database_url[sqlite.end() :]).resolve(), db_error))
     for c, error in candidates:
         if c == out or out in c.parents:
             raise error(f"{c} is inside the published folder {out}: private state would be served")
 
 
+# An SQLite file's URL, with or without a driver named (`sqlite+pysqlite:///`, which SQLAlchemy reads as the same).
+_SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///")
+
+
 def _database_url(url: str, base: Path) -> str:
-    if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        rel = url.removeprefix("sqlite:///")
+    sqlite = _SQLITE_FILE.match(url)
+    if sqlite is not None and not url.startswith("/", sqlite.end()):
+        rel = url[sqlite.end() :]
         if rel and rel != ":memory:":
-            return f"sqlite:///{_resolve(base, rel)}"
+            return f"{sqlite[0]}{_resolve(base, rel)}"
     return url
 
 
