@@ -419,3 +419,21 @@ def test_a_404_page_that_links_elsewhere_is_not_served(tmp_path: Path, target: s
         body = b"".join(app(env, lambda status, headers: seen.update(status=status)))
         assert seen["status"].startswith("404")
         assert b"PRIVATE" not in body
+
+
+@pytest.mark.parametrize("target", ["outside", "dot-file"])
+def test_a_folders_page_that_links_elsewhere_is_not_served(tmp_path: Path, target: str) -> None:
+    """`/topics/x/` serves `topics/x/index.html`: that file is checked as one named in the URL is, so a symlink
+    out of out/ (or to a dot-file in it) is a 404 there too, not what it points at."""
+    out = tmp_path / "out"
+    (out / "topics" / "x").mkdir(parents=True)
+    secret = tmp_path / "state.txt" if target == "outside" else out / ".secret"
+    secret.write_text("PRIVATE STATE\n")
+    os.symlink(secret, out / "topics" / "x" / "index.html")
+    app = StaticSite(out)
+    seen: dict[str, str] = {}
+    for path in ("/topics/x/", "/topics/x", "/topics/x/index.html"):
+        env: dict[str, object] = {"REQUEST_METHOD": "GET", "PATH_INFO": path}
+        body = b"".join(app(env, lambda status, headers: seen.update(status=status)))
+        assert seen["status"].startswith("404"), path
+        assert b"PRIVATE" not in body

@@ -97,7 +97,9 @@ class StaticSite:
         if resolved is None:
             return self._not_found(start_response, method)
         if resolved.is_dir():
-            if not (resolved / "index.html").is_file():  # a folder with no page (`/topics`): nothing to redirect to
+            # The folder's page, checked as any file named in the URL is (a symlink out of out/ is no page).
+            page = self.resolve(raw_path.rstrip("/") + "/index.html")
+            if page is None or not page.is_file():  # a folder with no page (`/topics`): nothing to redirect to
                 return self._not_found(start_response, method)
             if not raw_path.endswith("/"):
                 # Rebuilt from the checked segments, never the raw path: `//topics` would otherwise become
@@ -105,7 +107,7 @@ class StaticSite:
                 parts = [quote(p) for p in raw_path.split("/") if p]
                 location = quote(environ.get("SCRIPT_NAME", "").rstrip("/")) + "/" + "/".join(parts) + "/"
                 return _plain(start_response, "301 Moved Permanently", "moved\n", [("Location", location)])
-            resolved = resolved / "index.html"
+            resolved = page
         elif raw_path.endswith("/"):  # `/atom.xml/`: a file is not a folder (its relative links would break)
             return self._not_found(start_response, method)
         entry = self._load(resolved)
