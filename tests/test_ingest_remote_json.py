@@ -212,6 +212,20 @@ def test_garbage_is_recorded_not_raised(remote_app, httpserver):
     assert app.store.source_state("govuk").failures == 1
 
 
+@pytest.mark.parametrize(
+    ("document", "words"),
+    [("[" * 100_000 + "]" * 100_000, "nests too deeply"), ('{"results": [{"title": ' + "1" * 5000 + "}]}", "not JSON")],
+)
+def test_a_json_bomb_is_recorded_not_raised(remote_app, httpserver, document, words):
+    """A document nested deeper than Python's recursion limit, or a number too long to read, is the source's
+    failure, recorded on it: it raised out of the whole ingest, so no other source was read either."""
+    app, src = remote_app
+    httpserver.expect_request("/search.json").respond_with_data(document, content_type="application/json")
+    outcomes = poll_remote(app, src)
+    assert outcomes[0].status == "rejected" and words in (outcomes[0].error or "")
+    assert app.store.source_state("govuk").failures == 1
+
+
 def test_one_bad_result_does_not_stop_the_others(remote_app, httpserver):
     app, src = remote_app
     bad = {"results": [{"description": "no title here", "link": "/x"}, SEARCH["results"][1], "not an object"]}

@@ -147,7 +147,9 @@ def _text(value: Any) -> str | None:
 def parse_document(body: bytes, source: RemoteJsonSource) -> list[Any]:
     try:
         doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+    except RecursionError as e:  # (a document nested deeper than Python's recursion limit: a JSON bomb)
+        raise IngestError("not usable JSON: it nests too deeply", source=source.name, origin=source.url) from e
+    except ValueError as e:  # not UTF-8, not JSON, or a number longer than Python reads (all ValueErrors)
         raise IngestError(f"not JSON: {e}", source=source.name, origin=source.url) from e
     results = extract(doc, source.results) if source.results else doc
     if not isinstance(results, list):
