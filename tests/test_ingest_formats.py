@@ -138,6 +138,27 @@ def test_the_facts_of_a_copied_govuk_page_are_its_organisation_and_dates(
 
 
 @pytest.mark.parametrize(
+    ("listed", "organisation"),
+    [
+        # A department whose name has "and" in it is one organisation, alone or before its minister.
+        ("Department for Work and Pensions", "Department for Work and Pensions"),
+        ("Department for Ferries and Harbours and The Rt Hon Jane Doe MP", "Department for Ferries and Harbours"),
+        ("Office for Tides and Lord Moss", "Office for Tides"),
+        ("Board of Piers and Jetties and Sam Ocean MP", "Board of Piers and Jetties"),
+        # Two organisations: the first one named.
+        ("HM Treasury and Department for Ferries and Harbours", "HM Treasury"),
+        ("Home Office and Border Force", "Home Office"),  # (an "and" not inside a "… for/of …" name)
+    ],
+)
+def test_the_organisation_of_a_copied_govuk_page_keeps_an_and_of_its_name(listed: str, organisation: str) -> None:
+    """An editor's review: "From: Department for Work and Pensions" filed the release under "Department for
+    Work", an organisation that does not exist (the list was cut at its first "and")."""
+    text = f"Ferry fares frozen\n\nFrom: {listed}\nPublished 27 November 2026\n\nFares stay as they are.\n"
+    (raw,) = parse("fares.txt", text.encode())
+    assert raw.organisation == organisation
+
+
+@pytest.mark.parametrize(
     "opening",
     [
         "From the start of next year, fares will be frozen.",  # a sentence, not the list (no colon)

@@ -121,6 +121,12 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
 _FACT = re.compile(r"(?P<label>from(?=:)|published|last updated|updated):?\s*(?P<value>.*)", re.IGNORECASE)
 _YEAR = re.compile(r"\b\d{4}\b")
 _FACT_FIELDS = {"from": "organisation", "published": "published", "last updated": "updated", "updated": "updated"}
+# Where GOV.UK's "From:" list goes on to its next name: an "and" before a minister ("The Rt Hon …", "Lord …", a
+# name ending "MP") or another department; an "and" inside a name ("Department for Work and Pensions") is not.
+_NEXT_FROM = re.compile(
+    r",?\s+and\s+(?=(?:The|Rt|Lord|Baroness|Sir|Dame|Dr|Professor|Department|Ministry|Office|HM|Cabinet|Home)\b"
+    r"|(?:(?!\sand\s)[^,])*\b(?:MP|MSP|MS|MLA)$)"
+)
 # GOV.UK links its change history after the date: "Last updated 28 November 2026 — See all updates".
 _SEE_ALL_UPDATES = re.compile(r"\s*[—–-]+\s*see all updates\s*$", re.IGNORECASE)
 
@@ -147,10 +153,20 @@ def _page_facts(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]
             value, line = " ".join(lines[i].split()), i + 1
         if not value or (label != "from" and not _YEAR.search(value)):  # ("Published by…" is a sentence)
             return {}, start
-        value = value.split(" and ", 1)[0].strip(" ,") if label == "from" else _SEE_ALL_UPDATES.sub("", value)
+        value = _first_from(value) if label == "from" else _SEE_ALL_UPDATES.sub("", value)
         facts[_FACT_FIELDS[label]] = (value, line)
         i += 1
     return (facts, end) if "organisation" in facts else ({}, start)
+
+
+def _first_from(value: str) -> str:
+    """The first name of a "From:" list; unmarked, an "and" ends it unless inside a "… for/of …" name."""
+    parts = _NEXT_FROM.split(value, 1)
+    if len(parts) == 1:
+        head, found, _ = value.partition(" and ")
+        if found and not re.search(r"\b(?:for|of)\b", head):
+            parts = [head]
+    return parts[0].strip(" ,")
 
 
 _NOT_A_TYPE = frozenset({"for immediate release", "embargoed"})
