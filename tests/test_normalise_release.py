@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
+from feeds.ingest.formats import parse_release_file
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise import normalise_release
 
@@ -524,3 +525,32 @@ def test_a_date_the_text_or_file_name_gives_more_than_a_year_ahead_is_no_date() 
     assert ahead.published == NOW and not ahead.dated_by_source
     named = norm(raw(origin="/srv/feeds/inbox/2031-11-02-sea-walls.txt"))
     assert named.published == NOW
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        "<p hidden>Draft: check the figures with the harbour master.</p>",
+        '<p style="display: none">Draft: check the figures with the harbour master.</p>',
+        '<p class="govspeak js-hidden">Draft: check the figures with the harbour master.</p>',
+        '<span class="visually-hidden">Draft: check the figures with the harbour master.</span>',
+    ],
+)
+def test_what_a_browser_never_shows_is_not_published(hidden: str) -> None:
+    """An editor's review: text an HTML body hid (GOV.UK's accessible-format request box, a note left hidden)
+    was published as if it were shown."""
+    body = f"<p>The new pier opens in May.</p>{hidden}<p>Boats may berth from June.</p>"
+    release = norm(raw(body=body, body_format="html"))
+    assert "Draft" not in release.body_html and "Draft" not in release.body_text
+    assert "The new pier opens in May." in release.body_text and "Boats may berth from June." in release.body_text
+
+
+@pytest.mark.corpus
+def test_a_govuk_attachment_does_not_publish_its_hidden_request_box(corpus_releases: Path) -> None:
+    """GOV.UK's attachments carry a hidden (`js-hidden`) "please email <empty link>." box: published, it read
+    "please email . Please tell us what format you need." under each attachment."""
+    path = corpus_releases / "govuk-world-location-news-cameroon-scholarship.json"
+    (item,) = parse_release_file(path.read_bytes(), path.name, source="govuk", origin=str(path))
+    release = norm(item)
+    assert "please email" not in release.body_text
+    assert "Cameroon Women's Scholarship Application FAQs" in release.body_text  # the attachment itself stays

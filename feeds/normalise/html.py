@@ -17,6 +17,8 @@ from collections.abc import Sequence
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+import lxml.etree
+import lxml.html
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
@@ -136,9 +138,43 @@ def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = T
     (`_nests_too_deeply`).
     """
     source = xml_safe(html)
-    if _nests_too_deeply(source):
-        source = _words_only(source)
+    source = _words_only(source) if _nests_too_deeply(source) else _without_hidden(source)
     return _sanitise(source, base_url, well_formed=False, fragments=fragments)
+
+
+# What a browser never shows: the `hidden` attribute, `display: none` or `visibility: hidden`, and the classes
+# pages hide text with (GOV.UK's `js-hidden` request box, screen-reader-only text), as a dropped web page loses
+# them (feeds.ingest.htmlextract). Published, they read as if the author had shown them ("please email .").
+_MAY_HIDE = re.compile(r"hidden|display|visibility|sr-only|screen-reader|offscreen", re.IGNORECASE)
+_HIDING_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDING_CLASS = re.compile(r"(?:^|[-_])(?:hidden|sr-only|visually-?hidden|screen-reader(?:-text)?|offscreen)$", re.I)
+
+
+def _is_hidden(element: lxml.html.HtmlElement) -> bool:
+    return (
+        element.get("hidden") is not None
+        or bool(_HIDING_STYLE.search(element.get("style", "")))
+        or any(_HIDING_CLASS.search(c) for c in element.get("class", "").split())
+    )
+
+
+def _without_hidden(markup: str) -> str:
+    """`markup` without the elements a browser does not show; unchanged (the same string) when it has none."""
+    if not _MAY_HIDE.search(markup):
+        return markup
+    try:
+        root = lxml.html.fragment_fromstring(markup, create_parent="div")
+    except (ValueError, lxml.etree.ParserError):
+        return markup
+    hidden = [e for e in root.iter() if e is not root and isinstance(e.tag, str) and _is_hidden(e)]
+    if not hidden:
+        return markup
+    for element in hidden:
+        if element.getparent() is not None:
+            element.drop_tree()  # (its tail text stays: it belongs to the parent)
+    parts = [html.escape(root.text or "", quote=False)]
+    parts += [str(lxml.html.tostring(child, encoding="unicode", with_tail=True)) for child in root]
+    return "".join(parts)
 
 
 MAX_DEPTH = 1000
