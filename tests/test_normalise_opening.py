@@ -62,6 +62,10 @@ def read(name: str, text: str) -> Release:
         ),
         (["1 July 2026: The ferry runs again."], "2026-06-30T23:00", False, "The ferry runs again."),
         (["November 3, 2026 - WASHINGTON talks begin."], "2026-11-03T00:00", False, "WASHINGTON talks begin."),
+        # A time with its zone (an editor's review: the dateline was the summary and the release dated at ingest).
+        (["PORTSMOUTH, 2 November 2026 09:30 GMT – Ferries run."], "2026-11-02T09:30", False, "Ferries run."),
+        (["PORTSMOUTH, 2 July 2026, 10am BST – Ferries run."], "2026-07-02T09:00", False, "Ferries run."),
+        (["Monday 2 November 2026 10:30 UTC", "Text."], "2026-11-02T10:30", True, ""),
     ],
 )
 def test_a_date_stated_in_the_opening_lines(paragraphs: list[str], when: str, alone: bool, rest: str) -> None:

@@ -5,7 +5,7 @@ Press releases written by hand carry their date in the text rather than in metad
 - a dateline opening the first paragraph: `LONDON, 3 November 2026 – The Minister…`,
   `**LONDON, Tuesday 10 November 2026** — …`, `3 November 2026: The Minister…`, `Tehran, 27 November 2026. We…`,
   `LONDON (27 November 2026) – …`, `27/11/2026 – …`, `27.11.2026 – …`, `2026-11-27 – …`,
-  `NEW YORK, Nov. 27, 2026 /PRNewswire/ -- …`;
+  `NEW YORK, Nov. 27, 2026 /PRNewswire/ -- …`, `PORTSMOUTH, 2 November 2026 09:30 GMT – …`;
 - a line of its own near the top: `4 November 2026`, `Published: 5 November 2026`, `Monday 2 November 2026 10:30`.
 
 Such a date is taken as the release's publication date (read in the site's time zone, like any date without
@@ -31,7 +31,8 @@ __all__ = ["OpeningDate", "opening_date"]
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-_TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?)?"
+# (With the zone it may name, as `parse_date` reads them: "09:30 GMT", "10am BST".)
+_TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:UTC|UT|GMT|BST|CES?T|[ECMP][SD]T)\b)?)?"
 # Day first (27/11/2026, 27.11.2026, as `parse_date` reads them), or ISO 8601 (2026-11-27).
 _NUMERIC = r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}"
 _DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_NUMERIC}){_TIME}"
