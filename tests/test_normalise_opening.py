@@ -194,3 +194,26 @@ def test_the_year_shortcut_skips_only_paragraphs_without_a_year() -> None:
         if _YEAR.search(text):
             assert _may_hold_year(text), text
     assert not _may_hold_year("Sanctions council minister geneva dialogue, 12 talks")
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        (
+            "ferry.txt",
+            "Ferry opens\n\nEMBARGOED UNTIL 00:01 3 DECEMBER 2026\n\nLONDON, 3 December 2026 – The ferry opened.\n",
+        ),
+        ("ferry.md", "---\ntitle: Ferry opens\ndate: 2026-11-03\n---\n\nLONDON, 3 November 2026 – The ferry opened.\n"),
+        (
+            "ferry.json",
+            '{"title": "Ferry opens", "published": "2026-11-03T10:00:00Z",'
+            ' "body": "LONDON, 3 November 2026 – The ferry opened."}',
+        ),
+    ],
+)
+def test_a_dateline_is_not_the_summary_when_the_source_dates_the_release(name: str, text: str) -> None:
+    """An editor's review: an embargoed release (or one with a front-matter date) was summarised
+    "LONDON, 3 December 2026 – The ferry opened.": the dateline left the summary only when it dated the release."""
+    release = read(name, text)
+    assert release.summary == "The ferry opened."
+    assert release.body_text.startswith("LONDON, ")  # the dateline stays in the body

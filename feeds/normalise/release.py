@@ -217,20 +217,23 @@ def _opening(
     """What the opening lines of a body say, applied: (body HTML, body text, the text a summary comes from, the
     date the text states). A first paragraph repeating the title, or a label ("Press release"), is dropped. When
     the source gave no date (`given`), a date the opening lines state is read (`opening_date`): a paragraph that is
-    only a date is dropped, and a dateline is left out of the summary's text. When it did, a paragraph that is
-    only a date is dropped if it states the same day (`Published: 27 November 2026` under an embargo line or a
-    front-matter `date`), which would otherwise be the summary; any other date the text states is left as it is."""
+    only a date is dropped. When it did, a paragraph that is only a date is dropped if it states the same day
+    (`Published: 27 November 2026` under an embargo line or a front-matter `date`), which would otherwise be the
+    summary; any other date the text states is left as it is. Either way a dateline stays in the body and is left
+    out of the summary's text."""
     body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
     paragraphs = body_text.split("\n\n")
     stated = opening_date(paragraphs, tz)
+    # A dateline is never the summary's news, whichever date the release is given (an embargo line's, say).
+    dateline = stated if stated is not None and not stated.alone else None
     if stated is not None and given is not None and not (stated.alone and _same_day(stated.when, given, tz)):
         stated = None
     if stated is not None and stated.alone:
         line = collapse(paragraphs[stated.paragraph])
         body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line)
     source = summary_source(body_html, body_text)
-    if stated is not None and not stated.alone:  # (the body is as split above: only a date alone is dropped)
-        source = source.replace(paragraphs[stated.paragraph], stated.rest, 1)
+    if dateline is not None:  # (the body is as split above: only a date alone is dropped)
+        source = source.replace(paragraphs[dateline.paragraph], dateline.rest, 1)
     return body_html, body_text, source, stated.when if stated is not None else None
 
 
