@@ -398,3 +398,29 @@ def test_a_doctype_with_an_internal_subset_leaves_nothing_behind_and_expands_not
     raw = release_from_html(html, source="inbox", origin="inbox/page.html")
     assert raw.body is not None and "]>" not in raw.body and "root:" not in raw.body
     assert "<p>The harbour &amp;x; opens today.</p>" in raw.body
+
+
+@pytest.mark.parametrize(
+    "description",
+    ["Portneuf Council", "Harbour wall repaired", "Harbour Wall Repaired.", "Press release", "News"],
+)
+def test_a_description_that_only_names_the_site_or_repeats_the_title_is_no_summary(description: str) -> None:
+    """An editor's review: a CMS that puts the site's name (or the headline, or "News") in every page's
+    description gave the release the summary "Portneuf Council"; the body's first paragraph says what happened."""
+    raw = from_html(
+        f"""<html><head><title>Harbour wall repaired | Portneuf Council</title>
+        <meta property="og:site_name" content="Portneuf Council"><meta name="description" content="{description}">
+        </head><body><main><h1>Harbour wall repaired</h1>
+        <p>The harbour wall, damaged in the spring storms, has been repaired ahead of the summer season.</p>
+        <p>Councillor Ana Lee said the work had cost less than expected.</p></main></body></html>"""
+    )
+    assert raw.summary is None  # derived from the body by the normaliser
+
+
+def test_a_description_that_says_more_than_the_title_is_the_summary() -> None:
+    raw = from_html(
+        """<html><head><title>Harbour wall repaired | Portneuf Council</title>
+        <meta name="description" content="The wall was repaired ahead of the summer."></head>
+        <body><main><h1>Harbour wall repaired</h1><p>The harbour wall has been repaired.</p></main></body></html>"""
+    )
+    assert raw.summary == "The wall was repaired ahead of the summer."

@@ -108,7 +108,7 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         title=title,
         body=body,
         body_format="html",
-        summary=_summary(meta.first(_SUMMARY)),
+        summary=_summary(meta.first(_SUMMARY), title, (site_name, site, organisation)),
         published=published,
         updated=updated,
         topics=tuple(dict.fromkeys(meta.all("article:tag"))),
@@ -374,10 +374,14 @@ def _site_from_title(page_title: str | None, title: str) -> str | None:
     return None
 
 
-def _summary(description: str | None) -> str | None:
+def _summary(description: str | None, title: str, names: tuple[str | None, ...]) -> str | None:
     """The page's description as the release's summary, unless it opens with an embargo line (a CMS that builds
     it from the first paragraph copies "EMBARGOED UNTIL …" into it): the summary is then derived from the body,
-    from which the embargo line is taken out. A summary never says "EMBARGOED …"."""
-    if description is None or not is_embargo_line(description.split(".", 1)[0].split("\n", 1)[0]):
-        return description
-    return None
+    from which the embargo line is taken out. A summary never says "EMBARGOED …". Nor is it a description that
+    only repeats the headline, names the site or is a label ("News"), as CMSs fill it on every page."""
+    if description is None or is_embargo_line(description.split(".", 1)[0].split("\n", 1)[0]):
+        return None
+    folded = " ".join(description.split()).casefold().rstrip(":.")
+    if folded == " ".join(title.split()).casefold().rstrip(":.") or any(is_label(description, n) for n in names):
+        return None
+    return description
