@@ -424,3 +424,22 @@ def test_a_description_that_says_more_than_the_title_is_the_summary() -> None:
         <body><main><h1>Harbour wall repaired</h1><p>The harbour wall has been repaired.</p></main></body></html>"""
     )
     assert raw.summary == "The wall was repaired ahead of the summer."
+
+
+@pytest.mark.parametrize("separator", [" - ", " – ", " — ", " | "])
+def test_the_site_named_after_the_headline_in_the_title_issues_the_release(separator: str) -> None:
+    """An editor's review: "Harbour wall repaired - Portneuf Council" lost its site suffix from the title, as
+    it should, but the release was filed under the site's own author: only " | " named the organisation."""
+    raw = from_html(
+        f"""<html><head><title>Harbour wall repaired{separator}Portneuf Council</title></head>
+        <body><main><h1>Harbour wall repaired</h1><p>The harbour wall has been repaired.</p></main></body></html>"""
+    )
+    assert (raw.title, raw.organisation) == ("Harbour wall repaired", "Portneuf Council")
+
+
+def test_a_dash_in_a_title_that_is_not_the_headline_names_no_site() -> None:
+    raw = from_html(
+        """<html><head><title>Ferry fares frozen - update</title></head>
+        <body><main><h1>Ferry fares frozen until spring</h1><p>Fares stay as they are.</p></main></body></html>"""
+    )
+    assert raw.organisation is None

@@ -364,12 +364,18 @@ def _from_line(root: HtmlElement) -> str | None:
 
 
 def _site_from_title(page_title: str | None, title: str) -> str | None:
-    """`Headline | News | European Parliament` → `European Parliament` (the last part names the site)."""
+    """`Headline | News | European Parliament` → `European Parliament` (the last part names the site);
+    `Headline - Harbour Council` → `Harbour Council` when what comes before the dash is the headline."""
     if not page_title:
         return None
-    parts = " ".join(page_title.split()).split(" | ")
-    if len(parts) > 1 and strip_site_suffix(page_title) != " ".join(page_title.split()):
+    full = " ".join(page_title.split())
+    head = strip_site_suffix(full)
+    parts = full.split(" | ")
+    if len(parts) > 1 and head != full:
         site = parts[-1].strip()
+        return site if site and site != title else None
+    if head != full and head.casefold() == " ".join(title.split()).casefold():
+        site = full[len(head) :].lstrip(" -–—:").strip()
         return site if site and site != title else None
     return None
 
