@@ -341,7 +341,10 @@ def _body(raw: RawRelease, site: Site) -> tuple[str, str]:
     base, fragments = (raw.link, True) if raw.link else (site.base_url, False)
     if raw.body_format == "markdown":
         return render_markdown(body, base_url=base, fragments=fragments)
-    html = sanitise_html(body, base, fragments=fragments) if raw.body_format == "html" else text_to_html(body)
+    if raw.body_format == "html":
+        html = sanitise_html(body, base, fragments=fragments, visible_only=True)
+    else:
+        html = text_to_html(body)
     return html, clean_html_to_text(html)  # html is sanitised: the fast, equivalent extractor applies
 
 
