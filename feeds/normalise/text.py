@@ -71,9 +71,11 @@ _HEADING_DECORATION = "*_: "
 _OPENING_QUOTES = tuple("\"'“‘„«")
 _SUMMARY_MIN = 20
 _TRAILING_PUNCT = " ,;:-–—(/"
-# Where a summary may be cut: at a space, or after any character of a script written without spaces between words
-# (CJK ideographs and punctuation, kana, fullwidth forms), so "東京 日本政府は…" is not cut down to "東京…".
-_SUMMARY_BREAK = re.compile(r" |(?<=[\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef])")
+# Where a summary may be cut besides a space: after any character of a script written without spaces between
+# words (CJK ideographs and punctuation, kana, fullwidth forms), so "東京 日本政府は…" is not cut down to "東京…".
+# This finds the last such character (the text it searches has none after it).
+_CJK_CHARS = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_LAST_UNSPACED = re.compile(rf"[{_CJK_CHARS}](?=[^{_CJK_CHARS}]*\Z)")
 
 
 # The C0 controls XML forbids, as bytes: in UTF-8 they only ever stand for themselves (every byte of a multi-byte
@@ -423,7 +425,9 @@ def make_summary(text: str, limit: int = 280) -> str:
     if len(chosen) <= limit:
         return chosen
     room = limit - 1 - len(closing)  # keep one character for the ellipsis (and one for a closing mark)
-    cut = max((m.start() for m in _SUMMARY_BREAK.finditer(chosen, 0, room + 1) if m.start() <= room), default=-1)
+    cut = chosen.rfind(" ", 0, room + 1)
+    if not chosen.isascii() and (unspaced := _LAST_UNSPACED.search(chosen, 0, room)) is not None:
+        cut = max(cut, unspaced.end())
     head = chosen[:cut] if cut > 0 else chosen[:room]
     head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
     return head + "…" + (closing if _left_open(head, _NONE_OPEN) != _NONE_OPEN else "")
