@@ -202,6 +202,21 @@ def test_defaults_come_from_the_site() -> None:
     assert release.link is None and release.image is None and release.withdrawn_at is None
 
 
+@pytest.mark.parametrize(
+    ("given", "stored"),
+    [
+        ("CY", "cy"),
+        ("zh-tw", "zh-TW"),
+        ("sr-latn-rs", "sr-Latn-RS"),
+        ("EN-gb", "en-GB"),
+        ("es-419", "es-419"),
+        ("de-DE-1901", "de-DE-1901"),
+    ],
+)
+def test_a_language_tag_is_written_in_the_case_rfc_5646_recommends(given: str, stored: str) -> None:
+    assert norm(raw(language=given)).language == stored
+
+
 def test_given_fields_win() -> None:
     release = norm(
         raw(

@@ -85,6 +85,9 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     language = r.get(t, (*k, "language"), str, "en")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
         r.fail((*k, "language"), f"not a language tag (RFC 5646): {language!r}")
+    from feeds.normalise.release import canonical_language
+
+    language = canonical_language(language)
     return Site(
         title=title,
         base_url=base_url,

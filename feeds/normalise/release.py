@@ -396,7 +396,19 @@ def _language(raw: RawRelease, site: Site) -> str:
     language = raw.language.strip()
     if not _LANGUAGE.fullmatch(language):
         raise _invalid(raw, "language", f"not a language tag (RFC 5646): {raw.language!r}")
-    return language
+    return canonical_language(language)
+
+
+def canonical_language(tag: str) -> str:
+    """A language tag in the case RFC 5646 §2.1.1 recommends (`CY` → `cy`, `zh-tw` → `zh-TW`, `sr-latn` →
+    `sr-Latn`): tags are the same in any case, and every page and feed then writes one the same way."""
+    parts = tag.lower().split("-")  # (tags with extensions, `-u-…`, `-x-…`, are refused before: see _LANGUAGE)
+    for i, part in enumerate(parts[1:], 1):
+        if len(part) == 2:  # a region
+            parts[i] = part.upper()
+        elif len(part) == 4 and part.isalpha():  # a script (a four-character variant starts with a digit)
+            parts[i] = part.title()
+    return "-".join(parts)
 
 
 def _stamp(value: datetime | None) -> str | None:
