@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.config.reader import KeyPath, _dotted, _Reader
 from feeds.config.settings import (
+    AUTHOR_EMAIL,
     MAX_WATCH_INTERVAL,
     MIN_WATCH_INTERVAL,
     STATUS_FROM,
@@ -109,10 +110,8 @@ def _xml_forbidden(text: str) -> bool:
 
 def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
     """The feeds' author email, checked as the feeds check it (else every publish stopped with a traceback)."""
-    from feeds.publish.feeds import EMAIL
-
     value: str | None = r.get(t, (*k, "email"), str, None)
-    if value is not None and not EMAIL.fullmatch(value):
+    if value is not None and not AUTHOR_EMAIL.fullmatch(value):
         r.fail((*k, "email"), f"not an email address: {value!r} (it is the author email of every feed)")
     return value
 

@@ -6,6 +6,7 @@ hands each stage the part it needs. No behaviour here but small derived properti
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -13,6 +14,10 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 KeyPath = tuple[str | int, ...]
+
+AUTHOR_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+"""An author's email as the feeds take it: `site.email` is checked with it when the config is read, and every
+feed author's when a feed is rendered (feeds.publish.feeds)."""
 
 
 # --- the settings tree -------------------------------------------------------------------------------------

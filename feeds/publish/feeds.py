@@ -42,6 +42,7 @@ from feedgen.feed import FeedGenerator  # type: ignore[import-untyped]
 from lxml import etree
 
 from feeds.clock import ensure_utc, rfc822, rfc3339
+from feeds.config import AUTHOR_EMAIL
 from feeds.publish.spec import FEED_FILES, MEDIA_TYPES, Category, FeedEntry, FeedFormat, FeedSpec, Person, RenderedFile
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -59,8 +60,6 @@ _TAG_URI = re.compile(
     r"tag:(?:[a-z0-9._%+-]+@)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?,\d{4}(?:-\d\d(?:-\d\d)?)?:"
     r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*)?"
 )
-EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-"""An author's email as the feeds take it (the config checks `site.email` with it too)."""
 _URI_SAFE = "-._~:/?#[]@!$&'()*+,;=%"  # RFC 3986 unreserved + reserved; '%' kept for existing escapes
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
@@ -500,7 +499,8 @@ def _plain_entry(entry: FeedEntry) -> bool:
         and plain(entry.source_url)
         and plain(entry.related_url)
         and all(
-            p.name.strip() and plain(p.uri) and (p.email is None or EMAIL.fullmatch(p.email)) for p in entry.authors
+            p.name.strip() and plain(p.uri) and (p.email is None or AUTHOR_EMAIL.fullmatch(p.email))
+            for p in entry.authors
         )
         and all(plain(c.scheme) for c in entry.categories)
     )
@@ -530,7 +530,7 @@ def _checked_entry(entry: FeedEntry, feed_where: str) -> FeedEntry:
 def _check_person(person: Person, where: str) -> None:
     _require(person.name.strip() != "", f"{where}: missing author name (RFC 4287 §4.2.1 needs one)")
     if person.email is not None:
-        _require(EMAIL.fullmatch(person.email) is not None, f"{where}: {person.email!r} is not an email address")
+        _require(AUTHOR_EMAIL.fullmatch(person.email) is not None, f"{where}: {person.email!r} is not an email address")
 
 
 def _checked_person(person: Person, where: str) -> Person:
