@@ -16,6 +16,7 @@ import hashlib
 import re
 import unicodedata
 from datetime import UTC, datetime
+from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from feeds.config import Site
@@ -92,6 +93,14 @@ def rule_slug(name: str) -> str:
 def rule_keys(name: str) -> tuple[str, str]:
     """What no two rules may share: (the name case-folded, `rule_slug(name)`)."""
     return name.casefold(), rule_slug(name)
+
+
+def rule_clash(name: str, other: str) -> Literal["case", "folder"] | None:
+    """Which of `rule_keys` two rule names share: "case" (the same name but for case), "folder" (the same feed
+    folder, `matches/rules/<rule_slug>/`), or None."""
+    if name.casefold() == other.casefold():
+        return "case"
+    return "folder" if rule_slug(name) == rule_slug(other) else None
 
 
 def release_slug(title: str, link: str | None) -> str:

@@ -290,13 +290,17 @@ def _fill_rule_keys(conn: Connection) -> None:
     """Give each rule of an older database its `folded` name and `slug`, oldest rule first; a rule that shares
     one with an older rule (two added at the same moment, before the database held them apart) keeps NULL there,
     and the older one keeps the feed folder and the name."""
-    taken: tuple[set[str], set[str]] = (set(), set())
-    order = (rules.c.created_at, rules.c.name)
-    for (name,) in conn.execute(sa.select(rules.c.name).order_by(*order)).all():
-        keys = rule_keys(name)
-        values = {k: v for k, v, seen in zip(("folded", "slug"), keys, taken, strict=True) if v not in seen}
-        for key, seen in zip(keys, taken, strict=True):
-            seen.add(key)
+    folded_taken: set[str] = set()
+    slugs_taken: set[str] = set()
+    for (name,) in conn.execute(sa.select(rules.c.name).order_by(rules.c.created_at, rules.c.name)).all():
+        folded, slug = rule_keys(name)
+        values = {}
+        if folded not in folded_taken:
+            values["folded"] = folded
+        if slug not in slugs_taken:
+            values["slug"] = slug
+        folded_taken.add(folded)
+        slugs_taken.add(slug)
         if values:
             conn.execute(rules.update().where(rules.c.name == name).values(**values))
 

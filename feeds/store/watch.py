@@ -29,7 +29,7 @@ from feeds.model import (
     WatchedFeed,
     WatchItem,
 )
-from feeds.normalise.ids import rule_keys
+from feeds.normalise.ids import rule_clash, rule_keys, rule_slug
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import items as I
@@ -55,14 +55,14 @@ def _rule_from(row: Any) -> Rule:
     return record_from(Rule, row)
 
 
-def _clash(name: str, other: str, other_slug: str | None) -> str:
+def _clash(name: str, other: str) -> str:
     """Why rule `name` cannot be added beside the stored rule `other` (see `add_rule`)."""
     if other == name:
         return f"a rule named {name!r} exists already (remove it first, or pick another --name)"
-    if other.casefold() == name.casefold():
+    if rule_clash(name, other) == "case":
         return f"a rule named {other!r} exists already, the same name but for case"
     return (
-        f"rule {other!r} publishes its matches at matches/rules/{other_slug}/ already, and so would {name!r}: "
+        f"rule {other!r} publishes its matches at matches/rules/{rule_slug(other)}/ already, and so would {name!r}: "
         "pick another --name"
     )
 
@@ -474,9 +474,9 @@ class WatchStoreMixin:
             ).first()
             if added is None:
                 clash = sa.or_(RU.c.name == name, RU.c.folded == folded, RU.c.slug == slug)
-                other = conn.execute(sa.select(RU.c.name, RU.c.slug).where(clash).order_by(RU.c.name != name)).first()
+                other = conn.execute(sa.select(RU.c.name).where(clash).order_by(RU.c.name != name)).scalar()
         if added is None:
-            raise ExistsError(_clash(name, *other) if other is not None else f"rule {name!r} could not be added")
+            raise ExistsError(_clash(name, other) if other is not None else f"rule {name!r} could not be added")
         return self.rule(name)
 
     def import_rule(self, name: str, query: str, *, origin: str, now: datetime) -> tuple[Rule, bool]:

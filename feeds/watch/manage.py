@@ -25,7 +25,7 @@ from feeds.errors import ConfigError, FeedParseError, FetchError, IngestError, N
 from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
 from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
-from feeds.normalise.ids import check_rule_name, rule_keys
+from feeds.normalise.ids import check_rule_name, rule_clash, rule_slug
 from feeds.normalise.text import one_line_text
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
@@ -192,8 +192,7 @@ def rule_name(app: App, name: str) -> str:
     rules = [r.name for r in app.store.rules()]
     if name in rules:
         return name
-    keys = rule_keys(name)
-    return next((r for r in rules if any(map(str.__eq__, keys, rule_keys(r)))), name)
+    return next((r for r in rules if rule_clash(name, r)), name)
 
 
 def remove_rule(app: App, name: str) -> Rule:
@@ -339,15 +338,14 @@ def import_configured(app: App) -> tuple[int, int]:
     rules_gone, feeds_gone = app.store.retire_configured((canonical_feed_url(f.url) for f in w.feeds), names)
     # The names but for case and feed folders other rules hold: those added from the command line (the config's
     # own clashes are refused when it is read).
-    held = [(r.name, rule_keys(r.name)) for r in app.store.rules()]
+    held = [r.name for r in app.store.rules()]
     for k in w.keywords:
-        folded, slug = rule_keys(k.name)
-        other = next((o for o, its in held if o != k.name and (its[0] == folded or its[1] == slug)), None)
+        other = next((o for o in held if o != k.name and rule_clash(k.name, o)), None)
         if other is not None:
             clash = (
                 "has the same name but for case"
-                if other.casefold() == folded
-                else f"publishes at matches/rules/{slug}/ already"
+                if rule_clash(k.name, other) == "case"
+                else f"publishes at matches/rules/{rule_slug(k.name)}/ already"
             )
             config_log.warning(
                 "rule %r in the config is not used: rule %r, added from the command line, %s (rename one of them)",
