@@ -7,11 +7,11 @@ Every file of ../shared/corpus/feeds (75 real RSS, RDF, Atom and JSON Feed docum
     fast path, raw               `fastparse.fast_parse`: feedparser's view of the document, no items built
     feedparser.parse             feedparser as most code calls it (its own sanitiser and URI rewriting on)
     feedparser, no sanitiser     feedparser with both switched off, as our reference path calls it
-    parse_with_feedparser        the reference path: feedparser + our item builder (sanitise, text, keys, hash)
+    parse_with_feedparser        the reference path: feedparser + our item builder (text of the markup, keys, hash)
     parse_feed                   what `feeds watch` runs: the fast path, falling back to feedparser
 
 The lines after the table say which files the fast path declined and why, and how the time of `parse_feed`
-divides between reading the feed and building items (sanitising HTML dominates that second part).
+divides between reading the feed and building items (reading the text of markup with nh3 dominates the second).
 
     cd /work/main && .venv/bin/python bench/bench_parse.py [--rounds 3] [--corpus ../shared/corpus/feeds]
 
@@ -124,7 +124,7 @@ def main() -> None:
     read = seconds["fast path, raw"]
     print(
         f"\nparse_feed = {seconds['parse_feed']:.3f} s: reading feeds ~{read:.3f} s on the fast path, the rest is "
-        "feedparser for declined files and building items (sanitise_html, html_to_text, keys, hashes)"
+        "feedparser for declined files and building items (the text of their markup, keys, hashes)"
     )
 
 

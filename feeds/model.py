@@ -193,7 +193,7 @@ class IngestReport:
 
 @dataclass(frozen=True, slots=True)
 class WatchItem:
-    """One item of an external feed, parsed and sanitised. Produced by `feeds.watch.parse`.
+    """One item of an external feed, as text. Produced by `feeds.watch.parse`.
 
     `key` is stable across polls of the same feed: the guid/id when it is unique in the document, else the
     link, else a hash of title and summary (feeds whose guids repeat or are missing are common).
@@ -205,9 +205,8 @@ class WatchItem:
     guid: str | None
     summary: str
     """Plain text."""
-    content_html: str
-    """Sanitised HTML (never republish the feed's own markup)."""
     content_text: str
+    """The text of the item's fullest content (its markup is never kept: it is matched, not republished)."""
     author: str
     published: datetime | None
     """None when the feed gives no date: the store then uses the time the item was first seen."""

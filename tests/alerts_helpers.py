@@ -17,7 +17,6 @@ def watch_item(key: str, title: str, *, link: str | None = None, published: date
         link=link if link is not None else f"https://news.example.com/{key}",
         guid=key,
         summary="A short summary.",
-        content_html="<p>Body</p>",
         content_text="Body",
         author="A Reporter",
         published=published,

@@ -25,7 +25,6 @@ def item(key: str, title: str, link: str | None, published: datetime | None = No
         link=link,
         guid=key,
         summary=f"Summary of {title}",
-        content_html="<p>x</p>",
         content_text="x",
         author="",
         published=published or datetime(2026, 11, 28, 9, 0, tzinfo=UTC),

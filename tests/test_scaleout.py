@@ -511,7 +511,7 @@ def test_items_inserted_by_another_worker_meanwhile_are_skipped_not_an_error(pg_
         feed = store.add_feed("https://news.example.com/f", title="F", tags=(), interval=INTERVAL, origin="t", now=T0)
 
         def item(key: str) -> WatchItem:
-            return WatchItem(key=key, title=key, link=None, guid=key, summary="", content_html="", content_text="",
+            return WatchItem(key=key, title=key, link=None, guid=key, summary="", content_text="",
                              author="", published=T0, updated=T0, tags=(), content_hash=key)  # fmt: skip
 
         raced = []

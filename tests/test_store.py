@@ -154,6 +154,36 @@ def test_migration_12_gives_older_rules_their_keys_and_the_oldest_of_a_clash_kee
     assert store.migrate(NOW) == []
 
 
+def test_migration_13_drops_item_html_and_rehashes_so_unchanged_items_stay_unchanged(store):
+    """Items stored with their HTML and the hash that covered it: after the migration, the next check of the same
+    document finds every item unchanged (none is re-dated in the coverage feeds), whatever dates it had."""
+    from feeds.watch.parse import parse_feed
+
+    doc = (
+        b"<?xml version='1.0'?><rss version='2.0' xmlns:atom='http://www.w3.org/2005/Atom'><channel><title>T</title>"
+        b"<item><guid>a</guid><title>Only a pubDate</title><pubDate>Mon, 02 Nov 2026 09:00:00 GMT</pubDate>"
+        b"<description>&lt;p&gt;One &lt;b&gt;two&lt;/b&gt;&lt;/p&gt;&lt;p&gt;three&lt;/p&gt;</description></item>"
+        b"<item><guid>b</guid><title>Published and updated</title><pubDate>Mon, 02 Nov 2026 09:00:00 GMT</pubDate>"
+        b"<atom:updated>2026-11-03T10:30:00Z</atom:updated><description>Plain</description></item>"
+        b"<item><guid>c</guid><title>Only updated</title><atom:updated>2026-11-03T10:30:00Z</atom:updated></item>"
+        b"<item><guid>d</guid><title>No date</title><author>a@example.org (Ann)</author></item>"
+        b"</channel></rss>"
+    )
+    items = parse_feed(doc, url="https://desk.example.net/feed.xml").items
+    assert [(i.published is None, i.updated is None) for i in items] == [(0, 1), (0, 0), (0, 0), (1, 1)]
+    feed = store.add_feed("https://desk.example.net/feed.xml", title="D", tags=(), interval=1800, origin="cli", now=NOW)
+    store.upsert_items(feed.id, items, NOW)
+    with store.engine.begin() as conn:  # the table as migration 12 left it
+        conn.exec_driver_sql("ALTER TABLE items ADD COLUMN content_html TEXT NOT NULL DEFAULT '<p>old</p>'")
+        conn.exec_driver_sql("UPDATE items SET content_hash = 'hash of the html' || id")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 13))
+    assert [m.version for m in store.migrate(NOW)] == [13]
+    with store.engine.connect() as conn:
+        assert "content_html" not in {c["name"] for c in sa.inspect(conn).get_columns("items")}
+    assert store.upsert_items(feed.id, items, NOW + timedelta(hours=1)) == [], "every item is unchanged"
+    assert store.migrate(NOW) == []
+
+
 def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(store):
     assert store.releases_applied(["a", "b"]) == {}
     store.mark_releases_applied({"a": "h1", "b": "h1"}, NOW)

@@ -21,7 +21,6 @@ def item(key: str, title: str = "Title", *, published: datetime | None = NOW, h:
         link=f"https://news.example.com/{key}",
         guid=key,
         summary="Summary",
-        content_html="<p>Body</p>",
         content_text="Body",
         author="Reporter",
         published=published,

@@ -335,7 +335,6 @@ def test_matching_a_watch_item_record_gives_the_same_answer(matcher: RelatedMatc
         link=item.link,
         guid=None,
         summary=item.summary,
-        content_html=f"<p>{item.content}</p>",
         content_text=item.content,
         author="",
         published=None,
@@ -732,7 +731,7 @@ def test_a_feed_giving_one_text_as_summary_and_content_is_read_and_reported_once
     text = "Kari Nordmann said in Oslo that the Arctic Council and NATO must keep the sea lanes open to trade."
     item = WatchItem(
         key="k", title="Arctic talks", link="https://news.example.com/a", guid=None, summary=text,
-        content_html=f"<p>{text}</p>", content_text=text, author="", published=None, updated=None, tags=(),
+        content_text=text, author="", published=None, updated=None, tags=(),
         content_hash="h",
     )  # fmt: skip
     feed = type("F", (), {"id": 1, "title": "Desk", "tags": ()})()

@@ -38,6 +38,7 @@ __all__ = [
     "sanitise_html",
     "summary_source",
     "text_to_html",
+    "untrusted_html_to_text",
 ]
 
 _TAGS = frozenset(
@@ -572,3 +573,27 @@ def clean_html_to_text(clean: str) -> str:
         if text:
             blocks.append(text)
     return "\n\n".join(blocks)
+
+
+# What `untrusted_html_to_text` keeps of the markup: the tags `clean_html_to_text` reads (blocks, line breaks, table
+# cells) among those `sanitise_html` keeps (h1 as itself: sanitising renames it h2, another block), without a
+# single attribute; what sanitising drops with its content goes the same way.
+_TEXT_ONLY = nh3.Cleaner(
+    tags=set((_BLOCK_TAGS & (_TAGS | {"h1"})) | _CELL_TAGS | {"br"}),
+    clean_content_tags=set(_DROP_WITH_CONTENT),
+    attributes={},
+    strip_comments=True,
+    link_rel=None,
+)
+
+
+def untrusted_html_to_text(markup: str) -> str:
+    """`clean_html_to_text(sanitise_html(markup))`, for markup whose text is all that is kept (a watched item's
+    content is matched, never republished): one nh3 pass keeping only the structure the text needs, with no URL
+    to resolve and no further pass to reach a fixed point (those passes change how blocks nest, which the text
+    read by `clean_html_to_text` does not show). Half the cost of sanitising; tests check that both give the same
+    text on every corpus feed item and on hostile markup."""
+    source = xml_safe(markup)
+    if _nests_too_deeply(source):
+        source = _words_only(source)
+    return clean_html_to_text(_TEXT_ONLY.clean(source))

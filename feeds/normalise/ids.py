@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import re
 import unicodedata
 from datetime import UTC, datetime
@@ -31,6 +32,7 @@ __all__ = [
     "release_slug",
     "slugify",
     "tag_id",
+    "watch_item_hash",
     "with_slug",
 ]
 
@@ -226,3 +228,23 @@ def check_rule_name(name: str) -> str:
 
 def _invisible(ch: str) -> bool:
     return unicodedata.category(ch) in ("Cf", "Mn", "Me", "Zs")
+
+
+def watch_item_hash(
+    title: str,
+    link: str | None,
+    summary: str,
+    content_text: str,
+    author: str,
+    published: datetime | None,
+    updated: datetime | None,
+) -> str:
+    """The content hash of a watched item: it changes when what a reader or a rule sees of the item changes,
+    and then the stored item is updated (and matched again) rather than stored twice. Its guid stays out, so an
+    item that takes a new guid on every request is recognised by its content.
+
+    Made only of what the store keeps of an item, so a migration can compute it from stored rows: `updated`
+    counts only when it differs from `published` (a missing one is stored as the published time)."""
+    dates = [d.isoformat() if d else None for d in (published, updated if updated != published else None)]
+    visible = [title, link, summary, content_text, author, *dates]
+    return hashlib.sha256(json.dumps(visible, ensure_ascii=False).encode()).hexdigest()

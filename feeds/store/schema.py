@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from feeds.errors import MigrationError
-from feeds.normalise.ids import rule_keys
+from feeds.normalise.ids import rule_keys, watch_item_hash
 
 metadata: sa.MetaData = sa.MetaData()  # (annotated: modules importing it in a cycle need no inference)
 
@@ -182,8 +182,7 @@ items = sa.Table(
     sa.Column("link", sa.Text),
     sa.Column("title", sa.Text, nullable=False),
     sa.Column("summary", sa.Text, nullable=False),
-    sa.Column("content_html", sa.Text, nullable=False),
-    sa.Column("content_text", sa.Text, nullable=False),
+    sa.Column("content_text", sa.Text, nullable=False),  # (migration 13 dropped the item's HTML: it was never used)
     sa.Column("author", sa.Text, nullable=False),
     sa.Column("tags", sa.Text, nullable=False),
     sa.Column("published", UTCDateTime, nullable=False, index=True),
@@ -305,6 +304,38 @@ def _fill_rule_keys(conn: Connection) -> None:
             conn.execute(rules.update().where(rules.c.name == name).values(**values))
 
 
+def _drop_column(table: str, name: str) -> Callable[[Connection], None]:
+    """Drop a column an older migration created (a new database, made from the current definition, has none)."""
+
+    def run(conn: Connection) -> None:
+        if name in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {name}")
+
+    return run
+
+
+def _rehash_items(conn: Connection) -> None:
+    """Each stored item's content hash as `feeds.watch.parse` now computes it (from its text, not its HTML), made
+    from the stored columns, so the next check finds the unchanged items unchanged: otherwise every item would
+    count as changed once, and every coverage entry would show a new update time. (An item whose date lay ahead
+    when it was stored kept the time it was seen instead: it counts as changed once, as it did before.)"""
+    cols = items.c
+    page = (
+        sa.select(cols.id, cols.title, cols.link, cols.summary, cols.content_text, cols.author)
+        .add_columns(cols.published, cols.updated, cols.dated_by_source)
+        .order_by(cols.id)
+        .limit(2000)
+    )
+    update = items.update().where(cols.id == sa.bindparam("item_id")).values(content_hash=sa.bindparam("h"))
+    last = 0
+    while rows := conn.execute(page.where(cols.id > last)).all():
+        hashes = [
+            {"item_id": r[0], "h": watch_item_hash(*r[1:6], *((r[6], r[7]) if r[8] else (None, None)))} for r in rows
+        ]
+        conn.execute(update, hashes)
+        last = rows[-1][0]
+
+
 from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -334,6 +365,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             _add_index(rules, "ux_rules_slug"),
         ),
     ),
+    Migration(13, "items as text only", _steps(_rehash_items, _drop_column("items", "content_html"))),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -75,7 +75,6 @@ _ITEM_COLUMNS = (
     I.c.link,
     I.c.title,
     I.c.summary,
-    I.c.content_html,
     I.c.content_text,
     I.c.author,
     I.c.tags,
@@ -98,7 +97,6 @@ def _stored_item_from(row: Any) -> StoredItem:
         link=m["link"],
         guid=m["guid"],
         summary=m["summary"],
-        content_html=m["content_html"],
         content_text=m["content_text"],
         author=m["author"],
         published=m["published"] if m["dated_by_source"] else None,
@@ -144,7 +142,6 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
         "link": it.link,
         "title": it.title,
         "summary": it.summary,
-        "content_html": it.content_html,
         "content_text": it.content_text,
         "author": it.author,
         "tags": json.dumps(list(it.tags), ensure_ascii=False),
@@ -424,7 +421,7 @@ class WatchStoreMixin:
 
     def iter_stored_items(self, *, since: datetime, page: int = 500) -> Iterator[StoredItem]:
         """`stored_items(since=since)`, newest first, read `page` rows at a time: a pass over weeks of items
-        (rules or releases applied after the fact) holds one page in memory, not every item with its HTML.
+        (rules or releases applied after the fact) holds one page in memory, not every item with its text.
         Each page is its own short query, so no read transaction stays open while the caller works."""
         base = sa.select(*_ITEM_COLUMNS).join(WF, WF.c.id == I.c.feed_id)
         base = base.where(sa.or_(I.c.published >= since, I.c.first_seen >= since))

@@ -7,10 +7,10 @@
 
 feedparser is the reference: the fast path must produce the same `ParsedFeed` for every document it accepts
 (tests/test_watch_parse.py proves it on the corpus). Both hand over feedparser-shaped entries, and one builder
-(`_item`) turns either into a `WatchItem`: plain-text title and summary, sanitised HTML content with relative links
-resolved (xml:base first, then the item link, then the feed URL), aware UTC dates or None, tags, a stable key
-and a content hash. feedparser's own HTML sanitiser and URI rewriting are switched off: `sanitise_html` is the one
-sanitiser of this project, and running two would only cost time.
+(`_item`) turns either into a `WatchItem`: plain-text title, summary and content, aware UTC dates or None, tags, a
+stable key and a content hash. An item's markup is never kept, let alone republished: its text is all that is
+matched and shown, read through nh3 (`untrusted_html_to_text`), which drops scripts, styles and the like with
+their content. feedparser's own HTML sanitiser and URI rewriting are switched off: they would only cost time.
 
 Only a document that is not a feed at all raises `FeedParseError` (an empty body, an HTML page, JSON that is not a
 JSON Feed, something with neither a feed version nor entries); a broken but readable feed returns what could be
@@ -25,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import html
 import io
-import json
 import re
 from collections.abc import Sequence
 from dataclasses import replace
@@ -36,11 +35,11 @@ from urllib.parse import urljoin, urlsplit
 
 import feedparser  # type: ignore[import-untyped]
 from feedparser.encodings import convert_to_utf8  # type: ignore[import-untyped]
-from feedparser.urls import make_safe_absolute_uri  # type: ignore[import-untyped]
 
 from feeds.errors import FeedParseError
 from feeds.model import FeedKind, ParsedFeed, WatchItem
-from feeds.normalise.html import clean_html_to_text, html_to_text, sanitise_html
+from feeds.normalise.html import clean_html_to_text, html_to_text, untrusted_html_to_text
+from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.text import collapse, one_line_text, xml_safe
 from feeds.watch.fastparse import FastResult, fast_parse
 from feeds.watch.jsonfeed import JsonFeed, read_json_feed
@@ -234,10 +233,9 @@ def _build(
 ) -> ParsedFeed:
     if not version and not entries:
         raise FeedParseError(_not_a_feed(body, url, content_type, bozo), url=url)
-    doc_base = str(make_safe_absolute_uri(url, url) or url)
     feed_link = _http_link(_get(feed, "link"))
     entries, cut = _at_most(entries)
-    drafts = [_item(entry, url, doc_base) for entry in entries]
+    drafts = [_item(entry) for entry in entries]
     return ParsedFeed(
         title=_text(_get(feed, "title"), _detail_type(feed, "title_detail")),
         link=feed_link,
@@ -306,7 +304,7 @@ def _paragraphs(value: str, content_type: str | None) -> str:
     """Multi-line plain text (summaries): paragraphs kept, separated by a blank line."""
     value = value[:MAX_ITEM_CHARS]
     if content_type in _HTML_TYPES:
-        return clean_html_to_text(sanitise_html(value))
+        return untrusted_html_to_text(value)
     blocks = (collapse(block) for block in re.split(r"\n\s*\n", xml_safe(value)))
     return "\n\n".join(block for block in blocks if block)
 
@@ -344,7 +342,7 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
-def _item(entry: dict[str, Any], url: str, doc_base: str) -> WatchItem:
+def _item(entry: dict[str, Any]) -> WatchItem:
     get = _get
     title = _text(get(entry, "title"), _detail_type(entry, "title_detail"))
     link = _http_link(get(entry, "link"))
@@ -352,23 +350,24 @@ def _item(entry: dict[str, Any], url: str, doc_base: str) -> WatchItem:
     guid = collapse(guid_value) if isinstance(guid_value, str) and guid_value.strip() else None
     summary_value = get(entry, "summary")
     summary_detail = get(entry, "summary_detail") if isinstance(get(entry, "summary_detail"), dict) else {}
-    candidates: list[tuple[str, str, str | None]] = [
-        (c["value"], c["type"], c.get("base"))
+    candidates: list[tuple[str, str]] = [
+        (c["value"], c["type"])
         for c in get(entry, "content") or ()
         if isinstance(c, dict) and c.get("type") in _TEXT_TYPES and isinstance(c.get("value"), str)
     ]
     summary_type = str(summary_detail.get("type", "text/html"))
     if isinstance(summary_value, str):
-        candidates.append((summary_value, summary_type, summary_detail.get("base")))
+        candidates.append((summary_value, summary_type))
     # the fullest text the item offers (feedparser may list a photo caption as "content")
-    body, body_type, body_base = max(candidates, key=lambda c: len(c[0]), default=("", "text/plain", None))
-    base = body_base if body_base and body_base != doc_base else (link or url)
+    body, body_type = max(candidates, key=lambda c: len(c[0]), default=("", "text/plain"))
     markup = _XHTML_BR.sub(r"<br\1>", body) if body_type == "application/xhtml+xml" else body
     # (feedparser writes <br/> as <br></br>, which an HTML parser reads as two line breaks)
-    if len(body) > MAX_ITEM_CHARS:  # cut anywhere: sanitising closes what the cut leaves open
+    if len(body) > MAX_ITEM_CHARS:  # cut anywhere: the HTML parser closes what the cut leaves open
         body, markup = body[:MAX_ITEM_CHARS], markup[:MAX_ITEM_CHARS]
-    content_html = sanitise_html(markup, base) if body_type in _HTML_TYPES else _text_to_html(body)
-    content_text = clean_html_to_text(content_html)
+    if body_type in _HTML_TYPES:
+        content_text = untrusted_html_to_text(markup)
+    else:
+        content_text = clean_html_to_text(_text_to_html(body))
     if summary_value == body:
         summary = content_text
     else:
@@ -381,7 +380,7 @@ def _item(entry: dict[str, Any], url: str, doc_base: str) -> WatchItem:
         if term and term not in tags:
             tags.append(term)
     author = one_line_text(get(entry, "author") or "") if isinstance(get(entry, "author"), str) else ""
-    return _draft(title, link, guid, summary, content_html, content_text, author, published, updated, tags)
+    return _draft(title, link, guid, summary, content_text, author, published, updated, tags)
 
 
 def _draft(
@@ -389,7 +388,6 @@ def _draft(
     link: str | None,
     guid: str | None,
     summary: str,
-    content_html: str,
     content_text: str,
     author: str,
     published: datetime | None,
@@ -397,22 +395,18 @@ def _draft(
     tags: Sequence[str],
 ) -> WatchItem:
     """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document."""
-    visible = [title, link, summary, content_html, author]
-    visible += [d.isoformat() if d else None for d in (published, updated)]
-    content_hash = hashlib.sha256(json.dumps(visible, ensure_ascii=False).encode()).hexdigest()
     return WatchItem(
         key="",
         title=title,
         link=link,
         guid=guid,
         summary=summary,
-        content_html=content_html,
         content_text=content_text,
         author=author,
         published=published,
         updated=updated,
         tags=tuple(tags),
-        content_hash=content_hash,
+        content_hash=watch_item_hash(title, link, summary, content_text, author, published, updated),
     )
 
 
@@ -467,21 +461,17 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
     empty = 0
     for it in items:
         link = _http_link(it.url) or _http_link(it.external_url)
-        base = link or home or url
         if it.content_html is not None:
-            content_html = sanitise_html(it.content_html[:MAX_ITEM_CHARS], base)
+            content_text = untrusted_html_to_text(it.content_html[:MAX_ITEM_CHARS])
         else:
-            content_html = _text_to_html((it.content_text or it.summary or "")[:MAX_ITEM_CHARS])
-        content_text = clean_html_to_text(content_html)
+            content_text = clean_html_to_text(_text_to_html((it.content_text or it.summary or "")[:MAX_ITEM_CHARS]))
         summary = _paragraphs(it.summary, "text/plain") if it.summary else content_text
         title = _text(it.title, "text/plain")
         if not (it.id or title or link or content_text or summary):  # nothing to know it by, show or match
             empty += 1
             continue
         author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
-        drafts.append(
-            _draft(title, link, it.id, summary, content_html, content_text, author, it.published, it.modified, it.tags)
-        )
+        drafts.append(_draft(title, link, it.id, summary, content_text, author, it.published, it.modified, it.tags))
     warning = _warn(doc.warning, cut, f"{empty} item(s) without an id, title, link or text left out" if empty else None)
     return ParsedFeed(
         title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=warning

@@ -28,7 +28,6 @@ def item(key: str) -> WatchItem:
         link=f"https://news.example.com/{key}",
         guid=key,
         summary="Summary",
-        content_html="<p>Body</p>",
         content_text="Body",
         author="Reporter",
         published=NOW,

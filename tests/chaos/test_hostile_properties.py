@@ -305,8 +305,7 @@ def test_the_feed_parser_answers_a_feed_or_a_feed_parse_error(examples: int, cha
         if parsed is None:
             return
         for item in parsed.items:  # type: ignore[attr-defined]
-            assert not html_problems(item.content_html, "content_html"), item.content_html
-            assert "\x00" not in item.title + item.summary
+            assert "\x00" not in item.title + item.summary + item.content_text  # (an item keeps no markup)
 
     types = st.sampled_from([None, "application/rss+xml", "application/json", "text/html", "image/png"])
     run_property(st.tuples(feed_bodies, types), check, 2 * examples, "parse_feed", chaos_seed)
