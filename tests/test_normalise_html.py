@@ -644,3 +644,22 @@ def test_a_quotations_relative_source_is_resolved_like_a_link() -> None:
         '<blockquote cite="https://example.gov/base/dir/rel/cite?a=1&amp;b=2">q</blockquote>'
     )
     assert sanitise_html('<q cite="/statement">q</q>', base) == '<q cite="https://example.gov/statement">q</q>'
+
+
+def test_marked_text_collapses_as_line_by_line_would() -> None:
+    """The block and line marks left by reading markup become blank lines and line breaks, with white space
+    collapsed all at once: the same as collapsing each line on its own, on every mix of marks and white space."""
+    import random
+
+    from feeds.normalise.html import _BLOCK, _BREAK, _marked_text
+    from feeds.normalise.text import collapse
+
+    def line_by_line(marked: str) -> str:
+        blocks = ("\n".join(filter(None, map(collapse, b.split(_BREAK)))) for b in marked.split(_BLOCK))
+        return "\n\n".join(filter(None, blocks))
+
+    pieces = ["a", "bc", " ", "\n", "\t", "\xa0", "\u2028", "\u3000", _BLOCK, _BREAK, "  "]
+    rng = random.Random(5)
+    for _ in range(20_000):
+        marked = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24)))
+        assert _marked_text(marked) == line_by_line(marked), repr(marked)

@@ -535,13 +535,20 @@ def html_to_text(html: str) -> str:
     parser = _TextExtractor()
     parser.feed(xml_safe(html))
     parser.close()
-    blocks: list[str] = []
-    for block in "".join(parser.parts).split(_BLOCK):
-        lines = [collapse(line) for line in block.split(_BREAK)]
-        text = "\n".join(line for line in lines if line)
-        if text:
-            blocks.append(text)
-    return "\n\n".join(blocks)
+    return _marked_text("".join(parser.parts))
+
+
+def _marked_text(marked: str) -> str:
+    """Text with `_BLOCK` and `_BREAK` marks → blocks separated by a blank line, lines by a line break, each line's
+    white space collapsed, empty lines and blocks left out. (White space is collapsed all at once, with the marks
+    kept apart as words of their own, \x00 and \x01, which `xml_safe` and `html.unescape` never leave in a text:
+    a third of the time of collapsing line by line.)"""
+    collapsed = " ".join(marked.replace(_BLOCK, " \x00 ").replace(_BREAK, " \x01 ").split())
+    blocks = (
+        "\n".join(filter(None, map(str.strip, b.split("\x01")))) if "\x01" in b else b.strip()
+        for b in collapsed.split("\x00")
+    )
+    return "\n\n".join(filter(None, blocks))
 
 
 # `html_to_text` for `sanitise_html` output only, where every "<" opens a tag and attribute values escape "<" and
@@ -566,13 +573,7 @@ def clean_html_to_text(clean: str) -> str:
     marked = xml_safe(clean)
     for pattern, mark in _CLEAN_MARKS:
         marked = pattern.sub(mark, marked)
-    marked = html.unescape(marked)
-    blocks: list[str] = []
-    for block in marked.split(_BLOCK):
-        text = "\n".join(line for line in map(collapse, block.split(_BREAK)) if line)
-        if text:
-            blocks.append(text)
-    return "\n\n".join(blocks)
+    return _marked_text(html.unescape(marked))
 
 
 # What `untrusted_html_to_text` keeps of the markup: the tags `clean_html_to_text` reads (blocks, line breaks, table
