@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -353,3 +353,40 @@ def test_a_read_only_database_or_its_shm_file_is_named_in_one_line(make_settings
         db.chmod(0o644)
         if Path(f"{db}-shm").exists():
             Path(f"{db}-shm").chmod(0o644)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        datetime(2026, 11, 2, 9, 30, tzinfo=UTC),
+        datetime(2026, 11, 2, 9, 30, 12, 345, tzinfo=UTC),
+        datetime(2026, 3, 29, 2, 30, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+    ],
+)
+def test_sqlite_stores_a_datetime_as_the_text_sqlalchemy_writes(value: datetime, tmp_path: Path) -> None:
+    """The quicker writer of SQLite times gives the text SQLAlchemy's own would (SQL compares and sorts it), and
+    reads back as the same instant, in UTC."""
+    from sqlalchemy.dialects import sqlite
+
+    stock = sa.DateTime(timezone=True)._cached_bind_processor(sqlite.dialect())
+    ours = schema_mod.UTCDateTime()._cached_bind_processor(sqlite.dialect())
+    assert stock is not None and ours is not None
+    assert ours(value) == stock(value.astimezone(UTC).replace(tzinfo=None))
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'dates.db'}")
+    table = sa.Table("t", sa.MetaData(), sa.Column("at", schema_mod.UTCDateTime))
+    with engine.begin() as conn:
+        table.create(conn)
+        conn.execute(table.insert(), [{"at": value}, {"at": None}])
+        got = [r[0] for r in conn.execute(sa.select(table.c.at))]
+    assert got == [value, None] and got[0].tzinfo is UTC
+
+
+def test_a_naive_datetime_is_never_stored(tmp_path: Path) -> None:
+    engine = sa.create_engine(f"sqlite:///{tmp_path / 'dates.db'}")
+    table = sa.Table("t", sa.MetaData(), sa.Column("at", schema_mod.UTCDateTime))
+    with engine.begin() as conn:
+        table.create(conn)
+        with pytest.raises(sa.exc.StatementError, match="naive datetime"):
+            conn.execute(table.insert(), [{"at": datetime(2026, 1, 1)}])

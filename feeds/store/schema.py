@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
@@ -40,6 +41,24 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
             raise ValueError(f"naive datetime {value!r} cannot be stored")
         value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """On SQLite, `process_bind_param` and the text SQLAlchemy's DATETIME stores in one step: `isoformat`
+        writes the same text (`2026-11-02 09:30:00.000000`, so comparisons and sorting in SQL are unchanged) in
+        under half the time of its %-formatting from a dict, which counted for a tenth of storing a poll's items."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(f"naive datetime {value!r} cannot be stored")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
