@@ -104,8 +104,12 @@ def fast_parse(body: bytes, *, headers: Mapping[str, str]) -> FastResult | str:
     if root.getroottree().docinfo.doctype:  # type: ignore[union-attr]
         return "a DOCTYPE remains (feedparser keeps some, with entities the fast path does not replay)"
     reader = Reader(headers.get("content-location", ""))
+    nsmap = root.nsmap
+    # When every "xmlns" in the document is one of the root's declarations, no element below it declares a
+    # namespace, and the walk can hand the root's map down instead of asking lxml to build one per element.
+    reader.scoped_ns = data.count(b"xmlns") != len(nsmap)
     try:
-        reader.walk(root, {})
+        reader.walk(root, {}, nsmap)
     except Decline as e:
         return str(e)
     except RecursionError:
@@ -173,6 +177,7 @@ class Reader:
         "ns_in_use",
         "ns_map",
         "params",
+        "scoped_ns",
         "source",
         "stack",
         "summary_key",
@@ -205,12 +210,15 @@ class Reader:
         self.guidislink = False
         self.svg = 0
         self.decls: dict[str, str] = {}
+        self.scoped_ns = True
+        """Whether elements below the root may declare namespaces (if not, they all share the root's map)."""
 
     # --- the walk: feedparser's SAX events, replayed over lxml's tree ------------------------------------
 
-    def walk(self, el: Any, parent_ns: dict[str | None, str]) -> None:
-        nsmap = el.nsmap
-        if nsmap != parent_ns:
+    def walk(self, el: Any, parent_ns: dict[str | None, str], nsmap: dict[str | None, str] | None = None) -> None:
+        if nsmap is None:
+            nsmap = el.nsmap
+        if nsmap is not parent_ns and nsmap != parent_ns:
             for prefix, uri in nsmap.items():
                 if parent_ns.get(prefix) != uri and uri:
                     self.track_namespace(prefix, uri)
@@ -219,7 +227,13 @@ class Reader:
         tag = el.tag
         generation = self.ns_generation
         name = self.names.get((tag, generation)) or self.name_of(tag)
-        if name[2] is None and not self.incontent and not len(el) and nsmap == parent_ns and not el.items():
+        if (
+            name[2] is None
+            and not self.incontent
+            and not len(el)
+            and (nsmap is parent_ns or nsmap == parent_ns)
+            and not el.items()
+        ):
             # An extension leaf without attributes: feedparser files its text under its own name, which nothing
             # we read uses. (With attributes it would not open an element, and its text would join its parent's.)
             return
@@ -227,8 +241,9 @@ class Reader:
         text = el.text
         if text:
             self.data(text)
+        inherited = None if self.scoped_ns else nsmap
         for child in el:
-            self.walk(child, nsmap)
+            self.walk(child, nsmap, inherited)
             tail = child.tail
             if tail:
                 self.data(tail)
