@@ -56,6 +56,8 @@ _FP_END = frozenset(n[5:] for n in dir(StrictFeedParser) if n.startswith("_end_"
 _RELATIVE_URI_ELEMENTS = frozenset(
     {"comments", "docs", "href", "icon", "id", "link", "logo", "url", "wfw_comment", "wfw_commentrss"}
 )
+_TEXTINPUT_PARTS = frozenset({"title", "link", "description", "name"})
+_IMAGE_PARTS = frozenset({"title", "link", "description", "url", "href", "width", "height"})
 _XLINK = "http://www.w3.org/1999/xlink"
 _MATHML = "http://www.w3.org/1998/Math/MathML"
 _SVG = "http://www.w3.org/2000/svg"
@@ -146,6 +148,42 @@ def _fix_text(output: str) -> str:
     return output.translate(_cp1252) if _C1.search(output) else output
 
 
+class _Name:
+    """What the walk needs to know of one element name, worked out once per document and namespace state."""
+
+    __slots__ = (
+        "declines_end",
+        "declines_start",
+        "div",
+        "end",
+        "extension",
+        "key",
+        "leaves_image",
+        "leaves_textinput",
+        "math_or_svg",
+        "name",
+        "start",
+        "suffix",
+    )
+
+    def __init__(self, name: str, key: str, unprefixed: bool) -> None:
+        self.name = name
+        """feedparser's name for the element (`dc:creator`)."""
+        self.key = key
+        """Its handler key (`dc_creator`), which is also the name it is pushed under when it has no handler."""
+        self.start = START.get(key)
+        self.end = END.get(key)
+        self.declines_start = self.start is None and key in _FP_START
+        self.declines_end = self.end is None and key in _FP_END
+        self.extension = not unprefixed and not (key in START or key in END or key in _FP_START or key in _FP_END)
+        """A prefixed element without any handler: a leaf of it without attributes can be skipped."""
+        self.suffix = name.rpartition(":")[2]
+        self.div = name in ("xhtml:div", "div")
+        self.math_or_svg = name.endswith(("math", "svg"))
+        self.leaves_textinput = unprefixed and name not in _TEXTINPUT_PARTS
+        self.leaves_image = unprefixed and name not in _IMAGE_PARTS
+
+
 class Reader:
     """One document's walk. Attribute names follow feedparser's state so the two can be compared line by line."""
 
@@ -173,7 +211,6 @@ class Reader:
         "insource",
         "intextinput",
         "names",
-        "ns_generation",
         "ns_in_use",
         "ns_map",
         "params",
@@ -193,8 +230,8 @@ class Reader:
         self.version = ""
         self.ns_in_use: dict[str, str] = {}
         self.ns_map: dict[str | None, str] = {}
-        self.ns_generation = 0
-        self.names: dict[tuple[str, int], tuple[str, str, bool | None]] = {}
+        self.names: dict[str, _Name] = {}
+        """What the walk knows of each lxml tag, under the namespaces declared so far."""
         self.stack: list[list[Any]] = []
         self.basestack: list[str] = []
         self.baseuri = base or ""
@@ -218,22 +255,17 @@ class Reader:
     def walk(self, el: Any, parent_ns: dict[str | None, str], nsmap: dict[str | None, str] | None = None) -> None:
         if nsmap is None:
             nsmap = el.nsmap
-        if nsmap is not parent_ns and nsmap != parent_ns:
+        same_ns = nsmap is parent_ns or nsmap == parent_ns
+        if not same_ns:
             for prefix, uri in nsmap.items():
                 if parent_ns.get(prefix) != uri and uri:
                     self.track_namespace(prefix, uri)
                     if prefix and uri == _XLINK:
                         self.decls["xmlns:" + prefix] = uri
         tag = el.tag
-        generation = self.ns_generation
-        name = self.names.get((tag, generation)) or self.name_of(tag)
-        if (
-            name[2] is None
-            and not self.incontent
-            and not len(el)
-            and (nsmap is parent_ns or nsmap == parent_ns)
-            and not el.items()
-        ):
+        names = self.names
+        name = names.get(tag) or self.name_of(tag)
+        if name.extension and not self.incontent and same_ns and not len(el) and not el.items():
             # An extension leaf without attributes: feedparser files its text under its own name, which nothing
             # we read uses. (With attributes it would not open an element, and its text would join its parent's.)
             return
@@ -247,7 +279,8 @@ class Reader:
             tail = child.tail
             if tail:
                 self.data(tail)
-        self.end(name if self.ns_generation == generation else self.name_of(tag))
+        # a namespace declared inside the element can change its name (feedparser reads the end tag anew)
+        self.end(name if self.names is names else self.name_of(tag))
 
     def track_namespace(self, prefix: str | None, uri: str) -> None:
         lower = uri.lower()
@@ -261,16 +294,21 @@ class Reader:
         if "backend.userland.com/rss" in lower:
             uri = lower = "http://backend.userland.com/rss"
         if lower in _MATCH_NS:
-            self.ns_map[prefix] = _MATCH_NS[lower]
-            self.ns_in_use[_MATCH_NS[lower]] = uri
+            known = _MATCH_NS[lower]
+            if self.ns_map.get(prefix) == known and self.ns_in_use.get(known) == uri:
+                return  # declared again (an xhtml <div> in every entry): the names read so far stay right
+            self.ns_map[prefix] = known
+            self.ns_in_use[known] = uri
         else:
+            if self.ns_in_use.get(prefix or "") == uri:
+                return
             self.ns_in_use[prefix or ""] = uri
-        self.ns_generation += 1
+        self.names = {}
 
-    def name_of(self, tag: str) -> tuple[str, str, bool | None]:
-        """(feedparser's tag, its handler key, whether the key has no namespace prefix) for an lxml tag; the
-        last is None for a prefixed element without any handler, whose leaves the walk can skip."""
-        cached = self.names.get((tag, self.ns_generation))
+    def name_of(self, tag: str) -> _Name:
+        """What the walk needs to know of an lxml tag under the namespaces declared so far (cached until they
+        change)."""
+        cached = self.names.get(tag)
         if cached is not None:
             return cached
         namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
@@ -289,18 +327,15 @@ class Reader:
         name = name.lower()
         given, _, suffix = name.partition(":") if ":" in name else ("", "", name)
         mapped = self.ns_map.get(given, given)
-        key = f"{mapped}_{suffix}" if mapped else suffix
-        handled = key in START or key in END or key in _FP_START or key in _FP_END
-        self.names[(tag, self.ns_generation)] = result = (name, key, None if mapped and not handled else not mapped)
+        self.names[tag] = result = _Name(name, f"{mapped}_{suffix}" if mapped else suffix, not mapped)
         return result
 
-    def attributes(self, el: Any, name: str) -> list[tuple[str, str]]:
-        items = el.items()
-        if not items and not self.decls and not name.endswith(("math", "svg")):
+    def attributes(self, el: Any, name: _Name, items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        if not items and not self.decls and not name.math_or_svg:
             return []
         found: dict[str, str] = self.decls
         self.decls = {}
-        if name.endswith(("math", "svg")):
+        if name.math_or_svg:
             tag = el.tag
             namespace, _, local = tag[1:].partition("}") if tag[0] == "{" else ("", "", tag)
             if (local.lower(), namespace) in (("math", _MATHML), ("svg", _SVG)):
@@ -317,9 +352,30 @@ class Reader:
                 found[(key[1:].partition("}")[2] if key[0] == "{" else key).lower()] = value
         return [(k, v.lower() if k in ("rel", "type") else v) for k, v in found.items()]
 
-    def start(self, el: Any, names: tuple[str, str, bool | None]) -> None:
-        name, key, unprefixed = names
-        attrs = self.attributes(el, name)
+    def start(self, el: Any, names: _Name) -> None:
+        items = el.items()
+        if items or self.decls or self.incontent or names.math_or_svg:
+            self.start_in_full(el, names, items)
+            return
+        # The common case, and the same steps as in full: no attributes, outside any content.
+        self.depth += 1
+        self.baseuri = base = _next_base(self.baseuri, None)
+        self.basestack.append(base)
+        if names.leaves_textinput:
+            self.intextinput = False
+        if names.leaves_image:
+            self.inimage = False
+        handler = names.start
+        if handler is not None:
+            handler(self, {})
+        elif names.declines_start:
+            raise Decline(f"feedparser has a rule for <{names.name}> that the fast path does not replay")
+        else:
+            self.push(names.key, True)
+
+    def start_in_full(self, el: Any, names: _Name, items: list[tuple[str, str]]) -> None:
+        name, key = names.name, names.key
+        attrs = self.attributes(el, names, items)
         self.depth += 1
         attrs_d = dict(attrs) if attrs else {}
         self.baseuri = _next_base(self.baseuri, attrs_d.get("xml:base", attrs_d.get("base")) if attrs else None)
@@ -328,7 +384,7 @@ class Reader:
             if k.startswith("xmlns:"):
                 self.track_namespace(k[6:], v)
         if self.incontent and not self.params.get("type", "xml").endswith("xml"):
-            if name in ("xhtml:div", "div"):
+            if names.div:
                 return  # feedparser skips a <div> inside escaped markup ("typepad does this")
             self.params["type"] = XHTML  # escaped markup that holds elements: feedparser switches to XHTML
         if self.incontent and self.params.get("type") == XHTML:
@@ -343,45 +399,48 @@ class Reader:
             attr_text = "".join(f' {k}="{escape(v, {chr(34): "&quot;"})}"' for k, v in attrs)
             self.data(f"<{tag}{attr_text}>", escape_xhtml=False)
             return
-        if unprefixed and name not in ("title", "link", "description", "name"):
+        if names.leaves_textinput:
             self.intextinput = False
-        if unprefixed and name not in ("title", "link", "description", "url", "href", "width", "height"):
+        if names.leaves_image:
             self.inimage = False
-        handler = START.get(key)
+        handler = names.start
         if handler is not None:
             handler(self, attrs_d)
-        elif key in _FP_START:
+        elif names.declines_start:
             raise Decline(f"feedparser has a rule for <{name}> that the fast path does not replay")
         elif attrs_d:
             self.context()[key] = attrs_d
         else:
             self.push(key, True)
 
-    def end(self, names: tuple[str, str, bool | None]) -> None:
-        name, key, _ = names
-        suffix = name.rpartition(":")[2]
-        if suffix == "svg" and self.svg:
+    def end(self, names: _Name) -> None:
+        key = names.key
+        if self.svg and names.suffix == "svg":
             self.svg -= 1
-        handler = None if self.svg else END.get(key)
-        if handler is None:
-            if key in _FP_END and not self.svg:
-                raise Decline(f"feedparser has a rule for </{name}> that the fast path does not replay")
+        if self.svg:
+            self.pop(key)
+        elif (handler := names.end) is None:
+            if names.declines_end:
+                raise Decline(f"feedparser has a rule for </{names.name}> that the fast path does not replay")
             self.pop(key)
         else:
             try:
                 handler(self)
             except Fallback:
                 self.pop(key)
-        if self.incontent and not self.params.get("type", "xml").endswith("xml"):
-            if name in ("xhtml:div", "div"):
-                return  # and, like feedparser, leave this element's depth and xml:base in force
-            self.params["type"] = XHTML
-        if self.incontent and self.params.get("type") == XHTML:
-            self.data(f"</{suffix}>", escape_xhtml=False)
-        if self.basestack:
-            self.basestack.pop()
-            if self.basestack and self.basestack[-1]:
-                self.baseuri = self.basestack[-1]
+        if self.incontent:
+            params = self.params
+            if not params.get("type", "xml").endswith("xml"):
+                if names.div:
+                    return  # and, like feedparser, leave this element's depth and xml:base in force
+                params["type"] = XHTML
+            if params.get("type") == XHTML:
+                self.data(f"</{names.suffix}>", escape_xhtml=False)
+        basestack = self.basestack
+        if basestack:
+            basestack.pop()
+            if basestack and basestack[-1]:
+                self.baseuri = basestack[-1]
         self.depth -= 1
 
     def data(self, text: str, escape_xhtml: bool = True) -> None:
