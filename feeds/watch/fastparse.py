@@ -282,15 +282,17 @@ class Reader:
             # we read uses. (With attributes it would not open an element, and its text would join its parent's.)
             return
         self.start(el, name)
+        # Text and tails go to the open element, as `data` does (inline here: this runs for most elements twice).
+        stack = self.stack
         text = el.text
-        if text:
-            self.data(text)
+        if text and stack:
+            stack[-1][2].append(escape(text) if self.params.get("type") == XHTML else text)
         inherited = None if self.scoped_ns else nsmap
         for child in el:
             self.walk(child, nsmap, inherited)
-            tail = child.tail
-            if tail:
-                self.data(tail)
+            text = child.tail
+            if text and stack:
+                stack[-1][2].append(escape(text) if self.params.get("type") == XHTML else text)
         # a namespace declared inside the element can change its name (feedparser reads the end tag anew)
         self.end(name if self.names is names else self.name_of(tag))
 
@@ -467,26 +469,28 @@ class Reader:
         self.stack.append([element, expecting_text, []])
 
     def pop(self, element: str, strip: bool = True) -> str | None:
-        if not self.stack or self.stack[-1][0] != element:
+        stack = self.stack
+        if not stack or stack[-1][0] != element:
             return None
-        element, expecting_text, pieces = self.stack.pop()
-        if self.version == "atom10" and self.params.get("type", "text") == XHTML:
+        element, expecting_text, pieces = stack.pop()
+        params = self.params  # empty outside content, and then none of the checks on it below can apply
+        if params and self.version == "atom10" and params.get("type", "text") == XHTML:
             pieces = _unwrap_div(pieces)
         output: str = "".join(pieces)
         if strip:
             output = output.strip()
         if not expecting_text:
             return output
-        if self.params.get("base64"):
+        if params and params.get("base64"):
             with contextlib.suppress(binascii.Error, binascii.Incomplete, UnicodeDecodeError):
                 output = base64.decodebytes(output.encode("utf8")).decode("utf8")
         if element in _RELATIVE_URI_ELEMENTS and output and (element != "id" or self.guidislink):
             output = resolve(self.baseuri or "", output)
-        atom = self.version.startswith("atom")
-        if not atom and self.params.get("type") == "text/plain" and _looks_like_html(output):
-            self.params["type"] = "text/html"
-        self.params.pop("mode", None)
-        self.params.pop("base64", None)
+        if params:
+            if params.get("type") == "text/plain" and not self.version.startswith("atom") and _looks_like_html(output):
+                params["type"] = "text/html"
+            params.pop("mode", None)
+            params.pop("base64", None)
         output = _fix_text(output)
         if element in ("category", "tags", "itunes_keywords"):
             return output
