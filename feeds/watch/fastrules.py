@@ -55,11 +55,13 @@ def resolve(base: str, uri: str) -> str:
     return str(_urljoin(base, uri))
 
 
+_TYPE_NAMES = {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": XHTML}
+_COPIED_TO_SUMMARY = HTML_TYPES | {"text/plain"}
+
+
 def map_type(content_type: str) -> str:
     content_type = content_type.lower()
-    return {"text": "text/plain", "plain": "text/plain", "html": "text/html", "xhtml": XHTML}.get(
-        content_type, content_type
-    )
+    return _TYPE_NAMES.get(content_type, content_type)
 
 
 def _enforce_href(attrs: dict[str, str]) -> dict[str, str]:
@@ -388,7 +390,7 @@ def _end_content(r: Reader) -> None:
     content_type = r.params.get("type")
     if content_type is None:
         raise Fallback
-    copy_to_summary = map_type(content_type) in ({"text/plain"} | HTML_TYPES)
+    copy_to_summary = map_type(content_type) in _COPIED_TO_SUMMARY
     value = r.pop_content("content")
     if copy_to_summary:
         r.save("summary", value)
