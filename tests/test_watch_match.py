@@ -348,3 +348,42 @@ def test_a_keyword_matchs_explanation_names_each_term_once_with_how_often_and_wh
     m = keyword_match(RuleHit("Kenya trade", hits))
     assert m.why == "matched rule 'Kenya trade': kenya ×3 (title, summary), investment* (summary)"
     assert len(m.terms) == 4, "every occurrence is still stored, with its offsets"
+
+
+def test_the_plain_text_search_before_splitting_changes_no_answer(corpus_feeds) -> None:
+    """With few rules, an item is first searched for the words its rules are looked up by; on every corpus item
+    (most of them ASCII English, many with such words inside longer ones), the answers are those of splitting
+    every item into words."""
+    from feeds.watch.parse import parse_feed
+
+    rules = [
+        ("a", "climate OR emissions"),
+        ("b", "election -selection"),
+        ("c", "apple AND iphone"),
+        ("d", '"prime minister" OR minist*'),
+        ("e", "title:(ukraine OR russia)"),
+        ("f", "the"),
+        ("g", "feed:news AND link:com"),
+        ("h", "lavrov OR москва OR 2026"),
+    ]
+    quick, full = compile_rules(rules), compile_rules(rules)
+    full._needles = None
+    assert quick._needles is not None
+    checked = matched = 0
+    for path in sorted(corpus_feeds.iterdir()):
+        if path.name == "MANIFEST.tsv":
+            continue
+        for it in parse_feed(path.read_bytes(), url=f"https://feeds.example.org/{path.name}").items:
+            mi = MatchInput(it.key, it.title, it.summary, it.content_text, it.author, "News", it.link or "")
+            assert quick.match(mi) == full.match(mi), path.name
+            checked += 1
+            matched += bool(quick.match(mi))
+    assert checked > 1500 and 100 < matched < checked
+
+
+def test_more_words_than_a_plain_text_search_pays_for_are_looked_up_by_splitting() -> None:
+    few = compile_rules([(f"r{n}", f"word{n}") for n in range(match_module._FEW_NEEDLES)])
+    many = compile_rules([(f"r{n}", f"word{n}") for n in range(match_module._FEW_NEEDLES + 1)])
+    assert few._needles is not None and many._needles is None
+    text = item(title="Word7 and word64 were seen", summary="nothing")
+    assert [h.rule for h in few.match(text)] == ["r7"] and [h.rule for h in many.match(text)] == ["r64", "r7"]
