@@ -167,10 +167,15 @@ def test_migration_13_drops_item_html_and_rehashes_so_unchanged_items_stay_uncha
         b"<atom:updated>2026-11-03T10:30:00Z</atom:updated><description>Plain</description></item>"
         b"<item><guid>c</guid><title>Only updated</title><atom:updated>2026-11-03T10:30:00Z</atom:updated></item>"
         b"<item><guid>d</guid><title>No date</title><author>a@example.org (Ann)</author></item>"
+        b"<item><guid>e</guid><title>Updated before published</title><pubDate>Mon, 02 Nov 2026 09:00:00 GMT</pubDate>"
+        b"<atom:updated>2026-11-01T10:30:00Z</atom:updated></item>"
         b"</channel></rss>"
     )
+    json_doc = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "g", "title": "Only modified",'
+    json_doc += b' "date_modified": "2026-11-01T10:30:00Z"}]}'
     items = parse_feed(doc, url="https://desk.example.net/feed.xml").items
-    assert [(i.published is None, i.updated is None) for i in items] == [(0, 1), (0, 0), (0, 0), (1, 1)]
+    items += parse_feed(json_doc, url="https://desk.example.net/feed.json").items
+    assert [(i.published is None, i.updated is None) for i in items] == [(0, 1), (0, 0), (0, 0), (1, 1), (0, 0), (1, 0)]
     feed = store.add_feed("https://desk.example.net/feed.xml", title="D", tags=(), interval=1800, origin="cli", now=NOW)
     store.upsert_items(feed.id, items, NOW)
     with store.engine.begin() as conn:  # the table as migration 12 left it

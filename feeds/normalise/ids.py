@@ -244,7 +244,9 @@ def watch_item_hash(
     item that takes a new guid on every request is recognised by its content.
 
     Made only of what the store keeps of an item, so a migration can compute it from stored rows: `updated`
-    counts only when it differs from `published` (a missing one is stored as the published time)."""
-    dates = [d.isoformat() if d else None for d in (published, updated if updated != published else None)]
+    counts only when it is later than `published` (the store keeps a missing or earlier one as the published
+    time, and an item without a date of its own as dated when seen, with no update time)."""
+    later = updated if published is not None and updated is not None and updated > published else None
+    dates = [d.isoformat() if d else None for d in (published, later)]
     visible = [title, link, summary, content_text, author, *dates]
     return hashlib.sha256(json.dumps(visible, ensure_ascii=False).encode()).hexdigest()

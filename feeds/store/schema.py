@@ -336,8 +336,8 @@ def _drop_column(table: str, name: str) -> Callable[[Connection], None]:
 def _rehash_items(conn: Connection) -> None:
     """Each stored item's content hash as `feeds.watch.parse` now computes it (from its text, not its HTML), made
     from the stored columns, so the next check finds the unchanged items unchanged: otherwise every item would
-    count as changed once, and every coverage entry would show a new update time. (An item whose date lay ahead
-    when it was stored kept the time it was seen instead: it counts as changed once, as it did before.)"""
+    count as changed once, and every coverage entry would show a new update time. (An item whose date or update
+    time lay ahead when it was stored kept the time it was seen instead: it counts as changed once.)"""
     cols = items.c
     page = (
         sa.select(cols.id, cols.title, cols.link, cols.summary, cols.content_text, cols.author)
