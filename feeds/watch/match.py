@@ -44,9 +44,6 @@ from feeds.watch.query import (
 from feeds.watch.text import ascii_spans, ascii_worded, find_phrase, fold_words, iter_word_spans
 
 _CACHE_LIMIT = 1 << 18
-_FEW_NEEDLES = 64
-"""Up to this many words to look up (the usual few dozen rules), an item is first searched for them as plain
-text: a search per word costs a fraction of a microsecond, splitting a long article into words tens of them."""
 """(word, field) lookups remembered per matcher before the memo is cleared (a few tens of MB at most)."""
 
 _Has = Callable[[int], bool]
@@ -286,10 +283,6 @@ class Matcher:
                 whole = words[:-1] if prefix else words
                 self._phrases.setdefault(min(whole, key=lambda w: (used[w], -len(w))), []).append((tid, mask))
         self._prefix_lengths = sorted({len(p) for p in self._prefixes})
-        # The words an item must contain for any rule to become a candidate (each anchor's lookup word), when
-        # there are few enough to search for one by one; with more, splitting the item into words is cheaper.
-        needles = {*self._words, *self._prefixes, *self._phrases}
-        self._needles = tuple(sorted(needles)) if len(needles) <= _FEW_NEEDLES else None
         # Per field: what each word seen so far leads to, and the words that lead nowhere (most of them), which
         # are then dropped from an item's words in one C-level set difference.
         self._memo: list[dict[str, _Found]] = [{} for _ in FIELDS]
@@ -320,22 +313,6 @@ class Matcher:
             return _NOTHING
         found = self._memo[field][word] = (dict.fromkeys(singles, True), phrases)
         return found
-
-    @staticmethod
-    def _cannot_match(item: MatchInput, needles: tuple[str, ...]) -> bool:
-        """Whether no rule can be a candidate for `item`, known without splitting it into words: every field's
-        words are its runs of ASCII letters and digits (`ascii_worded`: most items), so each of its folded words
-        is a piece of its lower-cased text, and none of the words the anchors are looked up by is. (A piece
-        found inside a longer word only means the item is split into words as usual.)"""
-        texts = dict.fromkeys((item.title, item.summary, item.content, item.author, item.feed, item.link))
-        for text in texts:
-            if not (text.isascii() or ascii_worded(text)):
-                return False
-        lowered = "\n".join(texts).lower()
-        for needle in needles:  # noqa: SIM110  (a plain loop: any() and its generator cost more here)
-            if needle in lowered:
-                return False
-        return True
 
     def _scan(self, item: MatchInput) -> tuple[_Scan, _Has]:
         """Split the item into words, find which anchors it contains, and return how to ask about other terms."""
@@ -371,8 +348,6 @@ class Matcher:
 
     def match(self, item: MatchInput) -> tuple[RuleHit, ...]:
         """The rules `item` matches, sorted by rule name, each with where its terms were found."""
-        if self._needles is not None and self._cannot_match(item, self._needles):
-            return ()
         scan, has = self._scan(item)
         candidates: set[int] = set()
         for tid in scan.known:  # only anchors so far, all present
