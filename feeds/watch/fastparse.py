@@ -375,20 +375,10 @@ class Reader:
         self.depth += 1
         self.baseuri = base = _next_base(self.baseuri, None)
         self.basestack.append(base)
-        if names.leaves_textinput:
-            self.intextinput = False
-        if names.leaves_image:
-            self.inimage = False
-        handler = names.start
-        if handler is not None:
-            handler(self, {})
-        elif names.declines_start:
-            raise Decline(f"feedparser has a rule for <{names.name}> that the fast path does not replay")
-        else:
-            self.push(names.key, True)
+        self.open(names, {})
 
     def start_in_full(self, el: Any, names: _Name, items: list[tuple[str, str]]) -> None:
-        name, key = names.name, names.key
+        name = names.name
         attrs = self.attributes(el, names, items)
         self.depth += 1
         attrs_d = dict(attrs) if attrs else {}
@@ -413,6 +403,10 @@ class Reader:
             attr_text = "".join(f' {k}="{escape(v, {chr(34): "&quot;"})}"' for k, v in attrs)
             self.data(f"<{tag}{attr_text}>", escape_xhtml=False)
             return
+        self.open(names, attrs_d)
+
+    def open(self, names: _Name, attrs_d: dict[str, str]) -> None:
+        """An element that starts outside escaped markup: feedparser's handler for it, or its generic push."""
         if names.leaves_textinput:
             self.intextinput = False
         if names.leaves_image:
@@ -421,11 +415,11 @@ class Reader:
         if handler is not None:
             handler(self, attrs_d)
         elif names.declines_start:
-            raise Decline(f"feedparser has a rule for <{name}> that the fast path does not replay")
+            raise Decline(f"feedparser has a rule for <{names.name}> that the fast path does not replay")
         elif attrs_d:
-            self.context()[key] = attrs_d
+            self.context()[names.key] = attrs_d
         else:
-            self.push(key, True)
+            self.push(names.key, True)
 
     def end(self, names: _Name) -> None:
         key = names.key
