@@ -56,7 +56,7 @@ class UTCDateTime(sa.types.TypeDecorator[datetime]):
                 raise ValueError(f"naive datetime {value!r} cannot be stored")
             if value.tzinfo is not UTC:
                 value = value.astimezone(UTC)
-            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+            return value.isoformat(" ", "microseconds")[:26]  # (without "+00:00": the year has 4 digits always)
 
         return process
 
