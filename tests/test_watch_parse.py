@@ -585,3 +585,33 @@ def test_json_feed_items_with_nothing_at_all_are_left_out_with_a_warning() -> No
     parsed = parse_feed(json.dumps(body).encode(), url=URL)
     assert [it.title for it in parsed.items] == ["Kept"]
     assert "1 item(s) without an id, title, link or text left out" in (parsed.warning or "")
+
+
+def test_plain_text_content_reads_as_its_paragraphs_would_in_html() -> None:
+    """A plain-text body's text, read directly: what a `<p>` per blank-line block, with a `<br>` per line, reads
+    back as, on every mix of lines, blank lines, markup-like characters and odd white space."""
+    import html
+    import random
+    import re
+
+    from feeds.normalise.html import clean_html_to_text
+    from feeds.normalise.text import collapse, xml_safe
+    from feeds.watch.parse import _plain_text
+
+    def through_html(value: str) -> str:
+        blocks = (block.strip() for block in re.split(r"\n\s*\n", xml_safe(value)))
+        return clean_html_to_text(
+            "".join(
+                "<p>"
+                + "<br>".join(html.escape(collapse(ln), quote=False) for ln in b.splitlines() if ln.strip())
+                + "</p>"
+                for b in blocks
+                if b
+            )
+        )
+
+    pieces = ["a", "Bc", " ", "\n", "\n\n", "\t", "\r\n", "\xa0", "\u2028", "\x0b", "\x1c", "<", "&amp;", "&", "\x01"]
+    rng = random.Random(11)
+    for _ in range(20_000):
+        value = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
+        assert _plain_text(value) == through_html(value), repr(value)

@@ -23,7 +23,6 @@ or trust the markup it is given.
 from __future__ import annotations
 
 import hashlib
-import html
 import io
 import re
 from collections.abc import Sequence
@@ -38,7 +37,7 @@ from feedparser.encodings import convert_to_utf8  # type: ignore[import-untyped]
 
 from feeds.errors import FeedParseError
 from feeds.model import FeedKind, ParsedFeed, WatchItem
-from feeds.normalise.html import clean_html_to_text, html_to_text, untrusted_html_to_text
+from feeds.normalise.html import html_to_text, untrusted_html_to_text
 from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.text import collapse, one_line_text, xml_safe
 from feeds.watch.fastparse import FastResult, fast_parse
@@ -309,15 +308,11 @@ def _paragraphs(value: str, content_type: str | None) -> str:
     return "\n\n".join(block for block in blocks if block)
 
 
-def _text_to_html(value: str) -> str:
-    blocks = (block.strip() for block in re.split(r"\n\s*\n", xml_safe(value)))
-    return "".join(
-        "<p>"
-        + "<br>".join(html.escape(collapse(line), quote=False) for line in b.splitlines() if line.strip())
-        + "</p>"
-        for b in blocks
-        if b
-    )
+def _plain_text(value: str) -> str:
+    """The text of a plain-text body: blank-line separated blocks, each line's white space collapsed, empty
+    lines and blocks left out (what a `<p>` per block, with a `<br>` per line, reads back as)."""
+    blocks = (block.splitlines() for block in re.split(r"\n\s*\n", xml_safe(value)))
+    return "\n\n".join(filter(None, ("\n".join(filter(None, map(collapse, lines))) for lines in blocks)))
 
 
 def _http_link(value: Any) -> str | None:
@@ -364,10 +359,7 @@ def _item(entry: dict[str, Any]) -> WatchItem:
     # (feedparser writes <br/> as <br></br>, which an HTML parser reads as two line breaks)
     if len(body) > MAX_ITEM_CHARS:  # cut anywhere: the HTML parser closes what the cut leaves open
         body, markup = body[:MAX_ITEM_CHARS], markup[:MAX_ITEM_CHARS]
-    if body_type in _HTML_TYPES:
-        content_text = untrusted_html_to_text(markup)
-    else:
-        content_text = clean_html_to_text(_text_to_html(body))
+    content_text = untrusted_html_to_text(markup) if body_type in _HTML_TYPES else _plain_text(body)
     if summary_value == body:
         summary = content_text
     else:
@@ -464,7 +456,7 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
         if it.content_html is not None:
             content_text = untrusted_html_to_text(it.content_html[:MAX_ITEM_CHARS])
         else:
-            content_text = clean_html_to_text(_text_to_html((it.content_text or it.summary or "")[:MAX_ITEM_CHARS]))
+            content_text = _plain_text((it.content_text or it.summary or "")[:MAX_ITEM_CHARS])
         summary = _paragraphs(it.summary, "text/plain") if it.summary else content_text
         title = _text(it.title, "text/plain")
         if not (it.id or title or link or content_text or summary):  # nothing to know it by, show or match
