@@ -202,7 +202,7 @@ _READER_LIBRARIES = ("feedparser", "lxml", "nh3")
 def parse_epoch() -> str:
     """Changes whenever what a body is read into could change: the code that reads feeds into items (these
     modules' source) or the libraries it relies on (their versions). Part of every body digest, so after an
-    upgrade each feed's unchanged body is read once more, and a fix to parsing or sanitising reaches its items."""
+    upgrade each feed's unchanged body is read once more, and a fix to parsing or to reading text reaches its items."""
     h = hashlib.sha256()
     for name in _READER_LIBRARIES:
         h.update(f"{name}={importlib.metadata.version(name)}\n".encode())
@@ -221,7 +221,7 @@ def body_digest(result: Fetched) -> str:
 def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
     """Whether this 200 answer repeats, byte for byte, the last body read into this feed's items. Servers that
     send no validators (or change them on every request) answer 200 with the same feed again and again:
-    parsing, sanitising and matching it would only find the items already stored."""
+    parsing, reading and matching it would only find the items already stored."""
     return feed.body_digest == body_digest(result)
 
 
