@@ -427,6 +427,29 @@ def test_many_feeds_are_parsed_in_worker_processes_with_the_same_result(app, htt
     assert "HTML" in (bad.error or "")
 
 
+def test_feeds_are_stored_in_the_order_their_workers_finish():
+    """`first_ready`: a feed that needs no worker, or whose worker is done, goes first; else the first to finish,
+    not the oldest (which may be a large feed holding up the workers that are idle)."""
+    import threading
+    from concurrent.futures import Future
+
+    from feeds.watch.poll import first_ready
+
+    oldest, done, later = Future(), Future(), Future()
+    done.set_result("parsed")
+    assert first_ready([oldest, done, later]) == 1
+    assert first_ready([oldest, None, done]) == 1
+    with pytest.raises(ValueError):
+        first_ready([])
+
+    waiting = [Future(), Future(), Future()]
+    finisher = threading.Thread(target=waiting[2].set_result, args=("parsed",))
+    finisher.start()
+    assert first_ready(waiting) == 2, "the one that finished, though it came last"
+    finisher.join()
+    assert not waiting[0].done() and not waiting[1].done()
+
+
 def _matches_after_polling(app, httpserver, clock, corpus_releases, feeds: int) -> list[tuple[object, ...]]:
     ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
     release = app.store.release("foreign-secretary-to-visit-moscow")
