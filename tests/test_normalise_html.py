@@ -632,6 +632,11 @@ def test_the_text_of_untrusted_markup_is_the_text_of_it_sanitised(
         "<svg><text>svg text</text></svg><math>m</math><form><input value=v>form text</form>end",
         "&lt;not a tag&gt; &amp; <p>&eacute;t&eacute;</p>" + "<div>" * 300 + "deep" + "</div>" * 300,
         "<pre>\n\ncode  kept</pre><figure><img src=x alt=alt><figcaption>cap</figcaption></figure>",
+        # text without markup, read without the HTML parser: what the parser would change in it
+        "\ufeffa leading byte order mark,\r\nline\rbreaks\x0cand\x0bcontrols\x01\x1e\x1f > 1\xa0000 \ufeff\u2028",
+        " \t\n\xa0 ",
+        # references to characters XML forbids, and named ones, which stand for none
+        "<p>a&#1;b&#xFFFE;c&#x0B;d&#0;e&#xD800;f&#x80;g</p>&Tab;&NewLine;&nbsp;&notit;&amp;lt;",
     ]
     for markup in [*_corpus_item_markups(corpus_feeds, monkeypatch), *hostile]:
         clean = sanitise_html(markup)
