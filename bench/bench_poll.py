@@ -445,7 +445,7 @@ STAGES = (
     ("  feedparser fallback", "feeds.watch.parse", "parse_with_feedparser"),
     ("  _item (build the WatchItems)", "feeds.watch.parse", "_item"),
     ("    untrusted_html_to_text (nh3, one pass)", "feeds.watch.parse", "untrusted_html_to_text"),
-    ("    clean_html_to_text (plain-text items)", "feeds.watch.parse", "clean_html_to_text"),
+    ("    _plain_text (plain-text items)", "feeds.watch.parse", "_plain_text"),
     ("    _draft (content hash)", "feeds.watch.parse", "_draft"),
     ("match_item (main thread only)", "feeds.watch.poll", "match_item"),
     ("store.upsert_items", "store", "upsert_items"),

@@ -144,6 +144,32 @@ def test_an_item_whose_guid_changes_on_every_request_keeps_its_row(store):
     assert sorted((it.key, s) for _, it, s in out) == [("uuid-3", "new"), ("x", "new")]
 
 
+def test_a_feeds_first_check_skips_the_search_for_renamed_items_and_later_ones_rename(store):
+    """A feed that never stored an item has none another key could name: its first check leaves out the query
+    by content hash (one per feed on a large import's first poll). From then on, a new guid finds its row."""
+    import sqlalchemy as sa
+
+    add(store)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", seen)
+    try:
+        (claimed,) = store.claim_due(NOW, limit=1, owner="w1", lease=LEASE)
+        first, _, _ = store.record_fetched(claimed, [item("uuid-1", h="same")], {}, NOW, owner="w1")
+        assert [s for _, _, s in first] == ["new"]
+        assert not [s for s in statements if "content_hash IN" in s], "no renamed item to look for"
+        later = NOW + timedelta(hours=1)
+        (claimed,) = store.claim_due(later, limit=1, owner="w1", lease=LEASE)
+        assert store.record_fetched(claimed, [item("uuid-2", h="same")], {}, later, owner="w1")[0] == []
+        assert [s for s in statements if "content_hash IN" in s], "the feed has items now: looked for"
+    finally:
+        sa.event.remove(store.engine, "before_cursor_execute", seen)
+    assert [(s.item.key, s.id) for s in store.stored_items()] == [("uuid-2", first[0][0])]
+
+
 def test_twins_with_new_guids_each_keep_their_own_row(store):
     f = add(store)
     first = store.upsert_items(f.id, [item("a1", h="twin"), item("b1", h="twin")], NOW)

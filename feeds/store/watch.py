@@ -377,8 +377,8 @@ class WatchStoreMixin:
         come back as new matches, alerted again, at the next check)."""
         with writing(self.engine) as conn:
             # The check first: it takes the feed's row lock, so the lease holder's result and items go in whole.
-            ours = _write_check(conn, feed.id, owner, _check_values(feed))
-            stored = _upsert_items(conn, feed.id, items, now, new_only=not ours)
+            seen = _write_check(conn, feed.id, owner, _check_values(feed))
+            stored = _upsert_items(conn, feed.id, items, now, new_only=seen is None, none_stored=seen == 0)
             found = [(item_id, m, delay) for item_id, it, _ in stored for m, delay in matches.get(it.key, ())]
             removed = 0
             if scope is not None:
@@ -682,10 +682,17 @@ _COUNT_SEEN = (
 
 
 def _upsert_items(
-    conn: sa.Connection, feed_id: int, found: Sequence[WatchItem], now: datetime, *, new_only: bool = False
+    conn: sa.Connection,
+    feed_id: int,
+    found: Sequence[WatchItem],
+    now: datetime,
+    *,
+    new_only: bool = False,
+    none_stored: bool = False,
 ) -> list[tuple[int, WatchItem, str]]:
     """Insert the new items, update the changed ones (unless `new_only`: what a stale worker read is older than
-    what is stored), mark the unchanged ones as still listed."""
+    what is stored), mark the unchanged ones as still listed. `none_stored`: the feed has never stored an item
+    (its first check, or every one so far failed), so none can be renamed, and the query for them is left out."""
     if not found:
         return []
     by_key = {it.key: it for it in found}
@@ -697,7 +704,7 @@ def _upsert_items(
     same: list[int] = []
     if new_only:
         existing = {}
-    if fresh:
+    if fresh and not none_stored:
         renamed = _renamed(conn, feed_id, fresh, by_key)
         for it in fresh:
             if it.key in renamed and not new_only:  # (a stale worker's item under a new key is not new either)
@@ -842,10 +849,13 @@ def _check_values(feed: WatchedFeed) -> dict[str, Any]:
     return values
 
 
-def _write_check(conn: sa.Connection, feed_id: int, owner: str, values: Mapping[str, Any]) -> bool:
-    """Write `values` to the feed's row if this worker holds its lease (see `_check_statement`); whether it did."""
+def _write_check(conn: sa.Connection, feed_id: int, owner: str, values: Mapping[str, Any]) -> int | None:
+    """Write `values` to the feed's row if this worker holds its lease (see `_check_statement`): the number of
+    items the feed has ever stored (`items_seen`, read in the same statement, under the row's write lock), or
+    None when it did not write."""
     params = {f"v_{name}": value for name, value in values.items()}
-    return conn.execute(_check_statement(tuple(values)), {"b_feed": feed_id, "b_owner": owner, **params}).rowcount == 1
+    row = conn.execute(_check_statement(tuple(values)), {"b_feed": feed_id, "b_owner": owner, **params}).first()
+    return None if row is None else int(row[0])
 
 
 @functools.lru_cache(maxsize=4)
@@ -857,4 +867,5 @@ def _check_statement(columns: tuple[str, ...]) -> sa.Update:
     whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one."""
     unclaimed = sa.and_(WF.c.lease_owner.is_(None), WF.c.last_checked.is_(None))
     mine = sa.and_(WF.c.id == sa.bindparam("b_feed"), sa.or_(WF.c.lease_owner == sa.bindparam("b_owner"), unclaimed))
-    return WF.update().where(mine).values({name: sa.bindparam(f"v_{name}", type_=WF.c[name].type) for name in columns})
+    values = {name: sa.bindparam(f"v_{name}", type_=WF.c[name].type) for name in columns}
+    return WF.update().where(mine).values(values).returning(WF.c.items_seen)
