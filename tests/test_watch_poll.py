@@ -450,6 +450,32 @@ def test_feeds_are_stored_in_the_order_their_workers_finish():
     assert not waiting[0].done() and not waiting[1].done()
 
 
+def test_a_batch_is_fetched_a_window_at_a_time_however_large():
+    """`fetched_in_turn`: every feed once, and never more than `ahead` fetched (or being fetched) that the caller
+    has not taken: a batch of feeds with 10 MiB bodies must not all sit in memory while the workers catch up."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from feeds.watch.poll import fetched_in_turn
+
+    lock = threading.Lock()
+    started: list[int] = []
+
+    def fetch(feed):
+        with lock:
+            started.append(feed)
+        return f"body of {feed}"
+
+    taken: list[int] = []
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for feed, result in fetched_in_turn(pool, list(range(50)), fetch, ahead=6):
+            assert result == f"body of {feed}"
+            with lock:
+                assert len(started) - len(taken) <= 6, "fetched ahead of the caller by more than the window"
+            taken.append(feed)
+    assert sorted(taken) == list(range(50)) and sorted(started) == list(range(50))
+
+
 def _matches_after_polling(app, httpserver, clock, corpus_releases, feeds: int) -> list[tuple[object, ...]]:
     ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
     release = app.store.release("foreign-secretary-to-visit-moscow")

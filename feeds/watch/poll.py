@@ -24,12 +24,13 @@ import importlib.metadata
 import importlib.util
 import logging
 import os
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed, wait
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -143,9 +144,10 @@ def run_watch(
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
-        submitted = {pool.submit(_fetch, app, feed, matchers.own_domains): feed for feed in feeds}
         # In the order the answers arrive: a server that hangs until its deadline holds up no other feed.
-        fetches = ((submitted[future], future) for future in as_completed(submitted))
+        fetches = fetched_in_turn(
+            pool, feeds, lambda feed: _fetch(app, feed, matchers.own_domains), ahead=2 * settings.workers
+        )
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
         # they arrive, while this thread stores the ones already done, in the order the workers finish them (a
         # look-ahead of a few bodies per CPU keeps the workers busy without waiting for the whole batch to be
@@ -164,8 +166,7 @@ def run_watch(
                 progress(1, len(feeds))
 
         try:
-            for feed, future in fetches:
-                result = future.result()
+            for feed, result in fetches:
                 ahead = None
                 if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
                     try:
@@ -225,6 +226,27 @@ def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
     return feed.body_digest == body_digest(result)
 
 
+def fetched_in_turn(
+    pool: ThreadPoolExecutor, feeds: Sequence[WatchedFeed], fetch: Callable[[WatchedFeed], FetchResult], *, ahead: int
+) -> Iterator[tuple[WatchedFeed, FetchResult]]:
+    """Each feed with its fetch result, in the order the answers arrive, with at most `ahead` feeds fetched or
+    being fetched that the caller has not taken yet.
+
+    A body is held until its feed is stored: fetching a whole batch at once (200 feeds by default, each body up
+    to the 10 MiB cap) could hold gigabytes while the workers catch up. Fetches are I/O-bound and quick beside
+    parsing, so keeping a few per fetch thread in hand costs no time."""
+    waiting = iter(feeds)
+    running = {pool.submit(fetch, feed): feed for feed in islice(waiting, max(1, ahead))}
+    while running:
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for future in done:
+            feed = running.pop(future)
+            yield feed, future.result()
+            following = next(waiting, None)  # (once the caller is back for more: its slot is free only then)
+            if following is not None:
+                running[pool.submit(fetch, following)] = following
+
+
 def first_ready(futures: Sequence[Future[Any] | None]) -> int:
     """The index of the first future that is done (None: nothing to wait for), else of the first to finish.
 
@@ -241,9 +263,9 @@ def first_ready(futures: Sequence[Future[Any] | None]) -> int:
 
 
 LOOKAHEAD_PER_CPU = 4
-"""Fetched bodies handed to the workers ahead of the one being stored, per CPU: enough that a worker finds the
-next body waiting while others parse a large feed and this thread stores, few enough to bound the memory the
-waiting bodies hold (each at most the fetch size cap)."""
+"""Fetched bodies handed to the workers ahead of the feed being stored, per CPU: enough that a worker finds the
+next body waiting while others parse a large feed and this thread stores. With `fetched_in_turn`'s window, this
+bounds the bodies held at once (each at most the fetch size cap), however large the batch."""
 
 PARALLEL_PARSE_MIN = 16
 """Below this many feeds in one poll, parsing in this process is cheaper than handing bodies to workers."""
