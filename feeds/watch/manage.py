@@ -340,11 +340,12 @@ def import_configured(app: App) -> tuple[int, int]:
     # own clashes are refused when it is read).
     held = [r.name for r in app.store.rules()]
     for k in w.keywords:
-        other = next((o for o in held if o != k.name and rule_clash(k.name, o)), None)
-        if other is not None:
+        found = next(((o, kind) for o in held if o != k.name and (kind := rule_clash(k.name, o))), None)
+        if found is not None:
+            other, kind = found
             clash = (
                 "has the same name but for case"
-                if rule_clash(k.name, other) == "case"
+                if kind == "case"
                 else f"publishes at matches/rules/{rule_slug(k.name)}/ already"
             )
             config_log.warning(

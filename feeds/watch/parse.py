@@ -59,6 +59,7 @@ _MAX_ENTITY_VALUE = 64
 _MAX_ENTITY_EXPANSION = 1 << 20
 _ENTRY_START = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:item|entry)(?=[\s/>])")
 _ENTRY_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+_BLANK_LINES = re.compile(r"\n\s*\n")
 _XHTML_BR = re.compile(r"<br(\s[^>]*)?></br>")
 _LEADING_SPACE = re.compile(rb"(\xef\xbb\xbf|)([ \t\r\n]+)<\?xml[ \t\r\n]")
 _HTML_START = re.compile(
@@ -304,14 +305,19 @@ def _paragraphs(value: str, content_type: str | None) -> str:
     value = value[:MAX_ITEM_CHARS]
     if content_type in _HTML_TYPES:
         return untrusted_html_to_text(value)
-    blocks = (collapse(block) for block in re.split(r"\n\s*\n", xml_safe(value)))
+    blocks = (collapse(block) for block in _blocks(value))
     return "\n\n".join(block for block in blocks if block)
+
+
+def _blocks(value: str) -> list[str]:
+    """The blank-line separated blocks of plain text (a line of white space only counts as blank), XML-safe."""
+    return _BLANK_LINES.split(xml_safe(value))
 
 
 def _plain_text(value: str) -> str:
     """The text of a plain-text body: blank-line separated blocks, each line's white space collapsed, empty
     lines and blocks left out (what a `<p>` per block, with a `<br>` per line, reads back as)."""
-    blocks = (block.splitlines() for block in re.split(r"\n\s*\n", xml_safe(value)))
+    blocks = (block.splitlines() for block in _blocks(value))
     return "\n\n".join(filter(None, ("\n".join(filter(None, map(collapse, lines))) for lines in blocks)))
 
 
@@ -438,8 +444,6 @@ def _counts(keys: Sequence[str]) -> dict[str, int]:
 
 
 def _replace_key(item: WatchItem, key: str) -> WatchItem:
-    from dataclasses import replace
-
     return replace(item, key=key)
 
 
