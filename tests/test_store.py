@@ -50,11 +50,14 @@ def test_migrate_is_recorded_and_idempotent(store):
     assert versions == {m.version for m in schema_mod.MIGRATIONS}
 
 
-def test_sqlite_uses_wal(tmp_path):
+def test_sqlite_uses_wal_and_commits_durably(tmp_path):
     s = open_store(f"sqlite:///{tmp_path / 'x' / 'f.db'}")
     s.migrate(NOW)
     with s.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        # 2 = FULL: a commit is on disk before a file moves to processed/ or a push is answered (NORMAL may lose
+        # the last commits to a power cut, after their files moved)
+        assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
         assert conn.exec_driver_sql("PRAGMA page_size").scalar() == SQLITE_PAGE_SIZE == 16384
     s.close()
 
