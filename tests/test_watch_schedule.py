@@ -31,6 +31,15 @@ def test_backoff_grows_exponentially_with_jitter_and_is_capped_at_48_hours(failu
     assert low <= wait <= high
 
 
+@pytest.mark.parametrize("interval", [timedelta(hours=6), timedelta(days=1), timedelta(days=30)])
+@pytest.mark.parametrize("failures", [1, 31, 33, 40, 65, 10**6])
+def test_backoff_of_a_long_interval_down_for_months_stays_capped(interval, failures):
+    # (a daily feed that fails 33 times in a row once made interval * 2**32 overflow, and every watch run crash)
+    wait = backoff(interval, failures, "https://daily.example.org/feed")
+    assert min(interval * 2 ** min(failures - 1, 8), MAX_BACKOFF) * 0.9 <= wait <= MAX_BACKOFF
+    assert next_check_at(NOW, interval, key="k", failures=failures) <= NOW + MAX_BACKOFF
+
+
 def test_jitter_is_stable_per_feed_and_spreads_feeds_apart():
     a = [backoff(HALF_HOUR, 3, "https://a.example/feed") for _ in range(3)]
     assert len(set(a)) == 1, "pure: the same inputs give the same answer"

@@ -26,8 +26,8 @@ def backoff(interval: timedelta, failures: int, key: str) -> timedelta:
     """The wait after `failures` consecutive failures (≥ 1), jittered by ±10% and capped at 48 h."""
     if failures <= 0:
         return interval
-    exponent = min(failures - 1, 32)
-    base = min(interval * (2**exponent), MAX_BACKOFF)
+    # In float seconds: a timedelta times 2**n overflows (past 999,999,999 days) for a daily feed down a month.
+    base = timedelta(seconds=min(interval.total_seconds() * 2.0 ** min(failures - 1, 64), MAX_BACKOFF.total_seconds()))
     digest = hashlib.sha256(f"{key}\0{failures}".encode()).digest()
     fraction = int.from_bytes(digest[:4], "big") / 0xFFFFFFFF  # 0..1, stable per key and failure count
     jittered: timedelta = base * (1 - JITTER + 2 * JITTER * fraction)
