@@ -601,7 +601,7 @@ class HttpClient:
                 if response.status_code not in _REDIRECTS or not location:
                     break
                 response.close()
-                target = urljoin(current, location.strip())
+                target = urljoin(current, location.strip())  # (`_send` has refused a Location urljoin cannot read)
                 if len(statuses) >= MAX_REDIRECTS:
                     raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})", url=current)
                 if target in seen:
@@ -618,7 +618,8 @@ class HttpClient:
                 return self._classify(response, url, current, now, moved, conditional=conditional)
         except FetchError as e:
             return FetchFailed(url=current, requested_url=url, error=e, fetched_at=now)
-        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as e:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError) as e:
+            # (ValueError: a URL the standard library cannot take apart, such as `urlsplit(url).port` out of range)
             error = FetchError(self._describe(e, current), url=current)
             error.__cause__ = e
             return FetchFailed(url=current, requested_url=url, error=error, fetched_at=now)
@@ -633,7 +634,14 @@ class HttpClient:
         if not isinstance(self._session.get_adapter(url), PinnedAdapter):
             self._guard.vet(str(prepared.url))  # unpinned: checked here, the TOCTOU gap the docstring names
         timeout = (self.settings.connect_timeout, self.settings.read_timeout)
-        return self._session.send(prepared, allow_redirects=False, stream=True, timeout=timeout, proxies={})
+        try:
+            return self._session.send(prepared, allow_redirects=False, stream=True, timeout=timeout, proxies={})
+        except ValueError as e:
+            if isinstance(e, requests.RequestException | urllib3.exceptions.HTTPError):
+                raise
+            # requests works out where a redirect leads even when it does not follow it, and a Location that
+            # `urlparse` cannot read (`http://[::1`: a bracket left open) raises a bare ValueError there
+            raise FetchError(f"redirected to an address that is not a valid URL ({e})", url=url) from e
 
     def _classify(
         self,

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -444,6 +445,28 @@ def test_redirect_without_location_is_a_failure(server: HTTPServer, client: Http
     server.expect_request("/feed").respond_with_data("", status=302)
     result = client.get(url(server, "/feed"))
     assert isinstance(result, FetchFailed) and result.status == 302 and "without a Location" in str(result.error)
+
+
+@pytest.mark.parametrize("location", ["http://[::1", "http://[not-an-address]/feed"])
+def test_redirect_to_a_url_that_cannot_be_read_is_a_failure_not_an_exception(client: HttpClient, location: str) -> None:
+    class Moved(BaseHTTPRequestHandler):  # (werkzeug, behind pytest-httpserver, answers 500 for such a header)
+        def do_GET(self) -> None:
+            self.send_response(301)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Moved) as raw:
+        threading.Thread(target=raw.serve_forever, daemon=True).start()
+        try:
+            result = client.get(f"http://127.0.0.1:{raw.server_address[1]}/feed")
+        finally:
+            raw.shutdown()
+    assert isinstance(result, FetchFailed) and result.permanent_redirect is None
+    assert "redirected to an address that is not a valid URL (" in str(result.error)
 
 
 @pytest.mark.parametrize(
