@@ -12,15 +12,18 @@ import http.client
 import json
 import os
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import waitress.server
 
+from feeds.clock import http_date
 from feeds.publish import run_publish
 from feeds.web.static import StaticSite
 
@@ -89,6 +92,9 @@ def served(tmp_path_factory) -> Iterator[Served]:
     app.close()
 
     out = settings.paths.out
+    hour_ago = time.time() - 3600  # published a while ago: every file has a Last-Modified (see the test below)
+    for path in out.rglob("*"):
+        os.utime(path, (hour_ago, hour_ago), follow_symlinks=False)
     state_db = settings.paths.state / "feeds.db"
     assert state_db.read_bytes().startswith(SQLITE_MAGIC)
     (out / ".secret").write_text("dot-file")
@@ -437,3 +443,30 @@ def test_a_folders_page_that_links_elsewhere_is_not_served(tmp_path: Path, targe
         body = b"".join(app(env, lambda status, headers: seen.update(status=status)))
         assert seen["status"].startswith("404"), path
         assert b"PRIVATE" not in body
+
+
+def test_a_file_changed_within_the_last_second_has_no_date_to_revalidate_with(tmp_path: Path) -> None:
+    """HTTP dates are whole seconds: a Last-Modified given out in the second of a change would also stand for a
+    second change in that second (a push, then a withdrawal), and If-Modified-Since would then get a 304 for a
+    feed the reader has not seen. A fresh file has only its ETag; once it has stood a second it has its date."""
+    out = tmp_path / "out"
+    out.mkdir()
+    feed = out / "atom.xml"
+    feed.write_text("<feed>one</feed>")
+    written = os.stat(feed).st_mtime_ns
+    now = [written + 400_000_000]
+    app = StaticSite(out, now_ns=lambda: now[0])
+
+    def get(headers: dict[str, str]) -> tuple[str, dict[str, str], bytes]:
+        env: dict[str, object] = {"REQUEST_METHOD": "GET", "PATH_INFO": "/atom.xml"}
+        env.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in headers.items()})
+        seen: dict[str, Any] = {}
+        body = b"".join(app(env, lambda status, hs: seen.update(status=status, headers=dict(hs))))
+        return seen["status"], seen["headers"], body
+
+    status, fresh, _ = get({})
+    assert status.startswith("200") and "ETag" in fresh and "Last-Modified" not in fresh
+    now[0] = written + 1_500_000_000
+    status, settled, _ = get({})
+    assert settled["Last-Modified"] == http_date(datetime.fromtimestamp(written // 10**9, tz=UTC))
+    assert get({"If-Modified-Since": settled["Last-Modified"]})[0].startswith("304")

@@ -22,6 +22,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -71,6 +72,10 @@ def cache_control(rel: str) -> str:
     return "public, max-age=300"
 
 
+_SETTLED_NS = 1_000_000_000
+"""How long a file must have stood unchanged before its modification time is given as `Last-Modified`."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     size: int
@@ -83,8 +88,10 @@ class _Entry:
 class StaticSite:
     """A WSGI application serving the files of `root`."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, *, now_ns: Callable[[], int] = time.time_ns):
+        """`now_ns`: the wall clock that file modification times are compared with (tests inject one)."""
         self.root = root.resolve()
+        self._now_ns = now_ns
         self._cache: dict[Path, _Entry] = {}
         self._lock = threading.Lock()
 
@@ -118,13 +125,13 @@ class StaticSite:
         use_gz = entry.gz is not None and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         etag = entry.etag[:-1] + '-gz"' if use_gz else entry.etag
         modified = datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=UTC).replace(microsecond=0)
-        headers = [
-            ("Content-Type", ctype),
-            ("ETag", etag),
-            ("Last-Modified", http_date(modified)),
-            ("Cache-Control", cache_control(rel)),
-            ("X-Content-Type-Options", "nosniff"),
-        ]
+        headers = [("Content-Type", ctype), ("ETag", etag)]
+        if self._now_ns() - entry.mtime_ns >= _SETTLED_NS:
+            # Only a file unchanged for a whole second gets a date: HTTP dates are whole seconds, so a date handed
+            # out within the second of a change would also stand for a second change within that second, and a
+            # client revalidating with If-Modified-Since alone would be told 304 for a file it has not seen.
+            headers.append(("Last-Modified", http_date(modified)))
+        headers += [("Cache-Control", cache_control(rel)), ("X-Content-Type-Options", "nosniff")]
         if entry.gz is not None:
             headers.append(("Vary", "Accept-Encoding"))
         if ctype.startswith("text/html"):
