@@ -448,7 +448,7 @@ def parse_retry_after(value: str, now: datetime) -> datetime | None:
     """
     text = value.strip()
     if text.isascii() and text.isdigit():
-        return now + min(timedelta(seconds=int(text[:12])), RETRY_AFTER_CAP)
+        return now + min(timedelta(seconds=_digits(text)), RETRY_AFTER_CAP)
     when = _http_date(text)
     if when is None:
         return None
@@ -470,7 +470,13 @@ def _cache_control(value: str) -> dict[str, str | None]:
 
 
 def _seconds(value: str | None) -> int | None:
-    return int(value[:12]) if value is not None and value.isascii() and value.isdigit() else None
+    return _digits(value) if value is not None and value.isascii() and value.isdigit() else None
+
+
+def _digits(text: str) -> int:
+    """ASCII digits as a number, at most 12 of them (more than 31,000 years of seconds: anything longer is capped
+    anyway, and an endless string is not read), counted after any leading zeros ("0600" is 600)."""
+    return int(text.lstrip("0")[:12] or "0")
 
 
 def freshness(headers: Mapping[str, str] | Iterable[tuple[str, str]], now: datetime) -> datetime | None:

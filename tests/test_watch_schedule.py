@@ -80,6 +80,8 @@ def test_polling_never_stops_for_good():
     [
         ("120", NOW + timedelta(seconds=120)),
         ("0", NOW),
+        ("000000000000600", NOW + timedelta(seconds=600)),  # leading zeros are no reason to retry at once
+        ("9" * 40, NOW + timedelta(days=7)),
         ("Sat, 28 Nov 2026 15:00:00 GMT", datetime(2026, 11, 28, 15, 0, tzinfo=UTC)),
         ("Sun, 27 Dec 2026 12:00:00 GMT", NOW + timedelta(days=7)),  # capped at 7 days
         ("soon", None),
@@ -94,6 +96,7 @@ def test_retry_after_forms(value, expected):
     ("headers", "expected"),
     [
         ({"Cache-Control": "max-age=3600"}, NOW + timedelta(hours=1)),
+        ({"Cache-Control": "max-age=00000000000007200"}, NOW + timedelta(hours=2)),
         ({"Cache-Control": "public, max-age=999999"}, NOW + timedelta(hours=24)),
         ({"Cache-Control": "no-cache"}, None),
         ({"Expires": "Sat, 28 Nov 2026 14:00:00 GMT"}, datetime(2026, 11, 28, 14, 0, tzinfo=UTC)),
