@@ -189,6 +189,49 @@ def test_match_entry_ids_never_change(site):
     assert run_publish(app).changed == []
 
 
+def test_an_entry_keeps_its_id_in_every_feed_when_a_stronger_match_is_found_later(site):
+    """Review 2: the all-matches entry was dated by the item's strongest match, so a pickup found a day after a
+    keyword match (retro matching a release ingested later) gave the article a new id, and every reader showed it
+    again as unread. Day 1 a keyword match, day 2 related coverage, day 3 a pickup: each found later and each
+    stronger in some feed, and no published id moves."""
+    app, release = site
+    (feed,) = app.store.feeds()
+    ((d, _, _),) = app.store.upsert_items(
+        feed.id, [item("d", "Kyiv talks go on", "https://news.example.com/d")], app.clock()
+    )
+    out = app.settings.paths.out
+    paths = {
+        "matches": out / "matches" / "atom.xml",
+        "rule": out / "matches" / "rules" / "kyiv" / "atom.xml",
+        "coverage": out / "coverage" / release.slug / "atom.xml",
+    }
+
+    def ids() -> dict[str, list[str]]:
+        run_publish(app)
+        return {
+            name: [e.id for e in parse(path).entries if e.get("link") == "https://news.example.com/d"]
+            for name, path in paths.items()
+        }
+
+    found = [
+        Match("keyword", "kyiv", "d", feed.id, (), 1.0, "matched rule 'kyiv': kyiv (title)"),
+        Match("related", release.id, "d", feed.id, (), 0.5, "related: Kyiv (title)"),
+        Match("pickup", release.id, "d", feed.id, (), 0.2, "quotes the release"),
+    ]
+    seen: list[dict[str, list[str]]] = []
+    for match in found:
+        app.store.add_matches([(d, match, None)], app.clock())
+        seen.append(ids())
+        app.clock.advance(timedelta(days=1))
+    first, second, third = seen
+    assert first["matches"] and first["rule"] and not first["coverage"]
+    assert second["coverage"], "the related match brings the article into the release's coverage feed"
+    assert first["matches"] == second["matches"] == third["matches"], "the all-matches entry keeps its id"
+    assert first["rule"] == second["rule"] == third["rule"]
+    assert second["coverage"] == third["coverage"]
+    assert all(len(v) == 1 for v in third.values()), "one entry per feed"
+
+
 def test_no_match_feeds_without_watching(make_settings, make_app_for):
     app = make_app_for(make_settings())
     run_publish(app)

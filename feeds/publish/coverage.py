@@ -4,9 +4,9 @@
                                    + CoverageItem lists and feed links for the release pages
 
 Entries point to the external item, carry the source feed's name and why it matched, and have ids that never
-change: a tag: URI from the site's id domain, the day the match was found and a hash of what was matched
-(kind, subject, the item's link or key). A match whose item has no absolute http(s) link is an entry without
-one (its content says what was found and where).
+change: a tag: URI from the site's id domain, the day the match (of an entry listing several, the first) was
+found and a hash of what was matched (kind, subject, the item's link or key). A match whose item has no absolute
+http(s) link is an entry without one (its content says what was found and where).
 """
 
 from __future__ import annotations
@@ -42,12 +42,18 @@ def _item_ref(m: StoredMatch) -> str:
     return m.item.item.link or f"{m.item.feed_id}:{m.item.item.key}"
 
 
-def match_entry_id(domain: str, m: StoredMatch, *, per_item: bool = False) -> str:
+def match_entry_id(domain: str, m: StoredMatch, also: Sequence[StoredMatch] = (), *, per_item: bool = False) -> str:
     """`tag:<domain>,<day found>:match/<hash>`: of (kind, subject, item) in rule and coverage feeds; of the item
-    alone in the all-matches feed, where an item found several ways is one entry."""
+    alone in the all-matches feed, where an item found several ways (`m` and `also`) is one entry.
+
+    The day is the first match's of the entry, never the one it leads with: that is its strongest, and a pickup
+    found a day after a keyword match (retro matching a release stored later) would give the article a new id,
+    which every reader shows again as a new entry. Found times never change (`Store.rematch`), so an id
+    first published with the entry's first match keeps it whatever is found later."""
     what = _item_ref(m) if per_item else f"{m.kind}\0{m.subject}\0{_item_ref(m)}"
     digest = hashlib.sha256(what.encode()).hexdigest()[:24]
-    return f"tag:{domain},{m.found_at:%Y-%m-%d}:{'item' if per_item else 'match'}/{digest}"
+    found = min(x.found_at for x in (m, *also))
+    return f"tag:{domain},{found:%Y-%m-%d}:{'item' if per_item else 'match'}/{digest}"
 
 
 _WHY_OPENING = re.compile(r"^(?:matched rule|related to|pickup of) '.*?'(?=: |$)(?:: )?")
@@ -89,7 +95,7 @@ def match_entry(
     every = (m, *also)
     updated = max(*(x.found_at for x in every), m.item.published, *(x.item.changed_at or x.found_at for x in every))
     return FeedEntry(
-        id=match_entry_id(settings.site.domain, m, per_item=per_item),
+        id=match_entry_id(settings.site.domain, m, also, per_item=per_item),
         title=_visible(it.title) or "(untitled item)",
         link=web_url(it.link),
         published=m.item.published,
@@ -163,7 +169,7 @@ def plan_matches(
             groups: dict[str, list[StoredMatch]] = {}
             for m in sorted(chosen, key=lambda m: (m.found_at, m.id)) if first_of_item else chosen:
                 groups.setdefault(_item_ref(m), []).append(m)
-            if merge:  # (the id is the item's own: the entry can be told by its strongest match, a pickup first)
+            if merge:  # led by its strongest match, a pickup first (the id stays the item's: `match_entry_id`)
                 groups = {k: sorted(g, key=_strongest_first) for k, g in groups.items()}
             made = [match_entry(g[0], settings, titles, g[1:], per_item=merge) for g in groups.values()]
         else:
