@@ -84,8 +84,8 @@ class Site:
 
 @pytest.fixture
 def make_site(make_settings, make_app_for, clock) -> Callable[..., Site]:
-    def make(extra_toml: str = "", seed: bool = True) -> Site:
-        settings = make_settings(extra_toml)
+    def make(extra_toml: str = "", seed: bool = True, database_url: str | None = None) -> Site:
+        settings = make_settings(extra_toml, database_url=database_url)
         app = make_app_for(settings)
         site = Site(settings, app, clock)
         if seed:
@@ -598,6 +598,35 @@ def test_walking_prev_archive_links_finds_every_release_exactly_once(make_site) 
     assert before.find(f"{ATOM}link[@rel='next-archive']") is None
     collected = [e.findtext(f"{ATOM}id") for doc in _walk_archives(site.out) for e in doc.findall(f"{ATOM}entry")]
     assert sorted(collected) == sorted(stored_ids(site))
+
+
+def test_an_embargo_that_lifts_adds_to_the_current_document_and_leaves_every_archive_as_published(
+    make_site, db_url
+) -> None:
+    """Review 2: archives were cut in the order releases were first stored, counting those public now, so an
+    embargoed release stored before others was put among them when it went public, and every archive from
+    there on shifted by one, though each says it is complete (`fh:archive`) and is cached for a day. It joins
+    the sequence when it goes public: on both databases, the archives stay byte for byte as they were."""
+    site = make_site("\n[publish]\nentries = 2\n", seed=False, database_url=db_url)
+    due = datetime(2026, 12, 3, 0, 1, tzinfo=UTC)
+    site.drop("held", "Port strategy under embargo", [], "2026-12-03T00:01:00Z")
+    site.ingest()
+    for i in range(6):
+        site.drop(f"r{i}", f"Weekly note number {i}", [], f"2026-11-{i + 10:02d}T09:00:00Z")
+        site.ingest()
+    site.publish()
+    archives = {p: b for p, b in tree_bytes(site.out).items() if p.startswith("archive/")}
+    assert len(archives) == 2 * len(FEED_NAMES), "two archives of two, two releases in the current document"
+
+    site.clock.set(due)
+    report = site.publish()
+    assert {p: b for p, b in tree_bytes(site.out).items() if p.startswith("archive/")} == archives
+    assert not [p for p in report.changed if p.startswith("archive/")]
+    held = site.app.store.release("port-strategy-under-embargo").id
+    current = [e.findtext(f"{ATOM}id") for e in etree.parse(str(site.out / "atom.xml")).iter(f"{ATOM}entry")]
+    assert held in current
+    collected = [e.findtext(f"{ATOM}id") for doc in _walk_archives(site.out) for e in doc.findall(f"{ATOM}entry")]
+    assert sorted(collected) == sorted(stored_ids(site)), "every release once, the lifted one in the current one"
 
 
 def test_the_current_document_shows_the_newest_and_the_last_edited_releases_after_a_backfill(make_site) -> None:

@@ -83,7 +83,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     releases = [r for r in stored if r.published <= now]
     held = [r.published for r in stored if r.published > now]
     shown = {r.id for r in releases}
-    order = app.store.release_ingest_order()
+    order = app.store.release_archive_order()
     salt = _salt(app)
     renderer = _renderer(app, salt)
     static = (*renderer.static_files(), _stylesheet())

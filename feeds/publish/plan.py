@@ -1,16 +1,17 @@
 """Planning a publish (pure): which documents the site consists of, and a fingerprint of each one's inputs.
 
-    releases (+ ingest order) ──plan_site──► Job(key, paths, fingerprint, render) …
+    releases (+ archive order) ──plan_site──► Job(key, paths, fingerprint, render) …
 
 A `Job` renders lazily: the writer calls `render()` only when the fingerprint differs from the last publish or
 the files on disk are not what was written, which is what makes a publish after one new release re-render
 only the documents that include it (main feed, its topics, its page, the index), not every page.
 
-The main feed follows RFC 5005 (archived feeds): entries are assigned to pages in ingest order, oldest first;
-every archive page holds exactly `entries` entries and is cut only when the current document would keep at
-least `entries` of its own, so an archive, once published, is complete and never changes (unless one of its
-releases is edited). The current document holds between `entries` and 2×`entries`-1 entries of its own, plus
-the newest and the last updated releases wherever they were archived (`current_entries`).
+The main feed follows RFC 5005 (archived feeds): entries are assigned to pages in the order their releases went
+public (`Store.release_archive_order`: when first stored, or when an embargo lifted), oldest first; every archive
+page holds exactly `entries` entries and is cut only when the current document would keep at least `entries` of
+its own, so an archive, once published, is complete and never changes (unless one of its releases is edited).
+The current document holds between `entries` and 2×`entries`-1 entries of its own, plus the newest and the last
+updated releases wherever they were archived (`current_entries`).
 
 What this module must not do: read the clock, the store or the disk. Everything arrives as arguments.
 """
@@ -274,20 +275,20 @@ def release_key(r: Release) -> tuple[object, ...]:
 
 
 def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Release]], list[Release]]:
-    """Split releases in ingest order into full archive pages (oldest first) and the current document's rest."""
+    """Split releases in archive order into full archive pages (oldest first) and the current document's rest."""
     n_pages = max(0, (len(ordered) - size) // size)
     pages = [list(ordered[i * size : (i + 1) * size]) for i in range(n_pages)]
     return pages, list(ordered[n_pages * size :])
 
 
 def current_entries(own: Sequence[Release], releases: Sequence[Release], size: int) -> list[Release]:
-    """What the main feed's current document shows: its own releases (stored since the last archive was cut),
+    """What the main feed's current document shows: its own releases (gone public since the last archive was cut),
     and, wherever they were archived, the `size` newest by publication and the `size` last updated.
 
-    Readers poll the current document only. Archiving by ingest order keeps archives stable, but a backfill
-    (last year's releases stored after today's) would push today's into an archive, and an edit to an archived
-    release would change only the archive. RFC 5005 lets an entry appear in more than one document of a feed,
-    the one with the latest `updated` being current; here it is the same entry in both."""
+    Readers poll the current document only. Archiving in the order releases went public keeps archives stable,
+    but a backfill (last year's releases stored after today's) would push today's into an archive, and an edit to
+    an archived release would change only the archive. RFC 5005 lets an entry appear in more than one document of
+    a feed, the one with the latest `updated` being current; here it is the same entry in both."""
     chosen = {r.id: r for r in own}
     for key in (_by_publication, _by_update):
         for r in heapq.nlargest(size, releases, key=key):
@@ -305,7 +306,7 @@ def _links(spec_path: str, title: str, group: str, home: str, settings: Settings
 
 def plan_site(
     releases: Sequence[Release],
-    ingest_order: Sequence[str],
+    archive_order: Sequence[str],
     settings: Settings,
     renderer: PageRenderer,
     *,
@@ -318,7 +319,7 @@ def plan_site(
     site = settings.site
     size = settings.publish.entries
     by_id = {r.id: r for r in releases}
-    ordered = [by_id[i] for i in ingest_order if i in by_id]
+    ordered = [by_id[i] for i in archive_order if i in by_id]
     jobs: list[Job] = []
 
     def add(key: str, paths: Sequence[str], inputs: object, render: Callable[[], tuple[RenderedFile, ...]]) -> None:

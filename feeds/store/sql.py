@@ -372,9 +372,16 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
         return _release_from(row)
 
-    def release_ingest_order(self) -> list[str]:
-        """Release ids in the order they were first stored (ties broken by publication date, then id)."""
-        q = sa.select(R.c.id).order_by(R.c.first_ingested, R.c.published, R.c.id)
+    def release_archive_order(self) -> list[str]:
+        """Release ids in the order they went public: when first stored, or, stored under an embargo, when it
+        lifted (ties broken by publication date, then id). The main feed's archives are cut in this order.
+
+        By first storing alone, an embargoed release stored before others was put among them when it went public,
+        and every archive from there on shifted by one, though each says it is complete and is cached for a day.
+        A release public at a publish went public then at the latest, and one not yet public goes public later,
+        so it joins after every release already shown; a release never embargoed keeps its place."""
+        went_public = sa.case((R.c.published > R.c.first_ingested, R.c.published), else_=R.c.first_ingested)
+        q = sa.select(R.c.id).order_by(went_public, R.c.published, R.c.id)
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(q)]
 

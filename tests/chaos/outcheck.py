@@ -69,10 +69,10 @@ def problems_in(out: Path) -> list[str]:
 def listing_problems(out: Path, ids: Iterable[str]) -> list[str]:
     """What is wrong with how feed.json and archive/*/feed.json list the releases `ids`.
 
-    Archives are cut in ingest order and never change; the current document shows the releases stored since the
-    last cut and, wherever they were archived, the newest by publication and by update (`current_entries`), as
-    RFC 5005 §4 allows. So a release may be listed twice, once in an archive and once in the current document,
-    but never twice in the archives, never twice in one document, and never nowhere."""
+    Archives are cut in the order releases went public and never change; the current document shows the releases
+    gone public since the last cut and, wherever they were archived, the newest by publication and by update
+    (`current_entries`), as RFC 5005 §4 allows. So a release may be listed twice, once in an archive and once in
+    the current document, but never twice in the archives, never twice in one document, and never nowhere."""
     problems: list[str] = []
     listed: dict[str, list[str]] = {}
     for doc in [out / "feed.json", *sorted(out.glob("archive/*/feed.json"))]:
