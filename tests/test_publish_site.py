@@ -186,6 +186,33 @@ def test_every_link_in_feeds_and_pages_resolves_to_a_file(site: Site) -> None:
     assert checked > 50
 
 
+def test_what_a_document_links_to_is_written_before_it(make_site, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Mid-publish, a reader following a new entry's link (or a feed its stylesheet) finds the file, not the 404
+    page: release pages and static files are written before the feeds, the index and the OPML list last."""
+    site = make_site()
+    order: list[str] = []
+    write = writer_module.atomic_write
+
+    def recording(target: Path, data: bytes) -> None:
+        write(target, data)
+        if target.is_relative_to(site.out):  # (not the writer's state, kept outside out/)
+            order.append(target.relative_to(site.out).as_posix())
+
+    monkeypatch.setattr(writer_module, "atomic_write", recording)
+    site.publish()
+    position = {path: i for i, path in enumerate(order)}
+    feeds = [p for p in order if p.endswith(("atom.xml", "rss.xml", "feed.json"))]
+    assert feeds and all(position["static/feed.xsl"] < position[f] for f in feeds)
+    for doc in feeds:
+        if doc.endswith("atom.xml"):
+            root = etree.parse(str(site.out / doc)).getroot()
+            entry_links = [e.get("href") for e in root.iterfind(f"{ATOM}entry/{ATOM}link[@rel='alternate']")]
+            assert entry_links, doc
+            pages = [local_path(site.out, url).relative_to(site.out).as_posix() for url in entry_links]
+            assert all(position[page] < position[doc] for page in pages if page in position), doc
+    assert order[-2:] == ["index.html", "feeds.opml"]
+
+
 def test_feeds_round_trip_through_feedparser(site: Site) -> None:
     out = site.out
     topics = {"": None, "topics/iran/": "Iran", "topics/russia/": "Russia", "topics/syria/": "Syria"}

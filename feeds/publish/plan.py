@@ -494,7 +494,20 @@ def plan_site(
     )
     for f in static:
         add(f"static:{f.path}", [f.path], hashlib.sha256(f.data).hexdigest(), partial(tuple, (f,)))
-    return jobs
+    return sorted(jobs, key=_write_rank)
+
+
+_WRITTEN_FIRST = ("static:", "release:", "page:")
+"""The writer writes jobs in the order given. What links to a document is written after it: the stylesheets and
+the release pages first, then the topic and year pages, then the feeds, the index and the OPML list last. A reader
+(or a crawler fetching the full article) that follows a new entry's link during a publish finds its page, not
+the 404 page; a first publish's feeds find their stylesheet."""
+
+
+def _write_rank(job: Job) -> int:
+    if job.key in ("index", "opml"):
+        return len(_WRITTEN_FIRST) + 1
+    return next((i for i, prefix in enumerate(_WRITTEN_FIRST) if job.key.startswith(prefix)), len(_WRITTEN_FIRST))
 
 
 def _one(render: Callable[..., RenderedFile], *args: object, **kwargs: object) -> tuple[RenderedFile, ...]:
