@@ -1092,3 +1092,19 @@ def test_a_release_page_offers_its_organisations_feed(make_site) -> None:
     assert f'<link rel="alternate" type="application/atom+xml" title="Ministry of Ports (Atom)" href="{feed}">' in page
     assert f'<a href="{feed}" type="application/atom+xml">' in page
     assert "organisations/foreign-office/" not in page, "only its own organisation"
+
+
+def test_the_offices_own_organisation_feed_is_not_offered_under_the_main_feeds_name(make_site) -> None:
+    """A reviewer's find: a release of the office itself (its organisation defaults to the site's name) offered
+    "Example Press Office (Atom)" twice, the main feed and its organisation's, which a subscribe dialog cannot
+    tell apart."""
+    site = make_site(seed=False)
+    site.drop("a", "Port talks", [], None)  # the office's own
+    site.drop("b", "Trade envoy", [], None, organisation="Foreign Office")
+    site.ingest()
+    site.publish()
+    release = next(r for r in site.app.store.releases() if r.title == "Port talks")
+    page = html.parse(str(site.out / "releases" / release.slug / "index.html")).getroot()
+    titles = [link.get("title") for link in page.iter("link") if link.get("rel") == "alternate"]
+    assert len(titles) == len(set(titles)) == 6, titles  # main and organisation feeds, three formats each
+    assert f"Releases from {release.organisation} (Atom)" in titles

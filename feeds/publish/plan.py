@@ -296,6 +296,14 @@ def current_entries(own: Sequence[Release], releases: Sequence[Release], size: i
     return list(chosen.values())
 
 
+def _label(g: FeedGroup, site_title: str) -> str:
+    """What a group's feed is called where it is offered (autodiscovery, Subscribe, OPML): its name, or, when that
+    is the site's own title (the office's own organisation, which the organisation defaults to), what it holds
+    ("Releases from …"), so that a subscribe dialog does not list it and the main feed under one name."""
+    name = g.title.removeprefix(f"{site_title}: ")
+    return g.subtitle.rstrip(".") if name == site_title else name
+
+
 def _links(spec_path: str, title: str, group: str, home: str, settings: Settings) -> list[FeedLink]:
     base = settings.site.base_url
     return [
@@ -398,9 +406,7 @@ def plan_site(
 
     css = site.base_url + "static/site.css"
     main_links = _links("", site.title, "Main", site.base_url, settings)
-    group_links = {
-        g.key: _links(g.path, g.title.removeprefix(f"{site.title}: "), g.group, g.home_url, settings) for g in groups
-    }
+    group_links = {g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings) for g in groups}
     all_links = main_links + [link for g in groups for link in group_links[g.key]] + watched.links
     links_of = {g.key: group_links[g.key] for g in groups if g.key.startswith(("topic:", "org:"))}  # (by group key)
 
