@@ -54,6 +54,14 @@ class RawRelease:
     """What this version changed (a correction), for sources without a history of their own: see `Release`."""
     lines: tuple[tuple[str, int], ...] = ()
     """(field, line number) pairs for error messages."""
+    file_key: str | None = None
+    """The file's name within its source when its base name is not enough: the path relative to the folder named
+    to `feeds ingest FOLDER` for a file found in a subfolder of it (`2025/release.txt`), so that two files of one
+    name in an archive's year folders stay two releases. None: the base name of `origin`."""
+    item_key: str | None = None
+    """For an object of a JSON list without `source_key`, `link` or `slug`: its name within the file, the slug of
+    its title (`#2`, `#3` added for a later object of the same title), which `identity_of` uses instead of its index,
+    so that adding, removing or reordering objects moves no release's text to another release."""
 
     def line_of(self, name: str) -> int | None:
         for key, line in self.lines:

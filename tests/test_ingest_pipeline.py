@@ -801,3 +801,106 @@ def test_a_change_note_in_front_matter_is_read_as_in_json(app, inbox, clock):
     )
     assert run_ingest(app).count("updated") == 1
     assert [c.note for c in app.store.release("oslo").changes] == ["Date corrected."]
+
+
+SANCTIONS = {"title": "Sanctions on shipping network", "body": "New sanctions target a shipping network."}
+STATEMENT = {"title": "Statement on missile launch", "body": "The Foreign Secretary condemned the launch."}
+AID = {"title": "Aid for Syria", "body": "Extra winter aid for Syria was announced."}
+
+
+def _bodies(app) -> dict[str, str]:
+    return {r.slug: r.body_text for r in app.store.releases()}
+
+
+def test_an_item_added_at_the_top_of_a_json_list_moves_no_release(app, inbox):
+    """Review 3, finding 1: list items without source_key, link or slug were known by their index, so an item
+    put first gave every release below it its neighbour's text (and id)."""
+    drop(inbox, "list.json", json.dumps([SANCTIONS, STATEMENT]))
+    run_ingest(app)
+    before = {r.slug: r.id for r in app.store.releases()}
+    drop(inbox, "list.json", json.dumps([AID, SANCTIONS, STATEMENT]))
+    report = run_ingest(app)
+    assert (report.count("created"), report.count("updated"), report.count("unchanged")) == (1, 0, 2)
+    assert not [o.warning for o in report.outcomes if o.warning]
+    after = {r.slug: r.id for r in app.store.releases()}
+    assert after == {**before, "aid-for-syria": after["aid-for-syria"]}
+    assert _bodies(app)["sanctions-on-shipping-network"] == SANCTIONS["body"]
+    assert _bodies(app)["statement-on-missile-launch"] == STATEMENT["body"]
+
+
+def test_items_removed_or_reordered_in_a_json_list_keep_their_releases(app, inbox):
+    drop(inbox, "list.json", json.dumps([AID, SANCTIONS, STATEMENT]))
+    run_ingest(app)
+    drop(inbox, "list.json", json.dumps([STATEMENT, AID]))  # Sanctions taken out, the others swapped
+    report = run_ingest(app)
+    assert report.count("unchanged") == 2 and report.count("updated") == report.count("created") == 0
+    edited = {**STATEMENT, "body": "The Foreign Secretary condemned the launch again."}
+    drop(inbox, "list.json", json.dumps([AID, edited]))
+    assert run_ingest(app).count("updated") == 1
+    assert app.store.count_releases() == 3
+    assert _bodies(app)["statement-on-missile-launch"] == edited["body"]
+    assert _bodies(app)["sanctions-on-shipping-network"] == SANCTIONS["body"]
+
+
+def test_two_items_of_a_json_list_with_the_same_title_are_told_apart_by_their_order(app, inbox):
+    week1 = {"title": "Weekly update", "body": "First week."}
+    week2 = {"title": "Weekly update", "body": "Second week."}
+    drop(inbox, "list.json", json.dumps([week1, week2]))
+    assert run_ingest(app).count("created") == 2
+    drop(inbox, "list.json", json.dumps([AID, week1, week2]))
+    report = run_ingest(app)
+    assert (report.count("created"), report.count("unchanged")) == (1, 2)
+    assert _bodies(app)["weekly-update"] == "First week." and _bodies(app)["weekly-update-2"] == "Second week."
+
+
+def _stored_by_position(app, identities: dict[str, str]) -> None:
+    """Give stored releases the positional identities (`file:inbox/list.json#0`…) earlier versions gave them."""
+    from feeds.store.schema import releases
+
+    with app.store.transaction() as tx:
+        for slug, identity in identities.items():
+            tx.conn.execute(releases.update().where(releases.c.slug == slug).values(identity=identity))
+
+
+def test_a_json_list_stored_by_position_before_an_upgrade_is_not_duplicated(app, inbox):
+    drop(inbox, "list.json", json.dumps([SANCTIONS, STATEMENT]))
+    run_ingest(app)
+    _stored_by_position(
+        app,
+        {
+            "sanctions-on-shipping-network": "file:inbox/list.json#0",
+            "statement-on-missile-launch": "file:inbox/list.json#1",
+        },
+    )
+    ids = {r.slug: r.id for r in app.store.releases()}
+    edited = {**STATEMENT, "body": "The Foreign Secretary condemned the launch again."}
+    drop(inbox, "list.json", json.dumps([SANCTIONS, edited]))  # the same positions, one edited
+    report = run_ingest(app)
+    assert (report.count("created"), report.count("updated"), report.count("unchanged")) == (0, 1, 1)
+    assert {r.slug: r.id for r in app.store.releases()} == ids
+    assert not any(r.identity.endswith(("#0", "#1")) for r in app.store.releases()), "taken over by the new names"
+    drop(inbox, "list.json", json.dumps([AID, SANCTIONS, edited]))
+    report = run_ingest(app)
+    assert (report.count("created"), report.count("unchanged")) == (1, 2)
+    assert _bodies(app)["statement-on-missile-launch"] == edited["body"]
+
+
+def test_a_json_list_stored_by_position_and_changed_since_keeps_each_release_after_an_upgrade(app, inbox):
+    """An item takes over the release stored at a position of its file only when that release has its title: the
+    list may have changed since (an item put first), and taking over its neighbour's release is the bug fixed."""
+    drop(inbox, "list.json", json.dumps([SANCTIONS, STATEMENT]))
+    run_ingest(app)
+    _stored_by_position(
+        app,
+        {
+            "sanctions-on-shipping-network": "file:inbox/list.json#0",
+            "statement-on-missile-launch": "file:inbox/list.json#1",
+        },
+    )
+    drop(inbox, "list.json", json.dumps([AID, SANCTIONS, STATEMENT]))
+    report = run_ingest(app)
+    assert (report.count("created"), report.count("updated"), report.count("unchanged")) == (1, 0, 2)
+    assert app.store.count_releases() == 3
+    assert _bodies(app)["sanctions-on-shipping-network"] == SANCTIONS["body"]
+    assert _bodies(app)["statement-on-missile-launch"] == STATEMENT["body"]
+    assert "aid-for-syria" in _bodies(app)

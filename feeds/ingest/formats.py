@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.decode import decode_text
@@ -26,7 +27,7 @@ from feeds.ingest.htmlpage import release_from_html
 from feeds.ingest.schema import JSON_SCHEMA_FIELDS, FieldSpec, release_from_json
 from feeds.ingest.textfile import release_from_markdown, release_from_text
 from feeds.model import RawRelease
-from feeds.normalise.ids import identity_of
+from feeds.normalise.ids import identity_of, release_slug
 
 __all__ = [
     "EXTENSIONS",
@@ -106,8 +107,25 @@ def releases_from_json_value(value: object, *, source: str, origin: str) -> tupl
             release_from_object(item, source=source, origin=f"{origin}#{index}") for index, item in enumerate(value)
         )
         _no_twins(raws, origin)
-        return raws
+        return _named_by_title(raws)
     return (release_from_object(value, source=source, origin=origin),)
+
+
+def _named_by_title(raws: Sequence[RawRelease]) -> tuple[RawRelease, ...]:
+    """The objects of a list that name no release (no `source_key`, `link` or `slug`), each named by its title
+    (`RawRelease.item_key`) rather than by its index: a list kept newest first gets its new object at the top, and
+    by index every release below it would take its neighbour's text under its own id. Two objects with one title
+    are told apart by their order among themselves (`weekly-update`, `weekly-update#2`), which nothing else in the
+    list moves; a title edited makes another release (the README recommends `source_key` for lists)."""
+    seen: dict[str, int] = {}
+    named: list[RawRelease] = []
+    for raw in raws:
+        if identity_of(raw).startswith("file:"):
+            slug = release_slug(raw.title or "", None)
+            seen[slug] = n = seen.get(slug, 0) + 1
+            raw = replace(raw, item_key=slug if n == 1 else f"{slug}#{n}")  # (a slug never holds "#")
+        named.append(raw)
+    return tuple(named)
 
 
 def twins(raws: Sequence[RawRelease]) -> tuple[int, int, str, str] | None:

@@ -30,7 +30,7 @@ from feeds.ingest.formats import parse_release_file
 from feeds.ingest.reconcile import reconcile
 from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
-from feeds.normalise.ids import with_slug
+from feeds.normalise.ids import former_file_identity, is_list_item, release_slug, with_slug
 from feeds.normalise.topics import folded_words
 
 if TYPE_CHECKING:  # workers import this module to read files: they need no database library
@@ -199,6 +199,7 @@ def save_units(
     with store.transaction() as tx:
         good = [u for u in units if u.error is None]
         known = tx.releases_by_identity(r.identity for u in good for r in u.releases)
+        known.update(_stored_under_former_names(tx, good, known))
         taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
@@ -249,6 +250,9 @@ def save_units(
                     with_slug=lambda r, slug: with_slug(r, slug, site),
                 )
                 final = rec.release
+                if before is not None and before.identity != new.identity and rec.decision == "unchanged":
+                    final = replace(final, identity=new.identity)  # stored under its former name: renamed
+                    updates[final.id] = final
                 if rec.decision == "created":
                     inserts[final.identity] = final
                     taken.add(final.slug)
@@ -283,6 +287,54 @@ def save_units(
             tx.update_release(rel, now)
         tx.record_ingested_files(ledger_rows, now)
     return result_units, outcomes
+
+
+def _stored_under_former_names(tx: Tx, units: Sequence[Unit], known: dict[str, Release]) -> dict[str, Release]:
+    """New identity → the release stored under the identity earlier versions gave it, for the releases known
+    only by their file that are not stored under their own (`feeds.normalise.ids.former_file_identity`). After
+    the upgrade that named a JSON list's objects by their title and a named folder's files by their path in it,
+    the first ingest must not publish every such release a second time; it renames what it takes over.
+
+    Only where that is safe. The earlier names could not tell releases apart (that was the bug), so a release
+    stored under one may be another's: a list's object takes, of the releases stored at the positions of its
+    file (`list.json#0`, `#1`…), the one with its title (the second object of a title, the second such release,
+    in order), never merely the one at its index; a file in a subfolder takes the release stored under its base
+    name when that release came from this very path or has its title. Nothing is taken twice, and nothing whose
+    former name is a release's own name in this batch (a file of that base name at the top of the folder)."""
+    new_names = {r.identity for u in units for r in u.releases}
+    taken = {r.id for r in known.values()}
+    wanted: list[tuple[Release, str]] = []
+    for unit in units:
+        for new in unit.releases:
+            if new.identity.startswith("file:") and (former := former_file_identity(new.source, new.origin)) != (
+                new.identity
+            ):
+                wanted.append((new, former))
+    if not wanted:
+        return {}
+    by_name = tx.releases_by_identity(f for n, f in wanted if not is_list_item(n.origin))
+    by_file: dict[str, list[Release]] = {}
+    nth: dict[tuple[str, str], int] = {}
+    found: dict[str, Release] = {}
+    for new, former in wanted:
+        title = release_slug(new.title, None)
+        if is_list_item(new.origin):
+            prefix = former.rsplit("#", 1)[0] + "#"
+            if prefix not in by_file:
+                stored = [r for r in tx.releases_with_identity_prefix(prefix) if is_list_item(r.identity)]
+                by_file[prefix] = sorted(stored, key=lambda r: int(r.identity.rsplit("#", 1)[1]))
+            nth[prefix, title] = n = nth.get((prefix, title), 0) + 1
+            same = [r for r in by_file[prefix] if release_slug(r.title, None) == title]
+            before = same[n - 1] if len(same) >= n else None
+        else:
+            before = by_name.get(former)
+            if before is not None and before.origin != new.origin and release_slug(before.title, None) != title:
+                before = None
+        if before is None or new.identity in known or before.id in taken or before.identity in new_names:
+            continue
+        found[new.identity] = before
+        taken.add(before.id)
+    return found
 
 
 def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | None:

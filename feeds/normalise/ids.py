@@ -27,7 +27,9 @@ from feeds.model import RawRelease, Release
 __all__ = [
     "canonical_url",
     "check_rule_name",
+    "former_file_identity",
     "identity_of",
+    "is_list_item",
     "permalink",
     "release_slug",
     "slugify",
@@ -189,8 +191,10 @@ def identity_of(raw: RawRelease) -> str:
     """What makes two arrivals "the same release", strongest evidence first.
 
     `key:<source_key>` (the source says so), `url:<canonical link>` (the same page), `slug:<slug>` (front
-    matter named it), else `file:<source>/<file name>`: the base name only, so a file moved from `inbox/` to
-    `inbox/processed/` and dropped in again is still recognised.
+    matter named it), else `file:<source>/<file name>`: the base name, so a file moved from `inbox/` to
+    `inbox/processed/` and dropped in again is still recognised, or the path in the folder named to `feeds ingest`
+    (`raw.file_key`); an object of a JSON list is `file:<source>/<file name>#title:<item_key>`, named by its title
+    rather than its place in the list (see `former_file_identity` for what earlier versions stored).
     """
     if raw.source_key and raw.source_key.strip():
         return "key:" + raw.source_key.strip()
@@ -202,8 +206,35 @@ def identity_of(raw: RawRelease) -> str:
         slug = slugify(raw.slug)
         if slug:
             return "slug:" + slug
-    name = raw.origin.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+    if raw.file_key:
+        name = raw.file_key
+    else:
+        name = _base_name(raw.origin)
+        if raw.item_key:
+            name = _INDEX.sub("", name)
+    if raw.item_key:
+        return f"file:{raw.source}/{name}#title:{raw.item_key}"
     return f"file:{raw.source}/{name}"
+
+
+_INDEX = re.compile(r"#[0-9]+$")
+
+
+def _base_name(origin: str) -> str:
+    return origin.replace("\\", "/").rstrip("/").rsplit("/", 1)[-1]
+
+
+def former_file_identity(source: str, origin: str) -> str:
+    """The identity versions before 2026-12 gave a release known only by its file: `file:<source>/<base name of
+    its origin>`, where a JSON list's object is `list.json#<index>`. A release stored so is found again under it
+    (`feeds.ingest.pipeline`) when its file's objects or subfolders now name it otherwise, and takes the new
+    name, so that an upgrade duplicates nothing."""
+    return f"file:{source}/{_base_name(origin)}"
+
+
+def is_list_item(origin: str) -> bool:
+    """Whether `origin` names an object of a JSON list (`path#<index>`, see `feeds.ingest.formats`)."""
+    return _INDEX.search(origin) is not None
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")

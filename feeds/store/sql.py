@@ -155,6 +155,15 @@ class Tx:
                 found[rel.identity] = rel
         return found
 
+    def releases_with_identity_prefix(self, prefix: str) -> list[Release]:
+        """The releases whose identity starts with `prefix` (an indexed range, `prefix` ≤ identity < the next
+        string of its length: no LIKE, so `%` and `_` in a file's name mean themselves)."""
+        if not prefix:
+            raise ValueError("an empty prefix would read every release")
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        q = _SELECT_RELEASE.where(R.c.identity >= prefix, R.c.identity < upper)
+        return [_release_from(row) for row in self.conn.execute(q)]
+
     def release_with_slug(self, slug: str) -> Release | None:
         row = self.conn.execute(_SELECT_RELEASE.where(R.c.slug == slug)).first()
         return _release_from(row) if row is not None else None
