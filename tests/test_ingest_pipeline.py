@@ -904,3 +904,57 @@ def test_a_json_list_stored_by_position_and_changed_since_keeps_each_release_aft
     assert _bodies(app)["sanctions-on-shipping-network"] == SANCTIONS["body"]
     assert _bodies(app)["statement-on-missile-launch"] == STATEMENT["body"]
     assert "aid-for-syria" in _bodies(app)
+
+
+BERGEN = "Fisheries deal agreed in Bergen\n\nMinisters agreed a mackerel deal in Bergen today.\n"
+FLOODS = "New coastal flood fund announced\n\nA new fund for coastal towns was announced today.\n"
+
+
+def test_files_of_one_name_in_subfolders_of_a_named_folder_are_separate_releases(app, tmp_path):
+    """Review 3, finding 2: `feeds ingest FOLDER` knew the files it found by their base name, so an archive with a
+    `release.txt` in each year's folder was stored as one release, the last one read."""
+    (tmp_path / "a" / "2025").mkdir(parents=True)
+    (tmp_path / "a" / "2026").mkdir()
+    drop(tmp_path / "a" / "2025", "release.txt", BERGEN)
+    drop(tmp_path / "a" / "2026", "release.txt", FLOODS)
+    report = ingest_paths(app, [tmp_path / "a"])
+    assert report.count("created") == 2, [o.error for o in report.outcomes]
+    assert {r.title for r in app.store.releases()} == {
+        "Fisheries deal agreed in Bergen",
+        "New coastal flood fund announced",
+    }
+    assert {r.identity for r in app.store.releases()} == {"file:cli/2025/release.txt", "file:cli/2026/release.txt"}
+    assert ingest_paths(app, [tmp_path / "a"]).count("unchanged") == 2
+
+
+def test_a_named_folder_ingested_by_base_name_before_an_upgrade_is_not_duplicated(app, tmp_path):
+    (tmp_path / "a" / "2025").mkdir(parents=True)
+    drop(tmp_path / "a" / "2025", "release.txt", BERGEN)
+    drop(tmp_path / "a", "top.txt", TEXT_RELEASE)
+    ingest_paths(app, [tmp_path / "a"])
+    _stored_by_position(app, {"fisheries-deal-agreed-in-bergen": "file:cli/release.txt"})  # as stored before
+    (tmp_path / "a" / "2026").mkdir()
+    drop(tmp_path / "a" / "2026", "release.txt", FLOODS)
+    report = ingest_paths(app, [tmp_path / "a"])
+    assert (report.count("created"), report.count("unchanged")) == (1, 2), [o.error for o in report.outcomes]
+    assert {r.identity for r in app.store.releases()} == {
+        "file:cli/2025/release.txt",
+        "file:cli/2026/release.txt",
+        "file:cli/top.txt",
+    }
+
+
+@pytest.mark.parametrize("named", ["files", "folders"])
+def test_two_files_that_would_be_one_release_in_one_run_are_not_merged(app, tmp_path, named):
+    """Files named one by one are known by their base name, and so are those at the top of a named folder: two
+    of them with one name in one run would be one release, the second replacing the first. The second is refused,
+    saying why, and stays where it is."""
+    for sub, text in (("x", BERGEN), ("y", FLOODS)):
+        (tmp_path / sub).mkdir()
+        drop(tmp_path / sub, "release.txt", text)
+    paths = [tmp_path / "x", tmp_path / "y"]
+    report = ingest_paths(app, paths if named == "folders" else [p / "release.txt" for p in paths])
+    assert (report.count("created"), report.count("rejected")) == (1, 1)
+    (error,) = [o.error for o in report.outcomes if o.status == "rejected"]
+    assert str(tmp_path / "y" / "release.txt") in error and str(tmp_path / "x" / "release.txt") in error
+    assert [r.title for r in app.store.releases()] == ["Fisheries deal agreed in Bergen"]

@@ -189,6 +189,14 @@ def raw(**fields: object) -> RawRelease:
         (raw(origin="C:\\feeds\\inbox\\harbour.txt"), "file:inbox/harbour.txt"),
         (raw(source_key="   ", slug="   "), "file:inbox/harbour.txt"),
         (raw(origin="push:7d1e", source="push"), "file:push/push:7d1e"),
+        # a JSON list's object by its title, not its index; a file in a named folder's subfolder by its path there
+        (raw(origin="/srv/feeds/inbox/list.json#3", item_key="harbour"), "file:inbox/list.json#title:harbour"),
+        (raw(origin="/srv/feeds/inbox/list.json#3", item_key="harbour#2"), "file:inbox/list.json#title:harbour#2"),
+        (raw(origin="a/2025/r.txt", source="cli", file_key="2025/r.txt"), "file:cli/2025/r.txt"),
+        (
+            raw(origin="a/2025/l.json#0", source="cli", file_key="2025/l.json", item_key="x"),
+            "file:cli/2025/l.json#title:x",
+        ),
     ],
 )
 def test_identity_of(release: RawRelease, identity: str) -> None:

@@ -96,10 +96,18 @@ def ingest_folder(
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:
     """`feeds ingest PATH…`: files and folders (recursively), now. Files that sit directly in a drop folder are
-    attributed to that source and moved like any dropped file; everything else is read in place as source `cli`."""
+    attributed to that source and moved like any dropped file; everything else is read in place as source `cli`.
+
+    A file of source `cli` found in a subfolder of a named folder is known by its path in that folder
+    (`2025/release.txt`), not by its base name: an archive with a `release.txt` in each year's folder is as many
+    releases. Two files that would still be one release by their names (`x/release.txt` and `y/release.txt`
+    named one by one, or at the top of two named folders) are never merged in one run: the second is refused,
+    naming the first, and stays where it is."""
     outcomes: list[IngestOutcome] = []
     drop = {s.path.resolve(): s for s in app.settings.inboxes}
     groups: dict[tuple[str, Path | None, bool], list[Path]] = {}
+    keys: dict[Path, str] = {}
+    first_of: dict[tuple[str, str], Path] = {}  # (source, name in it) → the first file of this run so named
     for p in paths:
         if not p.exists():
             outcomes.append(IngestOutcome(origin=str(p), status="rejected", error=f"{p}: no such file or folder"))
@@ -111,13 +119,39 @@ def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None =
         for f in files:
             src = drop.get(f.resolve().parent)
             place = (src.name, src.path) if src and src.move else (src.name if src else "cli", None)
+            key = _path_in(f, p) if src is None and not named else None
+            first = first_of.setdefault((place[0], key or f.name), f)
+            if first != f and first.resolve() != f.resolve():
+                outcomes.append(IngestOutcome(origin=str(f), status="rejected", error=_same_name(f, first)))
+                continue
+            if key is not None:
+                keys[f] = key
             groups.setdefault((*place, named), []).append(f)
     stuck: list[str] = []
     for (name, move_in, named), files in groups.items():
-        found, kept = _ingest_files(app, files, source=name, move_in=move_in, progress=progress, named=named)
+        found, kept = _ingest_files(app, files, source=name, move_in=move_in, progress=progress, named=named, keys=keys)
         outcomes += found
         stuck += kept
     return IngestReport(outcomes=tuple(outcomes), stuck=tuple(stuck))
+
+
+def _path_in(f: Path, named: Path) -> str | None:
+    """The path of `f` in the folder `named` on the command line when `f` is in a subfolder of it
+    (`2025/release.txt`); None for a file at its top, which keeps its base name, as before there were subfolders
+    to tell apart (so releases stored by earlier versions are found under their names)."""
+    try:
+        parts = f.relative_to(named).parts
+    except ValueError:
+        return None
+    return "/".join(parts) if len(parts) > 1 else None
+
+
+def _same_name(f: Path, first: Path) -> str:
+    return (
+        f"{shown_path(str(f))}: another file of this run, {shown_path(str(first))}, has the same name, and the two "
+        "would be one release (the second replacing the first); it was not read. Name the folder holding both "
+        "(its files are known by their path in it), or give the releases a `slug` or `source_key`"
+    )
 
 
 def _ingest_files(
@@ -128,11 +162,12 @@ def _ingest_files(
     move_in: Path | None,
     progress: Progress | None,
     named: bool = False,
+    keys: dict[Path, str] | None = None,
 ) -> tuple[list[IngestOutcome], list[str]]:
     """(outcomes, why files that were read stayed in the drop folder `move_in`)."""
     outcomes: list[IngestOutcome] = []
     stayed = folder.Settled()  # why files stayed in the drop folder, over all batches
-    for now, units in units_in_batches(app, files, BATCH, source=source, named=named):
+    for now, units in units_in_batches(app, files, BATCH, source=source, named=named, keys=keys):
         try:
             settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
         except Exception as e:  # (the database refused): say which files wait, untouched, for the next run

@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime
@@ -43,16 +43,25 @@ large batch pays the start."""
 
 
 def units_in_batches(
-    app: App, files: Sequence[Path], batch_size: int, *, source: str, named: bool = False
+    app: App,
+    files: Sequence[Path],
+    batch_size: int,
+    *,
+    source: str,
+    named: bool = False,
+    keys: Mapping[Path, str] | None = None,
 ) -> Iterator[tuple[datetime, list[Unit]]]:
     """(`now`, units) for each batch of `batch_size` files, in order; one unit per file, in the files' order.
-    `named`: the files were named one by one by the person running the command (see `unit_from_file`)."""
+    `named`: the files were named one by one by the person running the command (see `unit_from_file`). `keys`:
+    the names within the source of the files not known by their base name (`RawRelease.file_key`); a batch is
+    sent with its own only."""
+    keys = keys or {}
     batches = [list(files[start : start + batch_size]) for start in range(0, len(files), batch_size)]
     pool = worker_pool(app) if len(files) >= PARALLEL_MIN else None
     if pool is None:
         for batch in batches:
             now = app.clock()
-            yield now, read_batch(batch, source, app.settings, now, named)
+            yield now, read_batch(batch, source, app.settings, now, named, _keys(batch, keys))
         return
     todo = deque(batches)
     # Until a worker answers (a forked one at once; one from a forkserver, in a threaded daemon, after ~0.5 s: a
@@ -61,7 +70,7 @@ def units_in_batches(
     started = _submit_ready(pool)
     while todo and started is not None and not started.done():
         batch, now = todo.popleft(), app.clock()
-        yield now, read_batch(batch, source, app.settings, now, named)
+        yield now, read_batch(batch, source, app.settings, now, named, _keys(batch, keys))
     ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
     # (batch, now, the worker's future or None when the batch was read here, units already read here)
     pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None, list[Unit] | None]] = deque()
@@ -69,14 +78,23 @@ def units_in_batches(
         while todo or pending:
             while todo and sum(units is None for *_, units in pending) < ahead:  # batches read here do not count
                 batch, now = todo.popleft(), app.clock()
-                pending.append((batch, now, _submit(pool, batch, source, app.settings, now, named), None))
+                pending.append(
+                    (batch, now, _submit(pool, batch, source, app.settings, now, named, _keys(batch, keys)), None)
+                )
             # The oldest batch is not ready (workers still starting, or busy on a loaded machine): read the next
             # one here instead of waiting idle; it is yielded in its turn, so the order is unchanged.
             while todo and _waiting(pending[0][2]):
                 batch, now = todo.popleft(), app.clock()
-                pending.append((batch, now, None, read_batch(batch, source, app.settings, now, named)))
+                pending.append(
+                    (batch, now, None, read_batch(batch, source, app.settings, now, named, _keys(batch, keys)))
+                )
             batch, now, future, units = pending.popleft()
-            yield now, units if units is not None else _result(future, batch, source, app.settings, now, named)
+            yield (
+                now,
+                units
+                if units is not None
+                else _result(future, batch, source, app.settings, now, named, _keys(batch, keys)),
+            )
     finally:
         for _, _, future, _ in pending:  # the caller stopped early (an error while storing): drop what is left
             if future is not None:
@@ -87,11 +105,24 @@ def _waiting(future: Future[list[Unit]] | None) -> bool:
     return future is not None and not future.done()
 
 
+def _keys(batch: Sequence[Path], keys: Mapping[Path, str]) -> dict[Path, str]:
+    return {p: keys[p] for p in batch if p in keys} if keys else {}
+
+
 def read_batch(
-    paths: Sequence[Path], source: str, settings: Settings, now: datetime, named: bool = False
+    paths: Sequence[Path],
+    source: str,
+    settings: Settings,
+    now: datetime,
+    named: bool = False,
+    keys: Mapping[Path, str] | None = None,
 ) -> list[Unit]:
     """The units of `paths`, read with one `now` (what a worker runs; also the in-process path)."""
-    return [unit_from_file(path, source=source, settings=settings, now=now, named=named) for path in paths]
+    keys = keys or {}
+    return [
+        unit_from_file(path, source=source, settings=settings, now=now, named=named, key=keys.get(path))
+        for path in paths
+    ]
 
 
 def _ready() -> bool:
@@ -107,10 +138,16 @@ def _submit_ready(pool: ProcessPoolExecutor) -> Future[bool] | None:
 
 
 def _submit(
-    pool: ProcessPoolExecutor, batch: list[Path], source: str, settings: Settings, now: datetime, named: bool
+    pool: ProcessPoolExecutor,
+    batch: list[Path],
+    source: str,
+    settings: Settings,
+    now: datetime,
+    named: bool,
+    keys: dict[Path, str],
 ) -> Future[list[Unit]] | None:
     try:
-        return pool.submit(read_batch, batch, source, settings, now, named)
+        return pool.submit(read_batch, batch, source, settings, now, named, keys)
     except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down by a closing App, cannot start
         return None
 
@@ -122,10 +159,11 @@ def _result(
     settings: Settings,
     now: datetime,
     named: bool = False,
+    keys: dict[Path, str] | None = None,
 ) -> list[Unit]:
     if future is not None:
         try:
             return future.result()
         except BrokenProcessPool:  # a worker died (out of memory?): this batch is read here instead
             log.warning("an ingest worker process died; reading %d file(s) in this process", len(batch))
-    return read_batch(batch, source, settings, now, named)
+    return read_batch(batch, source, settings, now, named, keys)

@@ -84,8 +84,12 @@ def shown_path(path: str) -> str:
     return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime, named: bool = False) -> Unit:
+def unit_from_file(
+    path: Path, *, source: str, settings: Settings, now: datetime, named: bool = False, key: str | None = None
+) -> Unit:
     """Read and parse one file into a unit (never raises for bad content: the unit carries the error).
+
+    `key`: the file's name within its source when its base name is not enough (`RawRelease.file_key`).
 
     Only a regular file is read, never through a symbolic link: a link in a drop folder would let whoever can
     write there publish any file the daemon can read (callers resolve the links a person names on purpose).
@@ -142,6 +146,8 @@ def unit_from_file(path: Path, *, source: str, settings: Settings, now: datetime
     digest = hashlib.sha256(data).hexdigest()
     try:
         raws = parse_release_file(data, path.name, source=source, origin=origin)
+        if key is not None:
+            raws = tuple(replace(raw, file_key=key) for raw in raws)
         releases = normalise_all(raws, settings, now)
     except FeedsError as e:
         return Unit(origin=origin, source=source, error=str(e), file_name=path.name, sha256=digest, read_as=read_as)
@@ -226,6 +232,9 @@ def save_units(
                 continue
             if _only_to_move(unit, ledger, known):
                 result_units.append(replace(unit, already_ingested=True))
+                for r in unit.releases:  # stored under its former name (see `_stored_under_former_names`): renamed
+                    if (k := known.get(r.identity)) is not None and k.identity != r.identity:
+                        updates[k.id] = known[r.identity] = replace(k, identity=r.identity)
                 outcomes.extend(
                     IngestOutcome(origin=unit.origin, status="unchanged", release_id=r.id, slug=r.slug)
                     for r in unit.releases
