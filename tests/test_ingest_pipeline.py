@@ -958,3 +958,18 @@ def test_two_files_that_would_be_one_release_in_one_run_are_not_merged(app, tmp_
     (error,) = [o.error for o in report.outcomes if o.status == "rejected"]
     assert str(tmp_path / "y" / "release.txt") in error and str(tmp_path / "x" / "release.txt") in error
     assert [r.title for r in app.store.releases()] == ["Fisheries deal agreed in Bergen"]
+
+
+def test_a_file_name_used_again_for_another_headline_says_so(app, inbox):
+    """Review 3, finding 5: the office's template `statement.txt` dropped again for another statement replaces the
+    published one (the same file within its source), and the ingest said nothing."""
+    drop(inbox, "statement.txt", "Statement on the earthquake in Turkey\n\nCondolences to the people of Turkey.\n")
+    run_ingest(app)
+    drop(inbox, "statement.txt", "Statement on the election in Ruritania\n\nThe Foreign Secretary welcomed it.\n")
+    (outcome,) = run_ingest(app).outcomes
+    assert outcome.status == "updated" and outcome.warning is not None
+    assert "'statement-on-the-earthquake-in-turkey' was 'Statement on the earthquake in Turkey'" in outcome.warning
+    assert "drop it under a file name of its own" in outcome.warning
+    drop(inbox, "statement.txt", "Statement on the election in Ruritania today\n\nThe Foreign Secretary welcomed it.\n")
+    (edit,) = run_ingest(app).outcomes
+    assert edit.status == "updated" and edit.warning is None  # an edit of the headline is not another release

@@ -365,18 +365,22 @@ def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | N
 def _looks_like_another(before: Release | None, after: Release) -> str | None:
     """A warning when a release named by its slug (or its link) is replaced by one with another headline:
     most likely last week's file copied as a template with its `slug` left in, which replaces last week's
-    release everywhere (same id, same address). Updated as the identity rules say, but said out loud."""
-    if (
-        before is None
-        or not after.identity.startswith(("slug:", "url:"))
-        or not _other_title(before.title, after.title)
-    ):
+    release everywhere (same id, same address). Updated as the identity rules say, but said out loud.
+
+    So is one known only by its file: the office's `statement.txt` dropped again next week for another statement
+    is the same file within its source, and replaces the published one. (Not for a `source_key`: the sender
+    names its releases itself, and a new headline under its key is its edit.)"""
+    if before is None or after.identity.startswith("key:") or not _other_title(before.title, after.title):
         return None
     elsewhere = f", from source {before.source!r}," if before.source != after.source else ""
+    if after.identity.startswith("file:"):
+        advice = "drop it under a file name of its own (or give it a `slug`)"
+    else:
+        advice = "give it a slug of its own"
     return (
         f"the release {after.slug!r}{elsewhere} was {before.title!r} ({before.published:%Y-%m-%d}) and is now "
         f"{after.title!r} ({after.published:%Y-%m-%d}), under the same id and address: if this is another release, "
-        "give it a slug of its own, and send or drop the earlier version again to restore that one"
+        f"{advice}, and send or drop the earlier version again to restore that one"
     )
 
 
@@ -396,9 +400,24 @@ def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
 
 def _other_title(before: str, after: str) -> bool:
     """Whether `after` is another headline rather than an edit of `before`: fewer than half of their words are
-    shared ("Climate fund extended" → "Flood defences completed"; not "…extended" → "…extended to 2030")."""
-    old, new = set(folded_words(before)), set(folded_words(after))
+    shared ("Climate fund extended" → "Flood defences completed"; not "…extended" → "…extended to 2030").
+
+    Words such as "on", "the", "in" are not counted (unless a headline has nothing else): a template's
+    "Statement on the earthquake in Turkey" → "Statement on the election in Ruritania" shares four of six words
+    and only one that says what the statement is about."""
+    old, new = _telling_words(before), _telling_words(after)
     return len(old & new) * 2 < max(len(old), len(new), 1)
+
+
+_FUNCTION_WORDS = frozenset({
+    "a", "an", "the", "of", "on", "in", "to", "for", "and", "or", "at", "by", "with", "from", "as", "into", "onto",
+    "over", "after", "before", "about", "is", "are", "was", "be", "its",
+})  # fmt: skip
+
+
+def _telling_words(title: str) -> set[str]:
+    words = set(folded_words(title))
+    return (words - _FUNCTION_WORDS) or words
 
 
 def _known_by_file(unit: Unit) -> bool:
