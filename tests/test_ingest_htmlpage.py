@@ -443,3 +443,26 @@ def test_a_dash_in_a_title_that_is_not_the_headline_names_no_site() -> None:
         <body><main><h1>Ferry fares frozen until spring</h1><p>Fares stay as they are.</p></main></body></html>"""
     )
     assert raw.organisation is None
+
+
+@pytest.mark.parametrize(
+    ("head", "link"),
+    [
+        ('<meta property="og:url" content="https://harbour.example.gov/">', None),
+        ('<meta property="og:url" content="https://harbour.example.gov">', None),
+        ('<link rel="canonical" href="/">', None),
+        # a root canonical gives way to an og:url of the page itself, and a query names a page (WordPress's ?p=)
+        (
+            '<link rel="canonical" href="https://harbour.example.gov/">'
+            '<meta property="og:url" content="https://harbour.example.gov/news/story-1">',
+            "https://harbour.example.gov/news/story-1",
+        ),
+        ('<link rel="canonical" href="https://harbour.example.gov/?p=123">', "https://harbour.example.gov/?p=123"),
+    ],
+)
+def test_a_site_root_as_the_pages_url_is_not_its_link(head: str, link: str | None) -> None:
+    """Review 3, finding 7: many CMSs put the site's home page in `og:url` (or the canonical link) of every page,
+    and as the release's link it made every such page one release, each replacing the last."""
+    base = '<base href="https://harbour.example.gov/news/">' if 'href="/"' in head else ""
+    raw = from_html(f"<html><head>{base}{head}</head><body><h1>Harbour story number 1</h1><p>Text.</p></body></html>")
+    assert raw.link == link

@@ -973,3 +973,13 @@ def test_a_file_name_used_again_for_another_headline_says_so(app, inbox):
     drop(inbox, "statement.txt", "Statement on the election in Ruritania today\n\nThe Foreign Secretary welcomed it.\n")
     (edit,) = run_ingest(app).outcomes
     assert edit.status == "updated" and edit.warning is None  # an edit of the headline is not another release
+
+
+def test_pages_whose_og_url_is_the_site_root_are_separate_releases(app, inbox):
+    """Review 3, finding 7: two pages with `og:url` = the site's home page were one release."""
+    for n in (1, 2):
+        head = '<meta property="og:url" content="https://harbour.example.gov/">'
+        body = f"<h1>Harbour story number {n} of the week</h1><p>Story {n}.</p>"
+        drop(inbox, f"story-{n}.html", f"<html><head>{head}</head><body>{body}</body></html>")
+    report = run_ingest(app)
+    assert report.count("created") == 2 and app.store.count_releases() == 2

@@ -87,7 +87,7 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     embargo = _take_embargo(body_element if body_element is not None else root, heading, origin=origin)
     published = embargo or meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
     updated = meta.first(_UPDATED) or _itemprop_date(root, "dateModified")
-    link = _absolute(_canonical(root), base) or _absolute(meta.first(("og:url",)), base)
+    link = _page_url(_absolute(_canonical(root), base)) or _page_url(_absolute(meta.first(("og:url",)), base))
     site = _not_a_platform(site_name or _site_from_title(page_title, title))
     organisation = meta.first(_ISSUER) or _from_line(root) or site
     language = _attr(root, "lang") or _attr(root, "{http://www.w3.org/XML/1998/namespace}lang")
@@ -323,6 +323,16 @@ def _base_url(root: HtmlElement, meta: _Meta) -> str | None:
 def _absolute(url: str | None, base: str | None) -> str | None:
     resolved = resolve_url(url, base) if url else None
     return resolved if resolved and _is_http_url(resolved) else None
+
+
+def _page_url(url: str | None) -> str | None:
+    """`url`, unless it is a site's home page (no path, or `/`, and no query): many CMSs put that in the `og:url`
+    or canonical link of every page, and as the release's link (its identity) it would make every page saved
+    from the site one release, each replacing the last. A query names a page (WordPress's `/?p=123`)."""
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    return None if parts.path in ("", "/") and not parts.query else url
 
 
 def _is_http_url(url: str) -> bool:
