@@ -230,6 +230,18 @@ def test_lookup_by_identity_and_taken_slugs(store):
         assert tx.taken_slugs(["visit"]) == {"visit", "visit-2"}
 
 
+def test_releases_by_identity_prefix_in_code_point_order_on_both_databases(store):
+    identities = ["file:cli/list.json#0", "file:cli/list.json#12", "file:cli/list.json", "file:cli/list.json$",
+                  "file:cli/listxjson#0", "file:cli/list.json#title:a", "file:cli/other.json#0"]  # fmt: skip
+    with store.transaction() as tx:
+        tx.insert_releases([rel(n, identity=i) for n, i in enumerate(identities)], NOW)
+    with store.transaction() as tx:
+        found = {r.identity for r in tx.releases_with_identity_prefix("file:cli/list.json#")}
+        with pytest.raises(ValueError):
+            tx.releases_with_identity_prefix("")
+    assert found == {"file:cli/list.json#0", "file:cli/list.json#12", "file:cli/list.json#title:a"}
+
+
 def test_unique_identity_and_slug_are_enforced(store):
     with store.transaction() as tx:
         tx.insert_releases([rel(1)], NOW)

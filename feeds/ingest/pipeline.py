@@ -315,9 +315,9 @@ def _stored_under_former_names(tx: Tx, units: Sequence[Unit], known: dict[str, R
     wanted: list[tuple[Release, str]] = []
     for unit in units:
         for new in unit.releases:
-            if new.identity.startswith("file:") and (former := former_file_identity(new.source, new.origin)) != (
-                new.identity
-            ):
+            if new.identity in known or not new.identity.startswith("file:"):
+                continue  # (stored under its own name already, the usual case: no query)
+            if (former := former_file_identity(new.source, new.origin)) != new.identity:
                 wanted.append((new, former))
     if not wanted:
         return {}

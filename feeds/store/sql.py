@@ -156,13 +156,17 @@ class Tx:
         return found
 
     def releases_with_identity_prefix(self, prefix: str) -> list[Release]:
-        """The releases whose identity starts with `prefix` (an indexed range, `prefix` ≤ identity < the next
-        string of its length: no LIKE, so `%` and `_` in a file's name mean themselves)."""
+        """The releases whose identity starts with `prefix` (a range, `prefix` ≤ identity < the next string of its
+        length: no LIKE, so `%` and `_` in a file's name mean themselves). The range holds in code-point order only:
+        on PostgreSQL it is compared under the "C" collation, as a database made with a language's collation
+        (en_US, which may weigh punctuation such as `#` and `/` for nothing) would put other identities inside it
+        or leave these out; what comes back is checked against the prefix besides."""
         if not prefix:
             raise ValueError("an empty prefix would read every release")
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        q = _SELECT_RELEASE.where(R.c.identity >= prefix, R.c.identity < upper)
-        return [_release_from(row) for row in self.conn.execute(q)]
+        identity = R.c.identity.collate("C") if self.conn.dialect.name == "postgresql" else R.c.identity
+        q = _SELECT_RELEASE.where(identity >= prefix, identity < upper)
+        return [r for r in map(_release_from, self.conn.execute(q)) if r.identity.startswith(prefix)]
 
     def release_with_slug(self, slug: str) -> Release | None:
         row = self.conn.execute(_SELECT_RELEASE.where(R.c.slug == slug)).first()
