@@ -983,3 +983,25 @@ def test_pages_whose_og_url_is_the_site_root_are_separate_releases(app, inbox):
         drop(inbox, f"story-{n}.html", f"<html><head>{head}</head><body>{body}</body></html>")
     report = run_ingest(app)
     assert report.count("created") == 2 and app.store.count_releases() == 2
+
+
+@pytest.mark.xfail(strict=True, reason="review 3, finding 3: fixed in the next commit")
+def test_edits_the_same_day_under_a_date_only_updated_line_are_all_published(app, inbox, clock):
+    """Review 3, finding 3: the second edit with the same `updated: 2026-11-28` was stored with the time of its
+    ingest as `updated`, and the third, dated by its source before that time, was taken for an older copy and
+    reported unchanged, for good. Only the source's own earlier `updated` tells an older copy."""
+    bodies = ("councils", "councils and ports", "councils, ports and harbours", "councils, ports, harbours and islands")
+    for n, body in enumerate(bodies):
+        updated = "updated: 2026-11-28\n" if n else ""
+        text = f"---\ntitle: Climate fund opens\ndate: 2026-11-18 09:30\n{updated}---\nThe fund opens for {body} today."
+        drop(inbox, "fund.md", text)
+        report = run_ingest(app)
+        assert report.count("created" if n == 0 else "updated") == 1, (n, report.outcomes)
+        (release,) = app.store.releases()
+        assert release.body_text == f"The fund opens for {body} today."
+        clock.advance(timedelta(minutes=10))
+    assert release.updated == clock() - timedelta(minutes=10), "an edit without a newer date is dated when read"
+    # A copy the source dates earlier than the version stored is still an older copy.
+    drop(inbox, "fund.md", text.replace("2026-11-28", "2026-11-27").replace("islands", "ferries"))
+    assert run_ingest(app).count("unchanged") == 1
+    assert app.store.releases()[0].body_text.endswith("islands today.")
