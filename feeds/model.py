@@ -115,10 +115,11 @@ class Release:
     changes: tuple[Change, ...] = ()
     dated_by_source: bool = True
     """False when the input had no date and `published` is the time of first ingest."""
-    updated_by_source: bool = field(default=False, compare=False)
-    """True when `updated` is the source's own timestamp for this version (a GOV.UK `public_updated_at`, an
-    `updated` field): set by normalising, not stored, used by `reconcile` to tell an older version from a newer
-    one."""
+    source_updated: datetime | None = None
+    """The source's own `updated` for this version (a GOV.UK `public_updated_at`, an `updated` field), None when
+    it gave none; stored (migration 14, where None also stands for a version stored before it). `reconcile` tells
+    an older copy from a newer one by this alone: `updated` may be a time we set (the ingest of an edit that the
+    source did not date later), and a real edit dated by its source before that time is no older copy."""
     change_note: str | None = field(default=None, compare=False)
     """What this version changed, as its source said (JSON or front-matter `change_note`): set by normalising, not
     stored; `reconcile` adds it to `changes`, dated as the update, when the release is stored already."""
@@ -126,6 +127,11 @@ class Release:
     """True when the source gave the publication time itself (a `published` field, a dateline, an embargo line),
     not only an `updated` that stands in for it: set by normalising, not stored; only such a time moves the
     publication of a release stored already (`reconcile`)."""
+
+    @property
+    def updated_by_source(self) -> bool:
+        """True when the source dated this version itself (`source_updated` is given)."""
+        return self.source_updated is not None
 
     @property
     def never_public(self) -> bool:

@@ -985,7 +985,6 @@ def test_pages_whose_og_url_is_the_site_root_are_separate_releases(app, inbox):
     assert report.count("created") == 2 and app.store.count_releases() == 2
 
 
-@pytest.mark.xfail(strict=True, reason="review 3, finding 3: fixed in the next commit")
 def test_edits_the_same_day_under_a_date_only_updated_line_are_all_published(app, inbox, clock):
     """Review 3, finding 3: the second edit with the same `updated: 2026-11-28` was stored with the time of its
     ingest as `updated`, and the third, dated by its source before that time, was taken for an older copy and

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from feeds.ingest.reconcile import free_slug, reconcile
 from feeds.model import Change, Release
 
@@ -91,14 +93,64 @@ def test_free_slug():
 def test_a_copy_from_before_a_withdrawal_does_not_undo_it():
     """GOV.UK keeps `public_updated_at` when it withdraws an item: the copy without the notice, read after the
     withdrawn one, is the older version."""
-    stored = rel(withdrawn_at=T0 + timedelta(days=400), withdrawn_note="No longer current.", updated_by_source=True)
-    older = rel(content_hash="h2", updated_by_source=True)
+    withdrawn = T0 + timedelta(days=400)
+    stored = rel(withdrawn_at=withdrawn, withdrawn_note="No longer current.", updated=withdrawn, source_updated=T0)
+    older = rel(content_hash="h2", source_updated=T0)
     out = reconcile(older, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
     assert out.decision == "unchanged" and out.release is stored
+    # Stored before the store kept the source's own `updated`: the withdrawal's time still dates it.
+    out = reconcile(older, replace(stored, source_updated=None), now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.decision == "unchanged"
     # A version the source dates later (it published the release again) is an update, as any other.
-    again = rel(content_hash="h3", updated=T0 + timedelta(days=500), updated_by_source=True)
+    later = T0 + timedelta(days=500)
+    again = rel(content_hash="h3", updated=later, source_updated=later)
     out = reconcile(again, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
-    assert out.decision == "updated" and out.release.withdrawn_at is None
+    assert out.decision == "updated" and out.release.withdrawn_at is None and out.release.source_updated == later
+
+
+def versions(*steps: tuple[str, datetime | None]) -> list[tuple[str, Release]]:
+    """Reconcile each (content hash, source's `updated`) in turn against what the previous one left stored, an
+    hour apart, from a first version dated T0 by its source."""
+    stored, out, now = rel(source_updated=T0), [], NOW
+    for h, dated in steps:
+        new = rel(content_hash=h, updated=max(dated or T0, T0), source_updated=dated)
+        result = reconcile(new, stored, now=now, slug_taken=bool, with_slug=with_slug)
+        out.append((result.decision, result.release))
+        stored, now = result.release, now + timedelta(hours=1)
+    return out
+
+
+DAY = datetime(2026, 11, 28, tzinfo=UTC)  # a date-only `updated: 2026-11-28`, before NOW
+
+
+@pytest.mark.parametrize(
+    ("steps", "decisions"),
+    [
+        # Review 3, finding 3: the second edit under the same date-only line was stored with `updated` = now, and
+        # the third, dated by its source before that time, was taken for an older copy.
+        ([("h2", DAY), ("h3", DAY), ("h4", DAY)], ["updated", "updated", "updated"]),
+        ([("h2", DAY), ("h3", DAY - timedelta(days=1))], ["updated", "unchanged"]),  # an older copy still is
+        ([("h2", DAY), ("h3", None)], ["updated", "updated"]),  # a copy the source does not date is an edit
+        ([("h2", None), ("h3", T0 - timedelta(days=1))], ["updated", "updated"]),  # nothing to compare with
+        ([("h2", DAY), ("h3", DAY + timedelta(minutes=30))], ["updated", "updated"]),  # earlier than NOW, newer
+    ],
+)
+def test_only_the_sources_own_updated_tells_an_older_copy(steps, decisions):
+    assert [decision for decision, _ in versions(*steps)] == decisions
+
+
+def test_an_edit_the_source_dates_as_the_stored_version_is_dated_when_read_and_keeps_the_sources_date():
+    (_, first), (_, second), (_, third) = versions(("h2", DAY), ("h3", DAY), ("h4", DAY))
+    assert first.updated == DAY, "the source's own date, newer than what was stored"
+    assert (second.updated, third.updated) == (NOW + timedelta(hours=1), NOW + timedelta(hours=2))
+    assert first.source_updated == second.source_updated == third.source_updated == DAY
+
+
+def test_a_stored_version_without_the_sources_updated_never_makes_an_edit_an_older_copy():
+    """Stored before migration 14, or dated by its source with a `published` only: its `updated` may be ours."""
+    stored = rel(updated=NOW - timedelta(minutes=5), source_updated=None)
+    out = reconcile(rel(content_hash="h2", source_updated=DAY), stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.decision == "updated" and out.release.updated == NOW and out.release.source_updated == DAY
 
 
 def test_a_change_note_joins_the_history_dated_as_the_update_and_is_kept_by_later_versions():

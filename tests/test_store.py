@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -192,6 +193,24 @@ def test_migration_13_drops_item_html_and_rehashes_so_unchanged_items_stay_uncha
     assert store.migrate(NOW) == []
 
 
+def test_migration_14_keeps_the_sources_own_updated_and_leaves_it_unknown_for_releases_stored_before(store):
+    """Review 3, finding 3: the stored `updated` may be a time we set, so the source's own is kept beside it. Which
+    of an older database's were the source's cannot be told: those stay NULL (unknown), not guessed."""
+    dated = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    with store.transaction() as tx:
+        tx.insert_releases([rel(1, source_updated=dated)], NOW)
+    with store.engine.begin() as conn:  # the table as migration 13 left it
+        conn.exec_driver_sql("ALTER TABLE releases DROP COLUMN source_updated")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 14))
+    assert [m.version for m in store.migrate(NOW)] == [14]
+    assert store.release("r1") == rel(1, source_updated=None)
+    with store.transaction() as tx:
+        tx.update_release(rel(1, source_updated=dated, content_hash="h1b"), NOW)
+        tx.insert_releases([rel(2, source_updated=dated)], NOW)
+    assert store.release("r1").source_updated == dated == store.release("r2").source_updated
+    assert store.migrate(NOW) == []
+
+
 def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(store):
     assert store.releases_applied(["a", "b"]) == {}
     store.mark_releases_applied({"a": "h1", "b": "h1"}, NOW)
@@ -205,6 +224,7 @@ def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(s
 
 def test_round_trip_keeps_every_field(store):
     r = rel(1, withdrawn_at=datetime(2026, 11, 20, tzinfo=UTC), withdrawn_note="Out of date", link="https://x.org/a")
+    r = replace(r, source_updated=datetime(2026, 11, 19, 8, tzinfo=timezone(timedelta(hours=1))))
     with store.transaction() as tx:
         tx.insert_releases([r], NOW)
     got = store.release("r1")

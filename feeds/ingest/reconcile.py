@@ -2,9 +2,13 @@
 
 The rules, in the order they apply:
 - Same identity as a stored release and the same content hash: unchanged (no write, `updated` kept).
-- Same identity, different content, but an older version by the source's own `updated` timestamp than what is
-  stored: unchanged (the newer version stays). So is a copy without the withdrawal of the stored version and
-  no newer by that timestamp: the withdrawal came later.
+- Same identity, different content, but an older version by the source's own `updated` timestamp than the
+  source's own `updated` of what is stored: unchanged (the newer version stays). Only the source's timestamps
+  are compared, never the stored `updated`, which may be a time we set (the ingest of an edit the source did
+  not date later): a second edit the same day under the same date-only `updated` line is an edit, not an older
+  copy. Without both timestamps (the source dates neither, or the stored version is from before the store kept
+  it) nothing is an older copy. A copy without the withdrawal of the stored version is unchanged too when its
+  source dates it no later than the withdrawal (or than the withdrawn version): the withdrawal came later.
 - Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
   source's own `updated` when that is newer than what we had, otherwise `now`. The change history is the
@@ -47,14 +51,22 @@ def reconcile(
     if existing is not None:
         if existing.content_hash == new.content_hash:
             return Reconciled("unchanged", existing)
-        if new.updated_by_source and new.updated < existing.updated:
+        dated, stored_dated = new.source_updated, existing.source_updated
+        if dated is not None and stored_dated is not None and dated < stored_dated:
             # An older version by the source's own timestamp (two copies of a GOV.UK item, the older read last;
-            # a remote source answering from a stale cache): what is stored is newer, and stays.
+            # a remote source answering from a stale cache): what is stored is newer, and stays. (Equal dates with
+            # other content are an edit: the same date-only `updated` line, left in a file edited again.)
             return Reconciled("unchanged", existing)
-        withdrawal_undone = existing.withdrawn_at is not None and new.withdrawn_at is None
-        if withdrawal_undone and new.updated_by_source and new.updated <= existing.updated:
+        withdrawn = existing.withdrawn_at
+        if (
+            withdrawn is not None
+            and new.withdrawn_at is None
+            and dated is not None
+            and dated <= max(withdrawn, stored_dated or withdrawn)
+        ):
             # The copy from before the withdrawal (GOV.UK keeps `public_updated_at` when it withdraws an item): it
-            # must not quietly publish the release as current again.
+            # must not quietly publish the release as current again. (Dated by the withdrawal itself too: a
+            # version stored before the store kept the source's date has none to compare with.)
             return Reconciled("unchanged", existing)
         # Only a publication time the source gave moves it: an `updated` standing in for a missing `published`
         # dates a new release, but must not re-date one stored already (its first publication stays).

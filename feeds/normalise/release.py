@@ -199,7 +199,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         changes=changes,
         change_note=change_note,
         dated_by_source=given_published is not None or given_updated is not None,
-        updated_by_source=given_updated is not None,
+        source_updated=given_updated,
         published_by_source=given_published is not None,
     )
 

@@ -103,6 +103,9 @@ releases = sa.Table(
     sa.Column("dated_by_source", sa.Boolean, nullable=False),
     sa.Column("first_ingested", UTCDateTime, nullable=False),
     sa.Column("last_ingested", UTCDateTime, nullable=False),
+    # Migration 14: the source's own `updated` for the stored version (NULL: it gave none, or the version was
+    # stored before migration 14). `updated` may be a time we set, which must never make a real edit look older.
+    sa.Column("source_updated", UTCDateTime),
 )
 
 # Records of "an idempotency key already produced this release" for the push API and remote sources.
@@ -386,6 +389,12 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(13, "items as text only", _steps(_rehash_items, _drop_column("items", "content_html"))),
+    # Not filled from `updated` for the releases stored already: which of those were the source's and which a time
+    # we set cannot be told apart, and a guess would keep ignoring the edits this column exists for. Until a
+    # release's next version is stored, an edit is never taken for an older copy (a genuinely stale copy could
+    # then stand in for the newer version until that is read again); a withdrawal is still held against copies
+    # dated no later than it (`reconcile`).
+    Migration(14, "the source's own update time of a release", _add_column(releases, "source_updated")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -58,6 +58,7 @@ _RELEASE_COLUMNS = (
     "withdrawn_note",
     "changes",
     "dated_by_source",
+    "source_updated",
 )
 
 
@@ -101,6 +102,7 @@ def _release_values(r: Release) -> tuple[Any, ...]:
         r.withdrawn_note,
         _changes_json(r.changes),
         r.dated_by_source,
+        r.source_updated,
     )
 
 
@@ -116,8 +118,7 @@ def _release_from(row: Any) -> Release:
         topics=tuple(json.loads(m["topics"])),
         changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
         dated_by_source=bool(m["dated_by_source"]),
-        updated_by_source=False,  # (not stored: these three only matter for a release just normalised)
-        published_by_source=False,
+        published_by_source=False,  # (not stored: these two only matter for a release just normalised)
         change_note=None,
     )
 
