@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feeds.normalise.dates import parse_date
+from feeds.normalise.dates import WeekdayError, parse_date
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -33,6 +34,14 @@ def utc(*args: int) -> datetime:
         ("2017-11-02T09:30:00.123456789Z", utc(2017, 11, 2, 9, 30, 0, 123456)),
         ("2017-11-02T09:30Z", utc(2017, 11, 2, 9, 30)),
         ("2017-11-02 09:30:00 +00:00", utc(2017, 11, 2, 9, 30)),
+        # ISO with a zone's name, as people write it (review 3, finding 8)
+        ("2026-11-29 10:00 GMT", utc(2026, 11, 29, 10)),
+        ("2026-11-29 10:00 UTC", utc(2026, 11, 29, 10)),
+        ("2026-11-29T10:00:00 utc", utc(2026, 11, 29, 10)),
+        ("2026-11-29 10:00GMT", utc(2026, 11, 29, 10)),
+        ("2026-07-29 10:00 BST", utc(2026, 7, 29, 9)),
+        ("2026-11-29 10:00 CET", utc(2026, 11, 29, 9)),
+        ("2026-11-29 10:00 EST", utc(2026, 11, 29, 15)),
         # naive ISO: local time in London (GMT in November, BST in July)
         ("2017-11-02T09:30:00", utc(2017, 11, 2, 9, 30)),
         ("2017-07-02T09:30:00", utc(2017, 7, 2, 8, 30)),
@@ -57,6 +66,12 @@ def utc(*args: int) -> datetime:
         ("2 November 2017", utc(2017, 11, 2)),
         ("2nd November 2017", utc(2017, 11, 2)),
         ("Thursday 2 November 2017", utc(2017, 11, 2)),
+        ("Thurs 2 November 2017", utc(2017, 11, 2)),  # the weekday is checked, not read: any usual short form
+        ("Thurs. 2 Nov 2017", utc(2017, 11, 2)),
+        ("Tues 31 October 2017", utc(2017, 10, 31)),
+        ("Weds 1 November 2017", utc(2017, 11, 1)),
+        ("00:01 THURSDAY 3 DECEMBER 2026", utc(2026, 12, 3, 0, 1)),
+        ("10am, Sunday 29 November 2026", utc(2026, 11, 29, 10)),
         ("2 Nov 2017 09:30", utc(2017, 11, 2, 9, 30)),
         ("2 July 2017 09:30", utc(2017, 7, 2, 8, 30)),
         ("2 Jul 2017 09:30 BST", utc(2017, 7, 2, 8, 30)),
@@ -95,6 +110,16 @@ def test_parses_to_utc_with_london_for_local_times(value: str, expected: datetim
         ("2017-10-29T00:30:00", utc(2017, 10, 28, 23, 30)),
         ("2017-10-29T01:30:00", utc(2017, 10, 29, 0, 30)),  # ambiguous hour: the first (BST) reading, fold=0
         ("2017-10-29T02:30:00", utc(2017, 10, 29, 2, 30)),
+        # review 3, finding 8: the documented rule (README, "Dates"), pinned. In the hour the clocks go back, the
+        # first reading; in the hour they go forward (01:30 never happens), the offset before the change.
+        ("25 October 2026 01:30", utc(2026, 10, 25, 0, 30)),
+        ("2026-10-25 00:59", utc(2026, 10, 24, 23, 59)),
+        ("2026-10-25 02:00", utc(2026, 10, 25, 2, 0)),
+        ("29 March 2026 01:30", utc(2026, 3, 29, 1, 30)),  # = 02:30 BST
+        ("2026-03-29 00:59", utc(2026, 3, 29, 0, 59)),
+        ("2026-03-29 02:00", utc(2026, 3, 29, 1, 0)),
+        ("2026-03-29 01:30 GMT", utc(2026, 3, 29, 1, 30)),  # a zone given: no rule needed
+        ("2026-10-25 01:30 GMT", utc(2026, 10, 25, 1, 30)),
     ],
 )
 def test_london_daylight_saving_boundaries(value: str, expected: datetime) -> None:
@@ -145,6 +170,10 @@ def test_datetimes_are_converted(value: datetime, expected: datetime) -> None:
         ("Thu, 02 Nov 2017 09:30:00 ABCD", "zone"),
         ("Thu, 02 Foo 2017 09:30:00 GMT", "can't read"),
         ("2 November 2017 09:30 IST", "zone"),  # Irish, Indian or Israeli: refused, not guessed
+        ("2026-11-29 10:00 IST", "zone"),
+        ("2026-11-29 10:00 XYZ", "zone"),
+        ("2026-11-29 10:00 am", "can't read"),
+        ("2026-11-29 GMT", "can't read"),  # a zone says nothing without a time
         ("0001-01-01T00:00:00+05:00", "range"),
         ("0001-01-01", "year"),  # would make a tag id RFC 4151 refuses, and broke every publish
         ("1 January 0001", "year"),  # read as 2001 by a reader of two-digit years
@@ -182,3 +211,39 @@ def test_a_date_written_month_first_is_refused_with_the_day_first_form() -> None
         parse_date("11/27/2026", LONDON)
     with pytest.raises(ValueError, match=r"month 13 is out of range\)"):  # no guess when it cannot be month-first
         parse_date("13/13/2026", LONDON)
+
+
+@pytest.mark.parametrize(
+    ("value", "named", "actual"),
+    [
+        # Review 3, finding 8: the weekday was silently dropped. Which of the two was meant decides the day (an
+        # embargo's end, a release's id), so neither is guessed.
+        ("Monday 29 November 2026 10:00", "Monday", "29 November 2026 is a Sunday"),
+        ("00:01 WEDNESDAY 3 DECEMBER 2026", "Wednesday", "3 December 2026 is a Thursday"),
+        ("Wed 3 Dec 2026", "Wednesday", "3 December 2026 is a Thursday"),
+        ("10am, Tues 3 December 2026", "Tuesday", "3 December 2026 is a Thursday"),
+        ("Friday, 3rd December 2026 at 9.30am", "Friday", "3 December 2026 is a Thursday"),
+        ("Mon, 29 Nov 2026 10:00:00 GMT", "Monday", "29 November 2026 is a Sunday"),
+        ("Monday, 29 Nov 2026 10:00:00 +0000", "Monday", "29 November 2026 is a Sunday"),
+        # the weekday of the date as written, in its own zone: a Sunday evening in New York is Monday in UTC
+        ("Mon, 29 Nov 2026 23:30:00 -0500", "Monday", "29 November 2026 is a Sunday"),
+    ],
+)
+def test_a_weekday_that_is_not_the_dates_is_refused_naming_both(value: str, named: str, actual: str) -> None:
+    with pytest.raises(WeekdayError) as info:
+        parse_date(value, LONDON)
+    message = str(info.value)
+    assert repr(value) in message and f"names {named}, but {actual}" in message
+    assert "correct the weekday or the date" in message
+    assert info.value.when == parse_date(_WEEKDAY_NAME.sub("", value).strip(" ,"), LONDON)
+
+
+_WEEKDAY_NAME = re.compile(r"\b(?:mon|tue|wed|fri)[a-z]*,?", re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["Sun, 29 Nov 2026 23:30:00 -0500", "Sunday 29 November 2026", "Thu 3 Dec 2026 00:01 GMT", "Sat 28th Nov 2026"],
+)
+def test_a_weekday_that_is_the_dates_is_accepted(value: str) -> None:
+    assert parse_date(value, LONDON).tzinfo is UTC

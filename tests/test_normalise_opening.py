@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds.config import Site, TopicSettings
+from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
@@ -217,3 +218,62 @@ def test_a_dateline_is_not_the_summary_when_the_source_dates_the_release(name: s
     release = read(name, text)
     assert release.summary == "The ferry opened."
     assert release.body_text.startswith("LONDON, ")  # the dateline stays in the body
+
+
+def test_a_stated_date_whose_weekday_is_not_its_days_is_found_with_what_is_wrong() -> None:
+    found = opening_date(["LONDON, Monday 29 November 2026 – The fund opens.", "Text."], LONDON)
+    assert found is not None and found.when == datetime(2026, 11, 29, tzinfo=UTC) and found.rest == "The fund opens."
+    assert found.weekday_error is not None and "names Monday, but 29 November 2026 is a Sunday" in found.weekday_error
+    assert opening_date(["LONDON, Sunday 29 November 2026 – The fund opens."], LONDON).weekday_error is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Climate fund opens\n\nLONDON, Monday 29 November 2026 – The fund opens for councils.\n",
+        "Climate fund opens\n\nMonday 29 November 2026 10:00\n\nThe fund opens for councils.\n",
+    ],
+)
+def test_a_release_dated_only_by_a_date_whose_weekday_is_wrong_is_refused_naming_both(text: str) -> None:
+    """Review 3, finding 8: the weekday was dropped and the release dated Sunday without a word; the officer may
+    have meant Monday 30 November. That date would date the release (and its id, for good): the officer decides."""
+    with pytest.raises(InvalidReleaseError) as info:
+        read("fund.txt", text)
+    assert info.value.field == "body"
+    assert "names Monday, but 29 November 2026 is a Sunday" in str(info.value)
+
+
+def test_a_dateline_whose_weekday_is_wrong_is_left_alone_when_the_release_is_dated_otherwise() -> None:
+    """Under a front-matter date (or an embargo line) the dateline only informs: it stays in the body as written,
+    out of the summary, and does not hold the release back."""
+    release = read(
+        "fund.md",
+        "---\ntitle: Climate fund opens\ndate: 2026-11-29 10:00\n---\n"
+        "LONDON, Monday 29 November 2026 – The fund opens for councils.\n",
+    )
+    assert release.published == datetime(2026, 11, 29, 10, 0, tzinfo=UTC)
+    assert release.body_text.startswith("LONDON, Monday 29 November 2026 –")
+    assert release.summary == "The fund opens for councils."
+
+
+@pytest.mark.parametrize(
+    ("line", "published"),
+    [
+        ("EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026", datetime(2026, 12, 3, 0, 1, tzinfo=UTC)),
+        ("EMBARGOED UNTIL 00:01 WEDNESDAY 3 DECEMBER 2026", None),  # 3 December 2026 is a Thursday
+        ("Not for publication before 10am on Tues 1 December 2026", datetime(2026, 12, 1, 10, 0, tzinfo=UTC)),
+        ("Not for publication before 10am on Monday 1 December 2026", None),
+    ],
+)
+def test_an_embargo_whose_weekday_is_not_its_dates_is_refused_naming_both(
+    line: str, published: datetime | None
+) -> None:
+    """Review 3, finding 8: the release was held until the Thursday without a word; the officer may have meant the
+    Wednesday, when it would have been published a day late."""
+    text = f"{line}\n\nNew strategy for coastal towns\n\nThe strategy is published today.\n"
+    if published is not None:
+        assert read("strategy.txt", text).published == published
+        return
+    with pytest.raises(InvalidReleaseError, match=r"names (Wednesday|Monday), but [13] December 2026 is a") as info:
+        read("strategy.txt", text)
+    assert info.value.field == "published" and "correct the weekday or the date" in str(info.value)

@@ -10,7 +10,9 @@ Press releases written by hand carry their date in the text rather than in metad
 
 Such a date is taken as the release's publication date (read in the site's time zone, like any date without
 one). A line that is only a date says nothing else and is dropped from the body; a dateline stays in the body
-(it is part of the wire style) but not in the summary.
+(it is part of the wire style) but not in the summary. A date whose weekday is not its day's ("Monday 29 November
+2026", a Sunday) is still found, with what is wrong with it (`weekday_error`): the normaliser refuses it where it
+would date the release, and leaves it alone as text where the source dates the release otherwise.
 
 What this module must not do: guess. Only a date with a day, a month (a name, or a number after the day) and a
 four-digit year counts, only in the first three paragraphs, and `parse_date` has the last word (a date it cannot
@@ -24,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from feeds.normalise.dates import parse_date
+from feeds.normalise.dates import WeekdayError, parse_date
 
 __all__ = ["OpeningDate", "opening_date"]
 
@@ -82,6 +84,8 @@ class OpeningDate:
     """True: the paragraph is only the date (drop it). False: a dateline opening a paragraph of text."""
     rest: str
     """For a dateline, the paragraph without it (what a summary should start with); "" for a date alone."""
+    weekday_error: str | None = None
+    """Why the date is not sure, when the weekday it names is not its day's (`when` is then the date's day)."""
 
 
 def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
@@ -95,11 +99,18 @@ def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
         found = alone or _DATELINE.match(text) or _DATELINE_BRACKETED.match(text)
         if found is None:
             continue
+        error = None
         try:
             when = parse_date(found["date"].rstrip(",. "), tz)
+        except WeekdayError as e:
+            when, error = e.when, str(e)
         except ValueError:
             continue
         return OpeningDate(
-            when=when, paragraph=index, alone=alone is not None, rest="" if alone else text[found.end() :]
+            when=when,
+            paragraph=index,
+            alone=alone is not None,
+            rest="" if alone else text[found.end() :],
+            weekday_error=error,
         )
     return None

@@ -4,7 +4,14 @@ Sources write dates every way: RFC 3339 from JSON APIs, RFC 822 from RSS and e-m
 officer types into front matter ("2 November 2017 09:30", "02/11/2017"). `parse_date` accepts those, reads
 numeric dates day-first as in the UK, interprets naive and date-only values in the site's time zone, and
 refuses anything it cannot read unambiguously: a wrong date silently accepted would publish a release on
-the wrong day, and its `tag:` id (which carries the date) could never be corrected.
+the wrong day, and its `tag:` id (which carries the date) could never be corrected. So a weekday that is not the
+date's ("Wednesday 3 December 2026", a Thursday) is refused naming both (`WeekdayError`): which of the two the
+officer meant decides when an embargo ends, and only they can say.
+
+Local times the clocks make ambiguous are read by one documented rule rather than refused (they are rare in
+press work, and a refusal at 01:30 on one night a year helps nobody): a time that occurs twice, in the hour the
+clocks go back, is the first (summer time) reading; a time that does not exist, in the hour they go forward, is
+read with the offset before the change (01:30 on the spring night in London is 01:30 GMT, 02:30 BST).
 
 What this module must not do: read the clock (dateutil fills missing fields from *today* unless given a
 default; we always pass fixed defaults and reject strings that relied on them), or guess a time zone from the
@@ -19,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as _dateutil
 
-__all__ = ["parse_date"]
+__all__ = ["WeekdayError", "parse_date"]
 
 _HOUR = 3600
 
@@ -51,8 +58,9 @@ _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
 _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d{2})-(?P<d>\d{2})"
     r"(?:[Tt ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?"
-    r"\s*(?P<z>[Zz]|[+-]\d{2}(?::?\d{2})?)?)?"
+    r"\s*(?:(?P<z>[Zz]|[+-]\d{2}(?::?\d{2})?)|(?P<name>[A-Za-z]{2,5}))?)?"
 )
+"""(With a zone's name after the time, `2026-11-29 10:00 GMT`, as people write it: a name of `_ZONES` only.)"""
 
 # RFC 822 §5 as updated by RFC 1123 §5.2.14 (4-digit years) and RFC 2822 §4.3 (obsolete 2-digit years and
 # zone names). Only the form *with* a zone is taken here; a zone-less "2 Nov 2017 09:30" is a human date.
@@ -75,16 +83,32 @@ _DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.
 _DOTTED_24H = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.])")
 _MONTH_NAME = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")[a-z]*\b", re.IGNORECASE)
 _YEAR4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_WEEKDAY = re.compile(
+    r"\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|mon|tues?|weds?|thu(?:rs?)?|fri|sat|sun)\b",
+    re.IGNORECASE,
+)
+_WEEKDAY_WORD = re.compile(_WEEKDAY.pattern + r"\.?,?", re.IGNORECASE)
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 # Two defaults that differ in every date field: a string that leaves the day (or month, or year) out gives
 # two different results, and is refused instead of silently taking today's or the 1st.
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
 
 
+class WeekdayError(ValueError):
+    """A date whose weekday is not the weekday of its day, month and year: `when` is the date they give (for a
+    caller that may leave such a date alone where it only informs, as a dateline under a date given elsewhere)."""
+
+    def __init__(self, message: str, when: datetime):
+        super().__init__(message)
+        self.when = when
+
+
 def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
     """Parse `value` to an aware UTC datetime; naive and date-only values are local times in `tz`.
 
-    Raises ValueError naming the value when it is empty, ambiguous, incomplete or not a date.
+    Raises ValueError naming the value when it is empty, ambiguous, incomplete or not a date; WeekdayError (a
+    ValueError) when a weekday it names is not the date's.
     """
     if isinstance(value, datetime):
         return _plausible(_to_utc(value, tz), value.isoformat())
@@ -95,6 +119,8 @@ def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
         raise ValueError(f"the year {found[0]} in {text!r} is not a year of ours ({YEARS.start}-{YEARS.stop - 1})")
     try:
         parsed = _parse_text(text, tz)
+    except WeekdayError:
+        raise
     except (ValueError, OverflowError) as e:
         raise ValueError(f"not a date we can read: {text!r} ({e})") from e
     if parsed is None:
@@ -134,7 +160,13 @@ def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
     naive = datetime(
         int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), micro
     )
-    zone = m["z"]
+    zone, name = m["z"], m["name"]
+    if name is not None:
+        if name.upper() in ("AM", "PM"):
+            return None  # (not a zone: "2026-11-29 10:00 am" is refused as a whole, not as an unknown zone)
+        if name.upper() not in _ZONES:
+            raise ValueError(f"unknown time zone {name!r}")
+        return _to_utc(naive.replace(tzinfo=timezone(timedelta(seconds=_ZONES[name.upper()]))), tz)
     if zone is None:
         return _to_utc(naive, tz)
     return _to_utc(naive.replace(tzinfo=_offset_zone(zone)), tz)
@@ -171,11 +203,11 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
         offset = UTC
     else:
         raise ValueError(f"unknown time zone {m['z']!r}")
-    return _to_utc(naive.replace(tzinfo=offset), tz)
+    return _weekday_checked(text, naive, _to_utc(naive.replace(tzinfo=offset), tz))
 
 
-def _parse_human(text: str, tz: ZoneInfo) -> datetime | None:
-    text = _rewrite_numeric_date(text)
+def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
+    text = _rewrite_numeric_date(written)
     text = _DOTTED_TIME.sub(lambda m: f"{m['h']}:{m['m']}{m['ampm'].replace('.', '')}", text)
     text = _DOTTED_24H.sub(r"\g<h>:\g<m>", text)
     text = _GMT_OFFSET.sub(_gmt_offset_to_iso, text)
@@ -183,10 +215,27 @@ def _parse_human(text: str, tz: ZoneInfo) -> datetime | None:
     # dates were rewritten with a month name above), and dateutil runs without fuzzy matching.
     if not _MONTH_NAME.search(text) or not _YEAR4.search(text):
         return None
-    results = [_dateutil.parse(text, dayfirst=True, default=d, tzinfos=_tzinfos) for d in _DEFAULTS]
+    # The weekday is checked against the date, not read: dateutil knows neither "Tues" nor "Thurs".
+    bare = _WEEKDAY_WORD.sub(" ", text)
+    results = [_dateutil.parse(bare, dayfirst=True, default=d, tzinfos=_tzinfos) for d in _DEFAULTS]
     if results[0] != results[1]:
         raise ValueError("the day, month or year is missing")
-    return _to_utc(results[0], tz)
+    return _weekday_checked(written, results[0], _to_utc(results[0], tz))
+
+
+def _weekday_checked(text: str, written: datetime, when: datetime) -> datetime:
+    """`when`, unless `text` names a weekday that is not the weekday of `written` (the date as written, in the
+    zone it was written in: "Sun, 29 Nov 2026 23:30 -0500" is a Sunday, though a Monday in UTC)."""
+    actual = _WEEKDAYS[written.weekday()]
+    for found in _WEEKDAY.finditer(text):
+        named = next(day for day in _WEEKDAYS if day.lower().startswith(found[0].lower()[:2]))
+        if named != actual:
+            raise WeekdayError(
+                f"{text!r} names {named}, but {written.day} {written:%B %Y} is a {actual}: correct the weekday "
+                "or the date, whichever is wrong",
+                when,
+            )
+    return when
 
 
 def _rewrite_numeric_date(text: str) -> str:

@@ -31,8 +31,8 @@ from feedparser.mixin import _FeedParserMixin  # type: ignore[import-untyped]
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
-from feeds.normalise.datelines import opening_date
-from feeds.normalise.dates import parse_date
+from feeds.normalise.datelines import OpeningDate, opening_date
+from feeds.normalise.dates import WeekdayError, parse_date
 from feeds.normalise.html import (
     clean_html_to_text,
     html_to_text,
@@ -93,7 +93,16 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     given_summary = _summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
     summary = given_summary or make_summary(source)
     if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
-        guesses = (stated, _date_in_file_name(raw, site))
+        if stated is not None and stated.weekday_error:
+            # Which of the two was meant dates the release (and its id, for good): only the officer can say. (Under
+            # a date given otherwise, the dateline is only text, and is left as written.)
+            raise _invalid(
+                raw,
+                "body",
+                f"the date in the opening lines is not sure: {stated.weekday_error} "
+                "(or give the release's date as `published`)",
+            )
+        guesses = (stated.when if stated is not None else None, _date_in_file_name(raw, site))
         given_published = next((g for g in guesses if g is not None and g <= now + MAX_AHEAD), None)
     # No publication date but an update date: the release existed by then, so that is the honest date (and it
     # keeps the id stable across re-ingests, unlike the time we happened to see it).
@@ -213,14 +222,14 @@ zones that are a few hours off are not worth refusing a release for; days are a 
 
 def _opening(
     body_html: str, body_text: str, title: str, tz: ZoneInfo, given: datetime | None
-) -> tuple[str, str, str, datetime | None]:
-    """What the opening lines of a body say, applied: (body HTML, body text, the text a summary comes from, the
-    date the text states). A first paragraph repeating the title, or a label ("Press release"), is dropped. When
-    the source gave no date (`given`), a date the opening lines state is read (`opening_date`): a paragraph that is
-    only a date is dropped. When it did, a paragraph that is only a date is dropped if it states the same day
-    (`Published: 27 November 2026` under an embargo line or a front-matter `date`), which would otherwise be the
-    summary; any other date the text states is left as it is. Either way a dateline stays in the body and is left
-    out of the summary's text."""
+) -> tuple[str, str, str, OpeningDate | None]:
+    """What the opening lines of a body say, applied: (body HTML, body text, the text a summary comes from, the date
+    the text states, with what is wrong with it if anything). A first paragraph repeating the title, or a label
+    ("Press release"), is dropped. When the source gave no date (`given`), a date the opening lines state is read
+    (`opening_date`): a paragraph that is only a date is dropped. When it did, a paragraph that is only a date is
+    dropped if it states the same day (`Published: 27 November 2026` under an embargo line or a front-matter
+    `date`), which would otherwise be the summary; any other date the text states is left as it is. Either way a
+    dateline stays in the body and is left out of the summary's text."""
     body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
     paragraphs = body_text.split("\n\n")
     stated = opening_date(paragraphs, tz)
@@ -234,7 +243,7 @@ def _opening(
     source = summary_source(body_html, body_text)
     if dateline is not None:  # (the body is as split above: only a date alone is dropped)
         source = source.replace(paragraphs[dateline.paragraph], dateline.rest, 1)
-    return body_html, body_text, source, stated.when if stated is not None else None
+    return body_html, body_text, source, stated
 
 
 def _same_day(one: datetime, other: datetime, tz: ZoneInfo) -> bool:
@@ -353,6 +362,8 @@ def _date(raw: RawRelease, field: str, value: str | datetime | None, site: Site)
         return None
     try:
         return parse_date(value, site.tz)
+    except WeekdayError as e:  # (read, but not sure: the message names the date and both days)
+        raise _invalid(raw, field, str(e)) from e
     except (ValueError, OverflowError) as e:
         shown = value if isinstance(value, str) else value.isoformat()
         raise _invalid(raw, field, f"cannot read the date {shown!r}: {e}") from e
