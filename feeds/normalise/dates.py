@@ -203,7 +203,9 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
         offset = UTC
     else:
         raise ValueError(f"unknown time zone {m['z']!r}")
-    return _weekday_checked(text, naive, _to_utc(naive.replace(tzinfo=offset), tz))
+    # (The weekday of a date in this form is not checked: software writes it, from the very date it stands beside,
+    # and a wrong one is a slip of some mail or feed library, not a person's choice between two days.)
+    return _to_utc(naive.replace(tzinfo=offset), tz)
 
 
 def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
