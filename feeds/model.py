@@ -274,6 +274,10 @@ class WatchedFeed:
     body_read_at: datetime | None = None
     """When that body was read: its items are the stored ones marked as in a body since then, which pruning
     keeps (else an old post still in a slow feed would be pruned, then stored and matched again as new)."""
+    parse_warning: str | None = None
+    """What was wrong with the last body read into items (malformed, cut short), kept while the feed serves that
+    body (a 304, the same bytes again) whatever happens between: `last_error` says it too, until a failed check
+    puts its own error there."""
 
     @property
     def state(self) -> FeedState:

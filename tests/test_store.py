@@ -211,6 +211,22 @@ def test_migration_14_keeps_the_sources_own_updated_and_leaves_it_unknown_for_re
     assert store.migrate(NOW) == []
 
 
+def test_migration_15_keeps_a_feeds_parse_warning_in_its_own_column(store):
+    with store.engine.begin() as conn:
+        wf = schema_mod.watched_feeds
+        for n, error in enumerate(["parsed with problems: not well-formed (line 3)", "timed out", None]):
+            conn.execute(
+                wf.insert().values(
+                    url=f"https://n{n}.example/feed", title="", tags="[]", interval_s=1800, enabled=True,
+                    origin="cli", added_at=NOW, last_error=error,
+                )
+            )  # fmt: skip
+        conn.execute(wf.update().values(parse_warning=None))  # as the column stands right after it is added
+        schema_mod._keep_warnings(conn)
+        kept = [r[0] for r in conn.execute(sa.select(wf.c.parse_warning).order_by(wf.c.id))]
+    assert kept == ["not well-formed (line 3)", None, None]
+
+
 def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(store):
     assert store.releases_applied(["a", "b"]) == {}
     store.mark_releases_applied({"a": "h1", "b": "h1"}, NOW)

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 from werkzeug import Response
 
+from feeds.cli.watch import feed_json
 from feeds.watch import poll
 from feeds.watch.manage import add_feed, add_rule
 from feeds.watch.poll import body_digest, run_watch
@@ -98,6 +99,33 @@ def test_a_parse_warning_stays_on_the_row_while_the_body_stays_the_same(app, htt
         assert o.status == status and o.error is None
         assert app.store.feed(feed.id).last_error == warning
     assert len(parses) == 1
+    httpserver.check_assertions()
+
+
+def test_a_parse_warning_outlives_a_failed_check_while_the_body_stays_the_same(app, httpserver, clock):
+    """A review's find: the warning was read back from `last_error`, which a failed check overwrites, so after
+    200 (malformed) → 500 → 304 the feed showed as clean while it still served the same malformed body."""
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        SLOPPY, content_type="text/xml", headers={"ETag": '"s1"'}
+    )
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data("busy", status=500)
+    httpserver.expect_ordered_request("/feed.xml", headers={"If-None-Match": '"s1"'}).respond_with_response(
+        Response(status=304)
+    )
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    run_watch(app)
+    warning = app.store.feed(feed.id).last_error
+    assert warning is not None and warning.startswith("parsed with problems: ")
+    clock.advance(timedelta(minutes=31))
+    (failed,) = run_watch(app).outcomes
+    row = app.store.feed(feed.id)
+    assert failed.status == "500" and row.state == "failing" and row.parse_warning == warning.split(": ", 1)[1]
+    assert feed_json(row)["health"]["parse_warning"] == row.parse_warning  # (`feeds watch list --json`)
+    clock.advance(timedelta(hours=2))
+    (o,) = run_watch(app).outcomes
+    row = app.store.feed(feed.id)
+    assert o.status == "304" and o.warning is not None
+    assert row.last_error == warning and row.state == "warning"
     httpserver.check_assertions()
 
 

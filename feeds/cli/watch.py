@@ -49,6 +49,7 @@ def feed_json(f: WatchedFeed) -> dict[str, Any]:
             "last_checked": t(f.last_checked),
             "last_status": f.last_status,
             "last_error": f.last_error,
+            "parse_warning": f.parse_warning,
             "failures": f.failures,
             "next_check": t(f.next_check),
             "items_seen": f.items_seen,

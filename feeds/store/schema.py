@@ -174,6 +174,7 @@ watched_feeds = sa.Table(
     sa.Column("lease_until", UTCDateTime),
     sa.Column("body_digest", sa.Text),  # migration 5
     sa.Column("body_read_at", UTCDateTime),  # migration 7
+    sa.Column("parse_warning", sa.Text),  # migration 15
 )
 
 rules = sa.Table(
@@ -359,6 +360,16 @@ def _rehash_items(conn: Connection) -> None:
         last = rows[-1][0]
 
 
+def _keep_warnings(conn: Connection) -> None:
+    """Migration 15: a feed whose row says its last body was read with problems keeps saying so in the new column
+    (the text after `feeds.watch.poll.PROBLEMS`, written alike by every version before)."""
+    problems = "parsed with problems: "
+    wf = watched_feeds.c
+    rows = conn.execute(sa.select(wf.id, wf.last_error).where(wf.last_error.startswith(problems, autoescape=True)))
+    for feed_id, error in rows.all():
+        conn.execute(watched_feeds.update().where(wf.id == feed_id).values(parse_warning=error[len(problems) :]))
+
+
 from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -395,6 +406,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     # then stand in for the newer version until that is read again); a withdrawal is still held against copies
     # dated no later than it (`reconcile`).
     Migration(14, "the source's own update time of a release", _add_column(releases, "source_updated")),
+    Migration(
+        15, "a feed's parse warning kept apart", _steps(_add_column(watched_feeds, "parse_warning"), _keep_warnings)
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

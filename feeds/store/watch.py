@@ -843,6 +843,7 @@ def _check_values(feed: WatchedFeed) -> dict[str, Any]:
         "redirect_count": feed.redirect_count,
         "body_digest": feed.body_digest,
         "body_read_at": feed.body_read_at,
+        "parse_warning": feed.parse_warning,
         "lease_owner": None,
         "lease_until": None,
     }

@@ -412,7 +412,7 @@ def check_feed(
     parsed: ParsedFeed | None = None
     if isinstance(result, Fetched) and _same_body(feed, result):
         outcome.status, outcome.unchanged = str(result.status), True
-        warning = _warning_of(feed)  # the body's problems are what they were when it was read
+        warning = feed.parse_warning  # the body's problems are what they were when it was read
         updated = replace(updated, etag=result.validators.etag, last_modified=result.validators.last_modified)
     elif isinstance(result, Fetched):
         try:
@@ -441,11 +441,12 @@ def check_feed(
             last_modified=result.validators.last_modified,
             body_digest=body_digest(result),
             body_read_at=now,
+            parse_warning=warning,
         )
     else:
         assert isinstance(result, NotModified)
         outcome.status = "304"
-        warning = _warning_of(feed)  # the same body as before, with the same problems
+        warning = feed.parse_warning  # the same body as before, with the same problems (a failure between or not)
     outcome.warning = warning
     updated = replace(
         updated,
@@ -503,12 +504,6 @@ def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) ->
 
 PROBLEMS = "parsed with problems: "
 """How a feed's row records that its body was read with problems (the CLI shows a poll's warning the same way)."""
-
-
-def _warning_of(feed: WatchedFeed) -> str | None:
-    """The parse warning recorded on the feed's row by its last read, if any."""
-    error = feed.last_error or ""
-    return error[len(PROBLEMS) :] if error.startswith(PROBLEMS) else None
 
 
 def _store(
