@@ -271,6 +271,18 @@ def test_a_path_that_gives_an_object_is_an_error_of_its_field_not_python_text(fi
     assert e.value.field == field and f"gives {shown}, not text" in e.value.message
 
 
+def test_a_result_without_link_key_or_slug_is_refused_not_known_by_its_place(remote_app, httpserver, clock):
+    """A review's find: such a result was known by its index in the list, and a new result at the top moved every
+    release's text to its neighbour's id at the next read. It is refused, naming what to map."""
+    app, src = remote_app
+    keyless = [{k: v for k, v in r.items() if k != "link"} for r in SEARCH["results"]]
+    httpserver.expect_request("/search.json").respond_with_json({"results": [keyless[0], SEARCH["results"][1]]})
+    outcomes = poll_remote(app, src)
+    assert [o.status for o in outcomes] == ["rejected", "created"]
+    assert "search.json#0" in (outcomes[0].error or "") and "no link, source_key or slug" in (outcomes[0].error or "")
+    assert [r.title for r in app.store.releases()] == ["Minister visits Kyiv"]
+
+
 def test_a_result_with_an_object_for_a_title_is_rejected_and_the_others_stored(remote_app, httpserver):
     app, src = remote_app
     doc = {"results": [{**SEARCH["results"][0], "title": {"en": "Sanctions"}}, SEARCH["results"][1]]}
