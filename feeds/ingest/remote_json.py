@@ -249,13 +249,13 @@ def _ingest_results(app: App, source: RemoteJsonSource, body: bytes, now: dateti
             # Known only by its place in the list, which moves with every result added above it: each would take
             # its neighbour's text under its own id at the next read. (A drop folder's list is read once; a
             # source is read for ever.)
-            error = InvalidReleaseError(
+            nameless = InvalidReleaseError(
                 "the result has no link, source_key or slug, so nothing tells it apart from the others from one "
                 "read to the next: map a field that does (`fields.link`, `fields.source_key`)",
                 field="link",
                 origin=origin,
             )
-            units.append(Unit(origin=origin, source=source.name, error=str(error)))
+            units.append(Unit(origin=origin, source=source.name, error=str(nameless)))
             continue
         first, earlier = seen.setdefault(identity_of(raw), (i, raw))
         found = twins([earlier, raw]) if first != i else None
