@@ -525,6 +525,20 @@ def test_the_same_file_dropped_again_under_another_name_is_not_a_second_release(
     assert run_ingest(app).count("unchanged") == 1 and len(app.store.releases()) == 2
 
 
+def test_a_draft_tried_with_feeds_ingest_and_then_dropped_into_the_inbox_is_one_release(app, inbox, tmp_path):
+    """A review's find: the same bytes through two routes (`feeds ingest ~/drafts/x.txt`, source `cli`, then the
+    inbox) were published twice; twins were only looked for within a source."""
+    drafts = tmp_path / "drafts"
+    drafts.mkdir()
+    tried = ingest_paths(app, [drop(drafts, "harbour.txt", TEXT_RELEASE)])
+    assert tried.count("created") == 1
+    drop(inbox, "harbour.txt", TEXT_RELEASE)
+    dropped = run_ingest(app)
+    assert dropped.count("unchanged") == 1 and dropped.count("created") == 0
+    assert dropped.outcomes[0].release_id == tried.outcomes[0].release_id
+    assert len(app.store.releases()) == 1 and (inbox / "processed" / "harbour.txt").exists()
+
+
 def test_the_same_bytes_twice_in_one_drop_are_one_release(app, inbox):
     drop(inbox, "a.txt", "Title here\n\nBody text.\n")
     drop(inbox, "b.txt", "Title here\n\nBody text.\n")

@@ -430,23 +430,32 @@ def _known_by_file(unit: Unit) -> bool:
 
 
 def _twins(tx: Tx, units: Sequence[Unit]) -> dict[str, dict[str, str]]:
-    """Origin → {release id: slug}, for the units whose bytes are those of a file ingested from the same source
-    under another name, while every release of that file is still stored: "release (1).txt", the same file sent
-    twice, must not publish the same release twice. (Releases named by `source_key`, `link` or `slug` are one
-    release however the file is named; this is for those known only by their file.)"""
+    """Origin → {release id: slug}, for the units whose bytes are those of a file ingested under another name, or
+    from another source, while every release of that file is still stored: "release (1).txt", the same file sent
+    twice, must not publish the same release twice, nor a draft tried with `feeds ingest ~/drafts/x.txt` and then
+    dropped into the inbox. (Releases named by `source_key`, `link` or `slug` are one release however the file is
+    named; this is for those known only by their file.)"""
     by_source: dict[str, list[Unit]] = {}
     for unit in units:
         by_source.setdefault(unit.source, []).append(unit)
     found: dict[str, dict[str, str]] = {}
+
+    def take(unit: Unit, ids: list[str]) -> None:
+        slugs = tx.slugs_of(ids) if ids else {}
+        if ids and len(slugs) == len(set(ids)):
+            found[unit.origin] = {i: slugs[i] for i in ids}
+
     for source, group in by_source.items():
         earlier = tx.files_with_bytes(source, (u.sha256 or "" for u in group))
         for unit in group:
             match = earlier.get(unit.sha256 or "")
-            if match is None or match[0] == unit.file_name or not match[1]:
-                continue
-            slugs = tx.slugs_of(match[1])
-            if len(slugs) == len(set(match[1])):
-                found[unit.origin] = {i: slugs[i] for i in match[1]}
+            if match is not None and match[0] != unit.file_name:
+                take(unit, match[1])
+        rest = [u for u in group if (u.sha256 or "") not in earlier]  # (its own source's file, same name: a re-read)
+        elsewhere = tx.files_with_bytes_elsewhere(source, (u.sha256 or "" for u in rest)) if rest else {}
+        for unit in rest:
+            if (other := elsewhere.get(unit.sha256 or "")) is not None:
+                take(unit, other[2])
     return found
 
 

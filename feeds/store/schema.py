@@ -128,6 +128,7 @@ ingested_files = sa.Table(
     sa.Column("ingested_at", UTCDateTime, nullable=False),
     sa.Column("release_ids", sa.Text, nullable=False),
     sa.Index("ix_ingested_files_bytes", "source", "sha256"),  # migration 9: the same bytes under another name
+    sa.Index("ix_ingested_files_sha256", "sha256"),  # migration 16: the same bytes from another source
 )
 
 # Per-source state that must survive restarts and be shared by daemons (e.g. a remote source's validators).
@@ -409,6 +410,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(
         15, "a feed's parse warning kept apart", _steps(_add_column(watched_feeds, "parse_warning"), _keep_warnings)
     ),
+    Migration(16, "ingested files by bytes from any source", _add_index(ingested_files, "ix_ingested_files_sha256")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

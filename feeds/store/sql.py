@@ -248,6 +248,18 @@ class Tx:
                 found.setdefault(sha, (name, json.loads(ids)))
         return found
 
+    def files_with_bytes_elsewhere(self, source: str, hashes: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
+        """`files_with_bytes` for the files of every source but `source`: (its source, its name, the ids of its
+        releases), the earliest such file."""
+        t = schema.ingested_files
+        found: dict[str, tuple[str, str, list[str]]] = {}
+        for chunk in chunks(sorted(set(hashes)), 500):
+            q = sa.select(t.c.sha256, t.c.source, t.c.name, t.c.release_ids)
+            q = q.where(t.c.sha256.in_(chunk), t.c.source != source)
+            for sha, src, name, ids in self.conn.execute(q.order_by(t.c.ingested_at, t.c.source, t.c.name)):
+                found.setdefault(sha, (src, name, json.loads(ids)))
+        return found
+
     def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
         return bool(self.files_already_ingested([(source, name, sha256)]))
 
