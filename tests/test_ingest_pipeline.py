@@ -539,6 +539,19 @@ def test_a_draft_tried_with_feeds_ingest_and_then_dropped_into_the_inbox_is_one_
     assert len(app.store.releases()) == 1 and (inbox / "processed" / "harbour.txt").exists()
 
 
+def test_a_version_that_now_carries_a_link_says_it_became_a_second_release(app, inbox):
+    """A review's find: adding the GOV.UK `link:` to a published Markdown file made a second release without a
+    word (a release is known by its strongest name alone, and the first version had none)."""
+    page = "---\ntitle: Trade envoy visits Kyiv\ndate: 2026-11-20\n{extra}---\nThe envoy met ministers.\n"
+    drop(inbox, "envoy.md", page.format(extra=""))
+    assert run_ingest(app).count("created") == 1
+    drop(inbox, "envoy.md", page.format(extra="link: https://www.gov.uk/government/news/trade-envoy-visits-kyiv\n"))
+    (o,) = run_ingest(app).outcomes
+    assert o.status == "created" and o.slug == "trade-envoy-visits-kyiv-2"
+    assert "stored already as 'trade-envoy-visits-kyiv'" in (o.warning or "")
+    assert "this one's link is not the first one's" in (o.warning or "")
+
+
 def test_the_same_bytes_twice_in_one_drop_are_one_release(app, inbox):
     drop(inbox, "a.txt", "Title here\n\nBody text.\n")
     drop(inbox, "b.txt", "Title here\n\nBody text.\n")

@@ -275,7 +275,8 @@ def save_units(
                 slugs.append(final.slug)
                 if rec.decision == "updated":
                     warning = _looks_like_another(before, final)
-                elif final.slug != new.slug and new.identity.startswith("file:"):  # its title's slug is taken
+                elif final.slug != new.slug and (rec.decision == "created" or new.identity.startswith("file:")):
+                    # its title's slug is taken: by an earlier version of it, known by another name?
                     holder = next((r for r in inserts.values() if r.slug == new.slug), None)
                     warning = _looks_like_an_edit(holder or tx.release_with_slug(new.slug), final)
                 else:
@@ -385,16 +386,24 @@ def _looks_like_another(before: Release | None, after: Release) -> str | None:
 
 
 def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
-    """A warning when a release known only by its file has the title and day of one stored from the same source:
-    most likely an edit saved under another name ("…-v2-FINAL.txt"), now a second release in every feed."""
+    """A warning when a new release has the title and day of one stored from the same source: most likely an edit
+    saved under another name ("…-v2-FINAL.txt"), or a version that now carries a `link`, `slug` or `source_key`
+    the first did not (a release is known by its strongest name alone), now a second release in every feed."""
     if holder is None or holder.source != new.source or folded_words(holder.title) != folded_words(new.title):
         return None
     if holder.published.date() != new.published.date():
         return None
+    stored = f"a release with the same title and date is stored already as {holder.slug!r} (from {holder.origin})"
+    if new.identity.startswith("file:"):
+        return (
+            f"{stored}: if this file is an edit of it saved under another name, it is now a second release; drop "
+            "edits under the first file's name, or name the release with a `slug` or `source_key`"
+        )
+    kind = {"key": "source_key", "url": "link", "slug": "slug"}.get(new.identity.split(":", 1)[0], "name")
     return (
-        f"a release with the same title and date is stored already as {holder.slug!r} (from {holder.origin}): if "
-        "this file is an edit of it saved under another name, it is now a second release; drop edits under the "
-        "first file's name, or name the release with a `slug` or `source_key`"
+        f"{stored}: if this is another version of it, it is now a second release, since a release is known by its "
+        f"source_key, else its link, else its slug, else its file, and this one's {kind} is not the first one's; "
+        "send it named as the first one was, or withdraw the one that should not be there"
     )
 
 
