@@ -450,6 +450,12 @@ def test_markdown_titles(text: str, title: str, body_start: str) -> None:
         ("---\n- a list\n- not a mapping\n---\nBody", None, 2, ["mapping"]),
         ("---\ntitle: Ferry\n\nBody without a closing fence", None, 1, ["never closed"]),
         ("+++\ntitle = Ferry\n+++\nBody", None, 2, ["invalid TOML front matter"]),
+        (
+            '+++\ntitle = "Ferry"\ndate = 2026-11-20 09:00\n+++\nBody',
+            None,
+            3,
+            ["needs its seconds (2026-11-20 09:00:00)"],
+        ),
         ("---\ntitle: yes\n---\nBody", "title", 2, ["must be a string, not boolean", "quotes"]),
         ("---\ntitle: Ferry\ndate: 2025-01-02\npublished: 2025-01-03\n---\nB", "published", 4, ["keep one"]),
         ("---\ntitle: Ferry\nlink: ftp://files.example/ferry\n---\nBody", "link", 3, ["absolute http(s) URL"]),

@@ -58,6 +58,7 @@ FRONT_MATTER_KEYS: Mapping[str, str] = {
 _FENCES = {"+++": ("toml", ("+++",)), "---": ("yaml", ("---", "..."))}
 _TOML_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
 _YAML_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#"'{}\[\]:,-][^:#]*?))\s*:(?:\s|$)""")
+_TOML_SHORT_TIME = re.compile(r"=\s*\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?!:)")
 _TOML_LINE = re.compile(r"\s*\(at line (\d+)(?:, column (\d+))?\)")
 _ATX_H1 = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _SETEXT_H1 = re.compile(r"^ {0,3}=+[ \t]*$")
@@ -408,6 +409,9 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
         found = _TOML_LINE.search(str(e))
         line = int(found.group(1)) + 1 if found else None
         message = _TOML_LINE.sub("", str(e))
+        written = text.splitlines()[line - 2] if line is not None and 2 <= line <= len(text.splitlines()) + 1 else ""
+        if _TOML_SHORT_TIME.search(written):  # (what YAML and JSON take, and TOML's parser names only by position)
+            message += "; a TOML date and time needs its seconds (2026-11-20 09:00:00), or write it in quotes"
         raise InvalidReleaseError(f"invalid TOML front matter: {message}", origin=origin, line=line) from e
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
