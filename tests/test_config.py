@@ -387,3 +387,54 @@ def test_drop_folder_inside_out_is_refused(tmp_path, inbox):
     assert info.value.key == "sources[0].path" and info.value.line is not None
     ok = text.replace(f"path = '{inbox}'", "path = 'var/inbox'")
     assert parse_settings(ok, tmp_path / "feeds.toml", {}).sources[0].path == tmp_path / "var" / "inbox"
+
+
+@pytest.mark.parametrize("out", [".", ".."])
+def test_an_out_folder_holding_the_config_file_is_refused(tmp_path, out):
+    """A review's find: `out = "."` published the config file beside it, API token and mail password included."""
+    conf = tmp_path / "site" / "conf"
+    conf.mkdir(parents=True)
+    text = MINIMAL + f"[paths]\nout = '{out}'\nstate = '{tmp_path / 'state'}'\n"
+    with pytest.raises(ConfigError, match="private state would be served") as info:
+        parse_settings(text, conf / "feeds.toml", {})
+    assert info.value.key == "paths.out" and info.value.line == 6 and "feeds.toml" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "token", ["correct horse battery staple", "tab\tseparated-token-here", 'quote"token-0123456789']
+)
+def test_an_api_token_a_client_could_never_send_is_refused(tmp_path, token):
+    """A token with a space passed, and then every push was '401 malformed Authorization header'."""
+    with pytest.raises(ConfigError, match=r"^environment: FEEDS_API_TOKEN: must be one word"):
+        load_settings(write(tmp_path, MINIMAL), environ={"FEEDS_API_TOKEN": token})
+    assert load_settings(write(tmp_path, MINIMAL), environ={"FEEDS_API_TOKEN": "a-Good.token_0123~+/=="}).web.api_token
+
+
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "https://x.org/press?x=1",
+        "https://x.org/press#top",
+        "https://user:pw@x.org/",
+        "https://user@x.org/",
+        "https://x.org/#",
+    ],
+)
+def test_a_base_url_that_would_break_or_leak_every_link_is_refused(tmp_path, base_url):
+    text = MINIMAL.replace("https://press.example.org", base_url)
+    with pytest.raises(ConfigError, match="must be a plain address with no query, fragment or user name") as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert info.value.key == "site.base_url" and info.value.line == 4
+
+
+def test_own_domains_must_be_domain_names(tmp_path):
+    """`[1, "https://x.org/"]` passed check-config, then `feeds watch list` crashed on the number, and the URL never
+    matched a host."""
+    text = MINIMAL + '[watch]\nown_domains = ["press.example.org", 1, "https://x.org/"]\n'
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert "watch.own_domains[1]: must be a domain name" in str(info.value) and info.value.line == 6
+    with pytest.raises(ConfigError, match=r"watch.own_domains\[1\]: must be a domain name .*'https://x.org/'"):
+        parse_settings(text.replace(", 1,", ","), tmp_path / "feeds.toml", {})
+    ok = parse_settings(text.replace(', 1, "https://x.org/"', ', "x.org"'), tmp_path / "feeds.toml", {})
+    assert ok.watch.own_domains == ("press.example.org", "x.org")

@@ -16,6 +16,7 @@ import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -70,6 +71,10 @@ def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) ->
     except (OSError, UnicodeDecodeError) as e:
         raise ConfigError(f"cannot read config file: {e}", path=str(p)) from e
     return parse_settings(text, p, os.environ if environ is None else environ)
+
+
+def _source_problem(r: _Reader, index: int, message: str) -> ConfigError:
+    return r.problem(("sources", index, "path"), message)
 
 
 def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Settings:
@@ -135,11 +140,11 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     alerts = section(lambda: _read_alerts(r, r.sub(root, ("alerts",)), environ))
     if paths is not None and database_url is not None:
         db_error = error if configured_db is not None else (lambda m: ConfigError(m, path=str(path), key="paths"))
-        folders = [
-            (s.path, lambda m, i=i: r.problem(("sources", i, "path"), m))
-            for i, s in enumerate(sources or ())
-            if isinstance(s, FolderSource)
+        folders: list[tuple[Path, Callable[[str], ConfigError]]] = [
+            (s.path, partial(_source_problem, r, i)) for i, s in enumerate(sources or ()) if isinstance(s, FolderSource)
         ]
+        # The config file itself (its API token and passwords): `out = "."` beside it would serve it.
+        folders.append((Path(path), partial(r.problem, ("paths", "out"))))
         section(
             lambda: _check_out_is_public(
                 paths, database_url, lambda m: r.problem(("paths", "state"), m), db_error, folders

@@ -76,6 +76,9 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         r.fail((*k, "base_url"), f"must be an absolute http(s) URL, got {base_url!r}")
     if (problem := _malformed_host(base_url)) is not None:  # every link of the site is built from it
         r.fail((*k, "base_url"), problem)
+    if parts.query or parts.fragment or "#" in base_url or parts.username is not None or parts.password is not None:
+        # (`?x=1` or `#top` would end up in the middle of every link, a user and password in every feed)
+        r.fail((*k, "base_url"), f"must be a plain address with no query, fragment or user name, got {base_url!r}")
     if not base_url.endswith("/"):
         base_url += "/"
     tz = r.get(t, (*k, "timezone"), str, "UTC")
@@ -331,11 +334,24 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         lease=r.interval(t, (*k, "lease"), 300.0),
         retro_days=r.positive(t, (*k, "retro_days"), 30.0),
         retention_days=r.positive(t, (*k, "retention_days"), 90.0),
-        own_domains=tuple(r.get(t, (*k, "own_domains"), list, [])),
+        own_domains=_own_domains(r, t, (*k, "own_domains")),
         related=related,
         feeds=tuple(feeds),
         keywords=tuple(keywords),
     )
+
+
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+"""RFC 6750 §2.1 b64token: a client sends it after `Bearer `, and a token with a space could never be sent."""
+
+
+def _own_domains(r: _Reader, t: dict[str, Any], key: tuple[str | int, ...]) -> tuple[str, ...]:
+    """Host names (`press.example.org`): a URL given instead would never match a host, and silently so."""
+    domains = r.get(t, key, list, [])
+    for i, item in enumerate(domains):
+        if not isinstance(item, str) or _HOST_NAME.fullmatch(item.strip()) is None:
+            r.fail((*key, i), f"must be a domain name such as 'press.example.org', got {item!r}")
+    return tuple(d.strip() for d in domains)
 
 
 def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
@@ -345,12 +361,15 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
     if not 0 <= port <= 65535:
         r.fail((*k, "port"), f"must be a TCP port (0-65535), got {port}")
     token = environ.get("FEEDS_API_TOKEN") or r.get(t, (*k, "api_token"), str, None) or None
+    problem = None
     if token is not None and len(token) < 16:
-        if environ.get("FEEDS_API_TOKEN"):  # the variable wins over the file: name the one that is too short
-            raise ConfigError(
-                "is too short: use at least 16 random characters", path="environment", key="FEEDS_API_TOKEN"
-            )
-        r.fail((*k, "api_token"), "is too short: use at least 16 random characters")
+        problem = "is too short: use at least 16 random characters"
+    elif token is not None and not _BEARER_TOKEN.fullmatch(token):  # what `Authorization: Bearer …` can carry
+        problem = "must be one word of letters, digits and - . _ ~ + / (a bearer token, RFC 6750), without spaces"
+    if problem is not None:
+        if environ.get("FEEDS_API_TOKEN"):  # the variable wins over the file: name the one that is wrong
+            raise ConfigError(problem, path="environment", key="FEEDS_API_TOKEN")
+        r.fail((*k, "api_token"), problem)
     status_from = r.get(t, (*k, "status_from"), list, list(STATUS_FROM))
     for i, entry in enumerate(status_from):
         try:
@@ -568,10 +587,11 @@ def _check_out_is_public(
     db_error: Callable[[str], ConfigError],
     folders: Sequence[tuple[Path, Callable[[str], ConfigError]]] = (),
 ) -> None:
-    """Refuse a layout that would serve private state: the database, the state folder or a drop folder inside
-    `out/` (each reported where it was set: its key and line, or the environment variable). A drop folder there
-    would publish every file dropped into it, embargoed releases included, and its `processed/` and `rejected/`
-    folders, before and whatever the publish decides."""
+    """Refuse a layout that would serve private state: the database, the state folder, a drop folder or the config
+    file inside `out/` (each reported where it was set: its key and line, or the environment variable). A drop
+    folder there would publish every file dropped into it, embargoed releases included, and its `processed/` and
+    `rejected/` folders, before and whatever the publish decides; the config file holds the API token and the
+    mail password."""
     out = paths.out.resolve()
     candidates = [(paths.state.resolve(), state_error), *((f.resolve(), e) for f, e in folders)]
     if (sqlite := _SQLITE_FILE.match(database_url)) is not None:
