@@ -560,11 +560,14 @@ def test_an_exported_opml_imported_elsewhere_gives_the_same_feeds(make_settings,
     add_feed(first, "https://other.example.net/rss")
     exported = tmp_path / "subs.opml"
     exported.write_bytes(export_opml(first))
-    second = make_app_for(make_settings(database_url=f"sqlite:///{tmp_path / 'second.db'}"))
+    # (an installation whose own default interval differs: a feed at the exporter's default keeps it)
+    second = make_app_for(
+        make_settings('[watch]\ninterval = "1h"\n', database_url=f"sqlite:///{tmp_path / 'second.db'}")
+    )
     import_opml(second, exported)
     wanted = [(f.url, f.title, f.tags, f.interval) for f in first.store.feeds()]
     assert [(f.url, f.title, f.tags, f.interval) for f in second.store.feeds()] == wanted
-    assert wanted[1][1] == "" and wanted[0][3] == 7200
+    assert wanted[1][1] == "" and wanted[0][3] == 7200 and wanted[1][3] == first.settings.watch.interval != 3600
 
 
 def test_a_feed_answering_with_an_impossible_date_does_not_stop_the_others(app, httpserver, clock):

@@ -517,8 +517,8 @@ def export_opml(app: App) -> bytes:
             attrs["title"] = f.title
         if f.tags:
             attrs["category"] = ",".join(f.tags)
-        if f.interval != app.settings.watch.interval:  # so that an export and an import give the same schedule
-            attrs[INTERVAL_ATTRIBUTE] = f"{f.interval:g}"
+        # Always, so that an import elsewhere gives the same schedule whatever that installation's default is
+        attrs[INTERVAL_ATTRIBUTE] = f"{f.interval:g}"
         etree.SubElement(body, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
