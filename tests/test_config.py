@@ -438,3 +438,14 @@ def test_own_domains_must_be_domain_names(tmp_path):
         parse_settings(text.replace(", 1,", ","), tmp_path / "feeds.toml", {})
     ok = parse_settings(text.replace(', 1, "https://x.org/"', ', "x.org"'), tmp_path / "feeds.toml", {})
     assert ok.watch.own_domains == ("press.example.org", "x.org")
+
+
+def test_a_feed_listed_twice_in_the_config_is_refused_at_the_second(tmp_path):
+    """Two spellings of one feed passed, and the last title silently won."""
+    text = MINIMAL + (
+        '[[watch.feeds]]\nurl = "https://a.example.com/f"\ntitle = "one"\n'
+        '[[watch.feeds]]\nurl = "HTTPS://A.example.com:443/f#x"\ntitle = "two"\n'
+    )
+    with pytest.raises(ConfigError, match=r"watch.feeds\[1\].url: the same feed as watch.feeds\[0\]") as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert info.value.line == 9

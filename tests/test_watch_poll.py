@@ -553,6 +553,11 @@ def test_ingest_and_watch_share_the_apps_one_worker_pool(app):
     assert POOL_KEY not in app.extras
 
 
+def test_tags_that_differ_only_in_case_are_one_tag(app):
+    feed = add_feed(app, "https://news.example.com/world.xml", tags=["World", "world", " WORLD ", "Europe"])
+    assert feed.tags == ("World", "Europe")
+
+
 def test_an_exported_opml_imported_elsewhere_gives_the_same_feeds(make_settings, make_app_for, tmp_path):
     """Titles (none stays none), tags and each feed's own interval survive `watch export` → `watch import`."""
     first = make_app_for(make_settings())

@@ -273,9 +273,10 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         r.fail((*rk, "min_terms"), "must be at least 2: a single shared word never makes an item related")
     if related.pickup_tokens < 8:
         r.fail((*rk, "pickup_tokens"), "must be at least 8 words (shorter runs are common phrases, not pickups)")
-    from feeds.watch.manage import feed_url_problem
+    from feeds.watch.manage import canonical_feed_url, feed_url_problem
 
     feeds: list[WatchFeedSetting] = []
+    listed: dict[str, int] = {}  # the stored spelling of each feed's URL → its index
     for i, ft in enumerate(_array(r, t, (*k, "feeds"))):
         fk: KeyPath = (*k, "feeds", i)
         r.only(ft, fk, {"url", "title", "tags", "interval"})
@@ -284,6 +285,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
             r.fail((*fk, "url"), f"must be an http(s) URL, got {url!r}")
         elif (problem := feed_url_problem(url)) is not None:  # as `feeds watch add` refuses it
             r.fail((*fk, "url"), problem)
+        elif (earlier := listed.setdefault(canonical_feed_url(url), i)) != i:  # (else the last title silently won)
+            r.fail((*fk, "url"), f"the same feed as watch.feeds[{earlier}]: list each feed once")
         feed_interval = r.interval(ft, (*fk, "interval"), interval) if "interval" in ft else None
         if feed_interval is not None and feed_interval < MIN_WATCH_INTERVAL:
             r.fail((*fk, "interval"), "must be at least 5 minutes")

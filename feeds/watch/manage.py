@@ -294,8 +294,13 @@ def _checked_tags(tags: Sequence[str]) -> tuple[str, ...]:
 
 def _labels(tags: Sequence[str]) -> tuple[str, ...]:
     """Tags as stored and published: each one line, without the characters XML forbids (a control character
-    typed into `--tag` or carried by an OPML file would stop every publish of the match feeds), once each."""
-    return tuple(dict.fromkeys(label for t in tags if (label := one_line_text(t))))
+    typed into `--tag` or carried by an OPML file would stop every publish of the match feeds), once each, case
+    aside (`World` and `world` are one tag, spelt as first given: `feed:` scopes match tags without case)."""
+    kept: dict[str, str] = {}
+    for t in tags:
+        if (label := one_line_text(t)) and label.casefold() not in kept:
+            kept[label.casefold()] = label
+    return tuple(kept.values())
 
 
 def import_configured(app: App) -> tuple[int, int]:
