@@ -407,6 +407,29 @@ def test_alert_commands_take_a_destination_by_the_name_the_config_gives_it(confi
     )
 
 
+def test_alerts_run_says_nothing_with_q_unless_a_destination_fails_and_then_exits_1(config):
+    """A review's find: `-q` did not silence the alerts summaries, and a failing destination exited 0, so cron
+    could not tell a dead webhook from a quiet day."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nobody listens there
+    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "http://127.0.0.1:{port}/h"\n')
+    quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "alerts", "run"])
+    assert quiet.exit_code == 0 and quiet.output == "", "nothing to send: nothing to say"
+    retried = CliRunner().invoke(cli, ["--config", str(config), "-q", "alerts", "retry"])
+    assert retried.exit_code == 0 and retried.output == ""
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=app.clock())  # (after it was registered)
+    app.close()
+    failing = CliRunner().invoke(cli, ["--config", str(config), "-q", "alerts", "run"])
+    assert failing.exit_code == 1 and failing.stdout == ""
+    assert failing.stderr.startswith("webhook:desk: 1 queued, 0 sent") and "1 retrying" in failing.stderr
+
+
 def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
     from feeds.web import static
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
@@ -17,18 +19,25 @@ def alerts() -> None:
 @pass_ctx
 @handle_errors
 def alerts_run(ctx: Context) -> None:
-    """Queue new matches for every destination and send what is due now."""
+    """Queue new matches for every destination and send what is due now.
+
+    Exits 1 when a destination could not be reached (deliveries left to retry, or failed for good), so that cron
+    says so; the errors are printed even with -q."""
     from feeds.alerts import run_alerts
 
     with ctx.app() as app:
         report = run_alerts(app)
     for o in report.outcomes:
-        echo(
-            f"{o.destination}: {o.queued} queued, {o.sent} sent in {o.messages} message(s), "
-            f"{o.retrying} retrying, {o.failed} failed" + (f" ({'; '.join(o.errors)})" if o.errors else "")
-        )
+        line = f"{o.destination}: {o.queued} queued, {o.sent} sent in {o.messages} message(s), "
+        line += f"{o.retrying} retrying, {o.failed} failed" + (f" ({'; '.join(o.errors)})" if o.errors else "")
+        if o.errors or o.failed:
+            click.echo(line, err=True)
+        else:
+            ctx.say(line)
     if not report.outcomes:
-        echo("no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
+        ctx.say("no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
+    if any(o.errors or o.failed for o in report.outcomes):
+        sys.exit(1)
 
 
 @alerts.command("log")
@@ -91,4 +100,4 @@ def alerts_retry(ctx: Context, destination: str | None) -> None:
         if destination is not None:
             destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
         n = app.store.retry_failed_deliveries(app.clock(), destination=destination)
-    echo(f"{n} failed deliveries queued again")
+    ctx.say(f"{n} failed deliveries queued again")
