@@ -50,6 +50,9 @@ INBOX_QUIET = 3.0
 it appears, and a writer that appends (`>>`), saves in steps or copies slowly is not done yet. Writers should
 still use a temporary name and rename (README); this catches those that do not."""
 
+IMPORT_RETRY = timedelta(seconds=30)
+"""How soon a reload whose config could not be stored (the database busy or down) tries again."""
+
 
 @dataclass
 class JobState:
@@ -126,6 +129,8 @@ class Daemon:
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
         self._published: tuple[object, ...] | None = None
         """The store's change marker (`_changes`) as our last publish saw it."""
+        self._import_due: datetime | None = None
+        """When to try again to store a reloaded config's feeds and rules (`_import_configured`), if it failed."""
         from feeds.web.metrics import Health, Metrics
 
         self.metrics = Metrics(worker=self.worker)
@@ -542,14 +547,42 @@ class Daemon:
             self._observer.join(timeout=5)
             self._observer = None
             self._start_folder_watch()
-        from feeds.watch.manage import import_configured
-
-        import_configured(self.app)  # feeds and rules the new config declares (the store is shared state)
+        imported = self._import_configured()  # feeds and rules the new config declares (the store is shared state)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._schedule()
+        if imported:
+            self.health.record_job("reload", True, self.clock())
+            log.info("config reloaded from %s", self.config_path)
+        return imported
+
+    def retry_import(self) -> bool:
+        """Store the reloaded config's feeds and rules that the database refused at the reload (`run_forever` calls
+        it when `IMPORT_RETRY` has passed)."""
+        if not self._import_configured():
+            return False
         self.health.record_job("reload", True, self.clock())
-        log.info("config reloaded from %s", self.config_path)
+        log.info("config reloaded from %s: its feeds and rules are stored now", self.config_path)
+        return True
+
+    def _import_configured(self) -> bool:
+        """Store the config's watched feeds and keyword rules; False when the database refused (busy past its
+        timeout, down, restarting), which is logged, shown as degraded on /healthz and tried again by
+        `run_forever` every `IMPORT_RETRY` until it succeeds. A reload never stops the daemon."""
+        from feeds.watch.manage import import_configured
+
+        try:
+            import_configured(self.app)
+        except Exception as e:
+            if isinstance(e, sa.exc.OperationalError | FeedsError):  # the database refused: no traceback
+                log.error("config reloaded, but its feeds and rules could not be stored yet: %s", error_text(e))
+            else:
+                log.exception("config reloaded, but storing its feeds and rules failed unexpectedly")
+            why = f"config reloaded, but its feeds and rules could not be stored yet: {one_line(error_text(e))}"
+            self.health.record_job("reload", False, self.clock(), why)
+            self._import_due = self.clock() + IMPORT_RETRY
+            return False
+        self._import_due = None
         return True
 
     def stop(self) -> bool:
@@ -617,7 +650,13 @@ class Daemon:
         while not self.stop_event.wait(timeout=0.5):
             if reload_requested.is_set():
                 reload_requested.clear()
-                self.reload()
+                try:
+                    self.reload()
+                except Exception:  # (a bug: `reload` handles what it expects) the daemon goes on with what it runs
+                    log.exception("config reload failed unexpectedly; keeping the running config")
+                    self.health.record_job("reload", False, self.clock(), "config reload failed unexpectedly")
+            elif self._import_due is not None and self.clock() >= self._import_due:
+                self.retry_import()
         if not self.stop():
             logging.shutdown()
             os._exit(0)  # the grace period is over: do not wait for the scheduler's threads

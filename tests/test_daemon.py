@@ -656,6 +656,42 @@ def test_a_failed_reload_shows_in_health_until_a_good_one(make_settings, clock):
         daemon.app.close()
 
 
+def test_a_reload_while_the_database_refuses_keeps_the_daemon_and_stores_the_config_later(
+    make_settings, clock, monkeypatch
+):
+    """A review's find: SIGHUP while the database was locked past its timeout (or down) raised out of `reload` and
+    ended the daemon, with no clean stop. Now it is a degraded reload, tried again until the database answers."""
+    import sqlalchemy as sa
+
+    from feeds.watch import manage
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    config = Path(settings.path)
+    real = manage.import_configured
+    answers = iter([sa.exc.OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked")), None])
+
+    def busy_once(app):
+        if (error := next(answers)) is not None:
+            raise error
+        return real(app)
+
+    monkeypatch.setattr(manage, "import_configured", busy_once)
+    try:
+        config.write_text(config.read_text() + '\n[[watch.keywords]]\nquery = "sanctions"\n')
+        assert not daemon.reload()
+        (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
+        assert not reload.ok and "could not be stored yet: " in (reload.error or "") and "locked" in reload.error
+        assert daemon.settings.watch.keywords[-1].query == "sanctions", "the new config runs"
+        assert daemon._import_due == clock() + timedelta(seconds=30)
+        clock.advance(timedelta(seconds=30))
+        assert daemon.retry_import() and daemon._import_due is None
+        (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
+        assert reload.ok and [r.query for r in daemon.app.store.rules()] == ["sanctions"]
+    finally:
+        daemon.app.close()
+
+
 def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(make_settings, clock, caplog):
     import sqlalchemy as sa
 
