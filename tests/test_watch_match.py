@@ -122,6 +122,16 @@ def _contains(words: list[str], phrase: tuple[str, ...], prefix: bool) -> bool:
         ("京市", {"title": "北京市长"}, True),
         ("العربية", {"title": "اللغة العَرَبِيَّة"}, True),
         ("हिंदी", {"title": "हिंदी भाषा"}, True),
+        # a voiced kana, a virama, a nukta make another letter, not an accent
+        ("パリ", {"title": "パリで会談"}, True),
+        ("パリ", {"title": "ﾊﾟﾘで会談"}, True),
+        ("パリ", {"title": "ハ\u309aリで会談"}, True),
+        ("パリ", {"title": "ハリケーンが接近"}, False),
+        ("パリ", {"title": "ハリー王子"}, False),
+        ("ガス", {"title": "カスタマー"}, False),
+        ("क्षमा", {"title": "कषमा"}, False),
+        ("क्षमा", {"title": "क्षमा करें"}, True),
+        ("बड़ा", {"title": "बडा"}, False),
     ],
 )
 def test_matching(query: str, fields: dict[str, str], expected: bool) -> None:

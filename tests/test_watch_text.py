@@ -37,10 +37,71 @@ from feeds.watch.text import (
         ("e\u0301cole", "ecole"),
         ("ＡＢＣ１２", "abc12"),
         ("x²", "x2"),
+        ("パリ", "パリ"),
+        ("ﾊﾟﾘ", "パリ"),
+        ("ハ\u3099", "バ"),
+        ("क़", "क\u093c"),  # U+0958 has no composed form under NFC: its nukta stays a mark
+        ("ऩ", "ऩ"),
     ],
 )
 def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
+
+
+# Accents on Latin, Greek and Cyrillic letters (and Hebrew points, Arabic harakat) are dropped: the same word with
+# and without them. A kana's voicing mark, an Indic virama or nukta, a Thai tone mark makes another letter, so
+# they stay (recomposed: パ whether written as one character, as ハ + U+309A or in half-width ﾊﾟ).
+@pytest.mark.parametrize(
+    ("a", "b", "same"),
+    [
+        ("Lavróv", "lavrov", True),
+        ("Köln", "Ko\u0308ln", True),
+        ("Köln", "koln", True),
+        ("Ørsted", "orsted", True),
+        ("İstanbul", "istanbul", True),
+        ("ıslak", "islak", True),
+        ("Straße", "strasse", True),
+        ("ﬁnance", "finance", True),
+        ("Ἀθῆναι", "αθηναι", True),
+        ("Москва́", "москва", True),
+        ("العَرَبِيَّة", "العربية", True),
+        ("שָׁלוֹם", "שלום", True),
+        ("パリ", "ハリ", False),  # Paris, not the ハリ of ハリケーン (hurricane)
+        ("ガス", "カス", False),
+        ("バス", "ハス", False),
+        ("ドイツ", "トイツ", False),
+        ("パリ", "ハ\u309aリ", True),  # decomposed, as macOS writes file names
+        ("パリ", "ﾊﾟﾘ", True),  # half-width katakana
+        ("ガス", "ｶﾞｽ", True),
+        ("क्षमा", "कषमा", False),  # the virama joins क and ष into one conjunct
+        ("ब्रिटेन", "बरिटेन", False),
+        ("बड़ा", "बडा", False),  # ड़ (with a nukta) is another letter than ड
+        ("बड़ा", "बड\u093cा", True),
+        ("ज़िंदगी", "ज\u093cिंदगी", True),
+        ("ไม่", "ไม้", False),  # Thai tone marks: "not" and "wood"
+        ("ไม่", "ไม", False),
+    ],
+)
+def test_only_accents_are_folded_away(a: str, b: str, same: bool) -> None:
+    assert (fold_words(a) == fold_words(b)) is same
+    assert (fold(a) == fold(b)) is same
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("パリで会談", ["パ", "リ", "で", "会", "談"]),
+        ("ハ\u309aリ", ["パ", "リ"]),
+        ("ﾊﾟﾘ", ["パ", "リ"]),
+        ("ア\u3099", ["ア\u3099"]),  # no precomposed form: the mark stays with its kana, as one word
+        ("ア\u3099イ", ["ア\u3099", "イ"]),
+        ("\u3099ア", ["ア"]),  # a voicing mark with no kana before it is no word
+        ("ハ\u309b", ["ハ"]),  # the spacing mark ゛ is no word either
+    ],
+)
+def test_kana_keep_their_voicing_marks(text: str, words: list[str]) -> None:
+    assert fold_words(text) == words
+    assert [t.text for t in tokenize(text)] == words
 
 
 @pytest.mark.parametrize(
@@ -108,7 +169,7 @@ def test_the_three_views_agree(text: str) -> None:
     assert all(w for w in words)
 
 
-@given(st.text())
+@given(st.text(alphabet="aé\u0301क\u094d\u093cハアﾊ\u3099\u309a\u309b\uff9e \u4e00", max_size=20) | st.text())
 def test_folded_words_fold_to_themselves(text: str) -> None:
     """A query word and a text word are folded by the same code, so folding must be stable."""
     words = fold_words(text)
@@ -127,6 +188,9 @@ def test_ascii_fast_path_equals_the_general_path(text: str) -> None:
 _MIXED = (
     "aZ9_ -'\n.é\u0301\u0300\u0903\u093f½ßΣİ\u00a0’—…«\u200d\u0660\U0001d167\U000e0100\U0001f600\U00010000"
     "\u00ad\u200b\u2060\ufeff"
+    # marks that folding keeps: a virama, a nukta, a Thai tone mark, kana voicing marks (combining, spacing,
+    # half-width), after letters of their own script and of others
+    "क\u094d\u093cก\u0e48ハﾊ\u3099\u309a\u309b\uff9e\uff9f"
 )
 
 
@@ -155,6 +219,7 @@ def test_the_ascii_worded_fast_path_equals_the_general_path(text: str) -> None:
         ("cafe\u0301", False),  # a combining mark belongs to the word before it
         ("İstanbul", False),
         ("東京", False),
+        ("\u3099", False),
     ],
 )
 def test_ascii_worded(text: str, expected: bool) -> None:

@@ -13,10 +13,10 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 
 from feeds.config import TopicSettings
+from feeds.fold import fold
 from feeds.normalise.ids import slugify
 from feeds.normalise.text import collapse, one_line_text
 
@@ -104,19 +104,9 @@ def _compile_configured(settings: TopicSettings) -> Iterable[tuple[str, list[str
 
 
 def _fold(text: str) -> str:
-    """Case- and accent-insensitive form: NFKD without combining marks, case-folded."""
-    if text.isascii():
-        return text.casefold()
-    decomposed = unicodedata.normalize("NFKD", text)
-    return _NON_ASCII.sub(_drop_combining, decomposed).casefold()
-
-
-_NON_ASCII = re.compile(r"[^\x00-\x7f]")
-
-
-def _drop_combining(m: re.Match[str]) -> str:
-    c = m.group()
-    return "" if unicodedata.combining(c) else c
+    """Case- and accent-insensitive form, by the keyword matcher's rule (`feeds.fold`): a topic is found where a
+    rule with its words would match, "Ørsted" in "Orsted", and パリ (Paris) not in ハリ, nor क्षमा in कषमा."""
+    return fold(text)
 
 
 def folded_words(text: str) -> list[str]:

@@ -1,9 +1,9 @@
 """Folding and tokenising text for keyword matching: the one definition of "a word" used by rules and items.
 
 Rules and news items go through the same functions, so a query word and a text word compare equal exactly when
-they fold to the same string. Folding is Unicode case folding (``str.casefold``: ß → ss, Σ/ς → σ), compatibility
-decomposition (NFKD: ﬁ → fi, ² → 2, full-width → ASCII) and removal of combining marks (é → e, Arabic harakat,
-Hebrew points), plus a few letters that have no decomposition (ø, ł, đ, æ, œ, þ, ı).
+they fold to the same string. Folding (`feeds.fold`, shared with topic detection) is case folding, compatibility
+decomposition and removal of accents (é → e, ß → ss, ﬁ → fi, ø → o); marks that make another letter stay: a
+kana's voicing mark (パ is not ハ), an Indic virama or nukta (क्ष is not कष).
 
 A word is a run of letters, digits and combining marks (and the invisible characters that sit inside words: soft
 hyphens, zero-width spaces and joiners, which folding drops); everything else (spaces, hyphens, apostrophes, dots,
@@ -27,6 +27,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
+from feeds.fold import INVISIBLE, fold
+
+__all__ = [
+    "Token",
+    "ascii_spans",
+    "ascii_worded",
+    "find_phrase",
+    "fold",
+    "fold_words",
+    "iter_word_spans",
+    "tokenize",
+    "word_spans",
+]
+
 # Combining marks are not `\w` in Python's re, yet they belong inside words ("e" + U+0301, Devanagari vowel
 # signs). Collect them from the running Python's Unicode database (marks live in planes 0-1 and the variation
 # selector supplement) so the class follows the interpreter's Unicode version.
@@ -48,18 +62,20 @@ def _ranges(codepoints: list[int]) -> str:
 
 
 _MARKS = _ranges(_MARK_CODEPOINTS)
-# Invisible characters that sit inside words without ending them: a soft hyphen (German and Dutch feeds put them
-# in long words: "straight\u00adforward"), zero-width spaces and joiners, the word joiner and a stray BOM left by
-# a CMS. They belong to the word they are in, like marks, and folding drops them.
-_INVISIBLE = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
+# Invisible characters (soft hyphens, zero-width spaces…) belong to the word they are in, like marks; folding
+# drops them.
+_INVISIBLE = INVISIBLE
 _MARKS += _INVISIBLE
 _BMP_MARKS = _INVISIBLE + _ranges([c for c in _MARK_CODEPOINTS if c <= 0xFFFF])
 _ASTRAL_MARKS = _ranges([c for c in _MARK_CODEPOINTS if c > 0xFFFF])
 # Scripts written without spaces between words, tokenised one character per word: Hiragana, Katakana, CJK
-# ideographs (with extension A, compatibility ideographs and the supplementary planes B-G).
-_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+# ideographs (with extension A, compatibility ideographs and the supplementary planes B-G). The combining kana
+# voicing marks (U+3099, U+309A) sit in the Hiragana block but are marks: each belongs to the kana before it
+# (ハ + U+309A is パ, one word), and alone it is no word.
+_VOICING = "\u3099\u309a"
+_CJK = "\u3040-\u3098\u309b-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 
-_WORD = re.compile(rf"[{_CJK}]|[^\W_{_CJK}](?:[^\W_{_CJK}]|[{_MARKS}])*")
+_WORD = re.compile(rf"[{_CJK}][{_VOICING}]*|[^\W_{_CJK}](?:[^\W_{_CJK}]|[{_MARKS}])*")
 # The same words in text that has no Han or kana (nearly all text), about 2.5 times faster: `[^\W_]+` runs in a
 # tight loop of one class, marks are looked for only where a run of letters ends, and the long list of marks
 # beyond the BMP is consulted only for a character beyond the BMP (a lookbehind after one range test).
@@ -70,12 +86,6 @@ _ASCII_WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+")
 _ASCII_NEXT_WORD = re.compile(r"[^a-z0-9]+([a-z0-9]+)")
 _span = re.Match.span
 
-# Letters that NFKD leaves alone but readers treat as variants of a base letter.
-_EXTRA = str.maketrans(
-    {"ø": "o", "ł": "l", "đ": "d", "ð": "d", "ħ": "h", "ı": "i", "ŀ": "l", "æ": "ae", "œ": "oe", "þ": "th"}
-    | dict.fromkeys(_INVISIBLE, "")
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Token:
@@ -84,14 +94,6 @@ class Token:
     text: str
     start: int
     end: int
-
-
-def fold(text: str) -> str:
-    """Case- and accent-fold a whole string (not split into words): ``fold("Lavróv") == "lavrov"``."""
-    folded = unicodedata.normalize("NFKD", text.casefold())
-    folded = "".join(ch for ch in folded if not unicodedata.combining(ch))
-    # Recompose what is left (Hangul syllables, which NFKD split into letters); the accents are gone already.
-    return unicodedata.normalize("NFC", folded.casefold().translate(_EXTRA))
 
 
 _SINGLE: dict[str, str] = {}
