@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.errors import RuleError
-from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, terms_of
+from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, query_notes, terms_of
 
 
 @pytest.mark.parametrize(
@@ -37,8 +37,10 @@ from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, te
         ("((a))", "a"),
         ("(a b) c", "AND(a, b, c)"),
         ("(a OR b) OR c", "OR(a, b, c)"),
-        # lower-case operators are words
+        # operators not in capitals are words
         ("iran or syria", "AND(iran, or, syria)"),
+        ("iran Or syria", "AND(iran, or, syria)"),
+        ("iran And syria nOt x", "AND(iran, and, syria, not, x)"),
         # as Word and Outlook write them: dashes that exclude, typographic quotes around phrases
         ("iran \u2013rumour", "AND(iran, NOT(rumour))"),
         ("iran \u2014rumour \u2212denial", "AND(iran, NOT(rumour), NOT(denial))"),
@@ -229,6 +231,38 @@ _PIECES = st.sampled_from(
     ["iran", "Syria", '"north korea"', '"a', "OR", "AND", "NOT", "or", "-", "(", ")", "|", "*", "x*", "sanct*",
      "title:", "titel:", "link:", ":", " ", " ", "  ", '"', "é", "北京", "&", "-iran", "a-b", "\n"]
 )  # fmt: skip
+
+
+def _lower(word: str) -> str:
+    return f"'{word}' in lower case is a word the item must contain, not the operator: write {word.upper()} for that"
+
+
+def _mixed(word: str) -> str:
+    return f"'{word}' not in capitals is a word the item must contain, not the operator: write {word.upper()} for that"
+
+
+# Only OR, AND, NOT in capitals are operators; any other casing is a word to find, and says so, as `Or` typed at the
+# start of a sentence or with Shift held too briefly is the same mistake as `or`.
+@pytest.mark.parametrize(
+    ("query", "notes"),
+    [
+        ("iran OR syria", []),
+        ("iran AND syria NOT talks", []),
+        ("iran or syria", [_lower("or")]),
+        ("iran or syria or lebanon", [_lower("or")]),
+        ("iran Or syria", [_mixed("Or")]),
+        ("iran oR syria", [_mixed("oR")]),
+        ("iran And syria", [_mixed("And")]),
+        ("Not iran", [_mixed("Not")]),
+        ("iran aNd syria nOT talks", [_mixed("aNd"), _mixed("nOT")]),
+        ("iran Or syria or talks", [_mixed("Or"), _lower("or")]),
+        ('"war Or peace" iran', []),  # inside quotes it is plainly a word of the phrase
+        ("Oregon Andes Notting ORacle", []),
+        ("title:Or -Or", []),
+    ],
+)
+def test_notes_on_operators_not_in_capitals(query: str, notes: list[str]) -> None:
+    assert query_notes(query) == notes
 
 
 @given(st.lists(_PIECES, max_size=12).map("".join))

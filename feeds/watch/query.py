@@ -9,7 +9,7 @@ NOT > AND > OR::
     unary   := ("NOT" | "-") unary | primary     "-" must touch what it excludes
     primary := [field ":"] (word | '"' phrase '"' | "(" or ")")
 
-Only upper-case OR/AND/NOT are operators; "or", "and", "not" are words to look for. Words and phrases are folded
+Only upper-case OR/AND/NOT are operators; "or", "Or", "and", "not" are words to look for. Words and phrases are folded
 and split by `feeds.watch.text`, so a word written with punctuation (``covid-19``) is a phrase of its parts. A
 trailing ``*`` makes the last word a prefix (``sanction*``; at least two characters before it).
 
@@ -420,15 +420,18 @@ def parse_query(query: str) -> Node:
 
 
 _QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]*[\"“”„«»]?")
-_LOWER_OPERATOR = re.compile(r"(?<![\w:-])(or|and|not)(?![\w*])")
+# Any casing of an operator's name: those not all in capitals are the words the notes are about.
+_OPERATOR_WORD = re.compile(r"(?<![\w:-])(?i:(or|and|not))(?![\w*])")
 
 
 def query_notes(query: str) -> list[str]:
-    """What a press officer may not mean, though the query is valid: `or`, `and`, `not` in lower case are words
-    to find ("iran or syria" needs all three words), not the operators OR, AND, NOT."""
+    """What a press officer may not mean, though the query is valid: `or`, `and`, `not` in any casing but
+    capitals are words to find ("iran or syria" needs all three words), not the operators OR, AND, NOT. `Or` and
+    `And` (a sentence's capital, Shift held too briefly) are the same mistake as `or`, and as silent without a note."""
     bare = _QUOTED.sub(" ", query)
-    words = dict.fromkeys(m.group(1) for m in _LOWER_OPERATOR.finditer(bare))
+    words = dict.fromkeys(w for m in _OPERATOR_WORD.finditer(bare) if (w := m.group(1)) not in ("OR", "AND", "NOT"))
     return [
-        f"'{w}' in lower case is a word the item must contain, not the operator: write {w.upper()} for that"
+        f"'{w}' {'in lower case' if w.islower() else 'not in capitals'} is a word the item must contain, not the "
+        f"operator: write {w.upper()} for that"
         for w in words
     ]
