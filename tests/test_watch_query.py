@@ -60,6 +60,7 @@ from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, qu
         ('iran "north korea"', 'AND(iran, "north korea")'),
         ('"a b"|"c d"', 'OR("a b", "c d")'),
         # wildcards
+        ("北京ab*", '"北 京 ab*"'),
         ("sanction*", "sanction*"),
         ("ir*", "ir*"),
         ('"north korea*"', '"north korea*"'),
@@ -87,6 +88,12 @@ from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, qu
 )
 def test_valid_queries(query: str, tree: str) -> None:
     assert describe(parse_query(query)) == tree
+
+
+_CJK_WILDCARD = (
+    "a wildcard cannot follow a Chinese or Japanese character (each Han character and kana is a word of its own, "
+    "and '{}' already matches inside longer words): write it without '*'"
+)
 
 
 @pytest.mark.parametrize(
@@ -138,7 +145,13 @@ def test_valid_queries(query: str, tree: str) -> None:
         ("iran x*", 6, "a wildcard needs at least 2 letters before '*'"),
         ('"north k*"', 8, "a wildcard needs at least 2 letters before '*'"),
         ("covid-1*", 7, "a wildcard needs at least 2 letters before '*'"),
-        ("北*", 1, "a wildcard needs at least 2 letters before '*'"),
+        # each Han character and kana is a word: a wildcard after one says so, rather than count letters
+        ("北*", 1, "a wildcard cannot follow a Chinese or Japanese character (each Han character and kana is a word"),
+        ("北京*", 2, _CJK_WILDCARD.format("北京")),
+        ('"北京*"', 3, _CJK_WILDCARD.format("北京")),
+        ("iran 東京タワー*", 10, _CJK_WILDCARD.format("東京タワー")),
+        ("ﾊﾟﾘ*", 3, "a wildcard cannot follow a Chinese or Japanese character"),
+        ("ab北*", 3, "a wildcard cannot follow a Chinese or Japanese character"),
         ("*", 0, "'*' must come straight after a letter or digit"),
         ("korea-*", 6, "'*' must come straight after a letter or digit"),
         ("*iran", 0, "'*' is only allowed at the end of a word"),

@@ -11,7 +11,8 @@ NOT > AND > OR::
 
 Only upper-case OR/AND/NOT are operators; "or", "Or", "and", "not" are words to look for. Words and phrases are folded
 and split by `feeds.watch.text`, so a word written with punctuation (``covid-19``) is a phrase of its parts. A
-trailing ``*`` makes the last word a prefix (``sanction*``; at least two characters before it).
+trailing ``*`` makes the last word a prefix (``sanction*``; at least two characters before it, and not after a Han
+character or kana, each a word of its own).
 
 A query that could match an item containing none of its terms (``-iran``, ``iran OR -syria``) is refused: the
 matcher finds candidate rules through the terms items contain, and a press officer never wants "everything but".
@@ -28,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from feeds.errors import RuleError
-from feeds.watch.text import fold_words, tokenize
+from feeds.watch.text import fold_words, is_cjk_word, tokenize
 
 Field = Literal["title", "summary", "content", "author", "feed", "link"]
 FIELDS: tuple[Field, ...] = ("title", "summary", "content", "author", "feed", "link")
@@ -378,6 +379,14 @@ class _Parser:
             tokens = tokenize(body)
             if not tokens or tokens[-1].end != len(body):
                 raise self.fail("'*' must come straight after a letter or digit", offset + star)
+            if is_cjk_word(tokens[-1].text):
+                # Each Han character and kana is a word, so "2 letters" would be wrong twice over: 北京* has two,
+                # and the * would end a one-character word. Say why, and what to write instead.
+                raise self.fail(
+                    "a wildcard cannot follow a Chinese or Japanese character (each Han character and kana is a word"
+                    f" of its own, and '{body.strip()}' already matches inside longer words): write it without '*'",
+                    offset + star,
+                )
             if len(tokens[-1].text) < MIN_PREFIX:
                 raise self.fail(f"a wildcard needs at least {MIN_PREFIX} letters before '*'", offset + star)
         words = tuple(fold_words(body))

@@ -36,6 +36,7 @@ __all__ = [
     "find_phrase",
     "fold",
     "fold_words",
+    "is_cjk_word",
     "iter_word_spans",
     "tokenize",
     "word_spans",
@@ -94,6 +95,12 @@ class Token:
     text: str
     start: int
     end: int
+
+
+def is_cjk_word(word: str) -> bool:
+    """Whether `word` (a folded word) is a Han character or a kana: a word of one character, that a wildcard
+    cannot usefully follow (a phrase of them already matches inside longer words)."""
+    return _HAS_CJK.match(word) is not None
 
 
 _SINGLE: dict[str, str] = {}
