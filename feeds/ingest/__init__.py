@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 from feeds.config import FolderSource, RemoteJsonSource
 from feeds.ingest import folder
 from feeds.ingest.parallel import units_in_batches
-from feeds.ingest.pipeline import Unit, save_units, shown_path
+from feeds.ingest.pipeline import Settle, Unit, save_units, shown_path
 from feeds.model import IngestOutcome, IngestReport
 
 if TYPE_CHECKING:
@@ -185,9 +185,10 @@ def _ingest_files(
     return outcomes, stayed.problems(move_in) if move_in is not None else []
 
 
-def ingest_units(app: App, units: Sequence[Unit]) -> list[IngestOutcome]:
-    """Store already-built units (pushed bodies, remote items) in one transaction."""
-    _, outcomes = save_units(app.store, units, app.settings, app.clock())
+def ingest_units(app: App, units: Sequence[Unit], *, settle: Settle | None = None) -> list[IngestOutcome]:
+    """Store already-built units (pushed bodies, remote items) in one transaction, with what `settle` writes in it
+    (see `pipeline.Settle`)."""
+    _, outcomes = save_units(app.store, units, app.settings, app.clock(), settle=settle)
     for o in outcomes:
         _log_outcome(o)
     return outcomes

@@ -18,7 +18,7 @@ import hashlib
 import logging
 import os
 import stat
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -192,12 +192,19 @@ def unit_from_raws(raws: Sequence[RawRelease], *, origin: str, source: str, sett
         return Unit(origin=origin, source=source, error=str(e))
 
 
+Settle = Callable[["Tx", list[IngestOutcome]], None]
+"""`settle(tx, outcomes)`: run by `save_units` inside its transaction, after the releases are written and before
+the commit, for what must be stored with them or not at all (the push API's Idempotency-Key and answer). An
+exception from it rolls the whole transaction back."""
+
+
 def save_units(
-    store: Store, units: Sequence[Unit], settings: Settings, now: datetime
+    store: Store, units: Sequence[Unit], settings: Settings, now: datetime, *, settle: Settle | None = None
 ) -> tuple[list[Unit], list[IngestOutcome]]:
     """Store the releases of every valid unit in ONE transaction; return the units (ledger state) and outcomes.
 
-    Units whose file is in the ledger already are marked `already_ingested` and store nothing.
+    Units whose file is in the ledger already are marked `already_ingested` and store nothing. `settle`, if
+    given, runs in the same transaction once the releases are written (see `Settle`).
     """
     site = settings.site
     outcomes: list[IngestOutcome] = []
@@ -296,6 +303,8 @@ def save_units(
         for rel in updates.values():
             tx.update_release(rel, now)
         tx.record_ingested_files(ledger_rows, now)
+        if settle is not None:
+            settle(tx, outcomes)
     return result_units, outcomes
 
 
