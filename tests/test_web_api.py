@@ -514,7 +514,7 @@ def test_failed_attempts_are_limited_but_never_lock_out_the_token_holder(make_ap
 
 
 def test_unexpected_errors_are_500_json_without_details(api, monkeypatch, caplog):
-    def boom(app, units):
+    def boom(app, units, **kw):
         raise RuntimeError("secret internal detail")
 
     monkeypatch.setattr("feeds.web.api.ingest_units", boom)
@@ -625,6 +625,64 @@ def test_a_push_that_meets_another_daemons_insert_of_the_same_release_is_not_an_
     assert second.status_code == 200, second.text
     assert second.json()["id"] == first.json()["id"] and second.json()["status"] == "unchanged"
     assert api.app.store.count_releases() == 1
+
+
+@pytest.mark.parametrize("same_body", [False, True], ids=["another body", "same body"])
+@pytest.mark.parametrize("when", ["after the check", "during the ingest"])
+def test_a_push_whose_idempotency_key_another_daemon_takes_meanwhile_stores_nothing(
+    make_api, db_url, monkeypatch, when, same_body
+):
+    """Two daemons on one database take the same Idempotency-Key at the same moment. The one that records it
+    second must leave nothing of its own behind: its 422 (another body) or its replay of the first answer (the
+    same body) would otherwise tell the sender nothing was stored while its release was, to be published, and
+    pushed again under a new key. The other daemon pushes at the worst moments: after this one found the key
+    unused, and (PostgreSQL only: SQLite lets no other writer commit meanwhile) inside this one's transaction."""
+    if when == "during the ingest" and db_url.startswith("sqlite"):
+        pytest.skip("SQLite holds its write lock for the whole transaction: no other daemon can commit inside it")
+    from feeds.store.sql import Tx
+
+    loser, winner = make_api(database_url=db_url), make_api(database_url=db_url)
+    headers = {"Idempotency-Key": "race-key-1"}
+    mine = dict(RELEASE, source_key="from-the-loser")
+    theirs = mine if same_body else dict(RELEASE, title="Minister announces other sanctions", source_key="theirs")
+    answers: list[requests.Response] = []
+    pushed: list[int] = []
+
+    def push_theirs() -> None:
+        if not pushed:  # once (the winner, storing the same body, passes through the same hook)
+            pushed.append(1)
+            answers.append(winner.post(theirs, headers=headers))
+
+    if when == "after the check":
+        real_replay = loser.web.api._replay
+
+        def replay_then_lose(key: str, fingerprint: str) -> Any:
+            found = real_replay(key, fingerprint)
+            if found is None:
+                push_theirs()
+            return found
+
+        monkeypatch.setattr(loser.web.api, "_replay", replay_then_lose)
+    else:
+        real_insert = Tx.insert_releases
+
+        def lose_then_insert(self: Tx, rows: Any, now: Any) -> None:
+            if any(r.identity.endswith("from-the-loser") for r in rows):
+                push_theirs()
+            real_insert(self, rows, now)
+
+        monkeypatch.setattr(Tx, "insert_releases", lose_then_insert)
+    mine_answer = loser.post(mine, headers=headers)
+    assert [a.status_code for a in answers] == [201]
+    if same_body:
+        assert (mine_answer.status_code, mine_answer.json()) == (201, answers[0].json())
+        assert mine_answer.headers["Idempotent-Replayed"] == "true"
+    else:
+        assert mine_answer.status_code == 422, mine_answer.text
+        assert errors_of(mine_answer)[0]["field"] == "Idempotency-Key"
+    stored = [r.id for r in loser.app.store.releases()]
+    assert stored == [answers[0].json()["id"]]
+    assert (winner.changes, loser.changes) == ([1], [])
 
 
 def test_a_refused_push_is_logged_for_the_operator(api, caplog):

@@ -2,7 +2,8 @@
 
     disabled? | Bearer token | rate limit (refused requests apart) | Content-Type | body (capped) | JSON
         | releases in a list (capped) | Idempotency-Key replay?
-        | schema (every field error at once) | normalise | ingest_units (one transaction) | answer | on_change()
+        | schema (every field error at once) | normalise
+        | ingest_units (one transaction: the releases, the answer and its Idempotency-Key) | on_change()
 
 The body is one release object or a list of them in the same schema as `.json` files in the drop folder
 (`feeds.ingest.schema`); a list is all or nothing. Answers: 201 (something created; `Location` for a single
@@ -15,7 +16,10 @@ list of more than `max_releases`), 415, 422 (Idempotency-Key reused for another 
 Identity, so that retries never duplicate: an item with `source_key` (or `link`, or `slug`) is that release, and
 pushing it again updates it; an item without any of them is named by a hash of its content, so re-sending the
 very same item is `unchanged`. An `Idempotency-Key` header (draft-ietf-httpapi-idempotency-key-header) makes
-the whole request replayable: the same key and body get the first answer back, another body 422.
+the whole request replayable: the same key and body get the first answer back, another body 422. The key is
+claimed in the transaction that stores the releases: when another daemon sharing the database claims it first,
+this request's releases are rolled back with it, so a 422 or a replayed answer always means nothing of this
+request was stored.
 
 Security: the token is compared in constant time on SHA-256 digests of both sides (so not even its length
 leaks), every wrong token gets the same answer, and the body is never read beyond `max_body` + 1 bytes.
@@ -46,7 +50,7 @@ from feeds.ingest.govuk import is_govuk_content_item
 from feeds.ingest.pipeline import Unit
 from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
 from feeds.logs import one_line
-from feeds.model import RawRelease, Release
+from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.normalise.ids import permalink
 from feeds.web.health import error_body, json_response
@@ -55,6 +59,7 @@ from feeds.web.static import Environ, StartResponse
 
 if TYPE_CHECKING:
     from feeds.app import App
+    from feeds.store import Tx
 
 log = logging.getLogger("feeds.web.api")
 
@@ -234,18 +239,18 @@ class PushApi:
                     return replay
             for attempt in range(_ATTEMPTS):
                 try:
-                    reply, changed = self._ingest(value, fingerprint)
+                    reply, changed = self._ingest(value, fingerprint, key)
                     break
                 except sa_exc.IntegrityError:
-                    # Another daemon stored the same release (same identity or id) between our read and our
-                    # insert: read again, and the release is now an update or unchanged, as if it came second.
-                    if attempt == _ATTEMPTS - 1:
-                        raise
-                    log.info("push API: the same release was stored by another writer meanwhile; reading again")
+                    # Another daemon stored the same release (same identity or id), or claimed the same
+                    # Idempotency-Key, between our read and our insert; our transaction is rolled back whole. Its
+                    # answer under the key wins (replayed, or 422 for another body); else read again, and the
+                    # release is now an update or unchanged, as if it came second.
                     if key is not None and (replay := self._replay(key, fingerprint)) is not None:
                         return replay
-            if key is not None:
-                reply = self._remember(key, fingerprint, reply)
+                    if attempt == _ATTEMPTS - 1:
+                        raise
+                    log.info("push API: another writer stored the same release meanwhile; reading again")
         if changed and self.on_change is not None:
             try:
                 self.on_change()
@@ -255,22 +260,35 @@ class PushApi:
 
     # --- the steps that touch the store ---
 
-    def _ingest(self, value: object, fingerprint: str) -> tuple[Reply, bool]:
+    def _ingest(self, value: object, fingerprint: str, key: str | None) -> tuple[Reply, bool]:
         listed = isinstance(value, list)
         releases = normalise_items(raws_from_value(value), self.app, self.app.clock(), listed=listed)
         unit = Unit(origin=f"{_KEY_PREFIX}{fingerprint[:16]}", source=SOURCE, releases=releases)
-        outcomes = ingest_units(self.app, [unit])
+        replies: list[Reply] = []
+
+        def settle(tx: Tx, outcomes: list[IngestOutcome]) -> None:
+            """In the ingest's transaction: the answer, read from what it stored, and the key claimed with it."""
+            if any(o.status == "rejected" for o in outcomes):
+                return  # nothing stored, and the key stays unused: the sender corrects the release and sends it
+            replies.append(self._answer(tx, outcomes, listed))
+            if key is not None:
+                self._remember(tx, key, fingerprint, replies[0])
+
+        outcomes = ingest_units(self.app, [unit], settle=settle)
         if self.metrics is not None:
             self.metrics.releases_ingested(o.status for o in outcomes)
         refused = next((o for o in outcomes if o.status == "rejected"), None)
         if refused is not None:  # refused against what is stored (a public release dated ahead): nothing stored
             raise Invalid([_refusal(refused.error or "refused", releases, listed)])
+        return replies[0], any(o.status in ("created", "updated") for o in outcomes)
+
+    def _answer(self, tx: Tx, outcomes: Sequence[IngestOutcome], listed: bool) -> Reply:
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
         now = self.app.clock()
         items: list[dict[str, str | None]] = [
             {"id": o.release_id, "slug": o.slug, "permalink": permalink(base, o.slug or ""), "status": o.status}
-            | self._stored(o.release_id, now)
+            | self._stored(tx, o.release_id, now)
             | ({"warning": o.warning} if o.warning else {})  # (e.g. a slug that replaced another release)
             for o in outcomes
         ]
@@ -281,15 +299,15 @@ class PushApi:
         else:
             location = (("Location", permalink(base, outcomes[0].slug or "")),) if code == 201 else ()
             reply = Reply(code, items[0], location)
-        return reply, bool(statuses & {"created", "updated"})
+        return reply
 
-    def _stored(self, release_id: str | None, now: datetime) -> dict[str, str | None]:
+    def _stored(self, tx: Tx, release_id: str | None, now: datetime) -> dict[str, str | None]:
         """What the sender cannot tell from its own request: the release's dates as stored (an update is dated by
         its ingest when the sender gave no date), `held_until` for one dated ahead (embargoed: its permalink
         answers from then on), `withdrawn_at` for a withdrawn one."""
-        if release_id is None:
+        stored = tx.release(release_id) if release_id is not None else None
+        if stored is None:
             return {}
-        stored = self.app.store.release(release_id)
         view: dict[str, str | None] = {"published": rfc3339(stored.published), "updated": rfc3339(stored.updated)}
         if stored.withdrawn_at is not None:
             view["withdrawn_at"] = rfc3339(stored.withdrawn_at)
@@ -308,21 +326,14 @@ class PushApi:
         headers = (*((name, value) for name, value in record["headers"]), ("Idempotent-Replayed", "true"))
         return Reply(record["code"], record["payload"], headers)
 
-    def _remember(self, key: str, fingerprint: str, reply: Reply) -> Reply:
-        """Record the answer under the key. The `idempotency` table has one text column for the result, so it
-        holds a small JSON record: the body's hash, the status code, the headers and the JSON answer."""
+    def _remember(self, tx: Tx, key: str, fingerprint: str, reply: Reply) -> None:
+        """Record the answer under the key, in the transaction that stored the releases: a key another daemon
+        recorded since our check fails here on its primary key (on SQLite at once, as its transaction ended before
+        ours could begin; on PostgreSQL once its transaction commits), rolling our releases back with it.
+        The `idempotency` table has one text column for the result, so it holds a small JSON record: the body's
+        hash, the status code, the headers and the JSON answer."""
         record = {"request": fingerprint, "code": reply.code, "payload": reply.payload, "headers": reply.headers}
-        try:
-            with self.app.store.transaction() as tx:
-                tx.remember_idempotency(_KEY_PREFIX + key, json.dumps(record), self.app.clock())
-        except Exception:
-            # Another daemon stored the same key between our check and now; its answer wins (our save of the
-            # same body was harmless: same identity).
-            replay = self._replay(key, fingerprint)
-            if replay is None:
-                raise
-            return replay
-        return reply
+        tx.remember_idempotency(_KEY_PREFIX + key, json.dumps(record), self.app.clock())
 
 
 def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldError:
