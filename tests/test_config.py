@@ -7,7 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from feeds.config import FolderSource, RemoteJsonSource, load_settings, parse_interval, parse_settings, shown_interval
+from feeds.config import (
+    FolderSource,
+    RemoteJsonSource,
+    find_line,
+    load_settings,
+    parse_interval,
+    parse_settings,
+    shown_interval,
+)
 from feeds.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -238,6 +246,115 @@ def test_toml_syntax_error_has_line(tmp_path):
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, MINIMAL + "oops = \n"), environ={})
     assert info.value.line == 5 and "not valid TOML" in str(info.value)
+
+
+EMAILS = '[[alerts.email]]\nname = "a"\nto = ["x@example.org", "bad"]\n\n[[alerts.email]]\nname = "b"\nto = [\n'
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "line"),
+    [
+        # An array of tables: the integer right after its name picks the table, not the last one in the path.
+        (MINIMAL + EMAILS + '  "y@example.org",\n  "z@example.org",\n]\n', "alerts.email[0].to[1]", 7),
+        # An item of an array written over several lines: the item's own line.
+        (
+            MINIMAL + EMAILS.replace("bad", "w@example.org") + '  "y@example.org",\n  "z",\n]\n',
+            "alerts.email[1].to[1]",
+            13,
+        ),
+        # Dotted keys: at the top level, with no [web] table at all, and inside a table.
+        ("web.port = 99999\n" + MINIMAL, "web.port", 1),
+        (MINIMAL + "[watch]\nrelated.min_terms = 1\n", "watch.related.min_terms", 6),
+        # Inline tables: at the top level and in a table.
+        ("web = { port = 99999 }\n" + MINIMAL, "web.port", 1),
+        (MINIMAL + "[watch]\nrelated = { min_terms = 1 }\n", "watch.related.min_terms", 6),
+        # An unknown key in an inline table, and an array of tables written as an array of inline tables.
+        (MINIMAL + "web = { prot = 1 }\n", "site.web", 5),
+        (
+            MINIMAL
+            + '[watch]\nfeeds = [\n  { url = "https://a.example.com/rss" },\n  { url = "ftp://b.example.com/" },\n]\n',
+            "watch.feeds[1].url",
+            8,
+        ),
+    ],
+)
+def test_errors_in_arrays_dotted_keys_and_inline_tables_name_their_line(tmp_path, text, key, line):
+    """A review found `alerts.email[0].to[1]` reported at the second [[alerts.email]] table's line (the last
+    integer of the path taken as the table's index), and no line at all for `web.port = 99999` written dotted
+    or `related = { min_terms = 1 }`: every config error names the line to edit."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), environ={})
+    assert (info.value.key, info.value.line) == (key, line), info.value.message
+    assert f":{line}: {key}: " in str(info.value)
+
+
+FIND = """\
+# a comment with [brackets] and key = value
+top = 1
+web.port = 2
+inline = { a = 1, b = { c = [1, 2] } }
+text = \"\"\"
+[not.a.table]
+not_a_key = 1
+\"\"\"
+'quoted key' = 'x'  # [comment]
+stamp = 2026-11-28 09:30:00
+list = [
+  1,  # one
+  [2, 3],
+  { d = 4 },
+]
+
+[[alerts.email]]
+to = ["a", "b"]
+
+[alerts.email.smtp]
+host = "h"
+
+[[alerts.email]]
+to = [
+  "c",
+  "d",
+]
+[[alerts.email.hooks]]
+url = "u0"
+[[alerts.email.hooks]]
+url = "u1"
+
+[site]
+title = "T"
+"""
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [
+        (("top",), 2),
+        (("web", "port"), 3),
+        (("web",), 3),
+        (("inline", "b", "c", 1), 4),
+        (("text",), 5),
+        (("not_a_key",), None),  # (inside a string)
+        (("quoted key",), 9),
+        (("stamp",), 10),
+        (("list", 0), 12),
+        (("list", 1, 1), 13),
+        (("list", 2, "d"), 14),
+        (("alerts", "email", 0, "to", 1), 18),
+        (("alerts", "email", 0, "smtp", "host"), 21),
+        (("alerts", "email", 0, "smtp", "port"), 20),  # a missing key: its table's header
+        (("alerts", "email", 1), 23),
+        (("alerts", "email", 1, "to", 1), 26),
+        (("alerts", "email", 1, "hooks", 1, "url"), 31),
+        (("alerts", "email", 1, "hooks", 0), 28),
+        (("alerts", "email", 1, "cc"), 23),
+        (("site", "title"), 34),
+        (("site", "email"), 33),
+        (("paths", "out"), None),  # a section not written at all
+    ],
+)
+def test_find_line_follows_the_structure_of_the_toml(key, line):
+    assert find_line(FIND.splitlines(), key) == line
 
 
 def test_missing_file_is_a_config_error(tmp_path):

@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import math
 import re
+import tomllib
 from pathlib import Path
 from typing import Any
 
@@ -149,65 +152,179 @@ def _dotted(key: KeyPath) -> str:
     return out
 
 
-_HEADER = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
-_KEY = re.compile(r"""^\s*("[^"]*"|'[^']*'|[A-Za-z0-9_-]+)\s*=""")
-
-
 def find_line(lines: list[str], key: KeyPath) -> int | None:
-    """Best-effort 1-based line of a key path in TOML source (tomllib keeps no positions).
+    """The 1-based line of a key path in TOML source (tomllib keeps no positions), or of the nearest enclosing
+    key or table written in it; None when not even the first part of the path is written (a missing section).
 
-    Walks the headers (`[a.b]`, `[[a]]`, counting array-of-table occurrences) to the table that holds the
-    key, then looks for `name =` inside it; falls back to the table's header line.
+    The source is scanned as TOML is structured, not line by line, so that every way a key can be written is
+    found: under its table's header (`[web]` then `port = …`), dotted (`web.port = …` with no `[web]` at all),
+    in an inline table (`related = { min_terms = 1 }`), as an element of an array of tables (the integer right
+    after the array's name counts its `[[alerts.email]]` headers, not any later integer such as the item of its
+    `to` list), and as an item of an array value (the line where the item is written, which differs from its
+    key's line in an array that spans lines).
     """
-    names = [p for p in key if isinstance(p, str)]
-    if not names:
-        return None
-    # Split into table path and final key, mapping integer indices onto [[array]] occurrences.
-    table: list[str] = []
-    index: int | None = None
-    last: str | None = None
-    for part in key:
-        if isinstance(part, int):
-            index = part
-        else:
-            if last is not None:
-                table.append(last)
-            last = part
-    assert last is not None
-    candidates: list[tuple[list[str], str | None]] = [(table, last), ([*table, last], None)]
-    if table:
-        candidates.append((table, None))  # a missing key: point at its table's header
-    for candidate_table, candidate_key in candidates:
-        line = _find_in_table(lines, candidate_table, candidate_key, index)
+    written = _Positions(lines)
+    # Not TOML from some point on (a file edited since it was read): what came before stands.
+    with contextlib.suppress(ValueError, IndexError, RecursionError):
+        written.scan()
+    for n in range(len(key), 0, -1):
+        line = written.at.get(key[:n], written.implied.get(key[:n]))
         if line is not None:
             return line
-    if isinstance(key[-1], int) and len(key) > 1:  # an element of an array value (`allow = [...]`): its key's line
-        return find_line(lines, key[:-1])
     return None
 
 
-def _find_in_table(lines: list[str], table: list[str], key: str | None, index: int | None) -> int | None:
-    current: list[str] = []
-    seen: dict[str, int] = {}
-    header_line: int | None = None
-    want = ".".join(table)
-    inside = not table
-    for n, raw in enumerate(lines, start=1):
-        h = _HEADER.match(raw)
-        if h and not raw.lstrip().startswith("#"):
-            name = ".".join(part.strip().strip("\"'") for part in h.group(2).split("."))
-            if h.group(1) == "[[":
-                seen[name] = seen.get(name, -1) + 1
-            current = name.split(".")
-            occurrence_ok = index is None or seen.get(want.split(".")[0], -1) == index or seen.get(want, -1) == index
-            inside = ".".join(current) == want and occurrence_ok
-            if inside:
-                header_line = n
-                if key is None:
-                    return n
-            continue
-        if inside and key is not None:
-            m = _KEY.match(raw)
-            if m and m.group(1).strip("\"'") == key:
-                return n
-    return header_line if key is None else None
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+_SCALAR_END = re.compile(r"[,\]}\n#]")
+
+
+class _Positions:
+    """Where each key path is written in a TOML document: `at` for keys, tables and array items written there,
+    `implied` for tables only named on the way to them (`alerts` in `[[alerts.email]]`, `web` in `web.port`).
+
+    Paths are resolved as tomllib resolves them: `[[a]]` adds an element to the array `a`, and a later `[a.b]` or
+    `[[a.b]]` belongs to its last element. Only positions are kept, not values; the document is valid TOML (it
+    was parsed before any error about it is raised); anything unexpected ends the scan, keeping what came before."""
+
+    def __init__(self, lines: list[str]):
+        self.text = "\n".join(lines)
+        self.starts = [0]
+        for line in lines[:-1]:
+            self.starts.append(self.starts[-1] + len(line) + 1)
+        self.i = 0
+        self.at: dict[KeyPath, int] = {}
+        self.implied: dict[KeyPath, int] = {}
+        self.elements: dict[KeyPath, int] = {}  # array of tables → elements so far
+
+    def line(self) -> int:
+        return bisect.bisect_right(self.starts, self.i)
+
+    def note(self, path: KeyPath, line: int) -> None:
+        self.at.setdefault(path, line)
+        for n in range(1, len(path)):
+            self.implied.setdefault(path[:n], line)
+
+    def scan(self) -> None:
+        table: KeyPath = ()
+        while self.skip(newlines=True) is not None:
+            line = self.line()
+            if self.text.startswith("[", self.i):
+                table = self.header(line)
+            else:
+                self.key_value(table, line)
+            self.skip(newlines=False)
+            if self.i < len(self.text) and self.text[self.i] != "\n":
+                return  # not what valid TOML holds here
+
+    def header(self, line: int) -> KeyPath:
+        array = self.text.startswith("[[", self.i)
+        self.i += 2 if array else 1
+        names = self.key()
+        self.expect("]]" if array else "]")
+        path = (*self.resolve(names[:-1]), names[-1])
+        if array:
+            index = self.elements.get(path, 0)
+            self.elements[path] = index + 1
+            path = (*path, index)
+        self.note(path, line)
+        return path
+
+    def resolve(self, names: list[str]) -> KeyPath:
+        """A table name's parts as a key path: each array of tables on the way stands for its last element."""
+        path: KeyPath = ()
+        for name in names:
+            path = (*path, name)
+            if path in self.elements:
+                path = (*path, self.elements[path] - 1)
+        return path
+
+    def key_value(self, table: KeyPath, line: int) -> None:
+        path = (*table, *self.key())
+        self.skip(newlines=False)
+        self.expect("=")
+        self.note(path, line)
+        self.value(path)
+
+    def key(self) -> list[str]:
+        """A dotted key: `a`, `a.b`, `"a b".c`, with blanks around the dots."""
+        names: list[str] = []
+        while True:
+            self.skip(newlines=False)
+            char = self.text[self.i]
+            if char in "\"'":
+                start = self.i
+                self.string()
+                names.append(tomllib.loads(f"k = {self.text[start : self.i]}")["k"])
+            else:
+                m = _BARE.match(self.text, self.i)
+                if m is None:
+                    raise ValueError("no key here")
+                names.append(m.group())
+                self.i = m.end()
+            self.skip(newlines=False)
+            if not self.text.startswith(".", self.i):
+                return names
+            self.i += 1
+
+    def value(self, path: KeyPath) -> None:
+        self.skip(newlines=False)
+        char = self.text[self.i]
+        if char == "[":
+            self.i += 1
+            index = 0
+            while self.skip(newlines=True) is not None and self.text[self.i] != "]":
+                self.note((*path, index), self.line())
+                self.value((*path, index))
+                self.skip(newlines=True)
+                if self.text.startswith(",", self.i):
+                    self.i += 1
+                    index += 1
+            self.expect("]")
+        elif char == "{":
+            self.i += 1
+            while self.skip(newlines=True) is not None and self.text[self.i] != "}":
+                self.key_value(path, self.line())
+                self.skip(newlines=True)
+                if self.text.startswith(",", self.i):
+                    self.i += 1
+            self.expect("}")
+        elif char in "\"'":
+            self.string()
+        else:  # a number, date, time or boolean (a date and time may hold a space)
+            m = _SCALAR_END.search(self.text, self.i)
+            self.i = m.start() if m else len(self.text)
+
+    def string(self) -> None:
+        quote = self.text[self.i]
+        triple = self.text.startswith(quote * 3, self.i)
+        self.i += 3 if triple else 1
+        while True:
+            char = self.text[self.i]
+            if char == "\\" and quote == '"':
+                self.i += 2
+            elif self.text.startswith(quote * 3 if triple else quote, self.i):
+                self.i += 3 if triple else 1
+                while triple and self.text.startswith(quote, self.i):  # `""""`: a quote ends the text
+                    self.i += 1
+                return
+            else:
+                self.i += 1
+
+    def skip(self, *, newlines: bool) -> int | None:
+        """Past blanks and comments (and line ends, with `newlines`); None at the end of the document."""
+        while self.i < len(self.text):
+            char = self.text[self.i]
+            if char == "#":
+                end = self.text.find("\n", self.i)
+                self.i = len(self.text) if end < 0 else end
+            elif char in " \t\r" or (newlines and char == "\n"):
+                self.i += 1
+            else:
+                return self.i
+        return None
+
+    def expect(self, token: str) -> None:
+        self.skip(newlines=False)
+        if not self.text.startswith(token, self.i):
+            raise ValueError(f"expected {token!r}")
+        self.i += len(token)
