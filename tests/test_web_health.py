@@ -165,6 +165,36 @@ def test_healthz_503_when_the_database_is_down(settings, clock, tmp_path, serve,
         broken.close()
 
 
+def test_a_hung_database_fails_healthz_in_time_and_probes_do_not_pile_up(app, tmp_path, monkeypatch):
+    """A review's find: a database that hangs (a network partition, a stuck failover; not one that refuses) held
+    every /healthz probe, each a web server thread, until none was left and the public site went down too."""
+    import threading
+    import time
+
+    from feeds.web.health import StatusEndpoints
+
+    released, calls = threading.Event(), []
+
+    def hung() -> list[int]:
+        calls.append(1)
+        released.wait(30)
+        return []
+
+    monkeypatch.setattr(app.store, "pending_migrations", hung)
+    endpoints = StatusEndpoints(app, out_dir=tmp_path, health=Health(), metrics=Metrics(), database_answer=0.2)
+    for _ in range(3):  # a monitor probing again while the first probe still waits
+        started = time.monotonic()
+        report = endpoints.report()
+        assert time.monotonic() - started < 2
+        assert report["status"] == "fail"
+        assert report["checks"]["database"] == {"status": "fail", "message": "the database did not answer within 0.2 s"}
+    assert len(calls) == 1, "one probe waits on the database; the others are told it has not answered"
+    released.set()
+    deadline = time.monotonic() + 5
+    while endpoints.report()["checks"]["database"]["status"] != "ok":  # a new probe once that one came back
+        assert time.monotonic() < deadline
+
+
 def test_healthz_degraded_when_out_is_not_a_folder(app, serve):
     app.settings.paths.out.parent.mkdir(parents=True, exist_ok=True)
     app.settings.paths.out.write_text("not a folder")

@@ -72,6 +72,25 @@ def check_database_url(url: str) -> sa.URL:
     return parsed
 
 
+PG_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
+"""TCP keepalives on every connection to PostgreSQL (libpq's names), both ways: without them a connection across a
+network partition, or to a host that lost power, hangs until the kernel gives up (about 15 minutes here, two hours
+on the server's side), holding a daemon's job, or a lock another daemon waits for, all that time."""
+
+
+def _pg_connect_args(url: sa.URL) -> dict[str, Any]:
+    """libpq settings for a dependable connection, each unless the URL sets it: a 10 s connect timeout, TCP
+    keepalives from our side, and the server's keepalives on our sessions (`options`, added to any the URL gives,
+    so a `-c search_path=…` stays), so that a session whose daemon vanished ends within about a minute and
+    releases its advisory locks (`feeds.store.locks`)."""
+    given = set(url.query)
+    args: dict[str, Any] = {k: v for k, v in {"connect_timeout": 10, **PG_KEEPALIVE}.items() if k not in given}
+    server = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
+    options = url.query.get("options")
+    args["options"] = f"{' '.join(options) if isinstance(options, tuple) else options or ''} {server}".strip()
+    return args
+
+
 def open_store(url: str) -> Store:
     """Open (not migrate) the database at `url`."""
     parsed = check_database_url(url)
@@ -81,7 +100,9 @@ def open_store(url: str) -> Store:
     if backend in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
         try:
-            engine = sa.create_engine(parsed, pool_pre_ping=True, future=True, hide_parameters=True)
+            engine = sa.create_engine(
+                parsed, pool_pre_ping=True, future=True, hide_parameters=True, connect_args=_pg_connect_args(parsed)
+            )
         except ModuleNotFoundError as e:
             raise StoreError("PostgreSQL needs psycopg: pip install 'feeds[postgres]'") from e
         return Store(engine)

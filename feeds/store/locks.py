@@ -2,7 +2,11 @@
 
 On PostgreSQL a session-level advisory lock (`pg_try_advisory_lock`) is held on a dedicated connection for
 the duration of the section; it is released when the section ends or when the connection dies (a crashed
-daemon never leaves it stuck). On SQLite, where every daemon is on one machine, an exclusive `flock` on a
+daemon never leaves it stuck; one whose host vanished, within about a minute, by the server's keepalives that
+`feeds.store` asks for). Advisory locks belong to the whole database, so the key names the schema too: two
+deployments in two schemas of one database (staging beside production) never wait for each other.
+
+On SQLite, where every daemon is on one machine, an exclusive `flock` on a
 file next to the database does the same job. Either way the call does not wait: if another daemon holds the
 lock, `exclusive` yields False and the caller skips this round (the other daemon is doing the work, and
 because publishing is deterministic either daemon's output is the same).
@@ -20,9 +24,10 @@ from pathlib import Path
 import sqlalchemy as sa
 
 
-def lock_key(name: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_lock from a lock's name."""
-    return int.from_bytes(hashlib.sha256(f"feeds:{name}".encode()).digest()[:8], "big", signed=True)
+def lock_key(name: str, schema: str = "") -> int:
+    """A stable signed 64-bit key for pg_advisory_lock from a lock's name and the schema it guards."""
+    scope = f"feeds:{schema}:{name}" if schema else f"feeds:{name}"
+    return int.from_bytes(hashlib.sha256(scope.encode()).digest()[:8], "big", signed=True)
 
 
 @contextmanager
@@ -30,7 +35,8 @@ def exclusive(engine: sa.Engine, name: str) -> Iterator[bool]:
     """Try to take the named lock without waiting; yield whether we hold it."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            key = lock_key(name)
+            schema = conn.execute(sa.text("SELECT current_database() || '.' || current_schema()")).scalar()
+            key = lock_key(name, str(schema))
             got = bool(conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"), {"k": key}).scalar())
             conn.commit()
             try:

@@ -24,7 +24,8 @@ import ipaddress
 import json
 import logging
 import os
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -166,25 +167,64 @@ def overall(checks: Iterable[dict[str, Any]]) -> Status:
     return worst
 
 
+DATABASE_ANSWER = 5.0
+"""Seconds /healthz waits for the database's checks before it reports the database failing."""
+
+
+class _Probe:
+    """One run of the database's checks, in a thread of its own: /healthz waits for it only so long, and a probe
+    that comes while one is still waiting on a hung database (a network partition, a stuck failover) waits on the
+    same run instead of starting another. Each probe held a web server thread while it waited, so a monitor
+    probing every few seconds took all of them, and the public site, which needs no database, went down too."""
+
+    def __init__(self, run: Callable[[], dict[str, dict[str, Any]]]):
+        self.result: dict[str, dict[str, Any]] | None = None
+        self.done = threading.Event()
+
+        def target() -> None:
+            try:
+                self.result = run()
+            finally:
+                self.done.set()
+
+        threading.Thread(target=target, name="healthz-database", daemon=True).start()
+
+
 class StatusEndpoints:
     """The WSGI handlers of /healthz and /metrics for one application."""
 
-    def __init__(self, app: App, *, out_dir: Path, health: Health, metrics: Metrics):
+    def __init__(
+        self, app: App, *, out_dir: Path, health: Health, metrics: Metrics, database_answer: float = DATABASE_ANSWER
+    ):
         self.app = app
         self.out_dir = out_dir
         self.health = health
         self.metrics = metrics
+        self.database_answer = database_answer
+        self._probe: _Probe | None = None
+        self._probe_lock = threading.Lock()
 
-    def report(self) -> dict[str, Any]:
-        checks: dict[str, dict[str, Any]] = {
-            "database": check_database(self.app),
-            "out": check_out_dir(self.out_dir),
-        }
-        for job in self.health.jobs():
-            checks[f"job:{job.name}"] = check_job(job)
+    def _database_checks(self) -> dict[str, dict[str, Any]]:
+        checks = {"database": check_database(self.app)}
         if checks["database"]["status"] != "fail":  # (the sources' and feeds' state is in the database)
             checks.update(check_sources(self.app))
             checks["watch"] = check_watch(self.app)
+        return checks
+
+    def report(self) -> dict[str, Any]:
+        with self._probe_lock:
+            if self._probe is None or self._probe.done.is_set():
+                self._probe = _Probe(self._database_checks)
+            probe = self._probe
+        if probe.done.wait(self.database_answer) and probe.result is not None:
+            found = probe.result
+        else:  # still waiting (or the checks themselves failed unexpectedly: the thread logged it)
+            message = f"the database did not answer within {self.database_answer:g} s"
+            found = {"database": {"status": "fail", "message": message}}
+        checks: dict[str, dict[str, Any]] = {"database": found["database"], "out": check_out_dir(self.out_dir)}
+        for job in self.health.jobs():
+            checks[f"job:{job.name}"] = check_job(job)
+        checks.update((name, check) for name, check in found.items() if name != "database")
         return {"status": overall(checks.values()), "checked_at": rfc3339(self.app.clock()), "checks": checks}
 
     def _refused(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes] | None:
