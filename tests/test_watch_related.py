@@ -437,6 +437,78 @@ def test_min_terms_raises_the_bar(oslo_matcher: RelatedMatcher) -> None:
     assert len(three.match("k", 1, "Kari Nordmann in Arctic Oslo", "", "", None)) == 1
 
 
+# --- related: one name is one term, however it is written ---------------------------------------------------------
+
+LAVROV = """Foreign Secretary Jane Smith met Russian Foreign Minister Sergei Lavrov in Geneva today to discuss the war
+in Ukraine.
+
+Sergei Lavrov and the Foreign Secretary spoke for two hours. Minister Lavrov said Russia would consider the proposal.
+
+The Foreign Secretary said: "We will continue to stand with Ukraine for as long as it takes, and we urge Russia to
+withdraw." """
+
+KOREA = """The UK has condemned North Korea's latest missile launch. The UN Security Council will meet on Friday.
+
+The Foreign Secretary said North Korea must stop. South Korea and Japan were consulted. The Security Council must
+act."""
+
+
+@pytest.fixture(scope="module")
+def names_matcher() -> RelatedMatcher:
+    """Releases whose names have shorter names inside them ("Lavrov" in "Sergei Lavrov", "Korea" in "North Korea",
+    "UN" and "Security Council" in "UN Security Council"), all of them terms; no bar on the score."""
+    title = "Foreign Secretary meets Sergei Lavrov in Geneva"
+    lavrov = _release("lavrov-geneva", title, LAVROV, "2026-11-27T09:00:00Z")
+    korea = _release("korea-missile", "UK condemns North Korea missile launch", KOREA, "2026-11-27T10:00:00Z")
+    profiles = build_profiles((lavrov, korea, *invented_releases()), NOW)
+    texts = {t.text for p in profiles for t in p.terms}
+    assert {"Sergei Lavrov", "Lavrov", "North Korea", "Korea", "UN Security Council", "Security Council", "UN"} <= texts
+    return RelatedMatcher(profiles, RelatedSettings(min_score=0.0, own_domains=OWN))
+
+
+@pytest.mark.parametrize(
+    ("title", "content", "expected"),
+    [
+        # one person: the full name once and the surname later is still one name
+        ("Sergei Lavrov visits Brazil", "Lavrov met Lula in Brasilia to discuss trade in soybeans.", None),
+        ("", "Sergei Lavrov said the West was to blame. Lavrov added that talks were over.", None),
+        ("Lavrov lashes out at the West", "Sergei Lavrov said on Tuesday that talks were over.", None),
+        # one country, one body
+        ("North Korea in the headlines", "Korea watchers were not surprised.", None),
+        ("", "At the UN Security Council, diplomats argued. The Security Council adjourned.", None),
+        ("", "The UN met. The UN Security Council adjourned.", None),
+        # two names are two, listed each once under its full name, where it was first found
+        ("Lavrov in Geneva", "Sergei Lavrov arrived.", ["Sergei Lavrov", "Geneva"]),
+        ("North Korea and South Korea", "Korea watchers were not surprised.", ["North Korea", "South Korea"]),
+        ("", "The Security Council met on North Korea.", ["Security Council", "North Korea"]),
+    ],
+)
+def test_a_name_and_the_names_inside_it_are_one_term(
+    names_matcher: RelatedMatcher, title: str, content: str, expected: list[str] | None
+) -> None:
+    found = [m for m in names_matcher.match("k", 1, title, "", content, None) if m.kind == "related"]
+    assert [list(dict.fromkeys(t.term for t in m.terms)) for m in found] == ([expected] if expected else [])
+
+
+def test_a_name_found_in_several_forms_weighs_as_its_heaviest_form(names_matcher: RelatedMatcher) -> None:
+    (profile,) = [p for p in names_matcher.profiles if p.release_id.endswith(":lavrov-geneva")]
+    weights = {t.text: t.weight for t in profile.terms}
+    title, content = "Lavrov in Geneva", "Sergei Lavrov arrived."
+    (match,) = names_matcher.match("k", 1, title, "", content, None)
+    heaviest = max(weights["Sergei Lavrov"], weights["Lavrov"])
+    assert match.score == pytest.approx((heaviest + weights["Geneva"]) / profile.total_weight, abs=1e-4)
+    assert match.why == (
+        f"related to 'Foreign Secretary meets Sergei Lavrov in Geneva': Sergei Lavrov, Geneva (title); "
+        f"score {match.score:.2f}"
+    )
+    fields = {"title": title, "content": content}
+    assert [(t.term, t.field, fields[t.field][t.start : t.end]) for t in match.terms] == [
+        ("Sergei Lavrov", "title", "Lavrov"),  # the name, as the item writes it there
+        ("Geneva", "title", "Geneva"),
+        ("Sergei Lavrov", "content", "Sergei Lavrov"),
+    ]
+
+
 # --- pickup: shingles -----------------------------------------------------------------------------------------
 
 HARBOUR = (

@@ -9,9 +9,11 @@ releases watched:
   (`feeds.watch.terms`); a hit is confirmed by comparing the following words, so terms match whole words only
   ("Iranian" is not "Iran") and acronyms only where the item writes them in capitals. Per release found this way,
   an occurrence lying inside the occurrence of a longer term of the same release counts only for the longer one
-  ("Sergei Lavrov" is one name, not also "Lavrov"), and
-      score = Σ weight of the release terms present / Σ weight of all the release's terms   (0 … 1).
-  The item is related when it shares at least `min_terms` (≥ 2) distinct terms, a plain word counting half and at
+  ("Sergei Lavrov" is one name, not also "Lavrov"), and a term present whose words lie inside a longer term present
+  is that name again, written short ("Sergei Lavrov … Lavrov added", "North Korea … Korea watchers"): it counts
+  once, under the longer name, at the heavier weight of the two (`_names`). Then
+      score = Σ weight of the release's names present / Σ weight of all the release's terms   (0 … 1).
+  The item is related when it shares at least `min_terms` (≥ 2) distinct names, a plain word counting half and at
   least one of them a name or a phrase, and the score reaches `min_score`. A single shared word, or a single name,
   is never enough.
 - pickup: the release's paragraphs are cut into shingles of `shingle_size` (8) consecutive folded words, each
@@ -408,25 +410,31 @@ class RelatedMatcher:
     ) -> Match | None:
         profile = self.profiles[pi]
         kept = _outermost(hits)
-        present = sorted({ti for _, _, _, ti in kept})
-        terms = [profile.terms[ti] for ti in present]
-        evidence = sum(0.5 if t.kind == "word" else 1.0 for t in terms)
-        if evidence < self.settings.min_terms or all(t.kind == "word" for t in terms):
+        name_of = _names(profile.terms, {ti for _, _, _, ti in kept})
+        forms_of: dict[int, list[Term]] = {}
+        for ti, ni in sorted(name_of.items()):
+            forms_of.setdefault(ni, []).append(profile.terms[ti])
+        # Each name counts once, as a name when any of its forms is one, at the weight of its heaviest form.
+        words_only = [all(t.kind == "word" for t in forms) for forms in forms_of.values()]
+        evidence = sum(0.5 if word else 1.0 for word in words_only)
+        if evidence < self.settings.min_terms or all(words_only):
             return None
-        score = round(min(sum(t.weight for t in terms) / (profile.total_weight or 1.0), 1.0), 4)
+        weight = sum(max(t.weight for t in forms) for forms in forms_of.values())
+        score = round(min(weight / (profile.total_weight or 1.0), 1.0), 4)
         if score < self.settings.min_score:
             return None
         shown: dict[int, int] = {}
         matched = []
         for f, i, j, ti in kept:
-            shown[ti] = shown.get(ti, 0) + 1
-            if shown[ti] <= _MAX_OCCURRENCES:
+            ni = name_of[ti]  # an occurrence of a short form is listed under the full name
+            shown[ni] = shown.get(ni, 0) + 1
+            if shown[ni] <= _MAX_OCCURRENCES:
                 matched.append(
-                    MatchedTerm(profile.terms[ti].text, _FIELDS[f], spans_of(f, j)[i][0], spans_of(f, j)[j - 1][1])
+                    MatchedTerm(profile.terms[ni].text, _FIELDS[f], spans_of(f, j)[i][0], spans_of(f, j)[j - 1][1])
                 )
         first_field: dict[int, int] = {}
         for f, _, _, ti in kept:
-            first_field.setdefault(ti, f)
+            first_field.setdefault(name_of[ti], f)
         groups = []
         for f, name in enumerate(_FIELDS):
             names = [profile.terms[ti].text for ti, ff in first_field.items() if ff == f]
@@ -497,6 +505,27 @@ class RelatedMatcher:
         i = passages.index(longest)
         why = f"pickup of {_quote(profile.title)}: {where} ({_excerpt(matched[i].term)}); score {score:.2f}"
         return Match("pickup", profile.release_id, item_key, feed_id, tuple(matched), score, why)
+
+
+def _names(terms: Sequence[Term], present: Iterable[int]) -> dict[int, int]:
+    """For each present term (by index into `terms`), the present term it is a name of: itself, or the longest
+    present term whose words contain its words ("Lavrov" → "Sergei Lavrov", "Korea" → "North Korea", "UN" and
+    "Security Council" → "UN Security Council"). A story that writes a name in full once and in short later
+    names one person or place, not two; the surname rule (`feeds.watch.terms`) makes both terms of a release.
+    A part of several present names ("Korea" of "North Korea" and "South Korea") goes to the heaviest of them
+    (the first: terms come heaviest first), and the longer ones stay names of their own."""
+    present = sorted(set(present))
+    longest = [ti for ti in present if not any(_inside(terms[ti].tokens, terms[tj].tokens) for tj in present)]
+    return {
+        ti: next((tj for tj in longest if tj == ti or _inside(terms[ti].tokens, terms[tj].tokens)), ti)
+        for ti in present
+    }
+
+
+def _inside(part: tuple[str, ...], name: tuple[str, ...]) -> bool:
+    """Whether `part` runs through `name` as consecutive words, and is shorter."""
+    n = len(part)
+    return 0 < n < len(name) and any(name[i : i + n] == part for i in range(len(name) - n + 1))
 
 
 def _outermost(hits: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
