@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -582,6 +583,97 @@ def test_boilerplate_shared_by_three_releases_is_no_quotation() -> None:
     assert [s for s, _ in pickups(footer, 12, *others[:1])] == ["other-0"]
     assert [s for s, _ in pickups(footer, 12, *others[:2])] == ["other-0", "other-1"]
     assert pickups(footer, 12, *others) == []
+
+
+FOOTER = (
+    "For media enquiries please contact the Foreign Office press office on 020 7008 3100 or email the newsdesk at "
+    "any time."
+)
+
+
+def footed(n: int, days_ago: float) -> Release:
+    """A release `days_ago` days old, ending with the office's standard contact line."""
+    published = (NOW - timedelta(days=days_ago)).isoformat()
+    return _release(f"footed-{n}", f"Footed release {n}", f"Item {n} of the day.\n\n{FOOTER}", published)
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "picked"),
+    [
+        ((2, 5), ["footed-0", "footed-1"]),  # two releases only: a quotation of either
+        ((2, 40), ["footed-0"]),  # the older one is not watched, and two are not boilerplate yet
+        ((2, 5, 20, 40), []),  # four releases share it, two of them in the window: boilerplate
+        ((2, 20, 40), []),  # one in the window: an office publishing once a fortnight has boilerplate too
+    ],
+)
+def test_boilerplate_is_what_three_releases_of_the_whole_corpus_share_not_only_of_the_window(
+    days_ago: tuple[float, ...], picked: list[str]
+) -> None:
+    releases = [footed(n, days) for n, days in enumerate(days_ago)]
+    profiles = build_profiles(releases, NOW, 14)
+    matcher = RelatedMatcher(profiles, SETTINGS)
+    found = matcher.match("k", 1, "Ambassador appointed", "", f"A new envoy. {FOOTER}", "https://www.gov.uk/a")
+    assert sorted(m.subject.rsplit(":", 1)[1] for m in found if m.kind == "pickup") == picked
+
+
+# --- what the watch compiles: the window watched, weighed against the recent releases ----------------------------
+
+PM_VISIT = """The Prime Minister today welcomed the President of Kenya, William Ruto, to Downing Street for talks on
+trade.
+
+The UK and Kenya agreed to deepen cooperation on green energy. The Prime Minister said the UK would invest in
+Mombasa port.
+
+Downing Street said further talks would follow in London."""
+
+
+def store_releases(app, releases: Sequence[Release]) -> None:
+    with app.store.transaction() as tx:
+        tx.insert_releases(list(releases), NOW)
+
+
+def test_the_watch_weighs_terms_and_finds_boilerplate_among_the_recent_releases(make_settings, make_app_for) -> None:
+    """The window alone is too few releases to tell a generic name ("Prime Minister", "UK", "London") from a
+    specific one ("Ruto"), or a contact line every release ends with from a quotation: the watch weighs them
+    against the releases of the last `CORPUS_DAYS`, and still watches the window's only."""
+    from feeds.watch.poll import current_matchers
+    from feeds.watch.related import CORPUS_DAYS
+
+    app = make_app_for(make_settings())
+    visit = _release("ruto-visit", "Prime Minister welcomes President Ruto", PM_VISIT, "2026-11-27T09:00:00Z")
+    statements = [
+        _release(
+            f"pm-{n}",
+            f"Prime Minister statement {n}",
+            f"The Prime Minister said the UK will act. Downing Street said London talks. The UK Prime Minister "
+            f"spoke in London about item {n}.",
+            (NOW - timedelta(days=30 + n)).isoformat(),
+        )
+        for n in range(20)
+    ]
+    footers = [footed(n, days) for n, days in enumerate((2, 5, 20, 40))]
+    # A passage a release of the window shares with releases older than the corpus only is still its own.
+    pledge = "We will keep the consular helpline open around the clock for every British national in the region."
+    too_old = [
+        _release(f"old-{n}", f"Old release {n}", f"Old news.\n\n{pledge}", (NOW - timedelta(days=days)).isoformat())
+        for n, days in enumerate((CORPUS_DAYS + 5, CORPUS_DAYS + 6))
+    ]
+    pledged = _release("pledge", "Helpline for Sudan", f"Consular help.\n\n{pledge}", "2026-11-26T09:00:00Z")
+    store_releases(app, [visit, pledged, *statements, *footers, *too_old])
+
+    matchers = current_matchers(app, NOW, [])
+    assert set(matchers.releases) == {visit.id, pledged.id, footers[0].id, footers[1].id}, "the window is watched"
+    assert matchers.related is not None
+    generic = "Downing Street said the Prime Minister would speak in London about the UK economy."  # 0.50 → 0.26
+    assert matchers.related.match("k", 1, "UK Prime Minister in London", "", generic, None) == ()
+    assert matchers.related.match("k", 1, "Ruto in London", "", "William Ruto met the Prime Minister.", None)
+    contact = matchers.related.match("k", 1, "Envoy", "", f"A new envoy. {FOOTER}", "https://www.gov.uk/a")
+    assert contact == (), "the contact line of every release is nobody's quotation"
+    quoted = matchers.related.match("k", 1, "Helpline", "", f"The minister said: {pledge}", "https://www.gov.uk/b")
+    assert [(m.kind, m.subject) for m in quoted] == [("pickup", pledged.id)]
+    assert current_matchers(app, NOW, []).spec is matchers.spec, "the same releases: the spec is kept"
+    store_releases(app, [footed(9, 1)])
+    assert set(current_matchers(app, NOW, []).releases) == {*matchers.releases, footed(9, 1).id}, "one more"
 
 
 # --- own pages ------------------------------------------------------------------------------------------------

@@ -66,16 +66,33 @@ def own_domains(settings: Settings) -> frozenset[str]:
     return frozenset({site, ids, *configured} - {""})
 
 
-def build_matchers(rules: Sequence[Rule], releases: Sequence[Release], settings: Settings, now: datetime) -> Matchers:
-    return compile_spec(matcher_spec(rules, releases, settings, now), releases)
+def build_matchers(
+    rules: Sequence[Rule],
+    releases: Sequence[Release],
+    settings: Settings,
+    now: datetime,
+    *,
+    corpus: Sequence[Release] = (),
+) -> Matchers:
+    """The matchers of `rules` and of `releases` (those of the related window), weighed against `corpus` too."""
+    return compile_spec(matcher_spec(rules, releases, settings, now, corpus=corpus), releases)
 
 
-def matcher_spec(rules: Sequence[Rule], releases: Sequence[Release], settings: Settings, now: datetime) -> MatcherSpec:
+def matcher_spec(
+    rules: Sequence[Rule],
+    releases: Sequence[Release],
+    settings: Settings,
+    now: datetime,
+    *,
+    corpus: Sequence[Release] = (),
+) -> MatcherSpec:
+    """The spec of `rules` and of the `releases` of the related window. The release profiles weigh terms and find
+    boilerplate among `releases` and `corpus` (the recent releases: `CORPUS_DAYS`), and carry only the outcome."""
     rs = settings.watch.related
     related_settings = RelatedSettings(
         min_score=rs.min_score, min_terms=rs.min_terms, window_days=rs.window_days, pickup_tokens=rs.pickup_tokens
     )
-    profiles = build_profiles(releases, now, window_days=rs.window_days)
+    profiles = build_profiles((*releases, *corpus), now, window_days=rs.window_days)
     return MatcherSpec(tuple((r.name, r.query) for r in rules), profiles, related_settings, own_domains(settings))
 
 

@@ -42,9 +42,9 @@ from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validato
 from feeds.logs import one_line
 from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.manage import canonical_feed_url
-from feeds.watch.matching import Matchers, MatcherSpec, build_matchers, compile_spec, delay_of, match_item
+from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, delay_of, match_item, matcher_spec
 from feeds.watch.parse import parse_feed
-from feeds.watch.related import is_own_url
+from feeds.watch.related import CORPUS_DAYS, is_own_url
 from feeds.watch.retro import apply_new_releases, apply_new_rules, releases_in_window, releases_pending
 from feeds.watch.schedule import next_check_at
 from feeds.workers import worker_pool
@@ -351,9 +351,28 @@ def _fetch(app: App, feed: WatchedFeed, own: frozenset[str] = frozenset()) -> Fe
         return FetchFailed(url=feed.url, requested_url=feed.url, error=error, fetched_at=app.clock())
 
 
+_SPEC_KEY = "watch.matcher_spec"
+"""`App.extras` key of the last spec `current_matchers` worked out, with what it was worked out from."""
+
+
 def current_matchers(app: App, now: datetime, rules: Sequence[Rule]) -> Matchers:
-    """The rules and the releases of the related window, compiled (releases come from the App's cache)."""
-    return build_matchers(rules, releases_in_window(app, now), app.settings, now)
+    """The rules and the releases of the related window, compiled; the releases' terms are weighed, and their
+    boilerplate found, among the releases of the last `CORPUS_DAYS` (releases come from the App's cache).
+
+    Profiling that corpus takes a while (about a second for a thousand releases), and most runs find the same
+    rules and releases as the last: the spec is kept in the App while they stay the same (equal rules, settings
+    and releases, in the window and in the corpus), and the worker pool with it."""
+    window = releases_in_window(app, now)
+    days = max(CORPUS_DAYS, app.settings.watch.related.window_days)
+    corpus = [r for r in app.releases.current(app.store) if now - timedelta(days=days) <= r.published <= now]
+    key = (tuple((r.name, r.query) for r in rules), app.settings, tuple(window), tuple(corpus))
+    kept = app.extras.get(_SPEC_KEY)
+    if isinstance(kept, tuple) and kept[0] == key:
+        spec = kept[1]
+    else:
+        spec = matcher_spec(rules, window, app.settings, now, corpus=corpus)
+        app.extras[_SPEC_KEY] = (key, spec)
+    return compile_spec(spec, window)
 
 
 def check_feed(

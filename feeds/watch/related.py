@@ -21,7 +21,8 @@ releases watched:
   hits on the same diagonal (item position − release position) chain into a passage, across at most one differing
   word ("programme"/"program"). A passage of at least `pickup_tokens` (12) words is a pickup. Folding makes
   case, punctuation, curly or straight quotes and white space irrelevant. Shingles found in three or more
-  releases are boilerplate ("For media enquiries contact…") and are not indexed.
+  releases are boilerplate ("For media enquiries contact…") and are not indexed: three of the corpus given to
+  `build_profiles` (`CORPUS_DAYS`), or three of the profiles watched.
       score = release words reproduced / release words.
   An item whose title contains a release's whole title, of at least `HEADLINE_WORDS` (5) words, as consecutive
   folded words is a pickup too, however short the item ("BREAKING: Foreign Secretary to visit Moscow", "…, says
@@ -43,7 +44,8 @@ import contextlib
 import functools
 import hashlib
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -57,6 +59,11 @@ DEFAULT_MIN_SCORE = 0.3
 DEFAULT_SHINGLE = 8
 _BOILERPLATE = 3
 """A shingle present in this many releases or more is boilerplate, not a quotation."""
+CORPUS_DAYS = 90
+"""The releases of the last this many days (or of the window, if longer) are the corpus a watched release is
+weighed against: its terms' IDF, and the passages it shares with others (boilerplate). The window alone is too few
+releases (an office publishing weekly has two): "Prime Minister" would weigh as much as "Ruto", and the contact
+line every release ends with would be a quotation of each. Older releases add little and cost time every run."""
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
@@ -144,15 +151,19 @@ def build_profiles(
 ) -> tuple[ReleaseProfile, ...]:
     """Profiles of the releases published in the `window_days` before `now`, oldest first.
 
-    All of `releases` serve as the corpus that weighs terms (a name every release uses weighs little), so pass
-    a broad recent set (say, the last months) even though only the window is watched.
+    All of `releases` serve as the corpus: it weighs terms (a name every release uses weighs little), and a
+    passage `_BOILERPLATE` of its releases share is boilerplate, never a quotation (its shingles are 0). So pass
+    a broad recent set (`CORPUS_DAYS`) even though only the window is watched: the profiles carry the outcome, not
+    the corpus, so what the worker processes receive stays the size of the window.
     """
     start = now - timedelta(days=window_days)
-    watched = sorted((r for r in releases if start < r.published <= now), key=lambda r: (r.published, r.id))
+    corpus = {r.id: r for r in releases}  # (a release given twice, in the window and in the corpus, is one)
+    watched = sorted((r for r in corpus.values() if start < r.published <= now), key=lambda r: (r.published, r.id))
     all_terms = derive_terms_many(watched, releases, max_terms=max_terms)
+    all_tokens = [_release_tokens(r) for r in watched]
+    common = _common_passages(all_tokens, corpus, shingle_size)
     profiles = []
-    for release, terms in zip(watched, all_terms, strict=True):
-        tokens = _release_tokens(release)
+    for release, terms, tokens in zip(watched, all_terms, all_tokens, strict=True):
         urls = tuple(sorted({k for k in (_url_key(release.permalink), _url_key(release.link or "")) if k}))
         profiles.append(
             ReleaseProfile(
@@ -161,7 +172,7 @@ def build_profiles(
                 terms=terms,
                 total_weight=sum(t.weight for t in terms),
                 tokens=tokens,
-                shingles=_shingles(tokens, shingle_size),
+                shingles=_shingles(tokens, shingle_size, common),
                 shingle_size=shingle_size,
                 urls=urls,
                 published=release.published,
@@ -178,16 +189,38 @@ def _release_tokens(release: Release) -> tuple[str, ...]:
     return tuple(tokens)
 
 
+def _common_passages(
+    watched: Sequence[tuple[str, ...]], corpus: Mapping[str, Release], size: int
+) -> set[tuple[str, ...]]:
+    """The shingles (as words) of the `watched` releases' tokens that `_BOILERPLATE` or more releases of `corpus`
+    (by id) have. Only the watched releases' shingles are counted, as plain word tuples: one look-up per word of
+    the corpus, no fingerprint computed for it."""
+    wanted = {w for tokens in watched for w in _windows(tokens, size)}
+    seen: Counter[tuple[str, ...]] = Counter()
+    for release in corpus.values():
+        seen.update({w for w in _windows(_release_tokens(release), size) if w in wanted})
+    return {w for w, n in seen.items() if n >= _BOILERPLATE}
+
+
+def _windows(tokens: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
+    """Each run of `size` consecutive tokens within one paragraph."""
+    for j in range(len(tokens) - size + 1):
+        window = tuple(tokens[j : j + size])
+        if "" not in window:
+            yield window
+
+
 def _fingerprint(words: Sequence[str]) -> int:
     digest = hashlib.blake2b("\x1f".join(words).encode("utf-8"), digest_size=8).digest()
     return int.from_bytes(digest, "big") or 1  # 0 means "no shingle here"
 
 
-def _shingles(tokens: Sequence[str], size: int) -> tuple[int, ...]:
+def _shingles(tokens: Sequence[str], size: int, common: Container[tuple[str, ...]] = ()) -> tuple[int, ...]:
+    """The fingerprint of each shingle of `tokens`, 0 where none starts or where it is boilerplate (`common`)."""
     out = [0] * len(tokens)
     for j in range(len(tokens) - size + 1):
-        window = tokens[j : j + size]
-        if "" not in window:
+        window = tuple(tokens[j : j + size])
+        if "" not in window and window not in common:
             out[j] = _fingerprint(window)
     return tuple(out)
 
