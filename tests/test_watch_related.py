@@ -1026,6 +1026,32 @@ def test_a_stock_headline_is_a_pickup_only_where_it_stands_apart_in_the_title() 
     assert kinds("In full: Statement by the Prime Minister") == ["pickup"]
 
 
+STOCK = "Statement by the Prime Minister"
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "picked"),
+    [
+        ((1,), ["stock-0"]),
+        ((1, 2), ["stock-0", "stock-1"]),  # two releases under one title: a pickup of either
+        ((1, 2, 3), []),  # three: a stock title, not our headline
+        ((1, 30, 60), []),  # three of the corpus, one of them watched
+    ],
+)
+def test_a_title_three_releases_share_is_no_headline_pickup(days_ago: tuple[float, ...], picked: list[str]) -> None:
+    """A re-check: with three releases "Statement by the Prime Minister", another government's item under that title
+    was a pickup of each."""
+    releases = [
+        _release(f"stock-{n}", STOCK, f"On topic {n}.", (NOW - timedelta(days=days)).isoformat())
+        for n, days in enumerate(days_ago)
+    ]
+    matcher = RelatedMatcher(build_profiles(releases, NOW), SETTINGS)
+    content = "The Prime Minister of Canada said today that Ottawa will host the summit."
+    for title in (STOCK, f"LIVE: {STOCK.upper()}"):
+        found = matcher.match("k", 1, title, "", content, "https://pm.gc.ca/en/news/statements/x")
+        assert sorted(m.subject.rsplit(":", 1)[1] for m in found if m.kind == "pickup") == picked, title
+
+
 def test_a_huge_release_is_profiled_from_its_first_hundred_thousand_characters() -> None:
     """A re-check: releases of 14 MB each kept the watch round busy for minutes, profiling every word."""
     from feeds.watch.terms import PROFILE_CHARS

@@ -28,7 +28,8 @@ releases watched:
   folded words is a pickup too, however short the item ("BREAKING: Foreign Secretary to visit Moscow", "…, says
   aide": a wire service's prefix or suffix around our headline); a title found inside the release's title, or a
   shorter release title ("Iran sanctions"), is not. Release titles are indexed by their first `HEADLINE_WORDS`
-  words, so this costs one look-up per word of the item's title.
+  words, so this costs one look-up per word of the item's title. A title three or more releases share ("Statement
+  by the Prime Minister") is boilerplate too: no item is a pickup for having it.
   A pickup of a release takes precedence: the same item is then not also reported as related to that release
   (it may still be related to others).
 
@@ -129,6 +130,9 @@ class ReleaseProfile:
     """The release's own addresses (permalink, canonical link), normalised by `_url_key`."""
     published: datetime | None = None
     """The release's date: an item its source dates more than `ITEM_SLACK` earlier is not its coverage."""
+    stock_title: bool = False
+    """`_BOILERPLATE` or more releases of the corpus have this title ("Statement by the Prime Minister"): an item
+    under it is no headline pickup, whoever published it."""
 
 
 HEADLINE_WORDS = 5
@@ -162,6 +166,7 @@ def build_profiles(
     all_terms = derive_terms_many(watched, releases, max_terms=max_terms)
     all_tokens = [_release_tokens(r) for r in watched]
     common = _common_passages(all_tokens, corpus, shingle_size)
+    titles = Counter(tuple(fold_words(r.title)) for r in corpus.values())
     profiles = []
     for release, terms, tokens in zip(watched, all_terms, all_tokens, strict=True):
         urls = tuple(sorted({k for k in (_url_key(release.permalink), _url_key(release.link or "")) if k}))
@@ -176,6 +181,7 @@ def build_profiles(
                 shingle_size=shingle_size,
                 urls=urls,
                 published=release.published,
+                stock_title=titles[tuple(fold_words(release.title))] >= _BOILERPLATE,
             )
         )
     return tuple(profiles)
@@ -350,12 +356,14 @@ class RelatedMatcher:
                 self._urls.setdefault(url, set()).add(pi)
         # A headline of HEADLINE_WORDS or more words taken whole into an item's title (a wire item under our title,
         # perhaps with "BREAKING:" before it or ", says aide" after it) is a pickup, however short the item: it is
-        # the release's own sentence, as a quotation is. Keyed by the title's first HEADLINE_WORDS words.
+        # the release's own sentence, as a quotation is. Keyed by the title's first HEADLINE_WORDS words. Not a
+        # title three releases share (of the corpus, or of those watched): that is boilerplate, as a passage is.
+        titles = [tuple(p.tokens[: p.tokens.index("")] if "" in p.tokens else p.tokens) for p in self.profiles]
+        shared = Counter(titles)
         self._headlines: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
-        for pi, profile in enumerate(self.profiles):
-            title = profile.tokens[: profile.tokens.index("")] if "" in profile.tokens else profile.tokens
-            if len(title) >= HEADLINE_WORDS:
-                self._headlines.setdefault(tuple(title[:HEADLINE_WORDS]), []).append((pi, tuple(title)))
+        for pi, (profile, title) in enumerate(zip(self.profiles, titles, strict=True)):
+            if len(title) >= HEADLINE_WORDS and not profile.stock_title and shared[title] < _BOILERPLATE:
+                self._headlines.setdefault(title[:HEADLINE_WORDS], []).append((pi, title))
 
     def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
         return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published)
