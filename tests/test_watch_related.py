@@ -438,6 +438,29 @@ def test_min_terms_raises_the_bar(oslo_matcher: RelatedMatcher) -> None:
     assert len(three.match("k", 1, "Kari Nordmann in Arctic Oslo", "", "", None)) == 1
 
 
+@pytest.mark.parametrize(
+    ("min_terms", "title", "expected"),
+    [
+        (2, "Oslo trade", None),  # a name and a plain word: one and a half
+        (2, "Oslo trade talks", ["Oslo", "trade", "talks"]),  # a name and two plain words: two
+        (2, "Oslo and Stavanger", ["Oslo", "Stavanger"]),
+        (2, "Minister: trade talks", None),  # plain words only, however many
+        (3, "Oslo and Stavanger trade", None),
+        (3, "Oslo and Stavanger trade talks", ["Oslo", "Stavanger", "trade", "talks"]),
+    ],
+)
+def test_a_plain_word_counts_half_a_term(
+    oslo_matcher: RelatedMatcher, min_terms: int, title: str, expected: list[str] | None
+) -> None:
+    """What README's "Coverage of our releases" says: `min_terms` counts names and phrases as one, a plain word
+    as half, and one of them at least must be a name or a phrase."""
+    matcher = RelatedMatcher(oslo_matcher.profiles, RelatedSettings(min_score=0.0, min_terms=min_terms))
+    assert related_terms(matcher, title) == expected
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    coverage = " ".join(readme.split("## Coverage of our releases", 1)[1].split("\n## ", 1)[0].split())
+    assert "a plain word counts half" in coverage
+
+
 # --- related: one name is one term, however it is written ---------------------------------------------------------
 
 LAVROV = """Foreign Secretary Jane Smith met Russian Foreign Minister Sergei Lavrov in Geneva today to discuss the war
