@@ -53,6 +53,9 @@ still use a temporary name and rename (README); this catches those that do not."
 IMPORT_RETRY = timedelta(seconds=30)
 """How soon a reload whose config could not be stored (the database busy or down) tries again."""
 
+PUBLISH_RETRY = timedelta(seconds=30)
+"""How soon a failed publish is tried again (then twice as long each time, up to `daemon.publish_interval`)."""
+
 
 @dataclass
 class JobState:
@@ -129,6 +132,8 @@ class Daemon:
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
         self._published: tuple[object, ...] | None = None
         """The store's change marker (`_changes`) as our last publish saw it."""
+        self._publish_retry: tuple[datetime, timedelta] | None = None
+        """After a failed publish: when the watch tick tries it again, and the wait after that (doubling)."""
         self._import_due: datetime | None = None
         """When to try again to store a reloaded config's feeds and rules (`_import_configured`), if it failed."""
         from feeds.web.metrics import Health, Metrics
@@ -236,7 +241,11 @@ class Daemon:
         self.metrics.items_stored(report.new_items)
         self.metrics.matches_found(report.new_matches)
         changed = report.new_matches or report.removed_matches
-        if changed or (self._published is not None and _changes(app) != self._published):
+        if (
+            changed
+            or self._publish_failed_retry_due()
+            or (self._published is not None and _changes(app) != self._published)
+        ):
             # Ours, or stored by a command in another process (`feeds ingest`, `feeds watch poll`), which cannot
             # trigger us: seen here, at the next watch tick, rather than at the next periodic publish.
             self.trigger_publish()
@@ -244,6 +253,25 @@ class Daemon:
         if not report.outcomes and not report.retro_matches and not report.retro_removed:
             return ""
         return report.summary()
+
+    def _publish_failed_retry_due(self) -> bool:
+        """Whether the last publish failed (a full disk, out/ not writable) and it is time to try again: after 30 s,
+        then twice as long each time, up to `daemon.publish_interval`. Without it a site whose publish failed waited
+        for new data or the periodic publish, up to ten minutes after the disk was freed."""
+        state = self.state.jobs.get("publish")
+        if state is None or state.last_ok is not False:
+            self._publish_retry = None
+            return False
+        now = self.clock()
+        if self._publish_retry is None:  # (the first failure seen: the next watch tick after 30 s tries again)
+            self._publish_retry = (now + PUBLISH_RETRY, PUBLISH_RETRY)
+            return False
+        due, wait = self._publish_retry
+        if now < due:
+            return False
+        wait = min(wait * 2, timedelta(seconds=self.settings.daemon.publish_interval))
+        self._publish_retry = (now + wait, wait)
+        return True
 
     def job_publish(self, app: App) -> str:
         from feeds.publish import run_publish

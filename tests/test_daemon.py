@@ -692,6 +692,29 @@ def test_a_reload_while_the_database_refuses_keeps_the_daemon_and_stores_the_con
         daemon.app.close()
 
 
+def test_a_failed_publish_is_tried_again_from_the_watch_tick_with_a_growing_wait(make_settings, clock):
+    """A review's find: a publish that failed (a full disk) was tried again only on new data or the periodic
+    publish, up to ten minutes after the disk was freed; now 30 s, then twice as long each time."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+
+    def full_disk(app):
+        raise OSError(28, "No space left on device")
+
+    try:
+        assert not daemon._publish_failed_retry_due(), "no publish yet: nothing to retry"
+        daemon._run_job("publish", full_disk)
+        due = []
+        for _ in range(8):  # watch ticks, 15 s apart
+            due.append(daemon._publish_failed_retry_due())
+            clock.advance(timedelta(seconds=15))
+        assert due == [False, False, True, False, False, False, True, False]  # at 30 s, then 60 s later
+        daemon._run_job("publish", lambda app: "1 changed")
+        assert not daemon._publish_failed_retry_due() and daemon._publish_retry is None
+    finally:
+        daemon.app.close()
+
+
 def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(make_settings, clock, caplog):
     import sqlalchemy as sa
 
