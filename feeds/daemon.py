@@ -56,6 +56,9 @@ IMPORT_RETRY = timedelta(seconds=30)
 PUBLISH_RETRY = timedelta(seconds=30)
 """How soon a failed publish is tried again (then twice as long each time, up to `daemon.publish_interval`)."""
 
+CLOCK_STEP = 5.0
+"""Seconds by which the wall clock must jump (against the monotonic clock) for the jobs to be scheduled again."""
+
 
 @dataclass
 class JobState:
@@ -132,6 +135,9 @@ class Daemon:
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
         self._published: tuple[object, ...] | None = None
         """The store's change marker (`_changes`) as our last publish saw it."""
+        self._wall: Callable[[], float] = time.time
+        self._clock_seen: tuple[float, float] | None = None
+        """(wall clock, monotonic clock) at the last `clock_step`."""
         self._publish_retry: tuple[datetime, timedelta] | None = None
         """After a failed publish: when the watch tick tries it again, and the wait after that (doubling)."""
         self._import_due: datetime | None = None
@@ -584,6 +590,22 @@ class Daemon:
             log.info("config reloaded from %s", self.config_path)
         return imported
 
+    def clock_step(self) -> float:
+        """Seconds the wall clock moved other than time did since the last call: NTP stepping it, a virtual machine
+        resumed, an operator's `date -s` (0 at the first call)."""
+        seen, self._clock_seen = self._clock_seen, (self._wall(), time.monotonic())
+        return 0.0 if seen is None else (self._clock_seen[0] - seen[0]) - (self._clock_seen[1] - seen[1])
+
+    def clock_stepped(self, step: float) -> None:
+        """The scheduler times its jobs by the wall clock: stepped back an hour, every job (and the heartbeat) would
+        wait that hour, and `feeds status` call the daemon gone. Every job is scheduled again from the new time."""
+        log.warning(
+            "the clock stepped %s by %.0f s: scheduling every job again", "back" if step < 0 else "ahead", abs(step)
+        )
+        if self._scheduler is not None and not self.stop_event.is_set():
+            self._scheduler.shutdown(wait=False)
+            self._schedule()
+
     def retry_import(self) -> bool:
         """Store the reloaded config's feeds and rules that the database refused at the reload (`run_forever` calls
         it when `IMPORT_RETRY` has passed)."""
@@ -676,6 +698,8 @@ class Daemon:
             return 0
         self.start()
         while not self.stop_event.wait(timeout=0.5):
+            if abs(step := self.clock_step()) > CLOCK_STEP:
+                self.clock_stepped(step)
             if reload_requested.is_set():
                 reload_requested.clear()
                 try:

@@ -715,6 +715,35 @@ def test_a_failed_publish_is_tried_again_from_the_watch_tick_with_a_growing_wait
         daemon.app.close()
 
 
+def test_a_clock_stepped_back_schedules_every_job_again(make_settings, clock, caplog):
+    """A review's find: APScheduler times jobs by the wall clock, so a clock stepped back an hour stopped every job
+    and the heartbeat for that hour (and `feeds status` called the daemon gone)."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    wall = [1_800_000_000.0]
+    daemon._wall = lambda: wall[0]
+    rescheduled: list[bool] = []
+
+    class Scheduler:
+        def shutdown(self, wait: bool) -> None:
+            rescheduled.append(wait)
+
+    try:
+        assert daemon.clock_step() == 0.0
+        assert abs(daemon.clock_step()) < 1, "time passing is no step"
+        wall[0] -= 3600
+        step = daemon.clock_step()
+        assert -3601 < step < -3599
+        daemon._scheduler = Scheduler()  # type: ignore[assignment]
+        daemon._schedule = lambda: rescheduled.append(True)  # type: ignore[method-assign]
+        with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
+            daemon.clock_stepped(step)
+        assert rescheduled == [False, True] and "the clock stepped back by 3600 s" in caplog.text
+    finally:
+        daemon._scheduler = None
+        daemon.app.close()
+
+
 def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(make_settings, clock, caplog):
     import sqlalchemy as sa
 
