@@ -447,6 +447,7 @@ class Daemon:
             jobs.append(("websub", self.job_websub, d.watch_tick))  # retries pings that failed
         scheduler.add_job(self.heartbeat, "interval", id="heartbeat", seconds=15, next_run_time=now)
         for name, fn, seconds in jobs:
+            self.health.expect(name, seconds)  # (/healthz: a job that stops finishing runs is degraded)
             first = now + timedelta(seconds=1 if name in ("ingest", "watch") else min(seconds, 5.0))
             if name == "housekeeping":
                 # Not a full day after every start: a daemon restarted or reloaded daily would never prune.

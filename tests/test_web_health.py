@@ -84,6 +84,23 @@ def test_healthz_reports_jobs_and_a_failed_job_degrades(app, serve):
     assert get(base, "/healthz").json()["status"] == "ok"
 
 
+def test_a_job_that_stops_finishing_runs_is_degraded(app, serve, clock):
+    """A review's find: /healthz looked only at each job's last finished run, so a job hung on a database, or a
+    scheduler stopped (a clock stepped back), stayed ok for ever."""
+    health = Health()
+    health.expect("watch", 30.0)
+    health.record_job("watch", True, clock())
+    base = serve(make_web_app(app, health=health))
+    clock.advance(timedelta(seconds=3 * 30 + 300))
+    assert get(base, "/healthz").json()["checks"]["job:watch"]["status"] == "ok", "not yet: a long round is no stall"
+    clock.advance(timedelta(seconds=1))
+    data = get(base, "/healthz").json()
+    assert data["status"] == "degraded" and data["checks"]["job:watch"]["status"] == "degraded"
+    assert data["checks"]["job:watch"]["error"] == "no run finished since 2026-11-28T12:00:00Z (it runs every 30 s)"
+    health.record_job("watch", True, clock())
+    assert get(base, "/healthz").json()["status"] == "ok"
+
+
 def test_healthz_is_degraded_while_a_remote_source_fails_not_only_on_the_round_that_polled_it(
     make_settings, make_app_for, serve, clock
 ):

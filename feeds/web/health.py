@@ -26,6 +26,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -118,12 +119,24 @@ def check_out_dir(out: Path) -> dict[str, Any]:
     return {"status": "ok"} if probe == out else {"status": "ok", "message": "not published yet"}
 
 
-def check_job(job: JobRecord) -> dict[str, Any]:
+STALLED_GRACE = 300.0
+"""Seconds beyond three of its intervals for which a job may go without finishing a run before /healthz calls it
+stalled (a watch round through many slow servers legitimately takes minutes)."""
+
+
+def check_job(job: JobRecord, every: float | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """A job's last outcome; degraded when it failed, or when, scheduled every `every` seconds, it has finished no
+    run for three intervals and `STALLED_GRACE` (hung on a database, or its scheduler stopped): the last run's
+    success alone said ok for ever."""
+    stalled = every is not None and now is not None and (now - job.last_run).total_seconds() > 3 * every + STALLED_GRACE
+    error = job.error
+    if stalled:
+        error = f"no run finished since {rfc3339(job.last_run)} (it runs every {every:g} s)"
     return {
-        "status": "ok" if job.ok else "degraded",
+        "status": "ok" if job.ok and not stalled else "degraded",
         "last_run": rfc3339(job.last_run),
         "last_success": rfc3339(job.last_success) if job.last_success else None,
-        "error": (job.error or "")[:_ERROR_CHARS] or None,
+        "error": (error or "")[:_ERROR_CHARS] or None,
         "runs": job.runs,
         "failures": job.failures,
         "consecutive_failures": job.consecutive_failures,
@@ -222,8 +235,9 @@ class StatusEndpoints:
             message = f"the database did not answer within {self.database_answer:g} s"
             found = {"database": {"status": "fail", "message": message}}
         checks: dict[str, dict[str, Any]] = {"database": found["database"], "out": check_out_dir(self.out_dir)}
+        now = self.app.clock()
         for job in self.health.jobs():
-            checks[f"job:{job.name}"] = check_job(job)
+            checks[f"job:{job.name}"] = check_job(job, self.health.every(job.name), now)
         checks.update((name, check) for name, check in found.items() if name != "database")
         return {"status": overall(checks.values()), "checked_at": rfc3339(self.app.clock()), "checks": checks}
 

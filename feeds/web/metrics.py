@@ -149,7 +149,18 @@ class Health:
 
     def __init__(self) -> None:
         self._jobs: dict[str, JobRecord] = {}
+        self._every: dict[str, float] = {}
         self._lock = threading.Lock()
+
+    def expect(self, name: str, every: float) -> None:
+        """`name` is scheduled every `every` seconds: /healthz says so when none of its runs has finished for much
+        longer (`feeds.web.health.check_job`)."""
+        with self._lock:
+            self._every[name] = every
+
+    def every(self, name: str) -> float | None:
+        with self._lock:
+            return self._every.get(name)
 
     def record_job(self, name: str, ok: bool, at: datetime, error: str | None = None) -> None:
         with self._lock:
