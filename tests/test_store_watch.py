@@ -83,6 +83,19 @@ def test_record_check_from_an_expired_lease_holder_is_ignored(store):
     assert store.feed(f.id).last_status is None
 
 
+def test_renew_feeds_extends_only_the_leases_still_held(store):
+    """A round longer than its lease renews it; a feed another worker took meanwhile is left to that worker."""
+    a, b = add(store, "https://a.example/x"), add(store, "https://b.example/y")
+    store.claim_due(NOW, limit=10, owner="w1", lease=LEASE)
+    later = NOW + LEASE * 0.9
+    assert store.renew_feeds([a.id], later, owner="w1", lease=LEASE) == {a.id}
+    (taken,) = store.claim_due(NOW + LEASE * 1.5, limit=10, owner="w2", lease=LEASE)
+    assert taken.id == b.id, "b's lease ran out, a's was renewed"
+    assert store.renew_feeds([a.id, b.id], NOW + LEASE * 1.5, owner="w1", lease=LEASE) == {a.id}
+    assert store.claim_due(NOW + LEASE * 2.4, limit=10, owner="w3", lease=LEASE) == [], "b is w2's, a still w1's"
+    assert store.renew_feeds([], NOW, owner="w1", lease=LEASE) == set()
+
+
 def test_claim_feeds_ignores_schedule(store):
     f = add(store)
     store.record_check(replace(f, next_check=NOW + timedelta(days=2), failures=5), owner="x")

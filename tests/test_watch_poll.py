@@ -12,6 +12,7 @@ from werkzeug import Response
 
 from feeds.clock import FixedClock
 from feeds.errors import IngestError
+from feeds.fetch import NotModified
 from feeds.ingest import ingest_paths
 from feeds.publish import run_publish
 from feeds.watch.manage import add_feed, add_rule, export_opml, import_configured, import_opml, read_opml, try_query
@@ -863,3 +864,100 @@ def test_an_interrupted_poll_gives_back_the_feeds_it_did_not_check(app, httpserv
     monkeypatch.undo()
     report = run_watch(app, feed_ids=[a.id, b.id])
     assert sorted((o.feed_id, o.status) for o in report.outcomes) == [(a.id, "200"), (b.id, "200")]
+
+
+SLOW_ROUND = '\n[http]\nallow = ["127.0.0.1", "localhost"]\n\n[watch]\nworkers = {workers}\nlease = "60s"\n'
+
+
+def _slow_round(make_settings, make_app_for, db_url, httpserver, *, feeds: int, workers: int):
+    """An App on `db_url` (SQLite and PostgreSQL) watching `feeds` local feeds, fetched by `workers` threads."""
+    app = make_app_for(make_settings(SLOW_ROUND.format(workers=workers), database_url=db_url))
+    watched = []
+    for n in range(feeds):
+        httpserver.expect_request(f"/f{n}.xml").respond_with_data(rss(STORIES[1]), content_type="application/rss+xml")
+        watched.append(feed_at(app, httpserver, f"/f{n}.xml").id)
+    return app, watched, timedelta(seconds=app.settings.watch.lease)
+
+
+def test_a_round_longer_than_the_lease_keeps_its_feeds_and_no_other_daemon_polls_them(
+    make_settings, make_app_for, db_url, httpserver, clock, monkeypatch
+):
+    """Review 4 #2: a round of slow servers outlasted `watch.lease`; the feeds late in the batch lost their
+    lease while still waiting, another daemon claimed and polled them too, and this run's results were refused
+    (the lease no longer its own), so they were polled a third time. Each server here takes half the lease to
+    answer (the clock moves inside the fetch), and another daemon tries to claim before each fetch."""
+    from feeds.watch import poll
+
+    app, ids, lease = _slow_round(make_settings, make_app_for, db_url, httpserver, feeds=5, workers=1)
+    real, taken = poll._fetch, []
+
+    def slow(app_, feed, own=frozenset()):
+        taken.extend(f.id for f in app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease))
+        clock.advance(lease / 2)
+        return real(app_, feed, own)
+
+    monkeypatch.setattr(poll, "_fetch", slow)
+    report = run_watch(app, owner="me:1")
+    assert taken == [], "no feed of the round was claimed by another daemon while it ran"
+    assert sorted((o.feed_id, o.status) for o in report.outcomes) == [(i, "200") for i in ids]
+    assert all(f.last_status == "200" and f.next_check > clock() for f in app.store.feeds()), "every check recorded"
+    assert app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease) == [], "and none due again"
+    assert len(httpserver.log) == len(ids), "each feed polled once"
+
+
+def test_leases_are_renewed_while_every_fetch_hangs(
+    make_settings, make_app_for, db_url, httpserver, clock, monkeypatch
+):
+    """No fetch finishes for longer than the lease (a server holding its answer until the header deadline): the
+    run renews its leases while it waits, not only when an answer arrives."""
+    import threading
+
+    from feeds.watch import poll
+
+    app, ids, lease = _slow_round(make_settings, make_app_for, db_url, httpserver, feeds=3, workers=1)
+    renewed, taken = threading.Event(), []
+    renew = app.store.renew_feeds
+
+    def spy(*args, **kwargs):
+        got = renew(*args, **kwargs)
+        renewed.set()
+        return got
+
+    def hanging(app_, feed, own=frozenset()):
+        if feed.id == ids[0]:
+            clock.advance(lease * 0.9)
+            assert renewed.wait(10), "the leases were renewed while the first fetch still hung"
+            clock.advance(lease * 0.9)  # past the lease first taken
+            taken.extend(f.id for f in app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease))
+        return NotModified(
+            url=feed.url, requested_url=feed.url, fetched_at=clock(), fresh_until=None, permanent_redirect=None
+        )
+
+    monkeypatch.setattr(app.store, "renew_feeds", spy)
+    monkeypatch.setattr(poll, "_fetch", hanging)
+    report = run_watch(app, owner="me:1")
+    assert taken == []
+    assert sorted(o.feed_id for o in report.outcomes) == ids
+
+
+def test_a_feed_another_worker_took_while_this_one_stalled_is_not_fetched_here(
+    make_settings, make_app_for, db_url, httpserver, clock, monkeypatch
+):
+    """This process stalled past its lease (a frozen VM) and another worker claimed the batch meanwhile: the
+    renewal finds out, and the feeds not fetched yet are left to that worker."""
+    from feeds.watch import poll
+
+    app, ids, lease = _slow_round(make_settings, make_app_for, db_url, httpserver, feeds=3, workers=1)
+    real, fetched, taken = poll._fetch, [], []
+
+    def stalling(app_, feed, own=frozenset()):
+        fetched.append(feed.id)
+        if feed.id == ids[0]:
+            clock.advance(lease * 1.5)
+            taken.extend(f.id for f in app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease))
+        return real(app_, feed, own)
+
+    monkeypatch.setattr(poll, "_fetch", stalling)
+    run_watch(app, owner="me:1")
+    assert taken == ids
+    assert ids[2] not in fetched, "submitted after the renewal found it taken"

@@ -15,6 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from feeds.store.rows import chunks
+
 
 @contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
@@ -36,6 +38,21 @@ def lease_free(table: sa.Table, now: datetime, lease: timedelta) -> Any:
     whose holder died, would otherwise hold the row until the clock catches up with it."""
     until = table.c.lease_until
     return sa.or_(until.is_(None), until < now, until > now + max(lease, LEASE_HORIZON))
+
+
+def renew_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owner: str, until: datetime) -> set[int]:
+    """Move the leases `owner` holds on these rows of `table` on to `until`: the ids whose lease it still holds.
+
+    Work that outlasts its lease renews it while it goes on; a row leased by someone else by now (the holder
+    stalled past its lease, another took it) is left alone and left out of the answer, so the work can skip it."""
+    wanted = sorted(set(ids))
+    held: set[int] = set()
+    with writing(engine) as conn:
+        for chunk in chunks(wanted, 500):
+            mine = sa.and_(table.c.id.in_(chunk), table.c.lease_owner == owner)
+            conn.execute(table.update().where(mine).values(lease_until=until))
+            held.update(row[0] for row in conn.execute(sa.select(table.c.id).where(mine)))
+    return held
 
 
 def release_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owner: str) -> None:

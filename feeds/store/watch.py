@@ -37,7 +37,7 @@ from feeds.store.schema import matches as M
 from feeds.store.schema import related_applied as RA
 from feeds.store.schema import rules as RU
 from feeds.store.schema import watched_feeds as WF
-from feeds.store.tx import lease_free, release_leases, writing
+from feeds.store.tx import lease_free, release_leases, renew_leases, writing
 
 SCHEDULE_HORIZON = timedelta(days=7)
 """The furthest ahead a check is set besides the feed's own interval (a Retry-After's cap; back-off stops at 48 h)."""
@@ -322,6 +322,11 @@ class WatchStoreMixin:
         wanted = sorted(set(ids))
         cond = sa.and_(WF.c.id.in_(wanted), lease_free(WF, now, lease))
         return self._claim(cond, now=now, limit=len(wanted) or 1, owner=owner, lease=lease)
+
+    def renew_feeds(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> set[int]:
+        """Hold claimed feeds for another `lease` from `now` (a round that outlasts its lease: slow servers, a
+        large batch): the ids still leased by `owner`, the others having been taken by another worker since."""
+        return renew_leases(self.engine, WF, ids, owner=owner, until=now + lease)
 
     def release_feeds(self, ids: Iterable[int], *, owner: str) -> None:
         """Give back claimed feeds that were not checked (the run was interrupted), as they were: due as before,

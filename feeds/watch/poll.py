@@ -25,6 +25,7 @@ import importlib.metadata
 import importlib.util
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -33,7 +34,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from itertools import islice
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from feeds.app import worker_id
 from feeds.config import clamp_interval
@@ -144,11 +145,14 @@ def run_watch(
     parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
+    leases = Leases(app, feeds, owner=owner, since=now)
+
+    def fetch(feed: WatchedFeed) -> FetchResult | None:
+        return _fetch(app, feed, matchers.own_domains) if leases.fetching(feed) else None
+
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
         # In the order the answers arrive: a server that hangs until its deadline holds up no other feed.
-        fetches = fetched_in_turn(
-            pool, feeds, lambda feed: _fetch(app, feed, matchers.own_domains), ahead=2 * settings.workers
-        )
+        fetches = fetched_in_turn(pool, feeds, fetch, ahead=2 * settings.workers, tick=leases.keep)
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
         # they arrive, while this thread stores the ones already done, in the order the workers finish them (a
         # look-ahead of a few bodies per CPU keeps the workers busy without waiting for the whole batch to be
@@ -157,17 +161,20 @@ def run_watch(
         pending: list[tuple[WatchedFeed, FetchResult, Future[Parsed | str] | None]] = []
 
         def settle_one() -> None:
-            feed, result, ahead = pending.pop(first_ready([ahead for _, _, ahead in pending]))
+            feed, result, ahead = pending.pop(first_ready([ahead for _, _, ahead in pending], tick=leases.keep))
             try:
                 outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
             except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
                 outcome = _unexpected(app, feed, e, owner=owner)
+            leases.settled(feed.id)
             report.outcomes.append(outcome)
             if progress:
                 progress(1, len(feeds))
 
         try:
             for feed, result in fetches:
+                if result is None:  # taken by another worker while this run waited: not ours to poll
+                    continue
                 ahead = None
                 if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
                     try:
@@ -227,11 +234,82 @@ def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
     return feed.body_digest == body_digest(result)
 
 
+R = TypeVar("R")
+
+WAKE = 0.5
+"""Seconds at most between two calls of a run's `tick` (`Leases.keep`) while it waits on fetches or parsers: a
+round whose fetches all hang still renews its leases in time. A look at the clock, mostly: cheap."""
+
+
+class Leases:
+    """The leases of a run's claimed feeds that it has not settled yet, kept for as long as the run goes on.
+
+    A round can outlast `watch.lease`: 200 feeds through 16 fetch threads, a few slow servers each taking up to
+    its deadlines (about two minutes a feed). A lease that ran out while its feed still waited let another daemon
+    claim and poll it too; this run's result was then refused (the lease no longer its own), leaving it due, and
+    it was polled a third time (review 4 #2). So the leases are renewed every third of the lease, in one UPDATE,
+    by the thread that waits on the fetches (`keep`, its `tick`), by the App's clock. Renewing rather than claiming
+    a few feeds at a time as fetch threads free up: the batch, its stored item hashes and its parse pool stay as
+    they are, and a feed whose body waits for a worker process or to be stored stays covered too.
+
+    A feed another worker has taken meanwhile (this process stalled past its lease: a frozen VM, a long GC) is not
+    fetched here if it was not yet: the other worker polls it."""
+
+    def __init__(self, app: App, feeds: Sequence[WatchedFeed], *, owner: str, since: datetime):
+        self.app, self.owner = app, owner
+        self.lease = timedelta(seconds=app.settings.watch.lease)
+        self.held = {f.id for f in feeds}
+        """Claimed, not settled: touched only by the run's own thread."""
+        self.renewed = since
+        self._lost: set[int] = set()
+        self._lock = threading.Lock()  # `_lost` is read by the fetch threads
+
+    def settled(self, feed_id: int) -> None:
+        """The feed's check is recorded (which released its lease), or it was given up: not renewed any more."""
+        self.held.discard(feed_id)
+
+    def keep(self) -> None:
+        """Renew the leases held once a third of the lease has passed since the last renewal (or the clock was
+        stepped back since: the renewal then starts again from now)."""
+        now = self.app.clock()
+        if not self.held or self.renewed <= now < self.renewed + self.lease / 3:
+            return
+        self.renewed = now
+        try:
+            still = self.app.store.renew_feeds(self.held, now, owner=self.owner, lease=self.lease)
+        except Exception as e:  # the database is failing: the fetches go on, and the next third tries again
+            from feeds.store import error_text
+
+            log.warning("could not renew the leases of %d feeds being polled: %s", len(self.held), error_text(e))
+            return
+        lost = self.held - still
+        if lost:
+            log.warning(
+                "%d feed(s) of this round were taken by another worker while it ran (this process stalled past "
+                "its lease?): not polled here",
+                len(lost),
+            )
+            self.held -= lost
+            with self._lock:
+                self._lost |= lost
+
+    def fetching(self, feed: WatchedFeed) -> bool:
+        """Whether to fetch `feed` now (in a fetch thread, as its fetch starts)."""
+        with self._lock:
+            return feed.id not in self._lost
+
+
 def fetched_in_turn(
-    pool: ThreadPoolExecutor, feeds: Sequence[WatchedFeed], fetch: Callable[[WatchedFeed], FetchResult], *, ahead: int
-) -> Iterator[tuple[WatchedFeed, FetchResult]]:
+    pool: ThreadPoolExecutor,
+    feeds: Sequence[WatchedFeed],
+    fetch: Callable[[WatchedFeed], R],
+    *,
+    ahead: int,
+    tick: Callable[[], None] | None = None,
+) -> Iterator[tuple[WatchedFeed, R]]:
     """Each feed with its fetch result, in the order the answers arrive, with at most `ahead` feeds fetched or
-    being fetched that the caller has not taken yet.
+    being fetched that the caller has not taken yet; `tick` is called as each answer arrives and every `WAKE`
+    seconds while none does (the run renews its leases from it).
 
     A body is held until its feed is stored: fetching a whole batch at once (200 feeds by default, each body up
     to the 10 MiB cap) could hold gigabytes while the workers catch up. Fetches are I/O-bound and quick beside
@@ -239,7 +317,9 @@ def fetched_in_turn(
     waiting = iter(feeds)
     running = {pool.submit(fetch, feed): feed for feed in islice(waiting, max(1, ahead))}
     while running:
-        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        done, _ = wait(running, timeout=WAKE if tick is not None else None, return_when=FIRST_COMPLETED)
+        if tick is not None:
+            tick()
         for future in done:
             feed = running.pop(future)
             yield feed, future.result()
@@ -248,8 +328,9 @@ def fetched_in_turn(
                 running[pool.submit(fetch, following)] = following
 
 
-def first_ready(futures: Sequence[Future[Any] | None]) -> int:
-    """The index of the first future that is done (None: nothing to wait for), else of the first to finish.
+def first_ready(futures: Sequence[Future[Any] | None], *, tick: Callable[[], None] | None = None) -> int:
+    """The index of the first future that is done (None: nothing to wait for), else of the first to finish
+    (calling `tick` every `WAKE` seconds while it waits, as `fetched_in_turn` does).
 
     The poll stores feeds in this order, not in the order they were fetched: waiting for the oldest would leave
     the other workers idle behind one large feed (bench_poll's first pass: 8% quicker in this order)."""
@@ -259,7 +340,13 @@ def first_ready(futures: Sequence[Future[Any] | None]) -> int:
         for i, future in enumerate(futures):
             if future is None or future.done():
                 return i
-        wait([f for f in futures if f is not None], return_when=FIRST_COMPLETED)
+        wait(
+            [f for f in futures if f is not None],
+            timeout=WAKE if tick is not None else None,
+            return_when=FIRST_COMPLETED,
+        )
+        if tick is not None:
+            tick()
 
 
 LOOKAHEAD_PER_CPU = 4
