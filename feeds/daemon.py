@@ -240,7 +240,7 @@ class Daemon:
     def job_watch(self, app: App) -> str:
         from feeds.watch.poll import run_watch
 
-        report = run_watch(app, owner=self.worker)
+        report = run_watch(app, owner=self.worker, stop=self.stop_event)  # SIGTERM: no new fetch, the rest given back
         for o in report.outcomes:
             self.metrics.fetch_result(int(o.status) if o.status.isdigit() else None)
             self.metrics.feed_polled(o.error is None)

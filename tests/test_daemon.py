@@ -598,6 +598,36 @@ def test_a_change_stored_by_another_process_is_published_at_the_next_watch_tick(
         daemon.app.close()
 
 
+def test_sigterm_during_a_watch_round_starts_no_new_fetch_and_gives_back_the_feeds_not_polled(
+    make_settings, clock, httpserver, monkeypatch
+):
+    """Review 4 #7: the watch job is told of the stop (`stop_event`, set by SIGTERM): the fetch under way is
+    stored, no other starts, and the feeds claimed but not polled are free for other daemons at once."""
+    from feeds.watch import poll
+    from feeds.watch.manage import add_feed
+
+    settings = make_settings('\n[http]\nallow = ["127.0.0.1", "localhost"]\n\n[watch]\nworkers = 1\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    real, fetched = poll._fetch, []
+
+    def fetch(app, feed, own=frozenset()):
+        fetched.append(feed.id)
+        daemon.stop_event.set()  # as `on_term` does
+        return real(app, feed, own)
+
+    try:
+        for n in range(3):
+            httpserver.expect_request(f"/f{n}.xml").respond_with_data(RSS, content_type="application/rss+xml")
+            add_feed(daemon.app, httpserver.url_for(f"/f{n}.xml"))
+        monkeypatch.setattr(poll, "_fetch", fetch)
+        summary = daemon.job_watch(daemon.app)
+        assert len(fetched) == 1 and summary.startswith("1 feed checked") and "2 feeds given back" in summary
+        lease = timedelta(seconds=settings.watch.lease)
+        assert len(daemon.app.store.claim_due(clock(), limit=10, owner="other:1", lease=lease)) == 2
+    finally:
+        daemon.app.close()
+
+
 def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_needs_a_restart(
     make_settings, clock, caplog
 ):

@@ -961,3 +961,37 @@ def test_a_feed_another_worker_took_while_this_one_stalled_is_not_fetched_here(
     run_watch(app, owner="me:1")
     assert taken == ids
     assert ids[2] not in fetched, "submitted after the renewal found it taken"
+
+
+def test_a_stop_during_a_round_fetches_nothing_more_and_gives_back_the_feeds_not_checked(
+    make_settings, make_app_for, db_url, httpserver, clock, monkeypatch
+):
+    """Review 4 #7: SIGTERM during a round; the round went on fetching new feeds after it, and the daemon, gone
+    after its grace period, left the feeds it had claimed but not polled leased for up to `watch.lease`, which
+    no other daemon could take. Now the fetches under way are stored, no new one starts, and the rest are given
+    back at once, due as before. The stop comes while the first two feeds are being fetched."""
+    import threading
+
+    from feeds.watch import poll
+
+    app, ids, lease = _slow_round(make_settings, make_app_for, db_url, httpserver, feeds=5, workers=2)
+    real, fetched = poll._fetch, []
+    stop, second_started = threading.Event(), threading.Event()
+
+    def fetch(app_, feed, own=frozenset()):
+        fetched.append(feed.id)
+        if feed.id == ids[0]:
+            assert second_started.wait(10)
+            stop.set()  # SIGTERM, while the second feed is being fetched too
+        elif feed.id == ids[1]:
+            second_started.set()
+            assert stop.wait(10)
+        return real(app_, feed, own)
+
+    monkeypatch.setattr(poll, "_fetch", fetch)
+    report = run_watch(app, owner="me:1", stop=stop)
+    assert sorted(fetched) == ids[:2], "no fetch started after the stop"
+    assert sorted((o.feed_id, o.status) for o in report.outcomes) == [(ids[0], "200"), (ids[1], "200")]
+    assert report.given_back == 3 and report.summary().endswith("; stopped: 3 feeds given back unchecked")
+    taken = app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease)
+    assert sorted(f.id for f in taken) == ids[2:], "free for another daemon at once, not after the lease"

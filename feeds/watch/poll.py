@@ -26,7 +26,7 @@ import importlib.util
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -83,6 +83,9 @@ class WatchReport:
     """Matches found among stored items for new or changed rules and releases."""
     retro_removed: int = 0
     """Matches that changed rules and releases no longer make, deleted."""
+    given_back: int = 0
+    """Claimed feeds not polled because the run was asked to stop (the daemon's SIGTERM): their leases given
+    back, due as before."""
 
     @property
     def new_items(self) -> int:
@@ -105,14 +108,16 @@ class WatchReport:
         return sum(1 for o in self.outcomes if o.error)
 
     def summary(self) -> str:
-        """`2 feeds checked, 0 failed, 3 new items, 1 new matches`, with `, N changed` after the items and `, N
-        removed (no longer made)` after the matches when there are any (the daemon's job summary, and the last
-        line of `feeds watch poll`)."""
+        """`2 feeds checked, 0 failed, 3 new items, 1 new matches`, with `, N changed` after the items, `, N
+        removed (no longer made)` after the matches and `; stopped: N feeds given back unchecked` when there are
+        any (the daemon's job summary, and the last line of `feeds watch poll`)."""
         checked = len(self.outcomes)
         text = f"{checked} feed{'' if checked == 1 else 's'} checked, {self.failed} failed, {self.new_items} new items"
         text += f", {self.changed_items} changed" if self.changed_items else ""
         text += f", {self.new_matches} new matches"
-        return text + (f", {self.removed_matches} removed (no longer made)" if self.removed_matches else "")
+        text += f", {self.removed_matches} removed (no longer made)" if self.removed_matches else ""
+        gave = self.given_back
+        return text + (f"; stopped: {gave} feed{'' if gave == 1 else 's'} given back unchecked" if gave else "")
 
 
 def run_watch(
@@ -121,8 +126,13 @@ def run_watch(
     feed_ids: Sequence[int] | None = None,
     owner: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> WatchReport:
-    """Poll the feeds that are due (or exactly `feed_ids`, whatever their schedule) once."""
+    """Poll the feeds that are due (or exactly `feed_ids`, whatever their schedule) once.
+
+    Once `stop` is set (the daemon's SIGTERM), no further fetch starts: the fetches under way are stored, and the
+    feeds not polled are given back at once rather than left leased, for up to `watch.lease`, by a daemon that
+    is gone after its grace period (review 4 #7)."""
     settings = app.settings.watch
     owner = owner or worker_id()
     now = app.clock()
@@ -145,7 +155,7 @@ def run_watch(
     parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
-    leases = Leases(app, feeds, owner=owner, since=now)
+    leases = Leases(app, feeds, owner=owner, since=now, stop=stop)
 
     def fetch(feed: WatchedFeed) -> FetchResult | None:
         return _fetch(app, feed, matchers.own_domains) if leases.fetching(feed) else None
@@ -187,6 +197,7 @@ def run_watch(
                     settle_one()
             while pending:
                 settle_one()
+            report.given_back = leases.give_back() if leases.stopping else 0
         except BaseException:  # Ctrl-C on `feeds watch poll`: fetch nothing more, and give back what was not checked
             pool.shutdown(wait=False, cancel_futures=True)
             checked = {o.feed_id for o in report.outcomes}
@@ -253,24 +264,56 @@ class Leases:
     they are, and a feed whose body waits for a worker process or to be stored stays covered too.
 
     A feed another worker has taken meanwhile (this process stalled past its lease: a frozen VM, a long GC) is not
-    fetched here if it was not yet: the other worker polls it."""
+    fetched here if it was not yet: the other worker polls it.
 
-    def __init__(self, app: App, feeds: Sequence[WatchedFeed], *, owner: str, since: datetime):
-        self.app, self.owner = app, owner
+    Once `stop` is set, no fetch starts (`fetching` says no, in the fetch thread, under the same lock that records
+    the fetches started), and `keep` gives back at once the leases of the feeds whose fetch has not started: the
+    daemon may be gone before the fetches under way end (its grace period), and those feeds would otherwise stay
+    leased to it, which no other daemon can take, until the lease runs out."""
+
+    def __init__(
+        self, app: App, feeds: Sequence[WatchedFeed], *, owner: str, since: datetime, stop: threading.Event | None
+    ):
+        self.app, self.owner, self.stop = app, owner, stop
         self.lease = timedelta(seconds=app.settings.watch.lease)
         self.held = {f.id for f in feeds}
         """Claimed, not settled: touched only by the run's own thread."""
         self.renewed = since
+        self.stopping = False
+        """The run has seen `stop` set: it fetches nothing more."""
+        self.given_back = 0
         self._lost: set[int] = set()
-        self._lock = threading.Lock()  # `_lost` is read by the fetch threads
+        self._started: set[int] = set()
+        self._lock = threading.Lock()  # `_lost` and `_started` are shared with the fetch threads
 
     def settled(self, feed_id: int) -> None:
         """The feed's check is recorded (which released its lease), or it was given up: not renewed any more."""
         self.held.discard(feed_id)
 
-    def keep(self) -> None:
+    def keep(self) -> bool:
         """Renew the leases held once a third of the lease has passed since the last renewal (or the clock was
-        stepped back since: the renewal then starts again from now)."""
+        stepped back since: the renewal then starts again from now). False once the run is to stop, after giving
+        back the feeds whose fetch has not started."""
+        if not self.stopping and self.stop is not None and self.stop.is_set():
+            self.stopping = True
+            with self._lock:  # (no fetch starts from now on: `fetching` sees `stop` set)
+                unstarted = self.held - self._started
+            self.give_back(unstarted)
+        self._renew()
+        return not self.stopping
+
+    def give_back(self, ids: Iterable[int] | None = None) -> int:
+        """Release the leases of these feeds (all those held: None), which this run will not check; how many in
+        all so far. As Ctrl-C does: due as before, for any daemon to take at once."""
+        ids = set(self.held if ids is None else ids)
+        if ids:
+            with contextlib.suppress(Exception):  # (the database may be failing: the leases then run out)
+                self.app.store.release_feeds(ids, owner=self.owner)
+            self.held -= ids
+            self.given_back += len(ids)
+        return self.given_back
+
+    def _renew(self) -> None:
         now = self.app.clock()
         if not self.held or self.renewed <= now < self.renewed + self.lease / 3:
             return
@@ -296,7 +339,10 @@ class Leases:
     def fetching(self, feed: WatchedFeed) -> bool:
         """Whether to fetch `feed` now (in a fetch thread, as its fetch starts)."""
         with self._lock:
-            return feed.id not in self._lost
+            if feed.id in self._lost or (self.stop is not None and self.stop.is_set()):
+                return False
+            self._started.add(feed.id)
+            return True
 
 
 def fetched_in_turn(
@@ -305,30 +351,32 @@ def fetched_in_turn(
     fetch: Callable[[WatchedFeed], R],
     *,
     ahead: int,
-    tick: Callable[[], None] | None = None,
+    tick: Callable[[], bool] | None = None,
 ) -> Iterator[tuple[WatchedFeed, R]]:
     """Each feed with its fetch result, in the order the answers arrive, with at most `ahead` feeds fetched or
     being fetched that the caller has not taken yet; `tick` is called as each answer arrives and every `WAKE`
-    seconds while none does (the run renews its leases from it).
+    seconds while none does (the run renews its leases from it), and once it returns False no further fetch is
+    submitted: those under way are still yielded as they end.
 
     A body is held until its feed is stored: fetching a whole batch at once (200 feeds by default, each body up
     to the 10 MiB cap) could hold gigabytes while the workers catch up. Fetches are I/O-bound and quick beside
     parsing, so keeping a few per fetch thread in hand costs no time."""
     waiting = iter(feeds)
     running = {pool.submit(fetch, feed): feed for feed in islice(waiting, max(1, ahead))}
+    going = True
     while running:
         done, _ = wait(running, timeout=WAKE if tick is not None else None, return_when=FIRST_COMPLETED)
         if tick is not None:
-            tick()
+            going = tick()
         for future in done:
             feed = running.pop(future)
             yield feed, future.result()
-            following = next(waiting, None)  # (once the caller is back for more: its slot is free only then)
+            following = next(waiting, None) if going else None  # (once the caller is back: its slot is free only then)
             if following is not None:
                 running[pool.submit(fetch, following)] = following
 
 
-def first_ready(futures: Sequence[Future[Any] | None], *, tick: Callable[[], None] | None = None) -> int:
+def first_ready(futures: Sequence[Future[Any] | None], *, tick: Callable[[], object] | None = None) -> int:
     """The index of the first future that is done (None: nothing to wait for), else of the first to finish
     (calling `tick` every `WAKE` seconds while it waits, as `fetched_in_turn` does).
 
