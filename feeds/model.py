@@ -129,11 +129,6 @@ class Release:
     publication of a release stored already (`reconcile`)."""
 
     @property
-    def updated_by_source(self) -> bool:
-        """True when the source dated this version itself (`source_updated` is given)."""
-        return self.source_updated is not None
-
-    @property
     def never_public(self) -> bool:
         """Withdrawn before its publication (an embargoed statement cancelled): it never goes on the site. (The
         store's `releases_held` asks the same in SQL.)"""
