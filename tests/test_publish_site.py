@@ -17,7 +17,7 @@ import subprocess
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -211,6 +211,23 @@ def test_what_a_document_links_to_is_written_before_it(make_site, monkeypatch: p
             pages = [local_path(site.out, url).relative_to(site.out).as_posix() for url in entry_links]
             assert all(position[page] < position[doc] for page in pages if page in position), doc
     assert order[-2:] == ["index.html", "feeds.opml"]
+
+
+def test_a_site_moved_to_another_base_url_links_there_everywhere(make_site) -> None:
+    """A review's find: a release's address was worked out when it was stored, so a site moved from the example's
+    localhost to its public address went on linking every release to the old one (pages, feeds, JSON Feed)."""
+    site = make_site()
+    moved = "https://news.example.gov.uk/press/"
+    old = site.settings.site.base_url
+    site.app.settings = replace(site.settings, site=replace(site.settings.site, base_url=moved))
+    site.publish()
+    for name in ("index.html", "atom.xml", "rss.xml", "feed.json"):
+        text = (site.out / name).read_text(encoding="utf-8")
+        assert f"{old}releases/" not in text, name
+        assert f"{moved}releases/" in text or name == "index.html", name  # (pages link within the site relatively)
+    release = site.app.store.releases()[0]
+    page = (site.out / "releases" / release.slug / "index.html").read_text(encoding="utf-8")
+    assert f'<link rel="canonical" href="{moved}releases/{release.slug}/">' in page
 
 
 def test_feeds_round_trip_through_feedparser(site: Site) -> None:
