@@ -403,6 +403,9 @@ def test_right_to_left_release(renderer: PageRenderer, language: str) -> None:
     # So do its dates ("25 January 2024"), which the bidi algorithm otherwise shows as "January 2024 25".
     for time in doc.xpath("//dd[@class='published']/time | //section[@class='history']//time"):
         assert (time.get("lang"), time.get("dir")) == ("en-GB", "ltr"), lxml_html.tostring(time)
+    # A history line takes its direction from its note: our English "First published." read as
+    # ".First published :25 January 2024" in the page's right-to-left direction (a review's find).
+    assert {li.get("dir") for li in doc.xpath("//section[@class='history']//li")} == {"auto"}
 
 
 @pytest.mark.parametrize(
@@ -589,7 +592,7 @@ def test_hostile_text_stays_text_everywhere(renderer: PageRenderer) -> None:
         assert HOSTILE in doc.findtext(".//title")
     release_doc = parse(pages[0].data)
     assert release_doc.findtext(".//h1") == HOSTILE
-    assert og(release_doc)["og:title"] == [HOSTILE]
+    assert og(release_doc)["og:title"] == [f"[Withdrawn] {HOSTILE}"]  # (withdrawn: said where it is shared too)
     assert og(release_doc)["article:tag"] == [HOSTILE]
     assert release_doc.xpath("//meta[@name='description']/@content") == [HOSTILE]
     assert release_doc.xpath("//section[@class='coverage']//a/@href") == [coverage[0].url]
@@ -726,3 +729,11 @@ def test_topics_are_named_as_the_feeds_name_them_whatever_the_release_spells(ren
     ):
         cards = parse(page.data).xpath("//ol[@class='releases']//ul[@class='topics']/li/a/text()")
         assert cards == ["Iran", "North Korea", "Ukraine", "Fisheries"]
+
+
+def test_the_404_page_names_no_canonical_address(renderer: PageRenderer) -> None:
+    """It is served for every missing address: declaring the front page its canonical one told search engines
+    that every broken link was the front page (a review's find)."""
+    doc = parse(renderer.not_found_page(years=[2026], stylesheet_url="/static/site.css").data)
+    assert doc.xpath("//link[@rel='canonical']") == []
+    assert doc.xpath("//link[@rel='stylesheet']/@href") == ["/static/site.css"]

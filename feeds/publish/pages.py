@@ -128,7 +128,7 @@ class Head:
     description: str
     lang: str
     dir: Direction
-    canonical: str
+    canonical: str | None
     stylesheet_url: str
     home: str
     """Relative URL of the site root from this page (`./` or `../../`), so links work wherever out/ is served."""
@@ -323,9 +323,11 @@ class PageRenderer:
         same_ui = _same_language(lang, site.language)
         topics = self._topic_links(release.topics, root="../../", names=topic_names)
         image = web_url(release.image)
+        # A withdrawn release says so where it is shared and bookmarked too, as its feed entries do.
+        title = f"[Withdrawn] {release.title}" if release.withdrawn_at else release.title
         meta: list[tuple[str, str]] = [
             ("og:type", "article"),
-            ("og:title", release.title),
+            ("og:title", title),
             ("og:description", release.summary),
             ("og:url", release.permalink),
             ("og:site_name", site.title),
@@ -338,7 +340,7 @@ class PageRenderer:
         ]
         meta += [("article:tag", topic.name) for topic in topics]
         head = Head(
-            title=f"{release.title} – {site.title}",
+            title=f"{title} – {site.title}",
             description=release.summary,
             lang=lang,
             dir=direction,
@@ -498,7 +500,7 @@ class PageRenderer:
             description="",
             lang=site.language,
             dir=text_direction(site.language),
-            canonical=site.base_url,
+            canonical=None,  # (served for every missing address: it is the canonical page of none)
             stylesheet_url=stylesheet_url,
             home=site.base_url,
             discover=(),

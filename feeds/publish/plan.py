@@ -28,6 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
+from urllib.parse import urlsplit
 
 from feeds.clock import ensure_utc
 from feeds.config import CustomFeed, Settings
@@ -404,7 +405,9 @@ def plan_site(
     for spec in watched.specs:
         add(spec.key, [spec.path + FEED_FILES[f] for f in spec.formats], spec, partial(render_feed, spec))
 
-    css = site.base_url + "static/site.css"
+    # By its path on the site's host, not its full URL: pages forbid styles from other origins (their security
+    # policy), and out/ served elsewhere (a preview host, www. or not, http or https) lost all its styling.
+    css = urlsplit(site.base_url).path + "static/site.css"
     main_links = _links("", site.title, "Main", site.base_url, settings)
     group_links = {g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings) for g in groups}
     all_links = main_links + [link for g in groups for link in group_links[g.key]] + watched.links

@@ -58,6 +58,7 @@
           ol.entries { list-style: none; padding: 0; }
           ol.entries li { padding: .75rem 0; border-bottom: 1px solid #e4e4e4; }
           .entry-title { font-weight: 600; }
+          h1, .entry-title, .summary { overflow-wrap: anywhere; }
           time { display: block; color: #555; font-size: .9rem; }
           .summary { margin: .25rem 0 0; }
           a { color: #0645ad; }
