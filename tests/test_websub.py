@@ -3,8 +3,8 @@
 What the hub sees: one form-encoded `hub.mode=publish&hub.url=<topic>` POST per changed feed document (Atom, RSS,
 JSON Feed; never HTML pages), with our User-Agent; a failed ping is retried with back-off on a later round (the
 round stops at the first failure), dropped after too many attempts, and pinged again when its feed changed while
-the ping was in flight. `feeds run --once` pings for every feed document its publish wrote, and nothing when
-nothing changed.
+the ping was in flight. `feeds run --once` and `feeds publish` ping for every feed document their publish wrote
+(one failure does not stop the others, and is counted once), and nothing when nothing changed.
 """
 
 from __future__ import annotations
@@ -260,7 +260,9 @@ def test_run_once_still_exits_0_when_the_hub_is_down(make_settings, clock):
     settings = make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{_free_port()}/hub"\n')
     daemon = _daemon(settings, clock)
     assert daemon.run_once() == 0, "a ping is best effort: the site was published"
-    assert daemon.state.jobs["websub"].last_summary.startswith("0 hub pings sent, 1 failed")
+    out = settings.paths.out
+    n = sum(1 for p in out.rglob("*") if p.name in ("atom.xml", "rss.xml", "feed.json"))
+    assert daemon.state.jobs["websub"].last_summary == f"0 hub pings sent, {n} failed, {n} dropped, 0 pending"
 
 
 def test_feeds_publish_pings_the_hub_for_the_feeds_it_changed(make_settings, hub, httpserver):
@@ -284,3 +286,52 @@ def test_feeds_publish_pings_the_hub_for_the_feeds_it_changed(make_settings, hub
     hub.pings.clear()
     again = runner.invoke(cli, ["--config", str(settings.path), "publish", "--json"])
     assert json.loads(again.stdout)["hub_pings"] == {"sent": 0, "failed": 0} and hub.pings == []
+
+
+def test_a_one_shot_round_pings_every_topic_and_counts_a_failure_once(app, hub):
+    """`feeds publish` has no later tick: a hub that refuses one ping must still hear of the other feeds."""
+    from feeds.publish.websub import ping_once
+
+    hub.fail_first = 1
+    written = ["atom.xml", "rss.xml", "feed.json", "topics/iran/atom.xml", "index.html"]
+    report = ping_once(app, written)
+    assert len(hub.received) == 4, "every changed feed is tried, whatever happened to the first"
+    assert sorted(hub.pings) == [BASE + "feed.json", BASE + "rss.xml", BASE + "topics/iran/atom.xml"]
+    assert (report.sent, report.failed, report.dropped, report.pending) == (3, 1, 1, 0)
+
+
+def test_run_once_pings_every_feed_when_one_ping_fails(make_settings, hub, httpserver, clock):
+    settings = make_settings(f'\n[publish]\nhub = "{httpserver.url_for("/hub")}"\n')
+    (settings.inboxes[0].path / "harbour.md").write_text(
+        "---\ntitle: Harbour wall to be rebuilt\npublished: 2026-11-27T09:00:00Z\ntopics: [Iran]\n---\n"
+        "The wall will be rebuilt by spring.\n",
+        encoding="utf-8",
+    )
+    hub.fail_first = 1
+    daemon = _daemon(settings, clock)
+    assert daemon.run_once() == 0
+    out = settings.paths.out
+    feeds = [p for p in out.rglob("*") if p.name in ("atom.xml", "rss.xml", "feed.json")]
+    assert len(hub.received) == len(feeds) and len(hub.pings) == len(feeds) - 1
+    n = len(feeds) - 1
+    assert daemon.state.jobs["websub"].last_summary == f"{n} hub pings sent, 1 failed, 1 dropped, 0 pending"
+
+
+def test_feeds_publish_json_counts_a_failed_ping_once(make_settings, hub, httpserver):
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    settings = make_settings(f'\n[publish]\nhub = "{httpserver.url_for("/hub")}"\n')
+    (settings.inboxes[0].path / "pier.md").write_text(
+        "---\ntitle: Pier reopens\npublished: 2026-11-27T09:00:00Z\n---\nThe pier reopens on Monday.\n",
+        encoding="utf-8",
+    )
+    hub.fail_first = 1
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(settings.path), "ingest"]).exit_code == 0
+    result = runner.invoke(cli, ["--config", str(settings.path), "publish", "--json"])
+    assert result.exit_code == 0, result.output
+    out = settings.paths.out
+    feeds = [p for p in out.rglob("*") if p.name in ("atom.xml", "rss.xml", "feed.json")]
+    assert json.loads(result.stdout)["hub_pings"] == {"sent": len(feeds) - 1, "failed": 1}

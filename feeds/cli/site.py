@@ -38,7 +38,7 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
                 "changed": len(report.changed),
                 "held": report.held,
                 "held_until": rfc3339(report.held_until) if report.held_until else None,
-                "hub_pings": {"sent": pings.sent, "failed": pings.failed + pings.dropped},
+                "hub_pings": {"sent": pings.sent, "failed": pings.failed},
             }
         )
         return

@@ -145,16 +145,20 @@ class PingQueue:
         with self._lock:
             self._pending.clear()
 
-    def send(self, app: App) -> PingReport:
+    def send(self, app: App, *, once: bool = False) -> PingReport:
         """Ping the hub for every due topic, in due order; stop the round at the first failure.
 
         A failure usually means the hub is down or overloaded: the topics not tried stay due for the next tick,
         so one round costs at most one timeout (settings.http) and never hammers a struggling hub.
+
+        `once` is the round of a process that exits after it (`feeds publish`, `feeds run --once`): there is no
+        next tick for the untried topics, so every due topic is tried, and a failed one is dropped at once
+        (counted in `failed` and `dropped`; the next change to that feed pings again).
         """
         with self._sending:
-            return self._send(app)
+            return self._send(app, once=once)
 
-    def _send(self, app: App) -> PingReport:
+    def _send(self, app: App, *, once: bool = False) -> PingReport:
         hub = app.settings.publish.hub
         if hub is None:
             self.clear()  # the hub was removed from the config (SIGHUP): nobody to tell
@@ -180,13 +184,14 @@ class PingQueue:
                 self._settle(ping, None, now)
                 continue
             failed += 1
-            if self._settle(ping, result, now):
+            if self._settle(ping, result, now, last=once):
                 dropped += 1
-            break
+            if not once:
+                break
         return PingReport(sent=sent, failed=failed, dropped=dropped, pending=len(self))
 
-    def _settle(self, ping: PendingPing, failure: PingResult | None, now: datetime) -> bool:
-        """Record a ping's outcome; True when it was dropped after too many failures."""
+    def _settle(self, ping: PendingPing, failure: PingResult | None, now: datetime, *, last: bool = False) -> bool:
+        """Record a ping's outcome; True when it was dropped after too many failures (or its `last` attempt)."""
         with self._lock:
             current = self._pending.get(ping.topic)
             if current is None:
@@ -199,7 +204,7 @@ class PingQueue:
                     del self._pending[ping.topic]
                 return False
             failures = current.failures + 1
-            if failures >= self.max_attempts and not changed_meanwhile:
+            if (last or failures >= self.max_attempts) and not changed_meanwhile:
                 del self._pending[ping.topic]
                 log.warning(
                     "giving up pinging the WebSub hub for %s after %d attempts: %s",
@@ -235,12 +240,12 @@ class PingQueue:
 
 def ping_once(app: App, written: Iterable[str]) -> PingReport:
     """For a one-shot `feeds publish`: one round of pings for the feed documents among `written` (paths in out/),
-    no retry (a ping that fails is lost; the next change to that feed pings again, as after a daemon's restart).
-    Nothing is sent without `publish.hub`."""
-    queue = PingQueue(max_attempts=1)
+    each tried once whatever happened to the others, no retry (a ping that fails is counted in `failed` and lost;
+    the next change to that feed pings again, as after a daemon's restart). Nothing is sent without `publish.hub`."""
+    queue = PingQueue()
     try:
         if not queue.add(changed_topics(written, app.settings.site.base_url), app.clock()):
             return PingReport()
-        return queue.send(app)
+        return queue.send(app, once=True)
     finally:
         queue.close()
