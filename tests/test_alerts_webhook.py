@@ -232,3 +232,55 @@ def test_a_destination_naming_a_rule_that_does_not_exist_is_warned_about(setup, 
     with caplog.at_level("WARNING", logger="feeds.alerts"):
         run_alerts(app)
     assert "alert destination webhook:desk names no keyword rule called 'sanction'" in caplog.text
+
+
+class Picky:
+    """Answers `status` to the alert whose title holds "HUGE" and 200 to the others."""
+
+    def __init__(self, status: int, headers: dict[str, str] | None = None):
+        self.status = status
+        self.headers = headers or {}
+        self.titles: list[str] = []
+
+    def __call__(self, request: Request) -> Response:
+        title = json.loads(request.get_data())["item"]["title"]
+        self.titles.append(title)
+        if "HUGE" in title:
+            return Response("no", status=self.status, headers=self.headers)
+        return Response("ok", status=200)
+
+
+@pytest.mark.parametrize("status", [400, 401, 404, 410, 413, 422])
+def test_a_message_the_receiver_refuses_for_good_fails_at_once_and_holds_back_no_other(
+    setup, clock, httpserver, caplog, status
+):
+    """A 4xx is the receiver's answer to this one message: retrying it gets the same answer for 10 hours while
+    every other alert to that receiver waits behind its back-off."""
+    receiver = Picky(status)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {"k0": "Sanctions HUGE item"})
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions item {i}" for i in range(1, 6)})
+    with caplog.at_level("ERROR", logger="feeds.alerts"):
+        report = run_alerts(app)
+    out = report.outcome("webhook:desk")
+    assert (out.sent, out.failed, out.retrying, out.deferred) == (5, 1, 0, 0), "the others go out in the same run"
+    assert len(receiver.titles) == 6
+    (refused,) = app.store.deliveries(status="failed")
+    assert (refused.attempts, refused.last_status, refused.next_attempt) == (1, str(status), None)
+    assert f"answered {status}" in (refused.last_error or "") and "not retried" in (refused.last_error or "")
+    assert "webhook:desk" in caplog.text and f"answered {status}" in caplog.text
+    clock.advance(timedelta(days=1))
+    run_alerts(app)
+    assert len(receiver.titles) == 6, "given up on: not retried unless an operator asks"
+
+
+@pytest.mark.parametrize("status", [408, 425, 429, 500, 503])
+def test_a_busy_or_broken_receiver_is_still_retried_with_back_off(setup, clock, httpserver, status):
+    receiver = Picky(status)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {"k0": "Sanctions HUGE item", "k1": "Sanctions item 1"})
+    out = run_alerts(app).outcome("webhook:desk")
+    assert (out.failed, out.retrying) == (0, 1)
+    assert {d.status for d in app.store.deliveries()} == {"pending"}

@@ -12,7 +12,9 @@ it before anything is sent, so a slow or dead destination delays nobody's queue.
 not an exception: it is recorded on the delivery (attempts, last_error, next_attempt by exponential back-off) and
 the run goes on with the next destination; that destination's other claimed deliveries wait for a later run
 rather than each costing another timeout now. After `MAX_ATTEMPTS` a delivery is `failed`, logged, and kept in
-the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in the queue.
+the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in the queue. A webhook message the
+receiver refuses for good (a 4xx other than 408/425/429: `webhook.refused_for_good`) fails at its first attempt,
+and the run goes on with that destination's next message: retrying would only hold the others back.
 
 Delivery is at least once: a sender that crashes between sending and recording leaves a lease that expires, and
 the delivery goes out again with the same `X-Feeds-Delivery` key (and Message-ID), which receivers use to drop
@@ -43,7 +45,7 @@ from feeds.alerts.select import (
     first_due,
     wants,
 )
-from feeds.alerts.webhook import post_webhook
+from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
 from feeds.errors import NotFoundError
 from feeds.store.alerts import AttemptRecord, DueDelivery, NewDelivery
@@ -171,7 +173,7 @@ def _send_webhooks(
         headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent)
         return post_webhook(session, hook.url, body, headers, timeout=timeout, now=now)
 
-    _send_each(app.store, d, out, subjects, send, now=now, owner=owner)
+    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, final=refused_for_good)
 
 
 def _send_emails(
@@ -201,13 +203,18 @@ def _send_each(
     *,
     now: datetime,
     owner: str,
+    final: Callable[[Attempt], bool] | None = None,
 ) -> None:
-    """One message per delivery; after the first failure, give the rest back for a later run."""
+    """One message per delivery; after the first failure, give the rest back for a later run.
+
+    A failure that `final` says is about that message alone (the receiver refused it for good) fails that
+    delivery at once, and the rest go on: the receiver is up and takes other messages."""
     claimed = store.claim_deliveries(d.key, now, limit=SEND_BATCH, owner=owner, lease=LEASE)
     for i, due in enumerate(claimed):
         attempt = send(subjects.entry(due))
-        _record(store, d, out, [due], attempt, now=now, owner=owner)
-        if not attempt.ok:
+        for_good = final is not None and final(attempt)
+        _record(store, d, out, [due], attempt, now=now, owner=owner, for_good=for_good)
+        if not attempt.ok and not for_good:
             rest = [x.delivery.id for x in claimed[i + 1 :]]
             store.release_deliveries(rest, owner=owner)
             out.deferred += len(rest)
@@ -244,6 +251,7 @@ def _record(
     *,
     now: datetime,
     owner: str,
+    for_good: bool = False,
 ) -> None:
     # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
     shared = None
@@ -255,10 +263,17 @@ def _record(
         status, attempts, next_at = after_attempt(delivery.attempts, attempt, now, delivery.idempotency_key)
         if status == "pending" and shared is not None:
             next_at = shared
+        error = attempt.error
+        if for_good and status != "sent":
+            status, next_at = "failed", None
+            error = f"{error}; not retried (the receiver refused this message)"
         sent_at = now if status == "sent" else None
-        records.append(AttemptRecord(delivery.id, status, attempts, next_at, attempt.status, attempt.error, sent_at))
+        records.append(AttemptRecord(delivery.id, status, attempts, next_at, attempt.status, error, sent_at))
         if status == "sent":
             out.sent += 1
+        elif for_good:
+            out.failed += 1
+            log.error("alert %s: match %d refused for good: %s", d.key, due.match.id, error)
         elif status == "failed":
             out.failed += 1
             log.error(

@@ -3,7 +3,8 @@
 The POST itself is `feeds.outbound.post_once` (shared with WebSub pings): operator-configured targets, no
 redirects, the response body never read.
 
-What this module must not do: decide whether to retry (that is `feeds.alerts.select.after_attempt`).
+What this module must not do: decide when to retry (that is `feeds.alerts.select.after_attempt`); it only says
+which answers are final (`refused_for_good`).
 """
 
 from __future__ import annotations
@@ -29,3 +30,19 @@ def post_webhook(
     """POST `body` to `url`; any 2xx is success, anything else (or no answer) a failed attempt."""
     r = post_once(session, url, data=body, headers=headers, timeout=timeout, now=now)
     return Attempt(r.ok, r.status, r.error, r.retry_after)
+
+
+RETRIED_4XX = frozenset({408, 425, 429})
+"""Client errors that say "not now" rather than "not this" (Request Timeout, Too Early, Too Many Requests)."""
+
+
+def refused_for_good(attempt: Attempt) -> bool:
+    """Whether the receiver refused this message itself (a 4xx other than `RETRIED_4XX`: 400, 413, 422…).
+
+    The same body gets the same answer however often it is sent, and while it waits to be retried the receiver's
+    back-off holds every other alert to it (`claim_deliveries`): such a delivery fails at once. A 5xx, a timeout
+    or no answer at all is the receiver's trouble, not the message's, and is retried."""
+    if attempt.ok or not attempt.status.isdigit():
+        return False
+    status = int(attempt.status)
+    return 400 <= status < 500 and status not in RETRIED_4XX
