@@ -284,3 +284,29 @@ def test_a_busy_or_broken_receiver_is_still_retried_with_back_off(setup, clock, 
     out = run_alerts(app).outcome("webhook:desk")
     assert (out.failed, out.retrying) == (0, 1)
     assert {d.status for d in app.store.deliveries()} == {"pending"}
+
+
+def test_a_slow_receiver_keeps_its_batch_leased_so_no_other_runner_sends_it_again(setup, clock, httpserver):
+    """A batch sent to a receiver that takes a minute a message outlasts the 15-minute lease it was claimed under;
+    the run renews the lease as it goes, so a second runner (another daemon, a cron `feeds alerts run`) finds
+    nothing to take and no alert is sent twice. The clock is moved by the receiver, not by sleeping."""
+    from feeds.alerts import LEASE
+
+    taken: list[int] = []
+    keys: list[str] = []
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+
+    def slow(request: Request) -> Response:
+        keys.append(request.headers["X-Feeds-Delivery"])
+        clock.advance(timedelta(minutes=1))
+        # what another runner claiming now would take (and send)
+        other = app.store.claim_deliveries("webhook:desk", clock(), limit=50, owner="other", lease=LEASE)
+        taken.extend(due.delivery.id for due in other)
+        return Response("ok", status=200)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(slow)
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions item {i}" for i in range(25)})
+    report = run_alerts(app, owner="first")
+    assert taken == [], "no delivery of the batch is free for another runner while the run is sending it"
+    assert report.outcome("webhook:desk").sent == 25 and len(keys) == len(set(keys)) == 25
+    assert {d.status for d in app.store.deliveries()} == {"sent"}, "every outcome recorded by the lease holder"

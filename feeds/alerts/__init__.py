@@ -57,7 +57,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.alerts")
 
 LEASE = timedelta(minutes=15)
-"""How long a claimed delivery is ours: longer than a batch of sends can take with the HTTP/SMTP timeouts."""
+"""How long a claimed delivery is ours. A batch of sends may take longer (50 slow receivers' answers at up to the
+HTTP/SMTP timeouts each), so `_send_each` renews the lease of the deliveries it has not sent yet every third of
+it: otherwise another runner would claim them once it expired and send them as well."""
 SEND_BATCH = 50
 DIGEST_BATCH = 500
 
@@ -173,7 +175,7 @@ def _send_webhooks(
         headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent)
         return post_webhook(session, hook.url, body, headers, timeout=timeout, now=now)
 
-    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, final=refused_for_good)
+    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=refused_for_good)
 
 
 def _send_emails(
@@ -191,7 +193,7 @@ def _send_emails(
         )  # fmt: skip
         return send_email(smtp, message)
 
-    _send_each(app.store, d, out, subjects, send, now=now, owner=owner)
+    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock)
 
 
 def _send_each(
@@ -203,19 +205,34 @@ def _send_each(
     *,
     now: datetime,
     owner: str,
+    clock: Callable[[], datetime],
     final: Callable[[Attempt], bool] | None = None,
 ) -> None:
     """One message per delivery; after the first failure, give the rest back for a later run.
 
     A failure that `final` says is about that message alone (the receiver refused it for good) fails that
-    delivery at once, and the rest go on: the receiver is up and takes other messages."""
+    delivery at once, and the rest go on: the receiver is up and takes other messages.
+
+    Every third of `LEASE` (by `clock`, the time as it goes on, where `now` is the run's start) the deliveries
+    not sent yet are leased again: a slow receiver makes the batch outlast its lease, and another runner would
+    then claim and send them too. One that another runner holds by then (this one stalled past its lease) is
+    left to it."""
     claimed = store.claim_deliveries(d.key, now, limit=SEND_BATCH, owner=owner, lease=LEASE)
+    renew_at = now + LEASE / 3
+    lost: set[int] = set()
     for i, due in enumerate(claimed):
+        at = clock()
+        if at >= renew_at:
+            rest = [x.delivery.id for x in claimed[i:] if x.delivery.id not in lost]
+            lost.update(set(rest) - store.renew_deliveries(rest, at, owner=owner, lease=LEASE))
+            renew_at = at + LEASE / 3
+        if due.delivery.id in lost:
+            continue
         attempt = send(subjects.entry(due))
         for_good = final is not None and final(attempt)
         _record(store, d, out, [due], attempt, now=now, owner=owner, for_good=for_good)
         if not attempt.ok and not for_good:
-            rest = [x.delivery.id for x in claimed[i + 1 :]]
+            rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
             store.release_deliveries(rest, owner=owner)
             out.deferred += len(rest)
             return

@@ -28,7 +28,7 @@ from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import watched_feeds as WF
-from feeds.store.tx import lease_free, release_leases, writing
+from feeds.store.tx import lease_free, release_leases, renew_leases, writing
 
 ATTEMPT_HORIZON = timedelta(days=8)
 """The furthest ahead a delivery is set (a weekly digest's boundary; a retry's back-off or Retry-After, capped at
@@ -265,6 +265,11 @@ class AlertStoreMixin:
                         lease_until=None,
                     )
                 )
+
+    def renew_deliveries(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> set[int]:
+        """Hold claimed deliveries for another `lease` from `now` (a run sending to a slow receiver outlasts the lease
+        it claimed under): the ids still leased by `owner`, the others having been taken by another runner since."""
+        return renew_leases(self.engine, AD, ids, owner=owner, until=now + lease)
 
     def release_deliveries(self, ids: Iterable[int], *, owner: str) -> None:
         """Give back claimed deliveries that were not attempted (their destination failed earlier in the run)."""
