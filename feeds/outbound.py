@@ -8,6 +8,7 @@ say when to try again (`Retry-After`, RFC 9110 §10.2.3).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +65,7 @@ def shown_url(url: str) -> str:
     try:
         parts = urlsplit(url)
         host = parts.hostname or ""
+        host = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
         port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "(an unreadable URL)"
@@ -73,15 +75,38 @@ def shown_url(url: str) -> str:
 
 
 def _without(url: str, text: str) -> str:
-    """`text` (an exception's message) without the parts of `url` that `shown_url` hides."""
+    """`text` (an exception's message) without the parts of `url` that `shown_url` hides.
+
+    Masked as configured and as requests sends it: requests re-quotes the URL (non-ASCII as UTF-8 `%XX`, spaces,
+    `|`, `"`, `{`), and urllib3's messages show that form (`…with url: /hooks/s%C3%A9cret…`), which the configured
+    text does not match. Whatever follows urllib3's `with url: ` is hidden in any case, in case some other form
+    of the path reaches it."""
     text = text.replace(url, shown_url(url))
-    parts = urlsplit(url)
-    for secret in (
-        parts.path + (f"?{parts.query}" if parts.query else ""),
-        parts.query,
-        parts.password,
-        parts.username,
-    ):
-        if secret and len(secret) > 1:
-            text = text.replace(secret, "…")
-    return text
+    for form in _forms(url):
+        text = text.replace(form, shown_url(url))
+        parts = urlsplit(form)
+        for secret in (
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            parts.query,
+            parts.password,
+            parts.username,
+        ):
+            if secret and len(secret) > 1:
+                text = text.replace(secret, "…")
+    return _URLLIB3_URL.sub(r"\1…", text)
+
+
+_URLLIB3_URL = re.compile(r"(with url: )\S+")
+"""urllib3's "Max retries exceeded with url: <path and query> (Caused by …)": the path as it went on the wire."""
+
+
+def _forms(url: str) -> list[str]:
+    """`url` as configured and as requests prepares it for sending (when it can: an unusable URL stays as is)."""
+    forms = [url]
+    try:
+        prepared = requests.Request("POST", url).prepare().url
+    except (requests.RequestException, ValueError, UnicodeError):
+        return forms
+    if prepared and prepared != url:
+        forms.append(prepared)
+    return forms

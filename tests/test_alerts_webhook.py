@@ -14,7 +14,7 @@ from werkzeug.wrappers import Request, Response
 
 from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
-from tests.alerts_helpers import add_coverage_match, add_keyword_matches
+from tests.alerts_helpers import NOW, add_coverage_match, add_keyword_matches
 
 SECRET = "s3cret-key"
 
@@ -310,3 +310,31 @@ def test_a_slow_receiver_keeps_its_batch_leased_so_no_other_runner_sends_it_agai
     assert taken == [], "no delivery of the batch is free for another runner while the run is sending it"
     assert report.outcome("webhook:desk").sent == 25 and len(keys) == len(set(keys)) == 25
     assert {d.status for d in app.store.deliveries()} == {"sent"}, "every outcome recorded by the lease holder"
+
+
+@pytest.mark.parametrize(
+    ("path", "secrets"),
+    [
+        ("/hooks/T0/sécret tok|en?token=abc%20def", ["sécret", "s%C3%A9cret", "tok%7Cen", "tok|en", "abc%20def"]),
+        ("/hooks/T0/B0/XXXX?token=a b", ["XXXX", "token=a", "a%20b"]),
+        ('/hooks/T0/{BRACED"TOKEN}', ["BRACED", "TOKEN"]),
+        ("/hooks/T0/B0/PLAIN?token=QUERY", ["PLAIN", "QUERY"]),
+    ],
+)
+def test_a_secret_in_a_webhook_url_is_hidden_however_the_http_library_quotes_it(path, secrets):
+    """requests re-quotes the URL it sends (non-ASCII, spaces, `|`, `"`, `{`), and its error messages show that
+    form, which the URL as configured does not match."""
+    from feeds.outbound import post_once
+
+    url = f"http://127.0.0.1:{closed_port()}{path}"
+    result = post_once(requests.Session(), url, data=b"{}", headers={}, timeout=(2, 2), now=NOW)
+    assert result.status == "error" and "ConnectionError" in (result.error or "")
+    assert "/hooks/…" in (result.error or "")
+    for secret in secrets:
+        assert secret not in (result.error or ""), secret
+
+
+def test_an_ipv6_webhook_host_is_shown_in_brackets():
+    from feeds.outbound import shown_url
+
+    assert shown_url("http://[::1]:8080/hooks/abc/def?t=1") == "http://[::1]:8080/hooks/…"
