@@ -41,6 +41,8 @@ def dest(rules: tuple[str, ...] = ("*",), coverage: bool = True) -> Destination:
         (("*",), True, "keyword", "anything", True),
         (("sanctions",), True, "keyword", "sanctions", True),
         (("sanctions",), True, "keyword", "iran", False),
+        (("Sanctions",), True, "keyword", "sanctions", True),  # rule names are one but for case (a review's find)
+        (("sanctions",), True, "keyword", "SANCTIONS", True),
         ((), True, "keyword", "sanctions", False),
         ((), True, "related", "tag:x,2026:r", True),
         ((), True, "pickup", "tag:x,2026:r", True),

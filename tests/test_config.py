@@ -566,3 +566,23 @@ def test_a_feed_listed_twice_in_the_config_is_refused_at_the_second(tmp_path):
     with pytest.raises(ConfigError, match=r"watch.feeds\[1\].url: the same feed as watch.feeds\[0\]") as info:
         parse_settings(text, tmp_path / "feeds.toml", {})
     assert info.value.line == 9
+
+
+@pytest.mark.parametrize(
+    ("smtp", "refused"),
+    [
+        ('host = "smtp.example.org"\nport = 587\nusername = "desk"', True),
+        ('host = "smtp.example.org"\nport = 587\nusername = "desk"\nstarttls = true', False),
+        ('host = "smtp.example.org"\nport = 465\nusername = "desk"', False),
+        ('host = "localhost"\nport = 25\nusername = "desk"', False),
+        ('host = "smtp.example.org"\nport = 25', False),
+    ],
+)
+def test_a_mail_login_that_would_travel_in_clear_is_refused(tmp_path, smtp, refused):
+    """A review's find: with a username and no TLS (starttls off, port not 465) the password went over plain TCP."""
+    text = MINIMAL + f'[alerts.smtp]\n{smtp}\npassword = "s3cret-pass"\n'
+    if refused:
+        with pytest.raises(ConfigError, match=r"alerts.smtp.starttls: the login to smtp.example.org would be sent"):
+            parse_settings(text, tmp_path / "feeds.toml", {})
+    else:
+        assert parse_settings(text, tmp_path / "feeds.toml", {}).alerts.smtp.host

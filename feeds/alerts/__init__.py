@@ -115,9 +115,9 @@ def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
     now = app.clock()
     owner = owner or worker_id()
     tz = app.settings.site.tz
-    rules = {r.name for r in app.store.rules()}
+    rules = {r.name.casefold() for r in app.store.rules()}
     for d in destinations:
-        unknown = [name for name in d.rules if name != "*" and name not in rules]
+        unknown = [name for name in d.rules if name != "*" and name.casefold() not in rules]
         if unknown:  # (the config cannot check: rules are added from the CLI too) a typo would never alert
             log.warning("alert destination %s names no keyword rule called %s", d.key, ", ".join(map(repr, unknown)))
     registered = app.store.register_destinations([d.key for d in destinations], now)

@@ -77,8 +77,8 @@ def destination_key(settings: AlertSettings, name: str, known: Sequence[str] = (
 
 def wants(destination: Destination, kind: MatchKind, subject: str) -> bool:
     """Does this destination take a match of `kind` about `subject` (a rule name or a release id)?"""
-    if kind == "keyword":
-        return "*" in destination.rules or subject in destination.rules
+    if kind == "keyword":  # (rule names are unique but for case: `Sanctions` in a destination is the rule `sanctions`)
+        return "*" in destination.rules or subject.casefold() in {name.casefold() for name in destination.rules}
     return destination.coverage
 
 

@@ -486,7 +486,17 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         starttls=r.get(st, (*sk, "starttls"), bool, False),
         timeout=r.positive(st, (*sk, "timeout"), 30.0),
     )
+    if smtp.username and smtp.port != 465 and not smtp.starttls and smtp.host not in _LOOPBACK_NAMES:
+        # (a relay on this machine may take a login in clear: it never leaves the machine)
+        r.fail(
+            (*sk, "starttls"),
+            f"the login to {smtp.host} would be sent in clear: set starttls = true (or use port 465, TLS from the "
+            "start)",
+        )
     return AlertSettings(webhooks=tuple(hooks), email=tuple(mails), smtp=smtp)
+
+
+_LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 def _array(r: _Reader, t: dict[str, Any], key: KeyPath) -> list[dict[str, Any]]:
