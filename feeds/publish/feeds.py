@@ -572,6 +572,15 @@ def _url(value: str, where: str) -> str:
     return f"{parts.scheme.lower()}://{netloc}{quote(_STRAY_PERCENT.sub('%25', rest), safe=_URI_SAFE)}"
 
 
+def uri_form(value: str) -> str | None:
+    """`value` in URI form (`_url`), or None when it is no absolute http(s) URL: for the links of the HTML pages,
+    which must hold no character a URL may not (a `"`, a space), as the feeds' do."""
+    try:
+        return _url(value, "link")
+    except ValueError:
+        return None
+
+
 def _optional_url(value: str | None, where: str) -> str | None:
     return None if value is None else _url(value, where)
 

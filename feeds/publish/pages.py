@@ -47,6 +47,7 @@ from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Change, Release
 from feeds.normalise.topics import topic_slug as default_topic_slug
+from feeds.publish.feeds import uri_form
 from feeds.publish.spec import FeedFormat, FeedLink, RenderedFile
 
 Direction = Literal["ltr", "rtl"]
@@ -213,11 +214,12 @@ def date_time_text(value: datetime, tz: tzinfo) -> str:
 
 
 def web_url(url: str | None) -> str | None:
-    """`url` if it is an absolute http(s) URL, else None: outside data never becomes a `javascript:` link."""
+    """`url` in URI form if it is an absolute http(s) URL, else None: outside data never becomes a `javascript:`
+    link, and a `"` or a space in it is percent-encoded, as in the feeds (a raw one made the page invalid HTML)."""
     if not url:
         return None
     parts = urlsplit(url.strip())
-    return url.strip() if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    return uri_form(url.strip()) if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 _FIRST_PUBLISHED = re.compile(r"\W*first\s+publish(?:ed)?\b", re.IGNORECASE)
