@@ -59,7 +59,7 @@
           ol.entries li { padding: .75rem 0; border-bottom: 1px solid #e4e4e4; }
           .entry-title { font-weight: 600; }
           h1, .entry-title, .summary { overflow-wrap: anywhere; }
-          time { display: block; color: #555; font-size: .9rem; }
+          time, .date { display: block; color: #555; font-size: .9rem; }
           .summary { margin: .25rem 0 0; }
           a { color: #0645ad; }
           @media (prefers-color-scheme: dark) {
@@ -172,12 +172,13 @@
             <xsl:otherwise><xsl:value-of select="normalize-space(pubDate)"/></xsl:otherwise>
           </xsl:choose>
         </xsl:variable>
-        <time>
+        <!-- (a span, not <time>: an RFC 822 date is no datetime value HTML takes, and XSLT 1.0 cannot rewrite it) -->
+        <span class="date">
           <xsl:value-of select="substring($day, 1, 11)"/>
           <xsl:if test="substring($day, 22) = '+0000' or substring($day, 22) = 'GMT'">
             <xsl:value-of select="concat(', ', substring($day, 13, 5), ' UTC')"/>
           </xsl:if>
-        </time>
+        </span>
       </xsl:if>
     </li>
   </xsl:template>
