@@ -230,6 +230,25 @@ def test_a_site_moved_to_another_base_url_links_there_everywhere(make_site) -> N
     assert f'<link rel="canonical" href="{moved}releases/{release.slug}/">' in page
 
 
+def test_a_topic_page_with_more_releases_than_it_lists_says_where_the_others_are(make_site, monkeypatch) -> None:
+    """A review's find: a topic page stopped at its newest 100 releases without a word (no count, no way on)."""
+    from feeds.publish import plan
+
+    monkeypatch.setattr(plan, "TOPIC_PAGE_RELEASES", 2)
+    site = make_site(seed=False)
+    for n, day in enumerate(["2024-03-01", "2025-05-01", "2026-01-10", "2026-11-01"]):
+        site.drop(f"f{n}", f"Fisheries update number {n}", ["Fisheries"], f"{day}T09:00:00Z")
+    site.ingest()
+    site.publish()
+    page = html.parse(str(site.out / "topics" / "fisheries" / "index.html")).getroot()
+    (more,) = page.xpath("//p[@class='more']")
+    assert " ".join(more.text_content().split()) == (
+        "The 2 newest of 4 releases about Fisheries. The older ones are in the lists by year: 2025, 2024."
+    )
+    for href in more.xpath(".//a/@href"):
+        assert (site.out / "topics" / "fisheries" / href / "index.html").resolve().is_file(), href
+
+
 def test_feeds_round_trip_through_feedparser(site: Site) -> None:
     out = site.out
     topics = {"": None, "topics/iran/": "Iran", "topics/russia/": "Russia", "topics/syria/": "Syria"}

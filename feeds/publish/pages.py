@@ -456,8 +456,12 @@ class PageRenderer:
         feeds: Sequence[FeedLink],
         stylesheet_url: str,
         topic_names: Mapping[str, str] | None = None,
+        total: int | None = None,
+        older_years: Sequence[int] = (),
     ) -> RenderedFile:
-        """`topics/<slug>/index.html`: the releases about one topic, newest first, and the topic's feeds."""
+        """`topics/<slug>/index.html`: the releases about one topic, newest first, and the topic's feeds. When
+        `releases` are only the newest of `total`, the page says so and links the years (`older_years`, newest
+        first) whose pages list the others."""
         _check_slug(slug, "topic")
         site = self.site
         head = self._section_head(
@@ -473,6 +477,8 @@ class PageRenderer:
             feed_groups=group_feeds(feeds),
             topic=TopicLink(name=name, slug=slug, href="./"),
             releases=self._cards(releases, root="../../", names=topic_names),
+            total=total if total is not None and total > len(releases) else None,
+            older_years=older_years,
         )
         return RenderedFile(path=f"topics/{slug}/index.html", data=html.encode("utf-8"))
 

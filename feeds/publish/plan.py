@@ -418,12 +418,15 @@ def plan_site(
             continue
         slug = g.key.removeprefix("topic:")
         name = g.title.removeprefix(f"{site.title}: ")
-        shown = newest_first(g.releases)[:TOPIC_PAGE_RELEASES]
+        ordered_by_date = newest_first(g.releases)
+        shown = ordered_by_date[:TOPIC_PAGE_RELEASES]
+        # The topic's older releases are on the year pages: the page says how many there are, and where.
+        older_years = sorted({ensure_utc(r.published).astimezone(site.tz).year for r in ordered_by_date[len(shown) :]})
         links = links_of[g.key]
         add(
             f"page:{g.path}",
             [f"{g.path}index.html"],
-            ("\n".join(keys[r.id] for r in shown), links, named(shown)),
+            ("\n".join(keys[r.id] for r in shown), links, named(shown), len(g.releases), older_years),
             partial(
                 _one,
                 renderer.topic_page,
@@ -433,6 +436,8 @@ def plan_site(
                 feeds=links,
                 stylesheet_url=css,
                 topic_names=names,
+                total=len(g.releases),
+                older_years=tuple(reversed(older_years)),
             ),
         )
 
