@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from feeds.ingest import parallel, run_ingest
-from feeds.ingest.parallel import read_batch, units_in_batches
+from feeds.ingest.parallel import Batch, read_batch, units_in_batches
 from feeds.workers import POOL_KEY, worker_pool
 
 
@@ -108,8 +108,9 @@ def test_a_batch_whose_worker_died_is_read_here(two_apps, tmp_path):
     died: Future[list] = Future()
     died.set_exception(BrokenProcessPool("killed"))
     now = app.clock()
-    assert parallel._result(died, files, "inbox", app.settings, now) == read_batch(files, "inbox", app.settings, now)
-    assert parallel._result(None, files, "inbox", app.settings, now) == read_batch(files, "inbox", app.settings, now)
+    batch = Batch(tuple((f, None) for f in files), "inbox", app.settings)
+    assert parallel._result(died, batch, now) == read_batch(batch, now)
+    assert parallel._result(None, batch, now) == read_batch(batch, now)
 
 
 def test_a_few_files_never_start_workers(two_apps):

@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,6 +43,18 @@ each) and sending units back costs more than they would save. A daemon keeps its
 large batch pays the start."""
 
 
+@dataclass(frozen=True, slots=True)
+class Batch:
+    """Files read together with one `now`, and what reading them needs: what a worker is sent."""
+
+    files: tuple[tuple[Path, str | None], ...]
+    """Each file, with its name within the source when its base name is not enough (`RawRelease.file_key`)."""
+    source: str
+    settings: Settings
+    named: bool = False
+    """The files were named one by one by the person running the command (see `unit_from_file`)."""
+
+
 def units_in_batches(
     app: App,
     files: Sequence[Path],
@@ -53,15 +66,17 @@ def units_in_batches(
 ) -> Iterator[tuple[datetime, list[Unit]]]:
     """(`now`, units) for each batch of `batch_size` files, in order; one unit per file, in the files' order.
     `named`: the files were named one by one by the person running the command (see `unit_from_file`). `keys`:
-    the names within the source of the files not known by their base name (`RawRelease.file_key`); a batch is
-    sent with its own only."""
+    the names within the source of the files not known by their base name (`RawRelease.file_key`)."""
     keys = keys or {}
-    batches = [list(files[start : start + batch_size]) for start in range(0, len(files), batch_size)]
+    batches = [
+        Batch(tuple((f, keys.get(f)) for f in files[start : start + batch_size]), source, app.settings, named)
+        for start in range(0, len(files), batch_size)
+    ]
     pool = worker_pool(app) if len(files) >= PARALLEL_MIN else None
     if pool is None:
         for batch in batches:
             now = app.clock()
-            yield now, read_batch(batch, source, app.settings, now, named, _keys(batch, keys))
+            yield now, read_batch(batch, now)
         return
     todo = deque(batches)
     # Until a worker answers (a forked one at once; one from a forkserver, in a threaded daemon, after ~0.5 s: a
@@ -70,31 +85,22 @@ def units_in_batches(
     started = _submit_ready(pool)
     while todo and started is not None and not started.done():
         batch, now = todo.popleft(), app.clock()
-        yield now, read_batch(batch, source, app.settings, now, named, _keys(batch, keys))
+        yield now, read_batch(batch, now)
     ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
     # (batch, now, the worker's future or None when the batch was read here, units already read here)
-    pending: deque[tuple[list[Path], datetime, Future[list[Unit]] | None, list[Unit] | None]] = deque()
+    pending: deque[tuple[Batch, datetime, Future[list[Unit]] | None, list[Unit] | None]] = deque()
     try:
         while todo or pending:
             while todo and sum(units is None for *_, units in pending) < ahead:  # batches read here do not count
                 batch, now = todo.popleft(), app.clock()
-                pending.append(
-                    (batch, now, _submit(pool, batch, source, app.settings, now, named, _keys(batch, keys)), None)
-                )
+                pending.append((batch, now, _submit(pool, batch, now), None))
             # The oldest batch is not ready (workers still starting, or busy on a loaded machine): read the next
             # one here instead of waiting idle; it is yielded in its turn, so the order is unchanged.
             while todo and _waiting(pending[0][2]):
                 batch, now = todo.popleft(), app.clock()
-                pending.append(
-                    (batch, now, None, read_batch(batch, source, app.settings, now, named, _keys(batch, keys)))
-                )
+                pending.append((batch, now, None, read_batch(batch, now)))
             batch, now, future, units = pending.popleft()
-            yield (
-                now,
-                units
-                if units is not None
-                else _result(future, batch, source, app.settings, now, named, _keys(batch, keys)),
-            )
+            yield now, units if units is not None else _result(future, batch, now)
     finally:
         for _, _, future, _ in pending:  # the caller stopped early (an error while storing): drop what is left
             if future is not None:
@@ -105,23 +111,11 @@ def _waiting(future: Future[list[Unit]] | None) -> bool:
     return future is not None and not future.done()
 
 
-def _keys(batch: Sequence[Path], keys: Mapping[Path, str]) -> dict[Path, str]:
-    return {p: keys[p] for p in batch if p in keys} if keys else {}
-
-
-def read_batch(
-    paths: Sequence[Path],
-    source: str,
-    settings: Settings,
-    now: datetime,
-    named: bool = False,
-    keys: Mapping[Path, str] | None = None,
-) -> list[Unit]:
-    """The units of `paths`, read with one `now` (what a worker runs; also the in-process path)."""
-    keys = keys or {}
+def read_batch(batch: Batch, now: datetime) -> list[Unit]:
+    """The units of `batch`, read with one `now` (what a worker runs; also the in-process path)."""
     return [
-        unit_from_file(path, source=source, settings=settings, now=now, named=named, key=keys.get(path))
-        for path in paths
+        unit_from_file(path, source=batch.source, settings=batch.settings, now=now, named=batch.named, key=key)
+        for path, key in batch.files
     ]
 
 
@@ -137,33 +131,17 @@ def _submit_ready(pool: ProcessPoolExecutor) -> Future[bool] | None:
         return None
 
 
-def _submit(
-    pool: ProcessPoolExecutor,
-    batch: list[Path],
-    source: str,
-    settings: Settings,
-    now: datetime,
-    named: bool,
-    keys: dict[Path, str],
-) -> Future[list[Unit]] | None:
+def _submit(pool: ProcessPoolExecutor, batch: Batch, now: datetime) -> Future[list[Unit]] | None:
     try:
-        return pool.submit(read_batch, batch, source, settings, now, named, keys)
+        return pool.submit(read_batch, batch, now)
     except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down by a closing App, cannot start
         return None
 
 
-def _result(
-    future: Future[list[Unit]] | None,
-    batch: list[Path],
-    source: str,
-    settings: Settings,
-    now: datetime,
-    named: bool = False,
-    keys: dict[Path, str] | None = None,
-) -> list[Unit]:
+def _result(future: Future[list[Unit]] | None, batch: Batch, now: datetime) -> list[Unit]:
     if future is not None:
         try:
             return future.result()
         except BrokenProcessPool:  # a worker died (out of memory?): this batch is read here instead
-            log.warning("an ingest worker process died; reading %d file(s) in this process", len(batch))
-    return read_batch(batch, source, settings, now, named, keys)
+            log.warning("an ingest worker process died; reading %d file(s) in this process", len(batch.files))
+    return read_batch(batch, now)
