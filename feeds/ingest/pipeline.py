@@ -467,13 +467,14 @@ def _twins(tx: Tx, units: Sequence[Unit]) -> dict[str, dict[str, str]]:
         earlier = tx.files_with_bytes(source, (u.sha256 or "" for u in group))
         for unit in group:
             match = earlier.get(unit.sha256 or "")
-            if match is not None and match[0] != unit.file_name:
-                take(unit, match[1])
+            if match is not None and match[1] != unit.file_name:
+                take(unit, match[2])
         rest = [u for u in group if (u.sha256 or "") not in earlier]  # (its own source's file, same name: a re-read)
-        elsewhere = tx.files_with_bytes_elsewhere(source, (u.sha256 or "" for u in rest)) if rest else {}
-        for unit in rest:
-            if (other := elsewhere.get(unit.sha256 or "")) is not None:
-                take(unit, other[2])
+        if rest:
+            elsewhere = tx.files_with_bytes(source, (u.sha256 or "" for u in rest), elsewhere=True)
+            for unit in rest:
+                if (other := elsewhere.get(unit.sha256 or "")) is not None:
+                    take(unit, other[2])
     return found
 
 

@@ -237,25 +237,16 @@ class Tx:
                         found[key] = row[3]
         return found
 
-    def files_with_bytes(self, source: str, hashes: Iterable[str]) -> dict[str, tuple[str, list[str]]]:
-        """For each of these SHA-256 digests that a file of `source` had when it was ingested: (its name, the
-        ids of its releases), the earliest such file."""
-        t = schema.ingested_files
-        found: dict[str, tuple[str, list[str]]] = {}
-        for chunk in chunks(sorted(set(hashes)), 500):
-            q = sa.select(t.c.sha256, t.c.name, t.c.release_ids).where(t.c.source == source, t.c.sha256.in_(chunk))
-            for sha, name, ids in self.conn.execute(q.order_by(t.c.ingested_at, t.c.name)):
-                found.setdefault(sha, (name, json.loads(ids)))
-        return found
-
-    def files_with_bytes_elsewhere(self, source: str, hashes: Iterable[str]) -> dict[str, tuple[str, str, list[str]]]:
-        """`files_with_bytes` for the files of every source but `source`: (its source, its name, the ids of its
-        releases), the earliest such file."""
+    def files_with_bytes(
+        self, source: str, hashes: Iterable[str], *, elsewhere: bool = False
+    ) -> dict[str, tuple[str, str, list[str]]]:
+        """For each of these SHA-256 digests that a file of `source` (with `elsewhere`: of every other source) had
+        when it was ingested: (its source, its name, the ids of its releases), the earliest such file."""
         t = schema.ingested_files
         found: dict[str, tuple[str, str, list[str]]] = {}
         for chunk in chunks(sorted(set(hashes)), 500):
-            q = sa.select(t.c.sha256, t.c.source, t.c.name, t.c.release_ids)
-            q = q.where(t.c.sha256.in_(chunk), t.c.source != source)
+            q = sa.select(t.c.sha256, t.c.source, t.c.name, t.c.release_ids).where(t.c.sha256.in_(chunk))
+            q = q.where(t.c.source != source if elsewhere else t.c.source == source)
             for sha, src, name, ids in self.conn.execute(q.order_by(t.c.ingested_at, t.c.source, t.c.name)):
                 found.setdefault(sha, (src, name, json.loads(ids)))
         return found
