@@ -201,19 +201,19 @@ def _common_passages(
     """The shingles (as words) of the `watched` releases' tokens that `_BOILERPLATE` or more releases of `corpus`
     (by id) have. Only the watched releases' shingles are counted, as plain word tuples: one look-up per word of
     the corpus, no fingerprint computed for it."""
-    wanted = {w for tokens in watched for w in _windows(tokens, size)}
+    wanted = {w for tokens in watched for _, w in _windows(tokens, size)}
     seen: Counter[tuple[str, ...]] = Counter()
     for release in corpus.values():
-        seen.update({w for w in _windows(_release_tokens(release), size) if w in wanted})
+        seen.update({w for _, w in _windows(_release_tokens(release), size) if w in wanted})
     return {w for w, n in seen.items() if n >= _BOILERPLATE}
 
 
-def _windows(tokens: Sequence[str], size: int) -> Iterator[tuple[str, ...]]:
-    """Each run of `size` consecutive tokens within one paragraph."""
+def _windows(tokens: Sequence[str], size: int) -> Iterator[tuple[int, tuple[str, ...]]]:
+    """(where it starts, the words) of each run of `size` consecutive tokens within one paragraph."""
     for j in range(len(tokens) - size + 1):
         window = tuple(tokens[j : j + size])
         if "" not in window:
-            yield window
+            yield j, window
 
 
 def _fingerprint(words: Sequence[str]) -> int:
@@ -224,9 +224,8 @@ def _fingerprint(words: Sequence[str]) -> int:
 def _shingles(tokens: Sequence[str], size: int, common: Container[tuple[str, ...]] = ()) -> tuple[int, ...]:
     """The fingerprint of each shingle of `tokens`, 0 where none starts or where it is boilerplate (`common`)."""
     out = [0] * len(tokens)
-    for j in range(len(tokens) - size + 1):
-        window = tuple(tokens[j : j + size])
-        if "" not in window and window not in common:
+    for j, window in _windows(tokens, size):
+        if window not in common:
             out[j] = _fingerprint(window)
     return tuple(out)
 
