@@ -81,8 +81,7 @@ def _without(url: str, text: str) -> str:
     `|`, `"`, `{`), and urllib3's messages show that form (`…with url: /hooks/s%C3%A9cret…`), which the configured
     text does not match. Whatever follows urllib3's `with url: ` is hidden in any case, in case some other form
     of the path reaches it."""
-    text = text.replace(url, shown_url(url))
-    for form in _forms(url):
+    for form in _forms(url):  # (the configured form first)
         text = text.replace(form, shown_url(url))
         parts = urlsplit(form)
         for secret in (
