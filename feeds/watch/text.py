@@ -65,9 +65,8 @@ def _ranges(codepoints: list[int]) -> str:
 _MARKS = _ranges(_MARK_CODEPOINTS)
 # Invisible characters (soft hyphens, zero-width spaces…) belong to the word they are in, like marks; folding
 # drops them.
-_INVISIBLE = INVISIBLE
-_MARKS += _INVISIBLE
-_BMP_MARKS = _INVISIBLE + _ranges([c for c in _MARK_CODEPOINTS if c <= 0xFFFF])
+_MARKS += INVISIBLE
+_BMP_MARKS = INVISIBLE + _ranges([c for c in _MARK_CODEPOINTS if c <= 0xFFFF])
 _ASTRAL_MARKS = _ranges([c for c in _MARK_CODEPOINTS if c > 0xFFFF])
 # Scripts written without spaces between words, tokenised one character per word: Hiragana, Katakana, CJK
 # ideographs (with extension A, compatibility ideographs and the supplementary planes B-G). The combining kana
@@ -123,7 +122,7 @@ def _separates(ch: str) -> bool:
     return (
         not _WORD.match(ch)
         and not unicodedata.category(ch).startswith("M")
-        and ch not in _INVISIBLE
+        and ch not in INVISIBLE
         and ch.lower() == ch
     )
 
