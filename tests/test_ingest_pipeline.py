@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from feeds.ingest import folder, ingest_paths, run_ingest
+from feeds.normalise.ids import canonical_url
 
 TEXT_RELEASE = """Press release: Minister to visit Moscow for security talks
 
@@ -1031,3 +1032,67 @@ def test_edits_the_same_day_under_a_date_only_updated_line_are_all_published(app
     drop(inbox, "fund.md", text.replace("2026-11-28", "2026-11-27").replace("islands", "ferries"))
     assert run_ingest(app).count("unchanged") == 1
     assert app.store.releases()[0].body_text.endswith("islands today.")
+
+
+HARBOUR = {
+    "title": "Harbour fund opens for bids",
+    "published": "2026-11-20T09:00:00Z",
+    "link": "http://press.example.net/news/harbour-fund",
+    "body": "Coastal towns can bid for the harbour fund from today.",
+}
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://press.example.net/news/harbour-fund",  # the site moved to https
+        "http://press.example.net/news/harbour-fund/",  # its pages gained a slash at the end
+        "HTTPS://Press.Example.Net:443/news/harbour-fund/",  # both, written otherwise
+    ],
+)
+def test_a_release_whose_link_changes_form_stays_one_release(app, inbox, link):
+    """Noticed in a closing note: a release known by its link was a second release when the link came back over
+    https, or with a slash at the end; every release of a source that moved to https would be published twice."""
+    drop(inbox, "harbour.json", json.dumps(HARBOUR))
+    (first,) = run_ingest(app).outcomes
+    drop(inbox, "harbour.json", json.dumps({**HARBOUR, "link": link}))
+    (again,) = run_ingest(app).outcomes
+    assert again.status == "updated" and again.release_id == first.release_id and again.slug == first.slug
+    assert "was known by the link http://press.example.net/news/harbour-fund;" in (again.warning or "")
+    (stored,) = app.store.releases()
+    assert stored.identity == "url:" + canonical_url(link)  # the form last seen is kept…
+    assert stored.link == link.strip()
+    drop(inbox, "harbour.json", json.dumps(HARBOUR))  # …and the first form still finds it
+    (back,) = run_ingest(app).outcomes
+    assert back.status == "updated" and back.release_id == first.release_id
+    assert app.store.count_releases() == 1
+
+
+def test_a_link_that_changes_form_in_one_batch_is_one_release(app, inbox):
+    secure = {**HARBOUR, "link": "https://press.example.net/news/harbour-fund", "body": "Bids open today."}
+    drop(inbox, "both.json", json.dumps([HARBOUR, secure]))
+    report = run_ingest(app)
+    assert [o.status for o in report.outcomes] == ["created", "updated"], [o.error for o in report.outcomes]
+    (stored,) = app.store.releases()
+    assert (
+        stored.identity == "url:https://press.example.net/news/harbour-fund" and "Bids open today." in stored.body_text
+    )
+
+
+def test_releases_stored_under_both_forms_of_a_link_each_keep_their_own(app, inbox):
+    """Two releases stored before links were compared by form stay two: each arrival finds its own first."""
+    from feeds.store.schema import releases
+
+    drop(inbox, "a.json", json.dumps(HARBOUR))
+    drop(inbox, "b.json", json.dumps({**HARBOUR, "title": "Harbour fund: the rules", "link": "https://x.example/"}))
+    run_ingest(app)
+    with app.store.transaction() as tx:  # as an earlier version stored them
+        tx.conn.execute(
+            releases.update()
+            .where(releases.c.identity == "url:https://x.example/")
+            .values(identity="url:https://press.example.net/news/harbour-fund")
+        )
+    drop(inbox, "a.json", json.dumps({**HARBOUR, "body": "Bids close in March."}))
+    (o,) = run_ingest(app).outcomes
+    assert o.status == "updated" and o.slug == "harbour-fund-opens-for-bids" and not o.warning
+    assert app.store.count_releases() == 2

@@ -12,7 +12,16 @@ from hypothesis import strategies as st
 from feeds.config import Site, TopicSettings
 from feeds.model import RawRelease
 from feeds.normalise import normalise_release
-from feeds.normalise.ids import canonical_url, identity_of, permalink, release_slug, slugify, tag_id, with_slug
+from feeds.normalise.ids import (
+    canonical_url,
+    identity_of,
+    link_aliases,
+    permalink,
+    release_slug,
+    slugify,
+    tag_id,
+    with_slug,
+)
 
 SITE = Site(
     title="Department for Coastal Affairs",
@@ -201,6 +210,50 @@ def raw(**fields: object) -> RawRelease:
 )
 def test_identity_of(release: RawRelease, identity: str) -> None:
     assert identity_of(release) == identity
+
+
+@pytest.mark.parametrize(
+    ("identity", "aliases"),
+    [
+        (
+            "url:https://www.gov.uk/government/news/coastal-fund",
+            (
+                "url:https://www.gov.uk/government/news/coastal-fund/",
+                "url:http://www.gov.uk/government/news/coastal-fund",
+                "url:http://www.gov.uk/government/news/coastal-fund/",
+            ),
+        ),
+        (
+            "url:http://press.example.org/news/x/?page=2",
+            (
+                "url:http://press.example.org/news/x?page=2",
+                "url:https://press.example.org/news/x/?page=2",
+                "url:https://press.example.org/news/x?page=2",
+            ),
+        ),
+        ("url:https://press.example.org/", ("url:http://press.example.org/",)),  # the root has one form of path
+        (
+            "url:http://press.example.org:443/x",
+            (  # a port that is the default one under https
+                "url:http://press.example.org:443/x/",
+                "url:https://press.example.org/x",
+                "url:https://press.example.org/x/",
+            ),
+        ),
+        ("url:ftp://files.example.org/x", ()),
+        ("key:x-1", ()),
+        ("slug:coastal-fund", ()),
+        ("file:inbox/coastal-fund.txt", ()),
+    ],
+)
+def test_link_aliases(identity: str, aliases: tuple[str, ...]) -> None:
+    assert link_aliases(identity) == aliases
+
+
+def test_link_aliases_never_join_a_translation_to_its_original() -> None:
+    english = identity_of(raw(link="https://www.gov.uk/government/news/coastal-fund"))
+    urdu = identity_of(raw(link="https://www.gov.uk/government/news/coastal-fund.ur"))
+    assert urdu not in link_aliases(english) and english not in link_aliases(urdu)
 
 
 def test_translations_keep_separate_identities() -> None:

@@ -30,7 +30,7 @@ from feeds.ingest.formats import parse_release_file
 from feeds.ingest.reconcile import reconcile
 from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
-from feeds.normalise.ids import former_file_identity, is_list_item, release_slug, with_slug
+from feeds.normalise.ids import former_file_identity, is_list_item, link_aliases, release_slug, with_slug
 from feeds.normalise.topics import folded_words
 
 if TYPE_CHECKING:  # workers import this module to read files: they need no database library
@@ -213,6 +213,7 @@ def save_units(
         good = [u for u in units if u.error is None]
         known = tx.releases_by_identity(r.identity for u in good for r in u.releases)
         known.update(_stored_under_former_names(tx, good, known))
+        known.update(_stored_under_other_links(tx, good, known))
         taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
@@ -248,7 +249,7 @@ def save_units(
                 )
                 continue
             refused = next(
-                (why for new in unit.releases if (why := _unpublishes(known.get(new.identity), new, now))), None
+                (why for new in unit.releases if (why := _unpublishes(_known_as(new, known), new, now))), None
             )
             if refused is not None:  # a unit is all or nothing: none of its releases is stored
                 result_units.append(replace(unit, error=refused))
@@ -257,7 +258,7 @@ def save_units(
             ids: list[str] = []
             slugs: list[str] = []
             for new in unit.releases:
-                before = known.get(new.identity)
+                before = _known_as(new, known)
                 rec = reconcile(
                     new,
                     before,
@@ -266,10 +267,18 @@ def save_units(
                     with_slug=lambda r, slug: with_slug(r, slug, site),
                 )
                 final = rec.release
-                if before is not None and before.identity != new.identity and rec.decision == "unchanged":
-                    final = replace(final, identity=new.identity)  # stored under its former name: renamed
-                    updates[final.id] = final
-                if rec.decision == "created":
+                moved = None
+                if before is not None and before.identity != new.identity:
+                    # Known by another name (a former one, another form of its link): it takes this one.
+                    final = replace(final, identity=new.identity)
+                    known.pop(before.identity, None)
+                    if before.identity in inserts:  # (earlier in this batch)
+                        del inserts[before.identity]
+                        inserts[final.identity] = final
+                    else:
+                        updates[final.id] = final
+                    moved = _link_moved(before, final)
+                elif rec.decision == "created":
                     inserts[final.identity] = final
                     taken.add(final.slug)
                 elif rec.decision == "updated":
@@ -288,6 +297,8 @@ def save_units(
                     warning = _looks_like_an_edit(holder or tx.release_with_slug(new.slug), final)
                 else:
                     warning = None
+                if moved is not None:
+                    warning = f"{warning}; {moved}" if warning else moved
                 outcomes.append(
                     IngestOutcome(
                         origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug, warning=warning
@@ -354,6 +365,33 @@ def _stored_under_former_names(tx: Tx, units: Sequence[Unit], known: dict[str, R
         found[new.identity] = before
         taken.add(before.id)
     return found
+
+
+def _stored_under_other_links(tx: Tx, units: Sequence[Unit], known: dict[str, Release]) -> dict[str, Release]:
+    """Stored identity → release, for the releases known by their link that are not stored under it but under
+    another form of it (`link_aliases`: http or https, a slash at the end or not). `_known_as` then finds them."""
+    wanted = {alias for u in units for r in u.releases if r.identity not in known for alias in link_aliases(r.identity)}
+    return tx.releases_by_identity(wanted - known.keys()) if wanted else {}
+
+
+def _known_as(new: Release, known: dict[str, Release]) -> Release | None:
+    """The release `new` is a version of, stored or earlier in this batch: by its own name, else by another form
+    of its link (the first of `link_aliases` that is known)."""
+    found = known.get(new.identity)
+    if found is None:
+        found = next((k for alias in link_aliases(new.identity) if (k := known.get(alias)) is not None), None)
+    return found
+
+
+def _link_moved(before: Release, after: Release) -> str | None:
+    """What to tell when a release known by one form of its link arrives with another (see `link_aliases`)."""
+    if not (before.identity.startswith("url:") and after.identity.startswith("url:")):
+        return None
+    return (
+        f"the release {after.slug!r} was known by the link {before.identity[4:]}; this version's link, "
+        f"{after.identity[4:]}, is taken for the same page (http and https, or a slash at the end, differ only in "
+        "form) and is the one kept"
+    )
 
 
 def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | None:

@@ -187,6 +187,30 @@ def canonical_url(url: str) -> str | None:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
+def link_aliases(identity: str) -> tuple[str, ...]:
+    """The other forms of a link that name the same page, as identities, for a release known by its link
+    (`url:…`; none for any other): the link over the other of http and https, and with or without a slash at
+    the end of its path (not the site's root), in that order. Sites move to https, and their pages answer both
+    with and without the slash; a source whose links change form must not publish each release a second time
+    (`feeds.ingest.pipeline` takes the release stored under another form as the same one)."""
+    if not identity.startswith("url:"):
+        return ()
+    parts = urlsplit(identity[4:])
+    if parts.scheme not in ("http", "https"):
+        return ()
+    paths = [parts.path]
+    if parts.path not in ("", "/"):
+        paths.append(parts.path[:-1] if parts.path.endswith("/") else parts.path + "/")
+    other = "https" if parts.scheme == "http" else "http"
+    found: list[str] = []
+    for scheme, path in ((s, p) for s in (parts.scheme, other) for p in paths):
+        # (canonical again: under the other scheme, a port may become the default one, or cease to be)
+        url = canonical_url(urlunsplit((scheme, parts.netloc, path, parts.query, "")))
+        if url is not None and "url:" + url != identity and "url:" + url not in found:
+            found.append("url:" + url)
+    return tuple(found)
+
+
 def identity_of(raw: RawRelease) -> str:
     """What makes two arrivals "the same release", strongest evidence first.
 
