@@ -59,6 +59,9 @@ PUBLISH_RETRY = timedelta(seconds=30)
 CLOCK_STEP = 5.0
 """Seconds by which the wall clock must jump (against the monotonic clock) for the jobs to be scheduled again."""
 
+GIVE_BACK_WAIT = 5.0
+"""Seconds a stop past its grace period waits for the database to take back the feeds being polled."""
+
 
 @dataclass
 class JobState:
@@ -657,13 +660,16 @@ class Daemon:
                 self._busy.wait(timeout=max(0.0, deadline - time.monotonic()))
             unfinished = sorted(self._running)
         if unfinished:
+            given_back = self._give_back_feeds()
             log.warning(
                 "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every "
-                "job commits atomically; feeds being polled are polled again, by any daemon, when their lease of "
-                "%.0f s runs out)",
+                "job commits atomically; %s)",
                 ", ".join(unfinished),
                 self.app.settings.daemon.grace,
-                self.app.settings.watch.lease,
+                "the feeds being polled are given back, due again for any daemon"
+                if given_back
+                else "feeds being polled are polled again, by any daemon, when their lease of "
+                f"{self.app.settings.watch.lease:.0f} s runs out",
             )
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
@@ -684,6 +690,24 @@ class Daemon:
         self.app.close()
         log.info("feeds daemon %s stopped", self.worker)
         return True
+
+    def _give_back_feeds(self) -> bool:
+        """Give back the watched feeds this daemon still holds (a round abandoned mid-fetch at the end of the grace
+        period: its results will never be stored), rather than leave them to wait for their lease to run out.
+        Whether that was done: the database may be what the round is stuck on, so it gets `GIVE_BACK_WAIT`."""
+        done = threading.Event()
+
+        def give_back() -> None:
+            try:
+                self.app.store.release_feeds(None, owner=self.worker)
+                done.set()
+            except Exception as e:  # (their leases then run out, as they would have)
+                log.warning("could not give back the feeds being polled: %s", one_line(error_text(e)))
+
+        thread = threading.Thread(target=give_back, name="give-back", daemon=True)
+        thread.start()
+        thread.join(timeout=GIVE_BACK_WAIT)
+        return done.is_set()
 
     def run_forever(self) -> int:
         """Start, then serve until SIGTERM/SIGINT (SIGHUP reloads). Returns the exit status."""

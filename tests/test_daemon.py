@@ -859,12 +859,17 @@ def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
 def test_a_job_still_running_after_the_grace_period_is_named(make_settings, clock, caplog):
     """Operators review: "1 job(s) still running after the 30 s grace period" named neither the job nor what
     happens to the feeds it was polling."""
+    from feeds.watch.manage import add_feed
+
     settings = make_settings('\n[daemon]\ngrace = "1s"\n')
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     release = threading.Event()
     started = threading.Event()
+    lease = timedelta(seconds=settings.watch.lease)
+    add_feed(daemon.app, "https://news.example.com/slow.xml")
 
-    def stuck(_app: Any) -> str:
+    def stuck(app: Any) -> str:  # a round stuck in the fetch of the feed it claimed
+        assert len(app.store.claim_due(clock(), limit=10, owner=daemon.worker, lease=lease)) == 1
         started.set()
         release.wait(timeout=DEADLINE)
         return ""
@@ -876,9 +881,39 @@ def test_a_job_still_running_after_the_grace_period_is_named(make_settings, cloc
         caplog.set_level(logging.INFO, logger="feeds")
         daemon.stop()
         assert "watch still running after the 1 s grace period" in caplog.text
-        assert "lease of 300 s runs out" in caplog.text
+        # Its feed is given back, due again at once for any daemon (it waited for its lease to run out before).
+        assert "the feeds being polled are given back" in caplog.text
+        assert len(daemon.app.store.claim_due(clock(), limit=10, owner="other:1", lease=lease)) == 1
         # The last line is written whole (it once broke the log with "%d format: … not list").
         assert "stopped (abandoning 1 running job(s))" in caplog.text
+    finally:
+        release.set()
+        worker.join(timeout=DEADLINE)
+        daemon.app.close()
+
+
+def test_feeds_a_stop_cannot_give_back_wait_for_their_lease_and_the_log_says_so(make_settings, clock, caplog):
+    settings = make_settings('\n[daemon]\ngrace = "1s"\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    release, started = threading.Event(), threading.Event()
+
+    def refuse(ids: Any, *, owner: str) -> None:
+        raise RuntimeError("database is locked")
+
+    def stuck(_app: Any) -> str:
+        started.set()
+        release.wait(timeout=DEADLINE)
+        return ""
+
+    daemon.app.store.release_feeds = refuse  # type: ignore[method-assign]
+    worker = threading.Thread(target=daemon._run_job, args=("watch", stuck))
+    worker.start()
+    try:
+        assert started.wait(timeout=DEADLINE)
+        caplog.set_level(logging.INFO, logger="feeds")
+        assert daemon.stop() is False
+        assert "could not give back the feeds being polled: RuntimeError: database is locked" in caplog.text
+        assert "polled again, by any daemon, when their lease of 300 s runs out" in caplog.text
     finally:
         release.set()
         worker.join(timeout=DEADLINE)

@@ -55,15 +55,15 @@ def renew_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owne
     return held
 
 
-def release_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owner: str) -> None:
+def release_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int] | None, *, owner: str) -> None:
     """Give back rows of `table` that `owner` claimed (a lease: `lease_owner`, `lease_until`) and did not get to,
-    as they were before the claim; rows whose lease someone else holds by now are left alone."""
-    wanted = list(ids)
-    if not wanted:
-        return
+    as they were before the claim (all it holds when `ids` is None); rows whose lease someone else holds by now
+    are left alone."""
+    mine = table.c.lease_owner == owner
+    if ids is not None:
+        wanted = list(ids)
+        if not wanted:
+            return
+        mine = sa.and_(table.c.id.in_(wanted), mine)
     with writing(engine) as conn:
-        conn.execute(
-            table.update()
-            .where(table.c.id.in_(wanted), table.c.lease_owner == owner)
-            .values(lease_owner=None, lease_until=None)
-        )
+        conn.execute(table.update().where(mine).values(lease_owner=None, lease_until=None))

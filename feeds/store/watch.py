@@ -328,9 +328,9 @@ class WatchStoreMixin:
         large batch): the ids still leased by `owner`, the others having been taken by another worker since."""
         return renew_leases(self.engine, WF, ids, owner=owner, until=now + lease)
 
-    def release_feeds(self, ids: Iterable[int], *, owner: str) -> None:
+    def release_feeds(self, ids: Iterable[int] | None, *, owner: str) -> None:
         """Give back claimed feeds that were not checked (the run was interrupted), as they were: due as before,
-        not held for the rest of the lease (only rows still leased by `owner`)."""
+        not held for the rest of the lease (only rows still leased by `owner`; all of them when `ids` is None)."""
         release_leases(self.engine, WF, ids, owner=owner)
 
     def _claim(self, cond: Any, *, now: datetime, limit: int, owner: str, lease: timedelta) -> list[WatchedFeed]:
