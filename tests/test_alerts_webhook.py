@@ -338,3 +338,73 @@ def test_an_ipv6_webhook_host_is_shown_in_brackets():
     from feeds.outbound import shown_url
 
     assert shown_url("http://[::1]:8080/hooks/abc/def?t=1") == "http://[::1]:8080/hooks/…"
+
+
+def test_what_a_new_rule_finds_among_stored_items_is_not_alerted_and_what_arrives_after_it_is(setup, clock, httpserver):
+    """A closing note's find: a rule added from the CLI is applied to the stored items of the last 30 days, and
+    every item it found there was alerted at once: one email or POST each, a month of news in a minute, to every
+    destination taking all rules. Alerts are for what arrives: those matches are in the matches feeds and in
+    `feeds matches list`, and the items the rule meets from then on are alerted as before."""
+    from feeds.watch.manage import add_rule
+    from feeds.watch.poll import run_watch
+    from tests.alerts_helpers import watch_item
+
+    receiver = Receiver()
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    run_alerts(app)  # the destination exists before the rule
+    feed = app.store.add_feed(
+        "https://news.example.com/feed.xml", title="World News", tags=(), interval=1800, origin="cli", now=clock()
+    )
+    old = [watch_item(f"old{n}", f"Sanctions story {n}", published=clock() - timedelta(days=n)) for n in range(1, 6)]
+    app.store.upsert_items(feed.id, old, clock() - timedelta(days=1))
+    clock.advance(timedelta(hours=1))
+    add_rule(app, "sanctions", name="sanctions")
+    report = run_watch(app, feed_ids=[])  # no feed polled: the new rule is applied to what is stored
+    assert report.retro_matches == 5 and len(app.store.matches()) == 5
+    assert run_alerts(app).queued == 0 and receiver.calls == []
+
+    clock.advance(timedelta(minutes=30))
+    add_keyword_matches(app.store, {"new": "EU widens sanctions"}, found_at=clock())  # as a poll stores a new item
+    assert run_alerts(app).sent == 1
+    assert [c["doc"]["item"]["title"] for c in receiver.calls] == ["EU widens sanctions"]
+
+
+@pytest.mark.parametrize("feeds", [1, 16], ids=["parsed here", "parsed in worker processes"])
+def test_items_a_poll_stores_or_changes_are_alerted_as_they_arrive(setup, clock, httpserver, feeds):
+    """The other side of the test above, through real polls: an item that arrives matching, and one that comes
+    to match when its text changes, are alerted; the same item polled again unchanged is not."""
+    from feeds.watch.manage import add_feed, add_rule
+    from feeds.watch.poll import run_watch
+
+    def rss(*items: tuple[str, str]) -> str:
+        entries = "".join(
+            f"<item><title>{t}</title><link>https://news.example.com/{k}</link><guid>{k}</guid></item>"
+            for k, t in items
+        )
+        return f'<rss version="2.0"><channel><title>Desk</title><link>https://news.example.com/</link>{entries}</channel></rss>'
+
+    receiver = Receiver()
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    app = setup(hook("desk", httpserver.url_for("/hook")) + '\n[http]\nallow = ["127.0.0.1", "localhost"]\n')
+    add_rule(app, "sanctions", name="sanctions")
+    bodies = [
+        rss(("a", "EU widens sanctions"), ("b", "Harbour reopens")),
+        rss(("a", "EU widens sanctions"), ("b", "Harbour reopens under sanctions")),
+    ]
+    state = {"body": bodies[0]}
+    for n in range(feeds):
+        httpserver.expect_request(f"/f{n}.xml").respond_with_handler(
+            lambda _request: Response(state["body"], content_type="application/rss+xml")
+        )
+        add_feed(app, httpserver.url_for(f"/f{n}.xml"))
+    run_alerts(app)
+    run_watch(app)
+    assert run_alerts(app).sent == feeds
+    assert {c["doc"]["item"]["title"] for c in receiver.calls} == {"EU widens sanctions"}
+
+    state["body"] = bodies[1]
+    clock.advance(timedelta(hours=1))
+    run_watch(app)
+    assert run_alerts(app).sent == feeds, "the item that came to match when it changed"
+    assert [c["doc"]["item"]["title"] for c in receiver.calls[feeds:]] == ["Harbour reopens under sanctions"] * feeds

@@ -166,12 +166,18 @@ class AlertStoreMixin:
     # --- queueing ---
 
     def unqueued_matches(self, destination: str, *, since: datetime, limit: int | None = None) -> list[Candidate]:
-        """Matches found at or after `since` that have no delivery row for `destination` yet, oldest first."""
+        """Matches found at or after `since` that have no delivery row for `destination` yet, oldest first.
+
+        Not the keyword matches a new or changed rule found among items stored before it (`watch.retro`): found
+        later than their item was stored or last changed, where a poll finds an item's matches as it stores it.
+        A rule added from the CLI would otherwise alert a month of stored items at once. (Coverage found among
+        stored items for a release ingested after them is news of it, and is alerted.)"""
         queued = sa.select(AD.c.id).where(AD.c.destination == destination, AD.c.match_id == M.c.id)
+        arrived = M.c.found_at <= sa.func.coalesce(I.c.changed_at, I.c.first_seen)
         q = (
             sa.select(M.c.id, M.c.kind, M.c.subject, I.c.feed_id, I.c.key, M.c.found_at)
             .join(I, I.c.id == M.c.item_id)
-            .where(M.c.found_at >= since, ~sa.exists(queued))
+            .where(M.c.found_at >= since, ~sa.exists(queued), sa.or_(M.c.kind != "keyword", arrived))
             .order_by(M.c.found_at, M.c.id)
         )
         if limit is not None:
