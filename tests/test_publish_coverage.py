@@ -232,6 +232,67 @@ def test_an_entry_keeps_its_id_in_every_feed_when_a_stronger_match_is_found_late
     assert all(len(v) == 1 for v in third.values()), "one entry per feed"
 
 
+def test_an_entry_keeps_its_id_when_the_match_that_dated_it_is_deleted(site):
+    """A closing note's find: an all-matches entry is dated by its item's first match, and a coverage entry named
+    by it, so deleting that match (a rule removed, a release edited so that it no longer relates) gave the
+    article a new id while it stayed listed, and every reader showed it again as new. Ids are now kept as first
+    published; so is a per-rule entry's when its rule's match is deleted and made again later."""
+    app, release = site
+    (feed,) = app.store.feeds()
+    ((e, _, _),) = app.store.upsert_items(
+        feed.id, [item("e", "Kyiv talks resume", "https://news.example.com/e")], app.clock()
+    )
+    out = app.settings.paths.out
+    everything, coverage = out / "matches" / "atom.xml", out / "coverage" / release.slug / "atom.xml"
+
+    def entry_id(path) -> str | None:
+        run_publish(app)
+        return next((x.id for x in parse(path).entries if x.get("link") == "https://news.example.com/e"), None)
+
+    app.store.add_matches(
+        [(e, Match("keyword", "kyiv", "e", feed.id, (), 1.0, "matched rule 'kyiv'"), None)], app.clock()
+    )
+    app.store.add_matches(
+        [(e, Match("related", release.id, "e", feed.id, (), 0.5, "related: Kyiv (title)"), 60.0)], app.clock()
+    )
+    first_all, first_coverage = entry_id(everything), entry_id(coverage)
+    assert first_all and ",2026-11-28:" in first_all
+    app.clock.advance(timedelta(days=2))
+    app.store.add_matches([(e, Match("pickup", release.id, "e", feed.id, (), 0.2, "quotes it"), 60.0)], app.clock())
+    assert entry_id(everything) == first_all and entry_id(coverage) == first_coverage
+
+    def delete(kind: str) -> None:
+        with app.store.transaction() as tx:
+            tx.conn.execute(schema.matches.delete().where(schema.matches.c.kind == kind, schema.matches.c.item_id == e))
+
+    delete("keyword")  # the rule's matches go (`feeds keywords remove` deletes the rule's matches)
+    delete("related")  # the release no longer relates
+    assert entry_id(everything) == first_all, "the all-matches entry keeps the id readers have"
+    assert entry_id(coverage) == first_coverage, "so does the coverage entry, now the pickup's"
+
+    rule = out / "matches" / "rules" / "kyiv" / "atom.xml"
+    app.store.add_matches(
+        [(e, Match("keyword", "kyiv", "e", feed.id, (), 1.0, "matched rule 'kyiv'"), None)], app.clock()
+    )
+    assert entry_id(rule) is not None
+    assert entry_id(rule).split(":")[1] == "press.example.org,2026-11-28", "as first published, on the first day"
+
+
+def test_a_dry_run_records_no_entry_id_and_pruned_items_take_theirs_away(site):
+    app, _ = site
+    run_publish(app, dry_run=True)
+    keys = {"https://news.example.com/a", "https://news.example.com/b"}
+    assert app.store.entry_ids(keys) == {}
+    run_publish(app)
+    kept = app.store.entry_ids(keys)
+    coverage = "coverage:minister-visits-kyiv"
+    assert set(kept) == {(f, e) for f in ("matches", coverage) for e in keys} | {("rule:kyiv", min(keys))}
+    with app.store.transaction() as tx:  # the item "b" loses its match, then goes when items are pruned
+        tx.conn.execute(schema.matches.delete().where(schema.matches.c.kind == "pickup"))
+    assert app.store.prune_items(app.clock() + timedelta(days=365)) == 1
+    assert {entry for _, entry in app.store.entry_ids(keys)} == {"https://news.example.com/a"}
+
+
 def test_no_match_feeds_without_watching(make_settings, make_app_for):
     app = make_app_for(make_settings())
     run_publish(app)

@@ -22,6 +22,7 @@ from feeds.clock import rfc3339
 from feeds.errors import PublishError
 from feeds.logs import one_line
 from feeds.normalise.ids import permalink
+from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.pages import PageRenderer
 from feeds.publish.plan import XSL_PATH, plan_site
 from feeds.publish.spec import RenderedFile
@@ -95,7 +96,12 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     static = (*renderer.static_files(), _stylesheet())
     matches = [m for m in app.store.matches() if m.kind == "keyword" or m.subject in shown]
     rules = {r.name: r.updated_at for r in app.store.rules()}
-    jobs = plan_site(releases, order, settings, renderer, salt=salt, static=static, matches=matches, rules=rules)
+    ids = EntryIds(app.store.entry_ids(entry_keys(matches)))
+    jobs = plan_site(
+        releases, order, settings, renderer, salt=salt, static=static, matches=matches, rules=rules, entry_ids=ids
+    )
+    if ids.minted and not dry_run:  # kept before they are published: an id, once out, never changes
+        app.store.keep_entry_ids(ids.minted, now)
     writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
     report = writer.publish(jobs, dry_run=dry_run, progress=progress)
     report.held, report.held_until = len(held), min(held, default=None)

@@ -5,8 +5,10 @@
 
 Entries point to the external item, carry the source feed's name and why it matched, and have ids that never
 change: a tag: URI from the site's id domain, the day the match (of an entry listing several, the first) was
-found and a hash of what was matched (kind, subject, the item's link or key). A match whose item has no absolute
-http(s) link is an entry without one (its content says what was found and where).
+found and a hash of what was matched (kind, subject, the item's link or key). That id is minted when the entry is
+first published, and kept (`EntryIds`, stored by the caller): the matches an entry lists may change later (a rule
+removed takes its matches away, an edited release its related ones), and the id must not change with them. A
+match whose item has no absolute http(s) link is an entry without one (its content says what was found and where).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html import escape
 
@@ -38,8 +40,30 @@ class MatchFeeds:
     coverage_links: dict[str, list[FeedLink]] = field(default_factory=dict)
 
 
+@dataclass
+class EntryIds:
+    """The ids of match-feed entries as first published, by (feed key, entry key: `_item_ref`).
+
+    `known` comes from the store (`Store.entry_ids`); an entry not in it takes the id proposed now
+    (`match_entry_id`), which goes to `minted` for the caller to store (`Store.keep_entry_ids`). Without that, an
+    all-matches entry dated by its item's first match took a new id when that match was deleted (a rule removed,
+    a release edited), and every reader showed the article again as new."""
+
+    known: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    minted: dict[tuple[str, str], str] = field(default_factory=dict)
+
+    def id_of(self, feed: str, entry: str, proposed: str) -> str:
+        return self.known.get((feed, entry)) or self.minted.setdefault((feed, entry), proposed)
+
+
 def _item_ref(m: StoredMatch) -> str:
+    """What an entry lists (`feeds.store.watch.ENTRY_KEY` in SQL): the item's link, or `<feed id>:<key>`."""
     return m.item.item.link or f"{m.item.feed_id}:{m.item.item.key}"
+
+
+def entry_keys(matches: Sequence[StoredMatch]) -> set[str]:
+    """What the entries of these matches list (for `Store.entry_ids`)."""
+    return {_item_ref(m) for m in matches}
 
 
 def match_entry_id(domain: str, m: StoredMatch, also: Sequence[StoredMatch] = (), *, per_item: bool = False) -> str:
@@ -138,10 +162,16 @@ def _coverage_list(found: Sequence[StoredMatch]) -> tuple[CoverageItem, ...]:
 
 
 def plan_matches(
-    matches: Sequence[StoredMatch], releases: dict[str, Release], rules: Mapping[str, datetime], settings: Settings
+    matches: Sequence[StoredMatch],
+    releases: dict[str, Release],
+    rules: Mapping[str, datetime],
+    settings: Settings,
+    ids: EntryIds | None = None,
 ) -> MatchFeeds:
     """The match feeds (all matches, one per keyword rule in `rules`, name → when it was last changed, and one
-    per release with coverage), their subscribe links and each release's coverage list."""
+    per release with coverage), their subscribe links and each release's coverage list. Entries take the ids in
+    `ids` (those published before), and the ids of new entries are added to `ids.minted`."""
+    ids = ids if ids is not None else EntryIds()
     site = settings.site
     size = settings.publish.entries
     titles = {rid: r.title for rid, r in releases.items()}
@@ -171,11 +201,13 @@ def plan_matches(
                 groups.setdefault(_item_ref(m), []).append(m)
             if merge:  # led by its strongest match, a pickup first (the id stays the item's: `match_entry_id`)
                 groups = {k: sorted(g, key=_strongest_first) for k, g in groups.items()}
-            made = [match_entry(g[0], settings, titles, g[1:], per_item=merge) for g in groups.values()]
+            made = [(ref, match_entry(g[0], settings, titles, g[1:], per_item=merge)) for ref, g in groups.items()]
         else:
-            made = [entries[m.id] for m in chosen]
+            made = [(_item_ref(m), entries[m.id]) for m in chosen]
         unique: dict[str, FeedEntry] = {}
-        for e in made:
+        for ref, e in made:
+            if (kept := ids.id_of(key, ref, e.id)) != e.id:
+                e = replace(e, id=kept)
             unique.setdefault(e.id, e)
         # Newest first: the last found, and among those found in one poll, the item published last.
         shown = tuple(sorted(unique.values(), key=lambda e: (e.updated, e.published, e.id), reverse=True)[:size])

@@ -34,7 +34,7 @@ from feeds.clock import ensure_utc
 from feeds.config import CustomFeed, Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.topics import topic_slug as _topic_slug
-from feeds.publish.coverage import plan_matches
+from feeds.publish.coverage import EntryIds, plan_matches
 from feeds.publish.feeds import render_feed
 from feeds.publish.opml import render_opml
 from feeds.publish.pages import PageRenderer, date_text, text_direction
@@ -323,8 +323,10 @@ def plan_site(
     static: Sequence[RenderedFile] = (),
     matches: Sequence[StoredMatch] = (),
     rules: Mapping[str, datetime] | None = None,
+    entry_ids: EntryIds | None = None,
 ) -> list[Job]:
-    """Every document of the site, as lazily rendered jobs with input fingerprints."""
+    """Every document of the site, as lazily rendered jobs with input fingerprints. `entry_ids`: the match-feed
+    entries' ids as first published, to which the ids of new entries are added (see `EntryIds`)."""
     site = settings.site
     size = settings.publish.entries
     by_id = {r.id: r for r in releases}
@@ -401,7 +403,7 @@ def plan_site(
         feed_job(g, latest)
 
     # Match feeds: all matches, one per keyword rule, one coverage feed per release (small: specs are hashed whole).
-    watched = plan_matches(matches, by_id, rules or {}, settings)
+    watched = plan_matches(matches, by_id, rules or {}, settings, entry_ids)
     for spec in watched.specs:
         add(spec.key, [spec.path + FEED_FILES[f] for f in spec.formats], spec, partial(render_feed, spec))
 

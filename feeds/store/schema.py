@@ -237,6 +237,18 @@ matches = sa.Table(
 )
 
 
+# --- match-feed entry ids as first published (migration 17): an entry keeps its id whatever happens to its matches
+
+entry_ids = sa.Table(
+    "entry_ids",
+    metadata,
+    sa.Column("entry", sa.Text, primary_key=True),  # what the entry lists: the item's link, or `<feed id>:<key>`
+    sa.Column("feed", sa.Text, primary_key=True),  # the feed's key: `matches`, `rule:<slug>`, `coverage:<slug>`
+    sa.Column("entry_id", sa.Text, nullable=False),
+    sa.Column("minted_at", UTCDateTime, nullable=False),
+)
+
+
 # --- coverage found after the fact (migration 6): which releases have been looked for among stored items -----
 
 related_applied = sa.Table(
@@ -411,6 +423,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         15, "a feed's parse warning kept apart", _steps(_add_column(watched_feeds, "parse_warning"), _keep_warnings)
     ),
     Migration(16, "ingested files by bytes from any source", _add_index(ingested_files, "ix_ingested_files_sha256")),
+    Migration(17, "match-feed entry ids as first published", _create(entry_ids)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

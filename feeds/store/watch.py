@@ -32,6 +32,7 @@ from feeds.model import (
 from feeds.normalise.ids import rule_clash, rule_keys, rule_slug
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks, record_from
+from feeds.store.schema import entry_ids as EI
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import related_applied as RA
@@ -155,6 +156,11 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
 
 def _terms_json(terms: Sequence[MatchedTerm]) -> str:
     return json.dumps([[t.term, t.field, t.start, t.end] for t in terms], ensure_ascii=False)
+
+
+ENTRY_KEY = sa.func.coalesce(sa.func.nullif(I.c.link, ""), sa.cast(I.c.feed_id, sa.Text) + ":" + I.c.key)
+"""What a match-feed entry lists, in SQL: the item's link, or `<feed id>:<key>` (`feeds.publish.coverage`'s
+`_item_ref`)."""
 
 
 class WatchStoreMixin:
@@ -460,7 +466,31 @@ class WatchStoreMixin:
         with writing(self.engine) as conn:
             stale = I.delete().where(I.c.first_seen < before, I.c.id.not_in(matched), ~in_feed.exists())
             result = conn.execute(stale)
+            if result.rowcount:  # the ids of entries whose item is gone (see `entry_ids`)
+                conn.execute(EI.delete().where(EI.c.entry.not_in(sa.select(ENTRY_KEY))))
         return int(result.rowcount or 0)
+
+    # --- match-feed entry ids ---
+
+    def entry_ids(self, entries: Iterable[str]) -> dict[tuple[str, str], str]:
+        """(feed key, entry key) → the id the entry was first published with, in any feed, for the entries listing
+        these items (`ENTRY_KEY`: the item's link, or `<feed id>:<key>`). See `feeds.publish.coverage.EntryIds`."""
+        found: dict[tuple[str, str], str] = {}
+        with self.engine.connect() as conn:
+            for chunk in chunks(sorted(set(entries)), 500):
+                q = sa.select(EI.c.feed, EI.c.entry, EI.c.entry_id).where(EI.c.entry.in_(chunk))
+                for feed, entry, entry_id in conn.execute(q):
+                    found[feed, entry] = entry_id
+        return found
+
+    def keep_entry_ids(self, minted: Mapping[tuple[str, str], str], now: datetime) -> int:
+        """Record the ids of entries published for the first time, (feed key, entry key) → id; one recorded
+        already (by another daemon meanwhile) stays as it is. How many were recorded."""
+        if not minted:
+            return 0
+        rows = [{"feed": f, "entry": e, "entry_id": i, "minted_at": now} for (f, e), i in sorted(minted.items())]
+        with writing(self.engine) as conn:
+            return len(conn.execute(insert_ignoring_conflicts(conn.dialect, EI).returning(EI.c.entry), rows).all())
 
     # --- rules ---
 
