@@ -230,6 +230,39 @@ def test_a_site_moved_to_another_base_url_links_there_everywhere(make_site) -> N
     assert f'<link rel="canonical" href="{moved}releases/{release.slug}/">' in page
 
 
+def test_a_site_moved_to_another_base_url_moves_the_links_its_bodies_had_into_it(make_site) -> None:
+    """A review's find: a body's relative links and images are made absolute against the base URL when the release
+    is stored, so after a move from the example's localhost its feed entries and page still pointed every image and
+    link at http://127.0.0.1:8080/. A body written elsewhere (a release with a `link`) keeps the links it had."""
+    site = make_site(seed=False)
+    body = "See [the plan](plans/coast.pdf) and ![the map](/images/map.png). Also [GOV.UK](https://www.gov.uk/x)."
+    site.drop("own", "Coastal plan published", [], "2026-11-02T09:30:00Z", body=body)
+    site.drop("elsewhere", "Harbour plan", [], "2026-11-03T09:30:00Z", body=body, link="https://www.gov.uk/news/h")
+    site.ingest()
+    old = site.settings.site.base_url
+    moved = "https://news.example.gov.uk/press/"
+    site.app.settings = replace(site.settings, site=replace(site.settings.site, base_url=moved))
+    site.publish()
+
+    def urls_of(markup: str) -> list[str]:
+        return sorted(e.get("href") or e.get("src") for e in html.fromstring(markup).iter("a", "img"))
+
+    entries = {e.link: e for e in parse_ok(site.out / "atom.xml").entries}
+    items = {i["url"]: i for i in json.loads((site.out / "feed.json").read_bytes())["items"]}
+    page = html.parse(str(site.out / "releases" / "coastal-plan-published" / "index.html")).getroot()
+    (body_div,) = page.xpath("//div[@class='body']")
+    own = [f"{moved}images/map.png", f"{moved}plans/coast.pdf", "https://www.gov.uk/x"]
+    for shown in (
+        entries[f"{moved}releases/coastal-plan-published/"].content[0].value,
+        items[f"{moved}releases/coastal-plan-published/"]["content_html"],
+        html.tostring(body_div, encoding="unicode"),
+    ):
+        assert urls_of(shown) == own
+    assert old not in (site.out / "rss.xml").read_text(encoding="utf-8")
+    elsewhere = ["https://www.gov.uk/images/map.png", "https://www.gov.uk/news/plans/coast.pdf", "https://www.gov.uk/x"]
+    assert urls_of(entries[f"{moved}releases/harbour-plan/"].content[0].value) == elsewhere
+
+
 def test_a_topic_page_with_more_releases_than_it_lists_says_where_the_others_are(make_site, monkeypatch) -> None:
     """A review's find: a topic page stopped at its newest 100 releases without a word (no count, no way on)."""
     from feeds.publish import plan

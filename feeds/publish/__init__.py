@@ -12,7 +12,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,10 +20,9 @@ from feeds import __version__
 from feeds.clock import rfc3339
 from feeds.errors import PublishError
 from feeds.logs import one_line
-from feeds.normalise.ids import permalink
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.pages import PageRenderer
-from feeds.publish.plan import XSL_PATH, plan_site
+from feeds.publish.plan import XSL_PATH, at_base, plan_site
 from feeds.publish.spec import RenderedFile
 from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
 
@@ -83,11 +81,10 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     # topic, no coverage. The daemon publishes again when the first such time comes (`PublishReport.held_until`).
     # A release withdrawn before its publication (an embargoed statement cancelled) never goes public.
     stored = [r for r in stored if not r.never_public]
-    # A release's address is its slug under `site.base_url` as it is now, not as it was when the release was stored:
-    # a site moved (the example's localhost to its public https:// address) went on linking to the old one.
-    base = settings.site.base_url
-    releases = [r if r.permalink == (p := permalink(base, r.slug)) else replace(r, permalink=p) for r in stored]
-    releases = [r for r in releases if r.published <= now]
+    # A release's address (and its body's links to the site) follow `site.base_url` as it is now, not as it was when
+    # the release was stored: a site moved (the example's localhost to its public https:// address) went on linking
+    # to the old one.
+    releases = [at_base(r, settings.site.base_url) for r in stored if r.published <= now]
     held = [r.published for r in stored if r.published > now]
     shown = {r.id for r in releases}
     order = app.store.release_archive_order()

@@ -22,10 +22,11 @@ import functools
 import hashlib
 import heapq
 import html
+import re
 import uuid
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
 from urllib.parse import urlsplit
@@ -33,6 +34,7 @@ from urllib.parse import urlsplit
 from feeds.clock import ensure_utc
 from feeds.config import CustomFeed, Settings
 from feeds.model import Release, StoredMatch
+from feeds.normalise.ids import permalink
 from feeds.normalise.topics import topic_slug as _topic_slug
 from feeds.publish.coverage import EntryIds, plan_matches
 from feeds.publish.feeds import render_feed
@@ -88,6 +90,30 @@ def _by_publication(r: Release) -> tuple[datetime, str]:
 
 def _by_update(r: Release) -> tuple[datetime, str]:
     return (r.updated, r.id)
+
+
+def at_base(r: Release, base_url: str) -> Release:
+    """`r` as the site at `base_url` shows it: a release's address is its slug under the base URL as it is now, not
+    as it was when the release was stored (a site moved from the example's localhost to its public address went on
+    linking to the old one), and so are the links of its body that were made absolute against the old base URL
+    (a body without a `link` of its own: `normalise` resolves its relative links and images against the site).
+
+    Only URLs under the old base, in a tag's `href`, `src` or `cite`, move: they were the site's own, and the whole
+    site moved. A body written elsewhere (a release with a `link`) was resolved against that page and keeps its URLs.
+    """
+    address = permalink(base_url, r.slug)
+    if r.permalink == address:
+        return r
+    suffix = f"releases/{r.slug}/"
+    if r.link is not None or not r.permalink.endswith(suffix):
+        return replace(r, permalink=address)
+    old = html.escape(r.permalink.removesuffix(suffix), quote=True)  # as the sanitiser wrote it in an attribute
+    new = html.escape(address.removesuffix(suffix), quote=True)
+    if f'="{old}' not in r.body_html:
+        return replace(r, permalink=address)
+    # Inside one tag: sanitised text has its "<" and ">" escaped, so a match cannot run from a tag into text.
+    pattern = re.compile(rf'(<[A-Za-z][^<>]*?\s(?:href|src|cite)="){re.escape(old)}')
+    return replace(r, permalink=address, body_html=pattern.sub(lambda m: m.group(1) + new, r.body_html))
 
 
 def entry_of(r: Release, settings: Settings, names: Mapping[str, str] | None = None) -> FeedEntry:
