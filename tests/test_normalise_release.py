@@ -177,8 +177,36 @@ def test_withdrawal_note_without_any_date_is_dated_by_its_ingest_not_by_the_publ
     release = norm(raw(published="2024-01-01T09:00Z", withdrawn_note="Withdrawn."))
     assert release.withdrawn_at == NOW and release.published == datetime(2024, 1, 1, 9, tzinfo=UTC)
     assert norm(raw(published="2024-01-01T09:00Z", withdrawn_note="Withdrawn."), now=NOW + timedelta(days=3)) == (
-        dataclasses.replace(release, withdrawn_at=NOW + timedelta(days=3))
+        dataclasses.replace(release, withdrawn_at=NOW + timedelta(days=3), updated=NOW + timedelta(days=3))
     ), "the date is not hashed: the same notice ingested again is the same release"
+
+
+@pytest.mark.parametrize(
+    ("fields", "updated"),
+    [
+        ({"withdrawn_note": "Withdrawn."}, NOW),
+        ({"withdrawn_note": "Withdrawn.", "withdrawn_at": "2025-08-22T10:00Z"}, datetime(2025, 8, 22, 10, tzinfo=UTC)),
+        ({"withdrawn_note": "Withdrawn.", "updated": "2024-02-01T09:00Z"}, datetime(2024, 2, 1, 9, tzinfo=UTC)),
+        (
+            {"withdrawn_note": "W.", "withdrawn_at": "2025-08-22T10:00Z", "updated": "2024-02-01T09:00Z"},
+            datetime(2024, 2, 1, 9, tzinfo=UTC),
+        ),
+    ],
+)
+def test_a_release_first_sent_withdrawn_is_last_updated_by_its_withdrawal_unless_the_source_dates_it(
+    fields: dict[str, str], updated: datetime
+) -> None:
+    """A review's find: a release sent already withdrawn (an archive's backfill) kept its publication as its last
+    update, so its feed entries said "Withdrawn on 22 August 2025" under an `updated` of 2024, and its page had no
+    "Last updated". Without `updated`, the withdrawal dates the last update, as it does for a stored release."""
+    release = norm(raw(published="2024-01-01T09:00Z", **fields))
+    assert release.updated == updated
+    assert release.published == datetime(2024, 1, 1, 9, tzinfo=UTC)
+
+
+def test_an_embargoed_release_withdrawn_before_it_is_due_keeps_its_publication_as_its_update() -> None:
+    release = norm(raw(published="2026-12-01T09:00Z", withdrawn_note="Cancelled."))
+    assert release.withdrawn_at == NOW < release.published == release.updated
 
 
 def test_a_withdrawal_dated_ahead_is_refused() -> None:

@@ -145,6 +145,12 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             "withdrawn_at",
             f"the date {withdrawn_at:%Y-%m-%d %H:%M} UTC is ahead: a withdrawal is dated when it is made (a typo?)",
         )
+    if given_updated is None and withdrawn_at is not None:
+        # Without the source's own `updated`, the withdrawal is the release's last change (its entries' `updated`, its
+        # page's "Last updated"), as `reconcile` dates it for a stored release: one first sent withdrawn (an
+        # archive's backfill) said "Withdrawn on 22 August 2025" under an update of 2024. (An embargoed release
+        # withdrawn before it was due keeps its publication: it never goes public.)
+        updated = max(updated, withdrawn_at)
     changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
     change_note = one_line_text(raw.change_note or "") or None
 
