@@ -522,6 +522,34 @@ def test_character_references_left_in_a_title_are_decoded(given: str, title: str
     assert r.title == title and ("amp" in r.slug) == ("&amp" in title)
 
 
+@pytest.mark.parametrize("body_format", ["text", "markdown", "html"])
+def test_c1_controls_are_read_as_the_windows_1252_punctuation_they_stand_for(body_format: str) -> None:
+    """A review's find: text from a Windows CMS read as Latin-1 brings its curly quotes and dashes as C1 controls
+    ("the minister\x92s"). They were published as they were: HTML forbids them in a page's text and a browser shows
+    nothing there, while feedparser-based readers showed the Windows-1252 characters. They are read as HTML reads
+    `&#146;`, everywhere in a release; the five that Windows-1252 leaves undefined are dropped."""
+    body = "The minister\x92s visit \x96 \x93a first\x94 \x81for the harbour\x85"
+    r = norm(
+        raw(
+            title="Minister\x92s visit to the harbour",
+            body=f"<p>{body}</p>" if body_format == "html" else body,
+            body_format=body_format,
+            summary="The minister\x92s visit\x85",
+            organisation="Coastal \x96 Affairs",
+            topics=("Fisheries\x99",),
+            withdrawn_note="Superseded \x96 see the new plan.",
+            change_note="Fixed the minister\x92s name.",
+        )
+    )
+    assert r.title == "Minister’s visit to the harbour"
+    assert "The minister’s visit – “a first” for the harbour…" in r.body_html
+    assert r.body_text == "The minister’s visit – “a first” for the harbour…"
+    assert (r.summary, r.organisation, r.topics) == ("The minister’s visit…", "Coastal – Affairs", ("Fisheries™",))
+    assert (r.withdrawn_note, r.change_note) == ("Superseded – see the new plan.", "Fixed the minister’s name.")
+    texts = (r.title, r.summary, r.body_html, r.body_text, r.organisation, *r.topics, r.withdrawn_note, r.change_note)
+    assert not any(0x80 <= ord(c) <= 0x9F for text in texts for c in text or "")
+
+
 def test_a_release_with_too_many_topics_is_refused_naming_the_field() -> None:
     with pytest.raises(InvalidReleaseError) as caught:
         norm(raw(topics=tuple(f"Topic {n}" for n in range(3000))))

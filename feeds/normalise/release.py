@@ -15,6 +15,7 @@ input ingested on another day must hash the same.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import json
@@ -42,7 +43,15 @@ from feeds.normalise.html import (
     summary_source,
 )
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
-from feeds.normalise.text import collapse, is_label, make_summary, one_line_text, text_to_html, xml_safe
+from feeds.normalise.text import (
+    collapse,
+    is_label,
+    make_summary,
+    one_line_text,
+    text_to_html,
+    windows_1252_controls,
+    xml_safe,
+)
 from feeds.normalise.topics import detect_topics
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "HASH_VERSION", "normalise_release"]
@@ -79,6 +88,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     Raises InvalidReleaseError for a missing title, a body that is empty once cleaned, an unreadable date,
     an unusable slug, link or image, or a malformed language tag.
     """
+    raw = _readable(raw)
     title, prefixed_type = _title(raw)
     document_type = _document_type(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
     body_html, body_text = _body(raw, site)
@@ -311,6 +321,29 @@ def _same_words(text: str, title: str) -> bool:
     # Casefolding never shortens text, so a paragraph longer than the title is not it: the common case, told
     # without folding the whole paragraph.
     return len(text.rstrip(".:")) <= len(folded_title) and text.casefold().rstrip(".:") == folded_title
+
+
+def _readable(raw: RawRelease) -> RawRelease:
+    """`raw` with the C1 controls of its texts read as the Windows-1252 punctuation they stand for
+    (`windows_1252_controls`). What names the release (its key, link, slug, file) is left as it came: its identity
+    must not move. The same object when there is nothing to read (almost always)."""
+    read = windows_1252_controls
+    texts = (raw.title, raw.body, raw.summary, raw.organisation, raw.withdrawn_note, raw.change_note)
+    if all(t is None or read(t) is t for t in texts) and all(
+        read(t) is t for t in (*raw.topics, *(note for _, note in raw.changes))
+    ):
+        return raw
+    return dataclasses.replace(
+        raw,
+        title=None if raw.title is None else read(raw.title),
+        body=None if raw.body is None else read(raw.body),
+        summary=None if raw.summary is None else read(raw.summary),
+        organisation=None if raw.organisation is None else read(raw.organisation),
+        withdrawn_note=None if raw.withdrawn_note is None else read(raw.withdrawn_note),
+        change_note=None if raw.change_note is None else read(raw.change_note),
+        topics=tuple(map(read, raw.topics)),
+        changes=tuple((at, read(note)) for at, note in raw.changes),
+    )
 
 
 def _utc_now_argument(now: datetime) -> datetime:
