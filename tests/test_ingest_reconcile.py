@@ -64,6 +64,20 @@ def test_changed_content_with_newer_source_updated_uses_it():
     assert out.release.updated == later
 
 
+def test_a_version_that_re_dates_the_release_without_an_updated_of_its_own_is_dated_when_it_is_read():
+    """A review's find: a version correcting the publication date (a typo: the 3rd for the 2nd) was last updated
+    at its new publication time, the stand-in `updated` of a version the source does not date, not when it was
+    read: its entries' `updated` and the change history's date were days before the edit was made."""
+    redated = T0 + timedelta(days=1)
+    new = rel(content_hash="h2", published=redated, updated=redated, published_by_source=True, change_note="Date.")
+    out = reconcile(new, rel(), now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert (out.release.published, out.release.updated, out.release.id) == (redated, NOW, rel().id)
+    assert out.release.changes == (Change(at=NOW, note="Date."),)
+    dated = replace(new, updated=NOW - timedelta(hours=1), source_updated=NOW - timedelta(hours=1))
+    out = reconcile(dated, rel(), now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.release.updated == NOW - timedelta(hours=1), "the source's own update time, when it gives one"
+
+
 def test_undated_update_keeps_first_publication_date():
     stored = rel(dated_by_source=False)
     new = rel(content_hash="h2", published=NOW, updated=NOW, dated_by_source=False)

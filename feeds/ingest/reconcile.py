@@ -72,7 +72,10 @@ def reconcile(
         # dates a new release, but must not re-date one stored already (its first publication stays).
         published = new.published if new.published_by_source else existing.published
         withdrawn_at = new.withdrawn_at if new.withdrawn_at != existing.withdrawn_at else None
-        if new.updated > existing.updated:
+        # (A version the source does not date has its publication as its `updated`: one that re-dates the release,
+        # correcting a typo, was still edited now, not at its new publication time.)
+        dated_update = new.source_updated is not None or new.updated != new.published
+        if dated_update and new.updated > existing.updated:
             updated = new.updated
         elif withdrawn_at is not None and withdrawn_at > existing.updated:
             # A withdrawal is the change, dated when it was made: the release's page and entries must not say
