@@ -550,6 +550,16 @@ def test_c1_controls_are_read_as_the_windows_1252_punctuation_they_stand_for(bod
     assert not any(0x80 <= ord(c) <= 0x9F for text in texts for c in text or "")
 
 
+def test_a_markdown_reference_to_a_c1_control_reads_as_in_html_and_in_a_title() -> None:
+    """A review's find: `&#146;` is "’" in a title and in an HTML body (as browsers read it), but markdown-it made it
+    U+FFFD, so a Markdown release showed "It�s" in its body and summary where its title said "It’s"."""
+    body = "It&#146;s &#x93;done&#x94; &#8364;5 &#129; and `&#146;` as code."
+    r = norm(raw(title="It&#146;s done", body=body, body_format="markdown"))
+    assert r.title == "It’s done" and r.summary.startswith("It’s “done” €5 and ")
+    assert r.body_html == "<p>It’s “done” €5  and <code>&amp;#146;</code> as code.</p>"
+    assert "\ufffd" not in r.body_text
+
+
 def test_a_release_with_too_many_topics_is_refused_naming_the_field() -> None:
     with pytest.raises(InvalidReleaseError) as caught:
         norm(raw(topics=tuple(f"Topic {n}" for n in range(3000))))

@@ -22,11 +22,12 @@ import lxml.html
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
+from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 
-from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
+from feeds.normalise.text import collapse, make_summary, text_to_html, windows_1252_controls, xml_safe
 
 __all__ = [
     "html_to_text",
@@ -115,6 +116,20 @@ def _no_backref(self: RendererHTML, tokens: Sequence[Token], idx: int, options: 
     return ""  # the "↩" link back to the reference, which needs the ids that are not published
 
 
+_C1_REFERENCE = re.compile(r"&#(?:1(?:2[89]|[3-5][0-9])|[xX]0*[89][0-9a-fA-F]);")
+
+
+def _windows_1252_references(state: StateCore) -> None:
+    """A numeric reference to a C1 control (`&#146;`) as HTML reads it, the Windows-1252 character of its byte (or
+    nothing for the five it leaves undefined), where markdown-it gives U+FFFD: the same reference reads "’" in a
+    title and in an HTML body, and "It�s" stood in a Markdown one. (A core rule between `inline`, which makes the
+    reference a token of its own, and `text_join`; a reference in a code span is text there, and stays.)"""
+    for token in state.tokens:
+        for child in token.children or ():
+            if child.type == "text_special" and child.info == "entity" and _C1_REFERENCE.fullmatch(child.markup):
+                child.content = windows_1252_controls(html.unescape(child.markup))
+
+
 # CommonMark, GitHub-style tables, and footnotes (`text[^1]` … `[^1]: note`, Pandoc's syntax), rendered as markup
 # the sanitiser keeps: `<sup>[1]</sup>` and a numbered list of notes at the end, after a rule.
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
@@ -123,6 +138,8 @@ _MARKDOWN.add_render_rule("footnote_block_open", _footnote_block_open)
 _MARKDOWN.add_render_rule("footnote_anchor", _no_backref)
 # Inline Markdown in a summary (plain text): no raw HTML, so "a <tags> list" keeps its words.
 _MARKDOWN_INLINE = MarkdownIt("commonmark", {"html": False})
+for _md in (_MARKDOWN, _MARKDOWN_INLINE):
+    _md.core.ruler.after("inline", "windows_1252_references", _windows_1252_references)
 
 
 def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = True, visible_only: bool = False) -> str:
