@@ -354,6 +354,25 @@ def test_json_feed_item_fields(item: dict[str, Any], field: str, expected: objec
     assert getattr(parsed.items[0], field) == expected
 
 
+@pytest.mark.parametrize(
+    ("item", "expected"),
+    [
+        # A relative address is resolved against the document's, as feedparser does for RSS and Atom (RFC 3986
+        # §5.1.3: the base is where the document was retrieved), so the match still links to the article
+        ({"id": "a", "url": "/2026/11/iran-talks"}, "https://news.example.org/2026/11/iran-talks"),
+        ({"id": "a", "url": "iran-talks.html"}, "https://news.example.org/iran-talks.html"),
+        ({"id": "a", "url": "//cdn.example.net/a"}, "https://cdn.example.net/a"),
+        ({"id": "a", "external_url": "../elsewhere"}, "https://news.example.org/elsewhere"),
+        ({"id": "a", "url": "javascript:alert(1)"}, None),
+        ({"id": "a", "url": "mailto:desk@example.org"}, None),
+    ],
+)
+def test_json_feed_relative_item_url(item: dict[str, Any], expected: str | None) -> None:
+    parsed = parse_feed(json_feed(items=[item], home_page_url="/"), url=URL)
+    assert parsed.items[0].link == expected
+    assert parsed.link == "https://news.example.org/"
+
+
 def test_json_feed_version_1_0_and_feed_fields() -> None:
     body = json.dumps(
         {

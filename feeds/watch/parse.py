@@ -451,12 +451,12 @@ def _replace_key(item: WatchItem, key: str) -> WatchItem:
 
 
 def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
-    home = _http_link(doc.home_page_url)
+    home = _json_link(doc.home_page_url, url)
     drafts = []
     items, cut = _at_most(doc.items)
     empty = 0
     for it in items:
-        link = _http_link(it.url) or _http_link(it.external_url)
+        link = _json_link(it.url, url) or _json_link(it.external_url, url)
         if it.content_html is not None:
             content_text = untrusted_html_to_text(it.content_html[:MAX_ITEM_CHARS])
         else:
@@ -472,6 +472,18 @@ def _from_json(doc: JsonFeed, url: str) -> ParsedFeed:
     return ParsedFeed(
         title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=warning
     )
+
+
+def _json_link(value: str | None, base: str) -> str | None:
+    """An address a JSON Feed gives, made absolute against the document's own (`/2026/11/story` is on the feed's
+    host), as feedparser resolves RSS and Atom links (RFC 3986 §5.1.3: the base is where the document came from);
+    http(s) only."""
+    if value is None:
+        return None
+    try:
+        return _http_link(urljoin(base, value.strip()))
+    except ValueError:  # (a malformed address, such as an unclosed IPv6 bracket)
+        return None
 
 
 # --- feed discovery -----------------------------------------------------------------------------------------
