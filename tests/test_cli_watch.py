@@ -287,6 +287,33 @@ def test_the_same_feed_spelled_differently_is_watched_once(config):
     assert run(config, "watch", "add", "https://news.example.com/rss?lang=fr").exit_code == 0, "another query"
 
 
+def test_an_international_host_name_is_one_feed_in_either_form(config):
+    # What a press officer types (Unicode) and what another reader's OPML export holds (the xn-- form that DNS and
+    # requests use) are one feed; stored in the form requests fetches (IDNA 2008: "ß" is not "ss")
+    added = run(config, "watch", "add", "https://Bücher.example/rss")
+    assert added.exit_code == 0 and "https://xn--bcher-kva.example/rss" in added.output
+    for spelling in (
+        "https://xn--bcher-kva.example/rss",
+        "https://BÜCHER.example:443/rss",
+        "https://bücher.example/rss",
+    ):
+        again = run(config, "watch", "add", spelling)
+        assert again.exit_code == 1 and "already watching https://xn--bcher-kva.example/rss" in again.output, spelling
+    assert run(config, "watch", "add", "https://straße.example/rss").exit_code == 0
+    assert run(config, "watch", "add", "https://strasse.example/rss").exit_code == 0, "another domain under IDNA 2008"
+    urls = [f["url"] for f in json.loads(run(config, "watch", "list", "--json").stdout)]
+    assert urls == [
+        "https://xn--bcher-kva.example/rss",
+        "https://xn--strae-oqa.example/rss",
+        "https://strasse.example/rss",
+    ]
+    removed = run(config, "watch", "remove", "https://bücher.example/rss")
+    assert removed.exit_code == 0, removed.output
+    # a name requests cannot encode would never be polled: refused when added
+    refused = run(config, "watch", "add", "https://☃.example/rss")
+    assert refused.exit_code == 1 and "malformed" in refused.output
+
+
 def test_polling_named_feeds_exits_1_when_one_failed_and_new_feeds_are_not_called_ok(config, httpserver):
     httpserver.expect_request("/gone.xml").respond_with_data("no", status=404)
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")

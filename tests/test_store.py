@@ -227,6 +227,28 @@ def test_migration_15_keeps_a_feeds_parse_warning_in_its_own_column(store):
     assert kept == ["not well-formed (line 3)", None, None]
 
 
+def test_migration_18_stores_international_feed_hosts_in_their_xn_form_unless_that_one_is_watched(store):
+    wf = schema_mod.watched_feeds
+    with store.engine.begin() as conn:
+        for url in ("https://bücher.example/rss?q=ü", "https://xn--caf-dma.example/rss", "https://café.example/rss"):
+            conn.execute(
+                wf.insert().values(
+                    url=url, title="", tags="[]", interval_s=1800, enabled=True, origin="cli", added_at=NOW
+                )
+            )  # fmt: skip
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 18))
+    assert [m.version for m in store.migrate(NOW)] == [18]
+    with store.engine.begin() as conn:
+        urls = [r[0] for r in conn.execute(sa.select(wf.c.url).order_by(wf.c.id))]
+    # the third is the second spelled otherwise: left as it is (removing one of them is the press officer's call)
+    assert urls == [
+        "https://xn--bcher-kva.example/rss?q=ü",
+        "https://xn--caf-dma.example/rss",
+        "https://café.example/rss",
+    ]
+    assert store.migrate(NOW) == []
+
+
 def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(store):
     assert store.releases_applied(["a", "b"]) == {}
     store.mark_releases_applied({"a": "h1", "b": "h1"}, NOW)

@@ -20,6 +20,8 @@ from datetime import UTC, datetime
 from typing import Literal
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+import idna
+
 from feeds.config import Site
 from feeds.errors import RuleError
 from feeds.model import RawRelease, Release
@@ -160,6 +162,16 @@ def with_slug(release: Release, slug: str, site: Site) -> Release:
         id=tag_id(site.domain, release.published, slug),
         permalink=permalink(site.base_url, slug),
     )
+
+
+def dns_host(host: str) -> str:
+    """`host` as DNS and requests name it: an international name (`Bücher.example`) in its `xn--` form, by IDNA
+    2008 with the UTS #46 mapping, as requests encodes it before connecting (Python's own `idna` codec is IDNA
+    2003, which reads "straße" as "strasse", another domain). An ASCII host is returned as it is. Raises
+    ValueError for a name no request could be sent to (`☃.example`: a symbol is no letter of a host name)."""
+    if host.isascii():
+        return host
+    return idna.encode(host, uts46=True).decode("ascii")  # (idna.IDNAError is a ValueError)
 
 
 def canonical_url(url: str) -> str | None:

@@ -14,12 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from feeds.errors import MigrationError
-from feeds.normalise.ids import rule_keys, watch_item_hash
+from feeds.normalise.ids import dns_host, rule_keys, watch_item_hash
 
 metadata: sa.MetaData = sa.MetaData()  # (annotated: modules importing it in a cycle need no inference)
 
@@ -383,6 +384,29 @@ def _keep_warnings(conn: Connection) -> None:
         conn.execute(watched_feeds.update().where(wf.id == feed_id).values(parse_warning=error[len(problems) :]))
 
 
+def _dns_feed_hosts(conn: Connection) -> None:
+    """Migration 18: a feed whose URL names an international host (`https://bücher.example/rss`) is stored under
+    the `xn--` form of it, as `feeds.watch.manage.canonical_feed_url` now spells it, so that either spelling finds
+    it. A feed watched under the other form already keeps its URL: the two rows are one feed, and which to keep
+    (with its items and matches) is for a person to say."""
+    wf = watched_feeds.c
+    rows = conn.execute(sa.select(wf.id, wf.url)).all()
+    taken = {url for _, url in rows}
+    for feed_id, url in rows:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host.isascii():
+            continue
+        try:
+            netloc = parts.netloc.replace(host, dns_host(host), 1)
+        except ValueError:
+            continue
+        moved = urlunsplit(parts._replace(netloc=netloc))
+        if moved not in taken:
+            conn.execute(watched_feeds.update().where(wf.id == feed_id).values(url=moved))
+            taken.add(moved)
+
+
 from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -424,6 +448,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     Migration(16, "ingested files by bytes from any source", _add_index(ingested_files, "ix_ingested_files_sha256")),
     Migration(17, "match-feed entry ids as first published", _create(entry_ids)),
+    Migration(18, "international feed hosts in their xn-- form", _dns_feed_hosts),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -25,7 +25,7 @@ from feeds.errors import ConfigError, FeedParseError, FetchError, IngestError, N
 from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
 from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
-from feeds.normalise.ids import check_rule_name, rule_clash, rule_slug
+from feeds.normalise.ids import check_rule_name, dns_host, rule_clash, rule_slug
 from feeds.normalise.text import one_line_text
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
@@ -48,9 +48,12 @@ def canonical_feed_url(url: str) -> str:
     (`HTTP://News.Example.com:80/rss#top` is `http://news.example.com/rss`); in the path and query, escapes of
     letters, digits and `-._~` decoded and the others in upper case (`/%77ire.xml` is `/wire.xml`), and in
     the path, `.` and `..` segments resolved (`/./wire.xml` is `/wire.xml`) and an empty one is `/`. Anything
-    else in the path and query is kept as written (servers may tell apart what differs there)."""
+    else in the path and query is kept as written (servers may tell apart what differs there). An international
+    host name is in the form requests fetches (`bücher.example` is `xn--bcher-kva.example`, see `dns_host`)."""
     parts = urlsplit(url.strip())
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
+    if not netloc.isascii():
+        netloc = _dns_netloc(netloc)
     default = {"http": ":80", "https": ":443"}.get(scheme)
     if default and netloc.endswith(default):
         netloc = netloc.removesuffix(default)
@@ -58,6 +61,19 @@ def canonical_feed_url(url: str) -> str:
     if scheme in ("http", "https"):
         path = urlsplit(urljoin(f"{scheme}://{netloc}/", path)).path if path.startswith("/") else path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def _dns_netloc(netloc: str) -> str:
+    """`user@host:port` with its host in its `xn--` form; as it is if the host cannot be encoded (a URL that
+    `feed_url_problem` refuses)."""
+    userinfo, at, hostport = netloc.rpartition("@")
+    host, colon, port = hostport.rpartition(":")
+    if not (colon and (port == "" or (port.isascii() and port.isdigit()))):
+        host, colon, port = hostport, "", ""
+    try:
+        return userinfo + at + dns_host(host) + colon + port
+    except ValueError:
+        return netloc
 
 
 _PERCENT = re.compile(r"%([0-9A-Fa-f]{2})")
@@ -102,8 +118,8 @@ def feed_url_problem(url: str) -> str | None:
     if port is not None:
         host = host.rpartition(":")[0]
     try:
-        ascii_host = host if host.isascii() else host.encode("idna").decode("ascii")
-    except UnicodeError:
+        ascii_host = dns_host(host)
+    except ValueError:
         ascii_host = ""
     if not _HOST.fullmatch(ascii_host) or port == 0:
         return f"not a valid URL: the host or port {parts.netloc.rpartition('@')[2]!r} is malformed"
