@@ -482,18 +482,18 @@ def _digits(text: str) -> int:
 def freshness(headers: Mapping[str, str] | Iterable[tuple[str, str]], now: datetime) -> datetime | None:
     """Until when a response stays fresh (RFC 9111 §4.2), capped at `now` + 24 h; None if not fresh at all.
 
-    no-store / no-cache mean "check every time" (§5.2.2.4, §5.2.2.5). s-maxage wins over max-age, as for a
-    shared cache (§5.2.2.10): one fetch here serves every reader of what we publish. Without either, Expires
-    minus Date (or minus `now`) is the lifetime (§4.2.1). The Age header is subtracted (§4.2.3).
+    no-store / no-cache mean "check every time" (§5.2.2.4, §5.2.2.5). max-age is the lifetime; s-maxage is not
+    ours to honour (§5.2.2.10: it is for shared caches, which the origin can purge when it publishes, as its CDN):
+    a feed served with `max-age=60, s-maxage=86400` was checked once a day, its news found up to a day late.
+    Without max-age, Expires minus Date (or minus `now`) is the lifetime (§4.2.1). The Age header is subtracted
+    (§4.2.3).
     """
     h = _lower_headers(headers)
     cc = _cache_control(h.get("cache-control", ""))
     if "no-store" in cc or "no-cache" in cc:
         return None
     lifetime: timedelta | None = None
-    seconds = _seconds(cc.get("s-maxage"))
-    if seconds is None:
-        seconds = _seconds(cc.get("max-age"))
+    seconds = _seconds(cc.get("max-age"))
     if seconds is not None:
         lifetime = timedelta(seconds=min(seconds, int(FRESHNESS_CAP.total_seconds()) + 1))
     elif "expires" in h:

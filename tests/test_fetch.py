@@ -690,7 +690,11 @@ def test_parse_retry_after(value: str, expected: datetime | None) -> None:
         ({"Cache-Control": "max-age=600"}, NOW + timedelta(seconds=600)),
         ({"cache-control": "public, MAX-AGE=600, must-revalidate"}, NOW + timedelta(seconds=600)),
         ({"Cache-Control": 'max-age="600"'}, NOW + timedelta(seconds=600)),
-        ({"Cache-Control": "max-age=600, s-maxage=60"}, NOW + timedelta(seconds=60)),
+        # s-maxage is for shared caches the origin can purge (a CDN): a CDN's day must not delay our next check
+        ({"Cache-Control": "max-age=600, s-maxage=60"}, NOW + timedelta(seconds=600)),
+        ({"Cache-Control": "max-age=60, s-maxage=90000"}, NOW + timedelta(seconds=60)),
+        ({"Cache-Control": "public, s-maxage=90000"}, None),
+        ({"Cache-Control": "s-maxage=90000", "Expires": "Sat, 28 Nov 2026 13:00:00 GMT"}, NOW + timedelta(hours=1)),
         ({"Cache-Control": "max-age=600", "Age": "100"}, NOW + timedelta(seconds=500)),
         ({"Cache-Control": "max-age=600", "Age": "900"}, None),
         ({"Cache-Control": "max-age=0"}, None),
