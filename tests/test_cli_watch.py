@@ -101,6 +101,25 @@ def test_watch_discover_marks_feeds_at_internal_addresses_refused_and_never_adds
     assert [f["url"] for f in listed] == [httpserver.url_for("/feed.xml")]
 
 
+def test_watch_discover_says_a_page_links_to_our_own_feed_without_fetching_it(config, httpserver):
+    """Watch review: a page linking to our own site's feed had it fetched, and reported as a DNS failure (or offered
+    as a feed), where `watch add` would refuse it as our own."""
+    own = "https://press.example.org/atom.xml"  # (the test config's site, which no test may reach)
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" title="{t}" href="{u}">'
+        for t, u in (("Ours", own), ("Desk", "/feed.xml"))
+    )
+    httpserver.expect_request("/").respond_with_data(f"<html><head>{links}</head></html>", content_type="text/html")
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    r = run(config, "watch", "discover", "--add", httpserver.url_for("/"))
+    assert r.exit_code == 0
+    assert "  refused: this is our own site: its items would match our own releases" in r.output
+    assert "could not fetch" not in r.output
+    assert [f["url"] for f in json.loads(run(config, "watch", "list", "--json").stdout)] == [
+        httpserver.url_for("/feed.xml")
+    ]
+
+
 def test_watch_discover_checks_linked_feeds_and_says_which_are_watched_already(config, httpserver):
     """A press officer's review: `--add` added a linked /blog.json that answered 404 at its first poll, and a
     feed watched already was offered again."""

@@ -584,8 +584,9 @@ def discover(app: App, url: str) -> list[Discovered]:
         return [known(Discovered(result.url, parsed.title, parsed.kind, "the URL is a feed"))]
     except FeedParseError:
         pass
+    mine = own_domains(app.settings)
     links = [
-        _linked_feed(app, Discovered(u, t, k, "<link rel=alternate>", refused=app.http.refusal(u)))
+        _linked_feed(app, Discovered(u, t, k, "<link rel=alternate>", refused=_refusal(app, u, mine)))
         for u, t, k in find_feed_links(result.body, result.url)
     ]
     if links:
@@ -602,6 +603,15 @@ def discover(app: App, url: str) -> list[Discovered]:
             if all(d.url != r.url for d in found):
                 found.append(Discovered(r.url, parsed.title, parsed.kind, "common path"))
     return [known(d) for d in found]
+
+
+def _refusal(app: App, url: str, mine: frozenset[str]) -> str | None:
+    """Why a linked feed is not to be watched before it is fetched: our own site's (a page that links to our
+    feed: `watch add` refuses it, and fetching it only told of a DNS error or showed it as a feed), or an
+    address the HTTP client refuses."""
+    if is_own_url(url, mine):
+        return "this is our own site: its items would match our own releases"
+    return app.http.refusal(url)
 
 
 def _linked_feed(app: App, found: Discovered) -> Discovered:
