@@ -238,6 +238,10 @@ class ParsedFeed:
     """Set when the document was malformed but parsed as far as possible (feedparser's bozo)."""
 
 
+REDIRECTS_BEFORE_MOVE = 3
+"""A permanent redirect (301/308) moves a watched feed's URL once seen on this many consecutive checks."""
+
+
 @dataclass(frozen=True, slots=True)
 class WatchedFeed:
     """A feed we poll, with its schedule and health (the row of `watched_feeds`)."""
@@ -262,7 +266,8 @@ class WatchedFeed:
     disabled_reason: str | None = None
     redirect_url: str | None = None
     redirect_count: int = 0
-    """Consecutive checks that saw the same permanent redirect to `redirect_url`."""
+    """Consecutive checks that saw the same permanent redirect to `redirect_url` (the URL moves there at
+    `REDIRECTS_BEFORE_MOVE`)."""
     body_digest: str | None = None
     """The digest of the last body read into items (`feeds.watch.poll.body_digest`): a 200 answer with the same
     bytes is not parsed again, since it would give the same items."""

@@ -142,6 +142,29 @@ def test_permanent_redirect_moves_the_url_after_three_checks(app, httpserver, cl
     assert app.store.feed(feed.id).url == httpserver.url_for("/new.xml")
 
 
+def test_a_permanent_redirect_to_a_feed_watched_already_is_said_at_every_check_from_the_third_on(
+    app, httpserver, clock
+):
+    """Watch review: a feed that moved to a URL watched under another row cannot move there; "moved permanently to
+    …, which is watched already" showed only at every third check (the counting started again after each refusal,
+    and the checks between said all was well), so `watch list` mostly showed nothing to do."""
+    httpserver.expect_request("/old.xml").respond_with_response(
+        Response(status=301, headers={"Location": httpserver.url_for("/new.xml")})
+    )
+    httpserver.expect_request("/new.xml").respond_with_data(rss(STORIES[1]), content_type="text/xml")
+    old = feed_at(app, httpserver, "/old.xml")
+    new = feed_at(app, httpserver, "/new.xml")
+    errors = []
+    for _ in range(5):
+        run_watch(app, feed_ids=[old.id])
+        f = app.store.feed(old.id)
+        errors.append(f.last_error)
+        clock.advance(timedelta(hours=1))
+    said = f"moved permanently to {httpserver.url_for('/new.xml')}, which is watched already"
+    assert errors == [None, None, said, said, said]
+    assert app.store.feed(old.id).url.endswith("/old.xml") and app.store.feed(new.id).url.endswith("/new.xml")
+
+
 def test_temporary_redirect_never_moves_the_url(app, httpserver, clock):
     httpserver.expect_request("/tmp.xml").respond_with_response(
         Response(status=302, headers={"Location": httpserver.url_for("/elsewhere.xml")})

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from feeds.errors import ExistsError, NotFoundError
 from feeds.model import (
     DISABLED_BY_HAND,
+    REDIRECTS_BEFORE_MOVE,
     REMOVED_FROM_CONFIG,
     Match,
     MatchedTerm,
@@ -360,9 +361,11 @@ class WatchStoreMixin:
             with writing(self.engine) as conn:
                 _write_check(conn, feed.id, owner, values)
         except sa.exc.IntegrityError:
-            # The redirect target is watched already under its own row: keep this one where it was.
+            # The redirect target is watched already under its own row: keep this one where it was, and the count
+            # of the redirect where it is, so that every later check that sees it says so again (not every third).
             values.pop("url")
             values["last_error"] = f"moved permanently to {feed.url}, which is watched already"
+            values["redirect_url"], values["redirect_count"] = feed.url, REDIRECTS_BEFORE_MOVE - 1
             with writing(self.engine) as conn:
                 _write_check(conn, feed.id, owner, values)
 

@@ -41,7 +41,7 @@ from feeds.config import clamp_interval
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.logs import one_line
-from feeds.model import Match, ParsedFeed, Rule, WatchedFeed, WatchItem
+from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.manage import canonical_feed_url
 from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, delay_of, match_item, matcher_spec
 from feeds.watch.parse import parse_feed
@@ -54,8 +54,6 @@ if TYPE_CHECKING:
     from feeds.app import App
 
 log = logging.getLogger("feeds.watch")
-
-REDIRECTS_BEFORE_MOVE = 3
 
 
 @dataclass
