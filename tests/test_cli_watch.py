@@ -359,6 +359,9 @@ def test_keywords_test_explains_one_item_that_does_not_match(config, httpserver)
     assert any("missing: moscow" in why for why in missing["item"]["why"])
     unknown = run(config, "keywords", "test", "lavrov", "--item", "https://news.example.com/nope")
     assert unknown.exit_code == 1 and "no stored item has the link or key" in unknown.output
+    # (watch review) a link as a person copies it finds the item, as `watch` takes any spelling of a feed's URL
+    spelled = run(config, "keywords", "test", "lavrov -geneva", "--item", "HTTPS://News.Example.com:443/a")
+    assert spelled.exit_code == 0 and "vetoed: excluded term geneva" in spelled.output
 
 
 def test_intervals_and_urls_a_feed_cannot_be_watched_with_are_refused_with_what_is_wrong(config):

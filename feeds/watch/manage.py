@@ -24,8 +24,8 @@ from feeds.config.reader import KeyPath, _dotted, find_line
 from feeds.errors import ConfigError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
-from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed
-from feeds.normalise.ids import check_rule_name, dns_host, rule_clash, rule_slug
+from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed, WatchItem
+from feeds.normalise.ids import canonical_url, check_rule_name, dns_host, rule_clash, rule_slug
 from feeds.normalise.text import one_line_text
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
@@ -655,8 +655,10 @@ def try_query(
     mine = own_domains(app.settings)
     hits: list[tuple[StoredItem, Explanation]] = []
     checked = own = 0
+    # (a link as a person copies it: scheme and host in any case, a default port or none, as `watch` takes URLs)
+    wanted = canonical_url(item) if item is not None else None
     for s in app.store.iter_stored_items(since=since):  # newest first, a page at a time
-        if item is not None and item not in (s.item.link, s.item.key):
+        if item is not None and not _names(item, wanted, s.item):
             continue
         checked += 1
         feed = feeds.get(s.feed_id)
@@ -679,6 +681,13 @@ def try_query(
                 continue
             hits.append((s, explain(query, item_input)))
     return QueryTrial(query=query, checked=checked, hits=hits, own=own)
+
+
+def _names(given: str, canonical: str | None, item: WatchItem) -> bool:
+    """Whether `given` (its `canonical_url` beside it) is the link or the key of `item`."""
+    if given in (item.link, item.key):
+        return True
+    return canonical is not None and item.link is not None and canonical_url(item.link) == canonical
 
 
 __all__ = [
