@@ -84,7 +84,13 @@ _A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">(
 # A relative reference whose first segment holds a colon is not one (RFC 3986 §4.2): what is left of a
 # disguised scheme (`jav&#9;ascript:` → `jav%09ascript:`) once nh3 has refused it as a scheme.
 _NOT_A_SCHEME = re.compile(r'<a href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
-_CITE_NOT_HTTP = re.compile(r' cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE)
+# The attributes of a tag in nh3's output, before one of them: each is ` name="value"`, its value with `"` and `&`
+# escaped but `<` and `>` as they are, so a `cite` after `title="a>b"` is still found. Text has its `<` escaped: a
+# match cannot start in text, and text that reads ` cite="…"` is left alone (it was rewritten, and lost, as one).
+_BEFORE_ATTRIBUTE = r'(<[a-z][a-z0-9]*(?: [^\s"=/>]+="[^"]*")*?)'
+_CITE_NOT_HTTP = re.compile(
+    _BEFORE_ATTRIBUTE + r' cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE
+)
 _FRAGMENT_LINK = re.compile(r'<a href="#[^"]*"')
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
@@ -96,7 +102,7 @@ _FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
 # engine skip ahead, where `\s` and IGNORECASE made it try every space of the text, 4x slower.)
 _RELATIVE_URL = re.compile(r' (?:href|src|cite)="(?!(?i:https?|mailto):)')
 # A quotation's source (`cite`), which nh3 does not resolve as it does href and src values.
-_RELATIVE_CITE = re.compile(r' cite="(?!https?:)([^"]*)"', re.IGNORECASE)
+_RELATIVE_CITE = re.compile(_BEFORE_ATTRIBUTE + r' cite="(?!https?:)([^"]*)"', re.IGNORECASE)
 
 
 def _footnote_ref(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
@@ -344,13 +350,13 @@ def _clean_once(html: str, base: str | None) -> str:
     # Each clean-up runs only where the text it looks for is (a substring test costs a fraction of a regex scan;
     # on nh3's output, tag and attribute names are in lower case).
     if base and ' cite="' in cleaned:
-        cleaned = _RELATIVE_CITE.sub(lambda m: _absolute_cite(m[1], base), cleaned)
+        cleaned = _RELATIVE_CITE.sub(lambda m: m[1] + _absolute_cite(m[2], base), cleaned)
     if "<img" in cleaned:
         cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
     if '<a href="' in cleaned:
         cleaned = _NOT_A_SCHEME.sub("<a", cleaned)  # unwrapped just below, like any link without a target
     if ' cite="' in cleaned:
-        cleaned = _CITE_NOT_HTTP.sub("", cleaned)  # (nh3 checks the schemes of href and src, not of cite)
+        cleaned = _CITE_NOT_HTTP.sub(r"\1", cleaned)  # (nh3 checks the schemes of href and src, not of cite)
     if "<a " in cleaned:
         cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
