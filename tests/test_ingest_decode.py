@@ -30,6 +30,25 @@ def test_decodes_every_supported_encoding_to_the_same_text(data: bytes, label: s
 
 
 @pytest.mark.parametrize(
+    ("data", "label"),
+    [
+        (TEXT.encode("cp1252") + b"\x1a", "windows-1252 (Word, Notepad) with a DOS end-of-file Ctrl-Z"),
+        (TEXT.encode("cp1252") + b"\x1a\x1a", "windows-1252 with two"),
+        (TEXT.encode("utf-8") + b"\x1a", "utf-8 with a Ctrl-Z"),
+        (codecs.BOM_UTF16_LE + (TEXT + "\x1a").encode("utf-16-le"), "utf-16 with a Ctrl-Z"),
+    ],
+)
+def test_a_trailing_ctrl_z_end_of_file_mark_is_dropped_not_refused(data: bytes, label: str) -> None:
+    # Windows-1252 files ending in the mark were rejected as "control character U+001A", UTF-8 ones were not.
+    assert decode_text(data, "inbox/pier.txt") == EXPECTED, label
+
+
+def test_a_ctrl_z_inside_a_windows_1252_text_is_still_a_control_character() -> None:
+    with pytest.raises(InvalidReleaseError, match="U\\+001A"):
+        decode_text(b"Pier \xa3 reopens\x1a\nBody\n", "inbox/pier.txt")
+
+
+@pytest.mark.parametrize(
     ("data", "expected"),
     [
         (b"one\rtwo\r\nthree\n", "one\ntwo\nthree\n"),

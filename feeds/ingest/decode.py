@@ -4,7 +4,9 @@ Press offices save files from whatever editor is at hand: Notepad writes UTF-8 w
 Word's "plain text" export writes Windows-1252 with curly quotes and `£`, web pages declare their charset in
 a `<meta>` tag. We try the unambiguous signals first (a BOM, then strict UTF-8, which random legacy bytes
 almost never pass), then what an HTML page says about itself, and only then the Windows-1252 guess, which
-we accept only when the result looks like text. Newlines come out as `\\n` whatever the file used.
+we accept only when the result looks like text. Newlines come out as `\\n` whatever the file used, and the
+Ctrl-Z (U+001A) that DOS-era tools (`copy /b`, some Windows editors and exports) append as an end-of-file mark is
+dropped: it ends the text, it is not a control character in it.
 
 What this module must not do: guess silently. Anything we cannot read is an `InvalidReleaseError` on the
 field `encoding` that says which encodings were tried and where the first bad byte was.
@@ -92,6 +94,7 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
     except UnicodeDecodeError as e:
         tried.append(f"Windows-1252 (byte 0x{data[e.start]:02x} at line {_line_at(data, e.start)} is undefined)")
     else:
+        text = _without_eof_mark(text)
         bad = _CONTROL.search(text)
         if bad is None:
             return _normalise_newlines(text)
@@ -136,7 +139,13 @@ def _codec_for_label(label: str) -> str | None:
 
 
 def _normalise_newlines(text: str) -> str:
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    return _without_eof_mark(text).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _without_eof_mark(text: str) -> str:
+    """`text` without the Ctrl-Z (SUB, U+001A) end-of-file marks at its end (CP/M and DOS marked the end of a
+    text file with it, and `copy /b a+b` and some Windows tools still write one)."""
+    return text.rstrip("\x1a")
 
 
 def _line_at(data: bytes, offset: int) -> int:
