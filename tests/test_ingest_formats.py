@@ -649,6 +649,20 @@ def test_yaml_aliases_are_refused_at_once_where_they_stand() -> None:
     assert raw.summary == "Short."
 
 
+def test_a_yaml_key_written_twice_is_refused_naming_both_lines() -> None:
+    """A press officer's review: a template's old `date:` left below a new one, or a second `title:`, was read
+    as the last one written, silently (PyYAML keeps the last), where a JSON release or TOML front matter with a
+    key twice is refused. The second one is now an error at its line, naming the first one's."""
+    text = "---\ntitle: Fisheries talks\ndate: 2026-11-20 09:30\nslug: fisheries-talks\ndate: 2026-11-02\n---\nBody.\n"
+    error = parse_error("talks.md", text)
+    assert error.line == 5
+    assert "the key 'date' is written twice (first on line 3)" in str(error)
+    assert str(error).startswith("inbox/talks.md:5:")
+    nested = "---\ntitle: Ferry\nsummary: Short.\ntags: [Trade, Trade]\n---\nBody.\n"  # a list may repeat itself
+    (raw,) = parse("ferry.md", nested.encode())
+    assert raw.title == "Ferry"
+
+
 def test_markdown_opening_with_a_horizontal_rule_is_not_unclosed_front_matter() -> None:
     text = b"---\n\n# Harbour opens\n\nThe harbour opens on Monday.\n"
     (raw,) = parse_release_file(text, "a.md", source="inbox", origin="inbox/a.md")

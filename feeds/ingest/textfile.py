@@ -385,6 +385,24 @@ class _FrontMatterLoader(yaml.SafeLoader):
         except ValueError:
             return str(self.construct_scalar(node))
 
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[object, object]:
+        """A mapping, refusing a key written twice: YAML says keys are unique, but PyYAML keeps the last one
+        silently, so a second `date:` (or `title:`) left in a template would win unseen (as JSON's and TOML's
+        front ends refuse it too). The error points at the second one and names the first one's line."""
+        seen: dict[object, yaml.Node] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            try:
+                first = seen.setdefault(key, key_node)
+            except TypeError:  # (an unhashable key: PyYAML's own error says so below)
+                continue
+            if first is not key_node:
+                raise yaml.constructor.ConstructorError(
+                    problem=f"the key {key!r} is written twice (first on line {first.start_mark.line + 2}): keep one",
+                    problem_mark=key_node.start_mark,
+                )
+        return super().construct_mapping(node, deep=deep)
+
     def compose_node(self, parent: yaml.Node | None, index: int) -> yaml.Node | None:
         if self.check_event(yaml.AliasEvent):
             event: yaml.Event = self.peek_event()  # type: ignore[no-untyped-call]
