@@ -243,6 +243,13 @@ def test_an_embargo_line_is_not_the_title_and_gives_the_publication_time(
     assert raw.body == "Text."
 
 
+def test_an_embargo_until_12_noon_holds_the_release_until_noon() -> None:
+    text = "EMBARGOED UNTIL 12 NOON WEDNESDAY 2 DECEMBER 2026\n\nNew strategy for ports\n\nText of the release.\n"
+    (raw,) = parse("embargo.txt", text.encode())
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert (release.title, release.published) == ("New strategy for ports", datetime(2026, 12, 2, 12, 0, tzinfo=UTC))
+
+
 def test_an_embargo_without_a_date_is_refused_rather_than_published_at_once() -> None:
     error = parse_error("embargo.txt", "EMBARGOED UNTIL FURTHER NOTICE\n\nNew strategy\n\nText.\n")
     assert (error.field, error.line) == ("embargo", 1)

@@ -147,6 +147,29 @@ def test_datetimes_are_converted(value: datetime, expected: datetime) -> None:
 
 
 @pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("12 NOON WEDNESDAY 2 DECEMBER 2026", utc(2026, 12, 2, 12, 0)),
+        ("12 noon, 2 December 2026", utc(2026, 12, 2, 12, 0)),
+        ("12.00 noon on 2 December 2026", utc(2026, 12, 2, 12, 0)),
+        ("Midday 2 December 2026", utc(2026, 12, 2, 12, 0)),
+        ("midday GMT on 10 February 2016", utc(2016, 2, 10, 12, 0)),
+        ("2 December 2026 12 noon", utc(2026, 12, 2, 12, 0)),
+        ("noon 2 June 2026", utc(2026, 6, 2, 11, 0)),  # London summer time
+    ],
+)
+def test_noon_and_midday_are_twelve_oclock(value: str, expected: datetime) -> None:
+    """A press officer's review: "EMBARGOED UNTIL 12 NOON …", as UK embargo lines are written, was refused as a
+    date nobody could read, and with it the release."""
+    assert parse_date(value, LONDON) == expected
+
+
+def test_midnight_is_refused_saying_what_to_write() -> None:
+    with pytest.raises(ValueError, match="write 00:01 or 23:59"):
+        parse_date("MIDNIGHT 1 DECEMBER 2026", LONDON)
+
+
+@pytest.mark.parametrize(
     ("value", "reason"),
     [
         ("", "empty"),

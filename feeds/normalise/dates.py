@@ -81,6 +81,10 @@ _DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.
 # "00.01" or "14.30" without am/pm: a 24-hour time (dateutil read "00.01 3 December 2026" as 20:26 in 2000). Not a
 # part of a dotted date ("3.12.2026", "2026.11.03"), which has a dot or a digit on either side.
 _DOTTED_24H = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.])")
+# "12 noon", "midday": how UK embargo lines write 12:00 ("EMBARGOED UNTIL 12 NOON WEDNESDAY 2 DECEMBER 2026").
+_NOON = re.compile(r"\b(?:12(?:[:.]00)?\s*)?(?:noon|midday)\b", re.IGNORECASE)
+# "Midnight on 1 December" is the start of that day to some and its end to others: refused, saying what to write.
+_MIDNIGHT = re.compile(r"\bmidnight\b", re.IGNORECASE)
 _MONTH_NAME = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")[a-z]*\b", re.IGNORECASE)
 _YEAR4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _WEEKDAY = re.compile(
@@ -210,6 +214,11 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
 
 def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
     text = _rewrite_numeric_date(written)
+    if _MIDNIGHT.search(text):
+        raise ValueError(
+            "'midnight' is the start of the day to some readers and its end to others: write 00:01 or 23:59"
+        )
+    text = _NOON.sub("12:00", text)
     text = _DOTTED_TIME.sub(lambda m: f"{m['h']}:{m['m']}{m['ampm'].replace('.', '')}", text)
     text = _DOTTED_24H.sub(r"\g<h>:\g<m>", text)
     text = _GMT_OFFSET.sub(_gmt_offset_to_iso, text)
