@@ -670,6 +670,19 @@ def test_a_yaml_key_written_twice_is_refused_naming_both_lines() -> None:
     assert raw.title == "Ferry"
 
 
+def test_a_tab_between_a_yaml_key_and_its_value_is_read_as_a_space() -> None:
+    """A press officer's review: values aligned with Tab in Notepad (`date:<Tab>2026-11-20`) rejected the file with
+    PyYAML's "found character '\\t' that cannot start any token"; YAML 1.2 reads that tab as a space."""
+    text = "---\ntitle:\tFerry fares frozen\ndate: \t2026-11-20\ntags:\t[Trade]\n"
+    text += "summary: |\n  Fares\tfrozen.\n---\nBody.\n"
+    (raw,) = parse("fares.md", text.encode())
+    assert (raw.title, raw.published, raw.topics) == ("Ferry fares frozen", "2026-11-20", ("Trade",))
+    assert raw.line_of("published") == 3
+    assert raw.summary is not None and raw.summary.startswith("Fares\tfrozen.")  # (inside a value: kept)
+    error = parse_error("indent.md", "---\ntitle: Ferry\ntags:\n\t- Trade\n---\nBody.\n")
+    assert error.line == 4 and "indent front matter with spaces" in str(error)
+
+
 def test_markdown_opening_with_a_horizontal_rule_is_not_unclosed_front_matter() -> None:
     text = b"---\n\n# Harbour opens\n\nThe harbour opens on Monday.\n"
     (raw,) = parse_release_file(text, "a.md", source="inbox", origin="inbox/a.md")

@@ -422,7 +422,7 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
     try:
         if kind == "toml":
             return {key: value for key, value in tomllib.loads(text).items()}
-        loaded = yaml.load(text, Loader=_FrontMatterLoader)  # (a SafeLoader, without aliases)
+        loaded = yaml.load(_TAB_AFTER_KEY.sub(r"\g<key> ", text), Loader=_FrontMatterLoader)  # (SafeLoader, no aliases)
     except tomllib.TOMLDecodeError as e:
         found = _TOML_LINE.search(str(e))
         line = int(found.group(1)) + 1 if found else None
@@ -437,6 +437,8 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
         problem = e.problem or e.context or "syntax error"
         if problem == "mapping values are not allowed here" and mark is not None:
             problem += _quote_hint(text.splitlines()[mark.line : mark.line + 1], mark.column)
+        elif "'\\t'" in problem:
+            problem += " (indent front matter with spaces: YAML does not take tabs there)"
         raise InvalidReleaseError(f"invalid YAML front matter: {problem}", origin=origin, line=line) from e
     except (yaml.YAMLError, ValueError, RecursionError) as e:
         # ValueError: from TOML's own dates (an impossible one, "2024-02-30"); YAML's stay text (see the loader).
@@ -450,6 +452,10 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
     return loaded
 
 
+# A tab between a top-level key and its value (`date:<Tab>2026-11-20`, values aligned in Notepad): YAML 1.2 takes
+# it as the space it stands for (s-separate-in-line), PyYAML refuses it ("found character '\t' that cannot start any
+# token"). A key at the start of its line is never inside a block scalar (whose lines are indented).
+_TAB_AFTER_KEY = re.compile(r"^(?P<key>[^\s#:\-?\[\]{}'\"][^:\n]*:)[ \t]*\t[ \t]*(?=\S)", re.MULTILINE)
 _KEY_AND_VALUE = re.compile(r"(?P<key>[A-Za-z_][\w-]*):\s+(?P<value>\S.*?)\s*")
 
 
