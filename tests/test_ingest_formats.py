@@ -469,6 +469,9 @@ def test_markdown_titles(text: str, title: str, body_start: str) -> None:
         ("---\ntitle: Ferry\ntags: [1, 2]\n---\nBody", "topics", 3, ["item 0 must be a string"]),
         ("---\ntitle: Ferry\n---\n\n", "body", None, ["no text"]),
         ("---\nsummary: Ferry news\n---\nNo heading here.", "title", None, ["'# Heading'"]),
+        # (ingest review) front matter under a blank line was not read, and the error said there was no title
+        ("\n---\ntitle: Ferry\ntopics:\n  - Travel\n---\nBody", None, 2, ["starts on the first line", "1 blank line"]),
+        ('\n\n+++\ntitle = "Ferry"\n+++\nBody', None, 3, ["TOML front matter", "remove the 2 blank lines"]),
     ],
 )
 def test_front_matter_errors_give_the_key_and_line(
@@ -481,6 +484,11 @@ def test_front_matter_errors_give_the_key_and_line(
         assert str(error).startswith(f"inbox/ferry.md:{line}")
     for fragment in fragments:
         assert fragment in str(error)
+
+
+def test_a_rule_under_a_blank_line_is_read_as_text_not_refused_as_front_matter() -> None:
+    error = parse_error("ferry.md", "\n---\nFares stay as they are.\n---\n")
+    assert error.field == "title" and "front matter starts on the first line" not in str(error)
 
 
 def test_a_yaml_indentation_mistake_is_not_told_to_quote_a_value() -> None:

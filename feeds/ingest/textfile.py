@@ -339,6 +339,7 @@ def _front_matter(lines: list[str], *, origin: str) -> tuple[dict[str, object], 
     """(fields by schema name, line of each field, index of the first body line)."""
     fence = lines[0].rstrip() if lines else ""
     if fence not in _FENCES:
+        _refuse_late_front_matter(lines, origin=origin)
         return {}, {}, 0
     kind, closers = _FENCES[fence]
     end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
@@ -467,6 +468,28 @@ def _quote_hint(line: list[str], column: int) -> str:
         return ""
     value = m["value"].replace("\\", "\\\\").replace('"', '\\"')
     return f' (a value holding ": " must be in quotes: {m["key"]}: "{value}")'
+
+
+def _refuse_late_front_matter(lines: list[str], *, origin: str) -> None:
+    """Refuse front matter that blank lines push down from the first line, where it is not read (nor by Hugo or
+    Jekyll): the file was rejected for having "no title" though its front matter gave one. Only when the lines
+    between the fences are keys with values (and their lists), so a text opening with a rule under a blank line
+    is read on."""
+    start = next((i for i, line in enumerate(lines) if line.strip()), None)
+    if not start or (fence := lines[start].rstrip()) not in _FENCES:
+        return
+    kind, closers = _FENCES[fence]
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].rstrip() in closers), None)
+    inside = [line for line in lines[start + 1 : end] if line.strip()] if end is not None else []
+    pattern = _TOML_KEY if kind == "toml" else _YAML_KEY
+    if inside and pattern.match(inside[0]) and all(pattern.match(line) or line[:1] in " \t-" for line in inside):
+        blank = f"{start} blank line{'s' if start > 1 else ''}"
+        raise InvalidReleaseError(
+            f"the {kind.upper()} front matter opened with '{fence}' on line {start + 1} is not read: front matter "
+            f"starts on the first line; remove the {blank} above it",
+            origin=origin,
+            line=start + 1,
+        )
 
 
 def _key_lines(kind: str, lines: list[str]) -> dict[str, int]:
