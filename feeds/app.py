@@ -69,7 +69,10 @@ class ReleaseCache:
     in a daemon must not reload ten thousand releases each time). Releases are never deleted, only changed.
 
     Changes are fetched from a little before the last change seen (`SKEW`), so a release stored by another
-    daemon whose clock runs slightly behind is not missed; re-reading a few rows twice is harmless.
+    daemon whose clock runs slightly behind is not missed; re-reading a few rows twice is harmless. Never from
+    later than `now` less `SKEW`: a release stored while the clock ran ahead (a bad RTC at boot, a mistyped
+    `date -s`) is dated in the future, and every release stored once the clock was put right, dated before it,
+    was never read again, so nothing new was published until a restart.
     """
 
     SKEW = timedelta(minutes=5)
@@ -79,9 +82,9 @@ class ReleaseCache:
         self._latest: datetime | None = None
         self._lock = threading.Lock()
 
-    def current(self, store: Store) -> list[Release]:
+    def current(self, store: Store, now: datetime) -> list[Release]:
         with self._lock:
-            since = None if self._latest is None else self._latest - self.SKEW
+            since = None if self._latest is None else min(self._latest, now) - self.SKEW
             changed, latest = store.releases_stored_since(since)
             for r in changed:
                 self._by_id[r.id] = r

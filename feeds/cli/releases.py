@@ -94,7 +94,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         rows = app.store.releases(limit=limit)
         now = app.clock()
         tz = app.settings.site.tz  # dated as the pages date them: a release of 15 July (BST) is not listed on the 14th
-        names = site_topic_names(app.releases.current(app.store), app.settings, now) if not as_json else {}
+        names = site_topic_names(app.releases.current(app.store, now), app.settings, now) if not as_json else {}
     if as_json:
         echo_json([_list_json(r, now) for r in rows])
         return
@@ -136,7 +136,8 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     """Show one release by id or slug."""
     with ctx.app() as app:
         r = app.store.release(id_or_slug)
-        names = site_topic_names(app.releases.current(app.store), app.settings, app.clock()) if r.topics else {}
+        now = app.clock()
+        names = site_topic_names(app.releases.current(app.store, now), app.settings, now) if r.topics else {}
     if as_json:
         echo_json(release_json(r, full=True))
         return

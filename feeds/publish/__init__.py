@@ -76,7 +76,7 @@ def _record_failure(app: App, error: Exception) -> None:
 def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None) -> PublishReport:
     settings = app.settings
     now = app.clock()
-    stored = app.releases.current(app.store)
+    stored = app.releases.current(app.store, now)
     # A release dated ahead (an embargo) stays off the site until its time: no page, no entry in any feed, no
     # topic, no coverage. The daemon publishes again when the first such time comes (`PublishReport.held_until`).
     # A release withdrawn before its publication (an embargoed statement cancelled) never goes public.

@@ -497,7 +497,7 @@ def current_matchers(app: App, now: datetime, rules: Sequence[Rule]) -> Matchers
     and releases, in the window and in the corpus), and the worker pool with it."""
     window = releases_in_window(app, now)
     days = max(CORPUS_DAYS, app.settings.watch.related.window_days)
-    corpus = [r for r in app.releases.current(app.store) if now - timedelta(days=days) <= r.published <= now]
+    corpus = [r for r in app.releases.current(app.store, now) if now - timedelta(days=days) <= r.published <= now]
     key = (tuple((r.name, r.query) for r in rules), app.settings, tuple(window), tuple(corpus))
     kept = app.extras.get(_SPEC_KEY)
     if isinstance(kept, tuple) and kept[0] == key:

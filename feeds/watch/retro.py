@@ -79,7 +79,7 @@ def releases_in_window(app: App, now: datetime) -> list[Release]:
     """The releases the watch looks for coverage of: published in the related window (from the App's cache).
     Not one dated ahead (embargoed): it is not public yet, and its coverage would publish its title."""
     window = timedelta(days=app.settings.watch.related.window_days)
-    return [r for r in app.releases.current(app.store) if now - window <= r.published <= now]
+    return [r for r in app.releases.current(app.store, now) if now - window <= r.published <= now]
 
 
 def releases_pending(app: App, now: datetime) -> bool:

@@ -1,0 +1,46 @@
+"""The composition root's long-lived helpers: the release cache a daemon publishes from."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.clock import FixedClock
+from feeds.ingest import run_ingest
+from feeds.publish import run_publish
+
+
+def _drop(inbox: Path, key: str, title: str, published: str) -> None:
+    body = f"The office said today that {title.lower()}. Details follow in due course."
+    release = {"title": title, "body": body, "published": published, "source_key": key}
+    (inbox / f"{key}.json").write_text(json.dumps(release), encoding="utf-8")
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_release_stored_after_the_clock_stepped_back_is_published(db, request, make_settings, make_app_for) -> None:
+    """A long-running process (the daemon) keeps its releases in memory and reads only those stored since the
+    latest it saw. A release stored while the clock ran a year ahead (a bad RTC at boot, a mistyped `date -s`)
+    must not make it blind to every release stored once the clock is put right, until it restarts."""
+    database_url = request.getfixturevalue("pg_url") if db == "postgres" else None
+    settings = make_settings(database_url=database_url)
+    clock = FixedClock(datetime(2027, 11, 29, 12, tzinfo=UTC))  # a year ahead
+    app = make_app_for(settings, clock=clock)
+    inbox = settings.source("inbox").path
+    _drop(inbox, "first", "Fisheries talks open", "2026-11-28T09:00:00Z")
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    run_publish(app)
+
+    clock.set(datetime(2026, 11, 29, 12, tzinfo=UTC))  # the clock is stepped back to the right time
+    _drop(inbox, "second", "Mackerel quota agreed", "2026-11-29T09:00:00Z")
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    report = run_publish(app)
+
+    atom = (settings.paths.out / "atom.xml").read_text(encoding="utf-8")
+    assert "Mackerel quota agreed" in atom
+    assert "Fisheries talks open" in atom
+    assert report.written
+    clock.advance(timedelta(minutes=1))
+    assert "Mackerel quota agreed" in [r.title for r in app.releases.current(app.store, clock())]
