@@ -33,6 +33,9 @@ class App:
     clock: Clock = utc_now
     session: requests.Session | None = None
     _http: HttpClient | None = field(default=None, repr=False)
+    _retired: list[HttpClient] = field(default_factory=list, repr=False)
+    """HTTP clients replaced after a reload changed `settings.http` (closed with the App)."""
+    _http_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     releases: ReleaseCache = field(default_factory=lambda: ReleaseCache(), repr=False)
     extras: dict[str, object] = field(default_factory=dict, repr=False)
     """Long-lived helpers that stages create on first use (e.g. the parser process pool), closed with the App."""
@@ -43,19 +46,27 @@ class App:
 
     @property
     def http(self) -> HttpClient:
-        """The one polite HTTP client (created on first use, so offline commands never build it)."""
-        if self._http is None:
-            from feeds.fetch import HttpClient
+        """The one polite HTTP client (created on first use, so offline commands never build it).
 
-            self._http = HttpClient(self.settings.http, session=self.session, clock=self.clock)
-        return self._http
+        Made again when `settings.http` is no longer what it was made with: a reload (SIGHUP) that adds an address
+        to `[http] allow`, or changes a timeout or the size cap, takes effect at the next fetch, not at a restart.
+        The client it replaces may still be fetching for a running round: it is closed with the App."""
+        with self._http_lock:  # (the watch's fetch threads ask for it at once)
+            if self._http is None or self._http.settings != self.settings.http:
+                from feeds.fetch import HttpClient
+
+                if self._http is not None:
+                    self._retired.append(self._http)
+                self._http = HttpClient(self.settings.http, session=self.session, clock=self.clock)
+            return self._http
 
     def close(self) -> None:
         for fn in reversed(self._closers):
             fn()
         self._closers.clear()
-        if self._http is not None:
-            self._http.close()
+        for client in [*self._retired, *([self._http] if self._http is not None else [])]:
+            client.close()
+        self._retired.clear()
         self.store.close()
 
 

@@ -668,6 +668,33 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         daemon.app.close()
 
 
+def test_a_reload_that_allows_an_address_lets_the_watch_fetch_from_it(make_settings, clock, httpserver):
+    """An operator's review: a feed on a private address was refused ("add it to [http] allow in the config"); the
+    operator added it and sent SIGHUP, the log said "config reloaded", and the feed was still refused until a
+    restart: the HTTP client, made at the first fetch, kept the settings it was made with."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    config = Path(settings.path)
+    try:
+        httpserver.expect_request("/world.xml").respond_with_data(RSS, content_type="application/rss+xml")
+        # (stored as `feeds watch add` in a shell run with the fixed config, or an OPML import, would store it)
+        url = httpserver.url_for("/world.xml")
+        feed = daemon.app.store.add_feed(url, title="", tags=(), interval=1800.0, origin="cli", now=clock())
+        daemon.job_watch(daemon.app)
+        refused = daemon.app.store.feed(feed.id)
+        assert refused.failures == 1 and "[http] allow" in (refused.last_error or "")
+
+        config.write_text(config.read_text() + '\n[http]\nallow = ["127.0.0.1", "localhost"]\n')
+        assert daemon.reload()
+        clock.advance(timedelta(hours=2))  # past the failure's back-off
+        summary = daemon.job_watch(daemon.app)
+        polled = daemon.app.store.feed(feed.id)
+        assert summary.startswith("1 feed checked, 0 failed"), summary
+        assert polled.failures == 0 and polled.last_error is None and polled.last_status == "200"
+    finally:
+        daemon.app.close()
+
+
 def test_a_failed_reload_shows_in_health_until_a_good_one(make_settings, clock):
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
