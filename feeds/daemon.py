@@ -60,7 +60,8 @@ CLOCK_STEP = 5.0
 """Seconds by which the wall clock must jump (against the monotonic clock) for the jobs to be scheduled again."""
 
 GIVE_BACK_WAIT = 5.0
-"""Seconds a stop past its grace period waits for the database to take back the feeds being polled."""
+"""Seconds a stop past its grace period waits in all for the database: to take back the feeds being polled, then
+to record the daemon as stopped."""
 
 
 @dataclass
@@ -660,11 +661,13 @@ class Daemon:
                 self._busy.wait(timeout=max(0.0, deadline - time.monotonic()))
             unfinished = sorted(self._running)
         if unfinished:
-            given_back = self._give_back_feeds()
+            # The database may be what the job is stuck on: what is written to it now gets one bounded wait in all.
+            deadline = time.monotonic() + GIVE_BACK_WAIT
+            given_back = _within(deadline, self._give_back_feeds, "give back the feeds being polled")
             log.warning(
                 "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every "
                 "job commits atomically; %s)",
-                ", ".join(unfinished),
+                ", ".join(dict.fromkeys(unfinished)),  # (a job running twice, a tick and a retry, is named once)
                 self.app.settings.daemon.grace,
                 "the feeds being polled are given back, due again for any daemon"
                 if given_back
@@ -674,7 +677,10 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
-        self.heartbeat(stopped=True)
+        if unfinished:
+            _within(deadline, lambda: self.heartbeat(stopped=True), "record the last heartbeat")
+        else:
+            self.heartbeat(stopped=True)
         self.pings.close()
         if self._observer is not None:
             self._observer.stop()
@@ -691,23 +697,10 @@ class Daemon:
         log.info("feeds daemon %s stopped", self.worker)
         return True
 
-    def _give_back_feeds(self) -> bool:
+    def _give_back_feeds(self) -> None:
         """Give back the watched feeds this daemon still holds (a round abandoned mid-fetch at the end of the grace
-        period: its results will never be stored), rather than leave them to wait for their lease to run out.
-        Whether that was done: the database may be what the round is stuck on, so it gets `GIVE_BACK_WAIT`."""
-        done = threading.Event()
-
-        def give_back() -> None:
-            try:
-                self.app.store.release_feeds(None, owner=self.worker)
-                done.set()
-            except Exception as e:  # (their leases then run out, as they would have)
-                log.warning("could not give back the feeds being polled: %s", one_line(error_text(e)))
-
-        thread = threading.Thread(target=give_back, name="give-back", daemon=True)
-        thread.start()
-        thread.join(timeout=GIVE_BACK_WAIT)
-        return done.is_set()
+        period: its results will never be stored), rather than leave them to wait for their lease to run out."""
+        self.app.store.release_feeds(None, owner=self.worker)
 
     def run_forever(self) -> int:
         """Start, then serve until SIGTERM/SIGINT (SIGHUP reloads). Returns the exit status."""
@@ -743,6 +736,25 @@ class Daemon:
             logging.shutdown()
             os._exit(0)  # the grace period is over: do not wait for the scheduler's threads
         return 0
+
+
+def _within(deadline: float, work: Callable[[], object], what: str) -> bool:
+    """Run `work` in a thread of its own and wait for it until `deadline` (`time.monotonic`): whether it was done.
+    For a stop past its grace period, when the database may hang (its connections have a connect timeout, their
+    queries none): the process exits at once afterwards, and the thread with it."""
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            work()
+            done.set()
+        except Exception as e:  # (what it would have written is lost or written later, as when killed)
+            log.warning("could not %s: %s", what, one_line(error_text(e)))
+
+    thread = threading.Thread(target=run, name=what, daemon=True)
+    thread.start()
+    thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    return done.is_set()
 
 
 def _still_running(event: JobSubmissionEvent) -> None:

@@ -947,6 +947,51 @@ def test_feeds_a_stop_cannot_give_back_wait_for_their_lease_and_the_log_says_so(
         daemon.app.close()
 
 
+def test_a_stop_past_its_grace_period_waits_for_a_hung_database_a_bounded_time(
+    make_settings, clock, caplog, monkeypatch
+):
+    """Operators review: with the database hung (a proxy that accepts and passes nothing on), a stop took the
+    grace period, then up to 5 s giving back feeds, then a last heartbeat that waited for the database as long as
+    it liked: systemd's stop timeout, set near `daemon.grace`, killed it first. Both now share one bounded wait,
+    and a job running twice is named once."""
+    from feeds import daemon as daemon_module
+
+    monkeypatch.setattr(daemon_module, "GIVE_BACK_WAIT", 0.5)
+    settings = make_settings('\n[daemon]\ngrace = "1s"\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    release, started, hung = threading.Event(), threading.Event(), threading.Event()
+    calls: list[str] = []
+
+    def hang(*_args: Any, **_kwargs: Any) -> None:
+        calls.append("asked")
+        hung.wait(timeout=DEADLINE)
+        calls.append("answered")
+
+    def stuck(_app: Any) -> str:
+        started.set()
+        release.wait(timeout=DEADLINE)
+        return ""
+
+    workers = [threading.Thread(target=daemon._run_job, args=("watch", stuck)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    try:
+        assert started.wait(timeout=DEADLINE)
+        daemon.app.store.release_feeds = hang  # type: ignore[method-assign]
+        daemon.app.store.save_worker_status = hang  # type: ignore[method-assign]
+        caplog.set_level(logging.INFO, logger="feeds")
+        assert daemon.stop() is False
+        assert "asked" in calls and "answered" not in calls, "the stop did not wait for the database to answer"
+        assert "watch still running after the 1 s grace period" in caplog.text
+        assert "watch, watch" not in caplog.text
+    finally:
+        hung.set()
+        release.set()
+        for w in workers:
+            w.join(timeout=DEADLINE)
+        daemon.app.close()
+
+
 def test_the_web_threads_select_on_a_socket_the_stop_closed_is_no_error(make_settings, clock):
     """An operator's review: about one stop in five printed 'Exception in thread web: … select.select … OSError:
     [Errno 9] Bad file descriptor' (the main thread closes the sockets the web loop is waiting on)."""
