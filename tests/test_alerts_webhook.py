@@ -61,7 +61,7 @@ def setup(db_url, make_settings, make_app_for):
     return make
 
 
-def test_a_flaky_receiver_gets_each_match_once_after_retries(setup, clock, httpserver):
+def test_a_flaky_receiver_gets_each_match_once_after_retries(setup, clock, httpserver, caplog):
     receiver = Receiver(fail=2)
     httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
     app = setup(hook("desk", httpserver.url_for("/hook"), rules='["sanctions"]'))
@@ -71,6 +71,8 @@ def test_a_flaky_receiver_gets_each_match_once_after_retries(setup, clock, https
     report = run_alerts(app)
     assert (report.queued, report.sent, report.retrying) == (1, 0, 1)
     assert len(receiver.calls) == 1
+    (delivery,) = app.store.deliveries()  # the log says when, as the rest of the logs do (RFC 3339)
+    assert f"next at {delivery.next_attempt:%Y-%m-%dT%H:%M:%S}" in caplog.text
     clock.advance(timedelta(minutes=1))
     run_alerts(app)
     assert len(receiver.calls) == 1, "backing off: no POST before the next attempt is due"

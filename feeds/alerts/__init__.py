@@ -47,6 +47,7 @@ from feeds.alerts.select import (
 )
 from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
+from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
 from feeds.store.alerts import AttemptRecord, DueDelivery, NewDelivery
 
@@ -299,7 +300,7 @@ def _record(
         else:
             out.retrying += 1
             log.warning("alert %s: attempt %d for match %d failed (%s); next at %s", d.key, attempts,
-                        due.match.id, attempt.error, next_at)  # fmt: skip
+                        due.match.id, attempt.error, rfc3339(next_at) if next_at else "?")  # fmt: skip
     if attempt.ok:
         out.messages += 1
     elif attempt.error:
