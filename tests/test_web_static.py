@@ -472,3 +472,36 @@ def test_a_file_changed_within_the_last_second_has_no_date_to_revalidate_with(tm
     status, settled, _ = get({})
     assert settled["Last-Modified"] == http_date(datetime.fromtimestamp(written // 10**9, tz=UTC))
     assert get({"If-Modified-Since": settled["Last-Modified"]})[0].startswith("304")
+
+
+def _get(app: StaticSite, path: str, headers: dict[str, str] | None = None) -> tuple[str, dict[str, str], bytes]:
+    """One GET through the WSGI app, headers given as a client sends them."""
+    env: dict[str, object] = {"REQUEST_METHOD": "GET", "PATH_INFO": path}
+    env.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()})
+    seen: dict[str, Any] = {}
+    body = b"".join(app(env, lambda status, hs: seen.update(status=status, headers=dict(hs))))
+    return seen["status"], seen["headers"], body
+
+
+def test_a_file_replaced_by_one_of_the_same_size_and_time_is_served_anew(tmp_path: Path) -> None:
+    """The served-file cache must know a replaced file: a publish renames a new file over the old one, and on a
+    file system whose timestamps are coarse (ext4 on kernels before 6.13 stamps with the timer tick, ~4 ms) two
+    publishes close together give the new file the old one's size and modification time. It is another file
+    (inode) all the same, and its new bytes and ETag are what must be served, not the old ones kept in memory."""
+    from feeds.publish.writer import atomic_write
+
+    out = tmp_path / "out"
+    out.mkdir()
+    feed = out / "atom.xml"
+    atomic_write(feed, b"<feed>release one</feed>")
+    before = os.stat(feed)
+    app = StaticSite(out)
+    status, first, body = _get(app, "/atom.xml")
+    assert status.startswith("200") and body == b"<feed>release one</feed>"
+
+    atomic_write(feed, b"<feed>release two</feed>")  # same length
+    os.utime(feed, ns=(before.st_atime_ns, before.st_mtime_ns))  # the same timer tick
+    status, second, body = _get(app, "/atom.xml")
+    assert status.startswith("200") and body == b"<feed>release two</feed>"
+    assert second["ETag"] != first["ETag"]
+    assert _get(app, "/atom.xml", {"If-None-Match": first["ETag"]})[0].startswith("200")

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -78,6 +79,9 @@ _SETTLED_NS = 1_000_000_000
 
 @dataclass(frozen=True, slots=True)
 class _Entry:
+    file: tuple[int, int]
+    """(device, inode): a publish renames a new file into place, so another file even when its size and
+    modification time are the old one's (timestamps can be as coarse as the kernel's timer tick)."""
     size: int
     mtime_ns: int
     etag: str
@@ -182,22 +186,24 @@ class StaticSite:
         return real
 
     def _load(self, path: Path) -> _Entry | None:
+        # The file is opened once and both its identity and its bytes come from that open file: a publish renaming
+        # a new file into place between a `stat` of the path and a read of it would otherwise pair the old file's
+        # size and time with the new bytes.
         try:
-            st = path.stat()
-        except OSError:
-            return None
-        with self._lock:
-            cached = self._cache.get(path)
-        if cached and cached.size == st.st_size and cached.mtime_ns == st.st_mtime_ns:
-            return cached
-        try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                st = os.fstat(fh.fileno())
+                file = (st.st_dev, st.st_ino)
+                with self._lock:
+                    cached = self._cache.get(path)
+                if cached and (cached.file, cached.size, cached.mtime_ns) == (file, st.st_size, st.st_mtime_ns):
+                    return cached
+                data = fh.read()
         except OSError:
             return None
         etag = '"' + hashlib.sha256(data).hexdigest()[:32] + '"'
         compressible = media_type(path).startswith(_COMPRESSIBLE) and len(data) >= _GZIP_MIN
         gz = gzip.compress(data, compresslevel=6, mtime=0) if compressible else None
-        entry = _Entry(size=len(data), mtime_ns=st.st_mtime_ns, etag=etag, data=data, gz=gz)
+        entry = _Entry(file=file, size=len(data), mtime_ns=st.st_mtime_ns, etag=etag, data=data, gz=gz)
         with self._lock:
             if len(self._cache) > 20_000:
                 self._cache.clear()
