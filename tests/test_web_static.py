@@ -470,7 +470,8 @@ def test_a_file_changed_within_the_last_second_has_no_date_to_revalidate_with(tm
     assert status.startswith("200") and "ETag" in fresh and "Last-Modified" not in fresh
     now[0] = written + 1_500_000_000
     status, settled, _ = get({})
-    assert settled["Last-Modified"] == http_date(datetime.fromtimestamp(written // 10**9, tz=UTC))
+    rounded_up = -(-written // 10**9)  # the second the change ends in (see the test below)
+    assert settled["Last-Modified"] == http_date(datetime.fromtimestamp(rounded_up, tz=UTC))
     assert get({"If-Modified-Since": settled["Last-Modified"]})[0].startswith("304")
 
 
@@ -505,3 +506,34 @@ def test_a_file_replaced_by_one_of_the_same_size_and_time_is_served_anew(tmp_pat
     assert status.startswith("200") and body == b"<feed>release two</feed>"
     assert second["ETag"] != first["ETag"]
     assert _get(app, "/atom.xml", {"If-None-Match": first["ETag"]})[0].startswith("200")
+
+
+def test_if_modified_since_from_a_responses_date_never_hides_a_change_in_that_second(tmp_path: Path) -> None:
+    """A cache holding a response without Last-Modified revalidates with the response's Date or the time it got
+    it (RFC 9110 §13.1.3 names both). Fetched at 12:00:00.4, just after a publish at .2, and published again
+    at .8, the feed is newer than `If-Modified-Since: 12:00:00`: a 304 would keep that reader on the old feed
+    until the next change. Our own Last-Modified still revalidates with a 304, and is never after the Date."""
+    out = tmp_path / "out"
+    out.mkdir()
+    feed = out / "atom.xml"
+    second = 1_795_000_000 * 10**9
+    feed.write_text("<feed>one</feed>")
+    os.utime(feed, ns=(second + 200_000_000, second + 200_000_000))
+    now = [second + 400_000_000]
+    app = StaticSite(out, now_ns=lambda: now[0])
+    status, first, body = _get(app, "/atom.xml")
+    assert status.startswith("200") and body == b"<feed>one</feed>" and "Last-Modified" not in first
+    date = http_date(datetime.fromtimestamp(second // 10**9, tz=UTC))  # the Date of that response
+
+    feed.write_text("<feed>two</feed>")
+    os.utime(feed, ns=(second + 800_000_000, second + 800_000_000))
+    for later in (second + 900_000_000, second + 5 * 10**9):  # still in that second, and long settled
+        now[0] = later
+        status, _, body = _get(app, "/atom.xml", {"If-Modified-Since": date})
+        assert status.startswith("200") and body == b"<feed>two</feed>", later
+
+    status, settled, _ = _get(app, "/atom.xml")
+    modified = parsedate_to_datetime(settled["Last-Modified"])
+    assert modified.timestamp() * 10**9 <= now[0]  # not after the Date (RFC 9110 §8.8.2.1)
+    assert modified.timestamp() * 10**9 >= second + 800_000_000  # and it covers the change
+    assert _get(app, "/atom.xml", {"If-Modified-Since": settled["Last-Modified"]})[0].startswith("304")

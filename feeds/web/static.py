@@ -4,7 +4,8 @@
   (`application/feed+json`), by file name, so `atom.xml` and `rss.xml` are told apart.
 - Strong ETags from the file's bytes (RFC 9110 §8.8.3): every daemon publishing the same data serves the same
   ETag, so a reader's conditional GET is answered with 304 by any of them. `Last-Modified` from the file's
-  mtime; `If-None-Match` takes precedence over `If-Modified-Since` (RFC 9110 §13.2.2).
+  mtime, rounded up to the second, and `If-Modified-Since` compared with the exact mtime (a cache may send the
+  Date of a response instead); `If-None-Match` takes precedence over `If-Modified-Since` (RFC 9110 §13.2.2).
 - gzip for text when the client accepts it (deterministic: no timestamp in the gzip header), with
   `Vary: Accept-Encoding` and a distinct ETag for the encoded representation.
 - Paths: percent-decoded by the server, then refused if they contain NUL, backslashes or `..`; the resolved real
@@ -73,7 +74,8 @@ def cache_control(rel: str) -> str:
     return "public, max-age=300"
 
 
-_SETTLED_NS = 1_000_000_000
+_SECOND_NS = 1_000_000_000
+_SETTLED_NS = _SECOND_NS
 """How long a file must have stood unchanged before its modification time is given as `Last-Modified`."""
 
 
@@ -128,19 +130,20 @@ class StaticSite:
         ctype = media_type(resolved)
         use_gz = entry.gz is not None and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
         etag = entry.etag[:-1] + '-gz"' if use_gz else entry.etag
-        modified = datetime.fromtimestamp(entry.mtime_ns / 1e9, tz=UTC).replace(microsecond=0)
         headers = [("Content-Type", ctype), ("ETag", etag)]
         if self._now_ns() - entry.mtime_ns >= _SETTLED_NS:
             # Only a file unchanged for a whole second gets a date: HTTP dates are whole seconds, so a date handed
             # out within the second of a change would also stand for a second change within that second, and a
             # client revalidating with If-Modified-Since alone would be told 304 for a file it has not seen.
-            headers.append(("Last-Modified", http_date(modified)))
+            # The second the change ends in, rounded up: "not modified since" a date then holds to the nanosecond.
+            seconds = -(-entry.mtime_ns // _SECOND_NS)
+            headers.append(("Last-Modified", http_date(datetime.fromtimestamp(seconds, tz=UTC))))
         headers += [("Cache-Control", cache_control(rel)), ("X-Content-Type-Options", "nosniff")]
         if entry.gz is not None:
             headers.append(("Vary", "Accept-Encoding"))
         if ctype.startswith("text/html"):
             headers += _HTML_HEADERS
-        if _not_modified(environ, etag, modified):
+        if _not_modified(environ, etag, entry.mtime_ns):
             start_response("304 Not Modified", headers)
             return [b""]
         body = entry.gz if use_gz and entry.gz is not None else entry.data
@@ -246,7 +249,11 @@ def _q(value: str) -> float:
         return 1.0
 
 
-def _not_modified(environ: Environ, etag: str, modified: datetime) -> bool:
+def _not_modified(environ: Environ, etag: str, mtime_ns: int) -> bool:
+    """RFC 9110 §13.2.2: If-None-Match if sent, else If-Modified-Since, compared with the file's exact modification
+    time. The date may be ours (Last-Modified, rounded up to the second) or, from a cache that got no
+    Last-Modified, the Date of its response or when it received it (§13.1.3): truncating the modification time
+    instead answered 304 to a date in the second of a change made after that response."""
     inm = environ.get("HTTP_IF_NONE_MATCH")
     if inm is not None:
         # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
@@ -260,7 +267,7 @@ def _not_modified(environ: Environ, etag: str, modified: datetime) -> bool:
                 since = since.replace(tzinfo=UTC)
         except (TypeError, ValueError, IndexError, OverflowError):  # unreadable, or a year past datetime's
             return False
-        return modified <= since
+        return mtime_ns <= int(since.timestamp()) * _SECOND_NS
     return False
 
 
