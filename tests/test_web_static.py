@@ -537,3 +537,19 @@ def test_if_modified_since_from_a_responses_date_never_hides_a_change_in_that_se
     assert modified.timestamp() * 10**9 <= now[0]  # not after the Date (RFC 9110 §8.8.2.1)
     assert modified.timestamp() * 10**9 >= second + 800_000_000  # and it covers the change
     assert _get(app, "/atom.xml", {"If-Modified-Since": settled["Last-Modified"]})[0].startswith("304")
+
+
+def test_a_file_with_a_non_ascii_name_is_served_at_its_utf8_address(served: Served) -> None:
+    """A browser sends `/static/café.txt` as `/static/caf%C3%A9.txt` (UTF-8, RFC 3986 §2.5); WSGI hands the decoded
+    bytes over as latin-1 text (PEP 3333), which named no file on disk. A folder's redirect keeps the name."""
+    (served.out / "static" / "café.txt").write_text("crème\n", encoding="utf-8")
+    (served.out / "static" / "répertoire").mkdir()
+    (served.out / "static" / "répertoire" / "index.html").write_text("<p>page</p>\n", encoding="utf-8")
+    status, headers, body = served.request("/static/caf%C3%A9.txt")
+    assert status == 200 and body == "crème\n".encode()
+    assert headers["content-type"] == "text/plain; charset=utf-8"
+    assert served.request("/static/r%C3%A9pertoire/")[2] == b"<p>page</p>\n"
+    status, headers, _ = served.request("/static/r%C3%A9pertoire")
+    assert status == 301 and headers["location"] == "/static/r%C3%A9pertoire/"
+    assert served.request("/static/caf%E9.txt")[0] == 404  # latin-1, not UTF-8: no such name
+    assert served.request("/static/caf%C3%A9.txt/")[0] == 404

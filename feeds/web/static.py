@@ -105,7 +105,9 @@ class StaticSite:
         method = environ.get("REQUEST_METHOD", "GET")
         if method not in ("GET", "HEAD"):
             return _plain(start_response, "405 Method Not Allowed", "method not allowed\n", [("Allow", "GET, HEAD")])
-        raw_path = environ.get("PATH_INFO", "/") or "/"
+        raw_path = _url_path(environ.get("PATH_INFO", "/") or "/")
+        if raw_path is None:  # not UTF-8: no file of ours is named so
+            return self._not_found(start_response, method)
         resolved = self.resolve(raw_path)
         if resolved is None:
             return self._not_found(start_response, method)
@@ -224,6 +226,20 @@ _HTML_HEADERS = [
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 ]
 """Sent with every HTML page (see the module docstring); feeds and the XSL stylesheet's output are left alone."""
+
+
+def _url_path(path_info: str) -> str | None:
+    """The URL path as text: WSGI hands over the percent-decoded bytes as latin-1 text (PEP 3333), and browsers
+    encode a non-ASCII name in UTF-8 (RFC 3986 §2.5). None for bytes that are not UTF-8; a server that decoded
+    the path itself (characters latin-1 cannot hold) is taken at its word."""
+    if path_info.isascii():
+        return path_info
+    try:
+        return path_info.encode("latin-1").decode("utf-8")
+    except UnicodeEncodeError:
+        return path_info
+    except UnicodeDecodeError:
+        return None
 
 
 def _accepts_gzip(header: str) -> bool:
