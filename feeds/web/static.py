@@ -121,6 +121,8 @@ class StaticSite:
                 # `Location: //topics/`, which a browser reads as the host `topics` (RFC 3986 §4.2).
                 parts = [quote(p) for p in raw_path.split("/") if p]
                 location = quote(environ.get("SCRIPT_NAME", "").rstrip("/")) + "/" + "/".join(parts) + "/"
+                if query := environ.get("QUERY_STRING", ""):  # (a link's tracking parameters, kept as they came)
+                    location += "?" + quote(query, safe="&=%+;,/:@!$'()*?~-._")
                 return _plain(start_response, "301 Moved Permanently", "moved\n", [("Location", location)])
             resolved = page
         elif raw_path.endswith("/"):  # `/atom.xml/`: a file is not a folder (its relative links would break)
