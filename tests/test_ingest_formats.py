@@ -706,6 +706,8 @@ def test_markdown_opening_with_a_horizontal_rule_is_not_unclosed_front_matter() 
         ("slug", "Same-Slug", "same-slug"),
         ("link", "https://ex.org/p?a=1", "https://ex.org/p?a=1#top"),
         ("link", "https://ex.org/b", "HTTPS://EX.ORG:443/b"),
+        ("link", "http://ex.org/news/b", "https://ex.org/news/b"),
+        ("link", "https://ex.org/news/b", "https://ex.org/news/b/"),
     ],
 )
 def test_two_objects_of_one_file_naming_the_same_release_are_refused(field: str, first: str, second: str) -> None:

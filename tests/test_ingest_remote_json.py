@@ -309,3 +309,23 @@ def test_a_result_listed_twice_is_stored_once_not_updated_back_and_forth(remote_
     assert [o.status for o in poll_remote(app, src)] == ["unchanged", "unchanged", "rejected"]
     assert app.store.count_releases() == 2
     assert app.store.release("foreign-secretary-statement-on-sanctions").title == first["title"]
+
+
+def test_a_result_listed_twice_under_two_forms_of_its_link_is_stored_once(remote_app, httpserver, clock):
+    """http and https (or a slash at the end) are one page by the identity rules, yet such twins were not
+    refused: the second took the first's place, and every read of the document updated the release twice, to
+    the first and back, with two warnings each time."""
+    app, src = remote_app
+    first = {**SEARCH["results"][1], "link": "http://www.gov.uk/government/news/minister-visits-kyiv"}
+    twin = {
+        **SEARCH["results"][1],
+        "title": "Minister visits Kyiv and Odesa",
+        "link": first["link"][:4] + "s" + first["link"][4:] + "/",
+    }
+    httpserver.expect_request("/search.json").respond_with_json({"results": [first, twin]})
+    outcomes = poll_remote(app, src)
+    assert [o.status for o in outcomes] == ["created", "rejected"]
+    assert "results #0 and #1 have the same link" in (outcomes[1].error or "")
+    clock.advance(timedelta(hours=1))
+    assert [o.status for o in poll_remote(app, src)] == ["unchanged", "rejected"]
+    assert [r.title for r in app.store.releases()] == ["Minister visits Kyiv"]

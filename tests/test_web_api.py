@@ -463,6 +463,20 @@ def test_two_items_that_are_one_release_are_refused_naming_both(api):
     assert api.app.store.count_releases() == 0
 
 
+def test_two_items_whose_links_are_two_forms_of_one_page_are_refused(api):
+    """http and https, or a slash at the end, are one page by the identity rules: the second item silently
+    replaced the first in the same request (its text lost, answered `created` then `updated` under one id)."""
+    items = [
+        dict(RELEASE, title="Harbour dues frozen", link="http://gov.example/news/harbour-dues"),
+        dict(RELEASE, title="Harbour dues frozen for 2027", link="https://gov.example/news/harbour-dues/"),
+    ]
+    resp = api.post(items)
+    assert resp.status_code == 400
+    (error,) = errors_of(resp)
+    assert error["index"] == 1 and error["field"] == "link" and "items 0 and 1" in error["message"]
+    assert api.app.store.count_releases() == 0
+
+
 def test_a_key_twice_in_a_listed_item_names_the_item(api):
     """An integrator's review: a key twice in the 2nd of 3 listed releases was refused as `title: appears twice
     in one object`, without the index every other error of a list gives, so the CMS could not tell which one."""

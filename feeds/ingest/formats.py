@@ -27,7 +27,7 @@ from feeds.ingest.htmlpage import release_from_html
 from feeds.ingest.schema import JSON_SCHEMA_FIELDS, FieldSpec, release_from_json
 from feeds.ingest.textfile import release_from_markdown, release_from_text
 from feeds.model import RawRelease
-from feeds.normalise.ids import identity_of, release_slug
+from feeds.normalise.ids import identity_of, link_aliases, release_slug
 
 __all__ = [
     "EXTENSIONS",
@@ -131,16 +131,20 @@ def _named_by_title(raws: Sequence[RawRelease]) -> tuple[RawRelease, ...]:
 def twins(raws: Sequence[RawRelease]) -> tuple[int, int, str, str] | None:
     """The first pair of releases in one arrival that are the same release by the identity rules (the same
     `source_key`, the same canonical `link`, the same `slug` once made a slug): (first index, second index, the
-    field, the value as the second gives it). Stored as one, the second would silently replace the first."""
+    field, the value as the second gives it). Stored as one, the second would silently replace the first.
+
+    A link is the same page in its other forms too (`link_aliases`: http or https, a slash at the end or not), as
+    the store takes it: such a pair was stored as one release, the second replacing the first."""
     seen: dict[str, int] = {}
     for index, raw in enumerate(raws):
         identity = identity_of(raw)
         if identity.startswith("file:"):
             continue
-        if identity in seen:
+        first = next((seen[name] for name in (identity, *link_aliases(identity)) if name in seen), None)
+        if first is not None:
             kind = identity.split(":", 1)[0]
             field = {"key": "source_key", "url": "link", "slug": "slug"}[kind]
-            return seen[identity], index, field, str(getattr(raw, field))
+            return first, index, field, str(getattr(raw, field))
         seen[identity] = index
     return None
 
