@@ -783,6 +783,23 @@ def test_a_file_replaced_while_it_was_read_is_left_to_be_read_again_not_lost(app
     assert not dropped.exists()
 
 
+def test_a_file_name_with_a_hash_sign_is_reported_where_it_went(app, inbox, monkeypatch):
+    """`Statement #2.txt`: the report cut file names at `#` (as if it named an object of a list), so it said
+    neither where such a file was moved nor that it was left in the drop folder to be read again."""
+    drop(inbox, "Statement #1.txt", TEXT_RELEASE)
+    drop(inbox, "list #1.json", json.dumps([{"title": "First", "body": "One."}, {"title": "Second", "body": "Two."}]))
+    report = run_ingest(app)
+    assert [Path(o.moved_to or "").relative_to(inbox).as_posix() for o in report.outcomes] == [
+        "processed/Statement #1.txt",
+        "processed/list #1.json",
+        "processed/list #1.json",
+    ]
+    dropped = drop(inbox, "Statement #2.txt", TEXT_RELEASE.replace("Minister", "Secretary"))
+    _replacing_before_the_move(monkeypatch, dropped, REPLACED)
+    (o,) = run_ingest(app).outcomes
+    assert o.moved_to is None and o.warning == f"{dropped} {folder.PUT_BACK}"
+
+
 def test_a_file_written_again_in_place_while_it_was_read_is_read_again(app, inbox, monkeypatch):
     dropped = drop(inbox, "visit.txt", TEXT_RELEASE)
     _replacing_before_the_move(monkeypatch, dropped, "\nA paragraph added later.\n", in_place=True)

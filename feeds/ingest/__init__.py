@@ -195,10 +195,11 @@ def ingest_units(app: App, units: Sequence[Unit], *, settle: Settle | None = Non
 
 
 def _with_move(o: IngestOutcome, moved: dict[str, str], requeued: Collection[str] = ()) -> IngestOutcome:
-    base = o.origin.split("#", 1)[0]
-    if base in requeued:
-        return replace(o, warning=_joined(o.warning, f"{shown_path(base)} {folder.PUT_BACK}"))
-    return replace(o, moved_to=moved[base]) if base in moved else o
+    """The outcome with where its file went. Every outcome of a file, each of its releases', is named by the file's
+    own path (a `#` in it is part of the name: `Statement #2.txt`)."""
+    if o.origin in requeued:
+        return replace(o, warning=_joined(o.warning, f"{shown_path(o.origin)} {folder.PUT_BACK}"))
+    return replace(o, moved_to=moved[o.origin]) if o.origin in moved else o
 
 
 def _joined(first: str | None, second: str) -> str:
