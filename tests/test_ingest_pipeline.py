@@ -138,7 +138,10 @@ def test_a_file_too_large_to_be_a_release_is_rejected_unread(app, inbox, monkeyp
     monkeypatch.setattr(pipeline, "MAX_FILE_BYTES", 1024 * 1024)
     drop(inbox, "dump.json", b"[" + b" " * (1024 * 1024) + b"]")  # one byte over
     drop(inbox, "fits.json", json.dumps({"title": "Fits", "body": "x" * (1024 * 1024 - 100)}))
+    read, real_read = [], pipeline._read_up_to
+    monkeypatch.setattr(pipeline, "_read_up_to", lambda f, size: read.append(size) or real_read(f, size))
     report = run_ingest(app)
+    assert read == [(inbox / "processed" / "fits.json").stat().st_size], "too large by its size: not a byte read"
     assert report.count("created") == 1 and report.count("rejected") == 1
     (error,) = [o.error for o in report.outcomes if o.status == "rejected"]
     assert "dump.json" in error and "larger than 1 MiB" in error

@@ -130,12 +130,13 @@ def unit_from_file(
                     error=f"{origin}: the file has {st.st_nlink} names (hard links), so it may be a file from "
                     "elsewhere; hard links are not read: put a copy of the file here",
                 )
-            data = _read_up_to(f, st.st_size)
+            # (a file too large by its size is not read at all; one that grew past the limit meanwhile, to it)
+            data = _read_up_to(f, st.st_size) if st.st_size <= MAX_FILE_BYTES else b""
             modified = datetime.fromtimestamp(st.st_mtime, UTC)
             read_as = file_identity(st)
     except OSError as e:
         return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
-    if len(data) > MAX_FILE_BYTES:
+    if st.st_size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
         limit = MAX_FILE_BYTES // (1024 * 1024)
         return Unit(
             origin=origin,
