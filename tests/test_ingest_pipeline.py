@@ -1119,3 +1119,29 @@ def test_releases_stored_under_both_forms_of_a_link_each_keep_their_own(app, inb
     (o,) = run_ingest(app).outcomes
     assert o.status == "updated" and o.slug == "harbour-fund-opens-for-bids" and not o.warning
     assert app.store.count_releases() == 2
+
+
+def test_a_batch_that_meets_another_writers_insert_is_read_again_and_stored(
+    db_url, make_settings, make_app_for, monkeypatch
+):
+    """Concurrency review: on PostgreSQL a push to another daemon can store a release between a folder batch's
+    read and its insert; the batch then failed on the unique key and `feeds ingest` exited 1 (nothing lost: the
+    files waited for the next run). It is read again, as the push API does, and the file is an update."""
+    from feeds.store.sql import Tx
+
+    app = make_app_for(make_settings(database_url=db_url))
+    inbox = app.settings.source("inbox").path
+    drop(inbox, "a.json", json.dumps({"title": "Harbour fund", "body": "First.", "source_key": "hf-1"}))
+    assert run_ingest(app).count("created") == 1
+    real, calls = Tx.releases_by_identity, []
+
+    def stale_once(self, identities):  # the first read misses what the other writer has just stored
+        calls.append(1)
+        return {} if len(calls) == 1 else real(self, identities)
+
+    monkeypatch.setattr(Tx, "releases_by_identity", stale_once)
+    drop(inbox, "b.json", json.dumps({"title": "Harbour fund", "body": "Second.", "source_key": "hf-1"}))
+    report = run_ingest(app)
+    assert [o.status for o in report.outcomes] == ["updated"] and report.unreadable == ()
+    assert len(app.store.releases()) == 1 and "Second." in app.store.releases()[0].body_text
+    assert (inbox / "processed" / "b.json").exists()

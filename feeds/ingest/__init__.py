@@ -168,12 +168,17 @@ def _ingest_files(
     outcomes: list[IngestOutcome] = []
     stayed = folder.Settled()  # why files stayed in the drop folder, over all batches
     for now, units in units_in_batches(app, files, BATCH, source=source, named=named, keys=keys):
-        try:
-            settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
-        except Exception as e:  # (the database refused): say which files wait, untouched, for the next run
-            first = shown_path(units[0].origin) if units else "?"
-            e.add_note(f"storing {len(units)} file(s) of source {source!r}, from {first}; they stay where they are")
-            raise
+        for attempt in range(STORE_ATTEMPTS):
+            try:
+                settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
+                break
+            except Exception as e:  # (the database refused): say which files wait, untouched, for the next run
+                if attempt < STORE_ATTEMPTS - 1 and _another_writer(e):
+                    log.info("another writer stored one of these releases meanwhile; reading the batch again")
+                    continue
+                first = shown_path(units[0].origin) if units else "?"
+                e.add_note(f"storing {len(units)} file(s) of source {source!r}, from {first}; they stay where they are")
+                raise
         settled = folder.settle(settled_units, move_in, now) if move_in is not None else folder.Settled()
         for why, n in settled.stuck.items():
             stayed.keep(why, n)
@@ -183,6 +188,19 @@ def _ingest_files(
         if progress:
             progress(len(units), len(files))
     return outcomes, stayed.problems(move_in) if move_in is not None else []
+
+
+STORE_ATTEMPTS = 3
+"""Tries of a batch that meets another writer's insert of one of its releases (a push to another daemon sharing a
+PostgreSQL database, between the batch's read and its insert): then an update or unchanged, as the push API does."""
+
+
+def _another_writer(error: Exception) -> bool:
+    """Whether storing a batch failed on a unique key another writer took meanwhile (the transaction is rolled back
+    whole). (SQLAlchemy is imported here, not at the top: worker processes import this package to read files.)"""
+    from sqlalchemy.exc import IntegrityError
+
+    return isinstance(error, IntegrityError)
 
 
 def ingest_units(app: App, units: Sequence[Unit], *, settle: Settle | None = None) -> list[IngestOutcome]:
