@@ -410,3 +410,20 @@ def test_items_a_poll_stores_or_changes_are_alerted_as_they_arrive(setup, clock,
     run_watch(app)
     assert run_alerts(app).sent == feeds, "the item that came to match when it changed"
     assert [c["doc"]["item"]["title"] for c in receiver.calls[feeds:]] == ["Harbour reopens under sanctions"] * feeds
+
+
+def test_a_rule_added_to_a_destination_brings_it_the_rules_matches_of_the_last_week(setup, clock, httpserver):
+    """As README says: a new destination starts from its first run, a rule added to an existing one catches up on
+    that rule's matches of the last 7 days (a week and more ago: not)."""
+    receiver = Receiver()
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    url = httpserver.url_for("/hook")
+    app = setup(hook("desk", url, rules='["weather"]'))
+    run_alerts(app)  # the destination exists from here on
+    add_keyword_matches(app.store, {"old": "Sanctions a while ago"}, found_at=clock())
+    clock.advance(timedelta(days=8))
+    add_keyword_matches(app.store, {"recent": "EU widens sanctions"}, found_at=clock())
+    assert run_alerts(app).queued == 0, "the destination does not take the rule yet"
+    app = setup(hook("desk", url, rules='["weather", "sanctions"]'))  # the config edited (a reload)
+    assert run_alerts(app).sent == 1
+    assert [c["doc"]["item"]["title"] for c in receiver.calls] == ["EU widens sanctions"]
