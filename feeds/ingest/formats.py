@@ -27,7 +27,7 @@ from feeds.ingest.htmlpage import release_from_html
 from feeds.ingest.schema import JSON_SCHEMA_FIELDS, FieldSpec, release_from_json
 from feeds.ingest.textfile import release_from_markdown, release_from_text
 from feeds.model import RawRelease
-from feeds.normalise.ids import identity_of, link_aliases, release_slug
+from feeds.normalise.ids import identity_of, release_slug, under_any_form
 
 __all__ = [
     "EXTENSIONS",
@@ -140,7 +140,7 @@ def twins(raws: Sequence[RawRelease]) -> tuple[int, int, str, str] | None:
         identity = identity_of(raw)
         if identity.startswith("file:"):
             continue
-        first = next((seen[name] for name in (identity, *link_aliases(identity)) if name in seen), None)
+        first = under_any_form(seen, identity)
         if first is not None:
             kind = identity.split(":", 1)[0]
             field = {"key": "source_key", "url": "link", "slug": "slug"}[kind]

@@ -30,7 +30,14 @@ from feeds.ingest.formats import parse_release_file
 from feeds.ingest.reconcile import reconcile
 from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
-from feeds.normalise.ids import former_file_identity, is_list_item, link_aliases, release_slug, with_slug
+from feeds.normalise.ids import (
+    former_file_identity,
+    is_list_item,
+    link_aliases,
+    release_slug,
+    under_any_form,
+    with_slug,
+)
 from feeds.normalise.topics import folded_words
 
 if TYPE_CHECKING:  # workers import this module to read files: they need no database library
@@ -250,7 +257,12 @@ def save_units(
                 )
                 continue
             refused = next(
-                (why for new in unit.releases if (why := _unpublishes(_known_as(new, known), new, now))), None
+                (
+                    why
+                    for new in unit.releases
+                    if (why := _unpublishes(under_any_form(known, new.identity), new, now)) is not None
+                ),
+                None,
             )
             if refused is not None:  # a unit is all or nothing: none of its releases is stored
                 result_units.append(replace(unit, error=refused))
@@ -259,7 +271,7 @@ def save_units(
             ids: list[str] = []
             slugs: list[str] = []
             for new in unit.releases:
-                before = _known_as(new, known)
+                before = under_any_form(known, new.identity)
                 rec = reconcile(
                     new,
                     before,
@@ -370,18 +382,10 @@ def _stored_under_former_names(tx: Tx, units: Sequence[Unit], known: dict[str, R
 
 def _stored_under_other_links(tx: Tx, units: Sequence[Unit], known: dict[str, Release]) -> dict[str, Release]:
     """Stored identity → release, for the releases known by their link that are not stored under it but under
-    another form of it (`link_aliases`: http or https, a slash at the end or not). `_known_as` then finds them."""
+    another form of it (`link_aliases`: http or https, a slash at the end or not). `under_any_form` then finds
+    them."""
     wanted = {alias for u in units for r in u.releases if r.identity not in known for alias in link_aliases(r.identity)}
     return tx.releases_by_identity(wanted - known.keys()) if wanted else {}
-
-
-def _known_as(new: Release, known: dict[str, Release]) -> Release | None:
-    """The release `new` is a version of, stored or earlier in this batch: by its own name, else by another form
-    of its link (the first of `link_aliases` that is known)."""
-    found = known.get(new.identity)
-    if found is None:
-        found = next((k for alias in link_aliases(new.identity) if (k := known.get(alias)) is not None), None)
-    return found
 
 
 def _link_moved(before: Release, after: Release) -> str | None:

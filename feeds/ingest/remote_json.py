@@ -30,7 +30,7 @@ from feeds.ingest.formats import twins
 from feeds.ingest.pipeline import Unit, unit_from_raws
 from feeds.ingest.schema import json_type
 from feeds.model import IngestOutcome, RawRelease
-from feeds.normalise.ids import identity_of, link_aliases
+from feeds.normalise.ids import identity_of, under_any_form
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:
@@ -259,8 +259,7 @@ def _ingest_results(app: App, source: RemoteJsonSource, body: bytes, now: dateti
             continue
         identity = identity_of(raw)
         # (a link is one page over http and https, with a slash at the end or not: `twins` says so too)
-        known = next((seen[name] for name in (identity, *link_aliases(identity)) if name in seen), None)
-        first, earlier = known or seen.setdefault(identity, (i, raw))
+        first, earlier = under_any_form(seen, identity) or seen.setdefault(identity, (i, raw))
         found = twins([earlier, raw]) if first != i else None
         if found is not None:
             # Two results that are one release (the same link, say, listed twice): stored in turn, each read of

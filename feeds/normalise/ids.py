@@ -16,8 +16,9 @@ import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Literal, TypeVar
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import idna
@@ -221,6 +222,17 @@ def link_aliases(identity: str) -> tuple[str, ...]:
         if url is not None and "url:" + url != identity and "url:" + url not in found:
             found.append("url:" + url)
     return tuple(found)
+
+
+T = TypeVar("T")
+
+
+def under_any_form(found: Mapping[str, T], identity: str) -> T | None:
+    """What `found` holds under `identity`, else, for a link, under another form of it (the first of
+    `link_aliases` there): how one arrival, one batch and the store all tell that two releases are one."""
+    if identity in found:
+        return found[identity]
+    return next((found[alias] for alias in link_aliases(identity) if alias in found), None)
 
 
 def identity_of(raw: RawRelease) -> str:
