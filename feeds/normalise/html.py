@@ -84,13 +84,12 @@ _A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">(
 # A relative reference whose first segment holds a colon is not one (RFC 3986 §4.2): what is left of a
 # disguised scheme (`jav&#9;ascript:` → `jav%09ascript:`) once nh3 has refused it as a scheme.
 _NOT_A_SCHEME = re.compile(r'<a href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
-# The attributes of a tag in nh3's output, before one of them: each is ` name="value"`, its value with `"` and `&`
-# escaped but `<` and `>` as they are, so a `cite` after `title="a>b"` is still found. Text has its `<` escaped: a
-# match cannot start in text, and text that reads ` cite="…"` is left alone (it was rewritten, and lost, as one).
-_BEFORE_ATTRIBUTE = r'(<[a-z][a-z0-9]*(?: [^\s"=/>]+="[^"]*")*?)'
-_CITE_NOT_HTTP = re.compile(
-    _BEFORE_ATTRIBUTE + r' cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE
-)
+IN_TAG = r"<[A-Za-z][^<>]*?"
+"""In sanitised HTML (nh3's output, as stored in a release's body): a tag's name and the attributes before the one
+a pattern names next (` cite="`). nh3 escapes `<` and `>` in text and in attribute values, and `"` in values, so
+such a match never starts in text nor runs out of its tag, and ` name="` inside a tag is always an attribute: text
+that reads ` cite="…"` is left alone (it was rewritten, and lost, as one)."""
+_CITE_NOT_HTTP = re.compile(rf'({IN_TAG}) cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE)
 _FRAGMENT_LINK = re.compile(r'<a href="#[^"]*"')
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
@@ -102,7 +101,7 @@ _FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
 # engine skip ahead, where `\s` and IGNORECASE made it try every space of the text, 4x slower.)
 _RELATIVE_URL = re.compile(r' (?:href|src|cite)="(?!(?i:https?|mailto):)')
 # A quotation's source (`cite`), which nh3 does not resolve as it does href and src values.
-_RELATIVE_CITE = re.compile(_BEFORE_ATTRIBUTE + r' cite="(?!https?:)([^"]*)"', re.IGNORECASE)
+_RELATIVE_CITE = re.compile(rf'({IN_TAG}) cite="(?!https?:)([^"]*)"', re.IGNORECASE)
 
 
 def _footnote_ref(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:

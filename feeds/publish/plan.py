@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 from feeds.clock import ensure_utc
 from feeds.config import CustomFeed, Settings
 from feeds.model import Release, StoredMatch
+from feeds.normalise.html import IN_TAG
 from feeds.normalise.ids import permalink
 from feeds.normalise.topics import topic_slug as _topic_slug
 from feeds.publish.coverage import EntryIds, plan_matches
@@ -111,8 +112,7 @@ def at_base(r: Release, base_url: str) -> Release:
     new = html.escape(address.removesuffix(suffix), quote=True)
     if f'="{old}' not in r.body_html:
         return replace(r, permalink=address)
-    # Inside one tag: sanitised text has its "<" and ">" escaped, so a match cannot run from a tag into text.
-    pattern = re.compile(rf'(<[A-Za-z][^<>]*?\s(?:href|src|cite)="){re.escape(old)}')
+    pattern = re.compile(rf'({IN_TAG} (?:href|src|cite)="){re.escape(old)}')  # (inside a tag, never in text)
     return replace(r, permalink=address, body_html=pattern.sub(lambda m: m.group(1) + new, r.body_html))
 
 
