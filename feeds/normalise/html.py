@@ -91,6 +91,7 @@ such a match never starts in text nor runs out of its tag, and ` name="` inside 
 that reads ` cite="…"` is left alone (it was rewritten, and lost, as one)."""
 _CITE_NOT_HTTP = re.compile(rf'({IN_TAG}) cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE)
 _FRAGMENT_LINK = re.compile(r'<a href="#[^"]*"')
+_LEADING = re.compile(r"\A[\s\ufeff]+")
 _EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
 _HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
 _FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
@@ -359,7 +360,9 @@ def _clean_once(html: str, base: str | None) -> str:
     if "<a " in cleaned:
         cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
-    return cleaned.strip()
+    # (a byte order mark left first, once a link before it is gone, is dropped by the next parse: dropped now, so
+    # that the output is a fixed point)
+    return _LEADING.sub("", cleaned).rstrip()
 
 
 def _absolute_cite(value: str, base: str) -> str:
