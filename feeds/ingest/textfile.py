@@ -58,6 +58,8 @@ FRONT_MATTER_KEYS: Mapping[str, str] = {
 _FENCES = {"+++": ("toml", ("+++",)), "---": ("yaml", ("---", "..."))}
 _TOML_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
 _YAML_KEY = re.compile(r"""^(?:"([^"]+)"|'([^']+)'|([^\s#"'{}\[\]:,-][^:#]*?))\s*:(?:\s|$)""")
+_KEY = {"toml": _TOML_KEY, "yaml": _YAML_KEY}
+"""A top-level key's line in front matter of each kind."""
 _TOML_SHORT_TIME = re.compile(r"=\s*\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?!:)")
 _TOML_LINE = re.compile(r"\s*\(at line (\d+)(?:, column (\d+))?\)")
 _ATX_H1 = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
@@ -342,7 +344,7 @@ def _front_matter(lines: list[str], *, origin: str) -> tuple[dict[str, object], 
         _refuse_late_front_matter(lines, origin=origin)
         return {}, {}, 0
     kind, closers = _FENCES[fence]
-    end = next((i for i in range(1, len(lines)) if lines[i].rstrip() in closers), None)
+    end = _closing(lines, 0, closers)
     if end is None and fence == "---" and (len(lines) < 2 or not lines[1].strip()):
         return {}, {}, 1  # a horizontal rule opening the text (decoration), not front matter: it starts with a key
     if end is None:
@@ -479,9 +481,9 @@ def _refuse_late_front_matter(lines: list[str], *, origin: str) -> None:
     if not start or (fence := lines[start].rstrip()) not in _FENCES:
         return
     kind, closers = _FENCES[fence]
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].rstrip() in closers), None)
+    end = _closing(lines, start, closers)
     inside = [line for line in lines[start + 1 : end] if line.strip()] if end is not None else []
-    pattern = _TOML_KEY if kind == "toml" else _YAML_KEY
+    pattern = _KEY[kind]
     if inside and pattern.match(inside[0]) and all(pattern.match(line) or line[:1] in " \t-" for line in inside):
         blank = f"{start} blank line{'s' if start > 1 else ''}"
         raise InvalidReleaseError(
@@ -492,9 +494,14 @@ def _refuse_late_front_matter(lines: list[str], *, origin: str) -> None:
         )
 
 
+def _closing(lines: list[str], opening: int, closers: tuple[str, ...]) -> int | None:
+    """The index of the line that closes front matter opened at `opening`, if one does."""
+    return next((i for i in range(opening + 1, len(lines)) if lines[i].rstrip() in closers), None)
+
+
 def _key_lines(kind: str, lines: list[str]) -> dict[str, int]:
     """Best-effort line of each top-level key (the parsers do not report positions)."""
-    pattern = _TOML_KEY if kind == "toml" else _YAML_KEY
+    pattern = _KEY[kind]
     found: dict[str, int] = {}
     for offset, line in enumerate(lines):
         if kind == "toml" and line.lstrip().startswith("["):
