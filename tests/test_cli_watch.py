@@ -294,15 +294,20 @@ def test_our_own_site_is_left_out_of_keywords_test_and_the_config_as_by_the_watc
         app.close()
 
 
+def _watched_already(config, url: str, spellings: tuple[str, ...]) -> None:
+    """`watch add` refuses each spelling as the feed watched at `url` already."""
+    for spelling in spellings:
+        again = run(config, "watch", "add", spelling)
+        assert again.exit_code == 1 and f"already watching {url}" in again.output, spelling
+
+
 def test_the_same_feed_spelled_differently_is_watched_once(config):
     assert run(config, "watch", "add", "https://news.example.com/rss").exit_code == 0
-    for spelling in (
-        "HTTPS://News.Example.com/rss",
-        "https://news.example.com:443/rss",
-        "https://news.example.com/rss#x",
-    ):
-        again = run(config, "watch", "add", spelling)
-        assert again.exit_code == 1 and "already watching https://news.example.com/rss" in again.output, spelling
+    _watched_already(
+        config,
+        "https://news.example.com/rss",
+        ("HTTPS://News.Example.com/rss", "https://news.example.com:443/rss", "https://news.example.com/rss#x"),
+    )
     assert run(config, "watch", "add", "https://news.example.com/rss?lang=fr").exit_code == 0, "another query"
 
 
@@ -311,13 +316,11 @@ def test_an_international_host_name_is_one_feed_in_either_form(config):
     # requests use) are one feed; stored in the form requests fetches (IDNA 2008: "ß" is not "ss")
     added = run(config, "watch", "add", "https://Bücher.example/rss")
     assert added.exit_code == 0 and "https://xn--bcher-kva.example/rss" in added.output
-    for spelling in (
+    _watched_already(
+        config,
         "https://xn--bcher-kva.example/rss",
-        "https://BÜCHER.example:443/rss",
-        "https://bücher.example/rss",
-    ):
-        again = run(config, "watch", "add", spelling)
-        assert again.exit_code == 1 and "already watching https://xn--bcher-kva.example/rss" in again.output, spelling
+        ("https://xn--bcher-kva.example/rss", "https://BÜCHER.example:443/rss", "https://bücher.example/rss"),
+    )
     assert run(config, "watch", "add", "https://straße.example/rss").exit_code == 0
     assert run(config, "watch", "add", "https://strasse.example/rss").exit_code == 0, "another domain under IDNA 2008"
     urls = [f["url"] for f in json.loads(run(config, "watch", "list", "--json").stdout)]
