@@ -53,6 +53,9 @@ still use a temporary name and rename (README); this catches those that do not."
 IMPORT_RETRY = timedelta(seconds=30)
 """How soon a reload whose config could not be stored (the database busy or down) tries again."""
 
+REPEAT_LOG_EVERY = timedelta(minutes=15)
+"""A job failing the same way run after run (a database down for an hour fails the watch job every minute) logs
+that error once, then a reminder this often while it lasts; the runs between are logged at debug level."""
 PUBLISH_RETRY = timedelta(seconds=30)
 """How soon a failed publish is tried again (then twice as long each time, up to `daemon.publish_interval`)."""
 
@@ -79,6 +82,10 @@ class JobState:
     """When a run last did its work: not failed, and not skipped because another process held its lock."""
     failing_since: datetime | None = None
     """When the first of the failed runs since the last run that did not fail finished (None while not failing)."""
+    failed_in_a_row: int = 0
+    """Failed runs since the last run that did not fail."""
+    logged: tuple[str, datetime] | None = None
+    """The failure last logged as an error in this run of failures, and when (`_log_failure`)."""
 
 
 SKIPPED = "skipped: "
@@ -176,23 +183,25 @@ class Daemon:
         try:
             summary = fn(self.app)
             state.last_ok, state.last_error, state.last_summary = True, None, summary
+            if state.failed_in_a_row and state.failing_since is not None:
+                log.info(
+                    "%s works again, after %d failed runs since %s UTC",
+                    name,
+                    state.failed_in_a_row,
+                    f"{state.failing_since:%Y-%m-%d %H:%M}",
+                    extra={"job": name},
+                )
             if summary and not _IDLE.fullmatch(summary):
                 log.info("%s: %s", name, summary, extra={"job": name})
             elif summary:  # "6 unchanged" every minute says nothing: debug level
                 log.debug("%s: %s", name, summary, extra={"job": name})
         except FeedsError as e:
-            state.failures += 1
-            state.last_ok, state.last_error = False, str(e)
-            log.error("%s failed: %s", name, e, extra={"job": name})
+            self._log_failure(state, str(e))
         except sa.exc.OperationalError as e:  # the database is unreachable or refused: not a bug, no traceback
-            state.failures += 1
             reason = one_line(error_text(e).split(": ", 1)[-1])[:300]
-            state.last_ok, state.last_error = False, f"database unavailable: {reason}"
-            log.error("%s failed: database unavailable: %s", name, reason, extra={"job": name})
+            self._log_failure(state, f"database unavailable: {reason}")
         except Exception as e:  # a bug (or a database refusing, e.g. a permission): keep the traceback in the log
-            state.failures += 1
-            state.last_ok, state.last_error = False, one_line(error_text(e))[:300]
-            log.exception("%s failed unexpectedly: %s", name, state.last_error, extra={"job": name})
+            self._log_failure(state, one_line(error_text(e))[:300], unexpected=True)
         finally:
             state.runs += 1
             state.last_seconds = time.monotonic() - started
@@ -200,7 +209,7 @@ class Daemon:
             if state.last_ok and not state.last_summary.startswith(SKIPPED):
                 state.last_succeeded = state.last_finished
             if state.last_ok:
-                state.failing_since = None
+                state.failing_since, state.failed_in_a_row, state.logged = None, 0, None
             elif state.failing_since is None:
                 state.failing_since = state.last_finished
             self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
@@ -210,6 +219,37 @@ class Daemon:
             with self._busy:
                 self._running.remove(name)
                 self._busy.notify_all()
+
+    def _log_failure(self, state: JobState, error: str, *, unexpected: bool = False) -> None:
+        """Record a failed run of `state`'s job and log it: as an error when it is the first of a run of failures or
+        another error than the one logged, as a reminder every `REPEAT_LOG_EVERY` while the same error lasts (an
+        outage should not bury the log in identical lines), else at debug level. `unexpected`: a bug, logged with
+        its traceback (the first time it appears)."""
+        name, now = state.name, self.clock()
+        state.failures += 1
+        state.failed_in_a_row += 1
+        state.last_ok, state.last_error = False, error
+        where = {"job": name}
+        said = state.logged
+        if said is None or said[0] != error:
+            state.logged = (error, now)
+            if unexpected:
+                log.exception("%s failed unexpectedly: %s", name, error, extra=where)
+            else:
+                log.error("%s failed: %s", name, error, extra=where)
+        elif now - said[1] >= REPEAT_LOG_EVERY:
+            state.logged = (error, now)
+            since = state.failing_since or said[1]
+            log.error(
+                "%s still failing: %s (%d failed runs since %s UTC)",
+                name,
+                error,
+                state.failed_in_a_row,
+                f"{since:%Y-%m-%d %H:%M}",
+                extra=where,
+            )
+        else:
+            log.debug("%s failed again: %s", name, error, extra=where)
 
     def job_ingest(self, app: App) -> str:
         from feeds.ingest import run_ingest

@@ -831,6 +831,56 @@ def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(mak
         daemon.app.close()
 
 
+def test_a_job_failing_the_same_way_run_after_run_is_logged_once_then_reminded_and_its_recovery_said(
+    make_settings, clock, caplog
+):
+    """A database down for an hour fails the watch job every minute: one error, then a reminder every
+    `REPEAT_LOG_EVERY` saying since when, not sixty identical errors; a different failure is logged at once; the
+    run that works again says so."""
+    import sqlalchemy as sa
+
+    from feeds.daemon import REPEAT_LOG_EVERY
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+
+    def unreachable(app):
+        raise sa.exc.OperationalError("SELECT 1", {}, OSError("connection refused"))
+
+    def broken(app):
+        raise RuntimeError("something else")
+
+    started = clock()
+    try:
+        with caplog.at_level(logging.DEBUG, logger="feeds.daemon"):
+            for _ in range(60):
+                daemon._run_job("watch", unreachable)
+                clock.advance(timedelta(minutes=1))
+            errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+            assert [r.getMessage() for r in errors[:1]] == ["watch failed: database unavailable: connection refused"]
+            assert timedelta(minutes=15) == REPEAT_LOG_EVERY
+            assert len(errors) == 4, "the first failure, then a reminder at minutes 15, 30 and 45"
+            assert errors[1].getMessage() == (
+                "watch still failing: database unavailable: connection refused "
+                f"(16 failed runs since {started:%Y-%m-%d %H:%M} UTC)"
+            )
+            assert daemon.state.job("watch").failures == 60, "every failed run is still counted"
+            caplog.clear()
+            daemon._run_job("watch", broken)  # another failure: its own error, with its traceback, at once
+            (error,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+            assert error.getMessage() == "watch failed unexpectedly: RuntimeError: something else" and error.exc_info
+            caplog.clear()
+            daemon._run_job("watch", lambda app: "1 feed checked, 0 failed, 0 new items, 0 new matches")
+            assert [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO] == [
+                f"watch works again, after 61 failed runs since {started:%Y-%m-%d %H:%M} UTC"
+            ]
+            caplog.clear()
+            daemon._run_job("watch", unreachable)  # a new outage: its first failure is an error again
+            assert [r.levelno for r in caplog.records] == [logging.ERROR]
+    finally:
+        daemon.app.close()
+
+
 def test_a_drop_folder_moved_away_and_made_again_is_watched_again(make_settings, clock, caplog):
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
