@@ -175,6 +175,50 @@ def test_a_rule_from_the_config_is_removed_in_the_config_not_from_the_cli(config
     assert "removed rule 'quota'" in run(config, "keywords", "remove", "quota").output
 
 
+def test_keywords_edit_changes_a_rules_query_keeping_the_matches_it_still_makes(config, httpserver):
+    """A press officer narrows a rule that found too much: the matches the new query no longer makes go at the
+    next poll, the ones it still makes keep their ids, and items stored already are searched with it."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    assert run(config, "watch", "add", url).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov OR bakery", "--name", "watch").exit_code == 0
+    assert json.loads(run(config, "watch", "poll", "--json").stdout)["new_matches"] == 2
+    before = {m["title"]: m for m in json.loads(run(config, "matches", "list", "--rule", "watch", "--json").stdout)}
+    edited = run(config, "keywords", "edit", "WATCH", "lavrov OR bread")  # named as any command names a rule
+    assert edited.exit_code == 0, edited.output
+    assert "changed rule 'watch': lavrov OR bread (was: lavrov OR bakery)" in edited.output
+    assert json.loads(run(config, "keywords", "list", "--json").stdout) == [
+        {"name": "watch", "query": "lavrov OR bread", "origin": "cli"}
+    ]
+    run(config, "watch", "poll", "--json")
+    after = {m["title"]: m for m in json.loads(run(config, "matches", "list", "--rule", "watch", "--json").stdout)}
+    assert set(after) == {"Lavrov meets ministers", "Bakery prize"}
+    assert after["Lavrov meets ministers"] == before["Lavrov meets ministers"], "a match still made is kept as it was"
+    assert after["Bakery prize"]["terms"][0]["term"] == "bread", "found again for the new query's reason"
+    assert run(config, "keywords", "edit", "watch", "lavrov").exit_code == 0
+    run(config, "watch", "poll")
+    narrowed = json.loads(run(config, "matches", "list", "--rule", "watch", "--json").stdout)
+    assert [m["title"] for m in narrowed] == ["Lavrov meets ministers"]
+    same = run(config, "keywords", "edit", "watch", "lavrov")
+    assert same.exit_code == 0 and "rule 'watch' unchanged: lavrov" in same.output
+    bad = run(config, "keywords", "edit", "watch", "lavrov (syria")
+    assert bad.exit_code == 1 and "never closed" in bad.output and "^" in bad.output
+    missing = run(config, "keywords", "edit", "nothing", "x")
+    assert missing.exit_code == 1 and "no keyword rule named 'nothing'" in missing.output
+    assert json.loads(run(config, "keywords", "list", "--json").stdout)[0]["query"] == "lavrov"
+
+
+def test_a_rule_from_the_config_is_edited_in_the_config_not_from_the_cli(config):
+    config.write_text(config.read_text() + '\n[[watch.keywords]]\nname = "fisheries"\nquery = "fish*"\n')
+    refused = run(config, "keywords", "edit", "fisheries", "cod")
+    assert refused.exit_code == 1
+    line = config.read_text().splitlines().index("[[watch.keywords]]") + 1
+    assert f"error: {config}:{line}: watch.keywords[0]: rule 'fisheries' is defined here: change its query" in (
+        refused.output
+    )
+    assert json.loads(run(config, "keywords", "list", "--json").stdout)[0]["query"] == "fish*"
+
+
 def test_a_rule_is_named_in_any_case_or_spelling_that_gives_its_feed_folder(config):
     assert run(config, "keywords", "add", '"north korea"', "--name", "North Korea").exit_code == 0
     assert run(config, "matches", "list", "--rule", "north korea").exit_code == 0  # known: no matches yet

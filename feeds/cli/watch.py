@@ -375,6 +375,28 @@ def keywords_add(ctx: Context, query: str, name: str | None) -> None:
         echo(f"note: {note}", err=True)
 
 
+@keywords.command("edit", context_settings=_QUERY_FIRST)
+@click.argument("name")
+@click.argument("query", callback=_query)
+@pass_ctx
+@handle_errors
+def keywords_edit(ctx: Context, name: str, query: str) -> None:
+    """Give a rule a new query. At the next poll, its matches the new query no longer makes are removed (those it
+    still makes keep their ids) and it is applied to the items of the last `watch.retro_days` days."""
+    from feeds.watch.manage import change_rule, import_configured
+    from feeds.watch.query import query_notes
+
+    with ctx.app() as app:
+        import_configured(app)  # a config rule of that name is changed in the config, on a new database too
+        before, rule = change_rule(app, name, query)
+    if rule is before:
+        ctx.say(f"rule {rule.name!r} unchanged: {rule.query}")
+    else:
+        ctx.say(f"changed rule {rule.name!r}: {rule.query} (was: {before.query})")
+    for note in query_notes(query):
+        echo(f"note: {note}", err=True)
+
+
 @keywords.command("list")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx

@@ -523,10 +523,20 @@ class WatchStoreMixin:
             pass
         current = self.rule(name)
         if current.origin == origin and current.query != query:
-            with writing(self.engine) as conn:
-                conn.execute(RU.update().where(RU.c.name == name).values(query=query, updated_at=now, applied_at=None))
-            return self.rule(name), True
+            return self.change_rule(name, query, now=now), True
         return current, False
+
+    def change_rule(self, name: str, query: str, *, now: datetime) -> Rule:
+        """Give rule `name` a new query, to be applied again (`feeds.watch.retro.apply_new_rules`: the matches it
+        no longer makes go, the items of the retro window are searched with it). NotFoundError when there is no
+        such rule."""
+        with writing(self.engine) as conn:
+            changed = conn.execute(
+                RU.update().where(RU.c.name == name).values(query=query, updated_at=now, applied_at=None)
+            ).rowcount
+        if not changed:
+            raise NotFoundError(f"no keyword rule named {name!r} (see `feeds keywords list`)")
+        return self.rule(name)
 
     def rule(self, name: str) -> Rule:
         with self.engine.connect() as conn:

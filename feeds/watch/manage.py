@@ -200,6 +200,24 @@ def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
     return app.store.add_rule(name, query, origin="cli", now=app.clock())
 
 
+def change_rule(app: App, name: str, query: str) -> tuple[Rule, Rule]:
+    """Give a rule made from the CLI a new query: (the rule before, the rule now; the same when the query is
+    unchanged). One imported from the config file is changed there: refused, naming the file and the key.
+    `name` as `rule_name` resolves it."""
+    parse_query(query)  # raises RuleError pointing at the character
+    before = app.store.rule(rule_name(app, name))
+    configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == before.name]
+    if configured and before.origin == "config":
+        raise _in_config(
+            app,
+            ("watch", "keywords", configured[0]),
+            f"rule {before.name!r} is defined here: change its query in the config file",
+        )
+    if before.query == query:
+        return before, before
+    return before, app.store.change_rule(before.name, query, now=app.clock())
+
+
 def rule_name(app: App, name: str) -> str:
     """The stored name of the rule a person means by `name`: that name, else the one rule the same but for case
     (in any script: `москва` for `Москва`) or whose feed folder would be the same (`rule_slug`: case, accents and
