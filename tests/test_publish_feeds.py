@@ -634,6 +634,11 @@ def test_render_feed_refuses_a_path_outside_out(path: str) -> None:
         ("https://news.example.net/100%", "https://news.example.net/100%25"),
         ("https://news.example.net/ok%20already", "https://news.example.net/ok%20already"),
         ("HTTPS://bücher.example/x", "https://xn--bcher-kva.example/x"),
+        # '[' and ']' delimit an IPv6 host only (RFC 3986 §3.2.2): in a path or query (a PHP site's `tags[]=`) the
+        # W3C validator refused the link ("must be a full and valid URL"). Servers decode %5B/%5D to the same.
+        ("https://news.example.net/search?tags[]=fish", "https://news.example.net/search?tags%5B%5D=fish"),
+        ("https://news.example.net/a[1].html#p[2]", "https://news.example.net/a%5B1%5D.html#p%5B2%5D"),
+        ("https://[2001:db8::1]:8080/x[y]", "https://[2001:db8::1]:8080/x%5By%5D"),
     ],
 )
 def test_links_are_written_in_uri_form(link: str, expected: str) -> None:

@@ -21,7 +21,8 @@ which needs help to be valid and repeatable; every fix is made on feedgen's lxml
 
 A spec is asserted, not repaired: a relative URL, a non-URI id, a missing author, a naive datetime, duplicate ids or
 a feed older than one of its entries raise ValueError naming the feed and the field. One repair is made because it
-is lossless and defined (RFC 3987 §3.1): characters not allowed in a URI (non-ASCII, spaces) are percent-encoded,
+is lossless and defined (RFC 3987 §3.1): characters not allowed in a URI (non-ASCII, spaces, brackets outside an
+IPv6 host) are percent-encoded,
 so links copied from external feeds still validate.
 
 What this module must not do: read the clock, the store or the file system, sort or drop entries, or edit XML as text.
@@ -60,7 +61,9 @@ _TAG_URI = re.compile(
     r"tag:(?:[a-z0-9._%+-]+@)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?,\d{4}(?:-\d\d(?:-\d\d)?)?:"
     r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*)?"
 )
-_URI_SAFE = "-._~:/?#[]@!$&'()*+,;=%"  # RFC 3986 unreserved + reserved; '%' kept for existing escapes
+# RFC 3986 unreserved + reserved, but for '[' and ']', which delimit an IPv6 host and nothing else (§3.2.2): in a path
+# or query they are not URI characters, and the W3C validator refuses such a link. '%' kept for existing escapes.
+_URI_SAFE = "-._~:/?#@!$&'()*+,;=%"
 _STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
@@ -548,7 +551,7 @@ def _check_id(value: str, where: str) -> None:
     _require(ok, f"{where}: {value!r} is not an absolute URI (use a tag: URI, RFC 4151)")
 
 
-_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]*)?")
+_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]*)?")
 
 
 def _url(value: str, where: str) -> str:
