@@ -707,8 +707,19 @@ def test_stylesheet_never_links_a_non_http_url() -> None:
     assert page.find(".//ol/li/a") is None and page.findtext(".//ol/li/span") == "Evil"
 
 
+def test_stylesheet_knows_the_right_to_left_languages_the_pages_know() -> None:
+    """feed.xsl repeats pages' lists (XSLT cannot import them): one language added to only one of them was laid out
+    right to left on its page and left to right in the browser view of the feed."""
+    from feeds.publish.pages import _RTL_LANGUAGES, _RTL_SCRIPTS
+
+    xsl = STYLESHEET.read_text(encoding="utf-8")
+    quoted = re.findall(r"contains\('( [a-z ]+ )',\s*concat\(' ', \$(script|primary), ' '\)\)", xsl)
+    lists = {name: set(words.split()) for words, name in quoted}
+    assert lists == {"script": set(_RTL_SCRIPTS), "primary": set(_RTL_LANGUAGES)}
+
+
 @pytest.mark.parametrize(
-    ("language", "direction"), [("ar", "rtl"), ("ur-PK", "rtl"), ("az-Arab", "rtl"), ("de", "ltr")]
+    ("language", "direction"), [("ar", "rtl"), ("ur-PK", "rtl"), ("az-Arab", "rtl"), ("prs", "rtl"), ("de", "ltr")]
 )
 def test_stylesheet_labels_an_entry_in_another_language(language: str, direction: str) -> None:
     """A screen reader reads an Arabic headline with an Arabic voice, and the browser lays it out right to left

@@ -53,8 +53,12 @@ from feeds.publish.spec import FeedFormat, FeedLink, RenderedFile
 Direction = Literal["ltr", "rtl"]
 
 # Primary language subtags written right to left (BCP 47 / RFC 5646), and script subtags that force a direction
-# whatever the language ("az-Arab" is right to left, "ku-Latn" left to right).
-_RTL_LANGUAGES = frozenset({"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ks", "ps", "sd", "ug", "ur", "yi"})
+# whatever the language ("az-Arab" is right to left, "ku-Latn" left to right). The languages are those whose default
+# script (CLDR's likely subtags) is Arabic, Hebrew, Syriac, Thaana or N'Ko, with the deprecated `iw` and `ji`.
+_RTL_LANGUAGES = frozenset(
+    {"ar", "arc", "azb", "bal", "bqi", "ckb", "dv", "fa", "glk", "he", "iw", "ji", "khw", "ks", "lrc", "mzn", "nqo"}
+    | {"pnb", "prs", "ps", "sd", "sdh", "skr", "syr", "ug", "ur", "yi"}
+)
 _RTL_SCRIPTS = frozenset({"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "syrc", "thaa"})
 _MONTHS = (
     "January", "February", "March", "April", "May", "June",

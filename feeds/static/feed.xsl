@@ -227,7 +227,8 @@
           <xsl:otherwise>ltr</xsl:otherwise>
         </xsl:choose>
       </xsl:when>
-      <xsl:when test="contains(' ar arc ckb dv fa he iw ks ps sd ug ur yi ', concat(' ', $primary, ' '))">rtl</xsl:when>
+      <xsl:when test="contains(' ar arc azb bal bqi ckb dv fa glk he iw ji khw ks lrc mzn nqo pnb prs ps sd sdh skr syr ug ur yi ',
+                                      concat(' ', $primary, ' '))">rtl</xsl:when>
       <xsl:otherwise>ltr</xsl:otherwise>
     </xsl:choose>
   </xsl:template>
