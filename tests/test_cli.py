@@ -246,6 +246,27 @@ def test_a_press_officer_withdraws_a_plain_text_release_and_undoes_it(config):
     assert r.exit_code == 1 and "no release with id or slug 'nope'" in r.output
 
 
+def test_withdrawing_an_embargoed_release_says_it_never_goes_public_not_that_the_site_will_show_it(config):
+    """Withdrawing a release still under embargo printed "the site shows it after the next publish", as for a
+    public one, while it never goes public; undoing that printed the same, while it stays held until its time."""
+    from datetime import UTC, datetime, timedelta
+
+    ahead = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
+    due = ahead.strftime("%Y-%m-%dT%H:%M:%SZ")
+    (config.parent / "inbox" / "held.json").write_text(
+        json.dumps({"title": "Held back", "body": "T.", "published": due})
+    )
+    assert run(config, "ingest").exit_code == 0
+    r = run(config, "releases", "withdraw", "held-back", "--note", "Cancelled.")
+    assert r.exit_code == 0 and "withdrawn held-back at " in r.output, r.output
+    assert "the site shows it" not in r.output
+    assert "was never public and never goes public" in r.output, r.output
+    r = run(config, "releases", "withdraw", "held-back", "--undo")
+    assert r.exit_code == 0 and "restored held-back" in r.output, r.output
+    assert "the site shows it" not in r.output
+    assert f"embargoed: off the site until {due}" in r.output, r.output
+
+
 def test_ingest_exits_1_and_says_what_to_do_when_files_cannot_leave_the_inbox(config, monkeypatch):
     import os
 

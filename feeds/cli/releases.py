@@ -175,14 +175,23 @@ def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: boo
         raise click.UsageError("give either --note TEXT (to withdraw) or --undo")
     with ctx.app() as app:
         r, changed = restore_release(app, id_or_slug) if undo else withdraw_release(app, id_or_slug, note or "")
+        held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
     if undo and not changed:
         ctx.say(f"{r.slug} is not withdrawn: nothing to undo")
         return
     if not undo and not changed:
         ctx.say(f"{r.slug} was withdrawn already, at {rfc3339(r.withdrawn_at or r.updated)}, for that reason")
         return
+    if undo and held:
+        ctx.say(f"restored {r.slug}: no longer withdrawn, and embargoed: off the site until {rfc3339(r.published)}")
+        return
     if undo:
         ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
     else:
         ctx.say(f"withdrawn {r.slug} at {rfc3339(r.withdrawn_at or r.updated)}: {one_line(r.withdrawn_note or '')}")
-    ctx.say("the site shows it after the next publish (`feeds publish`, or the daemon's own)")
+    if held:
+        ctx.say(
+            "it was never public and never goes public: withdrawn before its embargo lifted (--undo holds it again)"
+        )
+    else:
+        ctx.say("the site shows it after the next publish (`feeds publish`, or the daemon's own)")
