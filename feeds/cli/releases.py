@@ -32,8 +32,8 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """Ingest releases now: the given files and folders, or every configured source.
 
     Files directly inside a drop folder move to processed/ or rejected/ as usual; other paths are read in place.
-    Exits 1 if a given PATH could not be ingested, or a configured source could not be read at all (its folder,
-    or a remote source's document).
+    Exits 1 if a given PATH could not be ingested, a configured source could not be read at all (its folder,
+    or a remote source's document), or files could not be moved out of a drop folder.
     """
     with ctx.app() as app, _ingest_lock(ctx, app), ProgressBar("ingesting") as bar:
         report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)

@@ -290,7 +290,7 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
 
 
 @watch.command("poll")
-@click.argument("urls", nargs=-1)
+@click.argument("urls", nargs=-1, metavar="[URL_OR_ID]...")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
