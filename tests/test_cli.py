@@ -451,6 +451,32 @@ def test_alerts_run_says_nothing_with_q_unless_a_destination_fails_and_then_exit
     assert failing.stderr.startswith("webhook:desk: 1 queued, 0 sent") and "1 retrying" in failing.stderr
 
 
+def test_alerts_run_counts_the_deliveries_left_waiting_so_its_numbers_add_up(config):
+    """Three matches for a dead webhook printed "3 queued, 0 sent in 0 message(s), 1 retrying, 0 failed": the two
+    held back behind the failed one were nowhere; and the next run, within the receiver's back-off (or after
+    `alerts retry`), printed all zeros while three deliveries waited."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: nobody listens there
+    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "http://127.0.0.1:{port}/h"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(
+        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
+    )
+    app.close()
+    first = CliRunner().invoke(cli, ["--config", str(config), "alerts", "run"])
+    assert first.exit_code == 1
+    assert "3 queued, 0 sent in 0 message(s), 1 retrying, 0 failed, 2 waiting" in first.stderr, first.stderr
+    again = CliRunner().invoke(cli, ["--config", str(config), "alerts", "run"])
+    assert again.exit_code == 0
+    assert "0 queued, 0 sent in 0 message(s), 0 retrying, 0 failed, 3 waiting" in again.output, again.output
+
+
 def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
     from feeds.web import static
 

@@ -27,9 +27,16 @@ def alerts_run(ctx: Context) -> None:
 
     with ctx.app() as app:
         report = run_alerts(app)
+        # Not sent and not tried in this run: held back behind a failure, the receiver's back-off, a digest's hour.
+        waiting = {
+            o.destination: app.store.count_deliveries(destination=o.destination, status="pending") - o.retrying
+            for o in report.outcomes
+        }
     for o in report.outcomes:
         line = f"{o.destination}: {o.queued} queued, {o.sent} sent in {o.messages} message(s), "
-        line += f"{o.retrying} retrying, {o.failed} failed" + (f" ({'; '.join(o.errors)})" if o.errors else "")
+        line += f"{o.retrying} retrying, {o.failed} failed"
+        line += f", {waiting[o.destination]} waiting" if waiting[o.destination] else ""
+        line += f" ({'; '.join(o.errors)})" if o.errors else ""
         if o.errors or o.failed:
             click.echo(line, err=True)
         else:

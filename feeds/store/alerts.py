@@ -305,8 +305,10 @@ class AlertStoreMixin:
         with self.engine.connect() as conn:
             return [_delivery_from(r) for r in conn.execute(q)]
 
-    def count_deliveries(self, *, status: DeliveryStatus | None = None) -> int:
+    def count_deliveries(self, *, status: DeliveryStatus | None = None, destination: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(AD)
+        if destination is not None:
+            q = q.where(AD.c.destination == destination)
         if status is not None:
             q = q.where(AD.c.status == status)
         with self.engine.connect() as conn:
