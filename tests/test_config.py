@@ -586,3 +586,16 @@ def test_a_mail_login_that_would_travel_in_clear_is_refused(tmp_path, smtp, refu
             parse_settings(text, tmp_path / "feeds.toml", {})
     else:
         assert parse_settings(text, tmp_path / "feeds.toml", {}).alerts.smtp.host
+
+
+@pytest.mark.parametrize(("written", "seconds"), [('"30s"', 30.0), ('"2m"', 120.0), ("45", 45.0), ("7.5", 7.5)])
+def test_the_smtp_timeout_is_a_duration_as_the_readme_writes_it(tmp_path, written, seconds):
+    """README gives `alerts.smtp.timeout` as `30s`, as every duration; `timeout = "30s"` was refused ("must be a
+    positive number, got '30s'"), while a number of seconds was taken."""
+    text = MINIMAL + f"[alerts.smtp]\ntimeout = {written}\n"
+    assert parse_settings(text, tmp_path / "feeds.toml", {}).alerts.smtp.timeout == seconds
+
+
+def test_an_smtp_timeout_of_zero_is_still_refused(tmp_path):
+    with pytest.raises(ConfigError, match=r"alerts.smtp.timeout"):
+        parse_settings(MINIMAL + '[alerts.smtp]\ntimeout = "0s"\n', tmp_path / "feeds.toml", {})

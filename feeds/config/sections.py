@@ -484,7 +484,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         password=password,
         password_missing=password_missing,
         starttls=r.get(st, (*sk, "starttls"), bool, False),
-        timeout=r.positive(st, (*sk, "timeout"), 30.0),
+        timeout=r.interval(st, (*sk, "timeout"), 30.0),
     )
     if smtp.username and smtp.port != 465 and not smtp.starttls and smtp.host not in _LOOPBACK_NAMES:
         # (a relay on this machine may take a login in clear: it never leaves the machine)
