@@ -72,6 +72,12 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
     gone = run(config, "matches", "list", "--rule", "lavrov")  # a removed rule's matches go with it
     assert gone.exit_code == 1 and "no keyword rule is named 'lavrov'" in gone.stderr
     assert "removed #1" in run(config, "watch", "remove", url).output
+    for named in ("#7", "7"):  # a feed is named by its number as `watch list` shows it, and the error says it so
+        assert "error: not watching #7 (see `feeds watch list`)" in run(config, "watch", "remove", named).output
+    assert (
+        "error: not watching 'https://nope.example/x'"
+        in run(config, "watch", "remove", "https://nope.example/x").output
+    )
     assert json.loads(run(config, "watch", "list", "--json").stdout) == []
 
 

@@ -236,7 +236,8 @@ class WatchStoreMixin:
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(WF).where(cond)).first()
         if row is None:
-            raise NotFoundError(f"not watching {id_or_url!r} (see `feeds watch list`)")
+            shown = f"#{id_or_url}" if isinstance(id_or_url, int) or str(id_or_url).isdigit() else repr(id_or_url)
+            raise NotFoundError(f"not watching {shown} (see `feeds watch list`)")
         return _feed_from(row)
 
     def feeds(self) -> list[WatchedFeed]:
