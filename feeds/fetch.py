@@ -29,6 +29,7 @@ which measures durations, not dates), or keep per-feed state.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import heapq
 import http.client
@@ -320,6 +321,8 @@ class _Alarms:
 
 
 _ALARMS = _Alarms()
+_SOCKET = "feeds_socket"
+"""The attribute of a response, from a `PinnedAdapter` connection, naming the socket its body is read from."""
 
 
 def _with_header_deadline(connection: type[Any], seconds: float) -> type[Any]:
@@ -353,6 +356,7 @@ def _with_header_deadline(connection: type[Any], seconds: float) -> type[Any]:
             if late.is_set():  # cut off mid-headers, which the parser may take for a complete (empty) answer
                 response.close()
                 raise HeadersTooSlow(seconds)
+            setattr(response, _SOCKET, sock)  # for the body's deadline, after the connection let go of it
             return response
 
     Deadlined.__name__ = f"Deadlined{connection.__name__}"
@@ -716,17 +720,47 @@ class HttpClient:
                 announced = f"{int(declared):,} bytes"  # just over the cap: the rounded size would read as equal
             raise FetchError(f"response larger than {_size(cap)} (the server announced {announced})", url=url)
         raw = response.raw
+        # (a connection that will close hands its socket over to the response: http.client forgets it then)
+        sock: socket.socket | None = getattr(raw.connection, "sock", None) or getattr(raw, _SOCKET, None)
+        late, done, lock = threading.Event(), threading.Event(), threading.Lock()
+
+        def abort(sock: socket.socket) -> None:
+            # One read1 call may read on and on by itself: urllib3 goes back to the socket until some bytes
+            # inflate to something, and bytes that inflate to nothing (a gzip file name that never ends, empty
+            # deflate blocks) trickled in would keep it there for ever, the deadline below never looked at.
+            with lock:
+                if done.is_set() or raw.connection is None:  # read to the end: back in the pool, maybe reused
+                    return
+                late.set()
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+        alarm = _ALARMS.set(self.body_deadline, functools.partial(abort, sock)) if sock is not None else None
+        try:
+            return self._read_capped(raw, sock, url, late)
+        except FetchError:
+            if late.is_set():
+                raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url) from None
+            raise
+        finally:
+            with lock:
+                done.set()
+            if alarm is not None:
+                _ALARMS.cancel(alarm)
+
+    def _read_capped(self, raw: Any, sock: socket.socket | None, url: str, late: threading.Event) -> bytes:
+        cap = self.settings.max_bytes
         deadline = time.monotonic() + self.body_deadline
         chunks: list[bytes] = []
         total = 0
         while True:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or late.is_set():
                 raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url)
             # Never block past the deadline waiting for one more packet.
-            sock = getattr(raw.connection, "sock", None)
             if sock is not None:
-                sock.settimeout(min(self.settings.read_timeout, remaining))
+                with contextlib.suppress(OSError):  # (closed already: the body was read to its end)
+                    sock.settimeout(min(self.settings.read_timeout, remaining))
             try:
                 chunk = raw.read1(min(_CHUNK, cap - total + 1), decode_content=True)
             except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as e:
@@ -745,6 +779,8 @@ class HttpClient:
                     message = f"the server closed the connection after {got:,} of {got + short.expected:,} bytes"
                     raise FetchError(message, url=url) from e
                 raise FetchError("the connection broke while reading the body", url=url) from e
+            if late.is_set():  # cut off by the deadline: what came before the cut is not the whole body
+                raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url)
             if not chunk:
                 return b"".join(chunks)
             total += len(chunk)

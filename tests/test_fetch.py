@@ -299,6 +299,53 @@ def test_an_answer_whose_head_trickles_in_is_cut_at_the_deadline(clock: FixedClo
     assert elapsed < 2.0
 
 
+@pytest.mark.parametrize(
+    ("encoding", "start", "drip"),
+    [
+        # a gzip header announcing a file name, whose name never ends: every byte inflates to nothing
+        ("gzip", b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x00\x03", b"a"),
+        # raw deflate made of empty stored blocks, for ever: each block inflates to nothing
+        ("deflate", b"", b"\x00\x00\x00\xff\xff"),
+    ],
+    ids=["gzip-name", "deflate-empty-blocks"],
+)
+def test_a_compressed_body_that_trickles_in_and_inflates_to_nothing_is_cut_at_the_deadline(
+    clock: FixedClock, encoding: str, start: bytes, drip: bytes
+) -> None:
+    """urllib3's read1 reads on by itself until some bytes inflate to something: the read timeout restarts with
+    every packet, so a server dripping bytes that inflate to nothing held the fetch thread for ever."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            head = f"HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
+            with contextlib.suppress(OSError):
+                conn.sendall(head.encode() + start)
+                while not stop.wait(0.05):  # each packet well within the read timeout, the whole never
+                    conn.sendall(drip)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    watchdog = threading.Timer(5.0, stop.set)  # (were the client to hang, the server gives up: the test fails)
+    watchdog.start()
+    try:
+        with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
+            started = time.monotonic()
+            result = client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
+            elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        watchdog.cancel()
+        listener.close()
+        thread.join(5)
+    assert isinstance(result, FetchFailed), result
+    assert str(result.error).endswith("timed out after 0.3 s reading the body")
+    assert elapsed < 2.0
+
+
 def fetch_answer(raw: bytes, clock: FixedClock) -> FetchResult:
     """Fetch from a server on 127.0.0.1 that answers the one request with exactly `raw`, then closes."""
     listener = socket.create_server(("127.0.0.1", 0))
