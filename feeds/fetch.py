@@ -140,6 +140,7 @@ FetchResult = Fetched | NotModified | FetchFailed
 
 _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")  # RFC 6598 shared address space
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix: the IPv4 address is the last 32 bits
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")  # RFC 4291 §2.5.5.2 IPv4-mapped: the IPv4 address is the last 32 bits
 _LOCAL_NAT64 = ipaddress.IPv6Network("64:ff9b:1::/48")  # RFC 8215 local-use: a site's own translator, never public
 
 
@@ -203,9 +204,15 @@ class AllowList:
         for entry in entries:
             text = entry.strip().strip("[]")
             try:
-                networks.append(ipaddress.ip_network(text, strict=False))
+                network = ipaddress.ip_network(text, strict=False)
             except ValueError:
                 hosts.add(text.lower().rstrip("."))
+                continue
+            networks.append(network)
+            if isinstance(network, ipaddress.IPv6Network) and network.subnet_of(_MAPPED):
+                # `::ffff:10.0.0.5` is 10.0.0.5, whichever way the resolver (or the client) gives it
+                mapped = ipaddress.IPv4Address(int(network.network_address) & 0xFFFFFFFF)
+                networks.append(ipaddress.IPv4Network((mapped, network.prefixlen - 96)))
         return cls(frozenset(hosts), tuple(networks))
 
     def allows_host(self, host: str) -> bool:

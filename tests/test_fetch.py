@@ -663,6 +663,10 @@ def test_odd_literal_forms_are_interpreted_and_refused(target: str) -> None:
         (("fd00::/8",), "http://[fd12::1]/", [], "fd12::1"),
         (("intranet.example",), "http://INTRANET.example./", ["10.9.9.9"], "10.9.9.9"),
         ((" [::1] ",), "http://[::1]/", [], "::1"),
+        # an entry written IPv4-mapped names the IPv4 address (range) it maps, answered over IPv4 as well
+        (("::ffff:127.0.0.1",), "http://127.0.0.1/", [], "127.0.0.1"),
+        (("::ffff:10.0.0.0/104",), "http://intranet.example/", ["10.1.2.3"], "10.1.2.3"),
+        (("[::ffff:a01:203]",), "http://intranet.example/", ["10.1.2.3", "::ffff:10.1.2.3"], "10.1.2.3"),
     ],
 )
 def test_guard_allows(allow: tuple[str, ...], target: str, dns: list[str], expected: str) -> None:
@@ -679,6 +683,7 @@ def test_guard_allows(allow: tuple[str, ...], target: str, dns: list[str], expec
         (("other.example",), ["192.168.1.1"], "192.168.1.1"),
         (("127.0.0.1",), ["127.0.0.2"], "127.0.0.2"),
         (("::1",), ["127.0.0.1"], "127.0.0.1"),
+        (("::ffff:10.0.0.0/112",), ["10.1.0.1"], "10.1.0.1"),
     ],
 )
 def test_guard_refuses(allow: tuple[str, ...], dns: list[str], address: str) -> None:
