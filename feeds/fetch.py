@@ -12,7 +12,8 @@ Politeness rules, and the RFCs behind them:
   a chain made only of 301/308 (RFC 9110 §15.4.2, §15.4.9) as `permanent_redirect`, for the caller to act on.
 - Bounded work: connect/read timeouts, a wall-clock deadline for the whole body (a server trickling a byte a
   second is cut off), a size cap counted on *decoded* bytes while streaming (a gzip bomb stops at the cap),
-  at most 10 redirects, loops refused.
+  at most 10 redirects, loops refused, and none followed once the headers' deadline has passed since the first
+  request (each hop has its own: ten slow hops would otherwise hold a fetch ten times as long).
 - SSRF guard: every hop's host is resolved and refused if any address is private, loopback, link-local,
   multicast, reserved, unspecified, carrier-grade NAT or a v6 wrapper around one of those, unless the host
   name, the address or a range containing it is in `HttpSettings.allow`. The default session's adapter then
@@ -571,6 +572,9 @@ class HttpClient:
         self._session = session if session is not None else make_session(settings, resolver)
         self._clock = clock
         self.body_deadline = settings.read_timeout * 2
+        self.redirects_deadline = settings.read_timeout * 2
+        """Seconds from the first request after which no further redirect is followed: each hop has its own
+        deadline for its headers, and without this one ten hops could hold a fetch ten times as long."""
 
     def close(self) -> None:
         if self._owns_session:
@@ -611,6 +615,7 @@ class HttpClient:
             headers["If-Modified-Since"] = validators.last_modified
         current, seen = url, {url}
         statuses: list[int] = []
+        started = time.monotonic()
         try:
             while True:
                 response = self._send(current, headers)
@@ -623,6 +628,8 @@ class HttpClient:
                     raise FetchError(f"too many redirects (more than {MAX_REDIRECTS})", url=current)
                 if target in seen:
                     raise FetchError(f"redirect loop: {target} redirects back to a URL already visited", url=current)
+                if time.monotonic() - started >= self.redirects_deadline:
+                    raise FetchError(f"timed out after {self.redirects_deadline:g} s following redirects", url=current)
                 refused = refuse_redirect(target) if refuse_redirect is not None else None
                 if refused:
                     raise FetchError(f"redirected to {target}, which is not followed: {refused}", url=current)

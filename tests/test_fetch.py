@@ -488,6 +488,26 @@ def test_too_many_redirects(server: HTTPServer, client: HttpClient) -> None:
     assert len(server.log) == 11
 
 
+def test_a_chain_of_slow_redirects_is_cut_at_the_headers_deadline(server: HTTPServer, clock: FixedClock) -> None:
+    """Each hop has its own deadline for its headers: ten hops, each answering just within it, held the fetch
+    thread ten times as long as one slow answer can."""
+
+    def slow_hop(request: Request) -> Response:
+        time.sleep(0.1)  # the server sleeps, the test does not; within the read timeout and the hop's deadline
+        hop = int(request.path.removeprefix("/r"))
+        return Response(status=302, headers={"Location": f"/r{hop + 1}"})
+
+    for i in range(11):
+        server.expect_request(f"/r{i}").respond_with_handler(slow_hop)
+    with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
+        started = time.monotonic()
+        result = client.get(url(server, "/r0"))
+        elapsed = time.monotonic() - started
+    assert isinstance(result, FetchFailed), result
+    assert str(result.error).endswith("timed out after 0.3 s following redirects")
+    assert elapsed < 0.8 and len(server.log) <= 4
+
+
 def test_redirect_without_location_is_a_failure(server: HTTPServer, client: HttpClient) -> None:
     server.expect_request("/feed").respond_with_data("", status=302)
     result = client.get(url(server, "/feed"))
