@@ -796,6 +796,8 @@ class HttpClient:
             if late.is_set():  # cut off by the deadline: what came before the cut is not the whole body
                 raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url)
             if not chunk:
+                if not _inflated_to_the_end(raw):
+                    raise FetchError("the body was cut short: its gzip/deflate data stops before its end", url=url)
                 return b"".join(chunks)
             total += len(chunk)
             if total > cap:
@@ -845,6 +847,29 @@ class HttpClient:
         if os_error is not None:
             return f"could not connect to {host}: {os_error.strerror}"
         return f"the request to {host} failed: {error}"
+
+
+def _inflated_to_the_end(raw: Any) -> bool:
+    """Whether the compressed body of `raw` (a urllib3 response read to its end) reached the end of its gzip or
+    deflate data. A server that closes the connection mid-body, when closing is what ends the body (no
+    Content-Length), sends an answer that reads as complete; urllib3 inflates what came and says nothing, and
+    the feed (and its validators) would be stored cut short. Only the compressed stream knows it is unfinished.
+
+    (urllib3's decoders are read by their private names; should they change, the body is taken as whole, as
+    before.)"""
+    if raw.tell() == 0:  # no body at all: nothing was cut
+        return True
+    decoder = getattr(raw, "_decoder", None)
+    for each in getattr(decoder, "_decoders", None) or [decoder]:
+        if getattr(each, "_state", None) == _GZIP_SWALLOWING:  # junk after a whole member, which urllib3 ignores
+            continue
+        if getattr(getattr(each, "_obj", None), "eof", True) is False:
+            return False
+    return True
+
+
+_GZIP_SWALLOWING = 2
+"""urllib3's `GzipDecoderState.SWALLOW_DATA`: what follows a complete gzip member is not gzip, and is ignored."""
 
 
 def _chain(error: BaseException, depth: int = 0) -> Iterator[BaseException]:

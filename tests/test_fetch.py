@@ -190,6 +190,30 @@ def test_compressed_body_is_decoded(server: HTTPServer, client: HttpClient, enco
     assert isinstance(result, Fetched) and result.body == body
 
 
+def raw_deflate(data: bytes) -> bytes:
+    packer = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compressed"),
+    [
+        ("gzip", gzip.compress(b"<feed>") + gzip.compress(b"</feed>")),  # two members: one body
+        ("gzip", gzip.compress(b"<feed></feed>") + b"\0" * 8),  # zero padding after the member, as some servers send
+        ("deflate", raw_deflate(b"<feed></feed>")),  # no zlib wrapper, as some servers send it
+        ("deflate", zlib.compress(b"<feed></feed>")),
+    ],
+    ids=["gzip-two-members", "gzip-padded", "deflate-raw", "deflate-zlib"],
+)
+def test_compressed_body_in_forms_seen_in_the_wild_is_decoded_whole(
+    server: HTTPServer, client: HttpClient, encoding: str, compressed: bytes
+) -> None:
+    server.expect_request("/feed").respond_with_data(compressed, headers={"Content-Encoding": encoding})
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, Fetched), result
+    assert result.body == b"<feed></feed>"
+
+
 def test_announced_length_over_the_cap_is_refused_unread(server: HTTPServer, clock: FixedClock) -> None:
     server.expect_request("/big").respond_with_data(b"x" * 20_000)
     with HttpClient(settings(max_bytes=10_000), clock=clock) as client:
@@ -346,6 +370,11 @@ def test_a_compressed_body_that_trickles_in_and_inflates_to_nothing_is_cut_at_th
     assert elapsed < 2.0
 
 
+FULL_FEED = b"<feed>" + b"<entry><title>x</title></entry>" * 500 + b"</feed>"
+CUT_GZIP = gzip.compress(FULL_FEED)[:-8]  # all but the trailer: most of the feed inflates, the rest never comes
+CUT_DEFLATE = zlib.compress(FULL_FEED)[:-20]
+
+
 def fetch_answer(raw: bytes, clock: FixedClock) -> FetchResult:
     """Fetch from a server on 127.0.0.1 that answers the one request with exactly `raw`, then closes."""
     listener = socket.create_server(("127.0.0.1", 0))
@@ -377,6 +406,20 @@ def fetch_answer(raw: bytes, clock: FixedClock) -> FetchResult:
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nshort",
             "the server closed the connection after 5 of 1,000 bytes",
+        ),
+        # the server closed mid-body, framing by closing: only the compressed data can tell the body is cut
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n" + CUT_GZIP,
+            "the body was cut short: its gzip/deflate data stops before its end",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nConnection: close\r\n\r\n" + CUT_DEFLATE,
+            "the body was cut short: its gzip/deflate data stops before its end",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+            + b"%x\r\n%s\r\n0\r\n\r\n" % (len(CUT_GZIP), CUT_GZIP),
+            "the body was cut short: its gzip/deflate data stops before its end",
         ),
         (
             b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % ((1 << 20) + 1),
