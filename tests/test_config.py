@@ -118,6 +118,10 @@ def test_environment_overrides(tmp_path):
         (MINIMAL + 'timezone = "Mars/Olympus"\n', "site.timezone", 5, "unknown time zone"),
         (MINIMAL + 'language = "english please"\n', "site.language", 5, "language tag"),
         (MINIMAL + "[http]\nread_timeout = -1\n", "http.read_timeout", 6, "positive number"),
+        # a User-Agent every request would refuse to carry (or carry empty): every feed failed, or went anonymous
+        (MINIMAL + '[http]\nuser_agent = "feeds/1.0\\r\\nX-Evil: 1"\n', "http.user_agent", 6, "visible ASCII"),
+        (MINIMAL + '[http]\nuser_agent = "\u65e5\u672c-bot/1.0"\n', "http.user_agent", 6, "visible ASCII"),
+        (MINIMAL + '[http]\nuser_agent = "  "\n', "http.user_agent", 6, "must name this software and how to reach you"),
         (MINIMAL + '[publish]\ntemplates = "no-such-folder"\n', "publish.templates", 6, "does not exist"),
         (MINIMAL + '[http]\nallow = ["127.0.0.1", "not a host!"]\n', "http.allow[1]", 6, "CIDR range"),
         ('[site]\ntitle = " "\nbase_url = "https://x.org/"\n', "site.title", 2, "must not be empty"),

@@ -160,8 +160,14 @@ def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_a
             raise ConfigError(
                 f"{item!r} is not a host name, an address or a CIDR range", path="environment", key="FEEDS_FETCH_ALLOW"
             )
+    agent: str = r.get(t, (*k, "user_agent"), str, user_agent)
+    if not agent.strip():
+        r.fail((*k, "user_agent"), "must name this software and how to reach you, not be blank")
+    if not (agent.isascii() and agent.isprintable()):
+        # (a line break would inject a header, and every request would refuse it; non-ASCII is not sent as is)
+        r.fail((*k, "user_agent"), f"must be visible ASCII characters and spaces on one line, got {agent!r}")
     settings = HttpSettings(
-        user_agent=r.get(t, (*k, "user_agent"), str, user_agent),
+        user_agent=agent.strip(),
         connect_timeout=r.positive(t, (*k, "connect_timeout"), 10.0),
         read_timeout=r.positive(t, (*k, "read_timeout"), 30.0),
         max_bytes=r.count(t, (*k, "max_bytes"), 10 * 1024 * 1024),
