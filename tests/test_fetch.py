@@ -370,6 +370,40 @@ def test_a_compressed_body_that_trickles_in_and_inflates_to_nothing_is_cut_at_th
     assert elapsed < 2.0
 
 
+def test_a_chunked_body_followed_by_endless_trailers_is_cut_at_the_deadline(clock: FixedClock) -> None:
+    """After the last chunk, the trailer lines are read and thrown away within one read: a server streaming them
+    for ever, fast enough for no read to time out, held the fetch thread until it stopped."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            conn.recv(65536)
+            with contextlib.suppress(OSError):
+                conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\n0\r\n")
+                while not stop.is_set():
+                    conn.sendall(b"X-Trailer: more\r\n" * 100)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    watchdog = threading.Timer(5.0, stop.set)  # (were the client to hang, the server gives up: the test fails)
+    watchdog.start()
+    try:
+        with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
+            started = time.monotonic()
+            result = client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
+            elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+        watchdog.cancel()
+        listener.close()
+        thread.join(5)
+    assert isinstance(result, FetchFailed), result
+    assert str(result.error).endswith("timed out after 0.3 s reading the body")
+    assert elapsed < 2.0
+
+
 FULL_FEED = b"<feed>" + b"<entry><title>x</title></entry>" * 500 + b"</feed>"
 CUT_GZIP = gzip.compress(FULL_FEED)[:-8]  # all but the trailer: most of the feed inflates, the rest never comes
 CUT_DEFLATE = zlib.compress(FULL_FEED)[:-20]
