@@ -329,3 +329,17 @@ def test_a_result_listed_twice_under_two_forms_of_its_link_is_stored_once(remote
     clock.advance(timedelta(hours=1))
     assert [o.status for o in poll_remote(app, src)] == ["unchanged", "rejected"]
     assert [r.title for r in app.store.releases()] == ["Minister visits Kyiv"]
+
+
+def test_a_source_that_moved_permanently_says_where_to_at_every_poll(remote_app, httpserver, clock, caplog):
+    """The source's URL comes from the config, which the poll cannot change: a 301/308 was followed at every poll
+    (two requests each time, for ever) and nobody was told to update it."""
+    app, src = remote_app
+    new = httpserver.url_for("/v2/search.json")
+    httpserver.expect_request("/search.json").respond_with_response(Response(status=301, headers={"Location": new}))
+    httpserver.expect_request("/v2/search.json").respond_with_json(SEARCH)
+    with caplog.at_level("WARNING", logger="feeds.ingest"):
+        outcomes = poll_remote(app, src)
+    assert [o.status for o in outcomes] == ["created", "created"]
+    said = [r.getMessage() for r in caplog.records if "moved permanently" in r.getMessage()]
+    assert said == [f"source govuk: {src.url} moved permanently to {new}: put the new address in the config"]

@@ -183,6 +183,15 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
     # (a field mapping fixed), a 304 would leave the document unread until the source changes it.
     validators = Validators(state.etag, state.last_modified) if state.read_with == reading else Validators()
     result = app.http.get(source.url, validators=validators, accept="application/json")
+    if result.permanent_redirect is not None:
+        # (the URL is the config's: unlike a watched feed's, it cannot be moved here, so the operator is told)
+        log.warning(
+            "source %s: %s moved permanently to %s: put the new address in the config",
+            source.name,
+            source.url,
+            result.permanent_redirect,
+            extra={"source": source.name},
+        )
     outcomes: list[IngestOutcome] = []
     if isinstance(result, Fetched | NotModified):
         error = None
