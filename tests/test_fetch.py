@@ -960,3 +960,37 @@ def test_deadline_alarms_fire_in_order_from_one_thread_and_cancelled_ones_never(
     assert both.wait(10)
     assert fired == [("early", "fetch-deadlines"), ("late", "fetch-deadlines")]
     assert late[2] is not None and cancelled[2] is None
+
+
+@pytest.mark.parametrize("where", ["body", "compressed body"])
+def test_a_body_trickling_in_over_tls_is_cut_at_the_deadline_in_the_same_words(
+    tls_server: tuple[HTTPServer, str], clock: FixedClock, where: str
+) -> None:
+    """The deadline shuts the socket under the read: over TLS the read then fails in its own way, which must
+    still read as the deadline, not as some other failure of the request."""
+    server, cert = tls_server
+    server.clear()
+
+    def trickle(request: Request) -> Response:
+        def drip() -> Iterator[bytes]:
+            if where == "compressed body":
+                yield b"\x1f\x8b\x08\x08\x00\x00\x00\x00\x00\x03"  # a gzip file name that never ends
+            for _ in range(40):  # each piece well within the read timeout, the whole never
+                yield b"a"
+                time.sleep(0.05)
+
+        headers = {"Content-Encoding": "gzip"} if where == "compressed body" else {}
+        return Response(drip(), headers=headers)
+
+    server.expect_request("/feed").respond_with_handler(trickle)
+    resolver = fake_resolver({"feeds.test": ["127.0.0.1"]})
+    session = make_session(settings(read_timeout=0.15), resolver)
+    session.verify = cert  # trust the test certificate only
+    with session:
+        client = HttpClient(settings(read_timeout=0.15), session=session, clock=clock)
+        started = time.monotonic()
+        result = client.get(f"https://feeds.test:{server.port}/feed")
+        elapsed = time.monotonic() - started
+    assert isinstance(result, FetchFailed), result
+    assert str(result.error).endswith("timed out after 0.3 s reading the body")
+    assert elapsed < 1.5
