@@ -20,7 +20,8 @@ Politeness rules, and the RFCs behind them:
   connects to the address it vetted (keeping the name for `Host`, SNI and the certificate check), so a DNS
   answer that changes between check and connect (DNS rebinding) cannot slip through. A caller-injected session
   without `PinnedAdapter` is still checked per hop but not pinned: that is the one time-of-check/time-of-use gap.
-  Proxies are not used (a proxy would resolve names itself, defeating the guard).
+  Proxies are not used (a proxy would resolve names itself, defeating the guard), nor cookies (they would be
+  state kept for a site across fetches).
 
 What this module must not do: raise for network or HTTP problems (`get` returns a `FetchResult`), parse feeds
 or JSON, read the wall clock except through the injected `Clock` (the body deadline uses `time.monotonic`,
@@ -34,6 +35,7 @@ import functools
 import hashlib
 import heapq
 import http.client
+import http.cookiejar
 import ipaddress
 import itertools
 import os
@@ -430,6 +432,10 @@ def make_session(
     """A Session whose http/https adapter is pinned and guarded; shareable between threads."""
     session = requests.Session()
     session.trust_env = False
+    # No cookies, kept or sent: the session serves every feed for the life of the daemon, so a cookie would be
+    # an identity sent back to a site at every poll, and a site setting new ones at every answer would grow the
+    # jar (and our requests to it) without end.
+    session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     adapter = PinnedAdapter(
         AddressGuard(settings.allow, resolver),
         header_deadline=settings.read_timeout * 2,

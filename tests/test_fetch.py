@@ -681,6 +681,23 @@ def test_unknown_host_is_a_dns_failure(clock: FixedClock) -> None:
     assert "could not find the server nowhere.test" in str(result.error)
 
 
+def test_cookies_a_site_sets_are_never_sent_back(server: HTTPServer, client: HttpClient) -> None:
+    """The one client is shared by every feed for the life of the daemon: a cookie kept from one answer went back
+    with every later request to that site (an identity it could follow across feeds), and a site adding cookies
+    at every answer grew the jar without end until its own server refused our requests (431)."""
+
+    def with_cookies(request: Request) -> Response:
+        response = Response("<feed/>")
+        for i in range(3):
+            response.set_cookie(f"visit{len(server.log)}_{i}", "x" * 1000)
+        return response
+
+    server.expect_request("/feed").respond_with_handler(with_cookies)
+    results = [client.get(url(server, "/feed")) for _ in range(3)]
+    assert all(isinstance(r, Fetched) for r in results), results
+    assert [r.headers.get("Cookie") for r, _ in server.log] == [None, None, None]
+
+
 def test_shared_client_across_threads(server: HTTPServer, client: HttpClient) -> None:
     for i in range(16):
         server.expect_request(f"/feed{i}").respond_with_data(f"<feed>{i}</feed>")
