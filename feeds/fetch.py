@@ -798,6 +798,13 @@ class HttpClient:
                     got = short.partial if isinstance(short.partial, int) else total + len(short.partial)
                     message = f"the server closed the connection after {got:,} of {got + short.expected:,} bytes"
                     raise FetchError(message, url=url) from e
+                if short is not None:  # a chunked body (http.client reads those): cut, or its framing broken
+                    size = next((c for c in _chain(e) if isinstance(c, ValueError)), None)  # int(line, 16) refused it
+                    if size is not None and not str(size).endswith("b''"):  # (an empty line: cut between chunks)
+                        message = "the server sent a broken chunked body (a chunk size that is not a number)"
+                        raise FetchError(message, url=url) from e
+                    message = "the server closed the connection before the end of its chunked body"
+                    raise FetchError(message, url=url) from e
                 raise FetchError("the connection broke while reading the body", url=url) from e
             if late.is_set():  # cut off by the deadline: what came before the cut is not the whole body
                 raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url)

@@ -441,6 +441,19 @@ def fetch_answer(raw: bytes, clock: FixedClock) -> FetchResult:
             b"HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\nshort",
             "the server closed the connection after 5 of 1,000 bytes",
         ),
+        # chunked bodies: a server closing mid-chunk or between chunks, or sending a chunk size that is not one
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n100\r\n<feed>",
+            "the server closed the connection before the end of its chunked body",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n<feed>\r\n",
+            "the server closed the connection before the end of its chunked body",
+        ),
+        (
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n<feed>\r\n0\r\n\r\n",
+            "the server sent a broken chunked body (a chunk size that is not a number)",
+        ),
         # the server closed mid-body, framing by closing: only the compressed data can tell the body is cut
         (
             b"HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nConnection: close\r\n\r\n" + CUT_GZIP,
