@@ -1018,3 +1018,33 @@ def test_a_stop_during_a_round_fetches_nothing_more_and_gives_back_the_feeds_not
     assert report.given_back == 3 and report.summary().endswith("; stopped: 3 feeds given back unchecked")
     taken = app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease)
     assert sorted(f.id for f in taken) == ids[2:], "free for another daemon at once, not after the lease"
+
+
+@pytest.mark.parametrize("cut", ["inside an item", "between items"])
+def test_a_feed_cut_short_keeps_no_validators_so_the_next_poll_reads_the_rest(app, httpserver, clock, cut):
+    """A server that closes the connection mid-body, the body framed by closing (no Content-Length), sends an
+    answer that reads as complete. Its ETag stood for a document only half read: the next poll got 304, and the
+    rest of the items (the row saying "left for a later poll") waited until the feed changed."""
+    full = rss(*STORIES)
+    end = full.index("</item>", full.index("bakery")) + len("</item>")
+    body = full[: end + (10 if cut == "inside an item" else 0)]
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        body, content_type="application/rss+xml", headers={"ETag": '"v1"'}
+    )
+    # the same cut again (a proxy that always stops there): its ETag is not kept either
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        body, content_type="application/rss+xml", headers={"ETag": '"v1"'}
+    )
+    httpserver.expect_ordered_request("/feed.xml").respond_with_data(
+        full, content_type="application/rss+xml", headers={"ETag": '"v1"'}
+    )
+    feed = feed_at(app, httpserver)
+    run_watch(app)
+    stored = app.store.feed(feed.id)
+    assert app.store.count_items() == 2 and stored.etag is None and stored.last_error
+    for _ in range(2):
+        clock.set(app.store.feed(feed.id).next_check)
+        run_watch(app)
+    httpserver.check_assertions()
+    assert [r.headers.get("If-None-Match") for r, _ in httpserver.log] == [None, None, None]
+    assert app.store.count_items() == 3 and app.store.feed(feed.id).etag == '"v1"'

@@ -87,6 +87,19 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, encodi
     return replace(parsed, warning=_warn(parsed.warning, cut)) if cut else parsed
 
 
+_ROOT_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF)\s*>")
+
+
+def cut_short(body: bytes, *, url: str, content_type: str | None = None, encoding: str | None = None) -> bool:
+    """Whether an XML feed `parse_feed` read with a warning stops before the end tag of its RSS, Atom or RDF root
+    (the server stopped writing mid-body): what came was read, but the answer's validators stand for the whole.
+    (Only a malformed document can have been cut: ask only of one that parsed with a warning.)"""
+    if _sniff(body, url, content_type) == "json":
+        return False  # (a JSON Feed cut short is not JSON, and not read at all)
+    headers = _headers(url, content_type, encoding)
+    return _ROOT_END.search(convert_to_utf8(dict(headers), body, {})) is None
+
+
 MAX_ITEM_CHARS = 1024 * 1024
 """An item's text or HTML beyond this is cut before it is read: an article is far shorter, and one item must not
 make a stored row, a published feed and every match of it megabytes long."""

@@ -44,7 +44,7 @@ from feeds.logs import one_line
 from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, Rule, WatchedFeed, WatchItem
 from feeds.watch.manage import canonical_feed_url
 from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, delay_of, match_item, matcher_spec
-from feeds.watch.parse import parse_feed
+from feeds.watch.parse import cut_short, parse_feed
 from feeds.watch.related import CORPUS_DAYS, is_own_url
 from feeds.watch.retro import apply_new_releases, apply_new_rules, releases_in_window, releases_pending
 from feeds.watch.schedule import next_check_at
@@ -586,12 +586,18 @@ def check_feed(
         parsed = answer.feed
         warning = parsed.warning
         outcome.status = str(result.status)
+        # A body cut short (the server stopped writing): its validators stand for the whole document, and a 304 to
+        # them would leave the rest unread until the feed changed; its digest would skip the next read of it. The
+        # validators of the last whole read are kept instead.
+        whole = warning is None or not cut_short(
+            result.body, url=result.url, content_type=result.content_type, encoding=result.encoding
+        )
         updated = replace(
             updated,
             title=feed.title or parsed.title,
-            etag=result.validators.etag,
-            last_modified=result.validators.last_modified,
-            body_digest=body_digest(result),
+            etag=result.validators.etag if whole else feed.etag,
+            last_modified=result.validators.last_modified if whole else feed.last_modified,
+            body_digest=body_digest(result) if whole else None,
             body_read_at=now,
             parse_warning=warning,
         )
