@@ -38,6 +38,7 @@ import http.client
 import http.cookiejar
 import ipaddress
 import itertools
+import logging
 import os
 import socket
 import ssl
@@ -59,6 +60,8 @@ from feeds.clock import Clock, utc_now
 from feeds.config import HttpSettings
 from feeds.errors import BlockedAddressError, FetchError, HTTPStatusError
 from feeds.logs import one_line
+
+log = logging.getLogger("feeds.fetch")
 
 FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/feed+json;q=0.9, "
@@ -327,7 +330,10 @@ class _Alarms:
                     continue
                 action = heapq.heappop(self._heap)[2]
             if action is not None:
-                action()
+                try:
+                    action()
+                except Exception:  # (this thread serves every deadline of the process: it must outlive any one)
+                    log.exception("a fetch deadline's action failed")
 
 
 _ALARMS = _Alarms()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import ipaddress
+import logging
 import shutil
 import socket
 import ssl
@@ -990,6 +991,23 @@ def test_deadline_alarms_fire_in_order_from_one_thread_and_cancelled_ones_never(
     assert both.wait(10)
     assert fired == [("early", "fetch-deadlines"), ("late", "fetch-deadlines")]
     assert late[2] is not None and cancelled[2] is None
+
+
+def test_an_alarm_whose_action_raises_is_logged_and_the_later_ones_still_fire(caplog) -> None:
+    """One thread serves every deadline of the process: an action that raised must not end it, or no fetch would
+    ever be cut at its deadline again."""
+    from feeds.fetch import _Alarms
+
+    alarms, fired = _Alarms(), threading.Event()
+
+    def broken() -> None:
+        raise OSError("bad file descriptor")
+
+    with caplog.at_level(logging.ERROR, logger="feeds.fetch"):
+        alarms.set(0.01, broken)
+        alarms.set(0.05, fired.set)
+        assert fired.wait(10), "the alarm after the one that raised fired"
+    assert "a fetch deadline's action failed" in caplog.text
 
 
 @pytest.mark.parametrize("where", ["body", "compressed body"])
