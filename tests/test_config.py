@@ -407,6 +407,13 @@ def test_parse_interval_rejects(value):
             "alerts.webhooks[0].secret",
             "empty",
         ),
+        # (a number among the rule names used to crash every alerts run, for every destination)
+        (
+            '[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nrules = ["sanctions", 3]\n',
+            "alerts.webhooks[0].rules[1]",
+            "not a rule name",
+        ),
+        ('[[alerts.email]]\nname = "d"\nto = ["a@example.org"]\nrules = [true]\n', "alerts.email[0].rules[0]", "rule"),
     ],
 )
 def test_alert_addresses_and_secrets_are_checked(tmp_path, alerts: str, key: str, words: str) -> None:

@@ -433,6 +433,15 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
                 return None, str(r.problem((*kk, f"{key}_env"), f"environment variable {env_name} is not set"))
         return value, None
 
+    def rule_names(tt: dict[str, Any], kk: KeyPath) -> tuple[str, ...]:
+        """The rules a destination takes (`["*"]` for all): names, checked here, since each run compares them
+        with the stored rules' names."""
+        listed: list[Any] = r.get(tt, (*kk, "rules"), list, ["*"])
+        for i, name in enumerate(listed):
+            if not isinstance(name, str):
+                r.fail((*kk, "rules", i), f'not a rule name (a string, or "*" for every rule): {name!r}')
+        return tuple(listed)
+
     hooks: list[WebhookAlert] = []
     for i, ht in enumerate(_array(r, t, (*k, "webhooks"))):
         hk: KeyPath = (*k, "webhooks", i)
@@ -449,7 +458,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
                 url=url,
                 secret=key,
                 secret_missing=missing,
-                rules=tuple(r.get(ht, (*hk, "rules"), list, ["*"])),
+                rules=rule_names(ht, hk),
                 coverage=r.get(ht, (*hk, "coverage"), bool, True),
             )
         )
@@ -470,7 +479,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
             EmailAlert(
                 name=name_of(et, ek),
                 to=tuple(to),
-                rules=tuple(r.get(et, (*ek, "rules"), list, ["*"])),
+                rules=rule_names(et, ek),
                 coverage=r.get(et, (*ek, "coverage"), bool, True),
                 frequency=frequency,
             )
