@@ -414,6 +414,11 @@ def test_parse_interval_rejects(value):
             "not a rule name",
         ),
         ('[[alerts.email]]\nname = "d"\nto = ["a@example.org"]\nrules = [true]\n', "alerts.email[0].rules[0]", "rule"),
+        # (these used to fail only at send time, as "connection refused" on another port or "No host supplied")
+        ("[alerts.smtp]\nport = 70000\n", "alerts.smtp.port", "1-65535"),
+        ("[alerts.smtp]\nport = 0\n", "alerts.smtp.port", "1-65535"),
+        ('[alerts.smtp]\nhost = " "\n', "alerts.smtp.host", "empty"),
+        ('[[alerts.webhooks]]\nname = "w"\nurl = "https:///hooks/x"\n', "alerts.webhooks[0].url", "no host"),
     ],
 )
 def test_alert_addresses_and_secrets_are_checked(tmp_path, alerts: str, key: str, words: str) -> None:

@@ -44,14 +44,16 @@ from feeds.errors import ConfigError, RuleError
 
 
 def _malformed_host(url: str) -> str | None:
-    """What makes an http(s) URL's host or port one no browser or server can use (a space or an escape in the
-    host, a port out of range), or None."""
+    """What makes an http(s) URL's host or port one no browser or server can use (no host, a space or an escape
+    in the host, a port out of range), or None."""
     parts = urlsplit(url)
     try:
         parts.port  # noqa: B018  (raises for a port out of range or not a number)
     except ValueError as e:
         return f"not a valid URL: {e}"
     host = parts.hostname or ""
+    if not host:
+        return "not a valid URL: it names no host"
     if any(c.isspace() or c in '<>"{}|\\^`%' for c in host):
         return f"not a valid URL: the host {host!r} is malformed"
     return None
@@ -491,9 +493,15 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
     sender = r.get(st, (*sk, "sender"), str, "feeds@localhost")
     if not _EMAIL.fullmatch(sender):
         r.fail((*sk, "sender"), f"not an email address: {sender!r}")
+    host = r.get(st, (*sk, "host"), str, "localhost")
+    if not host.strip():
+        r.fail((*sk, "host"), "must not be empty (leave it out for localhost)")
+    port = r.get(st, (*sk, "port"), int, 25)
+    if not 1 <= port <= 65535:  # (socket would take 70000 as 70000 % 65536: a refused connection to another port)
+        r.fail((*sk, "port"), f"must be a TCP port (1-65535), got {port}")
     smtp = SmtpSettings(
-        host=r.get(st, (*sk, "host"), str, "localhost"),
-        port=r.get(st, (*sk, "port"), int, 25),
+        host=host,
+        port=port,
         sender=sender,
         username=r.get(st, (*sk, "username"), str, None),
         password=password,
