@@ -28,6 +28,7 @@ class Mailbox:
     def __init__(self, refuse: str = "nobody@example.org"):
         self.refuse = refuse
         self.received: list = []
+        self.raw: list[tuple[list[str], bytes]] = []
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address == self.refuse:
@@ -37,6 +38,7 @@ class Mailbox:
 
     async def handle_DATA(self, server, session, envelope):
         msg = message_from_bytes(envelope.content, policy=policy.default)
+        self.raw.append((list(envelope.mail_options), envelope.original_content))
         self.received.append((envelope.mail_from, tuple(envelope.rcpt_tos), msg))
         return "250 Message accepted for delivery"
 
@@ -85,6 +87,25 @@ def test_an_immediate_alert_is_one_message_per_match(setup, clock, mailbox):
     clock.advance(timedelta(hours=1))
     run_alerts(app)
     assert len(mailbox.received) == 1, "sent once"
+
+
+def test_a_message_is_7bit_clean_with_utf8_parts_and_encoded_word_subject(setup, clock, mailbox):
+    """RFC 6152: 8-bit data may go only to a server that announced 8BITMIME, declared with BODY=8BITMIME. Every
+    alert has non-ASCII text (the " · " separator at least, and titles like these): it is sent as quoted-printable
+    or base64 so that any relay takes it unchanged."""
+    app = setup(smtp(mailbox.port) + email("now", "desk@example.org"))
+    title = "Minister’s visit to Zürich: “sanctions” – 制裁"
+    add_keyword_matches(app.store, {"a": title})
+    assert run_alerts(app).sent == 1
+    ((options, raw),) = mailbox.raw
+    assert raw.isascii() or "BODY=8BITMIME" in options, "8-bit bytes sent without BODY=8BITMIME"
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n")), "RFC 5322 §2.1.1 line limit"
+    ((_, _, msg),) = mailbox.received
+    assert msg["Subject"].startswith("feeds: new match for 'sanctions': Minister’s visit to Zürich: “sanctions” – 制裁")
+    for part in msg.iter_parts():
+        assert part.get_content_charset() == "utf-8"
+        assert "Minister’s visit to Zürich: “sanctions” – 制裁" in part.get_content()
+    assert " · 28 Nov 2026 12:00 GMT" in msg.get_body(("plain",)).get_content()
 
 
 def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, clock, mailbox):

@@ -149,7 +149,8 @@ def build_email(
     tz: tzinfo,
     key: str,
 ) -> EmailMessage:
-    """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one)."""
+    """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one),
+    7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words."""
     msg = EmailMessage()
     msg["Subject"] = email_subject(entries)
     msg["From"] = sender
@@ -159,8 +160,12 @@ def build_email(
     msg["Message-ID"] = f"<{key}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: no vacation auto-replies to alerts
     msg[DELIVERY_HEADER] = key
-    msg.set_content(email_text(entries, alert_name=alert_name, frequency=frequency, tz=tz))
-    msg.add_alternative(email_html(entries, alert_name=alert_name, frequency=frequency, tz=tz), subtype="html")
+    # Quoted-printable, never 8bit: a client may send 8-bit data only with BODY=8BITMIME to a server that offers
+    # it (RFC 6152 §3), and every alert has non-ASCII text (" · " at least). QP keeps the source readable.
+    text = email_text(entries, alert_name=alert_name, frequency=frequency, tz=tz)
+    msg.set_content(text, cte="quoted-printable")
+    page = email_html(entries, alert_name=alert_name, frequency=frequency, tz=tz)
+    msg.add_alternative(page, subtype="html", cte="quoted-printable")
     return msg
 
 
