@@ -169,6 +169,19 @@ def test_a_refusing_destination_does_not_stop_the_others(setup, clock, mailbox):
     assert len(mailbox.received) == 1
 
 
+def test_a_recipient_refused_among_others_is_logged_as_a_warning(setup, clock, mailbox, caplog):
+    two = '[[alerts.email]]\nname = "desk"\nto = ["desk@example.org", "nobody@example.org"]\n'
+    app = setup(smtp(mailbox.port) + two)
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    with caplog.at_level("WARNING", logger="feeds.alerts"):
+        report = run_alerts(app)
+    assert report.sent == 1 and [r for _, r, _ in mailbox.received] == [("desk@example.org",)]
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "sent" and "nobody@example.org (550)" in (delivery.last_error or "")
+    (warning,) = [r for r in caplog.records if "nobody@example.org" in r.getMessage()]
+    assert warning.levelname == "WARNING" and "email:desk" in warning.getMessage()
+
+
 def test_an_unreachable_smtp_server_is_a_failed_attempt_and_the_digest_retries_whole(setup, clock):
     port = free_port()
     app = setup(smtp(port) + email("daily", "desk@example.org", frequency="hourly"))

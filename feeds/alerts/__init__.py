@@ -303,6 +303,8 @@ def _record(
                         due.match.id, attempt.error, rfc3339(next_at) if next_at else "?")  # fmt: skip
     if attempt.ok:
         out.messages += 1
+        if attempt.error:  # sent, but not to everyone (a server refusing one of several recipients)
+            log.warning("alert %s: %s", d.key, attempt.error)
     elif attempt.error:
         out.errors.append(attempt.error)
     store.record_attempts(records, now, owner=owner)
