@@ -101,6 +101,9 @@ def _entries(spec: list[tuple[str, str, str]]):
             "feeds: new match for 'r': Line one Bcc: victim@example.org",
         ),
         ([("keyword", "r", "x" * 200)], "feeds: new match for 'r': " + "x" * 79 + "…"),
+        # an item without a title (RSS 2.0 allows it) is "(untitled)", as in the message body
+        ([("keyword", "r", "")], "feeds: new match for 'r': (untitled)"),
+        ([("keyword", "r", " \n ")], "feeds: new match for 'r': (untitled)"),
     ],
 )
 def test_email_subject(spec, subject):

@@ -28,6 +28,7 @@ from feeds.clock import rfc3339
 SIGNATURE_HEADER = "X-Feeds-Signature"
 DELIVERY_HEADER = "X-Feeds-Delivery"
 SUBJECT_TITLE_MAX = 80
+UNTITLED = "(untitled)"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 _SPACE = re.compile(r"\s+")
 
@@ -89,7 +90,7 @@ def email_subject(entries: Sequence[AlertEntry]) -> str:
     labels = [_truncate(_one_line(g.label), SUBJECT_TITLE_MAX) for g in groups]
     about = f"{labels[0]}, {labels[1]} and {len(labels) - 2} more" if len(labels) > 2 else " and ".join(labels)
     if len(entries) == 1:
-        title = _truncate(_one_line(entries[0].match.item.item.title), SUBJECT_TITLE_MAX)
+        title = _truncate(_one_line(entries[0].match.item.item.title) or UNTITLED, SUBJECT_TITLE_MAX)
         return f"feeds: new match for {about}: {title}"
     return f"feeds: {len(entries)} new matches for {about}"
 
@@ -103,7 +104,7 @@ def email_text(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str
         lines.append("")
         for e in g.entries:
             item = e.match.item
-            lines.append(f"* {_one_line(item.item.title) or '(untitled)'}")
+            lines.append(f"* {_one_line(item.item.title) or UNTITLED}")
             lines.append(f"  {_one_line(item.feed_title)} · {local_time(item.published, tz)}")
             if item.item.link:
                 lines.append(f"  {item.item.link}")
@@ -126,7 +127,7 @@ def email_html(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str
         parts.append("<ul>")
         for e in g.entries:
             item = e.match.item
-            title = _one_line(item.item.title) or "(untitled)"
+            title = _one_line(item.item.title) or UNTITLED
             parts.append(
                 f"<li>{_linked(title, item.item.link)}<br>"
                 f"<small>{e_(_one_line(item.feed_title))} · {e_(local_time(item.published, tz))}</small><br>"
