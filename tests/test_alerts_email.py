@@ -209,6 +209,53 @@ def test_an_unreachable_smtp_server_is_a_failed_attempt_and_the_digest_retries_w
     assert msg["Subject"] == "feeds: 2 new matches for 'sanctions'", "the retried digest is still one message"
 
 
+class SpamFilter(Mailbox):
+    """Takes every recipient, then refuses for good (554 at end of DATA) the messages whose subject says "casino"."""
+
+    async def handle_DATA(self, server, session, envelope):
+        if "casino" in message_from_bytes(envelope.content, policy=policy.default)["Subject"]:
+            return "554 5.7.1 message rejected as spam"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def test_a_message_the_mail_server_refuses_for_good_fails_at_once_and_holds_back_no_other(setup, clock, caplog):
+    box = SpamFilter()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app = setup(smtp(controller.port) + email("now", "desk@example.org"))
+        add_keyword_matches(app.store, {"a": "Online casino fined over sanctions", "b": "EU widens sanctions"})
+        report = run_alerts(app)
+    finally:
+        controller.stop()
+    out = report.outcome("email:now")
+    assert (out.sent, out.failed, out.retrying, out.deferred) == (1, 1, 0, 0)
+    assert [m["Subject"] for _, _, m in box.received] == ["feeds: new match for 'sanctions': EU widens sanctions"]
+    by_title = {d.match_id: (d.status, d.last_status, d.next_attempt) for d in app.store.deliveries()}
+    assert sorted(by_title.values(), key=str) == [("failed", "554", None), ("sent", "250", None)]
+    (failed,) = app.store.deliveries(status="failed")
+    assert "554 5.7.1 message rejected as spam" in (failed.last_error or "")
+    assert any("refused" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_a_digest_the_mail_server_refuses_for_good_fails_whole_and_the_next_one_goes_out(setup, clock):
+    box = SpamFilter()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app = setup(smtp(controller.port) + email("hourly", "desk@example.org", frequency="hourly"))
+        add_keyword_matches(app.store, {"a": "Online casino fined"})  # the digest of one says so in its subject
+        run_alerts(app)
+        clock.set(NOW + timedelta(hours=1))
+        assert run_alerts(app).failed == 1
+        add_keyword_matches(app.store, {"b": "EU widens sanctions"}, found_at=clock())
+        clock.set(NOW + timedelta(hours=2))
+        assert run_alerts(app).sent == 1, "not held back behind ten hours of retrying the refused digest"
+    finally:
+        controller.stop()
+    assert [m["Subject"] for _, _, m in box.received] == ["feeds: new match for 'sanctions': EU widens sanctions"]
+
+
 def test_a_new_destination_receives_matches_found_from_then_on(setup, clock, mailbox):
     app = setup(smtp(mailbox.port) + email("now", "desk@example.org"))
     add_keyword_matches(app.store, {"old": "Found before the alert existed"}, found_at=NOW - timedelta(seconds=1))

@@ -13,7 +13,8 @@ not an exception: it is recorded on the delivery (attempts, last_error, next_att
 the run goes on with the next destination; that destination's other claimed deliveries wait for a later run
 rather than each costing another timeout now. After `MAX_ATTEMPTS` a delivery is `failed`, logged, and kept in
 the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in the queue. A webhook message the
-receiver refuses for good (a 4xx other than 408/425/429: `webhook.refused_for_good`) fails at its first attempt,
+receiver refuses for good (a 4xx other than 408/425/429: `webhook.refused_for_good`), or an email the mail server
+refuses for good after taking its recipients (a 5xx to its content: `Attempt.refused`), fails at its first attempt,
 and the run goes on with that destination's next message: retrying would only hold the others back.
 
 Delivery is at least once: a sender that crashes between sending and recording leaves a lease that expires, and
@@ -194,7 +195,7 @@ def _send_emails(
         )  # fmt: skip
         return send_email(smtp, message)
 
-    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock)
+    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=_refused)
 
 
 def _send_each(
@@ -257,7 +258,12 @@ def _send_digest(
         entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
         key=digest_key(e.key for e in entries),
     )  # fmt: skip
-    _record(app.store, d, out, claimed, send_email(smtp, message), now=now, owner=owner)
+    attempt = send_email(smtp, message)
+    _record(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)
+
+
+def _refused(attempt: Attempt) -> bool:
+    return attempt.refused
 
 
 def _record(

@@ -2,7 +2,8 @@
 
 Port 465 means implicit TLS (RFC 8314 §3.3); otherwise `starttls = true` upgrades the connection (RFC 3207) before
 `username`/`password` log in. Every SMTP or socket failure becomes a failed `Attempt` naming the server, so one
-unreachable server costs each destination one attempt and the run goes on.
+unreachable server costs each destination one attempt and the run goes on; a permanent refusal of the message's
+content is marked `refused`, and is not retried.
 
 What this module must not do: build messages (`feeds.alerts.render`) or decide about retries (`feeds.alerts.select`).
 """
@@ -32,12 +33,19 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")
             refused = client.send_message(message, from_addr=smtp.sender)
+    except smtplib.SMTPDataError as e:
+        # After MAIL and RCPT were taken, a 5xx to DATA or to the message itself is about this message (552 too
+        # large, 554 rejected as spam), not the server or a recipient: RFC 5321 §4.2.1, "do not repeat the
+        # exact request". A 4xx there is "not now", retried as any other failure.
+        text = _text(e.smtp_error)
+        permanent = 500 <= e.smtp_code < 600
+        said = "refused the message" if permanent else "answered"
+        return Attempt(False, str(e.smtp_code), f"{where} {said} {e.smtp_code} {text}", refused=permanent)
     except smtplib.SMTPRecipientsRefused as e:
         codes = sorted({str(code) for code, _ in e.recipients.values()})
         return Attempt(False, "/".join(codes) or "error", f"{where} refused every recipient: {_refused(e.recipients)}")
     except smtplib.SMTPResponseException as e:
-        text = e.smtp_error.decode("utf-8", "replace") if isinstance(e.smtp_error, bytes) else str(e.smtp_error)
-        return Attempt(False, str(e.smtp_code), f"{where} answered {e.smtp_code} {text}")
+        return Attempt(False, str(e.smtp_code), f"{where} answered {e.smtp_code} {_text(e.smtp_error)}")
     except (smtplib.SMTPException, OSError, ValueError) as e:  # ValueError: a header the message cannot carry
         return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}")
     if refused:
@@ -47,3 +55,7 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
 
 def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
     return ", ".join(f"{addr} ({code})" for addr, (code, _) in sorted(recipients.items()))
+
+
+def _text(smtp_error: bytes | str) -> str:
+    return smtp_error.decode("utf-8", "replace") if isinstance(smtp_error, bytes) else str(smtp_error)

@@ -127,6 +127,8 @@ class Attempt:
     status: str
     error: str | None = None
     retry_after: datetime | None = None
+    refused: bool = False
+    """The receiver refused this message itself (an SMTP 5xx to its content): sent again, it gets the same answer."""
 
 
 def after_attempt(
