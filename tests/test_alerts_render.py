@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
@@ -162,3 +163,28 @@ def test_build_email_is_multipart_alternative_text_then_html():
     html_part = parsed.get_body(("html",)).get_content()
     assert "&lt;script&gt;" in html_part and "<script>" not in html_part
     assert HOSTILE in parsed.get_body(("plain",)).get_content(), "the text part shows the title as it is"
+
+
+def _shape(value):
+    """Keys (in order) and value types of a JSON document, recursively: what a receiver codes against."""
+    if isinstance(value, dict):
+        return [(k, _shape(v)) for k, v in value.items()]
+    if isinstance(value, list):
+        return [_shape(v) for v in value[:1]]
+    return "number" if isinstance(value, int | float) and not isinstance(value, bool) else type(value).__name__
+
+
+def test_the_readme_documents_the_webhook_body_as_sent():
+    """A receiver's operator codes against the README: its example body has the keys, order and types sent."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("- **Webhooks** (`[[alerts.webhooks]]`)", 1)[1].split("- **Email**", 1)[0]
+    blocks = [json.loads(b) for b in re.findall(r"```json\n(.*?)```", section, re.S)]
+    assert len(blocks) == 1, "the Webhooks bullet shows one example body"
+    (documented,) = blocks
+    keyword = json.loads(webhook_body(entry(stored_match(7, title="EU widens sanctions"), key="k"), "desk"))
+    pickup = stored_match(8, "pickup", "tag:r", terms=("the minister arrived in Kyiv on Friday for talks",))
+    coverage = json.loads(webhook_body(entry(pickup, "Minister visits", "https://press.example.org/r/"), "desk"))
+    assert _shape(documented) == _shape(coverage), "the example is a coverage match (its release filled in)"
+    assert [k for k, _ in _shape(keyword)] == [k for k, _ in _shape(documented)]
