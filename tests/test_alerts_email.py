@@ -182,6 +182,33 @@ def test_a_recipient_refused_among_others_is_logged_as_a_warning(setup, clock, m
     assert warning.levelname == "WARNING" and "email:desk" in warning.getMessage()
 
 
+def test_a_match_queued_after_its_digest_went_out_waits_for_the_next_one(setup, clock, mailbox):
+    """A daily digest comes at most once a day. A match found just before 08:00 but stored after that digest was
+    sent (a watch round that was still storing, another daemon), or one a rule added to the destination brings
+    as a catch-up, joins tomorrow's digest: it does not send a second "daily" message this afternoon."""
+    app = setup(smtp(mailbox.port) + email("daily", "desk@example.org", frequency="daily", rules='["sanctions"]'))
+    run_alerts(app)  # Saturday 12:00: the destination exists from here on
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=NOW + timedelta(hours=1))
+    add_keyword_matches(app.store, {"w": "Storm warning"}, rule="weather", found_at=NOW + timedelta(hours=1))
+    sunday_8am = datetime(2026, 11, 29, 8, 0, tzinfo=UTC)
+    clock.set(sunday_8am + timedelta(seconds=30))
+    assert run_alerts(app).sent == 1
+
+    # stored at 08:00:40 by a watch round that read the clock at 07:59:59
+    add_keyword_matches(app.store, {"late": "Late sanctions"}, found_at=sunday_8am - timedelta(seconds=1))
+    clock.set(sunday_8am + timedelta(minutes=1))
+    assert run_alerts(app).queued == 1
+    clock.set(sunday_8am + timedelta(hours=6))  # and the config gains the rule "weather" (a catch-up)
+    app = setup(smtp(mailbox.port) + email("daily", "desk@example.org", frequency="daily", rules='["*"]'))
+    assert run_alerts(app).queued == 1
+    assert len(mailbox.received) == 1, "one daily digest on Sunday"
+    assert {d.next_attempt for d in app.store.deliveries(status="pending")} == {sunday_8am + timedelta(days=1)}
+
+    clock.set(sunday_8am + timedelta(days=1))
+    assert run_alerts(app).sent == 2
+    assert mailbox.received[1][2]["Subject"] == "feeds: 2 new matches for 'sanctions' and 'weather'"
+
+
 def test_an_unreachable_smtp_server_is_a_failed_attempt_and_the_digest_retries_whole(setup, clock):
     port = free_port()
     app = setup(smtp(port) + email("daily", "desk@example.org", frequency="hourly"))

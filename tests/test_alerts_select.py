@@ -117,6 +117,22 @@ def test_first_due_is_now_for_immediate_alerts_and_the_boundary_for_digests():
 
 
 @pytest.mark.parametrize(
+    ("last_sent", "due"),
+    [
+        (None, utc(2026, 11, 28, 8, 0)),  # never sent: the digest it belongs to, late (the daemon was down)
+        (utc(2026, 11, 27, 8, 0, 5), utc(2026, 11, 28, 8, 0)),  # yesterday's went out: today's, late
+        (utc(2026, 11, 28, 8, 0, 30), utc(2026, 11, 29, 8, 0)),  # today's went out without it: tomorrow's
+        (utc(2026, 11, 28, 8, 0), utc(2026, 11, 29, 8, 0)),  # (sent on the boundary itself)
+        (NOW + timedelta(days=2), utc(2026, 11, 28, 8, 0)),  # a clock stepped back: ignored
+    ],
+)
+def test_a_digest_match_queued_after_its_digest_went_out_waits_for_the_next_one(last_sent, due):
+    found = NOW - timedelta(hours=5)  # 07:00 on Saturday 28 November
+    assert first_due("daily", found, NOW, LONDON, last_sent=last_sent) == due
+    assert first_due("immediate", found, NOW, LONDON, last_sent=last_sent) == NOW
+
+
+@pytest.mark.parametrize(
     ("attempts_before", "attempt", "status", "attempts", "wait"),
     [
         (0, Attempt(True, "200"), "sent", 1, None),

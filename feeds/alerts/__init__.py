@@ -1,7 +1,7 @@
 """Alerts for matches: signed webhooks and email (immediately or as digests), each match delivered once.
 
     run_alerts(app):  destinations_of(settings.alerts) | store.register_destinations(now)
-        | per destination: store.unqueued_matches(since) | select.wants | select.first_due
+        | per destination: store.unqueued_matches(since) | select.wants | select.first_due(last_sent_at)
               | store.enqueue_deliveries                                  (UNIQUE(destination, match))
         | per destination: store.claim_deliveries(now)                    (lease, SKIP LOCKED)
               | render (webhook_body | build_email: one per match, or one digest for all due)
@@ -144,11 +144,12 @@ def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
 
 
 def _enqueue(store: Store, d: Destination, *, since: datetime, now: datetime, tz: tzinfo) -> int:
+    last_sent = None if d.frequency == "immediate" else store.last_sent_at(d.key)
     rows = [
         NewDelivery(
             c.match_id,
             delivery_key(d.key, c.kind, c.subject, c.feed_id, c.item_key),
-            first_due(d.frequency, c.found_at, now, tz),
+            first_due(d.frequency, c.found_at, now, tz, last_sent=last_sent),
         )
         for c in store.unqueued_matches(d.key, since=since)
         if wants(d, c.kind, c.subject)

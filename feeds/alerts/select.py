@@ -8,7 +8,9 @@
   even when a crashed sender had to send it again.
 - **Digest periods** are wall-clock times in the site's time zone: *hourly* on the hour, *daily* at 08:00, *weekly* on
   Monday at 08:00 (like Google Alerts' "at most once a day / once a week"). A match joins the digest of the first
-  boundary strictly after it was found; an *immediate* alert is due as soon as it is queued.
+  boundary strictly after it was found and after the destination's last digest (one stored just after the 08:00
+  digest went out, or a catch-up for a rule added to the destination, waits for the next digest rather than
+  making a second one); an *immediate* alert is due as soon as it is queued.
 - **Retries.** A failed attempt is retried after `backoff(5 min, attempts)` (5, 10, 20, 40… minutes, ±10% jitter,
   the same function as feed polling), or later when the receiver sent `Retry-After`; after `MAX_ATTEMPTS` attempts
   (about 10.5 hours of trying) the delivery is `failed` and stays in the log.
@@ -114,9 +116,17 @@ def next_boundary(frequency: AlertFrequency, after: datetime, tz: tzinfo) -> dat
     return candidate.astimezone(UTC)
 
 
-def first_due(frequency: AlertFrequency, found_at: datetime, now: datetime, tz: tzinfo) -> datetime:
-    """When a newly queued delivery is first due: now for immediate alerts, else its digest's boundary."""
-    return now if frequency == "immediate" else next_boundary(frequency, found_at, tz)
+def first_due(
+    frequency: AlertFrequency, found_at: datetime, now: datetime, tz: tzinfo, *, last_sent: datetime | None = None
+) -> datetime:
+    """When a newly queued delivery is first due: now for immediate alerts, else its digest's boundary: the first
+    after the match was found and after the destination's last message (`last_sent`), so that a match queued once
+    the digest it would have joined went out waits for the next one. (A clock stepped back leaves `last_sent`
+    ahead of `now`: ignored, as it would hold every digest until the clock caught up.)"""
+    if frequency == "immediate":
+        return now
+    since = found_at if last_sent is None or last_sent > now else max(found_at, last_sent)
+    return next_boundary(frequency, since, tz)
 
 
 @dataclass(frozen=True, slots=True)

@@ -185,6 +185,13 @@ class AlertStoreMixin:
         with self.engine.connect() as conn:
             return [Candidate(*row) for row in conn.execute(q)]
 
+    def last_sent_at(self, destination: str) -> datetime | None:
+        """When a message to `destination` was last sent (None: never): where its next digest begins."""
+        q = sa.select(sa.func.max(AD.c.sent_at)).where(AD.c.destination == destination, AD.c.status == "sent")
+        with self.engine.connect() as conn:
+            last: datetime | None = conn.execute(q).scalar()
+        return last
+
     def enqueue_deliveries(self, destination: str, rows: Sequence[NewDelivery], now: datetime) -> int:
         """Queue deliveries, ignoring ones queued already (by anyone); return how many were new."""
         if not rows:
