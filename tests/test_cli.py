@@ -428,6 +428,37 @@ def test_alert_commands_take_a_destination_by_the_name_the_config_gives_it(confi
     )
 
 
+def test_alerts_retry_does_not_queue_what_no_configured_destination_would_send(config):
+    """Deliveries of a destination taken out of the config (or renamed) are never sent again: `alerts retry` used
+    to put them back in the queue all the same, say so, and leave them pending for ever in `alerts log`."""
+    from datetime import timedelta
+
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.store.alerts import AttemptRecord, NewDelivery
+    from tests.alerts_helpers import add_keyword_matches
+
+    base = config.read_text()
+    config.write_text(base + '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers webhook:old
+    app = make_app(load_settings(config, environ={}))
+    now = app.clock()
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=now)
+    (match,) = app.store.matches()
+    app.store.enqueue_deliveries("webhook:old", [NewDelivery(match.id, "k" * 32, now)], now)
+    (due,) = app.store.claim_deliveries("webhook:old", now, limit=1, owner="t", lease=timedelta(minutes=1))
+    failed = AttemptRecord(due.delivery.id, "failed", 1, None, "400", "refused", None)
+    app.store.record_attempts([failed], now, owner="t")
+    app.close()
+    config.write_text(base + '\n[[alerts.webhooks]]\nname = "new"\nurl = "https://hooks.example.org/y"\n')
+
+    every = run(config, "alerts", "retry")
+    assert every.exit_code == 0 and "0 failed deliveries queued again" in every.output
+    named = run(config, "alerts", "retry", "webhook:old")
+    assert named.exit_code == 1 and "webhook:old is not configured" in named.output
+    assert "failed" in run(config, "alerts", "log", "--destination", "webhook:old").output
+
+
 def test_alerts_run_says_nothing_with_q_unless_a_destination_fails_and_then_exits_1(config):
     """A review's find: `-q` did not silence the alerts summaries, and a failing destination exited 0, so cron
     could not tell a dead webhook from a quiet day."""

@@ -100,11 +100,23 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
 @pass_ctx
 @handle_errors
 def alerts_retry(ctx: Context, destination: str | None) -> None:
-    """Queue failed deliveries again (all, or one destination's: its name, or webhook:NAME / email:NAME)."""
-    from feeds.alerts.select import destination_key
+    """Queue failed deliveries again (all, or one destination's: its name, or webhook:NAME / email:NAME).
+
+    Only a configured destination's: nothing sends the deliveries of one taken out of the config (or renamed),
+    which would wait in the queue for ever; naming one is an error."""
+    from feeds.alerts.select import destination_key, destinations_of
+    from feeds.errors import NotFoundError
 
     with ctx.app() as app:
+        configured = [d.key for d in destinations_of(app.settings.alerts)]
         if destination is not None:
             destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
-        n = app.store.retry_failed_deliveries(app.clock(), destination=destination)
+            if destination not in configured:
+                raise NotFoundError(
+                    f"{destination} is not configured (any more): its failed deliveries cannot be sent; add it back "
+                    "to the config to retry them"
+                )
+        now = app.clock()
+        keys = [destination] if destination is not None else configured
+        n = sum(app.store.retry_failed_deliveries(now, destination=key) for key in keys)
     ctx.say(f"{n} failed deliveries queued again")
