@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 
@@ -281,6 +282,49 @@ def test_a_digest_the_mail_server_refuses_for_good_fails_whole_and_the_next_one_
     finally:
         controller.stop()
     assert [m["Subject"] for _, _, m in box.received] == ["feeds: new match for 'sanctions': EU widens sanctions"]
+
+
+def scripted_smtp(answers: dict[str, str]) -> int:
+    """A one-connection SMTP server on 127.0.0.1 answering each command by its verb (`answers`, else 250)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn, conn.makefile("rb") as lines, listener:
+            conn.sendall(b"220 mail.example.org ESMTP\r\n")
+            for line in lines:
+                verb = line.split(b" ", 1)[0].strip().decode().upper()
+                conn.sendall(answers.get(verb, "221 bye" if verb == "QUIT" else "250 ok").encode() + b"\r\n")
+                if verb == "QUIT":
+                    return
+
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(
+    ("answers", "login", "hint"),
+    [
+        ({"MAIL": "530 5.7.0 Must issue a STARTTLS command first"}, "", "set alerts.smtp.starttls = true"),
+        ({"MAIL": "530 5.7.0 Authentication required"}, "", "set alerts.smtp.username"),
+        ({}, 'username = "feeds"\npassword = "pw"\n', "set alerts.smtp.starttls = true"),  # no AUTH before TLS
+        ({}, "starttls = true\n", "check alerts.smtp.port"),  # a server without STARTTLS
+        (
+            {"EHLO": "250-mail.example.org\r\n250 AUTH PLAIN", "AUTH": "535 5.7.8 Authentication credentials invalid"},
+            'username = "feeds"\npassword = "pw"\n',
+            "check alerts.smtp.username and password",
+        ),
+    ],
+)
+def test_a_mail_server_refusing_the_config_says_which_key_to_change(setup, clock, answers, login, hint):
+    app = setup(smtp(scripted_smtp(answers)) + login + email("now", "desk@example.org"))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    (error,) = run_alerts(app).outcome("email:now").errors
+    assert hint in error
+    (delivery,) = app.store.deliveries()
+    assert hint in (delivery.last_error or "")
 
 
 def test_a_new_destination_receives_matches_found_from_then_on(setup, clock, mailbox):

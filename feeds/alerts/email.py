@@ -45,9 +45,12 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
         codes = sorted({str(code) for code, _ in e.recipients.values()})
         return Attempt(False, "/".join(codes) or "error", f"{where} refused every recipient: {_refused(e.recipients)}")
     except smtplib.SMTPResponseException as e:
-        return Attempt(False, str(e.smtp_code), f"{where} answered {e.smtp_code} {_text(e.smtp_error)}")
+        text = _text(e.smtp_error)
+        return Attempt(
+            False, str(e.smtp_code), f"{where} answered {e.smtp_code} {text}{_hint(smtp, e.smtp_code, text)}"
+        )
     except (smtplib.SMTPException, OSError, ValueError) as e:  # ValueError: a header the message cannot carry
-        return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}")
+        return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}{_hint(smtp, None, str(e))}")
     if refused:
         return Attempt(True, "250", f"{where} refused some recipients: {_refused(refused)}")
     return Attempt(True, "250")
@@ -59,3 +62,19 @@ def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
 
 def _text(smtp_error: bytes | str) -> str:
     return smtp_error.decode("utf-8", "replace") if isinstance(smtp_error, bytes) else str(smtp_error)
+
+
+def _hint(smtp: SmtpSettings, code: int | None, text: str) -> str:
+    """Which `[alerts.smtp]` key to change, when the server's answer says the config does not fit it."""
+    said = text.casefold()
+    tls = smtp.starttls or smtp.port == 465
+    if not tls and ("starttls" in said or (code is None and "auth extension not supported" in said)):
+        # 530 "Must issue a STARTTLS command first"; or no AUTH offered before TLS (RFC 3207 §4.2, RFC 4954 §4)
+        return " (set alerts.smtp.starttls = true)"
+    if smtp.starttls and code is None and "starttls extension not supported" in said:
+        return " (check alerts.smtp.port: 587 offers STARTTLS, 465 is TLS from the start)"
+    if code == 530 and not smtp.username:  # RFC 4954 §6: "Authentication required"
+        return " (the server wants a login: set alerts.smtp.username and password or password_env)"
+    if code == 535:  # RFC 4954 §6: "Authentication credentials invalid"
+        return " (check alerts.smtp.username and password or password_env)"
+    return ""
