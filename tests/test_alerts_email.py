@@ -284,11 +284,13 @@ def test_a_digest_the_mail_server_refuses_for_good_fails_whole_and_the_next_one_
     assert [m["Subject"] for _, _, m in box.received] == ["feeds: new match for 'sanctions': EU widens sanctions"]
 
 
-def scripted_smtp(answers: dict[str, str]) -> int:
-    """A one-connection SMTP server on 127.0.0.1 answering each command by its verb (`answers`, else 250)."""
+def scripted_smtp(answers: dict[str, str], received: list[bytes] | None = None) -> int:
+    """A one-connection SMTP server on 127.0.0.1 answering each command by its verb (`answers`, else 250; DATA
+    with 354, and the message's final "." with `answers["."]`), keeping each message it took in `received`."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
+    defaults = {"QUIT": "221 bye", "DATA": "354 go ahead", ".": "250 queued"}
 
     def serve() -> None:
         conn, _ = listener.accept()
@@ -296,7 +298,14 @@ def scripted_smtp(answers: dict[str, str]) -> int:
             conn.sendall(b"220 mail.example.org ESMTP\r\n")
             for line in lines:
                 verb = line.split(b" ", 1)[0].strip().decode().upper()
-                conn.sendall(answers.get(verb, "221 bye" if verb == "QUIT" else "250 ok").encode() + b"\r\n")
+                answer = answers.get(verb, defaults.get(verb, "250 ok"))
+                conn.sendall(answer.encode() + b"\r\n")
+                if verb == "DATA" and answer.startswith("354"):
+                    body = b"".join(iter(lines.readline, b".\r\n"))
+                    answer = answers.get(".", defaults["."])
+                    if received is not None and answer.startswith("2"):
+                        received.append(body)
+                    conn.sendall(answer.encode() + b"\r\n")
                 if verb == "QUIT":
                     return
 
@@ -325,6 +334,18 @@ def test_a_mail_server_refusing_the_config_says_which_key_to_change(setup, clock
     assert hint in error
     (delivery,) = app.store.deliveries()
     assert hint in (delivery.last_error or "")
+
+
+def test_a_message_the_server_took_is_sent_whatever_it_answers_to_quit(setup, clock):
+    """Once the server has answered 250 to the message it is delivered: a server that then answers QUIT with
+    something else than 221 must not have it counted as failed and sent again (a duplicate at every retry)."""
+    received: list[bytes] = []
+    app = setup(smtp(scripted_smtp({"QUIT": "500 5.5.1 command unrecognized"}, received)) + email("now", "desk@x.org"))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    report = run_alerts(app)
+    assert (report.sent, report.retrying) == (1, 0) and len(received) == 1
+    (delivery,) = app.store.deliveries()
+    assert (delivery.status, delivery.last_status) == ("sent", "250")
 
 
 def test_a_new_destination_receives_matches_found_from_then_on(setup, clock, mailbox):

@@ -27,12 +27,14 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
             client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout, context=ssl.create_default_context())
         else:
             client = smtplib.SMTP(smtp.host, smtp.port, timeout=smtp.timeout)
-        with client:
+        try:
             if smtp.starttls and smtp.port != 465:
                 client.starttls(context=ssl.create_default_context())
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")
             refused = client.send_message(message, from_addr=smtp.sender)
+        finally:
+            _quit(client)
     except smtplib.SMTPDataError as e:
         # After MAIL and RCPT were taken, a 5xx to DATA or to the message itself is about this message (552 too
         # large, 554 rejected as spam), not the server or a recipient: RFC 5321 §4.2.1, "do not repeat the
@@ -54,6 +56,17 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
     if refused:
         return Attempt(True, "250", f"{where} refused some recipients: {_refused(refused)}")
     return Attempt(True, "250")
+
+
+def _quit(client: smtplib.SMTP) -> None:
+    """Say goodbye and close. Not `with client:`, which raises when QUIT gets another answer than 221: by then
+    the server may have taken the message (250), and a failure here would have it sent again at every retry."""
+    try:
+        client.quit()
+    except (smtplib.SMTPException, OSError):
+        pass
+    finally:
+        client.close()
 
 
 def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
