@@ -348,6 +348,20 @@ def test_a_message_the_server_took_is_sent_whatever_it_answers_to_quit(setup, cl
     assert (delivery.status, delivery.last_status) == ("sent", "250")
 
 
+def test_a_multi_line_smtp_answer_is_one_line_in_the_log_and_the_deliveries_log(setup, clock, caplog):
+    """RFC 5321 §4.2.1 multi-line replies (Gmail's refusals are) reach smtplib as lines joined by "\\n"."""
+    spam = "554-5.7.1 Message rejected as spam.\r\n554 5.7.1 See https://mail.example.org/postmaster"
+    app = setup(smtp(scripted_smtp({".": spam})) + email("now", "desk@example.org"))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    with caplog.at_level("WARNING", logger="feeds.alerts"):
+        run_alerts(app)
+    (delivery,) = app.store.deliveries()
+    assert "554 5.7.1 Message rejected as spam. 5.7.1 See https://mail.example.org/postmaster" in (
+        delivery.last_error or ""
+    )
+    assert not [r for r in caplog.records if "\n" in r.getMessage()], "one log record, one line"
+
+
 def test_a_new_destination_receives_matches_found_from_then_on(setup, clock, mailbox):
     app = setup(smtp(mailbox.port) + email("now", "desk@example.org"))
     add_keyword_matches(app.store, {"old": "Found before the alert existed"}, found_at=NOW - timedelta(seconds=1))

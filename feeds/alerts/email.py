@@ -74,7 +74,10 @@ def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
 
 
 def _text(smtp_error: bytes | str) -> str:
-    return smtp_error.decode("utf-8", "replace") if isinstance(smtp_error, bytes) else str(smtp_error)
+    """A server's answer on one line: smtplib joins the lines of a multi-line reply (RFC 5321 §4.2.1) with "\n",
+    which would split a log record and a row of `feeds alerts log`."""
+    text = smtp_error.decode("utf-8", "replace") if isinstance(smtp_error, bytes) else str(smtp_error)
+    return " ".join(text.split())
 
 
 def _hint(smtp: SmtpSettings, code: int | None, text: str) -> str:
