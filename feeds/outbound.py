@@ -12,7 +12,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
@@ -51,11 +51,20 @@ def post_once(
         retry_after = None
         if status in (429, 503) and "Retry-After" in response.headers:
             retry_after = parse_retry_after(response.headers["Retry-After"], now)
-        return PostResult(
-            False, str(status), f"POST {shown_url(url)} answered {status} {response.reason or ''}".rstrip(), retry_after
-        )
+        error = f"POST {shown_url(url)} answered {status} {response.reason or ''}".rstrip()
+        if 300 <= status < 400 and response.headers.get("Location"):
+            # (shown as the URL itself is: a receiver that moved points to a URL with the secret in it as well)
+            error += f" to {_redirect_target(url, response.headers['Location'])}: not followed, configure that URL"
+        return PostResult(False, str(status), error, retry_after)
     finally:
         response.close()
+
+
+def _redirect_target(url: str, location: str) -> str:
+    try:
+        return shown_url(urljoin(url, location.strip()))
+    except ValueError:
+        return "(an unreadable URL)"
 
 
 def shown_url(url: str) -> str:

@@ -427,3 +427,16 @@ def test_a_rule_added_to_a_destination_brings_it_the_rules_matches_of_the_last_w
     app = setup(hook("desk", url, rules='["weather", "sanctions"]'))  # the config edited (a reload)
     assert run_alerts(app).sent == 1
     assert [c["doc"]["item"]["title"] for c in receiver.calls] == ["EU widens sanctions"]
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+def test_a_redirecting_receiver_is_named_where_it_points_without_its_secret(setup, clock, httpserver, status):
+    """Redirects are not followed (a POST must not turn into a GET elsewhere), so the operator has to change the
+    webhook's url: the error says where the receiver points, shown as every webhook URL is (no secret path)."""
+    moved = "https://hooks.example.org/services/T0/B0/SECRETTOKEN?token=QUERYSECRET"
+    httpserver.expect_request("/hook", method="POST").respond_with_data("", status=status, headers={"Location": moved})
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    (error,) = run_alerts(app).outcome("webhook:desk").errors
+    assert f"answered {status}" in error and "https://hooks.example.org/services/…" in error
+    assert "not followed, configure that URL" in error and "SECRET" not in error
