@@ -337,6 +337,7 @@ def scripted_smtp(answers: dict[str, str], received: list[bytes] | None = None) 
         ({"MAIL": "530 5.7.0 Authentication required"}, "", "set alerts.smtp.username"),
         ({}, 'username = "feeds"\npassword = "pw"\n', "set alerts.smtp.starttls = true"),  # no AUTH before TLS
         ({}, "starttls = true\n", "check alerts.smtp.port"),  # a server without STARTTLS
+        ({"MAIL": "553 5.7.1 <feeds@press.example.org>: Sender address rejected"}, "", "check alerts.smtp.sender"),
         (
             {"EHLO": "250-mail.example.org\r\n250 AUTH PLAIN", "AUTH": "535 5.7.8 Authentication credentials invalid"},
             'username = "feeds"\npassword = "pw"\n',

@@ -48,9 +48,10 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
         return Attempt(False, "/".join(codes) or "error", f"{where} refused every recipient: {_refused(e.recipients)}")
     except smtplib.SMTPResponseException as e:
         text = _text(e.smtp_error)
-        return Attempt(
-            False, str(e.smtp_code), f"{where} answered {e.smtp_code} {text}{_hint(smtp, e.smtp_code, text)}"
-        )
+        hint = _hint(smtp, e.smtp_code, text)
+        if not hint and isinstance(e, smtplib.SMTPSenderRefused) and e.smtp_code >= 500:
+            hint = " (the server refuses the sender: check alerts.smtp.sender)"
+        return Attempt(False, str(e.smtp_code), f"{where} answered {e.smtp_code} {text}{hint}")
     except (smtplib.SMTPException, OSError, ValueError) as e:  # ValueError: a header the message cannot carry
         return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}{_hint(smtp, None, str(e))}")
     if refused:
