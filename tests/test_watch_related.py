@@ -575,7 +575,21 @@ def replace_words(indexes: set[int]) -> str:
         (" ".join(WORDS[3:15]), 12, True),
         (" ".join(WORDS[:12]), 13, False),
         (replace_words({12}), 20, True),  # one differing word does not break the passage
-        (replace_words({12, 13}), 20, False),  # two do: 12 + 11 words, each short of 20
+        (replace_words({12, 13}), 20, True),  # two do, but 12 + 11 words of one quotation are 23 reproduced
+        # A quotation cut by an ellipsis, or broken by "she said", is still one: its parts count together.
+        (f"\u201c{' '.join(WORDS[:10])} \u2026 {' '.join(WORDS[14:24])}\u201d", 12, True),
+        (
+            f"\u201c{' '.join(WORDS[:10])},\u201d the harbour master said, \u201c{' '.join(WORDS[10:20])}.\u201d",
+            12,
+            True,
+        ),
+        (
+            f"{' '.join(WORDS[:10])}. Then came a long story about other things entirely, over many days. "
+            f"{' '.join(WORDS[14:24])}",
+            12,
+            False,
+        ),  # too far apart in the item to be one quotation
+        (f"{' '.join(WORDS[14:24])} \u2026 {' '.join(WORDS[:10])}", 12, False),  # not in the release's order
         (" ".join(reversed(WORDS)), 12, False),
         ("The harbour authority will dredge the eastern channel. Larger ferries can berth at low tide.", 12, False),
     ],

@@ -19,7 +19,8 @@ releases watched:
 - pickup: the release's paragraphs are cut into shingles of `shingle_size` (8) consecutive folded words, each
   hashed to 64 bits (BLAKE2b, so fingerprints are the same in every process). The item's shingles are looked up;
   hits on the same diagonal (item position − release position) chain into a passage, across at most one differing
-  word ("programme"/"program"). A passage of at least `pickup_tokens` (12) words is a pickup. Folding makes
+  word ("programme"/"program"). A passage of at least `pickup_tokens` (12) words is a pickup, and so are
+  passages that are parts of one quotation and together that long (`_quotations`: "…", "she said"). Folding makes
   case, punctuation, curly or straight quotes and white space irrelevant. Shingles found in three or more
   releases are boilerplate ("For media enquiries contact…") and are not indexed: three of the corpus given to
   `build_profiles` (`CORPUS_DAYS`), or three of the profiles watched.
@@ -492,7 +493,7 @@ class RelatedMatcher:
             for i in range(len(ws) - size + 1):
                 for pi, j in self._shingles.get(_fingerprint(ws[i : i + size]), ()):
                     diagonals.setdefault((pi, f, j - i), []).append(i)
-        found: dict[int, list[_Passage]] = {}
+        parts: dict[tuple[int, int], list[_Passage]] = {}  # (profile, field) → passages, on any diagonal
         for (pi, f, d), starts in diagonals.items():
             starts.sort()
             runs: list[list[int]] = []  # [first, last] item start of chained shingles
@@ -502,8 +503,12 @@ class RelatedMatcher:
                 else:
                     runs.append([i, i])
             for first, last in runs:
-                if last + size - first >= self.settings.pickup_tokens:
-                    found.setdefault(pi, []).append(_Passage(f, first, last + size, first + d))
+                parts.setdefault((pi, f), []).append(_Passage(f, first, last + size, first + d))
+        found: dict[int, list[_Passage]] = {}
+        for (pi, _), passages in sorted(parts.items()):
+            for quotation in _quotations(passages, size):
+                if sum(p.end - p.start for p in quotation) >= self.settings.pickup_tokens:
+                    found.setdefault(pi, []).extend(quotation)
         for pi, (start, end) in self._titles_in(words[0] if words else []).items():
             # The item's title contains the release's title, word for word, as a part of its own: what a wire
             # service puts before or after it is set off by punctuation ("BREAKING: …", "…, says aide").
@@ -545,6 +550,26 @@ class RelatedMatcher:
         i = passages.index(longest)
         why = f"pickup of {_quote(profile.title)}: {where} ({_excerpt(matched[i].term)}); score {score:.2f}"
         return Match("pickup", profile.release_id, item_key, feed_id, tuple(matched), score, why)
+
+
+CUT_WORDS = 30
+"""How many words of a release a quotation may leave out between two of its parts ("…", a clause dropped)."""
+
+
+def _quotations(passages: Sequence[_Passage], size: int) -> list[list[_Passage]]:
+    """The passages of one field grouped into quotations: a passage continues the one before it when it starts at
+    most `size` words after it in the item ("…", "she said, adding:") and at most `CUT_WORDS` words after it in the
+    release. A quotation cut by an ellipsis, or broken by who said it, reproduces all its parts' words together."""
+    out: list[list[_Passage]] = []
+    for p in sorted(passages, key=lambda p: (p.start, p.end)):
+        if out:
+            prev = out[-1][-1]
+            skipped = p.release_start - (prev.release_start + prev.end - prev.start)
+            if 0 <= p.start - prev.end <= size and 0 <= skipped <= CUT_WORDS:
+                out[-1].append(p)
+                continue
+        out.append([p])
+    return out
 
 
 def _names(terms: Sequence[Term], present: Iterable[int]) -> dict[int, int]:
