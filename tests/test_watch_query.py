@@ -51,6 +51,19 @@ from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, qu
         ('"north korea\u201d iran', 'AND("north korea", iran)'),
         ("title:\u201cnorth korea\u201d", 'title:"north korea"'),
         ("not and", "AND(not, and)"),
+        # single quotes, as British style writes quotations, around a phrase: a phrase too
+        ("'north korea'", '"north korea"'),
+        ("\u2018north korea\u2019", '"north korea"'),
+        ("iran -'north korea'", 'AND(iran, NOT("north korea"))'),
+        ("title:'north korea' OR 'kim jong un'", 'OR(title:"north korea", "kim jong un")'),
+        ("('north korea')", '"north korea"'),
+        ("'north kor*'", '"north kor*"'),
+        ("'north korea's' iran", 'AND("north korea s", iran)'),
+        # …while an apostrophe is still an apostrophe, and a lone quote mark only separates words
+        ("korea's lavrov's", 'AND("korea s", "lavrov s")'),
+        ("rock 'n' roll", "AND(rock, n, roll)"),
+        ("'rumour iran", "AND(rumour, iran)"),
+        ("o'brien 'talks", 'AND("o brien", talks)'),
         # phrases and words with punctuation
         ('"north korea"', '"north korea"'),
         ('"North   Korea"', '"north korea"'),
@@ -270,6 +283,8 @@ def _mixed(word: str) -> str:
         ("iran aNd syria nOT talks", [_mixed("aNd"), _mixed("nOT")]),
         ("iran Or syria or talks", [_mixed("Or"), _lower("or")]),
         ('"war Or peace" iran', []),  # inside quotes it is plainly a word of the phrase
+        ("'salt and pepper' iran", []),
+        ("\u2018war or peace\u2019 iran", []),
         ("Oregon Andes Notting ORacle", []),
         ("title:Or -Or", []),
     ],

@@ -7,7 +7,7 @@ NOT > AND > OR::
     or      := and (("OR" | "|") and)*
     and     := unary ("AND"? unary)*             juxtaposition is AND
     unary   := ("NOT" | "-") unary | primary     "-" must touch what it excludes
-    primary := [field ":"] (word | '"' phrase '"' | "(" or ")")
+    primary := [field ":"] (word | '"' phrase '"' | "'" phrase "'" | "(" or ")")     (typographic quotes too)
 
 Only upper-case OR/AND/NOT are operators; "or", "Or", "and", "not" are words to look for. Words and phrases are folded
 and split by `feeds.watch.text`, so a word written with punctuation (``covid-19``) is a phrase of its parts. A
@@ -176,6 +176,30 @@ _QUOTES = '"“”„«»'
 _CLOSING_QUOTES = '"“”«»'
 _DASHES = "-\u2013\u2014\u2212"  # hyphen-minus, en dash, em dash, minus sign
 _SPECIAL = "()|" + _QUOTES
+# Single quotes, as British style writes a quotation ('north korea', ‘north korea’), are a phrase's quotes too, where
+# they can be nothing else: one opening a term, one closing it after its last word. Elsewhere a ' or ’ is an
+# apostrophe (korea's, o'brien), which separates words as in any text.
+_SINGLE_OPENING = "'\u2018"
+_SINGLE_CLOSING = "'\u2019"
+
+
+def _single_quoted(query: str, i: int) -> int:
+    """Where the single quote opening a term at `i` closes: a ' or ’ after a word's last character, followed by
+    a space, a ')' or '|', or the end of the query. -1 when none does before a parenthesis or double quote (a
+    lone quote mark is punctuation, as it was before single quotes made phrases)."""
+    n = len(query)
+    for k in range(i + 1, n):
+        ch = query[k]
+        if ch in _SPECIAL:
+            return -1
+        if (
+            ch in _SINGLE_CLOSING
+            and not query[k - 1].isspace()
+            and k > i + 1
+            and (k + 1 == n or query[k + 1].isspace() or query[k + 1] in ")|")
+        ):
+            return k
+    return -1
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +228,9 @@ def _lex(query: str) -> list[_Tok]:
             close = next((k for k in range(i + 1, n) if query[k] in _CLOSING_QUOTES), -1)
             if close < 0:
                 raise RuleError("this quote is never closed", rule=query, position=i)
+            toks.append(_Tok("phrase", query[i + 1 : close], i, close + 1))
+            i = close + 1
+        elif ch in _SINGLE_OPENING and (close := _single_quoted(query, i)) > 0:
             toks.append(_Tok("phrase", query[i + 1 : close], i, close + 1))
             i = close + 1
         elif ch in _DASHES:
@@ -437,7 +464,13 @@ def query_notes(query: str) -> list[str]:
     """What a press officer may not mean, though the query is valid: `or`, `and`, `not` in any casing but
     capitals are words to find ("iran or syria" needs all three words), not the operators OR, AND, NOT. `Or` and
     `And` (a sentence's capital, Shift held too briefly) are the same mistake as `or`, and as silent without a note."""
-    bare = _QUOTED.sub(" ", query)
+    try:
+        bare = query
+        for tok in _lex(query):
+            if tok.kind == "phrase":  # inside quotes, single or double, it is plainly a word of the phrase
+                bare = bare[: tok.pos] + " " * (tok.end - tok.pos) + bare[tok.end :]
+    except RuleError:
+        bare = _QUOTED.sub(" ", query)
     words = dict.fromkeys(w for m in _OPERATOR_WORD.finditer(bare) if (w := m.group(1)) not in ("OR", "AND", "NOT"))
     return [
         f"'{w}' {'in lower case' if w.islower() else 'not in capitals'} is a word the item must contain, not the "
