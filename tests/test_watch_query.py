@@ -284,6 +284,26 @@ def _mixed(word: str) -> str:
         ("iran Or syria or talks", [_mixed("Or"), _lower("or")]),
         ('"war Or peace" iran', []),  # inside quotes it is plainly a word of the phrase
         ("'salt and pepper' iran", []),
+        # '!' excludes in other search boxes; here it is punctuation, and the word is looked for
+        (
+            "!rumour iran",
+            ["'!rumour' looks for 'rumour' ('!' is punctuation, not an operator): write -rumour to exclude it"],
+        ),
+        (
+            "iran !(rumour OR gossip)",
+            ["'!(…)' looks for what is inside ('!' is punctuation, not an operator): write -(…) to exclude it"],
+        ),
+        ("iran! syria", []),
+        ("iran !", []),
+        ("iran ! syria", []),
+        ('"iran !rumour"', []),
+        (
+            'iran !"north korea"',
+            [
+                "'!\"north korea\"' looks for \"north korea\" ('!' is punctuation, not an operator): "
+                'write -"north korea" to exclude it'
+            ],
+        ),
         ("\u2018war or peace\u2019 iran", []),
         ("Oregon Andes Notting ORacle", []),
         ("title:Or -Or", []),

@@ -23,6 +23,7 @@ This module is pure and knows nothing of items or matching; `anchors` is the ana
 from __future__ import annotations
 
 import difflib
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -463,17 +464,41 @@ _OPERATOR_WORD = re.compile(r"(?<![\w:-])(?i:(or|and|not))(?![\w*])")
 def query_notes(query: str) -> list[str]:
     """What a press officer may not mean, though the query is valid: `or`, `and`, `not` in any casing but
     capitals are words to find ("iran or syria" needs all three words), not the operators OR, AND, NOT. `Or` and
-    `And` (a sentence's capital, Shift held too briefly) are the same mistake as `or`, and as silent without a note."""
+    `And` (a sentence's capital, Shift held too briefly) are the same mistake as `or`, and as silent without a note.
+    So is a '!' before a word, phrase or group: punctuation here, so `!rumour` looks for "rumour"."""
+    bangs: list[str] = []
     try:
         bare = query
-        for tok in _lex(query):
+        toks = _lex(query)
+        for tok, nxt in itertools.pairwise(toks):
             if tok.kind == "phrase":  # inside quotes, single or double, it is plainly a word of the phrase
                 bare = bare[: tok.pos] + " " * (tok.end - tok.pos) + bare[tok.end :]
+            elif tok.kind == "word" and tok.value.startswith("!"):
+                bangs.append(_bang_note(tok.value.lstrip("!"), query[nxt.pos : nxt.end], glued=nxt.pos == tok.end))
     except RuleError:
         bare = _QUOTED.sub(" ", query)
     words = dict.fromkeys(w for m in _OPERATOR_WORD.finditer(bare) if (w := m.group(1)) not in ("OR", "AND", "NOT"))
     return [
-        f"'{w}' {'in lower case' if w.islower() else 'not in capitals'} is a word the item must contain, not the "
-        f"operator: write {w.upper()} for that"
-        for w in words
+        *(
+            f"'{w}' {'in lower case' if w.islower() else 'not in capitals'} is a word the item must contain, not the "
+            f"operator: write {w.upper()} for that"
+            for w in words
+        ),
+        *dict.fromkeys(b for b in bangs if b),
     ]
+
+
+def _bang_note(word: str, following: str, *, glued: bool) -> str:
+    """The note on a '!' before a word, phrase or group: other search boxes exclude with it, this language reads
+    it as punctuation and looks for what follows (the opposite of what was meant). "" when nothing follows it."""
+    if word[:1].isalnum():
+        what, shown = f"'{word}'", word
+    elif word:
+        return ""
+    elif glued and following == "(":
+        what, shown = "what is inside", "(…)"
+    elif glued and following[:1] and following[0] in _QUOTES + _SINGLE_OPENING:
+        what, shown = following, following
+    else:
+        return ""
+    return f"'!{shown}' looks for {what} ('!' is punctuation, not an operator): write -{shown} to exclude it"
