@@ -23,6 +23,7 @@ from feeds.watch.related import (
     RelatedSettings,
     build_profiles,
     is_own_url,
+    spelled_alike,
 )
 from feeds.watch.terms import derive_terms
 from feeds.watch.text import fold_words
@@ -601,6 +602,61 @@ def test_when_an_item_reproduces_a_release(content: str, min_tokens: int, picked
         ((slug, passage),) = found
         assert slug == "harbour-dredging"
         assert passage in content
+
+
+PLEDGE = (
+    "The Government will prioritise the modernisation of our harbour defences, and we will honour our commitment to "
+    "the travelling public at the centre of this programme, whatever the behaviour of the markets."
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "picked"),
+    [
+        # a newspaper across the Atlantic quotes the minister in its own spelling: the same sentence
+        (
+            "\u201cThe Government will prioritize the modernization of our harbor defenses, and we will honor our "
+            "commitment to the traveling public at the center of this program,\u201d he said.",
+            True,
+        ),
+        ("\u201cWe will honor our commitment to the traveling public at the center of this program\u201d", True),
+        ("Whatever the behavior of the markets, the Government will prioritize the modernization of defense.", False),
+    ],
+)
+def test_a_quotation_in_american_spelling_is_a_pickup(content: str, picked: bool) -> None:
+    pledge = _release("harbour-pledge", "Harbour defences pledge", PLEDGE, "2026-11-25T08:00:00Z")
+    matcher = RelatedMatcher(build_profiles((pledge,), NOW), SETTINGS)
+    found = [m for m in matcher.match("k", 1, "A headline", "", content, None) if m.kind == "pickup"]
+    assert bool(found) is picked
+    for match in found:
+        assert all(content[t.start : t.end] == t.term for t in match.terms)  # the item's words, as it spells them
+
+
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [
+        ("behaviour colour honour labour neighbours favourite", "behavior color honor labor neighbors favorite"),
+        (
+            "organise organised recognising modernisation analyse",
+            "organize organized recognizing modernization analyze",
+        ),
+        (
+            "programme programmes centre theatres defence offences licence",
+            "program programs center theaters defense offenses license",
+        ),
+        ("travelled cancelling labelled counsellor", "traveled canceling labeled counselor"),
+        ("judgement ageing", "judgment aging"),
+    ],
+)
+def test_british_and_american_spellings_compare_equal_in_quotations(british: str, american: str) -> None:
+    assert spelled_alike(british.split()) == spelled_alike(american.split())
+
+
+@pytest.mark.parametrize(
+    "words", ["our or", "four for", "hour", "your", "flour", "tour", "rise rize", "wise", "called"]
+)
+def test_short_words_keep_their_spelling_in_quotations(words: str) -> None:
+    assert spelled_alike(words.split()) == words.split()
 
 
 def test_a_pickup_is_not_also_reported_as_related() -> None:

@@ -19,7 +19,8 @@ releases watched:
 - pickup: the release's paragraphs are cut into shingles of `shingle_size` (8) consecutive folded words, each
   hashed to 64 bits (BLAKE2b, so fingerprints are the same in every process). The item's shingles are looked up;
   hits on the same diagonal (item position − release position) chain into a passage, across at most one differing
-  word ("programme"/"program"). A passage of at least `pickup_tokens` (12) words is a pickup, and so are
+  word. British and American spellings compare equal ("behaviour"/"behavior", "programme"/"program":
+  `spelled_alike`). A passage of at least `pickup_tokens` (12) words is a pickup, and so are
   passages that are parts of one quotation and together that long (`_quotations`: "…", "she said"). Folding makes
   case, punctuation, curly or straight quotes and white space irrelevant. Shingles found in three or more
   releases are boilerplate ("For media enquiries contact…") and are not indexed: three of the corpus given to
@@ -209,8 +210,66 @@ def _common_passages(
     return {w for w, n in seen.items() if n >= _BOILERPLATE}
 
 
+_CONSONANT = "b-df-hj-np-tv-z"
+_SPELLING = re.compile(
+    rf"(?P<our>[a-z]{{2,}}[{_CONSONANT}i])our(?P<our_end>s|ed|ing|ite|ites|able|ably|ful|less)?"  # behaviour
+    rf"|(?P<ise>[a-z]{{3,}}[iy])s(?P<ise_end>e|es|ed|ing|ation|ations)"  # organise, analyse
+    rf"|(?P<ll>[a-z]{{2,}}[aeiou]l)l(?P<ll_end>ed|ing|er|ers|or|ors)"  # travelled, counsellor
+    rf"|(?P<re>cent|theat|met|lit|fib|calib|somb|spect|meag)re(?P<re_end>s|d)?"  # centre
+    rf"|(?P<ence>def|off|pret|lic)ence(?P<ence_end>s)?"  # defence
+    rf"|(?P<me>program)me(?P<me_end>s)?"  # programme
+    rf"|(?P<ge>judge|acknowledge|abridge|age)(?P<ge_end>ment|ments|ing)"  # judgement, ageing
+)
+"""A British spelling of a whole folded word, as `_american` rewrites it."""
+
+
+def _american(word: str) -> str:
+    m = _SPELLING.fullmatch(word)
+    if m is None:
+        return word
+    g = m.group
+    if g("our"):
+        return f"{g('our')}or{g('our_end') or ''}"
+    if g("ise"):
+        return f"{g('ise')}z{g('ise_end')}"
+    if g("ll"):
+        return f"{g('ll')}{g('ll_end')}"
+    if g("re"):
+        return f"{g('re')}er{g('re_end') or ''}"
+    if g("ence"):
+        return f"{g('ence')}ense{g('ence_end') or ''}"
+    if g("me"):
+        return f"{g('me')}{g('me_end') or ''}"
+    return f"{g('ge')[:-1]}{g('ge_end')}"
+
+
+_ALIKE: dict[str, str] = {}
+"""Memo: a folded word → its spelling in `spelled_alike` (most words: itself)."""
+_ALIKE_LIMIT = 1 << 17
+
+
+def spelled_alike(words: Sequence[str]) -> list[str]:
+    """`words` (folded) with British spellings made American (behaviour → behavior, organise → organize,
+    programme → program, centre → center, defence → defense, travelled → traveled, judgement → judgment), for
+    comparing quotations only: a newspaper across the Atlantic prints the minister's sentence in its own spelling.
+    Both sides go through it, so a word it over-reaches on (promise → promize) still equals itself; short words
+    (our, four, hour, rise) are left alone so as never to make two words one. Same length and order as `words`.
+    One dictionary look-up per word (`_ALIKE`), in C when every word has been seen before."""
+    alike = list(map(_ALIKE.get, words))
+    if None not in alike:
+        return alike  # type: ignore[return-value]
+    for k, word in enumerate(words):
+        if alike[k] is None:
+            if len(_ALIKE) >= _ALIKE_LIMIT:
+                _ALIKE.clear()
+            alike[k] = _ALIKE[word] = _american(word)
+    return alike  # type: ignore[return-value]
+
+
 def _windows(tokens: Sequence[str], size: int) -> Iterator[tuple[int, tuple[str, ...]]]:
-    """(where it starts, the words) of each run of `size` consecutive tokens within one paragraph."""
+    """(where it starts, the words) of each run of `size` consecutive tokens within one paragraph, in the
+    spelling quotations are compared in (`spelled_alike`)."""
+    tokens = spelled_alike(tokens)
     for j in range(len(tokens) - size + 1):
         window = tuple(tokens[j : j + size])
         if "" not in window:
@@ -489,7 +548,8 @@ class RelatedMatcher:
     def _pickups(self, words: Sequence[list[str]], title: str, spans_of: _Spans) -> dict[int, list[_Passage]]:
         size = self._size
         diagonals: dict[tuple[int, int, int], list[int]] = {}  # (profile, field, release j − item i) → item i
-        for f, ws in enumerate(words):
+        for f, field_words in enumerate(words):
+            ws = spelled_alike(field_words)  # as the release's shingles are: "behavior" quotes "behaviour"
             for i in range(len(ws) - size + 1):
                 for pi, j in self._shingles.get(_fingerprint(ws[i : i + size]), ()):
                     diagonals.setdefault((pi, f, j - i), []).append(i)
