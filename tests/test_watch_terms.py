@@ -52,6 +52,13 @@ def names(title: str, body: str, corpus: tuple[Release, ...] = ()) -> dict[str, 
             {"Later", "Talks"},
         ),
         (
+            "Shipping lanes",
+            "Iran seized a tanker in the Strait of Hormuz. Ships in the Sea of Japan and the Straits of Florida were"
+            " warned, and the Horn of Africa.",
+            {"Strait of Hormuz", "Sea of Japan", "Straits of Florida", "Horn of Africa", "Hormuz", "Japan"},
+            {"Strait", "Sea", "Straits", "Horn"},  # the word heading such a name names nothing alone
+        ),
+        (
             "Funding for schools",
             "Officials of the Bank of England and the Department for Education met. The Bank of England agreed.",
             {"Bank of England", "Department for Education", "England"},

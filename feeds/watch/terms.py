@@ -8,7 +8,8 @@ that only this release mentions counts for much. `feeds.watch.related` then look
 How a name is recognised (English capitalisation conventions; no language model, no network):
 - a run of capitalised words or acronyms (UN, G20) joined by spaces or hyphens; "of"/"for" (and "of the") continue
   it only after a word that heads such names ("Bank of England", "Department for Education", not "talks in Oslo
-  for Arctic shipping"); the particles of personal names (de, van, von, al…) always do;
+  for Arctic shipping"; "Strait of Hormuz" is one place); the particles of personal names (de, van, von, al…)
+  always do; the parts between connectors are names too ("England"), but not a head alone ("Bank", "Strait");
 - a possessive ends the name and is dropped: "Russia's" → "Russia";
 - capitalised function words, honorifics and day names are never part of a name ("The", "Our", "Mr", "Monday");
   month names only inside a name with no number after them ("Theresa May", not "May 2017"); one letter alone
@@ -130,8 +131,8 @@ _HEADS = _vocabulary(
     """
     academy agency association bank bay board cape chamber chancellor church city college commission commissioner
     committee council county court department director duke duchess earl federation foundation government gulf
-    house institute isle island islands kingdom league minister ministry museum office order party prince princess
-    republic school secretary service society state states tribunal union united university
+    horn house institute isle island islands kingdom league minister ministry museum office order party prince princess
+    republic school sea secretary service society state states strait straits tribunal union united university
     """
 )
 """Words after which "of"/"for" continue a name ("Bank of England", "Department for Education"); after other
@@ -327,11 +328,12 @@ def _name_candidates(segments: Sequence[_Segment]) -> _Found:
             elif not (len(run) == 1 and run[0].folded in _TITLES):
                 # (a title word alone, "the Minister said", names nobody: any release and any news item has it)
                 standalone.add(tuple(w.folded for w in run))
-            # The parts between connectors are names in their own right: "Bank of England" → "England".
+            # The parts between connectors are names in their own right: "Bank of England" → "England"; not the
+            # word that heads such a name ("Strait" of "Strait of Hormuz", "Bank"), which alone names nothing.
             part: list[_Word] = []
             for w in [*run, None]:
                 if w is None or w.lower:
-                    if part and len(part) < len(run) and not (len(part) == 1 and part[0].folded in _TITLES):
+                    if part and len(part) < len(run) and not (len(part) == 1 and part[0].folded in _TITLES | _HEADS):
                         standalone.add(tuple(x.folded for x in part))
                     part = []
                 else:
