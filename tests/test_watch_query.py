@@ -171,6 +171,8 @@ _CJK_WILDCARD = (
         ("ir*an", 2, "'*' is only allowed at the end of a word"),
         ("iran**", 4, "'*' is only allowed at the end of a word"),
         ('"north* korea"', 6, "'*' is only allowed at the end of a word"),
+        ('"nor* korea"', 4, "'*' is only allowed at the end of a word, and in a phrase, only at the end of its last"),
+        ("'nor* korea'", 4, "'*' is only allowed at the end of a word, and in a phrase, only at the end of its last"),
         ("-iran", 0, "the query can match items that contain none of its words"),
         ("NOT iran", 0, "the query can match items that contain none of its words"),
         ("-iran -syria", 0, "the query can match items that contain none of its words"),

@@ -402,6 +402,12 @@ class _Parser:
         if star >= 0:
             stripped = raw.rstrip()
             if star != len(stripped) - 1:
+                if phrase and raw[star + 1 : star + 2].isspace():  # "nor* korea": it does end a word, not the phrase
+                    raise self.fail(
+                        "'*' is only allowed at the end of a word, and in a phrase, only at the end of its last word:"
+                        ' "north kor*"',
+                        offset + star,
+                    )
                 raise self.fail("'*' is only allowed at the end of a word", offset + star)
             body, prefix = raw[:star], True
             tokens = tokenize(body)
