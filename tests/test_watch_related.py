@@ -591,6 +591,10 @@ def replace_words(indexes: set[int]) -> str:
             False,
         ),  # too far apart in the item to be one quotation
         (f"{' '.join(WORDS[14:24])} \u2026 {' '.join(WORDS[:10])}", 12, False),  # not in the release's order
+        # words the paper put in ("[the port]") or left out, then the quotation goes on: the rest counts too
+        (f"\u201c{' '.join(WORDS[:10])} [in the port] {' '.join(WORDS[10:14])}\u201d", 14, True),
+        (f"\u201c{' '.join(WORDS[:10])} \u2026 {' '.join(WORDS[12:16])}\u201d", 14, True),
+        (f"\u201c{' '.join(WORDS[:10])} [in the port] {' '.join(WORDS[10:13])}\u201d", 13, False),  # 3 words: chance
         (" ".join(reversed(WORDS)), 12, False),
         ("The harbour authority will dredge the eastern channel. Larger ferries can berth at low tide.", 12, False),
     ],

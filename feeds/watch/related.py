@@ -21,7 +21,9 @@ releases watched:
   hits on the same diagonal (item position − release position) chain into a passage, across at most one differing
   word. British and American spellings compare equal ("behaviour"/"behavior", "programme"/"program":
   `spelled_alike`). A passage of at least `pickup_tokens` (12) words is a pickup, and so are
-  passages that are parts of one quotation and together that long (`_quotations`: "…", "she said"). Folding makes
+  passages that are parts of one quotation and together that long (`_quotations`: "…", "she said"), a passage
+  going on after a few words put in or left out ("[Security Council]") with as few as `REST_WORDS` (4) words of
+  the release (`_rest`). Folding makes
   case, punctuation, curly or straight quotes and white space irrelevant. Shingles found in three or more
   releases are boilerplate ("For media enquiries contact…") and are not indexed: three of the corpus given to
   `build_profiles` (`CORPUS_DAYS`), or three of the profiles watched.
@@ -409,6 +411,7 @@ class RelatedMatcher:
                     seen.add(h)
                     shingles.setdefault(h, []).append((pi, j))
         self._shingles = {h: tuple(v) for h, v in shingles.items() if len(v) < _BOILERPLATE}
+        self._alike = tuple(spelled_alike(p.tokens) for p in self.profiles)  # what a passage's rest is compared with
         self._urls: dict[str, set[int]] = {}
         for pi, profile in enumerate(self.profiles):
             for url in profile.urls:
@@ -548,8 +551,10 @@ class RelatedMatcher:
     def _pickups(self, words: Sequence[list[str]], title: str, spans_of: _Spans) -> dict[int, list[_Passage]]:
         size = self._size
         diagonals: dict[tuple[int, int, int], list[int]] = {}  # (profile, field, release j − item i) → item i
+        alike: list[list[str]] = []
         for f, field_words in enumerate(words):
             ws = spelled_alike(field_words)  # as the release's shingles are: "behavior" quotes "behaviour"
+            alike.append(ws)
             for i in range(len(ws) - size + 1):
                 for pi, j in self._shingles.get(_fingerprint(ws[i : i + size]), ()):
                     diagonals.setdefault((pi, f, j - i), []).append(i)
@@ -565,7 +570,8 @@ class RelatedMatcher:
             for first, last in runs:
                 parts.setdefault((pi, f), []).append(_Passage(f, first, last + size, first + d))
         found: dict[int, list[_Passage]] = {}
-        for (pi, _), passages in sorted(parts.items()):
+        for (pi, f), passages in sorted(parts.items()):
+            passages.extend(_rest(passages, alike[f], self._alike[pi]))
             for quotation in _quotations(passages, size):
                 if sum(p.end - p.start for p in quotation) >= self.settings.pickup_tokens:
                     found.setdefault(pi, []).extend(quotation)
@@ -614,6 +620,44 @@ class RelatedMatcher:
 
 CUT_WORDS = 30
 """How many words of a release a quotation may leave out between two of its parts ("…", a clause dropped)."""
+
+
+REST_WORDS = 4
+"""Words of a release in a row that continue a passage after a few words put in or left out: what a shingle (8
+words) is too long to find ("… at the UN [Security Council] to hold Pyongyang to account")."""
+_REST_GAP = 3
+"""Words the item may put in, or leave out of the release, before the rest of a passage."""
+
+
+def _rest(passages: Sequence[_Passage], item: Sequence[str], release: Sequence[str]) -> list[_Passage]:
+    """The pieces of at least `REST_WORDS` words continuing each passage in the release's words, at most
+    `_REST_GAP` words on from its end in the item and in the release (one paragraph of it), each piece as the
+    passage continued; the longest piece is taken at each step."""
+    out: list[_Passage] = []
+    for p in passages:
+        i, j = p.end, p.release_start + p.end - p.start
+        while True:
+            best: tuple[int, int, int] | None = None  # (item start, release start, words)
+            for a in range(_REST_GAP + 1):
+                for b in range(_REST_GAP + 1):
+                    if "" in release[j : j + b]:  # (the paragraph ends before)
+                        break
+                    k = 0
+                    while (
+                        i + a + k < len(item)
+                        and j + b + k < len(release)
+                        and release[j + b + k]
+                        and item[i + a + k] == release[j + b + k]
+                    ):
+                        k += 1
+                    if k >= REST_WORDS and (best is None or k > best[2]):
+                        best = (i + a, j + b, k)
+            if best is None or any(q.start < best[0] + best[2] and best[0] < q.end for q in passages):
+                break  # (nothing more, or a passage found already goes on from there)
+            start, release_start, k = best
+            out.append(_Passage(p.field, start, start + k, release_start))
+            i, j = start + k, release_start + k
+    return out
 
 
 def _quotations(passages: Sequence[_Passage], size: int) -> list[list[_Passage]]:
