@@ -124,6 +124,22 @@ def test_dates_from_microdata_and_article_time() -> None:
     assert raw.updated == "2025-04-03"
 
 
+def test_a_saved_govuk_page_is_dated_by_its_first_publication_not_its_ingest() -> None:
+    """GOV.UK gives its dates only as `govuk:` tags (the visible "Published 3 June 2026" has no time); the date
+    shown as "Last updated" is the public one, not `govuk:updated-at`, which minor edits move too."""
+    raw = from_html(
+        """<html><head><title>Lifeboat launch tractors replaced - GOV.UK</title>
+        <meta name="govuk:first-published-at" content="2026-06-03T10:30:00.000+01:00">
+        <meta name="govuk:updated-at" content="2026-06-09T16:02:41.000+01:00">
+        <meta name="govuk:public-updated-at" content="2026-06-04T09:00:00.000+01:00"></head>
+        <body><main><h1>Lifeboat launch tractors replaced</h1>
+        <p>Twelve lifeboat stations will get new launch tractors this winter, the minister announced today.</p>
+        </main></body></html>"""
+    )
+    assert raw.published == "2026-06-03T10:30:00.000+01:00"
+    assert raw.updated == "2026-06-04T09:00:00.000+01:00"
+
+
 def _prose(label: str) -> str:
     return "".join(
         f"<p>{label} paragraph {i}, in which the council explains, at some length, what the ferry decision means.</p>"

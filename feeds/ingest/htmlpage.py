@@ -38,10 +38,15 @@ from feeds.normalise.text import is_label
 __all__ = ["parse_html", "release_from_html", "strip_site_suffix"]
 
 _PUBLISHED = (
-    "article:published_time", "og:published_time", "dc.date.issued", "dcterms.issued", "dcterms.created",
-    "dc.date.created", "dcterms.date", "dc.date", "date", "pubdate", "publish-date", "publication_date",
+    "govuk:first-published-at", "article:published_time", "og:published_time", "dc.date.issued", "dcterms.issued",
+    "dcterms.created", "dc.date.created", "dcterms.date", "dc.date", "date", "pubdate", "publish-date",
+    "publication_date",
 )  # fmt: skip
-_UPDATED = ("article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified", "last-modified")
+# GOV.UK's "Last updated" is `govuk:public-updated-at`; its `govuk:updated-at` moves with minor edits too.
+_UPDATED = (
+    "govuk:public-updated-at", "article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified",
+    "last-modified",
+)  # fmt: skip
 _SUMMARY = ("description", "og:description", "twitter:description", "dc.description", "dcterms.abstract")
 _IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
 _ORGANISATION = ("og:site_name", "application-name", "dc.publisher", "dcterms.publisher")
