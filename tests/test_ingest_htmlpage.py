@@ -140,6 +140,51 @@ def test_a_saved_govuk_page_is_dated_by_its_first_publication_not_its_ingest() -
     assert raw.updated == "2026-06-04T09:00:00.000+01:00"
 
 
+_WORD_PAGE = """<html xmlns:o="urn:schemas-microsoft-com:office:office"><head>
+<meta http-equiv=Content-Type content="text/html; charset=windows-1252">
+<meta name=ProgId content=Word.Document><meta name=Generator content="Microsoft Word 15">
+<title>{title}</title></head><body lang=EN-GB><div class=WordSection1>
+<p class=MsoNormal><b>EMBARGOED UNTIL 00:01 TUESDAY 1 DECEMBER 2026<o:p></o:p></b></p>
+<p class=MsoNormal align=center style='text-align:center'><b><span style='font-size:14.0pt'>Winter ferry
+timetable keeps island routes running<o:p></o:p></span></b></p>
+<p class=MsoNormal>Islanders will keep a daily ferry service through the winter under a new timetable agreed with
+operators, the department announced today.<o:p></o:p></p></div></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "PR ferry timetable DRAFT v3",  # Word's <title> is the document's Title property: a file's working name
+        "EMBARGOED UNTIL 00:01 TUESDAY 1 DECEMBER 2026",  # or its first line, which Word fills it with
+        "Ferry timetable (template)",
+    ],
+)
+def test_a_word_export_is_titled_by_its_bold_headline_not_by_its_document_properties(title: str) -> None:
+    raw = from_html(_WORD_PAGE.format(title=title))
+    assert raw.title == "Winter ferry timetable keeps island routes running"
+    assert raw.published == "00:01 TUESDAY 1 DECEMBER 2026"
+    assert raw.body is not None and "Winter ferry" not in raw.body and "EMBARGOED" not in raw.body
+
+
+def test_a_word_export_s_section_heading_is_not_its_headline() -> None:
+    notes = "<h2>Notes to editors</h2><p class=MsoNormal>The timetable runs to March.</p></div>"
+    raw = from_html(_WORD_PAGE.format(title="PR ferry timetable DRAFT v3").replace("</div>", notes))
+    assert raw.title == "Winter ferry timetable keeps island routes running"
+
+
+def test_a_word_export_without_a_bold_headline_keeps_its_title() -> None:
+    raw = from_html(_WORD_PAGE.format(title="Winter ferry timetable").replace("<b>", "").replace("</b>", ""))
+    assert raw.title == "Winter ferry timetable"
+
+
+def test_a_page_title_that_is_an_embargo_line_is_no_headline() -> None:
+    raw = from_html(
+        "<html><head><title>EMBARGOED UNTIL 00:01 1 DECEMBER 2026</title></head><body>"
+        "<p><b>Mackerel quota plan</b></p><p>The minister today set out a plan for mackerel quotas.</p></body></html>"
+    )
+    assert raw.title == "Mackerel quota plan"
+
+
 def _prose(label: str) -> str:
     return "".join(
         f"<p>{label} paragraph {i}, in which the council explains, at some length, what the ferry decision means.</p>"

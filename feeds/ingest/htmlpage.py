@@ -81,10 +81,17 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     meta = _Meta(root)
     base = _base_url(root, meta)
     site_name = meta.first(_ORGANISATION)
-    page_title = _headline_or_none(meta.first(("og:title", "twitter:title", "dc.title")) or _title_tag(root), site_name)
+    # A word processor's <title> is the document's Title property (a working name, "PR ferry DRAFT v3", or the
+    # first line Word filled it with): its own headline, a bold first paragraph, comes first.
+    word_export = _is_word_export(meta)
+    title_tag = _title_tag(root)
+    page_title = meta.first(("og:title", "twitter:title", "dc.title")) or (None if word_export else title_tag)
+    page_title = _headline_or_none(page_title, site_name)
     heading = _title_heading(root, page_title, site_name)
     if heading is None and page_title is None:  # no usable h1 or page title: a lesser heading, a bold first line
-        heading = _fallback_heading(root, site_name)
+        heading = _fallback_heading(root, site_name, word_export=word_export)
+    if heading is None and page_title is None and word_export:
+        page_title = _headline_or_none(title_tag, site_name)
     title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "")
     if not title:
         raise InvalidReleaseError("the page has no <h1>, og:title or <title>", origin=origin, field="title")
@@ -229,20 +236,33 @@ _WORD_EXPORT = re.compile(r"^microsoft word\s*-\s*|\.(?:docx?|odt|rtf)$", re.IGN
 
 
 def _headline_or_none(page_title: str | None, site_name: str | None) -> str | None:
-    """The page title as a candidate headline: None when it is a label, the site name or a word processor's
-    name for a file ("Microsoft Word - Release DRAFT v3.docx")."""
-    if not page_title or _WORD_EXPORT.search(page_title.strip()) or is_label(strip_site_suffix(page_title), site_name):
+    """The page title as a candidate headline: None when it is a label, the site name, an embargo line or a word
+    processor's name for a file ("Microsoft Word - Release DRAFT v3.docx")."""
+    if not page_title or _WORD_EXPORT.search(page_title.strip()) or is_embargo_line(page_title):
         return None
-    return page_title
+    return None if is_label(strip_site_suffix(page_title), site_name) else page_title
 
 
-def _fallback_heading(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
+def _is_word_export(meta: _Meta) -> bool:
+    """Whether the page is Word's "Save as Web Page" (`<meta name=ProgId content=Word.Document>`)."""
+    progid = (meta.first(("progid",)) or "").casefold()
+    return progid.startswith("word.") or (meta.first(("generator",)) or "").casefold().startswith("microsoft word")
+
+
+def _fallback_heading(root: HtmlElement, site_name: str | None, *, word_export: bool = False) -> HtmlElement | None:
     """For pages without a usable <h1> or title: the first <h2> of the content (the headline under a logo
-    <h1>), else a short first paragraph that is all bold (how word processors' exports mark a headline)."""
+    <h1>), else a short first paragraph that is all bold (how word processors' exports mark a headline; in a
+    Word export, that paragraph comes first: its <h2> is a section's, "Notes to editors")."""
+    if word_export and (bold := _bold_first_paragraph(root, site_name)) is not None:
+        return bold
     for container in [*root.xpath(_CONTENT_ROOTS), root]:
         for h2 in container.iter("h2"):
             if (text := text_of(h2)) and not is_label(text, site_name) and not is_embargo_line(text):
                 return h2
+    return _bold_first_paragraph(root, site_name)
+
+
+def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
     body = root.find("body")
     for p in (body if body is not None else root).iter("p"):
         text = text_of(p)
