@@ -96,6 +96,41 @@ def test_plain_text_in_windows_1252() -> None:
     assert "\r" not in raw.body
 
 
+_QUOTED_PRINTABLE = (
+    "Coastal path reopens at St Ives Head\n\n"
+    "The path will reopen on Saturday after repairs costing =C2=A3480,000, completed two weeks ahead of sched=\n"
+    "ule.\n\nMinister Jo Bloggs said:\n\n"
+    "=E2=80=9CThe path is one of the best-loved walks in the country. I=E2=80=99m delighted.=E2=80=9D\n\n"
+    "Visitors should follow the signs (speed limit =3D 10mph on the access road).\n"
+)
+
+
+def test_an_e_mails_quoted_printable_text_is_read_as_the_text_it_encodes() -> None:
+    """Copied from an e-mail's source (or a mail client that showed it raw): `=E2=80=99` is `’`, `=` at a line's
+    end joins it to the next."""
+    (raw,) = parse("path.txt", _QUOTED_PRINTABLE.encode())
+    assert raw.body == (
+        "The path will reopen on Saturday after repairs costing £480,000, completed two weeks ahead of schedule.\n\n"
+        "Minister Jo Bloggs said:\n\n“The path is one of the best-loved walks in the country. I’m delighted.”\n\n"
+        "Visitors should follow the signs (speed limit = 10mph on the access road)."
+    )
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert "=E2" not in release.body_html and "I’m delighted.”</p>\n</blockquote>" in release.body_html
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tide tables\n\nHigh water =2 hours before noon; the formula is a=BC+D.\n",  # no encoded character
+        "Sums\n\nTotal =\n£40\n",  # a line ending in "=" without any encoded character
+        "Heading\n=======\n\nText of the release, with =E2=80 broken.\n",
+    ],
+)
+def test_text_that_only_looks_quoted_printable_is_kept(text: str) -> None:
+    (raw,) = parse("plain.txt", text.encode())
+    assert raw.body is not None and raw.body in text
+
+
 @pytest.mark.parametrize(
     ("facts", "organisation", "published", "updated", "lines"),
     [

@@ -71,7 +71,7 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     THURSDAY 3 DECEMBER 2026", "FOR RELEASE AT 00:01 ON 3 DECEMBER 2026", or "EMBARGOED" over a line with the
     time) above the headline, around a label, or just below the headline is not text of the release: its time
     is the publication time (a release dated ahead is held back from the site until then)."""
-    lines = text.split("\n")
+    lines = _undo_quoted_printable(text).split("\n")
     first = _next_line(lines, 0)
     embargo: tuple[str, int] | None = None
     label = None
@@ -117,6 +117,32 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         organisation=facts["organisation"][0] if "organisation" in facts else None,
         lines=tuple(found_lines),
     )
+
+
+# A character beyond ASCII as an e-mail's quoted-printable UTF-8 writes it (`=E2=80=99` for ’, `=C2=A3` for £):
+# a lead byte, then its continuation bytes. Text that holds one was copied from a message's source undecoded.
+_QP_CHARACTER = re.compile(
+    r"=[CD][0-9A-F](?:=[89AB][0-9A-F])|=E[0-9A-F](?:=[89AB][0-9A-F]){2}|=F[0-4](?:=[89AB][0-9A-F]){3}"
+)
+_QP_SOFT_BREAK = re.compile(r"=[ \t]*\n")
+_QP_BYTES = re.compile(r"(?:=[0-9A-F]{2})+")
+
+
+def _undo_quoted_printable(text: str) -> str:
+    """`text` as the quoted-printable e-mail it was copied from says (RFC 2045 §6.7): `=E2=80=99` is ’, a `=` at
+    the end of a line joins it to the next. Only text holding an encoded UTF-8 character is decoded (a lone `a=BC`
+    or a line ending in `=` is text), and a run of codes that is no UTF-8 is left as written. Lines joined at a
+    soft break make the lines after it count one fewer, as they do in the message itself."""
+    if _QP_CHARACTER.search(text) is None:
+        return text
+
+    def decode(match: re.Match[str]) -> str:
+        try:
+            return bytes.fromhex(match.group().replace("=", "")).decode("utf-8")
+        except UnicodeDecodeError:
+            return match.group()
+
+    return _QP_BYTES.sub(decode, _QP_SOFT_BREAK.sub("", text))
 
 
 # The facts a GOV.UK page lists under its headline, as they come out when the page is copied as text: "From:"
