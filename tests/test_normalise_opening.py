@@ -67,6 +67,8 @@ def read(name: str, text: str) -> Release:
         (["PORTSMOUTH, 2 November 2026 09:30 GMT – Ferries run."], "2026-11-02T09:30", False, "Ferries run."),
         (["PORTSMOUTH, 2 July 2026, 10am BST – Ferries run."], "2026-07-02T09:00", False, "Ferries run."),
         (["Monday 2 November 2026 10:30 UTC", "Text."], "2026-11-02T10:30", True, ""),
+        (["FOR IMMEDIATE RELEASE: 3 June 2026", "Text."], "2026-06-02T23:00", True, ""),
+        (["For immediate release – Wednesday 3 June 2026", "Text."], "2026-06-02T23:00", True, ""),
     ],
 )
 def test_a_date_stated_in_the_opening_lines(paragraphs: list[str], when: str, alone: bool, rest: str) -> None:
@@ -117,6 +119,42 @@ def test_a_date_line_repeating_the_given_date_leaves_the_body_and_the_summary() 
     other_day = read("t.md", "---\ntitle: Talks\ndate: 2026-11-09\n---\n4 November 2026\n\nTalks begin.\n")
     assert other_day.published == datetime(2026, 11, 9, tzinfo=UTC)
     assert "4 November 2026" in other_day.body_html, "a date the metadata does not give is left as written"
+
+
+_FERRY = "Ferry timetable published\n\nThe summer ferry timetable has been published today by the council.\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("a.txt", "FOR IMMEDIATE RELEASE: 3 June 2026\n\n" + _FERRY),
+        ("b.txt", "FOR IMMEDIATE RELEASE\n3 June 2026\n\n" + _FERRY),
+        ("c.txt", "For immediate release\n\nWednesday 3 June 2026\n\n" + _FERRY),
+        ("d.txt", "3 June 2026\n\n" + _FERRY),
+        ("e.txt", "Press release\n\n3 June 2026\n\n" + _FERRY),
+        ("f.txt", _FERRY.replace("\n\n", "\n\nFOR IMMEDIATE RELEASE – 3 June 2026\n\n", 1)),
+        ("g.md", "FOR IMMEDIATE RELEASE: 3 June 2026\n\n# " + _FERRY),
+        ("h.md", "**3 June 2026**\n\n# " + _FERRY),
+        (
+            "i.html",
+            "<html><body><p><b>FOR IMMEDIATE RELEASE – 3 June 2026</b></p><h1>Ferry timetable published</h1>"
+            "<p>The summer ferry timetable has been published today by the council.</p></body></html>",
+        ),
+    ],
+)
+def test_a_date_above_the_headline_or_after_for_immediate_release_dates_the_release(name: str, text: str) -> None:
+    """Before: titled "FOR IMMEDIATE RELEASE: 3 June 2026" or "3 June 2026", summarised by that line, dated at
+    ingest, or a Markdown file refused for want of a title."""
+    r = read(name, text)
+    assert r.title == "Ferry timetable published"
+    assert r.published == datetime(2026, 6, 2, 23, 0, tzinfo=UTC)  # midnight in London, in summer time
+    assert r.summary == "The summer ferry timetable has been published today by the council."
+    assert "3 June" not in r.body_text and "IMMEDIATE" not in r.body_text.upper()
+
+
+def test_a_headline_that_ends_with_a_date_is_still_the_headline() -> None:
+    r = read("as.txt", "Autumn Statement, 26 November 2026\n\nThe Chancellor today set out the spending plans.\n")
+    assert r.title == "Autumn Statement, 26 November 2026"
 
 
 def test_a_date_in_the_file_name_is_the_last_resort() -> None:

@@ -28,6 +28,7 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at
 from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
 from feeds.model import RawRelease
+from feeds.normalise.datelines import date_line
 from feeds.normalise.html import markdown_inline_text
 from feeds.normalise.text import is_label
 
@@ -74,6 +75,7 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     lines = _undo_quoted_printable(text).split("\n")
     first = _next_line(lines, 0)
     embargo: tuple[str, int] | None = None
+    dated: tuple[str, int] | None = None
     label = None
     while first is not None:
         found = embargo_at(lines, first, origin=origin)
@@ -83,6 +85,10 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
             first = _next_line(lines, last + 1)
             continue
         following = _next_line(lines, first + 1)
+        if (date := date_line(lines[first])) is not None and following is not None:
+            # "3 June 2026" or "FOR IMMEDIATE RELEASE: 3 June 2026" above the headline: the date, never a headline
+            dated, first = dated or (date, first + 1), following
+            continue
         if label is None and is_label(lines[first]) and following is not None:
             # "Press release" on a line of its own, the headline below it (its document type, unless it only
             # says when it may be published: "FOR IMMEDIATE RELEASE")
@@ -102,7 +108,7 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         embargo = _embargo_further(lines, start, origin=origin)
     facts, start = _page_facts(lines, start)
     body, body_line = _body(lines, start, origin=origin)
-    published = embargo or facts.get("published")
+    published = embargo or dated or facts.get("published")
     found_lines = [("title", first + 1), ("body", body_line), *((("published", published[1]),) if published else ())]
     found_lines += [(field, line) for field, (_, line) in facts.items() if field != "published"]
     return RawRelease(
@@ -216,9 +222,11 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     lines = text.split("\n")
     values, key_lines, body_start = _front_matter(lines, origin=origin)
     fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
-    embargo = _take_embargo(lines, body_start, origin=origin)  # (blanks its lines)
+    embargo, dated = _take_embargo(lines, body_start, origin=origin)  # (blanks their lines)
     if embargo is None:
         embargo = _embargo_further(lines, body_start, origin=origin, markdown=True)
+    if embargo is None and "published" not in fields:
+        embargo = dated  # (a date line above the `# Heading`: "3 June 2026", "FOR IMMEDIATE RELEASE: 3 June 2026")
     if embargo is not None:
         fields = {**fields, "published": embargo[0]}
         key_lines = {**key_lines, "published": embargo[1]}
@@ -264,12 +272,16 @@ _ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
 _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 
 
-def _take_embargo(lines: list[str], start: int, *, origin: str) -> tuple[str, int] | None:
+def _take_embargo(
+    lines: list[str], start: int, *, origin: str
+) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
     """(time, 1-based line) of the first embargo line at the top of the text, as plain text finds one: above the
     headline (around a label such as "Press release") or just below it; with a front-matter title the text's
-    first lines are below it. Every embargo line found there is blanked in `lines` (line numbers stay)."""
+    first lines are below it. Every embargo line found there is blanked in `lines` (line numbers stay). Second,
+    the same for a line above the `# Heading` that is only a date ("3 June 2026", "FOR IMMEDIATE RELEASE: …")."""
     text = [_BLOCK_MARK.sub("", line) for line in lines]
     found: tuple[str, int] | None = None
+    dates: list[tuple[str, int]] = []  # (above a heading, or they are the text under a front-matter title)
     index = _next_line(lines, start)
     heading = label = False
     while index is not None:
@@ -282,6 +294,10 @@ def _take_embargo(lines: list[str], start: int, *, origin: str) -> tuple[str, in
             continue
         if heading:
             break  # only the line just below the headline
+        if not _ATX_HEADING.match(lines[index]) and (date := date_line(text[index])) is not None:
+            dates.append((date, index))
+            index = _next_line(lines, index + 1)
+            continue
         if not label and is_label(text[index]):
             label, index = True, _next_line(lines, index + 1)
         elif _ATX_HEADING.match(lines[index]):
@@ -290,7 +306,11 @@ def _take_embargo(lines: list[str], start: int, *, origin: str) -> tuple[str, in
             heading, index = True, _next_line(lines, index + 2)
         else:
             break
-    return found
+    if not heading or not dates:
+        return found, None
+    for _, at in dates:
+        lines[at] = ""
+    return found, (dates[0][0], dates[0][1] + 1)
 
 
 EMBARGO_SCAN = 8

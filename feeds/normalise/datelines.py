@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from feeds.normalise.dates import WeekdayError, parse_date
 
-__all__ = ["OpeningDate", "opening_date"]
+__all__ = ["OpeningDate", "date_line", "opening_date"]
 
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
@@ -39,11 +39,11 @@ _TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?(?:\s*(?:UTC
 _NUMERIC = r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}"
 _DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_NUMERIC}){_TIME}"
 
-# A paragraph that is only a date, possibly labelled.
-_DATE_ONLY = re.compile(
-    rf"(?:(?:published|issued|released|date|dated)\s*(?:on)?\s*:?\s*|[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\.?",
-    re.IGNORECASE,
-)
+# A paragraph that is only a date, possibly labelled ("Published: …", "FOR IMMEDIATE RELEASE – …") or placed.
+_DATE_LABEL = r"(?:published|issued|released|date|dated|for\s+immediate\s+release)\s*(?:on)?\s*(?::|[–—-]+)?\s*"
+_DATE_ONLY = re.compile(rf"(?:{_DATE_LABEL}|[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DATE})\.?", re.IGNORECASE)
+# A line that is only a date, with no place: "Autumn Statement, 26 November 2026" may be a headline.
+_DATE_LINE = re.compile(rf"(?:{_DATE_LABEL})?(?P<date>{_DATE})\.?", re.IGNORECASE)
 # A dateline: an optional place in capitals or title case and a comma, the date, then a dash or colon (or a full
 # stop before the sentence: "Tehran, 27 November 2026. We are…"); or the place with the date in brackets
 # ("LONDON (27 November 2026) – The Minister…").
@@ -86,6 +86,17 @@ class OpeningDate:
     """For a dateline, the paragraph without it (what a summary should start with); "" for a date alone."""
     weekday_error: str | None = None
     """Why the date is not sure, when the weekday it names is not its day's (`when` is then the date's day)."""
+
+
+def date_line(text: str) -> str | None:
+    """The date a line says when it says nothing else ("3 June 2026", "**Wednesday 3 June 2026**", "Published: 3 June
+    2026", "FOR IMMEDIATE RELEASE: 3 June 2026"), as written; None for any other line, and for a date after a
+    place or a name ("LONDON, 3 June 2026", or a headline: "Autumn Statement, 26 November 2026"). Not read:
+    `parse_date` is."""
+    if not _may_hold_year(text):
+        return None
+    alone = _DATE_LINE.fullmatch(" ".join(text.split()).strip("*_ "))
+    return alone["date"].rstrip(",. ") if alone is not None else None
 
 
 def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
