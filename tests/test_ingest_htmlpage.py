@@ -185,6 +185,38 @@ def test_a_page_title_that_is_an_embargo_line_is_no_headline() -> None:
     assert raw.title == "Mackerel quota plan"
 
 
+@pytest.mark.parametrize(
+    "img",
+    [
+        '<img src="data:image/gif;base64,R0lGODlhAQABAAAAACH5BAEKAAEALAAAAAABAAEAAAICTAEAOw==" data-src="{url}"',
+        '<img data-src="{url}" class="lazyload"',
+        '<img src="/wp-content/themes/x/images/placeholder.png" data-lazy-src="{url}"',
+        '<img src="/assets/blank.gif" data-original="{url}"',
+    ],
+)
+def test_a_lazy_loaded_image_keeps_the_picture_its_page_would_load(img: str) -> None:
+    """Saved before the script swapped it in, the picture is in `data-src`: before, the figure had only its caption."""
+    url = "https://www.example.gov.uk/media/dredger.jpg"
+    raw = from_html(
+        f"""<html><head><link rel="canonical" href="https://www.example.gov.uk/news/dredging"></head><body><main>
+        <h1>Dredging contract awarded</h1><p>A contract to dredge the approach channel at Port Ellis has been awarded
+        today, the ministry said.</p><figure>{img.format(url=url)} alt="A dredger at work"><noscript><img src="{url}"
+        alt="A dredger at work"></noscript><figcaption>A dredger at work</figcaption></figure>
+        <p>The work will deepen the channel to 9 metres, for larger ferries.</p></main></body></html>"""
+    )
+    assert raw.body is not None
+    assert raw.body.count("<img") == 1 and f' src="{url}"' in raw.body and "data:" not in raw.body
+
+
+def test_an_image_with_its_own_source_keeps_it() -> None:
+    raw = from_html(
+        """<html><body><main><h1>Dredging contract awarded</h1><p>A contract to dredge the approach channel at Port
+        Ellis has been awarded today, the ministry said.</p><img src="https://example.org/a.jpg"
+        data-src="https://example.org/a-large.jpg" alt="A"></main></body></html>"""
+    )
+    assert raw.body is not None and 'src="https://example.org/a.jpg"' in raw.body
+
+
 def _prose(label: str) -> str:
     return "".join(
         f"<p>{label} paragraph {i}, in which the council explains, at some length, what the ferry decision means.</p>"

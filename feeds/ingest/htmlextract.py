@@ -122,10 +122,27 @@ def _paragraph_chars(root: HtmlElement) -> dict[HtmlElement, int]:
 
 
 def _drop_never_content(root: HtmlElement) -> None:
+    _load_lazy_images(root)
     for element in list(root.iter("svg", "math")):
         _hoist_breakouts(element)
     for element in list(root.iter(*_DROP_TAGS)):
         _remove(element)
+
+
+# Where lazy-loading scripts keep an image's real address until it scrolls into view (lazysizes, WordPress plugins,
+# jQuery Lazy Load), and what stands in `src` meanwhile: nothing, a data: URL, or a placeholder file.
+_LAZY_SOURCES = ("data-src", "data-lazy-src", "data-original", "data-lazy")
+_PLACEHOLDER = re.compile(r"(?:placeholder|blank|spacer|transparent|pixel|lazy|loading)[^/]*$", re.IGNORECASE)
+
+
+def _load_lazy_images(root: HtmlElement) -> None:
+    """Give a lazy-loaded <img> the picture its page would load: a page saved before its script ran has the address
+    only in `data-src` (the <noscript> copy beside it is dropped with every <noscript>)."""
+    for img in root.iter("img"):
+        lazy = next((value.strip() for name in _LAZY_SOURCES if (value := img.get(name)) and value.strip()), None)
+        src = (img.get("src") or "").strip()
+        if lazy and (not src or src.lower().startswith("data:") or _PLACEHOLDER.search(src.split("?", 1)[0])):
+            img.set("src", lazy)
 
 
 # The HTML start tags that end an <svg> or <math> left open (HTML's parsing rules for foreign content): a browser
