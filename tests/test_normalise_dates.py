@@ -76,6 +76,9 @@ def utc(*args: int) -> datetime:
         ("2 July 2017 09:30", utc(2017, 7, 2, 8, 30)),
         ("2 Jul 2017 09:30 BST", utc(2017, 7, 2, 8, 30)),
         ("2 Nov 2017 09:30 GMT", utc(2017, 11, 2, 9, 30)),
+        ("22.30 (BST) Wednesday 3 June 2026", utc(2026, 6, 3, 21, 30)),  # an embargo line's zone in brackets
+        ("3 June 2026 10:30 (GMT)", utc(2026, 6, 3, 10, 30)),
+        ("00:01 (UTC) 1 December 2026", utc(2026, 12, 1, 0, 1)),
         ("2 Nov 2017 09:30 GMT+1", utc(2017, 11, 2, 8, 30)),
         ("2 Nov 2017 09:30 UTC-05:00", utc(2017, 11, 2, 14, 30)),
         ("2 November 2017 at 9:30am", utc(2017, 11, 2, 9, 30)),

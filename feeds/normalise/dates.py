@@ -83,6 +83,9 @@ _DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.
 _DOTTED_24H = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.])")
 # "12 noon", "midday": how UK embargo lines write 12:00 ("EMBARGOED UNTIL 12 NOON WEDNESDAY 2 DECEMBER 2026").
 _NOON = re.compile(r"\b(?:12(?:[:.]00)?\s*)?(?:noon|midday)\b", re.IGNORECASE)
+# A zone in brackets, as embargo lines write it: "22.30 (BST) Wednesday 3 June 2026". (Only a name of `_ZONES`
+# is unwrapped; "(IST)" stays as written and is refused.)
+_BRACKETED_ZONE = re.compile(r"\(\s*(?P<zone>" + "|".join(name for name in _ZONES if len(name) > 1) + r")\s*\)", re.I)
 # "Midnight on 1 December" is the start of that day to some and its end to others: refused, saying what to write.
 _MIDNIGHT = re.compile(r"\bmidnight\b", re.IGNORECASE)
 _MONTH_NAME = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")[a-z]*\b", re.IGNORECASE)
@@ -219,6 +222,7 @@ def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
             "'midnight' is the start of the day to some readers and its end to others: write 00:01 or 23:59"
         )
     text = _NOON.sub("12:00", text)
+    text = _BRACKETED_ZONE.sub(r" \g<zone> ", text)
     text = _DOTTED_TIME.sub(lambda m: f"{m['h']}:{m['m']}{m['ampm'].replace('.', '')}", text)
     text = _DOTTED_24H.sub(r"\g<h>:\g<m>", text)
     text = _GMT_OFFSET.sub(_gmt_offset_to_iso, text)
