@@ -329,6 +329,41 @@ def test_a_text_body_ends_at_ENDS_and_heads_the_notes_to_editors() -> None:
     assert release.summary == "The fund opens today."
 
 
+@pytest.mark.parametrize(
+    ("body", "body_format", "expected"),
+    [
+        (
+            "The council will rebuild 40 beach huts.\n\nENDS\n\n**Notes to editors**\n\n- Photos available.",
+            "markdown",
+            "<p>The council will rebuild 40 beach huts.</p>\n<p><strong>Notes to editors</strong></p>\n<ul>\n"
+            "<li>Photos available.</li>\n</ul>",
+        ),
+        (
+            "<p>The council will rebuild 40 beach huts.</p><p align=center><b>-ENDS-</b></p><h2>Notes to editors</h2>"
+            "<p>Photos available.</p>",
+            "html",
+            "<p>The council will rebuild 40 beach huts.</p><h2>Notes to editors</h2><p>Photos available.</p>",
+        ),
+        (  # a Word export's paragraphs in its section <div>
+            "<div><p>The council will rebuild 40 beach huts.</p>\n<p>– Ends –</p>\n<p>Media enquiries: 01234 567890</p>"
+            "</div>",
+            "html",
+            "<div><p>The council will rebuild 40 beach huts.</p>\n<p>Media enquiries: 01234 567890</p></div>",
+        ),
+    ],
+)
+def test_an_ends_line_in_markdown_or_html_is_not_published_either(body: str, body_format: str, expected: str) -> None:
+    """Before: "ENDS" (and "-ENDS-") from a Word export or a Markdown file was published on the release's page."""
+    release = norm(raw(body=body, body_format=body_format))
+    assert release.body_html == expected
+    assert "ends" not in release.body_text.casefold()
+
+
+def test_a_paragraph_that_only_says_ends_as_a_word_of_a_sentence_stays() -> None:
+    release = norm(raw(body="<p>The consultation ends.</p><p>It ends on Friday.</p>", body_format="html"))
+    assert release.body_html == "<p>The consultation ends.</p><p>It ends on Friday.</p>"
+
+
 def test_topics_given_then_detected() -> None:
     release = norm(raw(topics=("Coasts",), body="Fisheries and floods both matter.\n\nFlooding too."))
     assert release.topics == ("Coasts", "Flooding", "Fisheries")

@@ -45,6 +45,7 @@ from feeds.normalise.html import (
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.text import (
     collapse,
+    is_ends_line,
     is_label,
     make_summary,
     one_line_text,
@@ -388,12 +389,29 @@ def _body(raw: RawRelease, site: Site) -> tuple[str, str]:
         raise _invalid(raw, "body", "the release has no body")
     base, fragments = (raw.link, True) if raw.link else (site.base_url, False)
     if raw.body_format == "markdown":
-        return render_markdown(body, base_url=base, fragments=fragments)
+        return _without_ends(*render_markdown(body, base_url=base, fragments=fragments))
     if raw.body_format == "html":
         html = sanitise_html(body, base, fragments=fragments, visible_only=True)
-    else:
-        html = text_to_html(body)
+        return _without_ends(html, clean_html_to_text(html))
+    html = text_to_html(body)  # ("ENDS" is left out as the text is read)
     return html, clean_html_to_text(html)  # html is sanitised: the fast, equivalent extractor applies
+
+
+def _without_ends(body_html: str, body_text: str) -> tuple[str, str]:
+    """The body without its "ENDS" paragraphs (`<p>-ENDS-</p>`, from a Word export or a Markdown file): the marker
+    that ends a release's story is not published in any format (what follows it, the notes to editors, is)."""
+    if "ends" not in body_text.casefold():
+        return body_html, body_text
+
+    def kept(m: re.Match[str]) -> str:
+        inner = m[2]
+        return "" if is_ends_line(clean_html_to_text(inner) if "<" in inner or "&" in inner else inner) else m[0]
+
+    html = _BLOCK.sub(kept, body_html)
+    if html == body_html:
+        return body_html, body_text
+    text = clean_html_to_text(html)
+    return (html, text) if text else (body_html, body_text)
 
 
 def _date(raw: RawRelease, field: str, value: str | datetime | None, site: Site) -> datetime | None:

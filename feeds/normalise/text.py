@@ -22,7 +22,7 @@ from typing import Literal
 
 from feeds.normalise.autolink import linkify
 
-__all__ = ["collapse", "make_summary", "text_to_html", "windows_1252_controls", "xml_safe"]
+__all__ = ["collapse", "is_ends_line", "make_summary", "text_to_html", "windows_1252_controls", "xml_safe"]
 
 # XML 1.0 §2.2 Char: tab, newline, carriage return and the rest of Unicode minus the other C0 controls,
 # surrogates and U+FFFE/U+FFFF. Lone surrogates also cannot be encoded as UTF-8 at all.
@@ -62,6 +62,13 @@ _CLOSING_START = re.compile(
 )
 # "ENDS" on a line of its own, as written: "-ends-", "– ENDS –", "*ENDS*", "ENDS."
 _ENDS = re.compile(r"[-–—*_\s]*ends[-–—*_.\s]*", re.IGNORECASE)
+
+
+def is_ends_line(text: str) -> bool:
+    """Whether `text` (a line, a paragraph's text) is the "ENDS" that ends a press release's story."""
+    return _ENDS.fullmatch(text) is not None
+
+
 # The heading of the notes for editors, on a line of its own: "Notes to editors", "NOTE TO EDITORS:", "Notes for
 # editors", "Editor's notes", "Editors’ notes".
 _EDITORS_NOTES = re.compile(
