@@ -217,6 +217,39 @@ def test_an_image_with_its_own_source_keeps_it() -> None:
     assert raw.body is not None and 'src="https://example.org/a.jpg"' in raw.body
 
 
+def _word_item(cls: str, marker: str, text: str, font: str = "Symbol") -> str:
+    return (
+        f"<p class={cls} style='text-indent:-18.0pt;mso-list:l0 level1 lfo1'><![if !supportLists]><span\n"
+        f"style='font-family:{font}'>{marker}<span style='font:7.0pt \"Times New Roman\"'>&nbsp;&nbsp;&nbsp;&nbsp;\n"
+        f"</span></span><![endif]>{text}<o:p></o:p></p>\n"
+    )
+
+
+def test_a_word_exports_lists_are_lists() -> None:
+    """Before: each point a paragraph opening with a stray "·" (or "1."), the list lost."""
+    bullets = _word_item("MsoListParagraphCxSpFirst", "·", "Mainland to Inis Mór: two sailings a day") + _word_item(
+        "MsoListParagraphCxSpLast", "·", "Mainland to Carreg: one sailing a day"
+    )
+    numbers = _word_item("MsoListParagraphCxSpFirst", "1.", "Dredging in January", "Calibri") + _word_item(
+        "MsoListParagraphCxSpLast", "2.", "Opening in April", "Calibri"
+    )
+    raw = from_html(
+        _WORD_PAGE.format(title="x").replace(
+            "</div>",
+            f"<p class=MsoNormal>The timetable gives:</p>{bullets}<p class=MsoNormal>The work runs in stages:</p>"
+            f"{numbers}</div>",
+        )
+    )
+    assert raw.body is not None
+    body = " ".join(raw.body.replace("<o:p></o:p>", "").split())
+    assert (
+        "<p>The timetable gives:</p><ul><li>Mainland to Inis Mór: two sailings a day</li> "
+        "<li>Mainland to Carreg: one sailing a day</li></ul>" in body.replace(' class="MsoNormal"', "")
+    )
+    assert "<ol><li>Dredging in January</li> <li>Opening in April</li></ol>" in body
+    assert "·" not in body
+
+
 def _prose(label: str) -> str:
     return "".join(
         f"<p>{label} paragraph {i}, in which the council explains, at some length, what the ferry decision means.</p>"

@@ -396,6 +396,7 @@ def _prose_chars(element: HtmlElement) -> int:
 def _tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
     if title_element is not None and any(a is container for a in title_element.iterancestors()):
         _remove(title_element)
+    _word_lists(container)
     _drop_leading_labels(container)
     for element in reversed(list(container.iter())):
         if element is container or not isinstance(element.tag, str):
@@ -409,6 +410,52 @@ def _tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
             and not any(isinstance(e.tag, str) and e.tag in _KEEP_EMPTY for e in element.iter())
         ):
             _remove(element)
+
+
+# Word writes a list as paragraphs styled `mso-list:l0 level1 lfo1`, each opening with its bullet or number in a
+# <span> of its own ("·" in the Symbol font, "o", "§", "1.", "a)"), spaced with no-break spaces.
+_WORD_LIST_STYLE = re.compile(r"mso-list\s*:\s*l\d", re.IGNORECASE)
+_WORD_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-z]|[ivxlc]{1,6})[.)]", re.IGNORECASE)
+
+
+def _word_lists(container: HtmlElement) -> None:
+    """Make the runs of a Word export's list paragraphs a list again (<ul>, or <ol> when numbered), without the
+    markers Word typed into them: a browser shows them as a list, the paragraphs read "· Mainland to …"."""
+    for parent in list(container.iter()):
+        run: list[tuple[HtmlElement, HtmlElement]] = []
+        for child in [*parent, None]:
+            marker = _word_list_marker(child) if child is not None else None
+            if child is not None and marker is not None and (not run or not (run[-1][0].tail or "").strip()):
+                run.append((child, marker))
+                continue
+            if run:
+                _make_list(parent, run)
+                run = []
+            if child is not None and marker is not None:
+                run.append((child, marker))
+
+
+def _word_list_marker(p: HtmlElement) -> HtmlElement | None:
+    """The <span> holding the bullet or number of a Word list paragraph, None for any other element."""
+    if p.tag != "p" or not _WORD_LIST_STYLE.search(p.get("style") or "") or (p.text or "").strip():
+        return None
+    first = next(iter(p), None)
+    if first is None or first.tag != "span" or (not (first.tail or "").strip() and len(p) == 1):
+        return None  # (no marker, or nothing after it)
+    mark = text_of(first)
+    return first if mark and (len(mark) == 1 or _WORD_NUMBER.fullmatch(mark)) else None
+
+
+def _make_list(parent: HtmlElement, run: list[tuple[HtmlElement, HtmlElement]]) -> None:
+    numbered = _WORD_NUMBER.fullmatch(text_of(run[0][1])) is not None
+    items = lxml.html.Element("ol" if numbered else "ul")
+    run[0][0].addprevious(items)
+    items.tail, run[-1][0].tail = run[-1][0].tail, None
+    for p, marker in run:
+        marker.drop_tree()  # (its tail, the item's text, stays)
+        p.attrib.clear()
+        p.tag = "li"
+        items.append(p)
 
 
 def _drop_leading_labels(container: HtmlElement) -> None:
