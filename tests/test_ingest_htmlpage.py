@@ -456,6 +456,26 @@ def test_strip_site_suffix(title: str, expected: str) -> None:
     assert strip_site_suffix(title) == expected
 
 
+@pytest.mark.parametrize(
+    ("og_title", "title"),
+    [
+        ("Coastal path reopens - ahead of schedule", "Coastal path reopens - ahead of schedule"),
+        ("Q&A: dredging - what happens next", "Q&A: dredging - what happens next"),
+        ("Coastal path reopens - Westshire Council", "Coastal path reopens"),
+        ("Coastal path reopens – ahead of schedule | Westshire Council", "Coastal path reopens – ahead of schedule"),
+    ],
+)
+def test_a_dash_in_a_headline_is_kept_when_what_follows_is_not_the_sites_name(og_title: str, title: str) -> None:
+    """Before: a page without an <h1> was titled "Coastal path reopens", the rest of its headline taken for a site's
+    name, though the page names its site (`og:site_name`)."""
+    raw = from_html(
+        f"""<html><head><meta property="og:site_name" content="Westshire Council">
+        <meta property="og:title" content="{og_title}"></head><body><div class="content">
+        <p>The coastal path at Porthmellin reopens on Saturday, two weeks ahead of schedule.</p></div></body></html>"""
+    )
+    assert raw.title == title
+
+
 # --- the European Parliament pages of the corpus -----------------------------------------------------------
 
 

@@ -92,7 +92,7 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         heading = _fallback_heading(root, site_name, word_export=word_export)
     if heading is None and page_title is None and word_export:
         page_title = _headline_or_none(title_tag, site_name)
-    title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "")
+    title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "", site_name)
     if not title:
         raise InvalidReleaseError("the page has no <h1>, og:title or <title>", origin=origin, field="title")
     body_element = root.find("body")
@@ -184,15 +184,18 @@ def _pieces(element: HtmlElement) -> Iterable[str]:
         yield child.tail or ""
 
 
-def strip_site_suffix(title: str) -> str:
-    """`Headline | News | Site` → `Headline`; `Headline - Site` → `Headline` (short suffixes only)."""
+def strip_site_suffix(title: str, site_name: str | None = None) -> str:
+    """`Headline | News | Site` → `Headline`; `Headline - Site` → `Headline` (short suffixes only). When the page
+    names its site (`site_name`), a dash is taken for the site's only before that name: "Coastal path reopens -
+    ahead of schedule" is a headline."""
     title = " ".join(title.split())
     parts = title.split(" | ")
     if len(parts) > 1 and parts[0] and all(len(p) <= 40 for p in parts[1:]):
         return parts[0]
+    site = " ".join(site_name.split()).casefold() if site_name else None
     for separator in (" - ", " – ", " — ", " :: "):
         head, found, tail = title.rpartition(separator)
-        if found and head and len(tail) <= 30 and len(tail.split()) <= 4:
+        if found and head and len(tail) <= 30 and len(tail.split()) <= 4 and site in (None, tail.casefold()):
             return head
     return title
 
