@@ -250,6 +250,34 @@ def test_a_word_exports_lists_are_lists() -> None:
     assert "·" not in body
 
 
+@pytest.mark.parametrize(
+    "date",
+    [
+        '<p class="published-date">Published: 27 November 2026</p>',  # below the headline, in a box left out
+        '<div class="news-meta"><span class="label">Date:</span> <span>27 November 2026</span></div>',
+    ],
+)
+def test_a_date_shown_by_the_headline_dates_a_page_without_date_metadata(date: str) -> None:
+    """Before: a council page showing "Published: 27 November 2026" under its headline was dated at its ingest."""
+    raw = from_html(
+        f"""<html><head><title>Beach huts to be rebuilt | Westshire Council</title></head><body><main>
+        <div class="news-article"><h1>Beach huts to be rebuilt</h1>{date}<div class="article-body">
+        <p>Forty beach huts destroyed in last winter's storms will be rebuilt by Easter, the council said today.</p>
+        </div></div></main></body></html>"""
+    )
+    assert raw.published == "27 November 2026"
+    assert raw.body is not None and "27 November" not in raw.body
+
+
+def test_a_date_shown_above_the_headline_dates_the_page_too() -> None:
+    raw = from_html(
+        """<html><body><main><p class="date">Friday 27 November 2026</p><h1>Beach huts to be rebuilt</h1>
+        <p>Forty beach huts destroyed in last winter's storms will be rebuilt by Easter, the council said today.</p>
+        <p>The contract was signed on 3 December 2025.</p></main></body></html>"""
+    )
+    assert raw.published == "Friday 27 November 2026"
+
+
 def _prose(label: str) -> str:
     return "".join(
         f"<p>{label} paragraph {i}, in which the council explains, at some length, what the ferry decision means.</p>"

@@ -32,6 +32,7 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.htmlextract import extract_article, inner_html, text_of
 from feeds.model import RawRelease
+from feeds.normalise.datelines import date_line
 from feeds.normalise.html import resolve_url
 from feeds.normalise.text import is_label
 
@@ -98,6 +99,8 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     body_element = root.find("body")
     embargo = _take_embargo(body_element if body_element is not None else root, heading, origin=origin)
     published = embargo or meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
+    if published is None and heading is not None:
+        published = _date_by_headline(body_element if body_element is not None else root, heading)
     updated = meta.first(_UPDATED) or _itemprop_date(root, "dateModified")
     link = _page_url(_absolute(_canonical(root), base)) or _page_url(_absolute(meta.first(("og:url",)), base))
     site = _not_a_platform(site_name or _site_from_title(page_title, title))
@@ -167,6 +170,20 @@ def _take_embargo(body: HtmlElement, heading: HtmlElement | None, *, origin: str
         if blocks[index] is not heading and blocks[index].getparent() is not None:
             blocks[index].drop_tree()  # (its tail text stays)
     return found
+
+
+def _date_by_headline(body: HtmlElement, heading: HtmlElement) -> str | None:
+    """The date a page without date metadata shows by its headline, in a paragraph of its own just above or below
+    it ("Published: 27 November 2026", "Date: 27 November 2026", as written): a CMS's box that extraction leaves out
+    of the article."""
+    blocks = [e for e in body.iter(*_TEXT_BLOCKS) if next(e.iterdescendants(*_TEXT_BLOCKS), None) is None and _text(e)]
+    at = next((i for i, e in enumerate(blocks) if e is heading or heading in e.iterancestors()), None)
+    if at is None:
+        return None
+    for index in (at + 1, at - 1, at + 2, at - 2):
+        if 0 <= index < len(blocks) and (date := date_line(_text(blocks[index]))) is not None:
+            return date
+    return None
 
 
 def _text(element: HtmlElement) -> str:
