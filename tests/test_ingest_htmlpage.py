@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import lxml.html
@@ -164,6 +165,15 @@ def test_a_word_export_is_titled_by_its_bold_headline_not_by_its_document_proper
     assert raw.title == "Winter ferry timetable keeps island routes running"
     assert raw.published == "00:01 TUESDAY 1 DECEMBER 2026"
     assert raw.body is not None and "Winter ferry" not in raw.body and "EMBARGOED" not in raw.body
+
+
+def test_a_word_export_whose_headline_has_words_title_style_is_titled_by_it() -> None:
+    headline = re.search(r"<p class=MsoNormal align=center.*?</p>", _WORD_PAGE, re.DOTALL)
+    assert headline is not None
+    page = _WORD_PAGE.replace(headline[0], "<p class=MsoTitle>Winter ferry timetable keeps island routes running</p>")
+    assert from_html(page.format(title="PR ferry timetable DRAFT v3")).title == (
+        "Winter ferry timetable keeps island routes running"
+    )
 
 
 def test_a_word_export_s_section_heading_is_not_its_headline() -> None:

@@ -289,7 +289,8 @@ def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlEleme
         if not text or is_embargo_line(text):
             continue  # (an embargo in bold above a Word export's headline is no headline)
         bold = "".join(text_of(b) for b in p.iter("b", "strong"))
-        if len(text) <= 200 and " ".join(bold.split()) == text and not is_label(text, site_name):
+        titled = (p.get("class") or "").startswith("MsoTitle")  # (Word's "Title" style)
+        if len(text) <= 200 and (titled or " ".join(bold.split()) == text) and not is_label(text, site_name):
             return p
         if not is_label(text, site_name):
             return None  # the first real paragraph is ordinary text: it is not a headline
