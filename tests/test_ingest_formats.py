@@ -132,6 +132,31 @@ def test_text_that_only_looks_quoted_printable_is_kept(text: str) -> None:
 
 
 @pytest.mark.parametrize(
+    "headers",
+    [
+        "From: Jane Smith <jane.smith@coastal.example.gov.uk>\nSent: 26 November 2026 16:02\n"
+        "To: Press Office <press@coastal.example.gov.uk>\nSubject: PR - Coastal path reopens",
+        "---------- Forwarded message ---------\nFrom: Jane Smith <jane.smith@coastal.example.gov.uk>\n"
+        "Date: Thu, 26 Nov 2026 at 16:02\nSubject: Coastal path reopens\nTo: <press@coastal.example.gov.uk>",
+        "-----Original Message-----\nFrom: Smith, Jane (DCA)\nSent: Thursday, November 26, 2026 4:02 PM\n"
+        "To: Press Office\nCc: Jones, Tom (DCA)\nSubject: RE: final PR for sign-off",
+    ],
+)
+def test_an_e_mails_headers_pasted_above_the_release_are_not_its_title(headers: str) -> None:
+    """Before: titled "From: Jane Smith <jane.smith@…>", the address published, the headers the summary."""
+    text = f"{headers}\n\nCoastal path reopens at St Ives Head\n\nThe path will reopen on Saturday, the department said"
+    (raw,) = parse("path.txt", text.encode())
+    assert raw.title == "Coastal path reopens at St Ives Head"
+    assert raw.body == "The path will reopen on Saturday, the department said"
+    assert raw.line_of("title") == headers.count("\n") + 3
+
+
+def test_a_from_line_that_is_no_e_mail_header_block_is_left_alone() -> None:
+    (raw,) = parse("from.txt", b"From: the Minister\n\nA message to fishermen\n\nStay safe at sea this winter.\n")
+    assert raw.title == "From: the Minister"
+
+
+@pytest.mark.parametrize(
     ("facts", "organisation", "published", "updated", "lines"),
     [
         (  # as a GOV.UK page's list comes out when the page is copied: each label above its value

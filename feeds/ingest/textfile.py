@@ -74,6 +74,8 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     is the publication time (a release dated ahead is held back from the site until then)."""
     lines = _undo_quoted_printable(text).split("\n")
     first = _next_line(lines, 0)
+    if first is not None and (headers_end := _email_headers(lines, first)) is not None:
+        first = _next_line(lines, headers_end)
     embargo: tuple[str, int] | None = None
     dated: tuple[str, int] | None = None
     label = None
@@ -123,6 +125,26 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         organisation=facts["organisation"][0] if "organisation" in facts else None,
         lines=tuple(found_lines),
     )
+
+
+# The headers of an e-mail pasted with the release it carried (forwarded, or copied from a reply), as mail clients
+# show them: "From: Jane Smith <jane@…>", "Sent:", "To:", "Subject:", under "-----Original Message-----" or
+# "---------- Forwarded message ---------".
+_EMAIL_HEADER = re.compile(r"\s*(from|sent|date|to|cc|bcc|subject|reply-to|importance|attachments)\s*:.*", re.I)
+_EMAIL_SEPARATOR = re.compile(r"\s*-{2,}\s*(?:original message|forwarded message)\s*-{2,}\s*", re.IGNORECASE)
+
+
+def _email_headers(lines: list[str], start: int) -> int | None:
+    """The index after the block of e-mail headers at `start`, when its lines are all headers (or its separator)
+    and include a From and a To or Subject: metadata of a message, never the release's headline or text."""
+    index, names = start, set()
+    if _EMAIL_SEPARATOR.fullmatch(lines[index]):
+        index += 1
+    while index < len(lines) and (header := _EMAIL_HEADER.fullmatch(lines[index])) is not None:
+        names.add(header[1].casefold())
+        index += 1
+    end_of_block = index >= len(lines) or not lines[index].strip()
+    return index if end_of_block and "from" in names and names & {"to", "subject"} else None
 
 
 # A character beyond ASCII as an e-mail's quoted-printable UTF-8 writes it (`=E2=80=99` for ’, `=C2=A3` for £):
