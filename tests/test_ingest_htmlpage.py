@@ -610,6 +610,25 @@ def test_a_description_that_says_more_than_the_title_is_the_summary() -> None:
     assert raw.summary == "The wall was repaired ahead of the summer."
 
 
+@pytest.mark.parametrize(
+    "description",
+    [
+        "Forty new visitor berths will open at Kingsport harbour next spring. The pontoons will be built at&hellip;",
+        "Forty new visitor berths will open at Kingsport harbour next spring. The pontoons will be built at...",
+        "Forty new visitor berths will open at Kingsport harbour next spring [&hellip;]",  # WordPress's excerpt
+        "Forty new visitor berths will open at Kingsport harbour next spring [...]",
+    ],
+)
+def test_a_description_cut_short_by_the_cms_is_not_the_summary(description: str) -> None:
+    """Before: the summary stopped at "The pontoons will be built at…", where the CMS cut the first paragraph."""
+    raw = from_html(
+        f"""<html><head><meta name="description" content="{description}"></head><body><main>
+        <h1>New pontoons for Kingsport harbour</h1><p>Forty new visitor berths will open at Kingsport harbour next
+        spring. The pontoons will be built at the east quay.</p></main></body></html>"""
+    )
+    assert raw.summary is None  # (the body's first paragraph gives it)
+
+
 @pytest.mark.parametrize("separator", [" - ", " – ", " — ", " | "])
 def test_the_site_named_after_the_headline_in_the_title_issues_the_release(separator: str) -> None:
     """An editor's review: "Harbour wall repaired - Portneuf Council" lost its site suffix from the title, as

@@ -436,12 +436,18 @@ def _site_from_title(page_title: str | None, title: str) -> str | None:
     return None
 
 
+_CUT_SHORT = re.compile(r"(?:…|\.\.\.|\[\s*(?:…|\.\.\.)\s*\])\s*$")
+
+
 def _summary(description: str | None, title: str, names: tuple[str | None, ...]) -> str | None:
     """The page's description as the release's summary, unless it opens with an embargo line (a CMS that builds
     it from the first paragraph copies "EMBARGOED UNTIL …" into it): the summary is then derived from the body,
     from which the embargo line is taken out. A summary never says "EMBARGOED …". Nor is it a description that
-    only repeats the headline, names the site or is a label ("News"), as CMSs fill it on every page."""
+    only repeats the headline, names the site or is a label ("News"), as CMSs fill it on every page, or one the
+    CMS cut short ("The pontoons will be built at…", WordPress's "… [&hellip;]"): the body's paragraph is whole."""
     if description is None or is_embargo_line(description.split(".", 1)[0].split("\n", 1)[0]):
+        return None
+    if _CUT_SHORT.search(description):
         return None
     folded = " ".join(description.split()).casefold().rstrip(":.")
     if folded == " ".join(title.split()).casefold().rstrip(":.") or any(is_label(description, n) for n in names):
