@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
 import pytest
 
+from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
 from feeds.ingest.htmlpage import release_from_html, strip_site_suffix
 from feeds.model import RawRelease
+from feeds.normalise import normalise_release
 
 DATA = Path(__file__).parent / "data" / "ingest"
 
@@ -627,6 +630,23 @@ def test_a_description_cut_short_by_the_cms_is_not_the_summary(description: str)
         spring. The pontoons will be built at the east quay.</p></main></body></html>"""
     )
     assert raw.summary is None  # (the body's first paragraph gives it)
+
+
+def test_a_description_that_opens_with_a_dateline_gives_way_to_the_body() -> None:
+    """Before: the summary read "LONDON, 26 November 2026 – Forty new…" and the release was dated at its ingest."""
+    release = normalise_release(
+        from_html(
+            """<html><head><meta name="description" content="LONDON, 26 November 2026 – Forty new visitor berths will
+            open at Kingsport harbour next spring."></head><body><main><h1>New pontoons for Kingsport harbour</h1>
+            <p>LONDON, 26 November 2026 – Forty new visitor berths will open at Kingsport harbour next spring.</p>
+            <p>The pontoons will be built at the east quay.</p></main></body></html>"""
+        ),
+        Site(title="T", base_url="https://press.example.org/", author="T", language="en", timezone="Europe/London"),
+        TopicSettings(),
+        datetime(2026, 11, 28, 12, tzinfo=UTC),
+    )
+    assert release.summary == "Forty new visitor berths will open at Kingsport harbour next spring."
+    assert release.published == datetime(2026, 11, 26, tzinfo=UTC)
 
 
 @pytest.mark.parametrize("separator", [" - ", " – ", " — ", " | "])

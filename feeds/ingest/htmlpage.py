@@ -23,6 +23,7 @@ import re
 from collections.abc import Iterable
 from functools import partial
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import lxml.etree
 import lxml.html
@@ -32,7 +33,7 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.htmlextract import extract_article, inner_html, text_of
 from feeds.model import RawRelease
-from feeds.normalise.datelines import date_line
+from feeds.normalise.datelines import date_line, opening_date
 from feeds.normalise.html import resolve_url
 from feeds.normalise.text import is_label
 
@@ -436,6 +437,7 @@ def _site_from_title(page_title: str | None, title: str) -> str | None:
     return None
 
 
+_UTC = ZoneInfo("UTC")  # (only whether a dateline opens the description is asked)
 _CUT_SHORT = re.compile(r"(?:…|\.\.\.|\[\s*(?:…|\.\.\.)\s*\])\s*$")
 
 
@@ -447,8 +449,8 @@ def _summary(description: str | None, title: str, names: tuple[str | None, ...])
     CMS cut short ("The pontoons will be built at…", WordPress's "… [&hellip;]"): the body's paragraph is whole."""
     if description is None or is_embargo_line(description.split(".", 1)[0].split("\n", 1)[0]):
         return None
-    if _CUT_SHORT.search(description):
-        return None
+    if _CUT_SHORT.search(description) or opening_date([description], _UTC) is not None:
+        return None  # (a dateline, "LONDON, 26 November 2026 – …", from the first paragraph: the body's is read)
     folded = " ".join(description.split()).casefold().rstrip(":.")
     if folded == " ".join(title.split()).casefold().rstrip(":.") or any(is_label(description, n) for n in names):
         return None
