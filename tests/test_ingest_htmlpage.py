@@ -282,6 +282,21 @@ def test_a_date_shown_by_the_headline_dates_a_page_without_date_metadata(date: s
     assert raw.body is not None and "27 November" not in raw.body
 
 
+def test_a_date_in_the_pages_metadata_list_dates_a_page_without_date_metadata() -> None:
+    """GOV.UK's list under the lead paragraph ("From: …", "Published 3 June 2026"), saved without its tags."""
+    raw = from_html(
+        """<html><body><main><h1>Funding boost for lifeboat stations</h1>
+        <p class="lead">Twelve lifeboat stations will share £3 million to replace launch equipment.</p>
+        <div class="gem-c-metadata"><dl><dt>From:</dt><dd><a href="/org">Department for Coastal Affairs</a> and
+        <a href="/people/jo">Jo Bloggs MP</a></dd><dt>Published</dt><dd>3 June 2026</dd>
+        <dt>Last updated</dt><dd>4 June 2026 — <a href="#history">See all updates</a></dd></dl></div>
+        <div class="govspeak"><p>Twelve lifeboat stations will share £3 million, the minister said.</p>
+        </div></main></body></html>"""
+    )
+    assert (raw.published, raw.updated) == ("3 June 2026", "4 June 2026")
+    assert raw.organisation == "Department for Coastal Affairs"
+
+
 def test_a_date_shown_above_the_headline_dates_the_page_too() -> None:
     raw = from_html(
         """<html><body><main><p class="date">Friday 27 November 2026</p><h1>Beach huts to be rebuilt</h1>

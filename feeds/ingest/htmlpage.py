@@ -102,7 +102,9 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     published = embargo or meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
     if published is None and heading is not None:
         published = _date_by_headline(body_element if body_element is not None else root, heading)
+    published = published or _listed_date(root, ("published", "first published", "date published"))
     updated = meta.first(_UPDATED) or _itemprop_date(root, "dateModified")
+    updated = updated or _listed_date(root, ("last updated", "updated"))
     link = _page_url(_absolute(_canonical(root), base)) or _page_url(_absolute(meta.first(("og:url",)), base))
     site = _not_a_platform(site_name or _site_from_title(page_title, title))
     organisation = meta.first(_ISSUER) or _from_line(root) or site
@@ -406,17 +408,33 @@ def _not_a_platform(name: str | None) -> str | None:
 def _from_line(root: HtmlElement) -> str | None:
     """The organisation a page's metadata list names ("From: Foreign, Commonwealth & Development Office", as a
     <dt>/<dd> pair): the first name after it."""
+    dd = _listed(root, ("from",))
+    if dd is None:
+        return None
+    first = next((a for a in dd.iter("a") if text_of(a)), None)
+    name = text_of(first) if first is not None else text_of(dd)
+    return name[:200] or None
+
+
+def _listed_date(root: HtmlElement, labels: tuple[str, ...]) -> str | None:
+    """The date a page's metadata list gives under one of `labels` ("Published" / "3 June 2026"), as written; not
+    the link to the history GOV.UK puts after "Last updated" ("4 June 2026 — See all updates")."""
+    dd = _listed(root, labels)
+    return date_line(_SEE_ALL_UPDATES.sub("", text_of(dd))) if dd is not None else None
+
+
+_SEE_ALL_UPDATES = re.compile(r"\s*[—–-]+\s*see all updates\s*$", re.IGNORECASE)
+
+
+def _listed(root: HtmlElement, labels: tuple[str, ...]) -> HtmlElement | None:
+    """The <dd> of a page's metadata list under the first <dt> that is one of `labels` (lower case, no colon)."""
     for dt in root.iter("dt"):
-        if text_of(dt).rstrip(":").strip().casefold() != "from":
+        if text_of(dt).rstrip(":").strip().casefold() not in labels:
             continue
         dd = dt.getnext()
         while dd is not None and dd.tag != "dd":
             dd = dd.getnext()
-        if dd is None:
-            return None
-        first = next((a for a in dd.iter("a") if text_of(a)), None)
-        name = text_of(first) if first is not None else text_of(dd)
-        return name[:200] or None
+        return dd
     return None
 
 
