@@ -271,6 +271,13 @@ def test_plain_text_needs_a_title_and_a_body(text: str, field: str, line: int | 
             2,
         ),
         ("Embargo lifted on fish exports\n\nText.\n", "Embargo lifted on fish exports", None, None),
+        (  # a 24-hour time without "hrs" (before: refused, "the year 0001 … is not a year of ours")
+            "EMBARGO: 0001 Thursday 3 December 2026\n\nNew strategy\n\nText.",
+            "New strategy",
+            "00:01 Thursday 3 December 2026",
+            1,
+        ),
+        ("EMBARGOED UNTIL 2230 ON 3 DECEMBER 2026\n\nStrategy\n\nText.", "Strategy", "22:30 3 DECEMBER 2026", 1),
         (
             "Press release\nEMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026\nNew strategy\n\nText.",
             "New strategy",

@@ -67,6 +67,9 @@ _EMBARGO = re.compile(
 )
 _EMBARGO_ALONE = re.compile(r"[*_]*\s*(?:strictly\s+)?(?:embargoed|embargo|under\s+embargo)\s*:?\s*[*_]*", re.I)
 _HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECASE)
+# A 24-hour time written as four digits, opening the embargo, with the year further on ("0001 Thursday 3 December
+# 2026"): the date parser would read "0001" as a year.
+_FOUR_DIGIT_TIME = re.compile(r"^\s*([01]\d|2[0-3])([0-5]\d)\b(?=\D.*(?<!\d)\d{4}(?!\d))")
 _FILLER = re.compile(r"\b(?:on|at|uk\s+time|local\s+time)\b", re.IGNORECASE)
 
 
@@ -75,6 +78,7 @@ def _embargo_time(when: str, line_text: str, *, origin: str, line: int) -> str:
     meant ("0001hrs" is 00:01, not a year); an embargo without one is refused: the release would otherwise be
     published at once."""
     when = _HOURS.sub(r"\1:\2", when)  # (a dotted time alone, "00.01", `parse_date` reads as a time itself)
+    when = _FOUR_DIGIT_TIME.sub(r"\1:\2", when)
     when = " ".join(_FILLER.sub(" ", when).split()).strip(" *_,.;:–—-")
     if not re.search(r"\d", when):
         raise InvalidReleaseError(
