@@ -238,6 +238,18 @@ def _word_item(cls: str, marker: str, text: str, font: str = "Symbol") -> str:
     )
 
 
+def test_a_filtered_word_exports_lists_are_lists_too() -> None:
+    items = _word_item("MsoListParagraphCxSpFirst", "·", "Two sailings a day") + _word_item(
+        "MsoListParagraphCxSpLast", "·", "One sailing a day"
+    )
+    items = items.replace("mso-list:l0 level1 lfo1", "")  # ("Web Page, Filtered" drops Office's styles)
+    raw = from_html(_WORD_PAGE.format(title="x").replace("</div>", f"<p class=MsoNormal>Sailings:</p>{items}</div>"))
+    assert raw.body is not None
+    assert "<ul><li>Two sailings a day</li> <li>One sailing a day</li></ul>" in " ".join(
+        raw.body.replace("<o:p></o:p>", "").split()
+    )
+
+
 def test_a_word_exports_lists_are_lists() -> None:
     """Before: each point a paragraph opening with a stray "·" (or "1."), the list lost."""
     bullets = _word_item("MsoListParagraphCxSpFirst", "·", "Mainland to Inis Mór: two sailings a day") + _word_item(

@@ -437,7 +437,8 @@ def _word_lists(container: HtmlElement) -> None:
 
 def _word_list_marker(p: HtmlElement) -> HtmlElement | None:
     """The <span> holding the bullet or number of a Word list paragraph, None for any other element."""
-    if p.tag != "p" or not _WORD_LIST_STYLE.search(p.get("style") or "") or (p.text or "").strip():
+    styled = _WORD_LIST_STYLE.search(p.get("style") or "") or (p.get("class") or "").startswith("MsoList")
+    if p.tag != "p" or not styled or (p.text or "").strip():  # (a "filtered" export keeps only the class)
         return None
     first = next(iter(p), None)
     if first is None or first.tag != "span" or (not (first.tail or "").strip() and len(p) == 1):
