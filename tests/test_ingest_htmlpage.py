@@ -221,6 +221,25 @@ def test_a_lazy_loaded_image_keeps_the_picture_its_page_would_load(img: str) -> 
     assert raw.body.count("<img") == 1 and f' src="{url}"' in raw.body and "data:" not in raw.body
 
 
+@pytest.mark.parametrize(
+    ("head", "src"),
+    [
+        ("<meta name=ProgId content=Word.Document>", "PR%20ferry_files/image002.png"),  # Word's "Save as Web Page"
+        ('<link rel="canonical" href="https://www.example.gov.uk/news/ferries">', "./Ferries%20news_files/ferry.jpg"),
+        ("", "Ferries news_files/ferry.jpg"),  # a browser's "Web Page, complete"
+    ],
+)
+def test_an_image_saved_in_the_pages_files_folder_is_left_out(head: str, src: str) -> None:
+    """Before: published as https://press.example.org/PR%20ferry_files/image002.png, a picture nobody uploaded."""
+    raw = from_html(
+        f"""<html><head>{head}</head><body><main><h1>Winter ferry timetable</h1><p><img src="{src}" alt="Logo"></p>
+        <p>Islanders will keep a daily ferry service through the winter, the department announced today.</p>
+        <img src="https://www.example.gov.uk/media/ferry.jpg" alt="A ferry"></main></body></html>"""
+    )
+    assert raw.body is not None and "_files" not in raw.body and "Logo" not in raw.body
+    assert 'src="https://www.example.gov.uk/media/ferry.jpg"' in raw.body
+
+
 def test_an_image_with_its_own_source_keeps_it() -> None:
     raw = from_html(
         """<html><body><main><h1>Dredging contract awarded</h1><p>A contract to dredge the approach channel at Port

@@ -135,14 +135,22 @@ _LAZY_SOURCES = ("data-src", "data-lazy-src", "data-original", "data-lazy")
 _PLACEHOLDER = re.compile(r"(?:placeholder|blank|spacer|transparent|pixel|lazy|loading)[^/]*$", re.IGNORECASE)
 
 
+# A picture saved beside the page, in the folder a word processor or browser makes for it ("PR ferry_files/
+# image001.png", "./Ferries news_files/ferry.jpg"): only on the machine that saved it, never uploaded with the file.
+_SAVED_ALONGSIDE = re.compile(r"(?:\./)?[^/:?#]+_files/", re.IGNORECASE)
+
+
 def _load_lazy_images(root: HtmlElement) -> None:
     """Give a lazy-loaded <img> the picture its page would load: a page saved before its script ran has the address
-    only in `data-src` (the <noscript> copy beside it is dropped with every <noscript>)."""
-    for img in root.iter("img"):
+    only in `data-src` (the <noscript> copy beside it is dropped with every <noscript>). An image whose file was
+    saved beside the page is left out: published, it would be a broken picture."""
+    for img in list(root.iter("img")):
         lazy = next((value.strip() for name in _LAZY_SOURCES if (value := img.get(name)) and value.strip()), None)
         src = (img.get("src") or "").strip()
         if lazy and (not src or src.lower().startswith("data:") or _PLACEHOLDER.search(src.split("?", 1)[0])):
-            img.set("src", lazy)
+            img.set("src", src := lazy)
+        if _SAVED_ALONGSIDE.match(src):
+            _remove(img)
 
 
 # The HTML start tags that end an <svg> or <math> left open (HTML's parsing rules for foreign content): a browser
