@@ -240,6 +240,27 @@ def test_an_image_saved_in_the_pages_files_folder_is_left_out(head: str, src: st
     assert 'src="https://www.example.gov.uk/media/ferry.jpg"' in raw.body
 
 
+@pytest.mark.parametrize(
+    "back",
+    [
+        '<a href="#fnref-1">↩</a>',
+        '<a href="#fnref1" class="footnote-back" role="doc-backlink">↩︎</a>',  # pandoc
+        '<a href="#ref-1-link" aria-label="Jump to footnote reference 1">↩︎</a>',  # WordPress's footnotes block
+        '<a href="#r1">^</a>',
+    ],
+)
+def test_a_footnotes_link_back_to_the_text_is_left_out(back: str) -> None:
+    """Before: each note ended with a stray "↩", its link gone with the page it pointed into."""
+    raw = from_html(
+        f"""<html><body><main><h1>Dredging contract awarded</h1><p>The channel will be 9 metres deep at the lowest
+        tide<sup><a href="#fn-1" id="fnref-1">1</a></sup>, the ministry said today, for the larger ferries.</p>
+        <ol class="footnotes"><li id="fn-1">At lowest astronomical tide. {back}</li></ol></main></body></html>"""
+    )
+    assert raw.body is not None
+    assert "At lowest astronomical tide.</li>" in " ".join(raw.body.split()).replace(" </li>", "</li>")
+    assert ">1</a></sup>" in raw.body  # (the note's number in the text stays)
+
+
 def test_an_image_with_its_own_source_keeps_it() -> None:
     raw = from_html(
         """<html><body><main><h1>Dredging contract awarded</h1><p>A contract to dredge the approach channel at Port

@@ -123,10 +123,23 @@ def _paragraph_chars(root: HtmlElement) -> dict[HtmlElement, int]:
 
 def _drop_never_content(root: HtmlElement) -> None:
     _load_lazy_images(root)
+    for link in list(root.iter("a")):
+        if _is_backlink(link):
+            _remove(link)
     for element in list(root.iter("svg", "math")):
         _hoist_breakouts(element)
     for element in list(root.iter(*_DROP_TAGS)):
         _remove(element)
+
+
+# A footnote's link back to where it is called ("↩", "↩︎", "^", "↑"): a way around the page, not text of the note.
+_BACK_MARK = re.compile(r"[\s↩↑⤴^\ufe0e\ufe0f]+")
+
+
+def _is_backlink(link: HtmlElement) -> bool:
+    if not (link.get("href") or "").strip().startswith("#"):
+        return False
+    return link.get("role") == "doc-backlink" or _BACK_MARK.fullmatch(link.text_content()) is not None
 
 
 # Where lazy-loading scripts keep an image's real address until it scrolls into view (lazysizes, WordPress plugins,
