@@ -151,6 +151,34 @@ def test_an_e_mails_headers_pasted_above_the_release_are_not_its_title(headers: 
     assert raw.line_of("title") == headers.count("\n") + 3
 
 
+_DUES = "Harbour dues frozen for 2027"
+_DUES_TEXT = "Harbour dues at Kingsport will stay at 2026 levels next year, the Trust said."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"PRESS RELEASE\nRef: PR 2026/114\nDate: 26 November 2026\n\n{_DUES}\n\n{_DUES_TEXT}\n",
+        f"Our ref: DCA/PR/114\n\n{_DUES}\n\nIssued: 26 November 2026\nReference: PR 2026/114\n\n{_DUES_TEXT}\n",
+        f"{_DUES}\n\nRef: PR 2026/114\nIssued: 26 November 2026\n\n{_DUES_TEXT}\n",
+        f"{_DUES}\nPress release no. 114/26\n\n{_DUES_TEXT}\n",
+    ],
+)
+def test_a_release_reference_number_is_neither_the_title_nor_the_summary(text: str) -> None:
+    """Before: titled "Ref: PR 2026/114", or summarised "Ref: PR 2026/114 Issued: 26 November 2026" and dated at
+    ingest."""
+    (raw,) = parse("dues.txt", text.encode())
+    assert (raw.title, raw.body) == (_DUES, _DUES_TEXT)
+    assert raw.published in (None, "26 November 2026")
+    if "26 November" in text:
+        assert raw.published == "26 November 2026"
+
+
+def test_a_headline_about_a_reference_stays_the_headline() -> None:
+    (raw,) = parse("ref.txt", b"Reference libraries to open on Sundays\n\nThe county's libraries will open.\n")
+    assert raw.title == "Reference libraries to open on Sundays"
+
+
 def test_a_from_line_that_is_no_e_mail_header_block_is_left_alone() -> None:
     (raw,) = parse("from.txt", b"From: the Minister\n\nA message to fishermen\n\nStay safe at sea this winter.\n")
     assert raw.title == "From: the Minister"

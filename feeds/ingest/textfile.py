@@ -87,6 +87,9 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
             first = _next_line(lines, last + 1)
             continue
         following = _next_line(lines, first + 1)
+        if _REFERENCE.fullmatch(lines[first]) and following is not None:  # "Ref: PR 2026/114": the office's filing
+            first = following
+            continue
         if (date := date_line(lines[first])) is not None and following is not None:
             # "3 June 2026" or "FOR IMMEDIATE RELEASE: 3 June 2026" above the headline: the date, never a headline
             dated, first = dated or (date, first + 1), following
@@ -108,6 +111,9 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         start = found[1] + 1
     if embargo is None:
         embargo = _embargo_further(lines, start, origin=origin)
+    header = _reference_block(lines, start)
+    if header is not None:
+        dated, start = dated or header[0], header[1]
     facts, start = _page_facts(lines, start)
     body, body_line = _body(lines, start, origin=origin)
     published = embargo or dated or facts.get("published")
@@ -171,6 +177,34 @@ def _undo_quoted_printable(text: str) -> str:
             return match.group()
 
     return _QP_BYTES.sub(decode, _QP_SOFT_BREAK.sub("", text))
+
+
+# The office's reference for a release, on a line of its own: "Ref: PR 2026/114", "Our ref: DCA/PR/114", "Press
+# release no. 114/26". (A colon, "no." or "#" says it is one: "Reference libraries to open" is a headline.)
+_REFERENCE = re.compile(
+    r"\s*[*_]*\s*(?:(?:our\s+|your\s+)?ref(?:erence)?(?:\s+(?:no|number)\.?)?\s*[:#]"
+    r"|(?:(?:press|news)\s+)?release\s+(?:no\.|number|#)\s*:?)\s*\S.*",
+    re.IGNORECASE,
+)
+
+
+def _reference_block(lines: list[str], start: int) -> tuple[tuple[str, int] | None, int] | None:
+    """(the date it gives and its 1-based line, or None; the index after it) for the paragraph at `start` when it is
+    only the release's reference and date lines ("Ref: PR 2026/114" / "Issued: 26 November 2026"), else None."""
+    first = _next_line(lines, start)
+    if first is None:
+        return None
+    end = next((i for i in range(first, len(lines)) if not lines[i].strip()), len(lines))
+    dated: tuple[str, int] | None = None
+    references = 0
+    for i in range(first, end):
+        if _REFERENCE.fullmatch(lines[i]):
+            references += 1
+        elif (date := date_line(lines[i])) is not None:
+            dated = dated or (date, i + 1)
+        else:
+            return None
+    return (dated, end) if references and _next_line(lines, end) is not None else None
 
 
 # The facts a GOV.UK page lists under its headline, as they come out when the page is copied as text: "From:"
