@@ -152,6 +152,18 @@ def test_a_date_above_the_headline_or_after_for_immediate_release_dates_the_rele
     assert "3 June" not in r.body_text and "IMMEDIATE" not in r.body_text.upper()
 
 
+@pytest.mark.parametrize(
+    "above",
+    ["Press release", "**PRESS RELEASE**", "Ref: PR 2026/114", "News release\n3 June 2026", "_Press release_"],
+)
+def test_a_label_or_reference_above_a_markdown_heading_is_neither_refused_nor_published(above: str) -> None:
+    """Before: refused, "no title: … start the text with a '# Heading' line", for the label above it."""
+    r = read("dues.md", f"{above}\n\n# Harbour dues frozen\n\nHarbour dues will stay at this year's level.\n")
+    assert r.title == "Harbour dues frozen"
+    assert r.body_html == "<p>Harbour dues will stay at this year's level.</p>"
+    assert r.document_type == ("news_release" if "News" in above else "press_release")
+
+
 def test_a_headline_that_ends_with_a_date_is_still_the_headline() -> None:
     r = read("as.txt", "Autumn Statement, 26 November 2026\n\nThe Chancellor today set out the spending plans.\n")
     assert r.title == "Autumn Statement, 26 November 2026"

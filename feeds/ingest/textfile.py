@@ -278,7 +278,9 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     lines = text.split("\n")
     values, key_lines, body_start = _front_matter(lines, origin=origin)
     fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
-    embargo, dated = _take_embargo(lines, body_start, origin=origin)  # (blanks their lines)
+    embargo, dated, label = _take_embargo(lines, body_start, origin=origin)  # (blanks their lines)
+    if label is not None and "document_type" not in fields:
+        fields = {**fields, "document_type": label}  # ("Press release" above the `# Heading`)
     if embargo is None:
         embargo = _embargo_further(lines, body_start, origin=origin, markdown=True)
     if embargo is None and "published" not in fields:
@@ -330,16 +332,21 @@ _SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
 
 def _take_embargo(
     lines: list[str], start: int, *, origin: str
-) -> tuple[tuple[str, int] | None, tuple[str, int] | None]:
+) -> tuple[tuple[str, int] | None, tuple[str, int] | None, str | None]:
     """(time, 1-based line) of the first embargo line at the top of the text, as plain text finds one: above the
     headline (around a label such as "Press release") or just below it; with a front-matter title the text's
     first lines are below it. Every embargo line found there is blanked in `lines` (line numbers stay). Second,
-    the same for a line above the `# Heading` that is only a date ("3 June 2026", "FOR IMMEDIATE RELEASE: …")."""
+    the same for a line above the `# Heading` that is only a date ("3 June 2026", "FOR IMMEDIATE RELEASE: …");
+    third, the label above it ("Press release", "**PRESS RELEASE**"). Those lines, and the office's reference
+    ("Ref: PR 2026/114"), are blanked when a heading follows them (else they are the text under a front-matter
+    title)."""
     text = [_BLOCK_MARK.sub("", line) for line in lines]
     found: tuple[str, int] | None = None
-    dates: list[tuple[str, int]] = []  # (above a heading, or they are the text under a front-matter title)
+    dates: list[tuple[str, int]] = []
+    above: list[int] = []
+    label: str | None = None
     index = _next_line(lines, start)
-    heading = label = False
+    heading = False
     while index is not None:
         embargo = embargo_at(text, index, origin=origin)
         if embargo is not None:
@@ -350,23 +357,30 @@ def _take_embargo(
             continue
         if heading:
             break  # only the line just below the headline
+        plain = text[index].strip().strip("*_").strip()
         if not _ATX_HEADING.match(lines[index]) and (date := date_line(text[index])) is not None:
             dates.append((date, index))
+            above.append(index)
             index = _next_line(lines, index + 1)
-            continue
-        if not label and is_label(text[index]):
-            label, index = True, _next_line(lines, index + 1)
+        elif label is None and is_label(plain):
+            label = " ".join(plain.split()).rstrip(":")
+            above.append(index)
+            index = _next_line(lines, index + 1)
+        elif _REFERENCE.fullmatch(text[index]):
+            above.append(index)
+            index = _next_line(lines, index + 1)
         elif _ATX_HEADING.match(lines[index]):
             heading, index = True, _next_line(lines, index + 1)
         elif index + 1 < len(lines) and _SETEXT_UNDERLINE.match(lines[index + 1]) and lines[index].strip():
             heading, index = True, _next_line(lines, index + 2)
         else:
             break
-    if not heading or not dates:
-        return found, None
-    for _, at in dates:
+    if not heading:
+        return found, None, None
+    for at in above:
         lines[at] = ""
-    return found, (dates[0][0], dates[0][1] + 1)
+    label = None if label is None or label.casefold() in _NOT_A_TYPE else label
+    return found, ((dates[0][0], dates[0][1] + 1) if dates else None), label
 
 
 EMBARGO_SCAN = 8
