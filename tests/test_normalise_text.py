@@ -519,6 +519,24 @@ LONG = (
         # Japanese has no spaces between words: a dateline's one space is not the only place to cut
         ("東京 日本政府は本日、新たな経済支援策を発表しました。", 20, "東京 日本政府は本日、新たな経済支援策…"),
         ("London – 日本政府は本日発表しました。", 15, "London – 日本政府は…"),
+        # a byline or a photo's credit above the story is no summary (before: "By Jane Smith, Communications Officer")
+        (
+            "By Jane Smith, Communications Officer\n\nThe real first paragraph is this one.",
+            280,
+            "The real first paragraph is this one.",
+        ),
+        ("BY JANE SMITH\n\nThe real first paragraph is this one.", 280, "The real first paragraph is this one."),
+        (
+            "Photo: the harbour at dawn (credit: the Trust)\n\nThe real first paragraph.",
+            280,
+            "The real first paragraph.",
+        ),
+        (
+            "By 2030 every ferry will run on electricity.\n\nSecond.",
+            280,
+            "By 2030 every ferry will run on electricity.",
+        ),
+        ("By Jane Smith, Communications Officer", 280, "By Jane Smith, Communications Officer"),
     ],
 )
 def test_make_summary(text: str, limit: int, summary: str) -> None:

@@ -416,6 +416,14 @@ def _flush(out: list[str], quote: list[str]) -> None:
         out.append("<blockquote>\n" + "\n".join(quote) + "\n</blockquote>")
 
 
+# A byline or a picture's credit above the story ("By Jane Smith, Communications Officer", "Photo: the harbour at
+# dawn"): who wrote it or what the picture shows, never what the release says. ("By 2030 every ferry…" is news.)
+_CREDIT = re.compile(
+    r"(?:[Bb]y|BY)\s+[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w'’.-]*){0,4}(?:\s*[,|–—-]\s*[^.!?]{0,80})?"
+    r"|(?i:photo|picture|image|pictured|credit|caption)(?:\s+credit)?\s*:\s*[^.!?]{0,150}\.?"
+)
+
+
 def make_summary(text: str, limit: int = 280) -> str:
     """The first real paragraph of `text`, cut at a word boundary with "…" if longer than `limit`.
 
@@ -439,7 +447,7 @@ def make_summary(text: str, limit: int = 280) -> str:
             if quotation:
                 chosen, closing = _speaker_and_quotation(paragraph, quotation)
                 break
-        if len(paragraph) >= _SUMMARY_MIN:
+        if len(paragraph) >= _SUMMARY_MIN and not _CREDIT.fullmatch(paragraph):
             chosen = paragraph
             break
     else:
