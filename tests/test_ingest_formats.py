@@ -179,6 +179,11 @@ def test_a_headline_about_a_reference_stays_the_headline() -> None:
     assert raw.title == "Reference libraries to open on Sundays"
 
 
+def test_a_file_of_nothing_but_e_mail_headers_is_refused_saying_so() -> None:
+    error = parse_error("pr.txt", "From: Jane Smith <jane@example.org>\nTo: press@example.org\nSubject: PR\n\n")
+    assert (error.field, error.line) == ("title", 3) and "e-mail's headers" in error.message
+
+
 def test_a_from_line_that_is_no_e_mail_header_block_is_left_alone() -> None:
     (raw,) = parse("from.txt", b"From: the Minister\n\nA message to fishermen\n\nStay safe at sea this winter.\n")
     assert raw.title == "From: the Minister"

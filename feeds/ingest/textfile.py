@@ -76,6 +76,13 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     first = _next_line(lines, 0)
     if first is not None and (headers_end := _email_headers(lines, first)) is not None:
         first = _next_line(lines, headers_end)
+        if first is None:
+            raise InvalidReleaseError(
+                "the file holds only an e-mail's headers (From:, To:, Subject:): paste the release below them",
+                origin=origin,
+                field="title",
+                line=headers_end,
+            )
     embargo: tuple[str, int] | None = None
     dated: tuple[str, int] | None = None
     label = None
