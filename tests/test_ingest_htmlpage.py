@@ -290,6 +290,22 @@ def test_a_filtered_word_exports_lists_are_lists_too() -> None:
     )
 
 
+def test_an_e_mail_saved_as_html_by_outlook_is_titled_by_its_release_not_its_subject() -> None:
+    """Before: titled "FW: PR", filed under "Coastal path reopens" as its organisation, summarised by its headers."""
+    raw = from_html(
+        """<html><head><meta name=Generator content="Microsoft Word 15 (filtered medium)">
+        <title>FW: PR - Coastal path reopens</title></head><body><div class=WordSection1>
+        <p class=MsoNormal><b>From:</b> Jane Smith &lt;jane.smith@example.gov.uk&gt;<br><b>Sent:</b> 26 November 2026
+        16:02<br><b>To:</b> Press Office<br><b>Subject:</b> PR - Coastal path reopens<o:p></o:p></p>
+        <p class=MsoNormal><b>Coastal path reopens at St Ives Head<o:p></o:p></b></p>
+        <p class=MsoNormal>The coastal path will reopen on Saturday after repairs, the department said today.</p>
+        </div></body></html>"""
+    )
+    assert raw.title == "Coastal path reopens at St Ives Head"
+    assert raw.organisation is None
+    assert raw.body is not None and "jane.smith" not in raw.body and "Subject" not in raw.body
+
+
 def test_a_word_exports_lists_are_lists() -> None:
     """Before: each point a paragraph opening with a stray "·" (or "1."), the list lost."""
     bullets = _word_item("MsoListParagraphCxSpFirst", "·", "Mainland to Inis Mór: two sailings a day") + _word_item(

@@ -32,6 +32,7 @@ from lxml.html import HtmlElement
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.htmlextract import extract_article, inner_html, text_of
+from feeds.ingest.textfile import is_email_headers
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, opening_date
 from feeds.normalise.html import resolve_url
@@ -80,6 +81,7 @@ def parse_html(text: str, origin: str) -> HtmlElement:
 def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     """Extract one release from a web page; `InvalidReleaseError` when it has no title or no text."""
     root = parse_html(text, origin)
+    _drop_email_headers(root)
     meta = _Meta(root)
     base = _base_url(root, meta)
     site_name = meta.first(_ORGANISATION)
@@ -189,18 +191,31 @@ def _date_by_headline(body: HtmlElement, heading: HtmlElement) -> str | None:
     return None
 
 
+def _drop_email_headers(root: HtmlElement) -> None:
+    """Remove the headers of an e-mail saved as a web page (Outlook's "Save as HTML": "From: … Sent: … To: …
+    Subject: …" in the first paragraph, a line each): the message's metadata, never the release's text."""
+    body = root.find("body")
+    for block in (body if body is not None else root).iter(*_TEXT_BLOCKS):
+        if next(block.iterdescendants(*_TEXT_BLOCKS), None) is not None or not _text(block):
+            continue
+        lines = "\n".join(" ".join(line.split()) for line in "".join(_pieces(block, "\x00")).split("\x00"))
+        if is_email_headers(lines):
+            block.drop_tree()
+        return
+
+
 def _text(element: HtmlElement) -> str:
     """An element's text, white space collapsed, a line break (`<br>`) counting as a space ("EMBARGOED<br>00:01…")."""
     return " ".join("".join(_pieces(element)).split())
 
 
-def _pieces(element: HtmlElement) -> Iterable[str]:
+def _pieces(element: HtmlElement, line_break: str = " ") -> Iterable[str]:
     yield element.text or ""
     for child in element:
         if child.tag == "br":
-            yield " "
+            yield line_break
         elif isinstance(child.tag, str):
-            yield from _pieces(child)
+            yield from _pieces(child, line_break)
         yield child.tail or ""
 
 

@@ -32,7 +32,7 @@ from feeds.normalise.datelines import date_line
 from feeds.normalise.html import markdown_inline_text
 from feeds.normalise.text import is_label
 
-__all__ = ["FRONT_MATTER_KEYS", "release_from_markdown", "release_from_text"]
+__all__ = ["FRONT_MATTER_KEYS", "is_email_headers", "release_from_markdown", "release_from_text"]
 
 FRONT_MATTER_KEYS: Mapping[str, str] = {
     "title": "title",
@@ -145,6 +145,12 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
 # "---------- Forwarded message ---------".
 _EMAIL_HEADER = re.compile(r"\s*(from|sent|date|to|cc|bcc|subject|reply-to|importance|attachments)\s*:.*", re.I)
 _EMAIL_SEPARATOR = re.compile(r"\s*-{2,}\s*(?:original message|forwarded message)\s*-{2,}\s*", re.IGNORECASE)
+
+
+def is_email_headers(text: str) -> bool:
+    """Whether `text` (lines) is only an e-mail's headers, with a From and a To or Subject."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    return bool(lines) and _email_headers([*lines, ""], 0) == len(lines)
 
 
 def _email_headers(lines: list[str], start: int) -> int | None:
