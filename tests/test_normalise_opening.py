@@ -164,6 +164,14 @@ def test_a_label_or_reference_above_a_markdown_heading_is_neither_refused_nor_pu
     assert r.document_type == ("news_release" if "News" in above else "press_release")
 
 
+def test_a_markdown_file_headed_by_a_bold_line_is_titled_by_it() -> None:
+    """Word-to-Markdown converters write a bold headline, not a `# Heading` (before: refused, "no title")."""
+    r = read("dues.md", "**Harbour dues frozen**\n\nHarbour dues will stay at this year's level.\n")
+    assert (r.title, r.body_html) == ("Harbour dues frozen", "<p>Harbour dues will stay at this year's level.</p>")
+    with pytest.raises(InvalidReleaseError, match="no title"):  # (a bold sentence in a paragraph is text)
+        read("dues.md", "**Harbour dues frozen** from next year.\n\nHarbour dues will stay at this year's level.\n")
+
+
 def test_a_headline_that_ends_with_a_date_is_still_the_headline() -> None:
     r = read("as.txt", "Autumn Statement, 26 November 2026\n\nThe Chancellor today set out the spending plans.\n")
     assert r.title == "Autumn Statement, 26 November 2026"

@@ -25,7 +25,7 @@ from datetime import date, datetime, time
 import yaml
 
 from feeds.errors import InvalidReleaseError
-from feeds.ingest.embargo import embargo_at
+from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line
@@ -304,6 +304,8 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     title = fields.get("title")
     recorded = dict(key_lines)
     heading = _leading_heading(lines, body_start)
+    if heading is None and "title" not in fields:
+        heading = _bold_headline(lines, body_start)
     if heading is not None:
         heading_title, heading_line, after = heading
         if not isinstance(title, str) or title.casefold() == heading_title.casefold():
@@ -450,6 +452,19 @@ def _leading_heading(lines: list[str], start: int) -> tuple[str, int, int] | Non
 
 
 _FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
+_BOLD_LINE = re.compile(r"\s{0,3}(\*\*|__)(?P<text>[^*_\n]{1,200}?)\1\s*")
+
+
+def _bold_headline(lines: list[str], start: int) -> tuple[str, int, int] | None:
+    """(title, 1-based line, index after it) of a first paragraph that is one bold line ("**Winter ferry
+    timetable**"), as Word-to-Markdown converters write a headline in bold, when the text has no `# Heading`."""
+    first = _next_line(lines, start)
+    if first is None or (first + 1 < len(lines) and lines[first + 1].strip()):
+        return None
+    bold = _BOLD_LINE.fullmatch(lines[first])
+    if bold is None or is_embargo_line(bold["text"]) or is_label(bold["text"]):
+        return None
+    return markdown_inline_text(bold["text"]) or bold["text"].strip(), first + 1, first + 1
 
 
 def _heading_at(lines: list[str], start: int) -> tuple[str, int, int] | None:
