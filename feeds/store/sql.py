@@ -126,6 +126,16 @@ def _release_from(row: Any) -> Release:
 _SELECT_RELEASE = sa.select(*(R.c[name] for name in _RELEASE_COLUMNS))
 
 
+def in_code_point_order(column: Any, dialect: str) -> Any:
+    """`column` to compare or sort code point by code point, as SQLite does: on PostgreSQL under the "C" collation.
+
+    A database made with a language's collation (`createdb` on a server set up in en_US.UTF-8, the default of
+    Debian's packages and of the official Docker image) weighs punctuation last: it sorts `a-10-b` before `a-1-b`
+    and `visit-2` after `visit.`. Ties broken by id then came out in another order than on SQLite (a copied
+    installation cut its feed archives differently), and a range of slugs missed those it was meant to find."""
+    return column.collate("C") if dialect == "postgresql" else column
+
+
 @dataclass(frozen=True, slots=True)
 class SourceState:
     source: str
@@ -165,7 +175,7 @@ class Tx:
         if not prefix:
             raise ValueError("an empty prefix would read every release")
         upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-        identity = R.c.identity.collate("C") if self.conn.dialect.name == "postgresql" else R.c.identity
+        identity = in_code_point_order(R.c.identity, self.conn.dialect.name)
         q = _SELECT_RELEASE.where(identity >= prefix, identity < upper)
         return [r for r in map(_release_from, self.conn.execute(q)) if r.identity.startswith(prefix)]
 
@@ -196,8 +206,9 @@ class Tx:
         taken: set[str] = set()
         for chunk in chunks(wanted, 500):
             taken.update(row[0] for row in self.conn.execute(sa.select(R.c.slug).where(R.c.slug.in_(chunk))))
+        slug = in_code_point_order(R.c.slug, self.conn.dialect.name)
         for base in sorted(taken):
-            q = sa.select(R.c.slug).where(R.c.slug >= base + "-", R.c.slug < base + ".")
+            q = sa.select(R.c.slug).where(slug >= base + "-", slug < base + ".")
             taken.update(row[0] for row in self.conn.execute(q))
         return taken
 
@@ -244,10 +255,12 @@ class Tx:
         when it was ingested: (its source, its name, the ids of its releases), the earliest such file."""
         t = schema.ingested_files
         found: dict[str, tuple[str, str, list[str]]] = {}
+        dialect = self.conn.dialect.name
+        earliest = (t.c.ingested_at, in_code_point_order(t.c.source, dialect), in_code_point_order(t.c.name, dialect))
         for chunk in chunks(sorted(set(hashes)), 500):
             q = sa.select(t.c.sha256, t.c.source, t.c.name, t.c.release_ids).where(t.c.sha256.in_(chunk))
-            q = q.where(t.c.source != source if elsewhere else t.c.source == source)
-            for sha, src, name, ids in self.conn.execute(q.order_by(t.c.ingested_at, t.c.source, t.c.name)):
+            q = q.where(t.c.source != source if elsewhere else t.c.source == source).order_by(*earliest)
+            for sha, src, name, ids in self.conn.execute(q):
                 found.setdefault(sha, (src, name, json.loads(ids)))
         return found
 
@@ -351,7 +364,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
     def releases(self, *, limit: int | None = None, until: datetime | None = None) -> list[Release]:
         """Newest first (by published, then id, so the order is total and stable); with `until`, only those
         published by then (not the ones held back for an embargo)."""
-        q = _SELECT_RELEASE.order_by(R.c.published.desc(), R.c.id.desc())
+        q = _SELECT_RELEASE.order_by(R.c.published.desc(), in_code_point_order(R.c.id, self.dialect).desc())
         if until is not None:
             q = q.where(R.c.published <= until)
         if limit is not None:
@@ -364,7 +377,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         not those withdrawn before their publication, which never go public (`Release.never_public`)."""
         q = sa.select(R.c.slug, R.c.published).where(R.c.published > now)
         q = q.where(sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
-        q = q.order_by(R.c.published, R.c.slug)
+        q = q.order_by(R.c.published, in_code_point_order(R.c.slug, self.dialect))
         with self.engine.connect() as conn:
             return [(slug, published) for slug, published in conn.execute(q)]
 
@@ -398,7 +411,7 @@ class Store(WatchStoreMixin, AlertStoreMixin):
         A release public at a publish went public then at the latest, and one not yet public goes public later,
         so it joins after every release already shown; a release never embargoed keeps its place."""
         went_public = sa.case((R.c.published > R.c.first_ingested, R.c.published), else_=R.c.first_ingested)
-        q = sa.select(R.c.id).order_by(went_public, R.c.published, R.c.id)
+        q = sa.select(R.c.id).order_by(went_public, R.c.published, in_code_point_order(R.c.id, self.dialect))
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(q)]
 
