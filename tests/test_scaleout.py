@@ -668,3 +668,46 @@ def test_releases_stored_together_keep_the_sqlite_order_on_a_language_collated_d
     ids = sorted(f"tag:press.example.org,2026-11-28:{s}" for s in slugs)
     assert language_collated.release_archive_order() == ids
     assert [r.id for r in language_collated.releases()] == ids[::-1]
+
+
+def _terminate_lock_holder(store: Any, name: str) -> int:
+    """End the database session holding the named advisory lock, as a PostgreSQL restart would (from another
+    session: a superuser's `pg_terminate_backend`); how many sessions were ended."""
+    from feeds.store.locks import lock_key
+
+    with store.engine.connect() as conn:
+        scope = conn.execute(sa.text("SELECT current_database() || '.' || current_schema()")).scalar()
+        key = lock_key(name, str(scope)) & 0xFFFFFFFFFFFFFFFF
+        q = sa.text(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+            " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            " AND classid = :hi AND objid = :lo AND objsubid = 1"
+        )
+        ended = int(conn.execute(q, {"hi": key >> 32, "lo": key & 0xFFFFFFFF}).scalar_one())
+        conn.commit()
+    return ended
+
+
+@pytest.mark.postgres
+def test_a_run_whose_lock_went_with_a_restarted_database_is_not_failed_by_the_unlock(pg_url, caplog):
+    """The database restarting during a publish ends the session holding the lock, and the lock with it. The run's
+    work was done (its writes go through other connections), but unlocking on the dead session raised, so the
+    daemon logged `publish failed: database unavailable: terminating connection…` for a publish that had
+    written every file (and an ingest that had stored its files did not trigger the publish)."""
+    store, other = open_store(pg_url), open_store(pg_url)
+    try:
+        store.migrate(T0)
+        with caplog.at_level("WARNING", logger="feeds.store"), store.exclusive("publish") as got:
+            assert got
+            assert _terminate_lock_holder(store, "publish") == 1
+            with other.exclusive("publish") as taken:
+                assert taken, "the lock went with the session: another daemon may run meanwhile"
+        assert "publish lock was lost" in caplog.text
+        with pytest.raises(ValueError, match="the run's own error"), store.exclusive("publish") as got:
+            assert got and _terminate_lock_holder(store, "publish") == 1
+            raise ValueError("the run's own error")  # not hidden behind the unlock's
+        with store.exclusive("publish") as got:
+            assert got, "the next run takes the lock as usual"
+    finally:
+        store.close()
+        other.close()

@@ -10,18 +10,25 @@ On SQLite, where every daemon is on one machine, an exclusive `flock` on a
 file next to the database does the same job. Either way the call does not wait: if another daemon holds the
 lock, `exclusive` yields False and the caller skips this round (the other daemon is doing the work, and
 because publishing is deterministic either daemon's output is the same).
+
+A PostgreSQL restart (or a failover) ends the session holding the lock, and the lock with it: another daemon may
+take it while the section still runs. The section's writes go through other connections, so its work stands;
+unlocking on the dead session is then skipped with a warning rather than failing a run that did its work.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
+
+log = logging.getLogger("feeds.store")
 
 
 def lock_key(name: str, schema: str = "") -> int:
@@ -43,8 +50,7 @@ def exclusive(engine: sa.Engine, name: str) -> Iterator[bool]:
                 yield got
             finally:
                 if got:
-                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    conn.commit()
+                    _unlock(conn, key, name)
         return
     database = engine.url.database or ""
     if not database or database == ":memory:":
@@ -64,3 +70,21 @@ def exclusive(engine: sa.Engine, name: str) -> Iterator[bool]:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def _unlock(conn: sa.Connection, key: int, name: str) -> None:
+    """Release the advisory lock on its session; one whose session has died released it then, and says so."""
+    try:
+        conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+        conn.commit()
+    except sa.exc.DBAPIError as e:
+        if not e.connection_invalidated:
+            raise
+        why = " ".join(str(e.orig).split()) if e.orig is not None else type(e).__name__
+        log.warning(
+            "the %s lock was lost with its database connection during the run (%s): another process may have "
+            "run %s meanwhile",
+            name,
+            why,
+            name,
+        )
