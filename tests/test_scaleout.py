@@ -711,3 +711,21 @@ def test_a_run_whose_lock_went_with_a_restarted_database_is_not_failed_by_the_un
     finally:
         store.close()
         other.close()
+
+
+# --- (f) a schema named in the URL ------------------------------------------------------------------------------
+
+
+@pytest.mark.postgres
+def test_a_url_whose_schema_does_not_exist_says_which_and_what_to_do(pg_url):
+    """`?options=-csearch_path%3Dstaging` before `CREATE SCHEMA staging`: the operator saw only `InvalidSchemaName:
+    no schema has been selected to create in`, from `feeds db copy`, `feeds db migrate` and a daemon's start."""
+    from feeds.errors import StoreError
+
+    url = pg_url.replace("search_path%3D", "search_path%3Dnosuch_")  # a schema nobody created
+    store = open_store(url)
+    try:
+        with pytest.raises(StoreError, match=r"search_path \(nosuch_t_\w+\).*CREATE SCHEMA nosuch_t_\w+"):
+            store.migrate(T0)
+    finally:
+        store.close()

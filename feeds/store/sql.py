@@ -337,10 +337,25 @@ class Store(WatchStoreMixin, AlertStoreMixin):
 
     def migrate(self, now: datetime) -> list[schema.Migration]:
         try:
+            self._check_schema()
             return schema.migrate(self.engine, now)
         except sa.exc.OperationalError as e:
             # (one line: psycopg adds a tab-indented hint on a line of its own, "Is the server running…")
             raise StoreError(f"cannot open database {self.url}: {' '.join(str(e.orig).split())}") from e
+
+    def _check_schema(self) -> None:
+        """On PostgreSQL, that a schema of the search_path exists to hold the tables: a URL naming one not created
+        yet (`options=-csearch_path=staging`) otherwise failed with "no schema has been selected to create in"."""
+        if self.dialect != "postgresql":
+            return
+        with self.engine.connect() as conn:
+            current, path = conn.execute(sa.text("SELECT current_schema(), current_setting('search_path')")).one()
+        if current is None:
+            first = path.split(",")[0].strip()
+            raise StoreError(
+                f"database {self.url}: no schema on its search_path ({path}) exists: create it first "
+                f"(CREATE SCHEMA {first}), or correct the search_path in the URL"
+            )
 
     def pending_migrations(self) -> list[schema.Migration]:
         with self.engine.connect() as conn:
