@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 import waitress
 from click.testing import CliRunner
 from waitress import wasyncore
@@ -798,3 +799,26 @@ def test_a_refusal_in_a_pushed_list_names_its_index_and_a_link_takeover_warns(ap
     assert api.post({"title": "Ferries to run all winter", "body": "z.", "link": link}).status_code == 201
     other = api.post({"title": "Budget for coastal defences", "body": "w.", "link": link}).json()
     assert other["status"] == "updated" and "was 'Ferries to run all winter'" in other["warning"]
+
+
+@pytest.mark.parametrize(
+    ("error", "code", "said"),
+    [
+        (sa.exc.OperationalError, 503, "database unavailable: Exception: server closed the connection unexpectedly"),
+        (sa.exc.ProgrammingError, 500, "database refused: Exception: server closed the connection unexpectedly"),
+    ],
+)
+def test_a_push_the_database_fails_is_one_log_line_without_the_sql(api, caplog, monkeypatch, error, code, said):
+    """A PostgreSQL restart (or a revoked permission) while a sender pushed logged a 40-line traceback per push,
+    with the SQL statement in it; the jobs say it in one line, and so does the API now."""
+    import logging
+
+    def failing() -> Any:
+        cause = Exception("server closed the connection unexpectedly")
+        raise error("INSERT INTO releases (id) VALUES (%(id)s)", {"id": "x"}, cause)
+
+    monkeypatch.setattr(api.app.store, "transaction", failing)
+    with caplog.at_level(logging.INFO, logger="feeds.web"):
+        assert api.post(body={"title": "T", "body": "B"}).status_code == code
+    assert f"push API: {code} from 127.0.0.1: {said}" in caplog.text
+    assert "INSERT" not in caplog.text and "Traceback" not in caplog.text

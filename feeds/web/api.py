@@ -53,6 +53,7 @@ from feeds.logs import one_line
 from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.normalise.ids import permalink
+from feeds.store import error_text
 from feeds.web.health import error_body, json_response
 from feeds.web.metrics import Metrics
 from feeds.web.static import Environ, StartResponse
@@ -179,9 +180,18 @@ class PushApi:
             reply = self.handle(environ)
         except Reject as r:
             reply = Reply(r.code, r.payload, r.headers)
-        except (StoreError, sa_exc.OperationalError):
-            log.exception("push API: database unavailable")
-            reply = Reply(503, error_body("the database is unavailable; try again later"), (("Retry-After", "30"),))
+        except (StoreError, sa_exc.DBAPIError) as e:
+            # One line, the database's own first line, without the SQL statement (SQLAlchemy's message carries it),
+            # as the jobs log it: a database restarting while a sender retries its pushes wrote a traceback per push.
+            why = one_line(error_text(e))[:300]
+            if isinstance(e, StoreError | sa_exc.OperationalError):
+                log.error(
+                    "push API: 503 from %s: database unavailable: %s", _client(environ), why, extra={"status": 503}
+                )
+                reply = Reply(503, error_body("the database is unavailable; try again later"), (("Retry-After", "30"),))
+            else:  # (a revoked permission, a constraint: not worth retrying until the operator acts)
+                log.error("push API: 500 from %s: database refused: %s", _client(environ), why, extra={"status": 500})
+                reply = Reply(500, error_body("internal error (logged on the server)"))
         except Exception:
             log.exception("push API: unexpected error on %s", environ.get("PATH_INFO"))
             reply = Reply(500, error_body("internal error (logged on the server)"))
@@ -197,7 +207,7 @@ class PushApi:
             log.info(
                 "push API: %d from %s: %s",
                 reply.code,
-                environ.get("REMOTE_ADDR") or "unknown",
+                _client(environ),
                 first or "(no detail)",
                 extra={"status": reply.code},
             )
@@ -540,3 +550,8 @@ def normalise_items(raws: Sequence[RawRelease], app: App, now: datetime, *, list
     if errors:
         raise Invalid(errors)
     return tuple(releases)
+
+
+def _client(environ: Environ) -> str:
+    """The client's address, as the log names it."""
+    return str(environ.get("REMOTE_ADDR") or "unknown")
