@@ -33,8 +33,6 @@ class App:
     clock: Clock = utc_now
     session: requests.Session | None = None
     _http: HttpClient | None = field(default=None, repr=False)
-    _retired: list[HttpClient] = field(default_factory=list, repr=False)
-    """HTTP clients replaced after a reload changed `settings.http` (closed with the App)."""
     _http_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     releases: ReleaseCache = field(default_factory=lambda: ReleaseCache(), repr=False)
     extras: dict[str, object] = field(default_factory=dict, repr=False)
@@ -50,13 +48,16 @@ class App:
 
         Made again when `settings.http` is no longer what it was made with: a reload (SIGHUP) that adds an address
         to `[http] allow`, or changes a timeout or the size cap, takes effect at the next fetch, not at a restart.
-        The client it replaces may still be fetching for a running round: it is closed with the App."""
+        The client it replaces is closed at once: its idle keep-alive connections (one per host it fetched from)
+        close, and a fetch it is still making for a running round finishes, its connection closed as it ends
+        (urllib3 closes a connection handed back to a closed pool). Kept until the App closed, every reload
+        changing `[http]` held a socket per watched host for the rest of the daemon's life."""
         with self._http_lock:  # (the watch's fetch threads ask for it at once)
             if self._http is None or self._http.settings != self.settings.http:
                 from feeds.fetch import HttpClient
 
                 if self._http is not None:
-                    self._retired.append(self._http)
+                    self._http.close()
                 self._http = HttpClient(self.settings.http, session=self.session, clock=self.clock)
             return self._http
 
@@ -64,9 +65,8 @@ class App:
         for fn in reversed(self._closers):
             fn()
         self._closers.clear()
-        for client in [*self._retired, *([self._http] if self._http is not None else [])]:
-            client.close()
-        self._retired.clear()
+        if self._http is not None:
+            self._http.close()
         self.store.close()
 
 
