@@ -13,9 +13,10 @@ import hmac
 import io
 import json
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ from waitress import wasyncore
 from feeds.app import App
 from feeds.cli import cli
 from feeds.clock import FixedClock, rfc3339
-from feeds.web.api import Reject, read_body
+from feeds.web.api import RateLimiter, Reject, read_body
 from feeds.web.app import WebApp, make_web_app
 
 TOKEN = "test-token-0123456789-abcdefghij"
@@ -526,6 +527,24 @@ def test_failed_attempts_are_limited_but_never_lock_out_the_token_holder(make_ap
     assert codes == [401, 401, 401, 429]  # failed attempts count: no free guessing
     assert api.post(token=None).status_code == 429  # (a missing token is a failed attempt too)
     assert api.post().status_code == 201  # the token holder at the same address is not locked out
+
+
+def test_the_rate_limiter_holds_a_bounded_number_of_clients_however_many_arrive_at_once():
+    """An operator's soak: 14,000 requests from as many addresses within 14 s (an IPv6 range, a botnet) kept a
+    bucket each, as none was idle yet, and every request past 10,000 clients looked through them all under the
+    lock: 120 s of CPU for those 14,000 requests, while the sender with the token waited its turn."""
+    clock = FixedClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC))
+    limiter = RateLimiter(60, clock, max_clients=500)
+    assert limiter.acquire("192.0.2.1") == 0.0
+    started = time.process_time()
+    for i in range(20_000):
+        limiter.acquire(f"2001:db8::{i:x}")
+        clock.advance(timedelta(milliseconds=1))
+        assert len(limiter._buckets) <= 500
+    assert time.process_time() - started < 5.0  # (120 s before, for 14,000)
+    for _ in range(60):  # the oldest are forgotten: a client is limited from its next request as before
+        limiter.acquire("192.0.2.9")
+    assert limiter.acquire("192.0.2.9") > 0
 
 
 def test_unexpected_errors_are_500_json_without_details(api, monkeypatch, caplog):

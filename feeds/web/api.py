@@ -35,6 +35,7 @@ import json
 import logging
 import math
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -122,8 +123,11 @@ class Reply:
 class RateLimiter:
     """A token bucket per client: `per_minute` requests in a burst, refilled at `per_minute` / 60 per second.
 
-    Time comes from the injected clock, so tests move a FixedClock instead of sleeping. Idle clients whose
-    bucket is full again are forgotten once more than `max_clients` are tracked, bounding memory.
+    Time comes from the injected clock, so tests move a FixedClock instead of sleeping. At most `max_clients`
+    buckets are kept, in the order their clients last asked: past that, the client that asked longest ago is
+    forgotten (its bucket full again when it comes back), at a constant cost per request. Forgetting only idle
+    clients once over the limit kept every bucket of a burst from many addresses (none idle yet) and looked
+    through them all under the lock at every request.
     """
 
     def __init__(self, per_minute: int, clock: Clock, *, max_clients: int = 10_000):
@@ -131,14 +135,14 @@ class RateLimiter:
         self.rate = per_minute / 60.0
         self.clock = clock
         self.max_clients = max_clients
-        self._buckets: dict[str, tuple[float, datetime]] = {}
+        self._buckets: OrderedDict[str, tuple[float, datetime]] = OrderedDict()
         self._lock = threading.Lock()
 
     def acquire(self, client: str) -> float:
         """Take a token: 0.0 when allowed, else the seconds until one will be available."""
         now = self.clock()
         with self._lock:
-            tokens, at = self._buckets.get(client, (self.capacity, now))
+            tokens, at = self._buckets.pop(client, (self.capacity, now))
             tokens = min(self.capacity, tokens + max((now - at).total_seconds(), 0.0) * self.rate)
             if tokens >= 1.0:
                 self._buckets[client] = (tokens - 1.0, now)
@@ -146,15 +150,9 @@ class RateLimiter:
             else:
                 self._buckets[client] = (tokens, now)
                 wait = (1.0 - tokens) / self.rate
-            if len(self._buckets) > self.max_clients:
-                self._forget_idle(now)
+            while len(self._buckets) > self.max_clients:
+                self._buckets.popitem(last=False)
         return wait
-
-    def _forget_idle(self, now: datetime) -> None:
-        full_after = self.capacity / self.rate
-        for client, (_, at) in list(self._buckets.items()):
-            if (now - at).total_seconds() >= full_after:
-                del self._buckets[client]
 
 
 class PushApi:
