@@ -37,6 +37,7 @@ from feeds.clock import Clock, rfc3339, utc_now
 from feeds.config import FolderSource, Settings, load_settings
 from feeds.errors import FeedsError, IngestError
 from feeds.logs import one_line
+from feeds.status import WORKERS_SHOWN
 from feeds.store import error_text
 
 log = logging.getLogger("feeds.daemon")
@@ -365,6 +366,7 @@ class Daemon:
     def job_housekeeping(self, app: App) -> str:
         now = app.clock()
         pruned = app.store.prune_items(now - timedelta(days=app.settings.watch.retention_days))
+        app.store.prune_workers(now - WORKERS_SHOWN)
         app.store.optimise()
         return f"pruned {pruned} old items" if pruned else ""
 
@@ -451,6 +453,9 @@ class Daemon:
         ):
             self._run_job(name, fn)
         self.heartbeat(stopped=True)
+        # Cron runs no housekeeping job: each run, a process of its own, forgets the runs no status shows any more.
+        with contextlib.suppress(Exception):  # (the database down is the jobs' failure, said already)
+            self.app.store.prune_workers(self.clock() - WORKERS_SHOWN)
         self.app.close()
         return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
 

@@ -17,6 +17,9 @@ from feeds.clock import parse_iso, rfc3339
 if TYPE_CHECKING:
     from feeds.app import App
 
+WORKERS_SHOWN = timedelta(days=7)
+"""How far back `feeds status` lists daemons; housekeeping (and `feeds run --once`) forgets the older ones."""
+
 ALIVE = timedelta(seconds=50)
 """A daemon whose heartbeat is older than this is reported as gone (heartbeats come every 15 s)."""
 
@@ -117,7 +120,7 @@ def gather(app: App) -> StatusReport:
         matches[m.kind] = matches.get(m.kind, 0) + 1
     leases = app.store.leases(now)
     workers = []
-    for worker, started, heartbeat, status in app.store.worker_statuses(since=now - timedelta(days=7)):
+    for worker, started, heartbeat, status in app.store.worker_statuses(since=now - WORKERS_SHOWN):
         stopped = bool(status.get("stopped"))
         workers.append(
             WorkerStatus(

@@ -451,6 +451,31 @@ def test_run_once_imports_the_feeds_and_rules_of_the_config_as_a_start_does(make
         app.close()
 
 
+def test_the_records_of_daemons_gone_for_a_week_are_pruned_by_housekeeping_and_by_run_once(make_settings, clock):
+    """An operator's review: `feeds run --once` from cron every minute left a row of `workers` (its job states, ~1
+    KiB of JSON) per run, and so does every restart of a daemon: never deleted, though `feeds status` shows only
+    the last 7 days: 130,000 rows after three months of cron, all read at every `feeds status`."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        for day in range(30):  # a month of cron runs, one a day here, each its own process
+            daemon.worker = f"cron-host:{1000 + day}"
+            daemon.run_once()
+            daemon.app = make_app(settings, clock=clock)
+            clock.advance(timedelta(days=1))
+        store = daemon.app.store
+        seen = store.worker_statuses(since=clock() - timedelta(days=365))
+        assert len(seen) <= 8, len(seen)  # (the last 7 days, as `feeds status` shows them)
+        for day in range(30):  # a month of restarts of a daemon that housekeeps
+            store.save_worker_status(f"host:{day}", started=clock(), now=clock(), status={"stopped": True})
+            clock.advance(timedelta(days=1))
+        daemon.job_housekeeping(daemon.app)
+        seen = store.worker_statuses(since=clock() - timedelta(days=365))
+        assert len(seen) == 7 and all(clock() - heartbeat <= timedelta(days=7) for _, _, heartbeat, _ in seen)
+    finally:
+        daemon.app.close()
+
+
 def test_a_trigger_while_the_triggered_job_still_runs_is_not_dropped(make_settings, clock):
     """APScheduler skips a job whose id is still running; a change made during a publish must still publish."""
     from apscheduler.schedulers.background import BackgroundScheduler

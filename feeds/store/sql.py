@@ -454,6 +454,13 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             if not conn.execute(t.update().where(t.c.worker == worker).values(**values)).rowcount:
                 conn.execute(t.insert().values(worker=worker, **values))
 
+    def prune_workers(self, before: datetime) -> int:
+        """Forget the daemons (and `feeds run --once` runs) last heard of before `before`: one row per process
+        that ever ran, read whole by every `feeds status`, which shows only the last `WORKERS_SHOWN`."""
+        t = schema.workers
+        with writing(self.engine) as conn:
+            return int(conn.execute(t.delete().where(t.c.heartbeat < before)).rowcount or 0)
+
     def worker_statuses(self, *, since: datetime) -> list[tuple[str, datetime, datetime, dict[str, Any]]]:
         """(worker, started, heartbeat, status) of daemons seen since `since`, newest heartbeat first."""
         t = schema.workers
