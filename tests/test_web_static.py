@@ -553,3 +553,27 @@ def test_a_file_with_a_non_ascii_name_is_served_at_its_utf8_address(served: Serv
     assert status == 301 and headers["location"] == "/static/r%C3%A9pertoire/"
     assert served.request("/static/caf%E9.txt")[0] == 404  # latin-1, not UTF-8: no such name
     assert served.request("/static/caf%C3%A9.txt/")[0] == 404
+
+
+def test_the_cache_holds_a_bounded_number_of_bytes_however_much_of_the_site_is_read(tmp_path: Path) -> None:
+    """An operator's soak: a crawler reading each of 5,000 release pages (46 KB each) once left every one of
+    them in the web server's memory with its gzipped copy, 302 MiB, for the rest of the daemon's life (up to
+    20,000 files of any size were kept). The cache now holds the files read last, up to a number of bytes."""
+    for i in range(400):
+        (tmp_path / f"page{i}.html").write_text(f"<p>page {i} " + "lorem ipsum " * 1000 + "</p>\n")
+    site = StaticSite(tmp_path, cache_bytes=1 << 20)
+    for _ in range(2):
+        for i in range(400):
+            status, headers = _call(site, f"/page{i}.html", HTTP_ACCEPT_ENCODING="gzip")
+            assert status == "200 OK" and headers["content-encoding"] == "gzip"
+            assert sum(e.size + len(e.gz or b"") for e in site._cache.values()) <= 1 << 20
+            cached = site._cache[tmp_path.resolve() / f"page{i}.html"]
+            _call(site, "/page0.html")  # read often: kept
+            assert site._cache[tmp_path.resolve() / f"page{i}.html"] is cached
+    hot = site._cache[tmp_path.resolve() / "page0.html"]
+    assert _call(site, "/page0.html")[0] == "200 OK" and site._cache[tmp_path.resolve() / "page0.html"] is hot
+    big = tmp_path / "big.html"
+    big.write_text("x" * (2 << 20))  # larger than the cache: served, not kept
+    status, headers = _call(site, "/big.html")
+    assert status == "200 OK" and headers["content-length"] == str(2 << 20)
+    assert tmp_path.resolve() / "big.html" not in site._cache
