@@ -364,9 +364,12 @@ class Daemon:
         return f"{report.queued} queued, {report.sent} sent, {report.retrying} retrying, {report.failed} failed"
 
     def job_housekeeping(self, app: App) -> str:
+        from feeds.web.api import IDEMPOTENCY_KEPT
+
         now = app.clock()
         pruned = app.store.prune_items(now - timedelta(days=app.settings.watch.retention_days))
         app.store.prune_workers(now - WORKERS_SHOWN)
+        app.store.prune_idempotency(now - IDEMPOTENCY_KEPT)
         app.store.optimise()
         return f"pruned {pruned} old items" if pruned else ""
 

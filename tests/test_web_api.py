@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,7 +30,8 @@ from waitress import wasyncore
 from feeds.app import App
 from feeds.cli import cli
 from feeds.clock import FixedClock, rfc3339
-from feeds.web.api import RateLimiter, Reject, read_body
+from feeds.store.schema import idempotency
+from feeds.web.api import IDEMPOTENCY_KEPT, RateLimiter, Reject, read_body
 from feeds.web.app import WebApp, make_web_app
 
 TOKEN = "test-token-0123456789-abcdefghij"
@@ -545,6 +547,31 @@ def test_the_rate_limiter_holds_a_bounded_number_of_clients_however_many_arrive_
     for _ in range(60):  # the oldest are forgotten: a client is limited from its next request as before
         limiter.acquire("192.0.2.9")
     assert limiter.acquire("192.0.2.9") > 0
+
+
+def test_idempotency_keys_are_forgotten_by_housekeeping_after_30_days(make_api):
+    """An operator's review: every push with an `Idempotency-Key` (a CMS sending a fresh UUID with each, as the
+    draft advises) kept its key and the whole first answer for ever: 90 days of 2,000 pushes a day is 180,000
+    rows. Housekeeping now forgets keys older than `IDEMPOTENCY_KEPT` (30 days); a retry within them replays."""
+    from feeds.daemon import Daemon
+
+    api = make_api()
+    for day in range(60):
+        key = {"Idempotency-Key": f"push-{day}"}
+        assert api.post(dict(RELEASE, source_key=f"k{day}"), headers=key).status_code == 201
+        api.clock.advance(timedelta(days=1))
+    daemon = Daemon(Path(api.config_path), api.app.settings, clock=api.clock, serve=False)
+    try:
+        daemon.job_housekeeping(api.app)
+    finally:
+        daemon.app.close()
+    with api.app.store.engine.connect() as conn:
+        kept = conn.execute(sa.select(sa.func.count()).select_from(idempotency)).scalar_one()
+    assert kept == IDEMPOTENCY_KEPT.days
+    recent = api.post(dict(RELEASE, source_key="k59"), headers={"Idempotency-Key": "push-59"})
+    assert recent.headers.get("Idempotent-Replayed") == "true"
+    old = api.post(dict(RELEASE, source_key="k0"), headers={"Idempotency-Key": "push-0"})
+    assert old.status_code == 200 and "Idempotent-Replayed" not in old.headers  # (the same release: unchanged)
 
 
 def test_unexpected_errors_are_500_json_without_details(api, monkeypatch, caplog):

@@ -454,6 +454,12 @@ class Store(WatchStoreMixin, AlertStoreMixin):
             if not conn.execute(t.update().where(t.c.worker == worker).values(**values)).rowcount:
                 conn.execute(t.insert().values(worker=worker, **values))
 
+    def prune_idempotency(self, before: datetime) -> int:
+        """Forget the `Idempotency-Key`s (and the answers kept with them) recorded before `before`."""
+        t = schema.idempotency
+        with writing(self.engine) as conn:
+            return int(conn.execute(t.delete().where(t.c.created_at < before)).rowcount or 0)
+
     def prune_workers(self, before: datetime) -> int:
         """Forget the daemons (and `feeds run --once` runs) last heard of before `before`: one row per process
         that ever ran, read whole by every `feeds status`, which shows only the last `WORKERS_SHOWN`."""

@@ -38,7 +38,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
@@ -118,6 +118,11 @@ class Reply:
     code: int
     payload: dict[str, Any]
     headers: tuple[tuple[str, str], ...] = ()
+
+
+IDEMPOTENCY_KEPT = timedelta(days=30)
+"""How long an `Idempotency-Key` and its first answer are kept (housekeeping forgets older ones): a retry comes
+within minutes; one later still stores nothing twice, as a release pushed again is that release, `unchanged`."""
 
 
 class RateLimiter:
