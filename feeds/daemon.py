@@ -441,7 +441,8 @@ class Daemon:
     # --- life cycle -----------------------------------------------------------------------------------------
 
     def run_once(self) -> int:
-        """`feeds run --once`: ingest → watch → publish → alerts, then exit (non-zero if a job failed)."""
+        """`feeds run --once`: ingest → watch → publish → alerts → housekeeping, then exit (non-zero if a job
+        failed)."""
         from feeds.watch.manage import import_configured
 
         import_configured(self.app)  # the config's feeds and rules, as a start does
@@ -453,12 +454,11 @@ class Daemon:
             ("publish", self.job_publish),
             ("websub", self.job_websub_once),
             ("alerts", self.job_alerts),
+            # Cron has no daemon to housekeep: without it, a deployment run from cron kept every item for ever.
+            ("housekeeping", self.job_housekeeping),
         ):
             self._run_job(name, fn)
         self.heartbeat(stopped=True)
-        # Cron runs no housekeeping job: each run, a process of its own, forgets the runs no status shows any more.
-        with contextlib.suppress(Exception):  # (the database down is the jobs' failure, said already)
-            self.app.store.prune_workers(self.clock() - WORKERS_SHOWN)
         self.app.close()
         return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
 

@@ -476,6 +476,26 @@ def test_the_records_of_daemons_gone_for_a_week_are_pruned_by_housekeeping_and_b
         daemon.app.close()
 
 
+def test_run_once_prunes_old_watch_items_as_the_daemons_housekeeping_does(make_settings, clock):
+    """For cron: `feeds run --once` had no housekeeping, so a deployment run from cron kept every watched item
+    for ever, whatever `watch.retention_days` said."""
+    from tests.test_store_watch import item
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    store = daemon.app.store
+    feed = store.add_feed("http://127.0.0.1:9/feed.xml", title="", tags=(), interval=1800, origin="cli", now=clock())
+    store.upsert_items(feed.id, [item("old", h="h-old")], clock() - timedelta(days=100))
+    store.upsert_items(feed.id, [item("new", h="h-new")], clock())
+    assert sorted(s.item.key for s in store.stored_items()) == ["new", "old"]
+    assert daemon.run_once() in (0, 1)
+    app = make_app(settings, clock=clock)
+    try:
+        assert [s.item.key for s in app.store.stored_items()] == ["new"]
+    finally:
+        app.close()
+
+
 def test_a_trigger_while_the_triggered_job_still_runs_is_not_dropped(make_settings, clock):
     """APScheduler skips a job whose id is still running; a change made during a publish must still publish."""
     from apscheduler.schedulers.background import BackgroundScheduler
