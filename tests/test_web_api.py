@@ -9,6 +9,7 @@ nothing, 429 + Retry-After that clears when time passes, and the publish trigger
 from __future__ import annotations
 
 import contextlib
+import gzip
 import hmac
 import io
 import json
@@ -203,6 +204,23 @@ def test_wrong_content_type_is_415(api, ctype):
 
 def test_json_suffix_media_type_is_accepted(api):
     assert api.post(headers={"Content-Type": "application/vnd.feeds+json; charset=utf-8"}).status_code == 201
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate", "br", "gzip, identity"])
+def test_a_compressed_body_is_415_naming_content_encoding_not_a_400_about_utf8(api, coding):
+    """A CMS gzipping its request was told "the body is not UTF-8 (byte 1)", which sent it looking for a charset
+    problem: the body's coding is refused by name, with the one accepted (RFC 7694 §3), and nothing is stored."""
+    resp = api.post(data=gzip.compress(json.dumps(RELEASE).encode()), headers={"Content-Encoding": coding})
+    assert resp.status_code == 415
+    error = errors_of(resp)[0]
+    assert error["field"] == "Content-Encoding"
+    assert "uncompressed" in error["message"]
+    assert resp.headers["Accept-Encoding"] == "identity"
+    assert api.app.store.count_releases() == 0
+
+
+def test_an_identity_content_encoding_is_accepted(api):
+    assert api.post(headers={"Content-Encoding": "Identity"}).status_code == 201
 
 
 def test_oversized_body_is_413(make_api):

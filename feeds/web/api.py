@@ -1,7 +1,7 @@
 """POST /api/releases: the authenticated push endpoint, a thin edge over the ingest pipeline.
 
-    disabled? | Bearer token | rate limit (refused requests apart) | Content-Type | body (capped) | JSON
-        | releases in a list (capped) | Idempotency-Key replay?
+    disabled? | Bearer token | rate limit (refused requests apart) | Content-Type, Content-Encoding
+        | body (capped) | JSON | releases in a list (capped) | Idempotency-Key replay?
         | schema (every field error at once) | normalise
         | ingest_units (one transaction: the releases, the answer and its Idempotency-Key) | on_change()
 
@@ -9,9 +9,9 @@ The body is one release object or a list of them in the same schema as `.json` f
 (`feeds.ingest.schema`); a list is all or nothing. Answers: 201 (something created; `Location` for a single
 release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}` (the first 100, and
 `"more_errors": N` beyond), 401, 404 (disabled: no token configured), 405, 411, 413 (a body over `max_body`, a
-list of more than `max_releases`), 415, 422 (Idempotency-Key reused for another body), 429 (`Retry-After`), 503
-(database unavailable). Every answer is JSON (but waitress's own plain-text 413 for a body over twice
-`max_body`, refused before it is read); unexpected errors are logged, never shown.
+list of more than `max_releases`), 415 (not JSON, or compressed), 422 (Idempotency-Key reused for another body),
+429 (`Retry-After`), 503 (database unavailable). Every answer is JSON (but waitress's own plain-text 413 for a
+body over twice `max_body`, refused before it is read); unexpected errors are logged, never shown.
 
 Identity, so that retries never duplicate: an item with `source_key` (or `link`, or `slug`) is that release, and
 pushing it again updates it; an item without any of them is named by a hash of its content, so re-sending the
@@ -241,6 +241,7 @@ class PushApi:
             raise
         self._limit(client)
         check_content_type(environ.get("CONTENT_TYPE", ""))
+        check_content_encoding(environ.get("HTTP_CONTENT_ENCODING", ""))
         value = parse_json(read_body(environ, web.max_body))
         check_count(value, web.max_releases)
         key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
@@ -398,6 +399,19 @@ def check_content_type(header: str) -> None:
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
             raise Reject(415, "JSON must be encoded as UTF-8 (RFC 8259 §8.1)", field="Content-Type")
+
+
+def check_content_encoding(header: str) -> None:
+    """Only an uncompressed body: one gzipped by the sender would otherwise be read as bytes that are not UTF-8.
+    RFC 7694 §3: 415, with `Accept-Encoding` naming the coding that is accepted."""
+    codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+    if any(c != "identity" for c in codings):
+        raise Reject(
+            415,
+            f"the body is sent with Content-Encoding {header.strip()!r}: send it uncompressed",
+            headers=[("Accept-Encoding", "identity")],
+            field="Content-Encoding",
+        )
 
 
 def read_body(environ: Environ, cap: int) -> bytes:
