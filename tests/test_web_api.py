@@ -476,6 +476,20 @@ def test_list_is_all_or_nothing(api):
     assert api.post([]).status_code == 400
 
 
+def test_a_bad_date_in_one_item_is_listed_with_another_items_unknown_field(api):
+    """A list with an unknown field in item 0 and an unreadable date in item 1 was answered with item 0's error
+    only: the sender fixed it, sent again, and only then heard of item 1. Every item's errors come at once."""
+    items = [
+        dict(RELEASE, titel="x", source_key="a"),
+        dict(RELEASE, source_key="b", published="the day after tomorrow"),
+        dict(RELEASE, source_key="c", link="nope"),
+    ]
+    resp = api.post(items)
+    assert resp.status_code == 400
+    assert [(e["index"], e["field"]) for e in errors_of(resp)] == [(0, "titel"), (1, "published"), (2, "link")]
+    assert api.app.store.count_releases() == 0
+
+
 def test_two_items_that_are_one_release_are_refused_naming_both(api):
     items = [dict(RELEASE, slug="Dup-X", title="A"), dict(RELEASE, slug="dup-x", title="B")]
     resp = api.post(items)

@@ -2,7 +2,7 @@
 
     disabled? | Bearer token | rate limit (refused requests apart) | Content-Type, Content-Encoding
         | body (capped) | JSON | releases in a list (capped) | Idempotency-Key replay?
-        | schema (every field error at once) | normalise
+        | schema | normalise (every item's field errors at once, from both)
         | ingest_units (one transaction: the releases, the answer and its Idempotency-Key) | on_change()
 
 The body is one release object or a list of them in the same schema as `.json` files in the drop folder
@@ -276,7 +276,7 @@ class PushApi:
 
     def _ingest(self, value: object, fingerprint: str, key: str | None) -> tuple[Reply, bool]:
         listed = isinstance(value, list)
-        releases = normalise_items(raws_from_value(value), self.app, self.app.clock(), listed=listed)
+        releases = releases_from_value(value, self.app, self.app.clock())
         unit = Unit(origin=f"{_KEY_PREFIX}{fingerprint[:16]}", source=SOURCE, releases=releases)
         replies: list[Reply] = []
 
@@ -502,29 +502,45 @@ def idempotency_key(header: str | None) -> str | None:
 # --- validation: every field error of every item, in the words of the release schema ---------------------------
 
 
-def raws_from_value(value: object) -> tuple[RawRelease, ...]:
-    """The pushed items as raw releases, or `Invalid` listing every problem found (a list is all or nothing)."""
+def releases_from_value(value: object, app: App, now: datetime) -> tuple[Release, ...]:
+    """The pushed items as normalised releases, or `Invalid` listing every problem of every item at once (a list is
+    all or nothing): the schema's, and those normalising finds (dates, links, languages) in the items the schema
+    passed, so that a list with an unknown field in one item and an unreadable date in another names both."""
+    indexed, errors = raws_from_value(value)
+    settings = app.settings
+    releases: list[Release] = []
+    for index, raw in indexed:
+        try:
+            releases.append(normalise_release(raw, settings.site, settings.topics, now))
+        except InvalidReleaseError as e:
+            errors.append(FieldError(e.field, e.message, index))
+    if not errors and len(indexed) > 1 and (found := twins([raw for _, raw in indexed])) is not None:
+        first, second, field, same = found
+        message = f"items {first} and {second} have the same {field} ({same!r}): they would be one release"
+        errors.append(FieldError(field, message, second))
+    if errors:
+        # (in the order of the list; a stable sort keeps each item's own errors in the order they were found)
+        raise Invalid(sorted(errors, key=lambda e: -1 if e.index is None else e.index))
+    return tuple(releases)
+
+
+def raws_from_value(value: object) -> tuple[list[tuple[int | None, RawRelease]], list[FieldError]]:
+    """The pushed items the schema passes as raw releases, with their places in a list, and the schema's errors."""
     if isinstance(value, list):
         if not value:
-            raise Invalid([FieldError(None, "the list holds no release")])
+            return [], [FieldError(None, "the list holds no release")]
         indexed: list[tuple[int | None, object]] = list(enumerate(value))
     else:
         indexed = [(None, value)]
-    raws: list[RawRelease] = []
+    raws: list[tuple[int | None, RawRelease]] = []
     errors: list[FieldError] = []
     for index, item in indexed:
         origin = f"{_KEY_PREFIX}{hashlib.sha256(canonical_json(item)).hexdigest()[:16]}"
         raw, item_errors = _item(item, origin)
         errors += [FieldError(e.field, e.message, index) for e in item_errors]
         if raw is not None:
-            raws.append(raw)
-    if not errors and len(raws) > 1 and (found := twins(raws)) is not None:
-        first, second, field, value = found
-        message = f"items {first} and {second} have the same {field} ({value!r}): they would be one release"
-        errors.append(FieldError(field, message, second))
-    if errors:
-        raise Invalid(errors)
-    return tuple(raws)
+            raws.append((index, raw))
+    return raws, errors
 
 
 def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]]:
@@ -552,21 +568,6 @@ def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]
             errors.append(FieldError(e.field, e.message))
         return None, errors
     return (None if errors else raw), errors
-
-
-def normalise_items(raws: Sequence[RawRelease], app: App, now: datetime, *, listed: bool) -> tuple[Release, ...]:
-    """Normalise each item (dates, links, languages are checked here), reporting every failing item."""
-    settings = app.settings
-    releases: list[Release] = []
-    errors: list[FieldError] = []
-    for index, raw in enumerate(raws):
-        try:
-            releases.append(normalise_release(raw, settings.site, settings.topics, now))
-        except InvalidReleaseError as e:
-            errors.append(FieldError(e.field, e.message, index if listed else None))
-    if errors:
-        raise Invalid(errors)
-    return tuple(releases)
 
 
 def _client(environ: Environ) -> str:
