@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from werkzeug import Response
 
+from feeds.clock import rfc3339
 from feeds.config import RemoteJsonSource
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.remote_json import extract, poll_remote, raw_from_result
@@ -62,7 +63,7 @@ def test_mapping_defaults_follow_the_govuk_search_api():
     assert raw.link == "https://www.gov.uk/government/news/foreign-secretary-statement-on-sanctions"
     assert raw.organisation == "Foreign Office"
     assert raw.document_type == "press_release"
-    assert raw.published == "2026-11-20T10:00:00Z"
+    assert raw.updated == "2026-11-20T10:00:00Z" and raw.published is None  # (GOV.UK's last major update)
     assert raw.body_format == "html" and "Read the full text" in (raw.body or "")
 
 
@@ -187,6 +188,37 @@ def test_repolling_the_same_results_creates_nothing(remote_app, httpserver, cloc
     clock.advance(timedelta(hours=1))
     assert {o.status for o in poll_remote(app, src)} == {"unchanged"}
     assert app.store.count_releases() == 2
+
+
+def test_a_govuk_update_keeps_the_first_publication_and_a_stale_copy_does_not_bring_the_old_text_back(
+    remote_app, httpserver, clock
+):
+    """GOV.UK's `public_timestamp` is the time of the item's last major update (its finders call it "Updated"),
+    but the default mapping read it as the first publication: each update moved the release's publication to
+    the update's day, and a cache answering with the older copy put the old headline back, as nothing the
+    source dated as an update told the copies apart. It dates the update: the publication stays, and an
+    older copy is left alone, as the README promises of a remote source answering from a stale cache."""
+    app, src = remote_app
+    first = SEARCH["results"][0]
+    edited = {
+        **first,
+        "title": "Foreign Secretary statement on new sanctions",
+        "public_timestamp": "2026-11-25T09:00:00Z",
+    }
+    for doc in ({"results": [first]}, {"results": [edited]}, {"results": [first]}):
+        httpserver.expect_ordered_request("/search.json").respond_with_json(doc)
+    poll_remote(app, src)
+    release = app.store.release("foreign-secretary-statement-on-sanctions")
+    assert rfc3339(release.published) == rfc3339(release.updated) == "2026-11-20T10:00:00Z"
+    clock.advance(timedelta(hours=1))
+    assert [o.status for o in poll_remote(app, src, force=True)] == ["updated"]
+    release = app.store.release("foreign-secretary-statement-on-sanctions")
+    assert release.title == "Foreign Secretary statement on new sanctions"
+    assert rfc3339(release.published) == "2026-11-20T10:00:00Z"
+    assert rfc3339(release.updated) == "2026-11-25T09:00:00Z"
+    clock.advance(timedelta(hours=1))
+    assert [o.status for o in poll_remote(app, src, force=True)] == ["unchanged"]
+    assert app.store.release("foreign-secretary-statement-on-sanctions").title == edited["title"]
 
 
 def test_server_errors_back_off_and_honour_retry_after(remote_app, httpserver, clock):

@@ -42,7 +42,10 @@ DEFAULT_FIELDS: dict[str, str] = {
     "title": "title",
     "summary": "description",
     "link": "link",
-    "published": "public_timestamp",
+    # GOV.UK's `public_timestamp` is the time of the item's last major update (its finders show it as "Updated"),
+    # not its first publication: as `updated`, it dates a new release, keeps a stored one's publication, and lets
+    # an older copy (a stale cache) be told apart from the newer one stored.
+    "updated": "public_timestamp",
     "organisation": "organisations[0].title",
     "document_type": "content_store_document_type",
 }
