@@ -244,6 +244,17 @@ def test_garbage_is_recorded_not_raised(remote_app, httpserver):
     assert app.store.source_state("govuk").failures == 1
 
 
+def test_a_web_page_answered_for_the_document_is_named_as_one(remote_app, httpserver):
+    """A maintenance or login page answered 200 was reported as "not JSON: Expecting value: line 1 column 1
+    (char 0)", which says nothing of what came: the operator is told its media type and how it begins."""
+    app, src = remote_app
+    page = "<!DOCTYPE html>\n<html><head><title>Down for maintenance</title></head><body>Back soon</body></html>"
+    httpserver.expect_request("/search.json").respond_with_data(page, content_type="text/html")
+    error = poll_remote(app, src)[0].error or ""
+    assert "not JSON" in error and "text/html" in error and "<!DOCTYPE html> <html><head><title>Down" in error
+    assert app.store.source_state("govuk").last_error == error
+
+
 @pytest.mark.parametrize(
     ("document", "words"),
     [("[" * 100_000 + "]" * 100_000, "nests too deeply"), ('{"results": [{"title": ' + "1" * 5000 + "}]}", "not JSON")],

@@ -35,6 +35,7 @@ from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:
     from feeds.app import App
+    from feeds.fetch import Fetched
 
 log = logging.getLogger("feeds.ingest")
 
@@ -147,13 +148,13 @@ def _text(value: Any) -> str | None:
     return s or None
 
 
-def parse_document(body: bytes, source: RemoteJsonSource) -> list[Any]:
+def parse_document(body: bytes, source: RemoteJsonSource, content_type: str | None = None) -> list[Any]:
     try:
         doc = json.loads(body)
     except RecursionError as e:  # (a document nested deeper than Python's recursion limit: a JSON bomb)
         raise IngestError("not usable JSON: it nests too deeply", source=source.name, origin=source.url) from e
     except ValueError as e:  # not UTF-8, not JSON, or a number longer than Python reads (all ValueErrors)
-        raise IngestError(f"not JSON: {e}", source=source.name, origin=source.url) from e
+        raise IngestError(f"not JSON: {_not_json(body, content_type, e)}", source=source.name, origin=source.url) from e
     results = extract(doc, source.results) if source.results else doc
     if not isinstance(results, list):
         raise IngestError(
@@ -162,6 +163,15 @@ def parse_document(body: bytes, source: RemoteJsonSource) -> list[Any]:
             origin=source.url,
         )
     return results
+
+
+def _not_json(body: bytes, content_type: str | None, error: ValueError) -> str:
+    """Why a document is not JSON: the decoder's words for a broken one, else what came instead (a maintenance or
+    login page answered 200 is "Expecting value: line 1 column 1" to the decoder, which tells the operator nothing)."""
+    if body.lstrip()[:1] in (b"{", b"["):
+        return str(error)
+    start = " ".join(body[:400].decode("utf-8", "replace").split())[:80]
+    return f"the server answered {content_type or 'a body without a media type'}, beginning {start!r}"
 
 
 DUE_EARLY = timedelta(seconds=5)
@@ -200,7 +210,7 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         error = None
         if isinstance(result, Fetched):
             try:
-                outcomes = _ingest_results(app, source, result.body, now)
+                outcomes = _ingest_results(app, source, result, now)
             except IngestError as e:
                 error = str(e)
                 outcomes = [IngestOutcome(origin=source.url, status="rejected", error=error)]
@@ -247,10 +257,10 @@ def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) 
     return next((o.error for o in outcomes if o.origin == source.url and o.status == "rejected" and o.error), None)
 
 
-def _ingest_results(app: App, source: RemoteJsonSource, body: bytes, now: datetime) -> list[IngestOutcome]:
+def _ingest_results(app: App, source: RemoteJsonSource, fetched: Fetched, now: datetime) -> list[IngestOutcome]:
     units: list[Unit] = []
     seen: dict[str, tuple[int, RawRelease]] = {}
-    for i, item in enumerate(parse_document(body, source)):
+    for i, item in enumerate(parse_document(fetched.body, source, fetched.content_type)):
         origin = f"{source.url}#{i}"
         try:
             raw = raw_from_result(item, source, origin)
