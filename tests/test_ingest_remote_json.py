@@ -256,6 +256,28 @@ def test_a_web_page_answered_for_the_document_is_named_as_one(remote_app, httpse
 
 
 @pytest.mark.parametrize(
+    ("data", "charset"),
+    [
+        ("cp1252", "ISO-8859-1"),  # a legacy server's Latin-1, with Word's curly quote (WHATWG: windows-1252)
+        ("cp1252", "windows-1252"),
+        ("utf-8", "ISO-8859-1"),  # UTF-8 mislabelled: read as UTF-8, never as "BogotÃ¡"
+    ],
+)
+def test_a_document_in_the_charset_its_server_declares_is_read(remote_app, httpserver, data, charset):
+    """A source serving `application/json; charset=ISO-8859-1` was refused ("not JSON: 'utf-8' codec can't
+    decode byte 0xe1"), though its server said how to read it and the same document dropped as a file is read."""
+    app, src = remote_app
+    title = "Minister visits Bogotá: “£5m” for the region’s schools"
+    doc = {"results": [{**SEARCH["results"][0], "title": title}]}
+    body = json.dumps(doc, ensure_ascii=False).encode(data)
+    httpserver.expect_request("/search.json").respond_with_data(
+        body, content_type=f"application/json; charset={charset}"
+    )
+    assert [o.status for o in poll_remote(app, src)] == ["created"]
+    assert app.store.release("minister-visits-bogota-5m-for-the-regions-schools").title == title
+
+
+@pytest.mark.parametrize(
     ("document", "words"),
     [("[" * 100_000 + "]" * 100_000, "nests too deeply"), ('{"results": [{"title": ' + "1" * 5000 + "}]}", "not JSON")],
 )

@@ -19,7 +19,7 @@ import re
 
 from feeds.errors import InvalidReleaseError
 
-__all__ = ["declared_html_charset", "decode_text"]
+__all__ = ["codec_for_label", "declared_html_charset", "decode_text"]
 
 # Longest first: the UTF-32 LE mark begins with the UTF-16 LE one (FF FE).
 _BOMS: tuple[tuple[bytes, str, str], ...] = (
@@ -82,7 +82,7 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
 
     declared = declared_html_charset(data) if html else None
     if declared is not None:
-        codec = _codec_for_label(declared)
+        codec = codec_for_label(declared)
         if codec is not None and codec != "utf-8":
             # A declared charset is authoritative for a web page: decode as a browser would, replacing the
             # odd bad byte (for Windows-1252, one of the five it leaves undefined) rather than rejecting the page.
@@ -122,7 +122,9 @@ def declared_html_charset(data: bytes) -> str | None:
     return raw.decode("ascii", errors="replace").strip().lower()
 
 
-def _codec_for_label(label: str) -> str | None:
+def codec_for_label(label: str) -> str | None:
+    """The Python codec of a charset label as browsers read it (WHATWG: `ISO-8859-1` is Windows-1252); None if
+    unknown. UTF-16 and UTF-32 labels give UTF-8: text that can declare its charset in ASCII is not UTF-16."""
     label = label.lower()
     if label in _WINDOWS_1252_LABELS:
         return "cp1252"

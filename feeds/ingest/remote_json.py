@@ -26,6 +26,7 @@ from feeds.clock import rfc3339
 from feeds.config import RemoteJsonSource
 from feeds.errors import IngestError, InvalidReleaseError
 from feeds.ingest import ingest_units
+from feeds.ingest.decode import codec_for_label
 from feeds.ingest.formats import twins
 from feeds.ingest.pipeline import Unit, unit_from_raws
 from feeds.ingest.schema import json_type
@@ -148,9 +149,11 @@ def _text(value: Any) -> str | None:
     return s or None
 
 
-def parse_document(body: bytes, source: RemoteJsonSource, content_type: str | None = None) -> list[Any]:
+def parse_document(
+    body: bytes, source: RemoteJsonSource, content_type: str | None = None, charset: str | None = None
+) -> list[Any]:
     try:
-        doc = json.loads(body)
+        doc = json.loads(_in_declared_charset(body, charset))
     except RecursionError as e:  # (a document nested deeper than Python's recursion limit: a JSON bomb)
         raise IngestError("not usable JSON: it nests too deeply", source=source.name, origin=source.url) from e
     except ValueError as e:  # not UTF-8, not JSON, or a number longer than Python reads (all ValueErrors)
@@ -163,6 +166,20 @@ def parse_document(body: bytes, source: RemoteJsonSource, content_type: str | No
             origin=source.url,
         )
     return results
+
+
+def _in_declared_charset(body: bytes, charset: str | None) -> bytes | str:
+    """The document as `json.loads` should read it: as sent (UTF-8, or UTF-16/32, which it recognises), unless it
+    is not UTF-8 and its server declared another charset (a legacy `ISO-8859-1`), which is then believed. UTF-8 is
+    tried first, as for dropped files: a server that labels UTF-8 as Latin-1 would otherwise publish "BogotÃ¡"."""
+    codec = codec_for_label(charset) if charset else None
+    if codec is None or codec == "utf-8":
+        return body
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode(codec, errors="replace")
+    return body
 
 
 def _not_json(body: bytes, content_type: str | None, error: ValueError) -> str:
@@ -260,7 +277,7 @@ def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) 
 def _ingest_results(app: App, source: RemoteJsonSource, fetched: Fetched, now: datetime) -> list[IngestOutcome]:
     units: list[Unit] = []
     seen: dict[str, tuple[int, RawRelease]] = {}
-    for i, item in enumerate(parse_document(fetched.body, source, fetched.content_type)):
+    for i, item in enumerate(parse_document(fetched.body, source, fetched.content_type, fetched.encoding)):
         origin = f"{source.url}#{i}"
         try:
             raw = raw_from_result(item, source, origin)
