@@ -316,6 +316,33 @@ def test_a_failing_remote_source_makes_feeds_ingest_exit_1_and_one_not_due_says_
     assert "source govuk: not due until " in caplog.text
 
 
+def test_a_document_whose_every_result_is_refused_keeps_the_source_failing(remote_app, httpserver, clock):
+    """A mapping with a typo (`title = "headline"`) had every result rejected, yet the source showed "ok (200)"
+    in `feeds status` and /healthz, `feeds ingest` exited 0, and the next poll's 304 logged nothing at all: the
+    operator never learned that nothing from the source was stored. Now it fails as a broken document does."""
+    from feeds.ingest import run_ingest
+
+    app, _ = remote_app
+    renamed = {"results": [{**r, "headline": r["title"], "title": None} for r in SEARCH["results"]]}
+    httpserver.expect_request("/search.json").respond_with_json(renamed, headers={"ETag": '"v1"'})
+    report = run_ingest(app)
+    assert report.unreadable == ("govuk",) and report.count("rejected") == 2  # (each result, and the source)
+    assert report.why[0].endswith(
+        "none of the 2 results could be stored (the first: field 'title': the release has no title): "
+        "check the source's `fields` mapping"
+    )
+    state = app.store.source_state("govuk")
+    assert state.failures == 1 and state.last_error == report.why[0]
+    assert state.etag is None  # read again at the next poll, never a 304 that looks healthy
+    clock.advance(timedelta(hours=1))
+    assert run_ingest(app).unreadable == ("govuk",)
+    # A document with no results, or some good ones, is no failure of the source.
+    httpserver.clear()
+    httpserver.expect_request("/search.json").respond_with_json({"results": []})
+    clock.advance(timedelta(hours=2))
+    assert run_ingest(app).unreadable == () and app.store.source_state("govuk").failures == 0
+
+
 @pytest.mark.parametrize(
     ("field", "path", "result", "shown"),
     [

@@ -231,6 +231,12 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
             except IngestError as e:
                 error = str(e)
                 outcomes = [IngestOutcome(origin=source.url, status="rejected", error=error)]
+            else:
+                # A document none of whose results could be stored (a mapping with a typo) is the source's failure,
+                # not a healthy read: shown as "ok (200)", with its 304s after it, nothing would ever be stored.
+                error = _nothing_stored(source, outcomes)
+                if error is not None:
+                    outcomes = [*outcomes, IngestOutcome(origin=source.url, status="rejected", error=error)]
         failures = state.failures + 1 if error else 0
         # Validators are kept only for a document that was read: those of a broken one (not JSON) would have the
         # next poll answered 304, and the source shown healthy while it still serves the same broken document.
@@ -260,6 +266,23 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         outcomes = [IngestOutcome(origin=source.url, status="rejected", error=str(result.error))]
     app.store.save_source_state(new_state)
     return outcomes
+
+
+def _nothing_stored(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) -> str | None:
+    """Why a document was read for nothing, when it had results and every one was refused; else None."""
+    if not outcomes or any(o.status != "rejected" for o in outcomes):
+        return None
+    first = outcomes[0]
+    # (without the result's name, `<url>#0: `, the error starts with: the message names the source already)
+    why = re.sub(rf"^{re.escape(source.url)}#\d+: ", "", first.error or "refused").removeprefix(f"{first.origin}: ")
+    return str(
+        IngestError(
+            f"none of the {len(outcomes)} results could be stored (the first: {why}): check the source's "
+            "`fields` mapping",
+            source=source.name,
+            origin=source.url,
+        )
+    )
 
 
 def _reading(source: RemoteJsonSource) -> str:
