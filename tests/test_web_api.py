@@ -786,6 +786,19 @@ def test_a_refused_push_is_logged_for_the_operator(api, caplog):
     assert "push API: 401 from 127.0.0.1: the token is not valid" in caplog.text
 
 
+def test_a_refused_list_is_logged_with_the_item_and_the_count_of_errors(api, caplog):
+    """The operator helping a CMS developer read "push API: 400 from 127.0.0.1: titel: unknown field …" for a list
+    of 200 releases: not which item, nor that it was one error of two."""
+    import logging
+
+    items = [RELEASE, dict(RELEASE, titel="x"), dict(RELEASE, source_key="b", published="the day after tomorrow")]
+    with caplog.at_level(logging.INFO, logger="feeds.web"):
+        assert api.post(items).status_code == 400
+    line = next(r.getMessage() for r in caplog.records if r.getMessage().startswith("push API: 400"))
+    assert line.startswith("push API: 400 from 127.0.0.1: item 1: titel: unknown field 'titel'")
+    assert line.endswith(" (and 1 more error)")
+
+
 def test_a_lone_surrogate_is_a_400_naming_it_not_a_500(api):
     resp = api.post(data=b'{"title": "\\ud800x", "body": "x"}')
     assert resp.status_code == 400 and "lone surrogate" in errors_of(resp)[0]["message"]

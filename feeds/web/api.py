@@ -206,7 +206,12 @@ class PushApi:
             first = top.get("message")
             if first and top.get("field"):
                 first = f"{top['field']}: {first}"
+            if first and top.get("index") is not None:
+                first = f"item {top['index']}: {first}"
             first = one_line(first) if first else None  # the sender wrote it: no forged log lines
+            more = len(errors) - 1 + reply.payload.get("more_errors", 0) if isinstance(errors, list) and errors else 0
+            if first and more:
+                first += f" (and {more} more error{'s' if more > 1 else ''})"
             log.info(
                 "push API: %d from %s: %s",
                 reply.code,
