@@ -85,6 +85,29 @@ def test_a_default_field_mapped_to_nothing_is_left_out_and_withdrawals_can_be_ma
     assert raw.withdrawn_note == "Superseded."
 
 
+def test_a_summary_given_as_html_is_the_body_as_html_not_as_its_markup(remote_app, httpserver):
+    """A WordPress-shaped source (`summary = "excerpt.rendered"`, HTML) had its summary read as HTML, but the body
+    made of it escaped: the release page showed "<p>The Minister&#8217;s visit…</p>" as text."""
+    app, _ = remote_app
+    src = source(
+        httpserver.url_for("/search.json"), fields=(("title", "title.rendered"), ("summary", "excerpt.rendered"))
+    )
+    result = {
+        "title": {"rendered": "Minister visits Oslo"},
+        "excerpt": {"rendered": "<p>The Minister&#8217;s visit <em>starts</em> today.</p>\n"},
+        "link": "https://www.example.org/2026/11/oslo/",
+    }
+    httpserver.expect_request("/search.json").respond_with_json({"results": [result]})
+    assert [o.status for o in poll_remote(app, src)] == ["created"]
+    release = app.store.release("minister-visits-oslo")
+    assert release.summary == "The Minister’s visit starts today."
+    assert "The Minister’s visit <em>starts</em> today." in release.body_html
+    assert "&lt;" not in release.body_html and "Read the full text" in release.body_html
+    # Plain text stays text: "<5%" is not a tag.
+    plain = raw_from_result({"description": "Growth of <5% & more", "link": "/x"}, source("https://x.org/"), "x#0")
+    assert "<p>Growth of &lt;5% &amp; more</p>" in (plain.body or "")
+
+
 @pytest.fixture
 def remote_app(make_settings, make_app_for, httpserver):
     url = httpserver.url_for("/search.json")

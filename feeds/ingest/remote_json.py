@@ -32,6 +32,7 @@ from feeds.ingest.pipeline import Unit, unit_from_raws
 from feeds.ingest.schema import json_type
 from feeds.model import IngestOutcome, RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
+from feeds.normalise.release import summary_is_html
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:
@@ -111,13 +112,13 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
     if values.get("body_html"):
         body, body_format = _text(values.get("body_html")), "html"
     elif not body:
-        # Search results carry no body: publish the summary with a link to the full text.
+        # Search results carry no body: publish the summary with a link to the full text. A summary that is HTML
+        # (a WordPress `excerpt.rendered`) is read as HTML, as the summary itself is, not shown as its markup.
         from html import escape
 
         href = values.get("link") or ""
-        body = f"<p>{escape(summary or '')}</p>" + (
-            f'<p><a href="{escape(href)}">Read the full text</a></p>' if href else ""
-        )
+        lead = summary if summary and summary_is_html(summary) else f"<p>{escape(summary or '')}</p>"
+        body = lead + (f'<p><a href="{escape(href)}">Read the full text</a></p>' if href else "")
         body_format = "html"
     return RawRelease(
         origin=origin,

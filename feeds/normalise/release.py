@@ -55,7 +55,7 @@ from feeds.normalise.text import (
 )
 from feeds.normalise.topics import detect_topics
 
-__all__ = ["DEFAULT_DOCUMENT_TYPE", "HASH_VERSION", "normalise_release"]
+__all__ = ["DEFAULT_DOCUMENT_TYPE", "HASH_VERSION", "normalise_release", "summary_is_html"]
 
 DEFAULT_DOCUMENT_TYPE = "press_release"
 HASH_VERSION = 1
@@ -302,6 +302,12 @@ def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool])
     return body_html, body_text
 
 
+def summary_is_html(given: str) -> bool:
+    """Whether a given summary is read as HTML (see `_summary_text`): a source that builds a body of it reads it
+    the same way."""
+    return bool(_looks_like_html(given) or _ACTIVE_TAG.search(given))
+
+
 def _summary_text(given: str, *, markdown: bool) -> str:
     """A given summary as one line of text. HTML when it looks like it (only HTML elements, a closing tag or an
     entity: feedparser's test), so "<b>Fares</b> frozen" and a twice-escaped "Fish &amp; chips" read as meant;
@@ -309,7 +315,7 @@ def _summary_text(given: str, *, markdown: bool) -> str:
     Markup that is never text (a script, a style, an embed) is read as HTML, and so dropped with its content.
     The summary of a Markdown release (front matter, a JSON `body`) is inline Markdown: `*stars*` reads "stars",
     `[link](…)` reads "link"."""
-    if _looks_like_html(given) or _ACTIVE_TAG.search(given):
+    if summary_is_html(given):
         return collapse(html_to_text(given))
     if markdown:
         return markdown_inline_text(given)
