@@ -490,6 +490,16 @@ def test_a_bad_date_in_one_item_is_listed_with_another_items_unknown_field(api):
     assert api.app.store.count_releases() == 0
 
 
+def test_an_unknown_field_and_a_bad_date_of_one_release_are_listed_together(api):
+    """A single release with a misspelt field and an unreadable date was answered with the field only; the date's
+    error came with the second send."""
+    resp = api.post(dict(RELEASE, summry="Text.", published="the day after tomorrow", link="nope"))
+    assert resp.status_code == 400
+    assert [e["field"] for e in errors_of(resp)] == ["summry", "link", "published"]
+    assert all("index" not in e for e in errors_of(resp))
+    assert api.app.store.count_releases() == 0
+
+
 def test_two_items_that_are_one_release_are_refused_naming_both(api):
     items = [dict(RELEASE, slug="Dup-X", title="A"), dict(RELEASE, slug="dup-x", title="B")]
     resp = api.post(items)

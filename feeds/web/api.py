@@ -510,7 +510,7 @@ def idempotency_key(header: str | None) -> str | None:
 def releases_from_value(value: object, app: App, now: datetime) -> tuple[Release, ...]:
     """The pushed items as normalised releases, or `Invalid` listing every problem of every item at once (a list is
     all or nothing): the schema's, and those normalising finds (dates, links, languages) in the items the schema
-    passed, so that a list with an unknown field in one item and an unreadable date in another names both."""
+    passed (without their bad fields), so that an unknown field and an unreadable date are named together."""
     indexed, errors = raws_from_value(value)
     settings = app.settings
     releases: list[Release] = []
@@ -530,7 +530,8 @@ def releases_from_value(value: object, app: App, now: datetime) -> tuple[Release
 
 
 def raws_from_value(value: object) -> tuple[list[tuple[int | None, RawRelease]], list[FieldError]]:
-    """The pushed items the schema passes as raw releases, with their places in a list, and the schema's errors."""
+    """The pushed items as raw releases, with their places in a list, and the schema's errors. An item with errors
+    is given without its bad fields (when the rest can be read), so that normalising it finds its other errors."""
     if isinstance(value, list):
         if not value:
             return [], [FieldError(None, "the list holds no release")]
@@ -572,7 +573,8 @@ def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]
         if e.field not in bad:
             errors.append(FieldError(e.field, e.message))
         return None, errors
-    return (None if errors else raw), errors
+    # (with errors, the release without its bad fields: normalised only to find the errors it has besides)
+    return raw, errors
 
 
 def _client(environ: Environ) -> str:
