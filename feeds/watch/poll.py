@@ -587,16 +587,17 @@ def check_feed(
         warning = parsed.warning
         outcome.status = str(result.status)
         # A body cut short (the server stopped writing): its validators stand for the whole document, and a 304 to
-        # them would leave the rest unread until the feed changed; its digest would skip the next read of it. The
-        # validators of the last whole read are kept instead.
+        # them would leave the rest unread until the feed changed; its digest would skip the next read of it. None
+        # is kept, so the next poll asks unconditionally and reads the whole feed. (Not those of the last whole
+        # read either: a 304 to them would leave this read's "no element found" standing on a feed that is whole.)
         whole = warning is None or not cut_short(
             result.body, url=result.url, content_type=result.content_type, encoding=result.encoding
         )
         updated = replace(
             updated,
             title=feed.title or parsed.title,
-            etag=result.validators.etag if whole else feed.etag,
-            last_modified=result.validators.last_modified if whole else feed.last_modified,
+            etag=result.validators.etag if whole else None,
+            last_modified=result.validators.last_modified if whole else None,
             body_digest=body_digest(result) if whole else None,
             body_read_at=now,
             parse_warning=warning,
