@@ -14,7 +14,7 @@ import threading
 import time
 import tracemalloc
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
@@ -289,36 +289,52 @@ def test_body_trickling_in_is_cut_at_the_deadline(server: HTTPServer, clock: Fix
     assert elapsed < 1.0
 
 
-@pytest.mark.parametrize("part", ["status line", "headers"])
-def test_an_answer_whose_head_trickles_in_is_cut_at_the_deadline(clock: FixedClock, part: str) -> None:
-    """The read timeout restarts with every byte: a server sending its status line or headers a byte at a time
-    would otherwise hold a fetch thread, and the poll waiting for it, for ever."""
+def fetch_from_raw_server(
+    answer: Callable[[socket.socket, threading.Event], None], clock: FixedClock, *, read_timeout: float | None = None
+) -> tuple[FetchResult, float]:
+    """Fetch from a server on 127.0.0.1 whose one answer `answer(conn, stop)` writes byte by byte as it likes (a
+    malformed or trickled answer no HTTP server library would send), then closes: (the result, seconds taken).
+    `stop` is set once the client is done, or after 5 s (were the client to hang, the server gives up: the test
+    fails), and a write to a client that went away is no error."""
     listener = socket.create_server(("127.0.0.1", 0))
     stop = threading.Event()
 
     def serve() -> None:
         conn, _ = listener.accept()
-        with conn:
+        with conn, contextlib.suppress(OSError):
             conn.recv(65536)
-            head = b"HTTP/1.1 200 OK\r\n" if part == "headers" else b""
-            conn.sendall(head)
-            for byte in b"X-Slow: yes yes yes yes yes yes yes yes\r\n" * 5:
-                if stop.wait(0.05):  # each byte well within the read timeout, the whole never
-                    return
-                with contextlib.suppress(OSError):
-                    conn.sendall(bytes([byte]))
+            answer(conn, stop)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
+    watchdog = threading.Timer(5.0, stop.set)
+    watchdog.start()
     try:
-        with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
+        timeouts = settings() if read_timeout is None else settings(read_timeout=read_timeout)
+        with HttpClient(timeouts, clock=clock) as client:
             started = time.monotonic()
             result = client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
-            elapsed = time.monotonic() - started
+            return result, time.monotonic() - started
     finally:
         stop.set()
+        watchdog.cancel()
         listener.close()
         thread.join(5)
+
+
+@pytest.mark.parametrize("part", ["status line", "headers"])
+def test_an_answer_whose_head_trickles_in_is_cut_at_the_deadline(clock: FixedClock, part: str) -> None:
+    """The read timeout restarts with every byte: a server sending its status line or headers a byte at a time
+    would otherwise hold a fetch thread, and the poll waiting for it, for ever."""
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\n" if part == "headers" else b"")
+        for byte in b"X-Slow: yes yes yes yes yes yes yes yes\r\n" * 5:
+            if stop.wait(0.05):  # each byte well within the read timeout, the whole never
+                return
+            conn.sendall(bytes([byte]))
+
+    result, elapsed = fetch_from_raw_server(answer, clock, read_timeout=0.15)
     assert isinstance(result, FetchFailed), result
     assert str(result.error).endswith("timed out after 0.3 s waiting for 127.0.0.1 to finish the headers of its answer")
     assert elapsed < 2.0
@@ -339,33 +355,13 @@ def test_a_compressed_body_that_trickles_in_and_inflates_to_nothing_is_cut_at_th
 ) -> None:
     """urllib3's read1 reads on by itself until some bytes inflate to something: the read timeout restarts with
     every packet, so a server dripping bytes that inflate to nothing held the fetch thread for ever."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
 
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            head = f"HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nConnection: close\r\n\r\n"
-            with contextlib.suppress(OSError):
-                conn.sendall(head.encode() + start)
-                while not stop.wait(0.05):  # each packet well within the read timeout, the whole never
-                    conn.sendall(drip)
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Encoding: {encoding}\r\nConnection: close\r\n\r\n".encode() + start)
+        while not stop.wait(0.05):  # each packet well within the read timeout, the whole never
+            conn.sendall(drip)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    watchdog = threading.Timer(5.0, stop.set)  # (were the client to hang, the server gives up: the test fails)
-    watchdog.start()
-    try:
-        with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
-            started = time.monotonic()
-            result = client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
-            elapsed = time.monotonic() - started
-    finally:
-        stop.set()
-        watchdog.cancel()
-        listener.close()
-        thread.join(5)
+    result, elapsed = fetch_from_raw_server(answer, clock, read_timeout=0.15)
     assert isinstance(result, FetchFailed), result
     assert str(result.error).endswith("timed out after 0.3 s reading the body")
     assert elapsed < 2.0
@@ -374,32 +370,13 @@ def test_a_compressed_body_that_trickles_in_and_inflates_to_nothing_is_cut_at_th
 def test_a_chunked_body_followed_by_endless_trailers_is_cut_at_the_deadline(clock: FixedClock) -> None:
     """After the last chunk, the trailer lines are read and thrown away within one read: a server streaming them
     for ever, fast enough for no read to time out, held the fetch thread until it stopped."""
-    listener = socket.create_server(("127.0.0.1", 0))
-    stop = threading.Event()
 
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            with contextlib.suppress(OSError):
-                conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\n0\r\n")
-                while not stop.is_set():
-                    conn.sendall(b"X-Trailer: more\r\n" * 100)
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n<rss>\r\n0\r\n")
+        while not stop.is_set():
+            conn.sendall(b"X-Trailer: more\r\n" * 100)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    watchdog = threading.Timer(5.0, stop.set)  # (were the client to hang, the server gives up: the test fails)
-    watchdog.start()
-    try:
-        with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
-            started = time.monotonic()
-            result = client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
-            elapsed = time.monotonic() - started
-    finally:
-        stop.set()
-        watchdog.cancel()
-        listener.close()
-        thread.join(5)
+    result, elapsed = fetch_from_raw_server(answer, clock, read_timeout=0.15)
     assert isinstance(result, FetchFailed), result
     assert str(result.error).endswith("timed out after 0.3 s reading the body")
     assert elapsed < 2.0
@@ -412,23 +389,7 @@ CUT_DEFLATE = zlib.compress(FULL_FEED)[:-20]
 
 def fetch_answer(raw: bytes, clock: FixedClock) -> FetchResult:
     """Fetch from a server on 127.0.0.1 that answers the one request with exactly `raw`, then closes."""
-    listener = socket.create_server(("127.0.0.1", 0))
-
-    def serve() -> None:
-        conn, _ = listener.accept()
-        with conn:
-            conn.recv(65536)
-            with contextlib.suppress(OSError):
-                conn.sendall(raw)
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        with HttpClient(settings(), clock=clock) as client:
-            return client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
-    finally:
-        listener.close()
-        thread.join(5)
+    return fetch_from_raw_server(lambda conn, _stop: conn.sendall(raw), clock)[0]
 
 
 @pytest.mark.parametrize(
