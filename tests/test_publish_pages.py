@@ -417,7 +417,8 @@ def test_right_to_left_release(renderer: PageRenderer, language: str) -> None:
         assert (time.get("lang"), time.get("dir")) == ("en-GB", "ltr"), lxml_html.tostring(time)
     # A history line takes its direction from its note: our English "First published." read as
     # ".First published :25 January 2024" in the page's right-to-left direction (a review's find).
-    assert {li.get("dir") for li in doc.xpath("//section[@class='history']//li")} == {"auto"}
+    # (Ours is English, labelled so and left to right; the source's take their direction from their text.)
+    assert [li.get("dir") for li in doc.xpath("//section[@class='history']//li")] == ["auto", "ltr"]
 
 
 @pytest.mark.parametrize(
@@ -453,6 +454,21 @@ def test_release_page_headings_never_skip_a_level(renderer: PageRenderer) -> Non
         "How to apply",
     ]
     assert [h.tag for h in doc.xpath("//div[@class='body']/*[self::h2 or self::h3]")] == ["h2", "h3", "h2"]
+
+
+@pytest.mark.parametrize(("language", "direction"), [("cy", "ltr"), ("fr", "ltr"), ("ar", "rtl")])
+def test_our_first_published_note_is_labelled_english_on_a_page_in_another_language(
+    renderer: PageRenderer, language: str, direction: str
+) -> None:
+    """A screen reader read our "First published." on a Welsh page with a Welsh voice (WCAG 3.1.2): the line is
+    the site's, labelled with its language as the history's heading is; a note from the source is not."""
+    changes = (Change(datetime(2017, 11, 3, 14, 0, tzinfo=UTC), "Ychwanegwyd ffigurau."),)
+    doc = render_release(renderer, make_release(language=language, changes=changes))
+    theirs, ours = doc.xpath("//section[@class='history']//li")  # newest first
+    assert ours.text_content().endswith("First published.")
+    assert (ours.get("lang"), ours.get("dir")) == ("en-GB", "ltr")
+    assert theirs.get("lang") is None
+    assert theirs.get("dir") == ("auto" if direction == "rtl" else None)
 
 
 def test_english_page_has_no_chrome_language_overrides(renderer: PageRenderer) -> None:

@@ -16,7 +16,8 @@ Template context, the contract an override template can rely on (all pages exten
   every page   `site` (Site), `head` (Head), `feed_groups` (FeedGroup…); filters `date_text`,
                `date_time_text`, `rfc3339`, `with_alt`, `outline_headings`; macros in `_macros.html`
   release.html `release` (Release), `kind` (str), `topics` (TopicLink…), `history` (Change…, newest first,
-               ending with first publication), `coverage` (CoverageView…), `source_link` (str | None)
+               ending with first publication), `first_published` (the note of the line we add to it, in the
+               site's language), `coverage` (CoverageView…), `source_link` (str | None)
   index.html   `releases` (ReleaseCard…, newest first), `opml_href`
   topic.html   `topic` (TopicLink), `releases` (ReleaseCard…, newest first)
 """
@@ -226,6 +227,8 @@ def web_url(url: str | None) -> str | None:
     return uri_form(url.strip()) if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+FIRST_PUBLISHED = "First published."
+"""The history line we add (`change_history`): in the site's language, as the page's labels are."""
 _FIRST_PUBLISHED = re.compile(r"\W*first\s+publish(?:ed)?\b", re.IGNORECASE)
 
 
@@ -237,7 +240,7 @@ def change_history(release: Release) -> tuple[Change, ...]:
     published = ensure_utc(release.published)
     if any(ensure_utc(c.at) == published or _FIRST_PUBLISHED.match(c.note) for c in changes):
         return tuple(changes)
-    return (*changes, Change(at=release.published, note="First published."))
+    return (*changes, Change(at=release.published, note=FIRST_PUBLISHED))
 
 
 def group_feeds(feeds: Sequence[FeedLink]) -> tuple[FeedGroup, ...]:
@@ -371,6 +374,7 @@ class PageRenderer:
             kind=release.document_type.replace("_", " ").strip().capitalize() or "News",
             topics=topics,
             history=history,
+            first_published=FIRST_PUBLISHED,
             coverage=coverage_views,
             source_link=web_url(release.link),
         )
