@@ -539,6 +539,21 @@ def test_index_lists_every_feed_grouped_and_the_opml(renderer: PageRenderer) -> 
     assert doc.xpath("//p[@class='empty']/text()") == ["No releases yet."]
 
 
+def test_every_subscribe_link_names_its_feed_out_of_context(renderer: PageRenderer) -> None:
+    """A screen reader's list of links read "Atom, RSS, JSON Feed, Atom, RSS, JSON Feed…", a dozen times on the
+    front page, with nothing to tell one feed from another (WCAG 2.4.4/2.4.9). Each link still shows just its format,
+    and says whose feed it is in text kept for screen readers, as the autodiscovery titles do."""
+    doc = parse(renderer.index_page(releases=[], feeds=ALL_FEEDS, stylesheet_url="static/site.css").data)
+    links = doc.xpath("//section[@id='subscribe']//ul[@class='feeds']//a")
+    names = [" ".join(a.text_content().split()) for a in links]
+    assert len(set(names)) == len(links), names
+    assert names[0] == f"Atom: {ALL_FEEDS[0].title}"
+    assert [a.text for a in links[:3]] == ["Atom", "RSS", "JSON Feed"]  # what the eye sees
+    assert {span.get("class") for a in links for span in a.iter("span")} == {"visually-hidden"}
+    (css,) = PageRenderer.static_files()
+    assert ".visually-hidden" in css.data.decode("utf-8")
+
+
 def test_index_autodiscovers_the_main_feeds(renderer: PageRenderer) -> None:
     doc = parse(renderer.index_page(releases=[], feeds=ALL_FEEDS, stylesheet_url="s.css").data)
     assert doc.xpath("//head/link[@rel='alternate']/@href") == [f.url for f in MAIN_FEEDS]
