@@ -230,6 +230,28 @@ def test_a_site_moved_to_another_base_url_links_there_everywhere(make_site) -> N
     assert f'<link rel="canonical" href="{moved}releases/{release.slug}/">' in page
 
 
+def test_a_site_under_a_path_prefix_keeps_its_styles_wherever_out_is_served(make_site) -> None:
+    """A visitor's review: with `base_url` under a path (https://press.example.org/news/), `feeds serve` serves
+    out/ at its root, and every page asked for /news/static/site.css, a 404: the site previewed unstyled, though
+    every other link on the page is relative and worked. Pages link the stylesheet relatively too, and so find it
+    wherever out/ is served; only the 404 page, served at any depth, names it by its path on the host."""
+    site = make_site()
+    prefixed = "https://press.example.org/news/"
+    site.app.settings = replace(site.settings, site=replace(site.settings.site, base_url=prefixed))
+    site.publish()
+    served = "http://127.0.0.1:8080/"  # (out/ served at the root, as `feeds serve` does)
+    pages = [p for p in site.out.rglob("*.html") if p.name != "404.html"]
+    assert len(pages) > 10
+    for page in pages:
+        at = served + page.relative_to(site.out).as_posix().removesuffix("index.html")
+        (href,) = html.parse(str(page)).getroot().xpath("//link[@rel='stylesheet']/@href")
+        url = urljoin(at, href)
+        assert url == served + "static/site.css", f"{page}: {href}"
+        assert urljoin(prefixed + at.removeprefix(served), href) == prefixed + "static/site.css"  # (and at base_url)
+    not_found = html.parse(str(site.out / "404.html")).getroot()
+    assert not_found.xpath("//link[@rel='stylesheet']/@href") == ["/news/static/site.css"]
+
+
 def test_a_site_moved_to_another_base_url_moves_the_links_its_bodies_had_into_it(make_site) -> None:
     """A review's find: a body's relative links and images are made absolute against the base URL when the release
     is stored, so after a move from the example's localhost its feed entries and page still pointed every image and

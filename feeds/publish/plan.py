@@ -433,9 +433,12 @@ def plan_site(
     for spec in watched.specs:
         add(spec.key, [spec.path + FEED_FILES[f] for f in spec.formats], spec, partial(render_feed, spec))
 
-    # By its path on the site's host, not its full URL: pages forbid styles from other origins (their security
-    # policy), and out/ served elsewhere (a preview host, www. or not, http or https) lost all its styling.
-    css = urlsplit(site.base_url).path + "static/site.css"
+    # Relative, as every other link of a page is, never by its full URL: pages forbid styles from other origins
+    # (their security policy), and out/ served elsewhere (a preview host, www. or not, http or https) lost all its
+    # styling; nor by its path on the host, which under a base path (/news/) was missing where `feeds serve`
+    # serves out/, at its root. The 404 page, served at any depth, names it by that path.
+    css, css_deep = "static/site.css", "../../static/site.css"
+    css_404 = urlsplit(site.base_url).path + "static/site.css"
     main_links = _links("", site.title, "Main", site.base_url, settings)
     group_links = {g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings) for g in groups}
     all_links = main_links + [link for g in groups for link in group_links[g.key]] + watched.links
@@ -462,7 +465,7 @@ def plan_site(
                 slug=slug,
                 releases=shown,
                 feeds=links,
-                stylesheet_url=css,
+                stylesheet_url=css_deep,
                 topic_names=names,
                 total=len(g.releases),
                 older_years=tuple(reversed(older_years)),
@@ -486,7 +489,13 @@ def plan_site(
             # (the topics' links are named as the topics are: a topic renamed, its releases' pages are rendered again)
             keys[r.id] + "".join(link_text[k] for k in link_keys) + (repr((coverage, links)) if coverage else ""),
             partial(
-                _one, renderer.release_page, r, feeds=links, coverage=coverage, stylesheet_url=css, topic_names=names
+                _one,
+                renderer.release_page,
+                r,
+                feeds=links,
+                coverage=coverage,
+                stylesheet_url=css_deep,
+                topic_names=names,
             ),
         )
 
@@ -508,13 +517,18 @@ def plan_site(
                 year=year,
                 releases=shown,
                 years=years,
-                stylesheet_url=css,
+                stylesheet_url=css_deep,
                 discover=main_links,
                 topic_names=names,
             ),
         )
 
-    add("page:404", ["404.html"], (years, css), lambda: (renderer.not_found_page(years=years, stylesheet_url=css),))
+    add(
+        "page:404",
+        ["404.html"],
+        (years, css_404),
+        lambda: (renderer.not_found_page(years=years, stylesheet_url=css_404),),
+    )
 
     # The index, OPML and static files.
     recent = newest_first(releases)[:INDEX_RELEASES]
