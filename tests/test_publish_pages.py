@@ -683,6 +683,37 @@ def test_the_packaged_stylesheet_is_self_contained() -> None:
     assert "@import" not in text and "url(" not in text and "http" not in text.replace('[href^="http"]', "")
 
 
+def _contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb (or #rgb) colours."""
+
+    def luminance(colour: str) -> float:
+        digits = colour.lstrip("#")
+        digits = "".join(c * 2 for c in digits) if len(digits) == 3 else digits
+        rgb = [int(digits[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+        lin = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+
+    high, low = sorted((luminance(a), luminance(b)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def test_the_focus_indicator_stands_out_from_a_light_page_and_a_dark_one() -> None:
+    """A keyboard user on the light page could hardly see where they were: the focused link turned yellow (#fd0)
+    on white, 1.35:1, where WCAG 1.4.11 asks 3:1 of a focus indicator against what is next to it. It has a dark
+    bar beneath it too now (GOV.UK's pattern), and the yellow still stands out on the dark scheme's background."""
+    (css,) = PageRenderer.static_files()
+    text = css.data.decode("utf-8")
+    rule = re.search(r"a:focus-visible\s*\{([^}]*)\}", text)
+    assert rule is not None
+    drawn = re.findall(r"(?:outline|box-shadow)\s*:[^;]*", rule.group(1))
+    shown = [c for part in drawn if "transparent" not in part for c in re.findall(r"#[0-9a-fA-F]{3,6}\b", part)]
+    page_light = "#ffffff"
+    page_dark = re.search(r"body\s*\{\s*background:\s*(#[0-9a-fA-F]{3,6})", text)
+    assert page_dark is not None
+    for background in (page_light, page_dark.group(1)):
+        assert max(_contrast(c, background) for c in shown) >= 3, (background, shown)
+
+
 def test_pages_have_no_scripts(renderer: PageRenderer) -> None:
     data = renderer.release_page(make_release(), feeds=ALL_FEEDS, coverage=COVERAGE, stylesheet_url=CSS).data
     assert b"<script" not in data
