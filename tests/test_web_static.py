@@ -19,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 import waitress.server
@@ -295,9 +296,23 @@ def test_an_address_with_nothing_there_gets_the_sites_404_page_with_its_way_back
 def test_a_folder_without_its_slash_is_redirected(served: Served) -> None:
     status, headers, _ = served.request("/topics/iran")
     assert status == 301
-    assert headers["location"] == "/topics/iran/"
+    assert urljoin("http://127.0.0.1:8080/topics/iran", headers["location"]) == "http://127.0.0.1:8080/topics/iran/"
     status, headers, _ = served.request("/topics/iran?utm_source=mail&x=%2F")
-    assert status == 301 and headers["location"] == "/topics/iran/?utm_source=mail&x=%2F", "the query is kept"
+    assert status == 301
+    assert headers["location"].endswith("iran/?utm_source=mail&x=%2F"), "the query is kept"
+
+
+def test_a_folder_redirect_stays_under_the_sites_base_path_behind_a_proxy(served: Served) -> None:
+    """A visitor's review: with the site at https://press.example.org/news/ (a proxy passing /news/… on as /…),
+    /news/topics/iran was redirected to /topics/iran/, off the site (another application's page, or a 404 of the
+    host's). The Location is relative to the address asked for, so it keeps whatever path the site is under."""
+    release = next((served.out / "releases").iterdir()).name
+    for asked in ("/topics/iran", f"/releases/{release}", "/years/2026"):
+        status, headers, _ = served.request(asked)
+        assert status == 301, asked
+        public = "https://press.example.org/news" + asked
+        assert urljoin(public, headers["location"]) == public + "/", (asked, headers["location"])
+        assert not headers["location"].startswith("/"), headers["location"]
 
 
 def test_a_folder_without_a_page_is_not_found_rather_than_redirected(served: Served) -> None:
@@ -319,7 +334,7 @@ def test_a_redirect_never_leaves_the_site(served: Served) -> None:
         assert status in (301, 404), path
         if status == 301:
             assert not headers["location"].startswith("//"), headers["location"]
-            assert headers["location"].startswith("/"), headers["location"]
+            assert urlsplit(urljoin("http://127.0.0.1:8080" + path, headers["location"])).netloc == "127.0.0.1:8080"
 
 
 @pytest.mark.parametrize(
@@ -381,17 +396,19 @@ def _call(app: StaticSite, path: str, **environ: str) -> tuple[str, dict[str, st
     ("path", "script_name", "location"),
     [
         ("/topics/iran", "", "/topics/iran/"),
-        ("//topics/iran", "", "/topics/iran/"),
+        ("//topics/iran", "", "/topics/iran/"),  # (as urljoin folds it; a browser keeps the //: still here)
         ("//topics//iran", "", "/topics/iran/"),
         ("/topics/iran", "/press", "/press/topics/iran/"),
     ],
 )
 def test_redirect_location_is_a_path_on_this_site(served: Served, path: str, script_name: str, location: str) -> None:
     """Waitress folds leading slashes, other servers do not: `//topics` must never become `Location: //topics/`
-    (a browser reads that as the host `topics`), and an app mounted under a prefix redirects under it."""
+    (a browser reads that as the host `topics`), and an app mounted under a prefix redirects under it: the
+    Location is relative to the address asked for, so the browser keeps the host and the prefix."""
     status, headers = _call(StaticSite(served.out), path, SCRIPT_NAME=script_name)
     assert status.startswith("301")
-    assert headers["location"] == location
+    asked = "https://press.example.org" + script_name + path
+    assert urljoin(asked, headers["location"]) == "https://press.example.org" + location
 
 
 @pytest.mark.parametrize(
@@ -550,7 +567,7 @@ def test_a_file_with_a_non_ascii_name_is_served_at_its_utf8_address(served: Serv
     assert headers["content-type"] == "text/plain; charset=utf-8"
     assert served.request("/static/r%C3%A9pertoire/")[2] == b"<p>page</p>\n"
     status, headers, _ = served.request("/static/r%C3%A9pertoire")
-    assert status == 301 and headers["location"] == "/static/r%C3%A9pertoire/"
+    assert status == 301 and headers["location"] == "r%C3%A9pertoire/"  # (relative: the folder asked for)
     assert served.request("/static/caf%E9.txt")[0] == 404  # latin-1, not UTF-8: no such name
     assert served.request("/static/caf%C3%A9.txt/")[0] == 404
 

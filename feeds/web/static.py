@@ -128,10 +128,11 @@ class StaticSite:
             if page is None or not page.is_file():  # a folder with no page (`/topics`): nothing to redirect to
                 return self._not_found(start_response, method)
             if not raw_path.endswith("/"):
-                # Rebuilt from the checked segments, never the raw path: `//topics` would otherwise become
-                # `Location: //topics/`, which a browser reads as the host `topics` (RFC 3986 §4.2).
-                parts = [quote(p) for p in raw_path.split("/") if p]
-                location = quote(environ.get("SCRIPT_NAME", "").rstrip("/")) + "/" + "/".join(parts) + "/"
+                # Relative to the address asked for (RFC 9110 §10.2.2), its last segment and a slash: behind a proxy
+                # serving the site under a path (/news/), an absolute path left it (`/topics/iran/`, not
+                # `/news/topics/iran/`). Never the raw path: `//topics` would become `Location: //topics/`, which a
+                # browser reads as the host `topics` (RFC 3986 §4.2); a quoted segment holds no `:` to read as a scheme.
+                location = quote([p for p in raw_path.split("/") if p][-1]) + "/"
                 if query := environ.get("QUERY_STRING", ""):  # (a link's tracking parameters, kept as they came)
                     location += "?" + quote(query, safe="&=%+;,/:@!$'()*?~-._")
                 return _plain(start_response, "301 Moved Permanently", "moved\n", [("Location", location)])
