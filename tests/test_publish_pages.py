@@ -812,3 +812,12 @@ def test_the_404_page_names_no_canonical_address(renderer: PageRenderer) -> None
     doc = parse(renderer.not_found_page(years=[2026], stylesheet_url="/static/site.css").data)
     assert doc.xpath("//link[@rel='canonical']") == []
     assert doc.xpath("//link[@rel='stylesheet']/@href") == ["/static/site.css"]
+
+
+def test_the_404_page_asks_search_engines_not_to_index_it(renderer: PageRenderer) -> None:
+    """Published as out/404.html, it also answers 200 at /404.html: a search engine that found that address
+    listed a "Page not found" page among the site's results. It says noindex; no other page does."""
+    doc = parse(renderer.not_found_page(years=[2026], stylesheet_url="/static/site.css").data)
+    assert doc.xpath("//head/meta[@name='robots']/@content") == ["noindex"]
+    for page in (render_release(renderer), parse(renderer.index_page(releases=[], feeds=(), stylesheet_url=CSS).data)):
+        assert page.xpath("//meta[@name='robots']") == []

@@ -145,6 +145,8 @@ class Head:
     ui_lang: str | None = None
     """The site's language when the page's content is in another one: set on the English-language chrome."""
     ui_dir: Direction = "ltr"
+    robots: str | None = None
+    """`<meta name="robots">`: `noindex` on the 404 page, which also answers 200 at its own address."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,6 +523,7 @@ class PageRenderer:
             home=site.base_url,
             discover=(),
             meta=(),
+            robots="noindex",  # (as /404.html it answers 200: no search result should be "Page not found")
         )
         html = self.env.get_template("404.html").render(site=site, head=head, years=years)
         return RenderedFile(path="404.html", data=html.encode("utf-8"))
