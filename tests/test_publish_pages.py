@@ -821,3 +821,20 @@ def test_the_404_page_asks_search_engines_not_to_index_it(renderer: PageRenderer
     assert doc.xpath("//head/meta[@name='robots']/@content") == ["noindex"]
     for page in (render_release(renderer), parse(renderer.index_page(releases=[], feeds=(), stylesheet_url=CSS).data)):
         assert page.xpath("//meta[@name='robots']") == []
+
+
+def test_lists_drawn_without_bullets_stay_lists_for_voiceover(renderer: PageRenderer) -> None:
+    """Safari drops the list role of a list styled `list-style: none`: VoiceOver read the front page's releases
+    and a release's topics as loose paragraphs, with no "list, 3 items" to say how many there are (WCAG 1.3.1).
+    Every list the stylesheet draws without bullets says role="list"."""
+    (css,) = PageRenderer.static_files()
+    unbulleted = set(re.findall(r"^(ol|ul)\.([\w-]+)\s*\{[^}]*list-style:\s*none", css.data.decode(), re.MULTILINE))
+    assert unbulleted == {("ol", "releases"), ("ul", "topics")}
+    docs = [
+        parse(renderer.index_page(releases=three_releases(), feeds=(), stylesheet_url=CSS).data),
+        render_release(renderer),
+    ]
+    for tag, cls in unbulleted:
+        lists = [el for doc in docs for el in doc.xpath(f"//{tag}[@class='{cls}']")]
+        assert lists, (tag, cls)
+        assert {el.get("role") for el in lists} == {"list"}, (tag, cls)
