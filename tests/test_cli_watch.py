@@ -768,3 +768,17 @@ def test_a_new_database_knows_the_configs_rules_and_feeds_before_the_first_add_o
     assert imported.exit_code == 0
     assert "0 added, 1 already watched" in imported.output and "added    #" not in imported.output
     assert json.loads(run(config, "watch", "list", "--json").output)[0]["origin"] == "config"
+
+
+def test_a_feed_url_pasted_with_the_feed_pseudo_scheme_is_watched_at_its_http_address(config, httpserver, tmp_path):
+    """Browsers and pages still hand out `feed://host/rss` and `feed:https://host/rss`: they name the http(s)
+    feed, and were refused as "not an absolute http(s) URL"."""
+    url = httpserver.url_for("/rss")
+    bare = url.removeprefix("http://")
+    assert f"watching #1 {url} " in run(config, "watch", "add", f"feed://{bare}").output
+    assert run(config, "watch", "add", f"feed:{url}").exit_code == 1, "the same feed"
+    assert "removed #1" in run(config, "watch", "remove", f"FEED://{bare}").output
+    opml = tmp_path / "subs.opml"
+    opml.write_text(f'<opml version="2.0"><body><outline text="R" xmlUrl="feed:{url}"/></body></opml>')
+    imported = run(config, "watch", "import", str(opml)).output
+    assert imported.startswith("added    #") and f" {url}\n" in imported

@@ -49,8 +49,9 @@ def canonical_feed_url(url: str) -> str:
     letters, digits and `-._~` decoded and the others in upper case (`/%77ire.xml` is `/wire.xml`), and in
     the path, `.` and `..` segments resolved (`/./wire.xml` is `/wire.xml`) and an empty one is `/`. Anything
     else in the path and query is kept as written (servers may tell apart what differs there). An international
-    host name is in the form requests fetches (`bücher.example` is `xn--bcher-kva.example`, see `dns_host`)."""
-    parts = urlsplit(url.strip())
+    host name is in the form requests fetches (`bücher.example` is `xn--bcher-kva.example`, see `dns_host`).
+    The `feed:` pseudo-scheme browsers hand out is unwrapped (`unwrap_feed_scheme`)."""
+    parts = urlsplit(unwrap_feed_scheme(url))
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
     if not netloc.isascii():
         netloc = _dns_netloc(netloc)
@@ -61,6 +62,16 @@ def canonical_feed_url(url: str) -> str:
     if scheme in ("http", "https"):
         path = urlsplit(urljoin(f"{scheme}://{netloc}/", path)).path if path.startswith("/") else path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def unwrap_feed_scheme(url: str) -> str:
+    """`url` without the `feed:` pseudo-scheme some browsers and pages still give feed links (`feed://host/rss`
+    is `http://host/rss`, `feed:https://host/rss` is `https://host/rss`), and without surrounding spaces."""
+    url = url.strip()
+    if url[:5].lower() != "feed:":
+        return url
+    rest = url[5:]
+    return rest if rest[:7].lower() == "http://" or rest[:8].lower() == "https://" else "http:" + rest
 
 
 def _dns_netloc(netloc: str) -> str:
@@ -96,7 +107,7 @@ def feed_reference(value: str) -> str:
     value = value.strip()
     if value.startswith("#") and value[1:].isdigit():
         return value[1:]
-    if "://" in value:
+    if "://" in value or value[:5].lower() == "feed:":
         try:
             return canonical_feed_url(value)
         except ValueError:
@@ -108,7 +119,7 @@ def feed_url_problem(url: str) -> str | None:
     """What makes `url` no address a feed can be watched at (not absolute http(s), a malformed host or port, a
     user name or password in it), or None. Pure: the config's [[watch.feeds]] are checked with it too."""
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(unwrap_feed_scheme(url))
         port = parts.port  # (raises for a port out of range)
     except ValueError as e:
         return f"not a valid URL: {e}"
@@ -136,6 +147,7 @@ _CREDENTIALS = (
 
 def check_feed_url(app: App, url: str) -> str:
     """The canonical form of a URL a feed may be watched at, or FetchError saying what is wrong with it."""
+    url = unwrap_feed_scheme(url)
     problem = feed_url_problem(url)
     if problem is not None:
         raise FetchError(problem, url=_without_userinfo(url) if problem is _CREDENTIALS else url)
