@@ -1048,3 +1048,20 @@ def test_a_feed_cut_short_keeps_no_validators_so_the_next_poll_reads_the_rest(ap
     httpserver.check_assertions()
     assert [r.headers.get("If-None-Match") for r, _ in httpserver.log] == [None, None, None]
     assert app.store.count_items() == 3 and app.store.feed(feed.id).etag == '"v1"'
+
+
+def test_a_feed_filed_in_two_opml_folders_is_watched_once_with_both_tags():
+    """Feedly and Inoreader export a feed once per folder it is in: the second folder was dropped."""
+    feeds = read_opml(
+        b"""<opml version="2.0"><body>
+        <outline text="News"><outline type="rss" text="BBC" xmlUrl="https://bbc.example.com/rss"/></outline>
+        <outline text="World"><outline type="rss" text="BBC" xmlUrl="https://bbc.example.com/rss" category="UK"/>
+        <outline type="rss" text="Ars" xmlUrl="https://ars.example.com/rss"/></outline>
+        </body></opml>""",
+        "two.opml",
+    )
+    assert [(f.url, f.title, f.tags) for f in feeds] == [
+        ("https://bbc.example.com/rss", "BBC", ("News", "World", "UK")),
+        ("https://ars.example.com/rss", "Ars", ("World",)),
+    ]
+

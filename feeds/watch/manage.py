@@ -506,7 +506,11 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
                         problem = f"{INTERVAL_ATTRIBUTE}={given!r} is not a number of seconds"
                     else:
                         interval = interval if interval is not None and math.isfinite(interval) else None
-                found.setdefault(url, OpmlFeed(url=url, title=text, tags=tags, interval=interval, problem=problem))
+                if url in found:  # filed in another folder too (readers export it once per folder): both tags
+                    tags = tuple(dict.fromkeys((*found[url].tags, *tags)))
+                    found[url] = replace(found[url], tags=tags)
+                else:
+                    found[url] = OpmlFeed(url=url, title=text, tags=tags, interval=interval, problem=problem)
             elif attrs.get("htmlurl") and not len(child):  # a page, not a folder of feeds: said, not dropped
                 found.setdefault(attrs["htmlurl"], OpmlFeed(url=attrs["htmlurl"], title=text, tags=(), page=True))
             elif ("xmlurl" in attrs or "url" in attrs) and not len(child):  # a feed without its address: said too
