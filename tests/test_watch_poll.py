@@ -1065,3 +1065,15 @@ def test_a_feed_filed_in_two_opml_folders_is_watched_once_with_both_tags():
         ("https://ars.example.com/rss", "Ars", ("World",)),
     ]
 
+
+def test_html_entities_in_opml_titles_are_read_as_their_characters():
+    """Readers write titles as the page had them: `&eacute;` and `&nbsp;` are not XML, and the recovering
+    parser dropped them (`Le Monde dition`). A name HTML does not know is kept as written."""
+    feeds = read_opml(
+        b'<opml version="2.0"><body><outline text="Le Monde &eacute;dition &mdash; Monde&nbsp;&amp; Co &bogus;"'
+        b' xmlUrl="https://lemonde.example.com/rss?a=1&amp;b=2"/></body></opml>',
+        "fr.opml",
+    )
+    assert [(f.url, f.title) for f in feeds] == [
+        ("https://lemonde.example.com/rss?a=1&b=2", "Le Monde \u00e9dition \u2014 Monde\u00a0& Co &bogus;")
+    ]

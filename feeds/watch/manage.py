@@ -7,6 +7,7 @@ and rules declared in the config are imported idempotently and remember that the
 
 from __future__ import annotations
 
+import html.entities
 import logging
 import math
 import re
@@ -459,6 +460,18 @@ class OpmlImport:
 
 _BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
 
+_NAMED_REFERENCE = re.compile(rb"&([A-Za-z][A-Za-z0-9]*);")
+_XML_NAMED = frozenset((b"amp", b"lt", b"gt", b"quot", b"apos"))
+
+
+def _xml_reference(m: re.Match[bytes]) -> bytes:
+    """A named reference as XML reads it: XML's own five as they are, HTML's as numeric references."""
+    if m[1] in _XML_NAMED:
+        return m[0]
+    chars = html.entities.html5.get(m[1].decode("ascii") + ";")
+    return b"&amp;" + m[0][1:] if chars is None else "".join(f"&#{ord(c)};" for c in chars).encode("ascii")
+
+
 INTERVAL_ATTRIBUTE = "feedsInterval"
 """The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
 
@@ -471,6 +484,10 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
         # A bare "&" (`?a=1&b=2`, common in hand-written OPML) is not XML: the recovering parser would drop
         # "&b" and watch another URL. Escaped first, it stays as written.
         data = _BARE_AMPERSAND.sub(b"&amp;", data)
+        # Titles as readers copied them from web pages (`&eacute;`, `&nbsp;`) are not XML: the parser dropped
+        # them (`Le Monde dition`). HTML's named references become the characters; a name HTML does not know
+        # stays as written.
+        data = _NAMED_REFERENCE.sub(_xml_reference, data)
     try:
         root = etree.fromstring(data, parser) if data.strip() else None
     except etree.XMLSyntaxError as e:
