@@ -782,3 +782,19 @@ def test_a_feed_url_pasted_with_the_feed_pseudo_scheme_is_watched_at_its_http_ad
     opml.write_text(f'<opml version="2.0"><body><outline text="R" xmlUrl="feed:{url}"/></body></opml>')
     imported = run(config, "watch", "import", str(opml)).output
     assert imported.startswith("added    #") and f" {url}\n" in imported
+
+
+def test_a_feed_is_named_by_its_title_and_a_near_miss_url_says_which_feed_it_may_be(config, httpserver):
+    """With 200 feeds a press officer knows them by title: `watch edit "Le Monde"` said "not watching", and so
+    did the feed's URL typed with https for http or a trailing slash, without a hint."""
+    url = httpserver.url_for("/monde/rss")
+    run(config, "watch", "add", url, "--title", "Le Monde")
+    run(config, "watch", "add", httpserver.url_for("/a"), "--title", "Desk")
+    run(config, "watch", "add", httpserver.url_for("/b"), "--title", "desk")
+    edited = run(config, "watch", "edit", "le monde", "--interval", "2h")
+    assert edited.exit_code == 0 and f"#1 {url}: new, every 2 h" in edited.output
+    twice = run(config, "watch", "remove", "Desk")
+    assert twice.exit_code == 1 and "2 watched feeds are titled 'Desk' (#2, #3): name one by its id" in twice.output
+    near = run(config, "watch", "edit", url.replace("http://", "https://") + "/", "--interval", "1h")
+    assert near.exit_code == 1 and f"did you mean #1 {url}?" in near.output
+    assert "removed #1" in run(config, "watch", "remove", "Le Monde").output

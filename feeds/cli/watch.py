@@ -143,20 +143,20 @@ def watch_list(ctx: Context, as_json: bool) -> None:
 
 
 @watch.command("remove")
-@click.argument("url_or_id")
+@click.argument("url_id_or_title")
 @pass_ctx
 @handle_errors
-def watch_remove(ctx: Context, url_or_id: str) -> None:
+def watch_remove(ctx: Context, url_id_or_title: str) -> None:
     """Stop watching a feed (its items go; matches of them go too)."""
     from feeds.watch.manage import feed_reference, remove_feed
 
     with ctx.app() as app:
-        feed, items, found = remove_feed(app, feed_reference(url_or_id))
+        feed, items, found = remove_feed(app, feed_reference(url_id_or_title))
     ctx.say(f"removed #{feed.id} {feed.url}: deleted {_count(items, 'item')} and {_count(found, 'match', 'matches')}")
 
 
 @watch.command("edit")
-@click.argument("url_or_id")
+@click.argument("url_id_or_title")
 @click.option("--title", default=None, help="A new name for the feed ('' for the feed's own title).")
 @click.option("--tag", "tags", multiple=True, help="The feed's tags, replacing its current ones (repeatable).")
 @click.option("--no-tags", is_flag=True, help="Remove all its tags.")
@@ -167,7 +167,7 @@ def watch_remove(ctx: Context, url_or_id: str) -> None:
 @handle_errors
 def watch_edit(
     ctx: Context,
-    url_or_id: str,
+    url_id_or_title: str,
     title: str | None,
     tags: tuple[str, ...],
     no_tags: bool,
@@ -190,7 +190,7 @@ def watch_edit(
         try:
             feed = edit_feed(
                 app,
-                feed_reference(url_or_id),
+                feed_reference(url_id_or_title),
                 title=title,
                 tags=() if no_tags else tags or None,
                 interval=interval,
@@ -290,18 +290,18 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
 
 
 @watch.command("poll")
-@click.argument("urls", nargs=-1, metavar="[URL_OR_ID]...")
+@click.argument("urls", nargs=-1, metavar="[URL_ID_OR_TITLE]...")
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
 def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     """Check due feeds now, or the named feeds whatever their schedule or back-off."""
-    from feeds.watch.manage import feed_reference, import_configured
+    from feeds.watch.manage import feed_reference, find_feed, import_configured
     from feeds.watch.poll import PROBLEMS, run_watch
 
     with ctx.app() as app, ProgressBar("polling") as bar:
         import_configured(app)
-        named = [app.store.feed(feed_reference(u)) for u in urls]
+        named = [find_feed(app, feed_reference(u)) for u in urls]
         report = run_watch(app, feed_ids=[f.id for f in named] if urls else None, progress=bar)
     checked = {o.feed_id for o in report.outcomes}
     busy = [f for f in named if f.id not in checked]  # claimed by another process at this moment

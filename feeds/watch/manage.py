@@ -117,6 +117,37 @@ def feed_reference(value: str) -> str:
     return value
 
 
+def find_feed(app: App, reference: str) -> WatchedFeed:
+    """The watched feed `reference` (as `feed_reference` gives it) names: by id or URL, else by its title (any
+    case), when one feed alone has that title. NotFoundError says which feeds share the title, or which feed a URL
+    that is not watched may have been meant for (the same but for http/https, `www.` or a trailing slash)."""
+    try:
+        return app.store.feed(reference)
+    except NotFoundError as e:
+        feeds = app.store.feeds()
+        titled = [f for f in feeds if f.title and f.title.casefold() == reference.casefold()]
+        if len(titled) == 1:
+            return titled[0]
+        if titled:
+            ids = ", ".join(f"#{f.id}" for f in titled)
+            raise NotFoundError(
+                f"{len(titled)} watched feeds are titled {reference!r} ({ids}): name one by its id"
+            ) from None
+        if "://" in reference:
+            near = [f for f in feeds if _loose_url(f.url) == _loose_url(reference)]
+            if near:
+                raise NotFoundError(f"{e}; did you mean #{near[0].id} {near[0].url}?") from None
+        raise
+
+
+def _loose_url(url: str) -> str:
+    """`url` without what often differs between two spellings of one feed's address: the scheme, `www.`, a
+    trailing slash."""
+    parts = urlsplit(url)
+    host = parts.netloc.removeprefix("www.")
+    return urlunsplit(("", host, parts.path.rstrip("/"), parts.query, ""))
+
+
 def feed_url_problem(url: str) -> str | None:
     """What makes `url` no address a feed can be watched at (not absolute http(s), a malformed host or port, a
     user name or password in it), or None. Pure: the config's [[watch.feeds]] are checked with it too."""
@@ -264,8 +295,9 @@ def remove_rule(app: App, name: str) -> Rule:
 
 def remove_feed(app: App, reference: str) -> tuple[WatchedFeed, int, int]:
     """Stop watching a feed: (the feed, items deleted, matches deleted). One the config file lists would come
-    back with the next command: refused, naming the file and the key to edit."""
-    feed = app.store.feed(reference)
+    back with the next command: refused, naming the file and the key to edit. `reference` as `find_feed` takes
+    it."""
+    feed = find_feed(app, reference)
     key = _config_key(app, feed)
     if key is not None:
         raise _in_config(
@@ -292,8 +324,8 @@ def edit_feed(
     the next command): refused, naming the file and the key. A feed from an OPML file that is edited becomes one
     added by hand, so a later import of that file leaves it as it is now. Enabling a feed (one disabled by hand,
     or by a `410 Gone`) makes it due at once with its failures forgotten; one that was dropped from the config
-    file is enabled by putting it back there."""
-    feed = app.store.feed(reference)
+    file is enabled by putting it back there. `reference` as `find_feed` takes it."""
+    feed = find_feed(app, reference)
     key = _config_key(app, feed)
     settings_changed = title is not None or tags is not None or interval is not None
     if settings_changed and key is not None:
@@ -770,6 +802,7 @@ __all__ = [
     "edit_feed",
     "export_opml",
     "feed_reference",
+    "find_feed",
     "import_configured",
     "import_opml",
     "read_opml",
