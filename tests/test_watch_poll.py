@@ -1103,3 +1103,29 @@ def test_an_opml_import_looks_up_its_feeds_host_names_side_by_side(app, tmp_path
     done = import_opml(app, opml)
     assert [f.url for f in done.added] == [f"https://f{i}.example.com/rss" for i in range(40)], "in file order"
     assert most[0] > 1
+
+
+def test_an_opml_file_the_parser_could_not_read_whole_says_where_it_stopped(app, tmp_path):
+    """A broken outline, or nesting deeper than the parser goes, was recovered from without a word: a file
+    nested 300 deep imported as "0 added, 0 already watched", and a broken outline's feed went missing."""
+    deep = tmp_path / "deep.opml"
+    deep.write_text(
+        '<opml version="2.0"><body>\n'
+        + '<outline text="L">' * 300
+        + '<outline xmlUrl="https://deep.example.com/rss"/>'
+        + "</outline>" * 300
+        + "</body></opml>"
+    )
+    with pytest.raises(IngestError, match=r"deep\.opml: no feed read: line 2: Excessive depth in document: 256$"):
+        import_opml(app, deep)
+    broken = tmp_path / "broken.opml"
+    broken.write_text(
+        '<opml version="2.0"><body>\n<outline text="A" xmlUrl="https://a.example.com/rss"/>\n'
+        '<outline text="B" xmlUrl="https://b.example.com/rss"\n<outline text="C" xmlUrl="https://c.example.com/rss"/>\n'
+        "</body></opml>"
+    )
+    done = import_opml(app, broken)
+    assert "https://a.example.com/rss" in [f.url for f in done.added]
+    assert [n for u, n in done.notes if u == str(broken)] == [
+        "not well-formed from line 4 (error parsing attribute name): an outline there may be missing"
+    ]

@@ -512,6 +512,12 @@ INTERVAL_ATTRIBUTE = "feedsInterval"
 def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
     """Feeds of an OPML file; nested outlines and `category` attributes become tags. Tolerant of sloppy OPML
     (recovering parser, any case of attribute names, `url` instead of `xmlUrl`), never loading entities."""
+    return parse_opml(data, origin)[0]
+
+
+def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
+    """`read_opml`, and where the parser had to recover from a file that is not well-formed (`line N (what)`),
+    since what follows may be missing; IngestError when no feed was read from such a file."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
     if b"\x00" not in data:  # (not UTF-16/32, where this byte pattern means something else)
         # A bare "&" (`?a=1&b=2`, common in hand-written OPML) is not XML: the recovering parser would drop
@@ -568,7 +574,13 @@ def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
             walk(child, (*path, text) if text and not url else path)
 
     walk(body, ())
-    return list(found.values())
+    fatal = next((e for e in parser.error_log if e.level_name == "FATAL"), None)
+    # (one line, without advice meant for programmers: "…: 256, use XML_PARSE_HUGE option")
+    what = " ".join(fatal.message.split(", use XML_PARSE_HUGE")[0].split()) if fatal is not None else ""
+    stopped = f"line {fatal.line} ({what})" if fatal is not None else None
+    if stopped and not found:
+        raise IngestError(f"no feed read: {stopped.replace(' (', ': ', 1).removesuffix(')')}", origin=origin)
+    return list(found.values()), stopped
 
 
 _LOOKUPS = 16
@@ -584,7 +596,9 @@ def import_opml(app: App, path: Path) -> OpmlImport:
     except OSError as e:
         raise IngestError(f"cannot read: {e.strerror or e}", origin=str(path)) from e
     done = OpmlImport([], [], [], [])
-    outlines = read_opml(data, str(path))
+    outlines, stopped = parse_opml(data, str(path))
+    if stopped:
+        done.notes.append((str(path), f"not well-formed from {stopped}: an outline there may be missing"))
 
     def vetted(f: OpmlFeed) -> str | FetchError:
         try:
