@@ -798,3 +798,21 @@ def test_a_feed_is_named_by_its_title_and_a_near_miss_url_says_which_feed_it_may
     near = run(config, "watch", "edit", url.replace("http://", "https://") + "/", "--interval", "1h")
     assert near.exit_code == 1 and f"did you mean #1 {url}?" in near.output
     assert "removed #1" in run(config, "watch", "remove", "Le Monde").output
+
+
+def test_a_feed_added_twice_under_near_spellings_is_pointed_out(config, httpserver, tmp_path):
+    """`http://` and `https://`, with and without `www.` or a trailing slash are, in practice, one feed that an
+    onboarding file lists twice: each was watched, polled and matched twice without a word."""
+    url = httpserver.url_for("/rss")
+    run(config, "watch", "add", url)
+    again = run(config, "watch", "add", url + "/")
+    assert again.exit_code == 0, "servers may tell them apart: watched, but said"
+    assert f"note: #1 {url} is watched already" in again.stderr
+    opml = tmp_path / "subs.opml"
+    other = url.replace("/rss", "/other")
+    opml.write_text(
+        f'<opml version="2.0"><body><outline xmlUrl="{url.replace("http:", "https:")}"/>'
+        f'<outline xmlUrl="{other}"/><outline xmlUrl="{other}/"/></body></opml>'
+    )
+    notes = [line for line in run(config, "watch", "import", str(opml)).stdout.splitlines() if "note" in line]
+    assert len(notes) == 2 and "#1" in notes[0] and "#4" in notes[1]

@@ -93,7 +93,7 @@ def watch() -> None:
 @handle_errors
 def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interval: float | None) -> None:
     """Watch a feed."""
-    from feeds.watch.manage import add_feed, import_configured
+    from feeds.watch.manage import add_feed, import_configured, look_alike
 
     with ctx.app() as app:
         import_configured(app)  # the config's feeds first, as every other command sees them
@@ -103,7 +103,10 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
             if isinstance(e, FeedsError):
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
+        twin = look_alike(feed, app.store.feeds())
     ctx.say(f"watching #{feed.id} {feed.url} every {shown_interval(feed.interval)}")
+    if twin is not None:
+        echo(f"note: {twin}", err=True)
 
 
 @watch.command("list")

@@ -140,6 +140,22 @@ def find_feed(app: App, reference: str) -> WatchedFeed:
         raise
 
 
+def look_alike(feed: WatchedFeed, feeds: Sequence[WatchedFeed]) -> str | None:
+    """What to say when another of `feeds` is at an address that differs from `feed`'s only by http/https,
+    `www.` or a trailing slash: in practice the same feed (watched, polled and matched twice), though a server
+    may tell them apart."""
+    loose = _loose_url(feed.url)
+    other = next((f for f in feeds if f.id != feed.id and _loose_url(f.url) == loose), None)
+    return _twin_note(other) if other is not None else None
+
+
+def _twin_note(other: WatchedFeed) -> str:
+    return (
+        f"#{other.id} {other.url} is watched already, and differs only by http/https, www. or a trailing slash: "
+        "if it is the same feed, `feeds watch remove` one of them"
+    )
+
+
 def _loose_url(url: str) -> str:
     """`url` without what often differs between two spellings of one feed's address: the scheme, `www.`, a
     trailing slash."""
@@ -612,6 +628,9 @@ def import_opml(app: App, path: Path) -> OpmlImport:
     with ThreadPoolExecutor(max_workers=_LOOKUPS, thread_name_prefix="opml-dns") as pool:
         checked = list(pool.map(vetted, [f for f in outlines if f.url and not f.page]))
     vetted_urls = iter(checked)
+    watched: dict[str, WatchedFeed] = {}  # (by `_loose_url`: a feed added twice under near spellings is said)
+    for known in app.store.feeds():
+        watched.setdefault(_loose_url(known.url), known)
     for f in outlines:
         if not f.url:
             done.skipped.append((f"the outline {f.title or '(untitled)'!r}", f"{f.problem}: nothing to watch"))
@@ -636,6 +655,9 @@ def import_opml(app: App, path: Path) -> OpmlImport:
             url, title=one_line_text(f.title), tags=_labels(f.tags), interval=interval, origin=origin, now=app.clock()
         )
         (done.added if created else done.known).append(feed)
+        twin = watched.setdefault(_loose_url(feed.url), feed)
+        if created and twin.id != feed.id:
+            done.notes.append((url, _twin_note(twin)))
         if note and (created or feed.origin == origin):  # a feed watched another way keeps its own interval
             done.notes.append((url, note))
     return done
@@ -819,6 +841,7 @@ __all__ = [
     "find_feed",
     "import_configured",
     "import_opml",
+    "look_alike",
     "read_opml",
     "remove_feed",
     "remove_rule",
