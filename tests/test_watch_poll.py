@@ -1129,3 +1129,11 @@ def test_an_opml_file_the_parser_could_not_read_whole_says_where_it_stopped(app,
     assert [n for u, n in done.notes if u == str(broken)] == [
         "not well-formed from line 4 (error parsing attribute name): an outline there may be missing"
     ]
+
+
+def test_an_opml_file_saved_in_windows_1252_without_saying_so_is_read_in_it():
+    """A file edited in an old Windows editor, with no encoding declared: `Café` came back as `Caf\ufffd`."""
+    data = '<?xml version="1.0"?><opml version="2.0"><body><outline text="Café “Le Monde”" xmlUrl="https://c.example.com/rss"/></body></opml>'
+    feeds = read_opml(data.encode("cp1252"), "ansi.opml")
+    assert [f.title for f in feeds] == ["Café “Le Monde”"]
+    assert [f.title for f in read_opml(data.encode("utf-8"), "utf8.opml")] == ["Café “Le Monde”"]

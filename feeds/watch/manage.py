@@ -521,6 +521,17 @@ def _xml_reference(m: re.Match[bytes]) -> bytes:
     return b"&amp;" + m[0][1:] if chars is None else "".join(f"&#{ord(c)};" for c in chars).encode("ascii")
 
 
+_DECLARED_ENCODING = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=", re.IGNORECASE)
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 INTERVAL_ATTRIBUTE = "feedsInterval"
 """The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
 
@@ -536,6 +547,10 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
     since what follows may be missing; IngestError when no feed was read from such a file."""
     parser = etree.XMLParser(recover=True, resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
     if b"\x00" not in data:  # (not UTF-16/32, where this byte pattern means something else)
+        if not _DECLARED_ENCODING.match(data) and not _is_utf8(data):
+            # UTF-8 is what XML assumes, but a file saved by an old Windows editor is in its code page: read in
+            # that, `Café` would otherwise be `Caf\ufffd`
+            data = data.decode("cp1252", "replace").encode("utf-8")
         # A bare "&" (`?a=1&b=2`, common in hand-written OPML) is not XML: the recovering parser would drop
         # "&b" and watch another URL. Escaped first, it stays as written.
         data = _BARE_AMPERSAND.sub(b"&amp;", data)
