@@ -816,3 +816,16 @@ def test_a_feed_added_twice_under_near_spellings_is_pointed_out(config, httpserv
     )
     notes = [line for line in run(config, "watch", "import", str(opml)).stdout.splitlines() if "note" in line]
     assert len(notes) == 2 and "#1" in notes[0] and "#4" in notes[1]
+
+
+def test_watch_list_ends_with_how_many_feeds_are_in_each_state(config, httpserver):
+    """200 feeds are 400 lines: the failing ones were found only by scrolling through them all."""
+    httpserver.expect_request("/ok.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/gone.xml").respond_with_data("no", status=500)
+    for path in ("/ok.xml", "/gone.xml", "/new.xml"):
+        run(config, "watch", "add", httpserver.url_for(path))
+    run(config, "watch", "poll", httpserver.url_for("/ok.xml"), httpserver.url_for("/gone.xml"))
+    run(config, "watch", "edit", "3", "--disable")
+    listed = run(config, "watch", "list")
+    assert listed.stdout.splitlines()[-1] == "3 feeds: 1 ok, 1 failing, 1 disabled"
+    assert "3 feeds" not in run(config, "-q", "watch", "list").stdout

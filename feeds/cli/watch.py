@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -143,6 +144,10 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         if f.disabled_reason:
             detail += f" ({f.disabled_reason})"
         echo(detail)
+    if feeds:  # (with hundreds of feeds, the failing ones are not found by scrolling)
+        states = Counter(f.state for f in feeds)
+        counted = ", ".join(f"{states[s]} {s}" for s in ("ok", "warning", "failing", "new", "disabled") if states[s])
+        ctx.say(f"{_count(len(feeds), 'feed')}: {counted}")
 
 
 @watch.command("remove")
