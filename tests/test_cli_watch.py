@@ -829,3 +829,11 @@ def test_watch_list_ends_with_how_many_feeds_are_in_each_state(config, httpserve
     listed = run(config, "watch", "list")
     assert listed.stdout.splitlines()[-1] == "3 feeds: 1 ok, 1 failing, 1 disabled"
     assert "3 feeds" not in run(config, "-q", "watch", "list").stdout
+
+
+def test_a_feed_url_pasted_without_its_scheme_gets_a_suggestion(config):
+    """`news.example.com/rss`, as address bars show URLs, was refused with no hint of what was missing."""
+    bare = run(config, "watch", "add", "news.example.com/rss")
+    assert bare.exit_code == 1
+    assert "needs an absolute http(s) URL: did you mean https://news.example.com/rss?" in bare.output
+    assert "did you mean" not in run(config, "watch", "add", "rss").output

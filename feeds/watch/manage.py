@@ -173,6 +173,10 @@ def feed_url_problem(url: str) -> str | None:
     except ValueError as e:
         return f"not a valid URL: {e}"
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        bare = url.strip()
+        host = bare.split("/", 1)[0].rpartition(":")[0] or bare.split("/", 1)[0]
+        if "://" not in bare and "." in host.strip(".") and _HOST.fullmatch(host):  # as address bars show it
+            return f"a watched feed needs an absolute http(s) URL: did you mean https://{bare}?"
         return "a watched feed needs an absolute http(s) URL"
     host = parts.netloc.rpartition("@")[2]
     if port is not None:
