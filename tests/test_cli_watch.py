@@ -837,3 +837,15 @@ def test_a_feed_url_pasted_without_its_scheme_gets_a_suggestion(config):
     assert bare.exit_code == 1
     assert "needs an absolute http(s) URL: did you mean https://news.example.com/rss?" in bare.output
     assert "did you mean" not in run(config, "watch", "add", "rss").output
+
+
+def test_the_command_discover_suggests_can_be_pasted_into_a_shell(config, httpserver):
+    """A feed at `/rss?a=1&b=2` was suggested as `feeds watch add http://…/rss?a=1&b=2`: pasted, the shell ran
+    `watch add http://…/rss?a=1` in the background and set b=2."""
+    httpserver.expect_request("/page").respond_with_data(
+        '<html><head><link rel="alternate" type="application/rss+xml" href="/rss?a=1&amp;b=2"></head></html>',
+        content_type="text/html",
+    )
+    httpserver.expect_request("/rss", query_string="a=1&b=2").respond_with_data(RSS, content_type="application/rss+xml")
+    found = run(config, "watch", "discover", httpserver.url_for("/page"))
+    assert f"watch one with: feeds watch add '{httpserver.url_for('/rss')}?a=1&b=2'" in found.output

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 import sys
 from collections import Counter
 from pathlib import Path
@@ -294,7 +295,7 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
                     echo(f"  not added: {e}")
         usable = [d for d in found if d.usable]
         if not add_all and usable:
-            echo(f"watch one with: feeds watch add {usable[0].url}")
+            echo(f"watch one with: feeds watch add {shlex.quote(usable[0].url)}")  # (`&`, `?` mean much to a shell)
 
 
 @watch.command("poll")
