@@ -1137,3 +1137,20 @@ def test_an_opml_file_saved_in_windows_1252_without_saying_so_is_read_in_it():
     feeds = read_opml(data.encode("cp1252"), "ansi.opml")
     assert [f.title for f in feeds] == ["Café “Le Monde”"]
     assert [f.title for f in read_opml(data.encode("utf-8"), "utf8.opml")] == ["Café “Le Monde”"]
+
+
+def test_an_opml_feed_is_named_as_the_readers_outline_shows_it():
+    """OPML 2.0: `text` is what the reader shows (the name the press officer gave the feed there), `title` the
+    feed's own title; a feed renamed in the reader came back under the feed's own title."""
+    feeds = read_opml(
+        b'<opml version="2.0"><body><outline type="rss" text="BBC World desk" title="BBC News - World"'
+        b' xmlUrl="https://bbc.example.com/rss"/><outline type="rss" title="Only a title"'
+        b' xmlUrl="https://t.example.com/rss"/></body></opml>',
+        "renamed.opml",
+    )
+    assert [f.title for f in feeds] == ["BBC World desk", "Only a title"]
+    (url_text,) = read_opml(
+        b'<opml><body><outline text="https://u.example.com/rss" title="Own" xmlUrl="https://u.example.com/rss"/></body></opml>',
+        "u.opml",
+    )
+    assert url_text.title == "Own"

@@ -578,10 +578,10 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
             if not isinstance(child.tag, str) or child.tag.lower() != "outline":
                 continue
             attrs = {str(k).lower(): str(v or "").strip() for k, v in child.attrib.items()}
-            text = attrs.get("title") or attrs.get("text") or ""
             url = attrs.get("xmlurl") or attrs.get("url") or ""
-            if text == url:  # an outline's text must not be empty: exporters write the URL when there is no title
-                text = ""
+            # `text` is what the reader shows (a name given there), `title` the feed's own; an outline's text must
+            # not be empty, so exporters write the URL there when there is no name
+            text = next((n for n in (attrs.get("text"), attrs.get("title")) if n and n != url), "")
             categories = tuple(
                 c.strip().strip("/") for c in re.split(r"[,]", attrs.get("category", "")) if c.strip().strip("/")
             )
