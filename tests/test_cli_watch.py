@@ -828,6 +828,7 @@ def test_watch_list_ends_with_how_many_feeds_are_in_each_state(config, httpserve
     run(config, "watch", "edit", "3", "--disable")
     listed = run(config, "watch", "list")
     assert listed.stdout.splitlines()[-1] == "3 feeds: 1 ok, 1 failing, 1 disabled"
+    assert ", 1 failure: " in listed.stdout, "not '1 failures'"
     assert "3 feeds" not in run(config, "-q", "watch", "list").stdout
 
 

@@ -139,7 +139,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
             detail += f", next {rfc3339(f.next_check)}"
         detail += f", {f.items_seen} items"
         if f.failures:
-            detail += f", {f.failures} failures: {f.last_error}"
+            detail += f", {_count(f.failures, 'failure')}: {f.last_error}"
         elif f.last_error:
             detail += f": {f.last_error}"
         if f.disabled_reason:
