@@ -798,6 +798,8 @@ def test_a_feed_is_named_by_its_title_and_a_near_miss_url_says_which_feed_it_may
     near = run(config, "watch", "edit", url.replace("http://", "https://") + "/", "--interval", "1h")
     assert near.exit_code == 1 and f"did you mean #1 {url}?" in near.output
     assert "removed #1" in run(config, "watch", "remove", "Le Monde").output
+    run(config, "watch", "add", httpserver.url_for("/wire"), "--title", "Feed: Wire")
+    assert "removed" in run(config, "watch", "remove", "feed: wire").output, "a title, not a feed: link"
 
 
 def test_a_feed_added_twice_under_near_spellings_is_pointed_out(config, httpserver, tmp_path):

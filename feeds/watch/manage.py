@@ -109,7 +109,7 @@ def feed_reference(value: str) -> str:
     value = value.strip()
     if value.startswith("#") and value[1:].isdigit():
         return value[1:]
-    if "://" in value or value[:5].lower() == "feed:":
+    if "://" in value:
         try:
             return canonical_feed_url(value)
         except ValueError:
