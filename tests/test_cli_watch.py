@@ -822,7 +822,8 @@ def test_a_feed_added_twice_under_near_spellings_is_pointed_out(config, httpserv
 
 def test_watch_list_ends_with_how_many_feeds_are_in_each_state(config, httpserver):
     """200 feeds are 400 lines: the failing ones were found only by scrolling through them all."""
-    httpserver.expect_request("/ok.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    one = RSS[: RSS.index("<item><title>Bakery")] + "</channel></rss>"
+    httpserver.expect_request("/ok.xml").respond_with_data(one, content_type="application/rss+xml")
     httpserver.expect_request("/gone.xml").respond_with_data("no", status=500)
     for path in ("/ok.xml", "/gone.xml", "/new.xml"):
         run(config, "watch", "add", httpserver.url_for(path))
@@ -831,6 +832,7 @@ def test_watch_list_ends_with_how_many_feeds_are_in_each_state(config, httpserve
     listed = run(config, "watch", "list")
     assert listed.stdout.splitlines()[-1] == "3 feeds: 1 ok, 1 failing, 1 disabled"
     assert ", 1 failure: " in listed.stdout, "not '1 failures'"
+    assert ", 0 items" in listed.stdout and ", 1 item\n" in listed.stdout
     assert "3 feeds" not in run(config, "-q", "watch", "list").stdout
 
 

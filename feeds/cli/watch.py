@@ -137,7 +137,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
             detail += f" at {rfc3339(f.last_checked)}"
         if f.next_check:
             detail += f", next {rfc3339(f.next_check)}"
-        detail += f", {f.items_seen} items"
+        detail += f", {_count(f.items_seen, 'item')}"
         if f.failures:
             detail += f", {_count(f.failures, 'failure')}: {f.last_error}"
         elif f.last_error:
