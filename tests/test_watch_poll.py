@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import feedparser
 import pytest
+from lxml import etree
 from werkzeug import Response
 
 from feeds.clock import FixedClock
@@ -1154,3 +1155,24 @@ def test_an_opml_feed_is_named_as_the_readers_outline_shows_it():
         "u.opml",
     )
     assert url_text.title == "Own"
+
+
+def test_an_export_files_feeds_in_folders_for_readers_that_ignore_category(app, tmp_path):
+    """Feedly, Inoreader and NetNewsWire make folders of nested outlines and ignore `category`: an export
+    opened there was one flat list of 200 feeds. Each feed is now in the folder of its first tag (the
+    `category` keeping them all), and reads back with the same tags."""
+    add_feed(app, "https://a.example.com/rss", tags=["News", "UK"])
+    add_feed(app, "https://b.example.com/rss")
+    add_feed(app, "https://c.example.com/rss", tags=["Tech"])
+    add_feed(app, "https://d.example.com/rss", tags=["News"])
+    add_feed(app, "https://e.example.com/rss", tags=["news"])  # (a tag is spelt per feed: it comes back so)
+    root = etree.fromstring(export_opml(app))
+    body = root.find("body")
+    assert [(o.get("text"), [c.get("xmlUrl") for c in o]) for o in body] == [
+        ("News", ["https://a.example.com/rss", "https://d.example.com/rss"]),
+        ("https://b.example.com/rss", []),
+        ("Tech", ["https://c.example.com/rss"]),
+        ("news", ["https://e.example.com/rss"]),
+    ]
+    again = {f.url: f.tags for f in read_opml(export_opml(app), "export")}
+    assert again == {f.url: f.tags for f in app.store.feeds()}

@@ -683,12 +683,19 @@ def import_opml(app: App, path: Path) -> OpmlImport:
 
 
 def export_opml(app: App) -> bytes:
-    """All watched feeds as OPML 2.0, tags in the `category` attribute."""
+    """All watched feeds as OPML 2.0, tags in the `category` attribute, each feed in the folder (an outline of
+    outlines) of its first tag too, for the readers that make folders of those and ignore `category`."""
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = f"{app.settings.site.title}: watched feeds"
     body = etree.SubElement(root, "body")
+    folders: dict[str, etree._Element] = {}
     for f in app.store.feeds():
+        parent = body
+        if f.tags:  # (in the order their first feeds come)
+            if (folder := folders.get(f.tags[0])) is None:  # (as spelt: the tags come back exactly)
+                folder = folders[f.tags[0]] = etree.SubElement(body, "outline", text=f.tags[0])
+            parent = folder
         attrs = {"type": "rss", "text": f.title or f.url, "xmlUrl": f.url}  # (an outline's text must not be empty)
         if f.title:
             attrs["title"] = f.title
@@ -696,7 +703,7 @@ def export_opml(app: App) -> bytes:
             attrs["category"] = ",".join(f.tags)
         # Always, so that an import elsewhere gives the same schedule whatever that installation's default is
         attrs[INTERVAL_ATTRIBUTE] = f"{f.interval:g}"
-        etree.SubElement(body, "outline", attrs)
+        etree.SubElement(parent, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
