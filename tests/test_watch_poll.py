@@ -19,7 +19,16 @@ from feeds.errors import IngestError
 from feeds.fetch import NotModified
 from feeds.ingest import ingest_paths
 from feeds.publish import run_publish
-from feeds.watch.manage import add_feed, add_rule, export_opml, import_configured, import_opml, read_opml, try_query
+from feeds.watch.manage import (
+    add_feed,
+    add_rule,
+    edit_feed,
+    export_opml,
+    import_configured,
+    import_opml,
+    read_opml,
+    try_query,
+)
 from feeds.watch.poll import run_watch
 from feeds.workers import POOL_KEY
 
@@ -1176,3 +1185,21 @@ def test_an_export_files_feeds_in_folders_for_readers_that_ignore_category(app, 
     ]
     again = {f.url: f.tags for f in read_opml(export_opml(app), "export")}
     assert again == {f.url: f.tags for f in app.store.feeds()}
+
+
+def test_a_feed_paused_by_hand_stays_paused_when_the_export_is_imported_elsewhere(
+    make_settings, make_app_for, tmp_path
+):
+    """A press officer moving 200 feeds to a new server found the ones they had paused polled again there."""
+    first = make_app_for(make_settings())
+    add_feed(first, "https://paused.example.com/rss")
+    add_feed(first, "https://live.example.com/rss")
+    edit_feed(first, "https://paused.example.com/rss", enabled=False)
+    exported = tmp_path / "subs.opml"
+    exported.write_bytes(export_opml(first))
+    second = make_app_for(make_settings(database_url=f"sqlite:///{tmp_path / 'second.db'}"))
+    import_opml(second, exported)
+    assert {f.url: (f.enabled, f.disabled_reason) for f in second.store.feeds()} == {
+        "https://paused.example.com/rss": (False, "disabled by hand"),
+        "https://live.example.com/rss": (True, None),
+    }

@@ -26,7 +26,7 @@ from feeds.config.reader import KeyPath, _dotted, find_line
 from feeds.errors import ConfigError, FeedParseError, FetchError, IngestError, NotFoundError, RuleError
 from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
-from feeds.model import REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed, WatchItem
+from feeds.model import DISABLED_BY_HAND, REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed, WatchItem
 from feeds.normalise.ids import canonical_url, check_rule_name, dns_host, rule_clash, rule_slug
 from feeds.normalise.text import one_line_text
 from feeds.watch.match import Explanation, compile_rules, explain
@@ -496,6 +496,8 @@ class OpmlFeed:
     """Why the outline's URL cannot be watched as it stands (not http(s)), or its interval was not usable."""
     page: bool = False
     """The outline names a web page only (`htmlUrl`, no `xmlUrl`): `url` is the page, not a feed."""
+    paused: bool = False
+    """Our own export's `feedsPaused="true"`: the feed was disabled by hand where it was exported from."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -538,6 +540,8 @@ def _is_utf8(data: bytes) -> bool:
 
 INTERVAL_ATTRIBUTE = "feedsInterval"
 """The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
+PAUSED_ATTRIBUTE = "feedsPaused"
+"""The outline attribute our export marks a feed disabled by hand with (`true`), so it stays paused elsewhere."""
 
 
 def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
@@ -601,7 +605,10 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                     tags = tuple(dict.fromkeys((*found[url].tags, *tags)))
                     found[url] = replace(found[url], tags=tags)
                 else:
-                    found[url] = OpmlFeed(url=url, title=text, tags=tags, interval=interval, problem=problem)
+                    paused = attrs.get(PAUSED_ATTRIBUTE.lower(), "").lower() == "true"
+                    found[url] = OpmlFeed(
+                        url=url, title=text, tags=tags, interval=interval, problem=problem, paused=paused
+                    )
             elif attrs.get("htmlurl") and not len(child):  # a page, not a folder of feeds: said, not dropped
                 found.setdefault(attrs["htmlurl"], OpmlFeed(url=attrs["htmlurl"], title=text, tags=(), page=True))
             elif ("xmlurl" in attrs or "url" in attrs) and not len(child):  # a feed without its address: said too
@@ -673,6 +680,8 @@ def import_opml(app: App, path: Path) -> OpmlImport:
         feed, created = app.store.import_feed(
             url, title=one_line_text(f.title), tags=_labels(f.tags), interval=interval, origin=origin, now=app.clock()
         )
+        if created and f.paused:  # (paused by hand where it was exported: not polled here either)
+            feed = app.store.edit_feed(feed.id, enabled=False)
         (done.added if created else done.known).append(feed)
         twin = watched.setdefault(_loose_url(feed.url), feed)
         if created and twin.id != feed.id:
@@ -703,6 +712,8 @@ def export_opml(app: App) -> bytes:
             attrs["category"] = ",".join(f.tags)
         # Always, so that an import elsewhere gives the same schedule whatever that installation's default is
         attrs[INTERVAL_ATTRIBUTE] = f"{f.interval:g}"
+        if f.disabled_reason == DISABLED_BY_HAND:  # (not a 410 or a feed dropped from the config: tried afresh)
+            attrs[PAUSED_ATTRIBUTE] = "true"
         etree.SubElement(parent, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
