@@ -1092,6 +1092,17 @@ def test_html_entities_in_opml_titles_are_read_as_their_characters():
     ]
 
 
+def test_a_large_opml_file_has_its_entities_read_piece_by_piece_without_cutting_one():
+    """References are rewritten a piece at a time (a million of them at once held 129 MiB): a piece ends before
+    an "&", so every reference is read whole, wherever the pieces fall."""
+    outline = '<outline text="Caf&eacute; &mdash; n&deg;%d &bogus;" xmlUrl="https://news.example.com/%d"/>'
+    body = "".join(outline % (n, n) for n in range(3000)).encode()  # about 200 KiB: several pieces
+    feeds = read_opml(b'<opml version="2.0"><body>' + body + b"</body></opml>", "big.opml")
+    assert len(feeds) == 3000
+    assert {f.title.split(" n")[0] for f in feeds} == {"Caf\u00e9 \u2014"}
+    assert all(f.title.endswith(f"n\u00b0{n} &bogus;") for n, f in enumerate(feeds))
+
+
 def test_an_opml_import_looks_up_its_feeds_host_names_side_by_side(app, tmp_path):
     """Each feed's host is looked up (a feed at an internal address is not added): one after another, a
     200-feed onboarding file took 200 times the resolver's answer time, with nothing on screen."""

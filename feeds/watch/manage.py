@@ -527,6 +527,23 @@ def _xml_reference(m: re.Match[bytes]) -> bytes:
     return b"&amp;" + m[0][1:] if chars is None else "".join(f"&#{ord(c)};" for c in chars).encode("ascii")
 
 
+def _xml_references(data: bytes) -> bytes:
+    """`data` with every named reference as `_xml_reference` writes it, a piece at a time: one substitution over
+    a whole file holding a million references (the entity attacks of tests/chaos) held a million pieces at once,
+    129 MiB for a 3 MB file. A piece ends before an "&", so no reference is ever cut in two."""
+    pieces: list[bytes] = []
+    start = 0
+    while start < len(data):
+        end = data.find(b"&", start + _PIECE)
+        end = len(data) if end < 0 else end
+        pieces.append(_NAMED_REFERENCE.sub(_xml_reference, data[start:end]))
+        start = end
+    return b"".join(pieces)
+
+
+_PIECE = 64 * 1024
+
+
 _DECLARED_ENCODING = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=", re.IGNORECASE)
 
 
@@ -565,7 +582,7 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
         # Titles as readers copied them from web pages (`&eacute;`, `&nbsp;`) are not XML: the parser dropped
         # them (`Le Monde dition`). HTML's named references become the characters; a name HTML does not know
         # stays as written.
-        data = _NAMED_REFERENCE.sub(_xml_reference, data)
+        data = _xml_references(data)
     try:
         root = etree.fromstring(data, parser) if data.strip() else None
     except etree.XMLSyntaxError as e:
