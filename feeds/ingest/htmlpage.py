@@ -34,7 +34,7 @@ from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.htmlextract import extract_article, inner_html, text_of
 from feeds.ingest.textfile import is_email_headers
 from feeds.model import RawRelease
-from feeds.normalise.datelines import date_line, opening_date
+from feeds.normalise.datelines import date_line, opening_date, without_history_link
 from feeds.normalise.html import resolve_url
 from feeds.normalise.text import is_label
 
@@ -435,10 +435,7 @@ def _listed_date(root: HtmlElement, labels: tuple[str, ...]) -> str | None:
     """The date a page's metadata list gives under one of `labels` ("Published" / "3 June 2026"), as written; not
     the link to the history GOV.UK puts after "Last updated" ("4 June 2026 — See all updates")."""
     dd = _listed(root, labels)
-    return date_line(_SEE_ALL_UPDATES.sub("", text_of(dd))) if dd is not None else None
-
-
-_SEE_ALL_UPDATES = re.compile(r"\s*[—–-]+\s*see all updates\s*$", re.IGNORECASE)
+    return date_line(without_history_link(text_of(dd))) if dd is not None else None
 
 
 def _listed(root: HtmlElement, labels: tuple[str, ...]) -> HtmlElement | None:

@@ -28,7 +28,7 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.schema import check_release_fields, json_type, raw_release_from_fields, unknown_field_error
 from feeds.model import RawRelease
-from feeds.normalise.datelines import date_line
+from feeds.normalise.datelines import date_line, without_history_link
 from feeds.normalise.html import markdown_inline_text
 from feeds.normalise.text import is_label
 
@@ -231,8 +231,6 @@ _NEXT_FROM = re.compile(
     r",?\s+and\s+(?=(?:The|Rt|Lord|Baroness|Sir|Dame|Dr|Professor|Department|Ministry|Office|HM|Cabinet|Home)\b"
     r"|(?:(?!\sand\s)[^,])*\b(?:MP|MSP|MS|MLA)$)"
 )
-# GOV.UK links its change history after the date: "Last updated 28 November 2026 — See all updates".
-_SEE_ALL_UPDATES = re.compile(r"\s*[—–-]+\s*see all updates\s*$", re.IGNORECASE)
 
 
 def _page_facts(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]], int]:
@@ -257,7 +255,7 @@ def _page_facts(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]
             value, line = " ".join(lines[i].split()), i + 1
         if not value or (label != "from" and not _YEAR.search(value)):  # ("Published by…" is a sentence)
             return {}, start
-        value = _first_from(value) if label == "from" else _SEE_ALL_UPDATES.sub("", value)
+        value = _first_from(value) if label == "from" else without_history_link(value)
         facts[_FACT_FIELDS[label]] = (value, line)
         i += 1
     return (facts, end) if "organisation" in facts else ({}, start)

@@ -88,6 +88,15 @@ class OpeningDate:
     """Why the date is not sure, when the weekday it names is not its day's (`when` is then the date's day)."""
 
 
+_SEE_ALL_UPDATES = re.compile(r"\s*[—–-]+\s*see all updates\s*$", re.IGNORECASE)
+
+
+def without_history_link(text: str) -> str:
+    """`text` without the link to its change history GOV.UK puts after a date: "4 June 2026 — See all updates"
+    (in a saved page's metadata list, or pasted below a headline)."""
+    return _SEE_ALL_UPDATES.sub("", text)
+
+
 def date_line(text: str) -> str | None:
     """The date a line says when it says nothing else ("3 June 2026", "**Wednesday 3 June 2026**", "Published: 3 June
     2026", "FOR IMMEDIATE RELEASE: 3 June 2026"), as written; None for any other line, and for a date after a
