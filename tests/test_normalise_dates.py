@@ -283,3 +283,42 @@ def test_the_weekday_of_an_rfc_822_date_is_not_checked(value: str, expected: dat
     """Software writes these (a remote source, a mail header), the weekday from the very date beside it: a wrong one
     is a library's slip, common in the wild, and refusing every release of such a source would help nobody."""
     assert parse_date(value, LONDON) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "season"),
+    [
+        # An embargo line copied from a summer template: read as UTC+1, it lifted at 23:01 GMT on 2 December, an
+        # hour early and on the day before the one written. The zone and the date contradict each other, and
+        # which was meant decides the hour, so it is refused, as a weekday that is not the date's is.
+        ("00:01 BST 3 December 2026", "GMT"),
+        ("00.01 (BST) THURSDAY 3 DECEMBER 2026", "GMT"),
+        ("2026-12-03 00:01 BST", "GMT"),
+        ("Thu, 03 Dec 2026 00:01:00 BST", "GMT"),
+        ("29 March 2026 01:30 BST", "GMT"),  # a time no clock in Britain shows: it went from 00:59 GMT to 02:00 BST
+        ("3 December 2026 09:00 CEST", "CET"),
+        ("3 December 2026 09:00 EDT", "EST"),
+        ("3 December 2026 09:00 PDT", "PST"),
+    ],
+)
+def test_a_summer_time_zone_on_a_winter_date_is_refused(value: str, season: str) -> None:
+    with pytest.raises(ValueError, match=rf"{season}"):
+        parse_date(value, LONDON)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("25 October 2026 01:30 BST", utc(2026, 10, 25, 0, 30)),  # the first 01:30 of the night they go back
+        ("29 March 2026 02:30 BST", utc(2026, 3, 29, 1, 30)),
+        ("3 June 2026 00:01 BST", utc(2026, 6, 2, 23, 1)),
+        # A standard time in summer is read as written (an hour later than the wall clock, never earlier), as
+        # software writes GMT all year round.
+        ("3 June 2026 00:01 GMT", utc(2026, 6, 3, 0, 1)),
+        ("Wed, 03 Jun 2026 00:01:00 GMT", utc(2026, 6, 3, 0, 1)),
+        ("3 July 2026 09:00 EST", utc(2026, 7, 3, 14, 0)),
+        ("3 July 2026 09:00 EDT", utc(2026, 7, 3, 13, 0)),
+    ],
+)
+def test_a_zone_name_in_its_season_is_read_as_written(value: str, expected: datetime) -> None:
+    assert parse_date(value, LONDON) == expected

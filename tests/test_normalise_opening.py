@@ -335,3 +335,24 @@ def test_an_embargo_whose_weekday_is_not_its_dates_is_refused_naming_both(
     with pytest.raises(InvalidReleaseError, match=r"names (Wednesday|Monday), but [13] December 2026 is a") as info:
         read("strategy.txt", text)
     assert info.value.field == "published" and "correct the weekday or the date" in str(info.value)
+
+
+def test_an_embargo_in_summer_time_on_a_winter_date_is_refused() -> None:
+    """Time review: "00:01 BST" on 3 December (a summer template) lifted the embargo at 23:01 GMT on the 2nd."""
+    text = "EMBARGOED UNTIL 00:01 BST THURSDAY 3 DECEMBER 2026\n\nNew strategy for coastal towns\n\nIt is out.\n"
+    with pytest.raises(InvalidReleaseError, match="the clocks kept GMT") as info:
+        read("strategy.txt", text)
+    assert info.value.field == "published"
+
+
+def test_a_dateline_in_summer_time_on_a_winter_date_is_refused_where_it_would_date_the_release() -> None:
+    """Time review: refused by the date parser, the dateline was passed over as no date at all, and the release
+    dated at its ingest instead, without a word."""
+    text = "Ferry timetable\n\nPORTSMOUTH, 2 December 2026 09:30 BST – Ferries will run hourly.\n"
+    with pytest.raises(InvalidReleaseError, match="the clocks kept GMT") as info:
+        read("ferries.txt", text)
+    assert info.value.field == "body"
+    found = opening_date(["PORTSMOUTH, 2 December 2026 09:30 BST – Ferries will run hourly."], LONDON)
+    assert found is not None and found.rest == "Ferries will run hourly." and found.weekday_error is not None
+    dated = read("ferries.md", "---\ntitle: Ferry timetable\ndate: 2026-12-02 09:30\n---\n" + text.split("\n\n", 1)[1])
+    assert dated.published == datetime(2026, 12, 2, 9, 30, tzinfo=UTC), "under a date given otherwise, only text"

@@ -6,7 +6,8 @@ numeric dates day-first as in the UK, interprets naive and date-only values in t
 refuses anything it cannot read unambiguously: a wrong date silently accepted would publish a release on
 the wrong day, and its `tag:` id (which carries the date) could never be corrected. So a weekday that is not the
 date's ("Wednesday 3 December 2026", a Thursday) is refused naming both (`WeekdayError`): which of the two the
-officer meant decides when an embargo ends, and only they can say.
+officer meant decides when an embargo ends, and only they can say. So is a summer time on a winter date ("00:01 BST 3
+December"): read as written it would end an embargo an hour early, on the day before.
 
 Local times the clocks make ambiguous are read by one documented rule rather than refused (they are rare in
 press work, and a refusal at 01:30 on one night a year helps nobody): a time that occurs twice, in the hour the
@@ -26,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as _dateutil
 
-__all__ = ["WeekdayError", "parse_date"]
+__all__ = ["SeasonError", "WeekdayError", "parse_date"]
 
 _HOUR = 3600
 
@@ -49,6 +50,19 @@ _ZONES: dict[str, int] = {
     "MDT": -6 * _HOUR,
     "PST": -8 * _HOUR,
     "PDT": -7 * _HOUR,
+}
+
+# The summer-time names, with the zone whose summer they name and what that zone's clocks say the rest of the year.
+# A summer name on a date outside its summer ("00:01 BST 3 December", copied from a summer template) is refused:
+# read as written, the embargo would lift an hour early, on the day before the one written. (A standard name in
+# summer, "00:01 GMT 3 June", is read as written: software writes GMT all year, and it is never early.)
+_SUMMER: dict[str, tuple[ZoneInfo, str]] = {
+    "BST": (ZoneInfo("Europe/London"), "GMT"),
+    "CEST": (ZoneInfo("Europe/Paris"), "CET"),
+    "EDT": (ZoneInfo("America/New_York"), "EST"),
+    "CDT": (ZoneInfo("America/Chicago"), "CST"),
+    "MDT": (ZoneInfo("America/Denver"), "MST"),
+    "PDT": (ZoneInfo("America/Los_Angeles"), "PST"),
 }
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
@@ -111,6 +125,11 @@ class WeekdayError(ValueError):
         self.when = when
 
 
+class SeasonError(WeekdayError):
+    """A summer time named on a date outside its summer ("00:01 BST 3 December"): the zone contradicts the date as a
+    wrong weekday does, and is treated alike (`when` is the time as written, at the zone's offset)."""
+
+
 def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
     """Parse `value` to an aware UTC datetime; naive and date-only values are local times in `tz`.
 
@@ -126,6 +145,8 @@ def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
         raise ValueError(f"the year {found[0]} in {text!r} is not a year of ours ({YEARS.start}-{YEARS.stop - 1})")
     try:
         parsed = _parse_text(text, tz)
+    except SeasonError as e:
+        raise SeasonError(f"{text!r}: {e}", e.when) from None
     except WeekdayError:
         raise
     except (ValueError, OverflowError) as e:
@@ -173,7 +194,7 @@ def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
             return None  # (not a zone: "2026-11-29 10:00 am" is refused as a whole, not as an unknown zone)
         if name.upper() not in _ZONES:
             raise ValueError(f"unknown time zone {name!r}")
-        return _to_utc(naive.replace(tzinfo=timezone(timedelta(seconds=_ZONES[name.upper()]))), tz)
+        return _in_season(naive, name.upper())
     if zone is None:
         return _to_utc(naive, tz)
     return _to_utc(naive.replace(tzinfo=_offset_zone(zone)), tz)
@@ -200,6 +221,8 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
         year += 2000 if year < 50 else 1900
     naive = datetime(year, _MONTHS.index(m["mo"].lower()) + 1, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"] or 0))
     zone = m["z"].upper()
+    if zone in _SUMMER:
+        return _in_season(naive, zone)
     if zone[0] in "+-":
         offset: tzinfo = _offset_zone(zone)
     elif zone in _ZONES:
@@ -235,7 +258,9 @@ def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
     results = [_dateutil.parse(bare, dayfirst=True, default=d, tzinfos=_tzinfos) for d in _DEFAULTS]
     if results[0] != results[1]:
         raise ValueError("the day, month or year is missing")
-    return _weekday_checked(written, results[0], _to_utc(results[0], tz))
+    name = results[0].tzname()
+    when = _in_season(results[0], name) if name in _SUMMER else _to_utc(results[0], tz)
+    return _weekday_checked(written, results[0], when)
 
 
 def _weekday_checked(text: str, written: datetime, when: datetime) -> datetime:
@@ -283,5 +308,19 @@ def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
         return None if offset is None else timezone(timedelta(seconds=offset))
     upper = name.upper()
     if upper in _ZONES and offset in (None, _ZONES[upper]):  # (dateutil gives GMT and UTC an offset of 0)
-        return timezone(timedelta(seconds=_ZONES[upper]))
+        return timezone(timedelta(seconds=_ZONES[upper]), upper)
     raise ValueError(f"unknown time zone {name!r}")
+
+
+def _in_season(written: datetime, name: str) -> datetime:
+    """`written` (its wall time) in the zone called `name`, in UTC, if that zone's clocks showed it: a summer name
+    (BST) on a date of its winter is refused, naming the time the clocks kept that day."""
+    when = written.replace(tzinfo=timezone(timedelta(seconds=_ZONES[name]))).astimezone(UTC)
+    season = _SUMMER.get(name)
+    if season is not None and when.astimezone(season[0]).utcoffset() != timedelta(seconds=_ZONES[name]):
+        raise SeasonError(
+            f"{written:%H:%M} {name} on {written.day} {written:%B %Y} is no time the clocks showed: {name} was "
+            f"not in force, the clocks kept {season[1]}; write {season[1]}, or leave the zone out for the local time",
+            when,
+        )
+    return when
