@@ -211,8 +211,12 @@ def render_text(r: StatusReport) -> str:
     def ago(value: str | None) -> str:
         if not value:
             return "never"
-        delta = r.now - parse_iso(value)
-        minutes = int(delta.total_seconds() // 60)
+        seconds = (r.now - parse_iso(value)).total_seconds()
+        if seconds <= -60:  # (stored by a machine whose clock is ahead, or this one's stepped back: say so)
+            ahead = int(-seconds // 60)
+            span = f"{ahead} min" if ahead < 120 else f"{ahead // 60} h"
+            return f"{value} ({span} ahead of this clock: a clock is wrong)"
+        minutes = int(max(seconds, 0.0) // 60)  # (clocks a few seconds apart are not "-1 min ago")
         return f"{value} ({minutes} min ago)" if minutes < 120 else f"{value} ({minutes // 60} h ago)"
 
     held = f"; {len(r.held)} embargoed, off the site until due (first {rfc3339(r.held[0][1])})" if r.held else ""

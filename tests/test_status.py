@@ -350,3 +350,27 @@ def test_a_daemon_whose_publish_fails_shows_failed_in_the_headline_when_the_stat
         assert gather(daemon.app).publish_failure is None
     finally:
         daemon.app.close()
+
+
+@pytest.mark.parametrize(
+    ("offset", "shown"),
+    [
+        (timedelta(seconds=0), "(0 min ago)"),
+        (timedelta(seconds=-59), "(0 min ago)"),
+        (timedelta(seconds=20), "(0 min ago)"),  # another machine's clock a little ahead: not "-1 min ago"
+        (timedelta(seconds=59), "(0 min ago)"),
+        (timedelta(minutes=61), "(61 min ahead of this clock: a clock is wrong)"),  # this clock stepped back an hour
+        (timedelta(hours=3), "(3 h ahead of this clock: a clock is wrong)"),
+    ],
+)
+def test_a_time_ahead_of_the_clock_is_not_shown_as_negative_minutes_ago(
+    make_settings, make_app_for, clock, offset, shown
+):
+    """Time review: a last ingest stored by a daemon whose clock runs 20 s ahead showed as "(-1 min ago)", and
+    after this machine's clock stepped back an hour, "(-61 min ago)"."""
+    app = make_app_for(make_settings())
+    now = clock()
+    when = rfc3339(now + offset)
+    jobs = {"ingest": {"runs": 1, "last_finished": when, "last_ok": True, "last_succeeded": when, "next_run": None}}
+    app.store.save_worker_status("host-a:100", started=now - timedelta(hours=4), now=now, status={"jobs": jobs})
+    assert f"last ingest     {when} {shown}" in render_text(gather(app)).splitlines()
