@@ -465,10 +465,13 @@ def _http_date(value: str) -> datetime | None:
         return None
 
 
-def parse_retry_after(value: str, now: datetime) -> datetime | None:
+def parse_retry_after(value: str, now: datetime, *, date: str | None = None) -> datetime | None:
     """Retry-After (RFC 9110 §10.2.3) as an absolute time: delay-seconds or an HTTP-date.
 
-    A date in the past means "now"; anything beyond `now` + 7 days is capped; an unreadable value is None.
+    An HTTP-date is on the server's clock, as is the response's `Date` (RFC 9110 §6.6.1): when that is readable,
+    the wait is their difference, so a server's clock an hour behind ours (or ours stepped ahead) is not asked
+    again at once (as Expires is read against Date, RFC 9111 §4.2.1). A date in the past means "now"; anything
+    beyond `now` + 7 days is capped; an unreadable value is None.
     """
     text = value.strip()
     if text.isascii() and text.isdigit():
@@ -476,7 +479,9 @@ def parse_retry_after(value: str, now: datetime) -> datetime | None:
     when = _http_date(text)
     if when is None:
         return None
-    return min(max(when, now), now + RETRY_AFTER_CAP)
+    sent = _http_date(date) if date is not None else None
+    wait = when - (sent or now)
+    return now + min(max(wait, timedelta(0)), RETRY_AFTER_CAP)
 
 
 def _lower_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -716,7 +721,7 @@ class HttpClient:
             )
         retry_after = None
         if status in (429, 503) and "Retry-After" in response.headers:
-            retry_after = parse_retry_after(response.headers["Retry-After"], now)
+            retry_after = parse_retry_after(response.headers["Retry-After"], now, date=response.headers.get("Date"))
         reason = one_line(response.reason or http.client.responses.get(status, ""))  # the server's own words
         message = f"the server answered {status} {reason}".rstrip()
         if status == 304:

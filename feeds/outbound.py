@@ -50,7 +50,7 @@ def post_once(
             return PostResult(True, str(status))
         retry_after = None
         if status in (429, 503) and "Retry-After" in response.headers:
-            retry_after = parse_retry_after(response.headers["Retry-After"], now)
+            retry_after = parse_retry_after(response.headers["Retry-After"], now, date=response.headers.get("Date"))
         error = f"POST {shown_url(url)} answered {status} {response.reason or ''}".rstrip()
         if 300 <= status < 400 and response.headers.get("Location"):
             # (shown as the URL itself is: a receiver that moved points to a URL with the secret in it as well)

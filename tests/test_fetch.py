@@ -26,7 +26,7 @@ import requests
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from feeds.clock import FixedClock, http_date
+from feeds.clock import FixedClock, http_date, utc_now
 from feeds.config import HttpSettings
 from feeds.errors import BlockedAddressError, FetchError, HTTPStatusError
 from feeds.fetch import (
@@ -467,10 +467,29 @@ def test_429_retry_after_seconds(server: HTTPServer, client: HttpClient, now: da
 def test_503_retry_after_http_date(
     server: HTTPServer, client: HttpClient, now: datetime, delay: timedelta, expected: timedelta
 ) -> None:
-    server.expect_request("/feed").respond_with_data("", status=503, headers={"Retry-After": http_date(now + delay)})
+    # (The server writes its Date by its own clock, the machine's, not the test's: so does its Retry-After.)
+    server.expect_request("/feed").respond_with_data(
+        "", status=503, headers={"Retry-After": http_date(utc_now() + delay)}
+    )
     result = client.get(url(server, "/feed"))
     assert isinstance(result, FetchFailed) and result.status == 503
-    assert result.retry_after == now + expected
+    assert result.retry_after is not None
+    assert now + expected - timedelta(seconds=2) <= result.retry_after <= now + expected
+
+
+def test_a_retry_after_date_is_read_against_the_servers_own_date(
+    server: HTTPServer, client: HttpClient, now: datetime
+) -> None:
+    """Time review: Retry-After's date was compared with our clock, so a server whose clock differed from ours
+    (here the test's clock is fixed in the past: the server's runs ahead of it) had the difference added to the
+    wait it asked for, or, behind ours, was asked again at once."""
+    wanted = timedelta(minutes=30)
+    server.expect_request("/feed").respond_with_data(
+        "", status=503, headers={"Retry-After": http_date(utc_now() + wanted)}
+    )
+    result = client.get(url(server, "/feed"))
+    assert isinstance(result, FetchFailed) and result.retry_after is not None
+    assert now + wanted - timedelta(seconds=2) <= result.retry_after <= now + wanted
 
 
 def test_410_is_gone(server: HTTPServer, client: HttpClient) -> None:
@@ -822,6 +841,30 @@ NOW = datetime.fromisoformat("2026-11-28T12:00:00+00:00")
 )
 def test_parse_retry_after(value: str, expected: datetime | None) -> None:
     assert parse_retry_after(value, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "date", "expected"),
+    [
+        # The server's clock an hour ahead of ours (or ours stepped back): it asks for two minutes, not 62.
+        ("Sat, 28 Nov 2026 13:02:00 GMT", "Sat, 28 Nov 2026 13:00:00 GMT", NOW + timedelta(minutes=2)),
+        # Its clock an hour behind (or ours stepped ahead): it asks for 30 minutes, not to be asked again at once.
+        ("Sat, 28 Nov 2026 11:30:00 GMT", "Sat, 28 Nov 2026 11:00:00 GMT", NOW + timedelta(minutes=30)),
+        ("Sat, 28 Nov 2026 13:00:00 GMT", "Sat, 28 Nov 2026 12:00:00 GMT", NOW + timedelta(hours=1)),
+        ("Sat, 28 Nov 2026 10:00:00 GMT", "Sat, 28 Nov 2026 12:00:00 GMT", NOW),  # in its past: now
+        ("Sat, 28 Nov 2026 13:00:00 GMT", "not a date", NOW + timedelta(hours=1)),  # no Date to go by: our clock
+        ("Sat, 28 Nov 2026 13:00:00 GMT", None, NOW + timedelta(hours=1)),
+        ("120", "Sat, 28 Nov 2026 09:00:00 GMT", NOW + timedelta(seconds=120)),  # seconds need no Date
+        ("Tue, 28 Nov 2028 13:00:00 GMT", "Sat, 28 Nov 2026 12:00:00 GMT", NOW + timedelta(days=7)),
+    ],
+)
+def test_an_http_date_retry_after_is_read_against_the_responses_date(
+    value: str, date: str | None, expected: datetime
+) -> None:
+    """Time review: Retry-After's date was compared with our clock, so a server whose clock was an hour behind ours
+    (or ours stepped ahead an hour) was asked again at once instead of after the 30 minutes it asked for; RFC 9110
+    §6.6.1 dates its answer with its own clock, and Expires is already read against Date the same way."""
+    assert parse_retry_after(value, NOW, date=date) == expected
 
 
 @pytest.mark.parametrize(
