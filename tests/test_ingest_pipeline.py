@@ -1142,3 +1142,30 @@ def test_a_batch_that_meets_another_writers_insert_is_read_again_and_stored(
     assert [o.status for o in report.outcomes] == ["updated"] and report.unreadable == ()
     assert len(app.store.releases()) == 1 and "Second." in app.store.releases()[0].body_text
     assert (inbox / "processed" / "b.json").exists()
+
+
+def test_an_edit_under_another_name_is_told_by_its_local_day(app, inbox):
+    """Time review: the "same title and date" check compared UTC days, so a release dated 15 July (a date alone:
+    00:00 BST, 23:00 UTC on the 14th) and its edit dated 15 July 10:00 were two days apart, and the edit became a
+    second release without a word."""
+    first = {"title": "Summer ferry timetable", "body": "Ferries run hourly.", "published": "2026-07-15"}
+    drop(inbox, "ferries.json", json.dumps(first))
+    run_ingest(app)
+    drop(inbox, "ferries-v2.json", json.dumps(first | {"published": "2026-07-15 10:00", "body": "Ferries run often."}))
+    (outcome,) = run_ingest(app).outcomes
+    assert outcome.status == "created"
+    assert outcome.warning is not None and "stored already as 'summer-ferry-timetable'" in outcome.warning
+
+
+def test_a_replaced_release_is_named_with_the_day_its_page_gives(app, inbox):
+    """Time review: the warning for a release replaced under its slug gave its UTC day ("2026-07-14") for one its
+    page dates 15 July."""
+    drop(inbox, "a.json", json.dumps({"title": "Summer ferry timetable", "body": "One.", "slug": "ferries",
+                                       "published": "2026-07-15"}))  # fmt: skip
+    run_ingest(app)
+    drop(inbox, "b.json", json.dumps({"title": "Winter coach timetable", "body": "Two.", "slug": "ferries",
+                                       "published": "2026-07-15 00:30"}))  # fmt: skip
+    (outcome,) = run_ingest(app).outcomes
+    assert outcome.warning is not None
+    assert "'Summer ferry timetable' (2026-07-15)" in outcome.warning
+    assert "'Winter coach timetable' (2026-07-15)" in outcome.warning

@@ -20,7 +20,7 @@ import os
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -303,11 +303,11 @@ def save_units(
                 ids.append(final.id)
                 slugs.append(final.slug)
                 if rec.decision == "updated":
-                    warning = _looks_like_another(before, final)
+                    warning = _looks_like_another(before, final, site.tz)
                 elif final.slug != new.slug and (rec.decision == "created" or new.identity.startswith("file:")):
                     # its title's slug is taken: by an earlier version of it, known by another name?
                     holder = next((r for r in inserts.values() if r.slug == new.slug), None)
-                    warning = _looks_like_an_edit(holder or tx.release_with_slug(new.slug), final)
+                    warning = _looks_like_an_edit(holder or tx.release_with_slug(new.slug), final, site.tz)
                 else:
                     warning = None
                 if moved is not None:
@@ -415,7 +415,7 @@ def _unpublishes(before: Release | None, new: Release, now: datetime) -> str | N
     return str(InvalidReleaseError(why, origin=new.origin, field="published"))
 
 
-def _looks_like_another(before: Release | None, after: Release) -> str | None:
+def _looks_like_another(before: Release | None, after: Release, tz: tzinfo) -> str | None:
     """A warning when a release named by its slug (or its link) is replaced by one with another headline:
     most likely last week's file copied as a template with its `slug` left in, which replaces last week's
     release everywhere (same id, same address). Updated as the identity rules say, but said out loud.
@@ -431,19 +431,21 @@ def _looks_like_another(before: Release | None, after: Release) -> str | None:
     else:
         advice = "give it a slug of its own"
     return (
-        f"the release {after.slug!r}{elsewhere} was {before.title!r} ({before.published:%Y-%m-%d}) and is now "
-        f"{after.title!r} ({after.published:%Y-%m-%d}), under the same id and address: if this is another release, "
-        f"{advice}, and send or drop the earlier version again to restore that one"
+        f"the release {after.slug!r}{elsewhere} was {before.title!r} ({before.published.astimezone(tz):%Y-%m-%d}) "
+        f"and is now {after.title!r} ({after.published.astimezone(tz):%Y-%m-%d}), under the same id and address: "
+        f"if this is another release, {advice}, and send or drop the earlier version again to restore that one"
     )
 
 
-def _looks_like_an_edit(holder: Release | None, new: Release) -> str | None:
+def _looks_like_an_edit(holder: Release | None, new: Release, tz: tzinfo) -> str | None:
     """A warning when a new release has the title and day of one stored from the same source: most likely an edit
     saved under another name ("…-v2-FINAL.txt"), or a version that now carries a `link`, `slug` or `source_key`
-    the first did not (a release is known by its strongest name alone), now a second release in every feed."""
+    the first did not (a release is known by its strongest name alone), now a second release in every feed. (The
+    day is the site's, as pages give it: "15 July" and "15 July 10:00" are one day, though 00:00 BST is the 14th
+    in UTC.)"""
     if holder is None or holder.source != new.source or folded_words(holder.title) != folded_words(new.title):
         return None
-    if holder.published.date() != new.published.date():
+    if holder.published.astimezone(tz).date() != new.published.astimezone(tz).date():
         return None
     stored = f"a release with the same title and date is stored already as {holder.slug!r} (from {holder.origin})"
     if new.identity.startswith("file:"):
