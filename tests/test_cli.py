@@ -177,9 +177,9 @@ def test_ingest_list_and_show(config):
     assert listed[1]["published"] == "2026-11-02T00:00:00Z" and listed[1]["topics"] == ["Iran"]
     assert len(json.loads(run(config, "releases", "list", "--json", "--limit", "1").output)) == 1
     text = run(config, "releases", "list").output
-    assert "2026-11-02 00:00  sanctions-on-iran  Sanctions on Iran  [Iran]" in text
+    assert "2026-11-02 00:00 GMT  sanctions-on-iran  Sanctions on Iran  [Iran]" in text
     # Dated as its page dates it, in the site's time zone: midnight of 15 July in London is 23:00 UTC on the 14th.
-    assert "2026-07-15 00:00  summer-ferries  Summer ferries" in text
+    assert "2026-07-15 00:00 BST  summer-ferries  Summer ferries" in text
     shown = json.loads(run(config, "releases", "show", "sanctions-on-iran", "--json").output)
     assert shown["body_html"] == "<p>Text.</p>" and shown["id"].startswith("tag:press.example.org,2026-11-02:")
     assert "Sanctions on Iran" in run(config, "releases", "show", shown["id"]).output
@@ -670,3 +670,14 @@ def test_a_site_email_the_feeds_cannot_carry_is_a_config_error_not_a_traceback_a
     result = CliRunner().invoke(cli, ["--config", str(config), "publish"])
     assert result.exit_code == 1 and not isinstance(result.exception, ValueError)  # (was: a traceback)
     assert "site.email: not an email address: 'press office'" in result.output
+
+
+def test_releases_list_tells_apart_the_two_0130s_of_the_night_the_clocks_go_back(config):
+    """Time review: releases at 01:30 BST and 01:30 GMT on 25 October 2026, an hour apart, were both listed as
+    "2026-10-25 01:30" (their pages say "01:30 BST" and "01:30 GMT")."""
+    inbox = config.parent / "inbox"
+    for slug, when in (("first", "2026-10-25T00:30:00Z"), ("second", "2026-10-25T01:30:00Z")):
+        (inbox / f"{slug}.json").write_text(json.dumps({"title": slug, "slug": slug, "body": "B.", "published": when}))
+    assert run(config, "ingest").exit_code == 0
+    lines = run(config, "releases", "list").output.splitlines()
+    assert lines == ["2026-10-25 01:30 GMT  second  second", "2026-10-25 01:30 BST  first  first"]

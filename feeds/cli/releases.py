@@ -109,7 +109,8 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
             held = f"  (embargoed: off the site until {rfc3339(r.published)})"
         else:
             held = f"  (withdrawn {rfc3339(r.withdrawn_at)})" if r.withdrawn_at is not None else ""
-        echo(f"{r.published.astimezone(tz):%Y-%m-%d %H:%M}  {r.slug}  {r.title}{topics}{held}")
+        local = r.published.astimezone(tz)  # (with its zone: the night the clocks go back has two 01:30s)
+        echo(f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}  {r.slug}  {r.title}{topics}{held}")
 
 
 def _list_json(r: Release, now: datetime) -> dict[str, Any]:
