@@ -116,6 +116,13 @@ def test_environment_overrides(tmp_path):
         ('[site]\nbase_url = "https://x.org"\n', "site.title", 1, "missing required key"),
         ("[paths]\nout = 'o'\n", "site", None, "missing required table"),
         (MINIMAL + 'timezone = "Mars/Olympus"\n', "site.timezone", 5, "unknown time zone"),
+        # Time review: the machine's own zone (each daemon dated pages by its machine's, so two machines wrote
+        # different pages from the same data) and the leap-second "right/" zones (right/Europe/London read as
+        # summer time all year) were taken.
+        (MINIMAL + 'timezone = "localtime"\n', "site.timezone", 5, "the machine's own"),
+        (MINIMAL + 'timezone = "posixrules"\n', "site.timezone", 5, "the machine's own"),
+        (MINIMAL + 'timezone = "Factory"\n', "site.timezone", 5, "a placeholder"),
+        (MINIMAL + 'timezone = "right/Europe/London"\n', "site.timezone", 5, "leap seconds"),
         (MINIMAL + 'language = "english please"\n', "site.language", 5, "language tag"),
         (MINIMAL + "[http]\nread_timeout = -1\n", "http.read_timeout", 6, "positive number"),
         # a User-Agent every request would refuse to carry (or carry empty): every feed failed, or went anonymous

@@ -88,6 +88,8 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         r.fail((*k, "timezone"), f"unknown time zone {tz!r} (use an IANA name such as 'Europe/London')")
+    if (why := _not_a_site_zone(tz)) is not None:
+        r.fail((*k, "timezone"), f"{tz!r} is {why}: name the office's zone, such as 'Europe/London', or 'UTC'")
     language = r.get(t, (*k, "language"), str, "en")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
         r.fail((*k, "language"), f"not a language tag (RFC 5646): {language!r}")
@@ -111,6 +113,19 @@ def _xml_forbidden(text: str) -> bool:
     from feeds.normalise.text import xml_safe
 
     return xml_safe(text) != text
+
+
+def _not_a_site_zone(tz: str) -> str | None:
+    """Why `tz`, a name the machine's zone files answer to, dates nothing the same way on every machine, else None:
+    pages and feeds must be the same bytes on every daemon, whatever its machine is set to."""
+    if tz in ("localtime", "posixrules"):
+        return "the machine's own zone, or its default rules, which differ from machine to machine"
+    if tz == "Factory":
+        return "a placeholder for a machine whose zone is not set, not a zone"
+    if tz.startswith("right/"):
+        # (measured: Python reads right/Europe/London as summer time all year, every winter time an hour off)
+        return "a zone that counts leap seconds, which the times stored and served here do not"
+    return None
 
 
 def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
