@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import socket
 import subprocess
 import sys
@@ -681,3 +682,21 @@ def test_releases_list_tells_apart_the_two_0130s_of_the_night_the_clocks_go_back
     assert run(config, "ingest").exit_code == 0
     lines = run(config, "releases", "list").output.splitlines()
     assert lines == ["2026-10-25 01:30 GMT  second  second", "2026-10-25 01:30 BST  first  first"]
+
+
+def test_titles_the_terminal_cannot_encode_are_escaped_not_a_traceback(config):
+    """A cron job on a server with a Latin-1 locale (or PYTHONIOENCODING=latin-1) got a UnicodeEncodeError
+    traceback and no output for a title with an em dash; the text is escaped and the JSON stays JSON."""
+    (config.parent / "inbox" / "a.txt").write_text("Talks in Zürich — Москва\n\nThe Minister will talk.\n")
+    assert run(config, "ingest").exit_code == 0
+    env, encoding = {**os.environ, "PYTHONIOENCODING": "latin-1"}, "latin-1"
+    feeds = [sys.executable, "-m", "feeds", "--config", str(config)]
+    text = subprocess.run([*feeds, "releases", "list"], capture_output=True, env=env)
+    assert text.returncode == 0 and text.stderr == b""
+    assert "Talks in Zürich \\u2014 \\u041c" in text.stdout.decode(encoding)
+    listed = subprocess.run([*feeds, "releases", "list", "--json"], capture_output=True, env=env)
+    assert listed.returncode == 0 and listed.stderr == b""
+    assert json.loads(listed.stdout)[0]["title"] == "Talks in Zürich — Москва"
+    missing = subprocess.run([*feeds, "releases", "show", "Zürich-—"], capture_output=True, env=env)
+    assert missing.returncode == 1 and b"Traceback" not in missing.stderr
+    assert "no release with id or slug 'Zürich-\\u2014'" in missing.stderr.decode(encoding)

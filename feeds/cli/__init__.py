@@ -8,6 +8,7 @@ its traceback. Commands live in sibling modules and register themselves on `cli`
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
 import os
@@ -87,8 +88,9 @@ def echo_json(data: Any) -> None:
     text = json.dumps(data, ensure_ascii=False, indent=2)
     try:
         text.encode("utf-8")
-    except UnicodeEncodeError:  # a file name that is not UTF-8 (lone surrogates): escaped, the output stays UTF-8
-        text = json.dumps(data, ensure_ascii=True, indent=2)
+        text.encode(getattr(sys.stdout, "encoding", None) or "utf-8")
+    except UnicodeEncodeError:  # a file name that is not UTF-8 (lone surrogates), or a title a Latin-1 locale
+        text = json.dumps(data, ensure_ascii=True, indent=2)  # cannot carry: `\u` escapes, the same JSON
     click.echo(for_json(text))
 
 
@@ -159,6 +161,11 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
 
 
 def main() -> None:
+    # A title or file name the output's encoding cannot carry (cron on a Latin-1 locale, PYTHONIOENCODING) is
+    # shown as `\u2014`, as control characters are, rather than stopping the command with a traceback.
+    for stream in (sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="backslashreplace")
     try:
         cli(prog_name="feeds")
     except OSError as e:  # writing the output failed (a full disk behind `> file`, /dev/full): no traceback
