@@ -130,6 +130,11 @@ _BENIGN = (
 )
 
 
+# markdown-it logs, at debug level, every block rule it tries on every line of a release: some fifty lines for a
+# short one, burying the lines about the release itself. Left out of every log, the commands' `-vv` included.
+PARSER_TRACE = "markdown_it"
+
+
 def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
@@ -140,7 +145,7 @@ def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
     root.addHandler(handler)
     root.setLevel(level)
     # Third-party chatter stays at warning level.
-    for noisy in ("apscheduler", "waitress", "urllib3", "watchdog"):
+    for noisy in ("apscheduler", "waitress", "urllib3", "watchdog", PARSER_TRACE):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
     for name, fragment in _BENIGN:
         logger = logging.getLogger(name)

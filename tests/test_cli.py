@@ -700,3 +700,12 @@ def test_titles_the_terminal_cannot_encode_are_escaped_not_a_traceback(config):
     missing = subprocess.run([*feeds, "releases", "show", "Zürich-—"], capture_output=True, env=env)
     assert missing.returncode == 1 and b"Traceback" not in missing.stderr
     assert "no release with id or slug 'Zürich-\\u2014'" in missing.stderr.decode(encoding)
+
+
+def test_debug_output_is_ours_not_the_markdown_parsers_trace(config):
+    """`-vv ingest` of one Markdown release printed some fifty `DEBUG markdown_it.rules_block…` lines of the
+    parser trying each rule, burying the few lines about the release."""
+    (config.parent / "inbox" / "a.md").write_text("---\ntitle: Talks\npublished: 2026-11-02\n---\n\nThe *text*.\n")
+    r = CliRunner().invoke(cli, ["--config", str(config), "-vv", "ingest"], catch_exceptions=False)
+    assert r.exit_code == 0 and "created" in r.stdout
+    assert "INFO feeds.ingest: created" in r.stderr and "markdown_it" not in r.stderr

@@ -75,3 +75,13 @@ def test_apschedulers_warning_of_a_skipped_run_is_not_logged(capsys, restore_log
     err = capsys.readouterr().err
     assert "maximum number of running instances" not in err and "was missed by" in err
     assert "thread is inactive" not in err, "watchdog's race while stopping, at every shutdown during an ingest"
+
+
+def test_the_daemons_debug_log_leaves_out_the_markdown_parsers_trace(capsys, restore_logging):
+    """`feeds -v run --once` ingesting a handful of releases printed 288 lines of markdown_it's rule-by-rule
+    trace among 9 of its own."""
+    from feeds.normalise.html import markdown_to_html
+
+    setup_logging(logging.DEBUG, "json", worker="desk-1:4242")  # type: ignore[arg-type]
+    markdown_to_html("# Title\n\nSome *text*.\n\n> quoted\n")
+    assert "markdown_it" not in capsys.readouterr().err

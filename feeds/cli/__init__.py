@@ -27,7 +27,7 @@ from feeds import __version__
 from feeds.app import App, make_app
 from feeds.config import Settings, default_config_path, load_settings
 from feeds.errors import FeedsError
-from feeds.logs import CONFIG_NOTICES, CliFormatter, for_json, for_terminal, one_line
+from feeds.logs import CONFIG_NOTICES, PARSER_TRACE, CliFormatter, for_json, for_terminal, one_line
 from feeds.store import error_text
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -130,6 +130,7 @@ def _setup_logging(verbosity: int) -> None:
     level = {-1: logging.CRITICAL, 0: logging.ERROR, 1: logging.INFO}.get(verbosity, logging.DEBUG)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(CliFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(lambda r: r.levelno >= logging.WARNING or not r.name.startswith(PARSER_TRACE))
     if verbosity >= 0:
         # What the config file's own feeds and rules came to (a rule not used, a feed taken over) is said too: the
         # config file is where the person running the command made a change. (A filter on this handler, not a
