@@ -264,3 +264,18 @@ def test_db_copy_exits_1_when_a_count_differs(config, tmp_path, monkeypatch):
     r = run(config, "db", "copy", "--to", f"sqlite:///{tmp_path / 'copy.db'}")
     assert r.exit_code == 1
     assert "DIFFERS" in r.stdout and "error: row counts differ in items" in r.stderr
+
+
+def test_db_copy_with_q_says_nothing_unless_a_count_differs(config, tmp_path, monkeypatch):
+    """`-q db copy` printed `copying … -> …`, the whole table and `copied … every count matches`: -q is
+    "only errors"."""
+    quiet = run(config, "-q", "db", "copy", "--to", f"sqlite:///{tmp_path / 'copy.db'}")
+    assert quiet.exit_code == 0 and quiet.output == ""
+    import feeds.store.copy as copy_mod
+
+    monkeypatch.setattr(
+        copy_mod, "copy_database", lambda *a, **kw: [TableCount("releases", 3, 3), TableCount("items", 3, 2)]
+    )
+    r = run(config, "-q", "db", "copy", "--to", f"sqlite:///{tmp_path / 'copy2.db'}")
+    assert r.exit_code == 1 and "error: row counts differ in items" in r.stderr
+    assert "items" in r.stdout and "DIFFERS" in r.stdout and "copying" not in r.output

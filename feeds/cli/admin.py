@@ -130,7 +130,8 @@ def db_copy(ctx: Context, to_url: str, batch: int, replace: bool) -> None:
 
     source, target = open_store(ctx.settings.database_url), open_store(to_url)
     try:
-        echo(f"copying {source.url} -> {target.url}", err=True)
+        if ctx.verbosity >= 0:
+            echo(f"copying {source.url} -> {target.url}", err=True)
         counts = copy_database(
             source,
             target,
@@ -142,12 +143,13 @@ def db_copy(ctx: Context, to_url: str, batch: int, replace: bool) -> None:
     finally:
         source.close()
         target.close()
-    width = max(len("table"), *(len(c.table) for c in counts))
-    echo(f"{'table':<{width}}  {'source':>9}  {'target':>9}")
-    for c in counts:
-        echo(f"{c.table:<{width}}  {c.source:>9}  {c.target:>9}" + ("" if c.ok else "  DIFFERS"))
     bad = [c.table for c in counts if not c.ok]
+    width = max(len("table"), *(len(c.table) for c in counts))
+    if bad or ctx.verbosity >= 0:  # -q: the table only when it shows a problem
+        echo(f"{'table':<{width}}  {'source':>9}  {'target':>9}")
+        for c in counts:
+            echo(f"{c.table:<{width}}  {c.source:>9}  {c.target:>9}" + ("" if c.ok else "  DIFFERS"))
     if bad:
         echo(f"error: row counts differ in {', '.join(bad)}", err=True)
         sys.exit(1)
-    echo(f"copied {sum(c.target for c in counts)} rows in {len(counts)} tables; every count matches")
+    ctx.say(f"copied {sum(c.target for c in counts)} rows in {len(counts)} tables; every count matches")
