@@ -39,7 +39,8 @@ class WorkerStatus:
 class StatusReport:
     now: datetime
     releases: int
-    newest_release: str | None
+    newest_release: tuple[str, str, datetime] | None
+    """The newest published release: (id, slug, published)."""
     feeds_total: int
     feeds_ok: int
     feeds_failing: int
@@ -72,7 +73,15 @@ class StatusReport:
             "now": rfc3339(self.now),
             "releases": {
                 "count": self.releases,
-                "newest": self.newest_release,
+                "newest": (
+                    {
+                        "id": self.newest_release[0],
+                        "slug": self.newest_release[1],
+                        "published": rfc3339(self.newest_release[2]),
+                    }
+                    if self.newest_release
+                    else None
+                ),
                 "held": [{"slug": slug, "due": rfc3339(due)} for slug, due in self.held],
             },
             "sources": self.sources,
@@ -136,7 +145,7 @@ def gather(app: App) -> StatusReport:
     report = StatusReport(
         now=now,
         releases=app.store.count_releases(),
-        newest_release=f"{releases[0].slug} ({rfc3339(releases[0].published)})" if releases else None,
+        newest_release=(releases[0].id, releases[0].slug, releases[0].published) if releases else None,
         feeds_total=len(feeds),
         feeds_ok=states["ok"] + states["warning"],  # (read with problems, but read)
         feeds_failing=len(failing),
@@ -221,7 +230,9 @@ def render_text(r: StatusReport) -> str:
 
     held = f"; {len(r.held)} embargoed, off the site until due (first {rfc3339(r.held[0][1])})" if r.held else ""
     lines = [
-        f"releases        {r.releases}" + (f", newest {r.newest_release}" if r.newest_release else "") + held,
+        f"releases        {r.releases}"
+        + (f", newest {r.newest_release[1]} ({rfc3339(r.newest_release[2])})" if r.newest_release else "")
+        + held,
         f"last ingest     {ago(r.last('ingest'))}",
         f"last publish    {ago(r.last('publish'))}"
         + (f"; FAILED since {r.publish_failure[0]}: {r.publish_failure[1]}" if r.publish_failure else ""),
