@@ -21,7 +21,7 @@ import re
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,6 +131,8 @@ class Daemon:
         from feeds.app import worker_id
 
         self.inbox_quiet = inbox_quiet
+        self.once = False
+        """`run --once`: a lock another process holds is waited for, as there is no later round to try again in."""
 
         self.config_path = config_path
         self.settings = settings
@@ -252,10 +254,28 @@ class Daemon:
         else:
             log.debug("%s failed again: %s", name, error, extra=where)
 
+    @contextlib.contextmanager
+    def _single_runner(self, app: App, name: str) -> Iterator[bool]:
+        """The job's lock across processes: a daemon skips the round when another holds it and tries again
+        shortly; `run --once` waits for it (as `feeds ingest` in a shell does), or a release it had just stored
+        waited for the next cron run when an overlapping run's publish began too early to include it."""
+        said = False
+        while True:
+            with app.store.exclusive(name) as mine:
+                if mine or not self.once:
+                    yield mine
+                    return
+            if not said:
+                log.info("%s: waiting for another process's %s to finish", name, name, extra={"job": name})
+                said = True
+            if self.stop_event.wait(0.5):
+                yield False
+                return
+
     def job_ingest(self, app: App) -> str:
         from feeds.ingest import run_ingest
 
-        with app.store.exclusive("ingest") as mine:
+        with self._single_runner(app, "ingest") as mine:
             if not mine:
                 # Another daemon (or our own triggered run) is ingesting; it may have listed the folder before
                 # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
@@ -327,7 +347,7 @@ class Daemon:
     def job_publish(self, app: App) -> str:
         from feeds.publish import run_publish
 
-        with app.store.exclusive("publish") as mine:
+        with self._single_runner(app, "publish") as mine:
             if not mine:
                 # Another daemon is publishing (byte-identical output); it may have started before our change,
                 # so try again shortly rather than wait for the periodic publish.
@@ -446,6 +466,7 @@ class Daemon:
         from feeds.watch.manage import import_configured
 
         import_configured(self.app)  # the config's feeds and rules, as a start does
+        self.once = True
         self.inbox_quiet = 0.0  # one look: every file there now is read, as by `feeds ingest`
         for name, fn in (
             ("alerts", self.job_alerts),  # first: registers destinations so this run's matches reach them

@@ -496,6 +496,31 @@ def test_run_once_prunes_old_watch_items_as_the_daemons_housekeeping_does(make_s
         app.close()
 
 
+def test_run_once_waits_for_a_publish_another_process_is_running_rather_than_skip_it(make_settings, clock):
+    """Cron overlap: `feeds run --once` found the publish lock held (another cron run, a daemon, `feeds publish`),
+    logged `publish: skipped: … (tried again shortly)` and exited 0, but a single run has nothing to try again:
+    the release it had just ingested, which the other publish may have started too early to include, waited
+    for the next cron run."""
+    settings = make_settings()
+    drop(settings.source("inbox").path, "once.md", release_md("Published after the other publish"))
+    holder = make_app(settings, clock=clock)
+    result: dict[str, int] = {}
+    try:
+        with holder.store.exclusive("publish") as mine:
+            assert mine
+            daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+            worker = threading.Thread(target=lambda: result.update(rc=daemon.run_once()))
+            worker.start()
+            worker.join(2.0)  # (the other publish is still running)
+            assert worker.is_alive(), "it finished while another process held the publish lock"
+        worker.join(60)
+    finally:
+        holder.close()
+    assert result["rc"] == 0
+    assert daemon.state.jobs["publish"].last_ok and "skipped" not in daemon.state.jobs["publish"].last_summary
+    assert "Published after the other publish" in titles(settings.paths.out / "atom.xml")
+
+
 def test_a_trigger_while_the_triggered_job_still_runs_is_not_dropped(make_settings, clock):
     """APScheduler skips a job whose id is still running; a change made during a publish must still publish."""
     from apscheduler.schedulers.background import BackgroundScheduler
