@@ -709,3 +709,17 @@ def test_debug_output_is_ours_not_the_markdown_parsers_trace(config):
     r = CliRunner().invoke(cli, ["--config", str(config), "-vv", "ingest"], catch_exceptions=False)
     assert r.exit_code == 0 and "created" in r.stdout
     assert "INFO feeds.ingest: created" in r.stderr and "markdown_it" not in r.stderr
+
+
+def test_a_source_that_cannot_be_read_is_said_once_and_json_keeps_it_in_the_json(config):
+    """A folder source gone missing was said twice on stderr (`ERROR feeds.ingest: …` then `error: …`), and with
+    --json, beside `sources_failed`, as a log line: the daemon's own log had it twice as well."""
+    config.write_text(
+        config.read_text() + '\n[[sources]]\ntype = "folder"\nname = "gone"\npath = "gone"\nmove = false\n'
+    )
+    text = run(config, "ingest")
+    assert text.exit_code == 1
+    assert text.stderr == f"error: {config.parent / 'gone'}: cannot read the folder of source 'gone': no such folder\n"
+    as_json = run(config, "ingest", "--json")
+    assert as_json.exit_code == 1 and as_json.stderr == ""
+    assert [f["source"] for f in json.loads(as_json.stdout)["sources_failed"]] == ["gone"]

@@ -53,7 +53,10 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
                 found, left, kept = ingest_folder(app, source, progress=progress, quiet=quiet)
             except OSError as e:  # the folder is unreadable, or gone with its mount: the other sources still run
                 error = f"{source.path}: cannot read the folder of source {source.name!r}: {e.strerror or e}"
-                log.error("%s", error, extra={"source": source.name})
+                # Reported by whoever ran the round: the command as `error: …` (in --json, `sources_failed`), the
+                # daemon as the round's failure, logged once and then reminded; an error line here said it twice,
+                # and every minute whatever the reminders said.
+                log.debug("%s", error, extra={"source": source.name})
                 unreadable.append(source.name)  # (a source, not a file: not counted as a rejected file)
                 why.append(error)
                 continue
