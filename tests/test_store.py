@@ -433,6 +433,34 @@ def test_a_read_only_database_or_its_shm_file_is_named_in_one_line(make_settings
             Path(f"{db}-shm").chmod(0o644)
 
 
+def test_a_state_folder_on_a_read_only_file_system_is_named(make_settings, make_app_for):
+    """The state folder mounted read-only (a snapshot, a container volume `:ro`): every command, `releases list`
+    included, failed with `cannot open database …: unable to open database file`, saying neither what nor why
+    (SQLite cannot create the `-shm` file WAL needs). Now it names the folder and the read-only file system."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    settings = make_settings()
+    make_app_for(settings).close()  # a migrated database, then closed: no -wal or -shm left
+    db = Path(str(settings.database_url).removeprefix("sqlite:///"))
+    unshare = shutil.which("unshare")
+    probe = subprocess.run([unshare, "-rm", "true"], capture_output=True, check=False) if unshare else None
+    if probe is None or probe.returncode != 0:
+        pytest.skip("no mount namespace here to mount the state folder read-only")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    feeds = f"{sys.executable} -m feeds --config '{settings.path}' releases list --json"
+    script = f"mount --bind -o ro '{db.parent}' '{db.parent}' && {feeds}"
+    done = subprocess.run([unshare, "-rm", "sh", "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and done.stdout == "", done.stderr
+    assert done.stderr == (
+        f"error: the database {db} cannot be written: {db.parent}/ is on a read-only file system; "
+        "mount it read-write, or point paths.state and database.url elsewhere\n"
+    )
+
+
 @pytest.mark.parametrize(
     "value",
     [

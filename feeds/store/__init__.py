@@ -144,7 +144,8 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
 
     @sa.event.listens_for(engine, "handle_error")
     def _on_error(context: Any) -> None:
-        if "readonly database" in str(context.original_exception):
+        # (SQLite cannot create the `-shm` file WAL needs in a read-only folder: "unable to open database file")
+        if any(w in str(context.original_exception) for w in ("readonly database", "unable to open database file")):
             _refuse_read_only(path, context.original_exception)
 
     @sa.event.listens_for(engine, "begin")
@@ -167,8 +168,17 @@ def _refuse_read_only(path: str, error: BaseException) -> None:
     if not path or path == ":memory:" or path.startswith("file:"):
         return
     names = [path, path + "-wal", path + "-shm"]
-    refused = [p for p in names if os.path.exists(p) and not os.access(p, os.W_OK)]
     folder = os.path.dirname(path) or "."
+    try:
+        read_only_mount = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:  # (no such folder: SQLite's own words say it)
+        return
+    if read_only_mount:  # chmod cannot help there
+        raise StoreError(
+            f"the database {path} cannot be written: {folder}/ is on a read-only file system; "
+            "mount it read-write, or point paths.state and database.url elsewhere"
+        ) from error
+    refused = [p for p in names if os.path.exists(p) and not os.access(p, os.W_OK)]
     if not os.access(folder, os.W_OK):
         refused.append(folder + "/")
     if refused:
