@@ -150,7 +150,7 @@ def _setup_logging(verbosity: int) -> None:
     default=None,
     help="Config file (default: $FEEDS_CONFIG, else config/feeds.toml).",
 )
-@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug; `run` and `serve`: -v).")
 @click.option("-q", "--quiet", is_flag=True, help="Only errors.")
 @click.version_option(__version__, prog_name="feeds")
 @click.pass_context
