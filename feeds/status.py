@@ -152,7 +152,7 @@ def gather(app: App) -> StatusReport:
         feeds_disabled=states["disabled"],
         feeds_new=states["new"],
         worst=[
-            {"url": f.url, "failures": f.failures, "last_status": f.last_status, "last_error": f.last_error}
+            {"id": f.id, "url": f.url, "failures": f.failures, "last_status": f.last_status, "last_error": f.last_error}
             for f in worst
         ],
         matches_24h=matches,

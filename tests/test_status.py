@@ -126,6 +126,7 @@ def seeded(make_settings, make_app_for, db_url, tmp_path, clock):
 
 def test_status_counts_worst_offenders_and_daemons(seeded, now):
     newest_id = seeded.store.releases()[0].id
+    feed_id = {f.url: f.id for f in seeded.store.feeds()}  # (the feed's `id`, as `watch list --json` gives it)
     report = gather(seeded).as_json()
     workers = report.pop("workers")
     assert report == {
@@ -148,18 +149,21 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
             "new": 1,  # never checked: neither ok nor failing
             "worst": [
                 {
+                    "id": feed_id["https://down.example.com/feed"],
                     "url": "https://down.example.com/feed",
                     "failures": 5,
                     "last_status": "500",
                     "last_error": "GET https://down.example.com/feed answered 500",
                 },
                 {
+                    "id": feed_id["https://a-flaky.example.com/feed"],
                     "url": "https://a-flaky.example.com/feed",
                     "failures": 2,
                     "last_status": "parse-error",
                     "last_error": "not a feed: HTML page",
                 },
                 {
+                    "id": feed_id["https://b-flaky.example.com/feed"],
                     "url": "https://b-flaky.example.com/feed",
                     "failures": 2,
                     "last_status": "error",
