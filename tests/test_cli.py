@@ -723,3 +723,19 @@ def test_a_source_that_cannot_be_read_is_said_once_and_json_keeps_it_in_the_json
     as_json = run(config, "ingest", "--json")
     assert as_json.exit_code == 1 and as_json.stderr == ""
     assert [f["source"] for f in json.loads(as_json.stdout)["sources_failed"]] == ["gone"]
+
+
+def test_json_log_lines_stay_json_when_the_locale_cannot_encode_a_title(config):
+    """`feeds run --once` from cron on a Latin-1 locale: a file named with an emoji was logged as `\\U0001f4e3`
+    (after the first fix) inside a JSON line, which no JSON parser reads; JSON's own `\\ud83d\\udce3` is."""
+    (config.parent / "inbox" / "📣 Zürich.txt").write_text("Ferry news\n\nThe Minister will talk.\n")
+    env = {**os.environ, "PYTHONIOENCODING": "latin-1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "feeds", "--config", str(config), "run", "--once", "--log-format", "json"],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in done.stderr.decode("latin-1").splitlines()]
+    assert any("ferry-news" in line["msg"] and "📣 Zürich.txt" in line["msg"] for line in lines), lines

@@ -7,6 +7,7 @@ its traceback. Commands live in sibling modules and register themselves on `cli`
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import io
 import json
@@ -161,12 +162,25 @@ def cli(ctx: click.Context, config_path: Path | None, verbose: int, quiet: bool)
     ctx.obj = Context(config_path=config_path or default_config_path(os.environ), verbosity=verbosity)
 
 
+def _escape_as_json_does(error: UnicodeError) -> tuple[str, int]:
+    """`—` as `\\u2014`, and `📣` as `\\ud83d\\udce3` rather than Python's `\\U0001f4e3`: valid inside the JSON log
+    lines of `feeds run`, and read the same way in text."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    units = error.object[error.start : error.end].encode("utf-16-be", "surrogatepass")
+    escaped = "".join(f"\\u{int.from_bytes(units[i : i + 2], 'big'):04x}" for i in range(0, len(units), 2))
+    return escaped, error.end
+
+
+codecs.register_error("feeds-escape", _escape_as_json_does)
+
+
 def main() -> None:
     # A title or file name the output's encoding cannot carry (cron on a Latin-1 locale, PYTHONIOENCODING) is
-    # shown as `\u2014`, as control characters are, rather than stopping the command with a traceback.
+    # shown escaped, as control characters are, rather than stopping the command with a traceback.
     for stream in (sys.stdout, sys.stderr):
         if isinstance(stream, io.TextIOWrapper):
-            stream.reconfigure(errors="backslashreplace")
+            stream.reconfigure(errors="feeds-escape")
     try:
         cli(prog_name="feeds")
     except OSError as e:  # writing the output failed (a full disk behind `> file`, /dev/full): no traceback
