@@ -739,3 +739,20 @@ def test_json_log_lines_stay_json_when_the_locale_cannot_encode_a_title(config):
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in done.stderr.decode("latin-1").splitlines()]
     assert any("ferry-news" in line["msg"] and "📣 Zürich.txt" in line["msg"] for line in lines), lines
+
+
+def test_a_closed_standard_output_is_an_error_when_the_command_has_something_to_print(config):
+    """`feeds releases list --json >&-` (stdout closed, as a careless crontab or service can leave it) exited 0
+    having printed nothing anywhere, and `feeds watch export >&-` ended in an AttributeError traceback. A command
+    with nothing to print, `run --once` in cron, still runs."""
+    base = [sys.executable, "-m", "feeds", "--config", str(config)]
+
+    def closed(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*base, *args], stdout=None, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1), timeout=60
+        )
+
+    for args in (["releases", "list", "--json"], ["watch", "export"]):
+        done = closed(*args)
+        assert done.returncode == 1 and done.stderr == "error: standard output is closed\n", (args, done.stderr)
+    assert closed("-q", "run", "--once").returncode == 0

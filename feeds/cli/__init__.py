@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import errno
 import io
 import json
 import logging
@@ -175,7 +176,21 @@ def _escape_as_json_does(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("feeds-escape", _escape_as_json_does)
 
 
+class _ClosedOutput(io.RawIOBase):
+    """Standard output when the process started with it closed (`>&-`): Python then sets `sys.stdout` to None, and
+    click prints into nothing, exit 0. A command with something to print fails instead; one with nothing to
+    print (`run --once` from cron) never notices."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, _data: Any) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
+
+
 def main() -> None:
+    if sys.stdout is None:
+        sys.stdout = io.TextIOWrapper(_ClosedOutput(), encoding="utf-8", write_through=True)
     # A title or file name the output's encoding cannot carry (cron on a Latin-1 locale, PYTHONIOENCODING) is
     # shown escaped, as control characters are, rather than stopping the command with a traceback.
     for stream in (sys.stdout, sys.stderr):
