@@ -756,3 +756,23 @@ def test_a_closed_standard_output_is_an_error_when_the_command_has_something_to_
         done = closed(*args)
         assert done.returncode == 1 and done.stderr == "error: standard output is closed\n", (args, done.stderr)
     assert closed("-q", "run", "--once").returncode == 0
+
+
+def test_check_config_with_q_leaves_out_the_note_of_a_drop_folder_made_at_the_first_ingest(config):
+    """`feeds -q check-config` in a cron line printed `warning: source 'inbox': the folder … does not exist (it is
+    created at the first ingest)`, nothing wrong: -q is only errors. A folder read in place that is missing, which
+    every ingest reports as a failure, is still said."""
+    (config.parent / "inbox").rmdir()
+    quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "check-config"])
+    assert quiet.exit_code == 0 and quiet.output == ""
+    assert "created at the first ingest" in run(config, "check-config").stderr
+    config.write_text(
+        config.read_text() + '\n[[sources]]\ntype = "folder"\nname = "gone"\npath = "gone"\nmove = false\n'
+    )
+    kept = CliRunner().invoke(cli, ["--config", str(config), "-q", "check-config"])
+    assert kept.exit_code == 0 and kept.stdout == ""
+    gone = config.parent / "gone"
+    assert (
+        kept.stderr
+        == f"warning: source 'gone': the folder {gone} does not exist: nothing is read from it until it does\n"
+    )

@@ -47,16 +47,17 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "sources": sources,
     }
     problems = list(s.alerts.missing_secrets)
+    missing = [src for src in s.inboxes if not src.path.is_dir()]
     warnings = [
         f"source {src.name!r}: the folder {src.path} does not exist"
         + (" (it is created at the first ingest)" if src.move else ": nothing is read from it until it does")
-        for src in s.inboxes
-        if not src.path.is_dir()
+        for src in missing
     ]
     if warnings:
         summary["warnings"] = warnings
-    for warning in warnings:
-        echo(f"warning: {warning}", err=True)
+    for folder, warning in zip(missing, warnings, strict=True):
+        if ctx.verbosity >= 0 or not folder.move:  # -q: a drop folder made at the first ingest is nothing wrong
+            echo(f"warning: {warning}", err=True)
     if problems:
         summary["problems"] = [_problem(p) for p in problems]
     if as_json:
