@@ -776,3 +776,28 @@ def test_check_config_with_q_leaves_out_the_note_of_a_drop_folder_made_at_the_fi
         kept.stderr
         == f"warning: source 'gone': the folder {gone} does not exist: nothing is read from it until it does\n"
     )
+
+
+def test_ingest_json_waiting_for_the_lock_keeps_stdout_json(config):
+    """`feeds ingest --json` while a daemon ingested printed `waiting for another process's ingest to finish…` on
+    stdout before the JSON, which `jq` then refused: the note goes to stderr."""
+    import threading
+
+    from feeds.app import make_app
+    from feeds.config import load_settings
+
+    (config.parent / "inbox" / "a.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    holder = make_app(load_settings(config, environ={}))
+    result = {}
+    try:
+        with holder.store.exclusive("ingest") as mine:
+            assert mine
+            worker = threading.Thread(target=lambda: result.update(r=run(config, "ingest", "--json")))
+            worker.start()
+            worker.join(1.0)  # (it waits while the lock is held)
+        worker.join(60)
+    finally:
+        holder.close()
+    r = result["r"]
+    assert r.exit_code == 0 and json.loads(r.stdout)["created"] == 1
+    assert "waiting for another process's ingest" in r.stderr

@@ -55,9 +55,9 @@ def _ingest_lock(ctx: Context, app: App, *, poll: float = 0.5) -> Iterator[None]
             if mine:
                 yield
                 return
-        if not said:
-            ctx.say("waiting for another process's ingest to finish…")
-            said = True
+        if not said and ctx.verbosity >= 0:  # (on stderr: stdout is for the report, JSON with --json)
+            echo("waiting for another process's ingest to finish…", err=True)
+        said = True
         time.sleep(poll)
 
 
