@@ -56,6 +56,8 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
     assert listed[0]["tags"] == ["world"] and listed[0]["interval"] == 3600
     tested = json.loads(run(config, "keywords", "test", "bakery OR bread", "--json").stdout)
     assert [m["title"] for m in tested["matches"]] == ["Bakery prize"] and tested["checked"] == 2
+    # The item and feed by the ids `matches list --json` gives them (the JSON named them by title only).
+    assert (tested["matches"][0]["feed_id"], type(tested["matches"][0]["item_id"])) == (listed[0]["id"], int)
     matches = json.loads(run(config, "matches", "list", "--rule", "lavrov", "--json").stdout)
     typo = run(config, "matches", "list", "--rule", "lavorv")
     assert typo.exit_code == 1 and "no keyword rule is named 'lavorv'" in typo.stderr

@@ -477,7 +477,14 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
                 "checked": result.checked,
                 "own_site": result.own,
                 "matches": [
-                    {"title": s.item.title, "link": s.item.link, "feed": s.feed_title, "why": list(e.reasons)}
+                    {
+                        "item_id": s.id,
+                        "feed_id": s.feed_id,
+                        "title": s.item.title,
+                        "link": s.item.link,
+                        "feed": s.feed_title,
+                        "why": list(e.reasons),
+                    }
                     for s, e in result.hits
                     if e.matched
                 ],
