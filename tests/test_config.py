@@ -622,3 +622,28 @@ def test_the_smtp_timeout_is_a_duration_as_the_readme_writes_it(tmp_path, writte
 def test_an_smtp_timeout_of_zero_is_still_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"alerts.smtp.timeout"):
         parse_settings(MINIMAL + '[alerts.smtp]\ntimeout = "0s"\n', tmp_path / "feeds.toml", {})
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Notepad saves UTF-8 with a byte order mark: the file was refused as "not valid TOML: Invalid statement (at
+    line 1, column 1)", on a line that looks right."""
+    p = tmp_path / "feeds.toml"
+    p.write_bytes(b"\xef\xbb\xbf" + MINIMAL.encode())
+    assert load_settings(p, environ={}).site.title == "Test Office"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-16-le"])
+def test_a_config_saved_as_utf16_says_to_save_it_as_utf8(tmp_path, encoding):
+    """Notepad's "Unicode" is UTF-16: the error was Python's "'utf-8' codec can't decode byte 0xff in position 0"."""
+    p = tmp_path / "feeds.toml"
+    p.write_bytes(MINIMAL.encode(encoding))
+    with pytest.raises(ConfigError, match=r"saved as UTF-16.*save it as UTF-8"):
+        load_settings(p, environ={})
+
+
+def test_a_config_in_another_encoding_names_the_line_to_fix(tmp_path):
+    p = tmp_path / "feeds.toml"
+    p.write_bytes((MINIMAL + 'description = "Communiqués"\n').encode("cp1252"))
+    with pytest.raises(ConfigError, match=r"not UTF-8.*save it as UTF-8") as info:
+        load_settings(p, environ={})
+    assert info.value.line == 5

@@ -62,15 +62,34 @@ def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) ->
     try:
         if p.exists() and not p.is_file():  # a folder, a pipe (which would block for ever), a device
             raise ConfigError("not a regular file: give the path of the config file itself", path=str(p))
-        text = p.read_text(encoding="utf-8")
+        data = p.read_bytes()
     except FileNotFoundError as e:
         raise ConfigError(
             f"config file not found (looked in {p.resolve().parent}; pass --config PATH or set FEEDS_CONFIG)",
             path=str(p),
         ) from e
-    except (OSError, UnicodeDecodeError) as e:
+    except OSError as e:
         raise ConfigError(f"cannot read config file: {e}", path=str(p)) from e
-    return parse_settings(text, p, os.environ if environ is None else environ)
+    return parse_settings(_decoded(data, p), p, os.environ if environ is None else environ)
+
+
+def _decoded(data: bytes, path: Path) -> str:
+    """The config's text: UTF-8, with or without the byte order mark Notepad writes; anything else is refused
+    with the fix (UTF-16, Notepad's "Unicode", or a legacy code page, at the line of its first such byte)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or b"\x00" in data[:200]:
+        raise ConfigError(
+            'saved as UTF-16 (Notepad\'s "Unicode"): save it as UTF-8 (in Notepad: Save As, Encoding: UTF-8)',
+            path=str(path),
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = data[: e.start].count(b"\n") + 1
+        raise ConfigError(
+            f"not UTF-8 (byte 0x{data[e.start]:02x} here is from another encoding): save it as UTF-8",
+            path=str(path),
+            line=line,
+        ) from e
 
 
 def _source_problem(r: _Reader, index: int, message: str) -> ConfigError:
