@@ -212,7 +212,12 @@ def test_environment_overrides(tmp_path):
         ),
         (MINIMAL + '[web]\nmax_releases = "1000"\n', "web.max_releases", 6, "must be a whole number"),
         (MINIMAL + "[web]\nmax_releases = true\n", "web.max_releases", 6, "must be a whole number"),
-        (MINIMAL + "[web]\nmax_release = 10\n", "web.max_release", 6, "unknown key (expected one of: api_token,"),
+        (
+            MINIMAL + "[web]\nmax_release = 10\n",
+            "web.max_release",
+            6,
+            "did you mean 'max_releases'? (expected one of: api_token,",
+        ),
         # What `feeds watch add` refuses is refused here too, not imported and polled (credentials shown in lists).
         (
             MINIMAL + '[[watch.feeds]]\nurl = "https://news.exa mple.com/rss"\n',
@@ -647,3 +652,33 @@ def test_a_config_in_another_encoding_names_the_line_to_fix(tmp_path):
     with pytest.raises(ConfigError, match=r"not UTF-8.*save it as UTF-8") as info:
         load_settings(p, environ={})
     assert info.value.line == 5
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "line", "hint"),
+    [
+        (MINIMAL + 'base_ulr = "x"\n', "site.base_ulr", 5, "did you mean 'base_url'?"),
+        (MINIMAL + '[watch]\nintervall = "30m"\n', "watch.intervall", 6, "did you mean 'interval'?"),
+        (MINIMAL + "[sites]\n", "sites", 5, "did you mean 'site'?"),
+        # Added at the end of the file, so under the last table: where it belongs, and how to put it there.
+        (MINIMAL + 'interval = "30m"\n', "site.interval", 5, "belongs under [[sources]], [watch] or [[watch.feeds]]"),
+        (MINIMAL + "port = 8080\n", "site.port", 5, "belongs under [web] or [alerts.smtp]"),
+        ('interval = "30m"\n' + MINIMAL, "interval", 1, "belongs under [[sources]], [watch]"),
+        (MINIMAL + "[watch]\nconnect_timout = 5\n", "watch.connect_timout", 6, "'connect_timeout' (under [http])"),
+    ],
+)
+def test_an_unknown_key_says_what_was_meant(tmp_path, text, key, line, hint):
+    """A misspelt key or one under the wrong table said only "unknown key (expected one of: …)", the list of the
+    table it was under: for `interval` added below [site], a list with no interval in it."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), environ={})
+    assert (info.value.key, info.value.line) == (key, line)
+    assert hint in info.value.message and "expected one of" in info.value.message
+
+
+def test_every_key_the_readers_take_is_in_the_table_of_keys(tmp_path):
+    """The hints come from `KEYS`, which each reader also checks against: a key missing there is refused."""
+    from feeds.config.sections import KEYS
+
+    assert {k for keys in KEYS.values() for k in keys} >= {"interval", "base_url", "connect_timeout", "password_env"}
+    load_settings(ROOT / "config" / "feeds.toml", environ={})

@@ -26,6 +26,7 @@ from feeds.config.reader import find_line as find_line
 from feeds.config.reader import parse_interval as parse_interval
 from feeds.config.reader import shown_interval as shown_interval
 from feeds.config.sections import (
+    KEYS,
     _check_out_is_public,
     _database_url,
     _read_alerts,
@@ -102,7 +103,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     except tomllib.TOMLDecodeError as e:
         m = re.search(r"line (\d+)", str(e))
         raise ConfigError(f"not valid TOML: {e}", path=str(path), line=int(m.group(1)) if m else None) from e
-    r = _Reader(path, text)
+    r = _Reader(path, text, KEYS)
     root = r.table(
         data,
         (),
@@ -127,7 +128,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     site = section(lambda: _read_site(r, r.sub(root, ("site",), required=True)))
     paths = section(lambda: _read_paths(r, r.sub(root, ("paths",)), base))
     db = section(lambda: r.sub(root, ("database",)))
-    section(lambda: r.only(db, ("database",), {"url"}) if db is not None else None)
+    section(lambda: r.only(db, ("database",), KEYS["[database]"]) if db is not None else None)
     state = paths.state if paths is not None else base
     configured_db = section(lambda: r.get(db or {}, ("database", "url"), str, f"sqlite:///{state / 'feeds.db'}"))
     # From the environment, a relative SQLite path is relative to the current folder, as any path a command is

@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import bisect
 import contextlib
+import difflib
 import math
 import re
 import tomllib
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +65,11 @@ def _at_most_a_year(seconds: float) -> float:
 
 
 class _Reader:
-    def __init__(self, path: Path, text: str):
+    def __init__(self, path: Path, text: str, known: Mapping[str, Collection[str]] | None = None):
         self.path = path
         self.lines = text.splitlines()
+        self.known = known or {}
+        """Every table's keys, by the header they are written under (`[site]`): where a misplaced key belongs."""
 
     def fail(self, key: KeyPath, message: str) -> Any:
         raise self.problem(key, message)
@@ -74,7 +78,7 @@ class _Reader:
         """The error `fail` raises, for a problem reported later rather than at once."""
         return ConfigError(message, path=str(self.path), key=_dotted(key), line=find_line(self.lines, key))
 
-    def table(self, t: Any, key: KeyPath, allowed: set[str]) -> dict[str, Any]:
+    def table(self, t: Any, key: KeyPath, allowed: Collection[str]) -> dict[str, Any]:
         if not isinstance(t, dict):
             self.fail(key, "must be a table")
         self.only(t, key, allowed)
@@ -93,10 +97,29 @@ class _Reader:
         table: dict[str, Any] = v
         return table
 
-    def only(self, t: dict[str, Any], key: KeyPath, allowed: set[str]) -> None:
+    def only(self, t: dict[str, Any], key: KeyPath, allowed: Collection[str]) -> None:
         for name in t:
             if name not in allowed:
-                self.fail((*key, name), f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+                self.fail(
+                    (*key, name),
+                    f"unknown key{self._hint(name, allowed)} (expected one of: {', '.join(sorted(allowed))})",
+                )
+
+    def _hint(self, name: str, allowed: Collection[str]) -> str:
+        """What the writer of an unknown key most likely meant: a key spelt nearly so here, or the tables whose key
+        it is (a key belongs to the last `[header]` above it: one added at the end of the file lands in the last
+        table)."""
+        close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.75)
+        if close:
+            return f": did you mean {close[0]!r}?"
+        homes = _headers(h for h, keys in self.known.items() if name in keys and set(keys) != set(allowed))
+        if homes:
+            return f" here: it belongs under {_either(homes)} (move it below that header)"
+        close = difflib.get_close_matches(name, sorted({k for keys in self.known.values() for k in keys}), 1, 0.8)
+        if close:
+            homes = _headers(h for h, keys in self.known.items() if close[0] in keys)
+            return f": did you mean {close[0]!r} (under {_either(homes)})?"
+        return ""
 
     _MISSING: Any = object()
 
@@ -137,6 +160,15 @@ class _Reader:
         if seconds <= 0:
             self.fail(key, "must be longer than zero")
         return seconds
+
+
+def _headers(headers: Iterable[str]) -> list[str]:
+    """Table headers as written in the file, once each (`[[sources]] of type "folder"` is `[[sources]]`)."""
+    return list(dict.fromkeys(h.split(" of type ")[0] for h in headers))
+
+
+def _either(items: list[str]) -> str:
+    return ", ".join(items[:-1]) + (" or " if len(items) > 1 else "") + items[-1]
 
 
 def _kind_name(kind: type) -> str:

@@ -42,6 +42,39 @@ from feeds.config.settings import (
 )
 from feeds.errors import ConfigError, RuleError
 
+_DAEMON_KEYS = ("watch_tick", "publish_interval", "publish_debounce", "housekeeping_interval", "grace", "misfire_grace")
+
+KEYS: dict[str, frozenset[str]] = {
+    "[site]": frozenset({"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain"}),
+    "[paths]": frozenset({"out", "state"}),
+    "[database]": frozenset({"url"}),
+    "[http]": frozenset({"user_agent", "connect_timeout", "read_timeout", "max_bytes", "allow"}),
+    "[topics]": frozenset({"detect", "aliases"}),
+    '[[sources]] of type "folder"': frozenset({"type", "name", "path", "move", "interval", "enabled"}),
+    '[[sources]] of type "remote_json"': frozenset(
+        {"type", "name", "url", "interval", "results", "fields", "link_base", "enabled"}
+    ),
+    "[publish]": frozenset({"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"}),
+    "[[publish.feeds]]": frozenset({"name", "title", "topics", "organisations", "types"}),
+    "[watch]": frozenset(
+        {"interval", "workers", "batch", "lease", "retro_days", "retention_days", "own_domains", "related"}
+        | {"feeds", "keywords"}  # ([[watch.feeds]], [[watch.keywords]])
+    ),
+    "[watch.related]": frozenset({"window_days", "min_score", "min_terms", "pickup_tokens"}),
+    "[[watch.feeds]]": frozenset({"url", "title", "tags", "interval"}),
+    "[[watch.keywords]]": frozenset({"name", "query"}),
+    "[web]": frozenset({"host", "port", "api_token", "max_body", "max_releases", "rate_limit", "status_from"}),
+    "[daemon]": frozenset(_DAEMON_KEYS),
+    "[alerts]": frozenset({"webhooks", "email", "smtp"}),
+    "[[alerts.webhooks]]": frozenset({"name", "url", "secret", "secret_env", "rules", "coverage"}),
+    "[[alerts.email]]": frozenset({"name", "to", "rules", "coverage", "frequency"}),
+    "[alerts.smtp]": frozenset(
+        {"host", "port", "sender", "username", "password", "password_env", "starttls", "timeout"}
+    ),
+}
+"""Every key of every table, by the header it is written under: each reader takes only its own, and a key
+written under the wrong header is told where it belongs."""
+
 
 def _malformed_host(url: str) -> str | None:
     """What makes an http(s) URL's host or port one no browser or server can use (no host, a space or an escape
@@ -61,7 +94,7 @@ def _malformed_host(url: str) -> str | None:
 
 def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     k = ("site",)
-    r.only(t, k, {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain"})
+    r.only(t, k, KEYS["[site]"])
     title = r.get(t, (*k, "title"), str)
     if not title.strip():
         r.fail((*k, "title"), "must not be empty (it names every feed and page)")
@@ -145,7 +178,7 @@ def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
 
 def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
     k = ("paths",)
-    r.only(t, k, {"out", "state"})
+    r.only(t, k, KEYS["[paths]"])
     out = _resolve(base, r.get(t, (*k, "out"), str, "out"))
     if out.exists() and not out.is_dir():  # else publishing fails with "File exists"
         r.fail((*k, "out"), f"{out} is a file, not a folder: publishing needs a folder")
@@ -166,7 +199,7 @@ def _allowable(item: str) -> bool:
 
 def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_agent: str) -> HttpSettings:
     k = ("http",)
-    r.only(t, k, {"user_agent", "connect_timeout", "read_timeout", "max_bytes", "allow"})
+    r.only(t, k, KEYS["[http]"])
     allow = tuple(r.get(t, (*k, "allow"), list, []))
     for i, item in enumerate(allow):
         if not isinstance(item, str) or not _allowable(item):
@@ -195,7 +228,7 @@ def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_a
 
 def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
     k = ("topics",)
-    r.only(t, k, {"detect", "aliases"})
+    r.only(t, k, KEYS["[topics]"])
     detect = r.get(t, (*k, "detect"), list, [])
     for i, name in enumerate(detect):
         if not isinstance(name, str) or not name.strip():
@@ -211,7 +244,7 @@ def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
 
 def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
     k = ("publish",)
-    r.only(t, k, {"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"})
+    r.only(t, k, KEYS["[publish]"])
     entries = r.get(t, (*k, "entries"), int, 50)
     if not 1 <= entries <= 1000:
         r.fail((*k, "entries"), f"must be between 1 and 1000, got {entries}")
@@ -236,7 +269,7 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
     seen: set[str] = set()
     for i, ft in enumerate(items):
         fk: KeyPath = (*k, "feeds", i)
-        r.only(ft, fk, {"name", "title", "topics", "organisations", "types"})
+        r.only(ft, fk, KEYS["[[publish.feeds]]"])
         name = r.get(ft, (*fk, "name"), str)
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or name in seen:
             r.fail((*fk, "name"), f"must be unique, lowercase letters, digits and '-', got {name!r}")
@@ -260,22 +293,7 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
 
 def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     k = ("watch",)
-    r.only(
-        t,
-        k,
-        {
-            "interval",
-            "workers",
-            "batch",
-            "lease",
-            "retro_days",
-            "retention_days",
-            "own_domains",
-            "related",
-            "feeds",
-            "keywords",
-        },
-    )
+    r.only(t, k, KEYS["[watch]"])
     interval = r.interval(t, (*k, "interval"), 1800.0)
     if interval < MIN_WATCH_INTERVAL:
         r.fail((*k, "interval"), "must be at least 5 minutes (be polite to the feeds you watch)")
@@ -283,7 +301,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         r.fail((*k, "interval"), "must be at most 30 days")
     rel_t = r.sub(t, (*k, "related"))
     rk = (*k, "related")
-    r.only(rel_t, rk, {"window_days", "min_score", "min_terms", "pickup_tokens"})
+    r.only(rel_t, rk, KEYS["[watch.related]"])
     related = RelatedSettings(
         window_days=r.positive(rel_t, (*rk, "window_days"), 14.0),
         min_score=r.positive(rel_t, (*rk, "min_score"), 0.3),
@@ -302,7 +320,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     listed: dict[str, int] = {}  # the stored spelling of each feed's URL → its index
     for i, ft in enumerate(_array(r, t, (*k, "feeds"))):
         fk: KeyPath = (*k, "feeds", i)
-        r.only(ft, fk, {"url", "title", "tags", "interval"})
+        r.only(ft, fk, KEYS["[[watch.feeds]]"])
         url = r.get(ft, (*fk, "url"), str)
         if urlsplit(url).scheme not in ("http", "https"):
             r.fail((*fk, "url"), f"must be an http(s) URL, got {url!r}")
@@ -330,7 +348,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     slugs: dict[str, str] = {}
     for i, kt in enumerate(_array(r, t, (*k, "keywords"))):
         kk: KeyPath = (*k, "keywords", i)
-        r.only(kt, kk, {"name", "query"})
+        r.only(kt, kk, KEYS["[[watch.keywords]]"])
         query = r.get(kt, (*kk, "query"), str)
         name = r.get(kt, (*kk, "name"), str, query)
         try:
@@ -382,7 +400,7 @@ def _own_domains(r: _Reader, t: dict[str, Any], key: tuple[str | int, ...]) -> t
 
 def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
     k = ("web",)
-    r.only(t, k, {"host", "port", "api_token", "max_body", "max_releases", "rate_limit", "status_from"})
+    r.only(t, k, KEYS["[web]"])
     port = r.get(t, (*k, "port"), int, 8080)
     if not 0 <= port <= 65535:
         r.fail((*k, "port"), f"must be a TCP port (0-65535), got {port}")
@@ -415,10 +433,9 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
 
 def _read_daemon(r: _Reader, t: dict[str, Any]) -> DaemonSettings:
     k = ("daemon",)
-    names = ("watch_tick", "publish_interval", "publish_debounce", "housekeeping_interval", "grace", "misfire_grace")
-    r.only(t, k, set(names))
+    r.only(t, k, KEYS["[daemon]"])
     defaults = DaemonSettings()
-    return DaemonSettings(**{n: r.interval(t, (*k, n), getattr(defaults, n)) for n in names})
+    return DaemonSettings(**{n: r.interval(t, (*k, n), getattr(defaults, n)) for n in _DAEMON_KEYS})
 
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
@@ -427,7 +444,7 @@ _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
 
 def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> AlertSettings:
     k = ("alerts",)
-    r.only(t, k, {"webhooks", "email", "smtp"})
+    r.only(t, k, KEYS["[alerts]"])
     names: set[str] = set()
 
     def name_of(tt: dict[str, Any], kk: KeyPath) -> str:
@@ -462,7 +479,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
     hooks: list[WebhookAlert] = []
     for i, ht in enumerate(_array(r, t, (*k, "webhooks"))):
         hk: KeyPath = (*k, "webhooks", i)
-        r.only(ht, hk, {"name", "url", "secret", "secret_env", "rules", "coverage"})
+        r.only(ht, hk, KEYS["[[alerts.webhooks]]"])
         url = r.get(ht, (*hk, "url"), str)
         if urlsplit(url).scheme not in ("http", "https"):
             r.fail((*hk, "url"), f"must be an http(s) URL, got {url!r}")
@@ -482,7 +499,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
     mails: list[EmailAlert] = []
     for i, et in enumerate(_array(r, t, (*k, "email"))):
         ek: KeyPath = (*k, "email", i)
-        r.only(et, ek, {"name", "to", "rules", "coverage", "frequency"})
+        r.only(et, ek, KEYS["[[alerts.email]]"])
         to = r.get(et, (*ek, "to"), list)
         if not to:
             r.fail((*ek, "to"), "must be a list of email addresses")
@@ -503,7 +520,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         )
     st = r.sub(t, (*k, "smtp"))
     sk = (*k, "smtp")
-    r.only(st, sk, {"host", "port", "sender", "username", "password", "password_env", "starttls", "timeout"})
+    r.only(st, sk, KEYS["[alerts.smtp]"])
     password, password_missing = secret(st, sk, "password")
     sender = r.get(st, (*sk, "sender"), str, "feeds@localhost")
     if not _EMAIL.fullmatch(sender):
@@ -586,7 +603,7 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
             r.fail((*k, "name"), f"source name {name!r} is used twice or reserved")
         names.add(name)
         if kind == "folder":
-            r.only(t, k, {"type", "name", "path", "move", "interval", "enabled"})
+            r.only(t, k, KEYS['[[sources]] of type "folder"'])
             out.append(
                 FolderSource(
                     name=name,
@@ -597,7 +614,7 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
                 )
             )
         elif kind == "remote_json":
-            r.only(t, k, {"type", "name", "url", "interval", "results", "fields", "link_base", "enabled"})
+            r.only(t, k, KEYS['[[sources]] of type "remote_json"'])
             url = r.get(t, (*k, "url"), str)
             if urlsplit(url).scheme not in ("http", "https"):
                 r.fail((*k, "url"), f"must be an http(s) URL, got {url!r}")
