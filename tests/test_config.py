@@ -682,3 +682,24 @@ def test_every_key_the_readers_take_is_in_the_table_of_keys(tmp_path):
 
     assert {k for keys in KEYS.values() for k in keys} >= {"interval", "base_url", "connect_timeout", "password_env"}
     load_settings(ROOT / "config" / "feeds.toml", environ={})
+
+
+@pytest.mark.parametrize(
+    ("written", "key", "hint"),
+    [
+        ('[web]\nport = "8080"', "web.port", "write the number without quotes, port = 8080"),
+        ('[watch]\nworkers = "16"', "watch.workers", "write the number without quotes, workers = 16"),
+        (
+            '[watch]\nretro_days = "30d"',
+            "watch.retro_days",
+            "a plain number, without a unit or quotes, retro_days = 30",
+        ),
+        ("[web]\nhost = 8080", "web.host", 'a text value goes in quotes, host = "8080"'),
+        ('[publish]\norganisation_feeds = "false"', "publish.organisation_feeds", "organisation_feeds = false"),
+    ],
+)
+def test_a_value_wrong_only_by_its_quotes_says_how_to_write_it(tmp_path, written, key, hint):
+    """`port = "8080"` said "must be a whole number, got str '8080'", which reads as nonsense to whoever typed 8080."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, MINIMAL + written + "\n"), environ={})
+    assert info.value.key == key and info.value.message.endswith(hint)

@@ -132,13 +132,13 @@ class _Reader:
         v = t[name]
         ok = isinstance(v, kind) and not (kind in (int, float) and isinstance(v, bool))
         if not ok:
-            self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__} {v!r}")
+            self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__} {v!r}{_quoting(key, v, kind)}")
         return v
 
     def positive(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
         v = t.get(str(key[-1]), default)
         if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
-            self.fail(key, f"must be a positive number, got {v!r}")
+            self.fail(key, f"must be a positive number, got {v!r}{_quoting(key, v, float)}")
         return float(v)
 
     def count(self, t: dict[str, Any], key: KeyPath, default: int) -> int:
@@ -148,7 +148,7 @@ class _Reader:
         v = t.get(str(key[-1]), default)
         whole = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v == int(v)
         if not whole or not 1 <= v <= MAX_COUNT:
-            self.fail(key, f"must be a whole number from 1 to {MAX_COUNT:,}, got {v!r}")
+            self.fail(key, f"must be a whole number from 1 to {MAX_COUNT:,}, got {v!r}{_quoting(key, v, int)}")
         return int(v)
 
     def interval(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
@@ -169,6 +169,25 @@ def _headers(headers: Iterable[str]) -> list[str]:
 
 def _either(items: list[str]) -> str:
     return ", ".join(items[:-1]) + (" or " if len(items) > 1 else "") + items[-1]
+
+
+_NUMBER = re.compile(r"[+-]?(\d[\d_]*)(\.\d+)?([eE][+-]?\d+)?")
+_WITH_UNIT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[a-zA-Z]+\s*")
+
+
+def _quoting(key: KeyPath, v: Any, kind: type) -> str:
+    """How to write a value that is of the wrong type only by its quotes (`port = "8080"`, `host = 8080`,
+    `move = "false"`), or "" for a value wrong in itself."""
+    name = key[-1]
+    if kind in (int, float) and isinstance(v, str) and _NUMBER.fullmatch(v.strip()):
+        return f": write the number without quotes, {name} = {v.strip()}"
+    if kind in (int, float) and isinstance(v, str) and (m := _WITH_UNIT.fullmatch(v)):
+        return f": a plain number, without a unit or quotes, {name} = {m.group(1)}"
+    if kind is bool and isinstance(v, str) and v.strip().lower() in ("true", "false"):
+        return f": write it without quotes, {name} = {v.strip().lower()}"
+    if kind is str and isinstance(v, int | float) and not isinstance(v, bool):
+        return f': a text value goes in quotes, {name} = "{v}"'
+    return ""
 
 
 def _kind_name(kind: type) -> str:
