@@ -703,3 +703,34 @@ def test_a_value_wrong_only_by_its_quotes_says_how_to_write_it(tmp_path, written
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, MINIMAL + written + "\n"), environ={})
     assert info.value.key == key and info.value.message.endswith(hint)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "hint"),
+    [
+        (MINIMAL + 'description = "Press\n', 5, "not closed"),
+        (MINIMAL + "description = 'Press\nemail = 'a@b.org'\n", 5, "not closed"),
+        (MINIMAL + 'description = """Press\n\n', 5, "not closed"),
+        (MINIMAL + "[web]\nstatus_from = [\n  '::1',\n", 6, "not closed"),
+        (MINIMAL + 'title = "Other"\n', 5, "title is given twice"),
+        (MINIMAL + "[site]\n", 5, "[site] is written twice"),
+        (MINIMAL + "timezone = Europe/London\n", 5, 'timezone = "Europe/London"'),
+        (MINIMAL + "description = \n", 5, "no value after"),
+        (MINIMAL + "[watch]\ninterval = 30 min\n", 6, '"30 min"'),
+        (MINIMAL + 'description = "C:\\Users\\press"\n', 5, "single quotes"),
+        ("site:\n  title: Test\n", 1, "looks like YAML"),
+        ('{"site": {"title": "Test"}}\n', 1, "looks like JSON"),
+    ],
+)
+def test_a_toml_mistake_names_its_line_and_the_fix(tmp_path, text, line, hint):
+    """tomllib's words alone ("Cannot overwrite a value", "Invalid value", "Invalid statement") name no fix, and
+    a quote or list left open was reported "at end of document", with no line at all."""
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, text), environ={})
+    assert info.value.line == line and "not valid TOML" in info.value.message
+    assert hint in info.value.message
+
+
+def test_an_empty_config_says_it_is_empty(tmp_path):
+    with pytest.raises(ConfigError, match=r"is empty.*\[site\].*title.*base_url"):
+        load_settings(write(tmp_path, "# nothing yet\n\n"), environ={})

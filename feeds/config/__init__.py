@@ -13,7 +13,6 @@ composition root (`feeds.app`) builds `Settings` and hands each stage the part i
 from __future__ import annotations
 
 import os
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from functools import partial
@@ -21,7 +20,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from feeds.config.reader import KeyPath as KeyPath
-from feeds.config.reader import _Reader
+from feeds.config.reader import _Reader, toml_problem
 from feeds.config.reader import find_line as find_line
 from feeds.config.reader import parse_interval as parse_interval
 from feeds.config.reader import shown_interval as shown_interval
@@ -101,8 +100,12 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
-        m = re.search(r"line (\d+)", str(e))
-        raise ConfigError(f"not valid TOML: {e}", path=str(path), line=int(m.group(1)) if m else None) from e
+        message, line = toml_problem(e, text)
+        raise ConfigError(message, path=str(path), line=line) from e
+    if not data:
+        raise ConfigError(
+            'the file is empty: it needs at least [site] with title = "…" and base_url = "https://…"', path=str(path)
+        )
     r = _Reader(path, text, KEYS)
     root = r.table(
         data,

@@ -379,3 +379,58 @@ class _Positions:
         if not self.text.startswith(token, self.i):
             raise ValueError(f"expected {token!r}")
         self.i += len(token)
+
+
+# --- TOML syntax errors: the line, and the fix ---------------------------------------------------------------------
+
+
+def toml_problem(error: tomllib.TOMLDecodeError, text: str) -> tuple[str, int | None]:
+    """tomllib's message for `error` with the fix it most likely needs, and its line. A quote, list or table left
+    open is reported by tomllib "at end of document": its line is the one after the longest start of the file
+    that is TOML (every later line is inside what was left open)."""
+    message = str(error)
+    lines = text.splitlines()
+    m = re.search(r"line (\d+)", message)
+    line = int(m.group(1)) if m else _first_unreadable_line(lines)
+    here = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+    hint = _NOT_CLOSED if m is None else _toml_hint(message.split(" (at ")[0], here, line, lines)
+    return f"not valid TOML: {message}{f': {hint}' if hint else ''}", line
+
+
+_NOT_CLOSED = "a quote, [list] or {table} opened on this line is not closed (text ends with the quote it starts with)"
+
+
+def _first_unreadable_line(lines: list[str]) -> int | None:
+    for n in range(len(lines), -1, -1):
+        with contextlib.suppress(tomllib.TOMLDecodeError):
+            tomllib.loads("\n".join(lines[:n]))
+            return n + 1 if n < len(lines) else None
+    return None
+
+
+def _toml_hint(message: str, here: str, line: int | None, lines: list[str]) -> str:
+    key, _, value = (part.strip() for part in here.partition("="))
+    first = next((s.strip() for s in lines if s.strip() and not s.strip().startswith("#")), "")
+    if message in ("Invalid statement", "Expected '=' after a key in a key/value pair") and line == 1:
+        if first.startswith(("{", "[{", '["')):
+            return "this looks like JSON; the config is TOML: [table] headers, then key = value lines"
+        if re.match(r"[\w-]+\s*:", first):
+            return "this looks like YAML; the config is TOML: [table] headers, then key = value lines"
+    if message.startswith(
+        ("Illegal character '\\n'", "Found invalid character '\\n'", 'Expected "', "Unterminated", "Unclosed")
+    ):
+        return _NOT_CLOSED
+    if message == "Cannot overwrite a value":
+        return f"{key} is given twice in its table: keep one"
+    if message.startswith("Cannot declare"):
+        table = re.sub(r"[\s\[\]]", "", here.split("#")[0])
+        return f"[{table}] is written twice (or its keys also as {table}.key = …): put its keys under one header"
+    if message.startswith(("Unescaped '\\'", "Invalid hex value")) or "\\" in value:
+        return "a backslash starts an escape in double quotes: write a Windows path in single quotes, 'C:\\Users\\…'"
+    if message == "Invalid value" and not value.split("#")[0].strip():
+        return f"no value after '=': write {key} = \"…\" or leave the line out"
+    if message == "Invalid value" and value.lower() in ("yes", "no", "on", "off"):
+        return "true or false, without quotes"
+    if message in ("Invalid value", "Expected newline or end of document after a statement") and key and value:
+        return f'one value per line; text goes in double quotes: {key} = "{value.split("#")[0].strip()}"'
+    return ""
