@@ -734,3 +734,23 @@ def test_a_toml_mistake_names_its_line_and_the_fix(tmp_path, text, line, hint):
 def test_an_empty_config_says_it_is_empty(tmp_path):
     with pytest.raises(ConfigError, match=r"is empty.*\[site\].*title.*base_url"):
         load_settings(write(tmp_path, "# nothing yet\n\n"), environ={})
+
+
+@pytest.mark.parametrize("out", ["~", "~/", "/", "/home"])
+def test_out_at_the_home_folder_or_the_root_is_refused(tmp_path, monkeypatch, out):
+    """`out = "~"` was taken with the state elsewhere: the home folder (its .ssh, its mail) would be served."""
+    home = tmp_path / "home" / "press"
+    (home / ".ssh").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    text = MINIMAL + f'[paths]\nout = "{out.replace("/home", str(home.parent))}"\nstate = "{tmp_path / "var"}"\n'
+    with pytest.raises(ConfigError, match=r"everything in it would be served") as info:
+        parse_settings(text, tmp_path / "conf" / "feeds.toml", {})
+    assert (info.value.key, info.value.line) == ("paths.out", 6)
+
+
+def test_out_at_a_home_folder_with_no_dot_files_is_taken(tmp_path, monkeypatch):
+    """A web server's own home (www-data's /var/www) holds no private files and may be what is served."""
+    monkeypatch.setenv("HOME", str(tmp_path / "www"))
+    (tmp_path / "www").mkdir()
+    text = MINIMAL + f'[paths]\nout = "~"\nstate = "{tmp_path / "var"}"\n'
+    assert parse_settings(text, tmp_path / "conf" / "feeds.toml", {}).paths.out == tmp_path / "www"

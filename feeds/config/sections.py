@@ -182,7 +182,28 @@ def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
     out = _resolve(base, r.get(t, (*k, "out"), str, "out"))
     if out.exists() and not out.is_dir():  # else publishing fails with "File exists"
         r.fail((*k, "out"), f"{out} is a file, not a folder: publishing needs a folder")
+    if (what := _private_folder(out)) is not None:
+        r.fail((*k, "out"), f"{out} is {what}: everything in it would be served; use a folder of its own, e.g. 'out'")
     return Paths(out=out, state=_resolve(base, r.get(t, (*k, "state"), str, "var")))
+
+
+def _private_folder(out: Path) -> str | None:
+    """What makes `out` a folder that must not be published whole: the root, a folder above the home folder, or
+    the home folder itself when it holds dot files (.ssh, .netrc: a web server's own home, such as /var/www,
+    holds none and may be served)."""
+    if out == out.parent:
+        return "the root folder"
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # (no HOME, and no entry for this user)
+        return None
+    if out in home.parents:
+        return "above the home folder"
+    try:
+        dot_files = out == home and any(p.name.startswith(".") for p in home.iterdir())
+    except OSError:  # (a home that does not exist, or that this user cannot list)
+        return None
+    return "the home folder (with its dot files)" if dot_files else None
 
 
 _HOST_NAME = re.compile(r"(?=.{1,253}\.?$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?")
