@@ -754,3 +754,14 @@ def test_out_at_a_home_folder_with_no_dot_files_is_taken(tmp_path, monkeypatch):
     (tmp_path / "www").mkdir()
     text = MINIMAL + f'[paths]\nout = "~"\nstate = "{tmp_path / "var"}"\n'
     assert parse_settings(text, tmp_path / "conf" / "feeds.toml", {}).paths.out == tmp_path / "www"
+
+
+def test_two_sources_reading_the_same_folder_are_refused(tmp_path):
+    """Both were taken: two drop folders racing for each file, each moving it to processed/ under its own name."""
+    text = MINIMAL + "".join(
+        f'[[sources]]\ntype = "folder"\nname = "{name}"\npath = "{path}"\n'
+        for name, path in (("a", "in"), ("b", "./in/"))
+    )
+    with pytest.raises(ConfigError, match=r"the same folder as sources\[0\] \('a'\): one source per folder") as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert (info.value.key, info.value.line) == ("sources[1].path", 12)

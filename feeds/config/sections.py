@@ -625,10 +625,15 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
         names.add(name)
         if kind == "folder":
             r.only(t, k, KEYS['[[sources]] of type "folder"'])
+            path = _resolve(base, r.get(t, (*k, "path"), str))
+            same = [(j, s.name) for j, s in enumerate(out) if isinstance(s, FolderSource) and s.path == path]
+            if same:  # (two drop folders would race for each file, each storing it under its own name)
+                j, other = same[0]
+                r.fail((*k, "path"), f"the same folder as sources[{j}] ({other!r}): one source per folder")
             out.append(
                 FolderSource(
                     name=name,
-                    path=_resolve(base, r.get(t, (*k, "path"), str)),
+                    path=path,
                     move=r.get(t, (*k, "move"), bool, True),
                     interval=r.interval(t, (*k, "interval"), 60.0),
                     enabled=r.get(t, (*k, "enabled"), bool, True),
