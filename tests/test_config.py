@@ -765,3 +765,19 @@ def test_two_sources_reading_the_same_folder_are_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"the same folder as sources\[0\] \('a'\): one source per folder") as info:
         parse_settings(text, tmp_path / "feeds.toml", {})
     assert (info.value.key, info.value.line) == ("sources[1].path", 12)
+
+
+@pytest.mark.parametrize(
+    ("written", "hint"),
+    [
+        ('timezone = "London"', "did you mean 'Europe/London'?"),
+        ('timezone = "new york"', "did you mean 'America/New_York'?"),
+        ('timezone = "GMT+1"', "a fixed offset never changes for summer time"),
+        ('timezone = "BST"', "an abbreviation is not a zone"),
+        ('language = "English"', "a code such as 'en', 'en-GB' or 'fr'"),
+    ],
+)
+def test_a_time_zone_or_language_written_as_people_say_it_is_answered_with_the_name_to_write(tmp_path, written, hint):
+    with pytest.raises(ConfigError) as info:
+        parse_settings(MINIMAL + written + "\n", tmp_path / "feeds.toml", {})
+    assert info.value.line == 5 and hint in info.value.message

@@ -120,12 +120,12 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
-        r.fail((*k, "timezone"), f"unknown time zone {tz!r} (use an IANA name such as 'Europe/London')")
+        r.fail((*k, "timezone"), f"unknown time zone {tz!r}{_zone_hint(tz)} (use an IANA name such as 'Europe/London')")
     if (why := _not_a_site_zone(tz)) is not None:
         r.fail((*k, "timezone"), f"{tz!r} is {why}: name the office's zone, such as 'Europe/London', or 'UTC'")
     language = r.get(t, (*k, "language"), str, "en")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
-        r.fail((*k, "language"), f"not a language tag (RFC 5646): {language!r}")
+        r.fail((*k, "language"), f"not a language tag (RFC 5646): {language!r}: a code such as 'en', 'en-GB' or 'fr'")
     from feeds.normalise.release import canonical_language
 
     language = canonical_language(language)
@@ -139,6 +139,23 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         email=_site_email(r, t, k),
         id_domain=_id_domain(r, t, k),
     )
+
+
+def _zone_hint(written: str) -> str:
+    """The IANA zone meant by a city (`London`, `new york`), or why an offset or an abbreviation is not one."""
+    from zoneinfo import available_timezones
+
+    if re.fullmatch(r"\s*(GMT|UTC)\s*[+-]\s*\d{1,2}(:?\d\d)?\s*", written, re.IGNORECASE):
+        # (and not Etc/GMT+1, which is UTC-1: the POSIX sign is the other way round)
+        return ": a fixed offset never changes for summer time; name the place, e.g. 'Europe/Paris'"
+    city = written.strip().replace(" ", "_").casefold()
+    zones = available_timezones()
+    named = sorted(z for z in zones if "/" in z and not z.startswith("Etc/") and z.rsplit("/", 1)[1].casefold() == city)
+    if named:
+        return f": did you mean {named[0]!r}?"
+    if re.fullmatch(r"[A-Za-z]{2,5}", written.strip()):
+        return ": an abbreviation is not a zone (BST and IST mean several); name the place"
+    return ""
 
 
 def _xml_forbidden(text: str) -> bool:
