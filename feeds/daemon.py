@@ -51,6 +51,10 @@ INBOX_QUIET = 3.0
 it appears, and a writer that appends (`>>`), saves in steps or copies slowly is not done yet. Writers should
 still use a temporary name and rename (README); this catches those that do not."""
 
+WEB_RESTART = ("host", "port", "rate_limit", "max_body")
+"""The [web] keys the web server reads once, at its start: a reload that changes them keeps the running values and
+says a restart is needed. The rest of [web] is read at each request and applies at a reload."""
+
 IMPORT_RETRY = timedelta(seconds=30)
 """How soon a reload whose config could not be stored (the database busy or down) tries again."""
 
@@ -644,15 +648,15 @@ class Daemon:
             log.warning("paths.%s changed: restart the daemon to use it; keeping the old", ", paths.".join(moved))
             new = replace(new, paths=self.app.settings.paths)
         old_web = self.app.settings.web
-        changed_web = [
-            k for k in ("host", "port", "rate_limit", "max_body") if getattr(new.web, k) != getattr(old_web, k)
-        ]
+        changed_web = [k for k in WEB_RESTART if getattr(new.web, k) != getattr(old_web, k)]
         if changed_web and self._server is not None:
             log.warning("web.%s changed: restart the daemon to serve with it", ", web.".join(changed_web))
             # Kept, as the database and paths are: the server runs with what it started with, and the API must
             # not read its limits from a config the server does not (a later reload back to the running values
-            # then says nothing, and one still different says so again).
-            new = replace(new, web=old_web)
+            # then says nothing, and one still different says so again). The rest of [web] (api_token,
+            # max_releases, status_from) is read at each request and applies: a token rotated in the same edit
+            # must not leave the old one working.
+            new = replace(new, web=replace(new.web, **{k: getattr(old_web, k) for k in WEB_RESTART}))
         self.app.settings = new
         self.settings = new
         if self._observer is not None:  # folders added, removed or moved: watch what the new config names

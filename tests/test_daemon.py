@@ -738,6 +738,26 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         daemon.app.close()
 
 
+def test_a_reload_that_also_changes_the_port_still_applies_a_new_api_token(make_settings, clock, caplog):
+    """A leaked token rotated in the same edit as a port change: the whole [web] table was kept, so the old token
+    still opened the push API and the new one was refused, while the log named only the port."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        daemon._server = object()  # as if serving: the port needs a restart
+        config = Path(settings.path)
+        token = "rotated-token-0123456789"
+        config.write_text(config.read_text() + f'\n[web]\nport = 18099\napi_token = "{token}"\nmax_releases = 5\n')
+        with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
+            assert daemon.reload()
+        assert "web.port changed: restart the daemon to serve with it" in caplog.text
+        web = daemon.app.settings.web
+        assert (web.port, web.api_token, web.max_releases) == (settings.web.port, token, 5)
+    finally:
+        daemon._server = None
+        daemon.app.close()
+
+
 def test_a_reload_that_allows_an_address_lets_the_watch_fetch_from_it(make_settings, clock, httpserver):
     """An operator's review: a feed on a private address was refused ("add it to [http] allow in the config"); the
     operator added it and sent SIGHUP, the log said "config reloaded", and the feed was still refused until a
