@@ -801,3 +801,18 @@ def test_ingest_json_waiting_for_the_lock_keeps_stdout_json(config):
     r = result["r"]
     assert r.exit_code == 0 and json.loads(r.stdout)["created"] == 1
     assert "waiting for another process's ingest" in r.stderr
+
+
+def test_check_config_shows_what_the_environment_overrides_and_what_the_daemon_runs_with(config, tmp_path):
+    """check-config showed the database of FEEDS_DATABASE_URL as if the file named it (an operator editing
+    database.url saw no change), and nothing of the watch, the web side or the push API."""
+    env = {"FEEDS_DATABASE_URL": f"sqlite:///{tmp_path / 'other.db'}", "FEEDS_API_TOKEN": "x" * 20}
+    r = run(config, "check-config", env=env)
+    assert r.exit_code == 0, r.output
+    assert f"database  sqlite:///{tmp_path / 'other.db'} (from FEEDS_DATABASE_URL, not database.url)" in r.output
+    assert "web       127.0.0.1:8080, push API on (token from FEEDS_API_TOKEN)" in r.output
+    assert "watch     every 30 min; 0 watched feeds and 0 keyword rules in this file" in r.output
+    assert "source    inbox (folder) every 1 min " in r.output
+    data = json.loads(run(config, "check-config", "--json", env=env).output)
+    assert data["environment"] == ["FEEDS_API_TOKEN", "FEEDS_DATABASE_URL"]
+    assert data["web"] == {"host": "127.0.0.1", "port": 8080, "push_api": True}

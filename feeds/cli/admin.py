@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.config import FolderSource
+from feeds.config import FolderSource, shown_interval
 from feeds.errors import ConfigError, ConfigErrors
 from feeds.store import open_store
+
+ENVIRONMENT = ("FEEDS_DATABASE_URL", "FEEDS_API_TOKEN", "FEEDS_FETCH_ALLOW")
+"""The variables that override or add to the config file (FEEDS_CONFIG only chooses it)."""
 
 
 @cli.command("check-config")
@@ -38,6 +42,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         }
         for src in s.sources
     ]
+    # What the environment set rather than the file (a value edited in the file would change nothing).
+    environment = sorted(name for name in ENVIRONMENT if os.environ.get(name, "").strip())
     summary: dict[str, object] = {
         "config": str(s.path),
         "site": {"title": s.site.title, "base_url": s.site.base_url, "timezone": s.site.timezone},
@@ -45,6 +51,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "state": str(s.paths.state),
         "database": open_store(s.database_url).url,
         "sources": sources,
+        "web": {"host": s.web.host, "port": s.web.port, "push_api": s.web.api_token is not None},
+        "environment": environment,
     }
     problems = list(s.alerts.missing_secrets)
     missing = [src for src in s.inboxes if not src.path.is_dir()]
@@ -73,11 +81,24 @@ def check_config(ctx: Context, as_json: bool) -> None:
     ctx.say(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
     ctx.say(f"  out       {s.paths.out}")
     ctx.say(f"  state     {s.paths.state}")
-    ctx.say(f"  database  {summary['database']}")
-    for src in sources:
+    from_env = " (from FEEDS_DATABASE_URL, not database.url)" if "FEEDS_DATABASE_URL" in environment else ""
+    ctx.say(f"  database  {summary['database']}{from_env}")
+    for src, settings in zip(sources, s.sources, strict=True):
         where = src.get("path", "")
         off = " (disabled)" if src.get("enabled") is False else ""
-        ctx.say(f"  source    {src['name']} ({src['type']}){off} {where}".rstrip())
+        ctx.say(
+            f"  source    {src['name']} ({src['type']}){off} every {shown_interval(settings.interval)} {where}".rstrip()
+        )
+    token = " (token from FEEDS_API_TOKEN)" if "FEEDS_API_TOKEN" in environment else ""
+    api = f"push API on{token}" if s.web.api_token is not None else "push API off (no web.api_token)"
+    ctx.say(f"  web       {s.web.host}:{s.web.port}, {api}")
+    feeds, rules = len(s.watch.feeds), len(s.watch.keywords)
+    ctx.say(
+        f"  watch     every {shown_interval(s.watch.interval)}; {feeds} watched feed{'' if feeds == 1 else 's'} and"
+        f" {rules} keyword rule{'' if rules == 1 else 's'} in this file"
+    )
+    if "FEEDS_FETCH_ALLOW" in environment:
+        ctx.say(f"  allow     {', '.join(s.http.allow)} (FEEDS_FETCH_ALLOW added to http.allow)")
 
 
 def _problem(
