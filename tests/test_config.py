@@ -124,7 +124,7 @@ def test_environment_overrides(tmp_path):
         (MINIMAL + 'timezone = "Factory"\n', "site.timezone", 5, "a placeholder"),
         (MINIMAL + 'timezone = "right/Europe/London"\n', "site.timezone", 5, "leap seconds"),
         (MINIMAL + 'language = "english please"\n', "site.language", 5, "language tag"),
-        (MINIMAL + "[http]\nread_timeout = -1\n", "http.read_timeout", 6, "positive number"),
+        (MINIMAL + "[http]\nread_timeout = -1\n", "http.read_timeout", 6, "longer than zero"),
         # a User-Agent every request would refuse to carry (or carry empty): every feed failed, or went anonymous
         (MINIMAL + '[http]\nuser_agent = "feeds/1.0\\r\\nX-Evil: 1"\n', "http.user_agent", 6, "visible ASCII"),
         (MINIMAL + '[http]\nuser_agent = "\u65e5\u672c-bot/1.0"\n', "http.user_agent", 6, "visible ASCII"),
@@ -781,3 +781,32 @@ def test_a_time_zone_or_language_written_as_people_say_it_is_answered_with_the_n
     with pytest.raises(ConfigError) as info:
         parse_settings(MINIMAL + written + "\n", tmp_path / "feeds.toml", {})
     assert info.value.line == 5 and hint in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"), [("1h30m", 5400), ("1h 30m", 5400), ("2 h 15 min", 8100), ("1d12h", 129600)]
+)
+def test_a_duration_in_several_units_is_taken(value, seconds):
+    """`interval = "1h30m"` was refused ("not a duration"), though it is how a duration is written elsewhere."""
+    assert parse_interval(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["1h1h", "30m1h", "h30", "1h30"])
+def test_a_duration_with_units_repeated_out_of_order_or_missing_is_still_refused(value):
+    with pytest.raises(ValueError):
+        parse_interval(value)
+
+
+def test_a_bare_number_below_the_watch_floor_says_it_is_seconds(tmp_path):
+    """`interval = 30` meaning 30 minutes said only "must be at least 5 minutes"."""
+    with pytest.raises(ConfigError, match=r'a number alone is seconds: 30 is 30 s; write "30m" for minutes'):
+        parse_settings(MINIMAL + "[watch]\ninterval = 30\n", tmp_path / "feeds.toml", {})
+
+
+@pytest.mark.parametrize(("written", "seconds"), [('"10s"', 10.0), ('"1m"', 60.0), ("7.5", 7.5)])
+def test_the_http_timeouts_are_durations_as_every_other_time(tmp_path, written, seconds):
+    """`connect_timeout = "10s"` was refused ("must be a positive number"), while `alerts.smtp.timeout = "10s"` and
+    every interval were taken."""
+    text = MINIMAL + f"[http]\nconnect_timeout = {written}\nread_timeout = {written}\n"
+    http = parse_settings(text, tmp_path / "feeds.toml", {}).http
+    assert (http.connect_timeout, http.read_timeout) == (seconds, seconds)

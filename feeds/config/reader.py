@@ -22,18 +22,25 @@ KeyPath = tuple[str | int, ...]
 
 _INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)?\s*$")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+_PART = re.compile(r"\s*(\d+(?:\.\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hours?|d|days?)(?![a-z])")
+_PARTS = re.compile(rf"(?:{_PART.pattern})+\s*")
 
 
 def parse_interval(value: str | int | float) -> float:
-    """`90`, `"45s"`, `"30m"`, `"30 min"`, `"2h"`, `"1d"` → seconds. Raises ValueError."""
+    """`90`, `"45s"`, `"30m"`, `"30 min"`, `"2h"`, `"1h30m"`, `"1d"` → seconds. Raises ValueError."""
     if isinstance(value, bool):
         raise ValueError("not a duration")
     if isinstance(value, int | float):
         return _at_most_a_year(float(value))
     m = _INTERVAL.match(value)
-    if not m:
-        raise ValueError(f"not a duration: {value!r} (use e.g. 90, '45s', '30m', '2h', '1d')")
-    return _at_most_a_year(float(m.group(1)) * _UNIT[(m.group(2) or "s")[0]])
+    if m:
+        return _at_most_a_year(float(m.group(1)) * _UNIT[(m.group(2) or "s")[0]])
+    # Several units, largest first, each once: "1h30m", "1h 30m", "2 h 15 min".
+    parts = [(float(n), u[0]) for n, u in _PART.findall(value)] if _PARTS.fullmatch(value) else []
+    order = [_UNIT[u] for _, u in parts]
+    if len(parts) < 2 or order != sorted(set(order), reverse=True):
+        raise ValueError(f"not a duration: {value!r} (use e.g. 90, '45s', '30m', '2h', '1h30m', '1d')")
+    return _at_most_a_year(sum(n * _UNIT[u] for n, u in parts))
 
 
 def shown_interval(seconds: float) -> str:

@@ -256,8 +256,8 @@ def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_a
         r.fail((*k, "user_agent"), f"must be visible ASCII characters and spaces on one line, got {agent!r}")
     settings = HttpSettings(
         user_agent=agent.strip(),
-        connect_timeout=r.positive(t, (*k, "connect_timeout"), 10.0),
-        read_timeout=r.positive(t, (*k, "read_timeout"), 30.0),
+        connect_timeout=r.interval(t, (*k, "connect_timeout"), 10.0),
+        read_timeout=r.interval(t, (*k, "read_timeout"), 30.0),
         max_bytes=r.count(t, (*k, "max_bytes"), 10 * 1024 * 1024),
         allow=allow + extra,
     )
@@ -329,12 +329,20 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
     )
 
 
+def _seconds(t: dict[str, Any]) -> str:
+    """For an interval written as a bare number (`interval = 30`, meant as minutes): what the number means."""
+    v = t.get("interval")
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return f'; a number alone is seconds: {v:g} is {v:g} s; write "{v:g}m" for minutes'
+    return ""
+
+
 def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     k = ("watch",)
     r.only(t, k, KEYS["[watch]"])
     interval = r.interval(t, (*k, "interval"), 1800.0)
     if interval < MIN_WATCH_INTERVAL:
-        r.fail((*k, "interval"), "must be at least 5 minutes (be polite to the feeds you watch)")
+        r.fail((*k, "interval"), f"must be at least 5 minutes (be polite to the feeds you watch){_seconds(t)}")
     if interval > MAX_WATCH_INTERVAL:
         r.fail((*k, "interval"), "must be at most 30 days")
     rel_t = r.sub(t, (*k, "related"))
@@ -368,7 +376,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
             r.fail((*fk, "url"), f"the same feed as watch.feeds[{earlier}]: list each feed once")
         feed_interval = r.interval(ft, (*fk, "interval"), interval) if "interval" in ft else None
         if feed_interval is not None and feed_interval < MIN_WATCH_INTERVAL:
-            r.fail((*fk, "interval"), "must be at least 5 minutes")
+            r.fail((*fk, "interval"), f"must be at least 5 minutes{_seconds(ft)}")
         if feed_interval is not None and feed_interval > MAX_WATCH_INTERVAL:
             r.fail((*fk, "interval"), "must be at most 30 days")
         tags = r.get(ft, (*fk, "tags"), list, [])
