@@ -665,6 +665,7 @@ def test_a_config_in_another_encoding_names_the_line_to_fix(tmp_path):
         (MINIMAL + "port = 8080\n", "site.port", 5, "belongs under [web] or [alerts.smtp]"),
         ('interval = "30m"\n' + MINIMAL, "interval", 1, "belongs under [[sources]], [watch]"),
         (MINIMAL + "[watch]\nconnect_timout = 5\n", "watch.connect_timout", 6, "'connect_timeout' (under [http])"),
+        (MINIMAL + '[alerts.smtp]\nuser = "desk"\n', "alerts.smtp.user", 6, "did you mean 'username'?"),
     ],
 )
 def test_an_unknown_key_says_what_was_meant(tmp_path, text, key, line, hint):
@@ -810,3 +811,11 @@ def test_the_http_timeouts_are_durations_as_every_other_time(tmp_path, written, 
     text = MINIMAL + f"[http]\nconnect_timeout = {written}\nread_timeout = {written}\n"
     http = parse_settings(text, tmp_path / "feeds.toml", {}).http
     assert (http.connect_timeout, http.read_timeout) == (seconds, seconds)
+
+
+def test_a_key_of_most_tables_written_in_the_wrong_one_is_not_sent_to_another_table(tmp_path):
+    """`name` under [[watch.feeds]] (meant: title) was told it "belongs under [[sources]], [[publish.feeds]], …"."""
+    text = MINIMAL + '[[watch.feeds]]\nurl = "https://a.example.org/feed"\nname = "A"\n'
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert info.value.message == "unknown key (expected one of: interval, tags, title, url)"

@@ -117,14 +117,16 @@ class _Reader:
         it is (a key belongs to the last `[header]` above it: one added at the end of the file lands in the last
         table)."""
         close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.75)
+        close = close or [k for k in sorted(allowed) if k.startswith(name) and len(name) >= 3][:1]  # `user`
         if close:
             return f": did you mean {close[0]!r}?"
         homes = _headers(h for h, keys in self.known.items() if name in keys and set(keys) != set(allowed))
-        if homes:
+        if 0 < len(homes) <= 3:  # (not `name`, a key of most arrays of tables: the table is not what is wrong)
             return f" here: it belongs under {_either(homes)} (move it below that header)"
-        close = difflib.get_close_matches(name, sorted({k for keys in self.known.values() for k in keys}), 1, 0.8)
-        if close:
-            homes = _headers(h for h, keys in self.known.items() if close[0] in keys)
+        others = sorted({k for keys in self.known.values() for k in keys} - {name})
+        close = difflib.get_close_matches(name, others, 1, 0.8)
+        homes = _headers(h for h, keys in self.known.items() if close and close[0] in keys)
+        if 0 < len(homes) <= 3:
             return f": did you mean {close[0]!r} (under {_either(homes)})?"
         return ""
 
