@@ -22,7 +22,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -156,6 +156,8 @@ class Daemon:
         self._wall: Callable[[], float] = time.time
         self._clock_seen: tuple[float, float] | None = None
         """(wall clock, monotonic clock) at the last `clock_step`."""
+        self._reloaded = ""
+        """What the last reload changed, for the line that says it is done."""
         self._publish_retry: tuple[datetime, timedelta] | None = None
         """After a failed publish: when the watch tick tries it again, and the wait after that (doubling)."""
         self._import_due: datetime | None = None
@@ -657,6 +659,11 @@ class Daemon:
             # max_releases, status_from) is read at each request and applies: a token rotated in the same edit
             # must not leave the old one working.
             new = replace(new, web=replace(new.web, **{k: getattr(old_web, k) for k in WEB_RESTART}))
+        old = self.app.settings
+        changed = [
+            f.name for f in fields(Settings) if f.name != "path" and getattr(new, f.name) != getattr(old, f.name)
+        ]
+        self._reloaded = f"(changed: {', '.join(changed)})" if changed else "(no change)"
         self.app.settings = new
         self.settings = new
         if self._observer is not None:  # folders added, removed or moved: watch what the new config names
@@ -670,7 +677,7 @@ class Daemon:
             self._schedule()
         if imported:
             self.health.record_job("reload", True, self.clock())
-            log.info("config reloaded from %s", self.config_path)
+            log.info("config reloaded from %s %s", self.config_path, self._reloaded)
         return imported
 
     def clock_step(self) -> float:

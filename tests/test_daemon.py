@@ -758,6 +758,25 @@ def test_a_reload_that_also_changes_the_port_still_applies_a_new_api_token(make_
         daemon.app.close()
 
 
+def test_a_reload_says_which_tables_it_applied(make_settings, clock, caplog):
+    """The log said "config reloaded from …" whether the edit changed anything or not (a file saved elsewhere, an
+    edit not yet saved): an operator could not tell that theirs had taken."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            assert daemon.reload()
+        assert "config reloaded from" in caplog.text and "(no change)" in caplog.text
+        config = Path(settings.path)
+        config.write_text(config.read_text() + '\n[watch]\ninterval = "45m"\n[daemon]\nwatch_tick = "1m"\n')
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            assert daemon.reload()
+        assert "(changed: watch, daemon)" in caplog.text
+    finally:
+        daemon.app.close()
+
+
 def test_a_reload_that_allows_an_address_lets_the_watch_fetch_from_it(make_settings, clock, httpserver):
     """An operator's review: a feed on a private address was refused ("add it to [http] allow in the config"); the
     operator added it and sent SIGHUP, the log said "config reloaded", and the feed was still refused until a
