@@ -819,3 +819,17 @@ def test_a_key_of_most_tables_written_in_the_wrong_one_is_not_sent_to_another_ta
     with pytest.raises(ConfigError) as info:
         parse_settings(text, tmp_path / "feeds.toml", {})
     assert info.value.message == "unknown key (expected one of: interval, tags, title, url)"
+
+
+def test_publish_entries_is_a_count_as_the_others_are(tmp_path):
+    """`entries = 50.0` was refused ("must be a whole number, got float 50.0") where every other count takes it."""
+    assert parse_settings(MINIMAL + "[publish]\nentries = 50.0\n", tmp_path / "feeds.toml", {}).publish.entries == 50
+    for bad in ("0", "1001", "2.5"):
+        with pytest.raises(ConfigError, match=r"publish.entries: must be"):
+            parse_settings(MINIMAL + f"[publish]\nentries = {bad}\n", tmp_path / "feeds.toml", {})
+
+
+@pytest.mark.parametrize("value", ['"-5m"', "-300"])
+def test_a_negative_duration_says_it_must_be_longer_than_zero(tmp_path, value):
+    with pytest.raises(ConfigError, match=r"watch.lease: must be longer than zero"):
+        parse_settings(MINIMAL + f"[watch]\nlease = {value}\n", tmp_path / "feeds.toml", {})

@@ -32,6 +32,8 @@ def parse_interval(value: str | int | float) -> float:
         raise ValueError("not a duration")
     if isinstance(value, int | float):
         return _at_most_a_year(float(value))
+    if re.fullmatch(r"\s*-\s*\d.*", value):  # "-5m"
+        raise ValueError("must be longer than zero")
     m = _INTERVAL.match(value)
     if m:
         return _at_most_a_year(float(m.group(1)) * _UNIT[(m.group(2) or "s")[0]])

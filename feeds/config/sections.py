@@ -283,8 +283,8 @@ def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
 def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
     k = ("publish",)
     r.only(t, k, KEYS["[publish]"])
-    entries = r.get(t, (*k, "entries"), int, 50)
-    if not 1 <= entries <= 1000:
+    entries = r.count(t, (*k, "entries"), 50)
+    if entries > 1000:
         r.fail((*k, "entries"), f"must be between 1 and 1000, got {entries}")
     formats = r.get(t, (*k, "formats"), list, ["atom", "rss", "json"])
     for i, f in enumerate(formats):
