@@ -833,3 +833,15 @@ def test_publish_entries_is_a_count_as_the_others_are(tmp_path):
 def test_a_negative_duration_says_it_must_be_longer_than_zero(tmp_path, value):
     with pytest.raises(ConfigError, match=r"watch.lease: must be longer than zero"):
         parse_settings(MINIMAL + f"[watch]\nlease = {value}\n", tmp_path / "feeds.toml", {})
+
+
+def test_a_missing_config_named_by_feeds_config_says_so(tmp_path):
+    """A stale FEEDS_CONFIG in the operator's shell gave "config file not found (…; pass --config PATH or set
+    FEEDS_CONFIG)": set already, and not named as the reason."""
+    from feeds.config import default_config_path
+
+    missing = tmp_path / "old" / "feeds.toml"
+    env = {"FEEDS_CONFIG": str(missing)}
+    with pytest.raises(ConfigError, match=r"not found \(named by FEEDS_CONFIG; pass --config PATH or change it\)"):
+        load_settings(default_config_path(env), environ=env)
+    assert default_config_path({"FEEDS_CONFIG": "  "}) == Path("config/feeds.toml")

@@ -53,24 +53,31 @@ USER_AGENT = "feeds/{version} (+{site}; press office feed monitor)"
 
 def default_config_path(environ: Mapping[str, str] | None = None) -> Path:
     env = os.environ if environ is None else environ
-    return Path(env.get(DEFAULT_CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+    return Path(env.get(DEFAULT_CONFIG_ENV, "").strip() or DEFAULT_CONFIG_PATH)
 
 
 def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) -> Settings:
     """Read, validate and freeze the config at `path`, applying environment overrides from `environ`."""
     p = Path(path)
+    env = os.environ if environ is None else environ
+    named = env.get(DEFAULT_CONFIG_ENV, "").strip()
+    where = (
+        "named by FEEDS_CONFIG; pass --config PATH or change it"
+        if named and Path(named) == p
+        else f"looked in {p.resolve().parent}; pass --config PATH or set FEEDS_CONFIG"
+    )
     try:
         if p.exists() and not p.is_file():  # a folder, a pipe (which would block for ever), a device
             raise ConfigError("not a regular file: give the path of the config file itself", path=str(p))
         data = p.read_bytes()
     except FileNotFoundError as e:
         raise ConfigError(
-            f"config file not found (looked in {p.resolve().parent}; pass --config PATH or set FEEDS_CONFIG)",
+            f"config file not found ({where})",
             path=str(p),
         ) from e
     except OSError as e:
         raise ConfigError(f"cannot read config file: {e}", path=str(p)) from e
-    return parse_settings(_decoded(data, p), p, os.environ if environ is None else environ)
+    return parse_settings(_decoded(data, p), p, env)
 
 
 def _decoded(data: bytes, path: Path) -> str:
