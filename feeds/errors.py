@@ -31,10 +31,17 @@ class FeedsError(Exception):
     """Root of every error raised on purpose by `feeds`."""
 
 
+_LONGEST = 300
+"""The longest config error message kept whole (every table's list of keys fits)."""
+
+
 class ConfigError(FeedsError, ValueError):
     """The configuration is invalid: names the file, the key path and (when known) the line."""
 
     def __init__(self, message: str, *, path: str | None = None, key: str | None = None, line: int | None = None):
+        if len(message) > _LONGEST:  # (a value pasted by mistake, quoted whole: its start and the fix are kept)
+            left_out = len(message) - _LONGEST
+            message = f"{message[: _LONGEST // 2]} … ({left_out:,} characters left out) … {message[-_LONGEST // 2 :]}"
         self.message = message
         self.path = path
         self.key = key

@@ -845,3 +845,14 @@ def test_a_missing_config_named_by_feeds_config_says_so(tmp_path):
     with pytest.raises(ConfigError, match=r"not found \(named by FEEDS_CONFIG; pass --config PATH or change it\)"):
         load_settings(default_config_path(env), environ=env)
     assert default_config_path({"FEEDS_CONFIG": "  "}) == Path("config/feeds.toml")
+
+
+def test_an_error_about_a_very_long_value_stays_one_readable_line(tmp_path):
+    """A 5,000-character value pasted by mistake was quoted whole in the error, a 5 KB line in the terminal and the
+    log; the key, the start of the value and the end of the message are what the reader needs."""
+    text = MINIMAL + f'description = "{"x" * 5000}\\u0001"\n'
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert info.value.key == "site.description" and len(info.value.message) < 400
+    assert info.value.message.startswith("must not contain control characters, got 'xxx")
+    assert "characters left out" in info.value.message
