@@ -856,3 +856,18 @@ def test_an_error_about_a_very_long_value_stays_one_readable_line(tmp_path):
     assert info.value.key == "site.description" and len(info.value.message) < 400
     assert info.value.message.startswith("must not contain control characters, got 'xxx")
     assert "characters left out" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("written", "key", "hint"),
+    [
+        ('[http]\nallow = "10.0.0.1"', "http.allow", 'a list, even of one: allow = ["10.0.0.1"]'),
+        ('[publish]\nformats = "atom"', "publish.formats", 'a list, even of one: formats = ["atom"]'),
+        ('[[alerts.email]]\nname = "desk"\nto = "desk@example.org"', "alerts.email[0].to", 'to = ["desk@example.org"]'),
+    ],
+)
+def test_one_value_where_a_list_is_wanted_says_to_bracket_it(tmp_path, written, key, hint):
+    """`allow = "10.0.0.1"` said "must be a list, got str '10.0.0.1'"."""
+    with pytest.raises(ConfigError) as info:
+        parse_settings(MINIMAL + written + "\n", tmp_path / "feeds.toml", {})
+    assert info.value.key == key and info.value.message.endswith(hint)

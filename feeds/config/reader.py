@@ -196,9 +196,15 @@ def _quoting(key: KeyPath, v: Any, kind: type) -> str:
         return f": a plain number, without a unit or quotes, {name} = {m.group(1)}"
     if kind is bool and isinstance(v, str) and v.strip().lower() in ("true", "false"):
         return f": write it without quotes, {name} = {v.strip().lower()}"
+    if kind is list and isinstance(v, str | int | float) and not isinstance(v, bool):
+        return f": a list, even of one: {name} = [{_toml_value(v)}]"
     if kind is str and isinstance(v, int | float) and not isinstance(v, bool):
         return f': a text value goes in quotes, {name} = "{v}"'
     return ""
+
+
+def _toml_value(v: str | int | float) -> str:
+    return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' if isinstance(v, str) else str(v)
 
 
 def _kind_name(kind: type) -> str:
