@@ -718,6 +718,13 @@ def test_a_value_wrong_only_by_its_quotes_says_how_to_write_it(tmp_path, written
         (MINIMAL + "timezone = Europe/London\n", 5, 'timezone = "Europe/London"'),
         (MINIMAL + "description = \n", 5, "no value after"),
         (MINIMAL + "[watch]\ninterval = 30 min\n", 6, '"30 min"'),
+        # Pasted from a word processor or an email: curly quotes are not quotes to TOML.
+        (
+            MINIMAL + "description = \u201cPress releases\u201d\n",
+            5,
+            'curly quotes: type straight ones, description = "Press releases"',
+        ),
+        (MINIMAL + "email = \u2018press@example.org\u2019\n", 5, 'email = "press@example.org"'),
         (MINIMAL + 'description = "C:\\Users\\press"\n', 5, "single quotes"),
         ("site:\n  title: Test\n", 1, "looks like YAML"),
         ('{"site": {"title": "Test"}}\n', 1, "looks like JSON"),

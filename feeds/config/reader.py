@@ -414,6 +414,8 @@ def toml_problem(error: tomllib.TOMLDecodeError, text: str) -> tuple[str, int | 
     return f"not valid TOML: {message}{f': {hint}' if hint else ''}", line
 
 
+_CURLY = ("\u201c", "\u201d", "\u2018", "\u2019", "\u201e", "\u00ab", "\u00bb")
+"""Quotes a word processor or a mail program puts in for typed ones: to TOML, the start of an invalid value."""
 _NOT_CLOSED = "a quote, [list] or {table} opened on this line is not closed (text ends with the quote it starts with)"
 
 
@@ -444,6 +446,9 @@ def _toml_hint(message: str, here: str, line: int | None, lines: list[str]) -> s
         return f"[{table}] is written twice (or its keys also as {table}.key = …): put its keys under one header"
     if message.startswith(("Unescaped '\\'", "Invalid hex value")) or "\\" in value:
         return "a backslash starts an escape in double quotes: write a Windows path in single quotes, 'C:\\Users\\…'"
+    if message == "Invalid value" and value[:1] in _CURLY:
+        text = value.split("#")[0].strip().strip("".join(_CURLY))
+        return f'curly quotes: type straight ones, {key} = "{text}"'
     if message == "Invalid value" and not value.split("#")[0].strip():
         return f"no value after '=': write {key} = \"…\" or leave the line out"
     if message == "Invalid value" and value.lower() in ("yes", "no", "on", "off"):
