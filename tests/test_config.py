@@ -666,6 +666,8 @@ def test_a_config_in_another_encoding_names_the_line_to_fix(tmp_path):
         ('interval = "30m"\n' + MINIMAL, "interval", 1, "belongs under [[sources]], [watch]"),
         (MINIMAL + "[watch]\nconnect_timout = 5\n", "watch.connect_timout", 6, "'connect_timeout' (under [http])"),
         (MINIMAL + '[alerts.smtp]\nuser = "desk"\n', "alerts.smtp.user", 6, "did you mean 'username'?"),
+        (MINIMAL + 'LANGUAGE = "en"\n', "site.LANGUAGE", 5, "did you mean 'language'?"),
+        (MINIMAL + "[web]\nRATE-LIMIT = 10\n", "web.RATE-LIMIT", 6, "did you mean 'rate_limit'?"),
     ],
 )
 def test_an_unknown_key_says_what_was_meant(tmp_path, text, key, line, hint):

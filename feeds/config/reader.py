@@ -118,7 +118,8 @@ class _Reader:
         """What the writer of an unknown key most likely meant: a key spelt nearly so here, or the tables whose key
         it is (a key belongs to the last `[header]` above it: one added at the end of the file lands in the last
         table)."""
-        close = difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.75)
+        written = name.lower().replace("-", "_").replace(" ", "_")  # (keys are lowercase, words joined by _)
+        close = [written] if written in allowed else difflib.get_close_matches(name, sorted(allowed), n=1, cutoff=0.75)
         close = close or [k for k in sorted(allowed) if k.startswith(name) and len(name) >= 3][:1]  # `user`
         if close:
             return f": did you mean {close[0]!r}?"
