@@ -880,3 +880,12 @@ def test_one_value_where_a_list_is_wanted_says_to_bracket_it(tmp_path, written, 
     with pytest.raises(ConfigError) as info:
         parse_settings(MINIMAL + written + "\n", tmp_path / "feeds.toml", {})
     assert info.value.key == key and info.value.message.endswith(hint)
+
+
+def test_a_source_without_a_type_says_which_types_there_are(tmp_path):
+    """`[[sources]]` with a name and a path but no type said only "sources[0].type: missing required key"."""
+    text = MINIMAL + '[[sources]]\nname = "inbox"\npath = "inbox"\n'
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    assert (info.value.key, info.value.line) == ("sources[0].type", 5)
+    assert 'type = "folder" (files in a folder) or type = "remote_json"' in info.value.message

@@ -641,6 +641,12 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
         k: KeyPath = ("sources", i)
         if not isinstance(t, dict):
             r.fail(k, "must be a table")
+        if "type" not in t:
+            r.fail(
+                (*k, "type"),
+                'missing required key: type = "folder" (files in a folder) or type = "remote_json" (a JSON document'
+                " fetched over HTTP)",
+            )
         kind = r.get(t, (*k, "type"), str)
         name = r.get(t, (*k, "name"), str)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
