@@ -411,21 +411,68 @@ def toml_problem(error: tomllib.TOMLDecodeError, text: str) -> tuple[str, int | 
     m = re.search(r"line (\d+)", message)
     line = int(m.group(1)) if m else _first_unreadable_line(lines)
     here = lines[line - 1] if line is not None and 0 < line <= len(lines) else ""
+    if m is not None and line is not None and _STATEMENT.match(here):
+        # A [table] or key = value line read as an item of a list: the list above was never closed.
+        opened = _first_unreadable_line(lines[: line - 1])
+        if opened is not None:
+            return f"not valid TOML: {message}: {_NOT_CLOSED}", opened
     hint = _NOT_CLOSED if m is None else _toml_hint(message.split(" (at ")[0], here, line, lines)
     return f"not valid TOML: {message}{f': {hint}' if hint else ''}", line
 
 
+_STATEMENT = re.compile(r"\s*(\[|[\w\"'.-]+\s*=)")
+"""A line that starts a table or a key: never an item of a list."""
 _CURLY = ("\u201c", "\u201d", "\u2018", "\u2019", "\u201e", "\u00ab", "\u00bb")
 """Quotes a word processor or a mail program puts in for typed ones: to TOML, the start of an invalid value."""
 _NOT_CLOSED = "a quote, [list] or {table} opened on this line is not closed (text ends with the quote it starts with)"
 
 
 def _first_unreadable_line(lines: list[str]) -> int | None:
-    for n in range(len(lines), -1, -1):
-        with contextlib.suppress(tomllib.TOMLDecodeError):
-            tomllib.loads("\n".join(lines[:n]))
-            return n + 1 if n < len(lines) else None
-    return None
+    """The line where a quote, list or inline table is opened and never closed (tomllib reports those "at end of
+    document"): the text is walked once, as TOML nests them, outside comments."""
+    opened: list[tuple[str, int]] = []  # (what closes it, its line), outermost first
+    for number, line in enumerate(lines, 1):
+        i = 0
+        while i < len(line):
+            closing = opened[-1][0] if opened else ""
+            if closing in ('"', "'"):  # a one-line string: it ends here or nowhere
+                end = _string_end(line, i, closing)
+                if end < 0:
+                    return opened[-1][1]
+                opened.pop()
+                i = end
+            elif closing in ('"""', "'''"):
+                end = _string_end(line, i, closing)
+                if end < 0:
+                    break
+                opened.pop()
+                i = end
+            elif line[i] == "#":
+                break
+            elif line.startswith(('"""', "'''"), i):
+                opened.append((line[i : i + 3], number))
+                i += 3
+            elif line[i] in "\"'[{":
+                opened.append(({"[": "]", "{": "}"}.get(line[i], line[i]), number))
+                i += 1
+            elif opened and line[i] == closing:
+                opened.pop()
+                i += 1
+            else:
+                i += 1
+    return opened[0][1] if opened else None
+
+
+def _string_end(line: str, i: int, quote: str) -> int:
+    """Where the string closed by `quote` ends on `line`, from `i` (after the quote); -1 if it does not."""
+    while i < len(line):
+        if line[i] == "\\" and quote[0] == '"':
+            i += 2
+        elif line.startswith(quote, i):
+            return i + len(quote)
+        else:
+            i += 1
+    return -1
 
 
 def _toml_hint(message: str, here: str, line: int | None, lines: list[str]) -> str:
@@ -450,6 +497,9 @@ def _toml_hint(message: str, here: str, line: int | None, lines: list[str]) -> s
     if message == "Invalid value" and value[:1] in _CURLY:
         text = value.split("#")[0].strip().strip("".join(_CURLY))
         return f'curly quotes: type straight ones, {key} = "{text}"'
+    if message == "Invalid value" and "=" not in here:  # an item of a list that spans lines: `  Iran,`
+        item = here.split("#")[0].strip().rstrip(",").strip()
+        return f'text in a list goes in double quotes too: "{item}",' if item else ""
     if message == "Invalid value" and not value.split("#")[0].strip():
         return f"no value after '=': write {key} = \"…\" or leave the line out"
     if message == "Invalid value" and value.lower() in ("yes", "no", "on", "off"):
