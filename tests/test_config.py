@@ -901,3 +901,13 @@ def test_a_list_left_open_in_a_long_config_is_found_at_once_past_lists_that_span
     with pytest.raises(ConfigError, match="is not closed") as info:
         parse_settings(text, tmp_path / "feeds.toml", {})
     assert info.value.line == 5 + 5000 + 1
+
+
+def test_state_inside_out_says_how_to_fix_it(tmp_path):
+    """`out = "."` beside the config said "…/var is inside the published folder …: private state would be served",
+    at paths.state, which was not written: nothing said what to change."""
+    with pytest.raises(ConfigError) as info:
+        parse_settings(MINIMAL + '[paths]\nout = "."\n', tmp_path / "feeds.toml", {})
+    assert info.value.message.endswith(
+        "private state would be served: give paths.out a folder of its own (e.g. 'out'), or move this out of it"
+    )

@@ -723,7 +723,10 @@ def _check_out_is_public(
         candidates.append((Path(database_url[sqlite.end() :]).resolve(), db_error))
     for c, error in candidates:
         if c == out or out in c.parents:
-            raise error(f"{c} is inside the published folder {out}: private state would be served")
+            raise error(
+                f"{c} is inside the published folder {out}: private state would be served: give paths.out a folder of"
+                " its own (e.g. 'out'), or move this out of it"
+            )
 
 
 # An SQLite file's URL, with or without a driver named (`sqlite+pysqlite:///`, which SQLAlchemy reads as the same).
