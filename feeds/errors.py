@@ -31,8 +31,8 @@ class FeedsError(Exception):
     """Root of every error raised on purpose by `feeds`."""
 
 
-_LONGEST = 300
-"""The longest config error message kept whole (every table's list of keys fits)."""
+_LONGEST = 500
+"""The longest config error message kept whole (a list of keys, two long paths and a fix fit)."""
 
 
 class ConfigError(FeedsError, ValueError):
