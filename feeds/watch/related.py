@@ -220,29 +220,20 @@ _SPELLING = re.compile(
     rf"|(?P<re>cent|theat|met|lit|fib|calib|somb|spect|meag)re(?P<re_end>s|d)?"  # centre
     rf"|(?P<ence>def|off|pret|lic)ence(?P<ence_end>s)?"  # defence
     rf"|(?P<me>program)me(?P<me_end>s)?"  # programme
-    rf"|(?P<ge>judge|acknowledge|abridge|age)(?P<ge_end>ment|ments|ing)"  # judgement, ageing
+    rf"|(?P<ge>judg|acknowledg|abridg|ag)e(?P<ge_end>ment|ments|ing)"  # judgement, ageing
 )
-"""A British spelling of a whole folded word, as `_american` rewrites it."""
+"""A British spelling of a whole folded word, as `_american` rewrites it: each alternative is a stem, the British
+letters after it, and an ending."""
+_AMERICAN = {"our": "or", "ise": "z", "ll": "", "re": "er", "ence": "ense", "me": "", "ge": ""}
+"""What the American spelling writes after each alternative's stem, instead of the British letters."""
 
 
 def _american(word: str) -> str:
     m = _SPELLING.fullmatch(word)
     if m is None:
         return word
-    g = m.group
-    if g("our"):
-        return f"{g('our')}or{g('our_end') or ''}"
-    if g("ise"):
-        return f"{g('ise')}z{g('ise_end')}"
-    if g("ll"):
-        return f"{g('ll')}{g('ll_end')}"
-    if g("re"):
-        return f"{g('re')}er{g('re_end') or ''}"
-    if g("ence"):
-        return f"{g('ence')}ense{g('ence_end') or ''}"
-    if g("me"):
-        return f"{g('me')}{g('me_end') or ''}"
-    return f"{g('ge')[:-1]}{g('ge_end')}"
+    stem = next(k for k in _AMERICAN if m[k] is not None)
+    return f"{m[stem]}{_AMERICAN[stem]}{m[stem + '_end'] or ''}"
 
 
 _ALIKE: dict[str, str] = {}
