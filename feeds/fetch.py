@@ -31,7 +31,6 @@ which measures durations, not dates), or keep per-feed state.
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import heapq
 import http.client
@@ -337,6 +336,39 @@ class _Alarms:
 
 
 _ALARMS = _Alarms()
+
+
+class _Cutoff:
+    """Shuts `sock` down once `seconds` have passed, unless `finish` came first or `ours()` says the socket is no
+    longer this read's (back in the pool, maybe reused): a read blocked on it then returns at once, and `late`
+    says why. For reads whose own timeout restarts with every byte, which a server trickling bytes never lets end.
+    A context manager: leaving it finishes."""
+
+    def __init__(self, sock: socket.socket, seconds: float, ours: Callable[[], bool] = lambda: True):
+        self.late = threading.Event()
+        self._sock, self._ours, self._done, self._lock = sock, ours, False, threading.Lock()
+        self._alarm = _ALARMS.set(seconds, self._cut)
+
+    def _cut(self) -> None:
+        with self._lock:
+            if self._done or not self._ours():
+                return
+            self.late.set()
+            with contextlib.suppress(OSError):
+                self._sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
+
+    def finish(self) -> None:
+        with self._lock:
+            self._done = True
+        _ALARMS.cancel(self._alarm)
+
+    def __enter__(self) -> _Cutoff:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.finish()
+
+
 _SOCKET = "feeds_socket"
 """The attribute of a response, from a `PinnedAdapter` connection, naming the socket its body is read from."""
 
@@ -348,28 +380,16 @@ def _with_header_deadline(connection: type[Any], seconds: float) -> type[Any]:
 
     class Deadlined(connection):  # type: ignore[misc]
         def getresponse(self, *args: Any, **kwargs: Any) -> Any:
-            sock, late, done, lock = self.sock, threading.Event(), threading.Event(), threading.Lock()
-
-            def abort() -> None:
-                with lock:
-                    if done.is_set():  # the answer came in time: this socket may be back in the pool already
-                        return
-                    late.set()
-                    with contextlib.suppress(OSError):
-                        sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
-
-            alarm = _ALARMS.set(seconds, abort)
-            try:
-                response = super().getresponse(*args, **kwargs)
-            except Exception as e:
-                if late.is_set():
-                    raise HeadersTooSlow(seconds) from e
-                raise
-            finally:
-                with lock:
-                    done.set()
-                _ALARMS.cancel(alarm)
-            if late.is_set():  # cut off mid-headers, which the parser may take for a complete (empty) answer
+            sock = self.sock
+            # (finished as soon as the answer came in time: this socket may be back in the pool then)
+            with _Cutoff(sock, seconds) as cutoff:
+                try:
+                    response = super().getresponse(*args, **kwargs)
+                except Exception as e:
+                    if cutoff.late.is_set():
+                        raise HeadersTooSlow(seconds) from e
+                    raise
+            if cutoff.late.is_set():  # cut off mid-headers, which the parser may take for a complete (empty) answer
                 response.close()
                 raise HeadersTooSlow(seconds)
             setattr(response, _SOCKET, sock)  # for the body's deadline, after the connection let go of it
@@ -753,20 +773,12 @@ class HttpClient:
         raw = response.raw
         # (a connection that will close hands its socket over to the response: http.client forgets it then)
         sock: socket.socket | None = getattr(raw.connection, "sock", None) or getattr(raw, _SOCKET, None)
-        late, done, lock = threading.Event(), threading.Event(), threading.Lock()
-
-        def abort(sock: socket.socket) -> None:
-            # One read1 call may read on and on by itself: urllib3 goes back to the socket until some bytes
-            # inflate to something, and bytes that inflate to nothing (a gzip file name that never ends, empty
-            # deflate blocks) trickled in would keep it there for ever, the deadline below never looked at.
-            with lock:
-                if done.is_set() or raw.connection is None:  # read to the end: back in the pool, maybe reused
-                    return
-                late.set()
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)  # the blocked read returns at once
-
-        alarm = _ALARMS.set(self.body_deadline, functools.partial(abort, sock)) if sock is not None else None
+        # One read1 call may read on and on by itself: urllib3 goes back to the socket until some bytes inflate to
+        # something, and bytes that inflate to nothing (a gzip file name that never ends, empty deflate blocks)
+        # trickled in would keep it there for ever, the deadline `_read_capped` keeps never looked at. (Read to the
+        # end, the connection is back in the pool, maybe reused: then it is no longer this read's to cut.)
+        cutoff = _Cutoff(sock, self.body_deadline, lambda: raw.connection is not None) if sock is not None else None
+        late = cutoff.late if cutoff is not None else threading.Event()
         try:
             return self._read_capped(raw, sock, url, late)
         except FetchError:
@@ -774,10 +786,8 @@ class HttpClient:
                 raise FetchError(f"timed out after {self.body_deadline:g} s reading the body", url=url) from None
             raise
         finally:
-            with lock:
-                done.set()
-            if alarm is not None:
-                _ALARMS.cancel(alarm)
+            if cutoff is not None:
+                cutoff.finish()
 
     def _read_capped(self, raw: Any, sock: socket.socket | None, url: str, late: threading.Event) -> bytes:
         cap = self.settings.max_bytes
