@@ -429,6 +429,9 @@ class Parsed:
     matches: tuple[tuple[Match, ...] | None, ...] | None
     """Per item of `feed.items`, in the same order; None for an item stored already with the same content, which
     was not matched (only new and changed items have their matches stored)."""
+    cut: bool = False
+    """The document was read with a warning and stops before the end tag of its root (`parse.cut_short`): worked
+    out where it was parsed, in a worker process when there is one."""
 
 
 def _parse_job(
@@ -443,33 +446,41 @@ def _parse_job(
     A FeedParseError comes back as its message (our exceptions take keyword arguments, which pickling between
     processes does not carry)."""
     try:
-        parsed = parse_feed(body, url=url, content_type=content_type, encoding=encoding)
+        parsed = _read(body, url, content_type, encoding)
     except FeedParseError as e:
         return e.message
     m = _WORKER_MATCHERS
     if m is None:
-        return Parsed(parsed, None)
+        return parsed
     known = known or {}
-    return Parsed(
+    items = parsed.feed.items
+    return replace(
         parsed,
-        tuple(None if known.get(it.key) == it.content_hash else tuple(match_item(m, feed, it)) for it in parsed.items),
+        matches=tuple(None if known.get(it.key) == it.content_hash else tuple(match_item(m, feed, it)) for it in items),
     )
 
 
 def _parsed(result: Fetched, ahead: Future[Parsed | str] | None) -> Parsed:
     if ahead is None:
-        return Parsed(_parse_here(result), None)
+        return _parse_here(result)
     try:
         value = ahead.result()
     except BrokenProcessPool:  # a worker died (out of memory?): parse here instead
-        return Parsed(_parse_here(result), None)
+        return _parse_here(result)
     if isinstance(value, str):
         raise FeedParseError(value, url=result.url)
     return value
 
 
-def _parse_here(result: Fetched) -> ParsedFeed:
-    return parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+def _parse_here(result: Fetched) -> Parsed:
+    return _read(result.body, result.url, result.content_type, result.encoding)
+
+
+def _read(body: bytes, url: str, content_type: str | None, encoding: str | None) -> Parsed:
+    """The feed parsed, and whether it was cut short; not matched."""
+    parsed = parse_feed(body, url=url, content_type=content_type, encoding=encoding)
+    cut = parsed.warning is not None and cut_short(body, url=url, content_type=content_type, encoding=encoding)
+    return Parsed(parsed, None, cut)
 
 
 def _fetch(app: App, feed: WatchedFeed, own: frozenset[str] = frozenset()) -> FetchResult:
@@ -590,9 +601,7 @@ def check_feed(
         # them would leave the rest unread until the feed changed; its digest would skip the next read of it. None
         # is kept, so the next poll asks unconditionally and reads the whole feed. (Not those of the last whole
         # read either: a 304 to them would leave this read's "no element found" standing on a feed that is whole.)
-        whole = warning is None or not cut_short(
-            result.body, url=result.url, content_type=result.content_type, encoding=result.encoding
-        )
+        whole = not answer.cut
         updated = replace(
             updated,
             title=feed.title or parsed.title,
