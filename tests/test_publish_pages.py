@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gettext
 import itertools
 import os
 import re
@@ -19,12 +20,11 @@ from feeds.errors import PublishError
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Change, Release
 from feeds.normalise import normalise_release
+from feeds.publish.i18n import Messages
 from feeds.publish.pages import (
     FORMAT_LABELS,
     CoverageItem,
     PageRenderer,
-    date_text,
-    date_time_text,
     group_feeds,
     outline_headings,
     text_direction,
@@ -192,8 +192,9 @@ def test_text_direction(language: str, direction: str) -> None:
     ],
 )
 def test_dates_are_written_in_the_site_time_zone(value: datetime, zone: str, date: str, date_time: str) -> None:
-    assert date_text(value, ZoneInfo(zone)) == date
-    assert date_time_text(value, ZoneInfo(zone)) == date_time
+    english = Messages("en", gettext.NullTranslations(), ZoneInfo(zone))
+    assert english.date(value) == date
+    assert english.date_time(value) == date_time
 
 
 @pytest.mark.parametrize(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import sys
 
@@ -44,9 +45,13 @@ def check_config(ctx: Context, as_json: bool) -> None:
     ]
     # What the environment set rather than the file (a value edited in the file would change nothing).
     environment = sorted(name for name in ENVIRONMENT if os.environ.get(name, "").strip())
+    from feeds.publish.i18n import labels_of
+
+    labels = labels_of(s.site)
     summary: dict[str, object] = {
         "config": str(s.path),
         "site": {"title": s.site.title, "base_url": s.site.base_url, "timezone": s.site.timezone},
+        "labels": dataclasses.asdict(labels),
         "out": str(s.paths.out),
         "state": str(s.paths.state),
         "database": open_store(s.database_url).url,
@@ -79,6 +84,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
         raise SystemExit(1)
     ctx.say(f"{s.path}: OK")
     ctx.say(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
+    ctx.say(f"  labels    {labels}")
     ctx.say(f"  out       {s.paths.out}")
     ctx.say(f"  state     {s.paths.state}")
     from_env = " (from FEEDS_DATABASE_URL, not database.url)" if "FEEDS_DATABASE_URL" in environment else ""

@@ -45,7 +45,9 @@ from feeds.errors import ConfigError, RuleError
 _DAEMON_KEYS = ("watch_tick", "publish_interval", "publish_debounce", "housekeeping_interval", "grace", "misfire_grace")
 
 KEYS: dict[str, frozenset[str]] = {
-    "[site]": frozenset({"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain"}),
+    "[site]": frozenset(
+        {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain", "messages"}
+    ),
     "[paths]": frozenset({"out", "state"}),
     "[database]": frozenset({"url"}),
     "[http]": frozenset({"user_agent", "connect_timeout", "read_timeout", "max_bytes", "allow"}),
@@ -138,7 +140,24 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         description=description,
         email=_site_email(r, t, k),
         id_domain=_id_domain(r, t, k),
+        messages=_site_messages(r, t, k),
     )
+
+
+def _site_messages(r: _Reader, t: dict[str, Any], k: KeyPath) -> Path | None:
+    """`site.messages`: a gettext catalogue (.po) of the published labels, read now so that a mistake in it is
+    found by `check-config` and at start, naming its line, and never in the middle of a publish."""
+    value = r.get(t, (*k, "messages"), str, "")
+    if not value.strip():
+        return None
+    from feeds.publish.i18n import CatalogueError, read_catalogue
+
+    path = _resolve(r.path.resolve().parent, value)
+    try:
+        read_catalogue(path)
+    except CatalogueError as e:
+        r.fail((*k, "messages"), str(e))
+    return path
 
 
 def _zone_hint(written: str) -> str:

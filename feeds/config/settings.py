@@ -37,6 +37,8 @@ class Site:
     email: str | None = None
     id_domain: str | None = None
     """The tagging authority of release ids (RFC 4151); defaults to base_url's host. Set it once, never change it."""
+    messages: Path | None = None
+    """The office's own catalogue (`.po`) of the published labels, over the packaged one (`feeds.publish.i18n`)."""
 
     @property
     def domain(self) -> str:

@@ -8,6 +8,7 @@ new writes nothing.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -134,13 +135,16 @@ def _salt(app: App) -> str:
     h.update(__version__.encode())
     h.update(repr((app.settings.site, app.settings.publish)).encode())
     package = Path(__file__).resolve().parent.parent
-    folders = [package / "publish", package / "templates", package / "static"]
+    folders = [package / "publish", package / "templates", package / "static", package / "locale"]
     if app.settings.publish.templates:
         folders.append(app.settings.publish.templates)
     for folder in folders:
         if folder.is_dir():
             for f in sorted(folder.rglob("*")):
-                if f.is_file() and f.suffix in (".py", ".html", ".css", ".xsl", ".xml", ".j2"):
+                if f.is_file() and f.suffix in (".py", ".html", ".css", ".xsl", ".xml", ".j2", ".po"):
                     h.update(str(f.relative_to(folder)).encode())
                     h.update(f.read_bytes())
+    if app.settings.site.messages is not None:  # the office's own labels (`site.messages`): edited, all shown again
+        with contextlib.suppress(OSError):  # (unreadable: the labels come from the packaged catalogue meanwhile)
+            h.update(app.settings.site.messages.read_bytes())
     return h.hexdigest()

@@ -14,7 +14,10 @@ spelling a release gave it), never as a release happens to spell them.
 
 Template context, the contract an override template can rely on (all pages extend `base.html`):
   every page   `site` (Site), `head` (Head), `feed_groups` (FeedGroup…); filters `date_text`,
-               `date_time_text`, `rfc3339`, `with_alt`, `outline_headings`; macros in `_macros.html`
+               `date_time_text`, `rfc3339`, `with_alt`, `outline_headings`; macros in `_macros.html`;
+               `_` / `gettext` / `ngettext` (Jinja's i18n extension, new style: `_("Published by %(author)s",
+               author=…)`), which give our labels in the site's language (`feeds.publish.i18n`); `head.ui_lang`
+               is set where they are in another language than the page's text
   release.html `release` (Release), `kind` (str), `topics` (TopicLink…), `history` (Change…, newest first,
                ending with first publication), `first_published` (the note of the line we add to it, in the
                site's language), `coverage` (CoverageView…), `source_link` (str | None)
@@ -27,10 +30,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
 from jinja2 import (
@@ -49,6 +52,7 @@ from feeds.errors import PublishError
 from feeds.model import Change, Release
 from feeds.normalise.topics import topic_slug as default_topic_slug
 from feeds.publish.feeds import uri_form
+from feeds.publish.i18n import N_, Messages, messages_for
 from feeds.publish.spec import FeedFormat, FeedLink, RenderedFile
 
 Direction = Literal["ltr", "rtl"]
@@ -61,10 +65,6 @@ _RTL_LANGUAGES = frozenset(
     | {"pnb", "prs", "ps", "sd", "sdh", "skr", "syr", "ug", "ur", "yi"}
 )
 _RTL_SCRIPTS = frozenset({"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "syrc", "thaa"})
-_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 FORMAT_LABELS: dict[FeedFormat, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
 _FORMAT_PREFERENCE: tuple[FeedFormat, ...] = ("atom", "rss", "json")
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
@@ -143,7 +143,7 @@ class Head:
     meta: tuple[tuple[str, str], ...]
     """Open Graph (property, content) pairs, in order."""
     ui_lang: str | None = None
-    """The site's language when the page's content is in another one: set on the English-language chrome."""
+    """The labels' language (`Messages.language`) when the page's content is in another one: set on the labels."""
     ui_dir: Direction = "ltr"
     robots: str | None = None
     """`<meta name="robots">`: `noindex` on the 404 page, which also answers 200 at its own address."""
@@ -185,7 +185,7 @@ class ReleaseCard:
     lang: str | None
     dir: Direction
     ui_lang: str | None = None
-    """The site's language when the release is in another one: set on the card's English words (its date)."""
+    """The labels' language when the release is in another one: set on the card's labels (its date)."""
     ui_dir: Direction = "ltr"
 
 
@@ -208,18 +208,6 @@ def text_direction(language: str) -> Direction:
     return "rtl" if subtags[0] in _RTL_LANGUAGES else "ltr"
 
 
-def date_text(value: datetime, tz: tzinfo) -> str:
-    """`2 November 2017`: the calendar date in the site's time zone (never the process locale)."""
-    local = ensure_utc(value).astimezone(tz)
-    return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
-
-
-def date_time_text(value: datetime, tz: tzinfo) -> str:
-    """`2 November 2017, 09:30 GMT`: 24-hour clock and zone abbreviation, so the reader knows whose 09:30."""
-    local = ensure_utc(value).astimezone(tz)
-    return f"{date_text(value, tz)}, {local:%H:%M} {local.tzname() or ''}".rstrip()
-
-
 def web_url(url: str | None) -> str | None:
     """`url` in URI form if it is an absolute http(s) URL, else None: outside data never becomes a `javascript:`
     link, and a `"` or a space in it is percent-encoded, as in the feeds (a raw one made the page invalid HTML)."""
@@ -229,20 +217,20 @@ def web_url(url: str | None) -> str | None:
     return uri_form(url.strip()) if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-FIRST_PUBLISHED = "First published."
-"""The history line we add (`change_history`): in the site's language, as the page's labels are."""
+FIRST_PUBLISHED = N_("First published.")
+"""The history line we add (`change_history`), in English: the page shows it in the labels' language."""
 _FIRST_PUBLISHED = re.compile(r"\W*first\s+publish(?:ed)?\b", re.IGNORECASE)
 
 
-def change_history(release: Release) -> tuple[Change, ...]:
-    """The release's changes, newest first, ending with its first publication: ours ("First published.") unless
+def change_history(release: Release, first_published: str = FIRST_PUBLISHED) -> tuple[Change, ...]:
+    """The release's changes, newest first, ending with its first publication: ours (`first_published`) unless
     the source's own history records it already, at the publication time or with a note saying so (GOV.UK's
     change history opens with "First published."; adding ours showed it twice)."""
     changes = sorted(release.changes, key=lambda c: ensure_utc(c.at), reverse=True)
     published = ensure_utc(release.published)
     if any(ensure_utc(c.at) == published or _FIRST_PUBLISHED.match(c.note) for c in changes):
         return tuple(changes)
-    return (*changes, Change(at=release.published, note=FIRST_PUBLISHED))
+    return (*changes, Change(at=release.published, note=first_published))
 
 
 def group_feeds(feeds: Sequence[FeedLink]) -> tuple[FeedGroup, ...]:
@@ -295,6 +283,7 @@ class PageRenderer:
     ) -> None:
         self.site = site
         self.topic_slug = topic_slug
+        self.messages: Messages = messages_for(site)
         loaders: list[BaseLoader] = [PackageLoader("feeds", "templates")]
         if template_dir is not None:
             loaders.insert(0, FileSystemLoader(str(template_dir)))
@@ -306,10 +295,14 @@ class PageRenderer:
             lstrip_blocks=True,
             keep_trailing_newline=True,
             auto_reload=False,
+            extensions=["jinja2.ext.i18n"],
         )
-        tz = site.tz
-        self.env.filters["date_text"] = lambda v: date_text(v, tz)
-        self.env.filters["date_time_text"] = lambda v: date_time_text(v, tz)
+        words = self.messages
+        # (`install_gettext_callables` is added by the i18n extension)
+        self.env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
+        self.env.filters["label"] = words.gettext  # (a label chosen by data: a group's name, a match's kind)
+        self.env.filters["date_text"] = words.date
+        self.env.filters["date_time_text"] = words.date_time
         self.env.filters["rfc3339"] = rfc3339
         self.env.filters["format_label"] = FORMAT_LABELS.__getitem__
         self.env.filters["with_alt"] = with_alt
@@ -331,11 +324,11 @@ class PageRenderer:
         slug = _check_slug(release.slug, "release")
         site = self.site
         lang, direction = release.language or site.language, text_direction(release.language or site.language)
-        same_ui = _same_language(lang, site.language)
+        words = self.messages
         topics = self._topic_links(release.topics, root="../../", names=topic_names)
         image = web_url(release.image)
         # A withdrawn release says so where it is shared and bookmarked too, as its feed entries do.
-        title = f"[Withdrawn] {release.title}" if release.withdrawn_at else release.title
+        title = words.say("[Withdrawn] %(title)s", title=release.title) if release.withdrawn_at else release.title
         meta: list[tuple[str, str]] = [
             ("og:type", "article"),
             ("og:title", title),
@@ -360,10 +353,10 @@ class PageRenderer:
             home="../../",
             discover=tuple(feeds),
             meta=tuple(meta),
-            ui_lang=None if same_ui else site.language,
-            ui_dir=text_direction(site.language),
+            **self._labels_in(lang),
         )
-        history = change_history(release)
+        first_published = words.gettext(FIRST_PUBLISHED)
+        history = change_history(release, first_published)
         coverage_views = tuple(
             CoverageView(item, web_url(item.url))
             for item in sorted(coverage, key=lambda c: (ensure_utc(c.published or c.found_at), c.url), reverse=True)
@@ -373,10 +366,10 @@ class PageRenderer:
             head=head,
             feed_groups=group_feeds(feeds),
             release=release,
-            kind=release.document_type.replace("_", " ").strip().capitalize() or "News",
+            kind=words.gettext(release.document_type.replace("_", " ").strip().capitalize() or "News"),
             topics=topics,
             history=history,
-            first_published=FIRST_PUBLISHED,
+            first_published=first_published,
             coverage=coverage_views,
             source_link=web_url(release.link),
         )
@@ -414,6 +407,7 @@ class PageRenderer:
             home="./",
             discover=tuple(discover),
             meta=self._website_meta(site.title, site.description, site.base_url),
+            **self._labels_in(site.language),
         )
         html = self.env.get_template("index.html").render(
             site=site,
@@ -438,10 +432,10 @@ class PageRenderer:
         """`years/<year>/index.html`: every release first published in `year` (in the site's time zone), newest
         first, and links to the other years: the index lists only the newest, and a release must be reachable
         from the site's pages, not from the feed archives alone."""
-        site = self.site
+        site, words = self.site, self.messages
         head = self._section_head(
-            f"Releases of {year} – {site.title}",
-            f"Every release {site.author} published in {year}.",
+            words.say("Releases of %(year)s – %(site)s", year=year, site=site.title),
+            words.say("Every release %(author)s published in %(year)s.", author=site.author, year=year),
             f"{site.base_url}years/{year}/",
             stylesheet_url,
             discover,
@@ -473,10 +467,10 @@ class PageRenderer:
         `releases` are only the newest of `total`, the page says so and links the years (`older_years`, newest
         first) whose pages list the others."""
         _check_slug(slug, "topic")
-        site = self.site
+        site, words = self.site, self.messages
         head = self._section_head(
             f"{name} – {site.title}",
-            f"Releases from {site.author} about {name}.",
+            words.say("Releases from %(author)s about %(topic)s.", author=site.author, topic=name),
             f"{site.base_url}topics/{quote(slug)}/",
             stylesheet_url,
             feeds,
@@ -507,6 +501,7 @@ class PageRenderer:
             home="../../",
             discover=tuple(discover),
             meta=self._website_meta(title, description, url),
+            **self._labels_in(site.language),
         )
 
     def not_found_page(self, *, years: Sequence[int], stylesheet_url: str) -> RenderedFile:
@@ -514,7 +509,7 @@ class PageRenderer:
         every link in it is absolute."""
         site = self.site
         head = Head(
-            title=f"Page not found – {site.title}",
+            title=self.messages.say("Page not found – %(site)s", site=site.title),
             description="",
             lang=site.language,
             dir=text_direction(site.language),
@@ -524,6 +519,7 @@ class PageRenderer:
             discover=(),
             meta=(),
             robots="noindex",  # (as /404.html it answers 200: no search result should be "Page not found")
+            **self._labels_in(site.language),
         )
         html = self.env.get_template("404.html").render(site=site, head=head, years=years)
         return RenderedFile(path="404.html", data=html.encode("utf-8"))
@@ -535,6 +531,12 @@ class PageRenderer:
         return (RenderedFile(path="static/site.css", data=css),)
 
     # -- helpers --
+
+    def _labels_in(self, lang: str) -> dict[str, Any]:
+        """`ui_lang` and `ui_dir` of a Head or card whose text is in `lang`: the labels' language where it differs
+        (English labels on a site whose language has no catalogue; a release in another language than the site's)."""
+        labels = self.messages.language
+        return {"ui_lang": None if _same_language(lang, labels) else labels, "ui_dir": text_direction(labels)}
 
     def _website_meta(self, title: str, description: str, url: str) -> tuple[tuple[str, str], ...]:
         meta = [("og:type", "website"), ("og:title", title)]
@@ -574,8 +576,7 @@ class PageRenderer:
                     topics=self._topic_links(release.topics, root=root, names=names),
                     lang=None if same else lang,
                     dir=text_direction(lang),
-                    ui_lang=None if same else self.site.language,
-                    ui_dir=text_direction(self.site.language),
+                    **self._labels_in(lang),
                 )
             )
         return tuple(cards)

@@ -39,8 +39,9 @@ from feeds.normalise.ids import permalink
 from feeds.normalise.topics import topic_slug as _topic_slug
 from feeds.publish.coverage import EntryIds, plan_matches
 from feeds.publish.feeds import render_feed
+from feeds.publish.i18n import messages_for
 from feeds.publish.opml import render_opml
-from feeds.publish.pages import PageRenderer, date_text, text_direction
+from feeds.publish.pages import PageRenderer, text_direction
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person, RenderedFile
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
@@ -125,10 +126,11 @@ def entry_of(r: Release, settings: Settings, names: Mapping[str, str] | None = N
     if r.withdrawn_at is not None:
         # A reader shows a withdrawn release as "updated": it says why, as the release's page does (and GOV.UK's
         # own titles: "[Withdrawn] …").
-        notice = f"Withdrawn on {date_text(r.withdrawn_at, settings.site.tz)}."
+        words = messages_for(settings.site)
+        notice = words.say("Withdrawn on %(date)s.", date=words.date(r.withdrawn_at))
         if r.withdrawn_note:
             notice += f" {r.withdrawn_note}" + ("" if r.withdrawn_note.endswith((".", "!", "?", "…")) else ".")
-        title, summary = f"[Withdrawn] {title}", f"{notice} {summary}"
+        title, summary = words.say("[Withdrawn] %(title)s", title=title), f"{notice} {summary}"
         content = f"<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}"
     direction = text_direction(r.language)
     if direction == "rtl" or direction != text_direction(settings.site.language):
@@ -219,6 +221,7 @@ def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[
     """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
     topics' names by slug (`topic_names`)."""
     site = settings.site
+    words = messages_for(site)
     groups: list[FeedGroup] = []
     by_topic: dict[str, list[Release]] = {}
     by_org: dict[str, tuple[str, list[Release]]] = {}
@@ -235,7 +238,7 @@ def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[
                 key=f"topic:{slug}",
                 path=f"topics/{slug}/",
                 title=f"{site.title}: {name}",
-                subtitle=f"Releases about {name} from {site.author}.",
+                subtitle=words.say("Releases about %(topic)s from %(author)s.", topic=name, author=site.author),
                 home_url=f"{site.base_url}topics/{slug}/",
                 releases=tuple(rs),
                 group="Topics",
@@ -248,7 +251,7 @@ def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[
                     key=f"org:{slug}",
                     path=f"organisations/{slug}/",
                     title=f"{site.title}: {name}",
-                    subtitle=f"Releases from {name}.",
+                    subtitle=words.say("Releases from %(author)s.", author=name),
                     home_url=site.base_url,
                     releases=tuple(rs),
                     group="Organisations",
@@ -260,7 +263,7 @@ def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[
                 key=f"custom:{custom.name}",
                 path=f"feeds/{custom.name}/",
                 title=f"{site.title}: {custom.title}",
-                subtitle=f"{custom.title} from {site.author}.",
+                subtitle=words.say("%(collection)s from %(author)s.", collection=custom.title, author=site.author),
                 home_url=site.base_url,
                 releases=tuple(r for r in releases if matches_custom(r, custom)),
                 group="Collections",
@@ -391,7 +394,7 @@ def plan_site(
         key="main",
         path="",
         title=site.title,
-        subtitle=site.description or f"Releases from {site.author}.",
+        subtitle=site.description or messages_for(site).say("Releases from %(author)s.", author=site.author),
         home_url=site.base_url,
         releases=tuple(releases),
         group="Main",

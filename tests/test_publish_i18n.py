@@ -1,0 +1,293 @@
+"""feeds.publish.i18n: the published labels and dates in the site's language, the office's own catalogue, and the
+catalogues' completeness. English output is covered by the golden pages (tests/test_publish_pages.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import feedparser
+import pytest
+from babel.messages.pofile import read_po
+from lxml import html as lxml_html
+
+from feeds.app import make_app
+from feeds.config import ConfigError, Site, load_settings
+from feeds.ingest import run_ingest
+from feeds.publish import run_publish
+from feeds.publish.i18n import Messages, messages_for, template
+from feeds.publish.pages import PageRenderer
+from tests.conftest import BASE_CONFIG
+from tests.test_publish_pages import ALL_FEEDS, CSS, SITE, make_release
+
+LOCALE = Path(__file__).resolve().parent.parent / "feeds" / "locale"
+PACKAGED = sorted(p.stem for p in LOCALE.glob("*.po"))
+WHEN = datetime(2017, 11, 2, 9, 30, tzinfo=UTC)
+
+
+def site_in(language: str, **changes: object) -> Site:
+    return dataclasses.replace(SITE, language=language, **changes)  # type: ignore[arg-type]
+
+
+def release_page(site: Site, **changes: object) -> lxml_html.HtmlElement:
+    page = PageRenderer(site).release_page(make_release(**changes), feeds=ALL_FEEDS, stylesheet_url=CSS)
+    return lxml_html.fromstring(page.data)
+
+
+def index_page(site: Site, releases: tuple[object, ...] = ()) -> lxml_html.HtmlElement:
+    chosen = releases or (make_release(),)
+    page = PageRenderer(site).index_page(releases=chosen, feeds=ALL_FEEDS, stylesheet_url="static/site.css")  # type: ignore[arg-type]
+    return lxml_html.fromstring(page.data)
+
+
+def texts(doc: lxml_html.HtmlElement, xpath: str) -> list[str]:
+    return [" ".join(el.text_content().split()) for el in doc.xpath(xpath)]
+
+
+# --- the packaged languages -----------------------------------------------------------------------------------
+
+
+def test_a_french_site_is_labelled_and_dated_in_french() -> None:
+    doc = release_page(site_in("fr"), language="fr", title="Le ministre inaugure la digue")
+    assert doc.get("lang") == "fr"
+    assert texts(doc, "//dl[@class='meta']/dt") == ["De", "Publié le", "Dernière mise à jour", "Thèmes"]
+    assert texts(doc, "//dd[@class='published']") == ["2 novembre 2017"]
+    assert texts(doc, "//a[@class='skip']") == ["Aller au contenu principal"]
+    assert texts(doc, "//p[@class='kind']") == ["Communiqué de presse"]
+    assert "Historique des modifications" in texts(doc, "//h2")
+    assert texts(doc, "//section[@class='history']//li")[-1] == "2 novembre 2017: Première publication."
+    # The labels are in the page's own language: nothing on them says otherwise.
+    assert doc.xpath("//*[@lang]") == [doc]
+
+
+def test_a_release_in_english_on_a_french_site_keeps_french_labels_marked_as_french() -> None:
+    doc = release_page(site_in("fr"), language="en")
+    assert doc.get("lang") == "en"
+    assert doc.xpath("//dl[@class='meta']/dt[1]/@lang") == ["fr"]
+    assert texts(doc, "//dl[@class='meta']/dt[1]") == ["De"]
+
+
+def test_a_welsh_site_lists_its_releases_in_welsh() -> None:
+    doc = index_page(site_in("cy"))
+    assert doc.get("lang") == "cy"
+    assert texts(doc, "//h2[@id='latest']") == ["Datganiadau diweddaraf"]
+    assert texts(doc, "//h2[@id='subscribe-heading']") == ["Tanysgrifio"]
+    assert texts(doc, "//nav[@aria-label='Gwefan']") == ["Datganiadau diweddaraf · Tanysgrifio"]
+    assert texts(doc, "//ol[@class='releases']//time") == ["2 Tachwedd 2017"]
+    assert texts(doc, "//section[@class='feed-group']/h3") == ["Prif ffrwd", "Pynciau", "Sylw yn y cyfryngau"]
+
+
+@pytest.mark.parametrize(
+    ("language", "one", "several"),
+    [
+        ("de", "1 Mitteilung, die neueste zuerst", "3 Mitteilungen, die neuesten zuerst"),
+        ("fr", "1 communiqué, du plus récent au plus ancien", "3 communiqués, du plus récent au plus ancien"),
+        ("en-GB", "1 release, newest first", "3 releases, newest first"),
+    ],
+)
+def test_a_year_page_counts_its_releases_by_the_language_s_plural_rules(language: str, one: str, several: str) -> None:
+    renderer = PageRenderer(site_in(language))
+    for count, expected in ((1, one), (3, several)):
+        releases = [make_release(f"r{i}") for i in range(count)]
+        page = renderer.year_page(year=2017, releases=releases, years=[2017], stylesheet_url=CSS)
+        assert texts(lxml_html.fromstring(page.data), "//h2[@id='latest']") == [expected]
+
+
+def test_a_withdrawn_release_says_so_in_the_site_s_language_on_its_page() -> None:
+    doc = release_page(site_in("es"), language="es", withdrawn_at=WHEN, withdrawn_note="Sustituido.")
+    assert texts(doc, "//section[contains(@class, 'withdrawn')]/h2") == ["Retirado"]
+    assert texts(doc, "//section[contains(@class, 'withdrawn')]/p[1]") == [
+        "Esta publicación se retiró el 2 de noviembre de 2017."
+    ]
+    assert doc.xpath("//title")[0].text.startswith("[Retirado] ")
+
+
+# --- a language without a catalogue ---------------------------------------------------------------------------
+
+
+def test_a_site_in_a_language_with_no_catalogue_gets_english_labels_marked_as_english() -> None:
+    doc = index_page(site_in("ja"), releases=(make_release(language="ja", title="防潮堤が完成"),))
+    assert doc.get("lang") == "ja"
+    # Every English label says it is English (a screen reader reads it so), the releases' own text does not.
+    for xpath in ("//a[@class='skip']", "//h2[@id='latest']", "//h2[@id='subscribe-heading']", "//footer"):
+        assert doc.xpath(f"{xpath}/@lang") == ["en"], xpath
+    assert doc.xpath("//ol[@class='releases']//time/@lang") == ["en"]
+    assert texts(doc, "//ol[@class='releases']//time") == ["2 November 2017"]
+    assert doc.xpath("//ol[@class='releases']/li/@lang") == []
+    assert doc.xpath("//h1/@lang") == []
+
+
+def test_a_regional_language_takes_its_language_s_catalogue() -> None:
+    words = messages_for(site_in("fr-CA"))
+    assert (words.language, words.gettext("Published")) == ("fr-CA", "Publié le")
+    assert words.date(WHEN) == "2 novembre 2017"
+
+
+# --- the office's own catalogue -------------------------------------------------------------------------------
+
+
+def own_catalogue(path: Path, language: str, entries: dict[str, str]) -> Path:
+    body = "".join(f"msgid {json.dumps(k)}\nmsgstr {json.dumps(v, ensure_ascii=False)}\n\n" for k, v in entries.items())
+    header = f'msgid ""\nmsgstr ""\n"Language: {language}\\n"\n"Content-Type: text/plain; charset=utf-8\\n"\n\n'
+    path.write_text(header + body, encoding="utf-8")
+    return path
+
+
+def test_an_own_catalogue_rewords_labels_and_the_packaged_one_gives_the_rest(tmp_path: Path) -> None:
+    own = own_catalogue(tmp_path / "cy.po", "cy", {"Published": "Dyddiad cyhoeddi"})
+    doc = release_page(site_in("cy", messages=own), language="cy")
+    assert texts(doc, "//dl[@class='meta']/dt") == ["Oddi wrth", "Dyddiad cyhoeddi", "Diweddarwyd ddiwethaf", "Pynciau"]
+
+
+def test_an_own_catalogue_gives_labels_to_a_language_we_ship_none_for(tmp_path: Path) -> None:
+    own = own_catalogue(tmp_path / "ga.po", "ga", {"Latest releases": "Preaseisiúintí is déanaí"})
+    doc = index_page(site_in("ga", messages=own), releases=(make_release(language="ga"),))
+    assert texts(doc, "//h2[@id='latest']") == ["Preaseisiúintí is déanaí"]
+    assert doc.xpath("//h2[@id='latest']/@lang") == []
+    # An untranslated label stays English (and the catalogue's language is the site's: nothing marks it).
+    assert texts(doc, "//h2[@id='subscribe-heading']") == ["Subscribe"]
+    assert texts(doc, "//ol[@class='releases']//time") == ["2 Samhain 2017"]
+
+
+def write_config(tmp_path: Path, extra_site: str) -> Path:
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    cfg = tmp_path / "feeds.toml"
+    cfg.write_text(BASE_CONFIG.replace('language = "en-GB"\n', f'language = "cy"\n{extra_site}'), encoding="utf-8")
+    return cfg
+
+
+def test_site_messages_is_read_relative_to_the_config_and_checked_at_load(tmp_path: Path) -> None:
+    (tmp_path / "locale").mkdir()
+    own_catalogue(tmp_path / "locale" / "cy.po", "cy", {"Published": "Dyddiad cyhoeddi"})
+    settings = load_settings(write_config(tmp_path, 'messages = "locale/cy.po"\n'), environ={})
+    assert settings.site.messages == tmp_path / "locale" / "cy.po"
+
+    (tmp_path / "locale" / "cy.po").write_text('msgid "Published"\nmsgstr "Cyhoeddwyd"\nmsgid "Published"\n', "utf-8")
+    with pytest.raises(ConfigError) as broken:
+        load_settings(write_config(tmp_path, 'messages = "locale/cy.po"\n'), environ={})
+    assert broken.value.key == "site.messages" and broken.value.line == 8
+    assert re.search(r"locale/cy\.po, line \d+: not a gettext catalogue", str(broken.value)), str(broken.value)
+
+    with pytest.raises(ConfigError, match=r"site\.messages.*missing\.po: cannot read the catalogue"):
+        load_settings(write_config(tmp_path, 'messages = "missing.po"\n'), environ={})
+
+
+def test_editing_the_own_catalogue_renders_the_site_again(tmp_path: Path) -> None:
+    own = own_catalogue(tmp_path / "cy.po", "cy", {"Published": "Dyddiad cyhoeddi"})
+    settings = load_settings(write_config(tmp_path, f'messages = "{own.name}"\n'), environ={})
+    (tmp_path / "inbox" / "a.json").write_text(
+        json.dumps(
+            {
+                "title": "Agor y morglawdd",
+                "body": "Agorodd y gweinidog y morglawdd heddiw.",
+                "published": "2026-11-02T09:30:00Z",
+            }
+        ),
+        encoding="utf-8",
+    )
+    app = make_app(settings)
+    try:
+        run_ingest(app)
+        run_publish(app)
+        page = next((settings.paths.out / "releases").glob("*/index.html"))
+        assert "Dyddiad cyhoeddi" in page.read_text("utf-8")
+        own_catalogue(own, "cy", {"Published": "Cyhoeddwyd ar"})
+        run_publish(app)
+        assert "Cyhoeddwyd ar" in page.read_text("utf-8")
+    finally:
+        app.close()
+
+
+# --- feeds ----------------------------------------------------------------------------------------------------
+
+
+def test_feeds_say_their_own_sentences_in_the_site_s_language(tmp_path: Path) -> None:
+    cfg = tmp_path / "feeds.toml"
+    (tmp_path / "inbox").mkdir()
+    cfg.write_text(BASE_CONFIG.replace('language = "en-GB"', 'language = "fr"'), encoding="utf-8")
+    app = make_app(load_settings(cfg, environ={}))
+    try:
+        release = {"title": "Déclaration sur l'Iran", "body": "Le ministre a parlé de l'Iran.", "topics": ["Iran"]}
+        withdrawn = {**release, "withdrawn_at": "2026-11-03T10:00:00Z", "withdrawn_note": "Remplacée."}
+        (tmp_path / "inbox" / "a.json").write_text(
+            json.dumps({**withdrawn, "published": "2026-11-02T09:30:00Z"}), "utf-8"
+        )
+        run_ingest(app)
+        run_publish(app)
+        out = app.settings.paths.out
+        topic = feedparser.parse((out / "topics" / "iran" / "atom.xml").read_bytes())
+        assert topic.feed.subtitle == "Communiqués de Test Press Office sur le thème «\u00a0Iran\u00a0»."
+        main = feedparser.parse((out / "atom.xml").read_bytes())
+        (entry,) = main.entries
+        assert entry.title == "[Retiré] Déclaration sur l'Iran"
+        assert entry.summary.startswith("Retiré le 3 novembre 2026. Remplacée. ")
+    finally:
+        app.close()
+
+
+# --- the catalogues themselves --------------------------------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def test_the_template_lists_every_label_of_the_templates_and_the_code() -> None:
+    """After adding or changing a label, write the template again:
+    .venv/bin/python -c "from feeds.publish.i18n import template; print(template(), end='')" > feeds/locale/feeds.pot
+    then translate the new label in every feeds/locale/*.po."""
+    assert (LOCALE / "feeds.pot").read_text("utf-8") == template()
+
+
+@pytest.mark.parametrize("language", PACKAGED)
+def test_every_packaged_catalogue_translates_every_label_with_its_placeholders(language: str) -> None:
+    with (LOCALE / "feeds.pot").open("rb") as f:
+        wanted = {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(f) if m.id}
+    with (LOCALE / f"{language}.po").open("rb") as f:
+        catalog = read_po(f, abort_invalid=True)
+    assert catalog.locale is not None and str(catalog.locale) == language
+    found = {m.id if isinstance(m.id, str) else tuple(m.id): m.string for m in catalog if m.id}
+    assert set(found) == wanted
+    for msgid, translated in found.items():
+        ids = (msgid,) if isinstance(msgid, str) else msgid
+        strings = (translated,) if isinstance(translated, str) else translated
+        assert all(strings), f"{language}: {msgid!r} is not translated"
+        given = set(_PLACEHOLDER.findall(" ".join(ids)))
+        for s in strings:
+            used = set(_PLACEHOLDER.findall(s))
+            # Every placeholder is kept, but the document type may be left out (French cannot agree with it).
+            assert used <= given and given - used <= {"kind", "num"}, f"{language}: {msgid!r} → {s!r}"
+
+
+def test_messages_never_follow_the_process_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LANGUAGE", "fr")
+    monkeypatch.setenv("LC_ALL", "fr_FR.UTF-8")
+    words = messages_for(SITE)
+    assert isinstance(words, Messages) and words.gettext("Published") == "Published"
+    assert words.date(WHEN) == "2 November 2017"
+
+
+def test_check_config_says_where_the_labels_come_from(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    def labels(extra_site: str, language: str = "cy") -> str:
+        cfg = write_config(tmp_path, extra_site).with_name("feeds.toml")
+        cfg.write_text(cfg.read_text("utf-8").replace('language = "cy"', f'language = "{language}"'), "utf-8")
+        result = CliRunner().invoke(cli, ["--config", str(cfg), "check-config"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return next(line.split(None, 1)[1] for line in result.output.splitlines() if line.startswith("  labels"))
+
+    assert labels("") == "cy (the packaged catalogue)"
+    assert labels("", "en-GB") == "en-GB"
+    assert (
+        labels("", "ja")
+        == 'English (no catalogue for this language: set site.messages; README, "The site\'s language")'
+    )
+    own_catalogue(tmp_path / "cy.po", "cy", {"Published": "Dyddiad cyhoeddi", "Not one of ours": "Dim"})
+    total = len(template().split("\nmsgid ")) - 2  # (less the header)
+    assert labels('messages = "cy.po"\n') == (
+        f"cy: 1 of {total} labels from site.messages, the rest from the packaged catalogue"
+    )
