@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import UTC, datetime
 
 from feeds.alerts.select import AlertEntry
@@ -86,3 +87,16 @@ def add_coverage_match(store, key: str, title: str, release_id: str, *, found_at
     feed = feeds.get(url) or store.add_feed(url, title="World News", tags=(), interval=1800, origin="cli", now=NOW)
     ((item_id, it, _),) = store.upsert_items(feed.id, [watch_item(key, title)], found_at)
     store.add_matches([(item_id, Match("pickup", release_id, it.key, feed.id, (), 0.8, "picked up"), 60.0)], found_at)
+
+
+def readme_verify():
+    """The `verify` function README.md gives webhook receivers (its Webhooks bullet's Python block), as written."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme.split("- **Webhooks** (`[[alerts.webhooks]]`)", 1)[1].split("- **Email**", 1)[0]
+    (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
+    namespace: dict = {}
+    exec(textwrap.dedent(code), namespace)  # (our own README)
+    return namespace["verify"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -18,10 +19,11 @@ from feeds.alerts.render import (
     email_text,
     local_time,
     signature,
+    standard_signature,
     webhook_body,
     webhook_headers,
 )
-from tests.alerts_helpers import NOW, entry, stored_match
+from tests.alerts_helpers import NOW, entry, readme_verify, stored_match
 
 LONDON = ZoneInfo("Europe/London")
 HOSTILE = '<script>alert("x")</script> & <b>Sanctions</b>'
@@ -62,15 +64,47 @@ def test_signature_is_hmac_sha256_of_the_raw_body(secret, body):
     assert signature(secret, body) == f"sha256={expected}"
 
 
+@pytest.mark.parametrize(("secret", "body"), [("s3cret", b'{"a":1}'), ("ключ", "é".encode()), ("k", b"")])
+def test_standard_signature_is_base64_hmac_sha256_of_id_timestamp_and_body(secret, body):
+    signed = b"key1.1764331200." + body
+    expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+    assert standard_signature(secret, "key1", 1764331200, body) == f"v1,{expected}"
+    assert standard_signature(secret, "key1", 1764331201, body) != f"v1,{expected}", "the time is signed"
+    assert standard_signature(secret, "key2", 1764331200, body) != f"v1,{expected}", "the id is signed"
+
+
 def test_webhook_headers():
-    h = webhook_headers(b"{}", "key1", secret="s", user_agent="feeds/test")
+    """Standard Webhooks' three headers, and the deprecated X-Feeds pair kept for one release."""
+    h = webhook_headers(b"{}", "key1", secret="s", user_agent="feeds/test", timestamp=1764331200)
     assert h == {
         "Content-Type": "application/json",
         "User-Agent": "feeds/test",
+        "webhook-id": "key1",
+        "webhook-timestamp": "1764331200",
+        "webhook-signature": standard_signature("s", "key1", 1764331200, b"{}"),
         "X-Feeds-Delivery": "key1",
         "X-Feeds-Signature": signature("s", b"{}"),
     }
-    assert "X-Feeds-Signature" not in webhook_headers(b"{}", "key1", secret=None, user_agent="u")
+    unsigned = webhook_headers(b"{}", "key1", secret=None, user_agent="u", timestamp=1764331200)
+    assert "X-Feeds-Signature" not in unsigned and "webhook-signature" not in unsigned
+    assert unsigned["webhook-id"] == "key1" and unsigned["webhook-timestamp"] == "1764331200"
+
+
+def test_the_readme_verify_snippet_accepts_a_fresh_delivery_and_rejects_replays_and_tampering():
+    verify = readme_verify()
+    t = 1764331200
+    body = b'{"delivery":"key1"}'
+    h = webhook_headers(body, "key1", secret="s", user_agent="u", timestamp=t)
+    assert verify("s", h, body, now=t) and verify("s", h, body, now=t + 300) and verify("s", h, body, now=t - 300)
+    assert not verify("s", h, body, now=t + 301), "older than 5 minutes: a replay"
+    assert not verify("s", h, body, now=t - 301), "more than 5 minutes ahead"
+    assert not verify("s", {**h, "webhook-timestamp": str(t + 600)}, body, now=t + 600), "a re-dated replay"
+    assert not verify("s", h, body + b" ", now=t), "a changed body"
+    assert not verify("other", h, body, now=t), "another secret"
+    assert not verify("s", {**h, "webhook-timestamp": "soon"}, body, now=t)
+    assert not verify("s", {k: v for k, v in h.items() if k != "webhook-signature"}, body, now=t), "unsigned"
+    rotated = {**h, "webhook-signature": "v1,bm90IGl0 " + h["webhook-signature"]}
+    assert verify("s", rotated, body, now=t), "one of several signatures (key rotation) is enough"
 
 
 def _entries(spec: list[tuple[str, str, str]]):

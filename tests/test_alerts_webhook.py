@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import pytest
 import requests
+from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
-from tests.alerts_helpers import NOW, add_coverage_match, add_keyword_matches
+from tests.alerts_helpers import NOW, add_coverage_match, add_keyword_matches, readme_verify
 
 SECRET = "s3cret-key"
 
@@ -100,6 +101,44 @@ def test_a_flaky_receiver_gets_each_match_once_after_retries(setup, clock, https
 
     add_keyword_matches(app.store, {"c": "More sanctions"}, found_at=clock())
     assert run_alerts(app).sent == 1 and len(receiver.calls) == 4, "a new match goes out on the next run"
+
+
+def test_each_attempt_is_signed_with_its_own_time_and_the_delivery_id_for_the_readme_verify(setup, clock, httpserver):
+    """What a receiver sees, checked with the README's `verify`: each POST signed over its id, the time it was sent
+    (the clock as the run goes on, not the run's start) and the body; the id is the same on a retry, the time is
+    not; a delivery captured and replayed 5 minutes later is refused; the deprecated X-Feeds headers still come."""
+    verify = readme_verify()
+    seen: list[tuple[Headers, bytes, float]] = []
+    answers = [500, 200, 200]
+
+    def handler(request: Request) -> Response:
+        seen.append((Headers(request.headers), request.get_data(), clock().timestamp()))  # (case-insensitive)
+        clock.advance(timedelta(minutes=1))  # a slow receiver: the next POST of the batch goes out a minute later
+        return Response("", status=answers[len(seen) - 1])
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    add_keyword_matches(app.store, {"b": "More sanctions"}, found_at=NOW + timedelta(seconds=1))
+    run_alerts(app)  # a: 500, and b waits behind it
+    delivery = next(d for d in app.store.deliveries() if d.status == "pending" and d.attempts == 1)
+    clock.set(delivery.next_attempt)
+    run_alerts(app)  # a again, then b a minute later
+    assert len(seen) == 3 and {d.status for d in app.store.deliveries()} == {"sent"}
+
+    for headers, body, at in seen:
+        assert verify(SECRET, headers, body, now=at)
+        assert headers["Webhook-Timestamp"] == str(int(at)), "the time this POST was sent"
+        assert headers["Webhook-Id"] == headers["X-Feeds-Delivery"] == json.loads(body)["delivery"]
+        assert headers["X-Feeds-Signature"] == "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    (first, _, _), (retry, _, retried_at), (second, body, at) = seen
+    assert first["Webhook-Id"] == retry["Webhook-Id"] == delivery.idempotency_key, "stable across retries"
+    assert first["Webhook-Timestamp"] != retry["Webhook-Timestamp"], "each attempt signed afresh"
+    assert int(second["Webhook-Timestamp"]) == int(retried_at) + 60, "signed when sent, not when the run began"
+    assert not verify(SECRET, second, body, now=at + 301), "replayed more than 5 minutes later: refused"
+    redated = second.copy()
+    redated["webhook-timestamp"] = str(int(at) + 301)
+    assert not verify(SECRET, redated, body, now=at + 301), "nor can it be re-dated: the time is signed"
 
 
 def test_a_dead_destination_fails_after_max_attempts_and_blocks_no_one(setup, clock, httpserver):

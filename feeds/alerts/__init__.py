@@ -18,8 +18,8 @@ refuses for good after taking its recipients (a 5xx to its content: `Attempt.ref
 and the run goes on with that destination's next message: retrying would only hold the others back.
 
 Delivery is at least once: a sender that crashes between sending and recording leaves a lease that expires, and
-the delivery goes out again with the same `X-Feeds-Delivery` key (and Message-ID), which receivers use to drop
-the repeat.
+the delivery goes out again with the same key (a webhook's `webhook-id`, an email's Message-ID), which receivers
+use to drop the repeat.
 """
 
 from __future__ import annotations
@@ -175,7 +175,8 @@ def _send_webhooks(
         if hook.secret_missing:  # never sent unsigned: retried with back-off, and sent once the variable is set
             return Attempt(ok=False, status="error", error=f"not sent: {hook.secret_missing}")
         body = webhook_body(entry, d.name)
-        headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent)
+        sent_at = int(app.clock().timestamp())  # this attempt's time, not the run's: a batch can take minutes
+        headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent, timestamp=sent_at)
         return post_webhook(session, hook.url, body, headers, timeout=timeout, now=now)
 
     _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=refused_for_good)

@@ -3,13 +3,14 @@
 Everything shown comes from external feeds and is hostile: the HTML part escapes every string and links only
 http(s) URLs; header values have their line breaks collapsed and no encoded word in them is decoded (a title
 cannot inject a header); the JSON body is built with `json.dumps`. Output is deterministic (same entries → same
-bytes), so a retried webhook carries the same body and the same signature.
+bytes), so a retried webhook carries the same body (its signature changes with the time it is sent).
 
 What this module must not do: read the clock, touch the store, or send anything.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import html
@@ -25,8 +26,14 @@ from urllib.parse import urlsplit
 from feeds.alerts.select import AlertEntry, group_entries
 from feeds.clock import rfc3339
 
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+STANDARD_SIGNATURE_HEADER = "webhook-signature"
 SIGNATURE_HEADER = "X-Feeds-Signature"
+"""Deprecated: the body's HMAC alone, which a captured delivery replays for ever. Sent beside `webhook-signature`
+for one release (receivers move to the latter), then dropped."""
 DELIVERY_HEADER = "X-Feeds-Delivery"
+"""The delivery key; on webhooks deprecated as `SIGNATURE_HEADER` is (`webhook-id` carries it). Emails keep it."""
 SUBJECT_TITLE_MAX = 80
 UNTITLED = "(untitled)"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -66,17 +73,32 @@ def webhook_body(entry: AlertEntry, destination: str) -> bytes:
 
 
 def signature(secret: str, body: bytes) -> str:
-    """`sha256=<hex>`: HMAC-SHA256 (RFC 2104) of the raw body, keyed with the destination's secret."""
+    """`sha256=<hex>`: HMAC-SHA256 (RFC 2104) of the raw body, keyed with the destination's secret (deprecated:
+    `X-Feeds-Signature`, kept for one release beside `standard_signature`)."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
-def webhook_headers(body: bytes, key: str, *, secret: str | None, user_agent: str) -> dict[str, str]:
+def standard_signature(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
+    """`v1,<base64>`: the Standard Webhooks signature, HMAC-SHA256 of `<id>.<timestamp>.<body>` keyed with the
+    UTF-8 bytes of the destination's secret. Covering the id and the time (Unix seconds) lets a receiver reject a
+    captured delivery replayed later (one older than its tolerance, 5 minutes) and drop a repeat by its id."""
+    signed = f"{delivery_id}.{timestamp}.".encode("ascii") + body
+    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+def webhook_headers(body: bytes, key: str, *, secret: str | None, user_agent: str, timestamp: int) -> dict[str, str]:
+    """The headers of one POST, by the Standard Webhooks convention (`webhook-id`: the delivery key, the same on
+    every retry; `webhook-timestamp`: when this attempt is sent), plus the deprecated `X-Feeds-*` pair."""
     headers = {
         "Content-Type": "application/json",
         "User-Agent": user_agent,
+        ID_HEADER: key,
+        TIMESTAMP_HEADER: str(timestamp),
         DELIVERY_HEADER: key,
     }
     if secret:
+        headers[STANDARD_SIGNATURE_HEADER] = standard_signature(secret, key, timestamp, body)
         headers[SIGNATURE_HEADER] = signature(secret, body)
     return headers
 

@@ -4,7 +4,7 @@
   `"*"`), and a related/pickup match (coverage of one of our releases) when `coverage` is true.
 - **Idempotency key.** Stable per (destination, match), derived from the destination and what identifies the match
   (kind, subject, feed, item key) rather than from row ids, so it survives a rebuilt database; sent as
-  `X-Feeds-Delivery` (webhooks) and in the Message-ID (email). A receiver that keeps the keys sees each match once
+  `webhook-id` (webhooks) and in the Message-ID (email). A receiver that keeps the keys sees each match once
   even when a crashed sender had to send it again.
 - **Digest periods** are wall-clock times in the site's time zone: *hourly* on the hour, *daily* at 08:00, *weekly* on
   Monday at 08:00 (like Google Alerts' "at most once a day / once a week"). A match joins the digest of the first

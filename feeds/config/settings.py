@@ -222,7 +222,7 @@ class WebhookAlert:
     name: str
     url: str
     secret: str | None = None
-    """HMAC-SHA256 key for the signature header (or `secret_env` naming an environment variable)."""
+    """HMAC-SHA256 key for the signature headers (or `secret_env` naming an environment variable)."""
     secret_missing: str | None = None
     """Set when `secret_env` names a variable that is not set: why this webhook's deliveries fail until it is
     (every other command works meanwhile)."""
