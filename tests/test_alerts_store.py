@@ -140,3 +140,41 @@ def test_a_genuine_back_off_still_holds_the_destination(store):
     store.record_attempts([AttemptRecord(a.delivery.id, "pending", 1, week, "429", "slow down", None)], NOW, owner="w1")
     store.release_deliveries([b.delivery.id], owner="w1")
     assert store.claim_deliveries(D, NOW + timedelta(days=1), limit=10, owner="w2", lease=LEASE) == []
+
+
+def test_pending_deliveries_of_a_destination_no_longer_configured_are_cancelled_with_the_reason(store):
+    add_keyword_matches(store, {"a": "Alpha", "b": "Beta", "c": "Gamma"})
+    queue(store)  # webhook:hook, about to be taken out of the config
+    queue(store, "email:desk")  # still configured
+    a, b, c = store.claim_deliveries(D, NOW, limit=10, owner="w1", lease=LEASE)
+    store.record_attempts([AttemptRecord(a.delivery.id, "sent", 1, None, "200", None, NOW)], NOW, owner="w1")
+    store.record_attempts([AttemptRecord(b.delivery.id, "failed", 8, None, "500", "gone", None)], NOW, owner="w1")
+    store.release_deliveries([c.delivery.id], owner="w1")
+
+    assert store.cancel_deliveries(["email:desk"], NOW, lease=LEASE) == {D: 1}
+    by_match = {d.match_id: d for d in store.deliveries(destination=D)}
+    assert by_match[a.match.id].status == "sent" and by_match[b.match.id].status == "failed", "settled: kept"
+    cancelled = by_match[c.match.id]
+    assert (cancelled.status, cancelled.next_attempt, cancelled.last_error) == (
+        "cancelled",
+        None,
+        f"not sent: destination {D} no longer configured",
+    )
+    assert {d.status for d in store.deliveries(destination="email:desk")} == {"pending"}
+    assert store.claim_deliveries(D, NOW + timedelta(days=1), limit=10, owner="w2", lease=LEASE) == [], "never sent"
+    assert store.cancel_deliveries(["email:desk"], NOW, lease=LEASE) == {}, "once"
+    assert store.cancel_deliveries([], NOW, lease=LEASE) == {"email:desk": 3}, "none configured: all cancelled"
+
+    assert store.retry_failed_deliveries(NOW, destination=D) == 1, "failed only"
+    assert store.retry_failed_deliveries(NOW, destination=D, cancelled=True) == 1
+    assert store.count_deliveries(destination=D, status="pending") == 2
+
+
+def test_a_delivery_being_sent_by_a_runner_is_not_cancelled_under_it(store):
+    """A daemon still running the old config is sending it: its outcome is recorded, and it is not cancelled."""
+    add_keyword_matches(store, {"a": "Alpha"})
+    queue(store)
+    (a,) = store.claim_deliveries(D, NOW, limit=10, owner="old", lease=LEASE)
+    assert store.cancel_deliveries([], NOW, lease=LEASE) == {}
+    store.record_attempts([AttemptRecord(a.delivery.id, "sent", 1, None, "200", None, NOW)], NOW, owner="old")
+    assert store.deliveries(destination=D)[0].status == "sent"

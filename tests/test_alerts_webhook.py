@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
+from feeds.store.alerts import NewDelivery
 from tests.alerts_helpers import NOW, add_coverage_match, add_keyword_matches, readme_verify
 
 SECRET = "s3cret-key"
@@ -479,3 +480,40 @@ def test_a_redirecting_receiver_is_named_where_it_points_without_its_secret(setu
     (error,) = run_alerts(app).outcome("webhook:desk").errors
     assert f"answered {status}" in error and "https://hooks.example.org/services/…" in error
     assert "not followed, configure that URL" in error and "SECRET" not in error
+
+
+def test_a_destination_taken_out_of_the_config_has_its_pending_deliveries_cancelled_and_never_sent(
+    setup, clock, httpserver, caplog
+):
+    old, new = Receiver(fail=None), Receiver()
+    httpserver.expect_request("/old", method="POST").respond_with_handler(old)
+    httpserver.expect_request("/new", method="POST").respond_with_handler(new)
+    app = setup(hook("old", httpserver.url_for("/old")) + hook("new", httpserver.url_for("/new")))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "UK sanctions"})
+    first = run_alerts(app)
+    assert first.outcome("webhook:old").retrying == 1 and len(old.calls) == 1, "one failed, one waiting behind it"
+    assert first.cancelled == {}
+
+    app = setup(hook("new", httpserver.url_for("/new")))  # "old" taken out of the config
+    clock.advance(timedelta(days=1))
+    report = run_alerts(app)
+    assert report.cancelled == {"webhook:old": 2}
+    assert "alert destination webhook:old is no longer configured: 2 pending deliveries cancelled" in caplog.text
+    cancelled = app.store.deliveries(destination="webhook:old")
+    assert [d.status for d in cancelled] == ["cancelled", "cancelled"]
+    assert {d.last_error for d in cancelled} == {"not sent: destination webhook:old no longer configured"}
+    assert {d.next_attempt for d in cancelled} == {None}
+    assert [d.status for d in app.store.deliveries(destination="webhook:new")] == ["sent", "sent"]
+
+    add_keyword_matches(app.store, {"c": "More sanctions"}, found_at=clock())
+    (c,) = [m for m in app.store.matches() if m.item.item.key == "c"]
+    app.store.enqueue_deliveries("webhook:new", [NewDelivery(c.id, "c" * 32, clock() + timedelta(hours=1))], clock())
+    app = setup("")  # no destination at all: the run still cancels
+    assert run_alerts(app).cancelled == {"webhook:new": 1}
+
+    app = setup(hook("old", httpserver.url_for("/old")))  # back in the config: what was cancelled stays cancelled
+    clock.advance(timedelta(days=1))
+    assert run_alerts(app).cancelled == {}
+    keys = {d.idempotency_key for d in cancelled}
+    assert [call["key"] in keys for call in old.calls] == [True, False], "only the new match c, sent as a catch-up"
+    assert [d.status for d in app.store.deliveries(destination="webhook:old")] == ["pending", "cancelled", "cancelled"]

@@ -460,6 +460,43 @@ def test_alerts_retry_does_not_queue_what_no_configured_destination_would_send(c
     assert "failed" in run(config, "alerts", "log", "--destination", "webhook:old").output
 
 
+def test_a_destination_taken_out_of_the_config_shows_its_waiting_deliveries_cancelled(config):
+    """They used to stay "pending" in `alerts log` for ever, sent by nothing; now the next `alerts run` cancels
+    them, says so, and `alerts log` gives the reason; `alerts retry --cancelled` queues them again once the
+    destination is back in the config."""
+    from datetime import timedelta
+
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.store.alerts import NewDelivery
+    from tests.alerts_helpers import add_keyword_matches
+
+    base = config.read_text()
+    config.write_text(base + '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers webhook:old
+    app = make_app(load_settings(config, environ={}))
+    now = app.clock()
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=now)
+    (match,) = app.store.matches()
+    app.store.enqueue_deliveries("webhook:old", [NewDelivery(match.id, "k" * 32, now + timedelta(days=1))], now)
+    app.close()
+    config.write_text(base + '\n[[alerts.webhooks]]\nname = "new"\nurl = "https://hooks.example.org/y"\n')
+
+    ran = run(config, "alerts", "run")
+    assert ran.exit_code == 0 and "webhook:old: 1 pending deliveries cancelled (no longer configured" in ran.output
+    listed = run(config, "alerts", "log", "--status", "cancelled")
+    assert "cancelled webhook:old" in listed.output
+    assert "not sent: destination webhook:old no longer configured" in listed.output
+    assert run(config, "alerts", "log", "--status", "pending").output.count("webhook:old") == 0
+    named = run(config, "alerts", "retry", "--cancelled", "webhook:old")
+    assert named.exit_code == 1 and "its cancelled deliveries cannot be sent" in named.output
+
+    config.write_text(base + '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n')
+    assert "0 failed deliveries queued again" in run(config, "alerts", "retry", "old").output
+    assert "1 cancelled deliveries queued again" in run(config, "alerts", "retry", "--cancelled", "old").output
+    assert "pending  webhook:old" in run(config, "alerts", "log").output
+
+
 def test_alerts_run_says_nothing_with_q_unless_a_destination_fails_and_then_exits_1(config):
     """A review's find: `-q` did not silence the alerts summaries, and a failing destination exited 0, so cron
     could not tell a dead webhook from a quiet day."""

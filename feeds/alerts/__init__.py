@@ -1,6 +1,7 @@
 """Alerts for matches: signed webhooks and email (immediately or as digests), each match delivered once.
 
-    run_alerts(app):  destinations_of(settings.alerts) | store.register_destinations(now)
+    run_alerts(app):  destinations_of(settings.alerts) | store.cancel_deliveries(of the others)
+        | store.register_destinations(now)
         | per destination: store.unqueued_matches(since) | select.wants | select.first_due(last_sent_at)
               | store.enqueue_deliveries                                  (UNIQUE(destination, match))
         | per destination: store.claim_deliveries(now)                    (lease, SKIP LOCKED)
@@ -16,6 +17,10 @@ the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in th
 receiver refuses for good (a 4xx other than 408/425/429: `webhook.refused_for_good`), or an email the mail server
 refuses for good after taking its recipients (a 5xx to its content: `Attempt.refused`), fails at its first attempt,
 and the run goes on with that destination's next message: retrying would only hold the others back.
+
+The pending deliveries of a destination taken out of the config (or renamed) are `cancelled` at the start of the
+run (`Store.cancel_deliveries`): nothing would ever send them. `feeds alerts retry --cancelled` queues them again
+once the destination is configured again.
 
 Delivery is at least once: a sender that crashes between sending and recording leaves a lease that expires, and
 the delivery goes out again with the same key (a webhook's `webhook-id`, an email's Message-ID), which receivers
@@ -87,6 +92,8 @@ class DestinationOutcome:
 @dataclass
 class AlertReport:
     outcomes: list[DestinationOutcome] = field(default_factory=list)
+    cancelled: dict[str, int] = field(default_factory=dict)
+    """Pending deliveries cancelled in this run, by destination: ones taken out of the config (or renamed)."""
 
     @property
     def queued(self) -> int:
@@ -112,9 +119,12 @@ def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
     """Queue new matches for every configured destination, then send what is due (see the module docstring)."""
     destinations = destinations_of(app.settings.alerts)
     report = AlertReport([DestinationOutcome(d.key) for d in destinations])
+    now = app.clock()
+    report.cancelled = app.store.cancel_deliveries([d.key for d in destinations], now, lease=LEASE)
+    for key, n in sorted(report.cancelled.items()):
+        log.warning("alert destination %s is no longer configured: %d pending deliveries cancelled", key, n)
     if not destinations:
         return report
-    now = app.clock()
     owner = owner or worker_id()
     tz = app.settings.site.tz
     rules = {r.name.casefold() for r in app.store.rules()}

@@ -41,6 +41,8 @@ def alerts_run(ctx: Context) -> None:
             click.echo(line, err=True)
         else:
             ctx.say(line)
+    for key, n in sorted(report.cancelled.items()):
+        ctx.say(f"{key}: {n} pending deliveries cancelled (no longer configured; `feeds alerts retry --cancelled`)")
     if not report.outcomes:
         ctx.say("no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
     if any(o.errors or o.failed for o in report.outcomes):
@@ -49,7 +51,7 @@ def alerts_run(ctx: Context) -> None:
 
 @alerts.command("log")
 @click.option("--destination", help="Only this destination: its name (desk), or webhook:desk / email:desk.")
-@click.option("--status", type=click.Choice(["pending", "sent", "failed"]))
+@click.option("--status", type=click.Choice(["pending", "sent", "failed", "cancelled"]))
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
@@ -97,13 +99,17 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
 
 @alerts.command("retry")
 @click.argument("destination", required=False)
+@click.option(
+    "--cancelled", is_flag=True, help="Queue the cancelled deliveries of destinations configured again instead."
+)
 @pass_ctx
 @handle_errors
-def alerts_retry(ctx: Context, destination: str | None) -> None:
+def alerts_retry(ctx: Context, destination: str | None, cancelled: bool) -> None:
     """Queue failed deliveries again (all, or one destination's: its name, or webhook:NAME / email:NAME).
 
     Only a configured destination's: nothing sends the deliveries of one taken out of the config (or renamed),
-    which would wait in the queue for ever; naming one is an error."""
+    which would wait in the queue for ever; naming one is an error. With --cancelled, the deliveries cancelled
+    while a destination was out of the config, once it is back in."""
     from feeds.alerts.select import destination_key, destinations_of
     from feeds.errors import NotFoundError
 
@@ -112,11 +118,12 @@ def alerts_retry(ctx: Context, destination: str | None) -> None:
         if destination is not None:
             destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
             if destination not in configured:
+                what = "cancelled" if cancelled else "failed"
                 raise NotFoundError(
-                    f"{destination} is not configured (any more): its failed deliveries cannot be sent; add it back "
+                    f"{destination} is not configured (any more): its {what} deliveries cannot be sent; add it back "
                     "to the config to retry them"
                 )
         now = app.clock()
         keys = [destination] if destination is not None else configured
-        n = sum(app.store.retry_failed_deliveries(now, destination=key) for key in keys)
-    ctx.say(f"{n} failed deliveries queued again")
+        n = sum(app.store.retry_failed_deliveries(now, destination=key, cancelled=cancelled) for key in keys)
+    ctx.say(f"{n} {'cancelled' if cancelled else 'failed'} deliveries queued again")

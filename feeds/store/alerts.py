@@ -68,7 +68,9 @@ alert_deliveries: sa.Table = sa.Table(
 AD = alert_deliveries
 AX = alert_destinations
 
-DeliveryStatus = Literal["pending", "sent", "failed"]
+DeliveryStatus = Literal["pending", "sent", "failed", "cancelled"]
+"""`cancelled`: never sent, and never will be, because its destination was taken out of the config (or renamed)
+while it waited; `last_error` says so."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,9 +323,31 @@ class AlertStoreMixin:
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
 
-    def retry_failed_deliveries(self, now: datetime, *, destination: str | None = None) -> int:
-        """Put failed deliveries back in the queue, due now, with a fresh attempt count (an operator's decision)."""
-        q = AD.update().where(AD.c.status == "failed")
+    def cancel_deliveries(self, configured: Iterable[str], now: datetime, *, lease: timedelta) -> dict[str, int]:
+        """Cancel the pending deliveries of every destination not in `configured` (taken out of the config, or
+        renamed): nothing will send them, and left pending they would be listed as waiting for ever. Not one
+        leased by a runner sending it now (a daemon still running the old config): the next call cancels it if it
+        is still pending then. Returns how many were cancelled, by destination."""
+        keep = sorted(set(configured))
+        where = [AD.c.status == "pending", lease_free(AD, now, lease)]
+        if keep:
+            where.append(AD.c.destination.not_in(keep))
+        with self.engine.connect() as conn:  # (a read first: no write lock taken at every run for nothing)
+            if conn.execute(sa.select(AD.c.id).where(*where).limit(1)).first() is None:
+                return {}
+        reason = sa.literal("not sent: destination ") + AD.c.destination + sa.literal(" no longer configured")
+        q = AD.update().where(*where).values(status="cancelled", next_attempt=None, last_error=reason)
+        with writing(self.engine) as conn:
+            rows = conn.execute(q.values(lease_owner=None, lease_until=None).returning(AD.c.destination)).all()
+        found: dict[str, int] = {}
+        for (destination,) in rows:
+            found[destination] = found.get(destination, 0) + 1
+        return found
+
+    def retry_failed_deliveries(self, now: datetime, *, destination: str | None = None, cancelled: bool = False) -> int:
+        """Put failed deliveries back in the queue, due now, with a fresh attempt count (an operator's decision);
+        with `cancelled`, the cancelled ones instead (their destination is configured again)."""
+        q = AD.update().where(AD.c.status == ("cancelled" if cancelled else "failed"))
         if destination is not None:
             q = q.where(AD.c.destination == destination)
         with writing(self.engine) as conn:
