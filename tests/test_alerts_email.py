@@ -162,6 +162,39 @@ def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, c
     assert mailbox.received[1][2]["Subject"] == "feeds: new match for 'sanctions': Found after the digest"
 
 
+def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_more(setup, clock, mailbox):
+    """A daily digest of 530 matches went out as two messages a minute apart (500, then 30): the run claimed at
+    most 500, and the next run found the rest due. One digest, one message: it lists the 500 newest matches,
+    then says how many more there are and links to the matches feed; every delivery is sent with it."""
+    from feeds.alerts import DIGEST_LISTED
+
+    assert DIGEST_LISTED == 500
+    app = setup(smtp(mailbox.port) + email("daily", "desk@example.org", frequency="daily"))
+    add_keyword_matches(app.store, {f"k{i:03}": f"Sanctions item {i:03}" for i in range(530)})
+    assert run_alerts(app).queued == 530
+    clock.set(datetime(2026, 11, 29, 8, 0, tzinfo=UTC))
+    report = run_alerts(app)
+    assert (report.sent, report.outcome("email:daily").messages) == (530, 1)
+    clock.advance(timedelta(minutes=1))
+    assert run_alerts(app).sent == 0
+    clock.advance(timedelta(days=1))
+    run_alerts(app)
+    assert len(mailbox.received) == 1, "one digest, one message"
+    assert {d.status for d in app.store.deliveries()} == {"sent"}
+
+    ((_, _, msg),) = mailbox.received
+    assert msg["Subject"] == "feeds: 530 new matches for 'sanctions'"
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert text.startswith("530 new matches (alert 'daily', daily digest)")
+    assert text.count("\n* ") == 500 and html.count("<li>") == 500
+    assert "Sanctions item 529" in text and "Sanctions item 030" in text, "the newest listed"
+    assert "Sanctions item 029" not in text and "Sanctions item 029" not in html
+    link = "https://press.example.org/matches/atom.xml"
+    assert f"... and 30 more matches, not listed here (a digest lists the 500 newest): {link}" in text
+    assert f'... and 30 more matches, not listed here (a digest lists the 500 newest): <a href="{link}">' in html
+
+
 def test_a_refusing_destination_does_not_stop_the_others(setup, clock, mailbox):
     app = setup(
         smtp(mailbox.port)

@@ -224,3 +224,18 @@ def test_the_readme_documents_the_webhook_body_as_sent():
     coverage = json.loads(webhook_body(entry(pickup, "Minister visits", "https://press.example.org/r/"), "desk"))
     assert _shape(documented) == _shape(coverage), "the example is a coverage match (its release filled in)"
     assert [k for k, _ in _shape(keyword)] == [k for k, _ in _shape(documented)]
+
+
+def test_a_digest_that_lists_fewer_than_it_carries_counts_them_all_and_says_how_many_more():
+    entries = _entries([("keyword", "sanctions", "A"), ("keyword", "sanctions", "B")])
+    link = "https://press.example.org/matches/atom.xml"
+    msg = build_email(
+        entries, alert_name="daily", frequency="daily", to=["d@x.org"], sender="f@x.org", now=NOW, tz=LONDON,
+        key="k" * 32, unlisted=1, unlisted_link=link,
+    )  # fmt: skip
+    assert msg["Subject"] == "feeds: 3 new matches for 'sanctions'"
+    text = msg.get_body(("plain",)).get_content()
+    assert text.startswith("3 new matches (alert 'daily', daily digest)")
+    assert f"... and 1 more match, not listed here (a digest lists the 2 newest): {link}\n" in text
+    assert email_subject(entries[:1], unlisted=4) == "feeds: 5 new matches for 'sanctions'"
+    assert "more match" not in email_text(entries, alert_name="d", frequency="daily", tz=LONDON)

@@ -178,3 +178,14 @@ def test_a_delivery_being_sent_by_a_runner_is_not_cancelled_under_it(store):
     assert store.cancel_deliveries([], NOW, lease=LEASE) == {}
     store.record_attempts([AttemptRecord(a.delivery.id, "sent", 1, None, "200", None, NOW)], NOW, owner="old")
     assert store.deliveries(destination=D)[0].status == "sent"
+
+
+def test_a_digest_claims_every_due_delivery_at_once_with_the_newest_matches_in_full(store):
+    add_keyword_matches(store, {"a": "Alpha"})
+    add_keyword_matches(store, {"b": "Beta", "c": "Gamma"}, found_at=NOW + timedelta(minutes=1))
+    queue(store)
+    shown, rest = store.claim_digest(D, NOW, listed=2, owner="w1", lease=LEASE)
+    assert [due.match.item.item.title for due in shown] == ["Gamma", "Beta"], "last found first"
+    assert [d.match_id for d in rest] == [m.id for m in store.matches() if m.item.item.key == "a"]
+    assert store.claim_deliveries(D, NOW, limit=10, owner="w2", lease=LEASE) == [], "all leased, the rest too"
+    assert store.claim_digest(D, NOW, listed=2, owner="w2", lease=LEASE) == ([], [])

@@ -4,7 +4,7 @@
         | store.register_destinations(now)
         | per destination: store.unqueued_matches(since) | select.wants | select.first_due(last_sent_at)
               | store.enqueue_deliveries                                  (UNIQUE(destination, match))
-        | per destination: store.claim_deliveries(now)                    (lease, SKIP LOCKED)
+        | per destination: store.claim_deliveries(now) | claim_digest(now)  (lease, SKIP LOCKED)
               | render (webhook_body | build_email: one per match, or one digest for all due)
               | post_webhook | send_email | select.after_attempt | store.record_attempts
 
@@ -55,7 +55,8 @@ from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
 from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
-from feeds.store.alerts import AttemptRecord, DueDelivery, NewDelivery
+from feeds.publish.spec import FEED_FILES
+from feeds.store.alerts import AttemptRecord, Delivery, DueDelivery, NewDelivery
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -68,7 +69,10 @@ LEASE = timedelta(minutes=15)
 HTTP/SMTP timeouts each), so `_send_each` renews the lease of the deliveries it has not sent yet every third of
 it: otherwise another runner would claim them once it expired and send them as well."""
 SEND_BATCH = 50
-DIGEST_BATCH = 500
+DIGEST_LISTED = 500
+"""The most matches a digest lists (the newest): it carries every match due, and says how many more it does not
+list, with a link to the site's matches feed, rather than become a message of megabytes that mail servers refuse
+(a typical limit is 10 to 25 MB; an entry takes about 1 kB in each of the two parts)."""
 
 __all__ = ["AlertReport", "DestinationOutcome", "run_alerts"]
 
@@ -244,7 +248,7 @@ def _send_each(
             continue
         attempt = send(subjects.entry(due))
         for_good = final is not None and final(attempt)
-        _record(store, d, out, [due], attempt, now=now, owner=owner, for_good=for_good)
+        _record(store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good)
         if not attempt.ok and not for_good:
             rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
             store.release_deliveries(rest, owner=owner)
@@ -255,8 +259,10 @@ def _send_each(
 def _send_digest(
     app: App, d: Destination, out: DestinationOutcome, subjects: _Subjects, *, now: datetime, owner: str, tz: tzinfo
 ) -> None:
-    """Everything due for this destination in one message (its digest period has ended)."""
-    claimed = app.store.claim_deliveries(d.key, now, limit=DIGEST_BATCH, owner=owner, lease=LEASE)
+    """Everything due for this destination in one message (its digest period has ended), however much it is:
+    the `DIGEST_LISTED` newest matches listed, the rest counted ("and 30 more") with a link to the matches feed."""
+    listed, rest = app.store.claim_digest(d.key, now, listed=DIGEST_LISTED, owner=owner, lease=LEASE)
+    claimed = [due.delivery for due in listed] + rest
     if not claimed:
         return
     mail = next(e for e in app.settings.alerts.email if e.name == d.name)
@@ -265,10 +271,12 @@ def _send_digest(
         failed = Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
         _record(app.store, d, out, claimed, failed, now=now, owner=owner)
         return
-    entries = [subjects.entry(due) for due in claimed]
+    entries = [subjects.entry(due) for due in listed]
+    site = app.settings.site
+    feed = site.base_url + "matches/" + FEED_FILES[app.settings.publish.formats[0]] if rest else None
     message = build_email(
         entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
-        key=digest_key(e.key for e in entries),
+        key=digest_key(x.idempotency_key for x in claimed), unlisted=len(rest), unlisted_link=feed,
     )  # fmt: skip
     attempt = send_email(smtp, message)
     _record(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)
@@ -282,7 +290,7 @@ def _record(
     store: Store,
     d: Destination,
     out: DestinationOutcome,
-    dues: Sequence[DueDelivery],
+    dues: Sequence[Delivery],
     attempt: Attempt,
     *,
     now: datetime,
@@ -292,10 +300,9 @@ def _record(
     # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
     shared = None
     if len(dues) > 1:
-        shared = after_attempt(max(x.delivery.attempts for x in dues), attempt, now, d.key)[2]
+        shared = after_attempt(max(x.attempts for x in dues), attempt, now, d.key)[2]
     records = []
-    for due in dues:
-        delivery = due.delivery
+    for delivery in dues:
         status, attempts, next_at = after_attempt(delivery.attempts, attempt, now, delivery.idempotency_key)
         if status == "pending" and shared is not None:
             next_at = shared
@@ -309,16 +316,16 @@ def _record(
             out.sent += 1
         elif for_good:
             out.failed += 1
-            log.error("alert %s: match %d refused for good: %s", d.key, due.match.id, error)
+            log.error("alert %s: match %d refused for good: %s", d.key, delivery.match_id, error)
         elif status == "failed":
             out.failed += 1
             log.error(
-                "alert %s: gave up on match %d after %d attempts: %s", d.key, due.match.id, attempts, attempt.error
+                "alert %s: gave up on match %d after %d attempts: %s", d.key, delivery.match_id, attempts, attempt.error
             )
         else:
             out.retrying += 1
             log.warning("alert %s: attempt %d for match %d failed (%s); next at %s", d.key, attempts,
-                        due.match.id, attempt.error, rfc3339(next_at) if next_at else "?")  # fmt: skip
+                        delivery.match_id, attempt.error, rfc3339(next_at) if next_at else "?")  # fmt: skip
     if attempt.ok:
         out.messages += 1
         if attempt.error:  # sent, but not to everyone (a server refusing one of several recipients)

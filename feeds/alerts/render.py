@@ -106,15 +106,16 @@ def webhook_headers(body: bytes, key: str, *, secret: str | None, user_agent: st
 # --- email -----------------------------------------------------------------------------------------------------
 
 
-def email_subject(entries: Sequence[AlertEntry]) -> str:
-    """`feeds: new match for 'sanctions': <title>` for one match, `feeds: 3 new matches for 'a' and 'b'` for more."""
+def email_subject(entries: Sequence[AlertEntry], unlisted: int = 0) -> str:
+    """`feeds: new match for 'sanctions': <title>` for one match, `feeds: 3 new matches for 'a' and 'b'` for more
+    (`unlisted`: more matches the message carries without listing them, counted in)."""
     groups = group_entries(entries)
     labels = [_truncate(_one_line(g.label), SUBJECT_TITLE_MAX) for g in groups]
     about = f"{labels[0]}, {labels[1]} and {len(labels) - 2} more" if len(labels) > 2 else " and ".join(labels)
-    if len(entries) == 1:
+    if len(entries) == 1 and not unlisted:
         title = _truncate(_one_line(entries[0].match.item.item.title) or UNTITLED, SUBJECT_TITLE_MAX)
         return _literal(f"feeds: new match for {about}: {title}")
-    return _literal(f"feeds: {len(entries)} new matches for {about}")
+    return _literal(f"feeds: {len(entries) + unlisted} new matches for {about}")
 
 
 def _literal(header_text: str) -> str:
@@ -125,8 +126,16 @@ def _literal(header_text: str) -> str:
     return header_text.replace("=?", "=\u2060?")
 
 
-def email_text(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str, tz: tzinfo) -> str:
-    lines = [_count(len(entries)) + f" (alert '{alert_name}', {_frequency(frequency)})", ""]
+def email_text(
+    entries: Sequence[AlertEntry],
+    *,
+    alert_name: str,
+    frequency: str,
+    tz: tzinfo,
+    unlisted: int = 0,
+    unlisted_link: str | None = None,
+) -> str:
+    lines = [_count(len(entries) + unlisted) + f" (alert '{alert_name}', {_frequency(frequency)})", ""]
     for g in group_entries(entries):
         lines.append(f"{g.heading} ({len(g.entries)})")
         if g.link:
@@ -140,17 +149,29 @@ def email_text(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str
                 lines.append(f"  {item.item.link}")
             lines.append(f"  {_one_line(e.match.why)}")
             lines.append("")
+    if unlisted:
+        lines.append(_unlisted(unlisted, len(entries)) + (f": {unlisted_link}" if unlisted_link else ""))
+        lines.append("")
     lines.append("-- ")
     lines.append(f"Sent by feeds for the alert '{alert_name}'.")
     return "\n".join(lines) + "\n"
 
 
-def email_html(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str, tz: tzinfo) -> str:
+def email_html(
+    entries: Sequence[AlertEntry],
+    *,
+    alert_name: str,
+    frequency: str,
+    tz: tzinfo,
+    unlisted: int = 0,
+    unlisted_link: str | None = None,
+) -> str:
     e_ = html.escape
     parts = [
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>',
         '<body style="font-family:sans-serif;line-height:1.4">',
-        f"<p>{e_(_count(len(entries)))} (alert &lsquo;{e_(alert_name)}&rsquo;, {e_(_frequency(frequency))})</p>",
+        f"<p>{e_(_count(len(entries) + unlisted))} "
+        f"(alert &lsquo;{e_(alert_name)}&rsquo;, {e_(_frequency(frequency))})</p>",
     ]
     for g in group_entries(entries):
         parts.append(f'<h2 style="font-size:1.1em">{_linked(g.heading, g.link)} ({len(g.entries)})</h2>')
@@ -164,6 +185,9 @@ def email_html(entries: Sequence[AlertEntry], *, alert_name: str, frequency: str
                 f"{e_(_one_line(e.match.why))}</li>"
             )
         parts.append("</ul>")
+    if unlisted:
+        link = f": {_linked(unlisted_link, unlisted_link)}" if unlisted_link else ""
+        parts.append(f"<p>{e_(_unlisted(unlisted, len(entries)))}{link}</p>")
     parts.append(f"<p><small>Sent by feeds for the alert &lsquo;{e_(alert_name)}&rsquo;.</small></p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -179,11 +203,14 @@ def build_email(
     now: datetime,
     tz: tzinfo,
     key: str,
+    unlisted: int = 0,
+    unlisted_link: str | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one),
-    7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words."""
+    7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words. `unlisted`:
+    how many more matches a digest carries than it lists, said at its end with `unlisted_link`."""
     msg = EmailMessage()
-    msg["Subject"] = email_subject(entries)
+    msg["Subject"] = email_subject(entries, unlisted)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Date"] = format_datetime(now)
@@ -193,9 +220,13 @@ def build_email(
     msg[DELIVERY_HEADER] = key
     # Quoted-printable, never 8bit: a client may send 8-bit data only with BODY=8BITMIME to a server that offers
     # it (RFC 6152 §3), and every alert has non-ASCII text (" · " at least). QP keeps the source readable.
-    text = email_text(entries, alert_name=alert_name, frequency=frequency, tz=tz)
+    text = email_text(
+        entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted, unlisted_link=unlisted_link
+    )
     msg.set_content(text, cte="quoted-printable")
-    page = email_html(entries, alert_name=alert_name, frequency=frequency, tz=tz)
+    page = email_html(
+        entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted, unlisted_link=unlisted_link
+    )
     msg.add_alternative(page, subtype="html", cte="quoted-printable")
     return msg
 
@@ -219,6 +250,11 @@ def _one_line(text: str) -> str:
 
 def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _unlisted(unlisted: int, listed: int) -> str:
+    more = "match" if unlisted == 1 else "matches"
+    return f"... and {unlisted} more {more}, not listed here (a digest lists the {listed} newest)"
 
 
 def _count(n: int) -> str:

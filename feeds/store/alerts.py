@@ -13,7 +13,7 @@ What this module must not do: decide what to send or when (that is `feeds.alerts
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -224,40 +224,36 @@ class AlertStoreMixin:
         None while the destination is backing off: a delivery of it that failed is not due again yet (its back-off,
         or the receiver's Retry-After). The back-off belongs to the receiver, not to one message: otherwise each
         run would try the next message on a receiver that asked to be left alone."""
-        failed = sa.alias(AD, "failed")
-        backing_off = (
-            sa.select(failed.c.id)
-            .where(failed.c.destination == destination, failed.c.status == "pending", failed.c.attempts > 0)
-            .where(failed.c.next_attempt > now, failed.c.next_attempt <= now + ATTEMPT_HORIZON)
-            .exists()
-        )
-        due = sa.and_(
-            AD.c.destination == destination,
-            AD.c.status == "pending",
-            sa.or_(AD.c.next_attempt <= now, AD.c.next_attempt > now + ATTEMPT_HORIZON),
-            lease_free(AD, now, lease),
-            ~backing_off,
-        )
         order = (AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id)  # a retried message before those after it
-        q = sa.select(AD.c.id).where(due).order_by(*order).limit(limit)
+        q = sa.select(AD.c.id).where(_due(destination, now, lease)).order_by(*order).limit(limit)
         with self.engine.connect() as conn:
             conn.execution_options(immediate=True)
             with conn.begin():
-                if conn.dialect.name == "postgresql":
-                    q = q.with_for_update(skip_locked=True)
-                ids = [row[0] for row in conn.execute(q)]
+                ids = _lease(conn, q, now, owner=owner, lease=lease)
                 if not ids:
                     return []
-                conn.execute(AD.update().where(AD.c.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease))
-                rows = conn.execute(
-                    sa.select(*_DELIVERY_COLUMNS, *_match_columns())
-                    .join(M, M.c.id == AD.c.match_id)
-                    .join(I, I.c.id == M.c.item_id)
-                    .join(WF, WF.c.id == I.c.feed_id)
-                    .where(AD.c.id.in_(ids))
-                    .order_by(*order)
-                ).all()
+                rows = conn.execute(_due_rows(ids).order_by(*order)).all()
         return [DueDelivery(_delivery_from(r), _match_from(r)) for r in rows]
+
+    def claim_digest(
+        self, destination: str, now: datetime, *, listed: int, owner: str, lease: timedelta
+    ) -> tuple[list[DueDelivery], list[Delivery]]:
+        """Take every due, unleased delivery of `destination` in one transaction, as `claim_deliveries` takes some:
+        a digest is one message, however many matches it carries. The `listed` newest matches (last found first)
+        come with their matches, to be shown; the others as their log rows, to be counted and recorded."""
+        order = (M.c.found_at.desc(), M.c.id.desc())
+        q = sa.select(AD.c.id).join(M, M.c.id == AD.c.match_id).where(_due(destination, now, lease)).order_by(*order)
+        with self.engine.connect() as conn:
+            conn.execution_options(immediate=True)
+            with conn.begin():
+                ids = _lease(conn, q, now, owner=owner, lease=lease)
+                shown = conn.execute(_due_rows(ids[:listed]).order_by(*order)).all() if ids else []
+                rest = [
+                    _delivery_from(r)
+                    for chunk in _chunks(ids[listed:])
+                    for r in conn.execute(sa.select(*_DELIVERY_COLUMNS).where(AD.c.id.in_(chunk)))
+                ]
+        return [DueDelivery(_delivery_from(r), _match_from(r)) for r in shown], rest
 
     def record_attempts(self, records: Sequence[AttemptRecord], now: datetime, *, owner: str) -> None:
         """Save the outcome of send attempts and release their leases (only rows still leased by `owner`)."""
@@ -353,6 +349,54 @@ class AlertStoreMixin:
         with writing(self.engine) as conn:
             result = conn.execute(q.values(status="pending", attempts=0, next_attempt=now, last_error=None))
         return int(result.rowcount or 0)
+
+
+def _due(destination: str, now: datetime, lease: timedelta) -> Any:
+    """Pending deliveries of `destination` that are due and not leased, unless the destination is backing off: a
+    delivery of it that failed is not due again yet (its back-off, or the receiver's Retry-After). The back-off
+    belongs to the receiver, not to one message: otherwise each run would try the next message on a receiver that
+    asked to be left alone."""
+    failed = sa.alias(AD, "failed")
+    backing_off = (
+        sa.select(failed.c.id)
+        .where(failed.c.destination == destination, failed.c.status == "pending", failed.c.attempts > 0)
+        .where(failed.c.next_attempt > now, failed.c.next_attempt <= now + ATTEMPT_HORIZON)
+        .exists()
+    )
+    return sa.and_(
+        AD.c.destination == destination,
+        AD.c.status == "pending",
+        sa.or_(AD.c.next_attempt <= now, AD.c.next_attempt > now + ATTEMPT_HORIZON),
+        lease_free(AD, now, lease),
+        ~backing_off,
+    )
+
+
+def _lease(conn: sa.Connection, q: Any, now: datetime, *, owner: str, lease: timedelta) -> list[int]:
+    """The ids `q` selects, leased to `owner` (in the caller's transaction; rows others lock are skipped)."""
+    if conn.dialect.name == "postgresql":
+        q = q.with_for_update(of=AD, skip_locked=True)
+    ids = [row[0] for row in conn.execute(q)]
+    for chunk in _chunks(ids):
+        conn.execute(AD.update().where(AD.c.id.in_(chunk)).values(lease_owner=owner, lease_until=now + lease))
+    return ids
+
+
+def _due_rows(ids: Sequence[int]) -> Any:
+    """The deliveries `ids` with their matches, items and feeds (`ids`: at most a claim's worth)."""
+    return (
+        sa.select(*_DELIVERY_COLUMNS, *_match_columns())
+        .join(M, M.c.id == AD.c.match_id)
+        .join(I, I.c.id == M.c.item_id)
+        .join(WF, WF.c.id == I.c.feed_id)
+        .where(AD.c.id.in_(ids))
+    )
+
+
+def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
+    """`ids` a few hundred at a time: a database takes only so many bound parameters in one statement."""
+    for i in range(0, len(ids), size):
+        yield ids[i : i + size]
 
 
 def _match_columns() -> tuple[Any, ...]:
