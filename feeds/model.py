@@ -143,6 +143,17 @@ class Topic:
     slug: str
 
 
+@dataclass(frozen=True, slots=True)
+class PublishedFeed:
+    """What publishing has put out of one feed so far, kept in the store (`Store.published_feeds`): its key
+    (`main`, `topic:<slug>`, …), the highest feed-level `updated` it was published with, which it never goes
+    back from, and, for a topic, its name as last published (what its feed and page keep once it has no release)."""
+
+    key: str
+    updated: datetime
+    name: str | None = None
+
+
 # --- ingest outcomes ---------------------------------------------------------------------------------------
 
 IngestStatus = Literal["created", "updated", "unchanged", "rejected"]

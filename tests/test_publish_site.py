@@ -34,6 +34,7 @@ from feeds.errors import PublishError
 from feeds.ingest import run_ingest
 from feeds.publish import STATE_FILE, PublishReport, run_publish
 from feeds.publish import writer as writer_module
+from tests.test_publish_feeds import rfc4287_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE_URL = "https://press.example.org/"
@@ -611,6 +612,41 @@ def test_a_topic_that_disappears_is_removed(site: Site) -> None:
     assert site.publish().changed == []
 
 
+def test_a_topic_feeds_updated_never_goes_back_when_it_loses_its_newest_release(make_site, db_url: str) -> None:
+    """Readers that re-read a feed only when its `updated` moves on took one that went back in time (the newest
+    release re-tagged away: Iran's feed fell back from 4 to 2 November) as stale. It stays at the highest it was
+    published with, kept in the store so that every publish, on every daemon, gives the same bytes."""
+    site = make_site(database_url=db_url)
+    site.publish()
+    iran = site.out / "topics/iran"
+
+    def updated() -> tuple[str, str]:
+        atom = etree.parse(str(iran / "atom.xml")).getroot()
+        assert rfc4287_problems(atom) == []
+        return atom.findtext(f"{ATOM}updated"), etree.parse(str(iran / "rss.xml")).getroot().findtext(
+            "channel/lastBuildDate"
+        )
+
+    assert updated() == ("2026-11-04T11:15:00Z", "Wed, 04 Nov 2026 11:15:00 +0000")  # charlie's
+    site.drop("charlie", "Joint statement on shipping lanes", ["Russia"], "2026-11-04T11:15:00Z")
+    site.ingest()
+    report = site.publish()
+    assert "topics/iran/atom.xml" in report.written
+    assert [e.title for e in parse_ok(iran / "atom.xml").entries] == ["Ministers agree a grain corridor"]
+    assert updated() == ("2026-11-04T11:15:00Z", "Wed, 04 Nov 2026 11:15:00 +0000")
+    assert site.publish().changed == []
+    kept = tree_bytes(site.out)
+    shutil.rmtree(site.out)
+    (site.settings.paths.state / STATE_FILE).unlink()
+    site.publish()
+    assert tree_bytes(site.out) == kept, "the same bytes from scratch"
+
+    site.drop("lima", "Talks resume", ["Iran"], "2026-11-10T08:00:00Z")  # newer than the mark: it moves on
+    site.ingest()
+    site.publish()
+    assert updated() == ("2026-11-10T08:00:00Z", "Tue, 10 Nov 2026 08:00:00 +0000")
+
+
 def test_files_deleted_or_edited_by_hand_are_restored(site: Site) -> None:
     good = tree_bytes(site.out)
     (site.out / "topics/iran/atom.xml").unlink()
@@ -627,6 +663,7 @@ def test_a_dry_run_reports_and_writes_nothing(make_site) -> None:
     assert report.removed == []
     assert not site.out.exists() or not any(site.out.rglob("*"))
     assert not (site.settings.paths.state / STATE_FILE).exists()
+    assert site.app.store.published_feeds() == {}, "nor does it keep any feed's `updated`"
 
     site.publish()
     before = mtimes(site.out)

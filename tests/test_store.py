@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from feeds.errors import ExistsError, MigrationError, NotFoundError, StoreError
-from feeds.model import Change, Release
+from feeds.model import Change, PublishedFeed, Release
 from feeds.store import SQLITE_PAGE_SIZE, SourceState, open_store
 from feeds.store import schema as schema_mod
 
@@ -246,6 +246,45 @@ def test_migration_18_stores_international_feed_hosts_in_their_xn_form_unless_th
         "https://xn--caf-dma.example/rss",
         "https://café.example/rss",
     ]
+    assert store.migrate(NOW) == []
+
+
+def test_published_feeds_keep_their_highest_updated_and_a_topics_last_name(store):
+    """What `feeds publish` keeps of each feed (migration 19): its feed-level `updated` never goes back, whoever
+    records a lower one (a daemon that read the store before another published a newer release), and a topic's
+    name as it was last published, which stays when a later record gives none."""
+    assert store.published_feeds() == {}
+    later, earlier = NOW + timedelta(days=1), NOW - timedelta(days=1)
+    first = {
+        "topic:iran": PublishedFeed("topic:iran", NOW, "Iran"),
+        "main": PublishedFeed("main", NOW, None),
+    }
+    assert store.keep_published_feeds(first, NOW) == 2
+    assert store.published_feeds() == first
+    store.keep_published_feeds(
+        {
+            "topic:iran": PublishedFeed("topic:iran", earlier, "IRAN"),  # older: the time stays, the name moves
+            "main": PublishedFeed("main", later, None),
+            "topic:köln": PublishedFeed("topic:köln", earlier.astimezone(timezone(timedelta(hours=5))), "Köln"),
+        },
+        later,
+    )
+    assert store.published_feeds() == {
+        "topic:iran": PublishedFeed("topic:iran", NOW, "IRAN"),
+        "main": PublishedFeed("main", later, None),
+        "topic:köln": PublishedFeed("topic:köln", earlier, "Köln"),
+    }
+    store.keep_published_feeds({"topic:iran": PublishedFeed("topic:iran", later, None)}, later)
+    assert store.published_feeds()["topic:iran"] == PublishedFeed("topic:iran", later, "IRAN")
+    assert store.keep_published_feeds({}, later) == 0
+
+
+def test_migration_19_adds_the_published_feeds_to_an_older_database(store):
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE published_feeds")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 19))
+    assert [m.version for m in store.migrate(NOW)] == [19]
+    assert store.published_feeds() == {}
     assert store.migrate(NOW) == []
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from feeds.cli import cli
 from feeds.errors import ExistsError, MigrationError, StoreError
-from feeds.model import Match, MatchedTerm
+from feeds.model import Match, MatchedTerm, PublishedFeed
 from feeds.store import SourceState, open_store
 from feeds.store import schema as schema_mod
 from feeds.store.alerts import NewDelivery
@@ -58,6 +58,7 @@ def fill(store) -> None:
     store.register_destinations(["webhook:desk", "email:chief"], NOW)
     store.keep_entry_ids({("matches", "https://news1.example.com/k1"): "tag:press.example.org,2026-11-28:item/1"}, NOW)
     store.mark_releases_applied({rel(1).id: rel(1).content_hash}, NOW)
+    store.keep_published_feeds({"topic:iran": PublishedFeed("topic:iran", NOW, "Iran")}, NOW)
     for match_id, dest in ((1, "webhook:desk"), (2, "webhook:desk"), (1, "email:chief")):
         store.enqueue_deliveries(dest, [NewDelivery(match_id, f"{dest}:{match_id}", NOW + timedelta(minutes=5))], NOW)
     store.save_worker_status("host-a:41", started=NOW - timedelta(hours=2), now=NOW, status={"jobs": {"watch": "ok"}})

@@ -1,6 +1,7 @@
 """Publish: turn the stored releases into the public site in out/.
 
-    run_publish(app):  store.releases(), matches() | plan_site (pure) | render what changed | SiteWriter → out/
+    run_publish(app):  store.releases(), matches(), published_feeds() | plan_site (pure) | keep_published_feeds
+                       | render what changed | SiteWriter → out/
 
 Same store contents give the same bytes on every run and every machine (stable ETags); a publish with nothing
 new writes nothing.
@@ -22,6 +23,7 @@ from feeds.clock import rfc3339
 from feeds.errors import PublishError
 from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
+from feeds.publish.marks import PublishedFeeds
 from feeds.publish.pages import PageRenderer
 from feeds.publish.plan import XSL_PATH, at_base, plan_site
 from feeds.publish.spec import RenderedFile
@@ -95,11 +97,23 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     matches = [m for m in app.store.matches() if m.kind == "keyword" or m.subject in shown]
     rules = {r.name: r.updated_at for r in app.store.rules()}
     ids = EntryIds(app.store.entry_ids(entry_keys(matches)))
+    published = PublishedFeeds(app.store.published_feeds())
     jobs = plan_site(
-        releases, order, settings, renderer, salt=salt, static=static, matches=matches, rules=rules, entry_ids=ids
+        releases,
+        order,
+        settings,
+        renderer,
+        salt=salt,
+        static=static,
+        matches=matches,
+        rules=rules,
+        entry_ids=ids,
+        published=published,
     )
     if ids.minted and not dry_run:  # kept before they are published: an id, once out, never changes
         app.store.keep_entry_ids(ids.minted, now)
+    if published.changed and not dry_run:  # kept before too: a feed's `updated`, once out, never goes back
+        app.store.keep_published_feeds(published.changed, now)
     writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
     report = writer.publish(jobs, dry_run=dry_run, progress=progress)
     report.held, report.held_until = len(held), min(held, default=None)

@@ -40,6 +40,7 @@ from feeds.normalise.topics import topic_slug as _topic_slug
 from feeds.publish.coverage import EntryIds, plan_matches
 from feeds.publish.feeds import render_feed
 from feeds.publish.i18n import messages_for
+from feeds.publish.marks import PublishedFeeds
 from feeds.publish.opml import render_opml
 from feeds.publish.pages import PageRenderer, text_direction
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person, RenderedFile
@@ -168,11 +169,13 @@ def spec_of(
     /,
     *,
     entries: Sequence[Release] | None = None,
+    at_least: datetime = EPOCH,
     **extra: object,
 ) -> FeedSpec:
+    """`at_least`: the `updated` the feed was published with before, which it never goes back from (`marks`)."""
     chosen = newest_first(group.releases if entries is None else entries)
     site = settings.site
-    updated = max((r.updated for r in chosen), default=EPOCH)
+    updated = max(max((r.updated for r in chosen), default=EPOCH), at_least)
     return FeedSpec(
         key=group.key,
         path=group.path,
@@ -353,10 +356,14 @@ def plan_site(
     matches: Sequence[StoredMatch] = (),
     rules: Mapping[str, datetime] | None = None,
     entry_ids: EntryIds | None = None,
+    published: PublishedFeeds | None = None,
 ) -> list[Job]:
     """Every document of the site, as lazily rendered jobs with input fingerprints. `entry_ids`: the match-feed
-    entries' ids as first published, to which the ids of new entries are added (see `EntryIds`)."""
+    entries' ids as first published, to which the ids of new entries are added (see `EntryIds`); `published`: the
+    feeds as published before, to which this publish's are added (see `PublishedFeeds`): a feed's `updated` never
+    goes back."""
     site = settings.site
+    published = published if published is not None else PublishedFeeds()
     size = settings.publish.entries
     by_id = {r.id: r for r in releases}
     ordered = [by_id[i] for i in archive_order if i in by_id]
@@ -380,13 +387,16 @@ def plan_site(
         # stand in for the entries, and the full spec is only built when the feed is rendered: building and
         # hashing every entry's HTML of every feed made up most of a publish with nothing new.
         chosen = newest_first(group.releases if shown is None else shown)
-        head = spec_of(group, settings, entries=(), **extra)
+        newest = max((r.updated for r in chosen), default=EPOCH)
+        name = group.title.removeprefix(f"{site.title}: ") if group.key.startswith("topic:") else None
+        updated = published.updated(group.key, newest, name, empty=not chosen)
+        head = spec_of(group, settings, entries=(), at_least=updated, **extra)
         inputs = (head, "\n".join(keys[r.id] for r in chosen), named(chosen))
         add(
             head.key,
             [head.path + FEED_FILES[f] for f in head.formats],
             inputs,
-            lambda: render_feed(spec_of(group, settings, names, entries=chosen, **extra)),
+            lambda: render_feed(spec_of(group, settings, names, entries=chosen, at_least=updated, **extra)),
         )
 
     # The main feed and its RFC 5005 archives.

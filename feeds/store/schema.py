@@ -250,6 +250,19 @@ entry_ids = sa.Table(
 )
 
 
+# --- feeds as published (migration 19): a feed's `updated` never goes back; a topic's feeds outlive its releases ---
+
+published_feeds = sa.Table(
+    "published_feeds",
+    metadata,
+    sa.Column("key", sa.Text, primary_key=True),  # the feed's key: `main`, `topic:<slug>`, `org:<slug>`, …
+    sa.Column("updated", UTCDateTime, nullable=False),  # the highest feed-level `updated` it was published with
+    sa.Column("name", sa.Text),  # a topic's name as last published (NULL for the other feeds)
+    sa.Column("first_published", UTCDateTime, nullable=False),
+    sa.Column("changed_at", UTCDateTime, nullable=False),
+)
+
+
 # --- coverage found after the fact (migration 6): which releases have been looked for among stored items -----
 
 related_applied = sa.Table(
@@ -449,6 +462,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(16, "ingested files by bytes from any source", _add_index(ingested_files, "ix_ingested_files_sha256")),
     Migration(17, "match-feed entry ids as first published", _create(entry_ids)),
     Migration(18, "international feed hosts in their xn-- form", _dns_feed_hosts),
+    Migration(19, "feeds as published: the highest updated, a topic's name", _create(published_feeds)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

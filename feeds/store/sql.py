@@ -29,6 +29,7 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
+from feeds.store.published import PublishedFeedsMixin
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import releases as R
 from feeds.store.tx import writing
@@ -293,7 +294,7 @@ class Tx:
         self.conn.execute(schema.idempotency.insert().values(key=key, release_id=release_id, created_at=now))
 
 
-class Store(WatchStoreMixin, AlertStoreMixin):
+class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin):
     """A database of releases (and, later, watched feeds, rules, items and matches)."""
 
     def __init__(self, engine: sa.Engine):

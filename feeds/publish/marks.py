@@ -1,0 +1,44 @@
+"""What earlier publishes put out of each feed, and what this one adds (pure): a feed's `updated` never goes back.
+
+    Store.published_feeds() ──► PublishedFeeds(known) ──plan_site──► .changed ──► Store.keep_published_feeds()
+
+A feed's `updated` (Atom `<updated>`, RSS `pubDate`/`lastBuildDate`) is its newest entry's, but never earlier than
+it was published with before: a topic that loses its newest release (re-tagged, or withdrawn before it went public)
+kept the same address, and a reader that re-reads a feed only when `updated` moves on took one that went back in
+time as stale. Removing an entry does not move it on: no reader takes an entry back, so there is nothing new to read.
+Being kept in the store (and read, not the clock), the same store gives the same bytes on every publish and every
+daemon.
+
+What this module must not do: read the clock or the store; it is handed what the store holds and says what to keep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from feeds.model import PublishedFeed
+
+
+@dataclass
+class PublishedFeeds:
+    known: Mapping[str, PublishedFeed] = field(default_factory=dict)
+    """As the store holds them (`Store.published_feeds`), by feed key."""
+    changed: dict[str, PublishedFeed] = field(default_factory=dict)
+    """What this publish moves on or adds, for the caller to keep (`Store.keep_published_feeds`)."""
+
+    def updated(self, key: str, newest: datetime, name: str | None = None, *, empty: bool = False) -> datetime:
+        """The `updated` feed `key` is published with: `newest` (its newest entry's), or the highest it was published
+        with before if that is later. `name`: a topic's name, kept for when it has no release left. A feed never
+        published and `empty` is not recorded (an empty custom feed would otherwise be written on every publish)."""
+        before = self.known.get(key)
+        if before is None:
+            if empty:
+                return newest
+            after = PublishedFeed(key, newest, name)
+        else:
+            after = PublishedFeed(key, max(newest, before.updated), name or before.name)
+        if after != before:
+            self.changed[key] = after
+        return after.updated

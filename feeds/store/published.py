@@ -1,0 +1,64 @@
+"""What publishing has put out of each feed (`published_feeds`, migration 19), kept for the publishes after it.
+
+A promise to subscribers rests on it: a feed's `updated` never goes back (a reader that re-reads a feed only when
+that moves on took one that went back as stale).
+
+What this module must not do: decide what a feed's `updated` or a topic's name is (that is `feeds.publish`); it
+keeps what it is given, never letting a stored `updated` go back, whoever writes (several daemons may publish).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from feeds.model import PublishedFeed
+from feeds.store.schema import published_feeds as PF
+from feeds.store.tx import writing
+
+
+class PublishedFeedsMixin:
+    engine: sa.Engine
+
+    def published_feeds(self) -> dict[str, PublishedFeed]:
+        """Every feed published so far, by key."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(PF.c.key, PF.c.updated, PF.c.name).order_by(PF.c.key)).all()
+        return {key: PublishedFeed(key, updated, name) for key, updated, name in rows}
+
+    def keep_published_feeds(self, feeds: Mapping[str, PublishedFeed], now: datetime) -> int:
+        """Record what a publish put out: a feed's `updated` only ever moves forward (a lower one, from a daemon
+        that read the store before another published, is ignored); its name is replaced unless the new record has
+        none. How many feeds were recorded."""
+        if not feeds:
+            return 0
+        rows = [
+            {"key": f.key, "updated": f.updated, "name": f.name, "first_published": now, "changed_at": now}
+            for f in sorted(feeds.values(), key=lambda f: f.key)
+        ]
+        with writing(self.engine) as conn:
+            insert = _insert(conn.dialect.name)
+            new = insert.excluded
+            stmt = insert.on_conflict_do_update(
+                index_elements=[PF.c.key],
+                set_={
+                    "updated": sa.case((new.updated > PF.c.updated, new.updated), else_=PF.c.updated),
+                    "name": sa.func.coalesce(new.name, PF.c.name),
+                    "changed_at": new.changed_at,
+                },
+            )
+            conn.execute(stmt, rows)
+        return len(rows)
+
+
+def _insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(PF)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(PF)
