@@ -1,4 +1,4 @@
-"""feeds.publish.marks: a feed's `updated` never goes back, and what is kept."""
+"""feeds.publish.marks: a feed's `updated` never goes back, what is kept, and which topics outlive their releases."""
 
 from __future__ import annotations
 
@@ -48,3 +48,11 @@ def test_updated_never_goes_back_and_only_changes_are_kept(
     marks = PublishedFeeds({"topic:iran": known} if known else {})
     assert marks.updated("topic:iran", newest, name, empty=empty) == updated
     assert marks.changed == ({"topic:iran": kept} if kept else {})
+
+
+def test_every_topic_ever_published_is_listed_by_slug() -> None:
+    iran = PublishedFeed("topic:iran", MID, "Iran")
+    marks = PublishedFeeds(
+        {"main": PublishedFeed("main", LATE), "topic:iran": iran, "org:trade": PublishedFeed("org:trade", MID)}
+    )
+    assert marks.topics() == {"iran": iran}

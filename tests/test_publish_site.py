@@ -28,7 +28,7 @@ import pytest
 from lxml import etree, html
 
 from feeds.app import App
-from feeds.clock import FixedClock
+from feeds.clock import FixedClock, rfc822
 from feeds.config import Settings
 from feeds.errors import PublishError
 from feeds.ingest import run_ingest
@@ -600,16 +600,57 @@ def test_an_edit_that_keeps_the_dates_still_reaches_every_page(make_site) -> Non
         assert "Trade Office" in (site.out / page).read_text(), page
 
 
-def test_a_topic_that_disappears_is_removed(site: Site) -> None:
+def test_a_topic_that_loses_its_last_release_keeps_its_feeds_and_page_empty(site: Site) -> None:
+    """A topic whose last release was re-tagged (sent again with other topics) had its feeds and page removed:
+    every reader subscribed to them got 404s, and Feedly, Miniflux or NetNewsWire showed errors or dropped the
+    subscription. They stay, as valid empty feeds whose `updated` stays where it was (same
+    bytes on every publish), and a page that says there is nothing now; the index and the OPML list, which offer
+    feeds to new subscribers, leave the empty topic out. A new release about it fills them again."""
     ukraine = site.out / "topics/ukraine"
-    assert (ukraine / "atom.xml").is_file()
+    updated = etree.parse(str(ukraine / "atom.xml")).getroot().findtext(f"{ATOM}updated")
+    assert updated == "2026-11-06T16:45:00Z"
     site.drop("echo", "Sanctions list updated", [], "2026-11-06T16:45:00Z")
     site.ingest()
     report = site.publish()
-    assert sorted(report.removed) == sorted(f"topics/ukraine/{n}" for n in (*FEED_NAMES, "index.html"))
-    assert not ukraine.exists()
-    assert "topics/ukraine/" not in (site.out / "index.html").read_text()
+    assert report.removed == []
+    files = [f"topics/ukraine/{n}" for n in (*FEED_NAMES, "index.html")]
+    assert set(files) <= set(report.written)
+
+    atom = etree.parse(str(ukraine / "atom.xml")).getroot()
+    assert rfc4287_problems(atom) == []
+    assert atom.find(f"{ATOM}entry") is None
+    assert atom.findtext(f"{ATOM}updated") == updated, "never 'now', nor the empty feed's fixed epoch"
+    assert atom.findtext(f"{ATOM}title") == "Test Press Office: Ukraine"
+    assert parse_ok(ukraine / "atom.xml").entries == []
+    rss = parse_ok(ukraine / "rss.xml")
+    assert rss.entries == [] and rss.feed.title == "Test Press Office: Ukraine"
+    channel = etree.parse(str(ukraine / "rss.xml")).getroot().find("channel")
+    assert channel.findtext("lastBuildDate") == channel.findtext("pubDate") == rfc822(parse_date(updated))
+    feed = json.loads((ukraine / "feed.json").read_bytes())
+    assert feed["version"] == "https://jsonfeed.org/version/1.1" and feed["items"] == []
+    assert feed["feed_url"] == f"{BASE_URL}topics/ukraine/feed.json" and feed["title"] == "Test Press Office: Ukraine"
+
+    page = html.parse(str(ukraine / "index.html")).getroot()
+    text = " ".join(page.text_content().split())
+    assert "There are no releases about Ukraine now." in text
+    assert page.xpath("//meta[@name='robots']/@content") == ["noindex"], "no search result leads to an empty page"
+    assert f"{BASE_URL}topics/ukraine/atom.xml" in page.xpath("//a/@href"), "its feeds are still offered there"
+    for listed in ("index.html", "feeds.opml"):
+        assert "topics/ukraine/" not in (site.out / listed).read_text(encoding="utf-8"), listed
+
     assert site.publish().changed == []
+    kept = tree_bytes(site.out)
+    shutil.rmtree(site.out)
+    (site.settings.paths.state / STATE_FILE).unlink()
+    site.publish()
+    assert tree_bytes(site.out) == kept, "the same bytes from scratch"
+
+    site.drop("kilo", "Sanctions eased", ["Ukraine"], "2026-11-21T09:00:00Z")
+    site.ingest()
+    site.publish()
+    assert [e.title for e in parse_ok(ukraine / "atom.xml").entries] == ["Sanctions eased"]
+    assert "There are no releases" not in (ukraine / "index.html").read_text(encoding="utf-8")
+    assert "topics/ukraine/" in (site.out / "index.html").read_text(encoding="utf-8")
 
 
 def test_a_topic_feeds_updated_never_goes_back_when_it_loses_its_newest_release(make_site, db_url: str) -> None:

@@ -1,4 +1,5 @@
-"""What earlier publishes put out of each feed, and what this one adds (pure): a feed's `updated` never goes back.
+"""What earlier publishes put out of each feed, and what this one adds (pure): a feed's `updated` never goes back,
+and a topic's feeds outlive its last release.
 
     Store.published_feeds() ──► PublishedFeeds(known) ──plan_site──► .changed ──► Store.keep_published_feeds()
 
@@ -42,3 +43,7 @@ class PublishedFeeds:
         if after != before:
             self.changed[key] = after
         return after.updated
+
+    def topics(self) -> dict[str, PublishedFeed]:
+        """Every topic ever published, by its slug (`topic:<slug>`): their feeds and pages stay, empty or not."""
+        return {key.removeprefix("topic:"): f for key, f in self.known.items() if key.startswith("topic:")}

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from importlib import resources
 from pathlib import Path
@@ -465,7 +465,8 @@ class PageRenderer:
     ) -> RenderedFile:
         """`topics/<slug>/index.html`: the releases about one topic, newest first, and the topic's feeds. When
         `releases` are only the newest of `total`, the page says so and links the years (`older_years`, newest
-        first) whose pages list the others."""
+        first) whose pages list the others. A topic with no release left (its feeds stay for their subscribers)
+        says so, and asks search engines not to list the page (`noindex`)."""
         _check_slug(slug, "topic")
         site, words = self.site, self.messages
         head = self._section_head(
@@ -475,6 +476,8 @@ class PageRenderer:
             stylesheet_url,
             feeds,
         )
+        if not releases:
+            head = replace(head, robots="noindex")
         html = self.env.get_template("topic.html").render(
             site=site,
             head=head,

@@ -206,11 +206,16 @@ def topic_names(releases: Sequence[Release], settings: Settings) -> dict[str, st
         for t in r.topics:
             spellings.setdefault(topic_slug(t), Counter())[t] += 1
             first_seen[t] = min(first_seen.get(t, (r.published, r.id)), (r.published, r.id))
-    configured = {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
+    configured = configured_topic_names(settings)
     return {
         slug: configured.get(slug) or min(counts, key=lambda t: (-counts[t], first_seen[t]))
         for slug, counts in spellings.items()
     }
+
+
+def configured_topic_names(settings: Settings) -> dict[str, str]:
+    """The topics the config names (`topics.detect`, the aliases' topics), by slug."""
+    return {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
 
 
 def site_topic_names(releases: Sequence[Release], settings: Settings, now: datetime) -> dict[str, str]:
@@ -220,9 +225,15 @@ def site_topic_names(releases: Sequence[Release], settings: Settings, now: datet
     return topic_names(releases, settings) | topic_names(public, settings)
 
 
-def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[str, str]) -> list[FeedGroup]:
+def feed_groups(
+    releases: Sequence[Release],
+    settings: Settings,
+    names: Mapping[str, str],
+    emptied: Mapping[str, str] | None = None,
+) -> list[FeedGroup]:
     """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
-    topics' names by slug (`topic_names`)."""
+    topics' names by slug (`topic_names`); `emptied`: the names, by slug, of topics published before that have no
+    release now, whose feeds stay (empty) at their addresses."""
     site = settings.site
     words = messages_for(site)
     groups: list[FeedGroup] = []
@@ -234,8 +245,9 @@ def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[
             if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
                 members.append(r)
         by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
-    for slug, rs in sorted(by_topic.items()):
-        name = names[slug]
+    topics = {slug: (names[slug], tuple(rs)) for slug, rs in by_topic.items()}
+    topics |= {slug: (name, ()) for slug, name in (emptied or {}).items() if slug not in by_topic}
+    for slug, (name, of_topic) in sorted(topics.items()):
         groups.append(
             FeedGroup(
                 key=f"topic:{slug}",
@@ -243,7 +255,7 @@ def feed_groups(releases: Sequence[Release], settings: Settings, names: Mapping[
                 title=f"{site.title}: {name}",
                 subtitle=words.say("Releases about %(topic)s from %(author)s.", topic=name, author=site.author),
                 home_url=f"{site.base_url}topics/{slug}/",
-                releases=tuple(rs),
+                releases=of_topic,
                 group="Topics",
             )
         )
@@ -361,7 +373,8 @@ def plan_site(
     """Every document of the site, as lazily rendered jobs with input fingerprints. `entry_ids`: the match-feed
     entries' ids as first published, to which the ids of new entries are added (see `EntryIds`); `published`: the
     feeds as published before, to which this publish's are added (see `PublishedFeeds`): a feed's `updated` never
-    goes back."""
+    goes back, and a topic once published keeps its feeds and page, empty when it has no release left (they are
+    not offered on the index or in the OPML list then, which are for finding feeds to subscribe to)."""
     site = settings.site
     published = published if published is not None else PublishedFeeds()
     size = settings.publish.entries
@@ -436,7 +449,9 @@ def plan_site(
     feed_job(main, current, current=atom_url, prev_archive=archive_url(len(pages)) if pages else None)
 
     # Topic, organisation and custom feeds; topic pages.
-    groups = feed_groups(releases, settings, names)
+    configured = configured_topic_names(settings)
+    emptied = {slug: configured.get(slug) or f.name or slug for slug, f in published.topics().items()}
+    groups = feed_groups(releases, settings, names, emptied)
     for g in groups:
         latest = newest_first(g.releases)[:size]
         feed_job(g, latest)
@@ -454,7 +469,10 @@ def plan_site(
     css_404 = urlsplit(site.base_url).path + "static/site.css"
     main_links = _links("", site.title, "Main", site.base_url, settings)
     group_links = {g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings) for g in groups}
-    all_links = main_links + [link for g in groups for link in group_links[g.key]] + watched.links
+    # An empty topic's feeds are not offered on the index or in the OPML list (its subscribers keep them): an empty
+    # feed is nothing to subscribe to; an empty custom feed is offered, as what the office chose to publish.
+    offered = [g for g in groups if g.releases or not g.key.startswith("topic:")]
+    all_links = main_links + [link for g in offered for link in group_links[g.key]] + watched.links
     links_of = {g.key: group_links[g.key] for g in groups if g.key.startswith(("topic:", "org:"))}  # (by group key)
 
     for g in groups:
@@ -470,7 +488,7 @@ def plan_site(
         add(
             f"page:{g.path}",
             [f"{g.path}index.html"],
-            ("\n".join(keys[r.id] for r in shown), links, named(shown), len(g.releases), older_years),
+            ("\n".join(keys[r.id] for r in shown), links, named(shown), len(g.releases), older_years, name),
             partial(
                 _one,
                 renderer.topic_page,
