@@ -369,7 +369,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     r.only(rel_t, rk, KEYS["[watch.related]"])
     related = RelatedSettings(
         window_days=r.positive(rel_t, (*rk, "window_days"), 14.0),
-        min_score=r.positive(rel_t, (*rk, "min_score"), 0.3),
+        min_score=r.positive(rel_t, (*rk, "min_score"), 0.34),
         min_terms=r.count(rel_t, (*rk, "min_terms"), 2),
         pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), 12),
     )

@@ -161,7 +161,7 @@ class KeywordSetting:
 class RelatedSettings:
     window_days: float = 14.0
     """Releases are watched for coverage this long after publication."""
-    min_score: float = 0.3
+    min_score: float = 0.34
     min_terms: int = 2
     pickup_tokens: int = 12
     """Consecutive words an item must share with a release to count as a verbatim pickup."""
