@@ -4,11 +4,13 @@ items (and again when its text changes)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 
 from feeds.ingest import ingest_paths
+from feeds.model import Match
 from feeds.watch.manage import add_feed
 from feeds.watch.poll import run_watch
 from tests.test_watch_poll import model_coverage, rss
@@ -150,3 +152,38 @@ def test_coverage_a_changed_release_keeps_is_explained_as_the_release_now_reads(
     assert after.id == before.id and after.found_at == before.found_at
     assert after.why.startswith("pickup of 'Two ferries ordered': ") and "Electric" not in after.why
     assert after.score < before.score
+
+
+def test_coverage_scored_on_an_older_scale_is_scored_again(app, httpserver, corpus_releases, clock):
+    """Related scores once counted a name's shorter forms twice in the release's term weight (an item naming
+    every term scored about 0.9). A database from then holds such scores, their `why` without the names' parts,
+    and maybe matches below today's bar: each release of the window is looked for again once, on today's scale
+    (its matches keep their ids and the time they were found)."""
+    model = (corpus_releases / "foreign-secretary-to-visit-moscow.txt").read_text(encoding="utf-8")
+    httpserver.expect_request("/feed.xml").respond_with_data(model_coverage(model), content_type="text/xml")
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    release = app.store.release("foreign-secretary-to-visit-moscow")
+    clock.advance(timedelta(minutes=30))
+    run_watch(app)
+    (now,) = [m for m in app.store.matches() if m.kind == "related"]
+
+    # What the previous version stored: the old score and why, and the release marked looked for by its hash.
+    old = replace(now, score=0.3473, why="related to 'Foreign Secretary to visit Moscow': Lavrov (title); score 0.35")
+    app.store.refresh_matches(
+        [(now.id, Match(old.kind, old.subject, old.item.item.key, feed.id, old.terms, old.score, old.why), now.delay)]
+    )
+    app.store.mark_releases_applied({release.id: release.content_hash}, clock())
+
+    clock.advance(timedelta(minutes=31))
+    report = run_watch(app, feed_ids=[feed.id])
+    assert report.retro_matches == 0
+    (after,) = [m for m in app.store.matches() if m.kind == "related"]
+    assert (after.id, after.found_at, after.score, after.why) == (now.id, now.found_at, now.score, now.why)
+    assert "; score 0.35" not in after.why
+
+    marker = app.store.releases_applied([release.id])
+    assert marker != {release.id: release.content_hash}
+    clock.advance(timedelta(minutes=31))
+    assert run_watch(app, feed_ids=[feed.id]).retro_matches == 0
+    assert app.store.releases_applied([release.id]) == marker, "looked for again once, not on every run"

@@ -620,7 +620,8 @@ class WatchStoreMixin:
             conn.execute(RU.update().where(RU.c.name.in_(list(names))).values(applied_at=now))
 
     def releases_applied(self, ids: Iterable[str]) -> dict[str, str]:
-        """Of these release ids, those already looked for among stored items: id → the content hash then."""
+        """Of these release ids, those already looked for among stored items: id → what was recorded then (the
+        release's content hash and score scale, `feeds.watch.retro`)."""
         wanted = sorted(set(ids))
         found: dict[str, str] = {}
         with self.engine.connect() as conn:
@@ -630,7 +631,8 @@ class WatchStoreMixin:
         return found
 
     def mark_releases_applied(self, hashes: Mapping[str, str], now: datetime) -> None:
-        """Record that these releases (id → content hash) have been looked for among stored items."""
+        """Record that these releases (id → content hash and score scale) have been looked for among stored
+        items."""
         if not hashes:
             return
         rows = [{"release_id": i, "content_hash": h, "applied_at": now} for i, h in sorted(hashes.items())]

@@ -72,6 +72,11 @@ DEFAULT_MIN_SCORE = 0.34
 every term scored 0.6-1.0 by release, 0.89 at the median of the corpus releases); 0.3 / 0.89 is the same bar on
 the scale where naming every name is 1."""
 DEFAULT_SHINGLE = 8
+SCORE_SCALE = 2
+"""The version of how related and pickup scores are worked out. Raise it when a change gives stored matches
+other scores or explanations: each release of the window is then looked for again once among stored items
+(`feeds.watch.retro`), so its coverage is re-scored, and dropped where it no longer reaches the bar. 2: a name's
+shorter forms no longer count twice in the release's term weight (an item naming every term scores 1)."""
 _BOILERPLATE = 3
 """A shingle present in this many releases or more is boilerplate, not a quotation."""
 CORPUS_DAYS = 90

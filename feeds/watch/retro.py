@@ -2,8 +2,8 @@
 
     run_watch | apply_new_rules (rules added or changed: the items of the last `retro_days`; the matches a
               |                  changed rule no longer makes are removed)
-              | apply_new_releases (releases new to the related window, or changed: the items first seen
-                from a day before each one's date to the end of its window)
+              | apply_new_releases (releases new to the related window, or changed, or scored on an older
+                `SCORE_SCALE`: the items first seen from a day before each one's date to the end of its window)
 
 Polling matches each item once, against the rules and releases of that moment: without this, a rule added
 today would never see yesterday's items, and coverage stored before its release was ingested would never be
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from feeds.model import Match, Release, Rule, StoredItem, StoredMatch
 from feeds.watch.matching import Matchers, delay_of, match_item
-from feeds.watch.related import ITEM_SLACK
+from feeds.watch.related import ITEM_SLACK, SCORE_SCALE
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -38,8 +38,8 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> tuple[int
     was ingested (a late file, a remote source polled after the news, a daemon whose first watch ran before its
     first ingest) would never be found. Each release in the related window is therefore looked for once among
     the stored items first seen from `ITEM_SLACK` before its date to the end of its window, and again when
-    its text changes. Idempotent across daemons: matches already stored are skipped. Returns (matches added,
-    matches deleted)."""
+    its text changes or scores are worked out anew (`SCORE_SCALE`). Idempotent across daemons: matches already
+    stored are skipped. Returns (matches added, matches deleted)."""
     if matchers.related is None or not matchers.releases:
         return 0, 0
     pending = _not_applied(app, list(matchers.releases.values()))
@@ -69,7 +69,7 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> tuple[int
         if m.subject in spans and spans[m.subject][0] <= stored.first_seen <= spans[m.subject][1]
     ]
     added = app.store.add_matches(found, now)
-    app.store.mark_releases_applied({r.id: r.content_hash for r in pending}, now)
+    app.store.mark_releases_applied({r.id: _applied_key(r) for r in pending}, now)
     if added:
         log.info("found %d match(es) among stored items for %d release(s) new to the watch", added, len(pending))
     return added, len(unjustified)
@@ -91,9 +91,17 @@ def releases_pending(app: App, now: datetime) -> bool:
 
 
 def _not_applied(app: App, releases: Sequence[Release]) -> list[Release]:
-    """Those of `releases` not yet looked for among stored items, or changed since they were."""
+    """Those of `releases` not yet looked for among stored items, or changed since they were (their text, or
+    how scores are worked out)."""
     done = app.store.releases_applied(r.id for r in releases)
-    return [r for r in releases if done.get(r.id) != r.content_hash]
+    return [r for r in releases if done.get(r.id) != _applied_key(r)]
+
+
+def _applied_key(release: Release) -> str:
+    """What is recorded of a release looked for among stored items: its content hash and the `SCORE_SCALE` its
+    matches were scored on. A release looked for on an older scale is looked for again (once), which re-scores
+    the matches stored of it and drops those no longer made; a record of the hash alone is of scale 1."""
+    return f"{release.content_hash} scale {SCORE_SCALE}"
 
 
 def apply_new_rules(app: App, matchers: Matchers, now: datetime, pending: Sequence[Rule]) -> tuple[int, int]:
