@@ -544,6 +544,19 @@ def test_a_name_found_in_several_forms_weighs_as_its_heaviest_form(names_matcher
     ]
 
 
+def test_two_parts_of_a_name_written_apart_are_one_name_listed_as_written(names_matcher: RelatedMatcher) -> None:
+    (profile,) = [p for p in names_matcher.profiles if p.release_id.endswith(":korea-missile")]
+    weights = {t.text: t.weight for t in profile.terms}
+    content = "The UN met on Friday. The Security Council adjourned over North Korea."
+    (match,) = names_matcher.match("k", 1, "", "", content, None)
+    assert [t.term for t in match.terms] == ["UN", "Security Council", "North Korea"]
+    assert re.fullmatch(
+        r"related to '[^']+': UN / Security Council 0\.\d\d, North Korea 0\.\d\d \(content\); score 0\.\d\d", match.why
+    )
+    unsc = max(weights["UN"], weights["Security Council"])  # one name: the heavier form written
+    assert match.score == pytest.approx((unsc + weights["North Korea"]) / profile.total_weight, abs=1e-4)
+
+
 # --- related: the scale of the score --------------------------------------------------------------------------
 
 _PART = re.compile(r"(?:^|, )[^,()]+? (\d\.\d\d)(?= \(|, )")
