@@ -853,3 +853,14 @@ def test_check_config_shows_what_the_environment_overrides_and_what_the_daemon_r
     data = json.loads(run(config, "check-config", "--json", env=env).output)
     assert data["environment"] == ["FEEDS_API_TOKEN", "FEEDS_DATABASE_URL"]
     assert data["web"] == {"host": "127.0.0.1", "port": 8080, "push_api": True}
+
+
+def test_check_config_and_the_daemons_start_refuse_an_interval_below_its_floor_naming_file_line_and_key(config):
+    """Operators' review: `publish_interval = 10` meant as minutes published every 10 seconds."""
+    config.write_text(config.read_text() + "\n[daemon]\npublish_interval = 10\n")
+    line = config.read_text().splitlines().index("publish_interval = 10") + 1
+    expected = f'{config}:{line}: daemon.publish_interval: must be at least 1 min, got 10 s; did you mean "10m"?'
+    for args in (("check-config",), ("run", "--once")):
+        r = run(config, *args)
+        assert r.exit_code == 1 and expected in r.output, (args, r.output)
+    assert not (config.parent / "out").exists(), "the run did not start"

@@ -911,3 +911,57 @@ def test_state_inside_out_says_how_to_fix_it(tmp_path):
     assert info.value.message.endswith(
         "private state would be served: give paths.out a folder of its own (e.g. 'out'), or move this out of it"
     )
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "message"),
+    [
+        # A number alone is seconds: the one meant as minutes (or hours) is refused, with what it likely meant.
+        ("[daemon]\npublish_interval = 10\n", "daemon.publish_interval", 'least 1 min, got 10 s; did you mean "10m"?'),
+        ("[daemon]\nhousekeeping_interval = 24\n", "daemon.housekeeping_interval", 'got 24 s; did you mean "24h"?'),
+        ("[daemon]\nwatch_tick = 0.5\n", "daemon.watch_tick", "must be at least 1 s, got 0.5 s"),
+        ('[daemon]\nwatch_tick = "10m"\n', "daemon.watch_tick", "must be at most 5 min, got 10 min"),
+        ('[daemon]\npublish_interval = "30s"\n', "daemon.publish_interval", "at least 1 min, got 30 s"),
+        ('[daemon]\npublish_interval = "2d"\n', "daemon.publish_interval", "must be at most 1 day, got 2 days"),
+        ('[daemon]\npublish_debounce = "10m"\n', "daemon.publish_debounce", "must be at most 5 min"),
+        ('[daemon]\nmisfire_grace = "0.5s"\n', "daemon.misfire_grace", "must be at least 1 s, got 0.5 s"),
+        ('[daemon]\ngrace = "2h"\n', "daemon.grace", "must be at most 1 h, got 2 h"),
+        ("[daemon]\nlock_wait = 0.1\n", "daemon.lock_wait", "must be at least 1 s, got 0.1 s"),
+        (
+            '[[sources]]\ntype = "remote_json"\nname = "r"\nurl = "https://www.gov.uk/api/search"\ninterval = 15\n',
+            "sources[0].interval",
+            'at least 1 min, got 15 s; did you mean "15m"?',
+        ),
+        (
+            '[[sources]]\ntype = "folder"\nname = "f"\npath = "in"\ninterval = "0.2s"\n',
+            "sources[0].interval",
+            "must be at least 1 s, got 0.2 s",
+        ),
+    ],
+)
+def test_a_daemon_or_source_interval_outside_its_bounds_is_refused_at_its_key_and_line(tmp_path, toml, key, message):
+    """Operators' review: `publish_interval = 10` meant as minutes published every 10 seconds (and every other
+    interval of the daemon and the sources took any value above zero: `misfire_grace = "0.5s"` crashed the start)."""
+    text = MINIMAL + toml
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    e = info.value
+    assert e.key == key and message in e.message, str(e)
+    assert e.line == text.splitlines().index(next(s for s in text.splitlines() if s.startswith(key.split(".")[-1]))) + 1
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        '[daemon]\nwatch_tick = "1s"\npublish_interval = "1m"\npublish_debounce = "0.1s"\n'
+        'housekeeping_interval = "1h"\ngrace = "1s"\nmisfire_grace = "1s"\nlock_wait = "1s"\n',
+        '[daemon]\nwatch_tick = "5m"\npublish_interval = "1d"\npublish_debounce = "5m"\n'
+        'housekeeping_interval = "7d"\ngrace = "1h"\nmisfire_grace = "1h"\nlock_wait = "1h"\n',
+    ],
+)
+def test_a_daemon_interval_at_its_floor_or_its_ceiling_is_taken(tmp_path, toml):
+    parse_settings(MINIMAL + toml, tmp_path / "feeds.toml", {})
+
+
+def test_the_lock_wait_defaults_to_five_minutes(tmp_path):
+    assert parse_settings(MINIMAL, tmp_path / "feeds.toml", {}).daemon.lock_wait == 300.0

@@ -149,7 +149,7 @@ class Deployment:
     def inbox(self) -> Path:
         return self.root / "inbox"
 
-    def write_config(self, extra: str = "", base: str = BASE_CONFIG, publish_interval: str = "3s") -> None:
+    def write_config(self, extra: str = "", base: str = BASE_CONFIG, publish_interval: str = "1m") -> None:
         daemon = DAEMON_TOML.format(publish_interval=publish_interval, grace=GRACE)
         self.config.write_text(base + daemon + extra, encoding="utf-8")
 
@@ -381,7 +381,7 @@ def test_sigterm_during_a_publish_loses_nothing_and_the_next_start_carries_on(de
     assert len(list((deployment.inbox / "processed").iterdir())) == count
     assert not list(deployment.inbox.glob("*.md"))
 
-    deployment.write_config()  # back to a 3 s periodic publish, the one that will find what is left
+    deployment.write_config()  # the publish 5 s after the start (the periodic one's first) will find what is left
     again = deployment.start()
     expected = {r.id for r in stored}
     wait_for(lambda: all_published_ids(deployment.out) == expected, "every release in atom.xml or its archives")

@@ -163,7 +163,11 @@ class _Reader:
             self.fail(key, f"must be a whole number from 1 to {MAX_COUNT:,}, got {v!r}{_quoting(key, v, int)}")
         return int(v)
 
-    def interval(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
+    def interval(
+        self, t: dict[str, Any], key: KeyPath, default: float, *, floor: float = 0.0, ceiling: float | None = None
+    ) -> float:
+        """A duration in seconds, from `floor` to `ceiling` when given. One outside them is refused with the value
+        as read (`10 s`) and, for a number written without a unit, the unit it likely meant (`"10m"`)."""
         v = t.get(str(key[-1]), default)
         try:
             seconds = parse_interval(v)
@@ -171,7 +175,27 @@ class _Reader:
             return self.fail(key, str(e))  # type: ignore[no-any-return]
         if seconds <= 0:
             self.fail(key, "must be longer than zero")
+        if seconds < floor:
+            self.fail(
+                key,
+                f"must be at least {shown_interval(floor)}, got {shown_interval(seconds)}{_meant(v, floor, ceiling)}",
+            )
+        if ceiling is not None and seconds > ceiling:
+            self.fail(key, f"must be at most {shown_interval(ceiling)}, got {shown_interval(seconds)}")
         return seconds
+
+
+def _meant(v: Any, floor: float, ceiling: float | None) -> str:
+    """For a duration written as a number alone, which is seconds (`publish_interval = 10`, meant as minutes): the
+    smallest unit that brings it within its bounds, as a hint (`; did you mean "10m"?`), or ""."""
+    if isinstance(v, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", v):
+        v = float(v)
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        return ""
+    for unit, size in (("m", 60), ("h", 3600), ("d", 86400)):
+        if floor <= v * size <= (ceiling if ceiling is not None else _YEAR):
+            return f'; did you mean "{v:g}{unit}"? (a number alone is seconds)'
+    return " (a number alone is seconds)"
 
 
 def _headers(headers: Iterable[str]) -> list[str]:

@@ -42,7 +42,19 @@ from feeds.config.settings import (
 )
 from feeds.errors import ConfigError, RuleError
 
-_DAEMON_KEYS = ("watch_tick", "publish_interval", "publish_debounce", "housekeeping_interval", "grace", "misfire_grace")
+_MINUTE, _HOUR, _DAY = 60.0, 3600.0, 86400.0
+_DAEMON_BOUNDS: dict[str, tuple[float, float]] = {
+    "watch_tick": (1.0, 5 * _MINUTE),  # (a watched feed is due every 5 minutes at most: a longer tick makes it late)
+    "publish_interval": (_MINUTE, _DAY),  # (a change is published within seconds anyway: this is the safety net)
+    "publish_debounce": (0.1, 5 * _MINUTE),
+    "housekeeping_interval": (_HOUR, 7 * _DAY),
+    "grace": (1.0, _HOUR),
+    "misfire_grace": (1.0, _HOUR),  # (APScheduler takes whole seconds, at least 1)
+    "lock_wait": (1.0, _HOUR),
+}
+"""Each `[daemon]` duration's floor and ceiling in seconds: a number alone is seconds, so `publish_interval = 10`
+meant as minutes published every 10 seconds; below its floor a value is refused, with the unit it likely meant."""
+_DAEMON_KEYS = tuple(_DAEMON_BOUNDS)
 
 KEYS: dict[str, frozenset[str]] = {
     "[site]": frozenset(
@@ -500,7 +512,12 @@ def _read_daemon(r: _Reader, t: dict[str, Any]) -> DaemonSettings:
     k = ("daemon",)
     r.only(t, k, KEYS["[daemon]"])
     defaults = DaemonSettings()
-    return DaemonSettings(**{n: r.interval(t, (*k, n), getattr(defaults, n)) for n in _DAEMON_KEYS})
+    return DaemonSettings(
+        **{
+            n: r.interval(t, (*k, n), getattr(defaults, n), floor=low, ceiling=high)
+            for n, (low, high) in _DAEMON_BOUNDS.items()
+        }
+    )
 
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
@@ -685,7 +702,8 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
                     name=name,
                     path=path,
                     move=r.get(t, (*k, "move"), bool, True),
-                    interval=r.interval(t, (*k, "interval"), 60.0),
+                    # (a folder is read on its file events anyway: the scan is the safety net)
+                    interval=r.interval(t, (*k, "interval"), 60.0, floor=1.0, ceiling=_DAY),
                     enabled=r.get(t, (*k, "enabled"), bool, True),
                 )
             )
@@ -712,7 +730,8 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
                 RemoteJsonSource(
                     name=name,
                     url=url,
-                    interval=r.interval(t, (*k, "interval"), 900.0),
+                    # (someone's server: polled at most once a minute, `interval = 15` meant as minutes refused)
+                    interval=r.interval(t, (*k, "interval"), 900.0, floor=_MINUTE, ceiling=_DAY),
                     results=r.get(t, (*k, "results"), str, "results"),
                     fields=tuple(sorted(fields_t.items())),
                     link_base=r.get(t, (*k, "link_base"), str, None),

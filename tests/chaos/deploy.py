@@ -112,8 +112,8 @@ workers = 8
 lease = 2
 
 [daemon]
-watch_tick = 0.5
-publish_interval = 1
+watch_tick = 1
+publish_interval = "1m"  # (at least a minute: a change is published within publish_debounce anyway)
 publish_debounce = 0.2
 grace = 3
 housekeeping_interval = "1d"
