@@ -34,7 +34,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from feeds.app import App, make_app
 from feeds.clock import Clock, rfc3339, utc_now
-from feeds.config import FolderSource, Settings, load_settings
+from feeds.config import FolderSource, Settings, load_settings, shown_interval
 from feeds.errors import FeedsError, IngestError
 from feeds.logs import one_line
 from feeds.status import WORKERS_SHOWN
@@ -154,6 +154,10 @@ class Daemon:
         self._published: tuple[object, ...] | None = None
         """The store's change marker (`_changes`) as our last publish saw it."""
         self._wall: Callable[[], float] = time.time
+        self._monotonic: Callable[[], float] = time.monotonic
+        self._lock_sleep: Callable[[float], bool] | None = None
+        """How `run --once` times and waits between its looks at a lock another process holds (tests move a
+        clock on instead); None: `stop_event.wait`, which SIGTERM and SIGINT end."""
         self._clock_seen: tuple[float, float] | None = None
         """(wall clock, monotonic clock) at the last `clock_step`."""
         self._reloaded = ""
@@ -264,19 +268,37 @@ class Daemon:
     def _single_runner(self, app: App, name: str) -> Iterator[bool]:
         """The job's lock across processes: a daemon skips the round when another holds it and tries again
         shortly; `run --once` waits for it (as `feeds ingest` in a shell does), or a release it had just stored
-        waited for the next cron run when an overlapping run's publish began too early to include it."""
-        said = False
-        while True:
+        waited for the next cron run when an overlapping run's publish began too early to include it. It waits
+        `daemon.lock_wait` at most, then the job fails naming the holder (`LockTimeoutError`): a process hung
+        while holding the lock must not hold back every cron run behind it."""
+        if not self.once:
             with app.store.exclusive(name) as mine:
-                if mine or not self.once:
-                    yield mine
-                    return
-            if not said:
-                log.info("%s: waiting for another process's %s to finish", name, name, extra={"job": name})
-                said = True
-            if self.stop_event.wait(0.5):
-                yield False
-                return
+                yield mine
+            return
+        from feeds.store.locks import wait_exclusive
+
+        limit = app.settings.daemon.lock_wait
+
+        def waiting(holder: str | None) -> None:
+            log.info(
+                "%s: waiting for another process's %s to finish (held by %s; for at most %s)",
+                name,
+                name,
+                holder or "a process the lock does not name",
+                shown_interval(limit),
+                extra={"job": name},
+            )
+
+        with wait_exclusive(
+            app.store,
+            name,
+            timeout=limit,
+            stop=self.stop_event,
+            on_wait=waiting,
+            monotonic=self._monotonic,
+            sleep=self._lock_sleep,
+        ) as mine:
+            yield mine
 
     def job_ingest(self, app: App) -> str:
         from feeds.ingest import run_ingest

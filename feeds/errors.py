@@ -17,7 +17,8 @@ Expected outcomes (not modified, unchanged, duplicate) are return values, never 
     ├── StoreError
     │   ├── NotFoundError
     │   ├── ExistsError
-    │   └── MigrationError
+    │   ├── MigrationError
+    │   └── LockTimeoutError(lock, holder, waited)  another process held a single-runner lock too long
     └── PublishError(path)
 """
 
@@ -193,6 +194,22 @@ class ExistsError(StoreError):
 
 class MigrationError(StoreError):
     """The schema could not be brought up to date (or is newer than this code)."""
+
+
+class LockTimeoutError(StoreError):
+    """A single-runner lock (ingest, publish) was still held by another process after the wait's bound: names the
+    lock, its holder as the lock records it (`pid 4242 on host web1, since …`; None when it does not say) and the
+    seconds waited."""
+
+    def __init__(self, lock: str, holder: str | None, waited: float):
+        self.lock = lock
+        self.holder = holder
+        self.waited = waited
+        took = f"{waited / 60:g} min" if waited >= 60 else f"{waited:g} s"
+        super().__init__(
+            f"gave up waiting for the {lock} lock after {took}: held by {holder or 'another process'} "
+            f"(if that process is hung, stop it; to wait longer, raise daemon.lock_wait)"
+        )
 
 
 class PublishError(FeedsError):

@@ -521,6 +521,73 @@ def test_run_once_waits_for_a_publish_another_process_is_running_rather_than_ski
     assert "Published after the other publish" in titles(settings.paths.out / "atom.xml")
 
 
+def test_run_once_gives_up_waiting_for_a_lock_held_too_long_naming_it_and_its_holder_and_exits_1(
+    make_settings, clock, caplog
+):
+    """An operator's review: `feeds run --once` waited without a bound for the publish lock; a process hung while
+    holding it held back every cron run, which piled up behind it. The wait is timed by an injected clock."""
+    settings = make_settings('\n[daemon]\nlock_wait = "2m"\n')
+    drop(settings.source("inbox").path, "once.md", release_md("Waiting for a hung publish"))
+    holder = make_app(settings, clock=clock)
+    now = [0.0]
+
+    def wait(seconds: float) -> bool:
+        now[0] += seconds
+        return False
+
+    caplog.set_level(logging.INFO, logger="feeds.daemon")
+    try:
+        with holder.store.exclusive("publish") as mine:
+            assert mine
+            daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+            daemon._monotonic, daemon._lock_sleep = (lambda: now[0]), wait
+            assert daemon.run_once() == 1
+    finally:
+        holder.close()
+    assert now[0] == pytest.approx(120.0), "it waited for daemon.lock_wait, and no longer"
+    publish = daemon.state.jobs["publish"]
+    assert publish.last_ok is False and publish.last_error is not None
+    assert "gave up waiting for the publish lock after 2 min" in publish.last_error
+    assert f"pid {os.getpid()} on host " in publish.last_error, "the holder is named"
+    assert daemon.state.jobs["ingest"].last_ok and daemon.state.jobs["housekeeping"].last_ok, "the other jobs ran"
+    waiting = rf"publish: waiting for another process's publish to finish \(held by pid {os.getpid()} on host .*"
+    assert re.search(waiting + r"; for at most 2 min\)", caplog.text), caplog.text
+
+
+def test_run_once_waiting_for_a_lock_stops_at_sigterm(deployment):
+    """SIGTERM (a service manager stopping a timer's run) still ends a `run --once` that waits for a lock."""
+    app = deployment.store()
+    try:
+        with app.store.exclusive("ingest") as mine:
+            assert mine
+            proc = subprocess.Popen(
+                deployment.command("--once"),
+                cwd=ROOT,
+                env=deployment.env(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            log = Log(proc.stderr)
+            try:
+                wait_for(lambda: log.find("ingest: waiting for another process's ingest"), "the wait", STARTUP)
+                proc.send_signal(signal.SIGTERM)
+                rc = proc.wait(timeout=DEADLINE)
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                proc.wait(timeout=10)
+                log.join()
+                if proc.stderr:
+                    proc.stderr.close()
+    finally:
+        app.close()
+    assert rc != 0, "a run stopped before it did its work is no success"
+    assert not (deployment.out / "atom.xml").exists(), "nothing ran after the stop"
+    assert not log.find("Traceback"), log.dump()
+
+
 def test_a_trigger_while_the_triggered_job_still_runs_is_not_dropped(make_settings, clock):
     """APScheduler skips a job whose id is still running; a change made during a publish must still publish."""
     from apscheduler.schedulers.background import BackgroundScheduler

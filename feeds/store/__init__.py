@@ -7,6 +7,7 @@ its folder is created on first use. PostgreSQL URLs (`postgresql://…`) use psy
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
 from typing import Any
 
@@ -82,9 +83,12 @@ def _pg_connect_args(url: sa.URL) -> dict[str, Any]:
     """libpq settings for a dependable connection, each unless the URL sets it: a 10 s connect timeout, TCP
     keepalives from our side, and the server's keepalives on our sessions (`options`, added to any the URL gives,
     so a `-c search_path=…` stays), so that a session whose daemon vanished ends within about a minute and
-    releases its advisory locks (`feeds.store.locks`)."""
+    releases its advisory locks (`feeds.store.locks`); and `application_name` naming this process (`feeds
+    host:pid`), by which a process waiting for one of those locks names its holder."""
     given = set(url.query)
     args: dict[str, Any] = {k: v for k, v in {"connect_timeout": 10, **PG_KEEPALIVE}.items() if k not in given}
+    if "application_name" not in given:  # (who holds a lock, in `pg_stat_activity`: `feeds.store.locks`)
+        args["application_name"] = f"feeds {socket.gethostname()}:{os.getpid()}"[:63]
     server = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
     options = url.query.get("options")
     args["options"] = f"{' '.join(options) if isinstance(options, tuple) else options or ''} {server}".strip()

@@ -334,6 +334,12 @@ class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin):
         with exclusive(self.engine, name) as got:
             yield got
 
+    def lock_holder(self, name: str) -> str | None:
+        """Who holds the named lock, as it records it (pid, host, since when), or None."""
+        from feeds.store.locks import holder
+
+        return holder(self.engine, name)
+
     # --- schema ---
 
     def migrate(self, now: datetime) -> list[schema.Migration]:
