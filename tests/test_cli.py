@@ -864,3 +864,75 @@ def test_check_config_and_the_daemons_start_refuse_an_interval_below_its_floor_n
         r = run(config, *args)
         assert r.exit_code == 1 and expected in r.output, (args, r.output)
     assert not (config.parent / "out").exists(), "the run did not start"
+
+
+class FakeTime:
+    """Stands for the `time` module of `feeds.store.locks`: its sleep moves the clock on (and may act, as another
+    process would meanwhile), so a test of a wait for a lock never sleeps."""
+
+    def __init__(self, meanwhile=None) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+        self.meanwhile = meanwhile
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+        if self.meanwhile is not None:
+            self.meanwhile()
+
+
+def test_publish_waits_for_the_publish_lock_another_process_holds_and_writes_only_once_it_is_free(config, monkeypatch):
+    """Operators' review: `feeds publish` from a shell took no lock while the daemon might be publishing, so two
+    publishes could interleave in out/. It now takes the daemon's publish lock, waiting for it (and saying so)."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.store import locks
+
+    (config.parent / "inbox" / "a.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    assert run(config, "ingest").exit_code == 0
+    holder = make_app(load_settings(config, environ={}))
+    held = holder.store.exclusive("publish")
+    assert held.__enter__()
+    written_while_held: list[bool] = []
+
+    def the_other_publish_ends() -> None:
+        written_while_held.append((config.parent / "out" / "atom.xml").exists())
+        if len(written_while_held) == 3:
+            held.__exit__(None, None, None)
+
+    monkeypatch.setattr(locks, "time", FakeTime(the_other_publish_ends))
+    try:
+        r = run(config, "publish")
+    finally:
+        holder.close()
+    assert r.exit_code == 0, r.output
+    assert written_while_held == [False, False, False], "nothing was written while the other publish ran"
+    assert (config.parent / "out" / "atom.xml").exists()
+    assert f"waiting for another process's publish to finish (held by pid {os.getpid()} on host " in r.stderr
+    assert "for at most 5 min" in r.stderr and "waiting" not in r.stdout
+
+
+def test_publish_gives_up_after_daemon_lock_wait_naming_the_holder_and_exits_1(config, monkeypatch):
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.store import locks
+
+    config.write_text(config.read_text() + '\n[daemon]\nlock_wait = "2m"\n')
+    holder = make_app(load_settings(config, environ={}))
+    fake = FakeTime()
+    monkeypatch.setattr(locks, "time", fake)
+    try:
+        with holder.store.exclusive("publish") as mine:
+            assert mine
+            r = run(config, "publish")
+            dry = run(config, "publish", "--dry-run")
+    finally:
+        holder.close()
+    assert r.exit_code == 1
+    assert f"error: gave up waiting for the publish lock after 2 min: held by pid {os.getpid()} on host " in r.output
+    assert fake.now == 120.0 and not (config.parent / "out" / "atom.xml").exists()
+    assert dry.exit_code == 0 and fake.now == 120.0, "a dry run writes nothing: it does not wait"

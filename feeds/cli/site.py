@@ -5,11 +5,15 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 
+from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
+from feeds.config import shown_interval
 
 log = logging.getLogger("feeds.web")
 
@@ -25,7 +29,7 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
     from feeds.publish.websub import PingReport, ping_once
 
     with ctx.app() as app:
-        with ProgressBar("publishing") as bar:
+        with _publish_lock(ctx, app, dry_run), ProgressBar("publishing") as bar:
             report = run_publish(app, dry_run=dry_run, progress=bar)
         pings = PingReport() if dry_run else ping_once(app, report.written)
     if as_json:
@@ -56,6 +60,29 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
             f"{n} release{'' if n == 1 else 's'} dated ahead (embargoed) kept off the site; the first is due "
             f"{rfc3339(report.held_until)}: publish again then (the daemon does)"
         )
+
+
+@contextmanager
+def _publish_lock(ctx: Context, app: App, dry_run: bool) -> Iterator[None]:
+    """The publish lock the daemons take, waited for (`daemon.lock_wait` at most, then `LockTimeoutError` naming
+    its holder): two publishes writing into out/ at once would interleave. A dry run writes nothing: no lock."""
+    if dry_run:
+        yield
+        return
+    from feeds.store.locks import wait_exclusive
+
+    limit = app.settings.daemon.lock_wait
+
+    def waiting(holder: str | None) -> None:
+        if ctx.verbosity >= 0:  # (on stderr: stdout is for the report, JSON with --json)
+            echo(
+                f"waiting for another process's publish to finish (held by "
+                f"{holder or 'a process the lock does not name'}; for at most {shown_interval(limit)})…",
+                err=True,
+            )
+
+    with wait_exclusive(app.store, "publish", timeout=limit, on_wait=waiting):
+        yield
 
 
 @cli.command("serve")

@@ -183,15 +183,16 @@ def wait_exclusive(
     timeout: float,
     stop: threading.Event | None = None,
     on_wait: Callable[[str | None], None] | None = None,
-    monotonic: Callable[[], float] = time.monotonic,
+    monotonic: Callable[[], float] | None = None,
     sleep: Callable[[float], bool] | None = None,
 ) -> Iterator[bool]:
     """Take the named lock, waiting up to `timeout` seconds while another process holds it.
 
     Yields True once held; False when `stop` is set while waiting (SIGTERM: the caller gives up the section);
     raises `LockTimeoutError` naming the holder when the bound passes. `on_wait(holder)` is called once, when the
-    wait begins. `monotonic` and `sleep` (which waits and returns whether to stop; by default `stop.wait`) are
-    injected by tests, which move the clock on instead of sleeping."""
+    wait begins. `monotonic` (default `time.monotonic`) and `sleep` (which waits and returns whether to stop;
+    default `stop.wait`, or `time.sleep`) are injected by tests, which move the clock on instead of sleeping."""
+    clock = monotonic or time.monotonic
     wait = sleep or (stop.wait if stop is not None else _sleep)
     deadline: float | None = None
     while True:
@@ -199,7 +200,7 @@ def wait_exclusive(
             if mine:
                 yield True
                 return
-        now = monotonic()
+        now = clock()
         if deadline is None:
             deadline = now + timeout
             if on_wait is not None:
