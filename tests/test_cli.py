@@ -936,3 +936,25 @@ def test_publish_gives_up_after_daemon_lock_wait_naming_the_holder_and_exits_1(c
     assert f"error: gave up waiting for the publish lock after 2 min: held by pid {os.getpid()} on host " in r.output
     assert fake.now == 120.0 and not (config.parent / "out" / "atom.xml").exists()
     assert dry.exit_code == 0 and fake.now == 120.0, "a dry run writes nothing: it does not wait"
+
+
+def test_ingest_gives_up_after_daemon_lock_wait_naming_the_holder_and_exits_1(config, monkeypatch):
+    """As `feeds publish` and `run --once`: a process hung holding the ingest lock held `feeds ingest` for ever."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.store import locks
+
+    (config.parent / "inbox" / "a.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
+    holder = make_app(load_settings(config, environ={}))
+    fake = FakeTime()
+    monkeypatch.setattr(locks, "time", fake)
+    try:
+        with holder.store.exclusive("ingest") as mine:
+            assert mine
+            r = run(config, "ingest")
+    finally:
+        holder.close()
+    assert r.exit_code == 1 and fake.now == 300.0
+    assert f"error: gave up waiting for the ingest lock after 5 min: held by pid {os.getpid()} on host " in r.output
+    assert f"waiting for another process's ingest to finish (held by pid {os.getpid()}" in r.stderr
+    assert (config.parent / "inbox" / "a.txt").exists(), "the file was left where it was"

@@ -60,6 +60,28 @@ class Context:
         finally:
             app.close()
 
+    @contextmanager
+    def lock(self, app: App, name: str) -> Iterator[None]:
+        """The single-runner lock the daemons take for `name` (ingest, publish), waited for while another process
+        holds it, saying so on stderr (stdout is for the report, JSON with --json), for `daemon.lock_wait` at
+        most; then `LockTimeoutError` names its holder (a process hung while holding it must not hold this
+        command for ever). SIGTERM and Ctrl-C end the wait as they end the command."""
+        from feeds.config import shown_interval
+        from feeds.store.locks import wait_exclusive
+
+        limit = app.settings.daemon.lock_wait
+
+        def waiting(holder: str | None) -> None:
+            if self.verbosity >= 0:
+                echo(
+                    f"waiting for another process's {name} to finish (held by "
+                    f"{holder or 'a process the lock does not name'}; for at most {shown_interval(limit)})…",
+                    err=True,
+                )
+
+        with wait_exclusive(app.store, name, timeout=limit, on_wait=waiting):
+            yield
+
 
 pass_ctx = click.make_pass_decorator(Context)
 

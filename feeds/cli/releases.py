@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import sys
-import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
-from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.ingest import ingest_paths, run_ingest
@@ -35,7 +32,9 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     Exits 1 if a given PATH could not be ingested, a configured source could not be read at all (its folder,
     or a remote source's document), or files could not be moved out of a drop folder.
     """
-    with ctx.app() as app, _ingest_lock(ctx, app), ProgressBar("ingesting") as bar:
+    # The daemons' ingest lock: a daemon reading the same drop folder at the same moment would take files from
+    # under this run.
+    with ctx.app() as app, ctx.lock(app, "ingest"), ProgressBar("ingesting") as bar:
         report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
     if as_json:
         echo_json(report_json(report))
@@ -43,22 +42,6 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
         _print_report(ctx, report)
     if (paths and report.count("rejected")) or report.unreadable or report.stuck:
         sys.exit(1)
-
-
-@contextmanager
-def _ingest_lock(ctx: Context, app: App, *, poll: float = 0.5) -> Iterator[None]:
-    """The ingest lock the daemons take, waited for: a daemon (or another `feeds ingest`) reading the same drop
-    folder at the same moment would take files from under this run."""
-    said = False
-    while True:
-        with app.store.exclusive("ingest") as mine:
-            if mine:
-                yield
-                return
-        if not said and ctx.verbosity >= 0:  # (on stderr: stdout is for the report, JSON with --json)
-            echo("waiting for another process's ingest to finish…", err=True)
-        said = True
-        time.sleep(poll)
 
 
 def _print_report(ctx: Context, report: IngestReport) -> None:

@@ -13,7 +13,6 @@ import click
 from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
-from feeds.config import shown_interval
 
 log = logging.getLogger("feeds.web")
 
@@ -64,24 +63,12 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
 
 @contextmanager
 def _publish_lock(ctx: Context, app: App, dry_run: bool) -> Iterator[None]:
-    """The publish lock the daemons take, waited for (`daemon.lock_wait` at most, then `LockTimeoutError` naming
-    its holder): two publishes writing into out/ at once would interleave. A dry run writes nothing: no lock."""
+    """The daemons' publish lock (two publishes writing into out/ at once would interleave); a dry run writes
+    nothing and takes none."""
     if dry_run:
         yield
         return
-    from feeds.store.locks import wait_exclusive
-
-    limit = app.settings.daemon.lock_wait
-
-    def waiting(holder: str | None) -> None:
-        if ctx.verbosity >= 0:  # (on stderr: stdout is for the report, JSON with --json)
-            echo(
-                f"waiting for another process's publish to finish (held by "
-                f"{holder or 'a process the lock does not name'}; for at most {shown_interval(limit)})…",
-                err=True,
-            )
-
-    with wait_exclusive(app.store, "publish", timeout=limit, on_wait=waiting):
+    with ctx.lock(app, "publish"):
         yield
 
 
