@@ -923,3 +923,22 @@ def test_a_push_the_database_fails_is_one_log_line_without_the_sql(api, caplog, 
         assert api.post(body={"title": "T", "body": "B"}).status_code == code
     assert f"push API: {code} from 127.0.0.1: {said}" in caplog.text
     assert "INSERT" not in caplog.text and "Traceback" not in caplog.text
+
+
+def test_feeds_serve_publishes_after_a_push_only_when_no_other_process_is_publishing(make_settings, make_app_for):
+    """`feeds serve` published a push without the daemons' publish lock, so its publish could interleave in out/
+    with a daemon's or a `feeds publish` from a shell. It takes the lock, and tries again shortly when it is held."""
+    from feeds.web.publisher import PublishSoon
+
+    settings = make_settings()
+    app, other = make_app_for(settings), make_app_for(settings)
+    index = settings.paths.out / "index.html"
+    soon = PublishSoon(app, delay=0.05)
+    with other.store.exclusive("publish") as mine:
+        assert mine
+        soon._run()  # (the timer's work, here and now)
+        assert not index.exists(), "nothing written while another process publishes"
+        assert soon._timer is not None, "tried again shortly"
+    soon.wait()
+    assert index.is_file()
+    soon.close()

@@ -45,10 +45,30 @@ class PublishSoon:
 
         with self._publishing:  # one at a time
             try:
-                report = run_publish(self.app)
+                # The daemons' publish lock: a daemon's publish or a `feeds publish` from a shell writing into out/
+                # at the same moment would interleave with this one. Held: tried again shortly, as a daemon does.
+                with self.app.store.exclusive("publish") as mine:
+                    if not mine:
+                        self._again()
+                        return
+                    report = run_publish(self.app)
                 log.info("published after a push: %d changed", len(report.changed))
             except Exception:  # the server keeps serving; the next push publishes again
                 log.exception("publishing after a push failed")
+
+    def _again(self) -> None:
+        """Another process holds the publish lock: publish once it is done (stopping, leave it to that one, which
+        may have begun before the push: the next publish, by anyone, includes it)."""
+        holder = self.app.store.lock_holder("publish") or "another process"
+        with self._lock:
+            closed = self._closed
+        if closed:
+            log.warning(
+                "not published after a push at the stop: %s is publishing (the next publish includes it)", holder
+            )
+            return
+        log.debug("publish after a push: %s is publishing; trying again shortly", holder)
+        self()
 
     def wait(self) -> None:
         """Until no publish is scheduled or running (tests, and `close`)."""
