@@ -35,8 +35,13 @@ def run(config: Path, *args: str, env: dict[str, str] | None = None):
 def test_check_config_ok(config):
     r = run(config, "check-config")
     assert r.exit_code == 0 and "OK" in r.output and "https://press.example.org/" in r.output
+    assert (
+        "  daemon    watch tick 30 s, publish every 10 min (and 2 s after a change), housekeeping every 1 day;"
+        " a lock another process holds is waited for 5 min at most" in r.output
+    )
     data = json.loads(run(config, "check-config", "--json").output)
     assert data["sources"] == [{"name": "inbox", "type": "folder", "path": str(config.parent / "inbox")}]
+    assert data["daemon"]["publish_interval"] == 600 and data["daemon"]["lock_wait"] == 300
 
 
 def test_check_config_warns_of_a_missing_source_folder_and_refuses_an_output_that_is_a_file(config):

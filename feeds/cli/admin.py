@@ -57,6 +57,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "database": open_store(s.database_url).url,
         "sources": sources,
         "web": {"host": s.web.host, "port": s.web.port, "push_api": s.web.api_token is not None},
+        "daemon": dataclasses.asdict(s.daemon),  # (seconds)
         "environment": environment,
     }
     problems = list(s.alerts.missing_secrets)
@@ -102,6 +103,13 @@ def check_config(ctx: Context, as_json: bool) -> None:
     ctx.say(
         f"  watch     every {shown_interval(s.watch.interval)}; {feeds} watched feed{'' if feeds == 1 else 's'} and"
         f" {rules} keyword rule{'' if rules == 1 else 's'} in this file"
+    )
+    d = s.daemon
+    ctx.say(
+        f"  daemon    watch tick {shown_interval(d.watch_tick)}, publish every {shown_interval(d.publish_interval)}"
+        f" (and {shown_interval(d.publish_debounce)} after a change), housekeeping every"
+        f" {shown_interval(d.housekeeping_interval)}; a lock another process holds is waited for"
+        f" {shown_interval(d.lock_wait)} at most"
     )
     if "FEEDS_FETCH_ALLOW" in environment:
         ctx.say(f"  allow     {', '.join(s.http.allow)} (FEEDS_FETCH_ALLOW added to http.allow)")
