@@ -30,6 +30,7 @@ from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
 from feeds.store.published import PublishedFeedsMixin
+from feeds.store.retention import RetentionStoreMixin
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import releases as R
 from feeds.store.tx import writing
@@ -294,7 +295,7 @@ class Tx:
         self.conn.execute(schema.idempotency.insert().values(key=key, release_id=release_id, created_at=now))
 
 
-class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin):
+class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin, RetentionStoreMixin):
     """A database of releases (and, later, watched feeds, rules, items and matches)."""
 
     def __init__(self, engine: sa.Engine):
