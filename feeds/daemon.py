@@ -412,14 +412,37 @@ class Daemon:
         return f"{report.queued} queued, {report.sent} sent, {report.retrying} retrying, {report.failed} failed"
 
     def job_housekeeping(self, app: App) -> str:
+        """Forget what is past its retention (`feeds.store.retention` says what each table is kept for): matches
+        first, so that the items they held go in the same run, then items, deliveries, ledger rows, keys, daemons."""
+        from feeds.alerts.select import ENQUEUE_WINDOW
         from feeds.web.api import IDEMPOTENCY_KEPT
 
-        now = app.clock()
-        pruned = app.store.prune_items(now - timedelta(days=app.settings.watch.retention_days))
+        now, settings = app.clock(), app.settings
+        matches = deliveries = files = 0
+        if days := settings.watch.match_retention_days:
+            matches = app.store.prune_matches(now - timedelta(days=days))
+        items = app.store.prune_items(now - timedelta(days=settings.watch.retention_days))
+        if days := settings.alerts.retention_days:
+            deliveries = app.store.prune_deliveries(now - timedelta(days=days), found_before=now - ENQUEUE_WINDOW)
+        if days := settings.daemon.ledger_retention_days:
+            in_folders, unlisted = _files_in_folders(settings)
+            files = app.store.prune_ingested_files(now - timedelta(days=days), in_folders=in_folders, unlisted=unlisted)
         app.store.prune_workers(now - WORKERS_SHOWN)
         app.store.prune_idempotency(now - IDEMPOTENCY_KEPT)
         app.store.optimise()
-        return f"pruned {pruned} old items" if pruned else ""
+        if matches:
+            self.trigger_publish()  # the match feeds and release pages no longer list them
+        said = [
+            f"{n} {one if n == 1 else many}"
+            for n, one, many in (
+                (items, "old item", "old items"),
+                (matches, "match", "matches"),
+                (deliveries, "sent or failed alert delivery", "sent or failed alert deliveries"),
+                (files, "ingested-file record", "ingested-file records"),
+            )
+            if n
+        ]
+        return f"pruned {', '.join(said)}" if said else ""
 
     def heartbeat(self, *, stopped: bool = False) -> None:
         """Publish this daemon's job states and next runs to the store (read by `feeds status`)."""
@@ -864,6 +887,32 @@ def _still_running(event: JobSubmissionEvent) -> None:
     intended (`max_instances=1`): said at debug level, with the job's name (APScheduler's own warning, every tick
     and naming only `Daemon._run_job`, is filtered out in `feeds.logs`)."""
     log.debug("%s: still running since its last start; this run is skipped", event.job_id, extra={"job": event.job_id})
+
+
+def _files_in_folders(settings: Settings) -> tuple[dict[str, set[str]], set[str]]:
+    """(source name → the names of the files in its folder now, the sources whose folder could not be listed):
+    what the ingest ledger must keep rows of, as a file still there may be one committed but not yet moved. Of a
+    folder that cannot be listed every row is kept (and a warning says why): which files are there is unknown."""
+    found: dict[str, set[str]] = {}
+    unlisted: set[str] = set()
+    for source in settings.sources:
+        if isinstance(source, FolderSource):
+            try:
+                with os.scandir(source.path) as entries:
+                    found.setdefault(source.name, set()).update(e.name for e in entries)
+            except FileNotFoundError:  # (no folder, no file in it)
+                found.setdefault(source.name, set())
+            except OSError as e:
+                unlisted.add(source.name)
+                log.warning(
+                    "housekeeping: cannot list %s (%s), the folder of source %r: the records of its ingested "
+                    "files are kept",
+                    source.path,
+                    e.strerror or e,
+                    source.name,
+                    extra={"job": "housekeeping"},
+                )
+    return found, unlisted
 
 
 def _changes(app: App) -> tuple[object, ...]:

@@ -44,6 +44,17 @@ def test_check_config_ok(config):
     assert data["daemon"]["publish_interval"] == 600 and data["daemon"]["lock_wait"] == 300
 
 
+def test_check_config_says_how_long_the_database_keeps_things(config):
+    """Retention is configured across three tables of the file: check-config shows it in one place."""
+    r = run(config, "check-config")
+    assert "  keep      unmatched items 90 days, matches for ever, sent alerts 90 days, ingested files 90 days" in (
+        r.output
+    )
+    config.write_text(config.read_text() + "\n[watch]\nmatch_retention_days = 730\n[alerts]\nretention_days = 0\n")
+    data = json.loads(run(config, "check-config", "--json").output)
+    assert data["retention_days"] == {"items": 90, "matches": 730, "sent_alerts": None, "ingested_files": 90}
+
+
 def test_check_config_warns_of_a_missing_source_folder_and_refuses_an_output_that_is_a_file(config):
     """A typo in a folder's path read as '0 files' for ever; an output path naming a file failed at publish."""
     config.write_text(

@@ -60,6 +60,51 @@ def test_minimal_config_gets_defaults(tmp_path):
     assert s.web.max_body == 1024 * 1024 and s.web.max_releases == 1000
 
 
+def test_retention_defaults_keep_matches_and_forget_old_records(tmp_path):
+    s = load_settings(write(tmp_path, MINIMAL), environ={})
+    assert s.watch.retention_days == 90 and s.watch.match_retention_days == 0, "matches are kept for ever"
+    assert s.alerts.retention_days == 90 and s.daemon.ledger_retention_days == 90
+    text = (
+        MINIMAL
+        + "[watch]\nmatch_retention_days = 730\n[alerts]\nretention_days = 0\n[daemon]\nledger_retention_days = 30\n"
+    )
+    s = load_settings(write(tmp_path, text), environ={})
+    assert (s.watch.match_retention_days, s.alerts.retention_days, s.daemon.ledger_retention_days) == (730, 0, 30)
+
+
+@pytest.mark.parametrize(
+    ("written", "key", "line", "words"),
+    [
+        (
+            "[watch]\nmatch_retention_days = 30",
+            "watch.match_retention_days",
+            6,
+            "at least 90 days (as long as watch.retention_days",
+        ),
+        (
+            "[watch]\nretention_days = 10\nmatch_retention_days = 10",
+            "watch.match_retention_days",
+            7,
+            "at least 30 days (as long as watch.retro_days",
+        ),
+        ("[alerts]\nretention_days = 3", "alerts.retention_days", 6, "at least 8 days (alerts queue"),
+        (
+            "[daemon]\nledger_retention_days = -1",
+            "daemon.ledger_retention_days",
+            6,
+            "a number of days (0: kept for ever)",
+        ),
+        ("[daemon]\nledger_retention_days = 0.5", "daemon.ledger_retention_days", 6, "or at least 1 day,"),
+        ('[alerts]\nretention_days = "90d"', "alerts.retention_days", 6, "a plain number, without a unit"),
+    ],
+)
+def test_retention_keys_are_checked_where_they_are_written(tmp_path, written, key, line, words):
+    with pytest.raises(ConfigError) as info:
+        load_settings(write(tmp_path, MINIMAL + written + "\n"), environ={})
+    assert (info.value.key, info.value.line) == (key, line)
+    assert words in info.value.message, info.value.message
+
+
 def test_a_garbled_fetch_allow_variable_is_an_error_naming_it(tmp_path):
     with pytest.raises(ConfigError, match=re.escape("FEEDS_FETCH_ALLOW: 'http://10.0.0.1/' is not a host name")):
         load_settings(write(tmp_path, MINIMAL), environ={"FEEDS_FETCH_ALLOW": "127.0.0.1,http://10.0.0.1/"})

@@ -29,6 +29,7 @@ import lxml.etree
 import lxml.html
 import pytest
 import requests
+import sqlalchemy as sa
 from werkzeug import Request, Response
 
 from feeds.app import make_app
@@ -1371,3 +1372,150 @@ def test_a_heartbeat_the_database_refuses_is_logged_once_on_one_line_without_its
         assert [w[0] for w in daemon.app.store.worker_statuses(since=clock() - timedelta(days=1))] == [daemon.worker]
     finally:
         daemon.app.close()
+
+
+# --- retention: what housekeeping forgets after years, and what it must keep ------------------------------------
+
+
+def _statuses(report) -> list[str]:
+    return [o.status for o in report.outcomes]
+
+
+def test_housekeeping_forgets_old_ledger_rows_and_the_same_file_dropped_again_is_unchanged(make_settings, clock):
+    """An operator's review: the ledger of ingested files grew with every file for ever. Old rows go; the same
+    bytes dropped again, under the same name or another, publish nothing new (the release's own identity and
+    content hash, or the first file's row, which stays, say "unchanged")."""
+    from feeds.ingest import run_ingest
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    app, inbox = daemon.app, settings.source("inbox").path
+    named = "---\ntitle: Harbour wall\nslug: harbour-wall\npublished: 2026-11-27T09:00:00Z\n---\nThe wall.\n"
+    undated = "---\ntitle: Pier repaired\nslug: pier\n---\nThe pier.\n"
+    by_file = release_md("Quay lights replaced")
+    try:
+        for name, text in (("named.md", named), ("undated.md", undated), ("quay.md", by_file)):
+            drop(inbox, name, text)
+        assert _statuses(run_ingest(app)) == ["created"] * 3
+        clock.advance(timedelta(minutes=1))
+        drop(inbox, "quay (1).md", by_file)  # a second copy: its releases, not new ones
+        assert _statuses(run_ingest(app)) == ["unchanged"]
+        clock.advance(timedelta(days=100))
+        with app.store.engine.connect() as conn:
+            before = conn.execute(sa.text("SELECT count(*) FROM ingested_files")).scalar_one()
+        assert before == 4
+        summary = daemon.job_housekeeping(app)
+        assert "3 ingested-file records" in summary, summary
+        with app.store.engine.connect() as conn:
+            left = sorted(conn.execute(sa.text("SELECT name FROM ingested_files")).scalars())
+        assert left == ["quay.md"], "the first file of a release known only by its file stays"
+        count = app.store.count_releases()
+        for name, text in (
+            ("named.md", named),
+            ("undated.md", undated),
+            ("quay.md", by_file),
+            ("named (2).md", named),
+            ("quay (1).md", by_file),
+            ("quay (2).md", by_file),
+        ):
+            drop(inbox, name, text)
+            assert _statuses(run_ingest(app)) == ["unchanged"], name
+        assert app.store.count_releases() == count, "no release was published twice"
+    finally:
+        app.close()
+
+
+def test_a_ledger_row_whose_file_never_left_the_drop_folder_is_kept_however_old(make_settings, clock):
+    """Committed but not moved (processed/ not writable, a crash between the two): the row is what stops the
+    leftover undoing the version stored since. Housekeeping looks in the drop folder before it forgets a row."""
+    from feeds.ingest import run_ingest
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    app, inbox = daemon.app, settings.source("inbox").path
+    v1 = "---\ntitle: Ferry timetable\nslug: ferry\npublished: 2026-11-27T09:00:00Z\n---\nFirst version.\n"
+    try:
+        drop(inbox, "ferry.md", v1)
+        run_ingest(app)
+        drop(inbox, "ferry-v2.md", v1.replace("First version.", "Second version, corrected."))
+        assert _statuses(run_ingest(app)) == ["updated"]
+        leftover = inbox / "ferry.md"
+        (inbox / "processed" / "ferry.md").rename(leftover)  # as if its move had never happened
+        past = (clock() - timedelta(days=1)).timestamp()
+        os.utime(leftover, (past, past))  # (written before it was ingested, as such a leftover was)
+        clock.advance(timedelta(days=400))
+        daemon.job_housekeeping(app)
+        with app.store.engine.connect() as conn:
+            left = sorted(conn.execute(sa.text("SELECT name FROM ingested_files")).scalars())
+        assert left == ["ferry.md"], left
+        assert _statuses(run_ingest(app)) == ["unchanged"]
+        assert "Second version" in app.store.release("ferry").body_text, "the leftover did not undo the edit"
+    finally:
+        app.close()
+
+
+def test_housekeeping_forgets_old_sent_alerts_and_keeps_matches_by_default(make_settings, clock, caplog):
+    """Sent deliveries were kept for ever too. Sent and failed ones go after `alerts.retention_days`; pending ones
+    stay; matches go only when `watch.match_retention_days` is set."""
+    from feeds.store.alerts import AttemptRecord, NewDelivery
+    from tests.alerts_helpers import add_keyword_matches
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    store, hook = daemon.app.store, "webhook:hook"
+    try:
+        add_keyword_matches(store, {"a": "Alpha sanctions", "b": "Beta sanctions"}, found_at=clock())
+        queued = [
+            NewDelivery(c.match_id, f"k{c.match_id}", clock()) for c in store.unqueued_matches(hook, since=clock())
+        ]
+        store.enqueue_deliveries(hook, queued, clock())
+        (claimed,) = store.claim_deliveries(hook, clock(), limit=1, owner="w", lease=timedelta(minutes=5))
+        sent = AttemptRecord(claimed.delivery.id, "sent", 1, None, "200", None, clock())
+        store.record_attempts([sent], clock(), owner="w")
+        clock.advance(timedelta(days=400))
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            daemon._run_job("housekeeping", daemon.job_housekeeping)
+        assert [d.status for d in store.deliveries()] == ["pending"], "the sent one went, the pending one stays"
+        assert store.count_matches() == 2, "matches are kept for ever by default"
+        assert "housekeeping: pruned 1 sent or failed alert delivery" in caplog.text, caplog.text
+    finally:
+        daemon.app.close()
+
+
+def test_old_matches_go_when_a_match_retention_is_set(make_settings, clock):
+    from tests.alerts_helpers import add_keyword_matches
+
+    settings = make_settings("\n[watch]\nmatch_retention_days = 365\n")
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    store = daemon.app.store
+    try:
+        add_keyword_matches(store, {"old": "Old sanctions"}, found_at=clock() - timedelta(days=400))
+        add_keyword_matches(store, {"new": "New sanctions"}, found_at=clock() - timedelta(days=100))
+        summary = daemon.job_housekeeping(daemon.app)
+        assert "1 match" in summary and "1 old item" in summary, summary
+        assert [m.item.item.key for m in store.matches()] == ["new"]
+        assert [s.item.key for s in store.stored_items()] == ["new"], "the old match's item went with it"
+    finally:
+        daemon.app.close()
+
+
+def test_a_drop_folder_that_cannot_be_listed_keeps_its_ledger_rows(make_settings, clock, caplog):
+    """Housekeeping cannot tell which of its files are still there: it forgets none of them, and says why."""
+    from feeds.ingest import run_ingest
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    app, inbox = daemon.app, settings.source("inbox").path
+    try:
+        drop(inbox, "named.md", "---\ntitle: Harbour wall\nslug: harbour-wall\n---\nThe wall.\n")
+        assert _statuses(run_ingest(app)) == ["created"]
+        inbox.rename(inbox.with_name("inbox-away"))
+        inbox.write_text("not a folder")  # (root may list a folder whatever its mode: a file cannot be listed)
+        clock.advance(timedelta(days=400))
+        with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
+            daemon.job_housekeeping(app)
+        with app.store.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT name FROM ingested_files")).scalars().all() == ["named.md"]
+        assert f"cannot list {inbox}" in caplog.text and "'inbox'" in caplog.text, caplog.text
+    finally:
+        app.close()

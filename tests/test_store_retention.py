@@ -49,6 +49,8 @@ def test_a_ledger_row_whose_file_is_still_in_its_drop_folder_stays_however_old(s
     store_file(store, "other", "stuck.json", "h-o", [rel(2, identity="key:cms/2")], OLD)
     assert store.prune_ingested_files(CUTOFF, in_folders={"inbox": {"stuck.json"}}) == 1
     assert ledger(store) == {("inbox", "stuck.json", "h-s")}, "only its own source's folder counts"
+    assert store.prune_ingested_files(CUTOFF, in_folders={}, unlisted={"inbox"}) == 0, "its folder is unknown"
+    assert store.prune_ingested_files(CUTOFF, in_folders={}) == 1
 
 
 def test_the_first_file_of_releases_known_only_by_their_file_stays_while_they_are_stored(store):

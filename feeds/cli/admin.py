@@ -9,7 +9,7 @@ import sys
 import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.config import FolderSource, shown_interval
+from feeds.config import FolderSource, Settings, shown_interval
 from feeds.errors import ConfigError, ConfigErrors
 from feeds.store import open_store
 
@@ -59,6 +59,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "web": {"host": s.web.host, "port": s.web.port, "push_api": s.web.api_token is not None},
         "daemon": dataclasses.asdict(s.daemon),  # (seconds)
         "environment": environment,
+        # (days; None: kept for ever)
+        "retention_days": _retention(s),
     }
     problems = list(s.alerts.missing_secrets)
     missing = [src for src in s.inboxes if not src.path.is_dir()]
@@ -111,8 +113,24 @@ def check_config(ctx: Context, as_json: bool) -> None:
         f" {shown_interval(d.housekeeping_interval)}; a lock another process holds is waited for"
         f" {shown_interval(d.lock_wait)} at most"
     )
+    kept = {k: "for ever" if v is None else f"{v:g} day{'' if v == 1 else 's'}" for k, v in _retention(s).items()}
+    ctx.say(
+        f"  keep      unmatched items {kept['items']}, matches {kept['matches']}, sent alerts {kept['sent_alerts']},"
+        f" ingested files {kept['ingested_files']}"
+    )
     if "FEEDS_FETCH_ALLOW" in environment:
         ctx.say(f"  allow     {', '.join(s.http.allow)} (FEEDS_FETCH_ALLOW added to http.allow)")
+
+
+def _retention(s: Settings) -> dict[str, float | None]:
+    """What housekeeping keeps, in days (None: for ever), as check-config shows it."""
+    days = {
+        "items": s.watch.retention_days,
+        "matches": s.watch.match_retention_days,
+        "sent_alerts": s.alerts.retention_days,
+        "ingested_files": s.daemon.ledger_retention_days,
+    }
+    return {k: (int(v) if v == int(v) else v) if v else None for k, v in days.items()}
 
 
 def _problem(

@@ -7,6 +7,7 @@ through the reader (file, key path, line). Unknown keys are errors everywhere.
 from __future__ import annotations
 
 import ipaddress
+import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feeds.config.reader import KeyPath, _dotted, _Reader
+from feeds.config.reader import KeyPath, _dotted, _quoting, _Reader
 from feeds.config.settings import (
     AUTHOR_EMAIL,
     MAX_WATCH_INTERVAL,
@@ -71,15 +72,15 @@ KEYS: dict[str, frozenset[str]] = {
     "[publish]": frozenset({"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"}),
     "[[publish.feeds]]": frozenset({"name", "title", "topics", "organisations", "types"}),
     "[watch]": frozenset(
-        {"interval", "workers", "batch", "lease", "retro_days", "retention_days", "own_domains", "related"}
-        | {"feeds", "keywords"}  # ([[watch.feeds]], [[watch.keywords]])
+        {"interval", "workers", "batch", "lease", "retro_days", "retention_days", "match_retention_days"}
+        | {"own_domains", "related", "feeds", "keywords"}  # ([[watch.feeds]], [[watch.keywords]])
     ),
     "[watch.related]": frozenset({"window_days", "min_score", "min_terms", "pickup_tokens"}),
     "[[watch.feeds]]": frozenset({"url", "title", "tags", "interval"}),
     "[[watch.keywords]]": frozenset({"name", "query"}),
     "[web]": frozenset({"host", "port", "api_token", "max_body", "max_releases", "rate_limit", "status_from"}),
-    "[daemon]": frozenset(_DAEMON_KEYS),
-    "[alerts]": frozenset({"webhooks", "email", "smtp"}),
+    "[daemon]": frozenset({*_DAEMON_KEYS, "ledger_retention_days"}),
+    "[alerts]": frozenset({"webhooks", "email", "smtp", "retention_days"}),
     "[[alerts.webhooks]]": frozenset({"name", "url", "secret", "secret_env", "rules", "coverage"}),
     "[[alerts.email]]": frozenset({"name", "to", "rules", "coverage", "frequency"}),
     "[alerts.smtp]": frozenset(
@@ -448,13 +449,25 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         except RuleError as e:
             r.fail((*kk, "query"), str(e))
         keywords.append(KeywordSetting(name=name, query=query))
+    retro_days = r.positive(t, (*k, "retro_days"), 30.0)
+    retention_days = r.positive(t, (*k, "retention_days"), 90.0)
+    # A match pruned while its item may still be matched again (kept, or within the windows of retro matching)
+    # would come back as new: in the feeds, and as an alert.
+    again = "a match pruned sooner could be found again, as new"
+    floors = {
+        f"as long as watch.retention_days: {again}": retention_days,
+        f"as long as watch.retro_days: {again}": retro_days,
+        f"a day longer than watch.related.window_days: {again}": related.window_days + 1,
+        "alerts queue the matches of the last 7 days": 8.0,
+    }
     return WatchSettings(
         interval=interval,
         workers=r.count(t, (*k, "workers"), 16),
         batch=r.count(t, (*k, "batch"), 200),
         lease=r.interval(t, (*k, "lease"), 300.0),
-        retro_days=r.positive(t, (*k, "retro_days"), 30.0),
-        retention_days=r.positive(t, (*k, "retention_days"), 90.0),
+        retro_days=retro_days,
+        retention_days=retention_days,
+        match_retention_days=_days_kept(r, t, (*k, "match_retention_days"), 0.0, floors),
         own_domains=_own_domains(r, t, (*k, "own_domains")),
         related=related,
         feeds=tuple(feeds),
@@ -516,8 +529,26 @@ def _read_daemon(r: _Reader, t: dict[str, Any]) -> DaemonSettings:
         **{
             n: r.interval(t, (*k, n), getattr(defaults, n), floor=low, ceiling=high)
             for n, (low, high) in _DAEMON_BOUNDS.items()
-        }
+        },
+        ledger_retention_days=_days_kept(r, t, (*k, "ledger_retention_days"), defaults.ledger_retention_days, {}),
     )
+
+
+def _days_kept(r: _Reader, t: dict[str, Any], key: KeyPath, default: float, floors: Mapping[str, float]) -> float:
+    """A retention in days: 0 keeps for ever; otherwise at least a day, and at least each of `floors` (what
+    would break if less, by name → days)."""
+    v = t.get(str(key[-1]), default)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
+        r.fail(key, f"must be a number of days (0: kept for ever), got {v!r}{_quoting(key, v, float)}")
+    if v == 0:
+        return 0.0
+    need, why = max(((days, name) for name, days in floors.items()), default=(1.0, ""))
+    if v < max(need, 1.0):
+        because = f" ({why})" if why else ""
+        least = max(need, 1.0)
+        days = f"{least:g} day{'' if least == 1 else 's'}"
+        r.fail(key, f"must be 0 (kept for ever) or at least {days}{because}, got {v!r}")
+    return float(v)
 
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
@@ -630,7 +661,9 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
             f"the login to {smtp.host} would be sent in clear: set starttls = true (or use port 465, TLS from the "
             "start)",
         )
-    return AlertSettings(webhooks=tuple(hooks), email=tuple(mails), smtp=smtp)
+    weekly = {"alerts queue the matches of the last 7 days, and a weekly digest starts from the last one sent": 8.0}
+    kept = _days_kept(r, t, (*k, "retention_days"), 90.0, weekly)
+    return AlertSettings(webhooks=tuple(hooks), email=tuple(mails), smtp=smtp, retention_days=kept)
 
 
 _LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})

@@ -176,6 +176,8 @@ class WatchSettings:
     """How long a claimed feed stays reserved for the daemon that claimed it (crashed daemons' leases expire)."""
     retro_days: float = 30.0
     retention_days: float = 90.0
+    match_retention_days: float = 0.0
+    """Matches found longer ago are pruned by housekeeping (0: kept for ever)."""
     own_domains: tuple[str, ...] = ()
     related: RelatedSettings = field(default_factory=RelatedSettings)
     feeds: tuple[WatchFeedSetting, ...] = ()
@@ -216,6 +218,8 @@ class DaemonSettings:
     """Seconds `feeds run --once`, `feeds ingest` and `feeds publish` wait for the ingest or publish lock another
     process holds before they fail, naming the holder (a process hung while holding it must not hold back every
     cron run)."""
+    ledger_retention_days: float = 90.0
+    """Days after which housekeeping forgets an ingested file's ledger row, when nothing needs it (0: never)."""
 
 
 AlertFrequency = Literal["immediate", "hourly", "daily", "weekly"]
@@ -263,6 +267,8 @@ class AlertSettings:
     webhooks: tuple[WebhookAlert, ...] = ()
     email: tuple[EmailAlert, ...] = ()
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
+    retention_days: float = 90.0
+    """Days after which housekeeping forgets sent and failed deliveries (0: never)."""
 
     @property
     def missing_secrets(self) -> tuple[str, ...]:

@@ -43,10 +43,16 @@ class RetentionStoreMixin:
     engine: sa.Engine
 
     def prune_ingested_files(
-        self, before: datetime, *, in_folders: Mapping[str, Collection[str]], page: int = 1000
+        self,
+        before: datetime,
+        *,
+        in_folders: Mapping[str, Collection[str]],
+        unlisted: Collection[str] = (),
+        page: int = 1000,
     ) -> int:
         """Forget the ledger rows of files ingested before `before` that nothing can need again (see the module
-        docstring); `in_folders`: source name → the names of the files in its folder now. How many went.
+        docstring); `in_folders`: source name → the names of the files in its folder now; `unlisted`: sources
+        whose folder could not be listed, all of whose rows are kept. How many went.
 
         Read and decided a page at a time (oldest first), each page in its own short write transaction."""
         deleted = 0
@@ -54,6 +60,8 @@ class RetentionStoreMixin:
         order = (LF.c.ingested_at, LF.c.source, LF.c.name, LF.c.sha256)
         while True:
             q = sa.select(*order, LF.c.release_ids).where(LF.c.ingested_at < before)
+            if unlisted:
+                q = q.where(LF.c.source.not_in(sorted(unlisted)))
             if after is not None:
                 q = q.where(sa.tuple_(*order) > sa.tuple_(sa.literal(after[0], UTCDateTime()), *after[1:]))
             with writing(self.engine) as conn:
