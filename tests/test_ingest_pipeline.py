@@ -529,6 +529,35 @@ def test_the_same_file_dropped_again_under_another_name_is_not_a_second_release(
     assert run_ingest(app).count("unchanged") == 1 and len(app.store.releases()) == 2
 
 
+def test_a_copy_dropped_again_under_the_same_copy_name_is_still_not_a_second_release(app, inbox, clock):
+    """A review's find: "visit (1).txt" was recognised as the bytes of visit.txt, but the same copy dropped again
+    later (sent twice more) was published as a second release: its own record in the ledger kept it from being
+    compared with visit.txt, and no release is stored under its name."""
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    assert run_ingest(app).count("created") == 1
+    clock.advance(timedelta(minutes=1))
+    drop(inbox, "visit (1).txt", TEXT_RELEASE)
+    assert run_ingest(app).count("unchanged") == 1
+    clock.advance(timedelta(minutes=1))
+    drop(inbox, "visit (1).txt", TEXT_RELEASE)
+    again = run_ingest(app)
+    assert [o.status for o in again.outcomes] == ["unchanged"]
+    assert len(app.store.releases()) == 1
+
+
+def test_a_copy_edited_into_a_release_of_its_own_and_then_undone_restores_that_release(app, inbox, clock):
+    """(Not taken for the first file's twin once a release is stored under its own name: undoing its edit
+    restores it, as for any file.)"""
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    run_ingest(app)
+    for text in (TEXT_RELEASE, TEXT_RELEASE.replace("next month", "next week"), TEXT_RELEASE):
+        clock.advance(timedelta(minutes=1))
+        drop(inbox, "visit (1).txt", text)
+        last = run_ingest(app)
+    assert [o.status for o in last.outcomes] == ["updated"]
+    assert sorted("next month" in r.body_text for r in app.store.releases()) == [True, True]
+
+
 def test_a_draft_tried_with_feeds_ingest_and_then_dropped_into_the_inbox_is_one_release(app, inbox, tmp_path):
     """A review's find: the same bytes through two routes (`feeds ingest ~/drafts/x.txt`, source `cli`, then the
     inbox) were published twice; twins were only looked for within a source."""

@@ -226,7 +226,17 @@ def save_units(
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
         ledger = dict(tx.files_already_ingested(_ledger_key(u) for u in good if u.file_name and u.sha256))
-        twins = _twins(tx, [u for u in good if _known_by_file(u) and _ledger_key(u) not in ledger])
+        # (A file in the ledger is compared too when no release is stored under its name: "release (1).txt"
+        # dropped again has a record of its own, which names the first file's releases.)
+        twins = _twins(
+            tx,
+            [
+                u
+                for u in good
+                if _known_by_file(u)
+                and (_ledger_key(u) not in ledger or all(r.identity not in known for r in u.releases))
+            ],
+        )
         ledger_rows: list[tuple[str, str, str, list[str]]] = []
         seen_bytes: dict[tuple[str, str], dict[str, str]] = {}  # the same bytes twice in this batch
         for unit in units:
