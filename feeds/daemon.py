@@ -437,7 +437,7 @@ class Daemon:
             for n, one, many in (
                 (items, "old item", "old items"),
                 (matches, "match", "matches"),
-                (deliveries, "sent or failed alert delivery", "sent or failed alert deliveries"),
+                (deliveries, "settled alert delivery", "settled alert deliveries"),
                 (files, "ingested-file record", "ingested-file records"),
             )
             if n

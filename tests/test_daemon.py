@@ -1477,7 +1477,7 @@ def test_housekeeping_forgets_old_sent_alerts_and_keeps_matches_by_default(make_
             daemon._run_job("housekeeping", daemon.job_housekeeping)
         assert [d.status for d in store.deliveries()] == ["pending"], "the sent one went, the pending one stays"
         assert store.count_matches() == 2, "matches are kept for ever by default"
-        assert "housekeeping: pruned 1 sent or failed alert delivery" in caplog.text, caplog.text
+        assert "housekeeping: pruned 1 settled alert delivery" in caplog.text, caplog.text
     finally:
         daemon.app.close()
 

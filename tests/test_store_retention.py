@@ -133,6 +133,15 @@ def test_sent_and_failed_deliveries_go_after_their_window_and_pending_ones_never
     assert store.unqueued_matches(D, since=NOW - timedelta(days=7)) == [], "nothing old is queued again"
 
 
+def test_cancelled_deliveries_go_after_their_window_too(store):
+    """A delivery cancelled when its destination left the config (`cancel_deliveries`) is as settled as a failed
+    one: months later, `alerts retry --cancelled` would only send stale news."""
+    _deliver(store, {"gone": "A sanctions"}, OLD, status="pending", at=OLD)
+    assert store.cancel_deliveries([], OLD, lease=timedelta(minutes=5)) == {D: 1}
+    assert store.prune_deliveries(CUTOFF, found_before=NOW - timedelta(days=7)) == 1
+    assert store.deliveries() == []
+
+
 def test_a_delivery_whose_match_could_still_be_queued_stays(store):
     """A match found within the window the alerts job still queues from: without its delivery row it would be
     queued, and sent, a second time."""

@@ -88,11 +88,14 @@ class RetentionStoreMixin:
             return int(conn.execute(M.delete().where(M.c.found_at < before, ~pending)).rowcount or 0)
 
     def prune_deliveries(self, before: datetime, *, found_before: datetime) -> int:
-        """Delete the sent and failed deliveries last attempted before `before` whose match was found before
-        `found_before` (never queued again: see the module docstring). Pending ones stay. How many went."""
+        """Delete the sent, failed and cancelled deliveries last attempted (a cancelled one: queued) before `before`
+        whose match was found before `found_before` (never queued again: see the module docstring). Pending ones
+        stay. How many went."""
         settled = sa.func.coalesce(AD.c.sent_at, AD.c.last_attempt, AD.c.queued_at)
         old_matches = sa.select(M.c.id).where(M.c.found_at < found_before)
-        q = AD.delete().where(AD.c.status.in_(("sent", "failed")), settled < before, AD.c.match_id.in_(old_matches))
+        q = AD.delete().where(
+            AD.c.status.in_(("sent", "failed", "cancelled")), settled < before, AD.c.match_id.in_(old_matches)
+        )
         with writing(self.engine) as conn:
             return int(conn.execute(q).rowcount or 0)
 
