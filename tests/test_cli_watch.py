@@ -388,6 +388,51 @@ def test_an_international_host_name_is_one_feed_in_either_form(config):
     assert refused.exit_code == 1 and "malformed" in refused.output
 
 
+def test_a_url_with_a_space_or_another_script_is_one_feed_in_any_spelling(config, tmp_path):
+    # stored as requests sends it (escaped UTF-8, IDNA host), so typed, escaped or from an OPML file it is one feed
+    added = run(config, "watch", "add", "https://news.example.com/news feed.xml")
+    assert added.exit_code == 0 and "watching #1 https://news.example.com/news%20feed.xml" in added.output
+    _watched_already(
+        config,
+        "https://news.example.com/news%20feed.xml",
+        ("https://news.example.com/news%20feed.xml", "https://NEWS.example.com:443/news feed.xml#latest"),
+    )
+    added = run(config, "watch", "add", "https://Bücher.example/neuigkeiten/café?thema=bücher")
+    stored = "https://xn--bcher-kva.example/neuigkeiten/caf%C3%A9?thema=b%C3%BCcher"
+    assert added.exit_code == 0 and f"watching #2 {stored}" in added.output
+    # what the press officer typed is what they read back, beside the stored address
+    assert "(https://bücher.example/neuigkeiten/café?thema=bücher)" in added.output
+    listed = run(config, "watch", "list")
+    assert f"{stored}  (https://bücher.example/neuigkeiten/café?thema=bücher)" in listed.output
+    _watched_already(config, stored, ("https://xn--bcher-kva.example/neuigkeiten/caf%c3%a9?thema=b%c3%bccher", stored))
+    opml = tmp_path / "subs.opml"
+    opml.write_text(
+        '<opml version="2.0"><body>'
+        '<outline text="News" xmlUrl="https://news.example.com/news%20feed.xml"/>'
+        '<outline text="Buecher" xmlUrl="https://bücher.example/neuigkeiten/café?thema=bücher"/>'
+        "</body></opml>",
+        encoding="utf-8",
+    )
+    imported = run(config, "watch", "import", str(opml))
+    assert imported.exit_code == 0 and "0 added, 2 already watched" in imported.output, imported.output
+    config.write_text(config.read_text() + '\n[[watch.feeds]]\nurl = "https://news.example.com/news feed.xml"\n')
+    urls = [f["url"] for f in json.loads(run(config, "watch", "list", "--json").stdout)]
+    assert urls == ["https://news.example.com/news%20feed.xml", stored], "the config's spelling is the same feed"
+    removed = run(config, "watch", "remove", "https://bücher.example/neuigkeiten/café?thema=bücher")
+    assert removed.exit_code == 0 and "removed #2" in removed.output
+    # an argument in no encoding (a lone surrogate, as Python reads undecodable bytes) is no URL
+    bad = run(config, "watch", "add", "https://news.example.com/\udcff.xml")
+    assert bad.exit_code == 1 and "not a valid URL: it holds a character that is not text" in bad.output
+
+
+def test_a_feed_at_a_url_with_a_space_is_polled_where_it_is(config, httpserver):
+    httpserver.expect_request("/news feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    url = httpserver.url_for("/news feed.xml")
+    assert run(config, "watch", "add", url).exit_code == 0
+    polled = json.loads(run(config, "watch", "poll", "--json").stdout)
+    assert polled["failed"] == 0 and polled["new_items"] == 2
+
+
 def test_polling_named_feeds_exits_1_when_one_failed_and_new_feeds_are_not_called_ok(config, httpserver):
     httpserver.expect_request("/gone.xml").respond_with_data("no", status=404)
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")

@@ -285,6 +285,34 @@ def test_migration_19_adds_the_published_feeds_to_an_older_database(store):
         conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 19))
     assert [m.version for m in store.migrate(NOW)] == [19]
     assert store.published_feeds() == {}
+def test_migration_20_stores_feed_urls_escaped_as_requests_sends_them_unless_that_one_is_watched(store):
+    wf = schema_mod.watched_feeds
+    typed = (
+        "https://example.org/news feed.xml",  # as `watch add` stored it before
+        "https://xn--bcher-kva.example/rss?q=ü",  # as migration 18 left it
+        "https://example.org/café",
+        "https://example.org/caf%C3%A9",  # the one before, watched already under the escaped form
+        "https://example.org/rss?a=%2f",  # nothing to escape: as it is
+    )
+    with store.engine.begin() as conn:
+        for url in typed:
+            conn.execute(
+                wf.insert().values(
+                    url=url, title="", tags="[]", interval_s=1800, enabled=True, origin="cli", added_at=NOW
+                )
+            )  # fmt: skip
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 20))
+    assert [m.version for m in store.migrate(NOW)] == [20]
+    with store.engine.begin() as conn:
+        urls = [r[0] for r in conn.execute(sa.select(wf.c.url).order_by(wf.c.id))]
+    assert urls == [
+        "https://example.org/news%20feed.xml",
+        "https://xn--bcher-kva.example/rss?q=%C3%BC",
+        "https://example.org/café",  # left as it is (which of the two to keep is the press officer's call)
+        "https://example.org/caf%C3%A9",
+        "https://example.org/rss?a=%2f",
+    ]
+    assert store.feed("https://example.org/news%20feed.xml").url == "https://example.org/news%20feed.xml"
     assert store.migrate(NOW) == []
 
 

@@ -17,6 +17,7 @@ from feeds.clock import rfc3339
 from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError, NotFoundError
 from feeds.model import StoredMatch, WatchedFeed
+from feeds.normalise.ids import readable_url
 
 
 def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
@@ -106,7 +107,7 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
         twin = look_alike(feed, app.store.feeds())
-    ctx.say(f"watching #{feed.id} {feed.url} every {shown_interval(feed.interval)}")
+    ctx.say(f"watching #{feed.id} {_with_readable(feed.url)} every {shown_interval(feed.interval)}")
     if twin is not None:
         echo(f"note: {twin}", err=True)
 
@@ -131,7 +132,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         state = f.state
         tags = f"  [{', '.join(f.tags)}]" if f.tags else ""
         title = f"  {f.title}" if f.title else ""
-        echo(f"#{f.id:<4} {state:<8} {f.url}{title}{tags}")
+        echo(f"#{f.id:<4} {state:<8} {_with_readable(f.url)}{title}{tags}")
         detail = f"       every {shown_interval(f.interval)}, last {f.last_status or 'never'}"
         if f.last_checked:
             detail += f" at {rfc3339(f.last_checked)}"
@@ -211,6 +212,14 @@ def watch_edit(
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
     tags_shown = ", ".join(feed.tags) or "no tags"
     ctx.say(f"#{feed.id} {feed.url}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}")
+
+
+def _with_readable(url: str) -> str:
+    """A stored feed URL, followed by how a person reads it when that differs (`https://xn--bcher-kva.example/rss
+    (https://bücher.example/rss)`): the first is what is fetched and what exports hold, the second what was typed.
+    Either names the feed in `watch poll`, `watch edit` and `watch remove`."""
+    readable = readable_url(url)
+    return url if readable == url else f"{url}  ({readable})"
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:

@@ -11,6 +11,7 @@ the store layer calls `with_slug` with the suffixed slug it chose.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -19,7 +20,7 @@ import unicodedata
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Literal, TypeVar
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 import idna
 
@@ -173,6 +174,51 @@ def dns_host(host: str) -> str:
     if host.isascii():
         return host
     return idna.encode(host, uts46=True).decode("ascii")  # (idna.IDNAError is a ValueError)
+
+
+_LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_SENT_AS_IS = "!$&'()*+,/:;=?@~%"
+"""What requests sends unescaped in a path or query, letters, digits and `-._` besides: the safe set of
+`requests.utils.requote_uri` but `[` and `]` (which urllib3 escapes there), `%` among them, since an escape
+already written stays as it is."""
+
+
+def escaped_url_part(part: str) -> str:
+    """A URL's path or query as requests sends it: a space, a character other than ASCII (as its UTF-8 bytes) and
+    the other characters RFC 3986 does not allow there (`"<>[\\]^`{|}`) escaped (`/news feed` is `/news%20feed`,
+    `/café` is `/caf%C3%A9`), a `%` that starts no escape as `%25`, and escapes already written kept as they are.
+    Already escaped, a part is returned unchanged, so requests sends exactly what is stored. Raises ValueError
+    (UnicodeEncodeError) for a character that is no text (a lone surrogate from an undecodable argument)."""
+    return quote(_LONE_PERCENT.sub("%25", part), safe=_SENT_AS_IS)
+
+
+_ESCAPED_RUN = re.compile(r"(?:%[89A-Fa-f][0-9A-Fa-f])+")
+_SHOWN_ESCAPED = frozenset(("Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"))
+"""Categories of characters a readable URL keeps escaped: invisible ones, or ones that reorder the text around
+them (U+202E), which would show an address other than the one stored."""
+
+
+def readable_url(url: str) -> str:
+    """`url` (as `canonical_feed_url` stores it) as a person reads it: an `xn--` host in its own script and escaped
+    UTF-8 characters other than ASCII as those characters (`https://xn--bcher-kva.example/caf%C3%A9` is
+    `https://bücher.example/café`). A space, any ASCII escape and an invisible or reordering character stay
+    escaped, so the text is still one word that names the same URL when it is copied back."""
+    parts = urlsplit(url)
+    netloc = parts.netloc
+    host = parts.hostname or ""
+    if "xn--" in host:
+        with contextlib.suppress(idna.IDNAError, UnicodeError):  # (not a name IDNA decodes: shown as it is)
+            netloc = netloc.replace(host, idna.decode(host), 1)
+    path, query = _ESCAPED_RUN.sub(_readable_run, parts.path), _ESCAPED_RUN.sub(_readable_run, parts.query)
+    return urlunsplit((parts.scheme, netloc, path, query, parts.fragment))
+
+
+def _readable_run(m: re.Match[str]) -> str:
+    try:
+        text = unquote(m[0], errors="strict")
+    except UnicodeDecodeError:
+        return m[0]
+    return m[0] if any(unicodedata.category(ch) in _SHOWN_ESCAPED for ch in text) else text
 
 
 def canonical_url(url: str) -> str | None:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from feeds.errors import MigrationError
-from feeds.normalise.ids import dns_host, rule_keys, watch_item_hash
+from feeds.normalise.ids import dns_host, escaped_url_part, rule_keys, watch_item_hash
 
 metadata: sa.MetaData = sa.MetaData()  # (annotated: modules importing it in a cycle need no inference)
 
@@ -420,6 +420,27 @@ def _dns_feed_hosts(conn: Connection) -> None:
             taken.add(moved)
 
 
+def _escape_feed_urls(conn: Connection) -> None:
+    """Migration 20: a feed whose URL holds a space, a character other than ASCII or another that requests
+    escapes before sending it (`https://example.org/news feed.xml`) is stored in the escaped form requests sends
+    (`…/news%20feed.xml`), as `feeds.watch.manage.canonical_feed_url` now spells it: a lookup by URL, the
+    config's import and an OPML import all look for that form, and would otherwise add the feed a second time
+    (the config's, retiring the row that holds its items). A feed watched under the escaped form already keeps
+    its URL, as in migration 18: the two rows are one feed, and which to keep is for a person to say."""
+    wf = watched_feeds.c
+    rows = conn.execute(sa.select(wf.id, wf.url)).all()
+    taken = {url for _, url in rows}
+    for feed_id, url in rows:
+        parts = urlsplit(url)
+        try:
+            moved = urlunsplit(parts._replace(path=escaped_url_part(parts.path), query=escaped_url_part(parts.query)))
+        except ValueError:
+            continue
+        if moved != url and moved not in taken:
+            conn.execute(watched_feeds.update().where(wf.id == feed_id).values(url=moved))
+            taken.add(moved)
+
+
 from feeds.store.alerts import alert_deliveries, alert_destinations  # noqa: E402  (it needs `metadata` above)
 
 MIGRATIONS: tuple[Migration, ...] = (
@@ -463,6 +484,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(17, "match-feed entry ids as first published", _create(entry_ids)),
     Migration(18, "international feed hosts in their xn-- form", _dns_feed_hosts),
     Migration(19, "feeds as published: the highest updated, a topic's name", _create(published_feeds)),
+    Migration(20, "feed URLs escaped as requests sends them", _escape_feed_urls),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

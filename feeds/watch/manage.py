@@ -27,7 +27,14 @@ from feeds.errors import ConfigError, FeedParseError, FetchError, IngestError, N
 from feeds.fetch import Fetched
 from feeds.logs import CONFIG_NOTICES
 from feeds.model import DISABLED_BY_HAND, REMOVED_FROM_CONFIG, Rule, StoredItem, WatchedFeed, WatchItem
-from feeds.normalise.ids import canonical_url, check_rule_name, dns_host, rule_clash, rule_slug
+from feeds.normalise.ids import (
+    canonical_url,
+    check_rule_name,
+    dns_host,
+    escaped_url_part,
+    rule_clash,
+    rule_slug,
+)
 from feeds.normalise.text import one_line_text
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
@@ -48,10 +55,13 @@ def canonical_feed_url(url: str) -> str:
     """The one spelling of a feed's URL under which it is stored, so that the same feed is not watched twice:
     RFC 3986 §6.2.2-6.2.3 normalisation. Scheme and host in lower case, no default port, no fragment
     (`HTTP://News.Example.com:80/rss#top` is `http://news.example.com/rss`); in the path and query, escapes of
-    letters, digits and `-._~` decoded and the others in upper case (`/%77ire.xml` is `/wire.xml`), and in
-    the path, `.` and `..` segments resolved (`/./wire.xml` is `/wire.xml`) and an empty one is `/`. Anything
-    else in the path and query is kept as written (servers may tell apart what differs there). An international
-    host name is in the form requests fetches (`bücher.example` is `xn--bcher-kva.example`, see `dns_host`).
+    letters, digits and `-._~` decoded and the others in upper case (`/%77ire.xml` is `/wire.xml`), what
+    requests would escape before sending it escaped (`/news feed.xml` is `/news%20feed.xml`, `/café` is
+    `/caf%C3%A9`: `escaped_url_part`), and in the path, `.` and `..` segments resolved (`/./wire.xml` is
+    `/wire.xml`) and an empty one is `/`. Anything else in the path and query is kept as written (servers may
+    tell apart what differs there: `%2F` is not `/`). An international host name is in the form requests
+    fetches (`bücher.example` is `xn--bcher-kva.example`, see `dns_host`). So the stored URL is the one requests
+    sends, character for character; `readable_url` is how it is shown to people.
     The `feed:` pseudo-scheme browsers hand out is unwrapped (`unwrap_feed_scheme`)."""
     parts = urlsplit(unwrap_feed_scheme(url))
     scheme, netloc = parts.scheme.lower(), parts.netloc.lower()
@@ -60,7 +70,8 @@ def canonical_feed_url(url: str) -> str:
     default = {"http": ":80", "https": ":443"}.get(scheme)
     if default and netloc.endswith(default):
         netloc = netloc.removesuffix(default)
-    path, query = _PERCENT.sub(_normal_escape, parts.path), _PERCENT.sub(_normal_escape, parts.query)
+    path = escaped_url_part(_PERCENT.sub(_normal_escape, parts.path))
+    query = escaped_url_part(_PERCENT.sub(_normal_escape, parts.query))
     if scheme in ("http", "https"):
         path = urlsplit(urljoin(f"{scheme}://{netloc}/", path)).path if path.startswith("/") else path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
@@ -167,6 +178,10 @@ def _loose_url(url: str) -> str:
 def feed_url_problem(url: str) -> str | None:
     """What makes `url` no address a feed can be watched at (not absolute http(s), a malformed host or port, a
     user name or password in it), or None. Pure: the config's [[watch.feeds]] are checked with it too."""
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:  # (a lone surrogate, from an argument in no encoding: no URL can hold it)
+        return "not a valid URL: it holds a character that is not text"
     try:
         parts = urlsplit(unwrap_feed_scheme(url))
         port = parts.port  # (raises for a port out of range)
