@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 from unittest import mock
@@ -56,6 +57,19 @@ BASE = "https://www.example.gov.uk/government/news/ministers-meet"
             '<a href="https://ok.example/" rel="noopener noreferrer">x</a>',
         ),
         ('<img src=x alt="<script>alert(1)</script>">', '<img src="x" alt="&lt;script&gt;alert(1)&lt;/script&gt;">'),
+        # direction and language are kept (below), and nothing else rides in with them
+        ('<p dir="rtl" onclick="steal()" style="x">Text</p>', '<p dir="rtl">Text</p>'),
+        ('<p dir="rtl&quot; onclick=&quot;steal()">Text</p>', "<p>Text</p>"),
+        ('<p dir="rtl" dir="javascript:alert(1)">Text</p>', '<p dir="rtl">Text</p>'),  # (the first one counts)
+        ('<p dir="javascript:alert(1)" lang="x onmouseover=alert(1)">Text</p>', "<p>Text</p>"),
+        ('<p lang="javascript:alert(1)">Text</p>', "<p>Text</p>"),
+        ('<p lang="en" xml:lang="javascript:x" xmlns="x">Text</p>', '<p lang="en">Text</p>'),
+        ('<bdo dir="rtl" onmouseover="steal()" style="unicode-bidi:x">Text</bdo>', '<bdo dir="rtl">Text</bdo>'),
+        ('<bdi onfocus="steal()" tabindex="1">Text</bdi>', "<bdi>Text</bdi>"),
+        ('<a dir="rtl" href="javascript:alert(1)">click</a>', "click"),
+        ('<a lang="ar" title="t" dir="rtl" href="jav&#x09;ascript:alert(1)">click</a>', "click"),
+        ('<img dir="rtl" lang="ar" src="data:image/png;base64,iVBORw0KGgo=" alt="chart">', ""),
+        ('<svg dir="rtl" onload="alert(1)"></svg><script dir="rtl">alert(1)</script><p>After</p>', "<p>After</p>"),
     ],
 )
 def test_dangerous_markup_is_removed(dirty: str, clean: str) -> None:
@@ -162,6 +176,58 @@ def test_links_to_a_part_of_the_document_can_be_dropped_when_the_base_is_not_the
     assert '<a href="https://press.example.org/#notes"' in sanitise_html(markup, site)
     once = sanitise_html(markup, site, fragments=False)
     assert sanitise_html(once, site, fragments=False) == once
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        (  # an Arabic quotation in an English release reads right to left
+            '<p>The minister said: <q dir="rtl" lang="ar">نحن ملتزمون</q> in Cairo.</p>',
+            '<p>The minister said: <q dir="rtl" lang="ar">نحن ملتزمون</q> in Cairo.</p>',
+        ),
+        (
+            '<blockquote dir="rtl" lang="he" cite="https://x.example/">שלום</blockquote>',
+            '<blockquote dir="rtl" lang="he" cite="https://x.example/">שלום</blockquote>',
+        ),
+        ('<p DIR="RTL" LANG="ar-EG">نص</p>', '<p dir="rtl" lang="ar-EG">نص</p>'),  # (values as HTML reads them)
+        ('<div dir=" Auto ">x</div>', '<div dir="auto">x</div>'),
+        ('<li dir="ltr" lang="zh-Hant-TW">x</li>', '<li dir="ltr" lang="zh-Hant-TW">x</li>'),
+        ('<span lang="">x</span>', '<span lang="">x</span>'),  # (the language is unknown: said so)
+        ('<table><tbody><tr><td dir="rtl">x</td></tr></tbody></table>', None),
+        ("<p>User <bdi>إيان</bdi>: 3 posts</p>", "<p>User <bdi>إيان</bdi>: 3 posts</p>"),
+        ('<p><bdo dir="rtl">abc</bdo></p>', '<p><bdo dir="rtl">abc</bdo></p>'),
+        # a value that is no direction or no language tag goes, the element stays
+        ('<p dir="sideways">x</p>', "<p>x</p>"),
+        ('<p dir="">x</p>', "<p>x</p>"),
+        ('<span lang="en_GB">x</span>', "<span>x</span>"),
+        ('<span lang="english please">x</span>', "<span>x</span>"),
+        ('<span lang="abcdefghi">x</span>', "<span>x</span>"),
+        ('<h1 dir="rtl">عنوان</h1>', '<h2 dir="rtl">عنوان</h2>'),
+        (
+            '<a dir="rtl" href="/x" title="t">رابط</a>',
+            '<a dir="rtl" href="{BASE}x" title="t" rel="noopener noreferrer">رابط</a>',
+        ),
+    ],
+)
+def test_direction_and_language_are_kept(dirty: str, clean: str | None) -> None:
+    expected = dirty if clean is None else clean.replace("{BASE}", "https://www.example.gov.uk/")
+    assert sanitise_html(dirty, base_url=BASE) == expected
+    assert sanitise_html(expected, base_url=BASE) == expected
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        ('<p dir="rtl"> <br dir="rtl"> </p><p>Text</p>', "<p>Text</p>"),  # an empty block, whatever its direction
+        ('<img dir="rtl" alt="chart">', ""),  # an image without its source
+        ('<a dir="rtl" title="t">text</a>', "text"),  # a link without its target
+        ('<p>see <a dir="rtl" href="#part">this</a></p>', "<p>see this</p>"),  # a link into a page not published
+        ('<p>see <a title="t" href="java%0ascript:x">this</a></p>', "<p>see this</p>"),
+    ],
+)
+def test_what_is_tidied_away_goes_whatever_its_direction_or_language(dirty: str, clean: str) -> None:
+    assert sanitise_html(dirty, base_url="https://x.example/other", fragments=False) == clean
+    assert sanitise_html(dirty, fragments=False) == clean
 
 
 def test_relative_links_are_kept_without_a_base() -> None:
@@ -275,6 +341,7 @@ def test_html_to_text(html: str, text: str) -> None:
         ("<h2>Background</h2><p>The story.</p><h3>More</h3><p>Detail.</p>", "The story.\n\nDetail."),
         ("<h2>Only a heading</h2>", "Only a heading"),
         ("<p>No headings</p>", "No headings"),
+        ('<h2 dir="rtl">خلفية</h2><p dir="rtl">القصة.</p>', "القصة."),
         (
             "<p>Fares frozen<sup>[1]</sup>, 5 m<sup>2</sup>.</p><ol><li>Since 2024.</li></ol>",
             "Fares frozen, 5 m2.\n\nSince 2024.",
@@ -314,6 +381,15 @@ _FRAGMENTS = st.sampled_from(
         "-->",
         "<![CDATA[",
         " onmouseover=alert(1) ",
+        '<p dir="rtl">',
+        "<bdo dir=rtl>",
+        "<bdi>",
+        ' dir="rtl" ',
+        " dir=RTL ",
+        ' lang="ar" ',
+        ' lang="x onclick=alert(1)" ',
+        "<a dir=rtl href='#x'>",
+        "<img dir=rtl>",
         "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
     ]
 )
@@ -384,6 +460,10 @@ def test_sanitised_output_is_always_safe(dirty: str) -> None:
         if name in ("href", "src", "cite"):
             assert value.split(":", 1)[0].lower() in ("http", "https", "mailto"), value
             assert "javascript:" not in value.lower()
+        if name == "dir":
+            assert value in ("ltr", "rtl", "auto"), value
+        if name == "lang":
+            assert re.fullmatch(r"(?:[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)?", value), value
     assert sanitise_html(dirty, base_url=BASE) == clean
     assert sanitise_html(clean, base_url=BASE) == clean
 
@@ -604,6 +684,12 @@ def test_one_pass_is_taken_only_where_cleaning_again_would_change_nothing(markup
         ("<pre>\n\ncode</pre>", False),
         ("<p></p>", False),
         ("<img>", False),
+        ('<p dir="rtl">one<div>block</div></p>', False),
+        ('<h2 lang="ar">one<span><h3 dir="rtl">two</h3></span></h2>', False),
+        ('<p dir="rtl"></p>', False),
+        ('<img dir="rtl">', False),
+        ('<a dir="rtl" rel="noopener noreferrer">x</a>', False),
+        ('<p dir="rtl" lang="ar">نص <bdi>x</bdi> <bdo dir="ltr">y</bdo></p>', True),
     ],
 )
 def test_the_output_of_a_pass_is_judged_final_only_when_it_would_parse_back_alike(markup: str, for_good: bool) -> None:

@@ -344,6 +344,11 @@ def test_a_text_body_ends_at_ENDS_and_heads_the_notes_to_editors() -> None:
             "html",
             "<p>The council will rebuild 40 beach huts.</p><h2>Notes to editors</h2><p>Photos available.</p>",
         ),
+        (  # an English release with an Arabic paragraph: its direction kept, its "ENDS" line still found
+            '<p dir="rtl" lang="ar">اتفقت المملكة المتحدة والنرويج.</p><p dir="ltr">ENDS</p><p>Notes.</p>',
+            "html",
+            '<p dir="rtl" lang="ar">اتفقت المملكة المتحدة والنرويج.</p><p>Notes.</p>',
+        ),
         (  # a Word export's paragraphs in its section <div>
             "<div><p>The council will rebuild 40 beach huts.</p>\n<p>– Ends –</p>\n<p>Media enquiries: 01234 567890</p>"
             "</div>",

@@ -2,7 +2,8 @@
 
 Everything we publish ends up inside other people's feed readers and our own pages, so a body is reduced to
 an allow-list of text and structure tags (nh3, the Rust `ammonia` sanitiser) before it is stored: no scripts,
-styles, frames, forms, event handlers or classes, and only http, https and mailto URLs. The result is
+styles, frames, forms, event handlers or classes, and only http, https and mailto URLs. The text's direction
+and language (`dir`, `lang`) are kept, with values that are one only. The result is
 deterministic (same input, same bytes), which keeps content hashes and published files stable.
 
 What this module must not do: fetch anything (relative URLs are resolved against the release's own link,
@@ -48,11 +49,16 @@ _TAGS = frozenset(
         *("h2", "h3", "h4", "h5", "h6"),
         *("ul", "ol", "li", "dl", "dt", "dd"),
         *("blockquote", "q", "cite", "em", "strong", "b", "i", "abbr", "code", "pre", "sup", "sub"),
+        *("bdi", "bdo"),
         *("a", "img", "figure", "figcaption"),
         *("table", "caption", "thead", "tbody", "tfoot", "tr", "th", "td"),
     }
 )
 _ATTRIBUTES = {
+    # On every tag kept: the text's direction and language (an Arabic or Hebrew quotation in an English release
+    # reads right to left only with `dir`), and an advisory title. ammonia allowed `lang` and `title` everywhere
+    # by default already, any value; `_direction_and_language` keeps only the values that are one.
+    "*": {"dir", "lang", "title"},
     "a": {"href", "title"},
     "img": {"src", "alt"},
     "abbr": {"title"},
@@ -78,22 +84,28 @@ _LINK_REL = "noopener noreferrer"
 _H1 = re.compile(r"<(/?)\s*h1(?=[\s/>])", re.IGNORECASE)
 # These run on nh3's output, which is normalised: lowercase tags, double-quoted attribute values in which
 # `"`, `<` and `>` are escaped, and `<` escaped in text, so every `<` starts a tag.
-_IMG_WITHOUT_SRC = re.compile(r'<img(?: alt="[^"]*")?>')
+_ATTRS = r'(?: [a-z]+="[^"]*")*'
+"""A tag's attributes, in nh3's output: each after one space, its name in lower case, its value double-quoted
+(`"` escaped in it). Every pattern below takes them, in any order (nh3 keeps the order they were written in): a
+`<p dir="rtl">` is a paragraph as much as a `<p>`."""
+_IMG_WITHOUT_SRC = re.compile(r'<img(?: (?!src=)[a-z]+="[^"]*")*>')
 # (Not one holding another link: unwrapped up to the inner one's end, it would leave an end tag out of place.)
-_A_WITHOUT_HREF = re.compile(r'<a(?: title="[^"]*")? rel="noopener noreferrer">((?:(?!<a\b).)*?)</a>', re.DOTALL)
+_A_WITHOUT_HREF = re.compile(
+    r'<a(?: (?!href=)[a-z]+="[^"]*")* rel="noopener noreferrer">((?:(?!<a\b).)*?)</a>', re.DOTALL
+)
 # A relative reference whose first segment holds a colon is not one (RFC 3986 §4.2): what is left of a
 # disguised scheme (`jav&#9;ascript:` → `jav%09ascript:`) once nh3 has refused it as a scheme.
-_NOT_A_SCHEME = re.compile(r'<a href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
+_NOT_A_SCHEME = re.compile(rf'<a({_ATTRS}?) href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
 IN_TAG = r"<[A-Za-z][^<>]*?"
 """In sanitised HTML (nh3's output, as stored in a release's body): a tag's name and the attributes before the one
 a pattern names next (` cite="`). nh3 escapes `<` and `>` in text and in attribute values, and `"` in values, so
 such a match never starts in text nor runs out of its tag, and ` name="` inside a tag is always an attribute: text
 that reads ` cite="…"` is left alone (it was rewritten, and lost, as one)."""
 _CITE_NOT_HTTP = re.compile(rf'({IN_TAG}) cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE)
-_FRAGMENT_LINK = re.compile(r'<a href="#[^"]*"')
+_FRAGMENT_LINK = re.compile(rf'<a({_ATTRS}?) href="#[^"]*"')
 _LEADING = re.compile(r"\A[\s\ufeff]+")
-_EMPTY_BLOCK = re.compile(r"<(p|h[2-6])>(?:\s|&nbsp;|<br>)*</\1>")
-_HEADING = re.compile(r"<(h[1-6])>.*?</\1>", re.DOTALL)
+_EMPTY_BLOCK = re.compile(rf"<(p|h[2-6]){_ATTRS}>(?:\s|&nbsp;|<br{_ATTRS}>)*</\1>")
+_HEADING = re.compile(rf"<(h[1-6]){_ATTRS}>.*?</\1>", re.DOTALL)
 _FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
 
 # An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
@@ -261,7 +273,7 @@ def _sanitise(html: str, base_url: str | None, *, well_formed: bool, fragments: 
     # cleaner first, and build one for the base only then (building one costs more than cleaning a short text).
     cleaned = _clean_once(html, None)
     if not fragments and _FRAGMENT_LINK.search(cleaned):
-        html = cleaned = _A_WITHOUT_HREF.sub(r"\1", _FRAGMENT_LINK.sub("<a", cleaned))
+        html = cleaned = _A_WITHOUT_HREF.sub(r"\1", _FRAGMENT_LINK.sub(r"<a\1", cleaned))
         well_formed = False  # (cleaned once more below, as a fixed point check)
     if base and _RELATIVE_URL.search(cleaned):
         cleaned = _clean_once(html, base)
@@ -283,7 +295,7 @@ def _sanitise(html: str, base_url: str | None, *, well_formed: bool, fragments: 
 # Each with the text it needs, as in `_clean_once` ("</" for an empty block's end tag).
 _CLEAN_UPS = (
     ("<img", _IMG_WITHOUT_SRC),
-    ('<a href="', _NOT_A_SCHEME),
+    ("<a ", _NOT_A_SCHEME),
     (' cite="', _CITE_NOT_HTTP),
     ("<a ", _A_WITHOUT_HREF),
     ("</", _EMPTY_BLOCK),
@@ -298,8 +310,8 @@ _CLEAN_UPS = (
 _BLOCK_OPENING = r"(?:p|div|section|article|h[2-6]|ul|ol|li|dl|dt|dd|blockquote|hr|figure|figcaption|table|pre)\b"
 _MAY_REPARSE_OTHERWISE = re.compile(
     r"<(?:table|caption|thead|tbody|tfoot|tr|th|td|pre)\b"
-    rf"|<p>(?:[^<]+|<(?!/p>|{_BLOCK_OPENING}))*+<{_BLOCK_OPENING}"
-    r"|<h[2-6]>(?:[^<]+|<(?!/h[2-6]>|h[2-6]>))*+<h[2-6]>"
+    rf"|<p{_ATTRS}>(?:[^<]+|<(?!/p>|{_BLOCK_OPENING}))*+<{_BLOCK_OPENING}"
+    rf"|<h[2-6]{_ATTRS}>(?:[^<]+|<(?!/h[2-6]>|h[2-6][ >]))*+<h[2-6][ >]"
     r"|<a\b(?:[^<]+|<(?!/a>|a\b))*+<a\b"
 )
 _LIST_TAG = re.compile(r"<(/?)(li|dd|dt|ul|ol|dl)\b")
@@ -353,8 +365,10 @@ def _clean_once(html: str, base: str | None) -> str:
         cleaned = _RELATIVE_CITE.sub(lambda m: m[1] + _absolute_cite(m[2], base), cleaned)
     if "<img" in cleaned:
         cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
-    if '<a href="' in cleaned:
-        cleaned = _NOT_A_SCHEME.sub("<a", cleaned)  # unwrapped just below, like any link without a target
+    if ' dir="' in cleaned or ' lang="' in cleaned:
+        cleaned = _WITH_DIRECTION_OR_LANGUAGE.sub(_direction_and_language, cleaned)
+    if "<a " in cleaned:
+        cleaned = _NOT_A_SCHEME.sub(r"<a\1", cleaned)  # unwrapped just below, like any link without a target
     if ' cite="' in cleaned:
         cleaned = _CITE_NOT_HTTP.sub(r"\1", cleaned)  # (nh3 checks the schemes of href and src, not of cite)
     if "<a " in cleaned:
@@ -363,6 +377,29 @@ def _clean_once(html: str, base: str | None) -> str:
     # (a byte order mark left first, once a link before it is gone, is dropped by the next parse: dropped now, so
     # that the output is a fixed point)
     return _LEADING.sub("", cleaned).rstrip()
+
+
+# A tag with a `dir` or `lang` attribute, in nh3's output (where no tag starts in text, and a value holds no `"`:
+# ` dir="` inside a tag is always an attribute).
+_WITH_DIRECTION_OR_LANGUAGE = re.compile(rf'<[a-z][a-z0-9]*{_ATTRS}? (?:dir|lang)="[^"]*"{_ATTRS}>')
+_DIRECTION_OR_LANGUAGE = re.compile(r' (dir|lang)="([^"]*)"')
+_DIRECTIONS = frozenset(("ltr", "rtl", "auto"))
+_LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)?")
+"""A language tag as BCP 47 spells one (`ar`, `zh-Hant-TW`), or none (`lang=""`: the language is unknown)."""
+
+
+def _direction_and_language(tag: re.Match[str]) -> str:
+    """A tag with its `dir` one of ltr, rtl and auto (in lower case, as HTML reads it in any) and its `lang` a
+    language tag, or without the attribute: neither can hold script, but a value that is no direction or no
+    language only misleads a reader's browser or screen reader."""
+
+    def kept(attribute: re.Match[str]) -> str:
+        name, value = attribute[1], attribute[2].strip()
+        if name == "dir":
+            return f' dir="{value.lower()}"' if value.lower() in _DIRECTIONS else ""
+        return f' lang="{value}"' if _LANGUAGE_TAG.fullmatch(value) else ""
+
+    return _DIRECTION_OR_LANGUAGE.sub(kept, tag[0])
 
 
 def _absolute_cite(value: str, base: str) -> str:
@@ -492,7 +529,7 @@ def summary_source(html: str, text: str | None = None) -> str:
     without footnote references (`<sup>[1]</sup>`, as Markdown footnotes are rendered: "text[1]" is noise in a
     one-line summary).
 
-    Expects `sanitise_html` output (headings carry no attributes there); falls back to all the text when the
+    Expects `sanitise_html` output (attributes as nh3 writes them); falls back to all the text when the
     body is nothing but headings. `text`, when given, must be `clean_html_to_text(html)`: a body without
     headings or footnote references then needs no second reading.
     """

@@ -284,7 +284,7 @@ def _date_in_file_name(raw: RawRelease, site: Site) -> datetime | None:
 
 # A paragraph or heading up to its first closing tag: `(.*?)</\1>` with DOTALL, unrolled so that the engine runs
 # through text between tags in one step instead of trying the closing tag at every character (7x faster).
-_BLOCK = re.compile(r"<(p|h[2-6])>([^<]*(?:<(?!/\1>)[^<]*)*)</\1>\s*")
+_BLOCK = re.compile(r'<(p|h[2-6])(?: [a-z]+="[^"]*")*>([^<]*(?:<(?!/\1>)[^<]*)*)</\1>\s*')  # (and `<p dir="rtl">`)
 
 
 def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool]) -> tuple[str, str]:
