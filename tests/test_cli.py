@@ -316,7 +316,7 @@ def test_watch_add_refuses_a_feed_the_fetcher_would_never_poll_and_says_how_to_a
     assert "refused to contact 127.0.0.1 (127.0.0.1): loopback address" in r.output
     assert "add it to [http] allow in the config, or to FEEDS_FETCH_ALLOW" in r.output and "not added" in r.output
     assert json.loads(run(config, "watch", "list", "--json").output) == []
-    allowed = run(config, "watch", "add", url, env={"FEEDS_FETCH_ALLOW": "127.0.0.1"})
+    allowed = run(config, "watch", "add", "--no-check", url, env={"FEEDS_FETCH_ALLOW": "127.0.0.1"})
     assert allowed.exit_code == 0 and "watching #1 http://127.0.0.1:9/news.xml" in allowed.output
 
 
@@ -425,7 +425,7 @@ def test_quiet_commands_print_errors_only(config):
     assert ingest.stderr.startswith("rejected ") and "bad.txt" in ingest.stderr
     quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "publish"])
     assert quiet.exit_code == 0 and quiet.output == ""
-    for args in (["watch", "add", "https://news.example.com/rss"], ["keywords", "add", "iran"]):
+    for args in (["watch", "add", "--no-check", "https://news.example.com/rss"], ["keywords", "add", "iran"]):
         done = CliRunner().invoke(cli, ["--config", str(config), "-q", *args])
         assert done.exit_code == 0 and done.output == "", args
 

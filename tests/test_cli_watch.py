@@ -354,27 +354,31 @@ def _watched_already(config, url: str, spellings: tuple[str, ...]) -> None:
 
 
 def test_the_same_feed_spelled_differently_is_watched_once(config):
-    assert run(config, "watch", "add", "https://news.example.com/rss").exit_code == 0
+    assert run(config, "watch", "add", "--no-check", "https://news.example.com/rss").exit_code == 0
     _watched_already(
         config,
         "https://news.example.com/rss",
         ("HTTPS://News.Example.com/rss", "https://news.example.com:443/rss", "https://news.example.com/rss#x"),
     )
-    assert run(config, "watch", "add", "https://news.example.com/rss?lang=fr").exit_code == 0, "another query"
+    assert run(config, "watch", "add", "--no-check", "https://news.example.com/rss?lang=fr").exit_code == 0, (
+        "another query"
+    )
 
 
 def test_an_international_host_name_is_one_feed_in_either_form(config):
     # What a press officer types (Unicode) and what another reader's OPML export holds (the xn-- form that DNS and
     # requests use) are one feed; stored in the form requests fetches (IDNA 2008: "ß" is not "ss")
-    added = run(config, "watch", "add", "https://Bücher.example/rss")
+    added = run(config, "watch", "add", "--no-check", "https://Bücher.example/rss")
     assert added.exit_code == 0 and "https://xn--bcher-kva.example/rss" in added.output
     _watched_already(
         config,
         "https://xn--bcher-kva.example/rss",
         ("https://xn--bcher-kva.example/rss", "https://BÜCHER.example:443/rss", "https://bücher.example/rss"),
     )
-    assert run(config, "watch", "add", "https://straße.example/rss").exit_code == 0
-    assert run(config, "watch", "add", "https://strasse.example/rss").exit_code == 0, "another domain under IDNA 2008"
+    assert run(config, "watch", "add", "--no-check", "https://straße.example/rss").exit_code == 0
+    assert run(config, "watch", "add", "--no-check", "https://strasse.example/rss").exit_code == 0, (
+        "another domain under IDNA 2008"
+    )
     urls = [f["url"] for f in json.loads(run(config, "watch", "list", "--json").stdout)]
     assert urls == [
         "https://xn--bcher-kva.example/rss",
@@ -384,20 +388,20 @@ def test_an_international_host_name_is_one_feed_in_either_form(config):
     removed = run(config, "watch", "remove", "https://bücher.example/rss")
     assert removed.exit_code == 0, removed.output
     # a name requests cannot encode would never be polled: refused when added
-    refused = run(config, "watch", "add", "https://☃.example/rss")
+    refused = run(config, "watch", "add", "--no-check", "https://☃.example/rss")
     assert refused.exit_code == 1 and "malformed" in refused.output
 
 
 def test_a_url_with_a_space_or_another_script_is_one_feed_in_any_spelling(config, tmp_path):
     # stored as requests sends it (escaped UTF-8, IDNA host), so typed, escaped or from an OPML file it is one feed
-    added = run(config, "watch", "add", "https://news.example.com/news feed.xml")
+    added = run(config, "watch", "add", "--no-check", "https://news.example.com/news feed.xml")
     assert added.exit_code == 0 and "watching #1 https://news.example.com/news%20feed.xml" in added.output
     _watched_already(
         config,
         "https://news.example.com/news%20feed.xml",
         ("https://news.example.com/news%20feed.xml", "https://NEWS.example.com:443/news feed.xml#latest"),
     )
-    added = run(config, "watch", "add", "https://Bücher.example/neuigkeiten/café?thema=bücher")
+    added = run(config, "watch", "add", "--no-check", "https://Bücher.example/neuigkeiten/café?thema=bücher")
     stored = "https://xn--bcher-kva.example/neuigkeiten/caf%C3%A9?thema=b%C3%BCcher"
     assert added.exit_code == 0 and f"watching #2 {stored}" in added.output
     # what the press officer typed is what they read back, beside the stored address
@@ -421,7 +425,7 @@ def test_a_url_with_a_space_or_another_script_is_one_feed_in_any_spelling(config
     removed = run(config, "watch", "remove", "https://bücher.example/neuigkeiten/café?thema=bücher")
     assert removed.exit_code == 0 and "removed #2" in removed.output
     # an argument in no encoding (a lone surrogate, as Python reads undecodable bytes) is no URL
-    bad = run(config, "watch", "add", "https://news.example.com/\udcff.xml")
+    bad = run(config, "watch", "add", "--no-check", "https://news.example.com/\udcff.xml")
     assert bad.exit_code == 1 and "not a valid URL: it holds a character that is not text" in bad.output
 
 
@@ -433,12 +437,80 @@ def test_a_feed_at_a_url_with_a_space_is_polled_where_it_is(config, httpserver):
     assert polled["failed"] == 0 and polled["new_items"] == 2
 
 
+PAGE = """<!doctype html><html><head><title>Harbour News</title>
+<link rel="alternate" type="application/rss+xml" title="All news" href="/feed.xml">
+<link rel="alternate" type="application/atom+xml" title="Comments" href="/comments.atom">
+</head><body><p>Latest news.</p></body></html>"""
+
+
+def test_adding_a_web_page_is_refused_at_once_with_the_feeds_it_names(config, httpserver):
+    """A demanding user's review: `watch add PAGE_URL` said "watching #1" and only the first poll said it was a
+    page, not a feed."""
+    httpserver.expect_request("/news/").respond_with_data(PAGE, content_type="text/html")
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    page, feed = httpserver.url_for("/news/"), httpserver.url_for("/feed.xml")
+    refused = run(config, "watch", "add", page)
+    assert refused.exit_code == 1
+    assert f"error: {page}: a web page, not a feed: not added. The feeds it names" in refused.output
+    assert f"  {feed}  All news" in refused.output
+    assert "/comments.atom  Comments  (could not fetch it: " in refused.output  # (a link to nothing is said)
+    assert f"watch one with: feeds watch add {feed}" in refused.output
+    assert json.loads(run(config, "watch", "list", "--json").stdout) == []
+    # the feed it names is added; the page is named as watched already
+    assert run(config, "watch", "add", feed).exit_code == 0
+    again = run(config, "watch", "add", page)
+    assert again.exit_code == 1 and f"  {feed}  All news  (watched already, #1)" in again.output
+    assert "watch one with" not in again.output
+    # offline, for scripts: added as it is, nothing fetched
+    fetched = len(httpserver.log)
+    offline = run(config, "watch", "add", "--no-check", page)
+    assert offline.exit_code == 0 and f"watching #2 {page}" in offline.output
+    assert len(httpserver.log) == fetched
+
+
+def test_adding_a_url_that_is_no_feed_or_cannot_be_fetched_is_refused_unless_unchecked(config, httpserver):
+    httpserver.expect_request("/notes.txt").respond_with_data("just text", content_type="text/plain")
+    httpserver.expect_request("/gone.xml").respond_with_data("no", status=404)
+    text, gone = httpserver.url_for("/notes.txt"), httpserver.url_for("/gone.xml")
+    refused = run(config, "watch", "add", text)
+    assert refused.exit_code == 1 and f"error: {text}: not a feed (" in refused.output
+    assert "no feed found from it (no <link rel=alternate>, none at the common paths)" in refused.output
+    missing = run(config, "watch", "add", gone)
+    assert missing.exit_code == 1 and "could not fetch it to see that it is a feed (" in missing.output
+    assert "404" in missing.output and "`--no-check` adds it unchecked" in missing.output
+    assert json.loads(run(config, "watch", "list", "--json").stdout) == []
+    assert run(config, "watch", "add", "--no-check", gone).exit_code == 0
+
+
+def test_a_feed_is_checked_once_and_a_watched_one_not_at_all(config, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    assert run(config, "watch", "add", url).exit_code == 0
+    assert [r.path for r, _ in httpserver.log] == ["/feed.xml"]
+    assert "already watching" in run(config, "watch", "add", url).output
+    assert len(httpserver.log) == 1
+
+
+def test_the_check_is_refused_a_private_address_as_polling_would_be(tmp_path, httpserver):
+    (tmp_path / "inbox").mkdir()
+    config = tmp_path / "feeds.toml"
+    config.write_text(BASE_CONFIG, encoding="utf-8")  # no [http] allow
+    url = httpserver.url_for("/feed.xml")
+    refused = run(config, "watch", "add", url)
+    assert refused.exit_code == 1 and "refused to contact" in refused.output and not httpserver.log
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    r = CliRunner().invoke(
+        cli, ["--config", str(config), "watch", "add", url], env={"FEEDS_FETCH_ALLOW": "127.0.0.1,localhost"}
+    )
+    assert r.exit_code == 0 and len(httpserver.log) == 1, r.output
+
+
 def test_polling_named_feeds_exits_1_when_one_failed_and_new_feeds_are_not_called_ok(config, httpserver):
     httpserver.expect_request("/gone.xml").respond_with_data("no", status=404)
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
     gone, good = httpserver.url_for("/gone.xml"), httpserver.url_for("/feed.xml")
     for url in (gone, good):
-        assert run(config, "watch", "add", url).exit_code == 0
+        assert run(config, "watch", "add", "--no-check", url).exit_code == 0
     assert " new " in run(config, "watch", "list").output, "not checked yet: not 'ok'"
     assert run(config, "watch", "poll", good).exit_code == 0
     failed = run(config, "watch", "poll", gone, good)
@@ -552,9 +624,12 @@ def test_a_rule_name_must_be_visible_text_on_one_line(config, name, why):
 
 
 def test_a_tag_with_a_comma_is_refused_and_export_names_a_path_it_cannot_write(config, tmp_path):
-    comma = run(config, "watch", "add", "https://news.example.com/rss", "--tag", "a,b")
+    comma = run(config, "watch", "add", "--no-check", "https://news.example.com/rss", "--tag", "a,b")
     assert comma.exit_code == 2 and "--tag" in comma.output and "comma" in comma.output
-    assert run(config, "watch", "add", "https://news.example.com/rss", "--tag", "a", "--tag", "b").exit_code == 0
+    assert (
+        run(config, "watch", "add", "--no-check", "https://news.example.com/rss", "--tag", "a", "--tag", "b").exit_code
+        == 0
+    )
     nowhere = tmp_path / "no" / "such" / "x.opml"
     export = run(config, "watch", "export", "-o", str(nowhere))
     assert export.exit_code == 1 and f"cannot write {nowhere}" in export.output
@@ -580,7 +655,7 @@ def test_a_mistyped_option_is_not_taken_for_the_query(config):
 
 
 def test_an_international_host_name_is_watched(config):
-    assert run(config, "watch", "add", "https://bücher.example/rss").exit_code == 0
+    assert run(config, "watch", "add", "--no-check", "https://bücher.example/rss").exit_code == 0
 
 
 def test_a_lower_case_or_is_saved_as_written_with_a_note_that_it_is_a_word(config):
@@ -660,7 +735,7 @@ def test_a_feed_is_edited_paused_and_resumed_in_place_keeping_its_items_and_matc
 def test_a_feed_gone_410_is_enabled_again_and_a_config_feed_is_edited_in_the_config(config, httpserver):
     httpserver.expect_request("/gone.xml").respond_with_data("", status=410)
     gone = httpserver.url_for("/gone.xml")
-    assert run(config, "watch", "add", gone).exit_code == 0
+    assert run(config, "watch", "add", "--no-check", gone).exit_code == 0
     run(config, "watch", "poll")
     (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
     assert feed["enabled"] is False and "feeds watch edit URL --enable" in feed["health"]["disabled_reason"]
@@ -740,7 +815,7 @@ def test_an_empty_rule_name_and_rule_names_that_differ_only_by_case_in_any_scrip
 
 def test_what_the_config_feeds_came_to_is_said_without_v_and_not_with_q(config):
     """A re-check: the warning that a config feed took over one added by hand showed only with -v."""
-    assert run(config, "watch", "add", "https://news.example.com/rss").exit_code == 0
+    assert run(config, "watch", "add", "--no-check", "https://news.example.com/rss").exit_code == 0
     config.write_text(config.read_text() + '\n[[watch.feeds]]\nurl = "https://news.example.com/rss"\ntitle = "Wire"\n')
     said = run(config, "watch", "list")
     assert said.exit_code == 0 and "now takes its title, tags and interval from the config file" in said.stderr
@@ -767,7 +842,17 @@ def test_a_title_cleared_by_edit_is_the_feeds_own_again_after_the_next_check(con
 
 def test_titles_and_tags_are_stored_on_one_line_without_characters_xml_forbids(config, tmp_path):
     """A control character typed into --title, or in an OPML file, stopped every publish of the match feeds."""
-    added = run(config, "watch", "add", "https://news.example.com/rss", "--title", "Wire\x01  desk\n", "--tag", "w\x07")
+    added = run(
+        config,
+        "watch",
+        "add",
+        "--no-check",
+        "https://news.example.com/rss",
+        "--title",
+        "Wire\x01  desk\n",
+        "--tag",
+        "w\x07",
+    )
     assert added.exit_code == 0
     assert run(config, "watch", "edit", "1", "--tag", "a\x0b b").exit_code == 0
     opml = tmp_path / "subs.opml"
@@ -786,9 +871,11 @@ def test_titles_and_tags_are_stored_on_one_line_without_characters_xml_forbids(c
 
 def test_the_text_list_shows_each_feeds_tags_and_interval(config):
     """An operator's review: the tags (what `feed:TAG` rules match) were only in `--json`."""
-    tagged = run(config, "watch", "add", "https://news.example.com/rss", "--tag", "world", "--tag", "europe")
+    tagged = run(
+        config, "watch", "add", "--no-check", "https://news.example.com/rss", "--tag", "world", "--tag", "europe"
+    )
     assert tagged.exit_code == 0
-    assert run(config, "watch", "add", "https://other.example.com/rss", "--interval", "2h").exit_code == 0
+    assert run(config, "watch", "add", "--no-check", "https://other.example.com/rss", "--interval", "2h").exit_code == 0
     lines = run(config, "watch", "list").output.splitlines()
     assert lines[0].endswith("https://news.example.com/rss  [world, europe]")
     assert lines[1].strip().startswith("every 30 min, last never")
@@ -822,8 +909,8 @@ def test_a_feed_url_pasted_with_the_feed_pseudo_scheme_is_watched_at_its_http_ad
     feed, and were refused as "not an absolute http(s) URL"."""
     url = httpserver.url_for("/rss")
     bare = url.removeprefix("http://")
-    assert f"watching #1 {url} " in run(config, "watch", "add", f"feed://{bare}").output
-    assert run(config, "watch", "add", f"feed:{url}").exit_code == 1, "the same feed"
+    assert f"watching #1 {url} " in run(config, "watch", "add", "--no-check", f"feed://{bare}").output
+    assert run(config, "watch", "add", "--no-check", f"feed:{url}").exit_code == 1, "the same feed"
     assert "removed #1" in run(config, "watch", "remove", f"FEED://{bare}").output
     opml = tmp_path / "subs.opml"
     opml.write_text(f'<opml version="2.0"><body><outline text="R" xmlUrl="feed:{url}"/></body></opml>')
@@ -835,9 +922,9 @@ def test_a_feed_is_named_by_its_title_and_a_near_miss_url_says_which_feed_it_may
     """With 200 feeds a press officer knows them by title: `watch edit "Le Monde"` said "not watching", and so
     did the feed's URL typed with https for http or a trailing slash, without a hint."""
     url = httpserver.url_for("/monde/rss")
-    run(config, "watch", "add", url, "--title", "Le Monde")
-    run(config, "watch", "add", httpserver.url_for("/a"), "--title", "Desk")
-    run(config, "watch", "add", httpserver.url_for("/b"), "--title", "desk")
+    run(config, "watch", "add", "--no-check", url, "--title", "Le Monde")
+    run(config, "watch", "add", "--no-check", httpserver.url_for("/a"), "--title", "Desk")
+    run(config, "watch", "add", "--no-check", httpserver.url_for("/b"), "--title", "desk")
     edited = run(config, "watch", "edit", "le monde", "--interval", "2h")
     assert edited.exit_code == 0 and f"#1 {url}: new, every 2 h" in edited.output
     twice = run(config, "watch", "remove", "Desk")
@@ -845,7 +932,7 @@ def test_a_feed_is_named_by_its_title_and_a_near_miss_url_says_which_feed_it_may
     near = run(config, "watch", "edit", url.replace("http://", "https://") + "/", "--interval", "1h")
     assert near.exit_code == 1 and f"did you mean #1 {url}?" in near.output
     assert "removed #1" in run(config, "watch", "remove", "Le Monde").output
-    run(config, "watch", "add", httpserver.url_for("/wire"), "--title", "Feed: Wire")
+    run(config, "watch", "add", "--no-check", httpserver.url_for("/wire"), "--title", "Feed: Wire")
     assert "removed" in run(config, "watch", "remove", "feed: wire").output, "a title, not a feed: link"
 
 
@@ -853,8 +940,8 @@ def test_a_feed_added_twice_under_near_spellings_is_pointed_out(config, httpserv
     """`http://` and `https://`, with and without `www.` or a trailing slash are, in practice, one feed that an
     onboarding file lists twice: each was watched, polled and matched twice without a word."""
     url = httpserver.url_for("/rss")
-    run(config, "watch", "add", url)
-    again = run(config, "watch", "add", url + "/")
+    run(config, "watch", "add", "--no-check", url)
+    again = run(config, "watch", "add", "--no-check", url + "/")
     assert again.exit_code == 0, "servers may tell them apart: watched, but said"
     assert f"note: #1 {url} is watched already" in again.stderr
     opml = tmp_path / "subs.opml"
@@ -873,7 +960,7 @@ def test_watch_list_ends_with_how_many_feeds_are_in_each_state(config, httpserve
     httpserver.expect_request("/ok.xml").respond_with_data(one, content_type="application/rss+xml")
     httpserver.expect_request("/gone.xml").respond_with_data("no", status=500)
     for path in ("/ok.xml", "/gone.xml", "/new.xml"):
-        run(config, "watch", "add", httpserver.url_for(path))
+        run(config, "watch", "add", "--no-check", httpserver.url_for(path))
     run(config, "watch", "poll", httpserver.url_for("/ok.xml"), httpserver.url_for("/gone.xml"))
     run(config, "watch", "edit", "3", "--disable")
     listed = run(config, "watch", "list")

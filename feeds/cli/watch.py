@@ -92,16 +92,22 @@ def watch() -> None:
 @click.option("--title", default="", help="A name for the feed (default: the feed's own title).")
 @click.option("--tag", "tags", multiple=True, help="A tag (repeatable); rules can match it with feed:TAG.")
 @click.option("--interval", callback=_interval, help="How often to check, e.g. 30m, 2h (floor 5m).")
+@click.option(
+    "--check/--no-check",
+    default=True,
+    help="Fetch the URL once first, and refuse it unless it is a feed (a web page is answered with its feeds). "
+    "--no-check adds it without fetching anything.",
+)
 @pass_ctx
 @handle_errors
-def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interval: float | None) -> None:
-    """Watch a feed."""
+def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interval: float | None, check: bool) -> None:
+    """Watch a feed (fetched once first, to see that it is one)."""
     from feeds.watch.manage import add_feed, import_configured, look_alike
 
     with ctx.app() as app:
         import_configured(app)  # the config's feeds first, as every other command sees them
         try:
-            feed = add_feed(app, url, title=title, tags=tags, interval=interval)
+            feed = add_feed(app, url, title=title, tags=tags, interval=interval, check=check)
         except ValueError as e:  # the interval out of bounds, or a tag with a comma (not our own errors)
             if isinstance(e, FeedsError):
                 raise

@@ -11,6 +11,7 @@ import html.entities
 import logging
 import math
 import re
+import shlex
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -242,19 +243,80 @@ def check_interval(seconds: float | None, default: float) -> float:
 
 
 def add_feed(
-    app: App, url: str, *, title: str = "", tags: Sequence[str] = (), interval: float | None = None
+    app: App,
+    url: str,
+    *,
+    title: str = "",
+    tags: Sequence[str] = (),
+    interval: float | None = None,
+    check: bool = False,
 ) -> WatchedFeed:
+    """Watch the feed at `url`. With `check` (what `watch add` does unless told `--no-check`), a URL not watched
+    yet is first fetched once and refused unless it is a feed (`check_is_feed`): a web page is answered with the
+    feeds it names, at once rather than at the first poll. Without it nothing is fetched (the library's
+    default, for scripts and tests that add feeds offline)."""
     url = check_feed_url(app, url)
     tags = _checked_tags(tags)
     refuse_unpollable(app, url)
+    interval = check_interval(interval, app.settings.watch.interval)
+    if check and not _is_watched(app, url):  # (watched already: the store says so, without a fetch)
+        check_is_feed(app, url)
     return app.store.add_feed(
         url,
         title=one_line_text(title),
         tags=tags,
-        interval=check_interval(interval, app.settings.watch.interval),
+        interval=interval,
         origin="cli",
         now=app.clock(),
     )
+
+
+def _is_watched(app: App, url: str) -> bool:
+    try:
+        app.store.feed(url)
+    except NotFoundError:
+        return False
+    return True
+
+
+def check_is_feed(app: App, url: str) -> None:
+    """Fetch `url` once, as a poll would (the shared client: its refusal of private addresses, its size cap and
+    timeouts, the Accept header of a poll), and raise unless it is a feed that can be read: FetchError when it
+    cannot be fetched now, FeedParseError when it is not a feed, naming the feeds of the page it is (found as
+    `watch discover` finds them) and the command that watches one. A page is refused even when it names a
+    single feed: that feed is often another one than meant (the site's comments, or all of it for a section),
+    and a script that asked for one URL must not find another watched. `--no-check` adds it as it is."""
+    result = app.http.get(url)
+    if not isinstance(result, Fetched):
+        reason = getattr(result, "error", result)
+        reason = reason.message if isinstance(reason, FetchError) else reason
+        raise FetchError(
+            f"could not fetch it to see that it is a feed ({reason}): not added (`--no-check` adds it unchecked)",
+            url=url,
+        )
+    try:
+        parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
+        return
+    except FeedParseError as e:
+        why = e.message
+    found = _feeds_named_by(app, result)
+    if not found:
+        raise FeedParseError(
+            f"not a feed ({why}), and no feed found from it (no <link rel=alternate>, none at the common paths): "
+            "not added (`--no-check` adds it unchecked)",
+            url=url,
+        )
+    watched = {f.url: f.id for f in app.store.feeds()}
+    lines = ["a web page, not a feed: not added. The feeds it names:"]
+    for d in found:
+        mark = d.refused or d.problem
+        known = watched.get(canonical_feed_url(d.url))
+        note = f"  ({mark})" if mark else f"  (watched already, #{known})" if known is not None else ""
+        lines.append(f"  {d.url}  {d.title}{note}".rstrip())
+    usable = [d for d in found if d.usable and canonical_feed_url(d.url) not in watched]
+    if usable:
+        lines.append(f"watch one with: feeds watch add {shlex.quote(usable[0].url)}")
+    raise FeedParseError("\n".join(lines), url=url)
 
 
 def refuse_unpollable(app: App, url: str) -> None:
@@ -790,13 +852,19 @@ def discover(app: App, url: str) -> list[Discovered]:
         return [known(Discovered(result.url, parsed.title, parsed.kind, "the URL is a feed"))]
     except FeedParseError:
         pass
+    return [known(d) for d in _feeds_named_by(app, result)]
+
+
+def _feeds_named_by(app: App, result: Fetched) -> list[Discovered]:
+    """The feeds of a fetched web page: those it links to (each fetched), else those at the common paths of its
+    site (`discover`, and `check_is_feed` for a page given to `watch add`)."""
     mine = own_domains(app.settings)
     links = [
         _linked_feed(app, Discovered(u, t, k, "<link rel=alternate>", refused=_refusal(app, u, mine)))
         for u, t, k in find_feed_links(result.body, result.url)
     ]
     if links:
-        return [known(d) for d in links]
+        return links
     found: list[Discovered] = []
     for path in COMMON_FEED_PATHS:
         candidate = urljoin(result.url, path)
@@ -808,7 +876,7 @@ def discover(app: App, url: str) -> list[Discovered]:
                 continue
             if all(d.url != r.url for d in found):
                 found.append(Discovered(r.url, parsed.title, parsed.kind, "common path"))
-    return [known(d) for d in found]
+    return found
 
 
 def _refusal(app: App, url: str, mine: frozenset[str]) -> str | None:
@@ -903,6 +971,7 @@ __all__ = [
     "RuleError",
     "add_feed",
     "add_rule",
+    "check_is_feed",
     "discover",
     "edit_feed",
     "export_opml",
