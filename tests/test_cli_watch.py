@@ -482,6 +482,15 @@ def test_adding_a_url_that_is_no_feed_or_cannot_be_fetched_is_refused_unless_unc
     assert run(config, "watch", "add", "--no-check", gone).exit_code == 0
 
 
+def test_the_check_follows_no_redirect_to_our_own_site_as_a_poll_follows_none(config, httpserver):
+    own = "https://press.example.org/feed.atom"  # (site.base_url of the test config)
+    httpserver.expect_request("/moved.xml").respond_with_data("", status=301, headers={"Location": own})
+    refused = run(config, "watch", "add", httpserver.url_for("/moved.xml"))
+    assert refused.exit_code == 1 and "could not fetch it to see that it is a feed" in refused.output
+    assert "our own site" in refused.output
+    assert json.loads(run(config, "watch", "list", "--json").stdout) == []
+
+
 def test_a_feed_is_checked_once_and_a_watched_one_not_at_all(config, httpserver):
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
     url = httpserver.url_for("/feed.xml")

@@ -281,12 +281,18 @@ def _is_watched(app: App, url: str) -> bool:
 
 def check_is_feed(app: App, url: str) -> None:
     """Fetch `url` once, as a poll would (the shared client: its refusal of private addresses, its size cap and
-    timeouts, the Accept header of a poll), and raise unless it is a feed that can be read: FetchError when it
-    cannot be fetched now, FeedParseError when it is not a feed, naming the feeds of the page it is (found as
-    `watch discover` finds them) and the command that watches one. A page is refused even when it names a
-    single feed: that feed is often another one than meant (the site's comments, or all of it for a section),
-    and a script that asked for one URL must not find another watched. `--no-check` adds it as it is."""
-    result = app.http.get(url)
+    timeouts, the Accept header of a poll, no redirect to our own site followed), and raise unless it is a feed
+    that can be read: FetchError when it cannot be fetched now, FeedParseError when it is not a feed, naming the
+    feeds of the page it is (found as `watch discover` finds them) and the command that watches one. A page is
+    refused even when it names a single feed: that feed is often another one than meant (the site's comments,
+    or all of it for a section), and a script that asked for one URL must not find another watched.
+    `--no-check` adds it as it is."""
+    mine = own_domains(app.settings)
+
+    def ours(target: str) -> str | None:  # (as a poll refuses it: our own feed is never watched)
+        return "it is our own site" if is_own_url(target, mine) else None
+
+    result = app.http.get(url, refuse_redirect=ours)
     if not isinstance(result, Fetched):
         reason = getattr(result, "error", result)
         reason = reason.message if isinstance(reason, FetchError) else reason
