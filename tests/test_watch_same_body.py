@@ -65,15 +65,17 @@ def test_the_same_body_again_is_not_parsed_and_a_changed_one_is(app, httpserver,
     assert (first.status, first.new_items, first.unchanged) == ("200", 1, False)
     assert app.store.feed(feed.id).body_digest == digest_of(ONE)
 
-    clock.advance(timedelta(minutes=31))
+    clock.advance(timedelta(minutes=34))  # past the interval and its spread (up to 10%)
     (again,) = run_watch(app).outcomes
     assert (again.status, again.new_items, again.changed_items, again.unchanged) == ("200", 0, 0, True)
     assert len(parses) == 1, "the repeated body was not parsed"
     row = app.store.feed(feed.id)
-    assert row.last_checked == clock() and row.next_check == clock() + timedelta(minutes=30)
+    assert row.last_checked == clock() and clock() + timedelta(minutes=30) <= row.next_check <= clock() + timedelta(
+        minutes=33
+    )
     assert (row.last_status, row.failures, row.last_error) == ("200", 0, None)
 
-    clock.advance(timedelta(minutes=31))
+    clock.advance(timedelta(minutes=34))  # past the interval and its spread (up to 10%)
     (changed,) = run_watch(app).outcomes
     assert (changed.new_items, changed.new_matches, changed.unchanged) == (1, 1, False)
     assert len(parses) == 2
@@ -94,7 +96,7 @@ def test_a_parse_warning_stays_on_the_row_while_the_body_stays_the_same(app, htt
     warning = app.store.feed(feed.id).last_error
     assert warning is not None and warning.startswith("parsed with problems: ")
     for status in ("200", "304"):  # the same bytes, then "not modified": the same problems either way
-        clock.advance(timedelta(minutes=31))
+        clock.advance(timedelta(minutes=34))  # past the interval and its spread (up to 10%)
         (o,) = run_watch(app).outcomes
         assert o.status == status and o.error is None
         assert app.store.feed(feed.id).last_error == warning
@@ -116,7 +118,7 @@ def test_a_parse_warning_outlives_a_failed_check_while_the_body_stays_the_same(a
     run_watch(app)
     warning = app.store.feed(feed.id).last_error
     assert warning is not None and warning.startswith("parsed with problems: ")
-    clock.advance(timedelta(minutes=31))
+    clock.advance(timedelta(minutes=34))  # past the interval and its spread (up to 10%)
     (failed,) = run_watch(app).outcomes
     row = app.store.feed(feed.id)
     assert failed.status == "500" and row.state == "failing" and row.parse_warning == warning.split(": ", 1)[1]
@@ -159,7 +161,7 @@ def test_many_feeds_repeating_their_bodies_are_not_sent_to_the_workers(app, http
         return pool
 
     monkeypatch.setattr(poll, "parse_pool", spying_pool)
-    clock.advance(timedelta(minutes=31))
+    clock.advance(timedelta(minutes=34))  # past the interval and its spread (up to 10%)
     again = run_watch(app).outcomes
     assert len(again) == count and all(o.unchanged and o.status == "200" for o in again)
     assert sent == [] and app.store.count_items() == count
@@ -255,7 +257,7 @@ def test_an_item_given_a_new_guid_on_every_request_is_not_new_again(app, httpser
     (first,) = run_watch(app).outcomes
     assert (first.new_items, first.new_matches) == (2, 1)
     for n in (1, 2):
-        clock.advance(timedelta(minutes=31))
+        clock.advance(timedelta(minutes=34))  # past the interval and its spread (up to 10%)
         (again,) = run_watch(app).outcomes
         assert (again.status, again.unchanged, again.new_items, again.changed_items, again.new_matches) == (
             "200",

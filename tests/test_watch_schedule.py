@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.fetch import freshness, parse_retry_after
-from feeds.watch.schedule import MAX_BACKOFF, backoff, next_check_at
+from feeds.watch.schedule import MAX_BACKOFF, backoff, next_check_at, spread_wait
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HALF_HOUR = timedelta(minutes=30)
@@ -61,6 +61,44 @@ def test_jitter_is_stable_per_feed_and_spreads_feeds_apart():
 )
 def test_next_check_after_a_success_or_retry_after(kwargs, expected):
     assert next_check_at(NOW, HALF_HOUR, key="k", **kwargs) == expected
+
+
+@pytest.mark.parametrize(
+    ("interval", "kwargs", "low", "high"),
+    [
+        (HALF_HOUR, {}, NOW + HALF_HOUR, NOW + HALF_HOUR * 1.1),
+        (timedelta(minutes=5), {}, NOW + timedelta(minutes=5), NOW + timedelta(minutes=5.5)),  # the floor holds
+        (timedelta(days=1), {}, NOW + timedelta(days=1), NOW + timedelta(days=1.1)),
+        (HALF_HOUR, {"fresh_until": NOW + timedelta(hours=2)}, NOW + timedelta(hours=2), NOW + timedelta(hours=2)),
+        (HALF_HOUR, {"fresh_until": NOW + timedelta(days=9)}, NOW + timedelta(hours=24), NOW + timedelta(hours=24)),
+        (HALF_HOUR, {"retry_after": NOW + timedelta(hours=3)}, NOW + timedelta(hours=3), NOW + timedelta(hours=3)),
+        (HALF_HOUR, {"retry_after": NOW + timedelta(days=30)}, NOW + timedelta(days=7), NOW + timedelta(days=7)),
+        (HALF_HOUR, {"failures": 3}, NOW + HALF_HOUR * 3.6, NOW + HALF_HOUR * 4.4),  # back-off as without spread
+        (HALF_HOUR, {"failures": 10**6}, NOW + MAX_BACKOFF * 0.9, NOW + MAX_BACKOFF),
+    ],
+)
+def test_a_spread_success_is_up_to_a_tenth_of_the_interval_later_and_keeps_every_bound(interval, kwargs, low, high):
+    at = next_check_at(NOW, interval, key="https://news.example.com/feed", spread=True, **kwargs)
+    assert low <= at <= high
+    assert at == next_check_at(NOW, interval, key="https://news.example.com/feed", spread=True, **kwargs), "pure"
+    assert "failures" in kwargs or at.microsecond == 0, "whole seconds, as stored and shown"
+
+
+def test_feeds_checked_together_drift_apart_and_stay_apart():
+    """200 feeds of one OPML import, all checked in the same second: spread over the next 3 minutes, and each
+    check draws its own jitter (from the feed and the time of the check), so the feeds never fall back in step."""
+    keys = [f"https://n{i}.example/feed" for i in range(200)]
+    first = [next_check_at(NOW, HALF_HOUR, key=k, spread=True) for k in keys]
+    assert len(set(first)) > 100, "no longer all in the same second"
+    assert max(first) - min(first) > timedelta(minutes=2)
+    # the same feed checked at two different times is not always delayed by the same amount
+    waits = {spread_wait(HALF_HOUR, keys[0], NOW + timedelta(minutes=31 * i)) for i in range(20)}
+    assert len(waits) > 10
+    # across a day of checks, feeds that started together are still spread out
+    at = {k: NOW for k in keys}
+    for _ in range(48):
+        at = {k: next_check_at(t, HALF_HOUR, key=k, spread=True) for k, t in at.items()}
+    assert max(at.values()) - min(at.values()) > timedelta(minutes=10)
 
 
 def test_freshness_is_ignored_after_a_failure_and_retry_after_still_wins():

@@ -621,7 +621,7 @@ def check_feed(
         last_status=outcome.status,
         last_error=f"{PROBLEMS}{warning}" if warning else None,
         failures=0,
-        next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until),
+        next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until, spread=True),
     )
     updated = _track_redirect(updated, result.permanent_redirect)
     if parsed is None:

@@ -2,13 +2,17 @@
 
 Used for watched feeds and for remote release sources alike. The rules:
 - after a success: `now + interval`, but never before the response's freshness lifetime ends
-  (Cache-Control max-age / Expires, RFC 9111 §4.2), which is honoured only up to 24 hours;
+  (Cache-Control max-age / Expires, RFC 9111 §4.2), which is honoured only up to 24 hours; with `spread` (watched
+  feeds), up to 10% of the interval later, so feeds added together (an OPML import of 200) drift apart instead of
+  being checked in the same second every interval for ever;
 - after a failure: exponential back-off from the interval (interval × 2^(failures-1)), capped at 48 hours, with
   ±10% jitter so feeds that failed together do not retry together; polling never stops for good;
 - a `Retry-After` (RFC 9110 §10.2.3, on 429/503) pushes the next check at least that far, capped at 7 days.
 
-The jitter is derived from the resource's key and failure count, not from a random generator, so the function
-stays pure and repeatable while still spreading different feeds apart.
+The jitter is derived from the resource's key and failure count (after a success: the time of the check), not
+from a random generator, so the function stays pure and repeatable (tests, and several daemons sharing one
+database, get the same answer for the same check) while still spreading different feeds apart. A success's jitter
+only ever delays: the 5-minute floor of an interval, and a server's freshness lifetime, stay lower bounds.
 """
 
 from __future__ import annotations
@@ -22,14 +26,24 @@ MAX_FRESHNESS = timedelta(hours=24)
 JITTER = 0.10
 
 
+def _fraction(*parts: object) -> float:
+    """A number from 0 to 1, stable for the same parts, spread evenly across different ones."""
+    digest = hashlib.sha256("\0".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:4], "big") / 0xFFFFFFFF
+
+
+def spread_wait(interval: timedelta, key: str, now: datetime) -> timedelta:
+    """The wait after a success with `spread`: the interval, plus up to 10% of it, stable per key and check."""
+    return interval + timedelta(seconds=round(interval.total_seconds() * JITTER * _fraction(key, now.isoformat())))
+
+
 def backoff(interval: timedelta, failures: int, key: str) -> timedelta:
     """The wait after `failures` consecutive failures (≥ 1), jittered by ±10% and capped at 48 h."""
     if failures <= 0:
         return interval
     # In float seconds: a timedelta times 2**n overflows (past 999,999,999 days) for a daily feed down a month.
     base = timedelta(seconds=min(interval.total_seconds() * 2.0 ** min(failures - 1, 64), MAX_BACKOFF.total_seconds()))
-    digest = hashlib.sha256(f"{key}\0{failures}".encode()).digest()
-    fraction = int.from_bytes(digest[:4], "big") / 0xFFFFFFFF  # 0..1, stable per key and failure count
+    fraction = _fraction(key, failures)  # 0..1, stable per key and failure count
     jittered: timedelta = base * (1 - JITTER + 2 * JITTER * fraction)
     return min(jittered, MAX_BACKOFF)
 
@@ -42,9 +56,10 @@ def next_check_at(
     failures: int = 0,
     retry_after: datetime | None = None,
     fresh_until: datetime | None = None,
+    spread: bool = False,
 ) -> datetime:
     """When to check again, given what the last check found (see the module docstring for the rules)."""
-    at = now + backoff(interval, failures, key)
+    at = now + (spread_wait(interval, key, now) if spread and failures <= 0 else backoff(interval, failures, key))
     if retry_after is not None:
         at = max(at, min(retry_after, now + MAX_RETRY_AFTER))
     if fresh_until is not None and failures == 0:
