@@ -1,6 +1,10 @@
 """Benchmark: the watch stage polling many feeds over HTTP, versus the `reader` library and a bare fetch + lxml floor.
 
-A local server (its own process, 127.0.0.1, HTTP/1.1 keep-alive, TCP_NODELAY) serves `--feeds` URLs; feed N
+A local server (its own process, HTTP/1.1 keep-alive, TCP_NODELAY) serves `--feeds` URLs from `--hosts` addresses
+(127.0.0.2 and up, which Linux routes to loopback: 100 by default, 10 consecutive feeds on each, as a watch
+list of many news sites imported site by site; `[watch] per_host` keeps its default of 2, and holds each site's
+feeds back while other sites' go ahead; served from one address, as before, the bench would measure that limit
+instead of the poll); feed N
 answers with corpus file N mod 75 of ../shared/corpus/feeds (read in place), an `ETag` and a `Last-Modified`, and
 304 to a matching `If-None-Match` (or, without one, a matching `If-Modified-Since`: RFC 9110 §13.2.2). In one
 run, every contender polls the same URLs with 16 threads:
@@ -94,15 +98,22 @@ def _corpus(folder: Path) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in files]
 
 
+class _State:
+    """What every address of the server shares: the files, the answers sent, and the mode of the pass."""
+
+    def __init__(self, files: list[tuple[str, bytes, str, str]]):
+        self.files = files
+        self.sent: Counter[int] = Counter()
+        self.lock = threading.Lock()
+        self.plain = False
+        self.stamped = False
+        self.stamps = 0
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256  # the default 5 drops SYNs when 16 clients connect at once (1 s retransmit)
-    files: list[tuple[str, bytes, str, str]]
-    sent: Counter[int]
-    lock: threading.Lock
-    plain: bool = False
-    stamped: bool = False
-    stamps: int = 0
+    state: _State
 
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
@@ -117,13 +128,13 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path == "/stats":  # responses sent so far by status, for the table's notes
-            self._send(200, json.dumps(dict(self.server.sent)).encode(), {"Content-Type": "application/json"})
+            self._send(200, json.dumps(dict(self.server.state.sent)).encode(), {"Content-Type": "application/json"})
             return
         if self.path in ("/plain", "/stamped", "/validators"):  # "/plain": no validators, a full 200 every time (as
             # many servers answer) until "/validators"; "/stamped": besides, every body differs from the last one
             # (as when a feed's lastBuildDate is the time of the request) while its items stay the same
-            self.server.plain = self.path != "/validators"
-            self.server.stamped = self.path == "/stamped"
+            self.server.state.plain = self.path != "/validators"
+            self.server.state.stamped = self.path == "/stamped"
             self._send(200, b"ok", {"Content-Type": "text/plain"})
             return
         parts = self.path.strip("/").split("/")
@@ -131,19 +142,19 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, b"not found", {"Content-Type": "text/plain"})
             return
         n = int(parts[1])
-        _, body, media, digest = self.server.files[n % len(self.server.files)]
+        _, body, media, digest = self.server.state.files[n % len(self.server.state.files)]
         etag = f'"{n}-{digest}"'
-        validators = {} if self.server.plain else {"ETag": etag, "Last-Modified": LAST_MODIFIED}
+        validators = {} if self.server.state.plain else {"ETag": etag, "Last-Modified": LAST_MODIFIED}
         status = 304 if validators and self._not_modified(etag) else 200
-        with self.server.lock:
-            self.server.sent[status] += 1
+        with self.server.state.lock:
+            self.server.state.sent[status] += 1
         if status == 304:
             self._send(304, b"", validators)
             return
-        if self.server.stamped:
-            with self.server.lock:
-                self.server.stamps += 1
-                stamp = self.server.stamps
+        if self.server.state.stamped:
+            with self.server.state.lock:
+                self.server.state.stamps += 1
+                stamp = self.server.state.stamps
             body += b"\n" * (1 + stamp % 7) if media.endswith("json") else f"\n<!-- {stamp} -->".encode()
         self._send(200, body, {"Content-Type": media, **validators})
 
@@ -173,21 +184,43 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(folder: str, ready: Any) -> None:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.files = [
-        (name, body, _MEDIA.get(Path(name).suffix, "application/rss+xml"), hashlib.sha1(body).hexdigest()[:12])
-        for name, body in _corpus(Path(folder))
-    ]
-    server.sent, server.lock = Counter(), threading.Lock()
-    ready.put(server.server_address[1])
-    server.serve_forever(poll_interval=0.5)
+def host_address(i: int) -> str:
+    """The address of the bench's host `i` (0, 1, ...): 127.0.0.2, 127.0.0.3, ... (Linux routes all of
+    127.0.0.0/8 to the loopback interface, so each can be bound without any set-up)."""
+    return f"127.0.{(i + 2) // 256}.{(i + 2) % 256}"
+
+
+def _serve(folder: str, hosts: int, ready: Any) -> None:
+    state = _State(
+        [
+            (name, body, _MEDIA.get(Path(name).suffix, "application/rss+xml"), hashlib.sha1(body).hexdigest()[:12])
+            for name, body in _corpus(Path(folder))
+        ]
+    )
+    servers = [_Server(("127.0.0.1", 0), _Handler)]
+    port = servers[0].server_address[1]
+    servers += [_Server((host_address(i), port), _Handler) for i in range(hosts)]
+    for server in servers:
+        server.state = state
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
+    ready.put(port)
+    servers[0].serve_forever(poll_interval=0.5)
 
 
 @dataclass(frozen=True, slots=True)
 class Server:
     process: multiprocessing.process.BaseProcess
     base: str
+    """The control address (127.0.0.1): /stats, /plain, /stamped, /validators."""
+    port: int
+    hosts: int
+
+    def url(self, n: int, feeds: int) -> str:
+        """Feed `n` of `feeds`, the feeds split into `hosts` runs of consecutive ones, one per host: each site's
+        feeds added together (as from an OPML import), so they are claimed together and `[watch] per_host` has
+        to hold them back while other sites' feeds go ahead."""
+        return f"http://{host_address(n * self.hosts // max(feeds, 1))}:{self.port}/feed/{n}"
 
     def sent(self) -> Counter[str]:
         """Responses sent so far, by status."""
@@ -198,13 +231,13 @@ class Server:
         self.process.join(5)
 
 
-def start_server(folder: Path) -> Server:
+def start_server(folder: Path, hosts: int) -> Server:
     ctx = multiprocessing.get_context("spawn")
     ready = ctx.Queue()
-    process = ctx.Process(target=_serve, args=(str(folder), ready), daemon=True)
+    process = ctx.Process(target=_serve, args=(str(folder), hosts, ready), daemon=True)
     process.start()
     port = ready.get(timeout=30)
-    return Server(process, f"http://127.0.0.1:{port}")
+    return Server(process, f"http://127.0.0.1:{port}", port, hosts)
 
 
 # --- results -----------------------------------------------------------------------------------------------
@@ -330,7 +363,7 @@ state = "state"
 url = "sqlite:///{db}"
 
 [http]
-allow = ["127.0.0.1"]
+allow = ["127.0.0.0/8"]
 
 [watch]
 workers = {workers}
@@ -578,13 +611,23 @@ def main(argv: Sequence[str] | None = None) -> None:
     ap.add_argument("--no-rules", action="store_true", help="poll without keyword rules (no matching)")
     ap.add_argument("--profile", action="store_true", help="add stage times, a cProfile list, a fetch-only pass")
     ap.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "corpus" / "feeds")
+    ap.add_argument(
+        "--hosts",
+        type=int,
+        default=100,
+        help="host addresses the feeds are spread over, 127.0.0.2 and up (default 100: 10 feeds a site, as a "
+        "watch list of many news sites; [watch] per_host keeps its default of 2)",
+    )
     args = ap.parse_args(argv)
+    if not 1 <= args.hosts <= 60_000:
+        sys.exit("--hosts must be from 1 to 60000")
     if not args.corpus.is_dir():
         sys.exit(f"corpus folder not found: {args.corpus} (pass --corpus)")
-    server = start_server(args.corpus)
+    server = start_server(args.corpus, args.hosts)
     try:
-        urls = [f"{server.base}/feed/{n}" for n in range(args.feeds)]
-        print(f"{len(urls)} feeds served from {server.base} (corpus: {args.corpus}), {args.workers} fetch threads")
+        urls = [server.url(n, args.feeds) for n in range(args.feeds)]
+        where = f"{args.hosts} hosts, {host_address(0)} to {host_address(args.hosts - 1)}, port {server.port}"
+        print(f"{len(urls)} feeds served from {where} (corpus: {args.corpus}), {args.workers} fetch threads")
         load, cores = os.getloadavg()[0], os.cpu_count() or 1
         busy = "  (busy machine: wall-clock times will suffer; compare the CPU column)" if load > cores / 2 else ""
         print(f"load average {load:.1f} on {cores} core(s){busy}")

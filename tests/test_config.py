@@ -243,6 +243,12 @@ def test_environment_overrides(tmp_path):
             "a whole number from 1 to 9,007,199,254,740,992, got inf",
         ),
         (
+            MINIMAL + "[watch]\nper_host = 0\n",
+            "watch.per_host",
+            6,
+            "a whole number from 1 to 9,007,199,254,740,992, got 0",
+        ),
+        (
             MINIMAL + "[watch]\nworkers = nan\n",
             "watch.workers",
             6,

@@ -1217,3 +1217,105 @@ def test_a_feed_paused_by_hand_stays_paused_when_the_export_is_imported_elsewher
         "https://paused.example.com/rss": (False, "disabled by hand"),
         "https://live.example.com/rss": (True, None),
     }
+
+
+class _CountingServer:
+    """A threaded HTTP server on 127.0.0.1 that counts the requests in flight at once, by the host name asked
+    for (`127.0.0.1` and `localhost` reach the same socket), and answers each after `delay[host]` seconds."""
+
+    def __init__(self, delay: dict[str, float]):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.delay, self.lock = delay, threading.Lock()
+        self.now: dict[str, int] = {}
+        self.most: dict[str, int] = {}
+        self.most_at_once = 0
+        self.events: list[tuple[float, str, str]] = []
+        """(time, host, "start" or "end") of every request."""
+        outer, body = self, rss(STORIES[1]).encode()
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                host = self.headers["Host"].rsplit(":", 1)[0]
+                with outer.lock:
+                    outer.now[host] = outer.now.get(host, 0) + 1
+                    outer.most[host] = max(outer.most.get(host, 0), outer.now[host])
+                    outer.most_at_once = max(outer.most_at_once, sum(outer.now.values()))
+                    outer.events.append((time.monotonic(), host, "start"))
+                time.sleep(outer.delay.get(host, 0.0))
+                with outer.lock:
+                    outer.now[host] -= 1
+                    outer.events.append((time.monotonic(), host, "end"))
+                self.send_response(200)
+                self.send_header("Content-Type", "application/rss+xml")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, host: str, n: int) -> str:
+        return f"http://{host}:{self.port}/f{n}.xml"
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def counting_server():
+    servers = []
+
+    def make(delay):
+        servers.append(_CountingServer(delay))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.close()
+
+
+PER_HOST = '\n[http]\nallow = ["127.0.0.1", "localhost"]\n\n[watch]\nworkers = {workers}\nper_host = 2\n'
+
+
+def test_at_most_per_host_requests_to_one_host_at_once_while_other_hosts_go_on(
+    make_settings, make_app_for, counting_server
+):
+    """A news site whose 8 feeds were imported together gets 2 requests at a time, not 16 (`watch.per_host`),
+    and a second site is fetched alongside it meanwhile."""
+    server = counting_server({"127.0.0.1": 0.15, "localhost": 0.15})
+    app = make_app_for(make_settings(PER_HOST.format(workers=16)))
+    for n in range(8):
+        for host in ("127.0.0.1", "localhost"):
+            add_feed(app, server.url(host, n))
+    report = run_watch(app)
+    assert sorted(o.status for o in report.outcomes) == ["200"] * 16
+    assert server.most == {"127.0.0.1": 2, "localhost": 2}, "never more than 2 at once to one host"
+    assert server.most_at_once == 4, "both hosts at their limit at the same time"
+
+
+def test_a_slow_host_holds_up_only_its_own_feeds(make_settings, make_app_for, counting_server):
+    """The slow site's 6 feeds come first in the batch; with 4 fetch threads, they used to take all 4, and the
+    fast site waited behind them. Now the slow site has its 2, and the fast site's feeds are all fetched before
+    the slow site has answered even once."""
+    server = counting_server({"localhost": 0.8, "127.0.0.1": 0.01})
+    app = make_app_for(make_settings(PER_HOST.format(workers=4)))
+    for n in range(6):
+        add_feed(app, server.url("localhost", n))
+    for n in range(6):
+        add_feed(app, server.url("127.0.0.1", n))
+    report = run_watch(app)
+    assert sorted(o.status for o in report.outcomes) == ["200"] * 12
+    first_slow_answer = min(t for t, host, what in server.events if host == "localhost" and what == "end")
+    fast_answers = [t for t, host, what in server.events if host == "127.0.0.1" and what == "end"]
+    assert len(fast_answers) == 6 and max(fast_answers) < first_slow_answer
+    assert server.most["localhost"] == 2

@@ -72,7 +72,7 @@ KEYS: dict[str, frozenset[str]] = {
     "[publish]": frozenset({"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"}),
     "[[publish.feeds]]": frozenset({"name", "title", "topics", "organisations", "types"}),
     "[watch]": frozenset(
-        {"interval", "workers", "batch", "lease", "retro_days", "retention_days", "match_retention_days"}
+        {"interval", "workers", "per_host", "batch", "lease", "retro_days", "retention_days", "match_retention_days"}
         | {"own_domains", "related", "feeds", "keywords"}  # ([[watch.feeds]], [[watch.keywords]])
     ),
     "[watch.related]": frozenset({"window_days", "min_score", "min_terms", "pickup_tokens"}),
@@ -463,6 +463,7 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     return WatchSettings(
         interval=interval,
         workers=r.count(t, (*k, "workers"), 16),
+        per_host=r.count(t, (*k, "per_host"), 2),
         batch=r.count(t, (*k, "batch"), 200),
         lease=r.interval(t, (*k, "lease"), 300.0),
         retro_days=retro_days,

@@ -171,6 +171,9 @@ class RelatedSettings:
 class WatchSettings:
     interval: float = 1800.0
     workers: int = 16
+    per_host: int = 2
+    """Requests in flight at once to one host (`poll.host_of`: its name, whatever the port): a site whose many
+    feeds were imported together is not sent `workers` requests at a time."""
     batch: int = 200
     lease: float = 300.0
     """How long a claimed feed stays reserved for the daemon that claimed it (crashed daemons' leases expire)."""

@@ -26,15 +26,16 @@ import importlib.util
 import logging
 import os
 import threading
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from functools import lru_cache
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from feeds.app import worker_id
 from feeds.config import clamp_interval
@@ -160,7 +161,9 @@ def run_watch(
 
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
         # In the order the answers arrive: a server that hangs until its deadline holds up no other feed.
-        fetches = fetched_in_turn(pool, feeds, fetch, ahead=2 * settings.workers, tick=leases.keep)
+        fetches = fetched_in_turn(
+            pool, feeds, fetch, ahead=2 * settings.workers, tick=leases.keep, per_host=settings.per_host
+        )
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
         # they arrive, while this thread stores the ones already done, in the order the workers finish them (a
         # look-ahead of a few bodies per CPU keeps the workers busy without waiting for the whole batch to be
@@ -343,6 +346,15 @@ class Leases:
             return True
 
 
+def host_of(url: str) -> str:
+    """What `watch.per_host` counts requests by: the URL's host name, in lower case, whatever the port or scheme.
+
+    A name rather than a resolved address: many sites share one CDN or hosting address (limiting by address
+    would throttle unrelated sites together), and the name is known without a DNS look-up before scheduling.
+    Not host:port: a site's ports are served by the same machine and the same people."""
+    return (urlsplit(url).hostname or url).lower()
+
+
 def fetched_in_turn(
     pool: ThreadPoolExecutor,
     feeds: Sequence[WatchedFeed],
@@ -350,17 +362,51 @@ def fetched_in_turn(
     *,
     ahead: int,
     tick: Callable[[], bool] | None = None,
+    per_host: int | None = None,
 ) -> Iterator[tuple[WatchedFeed, R]]:
     """Each feed with its fetch result, in the order the answers arrive, with at most `ahead` feeds fetched or
-    being fetched that the caller has not taken yet; `tick` is called as each answer arrives and every `WAKE`
-    seconds while none does (the run renews its leases from it), and once it returns False no further fetch is
-    submitted: those under way are still yielded as they end.
+    being fetched that the caller has not taken yet, and at most `per_host` of them being fetched from one host
+    (`host_of`); `tick` is called as each answer arrives and every `WAKE` seconds while none does (the run renews
+    its leases from it), and once it returns False no further fetch is submitted: those under way are still
+    yielded as they end.
 
     A body is held until its feed is stored: fetching a whole batch at once (200 feeds by default, each body up
     to the 10 MiB cap) could hold gigabytes while the workers catch up. Fetches are I/O-bound and quick beside
-    parsing, so keeping a few per fetch thread in hand costs no time."""
+    parsing, so keeping a few per fetch thread in hand costs no time.
+
+    A feed whose host has `per_host` fetches under way waits, in claim order, for one of them to end, while the
+    feeds of other hosts behind it go ahead: a news site with 50 feeds gets 2 requests at a time, not 16, and
+    one slow host holds up only its own feeds, never a fetch thread idle in front of another host's feed."""
     waiting = iter(feeds)
-    running = {pool.submit(fetch, feed): feed for feed in islice(waiting, max(1, ahead))}
+    held: dict[str, deque[WatchedFeed]] = {}
+    """Feeds taken from `waiting` whose host was at its limit, by host, in claim order."""
+    busy: Counter[str] = Counter()
+    """Fetches under way (submitted, not yet yielded) by host."""
+    running: dict[Future[R], WatchedFeed] = {}
+    freed: deque[str] = deque()
+    """Hosts whose fetch has ended since the last refill, in that order: their held feeds go first."""
+
+    def host(feed: WatchedFeed) -> str:
+        return host_of(feed.url) if per_host is not None else ""
+
+    def following() -> WatchedFeed | None:
+        while freed:
+            queue = held.get(freed.popleft())
+            if queue:
+                return queue.popleft()
+        for feed in waiting:
+            name = host(feed)
+            if per_host is None or busy[name] < per_host:
+                return feed
+            held.setdefault(name, deque()).append(feed)
+        return None
+
+    def refill() -> None:
+        while len(running) < max(1, ahead) and (feed := following()) is not None:
+            busy[host(feed)] += 1
+            running[pool.submit(fetch, feed)] = feed
+
+    refill()
     going = True
     while running:
         done, _ = wait(running, timeout=WAKE if tick is not None else None, return_when=FIRST_COMPLETED)
@@ -368,10 +414,11 @@ def fetched_in_turn(
             going = tick()
         for future in done:
             feed = running.pop(future)
+            busy[host(feed)] -= 1
+            freed.append(host(feed))
             yield feed, future.result()
-            following = next(waiting, None) if going else None  # (once the caller is back: its slot is free only then)
-            if following is not None:
-                running[pool.submit(fetch, following)] = following
+            if going:  # (once the caller is back: its slot is free only then)
+                refill()
 
 
 def first_ready(futures: Sequence[Future[Any] | None], *, tick: Callable[[], object] | None = None) -> int:
