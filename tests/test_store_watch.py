@@ -358,6 +358,34 @@ def test_a_clock_stepped_back_does_not_hold_feeds_until_it_catches_up(store):
     assert [x.id for x in store.claim_due(NOW, limit=1, owner="w4", lease=LEASE)] == [f.id]
 
 
+def test_a_clock_stepped_back_by_days_moves_the_schedules_back_by_as_much(store):
+    """A clock 2 days ahead, stepped back (NTP): the feeds it checked were due 2 days late, under the 7-day
+    horizon that makes a schedule due at once. Now their checks are moved back by the step, once, keeping
+    their spread; a check a minute ahead (another daemon recording as this one reads) is no step."""
+    ahead = NOW + timedelta(days=2)
+    a = add(store, "https://a.example/feed")
+    b = add(store, "https://b.example/feed")
+    c = add(store, "https://c.example/feed")
+    for f, last, wait in ((a, ahead - timedelta(minutes=10), 30), (b, ahead, 30), (c, NOW + timedelta(minutes=1), 30)):
+        (claimed,) = store.claim_feeds([f.id], last, owner="w1", lease=LEASE)
+        store.record_check(
+            replace(claimed, last_checked=last, next_check=last + timedelta(minutes=wait), last_status="200"),
+            owner="w1",
+        )
+    # The clock steps back to NOW: a and b were recorded 2 days ahead of it, c a minute ahead.
+    assert store.claim_due(NOW, limit=9, owner="w2", lease=LEASE) == []
+    rows = {f.id: store.feed(f.id) for f in (a, b, c)}
+    assert (rows[a.id].last_checked, rows[a.id].next_check) == (
+        NOW - timedelta(minutes=10),
+        NOW + timedelta(minutes=20),
+    )
+    assert (rows[b.id].last_checked, rows[b.id].next_check) == (NOW, NOW + timedelta(minutes=30))
+    assert (rows[c.id].last_checked, rows[c.id].next_check) == (NOW + timedelta(minutes=1), NOW + timedelta(minutes=31))
+    assert store.claim_due(NOW, limit=9, owner="w2", lease=LEASE) == []
+    assert store.feed(a.id).next_check == NOW + timedelta(minutes=20), "moved once, not at every claim"
+    assert [f.id for f in store.claim_due(NOW + timedelta(minutes=21), limit=9, owner="w3", lease=LEASE)] == [a.id]
+
+
 def test_a_long_but_genuine_schedule_is_kept(store):
     f = add(store)
     (claimed,) = store.claim_feeds([f.id], NOW, owner="w", lease=LEASE)

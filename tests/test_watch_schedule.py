@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feeds.fetch import freshness, parse_retry_after
-from feeds.watch.schedule import MAX_BACKOFF, backoff, next_check_at, spread_wait
+from feeds.watch.schedule import CLOCK_TOLERANCE, MAX_BACKOFF, backoff, clock_step, next_check_at, spread_wait
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 HALF_HOUR = timedelta(minutes=30)
@@ -143,3 +143,32 @@ def test_retry_after_forms(value, expected):
 )
 def test_freshness_headers(headers, expected):
     assert freshness(headers, NOW) == expected
+
+
+@pytest.mark.parametrize(
+    ("last_checks", "step"),
+    [
+        ([], timedelta(0)),
+        ([NOW - HALF_HOUR, NOW - timedelta(minutes=1)], timedelta(0)),  # all in the past: no step
+        ([NOW + timedelta(seconds=20)], timedelta(0)),  # recorded meanwhile by another daemon
+        ([NOW + CLOCK_TOLERANCE], timedelta(0)),  # clocks a little apart
+        ([NOW + timedelta(hours=2), NOW - HALF_HOUR], timedelta(hours=2)),  # stepped back 2 hours, at least
+        ([NOW + timedelta(days=3), NOW + timedelta(days=2, hours=23), NOW], timedelta(days=3)),
+        ([NOW + timedelta(days=6, hours=23)], timedelta(days=6, hours=23)),  # under the 7-day horizon too
+    ],
+)
+def test_a_clock_stepped_back_is_told_by_checks_recorded_ahead_of_it(last_checks, step):
+    assert clock_step(NOW, last_checks) == step
+
+
+def test_schedules_moved_back_by_the_step_keep_their_spread_and_no_feed_waits_out_the_step():
+    """Feeds checked a minute apart under a clock 3 days ahead; after the step back, moving each schedule back
+    by the step puts each next check where the true clock would have had it: still a minute apart."""
+    ahead = timedelta(days=3)
+    checks = [NOW + ahead - timedelta(minutes=i) for i in range(5)]  # the last check just before the step
+    nexts = [next_check_at(c, HALF_HOUR, key=f"k{i}", spread=True) for i, c in enumerate(checks)]
+    step = clock_step(NOW, checks)
+    assert step == ahead
+    moved = [n - step for n in nexts]
+    assert all(NOW < m <= NOW + HALF_HOUR * 1.1 for m in moved), "none waits out the 3 days"
+    assert [n - m for n, m in zip(nexts, moved, strict=True)] == [ahead] * 5, "the same shift for all"

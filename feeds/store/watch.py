@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -40,10 +41,13 @@ from feeds.store.schema import related_applied as RA
 from feeds.store.schema import rules as RU
 from feeds.store.schema import watched_feeds as WF
 from feeds.store.tx import lease_free, release_leases, renew_leases, writing
+from feeds.watch.schedule import CLOCK_TOLERANCE, clock_step
 
 SCHEDULE_HORIZON = timedelta(days=7)
 """The furthest ahead a check is set besides the feed's own interval (a Retry-After's cap; back-off stops at 48 h)."""
 SCHEDULE_SLACK = timedelta(days=1)
+
+log = logging.getLogger("feeds.store")
 
 
 def _feed_from(row: Any) -> WatchedFeed:
@@ -304,13 +308,52 @@ class WatchStoreMixin:
         return int(enabled), int(seen), int(failing)
 
     def claim_due(self, now: datetime, *, limit: int, owner: str, lease: timedelta) -> list[WatchedFeed]:
-        """Take up to `limit` enabled feeds whose check is due and whose lease (if any) has expired."""
+        """Take up to `limit` enabled feeds whose check is due and whose lease (if any) has expired (after moving
+        back the schedules recorded before a step back of the clock: `_undo_clock_step`)."""
+        self._undo_clock_step(now)
         due = sa.and_(
             WF.c.enabled.is_(True),
             sa.or_(WF.c.next_check.is_(None), WF.c.next_check <= now, WF.c.id.in_(self._stepped_back(now))),
             lease_free(WF, now, lease),
         )
         return self._claim(due, now=now, limit=limit, owner=owner, lease=lease)
+
+    def _undo_clock_step(self, now: datetime) -> int:
+        """Move back, by the step, the last and next check of the feeds checked before the clock was stepped back
+        (`schedule.clock_step`: checks recorded ahead of `now`); how many were moved.
+
+        Otherwise each would wait out the step on top of its schedule: a clock that ran 2 days ahead and was
+        stepped back held every feed for 2 days. Those whose next check is further ahead than any schedule sets
+        are left to `_stepped_back` (due now, as they were). Each row is moved only if its last check is still
+        the one read, so two daemons noticing the same step at once move it once."""
+        # (a check only a little ahead may be another daemon's, recorded as this one reads: left as it is)
+        ahead = WF.c.last_checked > now + CLOCK_TOLERANCE
+        q = sa.select(WF.c.id, WF.c.interval_s, WF.c.last_checked, WF.c.next_check).where(ahead)
+        with self.engine.connect() as conn:
+            rows = [
+                r
+                for r in conn.execute(q).all()
+                if r.next_check is None
+                or r.next_check <= now + max(timedelta(seconds=r.interval_s), SCHEDULE_HORIZON) + SCHEDULE_SLACK
+            ]
+        step = clock_step(now, (r.last_checked for r in rows))
+        if not step:
+            return 0
+        moved = 0
+        with writing(self.engine) as conn:
+            for r in rows:
+                same = sa.and_(WF.c.id == r.id, WF.c.last_checked == r.last_checked)
+                values = {"last_checked": r.last_checked - step}
+                if r.next_check is not None:
+                    values["next_check"] = r.next_check - step
+                moved += conn.execute(WF.update().where(same).values(**values)).rowcount
+        log.warning(
+            "the clock is %s behind the last check recorded (stepped back, or another daemon's clock is ahead of "
+            "this one's): the schedules of %d feed(s) checked before moved back by as much",
+            step,
+            moved,
+        )
+        return moved
 
     def _stepped_back(self, now: datetime) -> list[int]:
         """Feeds whose next check lies further ahead than any schedule sets (their interval, at most 30 days, or a

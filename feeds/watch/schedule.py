@@ -9,6 +9,11 @@ Used for watched feeds and for remote release sources alike. The rules:
   ±10% jitter so feeds that failed together do not retry together; polling never stops for good;
 - a `Retry-After` (RFC 9110 §10.2.3, on 429/503) pushes the next check at least that far, capped at 7 days.
 
+Next checks are stored as absolute times, so a clock stepped back (NTP correcting a clock that ran ahead)
+would hold every feed checked before the step for as long as the step, days for a bad RTC at boot: `clock_step`
+notices, from checks recorded ahead of the clock, how far it went back at least, and the store moves those
+feeds' schedules back by as much (see `WatchStore.claim_due`).
+
 The jitter is derived from the resource's key and failure count (after a success: the time of the check), not
 from a random generator, so the function stays pure and repeatable (tests, and several daemons sharing one
 database, get the same answer for the same check) while still spreading different feeds apart. A success's jitter
@@ -18,6 +23,7 @@ only ever delays: the 5-minute floor of an interval, and a server's freshness li
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 MAX_BACKOFF = timedelta(hours=48)
@@ -65,3 +71,23 @@ def next_check_at(
     if fresh_until is not None and failures == 0:
         at = max(at, min(fresh_until, now + MAX_FRESHNESS))
     return at
+
+
+CLOCK_TOLERANCE = timedelta(minutes=5)
+"""A recorded check this little ahead of the clock is not taken for a clock stepped back: a check being recorded
+by another daemon while this one reads, or clocks a little apart. Below the shortest interval, so a step this
+small delays no feed by more than a check's worth."""
+
+
+def clock_step(now: datetime, last_checks: Iterable[datetime]) -> timedelta:
+    """How far the clock has at least been stepped back since these checks were recorded: how far the latest of
+    them lies ahead of `now`, when one lies more than `CLOCK_TOLERANCE` ahead; zero otherwise.
+
+    A check is recorded at the clock's time, so one ahead of the clock was recorded before the clock went back,
+    and by at least that much. Moving every schedule recorded before the step back by that same amount keeps
+    the feeds as far apart as they were (a feed due in 10 minutes is still due in 10 minutes), where clamping
+    each to "its interval from now" would bunch them all up."""
+    latest = max(last_checks, default=None)
+    if latest is None or latest <= now + CLOCK_TOLERANCE:
+        return timedelta(0)
+    return latest - now
