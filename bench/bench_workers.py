@@ -68,6 +68,8 @@ allow = ["127.0.0.1"]
 
 [watch]
 workers = {threads}
+# every feed comes from one local address, and this bench compares processes, not politeness: no per-host limit
+per_host = {threads}
 batch = {batch}
 lease = "10m"
 """

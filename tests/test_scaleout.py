@@ -303,9 +303,11 @@ allow = ["127.0.0.1"]
 
 [watch]
 workers = {workers}
+per_host = {workers}
 batch = {batch}
 lease = "{lease}"
 """
+# (per_host: every feed here is served by one local server, and a worker is to fetch its whole batch at once)
 
 
 @pytest.fixture
