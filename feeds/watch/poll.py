@@ -1,7 +1,8 @@
 """The watch pipeline: poll due feeds politely, store their items once, and record what matches.
 
     run_watch(app):  store.claim_due(now, limit) | rules and releases new to the watch (`retro`)
-        | fetch (thread pool: I/O-bound; a window at a time, so the bodies held stay few) | a body read before?
+        | fetch (thread pool: I/O-bound; a window at a time, so the bodies held stay few; at most `watch.per_host`
+          at once from one host) | a body read before?
           (its digest) then nothing to parse
         | parse + match_item (CPU-bound: worker processes for many feeds)
         | store.upsert_items | the matches of new and changed items | store.add_matches
