@@ -285,6 +285,8 @@ def test_migration_19_adds_the_published_feeds_to_an_older_database(store):
         conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 19))
     assert [m.version for m in store.migrate(NOW)] == [19]
     assert store.published_feeds() == {}
+
+
 def test_migration_20_stores_feed_urls_escaped_as_requests_sends_them_unless_that_one_is_watched(store):
     wf = schema_mod.watched_feeds
     typed = (
