@@ -17,6 +17,7 @@ Expected outcomes (not modified, unchanged, duplicate) are return values, never 
     ├── StoreError
     │   ├── NotFoundError
     │   ├── ExistsError
+    │   ├── ChangedMeanwhileError                another process changed what was read: read again
     │   ├── MigrationError
     │   └── LockTimeoutError(lock, holder, waited)  another process held a single-runner lock too long
     └── PublishError(path)
@@ -190,6 +191,12 @@ class NotFoundError(StoreError):
 
 class ExistsError(StoreError):
     """The thing being created exists already."""
+
+
+class ChangedMeanwhileError(StoreError):
+    """A row changed, in what the write depends on, after this transaction read it (another process committed in
+    between: PostgreSQL reads committed rows without locking them). The transaction is rolled back; reading again
+    and deciding again is safe."""
 
 
 class MigrationError(StoreError):

@@ -112,6 +112,10 @@ class Release:
     image: str | None = None
     withdrawn_at: datetime | None = None
     withdrawn_note: str | None = None
+    withdrawn_by_hand: bool = False
+    """True when the withdrawal was made here (`feeds releases withdraw`), not sent by the source: then copies the
+    source sends later are stored but leave the release withdrawn until `feeds releases restore` (`reconcile`).
+    Stored (migration 19)."""
     changes: tuple[Change, ...] = ()
     dated_by_source: bool = True
     """False when the input had no date and `published` is the time of first ingest."""
@@ -127,6 +131,9 @@ class Release:
     """True when the source gave the publication time itself (a `published` field, a dateline, an embargo line),
     not only an `updated` that stands in for it: set by normalising, not stored; only such a time moves the
     publication of a release stored already (`reconcile`)."""
+    ingest_warning: str | None = field(default=None, compare=False)
+    """What normalising had to say about the input without refusing it (a `withdrawn_at` without a
+    `withdrawn_note`): set by normalising, not stored; the ingest reports it with the release's outcome."""
 
     @property
     def never_public(self) -> bool:

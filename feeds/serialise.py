@@ -29,6 +29,7 @@ def release_json(r: Release, *, full: bool = False) -> dict[str, Any]:
     if r.withdrawn_at:
         out["withdrawn_at"] = rfc3339(r.withdrawn_at)
         out["withdrawn_note"] = r.withdrawn_note
+        out["withdrawn_by"] = "hand" if r.withdrawn_by_hand else "source"  # (by hand: the source's copies leave it so)
     if full:
         out.update(
             body_html=r.body_html,

@@ -247,10 +247,31 @@ def test_a_press_officer_withdraws_a_plain_text_release_and_undoes_it(config):
     page = (config.parent / "out" / "releases" / "talks-with-russia" / "index.html").read_text(encoding="utf-8")
     assert "The talks were postponed." in page
     assert "[Withdrawn] Talks with Russia" in (config.parent / "out" / "atom.xml").read_text(encoding="utf-8")
-    # the file dropped again by someone publishes it as current again, as any copy dropped again does
+    assert "to undo: `feeds releases restore talks-with-russia`" in r.output
+    # The file dropped again by someone (a stale copy) leaves it withdrawn, and says so: a withdrawal made here is
+    # the office's decision. (Until this was fixed, any copy dropped again published it as current again.)
     (config.parent / "inbox" / "talks.txt").write_text("Talks with Russia\n\nThe Minister will talk to Russia.")
-    assert "0 created, 1 updated" in run(config, "ingest").output
-    assert json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output).get("withdrawn_at") is None
+    r = run(config, "ingest")
+    assert r.exit_code == 0 and "0 created, 0 updated, 1 unchanged" in r.output, r.output
+    assert "warning: the release 'talks-with-russia' was withdrawn by hand on " in r.output
+    assert "stays withdrawn" in r.output and "run `feeds releases restore talks-with-russia`" in r.output
+    assert json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output) == shown
+    assert "by hand: its source's copies leave it so" in run(config, "releases", "show", "talks-with-russia").output
+    # An edited copy is stored as sent, and stays withdrawn too.
+    (config.parent / "inbox" / "talks.txt").write_text("Talks with Russia\n\nThe Minister will meet Russia.")
+    r = run(config, "ingest")
+    assert r.exit_code == 0 and "0 created, 1 updated" in r.output and "stays withdrawn" in r.output, r.output
+    edited = json.loads(run(config, "releases", "show", "talks-with-russia", "--json").output)
+    assert edited["body_text"] == "The Minister will meet Russia." and edited["withdrawn_by"] == "hand"
+    assert (edited["withdrawn_at"], edited["withdrawn_note"]) == (shown["withdrawn_at"], shown["withdrawn_note"])
+    assert run(config, "releases", "withdraw", "talks-with-russia", "--note", "Postponed.").exit_code == 0
+    r = run(config, "releases", "restore", "talks-with-russia", "--json")
+    assert r.exit_code == 0 and json.loads(r.output)["changed"] is True, r.output
+    assert "withdrawn_at" not in json.loads(r.output)["release"]
+    # Restored, it follows its source again: the same copy is unchanged, without a word.
+    (config.parent / "inbox" / "talks.txt").write_text("Talks with Russia\n\nThe Minister will meet Russia.")
+    r = run(config, "ingest")
+    assert r.exit_code == 0 and "1 unchanged" in r.output and "warning" not in r.output, r.output
     assert run(config, "releases", "withdraw", "talks-with-russia", "--note", "Postponed.").exit_code == 0
     r = run(config, "releases", "withdraw", "talks-with-russia", "--undo")
     assert r.exit_code == 0 and "restored talks-with-russia" in r.output

@@ -1173,6 +1173,49 @@ def test_a_batch_that_meets_another_writers_insert_is_read_again_and_stored(
     assert (inbox / "processed" / "b.json").exists()
 
 
+def test_a_withdrawal_made_between_an_ingests_read_and_its_write_is_not_written_over(
+    db_url, make_settings, make_app_for, monkeypatch
+):
+    """Scale-out: on PostgreSQL a press officer's `feeds releases withdraw` can commit while a daemon's ingest of
+    the same release is between its read and its write; written over with what it read, the withdrawal was lost
+    without a word. The write is refused, the batch read again: stored as sent, and still withdrawn. (On SQLite
+    nothing commits in between: the stale read is made up there.)"""
+    from dataclasses import replace
+
+    from feeds.ingest.withdraw import withdraw_release
+    from feeds.store.sql import Tx
+
+    app = make_app_for(make_settings(database_url=db_url))
+    inbox = app.settings.source("inbox").path
+    drop(inbox, "a.json", json.dumps({"title": "Harbour fund", "body": "First.", "source_key": "hf-1"}))
+    assert run_ingest(app).count("created") == 1
+    real, calls = Tx.releases_by_identity, []
+    on_postgres = db_url.startswith("postgresql")
+    if not on_postgres:  # withdrawn before, and read as it was before that
+        withdraw_release(app, "harbour-fund", "Legal advice.")
+        before = app.store.release("harbour-fund")
+        before = replace(before, withdrawn_at=None, withdrawn_note=None, withdrawn_by_hand=False)
+
+    def withdrawn_meanwhile(self, identities):
+        calls.append(1)
+        if len(calls) > 1:
+            return real(self, identities)
+        if not on_postgres:
+            return {before.identity: before}
+        found = real(self, identities)
+        withdraw_release(app, "harbour-fund", "Legal advice.")  # another connection, committed: another process
+        return found
+
+    monkeypatch.setattr(Tx, "releases_by_identity", withdrawn_meanwhile)
+    drop(inbox, "b.json", json.dumps({"title": "Harbour fund", "body": "Second.", "source_key": "hf-1"}))
+    report = run_ingest(app)
+    (o,) = report.outcomes
+    assert o.status == "updated" and "stays withdrawn" in (o.warning or "") and report.unreadable == ()
+    stored = app.store.release("harbour-fund")
+    assert stored.body_text == "Second." and stored.withdrawn_note == "Legal advice." and stored.withdrawn_by_hand
+    assert len(calls) >= 2, "read again"
+
+
 def test_an_edit_under_another_name_is_told_by_its_local_day(app, inbox):
     """Time review: the "same title and date" check compared UTC days, so a release dated 15 July (a date alone:
     00:00 BST, 23:00 UTC on the 14th) and its edit dated 15 July 10:00 were two days apart, and the edit became a
@@ -1198,3 +1241,32 @@ def test_a_replaced_release_is_named_with_the_day_its_page_gives(app, inbox):
     assert outcome.warning is not None
     assert "'Summer ferry timetable' (2026-07-15)" in outcome.warning
     assert "'Winter coach timetable' (2026-07-15)" in outcome.warning
+
+
+def test_a_withdrawal_waits_for_an_ingest_writing_the_release_and_keeps_what_it_stored(
+    pg_url, make_settings, make_app_for
+):
+    """Scale-out, the other way round: a withdrawal that read the release while an ingest in another process was
+    writing it wrote the whole row back as read, and the new version was lost (the ledger saying its file was
+    ingested). It locks the row: it waits for that ingest, and withdraws what it stored."""
+    import threading
+    from dataclasses import replace
+
+    from feeds.ingest.withdraw import withdraw_release
+
+    app = make_app_for(make_settings(database_url=pg_url))
+    inbox = app.settings.source("inbox").path
+    drop(inbox, "a.json", json.dumps({"title": "Harbour fund", "body": "First.", "source_key": "hf-1"}))
+    assert run_ingest(app).count("created") == 1
+    (release,) = app.store.releases()
+    done: list[object] = []
+    with app.store.transaction() as tx:  # the ingest in another process, between its write and its commit
+        tx.update_release(replace(release, body_text="Second.", content_hash="h2"), release.updated)
+        withdrawing = threading.Thread(target=lambda: done.append(withdraw_release(app, "harbour-fund", "Legal.")))
+        withdrawing.start()
+        withdrawing.join(timeout=1.0)
+        assert withdrawing.is_alive() and not done, "it waits for the ingest's commit"
+    withdrawing.join(timeout=10.0)
+    assert done
+    stored = app.store.release("harbour-fund")
+    assert stored.body_text == "Second." and stored.withdrawn_note == "Legal." and stored.withdrawn_by_hand

@@ -208,3 +208,39 @@ def test_a_withdrawal_is_dated_when_it_was_made_not_when_it_was_read():
     early = rel(content_hash="h2", withdrawn_at=T0, withdrawn_note="Issued in error.")
     out = reconcile(early, stored, now=NOW, slug_taken=lambda s: False, with_slug=with_slug)
     assert out.release.updated == NOW
+
+
+def test_a_release_withdrawn_by_hand_stays_withdrawn_whatever_its_source_sends():
+    """A press officer withdraws a release on purpose (a legal reason, an error): a copy its source sends later, the
+    same or edited, dated later or not, is stored as sent, but with the office's withdrawal; `held` says so."""
+    withdrawn = T0 + timedelta(days=3)
+    stored = rel(withdrawn_at=withdrawn, withdrawn_note="Legal advice.", withdrawn_by_hand=True, updated=withdrawn)
+    same = reconcile(rel(), stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert same.decision == "unchanged" and same.release is stored and same.held
+    later = T0 + timedelta(days=5)
+    for new in (
+        rel(content_hash="h2", title="Minister to visit (edited)"),
+        rel(content_hash="h3", title="Minister to visit", updated=later, source_updated=later),
+        rel(content_hash="h4", withdrawn_at=later, withdrawn_note="Out of date.", updated=later),
+    ):
+        out = reconcile(new, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+        assert out.decision == "updated" and out.held, new
+        assert out.release.content_hash == new.content_hash and out.release.title == new.title, "stored as sent"
+        assert (out.release.withdrawn_at, out.release.withdrawn_note) == (withdrawn, "Legal advice.")
+        assert out.release.withdrawn_by_hand and out.release.id == stored.id
+
+
+def test_a_withdrawal_from_the_source_still_follows_the_source():
+    withdrawn = T0 + timedelta(days=3)
+    stored = rel(withdrawn_at=withdrawn, withdrawn_note="Superseded.", updated=withdrawn)
+    later = T0 + timedelta(days=5)
+    out = reconcile(
+        rel(content_hash="h2", updated=later, source_updated=later),
+        stored,
+        now=NOW,
+        slug_taken=bool,
+        with_slug=with_slug,
+    )
+    assert out.decision == "updated" and not out.held
+    assert out.release.withdrawn_at is None and not out.release.withdrawn_by_hand
+    assert not reconcile(rel(content_hash="h1"), stored, now=NOW, slug_taken=bool, with_slug=with_slug).held

@@ -458,3 +458,48 @@ def test_a_source_that_moved_permanently_says_where_to_at_every_poll(remote_app,
     assert [o.status for o in outcomes] == ["created", "created"]
     said = [r.getMessage() for r in caplog.records if "moved permanently" in r.getMessage()]
     assert said == [f"source govuk: {src.url} moved permanently to {new}: put the new address in the config"]
+
+
+def test_a_release_withdrawn_by_hand_stays_withdrawn_while_the_source_still_lists_it(remote_app, httpserver, clock):
+    """A press officer withdraws a GOV.UK result (a legal reason): the search API keeps listing it, unchanged and
+    then edited; each read stores what it sends but leaves the release withdrawn, with a warning that says how to
+    undo. A withdrawal the source itself sends (a mapped `withdrawn_note`) still follows the source."""
+    import dataclasses
+
+    from feeds.ingest.withdraw import withdraw_release
+
+    app, src = remote_app
+    edited = json.loads(json.dumps(SEARCH))
+    edited["results"][1]["description"] = "A visit to discuss reconstruction and energy."
+    edited["results"][1]["public_timestamp"] = "2026-11-22T08:30:00Z"
+    for doc in (SEARCH, SEARCH, edited):
+        httpserver.expect_ordered_request("/search.json").respond_with_json(doc)
+    poll_remote(app, src)
+    withdraw_release(app, "minister-visits-kyiv", "Published in error.")
+    for expected in ("unchanged", "updated"):
+        clock.advance(timedelta(hours=1))
+        kyiv = next(o for o in poll_remote(app, src, force=True) if o.slug == "minister-visits-kyiv")
+        assert kyiv.status == expected
+        assert "'minister-visits-kyiv' was withdrawn by hand" in (kyiv.warning or "")
+        assert "feeds releases restore minister-visits-kyiv" in (kyiv.warning or "")
+        stored = app.store.release("minister-visits-kyiv")
+        assert stored.withdrawn_note == "Published in error." and stored.withdrawn_by_hand
+    assert stored.summary == "A visit to discuss reconstruction and energy.", "stored as the source sent it"
+    httpserver.check_assertions()
+
+    # The source's own withdrawal, then its copy without the notice, dated later: it follows the source.
+    mapped = dataclasses.replace(src, fields=(*src.fields, ("withdrawn_note", "gone")))
+    gone = json.loads(json.dumps(edited))
+    gone["results"][0]["gone"] = "Superseded."
+    back = json.loads(json.dumps(edited))
+    back["results"][0]["public_timestamp"] = "2026-11-25T10:00:00Z"
+    for doc in (gone, back):
+        httpserver.expect_ordered_request("/search.json").respond_with_json(doc)
+    slug = "foreign-secretary-statement-on-sanctions"
+    clock.advance(timedelta(hours=1))
+    poll_remote(app, mapped, force=True)
+    assert app.store.release(slug).withdrawn_note == "Superseded." and not app.store.release(slug).withdrawn_by_hand
+    clock.advance(timedelta(hours=1))
+    outcomes = poll_remote(app, mapped, force=True)
+    assert app.store.release(slug).withdrawn_at is None
+    assert not any(o.warning for o in outcomes if o.slug == slug)

@@ -315,6 +315,18 @@ def test_migration_20_stores_feed_urls_escaped_as_requests_sends_them_unless_tha
         "https://example.org/rss?a=%2f",
     ]
     assert store.feed("https://example.org/news%20feed.xml").url == "https://example.org/news%20feed.xml"
+def test_migration_21_holds_every_withdrawal_made_before_it_as_made_by_hand(store):
+    """Which withdrawals a press officer made and which a source sent cannot be told apart afterwards: a copy from the
+    source must not undo one made for a legal reason, so every one stored counts as made by hand."""
+    withdrawn = rel(1, withdrawn_at=datetime(2026, 11, 20, tzinfo=UTC), withdrawn_note="Out of date")
+    with store.transaction() as tx:
+        tx.insert_releases([withdrawn, rel(2)], NOW)
+    with store.engine.begin() as conn:  # the table as migration 20 left it
+        conn.exec_driver_sql("ALTER TABLE releases DROP COLUMN withdrawn_by_hand")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 21))
+    assert [m.version for m in store.migrate(NOW)] == [21]
+    assert store.release("r1") == replace(withdrawn, withdrawn_by_hand=True)
+    assert store.release("r2") == rel(2)
     assert store.migrate(NOW) == []
 
 
@@ -331,7 +343,9 @@ def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(s
 
 def test_round_trip_keeps_every_field(store):
     r = rel(1, withdrawn_at=datetime(2026, 11, 20, tzinfo=UTC), withdrawn_note="Out of date", link="https://x.org/a")
-    r = replace(r, source_updated=datetime(2026, 11, 19, 8, tzinfo=timezone(timedelta(hours=1))))
+    r = replace(
+        r, source_updated=datetime(2026, 11, 19, 8, tzinfo=timezone(timedelta(hours=1))), withdrawn_by_hand=True
+    )
     with store.transaction() as tx:
         tx.insert_releases([r], NOW)
     got = store.release("r1")

@@ -859,6 +859,27 @@ def test_the_answer_gives_the_dates_as_stored_and_the_withdrawal(api):
     assert gone["status"] == "updated" and gone["withdrawn_at"] == gone["updated"] == "2026-11-28T12:00:00Z"
 
 
+def test_a_push_of_a_release_withdrawn_by_hand_is_stored_and_answered_as_still_withdrawn(api):
+    """A CMS pushing its old content again (a retry, a re-save) must not republish a release the press office
+    withdrew: the push is stored as sent, the release stays withdrawn, and the answer says so and how to undo."""
+    from feeds.ingest.withdraw import restore_release, withdraw_release
+
+    sent = {"title": "Ferry fares frozen", "body": "Fares stay.", "source_key": "fares", "published": "2026-11-20"}
+    assert api.post(sent).status_code == 201
+    withdraw_release(api.app, "ferry-fares-frozen", "Legal advice.")
+    for body in (sent, sent | {"body": "Fares stay frozen."}):
+        answer = api.post(body).json()
+        assert answer["withdrawn_at"] == "2026-11-28T12:00:00Z", answer
+        assert (
+            "stays withdrawn" in answer["warning"] and "feeds releases restore ferry-fares-frozen" in answer["warning"]
+        )
+    stored = api.app.store.release("ferry-fares-frozen")
+    assert stored.body_text == "Fares stay frozen." and stored.withdrawn_note == "Legal advice."
+    restore_release(api.app, "ferry-fares-frozen")
+    answer = api.post(sent).json()
+    assert answer["status"] == "updated" and "withdrawn_at" not in answer and "warning" not in answer
+
+
 def test_dates_a_cms_sends_on_later_versions_do_not_move_or_hold_a_release(api):
     """A re-check of the CMS fixes:
     - an embargoed release re-sent with `withdrawn_note` was dated withdrawn at its embargo time, and went public

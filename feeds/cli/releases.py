@@ -1,4 +1,5 @@
-"""Release commands: `feeds ingest [PATH…]`, `feeds releases list`, `feeds releases show`, `feeds releases withdraw`."""
+"""Release commands: `feeds ingest [PATH…]`, `feeds releases list`, `feeds releases show`, `feeds releases withdraw`,
+`feeds releases restore`."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def _print_report(ctx: Context, report: IngestReport) -> None:
     for o in report.outcomes:
         if o.status == "rejected":
             echo(f"rejected   {one_line(o.error or '')}", err=True)
-        elif o.status != "unchanged":
+        elif o.status != "unchanged" or o.warning:  # (an unchanged one only with something to say: see `warning`)
             ctx.say(f"{o.status:<10} {o.slug}  ({one_line(o.origin)})")  # (a file name may hold a line break)
             if o.warning:
                 echo(f"  warning: {one_line(o.warning)}", err=True)
@@ -139,6 +140,8 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
         echo(f"link         {r.link}")
     if r.withdrawn_at:
         echo(f"WITHDRAWN    {rfc3339(r.withdrawn_at)}: {r.withdrawn_note or ''}")
+        if r.withdrawn_by_hand:
+            echo(f"             by hand: its source's copies leave it so; `feeds releases restore {r.slug}` undoes it")
     for change in r.changes:  # newest first, as on the page
         echo(f"changed      {rfc3339(change.at)}: {change.note}")
     echo("")
@@ -150,32 +153,62 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
 @releases.command("withdraw")
 @click.argument("id_or_slug")
 @click.option("--note", help="Why it was withdrawn (shown on its page and in its feed entries).")
-@click.option("--undo", is_flag=True, help="Publish it as current again.")
+@click.option("--undo", is_flag=True, help="Publish it as current again (the same as `feeds releases restore`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the release as stored, and whether it changed, as JSON.")
 @pass_ctx
 @handle_errors
-def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: bool) -> None:
-    """Mark a release withdrawn (it stays published, saying so), or with --undo current again."""
+def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: bool, as_json: bool) -> None:
+    """Mark a release withdrawn (it stays published, saying so), or with --undo current again.
+
+    A withdrawal made here sticks: copies its source sends later are stored, but leave it withdrawn until
+    `feeds releases restore`."""
     if undo == (note is not None):
         raise click.UsageError("give either --note TEXT (to withdraw) or --undo")
-    with ctx.app() as app:
-        r, changed = restore_release(app, id_or_slug) if undo else withdraw_release(app, id_or_slug, note or "")
-        held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
-    if undo and not changed:
-        ctx.say(f"{r.slug} is not withdrawn: nothing to undo")
+    if undo:
+        _restore(ctx, id_or_slug, as_json)
         return
-    if not undo and not changed:
+    with ctx.app() as app:
+        r, changed = withdraw_release(app, id_or_slug, note or "")
+        held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
+    if as_json:
+        echo_json({"changed": changed, "release": release_json(r)})
+        return
+    if not changed:
         ctx.say(f"{r.slug} was withdrawn already, at {rfc3339(r.withdrawn_at or r.updated)}, for that reason")
         return
-    if undo and held:
-        ctx.say(f"restored {r.slug}: no longer withdrawn, and embargoed: off the site until {rfc3339(r.published)}")
-        return
-    if undo:
-        ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
-    else:
-        ctx.say(f"withdrawn {r.slug} at {rfc3339(r.withdrawn_at or r.updated)}: {one_line(r.withdrawn_note or '')}")
+    ctx.say(f"withdrawn {r.slug} at {rfc3339(r.withdrawn_at or r.updated)}: {one_line(r.withdrawn_note or '')}")
     if held:
         ctx.say(
-            "it was never public and never goes public: withdrawn before its embargo lifted (--undo holds it again)"
+            "it was never public and never goes public: withdrawn before its embargo lifted "
+            f"(`feeds releases restore {r.slug}` holds it again)"
         )
     else:
         ctx.say("the site shows it after the next publish (`feeds publish`, or the daemon's own)")
+    ctx.say(
+        "it stays withdrawn if its source sends it again (stored, not published as current); "
+        f"to undo: `feeds releases restore {r.slug}`"
+    )
+
+
+@releases.command("restore")
+@click.argument("id_or_slug")
+@click.option("--json", "as_json", is_flag=True, help="Print the release as stored, and whether it changed, as JSON.")
+@pass_ctx
+@handle_errors
+def releases_restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
+    """Undo a withdrawal: the release is current again, and follows its source again."""
+    _restore(ctx, id_or_slug, as_json)
+
+
+def _restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
+    with ctx.app() as app:
+        r, changed = restore_release(app, id_or_slug)
+        held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
+    if as_json:
+        echo_json({"changed": changed, "release": release_json(r)})
+    elif not changed:
+        ctx.say(f"{r.slug} is not withdrawn: nothing to undo")
+    elif held:
+        ctx.say(f"restored {r.slug}: no longer withdrawn, and embargoed: off the site until {rfc3339(r.published)}")
+    else:
+        ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")

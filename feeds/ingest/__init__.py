@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.config import FolderSource, RemoteJsonSource
+from feeds.errors import ChangedMeanwhileError
 from feeds.ingest import folder
 from feeds.ingest.parallel import units_in_batches
 from feeds.ingest.pipeline import Settle, Unit, save_units, shown_path
@@ -199,17 +200,26 @@ PostgreSQL database, between the batch's read and its insert): then an update or
 
 
 def _another_writer(error: Exception) -> bool:
-    """Whether storing a batch failed on a unique key another writer took meanwhile (the transaction is rolled back
-    whole). (SQLAlchemy is imported here, not at the top: worker processes import this package to read files.)"""
+    """Whether storing a batch failed on a unique key another writer took meanwhile, or on a withdrawal another
+    process made meanwhile (`ChangedMeanwhileError`); the transaction is rolled back whole. (SQLAlchemy is
+    imported here, not at the top: worker processes import this package to read files.)"""
     from sqlalchemy.exc import IntegrityError
 
-    return isinstance(error, IntegrityError)
+    return isinstance(error, IntegrityError | ChangedMeanwhileError)
 
 
 def ingest_units(app: App, units: Sequence[Unit], *, settle: Settle | None = None) -> list[IngestOutcome]:
     """Store already-built units (pushed bodies, remote items) in one transaction, with what `settle` writes in it
-    (see `pipeline.Settle`)."""
-    _, outcomes = save_units(app.store, units, app.settings, app.clock(), settle=settle)
+    (see `pipeline.Settle`). A withdrawal made by another process meanwhile has the units stored again, read
+    afresh (`ChangedMeanwhileError`); other conflicts are the caller's to retry (the push API's key)."""
+    for attempt in range(STORE_ATTEMPTS):
+        try:
+            _, outcomes = save_units(app.store, units, app.settings, app.clock(), settle=settle)
+            break
+        except ChangedMeanwhileError:
+            if attempt == STORE_ATTEMPTS - 1:
+                raise
+            log.info("a release was withdrawn or restored meanwhile; reading the units again")
     for o in outcomes:
         _log_outcome(o)
     return outcomes
@@ -235,5 +245,7 @@ def _log_outcome(o: IngestOutcome) -> None:
         log.info("%s %s (%s)", o.status, o.release_id, o.origin, extra=extra)
         if o.warning:
             log.warning("%s: %s", o.origin, o.warning, extra=extra)
+    elif o.warning:  # (a copy of a release withdrawn by hand, which stays withdrawn: the office must hear of it)
+        log.warning("%s: %s", o.origin, o.warning, extra=extra)
     else:
         log.debug("unchanged %s (%s)", o.release_id, o.origin, extra=extra)

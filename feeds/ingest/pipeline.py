@@ -7,6 +7,10 @@ An input is a *unit*: a file (which may hold several releases) or one pushed/rem
 nothing: if any of its releases is invalid the unit is rejected with an error naming the file and field, and
 nothing from it is stored. One bad unit never stops the batch.
 
+A release's withdrawal made by hand in another process (`feeds releases withdraw`, on PostgreSQL) between this
+transaction's read and its write is never written over: the write fails (`ChangedMeanwhileError`), the whole
+transaction is rolled back, and the batch is read and stored again (`feeds.ingest.STORE_ATTEMPTS`).
+
 Files are recorded in the `ingested_files` ledger in the same transaction as their releases, so a file seen
 again after a crash between the commit and its move to `processed/` is recognised by its bytes and only moved.
 """
@@ -222,6 +226,7 @@ def save_units(
         known = tx.releases_by_identity(r.identity for u in good for r in u.releases)
         known.update(_stored_under_former_names(tx, good, known))
         known.update(_stored_under_other_links(tx, good, known))
+        as_read = {r.id: r for r in known.values()}  # (each update is written only over the withdrawal read here)
         taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
         inserts: dict[str, Release] = {}
         updates: dict[str, Release] = {}
@@ -262,7 +267,13 @@ def save_units(
                     if (k := known.get(r.identity)) is not None and k.identity != r.identity:
                         updates[k.id] = known[r.identity] = replace(k, identity=r.identity)
                 outcomes.extend(
-                    IngestOutcome(origin=unit.origin, status="unchanged", release_id=r.id, slug=r.slug)
+                    IngestOutcome(
+                        origin=unit.origin,
+                        status="unchanged",
+                        release_id=r.id,
+                        slug=r.slug,
+                        warning=_still_withdrawn(k) if (k := known.get(r.identity)) else None,
+                    )
                     for r in unit.releases
                 )
                 continue
@@ -320,8 +331,9 @@ def save_units(
                     warning = _looks_like_an_edit(holder or tx.release_with_slug(new.slug), final, site.tz)
                 else:
                     warning = None
-                if moved is not None:
-                    warning = f"{warning}; {moved}" if warning else moved
+                for also in (moved, new.ingest_warning, _still_withdrawn(final) if rec.held else None):
+                    if also is not None:
+                        warning = f"{warning}; {also}" if warning else also
                 outcomes.append(
                     IngestOutcome(
                         origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug, warning=warning
@@ -335,11 +347,23 @@ def save_units(
             result_units.append(unit)
         tx.insert_releases(list(inserts.values()), now)
         for rel in updates.values():
-            tx.update_release(rel, now)
+            tx.update_release(rel, now, as_read=as_read.get(rel.id))
         tx.record_ingested_files(ledger_rows, now)
         if settle is not None:
             settle(tx, outcomes)
     return result_units, outcomes
+
+
+def _still_withdrawn(release: Release) -> str | None:
+    """What to tell when a copy from the source arrives for a release withdrawn by hand, which it leaves withdrawn
+    (`reconcile`): the office must learn that a source still sends it, and how to publish it again if it should be."""
+    if not release.withdrawn_by_hand or release.withdrawn_at is None:
+        return None
+    return (
+        f"the release {release.slug!r} was withdrawn by hand on {release.withdrawn_at:%Y-%m-%d %H:%M} UTC and stays "
+        f"withdrawn: this copy from its source is stored as sent but does not publish it as current again; "
+        f"if it should be, run `feeds releases restore {release.slug}`"
+    )
 
 
 def _stored_under_former_names(tx: Tx, units: Sequence[Unit], known: dict[str, Release]) -> dict[str, Release]:

@@ -9,6 +9,11 @@ The rules, in the order they apply:
   copy. Without both timestamps (the source dates neither, or the stored version is from before the store kept
   it) nothing is an older copy. A copy without the withdrawal of the stored version is unchanged too when its
   source dates it no later than the withdrawal (or than the withdrawn version): the withdrawal came later.
+- A release withdrawn by hand (`feeds releases withdraw`) stays withdrawn whatever its source sends: a new
+  version is stored as the source sent it (an update, as below, even when the source dates it before the
+  withdrawal: only an older one than stored changes nothing), but with the office's withdrawal, date and note;
+  only `feeds releases restore` publishes it as current again. `held` says so, for the ingest to report.
+  (A withdrawal the source itself sent, a GOV.UK `withdrawn_notice` or our `withdrawn_note`, follows the source.)
 - Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
   source's own `updated` when that is newer than what we had, otherwise `now`. The change history is the
@@ -38,6 +43,8 @@ class Reconciled:
     decision: Decision
     release: Release
     """What the store holds afterwards."""
+    held: bool = False
+    """The stored release was withdrawn by hand, and stays withdrawn: this copy did not publish it as current."""
 
 
 def reconcile(
@@ -49,17 +56,19 @@ def reconcile(
     with_slug: Callable[[Release, str], Release],
 ) -> Reconciled:
     if existing is not None:
+        held = existing.withdrawn_by_hand and existing.withdrawn_at is not None
         if existing.content_hash == new.content_hash:
-            return Reconciled("unchanged", existing)
+            return Reconciled("unchanged", existing, held)
         dated, stored_dated = new.source_updated, existing.source_updated
         if dated is not None and stored_dated is not None and dated < stored_dated:
             # An older version by the source's own timestamp (two copies of a GOV.UK item, the older read last;
             # a remote source answering from a stale cache): what is stored is newer, and stays. (Equal dates with
             # other content are an edit: the same date-only `updated` line, left in a file edited again.)
-            return Reconciled("unchanged", existing)
+            return Reconciled("unchanged", existing, held)
         withdrawn = existing.withdrawn_at
         if (
             withdrawn is not None
+            and not held  # (one withdrawn by hand stays so: a copy the source dates before that is its edit)
             and new.withdrawn_at is None
             and dated is not None
             and dated <= max(withdrawn, stored_dated or withdrawn)
@@ -67,11 +76,12 @@ def reconcile(
             # The copy from before the withdrawal (GOV.UK keeps `public_updated_at` when it withdraws an item): it
             # must not quietly publish the release as current again. (Dated by the withdrawal itself too: a
             # version stored before the store kept the source's date has none to compare with.)
-            return Reconciled("unchanged", existing)
+            return Reconciled("unchanged", existing, held)
         # Only a publication time the source gave moves it: an `updated` standing in for a missing `published`
         # dates a new release, but must not re-date one stored already (its first publication stays).
         published = new.published if new.published_by_source else existing.published
-        withdrawn_at = new.withdrawn_at if new.withdrawn_at != existing.withdrawn_at else None
+        # (A withdrawal the source sends for a release withdrawn by hand is not the change: the office's stands.)
+        withdrawn_at = new.withdrawn_at if new.withdrawn_at != existing.withdrawn_at and not held else None
         # (A version the source does not date has its publication as its `updated`: one that re-dates the release,
         # correcting a typo, was still edited now, not at its new publication time.)
         dated_update = new.source_updated is not None or new.updated != new.published
@@ -98,7 +108,14 @@ def reconcile(
             dated_by_source=new.dated_by_source or existing.dated_by_source,
             changes=changes,
         )
-        return Reconciled("updated", merged)
+        if held:
+            merged = replace(
+                merged,
+                withdrawn_at=existing.withdrawn_at,
+                withdrawn_note=existing.withdrawn_note,
+                withdrawn_by_hand=True,
+            )
+        return Reconciled("updated", merged, held)
     slug = free_slug(new.slug, slug_taken)
     return Reconciled("created", new if slug == new.slug else with_slug(new, slug))
 

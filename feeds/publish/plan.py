@@ -316,7 +316,8 @@ def release_key(r: Release) -> tuple[object, ...]:
     Pages must fingerprint all of it, not a few fields: an edit that leaves `updated` where it was (made in
     the same clock tick) still has to reach every page listing the release.
     """
-    return (r.id, r.content_hash, r.slug, r.published, r.updated, r.topics, r.withdrawn_at)
+    # (The withdrawal is given on its own: one made by hand leaves the content hash as the source sent it.)
+    return (r.id, r.content_hash, r.slug, r.published, r.updated, r.topics, r.withdrawn_at, r.withdrawn_note)
 
 
 def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Release]], list[Release]]:

@@ -107,6 +107,9 @@ releases = sa.Table(
     # Migration 14: the source's own `updated` for the stored version (NULL: it gave none, or the version was
     # stored before migration 14). `updated` may be a time we set, which must never make a real edit look older.
     sa.Column("source_updated", UTCDateTime),
+    # Migration 21: whether the withdrawal was made here (`feeds releases withdraw`), which copies from the source
+    # do not undo; NULL or false: withdrawn by the source (or not withdrawn).
+    sa.Column("withdrawn_by_hand", sa.Boolean),
 )
 
 # Records of "an idempotency key already produced this release" for the push API and remote sources.
@@ -397,6 +400,14 @@ def _keep_warnings(conn: Connection) -> None:
         conn.execute(watched_feeds.update().where(wf.id == feed_id).values(parse_warning=error[len(problems) :]))
 
 
+def _hold_withdrawals(conn: Connection) -> None:
+    """Migration 21: every release withdrawn already counts as withdrawn by hand. Which of them a press officer
+    withdrew (`feeds releases withdraw`) and which their source did cannot be told apart afterwards, and a
+    withdrawal made for a legal reason must not be undone by a stale copy: one the source withdrew and later
+    publishes again stays withdrawn, with a warning naming `feeds releases restore`, rather than the reverse."""
+    conn.execute(releases.update().where(releases.c.withdrawn_at.is_not(None)).values(withdrawn_by_hand=True))
+
+
 def _dns_feed_hosts(conn: Connection) -> None:
     """Migration 18: a feed whose URL names an international host (`https://bücher.example/rss`) is stored under
     the `xn--` form of it, as `feeds.watch.manage.canonical_feed_url` now spells it, so that either spelling finds
@@ -485,6 +496,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(18, "international feed hosts in their xn-- form", _dns_feed_hosts),
     Migration(19, "feeds as published: the highest updated, a topic's name", _create(published_feeds)),
     Migration(20, "feed URLs escaped as requests sends them", _escape_feed_urls),
+    Migration(
+        21,
+        "withdrawals made by hand held against their source",
+        _steps(_add_column(releases, "withdrawn_by_hand"), _hold_withdrawals),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from feeds.errors import MigrationError, NotFoundError, StoreError
+from feeds.errors import ChangedMeanwhileError, MigrationError, NotFoundError, StoreError
 from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
@@ -58,6 +58,7 @@ _RELEASE_COLUMNS = (
     "image",
     "withdrawn_at",
     "withdrawn_note",
+    "withdrawn_by_hand",
     "changes",
     "dated_by_source",
     "source_updated",
@@ -102,6 +103,7 @@ def _release_values(r: Release) -> tuple[Any, ...]:
         r.image,
         r.withdrawn_at,
         r.withdrawn_note,
+        r.withdrawn_by_hand,
         _changes_json(r.changes),
         r.dated_by_source,
         r.source_updated,
@@ -120,8 +122,10 @@ def _release_from(row: Any) -> Release:
         topics=tuple(json.loads(m["topics"])),
         changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
         dated_by_source=bool(m["dated_by_source"]),
-        published_by_source=False,  # (not stored: these two only matter for a release just normalised)
+        withdrawn_by_hand=bool(m["withdrawn_by_hand"]),  # (NULL in rows written before the column was filled)
+        published_by_source=False,  # (not stored: these three only matter for a release just normalised)
         change_note=None,
+        ingest_warning=None,
     )
 
 
@@ -185,8 +189,11 @@ class Tx:
         row = self.conn.execute(_SELECT_RELEASE.where(R.c.slug == slug)).first()
         return _release_from(row) if row is not None else None
 
-    def release(self, id_or_slug: str) -> Release | None:
-        row = self.conn.execute(_SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))).first()
+    def release(self, id_or_slug: str, *, for_update: bool = False) -> Release | None:
+        """The release, or None; `for_update`: locked until the transaction ends (PostgreSQL: a write to it from
+        another process waits, and one in progress is waited for and read as it committed)."""
+        q = _SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))
+        row = self.conn.execute(q.with_for_update() if for_update else q).first()
         return _release_from(row) if row is not None else None
 
     def slugs_of(self, ids: Iterable[str]) -> dict[str, str]:
@@ -223,12 +230,26 @@ class Tx:
             fixed={"first_ingested": now, "last_ingested": now},
         )
 
-    def update_release(self, release: Release, now: datetime) -> None:
+    def update_release(self, release: Release, now: datetime, *, as_read: Release | None = None) -> None:
+        """Write `release` over the stored one. `as_read`: the stored one as this transaction read it, when the
+        new version was decided from it (the ingest): the write applies only if its withdrawal is still the one
+        read, else `ChangedMeanwhileError`. On PostgreSQL a press officer's `feeds releases withdraw` in another
+        process may commit between the ingest's read and its write; written over, it would be lost without a word.
+        (On SQLite every writing transaction holds the write lock from its start: nothing commits in between.)"""
         values = _release_row(release)
         values.pop("id")
         values["last_ingested"] = now
-        result = self.conn.execute(R.update().where(R.c.id == release.id).values(**values))
+        q = R.update().where(R.c.id == release.id)
+        if as_read is not None:
+            at = as_read.withdrawn_at
+            q = q.where(R.c.withdrawn_at.is_(None) if at is None else R.c.withdrawn_at == at)
+            q = q.where(sa.func.coalesce(R.c.withdrawn_by_hand, sa.false()) == as_read.withdrawn_by_hand)
+        result = self.conn.execute(q.values(**values))
         if result.rowcount != 1:
+            if as_read is not None and self.conn.execute(sa.select(R.c.id).where(R.c.id == release.id)).first():
+                raise ChangedMeanwhileError(
+                    f"release {release.slug!r} was withdrawn or restored by another process meanwhile"
+                )
             raise NotFoundError(f"release {release.id} vanished during update")
 
     def files_already_ingested(self, files: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], datetime]:
