@@ -1270,3 +1270,26 @@ def test_a_withdrawal_waits_for_an_ingest_writing_the_release_and_keeps_what_it_
     assert done
     stored = app.store.release("harbour-fund")
     assert stored.body_text == "Second." and stored.withdrawn_note == "Legal." and stored.withdrawn_by_hand
+
+
+def test_a_withdrawal_date_without_a_note_is_published_with_a_plain_notice_and_a_warning(app, inbox):
+    """A file giving `withdrawn_at` without `withdrawn_note` withdrew the release without a word to readers, and
+    without a word to the office: it is withdrawn with a plain notice, and the ingest warns once, naming the file
+    and the field."""
+    from feeds.normalise.release import DEFAULT_WITHDRAWN_NOTE
+    from feeds.publish import run_publish
+
+    path = drop(inbox, "old.md", "---\ntitle: Harbour fund\nwithdrawn_at: 2026-11-20\n---\nBids are closed.\n")
+    (o,) = run_ingest(app).outcomes
+    assert o.status == "created" and o.warning is not None
+    assert o.warning.startswith(f"{path}:3: field 'withdrawn_at': given without a `withdrawn_note`"), o.warning
+    stored = app.store.release("harbour-fund")
+    assert stored.withdrawn_note == DEFAULT_WITHDRAWN_NOTE and not stored.never_public
+    run_publish(app)
+    atom = (app.settings.paths.out / "atom.xml").read_text(encoding="utf-8")
+    assert f"Withdrawn on 20 November 2026. {DEFAULT_WITHDRAWN_NOTE}" in atom
+    page = (app.settings.paths.out / "releases" / "harbour-fund" / "index.html").read_text(encoding="utf-8")
+    assert DEFAULT_WITHDRAWN_NOTE in page
+    drop(inbox, "old.md", "---\ntitle: Harbour fund\nwithdrawn_at: 2026-11-20\n---\nBids are closed.\n")
+    (again,) = run_ingest(app).outcomes
+    assert again.status == "unchanged" and again.warning is None, "told once"

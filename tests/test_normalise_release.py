@@ -17,6 +17,7 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise import normalise_release
+from feeds.normalise.release import DEFAULT_WITHDRAWN_NOTE
 
 SITE = Site(
     title="Department for Coastal Affairs",
@@ -675,3 +676,28 @@ def test_a_govuk_attachment_does_not_publish_its_hidden_request_box(corpus_relea
     release = norm(item)
     assert "please email" not in release.body_text
     assert "Cameroon Women's Scholarship Application FAQs" in release.body_text  # the attachment itself stays
+
+
+def test_a_withdrawal_date_without_a_note_publishes_a_plain_notice_and_warns_naming_the_file_and_field() -> None:
+    """A `withdrawn_at` alone withdrew the release without a word to its readers (GOV.UK always says why): it is
+    still withdrawn (a withdrawal is not refused: it may be for a legal reason, and a refusal would leave the
+    release current), but with a plain notice, and the ingest warns, naming the file and the field."""
+    release = norm(raw(published="2026-11-01T09:00Z", withdrawn_at="2026-11-20", lines=(("withdrawn_at", 4),)))
+    assert release.withdrawn_at == datetime(2026, 11, 20, tzinfo=UTC)
+    assert release.withdrawn_note == DEFAULT_WITHDRAWN_NOTE
+    assert release.ingest_warning is not None
+    assert release.ingest_warning.startswith("/srv/feeds/inbox/sea-walls.txt:4: field 'withdrawn_at': ")
+    assert "without a `withdrawn_note`" in release.ingest_warning and DEFAULT_WITHDRAWN_NOTE in release.ingest_warning
+    blank = norm(raw(published="2026-11-01T09:00Z", withdrawn_at="2026-11-20", withdrawn_note="  "))
+    assert blank.withdrawn_note == DEFAULT_WITHDRAWN_NOTE and blank.ingest_warning is not None
+    given_note = norm(raw(published="2026-11-01T09:00Z", withdrawn_at="2026-11-20", withdrawn_note="Superseded."))
+    assert given_note.withdrawn_note == "Superseded." and given_note.ingest_warning is None
+    assert release.content_hash == norm(raw(published="2026-11-01T09:00Z", withdrawn_at="2026-11-20")).content_hash
+
+
+def test_a_release_first_sent_withdrawn_without_a_date_of_its_own_is_dated_by_its_withdrawal_not_hidden() -> None:
+    """Sent withdrawn with only `withdrawn_at`, it was dated by its ingest, after its withdrawal: "withdrawn before
+    its publication", it never appeared at all. It existed by its withdrawal, as by an `updated`."""
+    release = norm(raw(withdrawn_at="2026-11-20", withdrawn_note="Superseded."))
+    assert release.published == datetime(2026, 11, 20, tzinfo=UTC) == release.withdrawn_at
+    assert not release.never_public

@@ -330,6 +330,21 @@ def test_migration_21_holds_every_withdrawal_made_before_it_as_made_by_hand(stor
     assert store.migrate(NOW) == []
 
 
+def test_migration_20_gives_a_withdrawal_stored_without_a_note_the_plain_notice(store):
+    from feeds.normalise.release import DEFAULT_WITHDRAWN_NOTE
+
+    at = datetime(2026, 11, 20, tzinfo=UTC)
+    with store.transaction() as tx:
+        tx.insert_releases(
+            [rel(1, withdrawn_at=at), rel(2, withdrawn_at=at, withdrawn_note="Superseded."), rel(3)], NOW
+        )
+    with store.engine.begin() as conn:
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 20))
+    assert [m.version for m in store.migrate(NOW)] == [20]
+    assert store.release("r1") == rel(1, withdrawn_at=at, withdrawn_note=DEFAULT_WITHDRAWN_NOTE)
+    assert store.release("r2").withdrawn_note == "Superseded." and store.release("r3").withdrawn_note is None
+
+
 def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(store):
     assert store.releases_applied(["a", "b"]) == {}
     store.mark_releases_applied({"a": "h1", "b": "h1"}, NOW)

@@ -331,7 +331,9 @@ def save_units(
                     warning = _looks_like_an_edit(holder or tx.release_with_slug(new.slug), final, site.tz)
                 else:
                     warning = None
-                for also in (moved, new.ingest_warning, _still_withdrawn(final) if rec.held else None):
+                # (normalising's warning once, when the release is stored: not at every read of an unchanged copy)
+                told = new.ingest_warning if rec.decision != "unchanged" else None
+                for also in (moved, told, _still_withdrawn(final) if rec.held else None):
                     if also is not None:
                         warning = f"{warning}; {also}" if warning else also
                 outcomes.append(

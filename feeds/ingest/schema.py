@@ -63,7 +63,10 @@ JSON_SCHEMA_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
             _STRING, False, "Why the release was withdrawn: sending it marks the release withdrawn everywhere."
         ),
         "withdrawn_at": FieldSpec(
-            _STRING, False, "When it was withdrawn; `updated`, else the time of ingest, when absent."
+            _STRING,
+            False,
+            "When it was withdrawn; `updated`, else the time of ingest, when absent. Alone, without "
+            "`withdrawn_note`, it withdraws the release with a plain notice, and a warning.",
         ),
         "change_note": FieldSpec(
             _STRING,

@@ -55,10 +55,15 @@ from feeds.normalise.text import (
 )
 from feeds.normalise.topics import detect_topics
 
-__all__ = ["DEFAULT_DOCUMENT_TYPE", "HASH_VERSION", "normalise_release", "summary_is_html"]
+__all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "normalise_release", "summary_is_html"]
 
 DEFAULT_DOCUMENT_TYPE = "press_release"
 HASH_VERSION = 1
+
+DEFAULT_WITHDRAWN_NOTE = "It should no longer be relied on."
+"""The withdrawal note of a release sent with `withdrawn_at` but no `withdrawn_note`: its page and entries already
+say "withdrawn on <date>"; this says what that means for a reader, where the explanation would be (GOV.UK always
+gives one). The ingest warns, naming the file and the field, so that the office sends the reason."""
 
 MAX_TOPICS = 50
 """Topics one release may be given. Each topic has its own feeds and page, and each of them shows the release: a
@@ -119,6 +124,11 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     # keeps the id stable across re-ingests, unlike the time we happened to see it).
     # (An update time a little ahead, a sender's clock running fast, is no embargo: that is said with `published`.)
     standing_in = min(given_updated, _utc_now_argument(now)) if given_updated is not None else None
+    # So does a withdrawal: a release first sent withdrawn, dated by nothing else, was dated by its ingest, after
+    # its withdrawal, and so never appeared ("withdrawn before its publication").
+    given_withdrawn = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
+    if standing_in is None and given_withdrawn is not None:
+        standing_in = min(given_withdrawn, _utc_now_argument(now))
     published = given_published or standing_in or _utc_now_argument(now)
     updated = max(given_updated or published, published)
     # A date too far ahead would head every feed (and date the feeds themselves) until then. The field named is
@@ -145,7 +155,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             f"{published:%Y-%m-%d %H:%M} UTC: an update is dated when it is made (a typo?)",
         )
     withdrawn_note = one_line_text(raw.withdrawn_note or "") or None
-    withdrawn_at = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
+    withdrawn_at = given_withdrawn
     if withdrawn_at is None and withdrawn_note:  # (not hashed: the same notice ingested again changes nothing)
         # When it was withdrawn: now, or the source's update time; before the publication for an embargoed release
         # withdrawn before it was due, which then never goes public (`run_publish`).
@@ -200,6 +210,19 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             **({"change_note": change_note} if change_note else {}),
         }
     )
+    warning = None
+    if withdrawn_at is not None and withdrawn_note is None:
+        # Accepted, not refused: a withdrawal may be for a legal reason, and a refused file leaves the release
+        # current. (After the hash, which stays that of what was sent.)
+        withdrawn_note = DEFAULT_WITHDRAWN_NOTE
+        warning = str(
+            _invalid(
+                raw,
+                "withdrawn_at",
+                "given without a `withdrawn_note`: the release is withdrawn with the plain notice "
+                f'"{DEFAULT_WITHDRAWN_NOTE}"; send it again with a `withdrawn_note` saying why',
+            )
+        )
     return Release(
         id=tag_id(site.domain, published, slug),
         identity=identity_of(raw),
@@ -224,9 +247,10 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         withdrawn_note=withdrawn_note,
         changes=changes,
         change_note=change_note,
-        dated_by_source=given_published is not None or given_updated is not None,
+        dated_by_source=given_published is not None or given_updated is not None or given_withdrawn is not None,
         source_updated=given_updated,
         published_by_source=given_published is not None,
+        ingest_warning=warning,
     )
 
 

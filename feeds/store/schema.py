@@ -408,6 +408,20 @@ def _hold_withdrawals(conn: Connection) -> None:
     conn.execute(releases.update().where(releases.c.withdrawn_at.is_not(None)).values(withdrawn_by_hand=True))
 
 
+def _note_every_withdrawal(conn: Connection) -> None:
+    """Migration 20: a release stored withdrawn without a note (`withdrawn_at` alone) gets the plain notice a new
+    one gets (`feeds.normalise.release.DEFAULT_WITHDRAWN_NOTE`), so that its readers are told what it means too.
+    (Its content hash is left as it is: the same copy sent again is still unchanged.) The text is written out here,
+    as it was when this migration was made: a migration does what it did, whatever the notice becomes later."""
+    r = releases.c
+    none = sa.or_(r.withdrawn_note.is_(None), r.withdrawn_note == "")
+    conn.execute(
+        releases.update()
+        .where(r.withdrawn_at.is_not(None), none)
+        .values(withdrawn_note="It should no longer be relied on.")
+    )
+
+
 def _dns_feed_hosts(conn: Connection) -> None:
     """Migration 18: a feed whose URL names an international host (`https://bücher.example/rss`) is stored under
     the `xn--` form of it, as `feeds.watch.manage.canonical_feed_url` now spells it, so that either spelling finds
@@ -501,6 +515,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "withdrawals made by hand held against their source",
         _steps(_add_column(releases, "withdrawn_by_hand"), _hold_withdrawals),
     ),
+    Migration(20, "a plain notice for every withdrawal stored without a note", _note_every_withdrawal),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 
