@@ -1293,3 +1293,18 @@ def test_a_withdrawal_date_without_a_note_is_published_with_a_plain_notice_and_a
     drop(inbox, "old.md", "---\ntitle: Harbour fund\nwithdrawn_at: 2026-11-20\n---\nBids are closed.\n")
     (again,) = run_ingest(app).outcomes
     assert again.status == "unchanged" and again.warning is None, "told once"
+
+
+def test_a_copy_under_another_name_of_a_release_withdrawn_by_hand_says_it_stays_withdrawn(app, inbox):
+    """A copy under another name ("release (1).txt") is that file's release: unchanged, and withdrawn by
+    hand, it says so as any other copy from the source does."""
+    from feeds.ingest.withdraw import withdraw_release
+
+    drop(inbox, "visit.txt", TEXT_RELEASE)
+    run_ingest(app)
+    slug = "minister-to-visit-moscow-for-security-talks"
+    withdraw_release(app, slug, "Cancelled.")
+    drop(inbox, "visit (1).txt", TEXT_RELEASE)
+    (o,) = run_ingest(app).outcomes
+    assert o.status == "unchanged" and f"feeds releases restore {slug}" in (o.warning or ""), o
+    assert app.store.count_releases() == 1 and app.store.release(slug).withdrawn_by_hand

@@ -257,9 +257,12 @@ def save_units(
             if twin is not None:  # the bytes of a file ingested under another name: its releases, not new ones
                 result_units.append(unit)
                 ledger_rows.append((*_ledger_key(unit), list(twin)))
-                outcomes.extend(
-                    IngestOutcome(origin=unit.origin, status="unchanged", release_id=i, slug=s) for i, s in twin.items()
-                )
+                for i, s in twin.items():  # (one withdrawn by hand says so, as any copy of it does; twins are rare)
+                    stored = as_read.get(i) or tx.release(i)
+                    warning = _still_withdrawn(stored) if stored is not None else None
+                    outcomes.append(
+                        IngestOutcome(origin=unit.origin, status="unchanged", release_id=i, slug=s, warning=warning)
+                    )
                 continue
             if _only_to_move(unit, ledger, known):
                 result_units.append(replace(unit, already_ingested=True))
