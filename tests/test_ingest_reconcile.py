@@ -244,3 +244,23 @@ def test_a_withdrawal_from_the_source_still_follows_the_source():
     assert out.decision == "updated" and not out.held
     assert out.release.withdrawn_at is None and not out.release.withdrawn_by_hand
     assert not reconcile(rel(content_hash="h1"), stored, now=NOW, slug_taken=bool, with_slug=with_slug).held
+
+
+def test_a_withdrawal_dated_before_a_public_releases_publication_does_not_hide_it():
+    """A copy withdrawn with a `withdrawn_at` before the publication (a typo, a source's odd date) made a public
+    release "withdrawn before its publication": it vanished from the site like a cancelled embargo, its readers
+    told nothing. It is withdrawn at its publication instead, with a warning naming the field."""
+    stored = rel(source_updated=T0)
+    early = T0 - timedelta(days=20)
+    new = rel(content_hash="h2", withdrawn_at=early, withdrawn_note="Superseded.")
+    out = reconcile(new, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.decision == "updated" and out.release.withdrawn_at == T0 and not out.release.never_public
+    assert (
+        out.warning is not None
+        and "field 'withdrawn_at'" in out.warning
+        and "before the release's publication" in out.warning
+    )
+    # An embargoed release (not public yet) withdrawn so is cancelled, as before: it never goes public.
+    held = rel(published=NOW + timedelta(days=2), updated=NOW + timedelta(days=2))
+    out = reconcile(replace(new, published=held.published), held, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.release.withdrawn_at == early and out.release.never_public and out.warning is None

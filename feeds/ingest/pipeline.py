@@ -336,7 +336,7 @@ def save_units(
                     warning = None
                 # (normalising's warning once, when the release is stored: not at every read of an unchanged copy)
                 told = new.ingest_warning if rec.decision != "unchanged" else None
-                for also in (moved, told, _still_withdrawn(final) if rec.held else None):
+                for also in (moved, told, rec.warning, _still_withdrawn(final) if rec.held else None):
                     if also is not None:
                         warning = f"{warning}; {also}" if warning else also
                 outcomes.append(

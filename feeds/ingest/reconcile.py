@@ -16,10 +16,13 @@ The rules, in the order they apply:
   (A withdrawal the source itself sent, a GOV.UK `withdrawn_notice` or our `withdrawn_note`, follows the source.)
 - Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
-  source's own `updated` when that is newer than what we had, otherwise `now`. The change history is the
-  source's when it keeps one (GOV.UK), else the stored one; a `change_note` joins it, dated as the update,
-  unless a change of the history already has that note (the same file, edited again, keeps its note) or the
-  release was not public yet (an edit during its embargo is not a change anyone saw).
+  source's own `updated` when that is newer than what we had, otherwise `now`. A withdrawal it dates before the
+  publication of a release that is public is dated at that publication instead (with a `warning`): "withdrawn
+  before its publication" is how an embargoed release never goes public, and a public one would vanish without
+  a word to its readers. The change history is the source's when it keeps one (GOV.UK), else the stored one; a
+  `change_note` joins it, dated as the update, unless a change of the history already has that note (the same
+  file, edited again, keeps its note) or the release was not public yet (an edit during its embargo is not a
+  change anyone saw).
 - New identity: created. A slug already used by another release gets the first free suffix `-2`, `-3`, …
   and the id and permalink follow the final slug.
 
@@ -45,6 +48,8 @@ class Reconciled:
     """What the store holds afterwards."""
     held: bool = False
     """The stored release was withdrawn by hand, and stays withdrawn: this copy did not publish it as current."""
+    warning: str | None = None
+    """What the ingest should tell about this decision (a withdrawal dated before a public release's publication)."""
 
 
 def reconcile(
@@ -80,8 +85,25 @@ def reconcile(
         # Only a publication time the source gave moves it: an `updated` standing in for a missing `published`
         # dates a new release, but must not re-date one stored already (its first publication stays).
         published = new.published if new.published_by_source else existing.published
+        new_withdrawn, warning = new.withdrawn_at, None
+        if (
+            new_withdrawn is not None
+            and new_withdrawn < published
+            and not held
+            and existing.published <= now
+            and not existing.never_public
+        ):
+            # Withdrawn "before its publication", a public release would vanish from the site as one never public
+            # (an embargoed statement cancelled), its readers told nothing: withdrawn at its publication at the
+            # earliest, it stays, marked withdrawn.
+            new_withdrawn = published
+            warning = (
+                f"field 'withdrawn_at': {new.withdrawn_at:%Y-%m-%d %H:%M} UTC is before the release's publication; "
+                f"public since {published:%Y-%m-%d %H:%M} UTC, it is withdrawn as of then, not hidden as if never "
+                "published"
+            )
         # (A withdrawal the source sends for a release withdrawn by hand is not the change: the office's stands.)
-        withdrawn_at = new.withdrawn_at if new.withdrawn_at != existing.withdrawn_at and not held else None
+        withdrawn_at = new_withdrawn if new_withdrawn != existing.withdrawn_at and not held else None
         # (A version the source does not date has its publication as its `updated`: one that re-dates the release,
         # correcting a typo, was still edited now, not at its new publication time.)
         dated_update = new.source_updated is not None or new.updated != new.published
@@ -107,6 +129,7 @@ def reconcile(
             updated=updated,
             dated_by_source=new.dated_by_source or existing.dated_by_source,
             changes=changes,
+            withdrawn_at=new_withdrawn,
         )
         if held:
             merged = replace(
@@ -115,7 +138,7 @@ def reconcile(
                 withdrawn_note=existing.withdrawn_note,
                 withdrawn_by_hand=True,
             )
-        return Reconciled("updated", merged, held)
+        return Reconciled("updated", merged, held, warning)
     slug = free_slug(new.slug, slug_taken)
     return Reconciled("created", new if slug == new.slug else with_slug(new, slug))
 
