@@ -1308,3 +1308,19 @@ def test_a_copy_under_another_name_of_a_release_withdrawn_by_hand_says_it_stays_
     (o,) = run_ingest(app).outcomes
     assert o.status == "unchanged" and f"feeds releases restore {slug}" in (o.warning or ""), o
     assert app.store.count_releases() == 1 and app.store.release(slug).withdrawn_by_hand
+
+
+def test_a_withdrawal_from_the_source_undone_by_hand_stays_undone_until_the_source_sends_another_version(app, inbox):
+    from feeds.ingest.withdraw import restore_release
+
+    gone = {"title": "Harbour fund", "body": "Closed.", "slug": "hf", "withdrawn_note": "Superseded."}
+    drop(inbox, "hf.json", json.dumps(gone))
+    run_ingest(app)
+    assert app.store.release("hf").withdrawn_note == "Superseded." and not app.store.release("hf").withdrawn_by_hand
+    restore_release(app, "hf")
+    drop(inbox, "hf.json", json.dumps(gone))
+    (o,) = run_ingest(app).outcomes
+    assert o.status == "unchanged" and app.store.release("hf").withdrawn_at is None
+    drop(inbox, "hf.json", json.dumps(gone | {"withdrawn_note": "Superseded by the 2027 fund."}))
+    (o,) = run_ingest(app).outcomes
+    assert o.status == "updated" and app.store.release("hf").withdrawn_note == "Superseded by the 2027 fund."
