@@ -330,7 +330,7 @@ def test_migration_21_holds_every_withdrawal_made_before_it_as_made_by_hand(stor
     assert store.migrate(NOW) == []
 
 
-def test_migration_20_gives_a_withdrawal_stored_without_a_note_the_plain_notice(store):
+def test_migration_22_gives_a_withdrawal_stored_without_a_note_the_plain_notice(store):
     from feeds.normalise.release import DEFAULT_WITHDRAWN_NOTE
 
     at = datetime(2026, 11, 20, tzinfo=UTC)
@@ -339,8 +339,8 @@ def test_migration_20_gives_a_withdrawal_stored_without_a_note_the_plain_notice(
             [rel(1, withdrawn_at=at), rel(2, withdrawn_at=at, withdrawn_note="Superseded."), rel(3)], NOW
         )
     with store.engine.begin() as conn:
-        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 20))
-    assert [m.version for m in store.migrate(NOW)] == [20]
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 22))
+    assert [m.version for m in store.migrate(NOW)] == [22]
     assert store.release("r1") == rel(1, withdrawn_at=at, withdrawn_note=DEFAULT_WITHDRAWN_NOTE)
     assert store.release("r2").withdrawn_note == "Superseded." and store.release("r3").withdrawn_note is None
 

@@ -409,7 +409,7 @@ def _hold_withdrawals(conn: Connection) -> None:
 
 
 def _note_every_withdrawal(conn: Connection) -> None:
-    """Migration 20: a release stored withdrawn without a note (`withdrawn_at` alone) gets the plain notice a new
+    """Migration 22: a release stored withdrawn without a note (`withdrawn_at` alone) gets the plain notice a new
     one gets (`feeds.normalise.release.DEFAULT_WITHDRAWN_NOTE`), so that its readers are told what it means too.
     (Its content hash is left as it is: the same copy sent again is still unchanged.) The text is written out here,
     as it was when this migration was made: a migration does what it did, whatever the notice becomes later."""
@@ -515,7 +515,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "withdrawals made by hand held against their source",
         _steps(_add_column(releases, "withdrawn_by_hand"), _hold_withdrawals),
     ),
-    Migration(20, "a plain notice for every withdrawal stored without a note", _note_every_withdrawal),
+    Migration(22, "a plain notice for every withdrawal stored without a note", _note_every_withdrawal),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 
