@@ -291,3 +291,15 @@ def test_check_config_says_where_the_labels_come_from(tmp_path: Path) -> None:
     assert labels('messages = "cy.po"\n') == (
         f"cy: 1 of {total} labels from site.messages, the rest from the packaged catalogue"
     )
+
+
+def test_our_own_note_of_a_withdrawal_sent_without_one_is_shown_in_the_site_s_language() -> None:
+    from feeds.normalise.release import DEFAULT_WITHDRAWN_NOTE
+    from feeds.publish.i18n import STORED
+
+    assert DEFAULT_WITHDRAWN_NOTE in STORED
+    doc = release_page(site_in("fr"), language="fr", withdrawn_at=WHEN, withdrawn_note=DEFAULT_WITHDRAWN_NOTE)
+    assert texts(doc, "//section[contains(@class, 'withdrawn')]/p[@class='note']") == ["Il ne faut plus s'y fier."]
+    # A note the source gave is its own text, shown as it was written.
+    doc = release_page(site_in("fr"), language="fr", withdrawn_at=WHEN, withdrawn_note="Remplacé par un autre.")
+    assert texts(doc, "//section[contains(@class, 'withdrawn')]/p[@class='note']") == ["Remplacé par un autre."]

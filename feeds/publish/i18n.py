@@ -76,6 +76,9 @@ KINDS = (
     N_("Notice"),
 )
 """Labels of the common document types (GOV.UK's among them), as a release page heads itself."""
+STORED = (N_("It should no longer be relied on."),)
+"""Sentences of ours stored with a release (`normalise.release.DEFAULT_WITHDRAWN_NOTE`, the note of a withdrawal sent
+without one): shown in the site's language, as the labels around them are."""
 
 
 class CatalogueError(ValueError):

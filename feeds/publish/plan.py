@@ -130,7 +130,8 @@ def entry_of(r: Release, settings: Settings, names: Mapping[str, str] | None = N
         words = messages_for(settings.site)
         notice = words.say("Withdrawn on %(date)s.", date=words.date(r.withdrawn_at))
         if r.withdrawn_note:
-            notice += f" {r.withdrawn_note}" + ("" if r.withdrawn_note.endswith((".", "!", "?", "…")) else ".")
+            note = words.gettext(r.withdrawn_note)  # (ours, when none was given: in the site's language)
+            notice += f" {note}" + ("" if note.endswith((".", "!", "?", "…")) else ".")
         title, summary = words.say("[Withdrawn] %(title)s", title=title), f"{notice} {summary}"
         content = f"<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}"
     direction = text_direction(r.language)
