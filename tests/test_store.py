@@ -315,6 +315,8 @@ def test_migration_20_stores_feed_urls_escaped_as_requests_sends_them_unless_tha
         "https://example.org/rss?a=%2f",
     ]
     assert store.feed("https://example.org/news%20feed.xml").url == "https://example.org/news%20feed.xml"
+
+
 def test_migration_21_holds_every_withdrawal_made_before_it_as_made_by_hand(store):
     """Which withdrawals a press officer made and which a source sent cannot be told apart afterwards: a copy from the
     source must not undo one made for a legal reason, so every one stored counts as made by hand."""
