@@ -56,3 +56,17 @@ def test_every_topic_ever_published_is_listed_by_slug() -> None:
         {"main": PublishedFeed("main", LATE), "topic:iran": iran, "org:trade": PublishedFeed("org:trade", MID)}
     )
     assert marks.topics() == {"iran": iran}
+
+
+def test_every_organisation_ever_published_with_its_name_is_listed_by_slug() -> None:
+    """An organisation feed recorded before their names were kept (none) had gone already: it is not brought back
+    without its name."""
+    trade = PublishedFeed("org:trade", MID, "Trade Office")
+    marks = PublishedFeeds(
+        {
+            "topic:iran": PublishedFeed("topic:iran", MID, "Iran"),
+            "org:trade": trade,
+            "org:gone": PublishedFeed("org:gone", MID),
+        }
+    )
+    assert marks.organisations() == {"trade": trade}

@@ -1277,3 +1277,61 @@ def test_the_offices_own_organisation_feed_is_not_offered_under_the_main_feeds_n
     titles = [link.get("title") for link in page.iter("link") if link.get("rel") == "alternate"]
     assert len(titles) == len(set(titles)) == 6, titles  # main and organisation feeds, three formats each
     assert f"Releases from {release.organisation} (Atom)" in titles
+
+
+def test_an_organisation_that_loses_its_last_release_keeps_its_feed_as_does_the_last_one_left(make_site) -> None:
+    """Organisation feeds turned to 404s, as topics' did, when an organisation lost its last release and when only
+    one organisation was left (they are published only while there are several). Their subscribers keep them, as
+    topics' do: the emptied one valid and empty with the `updated` it had, the one left still listing its
+    releases. Neither is offered on the index, in the OPML list or on a release page while there is only one
+    organisation (its feed is the main feed's releases again); a new release from another fills them again."""
+    site = make_site(seed=False)
+    site.drop("a", "Port talks", ["Trade"], "2026-11-02T09:00:00Z", organisation="Ministry of Ports")
+    site.drop("b", "Trade envoy", [], "2026-11-03T09:00:00Z", organisation="Foreign Office")
+    site.ingest()
+    site.publish()
+    ports, office = site.out / "organisations/ministry-of-ports", site.out / "organisations/foreign-office"
+    assert (office / "atom.xml").is_file() and (ports / "atom.xml").is_file()
+    updated = etree.parse(str(office / "atom.xml")).getroot().findtext(f"{ATOM}updated")
+    assert updated == "2026-11-03T09:00:00Z"
+
+    site.drop("b", "Trade envoy", [], "2026-11-03T09:00:00Z", organisation="Ministry of Ports")
+    site.ingest()
+    report = site.publish()
+    assert report.removed == []
+    assert {f"organisations/foreign-office/{n}" for n in FEED_NAMES} <= set(report.written)
+    atom = etree.parse(str(office / "atom.xml")).getroot()
+    assert rfc4287_problems(atom) == []
+    assert atom.find(f"{ATOM}entry") is None
+    assert atom.findtext(f"{ATOM}updated") == updated, "never 'now', nor the empty feed's fixed epoch"
+    assert atom.findtext(f"{ATOM}title") == "Test Press Office: Foreign Office"
+    rss = parse_ok(office / "rss.xml")
+    assert rss.entries == [] and rss.feed.title == "Test Press Office: Foreign Office"
+    feed = json.loads((office / "feed.json").read_bytes())
+    assert feed["items"] == [] and feed["feed_url"] == f"{BASE_URL}organisations/foreign-office/feed.json"
+    assert [e.title for e in parse_ok(ports / "atom.xml").entries] == ["Trade envoy", "Port talks"]
+    release = next(r for r in site.app.store.releases() if r.title == "Port talks")
+    for listed in ("index.html", "feeds.opml", f"releases/{release.slug}/index.html"):
+        assert "organisations/" not in (site.out / listed).read_text(encoding="utf-8"), listed
+
+    assert site.publish().changed == []
+    kept = tree_bytes(site.out)
+    shutil.rmtree(site.out)
+    (site.settings.paths.state / STATE_FILE).unlink()
+    site.publish()
+    assert tree_bytes(site.out) == kept, "the same bytes from scratch"
+
+    site.drop("c", "Consular fees", [], "2026-11-21T09:00:00Z", organisation="Foreign Office")
+    site.ingest()
+    site.publish()
+    assert [e.title for e in parse_ok(office / "atom.xml").entries] == ["Consular fees"]
+    assert "organisations/foreign-office/" in (site.out / "index.html").read_text(encoding="utf-8")
+
+
+def test_organisation_feeds_are_not_published_for_a_site_that_only_ever_had_one(make_site) -> None:
+    """What is kept is what subscribers had: a site of one organisation has no organisation feed to keep."""
+    site = make_site(seed=False)
+    site.drop("a", "Port talks", [], None, organisation="Ministry of Ports")
+    site.ingest()
+    site.publish()
+    assert not (site.out / "organisations").exists()

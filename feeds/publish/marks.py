@@ -1,5 +1,5 @@
 """What earlier publishes put out of each feed, and what this one adds (pure): a feed's `updated` never goes back,
-and a topic's feeds outlive its last release.
+and a topic's or an organisation's feeds outlive its last release.
 
     Store.published_feeds() ──► PublishedFeeds(known) ──plan_site──► .changed ──► Store.keep_published_feeds()
 
@@ -31,7 +31,8 @@ class PublishedFeeds:
 
     def updated(self, key: str, newest: datetime, name: str | None = None, *, empty: bool = False) -> datetime:
         """The `updated` feed `key` is published with: `newest` (its newest entry's), or the highest it was published
-        with before if that is later. `name`: a topic's name, kept for when it has no release left. A feed never
+        with before if that is later. `name`: a topic's or an organisation's name, kept for when it has no release
+        left. A feed never
         published and `empty` is not recorded (an empty custom feed would otherwise be written on every publish)."""
         before = self.known.get(key)
         if before is None:
@@ -46,4 +47,13 @@ class PublishedFeeds:
 
     def topics(self) -> dict[str, PublishedFeed]:
         """Every topic ever published, by its slug (`topic:<slug>`): their feeds and pages stay, empty or not."""
-        return {key.removeprefix("topic:"): f for key, f in self.known.items() if key.startswith("topic:")}
+        return self._of_kind("topic:")
+
+    def organisations(self) -> dict[str, PublishedFeed]:
+        """Every organisation ever published with its name, by its slug (`org:<slug>`): their feeds stay, empty or
+        not. One recorded without a name (before names were kept for organisations) had no release left then and
+        its feed was gone already: it is not brought back under its slug."""
+        return {slug: f for slug, f in self._of_kind("org:").items() if f.name}
+
+    def _of_kind(self, prefix: str) -> dict[str, PublishedFeed]:
+        return {key.removeprefix(prefix): f for key, f in self.known.items() if key.startswith(prefix)}

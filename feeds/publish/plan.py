@@ -76,6 +76,9 @@ class FeedGroup:
     home_url: str
     releases: tuple[Release, ...]
     group: str
+    offered: bool = True
+    """Whether the index, the OPML list and the release pages offer it: not a topic's or an organisation's feed
+    kept for its subscribers when it has no release left, nor an organisation's while there is only one."""
 
 
 def feed_id(domain: str, key: str) -> str:
@@ -231,10 +234,16 @@ def feed_groups(
     settings: Settings,
     names: Mapping[str, str],
     emptied: Mapping[str, str] | None = None,
+    organisations: Mapping[str, str] | None = None,
 ) -> list[FeedGroup]:
     """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
     topics' names by slug (`topic_names`); `emptied`: the names, by slug, of topics published before that have no
-    release now, whose feeds stay (empty) at their addresses."""
+    release now, whose feeds stay (empty) at their addresses; `organisations`: the names, by slug, of the
+    organisations whose feeds were published before, which stay as the topics' do, and also when only one
+    organisation is left (the others' emptied, its own still listing its releases): their subscribers keep them.
+
+    An organisation's feed is first published, and offered, only while there are several organisations: with one,
+    it would be the main feed again."""
     site = settings.site
     words = messages_for(site)
     groups: list[FeedGroup] = []
@@ -258,10 +267,15 @@ def feed_groups(
                 home_url=f"{site.base_url}topics/{slug}/",
                 releases=of_topic,
                 group="Topics",
+                offered=bool(of_topic),
             )
         )
-    if settings.publish.organisation_feeds and len(by_org) > 1:
-        for slug, (name, rs) in sorted(by_org.items()):
+    kept = organisations or {}
+    several = len(by_org) > 1
+    if settings.publish.organisation_feeds and (several or kept):
+        orgs = {slug: (name, tuple(rs)) for slug, (name, rs) in by_org.items() if several or slug in kept}
+        orgs |= {slug: (name, ()) for slug, name in kept.items() if slug not in by_org}
+        for slug, (name, of_org) in sorted(orgs.items()):
             groups.append(
                 FeedGroup(
                     key=f"org:{slug}",
@@ -269,8 +283,9 @@ def feed_groups(
                     title=f"{site.title}: {name}",
                     subtitle=words.say("Releases from %(author)s.", author=name),
                     home_url=site.base_url,
-                    releases=tuple(rs),
+                    releases=of_org,
                     group="Organisations",
+                    offered=bool(of_org) and several,
                 )
             )
     for custom in settings.publish.custom:
@@ -375,8 +390,9 @@ def plan_site(
     """Every document of the site, as lazily rendered jobs with input fingerprints. `entry_ids`: the match-feed
     entries' ids as first published, to which the ids of new entries are added (see `EntryIds`); `published`: the
     feeds as published before, to which this publish's are added (see `PublishedFeeds`): a feed's `updated` never
-    goes back, and a topic once published keeps its feeds and page, empty when it has no release left (they are
-    not offered on the index or in the OPML list then, which are for finding feeds to subscribe to)."""
+    goes back, and a topic once published keeps its feeds and page, and an organisation its feeds, empty when it has
+    no release left (they are not offered on the index or in the OPML list then, which are for finding feeds to
+    subscribe to; see `feed_groups` for an organisation left alone)."""
     site = settings.site
     published = published if published is not None else PublishedFeeds()
     size = settings.publish.entries
@@ -403,7 +419,7 @@ def plan_site(
         # hashing every entry's HTML of every feed made up most of a publish with nothing new.
         chosen = newest_first(group.releases if shown is None else shown)
         newest = max((r.updated for r in chosen), default=EPOCH)
-        name = group.title.removeprefix(f"{site.title}: ") if group.key.startswith("topic:") else None
+        name = group.title.removeprefix(f"{site.title}: ") if group.key.startswith(("topic:", "org:")) else None
         updated = published.updated(group.key, newest, name, empty=not chosen)
         head = spec_of(group, settings, entries=(), at_least=updated, **extra)
         inputs = (head, "\n".join(keys[r.id] for r in chosen), named(chosen))
@@ -453,7 +469,8 @@ def plan_site(
     # Topic, organisation and custom feeds; topic pages.
     configured = configured_topic_names(settings)
     emptied = {slug: configured.get(slug) or f.name or slug for slug, f in published.topics().items()}
-    groups = feed_groups(releases, settings, names, emptied)
+    organisations = {slug: f.name or slug for slug, f in published.organisations().items()}
+    groups = feed_groups(releases, settings, names, emptied, organisations)
     for g in groups:
         latest = newest_first(g.releases)[:size]
         feed_job(g, latest)
@@ -471,11 +488,16 @@ def plan_site(
     css_404 = urlsplit(site.base_url).path + "static/site.css"
     main_links = _links("", site.title, "Main", site.base_url, settings)
     group_links = {g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings) for g in groups}
-    # An empty topic's feeds are not offered on the index or in the OPML list (its subscribers keep them): an empty
-    # feed is nothing to subscribe to; an empty custom feed is offered, as what the office chose to publish.
-    offered = [g for g in groups if g.releases or not g.key.startswith("topic:")]
+    # An empty topic's or organisation's feeds are not offered on the index or in the OPML list (its subscribers
+    # keep them): an empty feed is nothing to subscribe to; an empty custom feed is offered, as what the office
+    # chose to publish. Nor is the feed of the only organisation left: the main feed has its releases.
+    offered = [g for g in groups if g.offered]
     all_links = main_links + [link for g in offered for link in group_links[g.key]] + watched.links
-    links_of = {g.key: group_links[g.key] for g in groups if g.key.startswith(("topic:", "org:"))}  # (by group key)
+    links_of = {  # (by group key; a topic page offers its own feeds, offered elsewhere or not)
+        g.key: group_links[g.key]
+        for g in groups
+        if g.key.startswith("topic:") or (g.key.startswith("org:") and g.offered)
+    }
 
     for g in groups:
         if not g.key.startswith("topic:"):  # (an organisation has a feed, not a page)

@@ -1,8 +1,9 @@
 """What publishing has put out of each feed (`published_feeds`, migration 19), kept for the publishes after it.
 
 Two promises to subscribers rest on it: a feed's `updated` never goes back (a reader that re-reads a feed only when
-that moves on took one that went back as stale), and a topic's feeds and page, once published, keep answering
-when the topic has no release left (an address that turns to 404 makes readers show errors or drop it).
+that moves on took one that went back as stale), and a topic's feeds and page (an organisation's feeds), once
+published, keep answering when it has no release left (an address that turns to 404 makes readers show errors
+or drop it).
 
 What this module must not do: decide what a feed's `updated` or a topic's name is (that is `feeds.publish`); it
 keeps what it is given, never letting a stored `updated` go back, whoever writes (several daemons may publish).
