@@ -995,3 +995,63 @@ def test_ingest_gives_up_after_daemon_lock_wait_naming_the_holder_and_exits_1(co
     assert f"error: gave up waiting for the ingest lock after 5 min: held by pid {os.getpid()} on host " in r.output
     assert f"waiting for another process's ingest to finish (held by pid {os.getpid()}" in r.stderr
     assert (config.parent / "inbox" / "a.txt").exists(), "the file was left where it was"
+
+
+def _drop_json(config: Path, key: str, **fields: object) -> None:
+    obj = {"title": "Port talks", "body": "The Minister met the harbour board today.", "source_key": key, **fields}
+    (config.parent / "inbox" / f"{key}.json").write_text(json.dumps(obj), encoding="utf-8")
+
+
+def test_a_topic_published_by_mistake_is_forgotten_once_no_release_has_it(config):
+    """A typo in a tag ("Irn") published a topic whose feeds and page stayed for ever, empty once the release was
+    re-tagged. `topics forget` retires it, and only once no release has it: the next publish removes its files."""
+    out = config.parent / "out"
+    _drop_json(config, "a", topics=["Irn"], published="2026-11-02T09:00:00Z")
+    _drop_json(config, "b", title="Port fees", topics=["Irn", "Trade"], published="2026-11-03T09:00:00Z")
+    assert run(config, "ingest").exit_code == 0
+    assert run(config, "publish").exit_code == 0
+    assert (out / "topics/irn/atom.xml").is_file()
+
+    r = run(config, "topics", "forget", "irn")
+    assert r.exit_code == 1
+    assert r.output.startswith("error: 2 releases still have the topic Irn (port-fees, port-talks): ")
+    _drop_json(config, "a", topics=["Iran"], published="2026-11-02T09:00:00Z")
+    _drop_json(config, "b", title="Port fees", topics=["Trade"], published="2026-11-03T09:00:00Z")
+    assert run(config, "ingest").exit_code == 0
+    assert run(config, "publish").exit_code == 0
+    assert (out / "topics/irn/atom.xml").is_file(), "kept, empty, until forgotten"
+
+    r = run(config, "topics", "forget", "Irn", "--json")  # (by name too: the slug is worked out as publish does)
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output) == {"forgotten": "topic:irn", "name": "Irn", "path": "topics/irn/"}
+    published = json.loads(run(config, "publish", "--json").output)
+    assert sorted(published["removed"]) == [
+        f"topics/irn/{n}" for n in ("atom.xml", "feed.json", "index.html", "rss.xml")
+    ]
+    assert not (out / "topics/irn").exists()
+    assert (out / "topics/iran/atom.xml").is_file() and (out / "topics/trade/atom.xml").is_file()
+    assert json.loads(run(config, "publish", "--json").output)["removed"] == [], "and it stays gone"
+
+    r = run(config, "topics", "forget", "irn")
+    assert r.exit_code == 1 and r.output == "error: no topic feed is published at topics/irn/\n"
+
+
+def test_an_organisation_feed_published_by_mistake_is_forgotten_once_no_release_is_from_it(config):
+    out = config.parent / "out"
+    _drop_json(config, "a", organisation="Minstry of Ports", published="2026-11-02T09:00:00Z")
+    _drop_json(config, "b", title="Trade envoy", organisation="Foreign Office", published="2026-11-03T09:00:00Z")
+    assert run(config, "ingest").exit_code == 0
+    assert run(config, "publish").exit_code == 0
+    r = run(config, "organisations", "forget", "minstry-of-ports")
+    assert r.exit_code == 1
+    assert r.output.startswith("error: 1 release is still from the organisation Minstry of Ports (port-talks): ")
+    _drop_json(config, "a", organisation="Ministry of Ports", published="2026-11-02T09:00:00Z")
+    assert run(config, "ingest").exit_code == 0
+    assert run(config, "publish").exit_code == 0
+    assert (out / "organisations/minstry-of-ports/atom.xml").is_file()
+    r = run(config, "organisations", "forget", "minstry-of-ports")
+    assert r.exit_code == 0, r.output
+    assert r.output.startswith("forgot the organisation Minstry of Ports (organisations/minstry-of-ports/): ")
+    removed = json.loads(run(config, "publish", "--json").output)["removed"]
+    assert all(p.startswith("organisations/minstry-of-ports/") for p in removed) and len(removed) == 3
+    assert (out / "organisations/ministry-of-ports/atom.xml").is_file()

@@ -279,6 +279,18 @@ def test_published_feeds_keep_their_highest_updated_and_a_topics_last_name(store
     assert store.keep_published_feeds({}, later) == 0
 
 
+def test_a_published_feed_is_forgotten_by_its_key_and_only_that_one(store):
+    """`feeds topics forget`: the record goes, so the next publish no longer keeps the feed; forgetting one that is
+    not recorded says so."""
+    store.keep_published_feeds(
+        {k: PublishedFeed(k, NOW, "Irn") for k in ("topic:irn", "topic:iran", "org:irn")},
+        NOW,
+    )
+    assert store.forget_published_feed("topic:irn") is True
+    assert sorted(store.published_feeds()) == ["org:irn", "topic:iran"]
+    assert store.forget_published_feed("topic:irn") is False
+
+
 def test_migration_19_adds_the_published_feeds_to_an_older_database(store):
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE published_feeds")

@@ -1,4 +1,4 @@
-"""Site commands: `feeds publish`, `feeds serve`."""
+"""Site commands: `feeds publish`, `feeds serve`, `feeds topics forget`, `feeds organisations forget`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,16 @@ import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import click
 
 from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
+
+if TYPE_CHECKING:
+    from feeds.publish.retire import Kind
 
 log = logging.getLogger("feeds.web")
 
@@ -70,6 +74,55 @@ def _publish_lock(ctx: Context, app: App, dry_run: bool) -> Iterator[None]:
         return
     with ctx.lock(app, "publish"):
         yield
+
+
+@cli.group("topics")
+def topics() -> None:
+    """Published topics."""
+
+
+@topics.command("forget")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print what was forgotten as JSON.")
+@pass_ctx
+@handle_errors
+def topics_forget(ctx: Context, slug: str, as_json: bool) -> None:
+    """Retire a topic's feeds and page published by mistake (a typo in a tag): the next publish removes them.
+
+    Refused while any release has the topic (send those again with other topics first)."""
+    _forget(ctx, "topic", slug, as_json)
+
+
+@cli.group("organisations")
+def organisations() -> None:
+    """Published organisations."""
+
+
+@organisations.command("forget")
+@click.argument("slug")
+@click.option("--json", "as_json", is_flag=True, help="Print what was forgotten as JSON.")
+@pass_ctx
+@handle_errors
+def organisations_forget(ctx: Context, slug: str, as_json: bool) -> None:
+    """Retire an organisation's feeds published by mistake: the next publish removes them.
+
+    Refused while any release is from the organisation."""
+    _forget(ctx, "organisation", slug, as_json)
+
+
+def _forget(ctx: Context, kind: Kind, slug: str, as_json: bool) -> None:
+    from feeds.publish.retire import forget_feed
+
+    with ctx.app() as app:
+        gone = forget_feed(app, kind, slug)
+    if as_json:
+        echo_json({"forgotten": gone.key, "name": gone.name, "path": gone.path})
+        return
+    what = "feeds and page" if kind == "topic" else "feeds"
+    ctx.say(
+        f"forgot the {kind} {gone.name} ({gone.path}): its {what} are removed from out/ by the next publish "
+        "(`feeds publish`, or the daemon's own)"
+    )
 
 
 @cli.command("serve")

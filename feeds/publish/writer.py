@@ -7,7 +7,7 @@ The only module that writes into `out/`. For every planned job:
   differ, through a temporary file in the same folder, flushed to disk, then renamed over the old one (a
   reader sees the old file or the new one, never a partial one);
 - files written by an earlier publish and not produced now (a custom feed removed from the config) are removed
-  (a topic or an organisation never disappears: `feeds.publish.marks`).
+  (a topic or an organisation never disappears unless forgotten: `feeds.publish.marks`, `retire`).
 
 The record of what was written (`publish-state.json`) lives in the private state folder, never in `out/`.
 A file deleted or edited by hand in `out/` no longer matches its record and is restored by the next publish.

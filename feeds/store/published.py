@@ -55,6 +55,12 @@ class PublishedFeedsMixin:
             conn.execute(stmt, rows)
         return len(rows)
 
+    def forget_published_feed(self, key: str) -> bool:
+        """Forget feed `key` (a topic or organisation feed published by mistake): the next publish no longer keeps
+        it when it has no release. Whether it was recorded."""
+        with writing(self.engine) as conn:
+            return conn.execute(sa.delete(PF).where(PF.c.key == key)).rowcount > 0
+
 
 def _insert(dialect: str) -> Any:
     if dialect == "postgresql":

@@ -1,0 +1,75 @@
+"""Retiring a topic's or an organisation's feeds published by mistake (a typo in a tag): `feeds topics forget`.
+
+    app.releases.current() ──► refused while any release has it ──► Store.forget_published_feed(key)
+
+Once published, a topic's feeds and page (an organisation's feeds) stay for ever, empty when no release has it
+(`feeds.publish.marks`): its subscribers keep a valid feed. One that nobody meant to publish would stay too;
+forgetting its record makes the next publish leave it out, and the writer removes the files of any document no
+longer planned. A release that still has it would publish it again, so forgetting is refused until none does.
+
+What this module must not do: write into or remove from out/ (the next publish does, under its lock), change a
+release, or forget a feed that any release still fills.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from feeds.errors import FeedsError, NotFoundError
+from feeds.publish.plan import topic_slug
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+Kind = Literal["topic", "organisation"]
+
+_KEY = {"topic": "topic:", "organisation": "org:"}
+_FOLDER = {"topic": "topics/", "organisation": "organisations/"}
+_SHOWN = 5
+"""How many of the releases that still have it a refusal names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    key: str
+    """The feed's key in the store (`topic:<slug>`, `org:<slug>`)."""
+    name: str
+    """As it was last published."""
+    path: str
+    """Its folder in out/, which the next publish removes."""
+
+
+def forget_feed(app: App, kind: Kind, slug_or_name: str) -> Forgotten:
+    """Forget the topic or organisation `slug_or_name` (its slug, or a name that gives it, as publishing does), so
+    that the next publish removes its feeds (and a topic's page). Refused, naming how many and which, while any
+    stored release has it: a release still held back by an embargo would publish it again, while one withdrawn
+    before it went public never does and does not count."""
+    slug = topic_slug(slug_or_name.strip())
+    key, path = _KEY[kind] + slug, f"{_FOLDER[kind]}{slug}/"
+    known = app.store.published_feeds().get(key) if slug else None
+    if known is None:
+        raise NotFoundError(f"no {kind} feed is published at {path}")
+    name = known.name or slug
+    having = sorted(
+        r.slug
+        for r in app.releases.current(app.store, app.clock())
+        if not r.never_public
+        and (any(topic_slug(t) == slug for t in r.topics) if kind == "topic" else topic_slug(r.organisation) == slug)
+    )
+    if having:
+        n = len(having)
+        shown = ", ".join(having[:_SHOWN]) + (f" and {n - _SHOWN} more" if n > _SHOWN else "")
+        them = "it" if n == 1 else "them"
+        if kind == "topic":
+            what, fix = f"still {'has' if n == 1 else 'have'} the topic {name}", f"send {them} again with other topics"
+        else:
+            what, fix = (
+                f"{'is' if n == 1 else 'are'} still from the organisation {name}",
+                f"send {them} again from another",
+            )
+        raise FeedsError(
+            f"{n} release{'' if n == 1 else 's'} {what} ({shown}): {fix} first, or its feeds are published again"
+        )
+    app.store.forget_published_feed(key)
+    return Forgotten(key=key, name=name, path=path)
