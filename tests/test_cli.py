@@ -8,12 +8,14 @@ import os
 import socket
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from feeds.cli import cli
+from feeds.clock import rfc3339, utc_now
 from tests.conftest import BASE_CONFIG
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -1055,3 +1057,18 @@ def test_an_organisation_feed_published_by_mistake_is_forgotten_once_no_release_
     removed = json.loads(run(config, "publish", "--json").output)["removed"]
     assert all(p.startswith("organisations/minstry-of-ports/") for p in removed) and len(removed) == 3
     assert (out / "organisations/ministry-of-ports/atom.xml").is_file()
+
+
+def test_a_release_still_under_embargo_keeps_its_topic_from_being_forgotten(config):
+    """It would publish the topic again when its embargo lifts: counted, and named, as any other."""
+    out = config.parent / "out"
+    _drop_json(config, "a", topics=["Irn"], published="2026-11-02T09:00:00Z")
+    assert run(config, "ingest").exit_code == 0
+    assert run(config, "publish").exit_code == 0
+    _drop_json(config, "a", topics=["Iran"], published="2026-11-02T09:00:00Z")
+    ahead = rfc3339(utc_now() + timedelta(days=30))  # (the command reads the real clock)
+    _drop_json(config, "b", title="Port fees", topics=["Irn"], published=ahead)
+    assert run(config, "ingest").exit_code == 0
+    r = run(config, "topics", "forget", "irn")
+    assert r.exit_code == 1 and r.output.startswith("error: 1 release still has the topic Irn (port-fees): "), r.output
+    assert (out / "topics/irn/atom.xml").is_file()
