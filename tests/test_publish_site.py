@@ -1335,3 +1335,18 @@ def test_organisation_feeds_are_not_published_for_a_site_that_only_ever_had_one(
     site.ingest()
     site.publish()
     assert not (site.out / "organisations").exists()
+
+
+def test_switching_organisation_feeds_off_removes_the_ones_kept(make_site, make_settings, make_app_for) -> None:
+    """`publish.organisation_feeds = false` is the office's choice: the kept ones go too, as a custom feed taken out
+    of the config does."""
+    site = make_site(seed=False)
+    site.drop("a", "Port talks", [], None, organisation="Ministry of Ports")
+    site.drop("b", "Trade envoy", [], None, organisation="Foreign Office")
+    site.ingest()
+    site.publish()
+    assert (site.out / "organisations/foreign-office/atom.xml").is_file()
+    off = make_app_for(make_settings("\n[publish]\norganisation_feeds = false\n"))
+    report = run_publish(off)
+    assert sorted(p.split("/")[1] for p in report.removed) == ["foreign-office"] * 3 + ["ministry-of-ports"] * 3
+    assert not (site.out / "organisations").exists()
