@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import threading
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from aiosmtpd.controller import Controller
 
 from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
+from feeds.clock import rfc3339
 from tests.alerts_helpers import NOW, add_keyword_matches
 
 HOSTILE = '<img src=x onerror="alert(1)"> Sanctions & <b>more</b>'
@@ -436,3 +438,61 @@ def test_a_digest_waits_for_an_unset_password_variable_instead_of_logging_in_wit
     assert mailbox.received == []
     (delivery,) = app.store.deliveries()
     assert "FEEDS_TEST_SMTP_PASSWORD is not set" in (delivery.last_error or "")
+
+
+def test_a_failed_digest_is_one_log_line_naming_how_many_it_carried_and_when_it_is_retried(setup, clock, caplog):
+    """A digest of 120 matches that the mail server never takes is one message that failed: one line in the log
+    (the destination, how many matches it carried, the error, the next attempt), not one line per match; each
+    match's own line is there at debug level, for whoever needs it."""
+    app = setup(smtp(free_port()) + email("daily", "desk@example.org", frequency="hourly"))
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions story {i}" for i in range(120)})
+    assert run_alerts(app).queued == 120
+    clock.set(NOW + timedelta(hours=1))
+    with caplog.at_level("DEBUG", logger="feeds.alerts"):
+        assert run_alerts(app).retrying == 120
+    loud = [r for r in caplog.records if r.name == "feeds.alerts" and r.levelno >= logging.INFO]
+    (line,) = [r.getMessage() for r in loud]
+    (retry_at,) = {d.next_attempt for d in app.store.deliveries()}
+    assert loud[0].levelname == "WARNING"
+    assert line.startswith("alert email:daily: attempt 1 for a digest of 120 matches failed (SMTP 127.0.0.1:")
+    assert line.endswith(f"; next at {rfc3339(retry_at)}")
+    quiet = [r for r in caplog.records if r.name == "feeds.alerts" and r.levelname == "DEBUG"]
+    assert len(quiet) == 120 and len({r.getMessage() for r in quiet}) == 120, "each match named at debug level"
+
+    # Given up on at the last attempt: one error line, saying so, for the whole digest.
+    for _ in range(MAX_ATTEMPTS - 1):
+        caplog.clear()
+        clock.set(min(d.next_attempt for d in app.store.deliveries(status="pending")))
+        with caplog.at_level("INFO", logger="feeds.alerts"):
+            run_alerts(app)
+        assert len([r for r in caplog.records if r.name == "feeds.alerts"]) == 1
+    assert {d.status for d in app.store.deliveries()} == {"failed"}
+    (last,) = caplog.records
+    assert last.levelname == "ERROR"
+    assert last.getMessage().startswith(f"alert email:daily: gave up on a digest of 120 matches after {MAX_ATTEMPTS}")
+
+
+def test_a_failed_digest_some_of_whose_matches_reach_their_last_attempt_says_so_in_its_one_line(setup, clock, caplog):
+    """A match that rode earlier failed digests reaches its last attempt before the ones that joined later: the
+    digest's one line is an error saying how many were given up on, and when the others are tried again."""
+    from feeds.store.alerts import alert_deliveries
+
+    app = setup(smtp(free_port()) + email("daily", "desk@example.org", frequency="hourly"))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "Second"})
+    run_alerts(app)
+    clock.set(NOW + timedelta(hours=1))
+    run_alerts(app)
+    first = min(d.id for d in app.store.deliveries())
+    with app.store.engine.begin() as conn:  # (as if it had been retried six more times with an earlier digest)
+        conn.execute(alert_deliveries.update().where(alert_deliveries.c.id == first).values(attempts=MAX_ATTEMPTS - 1))
+    caplog.clear()
+    clock.set(max(d.next_attempt for d in app.store.deliveries()))
+    with caplog.at_level("INFO", logger="feeds.alerts"):
+        run_alerts(app)
+    (line,) = [r for r in caplog.records if r.name == "feeds.alerts"]
+    assert line.levelname == "ERROR"
+    (retry_at,) = {d.next_attempt for d in app.store.deliveries(status="pending")}
+    assert f"attempt {MAX_ATTEMPTS} for a digest of 2 matches failed (SMTP 127.0.0.1:" in line.getMessage()
+    assert line.getMessage().endswith(
+        f"; gave up on 1 of them after {MAX_ATTEMPTS} attempts, next at {rfc3339(retry_at)} for the rest"
+    )

@@ -12,11 +12,13 @@ Queueing and sending are separate steps of the same run: every match is queued f
 it before anything is sent, so a slow or dead destination delays nobody's queue. A failed attempt is an outcome,
 not an exception: it is recorded on the delivery (attempts, last_error, next_attempt by exponential back-off) and
 the run goes on with the next destination; that destination's other claimed deliveries wait for a later run
-rather than each costing another timeout now. After `MAX_ATTEMPTS` a delivery is `failed`, logged, and kept in
-the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in the queue. A webhook message the
-receiver refuses for good (a 4xx other than 408/425/429: `webhook.refused_for_good`), or an email the mail server
-refuses for good after taking its recipients (a 5xx to its content: `Attempt.refused`), fails at its first attempt,
-and the run goes on with that destination's next message: retrying would only hold the others back.
+rather than each costing another timeout now. The log has one line per failed message, a digest's too (however
+many matches it carried; each match's line is at debug level). After `MAX_ATTEMPTS` a delivery is `failed`,
+logged, and kept in the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in the queue. A
+webhook message the receiver refuses for good (a 4xx other than 408/425/429: `webhook.refused_for_good`), or an
+email the mail server refuses for good after taking its recipients (a 5xx to its content: `Attempt.refused`),
+fails at its first attempt, and the run goes on with that destination's next message: retrying would only hold
+the others back.
 
 The pending deliveries of a destination taken out of the config (or renamed) are `cancelled` at the start of the
 run (`Store.cancel_deliveries`): nothing would ever send them. `feeds alerts retry --cancelled` queues them again
@@ -41,6 +43,7 @@ from feeds.alerts.email import send_email
 from feeds.alerts.render import build_email, webhook_body, webhook_headers
 from feeds.alerts.select import (
     ENQUEUE_WINDOW,
+    MAX_ATTEMPTS,
     AlertEntry,
     Attempt,
     Destination,
@@ -314,25 +317,51 @@ def _record(
         records.append(AttemptRecord(delivery.id, status, attempts, next_at, attempt.status, error, sent_at))
         if status == "sent":
             out.sent += 1
-        elif for_good:
-            out.failed += 1
-            log.error("alert %s: match %d refused for good: %s", d.key, delivery.match_id, error)
         elif status == "failed":
             out.failed += 1
-            log.error(
-                "alert %s: gave up on match %d after %d attempts: %s", d.key, delivery.match_id, attempts, attempt.error
-            )
         else:
             out.retrying += 1
-            log.warning("alert %s: attempt %d for match %d failed (%s); next at %s", d.key, attempts,
-                        delivery.match_id, attempt.error, rfc3339(next_at) if next_at else "?")  # fmt: skip
+        if len(dues) > 1 and status != "sent":  # (then one line for the message: `_log_failed`)
+            log.debug("alert %s: match %d, in the failed digest: %s (attempt %d)", d.key, delivery.match_id,
+                      status if next_at is None else f"next at {rfc3339(next_at)}", attempts)  # fmt: skip
     if attempt.ok:
         out.messages += 1
         if attempt.error:  # sent, but not to everyone (a server refusing one of several recipients)
             log.warning("alert %s: %s", d.key, attempt.error)
-    elif attempt.error:
-        out.errors.append(attempt.error)
+    else:
+        _log_failed(d, dues, records, attempt, for_good=for_good)
+        if attempt.error:
+            out.errors.append(attempt.error)
     store.record_attempts(records, now, owner=owner)
+
+
+def _log_failed(
+    d: Destination, dues: Sequence[Delivery], records: Sequence[AttemptRecord], attempt: Attempt, *, for_good: bool
+) -> None:
+    """One line for a message that failed, however many deliveries it carried: a digest of 1,200 matches that the
+    mail server does not take is one failure to tell the operator about, not 1,200 (each is at debug level).
+
+    It names the destination, the message (`match 12`, or `a digest of 1,200 matches`), the error, and what
+    happens next: the next attempt, or that it was given up on (an error: only `feeds alerts retry` sends it)."""
+    what = f"match {dues[0].match_id}" if len(dues) == 1 else f"a digest of {len(dues):,} matches"
+    if for_good:
+        log.error("alert %s: %s refused for good: %s", d.key, what, records[0].last_error)
+        return
+    attempts = max(r.attempts for r in records)
+    retried = [r for r in records if r.status == "pending"]
+    if not retried:
+        log.error("alert %s: gave up on %s after %d attempts: %s", d.key, what, attempts, attempt.error)
+        return
+    next_at = min(r.next_attempt for r in retried if r.next_attempt is not None)
+    given_up = len(records) - len(retried)
+    if given_up:  # (a digest some of whose matches rode earlier failed digests: those reached the last attempt)
+        log.error(
+            "alert %s: attempt %d for %s failed (%s); gave up on %d of them after %d attempts, next at %s for the rest",
+            d.key, attempts, what, attempt.error, given_up, MAX_ATTEMPTS, rfc3339(next_at),
+        )  # fmt: skip
+        return
+    log.warning("alert %s: attempt %d for %s failed (%s); next at %s", d.key, attempts, what, attempt.error,
+                rfc3339(next_at))  # fmt: skip
 
 
 class _Subjects:
