@@ -178,6 +178,9 @@ class IngestOutcome:
     moved_to: str | None = None
     warning: str | None = None
     """Stored, but worth a look (a release replaced by one that looks like another release)."""
+    held_since: datetime | None = None
+    """When the release was withdrawn by hand, when this copy from its source left it withdrawn (which `warning`
+    says): a remote source reminds of it at most once a day (`feeds.ingest.remote_json`)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from feeds.clock import rfc3339
 from feeds.config import RemoteJsonSource
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.remote_json import extract, poll_remote, raw_from_result
+from feeds.model import IngestOutcome
 
 SEARCH = {
     "results": [
@@ -503,3 +504,93 @@ def test_a_release_withdrawn_by_hand_stays_withdrawn_while_the_source_still_list
     outcomes = poll_remote(app, mapped, force=True)
     assert app.store.release(slug).withdrawn_at is None
     assert not any(o.warning for o in outcomes if o.slug == slug)
+
+
+def _stays_withdrawn(caplog, level: str = "WARNING") -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelname == level and "stays withdrawn" in r.getMessage()]
+
+
+def test_a_source_still_listing_a_release_withdrawn_by_hand_is_said_once_and_then_once_a_day(
+    remote_app, httpserver, clock, caplog, make_app_for
+):
+    """Every read of the document (each poll that found it changed) warned again that the release stays
+    withdrawn: the first warning tells the office, then every 15 minutes it was noise. The log says it at the first
+    read, then at most once a day (debug in between), after a restart and from another daemon too (the time it
+    was said is the source's state, in the database); the outcome says it every time (`feeds ingest` shows it).
+    A new copy of it from the source, or a new withdrawal, is news: said at once."""
+    from feeds.ingest.withdraw import restore_release, withdraw_release
+
+    app, src = remote_app
+    httpserver.expect_request("/search.json").respond_with_json(SEARCH)
+    poll_remote(app, src)
+    withdraw_release(app, "minister-visits-kyiv", "Published in error.")
+
+    def read(on) -> IngestOutcome:
+        caplog.clear()
+        with caplog.at_level("DEBUG", logger="feeds.ingest"):
+            outcomes = poll_remote(on, src, force=True)
+        return next(o for o in outcomes if o.slug == "minister-visits-kyiv")
+
+    clock.advance(timedelta(minutes=15))
+    assert "stays withdrawn" in (read(app).warning or "")
+    (said,) = _stays_withdrawn(caplog)
+    assert "feeds releases restore minister-visits-kyiv" in said
+    for _ in range(3):
+        clock.advance(timedelta(minutes=15))
+        kyiv = read(app)
+        assert kyiv.status == "unchanged" and "stays withdrawn" in (kyiv.warning or ""), "the outcome still says so"
+        assert _stays_withdrawn(caplog) == [] and len(_stays_withdrawn(caplog, "DEBUG")) == 1
+
+    restarted = make_app_for(app.settings)  # (another daemon on the same database, or this one restarted)
+    clock.advance(timedelta(hours=2))
+    read(restarted)
+    assert _stays_withdrawn(caplog) == []
+    clock.set(clock() + timedelta(hours=21, minutes=15))  # a day after it was said
+    read(restarted)
+    assert len(_stays_withdrawn(caplog)) == 1
+    clock.advance(timedelta(minutes=15))
+    read(restarted)
+    assert _stays_withdrawn(caplog) == []
+
+    # The source edits it: stored as sent, still withdrawn, and said at once.
+    edited = json.loads(json.dumps(SEARCH))
+    edited["results"][1]["description"] = "A visit to discuss reconstruction and energy."
+    httpserver.clear()
+    httpserver.expect_request("/search.json").respond_with_json(edited)
+    clock.advance(timedelta(minutes=15))
+    assert read(app).status == "updated" and len(_stays_withdrawn(caplog)) == 1
+    clock.advance(timedelta(minutes=15))
+    assert read(app).status == "unchanged" and _stays_withdrawn(caplog) == []
+
+    # Restored, then withdrawn again: a new withdrawal, said at its first read.
+    restore_release(app, "minister-visits-kyiv")
+    clock.advance(timedelta(minutes=15))
+    read(app)
+    withdraw_release(app, "minister-visits-kyiv", "Published in error, again.")
+    clock.advance(timedelta(minutes=15))
+    read(app)
+    assert len(_stays_withdrawn(caplog)) == 1
+
+
+def test_a_push_of_a_release_withdrawn_by_hand_is_said_every_time(remote_app, clock, caplog):
+    """A pushed copy (or a dropped file) is someone sending it just now: said each time, unlike a remote source's
+    document read again."""
+    from feeds.ingest import ingest_units
+    from feeds.ingest.pipeline import unit_from_raws
+    from feeds.ingest.withdraw import withdraw_release
+
+    app, src = remote_app
+    raw = raw_from_result(SEARCH["results"][1], src, "push")
+
+    def push() -> None:
+        unit = unit_from_raws([raw], origin="push", source="push", settings=app.settings, now=clock())
+        ingest_units(app, [unit])
+
+    push()
+    withdraw_release(app, "minister-visits-kyiv", "Published in error.")
+    for _ in range(2):
+        clock.advance(timedelta(minutes=15))
+        caplog.clear()
+        with caplog.at_level("WARNING", logger="feeds.ingest"):
+            push()
+        assert len(_stays_withdrawn(caplog)) == 1

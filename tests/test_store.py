@@ -359,6 +359,25 @@ def test_migration_22_gives_a_withdrawal_stored_without_a_note_the_plain_notice(
     assert store.release("r2").withdrawn_note == "Superseded." and store.release("r3").withdrawn_note is None
 
 
+def test_migration_23_adds_when_the_log_said_a_source_lists_a_held_release_and_it_round_trips(store):
+    """A source's state, as migration 22 left the table, keeps its row; `held_told` is read back as written, and
+    a value this version cannot read counts as nothing said yet."""
+    from feeds.store import SourceState
+
+    store.save_source_state(SourceState(source="govuk", etag='"v1"', failures=2))
+    with store.engine.begin() as conn:  # the table as migration 22 left it
+        conn.exec_driver_sql("ALTER TABLE source_state DROP COLUMN held_told")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 23))
+    assert [m.version for m in store.migrate(NOW)] == [23]
+    assert store.source_state("govuk") == SourceState(source="govuk", etag='"v1"', failures=2)
+    told = (("tag:a,2026-11-20:one", NOW), ("tag:a,2026-11-21:two", NOW + timedelta(hours=1)))
+    store.save_source_state(replace(store.source_state("govuk"), held_told=told))
+    assert store.source_state("govuk").held_told == told
+    with store.engine.begin() as conn:
+        conn.execute(schema_mod.source_state.update().values(held_told="[not json"))
+    assert store.source_state("govuk").held_told == ()
+
+
 def test_releases_looked_for_among_stored_items_are_remembered_with_their_hash(store):
     assert store.releases_applied(["a", "b"]) == {}
     store.mark_releases_applied({"a": "h1", "b": "h1"}, NOW)

@@ -208,10 +208,19 @@ def _another_writer(error: Exception) -> bool:
     return isinstance(error, IntegrityError | ChangedMeanwhileError)
 
 
-def ingest_units(app: App, units: Sequence[Unit], *, settle: Settle | None = None) -> list[IngestOutcome]:
+def ingest_units(
+    app: App,
+    units: Sequence[Unit],
+    *,
+    settle: Settle | None = None,
+    told: Callable[[IngestOutcome], bool] | None = None,
+) -> list[IngestOutcome]:
     """Store already-built units (pushed bodies, remote items) in one transaction, with what `settle` writes in it
     (see `pipeline.Settle`). A withdrawal made by another process meanwhile has the units stored again, read
-    afresh (`ChangedMeanwhileError`); other conflicts are the caller's to retry (the push API's key)."""
+    afresh (`ChangedMeanwhileError`); other conflicts are the caller's to retry (the push API's key).
+
+    An outcome `told` says the log said lately (a remote source's document read again, still listing a release
+    withdrawn by hand) has its warning logged at debug level; the outcome keeps it."""
     for attempt in range(STORE_ATTEMPTS):
         try:
             _, outcomes = save_units(app.store, units, app.settings, app.clock(), settle=settle)
@@ -221,7 +230,7 @@ def ingest_units(app: App, units: Sequence[Unit], *, settle: Settle | None = Non
                 raise
             log.info("a release was withdrawn or restored meanwhile; reading the units again")
     for o in outcomes:
-        _log_outcome(o)
+        _log_outcome(o, told=told is not None and told(o))
     return outcomes
 
 
@@ -237,7 +246,8 @@ def _joined(first: str | None, second: str) -> str:
     return f"{first}; {second}" if first else second
 
 
-def _log_outcome(o: IngestOutcome) -> None:
+def _log_outcome(o: IngestOutcome, *, told: bool = False) -> None:
+    """Log what happened to one input. `told`: its warning was said lately, and is logged at debug level."""
     extra = {"origin": o.origin, "release": o.release_id}
     if o.status == "rejected":
         log.warning("rejected %s", o.error, extra=extra)
@@ -246,6 +256,6 @@ def _log_outcome(o: IngestOutcome) -> None:
         if o.warning:
             log.warning("%s: %s", o.origin, o.warning, extra=extra)
     elif o.warning:  # (a copy of a release withdrawn by hand, which stays withdrawn: the office must hear of it)
-        log.warning("%s: %s", o.origin, o.warning, extra=extra)
+        log.log(logging.DEBUG if told else logging.WARNING, "%s: %s", o.origin, o.warning, extra=extra)
     else:
         log.debug("unchanged %s (%s)", o.release_id, o.origin, extra=extra)

@@ -260,8 +260,16 @@ def save_units(
                 for i, s in twin.items():  # (one withdrawn by hand says so, as any copy of it does; twins are rare)
                     stored = as_read.get(i) or tx.release(i)
                     warning = _still_withdrawn(stored) if stored is not None else None
+                    held = stored.withdrawn_at if stored is not None and warning is not None else None
                     outcomes.append(
-                        IngestOutcome(origin=unit.origin, status="unchanged", release_id=i, slug=s, warning=warning)
+                        IngestOutcome(
+                            origin=unit.origin,
+                            status="unchanged",
+                            release_id=i,
+                            slug=s,
+                            warning=warning,
+                            held_since=held,
+                        )
                     )
                 continue
             if _only_to_move(unit, ledger, known):
@@ -276,6 +284,7 @@ def save_units(
                         release_id=r.id,
                         slug=r.slug,
                         warning=_still_withdrawn(k) if (k := known.get(r.identity)) else None,
+                        held_since=k.withdrawn_at if k is not None and k.withdrawn_by_hand else None,
                     )
                     for r in unit.releases
                 )
@@ -341,7 +350,12 @@ def save_units(
                         warning = f"{warning}; {also}" if warning else also
                 outcomes.append(
                     IngestOutcome(
-                        origin=unit.origin, status=rec.decision, release_id=final.id, slug=final.slug, warning=warning
+                        origin=unit.origin,
+                        status=rec.decision,
+                        release_id=final.id,
+                        slug=final.slug,
+                        warning=warning,
+                        held_since=final.withdrawn_at if rec.held else None,
                     )
                 )
             if unit.file_name and unit.sha256:

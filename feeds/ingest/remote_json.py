@@ -6,6 +6,11 @@ The source's state (validators, last status, failures, next check) lives in the 
 another daemon carries on where this one stopped. A 304 costs no parsing. Failures back off (see
 `feeds.watch.schedule`) and never stop polling.
 
+A document that still lists a release withdrawn by hand is read again at every change of any of its results:
+the log says that the release stays withdrawn at the first read (and at once when the source's copy of it
+changes), then at most once a day (`REMIND_EVERY`), not at every poll; when it said so is part of the
+source's state (`held_told`), so a restart or another daemon does not say it again either.
+
 Field paths: `a.b` walks objects, `a[0].b` takes one list element, `a[].b` collects from every element (a list:
 joined with ", " for text fields, kept as a list for `topics`). Defaults match the GOV.UK Search API.
 """
@@ -16,7 +21,7 @@ import hashlib
 import json
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -192,6 +197,10 @@ def _not_json(body: bytes, content_type: str | None, error: ValueError) -> str:
     return f"the server answered {content_type or 'a body without a media type'}, beginning {start!r}"
 
 
+REMIND_EVERY = timedelta(days=1)
+"""How often the log says again that the source still lists a release withdrawn by hand, which stays withdrawn
+(debug level in between): the first warning tells the office, the same one at every read would be noise."""
+
 DUE_EARLY = timedelta(seconds=5)
 """How early a remote source may be polled before its next check: a tick's own jitter."""
 
@@ -224,11 +233,13 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
             extra={"source": source.name},
         )
     outcomes: list[IngestOutcome] = []
+    told = dict(state.held_told)
+    lately = _told_lately(told, now)
     if isinstance(result, Fetched | NotModified):
         error = None
         if isinstance(result, Fetched):
             try:
-                outcomes = _ingest_results(app, source, result, now)
+                outcomes = _ingest_results(app, source, result, now, told=lately)
             except IngestError as e:
                 error = str(e)
                 outcomes = [IngestOutcome(origin=source.url, status="rejected", error=error)]
@@ -247,6 +258,7 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
             etag=read.etag if read is not None else state.etag,
             last_modified=read.last_modified if read is not None else state.last_modified,
             read_with=reading if read is not None else state.read_with,
+            held_told=_held_told(outcomes, lately, told, now) if read is not None else state.held_told,
             last_checked=now,
             last_status="200" if isinstance(result, Fetched) else "304",
             last_error=error,
@@ -267,6 +279,34 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         outcomes = [IngestOutcome(origin=source.url, status="rejected", error=str(result.error))]
     app.store.save_source_state(new_state)
     return outcomes
+
+
+def _told_lately(told: Mapping[str, datetime], now: datetime) -> Callable[[IngestOutcome], bool]:
+    """Whether the log said, less than `REMIND_EVERY` ago and since its withdrawal, that the release of an
+    unchanged copy stays withdrawn (a changed copy is news, said at once)."""
+
+    def lately(o: IngestOutcome) -> bool:
+        at = told.get(o.release_id or "")
+        if o.status != "unchanged" or o.held_since is None or at is None:
+            return False
+        return at >= o.held_since and now - at < REMIND_EVERY
+
+    return lately
+
+
+def _held_told(
+    outcomes: Sequence[IngestOutcome],
+    lately: Callable[[IngestOutcome], bool],
+    told: Mapping[str, datetime],
+    now: datetime,
+) -> tuple[tuple[str, datetime], ...]:
+    """`held_told` after a read: the releases withdrawn by hand this document lists, with when the log said so
+    (now, unless it was `lately`). One it no longer lists, or restored, is left out: listed again, it is said."""
+    return tuple(
+        sorted(
+            (o.release_id, told[o.release_id] if lately(o) else now) for o in outcomes if o.held_since and o.release_id
+        )
+    )
 
 
 def _nothing_stored(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) -> str | None:
@@ -298,7 +338,9 @@ def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) 
     return next((o.error for o in outcomes if o.origin == source.url and o.status == "rejected" and o.error), None)
 
 
-def _ingest_results(app: App, source: RemoteJsonSource, fetched: Fetched, now: datetime) -> list[IngestOutcome]:
+def _ingest_results(
+    app: App, source: RemoteJsonSource, fetched: Fetched, now: datetime, *, told: Callable[[IngestOutcome], bool]
+) -> list[IngestOutcome]:
     units: list[Unit] = []
     seen: dict[str, tuple[int, RawRelease]] = {}
     for i, item in enumerate(parse_document(fetched.body, source, fetched.content_type, fetched.encoding)):
@@ -338,4 +380,4 @@ def _ingest_results(app: App, source: RemoteJsonSource, fetched: Fetched, now: d
         units.append(
             unit_from_raws([raw], origin=raw.link or origin, source=source.name, settings=app.settings, now=now)
         )
-    return ingest_units(app, units)
+    return ingest_units(app, units, told=told)

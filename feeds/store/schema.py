@@ -148,6 +148,9 @@ source_state = sa.Table(
     sa.Column("next_check", UTCDateTime),
     sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("read_with", sa.Text),  # migration 11: what the validators' body was read with (the mapping's digest)
+    # Migration 23: the releases withdrawn by hand that the source's document still lists, and when the log last
+    # said so, as a JSON object {release id: RFC 3339 time} (`feeds.ingest.remote_json`).
+    sa.Column("held_told", sa.Text),
 )
 
 
@@ -516,6 +519,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         _steps(_add_column(releases, "withdrawn_by_hand"), _hold_withdrawals),
     ),
     Migration(22, "a plain notice for every withdrawal stored without a note", _note_every_withdrawal),
+    Migration(
+        23,
+        "when the log last said a remote source still lists a release withdrawn by hand",
+        _add_column(source_state, "held_told"),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

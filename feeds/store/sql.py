@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from feeds.clock import parse_iso, rfc3339
 from feeds.errors import ChangedMeanwhileError, MigrationError, NotFoundError, StoreError
 from feeds.model import Change, Release
 from feeds.store import schema
@@ -155,6 +156,9 @@ class SourceState:
     read_with: str | None = None
     """The digest of the source's settings (field mapping, results path…) its last document was read with: the
     validators stand for that reading, so other settings mean reading the document again, not a 304."""
+    held_told: tuple[tuple[str, datetime], ...] = ()
+    """(release id, when the log last said so) for each release withdrawn by hand that the source's last document
+    read still listed: the log reminds of one at most once a day (`feeds.ingest.remote_json`)."""
 
 
 class Tx:
@@ -520,7 +524,10 @@ class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin, RetentionStor
         t = schema.source_state
         with self.engine.connect() as conn:
             row = conn.execute(sa.select(t).where(t.c.source == source)).first()
-        return SourceState(**row._mapping) if row else SourceState(source=source)
+        if row is None:
+            return SourceState(source=source)
+        values = dict(row._mapping)
+        return SourceState(**{**values, "held_told": _held_told_from(values["held_told"])})
 
     def save_source_state(self, state: SourceState) -> None:
         t = schema.source_state
@@ -533,11 +540,24 @@ class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin, RetentionStor
             "next_check": state.next_check,
             "failures": state.failures,
             "read_with": state.read_with,
+            "held_told": json.dumps({i: rfc3339(at) for i, at in state.held_told}) if state.held_told else None,
         }
         with writing(self.engine) as conn:
             updated = conn.execute(t.update().where(t.c.source == state.source).values(**values)).rowcount
             if not updated:
                 conn.execute(t.insert().values(source=state.source, **values))
+
+
+def _held_told_from(text: str | None) -> tuple[tuple[str, datetime], ...]:
+    """The `held_told` column read back; a value this version cannot read (written by hand, cut short) counts as
+    nothing said yet: the log then says it once more, which is all it costs."""
+    if not text:
+        return ()
+    try:
+        told = json.loads(text)
+        return tuple((str(i), parse_iso(at)) for i, at in told.items())
+    except (ValueError, AttributeError, TypeError):
+        return ()
 
 
 def shown_database_url(url: str) -> str:
