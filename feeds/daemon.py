@@ -349,7 +349,7 @@ class Daemon:
             # trigger us: seen here, at the next watch tick, rather than at the next periodic publish.
             self.trigger_publish()
             self.trigger_alerts()
-        if not report.outcomes and not report.retro_matches and not report.retro_removed:
+        if not report.outcomes and not report.retro_matches and not report.retro_removed and not report.left:
             return ""
         return report.summary()
 

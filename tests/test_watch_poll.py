@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from datetime import timedelta
 
 import feedparser
@@ -1223,10 +1224,12 @@ class _CountingServer:
     """A threaded HTTP server on 127.0.0.1 that counts the requests in flight at once, by the host name asked
     for (`127.0.0.1` and `localhost` reach the same socket), and answers each after `delay[host]` seconds."""
 
-    def __init__(self, delay: dict[str, float]):
+    def __init__(self, delay: dict[str, float], on_request=None):
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-        self.delay, self.lock = delay, threading.Lock()
+        self.delay, self.lock, self.on_request = delay, threading.Lock(), on_request
+        self.paths: list[tuple[str, str]] = []
+        """(host, path) of every request, in the order they arrived."""
         self.now: dict[str, int] = {}
         self.most: dict[str, int] = {}
         self.most_at_once = 0
@@ -1244,6 +1247,9 @@ class _CountingServer:
                     outer.most[host] = max(outer.most.get(host, 0), outer.now[host])
                     outer.most_at_once = max(outer.most_at_once, sum(outer.now.values()))
                     outer.events.append((time.monotonic(), host, "start"))
+                    outer.paths.append((host, self.path))
+                if outer.on_request is not None:
+                    outer.on_request(host, self.path)
                 time.sleep(outer.delay.get(host, 0.0))
                 with outer.lock:
                     outer.now[host] -= 1
@@ -1275,8 +1281,8 @@ class _CountingServer:
 def counting_server():
     servers = []
 
-    def make(delay):
-        servers.append(_CountingServer(delay))
+    def make(delay, on_request=None):
+        servers.append(_CountingServer(delay, on_request))
         return servers[-1]
 
     yield make
@@ -1319,3 +1325,139 @@ def test_a_slow_host_holds_up_only_its_own_feeds(make_settings, make_app_for, co
     fast_answers = [t for t, host, what in server.events if host == "127.0.0.1" and what == "end"]
     assert len(fast_answers) == 6 and max(fast_answers) < first_slow_answer
     assert server.most["localhost"] == 2
+
+
+def test_feeds_held_for_their_host_past_the_bound_are_left_to_the_caller_unfetched():
+    """`fetched_in_turn`: once `host_wait_over` says so, the feeds waiting for a busy host are handed to `leave`
+    (and so is one taken up later whose host is still busy), never fetched; a feed whose host is free still
+    goes. Every feed is either yielded or left, once. Host `a` answers only when the test lets it."""
+    from concurrent.futures import ThreadPoolExecutor
+    from types import SimpleNamespace
+
+    from feeds.watch.poll import fetched_in_turn
+
+    def at(host: str, n: int) -> SimpleNamespace:
+        return SimpleNamespace(url=f"http://{host}.example/{n}")
+
+    a1, b1, a2, b2, a3, b3 = at("a", 1), at("b", 1), at("a", 2), at("b", 2), at("a", 3), at("b", 3)
+    gate, over = threading.Event(), threading.Event()
+    fetched, left, taken = [], [], []
+
+    def fetch(feed):
+        fetched.append(feed)
+        if feed is a1:
+            assert gate.wait(10)
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for feed, _ in fetched_in_turn(
+            pool,
+            [a1, b1, a2, b2, a3, b3],
+            fetch,
+            ahead=2,
+            per_host=1,
+            host_wait_over=over.is_set,
+            leave=lambda feeds: left.append(list(feeds)),
+        ):
+            taken.append(feed)
+            if feed is b1:
+                over.set()  # a2 is held for host a by now; a3 is not taken up yet
+            elif feed is b3:
+                gate.set()
+    assert left == [[a2], [a3]], "held, then taken up while its host was busy: both left, each once"
+    assert taken[-1] is a1 and sorted(map(id, taken)) == sorted(map(id, [a1, b1, b2, b3]))
+    assert a2 not in fetched and a3 not in fetched and len(fetched) == 4
+
+
+def _host_bound_round(make_settings, make_app_for, counting_server, clock, on_slow=None, fast=6):
+    """6 feeds on a slow host (`localhost`), claimed first, then `fast` on a fast one (`127.0.0.1`), 4 fetch
+    threads, 2 requests per host. Each answer of the slow host takes, by the App's clock, longer than a feed may
+    wait for its host: the handler moves the injected clock on (nothing sleeps), once every feed of the fast host
+    has been asked for (time passes for both hosts: the fast one's answers come within it)."""
+    from feeds.watch.poll import host_wait
+
+    app = make_app_for(make_settings(PER_HOST.format(workers=4)))
+    slow_answer = host_wait(app.settings.http) + timedelta(seconds=1)
+    asked, all_fast_asked, lock = Counter(), threading.Event(), threading.Lock()
+
+    def on_request(host, path):
+        if host == "127.0.0.1":
+            with lock:
+                asked[host] += 1
+                if asked[host] == fast:
+                    all_fast_asked.set()
+        else:
+            assert fast == 0 or all_fast_asked.wait(10)
+            (on_slow or (lambda: clock.advance(slow_answer)))()
+
+    server = counting_server({}, on_request)
+    slow = [add_feed(app, server.url("localhost", n)).id for n in range(6)]
+    quick = [add_feed(app, server.url("127.0.0.1", n)).id for n in range(fast)]
+    return app, server, slow, quick
+
+
+def test_a_round_leaves_the_feeds_still_waiting_for_a_slow_host_to_the_next_round(
+    make_settings, make_app_for, counting_server, clock
+):
+    """A slow site with 50 feeds, each answer taking the 60 s header deadline, made a round of ~25 minutes at 2
+    at a time, and every other feed's next check waited for it. Now the feeds still waiting for their host past
+    `host_wait` are given back unfetched, due as before, and the report says how many, and why, in one line;
+    the next rounds take them, and no feed is lost or fetched twice."""
+    app, server, slow, fast = _host_bound_round(make_settings, make_app_for, counting_server, clock)
+    lease = timedelta(seconds=app.settings.watch.lease)
+    report = run_watch(app, owner="me:1")
+    assert sorted(o.feed_id for o in report.outcomes) == sorted(fast + slow[:2])
+    assert all(o.status == "200" for o in report.outcomes)
+    assert report.left == {"localhost": 4}
+    assert report.summary() == (
+        "8 feeds checked, 0 failed, 8 new items, 0 new matches; "
+        "4 feeds left for the next round, having waited too long for their site (localhost)"
+    )
+    assert sorted(p for h, p in server.paths if h == "localhost") == ["/f0.xml", "/f1.xml"], "the rest not fetched"
+    taken = app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease)
+    assert sorted(f.id for f in taken) == slow[2:], "free at once, and still due"
+    app.store.release_feeds(slow[2:], owner="other:1")
+
+    second = run_watch(app, owner="me:1")
+    assert sorted(o.feed_id for o in second.outcomes) == slow[2:4] and second.left == {"localhost": 2}
+    third = run_watch(app, owner="me:1")
+    assert sorted(o.feed_id for o in third.outcomes) == slow[4:] and third.left == {}
+    assert "left for the next round" not in third.summary()
+    requests = Counter(server.paths)
+    assert len(requests) == 12 and set(requests.values()) == {1}, "every feed fetched, each once"
+    assert all(f.last_status == "200" for f in app.store.feeds())
+
+
+def test_the_feeds_left_for_the_next_round_go_first_for_their_host(make_settings, make_app_for, counting_server, clock):
+    """In the next round, when the slow site's feeds checked last time are due again as well, the ones left
+    waiting (due the longest) are asked for first, not the first in the list again: otherwise, on a site that
+    never catches up, the same feeds would be left round after round."""
+    app, server, slow, _ = _host_bound_round(make_settings, make_app_for, counting_server, clock, fast=0)
+    run_watch(app, owner="me:1")
+    clock.advance(timedelta(hours=1))  # every feed due again
+    before = len(server.paths)
+    report = run_watch(app, owner="me:1")
+    asked = [p for h, p in server.paths[before:] if h == "localhost"]
+    assert sorted(asked) == ["/f2.xml", "/f3.xml"]
+    assert sorted(o.feed_id for o in report.outcomes) == slow[2:4] and report.left == {"localhost": 4}
+
+
+def test_a_stop_while_feeds_wait_for_their_host_gives_them_back_as_before_not_as_left(
+    make_settings, make_app_for, counting_server, clock
+):
+    """SIGTERM while the slow host's feeds wait for it, the bound passing at the same moment: they are given back
+    unchecked as a stop gives them back (review 4 #7), counted once, and not said to be left for the next round.
+    The stop comes while both of the host's first two requests are in flight."""
+    stop = threading.Event()
+    both = threading.Barrier(2, action=lambda: (stop.set(), clock.advance(timedelta(hours=1))))
+    app, server, slow, _ = _host_bound_round(
+        make_settings, make_app_for, counting_server, clock, on_slow=lambda: both.wait(10), fast=0
+    )
+    report = run_watch(app, owner="me:1", stop=stop)
+    assert sorted((o.feed_id, o.status) for o in report.outcomes) == [(slow[0], "200"), (slow[1], "200")]
+    assert report.given_back == 4 and report.left == {}
+    assert sorted(p for _, p in server.paths) == ["/f0.xml", "/f1.xml"], "no fetch started after the stop"
+    assert report.summary().endswith("0 new matches; stopped: 4 feeds given back unchecked")
+    lease = timedelta(seconds=app.settings.watch.lease)
+    taken = app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease)
+    assert sorted(f.id for f in taken) == slow[2:]

@@ -340,6 +340,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "new_matches": report.new_matches,
                 "removed_matches": report.removed_matches,
                 "failed": report.failed,
+                "left_for_next_round": report.left,
                 "skipped": [
                     {"feed_id": f.id, "url": f.url, "reason": "being checked by another process right now"}
                     for f in busy

@@ -2,7 +2,8 @@
 
     run_watch(app):  store.claim_due(now, limit) | rules and releases new to the watch (`retro`)
         | fetch (thread pool: I/O-bound; a window at a time, so the bodies held stay few; at most `watch.per_host`
-          at once from one host) | a body read before?
+          at once from one host; due feeds still waiting for their host after `host_wait` left for the next
+          round) | a body read before?
           (its digest) then nothing to parse
         | parse + match_item (CPU-bound: worker processes for many feeds)
         | store.upsert_items | the matches of new and changed items | store.add_matches
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
 
 from feeds.app import worker_id
-from feeds.config import clamp_interval
+from feeds.config import HttpSettings, clamp_interval
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.logs import one_line
@@ -86,6 +87,9 @@ class WatchReport:
     given_back: int = 0
     """Claimed feeds not polled because the run was asked to stop (the daemon's SIGTERM): their leases given
     back, due as before."""
+    left: dict[str, int] = field(default_factory=dict)
+    """Claimed feeds not polled because they waited longer than `host_wait` for their host (`watch.per_host`),
+    by host: their leases given back, due as before, for the next round, which takes them first."""
 
     @property
     def new_items(self) -> int:
@@ -109,13 +113,21 @@ class WatchReport:
 
     def summary(self) -> str:
         """`2 feeds checked, 0 failed, 3 new items, 1 new matches`, with `, N changed` after the items, `, N
-        removed (no longer made)` after the matches and `; stopped: N feeds given back unchecked` when there are
-        any (the daemon's job summary, and the last line of `feeds watch poll`)."""
+        removed (no longer made)` after the matches, `; N feeds left for the next round, having waited too long
+        for their site (news.example.com)` and `; stopped: N feeds given back unchecked` when there are any (the
+        daemon's job summary, and the last line of `feeds watch poll`)."""
         checked = len(self.outcomes)
         text = f"{checked} feed{'' if checked == 1 else 's'} checked, {self.failed} failed, {self.new_items} new items"
         text += f", {self.changed_items} changed" if self.changed_items else ""
         text += f", {self.new_matches} new matches"
         text += f", {self.removed_matches} removed (no longer made)" if self.removed_matches else ""
+        if self.left:
+            left = sum(self.left.values())
+            hosts = sorted(self.left, key=lambda h: (-self.left[h], h))
+            names = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
+            site = "site" if len(hosts) == 1 else "sites"
+            text += f"; {left} feed{'' if left == 1 else 's'} left for the next round, having waited too long "
+            text += f"for their {site} ({names})"
         gave = self.given_back
         return text + (f"; stopped: {gave} feed{'' if gave == 1 else 's'} given back unchecked" if gave else "")
 
@@ -132,7 +144,13 @@ def run_watch(
 
     Once `stop` is set (the daemon's SIGTERM), no further fetch starts: the fetches under way are stored, and the
     feeds not polled are given back at once rather than left leased, for up to `watch.lease`, by a daemon that
-    is gone after its grace period (review 4 #7)."""
+    is gone after its grace period (review 4 #7).
+
+    In a round of due feeds (not `feed_ids`), a feed still waiting for its host (`watch.per_host`) `host_wait`
+    after the round began is given back unfetched, due as before, and counted in `WatchReport.left`: a slow site
+    with many feeds no longer makes a round, and with it every other feed's next check, wait for all of them.
+    The feeds are taken in the order they fell due, so the next round asks for those first. Feeds named in
+    `feed_ids` are all waited for: they may not be due, and the command that named them waits for them."""
     settings = app.settings.watch
     owner = owner or worker_id()
     now = app.clock()
@@ -155,15 +173,36 @@ def run_watch(
     parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
+    # Due the longest first (claim order is by id): feeds left for their host last round go first for it now.
+    feeds = sorted(feeds, key=lambda f: (f.next_check is not None, f.next_check or now, f.id))
     leases = Leases(app, feeds, owner=owner, since=now, stop=stop)
+    patience = host_wait(app.settings.http) if feed_ids is None else None
 
     def fetch(feed: WatchedFeed) -> FetchResult | None:
         return _fetch(app, feed, matchers.own_domains) if leases.fetching(feed) else None
 
+    def host_wait_over() -> bool:
+        return patience is not None and app.clock() - now >= patience
+
+    def leave(waiting: Sequence[WatchedFeed]) -> None:
+        ids = leases.leave(f.id for f in waiting)
+        for f in waiting:
+            if f.id in ids:
+                report.left[host_of(f.url)] = report.left.get(host_of(f.url), 0) + 1
+        if progress and ids:
+            progress(len(ids), len(feeds))
+
     with ThreadPoolExecutor(max_workers=max(1, min(settings.workers, len(feeds))), thread_name_prefix="fetch") as pool:
         # In the order the answers arrive: a server that hangs until its deadline holds up no other feed.
         fetches = fetched_in_turn(
-            pool, feeds, fetch, ahead=2 * settings.workers, tick=leases.keep, per_host=settings.per_host
+            pool,
+            feeds,
+            fetch,
+            ahead=2 * settings.workers,
+            tick=leases.keep,
+            per_host=settings.per_host,
+            host_wait_over=host_wait_over if patience is not None else None,
+            leave=leave,
         )
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
         # they arrive, while this thread stores the ones already done, in the order the workers finish them (a
@@ -249,6 +288,25 @@ def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
 
 R = TypeVar("R")
 
+
+def host_wait(http: HttpSettings) -> timedelta:
+    """How long a feed of a round of due feeds may wait for its host (`watch.per_host`) before it is left for the
+    next round: about the longest one fetch may take, the connect timeout, then the deadlines for the status line
+    and headers and for the body, twice the read timeout each (2 min 10 s by default).
+
+    Derived from the fetch timeouts, as they are what a slow host costs: a feed still waiting then has seen its
+    host's `per_host` slots busy for as long as the slowest single answer we accept, so the host is slow, not
+    merely busy with a few quick feeds (50 feeds answering in 3 s each, 2 at a time, are all fetched). Its
+    fetches under way end at most one such fetch later (they are finished, not cut off), and so does the round,
+    unless other hosts keep it going: about 4 min 20 s by default, against ~25 min for 50 feeds at the header
+    deadline, 2 at a time. With the daemon's next tick 30 s later, that stays within the
+    5-minute floor of an interval and the default `watch.lease`, so a feed of another site is late by less than
+    one check; and the slow site's remaining feeds are taken first at that tick, so they are not late for long
+    either. No setting of its own: a longer read timeout, which says slow answers are to be waited for, makes
+    it longer with them."""
+    return timedelta(seconds=http.connect_timeout + 4 * http.read_timeout)
+
+
 WAKE = 0.5
 """Seconds at most between two calls of a run's `tick` (`Leases.keep`) while it waits on fetches or parsers: a
 round whose fetches all hang still renews its leases in time. A look at the clock, mostly: cheap."""
@@ -307,13 +365,22 @@ class Leases:
     def give_back(self, ids: Iterable[int] | None = None) -> int:
         """Release the leases of these feeds (all those held: None), which this run will not check; how many in
         all so far. As Ctrl-C does: due as before, for any daemon to take at once."""
-        ids = set(self.held if ids is None else ids)
+        self.given_back += len(self._release(self.held if ids is None else ids))
+        return self.given_back
+
+    def leave(self, ids: Iterable[int]) -> set[int]:
+        """Release the leases of these feeds, which this run leaves for the next round unfetched (they waited too
+        long for their host): due as before. The ids released: those still held (not taken by another worker,
+        nor given back already)."""
+        return self._release(ids)
+
+    def _release(self, ids: Iterable[int]) -> set[int]:
+        ids = set(ids) & self.held
         if ids:
             with contextlib.suppress(Exception):  # (the database may be failing: the leases then run out)
                 self.app.store.release_feeds(ids, owner=self.owner)
             self.held -= ids
-            self.given_back += len(ids)
-        return self.given_back
+        return ids
 
     def _renew(self) -> None:
         now = self.app.clock()
@@ -364,6 +431,8 @@ def fetched_in_turn(
     ahead: int,
     tick: Callable[[], bool] | None = None,
     per_host: int | None = None,
+    host_wait_over: Callable[[], bool] | None = None,
+    leave: Callable[[Sequence[WatchedFeed]], None] | None = None,
 ) -> Iterator[tuple[WatchedFeed, R]]:
     """Each feed with its fetch result, in the order the answers arrive, with at most `ahead` feeds fetched or
     being fetched that the caller has not taken yet, and at most `per_host` of them being fetched from one host
@@ -377,7 +446,13 @@ def fetched_in_turn(
 
     A feed whose host has `per_host` fetches under way waits, in claim order, for one of them to end, while the
     feeds of other hosts behind it go ahead: a news site with 50 feeds gets 2 requests at a time, not 16, and
-    one slow host holds up only its own feeds, never a fetch thread idle in front of another host's feed."""
+    one slow host holds up only its own feeds, never a fetch thread idle in front of another host's feed.
+
+    Once `host_wait_over` says so (checked as `tick` is), the feeds waiting for their host are not waited for
+    any more: they are handed to `leave` and neither fetched nor yielded, and so is any feed taken up later
+    whose host is busy still (a feed whose host is free still goes). Never after `tick` returned False: the stop
+    gives back the feeds not fetched already. So every feed is yielded, left or, after a stop, neither; none
+    twice."""
     waiting = iter(feeds)
     held: dict[str, deque[WatchedFeed]] = {}
     """Feeds taken from `waiting` whose host was at its limit, by host, in claim order."""
@@ -386,6 +461,8 @@ def fetched_in_turn(
     running: dict[Future[R], WatchedFeed] = {}
     freed: deque[str] = deque()
     """Hosts whose fetch has ended since the last refill, in that order: their held feeds go first."""
+    impatient = False
+    """`host_wait_over` has said so: a feed whose host is busy is left, not held."""
 
     def host(feed: WatchedFeed) -> str:
         return host_of(feed.url) if per_host is not None else ""
@@ -399,7 +476,10 @@ def fetched_in_turn(
             name = host(feed)
             if per_host is None or busy[name] < per_host:
                 return feed
-            held.setdefault(name, deque()).append(feed)
+            if impatient and leave is not None:
+                leave([feed])
+            else:
+                held.setdefault(name, deque()).append(feed)
         return None
 
     def refill() -> None:
@@ -409,10 +489,17 @@ def fetched_in_turn(
 
     refill()
     going = True
+    waking = tick is not None or host_wait_over is not None
     while running:
-        done, _ = wait(running, timeout=WAKE if tick is not None else None, return_when=FIRST_COMPLETED)
+        done, _ = wait(running, timeout=WAKE if waking else None, return_when=FIRST_COMPLETED)
         if tick is not None:
             going = tick()
+        if going and not impatient and leave is not None and host_wait_over is not None and host_wait_over():
+            impatient = True
+            left = [feed for queue in held.values() for feed in queue]
+            held.clear()
+            if left:
+                leave(left)
         for future in done:
             feed = running.pop(future)
             busy[host(feed)] -= 1
