@@ -684,7 +684,7 @@ def test_stylesheet_shows_title_subscribe_address_and_entries(fmt: FeedFormat) -
 @pytest.mark.parametrize("fmt", ["atom", "rss"])
 def test_stylesheet_says_so_when_there_are_no_entries(fmt: FeedFormat) -> None:
     page = transform(RENDER[fmt](empty_spec()))
-    assert page.find(".//ol") is None and "There are no entries yet." in "".join(page.itertext())
+    assert page.find(".//ol") is None and "There are no entries now." in "".join(page.itertext())
     assert page.findtext(".//code[@class='url']") == f"{SITE}topics/ports/{FEED_FILES[fmt]}"
 
 

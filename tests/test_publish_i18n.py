@@ -303,3 +303,76 @@ def test_our_own_note_of_a_withdrawal_sent_without_one_is_shown_in_the_site_s_la
     # A note the source gave is its own text, shown as it was written.
     doc = release_page(site_in("fr"), language="fr", withdrawn_at=WHEN, withdrawn_note="Remplacé par un autre.")
     assert texts(doc, "//section[contains(@class, 'withdrawn')]/p[@class='note']") == ["Remplacé par un autre."]
+
+
+# --- the browser view of the feeds (static/feed.xsl) ---------------------------------------------------------
+
+
+def feed_page(site: Site, fmt: str, *, empty: bool = False) -> lxml_html.HtmlElement:
+    from lxml import etree
+
+    from feeds.publish.stylesheet import feed_stylesheet
+    from tests.test_publish_feeds import RENDER, empty_spec, ordinary_spec
+
+    xsl = etree.XSLT(etree.fromstring(feed_stylesheet(messages_for(site))))
+    result = xsl(etree.fromstring(RENDER[fmt](empty_spec() if empty else ordinary_spec())))  # type: ignore[index]
+    return lxml_html.fromstring(str(result))
+
+
+FORMATS = {"atom": "Atom", "rss": "RSS"}
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_the_browser_view_of_a_feed_speaks_the_site_s_language(fmt: str) -> None:
+    page = feed_page(site_in("fr"), fmt)
+    assert texts(page, "//p[@class='kind']") == [f"Flux web {FORMATS[fmt]}"]
+    assert texts(page, "//title")[0].endswith(" (flux web)")
+    assert texts(page, "//h2") == ["Comment s'abonner", "Dernières entrées"]
+    assert texts(page, "//a[@class='home']") == ["Retour au site"]
+    # Dates as the pages write them, with the time in UTC (XSLT 1.0 cannot move it into the site's zone).
+    shown = texts(page, "//ol[@class='entries']/li/*[self::time or @class='date']")
+    assert shown == [f"{d} novembre 2026, 09:00 UTC" for d in (24, 20, 18)]
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_the_browser_view_of_an_empty_feed_says_so_in_the_site_s_language(fmt: str) -> None:
+    page = feed_page(site_in("cy"), fmt, empty=True)
+    assert page.find(".//ol") is None
+    assert "Does dim cofnodion ar hyn o bryd." in texts(page, "//main/p")
+    assert texts(page, "//h2")[0] == "Sut i danysgrifio"
+
+
+def test_the_browser_view_of_an_english_site_is_the_stylesheet_as_written() -> None:
+    from feeds.publish.stylesheet import feed_stylesheet
+
+    assert feed_stylesheet(messages_for(SITE)) == (Path(LOCALE.parent, "static", "feed.xsl")).read_bytes()
+    assert feed_stylesheet(messages_for(site_in("ja"))) == feed_stylesheet(messages_for(SITE))  # (no catalogue)
+    # The same words give the same bytes (stable ETags).
+    assert feed_stylesheet(messages_for(site_in("de"))) == feed_stylesheet(messages_for(site_in("de")))
+
+
+def test_the_browser_view_takes_the_office_s_words_and_ignores_a_broken_one(tmp_path: Path) -> None:
+    own = own_catalogue(
+        tmp_path / "cy.po",
+        "cy",
+        {"Latest entries": "Y cofnodion newydd", "%(title)s (web feed)": "%(teitl)s (ffrwd)"},
+    )
+    page = feed_page(site_in("cy", messages=own), "atom")
+    assert texts(page, "//h2")[1] == "Y cofnodion newydd"
+    # A placeholder the label has not would lose the feed's title: the label stays English (as on a page).
+    assert texts(page, "//title") == ["Harbour City press releases (web feed)"]
+
+
+def test_editing_the_own_catalogue_writes_the_browser_view_again(tmp_path: Path) -> None:
+    own = own_catalogue(tmp_path / "cy.po", "cy", {"Latest entries": "Cofnodion diweddaraf"})
+    settings = load_settings(write_config(tmp_path, f'messages = "{own.name}"\n'), environ={})
+    app = make_app(settings)
+    try:
+        run_publish(app)
+        xsl = settings.paths.out / "static" / "feed.xsl"
+        assert "Cofnodion diweddaraf" in xsl.read_text("utf-8")
+        own_catalogue(own, "cy", {"Latest entries": "Y cofnodion newydd"})
+        run_publish(app)
+        assert "Y cofnodion newydd" in xsl.read_text("utf-8")
+    finally:
+        app.close()

@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +26,12 @@ from feeds.publish.marks import PublishedFeeds
 from feeds.publish.pages import PageRenderer
 from feeds.publish.plan import XSL_PATH, at_base, plan_site
 from feeds.publish.spec import RenderedFile
+from feeds.publish.stylesheet import feed_stylesheet
 from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
 
 if TYPE_CHECKING:
     from feeds.app import App
+    from feeds.publish.i18n import Messages
 
 __all__ = ["PublishReport", "last_failure", "run_publish"]
 
@@ -93,7 +94,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     order = app.store.release_archive_order()
     salt = _salt(app)
     renderer = _renderer(app, salt)
-    static = (*renderer.static_files(), _stylesheet())
+    static = (*renderer.static_files(), _stylesheet(renderer.messages))
     matches = [m for m in app.store.matches() if m.kind == "keyword" or m.subject in shown]
     rules = {r.name: r.updated_at for r in app.store.rules()}
     ids = EntryIds(app.store.entry_ids(entry_keys(matches)))
@@ -135,9 +136,9 @@ def _renderer(app: App, salt: str) -> PageRenderer:
     return renderer
 
 
-def _stylesheet() -> RenderedFile:
-    data = resources.files("feeds").joinpath("static/feed.xsl").read_bytes()
-    return RenderedFile(path=XSL_PATH, data=data)
+def _stylesheet(words: Messages) -> RenderedFile:
+    """feed.xsl, the browser view of the feeds, in the site's language (as the pages are)."""
+    return RenderedFile(path=XSL_PATH, data=feed_stylesheet(words))
 
 
 def _salt(app: App) -> str:

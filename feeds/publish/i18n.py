@@ -13,8 +13,9 @@ Dates are written in the labels' language: `2 November 2017` in English (our own
 as before there were catalogues), the language's long date format from CLDR otherwise (`2 novembre 2017`), via
 Babel, which holds those formats for every language.
 
-Only the words that subscribers see are here (pages, feed titles and notices). What the office reads (matches'
-explanations, alerts, the command line) stays English.
+Only the words that subscribers see are here (pages, the browser view of the feeds, feed titles and notices).
+What the office reads (matches' explanations, alerts, the command line)
+stays English.
 
 What this module must not do: depend on the process locale, or let a missing or broken translation fail a publish
 (an untranslated label stays English; a catalogue that cannot be read is an error of the config, found by
@@ -29,6 +30,7 @@ import io
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date as calendar_day
 from datetime import datetime, tzinfo
 from importlib import resources
 from pathlib import Path
@@ -114,12 +116,15 @@ class Messages:
 
     def date(self, value: datetime) -> str:
         """`2 November 2017` (English), `2 novembre 2017`: the calendar date in the site's time zone."""
-        local = ensure_utc(value).astimezone(self.tz)
+        return self.day(ensure_utc(value).astimezone(self.tz).date())
+
+    def day(self, value: calendar_day) -> str:
+        """`2 November 2017`, `2 novembre 2017`: a calendar day, as `date` writes it."""
         if _is_english(self.language):
-            return f"{local.day} {_MONTHS[local.month - 1]} {local.year}"
+            return f"{value.day} {_MONTHS[value.month - 1]} {value.year}"
         from babel.dates import format_date
 
-        return format_date(local.date(), "long", locale=_babel_locale(self.language))
+        return format_date(value, "long", locale=_babel_locale(self.language))
 
     def date_time(self, value: datetime) -> str:
         """`2 November 2017, 09:30 GMT`: 24-hour clock and the zone's abbreviation, so the reader knows whose
@@ -282,6 +287,10 @@ def template() -> str:
             _JINJA if method == "jinja2" else "python", str(source), keywords=keywords, options=options
         ):
             catalog.add(message, locations=[(source.relative_to(package).as_posix(), lineno)], auto_comments=comments)
+    from feeds.publish.stylesheet import labels
+
+    for message in labels():  # the browser view of the feeds (static/feed.xsl)
+        catalog.add(message, locations=[("static/feed.xsl", 0)])
     buf = io.BytesIO()
     write_po(buf, catalog, omit_header=False, sort_output=True, no_location=True, width=0)
     text = buf.getvalue().decode("utf-8")

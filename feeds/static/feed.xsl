@@ -8,6 +8,9 @@
   markup. The RSS channel description is escaped HTML of a plain text (only &, < and > escaped, by feeds.publish.
   feeds): its three entities are turned back into characters, and the text is output as text.
   Links are emitted only for http(s) URLs. Browsers apply the stylesheet only from the feed's own origin.
+
+  Written in English. feeds.publish.stylesheet writes the words (the `label-…` variables) and the dates (the
+  `calendar-date` template) again in the site's language when it has a catalogue, as the pages are.
 -->
 <xsl:stylesheet version="1.0"
                 xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
@@ -40,12 +43,24 @@
     </xsl:choose>
   </xsl:variable>
 
+  <!-- The page's words, each in one variable (and in feeds.pot): text, and the value of a variable written as
+       <xsl:value-of select="$name"/>, which is "%(name)s" in the catalogue. -->
+  <xsl:variable name="label-page-title"><xsl:value-of select="$title"/> (web feed)</xsl:variable>
+  <xsl:variable name="label-kind"><xsl:value-of select="$format"/> web feed</xsl:variable>
+  <xsl:variable name="label-subscribe">How to subscribe</xsl:variable>
+  <xsl:variable name="label-about">This page is a web feed. A feed reader (also called a news reader or RSS reader) checks it for you and shows each new entry as soon as it is published, without you visiting the site.</xsl:variable>
+  <xsl:variable name="label-copy">To subscribe, copy this address and paste it into your feed reader:</xsl:variable>
+  <xsl:variable name="label-readers">No feed reader yet? Many are free, for the web, phones and computers; search for “feed reader” or “RSS reader”.</xsl:variable>
+  <xsl:variable name="label-home">Back to the website</xsl:variable>
+  <xsl:variable name="label-latest">Latest entries</xsl:variable>
+  <xsl:variable name="label-none">There are no entries now.</xsl:variable>
+
   <xsl:template match="/">
     <html lang="{$lang}">
       <head>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <meta name="robots" content="noindex"/>
-        <title><xsl:value-of select="$title"/> (web feed)</title>
+        <title><xsl:value-of select="$label-page-title"/></title>
         <style>
           body { font: 1rem/1.5 system-ui, sans-serif; color: #1a1a1a; background: #fff; margin: 0; }
           main { max-width: 44rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
@@ -74,33 +89,29 @@
       </head>
       <body>
         <main>
-          <p class="kind"><xsl:value-of select="$format"/> web feed</p>
+          <p class="kind"><xsl:value-of select="$label-kind"/></p>
           <h1><xsl:value-of select="$title"/></h1>
           <xsl:if test="string($subtitle) and string($subtitle) != $title">
             <p><xsl:value-of select="$subtitle"/></p>
           </xsl:if>
 
           <section class="subscribe" aria-labelledby="subscribe">
-            <h2 id="subscribe">How to subscribe</h2>
-            <p>
-              This page is a web feed. A feed reader (also called a news reader or RSS reader) checks it for you
-              and shows each new entry as soon as it is published, without you visiting the site.
-            </p>
-            <p>To subscribe, copy this address and paste it into your feed reader:</p>
+            <h2 id="subscribe"><xsl:value-of select="$label-subscribe"/></h2>
+            <p><xsl:value-of select="$label-about"/></p>
+            <p><xsl:value-of select="$label-copy"/></p>
             <code class="url"><xsl:value-of select="$self"/></code>
             <p>
-              No feed reader yet? Many are free, for the web, phones and computers; search for
-              “feed reader” or “RSS reader”.
+              <xsl:value-of select="$label-readers"/>
               <xsl:call-template name="link">
                 <xsl:with-param name="href" select="$home"/>
-                <xsl:with-param name="text">Back to the website</xsl:with-param>
+                <xsl:with-param name="text" select="string($label-home)"/>
                 <xsl:with-param name="before" select="' '"/>
                 <xsl:with-param name="class" select="'home'"/>
               </xsl:call-template>
             </p>
           </section>
 
-          <h2>Latest entries</h2>
+          <h2><xsl:value-of select="$label-latest"/></h2>
           <xsl:choose>
             <xsl:when test="/atom:feed/atom:entry | /rss/channel/item">
               <ol class="entries">
@@ -108,7 +119,7 @@
               </ol>
             </xsl:when>
             <xsl:otherwise>
-              <p>There are no entries yet.</p>
+              <p><xsl:value-of select="$label-none"/></p>
             </xsl:otherwise>
           </xsl:choose>
         </main>
@@ -137,9 +148,11 @@
            and zone are shown because XSLT 1.0 cannot move a time into the site's zone: a release of 1 July in
            London (30 June, 23:00 UTC) would otherwise read as 30 June beside its page's 1 July. -->
       <time datetime="{$date}">
-        <xsl:value-of select="concat(substring($date, 9, 2), ' ',
-                                     substring('JanFebMarAprMayJunJulAugSepOctNovDec', 3 * substring($date, 6, 2) - 2, 3),
-                                     ' ', substring($date, 1, 4))"/>
+        <xsl:call-template name="calendar-date">
+          <xsl:with-param name="day" select="substring($date, 9, 2)"/>
+          <xsl:with-param name="month" select="number(substring($date, 6, 2))"/>
+          <xsl:with-param name="year" select="substring($date, 1, 4)"/>
+        </xsl:call-template>
         <xsl:if test="substring($date, 20) = 'Z'">
           <xsl:value-of select="concat(', ', substring($date, 12, 5), ' UTC')"/>
         </xsl:if>
@@ -174,13 +187,30 @@
         </xsl:variable>
         <!-- (a span, not <time>: an RFC 822 date is no datetime value HTML takes, and XSLT 1.0 cannot rewrite it) -->
         <span class="date">
-          <xsl:value-of select="substring($day, 1, 11)"/>
+          <xsl:call-template name="calendar-date">
+            <xsl:with-param name="day" select="substring($day, 1, 2)"/>
+            <xsl:with-param name="month"
+                            select="string-length(substring-before($months, substring($day, 4, 3))) div 3 + 1"/>
+            <xsl:with-param name="year" select="substring($day, 8, 4)"/>
+          </xsl:call-template>
           <xsl:if test="substring($day, 22) = '+0000' or substring($day, 22) = 'GMT'">
             <xsl:value-of select="concat(', ', substring($day, 13, 5), ' UTC')"/>
           </xsl:if>
         </span>
       </xsl:if>
     </li>
+  </xsl:template>
+
+  <!-- RFC 822's month names (RSS dates), three letters each. -->
+  <xsl:variable name="months" select="'JanFebMarAprMayJunJulAugSepOctNovDec'"/>
+
+  <!-- A calendar day, "02 Nov 2017", from its day (two digits), month (1 to 12) and year. In another language,
+       feeds.publish.stylesheet writes it as the pages do: "2 novembre 2017". -->
+  <xsl:template name="calendar-date">
+    <xsl:param name="day"/>
+    <xsl:param name="month"/>
+    <xsl:param name="year"/>
+    <xsl:value-of select="concat($day, ' ', substring($months, 3 * $month - 2, 3), ' ', $year)"/>
   </xsl:template>
 
   <!-- The text of escaped HTML holding no markup: &lt; &gt; &amp; back to < > &, in one pass from the left (so

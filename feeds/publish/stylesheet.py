@@ -1,0 +1,123 @@
+"""The browser view of the feeds (`static/feed.xsl`) in the site's language.
+
+    feed_stylesheet(words) → bytes: feed.xsl with its words and dates in the language of `words`
+    labels() → the words' msgids, for feeds.pot (`i18n.template`)
+
+feed.xsl is written in English. Its words are the top-level variables named `label-…`, each holding text and
+`<xsl:value-of select="$name"/>` (written `%(name)s` in the catalogue), and its dates come from the named template
+`calendar-date`. For a site with a catalogue, each label is translated and `calendar-date` is written again to give
+the language's long date, as the pages write it (`2 novembre 2017`, from CLDR through Babel; the time after it
+stays `09:30 UTC`, as XSLT 1.0 cannot move it into the site's zone). A site whose words are all English gets the
+file as it is.
+
+What this module must not do: let a translation break the page (one naming a placeholder the label has not, or
+leaving one out, is not used: the label stays English), or give different bytes for the same words.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from datetime import date
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from lxml import etree
+
+if TYPE_CHECKING:
+    from feeds.publish.i18n import Messages
+
+__all__ = ["feed_stylesheet", "labels"]
+
+_X = "{http://www.w3.org/1999/XSL/Transform}"
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+_VARIABLE = re.compile(r"\$(\w+)")
+# Sample days whose digits cannot be mistaken for each other in a formatted date (see `_calendar`).
+_DAY, _YEAR = 28, 1999
+
+
+@functools.cache
+def _source() -> bytes:
+    return resources.files("feeds").joinpath("static/feed.xsl").read_bytes()
+
+
+def _labels_of(root: etree._Element) -> list[tuple[etree._Element, str]]:
+    """The `label-…` variables and their msgids."""
+    found = []
+    for variable in root.iterchildren(f"{_X}variable"):
+        if not (variable.get("name") or "").startswith("label-"):
+            continue
+        parts = [variable.text or ""]
+        for child in variable:
+            name = _VARIABLE.fullmatch(child.get("select") or "")
+            if child.tag != f"{_X}value-of" or name is None:  # (a mistake in feed.xsl: the tests find it)
+                raise ValueError(f"feed.xsl: {variable.get('name')} holds more than text and variables")
+            parts += [f"%({name[1]})s", child.tail or ""]
+        found.append((variable, "".join(parts)))
+    return found
+
+
+def labels() -> list[str]:
+    """The msgids of feed.xsl's words, in the file's order."""
+    return [msgid for _, msgid in _labels_of(etree.fromstring(_source()))]
+
+
+def feed_stylesheet(words: Messages) -> bytes:
+    """feed.xsl in the language of `words` (see the module docstring)."""
+    root = etree.fromstring(_source())
+    translated = False
+    for variable, msgid in _labels_of(root):
+        text = words.gettext(msgid)
+        if text == msgid or set(_PLACEHOLDER.findall(text)) != set(_PLACEHOLDER.findall(msgid)):
+            continue
+        for child in list(variable):
+            variable.remove(child)
+        pieces = _PLACEHOLDER.split(text)  # text, name, text, name, …, text
+        variable.text = pieces[0]
+        for name, tail in zip(pieces[1::2], pieces[2::2], strict=True):
+            etree.SubElement(variable, f"{_X}value-of", select=f"${name}").tail = tail
+        translated = True
+    calendar = _calendar(words)
+    if calendar is not None:
+        _write_calendar(root, calendar)
+    if not translated and calendar is None:
+        return _source()
+    return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
+
+
+def _calendar(words: Messages) -> list[list[str]] | None:
+    """Each month's long date as pieces (`["28", " novembre ", "1999"]`), `_DAY` and `_YEAR` standing for the
+    day and year; None for English (feed.xsl's own dates) or a format these pieces cannot give (a day written
+    with two digits, digits of another script)."""
+    if words.language.split("-")[0].lower() == "en":
+        return None
+    months = []
+    for month in range(1, 13):
+        pieces = re.split(f"({_DAY}|{_YEAR})", words.day(date(_YEAR, month, _DAY)))
+        if sorted(pieces[1::2]) != sorted([str(_DAY), str(_YEAR)]):
+            return None
+        first = "".join({str(_DAY): "1", str(_YEAR): "2006"}.get(p, p) for p in pieces)
+        if first != words.day(date(2006, month, 1)):
+            return None
+        months.append(pieces)
+    return months
+
+
+def _write_calendar(root: etree._Element, months: list[list[str]]) -> None:
+    """`calendar-date` giving the dates `months` describes: one branch a month."""
+    template = next(t for t in root.iterchildren(f"{_X}template") if t.get("name") == "calendar-date")
+    for child in list(template):
+        if child.tag != f"{_X}param":
+            template.remove(child)
+    choose = etree.SubElement(template, f"{_X}choose")
+    choose.text, choose.tail = "\n      ", "\n  "
+    for month, pieces in enumerate(months, start=1):
+        when = etree.SubElement(choose, f"{_X}when", test=f"$month = {month}")
+        when.tail = "\n      " if month < len(months) else "\n    "
+        for piece in pieces:
+            if piece == str(_DAY):
+                etree.SubElement(when, f"{_X}value-of", select="number($day)")
+            elif piece == str(_YEAR):
+                etree.SubElement(when, f"{_X}value-of", select="$year")
+            elif piece:
+                etree.SubElement(when, f"{_X}text").text = piece
