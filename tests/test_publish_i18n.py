@@ -376,3 +376,23 @@ def test_editing_the_own_catalogue_writes_the_browser_view_again(tmp_path: Path)
         assert "Y cofnodion newydd" in xsl.read_text("utf-8")
     finally:
         app.close()
+
+
+# --- a release's coverage -------------------------------------------------------------------------------------
+
+
+def test_the_coverage_list_names_the_kinds_of_match_in_the_site_s_language() -> None:
+    from feeds.publish.coverage import KIND_LABELS
+    from feeds.publish.pages import CoverageItem
+
+    def item(n: int, *kinds: str) -> CoverageItem:
+        when = datetime(2017, 11, 2 + n, tzinfo=UTC)
+        labels = tuple(KIND_LABELS[k] for k in kinds)
+        return CoverageItem(f"Article {n}", f"https://news.example/{n}", "Gazette", when, labels, "why")
+
+    coverage = (item(1, "pickup", "related"), item(2, "keyword"))
+    page = PageRenderer(site_in("fr")).release_page(
+        make_release(language="fr"), feeds=ALL_FEEDS, coverage=coverage, stylesheet_url=CSS
+    )
+    shown = texts(lxml_html.fromstring(page.data), "//span[@class='kind']")
+    assert shown == ["Correspondance par mot-clé", "Reprise mot pour mot, Couverture liée"]

@@ -99,7 +99,7 @@ COVERAGE = (
         url="https://local-paper.example.com/news/saltmarsh-wall",
         source="Saltmarsh Gazette",
         found_at=datetime(2017, 11, 2, 15, 5, tzinfo=UTC),
-        kind="mention",
+        kinds=("mention",),
         why="title contains 'Saltmarsh Bay'",
     ),
     CoverageItem(
@@ -107,7 +107,7 @@ COVERAGE = (
         url="https://national.example.org/politics/coast",
         source="National Daily",
         found_at=datetime(2017, 11, 3, 8, 0, tzinfo=UTC),
-        kind="quote",
+        kinds=("quote",),
         why="quotes the Coastal Minister",
     ),
 )
@@ -616,7 +616,7 @@ def test_hostile_text_stays_text_everywhere(renderer: PageRenderer) -> None:
     feed = FeedLink(HOSTILE, f'{BASE}atom.xml?a=1&b="2"', "atom", HOSTILE)
     coverage = (
         CoverageItem(
-            HOSTILE, 'https://e.example/?q="x"&y=<z>', HOSTILE, datetime(2017, 11, 3, tzinfo=UTC), HOSTILE, HOSTILE
+            HOSTILE, 'https://e.example/?q="x"&y=<z>', HOSTILE, datetime(2017, 11, 3, tzinfo=UTC), (HOSTILE,), HOSTILE
         ),
     )
     site = dataclasses.replace(SITE, title=HOSTILE, description=HOSTILE, author=HOSTILE)

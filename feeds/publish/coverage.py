@@ -24,10 +24,13 @@ from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.ids import rule_slug
 from feeds.normalise.text import one_line_text, xml_safe
+from feeds.publish.i18n import N_
 from feeds.publish.pages import CoverageItem, web_url
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
-KIND_LABELS = {"keyword": "Keyword match", "related": "Related coverage", "pickup": "Verbatim pickup"}
+KIND_LABELS = {"keyword": N_("Keyword match"), "related": N_("Related coverage"), "pickup": N_("Verbatim pickup")}
+"""What a match is, as the match feeds' categories (in English, for the office) and a release page's coverage
+(in the site's language) name it."""
 
 
 @dataclass
@@ -153,7 +156,7 @@ def _coverage_list(found: Sequence[StoredMatch]) -> tuple[CoverageItem, ...]:
             url=ms[0].item.item.link or "",
             source=", ".join(dict.fromkeys(_visible(m.item.feed_title) for m in ms)),
             found_at=min(m.found_at for m in ms),
-            kind=", ".join(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
+            kinds=tuple(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
             why=ms[0].why,
             published=min(m.item.published for m in ms),
         )

@@ -13,8 +13,8 @@ Dates are written in the labels' language: `2 November 2017` in English (our own
 as before there were catalogues), the language's long date format from CLDR otherwise (`2 novembre 2017`), via
 Babel, which holds those formats for every language.
 
-Only the words that subscribers see are here (pages, the browser view of the feeds, feed titles and notices).
-What the office reads (matches' explanations, alerts, the command line)
+Only the words that subscribers see are here (pages, the browser view of the feeds, feed titles and notices,
+the kinds of a release's coverage). What the office reads (matches' explanations, alerts, the command line)
 stays English.
 
 What this module must not do: depend on the process locale, or let a missing or broken translation fail a publish
@@ -278,7 +278,7 @@ def template() -> str:
     package = Path(__file__).resolve().parent.parent
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "say": None}
     sources = sorted((package / "templates").glob("*.html")) + [
-        package / "publish" / name for name in ("i18n.py", "pages.py", "plan.py")
+        package / "publish" / name for name in ("coverage.py", "i18n.py", "pages.py", "plan.py")
     ]
     for source in sources:
         method = "jinja2" if source.suffix == ".html" else "python"

@@ -115,8 +115,9 @@ class CoverageItem:
     source: str
     """Name of the feed or outlet it was found in."""
     found_at: datetime
-    kind: str
-    """What sort of match it is (e.g. `mention`, `quote`): shown as a label."""
+    kinds: tuple[str, ...]
+    """What sorts of match it is (`coverage.KIND_LABELS`: "Related coverage"), in English: shown as labels, in the
+    site's language."""
     why: str
     """Human explanation of the match, e.g. the rule and the words that matched."""
     published: datetime | None = None
@@ -194,6 +195,8 @@ class CoverageView:
     item: CoverageItem
     href: str | None
     """The item's URL when it is http(s); anything else is shown unlinked."""
+    kind: str
+    """The item's kinds in the site's language, joined."""
 
 
 # --- pure helpers -------------------------------------------------------------------------------------------
@@ -358,7 +361,7 @@ class PageRenderer:
         first_published = words.gettext(FIRST_PUBLISHED)
         history = change_history(release, first_published)
         coverage_views = tuple(
-            CoverageView(item, web_url(item.url))
+            CoverageView(item, web_url(item.url), ", ".join(dict.fromkeys(words.gettext(k) for k in item.kinds)))
             for item in sorted(coverage, key=lambda c: (ensure_utc(c.published or c.found_at), c.url), reverse=True)
         )
         html = self.env.get_template("release.html").render(
