@@ -34,9 +34,12 @@ def item(key: str, title: str, link: str | None, published: datetime | None = No
     )
 
 
-def app_with_release(make_settings, make_app_for, tmp_path):
-    """An App holding one release, "Minister visits Kyiv", and that release."""
-    app = make_app_for(make_settings())
+def app_with_release(make_settings, make_app_for, tmp_path, language=None):
+    """An App holding one release, "Minister visits Kyiv", and that release (on a site in `language`)."""
+    settings = make_settings()
+    if language:
+        settings = replace(settings, site=replace(settings.site, language=language))
+    app = make_app_for(settings)
     src = tmp_path / "visit.json"
     src.write_text(json.dumps({"title": "Minister visits Kyiv", "body": "Talks.", "published": "2026-11-27T10:00Z"}))
     ingest_paths(app, [src])
@@ -45,7 +48,11 @@ def app_with_release(make_settings, make_app_for, tmp_path):
 
 @pytest.fixture
 def site(make_settings, make_app_for, tmp_path):
-    app, release = app_with_release(make_settings, make_app_for, tmp_path)
+    return with_coverage(*app_with_release(make_settings, make_app_for, tmp_path))
+
+
+def with_coverage(app, release):
+    """`app`, with a watched feed, a rule and matches of it and of `release`, and `release`."""
     now = app.clock()
     feed = app.store.add_feed(
         "https://news.example.com/rss", title="World Desk", tags=(), interval=1800, origin="cli", now=now
@@ -451,3 +458,18 @@ def test_stored_texts_xml_forbids_are_left_out_and_never_fail_the_publish(one_re
         assert "From Desk Wire." in entry.summary and "\x1b" not in entry.content[0].value
     page = html.fromstring((out / "releases" / release.slug / "index.html").read_bytes())
     assert page.xpath("normalize-space(//section[@class='coverage']//*[@class='source'])") == "Desk Wire"
+
+
+def test_a_release_s_coverage_feed_is_named_in_the_site_s_language(make_settings, make_app_for, tmp_path):
+    """A coverage feed is offered on the release's public page, under the site's language's heading: its title
+    and the link to it are the site's words. Its entries explain each match to the office, in English."""
+    app, release = with_coverage(*app_with_release(make_settings, make_app_for, tmp_path, language="fr"))
+    run_publish(app)
+    out = app.settings.paths.out
+    page = html.parse(str(out / "releases" / release.slug / "index.html")).getroot()
+    assert [" ".join(s.text_content().split()) for s in page.xpath("//span[@class='feed-title']")][-1] == (
+        "Couverture de ce communiqué"
+    )
+    feed = parse(out / "coverage" / release.slug / "atom.xml").feed
+    assert feed.title == "Couverture médiatique\u00a0: Minister visits Kyiv"
+    assert feed.subtitle == "Articles liés à «\u00a0Minister visits Kyiv\u00a0» ou qui le citent."

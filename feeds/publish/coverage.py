@@ -9,6 +9,10 @@ found and a hash of what was matched (kind, subject, the item's link or key). Th
 first published, and kept (`EntryIds`, stored by the caller): the matches an entry lists may change later (a rule
 removed takes its matches away, an edited release its related ones), and the id must not change with them. A
 match whose item has no absolute http(s) link is an entry without one (its content says what was found and where).
+
+A release's coverage feed is offered on the release's public page: its title, subtitle and link there are in the
+site's language. What the entries say (why each matched, the kinds of match) is for the office, in English, as
+are the all-matches and rule feeds.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.ids import rule_slug
 from feeds.normalise.text import one_line_text, xml_safe
-from feeds.publish.i18n import N_
+from feeds.publish.i18n import N_, messages_for
 from feeds.publish.pages import CoverageItem, web_url
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
@@ -176,6 +180,7 @@ def plan_matches(
     `ids` (those published before), and the ids of new entries are added to `ids.minted`."""
     ids = ids if ids is not None else EntryIds()
     site = settings.site
+    words = messages_for(site)  # a release's coverage feed is offered on its page: named in the site's words
     size = settings.publish.entries
     titles = {rid: r.title for rid, r in releases.items()}
     out = MatchFeeds()
@@ -287,13 +292,13 @@ def plan_matches(
             spec(
                 f"coverage:{r.slug}",
                 path,
-                f"Coverage: {r.title}",
-                f"News items related to, or quoting, '{r.title}'.",
+                words.say("Coverage: %(title)s", title=r.title),
+                words.say("News items related to, or quoting, '%(title)s'.", title=r.title),
                 r.permalink,
                 found,
                 first_of_item=True,
             )
         )
-        out.coverage_links[rid] = links(path, "Coverage of this release", "Coverage", r.permalink)
+        out.coverage_links[rid] = links(path, words.gettext("Coverage of this release"), "Coverage", r.permalink)
         out.coverage[rid] = _coverage_list(found)
     return out
