@@ -315,7 +315,8 @@ def feed_page(site: Site, fmt: str, *, empty: bool = False) -> lxml_html.HtmlEle
     from tests.test_publish_feeds import RENDER, empty_spec, ordinary_spec
 
     xsl = etree.XSLT(etree.fromstring(feed_stylesheet(messages_for(site))))
-    result = xsl(etree.fromstring(RENDER[fmt](empty_spec() if empty else ordinary_spec())))  # type: ignore[index]
+    spec = dataclasses.replace(empty_spec() if empty else ordinary_spec(), language=site.language)
+    result = xsl(etree.fromstring(RENDER[fmt](spec)))  # type: ignore[index]
     return lxml_html.fromstring(str(result))
 
 
@@ -340,6 +341,21 @@ def test_the_browser_view_of_an_empty_feed_says_so_in_the_site_s_language(fmt: s
     assert page.find(".//ol") is None
     assert "Does dim cofnodion ar hyn o bryd." in texts(page, "//main/p")
     assert texts(page, "//h2")[0] == "Sut i danysgrifio"
+
+
+@pytest.mark.parametrize("fmt", ["atom", "rss"])
+def test_the_browser_view_marks_english_words_on_a_site_in_a_language_without_a_catalogue(fmt: str) -> None:
+    """As the pages do: a screen reader reads the English words as English amid the site's own text."""
+    page = feed_page(site_in("ja"), fmt)
+    assert page.get("lang") == "ja"
+    marked = ["p[@class='kind']", "section[@class='subscribe']", "main/h2", "ol/li/*[2]"]
+    for xpath in marked:
+        found = page.xpath(f"//{xpath}")
+        assert found and all(el.get("lang") == "en" for el in found), xpath
+    assert page.xpath("//h1/@lang") == [] and "en" not in page.xpath("//ol/li/a/@lang")  # the feed's own text
+    # Nothing is marked where the words are in the site's language (an entry in another language is, as before).
+    for site in (SITE, site_in("fr"), site_in("cy-GB")):
+        assert feed_page(site, fmt).xpath("//*[@lang][not(ancestor::ol)]/@lang") == [site.language]
 
 
 def test_the_browser_view_of_an_english_site_is_the_stylesheet_as_written() -> None:

@@ -4,11 +4,12 @@
     labels() → the words' msgids, for feeds.pot (`i18n.template`)
 
 feed.xsl is written in English. Its words are the top-level variables named `label-…`, each holding text and
-`<xsl:value-of select="$name"/>` (written `%(name)s` in the catalogue), and its dates come from the named template
-`calendar-date`. For a site with a catalogue, each label is translated and `calendar-date` is written again to give
-the language's long date, as the pages write it (`2 novembre 2017`, from CLDR through Babel; the time after it
-stays `09:30 UTC`, as XSLT 1.0 cannot move it into the site's zone). A site whose words are all English gets the
-file as it is.
+`<xsl:value-of select="$name"/>` (written `%(name)s` in the catalogue), its dates come from the named template
+`calendar-date`, and `words-lang` says what language they are in (English words on a site in another language are
+marked `lang="en"`, as on the pages). For a site with a catalogue, each label is translated, `words-lang` set, and
+`calendar-date` written again to give the language's long date, as the pages write it (`2 novembre 2017`, from
+CLDR through Babel; the time after it stays `09:30 UTC`, as XSLT 1.0 cannot move it into the site's zone). A site
+whose words are all English gets the file as it is.
 
 What this module must not do: let a translation break the page (one naming a placeholder the label has not, or
 leaving one out, is not used: the label stays English), or give different bytes for the same words.
@@ -32,6 +33,7 @@ __all__ = ["feed_stylesheet", "labels"]
 _X = "{http://www.w3.org/1999/XSL/Transform}"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 _VARIABLE = re.compile(r"\$(\w+)")
+_TAG = re.compile(r"[A-Za-z0-9-]+")
 # Sample days whose digits cannot be mistaken for each other in a formatted date (see `_calendar`).
 _DAY, _YEAR = 28, 1999
 
@@ -82,6 +84,11 @@ def feed_stylesheet(words: Messages) -> bytes:
         _write_calendar(root, calendar)
     if not translated and calendar is None:
         return _source()
+    if not _TAG.fullmatch(words.language):  # (a validated BCP 47 tag: never so)
+        raise ValueError(f"not a language tag: {words.language!r}")
+    for variable in root.iterchildren(f"{_X}variable"):
+        if variable.get("name") == "words-lang":
+            variable.set("select", f"'{words.language}'")
     return etree.tostring(root.getroottree(), xml_declaration=True, encoding="UTF-8")
 
 

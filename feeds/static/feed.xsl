@@ -54,6 +54,15 @@
   <xsl:variable name="label-home">Back to the website</xsl:variable>
   <xsl:variable name="label-latest">Latest entries</xsl:variable>
   <xsl:variable name="label-none">There are no entries now.</xsl:variable>
+  <!-- The words' language: English as written here, the site's when feeds.publish.stylesheet translates them.
+       Where it is not the feed's (English words on a site in a language without a catalogue), the elements that
+       hold them say so, as the pages do, so that a screen reader reads them as English. -->
+  <xsl:variable name="words-lang" select="'en'"/>
+  <xsl:variable name="words-other"
+                select="substring-before(concat(translate($words-lang, $upper, $lower), '-'), '-')
+                        != substring-before(concat(translate($lang, $upper, $lower), '-'), '-')"/>
+  <xsl:variable name="upper" select="'ABCDEFGHIJKLMNOPQRSTUVWXYZ'"/>
+  <xsl:variable name="lower" select="'abcdefghijklmnopqrstuvwxyz'"/>
 
   <xsl:template match="/">
     <html lang="{$lang}">
@@ -89,13 +98,14 @@
       </head>
       <body>
         <main>
-          <p class="kind"><xsl:value-of select="$label-kind"/></p>
+          <p class="kind"><xsl:call-template name="words-lang"/><xsl:value-of select="$label-kind"/></p>
           <h1><xsl:value-of select="$title"/></h1>
           <xsl:if test="string($subtitle) and string($subtitle) != $title">
             <p><xsl:value-of select="$subtitle"/></p>
           </xsl:if>
 
           <section class="subscribe" aria-labelledby="subscribe">
+            <xsl:call-template name="words-lang"/>
             <h2 id="subscribe"><xsl:value-of select="$label-subscribe"/></h2>
             <p><xsl:value-of select="$label-about"/></p>
             <p><xsl:value-of select="$label-copy"/></p>
@@ -111,7 +121,7 @@
             </p>
           </section>
 
-          <h2><xsl:value-of select="$label-latest"/></h2>
+          <h2><xsl:call-template name="words-lang"/><xsl:value-of select="$label-latest"/></h2>
           <xsl:choose>
             <xsl:when test="/atom:feed/atom:entry | /rss/channel/item">
               <ol class="entries">
@@ -119,7 +129,7 @@
               </ol>
             </xsl:when>
             <xsl:otherwise>
-              <p><xsl:value-of select="$label-none"/></p>
+              <p><xsl:call-template name="words-lang"/><xsl:value-of select="$label-none"/></p>
             </xsl:otherwise>
           </xsl:choose>
         </main>
@@ -148,6 +158,7 @@
            and zone are shown because XSLT 1.0 cannot move a time into the site's zone: a release of 1 July in
            London (30 June, 23:00 UTC) would otherwise read as 30 June beside its page's 1 July. -->
       <time datetime="{$date}">
+        <xsl:call-template name="words-lang"/>
         <xsl:call-template name="calendar-date">
           <xsl:with-param name="day" select="substring($date, 9, 2)"/>
           <xsl:with-param name="month" select="number(substring($date, 6, 2))"/>
@@ -187,6 +198,7 @@
         </xsl:variable>
         <!-- (a span, not <time>: an RFC 822 date is no datetime value HTML takes, and XSLT 1.0 cannot rewrite it) -->
         <span class="date">
+          <xsl:call-template name="words-lang"/>
           <xsl:call-template name="calendar-date">
             <xsl:with-param name="day" select="substring($day, 1, 2)"/>
             <xsl:with-param name="month"
@@ -211,6 +223,13 @@
     <xsl:param name="month"/>
     <xsl:param name="year"/>
     <xsl:value-of select="concat($day, ' ', substring($months, 3 * $month - 2, 3), ' ', $year)"/>
+  </xsl:template>
+
+  <!-- lang="…" on an element that holds the words, when they are in another language than the feed's. -->
+  <xsl:template name="words-lang">
+    <xsl:if test="$words-other">
+      <xsl:attribute name="lang"><xsl:value-of select="$words-lang"/></xsl:attribute>
+    </xsl:if>
   </xsl:template>
 
   <!-- The text of escaped HTML holding no markup: &lt; &gt; &amp; back to < > &, in one pass from the left (so
