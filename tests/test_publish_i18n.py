@@ -358,6 +358,14 @@ def test_the_browser_view_marks_english_words_on_a_site_in_a_language_without_a_
         assert feed_page(site, fmt).xpath("//*[@lang][not(ancestor::ol)]/@lang") == [site.language]
 
 
+def test_the_browser_view_of_a_right_to_left_site_is_laid_out_right_to_left() -> None:
+    """As its pages are; English words on it are laid out left to right (an Urdu site without a catalogue)."""
+    page = feed_page(site_in("ur"), "atom")
+    assert (page.get("lang"), page.get("dir")) == ("ur", "rtl")
+    assert {(el.get("lang"), el.get("dir")) for el in page.xpath("//main/h2 | //section")} == {("en", "ltr")}
+    assert feed_page(SITE, "atom").get("dir") is None  # (a left-to-right page, as before)
+
+
 def test_the_browser_view_of_an_english_site_is_the_stylesheet_as_written() -> None:
     from feeds.publish.stylesheet import feed_stylesheet
 

@@ -61,11 +61,19 @@
   <xsl:variable name="words-other"
                 select="substring-before(concat(translate($words-lang, $upper, $lower), '-'), '-')
                         != substring-before(concat(translate($lang, $upper, $lower), '-'), '-')"/>
+  <xsl:variable name="page-dir">
+    <xsl:call-template name="direction"><xsl:with-param name="tag" select="string($lang)"/></xsl:call-template>
+  </xsl:variable>
+  <xsl:variable name="words-dir">
+    <xsl:call-template name="direction"><xsl:with-param name="tag" select="$words-lang"/></xsl:call-template>
+  </xsl:variable>
   <xsl:variable name="upper" select="'ABCDEFGHIJKLMNOPQRSTUVWXYZ'"/>
   <xsl:variable name="lower" select="'abcdefghijklmnopqrstuvwxyz'"/>
 
   <xsl:template match="/">
     <html lang="{$lang}">
+      <!-- A right-to-left site's feed is laid out as its pages are. -->
+      <xsl:if test="$page-dir = 'rtl'"><xsl:attribute name="dir">rtl</xsl:attribute></xsl:if>
       <head>
         <meta name="viewport" content="width=device-width, initial-scale=1"/>
         <meta name="robots" content="noindex"/>
@@ -225,10 +233,14 @@
     <xsl:value-of select="concat($day, ' ', substring($months, 3 * $month - 2, 3), ' ', $year)"/>
   </xsl:template>
 
-  <!-- lang="…" on an element that holds the words, when they are in another language than the feed's. -->
+  <!-- lang="…" on an element that holds the words, when they are in another language than the feed's (and dir="…"
+       when they are written the other way). -->
   <xsl:template name="words-lang">
     <xsl:if test="$words-other">
       <xsl:attribute name="lang"><xsl:value-of select="$words-lang"/></xsl:attribute>
+      <xsl:if test="string($words-dir) != string($page-dir)">
+        <xsl:attribute name="dir"><xsl:value-of select="$words-dir"/></xsl:attribute>
+      </xsl:if>
     </xsl:if>
   </xsl:template>
 
