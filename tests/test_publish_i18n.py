@@ -420,3 +420,16 @@ def test_the_coverage_list_names_the_kinds_of_match_in_the_site_s_language() -> 
     )
     shown = texts(lxml_html.fromstring(page.data), "//span[@class='kind']")
     assert shown == ["Correspondance par mot-clé", "Reprise mot pour mot, Couverture liée"]
+
+
+def test_a_translation_that_cannot_be_filled_in_leaves_its_label_english(tmp_path: Path) -> None:
+    """A placeholder the label has not, or a lone "%", passes the catalogue's syntax check: it failed every publish
+    with a KeyError or ValueError. The label stays English, as an untranslated one does."""
+    own = own_catalogue(
+        tmp_path / "cy.po",
+        "cy",
+        {"[Withdrawn] %(title)s": "[Tynnwyd yn ôl] %(teitl)s", "Published": "100 %", "Topics": "Pynciau %%"},
+    )
+    doc = release_page(site_in("cy", messages=own), language="cy", withdrawn_at=WHEN, title="Agor y morglawdd")
+    assert doc.xpath("//title")[0].text.startswith("[Withdrawn] Agor y morglawdd")
+    assert texts(doc, "//dl[@class='meta']/dt") == ["Oddi wrth", "Published", "Diweddarwyd ddiwethaf", "Pynciau %"]

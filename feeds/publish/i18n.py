@@ -105,10 +105,10 @@ class Messages:
     tz: tzinfo
 
     def gettext(self, message: str) -> str:
-        return self.translations.gettext(message)
+        return _fillable(self.translations.gettext(message), message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self.translations.ngettext(singular, plural, n)
+        return _fillable(self.translations.ngettext(singular, plural, n), singular if n == 1 else plural)
 
     def say(self, message: str, **values: object) -> str:
         """`message` translated, its `%(name)s` placeholders filled: `say("Releases from %(author)s.", author=…)`."""
@@ -131,6 +131,23 @@ class Messages:
         09:30 (the abbreviation as the zone database writes it, in every language)."""
         local = ensure_utc(value).astimezone(self.tz)
         return f"{self.date(value)}, {local:%H:%M} {local.tzname() or ''}".rstrip()
+
+
+_PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _fillable(text: str, english: str) -> str:
+    """`text`, if the values of `english`'s placeholders fill it in (as `say` and the templates do); else `english`.
+    A catalogue's syntax check lets through a translation naming a placeholder its label has not, or holding a
+    lone `%`: it would fail every publish."""
+    if text is english or text == english:
+        return text
+    try:
+        text % dict.fromkeys(_PLACEHOLDER.findall(english), 0)
+    except (KeyError, ValueError, TypeError):
+        return english
+    return text
 
 
 def messages_for(site: Site) -> Messages:
