@@ -1016,3 +1016,15 @@ def test_a_daemon_interval_at_its_floor_or_its_ceiling_is_taken(tmp_path, toml):
 
 def test_the_lock_wait_defaults_to_five_minutes(tmp_path):
     assert parse_settings(MINIMAL, tmp_path / "feeds.toml", {}).daemon.lock_wait == 300.0
+
+
+def test_the_related_defaults_are_written_once_for_the_config_and_the_matcher(tmp_path):
+    """`min_score`'s default was written in feeds.watch.related and again in the config: one could change alone."""
+    from feeds.config import settings as config_settings
+    from feeds.watch import related
+
+    assert related.DEFAULT_MIN_SCORE is config_settings.DEFAULT_MIN_SCORE
+    read = parse_settings(MINIMAL, tmp_path / "feeds.toml", {}).watch.related
+    matcher = related.RelatedSettings()
+    for name in ("min_score", "min_terms", "window_days", "pickup_tokens"):
+        assert getattr(read, name) == getattr(matcher, name) == getattr(config_settings.RelatedSettings(), name), name

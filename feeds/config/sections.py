@@ -380,11 +380,12 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     rel_t = r.sub(t, (*k, "related"))
     rk = (*k, "related")
     r.only(rel_t, rk, KEYS["[watch.related]"])
+    rd = RelatedSettings()
     related = RelatedSettings(
-        window_days=r.positive(rel_t, (*rk, "window_days"), 14.0),
-        min_score=r.positive(rel_t, (*rk, "min_score"), 0.34),
-        min_terms=r.count(rel_t, (*rk, "min_terms"), 2),
-        pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), 12),
+        window_days=r.positive(rel_t, (*rk, "window_days"), rd.window_days),
+        min_score=r.positive(rel_t, (*rk, "min_score"), rd.min_score),
+        min_terms=r.count(rel_t, (*rk, "min_terms"), rd.min_terms),
+        pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), rd.pickup_tokens),
     )
     if related.min_score > 1:
         r.fail((*rk, "min_score"), "is a share of a release's term weight: between 0 and 1")

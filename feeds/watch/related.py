@@ -63,14 +63,14 @@ from datetime import datetime, timedelta
 from itertools import islice
 from urllib.parse import urlsplit
 
+from feeds.config.settings import DEFAULT_MIN_SCORE as DEFAULT_MIN_SCORE  # (the related bar: see there)
+from feeds.config.settings import RelatedSettings as _ConfigRelated
 from feeds.model import Match, MatchedTerm, Release, WatchItem
 from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many, profile_text
 from feeds.watch.text import fold_words, iter_word_spans
 
-DEFAULT_MIN_SCORE = 0.34
-"""The related bar. It was 0.3 while the score's denominator counted a name's shorter forms again (an item naming
-every term scored 0.6-1.0 by release, 0.89 at the median of the corpus releases); 0.3 / 0.89 is the same bar on
-the scale where naming every name is 1."""
+_CONFIGURED = _ConfigRelated()
+"""The defaults of `[watch.related]`, which are this matcher's: written once, in the config's record."""
 DEFAULT_SHINGLE = 8
 SCORE_SCALE = 2
 """The version of how related and pickup scores are worked out. Raise it when a change gives stored matches
@@ -112,10 +112,10 @@ class RelatedSettings:
     """How much an item must share with a release to be reported (see the module docstring for the formulas)."""
 
     min_score: float = DEFAULT_MIN_SCORE
-    min_terms: int = 2
-    window_days: float = 14
+    min_terms: int = _CONFIGURED.min_terms
+    window_days: float = _CONFIGURED.window_days
     """Only releases published this many days before now (or less) are watched."""
-    pickup_tokens: int = 12
+    pickup_tokens: int = _CONFIGURED.pickup_tokens
     own_domains: tuple[str, ...] = ()
     """Our own site, as `is_own_url` reads it: domains ("press.example.org" or a URL; their subdomains count) and
     `EXACT` entries (one host, and its port when given): items linking there are our own pages."""
