@@ -1018,6 +1018,132 @@ def test_the_lock_wait_defaults_to_five_minutes(tmp_path):
     assert parse_settings(MINIMAL, tmp_path / "feeds.toml", {}).daemon.lock_wait == 300.0
 
 
+# --- bounds of the keys that still took any value (the lease, the timeouts, the sizes) ----------------------
+
+
+@pytest.mark.parametrize(
+    ("toml", "key", "message"),
+    [
+        # `lease = 5` meant as minutes was a 5 s lease: another daemon took the feeds this one was fetching.
+        (
+            "[watch]\nlease = 5\n",
+            "watch.lease",
+            "must be at least 190 s (one fetch at its deadlines: http.connect_timeout + 6 x http.read_timeout, "
+            '10 s + 6 x 30 s), got 5 s; did you mean "5m"?',
+        ),
+        ('[watch]\nlease = "1m"\n', "watch.lease", "must be at least 190 s"),
+        # The floor follows the timeouts written in the same file.
+        ('[http]\nread_timeout = "1m"\n[watch]\nlease = "5m"\n', "watch.lease", "must be at least 370 s"),
+        ('[http]\nconnect_timeout = 2\nread_timeout = 2\n[watch]\nlease = "10s"\n', "watch.lease", "at least 14 s"),
+        ('[watch]\nlease = "2h"\n', "watch.lease", "must be at most 1 h, got 2 h"),
+        ('[watch]\nlease = "0s"\n', "watch.lease", "must be longer than zero"),
+        # The timeouts took 0.001, or an hour; `30000` meant as milliseconds waited 8 hours for a byte.
+        ("[http]\nconnect_timeout = 0.5\n", "http.connect_timeout", "must be at least 1 s, got 0.5 s"),
+        ('[http]\nconnect_timeout = "5m"\n', "http.connect_timeout", "must be at most 1 min, got 5 min"),
+        (
+            "[http]\nconnect_timeout = 5000\n",
+            "http.connect_timeout",
+            'must be at most 1 min, got 5000 s; did you mean "5s"? (a number alone is seconds, not milliseconds)',
+        ),
+        ("[http]\nread_timeout = 0.2\n", "http.read_timeout", "must be at least 1 s, got 0.2 s"),
+        ('[http]\nread_timeout = "1h"\n', "http.read_timeout", "must be at most 5 min, got 1 h"),
+        ("[http]\nread_timeout = 30000\n", "http.read_timeout", 'did you mean "30s"?'),
+        ("[alerts.smtp]\ntimeout = 30000\n", "alerts.smtp.timeout", 'at most 5 min, got 500 min; did you mean "30s"?'),
+        # (every duration with a ceiling: a debounce in milliseconds published 8 minutes after a change)
+        (
+            "[daemon]\npublish_debounce = 500\n",
+            "daemon.publish_debounce",
+            'at most 5 min, got 500 s; did you mean "0.5s"?',
+        ),
+        ("[alerts.smtp]\ntimeout = 0.1\n", "alerts.smtp.timeout", "must be at least 1 s, got 0.1 s"),
+        # A size meant in MiB (or KiB) was that many bytes: every feed, or every push, refused as too large.
+        (
+            "[http]\nmax_bytes = 10\n",
+            "http.max_bytes",
+            "must be at least 64 KiB (65536), got 10 bytes; did you mean 10 MiB, max_bytes = 10485760? "
+            "(a number alone is bytes)",
+        ),
+        ("[http]\nmax_bytes = 512\n", "http.max_bytes", "did you mean 512 KiB, max_bytes = 524288?"),
+        ("[http]\nmax_bytes = 2e10\n", "http.max_bytes", "must be at most 1 GiB (1073741824), got 20000000000"),
+        ("[web]\nmax_body = 1\n", "web.max_body", "did you mean 1 MiB, max_body = 1048576?"),
+        ("[web]\nmax_body = 2e10\n", "web.max_body", "must be at most 1 GiB"),
+        # A share written as a percentage was refused without saying so.
+        (
+            "[watch.related]\nmin_score = 34\n",
+            "watch.related.min_score",
+            "is a share of a release's term weight: between 0 and 1, got 34; did you mean 0.34 (34%)?",
+        ),
+        ("[watch.related]\nmin_score = 1.5\n", "watch.related.min_score", "between 0 and 1, got 1.5"),
+    ],
+)
+def test_a_lease_timeout_or_size_outside_its_bounds_is_refused_at_its_key_and_line(tmp_path, toml, key, message):
+    text = MINIMAL + toml
+    with pytest.raises(ConfigError) as info:
+        parse_settings(text, tmp_path / "feeds.toml", {})
+    e = info.value
+    assert e.key == key and message in e.message, str(e)
+    name = key.split(".")[-1]
+    assert e.line == next(i for i, s in enumerate(text.splitlines(), 1) if s.startswith(f"{name} ="))
+
+
+@pytest.mark.parametrize(
+    ("toml", "lease"),
+    [
+        ("", 300.0),
+        ('[watch]\nlease = "190s"\n', 190.0),  # (the floor, at the default timeouts)
+        ('[watch]\nlease = "1h"\n', 3600.0),
+        # tests/chaos: short timeouts against a local server, and a lease that a killed daemon's feeds outlive soon
+        ('[http]\nconnect_timeout = 2\nread_timeout = 2\n[watch]\nlease = "14s"\n', 14.0),
+        ('[http]\nconnect_timeout = "1s"\nread_timeout = "1s"\n[watch]\nlease = "7s"\n', 7.0),
+        # Left out, the lease is 5 minutes, or one fetch at its deadlines when the timeouts make that longer.
+        ('[http]\nread_timeout = "1m"\n', 370.0),
+        ('[http]\nconnect_timeout = "1m"\nread_timeout = "5m"\n', 1860.0),
+    ],
+)
+def test_a_lease_within_its_bounds_is_taken_and_left_out_it_outlasts_a_fetch(tmp_path, toml, lease):
+    assert parse_settings(MINIMAL + toml, tmp_path / "feeds.toml", {}).watch.lease == lease
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        '[http]\nconnect_timeout = "1s"\nread_timeout = "1s"\nmax_bytes = 65536\n[web]\nmax_body = 1024\n'
+        '[alerts.smtp]\ntimeout = "1s"\n',
+        '[http]\nconnect_timeout = "1m"\nread_timeout = "5m"\nmax_bytes = 1073741824\n[web]\nmax_body = 1073741824\n'
+        '[alerts.smtp]\ntimeout = "5m"\n',
+    ],
+)
+def test_timeouts_and_sizes_at_their_floor_or_their_ceiling_are_taken(tmp_path, toml):
+    parse_settings(MINIMAL + toml, tmp_path / "feeds.toml", {})
+
+
+def test_the_lease_floor_is_the_longest_one_fetch_can_take(tmp_path):
+    """The lease's floor is the sum of the fetch's own deadlines: a connect, redirects followed until their
+    deadline, the last hop's headers and its body (each deadline as `HttpClient` sets it)."""
+    from feeds.config import HttpSettings
+    from feeds.fetch import HttpClient, PinnedAdapter
+
+    http = HttpSettings(user_agent="t", connect_timeout=3.0, read_timeout=7.0)
+    with HttpClient(http) as client:
+        adapter = client._session.get_adapter("https://example.org/")
+        assert isinstance(adapter, PinnedAdapter)
+        longest = http.connect_timeout + client.redirects_deadline + adapter.header_deadline + client.body_deadline
+    assert http.longest_fetch == longest == 45.0
+
+
+def test_the_lease_bounds_hold_whatever_the_timeouts_and_stay_within_the_store_horizon():
+    """No pair of timeouts within their bounds leaves no lease to choose, and no lease is so long that another
+    daemon's store reads it as taken by a clock stepped back (`LEASE_HORIZON`), taking it."""
+    from feeds.config import HttpSettings
+    from feeds.config.sections import _HTTP_BOUNDS, _LEASE_CEILING
+    from feeds.store.tx import LEASE_HORIZON
+
+    slowest = HttpSettings(
+        user_agent="t", connect_timeout=_HTTP_BOUNDS["connect_timeout"][1], read_timeout=_HTTP_BOUNDS["read_timeout"][1]
+    )
+    assert slowest.longest_fetch <= _LEASE_CEILING <= LEASE_HORIZON.total_seconds()
+
+
 def test_the_related_defaults_are_written_once_for_the_config_and_the_matcher(tmp_path):
     """`min_score`'s default was written in feeds.watch.related and again in the config: one could change alone."""
     from feeds.config import settings as config_settings

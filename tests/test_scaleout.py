@@ -382,7 +382,7 @@ def test_concurrent_migrate_applies_each_migration_once(pg_url):
 @pytest.mark.postgres
 def test_three_workers_poll_every_feed_exactly_once_per_interval(deployment, feed_server, pg_url):
     feeds, rounds, workers = 300, 3, 3
-    config, store = deployment(workers=4, batch=10, lease="60s")
+    config, store = deployment(workers=4, batch=10, lease="190s")
     server = feed_server(0.03)
     ids = add_feeds(store, server, feeds)
     store.add_rule("lavrov", "lavrov", origin="test", now=T0)
@@ -426,7 +426,11 @@ def test_three_workers_poll_every_feed_exactly_once_per_interval(deployment, fee
 
 @pytest.mark.postgres
 def test_a_killed_workers_feeds_are_polled_by_the_others_after_its_lease(deployment, feed_server, pg_url):
-    feeds, batch, lease = 40, 8, 2.0
+    feeds, batch, lease = (
+        40,
+        8,
+        190.0,
+    )  # (simulated time; the floor at the default timeouts: one fetch at its deadlines)
     config, store = deployment(workers=batch, batch=batch, lease=f"{lease:g}s")
     server = feed_server(0.02)
     ids = add_feeds(store, server, feeds)
@@ -454,7 +458,7 @@ def test_a_killed_workers_feeds_are_polled_by_the_others_after_its_lease(deploym
     barrier, out = SPAWN.Barrier(workers + 1), SPAWN.Queue()
     procs = [start(_watch_rounds, config, pg_url, f"survivor-{w}", clock, barrier, 2, out) for w in range(workers)]
     try:
-        # Round 0, the same instant: the victim's leases still stand. Round 1: just past them, long before the interval.
+        # Round 0, the same instant: the victim's leases still stand. Round 1: just past them, before the interval.
         times = [T0, T0 + timedelta(seconds=lease + 1)]
         run_rounds(server, clock, barrier, out, times, workers, grow=False)
     finally:
@@ -473,7 +477,11 @@ def test_a_killed_workers_feeds_are_polled_by_the_others_after_its_lease(deploym
 
 @pytest.mark.postgres
 def test_a_stalled_worker_that_lost_its_lease_does_not_overwrite_the_newer_check(deployment, feed_server, pg_url):
-    feeds, batch, lease = 20, 4, 2.0
+    feeds, batch, lease = (
+        20,
+        4,
+        190.0,
+    )  # (simulated time; the floor at the default timeouts: one fetch at its deadlines)
     config, store = deployment(workers=batch, batch=batch, lease=f"{lease:g}s")
     server = feed_server(0.01)
     ids = add_feeds(store, server, feeds)

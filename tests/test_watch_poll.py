@@ -906,7 +906,12 @@ def test_an_interrupted_poll_gives_back_the_feeds_it_did_not_check(app, httpserv
     assert sorted((o.feed_id, o.status) for o in report.outcomes) == [(a.id, "200"), (b.id, "200")]
 
 
-SLOW_ROUND = '\n[http]\nallow = ["127.0.0.1", "localhost"]\n\n[watch]\nworkers = {workers}\nlease = "60s"\n'
+SLOW_ROUND = (
+    '\n[http]\nallow = ["127.0.0.1", "localhost"]\nconnect_timeout = "5s"\nread_timeout = "5s"\n'
+    '\n[watch]\nworkers = {workers}\nlease = "60s"\n'
+)
+"""(A lease is at least one fetch at its deadlines, connect_timeout + 6 x read_timeout: 35 s at these timeouts,
+which a local server never comes near.)"""
 
 
 def _slow_round(make_settings, make_app_for, db_url, httpserver, *, feeds: int, workers: int):

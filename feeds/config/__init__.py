@@ -164,7 +164,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     topics = section(lambda: _read_topics(r, r.sub(root, ("topics",))))
     sources = section(lambda: _read_sources(r, root.get("sources", []), base))
     publish = section(lambda: _read_publish(r, r.sub(root, ("publish",)), base))
-    watch = section(lambda: _read_watch(r, r.sub(root, ("watch",))))
+    watch = section(lambda: _read_watch(r, r.sub(root, ("watch",)), http))
     web = section(lambda: _read_web(r, r.sub(root, ("web",)), environ))
     daemon = section(lambda: _read_daemon(r, r.sub(root, ("daemon",))))
     alerts = section(lambda: _read_alerts(r, r.sub(root, ("alerts",)), environ))

@@ -164,10 +164,18 @@ class _Reader:
         return int(v)
 
     def interval(
-        self, t: dict[str, Any], key: KeyPath, default: float, *, floor: float = 0.0, ceiling: float | None = None
+        self,
+        t: dict[str, Any],
+        key: KeyPath,
+        default: float,
+        *,
+        floor: float = 0.0,
+        ceiling: float | None = None,
+        because: str = "",
     ) -> float:
-        """A duration in seconds, from `floor` to `ceiling` when given. One outside them is refused with the value
-        as read (`10 s`) and, for a number written without a unit, the unit it likely meant (`"10m"`)."""
+        """A duration in seconds, from `floor` to `ceiling` when given (`because`: why the floor, in brackets after
+        it). One outside them is refused with the value as read (`10 s`) and, for a number written without a unit,
+        the unit it likely meant: minutes below the floor (`"10m"`), milliseconds above the ceiling (`"5s"`)."""
         v = t.get(str(key[-1]), default)
         try:
             seconds = parse_interval(v)
@@ -176,24 +184,63 @@ class _Reader:
         if seconds <= 0:
             self.fail(key, "must be longer than zero")
         if seconds < floor:
+            why = f" ({because})" if because else ""
             self.fail(
                 key,
-                f"must be at least {shown_interval(floor)}, got {shown_interval(seconds)}{_meant(v, floor, ceiling)}",
+                f"must be at least {_bound(floor)}{why}, got {_bound(seconds)}{_meant(v, floor, ceiling)}",
             )
         if ceiling is not None and seconds > ceiling:
-            self.fail(key, f"must be at most {shown_interval(ceiling)}, got {shown_interval(seconds)}")
+            self.fail(key, f"must be at most {_bound(ceiling)}, got {_bound(seconds)}{_meant(v, floor, ceiling)}")
         return seconds
+
+    def size(self, t: dict[str, Any], key: KeyPath, default: int, *, floor: int, ceiling: int) -> int:
+        """A size in bytes (a whole number, as `count` takes it) from `floor` to `ceiling`. One below its floor
+        (`max_bytes = 10`, meant as MiB) is answered with the bytes it likely meant: in the unit that brings it
+        nearest the default."""
+        n = self.count(t, key, default)
+        if floor <= n <= ceiling:
+            return n
+        name = key[-1]
+        hint = " (a number alone is bytes)"
+        units = [(u, f) for u, f in (("KiB", 1024), ("MiB", 1024**2), ("GiB", 1024**3)) if floor <= n * f <= ceiling]
+        if n < floor and units:  # (the unit that makes it nearest the default: `max_body = 1` is 1 MiB)
+            unit, factor = min(units, key=lambda u: abs(math.log(n * u[1] / default)))
+            hint = f"; did you mean {n:,} {unit}, {name} = {n * factor}? (a number alone is bytes)"
+        if n < floor:
+            self.fail(key, f"must be at least {_bytes(floor)} ({floor}), got {n} byte{'' if n == 1 else 's'}{hint}")
+        return self.fail(key, f"must be at most {_bytes(ceiling)} ({ceiling}), got {n}")  # type: ignore[no-any-return]
+
+
+def _bound(seconds: float) -> str:
+    """A duration in an error, as `shown_interval` says it, but in seconds when it is not a whole number of
+    minutes (`190 s` rather than `3.16667 min`)."""
+    return f"{seconds:g} s" if seconds > 60 and seconds % 60 else shown_interval(seconds)
+
+
+def _bytes(n: int) -> str:
+    """A size as people write it: `64 KiB`, `1 GiB` (the largest binary unit that divides it), else bytes."""
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if n >= factor and n % factor == 0:
+            return f"{n // factor:,} {unit}"
+    return f"{n:,} bytes"
 
 
 def _meant(v: Any, floor: float, ceiling: float | None) -> str:
-    """For a duration written as a number alone, which is seconds (`publish_interval = 10`, meant as minutes): the
-    smallest unit that brings it within its bounds, as a hint (`; did you mean "10m"?`), or ""."""
+    """For a duration written as a number alone, which is seconds: what it likely meant, as a hint, or "". Below
+    its floor, the smallest unit that brings it within its bounds (`publish_interval = 10`, meant as minutes:
+    `; did you mean "10m"?`; not for less than 1, which is seconds meant); above its ceiling, milliseconds
+    (`read_timeout = 30000`: `; did you mean "30s"?`)."""
     if isinstance(v, str) and re.fullmatch(r"\s*\d+(?:\.\d+)?\s*", v):
         v = float(v)
     if isinstance(v, bool) or not isinstance(v, int | float):
         return ""
+    top = ceiling if ceiling is not None else _YEAR
+    if v > top:
+        if floor <= v / 1000 <= top:
+            return f'; did you mean "{v / 1000:g}s"? (a number alone is seconds, not milliseconds)'
+        return " (a number alone is seconds)"
     for unit, size in (("m", 60), ("h", 3600), ("d", 86400)):
-        if floor <= v * size <= (ceiling if ceiling is not None else _YEAR):
+        if v >= 1 and floor <= v * size <= top:
             return f'; did you mean "{v:g}{unit}"? (a number alone is seconds)'
     return " (a number alone is seconds)"
 

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feeds.config.reader import KeyPath, _dotted, _quoting, _Reader
+from feeds.config.reader import KeyPath, _dotted, _quoting, _Reader, shown_interval
 from feeds.config.settings import (
     AUTHOR_EMAIL,
     MAX_WATCH_INTERVAL,
@@ -56,6 +56,29 @@ _DAEMON_BOUNDS: dict[str, tuple[float, float]] = {
 """Each `[daemon]` duration's floor and ceiling in seconds: a number alone is seconds, so `publish_interval = 10`
 meant as minutes published every 10 seconds; below its floor a value is refused, with the unit it likely meant."""
 _DAEMON_KEYS = tuple(_DAEMON_BOUNDS)
+_HTTP_BOUNDS: dict[str, tuple[float, float]] = {
+    # (a server that has not accepted the connection in a minute is down: the OS itself gives up after about two)
+    "connect_timeout": (1.0, _MINUTE),
+    # (between two bytes of an answer: a fetch can take six times this, and holds a fetch thread all that time)
+    "read_timeout": (1.0, 5 * _MINUTE),
+}
+"""`[http]`'s timeouts' floors and ceilings in seconds: 0 or an hour were taken, and `30000` meant as milliseconds
+waited eight hours for a byte (refused, with the milliseconds it likely meant). They also serve alerts and WebSub."""
+_LEASE_CEILING = _HOUR
+"""`watch.lease` at most: a crashed daemon's feeds wait this long for another daemon (and the store reads a lease
+further ahead than `feeds.store.tx.LEASE_HORIZON` as one taken by a clock since stepped back: anyone may take it).
+Its floor is one fetch at its deadlines (`HttpSettings.longest_fetch`): the lease is renewed every third of it by
+the thread that waits on the fetches (feeds.watch.poll.Leases), and a renewal that fails (the database busy or
+briefly away) must not hand a feed being fetched to another daemon; nor `lease = 5`, meant as minutes."""
+_SMTP_TIMEOUT = (1.0, 5 * _MINUTE)
+_KIB, _GIB = 1024, 1024**3
+_SIZE_BOUNDS: dict[str, tuple[int, int]] = {
+    # (a feed of a few items is tens of KiB; every body fetched, up to 2 x workers + 4 per CPU, is held in memory)
+    "http.max_bytes": (64 * _KIB, _GIB),
+    # (one pushed release is at least a few hundred bytes; a body is held in memory while it is read)
+    "web.max_body": (_KIB, _GIB),
+}
+"""Sizes in bytes, floor and ceiling: `max_bytes = 10` meant as MiB refused every feed as too large."""
 
 KEYS: dict[str, frozenset[str]] = {
     "[site]": frozenset(
@@ -286,11 +309,18 @@ def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_a
     if not (agent.isascii() and agent.isprintable()):
         # (a line break would inject a header, and every request would refuse it; non-ASCII is not sent as is)
         r.fail((*k, "user_agent"), f"must be visible ASCII characters and spaces on one line, got {agent!r}")
+    defaults = HttpSettings(user_agent=agent)
+
+    def timeout(name: str) -> float:
+        floor, ceiling = _HTTP_BOUNDS[name]
+        return r.interval(t, (*k, name), getattr(defaults, name), floor=floor, ceiling=ceiling)
+
+    low, high = _SIZE_BOUNDS["http.max_bytes"]
     settings = HttpSettings(
         user_agent=agent.strip(),
-        connect_timeout=r.interval(t, (*k, "connect_timeout"), 10.0),
-        read_timeout=r.interval(t, (*k, "read_timeout"), 30.0),
-        max_bytes=r.count(t, (*k, "max_bytes"), 10 * 1024 * 1024),
+        connect_timeout=timeout("connect_timeout"),
+        read_timeout=timeout("read_timeout"),
+        max_bytes=r.size(t, (*k, "max_bytes"), defaults.max_bytes, floor=low, ceiling=high),
         allow=allow + extra,
     )
     return settings
@@ -369,10 +399,13 @@ def _seconds(t: dict[str, Any]) -> str:
     return ""
 
 
-def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
+def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> WatchSettings:
+    """`http`: the `[http]` settings, which the lease must outlast a fetch at (None: `[http]` was refused, and the
+    lease is held to the shortest fetch the timeouts allow)."""
     k = ("watch",)
     r.only(t, k, KEYS["[watch]"])
-    interval = r.interval(t, (*k, "interval"), 1800.0)
+    defaults = WatchSettings()
+    interval = r.interval(t, (*k, "interval"), defaults.interval)
     if interval < MIN_WATCH_INTERVAL:
         r.fail((*k, "interval"), f"must be at least 5 minutes (be polite to the feeds you watch){_seconds(t)}")
     if interval > MAX_WATCH_INTERVAL:
@@ -388,7 +421,9 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), rd.pickup_tokens),
     )
     if related.min_score > 1:
-        r.fail((*rk, "min_score"), "is a share of a release's term weight: between 0 and 1")
+        v = related.min_score  # (34, meant as a percentage: the hint, from 2 up; 1.5 is no percentage meant)
+        percent = f"; did you mean {v / 100:g} ({v:g}%)?" if 2 <= v <= 100 else ""
+        r.fail((*rk, "min_score"), f"is a share of a release's term weight: between 0 and 1, got {v:g}{percent}")
     if related.min_terms < 2:
         r.fail((*rk, "min_terms"), "must be at least 2: a single shared word never makes an item related")
     if related.pickup_tokens < 8:
@@ -450,8 +485,8 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
         except RuleError as e:
             r.fail((*kk, "query"), str(e))
         keywords.append(KeywordSetting(name=name, query=query))
-    retro_days = r.positive(t, (*k, "retro_days"), 30.0)
-    retention_days = r.positive(t, (*k, "retention_days"), 90.0)
+    retro_days = r.positive(t, (*k, "retro_days"), defaults.retro_days)
+    retention_days = r.positive(t, (*k, "retention_days"), defaults.retention_days)
     # A match pruned while its item may still be matched again (kept, or within the windows of retro matching)
     # would come back as new: in the feeds, and as an alert.
     again = "a match pruned sooner could be found again, as new"
@@ -463,18 +498,32 @@ def _read_watch(r: _Reader, t: dict[str, Any]) -> WatchSettings:
     }
     return WatchSettings(
         interval=interval,
-        workers=r.count(t, (*k, "workers"), 16),
-        per_host=r.count(t, (*k, "per_host"), 2),
-        batch=r.count(t, (*k, "batch"), 200),
-        lease=r.interval(t, (*k, "lease"), 300.0),
+        workers=r.count(t, (*k, "workers"), defaults.workers),
+        per_host=r.count(t, (*k, "per_host"), defaults.per_host),
+        batch=r.count(t, (*k, "batch"), defaults.batch),
+        lease=_lease(r, t, (*k, "lease"), defaults.lease, http),
         retro_days=retro_days,
         retention_days=retention_days,
-        match_retention_days=_days_kept(r, t, (*k, "match_retention_days"), 0.0, floors),
+        match_retention_days=_days_kept(r, t, (*k, "match_retention_days"), defaults.match_retention_days, floors),
         own_domains=_own_domains(r, t, (*k, "own_domains")),
         related=related,
         feeds=tuple(feeds),
         keywords=tuple(keywords),
     )
+
+
+def _lease(r: _Reader, t: dict[str, Any], key: KeyPath, default: float, http: HttpSettings | None) -> float:
+    """`watch.lease`: from one fetch at its deadlines (at the timeouts of `http`) to `_LEASE_CEILING`; left out,
+    `default` or that fetch, whichever is longer."""
+    if http is None:
+        low = {n: floor for n, (floor, _) in _HTTP_BOUNDS.items()}
+        http = HttpSettings(user_agent="", connect_timeout=low["connect_timeout"], read_timeout=low["read_timeout"])
+    fetch = http.longest_fetch
+    because = (
+        "one fetch at its deadlines: http.connect_timeout + 6 x http.read_timeout, "
+        f"{shown_interval(http.connect_timeout)} + 6 x {shown_interval(http.read_timeout)}"
+    )
+    return r.interval(t, key, max(default, fetch), floor=fetch, ceiling=_LEASE_CEILING, because=because)
 
 
 _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
@@ -516,7 +565,13 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
         host=r.get(t, (*k, "host"), str, "127.0.0.1"),
         port=port,
         api_token=token,
-        max_body=r.count(t, (*k, "max_body"), 1024 * 1024),
+        max_body=r.size(
+            t,
+            (*k, "max_body"),
+            WebSettings().max_body,
+            floor=_SIZE_BOUNDS["web.max_body"][0],
+            ceiling=_SIZE_BOUNDS["web.max_body"][1],
+        ),
         max_releases=r.count(t, (*k, "max_releases"), 1000),
         rate_limit=r.count(t, (*k, "rate_limit"), 60),
         status_from=tuple(str(e) for e in status_from),
@@ -654,7 +709,9 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         password=password,
         password_missing=password_missing,
         starttls=r.get(st, (*sk, "starttls"), bool, False),
-        timeout=r.interval(st, (*sk, "timeout"), 30.0),
+        timeout=r.interval(
+            st, (*sk, "timeout"), SmtpSettings().timeout, floor=_SMTP_TIMEOUT[0], ceiling=_SMTP_TIMEOUT[1]
+        ),
     )
     if smtp.username and smtp.port != 465 and not smtp.starttls and smtp.host not in _LOOPBACK_NAMES:
         # (a relay on this machine may take a login in clear: it never leaves the machine)

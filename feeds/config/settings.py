@@ -65,6 +65,13 @@ class HttpSettings:
     allow: tuple[str, ...] = ()
     """Hosts, addresses or CIDR ranges that may be contacted although private/loopback/link-local."""
 
+    @property
+    def longest_fetch(self) -> float:
+        """Seconds one fetch can take at most, at every deadline `feeds.fetch.HttpClient` sets from these timeouts:
+        redirects followed until their deadline (2 x read_timeout), then the last hop's connect, its status line
+        and headers (2 x read_timeout) and its body (2 x read_timeout). `watch.lease` is at least this long."""
+        return self.connect_timeout + 6 * self.read_timeout
+
 
 @dataclass(frozen=True, slots=True)
 class TopicSettings:
@@ -185,7 +192,8 @@ class WatchSettings:
     feeds were imported together is not sent `workers` requests at a time."""
     batch: int = 200
     lease: float = 300.0
-    """How long a claimed feed stays reserved for the daemon that claimed it (crashed daemons' leases expire)."""
+    """How long a claimed feed stays reserved for the daemon that claimed it (crashed daemons' leases expire);
+    left out of the config, this or `HttpSettings.longest_fetch`, whichever is longer."""
     retro_days: float = 30.0
     retention_days: float = 90.0
     match_retention_days: float = 0.0

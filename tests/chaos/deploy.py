@@ -109,7 +109,7 @@ interval = 1
 [watch]
 interval = "5m"
 workers = 8
-lease = 2
+lease = "14s"  # (the floor at these timeouts, one fetch at its deadlines: a killed daemon's feeds wait that long)
 
 [daemon]
 watch_tick = 1
