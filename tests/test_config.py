@@ -1074,6 +1074,20 @@ def test_the_lock_wait_defaults_to_five_minutes(tmp_path):
             "is a share of a release's term weight: between 0 and 1, got 34; did you mean 0.34 (34%)?",
         ),
         ("[watch.related]\nmin_score = 1.5\n", "watch.related.min_score", "between 0 and 1, got 1.5"),
+        # TOML's nan and inf, or a number of days no date can reach back to, were taken, and crashed every watch
+        # run or housekeeping (a NaN bar, an OverflowError in `now - timedelta(days=...)`).
+        ("[watch.related]\nmin_score = nan\n", "watch.related.min_score", "must be a positive number, got nan"),
+        ("[watch]\nretro_days = inf\n", "watch.retro_days", "must be a positive number, got inf"),
+        ("[watch]\nretention_days = nan\n", "watch.retention_days", "must be a positive number, got nan"),
+        ("[watch]\nretro_days = 1e6\n", "watch.retro_days", "must be at most 36500 days, got 1e+06"),
+        ("[watch.related]\nwindow_days = 1e7\n", "watch.related.window_days", "must be at most 366 days, got 1e+07"),
+        (
+            "[watch]\nmatch_retention_days = 1e8\n",
+            "watch.match_retention_days",
+            "at most 36500 days (0: kept for ever)",
+        ),
+        ("[daemon]\nledger_retention_days = 1e9\n", "daemon.ledger_retention_days", "must be at most 36500 days"),
+        ("[alerts]\nretention_days = 1e12\n", "alerts.retention_days", "must be at most 36500 days"),
     ],
 )
 def test_a_lease_timeout_or_size_outside_its_bounds_is_refused_at_its_key_and_line(tmp_path, toml, key, message):

@@ -147,10 +147,16 @@ class _Reader:
             self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__} {v!r}{_quoting(key, v, kind)}")
         return v
 
-    def positive(self, t: dict[str, Any], key: KeyPath, default: float) -> float:
+    def positive(
+        self, t: dict[str, Any], key: KeyPath, default: float, *, ceiling: float | None = None, unit: str = ""
+    ) -> float:
+        """A number above zero, and finite: TOML's `nan` and `inf` are numbers too, and no bar or date can be
+        worked out from them. At most `ceiling` when given (`unit`: what it counts, shown after it)."""
         v = t.get(str(key[-1]), default)
-        if isinstance(v, bool) or not isinstance(v, int | float) or v <= 0:
+        if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
             self.fail(key, f"must be a positive number, got {v!r}{_quoting(key, v, float)}")
+        if ceiling is not None and v > ceiling:
+            self.fail(key, f"must be at most {ceiling:g}{unit}, got {v:g}")
         return float(v)
 
     def count(self, t: dict[str, Any], key: KeyPath, default: int) -> int:

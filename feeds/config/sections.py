@@ -71,6 +71,11 @@ Its floor is one fetch at its deadlines (`HttpSettings.longest_fetch`): the leas
 the thread that waits on the fetches (feeds.watch.poll.Leases), and a renewal that fails (the database busy or
 briefly away) must not hand a feed being fetched to another daemon; nor `lease = 5`, meant as minutes."""
 _SMTP_TIMEOUT = (1.0, 5 * _MINUTE)
+_MOST_DAYS = 36500.0
+"""A number of days kept or looked back at most (100 years): longer is a typo, and past about 700,000 no date can
+reach back that far (`now - timedelta(days=...)` fails, in every watch run or housekeeping)."""
+_WINDOW_DAYS = 366.0
+"""`watch.related.window_days` at most: each release in the window is matched against every item polled."""
 _KIB, _GIB = 1024, 1024**3
 _SIZE_BOUNDS: dict[str, tuple[int, int]] = {
     # (a feed of a few items is tens of KiB; every body fetched, up to 2 x workers + 4 per CPU, is held in memory)
@@ -415,7 +420,7 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
     r.only(rel_t, rk, KEYS["[watch.related]"])
     rd = RelatedSettings()
     related = RelatedSettings(
-        window_days=r.positive(rel_t, (*rk, "window_days"), rd.window_days),
+        window_days=r.positive(rel_t, (*rk, "window_days"), rd.window_days, ceiling=_WINDOW_DAYS, unit=" days"),
         min_score=r.positive(rel_t, (*rk, "min_score"), rd.min_score),
         min_terms=r.count(rel_t, (*rk, "min_terms"), rd.min_terms),
         pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), rd.pickup_tokens),
@@ -485,8 +490,8 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
         except RuleError as e:
             r.fail((*kk, "query"), str(e))
         keywords.append(KeywordSetting(name=name, query=query))
-    retro_days = r.positive(t, (*k, "retro_days"), defaults.retro_days)
-    retention_days = r.positive(t, (*k, "retention_days"), defaults.retention_days)
+    retro_days = r.positive(t, (*k, "retro_days"), defaults.retro_days, ceiling=_MOST_DAYS, unit=" days")
+    retention_days = r.positive(t, (*k, "retention_days"), defaults.retention_days, ceiling=_MOST_DAYS, unit=" days")
     # A match pruned while its item may still be matched again (kept, or within the windows of retro matching)
     # would come back as new: in the feeds, and as an alert.
     again = "a match pruned sooner could be found again, as new"
@@ -599,6 +604,8 @@ def _days_kept(r: _Reader, t: dict[str, Any], key: KeyPath, default: float, floo
         r.fail(key, f"must be a number of days (0: kept for ever), got {v!r}{_quoting(key, v, float)}")
     if v == 0:
         return 0.0
+    if v > _MOST_DAYS:
+        r.fail(key, f"must be at most {_MOST_DAYS:g} days (0: kept for ever), got {v:g}")
     need, why = max(((days, name) for name, days in floors.items()), default=(1.0, ""))
     if v < max(need, 1.0):
         because = f" ({why})" if why else ""
