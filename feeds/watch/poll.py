@@ -291,20 +291,18 @@ R = TypeVar("R")
 
 def host_wait(http: HttpSettings) -> timedelta:
     """How long a feed of a round of due feeds may wait for its host (`watch.per_host`) before it is left for the
-    next round: about the longest one fetch may take, the connect timeout, then the deadlines for the status line
-    and headers and for the body, twice the read timeout each (2 min 10 s by default).
+    next round: the longest one fetch may take (`HttpSettings.longest_fetch`, the same bound `watch.lease` may not
+    go under: 3 min 10 s by default).
 
     Derived from the fetch timeouts, as they are what a slow host costs: a feed still waiting then has seen its
     host's `per_host` slots busy for as long as the slowest single answer we accept, so the host is slow, not
     merely busy with a few quick feeds (50 feeds answering in 3 s each, 2 at a time, are all fetched). Its
     fetches under way end at most one such fetch later (they are finished, not cut off), and so does the round,
-    unless other hosts keep it going: about 4 min 20 s by default, against ~25 min for 50 feeds at the header
-    deadline, 2 at a time. With the daemon's next tick 30 s later, that stays within the
-    5-minute floor of an interval and the default `watch.lease`, so a feed of another site is late by less than
-    one check; and the slow site's remaining feeds are taken first at that tick, so they are not late for long
-    either. No setting of its own: a longer read timeout, which says slow answers are to be waited for, makes
-    it longer with them."""
-    return timedelta(seconds=http.connect_timeout + 4 * http.read_timeout)
+    unless other hosts keep it going: about 6 min 20 s at the very worst by default, against ~25 min for 50 feeds
+    at the header deadline, 2 at a time; the slow site's remaining feeds are taken first at the next tick, so
+    they are not late for long either. No setting of its own: a longer read timeout, which says slow answers are
+    to be waited for, makes it longer with them."""
+    return timedelta(seconds=http.longest_fetch)
 
 
 WAKE = 0.5
