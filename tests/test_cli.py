@@ -468,9 +468,13 @@ def test_alert_commands_take_a_destination_by_the_name_the_config_gives_it(confi
     )
 
 
-def test_alerts_retry_does_not_queue_what_no_configured_destination_would_send(config):
-    """Deliveries of a destination taken out of the config (or renamed) are never sent again: `alerts retry` used
-    to put them back in the queue all the same, say so, and leave them pending for ever in `alerts log`."""
+_OLD_HOOK = '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n'
+_NEW_HOOK = '\n[[alerts.webhooks]]\nname = "new"\nurl = "https://hooks.example.org/y"\n'
+
+
+def _a_delivery_then_its_destination_renamed(config: Path, *, failed: bool) -> str:
+    """Webhook `old` configured with one match queued for it (`failed`: tried once and refused; else due
+    tomorrow), then the config's webhook renamed `new`. Returns the config as it was before any webhook."""
     from datetime import timedelta
 
     from feeds.app import make_app
@@ -479,18 +483,27 @@ def test_alerts_retry_does_not_queue_what_no_configured_destination_would_send(c
     from tests.alerts_helpers import add_keyword_matches
 
     base = config.read_text()
-    config.write_text(base + '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n')
+    config.write_text(base + _OLD_HOOK)
     assert run(config, "alerts", "run").exit_code == 0  # registers webhook:old
     app = make_app(load_settings(config, environ={}))
     now = app.clock()
     add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=now)
     (match,) = app.store.matches()
-    app.store.enqueue_deliveries("webhook:old", [NewDelivery(match.id, "k" * 32, now)], now)
-    (due,) = app.store.claim_deliveries("webhook:old", now, limit=1, owner="t", lease=timedelta(minutes=1))
-    failed = AttemptRecord(due.delivery.id, "failed", 1, None, "400", "refused", None)
-    app.store.record_attempts([failed], now, owner="t")
+    due = now if failed else now + timedelta(days=1)
+    app.store.enqueue_deliveries("webhook:old", [NewDelivery(match.id, "k" * 32, due)], now)
+    if failed:
+        (claimed,) = app.store.claim_deliveries("webhook:old", now, limit=1, owner="t", lease=timedelta(minutes=1))
+        refused = AttemptRecord(claimed.delivery.id, "failed", 1, None, "400", "refused", None)
+        app.store.record_attempts([refused], now, owner="t")
     app.close()
-    config.write_text(base + '\n[[alerts.webhooks]]\nname = "new"\nurl = "https://hooks.example.org/y"\n')
+    config.write_text(base + _NEW_HOOK)
+    return base
+
+
+def test_alerts_retry_does_not_queue_what_no_configured_destination_would_send(config):
+    """Deliveries of a destination taken out of the config (or renamed) are never sent again: `alerts retry` used
+    to put them back in the queue all the same, say so, and leave them pending for ever in `alerts log`."""
+    _a_delivery_then_its_destination_renamed(config, failed=True)
 
     every = run(config, "alerts", "retry")
     assert every.exit_code == 0 and "0 failed deliveries queued again" in every.output
@@ -503,23 +516,7 @@ def test_a_destination_taken_out_of_the_config_shows_its_waiting_deliveries_canc
     """They used to stay "pending" in `alerts log` for ever, sent by nothing; now the next `alerts run` cancels
     them, says so, and `alerts log` gives the reason; `alerts retry --cancelled` queues them again once the
     destination is back in the config."""
-    from datetime import timedelta
-
-    from feeds.app import make_app
-    from feeds.config import load_settings
-    from feeds.store.alerts import NewDelivery
-    from tests.alerts_helpers import add_keyword_matches
-
-    base = config.read_text()
-    config.write_text(base + '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n')
-    assert run(config, "alerts", "run").exit_code == 0  # registers webhook:old
-    app = make_app(load_settings(config, environ={}))
-    now = app.clock()
-    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=now)
-    (match,) = app.store.matches()
-    app.store.enqueue_deliveries("webhook:old", [NewDelivery(match.id, "k" * 32, now + timedelta(days=1))], now)
-    app.close()
-    config.write_text(base + '\n[[alerts.webhooks]]\nname = "new"\nurl = "https://hooks.example.org/y"\n')
+    base = _a_delivery_then_its_destination_renamed(config, failed=False)
 
     ran = run(config, "alerts", "run")
     assert ran.exit_code == 0 and "webhook:old: 1 pending deliveries cancelled (no longer configured" in ran.output
@@ -530,7 +527,7 @@ def test_a_destination_taken_out_of_the_config_shows_its_waiting_deliveries_canc
     named = run(config, "alerts", "retry", "--cancelled", "webhook:old")
     assert named.exit_code == 1 and "its cancelled deliveries cannot be sent" in named.output
 
-    config.write_text(base + '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n')
+    config.write_text(base + _OLD_HOOK)
     assert "0 failed deliveries queued again" in run(config, "alerts", "retry", "old").output
     assert "1 cancelled deliveries queued again" in run(config, "alerts", "retry", "--cancelled", "old").output
     assert "pending  webhook:old" in run(config, "alerts", "log").output
