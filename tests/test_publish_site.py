@@ -112,6 +112,17 @@ def tree_bytes(out: Path) -> dict[str, bytes]:
     return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
 
 
+def assert_unchanged_again_and_from_scratch(site: Site) -> None:
+    """Publishing again writes nothing, and publishing from scratch (no out/, no record of the last publish) gives
+    the same bytes: what the store holds decides the output, whatever was written before."""
+    assert site.publish().changed == []
+    kept = tree_bytes(site.out)
+    shutil.rmtree(site.out)
+    (site.settings.paths.state / STATE_FILE).unlink()
+    site.publish()
+    assert tree_bytes(site.out) == kept, "the same bytes from scratch"
+
+
 def mtimes(out: Path) -> dict[str, int]:
     return {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
 
@@ -508,13 +519,7 @@ def test_a_custom_feed_takes_a_topic_by_any_spelling_that_shares_its_page(make_s
 
 
 def test_publishing_again_from_scratch_gives_the_same_bytes(site: Site) -> None:
-    first = tree_bytes(site.out)
-    for f in site.out.rglob("*"):
-        if f.is_file():
-            f.unlink()
-    (site.settings.paths.state / STATE_FILE).unlink()
-    site.publish()
-    assert tree_bytes(site.out) == first
+    assert_unchanged_again_and_from_scratch(site)
 
 
 def test_another_process_in_another_time_zone_gives_the_same_bytes(site: Site, tmp_path: Path) -> None:
@@ -638,12 +643,7 @@ def test_a_topic_that_loses_its_last_release_keeps_its_feeds_and_page_empty(site
     for listed in ("index.html", "feeds.opml"):
         assert "topics/ukraine/" not in (site.out / listed).read_text(encoding="utf-8"), listed
 
-    assert site.publish().changed == []
-    kept = tree_bytes(site.out)
-    shutil.rmtree(site.out)
-    (site.settings.paths.state / STATE_FILE).unlink()
-    site.publish()
-    assert tree_bytes(site.out) == kept, "the same bytes from scratch"
+    assert_unchanged_again_and_from_scratch(site)
 
     site.drop("kilo", "Sanctions eased", ["Ukraine"], "2026-11-21T09:00:00Z")
     site.ingest()
@@ -675,12 +675,7 @@ def test_a_topic_feeds_updated_never_goes_back_when_it_loses_its_newest_release(
     assert "topics/iran/atom.xml" in report.written
     assert [e.title for e in parse_ok(iran / "atom.xml").entries] == ["Ministers agree a grain corridor"]
     assert updated() == ("2026-11-04T11:15:00Z", "Wed, 04 Nov 2026 11:15:00 +0000")
-    assert site.publish().changed == []
-    kept = tree_bytes(site.out)
-    shutil.rmtree(site.out)
-    (site.settings.paths.state / STATE_FILE).unlink()
-    site.publish()
-    assert tree_bytes(site.out) == kept, "the same bytes from scratch"
+    assert_unchanged_again_and_from_scratch(site)
 
     site.drop("lima", "Talks resume", ["Iran"], "2026-11-10T08:00:00Z")  # newer than the mark: it moves on
     site.ingest()
@@ -1314,12 +1309,7 @@ def test_an_organisation_that_loses_its_last_release_keeps_its_feed_as_does_the_
     for listed in ("index.html", "feeds.opml", f"releases/{release.slug}/index.html"):
         assert "organisations/" not in (site.out / listed).read_text(encoding="utf-8"), listed
 
-    assert site.publish().changed == []
-    kept = tree_bytes(site.out)
-    shutil.rmtree(site.out)
-    (site.settings.paths.state / STATE_FILE).unlink()
-    site.publish()
-    assert tree_bytes(site.out) == kept, "the same bytes from scratch"
+    assert_unchanged_again_and_from_scratch(site)
 
     site.drop("c", "Consular fees", [], "2026-11-21T09:00:00Z", organisation="Foreign Office")
     site.ingest()
