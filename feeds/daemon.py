@@ -349,7 +349,9 @@ class Daemon:
             # trigger us: seen here, at the next watch tick, rather than at the next periodic publish.
             self.trigger_publish()
             self.trigger_alerts()
-        if not report.outcomes and not report.retro_matches and not report.retro_removed and not report.left:
+        # Nothing due (most ticks): nothing to say. A round stopped (SIGTERM) before it checked anything still
+        # says how many feeds it gave back, as one stopped midway does.
+        if not (report.outcomes or report.retro_matches or report.retro_removed or report.left or report.given_back):
             return ""
         return report.summary()
 

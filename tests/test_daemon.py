@@ -766,6 +766,35 @@ def test_sigterm_during_a_watch_round_starts_no_new_fetch_and_gives_back_the_fee
         daemon.app.close()
 
 
+def test_a_watch_round_stopped_before_it_checked_anything_still_says_what_it_gave_back(
+    make_settings, clock, httpserver, caplog
+):
+    """A SIGTERM that comes as a round claims its feeds: nothing is checked, every feed is given back, and the log
+    says so (the summary was empty, as for a round with nothing due, so the feeds handed back went unreported)."""
+    from feeds.watch.manage import add_feed
+
+    settings = make_settings('\n[http]\nallow = ["127.0.0.1", "localhost"]\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        for n in range(2):
+            add_feed(daemon.app, httpserver.url_for(f"/f{n}.xml"))
+
+        def stopped_as_it_starts(app):
+            daemon.stop_event.set()  # as `on_term` does, once the round has begun (`_run_job` checked it)
+            return daemon.job_watch(app)
+
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            daemon._run_job("watch", stopped_as_it_starts)
+        said = "0 feeds checked, 0 failed, 0 new items, 0 new matches; stopped: 2 feeds given back unchecked"
+        assert daemon.state.job("watch").last_summary == said
+        assert f"watch: {said}" in [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+        assert httpserver.log == [], "nothing fetched"
+        lease = timedelta(seconds=settings.watch.lease)
+        assert len(daemon.app.store.claim_due(clock(), limit=10, owner="other:1", lease=lease)) == 2
+    finally:
+        daemon.app.close()
+
+
 def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_needs_a_restart(
     make_settings, clock, caplog
 ):
