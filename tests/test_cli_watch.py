@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -81,6 +82,28 @@ def test_watch_keywords_and_matches_commands(config, httpserver, tmp_path):
         in run(config, "watch", "remove", "https://nope.example/x").output
     )
     assert json.loads(run(config, "watch", "list", "--json").stdout) == []
+
+
+def test_watch_poll_json_says_how_many_feeds_were_given_back_and_left_for_the_next_round(
+    config, httpserver, monkeypatch
+):
+    """`given_back` beside `left_for_next_round`: the feeds a round claimed and handed back unchecked because it was
+    asked to stop (a stop the round sees as the daemon's SIGTERM does), due as before."""
+    from feeds.watch import poll
+
+    for n in range(2):
+        httpserver.expect_request(f"/f{n}.xml").respond_with_data(RSS, content_type="application/rss+xml")
+        assert run(config, "watch", "add", httpserver.url_for(f"/f{n}.xml")).exit_code == 0
+    real, stop = poll.run_watch, threading.Event()
+    monkeypatch.setattr(poll, "run_watch", lambda app, **kw: real(app, stop=stop, **kw))
+    stop.set()
+    asked = len(httpserver.log)  # (`watch add` fetched each once)
+    stopped = json.loads(run(config, "watch", "poll", "--json").stdout)
+    assert (stopped["feeds"], stopped["given_back"], stopped["left_for_next_round"]) == ([], 2, {})
+    assert len(httpserver.log) == asked, "nothing fetched"
+    stop.clear()
+    polled = json.loads(run(config, "watch", "poll", "--json").stdout)  # given back: due as before
+    assert (len(polled["feeds"]), polled["given_back"], polled["left_for_next_round"]) == (2, 0, {})
 
 
 def test_watch_discover_finds_alternate_links(config, httpserver):

@@ -341,6 +341,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "removed_matches": report.removed_matches,
                 "failed": report.failed,
                 "left_for_next_round": report.left,
+                "given_back": report.given_back,
                 "skipped": [
                     {"feed_id": f.id, "url": f.url, "reason": "being checked by another process right now"}
                     for f in busy
