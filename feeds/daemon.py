@@ -384,7 +384,16 @@ class Daemon:
                 self.trigger_publish()
                 return SKIPPED + f"the publish lock is held{_BY_WHOM} (tried again shortly)"
             marker = _changes(app)
+            known = app.store.published_feeds().keys()
             report = run_publish(app)
+            # A publish records the feeds it puts out for the first time, which changes the marker's last part: it
+            # is read again afterwards (or each new topic's publish set off another), unless a feed was forgotten
+            # meanwhile (`feeds topics forget` only deletes, a publish only adds), which this publish may still
+            # have planned: the marker as it was makes the next watch tick publish again. (The state is read before
+            # the keys: a forget between the two shows in the keys.)
+            seen = app.store.published_feeds_state()
+            if not known - app.store.published_feeds().keys():
+                marker = (*marker[:-1], seen)
         self._published = marker
         if report.held_until is not None:  # an embargo lifts then: publish at that moment, not up to an interval late
             wait = (report.held_until - app.clock()).total_seconds()
@@ -918,10 +927,16 @@ def _files_in_folders(settings: Settings) -> tuple[dict[str, set[str]], set[str]
 
 
 def _changes(app: App) -> tuple[object, ...]:
-    """What a publish shows changes when this changes: the newest release stored, the newest match, and the rules
-    (a rule added, changed or removed changes its feed and may remove matches). Read at every watch tick, so
-    indexed lookups and the small rules table (a count of the matches would scan the table)."""
-    return (app.store.last_release_stored(), app.store.latest_match_id(), app.store.rules_state())
+    """What a publish shows changes when this changes: the newest release stored, the newest match, the rules (a
+    rule added, changed or removed changes its feed and may remove matches), and, last, the feeds published so far
+    (one forgotten by `feeds topics forget` is removed from out/). Read at every watch tick, so indexed lookups and
+    small tables (a count of the matches would scan the table)."""
+    return (
+        app.store.last_release_stored(),
+        app.store.latest_match_id(),
+        app.store.rules_state(),
+        app.store.published_feeds_state(),
+    )
 
 
 def _stamp(value: datetime | None) -> str | None:

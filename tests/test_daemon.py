@@ -736,6 +736,71 @@ def test_a_change_stored_by_another_process_is_published_at_the_next_watch_tick(
         daemon.app.close()
 
 
+def test_a_topic_forgotten_by_another_process_is_removed_at_the_next_watch_tick(
+    make_settings, clock, tmp_path, monkeypatch
+):
+    """`feeds topics forget` in a shell while the daemon runs deletes a row of `published_feeds`, which the daemon's
+    look for changes did not see: the topic's files stayed until the periodic publish. Now the next tick publishes,
+    also when the topic was forgotten while a publish ran; a publish that records a new topic does not set off
+    another."""
+    import feeds.publish
+    from feeds.ingest import ingest_paths
+    from feeds.publish.retire import forget_feed
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    triggered: list[int] = []
+    daemon.trigger_publish = lambda: triggered.append(1)  # type: ignore[method-assign]
+    out = settings.paths.out
+
+    def store(key: str, topic: str) -> None:
+        src = tmp_path / f"{key}-{topic}.json"
+        fields = {"title": f"Port talks {key}", "body": "Text.", "published": "2026-11-27T10:00Z", "source_key": key}
+        src.write_text(json.dumps({**fields, "topics": [topic]}), encoding="utf-8")
+        ingest_paths(daemon.app, [src])  # as another process would
+
+    try:
+        store("a", "Irn")
+        store("b", "Trade")
+        daemon.job_publish(daemon.app)  # (records the topics irn and trade, first published)
+        daemon.job_watch(daemon.app)
+        assert triggered == [], "a publish that records new topics does not set off another"
+        assert (out / "topics/irn/atom.xml").is_file()
+        store("a", "Iran")
+        store("b", "Iran")
+        daemon.job_publish(daemon.app)
+        daemon.job_watch(daemon.app)
+        assert triggered == [] and (out / "topics/irn/atom.xml").is_file(), "kept, empty, until forgotten"
+
+        forget_feed(daemon.app, "topic", "irn")
+        daemon.job_watch(daemon.app)
+        assert triggered == [1], "forgotten: publish now"
+        daemon.job_publish(daemon.app)
+        assert not (out / "topics/irn").exists() and (out / "topics/iran/atom.xml").is_file()
+        daemon.job_watch(daemon.app)
+        assert triggered == [1], "published: quiet again"
+
+        real = feeds.publish.run_publish
+
+        def forgotten_meanwhile(app, **kw):
+            report = real(app, **kw)  # (it read the published feeds, trade among them, before the forget)
+            forget_feed(app, "topic", "trade")
+            return report
+
+        monkeypatch.setattr(feeds.publish, "run_publish", forgotten_meanwhile)
+        daemon.job_publish(daemon.app)
+        monkeypatch.setattr(feeds.publish, "run_publish", real)
+        assert (out / "topics/trade/atom.xml").is_file()
+        daemon.job_watch(daemon.app)
+        assert triggered == [1, 1], "forgotten while a publish ran: publish again"
+        daemon.job_publish(daemon.app)
+        assert not (out / "topics/trade").exists()
+        daemon.job_watch(daemon.app)
+        assert triggered == [1, 1]
+    finally:
+        daemon.app.close()
+
+
 def test_sigterm_during_a_watch_round_starts_no_new_fetch_and_gives_back_the_feeds_not_polled(
     make_settings, clock, httpserver, monkeypatch
 ):

@@ -291,6 +291,21 @@ def test_a_published_feed_is_forgotten_by_its_key_and_only_that_one(store):
     assert store.forget_published_feed("topic:irn") is False
 
 
+def test_the_published_feeds_state_changes_when_a_feed_is_added_or_forgotten_not_when_one_moves_on(store):
+    """What a daemon compares at each watch tick to publish once a feed is forgotten (`feeds topics forget`)."""
+    assert store.published_feeds_state() == (0, None)
+    later = NOW + timedelta(hours=1)
+    store.keep_published_feeds({k: PublishedFeed(k, NOW, None) for k in ("main", "topic:irn")}, NOW)
+    assert store.published_feeds_state() == (2, NOW)
+    store.keep_published_feeds({"main": PublishedFeed("main", later, None)}, later)  # moved on: the same
+    assert store.published_feeds_state() == (2, NOW)
+    store.forget_published_feed("topic:irn")
+    store.keep_published_feeds({"topic:iran": PublishedFeed("topic:iran", later, "Iran")}, later)
+    assert store.published_feeds_state() == (2, later), "one forgotten and one added: not the same"
+    store.forget_published_feed("topic:iran")
+    assert store.published_feeds_state() == (1, NOW)
+
+
 def test_migration_19_adds_the_published_feeds_to_an_older_database(store):
     with store.engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE published_feeds")

@@ -121,7 +121,7 @@ def _forget(ctx: Context, kind: Kind, slug: str, as_json: bool) -> None:
     what = "feeds and page" if kind == "topic" else "feeds"
     ctx.say(
         f"forgot the {kind} {gone.name} ({gone.path}): its {what} are removed from out/ by the next publish "
-        "(`feeds publish`, or the daemon's own)"
+        "(`feeds publish`, or a running daemon's, at its next watch tick)"
     )
 
 

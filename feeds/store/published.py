@@ -31,6 +31,15 @@ class PublishedFeedsMixin:
             rows = conn.execute(sa.select(PF.c.key, PF.c.updated, PF.c.name).order_by(PF.c.key)).all()
         return {key: PublishedFeed(key, updated, name) for key, updated, name in rows}
 
+    def published_feeds_state(self) -> tuple[int, datetime | None]:
+        """(how many feeds are recorded, when the newest was first published): changes whenever one is added or
+        forgotten (both at once too: the one added is the newest), not when a publish moves one on. A daemon reads
+        it at every watch tick, to publish once a feed is forgotten (`feeds topics forget`)."""
+        q = sa.select(sa.func.count(), sa.func.max(PF.c.first_published))
+        with self.engine.connect() as conn:
+            count, newest = conn.execute(q).one()
+        return int(count), newest
+
     def keep_published_feeds(self, feeds: Mapping[str, PublishedFeed], now: datetime) -> int:
         """Record what a publish put out: a feed's `updated` only ever moves forward (a lower one, from a daemon
         that read the store before another published, is ignored); its name is replaced unless the new record has
