@@ -36,7 +36,7 @@ from feeds.app import App, make_app
 from feeds.clock import Clock, rfc3339, utc_now
 from feeds.config import FolderSource, Settings, load_settings, shown_interval
 from feeds.errors import FeedsError, IngestError
-from feeds.logs import one_line
+from feeds.logs import Reminders, one_line
 from feeds.status import WORKERS_SHOWN
 from feeds.store import error_text
 
@@ -89,8 +89,6 @@ class JobState:
     """When the first of the failed runs since the last run that did not fail finished (None while not failing)."""
     failed_in_a_row: int = 0
     """Failed runs since the last run that did not fail."""
-    logged: tuple[str, datetime] | None = None
-    """The failure last logged as an error in this run of failures, and when (`_log_failure`)."""
 
 
 SKIPPED = "skipped: "
@@ -173,6 +171,13 @@ class Daemon:
         self.stop_event = threading.Event()
         self._busy = threading.Condition()
         self._heartbeat_error: str | None = None  # why the last heartbeat could not be recorded (logged once)
+        self._failures_said = Reminders(REPEAT_LOG_EVERY)
+        """Each job's failure logged as an error in its run of failures, and when (`_log_failure`)."""
+        from feeds.alerts import UNKNOWN_RULES_REMINDED
+
+        self._alerts_said = Reminders(UNKNOWN_RULES_REMINDED)
+        """The alert destinations' problems with the config that every alerts run meets again (a rule that does
+        not exist): said at the start, at a reload, then once a day while they last (`run_alerts`)."""
         self._running: list[str] = []
         """The jobs running now, by name (a job may run twice at once: see `_soon`)."""
         self._scheduler: BackgroundScheduler | None = None
@@ -222,7 +227,8 @@ class Daemon:
             if state.last_ok and not state.last_summary.startswith(SKIPPED):
                 state.last_succeeded = state.last_finished
             if state.last_ok:
-                state.failing_since, state.failed_in_a_row, state.logged = None, 0, None
+                state.failing_since, state.failed_in_a_row = None, 0
+                self._failures_said.forget(state.name)
             elif state.failing_since is None:
                 state.failing_since = state.last_finished
             self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
@@ -243,16 +249,14 @@ class Daemon:
         state.failed_in_a_row += 1
         state.last_ok, state.last_error = False, error
         where = {"job": name}
-        said = state.logged
-        if said is None or said[0] != error:
-            state.logged = (error, now)
+        said = self._failures_said.due(name, error, now)
+        if said == "first":
             if unexpected:
                 log.exception("%s failed unexpectedly: %s", name, error, extra=where)
             else:
                 log.error("%s failed: %s", name, error, extra=where)
-        elif now - said[1] >= REPEAT_LOG_EVERY:
-            state.logged = (error, now)
-            since = state.failing_since or said[1]
+        elif said == "again":
+            since = state.failing_since or self._failures_said.since(name) or now
             log.error(
                 "%s still failing: %s (%d failed runs since %s UTC)",
                 name,
@@ -417,7 +421,7 @@ class Daemon:
     def job_alerts(self, app: App) -> str:
         from feeds.alerts import run_alerts
 
-        report = run_alerts(app, owner=self.worker)
+        report = run_alerts(app, owner=self.worker, reminders=self._alerts_said)
         if not (report.queued or report.sent or report.failed or report.retrying):
             return ""
         return f"{report.queued} queued, {report.sent} sent, {report.retrying} retrying, {report.failed} failed"
@@ -731,10 +735,24 @@ class Daemon:
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._schedule()
+        self._alerts_said.forget()  # a reload says the config's problems again, at once
         if imported:
             self.health.record_job("reload", True, self.clock())
             log.info("config reloaded from %s %s", self.config_path, self._reloaded)
+            self._check_alert_rules()
         return imported
+
+    def _check_alert_rules(self) -> None:
+        """Say at a reload, rather than at the next alerts run, which rules the alert destinations name that do not
+        exist (the reload may have brought the rule or the typo). A database that refuses now is the next alerts
+        run's to report: it says them then."""
+        from feeds.alerts import warn_unknown_rules
+        from feeds.alerts.select import destinations_of
+
+        try:
+            warn_unknown_rules(self.app, destinations_of(self.app.settings.alerts), reminders=self._alerts_said)
+        except (sa.exc.OperationalError, FeedsError) as e:
+            log.debug("could not check the alert destinations' rules after the reload: %s", one_line(error_text(e)))
 
     def clock_step(self) -> float:
         """Seconds the wall clock moved other than time did since the last call: NTP stepping it, a virtual machine

@@ -2,6 +2,8 @@
 
 Stages log with `extra={"feed": id, "url": …, "release": id, "rule": name, "job": name}`; both formats show those
 fields, so every line about a feed, release or rule carries its id. The worker identity is on every line.
+What a daemon meets at every run of a job (a failure that lasts, a config problem) it says once, then as a
+reminder now and then (`Reminders`), not at every run.
 """
 
 from __future__ import annotations
@@ -9,8 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 LogFormat = Literal["text", "json"]
@@ -77,6 +80,50 @@ def for_terminal(text: str) -> str:
 def for_json(text: str) -> str:
     """JSON text (from `json.dumps(..., ensure_ascii=False)`) with what drives a terminal escaped as `\\u…`."""
     return text.translate(_IN_JSON)
+
+
+class Reminders:
+    """What a long-running process has said about a lasting condition, and when: so that it says it once, then a
+    reminder every `every` while the condition lasts, rather than at every run of a job that meets it again (a
+    job failing every minute while the database is down; an alert destination naming a rule that does not exist).
+
+    Keyed by what the condition is about (a job, a destination); `text` is what is said of it: another text is
+    a new condition, said at once. `forget` a key when its condition ends, so that its return is said at once too.
+    A one-shot command keeps none: someone is reading what it says, every time. Jobs may run in threads of their
+    own, hence the lock."""
+
+    def __init__(self, every: timedelta):
+        self.every = every
+        self._said: dict[str, tuple[str, datetime, datetime]] = {}
+        """key → (the text, when it was first said, when it was last said)."""
+        self._lock = threading.Lock()
+
+    def due(self, key: str, text: str, now: datetime) -> Literal["first", "again"] | None:
+        """Whether to say `text` about `key` now: "first" (not said, or something else was), "again" (said, and
+        `every` has passed since), or None (said lately: the caller says it at debug level, if at all)."""
+        with self._lock:
+            said = self._said.get(key)
+            if said is None or said[0] != text:
+                self._said[key] = (text, now, now)
+                return "first"
+            if now - said[2] >= self.every:
+                self._said[key] = (text, said[1], now)
+                return "again"
+            return None
+
+    def since(self, key: str) -> datetime | None:
+        """When what is said about `key` now was first said."""
+        with self._lock:
+            said = self._said.get(key)
+            return said[1] if said is not None else None
+
+    def forget(self, key: str | None = None) -> None:
+        """The condition of `key` (or of every key: a reload) ended: the next `due` about it is "first"."""
+        with self._lock:
+            if key is None:
+                self._said.clear()
+            else:
+                self._said.pop(key, None)
 
 
 class CliFormatter(logging.Formatter):

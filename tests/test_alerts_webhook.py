@@ -276,6 +276,17 @@ def test_a_destination_naming_a_rule_that_does_not_exist_is_warned_about(setup, 
     assert "alert destination webhook:desk names no keyword rule called 'sanction'" in caplog.text
 
 
+def test_a_destination_naming_no_rule_is_warned_about_at_every_run_of_a_command(setup, clock, caplog):
+    """`feeds alerts run` from a shell (no reminders kept): someone is looking, so every run says it."""
+    app = setup(hook("desk", "https://hooks.example.org/x", rules='["sanction"]'))
+    with caplog.at_level("WARNING", logger="feeds.alerts"):
+        run_alerts(app)
+        clock.advance(timedelta(minutes=1))
+        run_alerts(app)
+    said = [r for r in caplog.records if "names no keyword rule called 'sanction'" in r.getMessage()]
+    assert len(said) == 2
+
+
 class Picky:
     """Answers `status` to the alert whose title holds "HUGE" and 200 to the others."""
 

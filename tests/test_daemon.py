@@ -1152,6 +1152,56 @@ def test_a_job_failing_the_same_way_run_after_run_is_logged_once_then_reminded_a
         daemon.app.close()
 
 
+def test_an_alert_destination_naming_no_rule_is_said_at_start_and_reload_then_once_a_day(make_settings, clock, caplog):
+    """A typo in a destination's `rules` was warned about at every alerts run, and the daemon runs them every
+    minute: a warning a minute for ever. Now it is said at the start and at every reload, then once a day while it
+    lasts (the runs between say it at debug level); fixed and broken again, it is said at once."""
+    from feeds.alerts import UNKNOWN_RULES_REMINDED
+
+    hook = '\n[alerts]\n[[alerts.webhooks]]\nname = "desk"\nurl = "https://hooks.example.org/x"\nrules = ["sanction"]\n'
+    settings = make_settings(hook)
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    warning = "alert destination webhook:desk names no keyword rule called 'sanction'"
+
+    def said(level: int = logging.WARNING) -> list[str]:
+        return [r.getMessage() for r in caplog.records if r.levelno == level and warning in r.getMessage()]
+
+    started = clock()
+    try:
+        daemon.app.store.add_rule("sanctions", "sanction*", origin="cli", now=clock())
+        with caplog.at_level(logging.DEBUG, logger="feeds.alerts"):
+            daemon._run_job("alerts", daemon.job_alerts)  # as `start` does
+            assert said() == [warning]
+            for _ in range(60):  # an hour of alerts runs
+                clock.advance(timedelta(minutes=1))
+                daemon._run_job("alerts", daemon.job_alerts)
+            assert said() == [warning], "once, not once a minute"
+            assert len(said(logging.DEBUG)) == 60, "the runs between say it at debug level"
+            assert timedelta(days=1) == UNKNOWN_RULES_REMINDED
+            while clock() - started < UNKNOWN_RULES_REMINDED:
+                clock.advance(timedelta(hours=1))
+                daemon._run_job("alerts", daemon.job_alerts)
+            assert said() == [warning, f"{warning} (still, since {started:%Y-%m-%d %H:%M} UTC)"], "a day later"
+            caplog.clear()
+            clock.advance(timedelta(minutes=1))
+            assert daemon.reload()
+            assert said() == [warning], "a reload says it at once"
+            clock.advance(timedelta(minutes=1))
+            daemon._run_job("alerts", daemon.job_alerts)
+            assert said() == [warning], "and the next run does not say it again"
+            caplog.clear()
+            daemon.app.store.add_rule("sanction", "sanction", origin="cli", now=clock())
+            daemon._run_job("alerts", daemon.job_alerts)
+            assert said(logging.DEBUG) == [] and said() == []
+            daemon.app.store.remove_rule("sanction")
+            clock.advance(timedelta(minutes=1))
+            daemon._run_job("alerts", daemon.job_alerts)
+            assert said() == [warning], "missing again: said at once, not a day after the last time"
+        assert daemon.state.job("alerts").last_ok
+    finally:
+        daemon.app.close()
+
+
 def test_a_drop_folder_moved_away_and_made_again_is_watched_again(make_settings, clock, caplog):
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)

@@ -58,6 +58,7 @@ from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
 from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
+from feeds.logs import Reminders
 from feeds.publish.spec import FEED_FILES
 from feeds.store.alerts import AttemptRecord, Delivery, DueDelivery, NewDelivery
 
@@ -72,12 +73,15 @@ LEASE = timedelta(minutes=15)
 HTTP/SMTP timeouts each), so `_send_each` renews the lease of the deliveries it has not sent yet every third of
 it: otherwise another runner would claim them once it expired and send them as well."""
 SEND_BATCH = 50
+UNKNOWN_RULES_REMINDED = timedelta(days=1)
+"""How often the daemon says again that a destination names a rule that does not exist, while it does
+(`warn_unknown_rules`): its alerts job meets it every minute, and a warning a minute buries the log."""
 DIGEST_LISTED = 500
 """The most matches a digest lists (the newest): it carries every match due, and says how many more it does not
 list, with a link to the site's matches feed, rather than become a message of megabytes that mail servers refuse
 (a typical limit is 10 to 25 MB; an entry takes about 1 kB in each of the two parts)."""
 
-__all__ = ["AlertReport", "DestinationOutcome", "run_alerts"]
+__all__ = ["AlertReport", "DestinationOutcome", "run_alerts", "warn_unknown_rules"]
 
 
 @dataclass
@@ -122,8 +126,10 @@ class AlertReport:
         return next(o for o in self.outcomes if o.destination == destination)
 
 
-def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
-    """Queue new matches for every configured destination, then send what is due (see the module docstring)."""
+def run_alerts(app: App, *, owner: str | None = None, reminders: Reminders | None = None) -> AlertReport:
+    """Queue new matches for every configured destination, then send what is due (see the module docstring).
+
+    `reminders`: the daemon's, which runs this every minute (`warn_unknown_rules`); a command passes none."""
     destinations = destinations_of(app.settings.alerts)
     report = AlertReport([DestinationOutcome(d.key) for d in destinations])
     now = app.clock()
@@ -134,11 +140,7 @@ def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
         return report
     owner = owner or worker_id()
     tz = app.settings.site.tz
-    rules = {r.name.casefold() for r in app.store.rules()}
-    for d in destinations:
-        unknown = [name for name in d.rules if name != "*" and name.casefold() not in rules]
-        if unknown:  # (the config cannot check: rules are added from the CLI too) a typo would never alert
-            log.warning("alert destination %s names no keyword rule called %s", d.key, ", ".join(map(repr, unknown)))
+    warn_unknown_rules(app, destinations, reminders=reminders)
     registered = app.store.register_destinations([d.key for d in destinations], now)
     for d, out in zip(destinations, report.outcomes, strict=True):
         out.queued = _enqueue(app.store, d, since=max(registered[d.key], now - ENQUEUE_WINDOW), now=now, tz=tz)
@@ -158,6 +160,33 @@ def run_alerts(app: App, *, owner: str | None = None) -> AlertReport:
         if session is not None and session is not app.session:
             session.close()
     return report
+
+
+def warn_unknown_rules(app: App, destinations: Sequence[Destination], *, reminders: Reminders | None = None) -> None:
+    """Warn of each destination whose `rules` names a keyword rule the store does not have: a typo would never
+    alert. (The config cannot check it: rules are added and removed from the CLI too.)
+
+    Without `reminders` (a command run from a shell: someone is reading) it is said every time. With them (the
+    daemon, whose alerts job runs every minute) it is said once, then once every `UNKNOWN_RULES_REMINDED` while
+    it lasts, and at debug level in between; the daemon forgets them at a reload, which says it again at once."""
+    rules = {r.name.casefold() for r in app.store.rules()}
+    now = app.clock()
+    for d in destinations:
+        unknown = [name for name in d.rules if name != "*" and name.casefold() not in rules]
+        if not unknown:
+            if reminders is not None:
+                reminders.forget(d.key)  # fixed: if it comes back, it is said at once
+            continue
+        text = f"alert destination {d.key} names no keyword rule called {', '.join(map(repr, unknown))}"
+        said = "first" if reminders is None else reminders.due(d.key, text, now)
+        where = {"destination": d.key}
+        if said == "first":
+            log.warning("%s", text, extra=where)
+        elif said == "again" and reminders is not None:
+            since = reminders.since(d.key) or now
+            log.warning("%s (still, since %s UTC)", text, f"{since:%Y-%m-%d %H:%M}", extra=where)
+        else:
+            log.debug("%s", text, extra=where)
 
 
 def _enqueue(store: Store, d: Destination, *, since: datetime, now: datetime, tz: tzinfo) -> int:
