@@ -318,6 +318,25 @@ def test_a_message_the_mail_server_refuses_for_good_fails_at_once_and_holds_back
     assert any("refused" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
 
 
+def test_messages_the_mail_server_refuses_for_good_are_one_error_line_a_run(setup, clock, caplog):
+    """As a webhook's: each refused message's line is at debug level, and the run's one error line counts them."""
+    box = SpamFilter()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app = setup(smtp(controller.port) + email("now", "desk@example.org"))
+        add_keyword_matches(app.store, {f"c{i}": f"Online casino {i} fined over sanctions" for i in range(3)})
+        with caplog.at_level("DEBUG", logger="feeds.alerts"):
+            out = run_alerts(app).outcome("email:now")
+    finally:
+        controller.stop()
+    assert (out.sent, out.failed) == (0, 3)
+    (error,) = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert error.startswith("alert email:now: 3 messages refused for good (") and "554 5.7.1" in error
+    assert error.endswith("marked failed, not retried (`feeds alerts retry email:now` sends them again)")
+    assert sum("refused for good" in r.getMessage() for r in caplog.records if r.levelname == "DEBUG") == 3
+
+
 def test_a_digest_the_mail_server_refuses_for_good_fails_whole_and_the_next_one_goes_out(setup, clock):
     box = SpamFilter()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import logging
 import socket
 from datetime import timedelta
 
@@ -285,6 +286,66 @@ def test_a_destination_naming_no_rule_is_warned_about_at_every_run_of_a_command(
         run_alerts(app)
     said = [r for r in caplog.records if "names no keyword rule called 'sanction'" in r.getMessage()]
     assert len(said) == 2
+
+
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [
+        (401, "url and secret (a revoked or changed token?), then `feeds alerts retry webhook:desk` sends them"),
+        (403, "check the webhook's url and secret"),
+        (404, "check the webhook's url (a deleted hook?), then"),
+        (422, "not retried (`feeds alerts retry webhook:desk` sends them again)"),
+    ],
+)
+def test_a_receiver_refusing_every_message_is_one_error_line_a_run_with_each_at_debug(
+    setup, clock, httpserver, caplog, status, hint
+):
+    """A revoked token or a deleted hook answers 401/403/404 to every message: each failed at once with an error
+    line of its own, up to 50 a run, every run. One line a run and destination says how many, the answer and what
+    to check; each message's line is at debug level."""
+    httpserver.expect_request("/hook", method="POST").respond_with_data("no", status=status)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions item {i}" for i in range(7)})
+    with caplog.at_level("DEBUG", logger="feeds.alerts"):
+        out = run_alerts(app).outcome("webhook:desk")
+    assert (out.sent, out.failed, out.retrying, out.deferred) == (0, 7, 0, 0)
+    assert {d.status for d in app.store.deliveries()} == {"failed"}
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(errors) == 1, errors
+    (error,) = errors
+    assert error.startswith("alert webhook:desk: 7 messages refused for good (POST http://")
+    assert f"answered {status}" in error and "marked failed, not retried" in error and hint in error
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG and "for good" in r.getMessage()]
+    assert len(debug) == 7 and all(f"answered {status}" in line for line in debug)
+
+    caplog.clear()
+    clock.advance(timedelta(minutes=1))
+    add_keyword_matches(app.store, {"n1": "Sanctions later"})
+    with caplog.at_level("INFO", logger="feeds.alerts"):
+        run_alerts(app)
+    (error,) = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert error.startswith("alert webhook:desk: match ") and "refused for good" in error, "one message: named"
+
+
+def test_refusals_before_a_failure_that_ends_the_run_are_still_said_in_one_line(setup, clock, httpserver, caplog):
+    """The rest of a batch is given back after a failure to be retried (a 500): the messages refused before it are
+    still said, in the one line."""
+    calls = []
+
+    def answer(request: Request) -> Response:
+        calls.append(1)
+        return Response("no", status=403 if len(calls) <= 3 else 500)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(answer)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions item {i}" for i in range(6)})
+    with caplog.at_level("WARNING", logger="feeds.alerts"):
+        out = run_alerts(app).outcome("webhook:desk")
+    assert (out.failed, out.retrying, out.deferred) == (3, 1, 2)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2, lines
+    assert sum("3 messages refused for good" in line and "answered 403" in line for line in lines) == 1
+    assert sum("attempt 1 for match" in line and "answered 500" in line for line in lines) == 1
 
 
 class Picky:

@@ -13,12 +13,13 @@ it before anything is sent, so a slow or dead destination delays nobody's queue.
 not an exception: it is recorded on the delivery (attempts, last_error, next_attempt by exponential back-off) and
 the run goes on with the next destination; that destination's other claimed deliveries wait for a later run
 rather than each costing another timeout now. The log has one line per failed message, a digest's too (however
-many matches it carried; each match's line is at debug level). After `MAX_ATTEMPTS` a delivery is `failed`,
-logged, and kept in the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it back in the queue. A
-webhook message the receiver refuses for good (a 4xx other than 408/425/429: `webhook.refused_for_good`), or an
-email the mail server refuses for good after taking its recipients (a 5xx to its content: `Attempt.refused`),
-fails at its first attempt, and the run goes on with that destination's next message: retrying would only hold
-the others back.
+many matches it carried; each match's line is at debug level), but one line per run, destination and answer for
+the messages refused for good (`_log_refused`: a revoked token refuses every one). After `MAX_ATTEMPTS` a
+delivery is `failed`, logged, and kept in the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it
+back in the queue. A webhook message the receiver refuses for good (a 4xx other than 408/425/429:
+`webhook.refused_for_good`), or an email the mail server refuses for good after taking its recipients (a 5xx to
+its content: `Attempt.refused`), fails at its first attempt, and the run goes on with that destination's next
+message: retrying would only hold the others back.
 
 The pending deliveries of a destination taken out of the config (or renamed) are `cancelled` at the start of the
 run (`Store.cancel_deliveries`): nothing would ever send them. `feeds alerts retry --cancelled` queues them again
@@ -54,7 +55,7 @@ from feeds.alerts.select import (
     first_due,
     wants,
 )
-from feeds.alerts.webhook import post_webhook, refused_for_good
+from feeds.alerts.webhook import post_webhook, refusal_hint, refused_for_good
 from feeds.app import worker_id
 from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
@@ -270,22 +271,30 @@ def _send_each(
     claimed = store.claim_deliveries(d.key, now, limit=SEND_BATCH, owner=owner, lease=LEASE)
     renew_at = now + LEASE / 3
     lost: set[int] = set()
-    for i, due in enumerate(claimed):
-        at = clock()
-        if at >= renew_at:
-            rest = [x.delivery.id for x in claimed[i:] if x.delivery.id not in lost]
-            lost.update(set(rest) - store.renew_deliveries(rest, at, owner=owner, lease=LEASE))
-            renew_at = at + LEASE / 3
-        if due.delivery.id in lost:
-            continue
-        attempt = send(subjects.entry(due))
-        for_good = final is not None and final(attempt)
-        _record(store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good)
-        if not attempt.ok and not for_good:
-            rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
-            store.release_deliveries(rest, owner=owner)
-            out.deferred += len(rest)
-            return
+    refused: dict[tuple[str, str], list[int]] = {}
+    """(status, error) → the matches whose message the receiver refused for good with it, said in one line."""
+    try:
+        for i, due in enumerate(claimed):
+            at = clock()
+            if at >= renew_at:
+                rest = [x.delivery.id for x in claimed[i:] if x.delivery.id not in lost]
+                lost.update(set(rest) - store.renew_deliveries(rest, at, owner=owner, lease=LEASE))
+                renew_at = at + LEASE / 3
+            if due.delivery.id in lost:
+                continue
+            attempt = send(subjects.entry(due))
+            for_good = final is not None and final(attempt)
+            _record(store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good)
+            if for_good:
+                refused.setdefault((attempt.status, attempt.error or attempt.status), []).append(due.match.id)
+            elif not attempt.ok:
+                rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
+                store.release_deliveries(rest, owner=owner)
+                out.deferred += len(rest)
+                return
+    finally:
+        for (status, error), match_ids in refused.items():
+            _log_refused(d, status, error, match_ids)
 
 
 def _send_digest(
@@ -328,7 +337,10 @@ def _record(
     now: datetime,
     owner: str,
     for_good: bool = False,
+    summed: bool = False,
 ) -> None:
+    """Record one message's attempt on its deliveries and log it (`_log_failed`); `summed`: a refusal the caller
+    says in one line with the others of its run (`_log_refused`), so this one's own line is at debug level."""
     # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
     shared = None
     if len(dues) > 1:
@@ -358,14 +370,20 @@ def _record(
         if attempt.error:  # sent, but not to everyone (a server refusing one of several recipients)
             log.warning("alert %s: %s", d.key, attempt.error)
     else:
-        _log_failed(d, dues, records, attempt, for_good=for_good)
+        _log_failed(d, dues, records, attempt, for_good=for_good, summed=summed)
         if attempt.error:
             out.errors.append(attempt.error)
     store.record_attempts(records, now, owner=owner)
 
 
 def _log_failed(
-    d: Destination, dues: Sequence[Delivery], records: Sequence[AttemptRecord], attempt: Attempt, *, for_good: bool
+    d: Destination,
+    dues: Sequence[Delivery],
+    records: Sequence[AttemptRecord],
+    attempt: Attempt,
+    *,
+    for_good: bool,
+    summed: bool = False,
 ) -> None:
     """One line for a message that failed, however many deliveries it carried: a digest of 1,200 matches that the
     mail server does not take is one failure to tell the operator about, not 1,200 (each is at debug level).
@@ -374,7 +392,8 @@ def _log_failed(
     happens next: the next attempt, or that it was given up on (an error: only `feeds alerts retry` sends it)."""
     what = f"match {dues[0].match_id}" if len(dues) == 1 else f"a digest of {len(dues):,} matches"
     if for_good:
-        log.error("alert %s: %s refused for good: %s", d.key, what, records[0].last_error)
+        log.log(logging.DEBUG if summed else logging.ERROR, "alert %s: %s refused for good: %s", d.key, what,
+                records[0].last_error)  # fmt: skip
         return
     attempts = max(r.attempts for r in records)
     retried = [r for r in records if r.status == "pending"]
@@ -391,6 +410,20 @@ def _log_failed(
         return
     log.warning("alert %s: attempt %d for %s failed (%s); next at %s", d.key, attempts, what, attempt.error,
                 rfc3339(next_at))  # fmt: skip
+
+
+def _log_refused(d: Destination, status: str, error: str, match_ids: Sequence[int]) -> None:
+    """One error line for the messages to `d` that its receiver refused for good with the same answer in a run: a
+    revoked token or a deleted hook answers 401, 403 or 404 to every message, and a line for each (up to
+    `SEND_BATCH` a run, every run) buries the log. It says how many, the answer, that they are failed and what to
+    check; each message's own line is at debug level (`_log_failed`)."""
+    what = f"match {match_ids[0]}" if len(match_ids) == 1 else f"{len(match_ids):,} messages"
+    check = refusal_hint(status) if d.kind == "webhook" else None
+    again = f"`feeds alerts retry {d.key}` sends {'it' if len(match_ids) == 1 else 'them'} again"
+    log.error(
+        "alert %s: %s refused for good (%s): marked failed, not retried%s", d.key, what, error,
+        f"; {check}, then {again}" if check else f" ({again})", extra={"destination": d.key},
+    )  # fmt: skip
 
 
 class _Subjects:

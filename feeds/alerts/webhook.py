@@ -4,7 +4,7 @@ The POST itself is `feeds.outbound.post_once` (shared with WebSub pings): operat
 redirects, the response body never read.
 
 What this module must not do: decide when to retry (that is `feeds.alerts.select.after_attempt`); it only says
-which answers are final (`refused_for_good`).
+which answers are final (`refused_for_good`), and what a final one asks the operator to check (`refusal_hint`).
 """
 
 from __future__ import annotations
@@ -46,3 +46,14 @@ def refused_for_good(attempt: Attempt) -> bool:
         return False
     status = int(attempt.status)
     return 400 <= status < 500 and status not in RETRIED_4XX
+
+
+def refusal_hint(status: str) -> str | None:
+    """What to check when the receiver refuses messages with `status`: 401 and 403 say the credentials (a token in
+    the URL, the signing secret) are refused, 404 and 410 that nothing is at the URL any more (a deleted hook).
+    None for an answer about the message itself (400, 413, 422)."""
+    if status in ("401", "403"):
+        return "check the webhook's url and secret (a revoked or changed token?)"
+    if status in ("404", "410"):
+        return "check the webhook's url (a deleted hook?)"
+    return None
