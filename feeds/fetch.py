@@ -10,16 +10,20 @@ Politeness rules, and the RFCs behind them:
   `Cache-Control: max-age` / `Expires` (RFC 9111 §4.2, §5.2) as a lower bound for the next check, capped so a
   misconfigured server cannot silence a feed for long. 410 Gone (RFC 9110 §15.5.11) is reported as `gone`, and
   a chain made only of 301/308 (RFC 9110 §15.4.2, §15.4.9) as `permanent_redirect`, for the caller to act on.
-- Bounded work: connect/read timeouts, a wall-clock deadline for the whole body (a server trickling a byte a
-  second is cut off), a size cap counted on *decoded* bytes while streaming (a gzip bomb stops at the cap),
-  at most 10 redirects, loops refused, and none followed once the headers' deadline has passed since the first
-  request (each hop has its own: ten slow hops would otherwise hold a fetch ten times as long).
+- Bounded work: connect/read timeouts, the connect timeout covering the DNS lookup and the connect together
+  (`getaddrinfo` takes no timeout, and a dead DNS server held a fetch for the resolver's own retries: lookups
+  run on a few capped threads, `Lookups`, and are waited for only so long), a wall-clock deadline for the whole
+  body (a server trickling a byte a second is cut off), a size cap counted on *decoded* bytes while streaming
+  (a gzip bomb stops at the cap), at most 10 redirects, loops refused, and none followed once the headers'
+  deadline has passed since the first request (each hop has its own: ten slow hops would otherwise hold a
+  fetch ten times as long).
 - SSRF guard: every hop's host is resolved and refused if any address is private, loopback, link-local,
   multicast, reserved, unspecified, carrier-grade NAT or a v6 wrapper around one of those, unless the host
   name, the address or a range containing it is in `HttpSettings.allow`. The default session's adapter then
   connects to the address it vetted (keeping the name for `Host`, SNI and the certificate check), so a DNS
   answer that changes between check and connect (DNS rebinding) cannot slip through. A caller-injected session
-  without `PinnedAdapter` is still checked per hop but not pinned: that is the one time-of-check/time-of-use gap.
+  without `PinnedAdapter` is still checked per hop but not pinned: that is the one time-of-check/time-of-use gap
+  (and its own second lookup of the name, in urllib3, is not bounded by the connect timeout).
   Proxies are not used (a proxy would resolve names itself, defeating the guard), nor cookies (they would be
   state kept for a site across fetches).
 
@@ -39,6 +43,7 @@ import ipaddress
 import itertools
 import logging
 import os
+import queue
 import socket
 import ssl
 import threading
@@ -47,7 +52,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -76,6 +81,7 @@ _PERMANENT = frozenset({301, 308})
 
 Resolver = Callable[[str, int], Iterable[tuple[Any, ...]]]
 """`socket.getaddrinfo`-shaped: (host, port) → tuples whose last item is a sockaddr starting with the address."""
+T = TypeVar("T")
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -235,21 +241,124 @@ class AllowList:
         return any(a.version == n.version and a in n for a in candidates for n in self.networks)
 
 
-class AddressGuard:
-    """Decides, per URL, which address may be contacted: resolve, refuse private targets, pick one to pin."""
+LOOKUP_THREADS = 32
+"""Threads at most, per process, looking names up in the DNS (`Lookups`): twice the default `watch.workers`."""
 
-    def __init__(self, allow: Iterable[str], resolver: Resolver | None = None):
+
+class _LookupTimedOut(Exception):
+    def __init__(self, started: bool):
+        super().__init__("started" if started else "not started")
+        self.started = started
+
+
+class _Lookup:
+    """One lookup handed to a lookup thread: its answer or its exception, and when it is done."""
+
+    def __init__(self, lookup: Callable[[], Any], slots: threading.BoundedSemaphore):
+        self.lookup, self.slots = lookup, slots
+        self.done = threading.Event()
+        self.answer: Any = None
+        self.error: Exception | None = None
+
+    def run(self) -> None:
+        try:
+            self.answer = self.lookup()
+        except Exception as e:  # (handed back to the thread waiting for it)
+            self.error = e
+        finally:
+            self.slots.release()
+            self.done.set()
+
+
+class Lookups:
+    """Runs DNS lookups on at most `threads` threads, so that the fetch waiting for one can give up at a deadline.
+
+    `socket.getaddrinfo` takes no timeout: a dead or slow DNS server holds it for as long as the system
+    resolver's own retries (5 s a try, two tries per server, again for each search domain: often 10-30 s, more).
+    A lookup given up on still runs to its end on its thread, and keeps that thread until then; the threads are
+    capped, so a resolver that hangs for every lookup costs `threads` threads, not one per fetch. When all of
+    them are taken, the next lookup waits for one to come free, until its own deadline, and then fails without
+    having started (no queue of lookups grows behind a dead resolver). Threads are started as needed, kept idle
+    for the next lookups (a thread per lookup would cost more than the lookup most of the time), and are daemon
+    threads: a lookup still waiting on the resolver does not hold up the end of the process. Shareable between
+    threads; a forked child starts afresh (the threads were not forked with it)."""
+
+    def __init__(self, threads: int = LOOKUP_THREADS):
+        self.threads = threads
+        self._pid = 0
+        self._start()
+
+    def _start(self) -> None:
+        self._pid = os.getpid()
+        self._slots = threading.BoundedSemaphore(self.threads)  # lookups running or about to: one per thread
+        self._idle = threading.Semaphore(0)  # threads waiting for a lookup
+        self._queue: queue.SimpleQueue[_Lookup] = queue.SimpleQueue()
+        self._started = 0
+        self._lock = threading.Lock()
+
+    def run(self, lookup: Callable[[], T], within: float) -> T:
+        """`lookup()`'s answer (or its exception), or `_LookupTimedOut` once `within` seconds have passed."""
+        if self._pid != os.getpid():
+            self._start()
+        deadline = time.monotonic() + within
+        if not self._slots.acquire(timeout=within):
+            raise _LookupTimedOut(started=False)
+        job = _Lookup(lookup, self._slots)
+        if not self._idle.acquire(blocking=False):
+            with self._lock:
+                if self._started < self.threads:
+                    self._started += 1
+                    name = f"fetch-dns-{self._started}"
+                    threading.Thread(target=self._work, name=name, daemon=True).start()
+        self._queue.put(job)  # (a slot taken means a thread free to take it: each one holding a slot is one)
+        if not job.done.wait(max(deadline - time.monotonic(), 0.0)):
+            raise _LookupTimedOut(started=True)
+        if job.error is not None:
+            raise job.error
+        answer: T = job.answer
+        return answer
+
+    def _work(self) -> None:
+        while True:
+            self._queue.get().run()
+            self._idle.release()
+
+
+_LOOKUPS = Lookups()
+
+
+class AddressGuard:
+    """Decides, per URL, which address may be contacted: resolve, refuse private targets, pick one to pin.
+
+    A name is looked up on `lookups`' threads and waited for at most `lookup_timeout` seconds (or the `within`
+    given to `vet`): the fetch's connect timeout, which covers the lookup and the connect together."""
+
+    def __init__(
+        self,
+        allow: Iterable[str],
+        resolver: Resolver | None = None,
+        *,
+        lookup_timeout: float = 10.0,
+        lookups: Lookups | None = None,
+    ):
         self.allow = AllowList.parse(allow)
         self.resolver: Resolver = resolver or socket.getaddrinfo
+        self.lookup_timeout = lookup_timeout
+        self.lookups = lookups if lookups is not None else _LOOKUPS
 
-    def vet(self, url: str) -> str:
-        """The vetted address to connect to for `url`; raises BlockedAddressError or FetchError (DNS)."""
+    def vet(self, url: str, *, within: float | None = None) -> str:
+        """The vetted address to connect to for `url`; raises BlockedAddressError or FetchError (DNS). A name's
+        lookup is given `within` seconds (`lookup_timeout` if None)."""
         parts = urlsplit(url)
         host = parts.hostname
         if not host:
             raise FetchError("the URL has no host name", url=url)
         literal = parse_address(host)
-        addresses = [literal] if literal is not None else self._resolve(url, host, _port(parts.scheme, parts.port))
+        if literal is not None:
+            addresses = [literal]
+        else:
+            seconds = self.lookup_timeout if within is None else within
+            addresses = self._resolve(url, host, _port(parts.scheme, parts.port), seconds)
         if not self.allow.allows_host(host):
             for address in addresses:
                 reason = blocked_reason(address)
@@ -264,9 +373,17 @@ class AddressGuard:
         # without an IPv6 route). Unlike urllib3 we do not fall back to the next address if that one fails.
         return str(addresses[0])
 
-    def _resolve(self, url: str, host: str, port: int) -> list[IPAddress]:
+    def _resolve(self, url: str, host: str, port: int, within: float) -> list[IPAddress]:
         try:
-            infos = list(self.resolver(host, port))
+            infos = self.lookups.run(lambda: list(self.resolver(host, port)), within)
+        except _LookupTimedOut as e:
+            message = f"DNS lookup of {host} took longer than {within:g} s"
+            if not e.started:
+                message += (
+                    f" (it could not start: all {self.lookups.threads} lookup threads are still waiting for the DNS "
+                    "server to answer earlier lookups)"
+                )
+            raise FetchError(message, url=url) from None
         except (OSError, UnicodeError) as e:
             raise FetchError(f"could not find the server {host} (DNS lookup failed: {e})", url=url) from e
         found: list[IPAddress] = []
@@ -281,6 +398,27 @@ class AddressGuard:
 
 def _port(scheme: str, port: int | None) -> int:
     return port if port is not None else (443 if scheme == "https" else 80)
+
+
+_LEAST_CONNECT = 0.01
+"""Seconds the connect is given at least, when the lookup took (nearly) all of the connect timeout: urllib3
+refuses a timeout of 0, and a connection kept alive from an earlier request needs no connect at all."""
+
+
+def _vet_within(guard: AddressGuard, url: str, timeout: Any) -> tuple[str, Any]:
+    """`guard.vet(url)` within the connect timeout of `timeout` (as requests takes it: `(connect, read)` or one
+    number for both), and `timeout` with the connect timeout reduced by the time the lookup took: the lookup and
+    the connect share it, so `HttpSettings.longest_fetch` holds. Another kind of timeout (a urllib3 `Timeout`,
+    None) is returned as it is, and the lookup given the guard's own `lookup_timeout`."""
+    if isinstance(timeout, tuple) and len(timeout) == 2 and isinstance(timeout[0], int | float):
+        connect, read = timeout
+    elif isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        connect, read = timeout, timeout
+    else:
+        return guard.vet(url), timeout
+    started = time.monotonic()
+    address = guard.vet(url, within=connect)
+    return address, (max(connect - (time.monotonic() - started), _LEAST_CONNECT), read)
 
 
 class HeadersTooSlow(OSError):
@@ -405,11 +543,14 @@ class PinnedAdapter(HTTPAdapter):
     The pool is keyed by that address; `Host`, SNI (`server_hostname`) and certificate matching
     (`assert_hostname`) keep the original name, so TLS and virtual hosting behave as without pinning.
     Its connections wait at most `header_deadline` seconds in all for an answer's status line and headers.
+    The name is looked up once per request, in `send`, within the request's connect timeout, and the connect is
+    given what the lookup left of it; urllib3 then connects to the address, which needs no second lookup.
     """
 
     def __init__(self, guard: AddressGuard, *, header_deadline: float = 60.0, **kwargs: Any):
         self.guard = guard
         self.header_deadline = header_deadline
+        self._vetted = threading.local()  # (url, address) from `send` for `get_connection_with_tls_context`
         super().__init__(**kwargs)
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
@@ -421,16 +562,23 @@ class PinnedAdapter(HTTPAdapter):
             classes[scheme] = deadlined
         self.poolmanager.pool_classes_by_scheme = classes
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+    def send(  # type: ignore[override]
+        self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None, **kwargs: Any
+    ) -> requests.Response:
+        url = str(request.url)
+        address, timeout = _vet_within(self.guard, url, timeout)
+        self._vetted.pending = (url, address)
         # The connection goes to an IP address, so name the virtual host explicitly (RFC 9110 §7.2). Only for
         # this send: requests' own redirect handling copies the request, and a stale Host must not follow it.
-        if "Host" in request.headers:
-            return super().send(request, *args, **kwargs)
-        request.headers["Host"] = urlsplit(str(request.url)).netloc.rpartition("@")[2]
+        named = "Host" not in request.headers
+        if named:
+            request.headers["Host"] = urlsplit(url).netloc.rpartition("@")[2]
         try:
-            return super().send(request, *args, **kwargs)
+            return super().send(request, stream=stream, timeout=timeout, **kwargs)
         finally:
-            del request.headers["Host"]
+            self._vetted.pending = None
+            if named:
+                del request.headers["Host"]
 
     def get_connection_with_tls_context(
         self,
@@ -442,7 +590,9 @@ class PinnedAdapter(HTTPAdapter):
         if proxies and requests.utils.select_proxy(str(request.url), proxies):
             raise FetchError("proxies are not supported by the pinned adapter", url=str(request.url))
         host_params, pool_kwargs = self.build_connection_pool_key_attributes(request, verify, cert)
-        address = self.guard.vet(str(request.url))
+        pending = getattr(self._vetted, "pending", None)
+        url = str(request.url)
+        address = pending[1] if pending is not None and pending[0] == url else self.guard.vet(url)
         name = host_params["host"]
         if host_params["scheme"] == "https" and parse_address(name) is None:
             # urllib3 accepts these pool keys; the requests stubs' TypedDict does not list them.
@@ -463,7 +613,7 @@ def make_session(
     # jar (and our requests to it) without end.
     session.cookies.set_policy(http.cookiejar.DefaultCookiePolicy(allowed_domains=[]))
     adapter = PinnedAdapter(
-        AddressGuard(settings.allow, resolver),
+        AddressGuard(settings.allow, resolver, lookup_timeout=settings.connect_timeout),
         header_deadline=settings.read_timeout * 2,
         pool_connections=16,
         pool_maxsize=pool_maxsize,
@@ -604,7 +754,7 @@ class HttpClient:
         resolver: Resolver | None = None,
     ):
         self.settings = settings
-        self._guard = AddressGuard(settings.allow, resolver)
+        self._guard = AddressGuard(settings.allow, resolver, lookup_timeout=settings.connect_timeout)
         self._owns_session = session is None
         self._session = session if session is not None else make_session(settings, resolver)
         self._clock = clock
@@ -692,9 +842,10 @@ class HttpClient:
                 f"only http and https URLs can be fetched, not {scheme or 'a URL without scheme'}", url=url
             )
         prepared = self._session.prepare_request(requests.Request("GET", url, headers=headers))
+        timeout: Any = (self.settings.connect_timeout, self.settings.read_timeout)
         if not isinstance(self._session.get_adapter(url), PinnedAdapter):
-            self._guard.vet(str(prepared.url))  # unpinned: checked here, the TOCTOU gap the docstring names
-        timeout = (self.settings.connect_timeout, self.settings.read_timeout)
+            # unpinned: checked here, the TOCTOU gap the docstring names (and the session looks the name up again)
+            _, timeout = _vet_within(self._guard, str(prepared.url), timeout)
         try:
             return self._session.send(prepared, allow_redirects=False, stream=True, timeout=timeout, proxies={})
         except ValueError as e:

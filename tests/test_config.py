@@ -1132,8 +1132,9 @@ def test_timeouts_and_sizes_at_their_floor_or_their_ceiling_are_taken(tmp_path, 
 
 
 def test_the_lease_floor_is_the_longest_one_fetch_can_take(tmp_path):
-    """The lease's floor is the sum of the fetch's own deadlines: a connect, redirects followed until their
-    deadline, the last hop's headers and its body (each deadline as `HttpClient` sets it)."""
+    """The lease's floor is the sum of the fetch's own deadlines: a connect (its DNS lookup included, both within
+    the connect timeout), redirects followed until their deadline, the last hop's headers and its body (each
+    deadline as `HttpClient` sets it)."""
     from feeds.config import HttpSettings
     from feeds.fetch import HttpClient, PinnedAdapter
 
@@ -1142,6 +1143,7 @@ def test_the_lease_floor_is_the_longest_one_fetch_can_take(tmp_path):
         adapter = client._session.get_adapter("https://example.org/")
         assert isinstance(adapter, PinnedAdapter)
         longest = http.connect_timeout + client.redirects_deadline + adapter.header_deadline + client.body_deadline
+        assert adapter.guard.lookup_timeout == client._guard.lookup_timeout == http.connect_timeout
     assert http.longest_fetch == longest == 45.0
 
 

@@ -36,6 +36,7 @@ from feeds.fetch import (
     FetchFailed,
     FetchResult,
     HttpClient,
+    Lookups,
     NotModified,
     PinnedAdapter,
     Resolver,
@@ -698,6 +699,137 @@ def test_shared_client_across_threads(server: HTTPServer, client: HttpClient) ->
     with ThreadPoolExecutor(max_workers=8) as pool:
         results = list(pool.map(client.get, [url(server, f"/feed{i}") for i in range(16)]))
     assert [r.body for r in results if isinstance(r, Fetched)] == [f"<feed>{i}</feed>".encode() for i in range(16)]
+
+
+# --- DNS lookups bounded by the connect timeout --------------------------------------------------------------
+
+
+class HangingResolver:
+    """A resolver that does not answer until `release()` (a dead DNS server): records the names asked for."""
+
+    def __init__(self) -> None:
+        self.asked: list[str] = []
+        self._answer = threading.Event()
+
+    def __call__(self, host: str, port: int) -> list[tuple[Any, ...]]:
+        self.asked.append(host)
+        self._answer.wait(30)
+        raise socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution")
+
+    def release(self) -> None:
+        self._answer.set()
+
+
+@pytest.fixture
+def hanging() -> Iterator[HangingResolver]:
+    resolver = HangingResolver()
+    yield resolver
+    resolver.release()  # (the lookup threads it holds go back to their pool)
+
+
+def test_a_resolver_that_does_not_answer_fails_the_fetch_at_the_connect_timeout(
+    clock: FixedClock, hanging: HangingResolver
+) -> None:
+    """The system resolver's own retries (5 s a try, several tries, per search domain) held a fetch thread for
+    as long as they took: no timeout of ours covered the lookup."""
+    with HttpClient(settings(connect_timeout=0.3), clock=clock, resolver=hanging) as client:
+        started = time.monotonic()
+        result = client.get("http://slow-dns.test/feed")
+        took = time.monotonic() - started
+    assert isinstance(result, FetchFailed) and result.url == "http://slow-dns.test/feed"
+    assert str(result.error).endswith("DNS lookup of slow-dns.test took longer than 0.3 s")
+    assert hanging.asked == ["slow-dns.test"]
+    assert 0.25 <= took < 2.0
+
+
+def test_refusal_asks_a_resolver_that_does_not_answer_no_longer_than_the_connect_timeout(
+    clock: FixedClock, hanging: HangingResolver
+) -> None:
+    """`refusal` (watch add, OPML import) looks the name up too: a dead resolver held it for as long."""
+    with HttpClient(settings(connect_timeout=0.3), clock=clock, resolver=hanging) as client:
+        started = time.monotonic()
+        assert client.refusal("http://slow-dns.test/feed") is None  # (left to the fetch to report)
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_guard_bounds_its_lookup() -> None:
+    resolver = HangingResolver()
+    try:
+        with pytest.raises(FetchError, match=r"^http://slow\.test/: DNS lookup of slow\.test took longer than 0\.2 s$"):
+            AddressGuard((), resolver=resolver, lookup_timeout=0.2).vet("http://slow.test/")
+    finally:
+        resolver.release()
+
+
+def test_lookup_threads_are_capped_and_a_lookup_finding_them_all_busy_fails_at_its_own_deadline() -> None:
+    """A resolver that hangs for every lookup must not make a thread per lookup: those waiting on it hold their
+    thread until it answers, and the next lookups wait for a free one, until their own deadline."""
+    resolver = HangingResolver()
+    lookups = Lookups(threads=2)
+    guard = AddressGuard((), resolver=resolver, lookup_timeout=0.2, lookups=lookups)
+    before = set(threading.enumerate())
+    try:
+        for name in ("one.test", "two.test"):
+            with pytest.raises(FetchError, match=rf"DNS lookup of {name} took longer than 0\.2 s$"):
+                guard.vet(f"http://{name}/")
+        started = time.monotonic()
+        with pytest.raises(FetchError) as caught:
+            guard.vet("http://three.test/")
+        assert time.monotonic() - started < 2.0
+        assert str(caught.value).endswith(
+            "DNS lookup of three.test took longer than 0.2 s (it could not start: all 2 lookup threads are "
+            "still waiting for the DNS server to answer earlier lookups)"
+        )
+        assert resolver.asked == ["one.test", "two.test"]
+        assert len(set(threading.enumerate()) - before) == 2
+    finally:
+        resolver.release()
+    # Once the resolver answers, the threads are free again: no new ones are started.
+    answering = AddressGuard((), resolver=fake_resolver({"back.test": ["93.184.216.34"]}), lookups=lookups)
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            assert answering.vet("http://back.test/") == "93.184.216.34"
+            break
+        except FetchError:  # (the released lookups may not have handed their threads back yet)
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+    assert len(set(threading.enumerate()) - before) == 2
+
+
+def test_lookup_errors_and_answers_come_back_from_the_lookup_thread() -> None:
+    guard = AddressGuard((), resolver=fake_resolver({"news.example": ["93.184.216.34"]}), lookups=Lookups(threads=1))
+    assert guard.vet("http://news.example/") == "93.184.216.34"
+    with pytest.raises(FetchError, match=r"could not find the server gone\.example \(DNS lookup failed"):
+        guard.vet("http://gone.example/")
+    assert guard.vet("http://news.example/") == "93.184.216.34"
+
+
+@pytest.mark.parametrize("pinned", [True, False], ids=["pinned", "injected-session"])
+def test_the_lookup_and_the_connect_share_the_connect_timeout(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch, pinned: bool
+) -> None:
+    """`http.connect_timeout` bounds the lookup and the connect together, so one fetch still takes at most
+    `HttpSettings.longest_fetch`: the connect is given what the lookup left of it."""
+    given: list[Any] = []
+
+    def transport(self: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        given.append(kwargs["timeout"])
+        raise requests.exceptions.ConnectTimeout("no connect in this test")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", transport)
+
+    def slow(host: str, port: int) -> list[tuple[Any, ...]]:
+        time.sleep(0.3)
+        return fake_resolver({"feeds.test": ["127.0.0.1"]})(host, port)
+
+    http = settings(connect_timeout=1.0, read_timeout=2.0)
+    session = make_session(http, slow) if pinned else requests.Session()
+    with session, HttpClient(http, session=session, clock=clock, resolver=slow) as client:
+        result = client.get("http://feeds.test/feed")
+    assert isinstance(result, FetchFailed) and "timed out after 1 s connecting to feeds.test" in str(result.error)
+    [(connect, read)] = given
+    assert 0.0 < connect <= 0.7 and read == 2.0
 
 
 # --- address classifier, allow list, odd literal forms (pure) ---------------------------------------------
