@@ -421,6 +421,10 @@ def _vet_within(guard: AddressGuard, url: str, timeout: Any) -> tuple[str, Any]:
     return address, (max(connect - (time.monotonic() - started), _LEAST_CONNECT), read)
 
 
+class HandshakeTooSlow(OSError):
+    """The TLS handshake did not finish within the connect timeout (urllib3 would call it a read timeout)."""
+
+
 class HeadersTooSlow(OSError):
     """The server did not finish its status line and headers within the deadline (it trickled them)."""
 
@@ -517,6 +521,12 @@ def _with_header_deadline(connection: type[Any], seconds: float) -> type[Any]:
     seconds would hold a fetch thread (and the poll waiting on it) for ever; the body has its own deadline."""
 
     class Deadlined(connection):  # type: ignore[misc]
+        def connect(self) -> None:
+            try:
+                super().connect()
+            except TimeoutError as e:  # (the TCP connect's own timeout is urllib3's ConnectTimeoutError, not this)
+                raise HandshakeTooSlow("the TLS handshake did not finish in time") from e
+
         def getresponse(self, *args: Any, **kwargs: Any) -> Any:
             sock = self.sock
             # (finished as soon as the answer came in time: this socket may be back in the pool then)
@@ -999,6 +1009,9 @@ class HttpClient:
 
         if isinstance(error, requests.exceptions.ConnectTimeout):
             return f"timed out after {self.settings.connect_timeout:g} s connecting to {host}"
+        if has(HandshakeTooSlow):
+            connecting = f"timed out after {self.settings.connect_timeout:g} s connecting to {host}"
+            return f"{connecting} (the secure connection was not set up in time)"
         slow = next((c for c in chain if isinstance(c, HeadersTooSlow)), None)
         if slow is not None:
             return f"timed out after {slow.seconds:g} s waiting for {host} to finish the headers of its answer"

@@ -291,7 +291,12 @@ def test_body_trickling_in_is_cut_at_the_deadline(server: HTTPServer, clock: Fix
 
 
 def fetch_from_raw_server(
-    answer: Callable[[socket.socket, threading.Event], None], clock: FixedClock, *, read_timeout: float | None = None
+    answer: Callable[[socket.socket, threading.Event], None],
+    clock: FixedClock,
+    *,
+    read_timeout: float | None = None,
+    connect_timeout: float | None = None,
+    scheme: str = "http",
 ) -> tuple[FetchResult, float]:
     """Fetch from a server on 127.0.0.1 whose one answer `answer(conn, stop)` writes byte by byte as it likes (a
     malformed or trickled answer no HTTP server library would send), then closes: (the result, seconds taken).
@@ -311,10 +316,11 @@ def fetch_from_raw_server(
     watchdog = threading.Timer(5.0, stop.set)
     watchdog.start()
     try:
-        timeouts = settings() if read_timeout is None else settings(read_timeout=read_timeout)
+        given = {"read_timeout": read_timeout, "connect_timeout": connect_timeout}
+        timeouts = settings(**{k: v for k, v in given.items() if v is not None})
         with HttpClient(timeouts, clock=clock) as client:
             started = time.monotonic()
-            result = client.get(f"http://127.0.0.1:{listener.getsockname()[1]}/feed")
+            result = client.get(f"{scheme}://127.0.0.1:{listener.getsockname()[1]}/feed")
             return result, time.monotonic() - started
     finally:
         stop.set()
@@ -338,6 +344,24 @@ def test_an_answer_whose_head_trickles_in_is_cut_at_the_deadline(clock: FixedClo
     result, elapsed = fetch_from_raw_server(answer, clock, read_timeout=0.15)
     assert isinstance(result, FetchFailed), result
     assert str(result.error).endswith("timed out after 0.3 s waiting for 127.0.0.1 to finish the headers of its answer")
+    assert elapsed < 2.0
+
+
+def test_a_tls_handshake_that_trickles_in_fails_at_the_connect_timeout_in_words_that_say_so(clock: FixedClock) -> None:
+    """The handshake is cut at the connect timeout (Python's ssl gives it the socket's timeout in all), but urllib3
+    reported it as a read timeout: "timed out after 30 s waiting for the server to answer", naming the wrong
+    timeout, after the connect timeout of 10 s."""
+
+    def answer(conn: socket.socket, stop: threading.Event) -> None:
+        conn.sendall(b"\x16\x03\x03\x40\x00")  # a TLS record header: 16 KiB of handshake follow
+        while not stop.wait(0.05):
+            conn.sendall(b"\x02")
+
+    result, elapsed = fetch_from_raw_server(answer, clock, connect_timeout=0.3, scheme="https")
+    assert isinstance(result, FetchFailed), result
+    assert str(result.error).endswith(
+        "timed out after 0.3 s connecting to 127.0.0.1 (the secure connection was not set up in time)"
+    )
     assert elapsed < 2.0
 
 
