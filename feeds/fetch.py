@@ -10,12 +10,12 @@ Politeness rules, and the RFCs behind them:
   `Cache-Control: max-age` / `Expires` (RFC 9111 §4.2, §5.2) as a lower bound for the next check, capped so a
   misconfigured server cannot silence a feed for long. 410 Gone (RFC 9110 §15.5.11) is reported as `gone`, and
   a chain made only of 301/308 (RFC 9110 §15.4.2, §15.4.9) as `permanent_redirect`, for the caller to act on.
-- Bounded work: connect/read timeouts, the connect timeout covering the DNS lookup and the connect together
-  (`getaddrinfo` takes no timeout, and a dead DNS server held a fetch for the resolver's own retries: lookups
-  run on a few capped threads, `Lookups`, and are waited for only so long), a wall-clock deadline for the whole
-  body (a server trickling a byte a second is cut off), a size cap counted on *decoded* bytes while streaming
-  (a gzip bomb stops at the cap), at most 10 redirects, loops refused, and none followed once the headers'
-  deadline has passed since the first request (each hop has its own: ten slow hops would otherwise hold a
+- Bounded work: connect/read timeouts, the connect timeout covering the DNS lookup, the connect and the TLS
+  handshake together (`getaddrinfo` takes no timeout, and a dead DNS server held a fetch for the resolver's own
+  retries: lookups run on a few capped threads, `Lookups`, and are waited for only so long), a wall-clock deadline
+  for the whole body (a server trickling a byte a second is cut off), a size cap counted on *decoded* bytes while
+  streaming (a gzip bomb stops at the cap), at most 10 redirects, loops refused, and none followed once the
+  headers' deadline has passed since the first request (each hop has its own: ten slow hops would otherwise hold a
   fetch ten times as long).
 - SSRF guard: every hop's host is resolved and refused if any address is private, loopback, link-local,
   multicast, reserved, unspecified, carrier-grade NAT or a v6 wrapper around one of those, unless the host
@@ -521,6 +521,16 @@ def _with_header_deadline(connection: type[Any], seconds: float) -> type[Any]:
     seconds would hold a fetch thread (and the poll waiting on it) for ever; the body has its own deadline."""
 
     class Deadlined(connection):  # type: ignore[misc]
+        def _new_conn(self) -> socket.socket:
+            # urllib3 gives the TCP connect and then the TLS handshake the connect timeout each (Python's ssl
+            # takes the socket's timeout as the whole handshake's): the handshake gets what the connect left,
+            # so looking the name up, connecting and the handshake take the connect timeout in all.
+            started = time.monotonic()
+            sock: socket.socket = super()._new_conn()
+            if isinstance(self.timeout, int | float):
+                sock.settimeout(max(self.timeout - (time.monotonic() - started), _LEAST_CONNECT))
+            return sock
+
         def connect(self) -> None:
             try:
                 super().connect()
@@ -554,7 +564,8 @@ class PinnedAdapter(HTTPAdapter):
     (`assert_hostname`) keep the original name, so TLS and virtual hosting behave as without pinning.
     Its connections wait at most `header_deadline` seconds in all for an answer's status line and headers.
     The name is looked up once per request, in `send`, within the request's connect timeout, and the connect is
-    given what the lookup left of it; urllib3 then connects to the address, which needs no second lookup.
+    given what the lookup left of it (and the TLS handshake what the connect left); urllib3 then connects to the
+    address, which needs no second lookup.
     """
 
     def __init__(self, guard: AddressGuard, *, header_deadline: float = 60.0, **kwargs: Any):

@@ -365,6 +365,37 @@ def test_a_tls_handshake_that_trickles_in_fails_at_the_connect_timeout_in_words_
     assert elapsed < 2.0
 
 
+def test_the_tls_handshake_gets_what_the_tcp_connect_left_of_the_connect_timeout(
+    clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """urllib3 gives the TCP connect and then the handshake the connect timeout each: the connect took up to twice
+    it, beyond `HttpSettings.longest_fetch`. A slow TCP connect (0.3 s) is simulated; the handshake is recorded."""
+    import urllib3.connection
+    import urllib3.util.connection
+
+    real_connect = urllib3.util.connection.create_connection
+    handshake_timeouts: list[float | None] = []
+
+    def slow_connect(*args: Any, **kwargs: Any) -> socket.socket:
+        time.sleep(0.3)
+        return real_connect(*args, **kwargs)
+
+    def handshake(sock: socket.socket, *args: Any, **kwargs: Any) -> Any:
+        handshake_timeouts.append(sock.gettimeout())
+        raise TimeoutError("The handshake operation timed out")
+
+    monkeypatch.setattr(urllib3.util.connection, "create_connection", slow_connect)
+    monkeypatch.setattr(urllib3.connection, "_ssl_wrap_socket_and_match_hostname", handshake)
+    with (
+        socket.create_server(("127.0.0.1", 0)) as listener,
+        HttpClient(settings(connect_timeout=1.0), clock=clock) as c,
+    ):
+        result = c.get(f"https://127.0.0.1:{listener.getsockname()[1]}/feed")
+    assert isinstance(result, FetchFailed) and "timed out after 1 s connecting to 127.0.0.1" in str(result.error)
+    [timeout] = handshake_timeouts
+    assert timeout is not None and 0.0 < timeout <= 0.7
+
+
 @pytest.mark.parametrize(
     ("encoding", "start", "drip"),
     [

@@ -68,9 +68,10 @@ class HttpSettings:
     @property
     def longest_fetch(self) -> float:
         """Seconds one fetch can take at most, at every deadline `feeds.fetch.HttpClient` sets from these timeouts:
-        redirects followed until their deadline (2 x read_timeout), then the last hop's DNS lookup and connect
-        (connect_timeout for both together: the connect is given what the lookup left), its status line and
-        headers (2 x read_timeout) and its body (2 x read_timeout). `watch.lease` is at least this long."""
+        redirects followed until their deadline (2 x read_timeout), then the last hop's DNS lookup, connect and
+        TLS handshake (connect_timeout for the three together: each is given what the one before left), its
+        status line and headers (2 x read_timeout) and its body (2 x read_timeout). `watch.lease` is at least
+        this long."""
         return self.connect_timeout + 6 * self.read_timeout
 
 
