@@ -95,7 +95,7 @@ def test_watch_poll_json_says_how_many_feeds_were_given_back_and_left_for_the_ne
         httpserver.expect_request(f"/f{n}.xml").respond_with_data(RSS, content_type="application/rss+xml")
         assert run(config, "watch", "add", httpserver.url_for(f"/f{n}.xml")).exit_code == 0
     real, stop = poll.run_watch, threading.Event()
-    monkeypatch.setattr(poll, "run_watch", lambda app, **kw: real(app, stop=stop, **kw))
+    monkeypatch.setattr(poll, "run_watch", lambda app, **kw: real(app, **{**kw, "stop": stop}))
     stop.set()
     asked = len(httpserver.log)  # (`watch add` fetched each once)
     stopped = json.loads(run(config, "watch", "poll", "--json").stdout)
@@ -1020,3 +1020,71 @@ def test_the_command_discover_suggests_can_be_pasted_into_a_shell(config, httpse
     httpserver.expect_request("/rss", query_string="a=1&b=2").respond_with_data(RSS, content_type="application/rss+xml")
     found = run(config, "watch", "discover", httpserver.url_for("/page"))
     assert f"watch one with: feeds watch add '{httpserver.url_for('/rss')}?a=1&b=2'" in found.output
+
+
+def test_watch_poll_stopped_by_sigterm_stores_what_it_fetched_and_gives_the_rest_back(config):
+    """`feeds watch poll` under cron's `timeout` or systemd: SIGTERM used to kill it outright, leaving every feed it
+    had claimed leased, unchecked, for `watch.lease`. Now it stops as the daemon's round does: the fetches under
+    way are stored, the feeds not started are given back at once (`given_back`), and it exits 143 as a command
+    ended by SIGTERM does."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    release, arrived = threading.Event(), []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            arrived.append(self.path)
+            if self.path.startswith("/slow"):
+                release.wait(30)
+            body = RSS.encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/rss+xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        for path in ("/slow0.xml", "/slow1.xml", "/fast2.xml", "/fast3.xml"):  # one host: 2 at a time
+            assert run(config, "watch", "add", "--no-check", base + path).exit_code == 0
+        root = Path(__file__).resolve().parent.parent
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "feeds", "--config", str(config), "watch", "poll", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(root)},
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while len(arrived) < 2 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.02)
+            assert sorted(arrived) == ["/slow0.xml", "/slow1.xml"], "both of the host's slots are busy"
+            proc.send_signal(signal.SIGTERM)
+            time.sleep(0.2)  # (the stop is seen before the slow answers end)
+            release.set()
+            out, err = proc.communicate(timeout=60)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 128 + signal.SIGTERM, err
+        report = json.loads(out)
+        assert sorted(f["url"] for f in report["feeds"]) == [base + "/slow0.xml", base + "/slow1.xml"]
+        assert report["given_back"] == 2
+        assert sorted(arrived) == ["/slow0.xml", "/slow1.xml"], "nothing started after the SIGTERM"
+        assert "received SIGTERM" in err
+        again = json.loads(run(config, "watch", "poll", "--json").stdout)  # given back: free and due at once
+        assert sorted(f["url"] for f in again["feeds"]) == [base + "/fast2.xml", base + "/fast3.xml"]
+    finally:
+        release.set()
+        server.shutdown()

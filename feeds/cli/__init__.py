@@ -14,7 +14,9 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -84,6 +86,32 @@ class Context:
 
 
 pass_ctx = click.make_pass_decorator(Context)
+
+
+@contextmanager
+def sigterm_stops(stop: threading.Event, what: str) -> Iterator[None]:
+    """While inside: a SIGTERM (cron's `timeout`, systemd) sets `stop` instead of killing the process, so the
+    command ends as the daemon's job does (`what`: what it finishes first), saying so on stderr; a second SIGTERM
+    kills it at once. The caller then exits 143, as a command ended by SIGTERM does. Only in the main thread (where
+    Python delivers signals); the previous handler is put back on the way out."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stopping(signum: int, _frame: object) -> None:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        echo(f"received SIGTERM: stopping after {what}", err=True)  # (the command's own words: logs show errors)
+        stop.set()
+
+    previous = signal.signal(signal.SIGTERM, stopping)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+STOPPED_BY_SIGTERM = 128 + signal.SIGTERM
+"""The exit status of a command that SIGTERM stopped (as a shell reports one it killed)."""
 
 
 def handle_errors(fn: F) -> F:

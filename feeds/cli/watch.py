@@ -6,13 +6,24 @@ import math
 import re
 import shlex
 import sys
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import click
 
-from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
+from feeds.cli import (
+    STOPPED_BY_SIGTERM,
+    Context,
+    ProgressBar,
+    cli,
+    echo,
+    echo_json,
+    handle_errors,
+    pass_ctx,
+    sigterm_stops,
+)
 from feeds.clock import rfc3339
 from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError, NotFoundError
@@ -323,12 +334,15 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     from feeds.watch.manage import feed_reference, find_feed, import_configured
     from feeds.watch.poll import PROBLEMS, run_watch
 
+    stop = threading.Event()
     with ctx.app() as app, ProgressBar("polling") as bar:
         import_configured(app)
         named = [find_feed(app, feed_reference(u)) for u in urls]
-        report = run_watch(app, feed_ids=[f.id for f in named] if urls else None, progress=bar)
+        with sigterm_stops(stop, "the fetches under way; the feeds not started are given back"):
+            report = run_watch(app, feed_ids=[f.id for f in named] if urls else None, progress=bar, stop=stop)
     checked = {o.feed_id for o in report.outcomes}
-    busy = [f for f in named if f.id not in checked]  # claimed by another process at this moment
+    # Claimed by another process at this moment (not the ones this run gave back when SIGTERM stopped it).
+    busy = [] if stop.is_set() else [f for f in named if f.id not in checked]
     for f in busy:
         echo(f"skipped #{f.id} {f.url}: being checked by another process right now", err=True)
     if as_json:
@@ -348,6 +362,8 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 ],
             }
         )
+        if stop.is_set():
+            raise SystemExit(STOPPED_BY_SIGTERM)
         if urls and (report.failed or busy):
             raise SystemExit(1)
         return
@@ -363,6 +379,8 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
         if failed or ctx.verbosity >= 0:  # -q: the feeds that failed only
             echo(line + (f"  ({note})" if note else ""), err=failed and ctx.verbosity < 0)
     ctx.say(report.summary())
+    if stop.is_set():
+        raise SystemExit(STOPPED_BY_SIGTERM)
     if urls and (report.failed or busy):  # feeds named on purpose: a script must see one was not checked
         raise SystemExit(1)
 
