@@ -5,9 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ import pytest
 from feeds.clock import FixedClock
 from feeds.ingest import run_ingest
 from feeds.publish import run_publish
+from tests.localhttp import send, threaded_server
 
 
 def _drop(inbox: Path, key: str, title: str, published: str) -> None:
@@ -54,28 +53,11 @@ def test_http_clients_replaced_by_reloads_do_not_keep_their_connections_open(mak
     """An operator's review: every SIGHUP that changed `[http]` kept the replaced client, with the keep-alive
     connection it held to each watched host, until the daemon stopped: 100 such reloads against one keep-alive
     server held 100 more sockets (the limit of 1,024 is near after a few reloads with hundreds of hosts)."""
-
-    class KeepAlive(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"  # (the connection stays open in the client's pool)
-
-        def do_GET(self) -> None:
-            body = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), KeepAlive)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    feed = b"<rss version='2.0'><channel><title>t</title></channel></rss>"
+    with threaded_server(lambda handler: send(handler, feed), keep_alive=True) as base:
         settings = make_settings('\n[http]\nallow = ["127.0.0.1"]\n')
         app = make_app_for(settings)
-        url = f"http://127.0.0.1:{server.server_port}/feed.xml"
+        url = f"{base}/feed.xml"
 
         def open_fds() -> int:
             return len(os.listdir("/proc/self/fd"))
@@ -87,6 +69,3 @@ def test_http_clients_replaced_by_reloads_do_not_keep_their_connections_open(mak
             app.settings = dataclasses.replace(settings, http=http)
             assert type(app.http.get(url)).__name__ == "Fetched"
         assert open_fds() - before < 10  # (each open connection is two of this process's: client and server)
-    finally:
-        server.shutdown()
-        server.server_close()

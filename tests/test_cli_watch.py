@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from click.testing import CliRunner
 from feeds.cli import cli
 from tests.alerts_helpers import watch_item
 from tests.conftest import BASE_CONFIG
+from tests.localhttp import send, threaded_server
 
 RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title><link>https://news.example.com/</link>
 <description>d</description>
@@ -1032,29 +1034,16 @@ def test_watch_poll_stopped_by_sigterm_stores_what_it_fetched_and_gives_the_rest
     import subprocess
     import sys
     import time
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
     release, arrived = threading.Event(), []
 
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            arrived.append(self.path)
-            if self.path.startswith("/slow"):
-                release.wait(30)
-            body = RSS.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/rss+xml")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+    def answer(handler: BaseHTTPRequestHandler) -> None:
+        arrived.append(handler.path)
+        if handler.path.startswith("/slow"):
+            release.wait(30)
+        send(handler, RSS.encode())
 
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with threaded_server(answer) as base:
         for path in ("/slow0.xml", "/slow1.xml", "/fast2.xml", "/fast3.xml"):  # one host: 2 at a time
             assert run(config, "watch", "add", "--no-check", base + path).exit_code == 0
         root = Path(__file__).resolve().parent.parent
@@ -1075,6 +1064,7 @@ def test_watch_poll_stopped_by_sigterm_stores_what_it_fetched_and_gives_the_rest
             release.set()
             out, err = proc.communicate(timeout=60)
         finally:
+            release.set()
             if proc.poll() is None:
                 proc.kill()
         assert proc.returncode == 128 + signal.SIGTERM, err
@@ -1085,6 +1075,3 @@ def test_watch_poll_stopped_by_sigterm_stores_what_it_fetched_and_gives_the_rest
         assert "received SIGTERM" in err
         again = json.loads(run(config, "watch", "poll", "--json").stdout)  # given back: free and due at once
         assert sorted(f["url"] for f in again["feeds"]) == [base + "/fast2.xml", base + "/fast3.xml"]
-    finally:
-        release.set()
-        server.shutdown()
