@@ -607,9 +607,9 @@ def _days_kept(r: _Reader, t: dict[str, Any], key: KeyPath, default: float, floo
     if v > _MOST_DAYS:
         r.fail(key, f"must be at most {_MOST_DAYS:g} days (0: kept for ever), got {v:g}")
     need, why = max(((days, name) for name, days in floors.items()), default=(1.0, ""))
-    if v < max(need, 1.0):
+    least = max(need, 1.0)
+    if v < least:
         because = f" ({why})" if why else ""
-        least = max(need, 1.0)
         days = f"{least:g} day{'' if least == 1 else 's'}"
         r.fail(key, f"must be 0 (kept for ever) or at least {days}{because}, got {v!r}")
     return float(v)
