@@ -1,7 +1,8 @@
 """The published site in a real browser: headless Chromium loads pages from StaticSite on 127.0.0.1.
 
 What a visitor gets: the index and a release page render with the site title, the release headline and
-working subscribe links, feeds display through their XSLT stylesheet, and hostile titles and bodies
+working subscribe links, feeds display through their XSLT stylesheet (and through their CSS one where XSLT is
+turned off, as Chromium does from 2026), and hostile titles and bodies
 (`<script>`, `onerror=`) end up as text, never as a script element or an event handler in the live DOM.
 
 Needs the Debian `chromium` package; without it every test here is SKIPPED with a warning saying so.
@@ -16,7 +17,7 @@ import threading
 import warnings
 import zlib
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -122,6 +123,8 @@ class BrowsedSite:
     chromium: str
     profile: Path
     slugs: dict[str, str]
+    requested: list[str]
+    """The paths the server was asked for, in order."""
 
     def dom(self, path: str) -> html.HtmlElement:
         """The DOM after Chromium loaded and ran the page (`--dump-dom`)."""
@@ -145,8 +148,11 @@ class BrowsedSite:
         assert done.stdout.strip(), f"empty DOM for {path}: {done.stderr.decode(errors='replace')[-2000:]}"
         return html.fromstring(done.stdout)
 
-    def screenshot(self, path: str, *, width: int, height: int) -> list[list[tuple[int, ...]]]:
-        """The pixels Chromium shows in a `width`×`height` window opened on the page, row by row."""
+    def screenshot(
+        self, path: str, *, width: int, height: int, flags: Sequence[str] = (), profile: Path | None = None
+    ) -> list[list[tuple[int, ...]]]:
+        """The pixels Chromium shows in a `width`×`height` window opened on the page, row by row (`flags`: more
+        command-line switches; `profile`: a browser profile of its own, whose cache holds nothing yet)."""
         shot = self.profile.parent / "shot.png"
         cmd = [
             self.chromium,
@@ -156,9 +162,10 @@ class BrowsedSite:
             "--hide-scrollbars",
             "--no-first-run",
             "--disable-background-networking",
-            f"--user-data-dir={self.profile}",
+            f"--user-data-dir={profile or self.profile}",
             f"--window-size={width},{height}",
             f"--screenshot={shot}",
+            *flags,
             self.base_url + path,
         ]
         done = subprocess.run(cmd, capture_output=True, timeout=90, check=False)
@@ -172,7 +179,14 @@ def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
     root = tmp_path_factory.mktemp("browser")
     out = root / "out"
     out.mkdir()
-    server = waitress.server.create_server(as_xml(StaticSite(out)), host="127.0.0.1", port=0, threads=2)
+    requested: list[str] = []
+    site = as_xml(StaticSite(out))
+
+    def recorded(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        requested.append(environ.get("PATH_INFO", ""))
+        return site(environ, start_response)
+
+    server = waitress.server.create_server(recorded, host="127.0.0.1", port=0, threads=2)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
@@ -208,7 +222,7 @@ def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
         slugs = {o.origin.rsplit("/", 1)[-1].removesuffix(".json"): o.slug or "" for o in outcomes}
         run_publish(app)
         app.close()
-        yield BrowsedSite(base_url, out, chromium, root / "profile", slugs)
+        yield BrowsedSite(base_url, out, chromium, root / "profile", slugs, requested)
     finally:
         server.close()
         server.task_dispatcher.shutdown()
@@ -263,6 +277,22 @@ def test_the_feed_stylesheet_turns_a_feed_into_a_page(browsed: BrowsedSite, name
     text = dom.text_content()
     assert "Harbour reopens after repairs" in text
     assert browsed.base_url + "releases/" + browsed.slugs["plain"] + "/" in _hrefs(dom)
+
+
+@pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
+def test_where_xslt_is_turned_off_the_feed_is_shown_through_its_css(
+    browsed: BrowsedSite, name: str, tmp_path: Path
+) -> None:
+    """Chromium without XSLT (`--disable-features=XSLT`, as it ships from 2026) fetches feed.css, the second
+    <?xml-stylesheet?>, and shows the feed styled by it: the subscribe panel's background is on the screen, which
+    Chromium's own view of XML never paints."""
+    panel = (0xF3, 0xF2, 0xF1)  # feed.css's --panel
+    del browsed.requested[:]
+    flags = ["--disable-features=XSLT"]
+    rows = browsed.screenshot(f"{AS_XML}/{name}", width=800, height=600, flags=flags, profile=tmp_path / "profile")
+    assert "/static/feed.css" in browsed.requested and "/static/feed.xsl" not in browsed.requested
+    assert sum(row.count(panel) for row in rows) > 20_000, "the feed was not styled by feed.css"
+    # (With XSLT on, the transform's page is shown instead: `test_the_feed_stylesheet_turns_a_feed_into_a_page`.)
 
 
 PAGES = ["", "hostile", f"{AS_XML}/atom.xml", f"{AS_XML}/rss.xml", "atom.xml", "rss.xml", "feed.json"]

@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -358,6 +359,18 @@ def test_the_rfc4287_checker_notices_a_broken_document(breakage: str, expected: 
     else:
         entry.find(A + "published").text = "24 Nov 2026"  # type: ignore[union-attr]
     assert any(expected in p for p in rfc4287_problems(feed))
+
+
+@pytest.mark.parametrize("render", [render_atom, render_rss])
+def test_a_css_fallback_follows_the_xslt(render: Callable[[FeedSpec], bytes]) -> None:
+    """Both <?xml-stylesheet?>, XSLT first: a browser that runs XSLT shows its page (which replaces the document
+    the CSS would style); one that no longer does applies the CSS. Escaped as pseudo-attributes are."""
+    data = render(replace(ordinary_spec(), css="/static/feed.css?v=1&x=2"))
+    assert data.startswith(
+        b"<?xml version='1.0' encoding='UTF-8'?>\n<?xml-stylesheet type=\"text/xsl\" href=\"/static/feed.xsl\"?>\n"
+        b'<?xml-stylesheet type="text/css" href="/static/feed.css?v=1&amp;x=2"?>\n<'
+    )
+    assert b"text/css" not in render(ordinary_spec())  # (none unless asked for)
 
 
 def test_atom_document_shape() -> None:

@@ -402,6 +402,69 @@ def test_editing_the_own_catalogue_writes_the_browser_view_again(tmp_path: Path)
         app.close()
 
 
+# --- the browser view of the feeds where XSLT is gone (static/feed.css) -------------------------------------
+
+
+def css_labels_of(css: bytes) -> dict[str, str]:
+    """The `--label-…` properties of a feed.css, their CSS strings read back (escapes undone)."""
+    found = {}
+    for name, value in re.findall(r'^  --(label-[a-z]+): "((?:[^"\\]|\\.)*)";$', css.decode(), re.MULTILINE):
+        found[name] = re.sub(r"\\([0-9a-f]{1,6}) ?|\\(.)", lambda m: chr(int(m[1], 16)) if m[1] else m[2], value)
+    return found
+
+
+def test_the_css_view_of_a_feed_speaks_the_site_s_language() -> None:
+    from feeds.publish.stylesheet import css_labels, feed_css, labels
+
+    assert set(css_labels()) <= set(labels())  # (feed.xsl's words: feeds.pot and every catalogue have them)
+    words = css_labels_of(feed_css(messages_for(site_in("fr"))))
+    assert words["label-subscribe"] == "Comment s'abonner"
+    assert words["label-home"] == "Retour au site"
+    assert words["label-latest"] == "Dernières entrées"
+    assert len(words) == len(css_labels()) and all(w != m for w, m in zip(words.values(), css_labels(), strict=True))
+    assert css_labels_of(feed_css(messages_for(site_in("cy"))))["label-none"] == "Does dim cofnodion ar hyn o bryd."
+
+
+def test_the_css_view_of_an_english_site_is_the_file_as_written_and_a_right_to_left_site_reads_so() -> None:
+    from feeds.publish.stylesheet import feed_css
+
+    written = (LOCALE.parent / "static" / "feed.css").read_bytes()
+    assert feed_css(messages_for(SITE)) == written
+    assert feed_css(messages_for(site_in("ja"))) == written  # (no catalogue: English words)
+    rtl = feed_css(messages_for(site_in("ur")), rtl=True)
+    assert (
+        b"rss > channel, atom|feed {\n  direction: rtl;\n" in rtl
+        and rtl.replace(b"  direction: rtl;\n", b"", 1) == written
+    )
+    assert feed_css(messages_for(site_in("de"))) == feed_css(messages_for(site_in("de")))  # (stable bytes)
+
+
+def test_the_css_view_takes_the_office_s_words_escaped_and_ignores_a_broken_one(tmp_path: Path) -> None:
+    from feeds.publish.stylesheet import feed_css
+
+    own = own_catalogue(
+        tmp_path / "cy.po",
+        "cy",
+        {
+            "Latest entries": 'Y "newydd" \\ yma\nnawr',
+            "How to subscribe": "Tanysgrifio i %(title)s",  # (a placeholder these words have not: shown as written)
+        },
+    )
+    words = css_labels_of(feed_css(messages_for(site_in("cy", messages=own))))
+    assert words["label-latest"] == 'Y "newydd" \\ yma\nnawr'
+    assert words["label-subscribe"] == "How to subscribe"  # (as in feed.xsl and on the pages: stays English)
+
+
+def test_the_css_view_lays_out_right_to_left_the_languages_the_pages_do() -> None:
+    """feed.css lists the right-to-left languages for entries (CSS cannot ask feeds which they are)."""
+    from feeds.publish.pages import _RTL_LANGUAGES
+
+    css = (LOCALE.parent / "static" / "feed.css").read_text("utf-8")
+    listed = re.search(r"atom\|entry:is\(([^{]*)\) \{", css)
+    assert listed is not None
+    assert set(re.findall(r":lang\(([a-z]+)\)", listed[1])) == _RTL_LANGUAGES
+
+
 # --- a release's coverage -------------------------------------------------------------------------------------
 
 

@@ -158,7 +158,7 @@ def stored_ids(site: Site, topic: str | None = None) -> list[str]:
 
 def test_publish_writes_the_whole_site(site: Site) -> None:
     out = site.out
-    for name in (*FEED_NAMES, "index.html", "feeds.opml", "static/site.css", "static/feed.xsl"):
+    for name in (*FEED_NAMES, "index.html", "feeds.opml", "static/site.css", "static/feed.xsl", "static/feed.css"):
         assert (out / name).is_file(), name
     for r in site.app.store.releases():
         assert (out / "releases" / r.slug / "index.html").is_file(), r.slug
@@ -215,6 +215,7 @@ def test_what_a_document_links_to_is_written_before_it(make_site, monkeypatch: p
     position = {path: i for i, path in enumerate(order)}
     feeds = [p for p in order if p.endswith(("atom.xml", "rss.xml", "feed.json"))]
     assert feeds and all(position["static/feed.xsl"] < position[f] for f in feeds)
+    assert all(position["static/feed.css"] < position[f] for f in feeds)
     for doc in feeds:
         if doc.endswith("atom.xml"):
             root = etree.parse(str(site.out / doc)).getroot()

@@ -131,6 +131,7 @@ def served(tmp_path_factory) -> Iterator[Served]:
         ("/topics/iran/", "text/html; charset=utf-8"),
         ("/feeds.opml", "text/x-opml; charset=utf-8"),
         ("/static/feed.xsl", "text/xsl; charset=utf-8"),
+        ("/static/feed.css", "text/css; charset=utf-8"),
         ("/static/site.css", "text/css; charset=utf-8"),
     ],
 )

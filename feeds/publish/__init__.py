@@ -23,10 +23,10 @@ from feeds.errors import PublishError
 from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.marks import PublishedFeeds
-from feeds.publish.pages import PageRenderer
-from feeds.publish.plan import XSL_PATH, at_base, plan_site
+from feeds.publish.pages import Direction, PageRenderer, text_direction
+from feeds.publish.plan import CSS_PATH, XSL_PATH, at_base, plan_site
 from feeds.publish.spec import RenderedFile
-from feeds.publish.stylesheet import feed_stylesheet
+from feeds.publish.stylesheet import feed_css, feed_stylesheet
 from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
 
 if TYPE_CHECKING:
@@ -94,7 +94,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     order = app.store.release_archive_order()
     salt = _salt(app)
     renderer = _renderer(app, salt)
-    static = (*renderer.static_files(), _stylesheet(renderer.messages))
+    static = (*renderer.static_files(), *_stylesheets(renderer.messages, text_direction(settings.site.language)))
     matches = [m for m in app.store.matches() if m.kind == "keyword" or m.subject in shown]
     rules = {r.name: r.updated_at for r in app.store.rules()}
     ids = EntryIds(app.store.entry_ids(entry_keys(matches)))
@@ -136,9 +136,12 @@ def _renderer(app: App, salt: str) -> PageRenderer:
     return renderer
 
 
-def _stylesheet(words: Messages) -> RenderedFile:
-    """feed.xsl, the browser view of the feeds, in the site's language (as the pages are)."""
-    return RenderedFile(path=XSL_PATH, data=feed_stylesheet(words))
+def _stylesheets(words: Messages, direction: Direction) -> tuple[RenderedFile, RenderedFile]:
+    """feed.xsl and feed.css, the browser view of the feeds, in the site's language (as the pages are)."""
+    return (
+        RenderedFile(path=XSL_PATH, data=feed_stylesheet(words)),
+        RenderedFile(path=CSS_PATH, data=feed_css(words, rtl=direction == "rtl")),
+    )
 
 
 def _salt(app: App) -> str:

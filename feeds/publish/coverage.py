@@ -219,7 +219,7 @@ def plan_matches(
             unique.setdefault(e.id, e)
         # Newest first: the last found, and among those found in one poll, the item published last.
         shown = tuple(sorted(unique.values(), key=lambda e: (e.updated, e.published, e.id), reverse=True)[:size])
-        from feeds.publish.plan import EPOCH, XSL_PATH, feed_id
+        from feeds.publish.plan import CSS_PATH, EPOCH, XSL_PATH, feed_id
 
         return FeedSpec(
             key=key,
@@ -236,6 +236,7 @@ def plan_matches(
             formats=settings.publish.formats,
             hub=settings.publish.hub,
             stylesheet=site.base_url + XSL_PATH,
+            css=site.base_url + CSS_PATH,
         )
 
     def links(path: str, title: str, group: str, home: str) -> list[FeedLink]:

@@ -195,7 +195,7 @@ class _AtomFeedFixes(_Fixes):
             feed.remove(_child(feed, "subtitle"))  # feedgen copied the RSS description into it
         if self.spec.archive:
             etree.SubElement(feed, f"{{{FH_NS}}}archive")  # RFC 5005 §4: a complete, unchanging archive document
-        _add_stylesheet(feed, self.spec.stylesheet)
+        _add_stylesheet(feed, self.spec.stylesheet, self.spec.css)
         return feed
 
 
@@ -288,7 +288,7 @@ class _RssChannelFixes(_Fixes):
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=spec.hub, rel="hub")
         if spec.archive:
             etree.SubElement(channel, f"{{{FH_NS}}}archive")
-        _add_stylesheet(rss, spec.stylesheet)
+        _add_stylesheet(rss, spec.stylesheet, spec.css)
         return rss
 
 
@@ -437,11 +437,13 @@ def _set_text(parent: etree._Element, tag: str, text: str) -> None:
     _child(parent, tag).text = text
 
 
-def _add_stylesheet(root: etree._Element, href: str | None) -> None:
-    """<?xml-stylesheet?> right after the XML declaration, so browsers show the feed through feed.xsl."""
-    if href:
-        value = html.escape(href, quote=True)  # pseudo-attributes take entity references (xml-stylesheet §2)
-        root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="text/xsl" href="{value}"'))
+def _add_stylesheet(root: etree._Element, xsl: str | None, css: str | None = None) -> None:
+    """<?xml-stylesheet?> right after the XML declaration, so browsers show the feed through feed.xsl; then the
+    CSS, which a browser that no longer runs XSLT applies instead (one that does shows the transform's page)."""
+    for kind, href in (("text/xsl", xsl), ("text/css", css)):
+        if href:
+            value = html.escape(href, quote=True)  # pseudo-attributes take entity references (xml-stylesheet §2)
+            root.addprevious(etree.ProcessingInstruction("xml-stylesheet", f'type="{kind}" href="{value}"'))
 
 
 # ── checks ──────────────────────────────────────────────────────────────────────────────────────────────────────
@@ -480,6 +482,7 @@ def _checked(spec: FeedSpec) -> FeedSpec:
         prev_archive=_optional_url(spec.prev_archive, f"{where}: prev_archive"),
         next_archive=_optional_url(spec.next_archive, f"{where}: next_archive"),
         stylesheet=_stylesheet_url(spec.stylesheet, f"{where}: stylesheet"),
+        css=_stylesheet_url(spec.css, f"{where}: css"),
         author=_checked_person(spec.author, f"{where}: author"),
         entries=tuple(entries),
     )

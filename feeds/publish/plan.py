@@ -55,6 +55,8 @@ releases, a third of a no-op publish before this cache). Pure, so caching change
 INDEX_RELEASES = 50
 TOPIC_PAGE_RELEASES = 100
 XSL_PATH = "static/feed.xsl"
+CSS_PATH = "static/feed.css"
+"""The browser view of the feeds: feed.xsl, and feed.css where browsers no longer run XSLT."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +197,7 @@ def spec_of(
         formats=settings.publish.formats,
         hub=settings.publish.hub,
         stylesheet=site.base_url + XSL_PATH,
+        css=site.base_url + CSS_PATH,
         rights=f"© {site.author}",
         **extra,  # type: ignore[arg-type]
     )

@@ -90,6 +90,9 @@ class FeedSpec:
     """WebSub hub URL (rel="hub")."""
     stylesheet: str | None = None
     """Absolute or root-relative URL of the XSLT for <?xml-stylesheet?> in Atom and RSS."""
+    css: str | None = None
+    """Absolute or root-relative URL of the CSS named in a second <?xml-stylesheet?>, after the XSLT: the browser
+    view where XSLT is gone (`static/feed.css`)."""
     icon: str | None = None
     rights: str | None = None
     generator: str = "feeds"

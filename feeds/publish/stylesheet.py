@@ -1,7 +1,14 @@
-"""The browser view of the feeds (`static/feed.xsl`) in the site's language.
+"""The browser view of the feeds (`static/feed.xsl`, and `static/feed.css` where XSLT is gone) in the site's
+language.
 
     feed_stylesheet(words) → bytes: feed.xsl with its words and dates in the language of `words`
+    feed_css(words, rtl) → bytes: feed.css with its words in that language, laid out right to left if `rtl`
     labels() → the words' msgids, for feeds.pot (`i18n.template`)
+
+feed.css is the fallback for browsers that no longer run XSLT (Chromium turns it off from 2026; Gecko and WebKit
+agreed to follow): each feed names it after feed.xsl. Its words are the `--label-…` custom properties at its top,
+each one CSS string holding a msgid of feed.xsl's (so the catalogues translate both at once); `feed_css` writes
+each again, translated and escaped as a CSS string.
 
 feed.xsl is written in English. Its words are the top-level variables named `label-…`, each holding text and
 `<xsl:value-of select="$name"/>` (written `%(name)s` in the catalogue), its dates come from the named template
@@ -28,7 +35,7 @@ from lxml import etree
 if TYPE_CHECKING:
     from feeds.publish.i18n import Messages
 
-__all__ = ["feed_stylesheet", "labels"]
+__all__ = ["feed_css", "feed_stylesheet", "labels"]
 
 _X = "{http://www.w3.org/1999/XSL/Transform}"
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
@@ -41,6 +48,16 @@ _DAY, _YEAR = 28, 1999
 @functools.cache
 def _source() -> bytes:
     return resources.files("feeds").joinpath("static/feed.xsl").read_bytes()
+
+
+@functools.cache
+def _css_source() -> str:
+    return resources.files("feeds").joinpath("static/feed.css").read_text(encoding="utf-8")
+
+
+# One `--label-name: "text";` declaration per line (feed.css writes no escapes in them: the tests check it).
+_CSS_LABEL = re.compile(r'^(  --label-[a-z]+: )"([^"\\\n]*)";$', re.MULTILINE)
+_CSS_ROOT = "rss > channel, atom|feed {\n"
 
 
 def _labels_of(root: etree._Element) -> list[tuple[etree._Element, str]]:
@@ -60,8 +77,44 @@ def _labels_of(root: etree._Element) -> list[tuple[etree._Element, str]]:
 
 
 def labels() -> list[str]:
-    """The msgids of feed.xsl's words, in the file's order."""
+    """The msgids of feed.xsl's words, in the file's order (feed.css's are among them)."""
     return [msgid for _, msgid in _labels_of(etree.fromstring(_source()))]
+
+
+def css_labels() -> list[str]:
+    """The msgids of feed.css's words, in the file's order."""
+    return [m[2] for m in _CSS_LABEL.finditer(_css_source())]
+
+
+def feed_css(words: Messages, *, rtl: bool = False) -> bytes:
+    """feed.css in the language of `words`, laid out right to left when `rtl` (the site's direction); the file as
+    written for English words on a left-to-right site. A translation with a placeholder is not used (none of
+    these words has one: it would show as written)."""
+
+    def label(m: re.Match[str]) -> str:
+        text = words.gettext(m[2])
+        if text == m[2] or _PLACEHOLDER.search(text):
+            return m[0]
+        return f"{m[1]}{_css_string(text)};"
+
+    css = _CSS_LABEL.sub(label, _css_source())
+    if rtl:
+        css = css.replace(_CSS_ROOT, _CSS_ROOT + "  direction: rtl;\n", 1)
+    return css.encode("utf-8")
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string: quotes and backslashes escaped, line breaks and other control characters written
+    as escapes (a hex escape ends at a space, which CSS then drops)."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ch < " " or ch == "\x7f":
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 def feed_stylesheet(words: Messages) -> bytes:
