@@ -20,7 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from feeds.errors import MigrationError
-from feeds.normalise.ids import dns_host, escaped_url_part, rule_keys, watch_item_hash
+from feeds.normalise.ids import rule_keys, watch_item_hash
+from feeds.store.frozen import dns_host_18, escaped_url_part_20
 
 metadata: sa.MetaData = sa.MetaData()  # (annotated: modules importing it in a cycle need no inference)
 
@@ -429,7 +430,8 @@ def _dns_feed_hosts(conn: Connection) -> None:
     """Migration 18: a feed whose URL names an international host (`https://bücher.example/rss`) is stored under
     the `xn--` form of it, as `feeds.watch.manage.canonical_feed_url` now spells it, so that either spelling finds
     it. A feed watched under the other form already keeps its URL: the two rows are one feed, and which to keep
-    (with its items and matches) is for a person to say."""
+    (with its items and matches) is for a person to say. The spelling is this migration's own frozen copy
+    (`feeds.store.frozen`), so a later change to the live one does not change what it does."""
     wf = watched_feeds.c
     rows = conn.execute(sa.select(wf.id, wf.url)).all()
     taken = {url for _, url in rows}
@@ -439,7 +441,7 @@ def _dns_feed_hosts(conn: Connection) -> None:
         if host.isascii():
             continue
         try:
-            netloc = parts.netloc.replace(host, dns_host(host), 1)
+            netloc = parts.netloc.replace(host, dns_host_18(host), 1)
         except ValueError:
             continue
         moved = urlunsplit(parts._replace(netloc=netloc))
@@ -454,14 +456,16 @@ def _escape_feed_urls(conn: Connection) -> None:
     (`…/news%20feed.xml`), as `feeds.watch.manage.canonical_feed_url` now spells it: a lookup by URL, the
     config's import and an OPML import all look for that form, and would otherwise add the feed a second time
     (the config's, retiring the row that holds its items). A feed watched under the escaped form already keeps
-    its URL, as in migration 18: the two rows are one feed, and which to keep is for a person to say."""
+    its URL, as in migration 18: the two rows are one feed, and which to keep is for a person to say. The
+    escaping is this migration's own frozen copy (`feeds.store.frozen`), as in migration 18."""
     wf = watched_feeds.c
     rows = conn.execute(sa.select(wf.id, wf.url)).all()
     taken = {url for _, url in rows}
     for feed_id, url in rows:
         parts = urlsplit(url)
         try:
-            moved = urlunsplit(parts._replace(path=escaped_url_part(parts.path), query=escaped_url_part(parts.query)))
+            path, query = escaped_url_part_20(parts.path), escaped_url_part_20(parts.query)
+            moved = urlunsplit(parts._replace(path=path, query=query))
         except ValueError:
             continue
         if moved != url and moved not in taken:
