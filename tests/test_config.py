@@ -1076,7 +1076,14 @@ def test_the_lock_wait_defaults_to_five_minutes(tmp_path):
         ("[watch.related]\nmin_score = 1.5\n", "watch.related.min_score", "between 0 and 1, got 1.5"),
         # TOML's nan and inf, or a number of days no date can reach back to, were taken, and crashed every watch
         # run or housekeeping (a NaN bar, an OverflowError in `now - timedelta(days=...)`).
-        ("[watch.related]\nmin_score = nan\n", "watch.related.min_score", "must be a positive number, got nan"),
+        ("[watch.related]\nmin_score = -0.1\n", "watch.related.min_score", "between 0 and 1, got -0.1"),
+        ("[watch.related]\nmin_score = -34\n", "watch.related.min_score", "between 0 and 1, got -34"),
+        ("[watch.related]\nmin_score = nan\n", "watch.related.min_score", "must be a number from 0 to 1, got nan"),
+        (
+            '[watch.related]\nmin_score = "0.2"\n',
+            "watch.related.min_score",
+            "must be a number from 0 to 1, got '0.2': write the number without quotes, min_score = 0.2",
+        ),
         ("[watch]\nretro_days = inf\n", "watch.retro_days", "must be a positive number, got inf"),
         ("[watch]\nretention_days = nan\n", "watch.retention_days", "must be a positive number, got nan"),
         ("[watch]\nretro_days = 1e6\n", "watch.retro_days", "must be at most 36500 days, got 1e+06"),
@@ -1158,6 +1165,17 @@ def test_the_lease_bounds_hold_whatever_the_timeouts_and_stay_within_the_store_h
         user_agent="t", connect_timeout=_HTTP_BOUNDS["connect_timeout"][1], read_timeout=_HTTP_BOUNDS["read_timeout"][1]
     )
     assert slowest.longest_fetch <= _LEASE_CEILING <= LEASE_HORIZON.total_seconds()
+
+
+@pytest.mark.parametrize("bar", ["0", "0.0"])
+def test_a_related_bar_of_zero_is_taken_and_reaches_the_matcher(tmp_path, now, bar):
+    """`min_score = 0`: every item sharing `min_terms` of a release's names counts, whatever its share of the
+    release's term weight. The matcher took 0 all along; the config refused it as not positive."""
+    from feeds.watch.matching import matcher_spec
+
+    settings = parse_settings(MINIMAL + f"[watch.related]\nmin_score = {bar}\n", tmp_path / "feeds.toml", {})
+    assert settings.watch.related.min_score == 0.0
+    assert matcher_spec((), (), settings, now).related.min_score == 0.0
 
 
 def test_the_related_defaults_are_written_once_for_the_config_and_the_matcher(tmp_path):

@@ -404,6 +404,18 @@ def _seconds(t: dict[str, Any]) -> str:
     return ""
 
 
+def _related_bar(r: _Reader, t: dict[str, Any], key: KeyPath, default: float) -> float:
+    """`watch.related.min_score`: a share of a release's term weight, from 0 to 1. 0 is a bar too: every item
+    sharing `min_terms` of a release's names is related, whatever its share (the matcher takes it)."""
+    v = t.get(str(key[-1]), default)
+    if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
+        r.fail(key, f"must be a number from 0 to 1, got {v!r}{_quoting(key, v, float)}")
+    if not 0 <= v <= 1:  # (34, meant as a percentage: the hint, from 2 up; 1.5 is no percentage meant)
+        percent = f"; did you mean {v / 100:g} ({v:g}%)?" if 2 <= v <= 100 else ""
+        r.fail(key, f"is a share of a release's term weight: between 0 and 1, got {v:g}{percent}")
+    return float(v)
+
+
 def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> WatchSettings:
     """`http`: the `[http]` settings, which the lease must outlast a fetch at (None: `[http]` was refused, and the
     lease is held to the shortest fetch the timeouts allow)."""
@@ -421,14 +433,10 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
     rd = RelatedSettings()
     related = RelatedSettings(
         window_days=r.positive(rel_t, (*rk, "window_days"), rd.window_days, ceiling=_WINDOW_DAYS, unit=" days"),
-        min_score=r.positive(rel_t, (*rk, "min_score"), rd.min_score),
+        min_score=_related_bar(r, rel_t, (*rk, "min_score"), rd.min_score),
         min_terms=r.count(rel_t, (*rk, "min_terms"), rd.min_terms),
         pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), rd.pickup_tokens),
     )
-    if related.min_score > 1:
-        v = related.min_score  # (34, meant as a percentage: the hint, from 2 up; 1.5 is no percentage meant)
-        percent = f"; did you mean {v / 100:g} ({v:g}%)?" if 2 <= v <= 100 else ""
-        r.fail((*rk, "min_score"), f"is a share of a release's term weight: between 0 and 1, got {v:g}{percent}")
     if related.min_terms < 2:
         r.fail((*rk, "min_terms"), "must be at least 2: a single shared word never makes an item related")
     if related.pickup_tokens < 8:
