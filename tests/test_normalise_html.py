@@ -66,8 +66,14 @@ BASE = "https://www.example.gov.uk/government/news/ministers-meet"
         ('<p lang="en" xml:lang="javascript:x" xmlns="x">Text</p>', '<p lang="en">Text</p>'),
         ('<bdo dir="rtl" onmouseover="steal()" style="unicode-bidi:x">Text</bdo>', '<bdo dir="rtl">Text</bdo>'),
         ('<bdi onfocus="steal()" tabindex="1">Text</bdi>', "<bdi>Text</bdi>"),
-        ('<a dir="rtl" href="javascript:alert(1)">click</a>', "click"),
-        ('<a lang="ar" title="t" dir="rtl" href="jav&#x09;ascript:alert(1)">click</a>', "click"),
+        # (a link refused its target keeps the text's direction and language, and nothing else: see below)
+        ('<a dir="rtl" href="javascript:alert(1)" onclick="steal()">click</a>', '<span dir="rtl">click</span>'),
+        (
+            '<a lang="ar" title="t" dir="rtl" href="jav&#x09;ascript:alert(1)">click</a>',
+            '<span lang="ar" dir="rtl">click</span>',
+        ),
+        ('<a dir="rtl" href="vbscript:x" style="x" onmouseover="steal()">c</a>', '<span dir="rtl">c</span>'),
+        ('<a dir="javascript:alert(1)" href="javascript:alert(1)">click</a>', "click"),
         ('<img dir="rtl" lang="ar" src="data:image/png;base64,iVBORw0KGgo=" alt="chart">', ""),
         ('<svg dir="rtl" onload="alert(1)"></svg><script dir="rtl">alert(1)</script><p>After</p>', "<p>After</p>"),
     ],
@@ -220,14 +226,40 @@ def test_direction_and_language_are_kept(dirty: str, clean: str | None) -> None:
     [
         ('<p dir="rtl"> <br dir="rtl"> </p><p>Text</p>', "<p>Text</p>"),  # an empty block, whatever its direction
         ('<img dir="rtl" alt="chart">', ""),  # an image without its source
-        ('<a dir="rtl" title="t">text</a>', "text"),  # a link without its target
-        ('<p>see <a dir="rtl" href="#part">this</a></p>', "<p>see this</p>"),  # a link into a page not published
+        ('<a title="t">text</a>', "text"),  # a link without its target
+        ('<p>see <a href="#part">this</a></p>', "<p>see this</p>"),  # a link into a page not published
+        ('<p><a dir="rtl" href="javascript:x()"> </a></p><p>Text</p>', "<p>Text</p>"),  # nothing to give a direction
         ('<p>see <a title="t" href="java%0ascript:x">this</a></p>', "<p>see this</p>"),
     ],
 )
 def test_what_is_tidied_away_goes_whatever_its_direction_or_language(dirty: str, clean: str) -> None:
     assert sanitise_html(dirty, base_url="https://x.example/other", fragments=False) == clean
     assert sanitise_html(dirty, fragments=False) == clean
+
+
+@pytest.mark.parametrize(
+    ("dirty", "clean"),
+    [
+        (  # an Arabic quotation inside an English release, linked to nothing usable: it still reads right to left
+            '<p>The minister said: <a dir="rtl" lang="ar">نحن ملتزمون</a> in Cairo.</p>',
+            '<p>The minister said: <span dir="rtl" lang="ar">نحن ملتزمون</span> in Cairo.</p>',
+        ),
+        ('<p><a dir="RTL" title="t">نص</a></p>', '<p><span dir="rtl">نص</span></p>'),
+        ('<p><a lang="he">שלום</a></p>', '<p><span lang="he">שלום</span></p>'),
+        (
+            '<p><a dir="rtl" href="javascript:alert(1)">نص <b>مهم</b></a></p>',
+            '<p><span dir="rtl">نص <b>مهم</b></span></p>',
+        ),
+        ('<p>see <a dir="rtl" href="#part">هذا</a></p>', '<p>see <span dir="rtl">هذا</span></p>'),  # (not published)
+        ('<a dir="rtl"><p>فقرة</p><p>أخرى</p></a>', '<div dir="rtl"><p>فقرة</p><p>أخرى</p></div>'),  # blocks: a div
+        ('<p><a dir="sideways">x</a></p>', "<p>x</p>"),  # no direction: only the text
+    ],
+)
+def test_a_link_without_a_usable_target_keeps_its_texts_direction(dirty: str, clean: str) -> None:
+    for base in ("https://x.example/other", None):
+        once = sanitise_html(dirty, base_url=base, fragments=False)
+        assert once == clean
+        assert sanitise_html(once, base_url=base, fragments=False) == once
 
 
 def test_relative_links_are_kept_without_a_base() -> None:

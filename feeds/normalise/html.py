@@ -3,7 +3,8 @@
 Everything we publish ends up inside other people's feed readers and our own pages, so a body is reduced to
 an allow-list of text and structure tags (nh3, the Rust `ammonia` sanitiser) before it is stored: no scripts,
 styles, frames, forms, event handlers or classes, and only http, https and mailto URLs. The text's direction
-and language (`dir`, `lang`) are kept, with values that are one only. The result is
+and language (`dir`, `lang`) are kept, with values that are one only, also where a link without a usable
+target is unwrapped (its text in a `<span>` that keeps them). The result is
 deterministic (same input, same bytes), which keeps content hashes and published files stable.
 
 What this module must not do: fetch anything (relative URLs are resolved against the release's own link,
@@ -89,9 +90,10 @@ _ATTRS = r'(?: [a-z]+="[^"]*")*'
 (`"` escaped in it). Every pattern below takes them, in any order (nh3 keeps the order they were written in): a
 `<p dir="rtl">` is a paragraph as much as a `<p>`."""
 _IMG_WITHOUT_SRC = re.compile(r'<img(?: (?!src=)[a-z]+="[^"]*")*>')
+# A link left without a target (none, or one refused), its attributes and its content: unwrapped (`_unlinked`).
 # (Not one holding another link: unwrapped up to the inner one's end, it would leave an end tag out of place.)
 _A_WITHOUT_HREF = re.compile(
-    r'<a(?: (?!href=)[a-z]+="[^"]*")* rel="noopener noreferrer">((?:(?!<a\b).)*?)</a>', re.DOTALL
+    r'<a((?: (?!href=)[a-z]+="[^"]*")*) rel="noopener noreferrer">((?:(?!<a\b).)*?)</a>', re.DOTALL
 )
 # A relative reference whose first segment holds a colon is not one (RFC 3986 §4.2): what is left of a
 # disguised scheme (`jav&#9;ascript:` → `jav%09ascript:`) once nh3 has refused it as a scheme.
@@ -273,7 +275,7 @@ def _sanitise(html: str, base_url: str | None, *, well_formed: bool, fragments: 
     # cleaner first, and build one for the base only then (building one costs more than cleaning a short text).
     cleaned = _clean_once(html, None)
     if not fragments and _FRAGMENT_LINK.search(cleaned):
-        html = cleaned = _A_WITHOUT_HREF.sub(r"\1", _FRAGMENT_LINK.sub(r"<a\1", cleaned))
+        html = cleaned = _A_WITHOUT_HREF.sub(_unlinked, _FRAGMENT_LINK.sub(r"<a\1", cleaned))
         well_formed = False  # (cleaned once more below, as a fixed point check)
     if base and _RELATIVE_URL.search(cleaned):
         cleaned = _clean_once(html, base)
@@ -372,7 +374,7 @@ def _clean_once(html: str, base: str | None) -> str:
     if ' cite="' in cleaned:
         cleaned = _CITE_NOT_HTTP.sub(r"\1", cleaned)  # (nh3 checks the schemes of href and src, not of cite)
     if "<a " in cleaned:
-        cleaned = _A_WITHOUT_HREF.sub(r"\1", cleaned)
+        cleaned = _A_WITHOUT_HREF.sub(_unlinked, cleaned)
     cleaned = _EMPTY_BLOCK.sub("", cleaned)
     # (a byte order mark left first, once a link before it is gone, is dropped by the next parse: dropped now, so
     # that the output is a fixed point)
@@ -400,6 +402,25 @@ def _direction_and_language(tag: re.Match[str]) -> str:
         return f' lang="{value}"' if _LANGUAGE_TAG.fullmatch(value) else ""
 
     return _DIRECTION_OR_LANGUAGE.sub(kept, tag[0])
+
+
+_ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
+_BLANK = re.compile(rf"(?:\s|&nbsp;|<br{_ATTRS}>)*")
+_BLOCK_INSIDE = re.compile(rf"<{_BLOCK_OPENING}")
+
+
+def _unlinked(link: re.Match[str]) -> str:
+    """A link without a usable target (`_A_WITHOUT_HREF`) as its content, in a `<span>` that keeps the link's
+    `dir` and `lang` when it had them (a `<div>` around blocks, where a span may not hold them): an Arabic
+    quotation linked to nothing usable still reads right to left inside an English release. The values were
+    checked already (`_direction_and_language`); the link's other attributes (its title) go with it. Content
+    that is blank has no direction to keep and stays bare, so that an empty block around it is tidied away."""
+    kept = "".join(m[0] for m in _ATTRIBUTE.finditer(link[1]) if m[1] in ("dir", "lang"))
+    content = link[2]
+    if not kept or _BLANK.fullmatch(content):
+        return content
+    tag = "div" if _BLOCK_INSIDE.search(content) else "span"
+    return f"<{tag}{kept}>{content}</{tag}>"
 
 
 def _absolute_cite(value: str, base: str) -> str:
