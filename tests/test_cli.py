@@ -1056,6 +1056,64 @@ def test_an_organisation_feed_published_by_mistake_is_forgotten_once_no_release_
     assert (out / "organisations/ministry-of-ports/atom.xml").is_file()
 
 
+@pytest.mark.parametrize(("group", "key"), [("topics", "topic:irn"), ("organisations", "org:irn")])
+def test_forget_waits_for_the_publish_lock_another_process_holds_and_forgets_only_once_it_is_free(
+    config, monkeypatch, group, key
+):
+    """Operators' review: `forget` took no lock, so a publish running at that moment (which read the record before)
+    recorded the feed again and wrote its files once more. It now takes the publish lock, waiting as publish does."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.model import PublishedFeed
+    from feeds.store import locks
+
+    holder = make_app(load_settings(config, environ={}))
+    holder.store.keep_published_feeds({key: PublishedFeed(key, holder.clock(), "Irn")}, holder.clock())
+    held = holder.store.exclusive("publish")
+    assert held.__enter__()
+    kept_while_held: list[bool] = []
+
+    def the_publish_ends() -> None:
+        kept_while_held.append(key in holder.store.published_feeds())
+        if len(kept_while_held) == 3:
+            held.__exit__(None, None, None)
+
+    monkeypatch.setattr(locks, "time", FakeTime(the_publish_ends))
+    try:
+        r = run(config, group, "forget", "irn", "--json")
+        assert r.exit_code == 0, r.output
+        assert key not in holder.store.published_feeds()
+    finally:
+        holder.close()
+    assert kept_while_held == [True, True, True], "nothing was forgotten while the publish ran"
+    assert json.loads(r.stdout)["forgotten"] == key
+    assert f"waiting for another process's publish to finish (held by pid {os.getpid()} on host " in r.stderr
+    assert "for at most 5 min" in r.stderr
+
+
+@pytest.mark.parametrize(("group", "key"), [("topics", "topic:irn"), ("organisations", "org:irn")])
+def test_forget_gives_up_after_daemon_lock_wait_naming_the_holder_and_exits_1(config, monkeypatch, group, key):
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.model import PublishedFeed
+    from feeds.store import locks
+
+    config.write_text(config.read_text() + '\n[daemon]\nlock_wait = "2m"\n')
+    holder = make_app(load_settings(config, environ={}))
+    holder.store.keep_published_feeds({key: PublishedFeed(key, holder.clock(), "Irn")}, holder.clock())
+    fake = FakeTime()
+    monkeypatch.setattr(locks, "time", fake)
+    try:
+        with holder.store.exclusive("publish") as mine:
+            assert mine
+            r = run(config, group, "forget", "irn")
+        assert key in holder.store.published_feeds(), "not forgotten"
+    finally:
+        holder.close()
+    assert r.exit_code == 1 and fake.now == 120.0
+    assert f"error: gave up waiting for the publish lock after 2 min: held by pid {os.getpid()} on host " in r.output
+
+
 def test_a_release_still_under_embargo_keeps_its_topic_from_being_forgotten(config):
     """It would publish the topic again when its embargo lifts: counted, and named, as any other."""
     out = config.parent / "out"

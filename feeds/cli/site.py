@@ -111,9 +111,11 @@ def organisations_forget(ctx: Context, slug: str, as_json: bool) -> None:
 
 
 def _forget(ctx: Context, kind: Kind, slug: str, as_json: bool) -> None:
+    """Under the publish lock, waited for as `feeds publish` waits: a publish running meanwhile (which read the
+    record before) would otherwise record the feed again and write its files once more."""
     from feeds.publish.retire import forget_feed
 
-    with ctx.app() as app:
+    with ctx.app() as app, ctx.lock(app, "publish"):
         gone = forget_feed(app, kind, slug)
     if as_json:
         echo_json({"forgotten": gone.key, "name": gone.name, "path": gone.path})

@@ -237,9 +237,9 @@ class DaemonSettings:
     """Seconds a running job may take to finish after SIGTERM/SIGINT."""
     misfire_grace: float = 60.0
     lock_wait: float = 300.0
-    """Seconds `feeds run --once`, `feeds ingest` and `feeds publish` wait for the ingest or publish lock another
-    process holds before they fail, naming the holder (a process hung while holding it must not hold back every
-    cron run)."""
+    """Seconds `feeds run --once`, `feeds ingest`, `feeds publish` and `feeds topics forget`/`feeds organisations
+    forget` wait for the ingest or publish lock another process holds before they fail, naming the holder (a
+    process hung while holding it must not hold back every cron run)."""
     ledger_retention_days: float = 90.0
     """Days after which housekeeping forgets an ingested file's ledger row, when nothing needs it (0: never)."""
 

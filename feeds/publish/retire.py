@@ -7,7 +7,8 @@ Once published, a topic's feeds and page (an organisation's feeds) stay for ever
 forgetting its record makes the next publish leave it out, and the writer removes the files of any document no
 longer planned. A release that still has it would publish it again, so forgetting is refused until none does.
 A running daemon publishes at its next watch tick: the published feeds' count is part of what it compares
-(`Store.published_feeds_state`).
+(`Store.published_feeds_state`). The caller holds the publish lock (`feeds topics forget` waits for it as
+`feeds publish` does): a publish running meanwhile, having read the record before, would record the feed again.
 
 What this module must not do: write into or remove from out/ (the next publish does, under its lock), change a
 release, or forget a feed that any release still fills.
