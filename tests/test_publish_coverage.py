@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -412,17 +413,19 @@ def test_an_article_in_two_feeds_names_both_leads_with_its_pickup_and_lists_each
 def test_a_reason_drops_the_explanations_own_opening_whatever_the_name_holds(site):
     """A rule named with an apostrophe, a release title with a colon: the explanation's own "matched rule '…'" or
     "related to '…'" is left out whole, not cut at the first quote or colon inside the name."""
-    from feeds.publish.coverage import _reason
+    from feeds.publish.explain import reason
+    from feeds.publish.i18n import messages_for
 
     app, release = site
+    words = messages_for(app.settings.site)
     (kyiv,) = [m for m in app.store.matches() if m.kind == "related"]
     titled = replace(kyiv, why="related to 'UK: talks resume': Iran (title); score 0.50")
-    assert _reason(titled, {release.id: "UK: talks resume"}) == (
+    assert reason(titled, {release.id: "UK: talks resume"}, words) == (
         "Related to 'UK: talks resume': Iran (title); score 0.50."
     )
     (rule,) = [m for m in app.store.matches() if m.kind == "keyword" and m.item.item.key == "a"]
     named = replace(rule, subject="Minister's visit", why="matched rule 'Minister's visit': kyiv (title)")
-    assert _reason(named, {}) == "Keyword match for rule 'Minister's visit': kyiv (title)."
+    assert reason(named, {}, words) == "Keyword match for rule 'Minister's visit': kyiv (title)."
 
 
 @pytest.fixture
@@ -462,7 +465,7 @@ def test_stored_texts_xml_forbids_are_left_out_and_never_fail_the_publish(one_re
 
 def test_a_release_s_coverage_feed_is_named_in_the_site_s_language(make_settings, make_app_for, tmp_path):
     """A coverage feed is offered on the release's public page, under the site's language's heading: its title
-    and the link to it are the site's words. Its entries explain each match to the office, in English."""
+    and the link to it are the site's words (as what its entries say is: see the test below)."""
     app, release = with_coverage(*app_with_release(make_settings, make_app_for, tmp_path, language="fr"))
     run_publish(app)
     out = app.settings.paths.out
@@ -473,3 +476,120 @@ def test_a_release_s_coverage_feed_is_named_in_the_site_s_language(make_settings
     feed = parse(out / "coverage" / release.slug / "atom.xml").feed
     assert feed.title == "Couverture médiatique\u00a0: Minister visits Kyiv"
     assert feed.subtitle == "Articles liés à «\u00a0Minister visits Kyiv\u00a0» ou qui le citent."
+
+
+def model_release_watched(make_settings, make_app_for, httpserver, corpus_releases, clock, language):
+    """A site in `language` with the model release, a rule and a watched feed polled once: real matches of each
+    kind, explained as the watch explains them (keyword and related for one item, a pickup for another)."""
+    from feeds.watch.manage import add_feed
+    from feeds.watch.poll import run_watch
+    from tests.test_watch_poll import model_coverage
+
+    settings = make_settings('\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n')
+    app = make_app_for(replace(settings, site=replace(settings.site, language=language)))
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    release = app.store.release("foreign-secretary-to-visit-moscow")
+    app.store.add_rule("lavrov", "lavrov OR moscow", origin="cli", now=app.clock())
+    httpserver.expect_request("/feed.xml").respond_with_data(model_coverage(release.body_text), content_type="text/xml")
+    add_feed(app, httpserver.url_for("/feed.xml"))
+    clock.advance(timedelta(hours=2))
+    run_watch(app)
+    assert sorted((m.item.item.key, m.kind) for m in app.store.matches()) == [
+        ("pickup", "pickup"),
+        ("related", "keyword"),
+        ("related", "related"),
+    ]
+    run_publish(app)
+    return app, release
+
+
+def coverage_lines(app, release):
+    page = html.parse(str(app.settings.paths.out / "releases" / release.slug / "index.html")).getroot()
+    return [words(s) for s in page.xpath("//section[@class='coverage']//span[@class='why']")]
+
+
+def words(element) -> str:
+    """An element's text, its lines and indentation one space (a no-break space kept)."""
+    return re.sub(r"[ \t\n]+", " ", element.text_content()).strip()
+
+
+def summaries(path):
+    return {e.title: (e.summary, [t.label for t in e.tags]) for e in parse(path).entries}
+
+
+NB = "\u00a0"
+FR_RELATED = (
+    f"Lavrov 0,06, Moscow 0,09 (titre), Boris Johnson 0,07, North Korea 0,07, Iran 0,06, UN Security Council 0,09"
+    f" (résumé){NB}; score 0,44"
+)
+FR_PICKUP = (
+    f"68 mots du résumé (“Russia is a fellow permanent member of the … issues and more, face-to-face”){NB}; score 0,18"
+)
+
+
+def test_a_french_site_explains_its_matches_in_french(make_settings, make_app_for, httpserver, corpus_releases, clock):
+    """Why an item matched (the rule and its terms, the release's names and their shares, the passage picked up,
+    the score) is published on the release page's Coverage list and in the match feeds: a French site says it in
+    French, with French decimals and field names; the names of the rule and release and the item's words stay as
+    written. The match feeds' titles, subtitles, links and categories are French too."""
+    app, release = model_release_watched(make_settings, make_app_for, httpserver, corpus_releases, clock, "fr")
+    out = app.settings.paths.out
+    quoted = f"«{NB}Foreign Secretary to visit Moscow{NB}»"
+    assert coverage_lines(app, release) == [
+        f"lié à {quoted}{NB}: {FR_RELATED}",
+        f"reprise de {quoted}{NB}: {FR_PICKUP}",
+    ]
+
+    everything = parse(out / "matches" / "atom.xml").feed
+    assert (everything.title, everything.subtitle) == (
+        f"Test Press Office{NB}: toutes les correspondances",
+        "Articles trouvés par les règles de mots-clés, et couverture de nos communiqués.",
+    )
+    keyword = (
+        f"Correspondance par mot-clé pour la règle «{NB}lavrov{NB}»{NB}: lavrov ×2 (titre, résumé), moscow (titre)."
+    )
+    assert summaries(out / "matches" / "atom.xml") == {
+        "Johnson to meet Sergei Lavrov in Moscow": (
+            f"Source{NB}: World Desk. {keyword} Lié à {quoted}{NB}: {FR_RELATED}.",
+            ["Correspondance par mot-clé", "Couverture liée"],
+        ),
+        "UK minister plans Russia trip": (
+            f"Source{NB}: World Desk. Reprise mot pour mot de {quoted}{NB}: {FR_PICKUP}.",
+            ["Reprise mot pour mot"],
+        ),
+    }
+    rule = out / "matches" / "rules" / "lavrov" / "atom.xml"
+    assert (parse(rule).feed.title, parse(rule).feed.subtitle) == (
+        f"Test Press Office{NB}: correspondances de la règle «{NB}lavrov{NB}»",
+        f"Articles correspondant à la règle «{NB}lavrov{NB}».",
+    )
+    assert summaries(rule) == {
+        "Johnson to meet Sergei Lavrov in Moscow": (
+            f"Source{NB}: World Desk. {keyword}",
+            ["Correspondance par mot-clé"],
+        )
+    }
+    coverage = summaries(out / "coverage" / release.slug / "rss.xml")
+    assert coverage["UK minister plans Russia trip"][0] == (
+        f"Source{NB}: World Desk. Reprise mot pour mot de {quoted}{NB}: {FR_PICKUP}."
+    )
+    index = html.parse(str(out / "index.html")).getroot()
+    titles = [words(s) for s in index.xpath("//span[@class='feed-title']")]
+    assert "Toutes les correspondances" in titles and f"Règle{NB}: lavrov" in titles
+
+
+def test_an_english_site_publishes_the_watch_s_explanations_as_stored(
+    make_settings, make_app_for, httpserver, corpus_releases, clock
+):
+    app, release = model_release_watched(make_settings, make_app_for, httpserver, corpus_releases, clock, "en-GB")
+    stored = {m.kind: m.why for m in app.store.matches()}
+    assert coverage_lines(app, release) == [stored["related"], stored["pickup"]]
+    out = app.settings.paths.out
+    assert summaries(out / "matches" / "rules" / "lavrov" / "atom.xml") == {
+        "Johnson to meet Sergei Lavrov in Moscow": (
+            "From World Desk. Keyword match for rule 'lavrov': lavrov ×2 (title, summary), moscow (title).",
+            ["Keyword match"],
+        )
+    }
+    (pickup,) = [e for e in parse(out / "matches" / "atom.xml").entries if e.title == "UK minister plans Russia trip"]
+    assert pickup.summary == "From World Desk. Verbatim pickup of " + stored["pickup"].removeprefix("pickup of ") + "."

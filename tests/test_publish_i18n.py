@@ -17,6 +17,7 @@ from lxml import html as lxml_html
 from feeds.app import make_app
 from feeds.config import ConfigError, Site, load_settings
 from feeds.ingest import run_ingest
+from feeds.model import MatchedTerm, StoredMatch
 from feeds.publish import run_publish
 from feeds.publish.i18n import Messages, messages_for, template
 from feeds.publish.pages import PageRenderer
@@ -496,3 +497,86 @@ def test_a_translation_that_cannot_be_filled_in_leaves_its_label_english(tmp_pat
     doc = release_page(site_in("cy", messages=own), language="cy", withdrawn_at=WHEN, title="Agor y morglawdd")
     assert doc.xpath("//title")[0].text.startswith("[Withdrawn] Agor y morglawdd")
     assert texts(doc, "//dl[@class='meta']/dt") == ["Oddi wrth", "Published", "Diweddarwyd ddiwethaf", "Pynciau %"]
+
+
+# --- why an item matched (feeds.publish.explain) --------------------------------------------------------------
+
+
+def matched(kind: str, why: str, terms: tuple[tuple[str, str], ...] = ()) -> StoredMatch:
+    from tests.alerts_helpers import stored_match
+
+    m = stored_match(1, kind, "kyiv" if kind == "keyword" else "r1")
+    return dataclasses.replace(m, why=why, terms=tuple(MatchedTerm(t, f, 0, len(t)) for t, f in terms))
+
+
+KEYWORD_TERMS = (("kyiv", "title"), ("kyiv", "summary"), ("zelensky", "author"))
+
+
+@pytest.mark.parametrize(
+    ("language", "keyword", "related"),
+    [
+        (
+            "de",
+            "Treffer der Regel „kyiv“: kyiv ×2 (Titel, Zusammenfassung), zelensky (Autor)",
+            "Verwandt mit „Talks resume“: Iran / Tehran 0,30, UN 0,20 (Titel), Oslo 0,10 (Inhalt); Trefferwert 0,60",
+        ),
+        (
+            "es",
+            "coincide con la regla «kyiv»: kyiv ×2 (título, resumen), zelensky (autor)",
+            "relacionado con «Talks resume»: Iran / Tehran 0,30, UN 0,20 (título), Oslo 0,10 (contenido); "
+            "puntuación 0,60",
+        ),
+        (
+            "cy",
+            "yn cyfateb i'r rheol ‘kyiv’: kyiv ×2 (teitl, crynodeb), zelensky (awdur)",
+            "yn ymwneud â ‘Talks resume’: Iran / Tehran 0.30, UN 0.20 (teitl), Oslo 0.10 (cynnwys); sgôr 0.60",
+        ),
+    ],
+)
+def test_every_packaged_language_explains_matches_in_its_own_words(language: str, keyword: str, related: str) -> None:
+    from feeds.publish.explain import explanation
+
+    words = messages_for(site_in(language))
+    rule = matched("keyword", "matched rule 'kyiv': kyiv ×2 (title, summary), zelensky (author)", KEYWORD_TERMS)
+    assert explanation(rule, words) == keyword
+    why = "related to 'Talks resume': Iran / Tehran 0.30, UN 0.20 (title), Oslo 0.10 (content); score 0.60"
+    assert explanation(matched("related", why), words) == related
+    # In English, the line as stored.
+    assert explanation(rule, messages_for(SITE)) == rule.why
+
+
+@pytest.mark.parametrize(
+    "why",
+    [
+        "quotes the release",  # (the wording of an older version, or written by hand)
+        "related to 'Talks resume': Iran (title); score 0.50",  # a related match without its shares
+        "pickup of 'Talks resume': 1 words in title (“Talks resume”); score 1.00",  # "1 words": not as we write
+        "pickup of 'Talks resume': 12 words in body (“…”); score 0.18",  # a field the watch has not
+    ],
+)
+def test_an_explanation_that_cannot_be_read_back_exactly_is_published_as_stored(why: str) -> None:
+    from feeds.publish.explain import explanation, reason
+
+    words = messages_for(site_in("fr"))
+    kind = "related" if why.startswith("related") else "pickup"
+    assert explanation(matched(kind, why), words) == why
+    detail = why.split("': ", 1)[1] if "': " in why else why
+    title = "«\u00a0T\u00a0»"
+    said = reason(matched(kind, why), {"r1": "T"}, words)
+    assert said in (f"Lié à {title}\u00a0: {detail}.", f"Reprise mot pour mot de {title}\u00a0: {detail}.")
+
+
+def test_a_keyword_explanation_is_read_from_the_stored_terms_and_checked_against_the_line() -> None:
+    """A rule's terms may hold what the line separates its parts with ("a (title), b"): the terms stored with
+    the match say which they are; a line they do not give back is published as stored."""
+    from feeds.publish.explain import explanation
+
+    words = messages_for(site_in("fr"))
+    odd = matched(
+        "keyword", "matched rule 'kyiv': talks (title), kyiv (summary)", (("talks (title), kyiv", "summary"),)
+    )
+    assert explanation(odd, words) == "correspond à la règle «\u00a0kyiv\u00a0»\u00a0: talks (title), kyiv (résumé)"
+    other = matched("keyword", "matched rule 'kyiv': kyiv (title)", (("kyiv", "summary"),))
+    assert explanation(other, words) == other.why
+    bare = matched("keyword", "matched rule 'kyiv'")
+    assert explanation(bare, words) == "correspond à la règle «\u00a0kyiv\u00a0»"

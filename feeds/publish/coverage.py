@@ -10,15 +10,14 @@ first published, and kept (`EntryIds`, stored by the caller): the matches an ent
 removed takes its matches away, an edited release its related ones), and the id must not change with them. A
 match whose item has no absolute http(s) link is an entry without one (its content says what was found and where).
 
-A release's coverage feed is offered on the release's public page: its title, subtitle and link there are in the
-site's language. What the entries say (why each matched, the kinds of match) is for the office, in English, as
-are the all-matches and rule feeds.
+Everything published here is in the site's language (`messages_for`): the feeds' titles and subtitles, their
+links, what the entries say (where the item came from, why it matched: `feeds.publish.explain`, the kinds of
+match as categories) and a release page's coverage list. On an English site, the words are as they always were.
 """
 
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -28,13 +27,14 @@ from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.ids import rule_slug
 from feeds.normalise.text import one_line_text, xml_safe
-from feeds.publish.i18n import N_, messages_for
+from feeds.publish.explain import explanation, reason
+from feeds.publish.i18n import N_, Messages, messages_for
 from feeds.publish.pages import CoverageItem, web_url
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
 KIND_LABELS = {"keyword": N_("Keyword match"), "related": N_("Related coverage"), "pickup": N_("Verbatim pickup")}
-"""What a match is, as the match feeds' categories (in English, for the office) and a release page's coverage
-(in the site's language) name it."""
+"""What a match is, as the match feeds' categories and a release page's coverage name it (in the site's
+language)."""
 
 
 @dataclass
@@ -87,21 +87,13 @@ def match_entry_id(domain: str, m: StoredMatch, also: Sequence[StoredMatch] = ()
     return f"tag:{domain},{found:%Y-%m-%d}:{'item' if per_item else 'match'}/{digest}"
 
 
-_WHY_OPENING = re.compile(r"^(?:matched rule|related to|pickup of) '.*?'(?=: |$)(?:: )?")
-"""How a stored `why` names its rule or release ("matched rule 'X': …", "pickup of 'UK: talks': …"; the quoted
-name ends at the quote before ": " or the end, so an apostrophe or a colon inside it is kept): said already by
-the reason's own opening, so it is left out there."""
-
-
-def _reason(m: StoredMatch, titles: dict[str, str]) -> str:
-    subject = f"rule '{m.subject}'" if m.kind == "keyword" else f"'{titles.get(m.subject, m.subject)}'"
-    opening = {"keyword": "Keyword match for", "related": "Related to", "pickup": "Verbatim pickup of"}[m.kind]
-    detail = _WHY_OPENING.sub("", m.why, count=1)
-    return f"{opening} {subject}" + (f": {detail}" if detail else "") + "."
-
-
 def match_entry(
-    m: StoredMatch, settings: Settings, titles: dict[str, str], also: Sequence[StoredMatch] = (), per_item: bool = False
+    m: StoredMatch,
+    settings: Settings,
+    words: Messages,
+    titles: dict[str, str],
+    also: Sequence[StoredMatch] = (),
+    per_item: bool = False,
 ) -> FeedEntry:
     it = m.item.item
     # One reason per rule or release (the same article in two feeds matched the same rule twice), and every feed
@@ -111,12 +103,13 @@ def match_entry(
         first.setdefault((x.kind, x.subject), x)
     # Item texts and feed titles are as stored: a watched feed's (JSON allows control characters) or a title given
     # on the command line may hold what XML forbids, and one such string would fail the whole publish.
-    reasons = [xml_safe(_reason(x, titles)) for x in first.values()]
+    reasons = [xml_safe(reason(x, titles, words)) for x in first.values()]
     sources = ", ".join(dict.fromkeys(_visible(x.item.feed_title) for x in (m, *also) if _visible(x.item.feed_title)))
     item_summary = xml_safe(it.summary)
-    summary = f"From {sources or 'an unnamed feed'}. " + " ".join(reasons)
+    origin = words.say("From %(sources)s.", sources=sources) if sources else words.gettext("From an unnamed feed.")
+    summary = f"{origin} " + " ".join(reasons)
     content = (
-        f"<p>From {escape(sources or 'an unnamed feed')}.</p>"
+        f"<p>{escape(origin)}</p>"
         + "<ul>"
         + "".join(f"<li>{escape(r)}</li>" for r in reasons)  # one line per reason
         + "</ul>"
@@ -127,14 +120,16 @@ def match_entry(
     updated = max(*(x.found_at for x in every), m.item.published, *(x.item.changed_at or x.found_at for x in every))
     return FeedEntry(
         id=match_entry_id(settings.site.domain, m, also, per_item=per_item),
-        title=_visible(it.title) or "(untitled item)",
+        title=_visible(it.title) or words.gettext("(untitled item)"),
         link=web_url(it.link),
         published=m.item.published,
         updated=updated,
         summary=summary,
         content_html=content,
-        authors=(Person(name=_visible(it.author) or _visible(m.item.feed_title) or "unknown source"),),
-        categories=tuple(Category(term=k, label=KIND_LABELS[k]) for k in sorted({x.kind for x in (m, *also)})),
+        authors=(Person(name=_visible(it.author) or _visible(m.item.feed_title) or words.gettext("unknown source")),),
+        categories=tuple(
+            Category(term=k, label=words.gettext(KIND_LABELS[k])) for k in sorted({x.kind for x in (m, *also)})
+        ),
         source_title=_visible(m.item.feed_title) or None,
     )
 
@@ -148,7 +143,7 @@ def _strongest_first(m: StoredMatch) -> tuple[bool, float, datetime, int]:
     return (m.kind != "pickup", -m.score, m.found_at, m.id)
 
 
-def _coverage_list(found: Sequence[StoredMatch]) -> tuple[CoverageItem, ...]:
+def _coverage_list(found: Sequence[StoredMatch], words: Messages) -> tuple[CoverageItem, ...]:
     """A release page's coverage: one line per article (the same link found in two feeds, or as both a pickup
     and related, is one line naming both sources and both kinds), dated by the article's own date."""
     by_article: dict[str, list[StoredMatch]] = {}
@@ -156,12 +151,12 @@ def _coverage_list(found: Sequence[StoredMatch]) -> tuple[CoverageItem, ...]:
         by_article.setdefault(m.item.item.link or f"item:{m.item.id}", []).append(m)
     return tuple(
         CoverageItem(
-            title=_visible(ms[0].item.item.title) or "(untitled item)",
+            title=_visible(ms[0].item.item.title) or words.gettext("(untitled item)"),
             url=ms[0].item.item.link or "",
             source=", ".join(dict.fromkeys(_visible(m.item.feed_title) for m in ms)),
             found_at=min(m.found_at for m in ms),
             kinds=tuple(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
-            why=ms[0].why,
+            why=explanation(ms[0], words),
             published=min(m.item.published for m in ms),
         )
         for ms in by_article.values()
@@ -180,12 +175,12 @@ def plan_matches(
     `ids` (those published before), and the ids of new entries are added to `ids.minted`."""
     ids = ids if ids is not None else EntryIds()
     site = settings.site
-    words = messages_for(site)  # a release's coverage feed is offered on its page: named in the site's words
+    words = messages_for(site)
     size = settings.publish.entries
     titles = {rid: r.title for rid, r in releases.items()}
     out = MatchFeeds()
     ordered = sorted(matches, key=lambda m: (m.found_at, m.item.published, m.id), reverse=True)
-    entries = {m.id: match_entry(m, settings, titles) for m in ordered}
+    entries = {m.id: match_entry(m, settings, words, titles) for m in ordered}
 
     def spec(
         key: str,
@@ -209,7 +204,9 @@ def plan_matches(
                 groups.setdefault(_item_ref(m), []).append(m)
             if merge:  # led by its strongest match, a pickup first (the id stays the item's: `match_entry_id`)
                 groups = {k: sorted(g, key=_strongest_first) for k, g in groups.items()}
-            made = [(ref, match_entry(g[0], settings, titles, g[1:], per_item=merge)) for ref, g in groups.items()]
+            made = [
+                (ref, match_entry(g[0], settings, words, titles, g[1:], per_item=merge)) for ref, g in groups.items()
+            ]
         else:
             made = [(_item_ref(m), entries[m.id]) for m in chosen]
         unique: dict[str, FeedEntry] = {}
@@ -251,15 +248,15 @@ def plan_matches(
         spec(
             "matches",
             "matches/",
-            f"{site.title}: all matches",
-            "Items found by keyword rules and coverage of our releases.",
+            words.say("%(site)s: all matches", site=site.title),
+            words.gettext("Items found by keyword rules and coverage of our releases."),
             site.base_url,
             ordered,
             merge=True,
             since=max(rules.values(), default=None),
         )
     )
-    out.links += links("matches/", "All matches", "Matches", site.base_url)
+    out.links += links("matches/", words.gettext("All matches"), "Matches", site.base_url)
     by_rule: dict[str, list[StoredMatch]] = {name: [] for name in rules}
     by_release: dict[str, list[StoredMatch]] = {}
     for m in ordered:
@@ -278,14 +275,14 @@ def plan_matches(
             spec(
                 f"rule:{slug}",
                 path,
-                f"{site.title}: matches for '{name}'",
-                f"Items matching the rule '{name}'.",
+                words.say("%(site)s: matches for '%(rule)s'", site=site.title, rule=name),
+                words.say("Items matching the rule '%(rule)s'.", rule=name),
                 site.base_url,
                 by_rule[name],
                 since=rules.get(name),
             )
         )
-        out.links += links(path, f"Rule: {name}", "Matches", site.base_url)
+        out.links += links(path, words.say("Rule: %(rule)s", rule=name), "Matches", site.base_url)
     for rid, found in sorted(by_release.items()):
         r = releases[rid]
         path = f"coverage/{r.slug}/"
@@ -301,5 +298,5 @@ def plan_matches(
             )
         )
         out.coverage_links[rid] = links(path, words.gettext("Coverage of this release"), "Coverage", r.permalink)
-        out.coverage[rid] = _coverage_list(found)
+        out.coverage[rid] = _coverage_list(found, words)
     return out

@@ -13,9 +13,9 @@ Dates are written in the labels' language: `2 November 2017` in English (our own
 as before there were catalogues), the language's long date format from CLDR otherwise (`2 novembre 2017`), via
 Babel, which holds those formats for every language.
 
-Only the words that subscribers see are here (pages, the browser view of the feeds, feed titles and notices,
-the kinds of a release's coverage). What the office reads (matches' explanations, alerts, the command line)
-stays English.
+Only the words that the site publishes are here (pages, the browser view of the feeds, feed titles and notices,
+a release's coverage and the match feeds, with why each item matched: `feeds.publish.explain`). What the office
+reads elsewhere (alerts, the command line, `feeds matches list`) stays English.
 
 What this module must not do: depend on the process locale, or let a missing or broken translation fail a publish
 (an untranslated label stays English; a catalogue that cannot be read is an error of the config, found by
@@ -113,6 +113,14 @@ class Messages:
     def say(self, message: str, **values: object) -> str:
         """`message` translated, its `%(name)s` placeholders filled: `say("Releases from %(author)s.", author=…)`."""
         return self.gettext(message) % values
+
+    def decimal(self, value: str) -> str:
+        """A decimal number as written in English (`0.44`, a score) as the language writes it: `0,44`."""
+        if _is_english(self.language):
+            return value
+        from babel.numbers import get_decimal_symbol
+
+        return value.replace(".", get_decimal_symbol(_babel_locale(self.language)))
 
     def date(self, value: datetime) -> str:
         """`2 November 2017` (English), `2 novembre 2017`: the calendar date in the site's time zone."""
@@ -295,7 +303,7 @@ def template() -> str:
     package = Path(__file__).resolve().parent.parent
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "say": None}
     sources = sorted((package / "templates").glob("*.html")) + [
-        package / "publish" / name for name in ("coverage.py", "i18n.py", "pages.py", "plan.py")
+        package / "publish" / name for name in ("coverage.py", "explain.py", "i18n.py", "pages.py", "plan.py")
     ]
     for source in sources:
         method = "jinja2" if source.suffix == ".html" else "python"

@@ -119,7 +119,8 @@ class CoverageItem:
     """What sorts of match it is (`coverage.KIND_LABELS`: "Related coverage"), in English: shown as labels, in the
     site's language."""
     why: str
-    """Human explanation of the match, e.g. the rule and the words that matched."""
+    """Why it matched (the rule and the words found, the release and its names…), in the site's language
+    (`explain.explanation`)."""
     published: datetime | None = None
     """The item's own date (else when it was first seen): what the list shows and is sorted by."""
 
