@@ -73,6 +73,39 @@ def test_standard_signature_is_base64_hmac_sha256_of_id_timestamp_and_body(secre
     assert standard_signature(secret, "key2", 1764331200, body) != f"v1,{expected}", "the id is signed"
 
 
+# The Standard Webhooks spec's own example (standard-webhooks/spec, the `whsec_` secret and the signature it gives).
+SPEC_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
+
+
+def spec_signature(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
+    """The Standard Webhooks signature as the spec defines it, written here independently of feeds: a `whsec_`
+    secret is keyed with the base64-decoded bytes after the prefix, HMAC-SHA256 over "id.timestamp.body"."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    mac = hmac.new(key, msg_id.encode() + b"." + str(timestamp).encode() + b"." + body, hashlib.sha256)
+    return "v1," + base64.b64encode(mac.digest()).decode()
+
+
+def test_a_whsec_secret_signs_with_its_base64_decoded_bytes_as_the_standard_webhooks_spec_does():
+    body = b'{"test": 2432232314}'
+    assert spec_signature(SPEC_SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == SPEC_SIGNATURE
+    assert standard_signature(SPEC_SECRET, "msg_p5jXN8AQM9LWM0D4loKWxJek", 1614265330, body) == SPEC_SIGNATURE
+    key = "whsec_" + base64.b64encode(bytes(range(32))).decode()
+    h = webhook_headers(b'{"a":1}', "key1", secret=key, user_agent="u", timestamp=1764331200)
+    assert h["webhook-signature"] == spec_signature(key, "key1", 1764331200, b'{"a":1}')
+    utf8 = base64.b64encode(hmac.new(key.encode(), b"key1.1764331200." + b'{"a":1}', hashlib.sha256).digest())
+    assert h["webhook-signature"] != "v1," + utf8.decode(), "not the secret's UTF-8 bytes"
+    assert h["X-Feeds-Signature"] == signature(key, b'{"a":1}'), "the deprecated header is keyed as it always was"
+    assert readme_verify()(key, h, b'{"a":1}', now=1764331200), "the README's verify takes a whsec_ secret too"
+
+
+@pytest.mark.parametrize("secret", ["s3cret", "whsec", "whsec-MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw", "ключ"])
+def test_any_other_secret_signs_with_its_utf8_bytes(secret):
+    signed = b"key1.1764331200.{}"
+    expected = base64.b64encode(hmac.new(secret.encode(), signed, hashlib.sha256).digest()).decode()
+    assert standard_signature(secret, "key1", 1764331200, b"{}") == f"v1,{expected}"
+
+
 def test_webhook_headers():
     """Standard Webhooks' three headers, and the deprecated X-Feeds pair kept for one release."""
     h = webhook_headers(b"{}", "key1", secret="s", user_agent="feeds/test", timestamp=1764331200)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import json
@@ -141,6 +142,32 @@ def test_each_attempt_is_signed_with_its_own_time_and_the_delivery_id_for_the_re
     redated = second.copy()
     redated["webhook-timestamp"] = str(int(at) + 301)
     assert not verify(SECRET, redated, body, now=at + 301), "nor can it be re-dated: the time is signed"
+
+
+@pytest.mark.parametrize(
+    "secret", ["whsec_" + base64.b64encode(bytes(range(24))).decode(), "whsec-not-a-prefix", "s3cret-key"]
+)
+def test_a_receiver_verifies_by_the_standard_webhooks_spec_whichever_kind_of_secret(setup, clock, httpserver, secret):
+    """What the `standardwebhooks`/Svix libraries check, written here from the spec: a `whsec_` secret is keyed
+    with the base64-decoded bytes after its prefix, any other secret with its UTF-8 bytes; HMAC-SHA256 over
+    "id.timestamp.body", `v1,<base64>`."""
+    seen: list[tuple[Headers, bytes]] = []
+
+    def handler(request: Request) -> Response:
+        seen.append((Headers(request.headers), request.get_data()))
+        return Response("", status=200)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(handler)
+    toml = f'[[alerts.webhooks]]\nname = "desk"\nurl = "{httpserver.url_for("/hook")}"\nsecret = "{secret}"\n'
+    app = setup(toml)
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    assert run_alerts(app).sent == 1
+    ((headers, body),) = seen
+    key = base64.b64decode(secret[len("whsec_") :]) if secret.startswith("whsec_") else secret.encode("utf-8")
+    signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+    expected = "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    assert headers["webhook-signature"] == expected
+    assert readme_verify()(secret, headers, body, now=clock().timestamp())
 
 
 def test_a_dead_destination_fails_after_max_attempts_and_blocks_no_one(setup, clock, httpserver):

@@ -157,6 +157,29 @@ def test_an_unset_secret_variable_fails_check_config_but_no_other_command(config
     assert run(config, "check-config", env={"FEEDS_T_UNSET": "s3cret"}).exit_code == 0
 
 
+def test_check_config_says_how_each_webhook_is_signed(config):
+    """A `whsec_` secret signs with its base64-decoded bytes, any other with its UTF-8 bytes: which one a webhook
+    has decides what its receiver must be given, so check-config says it (never the secret)."""
+    config.write_text(
+        config.read_text()
+        + '\n[[alerts.webhooks]]\nname = "svix"\nurl = "https://hooks.example.org/a"\nsecret = "whsec_YWJjZA=="\n'
+        + '\n[[alerts.webhooks]]\nname = "desk"\nurl = "https://hooks.example.org/b"\nsecret_env = "FEEDS_T_KEY"\n'
+        + '\n[[alerts.webhooks]]\nname = "open"\nurl = "https://hooks.example.org/c?token=t"\n'
+    )
+    r = run(config, "check-config", env={"FEEDS_T_KEY": "s3cret"})
+    assert r.exit_code == 0, r.output
+    assert "  webhook   svix: signed with a whsec_ secret (keyed with its 4 base64-decoded bytes)" in r.output
+    assert "  webhook   desk: signed with a secret (keyed with its UTF-8 bytes), from FEEDS_T_KEY" in r.output
+    assert "  webhook   open: unsigned" in r.output
+    assert "YWJjZA" not in r.output and "s3cret" not in r.output
+    data = json.loads(run(config, "check-config", "--json", env={"FEEDS_T_KEY": "s3cret"}).output)
+    assert data["webhooks"] == [
+        {"name": "svix", "signing_key": "whsec"},
+        {"name": "desk", "signing_key": "utf-8"},
+        {"name": "open", "signing_key": None},
+    ]
+
+
 def test_check_config_reports_a_problem_in_every_section_at_once(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(

@@ -470,6 +470,16 @@ def test_parse_interval_rejects(value):
             "alerts.webhooks[0].secret",
             "empty",
         ),
+        (
+            '[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nsecret = "whsec_not base64!"\n',
+            "alerts.webhooks[0].secret",
+            "whsec_ secret whose rest is not base64",
+        ),
+        (
+            '[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nsecret = "whsec_"\n',
+            "alerts.webhooks[0].secret",
+            "not base64",
+        ),
         # (a number among the rule names used to crash every alerts run, for every destination)
         (
             '[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nrules = ["sanctions", 3]\n',
@@ -1188,3 +1198,27 @@ def test_the_related_defaults_are_written_once_for_the_config_and_the_matcher(tm
     matcher = related.RelatedSettings()
     for name in ("min_score", "min_terms", "window_days", "pickup_tokens"):
         assert getattr(read, name) == getattr(matcher, name) == getattr(config_settings.RelatedSettings(), name), name
+
+
+def test_a_whsec_secret_that_is_not_base64_names_its_file_line_and_key(tmp_path) -> None:
+    text = MINIMAL + '\n[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nsecret = "whsec_abc"\n'
+    path = write(tmp_path, text)
+    with pytest.raises(ConfigError) as caught:
+        load_settings(path, environ={})
+    assert (caught.value.path, caught.value.line) == (str(path), text.splitlines().index('secret = "whsec_abc"') + 1)
+    assert "whsec_abc" not in str(caught.value), "the secret is not shown"
+    ok = MINIMAL + '\n[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nsecret = "whsec_YWJj"\n'
+    assert load_settings(write(tmp_path, ok), environ={}).alerts.webhooks[0].secret == "whsec_YWJj"
+
+
+def test_a_whsec_secret_from_the_environment_that_is_not_base64_holds_its_webhook_back(tmp_path) -> None:
+    """As an unset variable does: the deliveries that need it wait, `check-config` and the daemon say why."""
+    text = MINIMAL + '\n[[alerts.webhooks]]\nname = "w"\nurl = "https://h.example/x"\nsecret_env = "HOOK_KEY"\n'
+    s = load_settings(write(tmp_path, text), environ={"HOOK_KEY": "whsec_abc"})
+    (hook,) = s.alerts.webhooks
+    assert hook.secret is None and hook.secret_missing is not None
+    (problem,) = s.alerts.missing_secrets
+    assert "alerts.webhooks[0].secret_env" in problem and "HOOK_KEY holds a whsec_ secret" in problem
+    assert "whsec_abc" not in problem
+    good = load_settings(write(tmp_path, text), environ={"HOOK_KEY": "whsec_YWJj"})
+    assert good.alerts.webhooks[0].secret == "whsec_YWJj" and good.alerts.missing_secrets == ()

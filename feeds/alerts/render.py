@@ -25,6 +25,7 @@ from urllib.parse import urlsplit
 
 from feeds.alerts.select import AlertEntry, group_entries
 from feeds.clock import rfc3339
+from feeds.config import webhook_signing_key
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -73,17 +74,19 @@ def webhook_body(entry: AlertEntry, destination: str) -> bytes:
 
 
 def signature(secret: str, body: bytes) -> str:
-    """`sha256=<hex>`: HMAC-SHA256 (RFC 2104) of the raw body, keyed with the destination's secret (deprecated:
-    `X-Feeds-Signature`, kept for one release beside `standard_signature`)."""
+    """`sha256=<hex>`: HMAC-SHA256 (RFC 2104) of the raw body, keyed with the destination's secret's UTF-8 bytes
+    whatever its kind, as it always was (deprecated: `X-Feeds-Signature`, kept for one release beside
+    `standard_signature`, for receivers that have not moved yet)."""
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
 def standard_signature(secret: str, delivery_id: str, timestamp: int, body: bytes) -> str:
-    """`v1,<base64>`: the Standard Webhooks signature, HMAC-SHA256 of `<id>.<timestamp>.<body>` keyed with the
-    UTF-8 bytes of the destination's secret. Covering the id and the time (Unix seconds) lets a receiver reject a
+    """`v1,<base64>`: the Standard Webhooks signature, HMAC-SHA256 of `<id>.<timestamp>.<body>` keyed as those
+    libraries key it (`webhook_signing_key`): a `whsec_` secret with the base64-decoded bytes after the prefix,
+    any other with its UTF-8 bytes. Covering the id and the time (Unix seconds) lets a receiver reject a
     captured delivery replayed later (one older than its tolerance, 5 minutes) and drop a repeat by its id."""
     signed = f"{delivery_id}.{timestamp}.".encode("ascii") + body
-    digest = hmac.new(secret.encode("utf-8"), signed, hashlib.sha256).digest()
+    digest = hmac.new(webhook_signing_key(secret), signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
 
 

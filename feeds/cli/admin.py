@@ -9,7 +9,7 @@ import sys
 import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.config import FolderSource, Settings, shown_interval
+from feeds.config import FolderSource, Settings, WebhookAlert, shown_interval
 from feeds.errors import ConfigError, ConfigErrors
 from feeds.store import open_store
 
@@ -61,6 +61,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "environment": environment,
         # (days; None: kept for ever)
         "retention_days": _retention(s),
+        # (how each webhook is signed, never its secret: what its receiver must be given)
+        "webhooks": [{"name": h.name, "signing_key": h.signing} for h in s.alerts.webhooks],
     }
     problems = list(s.alerts.missing_secrets)
     missing = [src for src in s.inboxes if not src.path.is_dir()]
@@ -106,6 +108,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         f"  watch     every {shown_interval(s.watch.interval)}; {feeds} watched feed{'' if feeds == 1 else 's'} and"
         f" {rules} keyword rule{'' if rules == 1 else 's'} in this file"
     )
+    for hook in s.alerts.webhooks:
+        ctx.say(f"  webhook   {hook.name}: {_signing(hook)}")
     d = s.daemon
     ctx.say(
         f"  daemon    watch tick {shown_interval(d.watch_tick)}, publish every {shown_interval(d.publish_interval)}"
@@ -120,6 +124,18 @@ def check_config(ctx: Context, as_json: bool) -> None:
     )
     if "FEEDS_FETCH_ALLOW" in environment:
         ctx.say(f"  allow     {', '.join(s.http.allow)} (FEEDS_FETCH_ALLOW added to http.allow)")
+
+
+def _signing(hook: WebhookAlert) -> str:
+    """How a webhook is signed, as check-config says it: a `whsec_` secret and any other are keyed differently
+    (`webhook_signing_key`), and the receiver must be given the secret the matching way."""
+    key = hook.signing_key
+    if key is None:
+        return "unsigned"
+    env = f", from {hook.secret_env}" if hook.secret_env else ""
+    if hook.signing == "whsec":
+        return f"signed with a whsec_ secret (keyed with its {len(key)} base64-decoded bytes){env}"
+    return f"signed with a secret (keyed with its UTF-8 bytes){env}"
 
 
 def _retention(s: Settings) -> dict[str, float | None]:

@@ -40,6 +40,7 @@ from feeds.config.settings import (
     WatchSettings,
     WebhookAlert,
     WebSettings,
+    webhook_signing_key,
 )
 from feeds.errors import ConfigError, RuleError
 
@@ -671,12 +672,22 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         if (problem := _malformed_host(url)) is not None:  # (names the host only: the path may hold a secret)
             r.fail((*hk, "url"), problem)
         key, missing = secret(ht, hk, "secret")
+        env_name = r.get(ht, (*hk, "secret_env"), str, None) or None
+        if key is not None:
+            try:
+                webhook_signing_key(key)
+            except ValueError as e:  # (the message never quotes the secret)
+                if env_name is None:
+                    r.fail((*hk, "secret"), str(e))
+                unusable = r.problem((*hk, "secret_env"), f"environment variable {env_name} holds {e}")
+                key, missing = None, str(unusable)  # held back as an unset variable is
         hooks.append(
             WebhookAlert(
                 name=name_of(ht, hk),
                 url=url,
                 secret=key,
                 secret_missing=missing,
+                secret_env=env_name,
                 rules=rule_names(ht, hk),
                 coverage=r.get(ht, (*hk, "coverage"), bool, True),
             )

@@ -6,6 +6,8 @@ hands each stage the part it needs. No behaviour here but small derived properti
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,19 +249,58 @@ class DaemonSettings:
 AlertFrequency = Literal["immediate", "hourly", "daily", "weekly"]
 
 
+WHSEC_PREFIX = "whsec_"
+"""How a Standard Webhooks secret is written (Svix and the `standardwebhooks` libraries): base64 after it."""
+
+
+def webhook_signing_key(secret: str) -> bytes:
+    """The HMAC key a webhook secret stands for, as the Standard Webhooks libraries take it: a `whsec_` secret is
+    keyed with the base64-decoded bytes after the prefix, any other with its UTF-8 bytes (as feeds always has).
+    ValueError for a `whsec_` secret whose rest is not base64 (or is empty): the config says so at once, rather
+    than sign with a key the receiver does not hold."""
+    if not secret.startswith(WHSEC_PREFIX):
+        return secret.encode("utf-8")
+    try:
+        key = base64.b64decode(secret[len(WHSEC_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not key:
+        raise ValueError(
+            f"a {WHSEC_PREFIX} secret whose rest is not base64 (standard alphabet, with its = padding): a"
+            f" {WHSEC_PREFIX} secret is keyed with the bytes the base64 after the prefix decodes to, as the"
+            " Standard Webhooks libraries do; copy it again whole, or use a secret without the prefix"
+        )
+    return key
+
+
 @dataclass(frozen=True, slots=True)
 class WebhookAlert:
     name: str
     url: str
     secret: str | None = None
-    """HMAC-SHA256 key for the signature headers (or `secret_env` naming an environment variable)."""
+    """The signing secret (or `secret_env` naming an environment variable); the HMAC-SHA256 key is
+    `signing_key`."""
     secret_missing: str | None = None
-    """Set when `secret_env` names a variable that is not set: why this webhook's deliveries fail until it is
-    (every other command works meanwhile)."""
+    """Set when `secret_env` names a variable that is not set, or holds a `whsec_` secret that is not base64: why
+    this webhook's deliveries fail until it is (every other command works meanwhile)."""
+    secret_env: str | None = None
+    """The environment variable the secret came from, if it did (for `check-config`)."""
     rules: tuple[str, ...] = ("*",)
     """Keyword rule names whose matches are sent (`*`: all); empty for none."""
     coverage: bool = True
     """Send related/pickup matches of our releases too."""
+
+    @property
+    def signing_key(self) -> bytes | None:
+        """The HMAC-SHA256 key of the signature headers (`webhook_signing_key`); None when sent unsigned."""
+        return webhook_signing_key(self.secret) if self.secret else None
+
+    @property
+    def signing(self) -> Literal["whsec", "utf-8"] | None:
+        """Which kind of secret signs this webhook: `whsec` (base64-decoded), `utf-8`, or None (unsigned)."""
+        if not self.secret:
+            return None
+        return "whsec" if self.secret.startswith(WHSEC_PREFIX) else "utf-8"
 
 
 @dataclass(frozen=True, slots=True)
