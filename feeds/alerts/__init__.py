@@ -14,12 +14,15 @@ not an exception: it is recorded on the delivery (attempts, last_error, next_att
 the run goes on with the next destination; that destination's other claimed deliveries wait for a later run
 rather than each costing another timeout now. The log has one line per failed message, a digest's too (however
 many matches it carried; each match's line is at debug level), but one line per run, destination and answer for
-the messages refused for good (`_log_refused`: a revoked token refuses every one). After `MAX_ATTEMPTS` a
+the messages refused for good (`_log_refused`). After `MAX_ATTEMPTS` a
 delivery is `failed`, logged, and kept in the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it
 back in the queue. A webhook message the receiver refuses for good (a 4xx other than 408/425/429:
 `webhook.refused_for_good`), or an email the mail server refuses for good after taking its recipients (a 5xx to
 its content: `Attempt.refused`), fails at its first attempt, and the run goes on with that destination's next
-message: retrying would only hold the others back.
+message: retrying would only hold the others back. But a webhook answer that refuses the destination itself
+(401, 403, 404, 410: `webhook.refuses_everything`, a revoked token or a deleted hook) fails that message and
+gives the destination's other claimed deliveries back untouched, said once (`_log_waiting`): a later run tries
+one again, rather than each run POSTing the whole batch to be refused and failed.
 
 The pending deliveries of a destination taken out of the config (or renamed) are `cancelled` at the start of the
 run (`Store.cancel_deliveries`): nothing would ever send them. `feeds alerts retry --cancelled` queues them again
@@ -55,7 +58,7 @@ from feeds.alerts.select import (
     first_due,
     wants,
 )
-from feeds.alerts.webhook import post_webhook, refusal_hint, refused_for_good
+from feeds.alerts.webhook import post_webhook, refusal_hint, refused_for_good, refuses_everything
 from feeds.app import worker_id
 from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
@@ -226,7 +229,10 @@ def _send_webhooks(
         headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent, timestamp=sent_at)
         return post_webhook(session, hook.url, body, headers, timeout=timeout, now=now)
 
-    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=refused_for_good)
+    _send_each(
+        app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=refused_for_good,
+        stop=refuses_everything,
+    )  # fmt: skip
 
 
 def _send_emails(
@@ -258,11 +264,15 @@ def _send_each(
     owner: str,
     clock: Callable[[], datetime],
     final: Callable[[Attempt], bool] | None = None,
+    stop: Callable[[Attempt], bool] | None = None,
 ) -> None:
     """One message per delivery; after the first failure, give the rest back for a later run.
 
     A failure that `final` says is about that message alone (the receiver refused it for good) fails that
-    delivery at once, and the rest go on: the receiver is up and takes other messages.
+    delivery at once, and the rest go on: the receiver is up and takes other messages. One that `stop` says
+    refuses the destination itself (a revoked token, a deleted hook: every message would get the same answer)
+    fails that delivery as `final` does, and the rest are given back untouched, said once (`_log_waiting`):
+    the next run tries one again, not the whole batch.
 
     Every third of `LEASE` (by `clock`, the time as it goes on, where `now` is the run's start) the deliveries
     not sent yet are leased again: a slow receiver makes the batch outlast its lease, and another runner would
@@ -273,6 +283,8 @@ def _send_each(
     lost: set[int] = set()
     refused: dict[tuple[str, str], list[int]] = {}
     """(status, error) → the matches whose message the receiver refused for good with it, said in one line."""
+    waiting: tuple[str, int] | None = None
+    """(status, how many): the deliveries given back untouched because the destination refuses everything."""
     try:
         for i, due in enumerate(claimed):
             at = clock()
@@ -287,14 +299,18 @@ def _send_each(
             _record(store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good)
             if for_good:
                 refused.setdefault((attempt.status, attempt.error or attempt.status), []).append(due.match.id)
-            elif not attempt.ok:
+            if not attempt.ok and (not for_good or (stop is not None and stop(attempt))):
                 rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
                 store.release_deliveries(rest, owner=owner)
                 out.deferred += len(rest)
+                if for_good and rest:
+                    waiting = (attempt.status, len(rest))
                 return
     finally:
         for (status, error), match_ids in refused.items():
             _log_refused(d, status, error, match_ids)
+        if waiting is not None:
+            _log_waiting(d, *waiting)
 
 
 def _send_digest(
@@ -414,7 +430,7 @@ def _log_failed(
 
 def _log_refused(d: Destination, status: str, error: str, match_ids: Sequence[int]) -> None:
     """One error line for the messages to `d` that its receiver refused for good with the same answer in a run: a
-    revoked token or a deleted hook answers 401, 403 or 404 to every message, and a line for each (up to
+    receiver that no longer takes our schema answers 422 to every message, and a line for each (up to
     `SEND_BATCH` a run, every run) buries the log. It says how many, the answer, that they are failed and what to
     check; each message's own line is at debug level (`_log_failed`)."""
     what = f"match {match_ids[0]}" if len(match_ids) == 1 else f"{len(match_ids):,} messages"
@@ -423,6 +439,16 @@ def _log_refused(d: Destination, status: str, error: str, match_ids: Sequence[in
     log.error(
         "alert %s: %s refused for good (%s): marked failed, not retried%s", d.key, what, error,
         f"; {check}, then {again}" if check else f" ({again})", extra={"destination": d.key},
+    )  # fmt: skip
+
+
+def _log_waiting(d: Destination, status: str, waiting: int) -> None:
+    """Once a run, for a destination that refuses everything (`stop` in `_send_each`): its other deliveries were
+    not attempted, and wait for it to accept again (the line before says what to check)."""
+    log.warning(
+        "alert %s answered %s: its %d other deliver%s until it accepts again (not attempted in this run: the next"
+        " run tries one first)", d.key, status, waiting, "y waits" if waiting == 1 else "ies wait",
+        extra={"destination": d.key},
     )  # fmt: skip
 
 

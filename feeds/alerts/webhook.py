@@ -4,7 +4,8 @@ The POST itself is `feeds.outbound.post_once` (shared with WebSub pings): operat
 redirects, the response body never read.
 
 What this module must not do: decide when to retry (that is `feeds.alerts.select.after_attempt`); it only says
-which answers are final (`refused_for_good`), and what a final one asks the operator to check (`refusal_hint`).
+which answers are final (`refused_for_good`), which of those refuse the destination as a whole
+(`refuses_everything`), and what a final one asks the operator to check (`refusal_hint`).
 """
 
 from __future__ import annotations
@@ -46,6 +47,17 @@ def refused_for_good(attempt: Attempt) -> bool:
         return False
     status = int(attempt.status)
     return 400 <= status < 500 and status not in RETRIED_4XX
+
+
+REFUSES_EVERYTHING = frozenset({"401", "403", "404", "410"})
+"""Answers about the destination, not the message: credentials refused (a revoked token, a changed secret) or
+nothing at the URL any more (a deleted hook). Every other message would get the same answer."""
+
+
+def refuses_everything(attempt: Attempt) -> bool:
+    """Whether the receiver refused this message for what the destination is, not for what the message is
+    (`REFUSES_EVERYTHING`): the run sends it nothing more, and its other deliveries wait for a later run."""
+    return not attempt.ok and attempt.status in REFUSES_EVERYTHING
 
 
 def refusal_hint(status: str) -> str | None:
