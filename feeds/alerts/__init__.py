@@ -6,7 +6,8 @@
               | store.enqueue_deliveries                                  (UNIQUE(destination, match))
         | per destination: store.claim_deliveries(now) | claim_digest(now)  (lease, SKIP LOCKED)
               | render (webhook_body | build_email: one per match, or one digest for all due)
-              | post_webhook | send_email | select.after_attempt | store.record_attempts
+              | post_webhook | send_email
+              | outcomes.record_attempt: select.after_attempt | store.record_attempts | the log
 
 Queueing and sending are separate steps of the same run: every match is queued for every destination that wants
 it before anything is sent, so a slow or dead destination delays nobody's queue. A failed attempt is an outcome,
@@ -14,14 +15,14 @@ not an exception: it is recorded on the delivery (attempts, last_error, next_att
 the run goes on with the next destination; that destination's other claimed deliveries wait for a later run
 rather than each costing another timeout now. The log has one line per failed message, a digest's too (however
 many matches it carried; each match's line is at debug level), but one line per run, destination and answer for
-the messages refused for good (`_log_refused`). After `MAX_ATTEMPTS` a
+the messages refused for good (`log_refused`). After `MAX_ATTEMPTS` a
 delivery is `failed`, logged, and kept in the log (`Store.deliveries`); `Store.retry_failed_deliveries` puts it
 back in the queue. A webhook message the receiver refuses for good (a 4xx other than 408/425/429:
 `webhook.refused_for_good`), or an email the mail server refuses for good after taking its recipients (a 5xx to
 its content: `Attempt.refused`), fails at its first attempt, and the run goes on with that destination's next
 message: retrying would only hold the others back. But a webhook answer that refuses the destination itself
 (401, 403, 404, 410: `webhook.refuses_everything`, a revoked token or a deleted hook) fails that message and
-gives the destination's other claimed deliveries back untouched, said once (`_log_waiting`): a later run tries
+gives the destination's other claimed deliveries back untouched, said once (`log_waiting`): a later run tries
 one again, rather than each run POSTing the whole batch to be refused and failed.
 
 The pending deliveries of a destination taken out of the config (or renamed) are `cancelled` at the start of the
@@ -44,27 +45,25 @@ from typing import TYPE_CHECKING
 import requests
 
 from feeds.alerts.email import send_email
+from feeds.alerts.outcomes import DestinationOutcome, log_refused, log_waiting, record_attempt
 from feeds.alerts.render import build_email, webhook_body, webhook_headers
 from feeds.alerts.select import (
     ENQUEUE_WINDOW,
-    MAX_ATTEMPTS,
     AlertEntry,
     Attempt,
     Destination,
-    after_attempt,
     delivery_key,
     destinations_of,
     digest_key,
     first_due,
     wants,
 )
-from feeds.alerts.webhook import post_webhook, refusal_hint, refused_for_good, refuses_everything
+from feeds.alerts.webhook import post_webhook, refused_for_good, refuses_everything
 from feeds.app import worker_id
-from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
 from feeds.logs import Reminders
 from feeds.publish.spec import FEED_FILES
-from feeds.store.alerts import AttemptRecord, Delivery, DueDelivery, NewDelivery
+from feeds.store.alerts import DueDelivery, NewDelivery
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -86,22 +85,6 @@ list, with a link to the site's matches feed, rather than become a message of me
 (a typical limit is 10 to 25 MB; an entry takes about 1 kB in each of the two parts)."""
 
 __all__ = ["AlertReport", "DestinationOutcome", "run_alerts", "warn_unknown_rules"]
-
-
-@dataclass
-class DestinationOutcome:
-    destination: str
-    queued: int = 0
-    sent: int = 0
-    """Deliveries accepted (a digest counts every match it carried)."""
-    messages: int = 0
-    """POSTs or emails accepted."""
-    retrying: int = 0
-    failed: int = 0
-    """Deliveries given up on in this run."""
-    deferred: int = 0
-    """Claimed but not attempted, because the destination had just failed."""
-    errors: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -271,7 +254,7 @@ def _send_each(
     A failure that `final` says is about that message alone (the receiver refused it for good) fails that
     delivery at once, and the rest go on: the receiver is up and takes other messages. One that `stop` says
     refuses the destination itself (a revoked token, a deleted hook: every message would get the same answer)
-    fails that delivery as `final` does, and the rest are given back untouched, said once (`_log_waiting`):
+    fails that delivery as `final` does, and the rest are given back untouched, said once (`log_waiting`):
     the next run tries one again, not the whole batch.
 
     Every third of `LEASE` (by `clock`, the time as it goes on, where `now` is the run's start) the deliveries
@@ -296,7 +279,9 @@ def _send_each(
                 continue
             attempt = send(subjects.entry(due))
             for_good = final is not None and final(attempt)
-            _record(store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good)
+            record_attempt(
+                store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good
+            )
             if for_good:
                 refused.setdefault((attempt.status, attempt.error or attempt.status), []).append(due.match.id)
             if not attempt.ok and (not for_good or (stop is not None and stop(attempt))):
@@ -308,9 +293,9 @@ def _send_each(
                 return
     finally:
         for (status, error), match_ids in refused.items():
-            _log_refused(d, status, error, match_ids)
+            log_refused(d, status, error, match_ids)
         if waiting is not None:
-            _log_waiting(d, *waiting)
+            log_waiting(d, *waiting)
 
 
 def _send_digest(
@@ -326,7 +311,7 @@ def _send_digest(
     smtp = app.settings.alerts.smtp
     if smtp.password_missing:  # as for a single message: never a login with an empty password
         failed = Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
-        _record(app.store, d, out, claimed, failed, now=now, owner=owner)
+        record_attempt(app.store, d, out, claimed, failed, now=now, owner=owner)
         return
     entries = [subjects.entry(due) for due in listed]
     site = app.settings.site
@@ -336,120 +321,11 @@ def _send_digest(
         key=digest_key(x.idempotency_key for x in claimed), unlisted=len(rest), unlisted_link=feed,
     )  # fmt: skip
     attempt = send_email(smtp, message)
-    _record(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)
+    record_attempt(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)
 
 
 def _refused(attempt: Attempt) -> bool:
     return attempt.refused
-
-
-def _record(
-    store: Store,
-    d: Destination,
-    out: DestinationOutcome,
-    dues: Sequence[Delivery],
-    attempt: Attempt,
-    *,
-    now: datetime,
-    owner: str,
-    for_good: bool = False,
-    summed: bool = False,
-) -> None:
-    """Record one message's attempt on its deliveries and log it (`_log_failed`); `summed`: a refusal the caller
-    says in one line with the others of its run (`_log_refused`), so this one's own line is at debug level."""
-    # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
-    shared = None
-    if len(dues) > 1:
-        shared = after_attempt(max(x.attempts for x in dues), attempt, now, d.key)[2]
-    records = []
-    for delivery in dues:
-        status, attempts, next_at = after_attempt(delivery.attempts, attempt, now, delivery.idempotency_key)
-        if status == "pending" and shared is not None:
-            next_at = shared
-        error = attempt.error
-        if for_good and status != "sent":
-            status, next_at = "failed", None
-            error = f"{error}; not retried (the receiver refused this message)"
-        sent_at = now if status == "sent" else None
-        records.append(AttemptRecord(delivery.id, status, attempts, next_at, attempt.status, error, sent_at))
-        if status == "sent":
-            out.sent += 1
-        elif status == "failed":
-            out.failed += 1
-        else:
-            out.retrying += 1
-        if len(dues) > 1 and status != "sent":  # (then one line for the message: `_log_failed`)
-            log.debug("alert %s: match %d, in the failed digest: %s (attempt %d)", d.key, delivery.match_id,
-                      status if next_at is None else f"next at {rfc3339(next_at)}", attempts)  # fmt: skip
-    if attempt.ok:
-        out.messages += 1
-        if attempt.error:  # sent, but not to everyone (a server refusing one of several recipients)
-            log.warning("alert %s: %s", d.key, attempt.error)
-    else:
-        _log_failed(d, dues, records, attempt, for_good=for_good, summed=summed)
-        if attempt.error:
-            out.errors.append(attempt.error)
-    store.record_attempts(records, now, owner=owner)
-
-
-def _log_failed(
-    d: Destination,
-    dues: Sequence[Delivery],
-    records: Sequence[AttemptRecord],
-    attempt: Attempt,
-    *,
-    for_good: bool,
-    summed: bool = False,
-) -> None:
-    """One line for a message that failed, however many deliveries it carried: a digest of 1,200 matches that the
-    mail server does not take is one failure to tell the operator about, not 1,200 (each is at debug level).
-
-    It names the destination, the message (`match 12`, or `a digest of 1,200 matches`), the error, and what
-    happens next: the next attempt, or that it was given up on (an error: only `feeds alerts retry` sends it)."""
-    what = f"match {dues[0].match_id}" if len(dues) == 1 else f"a digest of {len(dues):,} matches"
-    if for_good:
-        log.log(logging.DEBUG if summed else logging.ERROR, "alert %s: %s refused for good: %s", d.key, what,
-                records[0].last_error)  # fmt: skip
-        return
-    attempts = max(r.attempts for r in records)
-    retried = [r for r in records if r.status == "pending"]
-    if not retried:
-        log.error("alert %s: gave up on %s after %d attempts: %s", d.key, what, attempts, attempt.error)
-        return
-    next_at = min(r.next_attempt for r in retried if r.next_attempt is not None)
-    given_up = len(records) - len(retried)
-    if given_up:  # (a digest some of whose matches rode earlier failed digests: those reached the last attempt)
-        log.error(
-            "alert %s: attempt %d for %s failed (%s); gave up on %d of them after %d attempts, next at %s for the rest",
-            d.key, attempts, what, attempt.error, given_up, MAX_ATTEMPTS, rfc3339(next_at),
-        )  # fmt: skip
-        return
-    log.warning("alert %s: attempt %d for %s failed (%s); next at %s", d.key, attempts, what, attempt.error,
-                rfc3339(next_at))  # fmt: skip
-
-
-def _log_refused(d: Destination, status: str, error: str, match_ids: Sequence[int]) -> None:
-    """One error line for the messages to `d` that its receiver refused for good with the same answer in a run: a
-    receiver that no longer takes our schema answers 422 to every message, and a line for each (up to
-    `SEND_BATCH` a run, every run) buries the log. It says how many, the answer, that they are failed and what to
-    check; each message's own line is at debug level (`_log_failed`)."""
-    what = f"match {match_ids[0]}" if len(match_ids) == 1 else f"{len(match_ids):,} messages"
-    check = refusal_hint(status) if d.kind == "webhook" else None
-    again = f"`feeds alerts retry {d.key}` sends {'it' if len(match_ids) == 1 else 'them'} again"
-    log.error(
-        "alert %s: %s refused for good (%s): marked failed, not retried%s", d.key, what, error,
-        f"; {check}, then {again}" if check else f" ({again})", extra={"destination": d.key},
-    )  # fmt: skip
-
-
-def _log_waiting(d: Destination, status: str, waiting: int) -> None:
-    """Once a run, for a destination that refuses everything (`stop` in `_send_each`): its other deliveries were
-    not attempted, and wait for it to accept again (the line before says what to check)."""
-    log.warning(
-        "alert %s answered %s: its %d other deliver%s until it accepts again (not attempted in this run: the next"
-        " run tries one first)", d.key, status, waiting, "y waits" if waiting == 1 else "ies wait",
-        extra={"destination": d.key},
-    )  # fmt: skip
 
 
 class _Subjects:
