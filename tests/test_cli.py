@@ -605,6 +605,29 @@ def test_alerts_run_counts_the_deliveries_left_waiting_so_its_numbers_add_up(con
     assert "0 queued, 0 sent in 0 message(s), 0 retrying, 0 failed, 3 waiting" in again.output, again.output
 
 
+def test_alerts_run_counts_what_a_webhook_refusing_everything_left_waiting(config, httpserver):
+    """A webhook answering 401 (a revoked token) is sent one message a run: the run says it failed that one, and
+    counts the others as waiting, not failed."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    httpserver.expect_request("/h", method="POST").respond_with_data("no", status=401)
+    url = httpserver.url_for("/h")
+    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(
+        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
+    )
+    app.close()
+    first = CliRunner().invoke(cli, ["--config", str(config), "alerts", "run"])
+    assert first.exit_code == 1
+    assert "3 queued, 0 sent in 0 message(s), 0 retrying, 1 failed, 2 waiting" in first.stderr, first.stderr
+    assert "answered 401" in first.stderr
+    assert len([req for req, _ in httpserver.log if req.method == "POST"]) == 1
+
+
 def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
     from feeds.web import static
 

@@ -27,7 +27,8 @@ def alerts_run(ctx: Context) -> None:
 
     with ctx.app() as app:
         report = run_alerts(app)
-        # Not sent and not tried in this run: held back behind a failure, the receiver's back-off, a digest's hour.
+        # Not sent and not tried in this run: held back behind a failure (a refusal of everything too), the receiver's
+        # back-off, a digest's hour.
         waiting = {
             o.destination: app.store.count_deliveries(destination=o.destination, status="pending") - o.retrying
             for o in report.outcomes
