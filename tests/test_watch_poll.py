@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections import Counter
+from concurrent.futures import wait
 from datetime import timedelta
 
 import feedparser
@@ -727,6 +728,55 @@ def test_an_unexpected_error_storing_one_feed_is_its_failure_and_the_others_are_
     assert failed.failures == 1 and "RuntimeError: disk I/O error" in (failed.last_error or "")
     assert failed.next_check is not None and failed.next_check > clock() and failed.body_digest is None
     assert len(app.store.stored_items()) == len(STORIES)
+
+
+def test_many_feeds_are_stored_in_few_transactions_and_one_failing_midway_is_rolled_back_alone(
+    app, httpserver, monkeypatch
+):
+    """With worker processes (16 feeds or more), the feeds whose answers are ready are stored together: one
+    commit (one fsync) for several feeds. A feed whose writes fail half-way inside the database is rolled back
+    alone (a savepoint): none of its items stay, it records the failure, and the others of its batch are stored."""
+    import sqlalchemy as sa
+
+    import feeds.store.watch as store_watch
+    import feeds.watch.poll as poll_module
+
+    for n in range(20):
+        items = [(f"s{n}-{i}", f"Story {i} of feed {n}", f"Text {i}.") for i in range(3)]
+        httpserver.expect_request(f"/f{n}.xml").respond_with_data(rss(*items), content_type="application/rss+xml")
+    feeds = [feed_at(app, httpserver, f"/f{n}.xml") for n in range(20)]
+    bad = feeds[7]
+    real_upsert, real_ready = store_watch._upsert_items, poll_module.first_ready
+
+    def half_way(conn, feed_id, found, *args, **kwargs):
+        stored = real_upsert(conn, feed_id, found, *args, **kwargs)
+        if feed_id == bad.id:
+            raise RuntimeError("disk I/O error")  # (its items are written by now)
+        return stored
+
+    def all_ready(futures, *, tick=None):  # every parse finished before storing starts: batches are deterministic
+        wait([f for f in futures if f is not None])
+        return real_ready(futures, tick=tick)
+
+    monkeypatch.setattr(store_watch, "_upsert_items", half_way)
+    monkeypatch.setattr(poll_module, "first_ready", all_ready)
+    commits: list[object] = []
+
+    def count(conn: object) -> None:
+        commits.append(conn)
+
+    sa.event.listen(app.store.engine, "commit", count)
+    try:
+        report = run_watch(app)
+    finally:
+        sa.event.remove(app.store.engine, "commit", count)
+    assert {o.feed_id: o.status for o in report.outcomes} == {f.id: "error" if f is bad else "200" for f in feeds}
+    assert len(commits) < 10, f"{len(commits)} commits for 20 feeds"
+    stored = app.store.stored_items()
+    assert len(stored) == 19 * 3 and not any(s.item.title.endswith("of feed 7") for s in stored)
+    failed = app.store.feed(bad.id)
+    assert failed.failures == 1 and "RuntimeError: disk I/O error" in (failed.last_error or "")
+    assert all(app.store.feed(f.id).last_status == "200" for f in feeds if f is not bad)
 
 
 def test_a_database_refusing_a_feeds_items_is_one_line_on_the_feed_without_a_traceback(

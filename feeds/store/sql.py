@@ -34,7 +34,7 @@ from feeds.store.published import PublishedFeedsMixin
 from feeds.store.retention import RetentionStoreMixin
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import releases as R
-from feeds.store.tx import writing
+from feeds.store.tx import batched, writing
 from feeds.store.watch import WatchStoreMixin
 
 _RELEASE_COLUMNS = (
@@ -406,6 +406,12 @@ class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin, RetentionStor
     def transaction(self) -> Iterator[Tx]:
         with writing(self.engine) as conn:
             yield Tx(conn)
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """The writes of this thread inside go to the database in one transaction (see `tx.batched`)."""
+        with batched(self.engine):
+            yield
 
     # --- releases (reads) ---
 

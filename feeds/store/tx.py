@@ -8,6 +8,7 @@ upgrade). Every store method that writes therefore begins with `BEGIN IMMEDIATE`
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -20,10 +21,48 @@ from feeds.store.rows import chunks
 
 @contextmanager
 def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """A write transaction; inside `batched` on this thread, a savepoint of the batch's one transaction."""
+    joined = _batch_of(engine)
+    if joined is not None:
+        with joined.begin_nested():
+            yield joined
+        return
     with engine.connect() as conn:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn
+
+
+_BATCHES = threading.local()
+"""Per thread: engine → the connection of the batch open on it (`batched`)."""
+
+
+def _batch_of(engine: sa.Engine) -> sa.Connection | None:
+    open_batches: dict[sa.Engine, sa.Connection] | None = getattr(_BATCHES, "open", None)
+    return open_batches.get(engine) if open_batches else None
+
+
+@contextmanager
+def batched(engine: sa.Engine) -> Iterator[None]:
+    """Every `writing` of this thread on `engine` inside joins ONE write transaction, committed at the end: one
+    commit (one fsync of the log, on SQLite as FULL; one on PostgreSQL) for many small writes, such as a watch
+    round's feeds stored one after another. Each `writing` is a savepoint: one that raises is rolled back alone,
+    the others stay. An error leaving the block rolls back everything in it. A batch inside a batch joins it.
+
+    What must not happen inside: waiting for anything else (the write lock is held for the whole batch: on
+    SQLite every other writer waits for it), or writing from another thread and expecting this one to see it."""
+    if _batch_of(engine) is not None:
+        yield
+        return
+    open_batches: dict[sa.Engine, sa.Connection] = _BATCHES.__dict__.setdefault("open", {})
+    with engine.connect() as conn:
+        conn.execution_options(immediate=True)
+        with conn.begin():
+            open_batches[engine] = conn
+            try:
+                yield
+            finally:
+                del open_batches[engine]
 
 
 LEASE_HORIZON = timedelta(hours=6)

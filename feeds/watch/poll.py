@@ -211,16 +211,28 @@ def run_watch(
         lookahead = LOOKAHEAD_PER_CPU * (os.cpu_count() or 1) if parsers is not None else 0
         pending: list[tuple[WatchedFeed, FetchResult, Future[Parsed | str] | None]] = []
 
-        def settle_one() -> None:
-            feed, result, ahead = pending.pop(first_ready([ahead for _, _, ahead in pending], tick=leases.keep))
+        def settle_ready() -> None:
+            """Store the first feed whose answer is ready (waiting for one if need be) and every other one ready by
+            now (up to `STORE_BATCH`), in one transaction (`Store.batch`): one commit, one fsync, for many feeds.
+            Each feed's writes are a savepoint: one that fails is rolled back alone and costs that feed a failure."""
+            ready = [pending.pop(first_ready([ahead for _, _, ahead in pending], tick=leases.keep))]
+            ready += _take(pending, lambda entry: entry[2] is None or entry[2].done(), STORE_BATCH - 1)
+            outcomes: list[FeedOutcome] = []
             try:
-                outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
-            except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
-                outcome = _unexpected(app, feed, e, owner=owner)
-            leases.settled(feed.id)
-            report.outcomes.append(outcome)
+                with app.store.batch():
+                    for feed, result, ahead in ready:
+                        try:
+                            outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
+                        except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
+                            outcome = _unexpected(app, feed, e, owner=owner)
+                        outcomes.append(outcome)
+            except Exception as e:  # the batch's commit failed (a full disk): each feed records its failure alone
+                outcomes = [_unexpected(app, feed, e, owner=owner) for feed, _, _ in ready]
+            for outcome in outcomes:
+                leases.settled(outcome.feed_id)
+                report.outcomes.append(outcome)
             if progress:
-                progress(1, len(feeds))
+                progress(len(outcomes), len(feeds))
 
         try:
             for feed, result in fetches:
@@ -235,9 +247,9 @@ def run_watch(
                         parsers = None
                 pending.append((feed, result, ahead))
                 while len(pending) > lookahead:
-                    settle_one()
+                    settle_ready()
             while pending:
-                settle_one()
+                settle_ready()
             report.given_back = leases.give_back() if leases.stopping else 0
         except BaseException:  # Ctrl-C on `feeds watch poll`: fetch nothing more, and give back what was not checked
             pool.shutdown(wait=False, cancel_futures=True)
@@ -246,6 +258,23 @@ def run_watch(
                 app.store.release_feeds([f.id for f in feeds if f.id not in checked], owner=owner)
             raise
     return report
+
+
+STORE_BATCH = 32
+"""Feeds stored in one transaction at most (`settle_ready`): the write lock is held while they are stored, a few
+milliseconds each, so other writers (a push, the CLI, another daemon) wait at most a fraction of a second."""
+
+T = TypeVar("T")
+
+
+def _take(entries: list[T], ready: Callable[[T], bool], most: int) -> list[T]:
+    """Remove from `entries` and return, in their order, the first `most` that are `ready`."""
+    taken: list[T] = []
+    kept: list[T] = []
+    for entry in entries:
+        (taken if len(taken) < most and ready(entry) else kept).append(entry)
+    entries[:] = kept
+    return taken
 
 
 _READERS: tuple[str, ...] = (
