@@ -5,7 +5,8 @@ released (`feeds.store.schema`: a migration is never edited). One that called a 
 `feeds.normalise.ids` spells a feed's host or escapes its path today) would silently do something else after a
 later change to that function: so each migration that rewrites stored values keeps its own copy here, named for
 its number, written as the live function was when the migration was made. `tests/test_store_frozen.py` pins them
-on a table of inputs. (The IDNA tables themselves are the `idna` package's: a migration cannot freeze those.)
+on a table of inputs. (The IDNA tables themselves are the `idna` package's, and case folding and NFKD are Python's
+Unicode tables: a migration cannot freeze those.)
 
 What this module must not do: import the live functions it copies, or change a copy once its migration is
 released (a later migration gets a copy of its own).
@@ -13,10 +14,83 @@ released (a later migration gets a copy of its own).
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import unicodedata
+from datetime import datetime
 from urllib.parse import quote
 
 import idna
+
+_APOSTROPHES_12 = re.compile(r"['’‘`´]")
+_NON_SLUG_12 = re.compile(r"[^a-z0-9]+")
+_LATIN_EXTRA_12 = str.maketrans(
+    {
+        "ß": "ss",
+        "Æ": "AE",
+        "æ": "ae",
+        "Œ": "OE",
+        "œ": "oe",
+        "Ø": "O",
+        "ø": "o",
+        "Ł": "L",
+        "ł": "l",
+        "Đ": "D",
+        "đ": "d",
+        "Ð": "D",
+        "ð": "d",
+        "Þ": "Th",
+        "þ": "th",
+        "ı": "i",
+    }
+)
+
+
+def _slug_12(text: str) -> str:
+    """Migration 12's slug of a rule's name, as `feeds.normalise.ids.slugify` was (at its 80 characters): ASCII
+    only (accents decomposed with NFKD and dropped, `ß` as `ss`), lowercase, words joined by hyphens, `&` as
+    `and`, apostrophes dropped, cut at a word boundary; "" when nothing ASCII is left."""
+    text = _APOSTROPHES_12.sub("", text.replace("&", " and ")).translate(_LATIN_EXTRA_12)
+    if text.isascii():
+        ascii_text = text.lower()
+    else:
+        decomposed = "".join(
+            c if c.isalnum() or unicodedata.combining(c) else " " for c in unicodedata.normalize("NFKD", text)
+        )
+        ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
+    slug = _NON_SLUG_12.sub("-", ascii_text).strip("-")
+    if len(slug) <= 80:
+        return slug
+    cut = slug.rfind("-", 0, 81)
+    return (slug[:cut] if cut > 0 else slug[:80]).strip("-")
+
+
+def rule_keys_12(name: str) -> tuple[str, str]:
+    """Migration 12's keys of a rule's name, as `feeds.normalise.ids.rule_keys` was: (the name case-folded, the
+    folder of its feeds), the folder being the name's slug, or `rule-` and 10 hex digits of the SHA-256 of its
+    UTF-8 when it has no ASCII letter or digit (`日本の港` is `rule-c313246bd5`)."""
+    return name.casefold(), _slug_12(name) or "rule-" + hashlib.sha256(name.encode()).hexdigest()[:10]
+
+
+def watch_item_hash_13(
+    title: str,
+    link: str | None,
+    summary: str,
+    content_text: str,
+    author: str,
+    published: datetime | None,
+    updated: datetime | None,
+) -> str:
+    """Migration 13's content hash of a stored item, as `feeds.normalise.ids.watch_item_hash` was: the SHA-256 of
+    the JSON list (UTF-8, other scripts unescaped) of its title, link, summary, text, author, published time and
+    update time (ISO 8601), the update time counting only when it is later than the published time. (That last
+    rule is the one correction migration 13 had, in 6cf6e89 the same day, when an upgrade showed an item updated
+    before it was published counting as changed: this copy is the corrected function.)"""
+    later = updated if published is not None and updated is not None and updated > published else None
+    dates = [d.isoformat() if d else None for d in (published, later)]
+    visible = [title, link, summary, content_text, author, *dates]
+    return hashlib.sha256(json.dumps(visible, ensure_ascii=False).encode()).hexdigest()
 
 
 def dns_host_18(host: str) -> str:

@@ -20,8 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
 
 from feeds.errors import MigrationError
-from feeds.normalise.ids import rule_keys, watch_item_hash
-from feeds.store.frozen import dns_host_18, escaped_url_part_20
+from feeds.store.frozen import dns_host_18, escaped_url_part_20, rule_keys_12, watch_item_hash_13
 
 metadata: sa.MetaData = sa.MetaData()  # (annotated: modules importing it in a cycle need no inference)
 
@@ -346,11 +345,13 @@ def _add_index(table: sa.Table, name: str) -> Callable[[Connection], None]:
 def _fill_rule_keys(conn: Connection) -> None:
     """Give each rule of an older database its `folded` name and `slug`, oldest rule first; a rule that shares
     one with an older rule (two added at the same moment, before the database held them apart) keeps NULL there,
-    and the older one keeps the feed folder and the name."""
+    and the older one keeps the feed folder and the name. The keys are this migration's own frozen copy of
+    `feeds.normalise.ids.rule_keys` (`feeds.store.frozen`), so a later change to the live one does not change what
+    it does."""
     folded_taken: set[str] = set()
     slugs_taken: set[str] = set()
     for (name,) in conn.execute(sa.select(rules.c.name).order_by(rules.c.created_at, rules.c.name)).all():
-        folded, slug = rule_keys(name)
+        folded, slug = rule_keys_12(name)
         values = {}
         if folded not in folded_taken:
             values["folded"] = folded
@@ -376,7 +377,9 @@ def _rehash_items(conn: Connection) -> None:
     """Each stored item's content hash as `feeds.watch.parse` now computes it (from its text, not its HTML), made
     from the stored columns, so the next check finds the unchanged items unchanged: otherwise every item would
     count as changed once, and every coverage entry would show a new update time. (An item whose date or update
-    time lay ahead when it was stored kept the time it was seen instead: it counts as changed once.)"""
+    time lay ahead when it was stored kept the time it was seen instead: it counts as changed once.) The hash is
+    this migration's own frozen copy of `feeds.normalise.ids.watch_item_hash` (`feeds.store.frozen`), so a later
+    change to the live one does not change what it does (such a change brings a migration of its own)."""
     cols = items.c
     page = (
         sa.select(cols.id, cols.title, cols.link, cols.summary, cols.content_text, cols.author)
@@ -388,7 +391,7 @@ def _rehash_items(conn: Connection) -> None:
     last = 0
     while rows := conn.execute(page.where(cols.id > last)).all():
         hashes = [
-            {"item_id": r[0], "h": watch_item_hash(*r[1:6], *((r[6], r[7]) if r[8] else (None, None)))} for r in rows
+            {"item_id": r[0], "h": watch_item_hash_13(*r[1:6], *((r[6], r[7]) if r[8] else (None, None)))} for r in rows
         ]
         conn.execute(update, hashes)
         last = rows[-1][0]
