@@ -15,6 +15,7 @@ from babel.messages.pofile import read_po
 from lxml import html as lxml_html
 
 from feeds.app import make_app
+from feeds.clock import FixedClock
 from feeds.config import ConfigError, Site, load_settings
 from feeds.ingest import run_ingest
 from feeds.model import MatchedTerm, StoredMatch
@@ -225,6 +226,39 @@ def test_feeds_say_their_own_sentences_in_the_site_s_language(tmp_path: Path) ->
         (entry,) = main.entries
         assert entry.title == "[Retiré] Déclaration sur l'Iran"
         assert entry.summary.startswith("Retiré le 3 novembre 2026. Remplacée. ")
+    finally:
+        app.close()
+
+
+@pytest.mark.parametrize(
+    ("language", "title"),
+    [
+        ("en-GB", "Test Press Office (archive 1)"),  # as before there were catalogues
+        ("fr", "Test Press Office (archives n°\u00a01)"),
+        ("de", "Test Press Office (Archiv 1)"),
+        ("es", "Test Press Office (archivo 1)"),
+        ("cy", "Test Press Office (archif 1)"),
+    ],
+)
+def test_the_archive_feeds_are_titled_in_the_site_s_language(tmp_path: Path, language: str, title: str) -> None:
+    cfg = tmp_path / "feeds.toml"
+    (tmp_path / "inbox").mkdir()
+    config = BASE_CONFIG.replace('language = "en-GB"', f'language = "{language}"') + "\n[publish]\nentries = 1\n"
+    cfg.write_text(config, encoding="utf-8")
+    app = make_app(load_settings(cfg, environ={}), clock=FixedClock(datetime(2026, 11, 28, 12, 0, tzinfo=UTC)))
+    try:
+        for n in range(3):  # one per archive document: archives 1 and 2, and the current document
+            release = {"title": f"Release {n}", "body": "Body.", "published": f"2026-11-0{n + 1}T09:30:00Z"}
+            (tmp_path / "inbox" / f"r{n}.json").write_text(json.dumps(release), "utf-8")
+            run_ingest(app)
+        run_publish(app)
+        out = app.settings.paths.out
+        assert feedparser.parse((out / "archive" / "1" / "atom.xml").read_bytes()).feed.title == title
+        assert feedparser.parse((out / "archive" / "1" / "rss.xml").read_bytes()).feed.title == title
+        assert json.loads((out / "archive" / "1" / "feed.json").read_bytes())["title"] == title
+        second = feedparser.parse((out / "archive" / "2" / "atom.xml").read_bytes()).feed.title
+        assert second == title.replace("1)", "2)")
+        assert feedparser.parse((out / "atom.xml").read_bytes()).feed.title == "Test Press Office"
     finally:
         app.close()
 

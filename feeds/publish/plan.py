@@ -434,11 +434,12 @@ def plan_site(
         )
 
     # The main feed and its RFC 5005 archives.
+    words = messages_for(site)
     main = FeedGroup(
         key="main",
         path="",
         title=site.title,
-        subtitle=site.description or messages_for(site).say("Releases from %(author)s.", author=site.author),
+        subtitle=site.description or words.say("Releases from %(author)s.", author=site.author),
         home_url=site.base_url,
         releases=tuple(releases),
         group="Main",
@@ -454,7 +455,7 @@ def plan_site(
         archive = FeedGroup(
             key=f"archive:{n}",
             path=f"archive/{n}/",
-            title=f"{site.title} (archive {n})",
+            title=words.say("%(title)s (archive %(number)s)", title=site.title, number=n),
             subtitle=main.subtitle,
             home_url=site.base_url,
             releases=tuple(page),
