@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import warnings
 from datetime import UTC, datetime
@@ -14,6 +15,17 @@ from feeds.clock import FixedClock
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("FEEDS_SHARED", ROOT.parent / "shared"))
 CORPUS = SHARED / "corpus"
+
+
+@pytest.fixture(autouse=True)
+def _root_logger_as_it_was():
+    """A command run in this process (CliRunner) sets the root logger's level as its own process would (`-q`:
+    CRITICAL): put it back, so that a later test's caplog still sees the ERROR records it asserts on (a test of
+    alert emails failed whenever the store copy's `-q` commands ran before it)."""
+    root = logging.getLogger()
+    level = root.level
+    yield
+    root.setLevel(level)
 
 
 def _corpus_dir(name: str) -> Path:
