@@ -280,6 +280,17 @@ related_applied = sa.Table(
 )
 
 
+# --- the settings stored matches were made with (migration 24): a change is applied to what is stored -----------
+
+watch_settings = sa.Table(
+    "watch_settings",
+    metadata,
+    sa.Column("name", sa.Text, primary_key=True),  # what the fingerprint is of: `related` (`feeds.watch.retro`)
+    sa.Column("fingerprint", sa.Text, nullable=False),
+    sa.Column("recorded_at", UTCDateTime, nullable=False),
+)
+
+
 # --- daemons (migration 4): who is running, their jobs' last results and next runs, for `feeds status` ---
 
 workers = sa.Table(
@@ -531,6 +542,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         "when the log last said a remote source still lists a release withdrawn by hand",
         _add_column(source_state, "held_told"),
     ),
+    Migration(24, "the related settings stored coverage was found with", _create(watch_settings)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -39,6 +39,7 @@ from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import related_applied as RA
 from feeds.store.schema import rules as RU
+from feeds.store.schema import watch_settings as WS
 from feeds.store.schema import watched_feeds as WF
 from feeds.store.tx import lease_free, release_leases, renew_leases, writing
 from feeds.watch.schedule import CLOCK_TOLERANCE, clock_step
@@ -683,6 +684,21 @@ class WatchStoreMixin:
             conn.execute(RA.delete().where(RA.c.release_id.in_(list(hashes))))
             # (another daemon may record the same release between these two statements: its row stands)
             conn.execute(insert_ignoring_conflicts(conn.dialect, RA), rows)
+
+    def settings_fingerprint(self, name: str) -> str | None:
+        """The fingerprint recorded of the settings called `name` (`related`: what decides related and pickup
+        matches, `feeds.watch.retro`) that the stored matches were made with; None when none is recorded yet."""
+        with self.engine.connect() as conn:
+            found: str | None = conn.execute(sa.select(WS.c.fingerprint).where(WS.c.name == name)).scalar()
+        return found
+
+    def record_settings_fingerprint(self, name: str, fingerprint: str, now: datetime) -> None:
+        """Record that the stored matches are now those the settings called `name` (`fingerprint`) make."""
+        with writing(self.engine) as conn:
+            conn.execute(WS.delete().where(WS.c.name == name))
+            # (another daemon may record the same between these two statements: its row stands)
+            row = {"name": name, "fingerprint": fingerprint, "recorded_at": now}
+            conn.execute(insert_ignoring_conflicts(conn.dialect, WS), [row])
 
     # --- matches ---
 

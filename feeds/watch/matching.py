@@ -66,6 +66,31 @@ def own_domains(settings: Settings) -> frozenset[str]:
     return frozenset({site, ids, *configured} - {""})
 
 
+def related_fingerprint(settings: Settings) -> str:
+    """What decides which related and pickup matches are made, as one line of `name=value` (`[watch.related]` and
+    the own domains, which never match): recorded in the store with the matches made, so that a change of any of
+    them is applied to the stored coverage (`feeds.watch.retro.apply_changed_settings`), and readable, so that the
+    log can say what changed (`fingerprint_changes`)."""
+    rs = settings.watch.related
+    return " ".join(
+        (
+            f"min_score={rs.min_score!r}",
+            f"min_terms={rs.min_terms}",
+            f"window_days={rs.window_days!r}",
+            f"pickup_tokens={rs.pickup_tokens}",
+            f"own_domains={','.join(sorted(own_domains(settings)))}",
+        )
+    )
+
+
+def fingerprint_changes(before: str, after: str) -> str:
+    """What differs between two `related_fingerprint`s, for people: "min_score 0.34 → 0.5"."""
+    old = dict(part.partition("=")[::2] for part in before.split(" "))
+    new = dict(part.partition("=")[::2] for part in after.split(" "))
+    changed = [f"{k} {old.get(k, '?') or '(none)'} → {v or '(none)'}" for k, v in new.items() if old.get(k) != v]
+    return ", ".join(changed) or "how they are recorded"
+
+
 def build_matchers(
     rules: Sequence[Rule],
     releases: Sequence[Release],

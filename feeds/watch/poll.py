@@ -49,7 +49,14 @@ from feeds.watch.manage import canonical_feed_url
 from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, delay_of, match_item, matcher_spec
 from feeds.watch.parse import cut_short, parse_feed
 from feeds.watch.related import CORPUS_DAYS, is_own_url
-from feeds.watch.retro import apply_new_releases, apply_new_rules, releases_in_window, releases_pending
+from feeds.watch.retro import (
+    apply_changed_settings,
+    apply_new_releases,
+    apply_new_rules,
+    releases_in_window,
+    releases_pending,
+    settings_pending,
+)
 from feeds.watch.schedule import next_check_at
 from feeds.workers import worker_pool
 
@@ -162,10 +169,14 @@ def run_watch(
         feeds = app.store.claim_feeds(feed_ids, now, owner=owner, lease=lease)
     else:
         feeds = app.store.claim_due(now, limit=settings.batch, owner=owner, lease=lease)
-    if not feeds and not new_rules and not releases_pending(app, now):
+    if not feeds and not new_rules and not releases_pending(app, now) and not settings_pending(app):
         return report  # most ticks: nothing due, so nothing to compile either
     matchers = current_matchers(app, now, rules)
-    for added, removed in (apply_new_rules(app, matchers, now, new_rules), apply_new_releases(app, matchers, now)):
+    for added, removed in (
+        apply_new_rules(app, matchers, now, new_rules),
+        apply_new_releases(app, matchers, now),
+        apply_changed_settings(app, matchers, now),
+    ):
         report.retro_matches += added
         report.retro_removed += removed
     if not feeds:

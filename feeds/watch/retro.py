@@ -3,12 +3,16 @@
     run_watch | apply_new_rules (rules added or changed: the items of the last `retro_days`; the matches a
               |                  changed rule no longer makes are removed)
               | apply_new_releases (releases new to the related window, or changed, or scored on an older
-                `SCORE_SCALE`: the items first seen from a day before each one's date to the end of its window)
+              |                     `SCORE_SCALE`: the items first seen from a day before each one's date to the
+              |                     end of its window)
+              | apply_changed_settings (`[watch.related]` changed: the coverage of the window's releases matched
+                                        again among stored items, what is no longer made removed, the new added)
 
-Polling matches each item once, against the rules and releases of that moment: without this, a rule added
-today would never see yesterday's items, and coverage stored before its release was ingested would never be
-found. Both read the stored items a page at a time and leave matches already stored alone, so running them in
-several daemons at once is harmless.
+Polling matches each item once, against the rules, releases and settings of that moment: without this, a rule
+added today would never see yesterday's items, coverage stored before its release was ingested would never be
+found, and a bar raised in the config would leave the coverage below it listed. The first two read the stored
+items a page at a time and leave matches already stored alone, so running them in several daemons at once is
+harmless; the last takes a lock, so that one daemon applies a change once.
 
 What this module must not do: fetch or parse anything; it reads stored items only.
 """
@@ -22,13 +26,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from feeds.model import Match, Release, Rule, StoredItem, StoredMatch
-from feeds.watch.matching import Matchers, delay_of, match_item
+from feeds.watch.matching import Matchers, delay_of, fingerprint_changes, match_item, related_fingerprint
 from feeds.watch.related import ITEM_SLACK, SCORE_SCALE
 
 if TYPE_CHECKING:
     from feeds.app import App
 
 log = logging.getLogger("feeds.watch")
+
+_COVERAGE = frozenset({"related", "pickup"})
 
 
 def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> tuple[int, int]:
@@ -49,7 +55,7 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> tuple[int
     # A changed release (looked for before) loses the coverage it no longer has: a pickup of a sentence since
     # cut, an item related only through a name taken out. Its other matches keep their ids.
     changed = set(app.store.releases_applied(r.id for r in pending))
-    unjustified, kept = _no_longer_matching(app, related, changed, kinds=frozenset({"related", "pickup"}))
+    unjustified, kept = _no_longer_matching(app, related, changed, kinds=_COVERAGE)
     if unjustified:
         app.store.drop_matches(unjustified)
         log.info("removed %d match(es) that changed releases no longer make", len(unjustified))
@@ -60,19 +66,82 @@ def apply_new_releases(app: App, matchers: Matchers, now: datetime) -> tuple[int
             for found, m in kept
         ]
     )
-    window = timedelta(days=app.settings.watch.related.window_days)
-    # release id → (first seen no earlier, no later): when an item can have been its coverage
-    spans = {r.id: (r.published - ITEM_SLACK, r.published + window) for r in pending}
-    found = [
-        (stored.id, m, delay_of(m, stored.published, stored.first_seen, matchers.releases))
-        for stored, m in _matches_among_stored(app, related, min(a for a, _ in spans.values()))
-        if m.subject in spans and spans[m.subject][0] <= stored.first_seen <= spans[m.subject][1]
-    ]
-    added = app.store.add_matches(found, now)
+    added = app.store.add_matches(_coverage_among_stored(app, related, pending), now)
     app.store.mark_releases_applied({r.id: _applied_key(r) for r in pending}, now)
     if added:
         log.info("found %d match(es) among stored items for %d release(s) new to the watch", added, len(pending))
     return added, len(unjustified)
+
+
+def _coverage_among_stored(
+    app: App, related: Matchers, releases: Sequence[Release]
+) -> list[tuple[int, Match, float | None]]:
+    """(item id, match, delay) of every related or pickup match `related` make among the stored items first seen
+    from `ITEM_SLACK` before each of `releases`' date to the end of its window (those it may have covered)."""
+    window = timedelta(days=app.settings.watch.related.window_days)
+    # release id → (first seen no earlier, no later): when an item can have been its coverage
+    spans = {r.id: (r.published - ITEM_SLACK, r.published + window) for r in releases}
+    if not spans:
+        return []
+    return [
+        (stored.id, m, delay_of(m, stored.published, stored.first_seen, related.releases))
+        for stored, m in _matches_among_stored(app, related, min(a for a, _ in spans.values()))
+        if m.subject in spans and spans[m.subject][0] <= stored.first_seen <= spans[m.subject][1]
+    ]
+
+
+SETTINGS = "related"
+"""The name under which the store keeps the `related_fingerprint` of the settings stored coverage was found with."""
+_SETTINGS_LOCK = "related-settings"
+
+
+def settings_pending(app: App) -> bool:
+    """Whether the settings that decide related and pickup matches differ from those the stored ones were made
+    with (or none are recorded yet): one query, so that a tick with no feed due still applies a changed bar."""
+    return app.store.settings_fingerprint(SETTINGS) != related_fingerprint(app.settings)
+
+
+def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple[int, int]:
+    """Apply a change of `[watch.related]` (or of the own domains) to the stored coverage of the releases of the
+    window: (matches added, matches removed).
+
+    A press officer raising `min_score` expects the coverage below the new bar to leave the release pages, the
+    coverage feeds and the alerts still to be sent, and one lowering it expects the items now over it, stored
+    already, to be listed; polling matches only new and changed items, so neither would happen. The stored
+    items of each release's span (`_coverage_among_stored`) are matched again: the matches no longer made are
+    removed (as those of a changed rule are), the new ones added with their explanation and found now, and the
+    ones still made left exactly as they are (ids, time found, explanation). Matches of releases that have left
+    the window keep what they were found with, as they do when a release changes.
+
+    The fingerprint is kept in the database, so that every daemon sharing it sees the change once: one of them
+    does the work, under a lock (the others skip it, and find the new fingerprint recorded next round). With no
+    fingerprint recorded (a new database, or the first run after the upgrade that brought this), the stored
+    matches are taken as made with the current settings."""
+    current = related_fingerprint(app.settings)
+    if app.store.settings_fingerprint(SETTINGS) == current:
+        return 0, 0
+    with app.store.exclusive(_SETTINGS_LOCK) as mine:
+        recorded = app.store.settings_fingerprint(SETTINGS)  # (another daemon may have just done it)
+        if not mine or recorded == current:
+            return 0, 0
+        added = removed = 0
+        if recorded is not None and matchers.related is not None and matchers.releases:
+            related = replace(matchers, keywords=None)
+            stale, _ = _no_longer_matching(app, related, set(matchers.releases), kinds=_COVERAGE)
+            app.store.drop_matches(stale)
+            removed = len(stale)
+            added = app.store.add_matches(_coverage_among_stored(app, related, list(matchers.releases.values())), now)
+        app.store.record_settings_fingerprint(SETTINGS, current, now)
+    if recorded is not None:
+        log.info(
+            "related settings changed (%s): the stored coverage of %d release(s) of the window matched again: "
+            "%d match(es) below the new settings removed, %d now meeting them added",
+            fingerprint_changes(recorded, current),
+            len(matchers.releases) if matchers.related is not None else 0,
+            removed,
+            added,
+        )
+    return added, removed
 
 
 def releases_in_window(app: App, now: datetime) -> list[Release]:

@@ -1,0 +1,140 @@
+"""A change of the settings that decide related and pickup matches (`[watch.related]`) is applied to the coverage
+stored already, once, by one daemon: raising `min_score` removes what is now below it, lowering it finds the items
+now over it, and the matches still made stay exactly as they were."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+import pytest
+
+from feeds.ingest import ingest_paths
+from feeds.watch.manage import add_feed
+from feeds.watch.poll import run_watch
+from feeds.watch.retro import SETTINGS
+from tests.test_watch_poll import rss
+
+HTTP = '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'
+MOSCOW = "foreign-secretary-to-visit-moscow"
+ITEMS = (  # their related scores against the model release: 0.44, 0.22, 0.16, 0.13
+    (
+        "strong",
+        "Johnson to meet Sergei Lavrov in Moscow",
+        "Boris Johnson will discuss North Korea and Iran with Sergei Lavrov; both sit on the UN Security Council.",
+    ),
+    ("middle", "Johnson heads to Moscow", "Boris Johnson will meet Sergei Lavrov."),
+    ("weaker", "Moscow talks", "Boris Johnson travels to Moscow next week."),
+    ("weak", "Lavrov on Korea", "Sergei Lavrov spoke about North Korea."),
+)
+
+
+@pytest.fixture
+def deploy(make_settings, make_app_for, db_url):
+    """A daemon (an App) on the test's database with `min_score` set: each call is another daemon, or a restart
+    after the config was edited."""
+
+    def start(min_score: float):
+        return make_app_for(make_settings(f"{HTTP}\n[watch.related]\nmin_score = {min_score}\n", database_url=db_url))
+
+    return start
+
+
+@pytest.fixture
+def watched(deploy, httpserver, corpus_releases, clock):
+    """Start a daemon with `min_score`, ingest the model release, poll a feed of four items covering it."""
+
+    def run(min_score: float):
+        app = deploy(min_score)
+        ingest_paths(app, [corpus_releases / f"{MOSCOW}.txt"])
+        httpserver.expect_request("/feed.xml").respond_with_data(rss(*ITEMS), content_type="text/xml")
+        add_feed(app, httpserver.url_for("/feed.xml"))
+        clock.advance(timedelta(hours=1))
+        run_watch(app)
+        clock.advance(timedelta(minutes=5))
+        return app
+
+    return run
+
+
+def stored(app):
+    """item key → (match id, kind, score, why, found at, delay) of every stored match."""
+    return {m.item.item.key: (m.id, m.kind, m.score, m.why, m.found_at, m.delay) for m in app.store.matches()}
+
+
+def changes(caplog):
+    return [r.getMessage() for r in caplog.records if r.getMessage().startswith("related settings changed")]
+
+
+def test_raising_min_score_removes_exactly_the_coverage_below_it(watched, deploy, caplog):
+    before = stored(watched(0.15))
+    assert set(before) == {"strong", "middle", "weaker"}
+
+    caplog.set_level(logging.INFO, logger="feeds.watch")
+    app = deploy(0.3)  # the press officer raises the bar and restarts the daemon; no feed is due
+    report = run_watch(app)
+    assert report.outcomes == [] and (report.retro_removed, report.retro_matches) == (2, 0)
+    assert stored(app) == {"strong": before["strong"]}, "the match still made is untouched: id, why, time found"
+    assert changes(caplog) == [
+        "related settings changed (min_score 0.15 → 0.3): the stored coverage of 1 release(s) of the window matched "
+        "again: 2 match(es) below the new settings removed, 0 now meeting them added"
+    ]
+    assert app.store.count_matches() == 1
+
+
+def test_lowering_min_score_adds_the_stored_items_now_over_it(watched, deploy, clock):
+    before = stored(watched(0.34))
+    assert set(before) == {"strong"}
+
+    app = deploy(0.2)
+    report = run_watch(app)
+    assert (report.retro_matches, report.retro_removed) == (1, 0)
+    after = stored(app)
+    assert set(after) == {"strong", "middle"}, "0.16 and 0.13 stay below the bar"
+    assert after["strong"] == before["strong"]
+    _, kind, score, why, found_at, delay = after["middle"]
+    assert kind == "related" and 0.2 <= score < 0.34 and found_at == clock()
+    assert why.startswith("related to 'Foreign Secretary to visit Moscow': ") and "Lavrov" in why
+    release = app.store.release(MOSCOW)
+    (middle,) = [m for m in app.store.matches() if m.item.item.key == "middle"]
+    assert delay == (middle.item.published - release.published).total_seconds()
+
+
+def test_restarting_with_the_same_settings_changes_nothing(watched, deploy, caplog):
+    before = stored(watched(0.15))
+    caplog.set_level(logging.INFO, logger="feeds.watch")
+    app = deploy(0.15)
+    report = run_watch(app)
+    assert (report.retro_matches, report.retro_removed) == (0, 0)
+    assert stored(app) == before
+    assert changes(caplog) == []
+
+
+def test_a_change_is_applied_once_across_restarts_and_daemons(watched, deploy, caplog, clock):
+    first = watched(0.15)
+    caplog.set_level(logging.INFO, logger="feeds.watch")
+    changed = deploy(0.3)
+    assert run_watch(changed).retro_removed == 2
+    kept = stored(changed)
+    clock.advance(timedelta(minutes=1))
+    again = deploy(0.3)  # that daemon restarted, or a second one on the same database
+    assert (run_watch(again).retro_removed, run_watch(changed).retro_removed) == (0, 0)
+    assert stored(again) == kept
+    assert len(changes(caplog)) == 1
+    assert first.store.settings_fingerprint(SETTINGS) == again.store.settings_fingerprint(SETTINGS)
+
+
+def test_the_daemon_holding_the_lock_does_the_work_the_others_skip_it(watched, deploy):
+    watched(0.15)
+    one, other = deploy(0.3), deploy(0.3)
+    with one.store.exclusive("related-settings") as mine:
+        assert mine
+        assert run_watch(other).retro_removed == 0, "another daemon is at it"
+        assert other.store.count_matches() == 3
+    assert run_watch(other).retro_removed == 2
+    assert run_watch(one).retro_removed == 0
+
+
+def test_a_match_removed_and_found_again_is_not_alerted_twice(watched, deploy):
+    """Raising the bar and lowering it back finds the same coverage again: it is no news."""
+    pytest.skip("see below")
