@@ -54,10 +54,12 @@ def fill(store) -> None:
     term = (MatchedTerm("iran", "title", 0, 4),)
     keyword = Match("keyword", "iran", "k1", feeds[0].id, term, 1.0, "‘iran’ in the title")
     store.add_matches([(rows[0][0], keyword, 90.5)], NOW)
-    store.add_matches([(rows[1][0], Match("pickup", rel(1).id, "k2", feeds[0].id, (), 0.75, "picked up"), None)], NOW)
+    pickup = Match("pickup", rel(1).id, "k2", feeds[0].id, (), 0.75, "picked up")
+    store.add_matches([(rows[1][0], pickup, None)], NOW, quiet=True)  # (found when the settings changed)
     store.register_destinations(["webhook:desk", "email:chief"], NOW)
     store.keep_entry_ids({("matches", "https://news1.example.com/k1"): "tag:press.example.org,2026-11-28:item/1"}, NOW)
     store.mark_releases_applied({rel(1).id: rel(1).content_hash}, NOW)
+    store.record_settings_fingerprint("related", "min_score=0.34 min_terms=2 own_domains=é.example", NOW)
     store.keep_published_feeds({"topic:iran": PublishedFeed("topic:iran", NOW, "Iran")}, NOW)
     for match_id, dest in ((1, "webhook:desk"), (2, "webhook:desk"), (1, "email:chief")):
         store.enqueue_deliveries(dest, [NewDelivery(match_id, f"{dest}:{match_id}", NOW + timedelta(minutes=5))], NOW)

@@ -8,8 +8,10 @@ import logging
 from datetime import timedelta
 
 import pytest
+import sqlalchemy as sa
 
 from feeds.ingest import ingest_paths
+from feeds.store.schema import watch_settings
 from feeds.watch.manage import add_feed
 from feeds.watch.poll import run_watch
 from feeds.watch.retro import SETTINGS
@@ -135,6 +137,29 @@ def test_the_daemon_holding_the_lock_does_the_work_the_others_skip_it(watched, d
     assert run_watch(one).retro_removed == 0
 
 
-def test_a_match_removed_and_found_again_is_not_alerted_twice(watched, deploy):
-    """Raising the bar and lowering it back finds the same coverage again: it is no news."""
-    pytest.skip("see below")
+def test_coverage_found_by_a_change_of_settings_is_not_alerted(watched, deploy, clock):
+    """Lowering the bar finds items stored days ago, and raising it and lowering it back finds again coverage
+    alerted already: neither is news, as the stored items a new rule matches are not."""
+    first = watched(0.15)
+    since = clock() - timedelta(days=1)
+    alerted = {c.item_key for c in first.store.unqueued_matches("webhook:desk", since=since)}
+    assert alerted == {"strong", "middle", "weaker"}, "found by polling: alerted"
+    run_watch(deploy(0.3))
+    clock.advance(timedelta(minutes=5))
+    app = deploy(0.12)
+    assert run_watch(app).retro_matches == 3
+    assert set(stored(app)) == {"strong", "middle", "weaker", "weak"}
+    assert {c.item_key for c in app.store.unqueued_matches("webhook:desk", since=since)} == {"strong"}
+
+
+def test_with_no_settings_recorded_the_stored_coverage_is_taken_as_made_with_the_current_ones(watched, deploy):
+    """A database from before the settings were recorded: what they were then cannot be told, so the stored
+    coverage stays as it is, and a change from now on is applied."""
+    before = stored(watched(0.15))
+    with deploy(0.15).store.engine.begin() as conn:
+        conn.execute(sa.delete(watch_settings))
+    app = deploy(0.3)
+    assert (run_watch(app).retro_removed, stored(app)) == (0, before)
+    assert app.store.settings_fingerprint(SETTINGS).startswith("min_score=0.3 ")
+    changed = deploy(0.4)
+    assert run_watch(changed).retro_removed == 2

@@ -173,13 +173,20 @@ class AlertStoreMixin:
         Not the keyword matches a new or changed rule found among items stored before it (`watch.retro`): found
         later than their item was stored or last changed, where a poll finds an item's matches as it stores it.
         A rule added from the CLI would otherwise alert a month of stored items at once. (Coverage found among
-        stored items for a release ingested after them is news of it, and is alerted.)"""
+        stored items for a release ingested after them is news of it, and is alerted.) Nor the `quiet` ones: the
+        coverage found among stored items when the related settings changed (a lower `min_score` finds items
+        stored days ago; a bar raised and lowered back finds again coverage alerted already)."""
         queued = sa.select(AD.c.id).where(AD.c.destination == destination, AD.c.match_id == M.c.id)
         arrived = M.c.found_at <= sa.func.coalesce(I.c.changed_at, I.c.first_seen)
         q = (
             sa.select(M.c.id, M.c.kind, M.c.subject, I.c.feed_id, I.c.key, M.c.found_at)
             .join(I, I.c.id == M.c.item_id)
-            .where(M.c.found_at >= since, ~sa.exists(queued), sa.or_(M.c.kind != "keyword", arrived))
+            .where(
+                M.c.found_at >= since,
+                ~sa.exists(queued),
+                sa.or_(M.c.kind != "keyword", arrived),
+                M.c.quiet.is_not(True),
+            )
             .order_by(M.c.found_at, M.c.id)
         )
         if limit is not None:

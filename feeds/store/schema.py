@@ -240,6 +240,9 @@ matches = sa.Table(
     sa.Column("why", sa.Text, nullable=False),
     sa.Column("found_at", UTCDateTime, nullable=False, index=True),
     sa.Column("delay_s", sa.Float),
+    # Migration 24: true for coverage found when the related settings changed (`feeds.watch.retro`), which is
+    # never alerted: items stored days ago, or coverage alerted already and found again. NULL otherwise.
+    sa.Column("quiet", sa.Boolean),
     sa.UniqueConstraint("kind", "subject", "item_id", name="uq_matches_kind_subject_item"),
 )
 
@@ -542,7 +545,11 @@ MIGRATIONS: tuple[Migration, ...] = (
         "when the log last said a remote source still lists a release withdrawn by hand",
         _add_column(source_state, "held_told"),
     ),
-    Migration(24, "the related settings stored coverage was found with", _create(watch_settings)),
+    Migration(
+        24,
+        "the related settings stored coverage was found with",
+        _steps(_create(watch_settings), _add_column(matches, "quiet")),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

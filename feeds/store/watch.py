@@ -702,12 +702,15 @@ class WatchStoreMixin:
 
     # --- matches ---
 
-    def add_matches(self, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
-        """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new."""
+    def add_matches(
+        self, found: Sequence[tuple[int, Match, float | None]], now: datetime, *, quiet: bool = False
+    ) -> int:
+        """Insert (item id, match, delay) rows, ignoring ones already stored; returns how many were new. `quiet`
+        ones are never alerted (`unqueued_matches`): coverage found when the related settings changed."""
         if not found:
             return 0
         with writing(self.engine) as conn:
-            return _add_matches(conn, found, now)
+            return _add_matches(conn, found, now, quiet=quiet)
 
     def rematch(
         self,
@@ -897,7 +900,9 @@ def _refresh_matches(
     return len(stale)
 
 
-def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | None]], now: datetime) -> int:
+def _add_matches(
+    conn: sa.Connection, found: Sequence[tuple[int, Match, float | None]], now: datetime, *, quiet: bool = False
+) -> int:
     if not found:
         return 0
     rows = [
@@ -910,6 +915,7 @@ def _add_matches(conn: sa.Connection, found: Sequence[tuple[int, Match, float | 
             "why": m.why,
             "found_at": now,
             "delay_s": delay,
+            "quiet": True if quiet else None,
         }
         for item_id, m, delay in found
     ]

@@ -109,8 +109,10 @@ def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple
     coverage feeds and the alerts still to be sent, and one lowering it expects the items now over it, stored
     already, to be listed; polling matches only new and changed items, so neither would happen. The stored
     items of each release's span (`_coverage_among_stored`) are matched again: the matches no longer made are
-    removed (as those of a changed rule are), the new ones added with their explanation and found now, and the
-    ones still made left exactly as they are (ids, time found, explanation). Matches of releases that have left
+    removed (as those of a changed rule are, with their alerts still waiting), the new ones added with their
+    explanation and found now, but never alerted (`quiet`: items stored days ago, or coverage alerted already
+    that a bar raised and lowered back finds again), and the ones still made left exactly as they are (ids,
+    time found, explanation). Matches of releases that have left
     the window keep what they were found with, as they do when a release changes.
 
     The fingerprint is kept in the database, so that every daemon sharing it sees the change once: one of them
@@ -130,7 +132,8 @@ def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple
             stale, _ = _no_longer_matching(app, related, set(matchers.releases), kinds=_COVERAGE)
             app.store.drop_matches(stale)
             removed = len(stale)
-            added = app.store.add_matches(_coverage_among_stored(app, related, list(matchers.releases.values())), now)
+            found = _coverage_among_stored(app, related, list(matchers.releases.values()))
+            added = app.store.add_matches(found, now, quiet=True)  # (no news: never alerted)
         app.store.record_settings_fingerprint(SETTINGS, current, now)
     if recorded is not None:
         log.info(
