@@ -163,3 +163,11 @@ def test_with_no_settings_recorded_the_stored_coverage_is_taken_as_made_with_the
     assert app.store.settings_fingerprint(SETTINGS).startswith("min_score=0.3 ")
     changed = deploy(0.4)
     assert run_watch(changed).retro_removed == 2
+
+
+def test_a_reloaded_config_is_applied_by_the_running_daemon(watched, make_settings, db_url):
+    """SIGHUP: the daemon's App takes the new settings, and its next round applies them."""
+    app = watched(0.15)
+    app.settings = make_settings(f"{HTTP}\n[watch.related]\nmin_score = 0.3\n", database_url=db_url)
+    assert run_watch(app).retro_removed == 2
+    assert set(stored(app)) == {"strong"}
