@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from feeds.ingest import ingest_paths
+from feeds.store.alerts import NewDelivery
 from feeds.store.schema import watch_settings
 from feeds.watch.manage import add_feed
 from feeds.watch.poll import run_watch
@@ -68,9 +69,12 @@ def changes(caplog):
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("related settings changed")]
 
 
-def test_raising_min_score_removes_exactly_the_coverage_below_it(watched, deploy, caplog):
-    before = stored(watched(0.15))
+def test_raising_min_score_removes_exactly_the_coverage_below_it(watched, deploy, caplog, clock):
+    first = watched(0.15)
+    before = stored(first)
     assert set(before) == {"strong", "middle", "weaker"}
+    waiting = [NewDelivery(match_id, f"desk:{key}", clock()) for key, (match_id, *_) in before.items()]
+    assert first.store.enqueue_deliveries("webhook:desk", waiting, clock()) == 3
 
     caplog.set_level(logging.INFO, logger="feeds.watch")
     app = deploy(0.3)  # the press officer raises the bar and restarts the daemon; no feed is due
@@ -82,6 +86,7 @@ def test_raising_min_score_removes_exactly_the_coverage_below_it(watched, deploy
         "again: 2 match(es) below the new settings removed, 0 now meeting them added"
     ]
     assert app.store.count_matches() == 1
+    assert [d.match_id for d in app.store.deliveries()] == [before["strong"][0]], "no alert of what was removed"
 
 
 def test_lowering_min_score_adds_the_stored_items_now_over_it(watched, deploy, clock):
