@@ -16,7 +16,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.wrappers import Request, Response
 
 from feeds.alerts import run_alerts
-from feeds.alerts.select import MAX_ATTEMPTS
+from feeds.alerts.select import GIVE_UP_AFTER, MAX_ATTEMPTS
 from feeds.store.alerts import NewDelivery
 from tests.alerts_helpers import NOW, add_coverage_match, add_keyword_matches, readme_verify
 
@@ -347,31 +347,42 @@ def test_a_receiver_refusing_every_message_is_one_error_line_a_run_with_each_at_
     assert error.startswith("alert webhook:desk: match ") and "refused for good" in error, "one message: named"
 
 
+class Gate:
+    """A receiver whose token can be revoked and restored: answers `status` (401 while revoked) or 200, and records
+    every POST as (title, webhook-id, the answer)."""
+
+    def __init__(self, status: int = 401):
+        self.status = status
+        self.posts: list[tuple[str, str, int]] = []
+
+    def __call__(self, request: Request) -> Response:
+        title = json.loads(request.get_data())["item"]["title"]
+        self.posts.append((title, request.headers.get("webhook-id", ""), self.status))
+        return Response("ok" if self.status == 200 else "no", status=self.status)
+
+    def accepted(self) -> list[str]:
+        return [title for title, _, status in self.posts if status == 200]
+
+
 @pytest.mark.parametrize(
     ("status", "hint"),
     [
-        (401, "check the webhook's url and secret (a revoked or changed token?), then `feeds alerts retry"),
-        (403, "check the webhook's url and secret (a revoked or changed token?), then"),
-        (404, "check the webhook's url (a deleted hook?), then `feeds alerts retry webhook:desk` sends it again"),
-        (410, "check the webhook's url (a deleted hook?), then"),
+        (401, "check the webhook's url and secret (a revoked or changed token?)"),
+        (403, "check the webhook's url and secret (a revoked or changed token?)"),
+        (404, "check the webhook's url (a deleted hook?)"),
+        (410, "check the webhook's url (a deleted hook?)"),
     ],
 )
-def test_a_destination_that_refuses_everything_costs_one_post_a_run_and_the_rest_wait_untouched(
+def test_a_destination_that_refuses_everything_costs_one_post_fails_nothing_and_backs_off(
     setup, clock, httpserver, caplog, status, hint
 ):
-    """A revoked token or a deleted hook answers 401/403/404/410 to every message: it used to be sent the whole
-    batch (up to 50 POSTs a run), each marked failed. Now the first such answer fails that one delivery as before,
-    and the destination's other deliveries of the run are not attempted: left pending, no attempt counted, nothing
-    lost; one line says they wait. The next run tries one again; once it accepts, they all go out."""
-    state = {"status": status}
-    posts: list[str] = []
-
-    def receiver(request: Request) -> Response:
-        posts.append(json.loads(request.get_data())["item"]["title"])
-        return Response("no" if state["status"] != 200 else "ok", status=state["status"])
-
+    """A revoked token or a deleted hook answers 401/403/404/410 to every message. The one delivery tried is not
+    failed (it stayed pending, its attempt and answer recorded, due when the destination is tried again); the rest
+    are not attempted; no other destination is held back; one line says it, what to check and when it is tried
+    again. A run before then sends it nothing and says nothing."""
+    gate = Gate(status)
     good = Receiver()
-    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(gate)
     httpserver.expect_request("/good", method="POST").respond_with_handler(good)
     app = setup(hook("desk", httpserver.url_for("/hook")) + hook("good", httpserver.url_for("/good")))
     add_keyword_matches(app.store, {f"k{i}": f"Sanctions item {i}" for i in range(7)})
@@ -379,34 +390,161 @@ def test_a_destination_that_refuses_everything_costs_one_post_a_run_and_the_rest
     with caplog.at_level("DEBUG", logger="feeds.alerts"):
         report = run_alerts(app)
     out = report.outcome("webhook:desk")
-    assert len(posts) == 1, "one POST, not one per delivery"
-    assert (out.sent, out.failed, out.retrying, out.deferred) == (0, 1, 0, 6)
+    assert len(gate.posts) == 1, "one POST, not one per delivery"
+    assert (out.sent, out.failed, out.retrying, out.deferred) == (0, 0, 1, 6)
     assert report.outcome("webhook:good").sent == 7 and len(good.calls) == 7, "no other destination is held back"
-    (refused,) = app.store.deliveries(destination="webhook:desk", status="failed")
-    assert (refused.attempts, refused.last_status, refused.next_attempt) == (1, str(status), None)
-    waiting = app.store.deliveries(destination="webhook:desk", status="pending")
-    assert len(waiting) == 6
-    for d in waiting:  # untouched: as queued
-        assert (d.attempts, d.last_attempt, d.last_status, d.last_error) == (0, None, None, None)
-        assert d.next_attempt is not None and d.next_attempt <= clock()
+    assert app.store.count_deliveries(destination="webhook:desk", status="failed") == 0, "none lost"
+    (probe,) = [d for d in app.store.deliveries(destination="webhook:desk") if d.attempts]
+    assert (probe.status, probe.attempts, probe.last_status) == ("pending", 1, str(status))
+    assert probe.next_attempt == clock() + timedelta(minutes=1)
+    assert probe.last_error is not None and f"answered {status}" in probe.last_error
+    assert "kept: the destination refuses everything, next try at" in probe.last_error
     said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
-    assert len(said) == 2, said
-    assert sum(line.startswith("alert webhook:desk: match ") and hint in line for line in said) == 1
-    (wait,) = [line for line in said if "wait" in line]
-    assert wait.startswith(f"alert webhook:desk answered {status}:")
-    assert "its 6 other deliveries wait until it accepts again" in wait
+    assert len(said) == 1, said
+    (line,) = said
+    assert line.startswith("alert webhook:desk refuses everything (POST http://") and hint in line
+    assert "and its 6 other deliveries wait, none failed; next try at" in line and "(in 1 min;" in line
 
-    clock.advance(timedelta(minutes=1))
-    out = run_alerts(app).outcome("webhook:desk")
-    assert len(posts) == 2 and (out.failed, out.deferred) == (1, 5), "the next run tries one first"
+    caplog.clear()
+    clock.advance(timedelta(seconds=59))
+    with caplog.at_level("DEBUG", logger="feeds.alerts"):
+        out = run_alerts(app).outcome("webhook:desk")
+    assert len(gate.posts) == 1 and (out.sent, out.retrying, out.deferred) == (0, 0, 0), "backing off"
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "said once a step, not every run"
 
-    state["status"] = 200  # the token fixed: what waited goes out, once each
-    clock.advance(timedelta(minutes=1))
+    clock.advance(timedelta(seconds=1))
     out = run_alerts(app).outcome("webhook:desk")
-    assert (out.sent, out.failed, out.deferred) == (5, 0, 0) and len(posts) == 7
-    assert len(set(posts)) == 7
-    statuses = sorted(d.status for d in app.store.deliveries(destination="webhook:desk"))
-    assert statuses == ["failed", "failed", "sent", "sent", "sent", "sent", "sent"]
+    assert len(gate.posts) == 2 and (out.retrying, out.deferred) == (1, 6), "then one is tried again"
+    assert gate.posts[0][1] == gate.posts[1][1], "the same delivery first: they go out in order"
+    assert app.store.refusal("webhook:desk").probe_at == clock() + timedelta(minutes=2)
+
+
+def test_a_revoked_then_restored_token_loses_nothing_and_sends_each_delivery_once(setup, clock, httpserver, caplog):
+    """The alerts job runs every minute; a token revoked for an hour used to lose a delivery a minute (each failed
+    for good). Now: a handful of POSTs in the hour (at 0, 1, 3, 7, 15, 31 minutes), nothing failed, and once the
+    token is restored every delivery goes out exactly once, in the order queued, and the back-off is forgotten."""
+    gate = Gate(401)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(gate)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    start = clock()
+    titles = [f"Sanctions item {i}" for i in range(5)]
+    add_keyword_matches(app.store, {f"k{i}": t for i, t in enumerate(titles)})
+    probes: list[int] = []
+    for minute in range(60):
+        if minute == 20:  # matches keep arriving while it refuses
+            add_keyword_matches(app.store, {"late": "Sanctions late item"}, found_at=clock())
+            titles.append("Sanctions late item")
+        before = len(gate.posts)
+        run_alerts(app)
+        probes += [minute] * (len(gate.posts) - before)
+        clock.advance(timedelta(minutes=1))
+    assert probes == [0, 1, 3, 7, 15, 31]
+    assert app.store.count_deliveries(status="failed") == 0 and app.store.count_deliveries(status="pending") == 6
+    assert app.store.refusal("webhook:desk").probe_at == start + timedelta(minutes=63)
+
+    gate.status = 200  # the token restored
+    with caplog.at_level("INFO", logger="feeds.alerts"):
+        while clock() < start + timedelta(minutes=70):
+            run_alerts(app)
+            clock.advance(timedelta(minutes=1))
+    assert gate.accepted() == titles, "each exactly once, in order"
+    keys = [key for _, key, status in gate.posts if status == 200]
+    assert len(set(keys)) == len(keys) == 6
+    assert {d.status for d in app.store.deliveries()} == {"sent"}
+    assert app.store.refusal("webhook:desk") is None, "the back-off is forgotten"
+    assert sum("webhook:desk accepts again (it answered 401" in r.getMessage() for r in caplog.records) == 1
+
+    gate.status = 401  # revoked again: the back-off starts afresh, at one minute
+    add_keyword_matches(app.store, {"again": "Sanctions again"}, found_at=clock())
+    run_alerts(app)
+    assert app.store.refusal("webhook:desk").refusals == 1
+    assert app.store.refusal("webhook:desk").probe_at == clock() + timedelta(minutes=1)
+
+
+def test_a_refusing_destination_is_tried_as_its_back_off_says_and_said_once_a_step(setup, clock, httpserver, caplog):
+    """1, 2, 4… minutes between tries, at most two hours; a run just before a try sends nothing and logs nothing."""
+    gate = Gate(403)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(gate)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {"k0": "Sanctions item"})
+    gaps = []
+    with caplog.at_level("INFO", logger="feeds.alerts"):
+        run_alerts(app)
+        for _ in range(9):
+            last = clock()
+            probe_at = app.store.refusal("webhook:desk").probe_at
+            clock.set(probe_at - timedelta(seconds=1))
+            posts = len(gate.posts)
+            run_alerts(app)
+            assert len(gate.posts) == posts, "not before its time"
+            clock.set(probe_at)
+            run_alerts(app)
+            assert len(gate.posts) == posts + 1
+            gaps.append(int((probe_at - last).total_seconds() // 60))
+    assert gaps == [1, 2, 4, 8, 16, 32, 64, 120, 120]
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 10 and all("webhook:desk refuses everything" in line for line in lines)
+    assert "(in 2 h; refused 10 times in a row, since" in lines[-1]
+    (probe,) = app.store.deliveries()
+    assert (probe.status, probe.attempts) == ("pending", 10), "past MAX_ATTEMPTS, and kept: its age decides"
+
+
+def test_the_back_off_of_a_refusing_destination_holds_for_a_new_app_on_the_same_database(
+    setup, clock, httpserver, db_url
+):
+    """Kept in the store: a restarted daemon (or another sharing the database) holds off as the first did."""
+    gate = Gate(401)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(gate)
+    toml = hook("desk", httpserver.url_for("/hook"))
+    app = setup(toml)
+    add_keyword_matches(app.store, {"k0": "Sanctions item", "k1": "Sanctions other"})
+    run_alerts(app)
+    clock.advance(timedelta(minutes=1))
+    run_alerts(app)
+    assert len(gate.posts) == 2  # refused twice: the next try 2 minutes on
+    app.close()
+
+    other = setup(toml)
+    clock.advance(timedelta(minutes=1))
+    run_alerts(other)
+    assert len(gate.posts) == 2, "the new App holds off too"
+    gate.status = 200
+    clock.advance(timedelta(minutes=1))
+    report = run_alerts(other)
+    assert len(gate.posts) == 4 and report.outcome("webhook:desk").sent == 2
+    assert other.store.refusal("webhook:desk") is None
+
+
+def test_a_delivery_waiting_longer_than_the_retry_policy_tries_one_is_given_up_while_its_destination_refuses(
+    setup, clock, httpserver, caplog
+):
+    """Nothing waits for ever: a delivery queued more than GIVE_UP_AFTER (10 h 35 min) ago to a destination that
+    still refuses is failed, as one to a destination that is down is after its last attempt; younger ones wait."""
+    gate = Gate(410)
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(gate)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    start = clock()
+    add_keyword_matches(app.store, {"k0": "Sanctions old", "k1": "Sanctions old too"})
+    run_alerts(app)
+    clock.set(start + GIVE_UP_AFTER - timedelta(hours=1))
+    add_keyword_matches(app.store, {"k2": "Sanctions young"}, found_at=clock())
+    run_alerts(app)
+    assert app.store.count_deliveries(status="failed") == 0
+
+    clock.set(start + GIVE_UP_AFTER + timedelta(minutes=1))
+    with caplog.at_level("WARNING", logger="feeds.alerts"):
+        out = run_alerts(app).outcome("webhook:desk")
+    assert out.failed == 2
+    failed = app.store.deliveries(status="failed")
+    assert sorted(d.match_id for d in failed) == [1, 2]
+    assert all(d.last_error.startswith("not sent: gave up after 10 h 35 min: webhook:desk refuses") for d in failed)
+    (young,) = app.store.deliveries(status="pending")
+    assert young.match_id == 3
+    assert any(
+        "gave up on 2 deliveries queued more than 10 h 35 min ago" in r.getMessage()
+        and "`feeds alerts retry webhook:desk` sends them again" in r.getMessage()
+        for r in caplog.records
+    )
 
 
 def test_a_refusal_of_everything_after_some_were_sent_leaves_the_rest_waiting(setup, clock, httpserver, caplog):
@@ -423,9 +561,9 @@ def test_a_refusal_of_everything_after_some_were_sent_leaves_the_rest_waiting(se
     with caplog.at_level("WARNING", logger="feeds.alerts"):
         out = run_alerts(app).outcome("webhook:desk")
     assert posts == [200, 422, 200, 401]
-    assert (out.sent, out.failed, out.retrying, out.deferred) == (2, 2, 0, 2)
-    assert "alert webhook:desk answered 401: its 2 other deliveries wait until it accepts again" in caplog.text
-    assert {d.attempts for d in app.store.deliveries(status="pending")} == {0}
+    assert (out.sent, out.failed, out.retrying, out.deferred) == (2, 1, 1, 2)
+    assert "webhook:desk refuses everything" in caplog.text and "its 2 other deliveries wait" in caplog.text
+    assert sorted(d.attempts for d in app.store.deliveries(status="pending")) == [0, 0, 1]
 
 
 def test_refusals_before_a_failure_that_ends_the_run_are_still_said_in_one_line(setup, clock, httpserver, caplog):

@@ -606,8 +606,8 @@ def test_alerts_run_counts_the_deliveries_left_waiting_so_its_numbers_add_up(con
 
 
 def test_alerts_run_counts_what_a_webhook_refusing_everything_left_waiting(config, httpserver):
-    """A webhook answering 401 (a revoked token) is sent one message a run: the run says it failed that one, and
-    counts the others as waiting, not failed."""
+    """A webhook answering 401 (a revoked token) is sent one message: the run says it is retrying that one (nothing
+    failed), and counts the others as waiting."""
     from feeds.app import make_app
     from feeds.config import load_settings
     from tests.alerts_helpers import add_keyword_matches
@@ -623,7 +623,7 @@ def test_alerts_run_counts_what_a_webhook_refusing_everything_left_waiting(confi
     app.close()
     first = CliRunner().invoke(cli, ["--config", str(config), "alerts", "run"])
     assert first.exit_code == 1
-    assert "3 queued, 0 sent in 0 message(s), 0 retrying, 1 failed, 2 waiting" in first.stderr, first.stderr
+    assert "3 queued, 0 sent in 0 message(s), 1 retrying, 0 failed, 2 waiting" in first.stderr, first.stderr
     assert "answered 401" in first.stderr
     assert len([req for req, _ in httpserver.log if req.method == "POST"]) == 1
 

@@ -21,9 +21,9 @@ back in the queue. A webhook message the receiver refuses for good (a 4xx other 
 `webhook.refused_for_good`), or an email the mail server refuses for good after taking its recipients (a 5xx to
 its content: `Attempt.refused`), fails at its first attempt, and the run goes on with that destination's next
 message: retrying would only hold the others back. But a webhook answer that refuses the destination itself
-(401, 403, 404, 410: `webhook.refuses_everything`, a revoked token or a deleted hook) fails that message and
-gives the destination's other claimed deliveries back untouched, said once (`log_waiting`): a later run tries
-one again, rather than each run POSTing the whole batch to be refused and failed.
+(401, 403, 404, 410: `webhook.refuses_everything`, a revoked token or a deleted hook) fails nothing: that
+delivery stays pending, the destination's other claimed deliveries are given back untouched, and the destination
+backs off as a whole, in the store, until one is tried again (`feeds.alerts.refusals`).
 
 The pending deliveries of a destination taken out of the config (or renamed) are `cancelled` at the start of the
 run (`Store.cancel_deliveries`): nothing would ever send them. `feeds alerts retry --cancelled` queues them again
@@ -45,7 +45,8 @@ from typing import TYPE_CHECKING
 import requests
 
 from feeds.alerts.email import send_email
-from feeds.alerts.outcomes import DestinationOutcome, log_refused, log_waiting, record_attempt
+from feeds.alerts.outcomes import DestinationOutcome, log_refused, record_attempt
+from feeds.alerts.refusals import RefusalWatch
 from feeds.alerts.render import build_email, webhook_body, webhook_headers
 from feeds.alerts.select import (
     ENQUEUE_WINDOW,
@@ -58,7 +59,7 @@ from feeds.alerts.select import (
     first_due,
     wants,
 )
-from feeds.alerts.webhook import post_webhook, refused_for_good, refuses_everything
+from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
 from feeds.errors import NotFoundError
 from feeds.logs import Reminders
@@ -212,9 +213,11 @@ def _send_webhooks(
         headers = webhook_headers(body, entry.key, secret=hook.secret, user_agent=http.user_agent, timestamp=sent_at)
         return post_webhook(session, hook.url, body, headers, timeout=timeout, now=now)
 
+    watch = RefusalWatch.load(app.store, d, now)
+    watch.give_up_expired(out)
     _send_each(
         app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=refused_for_good,
-        stop=refuses_everything,
+        watch=watch,
     )  # fmt: skip
 
 
@@ -247,15 +250,15 @@ def _send_each(
     owner: str,
     clock: Callable[[], datetime],
     final: Callable[[Attempt], bool] | None = None,
-    stop: Callable[[Attempt], bool] | None = None,
+    watch: RefusalWatch | None = None,
 ) -> None:
     """One message per delivery; after the first failure, give the rest back for a later run.
 
     A failure that `final` says is about that message alone (the receiver refused it for good) fails that
-    delivery at once, and the rest go on: the receiver is up and takes other messages. One that `stop` says
+    delivery at once, and the rest go on: the receiver is up and takes other messages. One that `watch` says
     refuses the destination itself (a revoked token, a deleted hook: every message would get the same answer)
-    fails that delivery as `final` does, and the rest are given back untouched, said once (`log_waiting`):
-    the next run tries one again, not the whole batch.
+    fails nothing: that delivery is kept, the destination backs off (`RefusalWatch.hold`), and the rest are given
+    back untouched. A message accepted ends such a back-off (`RefusalWatch.accepted`).
 
     Every third of `LEASE` (by `clock`, the time as it goes on, where `now` is the run's start) the deliveries
     not sent yet are leased again: a slow receiver makes the batch outlast its lease, and another runner would
@@ -266,8 +269,6 @@ def _send_each(
     lost: set[int] = set()
     refused: dict[tuple[str, str], list[int]] = {}
     """(status, error) → the matches whose message the receiver refused for good with it, said in one line."""
-    waiting: tuple[str, int] | None = None
-    """(status, how many): the deliveries given back untouched because the destination refuses everything."""
     try:
         for i, due in enumerate(claimed):
             at = clock()
@@ -278,24 +279,28 @@ def _send_each(
             if due.delivery.id in lost:
                 continue
             attempt = send(subjects.entry(due))
+            if watch is not None and watch.stops(attempt):
+                watch.hold(out, due.delivery, attempt, owner=owner)
+                rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
+                store.release_deliveries(rest, owner=owner)
+                out.deferred += len(rest)
+                return
+            if attempt.ok and watch is not None:
+                watch.accepted()
             for_good = final is not None and final(attempt)
             record_attempt(
                 store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good
             )
             if for_good:
                 refused.setdefault((attempt.status, attempt.error or attempt.status), []).append(due.match.id)
-            if not attempt.ok and (not for_good or (stop is not None and stop(attempt))):
+            if not attempt.ok and not for_good:
                 rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
                 store.release_deliveries(rest, owner=owner)
                 out.deferred += len(rest)
-                if for_good and rest:
-                    waiting = (attempt.status, len(rest))
                 return
     finally:
         for (status, error), match_ids in refused.items():
             log_refused(d, status, error, match_ids)
-        if waiting is not None:
-            log_waiting(d, *waiting)
 
 
 def _send_digest(

@@ -1,7 +1,6 @@
 """What an alert attempt did: recorded on its deliveries (`record_attempt`) and told in the log, one line per
 failed message however many deliveries it carried (`_log_failed`), one a run for the messages a destination
-refused for good with the same answer (`log_refused`), and one for the deliveries a destination that refuses
-everything left waiting (`log_waiting`).
+refused for good with the same answer (`log_refused`). (A destination refusing everything: `feeds.alerts.refusals`.)
 
 What this module must not do: send anything, or decide when to retry (`feeds.alerts.select.after_attempt`).
 """
@@ -138,14 +137,4 @@ def log_refused(d: Destination, status: str, error: str, match_ids: Sequence[int
     log.error(
         "alert %s: %s refused for good (%s): marked failed, not retried%s", d.key, what, error,
         f"; {check}, then {again}" if check else f" ({again})", extra={"destination": d.key},
-    )  # fmt: skip
-
-
-def log_waiting(d: Destination, status: str, waiting: int) -> None:
-    """Once a run, for a destination that refuses everything (`stop` in `_send_each`): its other deliveries were
-    not attempted, and wait for it to accept again (the line before says what to check)."""
-    log.warning(
-        "alert %s answered %s: its %d other deliver%s until it accepts again (not attempted in this run: the next"
-        " run tries one first)", d.key, status, waiting, "y waits" if waiting == 1 else "ies wait",
-        extra={"destination": d.key},
     )  # fmt: skip

@@ -14,6 +14,10 @@
 - **Retries.** A failed attempt is retried after `backoff(5 min, attempts)` (5, 10, 20, 40… minutes, ±10% jitter,
   the same function as feed polling), or later when the receiver sent `Retry-After`; after `MAX_ATTEMPTS` attempts
   (about 10.5 hours of trying) the delivery is `failed` and stays in the log.
+- **A destination refusing everything** (a webhook's 401/403/404/410: a revoked token, a deleted hook) fails no
+  message: it is the destination that is wrong, and every message waits for it to be put right. It backs off as a
+  whole (`refusal_wait`: 1, 2, 4… minutes, at most `REFUSAL_WAIT_MAX`), trying one delivery at each step; a
+  delivery that has waited longer than the retry policy above tries one (`GIVE_UP_AFTER`) is given up on.
 
 What this module must not do: read the clock, touch the store, or speak HTTP/SMTP.
 """
@@ -34,6 +38,15 @@ from feeds.watch.schedule import backoff
 MAX_ATTEMPTS = 8
 RETRY_BASE = timedelta(minutes=5)
 MAX_RETRY_AFTER = timedelta(days=7)
+REFUSAL_WAIT_BASE = timedelta(minutes=1)
+REFUSAL_WAIT_MAX = timedelta(hours=2)
+"""The longest a destination refusing everything waits between two tries: a token put right is seen within two
+hours at worst (at once with `feeds alerts retry`), at 12 POSTs a day, and a delivery is tried at least four
+times at that pace before `GIVE_UP_AFTER` gives it up."""
+GIVE_UP_AFTER = RETRY_BASE * (2 ** (MAX_ATTEMPTS - 1) - 1)
+"""How long the retry policy tries a delivery, first attempt to last (5 + 10 + … + 320 minutes: 10 h 35 min,
+without the jitter): a delivery queued longer ago than this, to a destination refusing everything, is given up
+on, as it would be to one that is down."""
 DIGEST_HOUR = 8
 DIGEST_WEEKDAY = 0  # Monday
 ENQUEUE_WINDOW = timedelta(days=7)
@@ -154,6 +167,14 @@ def after_attempt(
     if attempt.retry_after is not None:  # capped as a watched feed's is: a year's Retry-After is a broken receiver
         at = max(at, min(attempt.retry_after, now + MAX_RETRY_AFTER))
     return "pending", attempts, at
+
+
+def refusal_wait(refusals: int) -> timedelta:
+    """How long a destination that refused everything `refusals` times in a row (≥ 1) is left alone before one of
+    its deliveries is tried again: `REFUSAL_WAIT_BASE` doubled at each refusal, at most `REFUSAL_WAIT_MAX`. No
+    jitter: one runner tries it at each step, whichever daemon, and the log says when."""
+    doubled = REFUSAL_WAIT_BASE.total_seconds() * 2.0 ** min(max(refusals, 1) - 1, 32)
+    return timedelta(seconds=min(doubled, REFUSAL_WAIT_MAX.total_seconds()))
 
 
 # --- what (digest grouping) ------------------------------------------------------------------------------------

@@ -550,6 +550,16 @@ MIGRATIONS: tuple[Migration, ...] = (
         "the related settings stored coverage was found with",
         _steps(_create(watch_settings), _add_column(matches, "quiet")),
     ),
+    Migration(
+        25,
+        "alert destinations that refuse everything, backed off",
+        _steps(
+            _add_column(alert_destinations, "refused_status"),
+            _add_column(alert_destinations, "refused_since"),
+            _add_column(alert_destinations, "refusals"),
+            _add_column(alert_destinations, "probe_at"),
+        ),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 
