@@ -29,7 +29,8 @@ from feeds.alerts.outcomes import DestinationOutcome
 from feeds.alerts.select import GIVE_UP_AFTER, Attempt, Destination, refusal_wait
 from feeds.alerts.webhook import refusal_hint, refuses_everything
 from feeds.clock import rfc3339
-from feeds.store.alerts import AttemptRecord, Delivery, Refusal
+from feeds.store.alerts import AttemptRecord, Delivery
+from feeds.store.refusals import Refusal
 
 if TYPE_CHECKING:
     from feeds.store import Store

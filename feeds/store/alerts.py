@@ -13,7 +13,7 @@ What this module must not do: decide what to send or when (that is `feeds.alerts
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
@@ -42,7 +42,7 @@ alert_destinations: sa.Table = sa.Table(
     metadata,
     sa.Column("destination", sa.Text, primary_key=True),
     sa.Column("registered_at", UTCDateTime, nullable=False),
-    # Migration 24: while the destination refuses everything (`Refusal`); all None while it accepts.
+    # Migration 24: while the destination refuses everything (`feeds.store.refusals`); all None while it accepts.
     sa.Column("refused_status", sa.Text),
     sa.Column("refused_since", UTCDateTime),
     sa.Column("refusals", sa.Integer),
@@ -97,23 +97,6 @@ class Delivery:
     last_error: str | None
     sent_at: datetime | None
     idempotency_key: str
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    """A destination that refuses everything (a webhook answering 401/403/404/410: a revoked token, a deleted
-    hook), kept in `alert_destinations` so that every daemon sharing the store, and the next one started, holds
-    off it until `probe_at` (`claim_deliveries` gives none of its deliveries before then)."""
-
-    destination: str
-    status: str
-    """The last refusal's answer (`401`)."""
-    since: datetime
-    """When it first refused, of this run of refusals."""
-    refusals: int
-    """How many tries in a row it refused: the step of its back-off."""
-    probe_at: datetime
-    """When one of its deliveries is tried again."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,64 +170,6 @@ class AlertStoreMixin:
             rows = conn.execute(sa.select(AX.c.destination, AX.c.registered_at).where(AX.c.destination.in_(wanted)))
             return {d: at for d, at in rows}
 
-    def refusal(self, destination: str) -> Refusal | None:
-        """The refusal `destination` is in (None: it accepts, as far as we know)."""
-        q = sa.select(AX).where(AX.c.destination == destination, AX.c.refused_status.is_not(None))
-        with self.engine.connect() as conn:
-            row = conn.execute(q).first()
-        return None if row is None else _refusal_from(row)
-
-    def record_refusal(
-        self, destination: str, status: str, now: datetime, *, wait: Callable[[int], timedelta]
-    ) -> Refusal:
-        """Count one more refusal of everything by `destination` (answered `status` at `now`) and hold it off until
-        `now + wait(refusals so far)`; in one transaction, so two daemons never count the same step twice."""
-        with writing(self.engine) as conn:
-            q = sa.select(AX).where(AX.c.destination == destination)
-            if conn.dialect.name == "postgresql":
-                q = q.with_for_update()
-            row = conn.execute(q).first()
-            before = None if row is None or row.refused_status is None else _refusal_from(row)
-            refusals = 1 if before is None else before.refusals + 1
-            since = now if before is None else before.since
-            probe_at = now + wait(refusals)
-            values = {"refused_status": status, "refused_since": since, "refusals": refusals, "probe_at": probe_at}
-            if row is None:  # (registered at every run: only a destination registered by hand lacks its row)
-                conn.execute(AX.insert().values(destination=destination, registered_at=now, **values))
-            else:
-                conn.execute(AX.update().where(AX.c.destination == destination).values(**values))
-        return Refusal(destination, status, since, refusals, probe_at)
-
-    def clear_refusal(self, destination: str) -> Refusal | None:
-        """Forget that `destination` refuses everything (it accepted a message, or an operator says to try it now):
-        its deliveries are due again, and its next refusal starts the back-off afresh. The refusal it was in."""
-        before = self.refusal(destination)
-        if before is None:
-            return None
-        cleared = {"refused_status": None, "refused_since": None, "refusals": None, "probe_at": None}
-        with writing(self.engine) as conn:
-            conn.execute(AX.update().where(AX.c.destination == destination).values(**cleared))
-        return before
-
-    def give_up_refused(self, destination: str, now: datetime, *, queued_before: datetime, error: str) -> int:
-        """Fail the pending deliveries of `destination`, while it refuses everything, queued before
-        `queued_before` (waiting as long as the retry policy tries a delivery: nothing waits for ever), with
-        `error`; not one leased by a runner sending it now. How many."""
-        refusing = sa.select(AX.c.destination).where(AX.c.destination == destination, AX.c.refused_status.is_not(None))
-        where = [
-            AD.c.destination == destination,
-            AD.c.status == "pending",
-            AD.c.queued_at < queued_before,
-            sa.exists(refusing),
-            lease_free(AD, now, timedelta(0)),
-        ]
-        with self.engine.connect() as conn:  # (a read first: no write lock taken at every run for nothing)
-            if conn.execute(sa.select(AD.c.id).where(*where).limit(1)).first() is None:
-                return 0
-        q = AD.update().where(*where).values(status="failed", next_attempt=None, last_error=error)
-        with writing(self.engine) as conn:
-            return len(conn.execute(q.returning(AD.c.id)).all())
-
     # --- queueing ---
 
     def unqueued_matches(self, destination: str, *, since: datetime, limit: int | None = None) -> list[Candidate]:
@@ -309,9 +234,9 @@ class AlertStoreMixin:
         """Take up to `limit` pending deliveries of `destination` that are due and not leased, with their matches.
 
         None while the destination is backing off: a delivery of it that failed is not due again yet (its back-off,
-        or the receiver's Retry-After), or it refuses everything and is not to be tried again yet (`Refusal`). The
-        back-off belongs to the receiver, not to one message: otherwise each run would try the next message on a
-        receiver that asked to be left alone."""
+        or the receiver's Retry-After), or it refuses everything and is not to be tried again yet
+        (`feeds.store.refusals`). The back-off belongs to the receiver, not to one message: otherwise each run
+        would try the next message on a receiver that asked to be left alone."""
         order = (AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id)  # a retried message before those after it
         q = sa.select(AD.c.id).where(_due(destination, now, lease)).order_by(*order).limit(limit)
         with self.engine.connect() as conn:
@@ -462,19 +387,14 @@ def _due(destination: str, now: datetime, lease: timedelta) -> Any:
 
 
 def _refusing(destination: str, now: datetime) -> Any:
-    """`destination` refuses everything and is not to be tried again yet (`Refusal.probe_at`; one further ahead
-    than `ATTEMPT_HORIZON` was set by a clock since stepped back, and is ignored)."""
+    """`destination` refuses everything and is not to be tried again yet (`feeds.store.refusals.Refusal.probe_at`;
+    one further ahead than `ATTEMPT_HORIZON` was set by a clock since stepped back, and is ignored)."""
     return (
         sa.select(AX.c.destination)
         .where(AX.c.destination == destination, AX.c.refused_status.is_not(None))
         .where(AX.c.probe_at > now, AX.c.probe_at <= now + ATTEMPT_HORIZON)
         .exists()
     )
-
-
-def _refusal_from(row: Any) -> Refusal:
-    m = row._mapping
-    return Refusal(m["destination"], m["refused_status"], m["refused_since"], m["refusals"] or 0, m["probe_at"])
 
 
 def _lease(conn: sa.Connection, q: Any, now: datetime, *, owner: str, lease: timedelta) -> list[int]:

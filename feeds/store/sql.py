@@ -31,6 +31,7 @@ from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
 from feeds.store.published import PublishedFeedsMixin
+from feeds.store.refusals import RefusalStoreMixin
 from feeds.store.retention import RetentionStoreMixin
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import releases as R
@@ -320,7 +321,7 @@ class Tx:
         self.conn.execute(schema.idempotency.insert().values(key=key, release_id=release_id, created_at=now))
 
 
-class Store(WatchStoreMixin, AlertStoreMixin, PublishedFeedsMixin, RetentionStoreMixin):
+class Store(WatchStoreMixin, AlertStoreMixin, RefusalStoreMixin, PublishedFeedsMixin, RetentionStoreMixin):
     """A database of releases (and, later, watched feeds, rules, items and matches)."""
 
     def __init__(self, engine: sa.Engine):
