@@ -628,6 +628,38 @@ def test_alerts_run_counts_what_a_webhook_refusing_everything_left_waiting(confi
     assert len([req for req, _ in httpserver.log if req.method == "POST"]) == 1
 
 
+def test_alerts_retry_tries_a_webhook_refusing_everything_at_the_next_run_not_after_its_back_off(config, httpserver):
+    """A destination refusing everything is held off for up to two hours; the operator who has put its token right
+    says `feeds alerts retry desk`, and the next run tries it at once (and sends what waited)."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    answers = {"status": 401}
+
+    def receiver(request):
+        from werkzeug.wrappers import Response
+
+        return Response("", status=answers["status"])
+
+    httpserver.expect_request("/h", method="POST").respond_with_handler(receiver)
+    url = httpserver.url_for("/h")
+    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "UK sanctions"}, found_at=app.clock())
+    app.close()
+    assert run(config, "alerts", "run").exit_code == 1
+    assert len(httpserver.log) == 1
+    answers["status"] = 200
+    r = run(config, "alerts", "retry", "desk")
+    assert r.exit_code == 0, r.output
+    assert "webhook:desk: tried again at the next run (it answered 401 since " in r.output
+    again = run(config, "alerts", "run")
+    assert again.exit_code == 0 and "2 sent in 2 message(s)" in again.output, again.output
+    assert len(httpserver.log) == 3
+
+
 def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
     from feeds.web import static
 

@@ -110,7 +110,8 @@ def alerts_retry(ctx: Context, destination: str | None, cancelled: bool) -> None
 
     Only a configured destination's: nothing sends the deliveries of one taken out of the config (or renamed),
     which would wait in the queue for ever; naming one is an error. With --cancelled, the deliveries cancelled
-    while a destination was out of the config, once it is back in."""
+    while a destination was out of the config, once it is back in. Either way, a webhook refusing everything
+    (401/403/404/410) is tried again at the next run, not at the end of its back-off."""
     from feeds.alerts.select import destination_key, destinations_of
     from feeds.errors import NotFoundError
 
@@ -127,4 +128,8 @@ def alerts_retry(ctx: Context, destination: str | None, cancelled: bool) -> None
         now = app.clock()
         keys = [destination] if destination is not None else configured
         n = sum(app.store.retry_failed_deliveries(now, destination=key, cancelled=cancelled) for key in keys)
+        # Someone who says to retry has most likely put the destination right: not hours of its back-off first.
+        forgotten = [r for r in (app.store.clear_refusal(key, due=now) for key in keys) if r is not None]
     ctx.say(f"{n} {'cancelled' if cancelled else 'failed'} deliveries queued again")
+    for r in forgotten:
+        ctx.say(f"{r.destination}: tried again at the next run (it answered {r.status} since {rfc3339(r.since)})")
