@@ -675,15 +675,15 @@ def test_postgresql_sessions_have_keepalives_and_locks_are_per_schema(pg_url):
             conn.execute(f'DROP SCHEMA "{other_schema}" CASCADE')
 
 
-def test_migration_24_gives_alert_destinations_their_refusal_columns_and_they_round_trip(store):
-    """A destination registered before migration 24 keeps its row, refuses nothing, and can then be backed off."""
+def test_migration_25_gives_alert_destinations_their_refusal_columns_and_they_round_trip(store):
+    """A destination registered before migration 25 keeps its row, refuses nothing, and can then be backed off."""
     store.register_destinations(["webhook:desk"], NOW)
     columns = ("refused_status", "refused_since", "refusals", "probe_at")
     with store.engine.begin() as conn:  # the table as migration 3 made it
         for column in columns:
             conn.exec_driver_sql(f"ALTER TABLE alert_destinations DROP COLUMN {column}")
-        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 24))
-    assert [m.version for m in store.migrate(NOW)] == [24]
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 25))
+    assert [m.version for m in store.migrate(NOW)] == [25]
     assert store.known_destinations() == ["webhook:desk"] and store.refusal("webhook:desk") is None
     first = store.record_refusal("webhook:desk", "401", NOW, wait=lambda n: timedelta(minutes=n))
     again = store.record_refusal("webhook:desk", "403", NOW + timedelta(minutes=1), wait=lambda n: timedelta(minutes=n))

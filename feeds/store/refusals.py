@@ -1,5 +1,5 @@
 """Store operations of a destination that refuses everything (a webhook answering 401/403/404/410): its back-off,
-kept with the destination in `alert_destinations` (migration 24) so that every daemon sharing the store, and the
+kept with the destination in `alert_destinations` (migration 25) so that every daemon sharing the store, and the
 next one started, holds off it alike (`feeds.alerts.refusals` says what is done with it; `claim_deliveries`
 gives none of its deliveries before `Refusal.probe_at`).
 
