@@ -303,11 +303,12 @@ allow = ["127.0.0.1"]
 
 [watch]
 workers = {workers}
-per_host = {workers}
+per_host = {per_host}
 batch = {batch}
 lease = "{lease}"
 """
-# (per_host: every feed here is served by one local server, and a worker is to fetch its whole batch at once)
+# (per_host: every feed here is served by one local server, and the limit holds across every daemon sharing the
+# database: up to 3 daemons, each to fetch its whole batch at once; a killed one's slots stay held until they run out)
 
 
 @pytest.fixture
@@ -315,7 +316,8 @@ def deployment(make_settings, pg_url):
     """A config on the test's PostgreSQL schema, migrated, plus a way to add `n` feeds served by a server."""
 
     def make(*, workers: int, batch: int, lease: str) -> tuple[str, Any]:
-        settings = make_settings(WATCH_CONFIG.format(workers=workers, batch=batch, lease=lease), database_url=pg_url)
+        config = WATCH_CONFIG.format(workers=workers, per_host=3 * workers, batch=batch, lease=lease)
+        settings = make_settings(config, database_url=pg_url)
         store = open_store(pg_url)
         store.migrate(T0)
         return str(settings.path), store

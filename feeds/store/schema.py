@@ -306,6 +306,18 @@ workers = sa.Table(
 )
 
 
+# --- fetches under way per host, across daemons (migration 24): `watch.per_host` holds for all of them together ---
+
+host_slots = sa.Table(
+    "host_slots",
+    metadata,
+    sa.Column("host", sa.Text, primary_key=True),  # `feeds.watch.poll.host_of`: the feed URL's host name
+    sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),  # 0 to `watch.per_host` - 1
+    sa.Column("lease_owner", sa.Text, nullable=False),  # the run fetching from it (`feeds.store.hostslots`)
+    sa.Column("lease_until", UTCDateTime, nullable=False),  # free after this, whoever holds it (a killed daemon)
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Migration:
     version: int
@@ -560,6 +572,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             _add_column(alert_destinations, "probe_at"),
         ),
     ),
+    Migration(26, "requests under way per host, shared by every daemon", _create(host_slots)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -30,6 +30,7 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
+from feeds.store.hostslots import HostSlotStoreMixin
 from feeds.store.published import PublishedFeedsMixin
 from feeds.store.refusals import RefusalStoreMixin
 from feeds.store.retention import RetentionStoreMixin
@@ -321,7 +322,9 @@ class Tx:
         self.conn.execute(schema.idempotency.insert().values(key=key, release_id=release_id, created_at=now))
 
 
-class Store(WatchStoreMixin, AlertStoreMixin, RefusalStoreMixin, PublishedFeedsMixin, RetentionStoreMixin):
+class Store(
+    WatchStoreMixin, HostSlotStoreMixin, AlertStoreMixin, RefusalStoreMixin, PublishedFeedsMixin, RetentionStoreMixin
+):
     """A database of releases (and, later, watched feeds, rules, items and matches)."""
 
     def __init__(self, engine: sa.Engine):

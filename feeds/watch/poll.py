@@ -28,8 +28,9 @@ import importlib.util
 import logging
 import os
 import threading
+import time
 from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
@@ -45,6 +46,7 @@ from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.logs import one_line
 from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, Rule, WatchedFeed, WatchItem
+from feeds.watch.hostslots import HostSlots
 from feeds.watch.manage import canonical_feed_url
 from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, delay_of, match_item, matcher_spec
 from feeds.watch.parse import cut_short, parse_feed
@@ -214,6 +216,7 @@ def run_watch(
             per_host=settings.per_host,
             host_wait_over=host_wait_over if patience is not None else None,
             leave=leave,
+            slots=HostSlots(app, owner=owner, per_host=settings.per_host),
         )
         # Parsing and matching are CPU-bound and hold the GIL: with many feeds, bodies go to worker processes as
         # they arrive, while this thread stores the ones already done, in the order the workers finish them (a
@@ -264,6 +267,7 @@ def run_watch(
             report.given_back = leases.give_back() if leases.stopping else 0
         except BaseException:  # Ctrl-C on `feeds watch poll`: fetch nothing more, and give back what was not checked
             pool.shutdown(wait=False, cancel_futures=True)
+            fetches.close()  # (gives back the hosts' slots it holds)
             checked = {o.feed_id for o in report.outcomes}
             with contextlib.suppress(Exception):  # (the database may be what failed: the leases then run out)
                 app.store.release_feeds([f.id for f in feeds if f.id not in checked], owner=owner)
@@ -471,7 +475,8 @@ def fetched_in_turn(
     per_host: int | None = None,
     host_wait_over: Callable[[], bool] | None = None,
     leave: Callable[[Sequence[WatchedFeed]], None] | None = None,
-) -> Iterator[tuple[WatchedFeed, R]]:
+    slots: HostSlots | None = None,
+) -> Generator[tuple[WatchedFeed, R]]:
     """Each feed with its fetch result, in the order the answers arrive, with at most `ahead` feeds fetched or
     being fetched that the caller has not taken yet, and at most `per_host` of them being fetched from one host
     (`host_of`); `tick` is called as each answer arrives and every `WAKE` seconds while none does (the run renews
@@ -486,6 +491,11 @@ def fetched_in_turn(
     feeds of other hosts behind it go ahead: a news site with 50 feeds gets 2 requests at a time, not 16, and
     one slow host holds up only its own feeds, never a fetch thread idle in front of another host's feed.
 
+    With `slots` (the run's `HostSlots`), each fetch also holds one of its host's slots in the database, shared
+    by every daemon: taken as it is submitted, given back with the next take once it has been yielded (or when
+    the generator ends). A feed refused one (other daemons hold every slot of its host) waits for its host as
+    above, and its host is asked again every `WAKE` seconds, or as soon as one of this run's fetches to it ends.
+
     Once `host_wait_over` says so (checked as `tick` is), the feeds waiting for their host are not waited for
     any more: they are handed to `leave` and neither fetched nor yielded, and so is any feed taken up later
     whose host is busy still (a feed whose host is free still goes). Never after `tick` returned False: the stop
@@ -499,20 +509,30 @@ def fetched_in_turn(
     running: dict[Future[R], WatchedFeed] = {}
     freed: deque[str] = deque()
     """Hosts whose fetch has ended since the last refill, in that order: their held feeds go first."""
+    elsewhere: set[str] = set()
+    """Hosts whose slots other daemons held at the last try (`slots`): their feeds wait to be asked for again."""
+    asked_at = 0.0
+    """When (`time.monotonic`) a host was last refused a slot."""
+    ended: list[int] = []
+    """Feeds yielded since the last refill: their slots are given back with the next take."""
     impatient = False
     """`host_wait_over` has said so: a feed whose host is busy is left, not held."""
 
     def host(feed: WatchedFeed) -> str:
         return host_of(feed.url) if per_host is not None else ""
 
+    def full(name: str) -> bool:
+        return per_host is not None and (busy[name] >= per_host or name in elsewhere)
+
     def following() -> WatchedFeed | None:
         while freed:
-            queue = held.get(freed.popleft())
-            if queue:
+            name = freed.popleft()
+            queue = held.get(name)
+            if queue and not full(name):
                 return queue.popleft()
         for feed in waiting:
             name = host(feed)
-            if per_host is None or busy[name] < per_host:
+            if not full(name):
                 return feed
             if impatient and leave is not None:
                 leave([feed])
@@ -521,30 +541,79 @@ def fetched_in_turn(
         return None
 
     def refill() -> None:
-        while len(running) < max(1, ahead) and (feed := following()) is not None:
-            busy[host(feed)] += 1
-            running[pool.submit(fetch, feed)] = feed
+        nonlocal asked_at
+        while True:
+            picked: list[WatchedFeed] = []
+            while len(running) + len(picked) < max(1, ahead) and (feed := following()) is not None:
+                busy[host(feed)] += 1
+                picked.append(feed)
+            granted = None
+            if slots is not None and (picked or ended):
+                granted = slots.trade(ended, [(f.id, host(f)) for f in picked])
+                ended.clear()
+            refused = [f for f in picked if granted is not None and f.id not in granted]
+            for feed in picked:
+                if granted is None or feed.id in granted:
+                    running[pool.submit(fetch, feed)] = feed
+            if not refused:
+                return
+            asked_at = time.monotonic()
+            for feed in refused:
+                busy[host(feed)] -= 1
+                elsewhere.add(host(feed))
+            if impatient and leave is not None:
+                leave(refused)
+                continue
+            for feed in reversed(refused):  # (back at the head of their host's queue, in claim order)
+                held.setdefault(host(feed), deque()).appendleft(feed)
 
-    refill()
-    going = True
-    waking = tick is not None or host_wait_over is not None
-    while running:
-        done, _ = wait(running, timeout=WAKE if waking else None, return_when=FIRST_COMPLETED)
-        if tick is not None:
-            going = tick()
-        if going and not impatient and leave is not None and host_wait_over is not None and host_wait_over():
-            impatient = True
-            left = [feed for queue in held.values() for feed in queue]
-            held.clear()
-            if left:
-                leave(left)
-        for future in done:
-            feed = running.pop(future)
-            busy[host(feed)] -= 1
-            freed.append(host(feed))
-            yield feed, future.result()
-            if going:  # (once the caller is back: its slot is free only then)
+    def ask_again() -> None:
+        """The hosts refused a slot a while ago: their feeds held are taken up again at the next refill."""
+        if elsewhere and time.monotonic() - asked_at >= WAKE:
+            for name in elsewhere:
+                freed.extend([name] * (per_host or 1))
+            elsewhere.clear()
+
+    def others_hold_slots() -> bool:
+        return any(held.get(name) for name in elsewhere)
+
+    try:
+        refill()
+        going = True
+        waking = tick is not None or host_wait_over is not None or slots is not None
+        while running or (going and others_hold_slots()):
+            if running:
+                done, _ = wait(running, timeout=WAKE if waking else None, return_when=FIRST_COMPLETED)
+            else:  # every feed left waits for a host whose slots other daemons hold
+                done = set()
+                time.sleep(WAKE)
+            if tick is not None:
+                going = tick()
+            if slots is not None:
+                slots.renew()
+            if going and not impatient and leave is not None and host_wait_over is not None and host_wait_over():
+                impatient = True
+                left = [feed for queue in held.values() for feed in queue]
+                held.clear()
+                if left:
+                    leave(left)
+            for future in done:
+                feed = running.pop(future)
+                busy[host(feed)] -= 1
+                freed.append(host(feed))
+                elsewhere.discard(host(feed))  # (its slot, given back at the next take, is free for this run)
+                if slots is not None:
+                    ended.append(feed.id)
+                yield feed, future.result()
+                if going:  # (once the caller is back: its slot is free only then)
+                    ask_again()
+                    refill()
+            if going and not done and slots is not None:
+                ask_again()
                 refill()
+    finally:
+        if slots is not None:
+            slots.give_back_all()
 
 
 def first_ready(futures: Sequence[Future[Any] | None], *, tick: Callable[[], object] | None = None) -> int:

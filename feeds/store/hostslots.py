@@ -1,0 +1,116 @@
+"""Host slots: `watch.per_host` fetches at once to one host across every daemon sharing the database.
+
+Each host has `per_host` numbered slots (0 to per_host - 1). A fetch to the host holds one: a row (host, slot,
+owner, until) of `host_slots`, taken by an `INSERT … ON CONFLICT DO UPDATE … WHERE` the row is free (absent, or
+held until a time that has passed), which the database runs atomically whichever daemon asks: two daemons never
+both take one slot, and a host never has more fetches under way than slots, however many daemons poll it.
+
+The row is deleted when the fetch ends. A daemon killed mid-fetch cannot delete it: it frees itself at its
+`until`, which its holder moves on while it fetches (`renew_host_slots`), so a dead daemon's slots come free
+within one hold (`HttpSettings.longest_fetch`, the longest one fetch may take), without a coordinator of any
+kind. A slot held until further ahead than any hold (taken while the clock ran ahead) counts as free too, as a
+lease does (`feeds.store.tx.lease_free`).
+
+Giving back and taking go in one transaction (`trade_host_slots`): a poll gives back the slot of the fetch that
+just ended and takes one for the next in a single small write.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from feeds.store.schema import host_slots as HS
+from feeds.store.tx import lease_free, writing
+
+_GIVE_BACK = HS.delete().where(
+    HS.c.host == sa.bindparam("h"), HS.c.slot == sa.bindparam("s"), HS.c.lease_owner == sa.bindparam("o")
+)
+
+
+def _take(dialect: str, now: datetime, hold: timedelta) -> Any:
+    """INSERT the slot (bound as h, s, o, u), or take over its row if that is free: one statement, atomic on
+    either database (on PostgreSQL a concurrent taker of the same row waits, then sees it held); it returns the
+    slot when taken, nothing when held."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    values: dict[str, Any] = {"host": sa.bindparam("h"), "slot": sa.bindparam("s")}
+    values |= {"lease_owner": sa.bindparam("o"), "lease_until": sa.bindparam("u")}
+    ins = (postgresql.insert(HS) if dialect == "postgresql" else sqlite.insert(HS)).values(**values)
+    return ins.on_conflict_do_update(
+        index_elements=[HS.c.host, HS.c.slot],
+        set_={"lease_owner": ins.excluded.lease_owner, "lease_until": ins.excluded.lease_until},
+        where=lease_free(HS, now, hold),
+    ).returning(HS.c.slot)  # (a row back: taken; psycopg reports no rowcount for this statement)
+
+
+def _free_slots(
+    conn: sa.Connection, hosts: set[str], *, now: datetime, hold: timedelta, per_host: int
+) -> dict[str, Iterator[int]]:
+    """The slot numbers below `per_host` of each host that look free as this transaction reads them (no row, or
+    one that ran out), lowest first, as they are asked for (`per_host` may be any whole number): one read, so
+    that a take tries the slots likely free rather than each in turn. Another daemon may take one meanwhile (on
+    PostgreSQL): the take itself, atomic, then finds it held, and the next is tried."""
+    held: dict[str, set[int]] = {host: set() for host in hosts}
+    q = sa.select(HS.c.host, HS.c.slot).where(HS.c.host.in_(sorted(hosts)), sa.not_(lease_free(HS, now, hold)))
+    for host, slot in conn.execute(q):
+        held[host].add(slot)
+    return {host: itertools.filterfalse(taken.__contains__, range(per_host)) for host, taken in held.items()}
+
+
+class HostSlotStoreMixin:
+    engine: sa.Engine
+
+    def trade_host_slots(
+        self,
+        give_back: Sequence[tuple[str, int]],
+        want: Sequence[str],
+        *,
+        now: datetime,
+        owner: str,
+        hold: timedelta,
+        per_host: int,
+    ) -> list[int | None]:
+        """Give back these (host, slot) that `owner` holds (those someone else holds by now are left alone), then
+        take a slot for each host of `want` (a host named twice: two slots), held until `now + hold`, in one
+        transaction: for each, the slot number taken, or None when every slot of its host below `per_host` is
+        held by someone else (or by `owner` already, for other fetches). Hosts are named a few hundred at most
+        (a poll's window of fetches)."""
+        if not give_back and not want:
+            return []
+        taken: list[int | None] = []
+        with writing(self.engine) as conn:
+            if give_back:
+                conn.execute(_GIVE_BACK, [{"h": h, "s": s, "o": owner} for h, s in give_back])
+            if not want:
+                return taken
+            take = _take(conn.dialect.name, now, hold)
+            free = _free_slots(conn, set(want), now=now, hold=hold, per_host=per_host)
+            for host in want:
+                got = None
+                while got is None and (slot := next(free[host], None)) is not None:
+                    if conn.execute(take, {"h": host, "s": slot, "o": owner, "u": now + hold}).first() is not None:
+                        got = slot
+                taken.append(got)
+        return taken
+
+    def renew_host_slots(self, hosts: Iterable[str], *, now: datetime, owner: str, hold: timedelta) -> None:
+        """Hold the slots `owner` has on these hosts until `now + hold` (its fetches go on), and forget the rows
+        that ran out a hold ago or more (a killed daemon's, of a host nobody has fetched from since): free either
+        way, they would only fill the table."""
+        wanted = sorted(set(hosts))
+        with writing(self.engine) as conn:
+            if wanted:
+                mine = sa.and_(HS.c.lease_owner == owner, HS.c.host.in_(wanted))
+                conn.execute(HS.update().where(mine).values(lease_until=now + hold))
+            conn.execute(HS.delete().where(HS.c.lease_until < now - hold))
+
+    def host_slots_held(self, now: datetime) -> dict[str, int]:
+        """Slots held now, by host: the fetches under way to it across every daemon (for tests and diagnosis)."""
+        q = sa.select(HS.c.host, sa.func.count()).where(HS.c.lease_until >= now).group_by(HS.c.host)
+        with self.engine.connect() as conn:
+            return {row[0]: int(row[1]) for row in conn.execute(q)}
