@@ -178,3 +178,88 @@ def test_an_interrupted_poll_gives_back_its_slots(make_settings, make_app_for):
         with pytest.raises(KeyboardInterrupt):
             run_watch(app, owner="me:1", progress=progress)
     assert app.store.host_slots_held(app.clock() - timedelta(days=1)) == {}
+
+
+class _OthersHold:
+    """Stands in for `HostSlots`: the hosts in `taken_elsewhere` have every slot held by other daemons until the
+    test frees them; the others have `per_host` each."""
+
+    def __init__(self, per_host: int, taken_elsewhere: set[str]):
+        self.per_host, self.taken_elsewhere = per_host, taken_elsewhere
+        self.held: dict[int, str] = {}
+        self.most: dict[str, int] = {}
+        self.refused = 0
+
+    def trade(self, ended, wanted):
+        for key in ended:
+            self.held.pop(key, None)
+        granted = set()
+        for key, host in wanted:
+            if host in self.taken_elsewhere or list(self.held.values()).count(host) >= self.per_host:
+                self.refused += 1
+                continue
+            self.held[key] = host
+            granted.add(key)
+            self.most[host] = max(self.most.get(host, 0), list(self.held.values()).count(host))
+        return granted
+
+    def renew(self):
+        pass
+
+    def give_back_all(self):
+        self.held.clear()
+
+
+def _feed(n: int, host: str):
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id=n, url=f"http://{host}.example/{n}")
+
+
+def test_a_feed_refused_a_slot_waits_for_its_host_and_goes_once_the_slots_are_free():
+    """`fetched_in_turn`: the feeds of a host whose slots other daemons hold wait (the other hosts' go ahead),
+    are asked for again, and go once freed, one at a time, each once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from feeds.watch.poll import fetched_in_turn
+
+    a1, b1, a2, b2 = _feed(1, "a"), _feed(2, "b"), _feed(3, "a"), _feed(4, "b")
+    slots = _OthersHold(per_host=1, taken_elsewhere={"a.example"})
+    fetched = []
+
+    def fetch(feed):
+        fetched.append(feed.id)
+        if feed is b2:
+            slots.taken_elsewhere.clear()  # the other daemon is done with host a
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = [f.id for f, _ in fetched_in_turn(pool, [a1, b1, a2, b2], fetch, ahead=4, per_host=1, slots=slots)]
+    assert sorted(got) == [1, 2, 3, 4] and sorted(fetched) == [1, 2, 3, 4], "each fetched and yielded once"
+    assert fetched.index(1) > fetched.index(4) and fetched.index(1) < fetched.index(3), "a1 first for host a"
+    assert slots.refused >= 1 and slots.most == {"a.example": 1, "b.example": 1} and slots.held == {}
+
+
+def test_feeds_refused_a_slot_past_the_bound_are_left_for_the_next_round():
+    from concurrent.futures import ThreadPoolExecutor
+
+    from feeds.watch.poll import fetched_in_turn
+
+    a1, b1, a2 = _feed(1, "a"), _feed(2, "b"), _feed(3, "a")
+    slots = _OthersHold(per_host=2, taken_elsewhere={"a.example"})
+    over, left = threading.Event(), []
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        got = [
+            f.id
+            for f, _ in fetched_in_turn(
+                pool,
+                [a1, b1, a2],
+                lambda feed: over.set() or "ok",
+                ahead=4,
+                per_host=2,
+                host_wait_over=over.is_set,
+                leave=lambda feeds: left.extend(f.id for f in feeds),
+                slots=slots,
+            )
+        ]
+    assert got == [2] and sorted(left) == [1, 3], "host a never had a free slot: its feeds left, unfetched"

@@ -53,12 +53,13 @@ class TableCount:
 def copied_tables() -> list[sa.Table]:
     """Every data table, parents before children. Not copied: the migrations record (the target's own) and the
     daemons' presence records (`workers`: the daemons of the old database are not the new one's, and `feeds
-    status` would list them as gone for a week).
+    status` would list them as gone for a week), and the hosts' slots (`host_slots`: the fetches under way on the
+    old database, none on the new one).
 
     The order the migrations define them in, which reads naturally (releases first) and puts a table after those
     its foreign keys point to; should a later table break that, SQLAlchemy's dependency sort is used instead.
     """
-    skipped = (schema.schema_migrations, schema.workers)
+    skipped = (schema.schema_migrations, schema.workers, schema.host_slots)
     defined = [t for t in schema.metadata.tables.values() if t not in skipped]
     seen: set[str] = set()
     for t in defined:

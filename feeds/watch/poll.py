@@ -571,7 +571,7 @@ def fetched_in_turn(
         """The hosts refused a slot a while ago: their feeds held are taken up again at the next refill."""
         if elsewhere and time.monotonic() - asked_at >= WAKE:
             for name in elsewhere:
-                freed.extend([name] * (per_host or 1))
+                freed.extend([name] * min(per_host or 1, len(held.get(name, ()))))
             elsewhere.clear()
 
     def others_hold_slots() -> bool:
