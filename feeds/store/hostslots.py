@@ -33,9 +33,10 @@ _GIVE_BACK = HS.delete().where(
 
 
 def _take(dialect: str, now: datetime, hold: timedelta) -> Any:
-    """INSERT the slot (bound as h, s, o, u), or take over its row if that is free: one statement, atomic on
-    either database (on PostgreSQL a concurrent taker of the same row waits, then sees it held); it returns the
-    slot when taken, nothing when held."""
+    """INSERT the slots (each bound as h, s, o, u), or take over the row of one that is free: one statement, run
+    for all of them at once (SQLAlchemy's "insertmanyvalues": one INSERT of many rows), atomic on either database
+    (on PostgreSQL a concurrent taker of the same row waits, then sees it held). It returns (host, slot) of each
+    slot taken; one held is left out."""
     from sqlalchemy.dialects import postgresql, sqlite
 
     values: dict[str, Any] = {"host": sa.bindparam("h"), "slot": sa.bindparam("s")}
@@ -45,7 +46,7 @@ def _take(dialect: str, now: datetime, hold: timedelta) -> Any:
         index_elements=[HS.c.host, HS.c.slot],
         set_={"lease_owner": ins.excluded.lease_owner, "lease_until": ins.excluded.lease_until},
         where=lease_free(HS, now, hold),
-    ).returning(HS.c.slot)  # (a row back: taken; psycopg reports no rowcount for this statement)
+    ).returning(HS.c.host, HS.c.slot)  # (the rows back: taken; psycopg reports no rowcount for this statement)
 
 
 def _free_slots(
@@ -53,8 +54,8 @@ def _free_slots(
 ) -> dict[str, Iterator[int]]:
     """The slot numbers below `per_host` of each host that look free as this transaction reads them (no row, or
     one that ran out), lowest first, as they are asked for (`per_host` may be any whole number): one read, so
-    that a take tries the slots likely free rather than each in turn. Another daemon may take one meanwhile (on
-    PostgreSQL): the take itself, atomic, then finds it held, and the next is tried."""
+    that the take asks for the slots likely free, all at once. Another daemon may take one meanwhile (on
+    PostgreSQL): the take itself, atomic, then finds it held, and that fetch waits to ask again."""
     held: dict[str, set[int]] = {host: set() for host in hosts}
     q = sa.select(HS.c.host, HS.c.slot).where(HS.c.host.in_(sorted(hosts)), sa.not_(lease_free(HS, now, hold)))
     for host, slot in conn.execute(q):
@@ -78,8 +79,9 @@ class HostSlotStoreMixin:
         """Give back these (host, slot) that `owner` holds (those someone else holds by now are left alone), then
         take a slot for each host of `want` (a host named twice: two slots), held until `now + hold`, in one
         transaction: for each, the slot number taken, or None when every slot of its host below `per_host` is
-        held by someone else (or by `owner` already, for other fetches). Hosts are named a few hundred at most
-        (a poll's window of fetches)."""
+        held by someone else (or by `owner` already, for other fetches), or was taken by another daemon while this
+        transaction ran (PostgreSQL: asked again later, it gets the next). Hosts are named a few hundred at most
+        (a poll's window of fetches). Four statements at most, however many slots: one small write."""
         if not give_back and not want:
             return []
         taken: list[int | None] = []
@@ -88,14 +90,13 @@ class HostSlotStoreMixin:
                 conn.execute(_GIVE_BACK, [{"h": h, "s": s, "o": owner} for h, s in give_back])
             if not want:
                 return taken
-            take = _take(conn.dialect.name, now, hold)
             free = _free_slots(conn, set(want), now=now, hold=hold, per_host=per_host)
-            for host in want:
-                got = None
-                while got is None and (slot := next(free[host], None)) is not None:
-                    if conn.execute(take, {"h": host, "s": slot, "o": owner, "u": now + hold}).first() is not None:
-                        got = slot
-                taken.append(got)
+            asked = [next(free[host], None) for host in want]
+            rows = [
+                {"h": h, "s": n, "o": owner, "u": now + hold} for h, n in zip(want, asked, strict=True) if n is not None
+            ]
+            got = {(h, n) for h, n in conn.execute(_take(conn.dialect.name, now, hold), rows)} if rows else set()
+            taken = [n if n is not None and (h, n) in got else None for h, n in zip(want, asked, strict=True)]
         return taken
 
     def renew_host_slots(self, hosts: Iterable[str], *, now: datetime, owner: str, hold: timedelta) -> None:
