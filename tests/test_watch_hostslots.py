@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler
 
@@ -281,3 +282,65 @@ def test_slots_are_taken_and_given_back_half_a_window_at_a_time():
     assert sorted(got) == list(range(64)) and slots.held == {}
     # at most: the first window (8), 14 refills of 4 or more, the last 4 answers giving back alone, the end
     assert slots.trades <= 1 + 14 + 4 + 1, f"{slots.trades} writes for 64 fetches"
+
+
+def test_a_take_that_postgresql_ended_as_a_deadlock_is_run_again(store, now, monkeypatch):
+    """Two daemons giving back and taking slots of the same hosts at once can each wait for a row the other has
+    locked; PostgreSQL ends one of the two transactions (deadlock_detected), which is run again, not taken for
+    a failing database (whose fetches would go ahead without their slots)."""
+    import sqlalchemy as sa
+
+    from feeds.store.sql import Store
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    real, calls = Store._trade, []
+
+    def once_a_deadlock(self, *args, **kw):
+        calls.append(1)
+        if len(calls) == 1:
+            raise sa.exc.OperationalError("INSERT INTO host_slots …", {}, Deadlock("deadlock detected"))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(Store, "_trade", once_a_deadlock)
+    assert take(store, "news.example.com", "a:1", now, 2) == [0, 1] and len(calls) == 2
+
+
+@pytest.mark.postgres
+def test_daemons_trading_one_hosts_slots_at_once_never_hold_more_than_per_host(pg_url, now):
+    """Three stores (three daemons' connections), each in its own thread, give back their last slot of one host
+    and ask for another, again and again, at the same moments: never more than per_host held at once."""
+    from feeds.store import open_store
+
+    stores = [open_store(pg_url) for _ in range(3)]
+    stores[0].migrate(now)
+    lock, holding, most, granted = threading.Lock(), [0], [0], Counter()
+    start = threading.Barrier(len(stores))
+
+    def daemon(n, store):
+        start.wait(10)
+        mine = None
+        for _ in range(60):
+            give = [("news.example.com", mine)] if mine is not None else []
+            if mine is not None:
+                with lock:
+                    holding[0] -= 1
+            (mine,) = store.trade_host_slots(give, ["news.example.com"], now=now, owner=f"d{n}", hold=HOLD, per_host=2)
+            if mine is not None:
+                with lock:
+                    holding[0] += 1
+                    most[0] = max(most[0], holding[0])
+                    granted[n] += 1
+
+    threads = [threading.Thread(target=daemon, args=(n, s)) for n, s in enumerate(stores)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    finally:
+        for s in stores:
+            s.close()
+    assert 1 <= most[0] <= 2, "never more slots held at once than per_host"
+    assert sum(granted.values()) >= 60, "the slots went round"

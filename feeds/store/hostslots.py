@@ -63,6 +63,13 @@ def _free_slots(
     return {host: itertools.filterfalse(taken.__contains__, range(per_host)) for host, taken in held.items()}
 
 
+_TRIES = 3
+_TRANSIENT = ("40P01", "40001")
+"""PostgreSQL's deadlock_detected and serialization_failure: two daemons giving back and taking slots of the
+same hosts at the same moment can each wait for a row the other has locked (one's deleted slot, the other's
+new one); PostgreSQL then ends one transaction, which is simply run again."""
+
+
 class HostSlotStoreMixin:
     engine: sa.Engine
 
@@ -84,20 +91,35 @@ class HostSlotStoreMixin:
         (a poll's window of fetches). Four statements at most, however many slots: one small write."""
         if not give_back and not want:
             return []
-        taken: list[int | None] = []
+        for attempt in range(_TRIES):
+            try:
+                return self._trade(give_back, want, now=now, owner=owner, hold=hold, per_host=per_host)
+            except sa.exc.DBAPIError as e:
+                if attempt == _TRIES - 1 or getattr(e.orig, "sqlstate", None) not in _TRANSIENT:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _trade(
+        self,
+        give_back: Sequence[tuple[str, int]],
+        want: Sequence[str],
+        *,
+        now: datetime,
+        owner: str,
+        hold: timedelta,
+        per_host: int,
+    ) -> list[int | None]:
         with writing(self.engine) as conn:
-            if give_back:
-                conn.execute(_GIVE_BACK, [{"h": h, "s": s, "o": owner} for h, s in give_back])
+            if give_back:  # (in one order everywhere: two daemons' transactions lock the rows alike)
+                conn.execute(_GIVE_BACK, [{"h": h, "s": s, "o": owner} for h, s in sorted(give_back)])
             if not want:
-                return taken
+                return []
             free = _free_slots(conn, set(want), now=now, hold=hold, per_host=per_host)
             asked = [next(free[host], None) for host in want]
-            rows = [
-                {"h": h, "s": n, "o": owner, "u": now + hold} for h, n in zip(want, asked, strict=True) if n is not None
-            ]
+            pairs = sorted((h, n) for h, n in zip(want, asked, strict=True) if n is not None)
+            rows = [{"h": h, "s": n, "o": owner, "u": now + hold} for h, n in pairs]
             got = {(h, n) for h, n in conn.execute(_take(conn.dialect.name, now, hold), rows)} if rows else set()
-            taken = [n if n is not None and (h, n) in got else None for h, n in zip(want, asked, strict=True)]
-        return taken
+            return [n if n is not None and (h, n) in got else None for h, n in zip(want, asked, strict=True)]
 
     def renew_host_slots(self, hosts: Iterable[str], *, now: datetime, owner: str, hold: timedelta) -> None:
         """Hold the slots `owner` has on these hosts until `now + hold` (its fetches go on), and forget the rows

@@ -35,12 +35,14 @@ class HostSlots:
         self.hold = timedelta(seconds=app.settings.http.longest_fetch)
         self.held: dict[int, tuple[str, int]] = {}
         """(host, slot number) of each fetch holding a slot, by its key."""
+        self.unreturned: list[tuple[str, int]] = []
+        """Slots of fetches ended that a failing database did not take back: given back with the next trade."""
         self.renewed = app.clock()
 
     def trade(self, ended: Iterable[int], wanted: Sequence[tuple[int, str]]) -> set[int]:
         """Give back the slots of the fetches `ended`, and take one for each (key, host) of `wanted`: the keys
         granted one (the others' hosts have every slot held elsewhere: they are to wait and ask again)."""
-        give_back = [self.held.pop(key) for key in ended if key in self.held]
+        give_back = self.unreturned + [self.held.pop(key) for key in ended if key in self.held]
         if not give_back and not wanted:
             return set()
         now = self.clock()
@@ -57,7 +59,9 @@ class HostSlots:
             from feeds.store import error_text
 
             log.warning("could not take the hosts' slots of %d fetch(es): %s", len(wanted), error_text(e))
+            self.unreturned = give_back  # (with the next trade)
             return {key for key, _ in wanted}
+        self.unreturned = []
         if not self.held:
             self.renewed = now  # (those taken now are held for a whole hold: the renewals count from here)
         granted = set()
@@ -86,7 +90,8 @@ class HostSlots:
 
     def give_back_all(self) -> None:
         """Give back every slot still held (the run is over, or stopped)."""
-        if self.held:
+        if self.held or self.unreturned:
             with contextlib.suppress(Exception):  # (the database may be failing: the slots then run out)
                 self.trade(list(self.held), [])
             self.held.clear()
+            self.unreturned = []
