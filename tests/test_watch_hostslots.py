@@ -344,3 +344,29 @@ def test_daemons_trading_one_hosts_slots_at_once_never_hold_more_than_per_host(p
             s.close()
     assert 1 <= most[0] <= 2, "never more slots held at once than per_host"
     assert sum(granted.values()) >= 60, "the slots went round"
+
+
+def test_on_sqlite_a_slot_trade_leaves_its_connection_committing_durably(tmp_path, now):
+    """The slots' own writes do not wait for the disk (`synchronous=NORMAL`); the connection goes back to the
+    pool with FULL, which every other write relies on."""
+    import sqlalchemy as sa
+
+    from feeds.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'state' / 'feeds.db'}")
+    store.migrate(now)
+    try:
+        seen = []
+
+        @sa.event.listens_for(store.engine, "before_cursor_execute")
+        def _during(conn, cursor, statement, *args):
+            if statement.startswith("INSERT INTO host_slots"):
+                seen.append(conn.exec_driver_sql("PRAGMA synchronous").scalar())
+
+        assert take(store, "news.example.com", "a:1", now) == [0]
+        store.renew_host_slots(["news.example.com"], now=now, owner="a:1", hold=HOLD)
+        with store.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2, "FULL again"
+        assert seen == [1], "NORMAL while the slot was taken"
+    finally:
+        store.close()
