@@ -306,7 +306,7 @@ workers = sa.Table(
 )
 
 
-# --- fetches under way per host, across daemons (migration 24): `watch.per_host` holds for all of them together ---
+# --- fetches under way per host, across daemons (migration 26): `watch.per_host` holds for all of them together ---
 
 host_slots = sa.Table(
     "host_slots",
