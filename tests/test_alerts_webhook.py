@@ -828,3 +828,32 @@ def test_a_destination_taken_out_of_the_config_has_its_pending_deliveries_cancel
     keys = {d.idempotency_key for d in cancelled}
     assert [call["key"] in keys for call in old.calls] == [True, False], "only the new match c, sent as a catch-up"
     assert [d.status for d in app.store.deliveries(destination="webhook:old")] == ["pending", "cancelled", "cancelled"]
+
+
+def test_the_deliveries_held_behind_a_refusing_destination_name_its_probe_and_say_when_that_time_has_passed(
+    setup, clock, httpserver
+):
+    """`feeds alerts log` says why each pending delivery of a destination refusing everything waits (`held_back`):
+    which one is tried first at the next probe, and when; once that time has passed with no run since, that the
+    probe is at the next run rather than a time gone by. A destination that accepts holds nothing back."""
+    from feeds.alerts.refusals import held_back
+
+    gate = Gate(401)
+    good = Receiver()
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(gate)
+    httpserver.expect_request("/good", method="POST").respond_with_handler(good)
+    app = setup(hook("desk", httpserver.url_for("/hook")) + hook("good", httpserver.url_for("/good")))
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions item {i}" for i in range(3)})
+    run_alerts(app)
+
+    rows = app.store.deliveries()
+    held = held_back(app.store, rows)
+    desk = [d for d in rows if d.destination == "webhook:desk"]
+    assert set(held) == {d.id for d in desk}, "only the refusing destination's pending deliveries"
+    (probe,) = [d for d in desk if held[d.id].probe]
+    assert probe.attempts == 1
+    at = "2026-11-28T12:01:00Z"
+    assert held[probe.id].says(clock()).endswith(f"next probe at {at} (this one first)")
+    clock.advance(timedelta(minutes=2))
+    later = held[probe.id].says(clock())
+    assert later.endswith(f"next probe at {at} (passed: at the next alerts run) (this one first)"), later

@@ -628,6 +628,62 @@ def test_alerts_run_counts_what_a_webhook_refusing_everything_left_waiting(confi
     assert len([req for req, _ in httpserver.log if req.method == "POST"]) == 1
 
 
+def test_alerts_log_says_the_deliveries_held_behind_a_webhook_refusing_everything_wait_for_its_next_probe(
+    config, httpserver
+):
+    """Behind a webhook answering 401, the deliveries not tried have a `next_attempt` already past, yet wait for the
+    destination's next probe: the log says so for each, in text and JSON alike (the probe itself too, tried first),
+    with the destination's refusal and the time of its next probe; `next_attempt` keeps its meaning."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    httpserver.expect_request("/h", method="POST").respond_with_data("no", status=401)
+    url = httpserver.url_for("/h")
+    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(
+        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
+    )
+    app.close()
+    assert run(config, "alerts", "run").exit_code == 1
+    app = make_app(load_settings(config, environ={}))
+    refusal = app.store.refusal("webhook:desk")
+    app.close()
+    assert refusal is not None
+    probe_at, since = rfc3339(refusal.probe_at), rfc3339(refusal.since)
+
+    rows = json.loads(run(config, "alerts", "log", "--json").output)
+    assert len(rows) == 3 and all(r["status"] == "pending" for r in rows)
+    waiting = [r for r in rows if r["attempts"] == 0]
+    assert len(waiting) == 2 and all(r["next_attempt"] <= rfc3339(utc_now()) for r in waiting)  # past, yet waiting
+    for r in rows:
+        assert r["waits_for"] == {
+            "destination": "webhook:desk",
+            "state": "refuses everything",
+            "answered": "401",
+            "since": since,
+            "refusals": 1,
+            "next_probe": probe_at,
+            "probe": r["attempts"] == 1,
+        }, r
+
+    text = run(config, "alerts", "log").output.splitlines()
+    assert len(text) == 3
+    said = f"waits for webhook:desk, which refuses everything (answered 401 since {since}): next probe at {probe_at}"
+    assert all(said in line for line in text), text
+    assert sum("(this one first)" in line for line in text) == 1
+
+    httpserver.clear()
+    httpserver.expect_request("/h", method="POST").respond_with_data("ok", status=200)
+    assert run(config, "alerts", "retry", "desk").exit_code == 0
+    assert run(config, "alerts", "run").exit_code == 0
+    after = json.loads(run(config, "alerts", "log", "--json").output)
+    assert [r["status"] for r in after] == ["sent"] * 3 and all(r["waits_for"] is None for r in after)
+    assert "waits for" not in run(config, "alerts", "log").output
+
+
 def test_alerts_retry_tries_a_webhook_refusing_everything_at_the_next_run_not_after_its_back_off(config, httpserver):
     """A destination refusing everything is held off for up to two hours; the operator who has put its token right
     says `feeds alerts retry desk`, and the next run tries it at once (and sends what waited)."""

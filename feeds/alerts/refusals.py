@@ -21,6 +21,7 @@ What this module must not do: send anything, or choose the back-off (`feeds.aler
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -110,6 +111,40 @@ class RefusalWatch:
             _span(r.probe_at - self.now), r.refusals, "" if r.refusals == 1 else "s", f"{r.since:%Y-%m-%d %H:%M}",
             extra={"destination": self.d.key},
         )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """Why a pending delivery waits although its `next_attempt` may be past: its destination refuses everything,
+    and none of its deliveries is tried before the destination's next probe (`refusal.probe_at`), when `probe`
+    (this one) is tried first; the others go out once the destination accepts it."""
+
+    refusal: Refusal
+    probe: bool
+
+    def says(self, now: datetime) -> str:
+        """`waits for webhook:desk, which refuses everything (answered 401 since …): next probe at …`; a probe
+        time passed (no alerts run since) is said to be at the next run."""
+        r = self.refusal
+        overdue = " (passed: at the next alerts run)" if r.probe_at <= now else ""
+        first = " (this one first)" if self.probe else ""
+        return (
+            f"waits for {r.destination}, which refuses everything (answered {r.status} since {rfc3339(r.since)}):"
+            f" next probe at {rfc3339(r.probe_at)}{overdue}{first}"
+        )
+
+
+def held_back(store: Store, deliveries: Sequence[Delivery]) -> dict[int, HeldBack]:
+    """The pending deliveries among `deliveries` held back behind a destination refusing everything, by id (one
+    look-up per destination, not per delivery)."""
+    destinations = sorted({d.destination for d in deliveries if d.status == "pending"})
+    refusals = {key: r for key in destinations if (r := store.refusal(key)) is not None}
+    probes = {key: store.probe_delivery(key) for key in refusals}
+    return {
+        d.id: HeldBack(refusals[d.destination], d.id == probes[d.destination])
+        for d in deliveries
+        if d.status == "pending" and d.destination in refusals
+    }
 
 
 def _span(span: timedelta) -> str:

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
+
+if TYPE_CHECKING:
+    from feeds.alerts.refusals import HeldBack
 
 
 @cli.group("alerts")
@@ -59,12 +63,16 @@ def alerts_run(ctx: Context) -> None:
 @handle_errors
 def alerts_log(ctx: Context, destination: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """The delivery log, newest first."""
+    from feeds.alerts.refusals import held_back
     from feeds.alerts.select import destination_key
 
     with ctx.app() as app:
         if destination is not None:
             destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
         rows = app.store.deliveries(destination=destination, status=status, limit=limit)  # type: ignore[arg-type]
+        # Behind a destination refusing everything, a delivery's next_attempt says nothing: it waits for the probe.
+        held = held_back(app.store, rows)
+        now = app.clock()
 
     def t(v: object) -> str | None:
         return rfc3339(v) if v is not None else None  # type: ignore[arg-type]
@@ -83,6 +91,7 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
                     "last_status": d.last_status,
                     "last_error": d.last_error,
                     "key": d.idempotency_key,
+                    "waits_for": _waits_for(held.get(d.id)),
                 }
                 for d in rows
             ]
@@ -95,7 +104,24 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
         echo(f"no deliveries{filtered} yet: each new match is queued for every destination (`feeds alerts run`)")
     for d in rows:
         line = f"{d.status:<8} {d.destination:<24} match {d.match_id:<6} attempts {d.attempts}"
-        echo(line + (f"  {d.last_error}" if d.last_error else ""))
+        line += f"  {d.last_error}" if d.last_error else ""
+        echo(line + (f"  {h.says(now)}" if (h := held.get(d.id)) is not None else ""))
+
+
+def _waits_for(h: HeldBack | None) -> dict[str, object] | None:
+    """`waits_for` in `feeds alerts log --json` (README, "WebSub and alerts"): None for a delivery not held back."""
+    if h is None:
+        return None
+    r = h.refusal
+    return {
+        "destination": r.destination,
+        "state": "refuses everything",
+        "answered": r.status,
+        "since": rfc3339(r.since),
+        "refusals": r.refusals,
+        "next_probe": rfc3339(r.probe_at),
+        "probe": h.probe,
+    }
 
 
 @alerts.command("retry")

@@ -49,6 +49,19 @@ class RefusalStoreMixin:
             row = conn.execute(q).first()
         return None if row is None else _refusal_from(row)
 
+    def probe_delivery(self, destination: str) -> int | None:
+        """The id of the pending delivery of `destination` tried first at its next probe: the first that
+        `claim_deliveries` takes (most attempts, then the earliest due, then the oldest); None: none pending."""
+        q = (
+            sa.select(AD.c.id)
+            .where(AD.c.destination == destination, AD.c.status == "pending")
+            .order_by(AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id)
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            found: int | None = conn.execute(q).scalar()
+        return found
+
     def record_refusal(
         self, destination: str, status: str, now: datetime, *, wait: Callable[[int], timedelta]
     ) -> Refusal:
