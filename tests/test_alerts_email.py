@@ -164,11 +164,19 @@ def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, c
     assert mailbox.received[1][2]["Subject"] == "feeds: new match for 'sanctions': Found after the digest"
 
 
-def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_more(setup, clock, mailbox):
+def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_more(setup, clock, mailbox, tmp_path):
     """A daily digest of 530 matches went out as two messages a minute apart (500, then 30): the run claimed at
     most 500, and the next run found the rest due. One digest, one message: it lists the 500 newest matches,
-    then says how many more there are and links to the matches feed; every delivery is sent with it."""
+    then says how many more there are and where they are; every delivery is sent with it. The all-matches feed
+    it linked to lists only the newest 50, never these 30, and neither does the rule's: it gives the command that
+    lists them, which does (run here as the message gives it)."""
+    import json
+    import shlex
+
+    from click.testing import CliRunner
+
     from feeds.alerts import DIGEST_LISTED
+    from feeds.cli import cli
 
     assert DIGEST_LISTED == 500
     app = setup(smtp(mailbox.port) + email("daily", "desk@example.org", frequency="daily"))
@@ -186,15 +194,61 @@ def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_mor
 
     ((_, _, msg),) = mailbox.received
     assert msg["Subject"] == "feeds: 530 new matches for 'sanctions'"
-    text = msg.get_body(("plain",)).get_content()
-    html = msg.get_body(("html",)).get_content()
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = msg.get_body(("html",)).get_content().replace("\r\n", "\n")
     assert text.startswith("530 new matches (alert 'daily', daily digest)")
     assert text.count("\n* ") == 500 and html.count("<li>") == 500
     assert "Sanctions item 529" in text and "Sanctions item 030" in text, "the newest listed"
     assert "Sanctions item 029" not in text and "Sanctions item 029" not in html
-    link = "https://press.example.org/matches/atom.xml"
-    assert f"... and 30 more matches, not listed here (a digest lists the 500 newest): {link}" in text
-    assert f'... and 30 more matches, not listed here (a digest lists the 500 newest): <a href="{link}">' in html
+    assert "matches/atom.xml" not in text and "matches/atom.xml" not in html, "a feed that does not hold them"
+    head = "... and 30 more matches, not listed here (a digest lists the 500 newest), found 28 Nov 2026 12:00 GMT."
+    where = (
+        "No feed of the site holds them all (a feed lists its 50 newest); where feeds runs, this command lists"
+        " them, with the matches listed here and any found since:"
+    )
+    command = "feeds matches list --rule sanctions --since 2026-11-28T12:00:00Z"
+    assert f"{head}\n{where}\n{command}\n" in text
+    assert f"<p>{head}<br>\n{where}<br>\n<code>{command}</code></p>" in html
+
+    config = tmp_path / "feeds.toml"
+    env = {"FEEDS_DATABASE_URL": str(app.settings.database_url)}
+    args = ["--config", str(config), *shlex.split(command)[1:], "--json"]
+    listed = CliRunner().invoke(cli, args, env=env, catch_exceptions=False)
+    assert listed.exit_code == 0, listed.output
+    titles = {m["title"] for m in json.loads(listed.output)}
+    assert {f"Sanctions item {i:03}" for i in range(30)} <= titles, "the command lists every unlisted match"
+
+
+def test_a_digest_whose_unlisted_matches_a_rule_feed_holds_links_to_that_feed(setup, clock, mailbox, tmp_path):
+    """The 5 oldest matches of a digest, left unlisted, are all of a quiet rule whose feed holds its 50 newest: the
+    digest links to that feed (and the feed, published, does hold them), in both parts alike."""
+    from html import escape
+
+    from feeds.publish import run_publish
+
+    app = setup(smtp(mailbox.port) + email("daily", "desk@example.org", frequency="daily"))
+    run_alerts(app)  # registers the destination
+    clock.advance(timedelta(minutes=10))
+    add_keyword_matches(app.store, {f"u{i}": f"Ukraine item {i}" for i in range(5)}, rule="ukraine", found_at=clock())
+    clock.advance(timedelta(minutes=10))
+    add_keyword_matches(app.store, {f"s{i:03}": f"Sanctions item {i:03}" for i in range(500)}, found_at=clock())
+    assert run_alerts(app).queued == 505
+    clock.set(datetime(2026, 11, 29, 8, 0, tzinfo=UTC))
+    assert run_alerts(app).sent == 505
+
+    ((_, _, msg),) = mailbox.received
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    html = msg.get_body(("html",)).get_content().replace("\r\n", "\n")
+    assert "Ukraine item" not in text, "the 500 newest are listed: the 5 older are not"
+    head = "... and 5 more matches, not listed here (a digest lists the 500 newest), found 28 Nov 2026 12:10 GMT."
+    where = "The feed of the rule 'ukraine', which lists its 50 newest, holds them:"
+    url = "https://press.example.org/matches/rules/ukraine/atom.xml"
+    assert f"{head}\n{where}\n{url}\n" in text
+    assert f'<p>{head}<br>\n{escape(where)}<br>\n<a href="{url}">{url}</a></p>' in html
+
+    run_publish(app)
+    feed = (app.settings.paths.out / "matches/rules/ukraine/atom.xml").read_text(encoding="utf-8")
+    assert all(f"Ukraine item {i}" in feed for i in range(5)), "the feed named holds every unlisted match"
 
 
 def test_a_refusing_destination_does_not_stop_the_others(setup, clock, mailbox):

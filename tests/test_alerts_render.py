@@ -260,15 +260,47 @@ def test_the_readme_documents_the_webhook_body_as_sent():
 
 
 def test_a_digest_that_lists_fewer_than_it_carries_counts_them_all_and_says_how_many_more():
+    from feeds.alerts.unlisted import Unlisted, UnlistedFeed
+
     entries = _entries([("keyword", "sanctions", "A"), ("keyword", "sanctions", "B")])
     link = "https://press.example.org/matches/atom.xml"
+    one = Unlisted(1, NOW, NOW, (UnlistedFeed(None, link),), 50, "feeds matches list --since 2026-11-28T12:00:00Z")
     msg = build_email(
         entries, alert_name="daily", frequency="daily", to=["d@x.org"], sender="f@x.org", now=NOW, tz=LONDON,
-        key="k" * 32, unlisted=1, unlisted_link=link,
+        key="k" * 32, unlisted=one,
     )  # fmt: skip
     assert msg["Subject"] == "feeds: 3 new matches for 'sanctions'"
-    text = msg.get_body(("plain",)).get_content()
+    text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert text.startswith("3 new matches (alert 'daily', daily digest)")
-    assert f"... and 1 more match, not listed here (a digest lists the 2 newest): {link}\n" in text
+    assert (
+        "... and 1 more match, not listed here (a digest lists the 2 newest), found 28 Nov 2026 12:00 GMT.\n"
+        f"The site's feed of all matches, which lists the 50 newest, holds it:\n{link}\n"
+    ) in text
     assert email_subject(entries[:1], unlisted=4) == "feeds: 5 new matches for 'sanctions'"
     assert "more match" not in email_text(entries, alert_name="d", frequency="daily", tz=LONDON)
+
+
+def test_unlisted_matches_in_several_rule_feeds_are_named_by_rule_alike_in_text_and_html():
+    """Each rule's feed on a line of its own, its name before its link; in HTML the name escaped, the link only
+    an http(s) one."""
+    from datetime import timedelta
+
+    from feeds.alerts.unlisted import Unlisted, UnlistedFeed
+
+    entries = _entries([("keyword", "sanctions", "A")])
+    feeds = (
+        UnlistedFeed("<b>iran</b>", "https://press.example.org/matches/rules/iran/atom.xml"),
+        UnlistedFeed("ukraine", "https://press.example.org/matches/rules/ukraine/atom.xml"),
+    )
+    u = Unlisted(7, NOW - timedelta(hours=3), NOW, feeds, 50, "feeds matches list --kind keyword --since x")
+    text = email_text(entries, alert_name="d", frequency="daily", tz=LONDON, unlisted=u)
+    page = email_html(entries, alert_name="d", frequency="daily", tz=LONDON, unlisted=u)
+    head = "... and 7 more matches, not listed here (a digest lists the 1 newest), found from 28 Nov 2026 09:00 GMT"
+    head += " to 28 Nov 2026 12:00 GMT."
+    where = "The feeds of their rules, each listing its 50 newest, hold them:"
+    assert f"{head}\n{where}\n'<b>iran</b>': {feeds[0].url}\n'ukraine': {feeds[1].url}\n" in text, text
+    assert (
+        f'<p>{head}<br>\n{where}<br>\n&#x27;&lt;b&gt;iran&lt;/b&gt;&#x27;: <a href="{feeds[0].url}">{feeds[0].url}</a>'
+        f'<br>\n&#x27;ukraine&#x27;: <a href="{feeds[1].url}">{feeds[1].url}</a></p>'
+    ) in page, page
+    assert "feeds matches list" not in text + page, "a feed holds them: no command"

@@ -1075,3 +1075,24 @@ def test_watch_poll_stopped_by_sigterm_stores_what_it_fetched_and_gives_the_rest
         assert "received SIGTERM" in err
         again = json.loads(run(config, "watch", "poll", "--json").stdout)  # given back: free and due at once
         assert sorted(f["url"] for f in again["feeds"]) == [base + "/fast2.xml", base + "/fast3.xml"]
+
+
+def test_matches_list_since_lists_the_matches_found_then_or_later_and_refuses_a_time_that_is_not_one(
+    config, httpserver
+):
+    """`--since` (what a digest's "... and 30 more matches" gives): the matches found at or after an RFC 3339 time;
+    a time without its offset, or no time at all, is a usage error naming the option."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    (match,) = json.loads(run(config, "matches", "list", "--json").stdout)
+    found = match["found_at"]
+    assert [m["id"] for m in json.loads(run(config, "matches", "list", "--since", found, "--json").stdout)] == [
+        match["id"]
+    ]
+    later = run(config, "matches", "list", "--rule", "lavrov", "--since", "2999-01-01T00:00:00Z")
+    assert later.exit_code == 0 and "0 matches" in later.output
+    for bad in ("2026-11-28T12:00:00", "yesterday"):
+        refused = run(config, "matches", "list", "--since", bad)
+        assert refused.exit_code == 2 and "--since" in refused.output and "Traceback" not in refused.output

@@ -59,11 +59,11 @@ from feeds.alerts.select import (
     first_due,
     wants,
 )
+from feeds.alerts.unlisted import where_unlisted
 from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
 from feeds.errors import NotFoundError
 from feeds.logs import Reminders
-from feeds.publish.spec import FEED_FILES
 from feeds.store.alerts import DueDelivery, NewDelivery
 
 if TYPE_CHECKING:
@@ -82,8 +82,8 @@ UNKNOWN_RULES_REMINDED = timedelta(days=1)
 (`warn_unknown_rules`): its alerts job meets it every minute, and a warning a minute buries the log."""
 DIGEST_LISTED = 500
 """The most matches a digest lists (the newest): it carries every match due, and says how many more it does not
-list, with a link to the site's matches feed, rather than become a message of megabytes that mail servers refuse
-(a typical limit is 10 to 25 MB; an entry takes about 1 kB in each of the two parts)."""
+list, and where to find them (`feeds.alerts.unlisted`), rather than become a message of megabytes that mail
+servers refuse (a typical limit is 10 to 25 MB; an entry takes about 1 kB in each of the two parts)."""
 
 __all__ = ["AlertReport", "DestinationOutcome", "run_alerts", "warn_unknown_rules"]
 
@@ -307,7 +307,8 @@ def _send_digest(
     app: App, d: Destination, out: DestinationOutcome, subjects: _Subjects, *, now: datetime, owner: str, tz: tzinfo
 ) -> None:
     """Everything due for this destination in one message (its digest period has ended), however much it is:
-    the `DIGEST_LISTED` newest matches listed, the rest counted ("and 30 more") with a link to the matches feed."""
+    the `DIGEST_LISTED` newest matches listed, the rest counted ("and 30 more") with where to find them: a feed
+    holding them all, else the command listing them (`feeds.alerts.unlisted`)."""
     listed, rest = app.store.claim_digest(d.key, now, listed=DIGEST_LISTED, owner=owner, lease=LEASE)
     claimed = [due.delivery for due in listed] + rest
     if not claimed:
@@ -319,11 +320,10 @@ def _send_digest(
         record_attempt(app.store, d, out, claimed, failed, now=now, owner=owner)
         return
     entries = [subjects.entry(due) for due in listed]
-    site = app.settings.site
-    feed = site.base_url + "matches/" + FEED_FILES[app.settings.publish.formats[0]] if rest else None
+    unlisted = where_unlisted(app.store, app.settings, [x.match_id for x in rest]) if rest else None
     message = build_email(
         entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
-        key=digest_key(x.idempotency_key for x in claimed), unlisted=len(rest), unlisted_link=feed,
+        key=digest_key(x.idempotency_key for x in claimed), unlisted=unlisted,
     )  # fmt: skip
     attempt = send_email(smtp, message)
     record_attempt(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)

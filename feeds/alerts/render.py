@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from feeds.alerts.select import AlertEntry, group_entries
+from feeds.alerts.unlisted import Unlisted
 from feeds.clock import rfc3339
 from feeds.config import webhook_signing_key
 
@@ -135,10 +136,10 @@ def email_text(
     alert_name: str,
     frequency: str,
     tz: tzinfo,
-    unlisted: int = 0,
-    unlisted_link: str | None = None,
+    unlisted: Unlisted | None = None,
 ) -> str:
-    lines = [_count(len(entries) + unlisted) + f" (alert '{alert_name}', {_frequency(frequency)})", ""]
+    more = unlisted.count if unlisted is not None else 0
+    lines = [_count(len(entries) + more) + f" (alert '{alert_name}', {_frequency(frequency)})", ""]
     for g in group_entries(entries):
         lines.append(f"{g.heading} ({len(g.entries)})")
         if g.link:
@@ -152,9 +153,9 @@ def email_text(
                 lines.append(f"  {item.item.link}")
             lines.append(f"  {_one_line(e.match.why)}")
             lines.append("")
-    if unlisted:
-        lines.append(_unlisted(unlisted, len(entries)) + (f": {unlisted_link}" if unlisted_link else ""))
-        lines.append("")
+    if unlisted is not None:
+        head, where, rows = _unlisted(unlisted, len(entries), tz)
+        lines += [head, where, *(f"{label}{url}" for label, url in rows), ""]
     lines.append("-- ")
     lines.append(f"Sent by feeds for the alert '{alert_name}'.")
     return "\n".join(lines) + "\n"
@@ -166,15 +167,14 @@ def email_html(
     alert_name: str,
     frequency: str,
     tz: tzinfo,
-    unlisted: int = 0,
-    unlisted_link: str | None = None,
+    unlisted: Unlisted | None = None,
 ) -> str:
     e_ = html.escape
+    more = unlisted.count if unlisted is not None else 0
     parts = [
         '<!DOCTYPE html>\n<html><head><meta charset="utf-8"></head>',
         '<body style="font-family:sans-serif;line-height:1.4">',
-        f"<p>{e_(_count(len(entries) + unlisted))} "
-        f"(alert &lsquo;{e_(alert_name)}&rsquo;, {e_(_frequency(frequency))})</p>",
+        f"<p>{e_(_count(len(entries) + more))} (alert &lsquo;{e_(alert_name)}&rsquo;, {e_(_frequency(frequency))})</p>",
     ]
     for g in group_entries(entries):
         parts.append(f'<h2 style="font-size:1.1em">{_linked(g.heading, g.link)} ({len(g.entries)})</h2>')
@@ -188,9 +188,12 @@ def email_html(
                 f"{e_(_one_line(e.match.why))}</li>"
             )
         parts.append("</ul>")
-    if unlisted:
-        link = f": {_linked(unlisted_link, unlisted_link)}" if unlisted_link else ""
-        parts.append(f"<p>{e_(_unlisted(unlisted, len(entries)))}{link}</p>")
+    if unlisted is not None:
+        head, where, rows = _unlisted(unlisted, len(entries), tz)
+        shown = [
+            f"{e_(label)}{_linked(url, url)}" if unlisted.feeds else f"<code>{e_(url)}</code>" for label, url in rows
+        ]
+        parts.append("<p>" + "<br>\n".join([e_(head), e_(where), *shown]) + "</p>")
     parts.append(f"<p><small>Sent by feeds for the alert &lsquo;{e_(alert_name)}&rsquo;.</small></p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -206,14 +209,13 @@ def build_email(
     now: datetime,
     tz: tzinfo,
     key: str,
-    unlisted: int = 0,
-    unlisted_link: str | None = None,
+    unlisted: Unlisted | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one),
     7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words. `unlisted`:
-    how many more matches a digest carries than it lists, said at its end with `unlisted_link`."""
+    the matches a digest carries without listing them, counted, and said at its end with where to find them."""
     msg = EmailMessage()
-    msg["Subject"] = email_subject(entries, unlisted)
+    msg["Subject"] = email_subject(entries, unlisted.count if unlisted is not None else 0)
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Date"] = format_datetime(now)
@@ -223,13 +225,9 @@ def build_email(
     msg[DELIVERY_HEADER] = key
     # Quoted-printable, never 8bit: a client may send 8-bit data only with BODY=8BITMIME to a server that offers
     # it (RFC 6152 §3), and every alert has non-ASCII text (" · " at least). QP keeps the source readable.
-    text = email_text(
-        entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted, unlisted_link=unlisted_link
-    )
+    text = email_text(entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted)
     msg.set_content(text, cte="quoted-printable")
-    page = email_html(
-        entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted, unlisted_link=unlisted_link
-    )
+    page = email_html(entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted)
     msg.add_alternative(page, subtype="html", cte="quoted-printable")
     return msg
 
@@ -255,9 +253,29 @@ def _truncate(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
-def _unlisted(unlisted: int, listed: int) -> str:
-    more = "match" if unlisted == 1 else "matches"
-    return f"... and {unlisted} more {more}, not listed here (a digest lists the {listed} newest)"
+def _unlisted(u: Unlisted, listed: int, tz: tzinfo) -> tuple[str, str, list[tuple[str, str]]]:
+    """What a digest says of the matches it does not list, the same in text and HTML: how many and when they were
+    found; where they are (a sentence); then its lines, each (label, URL or command). A feed is named only when it
+    holds them all (`feeds.alerts.unlisted`); else the command that lists them."""
+    more = "match" if u.count == 1 else "matches"
+    first, last = local_time(u.first_found, tz), local_time(u.last_found, tz)
+    found = f"found {first}" if first == last else f"found from {first} to {last}"
+    head = f"... and {u.count} more {more}, not listed here (a digest lists the {listed} newest), {found}."
+    them = "it" if u.count == 1 else "them"
+    if not u.feeds:
+        where = (
+            f"No feed of the site holds {them} all (a feed lists its {u.feed_size} newest); where feeds runs,"
+            f" this command lists {them}, with the matches listed here and any found since:"
+        )
+        return head, where, [("", u.command)]
+    if len(u.feeds) == 1 and u.feeds[0].rule is None:
+        where = f"The site's feed of all matches, which lists the {u.feed_size} newest, holds {them}:"
+        return head, where, [("", u.feeds[0].url)]
+    if len(u.feeds) == 1:
+        where = f"The feed of the rule '{u.feeds[0].rule}', which lists its {u.feed_size} newest, holds {them}:"
+        return head, where, [("", u.feeds[0].url)]
+    where = f"The feeds of their rules, each listing its {u.feed_size} newest, hold {them}:"
+    return head, where, [(f"'{f.rule}': ", f.url) for f in u.feeds]
 
 
 def _count(n: int) -> str:

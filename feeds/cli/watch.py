@@ -8,6 +8,7 @@ import shlex
 import sys
 import threading
 from collections import Counter
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from feeds.cli import (
     pass_ctx,
     sigterm_stops,
 )
-from feeds.clock import rfc3339
+from feeds.clock import parse_iso, rfc3339
 from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError, NotFoundError
 from feeds.model import StoredMatch, WatchedFeed
@@ -544,6 +545,16 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
         ctx.say(f"({result.own} more from our own site would match, but are never watched)")
 
 
+def _aware_time(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """An RFC 3339 time with its offset (`2026-11-28T12:00:00Z`), in UTC: one without would be a guess."""
+    if value is None:
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is no RFC 3339 time with an offset (2026-11-28T12:00:00Z)") from None
+
+
 @cli.group("matches")
 def matches() -> None:
     """Items found by keyword rules, related to releases, or picking them up verbatim."""
@@ -554,11 +565,21 @@ def matches() -> None:
 @click.option("--release", "release", help="Only matches of this release (id or slug).")
 @click.option("--kind", type=click.Choice(["keyword", "related", "pickup"]))
 @click.option("--limit", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--since", "since", callback=_aware_time, metavar="TIME",
+    help="Only matches found at or after TIME (RFC 3339 with its offset: 2026-11-28T12:00:00Z).",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
 def matches_list(
-    ctx: Context, rule: str | None, release: str | None, kind: str | None, limit: int | None, as_json: bool
+    ctx: Context,
+    rule: str | None,
+    release: str | None,
+    kind: str | None,
+    limit: int | None,
+    since: datetime | None,
+    as_json: bool,
 ) -> None:
     """List matches, most recently found first (then newest item)."""
     if rule and release:
@@ -573,7 +594,7 @@ def matches_list(
             subject = app.store.release(release).id
         if rule is not None:
             kind, subject = "keyword", rule_name(app, rule)
-        rows = app.store.matches(kind=kind, subject=subject, limit=limit)
+        rows = app.store.matches(kind=kind, subject=subject, since=since, limit=limit)
         if release and not kind:
             rows = [m for m in rows if m.kind != "keyword"]
         # A former rule's kept matches are still listed; a name that was never a rule is most likely a typo.

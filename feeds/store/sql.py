@@ -30,6 +30,7 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
+from feeds.store.digests import DigestStoreMixin
 from feeds.store.hostslots import HostSlotStoreMixin
 from feeds.store.published import PublishedFeedsMixin
 from feeds.store.refusals import RefusalStoreMixin
@@ -323,7 +324,13 @@ class Tx:
 
 
 class Store(
-    WatchStoreMixin, HostSlotStoreMixin, AlertStoreMixin, RefusalStoreMixin, PublishedFeedsMixin, RetentionStoreMixin
+    WatchStoreMixin,
+    HostSlotStoreMixin,
+    AlertStoreMixin,
+    RefusalStoreMixin,
+    DigestStoreMixin,
+    PublishedFeedsMixin,
+    RetentionStoreMixin,
 ):
     """A database of releases (and, later, watched feeds, rules, items and matches)."""
 
