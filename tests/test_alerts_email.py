@@ -204,7 +204,7 @@ def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_mor
     head = "... and 30 more matches, not listed here (a digest lists the 500 newest), found 28 Nov 2026 12:00 GMT."
     where = (
         "No feed of the site holds them all (a feed lists its 50 newest); where feeds runs, this command lists"
-        " them, with the matches listed here and any found since:"
+        " them, among the other matches found since:"
     )
     command = "feeds matches list --rule sanctions --since 2026-11-28T12:00:00Z"
     assert f"{head}\n{where}\n{command}\n" in text

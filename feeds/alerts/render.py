@@ -264,8 +264,8 @@ def _unlisted(u: Unlisted, listed: int, tz: tzinfo) -> tuple[str, str, list[tupl
     them = "it" if u.count == 1 else "them"
     if not u.feeds:
         where = (
-            f"No feed of the site holds {them} all (a feed lists its {u.feed_size} newest); where feeds runs,"
-            f" this command lists {them}, with the matches listed here and any found since:"
+            f"No feed of the site holds {'them all' if u.count > 1 else 'it'} (a feed lists its {u.feed_size}"
+            f" newest); where feeds runs, this command lists {them}, among the other matches found since:"
         )
         return head, where, [("", u.command)]
     if len(u.feeds) == 1 and u.feeds[0].rule is None:

@@ -5,7 +5,8 @@ A feed lists only its newest `publish.entries` (50): the all-matches feed seldom
 out, but the feed of a quiet rule may hold all of its matches. A feed is named only when, as the store stands
 when the digest is sent, it holds every unlisted match (it is published from the same store); otherwise
 `feeds matches list --since <when the first was found>` (with `--rule`, `--release` or `--kind` when they share
-one) lists them, with the listed ones and any found since. No other web page shows them: none is invented.
+one) lists them, among the other matches found since (those listed, and any the destination does not take). No
+other web page shows them: none is invented.
 
 What this module must not do: render the message (`feeds.alerts.render`), or write to the store.
 """
@@ -48,8 +49,8 @@ class Unlisted:
     feed_size: int
     """How many matches a feed lists (`publish.entries`), its newest."""
     command: str
-    """`feeds matches list --rule sanctions --since 2026-11-28T12:00:00Z`: lists them all, with the listed ones
-    and any found since."""
+    """`feeds matches list --rule sanctions --since 2026-11-28T12:00:00Z`: lists them all, among the other
+    matches found since."""
 
 
 def where_unlisted(store: Store, settings: Settings, match_ids: Sequence[int]) -> Unlisted | None:
