@@ -638,6 +638,18 @@ class WatchStoreMixin:
             for chunk in chunks(list(ids), 500):
                 conn.execute(M.delete().where(M.c.id.in_(chunk)))
 
+    def keyword_match_links(self) -> list[tuple[int, str]]:
+        """(match id, item link) of every keyword match whose item has a link: what is looked through when our
+        own domains change (`feeds.watch.retro`), without reading the items' text."""
+        q = (
+            sa.select(M.c.id, I.c.link)
+            .join(I, I.c.id == M.c.item_id)
+            .where(M.c.kind == "keyword", I.c.link.is_not(None))
+            .order_by(M.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [(int(i), str(link)) for i, link in conn.execute(q)]
+
     def refresh_matches(self, found: Sequence[tuple[int, Match, float | None]]) -> None:
         """(match id, match, delay): stored matches take the terms, score, explanation and delay matching gives
         them now (their rule or release changed), keeping their ids and the time they were found."""

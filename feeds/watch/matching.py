@@ -83,6 +83,13 @@ def related_fingerprint(settings: Settings) -> str:
     )
 
 
+def fingerprint_own_domains(fingerprint: str) -> frozenset[str]:
+    """The own domains (as `own_domains` gives them) a `related_fingerprint` was made with; none when it names
+    none."""
+    parts = dict(part.partition("=")[::2] for part in fingerprint.split(" "))
+    return frozenset(d for d in parts.get("own_domains", "").split(",") if d)
+
+
 def fingerprint_changes(before: str, after: str) -> str:
     """What differs between two `related_fingerprint`s, for people: "min_score 0.34 → 0.5"."""
     old = dict(part.partition("=")[::2] for part in before.split(" "))

@@ -6,7 +6,9 @@
               |                     `SCORE_SCALE`: the items first seen from a day before each one's date to the
               |                     end of its window)
               | apply_changed_settings (`[watch.related]` changed: the coverage of the window's releases matched
-                                        again among stored items, what is no longer made removed, the new added)
+                                        again among stored items, what is no longer made removed, the new added;
+                                        the own domains changed: the keyword matches of items now ours removed,
+                                        those of a domain no longer ours found in the last `retro_days`)
 
 Polling matches each item once, against the rules, releases and settings of that moment: without this, a rule
 added today would never see yesterday's items, coverage stored before its release was ingested would never be
@@ -26,8 +28,15 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from feeds.model import Match, Release, Rule, StoredItem, StoredMatch
-from feeds.watch.matching import Matchers, delay_of, fingerprint_changes, match_item, related_fingerprint
-from feeds.watch.related import ITEM_SLACK, SCORE_SCALE
+from feeds.watch.matching import (
+    Matchers,
+    delay_of,
+    fingerprint_changes,
+    fingerprint_own_domains,
+    match_item,
+    related_fingerprint,
+)
+from feeds.watch.related import ITEM_SLACK, SCORE_SCALE, is_own_url
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -113,7 +122,8 @@ def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple
     explanation and found now, but never alerted (`quiet`: items stored days ago, or coverage alerted already
     that a bar raised and lowered back finds again), and the ones still made left exactly as they are (ids,
     time found, explanation). Matches of releases that have left the window keep what they were found with,
-    as they do when a release changes.
+    as they do when a release changes. A change of the own domains is applied to the keyword matches too
+    (`_apply_changed_own_domains`).
 
     The fingerprint is kept in the database, so that every daemon sharing it sees the change once: one of them
     does the work, under a lock (the others skip it, and find the new fingerprint recorded next round). With no
@@ -134,6 +144,9 @@ def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple
             removed = len(stale)
             found = _coverage_among_stored(app, related, list(matchers.releases.values()))
             added = app.store.add_matches(found, now, quiet=True)  # (no news: never alerted)
+        if recorded is not None:
+            gone, back = _apply_changed_own_domains(app, matchers, fingerprint_own_domains(recorded), now)
+            removed, added = removed + gone, added + back
         app.store.record_settings_fingerprint(SETTINGS, current, now)
     if recorded is not None:
         log.info(
@@ -145,6 +158,41 @@ def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple
             added,
         )
     return added, removed
+
+
+def _apply_changed_own_domains(app: App, matchers: Matchers, before: frozenset[str], now: datetime) -> tuple[int, int]:
+    """Apply a change of our own domains (from `before`) to the stored keyword matches: (matches removed, matches
+    added). Called under `apply_changed_settings`' lock, so once, by one daemon.
+
+    Items from our own site never match, but those stored before their domain became ours keep the keyword
+    matches they were found with, listed in the matches and rule feeds and perhaps still waiting to be alerted:
+    they are removed, whatever their age, as those of a changed rule are (with their alerts still waiting; one
+    sent stays sent). A domain no longer ours adds back what a new rule would find there: the matches the rules
+    make among its items of the last `retro_days` (older ones were never kept as candidates of anything), found
+    now and never alerted (`quiet`: they are not news, and some were alerted before the domain was ours)."""
+    after = matchers.own_domains
+    if before == after:
+        return 0, 0
+    ours = [match_id for match_id, link in app.store.keyword_match_links() if is_own_url(link, after)]
+    app.store.drop_matches(ours)
+    back = 0
+    if matchers.keywords is not None and before - after:
+        since = now - timedelta(days=app.settings.watch.retro_days)
+        keywords = replace(matchers, related=None)  # (`match_item` leaves out what is ours now)
+        found: list[tuple[int, Match, float | None]] = [
+            (stored.id, m, None)
+            for stored, m in _matches_among_stored(app, keywords, since)
+            if is_own_url(stored.item.link, before)
+        ]
+        back = app.store.add_matches(found, now, quiet=True)
+    log.info(
+        "own domains changed (%s): removed %d keyword match(es) of stored items now on our own site, "
+        "found %d on domains no longer ours",
+        ", ".join([*(f"+{d}" for d in sorted(after - before)), *(f"-{d}" for d in sorted(before - after))]),
+        len(ours),
+        back,
+    )
+    return len(ours), back
 
 
 def releases_in_window(app: App, now: datetime) -> list[Release]:
