@@ -4,11 +4,13 @@ Removing the domain again finds, among the items of the last `watch.retro_days`,
 
 from __future__ import annotations
 
+import json
 import logging
 from datetime import timedelta
 
 import pytest
 
+from feeds.publish import run_publish
 from feeds.store.alerts import NewDelivery
 from feeds.watch.manage import add_feed, add_rule
 from feeds.watch.poll import run_watch
@@ -71,12 +73,20 @@ def stored(app):
     return {(m.item.item.key, m.subject): m.id for m in app.store.matches(kind="keyword")}
 
 
+def published(app, path: str) -> set[str]:
+    """The links of the entries of a published JSON Feed (`out/<path>/feed.json`)."""
+    feed = json.loads((app.settings.paths.out / path / "feed.json").read_bytes())
+    return {entry["url"] for entry in feed["items"]}
+
+
 def logged(caplog):
     return [r.getMessage() for r in caplog.records if r.getMessage().startswith("own domains changed")]
 
 
 def test_adding_our_domain_removes_exactly_the_keyword_matches_of_items_on_it(watched, deploy, caplog, clock):
     first = watched()
+    run_publish(first)
+    assert "https://blog.ourdept.example/iran" in published(first, "matches/rules/iran")
     before = stored(first)
     assert set(before) == {
         ("lavrov-talks", "lavrov"),
@@ -99,6 +109,9 @@ def test_adding_our_domain_removes_exactly_the_keyword_matches_of_items_on_it(wa
         "own domains changed (+ourdept.example): removed 3 keyword match(es) of stored items now on our own "
         "site, found 0 on domains no longer ours"
     ]
+    run_publish(app)
+    assert published(app, "matches") == {"https://news.example.com/lavrov", "https://food.example.net/iran"}
+    assert published(app, "matches/rules/iran") == {"https://food.example.net/iran"}
 
     clock.advance(timedelta(minutes=1))
     again = deploy("ourdept.example")  # a restart, or a second daemon on the same database
