@@ -2,7 +2,8 @@
 
 Releases, the last ingest and publish (by a daemon's job, or as the data shows: a release stored, the site
 changed), watched feeds healthy/failing (with the worst offenders and why),
-matches in the last 24 hours, the daemons alive with their leases and their jobs' next runs.
+matches in the last 24 hours, the hosts' slots held (the fetches under way, `watch.per_host` across daemons), the
+daemons alive with their leases and their jobs' next runs.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ if TYPE_CHECKING:
 WORKERS_SHOWN = timedelta(days=7)
 """How far back `feeds status` lists daemons; housekeeping (and `feeds run --once`) forgets the older ones."""
 
+SLOT_HOSTS_SHOWN = 3
+"""How many hosts the text names in its `host slots` line, the busiest first (`--json` has them all)."""
+
 ALIVE = timedelta(seconds=50)
 """A daemon whose heartbeat is older than this is reported as gone (heartbeats come every 15 s)."""
 
@@ -33,6 +37,18 @@ class WorkerStatus:
     stopped: bool
     leases: int
     jobs: dict[str, dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class SlotsHeld:
+    """The hosts' slots (`feeds.store.hostslots`): the fetches under way now across every daemon sharing the
+    database, by holder (`host:pid`: a daemon, or a `feeds watch poll` run) and by host; and the rows run out but
+    not yet cleared (`expired`: free to take; their holder stopped mid-fetch, or could not renew them)."""
+
+    held: int = 0
+    by_holder: dict[str, int] = field(default_factory=dict)
+    by_host: dict[str, int] = field(default_factory=dict)
+    expired: int = 0
 
 
 @dataclass
@@ -58,6 +74,7 @@ class StatusReport:
     publish_failure: tuple[str, str] | None = None
     """(when, why) the last publish failed, by whoever ran it, when none has succeeded since."""
     recorded: dict[str, str] = field(default_factory=dict)
+    slots: SlotsHeld = field(default_factory=SlotsHeld)
     """Job → when its work was last seen done by anyone, daemon or command: `ingest` when a release was last
     stored, `publish` when this machine's site last changed."""
 
@@ -100,6 +117,12 @@ class StatusReport:
             },
             "items": self.items,
             "matches_24h": self.matches_24h,
+            "host_slots": {
+                "held": self.slots.held,
+                "by_holder": self.slots.by_holder,
+                "by_host": self.slots.by_host,
+                "expired": self.slots.expired,
+            },
             "workers": [
                 {
                     "worker": w.worker,
@@ -162,6 +185,7 @@ def gather(app: App) -> StatusReport:
         sources=_sources(app),
         recorded=_recorded(app),
         publish_failure=last_failure(app),
+        slots=_slots(app, now),
     )
     if report.publish_failure is None:
         report.publish_failure = _daemon_publish_failure(workers, report.last("publish"))
@@ -259,6 +283,7 @@ def render_text(r: StatusReport) -> str:
         f"matches (24 h)  {sum(m.values())}: {m.get('keyword', 0)} keyword, {m.get('related', 0)} related,"
         f" {m.get('pickup', 0)} pickup"
     )
+    lines.append(f"host slots      {_slots_text(r.slots)}")
     if not r.workers:
         lines.append("daemons         none has run yet (start one with `feeds run`)")
     # Every daemon of the last 7 days is kept (`--json` lists them all), but a stopped one says nothing more once a
@@ -281,3 +306,43 @@ def render_text(r: StatusReport) -> str:
     if len(stopped) > 1:
         lines.append(f"  (and {len(stopped) - 1} more daemon(s) stopped in the last 7 days: `feeds status --json`)")
     return "\n".join(lines)
+
+
+def _slots_text(s: SlotsHeld) -> str:
+    """`6 held by 2 processes (news.example.org 3, a.example.com 1, b.example.com 1, and 1 more host); 1 expired
+    (…)`: the busiest hosts first, then by name."""
+    if not s.held:
+        text = "none held (no fetch under way)"
+    else:
+        busiest = sorted(s.by_host.items(), key=lambda kv: (-kv[1], kv[0]))
+        hosts = [f"{host} {n}" for host, n in busiest[:SLOT_HOSTS_SHOWN]]
+        more = len(busiest) - SLOT_HOSTS_SHOWN
+        if more > 0:
+            hosts.append(f"and {more} more host{'s' if more > 1 else ''}")
+        owners = len(s.by_holder)
+        text = f"{s.held} held by {owners} process{'es' if owners > 1 else ''} ({', '.join(hosts)})"
+    if s.expired:
+        whose, it = ("its holder", "it") if s.expired == 1 else ("their holders", "them")
+        text += f"; {s.expired} expired (free: {whose} stopped mid-fetch or could not renew {it})"
+    return text
+
+
+def _slots(app: App, now: datetime) -> SlotsHeld:
+    """The hosts' slots held now; those past their time (or held until further ahead than any hold: taken while a
+    clock ran ahead) are free to take, but their rows stay until a poll clears them, a hold later."""
+    from feeds.store.tx import LEASE_HORIZON
+
+    horizon = now + max(timedelta(seconds=app.settings.http.longest_fetch), LEASE_HORIZON)
+    held = Counter[tuple[str, str]]()
+    expired = 0
+    for slot in app.store.host_slots():
+        if now <= slot.until <= horizon:
+            held[(slot.owner, slot.host)] += 1
+        else:
+            expired += 1
+    by_holder = Counter[str]()
+    by_host = Counter[str]()
+    for (owner, host), n in held.items():
+        by_holder[owner] += n
+        by_host[host] += n
+    return SlotsHeld(sum(held.values()), dict(sorted(by_holder.items())), dict(sorted(by_host.items())), expired)

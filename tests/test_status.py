@@ -173,6 +173,7 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
         },
         "items": 4,
         "matches_24h": {"keyword": 2, "related": 0, "pickup": 1},
+        "host_slots": {"held": 0, "by_holder": {}, "by_host": {}, "expired": 0},
     }
     assert [(w["worker"], w["alive"], w["stopped"], w["leases"]) for w in workers] == [
         ("host-c:300", False, True, 0),
@@ -384,3 +385,36 @@ def test_a_time_ahead_of_the_clock_is_not_shown_as_negative_minutes_ago(
     jobs = {"ingest": {"runs": 1, "last_finished": when, "last_ok": True, "last_succeeded": when, "next_run": None}}
     app.store.save_worker_status("host-a:100", started=now - timedelta(hours=4), now=now, status={"jobs": jobs})
     assert f"last ingest     {when} {shown}" in render_text(gather(app)).splitlines()
+
+
+def test_the_hosts_slots_say_how_many_fetches_are_under_way_by_whom_and_flag_the_expired(seeded, clock):
+    """The hosts' slots (`watch.per_host` across daemons) held now: how many, by how many processes, the busiest
+    hosts first; a slot past its time (its holder stopped mid-fetch, or could not renew it) is counted apart: free
+    to take, though its row is still there. In one line, and in JSON."""
+    store, now = seeded.store, clock()
+    hold = timedelta(minutes=3)
+
+    def take(owner: str, host: str, n: int, at=now) -> None:
+        got = store.trade_host_slots([], [host] * n, now=at, owner=owner, hold=hold, per_host=4)
+        assert None not in got
+
+    text = render_text(gather(seeded))
+    assert "host slots      none held (no fetch under way)" in text.splitlines()
+    take("host-a:100", "news.example.org", 2)
+    take("host-b:200", "news.example.org", 1)
+    take("host-b:200", "b.example.com", 1)
+    take("host-b:200", "a.example.com", 1)
+    take("host-b:200", "c.example.com", 1)
+    take("killed:9", "gone.example.net", 1, at=now - 2 * hold)  # ran out a hold ago, nobody has cleared it yet
+    report = gather(seeded)
+    (line,) = [x for x in render_text(report).splitlines() if x.startswith("host slots")]
+    assert line == (
+        "host slots      6 held by 2 processes (news.example.org 3, a.example.com 1, b.example.com 1, and 1 more"
+        " host); 1 expired (free: its holder stopped mid-fetch or could not renew it)"
+    ), line
+    assert report.as_json()["host_slots"] == {
+        "held": 6,
+        "by_holder": {"host-a:100": 2, "host-b:200": 4},
+        "by_host": {"a.example.com": 1, "b.example.com": 1, "c.example.com": 1, "news.example.org": 3},
+        "expired": 1,
+    }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -97,6 +98,17 @@ def _writing_slots(engine: sa.Engine) -> Iterator[sa.Connection]:
                 raise
 
 
+@dataclass(frozen=True, slots=True)
+class HostSlot:
+    """One row of `host_slots`: slot `slot` of `host`, taken by `owner` (a `host:pid`) until `until` (free after
+    it, or when further ahead than any hold: see the module docstring)."""
+
+    host: str
+    slot: int
+    owner: str
+    until: datetime
+
+
 class HostSlotStoreMixin:
     engine: sa.Engine
 
@@ -164,3 +176,10 @@ class HostSlotStoreMixin:
         q = sa.select(HS.c.host, sa.func.count()).where(HS.c.lease_until >= now).group_by(HS.c.host)
         with self.engine.connect() as conn:
             return {row[0]: int(row[1]) for row in conn.execute(q)}
+
+    def host_slots(self) -> list[HostSlot]:
+        """Every row of `host_slots`, held or run out (`feeds status` says which), by host and slot: a few per
+        host being fetched from at most."""
+        q = sa.select(HS.c.host, HS.c.slot, HS.c.lease_owner, HS.c.lease_until).order_by(HS.c.host, HS.c.slot)
+        with self.engine.connect() as conn:
+            return [HostSlot(*row) for row in conn.execute(q)]
