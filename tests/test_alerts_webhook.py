@@ -857,3 +857,41 @@ def test_the_deliveries_held_behind_a_refusing_destination_name_its_probe_and_sa
     clock.advance(timedelta(minutes=2))
     later = held[probe.id].says(clock())
     assert later.endswith(f"next probe at {at} (passed: at the next alerts run) (this one first)"), later
+
+
+def test_the_deliveries_held_behind_a_failed_one_name_it_until_its_back_off_ends(setup, clock, httpserver):
+    """`waiting`: after a 500, the destination's other deliveries, due by their own time, wait for the failed one
+    (named, with when it is tried again, first); one due by its own time only after the back-off ends waits for
+    that, not for the failed one; another destination is not held. Once that time has come, nothing is held back:
+    the next run tries the failed one, and the log says nothing."""
+    from feeds.alerts.backoff import BackingOff, waiting
+
+    down, good = Receiver(fail=None), Receiver()
+    httpserver.expect_request("/down", method="POST").respond_with_handler(down)
+    httpserver.expect_request("/good", method="POST").respond_with_handler(good)
+    app = setup(hook("down", httpserver.url_for("/down")) + hook("good", httpserver.url_for("/good")))
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions item {i}" for i in range(3)})
+    run_alerts(app)
+    (failed,) = [d for d in app.store.deliveries(destination="webhook:down") if d.attempts]
+    assert failed.next_attempt is not None and failed.next_attempt > clock()
+    add_keyword_matches(app.store, {"late": "Sanctions, later"})
+    late_match = next(m.id for m in app.store.matches() if m.item.item.key == "late")
+    after = failed.next_attempt + timedelta(hours=1)
+    app.store.enqueue_deliveries("webhook:down", [NewDelivery(late_match, "late-key", after)], clock())
+
+    rows = app.store.deliveries()
+    held = waiting(app.store, rows, clock())
+    down_rows = [d for d in rows if d.destination == "webhook:down"]
+    assert set(held) == {d.id for d in down_rows if d.next_attempt != after}
+    assert all(isinstance(h, BackingOff) and h.failed.id == failed.id for h in held.values())
+    assert [d.id for d in down_rows if held.get(d.id) and held[d.id].probe] == [failed.id]
+    until = failed.next_attempt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    other = next(h for i, h in held.items() if i != failed.id)
+    assert other.says(clock()) == (
+        f"waits for match {failed.match_id} of webhook:down, which failed (answered 500): the destination backs off"
+        f" until {until}, when that one is tried again first"
+    )
+    assert held[failed.id].says(clock()).endswith(f"tried again at {until}, first")
+
+    clock.set(failed.next_attempt)
+    assert waiting(app.store, app.store.deliveries(), clock()) == {}, "due now: the next run tries it, first"

@@ -667,6 +667,7 @@ def test_alerts_log_says_the_deliveries_held_behind_a_webhook_refusing_everythin
             "refusals": 1,
             "next_probe": probe_at,
             "probe": r["attempts"] == 1,
+            "match_id": next(x["match_id"] for x in rows if x["attempts"] == 1),
         }, r
 
     text = run(config, "alerts", "log").output.splitlines()
@@ -682,6 +683,59 @@ def test_alerts_log_says_the_deliveries_held_behind_a_webhook_refusing_everythin
     after = json.loads(run(config, "alerts", "log", "--json").output)
     assert [r["status"] for r in after] == ["sent"] * 3 and all(r["waits_for"] is None for r in after)
     assert "waits for" not in run(config, "alerts", "log").output
+
+
+def test_alerts_log_says_the_deliveries_held_behind_a_failed_one_wait_for_it_and_when_it_is_tried_again(
+    config, httpserver
+):
+    """After a 503 the destination backs off as a whole: the other deliveries, due by their own `next_attempt`
+    (already past), wait for the failed one. The log says so on each, in text and JSON (`waits_for`, the shape of a
+    refusal's, `state` "backing off"): which match failed, its answer, and when it is tried again (first)."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    httpserver.expect_request("/h", method="POST").respond_with_data("busy", status=503)
+    url = httpserver.url_for("/h")
+    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(
+        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
+    )
+    app.close()
+    assert run(config, "alerts", "run").exit_code == 1
+
+    rows = json.loads(run(config, "alerts", "log", "--json").output)
+    assert len(rows) == 3 and all(r["status"] == "pending" for r in rows)
+    (failed,) = [r for r in rows if r["attempts"] == 1]
+    waiting = [r for r in rows if r["attempts"] == 0]
+    assert len(waiting) == 2 and all(r["next_attempt"] <= rfc3339(utc_now()) for r in waiting)  # past, yet waiting
+    assert failed["next_attempt"] > rfc3339(utc_now())
+    for r in rows:
+        assert r["waits_for"] == {
+            "destination": "webhook:desk",
+            "state": "backing off",
+            "answered": "503",
+            "since": None,
+            "refusals": None,
+            "next_probe": failed["next_attempt"],
+            "probe": r is failed,
+            "match_id": failed["match_id"],
+        }, r
+
+    text = run(config, "alerts", "log").output.splitlines()
+    assert len(text) == 3
+    said = (
+        f"waits for match {failed['match_id']} of webhook:desk, which failed (answered 503): the destination backs"
+        f" off until {failed['next_attempt']}, when that one is tried again first"
+    )
+    assert sum(said in line for line in text) == 2, text
+    (own,) = [line for line in text if said not in line]
+    assert own.endswith(
+        f"webhook:desk backs off after this one failed (answered 503): tried again at {failed['next_attempt']},"
+        " first"
+    ), own
 
 
 def test_alerts_retry_tries_a_webhook_refusing_everything_at_the_next_run_not_after_its_back_off(config, httpserver):

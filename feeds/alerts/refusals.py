@@ -121,6 +121,8 @@ class HeldBack:
 
     refusal: Refusal
     probe: bool
+    match_id: int | None = None
+    """The match of the delivery tried first at the next probe (`probe` is true on that one)."""
 
     def says(self, now: datetime) -> str:
         """`waits for webhook:desk, which refuses everything (answered 401 since …): next probe at …`; a probe
@@ -141,7 +143,9 @@ def held_back(store: Store, deliveries: Sequence[Delivery]) -> dict[int, HeldBac
     refusals = {key: r for key in destinations if (r := store.refusal(key)) is not None}
     probes = {key: store.probe_delivery(key) for key in refusals}
     return {
-        d.id: HeldBack(refusals[d.destination], d.id == probes[d.destination])
+        d.id: HeldBack(refusals[d.destination], d.id == p.id, p.match_id)
+        if (p := probes[d.destination])
+        else HeldBack(refusals[d.destination], False)
         for d in deliveries
         if d.status == "pending" and d.destination in refusals
     }

@@ -11,6 +11,7 @@ from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 
 if TYPE_CHECKING:
+    from feeds.alerts.backoff import BackingOff
     from feeds.alerts.refusals import HeldBack
 
 
@@ -63,16 +64,17 @@ def alerts_run(ctx: Context) -> None:
 @handle_errors
 def alerts_log(ctx: Context, destination: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """The delivery log, newest first."""
-    from feeds.alerts.refusals import held_back
+    from feeds.alerts.backoff import waiting
     from feeds.alerts.select import destination_key
 
     with ctx.app() as app:
         if destination is not None:
             destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
         rows = app.store.deliveries(destination=destination, status=status, limit=limit)  # type: ignore[arg-type]
-        # Behind a destination refusing everything, a delivery's next_attempt says nothing: it waits for the probe.
-        held = held_back(app.store, rows)
+        # Behind a destination refusing everything, or backing off after a failure, a delivery's next_attempt says
+        # nothing: it waits for the probe, or for the failed delivery.
         now = app.clock()
+        held = waiting(app.store, rows, now)
 
     def t(v: object) -> str | None:
         return rfc3339(v) if v is not None else None  # type: ignore[arg-type]
@@ -108,19 +110,33 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
         echo(line + (f"  {h.says(now)}" if (h := held.get(d.id)) is not None else ""))
 
 
-def _waits_for(h: HeldBack | None) -> dict[str, object] | None:
+def _waits_for(h: HeldBack | BackingOff | None) -> dict[str, object] | None:
     """`waits_for` in `feeds alerts log --json` (README, "WebSub and alerts"): None for a delivery not held back."""
+    from feeds.alerts.refusals import HeldBack
+
     if h is None:
         return None
-    r = h.refusal
+    if isinstance(h, HeldBack):
+        r = h.refusal
+        return {
+            "destination": r.destination,
+            "state": "refuses everything",
+            "answered": r.status,
+            "since": rfc3339(r.since),
+            "refusals": r.refusals,
+            "next_probe": rfc3339(r.probe_at),
+            "probe": h.probe,
+            "match_id": h.match_id,
+        }
     return {
-        "destination": r.destination,
-        "state": "refuses everything",
-        "answered": r.status,
-        "since": rfc3339(r.since),
-        "refusals": r.refusals,
-        "next_probe": rfc3339(r.probe_at),
+        "destination": h.failed.destination,
+        "state": "backing off",
+        "answered": h.failed.last_status,
+        "since": None,
+        "refusals": None,
+        "next_probe": rfc3339(h.until),
         "probe": h.probe,
+        "match_id": h.failed.match_id,
     }
 
 

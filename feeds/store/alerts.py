@@ -323,6 +323,14 @@ class AlertStoreMixin:
         with self.engine.connect() as conn:
             return [_delivery_from(r) for r in conn.execute(q)]
 
+    def backing_off(self, destination: str, now: datetime) -> list[Delivery]:
+        """The deliveries of `destination` whose failure holds it back at `now` (none: it is not backing off), in
+        the order `claim_deliveries` takes them once due: a digest's are one message, retried together."""
+        q = sa.select(*_DELIVERY_COLUMNS).where(_holding_back(AD, destination, now))
+        with self.engine.connect() as conn:
+            rows = conn.execute(q.order_by(AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id))
+            return [_delivery_from(r) for r in rows]
+
     def count_deliveries(self, *, status: DeliveryStatus | None = None, destination: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(AD)
         if destination is not None:
@@ -370,12 +378,7 @@ def _due(destination: str, now: datetime, lease: timedelta) -> Any:
     belongs to the receiver, not to one message: otherwise each run would try the next message on a receiver that
     asked to be left alone."""
     failed = sa.alias(AD, "failed")
-    backing_off = (
-        sa.select(failed.c.id)
-        .where(failed.c.destination == destination, failed.c.status == "pending", failed.c.attempts > 0)
-        .where(failed.c.next_attempt > now, failed.c.next_attempt <= now + ATTEMPT_HORIZON)
-        .exists()
-    )
+    backing_off = sa.select(failed.c.id).where(_holding_back(failed, destination, now)).exists()
     return sa.and_(
         AD.c.destination == destination,
         AD.c.status == "pending",
@@ -383,6 +386,19 @@ def _due(destination: str, now: datetime, lease: timedelta) -> Any:
         lease_free(AD, now, lease),
         ~backing_off,
         ~_refusing(destination, now),
+    )
+
+
+def _holding_back(table: Any, destination: str, now: datetime) -> Any:
+    """The pending deliveries of `destination` (in `table`, `alert_deliveries` or an alias of it) that failed and are
+    not due again yet: while there is one, the destination backs off and none of its deliveries is due (`_due`).
+    One due further ahead than `ATTEMPT_HORIZON` was set by a clock since stepped back, and holds nothing."""
+    return sa.and_(
+        table.c.destination == destination,
+        table.c.status == "pending",
+        table.c.attempts > 0,
+        table.c.next_attempt > now,
+        table.c.next_attempt <= now + ATTEMPT_HORIZON,
     )
 
 
