@@ -733,8 +733,7 @@ def test_alerts_log_says_the_deliveries_held_behind_a_failed_one_wait_for_it_and
     assert sum(said in line for line in text) == 2, text
     (own,) = [line for line in text if said not in line]
     assert own.endswith(
-        f"webhook:desk backs off after this one failed (answered 503): tried again at {failed['next_attempt']},"
-        " first"
+        f"webhook:desk backs off after this one failed (answered 503): tried again at {failed['next_attempt']}, first"
     ), own
 
 
