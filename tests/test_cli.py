@@ -491,6 +491,23 @@ def test_alert_commands_take_a_destination_by_the_name_the_config_gives_it(confi
     )
 
 
+THREE_SANCTIONS = {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}
+
+
+def _webhook_desk_with_matches(config: Path, url: str, titles: dict[str, str]) -> None:
+    """Webhook `desk` at `url` added to the config and registered (one `alerts run` with nothing to send), then a
+    keyword match queued for it per title (`add_keyword_matches`), found now."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(app.store, titles, found_at=app.clock())
+    app.close()
+
+
 _OLD_HOOK = '\n[[alerts.webhooks]]\nname = "old"\nurl = "https://hooks.example.org/x"\n'
 _NEW_HOOK = '\n[[alerts.webhooks]]\nname = "new"\nurl = "https://hooks.example.org/y"\n'
 
@@ -583,20 +600,11 @@ def test_alerts_run_counts_the_deliveries_left_waiting_so_its_numbers_add_up(con
     """Three matches for a dead webhook printed "3 queued, 0 sent in 0 message(s), 1 retrying, 0 failed": the two
     held back behind the failed one were nowhere; and the next run, within the receiver's back-off (or after
     `alerts retry`), printed all zeros while three deliveries waited."""
-    from feeds.app import make_app
-    from feeds.config import load_settings
-    from tests.alerts_helpers import add_keyword_matches
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # closed again below: nobody listens there
-    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "http://127.0.0.1:{port}/h"\n')
-    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
-    app = make_app(load_settings(config, environ={}))
-    add_keyword_matches(
-        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
-    )
-    app.close()
+    _webhook_desk_with_matches(config, f"http://127.0.0.1:{port}/h", THREE_SANCTIONS)
     first = CliRunner().invoke(cli, ["--config", str(config), "alerts", "run"])
     assert first.exit_code == 1
     assert "3 queued, 0 sent in 0 message(s), 1 retrying, 0 failed, 2 waiting" in first.stderr, first.stderr
@@ -608,19 +616,10 @@ def test_alerts_run_counts_the_deliveries_left_waiting_so_its_numbers_add_up(con
 def test_alerts_run_counts_what_a_webhook_refusing_everything_left_waiting(config, httpserver):
     """A webhook answering 401 (a revoked token) is sent one message: the run says it is retrying that one (nothing
     failed), and counts the others as waiting."""
-    from feeds.app import make_app
-    from feeds.config import load_settings
-    from tests.alerts_helpers import add_keyword_matches
 
     httpserver.expect_request("/h", method="POST").respond_with_data("no", status=401)
     url = httpserver.url_for("/h")
-    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
-    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
-    app = make_app(load_settings(config, environ={}))
-    add_keyword_matches(
-        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
-    )
-    app.close()
+    _webhook_desk_with_matches(config, url, THREE_SANCTIONS)
     first = CliRunner().invoke(cli, ["--config", str(config), "alerts", "run"])
     assert first.exit_code == 1
     assert "3 queued, 0 sent in 0 message(s), 1 retrying, 0 failed, 2 waiting" in first.stderr, first.stderr
@@ -636,17 +635,10 @@ def test_alerts_log_says_the_deliveries_held_behind_a_webhook_refusing_everythin
     with the destination's refusal and the time of its next probe; `next_attempt` keeps its meaning."""
     from feeds.app import make_app
     from feeds.config import load_settings
-    from tests.alerts_helpers import add_keyword_matches
 
     httpserver.expect_request("/h", method="POST").respond_with_data("no", status=401)
     url = httpserver.url_for("/h")
-    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
-    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
-    app = make_app(load_settings(config, environ={}))
-    add_keyword_matches(
-        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
-    )
-    app.close()
+    _webhook_desk_with_matches(config, url, THREE_SANCTIONS)
     assert run(config, "alerts", "run").exit_code == 1
     app = make_app(load_settings(config, environ={}))
     refusal = app.store.refusal("webhook:desk")
@@ -691,19 +683,10 @@ def test_alerts_log_says_the_deliveries_held_behind_a_failed_one_wait_for_it_and
     """After a 503 the destination backs off as a whole: the other deliveries, due by their own `next_attempt`
     (already past), wait for the failed one. The log says so on each, in text and JSON (`waits_for`, the shape of a
     refusal's, `state` "backing off"): which match failed, its answer, and when it is tried again (first)."""
-    from feeds.app import make_app
-    from feeds.config import load_settings
-    from tests.alerts_helpers import add_keyword_matches
 
     httpserver.expect_request("/h", method="POST").respond_with_data("busy", status=503)
     url = httpserver.url_for("/h")
-    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
-    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
-    app = make_app(load_settings(config, environ={}))
-    add_keyword_matches(
-        app.store, {"a": "EU widens sanctions", "b": "UK sanctions", "c": "More sanctions"}, found_at=app.clock()
-    )
-    app.close()
+    _webhook_desk_with_matches(config, url, THREE_SANCTIONS)
     assert run(config, "alerts", "run").exit_code == 1
 
     rows = json.loads(run(config, "alerts", "log", "--json").output)
@@ -740,9 +723,6 @@ def test_alerts_log_says_the_deliveries_held_behind_a_failed_one_wait_for_it_and
 def test_alerts_retry_tries_a_webhook_refusing_everything_at_the_next_run_not_after_its_back_off(config, httpserver):
     """A destination refusing everything is held off for up to two hours; the operator who has put its token right
     says `feeds alerts retry desk`, and the next run tries it at once (and sends what waited)."""
-    from feeds.app import make_app
-    from feeds.config import load_settings
-    from tests.alerts_helpers import add_keyword_matches
 
     answers = {"status": 401}
 
@@ -753,11 +733,7 @@ def test_alerts_retry_tries_a_webhook_refusing_everything_at_the_next_run_not_af
 
     httpserver.expect_request("/h", method="POST").respond_with_handler(receiver)
     url = httpserver.url_for("/h")
-    config.write_text(config.read_text() + f'\n[[alerts.webhooks]]\nname = "desk"\nurl = "{url}"\n')
-    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
-    app = make_app(load_settings(config, environ={}))
-    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "UK sanctions"}, found_at=app.clock())
-    app.close()
+    _webhook_desk_with_matches(config, url, {"a": "EU widens sanctions", "b": "UK sanctions"})
     assert run(config, "alerts", "run").exit_code == 1
     assert len(httpserver.log) == 1
     answers["status"] = 200
