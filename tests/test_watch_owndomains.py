@@ -106,7 +106,7 @@ def test_adding_our_domain_removes_exactly_the_keyword_matches_of_items_on_it(wa
     assert stored(app) == kept, "the others keep their ids"
     assert sorted(d.match_id for d in app.store.deliveries()) == sorted(kept.values()), "no alert of what went"
     assert logged(caplog) == [
-        "own domains changed (+ourdept.example): removed 3 keyword match(es) of stored items now on our own "
+        "own domains changed (+ourdept.example): removed 3 match(es) of stored items now on our own "
         "site, found 0 on domains no longer ours"
     ]
     run_publish(app)
@@ -119,6 +119,30 @@ def test_adding_our_domain_removes_exactly_the_keyword_matches_of_items_on_it(wa
     assert stored(again) == kept
     assert len(logged(caplog)) == 1
     assert app.store.settings_fingerprint(SETTINGS).endswith(",ourdept.example")
+
+
+def test_adding_our_domain_removes_the_coverage_of_a_release_long_out_of_the_related_window_too(watched, deploy, clock):
+    """The re-application of the related settings reaches the window's releases only: an item now ours that was
+    coverage of a release published months ago loses that match too (items from our own site never match)."""
+    from feeds.model import Match
+
+    first = watched()
+    (ours,) = [s for s in first.store.stored_items() if s.item.key == "ours"]
+    (other,) = [s for s in first.store.stored_items() if s.item.key == "iran-food"]
+    old = "tag:press.example.org,2026-05-04:an-old-statement"
+    coverage = [
+        (
+            s.id,
+            Match("related", old, s.item.key, s.feed_id, (), 0.5, f"related to 'An old statement': {s.item.key}"),
+            None,
+        )
+        for s in (ours, other)
+    ]
+    assert first.store.add_matches(coverage, clock()) == 2
+    report = run_watch(deploy("ourdept.example"))
+    assert report.retro_removed == 4  # the 3 keyword matches of items now ours, and this coverage
+    left = {(m.kind, m.item.item.key) for m in first.store.matches(kind="related")}
+    assert left == {("related", "iran-food")}
 
 
 def test_the_daemon_holding_the_lock_does_the_work_the_others_skip_it(watched, deploy):

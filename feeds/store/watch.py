@@ -638,15 +638,10 @@ class WatchStoreMixin:
             for chunk in chunks(list(ids), 500):
                 conn.execute(M.delete().where(M.c.id.in_(chunk)))
 
-    def keyword_match_links(self) -> list[tuple[int, str]]:
-        """(match id, item link) of every keyword match whose item has a link: what is looked through when our
-        own domains change (`feeds.watch.retro`), without reading the items' text."""
-        q = (
-            sa.select(M.c.id, I.c.link)
-            .join(I, I.c.id == M.c.item_id)
-            .where(M.c.kind == "keyword", I.c.link.is_not(None))
-            .order_by(M.c.id)
-        )
+    def match_links(self) -> list[tuple[int, str]]:
+        """(match id, item link) of every match whose item has a link, of every kind: what is looked through when
+        our own domains change (`feeds.watch.retro`), without reading the items' text."""
+        q = sa.select(M.c.id, I.c.link).join(I, I.c.id == M.c.item_id).where(I.c.link.is_not(None)).order_by(M.c.id)
         with self.engine.connect() as conn:
             return [(int(i), str(link)) for i, link in conn.execute(q)]
 

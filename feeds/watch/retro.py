@@ -161,19 +161,21 @@ def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple
 
 
 def _apply_changed_own_domains(app: App, matchers: Matchers, before: frozenset[str], now: datetime) -> tuple[int, int]:
-    """Apply a change of our own domains (from `before`) to the stored keyword matches: (matches removed, matches
-    added). Called under `apply_changed_settings`' lock, so once, by one daemon.
+    """Apply a change of our own domains (from `before`) to the stored matches: (matches removed, matches added).
+    Called under `apply_changed_settings`' lock, so once, by one daemon.
 
-    Items from our own site never match, but those stored before their domain became ours keep the keyword
-    matches they were found with, listed in the matches and rule feeds and perhaps still waiting to be alerted:
-    they are removed, whatever their age, as those of a changed rule are (with their alerts still waiting; one
-    sent stays sent). A domain no longer ours adds back what a new rule would find there: the matches the rules
-    make among its items of the last `retro_days` (older ones were never kept as candidates of anything), found
-    now and never alerted (`quiet`: they are not news, and some were alerted before the domain was ours)."""
+    Items from our own site never match, but those stored before their domain became ours keep the matches they
+    were found with, listed in the match and coverage feeds and perhaps still waiting to be alerted: they are
+    removed, of every kind and whatever their age (the coverage of a release that has left the related window
+    too, which no re-application of the related settings reaches), as those of a changed rule are (with their
+    alerts still waiting; one sent stays sent). A domain no longer ours adds back what a new rule would find
+    there: the matches the rules make among its items of the last `retro_days` (older ones were never kept as
+    candidates of anything), found now and never alerted (`quiet`: they are not news, and some were alerted
+    before the domain was ours)."""
     after = matchers.own_domains
     if before == after:
         return 0, 0
-    ours = [match_id for match_id, link in app.store.keyword_match_links() if is_own_url(link, after)]
+    ours = [match_id for match_id, link in app.store.match_links() if is_own_url(link, after)]
     app.store.drop_matches(ours)
     back = 0
     if matchers.keywords is not None and before - after:
@@ -186,7 +188,7 @@ def _apply_changed_own_domains(app: App, matchers: Matchers, before: frozenset[s
         ]
         back = app.store.add_matches(found, now, quiet=True)
     log.info(
-        "own domains changed (%s): removed %d keyword match(es) of stored items now on our own site, "
+        "own domains changed (%s): removed %d match(es) of stored items now on our own site, "
         "found %d on domains no longer ours",
         ", ".join([*(f"+{d}" for d in sorted(after - before)), *(f"-{d}" for d in sorted(before - after))]),
         len(ours),
