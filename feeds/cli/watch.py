@@ -10,7 +10,7 @@ import threading
 from collections import Counter
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -30,6 +30,9 @@ from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError, NotFoundError
 from feeds.model import StoredMatch, WatchedFeed
 from feeds.normalise.ids import readable_url
+
+if TYPE_CHECKING:
+    from feeds.watch.manage import OpmlImport, OpmlRefusal
 
 
 def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
@@ -247,31 +250,100 @@ def _count(n: int, one: str, many: str | None = None) -> str:
 @watch.command("import")
 @click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--poll/--no-poll", default=False, help="Poll the newly added feeds right away.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Fetch each feed not watched yet once first, as `watch add` does, and refuse it unless it is a feed "
+    "(a web page is listed with the feeds it names; one that cannot be fetched, with why).",
+)
+@click.option("--json", "as_json", is_flag=True)
 @pass_ctx
 @handle_errors
-def watch_import(ctx: Context, opml: Path, poll: bool) -> None:
+def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: bool) -> None:
     """Watch every feed of an OPML file (folders become tags)."""
     from feeds.watch.manage import import_configured, import_opml
     from feeds.watch.poll import run_watch
 
     with ctx.app() as app:
         import_configured(app)  # a feed the config lists is the config's, never "added" from the file
-        done = import_opml(app, opml)
+        if check and not as_json:
+            ctx.say(f"checking the new feeds of {opml.name} (each fetched once)...")
+        done = import_opml(app, opml, check=check)
         added = done.added
-        for f in added:
-            ctx.say(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
-        for f in done.known:
-            ctx.say(f"already  #{f.id} {f.url}")
-        for url, note in done.notes:
-            ctx.say(f"note     {url}: {note}")
-        for url, why in done.skipped:
-            echo(f"skipped  {url}: {why}", err=True)
-        skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
-        ctx.say(f"{len(added)} added, {len(done.known)} already watched{skipped}")
+        if not as_json:
+            _say_imported(ctx, done)
+        report = None
         if poll and added:
             with ProgressBar("first poll") as bar:
                 report = run_watch(app, feed_ids=[f.id for f in added], progress=bar)
-            ctx.say(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
+    if as_json:
+        echo_json(
+            {
+                "added": [feed_json(f) for f in added],
+                "already": [feed_json(f) for f in done.known],
+                "refused": [_refusal_json(r) for r in done.refused],
+                "skipped": [{"url": url, "why": why} for url, why in done.skipped],
+                "notes": [{"url": url, "note": note} for url, note in done.notes],
+                **(
+                    {"polled": {"feeds": len(report.outcomes), "failed": report.failed, "items": report.new_items}}
+                    if report is not None
+                    else {}
+                ),
+            }
+        )
+    elif report is not None:
+        ctx.say(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
+
+
+def _say_imported(ctx: Context, done: OpmlImport) -> None:
+    """What `watch import` did with each outline: added, watched already, changed, skipped, refused (`--check`)."""
+    for f in done.added:
+        ctx.say(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
+    for f in done.known:
+        ctx.say(f"already  #{f.id} {f.url}")
+    for url, note in done.notes:
+        ctx.say(f"note     {url}: {note}")
+    for url, why in done.skipped:
+        echo(f"skipped  {url}: {why}", err=True)
+    for r in done.refused:
+        for line in _refusal_lines(r):
+            echo(line, err=True)
+    skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
+    refused = f", {len(done.refused)} refused" if done.refused else ""
+    ctx.say(f"{len(done.added)} added, {len(done.known)} already watched{refused}{skipped}")
+
+
+def _refusal_lines(r: OpmlRefusal) -> list[str]:
+    """What `watch import --check` says of an outline it refused: a web page with the feeds it names (and how to
+    watch one), else why it is no feed or could not be fetched."""
+    from feeds.watch.manage import UNREACHABLE, WEB_PAGE, named_feed_lines
+
+    head = f"refused  {r.url}" + (f"  ({r.title})" if r.title else "")
+    if r.check.verdict == WEB_PAGE:
+        lines = [f"{head}: a web page, not a feed. The feeds it names:", *named_feed_lines(r.check.named, " " * 11)]
+        usable = [d for d in r.check.named if d.usable]
+        if usable:
+            lines.append(
+                f"{' ' * 9}re-import with the right xmlUrl, or watch one with: "
+                f"feeds watch add {shlex.quote(usable[0].url)}"
+            )
+        return lines
+    if r.check.verdict == UNREACHABLE:
+        return [f"{head}: could not fetch it to see that it is a feed ({r.check.why})"]
+    return [f"{head}: {r.check.why}"]
+
+
+def _refusal_json(r: OpmlRefusal) -> dict[str, Any]:
+    return {
+        "url": r.url,
+        "title": r.title,
+        "reason": r.check.verdict,
+        "why": r.check.why,
+        "feeds": [
+            {"url": d.url, "title": d.title, "kind": d.kind, "watched": d.watched, "problem": d.refused or d.problem}
+            for d in r.check.named
+        ],
+    }
 
 
 @watch.command("export")

@@ -12,9 +12,10 @@ import logging
 import math
 import re
 import shlex
+import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -280,13 +281,49 @@ def _is_watched(app: App, url: str) -> bool:
 
 
 def check_is_feed(app: App, url: str) -> None:
+    """Fetch `url` once, as a poll would (`fetch_check`), and raise unless it is a feed that can be read:
+    FetchError when it cannot be fetched now, FeedParseError when it is not a feed, naming the feeds of the page
+    it is (found as `watch discover` finds them) and the command that watches one. A page is refused even when it
+    names a single feed: that feed is often another one than meant (the site's comments, or all of it for a
+    section), and a script that asked for one URL must not find another watched. `--no-check` adds it as it is."""
+    checked = fetch_check(app, url)
+    if checked.verdict == UNREACHABLE:
+        raise FetchError(
+            f"could not fetch it to see that it is a feed ({checked.why}): not added (`--no-check` adds it unchecked)",
+            url=url,
+        )
+    if checked.verdict == NOT_A_FEED:
+        raise FeedParseError(f"{checked.why}: not added (`--no-check` adds it unchecked)", url=url)
+    if checked.verdict == WEB_PAGE:
+        found = marked_watched(app, checked.named)
+        lines = ["a web page, not a feed: not added. The feeds it names:", *named_feed_lines(found, "  ")]
+        usable = [d for d in found if d.usable]
+        if usable:
+            lines.append(f"watch one with: feeds watch add {shlex.quote(usable[0].url)}")
+        raise FeedParseError("\n".join(lines), url=url)
+
+
+FEED, WEB_PAGE, NOT_A_FEED, UNREACHABLE = "feed", "web page", "not a feed", "unreachable"
+"""`FeedCheck.verdict`s."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedCheck:
+    """What fetching a URL once to see that it is a feed found (`fetch_check`)."""
+
+    url: str
+    verdict: str
+    """FEED; WEB_PAGE (`named` holds the feeds it names); NOT_A_FEED (and no feed found from it); UNREACHABLE."""
+    why: str = ""
+    """Why it could not be fetched (UNREACHABLE), or why it is no feed (NOT_A_FEED, WEB_PAGE)."""
+    named: tuple[Discovered, ...] = ()
+
+
+def fetch_check(app: App, url: str) -> FeedCheck:
     """Fetch `url` once, as a poll would (the shared client: its refusal of private addresses, its size cap and
-    timeouts, the Accept header of a poll, no redirect to our own site followed), and raise unless it is a feed
-    that can be read: FetchError when it cannot be fetched now, FeedParseError when it is not a feed, naming the
-    feeds of the page it is (found as `watch discover` finds them) and the command that watches one. A page is
-    refused even when it names a single feed: that feed is often another one than meant (the site's comments,
-    or all of it for a section), and a script that asked for one URL must not find another watched.
-    `--no-check` adds it as it is."""
+    timeouts, the Accept header of a poll, no redirect to our own site followed), and say what it is; a web page's
+    feeds are fetched too, as `watch discover` finds them. Touches no store (their `watched` is unset), so that
+    several may run at once on threads (`watch import --check`)."""
     mine = own_domains(app.settings)
 
     def ours(target: str) -> str | None:  # (as a poll refuses it: our own feed is never watched)
@@ -295,34 +332,33 @@ def check_is_feed(app: App, url: str) -> None:
     result = app.http.get(url, refuse_redirect=ours)
     if not isinstance(result, Fetched):
         reason = getattr(result, "error", result)
-        reason = reason.message if isinstance(reason, FetchError) else reason
-        raise FetchError(
-            f"could not fetch it to see that it is a feed ({reason}): not added (`--no-check` adds it unchecked)",
-            url=url,
-        )
+        return FeedCheck(url, UNREACHABLE, str(reason.message if isinstance(reason, FetchError) else reason))
     try:
         parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
-        return
+        return FeedCheck(url, FEED)
     except FeedParseError as e:
         why = e.message
     found = _feeds_named_by(app, result)
     if not found:
-        raise FeedParseError(
-            f"not a feed ({why}), and no feed found from it (no <link rel=alternate>, none at the common paths): "
-            "not added (`--no-check` adds it unchecked)",
-            url=url,
-        )
+        why = f"not a feed ({why}), and no feed found from it (no <link rel=alternate>, none at the common paths)"
+        return FeedCheck(url, NOT_A_FEED, why)
+    return FeedCheck(url, WEB_PAGE, why, tuple(found))
+
+
+def marked_watched(app: App, found: Sequence[Discovered]) -> list[Discovered]:
+    """`found` with the id each is watched under already, if it is."""
     watched = {f.url: f.id for f in app.store.feeds()}
-    lines = ["a web page, not a feed: not added. The feeds it names:"]
+    return [replace(d, watched=watched.get(canonical_feed_url(d.url))) for d in found]
+
+
+def named_feed_lines(found: Sequence[Discovered], indent: str) -> list[str]:
+    """A line for each feed a web page names: its URL and title, and why it is not one to watch, if it is not."""
+    lines = []
     for d in found:
         mark = d.refused or d.problem
-        known = watched.get(canonical_feed_url(d.url))
-        note = f"  ({mark})" if mark else f"  (watched already, #{known})" if known is not None else ""
-        lines.append(f"  {d.url}  {d.title}{note}".rstrip())
-    usable = [d for d in found if d.usable and canonical_feed_url(d.url) not in watched]
-    if usable:
-        lines.append(f"watch one with: feeds watch add {shlex.quote(usable[0].url)}")
-    raise FeedParseError("\n".join(lines), url=url)
+        note = f"  ({mark})" if mark else f"  (watched already, #{d.watched})" if d.watched is not None else ""
+        lines.append(f"{indent}{d.url}  {d.title}{note}".rstrip())
+    return lines
 
 
 def refuse_unpollable(app: App, url: str) -> None:
@@ -594,6 +630,18 @@ class OpmlImport:
     """(URL, why): outlines not watched."""
     notes: list[tuple[str, str]]
     """(URL, what was changed): watched, but not quite as the file said (an interval out of bounds)."""
+    refused: list[OpmlRefusal] = field(default_factory=list)
+    """Outlines that `--check` found were no feed, or could not fetch: not watched."""
+
+
+@dataclass(frozen=True, slots=True)
+class OpmlRefusal:
+    """An outline of an OPML file not watched because fetching it (`watch import --check`) found no feed there:
+    `check.verdict` says what it found, with the feeds a web page names (each marked when watched already)."""
+
+    url: str
+    title: str
+    check: FeedCheck
 
 
 _BARE_AMPERSAND = re.compile(rb"&(?!(?:[A-Za-z][A-Za-z0-9]*|#[0-9]+|#[xX][0-9A-Fa-f]+);)")
@@ -728,9 +776,18 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
 _LOOKUPS = 16
 """DNS lookups an OPML import makes at once."""
 
+_CHECKS = 4
+"""Feeds `watch import --check` fetches at once (never more than `watch.per_host` of them from one host): a few
+at a time, as a person importing a file waits for them, without sending a site a burst of requests."""
 
-def import_opml(app: App, path: Path) -> OpmlImport:
-    """Watch every feed of an OPML file that can be watched; say why each other one is not."""
+
+def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
+    """Watch every feed of an OPML file that can be watched; say why each other one is not.
+
+    With `check` (`watch import --check`), each feed not watched yet is first fetched once, as `watch add` checks
+    it (`fetch_check`), a few at a time, and refused unless it is a feed: a web page (exported from a reader
+    that gave its site's address as the feed's) is refused with the feeds it names. Without it (the default)
+    nothing is fetched: a file of hundreds of feeds is imported at once, and the first poll says how each is."""
     if path.exists() and not path.is_file():  # a folder, or a pipe that would block for ever
         raise IngestError("not a regular file", origin=str(path))
     try:
@@ -753,6 +810,7 @@ def import_opml(app: App, path: Path) -> OpmlImport:
     # Each check looks the host up in the DNS: side by side, or a file of hundreds of feeds takes minutes.
     with ThreadPoolExecutor(max_workers=_LOOKUPS, thread_name_prefix="opml-dns") as pool:
         checked = list(pool.map(vetted, [f for f in outlines if f.url and not f.page]))
+    checks = _checked_feeds(app, [u for u in checked if isinstance(u, str)]) if check else {}
     vetted_urls = iter(checked)
     watched: dict[str, WatchedFeed] = {}  # (by `_loose_url`: a feed added twice under near spellings is said)
     for known in app.store.feeds():
@@ -769,6 +827,11 @@ def import_opml(app: App, path: Path) -> OpmlImport:
             done.skipped.append((_without_userinfo(f.url) if "@" in f.url else f.url, url_or_error.message))
             continue
         url = url_or_error
+        fetched = checks.get(url)
+        if fetched is not None and fetched.verdict != FEED:
+            fetched = replace(fetched, named=tuple(marked_watched(app, fetched.named)))
+            done.refused.append(OpmlRefusal(f.url, one_line_text(f.title), fetched))
+            continue
         interval = f.interval or app.settings.watch.interval
         note = None
         if f.problem:
@@ -789,6 +852,21 @@ def import_opml(app: App, path: Path) -> OpmlImport:
         if note and (created or feed.origin == origin):  # a feed watched another way keeps its own interval
             done.notes.append((url, note))
     return done
+
+
+def _checked_feeds(app: App, urls: Sequence[str]) -> dict[str, FeedCheck]:
+    """`fetch_check` of each of `urls` not watched already (each fetched once, however often the file lists it),
+    `_CHECKS` at a time and at most `watch.per_host` at a time from one host, by URL."""
+    watched = {f.url for f in app.store.feeds()}
+    wanted = list(dict.fromkeys(u for u in urls if u not in watched))
+    hosts = {urlsplit(u).netloc: threading.BoundedSemaphore(app.settings.watch.per_host) for u in wanted}
+
+    def politely(url: str) -> FeedCheck:
+        with hosts[urlsplit(url).netloc]:
+            return fetch_check(app, url)
+
+    with ThreadPoolExecutor(max_workers=_CHECKS, thread_name_prefix="opml-check") as pool:
+        return dict(zip(wanted, pool.map(politely, wanted), strict=True))
 
 
 def export_opml(app: App) -> bytes:

@@ -1,0 +1,125 @@
+"""`feeds watch import FILE.opml --check`: each new feed fetched once, as `watch add` checks it, against a local
+server serving a feed, a web page naming a feed, and a 404; a real OPML file."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import BASE_CONFIG
+from tests.test_cli_watch import RSS, run
+
+PAGE = """<!doctype html><html><head><title>Harbour News</title>
+<link rel="alternate" type="application/rss+xml" title="Harbour desk" href="/desk.xml">
+</head><body><p>Latest news.</p></body></html>"""
+
+
+@pytest.fixture
+def config(tmp_path) -> Path:
+    (tmp_path / "inbox").mkdir()
+    path = tmp_path / "feeds.toml"
+    path.write_text(BASE_CONFIG + '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def served(httpserver):
+    """A feed at /feed.xml, a web page at /news/ naming the feed /desk.xml, and a 404 at /gone.xml."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/news/").respond_with_data(PAGE, content_type="text/html")
+    httpserver.expect_request("/desk.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/gone.xml").respond_with_data("no such page", status=404)
+    return httpserver
+
+
+@pytest.fixture
+def opml(tmp_path, served) -> Path:
+    """An export whose outlines point at a feed, a web page (as some readers export them), a 404 and a feed
+    watched already (/known.xml: never served, so never to be fetched)."""
+    url = served.url_for
+    path = tmp_path / "subs.opml"
+    path.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<opml version="2.0"><head><title>Subs</title></head><body>\n'
+        '<outline text="World">\n'
+        f'  <outline type="rss" text="Desk" xmlUrl="{url("/feed.xml")}"/>\n'
+        f'  <outline type="rss" text="Harbour News" xmlUrl="{url("/news/")}" htmlUrl="{url("/news/")}"/>\n'
+        "</outline>\n"
+        f'<outline type="rss" text="Gone" xmlUrl="{url("/gone.xml")}"/>\n'
+        f'<outline type="rss" text="Known" xmlUrl="{url("/known.xml")}"/>\n'
+        "</body></opml>\n",
+        encoding="utf-8",
+    )
+    return path
+
+
+def _watched(config: Path) -> list[str]:
+    return [f["url"] for f in json.loads(run(config, "watch", "list", "--json").stdout)]
+
+
+def test_a_checked_import_watches_the_feeds_and_refuses_a_page_with_its_feeds_and_a_404_with_why(config, served, opml):
+    known = served.url_for("/known.xml")
+    assert run(config, "watch", "add", "--no-check", known).exit_code == 0
+    r = run(config, "watch", "import", "--check", str(opml))
+    assert r.exit_code == 0, r.output
+    feed, page, gone = served.url_for("/feed.xml"), served.url_for("/news/"), served.url_for("/gone.xml")
+    assert f"added    #2 {feed}  [World]" in r.stdout
+    assert f"already  #1 {known}" in r.stdout
+    lines = r.stderr.splitlines()
+    at = lines.index(f"refused  {page}  (Harbour News): a web page, not a feed. The feeds it names:")
+    assert lines[at + 1] == f"           {served.url_for('/desk.xml')}  Harbour desk"
+    assert f"re-import with the right xmlUrl, or watch one with: feeds watch add {served.url_for('/desk.xml')}" in (
+        r.stderr
+    )
+    refused_gone = next(line for line in lines if line.startswith(f"refused  {gone}  (Gone): "))
+    assert "could not fetch it" in refused_gone and "404" in refused_gone
+    assert "1 added, 1 already watched, 2 refused" in r.stdout
+    assert _watched(config) == [known, feed]
+
+
+def test_a_checked_import_fetches_each_new_feed_once_and_nothing_watched_already(config, served, opml):
+    known = served.url_for("/known.xml")
+    assert run(config, "watch", "add", "--no-check", known).exit_code == 0
+    assert run(config, "watch", "import", "--check", str(opml)).exit_code == 0
+    paths = sorted(r.path for r, _ in served.log)
+    assert paths == ["/desk.xml", "/feed.xml", "/gone.xml", "/news/"], "each once; /known.xml never"
+    # imported again: the feed is watched now, and only what was refused is fetched again
+    served.clear_log()
+    again = run(config, "watch", "import", "--check", str(opml))
+    assert "0 added, 2 already watched, 2 refused" in again.stdout
+    assert sorted(r.path for r, _ in served.log) == ["/desk.xml", "/gone.xml", "/news/"]
+
+
+def test_a_checked_import_says_the_same_in_json(config, served, opml):
+    known = served.url_for("/known.xml")
+    assert run(config, "watch", "add", "--no-check", known).exit_code == 0
+    r = run(config, "watch", "import", "--check", "--json", str(opml))
+    assert r.exit_code == 0, r.output
+    report = json.loads(r.stdout)
+    assert [(f["id"], f["url"], f["title"], f["tags"]) for f in report["added"]] == [
+        (2, served.url_for("/feed.xml"), "Desk", ["World"])
+    ]
+    assert [(f["id"], f["url"]) for f in report["already"]] == [(1, known)]
+    refused = {f["url"]: f for f in report["refused"]}
+    page = refused[served.url_for("/news/")]
+    assert page["title"] == "Harbour News" and page["reason"] == "web page"
+    assert page["feeds"] == [
+        {
+            "url": served.url_for("/desk.xml"),
+            "title": "Harbour desk",
+            "kind": "rss",
+            "watched": None,
+            "problem": None,
+        }
+    ]
+    gone = refused[served.url_for("/gone.xml")]
+    assert gone["reason"] == "unreachable" and "404" in gone["why"] and gone["feeds"] == []
+    assert report["skipped"] == [] and report["notes"] == []
+
+
+def test_an_import_without_check_fetches_nothing_and_watches_every_outline(config, served, opml):
+    r = run(config, "watch", "import", str(opml))
+    assert r.exit_code == 0 and "4 added, 0 already watched" in r.stdout, r.output
+    assert not served.log
+    assert len(_watched(config)) == 4
