@@ -4,11 +4,14 @@ server serving a feed, a web page naming a feed, and a 404; a real OPML file."""
 from __future__ import annotations
 
 import json
+import threading
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import BASE_CONFIG
+from tests.localhttp import send, threaded_server
 from tests.test_cli_watch import RSS, run
 
 PAGE = """<!doctype html><html><head><title>Harbour News</title>
@@ -123,3 +126,32 @@ def test_an_import_without_check_fetches_nothing_and_watches_every_outline(confi
     assert r.exit_code == 0 and "4 added, 0 already watched" in r.stdout, r.output
     assert not served.log
     assert len(_watched(config)) == 4
+
+
+def test_a_checked_import_fetches_a_few_at_once_and_never_more_than_per_host_from_one_site(config, tmp_path):
+    """Six feeds of one site: fetched side by side (each request waits for a second to be under way), and no more
+    than `watch.per_host` (2) at a time were seen (without sleeping, a missing cap is likely, not certain, to
+    show)."""
+    gate = threading.Condition()
+    in_flight = [0]
+    most = [0]
+
+    def on_get(handler: BaseHTTPRequestHandler) -> None:
+        with gate:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            gate.notify_all()
+            gate.wait_for(lambda: most[0] >= 2, timeout=10)  # (each waits for a second one to be under way)
+        try:
+            send(handler, RSS.encode())
+        finally:
+            with gate:
+                in_flight[0] -= 1
+
+    with threaded_server(on_get) as base:
+        outlines = "".join(f'<outline text="F{n}" xmlUrl="{base}/f{n}.xml"/>' for n in range(6))
+        opml = tmp_path / "six.opml"
+        opml.write_text(f'<opml version="2.0"><body>{outlines}</body></opml>', encoding="utf-8")
+        r = run(config, "watch", "import", "--check", str(opml))
+    assert r.exit_code == 0 and "6 added, 0 already watched" in r.stdout, r.output
+    assert most[0] == 2
