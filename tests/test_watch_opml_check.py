@@ -155,3 +155,18 @@ def test_a_checked_import_fetches_a_few_at_once_and_never_more_than_per_host_fro
         r = run(config, "watch", "import", "--check", str(opml))
     assert r.exit_code == 0 and "6 added, 0 already watched" in r.stdout, r.output
     assert most[0] == 2
+
+
+def test_a_refused_page_marks_the_feed_it_names_when_the_same_file_watched_it(config, served, tmp_path):
+    """The page's outline first, its feed's after: the report says that feed is watched now, not to add it."""
+    page, desk = served.url_for("/news/"), served.url_for("/desk.xml")
+    opml = tmp_path / "pair.opml"
+    opml.write_text(
+        f'<opml version="2.0"><body><outline text="Harbour News" xmlUrl="{page}"/>'
+        f'<outline text="Desk" xmlUrl="{desk}"/></body></opml>',
+        encoding="utf-8",
+    )
+    r = run(config, "watch", "import", "--check", str(opml))
+    assert r.exit_code == 0 and "1 added, 0 already watched, 1 refused" in r.stdout, r.output
+    assert f"           {desk}  Harbour desk  (watched already, #1)" in r.stderr
+    assert "feeds watch add" not in r.stderr

@@ -829,7 +829,6 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
         url = url_or_error
         fetched = checks.get(url)
         if fetched is not None and fetched.verdict != FEED:
-            fetched = replace(fetched, named=tuple(marked_watched(app, fetched.named)))
             done.refused.append(OpmlRefusal(f.url, one_line_text(f.title), fetched))
             continue
         interval = f.interval or app.settings.watch.interval
@@ -851,6 +850,10 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
             done.notes.append((url, _twin_note(twin)))
         if note and (created or feed.origin == origin):  # a feed watched another way keeps its own interval
             done.notes.append((url, note))
+    # (once the whole file is in: a page's feed further down it is watched now, not one to add)
+    done.refused[:] = [
+        replace(r, check=replace(r.check, named=tuple(marked_watched(app, r.check.named)))) for r in done.refused
+    ]
     return done
 
 
