@@ -30,6 +30,7 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
+from feeds.store.deliverylog import DeliveryLogStoreMixin
 from feeds.store.digests import DigestStoreMixin
 from feeds.store.hostslots import HostSlotStoreMixin
 from feeds.store.published import PublishedFeedsMixin
@@ -327,6 +328,7 @@ class Store(
     WatchStoreMixin,
     HostSlotStoreMixin,
     AlertStoreMixin,
+    DeliveryLogStoreMixin,
     RefusalStoreMixin,
     DigestStoreMixin,
     PublishedFeedsMixin,
