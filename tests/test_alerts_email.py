@@ -569,3 +569,44 @@ def test_a_failed_digest_some_of_whose_matches_reach_their_last_attempt_says_so_
     assert line.getMessage().endswith(
         f"; gave up on 1 of them after {MAX_ATTEMPTS} attempts, next at {rfc3339(retry_at)} for the rest"
     )
+
+
+def test_the_log_names_a_failed_digest_the_deliveries_queued_since_wait_for(setup, clock):
+    """An hourly digest the mail server never takes backs off longer each time; after its sixth failure (2 h 40
+    min) the match found meanwhile, queued for the next hour, waits for it. `feeds alerts log` says so on that
+    delivery: the digest (how many matches it carries, one of them by number), what went wrong (no answer: the
+    error, not "answered error"), and when it is tried again; on each of the digest's own deliveries, that the
+    digest carrying it failed and is tried again then, first."""
+    from feeds.alerts.backoff import waiting
+
+    port = free_port()
+    app = setup(smtp(port) + email("daily", "desk@example.org", frequency="hourly"))
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions story {i}" for i in range(3)})
+    run_alerts(app)
+    clock.set(NOW + timedelta(hours=1))
+    assert run_alerts(app).retrying == 3
+    for _ in range(5):  # each time it is due again
+        clock.set(min(d.next_attempt for d in app.store.deliveries(status="pending")))
+        assert run_alerts(app).retrying == 3
+    add_keyword_matches(app.store, {"late": "Sanctions, later"}, found_at=clock())
+    assert run_alerts(app).queued == 1
+
+    rows = app.store.deliveries()
+    digest = [d for d in rows if d.attempts == 6]
+    (late,) = [d for d in rows if d.attempts == 0]
+    assert len(digest) == 3 and late.next_attempt is not None
+    until = rfc3339(digest[0].next_attempt)
+    assert late.next_attempt < digest[0].next_attempt, "due by its own hour before the digest is tried again"
+    held = waiting(app.store, rows, clock())
+    first = min(d.match_id for d in digest)
+    error = digest[0].last_error
+    assert error is not None and error.startswith(f"SMTP 127.0.0.1:{port}: ConnectionRefusedError")
+    assert held[late.id].says(clock()) == (
+        f"waits for the digest of 3 matches to email:daily (match {first} among them), which failed ({error}):"
+        f" the destination backs off until {until}, when that digest is tried again first"
+    )
+    for d in digest:
+        assert held[d.id].says(clock()) == (
+            f"email:daily backs off after the digest of 3 matches carrying this one failed ({error}): tried again"
+            f" at {until}, first"
+        )

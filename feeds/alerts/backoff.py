@@ -28,7 +28,8 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class BackingOff:
     """A pending delivery of a destination backing off after `failed` (the first of the deliveries whose failure
-    holds it back; `carried` of them: more than one for a failed digest), which is tried again, first, at `until`.
+    holds it back; `carried` of them: more than one for a failed digest, whose matches all failed in one message),
+    which is tried again, first, at `until`.
     `probe`: this delivery is one of those that failed, waiting for its own `next_attempt`."""
 
     failed: Delivery
@@ -38,20 +39,32 @@ class BackingOff:
 
     def says(self, now: datetime) -> str:
         """`waits for match 12 of webhook:desk, which failed (answered 503): the destination backs off until …,
-        when that one is tried again first`; on the failed delivery itself, that it is tried again then."""
+        when that one is tried again first`; for a failed digest, `waits for the digest of 3 matches to
+        email:daily (match 12 among them), which failed (…): …, when that digest is tried again first`. On the
+        failed delivery itself, that it (or the digest carrying it) is tried again then."""
         d = self.failed
-        answered, until = f"(answered {d.last_status})", rfc3339(self.until)
+        answered, until = _answered(d), rfc3339(self.until)
+        digest = f"the digest of {self.carried:,} matches" if self.carried > 1 else None
         if self.probe:
-            return f"{d.destination} backs off after this one failed {answered}: tried again at {until}, first"
-        what = (
-            f"match {d.match_id}"
-            if self.carried == 1
-            else f"the digest of match {d.match_id} and {self.carried - 1} more"
-        )
+            this = f"{digest} carrying this one" if digest else "this one"
+            return f"{d.destination} backs off after {this} failed {answered}: tried again at {until}, first"
+        if digest:
+            what, that = f"{digest} to {d.destination} (match {d.match_id} among them)", "that digest"
+        else:
+            what, that = f"match {d.match_id} of {d.destination}", "that one"
         return (
-            f"waits for {what} of {d.destination}, which failed {answered}: the destination backs off until"
-            f" {until}, when that one is tried again first"
+            f"waits for {what}, which failed {answered}: the destination backs off until {until}, when {that} is"
+            " tried again first"
         )
+
+
+def _answered(d: Delivery) -> str:
+    """`(answered 503)`; for a failure with no answer to name (status `error`: a timeout, a refused connection, a
+    password variable not set), its error, `(SMTP mail.example.org:587: ConnectionRefusedError: …)`: "answered
+    error" would say the receiver answered."""
+    if d.last_status == "error" and d.last_error:
+        return f"({d.last_error})"
+    return f"(answered {d.last_status})"
 
 
 def waiting(store: Store, deliveries: Sequence[Delivery], now: datetime) -> dict[int, HeldBack | BackingOff]:
