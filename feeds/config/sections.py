@@ -442,7 +442,7 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
         r.fail((*rk, "min_terms"), "must be at least 2: a single shared word never makes an item related")
     if related.pickup_tokens < 8:
         r.fail((*rk, "pickup_tokens"), "must be at least 8 words (shorter runs are common phrases, not pickups)")
-    from feeds.watch.manage import canonical_feed_url, feed_url_problem
+    from feeds.watch.feedurls import canonical_feed_url, feed_url_problem
 
     feeds: list[WatchFeedSetting] = []
     listed: dict[str, int] = {}  # the stored spelling of each feed's URL → its index

@@ -457,7 +457,7 @@ def _note_every_withdrawal(conn: Connection) -> None:
 
 def _dns_feed_hosts(conn: Connection) -> None:
     """Migration 18: a feed whose URL names an international host (`https://bücher.example/rss`) is stored under
-    the `xn--` form of it, as `feeds.watch.manage.canonical_feed_url` now spells it, so that either spelling finds
+    the `xn--` form of it, as `feeds.watch.feedurls.canonical_feed_url` now spells it, so that either spelling finds
     it. A feed watched under the other form already keeps its URL: the two rows are one feed, and which to keep
     (with its items and matches) is for a person to say. The spelling is this migration's own frozen copy
     (`feeds.store.frozen`), so a later change to the live one does not change what it does."""
@@ -482,7 +482,7 @@ def _dns_feed_hosts(conn: Connection) -> None:
 def _escape_feed_urls(conn: Connection) -> None:
     """Migration 20: a feed whose URL holds a space, a character other than ASCII or another that requests
     escapes before sending it (`https://example.org/news feed.xml`) is stored in the escaped form requests sends
-    (`…/news%20feed.xml`), as `feeds.watch.manage.canonical_feed_url` now spells it: a lookup by URL, the
+    (`…/news%20feed.xml`), as `feeds.watch.feedurls.canonical_feed_url` now spells it: a lookup by URL, the
     config's import and an OPML import all look for that form, and would otherwise add the feed a second time
     (the config's, retiring the row that holds its items). A feed watched under the escaped form already keeps
     its URL, as in migration 18: the two rows are one feed, and which to keep is for a person to say. The

@@ -46,8 +46,8 @@ from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified, Validators
 from feeds.logs import one_line
 from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, Rule, WatchedFeed, WatchItem
+from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.hostslots import HostSlots
-from feeds.watch.manage import canonical_feed_url
 from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, delay_of, match_item, matcher_spec
 from feeds.watch.parse import cut_short, parse_feed
 from feeds.watch.related import CORPUS_DAYS, is_own_url

@@ -1,0 +1,75 @@
+"""Trying a keyword query on the stored items before saving it as a rule (`keywords test`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from feeds.model import StoredItem, WatchItem
+from feeds.normalise.ids import canonical_url
+from feeds.watch.match import Explanation, compile_rules, explain
+from feeds.watch.matching import match_input, own_domains
+from feeds.watch.query import parse_query
+from feeds.watch.related import is_own_url
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+
+@dataclass(frozen=True, slots=True)
+class QueryTrial:
+    query: str
+    checked: int
+    hits: list[tuple[StoredItem, Explanation]]
+    own: int = 0
+    """Items from our own site that the query would match, left out as the watch leaves them out."""
+
+
+def try_query(
+    app: App, query: str, *, days: float | None = None, limit: int = 50, item: str | None = None
+) -> QueryTrial:
+    """Which stored items `query` would match, and why (raises RuleError with the position of a syntax error).
+
+    With `item` (a stored item's link or key), only that item is tried, and it is explained whether it matches
+    or not: which term was missing, which excluded term vetoed it."""
+    parse_query(query)
+    matcher = compile_rules([("query", query)])
+    since = app.clock() - timedelta(days=days if days is not None else app.settings.watch.retro_days)
+    feeds = {f.id: f for f in app.store.feeds()}
+    mine = own_domains(app.settings)
+    hits: list[tuple[StoredItem, Explanation]] = []
+    checked = own = 0
+    # (a link as a person copies it: scheme and host in any case, a default port or none, as `watch` takes URLs)
+    wanted = canonical_url(item) if item is not None else None
+    for s in app.store.iter_stored_items(since=since):  # newest first, a page at a time
+        if item is not None and not _names(item, wanted, s.item):
+            continue
+        checked += 1
+        feed = feeds.get(s.feed_id)
+        if feed is None or len(hits) >= limit:
+            continue  # past the limit, items are only counted
+        if item is not None:
+            explained = explain(query, match_input(feed, s.item))
+            if is_own_url(s.item.link, mine):  # whatever its words say, the watch never matches it
+                explained = replace(
+                    explained,
+                    matched=False,
+                    reasons=(*explained.reasons, "not matched: the item is on our own site, which is never watched"),
+                )
+            hits.append((s, explained))
+            continue
+        item_input = match_input(feed, s.item)
+        if matcher.match(item_input):  # compiled once; explain (slower) only what matched
+            if is_own_url(s.item.link, mine):  # never matched by the watch either
+                own += 1
+                continue
+            hits.append((s, explain(query, item_input)))
+    return QueryTrial(query=query, checked=checked, hits=hits, own=own)
+
+
+def _names(given: str, canonical: str | None, item: WatchItem) -> bool:
+    """Whether `given` (its `canonical_url` beside it) is the link or the key of `item`."""
+    if given in (item.link, item.key):
+        return True
+    return canonical is not None and item.link is not None and canonical_url(item.link) == canonical
