@@ -327,6 +327,16 @@ class Lookups:
 _LOOKUPS = Lookups()
 
 
+LookupTimedOut = _LookupTimedOut
+"""What `Lookups.run` raises when it gave up (its `started` says whether the lookup ever began): public for
+`feeds.outbound`, which bounds its own lookups with the same threads."""
+
+
+def shared_lookups() -> Lookups:
+    """The process's `Lookups`, which `AddressGuard` uses unless given its own (for `feeds.outbound`)."""
+    return _LOOKUPS
+
+
 class AddressGuard:
     """Decides, per URL, which address may be contacted: resolve, refuse private targets, pick one to pin.
 

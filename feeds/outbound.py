@@ -4,19 +4,38 @@ Not through `feeds.fetch.HttpClient`: that client is GET-only and refuses privat
 are chosen on purpose (often a bridge on the same host or network). Redirects are not followed (a POST must
 not silently become a GET elsewhere) and the response body is never read. Any 2xx is success; a 429/503 may
 say when to try again (`Retry-After`, RFC 9110 §10.2.3).
+
+`outbound_session` is the session these POSTs use unless one is injected. It is a plain `requests` session (the
+environment's proxies, `NO_PROXY`, `REQUESTS_CA_BUNDLE` and TLS checks as requests does them), except that a
+connection made without a proxy looks its host name up on `feeds.fetch.Lookups`' threads, within the connect
+timeout: `getaddrinfo` takes no timeout, and a DNS server that hung held the alerts job (and its deliveries'
+leases) for as long as the resolver's own retries. Each address the lookup gives is then tried in turn, as urllib3
+does, within what the lookup left of the connect timeout. Through a proxy nothing changes: the proxy resolves the
+target.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+import socket
+import sys
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import allowed_gai_family
+from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
-from feeds.fetch import parse_retry_after
+from feeds.fetch import Lookups, LookupTimedOut, parse_address, parse_retry_after, shared_lookups
+
+Resolver = Callable[[str, int], Iterable[tuple[Any, ...]]]
+"""`socket.getaddrinfo(host, port)`'s shape: tuples ending with the socket address; the family comes first."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,3 +137,115 @@ def _forms(url: str) -> list[str]:
     if prepared and prepared != url:
         forms.append(prepared)
     return forms
+
+
+# --- the session: proxies as requests does them, lookups bounded -------------------------------------------------
+
+
+def _stream_addresses(host: str, port: int) -> list[tuple[Any, ...]]:
+    """The addresses urllib3 would try for `host`, in getaddrinfo's order (IPv6 ones only where this host has it)."""
+    return socket.getaddrinfo(host, port, allowed_gai_family(), socket.SOCK_STREAM)
+
+
+def outbound_session(resolver: Resolver | None = None, *, lookups: Lookups | None = None) -> requests.Session:
+    """A `requests.Session` for outbound POSTs whose direct connections look names up within the connect timeout.
+
+    `trust_env` stays on: `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` and `NO_PROXY` choose a proxy as requests does,
+    and a request through a proxy goes by requests' own proxy manager, untouched (the proxy resolves the target).
+    `resolver` (default: `getaddrinfo` for TCP, as urllib3 asks it) and `lookups` (default: the process's,
+    shared with the watch's fetches) are for tests."""
+    session = requests.Session()
+    adapter = BoundedLookupAdapter(resolver or _stream_addresses, lookups or shared_lookups())
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+class BoundedLookupAdapter(HTTPAdapter):
+    """An `HTTPAdapter` whose direct connections (not a proxy's) resolve and connect through `_connect`.
+
+    Only the socket is made differently: the pool stays keyed by the host name, so `Host`, SNI and the
+    certificate's host name check are urllib3's own, and a kept-alive connection is reused as before."""
+
+    def __init__(self, resolver: Resolver, lookups: Lookups, **kwargs: Any):
+        self.resolver, self.lookups = resolver, lookups
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        # A new dict: urllib3's own is shared with every PoolManager, the proxy managers requests makes included.
+        classes = {}
+        for scheme, pool in self.poolmanager.pool_classes_by_scheme.items():
+            connection = _bounded(pool.ConnectionCls, self.resolver, self.lookups)
+            # (named as urllib3's: error messages name the pool class, and they read as they did before)
+            classes[scheme] = type(pool.__name__, (pool,), {"ConnectionCls": connection})
+        self.poolmanager.pool_classes_by_scheme = classes
+
+
+def _bounded(connection: type[Any], resolver: Resolver, lookups: Lookups) -> type[Any]:
+    class Bounded(connection):  # type: ignore[misc]
+        def _new_conn(self) -> socket.socket:
+            return _connect(self, resolver, lookups)
+
+    Bounded.__name__ = Bounded.__qualname__ = connection.__name__  # (as error messages name it, see above)
+    return Bounded
+
+
+def _connect(conn: Any, resolver: Resolver, lookups: Lookups) -> socket.socket:
+    """A socket connected for `conn` (a urllib3 connection), as urllib3's `_new_conn` makes it, except that the
+    lookup runs on `lookups` within `conn.timeout` (the connect timeout) and each address in turn gets what is
+    left of it. Raises urllib3's errors for each failure, which requests turns into a `ConnectionError`."""
+    host, port, timeout = conn._dns_host, conn.port, conn.timeout
+    seconds = float(timeout) if isinstance(timeout, int | float) else None
+    started = time.monotonic()
+    try:
+        if parse_address(host) is not None:  # (an address literal: nothing to look up)
+            infos = socket.getaddrinfo(host, port, 0, socket.SOCK_STREAM, 0, socket.AI_NUMERICHOST)
+        elif seconds is None:
+            infos = list(resolver(host, port))
+        else:
+            infos = lookups.run(lambda: list(resolver(host, port)), seconds)
+    except LookupTimedOut as e:
+        why = f"DNS lookup of {host} took longer than {seconds:g} s"
+        if not e.started:
+            why += f" (it could not start: all {lookups.threads} lookup threads are waiting for the DNS server)"
+        raise NameResolutionError(conn.host, conn, socket.gaierror(why)) from None
+    except socket.gaierror as e:
+        raise NameResolutionError(conn.host, conn, e) from e
+    except (OSError, UnicodeError) as e:
+        raise NameResolutionError(conn.host, conn, socket.gaierror(f"DNS lookup of {host} failed: {e}")) from e
+    error: OSError | None = None
+    tried: list[Any] = []
+    for info in infos:
+        family, address = info[0], info[-1]
+        if family not in (socket.AF_INET, socket.AF_INET6) or address in tried:
+            continue
+        tried.append(address)
+        left = None if seconds is None else seconds - (time.monotonic() - started)
+        if left is not None and left <= 0:
+            error = TimeoutError("timed out")
+            break
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            for option in conn.socket_options or ():
+                sock.setsockopt(*option)
+            if left is not None:
+                sock.settimeout(left)
+            elif timeout is not _DEFAULT_TIMEOUT:
+                sock.settimeout(timeout)
+            if conn.source_address:
+                sock.bind(conn.source_address)
+            sock.connect(address)
+        except OSError as e:
+            sock.close()
+            error = e
+            continue
+        if left is not None:
+            sock.settimeout(seconds)  # the TLS handshake, if any, gets the connect timeout as urllib3 gives it
+        sys.audit("http.client.connect", conn, conn.host, conn.port)
+        return sock
+    if isinstance(error, TimeoutError):
+        raise ConnectTimeoutError(conn, f"Connection to {conn.host} timed out. (connect timeout={timeout})")
+    if error is None:
+        raise NameResolutionError(conn.host, conn, socket.gaierror(f"DNS returned no address for {host}"))
+    raise NewConnectionError(conn, f"Failed to establish a new connection: {error}") from error

@@ -64,6 +64,7 @@ from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
 from feeds.errors import NotFoundError
 from feeds.logs import Reminders
+from feeds.outbound import outbound_session
 from feeds.store.alerts import DueDelivery, NewDelivery
 
 if TYPE_CHECKING:
@@ -138,7 +139,7 @@ def run_alerts(app: App, *, owner: str | None = None, reminders: Reminders | Non
     try:
         for d, out in zip(destinations, report.outcomes, strict=True):
             if d.kind == "webhook":
-                session = session or app.session or requests.Session()
+                session = session or app.session or outbound_session()
                 _send_webhooks(app, session, d, out, subjects, now=now, owner=owner)
             elif d.frequency == "immediate":
                 _send_emails(app, d, out, subjects, now=now, owner=owner, tz=tz)

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from feeds.outbound import post_once
+from feeds.outbound import outbound_session, post_once
 from feeds.publish.spec import FEED_FILES
 from feeds.watch.schedule import next_check_at
 
@@ -228,7 +228,7 @@ class PingQueue:
 
     def _own_session(self) -> requests.Session:
         if self._session is None:
-            self._session = requests.Session()
+            self._session = outbound_session()
         return self._session
 
     def close(self) -> None:
