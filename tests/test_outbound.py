@@ -18,6 +18,7 @@ from pytest_httpserver import HTTPServer
 from feeds.alerts import run_alerts
 from feeds.fetch import Lookups
 from feeds.outbound import outbound_session, post_once
+from feeds.publish.websub import PingQueue
 from tests.alerts_helpers import NOW, add_keyword_matches
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
@@ -146,15 +147,26 @@ def test_a_name_with_no_address_that_answers_fails_the_attempt_and_is_retried(se
 def test_with_http_proxy_set_the_post_goes_to_the_proxy_which_resolves_the_target(setup, monkeypatch):
     with server() as (port, seen):
         monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
-        asked: list[str] = []
-        app = setup("http://hooks.behind-the-firewall.test/hook")
-        app.session = outbound_session(resolving({}, asked))
+        app = setup("http://hooks.behind-the-firewall.test/hook")  # (a name no DNS has: only the proxy knows it)
+        assert app.session is None  # the alerts job's own session, as the daemon's
         add_keyword_matches(app.store, {"a": "EU widens sanctions"})
         report = run_alerts(app)
-        app.session.close()
     assert report.outcome("webhook:desk").sent == 1
     assert seen.requests == [("POST", "http://hooks.behind-the-firewall.test/hook", "hooks.behind-the-firewall.test")]
-    assert asked == [], "the proxy resolves the target, not us"
+
+
+def test_a_hub_ping_goes_through_the_environments_proxy_too(make_settings, make_app_for, monkeypatch):
+    with server() as (port, seen):
+        monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{port}")
+        app = make_app_for(make_settings('\n[publish]\nhub = "http://hub.behind-the-firewall.test/"\n'))
+        queue = PingQueue()
+        queue.add(["https://news.example.org/feed.xml"], app.clock())
+        try:
+            report = queue.send(app)
+        finally:
+            queue.close()
+    assert report.sent == 1
+    assert seen.requests == [("POST", "http://hub.behind-the-firewall.test/", "hub.behind-the-firewall.test")]
 
 
 def test_with_https_proxy_set_an_https_post_is_tunnelled_through_the_proxy(monkeypatch):
