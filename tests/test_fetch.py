@@ -6,10 +6,7 @@ import contextlib
 import gzip
 import ipaddress
 import logging
-import shutil
 import socket
-import ssl
-import subprocess
 import threading
 import time
 import tracemalloc
@@ -46,6 +43,7 @@ from feeds.fetch import (
     make_session,
     parse_retry_after,
 )
+from tests.localtls import https_server
 
 UA = "feeds-test/0.1 (+https://press.example/)"
 LOCAL = ("127.0.0.1",)
@@ -1095,26 +1093,8 @@ def test_freshness(headers: Any, expected: datetime | None) -> None:
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HTTPServer, str]]:
     """An HTTPS server on 127.0.0.1 whose self-signed certificate names only `feeds.test`."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is not installed: the TLS pinning test is SKIPPED")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
-            *("-days", "1", "-subj", "/CN=feeds.test", "-addext", "subjectAltName=DNS:feeds.test"),
-            *("-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context, threaded=True)
-    server.start()
-    yield server, str(cert)
-    server.stop()
+    with https_server(tmp_path_factory.mktemp("tls"), "feeds.test") as found:
+        yield found
 
 
 @pytest.mark.parametrize(("name", "ok"), [("feeds.test", True), ("other.test", False)])

@@ -3,10 +3,7 @@ address in turn, and go through the environment's proxy exactly as requests does
 
 from __future__ import annotations
 
-import shutil
 import socket
-import ssl
-import subprocess
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +17,7 @@ from feeds.fetch import Lookups
 from feeds.outbound import outbound_session, post_once
 from feeds.publish.websub import PingQueue
 from tests.alerts_helpers import NOW, add_keyword_matches
+from tests.localtls import https_server
 
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
@@ -207,26 +205,8 @@ def test_an_address_literal_is_connected_to_without_a_lookup():
 @pytest.fixture(scope="module")
 def tls_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[HTTPServer, str]]:
     """An HTTPS server on 127.0.0.1 whose self-signed certificate names only `hooks.test`."""
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is not installed: the TLS test is SKIPPED")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = folder / "cert.pem", folder / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
-            *("-days", "1", "-subj", "/CN=hooks.test", "-addext", "subjectAltName=DNS:hooks.test"),
-            *("-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
-    server = HTTPServer(host="127.0.0.1", port=0, ssl_context=context, threaded=True)
-    server.start()
-    yield server, str(cert)
-    server.stop()
+    with https_server(tmp_path_factory.mktemp("tls"), "hooks.test") as found:
+        yield found
 
 
 @pytest.mark.parametrize(
