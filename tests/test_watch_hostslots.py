@@ -290,20 +290,20 @@ def test_a_take_that_postgresql_ended_as_a_deadlock_is_run_again(store, now, mon
     a failing database (whose fetches would go ahead without their slots)."""
     import sqlalchemy as sa
 
-    from feeds.store.sql import Store
+    import feeds.store.hostslots as hostslots
 
     class Deadlock(Exception):
         sqlstate = "40P01"
 
-    real, calls = Store._trade, []
+    real, calls = hostslots._writing_slots, []
 
-    def once_a_deadlock(self, *args, **kw):
+    def once_a_deadlock(engine):
         calls.append(1)
         if len(calls) == 1:
             raise sa.exc.OperationalError("INSERT INTO host_slots …", {}, Deadlock("deadlock detected"))
-        return real(self, *args, **kw)
+        return real(engine)
 
-    monkeypatch.setattr(Store, "_trade", once_a_deadlock)
+    monkeypatch.setattr(hostslots, "_writing_slots", once_a_deadlock)
     assert take(store, "news.example.com", "a:1", now, 2) == [0, 1] and len(calls) == 2
 
 

@@ -130,35 +130,27 @@ class HostSlotStoreMixin:
         (a poll's window of fetches). Four statements at most, however many slots: one small write."""
         if not give_back and not want:
             return []
+
+        def trade() -> list[int | None]:
+            with _writing_slots(self.engine) as conn:
+                if give_back:  # (in one order everywhere: two daemons' transactions lock the rows alike)
+                    conn.execute(_GIVE_BACK, [{"h": h, "s": s, "o": owner} for h, s in sorted(give_back)])
+                if not want:
+                    return []
+                free = _free_slots(conn, set(want), now=now, hold=hold, per_host=per_host)
+                asked = [next(free[host], None) for host in want]
+                pairs = sorted((h, n) for h, n in zip(want, asked, strict=True) if n is not None)
+                rows = [{"h": h, "s": n, "o": owner, "u": now + hold} for h, n in pairs]
+                got = {(h, n) for h, n in conn.execute(_take(conn.dialect.name, now, hold), rows)} if rows else set()
+                return [n if n is not None and (h, n) in got else None for h, n in zip(want, asked, strict=True)]
+
         for attempt in range(_TRIES):
             try:
-                return self._trade(give_back, want, now=now, owner=owner, hold=hold, per_host=per_host)
+                return trade()
             except sa.exc.DBAPIError as e:
                 if attempt == _TRIES - 1 or getattr(e.orig, "sqlstate", None) not in _TRANSIENT:
                     raise
         raise AssertionError("unreachable")
-
-    def _trade(
-        self,
-        give_back: Sequence[tuple[str, int]],
-        want: Sequence[str],
-        *,
-        now: datetime,
-        owner: str,
-        hold: timedelta,
-        per_host: int,
-    ) -> list[int | None]:
-        with _writing_slots(self.engine) as conn:
-            if give_back:  # (in one order everywhere: two daemons' transactions lock the rows alike)
-                conn.execute(_GIVE_BACK, [{"h": h, "s": s, "o": owner} for h, s in sorted(give_back)])
-            if not want:
-                return []
-            free = _free_slots(conn, set(want), now=now, hold=hold, per_host=per_host)
-            asked = [next(free[host], None) for host in want]
-            pairs = sorted((h, n) for h, n in zip(want, asked, strict=True) if n is not None)
-            rows = [{"h": h, "s": n, "o": owner, "u": now + hold} for h, n in pairs]
-            got = {(h, n) for h, n in conn.execute(_take(conn.dialect.name, now, hold), rows)} if rows else set()
-            return [n if n is not None and (h, n) in got else None for h, n in zip(want, asked, strict=True)]
 
     def renew_host_slots(self, hosts: Iterable[str], *, now: datetime, owner: str, hold: timedelta) -> None:
         """Hold the slots `owner` has on these hosts until `now + hold` (its fetches go on), and forget the rows
