@@ -245,7 +245,10 @@ LOOKUP_THREADS = 32
 """Threads at most, per process, looking names up in the DNS (`Lookups`): twice the default `watch.workers`."""
 
 
-class _LookupTimedOut(Exception):
+class LookupTimedOut(Exception):
+    """What `Lookups.run` raises when it gave up: `started` says whether the lookup ever began (all the threads
+    may be waiting for a DNS server that hangs)."""
+
     def __init__(self, started: bool):
         super().__init__("started" if started else "not started")
         self.started = started
@@ -297,12 +300,12 @@ class Lookups:
         self._lock = threading.Lock()
 
     def run(self, lookup: Callable[[], T], within: float) -> T:
-        """`lookup()`'s answer (or its exception), or `_LookupTimedOut` once `within` seconds have passed."""
+        """`lookup()`'s answer (or its exception), or `LookupTimedOut` once `within` seconds have passed."""
         if self._pid != os.getpid():
             self._start()
         deadline = time.monotonic() + within
         if not self._slots.acquire(timeout=within):
-            raise _LookupTimedOut(started=False)
+            raise LookupTimedOut(started=False)
         job = _Lookup(lookup, self._slots)
         if not self._idle.acquire(blocking=False):
             with self._lock:
@@ -312,7 +315,7 @@ class Lookups:
                     threading.Thread(target=self._work, name=name, daemon=True).start()
         self._queue.put(job)  # (a slot taken means a thread free to take it: each one holding a slot is one)
         if not job.done.wait(max(deadline - time.monotonic(), 0.0)):
-            raise _LookupTimedOut(started=True)
+            raise LookupTimedOut(started=True)
         if job.error is not None:
             raise job.error
         answer: T = job.answer
@@ -324,17 +327,8 @@ class Lookups:
             self._idle.release()
 
 
-_LOOKUPS = Lookups()
-
-
-LookupTimedOut = _LookupTimedOut
-"""What `Lookups.run` raises when it gave up (its `started` says whether the lookup ever began): public for
-`feeds.outbound`, which bounds its own lookups with the same threads."""
-
-
-def shared_lookups() -> Lookups:
-    """The process's `Lookups`, which `AddressGuard` uses unless given its own (for `feeds.outbound`)."""
-    return _LOOKUPS
+LOOKUPS = Lookups()
+"""The process's lookup threads: `AddressGuard`'s unless given its own, and `feeds.outbound`'s."""
 
 
 class AddressGuard:
@@ -354,7 +348,7 @@ class AddressGuard:
         self.allow = AllowList.parse(allow)
         self.resolver: Resolver = resolver or socket.getaddrinfo
         self.lookup_timeout = lookup_timeout
-        self.lookups = lookups if lookups is not None else _LOOKUPS
+        self.lookups = lookups if lookups is not None else LOOKUPS
 
     def vet(self, url: str, *, within: float | None = None) -> str:
         """The vetted address to connect to for `url`; raises BlockedAddressError or FetchError (DNS). A name's
@@ -386,7 +380,7 @@ class AddressGuard:
     def _resolve(self, url: str, host: str, port: int, within: float) -> list[IPAddress]:
         try:
             infos = self.lookups.run(lambda: list(self.resolver(host, port)), within)
-        except _LookupTimedOut as e:
+        except LookupTimedOut as e:
             message = f"DNS lookup of {host} took longer than {within:g} s"
             if not e.started:
                 message += (

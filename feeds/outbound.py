@@ -32,7 +32,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
-from feeds.fetch import Lookups, LookupTimedOut, parse_address, parse_retry_after, shared_lookups
+from feeds.fetch import LOOKUPS, Lookups, LookupTimedOut, parse_address, parse_retry_after
 
 Resolver = Callable[[str, int], Iterable[tuple[Any, ...]]]
 """`socket.getaddrinfo(host, port)`'s shape: tuples ending with the socket address; the family comes first."""
@@ -155,7 +155,7 @@ def outbound_session(resolver: Resolver | None = None, *, lookups: Lookups | Non
     `resolver` (default: `getaddrinfo` for TCP, as urllib3 asks it) and `lookups` (default: the process's,
     shared with the watch's fetches) are for tests."""
     session = requests.Session()
-    adapter = BoundedLookupAdapter(resolver or _stream_addresses, lookups or shared_lookups())
+    adapter = BoundedLookupAdapter(resolver or _stream_addresses, lookups or LOOKUPS)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
