@@ -122,8 +122,8 @@ def apply_changed_settings(app: App, matchers: Matchers, now: datetime) -> tuple
     explanation and found now, but never alerted (`quiet`: items stored days ago, or coverage alerted already
     that a bar raised and lowered back finds again), and the ones still made left exactly as they are (ids,
     time found, explanation). Matches of releases that have left the window keep what they were found with,
-    as they do when a release changes. A change of the own domains is applied to the keyword matches too
-    (`_apply_changed_own_domains`).
+    as they do when a release changes. A change of the own domains removes every match of the items now on our
+    own site, of every kind and age (`_apply_changed_own_domains`).
 
     The fingerprint is kept in the database, so that every daemon sharing it sees the change once: one of them
     does the work, under a lock (the others skip it, and find the new fingerprint recorded next round). With no
