@@ -1143,7 +1143,7 @@ def test_a_hostile_date_in_expires_is_an_expired_answer_not_a_crash() -> None:
 
 
 def test_deadline_alarms_fire_in_order_from_one_thread_and_cancelled_ones_never() -> None:
-    from feeds.fetch import _Alarms
+    from feeds.fetch.deadlines import _Alarms
 
     alarms, fired, both = _Alarms(), [], threading.Event()
 
@@ -1167,7 +1167,7 @@ def test_deadline_alarms_fire_in_order_from_one_thread_and_cancelled_ones_never(
 def test_an_alarm_whose_action_raises_is_logged_and_the_later_ones_still_fire(caplog) -> None:
     """One thread serves every deadline of the process: an action that raised must not end it, or no fetch would
     ever be cut at its deadline again."""
-    from feeds.fetch import _Alarms
+    from feeds.fetch.deadlines import _Alarms
 
     alarms, fired = _Alarms(), threading.Event()
 
