@@ -742,7 +742,7 @@ def test_an_unknown_key_says_what_was_meant(tmp_path, text, key, line, hint):
 
 def test_every_key_the_readers_take_is_in_the_table_of_keys(tmp_path):
     """The hints come from `KEYS`, which each reader also checks against: a key missing there is refused."""
-    from feeds.config.sections import KEYS
+    from feeds.config.schema import KEYS
 
     assert {k for keys in KEYS.values() for k in keys} >= {"interval", "base_url", "connect_timeout", "password_env"}
     load_settings(ROOT / "config" / "feeds.toml", environ={})
@@ -1168,7 +1168,7 @@ def test_the_lease_bounds_hold_whatever_the_timeouts_and_stay_within_the_store_h
     """No pair of timeouts within their bounds leaves no lease to choose, and no lease is so long that another
     daemon's store reads it as taken by a clock stepped back (`LEASE_HORIZON`), taking it."""
     from feeds.config import HttpSettings
-    from feeds.config.sections import _HTTP_BOUNDS, _LEASE_CEILING
+    from feeds.config.schema import _HTTP_BOUNDS, _LEASE_CEILING
     from feeds.store.tx import LEASE_HORIZON
 
     slowest = HttpSettings(

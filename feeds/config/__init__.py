@@ -1,7 +1,9 @@
 """Deployment settings: TOML → frozen `Settings`, parsed once, validated up front.
 
-Every key this program understands is listed in one place: `sections.py` has one `_read_*` function per
-table with its defaults, `settings.py` the records. An unknown key, a wrong type or an impossible value is a
+Every key this program understands is listed in one place, `schema.py`, with the bounds of its numbers; each
+table has one `_read_*` function with its defaults and checks (`site.py`: site, paths, database; `releases.py`:
+sources, topics, publish; `watch.py`: http, watch; `service.py`: web, daemon; `alerts.py`), the checks several
+share are in `checks.py`, and `settings.py` has the records. An unknown key, a wrong type or an impossible value is a
 `ConfigError` naming the file, the key path and the line. Relative paths resolve against the config file's
 folder, so `feeds --config /etc/feeds/x.toml` behaves the same from any working directory. Environment
 overrides (`FEEDS_DATABASE_URL`, `FEEDS_FETCH_ALLOW`, `FEEDS_API_TOKEN`) are applied here and nowhere else.
@@ -19,28 +21,19 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
+from feeds.config.alerts import _read_alerts
 from feeds.config.reader import KeyPath as KeyPath
 from feeds.config.reader import _Reader, toml_problem
 from feeds.config.reader import find_line as find_line
 from feeds.config.reader import parse_interval as parse_interval
 from feeds.config.reader import shown_interval as shown_interval
-from feeds.config.sections import (
-    KEYS,
-    _check_out_is_public,
-    _database_url,
-    _read_alerts,
-    _read_daemon,
-    _read_http,
-    _read_paths,
-    _read_publish,
-    _read_site,
-    _read_sources,
-    _read_topics,
-    _read_watch,
-    _read_web,
-)
+from feeds.config.releases import _read_publish, _read_sources, _read_topics
+from feeds.config.schema import KEYS
+from feeds.config.service import _read_daemon, _read_web
 from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
 from feeds.config.settings import FolderSource, Settings
+from feeds.config.site import _check_out_is_public, _database_url, _read_paths, _read_site
+from feeds.config.watch import _read_http, _read_watch
 from feeds.errors import ConfigError, ConfigErrors
 
 T = TypeVar("T")

@@ -1,6 +1,6 @@
 """The settings tree: frozen records, one per config table, with their defaults.
 
-Built only by `feeds.config.sections` from a validated TOML document; read by the composition root, which
+Built only by the table readers of `feeds.config` from a validated TOML document; read by the composition root, which
 hands each stage the part it needs. No behaviour here but small derived properties.
 """
 

@@ -1,0 +1,186 @@
+"""`[[sources]]`, `[topics]` and `[publish]`: where releases come from, how their topics are found, and what is
+published of them.
+
+Each `_read_<table>` takes its raw table and returns its frozen settings record(s), or raises `ConfigError` through
+the reader (file, key path, line).
+
+What this module must not do: read a source or fetch a remote one (a drop folder that is missing is a warning of
+`check-config`, not a config error), or render a template or a feed: what they name is checked, not tried.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from feeds.config.checks import _malformed_host, _resolve, _xml_forbidden
+from feeds.config.reader import KeyPath, _Reader
+from feeds.config.schema import _DAY, _MINUTE, KEYS
+from feeds.config.settings import CustomFeed, FolderSource, PublishSettings, RemoteJsonSource, Source, TopicSettings
+
+_FIELD_NAMES = {
+    "title",
+    "summary",
+    "body",
+    "body_html",
+    "link",
+    "published",
+    "updated",
+    "organisation",
+    "topics",
+    "document_type",
+    "source_key",
+    "slug",
+    "language",
+    "image",
+    "withdrawn_note",
+    "withdrawn_at",
+    "change_note",
+}
+
+
+# A result path: names and [n] / [] steps, dot-separated (`organisations[0].title`, `tags[].name`); "" maps a field
+# to nothing (switching a default off).
+_FIELD_PATH = re.compile(r"[^.\[\]\s]+(?:\[\d*\])*(?:\.[^.\[\]\s]+(?:\[\d*\])*)*")
+
+
+def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
+    if not isinstance(items, list):
+        r.fail(("sources",), "must be an array of tables: [[sources]]")
+    out: list[Source] = []
+    names: set[str] = set()
+    for i, t in enumerate(items):
+        k: KeyPath = ("sources", i)
+        if not isinstance(t, dict):
+            r.fail(k, "must be a table")
+        if "type" not in t:
+            r.fail(
+                (*k, "type"),
+                'missing required key: type = "folder" (files in a folder) or type = "remote_json" (a JSON document'
+                " fetched over HTTP)",
+            )
+        kind = r.get(t, (*k, "type"), str)
+        name = r.get(t, (*k, "name"), str)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]*", name):
+            r.fail((*k, "name"), f"must be letters, digits, '-', '_' or '.', got {name!r}")
+        if name in names or name in ("push", "cli"):
+            r.fail((*k, "name"), f"source name {name!r} is used twice or reserved")
+        names.add(name)
+        if kind == "folder":
+            r.only(t, k, KEYS['[[sources]] of type "folder"'])
+            path = _resolve(base, r.get(t, (*k, "path"), str))
+            same = [(j, s.name) for j, s in enumerate(out) if isinstance(s, FolderSource) and s.path == path]
+            if same:  # (two drop folders would race for each file, each storing it under its own name)
+                j, other = same[0]
+                r.fail((*k, "path"), f"the same folder as sources[{j}] ({other!r}): one source per folder")
+            out.append(
+                FolderSource(
+                    name=name,
+                    path=path,
+                    move=r.get(t, (*k, "move"), bool, True),
+                    # (a folder is read on its file events anyway: the scan is the safety net)
+                    interval=r.interval(t, (*k, "interval"), 60.0, floor=1.0, ceiling=_DAY),
+                    enabled=r.get(t, (*k, "enabled"), bool, True),
+                )
+            )
+        elif kind == "remote_json":
+            r.only(t, k, KEYS['[[sources]] of type "remote_json"'])
+            url = r.get(t, (*k, "url"), str)
+            if urlsplit(url).scheme not in ("http", "https"):
+                r.fail((*k, "url"), f"must be an http(s) URL, got {url!r}")
+            if (problem := _malformed_host(url)) is not None:
+                r.fail((*k, "url"), problem)
+            fields_t = r.sub(t, (*k, "fields"))
+            for fname, fpath in fields_t.items():
+                if fname not in _FIELD_NAMES:
+                    r.fail((*k, "fields", fname), f"unknown release field (one of {', '.join(sorted(_FIELD_NAMES))})")
+                if not isinstance(fpath, str):
+                    r.fail((*k, "fields", fname), "must be a path string such as 'organisations[].title'")
+                if fpath and not _FIELD_PATH.fullmatch(fpath):
+                    r.fail(
+                        (*k, "fields", fname),
+                        f"{fpath!r} is not a path: names joined by '.', each followed by any [N] or [] "
+                        "(e.g. 'organisations[0].title'); \"\" maps the field to nothing",
+                    )
+            out.append(
+                RemoteJsonSource(
+                    name=name,
+                    url=url,
+                    # (someone's server: polled at most once a minute, `interval = 15` meant as minutes refused)
+                    interval=r.interval(t, (*k, "interval"), 900.0, floor=_MINUTE, ceiling=_DAY),
+                    results=r.get(t, (*k, "results"), str, "results"),
+                    fields=tuple(sorted(fields_t.items())),
+                    link_base=r.get(t, (*k, "link_base"), str, None),
+                    enabled=r.get(t, (*k, "enabled"), bool, True),
+                )
+            )
+        else:
+            r.fail((*k, "type"), f"unknown source type {kind!r} (one of: folder, remote_json)")
+    return tuple(out)
+
+
+def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
+    k = ("topics",)
+    r.only(t, k, KEYS["[topics]"])
+    detect = r.get(t, (*k, "detect"), list, [])
+    for i, name in enumerate(detect):
+        if not isinstance(name, str) or not name.strip():
+            r.fail((*k, "detect", i), "must be a non-empty string")
+    aliases_t = r.sub(t, (*k, "aliases"))
+    aliases: list[tuple[str, tuple[str, ...]]] = []
+    for name, words in aliases_t.items():
+        if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
+            r.fail((*k, "aliases", name), "must be a list of words")
+        aliases.append((name, tuple(words)))
+    return TopicSettings(detect=tuple(detect), aliases=tuple(aliases))
+
+
+def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
+    k = ("publish",)
+    r.only(t, k, KEYS["[publish]"])
+    entries = r.count(t, (*k, "entries"), 50)
+    if entries > 1000:
+        r.fail((*k, "entries"), f"must be between 1 and 1000, got {entries}")
+    formats = r.get(t, (*k, "formats"), list, ["atom", "rss", "json"])
+    for i, f in enumerate(formats):
+        if f not in ("atom", "rss", "json"):
+            r.fail((*k, "formats", i), f"unknown feed format {f!r} (atom, rss, json)")
+    if not formats:
+        r.fail((*k, "formats"), "needs at least one format")
+    hub = r.get(t, (*k, "hub"), str, None)
+    if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
+        r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
+    if hub is not None and (problem := _malformed_host(hub)) is not None:
+        r.fail((*k, "hub"), problem)
+    templates = r.get(t, (*k, "templates"), str, None)
+    if templates and not _resolve(base, templates).is_dir():  # else the packaged templates would be used silently
+        r.fail((*k, "templates"), f"the folder {_resolve(base, templates)} does not exist")
+    custom: list[CustomFeed] = []
+    items = t.get("feeds", [])
+    if not isinstance(items, list):
+        r.fail((*k, "feeds"), "must be an array of tables: [[publish.feeds]]")
+    seen: set[str] = set()
+    for i, ft in enumerate(items):
+        fk: KeyPath = (*k, "feeds", i)
+        r.only(ft, fk, KEYS["[[publish.feeds]]"])
+        name = r.get(ft, (*fk, "name"), str)
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name) or name in seen:
+            r.fail((*fk, "name"), f"must be unique, lowercase letters, digits and '-', got {name!r}")
+        seen.add(name)
+        lists = {key: tuple(r.get(ft, (*fk, key), list, [])) for key in ("topics", "organisations", "types")}
+        if not any(lists.values()):
+            r.fail(fk, "a custom feed needs at least one of topics, organisations or types")
+        title = r.get(ft, (*fk, "title"), str)
+        if _xml_forbidden(title):  # the feed's title, which XML cannot carry
+            r.fail((*fk, "title"), f"must not contain control characters, got {title!r}")
+        custom.append(CustomFeed(name=name, title=title, **lists))
+    return PublishSettings(
+        entries=entries,
+        formats=tuple(dict.fromkeys(formats)),
+        hub=hub,
+        templates=_resolve(base, templates) if templates else None,
+        organisation_feeds=r.get(t, (*k, "organisation_feeds"), bool, True),
+        custom=tuple(custom),
+    )

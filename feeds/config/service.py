@@ -1,0 +1,77 @@
+"""`[web]` and `[daemon]`: the long-running processes: the server's address, API token and limits, and the
+daemon's ticks, intervals and waits.
+
+Each `_read_<table>` returns its frozen settings record or raises `ConfigError` through the reader (file, key path,
+line); a bad `FEEDS_API_TOKEN` is named as the environment variable, which wins over the file.
+
+What this module must not do: bind a port or start anything; or keep its own bounds (the durations' floors and
+ceilings are in `schema.py`, with every other).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from feeds.config.checks import _days_kept
+from feeds.config.reader import _Reader
+from feeds.config.schema import _DAEMON_BOUNDS, _SIZE_BOUNDS, KEYS
+from feeds.config.settings import STATUS_FROM, DaemonSettings, WebSettings
+from feeds.errors import ConfigError
+
+_BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+"""RFC 6750 §2.1 b64token: a client sends it after `Bearer `, and a token with a space could never be sent."""
+
+
+def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
+    k = ("web",)
+    r.only(t, k, KEYS["[web]"])
+    port = r.get(t, (*k, "port"), int, 8080)
+    if not 0 <= port <= 65535:
+        r.fail((*k, "port"), f"must be a TCP port (0-65535), got {port}")
+    token = environ.get("FEEDS_API_TOKEN") or r.get(t, (*k, "api_token"), str, None) or None
+    problem = None
+    if token is not None and len(token) < 16:
+        problem = "is too short: use at least 16 random characters"
+    elif token is not None and not _BEARER_TOKEN.fullmatch(token):  # what `Authorization: Bearer …` can carry
+        problem = "must be one word of letters, digits and - . _ ~ + / (a bearer token, RFC 6750), without spaces"
+    if problem is not None:
+        if environ.get("FEEDS_API_TOKEN"):  # the variable wins over the file: name the one that is wrong
+            raise ConfigError(problem, path="environment", key="FEEDS_API_TOKEN")
+        r.fail((*k, "api_token"), problem)
+    status_from = r.get(t, (*k, "status_from"), list, list(STATUS_FROM))
+    for i, entry in enumerate(status_from):
+        try:
+            ipaddress.ip_network(str(entry), strict=False)
+        except ValueError:
+            r.fail((*k, "status_from", i), f"must be an IP address or CIDR range, got {entry!r}")
+    return WebSettings(
+        host=r.get(t, (*k, "host"), str, "127.0.0.1"),
+        port=port,
+        api_token=token,
+        max_body=r.size(
+            t,
+            (*k, "max_body"),
+            WebSettings().max_body,
+            floor=_SIZE_BOUNDS["web.max_body"][0],
+            ceiling=_SIZE_BOUNDS["web.max_body"][1],
+        ),
+        max_releases=r.count(t, (*k, "max_releases"), 1000),
+        rate_limit=r.count(t, (*k, "rate_limit"), 60),
+        status_from=tuple(str(e) for e in status_from),
+    )
+
+
+def _read_daemon(r: _Reader, t: dict[str, Any]) -> DaemonSettings:
+    k = ("daemon",)
+    r.only(t, k, KEYS["[daemon]"])
+    defaults = DaemonSettings()
+    return DaemonSettings(
+        **{
+            n: r.interval(t, (*k, n), getattr(defaults, n), floor=low, ceiling=high)
+            for n, (low, high) in _DAEMON_BOUNDS.items()
+        },
+        ledger_retention_days=_days_kept(r, t, (*k, "ledger_retention_days"), defaults.ledger_retention_days, {}),
+    )

@@ -1,0 +1,203 @@
+"""`[site]`, `[paths]` and `[database]`: who publishes, where the deployment's files and database live, and the
+check that nothing private lies inside what is published.
+
+Each `_read_<table>` takes its raw table and returns its frozen settings record, or raises `ConfigError` through
+the reader (file, key path, line). `_check_out_is_public` runs once every table is read, as it needs the paths, the
+database URL and the drop folders together; `_database_url` resolves a relative SQLite path.
+
+What this module must not do: open the database (`feeds.config` asks the store whether the URL is usable) or create
+a folder: reading a config changes nothing on disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from feeds.config.checks import _malformed_host, _resolve, _xml_forbidden
+from feeds.config.reader import KeyPath, _Reader
+from feeds.config.schema import KEYS
+from feeds.config.settings import AUTHOR_EMAIL, Paths, Site
+from feeds.errors import ConfigError
+
+
+def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
+    k = ("site",)
+    r.only(t, k, KEYS["[site]"])
+    title = r.get(t, (*k, "title"), str)
+    if not title.strip():
+        r.fail((*k, "title"), "must not be empty (it names every feed and page)")
+    author = r.get(t, (*k, "author"), str, title)
+    if not author.strip():
+        r.fail((*k, "author"), "must not be empty (it is the author of every feed; leave it out for site.title)")
+    description = r.get(t, (*k, "description"), str, "")
+    for name, text in (("title", title), ("author", author), ("description", description)):
+        if _xml_forbidden(text):  # every feed carries them, and XML cannot
+            r.fail((*k, name), f"must not contain control characters, got {text!r}")
+    base_url = r.get(t, (*k, "base_url"), str)
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        r.fail((*k, "base_url"), f"must be an absolute http(s) URL, got {base_url!r}")
+    if (problem := _malformed_host(base_url)) is not None:  # every link of the site is built from it
+        r.fail((*k, "base_url"), problem)
+    if parts.query or parts.fragment or "#" in base_url or parts.username is not None or parts.password is not None:
+        # (`?x=1` or `#top` would end up in the middle of every link, a user and password in every feed)
+        r.fail((*k, "base_url"), f"must be a plain address with no query, fragment or user name, got {base_url!r}")
+    if not base_url.endswith("/"):
+        base_url += "/"
+    tz = r.get(t, (*k, "timezone"), str, "UTC")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.fail((*k, "timezone"), f"unknown time zone {tz!r}{_zone_hint(tz)} (use an IANA name such as 'Europe/London')")
+    if (why := _not_a_site_zone(tz)) is not None:
+        r.fail((*k, "timezone"), f"{tz!r} is {why}: name the office's zone, such as 'Europe/London', or 'UTC'")
+    language = r.get(t, (*k, "language"), str, "en")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
+        r.fail((*k, "language"), f"not a language tag (RFC 5646): {language!r}: a code such as 'en', 'en-GB' or 'fr'")
+    from feeds.normalise.release import canonical_language
+
+    language = canonical_language(language)
+    return Site(
+        title=title,
+        base_url=base_url,
+        author=author,
+        language=language,
+        timezone=tz,
+        description=description,
+        email=_site_email(r, t, k),
+        id_domain=_id_domain(r, t, k),
+        messages=_site_messages(r, t, k),
+    )
+
+
+def _site_messages(r: _Reader, t: dict[str, Any], k: KeyPath) -> Path | None:
+    """`site.messages`: a gettext catalogue (.po) of the published labels, read now so that a mistake in it is
+    found by `check-config` and at start, naming its line, and never in the middle of a publish."""
+    value = r.get(t, (*k, "messages"), str, "")
+    if not value.strip():
+        return None
+    from feeds.publish.i18n import CatalogueError, read_catalogue
+
+    path = _resolve(r.path.resolve().parent, value)
+    try:
+        read_catalogue(path)
+    except CatalogueError as e:
+        r.fail((*k, "messages"), str(e))
+    return path
+
+
+def _zone_hint(written: str) -> str:
+    """The IANA zone meant by a city (`London`, `new york`), or why an offset or an abbreviation is not one."""
+    from zoneinfo import available_timezones
+
+    if re.fullmatch(r"\s*(GMT|UTC)\s*[+-]\s*\d{1,2}(:?\d\d)?\s*", written, re.IGNORECASE):
+        # (and not Etc/GMT+1, which is UTC-1: the POSIX sign is the other way round)
+        return ": a fixed offset never changes for summer time; name the place, e.g. 'Europe/Paris'"
+    city = written.strip().replace(" ", "_").casefold()
+    zones = available_timezones()
+    named = sorted(z for z in zones if "/" in z and not z.startswith("Etc/") and z.rsplit("/", 1)[1].casefold() == city)
+    if named:
+        return f": did you mean {named[0]!r}?"
+    if re.fullmatch(r"[A-Za-z]{2,5}", written.strip()):
+        return ": an abbreviation is not a zone (BST and IST mean several); name the place"
+    return ""
+
+
+def _not_a_site_zone(tz: str) -> str | None:
+    """Why `tz`, a name the machine's zone files answer to, dates nothing the same way on every machine, else None:
+    pages and feeds must be the same bytes on every daemon, whatever its machine is set to."""
+    if tz in ("localtime", "posixrules"):
+        return "the machine's own zone, or its default rules, which differ from machine to machine"
+    if tz == "Factory":
+        return "a placeholder for a machine whose zone is not set, not a zone"
+    if tz.startswith("right/"):
+        # (measured: Python reads right/Europe/London as summer time all year, every winter time an hour off)
+        return "a zone that counts leap seconds, which the times stored and served here do not"
+    return None
+
+
+def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
+    """The feeds' author email, checked as the feeds check it (else every publish stopped with a traceback)."""
+    value: str | None = r.get(t, (*k, "email"), str, None)
+    if value is not None and not AUTHOR_EMAIL.fullmatch(value):
+        r.fail((*k, "email"), f"not an email address: {value!r} (it is the author email of every feed)")
+    return value
+
+
+def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
+    value: str | None = r.get(t, (*k, "id_domain"), str, None)
+    if value is not None and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)+", value):
+        r.fail((*k, "id_domain"), f"must be a DNS name such as 'press.example.org', got {value!r}")
+    return value
+
+
+def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
+    k = ("paths",)
+    r.only(t, k, KEYS["[paths]"])
+    out = _resolve(base, r.get(t, (*k, "out"), str, "out"))
+    if out.exists() and not out.is_dir():  # else publishing fails with "File exists"
+        r.fail((*k, "out"), f"{out} is a file, not a folder: publishing needs a folder")
+    if (what := _private_folder(out)) is not None:
+        r.fail((*k, "out"), f"{out} is {what}: everything in it would be served; use a folder of its own, e.g. 'out'")
+    return Paths(out=out, state=_resolve(base, r.get(t, (*k, "state"), str, "var")))
+
+
+def _private_folder(out: Path) -> str | None:
+    """What makes `out` a folder that must not be published whole: the root, a folder above the home folder, or
+    the home folder itself when it holds dot files (.ssh, .netrc: a web server's own home, such as /var/www,
+    holds none and may be served)."""
+    if out == out.parent:
+        return "the root folder"
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, KeyError):  # (no HOME, and no entry for this user)
+        return None
+    if out in home.parents:
+        return "above the home folder"
+    try:
+        dot_files = out == home and any(p.name.startswith(".") for p in home.iterdir())
+    except OSError:  # (a home that does not exist, or that this user cannot list)
+        return None
+    return "the home folder (with its dot files)" if dot_files else None
+
+
+def _check_out_is_public(
+    paths: Paths,
+    database_url: str,
+    state_error: Callable[[str], ConfigError],
+    db_error: Callable[[str], ConfigError],
+    folders: Sequence[tuple[Path, Callable[[str], ConfigError]]] = (),
+) -> None:
+    """Refuse a layout that would serve private state: the database, the state folder, a drop folder or the config
+    file inside `out/` (each reported where it was set: its key and line, or the environment variable). A drop
+    folder there would publish every file dropped into it, embargoed releases included, and its `processed/` and
+    `rejected/` folders, before and whatever the publish decides; the config file holds the API token and the
+    mail password."""
+    out = paths.out.resolve()
+    candidates = [(paths.state.resolve(), state_error), *((f.resolve(), e) for f, e in folders)]
+    if (sqlite := _SQLITE_FILE.match(database_url)) is not None:
+        candidates.append((Path(database_url[sqlite.end() :]).resolve(), db_error))
+    for c, error in candidates:
+        if c == out or out in c.parents:
+            raise error(
+                f"{c} is inside the published folder {out}: private state would be served: give paths.out a folder of"
+                " its own (e.g. 'out'), or move this out of it"
+            )
+
+
+# An SQLite file's URL, with or without a driver named (`sqlite+pysqlite:///`, which SQLAlchemy reads as the same).
+_SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///")
+
+
+def _database_url(url: str, base: Path) -> str:
+    sqlite = _SQLITE_FILE.match(url)
+    if sqlite is not None and not url.startswith("/", sqlite.end()):
+        rel = url[sqlite.end() :]
+        if rel and rel != ":memory:":
+            return f"{sqlite[0]}{_resolve(base, rel)}"
+    return url
