@@ -22,9 +22,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from feeds.config.alerts import _read_alerts
+from feeds.config.positions import find_line as find_line
 from feeds.config.reader import KeyPath as KeyPath
-from feeds.config.reader import _Reader, toml_problem
-from feeds.config.reader import find_line as find_line
+from feeds.config.reader import _Reader
 from feeds.config.reader import parse_interval as parse_interval
 from feeds.config.reader import shown_interval as shown_interval
 from feeds.config.releases import _read_publish, _read_sources, _read_topics
@@ -33,6 +33,7 @@ from feeds.config.service import _read_daemon, _read_web
 from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
 from feeds.config.settings import FolderSource, Settings
 from feeds.config.site import _check_out_is_public, _database_url, _read_paths, _read_site
+from feeds.config.syntax import toml_problem
 from feeds.config.watch import _read_http, _read_watch
 from feeds.errors import ConfigError, ConfigErrors
 

@@ -15,7 +15,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
-from feeds.config.reader import KeyPath, _dotted, find_line
+from feeds.config.positions import find_line
+from feeds.config.reader import KeyPath, _dotted
 from feeds.errors import ConfigError, NotFoundError, RuleError
 from feeds.model import REMOVED_FROM_CONFIG, Rule, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_clash
