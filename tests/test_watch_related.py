@@ -18,13 +18,13 @@ from feeds.config import Site, TopicSettings
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Match, RawRelease, Release, WatchItem
 from feeds.normalise import normalise_release
+from feeds.watch.ownsite import is_own_url
 from feeds.watch.related import (
     DEFAULT_MIN_SCORE,
     RelatedMatcher,
     RelatedSettings,
     _hundredths,
     build_profiles,
-    is_own_url,
     spelled_alike,
 )
 from feeds.watch.terms import derive_terms

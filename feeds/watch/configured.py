@@ -14,7 +14,7 @@ from feeds.normalise.ids import rule_clash, rule_slug
 from feeds.normalise.text import one_line_text
 from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.matching import own_domains
-from feeds.watch.related import is_own_url
+from feeds.watch.ownsite import is_own_url
 from feeds.watch.tags import labels
 
 if TYPE_CHECKING:

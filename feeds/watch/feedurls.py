@@ -16,7 +16,7 @@ from feeds.errors import FetchError, NotFoundError
 from feeds.model import WatchedFeed
 from feeds.normalise.ids import dns_host, escaped_url_part
 from feeds.watch.matching import own_domains
-from feeds.watch.related import is_own_url
+from feeds.watch.ownsite import is_own_url
 
 if TYPE_CHECKING:
     from feeds.app import App

@@ -51,8 +51,6 @@ This module is pure: no I/O, no clock, no store.
 
 from __future__ import annotations
 
-import contextlib
-import functools
 import hashlib
 import math
 import re
@@ -61,11 +59,12 @@ from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Se
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
-from urllib.parse import urlsplit
 
 from feeds.config.settings import DEFAULT_MIN_SCORE as DEFAULT_MIN_SCORE  # (the related bar: see there)
 from feeds.config.settings import RelatedSettings as _ConfigRelated
 from feeds.model import Match, MatchedTerm, Release, WatchItem
+from feeds.watch.ownsite import is_own_url as is_own_url  # (poll.py imports it from here)
+from feeds.watch.ownsite import url_key
 from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many, profile_text
 from feeds.watch.text import fold_words, iter_word_spans
 
@@ -153,7 +152,7 @@ class ReleaseProfile:
     """Fingerprint of ``tokens[j:j+shingle_size]`` at each j (0 where the window crosses a paragraph or the end)."""
     shingle_size: int
     urls: tuple[str, ...]
-    """The release's own addresses (permalink, canonical link), normalised by `_url_key`."""
+    """The release's own addresses (permalink, canonical link), normalised by `url_key`."""
     published: datetime | None = None
     """The release's date: an item its source dates more than `ITEM_SLACK` earlier is not its coverage."""
     stock_title: bool = False
@@ -196,7 +195,7 @@ def build_profiles(
     profiles = []
     for release, terms, tokens in zip(watched, all_terms, all_tokens, strict=True):
         name_of, reach, total_weight = _release_names(terms)
-        urls = tuple(sorted({k for k in (_url_key(release.permalink), _url_key(release.link or "")) if k}))
+        urls = tuple(sorted({k for k in (url_key(release.permalink), url_key(release.link or "")) if k}))
         profiles.append(
             ReleaseProfile(
                 release_id=release.id,
@@ -328,76 +327,6 @@ def _shingles(tokens: Sequence[str], size: int, common: Container[tuple[str, ...
     return tuple(out)
 
 
-# --- own pages -----------------------------------------------------------------------------------------------
-
-
-@functools.lru_cache(maxsize=4096)  # pure; asked for the same few own domains with every item
-def _host(url: str) -> str:
-    """The host of an absolute URL, lower case, IDNA-encoded, without "www." or a final dot ("" if none)."""
-    try:
-        host = urlsplit(url.strip()).hostname or ""
-    except ValueError:
-        return ""
-    host = host.rstrip(".")
-    with contextlib.suppress(UnicodeError):  # not a valid IDNA label: compare it as written
-        host = host.encode("idna").decode("ascii")
-    return host.removeprefix("www.")
-
-
-EXACT = "="
-"""Prefix of an `own_domains` entry that is one site, not a domain: `=host` (with or without "www."), or
-`=host|port` when the site's address names its port. Other entries are domains: the host and its subdomains."""
-
-
-def is_own_url(url: str | None, own_domains: Iterable[str]) -> bool:
-    """Whether `url` is on our own site: one of the `=` entries of `own_domains` (`EXACT`), or a domain entry (a
-    host name or a URL) or one of its subdomains."""
-    host = _host(url) if url else ""
-    if not host:
-        return False
-    for domain in own_domains:
-        if domain.startswith(EXACT):
-            own, _, port = domain[len(EXACT) :].partition("|")
-            if host == own and (not port or str(_port(url or "")) == port):
-                return True
-            continue
-        own = _host(domain if "//" in domain else f"//{domain.strip()}")
-        if own and (host == own or host.endswith("." + own)):
-            return True
-    return False
-
-
-def own_site(url: str) -> str:
-    """The `EXACT` entry for the site at `url`: its host, and its port when `url` writes one."""
-    host = _host(url if "//" in url else f"//{url.strip()}")
-    if not host:
-        return ""
-    try:
-        written = urlsplit(url.strip()).port if "//" in url else None
-    except ValueError:
-        written = None
-    return f"{EXACT}{host}|{written}" if written else f"{EXACT}{host}"
-
-
-def _port(url: str) -> int | None:
-    """The port of an absolute URL, the scheme's default when none is written."""
-    try:
-        parts = urlsplit(url.strip())
-        return parts.port or {"http": 80, "https": 443}.get(parts.scheme.lower())
-    except ValueError:
-        return None
-
-
-def _url_key(url: str) -> str:
-    """An absolute URL reduced so that trivially different spellings compare equal: the host as `_host` gives
-    it, the path without a trailing slash, the query; no scheme, port or fragment. "" when it has no host."""
-    host = _host(url)
-    if not host:
-        return ""
-    parts = urlsplit(url.strip())
-    return f"{host}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
-
-
 # --- matching ----------------------------------------------------------------------------------------------
 
 
@@ -483,7 +412,7 @@ class RelatedMatcher:
         if content == summary:  # a feed with one text gives it as both: read (and count, and report) it once
             content = ""
         # Releases this item cannot be coverage of: those it is a page of, and those it predates.
-        excluded = set(self._urls.get(_url_key(link or ""), set()))
+        excluded = set(self._urls.get(url_key(link or ""), set()))
         if dated is not None:
             excluded |= {
                 pi for pi, p in enumerate(self.profiles) if p.published is not None and dated < p.published - ITEM_SLACK

@@ -36,7 +36,8 @@ from feeds.watch.matching import (
     match_item,
     related_fingerprint,
 )
-from feeds.watch.related import ITEM_SLACK, SCORE_SCALE, is_own_url
+from feeds.watch.ownsite import is_own_url
+from feeds.watch.related import ITEM_SLACK, SCORE_SCALE
 
 if TYPE_CHECKING:
     from feeds.app import App

@@ -10,8 +10,8 @@ from feeds.model import StoredItem, WatchItem
 from feeds.normalise.ids import canonical_url
 from feeds.watch.match import Explanation, compile_rules, explain
 from feeds.watch.matching import match_input, own_domains
+from feeds.watch.ownsite import is_own_url
 from feeds.watch.query import parse_query
-from feeds.watch.related import is_own_url
 
 if TYPE_CHECKING:
     from feeds.app import App
