@@ -25,8 +25,8 @@ from feeds.watch.related import (
     RelatedSettings,
     _hundredths,
     build_profiles,
-    spelled_alike,
 )
+from feeds.watch.shingles import spelled_alike
 from feeds.watch.terms import derive_terms
 from feeds.watch.text import fold_words
 

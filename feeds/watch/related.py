@@ -51,11 +51,10 @@ This module is pure: no I/O, no clock, no store.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Container, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -65,12 +64,12 @@ from feeds.config.settings import RelatedSettings as _ConfigRelated
 from feeds.model import Match, MatchedTerm, Release, WatchItem
 from feeds.watch.ownsite import is_own_url as is_own_url  # (poll.py imports it from here)
 from feeds.watch.ownsite import url_key
+from feeds.watch.shingles import DEFAULT_SHINGLE, fingerprint, shingles, spelled_alike, windows
 from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many, profile_text
 from feeds.watch.text import fold_words, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
 """The defaults of `[watch.related]`, which are this matcher's: written once, in the config's record."""
-DEFAULT_SHINGLE = 8
 SCORE_SCALE = 2
 """The version of how related and pickup scores are worked out. Raise it when a change gives stored matches
 other scores or explanations: each release of the window is then looked for again once among stored items
@@ -205,7 +204,7 @@ def build_profiles(
                 reach=reach,
                 total_weight=total_weight,
                 tokens=tokens,
-                shingles=_shingles(tokens, shingle_size, common),
+                shingles=shingles(tokens, shingle_size, common),
                 shingle_size=shingle_size,
                 urls=urls,
                 published=release.published,
@@ -249,82 +248,11 @@ def _common_passages(
     """The shingles (as words) of the `watched` releases' tokens that `_BOILERPLATE` or more releases of `corpus`
     (by id) have. Only the watched releases' shingles are counted, as plain word tuples: one look-up per word of
     the corpus, no fingerprint computed for it."""
-    wanted = {w for tokens in watched for _, w in _windows(tokens, size)}
+    wanted = {w for tokens in watched for _, w in windows(tokens, size)}
     seen: Counter[tuple[str, ...]] = Counter()
     for release in corpus.values():
-        seen.update({w for _, w in _windows(_release_tokens(release), size) if w in wanted})
+        seen.update({w for _, w in windows(_release_tokens(release), size) if w in wanted})
     return {w for w, n in seen.items() if n >= _BOILERPLATE}
-
-
-_CONSONANT = "b-df-hj-np-tv-z"
-_SPELLING = re.compile(
-    rf"(?P<our>[a-z]{{2,}}[{_CONSONANT}i])our(?P<our_end>s|ed|ing|ite|ites|able|ably|ful|less)?"  # behaviour
-    rf"|(?P<ise>[a-z]{{3,}}[iy])s(?P<ise_end>e|es|ed|ing|ation|ations)"  # organise, analyse
-    rf"|(?P<ll>[a-z]{{2,}}[aeiou]l)l(?P<ll_end>ed|ing|er|ers|or|ors)"  # travelled, counsellor
-    rf"|(?P<re>cent|theat|met|lit|fib|calib|somb|spect|meag)re(?P<re_end>s|d)?"  # centre
-    rf"|(?P<ence>def|off|pret|lic)ence(?P<ence_end>s)?"  # defence
-    rf"|(?P<me>program)me(?P<me_end>s)?"  # programme
-    rf"|(?P<ge>judg|acknowledg|abridg|ag)e(?P<ge_end>ment|ments|ing)"  # judgement, ageing
-)
-"""A British spelling of a whole folded word, as `_american` rewrites it: each alternative is a stem, the British
-letters after it, and an ending."""
-_AMERICAN = {"our": "or", "ise": "z", "ll": "", "re": "er", "ence": "ense", "me": "", "ge": ""}
-"""What the American spelling writes after each alternative's stem, instead of the British letters."""
-
-
-def _american(word: str) -> str:
-    m = _SPELLING.fullmatch(word)
-    if m is None:
-        return word
-    stem = next(k for k in _AMERICAN if m[k] is not None)
-    return f"{m[stem]}{_AMERICAN[stem]}{m[stem + '_end'] or ''}"
-
-
-_ALIKE: dict[str, str] = {}
-"""Memo: a folded word → its spelling in `spelled_alike` (most words: itself)."""
-_ALIKE_LIMIT = 1 << 17
-
-
-def spelled_alike(words: Sequence[str]) -> list[str]:
-    """`words` (folded) with British spellings made American (behaviour → behavior, organise → organize,
-    programme → program, centre → center, defence → defense, travelled → traveled, judgement → judgment), for
-    comparing quotations only: a newspaper across the Atlantic prints the minister's sentence in its own spelling.
-    Both sides go through it, so a word it over-reaches on (promise → promize) still equals itself; short words
-    (our, four, hour, rise) are left alone so as never to make two words one. Same length and order as `words`.
-    One dictionary look-up per word (`_ALIKE`), in C when every word has been seen before."""
-    alike = list(map(_ALIKE.get, words))
-    if None not in alike:
-        return alike  # type: ignore[return-value]
-    for k, word in enumerate(words):
-        if alike[k] is None:
-            if len(_ALIKE) >= _ALIKE_LIMIT:
-                _ALIKE.clear()
-            alike[k] = _ALIKE[word] = _american(word)
-    return alike  # type: ignore[return-value]
-
-
-def _windows(tokens: Sequence[str], size: int) -> Iterator[tuple[int, tuple[str, ...]]]:
-    """(where it starts, the words) of each run of `size` consecutive tokens within one paragraph, in the
-    spelling quotations are compared in (`spelled_alike`)."""
-    tokens = spelled_alike(tokens)
-    for j in range(len(tokens) - size + 1):
-        window = tuple(tokens[j : j + size])
-        if "" not in window:
-            yield j, window
-
-
-def _fingerprint(words: Sequence[str]) -> int:
-    digest = hashlib.blake2b("\x1f".join(words).encode("utf-8"), digest_size=8).digest()
-    return int.from_bytes(digest, "big") or 1  # 0 means "no shingle here"
-
-
-def _shingles(tokens: Sequence[str], size: int, common: Container[tuple[str, ...]] = ()) -> tuple[int, ...]:
-    """The fingerprint of each shingle of `tokens`, 0 where none starts or where it is boilerplate (`common`)."""
-    out = [0] * len(tokens)
-    for j, window in _windows(tokens, size):
-        if window not in common:
-            out[j] = _fingerprint(window)
-    return tuple(out)
 
 
 # --- matching ----------------------------------------------------------------------------------------------
@@ -536,7 +464,7 @@ class RelatedMatcher:
             ws = spelled_alike(field_words)  # as the release's shingles are: "behavior" quotes "behaviour"
             alike.append(ws)
             for i in range(len(ws) - size + 1):
-                for pi, j in self._shingles.get(_fingerprint(ws[i : i + size]), ()):
+                for pi, j in self._shingles.get(fingerprint(ws[i : i + size]), ()):
                     diagonals.setdefault((pi, f, j - i), []).append(i)
         parts: dict[tuple[int, int], list[_Passage]] = {}  # (profile, field) → passages, on any diagonal
         for (pi, f, d), starts in diagonals.items():
