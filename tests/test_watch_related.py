@@ -19,12 +19,12 @@ from feeds.ingest.formats import parse_release_file
 from feeds.model import Match, RawRelease, Release, WatchItem
 from feeds.normalise import normalise_release
 from feeds.watch.ownsite import is_own_url
+from feeds.watch.profiles import build_profiles
 from feeds.watch.related import (
     DEFAULT_MIN_SCORE,
     RelatedMatcher,
     RelatedSettings,
     _hundredths,
-    build_profiles,
 )
 from feeds.watch.shingles import spelled_alike
 from feeds.watch.terms import derive_terms
@@ -836,7 +836,7 @@ def test_the_watch_weighs_terms_and_finds_boilerplate_among_the_recent_releases(
     specific one ("Ruto"), or a contact line every release ends with from a quotation: the watch weighs them
     against the releases of the last `CORPUS_DAYS`, and still watches the window's only."""
     from feeds.watch.poll import current_matchers
-    from feeds.watch.related import CORPUS_DAYS
+    from feeds.watch.profiles import CORPUS_DAYS
 
     app = make_app_for(make_settings())
     visit = _release("ruto-visit", "Prime Minister welcomes President Ruto", PM_VISIT, "2026-11-27T09:00:00Z")

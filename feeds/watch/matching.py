@@ -23,12 +23,8 @@ from feeds.config import Settings
 from feeds.model import Match, MatchedTerm, MatchScope, Release, Rule, WatchedFeed, WatchItem
 from feeds.watch.match import Matcher, MatchInput, RuleHit, compile_rules
 from feeds.watch.ownsite import is_own_url, own_site
-from feeds.watch.related import (
-    RelatedMatcher,
-    RelatedSettings,
-    ReleaseProfile,
-    build_profiles,
-)
+from feeds.watch.profiles import ReleaseProfile, build_profiles
+from feeds.watch.related import RelatedMatcher, RelatedSettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -54,18 +54,19 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
 
 from feeds.config.settings import DEFAULT_MIN_SCORE as DEFAULT_MIN_SCORE  # (the related bar: see there)
 from feeds.config.settings import RelatedSettings as _ConfigRelated
-from feeds.model import Match, MatchedTerm, Release, WatchItem
+from feeds.model import Match, MatchedTerm, WatchItem
 from feeds.watch.ownsite import is_own_url as is_own_url  # (poll.py imports it from here)
 from feeds.watch.ownsite import url_key
-from feeds.watch.shingles import DEFAULT_SHINGLE, fingerprint, shingles, spelled_alike, windows
-from feeds.watch.terms import DEFAULT_MAX_TERMS, Term, derive_terms_many, profile_text
+from feeds.watch.profiles import BOILERPLATE, ReleaseProfile, group_names
+from feeds.watch.profiles import CORPUS_DAYS as CORPUS_DAYS  # (poll.py imports it from here)
+from feeds.watch.shingles import DEFAULT_SHINGLE, fingerprint, spelled_alike
 from feeds.watch.text import fold_words, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
@@ -75,13 +76,6 @@ SCORE_SCALE = 2
 other scores or explanations: each release of the window is then looked for again once among stored items
 (`feeds.watch.retro`), so its coverage is re-scored, and dropped where it no longer reaches the bar. 2: a name's
 shorter forms no longer count twice in the release's term weight (an item naming every term scores 1)."""
-_BOILERPLATE = 3
-"""A shingle present in this many releases or more is boilerplate, not a quotation."""
-CORPUS_DAYS = 90
-"""The releases of the last this many days (or of the window, if longer) are the corpus a watched release is
-weighed against: its terms' IDF, and the passages it shares with others (boilerplate). The window alone is too few
-releases (an office publishing weekly has two): "Prime Minister" would weigh as much as "Ruto", and the contact
-line every release ends with would be a quotation of each. Older releases add little and cost time every run."""
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
@@ -129,36 +123,6 @@ class RelatedSettings:
             raise ValueError(f"pickup_tokens must be at least 1, got {self.pickup_tokens}")
 
 
-@dataclass(frozen=True, slots=True)
-class ReleaseProfile:
-    """What the watch looks for about one release, worked out once: its terms and its word fingerprints."""
-
-    release_id: str
-    title: str
-    terms: tuple[Term, ...]
-    name_of: tuple[int, ...]
-    """Per term, the name of the release it is a form of (by term index, `_names` of all the terms): itself, or
-    the longest term it is part of ("Lavrov" → "Sergei Lavrov", "UN" → "UN Security Council")."""
-    reach: tuple[float, ...]
-    """Per term, the weight of the heaviest form of its name that writing it writes: "Sergei Lavrov" writes
-    "Lavrov" too, so it is worth the heavier of the two; "Lavrov" is worth its own weight."""
-    total_weight: float
-    """Σ over the release's names of the weight of the heaviest form: the denominator of the related score, what
-    an item naming every term (in full) has."""
-    tokens: tuple[str, ...]
-    """Folded words of the title and body, with "" between title and paragraphs (no shingle crosses one)."""
-    shingles: tuple[int, ...]
-    """Fingerprint of ``tokens[j:j+shingle_size]`` at each j (0 where the window crosses a paragraph or the end)."""
-    shingle_size: int
-    urls: tuple[str, ...]
-    """The release's own addresses (permalink, canonical link), normalised by `url_key`."""
-    published: datetime | None = None
-    """The release's date: an item its source dates more than `ITEM_SLACK` earlier is not its coverage."""
-    stock_title: bool = False
-    """`_BOILERPLATE` or more releases of the corpus have this title ("Statement by the Prime Minister"): an item
-    under it is no headline pickup, whoever published it."""
-
-
 HEADLINE_WORDS = 5
 """Words a release's title must have for an item whose title contains it whole (or is it) to be its pickup (a
 shorter title, such as "Statement on Syria" or "Iran sanctions", is too common a phrase to prove anything)."""
@@ -167,92 +131,6 @@ ITEM_SLACK = timedelta(days=1)
 """How long before a release's own date an item may be dated, or first seen, and still count as its coverage:
 a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing).
 An older item (years old, in a feed that keeps its archive) shares names with a release, but does not cover it."""
-
-
-def build_profiles(
-    releases: Sequence[Release],
-    now: datetime,
-    window_days: float = 14,
-    *,
-    max_terms: int = DEFAULT_MAX_TERMS,
-    shingle_size: int = DEFAULT_SHINGLE,
-) -> tuple[ReleaseProfile, ...]:
-    """Profiles of the releases published in the `window_days` before `now`, oldest first.
-
-    All of `releases` serve as the corpus: it weighs terms (a name every release uses weighs little), and a
-    passage `_BOILERPLATE` of its releases share is boilerplate, never a quotation (its shingles are 0). So pass
-    a broad recent set (`CORPUS_DAYS`) even though only the window is watched: the profiles carry the outcome, not
-    the corpus, so what the worker processes receive stays the size of the window.
-    """
-    start = now - timedelta(days=window_days)
-    corpus = {r.id: r for r in releases}  # (a release given twice, in the window and in the corpus, is one)
-    watched = sorted((r for r in corpus.values() if start < r.published <= now), key=lambda r: (r.published, r.id))
-    all_terms = derive_terms_many(watched, releases, max_terms=max_terms)
-    all_tokens = [_release_tokens(r) for r in watched]
-    common = _common_passages(all_tokens, corpus, shingle_size)
-    titles = Counter(tuple(fold_words(r.title)) for r in corpus.values())
-    profiles = []
-    for release, terms, tokens in zip(watched, all_terms, all_tokens, strict=True):
-        name_of, reach, total_weight = _release_names(terms)
-        urls = tuple(sorted({k for k in (url_key(release.permalink), url_key(release.link or "")) if k}))
-        profiles.append(
-            ReleaseProfile(
-                release_id=release.id,
-                title=release.title,
-                terms=terms,
-                name_of=name_of,
-                reach=reach,
-                total_weight=total_weight,
-                tokens=tokens,
-                shingles=shingles(tokens, shingle_size, common),
-                shingle_size=shingle_size,
-                urls=urls,
-                published=release.published,
-                stock_title=titles[tuple(fold_words(release.title))] >= _BOILERPLATE,
-            )
-        )
-    return tuple(profiles)
-
-
-def _release_names(terms: Sequence[Term]) -> tuple[tuple[int, ...], tuple[float, ...], float]:
-    """The release's names (`ReleaseProfile.name_of`), what each term is worth when an item writes it
-    (`ReleaseProfile.reach`), and what all the names weigh together (`ReleaseProfile.total_weight`): each name
-    once, at the weight of its heaviest form, so that an item naming every term scores exactly 1."""
-    name = _names(terms, range(len(terms)))
-    name_of = tuple(name[ti] for ti in range(len(terms)))
-    reach = tuple(
-        max(
-            u.weight
-            for ui, u in enumerate(terms)
-            if name_of[ui] == name_of[ti] and (ui == ti or _inside(u.tokens, t.tokens))
-        )
-        for ti, t in enumerate(terms)
-    )
-    heaviest: dict[int, float] = {}
-    for ti, t in enumerate(terms):
-        heaviest[name_of[ti]] = max(heaviest.get(name_of[ti], 0.0), t.weight)
-    return name_of, reach, sum(heaviest.values())
-
-
-def _release_tokens(release: Release) -> tuple[str, ...]:
-    tokens = fold_words(release.title)
-    for paragraph in profile_text(release).split("\n\n"):
-        tokens.append("")
-        tokens.extend(fold_words(paragraph))
-    return tuple(tokens)
-
-
-def _common_passages(
-    watched: Sequence[tuple[str, ...]], corpus: Mapping[str, Release], size: int
-) -> set[tuple[str, ...]]:
-    """The shingles (as words) of the `watched` releases' tokens that `_BOILERPLATE` or more releases of `corpus`
-    (by id) have. Only the watched releases' shingles are counted, as plain word tuples: one look-up per word of
-    the corpus, no fingerprint computed for it."""
-    wanted = {w for tokens in watched for _, w in windows(tokens, size)}
-    seen: Counter[tuple[str, ...]] = Counter()
-    for release in corpus.values():
-        seen.update({w for _, w in windows(_release_tokens(release), size) if w in wanted})
-    return {w for w, n in seen.items() if n >= _BOILERPLATE}
 
 
 # --- matching ----------------------------------------------------------------------------------------------
@@ -303,7 +181,7 @@ class RelatedMatcher:
                 if h and h not in seen:
                     seen.add(h)
                     shingles.setdefault(h, []).append((pi, j))
-        self._shingles = {h: tuple(v) for h, v in shingles.items() if len(v) < _BOILERPLATE}
+        self._shingles = {h: tuple(v) for h, v in shingles.items() if len(v) < BOILERPLATE}
         self._alike = tuple(spelled_alike(p.tokens) for p in self.profiles)  # what a passage's rest is compared with
         self._urls: dict[str, set[int]] = {}
         for pi, profile in enumerate(self.profiles):
@@ -317,7 +195,7 @@ class RelatedMatcher:
         shared = Counter(titles)
         self._headlines: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
         for pi, (profile, title) in enumerate(zip(self.profiles, titles, strict=True)):
-            if len(title) >= HEADLINE_WORDS and not profile.stock_title and shared[title] < _BOILERPLATE:
+            if len(title) >= HEADLINE_WORDS and not profile.stock_title and shared[title] < BOILERPLATE:
                 self._headlines.setdefault(title[:HEADLINE_WORDS], []).append((pi, title))
 
     def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
@@ -409,7 +287,7 @@ class RelatedMatcher:
         # The longest form of a name the item writes speaks for the shorter ones it writes ("Sergei Lavrov …
         # Lavrov added"); it counts for the release's name it is a form of (`ReleaseProfile.name_of`), so two
         # parts of one name written apart ("the UN … the Security Council") are that name once.
-        written = _names(profile.terms, {ti for _, _, _, ti in kept})
+        written = group_names(profile.terms, {ti for _, _, _, ti in kept})
         name_of = {ti: profile.name_of[ni] for ti, ni in written.items()}
         forms_of: dict[int, list[int]] = {}
         for ti in sorted(name_of):
@@ -593,27 +471,6 @@ def _hundredths(parts: Mapping[int, float], score: float) -> dict[int, str]:
     for k in sorted(parts, key=lambda k: (-(parts[k] * 100 - cents[k]), k))[: max(left, 0)]:
         cents[k] += 1
     return {k: f"{c / 100:.2f}" for k, c in cents.items()}
-
-
-def _names(terms: Sequence[Term], present: Iterable[int]) -> dict[int, int]:
-    """For each present term (by index into `terms`), the present term it is a name of: itself, or the longest
-    present term whose words contain its words ("Lavrov" → "Sergei Lavrov", "Korea" → "North Korea", "UN" and
-    "Security Council" → "UN Security Council"). A story that writes a name in full once and in short later
-    names one person or place, not two; the surname rule (`feeds.watch.terms`) makes both terms of a release.
-    A part of several present names ("Korea" of "North Korea" and "South Korea") goes to the heaviest of them
-    (the first: terms come heaviest first), and the longer ones stay names of their own."""
-    present = sorted(set(present))
-    longest = [ti for ti in present if not any(_inside(terms[ti].tokens, terms[tj].tokens) for tj in present)]
-    return {
-        ti: next((tj for tj in longest if tj == ti or _inside(terms[ti].tokens, terms[tj].tokens)), ti)
-        for ti in present
-    }
-
-
-def _inside(part: tuple[str, ...], name: tuple[str, ...]) -> bool:
-    """Whether `part` runs through `name` as consecutive words, and is shorter."""
-    n = len(part)
-    return 0 < n < len(name) and any(name[i : i + n] == part for i in range(len(name) - n + 1))
 
 
 def _outermost(hits: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
