@@ -1,9 +1,9 @@
-"""Finding news items about our own releases: "related" (shares the release's salient names) and "pickup"
-(reproduces its words).
+"""The related matcher: which news items are about our own releases, "related" (shares the release's salient
+names) or "pickup" (reproduces its words), with the score and the explanation (`why`) of each match.
 
-Profiles are built once per watch run from the releases (`build_profiles`), and `RelatedMatcher` indexes all of
-them once, so matching an item costs about one dictionary look-up per word of the item, whatever the number of
-releases watched:
+Profiles are built once per watch run from the releases (`feeds.watch.profiles.build_profiles`), and
+`RelatedMatcher` indexes all of them once, so matching an item costs about one dictionary look-up per word of the
+item, whatever the number of releases watched:
 
 - related: every folded word of the item is looked up in an index of the first words of all releases' terms
   (`feeds.watch.terms`); a hit is confirmed by comparing the following words, so terms match whole words only
@@ -11,50 +11,36 @@ releases watched:
   an occurrence lying inside the occurrence of a longer term of the same release counts only for the longer one
   ("Sergei Lavrov" is one name, not also "Lavrov"), and a term present whose words lie inside a longer term present
   is that name again, written short ("Sergei Lavrov … Lavrov added", "North Korea … Korea watchers"): it counts
-  once, under the longer name (`_names`). The release's terms are grouped into names the same way, once, when
-  its profile is built: a term belongs to the longest term it is part of ("Lavrov" to "Sergei Lavrov", "UN" to
-  "UN Security Council"; a part of several to the heaviest of them), and a name weighs as its heaviest form. A
-  name the item writes is worth the heaviest form of it the item writes, a longer form writing the shorter ones
-  inside it ("Sergei Lavrov" is worth "Lavrov" too; "Lavrov" alone only its own weight). Then
+  once, under the longer name (`feeds.watch.profiles.group_names`). The release's terms are grouped into names the
+  same way, once, when its profile is built, and a name weighs as its heaviest form. A name the item writes is
+  worth the heaviest form of it the item writes, a longer form writing the shorter ones inside it ("Sergei
+  Lavrov" is worth "Lavrov" too; "Lavrov" alone only its own weight). Then
       score = Σ worth of the release's names the item writes / Σ weight of all the release's names   (0 … 1),
   so an item naming every term of the release (the longest forms are enough) scores exactly 1, and the `why`
   gives each name's part, in hundredths that add up to the score shown (`_hundredths`).
   The item is related when it shares at least `min_terms` (≥ 2) distinct names, a plain word counting half and at
   least one of them a name or a phrase, and the score reaches `min_score`. A single shared word, or a single name,
   is never enough.
-- pickup: the release's paragraphs are cut into shingles of `shingle_size` (8) consecutive folded words, each
-  hashed to 64 bits (BLAKE2b, so fingerprints are the same in every process). The item's shingles are looked up;
-  hits on the same diagonal (item position − release position) chain into a passage, across at most one differing
-  word. British and American spellings compare equal ("behaviour"/"behavior", "programme"/"program":
-  `spelled_alike`). A passage of at least `pickup_tokens` (12) words is a pickup, and so are
-  passages that are parts of one quotation and together that long (`_quotations`: "…", "she said"), a passage
-  going on after a few words put in or left out ("[Security Council]") with as few as `REST_WORDS` (4) words of
-  the release (`_rest`). Folding makes
-  case, punctuation, curly or straight quotes and white space irrelevant. Shingles found in three or more
-  releases are boilerplate ("For media enquiries contact…") and are not indexed: three of the corpus given to
-  `build_profiles` (`CORPUS_DAYS`), or three of the profiles watched.
+- pickup: the passages of a release the item reproduces (quotations, and the release's whole headline in the
+  item's title) are found by `feeds.watch.pickup`; here they are scored and explained:
       score = release words reproduced / release words.
-  An item whose title contains a release's whole title, of at least `HEADLINE_WORDS` (5) words, as consecutive
-  folded words is a pickup too, however short the item ("BREAKING: Foreign Secretary to visit Moscow", "…, says
-  aide": a wire service's prefix or suffix around our headline); a title found inside the release's title, or a
-  shorter release title ("Iran sanctions"), is not. Release titles are indexed by their first `HEADLINE_WORDS`
-  words, so this costs one look-up per word of the item's title. A title three or more releases share ("Statement
-  by the Prime Minister") is boilerplate too: no item is a pickup for having it.
   A pickup of a release takes precedence: the same item is then not also reported as related to that release
   (it may still be related to others).
 
-Items whose link is on our own domains (`is_own_url`), or is the permalink or canonical link of a release, are
-our own pages and never match that release (own domains: never match at all).
+Items whose link is on our own domains (`feeds.watch.ownsite.is_own_url`), or is the permalink or canonical link
+of a release, are our own pages and never match that release (own domains: never match at all); nor does an item
+its source dates more than `ITEM_SLACK` before a release.
 
-This module is pure: no I/O, no clock, no store.
+This module is pure: no I/O, no clock, no store. It must not build profiles (`feeds.watch.profiles`) or find
+passages itself (`feeds.watch.pickup`); nor depend on anything but its profiles and settings: they are pickled
+to worker processes, which compile the very same matcher (`feeds.watch.matching.compile_spec`) and must find the
+very same matches.
 """
 
 from __future__ import annotations
 
 import math
-import re
-from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import islice
@@ -64,9 +50,10 @@ from feeds.config.settings import RelatedSettings as _ConfigRelated
 from feeds.model import Match, MatchedTerm, WatchItem
 from feeds.watch.ownsite import is_own_url as is_own_url  # (poll.py imports it from here)
 from feeds.watch.ownsite import url_key
-from feeds.watch.profiles import BOILERPLATE, ReleaseProfile, group_names
+from feeds.watch.pickup import Passage, PickupFinder, Spans
 from feeds.watch.profiles import CORPUS_DAYS as CORPUS_DAYS  # (poll.py imports it from here)
-from feeds.watch.shingles import DEFAULT_SHINGLE, fingerprint, spelled_alike
+from feeds.watch.profiles import ReleaseProfile, group_names
+from feeds.watch.shingles import DEFAULT_SHINGLE
 from feeds.watch.text import fold_words, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
@@ -79,24 +66,6 @@ shorter forms no longer count twice in the release's term weight (an item naming
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
-_SEPARATOR = re.compile(r"[:;,|()\[\]{}\"“”„«»!?/–—]|\s-\s|\.(?:\s|$)")
-"""What sets a headline apart from the words around it in a title: a colon, a comma, a dash between spaces, a
-bar, brackets, double quotes, an end of sentence ("BREAKING: …", "…, says aide", "… | Reuters")."""
-
-
-def _stands_apart(title: str, spans: Sequence[tuple[int, int]], start: int, end: int, count: int) -> bool:
-    """Whether words `start`..`end` of `title` (of `count` words, their character `spans` known at least up to
-    `end + 1`) are a part of it of their own: at its start or end, or set off by punctuation from the words
-    before and after. "Statement by the Prime Minister" is a part of "Live: Statement by the Prime Minister, 10
-    Downing Street", not of "Statement by the Prime Minister on Ukraine" or "Former Foreign Secretary to …"."""
-    before = start == 0 or bool(_SEPARATOR.search(title[spans[start - 1][1] : spans[start][0]]))
-    after = end >= count or bool(_SEPARATOR.search(title[spans[end - 1][1] : spans[end][0]]))
-    return before and after
-
-
-_Spans = Callable[[int, int], list[tuple[int, int]]]
-"""`spans_of(field, upto)`: the spans of at least the field's first `upto` words (computed lazily, as far as needed)."""
-"""Character spans of the words of an item field (by field index), worked out on first use."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,10 +92,6 @@ class RelatedSettings:
             raise ValueError(f"pickup_tokens must be at least 1, got {self.pickup_tokens}")
 
 
-HEADLINE_WORDS = 5
-"""Words a release's title must have for an item whose title contains it whole (or is it) to be its pickup (a
-shorter title, such as "Statement on Syria" or "Iran sanctions", is too common a phrase to prove anything)."""
-
 ITEM_SLACK = timedelta(days=1)
 """How long before a release's own date an item may be dated, or first seen, and still count as its coverage:
 a release's date can trail the news by hours (dated at ingest, or the office publishes after the briefing).
@@ -142,15 +107,6 @@ class _Entry:
     case_sensitive: bool
     postings: tuple[tuple[int, int], ...]
     """(profile index, term index) of every release having this term."""
-
-
-@dataclass(frozen=True, slots=True)
-class _Passage:
-    field: int
-    start: int
-    """Item word index of the first word."""
-    end: int
-    release_start: int
 
 
 class RelatedMatcher:
@@ -174,29 +130,11 @@ class RelatedMatcher:
         for (tokens, case_sensitive), postings in grouped.items():
             index.setdefault(tokens[0], []).append(_Entry(tokens, case_sensitive, tuple(postings)))
         self._terms = {k: tuple(v) for k, v in index.items()}
-        shingles: dict[int, list[tuple[int, int]]] = {}
-        for pi, profile in enumerate(self.profiles):
-            seen: set[int] = set()
-            for j, h in enumerate(profile.shingles):
-                if h and h not in seen:
-                    seen.add(h)
-                    shingles.setdefault(h, []).append((pi, j))
-        self._shingles = {h: tuple(v) for h, v in shingles.items() if len(v) < BOILERPLATE}
-        self._alike = tuple(spelled_alike(p.tokens) for p in self.profiles)  # what a passage's rest is compared with
+        self._pickup = PickupFinder(self.profiles, self._size, settings.pickup_tokens)
         self._urls: dict[str, set[int]] = {}
         for pi, profile in enumerate(self.profiles):
             for url in profile.urls:
                 self._urls.setdefault(url, set()).add(pi)
-        # A headline of HEADLINE_WORDS or more words taken whole into an item's title (a wire item under our title,
-        # perhaps with "BREAKING:" before it or ", says aide" after it) is a pickup, however short the item: it is
-        # the release's own sentence, as a quotation is. Keyed by the title's first HEADLINE_WORDS words. Not a
-        # title three releases share (of the corpus, or of those watched): that is boilerplate, as a passage is.
-        titles = [tuple(p.tokens[: p.tokens.index("")] if "" in p.tokens else p.tokens) for p in self.profiles]
-        shared = Counter(titles)
-        self._headlines: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
-        for pi, (profile, title) in enumerate(zip(self.profiles, titles, strict=True)):
-            if len(title) >= HEADLINE_WORDS and not profile.stock_title and shared[title] < BOILERPLATE:
-                self._headlines.setdefault(title[:HEADLINE_WORDS], []).append((pi, title))
 
     def match_item(self, item: WatchItem, feed_id: int) -> tuple[Match, ...]:
         return self.match(item.key, feed_id, item.title, item.summary, item.content_text, item.link, item.published)
@@ -241,7 +179,7 @@ class RelatedMatcher:
 
         out: list[Match] = []
         picked: set[int] = set()
-        for pi, passages in sorted(self._pickups(words, title, spans_of).items()):
+        for pi, passages in sorted(self._pickup.find(words, title, spans_of).items()):
             if pi not in excluded:
                 picked.add(pi)
                 out.append(self._pickup_match(pi, passages, item_key, feed_id, texts, spans_of))
@@ -255,7 +193,7 @@ class RelatedMatcher:
     # related
 
     def _term_hits(
-        self, words: Sequence[list[str]], texts: Sequence[str], spans_of: _Spans
+        self, words: Sequence[list[str]], texts: Sequence[str], spans_of: Spans
     ) -> dict[int, list[tuple[int, int, int, int]]]:
         """Per profile: (field, first word, end word, term index) of each occurrence of its terms."""
         hits: dict[int, list[tuple[int, int, int, int]]] = {}
@@ -280,7 +218,7 @@ class RelatedMatcher:
         item_key: str,
         feed_id: int,
         texts: Sequence[str],
-        spans_of: _Spans,
+        spans_of: Spans,
     ) -> Match | None:
         profile = self.profiles[pi]
         kept = _outermost(hits)
@@ -334,60 +272,14 @@ class RelatedMatcher:
 
     # pickup
 
-    def _pickups(self, words: Sequence[list[str]], title: str, spans_of: _Spans) -> dict[int, list[_Passage]]:
-        size = self._size
-        diagonals: dict[tuple[int, int, int], list[int]] = {}  # (profile, field, release j − item i) → item i
-        alike: list[list[str]] = []
-        for f, field_words in enumerate(words):
-            ws = spelled_alike(field_words)  # as the release's shingles are: "behavior" quotes "behaviour"
-            alike.append(ws)
-            for i in range(len(ws) - size + 1):
-                for pi, j in self._shingles.get(fingerprint(ws[i : i + size]), ()):
-                    diagonals.setdefault((pi, f, j - i), []).append(i)
-        parts: dict[tuple[int, int], list[_Passage]] = {}  # (profile, field) → passages, on any diagonal
-        for (pi, f, d), starts in diagonals.items():
-            starts.sort()
-            runs: list[list[int]] = []  # [first, last] item start of chained shingles
-            for i in starts:
-                if runs and i - runs[-1][1] <= size + 1:  # overlapping shingles, or one word differs between
-                    runs[-1][1] = i
-                else:
-                    runs.append([i, i])
-            for first, last in runs:
-                parts.setdefault((pi, f), []).append(_Passage(f, first, last + size, first + d))
-        found: dict[int, list[_Passage]] = {}
-        for (pi, f), passages in sorted(parts.items()):
-            passages.extend(_rest(passages, alike[f], self._alike[pi]))
-            for quotation in _quotations(passages, size):
-                if sum(p.end - p.start for p in quotation) >= self.settings.pickup_tokens:
-                    found.setdefault(pi, []).extend(quotation)
-        for pi, (start, end) in self._titles_in(words[0] if words else []).items():
-            # The item's title contains the release's title, word for word, as a part of its own: what a wire
-            # service puts before or after it is set off by punctuation ("BREAKING: …", "…, says aide").
-            if pi not in found and _stands_apart(title, spans_of(0, end + 1), start, end, len(words[0])):
-                found[pi] = [_Passage(0, start, end, 0)]
-        for passages in found.values():
-            passages.sort(key=lambda p: (p.field, p.start, p.end))
-        return found
-
-    def _titles_in(self, title: Sequence[str]) -> dict[int, tuple[int, int]]:
-        """Per profile whose whole title (`HEADLINE_WORDS` words or more) runs through the item's `title` words:
-        the (start, end) word indexes of its first occurrence there."""
-        found: dict[int, tuple[int, int]] = {}
-        for i in range(len(title) - HEADLINE_WORDS + 1):
-            for pi, headline in self._headlines.get(tuple(title[i : i + HEADLINE_WORDS]), ()):
-                if pi not in found and tuple(title[i : i + len(headline)]) == headline:
-                    found[pi] = (i, i + len(headline))
-        return found
-
     def _pickup_match(
         self,
         pi: int,
-        passages: list[_Passage],
+        passages: list[Passage],
         item_key: str,
         feed_id: int,
         texts: Sequence[str],
-        spans_of: _Spans,
+        spans_of: Spans,
     ) -> Match:
         profile = self.profiles[pi]
         matched = []
@@ -402,64 +294,6 @@ class RelatedMatcher:
         i = passages.index(longest)
         why = f"pickup of {_quote(profile.title)}: {where} ({_excerpt(matched[i].term)}); score {score:.2f}"
         return Match("pickup", profile.release_id, item_key, feed_id, tuple(matched), score, why)
-
-
-CUT_WORDS = 30
-"""How many words of a release a quotation may leave out between two of its parts ("…", a clause dropped)."""
-
-
-REST_WORDS = 4
-"""Words of a release in a row that continue a passage after a few words put in or left out: what a shingle (8
-words) is too long to find ("… at the UN [Security Council] to hold Pyongyang to account")."""
-_REST_GAP = 3
-"""Words the item may put in, or leave out of the release, before the rest of a passage."""
-
-
-def _rest(passages: Sequence[_Passage], item: Sequence[str], release: Sequence[str]) -> list[_Passage]:
-    """The pieces of at least `REST_WORDS` words continuing each passage in the release's words, at most
-    `_REST_GAP` words on from its end in the item and in the release (one paragraph of it), each piece as the
-    passage continued; the longest piece is taken at each step."""
-    out: list[_Passage] = []
-    for p in passages:
-        i, j = p.end, p.release_start + p.end - p.start
-        while True:
-            best: tuple[int, int, int] | None = None  # (item start, release start, words)
-            for a in range(_REST_GAP + 1):
-                for b in range(_REST_GAP + 1):
-                    if "" in release[j : j + b]:  # (the paragraph ends before)
-                        break
-                    k = 0
-                    while (
-                        i + a + k < len(item)
-                        and j + b + k < len(release)
-                        and release[j + b + k]
-                        and item[i + a + k] == release[j + b + k]
-                    ):
-                        k += 1
-                    if k >= REST_WORDS and (best is None or k > best[2]):
-                        best = (i + a, j + b, k)
-            if best is None or any(q.start < best[0] + best[2] and best[0] < q.end for q in passages):
-                break  # (nothing more, or a passage found already goes on from there)
-            start, release_start, k = best
-            out.append(_Passage(p.field, start, start + k, release_start))
-            i, j = start + k, release_start + k
-    return out
-
-
-def _quotations(passages: Sequence[_Passage], size: int) -> list[list[_Passage]]:
-    """The passages of one field grouped into quotations: a passage continues the one before it when it starts at
-    most `size` words after it in the item ("…", "she said, adding:") and at most `CUT_WORDS` words after it in the
-    release. A quotation cut by an ellipsis, or broken by who said it, reproduces all its parts' words together."""
-    out: list[list[_Passage]] = []
-    for p in sorted(passages, key=lambda p: (p.start, p.end)):
-        if out:
-            prev = out[-1][-1]
-            skipped = p.release_start - (prev.release_start + prev.end - prev.start)
-            if 0 <= p.start - prev.end <= size and 0 <= skipped <= CUT_WORDS:
-                out[-1].append(p)
-                continue
-        out.append([p])
-    return out
 
 
 def _hundredths(parts: Mapping[int, float], score: float) -> dict[int, str]:
