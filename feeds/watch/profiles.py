@@ -49,8 +49,8 @@ class ReleaseProfile:
     title: str
     terms: tuple[Term, ...]
     name_of: tuple[int, ...]
-    """Per term, the name of the release it is a form of (by term index, `group_names` of all the terms): itself, or
-    the longest term it is part of ("Lavrov" → "Sergei Lavrov", "UN" → "UN Security Council")."""
+    """Per term, the name of the release it is a form of (by term index, `group_names` of all the terms): itself,
+    or the longest term it is part of ("Lavrov" → "Sergei Lavrov", "UN" → "UN Security Council")."""
     reach: tuple[float, ...]
     """Per term, the weight of the heaviest form of its name that writing it writes: "Sergei Lavrov" writes
     "Lavrov" too, so it is worth the heavier of the two; "Lavrov" is worth its own weight."""
@@ -65,8 +65,8 @@ class ReleaseProfile:
     urls: tuple[str, ...]
     """The release's own addresses (permalink, canonical link), normalised by `url_key`."""
     published: datetime | None = None
-    """The release's date: an item its source dates more than
-    `feeds.watch.related.ITEM_SLACK` earlier is not its coverage."""
+    """The release's date: an item its source dates more than `ITEM_SLACK` earlier (`feeds.watch.related`) is not
+    its coverage."""
     stock_title: bool = False
     """`BOILERPLATE` or more releases of the corpus have this title ("Statement by the Prime Minister"): an item
     under it is no headline pickup, whoever published it."""

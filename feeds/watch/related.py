@@ -79,7 +79,7 @@ class RelatedSettings:
     pickup_tokens: int = _CONFIGURED.pickup_tokens
     own_domains: tuple[str, ...] = ()
     """Our own site, as `is_own_url` reads it: domains ("press.example.org" or a URL; their subdomains count) and
-    `EXACT` entries (one host, and its port when given): items linking there are our own pages."""
+    `feeds.watch.ownsite.EXACT` entries (one host, and its port when given): items linking there are our own pages."""
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.min_score <= 1.0:
