@@ -738,7 +738,7 @@ def test_many_feeds_are_stored_in_few_transactions_and_one_failing_midway_is_rol
     alone (a savepoint): none of its items stay, it records the failure, and the others of its batch are stored."""
     import sqlalchemy as sa
 
-    import feeds.store.watch as store_watch
+    import feeds.store.claims as store_claims
     import feeds.watch.poll as poll_module
 
     for n in range(20):
@@ -746,7 +746,7 @@ def test_many_feeds_are_stored_in_few_transactions_and_one_failing_midway_is_rol
         httpserver.expect_request(f"/f{n}.xml").respond_with_data(rss(*items), content_type="application/rss+xml")
     feeds = [feed_at(app, httpserver, f"/f{n}.xml") for n in range(20)]
     bad = feeds[7]
-    real_upsert, real_ready = store_watch._upsert_items, poll_module.first_ready
+    real_upsert, real_ready = store_claims.upsert_items_in, poll_module.first_ready
 
     def half_way(conn, feed_id, found, *args, **kwargs):
         stored = real_upsert(conn, feed_id, found, *args, **kwargs)
@@ -758,7 +758,7 @@ def test_many_feeds_are_stored_in_few_transactions_and_one_failing_midway_is_rol
         wait([f for f in futures if f is not None])
         return real_ready(futures, tick=tick)
 
-    monkeypatch.setattr(store_watch, "_upsert_items", half_way)
+    monkeypatch.setattr(store_claims, "upsert_items_in", half_way)  # (where `record_fetched` finds it)
     monkeypatch.setattr(poll_module, "first_ready", all_ready)
     commits: list[object] = []  # of transactions that stored items (not the claim, leases or host slots)
     storing: set[int] = set()

@@ -64,7 +64,7 @@ class EntryIds:
 
 
 def _item_ref(m: StoredMatch) -> str:
-    """What an entry lists (`feeds.store.watch.ENTRY_KEY` in SQL): the item's link, or `<feed id>:<key>`."""
+    """What an entry lists (`feeds.store.entryids.ENTRY_KEY` in SQL): the item's link, or `<feed id>:<key>`."""
     return m.item.item.link or f"{m.item.feed_id}:{m.item.item.key}"
 
 

@@ -372,8 +372,8 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
 
 
 def _match_columns() -> tuple[Any, ...]:
-    # Imported here, not at the top: schema.py imports this module for migration 3, and watch.py imports schema.
-    from feeds.store.watch import _ITEM_COLUMNS
+    # Imported here, not at the top: schema.py imports this module for migration 3, and items.py imports schema.
+    from feeds.store.items import ITEM_COLUMNS
 
     return (
         M.c.id.label("m_id"),
@@ -384,13 +384,14 @@ def _match_columns() -> tuple[Any, ...]:
         M.c.why.label("m_why"),
         M.c.found_at.label("m_found_at"),
         M.c.delay_s.label("m_delay_s"),
-        *(c.label(f"i_{c.name}") if c.name == "id" else c for c in _ITEM_COLUMNS),
+        *(c.label(f"i_{c.name}") if c.name == "id" else c for c in ITEM_COLUMNS),
     )
 
 
 def _match_from(row: Any) -> StoredMatch:
-    from feeds.store.watch import _stored_item_from, stored_match_from
+    from feeds.store.items import stored_item_from
+    from feeds.store.matches import stored_match_from
 
     m = row._mapping
     item_row = SimpleNamespace(_mapping={**m, "id": m["i_id"]})  # the item's id, not the delivery's
-    return stored_match_from(m, _stored_item_from(item_row), prefix="m_", id_key="m_id")
+    return stored_match_from(m, stored_item_from(item_row), prefix="m_", id_key="m_id")

@@ -30,16 +30,21 @@ from feeds.model import Change, Release
 from feeds.store import schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
+from feeds.store.claims import FeedClaimStoreMixin
 from feeds.store.deliverylog import DeliveryLogStoreMixin
 from feeds.store.digests import DigestStoreMixin
+from feeds.store.entryids import EntryIdStoreMixin
 from feeds.store.hostslots import HostSlotStoreMixin
+from feeds.store.items import ItemStoreMixin
+from feeds.store.matches import MatchStoreMixin
 from feeds.store.published import PublishedFeedsMixin
 from feeds.store.refusals import RefusalStoreMixin
 from feeds.store.retention import RetentionStoreMixin
 from feeds.store.rows import chunks, record_from
+from feeds.store.rules import RuleStoreMixin
 from feeds.store.schema import releases as R
 from feeds.store.tx import batched, writing
-from feeds.store.watch import WatchStoreMixin
+from feeds.store.watchedfeeds import WatchedFeedStoreMixin
 
 _RELEASE_COLUMNS = (
     "id",
@@ -325,7 +330,12 @@ class Tx:
 
 
 class Store(
-    WatchStoreMixin,
+    WatchedFeedStoreMixin,
+    FeedClaimStoreMixin,
+    ItemStoreMixin,
+    EntryIdStoreMixin,
+    RuleStoreMixin,
+    MatchStoreMixin,
     HostSlotStoreMixin,
     AlertStoreMixin,
     DeliveryLogStoreMixin,

@@ -1,0 +1,208 @@
+"""Store operations on the watched feeds themselves: adding them (by hand, from the config or an OPML file), reading,
+editing and removing them, their health for /healthz, and the config's removals.
+
+A feed added twice is found, not added again (ON CONFLICT DO NOTHING: two daemons importing one config at once).
+A feed the config no longer lists is disabled (`REMOVED_FROM_CONFIG`), not deleted, and watched again when it
+comes back; a rule the config imported and no longer lists is deleted with it (`retire_configured`), its matches
+kept as history.
+
+What this module must not do: claim feeds or record a check's result (`claims.py`: only a lease holder writes
+those), nor store items or matches (`items.py`, `matches.py`); of those it only deletes a removed feed's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from feeds.errors import ExistsError, NotFoundError
+from feeds.model import DISABLED_BY_HAND, REMOVED_FROM_CONFIG, WatchedFeed
+from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.rows import chunks, record_from
+from feeds.store.schema import items as I
+from feeds.store.schema import matches as M
+from feeds.store.schema import rules as RU
+from feeds.store.schema import watched_feeds as WF
+from feeds.store.tx import writing
+
+
+def feed_from(row: Any) -> WatchedFeed:
+    """A `WatchedFeed` from a row of `watched_feeds` (the claims read them too)."""
+    m = row._mapping
+    return record_from(
+        WatchedFeed, row, tags=tuple(json.loads(m["tags"])), interval=m["interval_s"], enabled=bool(m["enabled"])
+    )
+
+
+class WatchedFeedStoreMixin:
+    """Mixed into `Store`; relies on its `engine`."""
+
+    engine: sa.Engine
+
+    def add_feed(
+        self, url: str, *, title: str, tags: Sequence[str], interval: float, origin: str, now: datetime
+    ) -> WatchedFeed:
+        # ON CONFLICT DO NOTHING, not a look first: two daemons starting together on one PostgreSQL database both
+        # import the config's feeds, and the second insert must find the feed there, not fail on its key.
+        with writing(self.engine) as conn:
+            added = conn.execute(
+                insert_ignoring_conflicts(conn.dialect, WF)
+                .values(
+                    url=url,
+                    title=title,
+                    tags=json.dumps(list(tags), ensure_ascii=False),
+                    interval_s=interval,
+                    enabled=True,
+                    origin=origin,
+                    added_at=now,
+                )
+                .returning(WF.c.id)
+            ).first()
+        if added is None:
+            raise ExistsError(f"already watching {url}")
+        return self.feed(url)
+
+    def import_feed(
+        self,
+        url: str,
+        *,
+        title: str,
+        tags: Sequence[str],
+        interval: float,
+        origin: str,
+        now: datetime,
+        adopt: bool = False,
+    ) -> tuple[WatchedFeed, bool]:
+        """Idempotent add for config and OPML imports: (feed, created). An existing feed from the same origin
+        takes the new title, tags and interval; one added elsewhere (e.g. by hand) is left as it is, unless
+        `adopt`: then it becomes this origin's, with these values (a blank title keeps the one it has), and keeps
+        its items, matches and health."""
+        try:
+            return self.add_feed(url, title=title, tags=tags, interval=interval, origin=origin, now=now), True
+        except ExistsError:
+            pass
+        current = self.feed(url)
+        if current.origin == origin or adopt:
+            values: dict[str, Any] = {
+                "title": title if current.origin == origin else title or current.title,
+                "tags": json.dumps(list(tags), ensure_ascii=False),
+                "interval_s": interval,
+                "origin": origin,
+            }
+            values |= _rescheduled(current, interval)
+            if current.disabled_reason == REMOVED_FROM_CONFIG:  # put back into the config: watched again
+                values |= {"enabled": True, "disabled_reason": None, "failures": 0}
+            with writing(self.engine) as conn:
+                conn.execute(WF.update().where(WF.c.id == current.id).values(**values))
+            current = self.feed(url)
+        return current, False
+
+    def feed(self, id_or_url: str | int) -> WatchedFeed:
+        cond = WF.c.url == str(id_or_url)
+        if isinstance(id_or_url, int) or str(id_or_url).isdigit():
+            cond = sa.or_(cond, WF.c.id == int(id_or_url))
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(WF).where(cond)).first()
+        if row is None:
+            shown = f"#{id_or_url}" if isinstance(id_or_url, int) or str(id_or_url).isdigit() else repr(id_or_url)
+            raise NotFoundError(f"not watching {shown} (see `feeds watch list`)")
+        return feed_from(row)
+
+    def feeds(self) -> list[WatchedFeed]:
+        with self.engine.connect() as conn:
+            return [feed_from(r) for r in conn.execute(sa.select(WF).order_by(WF.c.id))]
+
+    def remove_feed(self, id_or_url: str | int) -> tuple[WatchedFeed, int, int]:
+        """Delete a feed, its items and their matches: (the feed, items deleted, matches deleted)."""
+        feed = self.feed(id_or_url)
+        with writing(self.engine) as conn:
+            item_ids = sa.select(I.c.id).where(I.c.feed_id == feed.id)
+            matches = conn.execute(M.delete().where(M.c.item_id.in_(item_ids))).rowcount
+            items = conn.execute(I.delete().where(I.c.feed_id == feed.id)).rowcount
+            conn.execute(WF.delete().where(WF.c.id == feed.id))
+        return feed, int(items or 0), int(matches or 0)
+
+    def edit_feed(
+        self,
+        feed_id: int,
+        *,
+        title: str | None = None,
+        tags: Sequence[str] | None = None,
+        interval: float | None = None,
+        enabled: bool | None = None,
+        origin: str | None = None,
+    ) -> WatchedFeed:
+        """Change what is given (None: unchanged; a title of "" is the feed's own, taken from its body at the
+        next check). A new interval counts from the last check (`_rescheduled`).
+        Enabling clears the reason it was disabled, its failures and its last error, and makes it due at once;
+        disabling a feed that is enabled records that it was done by hand (one disabled already keeps its
+        reason, a 410 Gone say)."""
+        current = self.feed(feed_id)
+        values: dict[str, Any] = {}
+        if title is not None:
+            values["title"] = title
+            if not title:  # the feed's own title: read the body again at the next check (not a 304, not "unchanged")
+                values |= {"etag": None, "last_modified": None, "body_digest": None}
+        if tags is not None:
+            values["tags"] = json.dumps(list(tags), ensure_ascii=False)
+        if interval is not None:
+            values |= {"interval_s": interval, **_rescheduled(current, interval)}
+        if origin is not None:
+            values["origin"] = origin
+        if enabled is True and not current.enabled:
+            values |= {"enabled": True, "disabled_reason": None, "failures": 0, "next_check": None, "last_error": None}
+        elif enabled is False and current.enabled:
+            values |= {"enabled": False, "disabled_reason": DISABLED_BY_HAND}
+        if values:
+            with writing(self.engine) as conn:
+                if not conn.execute(WF.update().where(WF.c.id == feed_id).values(**values)).rowcount:
+                    raise NotFoundError(f"not watching #{feed_id} (see `feeds watch list`)")
+        return self.feed(feed_id)
+
+    def feed_health(self) -> tuple[int, int, int]:
+        """(enabled feeds, of which checked at least once, of which failing now): for /healthz, in one query."""
+        checked = WF.c.last_checked.is_not(None)
+        q = sa.select(
+            sa.func.count(),
+            sa.func.count().filter(checked),
+            sa.func.count().filter(sa.and_(checked, WF.c.failures > 0)),
+        ).where(WF.c.enabled.is_(True))
+        with self.engine.connect() as conn:
+            enabled, seen, failing = conn.execute(q).one()
+        return int(enabled), int(seen), int(failing)
+
+    def retire_configured(self, feed_urls: Iterable[str], rule_names: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Apply the config's removals: a rule imported from it and no longer there is deleted, a feed disabled.
+        Nothing is lost that the config cannot bring back (a command run once with another config file must not
+        cost the matches): the rule's matches stay, as history, and are checked again should a rule of that name
+        come back (`feeds.watch.retro`); the feed keeps its items and is enabled again. Returns (rules deleted,
+        feed URLs disabled)."""
+        keep_urls, keep_rules = set(feed_urls), set(rule_names)
+        with writing(self.engine) as conn:
+            gone_rules = [
+                n for (n,) in conn.execute(sa.select(RU.c.name).where(RU.c.origin == "config")) if n not in keep_rules
+            ]
+            for chunk in chunks(gone_rules, 500):
+                conn.execute(RU.delete().where(RU.c.name.in_(chunk)))
+            q = sa.select(WF.c.id, WF.c.url).where(WF.c.origin == "config", WF.c.enabled.is_(True))
+            gone_feeds = [(i, url) for i, url in conn.execute(q) if url not in keep_urls]
+            if gone_feeds:
+                conn.execute(
+                    WF.update()
+                    .where(WF.c.id.in_([i for i, _ in gone_feeds]))
+                    .values(enabled=False, disabled_reason=REMOVED_FROM_CONFIG)
+                )
+        return gone_rules, [url for _, url in gone_feeds]
+
+
+def _rescheduled(feed: WatchedFeed, interval: float) -> dict[str, Any]:
+    """The next check of a feed whose interval becomes `interval`: counted from its last check (due at once if
+    that is past), so that a feed set from 2 h to 10 min is not left waiting out the 2 h. A feed never checked
+    is due already, and one failing keeps its back-off."""
+    if feed.interval == interval or feed.last_checked is None or feed.failures:
+        return {}
+    return {"next_check": feed.last_checked + timedelta(seconds=interval)}
