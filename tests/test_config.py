@@ -1168,13 +1168,13 @@ def test_the_lease_bounds_hold_whatever_the_timeouts_and_stay_within_the_store_h
     """No pair of timeouts within their bounds leaves no lease to choose, and no lease is so long that another
     daemon's store reads it as taken by a clock stepped back (`LEASE_HORIZON`), taking it."""
     from feeds.config import HttpSettings
-    from feeds.config.schema import _HTTP_BOUNDS, _LEASE_CEILING
+    from feeds.config.schema import HTTP_BOUNDS, LEASE_CEILING
     from feeds.store.tx import LEASE_HORIZON
 
     slowest = HttpSettings(
-        user_agent="t", connect_timeout=_HTTP_BOUNDS["connect_timeout"][1], read_timeout=_HTTP_BOUNDS["read_timeout"][1]
+        user_agent="t", connect_timeout=HTTP_BOUNDS["connect_timeout"][1], read_timeout=HTTP_BOUNDS["read_timeout"][1]
     )
-    assert slowest.longest_fetch <= _LEASE_CEILING <= LEASE_HORIZON.total_seconds()
+    assert slowest.longest_fetch <= LEASE_CEILING <= LEASE_HORIZON.total_seconds()
 
 
 @pytest.mark.parametrize("bar", ["0", "0.0"])

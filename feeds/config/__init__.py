@@ -1,7 +1,7 @@
 """Deployment settings: TOML → frozen `Settings`, parsed once, validated up front.
 
 Every key this program understands is listed in one place, `schema.py`, with the bounds of its numbers; each
-table has one `_read_*` function with its defaults and checks (`site.py`: site, paths, database; `releases.py`:
+table has one `read_*` function with its defaults and checks (`site.py`: site, paths, database; `releases.py`:
 sources, topics, publish; `watch.py`: http, watch; `service.py`: web, daemon; `alerts.py`), the checks several
 share are in `checks.py`, and `settings.py` has the records. An unknown key, a wrong type or an impossible value is a
 `ConfigError` naming the file, the key path and the line. Relative paths resolve against the config file's
@@ -21,20 +21,20 @@ from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from feeds.config.alerts import _read_alerts
+from feeds.config.alerts import read_alerts
 from feeds.config.positions import find_line as find_line
 from feeds.config.reader import KeyPath as KeyPath
-from feeds.config.reader import _Reader
+from feeds.config.reader import TableReader
 from feeds.config.reader import parse_interval as parse_interval
 from feeds.config.reader import shown_interval as shown_interval
-from feeds.config.releases import _read_publish, _read_sources, _read_topics
+from feeds.config.releases import read_publish, read_sources, read_topics
 from feeds.config.schema import KEYS
-from feeds.config.service import _read_daemon, _read_web
+from feeds.config.service import read_daemon, read_web
 from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
 from feeds.config.settings import FolderSource, Settings
-from feeds.config.site import _check_out_is_public, _database_url, _read_paths, _read_site
+from feeds.config.site import check_out_is_public, read_database_url, read_paths, read_site
 from feeds.config.syntax import toml_problem
-from feeds.config.watch import _read_http, _read_watch
+from feeds.config.watch import read_http, read_watch
 from feeds.errors import ConfigError, ConfigErrors
 
 T = TypeVar("T")
@@ -93,7 +93,7 @@ def _decoded(data: bytes, path: Path) -> str:
         ) from e
 
 
-def _source_problem(r: _Reader, index: int, message: str) -> ConfigError:
+def _source_problem(r: TableReader, index: int, message: str) -> ConfigError:
     return r.problem(("sources", index, "path"), message)
 
 
@@ -107,7 +107,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
         raise ConfigError(
             'the file is empty: it needs at least [site] with title = "…" and base_url = "https://…"', path=str(path)
         )
-    r = _Reader(path, text, KEYS)
+    r = TableReader(path, text, KEYS)
     root = r.table(
         data,
         (),
@@ -129,8 +129,8 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
             errors.append(e)
         return None
 
-    site = section(lambda: _read_site(r, r.sub(root, ("site",), required=True)))
-    paths = section(lambda: _read_paths(r, r.sub(root, ("paths",)), base))
+    site = section(lambda: read_site(r, r.sub(root, ("site",), required=True)))
+    paths = section(lambda: read_paths(r, r.sub(root, ("paths",)), base))
     db = section(lambda: r.sub(root, ("database",)))
     section(lambda: r.only(db, ("database",), KEYS["[database]"]) if db is not None else None)
     state = paths.state if paths is not None else base
@@ -140,9 +140,9 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     env_db = environ.get("FEEDS_DATABASE_URL")
     from_env = bool(env_db)
     database_url = (
-        _database_url(env_db, Path.cwd())
+        read_database_url(env_db, Path.cwd())
         if env_db
-        else (section(lambda: _database_url(configured_db, base)) if configured_db is not None else None)
+        else (section(lambda: read_database_url(configured_db, base)) if configured_db is not None else None)
     )
     if database_url is not None:
         url = database_url
@@ -154,14 +154,14 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
 
         database_url = section(lambda: _checked_database_url(url, error))
     agent = USER_AGENT.format(version=__version__, site=site.base_url if site is not None else "")
-    http = section(lambda: _read_http(r, r.sub(root, ("http",)), environ, agent))
-    topics = section(lambda: _read_topics(r, r.sub(root, ("topics",))))
-    sources = section(lambda: _read_sources(r, root.get("sources", []), base))
-    publish = section(lambda: _read_publish(r, r.sub(root, ("publish",)), base))
-    watch = section(lambda: _read_watch(r, r.sub(root, ("watch",)), http))
-    web = section(lambda: _read_web(r, r.sub(root, ("web",)), environ))
-    daemon = section(lambda: _read_daemon(r, r.sub(root, ("daemon",))))
-    alerts = section(lambda: _read_alerts(r, r.sub(root, ("alerts",)), environ))
+    http = section(lambda: read_http(r, r.sub(root, ("http",)), environ, agent))
+    topics = section(lambda: read_topics(r, r.sub(root, ("topics",))))
+    sources = section(lambda: read_sources(r, root.get("sources", []), base))
+    publish = section(lambda: read_publish(r, r.sub(root, ("publish",)), base))
+    watch = section(lambda: read_watch(r, r.sub(root, ("watch",)), http))
+    web = section(lambda: read_web(r, r.sub(root, ("web",)), environ))
+    daemon = section(lambda: read_daemon(r, r.sub(root, ("daemon",))))
+    alerts = section(lambda: read_alerts(r, r.sub(root, ("alerts",)), environ))
     if paths is not None and database_url is not None:
         db_error = error if configured_db is not None else (lambda m: ConfigError(m, path=str(path), key="paths"))
         folders: list[tuple[Path, Callable[[str], ConfigError]]] = [
@@ -170,7 +170,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
         # The config file itself (its API token and passwords): `out = "."` beside it would serve it.
         folders.append((Path(path), partial(r.problem, ("paths", "out"))))
         section(
-            lambda: _check_out_is_public(
+            lambda: check_out_is_public(
                 paths, database_url, lambda m: r.problem(("paths", "state"), m), db_error, folders
             )
         )

@@ -1,6 +1,6 @@
 """`[alerts]`: where alerts go (webhooks, email) and the SMTP server that sends the email.
 
-`_read_alerts` returns the frozen `AlertSettings` or raises `ConfigError` through the reader (file, key path,
+`read_alerts` returns the frozen `AlertSettings` or raises `ConfigError` through the reader (file, key path,
 line). A secret named by an environment variable that is not set is no error here: it is kept as the reason it is
 missing, so that only the deliveries needing it fail (`check-config` and the daemon's start report it).
 
@@ -14,16 +14,16 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from feeds.config.checks import _array, _days_kept, _malformed_host
-from feeds.config.reader import KeyPath, _Reader
-from feeds.config.schema import _SMTP_TIMEOUT, KEYS
+from feeds.config.checks import days_kept, malformed_host, table_array
+from feeds.config.reader import KeyPath, TableReader
+from feeds.config.schema import KEYS, SMTP_TIMEOUT
 from feeds.config.settings import AlertSettings, EmailAlert, SmtpSettings, WebhookAlert, webhook_signing_key
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
 """An email address as a mail header can carry it: one @, no white space or line break, no header punctuation."""
 
 
-def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> AlertSettings:
+def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -> AlertSettings:
     k = ("alerts",)
     r.only(t, k, KEYS["[alerts]"])
     names: set[str] = set()
@@ -58,13 +58,13 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         return tuple(listed)
 
     hooks: list[WebhookAlert] = []
-    for i, ht in enumerate(_array(r, t, (*k, "webhooks"))):
+    for i, ht in enumerate(table_array(r, t, (*k, "webhooks"))):
         hk: KeyPath = (*k, "webhooks", i)
         r.only(ht, hk, KEYS["[[alerts.webhooks]]"])
         url = r.get(ht, (*hk, "url"), str)
         if urlsplit(url).scheme not in ("http", "https"):
             r.fail((*hk, "url"), f"must be an http(s) URL, got {url!r}")
-        if (problem := _malformed_host(url)) is not None:  # (names the host only: the path may hold a secret)
+        if (problem := malformed_host(url)) is not None:  # (names the host only: the path may hold a secret)
             r.fail((*hk, "url"), problem)
         key, missing = secret(ht, hk, "secret")
         env_name = r.get(ht, (*hk, "secret_env"), str, None) or None
@@ -88,7 +88,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
             )
         )
     mails: list[EmailAlert] = []
-    for i, et in enumerate(_array(r, t, (*k, "email"))):
+    for i, et in enumerate(table_array(r, t, (*k, "email"))):
         ek: KeyPath = (*k, "email", i)
         r.only(et, ek, KEYS["[[alerts.email]]"])
         to = r.get(et, (*ek, "to"), list)
@@ -131,7 +131,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
         password_missing=password_missing,
         starttls=r.get(st, (*sk, "starttls"), bool, False),
         timeout=r.interval(
-            st, (*sk, "timeout"), SmtpSettings().timeout, floor=_SMTP_TIMEOUT[0], ceiling=_SMTP_TIMEOUT[1]
+            st, (*sk, "timeout"), SmtpSettings().timeout, floor=SMTP_TIMEOUT[0], ceiling=SMTP_TIMEOUT[1]
         ),
     )
     if smtp.username and smtp.port != 465 and not smtp.starttls and smtp.host not in _LOOPBACK_NAMES:
@@ -142,7 +142,7 @@ def _read_alerts(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> A
             "start)",
         )
     weekly = {"alerts queue the matches of the last 7 days, and a weekly digest starts from the last one sent": 8.0}
-    kept = _days_kept(r, t, (*k, "retention_days"), 90.0, weekly)
+    kept = days_kept(r, t, (*k, "retention_days"), 90.0, weekly)
     return AlertSettings(webhooks=tuple(hooks), email=tuple(mails), smtp=smtp, retention_days=kept)
 
 

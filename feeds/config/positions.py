@@ -1,7 +1,7 @@
 """Where each key is written in a TOML document: `find_line` gives the line a config error names.
 
 tomllib keeps no positions, so the source is scanned again, as TOML is structured, when a problem is to be
-reported: by `_Reader`, for a config error, and by `feeds.watch.manage`, when a command refuses to change a feed
+reported: by `TableReader`, for a config error, and by `feeds.watch.manage`, when a command refuses to change a feed
 that the config declares (the error points at what to edit instead).
 
 What this module must not do: read values (only positions are kept; tomllib has parsed the document already), or

@@ -1,6 +1,6 @@
 """Typed access to a parsed TOML document that knows where each key is (tomllib keeps no positions).
 
-`_Reader.fail` raises a `ConfigError` naming the file, the dotted key path and the line found by `find_line`; its
+`TableReader.fail` raises a `ConfigError` naming the file, the dotted key path and the line found by `find_line`; its
 typed getters (`get`, `count`, `positive`, `interval`, `size`) refuse a value with what was most likely meant
 (a number in quotes, a unit left out, a key under the wrong header). Durations are parsed and said here too
 (`parse_interval`, `shown_interval`), as the CLI takes and shows them the same way.
@@ -77,7 +77,7 @@ def _at_most_a_year(seconds: float) -> float:
 # --- the reader: typed access that knows where each key is ---------------------------------------------------
 
 
-class _Reader:
+class TableReader:
     def __init__(self, path: Path, text: str, known: Mapping[str, Collection[str]] | None = None):
         self.path = path
         self.lines = text.splitlines()
@@ -89,7 +89,7 @@ class _Reader:
 
     def problem(self, key: KeyPath, message: str) -> ConfigError:
         """The error `fail` raises, for a problem reported later rather than at once."""
-        return ConfigError(message, path=str(self.path), key=_dotted(key), line=find_line(self.lines, key))
+        return ConfigError(message, path=str(self.path), key=dotted_key(key), line=find_line(self.lines, key))
 
     def table(self, t: Any, key: KeyPath, allowed: Collection[str]) -> dict[str, Any]:
         if not isinstance(t, dict):
@@ -102,7 +102,7 @@ class _Reader:
         name = key[-1]
         if name not in t:
             if required:
-                self.fail(key, f"missing required table [{_dotted(key)}]")
+                self.fail(key, f"missing required table [{dotted_key(key)}]")
             return {}
         v = t[name]
         if not isinstance(v, dict):
@@ -148,7 +148,7 @@ class _Reader:
         v = t[name]
         ok = isinstance(v, kind) and not (kind in (int, float) and isinstance(v, bool))
         if not ok:
-            self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__} {v!r}{_quoting(key, v, kind)}")
+            self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__} {v!r}{quoting(key, v, kind)}")
         return v
 
     def positive(
@@ -158,7 +158,7 @@ class _Reader:
         worked out from them. At most `ceiling` when given (`unit`: what it counts, shown after it)."""
         v = t.get(str(key[-1]), default)
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v <= 0:
-            self.fail(key, f"must be a positive number, got {v!r}{_quoting(key, v, float)}")
+            self.fail(key, f"must be a positive number, got {v!r}{quoting(key, v, float)}")
         if ceiling is not None and v > ceiling:
             self.fail(key, f"must be at most {ceiling:g}{unit}, got {v:g}")
         return float(v)
@@ -170,7 +170,7 @@ class _Reader:
         v = t.get(str(key[-1]), default)
         whole = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) and v == int(v)
         if not whole or not 1 <= v <= MAX_COUNT:
-            self.fail(key, f"must be a whole number from 1 to {MAX_COUNT:,}, got {v!r}{_quoting(key, v, int)}")
+            self.fail(key, f"must be a whole number from 1 to {MAX_COUNT:,}, got {v!r}{quoting(key, v, int)}")
         return int(v)
 
     def interval(
@@ -268,7 +268,7 @@ _NUMBER = re.compile(r"[+-]?(\d[\d_]*)(\.\d+)?([eE][+-]?\d+)?")
 _WITH_UNIT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[a-zA-Z]+\s*")
 
 
-def _quoting(key: KeyPath, v: Any, kind: type) -> str:
+def quoting(key: KeyPath, v: Any, kind: type) -> str:
     """How to write a value that is of the wrong type only by its quotes (`port = "8080"`, `host = 8080`,
     `move = "false"`), or "" for a value wrong in itself."""
     name = key[-1]
@@ -295,7 +295,7 @@ def _kind_name(kind: type) -> str:
     )
 
 
-def _dotted(key: KeyPath) -> str:
+def dotted_key(key: KeyPath) -> str:
     out = ""
     for part in key:
         out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))

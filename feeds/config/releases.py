@@ -1,7 +1,7 @@
 """`[[sources]]`, `[topics]` and `[publish]`: where releases come from, how their topics are found, and what is
 published of them.
 
-Each `_read_<table>` takes its raw table and returns its frozen settings record(s), or raises `ConfigError` through
+Each `read_<table>` takes its raw table and returns its frozen settings record(s), or raises `ConfigError` through
 the reader (file, key path, line).
 
 What this module must not do: read a source or fetch a remote one (a drop folder that is missing is a warning of
@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from feeds.config.checks import _malformed_host, _resolve, _xml_forbidden
-from feeds.config.reader import KeyPath, _Reader
-from feeds.config.schema import _DAY, _MINUTE, KEYS
+from feeds.config.checks import malformed_host, resolve_path, xml_forbidden
+from feeds.config.reader import KeyPath, TableReader
+from feeds.config.schema import DAY, KEYS, MINUTE
 from feeds.config.settings import CustomFeed, FolderSource, PublishSettings, RemoteJsonSource, Source, TopicSettings
 
 _FIELD_NAMES = {
@@ -46,7 +46,7 @@ _FIELD_NAMES = {
 _FIELD_PATH = re.compile(r"[^.\[\]\s]+(?:\[\d*\])*(?:\.[^.\[\]\s]+(?:\[\d*\])*)*")
 
 
-def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
+def read_sources(r: TableReader, items: Any, base: Path) -> tuple[Source, ...]:
     if not isinstance(items, list):
         r.fail(("sources",), "must be an array of tables: [[sources]]")
     out: list[Source] = []
@@ -70,7 +70,7 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
         names.add(name)
         if kind == "folder":
             r.only(t, k, KEYS['[[sources]] of type "folder"'])
-            path = _resolve(base, r.get(t, (*k, "path"), str))
+            path = resolve_path(base, r.get(t, (*k, "path"), str))
             same = [(j, s.name) for j, s in enumerate(out) if isinstance(s, FolderSource) and s.path == path]
             if same:  # (two drop folders would race for each file, each storing it under its own name)
                 j, other = same[0]
@@ -81,7 +81,7 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
                     path=path,
                     move=r.get(t, (*k, "move"), bool, True),
                     # (a folder is read on its file events anyway: the scan is the safety net)
-                    interval=r.interval(t, (*k, "interval"), 60.0, floor=1.0, ceiling=_DAY),
+                    interval=r.interval(t, (*k, "interval"), 60.0, floor=1.0, ceiling=DAY),
                     enabled=r.get(t, (*k, "enabled"), bool, True),
                 )
             )
@@ -90,7 +90,7 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
             url = r.get(t, (*k, "url"), str)
             if urlsplit(url).scheme not in ("http", "https"):
                 r.fail((*k, "url"), f"must be an http(s) URL, got {url!r}")
-            if (problem := _malformed_host(url)) is not None:
+            if (problem := malformed_host(url)) is not None:
                 r.fail((*k, "url"), problem)
             fields_t = r.sub(t, (*k, "fields"))
             for fname, fpath in fields_t.items():
@@ -109,7 +109,7 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
                     name=name,
                     url=url,
                     # (someone's server: polled at most once a minute, `interval = 15` meant as minutes refused)
-                    interval=r.interval(t, (*k, "interval"), 900.0, floor=_MINUTE, ceiling=_DAY),
+                    interval=r.interval(t, (*k, "interval"), 900.0, floor=MINUTE, ceiling=DAY),
                     results=r.get(t, (*k, "results"), str, "results"),
                     fields=tuple(sorted(fields_t.items())),
                     link_base=r.get(t, (*k, "link_base"), str, None),
@@ -121,7 +121,7 @@ def _read_sources(r: _Reader, items: Any, base: Path) -> tuple[Source, ...]:
     return tuple(out)
 
 
-def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
+def read_topics(r: TableReader, t: dict[str, Any]) -> TopicSettings:
     k = ("topics",)
     r.only(t, k, KEYS["[topics]"])
     detect = r.get(t, (*k, "detect"), list, [])
@@ -137,7 +137,7 @@ def _read_topics(r: _Reader, t: dict[str, Any]) -> TopicSettings:
     return TopicSettings(detect=tuple(detect), aliases=tuple(aliases))
 
 
-def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
+def read_publish(r: TableReader, t: dict[str, Any], base: Path) -> PublishSettings:
     k = ("publish",)
     r.only(t, k, KEYS["[publish]"])
     entries = r.count(t, (*k, "entries"), 50)
@@ -152,11 +152,11 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
     hub = r.get(t, (*k, "hub"), str, None)
     if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
         r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
-    if hub is not None and (problem := _malformed_host(hub)) is not None:
+    if hub is not None and (problem := malformed_host(hub)) is not None:
         r.fail((*k, "hub"), problem)
     templates = r.get(t, (*k, "templates"), str, None)
-    if templates and not _resolve(base, templates).is_dir():  # else the packaged templates would be used silently
-        r.fail((*k, "templates"), f"the folder {_resolve(base, templates)} does not exist")
+    if templates and not resolve_path(base, templates).is_dir():  # else the packaged templates would be used silently
+        r.fail((*k, "templates"), f"the folder {resolve_path(base, templates)} does not exist")
     custom: list[CustomFeed] = []
     items = t.get("feeds", [])
     if not isinstance(items, list):
@@ -173,14 +173,14 @@ def _read_publish(r: _Reader, t: dict[str, Any], base: Path) -> PublishSettings:
         if not any(lists.values()):
             r.fail(fk, "a custom feed needs at least one of topics, organisations or types")
         title = r.get(ft, (*fk, "title"), str)
-        if _xml_forbidden(title):  # the feed's title, which XML cannot carry
+        if xml_forbidden(title):  # the feed's title, which XML cannot carry
             r.fail((*fk, "title"), f"must not contain control characters, got {title!r}")
         custom.append(CustomFeed(name=name, title=title, **lists))
     return PublishSettings(
         entries=entries,
         formats=tuple(dict.fromkeys(formats)),
         hub=hub,
-        templates=_resolve(base, templates) if templates else None,
+        templates=resolve_path(base, templates) if templates else None,
         organisation_feeds=r.get(t, (*k, "organisation_feeds"), bool, True),
         custom=tuple(custom),
     )

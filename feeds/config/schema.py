@@ -11,41 +11,41 @@ and `alerts` do), or import from those readers: they all import from here.
 
 from __future__ import annotations
 
-_MINUTE, _HOUR, _DAY = 60.0, 3600.0, 86400.0
-_DAEMON_BOUNDS: dict[str, tuple[float, float]] = {
-    "watch_tick": (1.0, 5 * _MINUTE),  # (a watched feed is due every 5 minutes at most: a longer tick makes it late)
-    "publish_interval": (_MINUTE, _DAY),  # (a change is published within seconds anyway: this is the safety net)
-    "publish_debounce": (0.1, 5 * _MINUTE),
-    "housekeeping_interval": (_HOUR, 7 * _DAY),
+MINUTE, _HOUR, DAY = 60.0, 3600.0, 86400.0
+DAEMON_BOUNDS: dict[str, tuple[float, float]] = {
+    "watch_tick": (1.0, 5 * MINUTE),  # (a watched feed is due every 5 minutes at most: a longer tick makes it late)
+    "publish_interval": (MINUTE, DAY),  # (a change is published within seconds anyway: this is the safety net)
+    "publish_debounce": (0.1, 5 * MINUTE),
+    "housekeeping_interval": (_HOUR, 7 * DAY),
     "grace": (1.0, _HOUR),
     "misfire_grace": (1.0, _HOUR),  # (APScheduler takes whole seconds, at least 1)
     "lock_wait": (1.0, _HOUR),
 }
 """Each `[daemon]` duration's floor and ceiling in seconds: a number alone is seconds, so `publish_interval = 10`
 meant as minutes published every 10 seconds; below its floor a value is refused, with the unit it likely meant."""
-_DAEMON_KEYS = tuple(_DAEMON_BOUNDS)
-_HTTP_BOUNDS: dict[str, tuple[float, float]] = {
+_DAEMON_KEYS = tuple(DAEMON_BOUNDS)
+HTTP_BOUNDS: dict[str, tuple[float, float]] = {
     # (a server that has not accepted the connection in a minute is down: the OS itself gives up after about two)
-    "connect_timeout": (1.0, _MINUTE),
+    "connect_timeout": (1.0, MINUTE),
     # (between two bytes of an answer: a fetch can take six times this, and holds a fetch thread all that time)
-    "read_timeout": (1.0, 5 * _MINUTE),
+    "read_timeout": (1.0, 5 * MINUTE),
 }
 """`[http]`'s timeouts' floors and ceilings in seconds: 0 or an hour were taken, and `30000` meant as milliseconds
 waited eight hours for a byte (refused, with the milliseconds it likely meant). They also serve alerts and WebSub."""
-_LEASE_CEILING = _HOUR
+LEASE_CEILING = _HOUR
 """`watch.lease` at most: a crashed daemon's feeds wait this long for another daemon (and the store reads a lease
 further ahead than `feeds.store.tx.LEASE_HORIZON` as one taken by a clock since stepped back: anyone may take it).
 Its floor is one fetch at its deadlines (`HttpSettings.longest_fetch`): the lease is renewed every third of it by
 the thread that waits on the fetches (feeds.watch.poll.Leases), and a renewal that fails (the database busy or
 briefly away) must not hand a feed being fetched to another daemon; nor `lease = 5`, meant as minutes."""
-_SMTP_TIMEOUT = (1.0, 5 * _MINUTE)
-_MOST_DAYS = 36500.0
+SMTP_TIMEOUT = (1.0, 5 * MINUTE)
+MOST_DAYS = 36500.0
 """A number of days kept or looked back at most (100 years): longer is a typo, and past about 700,000 no date can
 reach back that far (`now - timedelta(days=...)` fails, in every watch run or housekeeping)."""
-_WINDOW_DAYS = 366.0
+WINDOW_DAYS = 366.0
 """`watch.related.window_days` at most: each release in the window is matched against every item polled."""
 _KIB, _GIB = 1024, 1024**3
-_SIZE_BOUNDS: dict[str, tuple[int, int]] = {
+SIZE_BOUNDS: dict[str, tuple[int, int]] = {
     # (a feed of a few items is tens of KiB; every body fetched, up to 2 x workers + 4 per CPU, is held in memory)
     "http.max_bytes": (64 * _KIB, _GIB),
     # (one pushed release is at least a few hundred bytes; a body is held in memory while it is read)

@@ -1,7 +1,7 @@
 """`[web]` and `[daemon]`: the long-running processes: the server's address, API token and limits, and the
 daemon's ticks, intervals and waits.
 
-Each `_read_<table>` returns its frozen settings record or raises `ConfigError` through the reader (file, key path,
+Each `read_<table>` returns its frozen settings record or raises `ConfigError` through the reader (file, key path,
 line); a bad `FEEDS_API_TOKEN` is named as the environment variable, which wins over the file.
 
 What this module must not do: bind a port or start anything; or keep its own bounds (the durations' floors and
@@ -15,9 +15,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from feeds.config.checks import _days_kept
-from feeds.config.reader import _Reader
-from feeds.config.schema import _DAEMON_BOUNDS, _SIZE_BOUNDS, KEYS
+from feeds.config.checks import days_kept
+from feeds.config.reader import TableReader
+from feeds.config.schema import DAEMON_BOUNDS, KEYS, SIZE_BOUNDS
 from feeds.config.settings import STATUS_FROM, DaemonSettings, WebSettings
 from feeds.errors import ConfigError
 
@@ -25,7 +25,7 @@ _BEARER_TOKEN = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 """RFC 6750 §2.1 b64token: a client sends it after `Bearer `, and a token with a space could never be sent."""
 
 
-def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
+def read_web(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -> WebSettings:
     k = ("web",)
     r.only(t, k, KEYS["[web]"])
     port = r.get(t, (*k, "port"), int, 8080)
@@ -55,8 +55,8 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
             t,
             (*k, "max_body"),
             WebSettings().max_body,
-            floor=_SIZE_BOUNDS["web.max_body"][0],
-            ceiling=_SIZE_BOUNDS["web.max_body"][1],
+            floor=SIZE_BOUNDS["web.max_body"][0],
+            ceiling=SIZE_BOUNDS["web.max_body"][1],
         ),
         max_releases=r.count(t, (*k, "max_releases"), 1000),
         rate_limit=r.count(t, (*k, "rate_limit"), 60),
@@ -64,14 +64,14 @@ def _read_web(r: _Reader, t: dict[str, Any], environ: Mapping[str, str]) -> WebS
     )
 
 
-def _read_daemon(r: _Reader, t: dict[str, Any]) -> DaemonSettings:
+def read_daemon(r: TableReader, t: dict[str, Any]) -> DaemonSettings:
     k = ("daemon",)
     r.only(t, k, KEYS["[daemon]"])
     defaults = DaemonSettings()
     return DaemonSettings(
         **{
             n: r.interval(t, (*k, n), getattr(defaults, n), floor=low, ceiling=high)
-            for n, (low, high) in _DAEMON_BOUNDS.items()
+            for n, (low, high) in DAEMON_BOUNDS.items()
         },
-        ledger_retention_days=_days_kept(r, t, (*k, "ledger_retention_days"), defaults.ledger_retention_days, {}),
+        ledger_retention_days=days_kept(r, t, (*k, "ledger_retention_days"), defaults.ledger_retention_days, {}),
     )

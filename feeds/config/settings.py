@@ -15,8 +15,6 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-KeyPath = tuple[str | int, ...]
-
 AUTHOR_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 """An author's email as the feeds take it: `site.email` is checked with it when the config is read, and every
 feed author's when a feed is rendered (feeds.publish.feeds)."""

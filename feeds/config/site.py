@@ -1,9 +1,9 @@
 """`[site]`, `[paths]` and `[database]`: who publishes, where the deployment's files and database live, and the
 check that nothing private lies inside what is published.
 
-Each `_read_<table>` takes its raw table and returns its frozen settings record, or raises `ConfigError` through
-the reader (file, key path, line). `_check_out_is_public` runs once every table is read, as it needs the paths, the
-database URL and the drop folders together; `_database_url` resolves a relative SQLite path.
+Each `read_<table>` takes its raw table and returns its frozen settings record, or raises `ConfigError` through
+the reader (file, key path, line). `check_out_is_public` runs once every table is read, as it needs the paths, the
+database URL and the drop folders together; `read_database_url` resolves a relative SQLite path.
 
 What this module must not do: open the database (`feeds.config` asks the store whether the URL is usable) or create
 a folder: reading a config changes nothing on disk.
@@ -18,14 +18,14 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from feeds.config.checks import _malformed_host, _resolve, _xml_forbidden
-from feeds.config.reader import KeyPath, _Reader
+from feeds.config.checks import malformed_host, resolve_path, xml_forbidden
+from feeds.config.reader import KeyPath, TableReader
 from feeds.config.schema import KEYS
 from feeds.config.settings import AUTHOR_EMAIL, Paths, Site
 from feeds.errors import ConfigError
 
 
-def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
+def read_site(r: TableReader, t: dict[str, Any]) -> Site:
     k = ("site",)
     r.only(t, k, KEYS["[site]"])
     title = r.get(t, (*k, "title"), str)
@@ -36,13 +36,13 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
         r.fail((*k, "author"), "must not be empty (it is the author of every feed; leave it out for site.title)")
     description = r.get(t, (*k, "description"), str, "")
     for name, text in (("title", title), ("author", author), ("description", description)):
-        if _xml_forbidden(text):  # every feed carries them, and XML cannot
+        if xml_forbidden(text):  # every feed carries them, and XML cannot
             r.fail((*k, name), f"must not contain control characters, got {text!r}")
     base_url = r.get(t, (*k, "base_url"), str)
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         r.fail((*k, "base_url"), f"must be an absolute http(s) URL, got {base_url!r}")
-    if (problem := _malformed_host(base_url)) is not None:  # every link of the site is built from it
+    if (problem := malformed_host(base_url)) is not None:  # every link of the site is built from it
         r.fail((*k, "base_url"), problem)
     if parts.query or parts.fragment or "#" in base_url or parts.username is not None or parts.password is not None:
         # (`?x=1` or `#top` would end up in the middle of every link, a user and password in every feed)
@@ -75,7 +75,7 @@ def _read_site(r: _Reader, t: dict[str, Any]) -> Site:
     )
 
 
-def _site_messages(r: _Reader, t: dict[str, Any], k: KeyPath) -> Path | None:
+def _site_messages(r: TableReader, t: dict[str, Any], k: KeyPath) -> Path | None:
     """`site.messages`: a gettext catalogue (.po) of the published labels, read now so that a mistake in it is
     found by `check-config` and at start, naming its line, and never in the middle of a publish."""
     value = r.get(t, (*k, "messages"), str, "")
@@ -83,7 +83,7 @@ def _site_messages(r: _Reader, t: dict[str, Any], k: KeyPath) -> Path | None:
         return None
     from feeds.publish.i18n import CatalogueError, read_catalogue
 
-    path = _resolve(r.path.resolve().parent, value)
+    path = resolve_path(r.path.resolve().parent, value)
     try:
         read_catalogue(path)
     except CatalogueError as e:
@@ -121,7 +121,7 @@ def _not_a_site_zone(tz: str) -> str | None:
     return None
 
 
-def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
+def _site_email(r: TableReader, t: dict[str, Any], k: KeyPath) -> str | None:
     """The feeds' author email, checked as the feeds check it (else every publish stopped with a traceback)."""
     value: str | None = r.get(t, (*k, "email"), str, None)
     if value is not None and not AUTHOR_EMAIL.fullmatch(value):
@@ -129,22 +129,22 @@ def _site_email(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
     return value
 
 
-def _id_domain(r: _Reader, t: dict[str, Any], k: KeyPath) -> str | None:
+def _id_domain(r: TableReader, t: dict[str, Any], k: KeyPath) -> str | None:
     value: str | None = r.get(t, (*k, "id_domain"), str, None)
     if value is not None and not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9-]+)+", value):
         r.fail((*k, "id_domain"), f"must be a DNS name such as 'press.example.org', got {value!r}")
     return value
 
 
-def _read_paths(r: _Reader, t: dict[str, Any], base: Path) -> Paths:
+def read_paths(r: TableReader, t: dict[str, Any], base: Path) -> Paths:
     k = ("paths",)
     r.only(t, k, KEYS["[paths]"])
-    out = _resolve(base, r.get(t, (*k, "out"), str, "out"))
+    out = resolve_path(base, r.get(t, (*k, "out"), str, "out"))
     if out.exists() and not out.is_dir():  # else publishing fails with "File exists"
         r.fail((*k, "out"), f"{out} is a file, not a folder: publishing needs a folder")
     if (what := _private_folder(out)) is not None:
         r.fail((*k, "out"), f"{out} is {what}: everything in it would be served; use a folder of its own, e.g. 'out'")
-    return Paths(out=out, state=_resolve(base, r.get(t, (*k, "state"), str, "var")))
+    return Paths(out=out, state=resolve_path(base, r.get(t, (*k, "state"), str, "var")))
 
 
 def _private_folder(out: Path) -> str | None:
@@ -166,7 +166,7 @@ def _private_folder(out: Path) -> str | None:
     return "the home folder (with its dot files)" if dot_files else None
 
 
-def _check_out_is_public(
+def check_out_is_public(
     paths: Paths,
     database_url: str,
     state_error: Callable[[str], ConfigError],
@@ -194,10 +194,10 @@ def _check_out_is_public(
 _SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///")
 
 
-def _database_url(url: str, base: Path) -> str:
+def read_database_url(url: str, base: Path) -> str:
     sqlite = _SQLITE_FILE.match(url)
     if sqlite is not None and not url.startswith("/", sqlite.end()):
         rel = url[sqlite.end() :]
         if rel and rel != ":memory:":
-            return f"{sqlite[0]}{_resolve(base, rel)}"
+            return f"{sqlite[0]}{resolve_path(base, rel)}"
     return url

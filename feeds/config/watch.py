@@ -2,7 +2,7 @@
 related matching it watches with.
 
 They are read side by side because the watch's lease must outlast one fetch at `[http]`'s deadlines (`_lease`);
-`[http]` also serves alerts and WebSub. Each `_read_<table>` returns its frozen settings record or raises
+`[http]` also serves alerts and WebSub. Each `read_<table>` returns its frozen settings record or raises
 `ConfigError` through the reader (file, key path, line); `FEEDS_FETCH_ALLOW` is named as the environment variable.
 
 What this module must not do: fetch, or touch the store: a feed URL and a rule are checked with the watch's own
@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from feeds.config.checks import _array, _days_kept
-from feeds.config.reader import KeyPath, _quoting, _Reader, shown_interval
-from feeds.config.schema import _HTTP_BOUNDS, _LEASE_CEILING, _MOST_DAYS, _SIZE_BOUNDS, _WINDOW_DAYS, KEYS
+from feeds.config.checks import days_kept, table_array
+from feeds.config.reader import KeyPath, TableReader, quoting, shown_interval
+from feeds.config.schema import HTTP_BOUNDS, KEYS, LEASE_CEILING, MOST_DAYS, SIZE_BOUNDS, WINDOW_DAYS
 from feeds.config.settings import (
     MAX_WATCH_INTERVAL,
     MIN_WATCH_INTERVAL,
@@ -44,7 +44,7 @@ def _allowable(item: str) -> bool:
         return _HOST_NAME.fullmatch(item.strip()) is not None
 
 
-def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_agent: str) -> HttpSettings:
+def read_http(r: TableReader, t: dict[str, Any], environ: Mapping[str, str], user_agent: str) -> HttpSettings:
     k = ("http",)
     r.only(t, k, KEYS["[http]"])
     allow = tuple(r.get(t, (*k, "allow"), list, []))
@@ -66,10 +66,10 @@ def _read_http(r: _Reader, t: dict[str, Any], environ: Mapping[str, str], user_a
     defaults = HttpSettings(user_agent=agent)
 
     def timeout(name: str) -> float:
-        floor, ceiling = _HTTP_BOUNDS[name]
+        floor, ceiling = HTTP_BOUNDS[name]
         return r.interval(t, (*k, name), getattr(defaults, name), floor=floor, ceiling=ceiling)
 
-    low, high = _SIZE_BOUNDS["http.max_bytes"]
+    low, high = SIZE_BOUNDS["http.max_bytes"]
     settings = HttpSettings(
         user_agent=agent.strip(),
         connect_timeout=timeout("connect_timeout"),
@@ -88,19 +88,19 @@ def _seconds(t: dict[str, Any]) -> str:
     return ""
 
 
-def _related_bar(r: _Reader, t: dict[str, Any], key: KeyPath, default: float) -> float:
+def _related_bar(r: TableReader, t: dict[str, Any], key: KeyPath, default: float) -> float:
     """`watch.related.min_score`: a share of a release's term weight, from 0 to 1. 0 is a bar too: every item
     sharing `min_terms` of a release's names is related, whatever its share (the matcher takes it)."""
     v = t.get(str(key[-1]), default)
     if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v):
-        r.fail(key, f"must be a number from 0 to 1, got {v!r}{_quoting(key, v, float)}")
+        r.fail(key, f"must be a number from 0 to 1, got {v!r}{quoting(key, v, float)}")
     if not 0 <= v <= 1:  # (34, meant as a percentage: the hint, from 2 up; 1.5 is no percentage meant)
         percent = f"; did you mean {v / 100:g} ({v:g}%)?" if 2 <= v <= 100 else ""
         r.fail(key, f"is a share of a release's term weight: between 0 and 1, got {v:g}{percent}")
     return float(v)
 
 
-def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> WatchSettings:
+def read_watch(r: TableReader, t: dict[str, Any], http: HttpSettings | None) -> WatchSettings:
     """`http`: the `[http]` settings, which the lease must outlast a fetch at (None: `[http]` was refused, and the
     lease is held to the shortest fetch the timeouts allow)."""
     k = ("watch",)
@@ -116,7 +116,7 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
     r.only(rel_t, rk, KEYS["[watch.related]"])
     rd = RelatedSettings()
     related = RelatedSettings(
-        window_days=r.positive(rel_t, (*rk, "window_days"), rd.window_days, ceiling=_WINDOW_DAYS, unit=" days"),
+        window_days=r.positive(rel_t, (*rk, "window_days"), rd.window_days, ceiling=WINDOW_DAYS, unit=" days"),
         min_score=_related_bar(r, rel_t, (*rk, "min_score"), rd.min_score),
         min_terms=r.count(rel_t, (*rk, "min_terms"), rd.min_terms),
         pickup_tokens=r.count(rel_t, (*rk, "pickup_tokens"), rd.pickup_tokens),
@@ -129,7 +129,7 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
 
     feeds: list[WatchFeedSetting] = []
     listed: dict[str, int] = {}  # the stored spelling of each feed's URL → its index
-    for i, ft in enumerate(_array(r, t, (*k, "feeds"))):
+    for i, ft in enumerate(table_array(r, t, (*k, "feeds"))):
         fk: KeyPath = (*k, "feeds", i)
         r.only(ft, fk, KEYS["[[watch.feeds]]"])
         url = r.get(ft, (*fk, "url"), str)
@@ -157,7 +157,7 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
     keywords: list[KeywordSetting] = []
     names: set[str] = set()
     slugs: dict[str, str] = {}
-    for i, kt in enumerate(_array(r, t, (*k, "keywords"))):
+    for i, kt in enumerate(table_array(r, t, (*k, "keywords"))):
         kk: KeyPath = (*k, "keywords", i)
         r.only(kt, kk, KEYS["[[watch.keywords]]"])
         query = r.get(kt, (*kk, "query"), str)
@@ -182,8 +182,8 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
         except RuleError as e:
             r.fail((*kk, "query"), str(e))
         keywords.append(KeywordSetting(name=name, query=query))
-    retro_days = r.positive(t, (*k, "retro_days"), defaults.retro_days, ceiling=_MOST_DAYS, unit=" days")
-    retention_days = r.positive(t, (*k, "retention_days"), defaults.retention_days, ceiling=_MOST_DAYS, unit=" days")
+    retro_days = r.positive(t, (*k, "retro_days"), defaults.retro_days, ceiling=MOST_DAYS, unit=" days")
+    retention_days = r.positive(t, (*k, "retention_days"), defaults.retention_days, ceiling=MOST_DAYS, unit=" days")
     # A match pruned while its item may still be matched again (kept, or within the windows of retro matching)
     # would come back as new: in the feeds, and as an alert.
     again = "a match pruned sooner could be found again, as new"
@@ -201,7 +201,7 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
         lease=_lease(r, t, (*k, "lease"), defaults.lease, http),
         retro_days=retro_days,
         retention_days=retention_days,
-        match_retention_days=_days_kept(r, t, (*k, "match_retention_days"), defaults.match_retention_days, floors),
+        match_retention_days=days_kept(r, t, (*k, "match_retention_days"), defaults.match_retention_days, floors),
         own_domains=_own_domains(r, t, (*k, "own_domains")),
         related=related,
         feeds=tuple(feeds),
@@ -209,21 +209,21 @@ def _read_watch(r: _Reader, t: dict[str, Any], http: HttpSettings | None) -> Wat
     )
 
 
-def _lease(r: _Reader, t: dict[str, Any], key: KeyPath, default: float, http: HttpSettings | None) -> float:
-    """`watch.lease`: from one fetch at its deadlines (at the timeouts of `http`) to `_LEASE_CEILING`; left out,
+def _lease(r: TableReader, t: dict[str, Any], key: KeyPath, default: float, http: HttpSettings | None) -> float:
+    """`watch.lease`: from one fetch at its deadlines (at the timeouts of `http`) to `LEASE_CEILING`; left out,
     `default` or that fetch, whichever is longer."""
     if http is None:
-        low = {n: floor for n, (floor, _) in _HTTP_BOUNDS.items()}
+        low = {n: floor for n, (floor, _) in HTTP_BOUNDS.items()}
         http = HttpSettings(user_agent="", connect_timeout=low["connect_timeout"], read_timeout=low["read_timeout"])
     fetch = http.longest_fetch
     because = (
         "one fetch at its deadlines: http.connect_timeout + 6 x http.read_timeout, "
         f"{shown_interval(http.connect_timeout)} + 6 x {shown_interval(http.read_timeout)}"
     )
-    return r.interval(t, key, max(default, fetch), floor=fetch, ceiling=_LEASE_CEILING, because=because)
+    return r.interval(t, key, max(default, fetch), floor=fetch, ceiling=LEASE_CEILING, because=because)
 
 
-def _own_domains(r: _Reader, t: dict[str, Any], key: tuple[str | int, ...]) -> tuple[str, ...]:
+def _own_domains(r: TableReader, t: dict[str, Any], key: tuple[str | int, ...]) -> tuple[str, ...]:
     """Host names (`press.example.org`): a URL given instead would never match a host, and silently so."""
     domains = r.get(t, key, list, [])
     for i, item in enumerate(domains):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
 from feeds.config.positions import find_line
-from feeds.config.reader import KeyPath, _dotted
+from feeds.config.reader import KeyPath, dotted_key
 from feeds.errors import ConfigError, NotFoundError, RuleError
 from feeds.model import REMOVED_FROM_CONFIG, Rule, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_clash
@@ -244,7 +244,7 @@ def _in_config(app: App, key: KeyPath, message: str) -> ConfigError:
         line = find_line(path.read_text(encoding="utf-8").splitlines(), key)
     except (OSError, UnicodeDecodeError):
         line = None  # (the file changed or went since it was read: the key still says where)
-    return ConfigError(message, path=str(path), key=_dotted(key), line=line)
+    return ConfigError(message, path=str(path), key=dotted_key(key), line=line)
 
 
 __all__ = [
