@@ -36,7 +36,7 @@ LEASE_CEILING = _HOUR
 """`watch.lease` at most: a crashed daemon's feeds wait this long for another daemon (and the store reads a lease
 further ahead than `feeds.store.tx.LEASE_HORIZON` as one taken by a clock since stepped back: anyone may take it).
 Its floor is one fetch at its deadlines (`HttpSettings.longest_fetch`): the lease is renewed every third of it by
-the thread that waits on the fetches (feeds.watch.poll.Leases), and a renewal that fails (the database busy or
+the thread that waits on the fetches (feeds.watch.leases.Leases), and a renewal that fails (the database busy or
 briefly away) must not hand a feed being fetched to another daemon; nor `lease = 5`, meant as minutes."""
 SMTP_TIMEOUT = (1.0, 5 * MINUTE)
 MOST_DAYS = 36500.0
