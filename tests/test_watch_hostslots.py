@@ -1,5 +1,5 @@
 """`watch.per_host` across every daemon sharing the database: the hosts' slots (`feeds.store.hostslots`,
-`feeds.watch.hostslots`) and the poll that takes them (`feeds.watch.poll.fetched_in_turn`)."""
+`feeds.watch.hostslots`) and the poll that takes them (`feeds.watch.turns.fetched_in_turn`)."""
 
 from __future__ import annotations
 
@@ -224,7 +224,7 @@ def test_a_feed_refused_a_slot_waits_for_its_host_and_goes_once_the_slots_are_fr
     are asked for again, and go once freed, one at a time, each once."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from feeds.watch.poll import fetched_in_turn
+    from feeds.watch.turns import fetched_in_turn
 
     a1, b1, a2, b2 = _feed(1, "a"), _feed(2, "b"), _feed(3, "a"), _feed(4, "b")
     slots = _OthersHold(per_host=1, taken_elsewhere={"a.example"})
@@ -246,7 +246,7 @@ def test_a_feed_refused_a_slot_waits_for_its_host_and_goes_once_the_slots_are_fr
 def test_feeds_refused_a_slot_past_the_bound_are_left_for_the_next_round():
     from concurrent.futures import ThreadPoolExecutor
 
-    from feeds.watch.poll import fetched_in_turn
+    from feeds.watch.turns import fetched_in_turn
 
     a1, b1, a2 = _feed(1, "a"), _feed(2, "b"), _feed(3, "a")
     slots = _OthersHold(per_host=2, taken_elsewhere={"a.example"})
@@ -273,7 +273,7 @@ def test_slots_are_taken_and_given_back_half_a_window_at_a_time():
     pass of 304s nearly double: the window is refilled once half of it has been taken, in one write."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from feeds.watch.poll import fetched_in_turn
+    from feeds.watch.turns import fetched_in_turn
 
     feeds = [_feed(n, f"site{n}") for n in range(64)]
     slots = _OthersHold(per_host=2, taken_elsewhere=set())

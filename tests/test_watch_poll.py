@@ -475,7 +475,7 @@ def test_feeds_are_stored_in_the_order_their_workers_finish():
     import threading
     from concurrent.futures import Future
 
-    from feeds.watch.poll import first_ready
+    from feeds.watch.turns import first_ready
 
     oldest, done, later = Future(), Future(), Future()
     done.set_result("parsed")
@@ -498,7 +498,7 @@ def test_a_batch_is_fetched_a_window_at_a_time_however_large():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from feeds.watch.poll import fetched_in_turn
+    from feeds.watch.turns import fetched_in_turn
 
     lock = threading.Lock()
     started: list[int] = []
@@ -1398,7 +1398,7 @@ def test_feeds_held_for_their_host_past_the_bound_are_left_to_the_caller_unfetch
     from concurrent.futures import ThreadPoolExecutor
     from types import SimpleNamespace
 
-    from feeds.watch.poll import fetched_in_turn
+    from feeds.watch.turns import fetched_in_turn
 
     def at(host: str, n: int) -> SimpleNamespace:
         return SimpleNamespace(url=f"http://{host}.example/{n}")
@@ -1438,7 +1438,7 @@ def _host_bound_round(make_settings, make_app_for, counting_server, clock, on_sl
     threads, 2 requests per host. Each answer of the slow host takes, by the App's clock, longer than a feed may
     wait for its host: the handler moves the injected clock on (nothing sleeps), once every feed of the fast host
     has been asked for (time passes for both hosts: the fast one's answers come within it)."""
-    from feeds.watch.poll import host_wait
+    from feeds.watch.turns import host_wait
 
     app = make_app_for(make_settings(PER_HOST.format(workers=4)))
     slow_answer = host_wait(app.settings.http) + timedelta(seconds=1)

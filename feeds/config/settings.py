@@ -190,7 +190,7 @@ class WatchSettings:
     interval: float = 1800.0
     workers: int = 16
     per_host: int = 2
-    """Requests in flight at once to one host (`poll.host_of`: its name, whatever the port): a site whose many
+    """Requests in flight at once to one host (`turns.host_of`: its name, whatever the port): a site whose many
     feeds were imported together is not sent `workers` requests at a time."""
     batch: int = 200
     lease: float = 300.0

@@ -311,7 +311,7 @@ workers = sa.Table(
 host_slots = sa.Table(
     "host_slots",
     metadata,
-    sa.Column("host", sa.Text, primary_key=True),  # `feeds.watch.poll.host_of`: the feed URL's host name
+    sa.Column("host", sa.Text, primary_key=True),  # `feeds.watch.turns.host_of`: the feed URL's host name
     sa.Column("slot", sa.Integer, primary_key=True, autoincrement=False),  # 0 to `watch.per_host` - 1
     sa.Column("lease_owner", sa.Text, nullable=False),  # the run fetching from it (`feeds.store.hostslots`)
     sa.Column("lease_until", UTCDateTime, nullable=False),  # free after this, whoever holds it (a killed daemon)

@@ -1,6 +1,6 @@
 """A poll's share of the hosts' slots (`feeds.store.hostslots`): `watch.per_host` across every daemon.
 
-`feeds.watch.poll.fetched_in_turn` counts the fetches under way to each host in its own run and starts none
+`feeds.watch.turns.fetched_in_turn` counts the fetches under way to each host in its own run and starts none
 beyond `per_host`; with several daemons on one database each counted only its own, and a site got up to
 `per_host` times the number of daemons requests at once. Now each fetch also holds one of its host's slots in
 the database, taken as it is submitted and given back once it has ended, the two together in one small write
