@@ -473,7 +473,7 @@ def run_reader(server: Server, urls: Sequence[str], workers: int, scale: float) 
 # the row above them; everything here runs on the main thread, the fetches alone run in the pool (and, with
 # enough feeds, parsing and matching run in worker processes, where these timers do not reach).
 STAGES = (
-    ("parse_feed", "feeds.watch.poll", "parse_feed"),
+    ("parse_feed", "feeds.watch.parsejobs", "parse_feed"),
     ("  fast_parse (lxml + tree walk)", "feeds.watch.parse", "fast_parse"),
     ("  feedparser fallback", "feeds.watch.parse", "parse_with_feedparser"),
     ("  _item (build the WatchItems)", "feeds.watch.parse", "_item"),

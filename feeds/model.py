@@ -290,7 +290,7 @@ class WatchedFeed:
     """Consecutive checks that saw the same permanent redirect to `redirect_url` (the URL moves there at
     `REDIRECTS_BEFORE_MOVE`)."""
     body_digest: str | None = None
-    """The digest of the last body read into items (`feeds.watch.poll.body_digest`): a 200 answer with the same
+    """The digest of the last body read into items (`feeds.watch.parsejobs.body_digest`): a 200 answer with the same
     bytes is not parsed again, since it would give the same items."""
     body_read_at: datetime | None = None
     """When that body was read: its items are the stored ones marked as in a body since then, which pruning

@@ -565,7 +565,7 @@ def test_matches_found_in_worker_processes_are_the_ones_found_here(
 
 def test_the_worker_pool_is_kept_while_the_matchers_stay_the_same(app):
     from feeds.watch.matching import matcher_spec
-    from feeds.watch.poll import parse_pool
+    from feeds.watch.parsejobs import parse_pool
 
     now = app.clock()
     same = parse_pool(app, matcher_spec([], [], app.settings, now))
@@ -581,7 +581,7 @@ def test_ingest_and_watch_share_the_apps_one_worker_pool(app):
     """Ingest takes whatever pool there is; watch needs workers set up with its matchers and replaces a pool
     that was not; a second App gets its own pool."""
     from feeds.watch.matching import matcher_spec
-    from feeds.watch.poll import parse_pool
+    from feeds.watch.parsejobs import parse_pool
     from feeds.workers import worker_pool
 
     plain = worker_pool(app)

@@ -10,9 +10,11 @@ import pytest
 from werkzeug import Response
 
 from feeds.cli.watch import feed_json
-from feeds.watch import poll
+from feeds.watch import parsejobs, poll
 from feeds.watch.manage import add_feed, add_rule
-from feeds.watch.poll import body_digest, run_watch
+from feeds.watch.parse import parse_feed
+from feeds.watch.parsejobs import body_digest
+from feeds.watch.poll import run_watch
 
 FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Night Desk</title><link>https://desk.example.net/</link>
@@ -33,7 +35,7 @@ SLOPPY = ONE.replace("Late news", "Late news & weather")
 
 def digest_of(text: str) -> str:
     """The digest a feed's row should hold once this body (sent as UTF-8) is read into items."""
-    return f"{poll.parse_epoch()}:{hashlib.sha256(text.encode()).hexdigest()}"
+    return f"{parsejobs.parse_epoch()}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
 @pytest.fixture
@@ -45,13 +47,13 @@ def app(make_settings, make_app_for):
 def parses(monkeypatch):
     """How many bodies this process parsed."""
     calls: list[str] = []
-    real = poll.parse_feed
+    real = parsejobs.parse_feed
 
     def counting(body, **kw):
         calls.append(kw["url"])
         return real(body, **kw)
 
-    monkeypatch.setattr(poll, "parse_feed", counting)
+    monkeypatch.setattr(parsejobs, "parse_feed", counting)
     return calls
 
 
@@ -169,21 +171,25 @@ def test_many_feeds_repeating_their_bodies_are_not_sent_to_the_workers(app, http
 
 def test_the_digest_changes_with_the_code_and_libraries_that_read_feeds(monkeypatch):
     fetched = SimpleNamespace(sha256=hashlib.sha256(b"<rss/>").hexdigest())
-    epoch = poll.parse_epoch()
-    assert body_digest(fetched) == f"{epoch}:{fetched.sha256}" and poll.parse_epoch() == epoch
-    real_version = poll.importlib.metadata.version
-    monkeypatch.setattr(poll.importlib.metadata, "version", lambda name: real_version(name) + (".1" * (name == "nh3")))
-    poll.parse_epoch.cache_clear()
+    epoch = parsejobs.parse_epoch()
+    assert body_digest(fetched) == f"{epoch}:{fetched.sha256}" and parsejobs.parse_epoch() == epoch
+    real_version = parsejobs.importlib.metadata.version
+    monkeypatch.setattr(
+        parsejobs.importlib.metadata, "version", lambda name: real_version(name) + (".1" * (name == "nh3"))
+    )
+    parsejobs.parse_epoch.cache_clear()
     try:
-        assert poll.parse_epoch() != epoch, "a new nh3 reads every unchanged body once more"
+        assert parsejobs.parse_epoch() != epoch, "a new nh3 reads every unchanged body once more"
         monkeypatch.undo()
-        poll.parse_epoch.cache_clear()
-        monkeypatch.setattr(poll, "_READERS", (*poll._READERS, "feeds.watch.query"))  # as if a reader's code changed
-        assert poll.parse_epoch() != epoch
+        parsejobs.parse_epoch.cache_clear()
+        monkeypatch.setattr(
+            parsejobs, "_READERS", (*parsejobs._READERS, "feeds.watch.query")
+        )  # as if a reader's code changed
+        assert parsejobs.parse_epoch() != epoch
     finally:
         monkeypatch.undo()
-        poll.parse_epoch.cache_clear()
-    assert poll.parse_epoch() == epoch
+        parsejobs.parse_epoch.cache_clear()
+    assert parsejobs.parse_epoch() == epoch
 
 
 def test_old_posts_of_a_slow_feed_are_not_pruned_and_found_again_as_new(app, httpserver, clock):
@@ -209,14 +215,14 @@ def test_a_worker_matches_only_the_items_that_are_new_or_changed(app, clock):
     matchers = poll.current_matchers(app, clock(), app.store.rules())
     feed = add_feed(app, "https://desk.example.net/feed.xml")
     body = feed_body(("old", "Harbour cranes back"), ("edited", "Harbour ferry delayed"), ("new", "Harbour opens"))
-    parsed = poll.parse_feed(body.encode(), url=feed.url)
+    parsed = parse_feed(body.encode(), url=feed.url)
     key = {it.title: it.key for it in parsed.items}  # (the guids are permalinks: keys are URLs)
     known = {key["Harbour cranes back"]: parsed.items[0].content_hash, key["Harbour ferry delayed"]: "an earlier hash"}
-    poll._install(matchers.spec)  # what a worker process runs first
+    parsejobs._install(matchers.spec)  # what a worker process runs first
     try:
-        answer = poll._parse_job(body.encode(), feed.url, None, None, feed, known)
+        answer = parsejobs.parse_job(body.encode(), feed.url, None, None, feed, known)
     finally:
-        poll._install(None)
+        parsejobs._install(None)
     assert not isinstance(answer, str) and answer.matches is not None
     by_title = dict(zip((it.title for it in answer.feed.items), answer.matches, strict=True))
     assert by_title["Harbour cranes back"] is None, "stored already, unchanged: not matched again"
@@ -231,8 +237,8 @@ def test_an_item_a_worker_skipped_as_known_is_matched_here_if_it_is_stored_after
     (feed,) = app.store.claim_feeds(
         [add_feed(app, "https://desk.example.net/feed.xml").id], clock(), owner="w", lease=timedelta(minutes=5)
     )
-    parsed = poll.parse_feed(feed_body(("k", "Harbour cranes back")).encode(), url=feed.url)
-    skipped = poll.Parsed(parsed, (None,))  # the worker thought this item was stored already, unchanged
+    parsed = parse_feed(feed_body(("k", "Harbour cranes back")).encode(), url=feed.url)
+    skipped = parsejobs.Parsed(parsed, (None,))  # the worker thought this item was stored already, unchanged
     stored, added, removed = poll._store(app, matchers, feed, feed, skipped, clock(), owner="w")
     assert [(it.title, state) for _, it, state in stored] == [("Harbour cranes back", "new")]
     assert (added, removed) == (1, 0) and [m.subject for m in app.store.matches()] == ["harbour"]

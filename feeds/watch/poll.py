@@ -22,19 +22,14 @@ A permanent redirect (301/308) moves the stored URL only after it was seen on 3 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import importlib.metadata
-import importlib.util
 import logging
 import os
 import threading
-from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from functools import lru_cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.app import worker_id
@@ -46,8 +41,8 @@ from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, Rule, WatchedF
 from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.hostslots import HostSlots
 from feeds.watch.leases import Leases
-from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, delay_of, match_item, matcher_spec
-from feeds.watch.parse import cut_short, parse_feed
+from feeds.watch.matching import Matchers, compile_spec, delay_of, match_item, matcher_spec
+from feeds.watch.parsejobs import Parsed, body_digest, parse_job, parse_pool, parsed_answer, same_body
 from feeds.watch.related import CORPUS_DAYS, is_own_url
 from feeds.watch.retro import (
     apply_changed_settings,
@@ -59,7 +54,6 @@ from feeds.watch.retro import (
 )
 from feeds.watch.schedule import next_check_at
 from feeds.watch.turns import fetched_in_turn, first_ready, host_of, host_wait, take_ready
-from feeds.workers import worker_pool
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -252,10 +246,10 @@ def run_watch(
                 if result is None:  # taken by another worker while this run waited: not ours to poll
                     continue
                 ahead = None
-                if parsers is not None and isinstance(result, Fetched) and not _same_body(feed, result):
+                if parsers is not None and isinstance(result, Fetched) and not same_body(feed, result):
                     try:
                         job = (result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id))
-                        ahead = parsers.submit(_parse_job, *job)
+                        ahead = parsers.submit(parse_job, *job)
                     except BrokenProcessPool:  # a worker died during this run: the rest is parsed here
                         parsers = None
                 pending.append((feed, result, ahead))
@@ -278,44 +272,6 @@ STORE_BATCH = 32
 """Feeds stored in one transaction at most (`settle_ready`): the write lock is held while they are stored, a few
 milliseconds each, so other writers (a push, the CLI, another daemon) wait at most a fraction of a second."""
 
-_READERS: tuple[str, ...] = (
-    "feeds.watch.parse",
-    "feeds.watch.fastparse",
-    "feeds.watch.fastrules",
-    "feeds.watch.jsonfeed",
-    "feeds.normalise.html",
-    "feeds.normalise.text",
-)
-_READER_LIBRARIES = ("feedparser", "lxml", "nh3")
-
-
-@lru_cache(maxsize=1)
-def parse_epoch() -> str:
-    """Changes whenever what a body is read into could change: the code that reads feeds into items (these
-    modules' source) or the libraries it relies on (their versions). Part of every body digest, so after an
-    upgrade each feed's unchanged body is read once more, and a fix to parsing or to reading text reaches its items."""
-    h = hashlib.sha256()
-    for name in _READER_LIBRARIES:
-        h.update(f"{name}={importlib.metadata.version(name)}\n".encode())
-    for name in _READERS:
-        source = importlib.util.find_spec(name)
-        origin = source.origin if source is not None else None
-        h.update(Path(origin).read_bytes() if origin and Path(origin).is_file() else name.encode())
-    return h.hexdigest()[:16]
-
-
-def body_digest(result: Fetched) -> str:
-    """What `WatchedFeed.body_digest` holds once the body of `result` is read into items."""
-    return f"{parse_epoch()}:{result.sha256}"
-
-
-def _same_body(feed: WatchedFeed, result: Fetched) -> bool:
-    """Whether this 200 answer repeats, byte for byte, the last body read into this feed's items. Servers that
-    send no validators (or change them on every request) answer 200 with the same feed again and again:
-    parsing, reading and matching it would only find the items already stored."""
-    return feed.body_digest == body_digest(result)
-
-
 LOOKAHEAD_PER_CPU = 4
 """Fetched bodies handed to the workers ahead of the feed being stored, per CPU: enough that a worker finds the
 next body waiting while others parse a large feed and this thread stores. With `fetched_in_turn`'s window, this
@@ -323,85 +279,6 @@ bounds the bodies held at once (each at most the fetch size cap), however large 
 
 PARALLEL_PARSE_MIN = 16
 """Below this many feeds in one poll, parsing in this process is cheaper than handing bodies to workers."""
-
-
-def parse_pool(app: App, spec: MatcherSpec | None) -> ProcessPoolExecutor | None:
-    """The App's worker pool (`feeds.workers`), its workers set up to match with the matchers of `spec`. Kept
-    while the spec stays the same (rules and watched releases rarely change between runs); a new spec replaces
-    it."""
-    return worker_pool(app, (_install, (spec,)))
-
-
-_WORKER_MATCHERS: Matchers | None = None
-"""In a parser process only: the matchers `_install` compiled there when the process started."""
-
-
-def _install(spec: MatcherSpec | None) -> None:
-    """The pool's initializer, run once in each worker process."""
-    global _WORKER_MATCHERS
-    _WORKER_MATCHERS = compile_spec(spec) if spec is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class Parsed:
-    """A worker's answer: the parsed feed and, when the worker had matchers, every match of each of its items."""
-
-    feed: ParsedFeed
-    matches: tuple[tuple[Match, ...] | None, ...] | None
-    """Per item of `feed.items`, in the same order; None for an item stored already with the same content, which
-    was not matched (only new and changed items have their matches stored)."""
-    cut: bool = False
-    """The document was read with a warning and stops before the end tag of its root (`parse.cut_short`): worked
-    out where it was parsed, in a worker process when there is one."""
-
-
-def _parse_job(
-    body: bytes,
-    url: str,
-    content_type: str | None,
-    encoding: str | None,
-    feed: WatchedFeed,
-    known: Mapping[str, str] | None = None,
-) -> Parsed | str:
-    """Runs in a worker process. `known`: the content hash of each item of this feed stored already, by key.
-    A FeedParseError comes back as its message (our exceptions take keyword arguments, which pickling between
-    processes does not carry)."""
-    try:
-        parsed = _read(body, url, content_type, encoding)
-    except FeedParseError as e:
-        return e.message
-    m = _WORKER_MATCHERS
-    if m is None:
-        return parsed
-    known = known or {}
-    items = parsed.feed.items
-    return replace(
-        parsed,
-        matches=tuple(None if known.get(it.key) == it.content_hash else tuple(match_item(m, feed, it)) for it in items),
-    )
-
-
-def _parsed(result: Fetched, ahead: Future[Parsed | str] | None) -> Parsed:
-    if ahead is None:
-        return _parse_here(result)
-    try:
-        value = ahead.result()
-    except BrokenProcessPool:  # a worker died (out of memory?): parse here instead
-        return _parse_here(result)
-    if isinstance(value, str):
-        raise FeedParseError(value, url=result.url)
-    return value
-
-
-def _parse_here(result: Fetched) -> Parsed:
-    return _read(result.body, result.url, result.content_type, result.encoding)
-
-
-def _read(body: bytes, url: str, content_type: str | None, encoding: str | None) -> Parsed:
-    """The feed parsed, and whether it was cut short; not matched."""
-    parsed = parse_feed(body, url=url, content_type=content_type, encoding=encoding)
-    cut = parsed.warning is not None and cut_short(body, url=url, content_type=content_type, encoding=encoding)
-    return Parsed(parsed, None, cut)
 
 
 def _fetch(app: App, feed: WatchedFeed, own: frozenset[str] = frozenset()) -> FetchResult:
@@ -494,13 +371,13 @@ def check_feed(
         return outcome
     warning = None
     parsed: ParsedFeed | None = None
-    if isinstance(result, Fetched) and _same_body(feed, result):
+    if isinstance(result, Fetched) and same_body(feed, result):
         outcome.status, outcome.unchanged = str(result.status), True
         warning = feed.parse_warning  # the body's problems are what they were when it was read
         updated = replace(updated, etag=result.validators.etag, last_modified=result.validators.last_modified)
     elif isinstance(result, Fetched):
         try:
-            answer = _parsed(result, parsed_in_advance)
+            answer = parsed_answer(result, parsed_in_advance)
         except FeedParseError as e:
             outcome.status, outcome.error = "parse-error", str(e)
             failures = feed.failures + 1
