@@ -480,7 +480,7 @@ STAGES = (
     ("    untrusted_html_to_text (nh3, one pass)", "feeds.watch.parse", "untrusted_html_to_text"),
     ("    _plain_text (plain-text items)", "feeds.watch.parse", "_plain_text"),
     ("    _draft (content hash)", "feeds.watch.parse", "_draft"),
-    ("match_item (main thread only)", "feeds.watch.poll", "match_item"),
+    ("match_item (main thread only)", "feeds.watch.check", "match_item"),
     ("store.upsert_items", "store", "upsert_items"),
     ("store.add_matches", "store", "add_matches"),
     ("store.record_check", "store", "record_check"),

@@ -10,7 +10,7 @@ import pytest
 from werkzeug import Response
 
 from feeds.cli.watch import feed_json
-from feeds.watch import parsejobs, poll
+from feeds.watch import check, parsejobs, poll
 from feeds.watch.manage import add_feed, add_rule
 from feeds.watch.parse import parse_feed
 from feeds.watch.parsejobs import body_digest
@@ -239,7 +239,7 @@ def test_an_item_a_worker_skipped_as_known_is_matched_here_if_it_is_stored_after
     )
     parsed = parse_feed(feed_body(("k", "Harbour cranes back")).encode(), url=feed.url)
     skipped = parsejobs.Parsed(parsed, (None,))  # the worker thought this item was stored already, unchanged
-    stored, added, removed = poll._store(app, matchers, feed, feed, skipped, clock(), owner="w")
+    stored, added, removed = check._store(app, matchers, feed, feed, skipped, clock(), owner="w")
     assert [(it.title, state) for _, it, state in stored] == [("Harbour cranes back", "new")]
     assert (added, removed) == (1, 0) and [m.subject for m in app.store.matches()] == ["harbour"]
 

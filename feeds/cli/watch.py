@@ -404,8 +404,9 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
 @handle_errors
 def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     """Check due feeds now, or the named feeds whatever their schedule or back-off."""
+    from feeds.watch.check import PROBLEMS
     from feeds.watch.manage import feed_reference, find_feed, import_configured
-    from feeds.watch.poll import PROBLEMS, run_watch
+    from feeds.watch.poll import run_watch
 
     stop = threading.Event()
     with ctx.app() as app, ProgressBar("polling") as bar:

@@ -425,7 +425,7 @@ def _rehash_items(conn: Connection) -> None:
 
 def _keep_warnings(conn: Connection) -> None:
     """Migration 15: a feed whose row says its last body was read with problems keeps saying so in the new column
-    (the text after `feeds.watch.poll.PROBLEMS`, written alike by every version before)."""
+    (the text after `feeds.watch.check.PROBLEMS`, written alike by every version before)."""
     problems = "parsed with problems: "
     wf = watched_feeds.c
     rows = conn.execute(sa.select(wf.id, wf.last_error).where(wf.last_error.startswith(problems, autoescape=True)))

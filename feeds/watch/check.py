@@ -1,0 +1,269 @@
+"""Checking one feed: its fetch result turned into stored items and matches, and the feed's new schedule and
+health, recorded on its row in the same transaction (`FeedOutcome` says what it came to).
+
+A failure is one of the feed's: its error lands on its row (`last_error`, `failures`) and its next check backs
+off; `410 Gone` disables the feed with a reason; a permanent redirect (301/308) moves the stored URL only after it
+was seen on `REDIRECTS_BEFORE_MOVE` consecutive checks. A body read with problems is stored with a warning.
+
+What this module must not do: fetch (it is handed the result), read bodies in bulk or decide where they are read
+(`parsejobs`), choose which feeds are checked, or let one feed's failure escape to the round
+(`record_unexpected` records an unexpected one as the feed's failure).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from feeds.config import clamp_interval
+from feeds.errors import FeedParseError, FetchError
+from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified
+from feeds.logs import one_line
+from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, WatchedFeed, WatchItem
+from feeds.watch.feedurls import canonical_feed_url
+from feeds.watch.matching import Matchers, delay_of, match_item
+from feeds.watch.parsejobs import Parsed, body_digest, parsed_answer, same_body
+from feeds.watch.related import is_own_url
+from feeds.watch.schedule import next_check_at
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+log = logging.getLogger("feeds.watch")
+
+
+@dataclass
+class FeedOutcome:
+    """What checking one feed came to: a line of the round's `WatchReport`."""
+
+    feed_id: int
+    url: str
+    status: str
+    """`200`, `304`, an HTTP status, `error`, `parse-error` or `gone`."""
+    new_items: int = 0
+    changed_items: int = 0
+    new_matches: int = 0
+    removed_matches: int = 0
+    """Matches of its changed items that matching no longer makes, deleted."""
+    error: str | None = None
+    warning: str | None = None
+    """Read, but with problems (a truncated or malformed body, items left out): what the feed's row records."""
+    unchanged: bool = False
+    """A 200 answer with the same bytes as the last body read into items: not parsed again."""
+
+
+def check_feed(
+    app: App,
+    feed: WatchedFeed,
+    result: FetchResult,
+    matchers: Matchers,
+    *,
+    owner: str,
+    parsed_in_advance: Future[Parsed | str] | None = None,
+) -> FeedOutcome:
+    """Turn one fetch result into stored items, matches and the feed's new schedule and health."""
+    now = app.clock()
+    # (clamped: a row written before the ceiling existed may hold any number)
+    interval = timedelta(seconds=clamp_interval(feed.interval))
+    outcome = FeedOutcome(feed_id=feed.id, url=feed.url, status="error")
+    extra = {"feed": feed.id, "url": feed.url}
+    updated = replace(feed, last_checked=now)
+    if not isinstance(result, FetchFailed) and result.url != feed.url and is_own_url(result.url, matchers.own_domains):
+        # A feed that redirects to our own site would have our releases read as coverage of themselves (and a
+        # permanent redirect would move the watched URL there): a failure, and the URL stays.
+        error = FetchError(f"redirected to our own site ({result.url}): not read", url=feed.url)
+        result = FetchFailed(url=result.url, requested_url=feed.url, error=error, fetched_at=result.fetched_at)
+    if isinstance(result, FetchFailed):
+        outcome.error = str(result.error)
+        if result.gone:
+            outcome.status = "gone"
+            updated = replace(
+                updated,
+                enabled=False,
+                last_status="410",
+                last_error=outcome.error,
+                disabled_reason=f"410 Gone on {now:%Y-%m-%d}: the publisher removed this feed; "
+                "if it comes back, resume it with `feeds watch edit URL --enable`",
+                next_check=None,
+            )
+            log.warning("feed %s is gone (410); disabled", feed.url, extra=extra)
+        else:
+            outcome.status = str(result.status) if result.status else "error"
+            failures = feed.failures + 1
+            updated = replace(
+                updated,
+                last_status=outcome.status,
+                last_error=outcome.error,
+                failures=failures,
+                next_check=next_check_at(
+                    now, interval, key=feed.url, failures=failures, retry_after=result.retry_after
+                ),
+            )
+            why = (outcome.error or "").removeprefix(f"{feed.url}: ")  # (fetch errors name their URL already)
+            log.warning("feed %s failed (%d in a row): %s", feed.url, failures, why, extra=extra)
+        updated = _track_redirect(updated, result.permanent_redirect)
+        app.store.record_check(updated, owner=owner)
+        return outcome
+    warning = None
+    parsed: ParsedFeed | None = None
+    if isinstance(result, Fetched) and same_body(feed, result):
+        outcome.status, outcome.unchanged = str(result.status), True
+        warning = feed.parse_warning  # the body's problems are what they were when it was read
+        updated = replace(updated, etag=result.validators.etag, last_modified=result.validators.last_modified)
+    elif isinstance(result, Fetched):
+        try:
+            answer = parsed_answer(result, parsed_in_advance)
+        except FeedParseError as e:
+            outcome.status, outcome.error = "parse-error", str(e)
+            failures = feed.failures + 1
+            updated = replace(
+                updated,
+                last_status="parse-error",
+                last_error=outcome.error,
+                failures=failures,
+                next_check=next_check_at(now, interval, key=feed.url, failures=failures),
+                body_digest=None,
+            )
+            log.warning("feed %s: %s", feed.url, e, extra=extra)
+            app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
+            return outcome
+        parsed = answer.feed
+        warning = parsed.warning
+        outcome.status = str(result.status)
+        # A body cut short (the server stopped writing): its validators stand for the whole document, and a 304 to
+        # them would leave the rest unread until the feed changed; its digest would skip the next read of it. None
+        # is kept, so the next poll asks unconditionally and reads the whole feed. (Not those of the last whole
+        # read either: a 304 to them would leave this read's "no element found" standing on a feed that is whole.)
+        whole = not answer.cut
+        updated = replace(
+            updated,
+            title=feed.title or parsed.title,
+            etag=result.validators.etag if whole else None,
+            last_modified=result.validators.last_modified if whole else None,
+            body_digest=body_digest(result) if whole else None,
+            body_read_at=now,
+            parse_warning=warning,
+        )
+    else:
+        assert isinstance(result, NotModified)
+        outcome.status = "304"
+        warning = feed.parse_warning  # the same body as before, with the same problems (a failure between or not)
+    outcome.warning = warning
+    updated = replace(
+        updated,
+        last_status=outcome.status,
+        last_error=f"{PROBLEMS}{warning}" if warning else None,
+        failures=0,
+        next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until, spread=True),
+    )
+    updated = _track_redirect(updated, result.permanent_redirect)
+    if parsed is None:
+        app.store.record_check(updated, owner=owner)
+    else:
+        stored, outcome.new_matches, outcome.removed_matches = _store(
+            app, matchers, feed, updated, answer, now, owner=owner
+        )
+        outcome.new_items = sum(1 for _, _, s in stored if s == "new")
+        outcome.changed_items = len(stored) - outcome.new_items
+    if outcome.new_matches:
+        log.info(
+            "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
+        )
+    return outcome
+
+
+def record_unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
+    """Record an unexpected error while checking `feed` as one of its failures (backed off like any other), so
+    that the other feeds of the run are still checked and this one is not retried at once for ever."""
+    import sqlalchemy as sa
+
+    from feeds.store import error_text
+
+    message = f"unexpected error while storing this feed: {one_line(error_text(error))[:300]}"
+    if isinstance(error, sa.exc.DBAPIError):  # the database refused (a permission, a constraint): no traceback
+        log.error("feed %s: %s", feed.url, message, extra={"feed": feed.id})
+    else:  # a bug: the traceback helps
+        log.exception("feed %s: unexpected error while storing what it served", feed.url, extra={"feed": feed.id})
+    now = app.clock()
+    failures = feed.failures + 1
+    interval = timedelta(seconds=clamp_interval(feed.interval))
+    failed = replace(
+        feed,
+        last_checked=now,
+        last_status="error",
+        last_error=message,
+        failures=failures,
+        next_check=next_check_at(now, interval, key=feed.url, failures=failures),
+        body_digest=None,
+    )
+    try:
+        app.store.record_check(failed, owner=owner)
+    except Exception:  # the database itself is failing: the lease runs out and the feed is checked again later
+        log.exception("feed %s: could not record the failure either", feed.url, extra={"feed": feed.id})
+    return FeedOutcome(feed_id=feed.id, url=feed.url, status="error", error=message)
+
+
+PROBLEMS = "parsed with problems: "
+"""How a feed's row records that its body was read with problems (the CLI shows a poll's warning the same way)."""
+
+
+def _store(
+    app: App, matchers: Matchers, feed: WatchedFeed, updated: WatchedFeed, answer: Parsed, now: datetime, *, owner: str
+) -> tuple[list[tuple[int, WatchItem, str]], int, int]:
+    """Store the items, the matches of those new or changed, and the check: (new and changed items, new matches,
+    matches deleted: a changed item's that matching no longer makes).
+
+    Matched in a worker: all three in one transaction (unless the URL moves, which `record_check` handles).
+    Parsed here: the items first, then only those the store reports new or changed are matched."""
+    items = answer.feed.items
+    done = {} if answer.matches is None else dict(zip((it.key for it in items), answer.matches, strict=True))
+
+    def matches_of(item: WatchItem) -> Sequence[Match]:
+        """The worker's matches, or worked out here for an item the worker was not asked about (parsed here) or
+        skipped as known (changed meanwhile by another daemon)."""
+        found = done.get(item.key)
+        return found if found is not None else match_item(matchers, feed, item)
+
+    def found_for(stored: Sequence[tuple[int, WatchItem, str]]) -> list[tuple[int, Match, float | None]]:
+        return [
+            (item_id, m, delay_of(m, item.published, now, matchers.releases))
+            for item_id, item, _ in stored
+            for m in matches_of(item)
+        ]
+
+    scope = matchers.scope
+    if answer.matches is not None and updated.url == feed.url:
+        matches = {
+            it.key: [(m, delay_of(m, it.published, now, matchers.releases)) for m in found]
+            for it, found in zip(items, answer.matches, strict=True)
+            if found
+        }
+        stored, added, removed = app.store.record_fetched(updated, items, matches, now, owner=owner, scope=scope)
+        late = [row for row in stored if done.get(row[1].key) is None]  # (rare: see matches_of)
+        return stored, added + (app.store.add_matches(found_for(late), now) if late else 0), removed
+    stored = app.store.upsert_items(feed.id, items, now)
+    changed = [item_id for item_id, _, status in stored if status == "changed"]
+    if scope is not None and changed:
+        added, removed = app.store.rematch(found_for(stored), now, changed=changed, scope=scope)
+    else:
+        added, removed = app.store.add_matches(found_for(stored), now), 0
+    app.store.record_check(updated, owner=owner)
+    return stored, added, removed
+
+
+def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:
+    """Count consecutive checks that saw the same permanent redirect; move the URL on the third."""
+    if target is None or target == feed.url:
+        return replace(feed, redirect_url=None, redirect_count=0)
+    target = canonical_feed_url(target)  # stored as `watch add` stores a URL
+    if target == feed.url:
+        return replace(feed, redirect_url=None, redirect_count=0)
+    count = feed.redirect_count + 1 if target == feed.redirect_url else 1
+    if count >= REDIRECTS_BEFORE_MOVE:
+        log.info("feed %s moved permanently to %s (seen %d times)", feed.url, target, count, extra={"feed": feed.id})
+        return replace(feed, url=target, redirect_url=None, redirect_count=0, etag=None, last_modified=None)
+    return replace(feed, redirect_url=target, redirect_count=count)
