@@ -957,7 +957,7 @@ def test_an_interrupted_poll_gives_back_the_feeds_it_did_not_check(app, httpserv
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("feeds.watch.poll.check_feed", interrupted)
+    monkeypatch.setattr("feeds.watch.check.check_feed", interrupted)
     with pytest.raises(KeyboardInterrupt):
         run_watch(app, feed_ids=[a.id, b.id])
     monkeypatch.undo()

@@ -7,7 +7,7 @@ was seen on `REDIRECTS_BEFORE_MOVE` consecutive checks. A body read with problem
 
 What this module must not do: fetch (it is handed the result), read bodies in bulk or decide where they are read
 (`parsejobs`), choose which feeds are checked, or let one feed's failure escape to the round
-(`record_unexpected` records an unexpected one as the feed's failure).
+(an unexpected one is recorded as the feed's failure).
 """
 
 from __future__ import annotations
@@ -54,6 +54,29 @@ class FeedOutcome:
     """Read, but with problems (a truncated or malformed body, items left out): what the feed's row records."""
     unchanged: bool = False
     """A 200 answer with the same bytes as the last body read into items: not parsed again."""
+
+
+Pending = tuple[WatchedFeed, FetchResult, Future[Parsed | str] | None]
+"""A feed fetched and not yet checked: its fetch result, and its body being read in a worker (None: read here,
+or nothing to read)."""
+
+
+def check_batch(app: App, ready: Sequence[Pending], matchers: Matchers, *, owner: str) -> list[FeedOutcome]:
+    """Check these feeds in one transaction (`Store.batch`): one commit, one fsync, for many feeds. Each feed's
+    writes are a savepoint: one that fails is rolled back alone and costs that feed a failure; a commit that
+    fails costs each feed of the batch a failure, recorded alone."""
+    outcomes: list[FeedOutcome] = []
+    try:
+        with app.store.batch():
+            for feed, result, ahead in ready:
+                try:
+                    outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
+                except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
+                    outcome = _unexpected(app, feed, e, owner=owner)
+                outcomes.append(outcome)
+    except Exception as e:  # the batch's commit failed (a full disk): each feed records its failure alone
+        outcomes = [_unexpected(app, feed, e, owner=owner) for feed, _, _ in ready]
+    return outcomes
 
 
 def check_feed(
@@ -176,7 +199,7 @@ def check_feed(
     return outcome
 
 
-def record_unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
+def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
     """Record an unexpected error while checking `feed` as one of its failures (backed off like any other), so
     that the other feeds of the run are still checked and this one is not retried at once for ever."""
     import sqlalchemy as sa

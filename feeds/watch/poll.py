@@ -7,7 +7,7 @@
         | a body read before? (its digest) then nothing to parse
         | parse + match_item (CPU-bound: worker processes for many feeds: `parsejobs`)
         | store.upsert_items | the matches of new and changed items | store.add_matches
-        | schedule.next_check_at | store.record_check (`check.check_feed`, many feeds to one transaction)
+        | schedule.next_check_at | store.record_check (`check`: a feed at a time, many to one transaction)
 
 `run_watch` reads top to bottom as that pipeline; each stage lives in its own module beside this one, and this
 one holds the orchestrator, its report (`WatchReport`) and the matchers a run compiles (`current_matchers`).
@@ -29,7 +29,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,11 +39,11 @@ from feeds.app import worker_id
 from feeds.errors import FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, Validators
 from feeds.model import Rule, WatchedFeed
-from feeds.watch.check import FeedOutcome, check_feed, record_unexpected
+from feeds.watch.check import FeedOutcome, Pending, check_batch
 from feeds.watch.hostslots import HostSlots
 from feeds.watch.leases import Leases
 from feeds.watch.matching import Matchers, compile_spec, matcher_spec
-from feeds.watch.parsejobs import Parsed, parse_job, parse_pool, same_body
+from feeds.watch.parsejobs import parse_job, parse_pool, same_body
 from feeds.watch.related import CORPUS_DAYS, is_own_url
 from feeds.watch.retro import (
     apply_changed_settings,
@@ -198,25 +198,14 @@ def run_watch(
         # look-ahead of a few bodies per CPU keeps the workers busy without waiting for the whole batch to be
         # fetched).
         lookahead = LOOKAHEAD_PER_CPU * (os.cpu_count() or 1) if parsers is not None else 0
-        pending: list[tuple[WatchedFeed, FetchResult, Future[Parsed | str] | None]] = []
+        pending: list[Pending] = []
 
         def settle_ready() -> None:
             """Store the first feed whose answer is ready (waiting for one if need be) and every other one ready by
-            now (up to `STORE_BATCH`), in one transaction (`Store.batch`): one commit, one fsync, for many feeds.
-            Each feed's writes are a savepoint: one that fails is rolled back alone and costs that feed a failure."""
+            now (up to `STORE_BATCH`), in one transaction (`check_batch`): one commit, one fsync, for many feeds."""
             ready = [pending.pop(first_ready([ahead for _, _, ahead in pending], tick=leases.keep))]
             ready += take_ready(pending, lambda entry: entry[2] is None or entry[2].done(), STORE_BATCH - 1)
-            outcomes: list[FeedOutcome] = []
-            try:
-                with app.store.batch():
-                    for feed, result, ahead in ready:
-                        try:
-                            outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
-                        except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
-                            outcome = record_unexpected(app, feed, e, owner=owner)
-                        outcomes.append(outcome)
-            except Exception as e:  # the batch's commit failed (a full disk): each feed records its failure alone
-                outcomes = [record_unexpected(app, feed, e, owner=owner) for feed, _, _ in ready]
+            outcomes = check_batch(app, ready, matchers, owner=owner)
             for outcome in outcomes:
                 leases.settled(outcome.feed_id)
                 report.outcomes.append(outcome)
