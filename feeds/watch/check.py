@@ -26,8 +26,8 @@ from feeds.logs import one_line
 from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, WatchedFeed, WatchItem
 from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.matching import Matchers, delay_of, match_item
+from feeds.watch.ownsite import is_own_url
 from feeds.watch.parsejobs import Parsed, body_digest, parsed_answer, same_body
-from feeds.watch.related import is_own_url
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:

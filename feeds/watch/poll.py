@@ -43,8 +43,9 @@ from feeds.watch.check import FeedOutcome, Pending, check_batch
 from feeds.watch.hostslots import HostSlots
 from feeds.watch.leases import Leases
 from feeds.watch.matching import Matchers, compile_spec, matcher_spec
+from feeds.watch.ownsite import is_own_url
 from feeds.watch.parsejobs import parse_job, parse_pool, same_body
-from feeds.watch.related import CORPUS_DAYS, is_own_url
+from feeds.watch.profiles import CORPUS_DAYS
 from feeds.watch.retro import (
     apply_changed_settings,
     apply_new_releases,

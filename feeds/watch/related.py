@@ -48,10 +48,8 @@ from itertools import islice
 from feeds.config.settings import DEFAULT_MIN_SCORE as DEFAULT_MIN_SCORE  # (the related bar: see there)
 from feeds.config.settings import RelatedSettings as _ConfigRelated
 from feeds.model import Match, MatchedTerm, WatchItem
-from feeds.watch.ownsite import is_own_url as is_own_url  # (poll.py imports it from here)
-from feeds.watch.ownsite import url_key
+from feeds.watch.ownsite import is_own_url, url_key
 from feeds.watch.pickup import Passage, PickupFinder, Spans
-from feeds.watch.profiles import CORPUS_DAYS as CORPUS_DAYS  # (poll.py imports it from here)
 from feeds.watch.profiles import ReleaseProfile, group_names
 from feeds.watch.shingles import DEFAULT_SHINGLE
 from feeds.watch.text import fold_words, iter_word_spans
