@@ -1,0 +1,108 @@
+"""Match commands: `feeds matches list`.
+
+A thin edge over the store's matches (keyword, related, pickup): it parses the filters, asks the store, and prints
+the rows as text or `--json`. It must not find, score or remove matches itself (that is `feeds.watch`'s work,
+done at each poll), nor hold watch or keyword-rule commands (`watch.py`, `keywords.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import click
+
+from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
+from feeds.clock import parse_iso, rfc3339
+from feeds.errors import NotFoundError
+from feeds.model import StoredMatch
+
+
+def match_json(m: StoredMatch) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "kind": m.kind,
+        "item_id": m.item.id,
+        "feed_id": m.item.feed_id,
+        "rule": m.subject if m.kind == "keyword" else None,
+        "release": m.subject if m.kind != "keyword" else None,
+        "release_id": m.subject if m.kind != "keyword" else None,  # the name `ingest --json` gives a release's id
+        "title": m.item.item.title,
+        "link": m.item.item.link,
+        "feed": m.item.feed_title,
+        "published": rfc3339(m.item.published),
+        "found_at": rfc3339(m.found_at),
+        "delay_seconds": m.delay,
+        "score": round(m.score, 4),
+        "terms": [{"term": t.term, "field": t.field, "start": t.start, "end": t.end} for t in m.terms],
+        "why": m.why,
+    }
+
+
+def _aware_time(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
+    """An RFC 3339 time with its offset (`2026-11-28T12:00:00Z`), in UTC: one without would be a guess."""
+    if value is None:
+        return None
+    try:
+        return parse_iso(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is no RFC 3339 time with an offset (2026-11-28T12:00:00Z)") from None
+
+
+@cli.group("matches")
+def matches() -> None:
+    """Items found by keyword rules, related to releases, or picking them up verbatim."""
+
+
+@matches.command("list")
+@click.option("--rule", help="Only this keyword rule's matches.")
+@click.option("--release", "release", help="Only matches of this release (id or slug).")
+@click.option("--kind", type=click.Choice(["keyword", "related", "pickup"]))
+@click.option("--limit", type=click.IntRange(min=1), default=None)
+@click.option(
+    "--since", "since", callback=_aware_time, metavar="TIME",
+    help="Only matches found at or after TIME (RFC 3339 with its offset: 2026-11-28T12:00:00Z).",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True)
+@pass_ctx
+@handle_errors
+def matches_list(
+    ctx: Context,
+    rule: str | None,
+    release: str | None,
+    kind: str | None,
+    limit: int | None,
+    since: datetime | None,
+    as_json: bool,
+) -> None:
+    """List matches, most recently found first (then newest item)."""
+    if rule and release:
+        raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
+    if rule and kind not in (None, "keyword"):
+        raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
+    from feeds.watch.manage import rule_name
+
+    with ctx.app() as app:
+        subject = rule
+        if release:
+            subject = app.store.release(release).id
+        if rule is not None:
+            kind, subject = "keyword", rule_name(app, rule)
+        rows = app.store.matches(kind=kind, subject=subject, since=since, limit=limit)
+        if release and not kind:
+            rows = [m for m in rows if m.kind != "keyword"]
+        # A former rule's kept matches are still listed; a name that was never a rule is most likely a typo.
+        if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
+            raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
+        slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
+    if as_json:
+        echo_json([match_json(m) for m in rows])
+        return
+    for m in rows:
+        echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
+        echo(f"         {m.item.item.link or ''}")
+        echo(f"         {m.why}")
+        if m.kind != "keyword":  # (two releases may share a title, which is what `why` names)
+            echo(f"         release {slugs.get(m.subject, m.subject)}")
+    counted = f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches"
+    ctx.say(f"{counted} (--limit {limit}: there may be more)" if limit is not None and len(rows) == limit else counted)
