@@ -1,9 +1,13 @@
-"""Watch commands: `feeds watch …`, `feeds keywords …` (matches: `matches.py`)."""
+"""Watch commands: `feeds watch add`, `list`, `remove`, `edit`, `import`, `export`, `discover`, `poll`.
+
+A thin edge over `feeds.watch.manage` and `feeds.watch.poll`: it parses the arguments, calls the library, and
+prints the feeds and their health as text or `--json` (`feed_json`, the one JSON shape of a watched feed). It must
+not fetch, parse or judge a feed itself (is it a feed, is it due: `feeds.watch` decides), nor hold keyword-rule or
+match commands (`keywords.py`, `matches.py`).
+"""
 
 from __future__ import annotations
 
-import math
-import re
 import shlex
 import sys
 import threading
@@ -26,7 +30,7 @@ from feeds.cli import (
 )
 from feeds.clock import rfc3339
 from feeds.config import parse_interval, shown_interval
-from feeds.errors import FeedsError, NotFoundError
+from feeds.errors import FeedsError
 from feeds.model import WatchedFeed
 from feeds.normalise.ids import readable_url
 
@@ -41,12 +45,6 @@ def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -
         return parse_interval(value)
     except ValueError as e:
         raise click.BadParameter(str(e)) from e
-
-
-def _finite(value: float | None) -> float | None:
-    if value is not None and not math.isfinite(value):  # (FloatRange lets NaN through)
-        raise click.BadParameter(f"{value} is not a number of days")
-    return value
 
 
 def feed_json(f: WatchedFeed) -> dict[str, Any]:
@@ -435,162 +433,3 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
         raise SystemExit(STOPPED_BY_SIGTERM)
     if urls and (report.failed or busy):  # feeds named on purpose: a script must see one was not checked
         raise SystemExit(1)
-
-
-@cli.group("keywords")
-def keywords() -> None:
-    """Keyword rules: saved queries matched against every watched item."""
-
-
-# A query may start with "-" (`-iran`: everything but Iran): it is an argument, not an unknown option.
-_QUERY_FIRST = {"ignore_unknown_options": True}
-
-
-def _query(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    """The query argument, unless it is a mistyped option (`--nmae`): "-" starts a query, "--word" never does."""
-    if re.match(r"--[A-Za-z]", value):
-        raise click.UsageError(f"no such option: {value.split('=')[0]} (a query may start with '-', never '--')")
-    return value
-
-
-@keywords.command("add", context_settings=_QUERY_FIRST)
-@click.argument("query", callback=_query)
-@click.option("--name", help="A name for the rule (default: the query itself).")
-@pass_ctx
-@handle_errors
-def keywords_add(ctx: Context, query: str, name: str | None) -> None:
-    """Save a rule; it is also applied to the items of the last `watch.retro_days` days on the next poll."""
-    from feeds.watch.manage import add_rule, import_configured
-    from feeds.watch.query import query_notes
-
-    with ctx.app() as app:
-        import_configured(app)  # a config rule of that name refuses it, on a new database too
-        rule = add_rule(app, query, name=name)
-    ctx.say(f"added rule {rule.name!r}: {rule.query}")
-    for note in query_notes(query):
-        echo(f"note: {note}", err=True)
-
-
-@keywords.command("edit", context_settings=_QUERY_FIRST)
-@click.argument("name")
-@click.argument("query", callback=_query)
-@pass_ctx
-@handle_errors
-def keywords_edit(ctx: Context, name: str, query: str) -> None:
-    """Give a rule a new query. At the next poll, its matches the new query no longer makes are removed (those it
-    still makes keep their ids) and it is applied to the items of the last `watch.retro_days` days."""
-    from feeds.watch.manage import change_rule, import_configured
-    from feeds.watch.query import query_notes
-
-    with ctx.app() as app:
-        import_configured(app)  # a config rule of that name is changed in the config, on a new database too
-        before, rule = change_rule(app, name, query)
-    if rule is before:
-        ctx.say(f"rule {rule.name!r} unchanged: {rule.query}")
-    else:
-        ctx.say(f"changed rule {rule.name!r}: {rule.query} (was: {before.query})")
-    for note in query_notes(query):
-        echo(f"note: {note}", err=True)
-
-
-@keywords.command("list")
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
-def keywords_list(ctx: Context, as_json: bool) -> None:
-    """Saved rules."""
-    from feeds.watch.manage import import_configured
-
-    with ctx.app() as app:
-        import_configured(app)
-        rules = app.store.rules()
-    if as_json:
-        echo_json([{"name": r.name, "query": r.query, "origin": r.origin} for r in rules])
-        return
-    for r in rules:
-        echo(f"{r.name}: {r.query}" + (f"  ({r.origin})" if r.origin != "cli" else ""))
-
-
-@keywords.command("remove")
-@click.argument("name")
-@pass_ctx
-@handle_errors
-def keywords_remove(ctx: Context, name: str) -> None:
-    """Delete a rule and its matches."""
-    from feeds.watch.manage import remove_rule
-
-    with ctx.app() as app:
-        try:
-            name = remove_rule(app, name).name
-        except NotFoundError:
-            # A rule deleted from (or renamed in) the config file keeps its matches, and its feed, until this.
-            gone = app.store.remove_former_rule_matches(name)
-            if not gone:
-                raise
-            ctx.say(f"removed the {gone} match(es) of the former rule {name!r} (no rule has that name now)")
-            return
-    ctx.say(f"removed rule {name!r}")
-
-
-@keywords.command("test", context_settings=_QUERY_FIRST)
-@click.argument("query", callback=_query)
-@click.option("--item", help="Explain this one stored item (its link or key), whether it matches or not.")
-@click.option(
-    "--days",
-    type=click.FloatRange(min=0, max=3660, min_open=True),
-    callback=lambda _ctx, _param, v: _finite(v),
-    default=None,
-    help="How far back to look, in days (default: watch.retro_days).",
-)
-@click.option("--json", "as_json", is_flag=True)
-@pass_ctx
-@handle_errors
-def keywords_test(ctx: Context, query: str, days: float | None, item: str | None, as_json: bool) -> None:
-    """Show which stored items QUERY would match, and why, without saving it (or, with --item, why one does or
-    does not)."""
-    from feeds.watch.manage import try_query
-    from feeds.watch.query import query_notes
-
-    with ctx.app() as app:
-        result = try_query(app, query, days=days, item=item)
-    for note in query_notes(query):
-        echo(f"note: {note}", err=True)
-    if item is not None and not result.hits:
-        raise NotFoundError(f"no stored item has the link or key {item!r} (within --days)")
-    if as_json:
-        echo_json(
-            {
-                "query": query,
-                "checked": result.checked,
-                "own_site": result.own,
-                "matches": [
-                    {
-                        "item_id": s.id,
-                        "feed_id": s.feed_id,
-                        "title": s.item.title,
-                        "link": s.item.link,
-                        "feed": s.feed_title,
-                        "why": list(e.reasons),
-                    }
-                    for s, e in result.hits
-                    if e.matched
-                ],
-                **(
-                    {"item": {"matched": result.hits[0][1].matched, "why": list(result.hits[0][1].reasons)}}
-                    if item is not None
-                    else {}
-                ),
-            }
-        )
-        return
-    for s, e in result.hits:
-        echo(f"{s.item.title}  ({s.feed_title})" + ("" if e.matched else "  NO MATCH"))
-        if s.item.link:
-            echo(f"  {s.item.link}")
-        for reason in e.reasons:
-            echo(f"  {reason}")
-    if item is not None:
-        return
-    ctx.say(f"{len(result.hits)} of {result.checked} stored items match")
-    if result.own:
-        ctx.say(f"({result.own} more from our own site would match, but are never watched)")
