@@ -1,7 +1,8 @@
 """Release files → `RawRelease` records: pick the format by extension, decode, parse. Pure.
 
     bytes ──decode_text──► str ──by extension──► .txt/.text   textfile.release_from_text
-                                                .md/.markdown textfile.release_from_markdown (front matter)
+                                                .md/.markdown markdownfile.release_from_markdown (front matter:
+                                                              frontmatter.py)
                                                 .html/.htm    htmlpage.release_from_html (article extraction)
                                                 .json         our schema (schema.py) or a GOV.UK content item
                                                               (govuk.py); one object or a list of them
@@ -24,8 +25,9 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.decode import decode_text
 from feeds.ingest.govuk import is_govuk_content_item, release_from_govuk
 from feeds.ingest.htmlpage import release_from_html
+from feeds.ingest.markdownfile import release_from_markdown
 from feeds.ingest.schema import JSON_SCHEMA_FIELDS, FieldSpec, release_from_json
-from feeds.ingest.textfile import release_from_markdown, release_from_text
+from feeds.ingest.textfile import release_from_text
 from feeds.model import RawRelease
 from feeds.normalise.ids import identity_of, release_slug, under_any_form
 

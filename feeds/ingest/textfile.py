@@ -1,18 +1,18 @@
-"""Plain-text (`.txt`) and Markdown (`.md`) release files → `RawRelease`.
+"""Plain-text (`.txt`) release files → `RawRelease`; and the conventions of a release's opening lines as typed,
+which the Markdown reader (`markdownfile.py`) reads the same way.
 
 Plain text is what a press officer pastes from an e-mail: the first non-empty line is the headline, the
 rest is the body, kept exactly as typed (the normaliser reads its conventions: wrapped lines, lists, `said:`
 quotations, addresses, "ENDS"; `feeds.normalise.text`), but for an embargo line and, from a GOV.UK page
-copied as text, the list of facts under its headline ("From:", "Published"), which are metadata. Markdown
-may start with front matter, TOML between `+++` lines or YAML between `---` lines, as Hugo and Jekyll write
-it; its keys are the JSON schema's fields plus the aliases those tools use (`date`, `tags`, `type`). Without
-a `title` key the leading `# Heading` is the title.
+copied as text, the list of facts under its headline ("From:", "Published"), which are metadata. So are an
+e-mail's headers pasted above the release, a date line, a label ("Press release") and the office's reference.
 
 Line numbers matter here: these files are written by hand, so every error points at the line to fix, and
 `RawRelease.lines` records where each field came from for the normaliser's errors.
 
-What this module must not do: parse dates (YAML and TOML dates are turned back into ISO 8601 strings) or
-render Markdown (a `# Heading` taken as the title is read as the text it shows, nothing more).
+What this module must not do: parse dates (a date line goes to the normaliser as written), read the body's
+conventions (`feeds.normalise.text` does), or know Markdown (front matter, headings and block markers are
+`frontmatter.py`'s and `markdownfile.py`'s).
 """
 
 from __future__ import annotations
@@ -20,18 +20,21 @@ from __future__ import annotations
 import re
 
 from feeds.errors import InvalidReleaseError
-from feeds.ingest.embargo import embargo_at, is_embargo_line
-from feeds.ingest.frontmatter import front_matter
-from feeds.ingest.schema import check_release_fields, raw_release_from_fields
+from feeds.ingest.embargo import embargo_at
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, without_history_link
-from feeds.normalise.html import markdown_inline_text
 from feeds.normalise.text import is_label
 
-__all__ = ["is_email_headers", "release_from_markdown", "release_from_text"]
-
-_ATX_H1 = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
-_SETEXT_H1 = re.compile(r"^ {0,3}=+[ \t]*$")
+__all__ = [
+    "EMBARGO_SCAN",
+    "NOT_A_TYPE",
+    "REFERENCE_LINE",
+    "embargo_further",
+    "is_email_headers",
+    "next_line",
+    "release_body",
+    "release_from_text",
+]
 
 
 def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
@@ -40,9 +43,9 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
     time) above the headline, around a label, or just below the headline is not text of the release: its time
     is the publication time (a release dated ahead is held back from the site until then)."""
     lines = _undo_quoted_printable(text).split("\n")
-    first = _next_line(lines, 0)
+    first = next_line(lines, 0)
     if first is not None and (headers_end := _email_headers(lines, first)) is not None:
-        first = _next_line(lines, headers_end)
+        first = next_line(lines, headers_end)
         if first is None:
             raise InvalidReleaseError(
                 "the file holds only an e-mail's headers (From:, To:, Subject:): paste the release below them",
@@ -58,10 +61,10 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         if found is not None:
             when, last = found
             embargo = embargo or (when, first + 1)
-            first = _next_line(lines, last + 1)
+            first = next_line(lines, last + 1)
             continue
-        following = _next_line(lines, first + 1)
-        if _REFERENCE.fullmatch(lines[first]) and following is not None:  # "Ref: PR 2026/114": the office's filing
+        following = next_line(lines, first + 1)
+        if REFERENCE_LINE.fullmatch(lines[first]) and following is not None:  # "Ref: PR 2026/114": the office's filing
             first = following
             continue
         if (date := date_line(lines[first])) is not None and following is not None:
@@ -72,24 +75,24 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
             # "Press release" on a line of its own, the headline below it (its document type, unless it only
             # says when it may be published: "FOR IMMEDIATE RELEASE")
             label, first = " ".join(lines[first].split()).rstrip(":"), following
-            label = None if label.casefold() in _NOT_A_TYPE else label
+            label = None if label.casefold() in NOT_A_TYPE else label
             continue
         break
     if first is None:
         raise InvalidReleaseError("the file is empty: the first line should be the title", origin=origin, field="title")
     start = first + 1
-    below = _next_line(lines, start)
+    below = next_line(lines, start)
     found = embargo_at(lines, below, origin=origin) if below is not None else None
     if found is not None:
         embargo = embargo or (found[0], (below or 0) + 1)
         start = found[1] + 1
     if embargo is None:
-        embargo = _embargo_further(lines, start, origin=origin)
+        embargo = embargo_further(lines, start, origin=origin)
     header = _reference_block(lines, start)
     if header is not None:
         dated, start = dated or header[0], header[1]
     facts, start = _page_facts(lines, start)
-    body, body_line = _body(lines, start, origin=origin)
+    body, body_line = release_body(lines, start, origin=origin)
     published = embargo or dated or facts.get("published")
     found_lines = [("title", first + 1), ("body", body_line), *((("published", published[1]),) if published else ())]
     found_lines += [(field, line) for field, (_, line) in facts.items() if field != "published"]
@@ -161,7 +164,7 @@ def _undo_quoted_printable(text: str) -> str:
 
 # The office's reference for a release, on a line of its own: "Ref: PR 2026/114", "Our ref: DCA/PR/114", "Press
 # release no. 114/26". (A colon, "no." or "#" says it is one: "Reference libraries to open" is a headline.)
-_REFERENCE = re.compile(
+REFERENCE_LINE = re.compile(
     r"\s*[*_]*\s*(?:(?:our\s+|your\s+)?ref(?:erence)?(?:\s+(?:no|number)\.?)?\s*[:#]"
     r"|(?:(?:press|news)\s+)?release\s+(?:no\.|number|#)\s*:?)\s*\S.*",
     re.IGNORECASE,
@@ -171,20 +174,20 @@ _REFERENCE = re.compile(
 def _reference_block(lines: list[str], start: int) -> tuple[tuple[str, int] | None, int] | None:
     """(the date it gives and its 1-based line, or None; the index after it) for the paragraph at `start` when it is
     only the release's reference and date lines ("Ref: PR 2026/114" / "Issued: 26 November 2026"), else None."""
-    first = _next_line(lines, start)
+    first = next_line(lines, start)
     if first is None:
         return None
     end = next((i for i in range(first, len(lines)) if not lines[i].strip()), len(lines))
     dated: tuple[str, int] | None = None
     references = 0
     for i in range(first, end):
-        if _REFERENCE.fullmatch(lines[i]):
+        if REFERENCE_LINE.fullmatch(lines[i]):
             references += 1
         elif (date := date_line(lines[i])) is not None:
             dated = dated or (date, i + 1)
         else:
             return None
-    return (dated, end) if references and _next_line(lines, end) is not None else None
+    return (dated, end) if references and next_line(lines, end) is not None else None
 
 
 # The facts a GOV.UK page lists under its headline, as they come out when the page is copied as text: "From:"
@@ -205,7 +208,7 @@ def _page_facts(lines: list[str], start: int) -> tuple[dict[str, tuple[str, int]
     the body starts after them; nothing, and `start` itself, unless the paragraph there is that list alone and
     says where the release is from. The organisation is the first one named (GOV.UK lists the department, then
     its minister: "Foreign, Commonwealth & Development Office and The Rt Hon …")."""
-    first = _next_line(lines, start)
+    first = next_line(lines, start)
     if first is None:
         return {}, start
     end = next((i for i in range(first, len(lines)) if not lines[i].strip()), len(lines))
@@ -238,129 +241,11 @@ def _first_from(value: str) -> str:
     return parts[0].strip(" ,")
 
 
-_NOT_A_TYPE = frozenset({"for immediate release", "embargoed"})
+NOT_A_TYPE = frozenset({"for immediate release", "embargoed"})
 
 
-def _next_line(lines: list[str], start: int) -> int | None:
+def next_line(lines: list[str], start: int) -> int | None:
     return next((i for i in range(start, len(lines)) if lines[i].strip()), None)
-
-
-def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
-    """Optional front matter, then Markdown; title from front matter or a leading `# Heading`.
-
-    An embargo line at the top ("**EMBARGOED UNTIL 00:01 1 DECEMBER 2026**", above or just below the `# Heading`,
-    or opening the text under a front-matter title) is read as in plain text and is not text of the release: its
-    time is the publication time, ahead of a front-matter `date` (an embargo written in the text is what holds the
-    release back). The body keeps its lines as written: two trailing spaces are a hard line break in CommonMark.
-    """
-    lines = text.split("\n")
-    values, key_lines, body_start = front_matter(lines, origin=origin)
-    fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
-    embargo, dated, label = _take_embargo(lines, body_start, origin=origin)  # (blanks their lines)
-    if label is not None and "document_type" not in fields:
-        fields = {**fields, "document_type": label}  # ("Press release" above the `# Heading`)
-    if embargo is None:
-        embargo = _embargo_further(lines, body_start, origin=origin, markdown=True)
-    if embargo is None and "published" not in fields:
-        embargo = dated  # (a date line above the `# Heading`: "3 June 2026", "FOR IMMEDIATE RELEASE: 3 June 2026")
-    if embargo is not None:
-        fields = {**fields, "published": embargo[0]}
-        key_lines = {**key_lines, "published": embargo[1]}
-    title = fields.get("title")
-    recorded = dict(key_lines)
-    heading = _leading_heading(lines, body_start)
-    if heading is None and "title" not in fields:
-        heading = _bold_headline(lines, body_start)
-    if heading is not None:
-        heading_title, heading_line, after = heading
-        if not isinstance(title, str) or title.casefold() == heading_title.casefold():
-            title, body_start = heading_title, after
-            recorded["title"] = heading_line
-    if not (isinstance(title, str) and title.strip()) and "title" in key_lines:
-        raise InvalidReleaseError(
-            "the front matter's 'title' is empty: give the headline there (or remove it and start the text with a "
-            "'# Heading' line)",
-            origin=origin,
-            field="title",
-            line=key_lines["title"],
-        )
-    if not isinstance(title, str):
-        raise InvalidReleaseError(
-            "no title: add a 'title' to the front matter or start the text with a '# Heading' line",
-            origin=origin,
-            field="title",
-            line=body_start + 1,
-        )
-    body, body_line = _body(lines, body_start, origin=origin, keep_trailing=True)
-    recorded["body"] = body_line
-    return raw_release_from_fields(
-        fields,
-        origin=origin,
-        source=source,
-        title=title,
-        body=body,
-        body_format="markdown",
-        lines=tuple(recorded.items()),
-    )
-
-
-# A line's Markdown block markers, which are not text: "# EMBARGOED UNTIL …", "> Embargoed until …".
-_BLOCK_MARK = re.compile(r"^ {0,3}(?:#{1,6}(?:[ \t]+|$)|>[ \t]?)")
-_ATX_HEADING = re.compile(r"^ {0,3}#{1,6}(?:[ \t]|$)")
-_SETEXT_UNDERLINE = re.compile(r"^ {0,3}(?:=+|-+)[ \t]*$")
-
-
-def _take_embargo(
-    lines: list[str], start: int, *, origin: str
-) -> tuple[tuple[str, int] | None, tuple[str, int] | None, str | None]:
-    """(time, 1-based line) of the first embargo line at the top of the text, as plain text finds one: above the
-    headline (around a label such as "Press release") or just below it; with a front-matter title the text's
-    first lines are below it. Every embargo line found there is blanked in `lines` (line numbers stay). Second,
-    the same for a line above the `# Heading` that is only a date ("3 June 2026", "FOR IMMEDIATE RELEASE: …");
-    third, the label above it ("Press release", "**PRESS RELEASE**"). Those lines, and the office's reference
-    ("Ref: PR 2026/114"), are blanked when a heading follows them (else they are the text under a front-matter
-    title)."""
-    text = [_BLOCK_MARK.sub("", line) for line in lines]
-    found: tuple[str, int] | None = None
-    dates: list[tuple[str, int]] = []
-    above: list[int] = []
-    label: str | None = None
-    index = _next_line(lines, start)
-    heading = False
-    while index is not None:
-        embargo = embargo_at(text, index, origin=origin)
-        if embargo is not None:
-            when, last = embargo
-            found = found or (when, index + 1)
-            lines[index : last + 1] = [""] * (last + 1 - index)
-            index = _next_line(lines, last + 1)
-            continue
-        if heading:
-            break  # only the line just below the headline
-        plain = text[index].strip().strip("*_").strip()
-        if not _ATX_HEADING.match(lines[index]) and (date := date_line(text[index])) is not None:
-            dates.append((date, index))
-            above.append(index)
-            index = _next_line(lines, index + 1)
-        elif label is None and is_label(plain):
-            label = " ".join(plain.split()).rstrip(":")
-            above.append(index)
-            index = _next_line(lines, index + 1)
-        elif _REFERENCE.fullmatch(text[index]):
-            above.append(index)
-            index = _next_line(lines, index + 1)
-        elif _ATX_HEADING.match(lines[index]):
-            heading, index = True, _next_line(lines, index + 1)
-        elif index + 1 < len(lines) and _SETEXT_UNDERLINE.match(lines[index + 1]) and lines[index].strip():
-            heading, index = True, _next_line(lines, index + 2)
-        else:
-            break
-    if not heading:
-        return found, None, None
-    for at in above:
-        lines[at] = ""
-    label = None if label is None or label.casefold() in _NOT_A_TYPE else label
-    return found, ((dates[0][0], dates[0][1] + 1) if dates else None), label
 
 
 EMBARGO_SCAN = 8
@@ -368,14 +253,17 @@ EMBARGO_SCAN = 8
 its usual places (under an image, a standfirst, a byline)."""
 
 
-def _embargo_further(lines: list[str], start: int, *, origin: str, markdown: bool = False) -> tuple[str, int] | None:
+def embargo_further(
+    lines: list[str], start: int, *, origin: str, text: list[str] | None = None
+) -> tuple[str, int] | None:
     """(time, 1-based line) of an embargo line among the first `EMBARGO_SCAN` non-empty lines from `start`, its
     lines blanked in `lines`. An "EMBARGOED UNTIL …" paragraph near the top is unmistakable wherever it stands: a
     release must never be published at once, its embargo printed in its first paragraphs (and summary). Only a
     paragraph of its own that says "embargo" or is written in capitals counts here ("NOT FOR PUBLICATION BEFORE
-    …"): a wrapped sentence whose line happens to start "for release to schools from 1 December" is text."""
-    text = [_BLOCK_MARK.sub("", line) for line in lines] if markdown else lines
-    index = _next_line(lines, start)
+    …"): a wrapped sentence whose line happens to start "for release to schools from 1 December" is text. `text` is
+    `lines` as read, when that differs (Markdown's without their block markers: "> EMBARGOED UNTIL …")."""
+    text = lines if text is None else text
+    index = next_line(lines, start)
     for _ in range(EMBARGO_SCAN):
         if index is None:
             return None
@@ -387,11 +275,11 @@ def _embargo_further(lines: list[str], start: int, *, origin: str, markdown: boo
             when, last = found
             lines[index : last + 1] = [""] * (last + 1 - index)
             return when, index + 1
-        index = _next_line(lines, index + 1)
+        index = next_line(lines, index + 1)
     return None
 
 
-def _body(lines: list[str], start: int, *, origin: str, keep_trailing: bool = False) -> tuple[str, int]:
+def release_body(lines: list[str], start: int, *, origin: str, keep_trailing: bool = False) -> tuple[str, int]:
     """Lines from `start` (0-based) without surrounding blank lines, and the 1-based line where they begin; their
     trailing white space removed, unless `keep_trailing` (Markdown)."""
     end = len(lines)
@@ -404,43 +292,3 @@ def _body(lines: list[str], start: int, *, origin: str, keep_trailing: bool = Fa
         raise InvalidReleaseError("the release has a title but no text", origin=origin, field="body", line=last)
     kept = lines[start:end] if keep_trailing else [line.rstrip() for line in lines[start:end]]
     return "\n".join(kept), start + 1
-
-
-def _leading_heading(lines: list[str], start: int) -> tuple[str, int, int] | None:
-    """(title, 1-based line, index after it) of a level-1 heading that opens the body, if any; the title is the text
-    the heading shows (`# Fares *frozen*[^1]` is "Fares frozen": a headline is plain text in every feed)."""
-    found = _heading_at(lines, start)
-    if found is None:
-        return None
-    title, line, after = found
-    return markdown_inline_text(_FOOTNOTE_REF.sub("", title)) or title, line, after
-
-
-_FOOTNOTE_REF = re.compile(r"\[\^[^\]\s]+\]")
-_BOLD_LINE = re.compile(r"\s{0,3}(\*\*|__)(?P<text>[^*_\n]{1,200}?)\1\s*")
-
-
-def _bold_headline(lines: list[str], start: int) -> tuple[str, int, int] | None:
-    """(title, 1-based line, index after it) of a first paragraph that is one bold line ("**Winter ferry
-    timetable**"), as Word-to-Markdown converters write a headline in bold, when the text has no `# Heading`."""
-    first = _next_line(lines, start)
-    if first is None or (first + 1 < len(lines) and lines[first + 1].strip()):
-        return None
-    bold = _BOLD_LINE.fullmatch(lines[first])
-    if bold is None or is_embargo_line(bold["text"]) or is_label(bold["text"]):
-        return None
-    return markdown_inline_text(bold["text"]) or bold["text"].strip(), first + 1, first + 1
-
-
-def _heading_at(lines: list[str], start: int) -> tuple[str, int, int] | None:
-    i = start
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    if i >= len(lines):
-        return None
-    atx = _ATX_H1.match(lines[i])
-    if atx and atx.group(1).strip():
-        return " ".join(atx.group(1).split()), i + 1, i + 1
-    if i + 1 < len(lines) and _SETEXT_H1.match(lines[i + 1]) and not lines[i].startswith("    "):
-        return " ".join(lines[i].split()), i + 1, i + 2
-    return None
