@@ -1110,7 +1110,7 @@ def test_a_job_failing_the_same_way_run_after_run_is_logged_once_then_reminded_a
     run that works again says so."""
     import sqlalchemy as sa
 
-    from feeds.daemon import REPEAT_LOG_EVERY
+    from feeds.daemon.lifecycle import REPEAT_LOG_EVERY
 
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
@@ -1325,7 +1325,7 @@ def test_a_stop_past_its_grace_period_waits_for_a_hung_database_a_bounded_time(
     grace period, then up to 5 s giving back feeds, then a last heartbeat that waited for the database as long as
     it liked: systemd's stop timeout, set near `daemon.grace`, killed it first. Both now share one bounded wait,
     and a job running twice is named once."""
-    from feeds import daemon as daemon_module
+    from feeds.daemon import lifecycle as daemon_module
 
     monkeypatch.setattr(daemon_module, "GIVE_BACK_WAIT", 0.5)
     settings = make_settings('\n[daemon]\ngrace = "1s"\n')
