@@ -1110,7 +1110,7 @@ def test_a_job_failing_the_same_way_run_after_run_is_logged_once_then_reminded_a
     run that works again says so."""
     import sqlalchemy as sa
 
-    from feeds.daemon.lifecycle import REPEAT_LOG_EVERY
+    from feeds.daemon.jobstate import REPEAT_LOG_EVERY
 
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)

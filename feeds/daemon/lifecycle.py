@@ -8,12 +8,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import re
 import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,18 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from feeds.app import App, make_app
-from feeds.clock import Clock, rfc3339, utc_now
+from feeds.clock import Clock, utc_now
 from feeds.config import FolderSource, Settings, load_settings, shown_interval
+from feeds.daemon.jobstate import (
+    BY_WHOM,
+    REPEAT_LOG_EVERY,
+    SKIPPED,
+    DaemonState,
+    heartbeat_status,
+    record_failure,
+    record_finished,
+    record_success,
+)
 from feeds.errors import FeedsError, IngestError
 from feeds.logs import Reminders, one_line
 from feeds.status import WORKERS_SHOWN
@@ -49,9 +58,6 @@ says a restart is needed. The rest of [web] is read at each request and applies 
 IMPORT_RETRY = timedelta(seconds=30)
 """How soon a reload whose config could not be stored (the database busy or down) tries again."""
 
-REPEAT_LOG_EVERY = timedelta(minutes=15)
-"""A job failing the same way run after run (a database down for an hour fails the watch job every minute) logs
-that error once, then a reminder this often while it lasts; the runs between are logged at debug level."""
 PUBLISH_RETRY = timedelta(seconds=30)
 """How soon a failed publish is tried again (then twice as long each time, up to `daemon.publish_interval`)."""
 
@@ -61,51 +67,6 @@ CLOCK_STEP = 5.0
 GIVE_BACK_WAIT = 5.0
 """Seconds a stop past its grace period waits in all for the database: to take back the feeds being polled, then
 to record the daemon as stopped."""
-
-
-@dataclass
-class JobState:
-    name: str
-    runs: int = 0
-    failures: int = 0
-    last_started: datetime | None = None
-    last_finished: datetime | None = None
-    last_ok: bool | None = None
-    last_error: str | None = None
-    last_summary: str = ""
-    last_seconds: float = 0.0
-    last_succeeded: datetime | None = None
-    """When a run last did its work: not failed, and not skipped because another process held its lock."""
-    failing_since: datetime | None = None
-    """When the first of the failed runs since the last run that did not fail finished (None while not failing)."""
-    failed_in_a_row: int = 0
-    """Failed runs since the last run that did not fail."""
-
-
-SKIPPED = "skipped: "
-_BY_WHOM = ", by another process or this daemon's own run still going"
-"""Who holds a single-runner lock a job could not take: another daemon or command, or this daemon's own earlier
-or triggered run (a run of a job and one set off by a new file, say)."""
-"""How a job's summary starts when it did nothing because another process held its lock."""
-
-_IDLE = re.compile(
-    r"(?:\d+ unchanged)?(?:(?:, )?\d+ still being written)?"
-    r"|\d+ feeds? checked, 0 failed, 0 new items, 0 new matches"
-)
-"""A job summary that reports nothing new (an ingest that found every file as it was, or one still being
-written; feeds that answered with nothing new): logged at debug level, so an idle daemon is quiet."""
-
-
-@dataclass
-class DaemonState:
-    """What the daemon knows about its own jobs (for /healthz, /metrics and `feeds status`)."""
-
-    worker: str
-    started: datetime
-    jobs: dict[str, JobState] = field(default_factory=dict)
-
-    def job(self, name: str) -> JobState:
-        return self.jobs.setdefault(name, JobState(name))
 
 
 class Daemon:
@@ -163,7 +124,7 @@ class Daemon:
         self._busy = threading.Condition()
         self._heartbeat_error: str | None = None  # why the last heartbeat could not be recorded (logged once)
         self._failures_said = Reminders(REPEAT_LOG_EVERY)
-        """Each job's failure logged as an error in its run of failures, and when (`_log_failure`)."""
+        """Each job's failure logged as an error in its run of failures, and when (`record_failure`)."""
         from feeds.alerts import UNKNOWN_RULES_REMINDED
 
         self._alerts_said = Reminders(UNKNOWN_RULES_REMINDED)
@@ -190,74 +151,26 @@ class Daemon:
         state.last_started = self.clock()
         started = time.monotonic()
         try:
-            summary = fn(self.app)
-            state.last_ok, state.last_error, state.last_summary = True, None, summary
-            if state.failed_in_a_row and state.failing_since is not None:
-                log.info(
-                    "%s works again, after %d failed runs since %s UTC",
-                    name,
-                    state.failed_in_a_row,
-                    f"{state.failing_since:%Y-%m-%d %H:%M}",
-                    extra={"job": name},
-                )
-            if summary and not _IDLE.fullmatch(summary):
-                log.info("%s: %s", name, summary, extra={"job": name})
-            elif summary:  # "6 unchanged" every minute says nothing: debug level
-                log.debug("%s: %s", name, summary, extra={"job": name})
+            record_success(state, fn(self.app))
         except FeedsError as e:
-            self._log_failure(state, str(e))
+            record_failure(state, str(e), said=self._failures_said, now=self.clock())
         except sa.exc.OperationalError as e:  # the database is unreachable or refused: not a bug, no traceback
             reason = one_line(error_text(e).split(": ", 1)[-1])[:300]
-            self._log_failure(state, f"database unavailable: {reason}")
+            record_failure(state, f"database unavailable: {reason}", said=self._failures_said, now=self.clock())
         except Exception as e:  # a bug (or a database refusing, e.g. a permission): keep the traceback in the log
-            self._log_failure(state, one_line(error_text(e))[:300], unexpected=True)
+            error = one_line(error_text(e))[:300]
+            record_failure(state, error, said=self._failures_said, now=self.clock(), unexpected=True)
         finally:
-            state.runs += 1
-            state.last_seconds = time.monotonic() - started
-            state.last_finished = self.clock()
-            if state.last_ok and not state.last_summary.startswith(SKIPPED):
-                state.last_succeeded = state.last_finished
-            if state.last_ok:
-                state.failing_since, state.failed_in_a_row = None, 0
-                self._failures_said.forget(state.name)
-            elif state.failing_since is None:
-                state.failing_since = state.last_finished
+            seconds = time.monotonic() - started
+            finished = self.clock()
+            record_finished(state, finished=finished, seconds=seconds, said=self._failures_said)
             self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
-            self.health.record_job(name, bool(state.last_ok), state.last_finished, state.last_error)
+            self.health.record_job(name, bool(state.last_ok), finished, state.last_error)
             if self._scheduler is not None and (state.last_summary or not state.last_ok):
                 self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
             with self._busy:
                 self._running.remove(name)
                 self._busy.notify_all()
-
-    def _log_failure(self, state: JobState, error: str, *, unexpected: bool = False) -> None:
-        """Record a failed run of `state`'s job and log it: as an error when it is the first of a run of failures or
-        another error than the one logged, as a reminder every `REPEAT_LOG_EVERY` while the same error lasts (an
-        outage should not bury the log in identical lines), else at debug level. `unexpected`: a bug, logged with
-        its traceback (the first time it appears)."""
-        name, now = state.name, self.clock()
-        state.failures += 1
-        state.failed_in_a_row += 1
-        state.last_ok, state.last_error = False, error
-        where = {"job": name}
-        said = self._failures_said.due(name, error, now)
-        if said == "first":
-            if unexpected:
-                log.exception("%s failed unexpectedly: %s", name, error, extra=where)
-            else:
-                log.error("%s failed: %s", name, error, extra=where)
-        elif said == "again":
-            since = state.failing_since or self._failures_said.since(name) or now
-            log.error(
-                "%s still failing: %s (%d failed runs since %s UTC)",
-                name,
-                error,
-                state.failed_in_a_row,
-                f"{since:%Y-%m-%d %H:%M}",
-                extra=where,
-            )
-        else:
-            log.debug("%s failed again: %s", name, error, extra=where)
 
     @contextlib.contextmanager
     def _single_runner(self, app: App, name: str) -> Iterator[bool]:
@@ -303,7 +216,7 @@ class Daemon:
                 # Another daemon (or our own triggered run) is ingesting; it may have listed the folder before
                 # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
                 self.trigger_ingest()
-                return SKIPPED + f"the ingest lock is held{_BY_WHOM} (tried again shortly)"
+                return SKIPPED + f"the ingest lock is held{BY_WHOM} (tried again shortly)"
             report = run_ingest(app, quiet=self.inbox_quiet)
         self.metrics.releases_ingested(o.status for o in report.outcomes)  # (pushed ones are counted by the API)
         self._rewatch_replaced_folders()
@@ -377,7 +290,7 @@ class Daemon:
                 # Another daemon is publishing (byte-identical output); it may have started before our change,
                 # so try again shortly rather than wait for the periodic publish.
                 self.trigger_publish()
-                return SKIPPED + f"the publish lock is held{_BY_WHOM} (tried again shortly)"
+                return SKIPPED + f"the publish lock is held{BY_WHOM} (tried again shortly)"
             marker = _changes(app)
             known = app.store.published_feeds().keys()
             report = run_publish(app)
@@ -452,22 +365,7 @@ class Daemon:
 
     def heartbeat(self, *, stopped: bool = False) -> None:
         """Publish this daemon's job states and next runs to the store (read by `feeds status`)."""
-        jobs: dict[str, dict[str, Any]] = {}
-        next_runs = self.next_runs()
-        for name in sorted({*self.state.jobs, *next_runs}):
-            st = self.state.jobs.get(name) or JobState(name)
-            jobs[name] = {
-                "runs": st.runs,
-                "failures": st.failures,
-                "last_started": rfc3339(st.last_started) if st.last_started else None,
-                "last_finished": rfc3339(st.last_finished) if st.last_finished else None,
-                "last_ok": st.last_ok,
-                "last_error": st.last_error,
-                "last_summary": st.last_summary,
-                "last_succeeded": rfc3339(st.last_succeeded) if st.last_succeeded else None,
-                "failing_since": rfc3339(st.failing_since) if st.failing_since else None,
-                "next_run": _stamp(next_runs.get(name)),
-            }
+        jobs = heartbeat_status(self.state.jobs, self.next_runs())
         try:
             self.app.store.save_worker_status(
                 self.worker, started=self.state.started, now=self.clock(), status={"jobs": jobs, "stopped": stopped}
@@ -946,7 +844,3 @@ def _changes(app: App) -> tuple[object, ...]:
         app.store.rules_state(),
         app.store.published_feeds_state(),
     )
-
-
-def _stamp(value: datetime | None) -> str | None:
-    return rfc3339(value) if value is not None else None
