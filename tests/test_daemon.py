@@ -866,7 +866,7 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     try:
-        daemon._start_folder_watch()
+        daemon.folders.start()
         daemon._server = object()  # as if serving: web changes need a restart
         config = Path(settings.path)
         config.write_text(
@@ -875,7 +875,7 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         )
         with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
             assert daemon.reload()
-        watched = {Path(e.watch.path) for e in daemon._observer.emitters}
+        watched = {Path(e.watch.path) for e in daemon.folders.observer.emitters}
         assert config.parent / "desk-inbox" in watched and settings.inboxes[0].path in watched
         assert "web.port changed: restart the daemon to serve with it" in caplog.text
         # The web server serves the folder it started with: publishing elsewhere would split the site.
@@ -895,8 +895,8 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
         assert "web." not in caplog.text
     finally:
         daemon._server = None
-        if daemon._observer is not None:
-            daemon._observer.stop()
+        if daemon.folders.observer is not None:
+            daemon.folders.observer.stop()
         daemon.app.close()
 
 
@@ -1207,18 +1207,18 @@ def test_a_drop_folder_moved_away_and_made_again_is_watched_again(make_settings,
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     inbox = settings.inboxes[0].path
     try:
-        daemon._start_folder_watch()
-        first = daemon._observer
+        daemon.folders.start()
+        first = daemon.folders.observer
         inbox.rename(inbox.with_name("inbox.away"))
         inbox.mkdir()
         with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
             daemon.job_ingest(daemon.app)
-        assert "replaced since it was watched" in caplog.text and daemon._observer is not first
-        assert {Path(e.watch.path) for e in daemon._observer.emitters} == {inbox}
-        assert daemon._watched[inbox] == (inbox.stat().st_dev, inbox.stat().st_ino)
+        assert "replaced since it was watched" in caplog.text and daemon.folders.observer is not first
+        assert {Path(e.watch.path) for e in daemon.folders.observer.emitters} == {inbox}
+        assert daemon.folders.watched[inbox] == (inbox.stat().st_dev, inbox.stat().st_ino)
     finally:
-        if daemon._observer is not None:
-            daemon._observer.stop()
+        if daemon.folders.observer is not None:
+            daemon.folders.observer.stop()
         daemon.app.close()
 
 

@@ -25,6 +25,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from feeds.app import App, make_app
 from feeds.clock import Clock, utc_now
 from feeds.config import FolderSource, Settings, load_settings, shown_interval
+from feeds.daemon.inbox import INBOX_QUIET, FolderWatch, files_in_folders
 from feeds.daemon.jobstate import (
     BY_WHOM,
     REPEAT_LOG_EVERY,
@@ -45,11 +46,6 @@ log = logging.getLogger("feeds.daemon")
 
 HOUSEKEEPING_FIRST = 600.0
 """Seconds after a start (or a reload) before the first housekeeping (then every `daemon.housekeeping_interval`)."""
-
-INBOX_QUIET = 3.0
-"""Seconds an inbox file must have been left unchanged before the daemon reads it: it reacts to a file the moment
-it appears, and a writer that appends (`>>`), saves in steps or copies slowly is not done yet. Writers should
-still use a temporary name and rename (README); this catches those that do not."""
 
 WEB_RESTART = ("host", "port", "rate_limit", "max_body")
 """The [web] keys the web server reads once, at its start: a reload that changes them keeps the running values and
@@ -135,9 +131,8 @@ class Daemon:
         self._scheduler: BackgroundScheduler | None = None
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
-        self._observer: Any = None
-        self._watched: dict[Path, tuple[int, int] | None] = {}  # the folders the file watch is on
         self.bound_port: int | None = None
+        self.folders = FolderWatch(lambda: self.app.settings.inboxes, lambda: self.trigger_ingest())
 
     # --- jobs -------------------------------------------------------------------------------------------
 
@@ -219,7 +214,7 @@ class Daemon:
                 return SKIPPED + f"the ingest lock is held{BY_WHOM} (tried again shortly)"
             report = run_ingest(app, quiet=self.inbox_quiet)
         self.metrics.releases_ingested(o.status for o in report.outcomes)  # (pushed ones are counted by the API)
-        self._rewatch_replaced_folders()
+        self.folders.rewatch_replaced()
         if report.changed:
             self.trigger_publish()
         if report.waiting:  # still being written: looked at again once it has been quiet for a while
@@ -344,7 +339,7 @@ class Daemon:
         if days := settings.alerts.retention_days:
             deliveries = app.store.prune_deliveries(now - timedelta(days=days), found_before=now - ENQUEUE_WINDOW)
         if days := settings.daemon.ledger_retention_days:
-            in_folders, unlisted = _files_in_folders(settings)
+            in_folders, unlisted = files_in_folders(settings)
             files = app.store.prune_ingested_files(now - timedelta(days=days), in_folders=in_folders, unlisted=unlisted)
         app.store.prune_workers(now - WORKERS_SHOWN)
         app.store.prune_idempotency(now - IDEMPOTENCY_KEPT)
@@ -448,7 +443,7 @@ class Daemon:
         if self.serve:  # first: a port in use stops the start before this daemon announces itself
             self._start_web()
         self._schedule()
-        self._start_folder_watch()
+        self.folders.start()
         log.info(
             "feeds daemon %s started: config %s, database %s",
             self.worker,
@@ -526,60 +521,6 @@ class Daemon:
             if not self.stop_event.is_set():
                 raise
 
-    def _start_folder_watch(self) -> None:
-        """File events in the folders trigger an ingest within a second (the periodic scan is the safety net)."""
-        try:
-            from watchdog.events import FileSystemEvent, FileSystemEventHandler
-            from watchdog.observers import Observer
-        except ImportError:  # pragma: no cover - watchdog is a dependency; stay useful without it
-            return
-        daemon = self
-
-        class Handler(FileSystemEventHandler):
-            def on_any_event(self, event: FileSystemEvent) -> None:
-                # Only writes and arrivals: reading a file (our own ingest) raises opened/closed-no-write events,
-                # which must not trigger another ingest.
-                if event.event_type not in ("created", "modified", "moved", "closed"):
-                    return
-                path = str(getattr(event, "dest_path", "") or event.src_path)
-                if event.is_directory or "/processed/" in path or "/rejected/" in path:
-                    return
-                daemon.trigger_ingest()
-
-        observer = Observer()
-        for source in self.app.settings.inboxes:
-            source.path.mkdir(parents=True, exist_ok=True)
-            observer.schedule(Handler(), str(source.path), recursive=False)
-        observer.daemon = True
-        observer.start()
-        self._observer = observer
-        self._watched = self._folder_identities()
-
-    def _folder_identities(self) -> dict[Path, tuple[int, int] | None]:
-        """Each folder source's (device, inode): another value means the folder was replaced (moved away and made
-        again, a share remounted), and the file watch is still on the old one."""
-        found: dict[Path, tuple[int, int] | None] = {}
-        for source in self.app.settings.inboxes:
-            try:
-                st = source.path.stat()
-                found[source.path] = (st.st_dev, st.st_ino)
-            except OSError:
-                found[source.path] = None
-        return found
-
-    def _rewatch_replaced_folders(self) -> None:
-        if self._observer is None:
-            return
-        now = self._folder_identities()
-        replaced = [str(p) for p, ident in now.items() if ident != self._watched.get(p)]
-        if not replaced:
-            return
-        log.warning("%s replaced since it was watched (moved, remounted): watching the new one", ", ".join(replaced))
-        self._observer.stop()
-        self._observer.join(timeout=5)
-        self._observer = None
-        self._start_folder_watch()
-
     def reload(self) -> bool:
         """SIGHUP: re-read the config; keep the old one (and say why) if the new one is bad."""
         try:
@@ -615,11 +556,8 @@ class Daemon:
         self._reloaded = f"(changed: {', '.join(changed)})" if changed else "(no change)"
         self.app.settings = new
         self.settings = new
-        if self._observer is not None:  # folders added, removed or moved: watch what the new config names
-            self._observer.stop()
-            self._observer.join(timeout=5)
-            self._observer = None
-            self._start_folder_watch()
+        if self.folders.observer is not None:  # folders added, removed or moved: watch what the new config names
+            self.folders.restart()
         imported = self._import_configured()  # feeds and rules the new config declares (the store is shared state)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
@@ -725,8 +663,7 @@ class Daemon:
         else:
             self.heartbeat(stopped=True)
         self.pings.close()
-        if self._observer is not None:
-            self._observer.stop()
+        self.folders.stop()
         if self._server is not None:
             # Its worker threads first (waiting briefly for requests in flight): closing the sockets under them
             # made a thread answering a request log a traceback (writing to the closed trigger).
@@ -805,32 +742,6 @@ def _still_running(event: JobSubmissionEvent) -> None:
     intended (`max_instances=1`): said at debug level, with the job's name (APScheduler's own warning, every tick
     and naming only `Daemon._run_job`, is filtered out in `feeds.logs`)."""
     log.debug("%s: still running since its last start; this run is skipped", event.job_id, extra={"job": event.job_id})
-
-
-def _files_in_folders(settings: Settings) -> tuple[dict[str, set[str]], set[str]]:
-    """(source name → the names of the files in its folder now, the sources whose folder could not be listed):
-    what the ingest ledger must keep rows of, as a file still there may be one committed but not yet moved. Of a
-    folder that cannot be listed every row is kept (and a warning says why): which files are there is unknown."""
-    found: dict[str, set[str]] = {}
-    unlisted: set[str] = set()
-    for source in settings.sources:
-        if isinstance(source, FolderSource):
-            try:
-                with os.scandir(source.path) as entries:
-                    found.setdefault(source.name, set()).update(e.name for e in entries)
-            except FileNotFoundError:  # (no folder, no file in it)
-                found.setdefault(source.name, set())
-            except OSError as e:
-                unlisted.add(source.name)
-                log.warning(
-                    "housekeeping: cannot list %s (%s), the folder of source %r: the records of its ingested "
-                    "files are kept",
-                    source.path,
-                    e.strerror or e,
-                    source.name,
-                    extra={"job": "housekeeping"},
-                )
-    return found, unlisted
 
 
 def _changes(app: App) -> tuple[object, ...]:
