@@ -1325,9 +1325,9 @@ def test_a_stop_past_its_grace_period_waits_for_a_hung_database_a_bounded_time(
     grace period, then up to 5 s giving back feeds, then a last heartbeat that waited for the database as long as
     it liked: systemd's stop timeout, set near `daemon.grace`, killed it first. Both now share one bounded wait,
     and a job running twice is named once."""
-    from feeds.daemon import lifecycle as daemon_module
+    from feeds.daemon import shutdown
 
-    monkeypatch.setattr(daemon_module, "GIVE_BACK_WAIT", 0.5)
+    monkeypatch.setattr(shutdown, "GIVE_BACK_WAIT", 0.5)
     settings = make_settings('\n[daemon]\ngrace = "1s"\n')
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     release, started, hung = threading.Event(), threading.Event(), threading.Event()

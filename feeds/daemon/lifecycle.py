@@ -8,7 +8,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -25,6 +24,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from feeds.app import App, make_app
 from feeds.clock import Clock, utc_now
 from feeds.config import FolderSource, Settings, load_settings, shown_interval
+from feeds.daemon import shutdown
 from feeds.daemon.inbox import INBOX_QUIET, FolderWatch, files_in_folders
 from feeds.daemon.jobstate import (
     BY_WHOM,
@@ -36,6 +36,7 @@ from feeds.daemon.jobstate import (
     record_finished,
     record_success,
 )
+from feeds.daemon.shutdown import RunningJobs, on_signals, within
 from feeds.errors import FeedsError, IngestError
 from feeds.logs import Reminders, one_line
 from feeds.status import WORKERS_SHOWN
@@ -59,10 +60,6 @@ PUBLISH_RETRY = timedelta(seconds=30)
 
 CLOCK_STEP = 5.0
 """Seconds by which the wall clock must jump (against the monotonic clock) for the jobs to be scheduled again."""
-
-GIVE_BACK_WAIT = 5.0
-"""Seconds a stop past its grace period waits in all for the database: to take back the feeds being polled, then
-to record the daemon as stopped."""
 
 
 class Daemon:
@@ -117,7 +114,7 @@ class Daemon:
         self.metrics = Metrics(worker=self.worker)
         self.health = Health()
         self.stop_event = threading.Event()
-        self._busy = threading.Condition()
+        self._running = RunningJobs()
         self._heartbeat_error: str | None = None  # why the last heartbeat could not be recorded (logged once)
         self._failures_said = Reminders(REPEAT_LOG_EVERY)
         """Each job's failure logged as an error in its run of failures, and when (`record_failure`)."""
@@ -126,8 +123,6 @@ class Daemon:
         self._alerts_said = Reminders(UNKNOWN_RULES_REMINDED)
         """The alert destinations' problems with the config that every alerts run meets again (a rule that does
         not exist): said at the start, at a reload, then once a day while they last (`run_alerts`)."""
-        self._running: list[str] = []
-        """The jobs running now, by name (a job may run twice at once: see `_soon`)."""
         self._scheduler: BackgroundScheduler | None = None
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
@@ -140,8 +135,7 @@ class Daemon:
         """Run one job unless stopping; record how it went; never let an exception escape."""
         if self.stop_event.is_set():
             return
-        with self._busy:
-            self._running.append(name)
+        self._running.started(name)
         state = self.state.job(name)
         state.last_started = self.clock()
         started = time.monotonic()
@@ -163,9 +157,7 @@ class Daemon:
             self.health.record_job(name, bool(state.last_ok), finished, state.last_error)
             if self._scheduler is not None and (state.last_summary or not state.last_ok):
                 self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
-            with self._busy:
-                self._running.remove(name)
-                self._busy.notify_all()
+            self._running.finished(name)
 
     @contextlib.contextmanager
     def _single_runner(self, app: App, name: str) -> Iterator[bool]:
@@ -636,15 +628,11 @@ class Daemon:
         self.stop_event.set()
         if self._scheduler is not None:
             self._scheduler.pause()
-        deadline = time.monotonic() + self.app.settings.daemon.grace
-        with self._busy:
-            while self._running and time.monotonic() < deadline:
-                self._busy.wait(timeout=max(0.0, deadline - time.monotonic()))
-            unfinished = sorted(self._running)
+        unfinished = self._running.wait(time.monotonic() + self.app.settings.daemon.grace)
         if unfinished:
             # The database may be what the job is stuck on: what is written to it now gets one bounded wait in all.
-            deadline = time.monotonic() + GIVE_BACK_WAIT
-            given_back = _within(deadline, self._give_back_feeds, "give back the feeds being polled")
+            deadline = time.monotonic() + shutdown.GIVE_BACK_WAIT
+            given_back = within(deadline, self._give_back_feeds, "give back the feeds being polled")
             log.warning(
                 "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every "
                 "job commits atomically; %s)",
@@ -659,7 +647,7 @@ class Daemon:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None
         if unfinished:
-            _within(deadline, lambda: self.heartbeat(stopped=True), "record the last heartbeat")
+            within(deadline, lambda: self.heartbeat(stopped=True), "record the last heartbeat")
         else:
             self.heartbeat(stopped=True)
         self.pings.close()
@@ -685,17 +673,7 @@ class Daemon:
     def run_forever(self) -> int:
         """Start, then serve until SIGTERM/SIGINT (SIGHUP reloads). Returns the exit status."""
         reload_requested = threading.Event()
-
-        def on_term(signum: int, _frame: object) -> None:
-            log.info("received %s: stopping after the running job", signal.Signals(signum).name)
-            self.stop_event.set()
-
-        def on_hup(_signum: int, _frame: object) -> None:
-            reload_requested.set()
-
-        signal.signal(signal.SIGTERM, on_term)
-        signal.signal(signal.SIGINT, on_term)
-        signal.signal(signal.SIGHUP, on_hup)
+        on_signals(self.stop_event, reload_requested)
         if self.stop_event.is_set():  # asked to stop while it was being set up: nothing was started
             self.stop()
             return 0
@@ -716,25 +694,6 @@ class Daemon:
             logging.shutdown()
             os._exit(0)  # the grace period is over: do not wait for the scheduler's threads
         return 0
-
-
-def _within(deadline: float, work: Callable[[], object], what: str) -> bool:
-    """Run `work` in a thread of its own and wait for it until `deadline` (`time.monotonic`): whether it was done.
-    For a stop past its grace period, when the database may hang (its connections have a connect timeout, their
-    queries none): the process exits at once afterwards, and the thread with it."""
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            work()
-            done.set()
-        except Exception as e:  # (what it would have written is lost or written later, as when killed)
-            log.warning("could not %s: %s", what, one_line(error_text(e)))
-
-    thread = threading.Thread(target=run, name=what, daemon=True)
-    thread.start()
-    thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    return done.is_set()
 
 
 def _still_running(event: JobSubmissionEvent) -> None:

@@ -1,0 +1,83 @@
+"""How the daemon is told to stop or reload (signals), and how a stop waits for the jobs still running: the grace
+period, then one bounded wait for the database before the process exits anyway.
+
+It keeps count and waits; it must not close the scheduler, the server or the store itself (the `Daemon` does,
+in its `stop`), nor decide anything about a job's work.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from feeds.logs import one_line
+from feeds.store import error_text
+
+log = logging.getLogger("feeds.daemon")
+
+
+GIVE_BACK_WAIT = 5.0
+"""Seconds a stop past its grace period waits in all for the database: to take back the feeds being polled, then
+to record the daemon as stopped."""
+
+
+class RunningJobs:
+    """The jobs running now, by name (a job may run twice at once: see `Daemon._soon`), for a stop to wait on."""
+
+    def __init__(self) -> None:
+        self._busy = threading.Condition()
+        self._running: list[str] = []
+
+    def started(self, name: str) -> None:
+        with self._busy:
+            self._running.append(name)
+
+    def finished(self, name: str) -> None:
+        with self._busy:
+            self._running.remove(name)
+            self._busy.notify_all()
+
+    def wait(self, deadline: float) -> list[str]:
+        """Wait until no job runs or `deadline` (`time.monotonic`) has passed: the jobs still running, sorted."""
+        with self._busy:
+            while self._running and time.monotonic() < deadline:
+                self._busy.wait(timeout=max(0.0, deadline - time.monotonic()))
+            return sorted(self._running)
+
+
+def on_signals(stop: threading.Event, reload_requested: threading.Event) -> None:
+    """SIGTERM and SIGINT set `stop` (take no new work, let the running job finish); SIGHUP sets
+    `reload_requested`, for `Daemon.run_forever`'s loop to reload."""
+
+    def on_term(signum: int, _frame: object) -> None:
+        log.info("received %s: stopping after the running job", signal.Signals(signum).name)
+        stop.set()
+
+    def on_hup(_signum: int, _frame: object) -> None:
+        reload_requested.set()
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)
+    signal.signal(signal.SIGHUP, on_hup)
+
+
+def within(deadline: float, work: Callable[[], object], what: str) -> bool:
+    """Run `work` in a thread of its own and wait for it until `deadline` (`time.monotonic`): whether it was done.
+    For a stop past its grace period, when the database may hang (its connections have a connect timeout, their
+    queries none): the process exits at once afterwards, and the thread with it."""
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            work()
+            done.set()
+        except Exception as e:  # (what it would have written is lost or written later, as when killed)
+            log.warning("could not %s: %s", what, one_line(error_text(e)))
+
+    thread = threading.Thread(target=run, name=what, daemon=True)
+    thread.start()
+    thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    return done.is_set()
