@@ -1011,9 +1011,9 @@ def test_a_reload_while_the_database_refuses_keeps_the_daemon_and_stores_the_con
         (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
         assert not reload.ok and "could not be stored yet: " in (reload.error or "") and "locked" in reload.error
         assert daemon.settings.watch.keywords[-1].query == "sanctions", "the new config runs"
-        assert daemon._import_due == clock() + timedelta(seconds=30)
+        assert daemon.imports.due == clock() + timedelta(seconds=30)
         clock.advance(timedelta(seconds=30))
-        assert daemon.retry_import() and daemon._import_due is None
+        assert daemon.imports.retry() and daemon.imports.due is None
         (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
         assert reload.ok and [r.query for r in daemon.app.store.rules()] == ["sanctions"]
     finally:

@@ -11,7 +11,6 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,6 +35,7 @@ from feeds.daemon.jobstate import (
     record_finished,
     record_success,
 )
+from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, what_changed
 from feeds.daemon.shutdown import RunningJobs, on_signals, within
 from feeds.errors import FeedsError, IngestError
 from feeds.logs import Reminders, one_line
@@ -47,13 +47,6 @@ log = logging.getLogger("feeds.daemon")
 
 HOUSEKEEPING_FIRST = 600.0
 """Seconds after a start (or a reload) before the first housekeeping (then every `daemon.housekeeping_interval`)."""
-
-WEB_RESTART = ("host", "port", "rate_limit", "max_body")
-"""The [web] keys the web server reads once, at its start: a reload that changes them keeps the running values and
-says a restart is needed. The rest of [web] is read at each request and applies at a reload."""
-
-IMPORT_RETRY = timedelta(seconds=30)
-"""How soon a reload whose config could not be stored (the database busy or down) tries again."""
 
 PUBLISH_RETRY = timedelta(seconds=30)
 """How soon a failed publish is tried again (then twice as long each time, up to `daemon.publish_interval`)."""
@@ -103,12 +96,8 @@ class Daemon:
         clock on instead); None: `stop_event.wait`, which SIGTERM and SIGINT end."""
         self._clock_seen: tuple[float, float] | None = None
         """(wall clock, monotonic clock) at the last `clock_step`."""
-        self._reloaded = ""
-        """What the last reload changed, for the line that says it is done."""
         self._publish_retry: tuple[datetime, timedelta] | None = None
         """After a failed publish: when the watch tick tries it again, and the wait after that (doubling)."""
-        self._import_due: datetime | None = None
-        """When to try again to store a reloaded config's feeds and rules (`_import_configured`), if it failed."""
         from feeds.web.metrics import Health, Metrics
 
         self.metrics = Metrics(worker=self.worker)
@@ -127,6 +116,7 @@ class Daemon:
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self.bound_port: int | None = None
+        self.imports = ConfigImport(self.app, config_path=config_path, health=self.health, clock=clock)
         self.folders = FolderWatch(lambda: self.app.settings.inboxes, lambda: self.trigger_ingest())
 
     # --- jobs -------------------------------------------------------------------------------------------
@@ -522,56 +512,22 @@ class Daemon:
             # /healthz says so (degraded) until a reload succeeds: the file on disk is not what runs.
             self.health.record_job("reload", False, self.clock(), f"config reload failed: {e}")
             return False
-        if new.database_url != self.app.settings.database_url:
-            log.warning("database.url changed: restart the daemon to switch databases; keeping the old one")
-            new = replace(new, database_url=self.app.settings.database_url)
-        if new.paths != self.app.settings.paths:
-            # The web server serves, and /healthz checks, the folder it started with: publishing elsewhere would
-            # split the site between two folders.
-            moved = [k for k in ("out", "state") if getattr(new.paths, k) != getattr(self.app.settings.paths, k)]
-            log.warning("paths.%s changed: restart the daemon to use it; keeping the old", ", paths.".join(moved))
-            new = replace(new, paths=self.app.settings.paths)
-        old_web = self.app.settings.web
-        changed_web = [k for k in WEB_RESTART if getattr(new.web, k) != getattr(old_web, k)]
-        if changed_web and self._server is not None:
-            log.warning("web.%s changed: restart the daemon to serve with it", ", web.".join(changed_web))
-            # Kept, as the database and paths are: the server runs with what it started with, and the API must
-            # not read its limits from a config the server does not (a later reload back to the running values
-            # then says nothing, and one still different says so again). The rest of [web] (api_token,
-            # max_releases, status_from) is read at each request and applies: a token rotated in the same edit
-            # must not leave the old one working.
-            new = replace(new, web=replace(new.web, **{k: getattr(old_web, k) for k in WEB_RESTART}))
-        old = self.app.settings
-        changed = [
-            f.name for f in fields(Settings) if f.name != "path" and getattr(new, f.name) != getattr(old, f.name)
-        ]
-        self._reloaded = f"(changed: {', '.join(changed)})" if changed else "(no change)"
+        new = keep_what_needs_a_restart(new, self.app.settings, serving=self._server is not None)
+        reloaded = what_changed(new, self.app.settings)
         self.app.settings = new
         self.settings = new
         if self.folders.observer is not None:  # folders added, removed or moved: watch what the new config names
             self.folders.restart()
-        imported = self._import_configured()  # feeds and rules the new config declares (the store is shared state)
+        imported = self.imports.store()  # feeds and rules the new config declares (the store is shared state)
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._schedule()
         self._alerts_said.forget()  # a reload says the config's problems again, at once
         if imported:
             self.health.record_job("reload", True, self.clock())
-            log.info("config reloaded from %s %s", self.config_path, self._reloaded)
-            self._check_alert_rules()
+            log.info("config reloaded from %s %s", self.config_path, reloaded)
+            check_alert_rules(self.app, self._alerts_said)
         return imported
-
-    def _check_alert_rules(self) -> None:
-        """Say at a reload, rather than at the next alerts run, which rules the alert destinations name that do not
-        exist (the reload may have brought the rule or the typo). A database that refuses now is the next alerts
-        run's to report: it says them then."""
-        from feeds.alerts import warn_unknown_rules
-        from feeds.alerts.select import destinations_of
-
-        try:
-            warn_unknown_rules(self.app, destinations_of(self.app.settings.alerts), reminders=self._alerts_said)
-        except (sa.exc.OperationalError, FeedsError) as e:
-            log.debug("could not check the alert destinations' rules after the reload: %s", one_line(error_text(e)))
 
     def clock_step(self) -> float:
         """Seconds the wall clock moved other than time did since the last call: NTP stepping it, a virtual machine
@@ -588,35 +544,6 @@ class Daemon:
         if self._scheduler is not None and not self.stop_event.is_set():
             self._scheduler.shutdown(wait=False)
             self._schedule()
-
-    def retry_import(self) -> bool:
-        """Store the reloaded config's feeds and rules that the database refused at the reload (`run_forever` calls
-        it when `IMPORT_RETRY` has passed)."""
-        if not self._import_configured():
-            return False
-        self.health.record_job("reload", True, self.clock())
-        log.info("config reloaded from %s: its feeds and rules are stored now", self.config_path)
-        return True
-
-    def _import_configured(self) -> bool:
-        """Store the config's watched feeds and keyword rules; False when the database refused (busy past its
-        timeout, down, restarting), which is logged, shown as degraded on /healthz and tried again by
-        `run_forever` every `IMPORT_RETRY` until it succeeds. A reload never stops the daemon."""
-        from feeds.watch.manage import import_configured
-
-        try:
-            import_configured(self.app)
-        except Exception as e:
-            if isinstance(e, sa.exc.OperationalError | FeedsError):  # the database refused: no traceback
-                log.error("config reloaded, but its feeds and rules could not be stored yet: %s", error_text(e))
-            else:
-                log.exception("config reloaded, but storing its feeds and rules failed unexpectedly")
-            why = f"config reloaded, but its feeds and rules could not be stored yet: {one_line(error_text(e))}"
-            self.health.record_job("reload", False, self.clock(), why)
-            self._import_due = self.clock() + IMPORT_RETRY
-            return False
-        self._import_due = None
-        return True
 
     def stop(self) -> bool:
         """Take no new work, give the running job the grace period to finish, then close everything.
@@ -688,8 +615,8 @@ class Daemon:
                 except Exception:  # (a bug: `reload` handles what it expects) the daemon goes on with what it runs
                     log.exception("config reload failed unexpectedly; keeping the running config")
                     self.health.record_job("reload", False, self.clock(), "config reload failed unexpectedly")
-            elif self._import_due is not None and self.clock() >= self._import_due:
-                self.retry_import()
+            elif self.imports.due is not None and self.clock() >= self.imports.due:
+                self.imports.retry()
         if not self.stop():
             logging.shutdown()
             os._exit(0)  # the grace period is over: do not wait for the scheduler's threads

@@ -1,0 +1,122 @@
+"""A reload (SIGHUP): what of a new config applies to a running daemon and what waits for a restart, and storing
+the feeds and rules it declares, tried again while the database refuses.
+
+It decides and records; it must not restart the scheduler, the file watch or the server (the `Daemon` does, in
+its `reload`), nor read the config file itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import fields, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+
+from feeds.app import App
+from feeds.clock import Clock
+from feeds.config import Settings
+from feeds.errors import FeedsError
+from feeds.logs import Reminders, one_line
+from feeds.store import error_text
+
+if TYPE_CHECKING:
+    from feeds.web.metrics import Health
+
+log = logging.getLogger("feeds.daemon")
+
+
+WEB_RESTART = ("host", "port", "rate_limit", "max_body")
+"""The [web] keys the web server reads once, at its start: a reload that changes them keeps the running values and
+says a restart is needed. The rest of [web] is read at each request and applies at a reload."""
+
+IMPORT_RETRY = timedelta(seconds=30)
+"""How soon a reload whose config could not be stored (the database busy or down) tries again."""
+
+
+def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool) -> Settings:
+    """`new`, with the running values of what only a restart changes (the database, the paths, the web server's
+    own keys when it is serving), each said in a warning."""
+    if new.database_url != running.database_url:
+        log.warning("database.url changed: restart the daemon to switch databases; keeping the old one")
+        new = replace(new, database_url=running.database_url)
+    if new.paths != running.paths:
+        # The web server serves, and /healthz checks, the folder it started with: publishing elsewhere would
+        # split the site between two folders.
+        moved = [k for k in ("out", "state") if getattr(new.paths, k) != getattr(running.paths, k)]
+        log.warning("paths.%s changed: restart the daemon to use it; keeping the old", ", paths.".join(moved))
+        new = replace(new, paths=running.paths)
+    old_web = running.web
+    changed_web = [k for k in WEB_RESTART if getattr(new.web, k) != getattr(old_web, k)]
+    if changed_web and serving:
+        log.warning("web.%s changed: restart the daemon to serve with it", ", web.".join(changed_web))
+        # Kept, as the database and paths are: the server runs with what it started with, and the API must
+        # not read its limits from a config the server does not (a later reload back to the running values
+        # then says nothing, and one still different says so again). The rest of [web] (api_token,
+        # max_releases, status_from) is read at each request and applies: a token rotated in the same edit
+        # must not leave the old one working.
+        new = replace(new, web=replace(new.web, **{k: getattr(old_web, k) for k in WEB_RESTART}))
+    return new
+
+
+def what_changed(new: Settings, old: Settings) -> str:
+    """What the line saying a reload is done adds: the sections it changed, or that it changed nothing."""
+    changed = [f.name for f in fields(Settings) if f.name != "path" and getattr(new, f.name) != getattr(old, f.name)]
+    return f"(changed: {', '.join(changed)})" if changed else "(no change)"
+
+
+class ConfigImport:
+    """Storing the config's watched feeds and keyword rules after a reload (the store is shared state), and
+    when to try again if the database refused."""
+
+    def __init__(self, app: App, *, config_path: Path, health: Health, clock: Clock):
+        self.app = app
+        self.config_path = config_path
+        self.health = health
+        self.clock = clock
+        self.due: datetime | None = None
+        """When to try again to store a reloaded config's feeds and rules (`store`), if it failed."""
+
+    def store(self) -> bool:
+        """Store the config's watched feeds and keyword rules; False when the database refused (busy past its
+        timeout, down, restarting), which is logged, shown as degraded on /healthz and tried again by
+        `Daemon.run_forever` every `IMPORT_RETRY` until it succeeds. A reload never stops the daemon."""
+        from feeds.watch.manage import import_configured
+
+        try:
+            import_configured(self.app)
+        except Exception as e:
+            if isinstance(e, sa.exc.OperationalError | FeedsError):  # the database refused: no traceback
+                log.error("config reloaded, but its feeds and rules could not be stored yet: %s", error_text(e))
+            else:
+                log.exception("config reloaded, but storing its feeds and rules failed unexpectedly")
+            why = f"config reloaded, but its feeds and rules could not be stored yet: {one_line(error_text(e))}"
+            self.health.record_job("reload", False, self.clock(), why)
+            self.due = self.clock() + IMPORT_RETRY
+            return False
+        self.due = None
+        return True
+
+    def retry(self) -> bool:
+        """Store the reloaded config's feeds and rules that the database refused at the reload (`run_forever` calls
+        it when `IMPORT_RETRY` has passed)."""
+        if not self.store():
+            return False
+        self.health.record_job("reload", True, self.clock())
+        log.info("config reloaded from %s: its feeds and rules are stored now", self.config_path)
+        return True
+
+
+def check_alert_rules(app: App, reminders: Reminders) -> None:
+    """Say at a reload, rather than at the next alerts run, which rules the alert destinations name that do not
+    exist (the reload may have brought the rule or the typo). A database that refuses now is the next alerts
+    run's to report: it says them then."""
+    from feeds.alerts import warn_unknown_rules
+    from feeds.alerts.select import destinations_of
+
+    try:
+        warn_unknown_rules(app, destinations_of(app.settings.alerts), reminders=reminders)
+    except (sa.exc.OperationalError, FeedsError) as e:
+        log.debug("could not check the alert destinations' rules after the reload: %s", one_line(error_text(e)))
