@@ -470,7 +470,7 @@ def test_the_records_of_daemons_gone_for_a_week_are_pruned_by_housekeeping_and_b
         for day in range(30):  # a month of restarts of a daemon that housekeeps
             store.save_worker_status(f"host:{day}", started=clock(), now=clock(), status={"stopped": True})
             clock.advance(timedelta(days=1))
-        daemon.job_housekeeping(daemon.app)
+        daemon.jobs.housekeeping(daemon.app)
         seen = store.worker_statuses(since=clock() - timedelta(days=365))
         assert len(seen) == 7 and all(clock() - heartbeat <= timedelta(days=7) for _, _, heartbeat, _ in seen)
     finally:
@@ -541,7 +541,7 @@ def test_run_once_gives_up_waiting_for_a_lock_held_too_long_naming_it_and_its_ho
         with holder.store.exclusive("publish") as mine:
             assert mine
             daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
-            daemon._monotonic, daemon._lock_sleep = (lambda: now[0]), wait
+            daemon.jobs.monotonic, daemon.jobs.lock_sleep = (lambda: now[0]), wait
             assert daemon.run_once() == 1
     finally:
         holder.close()
@@ -633,13 +633,13 @@ def test_an_inbox_file_still_being_written_waits_instead_of_being_rejected(make_
     try:
         path = inbox / "slow.txt"
         path.write_text("Harbour wall to be rebuilt\n", encoding="utf-8")  # the title only, so far
-        assert daemon.job_ingest(daemon.app) == "1 still being written"
+        assert daemon.jobs.ingest(daemon.app) == "1 still being written"
         assert path.exists() and not (inbox / "rejected").exists() and daemon.app.store.count_releases() == 0
         with path.open("a", encoding="utf-8") as f:
             f.write("\nThe wall will be rebuilt by spring.\n")
         past = time.time() - 60
         os.utime(path, (past, past))  # then left alone
-        assert daemon.job_ingest(daemon.app) == "1 created"
+        assert daemon.jobs.ingest(daemon.app) == "1 created"
         assert (inbox / "processed" / "slow.txt").exists()
     finally:
         daemon.app.close()
@@ -685,7 +685,7 @@ def test_releases_the_ingest_job_stores_are_counted_in_the_metrics_as_pushed_one
     try:
         (inbox / "a.txt").write_text("Harbour wall to be rebuilt\n\nThe wall will be rebuilt.\n", encoding="utf-8")
         (inbox / "b.json").write_text('{"title": "No body"}', encoding="utf-8")
-        assert daemon.job_ingest(daemon.app) == "1 created, 1 rejected"
+        assert daemon.jobs.ingest(daemon.app) == "1 created, 1 rejected"
         text = daemon.metrics.render().decode()
         assert 'feeds_releases_ingested_total{status="created"} 1.0' in text
         assert 'feeds_releases_ingested_total{status="rejected"} 1.0' in text
@@ -719,18 +719,18 @@ def test_a_change_stored_by_another_process_is_published_at_the_next_watch_tick(
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     triggered: list[int] = []
-    daemon.trigger_publish = lambda: triggered.append(1)  # type: ignore[method-assign]
+    daemon.jobs.trigger_publish = lambda: triggered.append(1)  # type: ignore[method-assign]
     try:
-        daemon.job_publish(daemon.app)
-        daemon.job_watch(daemon.app)
+        daemon.jobs.publish(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [], "nothing changed since our publish"
         src = tmp_path / "late.json"
         src.write_text(json.dumps({"title": "Late release", "body": "Text.", "published": "2026-11-27T10:00Z"}))
         ingest_paths(daemon.app, [src])  # as another process would
-        daemon.job_watch(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [1]
-        daemon.job_publish(daemon.app)
-        daemon.job_watch(daemon.app)
+        daemon.jobs.publish(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [1], "published: quiet again"
     finally:
         daemon.app.close()
@@ -750,7 +750,7 @@ def test_a_topic_forgotten_by_another_process_is_removed_at_the_next_watch_tick(
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     triggered: list[int] = []
-    daemon.trigger_publish = lambda: triggered.append(1)  # type: ignore[method-assign]
+    daemon.jobs.trigger_publish = lambda: triggered.append(1)  # type: ignore[method-assign]
     out = settings.paths.out
 
     def store(key: str, topic: str) -> None:
@@ -762,22 +762,22 @@ def test_a_topic_forgotten_by_another_process_is_removed_at_the_next_watch_tick(
     try:
         store("a", "Irn")
         store("b", "Trade")
-        daemon.job_publish(daemon.app)  # (records the topics irn and trade, first published)
-        daemon.job_watch(daemon.app)
+        daemon.jobs.publish(daemon.app)  # (records the topics irn and trade, first published)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [], "a publish that records new topics does not set off another"
         assert (out / "topics/irn/atom.xml").is_file()
         store("a", "Iran")
         store("b", "Iran")
-        daemon.job_publish(daemon.app)
-        daemon.job_watch(daemon.app)
+        daemon.jobs.publish(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [] and (out / "topics/irn/atom.xml").is_file(), "kept, empty, until forgotten"
 
         forget_feed(daemon.app, "topic", "irn")
-        daemon.job_watch(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [1], "forgotten: publish now"
-        daemon.job_publish(daemon.app)
+        daemon.jobs.publish(daemon.app)
         assert not (out / "topics/irn").exists() and (out / "topics/iran/atom.xml").is_file()
-        daemon.job_watch(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [1], "published: quiet again"
 
         real = feeds.publish.run_publish
@@ -788,14 +788,14 @@ def test_a_topic_forgotten_by_another_process_is_removed_at_the_next_watch_tick(
             return report
 
         monkeypatch.setattr(feeds.publish, "run_publish", forgotten_meanwhile)
-        daemon.job_publish(daemon.app)
+        daemon.jobs.publish(daemon.app)
         monkeypatch.setattr(feeds.publish, "run_publish", real)
         assert (out / "topics/trade/atom.xml").is_file()
-        daemon.job_watch(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [1, 1], "forgotten while a publish ran: publish again"
-        daemon.job_publish(daemon.app)
+        daemon.jobs.publish(daemon.app)
         assert not (out / "topics/trade").exists()
-        daemon.job_watch(daemon.app)
+        daemon.jobs.watch(daemon.app)
         assert triggered == [1, 1]
     finally:
         daemon.app.close()
@@ -823,7 +823,7 @@ def test_sigterm_during_a_watch_round_starts_no_new_fetch_and_gives_back_the_fee
             httpserver.expect_request(f"/f{n}.xml").respond_with_data(RSS, content_type="application/rss+xml")
             add_feed(daemon.app, httpserver.url_for(f"/f{n}.xml"))
         monkeypatch.setattr(poll, "_fetch", fetch)
-        summary = daemon.job_watch(daemon.app)
+        summary = daemon.jobs.watch(daemon.app)
         assert len(fetched) == 1 and summary.startswith("1 feed checked") and "2 feeds given back" in summary
         lease = timedelta(seconds=settings.watch.lease)
         assert len(daemon.app.store.claim_due(clock(), limit=10, owner="other:1", lease=lease)) == 2
@@ -846,7 +846,7 @@ def test_a_watch_round_stopped_before_it_checked_anything_still_says_what_it_gav
 
         def stopped_as_it_starts(app):
             daemon.stop_event.set()  # as `on_term` does, once the round has begun (`_run_job` checked it)
-            return daemon.job_watch(app)
+            return daemon.jobs.watch(app)
 
         with caplog.at_level(logging.INFO, logger="feeds.daemon"):
             daemon._run_job("watch", stopped_as_it_starts)
@@ -951,14 +951,14 @@ def test_a_reload_that_allows_an_address_lets_the_watch_fetch_from_it(make_setti
         # (stored as `feeds watch add` in a shell run with the fixed config, or an OPML import, would store it)
         url = httpserver.url_for("/world.xml")
         feed = daemon.app.store.add_feed(url, title="", tags=(), interval=1800.0, origin="cli", now=clock())
-        daemon.job_watch(daemon.app)
+        daemon.jobs.watch(daemon.app)
         refused = daemon.app.store.feed(feed.id)
         assert refused.failures == 1 and "[http] allow" in (refused.last_error or "")
 
         config.write_text(config.read_text() + '\n[http]\nallow = ["127.0.0.1", "localhost"]\n')
         assert daemon.reload()
         clock.advance(timedelta(hours=2))  # past the failure's back-off
-        summary = daemon.job_watch(daemon.app)
+        summary = daemon.jobs.watch(daemon.app)
         polled = daemon.app.store.feed(feed.id)
         assert summary.startswith("1 feed checked, 0 failed"), summary
         assert polled.failures == 0 and polled.last_error is None and polled.last_status == "200"
@@ -1030,15 +1030,15 @@ def test_a_failed_publish_is_tried_again_from_the_watch_tick_with_a_growing_wait
         raise OSError(28, "No space left on device")
 
     try:
-        assert not daemon._publish_failed_retry_due(), "no publish yet: nothing to retry"
+        assert not daemon.jobs._publish_failed_retry_due(), "no publish yet: nothing to retry"
         daemon._run_job("publish", full_disk)
         due = []
         for _ in range(8):  # watch ticks, 15 s apart
-            due.append(daemon._publish_failed_retry_due())
+            due.append(daemon.jobs._publish_failed_retry_due())
             clock.advance(timedelta(seconds=15))
         assert due == [False, False, True, False, False, False, True, False]  # at 30 s, then 60 s later
         daemon._run_job("publish", lambda app: "1 changed")
-        assert not daemon._publish_failed_retry_due() and daemon._publish_retry is None
+        assert not daemon.jobs._publish_failed_retry_due() and daemon.jobs._publish_retry is None
     finally:
         daemon.app.close()
 
@@ -1170,32 +1170,32 @@ def test_an_alert_destination_naming_no_rule_is_said_at_start_and_reload_then_on
     try:
         daemon.app.store.add_rule("sanctions", "sanction*", origin="cli", now=clock())
         with caplog.at_level(logging.DEBUG, logger="feeds.alerts"):
-            daemon._run_job("alerts", daemon.job_alerts)  # as `start` does
+            daemon._run_job("alerts", daemon.jobs.alerts)  # as `start` does
             assert said() == [warning]
             for _ in range(60):  # an hour of alerts runs
                 clock.advance(timedelta(minutes=1))
-                daemon._run_job("alerts", daemon.job_alerts)
+                daemon._run_job("alerts", daemon.jobs.alerts)
             assert said() == [warning], "once, not once a minute"
             assert len(said(logging.DEBUG)) == 60, "the runs between say it at debug level"
             assert timedelta(days=1) == UNKNOWN_RULES_REMINDED
             while clock() - started < UNKNOWN_RULES_REMINDED:
                 clock.advance(timedelta(hours=1))
-                daemon._run_job("alerts", daemon.job_alerts)
+                daemon._run_job("alerts", daemon.jobs.alerts)
             assert said() == [warning, f"{warning} (still, since {started:%Y-%m-%d %H:%M} UTC)"], "a day later"
             caplog.clear()
             clock.advance(timedelta(minutes=1))
             assert daemon.reload()
             assert said() == [warning], "a reload says it at once"
             clock.advance(timedelta(minutes=1))
-            daemon._run_job("alerts", daemon.job_alerts)
+            daemon._run_job("alerts", daemon.jobs.alerts)
             assert said() == [warning], "and the next run does not say it again"
             caplog.clear()
             daemon.app.store.add_rule("sanction", "sanction", origin="cli", now=clock())
-            daemon._run_job("alerts", daemon.job_alerts)
+            daemon._run_job("alerts", daemon.jobs.alerts)
             assert said(logging.DEBUG) == [] and said() == []
             daemon.app.store.remove_rule("sanction")
             clock.advance(timedelta(minutes=1))
-            daemon._run_job("alerts", daemon.job_alerts)
+            daemon._run_job("alerts", daemon.jobs.alerts)
             assert said() == [warning], "missing again: said at once, not a day after the last time"
         assert daemon.state.job("alerts").last_ok
     finally:
@@ -1212,7 +1212,7 @@ def test_a_drop_folder_moved_away_and_made_again_is_watched_again(make_settings,
         inbox.rename(inbox.with_name("inbox.away"))
         inbox.mkdir()
         with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
-            daemon.job_ingest(daemon.app)
+            daemon.jobs.ingest(daemon.app)
         assert "replaced since it was watched" in caplog.text and daemon.folders.observer is not first
         assert {Path(e.watch.path) for e in daemon.folders.observer.emitters} == {inbox}
         assert daemon.folders.watched[inbox] == (inbox.stat().st_dev, inbox.stat().st_ino)
@@ -1242,7 +1242,7 @@ def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
         assert run_ingest(daemon.app).count("created") == 1
         due = daemon.app.store.release("new-strategy-for-ports").published
         assert due.isoformat() == "2026-12-03T00:01:00+00:00"
-        daemon.job_publish(daemon.app)
+        daemon.jobs.publish(daemon.app)
         job = daemon._scheduler.get_job("publish-embargo")
         assert job is not None
         expected = utc_now() + (due - clock()) + timedelta(seconds=1)
@@ -1548,7 +1548,7 @@ def test_housekeeping_forgets_old_ledger_rows_and_the_same_file_dropped_again_is
         with app.store.engine.connect() as conn:
             before = conn.execute(sa.text("SELECT count(*) FROM ingested_files")).scalar_one()
         assert before == 4
-        summary = daemon.job_housekeeping(app)
+        summary = daemon.jobs.housekeeping(app)
         assert "3 ingested-file records" in summary, summary
         with app.store.engine.connect() as conn:
             left = sorted(conn.execute(sa.text("SELECT name FROM ingested_files")).scalars())
@@ -1588,7 +1588,7 @@ def test_a_ledger_row_whose_file_never_left_the_drop_folder_is_kept_however_old(
         past = (clock() - timedelta(days=1)).timestamp()
         os.utime(leftover, (past, past))  # (written before it was ingested, as such a leftover was)
         clock.advance(timedelta(days=400))
-        daemon.job_housekeeping(app)
+        daemon.jobs.housekeeping(app)
         with app.store.engine.connect() as conn:
             left = sorted(conn.execute(sa.text("SELECT name FROM ingested_files")).scalars())
         assert left == ["ferry.md"], left
@@ -1618,7 +1618,7 @@ def test_housekeeping_forgets_old_sent_alerts_and_keeps_matches_by_default(make_
         store.record_attempts([sent], clock(), owner="w")
         clock.advance(timedelta(days=400))
         with caplog.at_level(logging.INFO, logger="feeds.daemon"):
-            daemon._run_job("housekeeping", daemon.job_housekeeping)
+            daemon._run_job("housekeeping", daemon.jobs.housekeeping)
         assert [d.status for d in store.deliveries()] == ["pending"], "the sent one went, the pending one stays"
         assert store.count_matches() == 2, "matches are kept for ever by default"
         assert "housekeeping: pruned 1 settled alert delivery" in caplog.text, caplog.text
@@ -1635,7 +1635,7 @@ def test_old_matches_go_when_a_match_retention_is_set(make_settings, clock):
     try:
         add_keyword_matches(store, {"old": "Old sanctions"}, found_at=clock() - timedelta(days=400))
         add_keyword_matches(store, {"new": "New sanctions"}, found_at=clock() - timedelta(days=100))
-        summary = daemon.job_housekeeping(daemon.app)
+        summary = daemon.jobs.housekeeping(daemon.app)
         assert "1 match" in summary and "1 old item" in summary, summary
         assert [m.item.item.key for m in store.matches()] == ["new"]
         assert [s.item.key for s in store.stored_items()] == ["new"], "the old match's item went with it"
@@ -1657,7 +1657,7 @@ def test_a_drop_folder_that_cannot_be_listed_keeps_its_ledger_rows(make_settings
         inbox.write_text("not a folder")  # (root may list a folder whatever its mode: a file cannot be listed)
         clock.advance(timedelta(days=400))
         with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
-            daemon.job_housekeeping(app)
+            daemon.jobs.housekeeping(app)
         with app.store.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT name FROM ingested_files")).scalars().all() == ["named.md"]
         assert f"cannot list {inbox}" in caplog.text and "'inbox'" in caplog.text, caplog.text

@@ -604,7 +604,7 @@ def test_idempotency_keys_are_forgotten_by_housekeeping_after_30_days(make_api):
         api.clock.advance(timedelta(days=1))
     daemon = Daemon(Path(api.config_path), api.app.settings, clock=api.clock, serve=False)
     try:
-        daemon.job_housekeeping(api.app)
+        daemon.jobs.housekeeping(api.app)
     finally:
         daemon.app.close()
     with api.app.store.engine.connect() as conn:

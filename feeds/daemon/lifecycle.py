@@ -1,6 +1,9 @@
-"""The `Daemon`: its life cycle (start, run until told to stop, reload, stop, or one round for cron) and, until
-they have modules of their own, its jobs, their bookkeeping, the file watch, reloads and the grace period. What
-the package does is told in `feeds.daemon`.
+"""The `Daemon`: its life cycle (start, run until told to stop, reload, stop, or one round for cron) and the
+wiring of its parts: the scheduler that ticks the jobs (`jobs`), the record of their runs (`jobstate`), the file
+watch (`inbox`), the web server, reloads (`reload`), signals and the grace period (`shutdown`).
+
+It is the imperative shell: it runs a job and records how it went, and must not hold what a job does (that is
+`jobs`), nor decide what a reload keeps (that is `reload`).
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,13 +25,12 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from feeds.app import App, make_app
 from feeds.clock import Clock, utc_now
-from feeds.config import FolderSource, Settings, load_settings, shown_interval
+from feeds.config import FolderSource, Settings, load_settings
 from feeds.daemon import shutdown
-from feeds.daemon.inbox import INBOX_QUIET, FolderWatch, files_in_folders
+from feeds.daemon.inbox import INBOX_QUIET, FolderWatch
+from feeds.daemon.jobs import Job, Jobs
 from feeds.daemon.jobstate import (
-    BY_WHOM,
     REPEAT_LOG_EVERY,
-    SKIPPED,
     DaemonState,
     heartbeat_status,
     record_failure,
@@ -37,9 +39,8 @@ from feeds.daemon.jobstate import (
 )
 from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, what_changed
 from feeds.daemon.shutdown import RunningJobs, on_signals, within
-from feeds.errors import FeedsError, IngestError
+from feeds.errors import FeedsError
 from feeds.logs import Reminders, one_line
-from feeds.status import WORKERS_SHOWN
 from feeds.store import error_text
 
 log = logging.getLogger("feeds.daemon")
@@ -47,9 +48,6 @@ log = logging.getLogger("feeds.daemon")
 
 HOUSEKEEPING_FIRST = 600.0
 """Seconds after a start (or a reload) before the first housekeeping (then every `daemon.housekeeping_interval`)."""
-
-PUBLISH_RETRY = timedelta(seconds=30)
-"""How soon a failed publish is tried again (then twice as long each time, up to `daemon.publish_interval`)."""
 
 CLOCK_STEP = 5.0
 """Seconds by which the wall clock must jump (against the monotonic clock) for the jobs to be scheduled again."""
@@ -70,10 +68,6 @@ class Daemon:
     ):
         from feeds.app import worker_id
 
-        self.inbox_quiet = inbox_quiet
-        self.once = False
-        """`run --once`: a lock another process holds is waited for, as there is no later round to try again in."""
-
         self.config_path = config_path
         self.settings = settings
         self.clock = clock
@@ -87,17 +81,9 @@ class Daemon:
         from feeds.publish.websub import PingQueue
 
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
-        self._published: tuple[object, ...] | None = None
-        """The store's change marker (`_changes`) as our last publish saw it."""
         self._wall: Callable[[], float] = time.time
-        self._monotonic: Callable[[], float] = time.monotonic
-        self._lock_sleep: Callable[[float], bool] | None = None
-        """How `run --once` times and waits between its looks at a lock another process holds (tests move a
-        clock on instead); None: `stop_event.wait`, which SIGTERM and SIGINT end."""
         self._clock_seen: tuple[float, float] | None = None
         """(wall clock, monotonic clock) at the last `clock_step`."""
-        self._publish_retry: tuple[datetime, timedelta] | None = None
-        """After a failed publish: when the watch tick tries it again, and the wait after that (doubling)."""
         from feeds.web.metrics import Health, Metrics
 
         self.metrics = Metrics(worker=self.worker)
@@ -116,12 +102,25 @@ class Daemon:
         self._server: Any = None
         self._server_thread: threading.Thread | None = None
         self.bound_port: int | None = None
+        self.folders = FolderWatch(lambda: self.app.settings.inboxes, lambda: self.jobs.trigger_ingest())
+        self.jobs = Jobs(
+            self.app,
+            worker=self.worker,
+            clock=clock,
+            state=self.state,
+            stop=self.stop_event,
+            metrics=self.metrics,
+            pings=self.pings,
+            alerts_said=self._alerts_said,
+            folders=self.folders,
+            soon=self._soon,
+            inbox_quiet=inbox_quiet,
+        )
         self.imports = ConfigImport(self.app, config_path=config_path, health=self.health, clock=clock)
-        self.folders = FolderWatch(lambda: self.app.settings.inboxes, lambda: self.trigger_ingest())
 
-    # --- jobs -------------------------------------------------------------------------------------------
+    # --- running a job ------------------------------------------------------------------------------------
 
-    def _run_job(self, name: str, fn: Callable[[App], str]) -> None:
+    def _run_job(self, name: str, fn: Job) -> None:
         """Run one job unless stopping; record how it went; never let an exception escape."""
         if self.stop_event.is_set():
             return
@@ -149,197 +148,6 @@ class Daemon:
                 self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
             self._running.finished(name)
 
-    @contextlib.contextmanager
-    def _single_runner(self, app: App, name: str) -> Iterator[bool]:
-        """The job's lock across processes: a daemon skips the round when another holds it and tries again
-        shortly; `run --once` waits for it (as `feeds ingest` in a shell does), or a release it had just stored
-        waited for the next cron run when an overlapping run's publish began too early to include it. It waits
-        `daemon.lock_wait` at most, then the job fails naming the holder (`LockTimeoutError`): a process hung
-        while holding the lock must not hold back every cron run behind it."""
-        if not self.once:
-            with app.store.exclusive(name) as mine:
-                yield mine
-            return
-        from feeds.store.locks import wait_exclusive
-
-        limit = app.settings.daemon.lock_wait
-
-        def waiting(holder: str | None) -> None:
-            log.info(
-                "%s: waiting for another process's %s to finish (held by %s; for at most %s)",
-                name,
-                name,
-                holder or "a process the lock does not name",
-                shown_interval(limit),
-                extra={"job": name},
-            )
-
-        with wait_exclusive(
-            app.store,
-            name,
-            timeout=limit,
-            stop=self.stop_event,
-            on_wait=waiting,
-            monotonic=self._monotonic,
-            sleep=self._lock_sleep,
-        ) as mine:
-            yield mine
-
-    def job_ingest(self, app: App) -> str:
-        from feeds.ingest import run_ingest
-
-        with self._single_runner(app, "ingest") as mine:
-            if not mine:
-                # Another daemon (or our own triggered run) is ingesting; it may have listed the folder before
-                # the newest file arrived, so look again shortly instead of waiting for the periodic scan.
-                self.trigger_ingest()
-                return SKIPPED + f"the ingest lock is held{BY_WHOM} (tried again shortly)"
-            report = run_ingest(app, quiet=self.inbox_quiet)
-        self.metrics.releases_ingested(o.status for o in report.outcomes)  # (pushed ones are counted by the API)
-        self.folders.rewatch_replaced()
-        if report.changed:
-            self.trigger_publish()
-        if report.waiting:  # still being written: looked at again once it has been quiet for a while
-            self._soon("ingest-soon", "ingest", self.job_ingest, self.inbox_quiet)
-        counts = {s: report.count(s) for s in ("created", "updated", "unchanged", "rejected")}
-        summary = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-        summary += f"{', ' if summary else ''}{report.waiting} still being written" if report.waiting else ""
-        # A source that could not be read at all, or a drop folder that does not empty, fails the round (status,
-        # /healthz, --once): the error log line alone reached nobody who was not reading the log.
-        failures = []
-        if report.unreadable:
-            names = ", ".join(repr(n) for n in report.unreadable)
-            failures.append(f"could not read source {names}: {'; '.join(report.why)}")
-        failures += report.stuck
-        if failures:
-            raise IngestError("; ".join(failures) + (f" ({summary})" if summary else ""))
-        return summary
-
-    def job_watch(self, app: App) -> str:
-        from feeds.watch.poll import run_watch
-
-        report = run_watch(app, owner=self.worker, stop=self.stop_event)  # SIGTERM: no new fetch, the rest given back
-        for o in report.outcomes:
-            self.metrics.fetch_result(int(o.status) if o.status.isdigit() else None)
-            self.metrics.feed_polled(o.error is None)
-        self.metrics.items_stored(report.new_items)
-        self.metrics.matches_found(report.new_matches)
-        changed = report.new_matches or report.removed_matches
-        if (
-            changed
-            or self._publish_failed_retry_due()
-            or (self._published is not None and _changes(app) != self._published)
-        ):
-            # Ours, or stored by a command in another process (`feeds ingest`, `feeds watch poll`), which cannot
-            # trigger us: seen here, at the next watch tick, rather than at the next periodic publish.
-            self.trigger_publish()
-            self.trigger_alerts()
-        # Nothing due (most ticks): nothing to say. A round stopped (SIGTERM) before it checked anything still
-        # says how many feeds it gave back, as one stopped midway does.
-        if not (report.outcomes or report.retro_matches or report.retro_removed or report.left or report.given_back):
-            return ""
-        return report.summary()
-
-    def _publish_failed_retry_due(self) -> bool:
-        """Whether the last publish failed (a full disk, out/ not writable) and it is time to try again: after 30 s,
-        then twice as long each time, up to `daemon.publish_interval`. Without it a site whose publish failed waited
-        for new data or the periodic publish, up to ten minutes after the disk was freed."""
-        state = self.state.jobs.get("publish")
-        if state is None or state.last_ok is not False:
-            self._publish_retry = None
-            return False
-        now = self.clock()
-        if self._publish_retry is None:  # (the first failure seen: the next watch tick after 30 s tries again)
-            self._publish_retry = (now + PUBLISH_RETRY, PUBLISH_RETRY)
-            return False
-        due, wait = self._publish_retry
-        if now < due:
-            return False
-        wait = min(wait * 2, timedelta(seconds=self.settings.daemon.publish_interval))
-        self._publish_retry = (now + wait, wait)
-        return True
-
-    def job_publish(self, app: App) -> str:
-        from feeds.publish import run_publish
-
-        with self._single_runner(app, "publish") as mine:
-            if not mine:
-                # Another daemon is publishing (byte-identical output); it may have started before our change,
-                # so try again shortly rather than wait for the periodic publish.
-                self.trigger_publish()
-                return SKIPPED + f"the publish lock is held{BY_WHOM} (tried again shortly)"
-            marker = _changes(app)
-            known = app.store.published_feeds().keys()
-            report = run_publish(app)
-            # A publish records the feeds it puts out for the first time, which changes the marker's last part: it
-            # is read again afterwards (or each new topic's publish set off another), unless a feed was forgotten
-            # meanwhile (`feeds topics forget` only deletes, a publish only adds), which this publish may still
-            # have planned: the marker as it was makes the next watch tick publish again. (The state is read before
-            # the keys: a forget between the two shows in the keys.)
-            seen = app.store.published_feeds_state()
-            if not known - app.store.published_feeds().keys():
-                marker = (*marker[:-1], seen)
-        self._published = marker
-        if report.held_until is not None:  # an embargo lifts then: publish at that moment, not up to an interval late
-            wait = (report.held_until - app.clock()).total_seconds()
-            self._soon("publish-embargo", "publish", self.job_publish, max(wait, 0.0) + 1.0)
-        if app.settings.publish.hub:
-            from feeds.publish.websub import changed_topics
-
-            # Pinged from a job of their own, so a slow or dead hub never delays a publish.
-            if self.pings.add(changed_topics(report.written, app.settings.site.base_url), app.clock()):
-                self._soon("websub-soon", "websub", self.job_websub, 0.0)
-        return f"{len(report.changed)} files changed" if report.changed else ""
-
-    def job_websub(self, app: App) -> str:
-        return self.pings.send(app).summary()
-
-    def job_websub_once(self, app: App) -> str:
-        """`run --once`'s round: every changed feed is pinged once, a failure is reported and lost (no retry tick
-        follows; the next change to that feed pings again), and one failure does not stop the others."""
-        return self.pings.send(app, once=True).summary()
-
-    def job_alerts(self, app: App) -> str:
-        from feeds.alerts import run_alerts
-
-        report = run_alerts(app, owner=self.worker, reminders=self._alerts_said)
-        if not (report.queued or report.sent or report.failed or report.retrying):
-            return ""
-        return f"{report.queued} queued, {report.sent} sent, {report.retrying} retrying, {report.failed} failed"
-
-    def job_housekeeping(self, app: App) -> str:
-        """Forget what is past its retention (`feeds.store.retention` says what each table is kept for): matches
-        first, so that the items they held go in the same run, then items, deliveries, ledger rows, keys, daemons."""
-        from feeds.alerts.select import ENQUEUE_WINDOW
-        from feeds.web.api import IDEMPOTENCY_KEPT
-
-        now, settings = app.clock(), app.settings
-        matches = deliveries = files = 0
-        if days := settings.watch.match_retention_days:
-            matches = app.store.prune_matches(now - timedelta(days=days))
-        items = app.store.prune_items(now - timedelta(days=settings.watch.retention_days))
-        if days := settings.alerts.retention_days:
-            deliveries = app.store.prune_deliveries(now - timedelta(days=days), found_before=now - ENQUEUE_WINDOW)
-        if days := settings.daemon.ledger_retention_days:
-            in_folders, unlisted = files_in_folders(settings)
-            files = app.store.prune_ingested_files(now - timedelta(days=days), in_folders=in_folders, unlisted=unlisted)
-        app.store.prune_workers(now - WORKERS_SHOWN)
-        app.store.prune_idempotency(now - IDEMPOTENCY_KEPT)
-        app.store.optimise()
-        if matches:
-            self.trigger_publish()  # the match feeds and release pages no longer list them
-        said = [
-            f"{n} {one if n == 1 else many}"
-            for n, one, many in (
-                (items, "old item", "old items"),
-                (matches, "match", "matches"),
-                (deliveries, "settled alert delivery", "settled alert deliveries"),
-                (files, "ingested-file record", "ingested-file records"),
-            )
-            if n
-        ]
-        return f"pruned {', '.join(said)}" if said else ""
-
     def heartbeat(self, *, stopped: bool = False) -> None:
         """Publish this daemon's job states and next runs to the store (read by `feeds status`)."""
         jobs = heartbeat_status(self.state.jobs, self.next_runs())
@@ -361,9 +169,9 @@ class Daemon:
                 log.info("heartbeat recorded again")
             self._heartbeat_error = None
 
-    # --- triggers -----------------------------------------------------------------------------------------
+    # --- the scheduler ------------------------------------------------------------------------------------
 
-    def _soon(self, job_id: str, name: str, fn: Callable[[App], str], delay: float) -> None:
+    def _soon(self, job_id: str, name: str, fn: Job, delay: float) -> None:
         if self._scheduler is None or self.stop_event.is_set():
             return
         self._scheduler.add_job(
@@ -380,60 +188,6 @@ class Daemon:
             max_instances=2,
         )
 
-    def trigger_publish(self) -> None:
-        """Publish shortly (debounced: a burst of changes gives one publish)."""
-        self._soon("publish-soon", "publish", self.job_publish, self.app.settings.daemon.publish_debounce)
-
-    def trigger_ingest(self) -> None:
-        self._soon("ingest-soon", "ingest", self.job_ingest, 0.5)
-
-    def trigger_alerts(self) -> None:
-        self._soon("alerts-soon", "alerts", self.job_alerts, 1.0)
-
-    # --- life cycle -----------------------------------------------------------------------------------------
-
-    def run_once(self) -> int:
-        """`feeds run --once`: ingest → watch → publish → alerts → housekeeping, then exit (non-zero if a job
-        failed)."""
-        from feeds.watch.manage import import_configured
-
-        import_configured(self.app)  # the config's feeds and rules, as a start does
-        self.once = True
-        self.inbox_quiet = 0.0  # one look: every file there now is read, as by `feeds ingest`
-        for name, fn in (
-            ("alerts", self.job_alerts),  # first: registers destinations so this run's matches reach them
-            ("ingest", self.job_ingest),
-            ("watch", self.job_watch),
-            ("publish", self.job_publish),
-            ("websub", self.job_websub_once),
-            ("alerts", self.job_alerts),
-            # Cron has no daemon to housekeep: without it, a deployment run from cron kept every item for ever.
-            ("housekeeping", self.job_housekeeping),
-        ):
-            self._run_job(name, fn)
-        self.heartbeat(stopped=True)
-        self.app.close()
-        return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
-
-    def start(self) -> None:
-        from feeds.watch.manage import import_configured
-
-        import_configured(self.app)
-        for problem in self.app.settings.alerts.missing_secrets:
-            log.warning("%s: its alerts wait until it is set (in this daemon's environment: restart it)", problem)
-        self._run_job("alerts", self.job_alerts)  # registers destinations before the first watch tick
-        if self.serve:  # first: a port in use stops the start before this daemon announces itself
-            self._start_web()
-        self._schedule()
-        self.folders.start()
-        log.info(
-            "feeds daemon %s started: config %s, database %s",
-            self.worker,
-            self.config_path,
-            self.app.store.url,  # (its password hidden)
-            extra={"worker": self.worker},
-        )
-
     def _schedule(self) -> None:
         d = self.app.settings.daemon
         scheduler = BackgroundScheduler(
@@ -446,15 +200,15 @@ class Daemon:
         remote_intervals = [s.interval for s in self.app.settings.sources if not isinstance(s, FolderSource)]
         ingest_every = min([*folder_intervals, *remote_intervals, 300.0])
         now = utc_now()
-        jobs: list[tuple[str, Callable[[App], str], float]] = [
-            ("ingest", self.job_ingest, ingest_every),
-            ("watch", self.job_watch, d.watch_tick),
-            ("publish", self.job_publish, d.publish_interval),
-            ("alerts", self.job_alerts, 60.0),
-            ("housekeeping", self.job_housekeeping, d.housekeeping_interval),
+        jobs: list[tuple[str, Job, float]] = [
+            ("ingest", self.jobs.ingest, ingest_every),
+            ("watch", self.jobs.watch, d.watch_tick),
+            ("publish", self.jobs.publish, d.publish_interval),
+            ("alerts", self.jobs.alerts, 60.0),
+            ("housekeeping", self.jobs.housekeeping, d.housekeeping_interval),
         ]
         if self.app.settings.publish.hub:
-            jobs.append(("websub", self.job_websub, d.watch_tick))  # retries pings that failed
+            jobs.append(("websub", self.jobs.websub, d.watch_tick))  # retries pings that failed
         scheduler.add_job(self.heartbeat, "interval", id="heartbeat", seconds=15, next_run_time=now)
         for name, fn, seconds in jobs:
             self.health.expect(name, seconds)  # (/healthz: a job that stops finishing runs is degraded)
@@ -479,11 +233,71 @@ class Daemon:
                 runs[name] = when
         return runs
 
+    def clock_step(self) -> float:
+        """Seconds the wall clock moved other than time did since the last call: NTP stepping it, a virtual machine
+        resumed, an operator's `date -s` (0 at the first call)."""
+        seen, self._clock_seen = self._clock_seen, (self._wall(), time.monotonic())
+        return 0.0 if seen is None else (self._clock_seen[0] - seen[0]) - (self._clock_seen[1] - seen[1])
+
+    def clock_stepped(self, step: float) -> None:
+        """The scheduler times its jobs by the wall clock: stepped back an hour, every job (and the heartbeat) would
+        wait that hour, and `feeds status` call the daemon gone. Every job is scheduled again from the new time."""
+        log.warning(
+            "the clock stepped %s by %.0f s: scheduling every job again", "back" if step < 0 else "ahead", abs(step)
+        )
+        if self._scheduler is not None and not self.stop_event.is_set():
+            self._scheduler.shutdown(wait=False)
+            self._schedule()
+
+    # --- life cycle -----------------------------------------------------------------------------------------
+
+    def run_once(self) -> int:
+        """`feeds run --once`: ingest → watch → publish → alerts → housekeeping, then exit (non-zero if a job
+        failed)."""
+        from feeds.watch.manage import import_configured
+
+        import_configured(self.app)  # the config's feeds and rules, as a start does
+        self.jobs.once = True
+        self.jobs.inbox_quiet = 0.0  # one look: every file there now is read, as by `feeds ingest`
+        for name, fn in (
+            ("alerts", self.jobs.alerts),  # first: registers destinations so this run's matches reach them
+            ("ingest", self.jobs.ingest),
+            ("watch", self.jobs.watch),
+            ("publish", self.jobs.publish),
+            ("websub", self.jobs.websub_once),
+            ("alerts", self.jobs.alerts),
+            # Cron has no daemon to housekeep: without it, a deployment run from cron kept every item for ever.
+            ("housekeeping", self.jobs.housekeeping),
+        ):
+            self._run_job(name, fn)
+        self.heartbeat(stopped=True)
+        self.app.close()
+        return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
+
+    def start(self) -> None:
+        from feeds.watch.manage import import_configured
+
+        import_configured(self.app)
+        for problem in self.app.settings.alerts.missing_secrets:
+            log.warning("%s: its alerts wait until it is set (in this daemon's environment: restart it)", problem)
+        self._run_job("alerts", self.jobs.alerts)  # registers destinations before the first watch tick
+        if self.serve:  # first: a port in use stops the start before this daemon announces itself
+            self._start_web()
+        self._schedule()
+        self.folders.start()
+        log.info(
+            "feeds daemon %s started: config %s, database %s",
+            self.worker,
+            self.config_path,
+            self.app.store.url,  # (its password hidden)
+            extra={"worker": self.worker},
+        )
+
     def _start_web(self) -> None:
         from feeds.web.app import make_web_app
         from feeds.web.static import make_server
 
-        wsgi = make_web_app(self.app, on_change=self.trigger_publish, metrics=self.metrics, health=self.health)
+        wsgi = make_web_app(self.app, on_change=self.jobs.trigger_publish, metrics=self.metrics, health=self.health)
         try:
             self._server = make_server(wsgi, self.host, self.port, max_body=self.app.settings.web.max_body)
         except FeedsError as e:  # the port is taken (another daemon?), or the address is not this machine's
@@ -528,22 +342,6 @@ class Daemon:
             log.info("config reloaded from %s %s", self.config_path, reloaded)
             check_alert_rules(self.app, self._alerts_said)
         return imported
-
-    def clock_step(self) -> float:
-        """Seconds the wall clock moved other than time did since the last call: NTP stepping it, a virtual machine
-        resumed, an operator's `date -s` (0 at the first call)."""
-        seen, self._clock_seen = self._clock_seen, (self._wall(), time.monotonic())
-        return 0.0 if seen is None else (self._clock_seen[0] - seen[0]) - (self._clock_seen[1] - seen[1])
-
-    def clock_stepped(self, step: float) -> None:
-        """The scheduler times its jobs by the wall clock: stepped back an hour, every job (and the heartbeat) would
-        wait that hour, and `feeds status` call the daemon gone. Every job is scheduled again from the new time."""
-        log.warning(
-            "the clock stepped %s by %.0f s: scheduling every job again", "back" if step < 0 else "ahead", abs(step)
-        )
-        if self._scheduler is not None and not self.stop_event.is_set():
-            self._scheduler.shutdown(wait=False)
-            self._schedule()
 
     def stop(self) -> bool:
         """Take no new work, give the running job the grace period to finish, then close everything.
@@ -628,16 +426,3 @@ def _still_running(event: JobSubmissionEvent) -> None:
     intended (`max_instances=1`): said at debug level, with the job's name (APScheduler's own warning, every tick
     and naming only `Daemon._run_job`, is filtered out in `feeds.logs`)."""
     log.debug("%s: still running since its last start; this run is skipped", event.job_id, extra={"job": event.job_id})
-
-
-def _changes(app: App) -> tuple[object, ...]:
-    """What a publish shows changes when this changes: the newest release stored, the newest match, the rules (a
-    rule added, changed or removed changes its feed and may remove matches), and, last, the feeds published so far
-    (one forgotten by `feeds topics forget` is removed from out/). Read at every watch tick, so indexed lookups and
-    small tables (a count of the matches would scan the table)."""
-    return (
-        app.store.last_release_stored(),
-        app.store.latest_match_id(),
-        app.store.rules_state(),
-        app.store.published_feeds_state(),
-    )
