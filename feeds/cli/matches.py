@@ -14,8 +14,7 @@ import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import parse_iso, rfc3339
-from feeds.errors import NotFoundError
-from feeds.model import StoredMatch
+from feeds.model import MatchKind, StoredMatch
 
 
 def match_json(m: StoredMatch) -> dict[str, Any]:
@@ -70,7 +69,7 @@ def matches_list(
     ctx: Context,
     rule: str | None,
     release: str | None,
-    kind: str | None,
+    kind: MatchKind | None,
     limit: int | None,
     since: datetime | None,
     as_json: bool,
@@ -80,20 +79,10 @@ def matches_list(
         raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
     if rule and kind not in (None, "keyword"):
         raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
-    from feeds.watch.manage import rule_name
+    from feeds.watch.manage import list_matches
 
     with ctx.app() as app:
-        subject = rule
-        if release:
-            subject = app.store.release(release).id
-        if rule is not None:
-            kind, subject = "keyword", rule_name(app, rule)
-        rows = app.store.matches(kind=kind, subject=subject, since=since, limit=limit)
-        if release and not kind:
-            rows = [m for m in rows if m.kind != "keyword"]
-        # A former rule's kept matches are still listed; a name that was never a rule is most likely a typo.
-        if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
-            raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
+        rows = list_matches(app, rule=rule, release=release, kind=kind, since=since, limit=limit)
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
     if as_json:
         echo_json([match_json(m) for m in rows])

@@ -12,13 +12,14 @@ rules), `tryquery.py` (trying a query before saving it), `tags.py` (tags as stor
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
 from feeds.config.positions import find_line
 from feeds.config.reader import KeyPath, dotted_key
 from feeds.errors import ConfigError, NotFoundError, RuleError
-from feeds.model import REMOVED_FROM_CONFIG, Rule, WatchedFeed
+from feeds.model import REMOVED_FROM_CONFIG, MatchKind, Rule, StoredMatch, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_clash
 from feeds.normalise.text import one_line_text
 from feeds.watch.configured import import_configured
@@ -155,6 +156,35 @@ def rule_name(app: App, name: str) -> str:
     return next((r for r in rules if rule_clash(name, r)), name)
 
 
+def list_matches(
+    app: App,
+    *,
+    rule: str | None = None,
+    release: str | None = None,
+    kind: MatchKind | None = None,
+    since: datetime | None = None,
+    limit: int | None = None,
+) -> list[StoredMatch]:
+    """The matches `feeds matches list` shows, most recently found first: a keyword rule's (`rule`, as `rule_name`
+    resolves it), a release's (`release`: its id or slug; its related and pickup matches, or the one `kind`), or all
+    (of `kind`). A name that never was a rule raises NotFoundError, since it is most likely a typo (a former rule's
+    kept matches are still listed under its name); so does a release the store does not know."""
+    if rule is not None and release is not None:
+        raise ValueError("a rule's matches or a release's: not both")
+    subject = None
+    if release is not None:
+        subject = app.store.release(release).id
+        kinds: tuple[MatchKind, ...] = (kind,) if kind else ("related", "pickup")
+    if rule is not None:
+        kind, subject = "keyword", rule_name(app, rule)
+    rows = app.store.matches(kind=kind, subject=subject, since=since, limit=limit)
+    if release is not None:
+        rows = [m for m in rows if m.kind in kinds]
+    if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
+        raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
+    return rows
+
+
 def remove_rule(app: App, name: str) -> Rule:
     """Delete a rule made from the CLI, and its matches. One imported from the config file would come back with
     the next command: refused, naming the file and the key to edit. `name` as `rule_name` resolves it."""
@@ -278,6 +308,7 @@ __all__ = [
     "find_feed",
     "import_configured",
     "import_opml",
+    "list_matches",
     "look_alike",
     "marked_watched",
     "named_feed_lines",
