@@ -17,7 +17,7 @@ from feeds.ingest import ingest_paths, run_ingest
 from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.logs import one_line
 from feeds.model import IngestReport, Release
-from feeds.publish.plan import site_topic_names, topic_slug
+from feeds.publish.topicnames import site_topic_names, topic_slug
 from feeds.serialise import release_json, report_json
 
 

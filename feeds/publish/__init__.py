@@ -22,9 +22,11 @@ from feeds.clock import rfc3339
 from feeds.errors import PublishError
 from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
+from feeds.publish.entries import at_base
 from feeds.publish.marks import PublishedFeeds
 from feeds.publish.pages import Direction, PageRenderer, text_direction
-from feeds.publish.plan import CSS_PATH, XSL_PATH, at_base, plan_site
+from feeds.publish.plan import plan_site
+from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
 from feeds.publish.stylesheet import feed_css, feed_stylesheet
 from feeds.publish.writer import PublishReport, SiteWriter, atomic_write

@@ -30,6 +30,7 @@ from feeds.normalise.text import one_line_text, xml_safe
 from feeds.publish.explain import explanation, reason
 from feeds.publish.i18n import N_, Messages, messages_for
 from feeds.publish.pages import CoverageItem, web_url
+from feeds.publish.sitefeeds import CSS_PATH, EPOCH, XSL_PATH, feed_id
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 
 KIND_LABELS = {"keyword": N_("Keyword match"), "related": N_("Related coverage"), "pickup": N_("Verbatim pickup")}
@@ -216,8 +217,6 @@ def plan_matches(
             unique.setdefault(e.id, e)
         # Newest first: the last found, and among those found in one poll, the item published last.
         shown = tuple(sorted(unique.values(), key=lambda e: (e.updated, e.published, e.id), reverse=True)[:size])
-        from feeds.publish.plan import CSS_PATH, EPOCH, XSL_PATH, feed_id
-
         return FeedSpec(
             key=key,
             path=path,

@@ -303,7 +303,8 @@ def template() -> str:
     package = Path(__file__).resolve().parent.parent
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "say": None}
     sources = sorted((package / "templates").glob("*.html")) + [
-        package / "publish" / name for name in ("coverage.py", "explain.py", "i18n.py", "pages.py", "plan.py")
+        package / "publish" / name
+        for name in ("coverage.py", "entries.py", "explain.py", "i18n.py", "pages.py", "plan.py", "sitefeeds.py")
     ]
     for source in sources:
         method = "jinja2" if source.suffix == ".html" else "python"

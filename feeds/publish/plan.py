@@ -6,57 +6,47 @@ A `Job` renders lazily: the writer calls `render()` only when the fingerprint di
 the files on disk are not what was written, which is what makes a publish after one new release re-render
 only the documents that include it (main feed, its topics, its page, the index), not every page.
 
-The main feed follows RFC 5005 (archived feeds): entries are assigned to pages in the order their releases went
-public (`Store.release_archive_order`: when first stored, or when an embargo lifted), oldest first; every archive
-page holds exactly `entries` entries and is cut only when the current document would keep at least `entries` of
-its own, so an archive, once published, is complete and never changes (unless one of its releases is edited).
-The current document holds between `entries` and 2×`entries`-1 entries of its own, plus the newest and the last
-updated releases wherever they were archived (`current_entries`).
+Which feeds of releases exist and what they hold is `sitefeeds` (the main feed's RFC 5005 archives too), a
+release's entry is `entries`, the match and coverage feeds are `coverage`; this module puts them together with
+the pages, the OPML list and the static files, and decides what each document's fingerprint covers.
 
 What this module must not do: read the clock, the store or the disk. Everything arrives as arguments.
 """
 
 from __future__ import annotations
 
-import functools
 import hashlib
-import heapq
-import html
-import re
-import uuid
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import datetime
 from functools import partial
 from urllib.parse import urlsplit
 
 from feeds.clock import ensure_utc
-from feeds.config import CustomFeed, Settings
+from feeds.config import Settings
 from feeds.model import Release, StoredMatch
-from feeds.normalise.html import IN_TAG
-from feeds.normalise.ids import permalink
-from feeds.normalise.topics import topic_slug as _topic_slug
 from feeds.publish.coverage import EntryIds, plan_matches
 from feeds.publish.feeds import render_feed
 from feeds.publish.i18n import messages_for
 from feeds.publish.marks import PublishedFeeds
 from feeds.publish.opml import render_opml
-from feeds.publish.pages import PageRenderer, text_direction
-from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person, RenderedFile
-
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-"""`updated` of a feed with no entries: a fixed instant, never 'now', so an empty feed is byte-stable."""
-
-topic_slug = functools.lru_cache(maxsize=4096)(_topic_slug)
-"""Memoised: a plan asks for the slug of each release's topics several times (about 80,000 calls for 10,000
-releases, a third of a no-op publish before this cache). Pure, so caching changes nothing but the time."""
+from feeds.publish.pages import PageRenderer
+from feeds.publish.sitefeeds import (
+    EPOCH,
+    FeedGroup,
+    archive_pages,
+    current_entries,
+    feed_groups,
+    newest_first,
+    spec_of,
+)
+from feeds.publish.spec import FEED_FILES, FeedLink, RenderedFile
+from feeds.publish.topicnames import configured_topic_names, topic_names, topic_slug
 
 INDEX_RELEASES = 50
+
+
 TOPIC_PAGE_RELEASES = 100
-XSL_PATH = "static/feed.xsl"
-CSS_PATH = "static/feed.css"
-"""The browser view of the feeds: feed.xsl, and feed.css where browsers no longer run XSLT."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,267 +55,6 @@ class Job:
     paths: tuple[str, ...]
     fingerprint: str
     render: Callable[[], tuple[RenderedFile, ...]]
-
-
-@dataclass(frozen=True, slots=True)
-class FeedGroup:
-    """A feed of releases before it becomes a spec: which releases, and how it is described."""
-
-    key: str
-    path: str
-    title: str
-    subtitle: str
-    home_url: str
-    releases: tuple[Release, ...]
-    group: str
-    offered: bool = True
-    """Whether the index, the OPML list and the release pages offer it: not a topic's or an organisation's feed
-    kept for its subscribers when it has no release left, nor an organisation's while there is only one."""
-
-
-def feed_id(domain: str, key: str) -> str:
-    """A feed's Atom id: a name-based UUID from the site's id domain and the feed's key (stable forever)."""
-    return uuid.uuid5(uuid.NAMESPACE_URL, f"https://{domain}/feeds/{key}").urn
-
-
-def newest_first(releases: Sequence[Release]) -> list[Release]:
-    return sorted(releases, key=_by_publication, reverse=True)
-
-
-def _by_publication(r: Release) -> tuple[datetime, str]:
-    return (r.published, r.id)
-
-
-def _by_update(r: Release) -> tuple[datetime, str]:
-    return (r.updated, r.id)
-
-
-def at_base(r: Release, base_url: str) -> Release:
-    """`r` as the site at `base_url` shows it: a release's address is its slug under the base URL as it is now, not
-    as it was when the release was stored (a site moved from the example's localhost to its public address went on
-    linking to the old one), and so are the links of its body that were made absolute against the old base URL
-    (a body without a `link` of its own: `normalise` resolves its relative links and images against the site).
-
-    Only URLs under the old base, in a tag's `href`, `src` or `cite`, move: they were the site's own, and the whole
-    site moved. A body written elsewhere (a release with a `link`) was resolved against that page and keeps its URLs.
-    """
-    address = permalink(base_url, r.slug)
-    if r.permalink == address:
-        return r
-    suffix = f"releases/{r.slug}/"
-    if r.link is not None or not r.permalink.endswith(suffix):
-        return replace(r, permalink=address)
-    old = html.escape(r.permalink.removesuffix(suffix), quote=True)  # as the sanitiser wrote it in an attribute
-    new = html.escape(address.removesuffix(suffix), quote=True)
-    if f'="{old}' not in r.body_html:
-        return replace(r, permalink=address)
-    pattern = re.compile(rf'({IN_TAG} (?:href|src|cite)="){re.escape(old)}')  # (inside a tag, never in text)
-    return replace(r, permalink=address, body_html=pattern.sub(lambda m: m.group(1) + new, r.body_html))
-
-
-def entry_of(r: Release, settings: Settings, names: Mapping[str, str] | None = None) -> FeedEntry:
-    """The feed entry of a release; `names`: the topics' names by slug (`topic_names`), so that one topic is one
-    category everywhere, whichever spelling this release gave it."""
-    base = settings.site.base_url
-    authors = () if r.organisation == settings.site.author else (Person(name=r.organisation),)
-    title, summary, content = r.title, r.summary, r.body_html
-    if r.withdrawn_at is not None:
-        # A reader shows a withdrawn release as "updated": it says why, as the release's page does (and GOV.UK's
-        # own titles: "[Withdrawn] …").
-        words = messages_for(settings.site)
-        notice = words.say("Withdrawn on %(date)s.", date=words.date(r.withdrawn_at))
-        if r.withdrawn_note:
-            note = words.gettext(r.withdrawn_note)  # (ours, when none was given: in the site's language)
-            notice += f" {note}" + ("" if note.endswith((".", "!", "?", "…")) else ".")
-        title, summary = words.say("[Withdrawn] %(title)s", title=title), f"{notice} {summary}"
-        content = f"<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}"
-    direction = text_direction(r.language)
-    if direction == "rtl" or direction != text_direction(settings.site.language):
-        # A reader lays the HTML out in the feed's direction: Arabic in an English feed came out left to right,
-        # its punctuation at the wrong end (the release's page sets dir; the feed's HTML has to carry it too).
-        content = f'<div dir="{direction}">{content}</div>'
-    return FeedEntry(
-        id=r.id,
-        title=title,
-        link=r.permalink,
-        published=r.published,
-        updated=r.updated,
-        summary=summary,
-        content_html=content,
-        authors=authors,
-        # The topic's name is the term, not its slug: readers that show Atom terms showed "topic-cf2abf0c5b" for
-        # 日本 (a name without ASCII letters); the scheme, the topic's page, identifies it as the slug did.
-        categories=tuple(_category(t, base, names or {}) for t in r.topics),
-        language=r.language,
-        image=r.image,
-        related_url=r.link,
-    )
-
-
-def _category(topic: str, base: str, names: Mapping[str, str]) -> Category:
-    slug = topic_slug(topic)
-    name = names.get(slug, topic)
-    return Category(term=name, label=name, scheme=f"{base}topics/{slug}/")
-
-
-def spec_of(
-    group: FeedGroup,
-    settings: Settings,
-    names: Mapping[str, str] | None = None,
-    /,
-    *,
-    entries: Sequence[Release] | None = None,
-    at_least: datetime = EPOCH,
-    **extra: object,
-) -> FeedSpec:
-    """`at_least`: the `updated` the feed was published with before, which it never goes back from (`marks`)."""
-    chosen = newest_first(group.releases if entries is None else entries)
-    site = settings.site
-    updated = max(max((r.updated for r in chosen), default=EPOCH), at_least)
-    return FeedSpec(
-        key=group.key,
-        path=group.path,
-        id=feed_id(site.domain, group.key),
-        title=group.title,
-        subtitle=group.subtitle,
-        home_url=group.home_url,
-        base_url=site.base_url,
-        language=site.language,
-        updated=updated,
-        author=Person(name=site.author, email=site.email, uri=site.base_url),
-        entries=tuple(entry_of(r, settings, names) for r in chosen),
-        formats=settings.publish.formats,
-        hub=settings.publish.hub,
-        stylesheet=site.base_url + XSL_PATH,
-        css=site.base_url + CSS_PATH,
-        rights=f"© {site.author}",
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-def topic_names(releases: Sequence[Release], settings: Settings) -> dict[str, str]:
-    """Each topic's name, by its slug: as the config names it, else as most of its releases spell it (not as the
-    newest one happens to: one release tagged "IRAN" renamed the Iran feed). Ties: the spelling of the earliest
-    release, which a newer release cannot change (one tagged "C#" renamed the feed its slug shares with "C++")."""
-    spellings: dict[str, Counter[str]] = {}
-    first_seen: dict[str, tuple[datetime, str]] = {}  # spelling → its earliest release (publication, id)
-    for r in releases:
-        for t in r.topics:
-            spellings.setdefault(topic_slug(t), Counter())[t] += 1
-            first_seen[t] = min(first_seen.get(t, (r.published, r.id)), (r.published, r.id))
-    configured = configured_topic_names(settings)
-    return {
-        slug: configured.get(slug) or min(counts, key=lambda t: (-counts[t], first_seen[t]))
-        for slug, counts in spellings.items()
-    }
-
-
-def configured_topic_names(settings: Settings) -> dict[str, str]:
-    """The topics the config names (`topics.detect`, the aliases' topics), by slug."""
-    return {topic_slug(n): n for n in (*settings.topics.detect, *(t for t, _ in settings.topics.aliases))}
-
-
-def site_topic_names(releases: Sequence[Release], settings: Settings, now: datetime) -> dict[str, str]:
-    """`topic_names` as a publish at `now` gives them (from the releases public by then), for what lists stored
-    releases (`feeds releases list`); a topic that only releases still held back have is named as they spell it."""
-    public = [r for r in releases if r.published <= now and not r.never_public]
-    return topic_names(releases, settings) | topic_names(public, settings)
-
-
-def feed_groups(
-    releases: Sequence[Release],
-    settings: Settings,
-    names: Mapping[str, str],
-    emptied: Mapping[str, str] | None = None,
-    organisations: Mapping[str, str] | None = None,
-) -> list[FeedGroup]:
-    """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
-    topics' names by slug (`topic_names`); `emptied`: the names, by slug, of topics published before that have no
-    release now, whose feeds stay (empty) at their addresses; `organisations`: the names, by slug, of the
-    organisations whose feeds were published before, which stay as the topics' do, and also when only one
-    organisation is left (the others' emptied, its own still listing its releases): their subscribers keep them.
-
-    An organisation's feed is first published, and offered, only while there are several organisations: with one,
-    it would be the main feed again."""
-    site = settings.site
-    words = messages_for(site)
-    groups: list[FeedGroup] = []
-    by_topic: dict[str, list[Release]] = {}
-    by_org: dict[str, tuple[str, list[Release]]] = {}
-    for r in releases:
-        for t in r.topics:
-            members = by_topic.setdefault(topic_slug(t), [])
-            if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
-                members.append(r)
-        by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
-    topics = {slug: (names[slug], tuple(rs)) for slug, rs in by_topic.items()}
-    topics |= {slug: (name, ()) for slug, name in (emptied or {}).items() if slug not in by_topic}
-    for slug, (name, of_topic) in sorted(topics.items()):
-        groups.append(
-            FeedGroup(
-                key=f"topic:{slug}",
-                path=f"topics/{slug}/",
-                title=f"{site.title}: {name}",
-                subtitle=words.say("Releases about %(topic)s from %(author)s.", topic=name, author=site.author),
-                home_url=f"{site.base_url}topics/{slug}/",
-                releases=of_topic,
-                group="Topics",
-                offered=bool(of_topic),
-            )
-        )
-    kept = organisations or {}
-    several = len(by_org) > 1
-    if settings.publish.organisation_feeds and (several or kept):
-        orgs = {slug: (name, tuple(rs)) for slug, (name, rs) in by_org.items() if several or slug in kept}
-        orgs |= {slug: (name, ()) for slug, name in kept.items() if slug not in by_org}
-        for slug, (name, of_org) in sorted(orgs.items()):
-            groups.append(
-                FeedGroup(
-                    key=f"org:{slug}",
-                    path=f"organisations/{slug}/",
-                    title=f"{site.title}: {name}",
-                    subtitle=words.say("Releases from %(author)s.", author=name),
-                    home_url=site.base_url,
-                    releases=of_org,
-                    group="Organisations",
-                    offered=bool(of_org) and several,
-                )
-            )
-    for custom in settings.publish.custom:
-        groups.append(
-            FeedGroup(
-                key=f"custom:{custom.name}",
-                path=f"feeds/{custom.name}/",
-                title=f"{site.title}: {custom.title}",
-                subtitle=words.say("%(collection)s from %(author)s.", collection=custom.title, author=site.author),
-                home_url=site.base_url,
-                releases=tuple(r for r in releases if matches_custom(r, custom)),
-                group="Collections",
-            )
-        )
-    return groups
-
-
-def matches_custom(r: Release, feed: CustomFeed) -> bool:
-    """Whether `r` belongs in a custom feed: a topic by any spelling that shares its topic page ("north-korea" is
-    "North Korea"), an organisation or a document type ignoring case."""
-    topics, organisations, types = _custom_keys(feed)
-    return (
-        any(topic_slug(t) in topics for t in r.topics)
-        or r.organisation.casefold() in organisations
-        or r.document_type.casefold() in types
-    )
-
-
-@functools.lru_cache(maxsize=64)
-def _custom_keys(feed: CustomFeed) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
-    """What `matches_custom` compares, worked out once per feed rather than per release."""
-    fold = str.casefold
-    return (
-        frozenset(map(topic_slug, feed.topics)),
-        frozenset(map(fold, feed.organisations)),
-        frozenset(map(fold, feed.types)),
-    )
 
 
 def release_key(r: Release) -> tuple[object, ...]:
@@ -337,28 +66,6 @@ def release_key(r: Release) -> tuple[object, ...]:
     """
     # (The withdrawal is given on its own: one made by hand leaves the content hash as the source sent it.)
     return (r.id, r.content_hash, r.slug, r.published, r.updated, r.topics, r.withdrawn_at, r.withdrawn_note)
-
-
-def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Release]], list[Release]]:
-    """Split releases in archive order into full archive pages (oldest first) and the current document's rest."""
-    n_pages = max(0, (len(ordered) - size) // size)
-    pages = [list(ordered[i * size : (i + 1) * size]) for i in range(n_pages)]
-    return pages, list(ordered[n_pages * size :])
-
-
-def current_entries(own: Sequence[Release], releases: Sequence[Release], size: int) -> list[Release]:
-    """What the main feed's current document shows: its own releases (gone public since the last archive was cut),
-    and, wherever they were archived, the `size` newest by publication and the `size` last updated.
-
-    Readers poll the current document only. Archiving in the order releases went public keeps archives stable,
-    but a backfill (last year's releases stored after today's) would push today's into an archive, and an edit to
-    an archived release would change only the archive. RFC 5005 lets an entry appear in more than one document of
-    a feed, the one with the latest `updated` being current; here it is the same entry in both."""
-    chosen = {r.id: r for r in own}
-    for key in (_by_publication, _by_update):
-        for r in heapq.nlargest(size, releases, key=key):
-            chosen.setdefault(r.id, r)
-    return list(chosen.values())
 
 
 def _label(g: FeedGroup, site_title: str) -> str:

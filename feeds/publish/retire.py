@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from feeds.errors import FeedsError, NotFoundError
-from feeds.publish.plan import topic_slug
+from feeds.publish.topicnames import topic_slug
 
 if TYPE_CHECKING:
     from feeds.app import App

@@ -1,0 +1,224 @@
+"""The site's feeds of releases (pure): which exist, what each holds, and each one's `FeedSpec`.
+
+    releases ──feed_groups──► FeedGroup (topic, organisation, custom) ──spec_of──► FeedSpec
+    releases in archive order ──archive_pages / current_entries──► the main feed's RFC 5005 documents
+
+The main feed follows RFC 5005 (archived feeds): entries are assigned to pages in the order their releases went
+public (`Store.release_archive_order`: when first stored, or when an embargo lifted), oldest first; every archive
+page holds exactly `entries` entries and is cut only when the current document would keep at least `entries` of
+its own, so an archive, once published, is complete and never changes (unless one of its releases is edited).
+The current document holds between `entries` and 2×`entries`-1 entries of its own, plus the newest and the last
+updated releases wherever they were archived (`current_entries`).
+
+What this module must not do: read the clock, the store or the disk, render anything, or fingerprint documents
+(`plan`). Everything arrives as arguments.
+"""
+
+from __future__ import annotations
+
+import functools
+import heapq
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feeds.config import CustomFeed, Settings
+from feeds.model import Release
+from feeds.publish.entries import entry_of
+from feeds.publish.i18n import messages_for
+from feeds.publish.spec import FeedSpec, Person
+from feeds.publish.topicnames import topic_slug
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+"""`updated` of a feed with no entries: a fixed instant, never 'now', so an empty feed is byte-stable."""
+
+XSL_PATH = "static/feed.xsl"
+CSS_PATH = "static/feed.css"
+"""The browser view of the feeds: feed.xsl, and feed.css where browsers no longer run XSLT."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedGroup:
+    """A feed of releases before it becomes a spec: which releases, and how it is described."""
+
+    key: str
+    path: str
+    title: str
+    subtitle: str
+    home_url: str
+    releases: tuple[Release, ...]
+    group: str
+    offered: bool = True
+    """Whether the index, the OPML list and the release pages offer it: not a topic's or an organisation's feed
+    kept for its subscribers when it has no release left, nor an organisation's while there is only one."""
+
+
+def feed_id(domain: str, key: str) -> str:
+    """A feed's Atom id: a name-based UUID from the site's id domain and the feed's key (stable forever)."""
+    return uuid.uuid5(uuid.NAMESPACE_URL, f"https://{domain}/feeds/{key}").urn
+
+
+def newest_first(releases: Sequence[Release]) -> list[Release]:
+    return sorted(releases, key=_by_publication, reverse=True)
+
+
+def _by_publication(r: Release) -> tuple[datetime, str]:
+    return (r.published, r.id)
+
+
+def _by_update(r: Release) -> tuple[datetime, str]:
+    return (r.updated, r.id)
+
+
+def spec_of(
+    group: FeedGroup,
+    settings: Settings,
+    names: Mapping[str, str] | None = None,
+    /,
+    *,
+    entries: Sequence[Release] | None = None,
+    at_least: datetime = EPOCH,
+    **extra: object,
+) -> FeedSpec:
+    """`at_least`: the `updated` the feed was published with before, which it never goes back from (`marks`)."""
+    chosen = newest_first(group.releases if entries is None else entries)
+    site = settings.site
+    updated = max(max((r.updated for r in chosen), default=EPOCH), at_least)
+    return FeedSpec(
+        key=group.key,
+        path=group.path,
+        id=feed_id(site.domain, group.key),
+        title=group.title,
+        subtitle=group.subtitle,
+        home_url=group.home_url,
+        base_url=site.base_url,
+        language=site.language,
+        updated=updated,
+        author=Person(name=site.author, email=site.email, uri=site.base_url),
+        entries=tuple(entry_of(r, settings, names) for r in chosen),
+        formats=settings.publish.formats,
+        hub=settings.publish.hub,
+        stylesheet=site.base_url + XSL_PATH,
+        css=site.base_url + CSS_PATH,
+        rights=f"© {site.author}",
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+def feed_groups(
+    releases: Sequence[Release],
+    settings: Settings,
+    names: Mapping[str, str],
+    emptied: Mapping[str, str] | None = None,
+    organisations: Mapping[str, str] | None = None,
+) -> list[FeedGroup]:
+    """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
+    topics' names by slug (`topic_names`); `emptied`: the names, by slug, of topics published before that have no
+    release now, whose feeds stay (empty) at their addresses; `organisations`: the names, by slug, of the
+    organisations whose feeds were published before, which stay as the topics' do, and also when only one
+    organisation is left (the others' emptied, its own still listing its releases): their subscribers keep them.
+
+    An organisation's feed is first published, and offered, only while there are several organisations: with one,
+    it would be the main feed again."""
+    site = settings.site
+    words = messages_for(site)
+    groups: list[FeedGroup] = []
+    by_topic: dict[str, list[Release]] = {}
+    by_org: dict[str, tuple[str, list[Release]]] = {}
+    for r in releases:
+        for t in r.topics:
+            members = by_topic.setdefault(topic_slug(t), [])
+            if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
+                members.append(r)
+        by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
+    topics = {slug: (names[slug], tuple(rs)) for slug, rs in by_topic.items()}
+    topics |= {slug: (name, ()) for slug, name in (emptied or {}).items() if slug not in by_topic}
+    for slug, (name, of_topic) in sorted(topics.items()):
+        groups.append(
+            FeedGroup(
+                key=f"topic:{slug}",
+                path=f"topics/{slug}/",
+                title=f"{site.title}: {name}",
+                subtitle=words.say("Releases about %(topic)s from %(author)s.", topic=name, author=site.author),
+                home_url=f"{site.base_url}topics/{slug}/",
+                releases=of_topic,
+                group="Topics",
+                offered=bool(of_topic),
+            )
+        )
+    kept = organisations or {}
+    several = len(by_org) > 1
+    if settings.publish.organisation_feeds and (several or kept):
+        orgs = {slug: (name, tuple(rs)) for slug, (name, rs) in by_org.items() if several or slug in kept}
+        orgs |= {slug: (name, ()) for slug, name in kept.items() if slug not in by_org}
+        for slug, (name, of_org) in sorted(orgs.items()):
+            groups.append(
+                FeedGroup(
+                    key=f"org:{slug}",
+                    path=f"organisations/{slug}/",
+                    title=f"{site.title}: {name}",
+                    subtitle=words.say("Releases from %(author)s.", author=name),
+                    home_url=site.base_url,
+                    releases=of_org,
+                    group="Organisations",
+                    offered=bool(of_org) and several,
+                )
+            )
+    for custom in settings.publish.custom:
+        groups.append(
+            FeedGroup(
+                key=f"custom:{custom.name}",
+                path=f"feeds/{custom.name}/",
+                title=f"{site.title}: {custom.title}",
+                subtitle=words.say("%(collection)s from %(author)s.", collection=custom.title, author=site.author),
+                home_url=site.base_url,
+                releases=tuple(r for r in releases if matches_custom(r, custom)),
+                group="Collections",
+            )
+        )
+    return groups
+
+
+def matches_custom(r: Release, feed: CustomFeed) -> bool:
+    """Whether `r` belongs in a custom feed: a topic by any spelling that shares its topic page ("north-korea" is
+    "North Korea"), an organisation or a document type ignoring case."""
+    topics, organisations, types = _custom_keys(feed)
+    return (
+        any(topic_slug(t) in topics for t in r.topics)
+        or r.organisation.casefold() in organisations
+        or r.document_type.casefold() in types
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _custom_keys(feed: CustomFeed) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """What `matches_custom` compares, worked out once per feed rather than per release."""
+    fold = str.casefold
+    return (
+        frozenset(map(topic_slug, feed.topics)),
+        frozenset(map(fold, feed.organisations)),
+        frozenset(map(fold, feed.types)),
+    )
+
+
+def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Release]], list[Release]]:
+    """Split releases in archive order into full archive pages (oldest first) and the current document's rest."""
+    n_pages = max(0, (len(ordered) - size) // size)
+    pages = [list(ordered[i * size : (i + 1) * size]) for i in range(n_pages)]
+    return pages, list(ordered[n_pages * size :])
+
+
+def current_entries(own: Sequence[Release], releases: Sequence[Release], size: int) -> list[Release]:
+    """What the main feed's current document shows: its own releases (gone public since the last archive was cut),
+    and, wherever they were archived, the `size` newest by publication and the `size` last updated.
+
+    Readers poll the current document only. Archiving in the order releases went public keeps archives stable,
+    but a backfill (last year's releases stored after today's) would push today's into an archive, and an edit to
+    an archived release would change only the archive. RFC 5005 lets an entry appear in more than one document of
+    a feed, the one with the latest `updated` being current; here it is the same entry in both."""
+    chosen = {r.id: r for r in own}
+    for key in (_by_publication, _by_update):
+        for r in heapq.nlargest(size, releases, key=key):
+            chosen.setdefault(r.id, r)
+    return list(chosen.values())
