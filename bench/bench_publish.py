@@ -51,7 +51,8 @@ from feeds.model import RawRelease, Release  # noqa: E402
 from feeds.normalise import normalise_release  # noqa: E402
 from feeds.publish import STATE_FILE, run_publish  # noqa: E402
 from feeds.publish import plan as plan_module  # noqa: E402
-from feeds.publish.feeds import _checked, render_feed  # noqa: E402
+from feeds.publish.feedcheck import checked_spec  # noqa: E402
+from feeds.publish.feeds import render_feed  # noqa: E402
 from feeds.publish.pages import PageRenderer  # noqa: E402
 from feeds.publish.spec import FeedSpec  # noqa: E402
 
@@ -284,7 +285,7 @@ def main() -> None:
         bare_s, ours_s = best_of_alternating(
             max(args.repeat, 5), lambda: [bare_feedgen(s) for s in specs], lambda: [ours_atom_rss(s) for s in specs]
         )
-        checks_s = best_of(args.repeat, lambda: [_checked(s) for s in specs])
+        checks_s = best_of(args.repeat, lambda: [checked_spec(s) for s in specs])
         app.close()
 
         print()

@@ -1,5 +1,6 @@
-"""feeds.publish.feeds: golden bytes, feedparser round trips, RFC 4287 MUSTs, RSS links, JSON Feed fields,
-determinism across processes, time zones and threads, the browser stylesheet on both formats, and refusals.
+"""feeds.publish.feeds (with feedcheck, atomrss and jsonfeed): golden bytes, feedparser round trips, RFC 4287 MUSTs,
+RSS links, JSON Feed fields, determinism across processes, time zones and threads, the browser stylesheet on both
+formats, and refusals.
 
 Regenerate the golden files after an intended change with `FEEDS_UPDATE_GOLDEN=1 pytest tests/test_publish_feeds.py`
 and review the diff.
@@ -27,7 +28,9 @@ from lxml import etree
 from lxml import html as lxml_html
 
 from feeds.clock import rfc822, rfc3339
-from feeds.publish.feeds import render_atom, render_feed, render_json_feed, render_rss
+from feeds.publish.atomrss import render_atom, render_rss
+from feeds.publish.feeds import render_feed
+from feeds.publish.jsonfeed import render_json_feed
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedFormat, FeedSpec, Person
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 AUTHOR_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 """An author's email as the feeds take it: `site.email` is checked with it when the config is read, and every
-feed author's when a feed is rendered (feeds.publish.feeds)."""
+feed author's when a feed is rendered (feeds.publish.feedcheck)."""
 
 
 # --- the settings tree -------------------------------------------------------------------------------------

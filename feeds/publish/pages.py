@@ -51,7 +51,7 @@ from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Change, Release
 from feeds.normalise.topics import topic_slug as default_topic_slug
-from feeds.publish.feeds import uri_form
+from feeds.publish.feedcheck import uri_form
 from feeds.publish.i18n import N_, Messages, messages_for
 from feeds.publish.spec import FeedFormat, FeedLink, RenderedFile
 
