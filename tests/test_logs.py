@@ -80,7 +80,7 @@ def test_apschedulers_warning_of_a_skipped_run_is_not_logged(capsys, restore_log
 def test_the_daemons_debug_log_leaves_out_the_markdown_parsers_trace(capsys, restore_logging):
     """`feeds -v run --once` ingesting a handful of releases printed 288 lines of markdown_it's rule-by-rule
     trace among 9 of its own."""
-    from feeds.normalise.html import markdown_to_html
+    from feeds.normalise.markdown import markdown_to_html
 
     setup_logging(logging.DEBUG, "json", worker="desk-1:4242")  # type: ignore[arg-type]
     markdown_to_html("# Title\n\nSome *text*.\n\n> quoted\n")

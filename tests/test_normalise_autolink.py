@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.normalise.autolink import linkify
-from feeds.normalise.html import sanitise_html
+from feeds.normalise.sanitise import sanitise_html
 from feeds.normalise.text import collapse, xml_safe
 
 

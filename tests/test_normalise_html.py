@@ -1,4 +1,4 @@
-"""feeds.normalise.html: sanitising untrusted HTML, Markdown, and reading text back out."""
+"""feeds.normalise.sanitise, .markdown and .htmltext: sanitising untrusted HTML, Markdown, and reading text back out."""
 
 from __future__ import annotations
 
@@ -11,17 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.normalise.html import (
-    clean_html_to_text,
-    html_to_text,
-    markdown_inline_text,
-    markdown_to_html,
-    render_markdown,
-    resolve_url,
-    sanitise_html,
-    summary_source,
-    untrusted_html_to_text,
-)
+from feeds.normalise.htmltext import clean_html_to_text, html_to_text, summary_source, untrusted_html_to_text
+from feeds.normalise.markdown import markdown_inline_text, markdown_to_html, render_markdown
+from feeds.normalise.sanitise import resolve_url, sanitise_html
 from feeds.normalise.text import xml_safe
 
 BASE = "https://www.example.gov.uk/government/news/ministers-meet"
@@ -505,7 +497,8 @@ def test_sanitised_output_is_always_safe(dirty: str) -> None:
 
 def _reference(markdown: str, base_url: str | None = None) -> tuple[str, str]:
     """The long way round: markdown-it, then `sanitise_html` (nh3 until stable), then the text of the result."""
-    from feeds.normalise.html import _MARKDOWN, clean_html_to_text
+    from feeds.normalise.htmltext import clean_html_to_text
+    from feeds.normalise.markdown import _MARKDOWN
     from feeds.normalise.text import xml_safe
 
     html = sanitise_html(_MARKDOWN.render(xml_safe(markdown)), base_url=base_url)
@@ -513,7 +506,7 @@ def _reference(markdown: str, base_url: str | None = None) -> tuple[str, str]:
 
 
 def test_other_white_space_is_every_isspace_character_but_space_and_newline() -> None:
-    from feeds.normalise.html import _OTHER_WHITE_SPACE
+    from feeds.normalise.markdown import _OTHER_WHITE_SPACE
 
     every = {chr(c) for c in range(0x110000) if chr(c).isspace()}
     assert set(_OTHER_WHITE_SPACE) == every - {" ", "\n"}
@@ -580,7 +573,7 @@ def test_any_markdown_renders_as_the_long_way_round(markdown: str) -> None:
 
 def _sanitise_reference(markup: str, base: str | None) -> str:
     """sanitise_html as first written: every pass with a cleaner built for the base, until stable."""
-    from feeds.normalise.html import _clean_once
+    from feeds.normalise.sanitise import _clean_once
     from feeds.normalise.text import xml_safe
 
     cleaned = _clean_once(xml_safe(markup), base)
@@ -672,7 +665,7 @@ def test_a_quotation_cites_only_a_web_address(cite: str) -> None:
 
 def _cleaning_until_stable(markup: str, base: str | None) -> str:
     """sanitise_html without the shortcut: every output is cleaned again until it comes back unchanged."""
-    with mock.patch("feeds.normalise.html._cleaned_for_good", return_value=False):
+    with mock.patch("feeds.normalise.sanitise._cleaned_for_good", return_value=False):
         return sanitise_html(markup, base)
 
 
@@ -725,7 +718,7 @@ def test_one_pass_is_taken_only_where_cleaning_again_would_change_nothing(markup
     ],
 )
 def test_the_output_of_a_pass_is_judged_final_only_when_it_would_parse_back_alike(markup: str, for_good: bool) -> None:
-    from feeds.normalise.html import _cleaned_for_good
+    from feeds.normalise.sanitise import _cleaned_for_good
 
     assert _cleaned_for_good(markup) is for_good
 
@@ -761,7 +754,7 @@ def test_every_corpus_feed_item_is_sanitised_as_cleaning_until_stable_would(
     corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Real markup, sanitised, against cleaning until stable; most take the one-pass path."""
-    from feeds.normalise.html import _clean_once, _cleaned_for_good
+    from feeds.normalise.sanitise import _clean_once, _cleaned_for_good
 
     seen = _corpus_item_markups(corpus_feeds, monkeypatch)
     one_pass = 0
@@ -811,7 +804,7 @@ def test_marked_text_collapses_as_line_by_line_would() -> None:
     collapsed all at once: the same as collapsing each line on its own, on every mix of marks and white space."""
     import random
 
-    from feeds.normalise.html import _BLOCK, _BREAK, _marked_text
+    from feeds.normalise.htmltext import _BLOCK, _BREAK, _marked_text
     from feeds.normalise.text import collapse
 
     def line_by_line(marked: str) -> str:

@@ -449,7 +449,9 @@ def test_blank_withdrawal_note_is_none() -> None:
     assert norm(raw(withdrawn_note=" \n ")).withdrawn_at is None
 
 
-@pytest.mark.parametrize("module", ["__init__", "autolink", "dates", "html", "ids", "release", "text", "topics"])
+@pytest.mark.parametrize(
+    "module", ["__init__", "autolink", "dates", "htmltext", "ids", "markdown", "release", "sanitise", "text", "topics"]
+)
 def test_the_stage_imports_nothing_that_does_io(module: str) -> None:
     source = (Path(normalise_release.__code__.co_filename).parent / f"{module}.py").read_text(encoding="utf-8")
     imported: set[str] = set()

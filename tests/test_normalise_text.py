@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from feeds.normalise.html import sanitise_html
+from feeds.normalise.sanitise import sanitise_html
 from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
 
 # --- paragraphs --------------------------------------------------------------------------------------------------

@@ -613,7 +613,7 @@ def test_plain_text_content_reads_as_its_paragraphs_would_in_html() -> None:
     import random
     import re
 
-    from feeds.normalise.html import clean_html_to_text
+    from feeds.normalise.htmltext import clean_html_to_text
     from feeds.normalise.text import collapse, xml_safe
     from feeds.watch.parse import _plain_text
 

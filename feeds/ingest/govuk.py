@@ -20,7 +20,7 @@ from urllib.parse import urljoin
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.schema import json_type
 from feeds.model import RawRelease
-from feeds.normalise.html import html_to_text
+from feeds.normalise.htmltext import html_to_text
 
 __all__ = ["GOVUK_BASE", "is_govuk_content_item", "release_from_govuk"]
 

@@ -35,7 +35,7 @@ from feeds.ingest.htmlextract import extract_article, inner_html, text_of
 from feeds.ingest.textfile import is_email_headers
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, opening_date, without_history_link
-from feeds.normalise.html import resolve_url
+from feeds.normalise.sanitise import resolve_url
 from feeds.normalise.text import is_label
 
 __all__ = ["parse_html", "release_from_html", "strip_site_suffix"]

@@ -24,7 +24,7 @@ from feeds.ingest.schema import check_release_fields, raw_release_from_fields
 from feeds.ingest.textfile import NOT_A_TYPE, REFERENCE_LINE, embargo_further, next_line, release_body
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line
-from feeds.normalise.html import markdown_inline_text
+from feeds.normalise.markdown import markdown_inline_text
 from feeds.normalise.text import is_label
 
 __all__ = ["release_from_markdown"]

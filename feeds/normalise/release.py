@@ -34,15 +34,10 @@ from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise.datelines import OpeningDate, opening_date
 from feeds.normalise.dates import WeekdayError, parse_date
-from feeds.normalise.html import (
-    clean_html_to_text,
-    html_to_text,
-    markdown_inline_text,
-    render_markdown,
-    sanitise_html,
-    summary_source,
-)
+from feeds.normalise.htmltext import clean_html_to_text, html_to_text, summary_source
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
+from feeds.normalise.markdown import markdown_inline_text, render_markdown
+from feeds.normalise.sanitise import sanitise_html
 from feeds.normalise.text import (
     collapse,
     is_ends_line,

@@ -17,8 +17,8 @@ from dataclasses import replace
 
 from feeds.config import Settings
 from feeds.model import Release
-from feeds.normalise.html import IN_TAG
 from feeds.normalise.ids import permalink
+from feeds.normalise.sanitise import IN_TAG
 from feeds.publish.i18n import messages_for
 from feeds.publish.pages import text_direction
 from feeds.publish.spec import Category, FeedEntry, Person

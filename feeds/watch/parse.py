@@ -37,7 +37,7 @@ from feedparser.encodings import convert_to_utf8  # type: ignore[import-untyped]
 
 from feeds.errors import FeedParseError
 from feeds.model import FeedKind, ParsedFeed, WatchItem
-from feeds.normalise.html import html_to_text, untrusted_html_to_text
+from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
 from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.text import collapse, one_line_text, xml_safe
 from feeds.watch.fastparse import FastResult, fast_parse

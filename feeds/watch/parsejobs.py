@@ -42,7 +42,8 @@ _READERS: tuple[str, ...] = (
     "feeds.watch.fastparse",
     "feeds.watch.fastrules",
     "feeds.watch.jsonfeed",
-    "feeds.normalise.html",
+    "feeds.normalise.htmltext",
+    "feeds.normalise.sanitise",
     "feeds.normalise.text",
 )
 _READER_LIBRARIES = ("feedparser", "lxml", "nh3")

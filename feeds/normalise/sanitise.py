@@ -1,11 +1,12 @@
-"""Release bodies as HTML: sanitise untrusted markup, render Markdown, and read the text back out.
+"""Untrusted HTML reduced to what we publish: nh3's allow-lists, URLs read as a browser reads them, fixed points.
 
 Everything we publish ends up inside other people's feed readers and our own pages, so a body is reduced to
 an allow-list of text and structure tags (nh3, the Rust `ammonia` sanitiser) before it is stored: no scripts,
 styles, frames, forms, event handlers or classes, and only http, https and mailto URLs. The text's direction
 and language (`dir`, `lang`) are kept, with values that are one only, also where a link without a usable
 target is unwrapped (its text in a `<span>` that keeps them). The result is
-deterministic (same input, same bytes), which keeps content hashes and published files stable.
+deterministic (same input, same bytes), which keeps content hashes and published files stable. Markdown is
+rendered in `markdown.py`, and the text of HTML read back out in `htmltext.py`; both clean through here.
 
 What this module must not do: fetch anything (relative URLs are resolved against the release's own link,
 never looked up), or trust its input.
@@ -15,34 +16,15 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
-from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
 import lxml.etree
 import lxml.html
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.renderer import RendererHTML
-from markdown_it.rules_core import StateCore
-from markdown_it.token import Token
-from markdown_it.utils import EnvType, OptionsDict
-from mdit_py_plugins.footnote import footnote_plugin
 
-from feeds.normalise.text import collapse, make_summary, text_to_html, windows_1252_controls, xml_safe
+from feeds.normalise.text import xml_safe
 
-__all__ = [
-    "html_to_text",
-    "make_summary",
-    "markdown_inline_text",
-    "markdown_to_html",
-    "render_markdown",
-    "resolve_url",
-    "sanitise_html",
-    "summary_source",
-    "text_to_html",
-    "untrusted_html_to_text",
-]
+__all__ = ["IN_TAG", "MAX_DEPTH", "resolve_url", "sanitise_html"]
 
 _TAGS = frozenset(
     {
@@ -107,8 +89,6 @@ _CITE_NOT_HTTP = re.compile(rf'({IN_TAG}) cite="(?!(?:https?:)?//|/|\.|[^":]*(?:
 _FRAGMENT_LINK = re.compile(rf'<a({_ATTRS}?) href="#[^"]*"')
 _LEADING = re.compile(r"\A[\s\ufeff]+")
 _EMPTY_BLOCK = re.compile(rf"<(p|h[2-6]){_ATTRS}>(?:\s|&nbsp;|<br{_ATTRS}>)*</\1>")
-_HEADING = re.compile(rf"<(h[1-6]){_ATTRS}>.*?</\1>", re.DOTALL)
-_FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
 
 # An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
 # allowed absolute scheme. A false alarm (such text in a paragraph) only costs a second cleaning.
@@ -117,49 +97,6 @@ _FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
 _RELATIVE_URL = re.compile(r' (?:href|src|cite)="(?!(?i:https?|mailto):)')
 # A quotation's source (`cite`), which nh3 does not resolve as it does href and src values.
 _RELATIVE_CITE = re.compile(rf'({IN_TAG}) cite="(?!https?:)([^"]*)"', re.IGNORECASE)
-
-
-def _footnote_ref(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    """A footnote reference as its number in brackets, superscript (`<sup>[1]</sup>`), without the plugin's link to
-    the note: ids are not published (sanitising drops them, and feed readers show many entries on one page), and
-    `#fn1` resolved against the release's link or the site would lead to another page."""
-    return f"<sup>[{tokens[idx].meta['id'] + 1}]</sup>"
-
-
-def _footnote_block_open(
-    self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
-) -> str:
-    return "<hr>\n<section>\n<ol>\n"  # (numbered in the order of the references: item n is note [n])
-
-
-def _no_backref(self: RendererHTML, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType) -> str:
-    return ""  # the "↩" link back to the reference, which needs the ids that are not published
-
-
-_C1_REFERENCE = re.compile(r"&#(?:1(?:2[89]|[3-5][0-9])|[xX]0*[89][0-9a-fA-F]);")
-
-
-def _windows_1252_references(state: StateCore) -> None:
-    """A numeric reference to a C1 control (`&#146;`) as HTML reads it, the Windows-1252 character of its byte (or
-    nothing for the five it leaves undefined), where markdown-it gives U+FFFD: the same reference reads "’" in a
-    title and in an HTML body, and "It�s" stood in a Markdown one. (A core rule between `inline`, which makes the
-    reference a token of its own, and `text_join`; a reference in a code span is text there, and stays.)"""
-    for token in state.tokens:
-        for child in token.children or ():
-            if child.type == "text_special" and child.info == "entity" and _C1_REFERENCE.fullmatch(child.markup):
-                child.content = windows_1252_controls(html.unescape(child.markup))
-
-
-# CommonMark, GitHub-style tables, and footnotes (`text[^1]` … `[^1]: note`, Pandoc's syntax), rendered as markup
-# the sanitiser keeps: `<sup>[1]</sup>` and a numbered list of notes at the end, after a rule.
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
-_MARKDOWN.add_render_rule("footnote_ref", _footnote_ref)
-_MARKDOWN.add_render_rule("footnote_block_open", _footnote_block_open)
-_MARKDOWN.add_render_rule("footnote_anchor", _no_backref)
-# Inline Markdown in a summary (plain text): no raw HTML, so "a <tags> list" keeps its words.
-_MARKDOWN_INLINE = MarkdownIt("commonmark", {"html": False})
-for _md in (_MARKDOWN, _MARKDOWN_INLINE):
-    _md.core.ruler.after("inline", "windows_1252_references", _windows_1252_references)
 
 
 def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = True, visible_only: bool = False) -> str:
@@ -466,231 +403,3 @@ def _is_absolute_http(url: str) -> bool:
     except ValueError:
         return False
     return parts.scheme.lower() in ("http", "https") and bool(parts.netloc)
-
-
-def markdown_inline_text(text: str) -> str:
-    """Inline Markdown as the text it shows, on one line: `*stars*` → `stars`, `[link](https://…)` → `link`,
-    `` `code` `` → `code`, `\\*` → `*` (a summary written in Markdown, where summaries are plain text)."""
-    source = xml_safe(text)
-    if _SYNTAX_CHAR.search(source) is None:
-        return collapse(source)
-    return collapse(html_to_text(_MARKDOWN_INLINE.renderInline(source)))
-
-
-def markdown_to_html(text: str, base_url: str | None = None) -> str:
-    """CommonMark (plus GitHub-style tables and footnotes) → sanitised HTML. Raw HTML in the input is allowed,
-    then cleaned; relative links are resolved against `base_url` when given, as in `sanitise_html`."""
-    return render_markdown(text, base_url)[0]
-
-
-def render_markdown(text: str, base_url: str | None = None, *, fragments: bool = True) -> tuple[str, str]:
-    """`markdown_to_html(text, base_url)` and the plain text of that HTML (`clean_html_to_text` of it).
-
-    Markdown that is nothing but paragraphs of prose (what most releases pushed with a JSON `body` are) is
-    built directly: it would render to `<p>` elements of text, which sanitising leaves as they are, and its
-    text is its paragraphs with white space collapsed. Anything else goes through markdown-it and nh3.
-    """
-    source = xml_safe(text)
-    if _is_plain_prose(source):
-        paragraphs = _PARAGRAPH_BREAK.split(source.strip("\n"))
-        html = "\n".join(f"<p>{p}</p>" for p in paragraphs if p)
-        return html, "\n\n".join(_collapse_prose(p) for p in paragraphs if p)
-    # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
-    # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).
-    rendered = xml_safe(_MARKDOWN.render(source))  # character references can name what XML forbids ("&#12;")
-    if "<" in source and _nests_too_deeply(rendered):  # raw HTML in the Markdown (its own nesting is capped)
-        rendered = _words_only(rendered)
-    html = _sanitise(rendered, base_url, well_formed="<" not in source, fragments=fragments)
-    return html, clean_html_to_text(html)
-
-
-def _is_plain_prose(source: str) -> bool:
-    """True when `source` is nothing but paragraphs of prose, as Markdown: no character that a construct enabled
-    above starts with (inline: \\ ` * _ [ ] ! < & ; block: > # = ~ | anywhere, and - + a digit or indentation
-    at the start of a line), no trailing space (two make a hard break), no white space but spaces and line
-    breaks (tabs indent; the others are trimmed from paragraph ends), and no ">" or "&", which the serialiser
-    escapes. Deliberately wider than needed: whatever it lets through renders the same either way."""
-    if source.isascii():  # (the usual case: one C-speed pass over the bytes instead of a regex scan)
-        data = source.encode("ascii")
-        has_syntax = len(data.translate(None, _SYNTAX_BYTES)) != len(data)
-    else:
-        has_syntax = _SYNTAX_CHAR.search(source) is not None
-    return (
-        not has_syntax
-        and _SYNTAX_LINE_START.search(source) is None
-        and " \n" not in source
-        and not source.endswith(" ")
-        and not source.startswith((" ", "+", "-", *"0123456789"))
-    )
-
-
-# All the characters `str.isspace` accepts but " " and "\n" (tests/test_normalise_html.py checks the list).
-_OTHER_WHITE_SPACE = (
-    "\t\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680"
-    + "".join(map(chr, range(0x2000, 0x200B)))
-    + ("\u2028\u2029\u202f\u205f\u3000")
-)
-_SYNTAX_CHAR = re.compile("[" + re.escape("\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE) + "]")
-_SYNTAX_BYTES = "".join(c for c in "\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE if c.isascii()).encode("ascii")
-
-
-def _collapse_prose(paragraph: str) -> str:
-    """`collapse(paragraph)` for a paragraph of plain prose (`_is_plain_prose`): its only white space is spaces
-    and line breaks, none of them at its ends or before or after a line break, so joining its lines is enough
-    unless two spaces meet."""
-    return paragraph.replace("\n", " ") if "  " not in paragraph else collapse(paragraph)
-
-
-_SYNTAX_LINE_START = re.compile(r"\n[ +\-0-9]")
-_PARAGRAPH_BREAK = re.compile(r"\n\n+")  # not `\n{2,}`, which the regex engine cannot scan for quickly
-
-
-def summary_source(html: str, text: str | None = None) -> str:
-    """The text a summary should come from: the body without its headings ("Background" is not a summary) and
-    without footnote references (`<sup>[1]</sup>`, as Markdown footnotes are rendered: "text[1]" is noise in a
-    one-line summary).
-
-    Expects `sanitise_html` output (attributes as nh3 writes them); falls back to all the text when the
-    body is nothing but headings. `text`, when given, must be `clean_html_to_text(html)`: a body without
-    headings or footnote references then needs no second reading.
-    """
-    html, notes = _FOOTNOTE_REF.subn("", html)
-    without_headings, headings = _HEADING.subn("", html)
-    if headings:
-        source = clean_html_to_text(without_headings)
-        if source:
-            return source
-    return text if text is not None and not notes else clean_html_to_text(html)
-
-
-# --- reading text back out -----------------------------------------------------------------------------------
-
-_BLOCK = "\x1e"  # never in the input: xml_safe removed all C0 controls but tab and line breaks
-_BREAK = "\x1f"
-_BLOCK_TAGS = frozenset(
-    {
-        *("p", "div", "section", "article", "header", "footer", "aside", "main", "nav", "address"),
-        *("h1", "h2", "h3", "h4", "h5", "h6", "hr", "pre", "blockquote", "figure", "figcaption"),
-        *("ul", "ol", "li", "dl", "dt", "dd", "table", "caption", "thead", "tbody", "tfoot", "tr"),
-        *("form", "fieldset", "details", "summary"),
-    }
-)
-_CELL_TAGS = frozenset({"td", "th"})
-_SKIP_TAGS = frozenset({"script", "style", "template", "noscript", "head", "title", "svg", "math"})
-
-
-class _TextExtractor(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.parts: list[str] = []
-        self.skipping = 0
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in _SKIP_TAGS:
-            self.skipping += 1
-        elif tag == "br":
-            self.parts.append(_BREAK)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(_BLOCK)
-        elif tag in _CELL_TAGS:
-            self.parts.append(" ")
-
-    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in _SKIP_TAGS:  # <br/>, <hr/>, and a self-closed <script/> that has no content to skip
-            self.handle_starttag(tag, attrs)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in _SKIP_TAGS:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag in _BLOCK_TAGS:
-            self.parts.append(_BLOCK)
-        elif tag in _CELL_TAGS:
-            self.parts.append(" ")
-
-    def handle_data(self, data: str) -> None:
-        if not self.skipping:
-            self.parts.append(data.replace(_BLOCK, " ").replace(_BREAK, " "))
-
-
-def html_to_text(html: str) -> str:
-    """The text of an HTML fragment: blocks separated by a blank line, `<br>` as a line break, entities decoded,
-    white space collapsed. Used for matching, summaries and the plain-text view of a release."""
-    parser = _TextExtractor()
-    parser.feed(xml_safe(html))
-    parser.close()
-    return _marked_text("".join(parser.parts))
-
-
-def _marked_text(marked: str) -> str:
-    """Text with `_BLOCK` and `_BREAK` marks → blocks separated by a blank line, lines by a line break, each line's
-    white space collapsed, empty lines and blocks left out. (White space is collapsed all at once, with the marks
-    kept apart as words of their own, \x00 and \x01, which `xml_safe` and `html.unescape` never leave in a text:
-    a third of the time of collapsing line by line.)"""
-    collapsed = " ".join(marked.replace(_BLOCK, " \x00 ").replace(_BREAK, " \x01 ").split())
-    blocks = (
-        "\n".join(filter(None, map(str.strip, b.split("\x01")))) if "\x01" in b else b.strip()
-        for b in collapsed.split("\x00")
-    )
-    return "\n\n".join(filter(None, blocks))
-
-
-# `html_to_text` for `sanitise_html` output only, where every "<" opens a tag and attribute values escape "<" and
-# ">": a tag is then exactly `<[^>]*>`, and four regex passes in C do what html.parser does 5-10 times slower.
-_CLEAN_MARKS = (
-    (
-        re.compile(
-            r"</?(?:p|div|section|article|header|footer|aside|main|nav|address|h[1-6]|hr|pre|blockquote|figure"
-            r"|figcaption|ul|ol|li|dl|dt|dd|table|caption|thead|tbody|tfoot|tr|form|fieldset|details|summary)"
-            r"(?=[\s/>])[^>]*>"
-        ),
-        _BLOCK,
-    ),
-    (re.compile(r"<br(?=[\s/>])[^>]*>"), _BREAK),
-    (re.compile(r"</?t[dh](?=[\s/>])[^>]*>"), " "),
-    (re.compile(r"<[^>]*>"), ""),
-)
-
-
-def clean_html_to_text(clean: str) -> str:
-    """`html_to_text(clean)` for HTML that came out of `sanitise_html` (tests check they agree on the corpus)."""
-    return _text_of_clean(xml_safe(clean))
-
-
-def _text_of_clean(marked: str) -> str:
-    """`clean_html_to_text` of XML-safe `sanitise_html` output (or of `_TEXT_ONLY`'s, the subset it keeps)."""
-    for pattern, mark in _CLEAN_MARKS:
-        marked = pattern.sub(mark, marked)
-    return _marked_text(html.unescape(marked))
-
-
-# What `untrusted_html_to_text` keeps of the markup: the tags `clean_html_to_text` reads (blocks, line breaks, table
-# cells) among those `sanitise_html` keeps (h1 as itself: sanitising renames it h2, another block), without a
-# single attribute; what sanitising drops with its content goes the same way.
-_TEXT_ONLY = nh3.Cleaner(
-    tags=set((_BLOCK_TAGS & (_TAGS | {"h1"})) | _CELL_TAGS | {"br"}),
-    clean_content_tags=set(_DROP_WITH_CONTENT),
-    attributes={},
-    strip_comments=True,
-    link_rel=None,
-)
-
-
-def untrusted_html_to_text(markup: str) -> str:
-    """`clean_html_to_text(sanitise_html(markup))`, for markup whose text is all that is kept (a watched item's
-    content is matched, never republished): one nh3 pass keeping only the structure the text needs, with no URL
-    to resolve and no further pass to reach a fixed point (those passes change how blocks nest, which the text
-    read by `clean_html_to_text` does not show). Half the cost of sanitising; tests check that both give the same
-    text on every corpus feed item and on hostile markup."""
-    source = xml_safe(markup)
-    if "<" not in source and "&" not in source and not source.startswith("\ufeff"):
-        # Text without a tag or a character reference (a quarter of the texts of the corpus items): nh3 would give
-        # it back with only ">" and no-break spaces escaped, which reading the text undoes, so its text is the
-        # text itself, white space collapsed. (The HTML parser drops a leading byte order mark, the only other
-        # change it makes that collapsing would not.)
-        return collapse(source)
-    if _nests_too_deeply(source):
-        source = _words_only(source)
-    clean = _TEXT_ONLY.clean(source)
-    # nh3 adds no character to an XML-safe text but those a numeric reference stands for (`&#1;`, `&#xFFFE;`: no
-    # named one stands for a character XML forbids), so without one its output needs no second `xml_safe`.
-    return _text_of_clean(clean) if "&#" not in source else clean_html_to_text(clean)
