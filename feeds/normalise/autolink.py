@@ -7,7 +7,7 @@ release; readers expect to click them. Only what is unmistakably an address beco
 around an address (`.`, `,`, `;`, `:`, `!`, `?`, a closing quotation mark, a bracket the address did not open) is
 not part of it.
 
-The links are written exactly as `html.sanitise_html` writes them (`rel="noopener noreferrer"`, `&` escaped in
+The links are written exactly as `sanitise.sanitise_html` writes them (`rel="noopener noreferrer"`, `&` escaped in
 attribute values), so a body made from plain text is already what sanitising would make of it.
 
 What this module must not do: look an address up, or decide anything about the text around it.

@@ -3,13 +3,14 @@
 Press officers write releases as plain text, often pasted from an e-mail: blank lines between paragraphs
 (their lines hard-wrapped), "The Minister said:" before a quotation, lists of "- " or "1. " lines, web and
 e-mail addresses, "ENDS" and "Notes to editors" after the story. `text_to_html` turns those conventions into
-simple HTML that is already what `html.sanitise_html` would make of it (every character of the input is
+simple HTML that is already what `sanitise.sanitise_html` would make of it (every character of the input is
 escaped; links are written as the sanitiser writes them); `make_summary` picks the paragraph a reader sees in a
 feed. README.md's "Plain-text releases" is the reader's account of the same rules. `xml_safe` removes
 characters that XML 1.0 forbids, which would make every feed we publish unparseable if one slipped into a title.
 
-What this module must not do: parse HTML (that is `html.py`), look anything up outside its arguments (an
-address is linked as written, never checked), or drop words: only the "ENDS" line is left out of the HTML.
+What this module must not do: parse HTML (that is `sanitise.py` and `htmltext.py`), look anything up outside its
+arguments (an address is linked as written, never checked), or drop words: only the "ENDS" line is left out of the
+HTML.
 """
 
 from __future__ import annotations
