@@ -16,7 +16,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from feeds.normalise.sanitise import _ATTRS, _DROP_WITH_CONTENT, _TAGS, _nests_too_deeply, _words_only
+from feeds.normalise.sanitise import DROP_WITH_CONTENT, NH3_ATTRS, PUBLISHED_TAGS, nests_too_deeply, words_only
 from feeds.normalise.text import collapse, xml_safe
 
 __all__ = ["clean_html_to_text", "html_to_text", "summary_source", "untrusted_html_to_text"]
@@ -123,8 +123,8 @@ def _text_of_clean(marked: str) -> str:
 # cells) among those `sanitise_html` keeps (h1 as itself: sanitising renames it h2, another block), without a
 # single attribute; what sanitising drops with its content goes the same way.
 _TEXT_ONLY = nh3.Cleaner(
-    tags=set((_BLOCK_TAGS & (_TAGS | {"h1"})) | _CELL_TAGS | {"br"}),
-    clean_content_tags=set(_DROP_WITH_CONTENT),
+    tags=set((_BLOCK_TAGS & (PUBLISHED_TAGS | {"h1"})) | _CELL_TAGS | {"br"}),
+    clean_content_tags=set(DROP_WITH_CONTENT),
     attributes={},
     strip_comments=True,
     link_rel=None,
@@ -144,15 +144,15 @@ def untrusted_html_to_text(markup: str) -> str:
         # text itself, white space collapsed. (The HTML parser drops a leading byte order mark, the only other
         # change it makes that collapsing would not.)
         return collapse(source)
-    if _nests_too_deeply(source):
-        source = _words_only(source)
+    if nests_too_deeply(source):
+        source = words_only(source)
     clean = _TEXT_ONLY.clean(source)
     # nh3 adds no character to an XML-safe text but those a numeric reference stands for (`&#1;`, `&#xFFFE;`: no
     # named one stands for a character XML forbids), so without one its output needs no second `xml_safe`.
     return _text_of_clean(clean) if "&#" not in source else clean_html_to_text(clean)
 
 
-_HEADING = re.compile(rf"<(h[1-6]){_ATTRS}>.*?</\1>", re.DOTALL)
+_HEADING = re.compile(rf"<(h[1-6]){NH3_ATTRS}>.*?</\1>", re.DOTALL)
 _FOOTNOTE_REF = re.compile(r"<sup>\[\d{1,4}\]</sup>")
 
 

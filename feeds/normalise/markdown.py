@@ -22,7 +22,7 @@ from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 
 from feeds.normalise.htmltext import clean_html_to_text, html_to_text
-from feeds.normalise.sanitise import _nests_too_deeply, _sanitise, _words_only
+from feeds.normalise.sanitise import nests_too_deeply, sanitise_xml_safe, words_only
 from feeds.normalise.text import collapse, windows_1252_controls, xml_safe
 
 __all__ = ["markdown_inline_text", "markdown_to_html", "render_markdown"]
@@ -101,9 +101,9 @@ def render_markdown(text: str, base_url: str | None = None, *, fragments: bool =
     # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
     # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).
     rendered = xml_safe(_MARKDOWN.render(source))  # character references can name what XML forbids ("&#12;")
-    if "<" in source and _nests_too_deeply(rendered):  # raw HTML in the Markdown (its own nesting is capped)
-        rendered = _words_only(rendered)
-    html = _sanitise(rendered, base_url, well_formed="<" not in source, fragments=fragments)
+    if "<" in source and nests_too_deeply(rendered):  # raw HTML in the Markdown (its own nesting is capped)
+        rendered = words_only(rendered)
+    html = sanitise_xml_safe(rendered, base_url, well_formed="<" not in source, fragments=fragments)
     return html, clean_html_to_text(html)
 
 

@@ -26,7 +26,7 @@ from feeds.normalise.text import xml_safe
 
 __all__ = ["IN_TAG", "MAX_DEPTH", "resolve_url", "sanitise_html"]
 
-_TAGS = frozenset(
+PUBLISHED_TAGS = frozenset(
     {
         *("p", "br", "hr", "div", "section", "article", "span"),
         *("h2", "h3", "h4", "h5", "h6"),
@@ -52,7 +52,7 @@ _ATTRIBUTES = {
     "th": {"colspan", "rowspan", "scope"},
 }
 # Removed together with everything inside them (the others only lose the tag and keep their text).
-_DROP_WITH_CONTENT = frozenset(
+DROP_WITH_CONTENT = frozenset(
     {
         *("script", "style", "template", "noscript", "head", "title"),
         *("iframe", "frame", "frameset", "object", "embed", "applet"),
@@ -67,7 +67,7 @@ _LINK_REL = "noopener noreferrer"
 _H1 = re.compile(r"<(/?)\s*h1(?=[\s/>])", re.IGNORECASE)
 # These run on nh3's output, which is normalised: lowercase tags, double-quoted attribute values in which
 # `"`, `<` and `>` are escaped, and `<` escaped in text, so every `<` starts a tag.
-_ATTRS = r'(?: [a-z]+="[^"]*")*'
+NH3_ATTRS = r'(?: [a-z]+="[^"]*")*'
 """A tag's attributes, in nh3's output: each after one space, its name in lower case, its value double-quoted
 (`"` escaped in it). Every pattern below takes them, in any order (nh3 keeps the order they were written in): a
 `<p dir="rtl">` is a paragraph as much as a `<p>`."""
@@ -79,16 +79,16 @@ _A_WITHOUT_HREF = re.compile(
 )
 # A relative reference whose first segment holds a colon is not one (RFC 3986 §4.2): what is left of a
 # disguised scheme (`jav&#9;ascript:` → `jav%09ascript:`) once nh3 has refused it as a scheme.
-_NOT_A_SCHEME = re.compile(rf'<a({_ATTRS}?) href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
+_NOT_A_SCHEME = re.compile(rf'<a({NH3_ATTRS}?) href="(?!(?:https?|mailto):)[^"/?#:]*:[^"]*"', re.IGNORECASE)
 IN_TAG = r"<[A-Za-z][^<>]*?"
 """In sanitised HTML (nh3's output, as stored in a release's body): a tag's name and the attributes before the one
 a pattern names next (` cite="`). nh3 escapes `<` and `>` in text and in attribute values, and `"` in values, so
 such a match never starts in text nor runs out of its tag, and ` name="` inside a tag is always an attribute: text
 that reads ` cite="…"` is left alone (it was rewritten, and lost, as one)."""
 _CITE_NOT_HTTP = re.compile(rf'({IN_TAG}) cite="(?!(?:https?:)?//|/|\.|[^":]*(?:["/?#]|$))[^"]*"', re.IGNORECASE)
-_FRAGMENT_LINK = re.compile(rf'<a({_ATTRS}?) href="#[^"]*"')
+_FRAGMENT_LINK = re.compile(rf'<a({NH3_ATTRS}?) href="#[^"]*"')
 _LEADING = re.compile(r"\A[\s\ufeff]+")
-_EMPTY_BLOCK = re.compile(rf"<(p|h[2-6]){_ATTRS}>(?:\s|&nbsp;|<br{_ATTRS}>)*</\1>")
+_EMPTY_BLOCK = re.compile(rf"<(p|h[2-6]){NH3_ATTRS}>(?:\s|&nbsp;|<br{NH3_ATTRS}>)*</\1>")
 
 # An href or src value in nh3's output (attribute values double-quoted) that may be relative: anything but an
 # allowed absolute scheme. A false alarm (such text in a paragraph) only costs a second cleaning.
@@ -110,16 +110,16 @@ def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = T
     Idempotent: malformed input can parse into a tree that serialises to markup which parses differently
     again (misnested headings, for one), so cleaning repeats until the output is stable, and cleaning the
     result once more never changes it. HTML nested absurdly deep keeps its words but not its markup
-    (`_nests_too_deeply`). With `visible_only`, what a browser would not show is left out (`_without_hidden`):
+    (`nests_too_deeply`). With `visible_only`, what a browser would not show is left out (`_without_hidden`):
     for a release's body, which is published; a watched item's content is not (its text is only matched), and
     looking costs a sixteenth of parsing a feed.
     """
     source = xml_safe(html)
-    if _nests_too_deeply(source):
-        source = _words_only(source)
+    if nests_too_deeply(source):
+        source = words_only(source)
     elif visible_only:
         source = _without_hidden(source)
-    return _sanitise(source, base_url, well_formed=False, fragments=fragments)
+    return sanitise_xml_safe(source, base_url, well_formed=False, fragments=fragments)
 
 
 # What a browser never shows: the `hidden` attribute, `display: none` or `visibility: hidden`, and the classes
@@ -181,12 +181,12 @@ _NOT_NESTING = frozenset(
 )
 
 
-def _words_only(html: str) -> str:
+def words_only(html: str) -> str:
     """`html` without its tags, white space collapsed: what a document nested too deeply is read as."""
     return " ".join(_ANY_TAG.sub(" ", html).split())
 
 
-def _nests_too_deeply(html: str) -> bool:
+def nests_too_deeply(html: str) -> bool:
     """Whether more than `MAX_DEPTH` elements would be open at once, counted from the tags as written (a tag
     inside a comment or a script counts too: that errs towards reading a page as text, never the other way)."""
     if len(html) < _DEEP_ENOUGH_TO_CHECK:
@@ -204,7 +204,7 @@ def _nests_too_deeply(html: str) -> bool:
     return False
 
 
-def _sanitise(html: str, base_url: str | None, *, well_formed: bool, fragments: bool = True) -> str:
+def sanitise_xml_safe(html: str, base_url: str | None, *, well_formed: bool, fragments: bool = True) -> str:
     """`sanitise_html` of XML-safe `html`; `well_formed` says it is known to be a fixed point after one pass."""
     base = base_url if base_url and _is_absolute_http(base_url) else None
     # ammonia resolves relative href/src values against the base and leaves every other value as it is, so
@@ -249,8 +249,8 @@ _CLEAN_UPS = (
 _BLOCK_OPENING = r"(?:p|div|section|article|h[2-6]|ul|ol|li|dl|dt|dd|blockquote|hr|figure|figcaption|table|pre)\b"
 _MAY_REPARSE_OTHERWISE = re.compile(
     r"<(?:table|caption|thead|tbody|tfoot|tr|th|td|pre)\b"
-    rf"|<p{_ATTRS}>(?:[^<]+|<(?!/p>|{_BLOCK_OPENING}))*+<{_BLOCK_OPENING}"
-    rf"|<h[2-6]{_ATTRS}>(?:[^<]+|<(?!/h[2-6]>|h[2-6][ >]))*+<h[2-6][ >]"
+    rf"|<p{NH3_ATTRS}>(?:[^<]+|<(?!/p>|{_BLOCK_OPENING}))*+<{_BLOCK_OPENING}"
+    rf"|<h[2-6]{NH3_ATTRS}>(?:[^<]+|<(?!/h[2-6]>|h[2-6][ >]))*+<h[2-6][ >]"
     r"|<a\b(?:[^<]+|<(?!/a>|a\b))*+<a\b"
 )
 _LIST_TAG = re.compile(r"<(/?)(li|dd|dt|ul|ol|dl)\b")
@@ -282,8 +282,8 @@ def _cleaned_for_good(cleaned: str) -> bool:
 
 def _cleaner(base: str | None) -> nh3.Cleaner:
     return nh3.Cleaner(
-        tags=set(_TAGS),
-        clean_content_tags=set(_DROP_WITH_CONTENT),
+        tags=set(PUBLISHED_TAGS),
+        clean_content_tags=set(DROP_WITH_CONTENT),
         attributes={tag: set(names) for tag, names in _ATTRIBUTES.items()},
         url_schemes=set(_URL_SCHEMES),
         link_rel=_LINK_REL,
@@ -320,7 +320,7 @@ def _clean_once(html: str, base: str | None) -> str:
 
 # A tag with a `dir` or `lang` attribute, in nh3's output (where no tag starts in text, and a value holds no `"`:
 # ` dir="` inside a tag is always an attribute).
-_WITH_DIRECTION_OR_LANGUAGE = re.compile(rf'<[a-z][a-z0-9]*{_ATTRS}? (?:dir|lang)="[^"]*"{_ATTRS}>')
+_WITH_DIRECTION_OR_LANGUAGE = re.compile(rf'<[a-z][a-z0-9]*{NH3_ATTRS}? (?:dir|lang)="[^"]*"{NH3_ATTRS}>')
 _DIRECTION_OR_LANGUAGE = re.compile(r' (dir|lang)="([^"]*)"')
 _DIRECTIONS = frozenset(("ltr", "rtl", "auto"))
 _LANGUAGE_TAG = re.compile(r"(?:[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*)?")
@@ -342,7 +342,7 @@ def _direction_and_language(tag: re.Match[str]) -> str:
 
 
 _ATTRIBUTE = re.compile(r' ([a-z]+)="([^"]*)"')
-_BLANK = re.compile(rf"(?:\s|&nbsp;|<br{_ATTRS}>)*")
+_BLANK = re.compile(rf"(?:\s|&nbsp;|<br{NH3_ATTRS}>)*")
 _BLOCK_INSIDE = re.compile(rf"<{_BLOCK_OPENING}")
 
 
