@@ -142,11 +142,11 @@ class AttemptRecord:
     sent_at: datetime | None
 
 
-def _delivery_from(row: Any) -> Delivery:
+def delivery_from(row: Any) -> Delivery:
     return record_from(Delivery, row)
 
 
-_DELIVERY_COLUMNS = tuple(c for c in AD.c if c.name not in ("lease_owner", "lease_until"))
+DELIVERY_COLUMNS = tuple(c for c in AD.c if c.name not in ("lease_owner", "lease_until"))
 
 
 class AlertStoreMixin:
@@ -249,7 +249,7 @@ class AlertStoreMixin:
                 if not ids:
                     return []
                 rows = conn.execute(_due_rows(ids).order_by(*order)).all()
-        return [DueDelivery(_delivery_from(r), _match_from(r)) for r in rows]
+        return [DueDelivery(delivery_from(r), _match_from(r)) for r in rows]
 
     def claim_digest(
         self, destination: str, now: datetime, *, listed: int, owner: str, lease: timedelta
@@ -265,11 +265,11 @@ class AlertStoreMixin:
                 ids = _lease(conn, q, now, owner=owner, lease=lease)
                 shown = conn.execute(_due_rows(ids[:listed]).order_by(*order)).all() if ids else []
                 rest = [
-                    _delivery_from(r)
+                    delivery_from(r)
                     for chunk in _chunks(ids[listed:])
-                    for r in conn.execute(sa.select(*_DELIVERY_COLUMNS).where(AD.c.id.in_(chunk)))
+                    for r in conn.execute(sa.select(*DELIVERY_COLUMNS).where(AD.c.id.in_(chunk)))
                 ]
-        return [DueDelivery(_delivery_from(r), _match_from(r)) for r in shown], rest
+        return [DueDelivery(delivery_from(r), _match_from(r)) for r in shown], rest
 
     def record_attempts(self, records: Sequence[AttemptRecord], now: datetime, *, owner: str) -> None:
         """Save the outcome of send attempts and release their leases (only rows still leased by `owner`)."""
@@ -309,7 +309,7 @@ def _due(destination: str, now: datetime, lease: timedelta) -> Any:
     belongs to the receiver, not to one message: otherwise each run would try the next message on a receiver that
     asked to be left alone."""
     failed = sa.alias(AD, "failed")
-    backing_off = sa.select(failed.c.id).where(_holding_back(failed, destination, now)).exists()
+    backing_off = sa.select(failed.c.id).where(holding_back(failed, destination, now)).exists()
     return sa.and_(
         AD.c.destination == destination,
         AD.c.status == "pending",
@@ -320,7 +320,7 @@ def _due(destination: str, now: datetime, lease: timedelta) -> Any:
     )
 
 
-def _holding_back(table: Any, destination: str, now: datetime) -> Any:
+def holding_back(table: Any, destination: str, now: datetime) -> Any:
     """The pending deliveries of `destination` (in `table`, `alert_deliveries` or an alias of it) that failed and are
     not due again yet: while there is one, the destination backs off and none of its deliveries is due (`_due`).
     One due further ahead than `ATTEMPT_HORIZON` was set by a clock since stepped back, and holds nothing."""
@@ -357,7 +357,7 @@ def _lease(conn: sa.Connection, q: Any, now: datetime, *, owner: str, lease: tim
 def _due_rows(ids: Sequence[int]) -> Any:
     """The deliveries `ids` with their matches, items and feeds (`ids`: at most a claim's worth)."""
     return (
-        sa.select(*_DELIVERY_COLUMNS, *_match_columns())
+        sa.select(*DELIVERY_COLUMNS, *_match_columns())
         .join(M, M.c.id == AD.c.match_id)
         .join(I, I.c.id == M.c.item_id)
         .join(WF, WF.c.id == I.c.feed_id)

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from feeds.store.alerts import _DELIVERY_COLUMNS, Delivery, DeliveryStatus, _delivery_from, _holding_back
+from feeds.store.alerts import DELIVERY_COLUMNS, Delivery, DeliveryStatus, delivery_from, holding_back
 from feeds.store.alerts import alert_deliveries as AD
 from feeds.store.tx import lease_free, writing
 
@@ -35,7 +35,7 @@ class DeliveryLogStoreMixin:
         limit: int | None = None,
     ) -> list[Delivery]:
         """The delivery log, newest first (failed deliveries stay listed)."""
-        q = sa.select(*_DELIVERY_COLUMNS)
+        q = sa.select(*DELIVERY_COLUMNS)
         if destination is not None:
             q = q.where(AD.c.destination == destination)
         if status is not None:
@@ -46,15 +46,15 @@ class DeliveryLogStoreMixin:
         if limit is not None:
             q = q.limit(limit)
         with self.engine.connect() as conn:
-            return [_delivery_from(r) for r in conn.execute(q)]
+            return [delivery_from(r) for r in conn.execute(q)]
 
     def backing_off(self, destination: str, now: datetime) -> list[Delivery]:
         """The deliveries of `destination` whose failure holds it back at `now` (none: it is not backing off), in
         the order `claim_deliveries` takes them once due: a digest's are one message, retried together."""
-        q = sa.select(*_DELIVERY_COLUMNS).where(_holding_back(AD, destination, now))
+        q = sa.select(*DELIVERY_COLUMNS).where(holding_back(AD, destination, now))
         with self.engine.connect() as conn:
             rows = conn.execute(q.order_by(AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id))
-            return [_delivery_from(r) for r in rows]
+            return [delivery_from(r) for r in rows]
 
     def count_deliveries(self, *, status: DeliveryStatus | None = None, destination: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(AD)

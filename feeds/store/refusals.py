@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from feeds.store.alerts import _DELIVERY_COLUMNS, Delivery, _delivery_from
+from feeds.store.alerts import DELIVERY_COLUMNS, Delivery, delivery_from
 from feeds.store.alerts import alert_deliveries as AD
 from feeds.store.alerts import alert_destinations as AX
 from feeds.store.tx import lease_free, writing
@@ -54,14 +54,14 @@ class RefusalStoreMixin:
         """The pending delivery of `destination` tried first at its next probe: the first that `claim_deliveries`
         takes (most attempts, then the earliest due, then the oldest); None: none pending."""
         q = (
-            sa.select(*_DELIVERY_COLUMNS)
+            sa.select(*DELIVERY_COLUMNS)
             .where(AD.c.destination == destination, AD.c.status == "pending")
             .order_by(AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id)
             .limit(1)
         )
         with self.engine.connect() as conn:
             row = conn.execute(q).first()
-        return None if row is None else _delivery_from(row)
+        return None if row is None else delivery_from(row)
 
     def record_refusal(
         self, destination: str, status: str, now: datetime, *, wait: Callable[[int], timedelta]
