@@ -36,7 +36,8 @@ from textgen import sentence  # noqa: E402  (bench/ is on sys.path when run)
 from feeds.app import make_app  # noqa: E402
 from feeds.config import load_settings  # noqa: E402
 from feeds.ingest import run_ingest  # noqa: E402
-from feeds.ingest.pipeline import Unit, save_units  # noqa: E402
+from feeds.ingest.save import save_units  # noqa: E402
+from feeds.ingest.units import Unit  # noqa: E402
 
 TOPICS = ["Russia", "Ukraine", "Iran", "Syria", "North Korea", "Trade", "Climate", "Fisheries"]
 

@@ -602,7 +602,7 @@ def test_an_impossible_front_matter_date_names_its_field_and_line(kind: str, mak
     1..12' at line 2 (the title's), naming no field. YAML dates now stay text, as TOML's errors did already."""
     from datetime import UTC, datetime
 
-    from feeds.ingest.pipeline import unit_from_raws
+    from feeds.ingest.units import unit_from_raws
 
     fence, date = ("---", "date: 2026-13-45") if kind == "yaml" else ("+++", "date = '2026-13-45'")
     title = "title: Ferry" if kind == "yaml" else "title = 'Ferry'"

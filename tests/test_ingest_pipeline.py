@@ -133,13 +133,13 @@ def test_bad_files_go_to_rejected_with_a_reason_and_do_not_stop_the_batch(app, i
 
 
 def test_a_file_too_large_to_be_a_release_is_rejected_unread(app, inbox, monkeypatch):
-    from feeds.ingest import pipeline
+    from feeds.ingest import units
 
-    monkeypatch.setattr(pipeline, "MAX_FILE_BYTES", 1024 * 1024)
+    monkeypatch.setattr(units, "MAX_FILE_BYTES", 1024 * 1024)
     drop(inbox, "dump.json", b"[" + b" " * (1024 * 1024) + b"]")  # one byte over
     drop(inbox, "fits.json", json.dumps({"title": "Fits", "body": "x" * (1024 * 1024 - 100)}))
-    read, real_read = [], pipeline._read_up_to
-    monkeypatch.setattr(pipeline, "_read_up_to", lambda f, size: read.append(size) or real_read(f, size))
+    read, real_read = [], units._read_up_to
+    monkeypatch.setattr(units, "_read_up_to", lambda f, size: read.append(size) or real_read(f, size))
     report = run_ingest(app)
     assert read == [(inbox / "processed" / "fits.json").stat().st_size], "too large by its size: not a byte read"
     assert report.count("created") == 1 and report.count("rejected") == 1
@@ -151,21 +151,21 @@ def test_a_file_too_large_to_be_a_release_is_rejected_unread(app, inbox, monkeyp
 def test_a_file_that_grew_after_its_size_was_taken_is_read_on_to_the_limit(tmp_path, monkeypatch):
     """The read asks for the size `fstat` gave plus one; a file written to since then is read on, up to the
     limit plus one byte (which says it is too large), as a file of that size always was."""
-    from feeds.ingest import pipeline
+    from feeds.ingest import units
 
-    monkeypatch.setattr(pipeline, "MAX_FILE_BYTES", 100)
+    monkeypatch.setattr(units, "MAX_FILE_BYTES", 100)
     path = tmp_path / "growing.txt"
     path.write_bytes(b"a" * 40)
     with path.open("rb") as f:  # told 10 bytes: the file has 40, as after an append
-        assert pipeline._read_up_to(f, 10) == b"a" * 40
+        assert units._read_up_to(f, 10) == b"a" * 40
     path.write_bytes(b"b" * 500)
     with path.open("rb") as f:
-        assert pipeline._read_up_to(f, 10) == b"b" * 101, "never more than the limit plus one"
+        assert units._read_up_to(f, 10) == b"b" * 101, "never more than the limit plus one"
     with path.open("rb") as f:
-        assert pipeline._read_up_to(f, 500) == b"b" * 101
+        assert units._read_up_to(f, 500) == b"b" * 101
     path.write_bytes(b"c" * 5)
     with path.open("rb") as f:  # shrunk since: what is there
-        assert pipeline._read_up_to(f, 10) == b"c" * 5
+        assert units._read_up_to(f, 10) == b"c" * 5
 
 
 def test_crash_between_commit_and_move_does_not_duplicate(app, inbox, monkeypatch):

@@ -576,7 +576,7 @@ def test_a_push_of_a_release_withdrawn_by_hand_is_said_every_time(remote_app, cl
     """A pushed copy (or a dropped file) is someone sending it just now: said each time, unlike a remote source's
     document read again."""
     from feeds.ingest import ingest_units
-    from feeds.ingest.pipeline import unit_from_raws
+    from feeds.ingest.units import unit_from_raws
     from feeds.ingest.withdraw import withdraw_release
 
     app, src = remote_app

@@ -23,7 +23,8 @@ from feeds.config import FolderSource, RemoteJsonSource
 from feeds.errors import ChangedMeanwhileError
 from feeds.ingest import folder
 from feeds.ingest.parallel import units_in_batches
-from feeds.ingest.pipeline import Settle, Unit, save_units, shown_path
+from feeds.ingest.save import Settle, save_units
+from feeds.ingest.units import Unit, shown_path
 from feeds.model import IngestOutcome, IngestReport
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ def ingest_units(
     told: Callable[[IngestOutcome], bool] | None = None,
 ) -> list[IngestOutcome]:
     """Store already-built units (pushed bodies, remote items) in one transaction, with what `settle` writes in it
-    (see `pipeline.Settle`). A withdrawal made by another process meanwhile has the units stored again, read
+    (see `save.Settle`). A withdrawal made by another process meanwhile has the units stored again, read
     afresh (`ChangedMeanwhileError`); other conflicts are the caller's to retry (the push API's key).
 
     An outcome `told` says the log said lately (a remote source's document read again, still listing a release

@@ -23,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feeds.clock import rfc3339
-from feeds.ingest.pipeline import FileIdentity, Unit, file_identity, shown_path
+from feeds.ingest.units import FileIdentity, Unit, file_identity, shown_path
 
 log = logging.getLogger("feeds.ingest")
 

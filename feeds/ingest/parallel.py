@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.config import Settings
-from feeds.ingest.pipeline import Unit, unit_from_file
+from feeds.ingest.units import Unit, unit_from_file
 from feeds.workers import worker_pool
 
 if TYPE_CHECKING:

@@ -33,8 +33,8 @@ from feeds.errors import IngestError, InvalidReleaseError
 from feeds.ingest import ingest_units
 from feeds.ingest.decode import codec_for_label
 from feeds.ingest.formats import twins
-from feeds.ingest.pipeline import Unit, unit_from_raws
 from feeds.ingest.schema import json_type
+from feeds.ingest.units import Unit, unit_from_raws
 from feeds.model import IngestOutcome, RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
 from feeds.normalise.release import summary_is_html

@@ -251,7 +251,7 @@ def link_aliases(identity: str) -> tuple[str, ...]:
     (`url:…`; none for any other): the link over the other of http and https, and with or without a slash at
     the end of its path (not the site's root), in that order. Sites move to https, and their pages answer both
     with and without the slash; a source whose links change form must not publish each release a second time
-    (`feeds.ingest.pipeline` takes the release stored under another form as the same one)."""
+    (`feeds.ingest.recognise` takes the release stored under another form as the same one)."""
     if not identity.startswith("url:"):
         return ()
     parts = urlsplit(identity[4:])
@@ -321,7 +321,7 @@ def _base_name(origin: str) -> str:
 def former_file_identity(source: str, origin: str) -> str:
     """The identity versions before 2026-12 gave a release known only by its file: `file:<source>/<base name of
     its origin>`, where a JSON list's object is `list.json#<index>`. A release stored so is found again under it
-    (`feeds.ingest.pipeline`) when its file's objects or subfolders now name it otherwise, and takes the new
+    (`feeds.ingest.recognise`) when its file's objects or subfolders now name it otherwise, and takes the new
     name, so that an upgrade duplicates nothing."""
     return f"file:{source}/{_base_name(origin)}"
 

@@ -101,7 +101,7 @@ class RetentionStoreMixin:
 
 
 def _anchors(conn: sa.Connection, rows: Collection[Any]) -> set[tuple[str, str, str]]:
-    """Of `rows`, those that recognise their bytes under another name (`feeds.ingest.pipeline._twins`): the first
+    """Of `rows`, those that recognise their bytes under another name (`feeds.ingest.recognise.file_twins`): the first
     file of its bytes in its source (by time ingested, then name), whose releases are all still stored and all
     known only by their file. (Releases named by `source_key`, link or slug are the same release whatever the
     file is called: the same bytes under any name find them by that name.)"""

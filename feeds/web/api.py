@@ -48,8 +48,8 @@ from feeds.errors import InvalidReleaseError, StoreError
 from feeds.ingest import ingest_units
 from feeds.ingest.formats import JSON_SCHEMA_FIELDS, DuplicateKeys, release_from_json, release_from_object, twins
 from feeds.ingest.govuk import is_govuk_content_item
-from feeds.ingest.pipeline import Unit
 from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
+from feeds.ingest.units import Unit
 from feeds.logs import one_line
 from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
