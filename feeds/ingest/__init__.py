@@ -1,12 +1,18 @@
 """Ingest: bring releases in from every configured source and store them without duplicates.
 
-    run_ingest(app):  for each source: source.poll() | formats.parse | normalise | reconcile + store | settle
-
-Many files are read and normalised in worker processes, a few batches ahead of storing (`parallel`).
+    run_ingest(app):  for each source: the files of a folder (`folder.scan`) or a remote document (`remote_json`)
+        | a unit per input: read | formats.parse | normalise (`units`; for many files, in worker processes a few
+          batches ahead of storing: `parallel`)
+        | what the store holds of them already (`recognise`) | reconcile (`reconcile`) | one transaction a batch,
+          with the ledger (`save`; warnings and refusals worded by `notices`)
+        | a drop folder's files moved to processed/ or rejected/ (`folder.settle`) | outcomes, logged
 
 Sources: folders (the drop folder moves files to processed/ or rejected/; a release folder is read in place),
 remote JSON documents (polled through the shared polite HTTP client), explicit paths from `feeds ingest PATH…`,
 and bodies pushed over HTTP (`ingest_units`, used by the web API).
+
+What this module must not do: read, parse or store a release itself (the stages above do), or let an unreadable
+folder or a failed remote source stop the other sources.
 """
 
 from __future__ import annotations
