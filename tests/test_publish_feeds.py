@@ -726,7 +726,7 @@ def test_stylesheet_never_links_a_non_http_url() -> None:
 def test_stylesheet_knows_the_right_to_left_languages_the_pages_know() -> None:
     """feed.xsl repeats pages' lists (XSLT cannot import them): one language added to only one of them was laid out
     right to left on its page and left to right in the browser view of the feed."""
-    from feeds.publish.pages import _RTL_LANGUAGES, _RTL_SCRIPTS
+    from feeds.publish.pageviews import _RTL_LANGUAGES, _RTL_SCRIPTS
 
     xsl = STYLESHEET.read_text(encoding="utf-8")
     quoted = re.findall(r"contains\('( [a-z ]+ )',\s*concat\(' ', \$(script|primary), ' '\)\)", xsl)

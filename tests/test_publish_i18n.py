@@ -492,7 +492,7 @@ def test_the_css_view_takes_the_office_s_words_escaped_and_ignores_a_broken_one(
 
 def test_the_css_view_lays_out_right_to_left_the_languages_the_pages_do() -> None:
     """feed.css lists the right-to-left languages for entries (CSS cannot ask feeds which they are)."""
-    from feeds.publish.pages import _RTL_LANGUAGES
+    from feeds.publish.pageviews import _RTL_LANGUAGES
 
     css = (LOCALE.parent / "static" / "feed.css").read_text("utf-8")
     listed = re.search(r"atom\|entry:is\(([^{]*)\) \{", css)
@@ -505,7 +505,7 @@ def test_the_css_view_lays_out_right_to_left_the_languages_the_pages_do() -> Non
 
 def test_the_coverage_list_names_the_kinds_of_match_in_the_site_s_language() -> None:
     from feeds.publish.coverage import KIND_LABELS
-    from feeds.publish.pages import CoverageItem
+    from feeds.publish.pageviews import CoverageItem
 
     def item(n: int, *kinds: str) -> CoverageItem:
         when = datetime(2017, 11, 2 + n, tzinfo=UTC)

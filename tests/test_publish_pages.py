@@ -21,15 +21,8 @@ from feeds.ingest.formats import parse_release_file
 from feeds.model import Change, Release
 from feeds.normalise import normalise_release
 from feeds.publish.i18n import Messages
-from feeds.publish.pages import (
-    FORMAT_LABELS,
-    CoverageItem,
-    PageRenderer,
-    group_feeds,
-    outline_headings,
-    text_direction,
-    web_url,
-)
+from feeds.publish.pages import PageRenderer, outline_headings
+from feeds.publish.pageviews import FORMAT_LABELS, CoverageItem, group_feeds, text_direction, web_url
 from feeds.publish.spec import FeedLink
 
 GOLDEN = Path(__file__).parent / "golden" / "publish_pages"

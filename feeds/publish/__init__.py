@@ -24,7 +24,8 @@ from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.entries import at_base
 from feeds.publish.marks import PublishedFeeds
-from feeds.publish.pages import Direction, PageRenderer, text_direction
+from feeds.publish.pages import PageRenderer
+from feeds.publish.pageviews import Direction, text_direction
 from feeds.publish.plan import plan_site
 from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile

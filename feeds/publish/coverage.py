@@ -29,7 +29,7 @@ from feeds.normalise.ids import rule_slug
 from feeds.normalise.text import one_line_text, xml_safe
 from feeds.publish.explain import explanation, reason
 from feeds.publish.i18n import N_, Messages, messages_for
-from feeds.publish.pages import CoverageItem, web_url
+from feeds.publish.pageviews import CoverageItem, web_url
 from feeds.publish.sitefeeds import CSS_PATH, EPOCH, XSL_PATH, feed_id
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 

@@ -20,7 +20,7 @@ from feeds.model import Release
 from feeds.normalise.ids import permalink
 from feeds.normalise.sanitise import IN_TAG
 from feeds.publish.i18n import messages_for
-from feeds.publish.pages import text_direction
+from feeds.publish.pageviews import text_direction
 from feeds.publish.spec import Category, FeedEntry, Person
 from feeds.publish.topicnames import topic_slug
 

@@ -304,7 +304,16 @@ def template() -> str:
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "say": None}
     sources = sorted((package / "templates").glob("*.html")) + [
         package / "publish" / name
-        for name in ("coverage.py", "entries.py", "explain.py", "i18n.py", "pages.py", "plan.py", "sitefeeds.py")
+        for name in (
+            "coverage.py",
+            "entries.py",
+            "explain.py",
+            "i18n.py",
+            "pages.py",
+            "pageviews.py",
+            "plan.py",
+            "sitefeeds.py",
+        )
     ]
     for source in sources:
         method = "jinja2" if source.suffix == ".html" else "python"

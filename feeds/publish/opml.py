@@ -19,7 +19,7 @@ from lxml import etree
 
 from feeds.clock import rfc822
 from feeds.config import Site
-from feeds.publish.pages import group_feeds
+from feeds.publish.pageviews import group_feeds
 from feeds.publish.spec import FeedLink, RenderedFile
 
 OPML_PATH = "feeds.opml"

@@ -3,7 +3,9 @@
     Release / FeedLink / CoverageItem ──PageRenderer──► RenderedFile(path, bytes) ──writer──► out/
 
 Pure: the renderer turns records into bytes through Jinja2 templates (the packaged `feeds/templates/`, or a
-config-provided folder whose templates replace the packaged ones by name). Equal inputs give equal bytes.
+config-provided folder whose templates replace the packaged ones by name). Equal inputs give equal bytes. The view
+records the templates see, and the pure helpers that make them, are `pageviews.py`'s: this module decides what
+each page shows and where it goes.
 
 What this module must not do: read the clock, the store or `out/`; mark anything but `Release.body_html` safe
 (it was sanitised by `normalise`); put a script on a page (the site works without JavaScript); link to any
@@ -29,12 +31,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
-from datetime import datetime
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
-from urllib.parse import quote, urlsplit
+from typing import Any
+from urllib.parse import quote
 
 from jinja2 import (
     BaseLoader,
@@ -49,24 +50,24 @@ from jinja2 import (
 from feeds.clock import ensure_utc, rfc3339
 from feeds.config import Site
 from feeds.errors import PublishError
-from feeds.model import Change, Release
+from feeds.model import Release
 from feeds.normalise.topics import topic_slug as default_topic_slug
-from feeds.publish.feedcheck import uri_form
-from feeds.publish.i18n import N_, Messages, messages_for
-from feeds.publish.spec import FeedFormat, FeedLink, RenderedFile
-
-Direction = Literal["ltr", "rtl"]
-
-# Primary language subtags written right to left (BCP 47 / RFC 5646), and script subtags that force a direction
-# whatever the language ("az-Arab" is right to left, "ku-Latn" left to right). The languages are those whose default
-# script (CLDR's likely subtags) is Arabic, Hebrew, Syriac, Thaana or N'Ko, with the deprecated `iw` and `ji`.
-_RTL_LANGUAGES = frozenset(
-    {"ar", "arc", "azb", "bal", "bqi", "ckb", "dv", "fa", "glk", "he", "iw", "ji", "khw", "ks", "lrc", "mzn", "nqo"}
-    | {"pnb", "prs", "ps", "sd", "sdh", "skr", "syr", "ug", "ur", "yi"}
+from feeds.publish.i18n import Messages, messages_for
+from feeds.publish.pageviews import (
+    FIRST_PUBLISHED,
+    FORMAT_LABELS,
+    CoverageItem,
+    CoverageView,
+    Head,
+    ReleaseCard,
+    TopicLink,
+    change_history,
+    group_feeds,
+    text_direction,
+    web_url,
 )
-_RTL_SCRIPTS = frozenset({"adlm", "arab", "hebr", "mand", "nkoo", "rohg", "syrc", "thaa"})
-FORMAT_LABELS: dict[FeedFormat, str] = {"atom": "Atom", "rss": "RSS", "json": "JSON Feed"}
-_FORMAT_PREFERENCE: tuple[FeedFormat, ...] = ("atom", "rss", "json")
+from feeds.publish.spec import FeedLink, RenderedFile
+
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
 
 
@@ -104,154 +105,6 @@ def outline_headings(body_html: str) -> str:
         return f"<h{level}"
 
     return _HEADING_TAG.sub(relevel, body_html)
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageItem:
-    """An external news item matched to a release, as listed in the release page's Coverage section."""
-
-    title: str
-    url: str
-    source: str
-    """Name of the feed or outlet it was found in."""
-    found_at: datetime
-    kinds: tuple[str, ...]
-    """What sorts of match it is (`coverage.KIND_LABELS`: "Related coverage"), in English: shown as labels, in the
-    site's language."""
-    why: str
-    """Why it matched (the rule and the words found, the release and its names…), in the site's language
-    (`explain.explanation`)."""
-    published: datetime | None = None
-    """The item's own date (else when it was first seen): what the list shows and is sorted by."""
-
-
-# --- view records: what the templates see besides the input records -----------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Head:
-    """Everything `base.html` puts in <head>, plus the page's language and the way back to the site root."""
-
-    title: str
-    description: str
-    lang: str
-    dir: Direction
-    canonical: str | None
-    stylesheet_url: str
-    home: str
-    """Relative URL of the site root from this page (`./` or `../../`), so links work wherever out/ is served."""
-    discover: tuple[FeedLink, ...]
-    """Feeds announced with <link rel="alternate"> for autodiscovery."""
-    meta: tuple[tuple[str, str], ...]
-    """Open Graph (property, content) pairs, in order."""
-    ui_lang: str | None = None
-    """The labels' language (`Messages.language`) when the page's content is in another one: set on the labels."""
-    ui_dir: Direction = "ltr"
-    robots: str | None = None
-    """`<meta name="robots">`: `noindex` on the 404 page, which also answers 200 at its own address."""
-
-
-@dataclass(frozen=True, slots=True)
-class TopicLink:
-    name: str
-    slug: str
-    href: str
-
-
-@dataclass(frozen=True, slots=True)
-class FeedChoice:
-    """One logical feed offered in its formats (the FeedLinks sharing a group and a title)."""
-
-    title: str
-    links: tuple[FeedLink, ...]
-
-    @property
-    def preferred(self) -> FeedLink:
-        """Atom first (our reference format), then RSS, then JSON Feed."""
-        return min(self.links, key=lambda link: _FORMAT_PREFERENCE.index(link.format))
-
-
-@dataclass(frozen=True, slots=True)
-class FeedGroup:
-    name: str
-    feeds: tuple[FeedChoice, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class ReleaseCard:
-    """A release in a list: its link relative to the page, and its language when it differs from the page's."""
-
-    release: Release
-    href: str
-    topics: tuple[TopicLink, ...]
-    lang: str | None
-    dir: Direction
-    ui_lang: str | None = None
-    """The labels' language when the release is in another one: set on the card's labels (its date)."""
-    ui_dir: Direction = "ltr"
-
-
-@dataclass(frozen=True, slots=True)
-class CoverageView:
-    item: CoverageItem
-    href: str | None
-    """The item's URL when it is http(s); anything else is shown unlinked."""
-    kind: str
-    """The item's kinds in the site's language, joined."""
-
-
-# --- pure helpers -------------------------------------------------------------------------------------------
-
-
-def text_direction(language: str) -> Direction:
-    """`rtl` for right-to-left language tags (`ar`, `he-IL`, `az-Arab`…), else `ltr`."""
-    subtags = language.lower().replace("_", "-").split("-")
-    for sub in subtags[1:]:
-        if len(sub) == 4 and sub.isalpha():
-            return "rtl" if sub in _RTL_SCRIPTS else "ltr"
-    return "rtl" if subtags[0] in _RTL_LANGUAGES else "ltr"
-
-
-def web_url(url: str | None) -> str | None:
-    """`url` in URI form if it is an absolute http(s) URL, else None: outside data never becomes a `javascript:`
-    link, and a `"` or a space in it is percent-encoded, as in the feeds (a raw one made the page invalid HTML)."""
-    if not url:
-        return None
-    parts = urlsplit(url.strip())
-    return uri_form(url.strip()) if parts.scheme.lower() in ("http", "https") and parts.netloc else None
-
-
-FIRST_PUBLISHED = N_("First published.")
-"""The history line we add (`change_history`), in English: the page shows it in the labels' language."""
-_FIRST_PUBLISHED = re.compile(r"\W*first\s+publish(?:ed)?\b", re.IGNORECASE)
-
-
-def change_history(release: Release, first_published: str = FIRST_PUBLISHED) -> tuple[Change, ...]:
-    """The release's changes, newest first, ending with its first publication: ours (`first_published`) unless
-    the source's own history records it already, at the publication time or with a note saying so (GOV.UK's
-    change history opens with "First published."; adding ours showed it twice)."""
-    changes = sorted(release.changes, key=lambda c: ensure_utc(c.at), reverse=True)
-    published = ensure_utc(release.published)
-    if any(ensure_utc(c.at) == published or _FIRST_PUBLISHED.match(c.note) for c in changes):
-        return tuple(changes)
-    return (*changes, Change(at=release.published, note=first_published))
-
-
-def group_feeds(feeds: Sequence[FeedLink]) -> tuple[FeedGroup, ...]:
-    """Group FeedLinks by `group`, then by title into one FeedChoice per logical feed; first-seen order kept."""
-    groups: dict[str, dict[str, list[FeedLink]]] = {}
-    for link in feeds:
-        groups.setdefault(link.group, {}).setdefault(link.title, []).append(link)
-    return tuple(
-        FeedGroup(
-            name=name or "Feeds",
-            feeds=tuple(
-                FeedChoice(title, tuple(sorted(links, key=lambda f: _FORMAT_PREFERENCE.index(f.format))))
-                for title, links in by_title.items()
-            ),
-        )
-        for name, by_title in groups.items()
-    )
 
 
 def _same_language(a: str, b: str) -> bool:
