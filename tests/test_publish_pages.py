@@ -21,7 +21,8 @@ from feeds.ingest.formats import parse_release_file
 from feeds.model import Change, Release
 from feeds.normalise import normalise_release
 from feeds.publish.i18n import Messages
-from feeds.publish.pages import PageRenderer, outline_headings
+from feeds.publish.pages import PageRenderer
+from feeds.publish.pagetemplates import outline_headings
 from feeds.publish.pageviews import FORMAT_LABELS, CoverageItem, group_feeds, text_direction, web_url
 from feeds.publish.spec import FeedLink
 

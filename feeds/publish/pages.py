@@ -3,9 +3,9 @@
     Release / FeedLink / CoverageItem ──PageRenderer──► RenderedFile(path, bytes) ──writer──► out/
 
 Pure: the renderer turns records into bytes through Jinja2 templates (the packaged `feeds/templates/`, or a
-config-provided folder whose templates replace the packaged ones by name). Equal inputs give equal bytes. The view
-records the templates see, and the pure helpers that make them, are `pageviews.py`'s: this module decides what
-each page shows and where it goes.
+config-provided folder whose templates replace the packaged ones by name). Equal inputs give equal bytes. The
+environment and its filters are `pagetemplates.py`'s; the view records the templates see, and the pure helpers that
+make them, are `pageviews.py`'s: this module decides what each page shows and where it goes.
 
 What this module must not do: read the clock, the store or `out/`; mark anything but `Release.body_html` safe
 (it was sanitised by `normalise`); put a script on a page (the site works without JavaScript); link to any
@@ -37,25 +37,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import (
-    BaseLoader,
-    ChoiceLoader,
-    Environment,
-    FileSystemLoader,
-    PackageLoader,
-    StrictUndefined,
-    select_autoescape,
-)
-
 from feeds.clock import ensure_utc, rfc3339
 from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Release
 from feeds.normalise.topics import topic_slug as default_topic_slug
 from feeds.publish.i18n import Messages, messages_for
+from feeds.publish.pagetemplates import page_environment
 from feeds.publish.pageviews import (
     FIRST_PUBLISHED,
-    FORMAT_LABELS,
     CoverageItem,
     CoverageView,
     Head,
@@ -69,42 +59,6 @@ from feeds.publish.pageviews import (
 from feeds.publish.spec import FeedLink, RenderedFile
 
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
-
-
-_IMG_WITHOUT_ALT = re.compile(r'<img( src="[^"]*")>')
-
-
-def with_alt(body_html: str) -> str:
-    """Sanitised HTML with an empty `alt` on every image that has none, as an HTML page requires (decorative,
-    says an empty one). Done on the page only: the stored body, and so its content hash, stay as they were."""
-    return _IMG_WITHOUT_ALT.sub(r'<img\1 alt="">', body_html)
-
-
-_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s/>])", re.IGNORECASE)
-
-
-def outline_headings(body_html: str) -> str:
-    """Sanitised HTML whose headings fit under the page's <h1>: none is an <h1> and none skips a level below the
-    heading it comes under (GOV.UK bodies open with <h3>; a screen reader's list of headings then jumps from
-    the headline to level 3). Each heading is renumbered by how many of the headings before it it comes under
-    (those of a higher source level), so an outline that starts at <h2> and skips nothing is kept as it is.
-    Done on the page only, as `with_alt` is: the stored body and the feeds' content stay as the source gave
-    them."""
-    enclosing: list[int] = []  # the source levels of the headings the next one may be under
-    open_levels: list[int] = []  # the new levels of the headings open at this point, for their end tags
-
-    def relevel(match: re.Match[str]) -> str:
-        if match.group(1):
-            return f"</h{open_levels.pop() if open_levels else match.group(2)}"
-        source = int(match.group(2))
-        while enclosing and enclosing[-1] >= source:
-            enclosing.pop()
-        level = min(2 + len(enclosing), 6)
-        enclosing.append(source)
-        open_levels.append(level)
-        return f"<h{level}"
-
-    return _HEADING_TAG.sub(relevel, body_html)
 
 
 def _same_language(a: str, b: str) -> bool:
@@ -141,29 +95,7 @@ class PageRenderer:
         self.site = site
         self.topic_slug = topic_slug
         self.messages: Messages = messages_for(site)
-        loaders: list[BaseLoader] = [PackageLoader("feeds", "templates")]
-        if template_dir is not None:
-            loaders.insert(0, FileSystemLoader(str(template_dir)))
-        self.env = Environment(
-            loader=ChoiceLoader(loaders),
-            autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-            auto_reload=False,
-            extensions=["jinja2.ext.i18n"],
-        )
-        words = self.messages
-        # (`install_gettext_callables` is added by the i18n extension)
-        self.env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
-        self.env.filters["label"] = words.gettext  # (a label chosen by data: a group's name, a match's kind)
-        self.env.filters["date_text"] = words.date
-        self.env.filters["date_time_text"] = words.date_time
-        self.env.filters["rfc3339"] = rfc3339
-        self.env.filters["format_label"] = FORMAT_LABELS.__getitem__
-        self.env.filters["with_alt"] = with_alt
-        self.env.filters["outline_headings"] = outline_headings
+        self.env = page_environment(self.messages, template_dir)
 
     # -- pages --
 

@@ -6,7 +6,7 @@ pure helpers that make them (a language's text direction, safe web links, feed g
 Shared with the feeds too: `text_direction` (entries.py sets an entry's direction with it) and `web_url`
 (coverage.py links an item only when its URL is http(s)); `group_feeds` orders the OPML list as the pages do.
 
-What this module must not do: render anything (Jinja2 and the pages are `pages.py`'s), read the
+What this module must not do: render anything (Jinja2 is `pagetemplates.py`'s, the pages `pages.py`'s), read the
 clock, the store or `out/`; let data from outside become a link of any scheme but http(s) (`web_url`).
 """
 

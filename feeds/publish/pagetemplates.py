@@ -1,0 +1,94 @@
+"""The Jinja2 environment of the HTML pages: where templates are found, how they escape, and the filters and
+gettext callables every template may use (the filters on a release's body are here too).
+
+    Messages (the site's words) + the template folder ──page_environment──► jinja2.Environment ──► pages.py
+
+Templates are the packaged `feeds/templates/`, or a config-provided folder whose templates replace the packaged ones
+by name. Autoescaping is on for HTML and XML, undefined names fail (StrictUndefined), and templates are compiled
+once (no auto reload): a daemon keeps its renderer while settings, code and templates are unchanged.
+
+What this module must not do: render a page or decide what it shows (`pages.py`); read the clock, the store or
+`out/`; mark anything safe (the templates mark `Release.body_html` alone, which `normalise` sanitised).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from jinja2 import (
+    BaseLoader,
+    ChoiceLoader,
+    Environment,
+    FileSystemLoader,
+    PackageLoader,
+    StrictUndefined,
+    select_autoescape,
+)
+
+from feeds.clock import rfc3339
+from feeds.publish.i18n import Messages
+from feeds.publish.pageviews import FORMAT_LABELS
+
+_IMG_WITHOUT_ALT = re.compile(r'<img( src="[^"]*")>')
+
+
+def with_alt(body_html: str) -> str:
+    """Sanitised HTML with an empty `alt` on every image that has none, as an HTML page requires (decorative,
+    says an empty one). Done on the page only: the stored body, and so its content hash, stay as they were."""
+    return _IMG_WITHOUT_ALT.sub(r'<img\1 alt="">', body_html)
+
+
+_HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s/>])", re.IGNORECASE)
+
+
+def outline_headings(body_html: str) -> str:
+    """Sanitised HTML whose headings fit under the page's <h1>: none is an <h1> and none skips a level below the
+    heading it comes under (GOV.UK bodies open with <h3>; a screen reader's list of headings then jumps from
+    the headline to level 3). Each heading is renumbered by how many of the headings before it it comes under
+    (those of a higher source level), so an outline that starts at <h2> and skips nothing is kept as it is.
+    Done on the page only, as `with_alt` is: the stored body and the feeds' content stay as the source gave
+    them."""
+    enclosing: list[int] = []  # the source levels of the headings the next one may be under
+    open_levels: list[int] = []  # the new levels of the headings open at this point, for their end tags
+
+    def relevel(match: re.Match[str]) -> str:
+        if match.group(1):
+            return f"</h{open_levels.pop() if open_levels else match.group(2)}"
+        source = int(match.group(2))
+        while enclosing and enclosing[-1] >= source:
+            enclosing.pop()
+        level = min(2 + len(enclosing), 6)
+        enclosing.append(source)
+        open_levels.append(level)
+        return f"<h{level}"
+
+    return _HEADING_TAG.sub(relevel, body_html)
+
+
+def page_environment(words: Messages, template_dir: Path | None = None) -> Environment:
+    """The environment the pages render in: `template_dir`'s templates first (overrides by name), then the packaged
+    ones; labels, dates and filters in the site's language (`words`)."""
+    loaders: list[BaseLoader] = [PackageLoader("feeds", "templates")]
+    if template_dir is not None:
+        loaders.insert(0, FileSystemLoader(str(template_dir)))
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(enabled_extensions=("html", "htm", "xml"), default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
+    )
+    # (`install_gettext_callables` is added by the i18n extension)
+    env.install_gettext_callables(words.gettext, words.ngettext, newstyle=True)  # type: ignore[attr-defined]
+    env.filters["label"] = words.gettext  # (a label chosen by data: a group's name, a match's kind)
+    env.filters["date_text"] = words.date
+    env.filters["date_time_text"] = words.date_time
+    env.filters["rfc3339"] = rfc3339
+    env.filters["format_label"] = FORMAT_LABELS.__getitem__
+    env.filters["with_alt"] = with_alt
+    env.filters["outline_headings"] = outline_headings
+    return env
