@@ -275,7 +275,7 @@
     </xsl:choose>
   </xsl:template>
 
-  <!-- "rtl" for a right-to-left BCP 47 tag (as feeds.publish.pages.text_direction decides), else "ltr". -->
+  <!-- "rtl" for a right-to-left BCP 47 tag (as feeds.publish.pageviews.text_direction decides), else "ltr". -->
   <xsl:template name="direction">
     <xsl:param name="tag"/>
     <xsl:variable name="lower" select="translate($tag, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ_', 'abcdefghijklmnopqrstuvwxyz-')"/>
