@@ -37,9 +37,8 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import exc as sa_exc
 
@@ -57,6 +56,7 @@ from feeds.normalise.ids import permalink
 from feeds.store import error_text
 from feeds.web.health import error_body, json_response
 from feeds.web.metrics import Metrics
+from feeds.web.replies import FieldError, Invalid, Reject, Reply
 from feeds.web.static import Environ, StartResponse
 
 if TYPE_CHECKING:
@@ -74,50 +74,6 @@ _KEY_PREFIX = "push:"
 _MAX_KEY = 255
 _CHUNK = 64 * 1024
 _REALM = 'Bearer realm="feeds"'
-
-
-@dataclass(frozen=True, slots=True)
-class FieldError:
-    field: str | None
-    message: str
-    index: int | None = None
-    """Position in a pushed list (absent for a single object)."""
-
-    def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"field": self.field, "message": self.message}
-        if self.index is not None:
-            out["index"] = self.index
-        return out
-
-
-class Reject(Exception):
-    """An answer other than success, raised by a step of the request and turned into JSON at the top."""
-
-    def __init__(self, code: int, message: str, *, headers: Sequence[tuple[str, str]] = (), field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.payload: dict[str, Any] = error_body(message, field)
-        self.headers = tuple(headers)
-
-
-MAX_ERRORS = 100
-"""Field errors listed in one answer: a list of 30,000 bad items would otherwise get megabytes back (50 times
-the request). The rest are counted (`"more_errors"`); a client fixes the first ones and sends again."""
-
-
-class Invalid(Reject):
-    def __init__(self, errors: Sequence[FieldError]):
-        super().__init__(400, errors[0].message)
-        self.payload = {"errors": [e.as_json() for e in errors[:MAX_ERRORS]]}
-        if len(errors) > MAX_ERRORS:
-            self.payload["more_errors"] = len(errors) - MAX_ERRORS
-
-
-@dataclass(frozen=True, slots=True)
-class Reply:
-    code: int
-    payload: dict[str, Any]
-    headers: tuple[tuple[str, str], ...] = ()
 
 
 IDEMPOTENCY_KEPT = timedelta(days=30)
