@@ -30,19 +30,17 @@ What this module must not do: parse release formats itself (the schema module do
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import logging
 import math
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import exc as sa_exc
 
-from feeds.clock import Clock, rfc3339
+from feeds.clock import rfc3339
 from feeds.errors import InvalidReleaseError, StoreError
 from feeds.ingest import ingest_units
 from feeds.ingest.formats import JSON_SCHEMA_FIELDS, DuplicateKeys, release_from_json, release_from_object, twins
@@ -54,6 +52,7 @@ from feeds.model import IngestOutcome, RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.normalise.ids import permalink
 from feeds.store import error_text
+from feeds.web.auth import RateLimiter, authenticate
 from feeds.web.health import error_body, json_response
 from feeds.web.metrics import Metrics
 from feeds.web.replies import FieldError, Invalid, Reject, Reply
@@ -73,47 +72,11 @@ PATH = "/api/releases"
 _KEY_PREFIX = "push:"
 _MAX_KEY = 255
 _CHUNK = 64 * 1024
-_REALM = 'Bearer realm="feeds"'
 
 
 IDEMPOTENCY_KEPT = timedelta(days=30)
 """How long an `Idempotency-Key` and its first answer are kept (housekeeping forgets older ones): a retry comes
 within minutes; one later still stores nothing twice, as a release pushed again is that release, `unchanged`."""
-
-
-class RateLimiter:
-    """A token bucket per client: `per_minute` requests in a burst, refilled at `per_minute` / 60 per second.
-
-    Time comes from the injected clock, so tests move a FixedClock instead of sleeping. At most `max_clients`
-    buckets are kept, in the order their clients last asked: past that, the client that asked longest ago is
-    forgotten (its bucket full again when it comes back), at a constant cost per request. Forgetting only idle
-    clients once over the limit kept every bucket of a burst from many addresses (none idle yet) and looked
-    through them all under the lock at every request.
-    """
-
-    def __init__(self, per_minute: int, clock: Clock, *, max_clients: int = 10_000):
-        self.capacity = float(per_minute)
-        self.rate = per_minute / 60.0
-        self.clock = clock
-        self.max_clients = max_clients
-        self._buckets: OrderedDict[str, tuple[float, datetime]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def acquire(self, client: str) -> float:
-        """Take a token: 0.0 when allowed, else the seconds until one will be available."""
-        now = self.clock()
-        with self._lock:
-            tokens, at = self._buckets.pop(client, (self.capacity, now))
-            tokens = min(self.capacity, tokens + max((now - at).total_seconds(), 0.0) * self.rate)
-            if tokens >= 1.0:
-                self._buckets[client] = (tokens - 1.0, now)
-                wait = 0.0
-            else:
-                self._buckets[client] = (tokens, now)
-                wait = (1.0 - tokens) / self.rate
-            while len(self._buckets) > self.max_clients:
-                self._buckets.popitem(last=False)
-        return wait
 
 
 class PushApi:
@@ -322,33 +285,6 @@ def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldErro
 
 
 # --- request parsing (pure functions of the header or body they are given) ------------------------------------
-
-
-def authenticate(header: str | None, token: str) -> None:
-    """RFC 6750 §2.1 `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1)."""
-    if not header or not header.strip():
-        raise Reject(
-            401, "authentication required: send Authorization: Bearer <token>", headers=[("WWW-Authenticate", _REALM)]
-        )
-    scheme, _, credentials = header.strip().partition(" ")
-    credentials = credentials.strip()
-    if scheme.lower() != "bearer" or not credentials or " " in credentials:
-        raise Reject(
-            401,
-            "malformed Authorization header: expected Bearer <token>",
-            headers=[("WWW-Authenticate", f'{_REALM}, error="invalid_request"')],
-        )
-    # WSGI hands headers over as latin-1 decoded text (PEP 3333): encoding back gives the bytes the client sent.
-    try:
-        sent = credentials.encode("latin-1")
-    except UnicodeEncodeError:  # only from a non-conforming server; no token can match
-        sent = b""
-    given = hashlib.sha256(sent).digest()
-    expected = hashlib.sha256(token.encode("utf-8")).digest()
-    if not hmac.compare_digest(given, expected):
-        # RFC 6750 §3.1: a token that is not valid is a 401 with error="invalid_token" (403 is for a valid token
-        # without the scope), so that a client knows to renew its token rather than give up.
-        raise Reject(401, "the token is not valid", headers=[("WWW-Authenticate", f'{_REALM}, error="invalid_token"')])
 
 
 def check_content_type(header: str) -> None:

@@ -17,7 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feeds.web.api import PushApi, RateLimiter
+from feeds.web.api import PushApi
+from feeds.web.auth import RateLimiter
 from feeds.web.health import StatusEndpoints
 from feeds.web.metrics import Health, Metrics
 from feeds.web.static import Environ, StartResponse, StaticSite

@@ -25,9 +25,10 @@ import pytest
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
-from feeds.web import api as api_module
-from feeds.web.api import PushApi, RateLimiter
+from feeds.web import auth as auth_module
+from feeds.web.api import PushApi
 from feeds.web.app import make_web_app
+from feeds.web.auth import RateLimiter
 from feeds.web.static import make_server
 from tests.chaos.conftest import record
 
@@ -62,13 +63,13 @@ def call(api: PushApi, body: bytes, *, headers: dict[str, str] | None = None, re
 
 def test_every_wrong_token_gets_the_same_answer_through_a_constant_time_compare(app, monkeypatch) -> None:
     compared: list[tuple[int, int]] = []
-    real = api_module.hmac.compare_digest
+    real = auth_module.hmac.compare_digest
 
     def spy(a: bytes, b: bytes) -> bool:
         compared.append((len(a), len(b)))
         return real(a, b)
 
-    monkeypatch.setattr(api_module.hmac, "compare_digest", spy)
+    monkeypatch.setattr(auth_module.hmac, "compare_digest", spy)
     api = PushApi(app, limiter=RateLimiter(10_000, app.clock))
     wrong = ["", "x", TOKEN[:-1], TOKEN + "x", TOKEN[:-1] + "Z", "Z" + TOKEN[1:], TOKEN.upper(), "é" * 40, "a" * 5000]
     answers = set()
