@@ -32,9 +32,10 @@ from feeds.app import App
 from feeds.cli import cli
 from feeds.clock import FixedClock, rfc3339
 from feeds.store.schema import idempotency
-from feeds.web.api import IDEMPOTENCY_KEPT, read_body
+from feeds.web.api import IDEMPOTENCY_KEPT
 from feeds.web.app import WebApp, make_web_app
 from feeds.web.auth import RateLimiter
+from feeds.web.body import read_body
 from feeds.web.replies import Reject
 
 TOKEN = "test-token-0123456789-abcdefghij"
