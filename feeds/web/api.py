@@ -41,15 +41,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import exc as sa_exc
 
 from feeds.clock import rfc3339
-from feeds.errors import InvalidReleaseError, StoreError
+from feeds.errors import StoreError
 from feeds.ingest import ingest_units
-from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_from_object, twins
-from feeds.ingest.govuk import is_govuk_content_item
-from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
 from feeds.ingest.units import Unit
 from feeds.logs import one_line
-from feeds.model import IngestOutcome, RawRelease, Release
-from feeds.normalise import normalise_release
+from feeds.model import IngestOutcome, Release
 from feeds.normalise.ids import permalink
 from feeds.store import error_text
 from feeds.web.auth import RateLimiter, authenticate
@@ -66,6 +62,7 @@ from feeds.web.health import error_body, json_response
 from feeds.web.metrics import Metrics
 from feeds.web.replies import FieldError, Invalid, Reject, Reply
 from feeds.web.static import Environ, StartResponse
+from feeds.web.validate import KEY_PREFIX, SOURCE, releases_from_value
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -73,12 +70,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("feeds.web.api")
 
-SOURCE = "push"
-"""The source name of pushed releases (reserved in the config, like `cli`)."""
 _ATTEMPTS = 3
 """Tries of a push that meets another writer's insert of the same release (then it is an update or unchanged)."""
 PATH = "/api/releases"
-_KEY_PREFIX = "push:"
 
 
 IDEMPOTENCY_KEPT = timedelta(days=30)
@@ -208,7 +202,7 @@ class PushApi:
     def _ingest(self, value: object, fingerprint: str, key: str | None) -> tuple[Reply, bool]:
         listed = isinstance(value, list)
         releases = releases_from_value(value, self.app, self.app.clock())
-        unit = Unit(origin=f"{_KEY_PREFIX}{fingerprint[:16]}", source=SOURCE, releases=releases)
+        unit = Unit(origin=f"{KEY_PREFIX}{fingerprint[:16]}", source=SOURCE, releases=releases)
         replies: list[Reply] = []
 
         def settle(tx: Tx, outcomes: list[IngestOutcome]) -> None:
@@ -262,7 +256,7 @@ class PushApi:
 
     def _replay(self, key: str, fingerprint: str) -> Reply | None:
         with self.app.store.transaction() as tx:
-            stored = tx.idempotent_release(_KEY_PREFIX + key)
+            stored = tx.idempotent_release(KEY_PREFIX + key)
         if stored is None:
             return None
         record = json.loads(stored)
@@ -278,7 +272,7 @@ class PushApi:
         The `idempotency` table has one text column for the result, so it holds a small JSON record: the body's
         hash, the status code, the headers and the JSON answer."""
         record = {"request": fingerprint, "code": reply.code, "payload": reply.payload, "headers": reply.headers}
-        tx.remember_idempotency(_KEY_PREFIX + key, json.dumps(record), self.app.clock())
+        tx.remember_idempotency(KEY_PREFIX + key, json.dumps(record), self.app.clock())
 
 
 def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldError:
@@ -289,79 +283,6 @@ def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldErro
             message = error.removeprefix(f"{release.origin}: ").removeprefix("field 'published': ")
             return FieldError("published", message, index if listed else None)
     return FieldError("published", error)
-
-
-# --- validation: every field error of every item, in the words of the release schema ---------------------------
-
-
-def releases_from_value(value: object, app: App, now: datetime) -> tuple[Release, ...]:
-    """The pushed items as normalised releases, or `Invalid` listing every problem of every item at once (a list is
-    all or nothing): the schema's, and those normalising finds (dates, links, languages) in the items the schema
-    passed (without their bad fields), so that an unknown field and an unreadable date are named together."""
-    indexed, errors = raws_from_value(value)
-    settings = app.settings
-    releases: list[Release] = []
-    for index, raw in indexed:
-        try:
-            releases.append(normalise_release(raw, settings.site, settings.topics, now))
-        except InvalidReleaseError as e:
-            errors.append(FieldError(e.field, e.message, index))
-    if not errors and len(indexed) > 1 and (found := twins([raw for _, raw in indexed])) is not None:
-        first, second, field, same = found
-        message = f"items {first} and {second} have the same {field} ({same!r}): they would be one release"
-        errors.append(FieldError(field, message, second))
-    if errors:
-        # (in the order of the list; a stable sort keeps each item's own errors in the order they were found)
-        raise Invalid(sorted(errors, key=lambda e: -1 if e.index is None else e.index))
-    return tuple(releases)
-
-
-def raws_from_value(value: object) -> tuple[list[tuple[int | None, RawRelease]], list[FieldError]]:
-    """The pushed items as raw releases, with their places in a list, and the schema's errors. An item with errors
-    is given without its bad fields (when the rest can be read), so that normalising it finds its other errors."""
-    if isinstance(value, list):
-        if not value:
-            return [], [FieldError(None, "the list holds no release")]
-        indexed: list[tuple[int | None, object]] = list(enumerate(value))
-    else:
-        indexed = [(None, value)]
-    raws: list[tuple[int | None, RawRelease]] = []
-    errors: list[FieldError] = []
-    for index, item in indexed:
-        origin = f"{_KEY_PREFIX}{hashlib.sha256(canonical_json(item)).hexdigest()[:16]}"
-        raw, item_errors = _item(item, origin)
-        errors += [FieldError(e.field, e.message, index) for e in item_errors]
-        if raw is not None:
-            raws.append((index, raw))
-    return raws, errors
-
-
-def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]]:
-    if is_govuk_content_item(obj):
-        try:
-            return release_from_object(obj, source=SOURCE, origin=origin), []
-        except InvalidReleaseError as e:
-            return None, [FieldError(e.field, e.message)]
-    if not isinstance(obj, dict):
-        return None, [FieldError(None, f"a release must be a JSON object, not {json_type(obj)}")]
-    errors: list[FieldError] = []
-    for name, value in obj.items():
-        try:
-            if name not in JSON_SCHEMA_FIELDS:
-                raise unknown_field_error(name, JSON_SCHEMA_FIELDS, origin=origin)
-            check_release_fields({name: value}, origin=origin)
-        except InvalidReleaseError as e:
-            errors.append(FieldError(e.field or name, e.message))
-    # What is left (required fields, body vs body_html) is checked by the schema itself on the valid fields.
-    bad = {e.field for e in errors}
-    try:
-        raw = release_from_json({k: v for k, v in obj.items() if k not in bad}, source=SOURCE, origin=origin)
-    except InvalidReleaseError as e:
-        if e.field not in bad:
-            errors.append(FieldError(e.field, e.message))
-        return None, errors
-    # (with errors, the release without its bad fields: normalised only to find the errors it has besides)
-    return raw, errors
 
 
 def _client(environ: Environ) -> str:
