@@ -24,7 +24,14 @@ request was stored.
 Security: the token is compared in constant time on SHA-256 digests of both sides (so not even its length
 leaks), every wrong token gets the same answer, and the body is never read beyond `max_body` + 1 bytes.
 
-What this module must not do: parse release formats itself (the schema module does), write SQL, or publish.
+This module is the handler: the order of the steps, the store's part (the ingest, the Idempotency-Key's record
+and replay, the answer read from what was stored), and the one place that logs, counts and sends every answer.
+The steps live beside it: `auth.py` (the token, the rate limiter), `body.py` (headers, body, JSON, the list's
+size, the Idempotency-Key header), `validate.py` (the items as releases, every field error at once) and
+`replies.py` (`Reply`, and `Reject` / `Invalid`, which any step raises to refuse).
+
+What this module must not do: parse release formats or check a request's headers and body itself (the modules
+above do), write SQL, or publish.
 """
 
 from __future__ import annotations
