@@ -480,7 +480,7 @@ def test_the_records_of_daemons_gone_for_a_week_are_pruned_by_housekeeping_and_b
 def test_run_once_prunes_old_watch_items_as_the_daemons_housekeeping_does(make_settings, clock):
     """For cron: `feeds run --once` had no housekeeping, so a deployment run from cron kept every watched item
     for ever, whatever `watch.retention_days` said."""
-    from tests.test_store_watch import item
+    from tests.store_watch_helpers import item
 
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
