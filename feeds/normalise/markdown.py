@@ -127,7 +127,7 @@ def _is_plain_prose(source: str) -> bool:
     )
 
 
-# All the characters `str.isspace` accepts but " " and "\n" (tests/test_normalise_html.py checks the list).
+# All the characters `str.isspace` accepts but " " and "\n" (tests/test_normalise_markdown.py checks the list).
 _OTHER_WHITE_SPACE = (
     "\t\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680"
     + "".join(map(chr, range(0x2000, 0x200B)))

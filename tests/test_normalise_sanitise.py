@@ -1,4 +1,4 @@
-"""feeds.normalise.sanitise, .markdown and .htmltext: sanitising untrusted HTML, Markdown, and reading text back out."""
+"""feeds.normalise.sanitise: untrusted HTML reduced to what we publish (allow-lists, URLs, fixed points)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.normalise.htmltext import clean_html_to_text, html_to_text, summary_source, untrusted_html_to_text
-from feeds.normalise.markdown import markdown_inline_text, markdown_to_html, render_markdown
+from feeds.normalise.htmltext import html_to_text
 from feeds.normalise.sanitise import resolve_url, sanitise_html
 from feeds.normalise.text import xml_safe
-
-BASE = "https://www.example.gov.uk/government/news/ministers-meet"
+from tests.normalise_helpers import BASE, corpus_item_markups
 
 
 @pytest.mark.parametrize(
@@ -270,112 +268,6 @@ def test_control_characters_and_lone_surrogates_are_dropped() -> None:
     assert sanitise_html("<p>a\x00b\x0bc\ud800d</p>") == "<p>abcd</p>"
 
 
-# --- Markdown --------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("markdown", "html"),
-    [
-        ("Hello *world*", "<p>Hello <em>world</em></p>"),
-        ("# Title\n\nText", "<h2>Title</h2>\n<p>Text</p>"),
-        ("## Notes to editors", "<h2>Notes to editors</h2>"),
-        ("- one\n- two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
-        ("> The Minister said this.", "<blockquote>\n<p>The Minister said this.</p>\n</blockquote>"),
-        ("[GOV.UK](https://www.gov.uk/)", '<p><a href="https://www.gov.uk/" rel="noopener noreferrer">GOV.UK</a></p>'),
-        ("[x](javascript:alert(1))", "<p>[x](javascript:alert(1))</p>"),
-        ("Line one  \nline two", "<p>Line one<br>\nline two</p>"),
-        ("`code` and **bold**", "<p><code>code</code> and <strong>bold</strong></p>"),
-        ("Text <script>alert(1)</script> more", "<p>Text  more</p>"),
-        ('<p onclick="x()">raw html</p>', "<p>raw html</p>"),
-        ("![chart](https://x.example/c.png)", '<p><img src="https://x.example/c.png" alt="chart"></p>'),
-        (
-            "| Region | Funding |\n| --- | --- |\n| North | £5m |",
-            "<table>\n<thead>\n<tr>\n<th>Region</th>\n<th>Funding</th>\n</tr>\n</thead>\n"
-            "<tbody>\n<tr>\n<td>North</td>\n<td>£5m</td>\n</tr>\n</tbody>\n</table>",
-        ),
-    ],
-)
-def test_markdown(markdown: str, html: str) -> None:
-    assert markdown_to_html(markdown) == html
-
-
-def test_markdown_footnotes_are_numbered_notes_the_sanitiser_keeps() -> None:
-    """`text[^1]` … `[^1]: note` came out as written; the plugin's ids and `#fn1` links would be dropped (ids are
-    not published) or lead elsewhere (resolved against the release's link), so they are left out."""
-    markdown = "Fares are frozen[^1] for a year[^cost], as promised[^1].\n\n[^1]: Since *2024*.\n[^cost]: At £3m.\n"
-    html = markdown_to_html(markdown, base_url=BASE)
-    assert html == (
-        "<p>Fares are frozen<sup>[1]</sup> for a year<sup>[2]</sup>, as promised<sup>[1]</sup>.</p>\n"
-        "<hr>\n<section>\n<ol>\n<li><p>Since <em>2024</em>.</p>\n</li>\n<li><p>At £3m.</p>\n</li>\n</ol>\n</section>"
-    )
-    assert sanitise_html(html, BASE) == html
-    assert "[^" not in html_to_text(html)
-    assert summary_source(html).split("\n\n")[0] == "Fares are frozen for a year, as promised."
-
-
-@pytest.mark.parametrize(
-    ("markdown", "text"),
-    [
-        ("*stars* and __bold__", "stars and bold"),
-        ("[link](https://x.example/a) and <https://x.example/b>", "link and https://x.example/b"),
-        ("`code`, \\*escaped\\* and snake_case_name", "code, *escaped* and snake_case_name"),
-        ("Plans for <5% growth in a <tags> list", "Plans for <5% growth in a <tags> list"),
-        ("5 * 3 = 15 & more", "5 * 3 = 15 & more"),
-        ("Two\nlines", "Two lines"),
-    ],
-)
-def test_markdown_inline_text(markdown: str, text: str) -> None:
-    assert markdown_inline_text(markdown) == text
-
-
-def test_markdown_links_resolve_against_a_base() -> None:
-    assert markdown_to_html("[annex](annex.pdf)", base_url=BASE) == (
-        '<p><a href="https://www.example.gov.uk/government/news/annex.pdf" rel="noopener noreferrer">annex</a></p>'
-    )
-
-
-# --- back to text ----------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("html", "text"),
-    [
-        ("<p>One</p><p>Two</p>", "One\n\nTwo"),
-        ("<p>Line<br>break</p>", "Line\nbreak"),
-        ("<p>Spread\n   over\tlines</p>", "Spread over lines"),
-        ("<p>Fish &amp; chips &pound;5&nbsp;each &#8211; &#x2014;</p>", "Fish & chips £5 each – —"),
-        ("<h2>Head</h2>Loose text<ul><li>a</li><li>b</li></ul>", "Head\n\nLoose text\n\na\n\nb"),
-        ("<p>Keep <b>inline</b> <em>tags</em> inline</p>", "Keep inline tags inline"),
-        ("<table><tr><td>1</td><td>2</td></tr><tr><td>3</td><td>4</td></tr></table>", "1 2\n\n3 4"),
-        ("<script>var x = 1;</script><style>p{}</style><p>Only this</p>", "Only this"),
-        ("<blockquote><p>Quoted</p></blockquote><p>After</p>", "Quoted\n\nAfter"),
-        ("<div><div><p>Deep</p></div></div>", "Deep"),
-        ("<p></p><p> &nbsp; </p>", ""),
-        ("Plain text, no tags", "Plain text, no tags"),
-        ("<p>a <br/> b</p>", "a\nb"),
-    ],
-)
-def test_html_to_text(html: str, text: str) -> None:
-    assert html_to_text(html) == text
-
-
-@pytest.mark.parametrize(
-    ("html", "text"),
-    [
-        ("<h2>Background</h2><p>The story.</p><h3>More</h3><p>Detail.</p>", "The story.\n\nDetail."),
-        ("<h2>Only a heading</h2>", "Only a heading"),
-        ("<p>No headings</p>", "No headings"),
-        ('<h2 dir="rtl">خلفية</h2><p dir="rtl">القصة.</p>', "القصة."),
-        (
-            "<p>Fares frozen<sup>[1]</sup>, 5 m<sup>2</sup>.</p><ol><li>Since 2024.</li></ol>",
-            "Fares frozen, 5 m2.\n\nSince 2024.",
-        ),
-    ],
-)
-def test_summary_source_leaves_out_headings(html: str, text: str) -> None:
-    assert summary_source(html) == text
-
-
 # --- properties ------------------------------------------------------------------------------------------------
 
 _FRAGMENTS = st.sampled_from(
@@ -492,85 +384,6 @@ def test_sanitised_output_is_always_safe(dirty: str) -> None:
     assert sanitise_html(clean, base_url=BASE) == clean
 
 
-# --- render_markdown's shortcuts: plain prose built directly, one nh3 pass without raw HTML -----------------
-
-
-def _reference(markdown: str, base_url: str | None = None) -> tuple[str, str]:
-    """The long way round: markdown-it, then `sanitise_html` (nh3 until stable), then the text of the result."""
-    from feeds.normalise.htmltext import clean_html_to_text
-    from feeds.normalise.markdown import _MARKDOWN
-    from feeds.normalise.text import xml_safe
-
-    html = sanitise_html(_MARKDOWN.render(xml_safe(markdown)), base_url=base_url)
-    return html, clean_html_to_text(html)
-
-
-def test_other_white_space_is_every_isspace_character_but_space_and_newline() -> None:
-    from feeds.normalise.markdown import _OTHER_WHITE_SPACE
-
-    every = {chr(c) for c in range(0x110000) if chr(c).isspace()}
-    assert set(_OTHER_WHITE_SPACE) == every - {" ", "\n"}
-
-
-@pytest.mark.parametrize(
-    "markdown",
-    [
-        "One paragraph.",
-        'First.\n\nSecond, with a "quote" and it\'s fine.\nA soft line break.\n\n\n\nThird (after blank lines).',
-        "\n\nLeading and trailing blank lines.\n\n",
-        "Ünïcödé — dashes – and “quotes” … 2026: 5% (of £3m) / $4 @ 10 o'clock; ok?",
-        "Line with trailing spaces  \nbreaks",
-        "Tabbed\tword",
-        "No\u00a0break",
-        "    indented code",
-        "Text\n    indented continuation",
-        "1. a list",
-        "Text\n2026 was a year",
-        "- item",
-        "+ item",
-        "Title\n===",
-        "Title\n---",
-        "A & B",
-        "a > b",
-        "a < b",
-        "x_y_z and *stars*",
-        "Costs 5 #1 ~ approx | pipe = equals ! bang [bracket]",
-        "Name\n\n Indented by one",
-    ],
-)
-def test_render_markdown_matches_the_long_way_round(markdown: str) -> None:
-    assert render_markdown(markdown) == _reference(markdown)
-    assert render_markdown(markdown, BASE) == _reference(markdown, BASE)
-
-
-_PROSE = st.sampled_from(
-    ["Minister", "talks", "Zürich", "São", "2026", "5%", "£3m", "(note)", "it's", '"quoted"', "“curly”", "—", "–",
-     "…", ".", ",", ":", ";", "?", "/", "@", "$", "{x}", "^", "%", " ", " ", "  ", "\n", "\n\n", "\n\n\n", "-", "+",
-     "1.", "2)", "    ", "\ufffd", "\u200b", "\U0001f600", "\ufeff", "\u00ad"]
-)  # fmt: skip
-_MARKUP = st.sampled_from(
-    ["*", "**", "_", "`", "```", "~~~", "[a](b)", "[a](https://x.example/a b)", "![i](c.png)", "[x](ftp://f)",
-     "[x](javascript:alert(1))", "![i](ftp://f)", "# ", "## ", "> ", "- ", "* ", "1. ", "---", "===", "| a | b |",
-     "|---|---|", "\\", "&amp;", "&#13;", "&#12;", "&#0;", "&nbsp;", "&quot;", "&", ">", "\t", "\u00a0", "\u3000",
-     "  \n", "\r\n", "[ref]: https://x.example/", "[ref]", "<https://x.example/>", "<b>", "</p>", "<h1>x", "<!--",
-     "[^1]", "[^n]", "\n\n[^1]: ", "\n[^n]: ", "^[inline note]"]
-)  # fmt: skip
-
-
-@settings(max_examples=400)
-@given(st.lists(_PROSE, max_size=30).map("".join))
-def test_plain_prose_renders_as_the_long_way_round(markdown: str) -> None:
-    assert render_markdown(markdown, BASE) == _reference(markdown, BASE)
-
-
-@settings(max_examples=600)
-@given(st.lists(st.one_of(_PROSE, _MARKUP), max_size=30).map("".join))
-def test_any_markdown_renders_as_the_long_way_round(markdown: str) -> None:
-    """Covers both shortcuts: plain prose built directly, and one nh3 pass when the source has no "<"."""
-    assert render_markdown(markdown, BASE) == _reference(markdown, BASE)
-    assert render_markdown(markdown) == _reference(markdown)
-
-
 def _sanitise_reference(markup: str, base: str | None) -> str:
     """sanitise_html as first written: every pass with a cleaner built for the base, until stable."""
     from feeds.normalise.sanitise import _clean_once
@@ -643,15 +456,6 @@ def test_deep_nesting_under_the_limit_or_in_a_small_document_keeps_its_markup() 
     assert small.startswith("<div><div>") and "Deep" in small
     flat = sanitise_html(padding + "<ul>" + "<li>One<li>Two" * 3000 + "</ul>")  # li closes li: 2 deep at most
     assert flat.endswith("<li>Two</li></ul>")
-
-
-def test_raw_html_nested_absurdly_deep_in_markdown_keeps_its_words_but_not_its_markup() -> None:
-    markdown = "# Heading\n\n" + "Some *prose*.\n\n" * 5000 + "<div>" * 2000 + "Deep words"
-    html, text = render_markdown(markdown)
-    assert "<" not in html.replace("&lt;", "") and html.endswith("Deep words")
-    assert text.endswith("Deep words")
-    shallow, _ = render_markdown("Some *prose*.\n\n" * 5000 + "<div>" * 50 + "Deep words")
-    assert "<em>prose</em>" in shallow and "<div>" in shallow
 
 
 @pytest.mark.parametrize("cite", ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "vbscript:x"])
@@ -730,33 +534,13 @@ def test_a_link_without_a_target_holding_another_is_not_unwrapped_into_misnested
     )
 
 
-def _corpus_item_markups(corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The markup of every summary and content of the real feeds' items (1,900: WordPress, newspapers, agencies),
-    as the watcher reads it."""
-    import feeds.watch.parse as parse
-
-    seen: list[str] = []
-
-    def recording(markup: str) -> str:
-        seen.append(markup)
-        return untrusted_html_to_text(markup)
-
-    monkeypatch.setattr(parse, "untrusted_html_to_text", recording)
-    for path in sorted(corpus_feeds.iterdir()):
-        if path.name != "MANIFEST.tsv":
-            parse.parse_feed(path.read_bytes(), url=f"https://feeds.example.org/{path.name}")
-    monkeypatch.undo()
-    assert len(seen) > 1000
-    return seen
-
-
 def test_every_corpus_feed_item_is_sanitised_as_cleaning_until_stable_would(
     corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Real markup, sanitised, against cleaning until stable; most take the one-pass path."""
     from feeds.normalise.sanitise import _clean_once, _cleaned_for_good
 
-    seen = _corpus_item_markups(corpus_feeds, monkeypatch)
+    seen = corpus_item_markups(corpus_feeds, monkeypatch)
     one_pass = 0
     for markup in seen:
         base = "https://feeds.example.org/item/"
@@ -766,53 +550,9 @@ def test_every_corpus_feed_item_is_sanitised_as_cleaning_until_stable_would(
     assert one_pass > len(seen) / 2
 
 
-def test_the_text_of_untrusted_markup_is_the_text_of_it_sanitised(
-    corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A watched item keeps only its text, read in one cheaper pass: the same text sanitising would leave, on every
-    corpus item and on markup built to trip a sanitiser (misnesting, dropped elements, tables, scripts)."""
-    hostile = [
-        "<p>one<marquee><p>two</p></marquee>three</p>",
-        "<table>stray<tr><td>a</td><td>b</td></tr></table>after",
-        "<h1>Title</h1><p>x<script>alert(1)</script>y</p><style>p{}</style>",
-        "<ul><li>one<li>two</ul><a href='javascript:x'>link <b>bold</b></a>",
-        "<p>a<br>b<br/>c</p><div hidden>shown anyway</div><!-- comment -->",
-        "<svg><text>svg text</text></svg><math>m</math><form><input value=v>form text</form>end",
-        "&lt;not a tag&gt; &amp; <p>&eacute;t&eacute;</p>" + "<div>" * 300 + "deep" + "</div>" * 300,
-        "<pre>\n\ncode  kept</pre><figure><img src=x alt=alt><figcaption>cap</figcaption></figure>",
-        # text without markup, read without the HTML parser: what the parser would change in it
-        "\ufeffa leading byte order mark,\r\nline\rbreaks\x0cand\x0bcontrols\x01\x1e\x1f > 1\xa0000 \ufeff\u2028",
-        " \t\n\xa0 ",
-        # references to characters XML forbids, and named ones, which stand for none
-        "<p>a&#1;b&#xFFFE;c&#x0B;d&#0;e&#xD800;f&#x80;g</p>&Tab;&NewLine;&nbsp;&notit;&amp;lt;",
-    ]
-    for markup in [*_corpus_item_markups(corpus_feeds, monkeypatch), *hostile]:
-        clean = sanitise_html(markup)
-        assert untrusted_html_to_text(markup) == clean_html_to_text(clean) == html_to_text(clean), markup[:200]
-
-
 def test_a_quotations_relative_source_is_resolved_like_a_link() -> None:
     base = "https://example.gov/base/dir/page"
     assert sanitise_html('<blockquote cite="rel/cite?a=1&amp;b=2">q</blockquote>', base) == (
         '<blockquote cite="https://example.gov/base/dir/rel/cite?a=1&amp;b=2">q</blockquote>'
     )
     assert sanitise_html('<q cite="/statement">q</q>', base) == '<q cite="https://example.gov/statement">q</q>'
-
-
-def test_marked_text_collapses_as_line_by_line_would() -> None:
-    """The block and line marks left by reading markup become blank lines and line breaks, with white space
-    collapsed all at once: the same as collapsing each line on its own, on every mix of marks and white space."""
-    import random
-
-    from feeds.normalise.htmltext import _BLOCK, _BREAK, _marked_text
-    from feeds.normalise.text import collapse
-
-    def line_by_line(marked: str) -> str:
-        blocks = ("\n".join(filter(None, map(collapse, b.split(_BREAK)))) for b in marked.split(_BLOCK))
-        return "\n\n".join(filter(None, blocks))
-
-    pieces = ["a", "bc", " ", "\n", "\t", "\xa0", "\u2028", "\u3000", _BLOCK, _BREAK, "  "]
-    rng = random.Random(5)
-    for _ in range(20_000):
-        marked = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 24)))
-        assert _marked_text(marked) == line_by_line(marked), repr(marked)
