@@ -169,6 +169,17 @@ def make_settings(tmp_path):
     return make
 
 
+# The config of the watch, keywords and matches command tests (`tests/test_cli_watch.py`, `test_cli_keywords.py`,
+# `test_cli_matches.py`): the base config, with the local feed server's addresses allowed. A test file's own
+# `config` fixture (`test_cli.py`, `test_watch_opml_check.py`, `test_store_copy.py`) takes its place there.
+@pytest.fixture
+def config(tmp_path) -> Path:
+    (tmp_path / "inbox").mkdir()
+    path = tmp_path / "feeds.toml"
+    path.write_text(BASE_CONFIG + '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n', encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def make_app_for(clock):
     """Build an App from settings with the fixed clock; closed after the test."""

@@ -1,5 +1,5 @@
 """The frozen copies of the logic migrations 12, 13, 18 and 20 apply (`feeds.store.frozen`): pinned on a table of
-inputs (the tricky ones `tests/test_normalise_ids.py`, `tests/test_cli_watch.py` and `tests/test_store.py` use on
+inputs (the tricky ones `tests/test_normalise_ids.py`, `tests/test_cli_keywords.py` and `tests/test_store.py` use on
 the live functions), agreeing with the live functions today, and used by the migrations whatever the live functions
 become."""
 

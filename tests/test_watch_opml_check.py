@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_watch_helpers import RSS, run
 from tests.conftest import BASE_CONFIG
 from tests.localhttp import send, threaded_server
-from tests.test_cli_watch import RSS, run
 
 PAGE = """<!doctype html><html><head><title>Harbour News</title>
 <link rel="alternate" type="application/rss+xml" title="Harbour desk" href="/desk.xml">

@@ -1,0 +1,81 @@
+"""The matches command (`feeds matches list`) end to end against a local feed server."""
+
+from __future__ import annotations
+
+import json
+
+from tests.alerts_helpers import watch_item
+from tests.cli_watch_helpers import RSS, run
+
+
+def test_matches_list_names_the_release_of_each_pickup(config, tmp_path):
+    """Two releases may share a title, which is what a pickup's explanation quotes: the text list names each
+    match's release by its slug, and a list cut by --limit says so."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from feeds.model import Match
+
+    releases = tmp_path / "twins.json"
+    releases.write_text(
+        json.dumps(
+            [{"title": "Harbour Minister visits Oslo", "body": "First visit.", "source_key": f"k{n}"} for n in (1, 2)]
+        )
+    )
+    assert run(config, "ingest", str(releases)).exit_code == 0
+    app = make_app(load_settings(config, environ={}))
+    try:
+        now = app.clock()
+        feed = app.store.add_feed(
+            "https://news.example.com/rss", title="Desk", tags=(), interval=1800, origin="cli", now=now
+        )
+        (row,) = app.store.upsert_items(feed.id, [watch_item("a", "Minister in Oslo")], now)
+        found = sorted(app.store.releases(), key=lambda r: r.slug)
+        app.store.add_matches(
+            [(row[0], Match("pickup", r.id, "a", feed.id, (), 0.5, f"pickup of {r.title!r}"), 60.0) for r in found],
+            now,
+        )
+    finally:
+        app.close()
+    listed = run(config, "matches", "list", "--kind", "pickup")
+    assert listed.exit_code == 0
+    assert sorted(line.split()[-1] for line in listed.output.splitlines() if "  release " in line) == [
+        r.slug for r in found
+    ]
+    assert listed.output.rstrip().endswith("2 matches")
+    cut = run(config, "matches", "list", "--limit", "1")
+    assert cut.output.rstrip().endswith("1 match (--limit 1: there may be more)")
+
+
+def test_matches_list_refuses_filters_that_cannot_go_together_and_gives_ids(config, httpserver):
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    (match,) = json.loads(run(config, "matches", "list", "--json").stdout)
+    assert isinstance(match["id"], int) and isinstance(match["item_id"], int) and match["feed_id"] == 1
+    assert match["release_id"] is None and match["rule"] == "lavrov"
+    both = run(config, "matches", "list", "--rule", "lavrov", "--release", "x")
+    assert both.exit_code == 2 and "give one" in both.output
+    kind = run(config, "matches", "list", "--rule", "lavrov", "--kind", "related")
+    assert kind.exit_code == 2 and "--release" in kind.output
+
+
+def test_matches_list_since_lists_the_matches_found_then_or_later_and_refuses_a_time_that_is_not_one(
+    config, httpserver
+):
+    """`--since` (what a digest's "... and 30 more matches" gives): the matches found at or after an RFC 3339 time;
+    a time without its offset, or no time at all, is a usage error naming the option."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    (match,) = json.loads(run(config, "matches", "list", "--json").stdout)
+    found = match["found_at"]
+    assert [m["id"] for m in json.loads(run(config, "matches", "list", "--since", found, "--json").stdout)] == [
+        match["id"]
+    ]
+    later = run(config, "matches", "list", "--rule", "lavrov", "--since", "2999-01-01T00:00:00Z")
+    assert later.exit_code == 0 and "0 matches" in later.output
+    for bad in ("2026-11-28T12:00:00", "yesterday"):
+        refused = run(config, "matches", "list", "--since", bad)
+        assert refused.exit_code == 2 and "--since" in refused.output and "Traceback" not in refused.output
