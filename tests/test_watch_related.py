@@ -18,7 +18,6 @@ from feeds.config import Site, TopicSettings
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Match, RawRelease, Release, WatchItem
 from feeds.normalise import normalise_release
-from feeds.watch.ownsite import is_own_url
 from feeds.watch.profiles import build_profiles
 from feeds.watch.related import (
     DEFAULT_MIN_SCORE,
@@ -26,7 +25,6 @@ from feeds.watch.related import (
     RelatedSettings,
     _hundredths,
 )
-from feeds.watch.shingles import spelled_alike
 from feeds.watch.terms import derive_terms
 from feeds.watch.text import fold_words
 
@@ -738,33 +736,6 @@ def test_a_quotation_in_american_spelling_is_a_pickup(content: str, picked: bool
         assert all(content[t.start : t.end] == t.term for t in match.terms)  # the item's words, as it spells them
 
 
-@pytest.mark.parametrize(
-    ("british", "american"),
-    [
-        ("behaviour colour honour labour neighbours favourite", "behavior color honor labor neighbors favorite"),
-        (
-            "organise organised recognising modernisation analyse",
-            "organize organized recognizing modernization analyze",
-        ),
-        (
-            "programme programmes centre theatres defence offences licence",
-            "program programs center theaters defense offenses license",
-        ),
-        ("travelled cancelling labelled counsellor", "traveled canceling labeled counselor"),
-        ("judgement ageing", "judgment aging"),
-    ],
-)
-def test_british_and_american_spellings_compare_equal_in_quotations(british: str, american: str) -> None:
-    assert spelled_alike(british.split()) == spelled_alike(american.split())
-
-
-@pytest.mark.parametrize(
-    "words", ["our or", "four for", "hour", "your", "flour", "tour", "rise rize", "wise", "called"]
-)
-def test_short_words_keep_their_spelling_in_quotations(words: str) -> None:
-    assert spelled_alike(words.split()) == words.split()
-
-
 def test_a_pickup_is_not_also_reported_as_related() -> None:
     text = f"Kari Nordmann in Oslo said: {OSLO.split('She said: ')[1]}"
     oslo = _release("oslo-talks", "Trade minister in Oslo for Arctic talks", OSLO, "2026-11-26T09:00:00Z")
@@ -876,30 +847,6 @@ def test_the_watch_weighs_terms_and_finds_boilerplate_among_the_recent_releases(
 
 
 # --- own pages ------------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("url", "own"),
-    [
-        ("https://press.example.org/releases/x/", True),
-        ("http://PRESS.Example.org./x", True),
-        ("https://www.press.example.org/", True),
-        ("https://news.press.example.org/a", True),
-        ("https://press.example.org:8443/a?b#c", True),
-        ("https://press.example.org.evil.example/", False),
-        ("https://notpress.example.org/", False),
-        ("https://press.example.org@evil.example/", False),
-        ("/releases/x/", False),
-        ("press.example.org/x", False),  # not an absolute URL
-        ("", False),
-        (None, False),
-        ("https://[::1/", False),
-        ("mailto:office@press.example.org", False),
-    ],
-)
-def test_is_own_url(url: str | None, own: bool) -> None:
-    assert is_own_url(url, ("press.example.org",)) is own
-    assert is_own_url(url, ("https://press.example.org/",)) is own
 
 
 def test_an_item_linking_to_a_release_elsewhere_is_that_release_itself() -> None:
@@ -1053,36 +1000,6 @@ def test_the_delay_is_never_later_than_when_the_item_was_first_seen() -> None:
     assert delay_of(match, release.published + timedelta(seconds=30), seen, releases) == 30.0
     assert delay_of(match, None, seen, releases) == 120.0
     assert delay_of(Match("keyword", "r", "k", 1, (), 1.0, "kw"), None, seen, releases) is None
-
-
-@pytest.mark.parametrize(
-    ("base_url", "url", "own"),
-    [
-        ("https://www.gov.uk/government/organisations/fcdo", "https://www.gov.uk/government/news/x", True),
-        ("https://www.gov.uk/government/organisations/fcdo", "https://gov.uk/x", True),
-        # the parent domain's other sites are not ours: a GOV.UK office watches councils and agencies
-        ("https://www.gov.uk/government/organisations/fcdo", "https://www.birmingham.gov.uk/news/rss", False),
-        ("https://press.example.org/", "https://WWW.Press.Example.org/releases/a/", True),
-        ("https://press.example.org/", "https://press.example.org:443/a", True),
-        ("https://press.example.org/", "https://news.press.example.org/", False),  # (watch.own_domains for that)
-        # a port in the base URL makes that port the site: another one on the same machine is another site
-        ("http://127.0.0.1:8080/", "http://127.0.0.1:8080/releases/x/", True),
-        ("http://127.0.0.1:8080/", "http://127.0.0.1:8765/mine.xml", False),
-    ],
-)
-def test_our_own_site_is_the_site_itself(base_url: str, url: str, own: bool) -> None:
-    from feeds.watch.matching import own_domains
-
-    settings = type("S", (), {})()
-    settings.site = Site(title="T", base_url=base_url, author="A", language="en", timezone="UTC")
-    settings.watch = type("W", (), {"own_domains": ()})()  # own_domains reads settings.site and .watch only
-    assert is_own_url(url, own_domains(settings)) is own  # type: ignore[arg-type]
-
-
-def test_configured_own_domains_take_in_their_subdomains() -> None:
-    assert is_own_url("https://news.press.example.org/a", ("press.example.org",))
-    assert is_own_url("https://press.example.org/a", ("=press.example.org|443",))
-    assert not is_own_url("https://news.press.example.org/a", ("=press.example.org",))
 
 
 def test_a_feed_giving_one_text_as_summary_and_content_is_read_and_reported_once() -> None:
