@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from feeds.store.alerts import AttemptRecord, NewDelivery
-from feeds.store.schema import MIGRATIONS
+from feeds.store.migrations import MIGRATIONS
 from tests.alerts_helpers import NOW, add_keyword_matches
 
 LEASE = timedelta(minutes=15)

@@ -28,6 +28,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from feeds.store import migrations as migrations_mod
 from feeds.store import open_store
 from feeds.store import schema as schema_mod
 
@@ -367,12 +368,12 @@ def test_concurrent_migrate_applies_each_migration_once(pg_url):
     finally:
         stop(procs)
     applied = sorted(v for _, versions in results for v in versions)
-    assert applied == [m.version for m in schema_mod.MIGRATIONS], "every migration applied by exactly one process"
+    assert applied == [m.version for m in migrations_mod.MIGRATIONS], "every migration applied by exactly one process"
     store = open_store(pg_url)
     try:
         with store.engine.connect() as conn:
             rows = conn.execute(sa.select(schema_mod.schema_migrations.c.version)).scalars().all()
-        assert sorted(rows) == [m.version for m in schema_mod.MIGRATIONS]
+        assert sorted(rows) == [m.version for m in migrations_mod.MIGRATIONS]
         assert store.pending_migrations() == []
     finally:
         store.close()

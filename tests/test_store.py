@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from feeds.errors import ExistsError, MigrationError, NotFoundError, StoreError
 from feeds.model import Change, PublishedFeed, Release
 from feeds.store import SQLITE_PAGE_SIZE, SourceState, open_store
+from feeds.store import migrations as migrations_mod
 from feeds.store import schema as schema_mod
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -47,8 +48,8 @@ def test_migrate_is_recorded_and_idempotent(store):
     assert store.pending_migrations() == []
     assert store.migrate(NOW) == []
     with store.engine.connect() as conn:
-        versions = schema_mod.applied_versions(conn)
-    assert versions == {m.version for m in schema_mod.MIGRATIONS}
+        versions = migrations_mod.applied_versions(conn)
+    assert versions == {m.version for m in migrations_mod.MIGRATIONS}
 
 
 def test_sqlite_uses_wal_and_commits_durably(tmp_path):
@@ -222,7 +223,7 @@ def test_migration_15_keeps_a_feeds_parse_warning_in_its_own_column(store):
                 )
             )  # fmt: skip
         conn.execute(wf.update().values(parse_warning=None))  # as the column stands right after it is added
-        schema_mod._keep_warnings(conn)
+        migrations_mod._keep_warnings(conn)
         kept = [r[0] for r in conn.execute(sa.select(wf.c.parse_warning).order_by(wf.c.id))]
     assert kept == ["not well-formed (line 3)", None, None]
 

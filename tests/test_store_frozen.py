@@ -13,6 +13,7 @@ import sqlalchemy as sa
 
 from feeds.normalise import ids
 from feeds.store import frozen
+from feeds.store import migrations as migrations_mod
 from feeds.store import schema as schema_mod
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -138,7 +139,7 @@ def test_migration_20_refuses_the_parts_the_live_escaping_refuses(part: str) -> 
 def test_migrations_18_and_20_do_what_they_did_whatever_the_live_functions_become(store, monkeypatch):
     # A later change to the live spellings (here: both made to mangle everything) must not change what an old
     # migration does to a database upgraded only now.
-    for module in (ids, schema_mod):
+    for module in (ids, migrations_mod):
         for name in ("dns_host", "escaped_url_part"):
             monkeypatch.setattr(module, name, lambda text: "changed-later", raising=False)
     wf = schema_mod.watched_feeds
@@ -169,7 +170,7 @@ def test_migration_12_does_what_it_did_whatever_the_live_rule_keys_become(store,
         for n, (name, _, _) in enumerate(RULE_NAMES[2:]):  # (one spelling of "Russia": a clash keeps NULL keys)
             at = NOW - timedelta(hours=n)
             conn.execute(rules.insert().values(name=name, query="q", origin="cli", created_at=at, updated_at=at))
-    for module in (ids, schema_mod):
+    for module in (ids, migrations_mod):
         monkeypatch.setattr(module, "rule_keys", lambda name: ("changed-later", "changed-later"), raising=False)
     monkeypatch.setattr(ids, "rule_slug", lambda name: "changed-later")
     monkeypatch.setattr(ids, "slugify", lambda text, max_length=80: "changed-later")
@@ -206,7 +207,7 @@ def test_migration_13_does_what_it_did_whatever_the_live_item_hash_becomes(store
         conn.exec_driver_sql("ALTER TABLE items ADD COLUMN content_html TEXT NOT NULL DEFAULT '<p>old</p>'")
         conn.exec_driver_sql("UPDATE items SET content_hash = 'hash of the html'")
         conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 13))
-    for module in (ids, schema_mod):
+    for module in (ids, migrations_mod):
         monkeypatch.setattr(module, "watch_item_hash", lambda *item: "changed-later", raising=False)
     assert [m.version for m in store.migrate(NOW)] == [13]
     with store.engine.connect() as conn:

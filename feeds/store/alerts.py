@@ -26,6 +26,7 @@ import sqlalchemy as sa
 
 from feeds.model import MatchKind, StoredMatch
 from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.items import ITEM_COLUMNS
 from feeds.store.rows import record_from
 from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
@@ -372,9 +373,6 @@ def _chunks(ids: Sequence[int], size: int = 500) -> Iterator[Sequence[int]]:
 
 
 def _match_columns() -> tuple[Any, ...]:
-    # Imported here, not at the top: schema.py imports this module for migration 3, and items.py imports schema.
-    from feeds.store.items import ITEM_COLUMNS
-
     return (
         M.c.id.label("m_id"),
         M.c.kind.label("m_kind"),

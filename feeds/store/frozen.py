@@ -1,7 +1,7 @@
 """Frozen copies of the logic that old migrations apply to stored values.
 
 A migration must do to a database upgraded years later exactly what it did to one upgraded the day it was
-released (`feeds.store.schema`: a migration is never edited). One that called a live function (how
+released (`feeds.store.migrations`: a migration is never edited). One that called a live function (how
 `feeds.normalise.ids` spells a feed's host or escapes its path today) would silently do something else after a
 later change to that function: so each migration that rewrites stored values keeps its own copy here, named for
 its number, written as the live function was when the migration was made. `tests/test_store_frozen.py` pins them

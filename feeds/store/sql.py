@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection
 from feeds.clock import parse_iso, rfc3339
 from feeds.errors import ChangedMeanwhileError, MigrationError, NotFoundError, StoreError
 from feeds.model import Change, Release
-from feeds.store import schema
+from feeds.store import migrations, schema
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.bulk import bulk_insert
 from feeds.store.claims import FeedClaimStoreMixin
@@ -391,10 +391,10 @@ class Store(
 
     # --- schema ---
 
-    def migrate(self, now: datetime) -> list[schema.Migration]:
+    def migrate(self, now: datetime) -> list[migrations.Migration]:
         try:
             self._check_schema()
-            return schema.migrate(self.engine, now)
+            return migrations.migrate(self.engine, now)
         except sa.exc.OperationalError as e:
             # (one line: psycopg adds a tab-indented hint on a line of its own, "Is the server running…")
             raise StoreError(f"cannot open database {self.url}: {' '.join(str(e.orig).split())}") from e
@@ -413,10 +413,10 @@ class Store(
                 f"(CREATE SCHEMA {first}), or correct the search_path in the URL"
             )
 
-    def pending_migrations(self) -> list[schema.Migration]:
+    def pending_migrations(self) -> list[migrations.Migration]:
         with self.engine.connect() as conn:
-            applied = schema.applied_versions(conn)
-        return [m for m in schema.MIGRATIONS if m.version not in applied]
+            applied = migrations.applied_versions(conn)
+        return [m for m in migrations.MIGRATIONS if m.version not in applied]
 
     def ensure_current(self) -> None:
         pending = self.pending_migrations()

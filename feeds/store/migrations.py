@@ -1,0 +1,346 @@
+"""The ordered, recorded migrations, and `migrate()`, which applies those a database lacks.
+
+A migration is appended, never edited once released: version N's tables are what version N created plus what
+later versions altered (the tables as they are now: `feeds.store.schema`). `migrate()` applies the missing ones in
+order, each in its own transaction together with its record in `schema_migrations`; a database newer than this
+code is an error rather than a guess. On PostgreSQL the run holds an advisory lock so several machines may migrate
+at once. A migration that rewrites stored values uses its own frozen copy of the logic (`feeds.store.frozen`).
+
+What this module must not do: change an applied migration (its number, name, order or what it does: a database
+migrated by an older version must stay up to date), or call a live function whose later change would change what
+an old migration does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit, urlunsplit
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from feeds.errors import MigrationError
+from feeds.store.alerts import alert_deliveries, alert_destinations
+from feeds.store.frozen import dns_host_18, escaped_url_part_20, rule_keys_12, watch_item_hash_13
+from feeds.store.schema import (
+    entry_ids,
+    host_slots,
+    idempotency,
+    ingested_files,
+    items,
+    matches,
+    published_feeds,
+    related_applied,
+    releases,
+    rules,
+    schema_migrations,
+    source_state,
+    watch_settings,
+    watched_feeds,
+    workers,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    apply: Callable[[Connection], None]
+
+
+def _create(*tables: sa.Table) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for t in tables:
+            t.create(conn)
+
+    return run
+
+
+def _steps(*steps: Callable[[Connection], None]) -> Callable[[Connection], None]:
+    def run(conn: Connection) -> None:
+        for step in steps:
+            step(conn)
+
+    return run
+
+
+def _add_column(table: sa.Table, name: str) -> Callable[[Connection], None]:
+    """Add `table.c[name]` to a table an older migration created without it. A table created from the current
+    definition (a new database, where the earlier migration made it) has it already, and is left alone."""
+
+    def run(conn: Connection) -> None:
+        if name in {c["name"] for c in sa.inspect(conn).get_columns(table.name)}:
+            return
+        column = table.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.exec_driver_sql(f"ALTER TABLE {table.name} ADD COLUMN {name} {kind}")
+
+    return run
+
+
+def _add_index(table: sa.Table, name: str) -> Callable[[Connection], None]:
+    """Create the index `name` of `table` on a table an older migration created without it (a new database has
+    it already)."""
+
+    def run(conn: Connection) -> None:
+        if name in {i["name"] for i in sa.inspect(conn).get_indexes(table.name)}:
+            return
+        (index,) = (i for i in table.indexes if i.name == name)
+        index.create(conn)
+
+    return run
+
+
+def _fill_rule_keys(conn: Connection) -> None:
+    """Give each rule of an older database its `folded` name and `slug`, oldest rule first; a rule that shares
+    one with an older rule (two added at the same moment, before the database held them apart) keeps NULL there,
+    and the older one keeps the feed folder and the name. The keys are this migration's own frozen copy of
+    `feeds.normalise.ids.rule_keys` (`feeds.store.frozen`), so a later change to the live one does not change what
+    it does."""
+    folded_taken: set[str] = set()
+    slugs_taken: set[str] = set()
+    for (name,) in conn.execute(sa.select(rules.c.name).order_by(rules.c.created_at, rules.c.name)).all():
+        folded, slug = rule_keys_12(name)
+        values = {}
+        if folded not in folded_taken:
+            values["folded"] = folded
+        if slug not in slugs_taken:
+            values["slug"] = slug
+        folded_taken.add(folded)
+        slugs_taken.add(slug)
+        if values:
+            conn.execute(rules.update().where(rules.c.name == name).values(**values))
+
+
+def _drop_column(table: str, name: str) -> Callable[[Connection], None]:
+    """Drop a column an older migration created (a new database, made from the current definition, has none)."""
+
+    def run(conn: Connection) -> None:
+        if name in {c["name"] for c in sa.inspect(conn).get_columns(table)}:
+            conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {name}")
+
+    return run
+
+
+def _rehash_items(conn: Connection) -> None:
+    """Each stored item's content hash as `feeds.watch.parse` now computes it (from its text, not its HTML), made
+    from the stored columns, so the next check finds the unchanged items unchanged: otherwise every item would
+    count as changed once, and every coverage entry would show a new update time. (An item whose date or update
+    time lay ahead when it was stored kept the time it was seen instead: it counts as changed once.) The hash is
+    this migration's own frozen copy of `feeds.normalise.ids.watch_item_hash` (`feeds.store.frozen`), so a later
+    change to the live one does not change what it does (such a change brings a migration of its own)."""
+    cols = items.c
+    page = (
+        sa.select(cols.id, cols.title, cols.link, cols.summary, cols.content_text, cols.author)
+        .add_columns(cols.published, cols.updated, cols.dated_by_source)
+        .order_by(cols.id)
+        .limit(2000)
+    )
+    update = items.update().where(cols.id == sa.bindparam("item_id")).values(content_hash=sa.bindparam("h"))
+    last = 0
+    while rows := conn.execute(page.where(cols.id > last)).all():
+        hashes = [
+            {"item_id": r[0], "h": watch_item_hash_13(*r[1:6], *((r[6], r[7]) if r[8] else (None, None)))} for r in rows
+        ]
+        conn.execute(update, hashes)
+        last = rows[-1][0]
+
+
+def _keep_warnings(conn: Connection) -> None:
+    """Migration 15: a feed whose row says its last body was read with problems keeps saying so in the new column
+    (the text after `feeds.watch.check.PROBLEMS`, written alike by every version before)."""
+    problems = "parsed with problems: "
+    wf = watched_feeds.c
+    rows = conn.execute(sa.select(wf.id, wf.last_error).where(wf.last_error.startswith(problems, autoescape=True)))
+    for feed_id, error in rows.all():
+        conn.execute(watched_feeds.update().where(wf.id == feed_id).values(parse_warning=error[len(problems) :]))
+
+
+def _hold_withdrawals(conn: Connection) -> None:
+    """Migration 21: every release withdrawn already counts as withdrawn by hand. Which of them a press officer
+    withdrew (`feeds releases withdraw`) and which their source did cannot be told apart afterwards, and a
+    withdrawal made for a legal reason must not be undone by a stale copy: one the source withdrew and later
+    publishes again stays withdrawn, with a warning naming `feeds releases restore`, rather than the reverse."""
+    conn.execute(releases.update().where(releases.c.withdrawn_at.is_not(None)).values(withdrawn_by_hand=True))
+
+
+def _note_every_withdrawal(conn: Connection) -> None:
+    """Migration 22: a release stored withdrawn without a note (`withdrawn_at` alone) gets the plain notice a new
+    one gets (`feeds.normalise.release.DEFAULT_WITHDRAWN_NOTE`), so that its readers are told what it means too.
+    (Its content hash is left as it is: the same copy sent again is still unchanged.) The text is written out here,
+    as it was when this migration was made: a migration does what it did, whatever the notice becomes later."""
+    r = releases.c
+    none = sa.or_(r.withdrawn_note.is_(None), r.withdrawn_note == "")
+    conn.execute(
+        releases.update()
+        .where(r.withdrawn_at.is_not(None), none)
+        .values(withdrawn_note="It should no longer be relied on.")
+    )
+
+
+def _dns_feed_hosts(conn: Connection) -> None:
+    """Migration 18: a feed whose URL names an international host (`https://bücher.example/rss`) is stored under
+    the `xn--` form of it, as `feeds.watch.feedurls.canonical_feed_url` now spells it, so that either spelling finds
+    it. A feed watched under the other form already keeps its URL: the two rows are one feed, and which to keep
+    (with its items and matches) is for a person to say. The spelling is this migration's own frozen copy
+    (`feeds.store.frozen`), so a later change to the live one does not change what it does."""
+    wf = watched_feeds.c
+    rows = conn.execute(sa.select(wf.id, wf.url)).all()
+    taken = {url for _, url in rows}
+    for feed_id, url in rows:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        if host.isascii():
+            continue
+        try:
+            netloc = parts.netloc.replace(host, dns_host_18(host), 1)
+        except ValueError:
+            continue
+        moved = urlunsplit(parts._replace(netloc=netloc))
+        if moved not in taken:
+            conn.execute(watched_feeds.update().where(wf.id == feed_id).values(url=moved))
+            taken.add(moved)
+
+
+def _escape_feed_urls(conn: Connection) -> None:
+    """Migration 20: a feed whose URL holds a space, a character other than ASCII or another that requests
+    escapes before sending it (`https://example.org/news feed.xml`) is stored in the escaped form requests sends
+    (`…/news%20feed.xml`), as `feeds.watch.feedurls.canonical_feed_url` now spells it: a lookup by URL, the
+    config's import and an OPML import all look for that form, and would otherwise add the feed a second time
+    (the config's, retiring the row that holds its items). A feed watched under the escaped form already keeps
+    its URL, as in migration 18: the two rows are one feed, and which to keep is for a person to say. The
+    escaping is this migration's own frozen copy (`feeds.store.frozen`), as in migration 18."""
+    wf = watched_feeds.c
+    rows = conn.execute(sa.select(wf.id, wf.url)).all()
+    taken = {url for _, url in rows}
+    for feed_id, url in rows:
+        parts = urlsplit(url)
+        try:
+            path, query = escaped_url_part_20(parts.path), escaped_url_part_20(parts.query)
+            moved = urlunsplit(parts._replace(path=path, query=query))
+        except ValueError:
+            continue
+        if moved != url and moved not in taken:
+            conn.execute(watched_feeds.update().where(wf.id == feed_id).values(url=moved))
+            taken.add(moved)
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "releases", _create(releases, idempotency, ingested_files, source_state)),
+    Migration(2, "watch", _create(watched_feeds, rules, items, matches)),
+    Migration(3, "alerts", _create(alert_destinations, alert_deliveries)),
+    Migration(4, "workers", _create(workers)),
+    Migration(5, "watched feed body digest", _add_column(watched_feeds, "body_digest")),
+    Migration(6, "related applied", _create(related_applied)),
+    Migration(
+        7,
+        "items still in their feed",
+        _steps(_add_column(items, "in_body_at"), _add_column(watched_feeds, "body_read_at")),
+    ),
+    Migration(8, "items by content", _add_index(items, "ix_items_feed_hash")),
+    Migration(9, "ingested files by bytes", _add_index(ingested_files, "ix_ingested_files_bytes")),
+    Migration(10, "when an item last changed", _add_column(items, "changed_at")),
+    Migration(11, "what a source's document was read with", _add_column(source_state, "read_with")),
+    Migration(
+        12,
+        "rule names unique but for case, one feed folder per rule",
+        _steps(
+            _add_column(rules, "folded"),
+            _add_column(rules, "slug"),
+            _fill_rule_keys,
+            _add_index(rules, "ux_rules_folded"),
+            _add_index(rules, "ux_rules_slug"),
+        ),
+    ),
+    Migration(13, "items as text only", _steps(_rehash_items, _drop_column("items", "content_html"))),
+    # Not filled from `updated` for the releases stored already: which of those were the source's and which a time
+    # we set cannot be told apart, and a guess would keep ignoring the edits this column exists for. Until a
+    # release's next version is stored, an edit is never taken for an older copy (a genuinely stale copy could
+    # then stand in for the newer version until that is read again); a withdrawal is still held against copies
+    # dated no later than it (`reconcile`).
+    Migration(14, "the source's own update time of a release", _add_column(releases, "source_updated")),
+    Migration(
+        15, "a feed's parse warning kept apart", _steps(_add_column(watched_feeds, "parse_warning"), _keep_warnings)
+    ),
+    Migration(16, "ingested files by bytes from any source", _add_index(ingested_files, "ix_ingested_files_sha256")),
+    Migration(17, "match-feed entry ids as first published", _create(entry_ids)),
+    Migration(18, "international feed hosts in their xn-- form", _dns_feed_hosts),
+    Migration(19, "feeds as published: the highest updated, a topic's name", _create(published_feeds)),
+    Migration(20, "feed URLs escaped as requests sends them", _escape_feed_urls),
+    Migration(
+        21,
+        "withdrawals made by hand held against their source",
+        _steps(_add_column(releases, "withdrawn_by_hand"), _hold_withdrawals),
+    ),
+    Migration(22, "a plain notice for every withdrawal stored without a note", _note_every_withdrawal),
+    Migration(
+        23,
+        "when the log last said a remote source still lists a release withdrawn by hand",
+        _add_column(source_state, "held_told"),
+    ),
+    Migration(
+        24,
+        "the related settings stored coverage was found with",
+        _steps(_create(watch_settings), _add_column(matches, "quiet")),
+    ),
+    Migration(
+        25,
+        "alert destinations that refuse everything, backed off",
+        _steps(
+            _add_column(alert_destinations, "refused_status"),
+            _add_column(alert_destinations, "refused_since"),
+            _add_column(alert_destinations, "refusals"),
+            _add_column(alert_destinations, "probe_at"),
+        ),
+    ),
+    Migration(26, "requests under way per host, shared by every daemon", _create(host_slots)),
+)
+"""Append only. Each entry's `apply` runs inside a transaction together with its record."""
+
+LATEST = MIGRATIONS[-1].version
+
+_PG_LOCK_KEY = 0x46454544  # "FEED": the advisory lock every `migrate` on PostgreSQL takes
+
+
+def applied_versions(conn: Connection) -> set[int]:
+    if not sa.inspect(conn).has_table("schema_migrations"):
+        return set()
+    return {row[0] for row in conn.execute(sa.select(schema_migrations.c.version))}
+
+
+def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
+    """Apply every missing migration in order; return those applied. Safe to run concurrently."""
+    done: list[Migration] = []
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
+            conn.commit()
+        try:
+            with conn.begin():
+                if not sa.inspect(conn).has_table("schema_migrations"):
+                    schema_migrations.create(conn, checkfirst=True)
+            applied = applied_versions(conn)
+            conn.commit()
+            newer = {v for v in applied if v > LATEST}
+            if newer:
+                raise MigrationError(
+                    f"the database has schema version {max(newer)} but this feeds knows only up to {LATEST}: "
+                    "upgrade feeds before using this database"
+                )
+            for m in MIGRATIONS:
+                if m.version in applied:
+                    continue
+                try:
+                    with conn.begin():
+                        m.apply(conn)
+                        conn.execute(schema_migrations.insert().values(version=m.version, name=m.name, applied_at=now))
+                except sa.exc.SQLAlchemyError as e:
+                    raise MigrationError(f"migration {m.version} ({m.name}) failed: {e}") from e
+                done.append(m)
+        finally:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.commit()
+    return done
