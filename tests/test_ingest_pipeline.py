@@ -1153,7 +1153,7 @@ def test_a_batch_that_meets_another_writers_insert_is_read_again_and_stored(
     """Concurrency review: on PostgreSQL a push to another daemon can store a release between a folder batch's
     read and its insert; the batch then failed on the unique key and `feeds ingest` exited 1 (nothing lost: the
     files waited for the next run). It is read again, as the push API does, and the file is an update."""
-    from feeds.store.sql import Tx
+    from feeds.store.releasetx import Tx
 
     app = make_app_for(make_settings(database_url=db_url))
     inbox = app.settings.source("inbox").path
@@ -1183,7 +1183,7 @@ def test_a_withdrawal_made_between_an_ingests_read_and_its_write_is_not_written_
     from dataclasses import replace
 
     from feeds.ingest.withdraw import withdraw_release
-    from feeds.store.sql import Tx
+    from feeds.store.releasetx import Tx
 
     app = make_app_for(make_settings(database_url=db_url))
     inbox = app.settings.source("inbox").path

@@ -705,7 +705,7 @@ def test_a_push_that_meets_another_daemons_insert_of_the_same_release_is_not_an_
     """Two daemons on PostgreSQL take the same push at the same moment: both read 'not stored', one inserts
     first. The other's insert conflicts; it reads again and answers as the second push would (200, or the
     first's answer replayed under the same Idempotency-Key), never 500."""
-    from feeds.store.sql import Tx
+    from feeds.store.releasetx import Tx
 
     api = make_api(database_url=db_url)
     headers = {"Idempotency-Key": "race-1"} if with_key else {}
@@ -745,7 +745,7 @@ def test_a_push_whose_idempotency_key_another_daemon_takes_meanwhile_stores_noth
     unused, and (PostgreSQL only: SQLite lets no other writer commit meanwhile) inside this one's transaction."""
     if when == "during the ingest" and db_url.startswith("sqlite"):
         pytest.skip("SQLite holds its write lock for the whole transaction: no other daemon can commit inside it")
-    from feeds.store.sql import Tx
+    from feeds.store.releasetx import Tx
 
     loser, winner = make_api(database_url=db_url), make_api(database_url=db_url)
     headers = {"Idempotency-Key": "race-key-1"}

@@ -14,7 +14,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from feeds.errors import StoreError
-from feeds.store.sql import SourceState, Store, Tx, shown_database_url
+from feeds.store.releasetx import Tx
+from feeds.store.sourcestate import SourceState
+from feeds.store.sql import Store, shown_database_url
 
 SQLITE_PAGE_SIZE = 16384
 """Bytes per page of a SQLite database created by `open_store` (see `_on_connect`)."""

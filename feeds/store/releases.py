@@ -1,0 +1,222 @@
+"""The releases as stored: their row (the columns, a `Release` to values and back) and `Store`'s reads of them.
+
+The reads here are those outside any write transaction (the site, the feeds, `feeds releases list`, housekeeping);
+the reads and writes an ingest makes inside one are `feeds.store.releasetx.Tx`, which shares the row mapping.
+
+What this module must not do: write a release (only `Tx` does, inside `Store.transaction`), or decide anything
+about one (the reconciliation rules are `feeds.ingest.reconcile`, pure).
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from feeds.errors import NotFoundError
+from feeds.model import Change, Release
+from feeds.store import schema
+from feeds.store.rows import chunks, record_from
+from feeds.store.schema import releases as R
+from feeds.store.tx import writing
+
+RELEASE_COLUMNS = (
+    "id",
+    "identity",
+    "slug",
+    "permalink",
+    "title",
+    "summary",
+    "body_html",
+    "body_text",
+    "published",
+    "updated",
+    "organisation",
+    "topics",
+    "language",
+    "document_type",
+    "source",
+    "origin",
+    "content_hash",
+    "link",
+    "image",
+    "withdrawn_at",
+    "withdrawn_note",
+    "withdrawn_by_hand",
+    "changes",
+    "dated_by_source",
+    "source_updated",
+)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)
+"""What `json.dumps(value, ensure_ascii=False)` uses, built once rather than on every call."""
+
+
+@functools.lru_cache(maxsize=1024)
+def _topics_json(topics: tuple[str, ...]) -> str:
+    """The stored form of a release's topics: the same few combinations recur in release after release."""
+    return _JSON.encode(list(topics))
+
+
+def _changes_json(changes: tuple[Change, ...]) -> str:
+    return _JSON.encode([[c.at.isoformat(), c.note] for c in changes]) if changes else "[]"
+
+
+def release_values(r: Release) -> tuple[Any, ...]:
+    """The values of `RELEASE_COLUMNS`, in that order."""
+    return (
+        r.id,
+        r.identity,
+        r.slug,
+        r.permalink,
+        r.title,
+        r.summary,
+        r.body_html,
+        r.body_text,
+        r.published,
+        r.updated,
+        r.organisation,
+        _topics_json(r.topics),
+        r.language,
+        r.document_type,
+        r.source,
+        r.origin,
+        r.content_hash,
+        r.link,
+        r.image,
+        r.withdrawn_at,
+        r.withdrawn_note,
+        r.withdrawn_by_hand,
+        _changes_json(r.changes),
+        r.dated_by_source,
+        r.source_updated,
+    )
+
+
+def release_row(r: Release) -> dict[str, Any]:
+    return dict(zip(RELEASE_COLUMNS, release_values(r), strict=True))
+
+
+def release_from(row: Any) -> Release:
+    m = row._mapping
+    return record_from(
+        Release,
+        row,
+        topics=tuple(json.loads(m["topics"])),
+        changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
+        dated_by_source=bool(m["dated_by_source"]),
+        withdrawn_by_hand=bool(m["withdrawn_by_hand"]),  # (NULL in rows written before the column was filled)
+        published_by_source=False,  # (not stored: these three only matter for a release just normalised)
+        change_note=None,
+        ingest_warning=None,
+    )
+
+
+SELECT_RELEASE = sa.select(*(R.c[name] for name in RELEASE_COLUMNS))
+
+
+def in_code_point_order(column: Any, dialect: str) -> Any:
+    """`column` to compare or sort code point by code point, as SQLite does: on PostgreSQL under the "C" collation.
+
+    A database made with a language's collation (`createdb` on a server set up in en_US.UTF-8, the default of
+    Debian's packages and of the official Docker image) weighs punctuation last: it sorts `a-10-b` before `a-1-b`
+    and `visit-2` after `visit.`. Ties broken by id then came out in another order than on SQLite (a copied
+    installation cut its feed archives differently), and a range of slugs missed those it was meant to find."""
+    return column.collate("C") if dialect == "postgresql" else column
+
+
+def slugs_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
+    """Release id → slug, for the ids that are stored."""
+    found: dict[str, str] = {}
+    for chunk in chunks(sorted(set(ids)), 500):
+        found.update((row[0], row[1]) for row in conn.execute(sa.select(R.c.id, R.c.slug).where(R.c.id.in_(chunk))))
+    return found
+
+
+class ReleaseStoreMixin:
+    """`Store`'s reads of the releases, and the idempotency keys' pruning."""
+
+    engine: sa.Engine
+
+    def releases(self, *, limit: int | None = None, until: datetime | None = None) -> list[Release]:
+        """Newest first (by published, then id, so the order is total and stable); with `until`, only those
+        published by then (not the ones held back for an embargo)."""
+        q = SELECT_RELEASE.order_by(R.c.published.desc(), in_code_point_order(R.c.id, self.engine.dialect.name).desc())
+        if until is not None:
+            q = q.where(R.c.published <= until)
+        if limit is not None:
+            q = q.limit(limit)
+        with self.engine.connect() as conn:
+            return [release_from(row) for row in conn.execute(q)]
+
+    def releases_held(self, now: datetime) -> list[tuple[str, datetime]]:
+        """(slug, publication time) of the releases dated after `now` (embargoed: off the site), soonest first;
+        not those withdrawn before their publication, which never go public (`Release.never_public`)."""
+        q = sa.select(R.c.slug, R.c.published).where(R.c.published > now)
+        q = q.where(sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
+        q = q.order_by(R.c.published, in_code_point_order(R.c.slug, self.engine.dialect.name))
+        with self.engine.connect() as conn:
+            return [(slug, published) for slug, published in conn.execute(q)]
+
+    def releases_stored_since(self, since: datetime | None) -> tuple[list[Release], datetime | None]:
+        """Releases created or changed at or after `since` (all when None), and the latest such time seen.
+
+        Lets a long-running process keep its releases in memory and fetch only what changed between publishes.
+        """
+        q = SELECT_RELEASE.add_columns(R.c.last_ingested)
+        if since is not None:
+            q = q.where(R.c.last_ingested >= since)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        latest = max((row.last_ingested for row in rows), default=None)
+        return [release_from(row) for row in rows], latest
+
+    def release(self, id_or_slug: str) -> Release:
+        q = SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))
+        with self.engine.connect() as conn:
+            row = conn.execute(q).first()
+        if row is None:
+            raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
+        return release_from(row)
+
+    def release_archive_order(self) -> list[str]:
+        """Release ids in the order they went public: when first stored, or, stored under an embargo, when it
+        lifted (ties broken by publication date, then id). The main feed's archives are cut in this order.
+
+        By first storing alone, an embargoed release stored before others was put among them when it went public,
+        and every archive from there on shifted by one, though each says it is complete and is cached for a day.
+        A release public at a publish went public then at the latest, and one not yet public goes public later,
+        so it joins after every release already shown; a release never embargoed keeps its place."""
+        went_public = sa.case((R.c.published > R.c.first_ingested, R.c.published), else_=R.c.first_ingested)
+        q = sa.select(R.c.id).order_by(
+            went_public, R.c.published, in_code_point_order(R.c.id, self.engine.dialect.name)
+        )
+        with self.engine.connect() as conn:
+            return [row[0] for row in conn.execute(q)]
+
+    def last_release_stored(self) -> datetime | None:
+        """When a release was last created or changed, by any daemon or command."""
+        with self.engine.connect() as conn:  # (max keeps the column's type: an aware UTC datetime comes back)
+            latest: datetime | None = conn.execute(sa.select(sa.func.max(R.c.last_ingested))).scalar_one()
+        return latest
+
+    def release_slugs(self, ids: Iterable[str]) -> dict[str, str]:
+        """Release id → slug, for the ids that are stored."""
+        with self.engine.connect() as conn:
+            return slugs_of(conn, ids)
+
+    def count_releases(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(R)).scalar_one())
+
+    def prune_idempotency(self, before: datetime) -> int:
+        """Forget the `Idempotency-Key`s (and the answers kept with them) recorded before `before`."""
+        t = schema.idempotency
+        with writing(self.engine) as conn:
+            return int(conn.execute(t.delete().where(t.c.created_at < before)).rowcount or 0)

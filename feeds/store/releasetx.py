@@ -1,0 +1,188 @@
+"""`Tx`: the reads and writes of one write transaction (`Store.transaction`), as an ingest or a push makes them.
+
+The releases by identity, id or slug (optionally locked), the slugs taken, inserting and updating releases; the
+ledger of files already ingested; the idempotency keys of the push API and remote sources. Uniqueness (identity,
+slug, id) is enforced by constraints, so a racing second writer fails loudly instead of duplicating.
+
+What this module must not do: open or commit a transaction (`Store.transaction` does, via `feeds.store.tx`), or
+decide what to write (the caller does: `feeds.ingest.reconcile` is pure).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from feeds.errors import ChangedMeanwhileError, NotFoundError
+from feeds.model import Release
+from feeds.store import schema
+from feeds.store.bulk import bulk_insert
+from feeds.store.releases import (
+    RELEASE_COLUMNS,
+    SELECT_RELEASE,
+    in_code_point_order,
+    release_from,
+    release_row,
+    release_values,
+    slugs_of,
+)
+from feeds.store.rows import chunks
+from feeds.store.schema import releases as R
+
+
+class Tx:
+    """Reads and writes inside one transaction (see `Store.transaction`)."""
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+
+    def releases_by_identity(self, identities: Iterable[str]) -> dict[str, Release]:
+        wanted = sorted(set(identities))
+        found: dict[str, Release] = {}
+        for chunk in chunks(wanted, 500):
+            for row in self.conn.execute(SELECT_RELEASE.where(R.c.identity.in_(chunk))):
+                rel = release_from(row)
+                found[rel.identity] = rel
+        return found
+
+    def releases_with_identity_prefix(self, prefix: str) -> list[Release]:
+        """The releases whose identity starts with `prefix` (a range, `prefix` ≤ identity < the next string of its
+        length: no LIKE, so `%` and `_` in a file's name mean themselves). The range holds in code-point order only:
+        on PostgreSQL it is compared under the "C" collation, as a database made with a language's collation
+        (en_US, which may weigh punctuation such as `#` and `/` for nothing) would put other identities inside it
+        or leave these out; what comes back is checked against the prefix besides."""
+        if not prefix:
+            raise ValueError("an empty prefix would read every release")
+        upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+        identity = in_code_point_order(R.c.identity, self.conn.dialect.name)
+        q = SELECT_RELEASE.where(identity >= prefix, identity < upper)
+        return [r for r in map(release_from, self.conn.execute(q)) if r.identity.startswith(prefix)]
+
+    def release_with_slug(self, slug: str) -> Release | None:
+        row = self.conn.execute(SELECT_RELEASE.where(R.c.slug == slug)).first()
+        return release_from(row) if row is not None else None
+
+    def release(self, id_or_slug: str, *, for_update: bool = False) -> Release | None:
+        """The release, or None; `for_update`: locked until the transaction ends (PostgreSQL: a write to it from
+        another process waits, and one in progress is waited for and read as it committed)."""
+        q = SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))
+        row = self.conn.execute(q.with_for_update() if for_update else q).first()
+        return release_from(row) if row is not None else None
+
+    def slugs_of(self, ids: Iterable[str]) -> dict[str, str]:
+        """Release id → slug, for the ids that are stored."""
+        return slugs_of(self.conn, ids)
+
+    def taken_slugs(self, bases: Iterable[str]) -> set[str]:
+        """Every stored slug equal to one of `bases` or, for a base that is taken, of the form `<base>-<n>`.
+
+        One indexed `IN` query finds the taken bases (usually none); only those get a range scan for their
+        suffixed variants ("base-" ≤ slug < "base." covers exactly the slugs starting with "base-").
+        """
+        wanted = sorted(set(bases))
+        taken: set[str] = set()
+        for chunk in chunks(wanted, 500):
+            taken.update(row[0] for row in self.conn.execute(sa.select(R.c.slug).where(R.c.slug.in_(chunk))))
+        slug = in_code_point_order(R.c.slug, self.conn.dialect.name)
+        for base in sorted(taken):
+            q = sa.select(R.c.slug).where(slug >= base + "-", slug < base + ".")
+            taken.update(row[0] for row in self.conn.execute(q))
+        return taken
+
+    def insert_releases(self, rows: Sequence[Release], now: datetime) -> None:
+        bulk_insert(
+            self.conn,
+            R,
+            RELEASE_COLUMNS,
+            [release_values(r) for r in rows],
+            fixed={"first_ingested": now, "last_ingested": now},
+        )
+
+    def update_release(self, release: Release, now: datetime, *, as_read: Release | None = None) -> None:
+        """Write `release` over the stored one. `as_read`: the stored one as this transaction read it, when the
+        new version was decided from it (the ingest): the write applies only if its withdrawal is still the one
+        read, else `ChangedMeanwhileError`. On PostgreSQL a press officer's `feeds releases withdraw` in another
+        process may commit between the ingest's read and its write; written over, it would be lost without a word.
+        (On SQLite every writing transaction holds the write lock from its start: nothing commits in between.)"""
+        values = release_row(release)
+        values.pop("id")
+        values["last_ingested"] = now
+        q = R.update().where(R.c.id == release.id)
+        if as_read is not None:
+            at = as_read.withdrawn_at
+            q = q.where(R.c.withdrawn_at.is_(None) if at is None else R.c.withdrawn_at == at)
+            q = q.where(sa.func.coalesce(R.c.withdrawn_by_hand, sa.false()) == as_read.withdrawn_by_hand)
+        result = self.conn.execute(q.values(**values))
+        if result.rowcount != 1:
+            if as_read is not None and self.conn.execute(sa.select(R.c.id).where(R.c.id == release.id)).first():
+                raise ChangedMeanwhileError(
+                    f"release {release.slug!r} was withdrawn or restored by another process meanwhile"
+                )
+            raise NotFoundError(f"release {release.id} vanished during update")
+
+    def files_already_ingested(self, files: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], datetime]:
+        """Which of the (source, name, sha256) triples are in the ledger, and when each was ingested."""
+        t = schema.ingested_files
+        wanted = set(files)
+        names: dict[str, set[str]] = {}
+        for source, name, _ in wanted:
+            names.setdefault(source, set()).add(name)
+        found: dict[tuple[str, str, str], datetime] = {}
+        # By (source, name), the primary key's leading columns: an index lookup per file. (By sha256 alone,
+        # its last column, every query scanned the whole ledger, which grows with every file ever ingested.)
+        for source, source_names in sorted(names.items()):
+            for chunk in chunks(sorted(source_names), 500):
+                q = sa.select(t.c.source, t.c.name, t.c.sha256, t.c.ingested_at)
+                q = q.where(t.c.source == source, t.c.name.in_(chunk))
+                for row in self.conn.execute(q):
+                    if (key := (row[0], row[1], row[2])) in wanted:
+                        found[key] = row[3]
+        return found
+
+    def files_with_bytes(
+        self, source: str, hashes: Iterable[str], *, elsewhere: bool = False
+    ) -> dict[str, tuple[str, str, list[str]]]:
+        """For each of these SHA-256 digests that a file of `source` (with `elsewhere`: of every other source) had
+        when it was ingested: (its source, its name, the ids of its releases), the earliest such file."""
+        t = schema.ingested_files
+        found: dict[str, tuple[str, str, list[str]]] = {}
+        dialect = self.conn.dialect.name
+        earliest = (t.c.ingested_at, in_code_point_order(t.c.source, dialect), in_code_point_order(t.c.name, dialect))
+        for chunk in chunks(sorted(set(hashes)), 500):
+            q = sa.select(t.c.sha256, t.c.source, t.c.name, t.c.release_ids).where(t.c.sha256.in_(chunk))
+            q = q.where(t.c.source != source if elsewhere else t.c.source == source).order_by(*earliest)
+            for sha, src, name, ids in self.conn.execute(q):
+                found.setdefault(sha, (src, name, json.loads(ids)))
+        return found
+
+    def file_already_ingested(self, source: str, name: str, sha256: str) -> bool:
+        return bool(self.files_already_ingested([(source, name, sha256)]))
+
+    def record_ingested_files(self, rows: Sequence[tuple[str, str, str, Sequence[str]]], now: datetime) -> None:
+        """Add (source, name, sha256, release ids) rows to the ledger; rows already there are skipped.
+
+        The database skips them (ON CONFLICT DO NOTHING on the ledger's key): no query first, and a row added
+        meanwhile by another writer is skipped rather than an error.
+        """
+        fresh: dict[tuple[str, str, str], Sequence[str]] = {}
+        for source, name, sha, ids in rows:
+            fresh[(source, name, sha)] = ids
+        bulk_insert(
+            self.conn,
+            schema.ingested_files,
+            ("source", "name", "sha256", "release_ids"),
+            [(s, n, h, json.dumps(list(ids))) for (s, n, h), ids in fresh.items()],
+            fixed={"ingested_at": now},
+            ignore_conflicts=True,
+        )
+
+    def idempotent_release(self, key: str) -> str | None:
+        t = schema.idempotency
+        return self.conn.execute(sa.select(t.c.release_id).where(t.c.key == key)).scalar_one_or_none()
+
+    def remember_idempotency(self, key: str, release_id: str, now: datetime) -> None:
+        self.conn.execute(schema.idempotency.insert().values(key=key, release_id=release_id, created_at=now))
