@@ -12,9 +12,10 @@ import sqlalchemy as sa
 
 from feeds.errors import ExistsError, MigrationError, NotFoundError, StoreError
 from feeds.model import Change, PublishedFeed, Release
-from feeds.store import SQLITE_PAGE_SIZE, SourceState, open_store
+from feeds.store import SourceState, open_store
 from feeds.store import migrations as migrations_mod
 from feeds.store import schema as schema_mod
+from feeds.store.engines import SQLITE_PAGE_SIZE
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 
