@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import functools
 import heapq
+import operator
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -63,12 +64,10 @@ def newest_first(releases: Sequence[Release]) -> list[Release]:
     return sorted(releases, key=_by_publication, reverse=True)
 
 
-def _by_publication(r: Release) -> tuple[datetime, str]:
-    return (r.published, r.id)
-
-
-def _by_update(r: Release) -> tuple[datetime, str]:
-    return (r.updated, r.id)
+_by_publication: Callable[[Release], tuple[datetime, str]] = operator.attrgetter("published", "id")
+"""A release's place in a feed, newest first (`attrgetter` builds the key in C: a no-op publish sorts each of its
+few hundred feeds' releases, some 80,000 keys for 10,000 releases)."""
+_by_update: Callable[[Release], tuple[datetime, str]] = operator.attrgetter("updated", "id")
 
 
 def spec_of(
