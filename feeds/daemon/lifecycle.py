@@ -54,8 +54,8 @@ CLOCK_STEP = 5.0
 
 
 class Daemon:
-    """One daemon process: `start` (migrate, import the config's feeds and rules, schedule the jobs, watch the drop
-    folders, serve), then `run_forever` until a signal calls `stop`; `run_once` runs every job once instead (`feeds
+    """One daemon process: `run_forever` starts it (migrate, import the config's feeds and rules, schedule the jobs,
+    watch the drop folders, serve) and runs until a signal stops it; `run_once` runs every job once instead (`feeds
     run --once`). Built with the config's path, so that `reload` (SIGHUP) can read it again, and with the clock and
     HTTP session to inject."""
 
