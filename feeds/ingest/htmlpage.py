@@ -31,7 +31,8 @@ from lxml.html import HtmlElement
 
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
-from feeds.ingest.htmlextract import extract_article, inner_html, text_of
+from feeds.ingest.htmlextract import extract_article
+from feeds.ingest.htmltree import inner_html, text_of
 from feeds.ingest.textfile import is_email_headers
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, opening_date, without_history_link

@@ -124,7 +124,7 @@ def sanitise_html(html: str, base_url: str | None = None, *, fragments: bool = T
 
 # What a browser never shows: the `hidden` attribute, `display: none` or `visibility: hidden`, and the classes
 # pages hide text with (GOV.UK's `js-hidden` request box, screen-reader-only text), as a dropped web page loses
-# them (feeds.ingest.htmlextract). Published, they read as if the author had shown them ("please email .").
+# them (feeds.ingest.htmlchrome). Published, they read as if the author had shown them ("please email .").
 # (A quick look for a tag with such an attribute: the markup is parsed only then.)
 _MAY_HIDE = re.compile(
     r"<[A-Za-z][^<>]*?\s(?:hidden(?=[\s=/>])|style\s*=[^<>]*?(?:display\s*:\s*none|visibility\s*:\s*hidden)"

@@ -1,0 +1,120 @@
+"""Tidy the article once it is found: the headline and the labels that open it ("Press release") out, a Word
+export's list paragraphs made a list again, empty elements and layout <br>s dropped.
+
+What this module must not do: choose what is the article (htmlextract.py, htmlchrome.py) or sanitise (the
+normaliser does). It mutates the tree it is given.
+"""
+
+from __future__ import annotations
+
+import re
+
+import lxml.html
+from lxml.html import HtmlElement
+
+from feeds.ingest.htmltree import BLOCKS, remove, text_of
+from feeds.normalise.text import is_label
+
+__all__ = ["tidy"]
+
+_KEEP_EMPTY = frozenset({"img", "picture", "video", "audio", "source", "table", "hr", "iframe", "td", "th", "tr"})
+_TIDY = frozenset({"p", "div", "span", "section", "li", "ul", "ol", "figure", "figcaption", "a", "strong", "em", "b"})
+
+
+def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
+    if title_element is not None and any(a is container for a in title_element.iterancestors()):
+        remove(title_element)
+    _word_lists(container)
+    _drop_leading_labels(container)
+    for element in reversed(list(container.iter())):
+        if element is container or not isinstance(element.tag, str):
+            continue
+        if element.tag == "br":
+            if _is_spacer(element):
+                remove(element)
+        elif (
+            element.tag in _TIDY
+            and not text_of(element)
+            and not any(isinstance(e.tag, str) and e.tag in _KEEP_EMPTY for e in element.iter())
+        ):
+            remove(element)
+
+
+# Word writes a list as paragraphs styled `mso-list:l0 level1 lfo1`, each opening with its bullet or number in a
+# <span> of its own ("·" in the Symbol font, "o", "§", "1.", "a)"), spaced with no-break spaces.
+_WORD_LIST_STYLE = re.compile(r"mso-list\s*:\s*l\d", re.IGNORECASE)
+_WORD_NUMBER = re.compile(r"\(?(?:\d{1,3}|[a-z]|[ivxlc]{1,6})[.)]", re.IGNORECASE)
+
+
+def _word_lists(container: HtmlElement) -> None:
+    """Make the runs of a Word export's list paragraphs a list again (<ul>, or <ol> when numbered), without the
+    markers Word typed into them: a browser shows them as a list, the paragraphs read "· Mainland to …"."""
+    for parent in list(container.iter()):
+        run: list[tuple[HtmlElement, HtmlElement]] = []
+        for child in [*parent, None]:
+            marker = _word_list_marker(child) if child is not None else None
+            if child is not None and marker is not None and (not run or not (run[-1][0].tail or "").strip()):
+                run.append((child, marker))
+                continue
+            if run:
+                _make_list(parent, run)
+                run = []
+            if child is not None and marker is not None:
+                run.append((child, marker))
+
+
+def _word_list_marker(p: HtmlElement) -> HtmlElement | None:
+    """The <span> holding the bullet or number of a Word list paragraph, None for any other element."""
+    styled = _WORD_LIST_STYLE.search(p.get("style") or "") or (p.get("class") or "").startswith("MsoList")
+    if p.tag != "p" or not styled or (p.text or "").strip():  # (a "filtered" export keeps only the class)
+        return None
+    first = next(iter(p), None)
+    if first is None or first.tag != "span" or (not (first.tail or "").strip() and len(p) == 1):
+        return None  # (no marker, or nothing after it)
+    mark = text_of(first)
+    return first if mark and (len(mark) == 1 or _WORD_NUMBER.fullmatch(mark)) else None
+
+
+def _make_list(parent: HtmlElement, run: list[tuple[HtmlElement, HtmlElement]]) -> None:
+    numbered = _WORD_NUMBER.fullmatch(text_of(run[0][1])) is not None
+    items = lxml.html.Element("ol" if numbered else "ul")
+    run[0][0].addprevious(items)
+    items.tail, run[-1][0].tail = run[-1][0].tail, None
+    for p, marker in run:
+        marker.drop_tree()  # (its tail, the item's text, stays)
+        p.attrib.clear()
+        p.tag = "li"
+        items.append(p)
+
+
+def _drop_leading_labels(container: HtmlElement) -> None:
+    """Whatever opens the article and says only what kind of page it is ("Press release" above a GOV.UK
+    headline, in a <span> of its own), however deep it is wrapped; the text after it stays."""
+    for _ in range(3):  # ("News story" above "Press release", at most)
+        first = _first_text_holder(container)
+        if first is None or first is container or not is_label(text_of(first)):
+            return
+        remove(first)
+
+
+def _first_text_holder(container: HtmlElement) -> HtmlElement | None:
+    """The element whose own text comes first in `container` (text before any child element counts)."""
+    for element in container.iter():
+        if isinstance(element.tag, str) and (element.text or "").strip():
+            return element
+        if element is not container and (element.tail or "").strip():
+            return element.getparent()
+    return None
+
+
+def _is_spacer(br: HtmlElement) -> bool:
+    """A <br> between blocks or at the start of an empty block (layout spacing), not a line break in text."""
+    if (br.tail or "").strip():
+        return False
+    previous = br.getprevious()
+    if previous is None:
+        parent = br.getparent()
+        return parent is not None and not (parent.text or "").strip()
+    if not isinstance(previous.tag, str):
+        return False
+    return previous.tag in BLOCKS or (previous.tag == "br" and _is_spacer(previous))
