@@ -1,4 +1,5 @@
-"""feeds.ingest.htmlpage and htmlextract: a saved web page → metadata + the article body, nothing else."""
+"""feeds.ingest.htmlpage and the modules it reads a page with (htmlmeta, htmlheadline, htmlextract, …): a saved
+web page → metadata + the article body, nothing else."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import pytest
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
-from feeds.ingest.htmlpage import release_from_html, strip_site_suffix
+from feeds.ingest.htmlheadline import strip_site_suffix
+from feeds.ingest.htmlpage import release_from_html
 from feeds.model import RawRelease
 from feeds.normalise import normalise_release
 

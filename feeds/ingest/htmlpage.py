@@ -2,9 +2,11 @@
 
 Press offices drop in pages saved from their own or a partner's site. The metadata a page carries about
 itself (Open Graph, Dublin Core, schema.org microdata, `<link rel=canonical>`, `<html lang>`) is more reliable
-than anything guessed from the text, so we read it first, in a fixed order of preference per field. The
-headline is the page's `<h1>` when it sits in the content (og:title and `<title>` usually carry the site name,
-"… | News | European Parliament"); the body is found by `htmlextract.extract_article`.
+than anything guessed from the text, so we read it first (`htmlmeta.py`), in a fixed order of preference per
+field. The headline is the page's `<h1>` when it sits in the content (og:title and `<title>` usually carry the
+site name, "… | News | European Parliament"; `htmlheadline.py` chooses); the body is found by
+`htmlextract.extract_article`. This module parses the page and puts the release together, deciding which field
+comes from where and in what order (an embargo line, the paragraphs around the headline, the metadata).
 
 Parsing is safe by construction: lxml's HTML parser never loads DTDs or external entities, and we ask it
 for `no_network=True` and `huge_tree=False` (libxml2's limits on depth and text size stay on).
@@ -22,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from functools import partial
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 import lxml.etree
@@ -32,30 +33,44 @@ from lxml.html import HtmlElement
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
 from feeds.ingest.htmlextract import extract_article
+from feeds.ingest.htmlheadline import (
+    fallback_heading,
+    headline_or_none,
+    site_from_title,
+    strip_site_suffix,
+    title_heading,
+)
+from feeds.ingest.htmlmeta import (
+    IMAGE,
+    ISSUER,
+    LANGUAGE,
+    ORGANISATION,
+    PUBLISHED,
+    SUMMARY,
+    UPDATED,
+    Meta,
+    absolute,
+    article_time,
+    attr,
+    base_url,
+    canonical,
+    from_line,
+    is_word_export,
+    itemprop_date,
+    itemprop_url,
+    listed_date,
+    not_a_platform,
+    page_url,
+    title_text,
+)
 from feeds.ingest.htmltree import inner_html, text_of
 from feeds.ingest.textfile import is_email_headers
 from feeds.model import RawRelease
-from feeds.normalise.datelines import date_line, opening_date, without_history_link
+from feeds.normalise.datelines import date_line, opening_date
 from feeds.normalise.sanitise import resolve_url
 from feeds.normalise.text import is_label
 
-__all__ = ["parse_html", "release_from_html", "strip_site_suffix"]
-
-_PUBLISHED = (
-    "govuk:first-published-at", "article:published_time", "og:published_time", "dc.date.issued", "dcterms.issued",
-    "dcterms.created", "dc.date.created", "dcterms.date", "dc.date", "date", "pubdate", "publish-date",
-    "publication_date",
-)  # fmt: skip
-# GOV.UK's "Last updated" is `govuk:public-updated-at`; its `govuk:updated-at` moves with minor edits too.
-_UPDATED = (
-    "govuk:public-updated-at", "article:modified_time", "og:updated_time", "dcterms.modified", "dc.date.modified",
-    "last-modified",
-)  # fmt: skip
-_SUMMARY = ("description", "og:description", "twitter:description", "dc.description", "dcterms.abstract")
-_IMAGE = ("og:image", "og:image:url", "og:image:secure_url", "twitter:image")
-_ORGANISATION = ("og:site_name", "application-name", "dc.publisher", "dcterms.publisher")
-_LANGUAGE = ("content-language", "language", "dc.language", "dcterms.language", "og:locale")
-_CONTENT_ROOTS = ".//article | .//main | .//*[@role='main'] | .//*[@itemprop='articleBody']"
+__all__ = ["parse_html", "release_from_html"]
 
 
 _INTERNAL_SUBSET = re.compile(r"<!DOCTYPE[^>\[]*\[[^\]]*\]\s*>", re.IGNORECASE)
@@ -83,36 +98,36 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     """Extract one release from a web page; `InvalidReleaseError` when it has no title or no text."""
     root = parse_html(text, origin)
     _drop_email_headers(root)
-    meta = _Meta(root)
-    base = _base_url(root, meta)
-    site_name = meta.first(_ORGANISATION)
+    meta = Meta(root)
+    base = base_url(root, meta)
+    site_name = meta.first(ORGANISATION)
     # A word processor's <title> is the document's Title property (a working name, "PR ferry DRAFT v3", or the
     # first line Word filled it with): its own headline, a bold first paragraph, comes first.
-    word_export = _is_word_export(meta)
-    title_tag = _title_tag(root)
+    word_export = is_word_export(meta)
+    title_tag = title_text(root)
     page_title = meta.first(("og:title", "twitter:title", "dc.title")) or (None if word_export else title_tag)
-    page_title = _headline_or_none(page_title, site_name)
-    heading = _title_heading(root, page_title, site_name)
+    page_title = headline_or_none(page_title, site_name)
+    heading = title_heading(root, page_title, site_name)
     if heading is None and page_title is None:  # no usable h1 or page title: a lesser heading, a bold first line
-        heading = _fallback_heading(root, site_name, word_export=word_export)
+        heading = fallback_heading(root, site_name, word_export=word_export)
     if heading is None and page_title is None and word_export:
-        page_title = _headline_or_none(title_tag, site_name)
+        page_title = headline_or_none(title_tag, site_name)
     title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "", site_name)
     if not title:
         raise InvalidReleaseError("the page has no <h1>, og:title or <title>", origin=origin, field="title")
     body_element = root.find("body")
     embargo = _take_embargo(body_element if body_element is not None else root, heading, origin=origin)
-    published = embargo or meta.first(_PUBLISHED) or _itemprop_date(root, "datePublished") or _article_time(root)
+    published = embargo or meta.first(PUBLISHED) or itemprop_date(root, "datePublished") or article_time(root)
     if published is None and heading is not None:
         published = _date_by_headline(body_element if body_element is not None else root, heading)
-    published = published or _listed_date(root, ("published", "first published", "date published"))
-    updated = meta.first(_UPDATED) or _itemprop_date(root, "dateModified")
-    updated = updated or _listed_date(root, ("last updated", "updated"))
-    link = _page_url(_absolute(_canonical(root), base)) or _page_url(_absolute(meta.first(("og:url",)), base))
-    site = _not_a_platform(site_name or _site_from_title(page_title, title))
-    organisation = meta.first(_ISSUER) or _from_line(root) or site
-    language = _attr(root, "lang") or _attr(root, "{http://www.w3.org/XML/1998/namespace}lang")
-    image = meta.first(_IMAGE) or _itemprop_url(root, "image")
+    published = published or listed_date(root, ("published", "first published", "date published"))
+    updated = meta.first(UPDATED) or itemprop_date(root, "dateModified")
+    updated = updated or listed_date(root, ("last updated", "updated"))
+    link = page_url(absolute(canonical(root), base)) or page_url(absolute(meta.first(("og:url",)), base))
+    site = not_a_platform(site_name or site_from_title(page_title, title))
+    organisation = meta.first(ISSUER) or from_line(root) or site
+    language = attr(root, "lang") or attr(root, "{http://www.w3.org/XML/1998/namespace}lang")
+    image = meta.first(IMAGE) or itemprop_url(root, "image")
 
     article = extract_article(body_element if body_element is not None else root, title_element=heading)
     if article is None:
@@ -129,14 +144,14 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         title=title,
         body=body,
         body_format="html",
-        summary=_summary(meta.first(_SUMMARY), title, (site_name, site, organisation)),
+        summary=_summary(meta.first(SUMMARY), title, (site_name, site, organisation)),
         published=published,
         updated=updated,
         topics=tuple(dict.fromkeys(meta.all("article:tag"))),
         organisation=organisation,
         link=link,
-        language=language or meta.first(_LANGUAGE),
-        image=_absolute(image, base),
+        language=language or meta.first(LANGUAGE),
+        image=absolute(image, base),
     )
 
 
@@ -218,254 +233,6 @@ def _pieces(element: HtmlElement, line_break: str = " ") -> Iterable[str]:
         elif isinstance(child.tag, str):
             yield from _pieces(child, line_break)
         yield child.tail or ""
-
-
-def strip_site_suffix(title: str, site_name: str | None = None) -> str:
-    """`Headline | News | Site` → `Headline`; `Headline - Site` → `Headline` (short suffixes only). When the page
-    names its site (`site_name`), a dash is taken for the site's only before that name: "Coastal path reopens -
-    ahead of schedule" is a headline."""
-    title = " ".join(title.split())
-    parts = title.split(" | ")
-    if len(parts) > 1 and parts[0] and all(len(p) <= 40 for p in parts[1:]):
-        return parts[0]
-    site = " ".join(site_name.split()).casefold() if site_name else None
-    for separator in (" - ", " – ", " — ", " :: "):
-        head, found, tail = title.rpartition(separator)
-        if found and head and len(tail) <= 30 and len(tail.split()) <= 4 and site in (None, tail.casefold()):
-            return head
-    return title
-
-
-class _Meta:
-    """`<meta>` values by lower-cased name, property, itemprop or http-equiv, in document order."""
-
-    def __init__(self, root: HtmlElement):
-        self._values: dict[str, list[str]] = {}
-        for meta in root.iter("meta"):
-            content = " ".join((meta.get("content") or "").split())
-            if not content:
-                continue
-            for attribute in ("name", "property", "itemprop", "http-equiv"):
-                key = (meta.get(attribute) or "").strip().lower()
-                if key:
-                    self._values.setdefault(key, []).append(content)
-
-    def first(self, keys: Iterable[str]) -> str | None:
-        for key in keys:
-            values = self._values.get(key)
-            if values:
-                return values[0]
-        return None
-
-    def all(self, key: str) -> list[str]:
-        return list(self._values.get(key, ()))
-
-
-def _attr(root: HtmlElement, name: str) -> str | None:
-    value = (root.get(name) or "").strip()
-    return value or None
-
-
-def _title_tag(root: HtmlElement) -> str | None:
-    element = root.find(".//title")
-    return (text_of(element) or None) if element is not None else None
-
-
-_WORD_EXPORT = re.compile(r"^microsoft word\s*-\s*|\.(?:docx?|odt|rtf)$", re.IGNORECASE)
-
-
-def _headline_or_none(page_title: str | None, site_name: str | None) -> str | None:
-    """The page title as a candidate headline: None when it is a label, the site name, an embargo line or a word
-    processor's name for a file ("Microsoft Word - Release DRAFT v3.docx")."""
-    if not page_title or _WORD_EXPORT.search(page_title.strip()) or is_embargo_line(page_title):
-        return None
-    return None if is_label(strip_site_suffix(page_title), site_name) else page_title
-
-
-def _is_word_export(meta: _Meta) -> bool:
-    """Whether the page is Word's "Save as Web Page" (`<meta name=ProgId content=Word.Document>`)."""
-    progid = (meta.first(("progid",)) or "").casefold()
-    return progid.startswith("word.") or (meta.first(("generator",)) or "").casefold().startswith("microsoft word")
-
-
-def _fallback_heading(root: HtmlElement, site_name: str | None, *, word_export: bool = False) -> HtmlElement | None:
-    """For pages without a usable <h1> or title: the first <h2> of the content (the headline under a logo
-    <h1>), else a short first paragraph that is all bold (how word processors' exports mark a headline; in a
-    Word export, that paragraph comes first: its <h2> is a section's, "Notes to editors")."""
-    if word_export and (bold := _bold_first_paragraph(root, site_name)) is not None:
-        return bold
-    for container in [*root.xpath(_CONTENT_ROOTS), root]:
-        for h2 in container.iter("h2"):
-            if (text := text_of(h2)) and not is_label(text, site_name) and not is_embargo_line(text):
-                return h2
-    return _bold_first_paragraph(root, site_name)
-
-
-def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
-    body = root.find("body")
-    for p in (body if body is not None else root).iter("p"):
-        text = text_of(p)
-        if not text or is_embargo_line(text):
-            continue  # (an embargo in bold above a Word export's headline is no headline)
-        bold = "".join(text_of(b) for b in p.iter("b", "strong"))
-        titled = (p.get("class") or "").startswith("MsoTitle")  # (Word's "Title" style)
-        if len(text) <= 200 and (titled or " ".join(bold.split()) == text) and not is_label(text, site_name):
-            return p
-        if not is_label(text, site_name):
-            return None  # the first real paragraph is ordinary text: it is not a headline
-    return None
-
-
-def _title_heading(root: HtmlElement, page_title: str | None, site_name: str | None = None) -> HtmlElement | None:
-    """The <h1> that is the headline: inside the content, or matching the page title; not in page furniture, not
-    a label ("Press release") and not the site's name (a logo)."""
-    hint = " ".join((page_title or "").split()).casefold()
-    best: tuple[int, HtmlElement] | None = None
-    for h1 in root.iter("h1"):
-        text = text_of(h1)
-        if not text or is_label(text, site_name) or is_embargo_line(text):
-            continue
-        ancestors = list(h1.iterancestors())
-        score = 0
-        if any(a.tag in ("article", "main") or a.get("role") == "main" for a in ancestors):
-            score += 2
-        if hint and hint.startswith(text.casefold()):
-            score += 3
-        if any(a.tag in ("nav", "footer", "aside") for a in ancestors):
-            score -= 5
-        if best is None or score > best[0]:
-            best = (score, h1)
-    if best is None:
-        return None
-    score, h1 = best
-    # A lone <h1> outside the content that does not match the page title is likely the site's logo.
-    return h1 if score >= 2 or (page_title is None and score >= 0) else None
-
-
-def _itemprop_date(root: HtmlElement, prop: str) -> str | None:
-    for element in root.xpath(f".//*[@itemprop='{prop}']"):
-        value = element.get("datetime") or element.get("content") or text_of(element)
-        if value and value.strip():
-            return " ".join(value.split())
-    return None
-
-
-def _itemprop_url(root: HtmlElement, prop: str) -> str | None:
-    for element in root.xpath(f".//*[@itemprop='{prop}']"):
-        value = str(element.get("content") or element.get("src") or element.get("href") or "").strip()
-        if value:
-            return value
-    return None
-
-
-def _article_time(root: HtmlElement) -> str | None:
-    for content in root.xpath(_CONTENT_ROOTS):
-        for time in content.iter("time"):
-            value = (time.get("datetime") or "").strip()
-            if value:
-                return value
-    return None
-
-
-def _canonical(root: HtmlElement) -> str | None:
-    for link in root.iter("link"):
-        if "canonical" in (link.get("rel") or "").lower().split() and (link.get("href") or "").strip():
-            return (link.get("href") or "").strip()
-    return None
-
-
-def _base_url(root: HtmlElement, meta: _Meta) -> str | None:
-    """What relative URLs in the page are relative to: <base href>, else the page's own canonical URL."""
-    base = root.find(".//base[@href]")
-    candidates = [base.get("href") if base is not None else None, _canonical(root), meta.first(("og:url",))]
-    for candidate in candidates:
-        url = resolve_url(candidate, None) if candidate else None
-        if url and _is_http_url(url):
-            return url
-    return None
-
-
-def _absolute(url: str | None, base: str | None) -> str | None:
-    resolved = resolve_url(url, base) if url else None
-    return resolved if resolved and _is_http_url(resolved) else None
-
-
-def _page_url(url: str | None) -> str | None:
-    """`url`, unless it is a site's home page (no path, or `/`, and no query): many CMSs put that in the `og:url`
-    or canonical link of every page, and as the release's link (its identity) it would make every page saved
-    from the site one release, each replacing the last. A query names a page (WordPress's `/?p=123`)."""
-    if url is None:
-        return None
-    parts = urlsplit(url)
-    return None if parts.path in ("", "/") and not parts.query else url
-
-
-def _is_http_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.netloc) and not re.search(r"\s", url)
-
-
-# Who issued the page, where the site names its publishers apart from itself (GOV.UK publishes for hundreds).
-_ISSUER = ("govuk:primary-publishing-organisation",)
-# Sites that publish for others: their name is not the organisation of a release (the site's author is, then).
-_PLATFORMS = frozenset(
-    {"gov.uk", "gov.scot", "gov.wales", "llyw.cymru", "nidirect", "medium", "substack", "wordpress"}
-    | {"wordpress.com", "blogger", "linkedin", "facebook"}
-)
-
-
-def _not_a_platform(name: str | None) -> str | None:
-    return None if name is None or " ".join(name.split()).casefold() in _PLATFORMS else name
-
-
-def _from_line(root: HtmlElement) -> str | None:
-    """The organisation a page's metadata list names ("From: Foreign, Commonwealth & Development Office", as a
-    <dt>/<dd> pair): the first name after it."""
-    dd = _listed(root, ("from",))
-    if dd is None:
-        return None
-    first = next((a for a in dd.iter("a") if text_of(a)), None)
-    name = text_of(first) if first is not None else text_of(dd)
-    return name[:200] or None
-
-
-def _listed_date(root: HtmlElement, labels: tuple[str, ...]) -> str | None:
-    """The date a page's metadata list gives under one of `labels` ("Published" / "3 June 2026"), as written; not
-    the link to the history GOV.UK puts after "Last updated" ("4 June 2026 — See all updates")."""
-    dd = _listed(root, labels)
-    return date_line(without_history_link(text_of(dd))) if dd is not None else None
-
-
-def _listed(root: HtmlElement, labels: tuple[str, ...]) -> HtmlElement | None:
-    """The <dd> of a page's metadata list under the first <dt> that is one of `labels` (lower case, no colon)."""
-    for dt in root.iter("dt"):
-        if text_of(dt).rstrip(":").strip().casefold() not in labels:
-            continue
-        dd = dt.getnext()
-        while dd is not None and dd.tag != "dd":
-            dd = dd.getnext()
-        return dd
-    return None
-
-
-def _site_from_title(page_title: str | None, title: str) -> str | None:
-    """`Headline | News | European Parliament` → `European Parliament` (the last part names the site);
-    `Headline - Harbour Council` → `Harbour Council` when what comes before the dash is the headline."""
-    if not page_title:
-        return None
-    full = " ".join(page_title.split())
-    head = strip_site_suffix(full)
-    parts = full.split(" | ")
-    if len(parts) > 1 and head != full:
-        site = parts[-1].strip()
-        return site if site and site != title else None
-    if head != full and head.casefold() == " ".join(title.split()).casefold():
-        site = full[len(head) :].lstrip(" -–—:").strip()
-        return site if site and site != title else None
-    return None
 
 
 _UTC = ZoneInfo("UTC")  # (only whether a dateline opens the description is asked)

@@ -1,0 +1,119 @@
+"""Which text of a saved web page is its headline: the `<h1>` in the content or matching the page title, else the
+page title (og:title, `<title>`) without the site's name ("… | News | European Parliament"), else a lesser
+heading or a bold first line (how word processors' exports mark one). Labels ("Press release"), the site's own
+name (a logo's `<h1>`), embargo lines and a word processor's file names are never headlines.
+
+What this module must not do: read dates or the body's text, or change the tree (the caller removes the chosen
+heading from the article).
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml.html import HtmlElement
+
+from feeds.ingest.embargo import is_embargo_line
+from feeds.ingest.htmlmeta import CONTENT_ROOTS
+from feeds.ingest.htmltree import text_of
+from feeds.normalise.text import is_label
+
+__all__ = ["fallback_heading", "headline_or_none", "site_from_title", "strip_site_suffix", "title_heading"]
+
+
+def strip_site_suffix(title: str, site_name: str | None = None) -> str:
+    """`Headline | News | Site` → `Headline`; `Headline - Site` → `Headline` (short suffixes only). When the page
+    names its site (`site_name`), a dash is taken for the site's only before that name: "Coastal path reopens -
+    ahead of schedule" is a headline."""
+    title = " ".join(title.split())
+    parts = title.split(" | ")
+    if len(parts) > 1 and parts[0] and all(len(p) <= 40 for p in parts[1:]):
+        return parts[0]
+    site = " ".join(site_name.split()).casefold() if site_name else None
+    for separator in (" - ", " – ", " — ", " :: "):
+        head, found, tail = title.rpartition(separator)
+        if found and head and len(tail) <= 30 and len(tail.split()) <= 4 and site in (None, tail.casefold()):
+            return head
+    return title
+
+
+_WORD_EXPORT = re.compile(r"^microsoft word\s*-\s*|\.(?:docx?|odt|rtf)$", re.IGNORECASE)
+
+
+def headline_or_none(page_title: str | None, site_name: str | None) -> str | None:
+    """The page title as a candidate headline: None when it is a label, the site name, an embargo line or a word
+    processor's name for a file ("Microsoft Word - Release DRAFT v3.docx")."""
+    if not page_title or _WORD_EXPORT.search(page_title.strip()) or is_embargo_line(page_title):
+        return None
+    return None if is_label(strip_site_suffix(page_title), site_name) else page_title
+
+
+def fallback_heading(root: HtmlElement, site_name: str | None, *, word_export: bool = False) -> HtmlElement | None:
+    """For pages without a usable <h1> or title: the first <h2> of the content (the headline under a logo
+    <h1>), else a short first paragraph that is all bold (how word processors' exports mark a headline; in a
+    Word export, that paragraph comes first: its <h2> is a section's, "Notes to editors")."""
+    if word_export and (bold := _bold_first_paragraph(root, site_name)) is not None:
+        return bold
+    for container in [*root.xpath(CONTENT_ROOTS), root]:
+        for h2 in container.iter("h2"):
+            if (text := text_of(h2)) and not is_label(text, site_name) and not is_embargo_line(text):
+                return h2
+    return _bold_first_paragraph(root, site_name)
+
+
+def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
+    body = root.find("body")
+    for p in (body if body is not None else root).iter("p"):
+        text = text_of(p)
+        if not text or is_embargo_line(text):
+            continue  # (an embargo in bold above a Word export's headline is no headline)
+        bold = "".join(text_of(b) for b in p.iter("b", "strong"))
+        titled = (p.get("class") or "").startswith("MsoTitle")  # (Word's "Title" style)
+        if len(text) <= 200 and (titled or " ".join(bold.split()) == text) and not is_label(text, site_name):
+            return p
+        if not is_label(text, site_name):
+            return None  # the first real paragraph is ordinary text: it is not a headline
+    return None
+
+
+def title_heading(root: HtmlElement, page_title: str | None, site_name: str | None = None) -> HtmlElement | None:
+    """The <h1> that is the headline: inside the content, or matching the page title; not in page furniture, not
+    a label ("Press release") and not the site's name (a logo)."""
+    hint = " ".join((page_title or "").split()).casefold()
+    best: tuple[int, HtmlElement] | None = None
+    for h1 in root.iter("h1"):
+        text = text_of(h1)
+        if not text or is_label(text, site_name) or is_embargo_line(text):
+            continue
+        ancestors = list(h1.iterancestors())
+        score = 0
+        if any(a.tag in ("article", "main") or a.get("role") == "main" for a in ancestors):
+            score += 2
+        if hint and hint.startswith(text.casefold()):
+            score += 3
+        if any(a.tag in ("nav", "footer", "aside") for a in ancestors):
+            score -= 5
+        if best is None or score > best[0]:
+            best = (score, h1)
+    if best is None:
+        return None
+    score, h1 = best
+    # A lone <h1> outside the content that does not match the page title is likely the site's logo.
+    return h1 if score >= 2 or (page_title is None and score >= 0) else None
+
+
+def site_from_title(page_title: str | None, title: str) -> str | None:
+    """`Headline | News | European Parliament` → `European Parliament` (the last part names the site);
+    `Headline - Harbour Council` → `Harbour Council` when what comes before the dash is the headline."""
+    if not page_title:
+        return None
+    full = " ".join(page_title.split())
+    head = strip_site_suffix(full)
+    parts = full.split(" | ")
+    if len(parts) > 1 and head != full:
+        site = parts[-1].strip()
+        return site if site and site != title else None
+    if head != full and head.casefold() == " ".join(title.split()).casefold():
+        site = full[len(head) :].lstrip(" -–—:").strip()
+        return site if site and site != title else None
+    return None
