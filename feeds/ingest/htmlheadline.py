@@ -3,8 +3,8 @@ page title (og:title, `<title>`) without the site's name ("… | News | European
 heading or a bold first line (how word processors' exports mark one). Labels ("Press release"), the site's own
 name (a logo's `<h1>`), embargo lines and a word processor's file names are never headlines.
 
-What this module must not do: read dates or the body's text, or change the tree (the caller removes the chosen
-heading from the article).
+What this module must not do: read dates, or metadata beyond the page title and site name it is handed
+(htmlmeta.py does), or change the tree (htmltidy.py takes the chosen heading out of the article).
 """
 
 from __future__ import annotations
