@@ -37,7 +37,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from feeds.watch.match import MatchInput, compile_rules
-from feeds.watch.query import FIELDS, Node, Not, Or, Term, parse_query
+from feeds.watch.query import parse_query
+from feeds.watch.querytree import FIELDS, Node, Not, Or, Term
 from feeds.watch.text import fold, fold_words
 
 

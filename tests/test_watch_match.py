@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 import feeds.watch.match as match_module
 from feeds.errors import RuleError
 from feeds.watch.match import MatchInput, RuleHit, TermHit, compile_rules, explain
-from feeds.watch.query import And, Node, Not, Or, parse_query, satisfying_terms
+from feeds.watch.query import parse_query
+from feeds.watch.querytree import And, Node, Not, Or, satisfying_terms
 from feeds.watch.text import fold_words
 
 

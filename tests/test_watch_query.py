@@ -7,7 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.errors import RuleError
-from feeds.watch.query import And, Not, Term, anchors, describe, parse_query, query_notes, terms_of
+from feeds.watch.query import parse_query, query_notes
+from feeds.watch.querytree import And, Not, Term, anchors, describe, terms_of
 
 
 @pytest.mark.parametrize(

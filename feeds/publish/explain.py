@@ -35,7 +35,7 @@ FIELD_NAMES = {
     "feed": N_("feed"),
     "link": N_("link"),
 }
-"""The fields of an item a term or passage was found in (`feeds.watch.query.FIELDS`), as an explanation names
+"""The fields of an item a term or passage was found in (`feeds.watch.querytree.FIELDS`), as an explanation names
 them."""
 
 _IN_ENGLISH = Messages(ENGLISH, gettext.NullTranslations(), UTC)

@@ -4,7 +4,7 @@ Like miniflux's ``filter.IsBlockedEntry(rules, feed, entry)``, the answer is a p
 rules and the item (no clock, no store, no I/O), but the cost per item must not grow with the number of rules:
 a press office may watch ten thousand. So nothing loops over rules. Instead:
 
-1. each rule is filed under its *anchors* (`feeds.watch.query.anchors`): terms of which one must be present for
+1. each rule is filed under its *anchors* (`feeds.watch.querytree.anchors`): terms of which one must be present for
    the rule to be true, chosen to be rare (long words, phrases, terms few rules share). Only anchors are indexed:
    word → terms, a prefix table for ``sanction*``, and a phrase's rarest word for phrases;
 2. each field of the item is folded and split into words once (`feeds.watch.text`);
@@ -25,7 +25,8 @@ from itertools import islice
 from typing import NamedTuple
 
 from feeds.errors import RuleError
-from feeds.watch.query import (
+from feeds.watch.query import parse_query
+from feeds.watch.querytree import (
     FIELDS,
     And,
     Field,
@@ -36,7 +37,6 @@ from feeds.watch.query import (
     anchors,
     describe,
     evaluate,
-    parse_query,
     satisfying_terms,
     term_cost,
     terms_of,
