@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import feeds.watch.match as match_module
 from feeds.errors import RuleError
-from feeds.watch.match import MatchInput, RuleHit, TermHit, compile_rules, explain
+from feeds.watch.match import MatchInput, RuleHit, TermHit, compile_rules
+from feeds.watch.matchexplain import explain
 from feeds.watch.query import parse_query
 from feeds.watch.querytree import And, Node, Not, Or, satisfying_terms
 from feeds.watch.text import fold_words

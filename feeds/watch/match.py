@@ -14,7 +14,10 @@ a press office may watch ten thousand. So nothing loops over rules. Instead:
 5. only candidates have their boolean expression evaluated, asking about their other terms (an AND's second word,
    an excluded word) on demand.
 
-Offsets into the original text are computed only for rules that matched."""
+Offsets into the original text are computed only for rules that matched.
+
+What this module must not do: loop over the rules for an item, or explain a result in words (that is
+`feeds.watch.matchexplain`, for `feeds keywords test`, reading `Matcher.rules` and `Matcher.scan`)."""
 
 from __future__ import annotations
 
@@ -35,9 +38,6 @@ from feeds.watch.querytree import (
     Or,
     Term,
     anchors,
-    describe,
-    evaluate,
-    satisfying_terms,
     term_cost,
     terms_of,
 )
@@ -90,7 +90,9 @@ _Contributing = Callable[[_Has], _Pairs]
 
 
 @dataclass(frozen=True, slots=True, eq=False)
-class _Rule:
+class Rule:
+    """One compiled rule (`Matcher.rules` holds them in name order)."""
+
     name: str
     node: Node
     predicate: _Predicate | None
@@ -111,7 +113,7 @@ _Found = tuple[dict[int, bool], tuple[_Phrase, ...]]
 _NOTHING: _Found = ({}, ())
 
 
-class _Scan:
+class Scan:
     """One item split into words per field, and what is known so far about which terms it contains."""
 
     __slots__ = ("known", "lowered", "offsets", "pending", "probes", "sets", "spans_of", "texts", "words")
@@ -260,8 +262,8 @@ def _contributing(node: Node, tid: dict[Term, int]) -> _Contributing:
 class Matcher:
     """Compiled rules. Immutable but for a private memo of word lookups; safe to share between threads."""
 
-    def __init__(self, rules: Sequence[_Rule], keys: Sequence[_Key], by_anchor: dict[int, list[int]]):
-        self._rules = tuple(rules)
+    def __init__(self, rules: Sequence[Rule], keys: Sequence[_Key], by_anchor: dict[int, list[int]]):
+        self.rules = tuple(rules)
         self._keys = tuple(keys)
         self._probes: tuple[_Probe, ...] = tuple(
             (w[0] if len(w) == 1 and not p else None, w, p, tuple(f for f in range(len(FIELDS)) if m & (1 << f)))
@@ -289,11 +291,11 @@ class Matcher:
         self._unused: list[set[str]] = [set() for _ in FIELDS]
 
     def __len__(self) -> int:
-        return len(self._rules)
+        return len(self.rules)
 
     @property
     def rule_names(self) -> tuple[str, ...]:
-        return tuple(r.name for r in self._rules)
+        return tuple(r.name for r in self.rules)
 
     def _lookup(self, word: str, field: int) -> _Found:
         bit = 1 << field
@@ -314,10 +316,10 @@ class Matcher:
         found = self._memo[field][word] = (dict.fromkeys(singles, True), phrases)
         return found
 
-    def _scan(self, item: MatchInput) -> tuple[_Scan, _Has]:
+    def scan(self, item: MatchInput) -> tuple[Scan, _Has]:
         """Split the item into words, find which anchors it contains, and return how to ask about other terms."""
         probes = self._probes
-        scan = _Scan(item, probes)
+        scan = Scan(item, probes)
         known = scan.known
         phrases: list[_Phrase] = []
         for field, distinct in enumerate(scan.sets):
@@ -348,13 +350,13 @@ class Matcher:
 
     def match(self, item: MatchInput) -> tuple[RuleHit, ...]:
         """The rules `item` matches, sorted by rule name, each with where its terms were found."""
-        scan, has = self._scan(item)
+        scan, has = self.scan(item)
         candidates: set[int] = set()
         for tid in scan.known:  # only anchors so far, all present
             candidates.update(self._by_anchor.get(tid, ()))
         if not candidates:
             return ()
-        rules = self._rules
+        rules = self.rules
         matched = [rules[r] for r in sorted(candidates) if (p := rules[r].predicate) is None or p(has)]
         return tuple([RuleHit(rule.name, scan.hits(rule.contributing(has))) for rule in matched])
 
@@ -375,7 +377,7 @@ def compile_rules(rules: Sequence[tuple[str, str]]) -> Matcher:
     # A term that many rules share makes all of them candidates whenever it occurs: prefer rarer anchors.
     shared = Counter(i for _, _, tid in compiled for i in set(tid.values()))
     by_anchor: dict[int, list[int]] = {}
-    out: list[_Rule] = []
+    out: list[Rule] = []
     for index, (name, node, tid) in enumerate(compiled):
 
         def cost(term: Term, tid: dict[Term, int] = tid) -> float:
@@ -385,71 +387,5 @@ def compile_rules(rules: Sequence[tuple[str, str]]) -> Matcher:
             by_anchor.setdefault(tid[term], []).append(index)
         trivial = isinstance(node, Term) or (isinstance(node, Or) and all(isinstance(c, Term) for c in node.children))
         predicate = None if trivial else _predicate(node, tid)
-        out.append(_Rule(name, node, predicate, tid, _contributing(node, tid)))
+        out.append(Rule(name, node, predicate, tid, _contributing(node, tid)))
     return Matcher(out, list(keys), by_anchor)
-
-
-# --- explaining one query against one item (for `feeds keywords test`) -------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TermReport:
-    """One term of the query: where it was looked for and every place it was found."""
-
-    term: str
-    fields: tuple[Field, ...]
-    excluded: bool
-    hits: tuple[TermHit, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """Why a query did or did not match an item, in words a press officer can act on."""
-
-    query: str
-    parsed: str
-    matched: bool
-    terms: tuple[TermReport, ...]
-    reasons: tuple[str, ...]
-
-    def __str__(self) -> str:
-        lines = [
-            f"query:  {self.query}",
-            f"parsed: {self.parsed}",
-            f"result: {'MATCH' if self.matched else 'no match'}",
-        ]
-        lines += [f"  {r}" for r in self.reasons]
-        return "\n".join(lines)
-
-
-def _where(hits: Sequence[TermHit], item: MatchInput) -> str:
-    return ", ".join(f'{h.field}[{h.start}:{h.end}] "{getattr(item, h.field)[h.start : h.end]}"' for h in hits)
-
-
-def explain(query: str, item: MatchInput) -> Explanation:
-    """Evaluate one query on one item and say which terms were found where, and what decided the result."""
-    parse_query(query)  # a syntax error is about the query, not about a rule named "query"
-    matcher = compile_rules([("query", query)])
-    scan, has = matcher._scan(item)
-    node, ids = matcher._rules[0].node, matcher._rules[0].ids
-    found = {t: scan.hits(((t, tid),)) for t, tid in ids.items()}
-
-    def present(t: Term) -> bool:
-        return has(ids[t])
-
-    def why_not(n: Node) -> list[str]:
-        if isinstance(n, Term):
-            return [f"missing: {n.text} (looked in {', '.join(n.fields)})"]
-        if isinstance(n, Not):
-            culprits = satisfying_terms(n.child, present)
-            return [f"vetoed: excluded term {t.text} found in {_where(found[t], item)}" for t in culprits]
-        return [r for c in n.children if not evaluate(c, present) for r in why_not(c)]
-
-    matched = evaluate(node, present)
-    if matched:
-        terms = dict.fromkeys(satisfying_terms(node, present))
-        reasons = [f"found: {t.text} in {_where(found[t], item)}" for t in terms]
-    else:
-        reasons = why_not(node)
-    reports = tuple(TermReport(t.text, t.fields, excluded, found[t]) for t, excluded in terms_of(node))
-    return Explanation(query, describe(node), matched, reports, tuple(reasons))

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 
 from feeds.model import StoredItem, WatchItem
 from feeds.normalise.ids import canonical_url
-from feeds.watch.match import Explanation, compile_rules, explain
+from feeds.watch.match import compile_rules
+from feeds.watch.matchexplain import Explanation, explain
 from feeds.watch.matching import match_input, own_domains
 from feeds.watch.ownsite import is_own_url
 from feeds.watch.query import parse_query

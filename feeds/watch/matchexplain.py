@@ -1,0 +1,82 @@
+"""Explaining one keyword query against one item, for `feeds keywords test`: which terms were found where, and
+what decided the result (the term that was missing, the excluded term that vetoed it).
+
+It compiles the query with `feeds.watch.match` and asks the compiled matcher which terms the item contains
+(`Matcher.scan`) and where (`Scan.hits`), so that terms and offsets are those the watch finds; it then walks the
+tree (`feeds.watch.querytree`) to say why, which is slow and done only for the items a person looks at.
+
+What this module must not do: be used by the watch's matching of items (it is for one query and one item at a
+time), or decide a match differently from `feeds.watch.match`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from feeds.watch.match import MatchInput, TermHit, compile_rules
+from feeds.watch.query import parse_query
+from feeds.watch.querytree import Field, Node, Not, Term, describe, evaluate, satisfying_terms, terms_of
+
+
+@dataclass(frozen=True, slots=True)
+class TermReport:
+    """One term of the query: where it was looked for and every place it was found."""
+
+    term: str
+    fields: tuple[Field, ...]
+    excluded: bool
+    hits: tuple[TermHit, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """Why a query did or did not match an item, in words a press officer can act on."""
+
+    query: str
+    parsed: str
+    matched: bool
+    terms: tuple[TermReport, ...]
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        lines = [
+            f"query:  {self.query}",
+            f"parsed: {self.parsed}",
+            f"result: {'MATCH' if self.matched else 'no match'}",
+        ]
+        lines += [f"  {r}" for r in self.reasons]
+        return "\n".join(lines)
+
+
+def _where(hits: Sequence[TermHit], item: MatchInput) -> str:
+    return ", ".join(f'{h.field}[{h.start}:{h.end}] "{getattr(item, h.field)[h.start : h.end]}"' for h in hits)
+
+
+def explain(query: str, item: MatchInput) -> Explanation:
+    """Evaluate one query on one item and say which terms were found where, and what decided the result."""
+    parse_query(query)  # a syntax error is about the query, not about a rule named "query"
+    matcher = compile_rules([("query", query)])
+    scan, has = matcher.scan(item)
+    node, ids = matcher.rules[0].node, matcher.rules[0].ids
+    found = {t: scan.hits(((t, tid),)) for t, tid in ids.items()}
+
+    def present(t: Term) -> bool:
+        return has(ids[t])
+
+    def why_not(n: Node) -> list[str]:
+        if isinstance(n, Term):
+            return [f"missing: {n.text} (looked in {', '.join(n.fields)})"]
+        if isinstance(n, Not):
+            culprits = satisfying_terms(n.child, present)
+            return [f"vetoed: excluded term {t.text} found in {_where(found[t], item)}" for t in culprits]
+        return [r for c in n.children if not evaluate(c, present) for r in why_not(c)]
+
+    matched = evaluate(node, present)
+    if matched:
+        terms = dict.fromkeys(satisfying_terms(node, present))
+        reasons = [f"found: {t.text} in {_where(found[t], item)}" for t in terms]
+    else:
+        reasons = why_not(node)
+    reports = tuple(TermReport(t.text, t.fields, excluded, found[t]) for t, excluded in terms_of(node))
+    return Explanation(query, describe(node), matched, reports, tuple(reasons))
