@@ -16,6 +16,7 @@ BASE = "https://www.example.gov.uk/government/news/ministers-meet"
 def corpus_item_markups(corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The markup of every summary and content of the real feeds' items (1,900: WordPress, newspapers, agencies),
     as the watcher reads it."""
+    import feeds.watch.feeditems as feeditems
     import feeds.watch.parse as parse
 
     seen: list[str] = []
@@ -24,7 +25,7 @@ def corpus_item_markups(corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch) -> 
         seen.append(markup)
         return untrusted_html_to_text(markup)
 
-    monkeypatch.setattr(parse, "untrusted_html_to_text", recording)
+    monkeypatch.setattr(feeditems, "untrusted_html_to_text", recording)
     for path in sorted(corpus_feeds.iterdir()):
         if path.name != "MANIFEST.tsv":
             parse.parse_feed(path.read_bytes(), url=f"https://feeds.example.org/{path.name}")

@@ -20,8 +20,8 @@ import pytest
 
 from feeds.errors import FeedParseError
 from feeds.model import ParsedFeed
+from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.parse import (
-    find_feed_links,
     parse_feed,
     parse_with_feedparser,
     try_fast_parse,
@@ -615,7 +615,7 @@ def test_plain_text_content_reads_as_its_paragraphs_would_in_html() -> None:
 
     from feeds.normalise.htmltext import clean_html_to_text
     from feeds.normalise.text import collapse, xml_safe
-    from feeds.watch.parse import _plain_text
+    from feeds.watch.feeditems import _plain_text
 
     def through_html(value: str) -> str:
         blocks = (block.strip() for block in re.split(r"\n\s*\n", xml_safe(value)))

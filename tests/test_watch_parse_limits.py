@@ -7,7 +7,7 @@ import feedparser
 import pytest
 
 from feeds.errors import FeedParseError
-from feeds.watch import parse
+from feeds.watch import feeditems, parse
 from feeds.watch.parse import parse_feed
 
 ITEM = "<item><title>Story {n} &amp; more</title><guid isPermaLink='false'>s{n}</guid></item>"
@@ -66,7 +66,7 @@ def test_a_small_malformed_document_is_read_whole(feedparser_inputs):
 
 
 def test_an_items_text_beyond_the_limit_is_cut_before_it_is_read(monkeypatch):
-    monkeypatch.setattr(parse, "MAX_ITEM_CHARS", 400)
+    monkeypatch.setattr(feeditems, "MAX_ITEM_CHARS", 400)
     words = "".join(f"<p>Paragraph {n} of a very long article.</p>" for n in range(100))
     rss = (
         "<?xml version='1.0'?><rss version='2.0' xmlns:content='http://purl.org/rss/1.0/modules/content/'>"

@@ -696,9 +696,9 @@ def test_a_file_that_is_not_opml_is_refused(app, tmp_path):
 def test_a_feed_of_very_many_items_is_read_in_part_and_stored_in_chunks(app, httpserver, monkeypatch):
     """Thousands of items passed SQLite's limit on variables per statement (one per item key) and crashed the
     whole poll; beyond MAX_ITEMS they are left out with a warning on the feed's row."""
-    import feeds.watch.parse as parse_module
+    import feeds.watch.feeditems as feeditems
 
-    monkeypatch.setattr(parse_module, "MAX_ITEMS", 1500)
+    monkeypatch.setattr(feeditems, "MAX_ITEMS", 1500)
     many = [(f"s{i}", f"Story number {i}", f"Text {i}.") for i in range(1600)]
     httpserver.expect_request("/feed.xml").respond_with_data(rss(*many), content_type="application/rss+xml")
     feed = feed_at(app, httpserver)

@@ -13,10 +13,11 @@ from urllib.parse import urljoin
 
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched
+from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.feedurls import canonical_feed_url, check_feed_url
 from feeds.watch.matching import own_domains
 from feeds.watch.ownsite import is_own_url
-from feeds.watch.parse import find_feed_links, parse_feed
+from feeds.watch.parse import parse_feed
 
 if TYPE_CHECKING:
     from feeds.app import App

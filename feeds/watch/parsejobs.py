@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 
 _READERS: tuple[str, ...] = (
     "feeds.watch.parse",
+    "feeds.watch.feeditems",
+    "feeds.watch.feedlinks",
     "feeds.watch.fastparse",
     "feeds.watch.fastrules",
     "feeds.watch.jsonfeed",

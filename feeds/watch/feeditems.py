@@ -1,0 +1,298 @@
+"""feedparser-shaped entries and JSON Feed items → `WatchItem`s: the text of their markup, their keys and hashes.
+
+Both of `feeds.watch.parse`'s paths (the lxml fast path and feedparser) hand over feedparser-shaped `feed` and
+`entries` dicts, and `feeds.watch.jsonfeed` hands over a `JsonFeed`; this one builder turns either into a
+`ParsedFeed`: plain-text title, summary and content, aware UTC dates or None, tags, a stable key and a content
+hash. An item's markup is never kept, let alone republished: its text is all that is matched and shown, read
+through nh3 (`untrusted_html_to_text`), which drops scripts, styles and the like with their content.
+
+What this module must not do: any I/O, read the clock, decide whether a document is a feed (that is
+`feeds.watch.parse`'s dispatch), or trust the markup it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from feeds.model import FeedKind, ParsedFeed, WatchItem
+from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
+from feeds.normalise.ids import watch_item_hash
+from feeds.normalise.text import collapse, one_line_text, xml_safe
+from feeds.watch.jsonfeed import JsonFeed
+
+__all__ = [
+    "HTML_TYPES",
+    "MAX_ITEMS",
+    "MAX_ITEM_CHARS",
+    "feed_record",
+    "from_json",
+    "http_link",
+    "join_warnings",
+    "plain_get",
+]
+
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_TEXT_TYPES = HTML_TYPES | {"text/plain"}
+_MAX_KEY = 512
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_XHTML_BR = re.compile(r"<br(\s[^>]*)?></br>")
+
+MAX_ITEM_CHARS = 1024 * 1024
+"""An item's text or HTML beyond this is cut before it is read: an article is far shorter, and one item must not
+make a stored row, a published feed and every match of it megabytes long."""
+
+
+def feed_record(
+    version: str, feed: dict[str, Any], entries: Sequence[dict[str, Any]], warning: str | None
+) -> ParsedFeed:
+    """The `ParsedFeed` of a document read into feedparser's shapes (`warning`: what reading it noted)."""
+    feed_link = http_link(plain_get(feed, "link"))
+    entries, cut = _at_most(entries)
+    drafts = [_item(entry) for entry in entries]
+    return ParsedFeed(
+        title=_text(plain_get(feed, "title"), _detail_type(feed, "title_detail")),
+        link=feed_link,
+        kind=_kind(version),
+        items=_with_keys(drafts),
+        warning=join_warnings(warning, cut),
+    )
+
+
+MAX_ITEMS = 5000
+"""Items read from one document; the rest are left out, with a warning. Real feeds list tens, a podcast's
+archive a few thousand: hundreds of thousands of tiny items (10 MiB of `<item/>`) would take minutes and
+gigabytes to store, for nothing anyone reads."""
+
+
+def _at_most(entries: Sequence[Any]) -> tuple[Sequence[Any], str | None]:
+    if len(entries) <= MAX_ITEMS:
+        return entries, None
+    return entries[:MAX_ITEMS], f"{len(entries):,} items: only the first {MAX_ITEMS:,} were read"
+
+
+def _kind(version: str) -> FeedKind:
+    if version.startswith("atom"):
+        return "atom"
+    if version in ("rss10", "rss090"):
+        return "rdf"
+    return "rss" if version.startswith("rss") else "unknown"
+
+
+def plain_get(data: dict[str, Any], key: str) -> Any:
+    """A plain lookup: feedparser's dicts map some keys to others on `.get` ("updated" falls back to
+    "published", with a warning), which must not decide anything here."""
+    return dict.get(data, key)
+
+
+def _detail_type(data: dict[str, Any], key: str) -> str | None:
+    detail = plain_get(data, key)
+    kind = plain_get(detail, "type") if isinstance(detail, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def _text(value: Any, content_type: str | None) -> str:
+    """A one-line plain text (titles): markup removed and entities decoded when the value is HTML."""
+    if not isinstance(value, str) or not value:
+        return ""
+    if content_type in HTML_TYPES:
+        return collapse(html_to_text(value))
+    return one_line_text(value)
+
+
+def _paragraphs(value: str, content_type: str | None) -> str:
+    """Multi-line plain text (summaries): paragraphs kept, separated by a blank line."""
+    value = value[:MAX_ITEM_CHARS]
+    if content_type in HTML_TYPES:
+        return untrusted_html_to_text(value)
+    blocks = (collapse(block) for block in _blocks(value))
+    return "\n\n".join(block for block in blocks if block)
+
+
+def _blocks(value: str) -> list[str]:
+    """The blank-line separated blocks of plain text (a line of white space only counts as blank), XML-safe."""
+    return _BLANK_LINES.split(xml_safe(value))
+
+
+def _plain_text(value: str) -> str:
+    """The text of a plain-text body: blank-line separated blocks, each line's white space collapsed, empty
+    lines and blocks left out (what a `<p>` per block, with a `<br>` per line, reads back as)."""
+    blocks = (block.splitlines() for block in _blocks(value))
+    return "\n\n".join(filter(None, ("\n".join(filter(None, map(collapse, lines))) for lines in blocks)))
+
+
+def http_link(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def _when(value: Any) -> datetime | None:
+    """feedparser's UTC struct_time → aware datetime (a leap second becomes :59)."""
+    if value is None:
+        return None
+    try:
+        year, month, day, hour, minute, second = value[:6]
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _item(entry: dict[str, Any]) -> WatchItem:
+    get = plain_get
+    title = _text(get(entry, "title"), _detail_type(entry, "title_detail"))
+    link = http_link(get(entry, "link"))
+    guid_value = get(entry, "id")
+    guid = collapse(guid_value) if isinstance(guid_value, str) and guid_value.strip() else None
+    summary_value = get(entry, "summary")
+    summary_detail = get(entry, "summary_detail") if isinstance(get(entry, "summary_detail"), dict) else {}
+    candidates: list[tuple[str, str]] = [
+        (c["value"], c["type"])
+        for c in get(entry, "content") or ()
+        if isinstance(c, dict) and c.get("type") in _TEXT_TYPES and isinstance(c.get("value"), str)
+    ]
+    summary_type = str(summary_detail.get("type", "text/html"))
+    if isinstance(summary_value, str):
+        candidates.append((summary_value, summary_type))
+    # the fullest text the item offers (feedparser may list a photo caption as "content")
+    body, body_type = max(candidates, key=lambda c: len(c[0]), default=("", "text/plain"))
+    markup = _XHTML_BR.sub(r"<br\1>", body) if body_type == "application/xhtml+xml" else body
+    # (feedparser writes <br/> as <br></br>, which an HTML parser reads as two line breaks)
+    if len(body) > MAX_ITEM_CHARS:  # cut anywhere: the HTML parser closes what the cut leaves open
+        body, markup = body[:MAX_ITEM_CHARS], markup[:MAX_ITEM_CHARS]
+    content_text = untrusted_html_to_text(markup) if body_type in HTML_TYPES else _plain_text(body)
+    if summary_value == body:
+        summary = content_text
+    else:
+        summary = _paragraphs(summary_value, summary_type) if isinstance(summary_value, str) else ""
+    published = _when(get(entry, "published_parsed")) or _when(get(entry, "updated_parsed"))
+    updated = _when(get(entry, "updated_parsed"))
+    tags: list[str] = []
+    for tag in get(entry, "tags") or ():
+        term = collapse(tag.get("term") or tag.get("label") or "") if isinstance(tag, dict) else ""
+        if term and term not in tags:
+            tags.append(term)
+    author = one_line_text(get(entry, "author") or "") if isinstance(get(entry, "author"), str) else ""
+    return _draft(title, link, guid, summary, content_text, author, published, updated, tags)
+
+
+def _draft(
+    title: str,
+    link: str | None,
+    guid: str | None,
+    summary: str,
+    content_text: str,
+    author: str,
+    published: datetime | None,
+    updated: datetime | None,
+    tags: Sequence[str],
+) -> WatchItem:
+    """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document."""
+    return WatchItem(
+        key="",
+        title=title,
+        link=link,
+        guid=guid,
+        summary=summary,
+        content_text=content_text,
+        author=author,
+        published=published,
+        updated=updated,
+        tags=tuple(tags),
+        content_hash=watch_item_hash(title, link, summary, content_text, author, published, updated),
+    )
+
+
+def _with_keys(drafts: Sequence[WatchItem]) -> tuple[WatchItem, ...]:
+    """Stable keys: the guid, else the link, else a hash of title and summary. Items that share one (repeated
+    guids are common) get the link added, then that hash, then their rank among identical twins: the same
+    document, or a later one with other items added, gives every item the same key again."""
+
+    def digest(item: WatchItem) -> str:
+        return hashlib.sha256(f"{item.title}\n{item.summary}".encode()).hexdigest()[:32]
+
+    def with_link(i: int, k: str) -> str:
+        link = drafts[i].link
+        return f"{k} {link}" if link and link != k else k
+
+    def with_digest(i: int, k: str) -> str:
+        return f"{k} sha256:{digest(drafts[i])}"
+
+    keys = [item.guid or item.link or f"sha256:{digest(item)}" for item in drafts]
+    for refine in (with_link, with_digest):
+        counts = _counts(keys)
+        keys = [refine(i, k) if counts[k] > 1 else k for i, k in enumerate(keys)]
+    seen: dict[str, int] = {}
+    final = []
+    for k in keys:
+        seen[k] = seen.get(k, 0) + 1
+        k = k if seen[k] == 1 else f"{k} #{seen[k]}"
+        final.append(k if len(k) <= _MAX_KEY else "sha256:" + hashlib.sha256(k.encode()).hexdigest())
+    return tuple(_replace_key(item, k) for item, k in zip(drafts, final, strict=True))
+
+
+def _counts(keys: Sequence[str]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for k in keys:
+        counts[k] = counts.get(k, 0) + 1
+    return counts
+
+
+def _replace_key(item: WatchItem, key: str) -> WatchItem:
+    return replace(item, key=key)
+
+
+# --- JSON Feed ----------------------------------------------------------------------------------------------
+
+
+def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
+    home = _json_link(doc.home_page_url, url)
+    drafts = []
+    items, cut = _at_most(doc.items)
+    empty = 0
+    for it in items:
+        link = _json_link(it.url, url) or _json_link(it.external_url, url)
+        if it.content_html is not None:
+            content_text = untrusted_html_to_text(it.content_html[:MAX_ITEM_CHARS])
+        else:
+            content_text = _plain_text((it.content_text or it.summary or "")[:MAX_ITEM_CHARS])
+        summary = _paragraphs(it.summary, "text/plain") if it.summary else content_text
+        title = _text(it.title, "text/plain")
+        if not (it.id or title or link or content_text or summary):  # nothing to know it by, show or match
+            empty += 1
+            continue
+        author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
+        drafts.append(_draft(title, link, it.id, summary, content_text, author, it.published, it.modified, it.tags))
+    warning = join_warnings(
+        doc.warning, cut, f"{empty} item(s) without an id, title, link or text left out" if empty else None
+    )
+    return ParsedFeed(
+        title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=warning
+    )
+
+
+def _json_link(value: str | None, base: str) -> str | None:
+    """An address a JSON Feed gives, made absolute against the document's own (`/2026/11/story` is on the feed's
+    host), as feedparser resolves RSS and Atom links (RFC 3986 §5.1.3: the base is where the document came from);
+    http(s) only."""
+    if value is None:
+        return None
+    try:
+        return http_link(urljoin(base, value.strip()))
+    except ValueError:  # (a malformed address, such as an unclosed IPv6 bracket)
+        return None
+
+
+def join_warnings(*notes: str | None) -> str | None:
+    """The notes given, joined into one warning (None if there are none)."""
+    return "; ".join(n for n in notes if n) or None
