@@ -40,7 +40,8 @@ from feedparser.sanitizer import replace_doctype  # type: ignore[import-untyped]
 from feedparser.urls import _urljoin, make_safe_absolute_uri  # type: ignore[import-untyped]
 from lxml import etree
 
-from feeds.watch.fastrules import END, START, XHTML, Decline, Fallback, end_updated, map_type, resolve, start_link
+from feeds.watch.fastbase import XHTML, Decline, Fallback, map_type, resolve
+from feeds.watch.fastrules import END, START, end_updated, start_link
 
 __all__ = ["FastResult", "fast_parse"]
 
