@@ -10,8 +10,9 @@ What this module must not do: I/O, or decide anything feedparser would decide di
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from feeds.watch.fastbase import Attrs, push_rule
 
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from feeds.watch.fastparse import Reader
 
 __all__ = ["END", "START"]
+
+_EMAIL = re.compile(
+    r"(([a-zA-Z0-9\_\-\.\+]+)@((\[[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.)|(([a-zA-Z0-9\-]+\.)+))"
+    r"([a-zA-Z]{2,4}|[0-9]{1,3})(\]?))(\?subject=\S+)?"
+)
 
 
 def _start_author(r: Reader, attrs: Attrs) -> None:
@@ -30,7 +36,7 @@ def _start_author(r: Reader, attrs: Attrs) -> None:
 def _end_author(r: Reader) -> None:
     r.pop("author")
     r.inauthor = False
-    r.sync_author()
+    _sync_author(r)
 
 
 def _start_contributor(r: Reader, attrs: Attrs) -> None:
@@ -58,9 +64,9 @@ def _end_dc_contributor(r: Reader) -> None:
 def _end_name(r: Reader) -> None:
     value = r.pop("name")
     if r.inpublisher:
-        r.save_author("name", value, "publisher")
+        _save_author(r, "name", value, "publisher")
     elif r.inauthor:
-        r.save_author("name", value)
+        _save_author(r, "name", value)
     elif r.incontributor:
         r.context().setdefault("contributors", [{}])[-1]["name"] = value
     elif r.intextinput:
@@ -70,9 +76,9 @@ def _end_name(r: Reader) -> None:
 def _end_email(r: Reader) -> None:
     value = r.pop("email")
     if r.inpublisher:
-        r.save_author("email", value, "publisher")
+        _save_author(r, "email", value, "publisher")
     elif r.inauthor:
-        r.save_author("email", value)
+        _save_author(r, "email", value)
     elif r.incontributor:
         r.context().setdefault("contributors", [{}])[-1]["email"] = value
 
@@ -80,7 +86,7 @@ def _end_email(r: Reader) -> None:
 def _end_url(r: Reader) -> None:
     value = r.pop("href")
     if r.inauthor:
-        r.save_author("href", value)
+        _save_author(r, "href", value)
     elif r.incontributor:
         r.context().setdefault("contributors", [{}])[-1]["href"] = value
 
@@ -93,12 +99,55 @@ def _start_itunes_owner(r: Reader, attrs: Attrs) -> None:
 def _end_itunes_owner(r: Reader) -> None:
     r.pop("publisher")
     r.inpublisher = False
-    r.sync_author("publisher")
+    _sync_author(r, "publisher")
 
 
 def _end_webmaster(r: Reader) -> None:
     r.pop("publisher")
-    r.sync_author("publisher")
+    _sync_author(r, "publisher")
+
+
+def _save_author(r: Reader, key: str, value: Any, prefix: str = "author") -> None:
+    """One part (name, email, href) of the current author or publisher, and the display string kept in step."""
+    context = r.context()
+    context.setdefault(prefix + "_detail", {})[key] = value
+    _sync_author(r)
+    context.setdefault("authors", [{}])[-1][key] = value
+
+
+def _sync_author(r: Reader, key: str = "author") -> None:
+    """feedparser's `_sync_author_detail`: the display string from the last author's parts, or the parts
+    from the display string."""
+    context = r.context()
+    detail = context.get(key + "s", [{}])[-1]
+    if detail:
+        name, email = detail.get("name"), detail.get("email")
+        if name and email:
+            context[key] = f"{name} ({email})"
+        elif name:
+            context[key] = name
+        elif email:
+            context[key] = email
+        return
+    author, address = context.get(key), None
+    if not author:
+        return
+    match = _EMAIL.search(author)
+    if match:
+        address = match.group(0)
+        author = author.replace(address, "").replace("()", "").replace("<>", "").replace("&lt;&gt;", "")
+        author = author.strip()
+        if author and author[0] == "(":
+            author = author[1:]
+        if author and author[-1] == ")":
+            author = author[:-1]
+        author = author.strip()
+    if author or address:
+        context.setdefault(key + "_detail", detail)
+    if author:
+        detail["name"] = author
+    if address:
+        detail["email"] = address
 
 
 START: dict[str, Callable[[Reader, Attrs], None]] = {

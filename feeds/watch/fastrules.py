@@ -39,7 +39,7 @@ from feeds.watch.fastbase import (
 if TYPE_CHECKING:
     from feeds.watch.fastparse import Reader
 
-__all__ = ["END", "START", "end_updated", "start_link"]
+__all__ = ["END", "START"]
 
 
 def _start_rss(r: Reader, attrs: Attrs) -> None:
@@ -51,7 +51,7 @@ def _start_rss(r: Reader, attrs: Attrs) -> None:
 
 def _start_channel(r: Reader, attrs: Attrs) -> None:
     r.infeed = True
-    r.cdf_common(attrs)
+    _cdf_common(r, attrs)
 
 
 def _start_feed(r: Reader, attrs: Attrs) -> None:
@@ -75,7 +75,7 @@ def _start_item(r: Reader, attrs: Attrs) -> None:
     about = attrs.get((r.ns_map.get(prefix) or prefix) + ":" + local)
     if about:
         r.context()["id"] = about
-    r.cdf_common(attrs)
+    _cdf_common(r, attrs)
 
 
 def _end_item(r: Reader) -> None:
@@ -117,7 +117,7 @@ def _end_published(r: Reader) -> None:
     r.save("published_parsed", _parse_date(r.pop("published")), overwrite=True)
 
 
-def end_updated(r: Reader) -> None:
+def _end_updated(r: Reader) -> None:
     r.save("updated_parsed", _parse_date(r.pop("updated")), overwrite=True)
 
 
@@ -165,7 +165,7 @@ def _end_tags(r: Reader) -> None:
         r.add_tag(term.strip(), None, None)
 
 
-def start_link(r: Reader, attrs: Attrs) -> None:
+def _start_link(r: Reader, attrs: Attrs) -> None:
     attrs.setdefault("rel", "alternate")
     attrs.setdefault("type", "application/atom+xml" if attrs["rel"] == "self" else "text/html")
     context = r.context()
@@ -211,6 +211,17 @@ def _end_source(r: Reader) -> None:
     r.source.clear()
 
 
+def _cdf_common(r: Reader, attrs: Attrs) -> None:
+    if "lastmod" in attrs:
+        r.push("updated", True)
+        r.stack[-1][2] = [attrs["lastmod"]]
+        _end_updated(r)
+    if "href" in attrs:
+        _start_link(r, {})
+        r.stack[-1][2] = [attrs["href"]]
+        r.pop("link")
+
+
 START: dict[str, Callable[[Reader, Attrs], None]] = {
     "rss": _start_rss,
     "channel": _start_channel,
@@ -224,7 +235,7 @@ START: dict[str, Callable[[Reader, Attrs], None]] = {
     "dc_subject": _start_category,
     "media_category": _start_media_category,
     "itunes_category": _start_itunes_category,
-    "link": start_link,
+    "link": _start_link,
     "guid": _start_guid,
     "id": _start_guid,
     "source": _start_source,
@@ -252,7 +263,7 @@ END: dict[str, Callable[[Reader], None]] = {
     "source": _end_source,
     "expirationdate": _end_expirationdate,
     **{k: _end_published for k in ("published", "issued", "pubdate", "dcterms_issued")},
-    **{k: end_updated for k in ("updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified")},
+    **{k: _end_updated for k in ("updated", "modified", "lastbuilddate", "dc_date", "dcterms_modified")},
     **{k: _end_created for k in ("created", "dcterms_created")},
     **{k: _end_category for k in ("category", "keywords", "dc_subject", "media_category", "itunes_category")},
     **fastcontent.END,

@@ -42,6 +42,8 @@ _READERS: tuple[str, ...] = (
     "feeds.watch.feeditems",
     "feeds.watch.feedlinks",
     "feeds.watch.fastparse",
+    "feeds.watch.fastnames",
+    "feeds.watch.fasttext",
     "feeds.watch.fastrules",
     "feeds.watch.fastbase",
     "feeds.watch.fastcontent",
