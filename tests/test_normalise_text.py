@@ -1,4 +1,4 @@
-"""feeds.normalise.text: plain-text paragraphs, `said:` quotations, summaries and character hygiene."""
+"""feeds.normalise.text, plaintext and summary: paragraphs, `said:` quotations, summaries, character hygiene."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from feeds.normalise.plaintext import text_to_html
 from feeds.normalise.sanitise import sanitise_html
-from feeds.normalise.text import collapse, make_summary, text_to_html, xml_safe
+from feeds.normalise.summary import make_summary
+from feeds.normalise.text import collapse, xml_safe
 
 # --- paragraphs --------------------------------------------------------------------------------------------------
 
@@ -645,9 +647,9 @@ def test_xml_safe_agrees_with_the_xml_char_production_on_every_code_point() -> N
 
 
 def test_the_shortcuts_before_the_quotation_patterns_skip_only_text_they_cannot_match() -> None:
-    """`_ANY_QUOTE_MARK` holds every character `_QUOTE_MARK` can match, and `_introduces_quotation` looks for
+    """`_ANY_QUOTE_MARK` holds every character `_QUOTE_MARK` can match, and `introduces_quotation` looks for
     `_SAID` only in text ending with a colon (its pattern ends with `:$`): neither shortcut changes a result."""
-    from feeds.normalise.text import _ANY_QUOTE_MARK, _QUOTE_MARK, _SAID, _introduces_quotation
+    from feeds.normalise.plaintext import _ANY_QUOTE_MARK, _QUOTE_MARK, _SAID, introduces_quotation
 
     for code in range(0x30000):
         c = chr(code)
@@ -656,4 +658,4 @@ def test_the_shortcuts_before_the_quotation_patterns_skip_only_text_they_cannot_
         if any(_QUOTE_MARK.search(context.format(c)) for context in ("{}", ".{}", "a.{},", "{}!")):
             assert _ANY_QUOTE_MARK.search(c), repr(c)
     for text in ("The Minister said:", "The Minister said:\n", "said: ", "said:\n\n", "According to the report:"):
-        assert _introduces_quotation(text) == (_SAID.search(text) is not None), text
+        assert introduces_quotation(text) == (_SAID.search(text) is not None), text

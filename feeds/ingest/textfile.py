@@ -3,7 +3,7 @@ which the Markdown reader (`markdownfile.py`) reads the same way.
 
 Plain text is what a press officer pastes from an e-mail: the first non-empty line is the headline, the
 rest is the body, kept exactly as typed (the normaliser reads its conventions: wrapped lines, lists, `said:`
-quotations, addresses, "ENDS"; `feeds.normalise.text`), but for an embargo line and, from a GOV.UK page
+quotations, addresses, "ENDS"; `feeds.normalise.plaintext`), but for an embargo line and, from a GOV.UK page
 copied as text, the list of facts under its headline ("From:", "Published"), which are metadata. So are an
 e-mail's headers pasted above the release, a date line, a label ("Press release") and the office's reference.
 
@@ -11,7 +11,7 @@ Line numbers matter here: these files are written by hand, so every error points
 `RawRelease.lines` records where each field came from for the normaliser's errors.
 
 What this module must not do: parse dates (a date line goes to the normaliser as written), read the body's
-conventions (`feeds.normalise.text` does), or know Markdown (front matter, headings and block markers are
+conventions (`feeds.normalise.plaintext` does), or know Markdown (front matter, headings and block markers are
 `frontmatter.py`'s and `markdownfile.py`'s).
 """
 

@@ -37,17 +37,10 @@ from feeds.normalise.dates import WeekdayError, parse_date
 from feeds.normalise.htmltext import clean_html_to_text, html_to_text, summary_source
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.markdown import markdown_inline_text, render_markdown
+from feeds.normalise.plaintext import is_ends_line, text_to_html
 from feeds.normalise.sanitise import sanitise_html
-from feeds.normalise.text import (
-    collapse,
-    is_ends_line,
-    is_label,
-    make_summary,
-    one_line_text,
-    text_to_html,
-    windows_1252_controls,
-    xml_safe,
-)
+from feeds.normalise.summary import make_summary
+from feeds.normalise.text import collapse, is_label, one_line_text, windows_1252_controls, xml_safe
 from feeds.normalise.topics import detect_topics
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "normalise_release", "summary_is_html"]

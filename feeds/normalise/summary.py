@@ -1,0 +1,89 @@
+"""A release's summary: the first real paragraph of its text, cut at a word boundary.
+
+`make_summary` picks the paragraph a reader sees in a feed: not a dateline or a label, not a byline or a
+picture's credit, and a speaker's `said:` with the quotation that follows it. The quotation rules it follows are
+`plaintext.py`'s (the same ones that make a `<blockquote>` of the body).
+
+What this module must not do: change a word of the text it quotes (it only chooses a paragraph and cuts it, never
+in the middle of a word), or parse HTML (it is given text: `htmltext.summary_source`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
+from feeds.normalise.text import iter_paragraphs
+
+__all__ = ["make_summary"]
+
+_SUMMARY_MIN = 20
+_TRAILING_PUNCT = " ,;:-–—(/"
+# Where a summary may be cut besides a space: after any character of a script written without spaces between
+# words (CJK ideographs and punctuation, kana, fullwidth forms), so "東京 日本政府は…" is not cut down to "東京…".
+# This finds the last such character (the text it searches has none after it).
+_CJK_CHARS = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
+_LAST_UNSPACED = re.compile(rf"[{_CJK_CHARS}](?=[^{_CJK_CHARS}]*\Z)")
+
+
+# A byline or a picture's credit above the story ("By Jane Smith, Communications Officer", "Photo: the harbour at
+# dawn"): who wrote it or what the picture shows, never what the release says. ("By 2030 every ferry…" is news.)
+_CREDIT = re.compile(
+    r"(?:[Bb]y|BY)\s+[A-ZÀ-ÖØ-Þ][\w'’.-]*(?:\s+[A-ZÀ-ÖØ-Þ][\w'’.-]*){0,4}(?:\s*[,|–—-]\s*[^.!?]{0,80})?"
+    r"|(?i:photo|picture|image|pictured|credit|caption)(?:\s+credit)?\s*:\s*[^.!?]{0,150}\.?"
+)
+
+
+def make_summary(text: str, limit: int = 280) -> str:
+    """The first real paragraph of `text`, cut at a word boundary with "…" if longer than `limit`.
+
+    A short first paragraph (a dateline such as "London, 2 November" or a one-word label) is skipped when a
+    longer one follows. A paragraph that only introduces a quotation ("The Prime Minister said:") says nothing
+    alone: the quotation's first paragraph follows it, in quotation marks (`The Prime Minister said: “My
+    thoughts are with…”`, the mark closed after a cut too). Words are never split, except a single "word" longer
+    than `limit` (a pasted URL), which has nowhere else to be cut. Chinese and Japanese, written without spaces,
+    are cut after any of their characters.
+    """
+    if limit < 2:
+        raise ValueError(f"summary limit must be at least 2 characters, got {limit}")
+    first: str | None = None
+    closing = ""
+    following = iter_paragraphs(text)  # read only as far as the paragraph chosen
+    for lines in following:
+        paragraph = " ".join(lines)
+        first = paragraph if first is None else first
+        if introduces_quotation(paragraph):
+            quotation = " ".join(next(following, []))
+            if quotation:
+                chosen, closing = _speaker_and_quotation(paragraph, quotation)
+                break
+        if len(paragraph) >= _SUMMARY_MIN and not _CREDIT.fullmatch(paragraph):
+            chosen = paragraph
+            break
+    else:
+        if first is None:
+            return ""
+        chosen = first
+    if len(chosen) <= limit:
+        return chosen
+    room = limit - 1 - len(closing)  # keep one character for the ellipsis (and one for a closing mark)
+    cut = chosen.rfind(" ", 0, room + 1)
+    if not chosen.isascii() and (unspaced := _LAST_UNSPACED.search(chosen, 0, room)) is not None:
+        cut = max(cut, unspaced.end())
+    head = chosen[:cut] if cut > 0 else chosen[:room]
+    head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
+    return head + "…" + (closing if left_open(head, NONE_OPEN) != NONE_OPEN else "")
+
+
+_CLOSING_MARK = {"“": "”", "‘": "’", "„": "“", "«": "»", '"': '"', "'": "'"}
+
+
+def _speaker_and_quotation(speaker: str, quotation: str) -> tuple[str, str]:
+    """`The Minister said: “…”` from the paragraph introducing a quotation and the quotation's first paragraph,
+    and the mark that closes it (added when the paragraph leaves it open, as a long quotation's first does)."""
+    if not quotation.startswith(OPENING_QUOTES):
+        return f"{speaker} “{quotation}”", "”"
+    closing = _CLOSING_MARK[quotation[0]]
+    if left_open(quotation, NONE_OPEN) != NONE_OPEN:
+        quotation += closing
+    return f"{speaker} {quotation}", closing
