@@ -223,11 +223,11 @@ def test_html_pages_whose_h1_or_title_is_not_the_headline() -> None:
 
 
 def test_opening_blocks_are_found_as_the_plain_lazy_pattern_finds_them() -> None:
-    """`_BLOCK` is an unrolled, faster form of `<(p|h[2-6])>(.*?)</\\1>` (DOTALL): the same blocks, every time."""
+    """`TEXT_BLOCK` is an unrolled, faster form of `<(p|h[2-6])>(.*?)</\\1>` (DOTALL): the same blocks, every time."""
     import random
     import re
 
-    from feeds.normalise.release import _BLOCK
+    from feeds.normalise.body import TEXT_BLOCK
 
     reference = re.compile(r"<(p|h[2-6])>(.*?)</\1>\s*", re.DOTALL)
     words = ["alpha", "beta\n", "<em>x</em>", "&amp;", '<a href="y">z</a>', "</h3>", "<p>", "</p", "<h2>", "< p>"]
@@ -240,7 +240,7 @@ def test_opening_blocks_are_found_as_the_plain_lazy_pattern_finds_them() -> None
             + rng.choice(["", "\n "])
             for tag in rng.choices(["p", "p", "h2", "h3", "blockquote"], k=rng.randint(0, 5))
         ) + rng.choice(["", "<p>never closed", "</p>"])
-        assert [(m.span(), m.groups()) for m in _BLOCK.finditer(html)] == [
+        assert [(m.span(), m.groups()) for m in TEXT_BLOCK.finditer(html)] == [
             (m.span(), m.groups()) for m in reference.finditer(html)
         ], html
 

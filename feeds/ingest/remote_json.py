@@ -37,7 +37,7 @@ from feeds.ingest.schema import json_type
 from feeds.ingest.units import Unit, unit_from_raws
 from feeds.model import IngestOutcome, RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
-from feeds.normalise.release import summary_is_html
+from feeds.normalise.summary import summary_is_html
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:

@@ -1,12 +1,14 @@
 """RawRelease → Release: the one pure function between reading a release and storing it.
 
-    clean strings | title (+ type prefix) | body → sanitised HTML → text | summary | dates | topics
-      | slug, id, permalink, identity | content hash
+    clean strings | title (+ type prefix) | body → sanitised HTML → text (`body.render_body`)
+      | opening lines: repeated title, label, stated date (`opening.opening_lines`) | summary (`summary`)
+      | dates | topics | slug, id, permalink, identity | content hash
 
 Every decision about what a release *says* is made here, once, so every source (drop folder, push, GOV.UK
 search) produces the same shape and the publisher never has to second-guess it. Bad input is an
 `InvalidReleaseError` naming the origin, the field and (when known) its line; anything else escaping from
-here is a bug.
+here is a bug. This module is the orchestrator and the small field-by-field checks; each larger step is a module
+of its own, called once per release.
 
 What this module must not do: read the clock (`now` is an argument, used only when the release has no date
 of its own), touch the store or the network, or let the assigned date leak into `content_hash`: the same
@@ -21,32 +23,27 @@ import html
 import json
 import re
 import unicodedata
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo
 
-from feedparser.mixin import _FeedParserMixin  # type: ignore[import-untyped]
-
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
-from feeds.normalise.datelines import OpeningDate, opening_date
+from feeds.normalise.body import render_body
 from feeds.normalise.dates import WeekdayError, parse_date
-from feeds.normalise.htmltext import clean_html_to_text, html_to_text, summary_source
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
-from feeds.normalise.markdown import markdown_inline_text, render_markdown
-from feeds.normalise.plaintext import is_ends_line, text_to_html
-from feeds.normalise.sanitise import sanitise_html
-from feeds.normalise.summary import make_summary
-from feeds.normalise.text import collapse, is_label, one_line_text, windows_1252_controls, xml_safe
+from feeds.normalise.opening import opening_lines
+from feeds.normalise.summary import given_summary_text, make_summary
+from feeds.normalise.text import one_line_text, windows_1252_controls, xml_safe
 from feeds.normalise.topics import detect_topics
 
-__all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "normalise_release", "summary_is_html"]
+__all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "normalise_release"]
 
 DEFAULT_DOCUMENT_TYPE = "press_release"
 HASH_VERSION = 1
+"""Bump when the hashed fields change, so every stored release is seen as changed exactly once."""
 
 DEFAULT_WITHDRAWN_NOTE = "It should no longer be relied on."
 """The withdrawal note of a release sent with `withdrawn_at` but no `withdrawn_note`: its page and entries already
@@ -56,7 +53,6 @@ gives one). The ingest warns, naming the file and the field, so that the office 
 MAX_TOPICS = 50
 """Topics one release may be given. Each topic has its own feeds and page, and each of them shows the release: a
 release pushed with 3,000 topics made one publish write 2 GB."""
-"""Bump when the hashed fields change, so every stored release is seen as changed exactly once."""
 
 # GOV.UK-style titles sometimes carry their document type ("Press release: …"); it belongs in document_type.
 _TYPE_PREFIX = re.compile(
@@ -69,10 +65,6 @@ _TYPE_PREFIX = re.compile(
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-_looks_like_html: Callable[[str], bool] = _FeedParserMixin.looks_like_html
-_ACTIVE_TAG = re.compile(
-    r"<(?:script|style|template|noscript|iframe|frame|object|embed|applet|svg|math|form|textarea)\b", re.IGNORECASE
-)
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # RFC 5646, loosely (as config.py checks it)
 
 
@@ -85,16 +77,19 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     raw = _readable(raw)
     title, prefixed_type = _title(raw)
     document_type = _document_type(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
-    body_html, body_text = _body(raw, site)
+    body = xml_safe(raw.body or "")
+    if not body.strip():
+        raise _invalid(raw, "body", "the release has no body")
+    body_html, body_text = render_body(body, raw.body_format, raw.link, site.base_url)
     if not body_text:
         raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
     given_published = _date(raw, "published", raw.published, site)
     given_updated = _date(raw, "updated", raw.updated, site)
     dated = given_published is not None or given_updated is not None
-    body_html, body_text, source, stated = _opening(
+    body_html, body_text, source, stated = opening_lines(
         body_html, body_text, title, site.tz, given_published or given_updated
     )
-    given_summary = _summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
+    given_summary = given_summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
     summary = given_summary or make_summary(source)
     if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
         if stated is not None and stated.weekday_error:
@@ -249,36 +244,6 @@ UPDATE_SKEW = timedelta(days=1)
 zones that are a few hours off are not worth refusing a release for; days are a typo."""
 
 
-def _opening(
-    body_html: str, body_text: str, title: str, tz: ZoneInfo, given: datetime | None
-) -> tuple[str, str, str, OpeningDate | None]:
-    """What the opening lines of a body say, applied: (body HTML, body text, the text a summary comes from, the date
-    the text states, with what is wrong with it if anything). A first paragraph repeating the title, or a label
-    ("Press release"), is dropped. When the source gave no date (`given`), a date the opening lines state is read
-    (`opening_date`): a paragraph that is only a date is dropped. When it did, a paragraph that is only a date is
-    dropped if it states the same day (`Published: 27 November 2026` under an embargo line or a front-matter
-    `date`), which would otherwise be the summary; any other date the text states is left as it is. Either way a
-    dateline stays in the body and is left out of the summary's text."""
-    body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
-    paragraphs = body_text.split("\n\n")
-    stated = opening_date(paragraphs, tz)
-    # A dateline is never the summary's news, whichever date the release is given (an embargo line's, say).
-    dateline = stated if stated is not None and not stated.alone else None
-    if stated is not None and given is not None and not (stated.alone and _same_day(stated.when, given, tz)):
-        stated = None
-    if stated is not None and stated.alone:
-        line = collapse(paragraphs[stated.paragraph])
-        body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line)
-    source = summary_source(body_html, body_text)
-    if dateline is not None:  # (the body is as split above: only a date alone is dropped)
-        source = source.replace(paragraphs[dateline.paragraph], dateline.rest, 1)
-    return body_html, body_text, source, stated
-
-
-def _same_day(one: datetime, other: datetime, tz: ZoneInfo) -> bool:
-    return one.astimezone(tz).date() == other.astimezone(tz).date()
-
-
 _NAME_DATE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[-_ .]")
 
 
@@ -292,54 +257,6 @@ def _date_in_file_name(raw: RawRelease, site: Site) -> datetime | None:
         return parse_date(m["date"], site.tz)
     except ValueError:
         return None
-
-
-# A paragraph or heading up to its first closing tag: `(.*?)</\1>` with DOTALL, unrolled so that the engine runs
-# through text between tags in one step instead of trying the closing tag at every character (7x faster).
-_BLOCK = re.compile(r'<(p|h[2-6])(?: [a-z]+="[^"]*")*>([^<]*(?:<(?!/\1>)[^<]*)*)</\1>\s*')  # (and `<p dir="rtl">`)
-
-
-def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool]) -> tuple[str, str]:
-    """The body without the first of its opening blocks (paragraphs, headings) whose text is `unwanted`; the
-    body as it was when there is none, or when nothing else would be left."""
-    for index, m in enumerate(_BLOCK.finditer(body_html)):
-        if index >= 3:
-            break
-        inner = m[2]
-        # The body is sanitised: the fast extractor applies, and a block without tags or entities is its text.
-        if unwanted(collapse(clean_html_to_text(inner) if "<" in inner or "&" in inner else inner)):
-            html = body_html[: m.start()] + body_html[m.end() :]
-            text = clean_html_to_text(html)
-            return (html, text) if text else (body_html, body_text)
-    return body_html, body_text
-
-
-def summary_is_html(given: str) -> bool:
-    """Whether a given summary is read as HTML (see `_summary_text`): a source that builds a body of it reads it
-    the same way."""
-    return bool(_looks_like_html(given) or _ACTIVE_TAG.search(given))
-
-
-def _summary_text(given: str, *, markdown: bool) -> str:
-    """A given summary as one line of text. HTML when it looks like it (only HTML elements, a closing tag or an
-    entity: feedparser's test), so "<b>Fares</b> frozen" and a twice-escaped "Fish &amp; chips" read as meant;
-    otherwise the text as written: "Plans for <5% growth" or "a <tags> list" lost words to the HTML reading.
-    Markup that is never text (a script, a style, an embed) is read as HTML, and so dropped with its content.
-    The summary of a Markdown release (front matter, a JSON `body`) is inline Markdown: `*stars*` reads "stars",
-    `[link](…)` reads "link"."""
-    if summary_is_html(given):
-        return collapse(html_to_text(given))
-    if markdown:
-        return markdown_inline_text(given)
-    return one_line_text(given)
-
-
-def _same_words(text: str, title: str) -> bool:
-    """Whether a paragraph repeats the title (a headline pasted again as the body's first line)."""
-    folded_title = title.casefold().rstrip(".:")
-    # Casefolding never shortens text, so a paragraph longer than the title is not it: the common case, told
-    # without folding the whole paragraph.
-    return len(text.rstrip(".:")) <= len(folded_title) and text.casefold().rstrip(".:") == folded_title
 
 
 def _readable(raw: RawRelease) -> RawRelease:
@@ -394,42 +311,6 @@ def _document_type(value: str | None) -> str | None:
     ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
     snake = _NON_WORD.sub("_", _CAMEL.sub("_", ascii_value.strip()).lower()).strip("_")
     return snake or None
-
-
-def _body(raw: RawRelease, site: Site) -> tuple[str, str]:
-    """The body as sanitised HTML, and its plain text (`clean_html_to_text` of that HTML).
-
-    Relative URLs are resolved against the release's own `link` (where the body was written), or without one
-    against the site's base URL: feeds carry absolute URLs only. A link to a part of the document (``#notes``)
-    then keeps its text but not its link: it would lead to the site's front page (and ids are not published)."""
-    body = xml_safe(raw.body or "")
-    if not body.strip():
-        raise _invalid(raw, "body", "the release has no body")
-    base, fragments = (raw.link, True) if raw.link else (site.base_url, False)
-    if raw.body_format == "markdown":
-        return _without_ends(*render_markdown(body, base_url=base, fragments=fragments))
-    if raw.body_format == "html":
-        html = sanitise_html(body, base, fragments=fragments, visible_only=True)
-        return _without_ends(html, clean_html_to_text(html))
-    html = text_to_html(body)  # ("ENDS" is left out as the text is read)
-    return html, clean_html_to_text(html)  # html is sanitised: the fast, equivalent extractor applies
-
-
-def _without_ends(body_html: str, body_text: str) -> tuple[str, str]:
-    """The body without its "ENDS" paragraphs (`<p>-ENDS-</p>`, from a Word export or a Markdown file): the marker
-    that ends a release's story is not published in any format (what follows it, the notes to editors, is)."""
-    if "ends" not in body_text.casefold():
-        return body_html, body_text
-
-    def kept(m: re.Match[str]) -> str:
-        inner = m[2]
-        return "" if is_ends_line(clean_html_to_text(inner) if "<" in inner or "&" in inner else inner) else m[0]
-
-    html = _BLOCK.sub(kept, body_html)
-    if html == body_html:
-        return body_html, body_text
-    text = clean_html_to_text(html)
-    return (html, text) if text else (body_html, body_text)
 
 
 def _date(raw: RawRelease, field: str, value: str | datetime | None, site: Site) -> datetime | None:

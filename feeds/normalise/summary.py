@@ -1,21 +1,29 @@
-"""A release's summary: the first real paragraph of its text, cut at a word boundary.
+"""A release's summary: the one its source gave, read as one line; else the first real paragraph of its text.
 
-`make_summary` picks the paragraph a reader sees in a feed: not a dateline or a label, not a byline or a
-picture's credit, and a speaker's `said:` with the quotation that follows it. The quotation rules it follows are
-`plaintext.py`'s (the same ones that make a `<blockquote>` of the body).
+`given_summary_text` reads a summary sent with the release (HTML when it looks like it, `summary_is_html`, which
+a source building a body of it asks too; inline Markdown for a Markdown release; else text as written).
+`make_summary` picks the paragraph a reader sees in a feed when none was given: not a dateline or a label, not a
+byline or a picture's credit, and a speaker's `said:` with the quotation that follows it, cut at a word boundary.
+The quotation rules it follows are `plaintext.py`'s (the same ones that make a `<blockquote>` of the body).
 
 What this module must not do: change a word of the text it quotes (it only chooses a paragraph and cuts it, never
-in the middle of a word), or parse HTML (it is given text: `htmltext.summary_source`).
+in the middle of a word), or parse HTML itself (a given summary's HTML is read by `htmltext.html_to_text`; the
+body's text comes from `opening.py`, by `htmltext.summary_source`).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
+from feedparser.mixin import _FeedParserMixin  # type: ignore[import-untyped]
+
+from feeds.normalise.htmltext import html_to_text
+from feeds.normalise.markdown import markdown_inline_text
 from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
-from feeds.normalise.text import iter_paragraphs
+from feeds.normalise.text import collapse, iter_paragraphs, one_line_text
 
-__all__ = ["make_summary"]
+__all__ = ["given_summary_text", "make_summary", "summary_is_html"]
 
 _SUMMARY_MIN = 20
 _TRAILING_PUNCT = " ,;:-–—(/"
@@ -87,3 +95,29 @@ def _speaker_and_quotation(speaker: str, quotation: str) -> tuple[str, str]:
     if left_open(quotation, NONE_OPEN) != NONE_OPEN:
         quotation += closing
     return f"{speaker} {quotation}", closing
+
+
+_looks_like_html: Callable[[str], bool] = _FeedParserMixin.looks_like_html
+_ACTIVE_TAG = re.compile(
+    r"<(?:script|style|template|noscript|iframe|frame|object|embed|applet|svg|math|form|textarea)\b", re.IGNORECASE
+)
+
+
+def summary_is_html(given: str) -> bool:
+    """Whether a given summary is read as HTML (see `given_summary_text`): a source that builds a body of it reads it
+    the same way."""
+    return bool(_looks_like_html(given) or _ACTIVE_TAG.search(given))
+
+
+def given_summary_text(given: str, *, markdown: bool) -> str:
+    """A given summary as one line of text. HTML when it looks like it (only HTML elements, a closing tag or an
+    entity: feedparser's test), so "<b>Fares</b> frozen" and a twice-escaped "Fish &amp; chips" read as meant;
+    otherwise the text as written: "Plans for <5% growth" or "a <tags> list" lost words to the HTML reading.
+    Markup that is never text (a script, a style, an embed) is read as HTML, and so dropped with its content.
+    The summary of a Markdown release (front matter, a JSON `body`) is inline Markdown: `*stars*` reads "stars",
+    `[link](…)` reads "link"."""
+    if summary_is_html(given):
+        return collapse(html_to_text(given))
+    if markdown:
+        return markdown_inline_text(given)
+    return one_line_text(given)
