@@ -23,6 +23,7 @@ import html
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -32,6 +33,7 @@ from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise.body import render_body
+from feeds.normalise.datelines import OpeningDate
 from feeds.normalise.dates import WeekdayError, parse_date
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.opening import opening_lines
@@ -85,76 +87,15 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
     given_published = _date(raw, "published", raw.published, site)
     given_updated = _date(raw, "updated", raw.updated, site)
-    dated = given_published is not None or given_updated is not None
     body_html, body_text, source, stated = opening_lines(
         body_html, body_text, title, site.tz, given_published or given_updated
     )
     given_summary = given_summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
     summary = given_summary or make_summary(source)
-    if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
-        if stated is not None and stated.weekday_error:
-            # Which of the two was meant dates the release (and its id, for good): only the officer can say. (Under
-            # a date given otherwise, the dateline is only text, and is left as written.)
-            raise _invalid(
-                raw,
-                "body",
-                f"the date in the opening lines is not sure: {stated.weekday_error} "
-                "(or give the release's date as `published`)",
-            )
-        guesses = (stated.when if stated is not None else None, _date_in_file_name(raw, site))
-        given_published = next((g for g in guesses if g is not None and g <= now + MAX_AHEAD), None)
-    # No publication date but an update date: the release existed by then, so that is the honest date (and it
-    # keeps the id stable across re-ingests, unlike the time we happened to see it).
-    # (An update time a little ahead, a sender's clock running fast, is no embargo: that is said with `published`.)
-    standing_in = min(given_updated, _utc_now_argument(now)) if given_updated is not None else None
-    # So does a withdrawal: a release first sent withdrawn, dated by nothing else, was dated by its ingest, after
-    # its withdrawal, and so never appeared ("withdrawn before its publication").
-    given_withdrawn = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
-    if standing_in is None and given_withdrawn is not None:
-        standing_in = min(given_withdrawn, _utc_now_argument(now))
-    published = given_published or standing_in or _utc_now_argument(now)
-    updated = max(given_updated or published, published)
-    # A date too far ahead would head every feed (and date the feeds themselves) until then. The field named is
-    # the one given: `updated` also stands in for a missing `published`, and `updated` follows `published`.
-    for field, when in (("updated", given_updated), ("published", published)):
-        if when is not None and when > now + MAX_AHEAD:
-            raise _invalid(raw, field, f"the date {when:%Y-%m-%d} is more than a year ahead: a typo?")
-    # A release dated ahead is held until it is due (an embargo), but an edit is dated when it is made: an update
-    # still to come would date every feed listing the release ahead, and pin it to the top of readers sorting by it.
-    if given_published is None and given_updated is not None and given_updated > now + UPDATE_SKEW:
-        # (`updated` stands in for a missing `published`, but an embargo is said with `published`: an update date
-        # ahead alone held a release back without a word)
-        raise _invalid(
-            raw,
-            "updated",
-            f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of now: an update is dated when it is "
-            "made (to hold a release back until a date, give that date as `published`)",
-        )
-    if given_updated is not None and given_updated > max(now, published) + UPDATE_SKEW:
-        raise _invalid(
-            raw,
-            "updated",
-            f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of both now and the publication date "
-            f"{published:%Y-%m-%d %H:%M} UTC: an update is dated when it is made (a typo?)",
-        )
-    withdrawn_note = one_line_text(raw.withdrawn_note or "") or None
-    withdrawn_at = given_withdrawn
-    if withdrawn_at is None and withdrawn_note:  # (not hashed: the same notice ingested again changes nothing)
-        # When it was withdrawn: now, or the source's update time; before the publication for an embargoed release
-        # withdrawn before it was due, which then never goes public (`run_publish`).
-        withdrawn_at = given_updated or _utc_now_argument(now)
-    if withdrawn_at is not None and withdrawn_at > max(now, published) + UPDATE_SKEW:
-        raise _invalid(
-            raw,
-            "withdrawn_at",
-            f"the date {withdrawn_at:%Y-%m-%d %H:%M} UTC is ahead: a withdrawal is dated when it is made (a typo?)",
-        )
-    if given_updated is None and withdrawn_at is not None:
-        # Without the source's own `updated`, the withdrawal is the release's last change (its entries' `updated`, its
-        # page's "Last updated"), as `reconcile` dates it for a stored release: one first sent withdrawn (an
-        # archive's backfill) said "Withdrawn on 22 August 2025" under an update of 2024. (An embargoed release
-        # withdrawn before it was due keeps its publication: it never goes public.)
-        updated = max(updated, withdrawn_at)
+    dating = _dating(raw, site, now, given_published, given_updated, stated)
+    given_published, given_withdrawn = dating.given_published, dating.given_withdrawn
+    published, updated = dating.published, dating.updated
+    withdrawn_at, withdrawn_note = dating.withdrawn_at, dating.withdrawn_note
     changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
     change_note = one_line_text(raw.change_note or "") or None
 
@@ -235,6 +176,98 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         published_by_source=given_published is not None,
         ingest_warning=warning,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Dating:
+    """The dates of a release, as `_dating` settles them."""
+
+    published: datetime
+    updated: datetime
+    given_published: datetime | None
+    """The source's publication date; without one, the date the text states or the file's name holds (hashed)."""
+    given_withdrawn: datetime | None
+    """The source's withdrawal date."""
+    withdrawn_at: datetime | None
+    withdrawn_note: str | None
+
+
+def _dating(
+    raw: RawRelease,
+    site: Site,
+    now: datetime,
+    given_published: datetime | None,
+    given_updated: datetime | None,
+    stated: OpeningDate | None,
+) -> _Dating:
+    """The publication, update and withdrawal dates of a release, from those its source gave, the date its opening
+    lines state (`stated`), its file's name, and `now`; refused when one is too far ahead to be meant."""
+    dated = given_published is not None or given_updated is not None
+    if not dated:  # the date the text states, else the one in the file's name (one too far ahead is no date)
+        if stated is not None and stated.weekday_error:
+            # Which of the two was meant dates the release (and its id, for good): only the officer can say. (Under
+            # a date given otherwise, the dateline is only text, and is left as written.)
+            raise _invalid(
+                raw,
+                "body",
+                f"the date in the opening lines is not sure: {stated.weekday_error} "
+                "(or give the release's date as `published`)",
+            )
+        guesses = (stated.when if stated is not None else None, _date_in_file_name(raw, site))
+        given_published = next((g for g in guesses if g is not None and g <= now + MAX_AHEAD), None)
+    # No publication date but an update date: the release existed by then, so that is the honest date (and it
+    # keeps the id stable across re-ingests, unlike the time we happened to see it).
+    # (An update time a little ahead, a sender's clock running fast, is no embargo: that is said with `published`.)
+    standing_in = min(given_updated, _utc_now_argument(now)) if given_updated is not None else None
+    # So does a withdrawal: a release first sent withdrawn, dated by nothing else, was dated by its ingest, after
+    # its withdrawal, and so never appeared ("withdrawn before its publication").
+    given_withdrawn = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
+    if standing_in is None and given_withdrawn is not None:
+        standing_in = min(given_withdrawn, _utc_now_argument(now))
+    published = given_published or standing_in or _utc_now_argument(now)
+    updated = max(given_updated or published, published)
+    # A date too far ahead would head every feed (and date the feeds themselves) until then. The field named is
+    # the one given: `updated` also stands in for a missing `published`, and `updated` follows `published`.
+    for field, when in (("updated", given_updated), ("published", published)):
+        if when is not None and when > now + MAX_AHEAD:
+            raise _invalid(raw, field, f"the date {when:%Y-%m-%d} is more than a year ahead: a typo?")
+    # A release dated ahead is held until it is due (an embargo), but an edit is dated when it is made: an update
+    # still to come would date every feed listing the release ahead, and pin it to the top of readers sorting by it.
+    if given_published is None and given_updated is not None and given_updated > now + UPDATE_SKEW:
+        # (`updated` stands in for a missing `published`, but an embargo is said with `published`: an update date
+        # ahead alone held a release back without a word)
+        raise _invalid(
+            raw,
+            "updated",
+            f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of now: an update is dated when it is "
+            "made (to hold a release back until a date, give that date as `published`)",
+        )
+    if given_updated is not None and given_updated > max(now, published) + UPDATE_SKEW:
+        raise _invalid(
+            raw,
+            "updated",
+            f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of both now and the publication date "
+            f"{published:%Y-%m-%d %H:%M} UTC: an update is dated when it is made (a typo?)",
+        )
+    withdrawn_note = one_line_text(raw.withdrawn_note or "") or None
+    withdrawn_at = given_withdrawn
+    if withdrawn_at is None and withdrawn_note:  # (not hashed: the same notice ingested again changes nothing)
+        # When it was withdrawn: now, or the source's update time; before the publication for an embargoed release
+        # withdrawn before it was due, which then never goes public (`run_publish`).
+        withdrawn_at = given_updated or _utc_now_argument(now)
+    if withdrawn_at is not None and withdrawn_at > max(now, published) + UPDATE_SKEW:
+        raise _invalid(
+            raw,
+            "withdrawn_at",
+            f"the date {withdrawn_at:%Y-%m-%d %H:%M} UTC is ahead: a withdrawal is dated when it is made (a typo?)",
+        )
+    if given_updated is None and withdrawn_at is not None:
+        # Without the source's own `updated`, the withdrawal is the release's last change (its entries' `updated`, its
+        # page's "Last updated"), as `reconcile` dates it for a stored release: one first sent withdrawn (an
+        # archive's backfill) said "Withdrawn on 22 August 2025" under an update of 2024. (An embargoed release
+        # withdrawn before it was due keeps its publication: it never goes public.)
+        updated = max(updated, withdrawn_at)
+    return _Dating(published, updated, given_published, given_withdrawn, withdrawn_at, withdrawn_note)
 
 
 MAX_AHEAD = timedelta(days=366)
