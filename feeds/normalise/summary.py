@@ -13,10 +13,9 @@ body's text comes from `opening.py`, by `htmltext.summary_source`).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
-
-from feedparser.mixin import _FeedParserMixin  # type: ignore[import-untyped]
 
 from feeds.normalise.htmltext import html_to_text
 from feeds.normalise.markdown import markdown_inline_text
@@ -97,7 +96,15 @@ def _speaker_and_quotation(speaker: str, quotation: str) -> tuple[str, str]:
     return f"{speaker} {quotation}", closing
 
 
-_looks_like_html: Callable[[str], bool] = _FeedParserMixin.looks_like_html
+@functools.cache
+def _looks_like_html() -> Callable[[str], bool]:
+    """feedparser's own test of whether a text is HTML, imported when first needed: importing feedparser takes
+    ~30 ms, which every worker process and command would otherwise pay at start, most never reading a summary."""
+    from feedparser.mixin import _FeedParserMixin  # type: ignore[import-untyped]
+
+    return _FeedParserMixin.looks_like_html  # type: ignore[no-any-return]
+
+
 _ACTIVE_TAG = re.compile(
     r"<(?:script|style|template|noscript|iframe|frame|object|embed|applet|svg|math|form|textarea)\b", re.IGNORECASE
 )
@@ -106,7 +113,7 @@ _ACTIVE_TAG = re.compile(
 def summary_is_html(given: str) -> bool:
     """Whether a given summary is read as HTML (see `given_summary_text`): a source that builds a body of it reads it
     the same way."""
-    return bool(_looks_like_html(given) or _ACTIVE_TAG.search(given))
+    return bool(_looks_like_html()(given) or _ACTIVE_TAG.search(given))
 
 
 def given_summary_text(given: str, *, markdown: bool) -> str:
