@@ -7,7 +7,7 @@ PostgreSQL, the database write lock (BEGIN IMMEDIATE) on SQLite. A crashed daemo
 Only the lease holder writes a check's result (`_check_statement`).
 
 What this module must not do: decide when a feed is next due or what a check found (`feeds.watch.schedule` and
-`feeds.watch.poll` do; this writes what they give), nor build item or match rows itself (`items.py` and
+`feeds.watch.check` do; this writes what they give), nor build item or match rows itself (`items.py` and
 `matches.py` do, on the transaction it opens).
 """
 
