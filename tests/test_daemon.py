@@ -1484,6 +1484,50 @@ def test_feeds_status_lists_each_job_once_with_its_soonest_run_and_not_the_heart
         daemon.app.close()
 
 
+def test_a_publish_asked_for_again_keeps_its_time_so_a_steady_stream_of_changes_still_publishes(make_settings, clock):
+    """A change asks for a publish `publish_debounce` later. Another change before it runs must not push it back
+    (pushes arriving more often than the debounce would otherwise hold every publish back until they stop, up to
+    `publish_interval`): the run asked for first is kept, and a sooner one still wins. The drop folder's ingest is
+    a trailing debounce on purpose (it waits until the files are quiet)."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from feeds.clock import utc_now
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    daemon._scheduler = BackgroundScheduler(timezone="UTC")
+    daemon._scheduler.start(paused=True)
+
+    def due(job_id: str) -> float:
+        job = daemon._scheduler.get_job(job_id)
+        return (job.next_run_time - utc_now()).total_seconds()
+
+    try:
+        daemon._soon("publish-soon", "publish", lambda _app: "", 600.0, postpone=False)
+        daemon._soon("publish-soon", "publish", lambda _app: "", 900.0, postpone=False)
+        assert 590 < due("publish-soon") <= 600
+        daemon._soon("publish-soon", "publish", lambda _app: "", 60.0, postpone=False)
+        assert 50 < due("publish-soon") <= 60
+        daemon._soon("ingest-soon", "ingest", lambda _app: "", 600.0)
+        daemon._soon("ingest-soon", "ingest", lambda _app: "", 900.0)
+        assert 890 < due("ingest-soon") <= 900
+
+        asked: list[tuple[str, dict[str, object]]] = []
+        daemon.jobs.soon = lambda job_id, *_args, **kwargs: asked.append((job_id, kwargs))
+        daemon.jobs.trigger_publish()
+        daemon.jobs.trigger_alerts()
+        daemon.jobs.trigger_ingest()
+        assert asked == [
+            ("publish-soon", {"postpone": False}),
+            ("alerts-soon", {"postpone": False}),
+            ("ingest-soon", {}),
+        ]
+    finally:
+        daemon._scheduler.shutdown(wait=False)
+        daemon._scheduler = None
+        daemon.app.close()
+
+
 def test_a_heartbeat_the_database_refuses_is_logged_once_on_one_line_without_its_sql(make_settings, clock, caplog):
     """Every job ends with a heartbeat: a database that refuses it (a revoked permission) or is down must not put
     SQLAlchemy's message in the log, SQL statement and values included, on every tick."""

@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from feeds.app import App
 from feeds.clock import Clock
@@ -37,8 +37,15 @@ PUBLISH_RETRY = timedelta(seconds=30)
 """How soon a failed publish is tried again (then twice as long each time, up to `daemon.publish_interval`)."""
 
 Job = Callable[[App], str]
-Soon = Callable[[str, str, Job, float], None]
-"""Run a job once, `delay` seconds from now: (the scheduler's id for that run, the job's name, the job, delay)."""
+
+
+class Soon(Protocol):
+    """Run a job once, `delay` seconds from now: the scheduler's id for that run, the job's name, the job, the delay.
+    A run already asked for under that id is moved to the new time (`postpone`: a trailing debounce, which waits for
+    a quiet moment), or, without `postpone`, kept when it comes sooner (a debounce with a deadline: a steady stream
+    of triggers still gets a run within `delay` of the first)."""
+
+    def __call__(self, job_id: str, name: str, fn: Job, delay: float, *, postpone: bool = True) -> None: ...
 
 
 class Jobs:
@@ -87,14 +94,16 @@ class Jobs:
     # --- triggers -----------------------------------------------------------------------------------------
 
     def trigger_publish(self) -> None:
-        """Publish shortly (debounced: a burst of changes gives one publish)."""
-        self.soon("publish-soon", "publish", self.publish, self.app.settings.daemon.publish_debounce)
+        """Publish within `daemon.publish_debounce` of a change: a burst of changes gives one publish, and a steady
+        stream of them (pushes more often than the debounce) one every debounce, not none until the stream stops."""
+        self.soon("publish-soon", "publish", self.publish, self.app.settings.daemon.publish_debounce, postpone=False)
 
     def trigger_ingest(self) -> None:
         self.soon("ingest-soon", "ingest", self.ingest, 0.5)
 
     def trigger_alerts(self) -> None:
-        self.soon("alerts-soon", "alerts", self.alerts, 1.0)
+        """Deliver alerts within a second of new matches, however steadily they come (as publishing)."""
+        self.soon("alerts-soon", "alerts", self.alerts, 1.0, postpone=False)
 
     # --- the jobs -----------------------------------------------------------------------------------------
 

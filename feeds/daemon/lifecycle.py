@@ -176,16 +176,23 @@ class Daemon:
 
     # --- the scheduler ------------------------------------------------------------------------------------
 
-    def _soon(self, job_id: str, name: str, fn: Job, delay: float) -> None:
+    def _soon(self, job_id: str, name: str, fn: Job, delay: float, *, postpone: bool = True) -> None:
+        """`Soon` on the daemon's scheduler. Without `postpone`, a run already asked for that comes sooner is kept:
+        it has not started (once started, it is no longer the scheduler's), so it will read whatever changed."""
         if self._scheduler is None or self.stop_event.is_set():
             return
+        run_date = utc_now() + timedelta(seconds=delay)
+        if not postpone:
+            pending = self._scheduler.get_job(job_id)
+            if pending is not None and pending.next_run_time is not None and pending.next_run_time <= run_date:
+                return
         self._scheduler.add_job(
             self._run_job,
             "date",
             args=(name, fn),
             id=job_id,
             replace_existing=True,
-            run_date=utc_now() + timedelta(seconds=delay),
+            run_date=run_date,
             misfire_grace_time=None,
             # A trigger that arrives while the previous one's job is still running must not be skipped (with
             # one instance APScheduler drops it, and the change waits for the periodic run). The job's own
