@@ -1,7 +1,14 @@
 """Benchmark: how the watch stage scales with worker processes sharing one PostgreSQL database.
 
-A local server (its own process, 127.0.0.1, threaded, keep-alive, TCP_NODELAY) answers every `/feed/<n>` after
-`--latency` seconds (100 ms by default: a distant publisher) with a small RSS document of 5 items. For each
+A local server (its own process, threaded, keep-alive, TCP_NODELAY) answers every `/feed/<n>` after `--latency`
+seconds (100 ms by default: a distant publisher) with a small RSS document of 5 items, from `--hosts` addresses
+(127.0.0.2 and up, which Linux routes to loopback; 100 by default, feed n on host n mod 100). `[watch] per_host`
+keeps its default of 2 requests at once per host, and the daemons share it (host slots in the database): served
+from one address, the feeds would let all processes together keep only 2 requests in flight, and the bench would
+measure that limit instead of the processes (it did, from 2026-11-29, when the slots became shared, until
+2026-11-30: 32.6 / 33.0 / 32.1 feeds/s with 1 / 2 / 4 processes). Consecutive feeds are on different hosts, so
+that a claimed batch is not held back by the per-host limit either (with 10 consecutive feeds per host, as
+`bench_poll` serves them to measure that holding back: 24.1 / 31.6 / 55.6 feeds/s). For each
 configuration a fresh database gets `--feeds` watched feeds (all due) and two keyword rules; then P worker
 processes, each with its own App, Store and HTTP client, start together and call `run_watch(app, owner=…)` until
 nothing is due. The time is from the common start to the last worker's end; every feed must have been requested
@@ -20,9 +27,9 @@ or the database becomes the bottleneck. The default batch (12 feeds per claim) i
 each process parses its small feeds itself; a batch at or above it makes every process start its own pool of
 parser processes (one per CPU), whose start-up the timing then includes.
 
-Measured on a 2-CPU VM (1000 feeds, 100 ms, W = 4, batch 12): PostgreSQL 1 process 29.8 feeds/s, 2 processes
-58.8 (1.97x), 4 processes 111.8 (3.76x); SQLite 1 process 33.8. One process reaches ~75% of its ceiling because
-`run_watch` fetches a whole batch before it stores any of it, so fetching and storing take turns.
+Measured on a 2-CPU VM (1000 feeds from 100 hosts, 100 ms, W = 4, batch 12; 2026-11-30): PostgreSQL 1 process
+34.7 feeds/s, 2 processes 68.0 (1.96x), 4 processes 129.6 (3.73x); SQLite 1 process 35.7. One process reaches
+~85% of its ceiling because `run_watch` fetches a window of a batch before it stores any of it.
 
     cd /work/main && .venv/bin/python bench/bench_workers.py [--feeds 1000] [--latency 0.1] [--fetch-threads 4]
         [--processes 1,2,4] [--batch 12]
@@ -39,6 +46,7 @@ import os
 import socket
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -64,12 +72,10 @@ author = "Bench Press Office"
 email = "press@example.org"
 
 [http]
-allow = ["127.0.0.1"]
+allow = ["127.0.0.0/8"]
 
 [watch]
 workers = {threads}
-# every feed comes from one local address, and this bench compares processes, not politeness: no per-host limit
-per_host = {threads}
 batch = {batch}
 lease = "10m"
 """
@@ -119,11 +125,21 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(latency: float, hits: Any, ready: Any) -> None:
-    server = _Server(("127.0.0.1", 0), _Handler)
-    server.latency, server.hits = latency, hits
-    ready.put(server.server_address[1])
-    server.serve_forever(poll_interval=0.5)
+def host_address(i: int) -> str:
+    """The address of host `i` (0, 1, ...): 127.0.0.2, 127.0.0.3, ... (all of 127.0.0.0/8 is loopback on Linux)."""
+    return f"127.0.{(i + 2) // 256}.{(i + 2) % 256}"
+
+
+def _serve(latency: float, hits: Any, hosts: int, ready: Any) -> None:
+    servers = [_Server(("127.0.0.1", 0), _Handler)]
+    port = servers[0].server_address[1]
+    servers += [_Server((host_address(i), port), _Handler) for i in range(hosts)]
+    for server in servers:
+        server.latency, server.hits = latency, hits
+    for server in servers[1:]:
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
+    ready.put(port)
+    servers[0].serve_forever(poll_interval=0.5)
 
 
 # --- a worker process ------------------------------------------------------------------------------------------
@@ -164,7 +180,7 @@ class Result:
         return self.polled / self.seconds
 
 
-def run(label: str, db_url: str, processes: int, *, args: argparse.Namespace, base: str, hits: Any) -> Result:
+def run(label: str, db_url: str, processes: int, *, args: argparse.Namespace, port: int, hits: Any) -> Result:
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp:
         config = Path(tmp) / "feeds.toml"
         config.write_text(CONFIG.format(threads=args.fetch_threads, batch=args.batch), encoding="utf-8")
@@ -172,7 +188,10 @@ def run(label: str, db_url: str, processes: int, *, args: argparse.Namespace, ba
         now = utc_now()
         store.migrate(now)
         for n in range(args.feeds):
-            store.add_feed(f"{base}/feed/{n}", title=f"Feed {n}", tags=(), interval=1800, origin="bench", now=now)
+            host = host_address(n % args.hosts)  # consecutive feeds on different hosts: see the docstring
+            store.add_feed(
+                f"http://{host}:{port}/feed/{n}", title=f"Feed {n}", tags=(), interval=1800, origin="bench", now=now
+            )
         for name, query in RULES:
             store.add_rule(name, query, origin="bench", now=now)
         with hits.get_lock():
@@ -238,17 +257,18 @@ def main() -> int:
     parser.add_argument("--latency", type=float, default=0.1, help="seconds the server waits before each answer")
     parser.add_argument("--fetch-threads", type=int, default=4, help="[watch] workers: each process's fetch pool")
     parser.add_argument("--batch", type=int, default=12, help="[watch] batch: feeds claimed per run_watch")
+    parser.add_argument("--hosts", type=int, default=100, help="host addresses the feeds are served from")
     parser.add_argument("--processes", default="1,2,4", help="worker process counts to run on PostgreSQL")
     args = parser.parse_args()
     counts = [int(x) for x in args.processes.split(",")]
 
     hits, ready = SPAWN.Value("i", 0), SPAWN.Queue()
-    server = SPAWN.Process(target=_serve, args=(args.latency, hits, ready), daemon=True)
+    server = SPAWN.Process(target=_serve, args=(args.latency, hits, args.hosts, ready), daemon=True)
     server.start()
-    base = f"http://127.0.0.1:{ready.get(timeout=60)}"
+    port = ready.get(timeout=60)
     print(
-        f"{args.feeds} feeds, {args.latency * 1000:.0f} ms per response, {args.fetch_threads} fetch threads and "
-        f"batch {args.batch} per process, {os.cpu_count()} CPUs"
+        f"{args.feeds} feeds from {args.hosts} hosts, {args.latency * 1000:.0f} ms per response, "
+        f"{args.fetch_threads} fetch threads and batch {args.batch} per process, {os.cpu_count()} CPUs"
     )
     results: list[Result] = []
     try:
@@ -258,10 +278,10 @@ def main() -> int:
         else:
             for n in counts:
                 with pg_schema() as url:
-                    results.append(run("postgresql", url, n, args=args, base=base, hits=hits))
+                    results.append(run("postgresql", url, n, args=args, port=port, hits=hits))
                 print(f"  done: postgresql x{n}", file=sys.stderr)
         with tempfile.TemporaryDirectory(prefix="bench-workers-db-") as tmp:
-            results.append(run("sqlite", f"sqlite:///{tmp}/feeds.db", 1, args=args, base=base, hits=hits))
+            results.append(run("sqlite", f"sqlite:///{tmp}/feeds.db", 1, args=args, port=port, hits=hits))
     finally:
         server.terminate()
         server.join(10)
