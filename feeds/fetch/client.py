@@ -40,7 +40,6 @@ FEED_ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, application/feed+json;q=0.9, "
     "application/xml;q=0.8, text/xml;q=0.8, application/json;q=0.5, */*;q=0.1"
 )
-JSON_ACCEPT = "application/json, */*;q=0.1"
 MAX_REDIRECTS = 10
 _CHUNK = 64 * 1024
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
