@@ -174,12 +174,11 @@ def list_matches(
     subject = None
     if release is not None:
         subject = app.store.release(release).id
-        kinds: tuple[MatchKind, ...] = (kind,) if kind else ("related", "pickup")
     if rule is not None:
         kind, subject = "keyword", rule_name(app, rule)
     rows = app.store.matches(kind=kind, subject=subject, since=since, limit=limit)
-    if release is not None:
-        rows = [m for m in rows if m.kind in kinds]
+    if release is not None and kind is None:  # (a release's matches are related or pickups, never keyword ones)
+        rows = [m for m in rows if m.kind != "keyword"]
     if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
         raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
     return rows
