@@ -75,6 +75,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests
+from loopback import host_address, serve_on_hosts  # (bench/ is on sys.path when a bench runs)
 from lxml import etree
 
 from feeds.app import App, make_app
@@ -184,12 +185,6 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def host_address(i: int) -> str:
-    """The address of the bench's host `i` (0, 1, ...): 127.0.0.2, 127.0.0.3, ... (Linux routes all of
-    127.0.0.0/8 to the loopback interface, so each can be bound without any set-up)."""
-    return f"127.0.{(i + 2) // 256}.{(i + 2) % 256}"
-
-
 def _serve(folder: str, hosts: int, ready: Any) -> None:
     state = _State(
         [
@@ -197,15 +192,13 @@ def _serve(folder: str, hosts: int, ready: Any) -> None:
             for name, body in _corpus(Path(folder))
         ]
     )
-    servers = [_Server(("127.0.0.1", 0), _Handler)]
-    port = servers[0].server_address[1]
-    servers += [_Server((host_address(i), port), _Handler) for i in range(hosts)]
-    for server in servers:
+
+    def make(address: tuple[str, int]) -> _Server:
+        server = _Server(address, _Handler)
         server.state = state
-    for server in servers[1:]:
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
-    ready.put(port)
-    servers[0].serve_forever(poll_interval=0.5)
+        return server
+
+    serve_on_hosts(make, hosts, ready.put)
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,7 +46,6 @@ import os
 import socket
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -57,6 +56,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from loopback import host_address, serve_on_hosts  # (bench/ is on sys.path when a bench runs)
 
 from feeds.clock import utc_now
 from feeds.store import open_store
@@ -125,21 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def host_address(i: int) -> str:
-    """The address of host `i` (0, 1, ...): 127.0.0.2, 127.0.0.3, ... (all of 127.0.0.0/8 is loopback on Linux)."""
-    return f"127.0.{(i + 2) // 256}.{(i + 2) % 256}"
-
-
 def _serve(latency: float, hits: Any, hosts: int, ready: Any) -> None:
-    servers = [_Server(("127.0.0.1", 0), _Handler)]
-    port = servers[0].server_address[1]
-    servers += [_Server((host_address(i), port), _Handler) for i in range(hosts)]
-    for server in servers:
+    def make(address: tuple[str, int]) -> _Server:
+        server = _Server(address, _Handler)
         server.latency, server.hits = latency, hits
-    for server in servers[1:]:
-        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.5}, daemon=True).start()
-    ready.put(port)
-    servers[0].serve_forever(poll_interval=0.5)
+        return server
+
+    serve_on_hosts(make, hosts, ready.put)
 
 
 # --- a worker process ------------------------------------------------------------------------------------------
