@@ -966,3 +966,23 @@ def test_feeds_serve_publishes_after_a_push_only_when_no_other_process_is_publis
     soon.wait()
     assert index.is_file()
     soon.close()
+
+
+def test_location_and_permalink_are_in_uri_form_for_a_base_url_with_an_idn_host_and_non_ascii_path(
+    make_settings, make_app_for, serve
+):
+    """A site under an internationalised address (`https://пресса.example/новости/`) answered a push with 500 after
+    storing it: the Location header held the address as written, which HTTP cannot carry (latin-1 at most), so the
+    sender saw a failure, retried, and met the same 500 again. Location and `permalink` are now the address in URI
+    form (an IDNA host, a percent-encoded path), as the feeds give it."""
+    from dataclasses import replace
+
+    settings = make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 1000\n')
+    settings = replace(settings, site=replace(settings.site, base_url="https://пресса.example/новости и/"))
+    base = serve(make_web_app(make_app_for(settings)))
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+    resp = requests.post(base + "/api/releases", data=json.dumps(RELEASE).encode(), headers=headers, timeout=10)
+    assert resp.status_code == 201, resp.text
+    uri = "https://xn--80aj3aega.example/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8%20%D0%B8/releases/"
+    assert resp.json()["permalink"] == uri + "minister-announces-new-sanctions/"
+    assert resp.headers["Location"] == resp.json()["permalink"]

@@ -54,6 +54,7 @@ from feeds.ingest.units import Unit
 from feeds.logs import one_line
 from feeds.model import IngestOutcome, Release
 from feeds.normalise.ids import permalink
+from feeds.publish.feedcheck import uri_form
 from feeds.store import error_text
 from feeds.web.auth import RateLimiter, authenticate
 from feeds.web.body import (
@@ -233,7 +234,7 @@ class PushApi:
         base = self.app.settings.site.base_url
         now = self.app.clock()
         items: list[dict[str, str | None]] = [
-            {"id": o.release_id, "slug": o.slug, "permalink": permalink(base, o.slug or ""), "status": o.status}
+            {"id": o.release_id, "slug": o.slug, "permalink": _address(base, o.slug), "status": o.status}
             | self._stored(tx, o.release_id, now)
             | ({"warning": o.warning} if o.warning else {})  # (e.g. a slug that replaced another release)
             for o in outcomes
@@ -243,7 +244,7 @@ class PushApi:
             overall = "created" if code == 201 else ("updated" if "updated" in statuses else "unchanged")
             reply = Reply(code, {"status": overall, "releases": items})
         else:
-            location = (("Location", permalink(base, outcomes[0].slug or "")),) if code == 201 else ()
+            location = (("Location", _address(base, outcomes[0].slug)),) if code == 201 else ()
             reply = Reply(code, items[0], location)
         return reply
 
@@ -295,3 +296,11 @@ def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldErro
 def _client(environ: Environ) -> str:
     """The client's address, as the log names it."""
     return str(environ.get("REMOTE_ADDR") or "unknown")
+
+
+def _address(base_url: str, slug: str | None) -> str:
+    """A release's page in URI form, as the feeds link it: a base URL with an internationalised host or path
+    (`https://пресса.example/новости/`) gives `https://xn--80aj3aega.example/%D0%BD…/`, which a `Location` header
+    can carry (HTTP headers are latin-1 at most: the address as written failed the answer with a 500)."""
+    address = permalink(base_url, slug or "")
+    return uri_form(address) or address
