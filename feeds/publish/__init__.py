@@ -14,6 +14,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from feeds.errors import PublishError
 from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.entries import at_base
+from feeds.publish.feedcheck import uri_form
 from feeds.publish.marks import PublishedFeeds
 from feeds.publish.pages import PageRenderer
 from feeds.publish.pageviews import Direction, text_direction
@@ -34,6 +36,7 @@ from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
 
 if TYPE_CHECKING:
     from feeds.app import App
+    from feeds.config import Settings, Site
     from feeds.publish.i18n import Messages
 
 __all__ = ["PublishReport", "last_failure", "run_publish"]
@@ -81,7 +84,7 @@ def _record_failure(app: App, error: Exception) -> None:
 
 
 def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None) -> PublishReport:
-    settings = app.settings
+    settings = _in_uri_form(app.settings)
     now = app.clock()
     stored = app.releases.current(app.store, now)
     # A release dated ahead (an embargo) stays off the site until its time: no page, no entry in any feed, no
@@ -96,7 +99,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     shown = {r.id for r in releases}
     order = app.store.release_archive_order()
     salt = _salt(app)
-    renderer = _renderer(app, salt)
+    renderer = _renderer(app, settings.site, salt)
     static = (*renderer.static_files(), *_stylesheets(renderer.messages, text_direction(settings.site.language)))
     matches = [m for m in app.store.matches() if m.kind == "keyword" or m.subject in shown]
     rules = {r.name: r.updated_at for r in app.store.rules()}
@@ -127,14 +130,23 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
 _RENDERER_KEY = "page_renderer"
 
 
-def _renderer(app: App, salt: str) -> PageRenderer:
+def _in_uri_form(settings: Settings) -> Settings:
+    """`settings` with `site.base_url` in URI form (an IDNA host, a percent-encoded path), as every feed gives the
+    site's addresses: the pages, the 404 page's stylesheet path and the releases' permalinks gave it as written
+    (`https://пресса.example/новости и/`), a space included, so a page's autodiscovery link named another address
+    than the feed's self link."""
+    base = uri_form(settings.site.base_url) or settings.site.base_url
+    return settings if base == settings.site.base_url else replace(settings, site=replace(settings.site, base_url=base))
+
+
+def _renderer(app: App, site: Site, salt: str) -> PageRenderer:
     """The App's PageRenderer, kept while the salt (settings, code, templates) is unchanged: a daemon publishes
     again and again, and compiling the templates costs more than the pages of a small incremental publish."""
     cached = app.extras.get(_RENDERER_KEY)
     if isinstance(cached, tuple) and cached[0] == salt:
         renderer: PageRenderer = cached[1]
         return renderer
-    renderer = PageRenderer(app.settings.site, template_dir=app.settings.publish.templates)
+    renderer = PageRenderer(site, template_dir=app.settings.publish.templates)
     app.extras[_RENDERER_KEY] = (salt, renderer)
     return renderer
 

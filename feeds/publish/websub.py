@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from feeds.outbound import outbound_session, post_once
+from feeds.publish.feedcheck import uri_form
 from feeds.publish.spec import FEED_FILES
 from feeds.watch.schedule import next_check_at
 
@@ -51,8 +52,11 @@ MAX_ATTEMPTS = 8
 
 
 def changed_topics(written: Iterable[str], base_url: str) -> list[str]:
-    """The absolute topic URLs of the feed documents among `written` (paths relative to out/), sorted, once each."""
-    return sorted({base_url + path for path in written if path.rsplit("/", 1)[-1] in FEED_DOCUMENTS})
+    """The absolute topic URLs of the feed documents among `written` (paths relative to out/), sorted, once each:
+    their self links, in URI form, as subscribers subscribed to them (a base URL with an internationalised host or
+    path is encoded as the feeds encode it)."""
+    base = uri_form(base_url) or base_url
+    return sorted({base + path for path in written if path.rsplit("/", 1)[-1] in FEED_DOCUMENTS})
 
 
 @dataclass(frozen=True, slots=True)
