@@ -595,3 +595,23 @@ def test_the_cache_holds_a_bounded_number_of_bytes_however_much_of_the_site_is_r
     status, headers = _call(site, "/big.html")
     assert status == "200 OK" and headers["content-length"] == str(2 << 20)
     assert tmp_path.resolve() / "big.html" not in site._cache
+
+
+def test_head_of_a_redirect_sends_no_body_so_the_connection_stays_in_step(served: Served) -> None:
+    """A HEAD of a folder without its slash (`/topics/iran`, a link checker's request) was answered 301 with its
+    plain-text body, `moved`, which HEAD must not have (RFC 9110 §9.3.2): on a kept-alive connection a client took
+    those bytes for the start of its next answer. The answer to the GET sent after it on the same connection must
+    follow the HEAD's headers at once."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
+        sock.sendall(
+            b"HEAD /topics/iran HTTP/1.1\r\nHost: x\r\n\r\n"
+            b"GET /topics/iran/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        received = b""
+        while chunk := sock.recv(65536):
+            received += chunk
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 301 ")
+    assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:40]

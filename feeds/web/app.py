@@ -50,7 +50,10 @@ class WebApp:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/api" or path.startswith("/api/"):
-            return self.api(environ, start_response)
+            answer = self.api(environ, start_response)
+            # Its headers only, to a HEAD (RFC 9110 §9.3.2): waitress sends whatever body it is given, and a kept-alive
+            # client read the refusal's JSON as the start of its next answer.
+            return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else answer
         if path == "/healthz":
             return self.status.healthz(environ, start_response)
         if path == "/metrics":

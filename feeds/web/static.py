@@ -135,7 +135,9 @@ class StaticSite:
                 location = quote([p for p in raw_path.split("/") if p][-1]) + "/"
                 if query := environ.get("QUERY_STRING", ""):  # (a link's tracking parameters, kept as they came)
                     location += "?" + quote(query, safe="&=%+;,/:@!$'()*?~-._")
-                return _plain(start_response, "301 Moved Permanently", "moved\n", [("Location", location)])
+                return _plain(
+                    start_response, "301 Moved Permanently", "moved\n", [("Location", location)], head=method == "HEAD"
+                )
             resolved = page
         elif raw_path.endswith("/"):  # `/atom.xml/`: a file is not a folder (its relative links would break)
             return self._not_found(start_response, method)
@@ -175,7 +177,7 @@ class StaticSite:
         found = self.resolve("/404.html")
         page = self._load(found) if found is not None and found.is_file() else None
         if page is None:
-            return _plain(start_response, "404 Not Found", "not found\n")
+            return _plain(start_response, "404 Not Found", "not found\n", head=method == "HEAD")
         headers = [
             ("Content-Type", "text/html; charset=utf-8"),
             ("Content-Length", str(len(page.data))),
@@ -311,12 +313,19 @@ def _not_modified(environ: Environ, etag: str, mtime_ns: int) -> bool:
 
 
 def _plain(
-    start_response: StartResponse, status: str, text: str, extra: list[tuple[str, str]] | None = None
+    start_response: StartResponse,
+    status: str,
+    text: str,
+    extra: list[tuple[str, str]] | None = None,
+    *,
+    head: bool = False,
 ) -> list[bytes]:
+    """A plain-text answer; to a HEAD (`head`), its headers only: a body sent anyway (waitress sends what it is
+    given) was read by a kept-alive client as the start of its next answer (RFC 9110 §9.3.2)."""
     body = text.encode()
     headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
     start_response(status, headers + (extra or []))
-    return [body]
+    return [b""] if head else [body]
 
 
 def make_server(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> Any:
