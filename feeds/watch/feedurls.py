@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from feeds.errors import FetchError, NotFoundError
 from feeds.model import WatchedFeed
@@ -44,8 +44,28 @@ def canonical_feed_url(url: str) -> str:
     path = escaped_url_part(_PERCENT.sub(_normal_escape, parts.path))
     query = escaped_url_part(_PERCENT.sub(_normal_escape, parts.query))
     if scheme in ("http", "https"):
-        path = urlsplit(urljoin(f"{scheme}://{netloc}/", path)).path if path.startswith("/") else path or "/"
+        path = without_dot_segments(path) if path.startswith("/") else path or "/"
     return urlunsplit((scheme, netloc, path, query, ""))
+
+
+def without_dot_segments(path: str) -> str:
+    """An absolute `path` with its `.` and `..` segments resolved (RFC 3986 §5.2.4): `/a/./b/../c` is `/a/c`.
+    Empty segments are kept (`//rss/news.xml` is a path on the same host, not the host `rss`)."""
+    out: list[str] = []
+    segments = path.split("/")[1:]
+    for i, segment in enumerate(segments):
+        last = i == len(segments) - 1
+        if segment == "..":
+            if out:
+                out.pop()
+            if last:
+                out.append("")
+        elif segment == ".":
+            if last:
+                out.append("")
+        else:
+            out.append(segment)
+    return "/" + "/".join(out)
 
 
 def unwrap_feed_scheme(url: str) -> str:
