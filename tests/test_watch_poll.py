@@ -31,6 +31,7 @@ from feeds.watch.manage import (
     read_opml,
     try_query,
 )
+from feeds.watch.opml import parse_opml
 from feeds.watch.poll import run_watch
 from feeds.workers import POOL_KEY
 
@@ -1226,6 +1227,21 @@ def test_an_opml_file_saved_in_windows_1252_without_saying_so_is_read_in_it():
     feeds = read_opml(data.encode("cp1252"), "ansi.opml")
     assert [f.title for f in feeds] == ["Café “Le Monde”"]
     assert [f.title for f in read_opml(data.encode("utf-8"), "utf8.opml")] == ["Café “Le Monde”"]
+
+
+def test_an_opml_file_that_says_utf_8_but_holds_windows_1252_bytes_keeps_its_titles():
+    """A template's `encoding="utf-8"` over a title typed in an old Windows editor: the feed was watched as
+    `Caf\ufffd News`, the \ufffd then shown in every list and exported. The bytes that are no UTF-8 are read as
+    windows-1252; what is UTF-8 in the same file stays so."""
+    data = (
+        b'<?xml version="1.0" encoding="UTF-8"?><opml version="2.0"><body>'
+        + '<outline text="Café “Le Monde”" xmlUrl="https://c.example.com/rss"/>'.encode("cp1252")
+        + '<outline text="Zürich Größe" xmlUrl="https://z.example.com/rss"/>'.encode()
+        + b"</body></opml>"
+    )
+    feeds, stopped = parse_opml(data, "mixed.opml")
+    assert [f.title for f in feeds] == ["Café “Le Monde”", "Zürich Größe"]
+    assert stopped is None
 
 
 def test_an_opml_feed_is_named_as_the_readers_outline_shows_it():

@@ -105,6 +105,16 @@ _PIECE = 64 * 1024
 _DECLARED_ENCODING = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=", re.IGNORECASE)
 
 
+_DECLARED_UTF8 = re.compile(rb"(?:\xef\xbb\xbf)?\s*<\?xml[^>]*encoding\s*=\s*[\"']utf-?8[\"']", re.IGNORECASE)
+_ESCAPED_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def _mended_utf8(data: bytes) -> bytes:
+    """`data`, UTF-8 but for some bytes, with each of those read as windows-1252."""
+    text = data.decode("utf-8", "surrogateescape")
+    return _ESCAPED_BYTE.sub(lambda m: bytes([ord(m[0]) - 0xDC00]).decode("cp1252", "replace"), text).encode("utf-8")
+
+
 def _is_utf8(data: bytes) -> bool:
     try:
         data.decode("utf-8")
@@ -134,6 +144,10 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
             # UTF-8 is what XML assumes, but a file saved by an old Windows editor is in its code page: read in
             # that, `Café` would otherwise be `Caf\ufffd`
             data = data.decode("cp1252", "replace").encode("utf-8")
+        elif _DECLARED_UTF8.match(data) and not _is_utf8(data):
+            # A template's declaration over titles typed in a Windows code page: the bytes that are no UTF-8 are
+            # read in it (`Caf\ufffd` otherwise), the rest stays UTF-8
+            data = _mended_utf8(data)
         # A bare "&" (`?a=1&b=2`, common in hand-written OPML) is not XML: the recovering parser would drop
         # "&b" and watch another URL. Escaped first, it stays as written.
         data = _BARE_AMPERSAND.sub(b"&amp;", data)
