@@ -316,6 +316,33 @@ def test_notes_on_operators_not_in_capitals(query: str, notes: list[str]) -> Non
     assert query_notes(query) == notes
 
 
+def _near(written: str, words: str) -> str:
+    return (
+        f"'{written}' is not an operator (there is no proximity search): it looks for {words}; "
+        'words next to each other are a "phrase"'
+    )
+
+
+# Media-monitoring search boxes (Lexis, Factiva, Meltwater) find words near each other with NEAR/3 or W/5: here
+# those are words to find ("near" and "3"), so the rule silently matched almost nothing.
+@pytest.mark.parametrize(
+    ("query", "notes"),
+    [
+        ("iran NEAR/3 russia", [_near("NEAR/3", "the words 'near 3'")]),
+        ("iran near/10 russia", [_near("near/10", "the words 'near 10'")]),
+        ("iran W/5 russia", [_near("W/5", "the words 'w 5'")]),
+        ("iran PRE/2 russia", [_near("PRE/2", "the words 'pre 2'")]),
+        ("iran NEAR russia", [_near("NEAR", "the word 'near'")]),
+        ("iran NEAR/3 russia NEAR/3 syria", [_near("NEAR/3", "the words 'near 3'")]),
+        ("iran near russia", []),  # a word, as people write it
+        ('"iran NEAR/3 russia"', []),  # inside quotes, plainly words of the phrase
+        ("covid/19 w/o", []),
+    ],
+)
+def test_notes_on_proximity_operators_of_other_search_boxes(query: str, notes: list[str]) -> None:
+    assert query_notes(query) == notes
+
+
 @given(st.lists(_PIECES, max_size=12).map("".join))
 def test_query_like_text_parses_or_raises_rule_error(query: str) -> None:
     _parse_or_rule_error(query)

@@ -227,7 +227,8 @@ def query_notes(query: str) -> list[str]:
     """What a press officer may not mean, though the query is valid: `or`, `and`, `not` in any casing but
     capitals are words to find ("iran or syria" needs all three words), not the operators OR, AND, NOT. `Or` and
     `And` (a sentence's capital, Shift held too briefly) are the same mistake as `or`, and as silent without a note.
-    So is a '!' before a word, phrase or group: punctuation here, so `!rumour` looks for "rumour"."""
+    So is a '!' before a word, phrase or group: punctuation here, so `!rumour` looks for "rumour"; and `NEAR/3`,
+    `W/5`, `NEAR` (other search boxes' proximity): words here, so the rule needs "near" and "3" in the item."""
     bangs: list[str] = []
     try:
         bare = query
@@ -237,6 +238,8 @@ def query_notes(query: str) -> list[str]:
                 bare = bare[: tok.pos] + " " * (tok.end - tok.pos) + bare[tok.end :]
             elif tok.kind == "word" and tok.value.startswith("!"):
                 bangs.append(_bang_note(tok.value.lstrip("!"), query[nxt.pos : nxt.end], glued=nxt.pos == tok.end))
+            elif tok.kind == "word" and (tok.value == "NEAR" or _PROXIMITY.fullmatch(tok.value)):
+                bangs.append(_near_note(tok.value))
     except RuleError:
         bare = _QUOTED.sub(" ", query)
     words = dict.fromkeys(w for m in _OPERATOR_WORD.finditer(bare) if (w := m.group(1)) not in ("OR", "AND", "NOT"))
@@ -248,6 +251,20 @@ def query_notes(query: str) -> list[str]:
         ),
         *dict.fromkeys(b for b in bangs if b),
     ]
+
+
+# Proximity as media-monitoring search boxes write it (Lexis, Factiva, Meltwater): NEAR/3, W/5, PRE/2.
+_PROXIMITY = re.compile(r"(?i:near|w|pre)/[0-9]+")
+
+
+def _near_note(written: str) -> str:
+    """The note on `NEAR`, `NEAR/3` or `W/5`: there is no proximity search, so they are words to find."""
+    parts = written.lower().split("/")
+    words = f"the word '{parts[0]}'" if len(parts) == 1 else f"the words '{' '.join(parts)}'"
+    return (
+        f"'{written}' is not an operator (there is no proximity search): it looks for {words}; "
+        'words next to each other are a "phrase"'
+    )
 
 
 def _bang_note(word: str, following: str, *, glued: bool) -> str:
