@@ -243,8 +243,8 @@ def test_explain_a_match() -> None:
     assert result.matched
     assert result.parsed == "AND(lavrov, sanction*)"
     assert result.reasons == (
-        'found: lavrov in title[0:6] "Lavróv"',
-        'found: sanction* in summary[9:18] "sanctions"',
+        'found: lavrov in title: "[Lavróv] in Tehran"',
+        'found: sanction* in summary: "Talks on [sanctions]"',
     )
     assert [(t.term, t.excluded, len(t.hits)) for t in result.terms] == [("lavrov", False, 1), ("sanction*", False, 1)]
     assert str(result).splitlines()[2] == "result: MATCH"
@@ -254,7 +254,7 @@ def test_explain_a_veto_and_a_missing_term() -> None:
     it = item(title="Iran talks", summary="only a rumour")
     vetoed = explain("title:(iran OR syria) -rumour", it)
     assert not vetoed.matched
-    assert vetoed.reasons == ('vetoed: excluded term rumour found in summary[7:13] "rumour"',)
+    assert vetoed.reasons == ('vetoed: excluded term rumour found in summary: "only a [rumour]"',)
     assert [(t.term, t.fields, t.excluded) for t in vetoed.terms] == [
         ("iran", ("title",), False),
         ("syria", ("title",), False),
@@ -262,6 +262,19 @@ def test_explain_a_veto_and_a_missing_term() -> None:
     ]
     missing = explain('iran "nuclear deal"', it)
     assert missing.reasons == ('missing: "nuclear deal" (looked in title, summary, content)',)
+
+
+def test_explain_shows_each_place_in_its_words_not_as_offsets() -> None:
+    """`keywords test` said `content[1843:1852] "sanctions"`: character offsets a press officer cannot use, and the
+    word alone. Each field now shows the words around its first hit, the hit in [brackets], and how many more."""
+    content = "Ministers met in Brussels on Monday.\n\nThe new sanctions package targets\tshipping. " + "x " * 100
+    content += "Further sanctions are expected; sanctions relief is not on the table."
+    it = item(title="Sanctions: what next", content=content)
+    result = explain("sanction*", it)
+    assert result.reasons == (
+        'found: sanction* in title: "[Sanctions]: what next", '
+        'content: "…Brussels on Monday. The new [sanctions] package targets shipping. x…" (and 2 more)',
+    )
 
 
 def test_explain_reports_syntax_errors_about_the_query() -> None:

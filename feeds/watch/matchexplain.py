@@ -11,6 +11,7 @@ time), or decide a match differently from `feeds.watch.match`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -49,8 +50,35 @@ class Explanation:
         return "\n".join(lines)
 
 
+_CONTEXT = 30
+"""Characters of text shown either side of a hit (then cut back to whole words)."""
+
+
 def _where(hits: Sequence[TermHit], item: MatchInput) -> str:
-    return ", ".join(f'{h.field}[{h.start}:{h.end}] "{getattr(item, h.field)[h.start : h.end]}"' for h in hits)
+    """Each field a term was found in, with the words around its first hit there (the hit in [brackets]) and how
+    many more it has: `title: "New [sanctions] on Iran", summary: "…imposed [sanctions] against…" (and 2 more)`."""
+    fields: dict[str, list[TermHit]] = {}
+    for h in hits:
+        fields.setdefault(h.field, []).append(h)
+    return ", ".join(
+        f'{field}: "{_snippet(getattr(item, field), found[0].start, found[0].end)}"'
+        + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
+        for field, found in fields.items()
+    )
+
+
+def _snippet(text: str, start: int, end: int) -> str:
+    """`text[start:end]` in [brackets] with about `_CONTEXT` characters either side, cut at whole words (… where
+    text was left out), on one line."""
+    a, b = max(0, start - _CONTEXT), min(len(text), end + _CONTEXT)
+    before, after = text[a:start], text[end:b]
+    if a > 0:
+        cut = re.search(r"\s+", before)
+        before = "…" + (before[cut.end() :] if cut else before)
+    if b < len(text):
+        spaces = [m.start() for m in re.finditer(r"\s+", after)]
+        after = (after[: spaces[-1]] if spaces else after) + "…"
+    return " ".join(f"{before}[{text[start:end]}]{after}".split())
 
 
 def explain(query: str, item: MatchInput) -> Explanation:
