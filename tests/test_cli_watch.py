@@ -791,3 +791,21 @@ def test_watch_poll_stopped_by_sigterm_stores_what_it_fetched_and_gives_the_rest
         assert "received SIGTERM" in err
         again = json.loads(run(config, "watch", "poll", "--json").stdout)  # given back: free and due at once
         assert sorted(f["url"] for f in again["feeds"]) == [base + "/fast2.xml", base + "/fast3.xml"]
+
+
+def test_watch_add_of_an_address_that_moved_permanently_to_a_watched_feed_is_refused(config, httpserver):
+    """A press officer added a feed's old address (a 301 to the feed watched already): it was watched twice, each
+    item fetched, stored and matched twice (every match reported twice) until the third poll found the move."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    httpserver.expect_request("/old.rss").respond_with_data("", status=301, headers={"Location": "/feed.xml"})
+    httpserver.expect_request("/moved.rss").respond_with_data("", status=302, headers={"Location": "/feed.xml"})
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    r = run(config, "watch", "add", httpserver.url_for("/old.rss"))
+    assert r.exit_code == 1
+    assert r.stderr == (
+        f"error: already watching #1 {httpserver.url_for('/feed.xml')}: "
+        f"{httpserver.url_for('/old.rss')} has moved there permanently\n"
+    )
+    # a temporary redirect is the publisher's to change: the address given is watched, as it is polled
+    assert run(config, "watch", "add", httpserver.url_for("/moved.rss")).exit_code == 0
+    assert len(json.loads(run(config, "watch", "list", "--json").stdout)) == 2

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from feeds.errors import FeedParseError, FetchError
+from feeds.errors import ExistsError, FeedParseError, FetchError, NotFoundError
 from feeds.fetch import Fetched
 from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.feedurls import canonical_feed_url, check_feed_url
@@ -30,7 +30,8 @@ def check_is_feed(app: App, url: str) -> None:
     FetchError when it cannot be fetched now, FeedParseError when it is not a feed, naming the feeds of the page
     it is (found as `watch discover` finds them) and the command that watches one. A page is refused even when it
     names a single feed: that feed is often another one than meant (the site's comments, or all of it for a
-    section), and a script that asked for one URL must not find another watched. `--no-check` adds it as it is."""
+    section), and a script that asked for one URL must not find another watched. An address that moved permanently
+    (301/308) to a feed watched already is refused too (ExistsError). `--no-check` adds it as it is."""
     checked = fetch_check(app, url)
     if checked.verdict == UNREACHABLE:
         raise FetchError(
@@ -46,6 +47,12 @@ def check_is_feed(app: App, url: str) -> None:
         if usable:
             lines.append(f"watch one with: feeds watch add {shlex.quote(usable[0].url)}")
         raise FeedParseError("\n".join(lines), url=url)
+    if checked.moved_to is not None:  # (watched twice otherwise, until polls saw the move three times)
+        try:
+            there = app.store.feed(checked.moved_to)
+        except NotFoundError:
+            return
+        raise ExistsError(f"already watching #{there.id} {there.url}: {url} has moved there permanently")
 
 
 FEED, WEB_PAGE, NOT_A_FEED, UNREACHABLE = "feed", "web page", "not a feed", "unreachable"
@@ -62,6 +69,8 @@ class FeedCheck:
     why: str = ""
     """Why it could not be fetched (UNREACHABLE), or why it is no feed (NOT_A_FEED, WEB_PAGE)."""
     named: tuple[Discovered, ...] = ()
+    moved_to: str | None = None
+    """Where a feed's address redirects permanently (301/308), as a watched feed's URL is spelt."""
 
 
 def fetch_check(app: App, url: str) -> FeedCheck:
@@ -80,7 +89,8 @@ def fetch_check(app: App, url: str) -> FeedCheck:
         return FeedCheck(url, UNREACHABLE, str(reason.message if isinstance(reason, FetchError) else reason))
     try:
         parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
-        return FeedCheck(url, FEED)
+        moved = result.permanent_redirect
+        return FeedCheck(url, FEED, moved_to=canonical_feed_url(moved) if moved else None)
     except FeedParseError as e:
         why = e.message
     found = _feeds_named_by(app, result)
