@@ -170,3 +170,18 @@ def test_a_refused_page_marks_the_feed_it_names_when_the_same_file_watched_it(co
     assert r.exit_code == 0 and "1 added, 0 already watched, 1 refused" in r.stdout, r.output
     assert f"           {desk}  Harbour desk  (watched already, #1)" in r.stderr
     assert "feeds watch add" not in r.stderr
+
+
+def test_a_checked_import_does_not_watch_an_old_address_of_a_feed_watched_already(config, served, tmp_path):
+    """An old reader's export keeps a feed's former address (a 301 to the one watched now): `--check` saw the
+    move, yet watched the feed a second time, every match reported twice."""
+    served.expect_request("/old.rss").respond_with_data("", status=301, headers={"Location": "/feed.xml"})
+    feed, old = served.url_for("/feed.xml"), served.url_for("/old.rss")
+    assert run(config, "watch", "add", feed).exit_code == 0
+    path = tmp_path / "old.opml"
+    path.write_text(f'<opml version="2.0"><body><outline text="Desk" xmlUrl="{old}"/></body></opml>', encoding="utf-8")
+    r = run(config, "watch", "import", "--check", str(path))
+    assert r.exit_code == 0, r.output
+    assert f"already  #1 {feed}" in r.stdout and "0 added, 1 already watched" in r.stdout
+    assert f"note     {old}: has moved permanently to #1 {feed}, watched already: not added" in r.stdout + r.stderr
+    assert _watched(config) == [feed]

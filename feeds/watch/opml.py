@@ -272,6 +272,11 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
         if fetched is not None and fetched.verdict != FEED:
             done.refused.append(OpmlRefusal(f.url, one_line_text(f.title), fetched))
             continue
+        moved = watched.get(loose_url(fetched.moved_to)) if fetched is not None and fetched.moved_to else None
+        if moved is not None:  # (an old address of a feed watched now: watched twice otherwise)
+            done.known.append(moved)
+            done.notes.append((f.url, f"has moved permanently to #{moved.id} {moved.url}, watched already: not added"))
+            continue
         interval = f.interval or app.settings.watch.interval
         note = None
         if f.problem:
