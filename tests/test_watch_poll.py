@@ -1221,6 +1221,26 @@ def test_an_opml_file_the_parser_could_not_read_whole_says_where_it_stopped(app,
     ]
 
 
+def test_a_feed_filed_in_two_opml_folders_under_two_spellings_is_watched_once_with_both_tags(app, tmp_path):
+    """The same feed in two folders, once spelt with a fragment or a capital scheme: the import said `added #1
+    [World]`, then `already #1`, and the second outline overwrote the first's title and tags (the feed was left
+    in one folder, named as the last outline named it)."""
+    path = tmp_path / "spelt.opml"
+    path.write_text(
+        """<opml version="2.0"><body>
+        <outline text="World"><outline text="BBC" xmlUrl="https://bbc.example.com/rss"/></outline>
+        <outline text="UK"><outline text="BBC UK" xmlUrl="HTTPS://bbc.example.com:443/rss#uk"/></outline>
+        </body></opml>""",
+        encoding="utf-8",
+    )
+    assert [(f.url, f.title, f.tags) for f in read_opml(path.read_bytes(), "spelt.opml")] == [
+        ("https://bbc.example.com/rss", "BBC", ("World", "UK"))
+    ]
+    done = import_opml(app, path)
+    assert [(f.url, f.title, f.tags) for f in done.added] == [("https://bbc.example.com/rss", "BBC", ("World", "UK"))]
+    assert done.known == [] and [(f.title, f.tags) for f in app.store.feeds()] == [("BBC", ("World", "UK"))]
+
+
 def test_an_opml_file_saved_in_windows_1252_without_saying_so_is_read_in_it():
     """A file edited in an old Windows editor, with no encoding declared: `Café` came back as `Caf\ufffd`."""
     data = '<?xml version="1.0"?><opml version="2.0"><body><outline text="Café “Le Monde”" xmlUrl="https://c.example.com/rss"/></body></opml>'

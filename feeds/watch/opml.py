@@ -24,7 +24,14 @@ from feeds.errors import FetchError, IngestError
 from feeds.model import DISABLED_BY_HAND, WatchedFeed
 from feeds.normalise.text import one_line_text
 from feeds.watch.discovery import FEED, FeedCheck, fetch_check, marked_watched
-from feeds.watch.feedurls import check_feed_url, loose_url, refuse_unpollable, twin_note, without_userinfo
+from feeds.watch.feedurls import (
+    canonical_feed_url,
+    check_feed_url,
+    loose_url,
+    refuse_unpollable,
+    twin_note,
+    without_userinfo,
+)
 from feeds.watch.tags import labels
 
 if TYPE_CHECKING:
@@ -190,12 +197,13 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                         problem = f"{INTERVAL_ATTRIBUTE}={given!r} is not a number of seconds"
                     else:
                         interval = interval if interval is not None and math.isfinite(interval) else None
-                if url in found:  # filed in another folder too (readers export it once per folder): both tags
-                    tags = tuple(dict.fromkeys((*found[url].tags, *tags)))
-                    found[url] = replace(found[url], tags=tags)
+                key = _spelling(url)
+                if key in found:  # filed in another folder too (readers export it once per folder): both tags
+                    tags = tuple(dict.fromkeys((*found[key].tags, *tags)))
+                    found[key] = replace(found[key], tags=tags)
                 else:
                     paused = attrs.get(PAUSED_ATTRIBUTE.lower(), "").lower() == "true"
-                    found[url] = OpmlFeed(
+                    found[key] = OpmlFeed(
                         url=url, title=text, tags=tags, interval=interval, problem=problem, paused=paused
                     )
             elif attrs.get("htmlurl") and not len(child):  # a page, not a folder of feeds: said, not dropped
@@ -212,6 +220,15 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
     if stopped and not found:
         raise IngestError(f"no feed read: {stopped.replace(' (', ': ', 1).removesuffix(')')}", origin=origin)
     return list(found.values()), stopped
+
+
+def _spelling(url: str) -> str:
+    """The one spelling of an outline's URL, so that a feed filed twice (`HTTPS://…:443/rss#uk` beside
+    `https://…/rss`) is one feed with both folders, not two outlines of which the last renames and refiles it."""
+    try:
+        return canonical_feed_url(url)
+    except ValueError:  # (not a URL: skipped later, saying why)
+        return url
 
 
 _LOOKUPS = 16
