@@ -1241,6 +1241,30 @@ def test_a_feed_filed_in_two_opml_folders_under_two_spellings_is_watched_once_wi
     assert done.known == [] and [(f.title, f.tags) for f in app.store.feeds()] == [("BBC", ("World", "UK"))]
 
 
+def test_opml_2_link_and_include_outlines_are_not_watched_as_feeds(app, tmp_path):
+    """OPML 2.0's `type="include"` names another OPML file and `type="link"` a web page, both in `url`, the
+    attribute some readers use for a feed: both were watched as feeds, to fail at every poll."""
+    path = tmp_path / "inc.opml"
+    path.write_text(
+        """<opml version="2.0"><body>
+        <outline text="More lists" type="include" url="https://lists.example.com/more.opml"/>
+        <outline text="Ministry" type="link" url="https://ministry.example.com/news"/>
+        <outline text="A list by link" type="link" url="https://lists.example.com/other.opml"/>
+        <outline text="Desk" url="https://desk.example.com/rss"/>
+        </body></opml>""",
+        encoding="utf-8",
+    )
+    done = import_opml(app, path)
+    assert [f.url for f in done.added] == ["https://desk.example.com/rss"]
+    include = 'another OPML file (type="include"), not a feed: `feeds watch import` it once downloaded'
+    page = "a web page, not a feed (no xmlUrl): `feeds watch discover URL` finds it"
+    assert done.skipped == [
+        ("https://lists.example.com/more.opml", include),
+        ("https://ministry.example.com/news", page),
+        ("https://lists.example.com/other.opml", include),
+    ]
+
+
 def test_an_opml_file_saved_in_windows_1252_without_saying_so_is_read_in_it():
     """A file edited in an old Windows editor, with no encoding declared: `Café` came back as `Caf\ufffd`."""
     data = '<?xml version="1.0"?><opml version="2.0"><body><outline text="Café “Le Monde”" xmlUrl="https://c.example.com/rss"/></body></opml>'

@@ -51,6 +51,8 @@ class OpmlFeed:
     """The outline names a web page only (`htmlUrl`, no `xmlUrl`): `url` is the page, not a feed."""
     paused: bool = False
     """Our own export's `feedsPaused="true"`: the feed was disabled by hand where it was exported from."""
+    included: bool = False
+    """An OPML 2.0 inclusion (`type="include"`, or a `link` to a .opml file): `url` is another OPML file."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +180,11 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
             if not isinstance(child.tag, str) or child.tag.lower() != "outline":
                 continue
             attrs = {str(k).lower(): str(v or "").strip() for k, v in child.attrib.items()}
-            url = attrs.get("xmlurl") or attrs.get("url") or ""
+            kind = attrs.get("type", "").lower()
+            # OPML 2.0's `url` of a `link` (a web page, or an OPML file when it ends in .opml) or an `include` (an
+            # OPML file) is no feed, though readers also write a feed's address in `url`
+            linked = attrs.get("url", "") if kind in ("link", "include") and not attrs.get("xmlurl") else ""
+            url = "" if linked else attrs.get("xmlurl") or attrs.get("url") or ""
             # `text` is what the reader shows (a name given there), `title` the feed's own; an outline's text must
             # not be empty, so exporters write the URL there when there is no name
             text = next((n for n in (attrs.get("text"), attrs.get("title")) if n and n != url), "")
@@ -206,6 +212,11 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                     found[key] = OpmlFeed(
                         url=url, title=text, tags=tags, interval=interval, problem=problem, paused=paused
                     )
+            elif linked:
+                included = kind == "include" or urlsplit(linked).path.lower().endswith(".opml")
+                found.setdefault(
+                    linked, OpmlFeed(url=linked, title=text, tags=(), page=not included, included=included)
+                )
             elif attrs.get("htmlurl") and not len(child):  # a page, not a folder of feeds: said, not dropped
                 found.setdefault(attrs["htmlurl"], OpmlFeed(url=attrs["htmlurl"], title=text, tags=(), page=True))
             elif ("xmlurl" in attrs or "url" in attrs) and not len(child):  # a feed without its address: said too
@@ -230,6 +241,8 @@ def _spelling(url: str) -> str:
     except ValueError:  # (not a URL: skipped later, saying why)
         return url
 
+
+_INCLUDED = 'another OPML file (type="include"), not a feed: `feeds watch import` it once downloaded'
 
 _LOOKUPS = 16
 """DNS lookups an OPML import makes at once."""
@@ -267,7 +280,7 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
 
     # Each check looks the host up in the DNS: side by side, or a file of hundreds of feeds takes minutes.
     with ThreadPoolExecutor(max_workers=_LOOKUPS, thread_name_prefix="opml-dns") as pool:
-        checked = list(pool.map(vetted, [f for f in outlines if f.url and not f.page]))
+        checked = list(pool.map(vetted, [f for f in outlines if f.url and not f.page and not f.included]))
     checks = _checked_feeds(app, [u for u in checked if isinstance(u, str)]) if check else {}
     vetted_urls = iter(checked)
     watched: dict[str, WatchedFeed] = {}  # (by `loose_url`: a feed added twice under near spellings is said)
@@ -276,6 +289,9 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
     for f in outlines:
         if not f.url:
             done.skipped.append((f"the outline {f.title or '(untitled)'!r}", f"{f.problem}: nothing to watch"))
+            continue
+        if f.included:
+            done.skipped.append((f.url, _INCLUDED))
             continue
         if f.page:
             done.skipped.append((f.url, "a web page, not a feed (no xmlUrl): `feeds watch discover URL` finds it"))
