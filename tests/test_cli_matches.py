@@ -58,6 +58,9 @@ def test_matches_list_refuses_filters_that_cannot_go_together_and_gives_ids(conf
     assert both.exit_code == 2 and "give one" in both.output
     kind = run(config, "matches", "list", "--rule", "lavrov", "--kind", "related")
     assert kind.exit_code == 2 and "--release" in kind.output
+    # a release's matches are never keyword ones: `--release X --kind keyword` said "0 matches", as if none were
+    keyword = run(config, "matches", "list", "--release", "x", "--kind", "keyword")
+    assert keyword.exit_code == 2 and "--rule" in keyword.output
 
 
 def test_matches_list_since_lists_the_matches_found_then_or_later_and_refuses_a_time_that_is_not_one(

@@ -79,6 +79,8 @@ def matches_list(
         raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
     if rule and kind not in (None, "keyword"):
         raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
+    if release and kind == "keyword":
+        raise click.UsageError("--release lists related and pickup matches; keyword matches belong to rules (--rule)")
     from feeds.watch.manage import list_matches
 
     with ctx.app() as app:
