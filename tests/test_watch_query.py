@@ -316,6 +316,26 @@ def test_notes_on_operators_not_in_capitals(query: str, notes: list[str]) -> Non
     assert query_notes(query) == notes
 
 
+_TWICE = "excludes twice, so what follows it is looked for: write one - (or NOT) to exclude it"
+
+
+# `--rumour` (a dash as plain-text mail writes it, or a slip) is a double negation: the rule silently looked for the
+# very word it was meant to exclude.
+@pytest.mark.parametrize(
+    ("query", "notes"),
+    [
+        ("iran --rumour", [f"'--' {_TWICE}"]),
+        ("iran NOT -rumour", [f"'NOT -' {_TWICE}"]),
+        ("iran -NOT rumour --gossip", [f"'-NOT' {_TWICE}", f"'--' {_TWICE}"]),
+        ("iran -–rumour", [f"'-–' {_TWICE}"]),
+        ("iran -(-rumour)", []),  # spelt out, it is meant
+        ("iran -rumour -gossip", []),
+    ],
+)
+def test_notes_on_an_exclusion_written_twice(query: str, notes: list[str]) -> None:
+    assert query_notes(query) == notes
+
+
 def _near(written: str, words: str) -> str:
     return (
         f"'{written}' is not an operator (there is no proximity search): it looks for {words}; "

@@ -228,7 +228,8 @@ def query_notes(query: str) -> list[str]:
     capitals are words to find ("iran or syria" needs all three words), not the operators OR, AND, NOT. `Or` and
     `And` (a sentence's capital, Shift held too briefly) are the same mistake as `or`, and as silent without a note.
     So is a '!' before a word, phrase or group: punctuation here, so `!rumour` looks for "rumour"; and `NEAR/3`,
-    `W/5`, `NEAR` (other search boxes' proximity): words here, so the rule needs "near" and "3" in the item."""
+    `W/5`, `NEAR` (other search boxes' proximity): words here, so the rule needs "near" and "3" in the item; and
+    an exclusion written twice (`--rumour`, `NOT -rumour`), which looks for "rumour"."""
     bangs: list[str] = []
     try:
         bare = query
@@ -240,6 +241,11 @@ def query_notes(query: str) -> list[str]:
                 bangs.append(_bang_note(tok.value.lstrip("!"), query[nxt.pos : nxt.end], glued=nxt.pos == tok.end))
             elif tok.kind == "word" and (tok.value == "NEAR" or _PROXIMITY.fullmatch(tok.value)):
                 bangs.append(_near_note(tok.value))
+            elif tok.kind == "NOT" and nxt.kind == "NOT":
+                bangs.append(
+                    f"{query[tok.pos : nxt.end]!r} excludes twice, so what follows it is looked for: write one - "
+                    "(or NOT) to exclude it"
+                )
     except RuleError:
         bare = _QUOTED.sub(" ", query)
     words = dict.fromkeys(w for m in _OPERATOR_WORD.finditer(bare) if (w := m.group(1)) not in ("OR", "AND", "NOT"))
