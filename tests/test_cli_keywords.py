@@ -220,3 +220,16 @@ def test_an_empty_rule_name_and_rule_names_that_differ_only_by_case_in_any_scrip
     assert run(config, "matches", "list", "--rule", "МОСКВА").exit_code == 0
     removed = run(config, "keywords", "remove", "москва")
     assert removed.exit_code == 0 and "removed rule 'Москва'" in removed.output
+
+
+def test_a_query_typed_without_quotes_is_refused_with_the_quoted_command(config):
+    """`feeds keywords add iran OR syria` (the shell splits it into three arguments) said only "Got unexpected
+    extra arguments (OR syria)"; it now shows the query quoted as one argument, a phrase kept a phrase."""
+    r = run(config, "keywords", "add", "iran", "OR", "syria", "--name", "gulf")
+    assert r.exit_code == 2
+    assert "the query is one argument: put all of it in quotes, as in 'iran OR syria'" in r.output
+    phrase = run(config, "keywords", "test", "sanction*", "north korea")
+    assert phrase.exit_code == 2 and """as in 'sanction* "north korea"'""" in phrase.output
+    edit = run(config, "keywords", "edit", "gulf", "iran", "-rumour")
+    assert edit.exit_code == 2 and "as in 'iran -rumour'" in edit.output
+    assert json.loads(run(config, "keywords", "list", "--json").stdout) == []

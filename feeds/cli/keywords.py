@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import re
+import shlex
 
 import click
 
@@ -32,15 +33,22 @@ def keywords() -> None:
 _QUERY_FIRST = {"ignore_unknown_options": True}
 
 
-def _query(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    """The query argument, unless it is a mistyped option (`--nmae`): "-" starts a query, "--word" never does."""
-    if re.match(r"--[A-Za-z]", value):
-        raise click.UsageError(f"no such option: {value.split('=')[0]} (a query may start with '-', never '--')")
-    return value
+def _query(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str:
+    """The query argument, unless it is a mistyped option (`--nmae`): "-" starts a query, "--word" never does.
+    Taken as all the arguments left, so that a query the shell split into words (`iran OR syria` unquoted) is
+    answered with the command's quoting rather than "unexpected extra arguments (OR syria)"."""
+    for word in value:
+        if re.match(r"--[A-Za-z]", word):
+            raise click.UsageError(f"no such option: {word.split('=')[0]} (a query may start with '-', never '--')")
+    if len(value) > 1:
+        # (an argument holding a space was a phrase the shell unquoted: quoted again, it stays one)
+        query = " ".join(f'"{w}"' if " " in w and not w.startswith(('"', "(")) else w for w in value)
+        raise click.UsageError(f"the query is one argument: put all of it in quotes, as in {shlex.quote(query)}")
+    return value[0]
 
 
 @keywords.command("add", context_settings=_QUERY_FIRST)
-@click.argument("query", callback=_query)
+@click.argument("query", nargs=-1, required=True, metavar="QUERY", callback=_query)
 @click.option("--name", help="A name for the rule (default: the query itself).")
 @pass_ctx
 @handle_errors
@@ -59,7 +67,7 @@ def keywords_add(ctx: Context, query: str, name: str | None) -> None:
 
 @keywords.command("edit", context_settings=_QUERY_FIRST)
 @click.argument("name")
-@click.argument("query", callback=_query)
+@click.argument("query", nargs=-1, required=True, metavar="QUERY", callback=_query)
 @pass_ctx
 @handle_errors
 def keywords_edit(ctx: Context, name: str, query: str) -> None:
@@ -119,7 +127,7 @@ def keywords_remove(ctx: Context, name: str) -> None:
 
 
 @keywords.command("test", context_settings=_QUERY_FIRST)
-@click.argument("query", callback=_query)
+@click.argument("query", nargs=-1, required=True, metavar="QUERY", callback=_query)
 @click.option("--item", help="Explain this one stored item (its link or key), whether it matches or not.")
 @click.option(
     "--days",
