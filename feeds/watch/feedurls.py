@@ -182,6 +182,8 @@ def feed_url_problem(url: str) -> str | None:
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         bare = url.strip()
         host = bare.split("/", 1)[0].rpartition(":")[0] or bare.split("/", 1)[0]
+        if "://" not in bare and "/" not in bare and host.rpartition(".")[2].lower() in _FILE_SUFFIXES:
+            return f"a watched feed needs an absolute http(s) URL: {bare} is a file's name; give its site too"
         if "://" not in bare and "." in host.strip(".") and _HOST.fullmatch(host):  # as address bars show it
             return f"a watched feed needs an absolute http(s) URL: did you mean https://{bare}?"
         return "a watched feed needs an absolute http(s) URL"
@@ -198,6 +200,9 @@ def feed_url_problem(url: str) -> str | None:
         return _CREDENTIALS
     return None
 
+
+_FILE_SUFFIXES = frozenset(("xml", "rss", "atom", "rdf", "json", "opml", "html", "htm", "php", "aspx"))
+"""Endings of a feed's or page's file name that are no top-level domain: `news.xml` is not the host `news.xml`."""
 
 _CREDENTIALS = (
     "a feed URL with a user name or password is not watched: the URL is shown in lists, logs and OPML exports, "
