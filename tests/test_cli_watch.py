@@ -809,3 +809,17 @@ def test_watch_add_of_an_address_that_moved_permanently_to_a_watched_feed_is_ref
     # a temporary redirect is the publisher's to change: the address given is watched, as it is polled
     assert run(config, "watch", "add", httpserver.url_for("/moved.rss")).exit_code == 0
     assert len(json.loads(run(config, "watch", "list", "--json").stdout)) == 2
+
+
+def test_a_title_of_several_words_typed_without_quotes_is_answered_with_the_quoting(config):
+    """`feeds watch remove Harbour Desk` said only "Got unexpected extra argument (Desk)"."""
+    assert (
+        run(config, "watch", "add", "--no-check", "https://news.example.com/rss", "--title", "Harbour Desk").exit_code
+        == 0
+    )
+    for command in (("remove",), ("edit", "--interval", "2h")):
+        r = run(config, "watch", *command, "Harbour", "Desk")
+        assert r.exit_code == 2
+        assert "a feed is one argument: put a title of several words in quotes, as in 'Harbour Desk'" in r.output
+    assert run(config, "watch", "edit", "Harbour Desk", "--interval", "2h").exit_code == 0
+    assert run(config, "watch", "remove", "harbour desk").exit_code == 0

@@ -149,8 +149,18 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         ctx.say(f"{_count(len(feeds), 'feed')}: {counted}")
 
 
+def _one_feed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str:
+    """The feed's URL, id or title, taken as all the arguments left, so that a title the shell split into words
+    (`Harbour Desk` unquoted) is answered with its quoting rather than "unexpected extra argument (Desk)"."""
+    if len(value) > 1:
+        raise click.UsageError(
+            f"a feed is one argument: put a title of several words in quotes, as in {shlex.quote(' '.join(value))}"
+        )
+    return value[0]
+
+
 @watch.command("remove")
-@click.argument("url_id_or_title")
+@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=_one_feed)
 @pass_ctx
 @handle_errors
 def watch_remove(ctx: Context, url_id_or_title: str) -> None:
@@ -163,7 +173,7 @@ def watch_remove(ctx: Context, url_id_or_title: str) -> None:
 
 
 @watch.command("edit")
-@click.argument("url_id_or_title")
+@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=_one_feed)
 @click.option("--title", default=None, help="A new name for the feed ('' for the feed's own title).")
 @click.option("--tag", "tags", multiple=True, help="The feed's tags, replacing its current ones (repeatable).")
 @click.option("--no-tags", is_flag=True, help="Remove all its tags.")
