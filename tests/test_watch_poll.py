@@ -1265,6 +1265,17 @@ def test_opml_2_link_and_include_outlines_are_not_watched_as_feeds(app, tmp_path
     ]
 
 
+def test_an_opml_file_without_a_feed_says_so(app, tmp_path):
+    """A file of folders only (or another program's outline) imported as `0 added, 0 already watched`, as if its
+    feeds were all there already."""
+    path = tmp_path / "folders.opml"
+    path.write_text('<opml version="2.0"><body><outline text="Empty folder"/></body></opml>', encoding="utf-8")
+    done = import_opml(app, path)
+    assert done.added == [] and done.notes == [
+        (str(path), "no outline with a feed's address (xmlUrl): nothing to watch")
+    ]
+
+
 def test_an_opml_file_saved_in_windows_1252_without_saying_so_is_read_in_it():
     """A file edited in an old Windows editor, with no encoding declared: `Café` came back as `Caf\ufffd`."""
     data = '<?xml version="1.0"?><opml version="2.0"><body><outline text="Café “Le Monde”" xmlUrl="https://c.example.com/rss"/></body></opml>'

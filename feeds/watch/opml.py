@@ -269,6 +269,8 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
     outlines, stopped = parse_opml(data, str(path))
     if stopped:
         done.notes.append((str(path), f"not well-formed from {stopped}: an outline there may be missing"))
+    elif not outlines:
+        done.notes.append((str(path), "no outline with a feed's address (xmlUrl): nothing to watch"))
 
     def vetted(f: OpmlFeed) -> str | FetchError:
         try:
