@@ -941,6 +941,29 @@ def test_the_matches_of_a_rule_gone_from_the_config_can_then_be_removed(make_set
     assert again.exit_code == 1 and "korea" in again.output
 
 
+def test_a_rule_gone_from_the_config_is_named_in_any_case_as_a_rule_is(make_settings, make_app_for, httpserver):
+    """The config's rule "North Korea" removed from the file: its kept matches were found, and could be removed,
+    only under the name spelt exactly (the log said to run `feeds keywords remove`; `north korea` answered
+    "no keyword rule named 'north korea'"), though a rule is named in any case everywhere else."""
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
+    app = _config_app(
+        make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "North Korea"\nquery = "korea"\n'
+    )
+    run_watch(app)
+    app = _config_app(make_settings, make_app_for, httpserver, "")
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["--config", str(app.settings.path), "matches", "list", "--rule", "north korea"])
+    assert listed.exit_code == 0 and "1 match" in listed.output, listed.output
+    done = runner.invoke(cli, ["--config", str(app.settings.path), "keywords", "remove", "NORTH-KOREA"])
+    assert done.exit_code == 0, done.output
+    assert "removed the 1 match(es) of the former rule 'North Korea'" in done.output
+    assert app.store.matches(kind="keyword") == []
+
+
 def test_an_empty_opml_file_is_named_as_such(app, tmp_path):
     empty = tmp_path / "empty.opml"
     empty.write_text("  \n", encoding="utf-8")

@@ -111,13 +111,14 @@ def keywords_list(ctx: Context, as_json: bool) -> None:
 @handle_errors
 def keywords_remove(ctx: Context, name: str) -> None:
     """Delete a rule and its matches."""
-    from feeds.watch.manage import remove_rule
+    from feeds.watch.manage import remove_rule, rule_name
 
     with ctx.app() as app:
         try:
             name = remove_rule(app, name).name
         except NotFoundError:
             # A rule deleted from (or renamed in) the config file keeps its matches, and its feed, until this.
+            name = rule_name(app, name)
             gone = app.store.remove_former_rule_matches(name)
             if not gone:
                 raise

@@ -148,12 +148,20 @@ def change_rule(app: App, name: str, query: str) -> tuple[Rule, Rule]:
 def rule_name(app: App, name: str) -> str:
     """The stored name of the rule a person means by `name`: that name, else the one rule the same but for case
     (in any script: `москва` for `Москва`) or whose feed folder would be the same (`rule_slug`: case, accents and
-    punctuation aside), since no two rules may share either; `name` as given when no rule matches (a former
-    rule's kept matches are still found under it)."""
+    punctuation aside), since no two rules may share either; a former rule's name (its matches kept), found the
+    same way; `name` as given when none matches."""
     rules = [r.name for r in app.store.rules()]
     if name in rules:
         return name
-    return next((r for r in rules if rule_clash(name, r)), name)
+    known = next((r for r in rules if rule_clash(name, r)), None)
+    if known is not None:
+        return known
+    # A former rule (gone from the config file, its matches kept until `keywords remove`) is named as a rule is.
+    # (Its matches are read only when no rule is meant: a typo, or such a name.)
+    former = dict.fromkeys(m.subject for m in app.store.matches(kind="keyword") if m.subject not in rules)
+    if name in former:
+        return name
+    return next((f for f in former if rule_clash(name, f)), name)
 
 
 def list_matches(
