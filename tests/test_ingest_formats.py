@@ -924,3 +924,28 @@ def test_a_markdown_heading_is_the_title_as_it_shows(heading: str, title: str) -
     """Second re-check: `# Rail fares *frozen*` kept its stars on the page, in the feeds and in the slug."""
     (raw,) = parse("fares.md", f"{heading}\n\nThe text.[^1]\n\n[^1]: A note.\n".encode())
     assert raw.title == title
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "key"),
+    [
+        ('+++\ntitle = "Ferry"\ntags = ["Travel"\n+++\nBody', 3, "tags"),
+        ('+++\ntitle = "Ferry"\nsummary = """Fares frozen.\ndate = 2026-11-20\n+++\nBody', 3, "summary"),
+        ('+++\ntitle = "Ferry"\nlink = { url = "x"\n+++\nBody', 3, "link"),
+    ],
+)
+def test_a_toml_value_left_open_names_its_key_and_line(text: str, line: int, key: str) -> None:
+    """Ingest UX review: an unclosed TOML array or string said "Unclosed array (at end of document)" with no line:
+    the front matter's end is no place the writer sees. The value left open is the last key's (all after it is
+    inside it)."""
+    error = parse_error("ferry.md", text)
+    assert error.line == line, str(error)
+    assert "end of document" not in str(error)
+    assert f"the front matter ends inside the value of '{key}'" in str(error)
+
+
+@pytest.mark.parametrize("text", ["", "  \n\n", "\ufeff"])
+def test_an_empty_json_file_says_it_is_empty(text: str) -> None:
+    """Ingest UX review: an empty .json file was 'not valid JSON: Expecting value (column 1)'."""
+    error = parse_error("empty.json", text)
+    assert "the file is empty" in str(error) and "Expecting value" not in str(error)

@@ -82,6 +82,8 @@ def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> t
 
 def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[RawRelease, ...]:
     """Parse JSON text holding one release object or a list of them."""
+    if not text.strip().strip("\ufeff"):
+        raise InvalidReleaseError("the file is empty: it should hold a release object or a list of them", origin=origin)
     duplicates = DuplicateKeys()
     try:
         value = json.loads(text, object_pairs_hook=duplicates, parse_constant=_no_constant(origin))

@@ -55,6 +55,7 @@ _KEY = {"toml": _TOML_KEY, "yaml": _YAML_KEY}
 """A top-level key's line in front matter of each kind."""
 _TOML_SHORT_TIME = re.compile(r"=\s*\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?!:)")
 _TOML_LINE = re.compile(r"\s*\(at line (\d+)(?:, column (\d+))?\)")
+_TOML_AT_END = re.compile(r"\s*\(at end of document\)")
 
 
 def front_matter(lines: list[str], *, origin: str) -> tuple[dict[str, object], dict[str, int], int]:
@@ -151,6 +152,9 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
         found = _TOML_LINE.search(str(e))
         line = int(found.group(1)) + 1 if found else None
         message = _TOML_LINE.sub("", str(e))
+        if _TOML_AT_END.search(message) and (left_open := _toml_value_left_open(text)) is not None:
+            key, line = left_open  # ("at end of document" names no place the writer sees)
+            message = _TOML_AT_END.sub("", message) + f" (the front matter ends inside the value of '{key}')"
         written = text.splitlines()[line - 2] if line is not None and 2 <= line <= len(text.splitlines()) + 1 else ""
         if _TOML_SHORT_TIME.search(written):  # (what YAML and JSON take, and TOML's parser names only by position)
             message += "; a TOML date and time needs its seconds (2026-11-20 09:00:00), or write it in quotes"
@@ -181,6 +185,20 @@ def _load(kind: str, text: str, *, origin: str) -> Mapping[object, object]:
 # token"). A key at the start of its line is never inside a block scalar (whose lines are indented).
 _TAB_AFTER_KEY = re.compile(r"^(?P<key>[^\s#:\-?\[\]{}'\"][^:\n]*:)[ \t]*\t[ \t]*(?=\S)", re.MULTILINE)
 _KEY_AND_VALUE = re.compile(r"(?P<key>[A-Za-z_][\w-]*):\s+(?P<value>\S.*?)\s*")
+
+
+def _toml_value_left_open(text: str) -> tuple[str, int] | None:
+    """(key, line in the file) of the TOML value never closed (an array, an inline table, a multi-line string),
+    which swallows the rest of the front matter: the first key whose lines, up to the next line that looks like a
+    key, do not parse. (The last line that looks like a key may be inside the value: a multi-line string's.)"""
+    lines = text.splitlines()
+    keys = sorted(_key_lines("toml", lines).items(), key=lambda item: item[1])
+    for (key, line), after in zip(keys, [*(at for _, at in keys[1:]), len(lines) + 2], strict=True):
+        try:
+            tomllib.loads("\n".join(lines[: after - 2]))
+        except tomllib.TOMLDecodeError:
+            return key, line
+    return None
 
 
 def _quote_hint(line: list[str], column: int) -> str:
