@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import difflib
 import sys
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import click
 
+from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
+from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
 from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.logs import one_line
@@ -120,7 +124,7 @@ def _topic_names(r: Release, names: Mapping[str, str]) -> list[str]:
 def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     """Show one release by id or slug."""
     with ctx.app() as app:
-        r = app.store.release(id_or_slug)
+        r = find_release(app, id_or_slug)
         now = app.clock()
         names = site_topic_names(app.releases.current(app.store, now), app.settings, now) if r.topics else {}
     if as_json:
@@ -168,7 +172,7 @@ def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: boo
         _restore(ctx, id_or_slug, as_json)
         return
     with ctx.app() as app:
-        r, changed = withdraw_release(app, id_or_slug, note or "")
+        r, changed = withdraw_release(app, find_release(app, id_or_slug).id, note or "")
         held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
     if as_json:
         echo_json({"changed": changed, "release": release_json(r)})
@@ -202,7 +206,7 @@ def releases_restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
 
 def _restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     with ctx.app() as app:
-        r, changed = restore_release(app, id_or_slug)
+        r, changed = restore_release(app, find_release(app, id_or_slug).id)
         held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
     if as_json:
         echo_json({"changed": changed, "release": release_json(r)})
@@ -212,3 +216,46 @@ def _restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
         ctx.say(f"restored {r.slug}: no longer withdrawn, and embargoed: off the site until {rfc3339(r.published)}")
     else:
         ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
+
+
+def find_release(app: App, given: str) -> Release:
+    """The release `given` names as a press officer names it: its id or slug as `releases list` prints them, its
+    page's address pasted from the browser (`https://…/releases/<slug>/`, or the path alone), or its slug in
+    another case or with white space copied along. An unknown one is an error suggesting the slugs it is close
+    to (a typo)."""
+    try:
+        return app.store.release(given)
+    except NotFoundError:
+        pass
+    slug = _slug_in(given.strip(), app.settings.site.base_url)
+    if slug and slug != given:
+        try:
+            return app.store.release(slug)
+        except NotFoundError:
+            pass
+    close = difflib.get_close_matches(slug or given, [r.slug for r in app.store.releases()], n=3, cutoff=0.8)
+    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    raise NotFoundError(f"no release with id or slug {given!r}{hint}")
+
+
+def _slug_in(given: str, base_url: str) -> str | None:
+    """The slug a release page's address or path gives (`https://press.example.org/releases/ferry/`,
+    `/releases/ferry/index.html`, `releases/ferry`), lowercase as slugs are; `given` lowercased when it is no
+    address; None for another site's page."""
+    parts = urlsplit(given)
+    if parts.scheme or parts.netloc:
+        base = urlsplit(base_url)
+        if parts.scheme.lower() not in ("http", "https") or parts.hostname != base.hostname:
+            return None
+        path = parts.path
+        if not path.startswith(base.path):
+            return None
+        path = path[len(base.path) :]
+    else:
+        path = given
+    segments = [unquote(s) for s in path.split("/") if s and s != "index.html"]
+    if len(segments) == 2 and segments[0] == "releases":
+        return segments[1].lower()
+    if parts.scheme or parts.netloc or len(segments) != 1:
+        return None
+    return segments[0].lower()
