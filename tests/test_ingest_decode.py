@@ -125,3 +125,31 @@ def test_valid_utf8_wins_over_a_wrong_declaration() -> None:
 )
 def test_declared_html_charset(head: bytes, charset: str | None) -> None:
     assert declared_html_charset(head) == charset
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        # A UTF-8 file with a curly apostrophe pasted in from a Windows-1252 source (Word, an old editor).
+        (
+            "Caf\u00e9 reopens \u2013 at last\n\nThe caf\u00e9".encode() + b"\x92s owner is glad.\n",
+            "Caf\u00e9 reopens \u2013 at last\n\nThe caf\u00e9\u2019s owner is glad.\n",
+        ),
+        (
+            "Fares \u00a35 \u2122 \U0001f389".encode() + b" \x93frozen\x94\n",
+            "Fares \u00a35 \u2122 \U0001f389 \u201cfrozen\u201d\n",
+        ),
+        # A Windows-1252 text whose bytes happen to form a UTF-8 sequence of no script it could be: "ß“" is 0xDF 0x93.
+        ("\u201eStra\u00dfe\u201c caf\u00e9\n".encode("cp1252"), "\u201eStra\u00dfe\u201c caf\u00e9\n"),
+    ],
+)
+def test_a_utf8_file_with_a_few_windows_1252_bytes_is_read_as_both(data: bytes, expected: str) -> None:
+    """Ingest UX review: one Windows-1252 byte in a UTF-8 file made the whole file Windows-1252, and the release
+    was published as "CafÃ© reopens â€“ at last" without a word."""
+    assert decode_text(data, "inbox/cafe.txt") == expected
+
+
+def test_an_undefined_byte_after_utf8_text_is_reported_where_it_is() -> None:
+    with pytest.raises(InvalidReleaseError) as info:
+        decode_text("Caf\u00e9\n\ncaf\u00e9 \u2013\nstray ".encode() + b"\x92 and \x81\n", "inbox/bad.txt")
+    assert info.value.line == 4 and "byte 0x81 at line 4 is undefined" in str(info.value)

@@ -90,7 +90,7 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
         tried.append(f"declared charset {declared!r}" + ("" if codec else " (unknown)"))
 
     try:
-        text = data.decode("cp1252")
+        text = _windows_1252_in_utf8(data)
     except UnicodeDecodeError as e:
         tried.append(f"Windows-1252 (byte 0x{data[e.start]:02x} at line {_line_at(data, e.start)} is undefined)")
     else:
@@ -108,6 +108,42 @@ def decode_text(data: bytes, origin: str, *, html: bool = False) -> str:
         data,
         first_bad,
     )
+
+
+# A valid UTF-8 sequence of two to four bytes (RFC 3629: no overlong forms, surrogates or code points past U+10FFFF).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}|\xed[\x80-\x9f][\x80-\xbf]"
+    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
+)
+# What a UTF-8 sequence in an English-language office's file stands for: accented Latin letters, punctuation
+# (dashes, curly quotes, `…`), currency (`€`), `™`, emoji. Windows-1252 bytes make such a sequence only as
+# mojibake ("Ã©"); its real text makes others ("ß“", 0xDF 0x93, would be U+07D3, an N'Ko letter), read byte by byte.
+_LIKELY_IN_UTF8 = re.compile("[\u0080-\u024f\u2000-\u206f\u20a0-\u20cf\u2100-\u214f\U0001f300-\U0001faff]")
+
+
+def _windows_1252_in_utf8(data: bytes) -> str:
+    """`data`, not valid UTF-8, read as Windows-1252, but for the UTF-8 sequences in it that stand for likely
+    characters: a UTF-8 file with a curly quote or a `£` pasted in from Word or an old editor was published
+    as "CafÃ© reopens â€“ …" when the whole file was read as Windows-1252. Raises `UnicodeDecodeError` for a byte
+    Windows-1252 leaves undefined."""
+    parts: list[str] = []
+    at = 0
+    for m in _UTF8_SEQUENCE.finditer(data):
+        char = m.group().decode("utf-8")
+        if _LIKELY_IN_UTF8.fullmatch(char):
+            parts.append(_windows_1252(data, at, m.start()))
+            parts.append(char)
+            at = m.end()
+    parts.append(_windows_1252(data, at, len(data)))
+    return "".join(parts)
+
+
+def _windows_1252(data: bytes, start: int, end: int) -> str:
+    """`data[start:end]` as Windows-1252; a `UnicodeDecodeError` gives the bad byte's offset in `data`."""
+    try:
+        return data[start:end].decode("cp1252")
+    except UnicodeDecodeError as e:
+        raise UnicodeDecodeError("cp1252", data, start + e.start, start + e.end, e.reason) from None
 
 
 _NUL = "contains NUL characters: it is binary, or UTF-16 without a byte-order mark (save it as UTF-8 instead)"
