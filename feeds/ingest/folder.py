@@ -30,10 +30,16 @@ log = logging.getLogger("feeds.ingest")
 PROCESSED = "processed"
 REJECTED = "rejected"
 _IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload", ".swp", "~")
+_SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini"})
+"""What Windows Explorer writes into a shared folder by itself (lowercase)."""
 
 
 def _is_candidate_name(name: str) -> bool:
-    return not (name.startswith(".") or name.lower().endswith(_IN_PROGRESS_SUFFIXES))
+    """Not a file being written (`.tmp`, `.part`, a dot-file…), nor one that an operating system or an office suite
+    keeps in the folder by itself: Explorer's `Thumbs.db` and `desktop.ini`, Word's owner file `~$name.docx` (while
+    the document is open), which would be rejected again at every scan."""
+    lowered = name.lower()
+    return not (name.startswith((".", "~$")) or lowered.endswith(_IN_PROGRESS_SUFFIXES) or lowered in _SYSTEM_FILES)
 
 
 def scan(folder: Path, *, recursive: bool = False) -> list[Path]:
