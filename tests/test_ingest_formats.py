@@ -949,3 +949,39 @@ def test_an_empty_json_file_says_it_is_empty(text: str) -> None:
     """Ingest UX review: an empty .json file was 'not valid JSON: Expecting value (column 1)'."""
     error = parse_error("empty.json", text)
     assert "the file is empty" in str(error) and "Expecting value" not in str(error)
+
+
+@pytest.mark.parametrize(
+    ("text", "origin", "field", "line"),
+    [
+        ('{\n  "title": "Ferry",\n  "body": "Fares.",\n  "topics": 5\n}', "inbox/ferry.json", "topics", 4),
+        ('{\n  "title": "Ferry",\n  "body": "Fares.",\n  "titel": "x"\n}', "inbox/ferry.json", "titel", 4),
+        ('{\n  "body": "Fares."\n}', "inbox/ferry.json", "title", None),
+        (
+            '[\n  {"title": "One", "body": "x"},\n  {\n    "title": "Two",\n    "body": "y",\n'
+            '    "link": "www.x"\n  }\n]',
+            "inbox/ferry.json#1",
+            "link",
+            6,
+        ),
+        (
+            '[{"title": "A \\"link\\": here", "body": "x"},\n {"title": "B", "body": "y", "link": 5}]',
+            "inbox/ferry.json#1",
+            "link",
+            2,
+        ),
+    ],
+)
+def test_a_json_file_error_names_the_line_of_its_field(text: str, origin: str, field: str, line: int | None) -> None:
+    """Ingest UX review: a field's error in a JSON file named the file and the field but no line, where the same
+    mistake in front matter named its line; a long hand-written list is hard to search for its 'link'."""
+    error = parse_error("ferry.json", text)
+    assert (error.origin, error.field, error.line) == (origin, field, line), str(error)
+
+
+def test_a_json_date_error_from_the_normaliser_names_its_line(make_settings) -> None:
+    from feeds.ingest.units import unit_from_raws
+
+    raws = parse("ferry.json", b'{\n  "title": "Ferry",\n  "body": "Fares.",\n  "published": "yesterday"\n}')
+    unit = unit_from_raws(raws, origin="inbox/ferry.json", source="inbox", settings=make_settings(), now=NOW)
+    assert unit.error is not None and unit.error.startswith("inbox/ferry.json:4: field 'published': "), unit.error

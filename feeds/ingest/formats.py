@@ -18,7 +18,8 @@ normalise (dates, HTML, slugs and summaries are `feeds.normalise`'s job).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
 from feeds.errors import InvalidReleaseError
@@ -99,20 +100,56 @@ def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[Raw
         index, key = twice
         where = origin if index is None else f"{origin}#{index}"
         raise InvalidReleaseError("appears twice in one object", origin=where, field=key)
-    return releases_from_json_value(value, source=source, origin=origin)
+    return releases_from_json_value(value, source=source, origin=origin, key_lines=json_key_lines(text))
 
 
-def releases_from_json_value(value: object, *, source: str, origin: str) -> tuple[RawRelease, ...]:
-    """One release for an object; one per item, with origins `origin#0`, `origin#1`…, for a list."""
+def releases_from_json_value(
+    value: object, *, source: str, origin: str, key_lines: Mapping[int | None, Mapping[str, int]] | None = None
+) -> tuple[RawRelease, ...]:
+    """One release for an object; one per item, with origins `origin#0`, `origin#1`…, for a list. `key_lines`
+    (`json_key_lines`) gives each object's keys' lines in the file, for the errors about them."""
+    lines = key_lines or {}
     if isinstance(value, list):
         if not value:
             raise InvalidReleaseError("the JSON list holds no release", origin=origin)
         raws = tuple(
-            release_from_object(item, source=source, origin=f"{origin}#{index}") for index, item in enumerate(value)
+            release_from_object(item, source=source, origin=f"{origin}#{index}", key_lines=lines.get(index))
+            for index, item in enumerate(value)
         )
         _no_twins(raws, origin)
         return _named_by_title(raws)
-    return (release_from_object(value, source=source, origin=origin),)
+    return (release_from_object(value, source=source, origin=origin, key_lines=lines.get(None)),)
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]')
+
+
+def json_key_lines(text: str) -> dict[int | None, dict[str, int]]:
+    """The 1-based line of each key of the release objects in valid JSON `text`: a top-level object's under None,
+    the objects of a top-level list under their index (the first line of a key written twice)."""
+    found: dict[int | None, dict[str, int]] = {}
+    stack: list[str] = []
+    line, index = 1, 0
+    previous: str | None = None  # (a string token waiting to see whether a ':' makes it a key)
+    for token in _JSON_TOKEN.finditer(text):
+        t = token.group()
+        if t == ":" and previous is not None:
+            if stack == ["{"]:
+                found.setdefault(None, {}).setdefault(json.loads(previous), line)
+            elif stack == ["[", "{"]:
+                found.setdefault(index, {}).setdefault(json.loads(previous), line)
+        previous = None
+        if t == "\n":
+            line += 1
+        elif t in "{[":
+            stack.append(t)
+        elif t in "}]" and stack:
+            stack.pop()
+        elif t == "," and stack == ["["]:
+            index += 1
+        elif t.startswith('"'):
+            previous = t
+    return found
 
 
 def _named_by_title(raws: Sequence[RawRelease]) -> tuple[RawRelease, ...]:
@@ -165,11 +202,13 @@ def _no_twins(raws: Sequence[RawRelease], origin: str) -> None:
         )
 
 
-def release_from_object(obj: object, *, source: str, origin: str) -> RawRelease:
+def release_from_object(
+    obj: object, *, source: str, origin: str, key_lines: Mapping[str, int] | None = None
+) -> RawRelease:
     """A GOV.UK content item or an object in our own schema (told apart by GOV.UK's required keys)."""
     if is_govuk_content_item(obj):
         return release_from_govuk(obj, source=source, origin=origin)
-    return release_from_json(obj, source=source, origin=origin)
+    return release_from_json(obj, source=source, origin=origin, key_lines=key_lines)
 
 
 class DuplicateKeys:
