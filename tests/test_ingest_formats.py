@@ -666,7 +666,13 @@ def test_json_list_gives_one_release_per_item_with_numbered_origins() -> None:
 @pytest.mark.parametrize(
     ("text", "origin", "field", "line", "fragment"),
     [
-        ('{"title": "x",\n "body": "y",\n}', "inbox/x.json", None, 3, "not valid JSON"),
+        (
+            '{"title": "x",\n "body": "y",\n}',
+            "inbox/x.json",
+            None,
+            2,
+            "comma after the last item",
+        ),  # (the comma's line)
         ('{"title": "x", "body": "y", "title": "z"}', "inbox/x.json", "title", None, "appears twice"),
         (
             '[{"title": "A", "body": "x"},\n{"title": "B", "title": "C", "body": "y"}]',
@@ -985,3 +991,18 @@ def test_a_json_date_error_from_the_normaliser_names_its_line(make_settings) -> 
     raws = parse("ferry.json", b'{\n  "title": "Ferry",\n  "body": "Fares.",\n  "published": "yesterday"\n}')
     unit = unit_from_raws(raws, origin="inbox/ferry.json", source="inbox", settings=make_settings(), now=NOW)
     assert unit.error is not None and unit.error.startswith("inbox/ferry.json:4: field 'published': "), unit.error
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ('{\n  "title": "Ferry",\n  "body": "Fares.",\n}\n', 3),
+        ('{"title": "Ferry", "body": "Fares.", "topics": ["Travel", "Ports",]}', 1),
+        ('[\n  {"title": "Ferry", "body": "Fares."},\n]\n', 2),
+    ],
+)
+def test_a_trailing_comma_in_json_is_named_as_such(text: str, line: int) -> None:
+    """Ingest UX review: a comma left after the last field (as JavaScript and Python allow) was 'Expecting property
+    name enclosed in double quotes (column 1)' on the line of the closing brace."""
+    error = parse_error("ferry.json", text)
+    assert "a comma after the last" in str(error) and error.line == line, str(error)

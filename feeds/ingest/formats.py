@@ -89,6 +89,14 @@ def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[Raw
     try:
         value = json.loads(text, object_pairs_hook=duplicates, parse_constant=_no_constant(origin))
     except json.JSONDecodeError as e:
+        if (comma := _trailing_comma(text, e.pos)) is not None:
+            line = text.count("\n", 0, comma) + 1
+            raise InvalidReleaseError(
+                f"not valid JSON: a comma after the last item (column {comma - text.rfind(chr(10), 0, comma)}): "
+                "JSON allows none before a closing '}' or ']'",
+                origin=origin,
+                line=line,
+            ) from e
         raise InvalidReleaseError(f"not valid JSON: {e.msg} (column {e.colno})", origin=origin, line=e.lineno) from e
     except InvalidReleaseError:
         raise  # from our hooks (it is also a ValueError)
@@ -119,6 +127,15 @@ def releases_from_json_value(
         _no_twins(raws, origin)
         return _named_by_title(raws)
     return (release_from_object(value, source=source, origin=origin, key_lines=lines.get(None)),)
+
+
+def _trailing_comma(text: str, position: int) -> int | None:
+    """The offset of the comma before a closing bracket where the JSON parser stopped, as JavaScript and Python
+    allow it and hand-written JSON has it; None for another mistake."""
+    if text[position : position + 1] not in ("}", "]"):
+        return None
+    before = text[:position].rstrip()
+    return len(before) - 1 if before.endswith(",") else None
 
 
 _JSON_TOKEN = re.compile(r'"(?:[^"\\\n]|\\.)*"|[{}\[\],:\n]')
