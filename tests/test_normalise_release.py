@@ -710,3 +710,24 @@ def test_a_release_first_sent_withdrawn_without_a_date_of_its_own_is_dated_by_it
     release = norm(raw(withdrawn_at="2026-11-20", withdrawn_note="Superseded."))
     assert release.published == datetime(2026, 11, 20, tzinfo=UTC) == release.withdrawn_at
     assert not release.never_public
+
+
+def test_a_title_as_long_as_a_paragraph_is_stored_with_a_warning() -> None:
+    """Ingest UX review: a text file whose headline was forgotten (its first line the opening paragraph) was
+    published with a 250-character title, and a slug cut from it, without a word. It is still stored (a long
+    headline may be meant), and the ingest warns, naming the file, the field and its line."""
+    paragraph = (
+        "The council has today announced that the harbour car park will close for resurfacing from Monday "
+        "7 December 2026 for three weeks, and drivers are asked to use the park and ride service instead."
+    )
+    release = norm(raw(title=paragraph, lines=(("title", 1),)))
+    assert release.title == paragraph
+    assert release.ingest_warning is not None
+    assert release.ingest_warning.startswith("/srv/feeds/inbox/sea-walls.txt:1: field 'title': ")
+    assert f"{len(paragraph)} characters" in release.ingest_warning
+    headline = "Minister announces a review of coastal flood defences, harbour dues and ferry fares in the South West"
+    assert norm(raw(title=headline)).ingest_warning is None
+    both = norm(raw(title=paragraph, published="2026-11-01T09:00Z", withdrawn_at="2026-11-20"))
+    assert (
+        both.ingest_warning is not None and "'title'" in both.ingest_warning and "withdrawn_note" in both.ingest_warning
+    )

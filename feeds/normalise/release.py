@@ -41,7 +41,7 @@ from feeds.normalise.summary import given_summary_text, make_summary
 from feeds.normalise.text import one_line_text, windows_1252_controls, xml_safe
 from feeds.normalise.topics import detect_topics
 
-__all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "normalise_release"]
+__all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "LONG_TITLE", "normalise_release"]
 
 DEFAULT_DOCUMENT_TYPE = "press_release"
 HASH_VERSION = 1
@@ -65,6 +65,8 @@ _TYPE_PREFIX = re.compile(
 # A character reference left in a title by a CMS that escaped it twice ("Q&amp;A"): decoded. Only complete
 # references (with their ";"), so "R&D" or "Fish&chips" stay as written.
 _ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+LONG_TITLE = 160
+"""A title longer than this (characters) is stored with a warning: more likely a paragraph than a headline."""
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # RFC 5646, loosely (as config.py checks it)
@@ -147,6 +149,11 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
                 f'"{DEFAULT_WITHDRAWN_NOTE}"; send it again with a `withdrawn_note` saying why',
             )
         )
+    if len(title) > LONG_TITLE:  # (a headline forgotten: the first paragraph stands in for it; stored, but said)
+        long = _invalid(
+            raw, "title", f"is {len(title)} characters long, a paragraph rather than a headline: check the release"
+        )
+        warning = str(long) if warning is None else f"{warning}; {long}"
     return Release(
         id=tag_id(site.domain, published, slug),
         identity=identity_of(raw),
