@@ -1006,3 +1006,10 @@ def test_a_trailing_comma_in_json_is_named_as_such(text: str, line: int) -> None
     name enclosed in double quotes (column 1)' on the line of the closing brace."""
     error = parse_error("ferry.json", text)
     assert "a comma after the last" in str(error) and error.line == line, str(error)
+
+
+@pytest.mark.parametrize("text", ["", " \n\n", "<!-- nothing -->"])
+def test_an_empty_html_file_says_it_is_empty(text: str) -> None:
+    """Ingest UX review: an empty .html file was 'not an HTML document: Document is empty' (lxml's words)."""
+    error = parse_error("empty.html", text)
+    assert "the file is empty" in str(error) and "Document is empty" not in str(error), str(error)

@@ -88,6 +88,8 @@ def parse_html(text: str, origin: str) -> HtmlElement:
         # Bytes, not str: lxml refuses str input that carries an XML encoding declaration.
         root = lxml.html.document_fromstring(text.encode("utf-8"), parser=parser)
     except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as e:
+        if str(e) == "Document is empty":  # (lxml's words for a file of nothing but white space and comments)
+            raise InvalidReleaseError("the file is empty: it holds no HTML", origin=origin, field="body") from e
         raise InvalidReleaseError(f"not an HTML document: {e}", origin=origin, field="body") from e
     if not isinstance(root, HtmlElement):
         raise InvalidReleaseError("not an HTML document", origin=origin, field="body")
