@@ -32,7 +32,13 @@ from feeds.config.schema import KEYS
 from feeds.config.service import read_daemon, read_web
 from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
 from feeds.config.settings import FolderSource, Settings
-from feeds.config.site import check_out_is_public, read_database_url, read_paths, read_site
+from feeds.config.site import (
+    check_drop_folders_hold_no_state,
+    check_out_is_public,
+    read_database_url,
+    read_paths,
+    read_site,
+)
 from feeds.config.syntax import toml_problem
 from feeds.config.watch import read_http, read_watch
 from feeds.errors import ConfigError, ConfigErrors
@@ -174,6 +180,12 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
                 paths, database_url, lambda m: r.problem(("paths", "state"), m), db_error, folders
             )
         )
+        drop_folders: list[tuple[Path, Callable[[str], ConfigError]]] = [
+            (s.path, partial(_source_problem, r, i))
+            for i, s in enumerate(sources or ())
+            if isinstance(s, FolderSource) and s.move
+        ]
+        section(lambda: check_drop_folders_hold_no_state(paths, database_url, Path(path), drop_folders))
     if len(errors) == 1:
         raise errors[0]
     if errors:

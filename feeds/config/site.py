@@ -190,6 +190,29 @@ def check_out_is_public(
             )
 
 
+def check_drop_folders_hold_no_state(
+    paths: Paths,
+    database_url: str,
+    config_file: Path,
+    folders: Sequence[tuple[Path, Callable[[str], ConfigError]]],
+) -> None:
+    """Refuse a drop folder (a folder source that moves its files) that is the state folder, or holds the SQLite
+    database or the config file: its ingest moves every file it finds to `processed/` or `rejected/` ("not a
+    release format"), the open database and its journal, or the config, among them."""
+    own = [(paths.state.resolve(), "the state folder")]
+    if (sqlite := _SQLITE_FILE.match(database_url)) is not None:
+        db = Path(database_url[sqlite.end() :]).resolve()
+        own.append((db.parent, f"the folder of the database ({db.name})"))
+    own.append((config_file.resolve().parent, f"the folder of the config file ({config_file.name})"))
+    for folder, error in folders:
+        what = next((name for place, name in own if place == folder.resolve()), None)
+        if what is not None:
+            raise error(
+                f"{folder} is {what}: a drop folder moves every file in it to processed/ or rejected/, feeds' own "
+                "files too: give the drop folder a folder of its own (e.g. 'inbox'), or set move = false"
+            )
+
+
 # An SQLite file's URL, with or without a driver named (`sqlite+pysqlite:///`, which SQLAlchemy reads as the same).
 _SQLITE_FILE = re.compile(r"sqlite(?:\+\w+)?:///")
 
