@@ -27,3 +27,14 @@ def test_system_and_lock_files_are_left_alone(app, name: str) -> None:
     report = run_ingest(app)
     assert report.count("created") == 1 and report.count("rejected") == 0
     assert (inbox / name).exists() and not (inbox / "rejected").exists()
+
+
+def test_a_source_path_that_is_a_file_says_so(make_settings, make_app_for, tmp_path) -> None:
+    """Ingest UX review: a folder source pointed at a file (a typo: `path = "inbox.txt"`) failed with "cannot read
+    the folder of source 'desk': File exists", which says nothing of what to change."""
+    (tmp_path / "desk.txt").write_text("not a folder")
+    app = make_app_for(make_settings('\n[[sources]]\ntype = "folder"\nname = "desk"\npath = "desk.txt"\n'))
+    report = run_ingest(app)
+    assert tuple(report.unreadable) == ("desk",)
+    (why,) = report.why
+    assert "is a file, not a folder" in why and "File exists" not in why, why

@@ -60,7 +60,10 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
             try:
                 found, left, kept = ingest_folder(app, source, progress=progress, quiet=quiet)
             except OSError as e:  # the folder is unreadable, or gone with its mount: the other sources still run
-                error = f"{source.path}: cannot read the folder of source {source.name!r}: {e.strerror or e}"
+                reason = e.strerror or str(e)
+                if source.path.exists() and not source.path.is_dir():  # (a typo: `path = "inbox.txt"`)
+                    reason = "it is a file, not a folder: give the source's `path` a folder"
+                error = f"{source.path}: cannot read the folder of source {source.name!r}: {reason}"
                 # Reported by whoever ran the round: the command as `error: …` (in --json, `sources_failed`), the
                 # daemon as the round's failure, logged once and then reminded; an error line here said it twice,
                 # and every minute whatever the reminders said.
