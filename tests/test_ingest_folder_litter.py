@@ -38,3 +38,18 @@ def test_a_source_path_that_is_a_file_says_so(make_settings, make_app_for, tmp_p
     assert tuple(report.unreadable) == ("desk",)
     (why,) = report.why
     assert "is a file, not a folder" in why and "File exists" not in why, why
+
+
+def test_a_rejection_note_moved_back_with_its_file_is_not_published(app) -> None:
+    """Ingest UX review: a press officer dragging a rejected file back into the inbox together with its note
+    (`ferry.json.error.txt`, beside it in rejected/) had the note published as a release titled "ferry.json was
+    not ingested (…)", the server's paths in its text. A note is feeds' own file, never a release."""
+    inbox: Path = app.settings.source("inbox").path
+    (inbox / "ferry.json").write_text('{"title": 5}')
+    assert run_ingest(app).count("rejected") == 1
+    for name in ("ferry.json", "ferry.json.error.txt"):
+        (inbox / "rejected" / name).rename(inbox / name)
+    (inbox / "ferry.json").write_text('{"title": "Ferry fares frozen", "body": "Fares stay."}')
+    report = run_ingest(app)
+    assert [o.slug for o in report.outcomes] == ["ferry-fares-frozen"] and report.count("rejected") == 0
+    assert (inbox / "ferry.json.error.txt").exists()

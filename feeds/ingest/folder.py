@@ -37,9 +37,12 @@ _SYSTEM_FILES = frozenset({"thumbs.db", "ehthumbs.db", "desktop.ini"})
 def _is_candidate_name(name: str) -> bool:
     """Not a file being written (`.tmp`, `.part`, a dot-file…), nor one that an operating system or an office suite
     keeps in the folder by itself: Explorer's `Thumbs.db` and `desktop.ini`, Word's owner file `~$name.docx` (while
-    the document is open), which would be rejected again at every scan."""
+    the document is open), which would be rejected again at every scan; nor a rejection's note (`x.json.error.txt`)
+    moved back from `rejected/` with its file, which would be published as a release."""
     lowered = name.lower()
-    return not (name.startswith((".", "~$")) or lowered.endswith(_IN_PROGRESS_SUFFIXES) or lowered in _SYSTEM_FILES)
+    return not (
+        name.startswith((".", "~$")) or lowered.endswith((*_IN_PROGRESS_SUFFIXES, _NOTE)) or lowered in _SYSTEM_FILES
+    )
 
 
 def scan(folder: Path, *, recursive: bool = False) -> list[Path]:
