@@ -322,3 +322,20 @@ def test_a_summer_time_zone_on_a_winter_date_is_refused(value: str, season: str)
 )
 def test_a_zone_name_in_its_season_is_read_as_written(value: str, expected: datetime) -> None:
     assert parse_date(value, LONDON) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["10:00 23/11/2026", "10.00 23.11.2026", "Monday 23/11/2026 10:00", "10am, 23/11/2026", "10:00 on 23/11/2026"],
+)
+def test_a_numeric_date_after_a_time_or_weekday_is_read_day_first(text: str) -> None:
+    """Ingest UX review: `date: 10:00 23/11/2026` was "not a date we can read", though `10:00 23 November 2026` and
+    `23/11/2026 10:00` were read: a numeric date was understood only at the start of the value."""
+    assert parse_date(text, LONDON) == datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
+
+
+def test_a_numeric_date_after_a_weekday_still_has_its_weekday_checked() -> None:
+    with pytest.raises(WeekdayError):
+        parse_date("Tuesday 23/11/2026 10:00", LONDON)
+    with pytest.raises(ValueError, match="read day first"):
+        parse_date("10:00 11/27/2026", LONDON)

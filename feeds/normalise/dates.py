@@ -87,8 +87,9 @@ _RFC822 = re.compile(
 )
 
 # Numeric dates at the start of a string: day-first with a 4-digit year (UK usage), or year-first.
-_DMY = re.compile(r"(?P<d>\d{1,2})[/.-](?P<mo>\d{1,2})[/.-](?P<y>\d{4})(?=$|[\sT,])")
-_YMD = re.compile(r"(?P<y>\d{4})[/.](?P<mo>\d{1,2})[/.](?P<d>\d{1,2})(?=$|[\sT,])")
+# Anywhere in the value, as a word (after a time or a weekday too: "10:00 23/11/2026", "Monday 23/11/2026").
+_DMY = re.compile(r"(?<![\d/.:-])(?P<d>\d{1,2})[/.-](?P<mo>\d{1,2})[/.-](?P<y>\d{4})(?=$|[\sT,])")
+_YMD = re.compile(r"(?<![\d/.:-])(?P<y>\d{4})[/.](?P<mo>\d{1,2})[/.](?P<d>\d{1,2})(?=$|[\sT,])")
 
 _GMT_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
 _DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.?)", re.IGNORECASE)
@@ -281,7 +282,7 @@ def _weekday_checked(text: str, written: datetime, when: datetime) -> datetime:
 def _rewrite_numeric_date(text: str) -> str:
     """`02/11/2017 09:30` → `2 Nov 2017 09:30`, so dateutil cannot read it month-first or year-day-month."""
     for pattern in (_DMY, _YMD):
-        m = pattern.match(text)
+        m = pattern.search(text)
         if m:
             month = int(m["mo"])
             if not 1 <= month <= 12:
@@ -292,7 +293,7 @@ def _rewrite_numeric_date(text: str) -> str:
                         f"or {month} {_MONTHS[int(m['d']) - 1].title()} {m['y']}"
                     )
                 raise ValueError(f"month {month} is out of range")
-            return f"{int(m['d'])} {_MONTHS[month - 1].title()} {m['y']}{text[m.end() :]}"
+            return f"{text[: m.start()]}{int(m['d'])} {_MONTHS[month - 1].title()} {m['y']}{text[m.end() :]}"
     return text
 
 
