@@ -53,3 +53,18 @@ def test_a_rejection_note_moved_back_with_its_file_is_not_published(app) -> None
     report = run_ingest(app)
     assert [o.slug for o in report.outcomes] == ["ferry-fares-frozen"] and report.count("rejected") == 0
     assert (inbox / "ferry.json.error.txt").exists()
+
+
+@pytest.mark.parametrize("copy", ["ferry (1).txt", "ferry - Copy.txt", "ferry copy.txt"])
+def test_a_file_dropped_with_its_copy_keeps_the_release_under_its_own_name(app, copy: str) -> None:
+    """Ingest UX review: "ferry.txt" dropped with its copy "ferry (1).txt" (an attachment saved twice) stored the
+    release under the copy's name, read first (" " sorts before "."); the office then edited ferry.txt and got a
+    second release. A name is now read before its copies, so the edit updates the release."""
+    inbox: Path = app.settings.source("inbox").path
+    text = "Ferry fares frozen\n\nFares stay as they are.\n"
+    (inbox / "ferry.txt").write_text(text)
+    (inbox / copy).write_text(text)
+    first = run_ingest(app)
+    assert [(Path(o.origin).name, o.status) for o in first.outcomes] == [("ferry.txt", "created"), (copy, "unchanged")]
+    (inbox / "ferry.txt").write_text(text.replace("as they are", "as they are in 2027"))
+    assert [o.status for o in run_ingest(app).outcomes] == ["updated"]

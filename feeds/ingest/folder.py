@@ -46,10 +46,15 @@ def _is_candidate_name(name: str) -> bool:
 
 
 def scan(folder: Path, *, recursive: bool = False) -> list[Path]:
-    """Release files in `folder`, sorted by name (deterministic order); `processed/` and `rejected/` skipped."""
+    """Release files in `folder`, sorted by name (deterministic order); `processed/` and `rejected/` skipped.
+
+    A name comes before its copies' ("ferry.txt" before "ferry (1).txt" and "ferry - Copy.txt", where " " sorts
+    before "."): the first of a run's files with the same bytes keeps the release, and the office edits the file
+    under its own name."""
     if not folder.is_dir():
         return []
-    return [path for _, path in sorted(_walk(folder, "", recursive), key=lambda found: found[0])]
+    found = sorted(_walk(folder, "", recursive), key=lambda item: (os.path.splitext(item[0])[0], item[0]))
+    return [path for _, path in found]
 
 
 def still_changing(
