@@ -1014,6 +1014,30 @@ def test_check_config_with_q_leaves_out_the_note_of_a_drop_folder_made_at_the_fi
     )
 
 
+def test_check_config_warns_of_a_folder_that_cannot_be_made_where_the_config_puts_it(config):
+    """An operator's review: with `paths.out` (or a drop folder) under a file, check-config said OK (and of the drop
+    folder "it is created at the first ingest"), and the daemon then failed every publish and ingest. It says which
+    folder cannot be made and why (still a warning: the daemon reports it, and a share may be mounted later)."""
+    blocker = config.parent / "blocker"
+    blocker.write_text("not a folder\n")
+    (config.parent / "inbox").rmdir()
+    config.write_text(
+        config.read_text()
+        .replace('out = "out"', 'out = "blocker/out"')
+        .replace('path = "inbox"', 'path = "blocker/inbox"')
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "check-config"])
+    assert result.exit_code == 0
+    assert result.stderr == (
+        f"warning: paths.out: the folder {blocker / 'out'} cannot be created: {blocker} is not a folder\n"
+        f"warning: source 'inbox': the folder {blocker / 'inbox'} cannot be created: {blocker} is not a folder\n"
+    )
+    quiet = CliRunner().invoke(cli, ["--config", str(config), "-q", "check-config"])
+    assert quiet.exit_code == 0 and quiet.stderr.count("cannot be created") == 2, "not a note: -q says it too"
+    as_json = json.loads(CliRunner().invoke(cli, ["--config", str(config), "check-config", "--json"]).stdout)
+    assert len(as_json["warnings"]) == 2
+
+
 def test_ingest_json_waiting_for_the_lock_keeps_stdout_json(config):
     """`feeds ingest --json` while a daemon ingested printed `waiting for another process's ingest to finish…` on
     stdout before the JSON, which `jq` then refused: the note goes to stderr."""

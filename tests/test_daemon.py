@@ -877,9 +877,16 @@ def test_a_reload_watches_the_drop_folders_of_the_new_config_and_names_what_need
             assert daemon.reload()
         watched = {Path(e.watch.path) for e in daemon.folders.observer.emitters}
         assert config.parent / "desk-inbox" in watched and settings.inboxes[0].path in watched
-        assert "web.port changed: restart the daemon to serve with it" in caplog.text
+        running = settings.web.port
+        assert (
+            f"web.port changed from {running} to 18099: restart the daemon to serve with it; keeping {running} "
+            "until then"
+        ) in caplog.text
         # The web server serves the folder it started with: publishing elsewhere would split the site.
-        assert "paths.out changed: restart the daemon to use it; keeping the old" in caplog.text
+        assert (
+            f"paths.out changed from {settings.paths.out} to {config.parent / 'out2'}: restart the daemon to use "
+            f"it; keeping {settings.paths.out} until then"
+        ) in caplog.text
         assert daemon.app.settings.paths.out == settings.paths.out
         # The running web settings are kept too: reloading the same file says so again, and a file put back to the
         # running values says nothing (an operator's review saw the warning come and go as the file was edited).
@@ -909,10 +916,16 @@ def test_a_reload_that_also_changes_the_port_still_applies_a_new_api_token(make_
         daemon._server = object()  # as if serving: the port needs a restart
         config = Path(settings.path)
         token = "rotated-token-0123456789"
-        config.write_text(config.read_text() + f'\n[web]\nport = 18099\napi_token = "{token}"\nmax_releases = 5\n')
+        config.write_text(
+            config.read_text() + f'\n[web]\nport = 18099\nrate_limit = 7\napi_token = "{token}"\nmax_releases = 5\n'
+        )
         with caplog.at_level(logging.WARNING, logger="feeds.daemon"):
             assert daemon.reload()
-        assert "web.port changed: restart the daemon to serve with it" in caplog.text
+        # (Both named, with what each would become, in a sentence that counts them.)
+        assert (
+            f"web.port changed from {settings.web.port} to 18099, web.rate_limit from {settings.web.rate_limit} "
+            "to 7: restart the daemon to serve with them; keeping the running values until then"
+        ) in caplog.text
         web = daemon.app.settings.web
         assert (web.port, web.api_token, web.max_releases) == (settings.web.port, token, 5)
     finally:
@@ -1098,6 +1111,58 @@ def test_an_unreachable_database_is_one_line_and_an_idle_round_is_not_logged(mak
             "poll: 2 feeds checked, 0 failed, 3 new items, 0 new matches",
             "publish: 2 changed, 40 unchanged",
         ]
+    finally:
+        daemon.app.close()
+
+
+def test_a_folder_the_job_cannot_write_is_one_line_naming_it_not_a_traceback(make_settings, clock, caplog):
+    """An operator's review: `paths.out` on a read-only volume (or under a file) failed every publish with a
+    twenty-line traceback, "publish failed unexpectedly", as if a bug, where the disk was the problem."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+
+    def read_only(app):
+        raise OSError(30, "Read-only file system", "/srv/feeds/out")
+
+    try:
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            daemon._run_job("publish", read_only)
+        (failed,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert failed.getMessage() == "publish failed: /srv/feeds/out: Read-only file system"
+        assert failed.exc_info is None, "no traceback: the disk, not a bug"
+        assert daemon.state.job("publish").last_error == "/srv/feeds/out: Read-only file system"
+    finally:
+        daemon.app.close()
+
+
+def test_a_database_refusing_a_job_is_one_line_without_the_sql_or_its_values(make_settings, clock, caplog):
+    """README: a database that refuses (a revoked permission, a constraint) is recorded as its own first line,
+    never with the SQL statement or the values it carried, "which stay out of the log too". The daemon logged it
+    with its traceback, whose last line is SQLAlchemy's message: the statement and every value it carried."""
+    import sqlalchemy as sa
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+
+    class InsufficientPrivilege(Exception):
+        pass
+
+    def refused(app):
+        raise sa.exc.ProgrammingError(
+            "INSERT INTO items (title) VALUES (%(title)s)",
+            {"title": "a private draft title"},
+            InsufficientPrivilege("permission denied for table items"),
+        )
+
+    try:
+        with caplog.at_level(logging.DEBUG):
+            daemon._run_job("watch", refused)
+        (failed,) = [r for r in caplog.records if r.levelno == logging.ERROR]
+        assert failed.getMessage() == (
+            "watch failed: database refused: InsufficientPrivilege: permission denied for table items"
+        )
+        assert failed.exc_info is None
+        assert "INSERT" not in caplog.text and "private draft" not in caplog.text
     finally:
         daemon.app.close()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -65,16 +66,29 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "webhooks": [{"name": h.name, "signing_key": h.signing} for h in s.alerts.webhooks],
     }
     problems = list(s.alerts.missing_secrets)
-    missing = [src for src in s.inboxes if not src.path.is_dir()]
-    warnings = [
-        f"source {src.name!r}: the folder {src.path} does not exist"
-        + (" (it is created at the first ingest)" if src.move else ": nothing is read from it until it does")
-        for src in missing
-    ]
-    if warnings:
-        summary["warnings"] = warnings
-    for folder, warning in zip(missing, warnings, strict=True):
-        if ctx.verbosity >= 0 or not folder.move:  # -q: a drop folder made at the first ingest is nothing wrong
+    said: list[tuple[str, bool]] = []  # (warning, whether -q says it too)
+    for name, folder in (("paths.out", s.paths.out), ("paths.state", s.paths.state)):
+        if why := not_writable(folder):
+            said.append((f"{name}: {why}", True))
+    for inbox in s.inboxes:
+        if inbox.move and (why := not_writable(inbox.path)):
+            said.append((f"source {inbox.name!r}: {why}", True))
+        elif not inbox.path.is_dir():  # -q: a drop folder made at the first ingest is nothing wrong
+            said.append(
+                (
+                    f"source {inbox.name!r}: the folder {inbox.path} does not exist"
+                    + (
+                        " (it is created at the first ingest)"
+                        if inbox.move
+                        else ": nothing is read from it until it does"
+                    ),
+                    not inbox.move,
+                )
+            )
+    if said:
+        summary["warnings"] = [warning for warning, _ in said]
+    for warning, always in said:
+        if ctx.verbosity >= 0 or always:
             echo(f"warning: {warning}", err=True)
     if problems:
         summary["problems"] = [_problem(p) for p in problems]
@@ -136,6 +150,23 @@ def _signing(hook: WebhookAlert) -> str:
     if hook.signing == "whsec":
         return f"signed with a whsec_ secret (keyed with its {len(key)} base64-decoded bytes){env}"
     return f"signed with a secret (keyed with its UTF-8 bytes){env}"
+
+
+def not_writable(folder: Path) -> str | None:
+    """Why feeds could not write into `folder` (`paths.out`, a drop folder it moves files out of), or None: it is
+    a folder this user may write, or one it may create (a missing folder is made at the first write)."""
+    if folder.exists() and not folder.is_dir():
+        return f"{folder} is not a folder"
+    if folder.is_dir():
+        return None if os.access(folder, os.W_OK) else f"the folder {folder} is not writable by this user"
+    ancestor = folder.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        return f"the folder {folder} cannot be created: {ancestor} is not a folder"
+    if not os.access(ancestor, os.W_OK):  # (also on a read-only file system, for root too)
+        return f"the folder {folder} cannot be created: {ancestor} is not writable by this user"
+    return None
 
 
 def _retention(s: Settings) -> dict[str, float | None]:

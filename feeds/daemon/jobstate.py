@@ -13,8 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+import sqlalchemy as sa
+
 from feeds.clock import rfc3339
-from feeds.logs import Reminders
+from feeds.errors import FeedsError
+from feeds.logs import Reminders, one_line
+from feeds.store import error_text
 
 log = logging.getLogger("feeds.daemon")
 
@@ -86,6 +90,23 @@ def record_success(state: JobState, summary: str) -> None:
         log.info("%s: %s", name, summary, extra={"job": name})
     elif summary:  # "6 unchanged" every minute says nothing: debug level
         log.debug("%s: %s", name, summary, extra={"job": name})
+
+
+def failure_text(error: Exception) -> tuple[str, bool]:
+    """What a failed run's `error` says, on one line, and whether it is unexpected (a bug: logged with its
+    traceback). Our own errors, an unreachable database, a database refusing (a revoked permission, a
+    constraint: its own first line, never the SQL statement or the values it carried, which a traceback would
+    print) and a file system refusing a path (a read-only volume, a full disk, `paths.out` under a file) are the
+    world failing, said without a traceback."""
+    if isinstance(error, FeedsError):
+        return str(error), False
+    if isinstance(error, sa.exc.OperationalError):  # unreachable, down, locked
+        return f"database unavailable: {one_line(error_text(error).split(': ', 1)[-1])[:300]}", False
+    if isinstance(error, sa.exc.DBAPIError):
+        return f"database refused: {one_line(error_text(error))[:300]}", False
+    if isinstance(error, OSError) and error.filename is not None:
+        return one_line(f"{error.filename}: {error.strerror or error}")[:300], False
+    return one_line(error_text(error))[:300], True
 
 
 def record_failure(state: JobState, error: str, *, said: Reminders, now: datetime, unexpected: bool = False) -> None:

@@ -32,6 +32,7 @@ from feeds.daemon.jobs import Job, Jobs
 from feeds.daemon.jobstate import (
     REPEAT_LOG_EVERY,
     DaemonState,
+    failure_text,
     heartbeat_status,
     record_failure,
     record_finished,
@@ -135,14 +136,9 @@ class Daemon:
         started = time.monotonic()
         try:
             record_success(state, fn(self.app))
-        except FeedsError as e:
-            record_failure(state, str(e), said=self._failures_said, now=self.clock())
-        except sa.exc.OperationalError as e:  # the database is unreachable or refused: not a bug, no traceback
-            reason = one_line(error_text(e).split(": ", 1)[-1])[:300]
-            record_failure(state, f"database unavailable: {reason}", said=self._failures_said, now=self.clock())
-        except Exception as e:  # a bug (or a database refusing, e.g. a permission): keep the traceback in the log
-            error = one_line(error_text(e))[:300]
-            record_failure(state, error, said=self._failures_said, now=self.clock(), unexpected=True)
+        except Exception as e:  # a bug keeps its traceback in the log; the world failing (`failure_text`) does not
+            error, unexpected = failure_text(e)
+            record_failure(state, error, said=self._failures_said, now=self.clock(), unexpected=unexpected)
         finally:
             seconds = time.monotonic() - started
             finished = self.clock()

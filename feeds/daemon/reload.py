@@ -46,12 +46,12 @@ def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool
         # The web server serves, and /healthz checks, the folder it started with: publishing elsewhere would
         # split the site between two folders.
         moved = [k for k in ("out", "state") if getattr(new.paths, k) != getattr(running.paths, k)]
-        log.warning("paths.%s changed: restart the daemon to use it; keeping the old", ", paths.".join(moved))
+        _needs_restart("paths", moved, running.paths, new.paths, "use")
         new = replace(new, paths=running.paths)
     old_web = running.web
     changed_web = [k for k in WEB_RESTART if getattr(new.web, k) != getattr(old_web, k)]
     if changed_web and serving:
-        log.warning("web.%s changed: restart the daemon to serve with it", ", web.".join(changed_web))
+        _needs_restart("web", changed_web, old_web, new.web, "serve with")
         # Kept, as the database and paths are: the server runs with what it started with, and the API must
         # not read its limits from a config the server does not (a later reload back to the running values
         # then says nothing, and one still different says so again). The rest of [web] (api_token,
@@ -59,6 +59,19 @@ def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool
         # must not leave the old one working.
         new = replace(new, web=replace(new.web, **{k: getattr(old_web, k) for k in WEB_RESTART}))
     return new
+
+
+def _needs_restart(table: str, keys: list[str], running: object, new: object, verb: str) -> None:
+    """Warn that `keys` of `table` changed, from what to what, and are kept until a restart (`verb`: what the
+    restart does with them): `web.port changed from 8080 to 8081: restart the daemon to serve with it; keeping
+    8080 until then`."""
+    changes = [f"{table}.{keys[0]} changed from {getattr(running, keys[0])} to {getattr(new, keys[0])}"]
+    changes += [f"{table}.{k} from {getattr(running, k)} to {getattr(new, k)}" for k in keys[1:]]
+    if len(keys) == 1:
+        keeping = f"it; keeping {getattr(running, keys[0])} until then"
+    else:
+        keeping = "them; keeping the running values until then"
+    log.warning("%s: restart the daemon to %s %s", ", ".join(changes), verb, keeping)
 
 
 def what_changed(new: Settings, old: Settings) -> str:
