@@ -1314,3 +1314,13 @@ def test_a_release_still_under_embargo_keeps_its_topic_from_being_forgotten(conf
     r = run(config, "topics", "forget", "irn")
     assert r.exit_code == 1 and r.output.startswith("error: 1 release still has the topic Irn (port-fees): "), r.output
     assert (out / "topics/irn/atom.xml").is_file()
+
+
+def test_the_daemon_commands_help_says_how_to_stop_reload_and_what_the_exit_status_means():
+    """An operator's review: `feeds run --help` said nothing of the signals it answers, of its exit status or of
+    where its log goes, and `status --help` left `--json` unexplained; all of that was only in the README."""
+    run_help = " ".join(CliRunner().invoke(cli, ["run", "--help"]).output.split())  # (as wrapped)
+    for said in ("SIGTERM", "SIGHUP", "exit", "stderr", "housekeeping", "JSON lines otherwise", "feeds -q run --once"):
+        assert said in run_help, said
+    status_help = CliRunner().invoke(cli, ["status", "--help"]).output
+    assert "--json" in status_help and "for scripts" in status_help

@@ -14,15 +14,35 @@ log = logging.getLogger("feeds.daemon")
 
 
 @cli.command("run")
-@click.option("--once", is_flag=True, help="Run ingest → watch → publish → alerts once and exit (for cron).")
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run ingest → watch → publish → alerts → housekeeping once and exit: 0, or 1 when a job failed (for cron).",
+)
 @click.option("--host", default=None, help="Address to serve on (default: web.host, 127.0.0.1).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port (default: web.port, 8080).")
 @click.option("--no-serve", is_flag=True, help="Do not serve out/ and the API (jobs only).")
-@click.option("--log-format", type=click.Choice(["text", "json"]), default=None, help="Default: text on a terminal.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default=None,
+    help="Log lines on stderr: text on a terminal, JSON lines otherwise.",
+)
 @pass_ctx
 @handle_errors
 def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: bool, log_format: str | None) -> None:
-    """Run the daemon: schedule ingest, watch, publish and alerts, and serve the site."""
+    """Run the daemon: schedule ingest, watch, publish, alerts and housekeeping, and serve the site.
+
+    It logs on stderr at info level (-q: errors only; -v: debug). SIGTERM or SIGINT (Ctrl-C) stops it after the
+    running job (at most daemon.grace), exit 0; SIGHUP reloads the config, keeping the running one if the new one
+    is bad. It exits 1 when it cannot start (a bad config, the database unreachable, the port in use).
+
+    \b
+    Examples:
+      feeds run                          # in the foreground, or from config/feeds.service
+      feeds run --no-serve               # jobs only (another process serves out/)
+      feeds -q run --once                # from cron: says only what failed
+    """
     from feeds.app import worker_id
     from feeds.daemon import Daemon
     from feeds.logs import setup_logging
@@ -43,7 +63,7 @@ def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: 
 
 
 @cli.command("status")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="The same as JSON, for scripts (every daemon of 7 days).")
 @pass_ctx
 @handle_errors
 def status(ctx: Context, as_json: bool) -> None:
