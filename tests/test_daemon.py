@@ -1516,6 +1516,76 @@ def test_a_sigterm_while_the_daemon_sets_itself_up_stops_it_cleanly(make_setting
     assert started == [], "nothing was started"
 
 
+def test_a_sighup_while_the_daemon_sets_itself_up_reloads_once_it_runs_rather_than_killing_it(
+    make_settings, monkeypatch
+):
+    """An operator's review: `systemctl reload feeds` (SIGHUP) in the first second of `feeds run`, as a config
+    tool does after starting the service and editing its config, killed the daemon (exit 129, an empty log):
+    SIGHUP's default action until the daemon's handler was in place. It is kept, and the config read again once
+    the daemon runs (the edit may have come after the start read it); Ctrl-C then stops it as SIGTERM does."""
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    settings = make_settings()
+    set_up = Daemon.__init__
+    reloads: list[bool] = []
+
+    def sighup_while_setting_up(self: Daemon, *args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGHUP)  # delivered here, in the main thread, before the daemon's handler
+        os.kill(os.getpid(), signal.SIGINT)
+        set_up(self, *args, **kwargs)
+
+    def reload(self: Daemon) -> bool:
+        reloads.append(True)
+        return True
+
+    monkeypatch.setattr(Daemon, "__init__", sighup_while_setting_up)
+    monkeypatch.setattr(Daemon, "start", lambda self: None)
+    monkeypatch.setattr(Daemon, "reload", reload)
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert result.exit_code == 0, result.output
+    assert "received SIGINT while starting: stopping" in result.output
+    assert "received SIGHUP while starting: the config is read again once running" in result.output
+    assert reloads == [], "stopped before it ran: nothing to reload"
+
+
+def test_a_sighup_while_the_daemon_sets_itself_up_is_a_reload_once_it_runs(make_settings, monkeypatch):
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    settings = make_settings()
+    set_up = Daemon.__init__
+    reloads: list[bool] = []
+
+    def sighup_while_setting_up(self: Daemon, *args: Any, **kwargs: Any) -> None:
+        os.kill(os.getpid(), signal.SIGHUP)
+        set_up(self, *args, **kwargs)
+
+    def reload(self: Daemon) -> bool:
+        reloads.append(True)
+        self.stop_event.set()
+        return True
+
+    monkeypatch.setattr(Daemon, "__init__", sighup_while_setting_up)
+    monkeypatch.setattr(Daemon, "start", lambda self: None)
+    monkeypatch.setattr(Daemon, "reload", reload)
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert result.exit_code == 0, result.output
+    assert reloads == [True]
+
+
 def test_feeds_status_lists_each_job_once_with_its_soonest_run_and_not_the_heartbeat(make_settings, clock):
     """A run asked for sooner (a dropped file, an embargo ending) is the job's next run, not a job of its own
     that never ran ("last -"); the heartbeat is shown on the daemon's own line."""

@@ -47,17 +47,23 @@ def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: 
     from feeds.daemon import Daemon
     from feeds.logs import setup_logging
 
-    # A SIGTERM while the daemon sets itself up (migrations, the first connection) is kept until it can stop
-    # cleanly, rather than killing it halfway: a service manager stopping it at once gets exit 0 and a log line.
+    # A SIGTERM (or Ctrl-C) while the daemon sets itself up (migrations, the first connection) is kept until it can
+    # stop cleanly, rather than killing it halfway: a service manager stopping it at once gets exit 0 and a log
+    # line. A SIGHUP then (`systemctl reload` just after the start) is a reload once it runs: its default action
+    # killed the daemon.
     early: list[int] = []
     if not once:
-        signal.signal(signal.SIGTERM, lambda signum, _frame: early.append(signum))
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            signal.signal(signum, lambda signum, _frame: early.append(signum))
     fmt = log_format or ("text" if sys.stderr.isatty() else "json")
     level = {-1: logging.ERROR, 0: logging.INFO}.get(ctx.verbosity, logging.DEBUG)
     setup_logging(level, fmt, worker=worker_id())  # type: ignore[arg-type]
     daemon = Daemon(ctx.config_path, ctx.settings, host=host, port=port, serve=not (no_serve or once))
-    if early:
-        log.info("received SIGTERM while starting: stopping")
+    if signal.SIGHUP in early:
+        log.info("received SIGHUP while starting: the config is read again once running")
+        daemon.reload_requested.set()
+    if stopped := [signal.Signals(s).name for s in early if s != signal.SIGHUP]:
+        log.info("received %s while starting: stopping", stopped[0])
         daemon.stop_event.set()
     sys.exit(daemon.run_once() if once else daemon.run_forever())
 

@@ -95,6 +95,8 @@ class Daemon:
         self.metrics = Metrics(worker=self.worker)
         self.health = Health()
         self.stop_event = threading.Event()
+        self.reload_requested = threading.Event()
+        """Set by SIGHUP (even one while the daemon set itself up): `run_forever` reloads the config."""
         self._running = RunningJobs()
         self._heartbeat_error: str | None = None  # why the last heartbeat could not be recorded (logged once)
         self._failures_said = Reminders(REPEAT_LOG_EVERY)
@@ -405,7 +407,7 @@ class Daemon:
 
     def run_forever(self) -> int:
         """Start, then serve until SIGTERM/SIGINT (SIGHUP reloads). Returns the exit status."""
-        reload_requested = threading.Event()
+        reload_requested = self.reload_requested
         on_signals(self.stop_event, reload_requested)
         if self.stop_event.is_set():  # asked to stop while it was being set up: nothing was started
             self.stop()
