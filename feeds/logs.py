@@ -150,9 +150,19 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
-        fields = (n for n in CONTEXT_FIELDS if n != "worker" and getattr(record, n, None))
+        # What the message says already (a release's id, its file) is not said again: a line for a person to read
+        # (JSON lines keep every field). Only long text: an id of 1 is not the "1" of "1 in a row".
+        fields = (
+            n
+            for n in CONTEXT_FIELDS
+            if n != "worker" and getattr(record, n, None) and not _said_in(getattr(record, n), record.message)
+        )
         context = [one_line(f"{n}={getattr(record, n)}") for n in fields]
         return f"{line}  [{' '.join(context)}]" if context else line
+
+
+def _said_in(value: object, message: str) -> bool:
+    return isinstance(value, str) and len(value) >= 12 and value in message
 
 
 class _Benign(logging.Filter):

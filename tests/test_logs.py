@@ -48,7 +48,7 @@ def test_the_context_of_a_line_and_bidirectional_overrides_are_escaped_too(capsy
     """A dropped file's name is logged as the line's `file=` context: it must not drive the terminal either."""
     setup_logging(logging.INFO, "text", worker="desk-1:4242")  # type: ignore[arg-type]
     name = "inbox/esc\x1b]0;pwn\x07\nINFO forged \u202etxt.exe"
-    logging.getLogger("feeds.ingest").warning("rejected %s", name, extra={"file": name})
+    logging.getLogger("feeds.ingest").warning("rejected a file", extra={"file": name})
     (line,) = capsys.readouterr().err.strip().splitlines()
     assert "\x1b" not in line and "\x07" not in line and "\u202e" not in line
     assert line.endswith("[file=inbox/esc\\x1b]0;pwn\\x07\\nINFO forged \\u202etxt.exe]")
@@ -85,3 +85,21 @@ def test_the_daemons_debug_log_leaves_out_the_markdown_parsers_trace(capsys, res
     setup_logging(logging.DEBUG, "json", worker="desk-1:4242")  # type: ignore[arg-type]
     markdown_to_html("# Title\n\nSome *text*.\n\n> quoted\n")
     assert "markdown_it" not in capsys.readouterr().err
+
+
+def test_a_text_line_does_not_repeat_in_its_context_what_its_message_says(capsys, restore_logging):
+    """An operator's review: every release ingested was a 400-character line saying its id and its file twice,
+    `created tag:… (inbox/a.md)  [release=tag:… origin=inbox/a.md]`. A text line leaves out of its context a
+    long value its message shows (JSON lines keep every field, for machines); ids and short values stay, where
+    a `1` in the message may be something else."""
+    setup_logging(logging.INFO, "text", worker="desk-1:4242")  # type: ignore[arg-type]
+    release, origin = "tag:press.example.org,2026-11-30:budget", "/srv/feeds/inbox/budget.md"
+    logging.getLogger("feeds.ingest").info(
+        "created %s (%s)", release, origin, extra={"release": release, "origin": origin, "job": "ingest"}
+    )
+    logging.getLogger("feeds.watch").warning(
+        "feed https://news.example.com/ failed (1 in a row)", extra={"feed": 1, "url": "https://news.example.com/"}
+    )
+    created, failed = capsys.readouterr().err.strip().splitlines()
+    assert created.endswith(f"feeds.ingest: created {release} ({origin})  [job=ingest]")
+    assert failed.endswith("failed (1 in a row)  [feed=1]")
