@@ -705,8 +705,10 @@ def test_a_port_in_use_is_a_one_line_error_before_the_daemon_announces_itself(ma
         port = taken.getsockname()[1]
         daemon = Daemon(Path(settings.path), settings, clock=clock, host="127.0.0.1", port=port)
         try:
-            with pytest.raises(FeedsError, match=f"cannot serve on 127.0.0.1:{port}: .*--no-serve"):
+            with pytest.raises(FeedsError, match=f"cannot serve on 127.0.0.1:{port}: .*--no-serve") as refused:
                 daemon.start()
+            # One aside, not two in a row: "… (set [web] host and port, or --host/--port) (or run with --no-serve)".
+            assert str(refused.value).endswith("(set [web] host and port, or --host/--port, or run with --no-serve)")
             assert daemon.app.store.worker_statuses(since=clock() - timedelta(days=1)) == [], "not listed as alive"
         finally:
             daemon.app.close()

@@ -311,7 +311,10 @@ class Daemon:
         try:
             self._server = make_server(wsgi, self.host, self.port, max_body=self.app.settings.web.max_body)
         except FeedsError as e:  # the port is taken (another daemon?), or the address is not this machine's
-            raise FeedsError(f"{e} (or run with --no-serve)") from e
+            said = str(e)  # (its aside says how to serve elsewhere: not serving is one more way)
+            raise FeedsError(
+                f"{said[:-1]}, or run with --no-serve)" if said.endswith(")") else f"{said} (or run with --no-serve)"
+            ) from e
         self.bound_port = int(self._server.effective_port)
         self._server_thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._server_thread.start()
