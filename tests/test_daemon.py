@@ -1357,6 +1357,38 @@ def test_a_job_still_running_after_the_grace_period_is_named(make_settings, cloc
         daemon.app.close()
 
 
+def test_a_publish_still_running_after_the_grace_period_is_not_said_to_give_back_feeds(make_settings, clock, caplog):
+    """An operator's review: SIGTERM during a long publish said "… the feeds being polled are given back, due
+    again for any daemon", when no feed was being polled; and named the config by the relative path it was given
+    (`config cfg/feeds.toml`), which says nothing in a service's journal."""
+    settings = make_settings('\n[daemon]\ngrace = "1s"\n')
+    relative = Path(os.path.relpath(settings.path))
+    daemon = Daemon(relative, settings, clock=clock, serve=False)
+    release, started = threading.Event(), threading.Event()
+
+    def stuck(_app: Any) -> str:
+        started.set()
+        release.wait(timeout=DEADLINE)
+        return ""
+
+    worker = threading.Thread(target=daemon._run_job, args=("publish", stuck))
+    worker.start()
+    try:
+        assert started.wait(timeout=DEADLINE)
+        caplog.set_level(logging.INFO, logger="feeds")
+        assert daemon.stop() is False
+        assert (
+            "publish still running after the 1 s grace period; exiting anyway (nothing is half-written: every job "
+            "commits atomically)"
+        ) in caplog.text
+        assert "feeds being polled" not in caplog.text
+        assert daemon.config_path == Path(settings.path)
+    finally:
+        release.set()
+        worker.join(timeout=DEADLINE)
+        daemon.app.close()
+
+
 def test_feeds_a_stop_cannot_give_back_wait_for_their_lease_and_the_log_says_so(make_settings, clock, caplog):
     settings = make_settings('\n[daemon]\ngrace = "1s"\n')
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)

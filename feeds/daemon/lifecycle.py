@@ -74,7 +74,7 @@ class Daemon:
     ):
         from feeds.app import worker_id
 
-        self.config_path = config_path
+        self.config_path = Path(os.path.abspath(config_path))  # (as the log names it: a journal knows no cwd)
         self.settings = settings
         self.clock = clock
         self.session = session
@@ -371,15 +371,20 @@ class Daemon:
             # The database may be what the job is stuck on: what is written to it now gets one bounded wait in all.
             deadline = time.monotonic() + shutdown.GIVE_BACK_WAIT
             given_back = within(deadline, self._give_back_feeds, "give back the feeds being polled")
+            feeds = (
+                ""
+                if "watch" not in unfinished
+                else "; the feeds being polled are given back, due again for any daemon"
+                if given_back
+                else "; feeds being polled are polled again, by any daemon, when their lease of "
+                f"{self.app.settings.watch.lease:.0f} s runs out"
+            )
             log.warning(
                 "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every "
-                "job commits atomically; %s)",
+                "job commits atomically%s)",
                 ", ".join(dict.fromkeys(unfinished)),  # (a job running twice, a tick and a retry, is named once)
                 self.app.settings.daemon.grace,
-                "the feeds being polled are given back, due again for any daemon"
-                if given_back
-                else "feeds being polled are polled again, by any daemon, when their lease of "
-                f"{self.app.settings.watch.lease:.0f} s runs out",
+                feeds,
             )
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
