@@ -1389,6 +1389,30 @@ def test_a_publish_still_running_after_the_grace_period_is_not_said_to_give_back
         daemon.app.close()
 
 
+def test_a_stop_signal_says_which_job_it_waits_for_or_that_none_runs(caplog):
+    """An operator's review: "received SIGTERM: stopping after the running job" on an idle daemon (no job was
+    running: it stopped at once), and the same words while a ten-second publish ran, which the log did not name."""
+    from feeds.daemon.shutdown import RunningJobs, on_signals
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    running = RunningJobs()
+    stop, reload_requested = threading.Event(), threading.Event()
+    try:
+        on_signals(stop, reload_requested, running)
+        caplog.set_level(logging.INFO, logger="feeds.daemon")
+        signal.raise_signal(signal.SIGTERM)
+        running.started("publish")
+        signal.raise_signal(signal.SIGINT)
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert stop.is_set()
+    assert caplog.messages == [
+        "received SIGTERM: stopping (no job is running)",
+        "received SIGINT: stopping after the running job (publish)",
+    ]
+
+
 def test_feeds_a_stop_cannot_give_back_wait_for_their_lease_and_the_log_says_so(make_settings, clock, caplog):
     settings = make_settings('\n[daemon]\ngrace = "1s"\n')
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)

@@ -416,7 +416,7 @@ class Daemon:
     def run_forever(self) -> int:
         """Start, then serve until SIGTERM/SIGINT (SIGHUP reloads). Returns the exit status."""
         reload_requested = self.reload_requested
-        on_signals(self.stop_event, reload_requested)
+        on_signals(self.stop_event, reload_requested, self._running)
         if self.stop_event.is_set():  # asked to stop while it was being set up: nothing was started
             self.stop()
             return 0

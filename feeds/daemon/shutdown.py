@@ -40,6 +40,11 @@ class RunningJobs:
             self._running.remove(name)
             self._busy.notify_all()
 
+    def names(self) -> list[str]:
+        """The jobs running now, each named once, sorted."""
+        with self._busy:
+            return sorted(set(self._running))
+
     def wait(self, deadline: float) -> list[str]:
         """Wait until no job runs or `deadline` (`time.monotonic`) has passed: the jobs still running, sorted."""
         with self._busy:
@@ -48,12 +53,14 @@ class RunningJobs:
             return sorted(self._running)
 
 
-def on_signals(stop: threading.Event, reload_requested: threading.Event) -> None:
-    """SIGTERM and SIGINT set `stop` (take no new work, let the running job finish); SIGHUP sets
-    `reload_requested`, for `Daemon.run_forever`'s loop to reload."""
+def on_signals(stop: threading.Event, reload_requested: threading.Event, running: RunningJobs) -> None:
+    """SIGTERM and SIGINT set `stop` (take no new work, let the running job finish, which the log names); SIGHUP
+    sets `reload_requested`, for `Daemon.run_forever`'s loop to reload."""
 
     def on_term(signum: int, _frame: object) -> None:
-        log.info("received %s: stopping after the running job", signal.Signals(signum).name)
+        jobs = running.names()
+        after = f"after the running job ({', '.join(jobs)})" if jobs else "(no job is running)"
+        log.info("received %s: stopping %s", signal.Signals(signum).name, after)
         stop.set()
 
     def on_hup(_signum: int, _frame: object) -> None:
