@@ -1644,6 +1644,37 @@ def test_a_sighup_while_the_daemon_sets_itself_up_is_a_reload_once_it_runs(make_
     assert reloads == [True]
 
 
+def test_a_sigterm_during_run_once_stops_it_after_the_running_job_with_status_143(make_settings, monkeypatch):
+    """An operator's review: cron's `timeout` (SIGTERM) ending `feeds run --once` in its publish killed it where it
+    stood, without a word in its log: a temporary file left in out/ (public), a watch round's claimed feeds leased
+    for `watch.lease`. It stops as the daemon does, after the running job, and exits 143 (a second SIGTERM kills)."""
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+    from feeds.daemon.jobs import Jobs
+
+    settings = make_settings()
+    ran: list[str] = []
+
+    def ingest(self: Jobs, app: Any) -> str:
+        os.kill(os.getpid(), signal.SIGTERM)  # delivered here, in the main thread, while the ingest runs
+        ran.append("ingest")
+        return "1 created"
+
+    monkeypatch.setattr(Jobs, "ingest", ingest)
+    monkeypatch.setattr(Jobs, "watch", lambda self, app: ran.append("watch") or "")
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    try:
+        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--once", "--log-format", "json"])
+        assert signal.getsignal(signal.SIGTERM) is saved[signal.SIGTERM], "put back on the way out"
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert result.exit_code == 143, result.output
+    assert ran == ["ingest"], "the running job finished; no other started"
+    assert "received SIGTERM: stopping after the running job (ingest)" in result.output
+
+
 def test_feeds_status_lists_each_job_once_with_its_soonest_run_and_not_the_heartbeat(make_settings, clock):
     """A run asked for sooner (a dropped file, an embargo ending) is the job's next run, not a job of its own
     that never ran ("last -"); the heartbeat is shown on the daemon's own line."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -263,7 +264,18 @@ class Daemon:
 
     def run_once(self) -> int:
         """`feeds run --once`: ingest → watch → publish → alerts → housekeeping, then exit (non-zero if a job
-        failed)."""
+        failed; 128 + the signal when SIGTERM, from cron's `timeout`, or Ctrl-C stopped it after its running job)."""
+        received: list[int] = []
+        main = threading.current_thread() is threading.main_thread()
+        replaced = on_signals(self.stop_event, threading.Event(), self._running, received=received) if main else {}
+        try:
+            status = self._run_once()
+        finally:
+            for signum, handler in replaced.items():
+                signal.signal(signum, handler)
+        return 128 + received[0] if received else status
+
+    def _run_once(self) -> int:
         from feeds.watch.manage import import_configured
 
         import_configured(self.app)  # the config's feeds and rules, as a start does

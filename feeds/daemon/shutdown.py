@@ -12,6 +12,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
+from typing import Any
 
 from feeds.logs import one_line
 from feeds.store import error_text
@@ -53,11 +54,22 @@ class RunningJobs:
             return sorted(self._running)
 
 
-def on_signals(stop: threading.Event, reload_requested: threading.Event, running: RunningJobs) -> None:
+def on_signals(
+    stop: threading.Event,
+    reload_requested: threading.Event,
+    running: RunningJobs,
+    *,
+    received: list[int] | None = None,
+) -> dict[int, Any]:
     """SIGTERM and SIGINT set `stop` (take no new work, let the running job finish, which the log names); SIGHUP
-    sets `reload_requested`, for `Daemon.run_forever`'s loop to reload."""
+    sets `reload_requested`, for `Daemon.run_forever`'s loop to reload. With `received` (`run --once`, a command
+    that someone or `timeout` may be impatient with), each stop signal is noted there and a second one kills at
+    once. Returns the handlers replaced, to put back."""
 
     def on_term(signum: int, _frame: object) -> None:
+        if received is not None:
+            received.append(signum)
+            signal.signal(signum, signal.SIG_DFL)  # a second one kills
         jobs = running.names()
         after = f"after the running job ({', '.join(jobs)})" if jobs else "(no job is running)"
         log.info("received %s: stopping %s", signal.Signals(signum).name, after)
@@ -66,9 +78,11 @@ def on_signals(stop: threading.Event, reload_requested: threading.Event, running
     def on_hup(_signum: int, _frame: object) -> None:
         reload_requested.set()
 
-    signal.signal(signal.SIGTERM, on_term)
-    signal.signal(signal.SIGINT, on_term)
-    signal.signal(signal.SIGHUP, on_hup)
+    return {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, on_term),
+        signal.SIGINT: signal.signal(signal.SIGINT, on_term),
+        signal.SIGHUP: signal.signal(signal.SIGHUP, on_hup),
+    }
 
 
 def within(deadline: float, work: Callable[[], object], what: str) -> bool:
