@@ -714,6 +714,31 @@ def test_a_port_in_use_is_a_one_line_error_before_the_daemon_announces_itself(ma
             daemon.app.close()
 
 
+def test_the_address_served_on_an_ipv6_host_is_logged_as_a_url_one_can_open(make_settings, clock, caplog):
+    """An operator's review: `feeds run --host ::1` logged `serving … at http://::1:8080/`, which no browser or curl
+    opens: an IPv6 address in a URL goes in brackets."""
+    import socket
+
+    from feeds.errors import FeedsError
+
+    if not socket.has_ipv6:
+        pytest.skip("no IPv6 on this machine")
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, host="::1", port=0)
+    try:
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            try:
+                daemon._start_web()
+            except FeedsError as e:
+                pytest.skip(f"cannot serve on ::1 here: {e}")
+        assert f"at http://[::1]:{daemon.bound_port}/" in caplog.text
+    finally:
+        daemon.stop_event.set()
+        if daemon._server is not None:
+            daemon._server.close()
+        daemon.app.close()
+
+
 def test_a_change_stored_by_another_process_is_published_at_the_next_watch_tick(make_settings, clock, tmp_path):
     """`feeds ingest` in a shell while the daemon runs: the daemon is not told, but its next tick sees it."""
     from feeds.ingest import ingest_paths

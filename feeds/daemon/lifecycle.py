@@ -330,7 +330,8 @@ class Daemon:
         self.bound_port = int(self._server.effective_port)
         self._server_thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._server_thread.start()
-        log.info("serving %s at http://%s:%d/", self.app.settings.paths.out, self.host, self.bound_port)
+        host = f"[{self.host}]" if ":" in self.host else self.host  # (an IPv6 address, as a URL writes it)
+        log.info("serving %s at http://%s:%d/", self.app.settings.paths.out, host, self.bound_port)
 
     def _serve(self) -> None:
         """The web thread. `stop` closes the server's sockets from the main thread, and the loop may be inside
