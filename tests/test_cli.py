@@ -1322,5 +1322,7 @@ def test_the_daemon_commands_help_says_how_to_stop_reload_and_what_the_exit_stat
     run_help = " ".join(CliRunner().invoke(cli, ["run", "--help"]).output.split())  # (as wrapped)
     for said in ("SIGTERM", "SIGHUP", "exit", "stderr", "housekeeping", "JSON lines otherwise", "feeds -q run --once"):
         assert said in run_help, said
+    check_help = " ".join(CliRunner().invoke(cli, ["check-config", "--help"]).output.split())
+    assert "Exits 1 when the config has errors" in check_help and "feeds --config /etc/feeds/feeds.toml" in check_help
     status_help = CliRunner().invoke(cli, ["status", "--help"]).output
     assert "--json" in status_help and "for scripts" in status_help

@@ -23,7 +23,16 @@ ENVIRONMENT = ("FEEDS_DATABASE_URL", "FEEDS_API_TOKEN", "FEEDS_FETCH_ALLOW")
 @pass_ctx
 @handle_errors
 def check_config(ctx: Context, as_json: bool) -> None:
-    """Validate the config file and show what it resolves to."""
+    """Validate the config file and show what it resolves to.
+
+    Exits 1 when the config has errors (each naming the file, line and key) or an alert secret is missing; a folder
+    that cannot be made or written is a warning (exit 0).
+
+    \b
+    Examples:
+      feeds check-config
+      feeds --config /etc/feeds/feeds.toml check-config --json
+    """
     if as_json:
         try:
             ctx.settings  # noqa: B018  (loads and checks the file)
