@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import signal
 import threading
 import time
 from collections.abc import Callable
@@ -40,7 +39,7 @@ from feeds.daemon.jobstate import (
     record_success,
 )
 from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, what_changed
-from feeds.daemon.shutdown import RunningJobs, on_signals, within
+from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, within
 from feeds.errors import FeedsError
 from feeds.logs import Reminders, one_line
 from feeds.store import error_text
@@ -265,14 +264,8 @@ class Daemon:
     def run_once(self) -> int:
         """`feeds run --once`: ingest → watch → publish → alerts → housekeeping, then exit (non-zero if a job
         failed; 128 + the signal when SIGTERM, from cron's `timeout`, or Ctrl-C stopped it after its running job)."""
-        received: list[int] = []
-        main = threading.current_thread() is threading.main_thread()
-        replaced = on_signals(self.stop_event, threading.Event(), self._running, received=received) if main else {}
-        try:
+        with stopped_by_signals(self.stop_event, self._running) as received:
             status = self._run_once()
-        finally:
-            for signum, handler in replaced.items():
-                signal.signal(signum, handler)
         return 128 + received[0] if received else status
 
     def _run_once(self) -> int:

@@ -7,11 +7,12 @@ in its `stop`), nor decide anything about a job's work.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from feeds.logs import one_line
@@ -83,6 +84,21 @@ def on_signals(
         signal.SIGINT: signal.signal(signal.SIGINT, on_term),
         signal.SIGHUP: signal.signal(signal.SIGHUP, on_hup),
     }
+
+
+@contextlib.contextmanager
+def stopped_by_signals(stop: threading.Event, running: RunningJobs) -> Iterator[list[int]]:
+    """While inside (`run --once`): SIGTERM (cron's `timeout`) or Ctrl-C sets `stop` as in a daemon, the running job
+    finishing and no other starting, and is noted in the list yielded (a second one kills); SIGHUP is ignored. Only
+    in the main thread (where Python delivers signals); the previous handlers are put back on the way out."""
+    received: list[int] = []
+    main = threading.current_thread() is threading.main_thread()
+    replaced = on_signals(stop, threading.Event(), running, received=received) if main else {}
+    try:
+        yield received
+    finally:
+        for signum, handler in replaced.items():
+            signal.signal(signum, handler)
 
 
 def within(deadline: float, work: Callable[[], object], what: str) -> bool:
