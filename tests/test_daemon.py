@@ -1006,6 +1006,27 @@ def test_a_reload_that_allows_an_address_lets_the_watch_fetch_from_it(make_setti
         daemon.app.close()
 
 
+def test_a_reload_of_a_config_with_several_problems_logs_each_on_a_line_of_its_own(make_settings, clock, caplog):
+    """An operator's review: a reload of a file with two mistakes logged one line reading `…: got -1\\nerror:
+    …/feeds.toml:12: web.rate_limit: …`, the second problem glued to the first by an escaped line break (and so on
+    /healthz). Each is its own error line, as check-config prints them; /healthz lists them with "; "."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    config = Path(settings.path)
+    try:
+        config.write_text(config.read_text() + "\n[watch]\nretro_days = -1\n\n[web]\nrate_limit = -5\n")
+        with caplog.at_level(logging.ERROR, logger="feeds.daemon"):
+            assert not daemon.reload()
+        lines = [r.getMessage() for r in caplog.records]
+        assert len(lines) == 2 and not any("\n" in line or "error: " in line for line in lines), lines
+        assert lines[0].startswith(f"config reload failed, keeping the running config: {config}:")
+        assert "watch.retro_days" in lines[0] and "web.rate_limit" in lines[1]
+        (reload,) = [j for j in daemon.health.jobs() if j.name == "reload"]
+        assert "\n" not in (reload.error or "") and "; " in (reload.error or "")
+    finally:
+        daemon.app.close()
+
+
 def test_a_failed_reload_shows_in_health_until_a_good_one(make_settings, clock):
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)

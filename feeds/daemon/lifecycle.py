@@ -40,7 +40,7 @@ from feeds.daemon.jobstate import (
 )
 from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, what_changed
 from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, within
-from feeds.errors import FeedsError
+from feeds.errors import ConfigErrors, FeedsError
 from feeds.logs import Reminders, one_line
 from feeds.store import error_text
 
@@ -341,9 +341,11 @@ class Daemon:
         try:
             new = load_settings(self.config_path)
         except FeedsError as e:
-            log.error("config reload failed, keeping the running config: %s", e)
+            problems = [str(p) for p in e.errors] if isinstance(e, ConfigErrors) else [str(e)]
+            for problem in problems:  # (each on a line of its own, as check-config prints them)
+                log.error("config reload failed, keeping the running config: %s", problem)
             # /healthz says so (degraded) until a reload succeeds: the file on disk is not what runs.
-            self.health.record_job("reload", False, self.clock(), f"config reload failed: {e}")
+            self.health.record_job("reload", False, self.clock(), f"config reload failed: {'; '.join(problems)}")
             return False
         new = keep_what_needs_a_restart(new, self.app.settings, serving=self._server is not None)
         reloaded = what_changed(new, self.app.settings)
