@@ -1038,6 +1038,26 @@ def test_check_config_warns_of_a_folder_that_cannot_be_made_where_the_config_put
     assert len(as_json["warnings"]) == 2
 
 
+def test_check_config_names_a_read_only_file_system_as_such(config, monkeypatch):
+    """A `:ro` volume refuses root as well: "not writable by this user" sent the operator to chmod. (The file
+    system's flag is what tells; a test cannot mount one, so it is given here.)"""
+    import os as os_module
+    from types import SimpleNamespace
+
+    out = config.parent / "out"
+    out.mkdir()
+    real_statvfs = os_module.statvfs
+    monkeypatch.setattr(os_module, "access", lambda path, mode, **kw: Path(path) != out)
+    monkeypatch.setattr(
+        os_module,
+        "statvfs",
+        lambda path: SimpleNamespace(f_flag=os_module.ST_RDONLY) if Path(path) == out else real_statvfs(path),
+    )
+    result = CliRunner().invoke(cli, ["--config", str(config), "check-config"])
+    assert result.exit_code == 0
+    assert f"warning: paths.out: the folder {out} is on a read-only file system" in result.stderr
+
+
 def test_ingest_json_waiting_for_the_lock_keeps_stdout_json(config):
     """`feeds ingest --json` while a daemon ingested printed `waiting for another process's ingest to finish…` on
     stdout before the JSON, which `jq` then refused: the note goes to stderr."""

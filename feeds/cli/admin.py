@@ -167,15 +167,24 @@ def not_writable(folder: Path) -> str | None:
     if folder.exists() and not folder.is_dir():
         return f"{folder} is not a folder"
     if folder.is_dir():
-        return None if os.access(folder, os.W_OK) else f"the folder {folder} is not writable by this user"
+        return None if os.access(folder, os.W_OK) else f"the folder {folder} {_refuses(folder)}"
     ancestor = folder.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
         return f"the folder {folder} cannot be created: {ancestor} is not a folder"
-    if not os.access(ancestor, os.W_OK):  # (also on a read-only file system, for root too)
-        return f"the folder {folder} cannot be created: {ancestor} is not writable by this user"
+    if not os.access(ancestor, os.W_OK):
+        return f"the folder {folder} cannot be created: {ancestor} {_refuses(ancestor)}"
     return None
+
+
+def _refuses(folder: Path) -> str:
+    """Why a folder `os.access` says may not be written is so: a read-only file system (root too), or permissions."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    return "is on a read-only file system" if read_only else "is not writable by this user"
 
 
 def _retention(s: Settings) -> dict[str, float | None]:
