@@ -9,11 +9,17 @@ the WebSub topics pinged to a hub (which must be the self link its subscribers s
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
+import pytest
 from lxml import etree, html
 
+from feeds.config import load_settings
+from feeds.ingest import run_ingest
+from feeds.publish import run_publish
 from feeds.publish.websub import changed_topics
+from feeds.urls import uri_form
 from tests.test_publish_site import Site, make_site  # noqa: F401  (the fixture)
 
 WRITTEN = "https://пресса.example/новости и/"
@@ -61,3 +67,47 @@ def test_websub_topics_are_the_feeds_self_links() -> None:
         URI + "atom.xml",
         URI + "topics/trade/rss.xml",
     ]
+
+
+def test_an_international_site_without_id_domain_loads_ingests_and_publishes(tmp_path, make_app_for) -> None:
+    """With `base_url = "https://пресса.example/…"` and no `id_domain`, loading the config failed on a key never
+    written (the default `http.user_agent` held the address as written, and a header is ASCII), and with the agent
+    given, every publish raised: the releases' ids were `tag:пресса.example,…`, which no URI may be. The agent and
+    the ids now name the host in its `xn--` form, as the feeds' links do."""
+    from tests.conftest import BASE_CONFIG
+
+    (tmp_path / "inbox").mkdir()
+    config = tmp_path / "feeds.toml"
+    config.write_text(BASE_CONFIG.replace("https://press.example.org/", WRITTEN), encoding="utf-8")
+    settings = load_settings(config, environ={})
+    assert settings.http.user_agent.isascii() and URI in settings.http.user_agent
+    assert settings.site.domain == "xn--80aj3aega.example"
+
+    (tmp_path / "inbox" / "port.json").write_text(
+        json.dumps({"title": "Minister visits the port", "body": "The minister visited the port.", "slug": "port"}),
+        encoding="utf-8",
+    )
+    app = make_app_for(settings)
+    assert run_ingest(app).count("created") == 1
+    run_publish(app)
+    atom = etree.parse(str(tmp_path / "out" / "atom.xml")).getroot()
+    assert atom.findtext(f"{ATOM}entry/{ATOM}id").startswith("tag:xn--80aj3aega.example,")
+    assert atom.find(f"{ATOM}entry/{ATOM}link[@rel='alternate']").get("href") == URI + "releases/port/"
+
+
+@pytest.mark.parametrize(
+    ("url", "uri"),
+    [
+        ("https://press.example.org/news/", "https://press.example.org/news/"),  # plain: given back as it is
+        ("https://Bücher.example/café?q=a b", "https://xn--bcher-kva.example/caf%C3%A9?q=a%20b"),
+        # IDNA 2008, as browsers and requests name it: "straße" is not "strasse" (Python's own codec, IDNA 2003)
+        ("https://straße.example/", "https://xn--strae-oqa.example/"),
+        ("https://example.org/100%/done", "https://example.org/100%25/done"),
+        ("https://example.org/a%20b", "https://example.org/a%20b"),
+        ("/relative/path", None),
+        ("mailto:press@example.org", None),
+        ("https://☃.example/", None),
+    ],
+)
+def test_uri_form(url: str, uri: str | None) -> None:
+    assert uri_form(url) == uri

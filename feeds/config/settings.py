@@ -15,6 +15,8 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
+from feeds.urls import dns_host
+
 AUTHOR_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 """An author's email as the feeds take it: `site.email` is checked with it when the config is read, and every
 feed author's when a feed is rendered (feeds.publish.feedcheck)."""
@@ -42,7 +44,13 @@ class Site:
 
     @property
     def domain(self) -> str:
-        return self.id_domain or urlsplit(self.base_url).hostname or ""
+        """The tagging authority of release ids: `id_domain`, else base_url's host, an international one in its
+        `xn--` form (`dns_host`): an id is a URI, ASCII only, and a feed whose ids were not would be refused."""
+        host = self.id_domain or urlsplit(self.base_url).hostname or ""
+        try:
+            return dns_host(host)
+        except ValueError:  # (no host name at all: base_url's checks name the problem)
+            return host
 
     @property
     def tz(self) -> ZoneInfo:

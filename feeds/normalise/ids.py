@@ -166,16 +166,6 @@ def with_slug(release: Release, slug: str, site: Site) -> Release:
     )
 
 
-def dns_host(host: str) -> str:
-    """`host` as DNS and requests name it: an international name (`Bücher.example`) in its `xn--` form, by IDNA
-    2008 with the UTS #46 mapping, as requests encodes it before connecting (Python's own `idna` codec is IDNA
-    2003, which reads "straße" as "strasse", another domain). An ASCII host is returned as it is. Raises
-    ValueError for a name no request could be sent to (`☃.example`: a symbol is no letter of a host name)."""
-    if host.isascii():
-        return host
-    return idna.encode(host, uts46=True).decode("ascii")  # (idna.IDNAError is a ValueError)
-
-
 _LONE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _SENT_AS_IS = "!$&'()*+,/:;=?@~%"
 """What requests sends unescaped in a path or query, letters, digits and `-._` besides: the safe set of

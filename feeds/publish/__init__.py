@@ -24,7 +24,6 @@ from feeds.errors import PublishError
 from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.entries import at_base
-from feeds.publish.feedcheck import uri_form
 from feeds.publish.marks import PublishedFeeds
 from feeds.publish.pages import PageRenderer
 from feeds.publish.pageviews import Direction, text_direction
@@ -33,6 +32,7 @@ from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
 from feeds.publish.stylesheet import feed_css, feed_stylesheet
 from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
+from feeds.urls import uri_form
 
 if TYPE_CHECKING:
     from feeds.app import App

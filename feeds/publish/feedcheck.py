@@ -19,6 +19,7 @@ from urllib.parse import quote, urlsplit
 from feeds.clock import ensure_utc, rfc3339
 from feeds.config import AUTHOR_EMAIL
 from feeds.publish.spec import FEED_FILES, FeedEntry, FeedFormat, FeedSpec, Person
+from feeds.urls import PLAIN_URL, STRAY_PERCENT, URI_SAFE, absolute_uri
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # RFC 4151 §2.1 tag:authorityName,date:specific[#fragment]. The authority must be lowercase: the W3C validator
@@ -27,10 +28,6 @@ _TAG_URI = re.compile(
     r"tag:(?:[a-z0-9._%+-]+@)?[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?,\d{4}(?:-\d\d(?:-\d\d)?)?:"
     r"[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*(?:#[A-Za-z0-9\-._~!$&'()*+,;=:@/?%]*)?"
 )
-# RFC 3986 unreserved + reserved, but for '[' and ']', which delimit an IPv6 host and nothing else (§3.2.2): in a path
-# or query they are not URI characters, and the W3C validator refuses such a link. '%' kept for existing escapes.
-_URI_SAFE = "-._~:/?#@!$&'()*+,;=%"
-_STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
 def checked_spec(spec: FeedSpec) -> FeedSpec:
@@ -39,7 +36,7 @@ def checked_spec(spec: FeedSpec) -> FeedSpec:
     _require(spec.title.strip() != "", f"{where}: title is blank")
     _check_id(spec.id, f"{where}: id")
     _require(spec.base_url.endswith("/"), f"{where}: base_url {spec.base_url!r} must end with '/'")
-    _url(spec.base_url, f"{where}: base_url")
+    absolute_uri(spec.base_url, f"{where}: base_url")
     updated = ensure_utc(spec.updated).replace(microsecond=0)  # compared as written: whole seconds
     if spec.archive:
         # RFC 5005 §4: an archive document names its current feed (the validator warns without it).
@@ -59,7 +56,7 @@ def checked_spec(spec: FeedSpec) -> FeedSpec:
         entries.append(checked)
     return replace(
         spec,
-        home_url=_url(spec.home_url, f"{where}: home_url"),
+        home_url=absolute_uri(spec.home_url, f"{where}: home_url"),
         hub=_optional_url(spec.hub, f"{where}: hub"),
         icon=_optional_url(spec.icon, f"{where}: icon"),
         current=_optional_url(spec.current, f"{where}: current"),
@@ -76,7 +73,7 @@ def _plain_entry(entry: FeedEntry) -> bool:
     """True when the entry needs no rewriting and passes every check (most entries): no messages to build."""
 
     def plain(url: str | None) -> bool:
-        return url is None or _PLAIN_URL.fullmatch(url) is not None
+        return url is None or PLAIN_URL.fullmatch(url) is not None
 
     return (
         entry.id.isascii()
@@ -138,41 +135,8 @@ def _check_id(value: str, where: str) -> None:
     _require(ok, f"{where}: {value!r} is not an absolute URI (use a tag: URI, RFC 4151)")
 
 
-_PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]*)?")
-
-
-def _url(value: str, where: str) -> str:
-    """An absolute http(s) URL in URI form (RFC 3987 §3.1: percent-encode what a URI may not contain)."""
-    if _PLAIN_URL.fullmatch(value):  # the common case: already a plain URI, nothing to encode
-        return value
-    parts = urlsplit(value.strip())
-    _require(
-        parts.scheme.lower() in ("http", "https") and bool(parts.hostname),
-        f"{where}: {value!r} is not an absolute http(s) URL",
-    )
-    netloc = parts.netloc
-    if not netloc.isascii():
-        userinfo, at, hostport = netloc.rpartition("@")
-        host, colon, port = hostport.partition(":")
-        try:
-            netloc = userinfo + at + host.encode("idna").decode("ascii") + colon + port
-        except UnicodeError as e:
-            raise ValueError(f"{where}: {value!r} has an invalid host name") from e
-    rest = value.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
-    return f"{parts.scheme.lower()}://{netloc}{quote(_STRAY_PERCENT.sub('%25', rest), safe=_URI_SAFE)}"
-
-
-def uri_form(value: str) -> str | None:
-    """`value` in URI form (`_url`), or None when it is no absolute http(s) URL: for the links of the HTML pages,
-    which must hold no character a URL may not (a `"`, a space), as the feeds' do."""
-    try:
-        return _url(value, "link")
-    except ValueError:
-        return None
-
-
 def _optional_url(value: str | None, where: str) -> str | None:
-    return None if value is None else _url(value, where)
+    return None if value is None else absolute_uri(value, where)
 
 
 def _stylesheet_url(value: str | None, where: str) -> str | None:
@@ -180,8 +144,8 @@ def _stylesheet_url(value: str | None, where: str) -> str | None:
     if value is None:
         return None
     if value.startswith("/") and not value.startswith("//"):
-        return quote(_STRAY_PERCENT.sub("%25", value), safe=_URI_SAFE)
-    return _url(value, where)
+        return quote(STRAY_PERCENT.sub("%25", value), safe=URI_SAFE)
+    return absolute_uri(value, where)
 
 
 def _require(condition: bool, message: str) -> None:
@@ -198,4 +162,4 @@ def history_links(spec: FeedSpec, fmt: FeedFormat) -> tuple[tuple[str, str], ...
 
 
 def self_url(spec: FeedSpec, fmt: FeedFormat) -> str:
-    return _url(spec.url(fmt), f"feed {spec.key!r}: self URL")
+    return absolute_uri(spec.url(fmt), f"feed {spec.key!r}: self URL")

@@ -21,9 +21,9 @@ from urllib.parse import urlsplit
 
 from feeds.clock import ensure_utc
 from feeds.model import Change, Release
-from feeds.publish.feedcheck import uri_form
 from feeds.publish.i18n import N_
 from feeds.publish.spec import FeedFormat, FeedLink
+from feeds.urls import uri_form
 
 Direction = Literal["ltr", "rtl"]
 

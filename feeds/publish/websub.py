@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING
 import requests
 
 from feeds.outbound import outbound_session, post_once
-from feeds.publish.feedcheck import uri_form
 from feeds.publish.spec import FEED_FILES
+from feeds.urls import uri_form
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:

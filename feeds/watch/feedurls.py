@@ -14,7 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from feeds.errors import FetchError, NotFoundError
 from feeds.model import WatchedFeed
-from feeds.normalise.ids import dns_host, escaped_url_part
+from feeds.normalise.ids import escaped_url_part
+from feeds.urls import dns_host
 from feeds.watch.matching import own_domains
 from feeds.watch.ownsite import is_own_url
 

@@ -54,8 +54,8 @@ from feeds.ingest.units import Unit
 from feeds.logs import one_line
 from feeds.model import IngestOutcome, Release
 from feeds.normalise.ids import permalink
-from feeds.publish.feedcheck import uri_form
 from feeds.store import error_text
+from feeds.urls import uri_form
 from feeds.web.auth import RateLimiter, authenticate
 from feeds.web.body import (
     canonical_json,

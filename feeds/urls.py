@@ -1,0 +1,67 @@
+"""An address in the one form every part of feeds writes it in: a host in ASCII as DNS names it, a URL in URI form.
+
+The site's own addresses (`site.base_url`, which a press office may write with an international host or path,
+`https://пресса.example/новости/`) and the links copied from releases and watched feeds reach places that hold
+ASCII only: a feed's ids and links (RFC 4287 ids are URIs), an HTTP header (`Location`, the `User-Agent`), a
+page's `href`. Each writes the same form, so the address a page links is the one the feed's self link names.
+
+What this module must not do: import anything of feeds (the config reads it), or resolve, fetch or guess a URL.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+import idna
+
+__all__ = ["absolute_uri", "dns_host", "uri_form"]
+
+
+def dns_host(host: str) -> str:
+    """`host` as DNS and requests name it: an international name (`Bücher.example`) in its `xn--` form, by IDNA
+    2008 with the UTS #46 mapping, as requests encodes it before connecting and browsers show it (Python's own
+    `idna` codec is IDNA 2003, which reads "straße" as "strasse", another domain). An ASCII host is returned as it
+    is. Raises ValueError for a name no request could be sent to (`☃.example`: a symbol is no letter of a host
+    name)."""
+    if host.isascii():
+        return host
+    return idna.encode(host, uts46=True).decode("ascii")  # (idna.IDNAError is a ValueError)
+
+
+# RFC 3986 unreserved + reserved, but for '[' and ']', which delimit an IPv6 host and nothing else (§3.2.2): in a path
+# or query they are not URI characters, and the W3C validator refuses such a link. '%' kept for existing escapes.
+URI_SAFE = "-._~:/?#@!$&'()*+,;=%"
+STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]*)?")
+"""An absolute http(s) URL already in URI form, its host in lowercase: the common case, given back as it is."""
+
+
+def absolute_uri(value: str, where: str) -> str:
+    """`value`, an absolute http(s) URL, in URI form (RFC 3987 §3.1): its host by `dns_host`, what a URI may not
+    contain percent-encoded (a space, a character other than ASCII as its UTF-8 bytes, a `%` that starts no
+    escape). Raises ValueError naming `where` when it is no absolute http(s) URL or its host no name."""
+    if PLAIN_URL.fullmatch(value):  # the common case: already a plain URI, nothing to encode
+        return value
+    parts = urlsplit(value.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{where}: {value!r} is not an absolute http(s) URL")
+    netloc = parts.netloc
+    if not netloc.isascii():
+        userinfo, at, hostport = netloc.rpartition("@")
+        host, colon, port = hostport.partition(":")
+        try:
+            netloc = userinfo + at + dns_host(host) + colon + port
+        except ValueError as e:
+            raise ValueError(f"{where}: {value!r} has an invalid host name") from e
+    rest = value.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
+    return f"{parts.scheme.lower()}://{netloc}{quote(STRAY_PERCENT.sub('%25', rest), safe=URI_SAFE)}"
+
+
+def uri_form(value: str) -> str | None:
+    """`value` in URI form (`absolute_uri`), or None when it is no absolute http(s) URL: for the links of the HTML
+    pages, which must hold no character a URL may not (a `"`, a space), as the feeds' do, and for HTTP headers."""
+    try:
+        return absolute_uri(value, "link")
+    except ValueError:
+        return None
