@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from feeds import urls
 from feeds.normalise import ids
 from feeds.store import frozen
 from feeds.store import migrations as migrations_mod
@@ -111,7 +112,7 @@ def test_migration_13s_item_hash_is_pinned_and_agrees_with_the_live_one_today(it
 @pytest.mark.parametrize(("host", "dns"), HOSTS)
 def test_migration_18s_host_spelling_is_pinned_and_agrees_with_the_live_one_today(host: str, dns: str) -> None:
     assert frozen.dns_host_18(host) == dns
-    assert ids.dns_host(host) == dns
+    assert urls.dns_host(host) == dns
 
 
 @pytest.mark.parametrize("host", BAD_HOSTS)
@@ -119,7 +120,7 @@ def test_migration_18_refuses_the_hosts_the_live_spelling_refuses(host: str) -> 
     with pytest.raises(ValueError):
         frozen.dns_host_18(host)
     with pytest.raises(ValueError):
-        ids.dns_host(host)
+        urls.dns_host(host)
 
 
 @pytest.mark.parametrize(("part", "escaped"), PARTS)
@@ -139,7 +140,7 @@ def test_migration_20_refuses_the_parts_the_live_escaping_refuses(part: str) -> 
 def test_migrations_18_and_20_do_what_they_did_whatever_the_live_functions_become(store, monkeypatch):
     # A later change to the live spellings (here: both made to mangle everything) must not change what an old
     # migration does to a database upgraded only now.
-    for module in (ids, migrations_mod):
+    for module in (urls, ids, migrations_mod):
         for name in ("dns_host", "escaped_url_part"):
             monkeypatch.setattr(module, name, lambda text: "changed-later", raising=False)
     wf = schema_mod.watched_feeds
@@ -153,8 +154,8 @@ def test_migrations_18_and_20_do_what_they_did_whatever_the_live_functions_becom
         conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version.in_([18, 20])))
     assert [m.version for m in store.migrate(NOW)] == [18, 20]
     with store.engine.begin() as conn:
-        urls = [r[0] for r in conn.execute(sa.select(wf.c.url).order_by(wf.c.id))]
-    assert urls == ["https://xn--bcher-kva.example/news%20feed.xml?q=%C3%BC", "https://example.org/rss"]
+        stored = [r[0] for r in conn.execute(sa.select(wf.c.url).order_by(wf.c.id))]
+    assert stored == ["https://xn--bcher-kva.example/news%20feed.xml?q=%C3%BC", "https://example.org/rss"]
 
 
 def test_migration_12_does_what_it_did_whatever_the_live_rule_keys_become(store, monkeypatch):
