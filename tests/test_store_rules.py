@@ -48,3 +48,27 @@ def test_the_database_holds_rule_names_apart_but_for_case_and_by_feed_folder(sto
     assert [r.name for r in store.rules()] == [first]
     store.remove_rule(first)
     assert store.add_rule(second, "moscow", origin="cli", now=NOW).name == second  # free again
+
+
+def test_former_rule_names_are_the_keyword_subjects_no_rule_has(store):
+    """Watch review: a former rule (gone from the config, its matches kept) was found by loading every keyword
+    match; the store answers the names in one query."""
+    from feeds.model import Match
+    from tests.store_watch_helpers import add, item
+
+    f = add(store)
+    rows = store.upsert_items(f.id, [item("a", "Lavrov"), item("b", "Korea")], NOW)
+    store.add_rule("lavrov", "lavrov", origin="cli", now=NOW)
+    found = [
+        (rows[0][0], Match("keyword", "lavrov", "a", f.id, (), 1.0, "w"), None),
+        (rows[1][0], Match("keyword", "North Korea", "b", f.id, (), 1.0, "w"), None),
+        (rows[0][0], Match("keyword", "North Korea", "a", f.id, (), 1.0, "w"), None),
+        (rows[1][0], Match("keyword", "dprk", "b", f.id, (), 1.0, "w"), None),
+        (rows[1][0], Match("related", "tag:x,2026:r", "b", f.id, (), 0.7, "related"), None),
+    ]
+    store.add_matches(found, NOW)
+    assert store.former_rule_names() == ["North Korea", "dprk"]
+    store.remove_former_rule_matches("dprk")
+    assert store.former_rule_names() == ["North Korea"]
+    store.remove_rule("lavrov")
+    assert store.former_rule_names() == ["North Korea"]

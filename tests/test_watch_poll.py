@@ -964,6 +964,26 @@ def test_a_rule_gone_from_the_config_is_named_in_any_case_as_a_rule_is(make_sett
     assert app.store.matches(kind="keyword") == []
 
 
+def test_a_former_rule_is_found_without_reading_every_match(make_settings, make_app_for, httpserver, monkeypatch):
+    """Watch review: naming a former rule (or mistyping a rule) loaded every keyword match to scan their
+    subjects; the store answers the former rules' names itself."""
+    from feeds.watch.manage import rule_name
+
+    httpserver.expect_request("/feed.xml").respond_with_data(rss(*SANCTIONS), content_type="text/xml")
+    app = _config_app(
+        make_settings, make_app_for, httpserver, '\n[[watch.keywords]]\nname = "North Korea"\nquery = "korea"\n'
+    )
+    run_watch(app)
+    app = _config_app(make_settings, make_app_for, httpserver, "")
+
+    def every_match(**kw):
+        raise AssertionError(f"every match read to name a rule: {kw}")
+
+    monkeypatch.setattr(app.store, "matches", every_match)
+    assert rule_name(app, "north-korea") == "North Korea"
+    assert rule_name(app, "typo") == "typo"
+
+
 def test_an_empty_opml_file_is_named_as_such(app, tmp_path):
     empty = tmp_path / "empty.opml"
     empty.write_text("  \n", encoding="utf-8")

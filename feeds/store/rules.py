@@ -119,6 +119,14 @@ class RuleStoreMixin:
                 return 0
             return conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name)).rowcount or 0
 
+    def former_rule_names(self) -> list[str]:
+        """The names of former rules, sorted: the subjects of keyword matches that no rule has (a rule deleted
+        from the config keeps its matches until `remove_former_rule_matches`). One query, however many matches."""
+        current = sa.select(RU.c.name).where(RU.c.name == M.c.subject).exists()
+        q = sa.select(M.c.subject).where(M.c.kind == "keyword", ~current).distinct()
+        with self.engine.connect() as conn:
+            return sorted(str(name) for name in conn.execute(q).scalars())
+
     def rules_state(self) -> tuple[int, datetime | None, datetime | None]:
         """(how many rules, the last change, the last application): changes whenever a rule is added, changed,
         applied or removed (which may remove matches)."""

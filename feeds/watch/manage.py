@@ -157,8 +157,8 @@ def rule_name(app: App, name: str) -> str:
     if known is not None:
         return known
     # A former rule (gone from the config file, its matches kept until `keywords remove`) is named as a rule is.
-    # (Its matches are read only when no rule is meant: a typo, or such a name.)
-    former = dict.fromkeys(m.subject for m in app.store.matches(kind="keyword") if m.subject not in rules)
+    # (Looked up only when no rule is meant: a typo, or such a name.)
+    former = app.store.former_rule_names()
     if name in former:
         return name
     return next((f for f in former if rule_clash(name, f)), name)
