@@ -39,7 +39,21 @@ def test_a_rule_from_the_config_is_removed_in_the_config_not_from_the_cli(config
         taken.output
     )
     assert run(config, "keywords", "add", "quota", "--name", "quota").exit_code == 0
-    assert "removed rule 'quota'" in run(config, "keywords", "remove", "quota").output
+    assert "removed rule 'quota' (it had no matches)" in run(config, "keywords", "remove", "quota").output
+
+
+def test_keywords_remove_says_how_many_matches_went_with_the_rule(config, httpserver):
+    """Watch review: `feeds keywords remove` said only "removed rule 'x'", not that its matches (its feed's
+    entries) went with it."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov OR bakery", "--name", "desk").exit_code == 0
+    assert run(config, "keywords", "add", "lavrov", "--name", "one").exit_code == 0
+    assert json.loads(run(config, "watch", "poll", "--json").stdout)["new_matches"] == 3
+    removed = run(config, "keywords", "remove", "DESK")
+    assert removed.exit_code == 0 and "removed rule 'desk' and its 2 matches" in removed.output, removed.output
+    assert "removed rule 'one' and its 1 match\n" in run(config, "keywords", "remove", "one").output
+    assert run(config, "matches", "list", "--json").stdout.strip() == "[]"
 
 
 def test_keywords_edit_changes_a_rules_query_keeping_the_matches_it_still_makes(config, httpserver):

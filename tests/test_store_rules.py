@@ -70,5 +70,6 @@ def test_former_rule_names_are_the_keyword_subjects_no_rule_has(store):
     assert store.former_rule_names() == ["North Korea", "dprk"]
     store.remove_former_rule_matches("dprk")
     assert store.former_rule_names() == ["North Korea"]
-    store.remove_rule("lavrov")
+    rule, gone = store.remove_rule("lavrov")
+    assert (rule.name, gone) == ("lavrov", 1), "its one match went with it"
     assert store.former_rule_names() == ["North Korea"]

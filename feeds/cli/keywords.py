@@ -115,7 +115,7 @@ def keywords_remove(ctx: Context, name: str) -> None:
 
     with ctx.app() as app:
         try:
-            name = remove_rule(app, name).name
+            rule, gone = remove_rule(app, name)
         except NotFoundError:
             # A rule deleted from (or renamed in) the config file keeps its matches, and its feed, until this.
             name = rule_name(app, name)
@@ -124,7 +124,8 @@ def keywords_remove(ctx: Context, name: str) -> None:
                 raise
             ctx.say(f"removed the {gone} match(es) of the former rule {name!r} (no rule has that name now)")
             return
-    ctx.say(f"removed rule {name!r}")
+    went = "(it had no matches)" if not gone else f"and its {gone} match{'es' if gone != 1 else ''}"
+    ctx.say(f"removed rule {rule.name!r} {went}")
 
 
 @keywords.command("test", context_settings=_QUERY_FIRST)

@@ -103,13 +103,14 @@ class RuleStoreMixin:
         with self.engine.connect() as conn:
             return [_rule_from(r) for r in conn.execute(sa.select(RU).order_by(RU.c.name))]
 
-    def remove_rule(self, name: str) -> Rule:
-        """Delete a rule and its matches (kept, they would count for the next rule given that name)."""
+    def remove_rule(self, name: str) -> tuple[Rule, int]:
+        """Delete a rule and its matches (kept, they would count for the next rule given that name): (the rule,
+        how many matches went)."""
         rule = self.rule(name)
         with writing(self.engine) as conn:
-            conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name))
+            gone = conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name)).rowcount or 0
             conn.execute(RU.delete().where(RU.c.name == name))
-        return rule
+        return rule, gone
 
     def remove_former_rule_matches(self, name: str) -> int:
         """Delete the keyword matches of `name` when no rule has that name (a rule deleted from the config keeps

@@ -192,9 +192,10 @@ def list_matches(
     return rows
 
 
-def remove_rule(app: App, name: str) -> Rule:
-    """Delete a rule made from the CLI, and its matches. One imported from the config file would come back with
-    the next command: refused, naming the file and the key to edit. `name` as `rule_name` resolves it."""
+def remove_rule(app: App, name: str) -> tuple[Rule, int]:
+    """Delete a rule made from the CLI, and its matches: (the rule, how many matches went). One imported from the
+    config file would come back with the next command: refused, naming the file and the key to edit. `name` as
+    `rule_name` resolves it."""
     name = rule_name(app, name)
     configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
     try:
