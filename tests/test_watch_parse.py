@@ -471,6 +471,19 @@ def test_a_broken_but_readable_feed_returns_items_with_a_warning() -> None:
     assert parsed.warning and [i.title for i in parsed.items] == ["Fish & chips"]
 
 
+def test_a_parse_warning_says_where_in_the_document_not_unknown() -> None:
+    """Watch review: a broken feed's warning read `<unknown>:1:183: mismatched tag` (the XML reader's name for a
+    document it was given without a name); it says the line and column."""
+    body = rss("<item><title>Fish and chips</title><link>https://n.example.org/a</link></itm></item>")
+    parsed = parse_feed(body, url=URL)
+    assert parsed.warning is not None and "<unknown>" not in parsed.warning, parsed.warning
+    assert parsed.warning.startswith("line 1, column "), parsed.warning
+    assert parsed.warning.endswith(": mismatched tag"), parsed.warning
+    with pytest.raises(FeedParseError) as caught:
+        parse_feed(b"<?xml version='1.0'?><config><key>v</kee></config>", url=URL)
+    assert "<unknown>" not in str(caught.value) and "(line 1, column " in str(caught.value), str(caught.value)
+
+
 def test_an_empty_feed_is_a_feed() -> None:
     parsed = parse_feed(rss(""), url=URL)
     assert (parsed.title, parsed.link, parsed.kind, parsed.items) == (

@@ -42,6 +42,7 @@ from lxml import etree
 from feeds.watch.fastbase import XHTML, Decline, Fallback, map_type, resolve
 from feeds.watch.fastnames import MATHML, SVG, XLINK, ElementName, attributes, element_name, track_namespace
 from feeds.watch.fasttext import fix_text, is_base64, next_base, unwrap_div
+from feeds.watch.feeditems import warning_text
 
 __all__ = ["FastResult", "fast_parse"]
 
@@ -109,7 +110,7 @@ def fast_parse(body: bytes, *, headers: Mapping[str, str]) -> FastResult | str:
     if reader.version not in ACCEPTED_VERSIONS:
         return f"feed version {reader.version or 'unknown'!r} is left to feedparser"
     exc = result.get("bozo_exception")
-    return FastResult(reader.version, reader.feed, tuple(reader.entries), str(exc) if exc else None)
+    return FastResult(reader.version, reader.feed, tuple(reader.entries), warning_text(exc) if exc else None)
 
 
 class Reader:

@@ -19,6 +19,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
+from xml.sax import SAXParseException
 
 from feeds.model import FeedKind, ParsedFeed, WatchItem
 from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
@@ -35,6 +36,7 @@ __all__ = [
     "http_link",
     "join_warnings",
     "plain_get",
+    "warning_text",
 ]
 
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
@@ -296,3 +298,12 @@ def _json_link(value: str | None, base: str) -> str | None:
 def join_warnings(*notes: str | None) -> str | None:
     """The notes given, joined into one warning (None if there are none)."""
     return "; ".join(n for n in notes if n) or None
+
+
+def warning_text(exc: BaseException) -> str:
+    """What a reader's complaint about a document (feedparser's bozo exception) says, for a warning. The XML
+    reader names a document it was given without a name `<unknown>` (`<unknown>:6:22: mismatched tag`): the
+    warning says `line 6, column 22: mismatched tag` instead, the feed being named wherever it is shown."""
+    if isinstance(exc, SAXParseException):
+        return f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
+    return str(exc) or type(exc).__name__

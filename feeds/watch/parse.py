@@ -33,7 +33,7 @@ from feedparser.encodings import convert_to_utf8  # type: ignore[import-untyped]
 from feeds.errors import FeedParseError
 from feeds.model import ParsedFeed
 from feeds.watch.fastparse import FastResult, fast_parse
-from feeds.watch.feeditems import HTML_TYPES, feed_record, from_json, join_warnings, plain_get
+from feeds.watch.feeditems import HTML_TYPES, feed_record, from_json, join_warnings, plain_get, warning_text
 from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.jsonfeed import read_json_feed
 
@@ -123,7 +123,7 @@ def parse_with_feedparser(
     except Exception as e:  # feedparser has crashed on a handful of odd documents; that is the document's fault
         raise FeedParseError(f"the document could not be read as a feed ({type(e).__name__}: {e})", url=url) from e
     bozo = result.get("bozo_exception") if result.get("bozo") else None
-    bozo_text = (str(bozo) or type(bozo).__name__) if bozo is not None else None
+    bozo_text = warning_text(bozo) if bozo is not None else None
     entries = result["entries"]
     if bozo is not None and entries and _lacks_identity(entries) and _ends_inside_entry(tidy, headers):
         entries = entries[:-1]
