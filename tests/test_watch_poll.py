@@ -124,6 +124,7 @@ def test_failures_back_off_and_never_stop(app, httpserver, clock, caplog):
     assert waits == sorted(waits) and waits[0] >= timedelta(minutes=27) and waits[-1] <= timedelta(hours=48)
     f = app.store.feed(feed.id)
     assert f.enabled and f.last_status == "500" and "500" in (f.last_error or "")
+    assert feed.url not in (f.last_error or ""), "shown beside the feed's URL: the error does not repeat it"
     # the log line names the feed's URL once (an operator's review: 'feed URL failed …: URL: …')
     (line, *_) = [r.getMessage() for r in caplog.records if "failed (1 in a row)" in r.getMessage()]
     assert line.count(feed.url) == 1, line
@@ -196,15 +197,20 @@ def test_temporary_redirect_never_moves_the_url(app, httpserver, clock):
     assert app.store.feed(feed.id).url.endswith("/tmp.xml")
 
 
-def test_an_html_page_is_a_parse_error_on_the_feed_row(app, httpserver):
+def test_an_html_page_is_a_parse_error_on_the_feed_row(app, httpserver, caplog):
     httpserver.expect_request("/feed.xml").respond_with_data(
         "<html><body>Hello</body></html>", content_type="text/html"
     )
     feed = feed_at(app, httpserver)
+    caplog.set_level("WARNING", logger="feeds.watch")
     (o,) = run_watch(app).outcomes
     assert o.status == "parse-error"
     f = app.store.feed(feed.id)
     assert f.failures == 1 and "HTML" in (f.last_error or "")
+    # Watch review: 'https://x/feed: this is an HTML page…' beside the feed's URL, and twice in the log line.
+    assert feed.url not in (f.last_error or "") and feed.url not in (o.error or ""), f.last_error
+    (line,) = [r.getMessage() for r in caplog.records if "HTML page" in r.getMessage()]
+    assert line.count(feed.url) == 1, line
 
 
 def test_one_bad_feed_does_not_stop_the_others(app, httpserver):

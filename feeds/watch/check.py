@@ -101,7 +101,7 @@ def check_feed(
         error = FetchError(f"redirected to our own site ({result.url}): not read", url=feed.url)
         result = FetchFailed(url=result.url, requested_url=feed.url, error=error, fetched_at=result.fetched_at)
     if isinstance(result, FetchFailed):
-        outcome.error = str(result.error)
+        outcome.error = about_feed(result.error, feed.url)
         if result.gone:
             outcome.status = "gone"
             updated = replace(
@@ -126,8 +126,7 @@ def check_feed(
                     now, interval, key=feed.url, failures=failures, retry_after=result.retry_after
                 ),
             )
-            why = (outcome.error or "").removeprefix(f"{feed.url}: ")  # (fetch errors name their URL already)
-            log.warning("feed %s failed (%d in a row): %s", feed.url, failures, why, extra=extra)
+            log.warning("feed %s failed (%d in a row): %s", feed.url, failures, outcome.error, extra=extra)
         updated = _track_redirect(updated, result.permanent_redirect)
         app.store.record_check(updated, owner=owner)
         return outcome
@@ -141,7 +140,7 @@ def check_feed(
         try:
             answer = parsed_answer(result, parsed_in_advance)
         except FeedParseError as e:
-            outcome.status, outcome.error = "parse-error", str(e)
+            outcome.status, outcome.error = "parse-error", about_feed(e, feed.url)
             failures = feed.failures + 1
             updated = replace(
                 updated,
@@ -151,7 +150,7 @@ def check_feed(
                 next_check=next_check_at(now, interval, key=feed.url, failures=failures),
                 body_digest=None,
             )
-            log.warning("feed %s: %s", feed.url, e, extra=extra)
+            log.warning("feed %s: %s", feed.url, outcome.error, extra=extra)
             app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
             return outcome
         parsed = answer.feed
@@ -197,6 +196,13 @@ def check_feed(
             "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
         )
     return outcome
+
+
+def about_feed(error: FetchError | FeedParseError, url: str) -> str:
+    """What went wrong with the feed at `url`, as its row (`last_error`), `watch poll` and the log show it beside
+    that URL: the error without it ('the server answered 500', not 'https://x/feed: the server answered 500'). One
+    about another address (a redirect's next hop) still names that."""
+    return error.message if error.url == url else str(error)
 
 
 def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
