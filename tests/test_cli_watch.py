@@ -823,3 +823,23 @@ def test_a_title_of_several_words_typed_without_quotes_is_answered_with_the_quot
         assert "a feed is one argument: put a title of several words in quotes, as in 'Harbour Desk'" in r.output
     assert run(config, "watch", "edit", "Harbour Desk", "--interval", "2h").exit_code == 0
     assert run(config, "watch", "remove", "harbour desk").exit_code == 0
+
+
+def test_watch_poll_answers_a_title_typed_without_quotes_with_the_quoting(config, httpserver):
+    """Watch review: `feeds watch poll Harbour Desk` said "not watching 'Harbour'" (poll takes several feeds, so
+    the words were two feeds); an unknown word that makes a watched feed's title with its neighbours is answered
+    with the quoted title, and nothing is polled."""
+    httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    url = httpserver.url_for("/feed.xml")
+    assert run(config, "watch", "add", "--no-check", url, "--title", "Harbour Desk").exit_code == 0
+    assert run(config, "watch", "add", "--no-check", "https://news.example.com/rss", "--title", "Desk").exit_code == 0
+    for words in (("Harbour", "Desk"), ("#2", "Harbour", "Desk"), ("Harbour", "Desk", "#2")):
+        r = run(config, "watch", "poll", *words)
+        assert r.exit_code == 1, r.output
+        assert "not watching 'Harbour'" in r.output and "in quotes, as in 'Harbour Desk'" in r.output, r.output
+    listed = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert [f["health"]["last_checked"] for f in listed] == [None, None], "nothing polled"
+    unknown = run(config, "watch", "poll", "Nowhere", "Desk")
+    assert unknown.exit_code == 1 and "not watching 'Nowhere'" in unknown.output and "quotes" not in unknown.output
+    polled = run(config, "watch", "poll", "Harbour Desk")
+    assert polled.exit_code == 0 and url in polled.output, polled.output

@@ -391,13 +391,13 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
 def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     """Check due feeds now, or the named feeds whatever their schedule or back-off."""
     from feeds.watch.check import PROBLEMS
-    from feeds.watch.manage import feed_reference, find_feed, import_configured
+    from feeds.watch.manage import find_feeds, import_configured
     from feeds.watch.poll import run_watch
 
     stop = threading.Event()
     with ctx.app() as app, ProgressBar("polling") as bar:
         import_configured(app)
-        named = [find_feed(app, feed_reference(u)) for u in urls]
+        named = find_feeds(app, urls)
         with sigterm_stops(stop, "the fetches under way; the feeds not started are given back"):
             report = run_watch(app, feed_ids=[f.id for f in named] if urls else None, progress=bar, stop=stop)
     checked = {o.feed_id for o in report.outcomes}

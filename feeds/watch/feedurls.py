@@ -1,13 +1,14 @@
 """What a watched feed is known by: its URL in the one spelling it is stored under, the checks a URL passes
 before it is watched, and finding a watched feed by the id, URL or title a person gives.
 
-Pure but for `check_feed_url`, `refuse_unpollable` and `find_feed`, which ask the App's settings, HTTP client or
-store; the config's [[watch.feeds]] are checked with `feed_url_problem` too.
+Pure but for `check_feed_url`, `refuse_unpollable`, `find_feed` and `find_feeds`, which ask the App's settings,
+HTTP client or store; the config's [[watch.feeds]] are checked with `feed_url_problem` too.
 """
 
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
@@ -118,6 +119,24 @@ def feed_reference(value: str) -> str:
         except ValueError:
             return value
     return value
+
+
+def find_feeds(app: App, values: Sequence[str]) -> list[WatchedFeed]:
+    """The watched feeds several arguments name (`watch poll A B`), each as `find_feed` finds it from what
+    `feed_reference` makes of it. One that names none but makes a watched feed's title with its neighbours (`watch
+    poll Harbour Desk`, unquoted) is answered with the quoted title, not "not watching 'Harbour'" alone."""
+    found = []
+    for i, value in enumerate(values):
+        try:
+            found.append(find_feed(app, feed_reference(value)))
+        except NotFoundError as e:
+            titles = {f.title.casefold() for f in app.store.feeds() if f.title}
+            spans = (" ".join(values[s:j]) for s in range(i + 1) for j in range(len(values), i, -1) if j - s > 1)
+            meant = next((t for t in spans if t.casefold() in titles), None)
+            if meant is None:
+                raise
+            raise NotFoundError(f"{e}: put a title of several words in quotes, as in {shlex.quote(meant)}") from None
+    return found
 
 
 def find_feed(app: App, reference: str) -> WatchedFeed:
