@@ -92,3 +92,10 @@ def test_schema_errors_name_the_field(obj: dict[str, object], field: str, fragme
 def test_a_release_must_be_an_object(obj: object, kind: str) -> None:
     with pytest.raises(InvalidReleaseError, match=f"must be a JSON object, not {kind}"):
         release_from_json(obj, source="push", origin=ORIGIN)
+
+
+@pytest.mark.parametrize("field", ["link", "image"])
+def test_a_url_with_a_space_is_accepted_for_the_normaliser_to_encode(field: str) -> None:
+    # A space (or a letter other than ASCII) can be percent-encoded: the file is not refused for it.
+    raw = release_from_json({**BASE, field: "https://example.org/press kit/hafen ü.jpg"}, source="push", origin=ORIGIN)
+    assert getattr(raw, field) == "https://example.org/press kit/hafen ü.jpg"

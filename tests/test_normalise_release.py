@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,56 @@ def test_bad_input_names_the_field_and_its_line(fields: dict[str, Any], field: s
     assert error.origin == "/srv/feeds/inbox/sea-walls.txt"
     assert words in str(error)
     assert str(error).startswith(f"/srv/feeds/inbox/sea-walls.txt:7: field '{field}': ")
+
+
+@pytest.mark.parametrize(
+    ("fields", "link", "image"),
+    [
+        (
+            {"image": "https://example.org/press kit/sea wall.jpg"},
+            None,
+            "https://example.org/press%20kit/sea%20wall.jpg",
+        ),
+        ({"link": "https://example.org/news/sea walls"}, "https://example.org/news/sea%20walls", None),
+        (
+            {"link": "https://example.org/news/sea walls", "image": "images/sea wall ü.jpg"},
+            "https://example.org/news/sea%20walls",
+            "https://example.org/news/images/sea%20wall%20%C3%BC.jpg",
+        ),
+        # accepted before in the form written, and kept in it (the publish puts it in URI form): no content change
+        ({"image": "https://example.org/größe.jpg"}, None, "https://example.org/größe.jpg"),
+    ],
+)
+def test_a_link_or_image_with_a_space_is_percent_encoded(
+    fields: dict[str, Any], link: str | None, image: str | None
+) -> None:
+    release = norm(raw(**fields))
+    assert (release.link, release.image) == (link, image)
+
+
+def test_one_image_with_a_space_no_longer_rejects_every_release_of_a_json_file() -> None:
+    data = json.dumps(
+        [
+            {
+                "title": "Harbour reopens",
+                "body": "The harbour reopens.",
+                "image": "https://example.org/harbour day.jpg",
+            },
+            {"title": "Ferry timetable", "body": "The timetable is out.", "link": "https://example.org/ferry news"},
+        ]
+    ).encode()
+    releases = [norm(item) for item in parse_release_file(data, "batch.json", source="inbox", origin="batch.json")]
+    assert [(r.image, r.link) for r in releases] == [
+        ("https://example.org/harbour%20day.jpg", None),
+        (None, "https://example.org/ferry%20news"),
+    ]
+
+
+@pytest.mark.parametrize("field", ["link", "image"])
+def test_a_url_that_encoding_cannot_save_is_still_refused_naming_the_field(field: str) -> None:
+    with pytest.raises(InvalidReleaseError) as info:
+        norm(raw(**{field: "javascript:alert('a b')"}))
+    assert info.value.field == field and "absolute http(s) URL" in str(info.value)
 
 
 # --- title and document type -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 
 from feeds.errors import InvalidReleaseError
 from feeds.model import BodyFormat, RawRelease
+from feeds.urls import absolute_uri
 
 __all__ = [
     "JSON_SCHEMA_FIELDS",
@@ -283,10 +284,12 @@ def _topics(value: object, *, origin: str, line: int | None) -> tuple[str, ...]:
 
 
 def _check_url(url: str, *, origin: str, line: int | None) -> None:
+    """Refuse what is no absolute http(s) URL at all; a space or a letter other than ASCII is no reason (the
+    normaliser percent-encodes it, `feeds.urls.absolute_uri`)."""
     try:
-        parts = urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in url)
-        _ = parts.port  # (a port beyond 65535 or not a number raises only when asked for)
+        _ = urlsplit(url).port  # (a port beyond 65535 or not a number raises only when asked for)
+        absolute_uri(url, "link")
+        ok = True
     except ValueError:
         ok = False
     if not ok:

@@ -40,6 +40,7 @@ from feeds.normalise.opening import opening_lines
 from feeds.normalise.summary import given_summary_text, make_summary
 from feeds.normalise.text import one_line_text, windows_1252_controls, xml_safe
 from feeds.normalise.topics import detect_topics
+from feeds.urls import absolute_uri
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "LONG_TITLE", "normalise_release"]
 
@@ -392,9 +393,14 @@ def _url(raw: RawRelease, field: str, value: str | None, base: str | None) -> st
         _ = parts.port  # (a port beyond 65535 or not a number is refused only when asked for)
     except ValueError as e:
         raise _invalid(raw, field, f"not a URL: {value!r} ({e})") from e
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or any(c.isspace() for c in url):
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
         raise _invalid(raw, field, f"must be an absolute http(s) URL, got {value!r}")
-    return url
+    if not any(c.isspace() for c in url):
+        return url  # (kept as written, as it always was: the publish puts it in URI form; its hash stays the same)
+    try:  # a space was once refused, and with it the whole of a JSON file: it is percent-encoded instead
+        return absolute_uri(url, field)
+    except ValueError as e:
+        raise _invalid(raw, field, f"must be an absolute http(s) URL, got {value!r}") from e
 
 
 def _language(raw: RawRelease, site: Site) -> str:
