@@ -1346,3 +1346,18 @@ def test_the_daemon_commands_help_says_how_to_stop_reload_and_what_the_exit_stat
     assert "Exits 1 when the config has errors" in check_help and "feeds --config /etc/feeds/feeds.toml" in check_help
     status_help = CliRunner().invoke(cli, ["status", "--help"]).output
     assert "--json" in status_help and "for scripts" in status_help
+
+
+def test_ingest_names_a_folder_dropped_into_the_inbox(config, tmp_path):
+    """Ingest review: a folder dropped into the inbox is not read, and a plain `feeds ingest` said nothing of it
+    (the log's warning shows only with -v): '0 created', and the office's files never published."""
+    inbox = tmp_path / "inbox"
+    (inbox / "batch").mkdir()
+    (inbox / "batch" / "ferry.txt").write_text("Ferry fares frozen\n\nFares stay as they are.\n")
+    (inbox / ".drafts").mkdir()  # (hidden: left alone without a word, as processed/ and rejected/ are)
+    r = run(config, "ingest")
+    assert r.exit_code == 0, r.output  # (a warning: the folder is left where it is, nothing failed)
+    assert f"warning: {inbox / 'batch'}/: a folder; drop its files in {inbox}/ itself" in r.output
+    assert ".drafts" not in r.output and "processed" not in r.output
+    assert (inbox / "batch" / "ferry.txt").exists()
+    assert "a folder" not in run(config, "-q", "ingest").output  # -q: only errors

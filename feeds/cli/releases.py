@@ -18,6 +18,7 @@ from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors,
 from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
+from feeds.ingest.folder import with_folders
 from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.logs import one_line
 from feeds.model import IngestReport, Release
@@ -41,6 +42,8 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     # under this run.
     with ctx.app() as app, ctx.lock(app, "ingest"), ProgressBar("ingesting") as bar:
         report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
+        if not paths:
+            report = with_folders(report, app.settings.inboxes)
     if as_json:
         echo_json(report_json(report))
     else:
@@ -57,6 +60,9 @@ def _print_report(ctx: Context, report: IngestReport) -> None:
             ctx.say(f"{o.status:<10} {o.slug}  ({one_line(o.origin)})")  # (a file name may hold a line break)
             if o.warning:
                 echo(f"  warning: {one_line(o.warning)}", err=True)
+    if ctx.verbosity >= 0:  # (-q: only errors; a folder left unread fails nothing)
+        for folder in report.folders:
+            echo(f"warning: {one_line(folder)}", err=True)
     for problem in (*report.why, *report.stuck):
         echo(f"error: {one_line(problem)}", err=True)
     ctx.say(

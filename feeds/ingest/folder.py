@@ -18,12 +18,14 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
 from feeds.clock import rfc3339
+from feeds.config import FolderSource
 from feeds.ingest.units import FileIdentity, Unit, file_identity, shown_path
+from feeds.model import IngestReport
 
 log = logging.getLogger("feeds.ingest")
 
@@ -118,15 +120,42 @@ def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Pat
                     yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive)
                 elif entry.path not in _FOLDERS_SAID:  # once per process: the scan runs every minute
                     _FOLDERS_SAID.add(entry.path)
-                    log.warning(
-                        "%s is a folder: only files directly in %s are read (move its files up, or name it in "
-                        "`feeds ingest PATH`)",
-                        entry.path,
-                        folder,
-                        extra={"file": entry.path},
-                    )
+                    log.warning("%s", folder_note(Path(entry.path), folder), extra={"file": entry.path})
             elif _is_candidate_name(entry.name):
                 yield f"{prefix}{entry.name}", Path(entry.path)
+
+
+def folder_note(path: Path, folder: Path) -> str:
+    """What to do with the folder `path` found in the folder source `folder`, whose files are not read."""
+    return (
+        f"{shown_path(str(path))}/: a folder; drop its files in {shown_path(str(folder))}/ itself "
+        f"(its files are not read; or name it: `feeds ingest PATH`)"
+    )
+
+
+def dropped_folders(folder: Path) -> list[Path]:
+    """The folders in `folder` that a scan does not read (all but `processed/`, `rejected/` and hidden ones),
+    sorted; none when `folder` cannot be read (the ingest reports that)."""
+    try:
+        with os.scandir(folder) as it:
+            found = [
+                Path(e.path)
+                for e in it
+                if e.is_dir(follow_symlinks=False)
+                and e.name not in (PROCESSED, REJECTED)
+                and not e.name.startswith(".")
+            ]
+    except OSError:
+        return []
+    return sorted(found)
+
+
+def with_folders(report: IngestReport, sources: Sequence[FolderSource]) -> IngestReport:
+    """`report` with a note (`folder_note`) for each folder dropped into one of `sources`: a plain `feeds ingest`
+    shows no warning of the log, and without it a folder dropped by mistake left its releases unpublished
+    without a word."""
+    notes = tuple(folder_note(p, s.path) for s in sources for p in dropped_folders(s.path))
+    return replace(report, folders=report.folders + notes)
 
 
 @dataclass
