@@ -512,7 +512,8 @@ def test_markdown_with_yaml_front_matter_and_aliases() -> None:
     assert raw.document_type == "press_release"  # `type:` is an alias
     assert raw.language == "en-GB"
     assert raw.link == "https://www.example.gov.uk/news/free-school-meals-pilot"
-    assert raw.lines[:3] == (("title", 2), ("published", 3), ("updated", 4))
+    # (each alias's key as written stands beside its field, at its line: an error names the key written)
+    assert raw.lines[:4] == (("title", 2), ("published", 3), ("date", 3), ("updated", 4))
     assert raw.body is not None and raw.body.startswith("Every primary school pupil")
 
 
@@ -566,7 +567,13 @@ def test_markdown_titles(text: str, title: str, body_start: str) -> None:
         ("---\ntitle: yes\n---\nBody", "title", 2, ["must be a string, not boolean", "quotes"]),
         ("---\ntitle: Ferry\ndate: 2025-01-02\npublished: 2025-01-03\n---\nB", "published", 4, ["keep one"]),
         ("---\ntitle: Ferry\nlink: ftp://files.example/ferry\n---\nBody", "link", 3, ["absolute http(s) URL"]),
-        ("---\ntitle: Ferry\ntags: [1, 2]\n---\nBody", "topics", 3, ["item 0 must be a string"]),
+        # (ingest review) an error about an alias named the schema's field ('topics'), not the key written:
+        # it now names the key as the person wrote it, and the field it is read as
+        ("---\ntitle: Ferry\ntags: [1, 2]\n---\nBody", "tags", 3, ["field 'tags': (read as topics) item 0 must"]),
+        ("---\ntitle: Ferry\ntype: 42\n---\nBody", "type", 3, ["field 'type': (read as document_type) must be"]),
+        ("---\ntitle: Ferry\ndate: [1]\n---\nBody", "date", 3, ["field 'date': (read as published) must be"]),
+        ('+++\ntitle = "Ferry"\ntags = 3\n+++\nBody', "tags", 3, ["field 'tags': (read as topics) must be"]),
+        ("---\ntitle: Ferry\ntopics: [1]\n---\nBody", "topics", 3, ["field 'topics': item 0 must"]),
         ("---\ntitle: Ferry\n---\n\n", "body", None, ["no text"]),
         ("---\nsummary: Ferry news\n---\nNo heading here.", "title", None, ["'# Heading'"]),
         # (ingest review) front matter under a blank line was not read, and the error said there was no title
@@ -612,7 +619,8 @@ def test_an_impossible_front_matter_date_names_its_field_and_line(kind: str, mak
     unit = unit_from_raws(
         raws, origin="inbox/ferry.md", source="inbox", settings=make_settings(), now=datetime(2026, 11, 28, tzinfo=UTC)
     )
-    assert unit.error is not None and unit.error.startswith("inbox/ferry.md:3: field 'published': ")
+    # (ingest review) the key as written, `date`, not the field it is read as: the message said 'published'
+    assert unit.error is not None and unit.error.startswith("inbox/ferry.md:3: field 'date': (read as published) ")
     assert "'2026-13-45'" in unit.error
 
 

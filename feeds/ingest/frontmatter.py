@@ -4,7 +4,8 @@ Jekyll write it, read into the JSON schema's fields (by their names or the alias
 
 Line numbers matter here: front matter is written by hand, so every error (a parser's, an unknown or repeated
 key, fences left open or pushed down by blank lines) names the line *in the file* to fix, and the line of each
-key goes on to `RawRelease.lines` for the normaliser's errors. PyYAML runs with a safe loader that refuses
+key goes on to `RawRelease.lines` for the normaliser's errors (an alias's key too, so that an error names the key
+as written: `named_as_written`). PyYAML runs with a safe loader that refuses
 aliases and keys written twice.
 
 What this module must not do: parse dates (YAML and TOML dates are turned back into ISO 8601 strings), check
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time
 
 import yaml
@@ -24,7 +25,7 @@ import yaml
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.schema import json_type, unknown_field_error
 
-__all__ = ["FRONT_MATTER_KEYS", "front_matter"]
+__all__ = ["FRONT_MATTER_KEYS", "front_matter", "named_as_written"]
 
 FRONT_MATTER_KEYS: Mapping[str, str] = {
     "title": "title",
@@ -94,7 +95,28 @@ def front_matter(lines: list[str], *, origin: str) -> tuple[dict[str, object], d
         values[field] = _plain(value)
         if line is not None:
             field_lines[field] = line
+            if key != field:  # (`date:`: an error names the key as written, `named_as_written`)
+                field_lines[key] = line
     return values, field_lines, end + 1
+
+
+def named_as_written(error: InvalidReleaseError, lines: Iterable[tuple[str, int]]) -> InvalidReleaseError:
+    """`error` naming the front-matter key as the person wrote it when its field was given by an alias on its
+    line (`date:` read as published, `tags:` as topics): "field 'date': (read as published) …". `lines`: the
+    field and key lines of the release (`RawRelease.lines`; `front_matter` records an alias's key beside its
+    field). Any other error is returned as it is."""
+    if error.field is None or error.line is None:
+        return error
+    for key, line in lines:
+        if line == error.line and key != error.field and FRONT_MATTER_KEYS.get(key) == error.field:
+            return InvalidReleaseError(
+                f"(read as {error.field}) {error.message}",
+                origin=error.origin,
+                field=key,
+                line=error.line,
+                source=error.source,
+            )
+    return error
 
 
 class _FrontMatterLoader(yaml.SafeLoader):

@@ -19,7 +19,7 @@ import re
 
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
-from feeds.ingest.frontmatter import front_matter
+from feeds.ingest.frontmatter import front_matter, named_as_written
 from feeds.ingest.schema import check_release_fields, raw_release_from_fields
 from feeds.ingest.textfile import NOT_A_TYPE, REFERENCE_LINE, embargo_further, next_line, release_body
 from feeds.model import RawRelease
@@ -43,7 +43,10 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     """
     lines = text.split("\n")
     values, key_lines, body_start = front_matter(lines, origin=origin)
-    fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
+    try:
+        fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
+    except InvalidReleaseError as e:
+        raise named_as_written(e, key_lines.items()) from None
     embargo, dated, label = _take_embargo(lines, body_start, origin=origin)  # (blanks their lines)
     if label is not None and "document_type" not in fields:
         fields = {**fields, "document_type": label}  # ("Press release" above the `# Heading`)

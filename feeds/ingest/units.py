@@ -24,8 +24,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from feeds.config import Settings
-from feeds.errors import FeedsError
+from feeds.errors import FeedsError, InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
+from feeds.ingest.frontmatter import named_as_written
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
 
@@ -66,7 +67,14 @@ def file_identity(st: os.stat_result) -> FileIdentity:
 
 
 def normalise_all(raws: Sequence[RawRelease], settings: Settings, now: datetime) -> tuple[Release, ...]:
-    return tuple(normalise_release(raw, settings.site, settings.topics, now) for raw in raws)
+    """Each of `raws` normalised; an error about a field given by a front-matter alias names the key as written."""
+    releases = []
+    for raw in raws:
+        try:
+            releases.append(normalise_release(raw, settings.site, settings.topics, now))
+        except InvalidReleaseError as e:
+            raise named_as_written(e, raw.lines) from None
+    return tuple(releases)
 
 
 def shown_path(path: str) -> str:
