@@ -22,7 +22,17 @@ from tests.normalise_helpers import BASE
         ("- one\n- two", "<ul>\n<li>one</li>\n<li>two</li>\n</ul>"),
         ("> The Minister said this.", "<blockquote>\n<p>The Minister said this.</p>\n</blockquote>"),
         ("[GOV.UK](https://www.gov.uk/)", '<p><a href="https://www.gov.uk/" rel="noopener noreferrer">GOV.UK</a></p>'),
-        ("[x](javascript:alert(1))", "<p>[x](javascript:alert(1))</p>"),
+        # (review) markdown-it refused such a link by not parsing it: it was published as Markdown text. Now its
+        # text alone, never the URL: deliberately changed from "<p>[x](javascript:alert(1))</p>"
+        ("[x](javascript:alert(1))", "<p>x</p>"),
+        ("See [the *plan*](JavaScript:alert(1)).", "<p>See the <em>plan</em>.</p>"),
+        ("[x](vbscript:msgbox) [y](file:///etc/passwd) [z](data:text/html,hi)", "<p>x y z</p>"),
+        ("[x][r]\n\n[r]: javascript:alert(1)", "<p>x</p>"),
+        ("A ![the chart](javascript:alert(1)) here", "<p>A the chart here</p>"),
+        (
+            "[*a* [b](https://x.example/)](javascript:x)",
+            '<p>[<em>a</em> <a href="https://x.example/" rel="noopener noreferrer">b</a>](javascript:x)</p>',
+        ),
         ("Line one  \nline two", "<p>Line one<br>\nline two</p>"),
         ("`code` and **bold**", "<p><code>code</code> and <strong>bold</strong></p>"),
         ("Text <script>alert(1)</script> more", "<p>Text  more</p>"),
@@ -162,3 +172,7 @@ def test_raw_html_nested_absurdly_deep_in_markdown_keeps_its_words_but_not_its_m
     assert text.endswith("Deep words")
     shallow, _ = render_markdown("Some *prose*.\n\n" * 5000 + "<div>" * 50 + "Deep words")
     assert "<em>prose</em>" in shallow and "<div>" in shallow
+
+
+def test_a_summary_shows_the_text_of_a_refused_link_not_its_markdown() -> None:
+    assert markdown_inline_text("Fares [frozen](javascript:alert(1)) for *a year*") == "Fares frozen for a year"

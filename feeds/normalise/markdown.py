@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 
 from markdown_it import MarkdownIt
+from markdown_it.common.normalize_url import validateLink
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
 from markdown_it.token import Token
@@ -59,16 +60,48 @@ def _windows_1252_references(state: StateCore) -> None:
                 child.content = windows_1252_controls(html.unescape(child.markup))
 
 
+class _EveryLinkParsed(MarkdownIt):
+    """markdown-it refuses a link to a `javascript:`, `vbscript:`, `file:` or `data:` URL by not parsing it:
+    `[x](javascript:alert(1))` was published as that Markdown, as text. Every link is parsed here, and
+    `_refused_links_as_text` then keeps only the text of those markdown-it refuses, which never reach the HTML."""
+
+    def validateLink(self, url: str) -> bool:  # (markdown-it's name)
+        return True
+
+
+def _refused_links_as_text(state: StateCore) -> None:
+    """A link to a URL markdown-it refuses (`validateLink`) as its text, without the link: `[x](javascript:…)` is
+    "x"; an image so addressed as its alternative text. (A core rule after `inline`, which makes the link tokens.)"""
+    for token in state.tokens:
+        if not token.children:
+            continue
+        kept: list[Token] = []
+        refused: list[bool] = []  # for each link open here: whether its close is to be left out too
+        for child in token.children:
+            if child.type == "link_open":
+                refused.append(not validateLink(str(child.attrGet("href") or "")))
+                if refused[-1]:
+                    continue
+            elif child.type == "link_close" and refused and refused.pop():
+                continue
+            elif child.type == "image" and not validateLink(str(child.attrGet("src") or "")):
+                kept += child.children or ()
+                continue
+            kept.append(child)
+        token.children = kept
+
+
 # CommonMark, GitHub-style tables, and footnotes (`text[^1]` … `[^1]: note`, Pandoc's syntax), rendered as markup
 # the sanitiser keeps: `<sup>[1]</sup>` and a numbered list of notes at the end, after a rule.
-_MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable("table").use(footnote_plugin)
+_MARKDOWN = _EveryLinkParsed("commonmark", {"html": True}).enable("table").use(footnote_plugin)
 _MARKDOWN.add_render_rule("footnote_ref", _footnote_ref)
 _MARKDOWN.add_render_rule("footnote_block_open", _footnote_block_open)
 _MARKDOWN.add_render_rule("footnote_anchor", _no_backref)
 # Inline Markdown in a summary (plain text): no raw HTML, so "a <tags> list" keeps its words.
-_MARKDOWN_INLINE = MarkdownIt("commonmark", {"html": False})
+_MARKDOWN_INLINE = _EveryLinkParsed("commonmark", {"html": False})
 for _md in (_MARKDOWN, _MARKDOWN_INLINE):
     _md.core.ruler.after("inline", "windows_1252_references", _windows_1252_references)
+    _md.core.ruler.after("inline", "refused_links_as_text", _refused_links_as_text)
 
 
 def markdown_inline_text(text: str) -> str:
