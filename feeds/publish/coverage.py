@@ -117,6 +117,9 @@ def match_entry(
         + (f"<blockquote><p>{escape(item_summary)}</p></blockquote>" if item_summary.strip() else "")
     )
     # (an item is never dated after it was seen: `_item_row`); a correction to it updates the entry
+    # Entries found in one poll share this instant, and it is the true one: the W3C validator's DuplicateUpdated
+    # is a warning whose own page says no action is needed when entries were updated at the same time. Moving one
+    # by its item's publication or by a made-up second would misdate it (a tie-break is `sorted` below).
     every = (m, *also)
     updated = max(*(x.found_at for x in every), m.item.published, *(x.item.changed_at or x.found_at for x in every))
     return FeedEntry(
