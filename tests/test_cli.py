@@ -132,7 +132,7 @@ def test_verbose_log_lines_of_a_command_cannot_drive_the_terminal(config):
     r = run(config, "-v", "ingest")
     assert r.exit_code == 0
     assert "\x1b" not in r.output and "\x07" not in r.output and "\u202e" not in r.output
-    assert "x\\x1b]0;pwn\\x07\\u202e is a folder" in r.output
+    assert "x\\x1b]0;pwn\\x07\\u202e/: a folder" in r.output  # (worded as `feeds ingest` words it now)
 
 
 def test_config_errors_name_file_line_and_key(tmp_path):
