@@ -111,10 +111,13 @@ def make_app(
     clock: Clock | None = None,
     session: requests.Session | None = None,
     migrate: bool = True,
+    create: bool = True,
 ) -> App:
-    """Open the store (migrating it unless told not to) and assemble the application."""
+    """Open the store (migrating it unless told not to) and assemble the application. `create=False` for what only
+    reads: an SQLite database that is not there is then `NoDatabaseError`, not made (empty) where the config
+    pointed."""
     clock = clock or utc_now
-    store = open_store(settings.database_url)
+    store = open_store(settings.database_url, create=create)
     if migrate:
         store.migrate(clock())
     return App(settings=settings, store=store, clock=clock, session=session)

@@ -153,6 +153,7 @@ def test_an_unset_secret_variable_fails_check_config_but_no_other_command(config
     assert checked.exit_code == 1
     assert f"error: {config}:" in checked.output
     assert "alerts.webhooks[0].secret_env: environment variable FEEDS_T_UNSET is not set" in checked.output
+    assert run(config, "db", "migrate", env=env).exit_code == 0
     assert run(config, "releases", "list", env=env).exit_code == 0
     assert run(config, "check-config", env={"FEEDS_T_UNSET": "s3cret"}).exit_code == 0
 
@@ -392,6 +393,7 @@ def test_status_shows_a_failed_publish_until_one_succeeds(config):
 
 
 def test_show_unknown_release_is_an_error(config):
+    run(config, "ingest")
     r = run(config, "releases", "show", "nope")
     assert r.exit_code == 1 and "error: no release with id or slug 'nope'" in r.output
 
@@ -988,6 +990,7 @@ def test_a_closed_standard_output_is_an_error_when_the_command_has_something_to_
             [*base, *args], stdout=None, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1), timeout=60
         )
 
+    assert closed("-q", "db", "migrate").returncode == 0
     for args in (["releases", "list", "--json"], ["watch", "export"]):
         done = closed(*args)
         assert done.returncode == 1 and done.stderr == "error: standard output is closed\n", (args, done.stderr)
@@ -1361,3 +1364,45 @@ def test_ingest_names_a_folder_dropped_into_the_inbox(config, tmp_path):
     assert ".drafts" not in r.output and "processed" not in r.output
     assert (inbox / "batch" / "ferry.txt").exists()
     assert "a folder" not in run(config, "-q", "ingest").output  # -q: only errors
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("status",),
+        ("releases", "list"),
+        ("releases", "show", "x"),
+        ("watch", "list"),
+        ("keywords", "list"),
+        ("matches", "list"),
+        ("alerts", "log"),
+    ],
+)
+def test_a_command_that_only_reads_does_not_create_a_database_that_is_not_there(config, tmp_path, command):
+    """`feeds status` on a config whose database path was wrong (a typo, another user's FEEDS_DATABASE_URL)
+    created an empty database there, migrated it, and reported an empty office, exit 0."""
+    wrong = tmp_path / "state" / "fedes.db"
+    r = run(config, *command, env={"FEEDS_DATABASE_URL": f"sqlite:///{wrong}"})
+    assert r.exit_code == 1, r.output
+    assert f"error: there is no database at {wrong} yet" in r.output
+    assert "database.url" in r.output and "FEEDS_DATABASE_URL" in r.output
+    assert not wrong.exists() and not (tmp_path / "state").exists()
+
+
+def test_commands_that_write_still_create_the_database(config, tmp_path):
+    """The first ingest (or `db migrate`, `run`, `watch add`) of a new install creates the database and its folder;
+    a reader after it finds it."""
+    db = tmp_path / "state" / "feeds.db"
+    assert run(config, "ingest").exit_code == 0 and db.exists()
+    assert run(config, "status").exit_code == 0
+    db.unlink()
+    assert run(config, "db", "migrate").exit_code == 0 and db.exists()
+
+
+def test_check_config_says_there_is_no_database_yet_without_creating_it(config, tmp_path):
+    """A config checked before the first start is fine (exit 0): check-config says the database is not there yet
+    and leaves the state folder alone."""
+    r = run(config, "check-config")
+    assert r.exit_code == 0, r.output
+    assert f"no database at {tmp_path / 'state' / 'feeds.db'} yet" in r.output
+    assert not (tmp_path / "state").exists()

@@ -55,8 +55,10 @@ class Context:
             echo(message)
 
     @contextmanager
-    def app(self, *, migrate: bool = True) -> Iterator[App]:
-        app = make_app(self.settings, migrate=migrate)
+    def app(self, *, migrate: bool = True, create: bool = True) -> Iterator[App]:
+        """The App for one command. A command that only reads passes `create=False`: a database path that names no
+        file (a typo, the wrong FEEDS_DATABASE_URL) is then an error naming it, not an empty database made there."""
+        app = make_app(self.settings, migrate=migrate, create=create)
         try:
             yield app
         finally:

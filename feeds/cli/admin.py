@@ -12,7 +12,7 @@ import click
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.config import FolderSource, Settings, WebhookAlert, shown_interval
 from feeds.errors import ConfigError, ConfigErrors
-from feeds.store import open_store
+from feeds.store import NoDatabaseError, open_store, shown_database_url
 
 ENVIRONMENT = ("FEEDS_DATABASE_URL", "FEEDS_API_TOKEN", "FEEDS_FETCH_ALLOW")
 """The variables that override or add to the config file (FEEDS_CONFIG only chooses it)."""
@@ -64,7 +64,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "labels": dataclasses.asdict(labels),
         "out": str(s.paths.out),
         "state": str(s.paths.state),
-        "database": open_store(s.database_url).url,
+        "database": _database_shown(s.database_url),
+        "database_missing": _database_missing(s.database_url),  # (a path: an SQLite file not there yet)
         "sources": sources,
         "web": {"host": s.web.host, "port": s.web.port, "push_api": s.web.api_token is not None},
         "daemon": dataclasses.asdict(s.daemon),  # (seconds)
@@ -117,6 +118,11 @@ def check_config(ctx: Context, as_json: bool) -> None:
     ctx.say(f"  state     {s.paths.state}")
     from_env = " (from FEEDS_DATABASE_URL, not database.url)" if "FEEDS_DATABASE_URL" in environment else ""
     ctx.say(f"  database  {summary['database']}{from_env}")
+    if missing := summary["database_missing"]:  # (a config checked before the first start: nothing wrong)
+        ctx.say(
+            f"            no database at {missing} yet: the first `feeds ingest`, `feeds run` or `feeds db migrate`"
+            " creates it (if one should be there, check the path)"
+        )
     for src, settings in zip(sources, s.sources, strict=True):
         where = src.get("path", "")
         off = " (disabled)" if src.get("enabled") is False else ""
@@ -198,6 +204,23 @@ def _retention(s: Settings) -> dict[str, float | None]:
     return {k: (int(v) if v == int(v) else v) if v else None for k, v in days.items()}
 
 
+def _database_shown(url: str) -> str:
+    """The database URL as check-config shows it (password hidden), opened nowhere."""
+    from feeds.store import check_database_url
+
+    return shown_database_url(check_database_url(url).render_as_string(hide_password=False))
+
+
+def _database_missing(url: str) -> str | None:
+    """The path of the SQLite file `url` names if it is not there yet (looked at only: check-config makes no state
+    folder and no empty database), else None."""
+    try:
+        open_store(url, create=False).close()
+    except NoDatabaseError as e:
+        return e.path
+    return None
+
+
 def _problem(
     text: str, file: str | None = None, line: int | None = None, key: str | None = None, message: str | None = None
 ) -> dict[str, object]:
@@ -247,7 +270,7 @@ def db_copy(ctx: Context, to_url: str, batch: int, replace: bool) -> None:
         if ctx.verbosity > 0:
             echo(f"  {table}: {rows} rows", err=True)
 
-    source, target = open_store(ctx.settings.database_url), open_store(to_url)
+    source, target = open_store(ctx.settings.database_url, create=False), open_store(to_url)
     try:
         if ctx.verbosity >= 0:
             echo(f"copying {source.url} -> {target.url}", err=True)

@@ -67,7 +67,7 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
     from feeds.alerts.backoff import waiting
     from feeds.alerts.select import destination_key
 
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         if destination is not None:
             destination = destination_key(app.settings.alerts, destination, app.store.known_destinations())
         rows = app.store.deliveries(destination=destination, status=status, limit=limit)  # type: ignore[arg-type]

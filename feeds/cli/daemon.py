@@ -77,7 +77,7 @@ def status(ctx: Context, as_json: bool) -> None:
     from feeds.cli import echo_json
     from feeds.status import gather, render_text
 
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         report = gather(app)
     if as_json:
         echo_json(report.as_json())

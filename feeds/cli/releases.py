@@ -84,7 +84,7 @@ def releases() -> None:
 @handle_errors
 def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
     """List releases, newest first."""
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         rows = app.store.releases(limit=limit)
         now = app.clock()
         tz = app.settings.site.tz  # dated as the pages date them: a release of 15 July (BST) is not listed on the 14th
@@ -129,7 +129,7 @@ def _topic_names(r: Release, names: Mapping[str, str]) -> list[str]:
 @handle_errors
 def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     """Show one release by id or slug."""
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         r = find_release(app, id_or_slug)
         now = app.clock()
         names = site_topic_names(app.releases.current(app.store, now), app.settings, now) if r.topics else {}

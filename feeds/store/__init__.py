@@ -12,12 +12,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from feeds.errors import StoreError
-from feeds.store.engines import postgresql_engine, sqlite_engine
+from feeds.store.engines import NoDatabaseError, postgresql_engine, sqlite_engine
 from feeds.store.releasetx import Tx
 from feeds.store.sourcestate import SourceState
 from feeds.store.sql import Store, shown_database_url
 
 __all__ = [
+    "NoDatabaseError",
     "SourceState",
     "Store",
     "Tx",
@@ -67,12 +68,13 @@ def check_database_url(url: str) -> sa.URL:
     return parsed
 
 
-def open_store(url: str) -> Store:
-    """Open (not migrate) the database at `url`."""
+def open_store(url: str, *, create: bool = True) -> Store:
+    """Open (not migrate) the database at `url`; with `create=False`, an SQLite file that is not there is
+    `NoDatabaseError` (a PostgreSQL database is never created by us)."""
     parsed = check_database_url(url)
     backend = parsed.get_backend_name()
     if backend == "sqlite":
-        return Store(sqlite_engine(parsed))
+        return Store(sqlite_engine(parsed, create=create))
     if backend in ("postgresql", "postgres"):
         return Store(postgresql_engine(parsed))
     raise AssertionError(backend)  # (check_database_url knows no other)

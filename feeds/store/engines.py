@@ -1,9 +1,10 @@
 """Each dialect's engine, as `open_store` makes it: SQLite's pragmas and checks, PostgreSQL's connection settings.
 
 SQLite runs in WAL mode with a busy timeout and durable commits, so the daemon, the CLI and the web server can
-share one file; its folder is created on first use, and a write into a file deleted or replaced meanwhile, or one
-this user may not write, is refused with the names of what to fix. PostgreSQL URLs (`postgresql://…`) use psycopg 3,
-with a connect timeout and TCP keepalives both ways.
+share one file; its folder is created on first use (by a command that writes: one that only reads is refused a
+file that is not there, `NoDatabaseError`, rather than creating an empty one), and a write into a file deleted or
+replaced meanwhile, or one this user may not write, is refused with the names of what to fix. PostgreSQL URLs
+(`postgresql://…`) use psycopg 3, with a connect timeout and TCP keepalives both ways.
 
 What this module must not do: check a URL (`feeds.store.check_database_url`), migrate, or hold any query: it makes
 engines, which `Store` uses.
@@ -60,10 +61,26 @@ def postgresql_engine(url: sa.URL) -> sa.Engine:
         raise StoreError("PostgreSQL needs psycopg: pip install 'feeds[postgres]'") from e
 
 
-def sqlite_engine(url: sa.URL) -> sa.Engine:
+class NoDatabaseError(StoreError):
+    """A command that only reads was pointed at an SQLite file that is not there (`sqlite_engine(create=False)`)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        super().__init__(
+            f"there is no database at {path} yet: check database.url in the config (or FEEDS_DATABASE_URL, which "
+            "overrides it); `feeds db migrate`, the first `feeds ingest` or `feeds run` creates it"
+        )
+
+
+def sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
     """An engine on the SQLite file of `url` (its folder created on first use), with the settings of `_on_connect`
-    and write transactions that take the write lock up front (`_on_begin`)."""
+    and write transactions that take the write lock up front (`_on_begin`).
+
+    `create=False` (commands that only read: status, lists): a file that is not there is `NoDatabaseError`, not an
+    empty database made and migrated where a mistyped path pointed, reported as an office with nothing in it."""
     path = url.database or ""
+    if not create and is_file_path(path) and not os.path.exists(path):
+        raise NoDatabaseError(path)
     folder = Path(path).parent
     try:
         folder.mkdir(exist_ok=True)  # the state folder on first use; not a whole missing path (a typo, most often)
@@ -141,9 +158,14 @@ def _refuse_read_only(path: str, error: BaseException) -> None:
         ) from error
 
 
+def is_file_path(path: str) -> bool:
+    """Whether an SQLite URL's database names a plain file (not in memory, not a `file:` URI)."""
+    return bool(path) and path != ":memory:" and not path.startswith("file:")
+
+
 def _file_identity(path: str) -> tuple[int, int] | None:
     """(device, inode) of the database file, None for an in-memory database or a file not there."""
-    if not path or path == ":memory:" or path.startswith("file:"):
+    if not is_file_path(path):
         return None
     try:
         st = os.stat(path)
