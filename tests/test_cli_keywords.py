@@ -246,4 +246,5 @@ def test_a_query_typed_without_quotes_is_refused_with_the_quoted_command(config)
     assert phrase.exit_code == 2 and """as in 'sanction* "north korea"'""" in phrase.output
     edit = run(config, "keywords", "edit", "gulf", "iran", "-rumour")
     assert edit.exit_code == 2 and "as in 'iran -rumour'" in edit.output
+    assert run(config, "db", "migrate").exit_code == 0
     assert json.loads(run(config, "keywords", "list", "--json").stdout) == []

@@ -157,6 +157,7 @@ def test_watch_discover_checks_linked_feeds_and_says_which_are_watched_already(c
 
 
 def test_an_empty_alerts_log_says_why(config):
+    run(config, "db", "migrate")
     assert "no alert destinations configured" in run(config, "alerts", "log").output
     config.write_text(
         config.read_text() + '\n[[alerts.webhooks]]\nname = "desk"\nurl = "https://hooks.example.org/x"\n'

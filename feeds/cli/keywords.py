@@ -95,7 +95,7 @@ def keywords_list(ctx: Context, as_json: bool) -> None:
     """Saved rules."""
     from feeds.watch.manage import import_configured
 
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         import_configured(app)
         rules = app.store.rules()
     if as_json:
@@ -147,7 +147,7 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
     from feeds.watch.manage import try_query
     from feeds.watch.query import query_notes
 
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         result = try_query(app, query, days=days, item=item)
     for note in query_notes(query):
         echo(f"note: {note}", err=True)

@@ -83,7 +83,7 @@ def matches_list(
         raise click.UsageError("--release lists related and pickup matches; keyword matches belong to rules (--rule)")
     from feeds.watch.manage import list_matches
 
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         rows = list_matches(app, rule=rule, release=release, kind=kind, since=since, limit=limit)
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
     if as_json:

@@ -117,7 +117,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
     """Watched feeds with their health."""
     from feeds.watch.manage import import_configured
 
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         import_configured(app)
         feeds = app.store.feeds()
     if as_json:
@@ -340,7 +340,7 @@ def watch_export(ctx: Context, output: Path | None) -> None:
     """Watched feeds as OPML 2.0."""
     from feeds.watch.manage import export_opml
 
-    with ctx.app() as app:
+    with ctx.app(create=False) as app:
         data = export_opml(app)
     if output:
         try:
