@@ -793,6 +793,10 @@ def test_serve_stops_cleanly_on_sigterm_and_logs_as_the_daemon_does(config):
             line = proc.stderr.readline()
         record = json.loads(line)
         assert re.fullmatch(r"serving .* at http://127\.0\.0\.1:\d+/ \(Ctrl-C to stop\)", record["msg"])
+        proc.send_signal(signal.SIGHUP)  # (logrotate, a habit from the daemon: it killed the server, exit 129)
+        hup = json.loads(proc.stderr.readline())
+        assert hup["msg"].startswith("received SIGHUP: ignored (feeds serve does not re-read its config") and hup
+        assert proc.poll() is None
         proc.send_signal(signal.SIGTERM)
         time.sleep(0.002)
         proc.send_signal(signal.SIGTERM)  # a second one while stopping (a re-check: 143, or "Aborted!")

@@ -133,7 +133,10 @@ def _forget(ctx: Context, kind: Kind, slug: str, as_json: bool) -> None:
 @pass_ctx
 @handle_errors
 def serve(ctx: Context, host: str | None, port: int | None) -> None:
-    """Serve out/ (media types, ETag/304, gzip; nothing outside out/), the push API, /healthz and /metrics."""
+    """Serve out/ (media types, ETag/304, gzip; nothing outside out/), the push API, /healthz and /metrics.
+
+    SIGTERM stops it as Ctrl-C does (exit 0); SIGHUP is ignored with a log line (the config is read only at start:
+    restart it for a change to apply; `feeds run` serves the same and reloads on SIGHUP)."""
     from feeds.app import worker_id
     from feeds.logs import setup_logging
     from feeds.web.app import make_web_app
@@ -151,6 +154,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
             server = make_server(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
             shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
             previous = signal.signal(signal.SIGTERM, _stop_serving)  # as Ctrl-C: waitress closes, exit 0
+            previous_hup = signal.signal(signal.SIGHUP, _hup_ignored)
             try:
                 # Logged (as the daemon logs it: one JSON line among the others under systemd) once a SIGTERM
                 # would be handled: whoever waits for this line may stop the server the moment it appears.
@@ -163,9 +167,19 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
             finally:
                 if signal.getsignal(signal.SIGTERM) is _stop_serving:  # (once stopping, later ones stay ignored)
                     signal.signal(signal.SIGTERM, previous)
+                signal.signal(signal.SIGHUP, previous_hup)
             log.info("stopped serving")
         finally:
             soon.close()
+
+
+def _hup_ignored(signum: int, _frame: object) -> None:
+    """SIGHUP (a logrotate script, an operator used to `feeds run`'s reload) killed `feeds serve` by default, exit
+    129 mid-response. It is ignored, and said: the server reads its config only at start."""
+    log.warning(
+        "received SIGHUP: ignored (feeds serve does not re-read its config; restart it for a change to apply, or run "
+        "the web server inside `feeds run`, which reloads)"
+    )
 
 
 def _stop_serving(signum: int, _frame: object) -> None:
