@@ -1977,3 +1977,31 @@ def test_a_drop_folder_that_cannot_be_listed_keeps_its_ledger_rows(make_settings
         assert f"cannot list {inbox}" in caplog.text and "'inbox'" in caplog.text, caplog.text
     finally:
         app.close()
+
+
+def test_a_second_ctrl_c_while_the_daemon_waits_for_its_jobs_exits_at_once_with_130(caplog):
+    """An operator's review: Ctrl-C on a foreground daemon waited for the running job (up to `daemon.grace`), and a
+    second Ctrl-C only said "stopping" again: nothing but SIGKILL ended the wait. It now exits at once, 130, as a
+    process killed by SIGINT; a SIGTERM (systemd) after the first still waits."""
+    from feeds.daemon.shutdown import RunningJobs, on_signals
+
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    running = RunningJobs()
+    stop, reload_requested = threading.Event(), threading.Event()
+    exits: list[int] = []
+    try:
+        on_signals(stop, reload_requested, running, exit_now=exits.append)
+        caplog.set_level(logging.INFO, logger="feeds.daemon")
+        running.started("watch")
+        signal.raise_signal(signal.SIGINT)
+        signal.raise_signal(signal.SIGTERM)
+        assert exits == [] and stop.is_set()
+        signal.raise_signal(signal.SIGINT)
+    finally:
+        for s, handler in saved.items():
+            signal.signal(s, handler)
+    assert exits == [130]
+    assert caplog.messages[-1] == (
+        "received a second SIGINT: exiting at once (exit 130), abandoning the running job (watch); nothing is "
+        "half-written: every job commits atomically"
+    )

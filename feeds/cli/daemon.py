@@ -34,8 +34,9 @@ def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: 
     """Run the daemon: schedule ingest, watch, publish, alerts and housekeeping, and serve the site.
 
     It logs on stderr at info level (-q: errors only; -v: debug). SIGTERM or SIGINT (Ctrl-C) stops it after the
-    running job (at most daemon.grace), exit 0; SIGHUP reloads the config, keeping the running one if the new one
-    is bad. It exits 1 when it cannot start (a bad config, the database unreachable, the port in use).
+    running job (at most daemon.grace), exit 0; a second Ctrl-C exits at once, 130. SIGHUP reloads the config,
+    keeping the running one if the new one is bad. It exits 1 when it cannot start (a bad config, the database
+    unreachable, the port in use).
 
     \b
     Examples:

@@ -442,8 +442,7 @@ class Daemon:
             elif self.imports.due is not None and self.clock() >= self.imports.due:
                 self.imports.retry()
         if not self.stop():
-            logging.shutdown()
-            os._exit(0)  # the grace period is over: do not wait for the scheduler's threads
+            shutdown.exit_at_once(0)  # the grace period is over: do not wait for the scheduler's threads
         return 0
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import threading
 import time
@@ -55,22 +56,45 @@ class RunningJobs:
             return sorted(self._running)
 
 
+def exit_at_once(status: int) -> None:
+    """End the process now with `status`, the log written out first (the scheduler's and the jobs' threads are not
+    waited for)."""
+    logging.shutdown()
+    os._exit(status)
+
+
 def on_signals(
     stop: threading.Event,
     reload_requested: threading.Event,
     running: RunningJobs,
     *,
     received: list[int] | None = None,
+    exit_now: Callable[[int], object] | None = None,
 ) -> dict[int, Any]:
     """SIGTERM and SIGINT set `stop` (take no new work, let the running job finish, which the log names); SIGHUP
-    sets `reload_requested`, for `Daemon.run_forever`'s loop to reload. With `received` (`run --once`, a command
-    that someone or `timeout` may be impatient with), each stop signal is noted there and a second one kills at
-    once. Returns the handlers replaced, to put back."""
+    sets `reload_requested`, for `Daemon.run_forever`'s loop to reload. A second SIGINT (Ctrl-C again while the
+    stop waits for a job, up to `daemon.grace`) exits at once with 130 through `exit_now`, as most daemons do.
+    With `received` (`run --once`, a command that someone or `timeout` may be impatient with), each stop signal is
+    noted there and a second one kills at once. Returns the handlers replaced, to put back."""
+    interrupted: list[bool] = []
 
     def on_term(signum: int, _frame: object) -> None:
         if received is not None:
             received.append(signum)
             signal.signal(signum, signal.SIG_DFL)  # a second one kills
+        elif signum == signal.SIGINT and interrupted:
+            jobs = running.names()
+            log.warning(
+                "received a second SIGINT: exiting at once (exit 130)%s",
+                f", abandoning the running job ({', '.join(jobs)}); nothing is half-written: every job commits "
+                "atomically"
+                if jobs
+                else "",
+            )
+            (exit_now or exit_at_once)(128 + signal.SIGINT)
+            return
+        if signum == signal.SIGINT:
+            interrupted.append(True)
         jobs = running.names()
         after = f"after the running job ({', '.join(jobs)})" if jobs else "(no job is running)"
         log.info("received %s: stopping %s", signal.Signals(signum).name, after)
