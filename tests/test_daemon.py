@@ -2005,3 +2005,31 @@ def test_a_second_ctrl_c_while_the_daemon_waits_for_its_jobs_exits_at_once_with_
         "received a second SIGINT: exiting at once (exit 130), abandoning the running job (watch); nothing is "
         "half-written: every job commits atomically"
     )
+
+
+def test_metrics_list_only_the_jobs_the_daemon_runs(make_settings, clock):
+    """An operator's review: /metrics listed `feeds_jobs_total{job="websub"} 0` on a daemon with no hub configured,
+    which never runs that job (and `feeds serve`, which runs none, listed all six). Only the jobs scheduled are
+    listed; a reload adding a hub adds its job."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        daemon._schedule()
+        text = daemon.metrics.render().decode()
+        assert 'feeds_jobs_total{job="watch"} 0.0' in text.splitlines()
+        assert 'job="websub"' not in text
+        assert daemon._scheduler is not None
+        daemon._scheduler.shutdown(wait=False)
+        hub = make_settings('\n[publish]\nhub = "https://hub.example.org/"\n')
+        daemon.app.settings = daemon.settings = hub
+        daemon._schedule()
+        text = daemon.metrics.render().decode()
+        assert 'feeds_jobs_total{job="websub"} 0.0' in text.splitlines()
+        assert 'feeds_job_failures_total{job="websub"} 0.0' in text.splitlines()
+    finally:
+        if daemon._scheduler is not None:
+            daemon._scheduler.shutdown(wait=False)
+        daemon.app.close()
+    from feeds.web.metrics import Metrics
+
+    assert '{job="' not in Metrics(worker="serve:1").render().decode(), "feeds serve runs no job"

@@ -230,6 +230,7 @@ def test_healthz_refuses_writes(app, serve):
 
 def test_metrics_text_format_and_series(app, serve):
     metrics = Metrics(worker="press-1:4242")
+    metrics.jobs_scheduled(["ingest", "watch", "publish", "alerts", "housekeeping"])  # (as the daemon does)
     metrics.job_finished("watch", True, 0.8)
     metrics.job_finished("watch", False, 1.2)
     metrics.job_finished("publish", True, 3.5)

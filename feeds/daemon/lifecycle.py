@@ -219,6 +219,7 @@ class Daemon:
         ]
         if self.app.settings.publish.hub:
             jobs.append(("websub", self.jobs.websub, d.watch_tick))  # retries pings that failed
+        self.metrics.jobs_scheduled(name for name, _, _ in jobs)  # (/metrics lists these: websub only with a hub)
         scheduler.add_job(self.heartbeat, "interval", id="heartbeat", seconds=15, next_run_time=now)
         for name, fn, seconds in jobs:
             self.health.expect(name, seconds)  # (/healthz: a job that stops finishing runs is degraded)

@@ -84,13 +84,29 @@ class Metrics:
             self._fetches.labels(result=label)
         for status in ("created", "updated", "unchanged", "rejected"):
             self._ingested.labels(status=status)
-        for job in ("ingest", "watch", "publish", "alerts", "housekeeping", "websub"):  # (every job of the daemon)
-            self._jobs.labels(job=job)
-            self._job_failures.labels(job=job)
+        self._listed: set[str] = set()  # jobs listed at 0 before their first run (`jobs_scheduled`)
+        self._ran: set[str] = set()
+        self._jobs_lock = threading.Lock()
 
     # --- what the daemon calls ---
 
+    def jobs_scheduled(self, names: Iterable[str]) -> None:
+        """The jobs the daemon runs now (at start and at each reload): each listed at 0 from the first scrape (for
+        `rate()`), and only those: a job it does not run (websub with no hub; any in `feeds serve`) is not
+        listed, and one a reload took away is no longer listed unless it ran."""
+        names = set(names)
+        with self._jobs_lock:
+            for job in self._listed - names - self._ran:
+                self._jobs.remove(job)
+                self._job_failures.remove(job)
+            for job in names:
+                self._jobs.labels(job=job)
+                self._job_failures.labels(job=job)
+            self._listed = names
+
     def job_finished(self, job: str, ok: bool, seconds: float) -> None:
+        with self._jobs_lock:
+            self._ran.add(job)
         self._jobs.labels(job=job).inc()
         if not ok:
             self._job_failures.labels(job=job).inc()
