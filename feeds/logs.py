@@ -70,6 +70,20 @@ def one_line(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
+def joined_lines(text: str) -> str:
+    """A message of several lines (psycopg's error and its tab-indented hint on a line of its own) on one, its
+    sentences kept apart: a line that does not end in punctuation is ended with a full stop ("Connection refused.
+    Is the server running…", not "Connection refused Is the server…"). Spaces within a line are folded."""
+    joined = ""
+    for line in text.splitlines():
+        if not (line := " ".join(line.split())):
+            continue
+        if joined:
+            joined += " " if joined[-1] in ".!?:;,(" else ". "
+        joined += line
+    return joined
+
+
 def for_terminal(text: str) -> str:
     """`text` with the control characters that drive a terminal escaped (ESC, BEL, CR, the C1 controls, the
     bidirectional overrides), line breaks and tabs kept: what the CLI prints holds file names and the titles of

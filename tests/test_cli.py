@@ -103,6 +103,7 @@ def test_a_database_server_that_cannot_be_reached_is_one_line(config):
     r = run(config, "status", env={"FEEDS_DATABASE_URL": f"postgresql://u@127.0.0.1:{port}/test"})
     assert r.exit_code == 1
     assert r.output.startswith("error: cannot open database postgresql+psycopg://u@127.0.0.1:")
+    assert "Connection refused. Is the server running" in r.output, "one sentence must not run into the next"
     assert len(r.output.splitlines()) == 1 and "\t" not in r.output
 
 

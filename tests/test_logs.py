@@ -103,3 +103,26 @@ def test_a_text_line_does_not_repeat_in_its_context_what_its_message_says(capsys
     created, failed = capsys.readouterr().err.strip().splitlines()
     assert created.endswith(f"feeds.ingest: created {release} ({origin})  [job=ingest]")
     assert failed.endswith("failed (1 in a row)  [feed=1]")
+
+
+@pytest.mark.parametrize(
+    ("text", "joined"),
+    [
+        (
+            'connection to server at "127.0.0.1", port 5 failed: Connection refused\n'
+            "\tIs the server running on that host and accepting TCP/IP connections?\n",
+            'connection to server at "127.0.0.1", port 5 failed: Connection refused. Is the server running on that '
+            "host and accepting TCP/IP connections?",
+        ),
+        ("permission denied.\n  HINT:  ask the owner", "permission denied. HINT: ask the owner"),
+        ("first:\n  second", "first: second"),
+        ("one line only", "one line only"),
+        ("", ""),
+    ],
+)
+def test_a_message_of_several_lines_joined_into_one_keeps_its_sentences(text, joined):
+    """An operator's review: psycopg's "Connection refused" and its hint on the next line came out as "Connection
+    refused Is the server running…", one sentence running into the next."""
+    from feeds.logs import joined_lines
+
+    assert joined_lines(text) == joined

@@ -42,6 +42,7 @@ import sqlalchemy as sa
 
 from feeds.clock import rfc3339, utc_now
 from feeds.errors import LockTimeoutError
+from feeds.logs import joined_lines
 
 log = logging.getLogger("feeds.store")
 
@@ -220,7 +221,7 @@ def _unlock(conn: sa.Connection, key: int, name: str) -> None:
     except sa.exc.DBAPIError as e:
         if not e.connection_invalidated:
             raise
-        why = " ".join(str(e.orig).split()) if e.orig is not None else type(e).__name__
+        why = joined_lines(str(e.orig)) if e.orig is not None else type(e).__name__
         log.warning(
             "the %s lock was lost with its database connection during the run (%s): another process may have "
             "run %s meanwhile",

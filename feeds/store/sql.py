@@ -24,6 +24,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from feeds.errors import MigrationError, StoreError
+from feeds.logs import joined_lines
 from feeds.store import migrations
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.claims import FeedClaimStoreMixin
@@ -116,7 +117,7 @@ class Store(
             return migrations.migrate(self.engine, now)
         except sa.exc.OperationalError as e:
             # (one line: psycopg adds a tab-indented hint on a line of its own, "Is the server running…")
-            raise StoreError(f"cannot open database {self.url}: {' '.join(str(e.orig).split())}") from e
+            raise StoreError(f"cannot open database {self.url}: {joined_lines(str(e.orig))}") from e
 
     def _check_schema(self) -> None:
         """On PostgreSQL, that a schema of the search_path exists to hold the tables: a URL naming one not created
