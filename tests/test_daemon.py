@@ -2033,3 +2033,17 @@ def test_metrics_list_only_the_jobs_the_daemon_runs(make_settings, clock):
     from feeds.web.metrics import Metrics
 
     assert '{job="' not in Metrics(worker="serve:1").render().decode(), "feeds serve runs no job"
+
+
+def test_a_folder_source_that_cannot_be_read_is_named_once_in_the_rounds_error(make_settings, clock):
+    """An operator's review: "could not read source 'inbox': …/inbox: cannot read the folder of source 'inbox': no
+    such folder" named the source twice (a remote source's HTTP error, which does not name it, keeps the prefix)."""
+    settings = make_settings('\n[[sources]]\ntype = "folder"\nname = "archive"\npath = "archiv"\nmove = false\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        assert daemon.run_once() == 1
+    finally:
+        daemon.app.close()
+    error = daemon.state.jobs["ingest"].last_error or ""
+    assert error.count("'archive'") == 1, error
+    assert error.startswith(f"{settings.path.parent / 'archiv'}: cannot read the folder of source 'archive': "), error
