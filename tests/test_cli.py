@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -1411,3 +1412,22 @@ def test_check_config_says_there_is_no_database_yet_without_creating_it(config, 
     assert r.exit_code == 0, r.output
     assert f"no database at {tmp_path / 'state' / 'feeds.db'} yet" in r.output
     assert not (tmp_path / "state").exists()
+
+
+def test_every_json_option_says_what_it_prints():
+    """An operator's review: `--json` had no help text in ten commands' --help (`--json` alone on its line)."""
+    import click
+
+    def commands(group: click.Command, path: str) -> Iterator[tuple[str, click.Command]]:
+        yield path, group
+        if isinstance(group, click.Group):
+            for name, sub in group.commands.items():
+                yield from commands(sub, f"{path} {name}")
+
+    bare = [
+        path
+        for path, command in commands(cli, "feeds")
+        for param in command.params
+        if isinstance(param, click.Option) and "--json" in param.opts and not (param.help or "").strip()
+    ]
+    assert bare == []

@@ -59,7 +59,7 @@ def alerts_run(ctx: Context) -> None:
 @click.option("--destination", help="Only this destination: its name (desk), or webhook:desk / email:desk.")
 @click.option("--status", type=click.Choice(["pending", "sent", "failed", "cancelled"]))
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the deliveries as JSON.")
 @pass_ctx
 @handle_errors
 def alerts_log(ctx: Context, destination: str | None, status: str | None, limit: int, as_json: bool) -> None:

@@ -79,7 +79,7 @@ def releases() -> None:
 
 @releases.command("list")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the N newest.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the releases as JSON.")
 @pass_ctx
 @handle_errors
 def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
@@ -124,7 +124,7 @@ def _topic_names(r: Release, names: Mapping[str, str]) -> list[str]:
 
 @releases.command("show")
 @click.argument("id_or_slug")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the release as JSON, with its body.")
 @pass_ctx
 @handle_errors
 def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:

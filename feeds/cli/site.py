@@ -23,7 +23,7 @@ log = logging.getLogger("feeds.web")
 
 @cli.command("publish")
 @click.option("--dry-run", is_flag=True, help="Show what would change without writing.")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print what was written (or would be, with --dry-run) as JSON.")
 @pass_ctx
 @handle_errors
 def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
