@@ -88,7 +88,7 @@ def keywords_edit(ctx: Context, name: str, query: str) -> None:
 
 
 @keywords.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
 @pass_ctx
 @handle_errors
 def keywords_list(ctx: Context, as_json: bool) -> None:
@@ -138,7 +138,7 @@ def keywords_remove(ctx: Context, name: str) -> None:
     default=None,
     help="How far back to look, in days (default: watch.retro_days).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the matching items, and why, as JSON.")
 @pass_ctx
 @handle_errors
 def keywords_test(ctx: Context, query: str, days: float | None, item: str | None, as_json: bool) -> None:

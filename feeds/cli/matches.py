@@ -62,7 +62,7 @@ def matches() -> None:
     "--since", "since", callback=_aware_time, metavar="TIME",
     help="Only matches found at or after TIME (RFC 3339 with its offset: 2026-11-28T12:00:00Z).",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @pass_ctx
 @handle_errors
 def matches_list(

@@ -110,7 +110,7 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
 
 
 @watch.command("list")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the watched feeds as JSON.")
 @pass_ctx
 @handle_errors
 def watch_list(ctx: Context, as_json: bool) -> None:
@@ -242,7 +242,7 @@ def _count(n: int, one: str, many: str | None = None) -> str:
     help="Fetch each feed not watched yet once first, as `watch add` does, and refuse it unless it is a feed "
     "(a web page is listed with the feeds it names; one that cannot be fetched, with why).",
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print what was added, refused or skipped, and why, as JSON.")
 @pass_ctx
 @handle_errors
 def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: bool) -> None:
@@ -385,7 +385,7 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
 
 @watch.command("poll")
 @click.argument("urls", nargs=-1, metavar="[URL_ID_OR_TITLE]...")
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome of each feed polled, and the totals, as JSON.")
 @pass_ctx
 @handle_errors
 def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
