@@ -375,26 +375,10 @@ class Daemon:
         self.stop_event.set()
         if self._scheduler is not None:
             self._scheduler.pause()
-        unfinished = self._running.wait(time.monotonic() + self.app.settings.daemon.grace)
-        if unfinished:
-            # The database may be what the job is stuck on: what is written to it now gets one bounded wait in all.
-            deadline = time.monotonic() + shutdown.GIVE_BACK_WAIT
-            given_back = within(deadline, self._give_back_feeds, "give back the feeds being polled")
-            feeds = (
-                ""
-                if "watch" not in unfinished
-                else "; the feeds being polled are given back, due again for any daemon"
-                if given_back
-                else "; feeds being polled are polled again, by any daemon, when their lease of "
-                f"{self.app.settings.watch.lease:.0f} s runs out"
-            )
-            log.warning(
-                "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every "
-                "job commits atomically%s)",
-                ", ".join(dict.fromkeys(unfinished)),  # (a job running twice, a tick and a retry, is named once)
-                self.app.settings.daemon.grace,
-                feeds,
-            )
+        settings = self.app.settings
+        unfinished, deadline = shutdown.wait_out_grace(
+            self._running, grace=settings.daemon.grace, lease=settings.watch.lease, give_back=self._give_back_feeds
+        )
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
             self._scheduler = None

@@ -125,6 +125,35 @@ def stopped_by_signals(stop: threading.Event, running: RunningJobs) -> Iterator[
             signal.signal(signum, handler)
 
 
+def wait_out_grace(
+    running: RunningJobs, *, grace: float, lease: float, give_back: Callable[[], object]
+) -> tuple[list[str], float]:
+    """Wait up to `grace` seconds for the running jobs. Jobs still running then are abandoned: the feeds being
+    polled are given back (`give_back`) and the log says what was left and what becomes of those feeds. Returns
+    (the jobs still running, the `time.monotonic` deadline by which anything more written to the database must
+    be done: the database may be what a job is stuck on, so all of it gets one bounded wait, `GIVE_BACK_WAIT`)."""
+    unfinished = running.wait(time.monotonic() + grace)
+    deadline = time.monotonic() + GIVE_BACK_WAIT
+    if not unfinished:
+        return unfinished, deadline
+    given_back = within(deadline, give_back, "give back the feeds being polled")
+    feeds = (
+        ""
+        if "watch" not in unfinished
+        else "; the feeds being polled are given back, due again for any daemon"
+        if given_back
+        else f"; feeds being polled are polled again, by any daemon, when their lease of {lease:.0f} s runs out"
+    )
+    log.warning(
+        "%s still running after the %.0f s grace period; exiting anyway (nothing is half-written: every job commits "
+        "atomically%s)",
+        ", ".join(dict.fromkeys(unfinished)),  # (a job running twice, a tick and a retry, is named once)
+        grace,
+        feeds,
+    )
+    return unfinished, deadline
+
+
 def within(deadline: float, work: Callable[[], object], what: str) -> bool:
     """Run `work` in a thread of its own and wait for it until `deadline` (`time.monotonic`): whether it was done.
     For a stop past its grace period, when the database may hang (its connections have a connect timeout, their
