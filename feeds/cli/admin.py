@@ -12,7 +12,7 @@ import click
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.config import FolderSource, Settings, WebhookAlert, shown_interval
 from feeds.errors import ConfigError, ConfigErrors
-from feeds.store import NoDatabaseError, open_store, shown_database_url
+from feeds.store import NoDatabaseError, check_database_url, open_store, shown_database_url
 
 ENVIRONMENT = ("FEEDS_DATABASE_URL", "FEEDS_API_TOKEN", "FEEDS_FETCH_ALLOW")
 """The variables that override or add to the config file (FEEDS_CONFIG only chooses it)."""
@@ -58,14 +58,15 @@ def check_config(ctx: Context, as_json: bool) -> None:
     from feeds.publish.i18n import labels_of
 
     labels = labels_of(s.site)
+    database, missing = _database(s.database_url)
     summary: dict[str, object] = {
         "config": str(s.path),
         "site": {"title": s.site.title, "base_url": s.site.base_url, "timezone": s.site.timezone},
         "labels": dataclasses.asdict(labels),
         "out": str(s.paths.out),
         "state": str(s.paths.state),
-        "database": _database_shown(s.database_url),
-        "database_missing": _database_missing(s.database_url),  # (a path: an SQLite file not there yet)
+        "database": database,
+        "database_missing": missing,  # (the path of an SQLite file not there yet, else None)
         "sources": sources,
         "web": {"host": s.web.host, "port": s.web.port, "push_api": s.web.api_token is not None},
         "daemon": dataclasses.asdict(s.daemon),  # (seconds)
@@ -118,7 +119,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
     ctx.say(f"  state     {s.paths.state}")
     from_env = " (from FEEDS_DATABASE_URL, not database.url)" if "FEEDS_DATABASE_URL" in environment else ""
     ctx.say(f"  database  {summary['database']}{from_env}")
-    if missing := summary["database_missing"]:  # (a config checked before the first start: nothing wrong)
+    if missing:  # (a config checked before the first start: nothing wrong)
         ctx.say(
             f"            no database at {missing} yet: the first `feeds ingest`, `feeds run` or `feeds db migrate`"
             " creates it (if one should be there, check the path)"
@@ -204,21 +205,15 @@ def _retention(s: Settings) -> dict[str, float | None]:
     return {k: (int(v) if v == int(v) else v) if v else None for k, v in days.items()}
 
 
-def _database_shown(url: str) -> str:
-    """The database URL as check-config shows it (password hidden), opened nowhere."""
-    from feeds.store import check_database_url
-
-    return shown_database_url(check_database_url(url).render_as_string(hide_password=False))
-
-
-def _database_missing(url: str) -> str | None:
-    """The path of the SQLite file `url` names if it is not there yet (looked at only: check-config makes no state
-    folder and no empty database), else None."""
+def _database(url: str) -> tuple[str, str | None]:
+    """The database as check-config shows it (password hidden), and the path of the SQLite file it names if that is
+    not there yet (looked at only, never connected to: check-config makes no state folder and no empty database)."""
     try:
-        open_store(url, create=False).close()
+        store = open_store(url, create=False)
     except NoDatabaseError as e:
-        return e.path
-    return None
+        return shown_database_url(check_database_url(url).render_as_string(hide_password=False)), e.path
+    store.close()
+    return store.url, None
 
 
 def _problem(
