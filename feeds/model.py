@@ -210,8 +210,8 @@ class IngestReport:
     """Files read (stored or rejected) that could not be moved out of their drop folder, one line per folder and
     reason, saying what to do: a drop folder that does not empty fails the round, and `feeds ingest` exits 1."""
     folders: tuple[str, ...] = ()
-    """Folders found in a folder source, whose files are therefore not read, one line each saying what to do
-    (`feeds.ingest.folder.with_folders`): a warning, not a failure; the folder is left where it is."""
+    """Folders found in a folder source `run_ingest` read, whose files are therefore not read, one line each
+    saying what to do (`feeds.ingest.folder.folder_note`): a warning, not a failure; the folder stays where it is."""
 
     def count(self, status: IngestStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

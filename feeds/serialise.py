@@ -63,4 +63,5 @@ def report_json(report: IngestReport) -> dict[str, Any]:
         "outcomes": [outcome_json(o) for o in report.outcomes],
         "sources_failed": [{"source": s, "error": e} for s, e in zip(report.unreadable, report.why, strict=True)],
         "files_stuck": list(report.stuck),
+        "folders_not_read": list(report.folders),
     }

@@ -1370,6 +1370,8 @@ def test_ingest_names_a_folder_dropped_into_the_inbox(config, tmp_path):
     assert ".drafts" not in r.output and "processed" not in r.output
     assert (inbox / "batch" / "ferry.txt").exists()
     assert "a folder" not in run(config, "-q", "ingest").output  # -q: only errors
+    (listed,) = json.loads(run(config, "ingest", "--json").output)["folders_not_read"]
+    assert listed.startswith(f"{inbox / 'batch'}/: a folder")
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,6 @@ from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors,
 from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
-from feeds.ingest.folder import with_folders
 from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.logs import one_line
 from feeds.model import IngestReport, Release
@@ -42,8 +41,6 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     # under this run.
     with ctx.app() as app, ctx.lock(app, "ingest"), ProgressBar("ingesting") as bar:
         report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
-        if not paths:
-            report = with_folders(report, app.settings.inboxes)
     if as_json:
         echo_json(report_json(report))
     else:

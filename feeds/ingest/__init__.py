@@ -55,10 +55,11 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
     unreadable: list[str] = []
     why: list[str] = []
     stuck: list[str] = []
+    folders: list[str] = []
     for source in app.settings.sources:
         if isinstance(source, FolderSource) and source.enabled:
             try:
-                found, left, kept = ingest_folder(app, source, progress=progress, quiet=quiet)
+                found, left, kept, notes = ingest_folder(app, source, progress=progress, quiet=quiet)
             except OSError as e:  # the folder is unreadable, or gone with its mount: the other sources still run
                 reason = e.strerror or str(e)
                 if source.path.exists() and not source.path.is_dir():  # (a typo: `path = "inbox.txt"`)
@@ -74,6 +75,7 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
             outcomes += found
             waiting += left
             stuck += kept
+            folders += notes
         elif isinstance(source, RemoteJsonSource) and remote and source.enabled:
             from feeds.ingest.remote_json import document_error, poll_remote
 
@@ -84,28 +86,34 @@ def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = Tru
                 found = [o for o in found if o.error != failed]  # the source's failure, not a rejected release
             outcomes += found
     return IngestReport(
-        outcomes=tuple(outcomes), waiting=waiting, unreadable=tuple(unreadable), why=tuple(why), stuck=tuple(stuck)
+        outcomes=tuple(outcomes),
+        waiting=waiting,
+        unreadable=tuple(unreadable),
+        why=tuple(why),
+        stuck=tuple(stuck),
+        folders=tuple(folders),
     )
 
 
 def ingest_folder(
     app: App, source: FolderSource, *, progress: Progress | None = None, quiet: float = 0.0
-) -> tuple[list[IngestOutcome], int, list[str]]:
+) -> tuple[list[IngestOutcome], int, list[str], list[str]]:
     """(outcomes, files left waiting because they were written in the last `quiet` seconds, why files that were
-    read stayed in the drop folder)."""
+    read stayed in the drop folder, a note for each folder in it, whose files are not read)."""
     if not source.path.is_dir():
         if not source.move:  # a folder read in place is never made up: a typo must not read as "0 files"
             raise FileNotFoundError(errno.ENOENT, "no such folder", str(source.path))
         source.path.mkdir(parents=True, exist_ok=True)  # a drop folder exists from the first run on
         # (info, not a warning: a fresh install makes its drop folder this way; `check-config` warns of it)
         log.info("created the drop folder %s of source %r: it did not exist", source.path, source.name)
-    files = folder.scan(source.path)
+    skipped: list[Path] = []
+    files = folder.scan(source.path, skipped=skipped)
     changing = folder.still_changing(files, quiet, time.time()) if quiet > 0 else set()
     files = [f for f in files if f not in changing]
     outcomes, stuck = _ingest_files(
         app, files, source=source.name, move_in=source.path if source.move else None, progress=progress
     )
-    return outcomes, len(changing), stuck
+    return outcomes, len(changing), stuck, [folder.folder_note(p, source.path) for p in skipped]
 
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:

@@ -18,14 +18,12 @@ import logging
 import os
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
 from feeds.clock import rfc3339
-from feeds.config import FolderSource
 from feeds.ingest.units import FileIdentity, Unit, file_identity, shown_path
-from feeds.model import IngestReport
 
 log = logging.getLogger("feeds.ingest")
 
@@ -47,15 +45,19 @@ def _is_candidate_name(name: str) -> bool:
     )
 
 
-def scan(folder: Path, *, recursive: bool = False) -> list[Path]:
+def scan(folder: Path, *, recursive: bool = False, skipped: list[Path] | None = None) -> list[Path]:
     """Release files in `folder`, sorted by name (deterministic order); `processed/` and `rejected/` skipped.
+    Not `recursive`: the other folders in it, whose files are not read, are added to `skipped` (sorted).
 
     A name comes before its copies' ("ferry.txt" before "ferry (1).txt" and "ferry - Copy.txt", where " " sorts
     before "."): the first of a run's files with the same bytes keeps the release, and the office edits the file
     under its own name."""
     if not folder.is_dir():
         return []
-    found = sorted(_walk(folder, "", recursive), key=lambda item: (os.path.splitext(item[0])[0], item[0]))
+    folders: list[Path] = []
+    found = sorted(_walk(folder, "", recursive, folders), key=lambda item: (os.path.splitext(item[0])[0], item[0]))
+    if skipped is not None:
+        skipped += sorted(folders)
     return [path for _, path in found]
 
 
@@ -106,19 +108,22 @@ _AHEAD: dict[Path, tuple[tuple[int, int, int], float]] = {}
 _FOLDERS_SAID: set[str] = set()
 
 
-def _walk(folder: Path, prefix: str, recursive: bool) -> Iterator[tuple[str, Path]]:
-    """(path relative to the scanned folder, path) of each candidate; the directory entry's own type is used, so
-    most files need no `stat` of their own. Everything that is not a folder is a candidate, symbolic links,
-    dangling ones and pipes included: reading refuses them (`unit_from_file`), so that they are moved to
-    rejected/ with the reason rather than left in the drop folder for ever without a word."""
+def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> Iterator[tuple[str, Path]]:
+    """(path relative to the scanned folder, path) of each candidate, the folders not read (not `recursive`) added
+    to `skipped`; the directory entry's own type is used, so most files need no `stat` of their own. Everything
+    that is not a folder is a candidate, symbolic links, dangling ones and pipes included: reading refuses them
+    (`unit_from_file`), so that they are moved to rejected/ with the reason rather than left in the drop folder
+    for ever without a word."""
     with os.scandir(folder) as it:
         for entry in it:
             if entry.is_dir(follow_symlinks=False):
                 if entry.name in (PROCESSED, REJECTED) or entry.name.startswith("."):
                     continue
                 if recursive:
-                    yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive)
-                elif entry.path not in _FOLDERS_SAID:  # once per process: the scan runs every minute
+                    yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive, skipped)
+                    continue
+                skipped.append(Path(entry.path))
+                if entry.path not in _FOLDERS_SAID:  # once per process: the scan runs every minute
                     _FOLDERS_SAID.add(entry.path)
                     log.warning("%s", folder_note(Path(entry.path), folder), extra={"file": entry.path})
             elif _is_candidate_name(entry.name):
@@ -131,31 +136,6 @@ def folder_note(path: Path, folder: Path) -> str:
         f"{shown_path(str(path))}/: a folder; drop its files in {shown_path(str(folder))}/ itself "
         f"(its files are not read; or name it: `feeds ingest PATH`)"
     )
-
-
-def dropped_folders(folder: Path) -> list[Path]:
-    """The folders in `folder` that a scan does not read (all but `processed/`, `rejected/` and hidden ones),
-    sorted; none when `folder` cannot be read (the ingest reports that)."""
-    try:
-        with os.scandir(folder) as it:
-            found = [
-                Path(e.path)
-                for e in it
-                if e.is_dir(follow_symlinks=False)
-                and e.name not in (PROCESSED, REJECTED)
-                and not e.name.startswith(".")
-            ]
-    except OSError:
-        return []
-    return sorted(found)
-
-
-def with_folders(report: IngestReport, sources: Sequence[FolderSource]) -> IngestReport:
-    """`report` with a note (`folder_note`) for each folder dropped into one of `sources`: a plain `feeds ingest`
-    shows no warning of the log, and without it a folder dropped by mistake left its releases unpublished
-    without a word."""
-    notes = tuple(folder_note(p, s.path) for s in sources for p in dropped_folders(s.path))
-    return replace(report, folders=report.folders + notes)
 
 
 @dataclass
