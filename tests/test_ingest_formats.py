@@ -993,12 +993,16 @@ def test_a_json_file_error_names_the_line_of_its_field(text: str, origin: str, f
     assert (error.origin, error.field, error.line) == (origin, field, line), str(error)
 
 
-def test_a_json_date_error_from_the_normaliser_names_its_line(make_settings) -> None:
-    from feeds.ingest.units import unit_from_raws
+def test_a_json_date_error_from_the_normaliser_names_its_line(make_settings, tmp_path) -> None:
+    """The normaliser's errors (a date, a language) come after the file's text is read: the line of their field is
+    found then, from the file (`located`), as the schema's own errors find theirs."""
+    from feeds.ingest.units import unit_from_file
 
-    raws = parse("ferry.json", b'{\n  "title": "Ferry",\n  "body": "Fares.",\n  "published": "yesterday"\n}')
-    unit = unit_from_raws(raws, origin="inbox/ferry.json", source="inbox", settings=make_settings(), now=NOW)
-    assert unit.error is not None and unit.error.startswith("inbox/ferry.json:4: field 'published': "), unit.error
+    path = tmp_path / "ferry.json"
+    path.write_bytes(b'[{"title": "Calm", "body": "x"},\n {\n  "title": "Ferry",\n  "published": "yesterday",')
+    path.write_bytes(path.read_bytes() + b'\n  "body": "Fares."\n }]')
+    unit = unit_from_file(path, source="inbox", settings=make_settings(), now=NOW)
+    assert unit.error is not None and unit.error.startswith(f"{path}#1:4: field 'published': "), unit.error
 
 
 @pytest.mark.parametrize(

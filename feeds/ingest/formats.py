@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from feeds.errors import InvalidReleaseError
+from feeds.errors import FeedsError, InvalidReleaseError
 from feeds.ingest.decode import decode_text
 from feeds.ingest.govuk import is_govuk_content_item, release_from_govuk
 from feeds.ingest.htmlpage import release_from_html
@@ -108,25 +108,48 @@ def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[Raw
         index, key = twice
         where = origin if index is None else f"{origin}#{index}"
         raise InvalidReleaseError("appears twice in one object", origin=where, field=key)
-    return releases_from_json_value(value, source=source, origin=origin, key_lines=json_key_lines(text))
+    try:
+        return releases_from_json_value(value, source=source, origin=origin)
+    except InvalidReleaseError as e:
+        raise at_json_line(e, text) from None
 
 
-def releases_from_json_value(
-    value: object, *, source: str, origin: str, key_lines: Mapping[int | None, Mapping[str, int]] | None = None
-) -> tuple[RawRelease, ...]:
-    """One release for an object; one per item, with origins `origin#0`, `origin#1`…, for a list. `key_lines`
-    (`json_key_lines`) gives each object's keys' lines in the file, for the errors about them."""
-    lines = key_lines or {}
+def releases_from_json_value(value: object, *, source: str, origin: str) -> tuple[RawRelease, ...]:
+    """One release for an object; one per item, with origins `origin#0`, `origin#1`…, for a list."""
     if isinstance(value, list):
         if not value:
             raise InvalidReleaseError("the JSON list holds no release", origin=origin)
         raws = tuple(
-            release_from_object(item, source=source, origin=f"{origin}#{index}", key_lines=lines.get(index))
-            for index, item in enumerate(value)
+            release_from_object(item, source=source, origin=f"{origin}#{index}") for index, item in enumerate(value)
         )
         _no_twins(raws, origin)
         return _named_by_title(raws)
-    return (release_from_object(value, source=source, origin=origin, key_lines=lines.get(None)),)
+    return (release_from_object(value, source=source, origin=origin),)
+
+
+def at_json_line(error: InvalidReleaseError, text: str) -> InvalidReleaseError:
+    """`error`, about a field of a release of the JSON `text`, with that field's line in the text when it had none.
+    Found only for an error: reading every key's line (`json_key_lines`) costs a sixth of reading a release."""
+    if error.field is None or error.line is not None or error.origin is None:
+        return error
+    _, mark, index = error.origin.rpartition("#")  # `origin#3`: the fourth object of a list
+    line = json_key_lines(text).get(int(index) if mark and index.isdigit() else None, {}).get(error.field)
+    if line is None:
+        return error
+    return InvalidReleaseError(error.message, origin=error.origin, field=error.field, line=line, source=error.source)
+
+
+def located(error: FeedsError, data: bytes, name: str) -> FeedsError:
+    """`error`, met reading or normalising the release file `name` (its bytes `data`), with the line of the field
+    it names when the file is JSON and the error had none (`at_json_line`): the normaliser's errors (a date, a
+    language) are found after the text is gone."""
+    if not isinstance(error, InvalidReleaseError) or not name.lower().endswith(".json"):
+        return error
+    try:
+        text = decode_text(data, error.origin or name)
+    except FeedsError:
+        return error
+    return at_json_line(error, text)
 
 
 def _trailing_comma(text: str, position: int) -> int | None:
@@ -221,13 +244,11 @@ def _no_twins(raws: Sequence[RawRelease], origin: str) -> None:
         )
 
 
-def release_from_object(
-    obj: object, *, source: str, origin: str, key_lines: Mapping[str, int] | None = None
-) -> RawRelease:
+def release_from_object(obj: object, *, source: str, origin: str) -> RawRelease:
     """A GOV.UK content item or an object in our own schema (told apart by GOV.UK's required keys)."""
     if is_govuk_content_item(obj):
         return release_from_govuk(obj, source=source, origin=origin)
-    return release_from_json(obj, source=source, origin=origin, key_lines=key_lines)
+    return release_from_json(obj, source=source, origin=origin)
 
 
 class DuplicateKeys:

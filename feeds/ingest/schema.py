@@ -183,26 +183,21 @@ def check_release_fields(
     return cleaned
 
 
-def release_from_json(
-    obj: object, *, source: str, origin: str, key_lines: Mapping[str, int] | None = None
-) -> RawRelease:
-    """A `RawRelease` from one JSON object in our schema; `InvalidReleaseError` names the offending field (and its
-    line in the file, from `key_lines`, which go on to `RawRelease.lines` for the normaliser's errors)."""
+def release_from_json(obj: object, *, source: str, origin: str) -> RawRelease:
+    """A `RawRelease` from one JSON object in our schema; `InvalidReleaseError` names the offending field (its line
+    in a file is found by the caller, `feeds.ingest.formats.at_json_line`, which has the text)."""
     if not isinstance(obj, dict):
         raise InvalidReleaseError(f"a release must be a JSON object, not {json_type(obj)}", origin=origin)
-    lines = dict(key_lines or {})
     for key in obj:
         if key not in JSON_SCHEMA_FIELDS:
-            raise unknown_field_error(str(key), JSON_SCHEMA_FIELDS, origin=origin, line=lines.get(str(key)))
-    fields = check_release_fields(obj, origin=origin, line_of=lines.get)
+            raise unknown_field_error(str(key), JSON_SCHEMA_FIELDS, origin=origin)
+    fields = check_release_fields(obj, origin=origin)
     title = _str(fields.get("title"))
     if title is None:
         raise InvalidReleaseError("is required (a non-empty string)", origin=origin, field="title")
     body, body_html = _str(fields.get("body")), _str(fields.get("body_html"))
     if body is not None and body_html is not None:
-        raise InvalidReleaseError(
-            "give either 'body' or 'body_html', not both", origin=origin, field="body_html", line=lines.get("body_html")
-        )
+        raise InvalidReleaseError("give either 'body' or 'body_html', not both", origin=origin, field="body_html")
     if body is None and body_html is None:
         raise InvalidReleaseError(
             "is required: give 'body' (plain text or Markdown) or 'body_html'", origin=origin, field="body"
@@ -215,7 +210,6 @@ def release_from_json(
         title=title,
         body=body or body_html,
         body_format=body_format,
-        lines=tuple((name, at) for name, at in lines.items() if name in JSON_SCHEMA_FIELDS),
     )
 
 

@@ -25,7 +25,7 @@ from typing import BinaryIO
 
 from feeds.config import Settings
 from feeds.errors import FeedsError, InvalidReleaseError
-from feeds.ingest.formats import parse_release_file
+from feeds.ingest.formats import located, parse_release_file
 from feeds.ingest.frontmatter import named_as_written
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
@@ -150,7 +150,8 @@ def unit_from_file(
             raws = tuple(replace(raw, file_key=key) for raw in raws)
         releases = normalise_all(raws, settings, now)
     except FeedsError as e:
-        return Unit(origin=origin, source=source, error=str(e), file_name=path.name, sha256=digest, read_as=read_as)
+        error = str(located(e, data, path.name))
+        return Unit(origin=origin, source=source, error=error, file_name=path.name, sha256=digest, read_as=read_as)
     if not releases:
         return Unit(
             origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name, read_as=read_as
