@@ -18,6 +18,7 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise import normalise_release
+from feeds.normalise.ids import identity_of
 from feeds.normalise.release import DEFAULT_WITHDRAWN_NOTE
 
 SITE = Site(
@@ -782,3 +783,13 @@ def test_a_title_as_long_as_a_paragraph_is_stored_with_a_warning() -> None:
     assert (
         both.ingest_warning is not None and "'title'" in both.ingest_warning and "withdrawn_note" in both.ingest_warning
     )
+
+
+def test_a_link_with_a_space_is_the_same_release_as_its_encoded_form() -> None:
+    """Once a link with a space was accepted (percent-encoded), a source sending `…/sea walls` and later
+    `…/sea%20walls` sent one page twice: the identity came from the link as written, so the second arrival was a
+    second release. It comes from the link as the release stores it."""
+    written = raw(link="https://example.org/news/sea walls")
+    encoded = raw(link="https://example.org/news/sea%20walls")
+    assert identity_of(written) == identity_of(encoded) == "url:https://example.org/news/sea%20walls"
+    assert identity_of(raw(link="https://example.org/größe")) == "url:https://example.org/größe"  # (as before)

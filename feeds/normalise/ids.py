@@ -27,6 +27,7 @@ import idna
 from feeds.config import Site
 from feeds.errors import RuleError
 from feeds.model import RawRelease, Release
+from feeds.urls import uri_form
 
 __all__ = [
     "canonical_url",
@@ -283,7 +284,10 @@ def identity_of(raw: RawRelease) -> str:
     if raw.source_key and raw.source_key.strip():
         return "key:" + raw.source_key.strip()
     if raw.link:
-        url = canonical_url(raw.link)
+        link = raw.link.strip()
+        if any(c.isspace() for c in link):  # (as the release stores it: percent-encoded, `normalise._url`)
+            link = uri_form(link) or link
+        url = canonical_url(link)
         if url:
             return "url:" + url
     if raw.slug:
