@@ -594,3 +594,36 @@ def test_a_push_of_a_release_withdrawn_by_hand_is_said_every_time(remote_app, cl
         with caplog.at_level("WARNING", logger="feeds.ingest"):
             push()
         assert len(_stays_withdrawn(caplog)) == 1
+
+
+@pytest.mark.parametrize(
+    ("results", "document", "said"),
+    [
+        # A WordPress-style API answers a list: the default `results = "results"` finds nothing in it.
+        ("results", [SEARCH["results"][0]], 'the document is a list itself: set results = ""'),
+        # A typo, or another API's name for the list: the keys the document has are named.
+        ("result", SEARCH, "'result' is not in the document (its keys: results, total)"),
+        (
+            "data.items",
+            {"data": {"posts": [], "count": 0}},
+            "'data.items' is not in the document (its keys at 'data': ",
+        ),
+        ("total", SEARCH, "'total' gives number, not a list of results"),
+    ],
+)
+def test_a_results_path_that_finds_no_list_says_what_the_document_holds(
+    make_settings, make_app_for, httpserver, results, document, said
+):
+    """An integrator pointing the source at a new API saw only "expected a list of results at 'results'", and had to
+    fetch the document by hand to see why (a list at the top needs `results = ""`, which the README did not say)."""
+    url = httpserver.url_for("/api.json")
+    app = make_app_for(
+        make_settings(
+            f'\n[http]\nallow = ["127.0.0.1"]\n\n[[sources]]\ntype = "remote_json"\nname = "cms"\nurl = "{url}"\n'
+            f'results = "{results}"\n'
+        )
+    )
+    httpserver.expect_request("/api.json").respond_with_json(document)
+    (outcome,) = poll_remote(app, app.settings.source("cms"))
+    assert outcome.status == "rejected" and said in (outcome.error or ""), outcome.error
+    assert app.store.source_state("cms").failures == 1

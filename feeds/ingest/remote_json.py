@@ -167,11 +167,35 @@ def parse_document(
     results = extract(doc, source.results) if source.results else doc
     if not isinstance(results, list):
         raise IngestError(
-            f"expected a list of results at {source.results or 'the top level'!r}",
+            f"expected a list of results at {source.results or 'the top level'!r}: "
+            f"{_found_instead(doc, source.results)}",
             source=source.name,
             origin=source.url,
         )
     return results
+
+
+def _found_instead(doc: Any, path: str) -> str:
+    """What the document holds where `results` looked for the list, so that the operator can fix the setting without
+    fetching the document by hand: a list at the top (`results = ""`), the keys of the deepest object the path
+    reached, or the type of what it found."""
+    if not path:
+        return f"the document is {json_type(doc)}"
+    if isinstance(doc, list):
+        return 'the document is a list itself: set results = ""'
+    found = extract(doc, path)
+    if found is not None:
+        return f"{path!r} gives {json_type(found)}, not a list of results"
+    steps = path.split(".")
+    reached, at = doc, ""
+    for i in range(len(steps) - 1, 0, -1):  # (the longest start of the path that gives an object)
+        if isinstance(inner := extract(doc, ".".join(steps[:i])), dict):
+            reached, at = inner, ".".join(steps[:i])
+            break
+    if not isinstance(reached, dict):
+        return f"{path!r} is not in the document"
+    keys = ", ".join(list(reached)[:20]) or "none"
+    return f"{path!r} is not in the document (its keys{f' at {at!r}' if at else ''}: {keys})"
 
 
 def _in_declared_charset(body: bytes, charset: str | None) -> bytes | str:
