@@ -153,7 +153,7 @@ def test_wrong_token_is_401_invalid_token_and_says_nothing_about_closeness(api, 
     """RFC 6750 §3.1: 401 with error="invalid_token", so a client knows to renew its token (it was a bare 403)."""
     resp = api.post(token=wrong)
     assert resp.status_code == 401 and 'error="invalid_token"' in resp.headers["WWW-Authenticate"]
-    assert errors_of(resp) == [{"field": None, "message": "the token is not valid"}]
+    assert errors_of(resp) == [{"field": "Authorization", "message": "the token is not valid"}]
     assert api.app.store.count_releases() == 0
 
 
@@ -203,6 +203,48 @@ def test_wrong_content_type_is_415(api, ctype):
     resp = api.post(headers={"Content-Type": ctype})
     assert resp.status_code == 415
     assert errors_of(resp)[0]["field"] == "Content-Type"
+
+
+@pytest.mark.parametrize(
+    ("ctype", "said"),
+    [
+        # curl -d without -H sends a form: the sender is told what it sent, not only what to send.
+        ("application/x-www-form-urlencoded", "sent as application/x-www-form-urlencoded"),
+        (None, "sent without a Content-Type"),
+    ],
+)
+def test_a_body_of_another_media_type_is_told_what_it_was_sent_as(api, ctype, said):
+    """An integrator's first curl (`-d '{…}'` without `-H 'Content-Type: …'`) was told only "send the release as
+    JSON", though the body was JSON: the answer names the media type that came, which is the mistake."""
+    headers = {"Content-Type": ctype} if ctype else {}
+    h = {"Authorization": f"Bearer {TOKEN}", **headers}
+    resp = api.session.post(api.base + "/api/releases", data=json.dumps(RELEASE).encode(), headers=h, timeout=10)
+    assert resp.status_code == 415
+    (error,) = errors_of(resp)
+    assert error["field"] == "Content-Type" and said in error["message"], error
+    assert "Content-Type: application/json" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "code"),
+    [({}, 401), ({"Authorization": "Token abc"}, 401), ({"Authorization": "Bearer wrong-wrong-wrong-wrong"}, 401)],
+)
+def test_an_authentication_error_names_the_authorization_header_as_its_field(api, headers, code):
+    """README: every refusal names the header it is about as `field`; the 401s said `null`."""
+    h = {"Content-Type": "application/json", **headers}
+    resp = api.session.post(api.base + "/api/releases", data=json.dumps(RELEASE).encode(), headers=h, timeout=10)
+    assert resp.status_code == code
+    assert [e["field"] for e in errors_of(resp)] == ["Authorization"]
+
+
+def test_releases_wrapped_in_an_object_are_told_to_send_the_list_itself(api):
+    """A sender mirroring the list answer (`{"releases": [...]}`) was told of an unknown field 'releases' and a
+    missing title, which reads as if the items were wrong: it is told to send the list itself."""
+    resp = api.post({"releases": [RELEASE]})
+    assert resp.status_code == 400
+    (error,) = errors_of(resp)
+    assert error["field"] == "releases" and "send the list itself" in error["message"], error
+    assert api.app.store.count_releases() == 0
 
 
 def test_json_suffix_media_type_is_accepted(api):
@@ -796,7 +838,7 @@ def test_a_refused_push_is_logged_for_the_operator(api, caplog):
 
     with caplog.at_level(logging.INFO, logger="feeds.web"):
         assert api.post(token=TOKEN[:-1] + "X").status_code == 401
-    assert "push API: 401 from 127.0.0.1: the token is not valid" in caplog.text
+    assert "push API: 401 from 127.0.0.1: Authorization: the token is not valid" in caplog.text
 
 
 def test_a_refused_list_is_logged_with_the_item_and_the_count_of_errors(api, caplog):

@@ -20,13 +20,18 @@ from feeds.clock import Clock
 from feeds.web.replies import Reject
 
 _REALM = 'Bearer realm="feeds"'
+_HEADER = "Authorization"
+"""The `field` of every refusal here: the header it is about, as the README says of every refusal's error."""
 
 
 def authenticate(header: str | None, token: str) -> None:
     """RFC 6750 §2.1 `Authorization: Bearer <token>`; the scheme is case-insensitive (RFC 9110 §11.1)."""
     if not header or not header.strip():
         raise Reject(
-            401, "authentication required: send Authorization: Bearer <token>", headers=[("WWW-Authenticate", _REALM)]
+            401,
+            "authentication required: send Authorization: Bearer <token>",
+            headers=[("WWW-Authenticate", _REALM)],
+            field=_HEADER,
         )
     scheme, _, credentials = header.strip().partition(" ")
     credentials = credentials.strip()
@@ -35,6 +40,7 @@ def authenticate(header: str | None, token: str) -> None:
             401,
             "malformed Authorization header: expected Bearer <token>",
             headers=[("WWW-Authenticate", f'{_REALM}, error="invalid_request"')],
+            field=_HEADER,
         )
     # WSGI hands headers over as latin-1 decoded text (PEP 3333): encoding back gives the bytes the client sent.
     try:
@@ -46,7 +52,12 @@ def authenticate(header: str | None, token: str) -> None:
     if not hmac.compare_digest(given, expected):
         # RFC 6750 §3.1: a token that is not valid is a 401 with error="invalid_token" (403 is for a valid token
         # without the scope), so that a client knows to renew its token rather than give up.
-        raise Reject(401, "the token is not valid", headers=[("WWW-Authenticate", f'{_REALM}, error="invalid_token"')])
+        raise Reject(
+            401,
+            "the token is not valid",
+            headers=[("WWW-Authenticate", f'{_REALM}, error="invalid_token"')],
+            field=_HEADER,
+        )
 
 
 class RateLimiter:

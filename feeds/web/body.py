@@ -28,7 +28,13 @@ def check_content_type(header: str) -> None:
     media, _, params = header.partition(";")
     media = media.strip().lower()
     if media != "application/json" and not (media.startswith("application/") and media.endswith("+json")):
-        raise Reject(415, "send the release as JSON: Content-Type: application/json", field="Content-Type")
+        # (what came is the mistake: `curl -d` without `-H` sends a form, application/x-www-form-urlencoded)
+        sent = f"sent as {media[:80]}" if media else "sent without a Content-Type"
+        raise Reject(
+            415,
+            f"the body was {sent}: send the release as JSON, with Content-Type: application/json",
+            field="Content-Type",
+        )
     for param in params.split(";"):
         name, _, value = param.partition("=")
         if name.strip().lower() == "charset" and value.strip().strip('"').lower() not in ("utf-8", "utf8"):
@@ -62,7 +68,7 @@ def read_body(environ: Environ, cap: int) -> bytes:
         want = cap + 1
     else:
         # Without a length and without a server that ends the stream, reading could wait for ever (PEP 3333).
-        raise Reject(411, "send a Content-Length")
+        raise Reject(411, "send a Content-Length", field="Content-Length")
     stream = environ["wsgi.input"]
     chunks: list[bytes] = []
     got = 0

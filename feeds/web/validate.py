@@ -82,6 +82,11 @@ def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]
             return None, [FieldError(e.field, e.message)]
     if not isinstance(obj, dict):
         return None, [FieldError(None, f"a release must be a JSON object, not {json_type(obj)}")]
+    wrapper = next((k for k, v in obj.items() if k not in JSON_SCHEMA_FIELDS and isinstance(v, list)), None)
+    if wrapper is not None and "title" not in obj and all(isinstance(v, dict) for v in obj[wrapper]):
+        # (an envelope such as the list answer's `{"releases": [...]}`: "unknown field" and "no title" would read as
+        # if the items were wrong)
+        return None, [FieldError(wrapper, f"send the list itself, [{{…}}, …], not an object around it ({wrapper!r})")]
     errors: list[FieldError] = []
     for name, value in obj.items():
         try:
