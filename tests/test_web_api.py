@@ -600,7 +600,10 @@ def test_rate_limit_429_with_retry_after_then_recovers(make_api):
     limited = api.post()
     assert limited.status_code == 429
     assert limited.headers["Retry-After"] == "20"  # 3 a minute: one token every 20 s
-    assert errors_of(limited)[0]["message"] == "too many requests"
+    # (what the limit is, and that a list is one request: a sender pushing release by release can batch them)
+    message = errors_of(limited)[0]["message"]
+    assert message.startswith("too many requests: more than 3 a minute from this address (web.rate_limit)"), message
+    assert "retry after 20 s" in message and "a list" in message
     api.clock.advance(timedelta(seconds=19))
     assert api.post().status_code == 429
     api.clock.advance(timedelta(seconds=1))
@@ -614,6 +617,8 @@ def test_failed_attempts_are_limited_but_never_lock_out_the_token_holder(make_ap
     api = make_api(f'api_token = "{TOKEN}"\nrate_limit = 3\n')
     codes = [api.post(token="wrong-wrong-wrong-wrong").status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]  # failed attempts count: no free guessing
+    refused = api.post(token="wrong-wrong-wrong-wrong")
+    assert errors_of(refused)[0]["message"].startswith("too many refused requests from this address")
     assert api.post(token=None).status_code == 429  # (a missing token is a failed attempt too)
     assert api.post().status_code == 201  # the token holder at the same address is not locked out
 

@@ -149,11 +149,19 @@ class PushApi:
             )
         return json_response(start_response, reply.code, reply.payload, reply.headers)
 
-    def _limit(self, bucket: str) -> None:
-        wait = self.limiter.acquire(bucket)
+    def _limit(self, client: str, *, refused: bool = False) -> None:
+        wait = self.limiter.acquire(f"refused {client}" if refused else client)
         if wait > 0:
             # Retry-After in whole seconds, rounded up (RFC 9110 §10.2.3; RFC 6585 §4 for 429).
-            raise Reject(429, "too many requests", headers=[("Retry-After", str(math.ceil(wait)))])
+            seconds = math.ceil(wait)
+            if refused:  # (the limit is not told to whoever has no token)
+                why = f"too many refused requests from this address; retry after {seconds} s"
+            else:
+                why = (
+                    f"too many requests: more than {int(self.limiter.capacity):,} a minute from this address "
+                    f"(web.rate_limit); retry after {seconds} s, and send many releases as a list, one request"
+                )
+            raise Reject(429, why, headers=[("Retry-After", str(seconds))])
 
     def handle(self, environ: Environ) -> Reply:
         if environ.get("PATH_INFO", "").rstrip("/") != PATH:
@@ -170,7 +178,7 @@ class PushApi:
         try:
             authenticate(environ.get("HTTP_AUTHORIZATION"), web.api_token)
         except Reject:
-            self._limit(f"refused {client}")
+            self._limit(client, refused=True)
             raise
         self._limit(client)
         check_content_type(environ.get("CONTENT_TYPE", ""))
