@@ -1056,3 +1056,17 @@ def test_head_of_the_api_sends_no_body_so_the_connection_stays_in_step(api):
     assert first.startswith(b"HTTP/1.1 405 ") and b"Content-Type: application/json" in first, first
     assert second.startswith(b"HTTP/1.1 404 "), second[:40]
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:40]
+
+
+def test_a_warning_in_the_answer_does_not_start_with_the_internal_name_of_the_push(api):
+    """An integrator's review: `"warning": "push:a3bed51dff6859e3: field 'withdrawn_at': given without a …"`: the
+    prefix is the request's internal origin (a hash), which the sender never saw; errors leave it out already."""
+    sent = {"title": "Ferry fares frozen", "body": "Fares stay.", "source_key": "fares"}
+    answer = api.post(sent | {"withdrawn_at": "2026-11-27T10:00:00Z"}).json()
+    assert answer["warning"].startswith("field 'withdrawn_at': given without a `withdrawn_note`"), answer
+    again = sent | {"source_key": "fares-2", "withdrawn_at": "2026-11-27T10:00:00Z"}
+    listed = api.post([again, {**RELEASE, "source_key": "other"}]).json()
+    # (two warnings, joined: the second as clean as the first; the one naming the other release, by its slug)
+    warning = listed["releases"][0]["warning"]
+    assert "stored already as 'ferry-fares-frozen':" in warning and "; field 'withdrawn_at': " in warning, warning
+    assert "push:" not in json.dumps(listed)

@@ -40,6 +40,7 @@ import hashlib
 import json
 import logging
 import math
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
@@ -244,7 +245,7 @@ class PushApi:
         items: list[dict[str, str | None]] = [
             {"id": o.release_id, "slug": o.slug, "permalink": _address(base, o.slug), "status": o.status}
             | self._stored(tx, o.release_id, now)
-            | ({"warning": o.warning} if o.warning else {})  # (e.g. a slug that replaced another release)
+            | ({"warning": _shown(o.warning)} if o.warning else {})  # (e.g. a slug that replaced another release)
             for o in outcomes
         ]
         code = 201 if "created" in statuses else 200
@@ -299,6 +300,15 @@ def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldErro
             message = error.removeprefix(f"{release.origin}: ").removeprefix("field 'published': ")
             return FieldError("published", message, index if listed else None)
     return FieldError("published", error)
+
+
+_PUSH_ORIGIN = re.compile(rf"(?:^|(?<=; )){KEY_PREFIX}[0-9a-f]{{16}}: | \(from {KEY_PREFIX}[0-9a-f]{{16}}\)")
+
+
+def _shown(warning: str) -> str:
+    """A warning as the sender reads it: without the internal origin of a pushed body (`push:<hash>: field …`, or
+    a release stored `(from push:<hash>)`), a name the sender never saw; the log keeps it, for the operator."""
+    return _PUSH_ORIGIN.sub("", warning)
 
 
 def _client(environ: Environ) -> str:
