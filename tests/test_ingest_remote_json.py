@@ -86,6 +86,24 @@ def test_a_default_field_mapped_to_nothing_is_left_out_and_withdrawals_can_be_ma
     assert raw.withdrawn_note == "Superseded."
 
 
+@pytest.mark.parametrize(
+    ("stamp", "read"),
+    [
+        (1795860000, "2026-11-28T10:00:00Z"),  # Unix seconds, as many APIs give a time
+        (1795860000.5, "2026-11-28T10:00:00Z"),
+        (1795860000000, "2026-11-28T10:00:00Z"),  # milliseconds, as JavaScript's Date.now() gives it
+        ("1795860000", "1795860000"),  # (text stays text: the date reader says what it cannot read)
+    ],
+)
+def test_a_date_given_as_a_number_is_read_as_a_unix_time(stamp, read):
+    """An integrator's source with `"updated": 1795860000` had every result refused ("cannot read the date
+    '1795860000'"): a number in a date field is only ever a Unix time, in seconds or milliseconds."""
+    src = source("https://x.org/s.json", fields=(("published", "created"), ("withdrawn_at", "gone_at")))
+    result = {**SEARCH["results"][0], "public_timestamp": stamp, "created": stamp, "gone_at": stamp}
+    raw = raw_from_result(result, src, "x#0")
+    assert raw.updated == raw.published == raw.withdrawn_at == read
+
+
 def test_a_summary_given_as_html_is_the_body_as_html_not_as_its_markup(remote_app, httpserver):
     """A WordPress-shaped source (`summary = "excerpt.rendered"`, HTML) had its summary read as HTML, but the body
     made of it escaped: the release page showed "<p>The Minister&#8217;s visit…</p>" as text."""
