@@ -627,6 +627,7 @@ def test_a_push_of_a_release_withdrawn_by_hand_is_said_every_time(remote_app, cl
             "'data.items' is not in the document (its keys at 'data': ",
         ),
         ("total", SEARCH, "'total' gives number, not a list of results"),
+        ("data.items", {"data": {"items": None}}, "'data.items' is null"),
     ],
 )
 def test_a_results_path_that_finds_no_list_says_what_the_document_holds(

@@ -210,6 +210,8 @@ def _found_instead(doc: Any, path: str) -> str:
             break
     if not isinstance(reached, dict):
         return f"{path!r} is not in the document"
+    if reached.get(steps[at.count(".") + 1 if at else 0], "") is None:  # (an API's "no results" as `null`)
+        return f"{path!r} is null"
     keys = ", ".join(list(reached)[:20]) or "none"
     return f"{path!r} is not in the document (its keys{f' at {at!r}' if at else ''}: {keys})"
 
