@@ -1070,3 +1070,20 @@ def test_a_warning_in_the_answer_does_not_start_with_the_internal_name_of_the_pu
     warning = listed["releases"][0]["warning"]
     assert "stored already as 'ferry-fares-frozen':" in warning and "; field 'withdrawn_at': " in warning, warning
     assert "push:" not in json.dumps(listed)
+
+
+def test_a_slug_sent_that_the_release_does_not_get_is_said_in_the_answer(api):
+    """An integrator's review: a CMS that builds its links from the slug it sends linked to another release, as
+    the slug it asked for was taken (the release went to `…-2`) or, for a release stored already, kept (a slug
+    never changes once assigned), with nothing said: the answer's `warning` says so."""
+    first = api.post({**RELEASE, "source_key": "a", "slug": "ferry-fares"})
+    assert first.json()["slug"] == "ferry-fares" and "warning" not in first.json()
+    taken = api.post({"title": "Rail fares", "body": "Up.", "source_key": "b", "slug": "Ferry Fares"}).json()
+    assert taken["slug"] == "ferry-fares-2", taken
+    assert "'ferry-fares' is another release's slug: this one's is 'ferry-fares-2'" in taken["warning"], taken
+    kept = api.post({**RELEASE, "source_key": "a", "slug": "ferry-fares-2026"}).json()
+    assert kept["slug"] == "ferry-fares", kept
+    assert "keeps its slug 'ferry-fares'" in kept["warning"] and "'ferry-fares-2026'" in kept["warning"], kept
+    listed = api.post([{**RELEASE, "source_key": "c"}, {"title": "Bus fares", "body": "Down.", "slug": "ferry-fares"}])
+    assert "warning" not in listed.json()["releases"][0]  # (no slug asked for: a title's slug freed is no news)
+    assert "this one's is 'ferry-fares-3'" in listed.json()["releases"][1]["warning"], listed.json()

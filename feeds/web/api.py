@@ -219,6 +219,7 @@ class PushApi:
     def _ingest(self, value: object, fingerprint: str, key: str | None) -> tuple[Reply, bool]:
         listed = isinstance(value, list)
         releases = releases_from_value(value, self.app, self.app.clock())
+        asked = _slugs_asked(value, releases)
         unit = Unit(origin=f"{KEY_PREFIX}{fingerprint[:16]}", source=SOURCE, releases=releases)
         replies: list[Reply] = []
 
@@ -226,7 +227,7 @@ class PushApi:
             """In the ingest's transaction: the answer, read from what it stored, and the key claimed with it."""
             if any(o.status == "rejected" for o in outcomes):
                 return  # nothing stored, and the key stays unused: the sender corrects the release and sends it
-            replies.append(self._answer(tx, outcomes, listed))
+            replies.append(self._answer(tx, outcomes, listed, asked))
             if key is not None:
                 self._remember(tx, key, fingerprint, replies[0])
 
@@ -238,16 +239,21 @@ class PushApi:
             raise Invalid([_refusal(refused.error or "refused", releases, listed)])
         return replies[0], any(o.status in ("created", "updated") for o in outcomes)
 
-    def _answer(self, tx: Tx, outcomes: Sequence[IngestOutcome], listed: bool) -> Reply:
+    def _answer(self, tx: Tx, outcomes: Sequence[IngestOutcome], listed: bool, asked: Sequence[str | None]) -> Reply:
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
         now = self.app.clock()
-        items: list[dict[str, str | None]] = [
-            {"id": o.release_id, "slug": o.slug, "permalink": _address(base, o.slug), "status": o.status}
-            | self._stored(tx, o.release_id, now)
-            | ({"warning": _shown(o.warning)} if o.warning else {})  # (e.g. a slug that replaced another release)
-            for o in outcomes
-        ]
+        items: list[dict[str, str | None]] = []
+        if len(asked) != len(outcomes):  # (one outcome per release pushed, in order; else nothing is said)
+            asked = [None] * len(outcomes)
+        for o, slug in zip(outcomes, asked, strict=True):
+            # (e.g. a slug that replaced another release; the slug asked for, when the release has another)
+            warning = "; ".join(w for w in (_shown(o.warning or ""), _slug_not_given(o, slug)) if w)
+            items.append(
+                {"id": o.release_id, "slug": o.slug, "permalink": _address(base, o.slug), "status": o.status}
+                | self._stored(tx, o.release_id, now)
+                | ({"warning": warning} if warning else {})
+            )
         code = 201 if "created" in statuses else 200
         if listed:
             overall = "created" if code == 201 else ("updated" if "updated" in statuses else "unchanged")
@@ -309,6 +315,28 @@ def _shown(warning: str) -> str:
     """A warning as the sender reads it: without the internal origin of a pushed body (`push:<hash>: field …`, or
     a release stored `(from push:<hash>)`), a name the sender never saw; the log keeps it, for the operator."""
     return _PUSH_ORIGIN.sub("", warning)
+
+
+def _slugs_asked(value: object, releases: Sequence[Release]) -> list[str | None]:
+    """The slug each pushed item asked for (as normalised: `Ferry Fares` is `ferry-fares`), None where it gave none
+    (a slug made from its title is no promise to the sender)."""
+    items = value if isinstance(value, list) else [value]
+    if len(items) != len(releases):
+        return [None] * len(releases)
+    return [
+        release.slug if isinstance(item, dict) and isinstance(item.get("slug"), str) and item["slug"].strip() else None
+        for item, release in zip(items, releases, strict=True)
+    ]
+
+
+def _slug_not_given(outcome: IngestOutcome, asked: str | None) -> str | None:
+    """Why the release's address is not the one the sender asked for: a CMS that builds its links from the slug it
+    sent would link to another release (a slug is unique, and never changes once assigned)."""
+    if asked is None or outcome.slug is None or outcome.slug == asked:
+        return None
+    if outcome.status == "created":
+        return f"{asked!r} is another release's slug: this one's is {outcome.slug!r} (see its permalink)"
+    return f"the release keeps its slug {outcome.slug!r} (a slug never changes once assigned): {asked!r} is not used"
 
 
 def _client(environ: Environ) -> str:
