@@ -1087,3 +1087,15 @@ def test_a_slug_sent_that_the_release_does_not_get_is_said_in_the_answer(api):
     listed = api.post([{**RELEASE, "source_key": "c"}, {"title": "Bus fares", "body": "Down.", "slug": "ferry-fares"}])
     assert "warning" not in listed.json()["releases"][0]  # (no slug asked for: a title's slug freed is no news)
     assert "this one's is 'ferry-fares-3'" in listed.json()["releases"][1]["warning"], listed.json()
+
+
+def test_a_withdrawal_sent_without_the_release_says_to_send_the_release_with_it(api):
+    """An integrator withdrawing a release sent `{"source_key": …, "withdrawn_note": …}` and was told only that
+    the title is required, which reads as a bug: the answer says a withdrawal is the release sent again with it."""
+    assert api.post({**RELEASE, "source_key": "fares"}).status_code == 201
+    resp = api.post({"source_key": "fares", "withdrawn_note": "Superseded."})
+    assert resp.status_code == 400
+    messages = " ".join(e["message"] for e in errors_of(resp))
+    assert "send the release again in full (its title and body) with `withdrawn_note`" in messages, messages
+    assert "feeds releases withdraw" in messages
+    assert api.app.store.release("minister-announces-new-sanctions").withdrawn_at is None

@@ -74,6 +74,22 @@ def raws_from_value(value: object) -> tuple[list[tuple[int | None, RawRelease]],
     return raws, errors
 
 
+_WITHDRAWAL = (
+    ": to withdraw a release, send the release again in full (its title and body) with `withdrawn_note`, as it is "
+    "known (its `source_key`, `link` or `slug`); or withdraw it on the server with `feeds releases withdraw`"
+)
+
+
+def _withdrawal_alone(obj: dict[str, object], field: str | None) -> bool:
+    """Whether an item is a withdrawal sent without its release (`{"source_key": …, "withdrawn_note": …}`), which
+    "title is required" alone would leave a sender puzzled by."""
+    return (
+        field in ("title", "body")
+        and not obj.get("title")
+        and bool(obj.get("withdrawn_note") or obj.get("withdrawn_at"))
+    )
+
+
 def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]]:
     if is_govuk_content_item(obj):
         try:
@@ -101,7 +117,9 @@ def _item(obj: object, origin: str) -> tuple[RawRelease | None, list[FieldError]
         raw = release_from_json({k: v for k, v in obj.items() if k not in bad}, source=SOURCE, origin=origin)
     except InvalidReleaseError as e:
         if e.field not in bad:
-            errors.append(FieldError(e.field, e.message))
+            errors.append(
+                FieldError(e.field, e.message + _WITHDRAWAL if _withdrawal_alone(obj, e.field) else e.message)
+            )
         return None, errors
     # (with errors, the release without its bad fields: normalised only to find the errors it has besides)
     return raw, errors
