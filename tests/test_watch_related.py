@@ -1115,6 +1115,44 @@ def test_two_headlines_opening_alike_are_each_found_only_whole(moscow: Release) 
     assert pickups(f"LIVE: {HEADLINE} and Beijing in the spring") == [longer.id]
 
 
+MACKEREL = "New mackerel quotas agreed for the UK fleet"
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        # A British paper sets a headline it quotes in single quotes, curly or straight, as others use double ones.
+        f"\u2018{MACKEREL}\u2019 says Norway",
+        f"Skippers hail \u2018{MACKEREL}\u2019 deal",
+        f"'{MACKEREL}' says Norway",
+        f"Skippers hail '{MACKEREL}' deal",
+        f"Skippers hail \u2018{MACKEREL}\u2019",
+        f"Skippers hail \u2018{MACKEREL}\u2019.",
+        f'Skippers hail "{MACKEREL}" deal',
+    ],
+)
+def test_our_headline_quoted_in_single_quotes_in_an_item_title_is_a_pickup(title: str) -> None:
+    matcher = RelatedMatcher(build_profiles(invented_releases(), NOW), SETTINGS)
+    (pickup,) = matcher.match("k", 1, title, "Short.", "", None)
+    assert (pickup.kind, pickup.subject) == ("pickup", invented_releases()[0].id)
+    (term,) = pickup.terms
+    assert term.term == MACKEREL
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        f"{MACKEREL}\u2019 say skippers",  # a closing quote without an opening one: an apostrophe
+        f"\u2018{MACKEREL} fishermen\u2019 say",  # quoted, but run into other words
+        f"Norway's {MACKEREL}' deal",  # an apostrophe in a word before it opens nothing
+        f"Skippers hail \u2018{MACKEREL}\u2019s catch\u2019",  # nor does one in a word after it close it
+    ],
+)
+def test_our_headline_run_into_other_words_past_an_apostrophe_is_not_a_pickup(title: str) -> None:
+    matcher = RelatedMatcher(build_profiles(invented_releases(), NOW), SETTINGS)
+    assert [m.kind for m in matcher.match("k", 1, title, "Short.", "", None)] == []
+
+
 @pytest.mark.parametrize(
     ("headline", "title"),
     [

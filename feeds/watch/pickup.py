@@ -43,14 +43,28 @@ _SEPARATOR = re.compile(r"[:;,|()\[\]{}\"“”„«»!?/–—]|\s-\s|\.(?:\s|$
 bar, brackets, double quotes, an end of sentence ("BREAKING: …", "…, says aide", "… | Reuters")."""
 
 
+_OPENING = re.compile(r"\s['‘]$")
+_CLOSING = re.compile(r"['’]\W")
+"""A single quotation mark opening a headline quoted in an item's title (after a space), and closing it (before
+a space or a mark, or at the title's end: not an apostrophe inside a word)."""
+
+
 def _stands_apart(title: str, spans: Sequence[tuple[int, int]], start: int, end: int, count: int) -> bool:
     """Whether words `start`..`end` of `title` (of `count` words, their character `spans` known at least up to
     `end + 1`) are a part of it of their own: at its start or end, or set off by punctuation from the words
     before and after. "Statement by the Prime Minister" is a part of "Live: Statement by the Prime Minister, 10
     Downing Street", not of "Statement by the Prime Minister on Ukraine" or "Former Foreign Secretary to …"."""
-    before = start == 0 or bool(_SEPARATOR.search(title[spans[start - 1][1] : spans[start][0]]))
-    after = end >= count or bool(_SEPARATOR.search(title[spans[end - 1][1] : spans[end][0]]))
-    return before and after
+    lead = title[spans[start - 1][1] if start else 0 : spans[start][0]]
+    tail = title[spans[end - 1][1] : spans[end][0] if end < count else len(title)]
+    before = start == 0 or bool(_SEPARATOR.search(lead))
+    after = end >= count or bool(_SEPARATOR.search(tail))
+    # In single quotes, as a British paper quotes a headline ("Skippers hail ‘…’ deal", "‘…’ says Norway"): an
+    # opening quote after a space or at the start, a closing one before a space or a mark or at the end (not an
+    # apostrophe inside a word, nor a plural's after it with no opening quote).
+    quoted = bool(_OPENING.search(lead if start else f" {lead}")) and bool(
+        _CLOSING.match(tail if end < count else f"{tail} ")
+    )
+    return (before and after) or quoted
 
 
 Spans = Callable[[int, int], list[tuple[int, int]]]
