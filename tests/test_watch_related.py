@@ -1115,6 +1115,24 @@ def test_two_headlines_opening_alike_are_each_found_only_whole(moscow: Release) 
     assert pickups(f"LIVE: {HEADLINE} and Beijing in the spring") == [longer.id]
 
 
+def test_a_pickup_in_parts_quotes_each_part_in_its_explanation() -> None:
+    """A press officer reading "14 words in content, 11 words in content" wants to see both parts, not only the
+    longest: each part is quoted after its count."""
+    matcher = RelatedMatcher(build_profiles(invented_releases(), NOW), SETTINGS)
+    content = (
+        "\u201cThis agreement gives fishing communities from Shetland to Cornwall the certainty they asked for,\u201d"
+        " Marlow said. \u201cIt keeps mackerel stocks healthy for the next generation of skippers.\u201d"
+    )
+    (pickup,) = matcher.match("k", 1, "Skippers cheer", "", content, None)
+    assert pickup.kind == "pickup" and len(pickup.terms) == 2
+    assert pickup.why == (
+        "pickup of 'New mackerel quotas agreed for the UK fleet': 14 words in content (\u201cThis agreement gives"
+        " fishing communities from Shetland to … certainty they asked for\u201d), 11 words in content (\u201cIt keeps"
+        " mackerel stocks healthy for the next generation of skippers\u201d); score "
+        f"{pickup.score:.2f}"
+    )
+
+
 MACKEREL = "New mackerel quotas agreed for the UK fleet"
 
 

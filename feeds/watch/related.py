@@ -56,11 +56,12 @@ from feeds.watch.text import fold_words, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
 """The defaults of `[watch.related]`, which are this matcher's: written once, in the config's record."""
-SCORE_SCALE = 2
+SCORE_SCALE = 3
 """The version of how related and pickup scores are worked out. Raise it when a change gives stored matches
 other scores or explanations: each release of the window is then looked for again once among stored items
 (`feeds.watch.retro`), so its coverage is re-scored, and dropped where it no longer reaches the bar. 2: a name's
-shorter forms no longer count twice in the release's term weight (an item naming every term scores 1)."""
+shorter forms no longer count twice in the release's term weight (an item naming every term scores 1). 3: a
+pickup in parts quotes each part, and our headline in single quotes in an item's title is a pickup."""
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
@@ -287,10 +288,13 @@ class RelatedMatcher:
         covered = {j for p in passages for j in range(p.release_start, p.release_start + p.end - p.start)}
         total = sum(1 for t in profile.tokens if t)
         score = round(min(len(covered) / (total or 1), 1.0), 4)
-        longest = max(passages, key=lambda p: (p.end - p.start, -p.field, -p.start))
-        where = ", ".join(f"{p.end - p.start} words in {_FIELDS[p.field]}" for p in passages)
-        i = passages.index(longest)
-        why = f"pickup of {_quote(profile.title)}: {where} ({_excerpt(matched[i].term)}); score {score:.2f}"
+        # Each part quoted after its count: "14 words in content (“…”), 10 words in content (“…”)", so that the
+        # parts of a quotation cut by "…" or by "she said", and two quotations, each show what was reproduced.
+        where = ", ".join(
+            f"{p.end - p.start} words in {_FIELDS[p.field]} ({_excerpt(m.term)})"
+            for p, m in zip(passages, matched, strict=True)
+        )
+        why = f"pickup of {_quote(profile.title)}: {where}; score {score:.2f}"
         return Match("pickup", profile.release_id, item_key, feed_id, tuple(matched), score, why)
 
 
