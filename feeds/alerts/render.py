@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
+from email.header import Header
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -215,7 +216,7 @@ def build_email(
     7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words. `unlisted`:
     the matches a digest carries without listing them, counted, and said at its end with where to find them."""
     msg = EmailMessage()
-    msg["Subject"] = email_subject(entries, unlisted.count if unlisted is not None else 0)
+    _set_subject(msg, email_subject(entries, unlisted.count if unlisted is not None else 0))
     msg["From"] = sender
     msg["To"] = ", ".join(to)
     msg["Date"] = format_datetime(now)
@@ -230,6 +231,18 @@ def build_email(
     page = email_html(entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted)
     msg.add_alternative(page, subtype="html", cte="quoted-printable")
     return msg
+
+
+def _set_subject(msg: EmailMessage, subject: str) -> None:
+    """The Subject header, folded so that a mail client shows it as written. An ASCII one is left to the email
+    library. A non-ASCII one is not: the library's folding (Python 3.11, 3.12) writes neighbouring non-ASCII
+    words as separate encoded words with only a folding space between them, a space RFC 2047 §6.2 has the reader
+    drop ("ministère à Genève" arrives as "ministèreàGenève"). `Header` encodes the whole subject, spaces
+    inside its encoded words, on lines of at most 76 characters, which the library then writes as they are."""
+    if subject.isascii():
+        msg["Subject"] = subject
+    else:
+        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
 
 
 def local_time(value: datetime, tz: tzinfo) -> str:
