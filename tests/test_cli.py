@@ -749,6 +749,35 @@ def test_alerts_retry_tries_a_webhook_refusing_everything_at_the_next_run_not_af
     assert len(httpserver.log) == 3
 
 
+def test_alerts_retry_tries_a_webhook_backing_off_after_a_failure_at_the_next_run(config, httpserver):
+    """A receiver that answered 503 (with a Retry-After of a day) is backed off from; once it is mended, the
+    operator says `feeds alerts retry desk` and the next run tries the failed delivery at once and sends what
+    waited behind it, rather than "0 failed deliveries queued again" and a day's wait."""
+
+    answers = {"status": 503}
+
+    def receiver(request):
+        from werkzeug.wrappers import Response
+
+        return Response("", status=answers["status"], headers={"Retry-After": "86400"})
+
+    httpserver.expect_request("/h", method="POST").respond_with_handler(receiver)
+    url = httpserver.url_for("/h")
+    _webhook_desk_with_matches(config, url, {"a": "EU widens sanctions", "b": "UK sanctions"})
+    assert run(config, "alerts", "run").exit_code == 1
+    assert len(httpserver.log) == 1
+    assert run(config, "alerts", "run").exit_code == 0 and len(httpserver.log) == 1, "backing off"
+    answers["status"] = 200
+    r = run(config, "alerts", "retry", "desk")
+    assert r.exit_code == 0, r.output
+    assert "webhook:desk: tried again at the next run, not at " in r.output, r.output
+    assert "(it backs off after match 1 failed, answered 503)" in r.output, r.output
+    again = run(config, "alerts", "run")
+    assert again.exit_code == 0 and "2 sent in 2 message(s)" in again.output, again.output
+    assert len(httpserver.log) == 3
+    assert all(d["attempts"] for d in json.loads(run(config, "alerts", "log", "--json").output))
+
+
 def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
     from feeds.web import static
 

@@ -56,6 +56,16 @@ class DeliveryLogStoreMixin:
             rows = conn.execute(q.order_by(AD.c.attempts.desc(), AD.c.next_attempt, AD.c.id))
             return [delivery_from(r) for r in rows]
 
+    def end_back_off(self, destination: str, now: datetime) -> list[Delivery]:
+        """Make the deliveries whose failure holds `destination` back (`backing_off`) due at `now`, their attempts
+        kept: an operator who says to retry has most likely mended the receiver, and it is tried at the next run,
+        not at the end of a back-off (or a Retry-After) that may be days away. Returns them as they were."""
+        held = self.backing_off(destination, now)
+        if held:
+            with writing(self.engine) as conn:
+                conn.execute(AD.update().where(AD.c.id.in_([d.id for d in held])).values(next_attempt=now))
+        return held
+
     def count_deliveries(self, *, status: DeliveryStatus | None = None, destination: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(AD)
         if destination is not None:
