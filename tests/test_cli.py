@@ -778,6 +778,21 @@ def test_alerts_retry_tries_a_webhook_backing_off_after_a_failure_at_the_next_ru
     assert all(d["attempts"] for d in json.loads(run(config, "alerts", "log", "--json").output))
 
 
+def test_alerts_run_names_an_answer_many_messages_got_once_with_how_many(config, httpserver):
+    """A receiver refusing every message with the same answer (a 422 after a schema change) is one error line in
+    the log; the run's own line said that answer once per message, "(POST … 422 …; POST … 422 …; …)", up to 50
+    times a run."""
+    httpserver.expect_request("/h", method="POST").respond_with_data("bad", status=422)
+    _webhook_desk_with_matches(config, httpserver.url_for("/h"), {f"k{i}": f"Sanctions item {i}" for i in range(3)})
+    r = run(config, "-q", "alerts", "run")
+    assert r.exit_code == 1 and len(httpserver.log) == 3
+    (line,) = [x for x in r.output.splitlines() if x.startswith("webhook:desk:")]
+    assert line.count("answered 422") == 1, line
+    assert line.endswith(
+        "3 failed (3 messages: POST " + httpserver.url_for("/h") + " answered 422 UNPROCESSABLE ENTITY)"
+    ), line
+
+
 def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
     from feeds.web import static
 

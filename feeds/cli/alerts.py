@@ -42,7 +42,7 @@ def alerts_run(ctx: Context) -> None:
         line = f"{o.destination}: {o.queued} queued, {o.sent} sent in {o.messages} message(s), "
         line += f"{o.retrying} retrying, {o.failed} failed"
         line += f", {waiting[o.destination]} waiting" if waiting[o.destination] else ""
-        line += f" ({'; '.join(o.errors)})" if o.errors else ""
+        line += f" ({_errors(o.errors)})" if o.errors else ""
         if o.errors or o.failed:
             click.echo(line, err=True)
         else:
@@ -53,6 +53,15 @@ def alerts_run(ctx: Context) -> None:
         ctx.say("no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
     if any(o.errors or o.failed for o in report.outcomes):
         sys.exit(1)
+
+
+def _errors(errors: list[str]) -> str:
+    """The run's errors, each once, in the order met: a receiver refusing every message with the same answer (a
+    422, an SMTP 554) would otherwise repeat it for each of up to 50 messages. `3 messages: <error>` when repeated."""
+    counted: dict[str, int] = {}
+    for e in errors:
+        counted[e] = counted.get(e, 0) + 1
+    return "; ".join(e if n == 1 else f"{n} messages: {e}" for e, n in counted.items())
 
 
 @alerts.command("log")
