@@ -610,3 +610,49 @@ def test_the_log_names_a_failed_digest_the_deliveries_queued_since_wait_for(setu
             f"email:daily backs off after the digest of 3 matches carrying this one failed ({error}): tried again"
             f" at {until}, first"
         )
+
+
+def test_a_mail_server_certificate_not_trusted_says_how_to_trust_it_and_ssl_cert_file_does(
+    setup, clock, tmp_path, monkeypatch
+):
+    """A relay with a certificate from the organisation's own CA: the failure says it is the certificate and how
+    to trust that CA (`SSL_CERT_FILE`, which the STARTTLS check then uses), not only OpenSSL's words."""
+    import shutil
+    import ssl
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("openssl is not installed: the TLS test is SKIPPED")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
+            *("-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
+            *("-keyout", str(key), "-out", str(cert)),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
+    controller.start()
+    try:
+        app = setup(smtp(controller.port) + "starttls = true\n" + email("now", "desk@example.org"))
+        add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+        monkeypatch.delenv("SSL_CERT_FILE", raising=False)
+        assert run_alerts(app).retrying == 1
+        (d,) = app.store.deliveries()
+        assert "CERTIFICATE_VERIFY_FAILED" in d.last_error
+        assert d.last_error.endswith(
+            "(the mail server's certificate is not trusted: name the certificate of the CA that signed it, in PEM,"
+            " in the environment variable SSL_CERT_FILE)"
+        ), d.last_error
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+        app.store.retry_failed_deliveries(clock())
+        app.store.end_back_off("email:now", clock())
+        assert run_alerts(app).sent == 1 and len(box.received) == 1
+    finally:
+        controller.stop()

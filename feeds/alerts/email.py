@@ -52,6 +52,8 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
         if not hint and isinstance(e, smtplib.SMTPSenderRefused) and e.smtp_code >= 500:
             hint = " (the server refuses the sender: check alerts.smtp.sender)"
         return Attempt(False, str(e.smtp_code), f"{where} answered {e.smtp_code} {text}{hint}")
+    except ssl.SSLCertVerificationError as e:
+        return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}{_certificate_hint(e)}")
     except (smtplib.SMTPException, OSError, ValueError) as e:  # ValueError: a header the message cannot carry
         return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}{_hint(smtp, None, str(e))}")
     if refused:
@@ -79,6 +81,22 @@ def _text(smtp_error: bytes | str) -> str:
     which would split a log record and a row of `feeds alerts log`."""
     text = smtp_error.decode("utf-8", "replace") if isinstance(smtp_error, bytes) else str(smtp_error)
     return " ".join(text.split())
+
+
+_HOSTNAME_MISMATCH = 62
+"""OpenSSL's X509_V_ERR_HOSTNAME_MISMATCH: the certificate is trusted, but names another host."""
+
+
+def _certificate_hint(e: ssl.SSLCertVerificationError) -> str:
+    """What to do when the server's certificate fails the check: a relay with a certificate from the organisation's
+    own CA is common, and OpenSSL's words ("self-signed certificate in certificate chain") do not say how to trust
+    it. `ssl.create_default_context` reads `SSL_CERT_FILE` (as OpenSSL does), so that is the way."""
+    if e.verify_code == _HOSTNAME_MISMATCH:
+        return " (the mail server's certificate names another host: set alerts.smtp.host to a name it carries)"
+    return (
+        " (the mail server's certificate is not trusted: name the certificate of the CA that signed it, in PEM,"
+        " in the environment variable SSL_CERT_FILE)"
+    )
 
 
 def _hint(smtp: SmtpSettings, code: int | None, text: str) -> str:
