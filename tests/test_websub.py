@@ -335,3 +335,18 @@ def test_feeds_publish_json_counts_a_failed_ping_once(make_settings, hub, httpse
     out = settings.paths.out
     feeds = [p for p in out.rglob("*") if p.name in ("atom.xml", "rss.xml", "feed.json")]
     assert json.loads(result.stdout)["hub_pings"] == {"sent": len(feeds) - 1, "failed": 1}
+
+
+def test_a_failed_ping_says_when_it_is_tried_again_as_every_other_time_in_the_log(app, hub, clock, caplog):
+    """`next at 2026-11-28T12:00:31Z`, as the alerts' and the watch's lines say it, not Python's isoformat with
+    microseconds and `+00:00`."""
+    import logging
+    import re
+
+    hub.fail_first = 1
+    queue = PingQueue()
+    queue.add([BASE + "atom.xml"], clock())
+    with caplog.at_level(logging.INFO, logger="feeds.publish.websub"):
+        queue.send(app)
+    (line,) = [r.getMessage() for r in caplog.records if "failed (attempt 1" in r.getMessage()]
+    assert re.search(r"\(attempt 1, next at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\): POST ", line), line

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
+from feeds.clock import rfc3339
 from feeds.outbound import outbound_session, post_once
 from feeds.publish.spec import FEED_FILES
 from feeds.urls import uri_form
@@ -224,7 +225,7 @@ class PingQueue:
                 "WebSub hub ping for %s failed (attempt %d, next at %s): %s",
                 ping.topic,
                 failures,
-                due.isoformat(),
+                rfc3339(due),
                 failure.error,
                 extra={"url": ping.topic},
             )
