@@ -492,6 +492,23 @@ def test_parse_interval_rejects(value):
         ("[alerts.smtp]\nport = 0\n", "alerts.smtp.port", "1-65535"),
         ('[alerts.smtp]\nhost = " "\n', "alerts.smtp.host", "empty"),
         ('[[alerts.webhooks]]\nname = "w"\nurl = "https:///hooks/x"\n', "alerts.webhooks[0].url", "no host"),
+        # (a blank rule name matched no rule, said only as a warning at each run)
+        (
+            '[[alerts.email]]\nname = "d"\nto = ["a@example.org"]\nrules = ["sanctions", " "]\n',
+            "alerts.email[0].rules[1]",
+            "not a rule name",
+        ),
+        # (a password without a user name was never used: smtplib logs in only with a user name)
+        (
+            '[alerts.smtp]\nhost = "smtp.example.org"\nstarttls = true\npassword = "p"\n',
+            "alerts.smtp.password",
+            "username",
+        ),
+        (
+            '[alerts.smtp]\nhost = "smtp.example.org"\nstarttls = true\npassword_env = "P"\n',
+            "alerts.smtp.password_env",
+            "username",
+        ),
     ],
 )
 def test_alert_addresses_and_secrets_are_checked(tmp_path, alerts: str, key: str, words: str) -> None:
@@ -669,7 +686,8 @@ def test_a_feed_listed_twice_in_the_config_is_refused_at_the_second(tmp_path):
 )
 def test_a_mail_login_that_would_travel_in_clear_is_refused(tmp_path, smtp, refused):
     """A review's find: with a username and no TLS (starttls off, port not 465) the password went over plain TCP."""
-    text = MINIMAL + f'[alerts.smtp]\n{smtp}\npassword = "s3cret-pass"\n'
+    login = '\npassword = "s3cret-pass"' if "username" in smtp else ""  # (a password alone is an error of its own)
+    text = MINIMAL + f"[alerts.smtp]\n{smtp}{login}\n"
     if refused:
         with pytest.raises(ConfigError, match=r"alerts.smtp.starttls: the login to smtp.example.org would be sent"):
             parse_settings(text, tmp_path / "feeds.toml", {})

@@ -53,7 +53,7 @@ def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -
         with the stored rules' names."""
         listed: list[Any] = r.get(tt, (*kk, "rules"), list, ["*"])
         for i, name in enumerate(listed):
-            if not isinstance(name, str):
+            if not isinstance(name, str) or not name.strip():
                 r.fail((*kk, "rules", i), f'not a rule name (a string, or "*" for every rule): {name!r}')
         return tuple(listed)
 
@@ -113,6 +113,9 @@ def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -
     sk = (*k, "smtp")
     r.only(st, sk, KEYS["[alerts.smtp]"])
     password, password_missing = secret(st, sk, "password")
+    for key in ("password", "password_env"):
+        if key in st and not st.get("username"):  # (smtplib logs in only with a user name: it would go unused)
+            r.fail((*sk, key), "a password without alerts.smtp.username is never used: set username (the login)")
     sender = r.get(st, (*sk, "sender"), str, "feeds@localhost")
     if not _EMAIL.fullmatch(sender):
         r.fail((*sk, "sender"), f"not an email address: {sender!r}")
