@@ -793,6 +793,29 @@ def test_alerts_run_names_an_answer_many_messages_got_once_with_how_many(config,
     ), line
 
 
+def test_alerts_log_says_when_a_digest_waiting_for_its_hour_is_due(config):
+    """A press officer who set up an hourly digest and sees `pending … attempts 0` wonders whether it is stuck:
+    the log says when it goes (the text log as `--json` gives `next_attempt`)."""
+    import re
+
+    from feeds.app import make_app
+    from feeds.config import load_settings
+    from tests.alerts_helpers import add_keyword_matches
+
+    config.write_text(
+        config.read_text() + '\n[[alerts.email]]\nname = "hourly"\nto = ["desk@example.org"]\nfrequency = "hourly"\n'
+    )
+    assert run(config, "alerts", "run").exit_code == 0  # registers the destination
+    app = make_app(load_settings(config, environ={}))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=app.clock())
+    app.close()
+    assert run(config, "alerts", "run").exit_code == 0
+    (line,) = run(config, "alerts", "log").output.splitlines()
+    (due,) = [d["next_attempt"] for d in json.loads(run(config, "alerts", "log", "--json").output)]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:00:00Z", due), due
+    assert line.endswith(f"attempts 0  due {due} (the hourly digest)"), line
+
+
 def test_serve_listens_where_the_config_says_unless_told_otherwise(config, monkeypatch):
     from feeds.web import static
 

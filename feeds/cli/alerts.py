@@ -84,6 +84,7 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
         # nothing: it waits for the probe, or for the failed delivery.
         now = app.clock()
         held = waiting(app.store, rows, now)
+        digests = {f"email:{e.name}": e.frequency for e in app.settings.alerts.email if e.frequency != "immediate"}
 
     def t(v: object) -> str | None:
         return rfc3339(v) if v is not None else None  # type: ignore[arg-type]
@@ -117,7 +118,13 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
     for d in rows:
         line = f"{d.status:<8} {d.destination:<24} match {d.match_id:<6} attempts {d.attempts}"
         line += f"  {d.last_error}" if d.last_error else ""
-        echo(line + (f"  {h.says(now)}" if (h := held.get(d.id)) is not None else ""))
+        if (h := held.get(d.id)) is not None:
+            line += f"  {h.says(now)}"
+        elif d.status == "pending" and d.next_attempt is not None and d.next_attempt > now:
+            # Not stuck: a digest's hour, day or week, or a retry's back-off (said as `next_attempt` in --json).
+            frequency = digests.get(d.destination) if not d.attempts else None
+            line += f"  due {rfc3339(d.next_attempt)}" + (f" (the {frequency} digest)" if frequency else "")
+        echo(line)
 
 
 def _waits_for(h: HeldBack | BackingOff | None) -> dict[str, object] | None:
