@@ -895,3 +895,30 @@ def test_the_deliveries_held_behind_a_failed_one_name_it_until_its_back_off_ends
 
     clock.set(failed.next_attempt)
     assert waiting(app.store, app.store.deliveries(), clock()) == {}, "due now: the next run tries it, first"
+
+
+def test_a_stop_asked_mid_batch_sends_no_further_message_and_gives_the_rest_back(setup, clock, httpserver):
+    """A SIGTERM while the alerts job sent a batch to a slow receiver: the daemon's other jobs stop after their
+    current step, but the batch went on to its end (50 messages, each up to the read timeout), past the grace
+    period, and a daemon killed then left the rest leased for 15 minutes. A stop asked for is now heard between
+    messages: the one in flight completes, the rest are given back at once, and the next run sends them."""
+    import threading
+
+    stop = threading.Event()
+    received = Receiver()
+
+    def stopping_after_the_first(request: Request) -> Response:
+        stop.set()  # (the signal arrives while the first message is on its way)
+        return received(request)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(stopping_after_the_first)
+    app = setup(hook("desk", httpserver.url_for("/hook")))
+    add_keyword_matches(app.store, {"a": "One", "b": "Two", "c": "Three"})
+
+    report = run_alerts(app, stop=stop)
+    assert len(received.calls) == 1
+    assert (report.outcome("webhook:desk").sent, report.outcome("webhook:desk").deferred) == (1, 2)
+    pending = [d for d in app.store.deliveries() if d.status == "pending"]
+    assert len(pending) == 2 and all(d.attempts == 0 for d in pending)
+    run_alerts(app)  # (a new run, not leased out: sent at once)
+    assert len(received.calls) == 3 and len({c["key"] for c in received.calls}) == 3

@@ -37,6 +37,7 @@ use to drop the repeat.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -115,10 +116,14 @@ class AlertReport:
         return next(o for o in self.outcomes if o.destination == destination)
 
 
-def run_alerts(app: App, *, owner: str | None = None, reminders: Reminders | None = None) -> AlertReport:
+def run_alerts(
+    app: App, *, owner: str | None = None, reminders: Reminders | None = None, stop: threading.Event | None = None
+) -> AlertReport:
     """Queue new matches for every configured destination, then send what is due (see the module docstring).
 
-    `reminders`: the daemon's, which runs this every minute (`warn_unknown_rules`); a command passes none."""
+    `reminders`: the daemon's, which runs this every minute (`warn_unknown_rules`); a command passes none.
+    `stop`: the daemon's stop (SIGTERM): once set, no further message is sent; the one on its way completes, and
+    the deliveries claimed and not sent are given back for the next run (`_send_each`)."""
     destinations = destinations_of(app.settings.alerts)
     report = AlertReport([DestinationOutcome(d.key) for d in destinations])
     now = app.clock()
@@ -138,11 +143,13 @@ def run_alerts(app: App, *, owner: str | None = None, reminders: Reminders | Non
     session: requests.Session | None = None
     try:
         for d, out in zip(destinations, report.outcomes, strict=True):
+            if stop is not None and stop.is_set():  # (what is queued waits for the next run, as any due message)
+                break
             if d.kind == "webhook":
                 session = session or app.session or outbound_session()
-                _send_webhooks(app, session, d, out, subjects, now=now, owner=owner)
+                _send_webhooks(app, session, d, out, subjects, now=now, owner=owner, stop=stop)
             elif d.frequency == "immediate":
-                _send_emails(app, d, out, subjects, now=now, owner=owner, tz=tz)
+                _send_emails(app, d, out, subjects, now=now, owner=owner, tz=tz, stop=stop)
             else:
                 _send_digest(app, d, out, subjects, now=now, owner=owner, tz=tz)
     finally:
@@ -201,6 +208,7 @@ def _send_webhooks(
     *,
     now: datetime,
     owner: str,
+    stop: threading.Event | None = None,
 ) -> None:
     hook = next(h for h in app.settings.alerts.webhooks if h.name == d.name)
     http = app.settings.http
@@ -218,12 +226,20 @@ def _send_webhooks(
     watch.give_up_expired(out)
     _send_each(
         app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=refused_for_good,
-        watch=watch,
+        watch=watch, stop=stop,
     )  # fmt: skip
 
 
 def _send_emails(
-    app: App, d: Destination, out: DestinationOutcome, subjects: _Subjects, *, now: datetime, owner: str, tz: tzinfo
+    app: App,
+    d: Destination,
+    out: DestinationOutcome,
+    subjects: _Subjects,
+    *,
+    now: datetime,
+    owner: str,
+    tz: tzinfo,
+    stop: threading.Event | None = None,
 ) -> None:
     mail = next(e for e in app.settings.alerts.email if e.name == d.name)
     smtp = app.settings.alerts.smtp
@@ -237,7 +253,7 @@ def _send_emails(
         )  # fmt: skip
         return send_email(smtp, message)
 
-    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=_refused)
+    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=_refused, stop=stop)
 
 
 def _send_each(
@@ -252,8 +268,10 @@ def _send_each(
     clock: Callable[[], datetime],
     final: Callable[[Attempt], bool] | None = None,
     watch: RefusalWatch | None = None,
+    stop: threading.Event | None = None,
 ) -> None:
-    """One message per delivery; after the first failure, give the rest back for a later run.
+    """One message per delivery; after the first failure, or once `stop` is set, give the rest back for a later
+    run.
 
     A failure that `final` says is about that message alone (the receiver refused it for good) fails that
     delivery at once, and the rest go on: the receiver is up and takes other messages. One that `watch` says
@@ -279,6 +297,11 @@ def _send_each(
                 renew_at = at + LEASE / 3
             if due.delivery.id in lost:
                 continue
+            if stop is not None and stop.is_set():  # (a SIGTERM: the message sent last has been answered)
+                rest = [x.delivery.id for x in claimed[i:] if x.delivery.id not in lost]
+                store.release_deliveries(rest, owner=owner)
+                out.deferred += len(rest)
+                return
             attempt = send(subjects.entry(due))
             if watch is not None and watch.stops(attempt):
                 watch.hold(out, due.delivery, attempt, owner=owner)

@@ -261,7 +261,7 @@ class Jobs:
     def alerts(self, app: App) -> str:
         from feeds.alerts import run_alerts
 
-        report = run_alerts(app, owner=self.worker, reminders=self.alerts_said)
+        report = run_alerts(app, owner=self.worker, reminders=self.alerts_said, stop=self.stop)
         if not (report.queued or report.sent or report.failed or report.retrying):
             return ""
         return f"{report.queued} queued, {report.sent} sent, {report.retrying} retrying, {report.failed} failed"
