@@ -41,6 +41,17 @@ def test_import_is_idempotent_and_remembers_origin(store):
     assert (k.title, k.tags, k.interval) == ("News", ("wire",), 7200), "adopted; a blank title keeps its own"
 
 
+def test_importing_a_feed_already_there_uses_up_no_id(store):
+    # Every command and every daemon start imports the config's feeds again. On PostgreSQL an INSERT that meets
+    # the row already there still takes a number from the id sequence: 1,000 configured feeds and `run --once`
+    # from cron each minute would skip 1.4 million ids a day, and `watch add` got #2501 after 40 commands.
+    for _ in range(3):
+        store.import_feed("https://a.example/x", title="A", tags=(), interval=600, origin="config", now=NOW)
+        store.import_feed("https://b.example/y", title="B", tags=(), interval=600, origin="config", now=NOW)
+    a, b, c = store.feed("https://a.example/x"), store.feed("https://b.example/y"), add(store, "https://c.example/z")
+    assert (b.id, c.id) == (a.id + 1, a.id + 2)
+
+
 def test_feed_health_counts_enabled_checked_and_failing_feeds(store):
     a, b, c = (add(store, f"https://{n}.example/f") for n in "abc")
     add(store, "https://d.example/f")

@@ -80,12 +80,17 @@ class WatchedFeedStoreMixin:
         """Idempotent add for config and OPML imports: (feed, created). An existing feed from the same origin
         takes the new title, tags and interval; one added elsewhere (e.g. by hand) is left as it is, unless
         `adopt`: then it becomes this origin's, with these values (a blank title keeps the one it has), and keeps
-        its items, matches and health."""
+        its items, matches and health.
+
+        A feed already there is looked up, not inserted again: on PostgreSQL an INSERT that finds its row still
+        takes a number from the id sequence, and every command and daemon start imports the config's feeds."""
         try:
-            return self.add_feed(url, title=title, tags=tags, interval=interval, origin=origin, now=now), True
-        except ExistsError:
-            pass
-        current = self.feed(url)
+            current = self.feed(url)
+        except NotFoundError:
+            try:
+                return self.add_feed(url, title=title, tags=tags, interval=interval, origin=origin, now=now), True
+            except ExistsError:  # another daemon imported it meanwhile
+                current = self.feed(url)
         if current.origin == origin or adopt:
             values: dict[str, Any] = {
                 "title": title if current.origin == origin else title or current.title,
