@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -165,8 +166,9 @@ def test_a_target_with_data_is_refused_unless_replace(sqlite_source, db_url):
     try:
         copy_database(sqlite_source, target, now=NOW)
         target.add_rule("extra", "extra", origin="cli", now=NOW)
-        with pytest.raises(ExistsError, match=r"already holds data: .*rules \(3 rows\).*--replace"):
+        with pytest.raises(ExistsError, match=r"already holds data: .*rules \(3 rows\).*--replace") as refused:
             copy_database(sqlite_source, target, now=NOW)
+        assert "watch_settings (1 row)," in str(refused.value)
         counts = copy_database(sqlite_source, target, now=NOW, replace=True)
         assert all(c.ok for c in counts) and [r.name for r in target.rules()] == ["iran", "lavrov"]
     finally:
@@ -256,6 +258,29 @@ def test_db_copy_prints_the_counts_and_refuses_a_second_copy(config, tmp_path):
     again = run(config, "db", "copy", "--to", target)
     assert again.exit_code == 1 and "error: target database" in again.stderr and "--replace" in again.stderr
     assert run(config, "db", "copy", "--to", target, "--replace").exit_code == 0
+
+
+def test_db_copy_names_a_target_it_cannot_reach_on_one_line_without_its_password(pg_url, make_settings):
+    # From PostgreSQL to PostgreSQL the copy first asks both whether they are one database: a target that could
+    # not be reached was `error: database: OperationalError: …`, not saying which of the two it was.
+    settings = make_settings(database_url=pg_url)
+    source = open_store(pg_url)
+    source.migrate(NOW)
+    source.close()
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"postgresql://feeds:hunter2secret@127.0.0.1:{port}/feeds"
+    r = CliRunner().invoke(
+        cli,
+        ["--config", str(settings.path), "-q", "db", "copy", "--to", url],
+        env={"FEEDS_DATABASE_URL": pg_url},
+        catch_exceptions=False,
+    )
+    assert r.exit_code == 1
+    (line,) = r.stderr.splitlines()
+    assert line.startswith(f"error: cannot open database postgresql+psycopg://feeds:***@127.0.0.1:{port}/feeds: ")
+    assert "hunter2secret" not in r.output
 
 
 def test_db_copy_exits_1_when_a_count_differs(config, tmp_path, monkeypatch):

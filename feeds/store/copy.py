@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from feeds.errors import ExistsError, StoreError
+from feeds.logs import joined_lines
 from feeds.store import schema
 from feeds.store.sql import Store
 from feeds.store.tx import writing
@@ -131,7 +132,7 @@ def _make_room(target: Store, tables: Sequence[sa.Table], *, replace: bool) -> N
     if not filled:
         return
     if not replace:
-        listed = ", ".join(f"{name} ({n} rows)" for name, n in filled)
+        listed = ", ".join(f"{name} ({n} row{'' if n == 1 else 's'})" for name, n in filled)
         raise ExistsError(
             f"target database {target.url} already holds data: {listed}; copy into an empty database, "
             "or pass --replace to delete those rows first"
@@ -215,5 +216,17 @@ def _same_database(a: Store, b: Store) -> bool:
             return False
     # The server instance (its start time and port), the database and the schema that search_path selects.
     q = sa.text("SELECT pg_postmaster_start_time(), inet_server_port(), current_database(), current_schema()")
-    with a.engine.connect() as ca, b.engine.connect() as cb:
+    with _connected(a) as ca, _connected(b) as cb:
         return tuple(ca.execute(q).one()) == tuple(cb.execute(q).one())
+
+
+@contextmanager
+def _connected(store: Store) -> Iterator[Connection]:
+    """A connection to `store`; one that cannot be made is a `StoreError` naming that database (the source or the
+    target: the first thing the copy does is connect to both), as `Store.migrate` names it."""
+    try:
+        conn = store.engine.connect()
+    except sa.exc.DBAPIError as e:
+        raise StoreError(f"cannot open database {store.url}: {joined_lines(str(e.orig))}") from e
+    with conn:
+        yield conn
