@@ -693,3 +693,22 @@ def test_migration_25_gives_alert_destinations_their_refusal_columns_and_they_ro
     assert (again.status, again.since, again.refusals, again.probe_at) == ("403", NOW, 2, NOW + timedelta(minutes=3))
     assert store.refusal("webhook:desk") == again
     assert store.clear_refusal("webhook:desk") == again and store.refusal("webhook:desk") is None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://feeds:Hunter2@xyzzy@db.example.org/feeds",  # an @ in the password, not written %40
+        "postgresql://feeds:Hunter2@xyzzy@db.example.org:5432/feeds?options=-csearch_path%3Dstaging",
+        "postgresql://feeds:Hunter2@xyzzy@db.example.org",
+    ],
+)
+def test_an_at_sign_left_unencoded_in_a_password_is_refused_without_showing_any_of_it(url):
+    # Read as host `xyzzy@db.example.org`, the rest of the password went into "failed to resolve host 'xyzzy@…'"
+    # (libpq's own words) and into every message showing the URL.
+    from feeds.store import check_database_url, shown_database_url
+
+    assert "Hunter2" not in shown_database_url(url) and "xyzzy" not in shown_database_url(url)
+    with pytest.raises(StoreError, match="%40") as refused:
+        check_database_url(url)
+    assert "Hunter2" not in str(refused.value) and "xyzzy" not in str(refused.value)

@@ -50,6 +50,11 @@ def check_database_url(url: str) -> sa.URL:
         parsed.port  # noqa: B018  (a port that is not a number raises only when read)
     except ValueError as e:
         raise StoreError(f"not a database URL: {shown!r} (its port is not a number)") from e
+    if "@" in (parsed.host or ""):  # (one @ too many: the last one ends the user part, as libpq reads it)
+        raise StoreError(
+            f"not a database URL: {shown!r} (an @ in its user name or password must be written %40, as any "
+            "character of them that is not a letter, a digit or -._~ must be percent-encoded)"
+        )
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         database = parsed.database or ""

@@ -159,8 +159,9 @@ class Store(
 
 def shown_database_url(url: str) -> str:
     """`url` as messages may show it: a password replaced by `***`, in the user part or in the query string
-    (`?password=`, `sslpassword=`…), even in a URL that is not valid."""
-    shown = re.sub(r"(//[^/@:]*:)[^/@]*@", r"\1***@", url)
+    (`?password=`, `sslpassword=`…), even in a URL that is not valid (an @ in the password not written %40: up to
+    the last @ before the path is hidden)."""
+    shown = re.sub(r"(//[^/@:]*:)[^/]*@", r"\1***@", url)
     return _SECRET_PARAM.sub(r"\1***", shown)
 
 
