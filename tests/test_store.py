@@ -712,3 +712,22 @@ def test_an_at_sign_left_unencoded_in_a_password_is_refused_without_showing_any_
     with pytest.raises(StoreError, match="%40") as refused:
         check_database_url(url)
     assert "Hunter2" not in str(refused.value) and "xyzzy" not in str(refused.value)
+
+
+def test_a_search_path_given_as_a_url_parameter_is_refused_with_the_way_to_write_it():
+    # libpq knows no `search_path` parameter: every command failed with `ProgrammingError: invalid connection option
+    # "search_path"`, naming neither the database nor the way README gives.
+    from feeds.store import check_database_url
+
+    with pytest.raises(StoreError, match=r"options=-csearch_path%3Dstaging") as refused:
+        check_database_url("postgresql://feeds:Hunter2@db.example.org/feeds?search_path=staging")
+    assert "Hunter2" not in str(refused.value)
+
+
+def test_migrating_through_a_url_with_a_connection_option_libpq_does_not_know_names_the_database():
+    store = open_store("postgresql://feeds:Hunter2@127.0.0.1:1/feeds?sslmodee=require")
+    try:
+        with pytest.raises(StoreError, match=r"^cannot open database postgresql\+psycopg://feeds:\*\*\*@.*sslmodee"):
+            store.migrate(datetime(2026, 11, 28, tzinfo=UTC))
+    finally:
+        store.close()

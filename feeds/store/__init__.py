@@ -70,6 +70,13 @@ def check_database_url(url: str) -> sa.URL:
             )
     elif backend not in ("postgresql", "postgres"):
         raise StoreError(f"unsupported database {backend!r} in {shown!r} (use sqlite:/// or postgresql://)")
+    elif "search_path" in parsed.query:  # (libpq has no such parameter: "invalid connection option")
+        schema = parsed.query["search_path"]
+        schema = schema[0] if isinstance(schema, tuple) else schema
+        raise StoreError(
+            f"not a database URL: {shown!r} (a schema is chosen with options=-csearch_path%3D{schema}, "
+            "not search_path=)"
+        )
     return parsed
 
 

@@ -124,7 +124,11 @@ class Store(
         yet (`options=-csearch_path=staging`) otherwise failed with "no schema has been selected to create in"."""
         if self.dialect != "postgresql":
             return
-        with self.engine.connect() as conn:
+        try:
+            conn = self.engine.connect()
+        except sa.exc.DBAPIError as e:  # (also a connection option libpq does not know: a ProgrammingError)
+            raise StoreError(f"cannot open database {self.url}: {joined_lines(str(e.orig))}") from e
+        with conn:
             current, path = conn.execute(sa.text("SELECT current_schema(), current_setting('search_path')")).one()
         if current is None:
             first = path.split(",")[0].strip()
