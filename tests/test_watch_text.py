@@ -130,6 +130,10 @@ def test_kana_keep_their_voicing_marks(text: str, words: list[str]) -> None:
         ("Bundes\u00adverfassungs\u00adgericht", ["bundesverfassungsgericht"]),
         ("\ufeffword\u2060s", ["words"]),
         ("a \u00ad b", ["a", "b"]),
+        # the modifier letter apostrophe (U+02BC) is an apostrophe in use: "Iranʼs" is "Iran's", "Iran’s"
+        ("Iran\u02bcs drones", ["iran", "s", "drones"]),
+        ("O\u02bcBrien", ["o", "brien"]),
+        ("Hawai\u02bbi", ["hawai\u02bbi"]),  # (the ʻokina, U+02BB, is a letter of Hawaiian: kept)
     ],
 )
 def test_fold_words(text: str, words: list[str]) -> None:

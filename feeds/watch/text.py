@@ -7,9 +7,9 @@ kana's voicing mark (パ is not ハ), an Indic virama or nukta (क्ष is not
 
 A word is a run of letters, digits and combining marks (and the invisible characters that sit inside words: soft
 hyphens, zero-width spaces and joiners, which folding drops); everything else (spaces, hyphens, apostrophes, dots,
-underscores, slashes) separates words, so "North-Korea's" is the three words ``north korea s``. Han ideographs and
-Japanese kana have no spaces between words, so each of those characters is a word on its own: a phrase of them
-then matches like a substring.
+underscores, slashes; the modifier letter ʼ, an apostrophe in use) separates words, so "North-Korea's" is the
+three words ``north korea s``. Han ideographs and Japanese kana have no spaces between words, so each of those
+characters is a word on its own: a phrase of them then matches like a substring.
 
 `fold_words` is the fast path the matcher runs on every field of every item (no offsets); `word_spans` gives
 the offsets of those same words in the original text, computed only to report where a rule matched;
@@ -75,11 +75,17 @@ _ASTRAL_MARKS = _ranges([c for c in _MARK_CODEPOINTS if c > 0xFFFF])
 _VOICING = "\u3099\u309a"
 _CJK = "\u3040-\u3098\u309b-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 
-_WORD = re.compile(rf"[{_CJK}][{_VOICING}]*|[^\W_{_CJK}](?:[^\W_{_CJK}]|[{_MARKS}])*")
+# U+02BC MODIFIER LETTER APOSTROPHE is a letter to Unicode (Lm), but text uses it as an apostrophe ("Iranʼs", as
+# some typesetting writes it; Ukrainian's apostrophe): it separates words as ' and ’ do, so a word is found
+# whichever apostrophe its text was given.
+_APOSTROPHE = "\u02bc"
+_WORD = re.compile(rf"[{_CJK}][{_VOICING}]*|[^\W_{_APOSTROPHE}{_CJK}](?:[^\W_{_APOSTROPHE}{_CJK}]|[{_MARKS}])*")
 # The same words in text that has no Han or kana (nearly all text), about 2.5 times faster: `[^\W_]+` runs in a
 # tight loop of one class, marks are looked for only where a run of letters ends, and the long list of marks
 # beyond the BMP is consulted only for a character beyond the BMP (a lookbehind after one range test).
-_WORD_NO_CJK = re.compile(rf"[^\W_]+(?:(?:[{_BMP_MARKS}]|[\U00010000-\U000E01EF](?<=[{_ASTRAL_MARKS}]))+[^\W_]*)*")
+_WORD_NO_CJK = re.compile(
+    rf"[^\W_{_APOSTROPHE}]+(?:(?:[{_BMP_MARKS}]|[\U00010000-\U000E01EF](?<=[{_ASTRAL_MARKS}]))+[^\W_{_APOSTROPHE}]*)*"
+)
 _HAS_CJK = re.compile(rf"[{_CJK}]")
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 _ASCII_WORD_ANY_CASE = re.compile(r"[A-Za-z0-9]+")
