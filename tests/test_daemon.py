@@ -206,6 +206,16 @@ class Deployment:
 
 
 @pytest.fixture
+def signal_handlers() -> Iterator[dict[int, Any]]:
+    """The process's SIGTERM, SIGINT and SIGHUP handlers as the test found them, put back after it: a test that
+    installs the daemon's (or raises them) must leave the next test the handlers it had."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    yield saved
+    for s, handler in saved.items():
+        signal.signal(s, handler)
+
+
+@pytest.fixture
 def deployment(tmp_path) -> Iterator[Deployment]:
     d = Deployment(tmp_path)
     d.inbox.mkdir()
@@ -1435,23 +1445,18 @@ def test_a_publish_still_running_after_the_grace_period_is_not_said_to_give_back
         daemon.app.close()
 
 
-def test_a_stop_signal_says_which_job_it_waits_for_or_that_none_runs(caplog):
+def test_a_stop_signal_says_which_job_it_waits_for_or_that_none_runs(signal_handlers, caplog):
     """An operator's review: "received SIGTERM: stopping after the running job" on an idle daemon (no job was
     running: it stopped at once), and the same words while a ten-second publish ran, which the log did not name."""
     from feeds.daemon.shutdown import RunningJobs, on_signals
 
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     running = RunningJobs()
     stop, reload_requested = threading.Event(), threading.Event()
-    try:
-        on_signals(stop, reload_requested, running)
-        caplog.set_level(logging.INFO, logger="feeds.daemon")
-        signal.raise_signal(signal.SIGTERM)
-        running.started("publish")
-        signal.raise_signal(signal.SIGINT)
-    finally:
-        for s, handler in saved.items():
-            signal.signal(s, handler)
+    on_signals(stop, reload_requested, running)
+    caplog.set_level(logging.INFO, logger="feeds.daemon")
+    signal.raise_signal(signal.SIGTERM)
+    running.started("publish")
+    signal.raise_signal(signal.SIGINT)
     assert stop.is_set()
     assert caplog.messages == [
         "received SIGTERM: stopping (no job is running)",
@@ -1592,7 +1597,7 @@ def test_run_once_fails_when_a_source_cannot_be_read(make_settings, clock, https
     assert "500" in (ingest.last_error or "")
 
 
-def test_a_sigterm_while_the_daemon_sets_itself_up_stops_it_cleanly(make_settings, monkeypatch):
+def test_a_sigterm_while_the_daemon_sets_itself_up_stops_it_cleanly(signal_handlers, make_settings, monkeypatch):
     """A reliability review: SIGTERM 0.8 s after `feeds run` started killed it (exit -15, an empty log) where a
     later one stops it with exit 0."""
     from click.testing import CliRunner
@@ -1609,19 +1614,14 @@ def test_a_sigterm_while_the_daemon_sets_itself_up_stops_it_cleanly(make_setting
 
     monkeypatch.setattr(Daemon, "__init__", sigterm_while_setting_up)
     monkeypatch.setattr(Daemon, "start", lambda self: started.append(True))
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    try:
-        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
-    finally:
-        for s, handler in saved.items():
-            signal.signal(s, handler)
+    result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
     assert result.exit_code == 0, result.output
     assert "received SIGTERM while starting: stopping" in result.output
     assert started == [], "nothing was started"
 
 
 def test_a_sighup_while_the_daemon_sets_itself_up_reloads_once_it_runs_rather_than_killing_it(
-    make_settings, monkeypatch
+    signal_handlers, make_settings, monkeypatch
 ):
     """An operator's review: `systemctl reload feeds` (SIGHUP) in the first second of `feeds run`, as a config
     tool does after starting the service and editing its config, killed the daemon (exit 129, an empty log):
@@ -1647,19 +1647,14 @@ def test_a_sighup_while_the_daemon_sets_itself_up_reloads_once_it_runs_rather_th
     monkeypatch.setattr(Daemon, "__init__", sighup_while_setting_up)
     monkeypatch.setattr(Daemon, "start", lambda self: None)
     monkeypatch.setattr(Daemon, "reload", reload)
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    try:
-        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
-    finally:
-        for s, handler in saved.items():
-            signal.signal(s, handler)
+    result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
     assert result.exit_code == 0, result.output
     assert "received SIGINT while starting: stopping" in result.output
     assert "received SIGHUP while starting: the config is read again once running" in result.output
     assert reloads == [], "stopped before it ran: nothing to reload"
 
 
-def test_a_sighup_while_the_daemon_sets_itself_up_is_a_reload_once_it_runs(make_settings, monkeypatch):
+def test_a_sighup_while_the_daemon_sets_itself_up_is_a_reload_once_it_runs(signal_handlers, make_settings, monkeypatch):
     from click.testing import CliRunner
 
     from feeds.cli import cli
@@ -1680,17 +1675,14 @@ def test_a_sighup_while_the_daemon_sets_itself_up_is_a_reload_once_it_runs(make_
     monkeypatch.setattr(Daemon, "__init__", sighup_while_setting_up)
     monkeypatch.setattr(Daemon, "start", lambda self: None)
     monkeypatch.setattr(Daemon, "reload", reload)
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    try:
-        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
-    finally:
-        for s, handler in saved.items():
-            signal.signal(s, handler)
+    result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--no-serve", "--log-format", "json"])
     assert result.exit_code == 0, result.output
     assert reloads == [True]
 
 
-def test_a_sigterm_during_run_once_stops_it_after_the_running_job_with_status_143(make_settings, monkeypatch):
+def test_a_sigterm_during_run_once_stops_it_after_the_running_job_with_status_143(
+    signal_handlers, make_settings, monkeypatch
+):
     """An operator's review: cron's `timeout` (SIGTERM) ending `feeds run --once` in its publish killed it where it
     stood, without a word in its log: a temporary file left in out/ (public), a watch round's claimed feeds leased
     for `watch.lease`. It stops as the daemon does, after the running job, and exits 143 (a second SIGTERM kills)."""
@@ -1709,13 +1701,9 @@ def test_a_sigterm_during_run_once_stops_it_after_the_running_job_with_status_14
 
     monkeypatch.setattr(Jobs, "ingest", ingest)
     monkeypatch.setattr(Jobs, "watch", lambda self, app: ran.append("watch") or "")
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    try:
-        result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--once", "--log-format", "json"])
-        assert signal.getsignal(signal.SIGTERM) is saved[signal.SIGTERM], "put back on the way out"
-    finally:
-        for s, handler in saved.items():
-            signal.signal(s, handler)
+    saved = signal_handlers
+    result = CliRunner().invoke(cli, ["--config", str(settings.path), "run", "--once", "--log-format", "json"])
+    assert signal.getsignal(signal.SIGTERM) is saved[signal.SIGTERM], "put back on the way out"
     assert result.exit_code == 143, result.output
     assert ran == ["ingest"], "the running job finished; no other started"
     assert "received SIGTERM: stopping after the running job (ingest)" in result.output
@@ -1979,27 +1967,22 @@ def test_a_drop_folder_that_cannot_be_listed_keeps_its_ledger_rows(make_settings
         app.close()
 
 
-def test_a_second_ctrl_c_while_the_daemon_waits_for_its_jobs_exits_at_once_with_130(caplog):
+def test_a_second_ctrl_c_while_the_daemon_waits_for_its_jobs_exits_at_once_with_130(signal_handlers, caplog):
     """An operator's review: Ctrl-C on a foreground daemon waited for the running job (up to `daemon.grace`), and a
     second Ctrl-C only said "stopping" again: nothing but SIGKILL ended the wait. It now exits at once, 130, as a
     process killed by SIGINT; a SIGTERM (systemd) after the first still waits."""
     from feeds.daemon.shutdown import RunningJobs, on_signals
 
-    saved = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
     running = RunningJobs()
     stop, reload_requested = threading.Event(), threading.Event()
     exits: list[int] = []
-    try:
-        on_signals(stop, reload_requested, running, exit_now=exits.append)
-        caplog.set_level(logging.INFO, logger="feeds.daemon")
-        running.started("watch")
-        signal.raise_signal(signal.SIGINT)
-        signal.raise_signal(signal.SIGTERM)
-        assert exits == [] and stop.is_set()
-        signal.raise_signal(signal.SIGINT)
-    finally:
-        for s, handler in saved.items():
-            signal.signal(s, handler)
+    on_signals(stop, reload_requested, running, exit_now=exits.append)
+    caplog.set_level(logging.INFO, logger="feeds.daemon")
+    running.started("watch")
+    signal.raise_signal(signal.SIGINT)
+    signal.raise_signal(signal.SIGTERM)
+    assert exits == [] and stop.is_set()
+    signal.raise_signal(signal.SIGINT)
     assert exits == [130]
     assert caplog.messages[-1] == (
         "received a second SIGINT: exiting at once (exit 130), abandoning the running job (watch); nothing is "
