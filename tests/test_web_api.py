@@ -13,6 +13,7 @@ import gzip
 import hmac
 import io
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -609,6 +610,26 @@ def test_rate_limit_429_with_retry_after_then_recovers(make_api):
     api.clock.advance(timedelta(seconds=1))
     assert api.post().status_code == 200
     assert api.post().status_code == 429
+
+
+def test_a_flood_of_429s_is_one_log_line_then_a_count_when_the_sender_gets_through(make_api, caplog):
+    """An integrator's review: a sender looping on 429s wrote one info line per refused request, thousands a
+    minute in the journal. The first refusal is logged; the rest, until that address gets through again, are
+    counted and said in one line then."""
+    api = make_api(f'api_token = "{TOKEN}"\nrate_limit = 3\n')
+    for _ in range(3):
+        api.post()
+    caplog.set_level(logging.INFO, logger="feeds.web")
+    assert [api.post().status_code for _ in range(50)] == [429] * 50
+    refusals = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO and "429" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].startswith("push API: 429 from 127.0.0.1: too many requests"), refusals
+    caplog.clear()
+    api.clock.advance(timedelta(seconds=20))
+    assert api.post().status_code == 200
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert "push API: 127.0.0.1 got through again after 49 more requests refused (429)" in said, said
+    assert api.post().status_code == 429  # (a new flood: logged again, once)
+    assert sum("429 from" in r.getMessage() for r in caplog.records if r.levelno >= logging.INFO) == 1
 
 
 def test_failed_attempts_are_limited_but_never_lock_out_the_token_holder(make_api):

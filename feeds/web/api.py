@@ -82,7 +82,8 @@ log = logging.getLogger("feeds.web.api")
 _ATTEMPTS = 3
 """Tries of a push that meets another writer's insert of the same release (then it is an update or unchanged)."""
 PATH = "/api/releases"
-
+FLOODS_KEPT = 10_000
+"""Addresses whose flood of 429s is being counted, at most (`PushApi._flooding`)."""
 
 IDEMPOTENCY_KEPT = timedelta(days=30)
 """How long an `Idempotency-Key` and its first answer are kept (housekeeping forgets older ones): a retry comes
@@ -106,6 +107,9 @@ class PushApi:
         self.limiter = limiter or RateLimiter(app.settings.web.rate_limit, app.clock)
         self._lock = threading.Lock()
         """One push at a time in this process: the idempotency check, the save and its record stay together."""
+        self._floods: dict[str, int] = {}
+        """Each address refused with a 429 since it last got through → the refusals not logged since the first."""
+        self._floods_lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         try:
@@ -129,6 +133,7 @@ class PushApi:
             reply = Reply(500, error_body("internal error (logged on the server)"))
         if self.metrics is not None:
             self.metrics.api_request(reply.code)
+        flooding = self._flooding(_client(environ), reply.code)
         if 400 <= reply.code < 500:  # a sender's mistake: the operator should be able to see it too
             errors = reply.payload.get("errors")
             top = errors[0] if isinstance(errors, list) and errors else {}
@@ -141,7 +146,8 @@ class PushApi:
             more = len(errors) - 1 + reply.payload.get("more_errors", 0) if isinstance(errors, list) and errors else 0
             if first and more:
                 first += f" (and {more} more error{'s' if more > 1 else ''})"
-            log.info(
+            log.log(
+                logging.DEBUG if flooding else logging.INFO,
                 "push API: %d from %s: %s",
                 reply.code,
                 _client(environ),
@@ -149,6 +155,22 @@ class PushApi:
                 extra={"status": reply.code},
             )
         return json_response(start_response, reply.code, reply.payload, reply.headers)
+
+    def _flooding(self, client: str, code: int) -> bool:
+        """Whether this answer to `client` is one more 429 of a flood already logged: a sender looping on 429s
+        would write a line per request, thousands a minute. Its first refusal is logged, the rest counted and
+        said in one line when that address gets an answer other than 429 again."""
+        with self._floods_lock:
+            if code == 429:
+                count = self._floods.get(client)
+                if count is None and len(self._floods) >= FLOODS_KEPT:
+                    self._floods.clear()  # (addresses that never came back: forget them, at worst a line again)
+                self._floods[client] = 0 if count is None else count + 1
+                return count is not None
+            count = self._floods.pop(client, None) if self._floods else None
+        if count:  # (None: no flood; 0: one refusal, logged already)
+            log.info("push API: %s got through again after %d more requests refused (429)", client, count)
+        return False
 
     def _limit(self, client: str, *, refused: bool = False) -> None:
         wait = self.limiter.acquire(f"refused {client}" if refused else client)
