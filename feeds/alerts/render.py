@@ -46,8 +46,9 @@ _SPACE = re.compile(r"\s+")
 # --- webhook ---------------------------------------------------------------------------------------------------
 
 
-def webhook_body(entry: AlertEntry, destination: str) -> bytes:
-    """The JSON document POSTed for one match (UTF-8, RFC 8259 §8.1; keys in a fixed order)."""
+def webhook_body(entry: AlertEntry, destination: str, *, test: bool = False) -> bytes:
+    """The JSON document POSTed for one match (UTF-8, RFC 8259 §8.1; keys in a fixed order). `test`: a sample
+    sent by `feeds alerts test`, marked `"test": true` as the last key (a real alert has no `test` key)."""
     m = entry.match
     item = m.item
     doc: dict[str, Any] = {
@@ -72,6 +73,8 @@ def webhook_body(entry: AlertEntry, destination: str) -> bytes:
         "why": m.why,
         "found_at": rfc3339(m.found_at),
     }
+    if test:
+        doc["test"] = True
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 

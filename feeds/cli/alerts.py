@@ -1,4 +1,4 @@
-"""Alert commands: `feeds alerts run`, `feeds alerts log`, `feeds alerts retry`."""
+"""Alert commands: `feeds alerts run`, `feeds alerts log`, `feeds alerts retry`, `feeds alerts test`."""
 
 from __future__ import annotations
 
@@ -200,3 +200,39 @@ def alerts_retry(ctx: Context, destination: str | None, cancelled: bool) -> None
         until = f", not at {rfc3339(first.next_attempt)}" if first.next_attempt else ""
         why = "with no answer" if first.last_status in (None, "error") else f"answered {first.last_status}"
         ctx.say(f"{first.destination}: tried again at the next run{until} (it backs off after {what} failed, {why})")
+
+
+@alerts.command("test")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+@pass_ctx
+@handle_errors
+def alerts_test(ctx: Context, name: str, as_json: bool) -> None:
+    """Send one sample alert to the destination NAME now (its name, or webhook:NAME / email:NAME).
+
+    The same message as a real alert, made up: titled "Test alert from feeds: <site title>", linking to the site,
+    and marked as a test (a webhook body has "test": true). It is not a delivery: nothing is recorded in the
+    delivery log, and the destination's back-off does not hold it back. Exits 1 when it was not taken."""
+    from feeds.alerts.select import destination_key
+    from feeds.alerts.testsend import send_test
+    from feeds.errors import NotFoundError
+
+    with ctx.app() as app:
+        try:
+            key = destination_key(app.settings.alerts, name)
+        except NotFoundError as e:
+            raise click.BadParameter(str(e), param_hint="NAME") from e
+        outcome = send_test(app, key)
+    if as_json:
+        echo_json(
+            {"destination": outcome.destination, "ok": outcome.ok, "status": outcome.status, "error": outcome.error}
+        )
+    elif outcome.ok:
+        answer = f"HTTP {outcome.status}" if key.startswith("webhook:") else f"SMTP {outcome.status}"
+        echo(f"sent to {outcome.destination} ({answer})")
+        if outcome.error:  # taken, but some recipients refused
+            echo(f"warning: {outcome.error}", err=True)
+    else:
+        echo(f"failed: {outcome.error or outcome.status}", err=True)
+    if not outcome.ok:
+        sys.exit(1)
