@@ -617,25 +617,10 @@ def test_a_mail_server_certificate_not_trusted_says_how_to_trust_it_and_ssl_cert
 ):
     """A relay with a certificate from the organisation's own CA: the failure says it is the certificate and how
     to trust that CA (`SSL_CERT_FILE`, which the STARTTLS check then uses), not only OpenSSL's words."""
-    import shutil
-    import ssl
-    import subprocess
+    from tests.localtls import self_signed, server_context
 
-    openssl = shutil.which("openssl")
-    if openssl is None:
-        pytest.skip("openssl is not installed: the TLS test is SKIPPED")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *(openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"),
-            *("-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"),
-            *("-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    context.load_cert_chain(cert, key)
+    cert, key = self_signed(tmp_path, "IP:127.0.0.1")
+    context = server_context(cert, key)
     box = Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port(), tls_context=context, require_starttls=True)
     controller.start()
