@@ -195,3 +195,12 @@ def make_app_for(clock):
     yield make
     for app in apps:
         app.close()
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server on 127.0.0.1 keeping what it accepts (`tests.mailserver.Mailbox`: `port`, `received`)."""
+    from tests.mailserver import mail_server
+
+    with mail_server() as box:
+        yield box

@@ -15,45 +15,9 @@ from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
 from feeds.clock import rfc3339
 from tests.alerts_helpers import NOW, add_keyword_matches
+from tests.mailserver import Mailbox, free_port
 
 HOSTILE = '<img src=x onerror="alert(1)"> Sanctions & <b>more</b>'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Mailbox:
-    """aiosmtpd handler: keeps every accepted message; refuses recipients at `refuse`."""
-
-    def __init__(self, refuse: str = "nobody@example.org"):
-        self.refuse = refuse
-        self.received: list = []
-        self.raw: list[tuple[list[str], bytes]] = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address == self.refuse:
-            return "550 5.1.1 no such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        msg = message_from_bytes(envelope.content, policy=policy.default)
-        self.raw.append((list(envelope.mail_options), envelope.original_content))
-        self.received.append((envelope.mail_from, tuple(envelope.rcpt_tos), msg))
-        return "250 Message accepted for delivery"
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 def smtp(port: int) -> str:

@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 from werkzeug.wrappers import Request, Response
 
@@ -17,7 +16,7 @@ from feeds.cli import cli
 from feeds.config import load_settings
 from tests.alerts_helpers import add_keyword_matches, entry, readme_verify, stored_match
 from tests.conftest import BASE_CONFIG
-from tests.test_alerts_email import Mailbox, free_port
+from tests.mailserver import free_port
 
 SECRET = "test-secret-for-the-desk"
 
@@ -40,16 +39,6 @@ def config(tmp_path) -> Path:
     path = tmp_path / "feeds.toml"
     path.write_text(BASE_CONFIG, encoding="utf-8")
     return path
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 def run(config: Path, *args: str):

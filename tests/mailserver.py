@@ -1,0 +1,52 @@
+"""A real SMTP server (aiosmtpd) on 127.0.0.1 for the email alert tests: `Mailbox` keeps what it accepts, and the
+`mailbox` fixture (tests/conftest.py) runs one for a test."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email import message_from_bytes, policy
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps every accepted message; refuses recipients at `refuse`."""
+
+    def __init__(self, refuse: str = "nobody@example.org"):
+        self.refuse = refuse
+        self.received: list = []
+        self.raw: list[tuple[list[str], bytes]] = []
+        self.port = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address == self.refuse:
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        self.raw.append((list(envelope.mail_options), envelope.original_content))
+        self.received.append((envelope.mail_from, tuple(envelope.rcpt_tos), msg))
+        return "250 Message accepted for delivery"
+
+
+@contextmanager
+def mail_server() -> Iterator[Mailbox]:
+    """A `Mailbox` served on a free port of 127.0.0.1 (its `port`), stopped on the way out."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    try:
+        yield box
+    finally:
+        controller.stop()
