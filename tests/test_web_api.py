@@ -1059,19 +1059,16 @@ def test_location_and_permalink_are_in_uri_form_for_a_base_url_with_an_idn_host_
 def test_head_of_the_api_sends_no_body_so_the_connection_stays_in_step(api):
     """A HEAD of /api/releases was refused (405) with its JSON body, which HEAD must not have (RFC 9110 §9.3.2): on a
     kept-alive connection the client read it as the start of its next answer."""
-    import socket
     from urllib.parse import urlsplit
 
-    port = urlsplit(api.base).port
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        sock.sendall(
-            b"HEAD /api/releases HTTP/1.1\r\nHost: x\r\n\r\n"
-            b"HEAD /api/nothing HTTP/1.1\r\nHost: x\r\n\r\n"
-            b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
+    from tests.rawhttp import exchange
+
+    received = exchange(
+        urlsplit(api.base).port or 0,
+        b"HEAD /api/releases HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"HEAD /api/nothing HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
     first, _, rest = received.partition(b"\r\n\r\n")
     second, _, rest = rest.partition(b"\r\n\r\n")
     assert first.startswith(b"HTTP/1.1 405 ") and b"Content-Type: application/json" in first, first

@@ -602,16 +602,13 @@ def test_head_of_a_redirect_sends_no_body_so_the_connection_stays_in_step(served
     plain-text body, `moved`, which HEAD must not have (RFC 9110 §9.3.2): on a kept-alive connection a client took
     those bytes for the start of its next answer. The answer to the GET sent after it on the same connection must
     follow the HEAD's headers at once."""
-    import socket
+    from tests.rawhttp import exchange
 
-    with socket.create_connection(("127.0.0.1", served.port), timeout=10) as sock:
-        sock.sendall(
-            b"HEAD /topics/iran HTTP/1.1\r\nHost: x\r\n\r\n"
-            b"GET /topics/iran/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        received = b""
-        while chunk := sock.recv(65536):
-            received += chunk
+    received = exchange(
+        served.port,
+        b"HEAD /topics/iran HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /topics/iran/ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
     head, _, rest = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 301 ")
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:40]
