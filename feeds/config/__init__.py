@@ -42,7 +42,6 @@ from feeds.config.site import (
 from feeds.config.syntax import toml_problem
 from feeds.config.watch import read_http, read_watch
 from feeds.errors import ConfigError, ConfigErrors
-from feeds.urls import uri_form
 
 T = TypeVar("T")
 
@@ -160,9 +159,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
             return r.problem(("database", "url"), message)
 
         database_url = section(lambda: _checked_database_url(url, error))
-    # (in URI form: a header holds ASCII only, and an international base_url is the office's own choice)
-    home = (uri_form(site.base_url) or site.base_url) if site is not None else ""
-    agent = USER_AGENT.format(version=__version__, site=home)
+    agent = USER_AGENT.format(version=__version__, site=site.base_url if site is not None else "")  # (URI form)
     http = section(lambda: read_http(r, r.sub(root, ("http",)), environ, agent))
     topics = section(lambda: read_topics(r, r.sub(root, ("topics",))))
     sources = section(lambda: read_sources(r, root.get("sources", []), base))

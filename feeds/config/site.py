@@ -23,6 +23,7 @@ from feeds.config.reader import KeyPath, TableReader
 from feeds.config.schema import KEYS
 from feeds.config.settings import AUTHOR_EMAIL, Paths, Site
 from feeds.errors import ConfigError
+from feeds.urls import uri_form
 
 
 def read_site(r: TableReader, t: dict[str, Any]) -> Site:
@@ -49,6 +50,10 @@ def read_site(r: TableReader, t: dict[str, Any]) -> Site:
         r.fail((*k, "base_url"), f"must be a plain address with no query, fragment or user name, got {base_url!r}")
     if not base_url.endswith("/"):
         base_url += "/"
+    # In URI form (an international host by its xn-- name, a space or a letter other than ASCII in the path
+    # percent-encoded): every place the site's address goes holds ASCII only (a feed's links, an HTTP header, a
+    # page's href), and each then names the same address.
+    base_url = uri_form(base_url) or base_url
     tz = r.get(t, (*k, "timezone"), str, "UTC")
     try:
         ZoneInfo(tz)

@@ -14,7 +14,6 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,11 +31,10 @@ from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
 from feeds.publish.stylesheet import feed_css, feed_stylesheet
 from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
-from feeds.urls import uri_form
 
 if TYPE_CHECKING:
     from feeds.app import App
-    from feeds.config import Settings, Site
+    from feeds.config import Site
     from feeds.publish.i18n import Messages
 
 __all__ = ["PublishReport", "last_failure", "run_publish"]
@@ -84,7 +82,7 @@ def _record_failure(app: App, error: Exception) -> None:
 
 
 def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None) -> PublishReport:
-    settings = _in_uri_form(app.settings)
+    settings = app.settings
     now = app.clock()
     stored = app.releases.current(app.store, now)
     # A release dated ahead (an embargo) stays off the site until its time: no page, no entry in any feed, no
@@ -128,15 +126,6 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
 
 
 _RENDERER_KEY = "page_renderer"
-
-
-def _in_uri_form(settings: Settings) -> Settings:
-    """`settings` with `site.base_url` in URI form (an IDNA host, a percent-encoded path), as every feed gives the
-    site's addresses: the pages, the 404 page's stylesheet path and the releases' permalinks gave it as written
-    (`https://пресса.example/новости и/`), a space included, so a page's autodiscovery link named another address
-    than the feed's self link."""
-    base = uri_form(settings.site.base_url) or settings.site.base_url
-    return settings if base == settings.site.base_url else replace(settings, site=replace(settings.site, base_url=base))
 
 
 def _renderer(app: App, site: Site, salt: str) -> PageRenderer:

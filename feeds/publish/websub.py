@@ -35,7 +35,6 @@ import requests
 from feeds.clock import rfc3339
 from feeds.outbound import outbound_session, post_once
 from feeds.publish.spec import FEED_FILES
-from feeds.urls import uri_form
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:
@@ -54,10 +53,8 @@ MAX_ATTEMPTS = 8
 
 def changed_topics(written: Iterable[str], base_url: str) -> list[str]:
     """The absolute topic URLs of the feed documents among `written` (paths relative to out/), sorted, once each:
-    their self links, in URI form, as subscribers subscribed to them (a base URL with an internationalised host or
-    path is encoded as the feeds encode it)."""
-    base = uri_form(base_url) or base_url
-    return sorted({base + path for path in written if path.rsplit("/", 1)[-1] in FEED_DOCUMENTS})
+    their self links, as subscribers subscribed to them (`base_url` is in URI form, as the config gives it)."""
+    return sorted({base_url + path for path in written if path.rsplit("/", 1)[-1] in FEED_DOCUMENTS})
 
 
 @dataclass(frozen=True, slots=True)
