@@ -20,7 +20,7 @@ from __future__ import annotations
 import errno
 import logging
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,12 +28,15 @@ from typing import TYPE_CHECKING
 from feeds.config import FolderSource, RemoteJsonSource
 from feeds.errors import ChangedMeanwhileError
 from feeds.ingest import folder
+from feeds.ingest.moving import BatchMover
 from feeds.ingest.parallel import units_in_batches
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
 from feeds.model import IngestOutcome, IngestReport
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from feeds.app import App
 
 log = logging.getLogger("feeds.ingest")
@@ -189,27 +192,43 @@ def _ingest_files(
     """(outcomes, why files that were read stayed in the drop folder `move_in`)."""
     outcomes: list[IngestOutcome] = []
     stayed = folder.Settled()  # why files stayed in the drop folder, over all batches
-    for now, units in units_in_batches(app, files, BATCH, source=source, named=named, keys=keys):
-        for attempt in range(STORE_ATTEMPTS):
-            try:
-                settled_units, batch_outcomes = save_units(app.store, units, app.settings, now)
-                break
-            except Exception as e:  # (the database refused): say which files wait, untouched, for the next run
-                if attempt < STORE_ATTEMPTS - 1 and _another_writer(e):
-                    log.info("another writer stored one of these releases meanwhile; reading the batch again")
-                    continue
-                first = shown_path(units[0].origin) if units else "?"
-                e.add_note(f"storing {len(units)} file(s) of source {source!r}, from {first}; they stay where they are")
-                raise
-        settled = folder.settle(settled_units, move_in, now) if move_in is not None else folder.Settled()
-        for why, n in settled.stuck.items():
-            stayed.keep(why, n)
-        for o in batch_outcomes:
-            _log_outcome(o)
-            outcomes.append(_with_move(o, settled.moved, settled.requeued))
-        if progress:
-            progress(len(units), len(files))
+    # A batch's files move while the next batch is stored (`BatchMover`); its outcomes, which name where each file
+    # went, are logged once they have.
+    mover: BatchMover[tuple[list[IngestOutcome], int]] = BatchMover(move_in, threaded=len(files) > BATCH)
+
+    def settled(batches: Iterator[tuple[tuple[list[IngestOutcome], int], folder.Settled]]) -> None:
+        for (batch_outcomes, read), moves in batches:
+            for why, n in moves.stuck.items():
+                stayed.keep(why, n)
+            for o in batch_outcomes:
+                _log_outcome(o)
+                outcomes.append(_with_move(o, moves.moved, moves.requeued))
+            if progress:
+                progress(read, len(files))
+
+    try:
+        for now, units in units_in_batches(app, files, BATCH, source=source, named=named, keys=keys):
+            settled_units, batch_outcomes = _store_batch(app, units, now, source)
+            settled(mover.add(settled_units, now, (batch_outcomes, len(units))))
+    finally:  # (also when a batch could not be stored: the batches before it committed, and their files move)
+        settled(mover.close())
     return outcomes, stayed.problems(move_in) if move_in is not None else []
+
+
+def _store_batch(app: App, units: list[Unit], now: datetime, source: str) -> tuple[list[Unit], list[IngestOutcome]]:
+    """`save_units` of one batch, read again and retried when another writer got in first (`_another_writer`)."""
+    attempt = 1
+    while True:
+        try:
+            return save_units(app.store, units, app.settings, now)
+        except Exception as e:  # (the database refused): say which files wait, untouched, for the next run
+            if attempt < STORE_ATTEMPTS and _another_writer(e):
+                log.info("another writer stored one of these releases meanwhile; reading the batch again")
+                attempt += 1
+                continue
+            first = shown_path(units[0].origin) if units else "?"
+            e.add_note(f"storing {len(units)} file(s) of source {source!r}, from {first}; they stay where they are")
+            raise
 
 
 STORE_ATTEMPTS = 3
