@@ -4,10 +4,11 @@
 reads one release's text, so everything here is about English writing conventions, not about the corpus.
 
 How a name is recognised (English capitalisation conventions; no language model, no network):
-- a run of capitalised words or acronyms (UN, G20) joined by spaces or hyphens; "of"/"for" (and "of the") continue
-  it only after a word that heads such names ("Bank of England", "Department for Education", not "talks in Oslo
-  for Arctic shipping"; "Strait of Hormuz" is one place); the particles of personal names (de, van, von, al…)
-  always do; the parts between connectors are names too ("England"), but not a head alone ("Bank", "Strait");
+- a run of capitalised words or acronyms (UN, G20) joined by spaces or hyphens; "of"/"for" (and "of the", "for
+  the") continue it only after a word that heads such names ("Bank of England", "Department for Education",
+  "Minister for the Middle East", not "talks in Oslo for Arctic shipping"; "Strait of Hormuz" is one place); the
+  particles of personal names (de, van, von, al…) always do; the parts between connectors are names too
+  ("England"), but not a head alone ("Bank", "Strait");
 - a possessive ends the name and is dropped: "Russia's" → "Russia";
 - capitalised function words, honorifics and day names are never part of a name ("The", "Our", "Mr", "Monday");
   month names only inside a name with no number after them ("Theresa May", not "May 2017"); one letter alone
@@ -17,6 +18,11 @@ How a name is recognised (English capitalisation conventions; no language model,
   longer run is dropped when it is seen in lower case in the release or looks like a gerund/adverb;
 - a run is cut after its last title word ("Minister", "President", "Secretary"): "Russian Foreign Minister
   Lavrov" gives "Russian Foreign Minister" and "Lavrov"; the parts between connectors are names too;
+- an office named with its domain, then its holder ("Chancellor of the Exchequer Jane Doe", "Secretary of State
+  for Health and Social Care Jane Doe", where the domain may go on after "and" or a comma) gives the office and the
+  holder: the run's last two words, unless one of them is written in lower case in the release or ends the name
+  of a body or domain ("Director of Public Health England"); post-nominals ("CMG OBE", "MP") end a name and are
+  no name alone, nor are honorifics ("His Majesty", "Her Excellency");
 - a word that ends names after two different words is a name too ("Lavrov" in "Sergei Lavrov", "Minister Lavrov");
 - a one-word name that the corpus also writes in lower case ("Court", "Health", "World") is only a word (that is
   decided by `feeds.watch.terms`, which sees the corpus);
@@ -64,7 +70,7 @@ _STOP = _vocabulary(
     what whatever when whenever where whether which while who whom whose why will with within without would yes
     yesterday yet you your yours yourself
     monday tuesday wednesday thursday friday saturday sunday
-    mr mrs ms miss mx dr prof sir dame lord lady rt hon
+    mr mrs ms miss mx dr prof sir dame lord lady rt hon majesty highness excellency
     press release statement news notes editors editor read more update updated
     """
 )
@@ -86,9 +92,9 @@ _PARTICLES = _CONNECTORS - {"of", "for"}
 _HEADS = _vocabulary(
     """
     academy agency association bank bay board cape chamber chancellor church city college commission commissioner
-    committee council county court department director duke duchess earl federation foundation government gulf
+    committee council county court department director duke duchess earl federation foundation government governor gulf
     horn house institute isle island islands kingdom league minister ministry museum office order party prince princess
-    republic school sea secretary service society state states strait straits tribunal union united university
+    president republic school sea secretary service society state states strait straits tribunal union united university
     """
 )
 """Words after which "of"/"for" continue a name ("Bank of England", "Department for Education"); after other
@@ -97,9 +103,24 @@ _TITLES = _vocabulary(
     """
     president minister secretary chancellor king queen prince princess ambassador governor mayor senator
     commissioner chairman chairwoman chair director spokesperson spokesman spokeswoman chief envoy commander
-    premier pope judge professor deputy attorney representative councillor baroness baron
+    premier pope judge professor deputy attorney representative councillor baroness baron speaker head
     """
 )
+_HONOURS = _vocabulary("obe mbe cbe kbe dbe cmg kcmg gcmg dcmg cb kcb gcb cvo lvo mvo kcvo gcvo qc kc mp msp ms mla")
+"""Post-nominals ("Jane Marlow CMG OBE", "Tom Pryce MP"): they end the name before them and name nobody alone."""
+_NOT_BODY = _vocabulary(
+    """
+    affairs agency authority britain care centre center culture defence development education energy england
+    europe exchequer fund group growth health innovation ireland justice media network partnership police
+    programme scotland security services sport technology transport treasury trust unit wales zero
+    """
+)
+_NOT_PERSON = _HEADS | _TITLES | _NOT_CONTENT | _NOT_BODY
+"""Words that end the name of an office's domain or of a body, never a person's ("Director of Public Health
+England", "Secretary of State for Net Zero"): the last two words of an office run are its holder only if
+neither is one of these."""
+_LIST_GAP = re.compile(r"\s*(?:,\s*(?:and\s+)?|and\s+|&\s+)")
+"""What lies between the parts of an office's domain listed in its title ("Environment, Food and Rural Affairs")."""
 _ABBREVIATIONS = _vocabulary("mr mrs ms dr prof st gen sen rep gov lt col capt sgt no vs etc inc ltd co jr sr")
 _SENTENCE_END = re.compile(r"[.!?:;…\n]")
 _OPENING = re.compile(r"[\"“‘'«(\[]\s*$")
@@ -216,7 +237,7 @@ def _runs(words: Sequence[Word]) -> list[list[Word]]:
 def _connects(current: Sequence[Word], pending: Sequence[Word], w: Word) -> bool:
     if not pending:
         return w.folded in _PARTICLES or (w.folded in _CONNECTORS and current[-1].folded in _HEADS)
-    return len(pending) == 1 and pending[0].folded == "of" and w.folded == "the"
+    return len(pending) == 1 and pending[0].folded in ("of", "for") and w.folded == "the"
 
 
 def _clean(run: list[Word], capitalised_mid: set[str], lower_seen: set[str]) -> list[Word]:
@@ -272,15 +293,30 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
         if not seg.mine:
             continue
         text = seg.text
+        office_open = False  # the run before named an office whose domain may go on in this one
+        prev_end = 0
         for raw_run in _runs(seg.words):
+            continues = office_open and bool(_LIST_GAP.fullmatch(text, prev_end, raw_run[0].start))
+            prev_end = raw_run[-1].end
             run = _clean(raw_run, capitalised_mid, lower_seen)
+            while len(run) > 1 and run[-1].acronym and run[-1].folded in _HONOURS:
+                run = run[:-1]
+            office_open = False
             if not run:
                 continue
             occurrences.append((text, run))
             # After the last title word, the rest is a name: "Foreign Secretary Boris Johnson" → "Boris Johnson"
             # and "Foreign Secretary"; the whole run is too particular a wording to look for in the news.
             titled = [i for i, w in enumerate(run) if w.folded in _TITLES]
-            if titled and titled[-1] < len(run) - 1 and not any(w.lower for w in run[titled[-1] + 1 :]):
+            office = bool(titled) and any(w.lower for w in run[titled[-1] + 1 :])
+            holder = _holder(run, lower_seen) if office or continues else len(run)
+            if holder < len(run):
+                # "Chancellor of the Exchequer Jane Doe", "… for Health and Social Care Jane Doe": the office, then
+                # the person who holds it (the office alone only when the run has its title)
+                standalone.add(tuple(w.folded for w in run[holder:]))
+                if office:
+                    standalone.add(tuple(w.folded for w in run[:holder]))
+            elif titled and titled[-1] < len(run) - 1 and not office:
                 cut = titled[-1] + 1
                 standalone.add(tuple(w.folded for w in run[cut:]))
                 if cut > 1:
@@ -288,14 +324,15 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
             elif not (len(run) == 1 and run[0].folded in _TITLES):
                 # (a title word alone, "the Minister said", names nobody: any release and any news item has it)
                 standalone.add(tuple(w.folded for w in run))
+            office_open = (office or continues) and holder == len(run) and (office or len(run) == 1)
             # The parts between connectors are names in their own right: "Bank of England" → "England"; not the
             # word that heads such a name ("Strait" of "Strait of Hormuz", "Bank"), which alone names nothing.
             part: list[Word] = []
-            for w in [*run, None]:
-                if w is None or w.lower:
+            for n, w in enumerate([*run, None]):
+                if w is None or w.lower or n == holder:
                     if part and len(part) < len(run) and not (len(part) == 1 and part[0].folded in _TITLES | _HEADS):
                         standalone.add(tuple(x.folded for x in part))
-                    part = []
+                    part = [] if w is None or w.lower else [w]
                 else:
                     part.append(w)
 
@@ -311,7 +348,7 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
         for word, words in before.items()
         if len(words) >= 2 and word not in lower_seen and word not in _TITLES and word not in _CONNECTORS
     )
-    keep.update((w.folded,) for _, run in occurrences for w in run if w.acronym)
+    keep.update((w.folded,) for _, run in occurrences for w in run if w.acronym and w.folded not in _HONOURS)
     keep = {key for key in keep if len(key) > 1 or len(key[0]) > 1}  # "U.S." yes, "L" (for litres) no
 
     found: Found = {}
@@ -331,6 +368,23 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
                 cand.tf += 1
                 cand.forms[text[run[i].start : run[j - 1].end]] += 1
     return found
+
+
+def _holder(run: Sequence[Word], lower_seen: set[str]) -> int:
+    """Where the holder's name starts in a run naming an office and its domain ("Secretary of State for Wales Jo
+    Stevens" → at "Jo"): its last two words, when at least one word of the domain is left before them and neither
+    is a word the release writes in lower case, a word ending bodies or domains (`_NOT_PERSON`) or an acronym;
+    otherwise the run's length (no holder named). Only the two-word "Given Surname" is recognised: the domain's
+    own words cannot be told from a longer name's without a lexicon, so "Jo Anne Stevens" gives "Anne Stevens"."""
+    tail = 0
+    while tail < len(run) and not run[-1 - tail].lower:
+        tail += 1
+    if tail < 3:
+        return len(run)
+    person = run[-2:]
+    if any(w.folded in lower_seen or w.folded in _NOT_PERSON or w.acronym or not w.raw.isalpha() for w in person):
+        return len(run)
+    return len(run) - 2
 
 
 def common_candidates(segments: Sequence[Segment], title_words: set[str]) -> Found:

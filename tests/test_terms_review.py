@@ -1,0 +1,149 @@
+"""Review of the terms derived from releases: a minister's name after an office title is a name of its own.
+
+The releases here are written for these tests in the style of a UK government release (invented people); the
+corpus test reads ../shared/corpus/releases in place through the `corpus_releases` fixture.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feeds.config import Site, TopicSettings
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Release
+from feeds.normalise import normalise_release
+from feeds.watch.terms import Term, derive_terms, derive_terms_many
+
+PUBLISHED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def release(title: str, body: str, slug: str = "r") -> Release:
+    return Release(
+        id=f"tag:press.example.org,2026-11-20:{slug}",
+        identity=f"slug:{slug}",
+        slug=slug,
+        permalink=f"https://press.example.org/releases/{slug}/",
+        title=title,
+        summary="",
+        body_html="",
+        body_text=body,
+        published=PUBLISHED,
+        updated=PUBLISHED,
+        organisation="Press Office",
+        topics=(),
+        language="en",
+        document_type="press_release",
+        source="test",
+        origin=f"/inbox/{slug}.txt",
+        content_hash=slug,
+    )
+
+
+def names(title: str, body: str) -> dict[str, Term]:
+    r = release(title, body)
+    return {t.text: t for t in derive_terms(r, (r,), max_terms=100) if t.kind == "name"}
+
+
+@pytest.mark.parametrize(
+    ("title", "body", "present", "absent"),
+    [
+        (
+            "Budget boost for coastal towns",
+            "Chancellor of the Exchequer Marion Threlkeld said: this fund will reach every harbour in Cornwall.",
+            {"Marion Threlkeld", "Chancellor of the Exchequer", "Cornwall"},
+            {"Exchequer Marion Threlkeld", "Chancellor of the Exchequer Marion Threlkeld", "Exchequer Marion"},
+        ),
+        (
+            "New rail link for the valleys",
+            "Secretary of State for Wales Gareth Penhallow opened the line at Merthyr Tydfil on Friday.",
+            {"Gareth Penhallow", "Wales", "Merthyr Tydfil"},
+            {"Wales Gareth Penhallow", "State for Wales Gareth Penhallow", "Secretary of State for Wales Gareth"},
+        ),
+        (
+            "Talks in Vilnius",
+            "The Minister for Europe, Imogen Castellane, met officials in Vilnius. She said the talks went well.",
+            {"Imogen Castellane", "Minister for Europe", "Vilnius"},
+            {"Europe Imogen Castellane"},
+        ),
+        (
+            "Foreign Secretary to visit Ruritania",
+            "Foreign Secretary Alistair Quenby said: I will raise the detained journalists in Strelsau.",
+            {"Alistair Quenby", "Foreign Secretary", "Strelsau"},
+            {"Foreign Secretary Alistair Quenby"},
+        ),
+        (
+            "Aid for Gaza",
+            "Minister for the Middle East Tobias Renwick announced new funding for the UN agency in Gaza.",
+            {"Tobias Renwick", "Middle East", "Gaza"},
+            {"Middle East Tobias Renwick", "East Tobias Renwick"},
+        ),
+        (
+            "Hospital waiting lists fall",
+            "Secretary of State for Health and Social Care Priya Ashdown said the NHS had cut waits in Leeds.",
+            {"Priya Ashdown", "Leeds", "NHS"},
+            {"Social Care Priya Ashdown", "Care Priya Ashdown"},
+        ),
+        (
+            "Summit in Brussels",
+            "The Prime Minister met the President of the European Council Henrik Solberg in Brussels.",
+            {"Henrik Solberg", "European Council", "Brussels"},
+            {"European Council Henrik Solberg", "Council Henrik Solberg"},
+        ),
+        (
+            "Speaker welcomes delegation",
+            "Parliamentary Speaker Anzor Beridze received the delegation in Tbilisi.",
+            {"Anzor Beridze", "Tbilisi"},
+            {"Parliamentary Speaker Anzor Beridze", "Speaker Anzor Beridze"},
+        ),
+        (
+            "Birthday celebrations in Lahore",
+            "His Majesty King Charles III was honoured in Lahore. High Commissioner to Pakistan, Helen Forsyth"
+            " CMG OBE, said: we are proud. Rosa Tinsley MBE sang.",
+            {"Charles III", "Helen Forsyth", "Rosa Tinsley", "Lahore"},
+            {"Majesty King", "Majesty", "Helen Forsyth CMG OBE", "CMG", "OBE", "MBE", "Rosa Tinsley MBE"},
+        ),
+        (
+            "Health checks",
+            "Director of Public Health England Malcolm Ferris said health checks save lives. The Director of the"
+            " Welsh Prison Service agreed.",
+            {"Malcolm Ferris", "Public Health England", "Welsh Prison Service"},
+            {"Health England", "Prison Service", "Public Health England Malcolm Ferris"},
+        ),
+    ],
+)
+def test_a_person_after_an_office_is_a_name(title: str, body: str, present: set[str], absent: set[str]) -> None:
+    found = names(title, body)
+    assert present <= found.keys(), sorted(found)
+    assert not absent & found.keys(), sorted(absent & found.keys())
+
+
+# --- the corpus, read in place --------------------------------------------------------------------------------
+
+SITE = Site(title="P", base_url="https://press.example.org/", author="P", language="en", timezone="Europe/London")
+
+
+def corpus_terms(folder: Path) -> dict[str, set[str]]:
+    releases: list[tuple[str, Release]] = []
+    for path in sorted(folder.iterdir()):
+        if path.suffix in (".txt", ".json", ".html"):
+            for raw in parse_release_file(path.read_bytes(), path.name, source="corpus", origin=str(path)):
+                releases.append((path.name, normalise_release(raw, SITE, TopicSettings(), PUBLISHED)))
+    rs = [r for _, r in releases]
+    terms = derive_terms_many(rs, rs, max_terms=200)
+    return {name: {t.text for t in ts} for (name, _), ts in zip(releases, terms, strict=True)}
+
+
+@pytest.mark.corpus
+def test_corpus_people_after_offices(corpus_releases: Path) -> None:
+    terms = corpus_terms(corpus_releases)
+    georgia = terms["europarl-press-release-20250204IPR26689.html"]
+    assert {"António Costa", "Shalva Papuashvili"} <= georgia
+    assert not {"European Council António Costa", "Parliamentary Speaker Shalva Papuashvili"} & georgia
+    birthday = terms["govuk-world-news-story-king-birthday-high-commission.json"]
+    assert "Jane Marriott" in birthday
+    assert not {"Jane Marriott CMG OBE", "CMG", "OBE", "Majesty King"} & birthday
+    moscow = terms["foreign-secretary-to-visit-moscow.txt"]
+    assert {"Boris Johnson", "Lavrov", "Moscow"} <= moscow
