@@ -15,6 +15,8 @@ from feeds.config import Site, TopicSettings
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
+from feeds.watch.profiles import build_profiles
+from feeds.watch.related import RelatedMatcher, RelatedSettings
 from feeds.watch.terms import Term, derive_terms, derive_terms_many
 
 PUBLISHED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -112,12 +114,59 @@ def names(title: str, body: str) -> dict[str, Term]:
             {"Malcolm Ferris", "Public Health England", "Welsh Prison Service"},
             {"Health England", "Prison Service", "Public Health England Malcolm Ferris"},
         ),
+        (
+            "Harbour fund",
+            "Secretary of State for Environment, Food and Rural Affairs Tobias Renwick visited the Isles of Scilly."
+            " The Minister for Europe, Imogen Castellane, and Jo Pryce sent their wishes.",
+            {"Tobias Renwick", "Isles of Scilly", "Scilly", "Imogen Castellane", "Jo Pryce"},
+            {"Food", "Rural Affairs", "Rural Affairs Tobias Renwick", "Isles"},
+        ),
     ],
 )
 def test_a_person_after_an_office_is_a_name(title: str, body: str, present: set[str], absent: set[str]) -> None:
     found = names(title, body)
     assert present <= found.keys(), sorted(found)
     assert not absent & found.keys(), sorted(absent & found.keys())
+
+
+HARBOURS = """Chancellor of the Exchequer Marion Threlkeld said: this fund will reach every harbour in Cornwall and
+the Isles of Scilly.
+
+The £40 million Coastal Harbours Fund opens on Monday. Falmouth, Newlyn and Padstow will be first.
+
+Secretary of State for Environment, Food and Rural Affairs Tobias Renwick said the fund would help fishing fleets in
+Newlyn."""
+
+
+def test_an_item_naming_the_minister_and_the_places_is_related_and_one_sharing_words_is_not() -> None:
+    harbours = release("Chancellor announces harbour fund for Cornwall", HARBOURS, "harbours")
+    rail = release(
+        "New rail link for the valleys",
+        "Secretary of State for Wales Gareth Penhallow opened the line at Merthyr Tydfil. Gareth Penhallow said"
+        " the line links Merthyr Tydfil with Cardiff.",
+        "rail",
+    )
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    matcher = RelatedMatcher(build_profiles((harbours, rail), now, 14), RelatedSettings(own_domains=()))
+    coverage = matcher.match(
+        "a1",
+        1,
+        "Threlkeld pledges millions for Newlyn harbour",
+        "Marion Threlkeld visited Newlyn, where fishing fleets welcomed the Coastal Harbours Fund. Falmouth is next.",
+        "",
+        "https://news.example.com/a1",
+    )
+    assert [(m.kind, m.subject) for m in coverage] == [("related", harbours.id)]
+    assert "Marion Threlkeld" in coverage[0].why
+    unrelated = matcher.match(
+        "a2",
+        1,
+        "Iranian chefs in Cornwall",
+        "A food festival in Cornwall. The Exchequer said nothing, and the Cornish fleets sailed.",
+        "",
+        "https://news.example.com/a2",
+    )
+    assert unrelated == ()
 
 
 # --- the corpus, read in place --------------------------------------------------------------------------------

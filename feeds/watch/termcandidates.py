@@ -92,9 +92,10 @@ _PARTICLES = _CONNECTORS - {"of", "for"}
 _HEADS = _vocabulary(
     """
     academy agency association bank bay board cape chamber chancellor church city college commission commissioner
-    committee council county court department director duke duchess earl federation foundation government governor gulf
-    horn house institute isle island islands kingdom league minister ministry museum office order party prince princess
-    president republic school sea secretary service society state states strait straits tribunal union united university
+    committee council county court department director duke duchess earl federation foundation government governor
+    gulf horn house institute isle isles island islands kingdom league minister ministry museum office order party
+    prince princess president republic school sea secretary service society state states strait straits tribunal
+    union united university
     """
 )
 """Words after which "of"/"for" continue a name ("Bank of England", "Department for Education"); after other
@@ -309,6 +310,7 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
             # and "Foreign Secretary"; the whole run is too particular a wording to look for in the news.
             titled = [i for i, w in enumerate(run) if w.folded in _TITLES]
             office = bool(titled) and any(w.lower for w in run[titled[-1] + 1 :])
+            domain = continues and not titled
             holder = _holder(run, lower_seen) if office or continues else len(run)
             if holder < len(run):
                 # "Chancellor of the Exchequer Jane Doe", "… for Health and Social Care Jane Doe": the office, then
@@ -321,6 +323,8 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
                 standalone.add(tuple(w.folded for w in run[cut:]))
                 if cut > 1:
                     standalone.add(tuple(w.folded for w in run[:cut]))
+            elif domain and not _person(run[-2:], lower_seen):
+                pass  # more of the office's domain ("…, Food and Rural Affairs"), not a name of its own
             elif not (len(run) == 1 and run[0].folded in _TITLES):
                 # (a title word alone, "the Minister said", names nobody: any release and any news item has it)
                 standalone.add(tuple(w.folded for w in run))
@@ -330,7 +334,12 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
             part: list[Word] = []
             for n, w in enumerate([*run, None]):
                 if w is None or w.lower or n == holder:
-                    if part and len(part) < len(run) and not (len(part) == 1 and part[0].folded in _TITLES | _HEADS):
+                    if (
+                        part
+                        and len(part) < len(run)
+                        and not domain
+                        and not (len(part) == 1 and part[0].folded in _TITLES | _HEADS)
+                    ):
                         standalone.add(tuple(x.folded for x in part))
                     part = [] if w is None or w.lower else [w]
                 else:
@@ -372,19 +381,24 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
 
 def _holder(run: Sequence[Word], lower_seen: set[str]) -> int:
     """Where the holder's name starts in a run naming an office and its domain ("Secretary of State for Wales Jo
-    Stevens" → at "Jo"): its last two words, when at least one word of the domain is left before them and neither
-    is a word the release writes in lower case, a word ending bodies or domains (`_NOT_PERSON`) or an acronym;
-    otherwise the run's length (no holder named). Only the two-word "Given Surname" is recognised: the domain's
-    own words cannot be told from a longer name's without a lexicon, so "Jo Anne Stevens" gives "Anne Stevens"."""
+    Stevens" → at "Jo"): its last two words, when at least one word of the domain is left before them and they
+    may be a person's (`_person`); otherwise the run's length (no holder named). Only the two-word "Given
+    Surname" is recognised: a domain's words cannot be told from a longer name's without a lexicon, so "Jo Anne
+    Stevens" gives "Anne Stevens"."""
     tail = 0
     while tail < len(run) and not run[-1 - tail].lower:
         tail += 1
     if tail < 3:
         return len(run)
-    person = run[-2:]
-    if any(w.folded in lower_seen or w.folded in _NOT_PERSON or w.acronym or not w.raw.isalpha() for w in person):
-        return len(run)
-    return len(run) - 2
+    return len(run) - 2 if _person(run[-2:], lower_seen) else len(run)
+
+
+def _person(words: Sequence[Word], lower_seen: set[str]) -> bool:
+    """Whether two words may be a person's "Given Surname" written after an office: neither is written in lower
+    case in the release, ends the name of a body or domain (`_NOT_PERSON`), is an acronym or holds a digit."""
+    return len(words) == 2 and not any(
+        w.folded in lower_seen or w.folded in _NOT_PERSON or w.acronym or not w.raw.isalpha() for w in words
+    )
 
 
 def common_candidates(segments: Sequence[Segment], title_words: set[str]) -> Found:
