@@ -196,3 +196,20 @@ def test_corpus_people_after_offices(corpus_releases: Path) -> None:
     assert not {"Jane Marriott CMG OBE", "CMG", "OBE", "Majesty King"} & birthday
     moscow = terms["foreign-secretary-to-visit-moscow.txt"]
     assert {"Boris Johnson", "Lavrov", "Moscow"} <= moscow
+
+
+def test_a_pickup_quotes_the_words_reproduced_without_the_items_own_quotation_marks() -> None:
+    harbours = release("Chancellor announces harbour fund for Cornwall", HARBOURS, "harbours")
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    matcher = RelatedMatcher(build_profiles((harbours,), now, 14), RelatedSettings(own_domains=()))
+    (pickup,) = matcher.match(
+        "a5",
+        1,
+        "Harbour cash: what it means",
+        "The Chancellor said “this fund will reach every harbour in Cornwall and the Isles of Scilly”, but skippers"
+        " doubt it.",
+        "",
+        "https://news.example.com/a5",
+    )
+    assert pickup.kind == "pickup"
+    assert "(“said this fund will reach every harbour in … the Isles of Scilly”)" in pickup.why
