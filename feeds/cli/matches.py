@@ -55,7 +55,7 @@ def matches() -> None:
 
 @matches.command("list")
 @click.option("--rule", help="Only this keyword rule's matches.")
-@click.option("--release", "release", help="Only matches of this release (id or slug).")
+@click.option("--release", "release", help="Only matches of this release (id, slug or page address).")
 @click.option("--kind", type=click.Choice(["keyword", "related", "pickup"]))
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option(
@@ -81,9 +81,12 @@ def matches_list(
         raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
     if release and kind == "keyword":
         raise click.UsageError("--release lists related and pickup matches; keyword matches belong to rules (--rule)")
+    from feeds.cli.releases import find_release
     from feeds.watch.manage import list_matches
 
     with ctx.app(create=False) as app:
+        if release is not None:  # (named as `releases show` takes it: its page's address too, a typo hinted at)
+            release = find_release(app, release).id
         rows = list_matches(app, rule=rule, release=release, kind=kind, since=since, limit=limit)
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
     if as_json:
