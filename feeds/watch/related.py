@@ -56,12 +56,14 @@ from feeds.watch.text import fold_words, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
 """The defaults of `[watch.related]`, which are this matcher's: written once, in the config's record."""
-SCORE_SCALE = 3
+SCORE_SCALE = 4
 """The version of how related and pickup scores are worked out. Raise it when a change gives stored matches
 other scores or explanations: each release of the window is then looked for again once among stored items
 (`feeds.watch.retro`), so its coverage is re-scored, and dropped where it no longer reaches the bar. 2: a name's
 shorter forms no longer count twice in the release's term weight (an item naming every term scores 1). 3: a
-pickup in parts quotes each part, and our headline in single quotes in an item's title is a pickup."""
+pickup in parts quotes each part, and our headline in single quotes in an item's title is a pickup. 4: a minister
+named after an office ("Chancellor of the Exchequer Jane Doe") is a term of its own, post-nominals are none, and
+a pickup's excerpt leaves out the item's own double quotation marks."""
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
