@@ -213,3 +213,18 @@ def test_a_pickup_quotes_the_words_reproduced_without_the_items_own_quotation_ma
     )
     assert pickup.kind == "pickup"
     assert "(“said this fund will reach every harbour in … the Isles of Scilly”)" in pickup.why
+
+
+def test_a_pickup_excerpt_leaves_out_british_single_quotes_but_keeps_apostrophes() -> None:
+    harbours = release("Chancellor announces harbour fund for Cornwall", HARBOURS, "harbours")
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    matcher = RelatedMatcher(build_profiles((harbours,), now, 14), RelatedSettings(own_domains=()))
+    (pickup,) = matcher.match(
+        "a7",
+        1,
+        "Skippers’ verdict",
+        "Threlkeld said ‘this fund will reach every harbour in Cornwall and the Isles of Scilly’, to skippers’ cheers.",
+        "",
+        "https://news.example.com/a7",
+    )
+    assert "(“Threlkeld said this fund will reach every harbour … the Isles of Scilly”)" in pickup.why

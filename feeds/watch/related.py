@@ -334,9 +334,9 @@ _QUOTE_MARKS = '“”„"«»'
 
 
 def _excerpt(passage: str, head: int = 8, tail: int = 4) -> str:
-    """The passage's first `head` and last `tail` words in quotation marks, without the item's own double ones
-    (`said “this fund…`), which would leave ours unbalanced; apostrophes and single quotes stay (`Russia’s`)."""
-    parts = [w for w in (p.strip(_QUOTE_MARKS) for p in passage.split()) if w]
+    """The passage's first `head` and last `tail` words in quotation marks, without the item's own (`said “this
+    fund…`, `said ‘this fund…`), which would leave ours unbalanced; apostrophes stay (`Russia’s`, `skippers’`)."""
+    parts = [w for w in (p.strip(_QUOTE_MARKS).lstrip("‘") for p in passage.split()) if w]
     if len(parts) <= head + tail + 1:
         return f"“{' '.join(parts)}”"
     return f"“{' '.join(parts[:head])} … {' '.join(parts[-tail:])}”"
