@@ -121,6 +121,18 @@ def names(title: str, body: str) -> dict[str, Term]:
             {"Tobias Renwick", "Isles of Scilly", "Scilly", "Imogen Castellane", "Jo Pryce"},
             {"Food", "Rural Affairs", "Rural Affairs Tobias Renwick", "Isles"},
         ),
+        (
+            "Budget for the north",
+            "Chancellor of the Exchequer Marion Threlkeld said the plan works. As chancellor she will act in Leeds.",
+            {"Marion Threlkeld", "Chancellor of the Exchequer", "Leeds"},
+            {"the Exchequer Marion Threlkeld", "Exchequer Marion Threlkeld"},
+        ),
+        (
+            "Transport for the capital",
+            "Mayor of London Amira Haddad and the Lord Mayor of the City of London Piers Whitcombe met in Leeds.",
+            {"Amira Haddad", "Piers Whitcombe", "Mayor of London", "Leeds"},
+            {"London Amira Haddad", "City of London Piers Whitcombe", "London Piers Whitcombe"},
+        ),
     ],
 )
 def test_a_person_after_an_office_is_a_name(title: str, body: str, present: set[str], absent: set[str]) -> None:

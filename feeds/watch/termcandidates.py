@@ -92,10 +92,10 @@ _PARTICLES = _CONNECTORS - {"of", "for"}
 _HEADS = _vocabulary(
     """
     academy agency association bank bay board cape chamber chancellor church city college commission commissioner
-    committee council county court department director duke duchess earl federation foundation government governor
-    gulf horn house institute isle isles island islands kingdom league minister ministry museum office order party
-    prince princess president republic school sea secretary service society state states strait straits tribunal
-    union united university
+    committee council county court department director duke duchess earl envoy federation foundation government
+    governor gulf horn house institute isle isles island islands kingdom league mayor minister ministry museum
+    office order party prince princess president republic school sea secretary service society state states strait
+    straits tribunal union united university
     """
 )
 """Words after which "of"/"for" continue a name ("Bank of England", "Department for Education"); after other
@@ -245,6 +245,8 @@ def _clean(run: list[Word], capitalised_mid: set[str], lower_seen: set[str]) -> 
     """Drop a first word that is only capitalised because it starts a sentence."""
     first = run[0]
     if not first.initial or first.acronym or first.folded in capitalised_mid:
+        return run
+    if first.folded in _TITLES and len(run) > 1:  # an office's title: "Chancellor of the Exchequer Jane Doe said"
         return run
     if len(run) == 1:
         return []
