@@ -133,6 +133,12 @@ def names(title: str, body: str) -> dict[str, Term]:
             {"Amira Haddad", "Piers Whitcombe", "Mayor of London", "Leeds"},
             {"London Amira Haddad", "City of London Piers Whitcombe", "London Piers Whitcombe"},
         ),
+        (
+            "Loans",
+            "Bank of the North Riding said loans rose. The bank lent in Leeds.",
+            {"North Riding", "Leeds"},
+            {"the North Riding"},  # a name never opens with a lower-case word
+        ),
     ],
 )
 def test_a_person_after_an_office_is_a_name(title: str, body: str, present: set[str], absent: set[str]) -> None:

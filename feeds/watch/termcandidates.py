@@ -252,7 +252,7 @@ def _clean(run: list[Word], capitalised_mid: set[str], lower_seen: set[str]) -> 
         return []
     if first.folded in lower_seen or first.folded.endswith(("ing", "ly", "ed")):
         rest = run[1:]
-        while rest and rest[0].folded in _CONNECTORS and rest[0].lower:
+        while rest and rest[0].lower:  # "of", "of the", "von": a name never opens with them
             rest = rest[1:]
         return rest
     return run
