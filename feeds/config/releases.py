@@ -150,6 +150,12 @@ def read_publish(r: TableReader, t: dict[str, Any], base: Path) -> PublishSettin
     if not formats:
         r.fail((*k, "formats"), "needs at least one format")
     hub = r.get(t, (*k, "hub"), str, None)
+    if hub is not None and "@" in urlsplit(hub).netloc:  # (before any message that would show the URL)
+        r.fail(
+            (*k, "hub"),
+            'must not hold a user name or password: the hub URL is published in every feed (rel="hub"), and '
+            "so would they be; give the hub's address alone",
+        )
     if hub is not None and urlsplit(hub).scheme not in ("http", "https"):
         r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
     if hub is not None and (problem := malformed_host(hub)) is not None:
