@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import idna
 
-__all__ = ["absolute_uri", "dns_host", "uri_form"]
+__all__ = ["absolute_uri", "dns_host", "uri_form", "without_secrets"]
 
 
 def dns_host(host: str) -> str:
@@ -65,3 +65,15 @@ def uri_form(value: str) -> str | None:
         return absolute_uri(value, "link")
     except ValueError:
         return None
+
+
+def without_secrets(url: str) -> str:
+    """`url` as messages may show it: a password replaced by `***`, in the user part or in the query string
+    (`?password=`, `api_key=`, `access_token=`…), even in a URL that is not valid (an @ in the password not
+    written %40: up to the last @ before the path is hidden). The URL to fetch stays the configured one."""
+    shown = _PASSWORD.sub(r"\1***@", url)
+    return _SECRET_PARAM.sub(r"\1***", shown)
+
+
+_PASSWORD = re.compile(r"(//[^/@:]*:)[^/]*@")
+_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:password|passwd|secret|token|key)[^=&#]*=)[^&#]*", re.IGNORECASE)

@@ -15,7 +15,7 @@ from typing import Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from feeds.urls import dns_host
+from feeds.urls import dns_host, without_secrets
 
 AUTHOR_EMAIL = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
 """An author's email as the feeds take it: `site.email` is checked with it when the config is read, and every
@@ -119,6 +119,12 @@ class RemoteJsonSource:
     """Base URL for relative links in results (GOV.UK Search returns `/government/news/...`)."""
     enabled: bool = True
     type: Literal["remote_json"] = "remote_json"
+
+    @property
+    def shown_url(self) -> str:
+        """`url` as messages, the log and the source's state name it: without a password or an API key (`?api_key=`,
+        `?token=`…), which every line naming the source would show. `url` itself is the one fetched."""
+        return without_secrets(self.url)
 
 
 Source = FolderSource | RemoteJsonSource

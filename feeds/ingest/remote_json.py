@@ -38,6 +38,7 @@ from feeds.ingest.units import Unit, unit_from_raws
 from feeds.model import IngestOutcome, RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
 from feeds.normalise.summary import summary_is_html
+from feeds.urls import without_secrets
 from feeds.watch.schedule import next_check_at
 
 if TYPE_CHECKING:
@@ -177,16 +178,18 @@ def parse_document(
     try:
         doc = json.loads(_in_declared_charset(body, charset))
     except RecursionError as e:  # (a document nested deeper than Python's recursion limit: a JSON bomb)
-        raise IngestError("not usable JSON: it nests too deeply", source=source.name, origin=source.url) from e
+        raise IngestError("not usable JSON: it nests too deeply", source=source.name, origin=source.shown_url) from e
     except ValueError as e:  # not UTF-8, not JSON, or a number longer than Python reads (all ValueErrors)
-        raise IngestError(f"not JSON: {_not_json(body, content_type, e)}", source=source.name, origin=source.url) from e
+        raise IngestError(
+            f"not JSON: {_not_json(body, content_type, e)}", source=source.name, origin=source.shown_url
+        ) from e
     results = extract(doc, source.results) if source.results else doc
     if not isinstance(results, list):
         raise IngestError(
             f"expected a list of results at {source.results or 'the top level'!r}: "
             f"{_found_instead(doc, source.results)}",
             source=source.name,
-            origin=source.url,
+            origin=source.shown_url,
         )
     return results
 
@@ -270,8 +273,8 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         log.warning(
             "source %s: %s moved permanently to %s: put the new address in the config",
             source.name,
-            source.url,
-            result.permanent_redirect,
+            source.shown_url,
+            without_secrets(result.permanent_redirect),
             extra={"source": source.name},
         )
     outcomes: list[IngestOutcome] = []
@@ -284,13 +287,13 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
                 outcomes = _ingest_results(app, source, result, now, told=lately)
             except IngestError as e:
                 error = str(e)
-                outcomes = [IngestOutcome(origin=source.url, status="rejected", error=error)]
+                outcomes = [IngestOutcome(origin=source.shown_url, status="rejected", error=error)]
             else:
                 # A document none of whose results could be stored (a mapping with a typo) is the source's failure,
                 # not a healthy read: shown as "ok (200)", with its 304s after it, nothing would ever be stored.
                 error = _nothing_stored(source, outcomes)
                 if error is not None:
-                    outcomes = [*outcomes, IngestOutcome(origin=source.url, status="rejected", error=error)]
+                    outcomes = [*outcomes, IngestOutcome(origin=source.shown_url, status="rejected", error=error)]
         failures = state.failures + 1 if error else 0
         # Validators are kept only for a document that was read: those of a broken one (not JSON) would have the
         # next poll answered 304, and the source shown healthy while it still serves the same broken document.
@@ -309,16 +312,18 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         )
     else:
         failures = state.failures + 1
-        log.warning("source %s: %s (failure %d)", source.name, result.error, failures, extra={"source": source.name})
+        # (the error names the URL fetched: shown without its key, as every message of the source names it)
+        error = str(result.error).replace(source.url, source.shown_url)
+        log.warning("source %s: %s (failure %d)", source.name, error, failures, extra={"source": source.name})
         new_state = replace(
             state,
             last_checked=now,
             last_status=str(result.status) if result.status else "error",
-            last_error=str(result.error),
+            last_error=error,
             failures=failures,
             next_check=next_check_at(now, interval, key=source.url, failures=failures, retry_after=result.retry_after),
         )
-        outcomes = [IngestOutcome(origin=source.url, status="rejected", error=str(result.error))]
+        outcomes = [IngestOutcome(origin=source.shown_url, status="rejected", error=error)]
     app.store.save_source_state(new_state)
     return outcomes
 
@@ -357,13 +362,15 @@ def _nothing_stored(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome])
         return None
     first = outcomes[0]
     # (without the result's name, `<url>#0: `, the error starts with: the message names the source already)
-    why = re.sub(rf"^{re.escape(source.url)}#\d+: ", "", first.error or "refused").removeprefix(f"{first.origin}: ")
+    why = re.sub(rf"^{re.escape(source.shown_url)}#\d+: ", "", first.error or "refused").removeprefix(
+        f"{first.origin}: "
+    )
     return str(
         IngestError(
             f"none of the {len(outcomes)} results could be stored (the first: {why}): check the source's "
             "`fields` mapping",
             source=source.name,
-            origin=source.url,
+            origin=source.shown_url,
         )
     )
 
@@ -377,7 +384,9 @@ def _reading(source: RemoteJsonSource) -> str:
 def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) -> str | None:
     """Why `poll_remote` could not read the source's document at all (an HTTP error, not JSON), from its outcomes:
     such a failure is the one outcome named after the source's own URL (each result is named after its link)."""
-    return next((o.error for o in outcomes if o.origin == source.url and o.status == "rejected" and o.error), None)
+    return next(
+        (o.error for o in outcomes if o.origin == source.shown_url and o.status == "rejected" and o.error), None
+    )
 
 
 def _ingest_results(
@@ -385,8 +394,9 @@ def _ingest_results(
 ) -> list[IngestOutcome]:
     units: list[Unit] = []
     seen: dict[str, tuple[int, RawRelease]] = {}
+    shown = source.shown_url
     for i, item in enumerate(parse_document(fetched.body, source, fetched.content_type, fetched.encoding)):
-        origin = f"{source.url}#{i}"
+        origin = f"{shown}#{i}"
         try:
             raw = raw_from_result(item, source, origin)
         except InvalidReleaseError as e:

@@ -15,7 +15,8 @@ from feeds.errors import StoreError
 from feeds.store.engines import NoDatabaseError, postgresql_engine, sqlite_engine
 from feeds.store.releasetx import Tx
 from feeds.store.sourcestate import SourceState
-from feeds.store.sql import Store, shown_database_url
+from feeds.store.sql import Store
+from feeds.urls import without_secrets as shown_database_url  # (a database URL as messages show it)
 
 __all__ = [
     "NoDatabaseError",

@@ -16,7 +16,6 @@ What this module must not do: hold a concern's queries (they go to that concern'
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -44,6 +43,7 @@ from feeds.store.rules import RuleStoreMixin
 from feeds.store.sourcestate import SourceStateStoreMixin
 from feeds.store.tx import batched, writing
 from feeds.store.watchedfeeds import WatchedFeedStoreMixin
+from feeds.urls import without_secrets as shown_database_url  # (a database URL as messages show it)
 
 
 class Store(
@@ -159,14 +159,3 @@ class Store(
         """The writes of this thread inside go to the database in one transaction (see `tx.batched`)."""
         with batched(self.engine):
             yield
-
-
-def shown_database_url(url: str) -> str:
-    """`url` as messages may show it: a password replaced by `***`, in the user part or in the query string
-    (`?password=`, `sslpassword=`…), even in a URL that is not valid (an @ in the password not written %40: up to
-    the last @ before the path is hidden)."""
-    shown = re.sub(r"(//[^/@:]*:)[^/]*@", r"\1***@", url)
-    return _SECRET_PARAM.sub(r"\1***", shown)
-
-
-_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:password|passwd|secret|token|key)[^=&#]*=)[^&#]*", re.IGNORECASE)
