@@ -117,3 +117,27 @@ def test_status_does_not_show_a_remote_source_api_key(keyed_source):
     app, _ = keyed_source
     sources = gather(app).sources
     assert sources and KEY not in json.dumps(sources, default=str)
+
+
+@pytest.mark.parametrize("name", ["CON", "aux", "Nul", "prn", "COM1", "lpt9", "Aux & Con"])
+def test_a_slug_is_never_a_windows_device_name(name):
+    # out/topics/con/ and out/releases/aux/ could not be copied to a Windows (or SMB) web server: CON, PRN, AUX,
+    # NUL, COM0-9 and LPT0-9 name devices there, whatever their case or extension.
+    from feeds.normalise.ids import slugify
+
+    slug = slugify(name)
+    assert slug and slug.split(".")[0] not in WINDOWS_DEVICES
+
+
+def test_a_slug_that_only_begins_like_a_device_name_is_kept():
+    from feeds.normalise.ids import slugify
+
+    assert [slugify(n) for n in ("Console", "Auxiliary staff", "COM10", "con-artist")] == [
+        "console",
+        "auxiliary-staff",
+        "com10",
+        "con-artist",
+    ]
+
+
+WINDOWS_DEVICES = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)}

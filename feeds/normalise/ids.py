@@ -73,8 +73,9 @@ def slugify(text: str, max_length: int = 80) -> str:
     """`Foreign Secretary's visit to Zürich & Bern` → `foreign-secretarys-visit-to-zurich-and-bern`.
 
     ASCII only (accents decomposed with NFKD and dropped), lowercase, words joined by hyphens, cut at a word
-    boundary to at most `max_length` characters (a single longer word is cut where it must be). Returns ""
-    when nothing ASCII is left (a title in Arabic script, say): the caller decides the fallback.
+    boundary to at most `max_length` characters (a single longer word is cut where it must be), never a Windows
+    device name (`con` is `con-1`). Returns "" when nothing ASCII is left (a title in Arabic script, say): the
+    caller decides the fallback.
     """
     text = _APOSTROPHES.sub("", text.replace("&", " and ")).translate(_LATIN_EXTRA)
     if text.isascii():  # nothing to decompose; _NON_SLUG below separates words at everything else
@@ -87,10 +88,15 @@ def slugify(text: str, max_length: int = 80) -> str:
         )
         ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
     slug = _NON_SLUG.sub("-", ascii_text).strip("-")
-    if len(slug) <= max_length:
-        return slug
-    cut = slug.rfind("-", 0, max_length + 1)
-    return (slug[:cut] if cut > 0 else slug[:max_length]).strip("-")
+    if len(slug) > max_length:
+        cut = slug.rfind("-", 0, max_length + 1)
+        slug = (slug[:cut] if cut > 0 else slug[:max_length]).strip("-")
+    return f"{slug}-1" if slug in _WINDOWS_DEVICES else slug
+
+
+_WINDOWS_DEVICES = frozenset(("con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))))
+"""Names Windows keeps for devices, whatever their case: a folder `topics/con/` could not be copied to a Windows or
+SMB web server, so such a slug gets a `-1` (`con-1`)."""
 
 
 def rule_slug(name: str) -> str:
