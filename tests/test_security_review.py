@@ -141,3 +141,36 @@ def test_a_slug_that_only_begins_like_a_device_name_is_kept():
 
 
 WINDOWS_DEVICES = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)}
+
+
+@pytest.mark.parametrize(
+    ("extra", "key"),
+    [
+        (
+            '[alerts.smtp]\nhost = "smtp.example.org"\nsender = "a@example.org"\nusername = "u"\n'
+            "password = 73106493377\n",
+            "alerts.smtp.password",
+        ),
+        ("[web]\napi_token = 73106493377731064933\n", "web.api_token"),
+        (
+            '[[alerts.webhooks]]\nname = "n"\nurl = "https://h.example.org/x"\nsecret = 73106493377\n',
+            "alerts.webhooks[0].secret",
+        ),
+        (
+            '[[alerts.webhooks]]\nname = "n"\nurl = "ftp://u:73106493377@h.example.org/services/73106493377"\n',
+            "alerts.webhooks[0].url",
+        ),
+        (
+            '[[sources]]\ntype = "remote_json"\nname = "r"\nurl = "ftp://x.example.org/s?api_key=73106493377"\n',
+            "sources[0].url",
+        ),
+    ],
+)
+def test_a_config_error_does_not_show_the_secret_it_is_about(tmp_path, extra, key):
+    # The daemon logs config errors at start and at each reload: a password written without quotes, or a
+    # webhook URL (its path is its secret) with the wrong scheme, went into the log in full.
+    with pytest.raises(ConfigError) as e:
+        load_settings(write(tmp_path, MINIMAL + extra), environ={})
+    message = str(e.value)
+    assert f" {key}: " in message
+    assert "73106493377" not in message

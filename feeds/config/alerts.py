@@ -63,7 +63,11 @@ def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -
         r.only(ht, hk, KEYS["[[alerts.webhooks]]"])
         url = r.get(ht, (*hk, "url"), str)
         if urlsplit(url).scheme not in ("http", "https"):
-            r.fail((*hk, "url"), f"must be an http(s) URL, got {url!r}")
+            # (the URL is not shown: a webhook's path or query is often its secret)
+            scheme = urlsplit(url).scheme
+            r.fail(
+                (*hk, "url"), f"must be an http(s) URL, got {f'a {scheme}: URL' if scheme else 'one without https://'}"
+            )
         if (problem := malformed_host(url)) is not None:  # (names the host only: the path may hold a secret)
             r.fail((*hk, "url"), problem)
         key, missing = secret(ht, hk, "secret")

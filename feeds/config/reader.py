@@ -148,6 +148,8 @@ class TableReader:
         v = t[name]
         ok = isinstance(v, kind) and not (kind in (int, float) and isinstance(v, bool))
         if not ok:
+            if name in SECRET_KEYS:  # (never its value: config errors go to the log at every start and reload)
+                self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__}: write it in quotes")
             self.fail(key, f"must be {_kind_name(kind)}, got {type(v).__name__} {v!r}{quoting(key, v, kind)}")
         return v
 
@@ -266,6 +268,10 @@ def _either(items: list[str]) -> str:
 
 _NUMBER = re.compile(r"[+-]?(\d[\d_]*)(\.\d+)?([eE][+-]?\d+)?")
 _WITH_UNIT = re.compile(r"\s*(\d+(?:\.\d+)?)\s*[a-zA-Z]+\s*")
+
+
+SECRET_KEYS = frozenset(("password", "secret", "api_token"))
+"""Keys whose values a config error never shows."""
 
 
 def quoting(key: KeyPath, v: Any, kind: type) -> str:

@@ -19,6 +19,7 @@ from feeds.config.checks import malformed_host, resolve_path, xml_forbidden
 from feeds.config.reader import KeyPath, TableReader
 from feeds.config.schema import DAY, KEYS, MINUTE
 from feeds.config.settings import CustomFeed, FolderSource, PublishSettings, RemoteJsonSource, Source, TopicSettings
+from feeds.urls import without_secrets
 
 _FIELD_NAMES = {
     "title",
@@ -89,7 +90,7 @@ def read_sources(r: TableReader, items: Any, base: Path) -> tuple[Source, ...]:
             r.only(t, k, KEYS['[[sources]] of type "remote_json"'])
             url = r.get(t, (*k, "url"), str)
             if urlsplit(url).scheme not in ("http", "https"):
-                r.fail((*k, "url"), f"must be an http(s) URL, got {url!r}")
+                r.fail((*k, "url"), f"must be an http(s) URL, got {without_secrets(url)!r}")
             if (problem := malformed_host(url)) is not None:
                 r.fail((*k, "url"), problem)
             fields_t = r.sub(t, (*k, "fields"))
