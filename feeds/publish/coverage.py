@@ -18,6 +18,7 @@ match as categories) and a release page's coverage list. On an English site, the
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -104,7 +105,7 @@ def match_entry(
         first.setdefault((x.kind, x.subject), x)
     # Item texts and feed titles are as stored: a watched feed's (JSON allows control characters) or a title given
     # on the command line may hold what XML forbids, and one such string would fail the whole publish.
-    reasons = [xml_safe(reason(x, titles, words)) for x in first.values()]
+    reasons = [isolated(xml_safe(reason(x, titles, words))) for x in first.values()]
     sources = ", ".join(dict.fromkeys(_visible(x.item.feed_title) for x in (m, *also) if _visible(x.item.feed_title)))
     item_summary = xml_safe(it.summary)
     origin = words.say("From %(sources)s.", sources=sources) if sources else words.gettext("From an unnamed feed.")
@@ -139,8 +140,19 @@ def match_entry(
 
 
 def _visible(text: str | None) -> str:
-    """One line of stored text as an XML document may carry it (see `match_entry`)."""
-    return one_line_text(text) if text else ""
+    """One line of stored text as an XML document may carry it (see `match_entry`), isolated if it must be."""
+    return isolated(one_line_text(text)) if text else ""
+
+
+def isolated(text: str) -> str:
+    """`text` from a watched feed, between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (U+2068, U+2069) when it
+    holds a bidirectional embedding, override or isolate: one it leaves open would show the words published after
+    it (our "Keyword match for rule…") right to left, in whatever order the feed chose. The PDI closes whatever the
+    text opened (UAX #9, X6a). Any other text is returned as it is."""
+    return f"\u2068{text}\u2069" if _BIDI_CONTROL.search(text) else text
+
+
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
 
 
 def _strongest_first(m: StoredMatch) -> tuple[bool, float, datetime, int]:
@@ -160,7 +172,7 @@ def _coverage_list(found: Sequence[StoredMatch], words: Messages) -> tuple[Cover
             source=", ".join(dict.fromkeys(_visible(m.item.feed_title) for m in ms)),
             found_at=min(m.found_at for m in ms),
             kinds=tuple(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
-            why=explanation(ms[0], words),
+            why=isolated(explanation(ms[0], words)),
             published=min(m.item.published for m in ms),
         )
         for ms in by_article.values()
