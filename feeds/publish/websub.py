@@ -3,6 +3,11 @@
     after a publish:  changed_topics(report.written, base_url) | PingQueue.add
     on a tick:        PingQueue.send(app): POST hub.mode=publish&hub.url=<topic> per due topic | retry with back-off
 
+A failure of the hub itself (no answer, a 5xx, 429, a redirect, an auth refusal) or a Retry-After holds every
+pending ping to that hub, not just the one that met it: the hub backs off as one, with one log line per failed
+attempt, and no ping is dropped for it (the hub being down is no fault of a topic; the queue holds one entry per
+topic, so it cannot grow without bound). Only a refusal of the topic itself (400, 422) counts against that topic.
+
 WebSub (W3C Recommendation, §6 "Publishing") says the publisher MUST inform its hub when a topic changes but
 leaves the mechanism to the hub. The one every public hub understands (inherited from PubSubHubbub 0.3 §7.1) is
 a form-encoded POST of `hub.mode=publish` and `hub.url=<topic URL>`, answered 2xx (usually 204). Several
@@ -33,9 +38,9 @@ from typing import TYPE_CHECKING
 import requests
 
 from feeds.clock import rfc3339
-from feeds.outbound import outbound_session, post_once
+from feeds.outbound import outbound_session, post_once, shown_url
 from feeds.publish.spec import FEED_FILES
-from feeds.watch.schedule import next_check_at
+from feeds.watch.schedule import MAX_RETRY_AFTER, backoff, next_check_at
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -48,7 +53,11 @@ FEED_DOCUMENTS = tuple(FEED_FILES.values())
 RETRY = timedelta(seconds=30)
 """The first retry's wait; later ones double (jittered, `feeds.watch.schedule.backoff`)."""
 MAX_ATTEMPTS = 8
-"""Failed attempts after which a ping is dropped (about two hours of retries at the default RETRY)."""
+"""Refusals of a topic (400, 422) after which its ping is dropped. A hub that is down drops nothing."""
+MAX_HUB_WAIT = timedelta(hours=1)
+"""The longest back-off after the hub failed (a Retry-After may ask for longer): a hub back up is heard of soon."""
+TOPIC_REFUSALS = frozenset({"400", "422"})
+"""Answers about the topic rather than the hub (bad or unreachable `hub.url`): the others are still sent."""
 
 
 def changed_topics(written: Iterable[str], base_url: str) -> list[str]:
@@ -65,6 +74,11 @@ class PingResult:
     status: str
     error: str | None = None
     retry_after: datetime | None = None
+
+    @property
+    def hub_failed(self) -> bool:
+        """Whether the failure is the hub's (every topic would meet it), not a refusal of this one topic."""
+        return not self.ok and (self.retry_after is not None or self.status not in TOPIC_REFUSALS)
 
 
 def ping_hub(
@@ -121,6 +135,14 @@ class PingQueue:
         """One round at a time (the periodic tick and a triggered round may overlap): no topic is pinged twice."""
         self._version = 0
         self._session: requests.Session | None = None
+        self._hub: str | None = None
+        self._hub_failures = 0
+        self._held_until: datetime | None = None
+
+    @property
+    def held_until(self) -> datetime | None:
+        """Until when every ping to the hub waits, after the hub failed or asked for it (None: not held)."""
+        return self._held_until
 
     def __len__(self) -> int:
         with self._lock:
@@ -148,14 +170,15 @@ class PingQueue:
             self._pending.clear()
 
     def send(self, app: App, *, once: bool = False) -> PingReport:
-        """Ping the hub for every due topic, in due order; stop the round at the first failure.
+        """Ping the hub for every due topic, in due order, unless the hub is held; a hub failure ends the round.
 
-        A failure usually means the hub is down or overloaded: the topics not tried stay due for the next tick,
-        so one round costs at most one timeout (settings.http) and never hammers a struggling hub.
+        A failure of the hub (`PingResult.hub_failed`) holds every pending ping until the hub's back-off or its
+        Retry-After ends: one round costs at most one timeout (settings.http), a struggling hub is not hammered,
+        and the pings wait, all kept. A topic the hub refuses is retried alone, and the round goes on.
 
         `once` is the round of a process that exits after it (`feeds publish`, `feeds run --once`): there is no
-        next tick for the untried topics, so every due topic is tried, and a failed one is dropped at once
-        (counted in `failed` and `dropped`; the next change to that feed pings again).
+        next tick, so a failed ping is dropped at once (counted in `failed` and `dropped`; the next change to that
+        feed pings again), and a hub failure drops every topic not sent yet, in one log line.
         """
         with self._sending:
             return self._send(app, once=once)
@@ -165,14 +188,18 @@ class PingQueue:
         if hub is None:
             self.clear()  # the hub was removed from the config (SIGHUP): nobody to tell
             return PingReport()
+        if hub != self._hub:  # a hub of its own: what held the old one does not hold it
+            self._hub, self._hub_failures, self._held_until = hub, 0, None
         now = app.clock()
+        if self._held_until is not None and now < self._held_until:
+            return PingReport(pending=len(self))
         due = [p for p in self.pending() if p.due <= now]
         if not due:
             return PingReport(pending=len(self))
         session = app.session or self._own_session()
         http = app.settings.http
         sent = failed = dropped = 0
-        for ping in due:
+        for i, ping in enumerate(due):
             result = ping_hub(
                 session,
                 hub,
@@ -184,13 +211,62 @@ class PingQueue:
             if result.ok:
                 sent += 1
                 self._settle(ping, None, now)
+                self._hub_answered(hub)
                 continue
+            if result.hub_failed:
+                if once:
+                    lost = self._drop(due[i:])
+                    failed, dropped = failed + lost, dropped + lost
+                    log.warning(
+                        "WebSub hub %s failed; %d pings not sent (the next change to those feeds pings again): %s",
+                        shown_url(hub),
+                        lost,
+                        result.error,
+                    )
+                else:
+                    failed += 1
+                    self._hold(hub, result, now)
+                break
             failed += 1
+            self._hub_answered(hub)
             if self._settle(ping, result, now, last=once):
                 dropped += 1
-            if not once:
-                break
         return PingReport(sent=sent, failed=failed, dropped=dropped, pending=len(self))
+
+    def _hold(self, hub: str, failure: PingResult, now: datetime) -> None:
+        """Hold every ping to `hub` after it failed, for its back-off or what its Retry-After asks; one log line."""
+        self._hub_failures += 1
+        wait = min(backoff(self.retry, self._hub_failures, hub), MAX_HUB_WAIT)
+        until = now + wait
+        if failure.retry_after is not None:
+            until = max(until, min(failure.retry_after, now + MAX_RETRY_AFTER))
+        self._held_until = until
+        log.warning(
+            "WebSub hub %s failed (attempt %d): holding %d pending pings until %s: %s%s",
+            shown_url(hub),
+            self._hub_failures,
+            len(self),
+            rfc3339(until),
+            failure.error,
+            " (in publish.hub)" if failure.status.startswith("3") else "",
+            extra={"url": shown_url(hub)},
+        )
+
+    def _hub_answered(self, hub: str) -> None:
+        """The hub answered a ping (2xx, or a refusal of the topic): it is up again, if it was not."""
+        if self._hub_failures:
+            log.info(
+                "WebSub hub %s answers again after %d failed attempts; sending the held pings",
+                shown_url(hub),
+                self._hub_failures,
+                extra={"url": shown_url(hub)},
+            )
+        self._hub_failures, self._held_until = 0, None
+
+    def _drop(self, pings: list[PendingPing]) -> int:
+        """Forget `pings` (a one-shot round's, the hub failing): how many were still pending."""
+        with self._lock:
+            return sum(1 for p in pings if self._pending.pop(p.topic, None) is not None)
 
     def _settle(self, ping: PendingPing, failure: PingResult | None, now: datetime, *, last: bool = False) -> bool:
         """Record a ping's outcome; True when it was dropped after too many failures (or its `last` attempt)."""
