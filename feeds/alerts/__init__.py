@@ -248,8 +248,8 @@ def _send_emails(
         if smtp.password_missing:
             return Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
         message = build_email(
-            [entry], alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
-            key=entry.key,
+            [entry], alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender,
+            sender_name=smtp.sender_name, now=now, tz=tz, key=entry.key,
         )  # fmt: skip
         return send_email(smtp, message)
 
@@ -346,8 +346,9 @@ def _send_digest(
     entries = [subjects.entry(due) for due in listed]
     unlisted = where_unlisted(app.store, app.settings, [x.match_id for x in rest]) if rest else None
     message = build_email(
-        entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=now, tz=tz,
-        key=digest_key(x.idempotency_key for x in claimed), unlisted=unlisted,
+        entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender,
+        sender_name=smtp.sender_name, now=now, tz=tz, key=digest_key(x.idempotency_key for x in claimed),
+        unlisted=unlisted,
     )  # fmt: skip
     attempt = send_email(smtp, message)
     record_attempt(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)

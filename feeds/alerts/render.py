@@ -19,6 +19,7 @@ import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from email.header import Header
+from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any
@@ -214,13 +215,14 @@ def build_email(
     tz: tzinfo,
     key: str,
     unlisted: Unlisted | None = None,
+    sender_name: str | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one),
     7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words. `unlisted`:
     the matches a digest carries without listing them, counted, and said at its end with where to find them."""
     msg = EmailMessage()
     _set_subject(msg, email_subject(entries, unlisted.count if unlisted is not None else 0))
-    msg["From"] = sender
+    _set_from(msg, sender, sender_name)
     msg["To"] = ", ".join(to)
     msg["Date"] = format_datetime(now)
     domain = sender.rpartition("@")[2].strip("<> ") or "localhost"
@@ -246,6 +248,23 @@ def _set_subject(msg: EmailMessage, subject: str) -> None:
         msg["Subject"] = subject
     else:
         msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+
+
+def _set_from(msg: EmailMessage, sender: str, name: str | None) -> None:
+    """The From header: `sender`, after its display `name` when there is one. An ASCII name goes through the
+    email library, which quotes it when it must (`"Smith, Jones & Co" <…>`: a bare comma would read as two
+    addresses). A non-ASCII one is encoded whole by `Header`, for the folding fault `_set_subject` avoids: the
+    library drops the space between neighbouring encoded words (RFC 2047 §5(3) allows encoded words in a phrase)."""
+    if name is None:
+        msg["From"] = sender
+    elif name.isascii():
+        msg["From"] = Address(display_name=name, addr_spec=sender)
+    else:
+        encoded = Header(name, "utf-8", header_name="From").encode()
+        last = encoded.rpartition("\n")[2]
+        # (the address on the line of the name's last encoded word, when that line stays within 78 characters)
+        gap = " " if len(last) + len(sender) + 3 <= (78 - 6 if last == encoded else 78) else "\n "
+        msg.set_raw("From", f"{encoded}{gap}<{sender}>")
 
 
 def local_time(value: datetime, tz: tzinfo) -> str:

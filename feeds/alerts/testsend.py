@@ -104,7 +104,7 @@ def _email(app: App, d: Destination, entry: AlertEntry) -> Attempt:
     if smtp.password_missing:  # never a login with an empty password, as for a real alert
         return Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
     message = build_email(
-        [entry], alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender, now=app.clock(),
-        tz=app.settings.site.tz, key=entry.key,
+        [entry], alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender,
+        sender_name=smtp.sender_name, now=app.clock(), tz=app.settings.site.tz, key=entry.key,
     )  # fmt: skip
     return send_email(smtp, message)

@@ -21,6 +21,8 @@ from feeds.config.settings import AlertSettings, EmailAlert, SmtpSettings, Webho
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
 """An email address as a mail header can carry it: one @, no white space or line break, no header punctuation."""
+_NAMED = re.compile(r"([^<>]*)<\s*" + _EMAIL.pattern + r"\s*>")
+"""`Press Office <alerts@example.org>`: a sender written with its name, which goes in `sender_name` instead."""
 
 
 def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -> AlertSettings:
@@ -122,7 +124,14 @@ def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -
             r.fail((*sk, key), "a password without alerts.smtp.username is never used: set username (the login)")
     sender = r.get(st, (*sk, "sender"), str, "feeds@localhost")
     if not _EMAIL.fullmatch(sender):
-        r.fail((*sk, "sender"), f"not an email address: {sender!r}")
+        named = _NAMED.fullmatch(sender)
+        hint = f' (the name goes in sender_name = "{named[1].strip()}", the address alone here)' if named else ""
+        r.fail((*sk, "sender"), f"not an email address: {sender!r}{hint}")
+    sender_name = r.get(st, (*sk, "sender_name"), str, None)
+    if sender_name is not None and not sender_name.strip():
+        r.fail((*sk, "sender_name"), "must not be empty (leave it out, and recipients see the address alone)")
+    if sender_name is not None and not sender_name.isprintable():
+        r.fail((*sk, "sender_name"), f"must be one line of text, without line breaks or tabs: {sender_name!r}")
     host = r.get(st, (*sk, "host"), str, "localhost")
     if not host.strip():
         r.fail((*sk, "host"), "must not be empty (leave it out for localhost)")
@@ -133,6 +142,7 @@ def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -
         host=host,
         port=port,
         sender=sender,
+        sender_name=sender_name.strip() if sender_name is not None else None,
         username=r.get(st, (*sk, "username"), str, None),
         password=password,
         password_missing=password_missing,

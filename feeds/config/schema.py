@@ -80,7 +80,7 @@ KEYS: dict[str, frozenset[str]] = {
     "[[alerts.webhooks]]": frozenset({"name", "url", "secret", "secret_env", "rules", "coverage"}),
     "[[alerts.email]]": frozenset({"name", "to", "rules", "coverage", "frequency"}),
     "[alerts.smtp]": frozenset(
-        {"host", "port", "sender", "username", "password", "password_env", "starttls", "timeout"}
+        {"host", "port", "sender", "sender_name", "username", "password", "password_env", "starttls", "timeout"}
     ),
 }
 """Every key of every table, by the header it is written under: each reader takes only its own, and a key

@@ -329,6 +329,8 @@ class SmtpSettings:
     host: str = "localhost"
     port: int = 25
     sender: str = "feeds@localhost"
+    sender_name: str | None = None
+    """The display name recipients see before the address (`Press Office <alerts@example.org>`)."""
     username: str | None = None
     password: str | None = None
     password_missing: str | None = None
