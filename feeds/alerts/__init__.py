@@ -46,7 +46,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from feeds.alerts.email import send_email
-from feeds.alerts.outcomes import DestinationOutcome, log_refused, record_attempt
+from feeds.alerts.outcomes import DestinationOutcome, give_up_waiting, log_refused, record_attempt
 from feeds.alerts.refusals import RefusalWatch
 from feeds.alerts.render import build_email, webhook_body, webhook_headers
 from feeds.alerts.select import (
@@ -321,6 +321,7 @@ def _send_each(
                 rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
                 store.release_deliveries(rest, owner=owner)
                 out.deferred += len(rest)
+                give_up_waiting(store, d, out, attempt, now=now)
                 return
     finally:
         for (status, error), match_ids in refused.items():

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from feeds.alerts.select import MAX_ATTEMPTS, Attempt, Destination, after_attempt
+from feeds.alerts.select import GIVE_UP_AFTER, MAX_ATTEMPTS, Attempt, Destination, after_attempt
 from feeds.alerts.webhook import refusal_hint
 from feeds.clock import rfc3339
 from feeds.store.alerts import AttemptRecord, Delivery
@@ -138,3 +138,31 @@ def log_refused(d: Destination, status: str, error: str, match_ids: Sequence[int
         "alert %s: %s refused for good (%s): marked failed, not retried%s", d.key, what, error,
         f"; {check}, then {again}" if check else f" ({again})", extra={"destination": d.key},
     )  # fmt: skip
+
+
+def give_up_waiting(store: Store, d: Destination, out: DestinationOutcome, attempt: Attempt, *, now: datetime) -> None:
+    """After a retried failure of `d` (it is down: it backs off as a whole behind the message it retries), fail
+    its messages that have waited behind it longer than the retry policy tries one (`GIVE_UP_AFTER`), in one error
+    line, as behind a destination refusing everything (`feeds.alerts.refusals`). Without it, the retried message
+    alone was given up on after `MAX_ATTEMPTS`, and the next in line started its tries afresh: a receiver down for
+    a day lost its oldest message or two, and was then sent others older still."""
+    why = f"{d.key} is failing ({attempt.error or attempt.status})"
+    error = f"not sent: gave up after {span_text(GIVE_UP_AFTER)}: {why}"
+    n = store.give_up_waiting(d.key, now, due_before=now - GIVE_UP_AFTER, error=error)
+    if not n:
+        return
+    out.failed += n
+    log.error(
+        "alert %s: gave up on %d deliver%s waiting more than %s behind its back-off: it is failing (%s);"
+        " `feeds alerts retry %s` sends them again", d.key, n, "y" if n == 1 else "ies", span_text(GIVE_UP_AFTER),
+        attempt.error or attempt.status, d.key, extra={"destination": d.key},
+    )  # fmt: skip
+
+
+def span_text(span: timedelta) -> str:
+    """`2 min`, `1 h`, `10 h 35 min`."""
+    minutes = round(span.total_seconds() / 60)
+    hours, minutes = divmod(minutes, 60)
+    if not hours:
+        return f"{minutes} min"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -23,10 +23,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from feeds.alerts.outcomes import DestinationOutcome
+from feeds.alerts.outcomes import DestinationOutcome, span_text
 from feeds.alerts.select import GIVE_UP_AFTER, Attempt, Destination, refusal_wait
 from feeds.alerts.webhook import refusal_hint, refuses_everything
 from feeds.clock import rfc3339
@@ -62,7 +62,7 @@ class RefusalWatch:
             return
         r = self.refusal
         error = (
-            f"not sent: gave up after {_span(GIVE_UP_AFTER)}: {self.d.key} refuses everything"
+            f"not sent: gave up after {span_text(GIVE_UP_AFTER)}: {self.d.key} refuses everything"
             f" (answered {r.status} since {rfc3339(r.since)})"
         )
         n = self.store.give_up_refused(self.d.key, self.now, queued_before=self.now - GIVE_UP_AFTER, error=error)
@@ -73,7 +73,7 @@ class RefusalWatch:
         log.error(
             "alert %s: gave up on %d deliver%s queued more than %s ago: it refuses everything (answered %s since %s"
             " UTC); %s, then `feeds alerts retry %s` sends them again", self.d.key, n, "y" if n == 1 else "ies",
-            _span(GIVE_UP_AFTER), r.status, f"{r.since:%Y-%m-%d %H:%M}", check or "check the webhook", self.d.key,
+            span_text(GIVE_UP_AFTER), r.status, f"{r.since:%Y-%m-%d %H:%M}", check or "check the webhook", self.d.key,
             extra={"destination": self.d.key},
         )  # fmt: skip
 
@@ -108,7 +108,7 @@ class RefusalWatch:
             "alert %s refuses everything (%s)%s: match %d and its %d other deliver%s wait, none failed; next try at"
             " %s (in %s; refused %d time%s in a row, since %s UTC)", self.d.key, attempt.error or attempt.status,
             f"; {check}" if check else "", probe.match_id, others, "y" if others == 1 else "ies", rfc3339(r.probe_at),
-            _span(r.probe_at - self.now), r.refusals, "" if r.refusals == 1 else "s", f"{r.since:%Y-%m-%d %H:%M}",
+            span_text(r.probe_at - self.now), r.refusals, "" if r.refusals == 1 else "s", f"{r.since:%Y-%m-%d %H:%M}",
             extra={"destination": self.d.key},
         )  # fmt: skip
 
@@ -149,12 +149,3 @@ def held_back(store: Store, deliveries: Sequence[Delivery]) -> dict[int, HeldBac
         for d in deliveries
         if d.status == "pending" and d.destination in refusals
     }
-
-
-def _span(span: timedelta) -> str:
-    """`2 min`, `1 h`, `10 h 35 min`."""
-    minutes = round(span.total_seconds() / 60)
-    hours, minutes = divmod(minutes, 60)
-    if not hours:
-        return f"{minutes} min"
-    return f"{hours} h {minutes} min" if minutes else f"{hours} h"

@@ -66,6 +66,23 @@ class DeliveryLogStoreMixin:
                 conn.execute(AD.update().where(AD.c.id.in_([d.id for d in held])).values(next_attempt=now))
         return held
 
+    def give_up_waiting(self, destination: str, now: datetime, *, due_before: datetime, error: str) -> int:
+        """Fail the pending deliveries of `destination` due before `due_before` (waiting behind its back-off for as
+        long as the retry policy tries a delivery), with `error`; not one leased (by a runner sending it, or by
+        this run, which gives its batch back after the failure). How many."""
+        where = [
+            AD.c.destination == destination,
+            AD.c.status == "pending",
+            AD.c.next_attempt < due_before,
+            lease_free(AD, now, timedelta(0)),
+        ]
+        with self.engine.connect() as conn:  # (a read first: no write lock taken at every failure for nothing)
+            if conn.execute(sa.select(AD.c.id).where(*where).limit(1)).first() is None:
+                return 0
+        q = AD.update().where(*where).values(status="failed", next_attempt=None, last_error=error)
+        with writing(self.engine) as conn:
+            return len(conn.execute(q.returning(AD.c.id)).all())
+
     def count_deliveries(self, *, status: DeliveryStatus | None = None, destination: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(AD)
         if destination is not None:
