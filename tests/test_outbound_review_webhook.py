@@ -2,8 +2,8 @@
 receiver down for a day, one that times out, one answering 410.
 
 A destination that is down backs off as a whole, behind the one message it retries (`feeds.alerts.backoff`).
-Messages that waited behind it longer than the retry policy tries one (`GIVE_UP_AFTER`) are given up on with it,
-in one line, as they are behind a destination refusing everything: the receiver, back, is sent what is recent, in
+Messages that waited behind it longer than the retry policy tries one (`GIVE_UP_AFTER`) are given up on with it
+when its last attempt fails, in one line, as they are behind a destination refusing everything: the receiver, back, is sent what is recent, in
 order, each once, never the oldest few at random among them.
 """
 
@@ -87,4 +87,17 @@ def test_given_up_only_past_the_retry_policy_not_at_the_first_failure(app, clock
     run_alerts(app)
     clock.advance(GIVE_UP_AFTER - timedelta(minutes=30))
     run_alerts(app)
+    assert Counter(d.status for d in app.store.deliveries()) == {"pending": 4}
+
+
+def test_a_failure_after_the_daemon_was_stopped_for_hours_gives_up_on_nothing(app, clock, httpserver):
+    """Messages waiting since before a long stop are old, but the receiver has not been failing for the whole
+    retry policy: its second 503, half a day later, must not fail them all."""
+    receiver = Receiver()
+    httpserver.expect_request("/h", method="POST").respond_with_handler(receiver)
+    add_keyword_matches(app.store, {f"k{i}": f"Sanctions {i}" for i in range(4)}, found_at=clock())
+    run_alerts(app)  # (one 503: the others wait behind it; then the daemon is stopped for half a day)
+    clock.advance(GIVE_UP_AFTER + timedelta(hours=2))
+    run_alerts(app)
+    assert receiver.posts == 2
     assert Counter(d.status for d in app.store.deliveries()) == {"pending": 4}

@@ -312,7 +312,7 @@ def _send_each(
             if attempt.ok and watch is not None:
                 watch.accepted()
             for_good = final is not None and final(attempt)
-            record_attempt(
+            gave_up = record_attempt(
                 store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good
             )
             if for_good:
@@ -321,7 +321,8 @@ def _send_each(
                 rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
                 store.release_deliveries(rest, owner=owner)
                 out.deferred += len(rest)
-                give_up_waiting(store, d, out, attempt, now=now)
+                if gave_up:
+                    give_up_waiting(store, d, out, attempt, now=now)
                 return
     finally:
         for (status, error), match_ids in refused.items():

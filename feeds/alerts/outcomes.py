@@ -52,9 +52,10 @@ def record_attempt(
     owner: str,
     for_good: bool = False,
     summed: bool = False,
-) -> None:
+) -> bool:
     """Record one message's attempt on its deliveries and log it (`_log_failed`); `summed`: a refusal the caller
-    says in one line with the others of its run (`log_refused`), so this one's own line is at debug level."""
+    says in one line with the others of its run (`log_refused`), so this one's own line is at debug level.
+    True when the message was given up on after its last attempt (the retry policy tried it to the end)."""
     # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
     shared = None
     if len(dues) > 1:
@@ -88,6 +89,7 @@ def record_attempt(
         if attempt.error:
             out.errors.append(attempt.error)
     store.record_attempts(records, now, owner=owner)
+    return not for_good and any(r.status == "failed" for r in records)
 
 
 def _log_failed(
@@ -141,11 +143,12 @@ def log_refused(d: Destination, status: str, error: str, match_ids: Sequence[int
 
 
 def give_up_waiting(store: Store, d: Destination, out: DestinationOutcome, attempt: Attempt, *, now: datetime) -> None:
-    """After a retried failure of `d` (it is down: it backs off as a whole behind the message it retries), fail
-    its messages that have waited behind it longer than the retry policy tries one (`GIVE_UP_AFTER`), in one error
-    line, as behind a destination refusing everything (`feeds.alerts.refusals`). Without it, the retried message
-    alone was given up on after `MAX_ATTEMPTS`, and the next in line started its tries afresh: a receiver down for
-    a day lost its oldest message or two, and was then sent others older still."""
+    """After `d` failed the last attempt of the message it retries (down for as long as the retry policy tries one:
+    it backs off as a whole behind that message), fail its messages that have waited behind it as long
+    (`GIVE_UP_AFTER`), in one error line, as behind a destination refusing everything (`feeds.alerts.refusals`).
+    Without it, the retried message alone was given up on, and the next in line started its tries afresh: a
+    receiver down for a day lost its oldest message or two, and was then sent others older still. Not at an
+    earlier failure: messages old only because no run sent them (a daemon stopped for the night) are kept."""
     why = f"{d.key} is failing ({attempt.error or attempt.status})"
     error = f"not sent: gave up after {span_text(GIVE_UP_AFTER)}: {why}"
     n = store.give_up_waiting(d.key, now, due_before=now - GIVE_UP_AFTER, error=error)
