@@ -2,8 +2,9 @@
 
 Not through `feeds.fetch.HttpClient`: that client is GET-only and refuses private addresses, while these targets
 are chosen on purpose (often a bridge on the same host or network). Redirects are not followed (a POST must
-not silently become a GET elsewhere) and the response body is never read. Any 2xx is success; a 429/503 may
-say when to try again (`Retry-After`, RFC 9110 §10.2.3).
+not silently become a GET elsewhere). Any 2xx is success, its body never read; a 429/503 may say when to try
+again (`Retry-After`, RFC 9110 §10.2.3). Of a refusal, the first bytes of a short plain-text or JSON answer are
+quoted in the error (`answered 410 Gone: "channel_is_archived"`): the status alone does not say what to fix.
 
 `outbound_session` is the session these POSTs use unless one is injected. It is a plain `requests` session (the
 environment's proxies, `NO_PROXY`, `REQUESTS_CA_BUNDLE` and TLS checks as requests does them), except that a
@@ -16,6 +17,7 @@ target.
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 import sys
@@ -71,12 +73,55 @@ def post_once(
         if status in (429, 503) and "Retry-After" in response.headers:
             retry_after = parse_retry_after(response.headers["Retry-After"], now, date=response.headers.get("Date"))
         error = f"POST {shown_url(url)} answered {status} {response.reason or ''}".rstrip()
+        if said := _answer_said(response, url):
+            error += f": {said}"
         if 300 <= status < 400 and response.headers.get("Location"):
             # (shown as the URL itself is: a receiver that moved points to a URL with the secret in it as well)
             error += f" to {_redirect_target(url, response.headers['Location'])}: not followed, configure that URL"
         return PostResult(False, str(status), error, retry_after)
     finally:
         response.close()
+
+
+ANSWER_READ = 512
+"""The most bytes of a refusal's body read to quote it: a receiver's reason is a word or a sentence."""
+ANSWER_SHOWN = 200
+"""The most characters of it quoted in an error (a log line, a row of `feeds alerts log`)."""
+
+
+def _answer_said(response: requests.Response, url: str) -> str | None:
+    """The start of a refused POST's answer, quoted on one line (JSON string syntax: quotes and control characters
+    escaped), when it reads as a reason: not empty, not markup (an HTML error page says nothing a status does not;
+    Slack's bare `no_service` comes as text/html all the same), not binary. Without the URL's secret parts, in
+    case the receiver echoes them. None when there is nothing to quote or the answer cannot be read in time."""
+    kind = response.headers.get("Content-Type", "text/plain").split(";")[0].strip().lower()
+    if not (kind.startswith("text/") or kind.endswith(("/json", "+json"))):
+        return None
+    try:
+        head = next(response.iter_content(ANSWER_READ), b"")
+    except (requests.RequestException, OSError):
+        return None
+    text = " ".join(head.decode("utf-8", "replace").split())
+    if not text or text.startswith("<") or "\ufffd" in text[:-1]:
+        return None
+    text = _without(url, text)
+    for secret in _secret_parts(url):
+        text = text.replace(secret, "…")
+    if len(text) > ANSWER_SHOWN:
+        text = text[: ANSWER_SHOWN - 1] + "…"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _secret_parts(url: str) -> list[str]:
+    """The path segments `shown_url` hides (all but the first) and the query's values: a token among them may be
+    echoed on its own."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    segments = parts.path.lstrip("/").split("/")[1:]
+    values = [v for _, _, v in (p.partition("=") for p in parts.query.split("&"))]
+    return sorted((x for x in (*segments, *values) if len(x) >= 6), key=len, reverse=True)
 
 
 def _redirect_target(url: str, location: str) -> str:

@@ -1,10 +1,9 @@
-"""Webhook alerts as an operator meets them, against a real receiver on 127.0.0.1 and an injected clock: a
-receiver down for a day, one that times out, one answering 410.
+"""Webhook alerts against a receiver down for a day, a real one on 127.0.0.1, with an injected clock.
 
 A destination that is down backs off as a whole, behind the one message it retries (`feeds.alerts.backoff`).
 Messages that waited behind it longer than the retry policy tries one (`GIVE_UP_AFTER`) are given up on with it
-when its last attempt fails, in one line, as they are behind a destination refusing everything: the receiver, back, is sent what is recent, in
-order, each once, never the oldest few at random among them.
+when its last attempt fails, in one line, as they are behind a destination refusing everything: the receiver,
+back, is sent what is recent, in order, each once, never the oldest few at random among them.
 """
 
 from __future__ import annotations
