@@ -111,7 +111,7 @@ def test_a_refusing_webhook_exits_1_with_the_error_as_the_alerts_log_words_it(co
 
     assert result.exit_code == 1
     assert result.stdout == ""
-    assert result.stderr == f"failed: POST {httpserver.url_for('/hook')} answered 500 INTERNAL SERVER ERROR: \"no\"\n"
+    assert result.stderr == f'failed: POST {httpserver.url_for("/hook")} answered 500 INTERNAL SERVER ERROR: "no"\n'
     assert deliveries(config) == []
 
     as_json = json.loads(run(config, "alerts", "test", "desk", "--json").stdout)
