@@ -255,7 +255,8 @@ class Jobs:
 
     def websub_once(self, app: App) -> str:
         """`run --once`'s round: every changed feed is pinged once, a failure is reported and lost (no retry tick
-        follows; the next change to that feed pings again), and one failure does not stop the others."""
+        follows; the next change to that feed pings again): a topic the hub refuses does not stop the others, a failure
+        of the hub itself ends the round (`PingQueue.send`)."""
         return self.pings.send(app, once=True).summary()
 
     def alerts(self, app: App) -> str:
