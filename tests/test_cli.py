@@ -789,7 +789,7 @@ def test_alerts_run_names_an_answer_many_messages_got_once_with_how_many(config,
     (line,) = [x for x in r.output.splitlines() if x.startswith("webhook:desk:")]
     assert line.count("answered 422") == 1, line
     assert line.endswith(
-        "3 failed (3 messages: POST " + httpserver.url_for("/h") + " answered 422 UNPROCESSABLE ENTITY)"
+        "3 failed (3 messages: POST " + httpserver.url_for("/h") + ' answered 422 UNPROCESSABLE ENTITY: "bad")'
     ), line
 
 
