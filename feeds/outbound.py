@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
 from urllib3.util.connection import allowed_gai_family
@@ -97,9 +98,9 @@ def _answer_said(response: requests.Response, url: str) -> str | None:
     kind = response.headers.get("Content-Type", "text/plain").split(";")[0].strip().lower()
     if not (kind.startswith("text/") or kind.endswith(("/json", "+json"))):
         return None
-    try:
-        head = next(response.iter_content(ANSWER_READ), b"")
-    except (requests.RequestException, OSError):
+    try:  # one read, what it gives: a receiver trickling the rest would cost a read timeout per byte
+        head = response.raw.read1(ANSWER_READ, decode_content=True)
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError, ValueError):
         return None
     text = " ".join(head.decode("utf-8", "replace").split())
     if not text or text.startswith("<") or "\ufffd" in text[:-1]:

@@ -51,3 +51,37 @@ def test_a_long_answer_is_cut_and_the_secret_it_echoes_is_hidden(httpserver, now
     result = _post(httpserver, now, Response(text, status=403, content_type="text/plain"))
     assert "s3cretT0ken" not in (result.error or "") and "unknown token" in (result.error or ""), result.error
     assert len(result.error or "") < 400
+
+
+def test_a_reason_is_quoted_from_what_has_arrived_without_waiting_for_the_rest(now):
+    """A receiver that sends its reason, then holds the connection open (or trickles the rest a byte at a time)
+    must not hold the alerts job for a read timeout per byte: one read, what it gives."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    done = threading.Event()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.sendall(
+            b"HTTP/1.1 410 Gone\r\nContent-Type: text/plain\r\nContent-Length: 1000\r\n\r\nchannel_is_archived"
+        )
+        done.wait(10)
+        conn.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/hook"
+    started = time.monotonic()
+    try:
+        result = post_once(requests.Session(), url, data=b"{}", headers={}, timeout=(5, 3), now=now)
+    finally:
+        done.set()
+        listener.close()
+    assert '"channel_is_archived"' in (result.error or ""), result.error
+    assert time.monotonic() - started < 2, "answered without waiting for the rest of the body"
