@@ -222,7 +222,7 @@ def test_healthz_degraded_when_out_is_not_a_folder(app, serve):
 
 def test_healthz_refuses_writes(app, serve):
     resp = requests.post(serve(make_web_app(app)) + "/healthz", timeout=10)
-    assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD"
+    assert resp.status_code == 405 and resp.headers["Allow"] == "GET, HEAD, OPTIONS"
 
 
 # --- /metrics --------------------------------------------------------------------------------------------------

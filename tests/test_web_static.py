@@ -363,7 +363,7 @@ def test_html_pages_may_load_nothing_but_the_sites_own_styles_and_images(served:
 def test_writes_are_refused(served: Served, method: str) -> None:
     status, headers, _ = served.request("/atom.xml", method=method)
     assert status == 405
-    assert headers["allow"] == "GET, HEAD"
+    assert headers["allow"] == "GET, HEAD, OPTIONS"
 
 
 def test_a_rewritten_file_gets_a_new_etag(served: Served) -> None:

@@ -151,7 +151,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
         port = app.settings.web.port if port is None else port
         soon = PublishSoon(app)  # a pushed release is published within seconds, as by the daemon
         try:
-            server = make_server(make_web_app(app, on_change=soon), host, port, max_body=app.settings.web.max_body)
+            server = make_server(make_web_app(app, on_change=soon), host, port, web=app.settings.web)
             shown = f"[{host}]" if ":" in host else host  # an IPv6 address in a URL goes in brackets
             previous = signal.signal(signal.SIGTERM, _stop_serving)  # as Ctrl-C: waitress closes, exit 0
             previous_hup = signal.signal(signal.SIGHUP, _hup_ignored)

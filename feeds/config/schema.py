@@ -74,7 +74,10 @@ KEYS: dict[str, frozenset[str]] = {
     "[watch.related]": frozenset({"window_days", "min_score", "min_terms", "pickup_tokens"}),
     "[[watch.feeds]]": frozenset({"url", "title", "tags", "interval"}),
     "[[watch.keywords]]": frozenset({"name", "query"}),
-    "[web]": frozenset({"host", "port", "api_token", "max_body", "max_releases", "rate_limit", "status_from"}),
+    "[web]": frozenset(
+        {"host", "port", "api_token", "max_body", "max_releases", "rate_limit", "status_from"}
+        | {"trusted_proxy", "trusted_proxy_count", "trusted_proxy_headers"}
+    ),
     "[daemon]": frozenset({*_DAEMON_KEYS, "ledger_retention_days"}),
     "[alerts]": frozenset({"webhooks", "email", "smtp", "retention_days"}),
     "[[alerts.webhooks]]": frozenset({"name", "url", "secret", "secret_env", "rules", "coverage"}),

@@ -61,7 +61,48 @@ def read_web(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -> W
         max_releases=r.count(t, (*k, "max_releases"), 1000),
         rate_limit=r.count(t, (*k, "rate_limit"), 60),
         status_from=tuple(str(e) for e in status_from),
+        **_read_proxy(r, t),
     )
+
+
+_PROXY_HEADERS = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port")
+"""The headers a trusted proxy may set (waitress's names; its `x-forwarded-by` only fills a variable nobody reads)."""
+
+
+def _read_proxy(r: TableReader, t: dict[str, Any]) -> dict[str, Any]:
+    """`trusted_proxy`, `trusted_proxy_count` and `trusted_proxy_headers`, checked as waitress would (which says
+    only "ValueError" at the start, naming no file or line), and the address written as waitress compares it: as
+    text, so `::0001` would never match the peer `::1`."""
+    k = ("web",)
+    proxy = r.get(t, (*k, "trusted_proxy"), str, None)
+    if proxy is None:
+        for name in ("trusted_proxy_count", "trusted_proxy_headers"):
+            if name in t:
+                r.fail((*k, name), "has no meaning without web.trusted_proxy (the address of your reverse proxy)")
+        return {}
+    if proxy != "*":
+        try:
+            proxy = str(ipaddress.ip_address(proxy.strip()))
+        except ValueError:
+            r.fail(
+                (*k, "trusted_proxy"),
+                f'must be the IP address your reverse proxy connects from (one address, not a range), or "*" '
+                f"to trust any peer; got {proxy!r}",
+            )
+    count = r.count(t, (*k, "trusted_proxy_count"), 1)
+    headers = r.get(t, (*k, "trusted_proxy_headers"), list, list(WebSettings().trusted_proxy_headers))
+    for i, header in enumerate(headers):
+        if not isinstance(header, str) or header.lower() not in _PROXY_HEADERS:
+            r.fail((*k, "trusted_proxy_headers", i), f"must be one of {', '.join(_PROXY_HEADERS)}; got {header!r}")
+    named = {h.lower() for h in headers}
+    if not named:
+        r.fail((*k, "trusted_proxy_headers"), "must name at least one header (x-forwarded-for, for the address)")
+    if "forwarded" in named and len(named) > 1:
+        r.fail(
+            (*k, "trusted_proxy_headers"),
+            '"forwarded" and the x-forwarded-* headers cannot both be trusted: list the one kind your proxy sets',
+        )
+    return {"trusted_proxy": proxy, "trusted_proxy_count": count, "trusted_proxy_headers": tuple(sorted(named))}
 
 
 def read_daemon(r: TableReader, t: dict[str, Any]) -> DaemonSettings:

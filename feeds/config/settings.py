@@ -239,6 +239,12 @@ class WebSettings:
     status_from: tuple[str, ...] = STATUS_FROM
     """Client addresses or CIDR ranges that /healthz and /metrics answer: they name the installation's files,
     feeds and errors, which the public needs no view of."""
+    trusted_proxy: str | None = None
+    """The reverse proxy's address ("*": any peer): its headers then give the client's address (logs, the push
+    API's per-client limit, `status_from`) and the URL scheme, passed to waitress as it names them."""
+    trusted_proxy_count: int = 1
+    """How many proxies in a row set the headers (the client is that many entries from the right)."""
+    trusted_proxy_headers: tuple[str, ...] = ("x-forwarded-for", "x-forwarded-proto")
 
 
 @dataclass(frozen=True, slots=True)

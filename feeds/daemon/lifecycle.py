@@ -315,7 +315,7 @@ class Daemon:
 
         wsgi = make_web_app(self.app, on_change=self.jobs.trigger_publish, metrics=self.metrics, health=self.health)
         try:
-            self._server = make_server(wsgi, self.host, self.port, max_body=self.app.settings.web.max_body)
+            self._server = make_server(wsgi, self.host, self.port, web=self.app.settings.web)
         except FeedsError as e:  # the port is taken (another daemon?), or the address is not this machine's
             said = str(e)  # (its aside says how to serve elsewhere: not serving is one more way)
             raise FeedsError(

@@ -28,7 +28,15 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.daemon")
 
 
-WEB_RESTART = ("host", "port", "rate_limit", "max_body")
+WEB_RESTART = (
+    "host",
+    "port",
+    "rate_limit",
+    "max_body",
+    "trusted_proxy",
+    "trusted_proxy_count",
+    "trusted_proxy_headers",
+)
 """The [web] keys the web server reads once, at its start: a reload that changes them keeps the running values and
 says a restart is needed. The rest of [web] is read at each request and applies at a reload."""
 

@@ -1,6 +1,6 @@
 """The daemon's one WSGI application: the push API, health and metrics, and the published site.
 
-    /api/…     → PushApi            (feeds.web.api)
+    /api/…     → PushApi            (feeds.web.api; an OPTIONS of /api/releases answered here)
     /healthz   → StatusEndpoints    (feeds.web.health)
     /metrics   → StatusEndpoints
     anything else → StaticSite(out/) (feeds.web.static, unchanged)
@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from feeds.web import cors
+from feeds.web.api import PATH as API_PATH
 from feeds.web.api import PushApi
 from feeds.web.auth import RateLimiter
 from feeds.web.health import StatusEndpoints
@@ -47,9 +49,17 @@ class WebApp:
         self.status = StatusEndpoints(app, out_dir=out, health=self.health, metrics=self.metrics)
         self.static = StaticSite(out)
 
+    @property
+    def api_enabled(self) -> bool:
+        """Whether the push API answers at all (a token is configured); else every /api path is its 404."""
+        return self.api.app.settings.web.api_token is not None
+
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "") or "/"
         if path == "/api" or path.startswith("/api/"):
+            if environ.get("REQUEST_METHOD") == "OPTIONS" and path.rstrip("/") == API_PATH and self.api_enabled:
+                # Not opened to other origins (`feeds.web.cors`): a browser's preflight finds no CORS headers.
+                return cors.options(environ, start_response, "OPTIONS, POST", public=False)
             answer = self.api(environ, start_response)
             # Its headers only, to a HEAD (RFC 9110 §9.3.2): waitress sends whatever body it is given, and a kept-alive
             # client read the refusal's JSON as the start of its next answer.

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from feeds.clock import rfc3339
 from feeds.fetch import AllowList
 from feeds.logs import one_line
+from feeds.web import cors
 from feeds.web.metrics import CONTENT_TYPE, Health, JobRecord, Metrics
 from feeds.web.static import Environ, StartResponse
 
@@ -256,8 +257,10 @@ class StatusEndpoints:
         if (refused := self._refused(environ, start_response)) is not None:
             return refused
         method = environ.get("REQUEST_METHOD", "GET")
+        if method == "OPTIONS":
+            return cors.options(environ, start_response, _ALLOW, public=False)
         if method not in ("GET", "HEAD"):
-            return json_response(start_response, 405, error_body("use GET"), [("Allow", "GET, HEAD")])
+            return json_response(start_response, 405, error_body("use GET"), [("Allow", _ALLOW)])
         report = self.report()
         code = 503 if report["status"] == "fail" else 200
         return json_response(start_response, code, report, head=method == "HEAD")
@@ -266,8 +269,10 @@ class StatusEndpoints:
         if (refused := self._refused(environ, start_response)) is not None:
             return refused
         method = environ.get("REQUEST_METHOD", "GET")
+        if method == "OPTIONS":
+            return cors.options(environ, start_response, _ALLOW, public=False)
         if method not in ("GET", "HEAD"):
-            return json_response(start_response, 405, error_body("use GET"), [("Allow", "GET, HEAD")])
+            return json_response(start_response, 405, error_body("use GET"), [("Allow", _ALLOW)])
         try:
             self.metrics.set_releases(self.app.store.count_releases())
         except Exception as e:  # a scrape must still answer when the database does not: the gauge keeps its value
@@ -280,6 +285,9 @@ class StatusEndpoints:
             [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(body))), ("Cache-Control", "no-store")],
         )
         return [b""] if method == "HEAD" else [body]
+
+
+_ALLOW = "GET, HEAD, OPTIONS"
 
 
 @functools.lru_cache(maxsize=8)

@@ -35,7 +35,9 @@ from typing import Any
 from urllib.parse import quote
 
 from feeds.clock import http_date
+from feeds.config.settings import WebSettings
 from feeds.errors import FeedsError
+from feeds.web import cors
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -113,9 +115,19 @@ class StaticSite:
         self._lock = threading.Lock()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        """Every answer, whatever it is, open to every origin (`feeds.web.cors`): out/ is public and read-only."""
+
+        def start(status: str, headers: list[tuple[str, str]], *exc_info: Any) -> Any:
+            return start_response(status, headers + cors.PUBLIC, *exc_info)
+
+        return self._serve(environ, start)
+
+    def _serve(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         method = environ.get("REQUEST_METHOD", "GET")
+        if method == "OPTIONS":
+            return cors.options(environ, start_response, _ALLOW, public=True)
         if method not in ("GET", "HEAD"):
-            return _plain(start_response, "405 Method Not Allowed", "method not allowed\n", [("Allow", "GET, HEAD")])
+            return _plain(start_response, "405 Method Not Allowed", "method not allowed\n", [("Allow", _ALLOW)])
         raw_path = _url_path(environ.get("PATH_INFO", "/") or "/")
         if raw_path is None:  # not UTF-8: no file of ours is named so
             return self._not_found(start_response, method)
@@ -237,6 +249,9 @@ class StaticSite:
         return entry
 
 
+_ALLOW = "GET, HEAD, OPTIONS"
+
+
 def _cost(entry: _Entry) -> int:
     return entry.size + (len(entry.gz) if entry.gz is not None else 0)
 
@@ -328,15 +343,25 @@ def _plain(
     return [b""] if head else [body]
 
 
-def make_server(app: Callable[..., Any], host: str, port: int, *, threads: int = 8, max_body: int = 1 << 20) -> Any:
+def make_server(
+    app: Callable[..., Any], host: str, port: int, *, web: WebSettings | None = None, threads: int = 8
+) -> Any:
     """A waitress server (a production server; it sets TCP_NODELAY on its sockets) bound to `host`:`port`, ready
-    to `run()`: the one `feeds serve` and the daemon both use. A request body over `max_body` is refused by the
-    push API with its JSON 413 (logged and counted like every refusal); waitress itself refuses, before buffering
-    them, bodies over twice that (with a plain-text 413), so no client makes it hold more. FeedsError, in one
-    line, when the address cannot be bound (the
-    port is taken, the host is not an address of this machine or not an address at all)."""
+    to `run()`: the one `feeds serve` and the daemon both use, with `web`'s (the config's `[web]`) body limit
+    and reverse proxy. A request body over `max_body` is refused by the push API with its JSON 413 (logged and
+    counted like every refusal); waitress itself refuses, before buffering them, bodies over twice that (with a
+    plain-text 413), so no client makes it hold more. FeedsError, in one line, when the address cannot be bound
+    (the port is taken, the host is not an address of this machine or not an address at all)."""
     import waitress
 
+    web = web if web is not None else WebSettings()
+    proxy: dict[str, Any] = {}
+    if web.trusted_proxy is not None:  # (waitress refuses the count and headers without the proxy)
+        proxy = {
+            "trusted_proxy": web.trusted_proxy,
+            "trusted_proxy_count": web.trusted_proxy_count,
+            "trusted_proxy_headers": set(web.trusted_proxy_headers),
+        }
     try:
         return waitress.create_server(  # type: ignore[attr-defined]
             app,
@@ -344,9 +369,10 @@ def make_server(app: Callable[..., Any], host: str, port: int, *, threads: int =
             port=port,
             threads=threads,
             ident="feeds",
-            max_request_body_size=2 * max_body + 1,
+            max_request_body_size=2 * web.max_body + 1,
             connection_limit=CONNECTION_LIMIT,
             channel_timeout=CHANNEL_TIMEOUT,
+            **proxy,
         )
     except (OSError, ValueError) as e:  # ValueError: waitress on a host it cannot read ("999.1.1.1")
         reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)

@@ -177,7 +177,7 @@ def test_the_rate_limit_is_per_client_and_not_reset_by_forwarded_headers(app, cl
 
 @pytest.fixture
 def served(app) -> Iterator[str]:
-    server = make_server(make_web_app(app), "127.0.0.1", 0, threads=4, max_body=app.settings.web.max_body)
+    server = make_server(make_web_app(app), "127.0.0.1", 0, threads=4, web=app.settings.web)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield f"127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]

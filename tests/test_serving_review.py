@@ -1,0 +1,203 @@
+"""What a subscriber's browser and an operator behind a reverse proxy see from the composed server (`make_server`
+with `make_web_app`, as `feeds serve` and the daemon run it) on 127.0.0.1.
+
+CORS: the published files are readable from any origin (ETag exposed), the push API and the status endpoints are
+not; OPTIONS is answered (204, `Allow`) everywhere; `[web] trusted_proxy` makes the proxy's headers give the
+client's address and the URL scheme, and a wrong setting is refused naming its key and line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from waitress import wasyncore
+
+from feeds.config import load_settings
+from feeds.errors import ConfigError
+from feeds.publish import run_publish
+from feeds.web.app import make_web_app
+from feeds.web.static import make_server
+from tests.conftest import BASE_CONFIG
+from tests.test_web_api import TOKEN
+
+Request = Callable[..., tuple[int, dict[str, str], bytes]]
+
+
+@contextlib.contextmanager
+def running(wsgi: Any, web: Any) -> Iterator[Request]:
+    """`wsgi` served by `make_server(…, web=web)` on a free port; `request(method, path, headers)` sends one."""
+    server = make_server(wsgi, "127.0.0.1", 0, web=web, threads=2)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def request(method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+        conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
+        try:
+            conn.putrequest(method, path, skip_accept_encoding=True)
+            for name, value in (headers or {}).items():
+                conn.putheader(name, value)
+            conn.endheaders()
+            resp = conn.getresponse()
+            return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
+        finally:
+            conn.close()
+
+    try:
+        yield request
+    finally:
+        server.task_dispatcher.shutdown(timeout=2)
+        with contextlib.suppress(OSError):
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        thread.join(timeout=5)
+
+
+@pytest.fixture
+def site(make_settings, make_app_for) -> Iterator[Request]:
+    """The whole server over a published (empty) site, with the push API enabled."""
+    app = make_app_for(make_settings(f'\n[web]\napi_token = "{TOKEN}"\n'))
+    run_publish(app)
+    with running(make_web_app(app), app.settings.web) as request:
+        yield request
+
+
+ORIGIN = {"Origin": "https://reader.example.net"}
+
+
+@pytest.mark.parametrize("path", ["/atom.xml", "/rss.xml", "/feed.json", "/feeds.opml", "/", "/nothing-here"])
+def test_published_files_are_readable_from_any_origin_with_their_validators(site: Request, path: str) -> None:
+    status, headers, _ = site("GET", path, ORIGIN)
+    assert status in (200, 404)
+    assert headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in headers
+    assert {"etag", "last-modified"} <= {h.strip().lower() for h in headers["access-control-expose-headers"].split(",")}
+
+
+def test_a_304_is_readable_from_another_origin_too(site: Request) -> None:
+    _, headers, _ = site("GET", "/atom.xml")
+    status, again, _ = site("GET", "/atom.xml", {**ORIGIN, "If-None-Match": headers["etag"]})
+    assert status == 304
+    assert again["access-control-allow-origin"] == "*"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("POST", "/api/releases"), ("GET", "/api/releases"), ("GET", "/healthz"), ("GET", "/metrics")]
+)
+def test_the_push_api_and_status_endpoints_are_not_opened_to_other_origins(site: Request, method: str, path: str):
+    _, headers, _ = site(method, path, {**ORIGIN, "Authorization": f"Bearer {TOKEN}"})
+    assert not any(name.startswith("access-control-") for name in headers)
+
+
+def test_options_on_a_published_file_answers_204_and_a_preflight(site: Request) -> None:
+    status, headers, body = site("OPTIONS", "/feed.json")
+    assert (status, body) == (204, b"")
+    assert headers["allow"] == "GET, HEAD, OPTIONS"
+    assert "content-length" not in headers or headers["content-length"] == "0"
+    assert "access-control-allow-methods" not in headers  # not a preflight
+
+    asked = {**ORIGIN, "Access-Control-Request-Method": "GET", "Access-Control-Request-Headers": "if-none-match"}
+    status, headers, _ = site("OPTIONS", "/feed.json", asked)
+    assert status == 204
+    assert headers["access-control-allow-origin"] == "*"
+    assert "GET" in headers["access-control-allow-methods"]
+    assert "if-none-match" in headers["access-control-allow-headers"].lower()
+    assert int(headers["access-control-max-age"]) > 0
+
+
+@pytest.mark.parametrize(("path", "allow"), [("/api/releases", "OPTIONS, POST"), ("/healthz", "GET, HEAD, OPTIONS")])
+def test_options_on_the_api_and_status_endpoints_answers_204_without_cors(site: Request, path: str, allow: str):
+    preflight = {**ORIGIN, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization"}
+    for headers in ({}, preflight):
+        status, answer, _ = site("OPTIONS", path, headers)
+        assert status == 204
+        assert answer["allow"] == allow
+        assert not any(name.startswith("access-control-") for name in answer)
+
+
+def test_a_write_to_a_published_file_names_options_in_allow(site: Request) -> None:
+    status, headers, _ = site("PUT", "/atom.xml")
+    assert status == 405
+    assert headers["allow"] == "GET, HEAD, OPTIONS"
+
+
+# --- behind a reverse proxy ------------------------------------------------------------------------------------
+
+
+def test_behind_a_trusted_proxy_the_client_address_and_scheme_are_the_real_ones(tmp_path) -> None:
+    settings = _settings(tmp_path, 'trusted_proxy = "127.0.0.1"\ntrusted_proxy_count = 1\n')
+    seen: dict[str, str] = {}
+
+    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(addr=environ["REMOTE_ADDR"], scheme=environ["wsgi.url_scheme"])
+        start_response("204 No Content", [])
+        return [b""]
+
+    with running(echo, settings.web) as request:
+        request("GET", "/", {"X-Forwarded-For": "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto": "https"})
+        assert seen == {"addr": "203.0.113.7", "scheme": "https"}
+    with running(echo, _settings(tmp_path, "").web) as request:  # no proxy configured: the headers are not taken
+        request("GET", "/", {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+        assert seen == {"addr": "127.0.0.1", "scheme": "http"}
+
+
+def test_the_status_endpoints_judge_the_client_behind_the_proxy(make_settings, make_app_for) -> None:
+    app = make_app_for(make_settings('\n[web]\nstatus_from = ["203.0.113.7"]\ntrusted_proxy = "127.0.0.1"\n'))
+    with running(make_web_app(app), app.settings.web) as request:
+        assert request("GET", "/healthz", {"X-Forwarded-For": "203.0.113.7"})[0] in (200, 503)
+        assert request("GET", "/healthz", {"X-Forwarded-For": "198.51.100.1"})[0] == 403
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "says"),
+    [
+        ('trusted_proxy = "10.0.0.0/8"', "web.trusted_proxy", "IP address"),
+        ('trusted_proxy = "proxy.local"', "web.trusted_proxy", "IP address"),
+        ("trusted_proxy_count = 2", "web.trusted_proxy_count", "without web.trusted_proxy"),
+        ('trusted_proxy_headers = ["x-forwarded-for"]', "web.trusted_proxy_headers", "without web.trusted_proxy"),
+        ('trusted_proxy = "::1"\ntrusted_proxy_count = 0', "web.trusted_proxy_count", ""),
+        (
+            'trusted_proxy = "::1"\ntrusted_proxy_headers = ["x-real-ip"]',
+            "web.trusted_proxy_headers[0]",
+            "x-forwarded-for",
+        ),
+        (
+            'trusted_proxy = "::1"\ntrusted_proxy_headers = ["forwarded", "x-forwarded-for"]',
+            "web.trusted_proxy_headers",
+            "cannot both",
+        ),
+        ('trusted_proxy = "::1"\ntrusted_proxy_headers = []', "web.trusted_proxy_headers", "at least one"),
+    ],
+)
+def test_a_wrong_proxy_setting_is_refused_naming_its_key_and_line(tmp_path, extra: str, key: str, says: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        _settings(tmp_path, extra + "\n")
+    message = str(caught.value)
+    assert key in message and says in message
+    line = (BASE_CONFIG + "\n[web]\n" + extra).splitlines().index(extra.splitlines()[-1]) + 1
+    assert f":{line}" in message or f"line {line}" in message
+
+
+def test_a_proxy_address_is_kept_as_waitress_compares_it(tmp_path) -> None:
+    web = _settings(tmp_path, 'trusted_proxy = "0:0:0:0:0:0:0:1"\ntrusted_proxy_headers = ["Forwarded"]\n').web
+    assert (web.trusted_proxy, web.trusted_proxy_headers) == ("::1", ("forwarded",))
+
+
+def _settings(tmp_path, web: str) -> Any:
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    (tmp_path / "feeds.toml").write_text(BASE_CONFIG + "\n[web]\n" + web, encoding="utf-8")
+    return load_settings(tmp_path / "feeds.toml", environ={})
+
+
+def test_a_reload_keeps_the_running_proxy_and_says_a_restart_is_needed(tmp_path, caplog) -> None:
+    from feeds.daemon.reload import keep_what_needs_a_restart
+
+    running = _settings(tmp_path, 'trusted_proxy = "127.0.0.1"\n')
+    new = _settings(tmp_path, 'trusted_proxy = "10.0.0.5"\n')
+    with caplog.at_level("WARNING", logger="feeds.daemon"):
+        kept = keep_what_needs_a_restart(new, running, serving=True)
+    assert kept.web.trusted_proxy == "127.0.0.1"
+    assert "web.trusted_proxy changed from 127.0.0.1 to 10.0.0.5: restart the daemon" in caplog.text
