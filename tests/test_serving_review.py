@@ -12,6 +12,8 @@ import contextlib
 import http.client
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from typing import Any
 
 import pytest
@@ -201,3 +203,11 @@ def test_a_reload_keeps_the_running_proxy_and_says_a_restart_is_needed(tmp_path,
         kept = keep_what_needs_a_restart(new, running, serving=True)
     assert kept.web.trusted_proxy == "127.0.0.1"
     assert "web.trusted_proxy changed from 127.0.0.1 to 10.0.0.5: restart the daemon" in caplog.text
+
+
+def test_if_modified_since_in_the_future_is_ignored(site: Request) -> None:
+    """A client whose clock runs ahead (or a date typed by hand) sends a date after anything we could have
+    written: taken, it answered 304 for every change made until that date (RFC 7232 §3.3 calls it invalid)."""
+    ahead = format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
+    status, _, body = site("GET", "/atom.xml", {"If-Modified-Since": ahead})
+    assert status == 200 and body.startswith(b"<?xml")

@@ -173,7 +173,7 @@ class StaticSite:
             headers.append(("Vary", "Accept-Encoding"))
         if ctype.startswith("text/html"):
             headers += _HTML_HEADERS
-        if _not_modified(environ, etag, entry.mtime_ns):
+        if _not_modified(environ, etag, entry.mtime_ns, self._now_ns()):
             start_response("304 Not Modified", headers)
             return [b""]
         body = entry.gz if use_gz and entry.gz is not None else entry.data
@@ -305,11 +305,12 @@ def _q(value: str) -> float:
         return 1.0
 
 
-def _not_modified(environ: Environ, etag: str, mtime_ns: int) -> bool:
+def _not_modified(environ: Environ, etag: str, mtime_ns: int, now_ns: int) -> bool:
     """RFC 9110 §13.2.2: If-None-Match if sent, else If-Modified-Since, compared with the file's exact modification
     time. The date may be ours (Last-Modified, rounded up to the second) or, from a cache that got no
     Last-Modified, the Date of its response or when it received it (§13.1.3): truncating the modification time
-    instead answered 304 to a date in the second of a change made after that response."""
+    instead answered 304 to a date in the second of a change made after that response. A date after `now_ns`
+    is ignored (RFC 7232 §3.3: invalid): from a clock running ahead, it answered 304 to every change until then."""
     inm = environ.get("HTTP_IF_NONE_MATCH")
     if inm is not None:
         # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
@@ -323,7 +324,8 @@ def _not_modified(environ: Environ, etag: str, mtime_ns: int) -> bool:
                 since = since.replace(tzinfo=UTC)
         except (TypeError, ValueError, IndexError, OverflowError):  # unreadable, or a year past datetime's
             return False
-        return mtime_ns <= int(since.timestamp()) * _SECOND_NS
+        since_ns = int(since.timestamp()) * _SECOND_NS
+        return since_ns <= now_ns and mtime_ns <= since_ns
     return False
 
 
