@@ -211,3 +211,58 @@ def test_if_modified_since_in_the_future_is_ignored(site: Request) -> None:
     ahead = format_datetime(datetime.now(UTC) + timedelta(days=1), usegmt=True)
     status, _, body = site("GET", "/atom.xml", {"If-Modified-Since": ahead})
     assert status == 200 and body.startswith(b"<?xml")
+
+
+# --- ranges ----------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("asked", "first", "last"), [("bytes=0-9", 0, 9), ("bytes=10-", 10, None), ("bytes=-5", -5, None)]
+)
+def test_a_byte_range_is_answered_206_with_that_slice(site: Request, asked: str, first: int, last: int | None):
+    _, headers, whole = site("GET", "/atom.xml")
+    assert headers["accept-ranges"] == "bytes"
+    status, part_headers, part = site("GET", "/atom.xml", {"Range": asked})
+    expected = whole[first : None if last is None else last + 1]
+    assert (status, part) == (206, expected)
+    start = first % len(whole)
+    assert part_headers["content-range"] == f"bytes {start}-{start + len(part) - 1}/{len(whole)}"
+    assert int(part_headers["content-length"]) == len(part)
+    assert part_headers["etag"] == headers["etag"]
+
+
+def test_a_range_of_the_gzipped_answer_is_a_slice_of_the_gzipped_bytes(site: Request) -> None:
+    gz = {"Accept-Encoding": "gzip"}
+    _, headers, whole = site("GET", "/atom.xml", gz)
+    assert headers["content-encoding"] == "gzip"
+    status, part_headers, part = site("GET", "/atom.xml", {**gz, "Range": "bytes=0-99"})
+    assert (status, part) == (206, whole[:100])
+    assert part_headers["content-encoding"] == "gzip" and part_headers["content-range"].endswith(f"/{len(whole)}")
+
+
+def test_a_range_past_the_end_is_416_and_odd_ranges_get_the_whole_file(site: Request) -> None:
+    _, _, whole = site("GET", "/atom.xml")
+    status, headers, _ = site("GET", "/atom.xml", {"Range": f"bytes={len(whole)}-"})
+    assert status == 416 and headers["content-range"] == f"bytes */{len(whole)}"
+    odd_ones = (
+        "bytes=0-1,5-6",
+        "bytes=9-2",
+        "lines=1-2",
+        "bytes=x-",
+        "bytes=\u00b2-",
+        "bytes=-",
+        "bytes=" + "9" * 5000,
+    )
+    for odd in odd_ones:  # several, reversed, other units, unreadable
+        status, _, body = site("GET", "/atom.xml", {"Range": odd})
+        assert (status, body) == (200, whole), odd
+
+
+def test_if_range_with_another_etag_gets_the_whole_new_file(site: Request) -> None:
+    _, headers, whole = site("GET", "/atom.xml")
+    assert site("GET", "/atom.xml", {"Range": "bytes=0-9", "If-Range": '"old"'})[0] == 200
+    assert site("GET", "/atom.xml", {"Range": "bytes=0-9", "If-Range": headers["etag"]})[0] == 206
+    weak = "W/" + headers["etag"]  # a weak tag never matches for a range (RFC 9110 §13.1.5)
+    assert site("GET", "/atom.xml", {"Range": "bytes=0-9", "If-Range": weak})[2] == whole
+    # A range is no reason to skip a 304 (§13.2.2: the conditions come first).
+    assert site("GET", "/atom.xml", {"Range": "bytes=0-9", "If-None-Match": headers["etag"]})[0] == 304

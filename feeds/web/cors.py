@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # (static.py imports this module)
     from feeds.web.static import Environ, StartResponse
 
-PUBLIC = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "ETag, Last-Modified")]
+PUBLIC = [("Access-Control-Allow-Origin", "*"), ("Access-Control-Expose-Headers", "ETag, Last-Modified, Content-Range")]
 """Sent with every answer from out/ (files, 304s, 404s, redirects)."""
 
 _PREFLIGHT = [

@@ -38,6 +38,7 @@ from feeds.clock import http_date
 from feeds.config.settings import WebSettings
 from feeds.errors import FeedsError
 from feeds.web import cors
+from feeds.web.ranges import UNSATISFIABLE, byte_range
 
 StartResponse = Callable[..., Any]
 Environ = dict[str, Any]
@@ -179,8 +180,23 @@ class StaticSite:
         body = entry.gz if use_gz and entry.gz is not None else entry.data
         if use_gz:
             headers.append(("Content-Encoding", "gzip"))
+        headers.append(("Accept-Ranges", "bytes"))
+        status = "200 OK"
+        if method == "GET" and (asked := environ.get("HTTP_RANGE")):  # (of what is sent: the gzipped bytes if gzip)
+            span = byte_range(asked, environ.get("HTTP_IF_RANGE"), etag, len(body))
+            if span == UNSATISFIABLE:
+                return _plain(
+                    start_response,
+                    "416 Range Not Satisfiable",
+                    "range not satisfiable\n",
+                    [("Content-Range", f"bytes */{len(body)}")],
+                )
+            if span is not None:
+                status = "206 Partial Content"
+                headers.append(("Content-Range", f"bytes {span[0]}-{span[1]}/{len(body)}"))
+                body = body[span[0] : span[1] + 1]
         headers.append(("Content-Length", str(len(body))))
-        start_response("200 OK", headers)
+        start_response(status, headers)
         return [b""] if method == "HEAD" else [body]
 
     def _not_found(self, start_response: StartResponse, method: str) -> list[bytes]:
