@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -266,3 +267,16 @@ def test_if_range_with_another_etag_gets_the_whole_new_file(site: Request) -> No
     assert site("GET", "/atom.xml", {"Range": "bytes=0-9", "If-Range": weak})[2] == whole
     # A range is no reason to skip a 304 (§13.2.2: the conditions come first).
     assert site("GET", "/atom.xml", {"Range": "bytes=0-9", "If-None-Match": headers["etag"]})[0] == 304
+
+
+def test_check_config_says_which_proxy_is_trusted(tmp_path) -> None:
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    _settings(tmp_path, 'trusted_proxy = "10.0.0.5"\ntrusted_proxy_count = 2\n')
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "check-config"])
+    assert result.exit_code == 0, result.output
+    assert "behind the proxy 10.0.0.5 (2 hops; x-forwarded-for, x-forwarded-proto)" in result.output
+    shown = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "check-config", "--json"]).output
+    assert json.loads(shown)["web"]["trusted_proxy"] == "10.0.0.5"

@@ -68,7 +68,12 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "database": database,
         "database_missing": missing,  # (the path of an SQLite file not there yet, else None)
         "sources": sources,
-        "web": {"host": s.web.host, "port": s.web.port, "push_api": s.web.api_token is not None},
+        "web": {
+            "host": s.web.host,
+            "port": s.web.port,
+            "push_api": s.web.api_token is not None,
+            "trusted_proxy": s.web.trusted_proxy,
+        },
         "daemon": dataclasses.asdict(s.daemon),  # (seconds)
         "environment": environment,
         # (days; None: kept for ever)
@@ -132,7 +137,11 @@ def check_config(ctx: Context, as_json: bool) -> None:
         )
     token = " (token from FEEDS_API_TOKEN)" if "FEEDS_API_TOKEN" in environment else ""
     api = f"push API on{token}" if s.web.api_token is not None else "push API off (no web.api_token)"
-    ctx.say(f"  web       {s.web.host}:{s.web.port}, {api}")
+    proxy = ""
+    if s.web.trusted_proxy is not None:
+        hops = f"{s.web.trusted_proxy_count} hops; " if s.web.trusted_proxy_count > 1 else ""
+        proxy = f", behind the proxy {s.web.trusted_proxy} ({hops}{', '.join(s.web.trusted_proxy_headers)})"
+    ctx.say(f"  web       {s.web.host}:{s.web.port}, {api}{proxy}")
     feeds, rules = len(s.watch.feeds), len(s.watch.keywords)
     ctx.say(
         f"  watch     every {shown_interval(s.watch.interval)}; {feeds} watched feed{'' if feeds == 1 else 's'} and"
