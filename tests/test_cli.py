@@ -1171,7 +1171,7 @@ def test_check_config_shows_what_the_environment_overrides_and_what_the_daemon_r
     assert "source    inbox (folder) every 1 min " in r.output
     data = json.loads(run(config, "check-config", "--json", env=env).output)
     assert data["environment"] == ["FEEDS_API_TOKEN", "FEEDS_DATABASE_URL"]
-    assert data["web"] == {"host": "127.0.0.1", "port": 8080, "push_api": True}
+    assert data["web"] == {"host": "127.0.0.1", "port": 8080, "push_api": True, "trusted_proxy": None}
 
 
 def test_check_config_and_the_daemons_start_refuse_an_interval_below_its_floor_naming_file_line_and_key(config):
