@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
+import socket
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -50,6 +51,7 @@ def running(wsgi: Any, web: Any) -> Iterator[Request]:
         finally:
             conn.close()
 
+    request.port = server.effective_port  # type: ignore[attr-defined]
     try:
         yield request
     finally:
@@ -280,3 +282,18 @@ def test_check_config_says_which_proxy_is_trusted(tmp_path) -> None:
     assert "behind the proxy 10.0.0.5 (2 hops; x-forwarded-for, x-forwarded-proto)" in result.output
     shown = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "check-config", "--json"]).output
     assert json.loads(shown)["web"]["trusted_proxy"] == "10.0.0.5"
+
+
+def test_a_refused_head_of_a_status_endpoint_sends_no_body(make_settings, make_app_for) -> None:
+    """A body after a HEAD's headers is read by a kept-alive client as the start of its next answer."""
+    app = make_app_for(make_settings('\n[web]\nstatus_from = ["203.0.113.7"]\n'))
+    pipelined = (
+        b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    with running(make_web_app(app), app.settings.web) as request:
+        sock = socket.create_connection(("127.0.0.1", request.port), timeout=10)  # type: ignore[attr-defined]
+        with sock:
+            sock.sendall(pipelined)
+            received = b"".join(iter(lambda: sock.recv(65536), b""))  # until the server closes
+    head, _, rest = received.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 403") and rest.startswith(b"HTTP/1.1 403"), received

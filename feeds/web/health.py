@@ -251,7 +251,7 @@ class StatusEndpoints:
         if address is not None and _allow_list(self.app.settings.web.status_from).allows_address(address, client=True):
             return None
         message = "the status endpoints answer only the addresses in web.status_from"
-        return json_response(start_response, 403, error_body(message))
+        return json_response(start_response, 403, error_body(message), head=environ.get("REQUEST_METHOD") == "HEAD")
 
     def healthz(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         if (refused := self._refused(environ, start_response)) is not None:
