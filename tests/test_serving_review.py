@@ -297,3 +297,19 @@ def test_a_refused_head_of_a_status_endpoint_sends_no_body(make_settings, make_a
             received = b"".join(iter(lambda: sock.recv(65536), b""))  # until the server closes
     head, _, rest = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 403") and rest.startswith(b"HTTP/1.1 403"), received
+
+
+def test_if_match_and_if_unmodified_since_are_preconditions(site: Request) -> None:
+    """RFC 9110 §13.2.2: checked first, and a failed one is 412 (a download resumed with `If-Match` or
+    `If-Unmodified-Since` and a `Range` must not be handed a slice of a file that has changed meanwhile)."""
+    _, headers, whole = site("GET", "/atom.xml")
+    etag = headers["etag"]
+    assert site("GET", "/atom.xml", {"If-Match": f'"old", {etag}'})[0] == 200
+    assert site("GET", "/atom.xml", {"If-Match": "*"})[0] == 200
+    assert site("GET", "/atom.xml", {"If-Match": '"old"', "Range": "bytes=0-9"})[0] == 412
+    assert site("GET", "/atom.xml", {"If-Match": "W/" + etag})[0] == 412  # strong comparison
+    long_ago = "Mon, 01 Jan 2001 00:00:00 GMT"
+    assert site("GET", "/atom.xml", {"If-Unmodified-Since": long_ago})[0] == 412
+    later = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
+    assert site("GET", "/atom.xml", {"If-Unmodified-Since": later, "Range": "bytes=0-9"})[0] == 206
+    assert site("GET", "/atom.xml", {"If-Unmodified-Since": "not a date"})[2] == whole  # ignored

@@ -174,6 +174,9 @@ class StaticSite:
             headers.append(("Vary", "Accept-Encoding"))
         if ctype.startswith("text/html"):
             headers += _HTML_HEADERS
+        if _precondition_failed(environ, etag, entry.mtime_ns):
+            changed = "the file has changed\n"
+            return _plain(start_response, "412 Precondition Failed", changed, [("ETag", etag)], head=method == "HEAD")
         if _not_modified(environ, etag, entry.mtime_ns, self._now_ns()):
             start_response("304 Not Modified", headers)
             return [b""]
@@ -332,17 +335,32 @@ def _not_modified(environ: Environ, etag: str, mtime_ns: int, now_ns: int) -> bo
         # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
         tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
         return "*" in tags or etag in tags
-    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
-    if ims:
-        try:
-            since = parsedate_to_datetime(ims)
-            if since.tzinfo is None:
-                since = since.replace(tzinfo=UTC)
-        except (TypeError, ValueError, IndexError, OverflowError):  # unreadable, or a year past datetime's
-            return False
-        since_ns = int(since.timestamp()) * _SECOND_NS
-        return since_ns <= now_ns and mtime_ns <= since_ns
-    return False
+    since_ns = _date_ns(environ.get("HTTP_IF_MODIFIED_SINCE"))
+    return since_ns is not None and since_ns <= now_ns and mtime_ns <= since_ns
+
+
+def _precondition_failed(environ: Environ, etag: str, mtime_ns: int) -> bool:
+    """RFC 9110 §13.2.2 steps 1 and 2: If-Match (strong comparison: a weak tag never matches; `*` matches any file)
+    if sent, else If-Unmodified-Since (ignored when unreadable)."""
+    if_match = environ.get("HTTP_IF_MATCH")
+    if if_match is not None:
+        tags = {t.strip() for t in if_match.split(",")}
+        return not ("*" in tags or etag in tags)
+    since_ns = _date_ns(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
+    return since_ns is not None and mtime_ns > since_ns
+
+
+def _date_ns(value: str | None) -> int | None:
+    """An HTTP date in nanoseconds since the epoch, or None when absent or unreadable."""
+    if not value:
+        return None
+    try:
+        since = parsedate_to_datetime(value)
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=UTC)
+        return int(since.timestamp()) * _SECOND_NS
+    except (TypeError, ValueError, IndexError, OverflowError):  # unreadable, or a year past datetime's
+        return None
 
 
 def _plain(
