@@ -6,6 +6,9 @@
   ETag, so a reader's conditional GET is answered with 304 by any of them. `Last-Modified` from the file's
   mtime, rounded up to the second, and `If-Modified-Since` compared with the exact mtime (a cache may send the
   Date of a response instead); `If-None-Match` takes precedence over `If-Modified-Since` (RFC 9110 §13.2.2).
+- If-Match / If-Unmodified-Since are checked first (412); one byte `Range` is served (206, 416; see
+  `feeds.web.ranges`), after the conditions; every answer is open to every origin (`feeds.web.cors`) and OPTIONS
+  is answered 204.
 - gzip for text when the client accepts it (deterministic: no timestamp in the gzip header), with
   `Vary: Accept-Encoding` and a distinct ETag for the encoded representation.
 - Paths: percent-decoded by the server, then refused if they contain NUL, backslashes or `..`; the resolved real
