@@ -313,3 +313,19 @@ def test_if_match_and_if_unmodified_since_are_preconditions(site: Request) -> No
     later = format_datetime(datetime.now(UTC) + timedelta(hours=1), usegmt=True)
     assert site("GET", "/atom.xml", {"If-Unmodified-Since": later, "Range": "bytes=0-9"})[0] == 206
     assert site("GET", "/atom.xml", {"If-Unmodified-Since": "not a date"})[2] == whole  # ignored
+
+
+@pytest.mark.parametrize(
+    ("host", "warned"), [("0.0.0.0", True), ("::", True), ("127.0.0.1", False), ("localhost", False)]
+)
+def test_check_config_warns_when_any_peer_is_trusted_on_a_reachable_address(tmp_path, host: str, warned: bool):
+    """`trusted_proxy = "*"` on an address others reach lets anyone set X-Forwarded-For: past `status_from`
+    and the push API's per-client limit."""
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    _settings(tmp_path, f'host = "{host}"\ntrusted_proxy = "*"\n')
+    result = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "check-config"])
+    assert result.exit_code == 0, result.output
+    assert ('warning: web.trusted_proxy = "*"' in result.output) == warned, result.output
