@@ -329,3 +329,17 @@ def test_check_config_warns_when_any_peer_is_trusted_on_a_reachable_address(tmp_
     result = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "check-config"])
     assert result.exit_code == 0, result.output
     assert ('warning: web.trusted_proxy = "*"' in result.output) == warned, result.output
+
+
+def test_a_proxy_sending_forwarded_is_understood_when_that_header_is_trusted(tmp_path) -> None:
+    settings = _settings(tmp_path, 'trusted_proxy = "127.0.0.1"\ntrusted_proxy_headers = ["forwarded"]\n')
+    seen: dict[str, str] = {}
+
+    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.update(addr=environ["REMOTE_ADDR"], scheme=environ["wsgi.url_scheme"])
+        start_response("204 No Content", [])
+        return [b""]
+
+    with running(echo, settings.web) as request:
+        request("GET", "/", {"Forwarded": 'for="[2001:db8::7]";proto=https', "X-Forwarded-For": "198.51.100.1"})
+    assert seen == {"addr": "2001:db8::7", "scheme": "https"}
