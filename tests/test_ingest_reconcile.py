@@ -127,7 +127,7 @@ def versions(*steps: tuple[str, datetime | None]) -> list[tuple[str, Release]]:
     hour apart, from a first version dated T0 by its source."""
     stored, out, now = rel(source_updated=T0), [], NOW
     for h, dated in steps:
-        new = rel(content_hash=h, updated=max(dated or T0, T0), source_updated=dated)
+        new = rel(content_hash=h, body_html=f"<p>{h}</p>", updated=max(dated or T0, T0), source_updated=dated)
         result = reconcile(new, stored, now=now, slug_taken=bool, with_slug=with_slug)
         out.append((result.decision, result.release))
         stored, now = result.release, now + timedelta(hours=1)
@@ -191,7 +191,12 @@ def test_a_change_note_joins_the_history_dated_as_the_update_and_is_kept_by_late
 def test_a_change_note_on_an_edit_before_the_first_publication_is_not_history():
     """A re-check: an embargoed release corrected before it went out showed that note, and no "First published."."""
     held = rel(published=NOW + timedelta(days=3), updated=NOW + timedelta(days=3))
-    new = rel(published=NOW + timedelta(days=3), content_hash="h2", change_note="Corrected before release.")
+    new = rel(
+        published=NOW + timedelta(days=3),
+        content_hash="h2",
+        body_html="<p>c</p>",
+        change_note="Corrected before release.",
+    )
     out = reconcile(new, held, now=NOW, slug_taken=lambda s: True, with_slug=with_slug)
     assert out.decision == "updated" and out.release.changes == ()
 
@@ -208,6 +213,17 @@ def test_a_withdrawal_is_dated_when_it_was_made_not_when_it_was_read():
     early = rel(content_hash="h2", withdrawn_at=T0, withdrawn_note="Issued in error.")
     out = reconcile(early, stored, now=NOW, slug_taken=lambda s: False, with_slug=with_slug)
     assert out.release.updated == NOW
+
+
+def test_a_version_that_would_store_nothing_new_is_unchanged():
+    """An integrator's review: a push that changed only the `slug` asked for (which a stored release never takes)
+    was answered "updated", and its `updated` moved, though nothing readers see had changed."""
+    stored = rel(identity="key:cms-1")
+    new = rel(identity="key:cms-1", slug="other", id="tag:other", permalink="https://x/other/", content_hash="h2")
+    out = reconcile(new, stored, now=NOW, slug_taken=bool, with_slug=with_slug)
+    assert out.decision == "unchanged" and out.release is stored
+    edited = replace(new, title="Minister to visit Oslo")
+    assert reconcile(edited, stored, now=NOW, slug_taken=bool, with_slug=with_slug).decision == "updated"
 
 
 def test_a_release_withdrawn_by_hand_stays_withdrawn_whatever_its_source_sends():

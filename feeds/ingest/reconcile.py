@@ -14,6 +14,9 @@ The rules, in the order they apply:
   withdrawal: only an older one than stored changes nothing), but with the office's withdrawal, date and note;
   only `feeds releases restore` publishes it as current again. `held` says so, for the ingest to report.
   (A withdrawal the source itself sent, a GOV.UK `withdrawn_notice` or our `withdrawn_note`, follows the source.)
+- Same identity, different content, but nothing that would be stored differs (the input changed only in what is
+  never stored once the release exists: a `slug` asked for, as the slug never changes; a `summary` given that is
+  the one made anyway): unchanged, as nothing changed for the release's readers (no write, `updated` kept).
 - Same identity, different content: an update. The stored id, slug and permalink are kept for ever (ids never
   change once published); `published` is kept unless the source dates the release itself; `updated` is the
   source's own `updated` when that is newer than what we had, otherwise `now`. A withdrawal it dates before the
@@ -138,9 +141,25 @@ def reconcile(
                 withdrawn_note=existing.withdrawn_note,
                 withdrawn_by_hand=True,
             )
+        if updated == max(now, published) and _as_stored(merged, existing) == existing:
+            return Reconciled("unchanged", existing, held)
         return Reconciled("updated", merged, held, warning)
     slug = free_slug(new.slug, slug_taken)
     return Reconciled("created", new if slug == new.slug else with_slug(new, slug))
+
+
+def _as_stored(merged: Release, existing: Release) -> Release:
+    """`merged` with what an update dated by its ingest sets by itself (its `updated`, the hash and origin of this
+    input, its source) taken from `existing`: equal to `existing` when the update would change nothing anyone
+    sees."""
+    return replace(
+        merged,
+        updated=existing.updated,
+        content_hash=existing.content_hash,
+        origin=existing.origin,
+        source=existing.source,
+        identity=existing.identity,
+    )
 
 
 def free_slug(slug: str, taken: Callable[[str], bool]) -> str:

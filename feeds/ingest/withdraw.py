@@ -13,13 +13,20 @@ sent but leaves the release withdrawn (`feeds.ingest.reconcile`), until `restore
 left as it is: it stands for what the source sent, so an unchanged copy is recognised as unchanged (publishing
 sees the withdrawal by its date and note).
 
-What this module must not do: touch any field but the withdrawal and `updated`, or write outside one
-transaction.
+`withdraw_by_source_key` is the push API's withdrawal (`POST /api/releases/withdraw`): the source's own, made
+in the caller's transaction, as if the release had been sent again in full with the note. It follows the source
+as such a push does (a later version without the note publishes the release as current again, unless the source
+dates it no later than the withdrawal), so its content hash records the note, as the pushed copy's would.
+
+What this module must not do: touch any field but the withdrawal, `updated` and (for a withdrawal by the source)
+the content hash, or write outside one transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from feeds.errors import FeedsError, NotFoundError
@@ -28,8 +35,9 @@ from feeds.normalise.text import one_line_text
 
 if TYPE_CHECKING:
     from feeds.app import App
+    from feeds.store import Tx
 
-__all__ = ["MAX_NOTE", "restore_release", "withdraw_release"]
+__all__ = ["MAX_NOTE", "restore_release", "withdraw_by_source_key", "withdraw_release"]
 
 MAX_NOTE = 2000
 """Characters of a withdrawal note: a sentence or two is what pages and feed entries show before the text."""
@@ -42,12 +50,46 @@ class WithdrawError(FeedsError):
 def withdraw_release(app: App, id_or_slug: str, note: str) -> tuple[Release, bool]:
     """Mark the release withdrawn now, with `note` (visible text) as the reason: (it as stored, whether it
     changed)."""
+    return _change(app, id_or_slug, withdraw=withdrawal_note(note, "--note"))
+
+
+def withdrawal_note(note: str, name: str) -> str:
+    """`note` as a withdrawal stores it (one line of text), or `WithdrawError` naming `name` (the option or field
+    that gave it) when it is empty or too long."""
     clean = one_line_text(note)
     if not clean:
-        raise WithdrawError("a withdrawal needs a note saying why (--note)")
+        raise WithdrawError(f"a withdrawal needs a note saying why ({name})")
     if len(clean) > MAX_NOTE:
-        raise WithdrawError(f"the note is {len(clean):,} characters; at most {MAX_NOTE:,}")
-    return _change(app, id_or_slug, withdraw=clean)
+        raise WithdrawError(f"the note ({name}) is {len(clean):,} characters; at most {MAX_NOTE:,}")
+    return clean
+
+
+def withdraw_by_source_key(tx: Tx, source_key: str, note: str, now: datetime) -> tuple[Release, bool] | None:
+    """The source's withdrawal of the release known by `source_key`, now, in `tx`: (it as stored, whether it
+    changed), or None when no release has that key. `note` is a clean note (`withdrawal_note`). Withdrawn already
+    with that note: nothing changes (a retry). Withdrawn by hand: nothing changes either (the office's withdrawal
+    and note stand, as they do for any copy the source sends). Must not be used for the office's own withdrawal
+    (`withdraw_release`), which sticks."""
+    found = tx.releases_by_identity(["key:" + source_key.strip()])
+    if not found:
+        return None
+    (release,) = found.values()
+    stored = tx.release(release.id, for_update=True)
+    if stored is None:  # (deleted meanwhile: as if never there)
+        return None
+    if stored.withdrawn_at is not None and (stored.withdrawn_by_hand or stored.withdrawn_note == note):
+        return stored, False
+    digest = hashlib.sha256(f"{stored.content_hash}\nwithdrawn_note: {note}".encode()).hexdigest()
+    changed = replace(
+        stored,
+        withdrawn_at=now,
+        withdrawn_note=note,
+        withdrawn_by_hand=False,
+        updated=max(now, stored.updated, stored.published),
+        content_hash=digest,
+    )
+    tx.update_release(changed, now)  # (locked above: no other writer in between)
+    return changed, True
 
 
 def restore_release(app: App, id_or_slug: str) -> tuple[Release, bool]:

@@ -44,14 +44,16 @@ import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
 
 from feeds.clock import rfc3339
 from feeds.errors import StoreError
 from feeds.ingest import ingest_units
+from feeds.ingest.notices import still_withdrawn
 from feeds.ingest.units import Unit
+from feeds.ingest.withdraw import withdraw_by_source_key
 from feeds.logs import one_line
 from feeds.model import IngestOutcome, Release
 from feeds.normalise.ids import permalink
@@ -71,7 +73,7 @@ from feeds.web.health import error_body, json_response
 from feeds.web.metrics import Metrics
 from feeds.web.replies import FieldError, Invalid, Reject, Reply
 from feeds.web.static import Environ, StartResponse
-from feeds.web.validate import KEY_PREFIX, SOURCE, releases_from_value
+from feeds.web.validate import KEY_PREFIX, SOURCE, releases_from_value, withdrawal_from_value
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -82,6 +84,7 @@ log = logging.getLogger("feeds.web.api")
 _ATTEMPTS = 3
 """Tries of a push that meets another writer's insert of the same release (then it is an update or unchanged)."""
 PATH = "/api/releases"
+WITHDRAW_PATH = PATH + "/withdraw"
 FLOODS_KEPT = 10_000
 """Addresses whose flood of 429s is being counted, at most (`PushApi._flooding`)."""
 
@@ -187,8 +190,9 @@ class PushApi:
             raise Reject(429, why, headers=[("Retry-After", str(seconds))])
 
     def handle(self, environ: Environ) -> Reply:
-        if environ.get("PATH_INFO", "").rstrip("/") != PATH:
-            raise Reject(404, "no such API endpoint (the push API is POST /api/releases)")
+        path = environ.get("PATH_INFO", "").rstrip("/")
+        if path not in (PATH, WITHDRAW_PATH):
+            raise Reject(404, f"no such API endpoint (the push API is POST {PATH} and POST {WITHDRAW_PATH})")
         web = self.app.settings.web
         if web.api_token is None:
             raise Reject(404, "the push API is disabled: set [web] api_token or FEEDS_API_TOKEN to enable it")
@@ -207,8 +211,10 @@ class PushApi:
         check_content_type(environ.get("CONTENT_TYPE", ""))
         check_content_encoding(environ.get("HTTP_CONTENT_ENCODING", ""))
         value = parse_json(read_body(environ, web.max_body))
-        check_count(value, web.max_releases)
         key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
+        if path == WITHDRAW_PATH:
+            return self._withdraw(value, key)
+        check_count(value, web.max_releases)
         fingerprint = hashlib.sha256(canonical_json(value)).hexdigest()
         with self._lock:
             if key is not None:
@@ -229,12 +235,54 @@ class PushApi:
                     if attempt == _ATTEMPTS - 1:
                         raise
                     log.info("push API: another writer stored the same release meanwhile; reading again")
-        if changed and self.on_change is not None:
-            try:
-                self.on_change()
-            except Exception:  # the release is stored; the next scheduled publish will pick it up
-                log.exception("push API: on_change callback failed")
+        if changed:
+            self._changed()
         return reply
+
+    def _withdraw(self, value: object, key: str | None) -> Reply:
+        """POST /api/releases/withdraw: the source's withdrawal of the release known by a `source_key`, as if it
+        were sent again in full with the note (`withdraw_by_source_key`); 404 for a key no release has."""
+        source_key, note = withdrawal_from_value(value)
+        # (another path's body: a key used for a push and then for a withdrawal is refused as another body)
+        fingerprint = hashlib.sha256(b"withdraw " + canonical_json(value)).hexdigest()
+        with self._lock:
+            if key is not None and (replay := self._replay(key, fingerprint)) is not None:
+                return replay
+            now = self.app.clock()
+            with self.app.store.transaction() as tx:
+                done = withdraw_by_source_key(tx, source_key, note, now)
+                if done is None:
+                    raise Reject(
+                        404,
+                        f"no release has source_key {source_key!r}: push it first (a release known only by its "
+                        "link or slug is withdrawn by sending it again in full with `withdrawn_note`)",
+                        field="source_key",
+                    )
+                release, changed = done
+                item: dict[str, Any] = {
+                    "id": release.id,
+                    "slug": release.slug,
+                    "permalink": _address(self.app.settings.site.base_url, release.slug),
+                    "status": "updated" if changed else "unchanged",
+                } | self._stored(tx, release.id, now)
+                if (held := still_withdrawn(release)) is not None:
+                    item |= _warned([FieldError("withdrawn_note", held)])
+                reply = Reply(200, item)
+                if key is not None:
+                    self._remember(tx, key, fingerprint, reply)
+        log.info("push API: release %r withdrawn by its source_key (%s)", release.slug, item["status"])
+        if changed:
+            self._changed()
+        return reply
+
+    def _changed(self) -> None:
+        """Tell `on_change` that a release changed (it publishes); a failure is logged, never the sender's."""
+        if self.on_change is None:
+            return
+        try:
+            self.on_change()
+        except Exception:  # the release is stored; the next scheduled publish will pick it up
+            log.exception("push API: on_change callback failed")
 
     # --- the steps that touch the store ---
 
@@ -265,16 +313,18 @@ class PushApi:
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
         now = self.app.clock()
-        items: list[dict[str, str | None]] = []
+        items: list[dict[str, Any]] = []
         if len(asked) != len(outcomes):  # (one outcome per release pushed, in order; else nothing is said)
             asked = [None] * len(outcomes)
         for o, slug in zip(outcomes, asked, strict=True):
             # (e.g. a slug that replaced another release; the slug asked for, when the release has another)
-            warning = "; ".join(w for w in (_shown(o.warning or ""), _slug_not_given(o, slug)) if w)
+            warnings = [FieldError(None, _shown(o.warning))] if o.warning else []
+            if (not_given := _slug_not_given(o, slug)) is not None:
+                warnings.append(FieldError("slug", not_given))
             items.append(
                 {"id": o.release_id, "slug": o.slug, "permalink": _address(base, o.slug), "status": o.status}
                 | self._stored(tx, o.release_id, now)
-                | ({"warning": warning} if warning else {})
+                | _warned(warnings)
             )
         code = 201 if "created" in statuses else 200
         if listed:
@@ -320,6 +370,14 @@ class PushApi:
         tx.remember_idempotency(KEY_PREFIX + key, json.dumps(record), self.app.clock())
 
 
+def _warned(warnings: Sequence[FieldError]) -> dict[str, Any]:
+    """An answer's warnings: `warnings`, each with the field it is about (or null), and `warning`, all of them in
+    one line (as earlier versions answered); nothing when there are none."""
+    if not warnings:
+        return {}
+    return {"warning": "; ".join(w.message for w in warnings), "warnings": [w.as_json() for w in warnings]}
+
+
 def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldError:
     """The field error of a release the store refused ("<origin>: field 'published': …"), with its position in a
     pushed list, without the internal origin the message starts with."""
@@ -358,7 +416,11 @@ def _slug_not_given(outcome: IngestOutcome, asked: str | None) -> str | None:
         return None
     if outcome.status == "created":
         return f"{asked!r} is another release's slug: this one's is {outcome.slug!r} (see its permalink)"
-    return f"the release keeps its slug {outcome.slug!r} (a slug never changes once assigned): {asked!r} is not used"
+    return (
+        f"{asked!r} is not used: the release keeps its slug {outcome.slug!r} and its permalink, which never change "
+        "once assigned (readers' feeds and links hold them); to publish it at another address, withdraw this one "
+        f"(POST {PATH}/withdraw) and send it as a new release, with another source_key"
+    )
 
 
 def _client(environ: Environ) -> str:

@@ -1,0 +1,174 @@
+"""The push API as an integrator uses it: a slug-only change is not an update, withdrawing by `source_key`.
+
+Real HTTP against waitress on 127.0.0.1, a real SQLite file, a fixed clock.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import requests
+
+from feeds.app import App
+from feeds.clock import FixedClock
+from feeds.errors import NotFoundError
+from feeds.web.app import make_web_app
+from tests.test_web_api import TOKEN, serving
+
+WITHDRAW = "/api/releases/withdraw"
+ITEM = {"title": "Minister to visit Oslo", "body": "The Minister will go to Oslo.", "source_key": "cms-1"}
+
+
+class Client:
+    def __init__(self, base: str, app: App, clock: FixedClock):
+        self.base, self.app, self.clock = base, app, clock
+        self.session = requests.Session()
+
+    def post(
+        self, body: object, *, path: str = "/api/releases", headers: dict[str, str] | None = None
+    ) -> requests.Response:
+        h = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}", **(headers or {})}
+        return self.session.post(self.base + path, data=json.dumps(body).encode(), headers=h, timeout=10)
+
+
+@pytest.fixture
+def client(make_settings, make_app_for, clock) -> Iterator[Client]:
+    settings = make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 1000\n')
+    app = make_app_for(settings)
+    for start in serving():
+        c = Client(start(make_web_app(app)), app, clock)
+        yield c
+        c.session.close()
+
+
+def later(client: Client, minutes: int = 5) -> None:
+    client.clock.advance(timedelta(minutes=minutes))
+
+
+# --- 1. a slug-only change ---------------------------------------------------------------------------------------
+
+
+def test_a_push_that_changes_only_the_slug_is_unchanged_and_says_the_slug_is_kept(client):
+    first = client.post(ITEM | {"slug": "oslo-visit"})
+    assert first.status_code == 201
+    stored = client.app.store.release("oslo-visit")
+    later(client)
+    again = client.post(ITEM | {"slug": "oslo-trip"})
+    assert again.status_code == 200
+    answer = again.json()
+    assert answer["status"] == "unchanged"
+    assert answer["slug"] == "oslo-visit" and answer["permalink"].endswith("/releases/oslo-visit/")
+    assert answer["updated"] == first.json()["updated"]  # nothing stored moved: readers see no update
+    (warning,) = [w for w in answer["warnings"] if w["field"] == "slug"]
+    assert "oslo-trip" in warning["message"] and "permalink" in warning["message"]
+    assert "withdraw" in warning["message"] and "new release" in warning["message"]
+    assert client.app.store.release("oslo-visit") == stored
+    with pytest.raises(NotFoundError):
+        client.app.store.release("oslo-trip")
+    # and back to the first slug: still nothing changed
+    assert client.post(ITEM | {"slug": "oslo-visit"}).json()["status"] == "unchanged"
+
+
+def test_a_slug_change_with_a_real_edit_is_an_update_that_keeps_the_slug(client):
+    client.post(ITEM | {"slug": "oslo-visit"})
+    later(client)
+    answer = client.post(ITEM | {"slug": "oslo-trip", "body": "The Minister will go to Oslo and Bergen."}).json()
+    assert answer["status"] == "updated" and answer["slug"] == "oslo-visit"
+    assert [w["field"] for w in answer["warnings"]] == ["slug"]
+
+
+def test_the_same_release_pushed_again_is_unchanged_without_warnings(client):
+    client.post(ITEM | {"slug": "oslo-visit"})
+    answer = client.post(ITEM | {"slug": "oslo-visit"}).json()
+    assert answer["status"] == "unchanged"
+    assert "warnings" not in answer and "warning" not in answer
+
+
+# --- 2. withdrawing by source_key --------------------------------------------------------------------------------
+
+
+def test_a_release_is_withdrawn_by_its_source_key_with_a_note_and_a_retry_changes_nothing(client):
+    created = client.post(ITEM).json()
+    later(client)
+    resp = client.post({"source_key": "cms-1", "withdrawn_note": "Issued in error."}, path=WITHDRAW)
+    assert resp.status_code == 200, resp.text
+    answer = resp.json()
+    assert answer["status"] == "updated" and answer["id"] == created["id"] and answer["slug"] == created["slug"]
+    assert answer["withdrawn_at"] == answer["updated"] != created["updated"]
+    stored = client.app.store.release(created["slug"])
+    assert stored.withdrawn_note == "Issued in error." and not stored.withdrawn_by_hand  # the source's withdrawal
+    later(client)
+    again = client.post({"source_key": "cms-1", "withdrawn_note": "Issued in error."}, path=WITHDRAW)
+    assert again.status_code == 200 and again.json()["status"] == "unchanged"
+    assert again.json()["withdrawn_at"] == answer["withdrawn_at"]
+    assert client.app.store.release(created["slug"]) == stored
+
+
+def test_withdrawing_an_unknown_source_key_is_404_naming_it(client):
+    resp = client.post({"source_key": "cms-404", "withdrawn_note": "Issued in error."}, path=WITHDRAW)
+    assert resp.status_code == 404
+    (error,) = resp.json()["errors"]
+    assert error["field"] == "source_key" and "cms-404" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"source_key": "cms-1"}, "withdrawn_note"),
+        ({"source_key": "cms-1", "withdrawn_note": "  "}, "withdrawn_note"),
+        ({"withdrawn_note": "Why."}, "source_key"),
+        ({"source_key": 7, "withdrawn_note": "Why."}, "source_key"),
+        ({"source_key": "cms-1", "withdrawn_note": "Why.", "title": "x"}, "title"),
+        ({"source_key": "cms-1", "withdrawn_note": "x" * 2001}, "withdrawn_note"),
+    ],
+)
+def test_a_malformed_withdrawal_is_400_naming_the_field(client, body, field):
+    client.post(ITEM)
+    resp = client.post(body, path=WITHDRAW)
+    assert resp.status_code == 400, resp.text
+    assert field in [e["field"] for e in resp.json()["errors"]]
+    assert client.app.store.release("minister-to-visit-oslo").withdrawn_at is None
+
+
+def test_withdrawal_needs_the_token_and_post(client):
+    client.post(ITEM)
+    resp = client.session.post(
+        client.base + WITHDRAW, json={"source_key": "cms-1", "withdrawn_note": "Why."}, timeout=10
+    )
+    assert resp.status_code == 401
+    assert client.session.get(client.base + WITHDRAW, timeout=10).status_code == 405
+    assert client.app.store.release("minister-to-visit-oslo").withdrawn_at is None
+
+
+def test_a_withdrawal_behaves_as_one_sent_with_the_whole_release(client):
+    """The same release sent again without the note publishes it as current again, as after a full push."""
+    client.post(ITEM)
+    later(client)
+    client.post({"source_key": "cms-1", "withdrawn_note": "Issued in error."}, path=WITHDRAW)
+    later(client)
+    again = client.post(ITEM).json()
+    assert again["status"] == "updated" and "withdrawn_at" not in again
+
+
+def test_a_release_withdrawn_by_hand_stays_so_and_the_answer_says_why(client):
+    created = client.post(ITEM).json()
+    from feeds.ingest.withdraw import withdraw_release
+
+    withdraw_release(client.app, created["slug"], "Legal advice.")
+    resp = client.post({"source_key": "cms-1", "withdrawn_note": "Issued in error."}, path=WITHDRAW)
+    assert resp.status_code == 200 and resp.json()["status"] == "unchanged"
+    assert "withdrawn by hand" in resp.json()["warning"]
+    assert client.app.store.release(created["slug"]).withdrawn_note == "Legal advice."
+
+
+def test_a_withdrawal_replays_under_its_idempotency_key(client):
+    client.post(ITEM)
+    body = {"source_key": "cms-1", "withdrawn_note": "Issued in error."}
+    first = client.post(body, path=WITHDRAW, headers={"Idempotency-Key": "w-1"})
+    again = client.post(body, path=WITHDRAW, headers={"Idempotency-Key": "w-1"})
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    other = client.post(ITEM, headers={"Idempotency-Key": "w-1"})
+    assert other.status_code == 422
