@@ -5,6 +5,7 @@ Real HTTP against waitress on 127.0.0.1, a real SQLite file, a fixed clock.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterator
 from datetime import timedelta
@@ -172,3 +173,72 @@ def test_a_withdrawal_replays_under_its_idempotency_key(client):
     assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
     other = client.post(ITEM, headers={"Idempotency-Key": "w-1"})
     assert other.status_code == 422
+
+
+# --- 3. a source_key added to a source whose releases are known by their links ------------------------------------
+
+
+@pytest.fixture
+def remote(make_settings, make_app_for, httpserver):
+    url = httpserver.url_for("/search.json")
+    extra = f"""
+[http]
+allow = ["127.0.0.1", "localhost", "::1"]
+
+[[sources]]
+type = "remote_json"
+name = "cms"
+url = "{url}"
+interval = "15m"
+link_base = "https://press.example.org"
+"""
+    app = make_app_for(make_settings(extra))
+    return app, app.settings.source("cms")
+
+
+RESULTS = {
+    "results": [
+        {"id": "c-1", "title": "Ferry fares frozen", "description": "Fares stay.", "link": "/news/ferry-fares"},
+        {"id": "c-2", "title": "New harbour master", "description": "Appointed.", "link": "/news/harbour-master"},
+    ]
+}
+
+
+def test_a_source_key_added_to_the_mapping_adopts_the_releases_stored_by_their_links(remote, httpserver, clock):
+    from feeds.ingest.remote_json import poll_remote
+
+    app, src = remote
+    httpserver.expect_request("/search.json").respond_with_json(RESULTS)
+    assert [o.status for o in poll_remote(app, src)] == ["created", "created"]
+    before = {r.slug: r.id for r in app.store.releases()}
+    keyed = dataclasses.replace(src, fields=(*src.fields, ("source_key", "id")))
+    clock.advance(timedelta(hours=1))
+    outcomes = poll_remote(app, keyed)
+    assert {o.status for o in outcomes} == {"unchanged"}, [o.warning for o in outcomes]
+    assert all("source_key" in (o.warning or "") for o in outcomes)  # said once, when the name changes
+    assert {r.slug: r.id for r in app.store.releases()} == before, "no -2 release"
+    assert app.store.release("ferry-fares-frozen").identity == "key:c-1"
+    clock.advance(timedelta(hours=1))
+    again = poll_remote(app, keyed, force=True)
+    assert {o.status for o in again} == {"unchanged"} and not any(o.warning for o in again)
+    assert app.store.count_releases() == 2
+
+
+def test_a_release_of_another_source_with_the_link_is_not_adopted_by_a_key(remote, httpserver, clock):
+    """Only the source that stored a release by its link may name it by a key: a push naming another source's
+    page by a key of its own is its own release (the other source, still listing the page by its link, would
+    otherwise publish it again)."""
+    from feeds.ingest import ingest_units
+    from feeds.ingest.remote_json import poll_remote
+    from feeds.ingest.units import Unit
+    from feeds.web.validate import releases_from_value
+
+    app, src = remote
+    httpserver.expect_request("/search.json").respond_with_json(RESULTS)
+    poll_remote(app, src)
+    pushed = {"title": "Ferry fares", "body": "Fares stay.", "source_key": "cms-9"}
+    pushed["link"] = "https://press.example.org/news/ferry-fares"
+    releases = releases_from_value(pushed, app, clock())
+    (outcome,) = ingest_units(app, [Unit(origin="push:x", source="push", releases=releases)])
+    assert outcome.status == "created"
+    assert app.store.release("ferry-fares-frozen").identity == "url:https://press.example.org/news/ferry-fares"

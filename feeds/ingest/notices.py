@@ -32,7 +32,13 @@ def still_withdrawn(release: Release) -> str | None:
 
 
 def link_moved(before: Release, after: Release) -> str | None:
-    """What to tell when a release known by one form of its link arrives with another (see `link_aliases`)."""
+    """What to tell when a release known by one form of its link arrives with another (see `link_aliases`), or
+    with a `source_key` it had not (`feeds.ingest.reconcile.adopts`)."""
+    if before.identity.startswith("url:") and after.identity.startswith("key:"):
+        return (
+            f"the release {after.slug!r} was known by its link {before.identity[4:]}; its source now names it by "
+            f"source_key {after.identity[4:]!r}, by which it is known from now on"
+        )
     if not (before.identity.startswith("url:") and after.identity.startswith("url:")):
         return None
     return (

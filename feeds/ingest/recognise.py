@@ -17,9 +17,17 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from feeds.ingest.reconcile import adopts
 from feeds.ingest.units import Unit
 from feeds.model import Release
-from feeds.normalise.ids import former_file_identity, is_list_item, link_aliases, release_slug
+from feeds.normalise.ids import (
+    canonical_url,
+    former_file_identity,
+    is_list_item,
+    link_aliases,
+    release_slug,
+    under_any_form,
+)
 
 if TYPE_CHECKING:  # (workers import the ingest package to read files: they need no database library)
     from feeds.store import Tx
@@ -79,6 +87,30 @@ def stored_under_other_links(tx: Tx, units: Sequence[Unit], known: dict[str, Rel
     them."""
     wanted = {alias for u in units for r in u.releases if r.identity not in known for alias in link_aliases(r.identity)}
     return tx.releases_by_identity(wanted - known.keys()) if wanted else {}
+
+
+def stored_before_keys(tx: Tx, units: Sequence[Unit], known: dict[str, Release]) -> dict[str, Release]:
+    """New identity → release, for the releases known by a `source_key` that is not stored, whose link names a
+    release their source stored by that link alone, before it sent keys (`feeds.ingest.reconcile.adopts`): that
+    one is this release, not a second copy of it under a `-2` slug. The first release of the batch with the link
+    takes it; one stored under its own name, or taken by another release of the batch, is not taken."""
+    wanted: dict[str, tuple[Release, str]] = {}
+    for unit in units:
+        for new in unit.releases:
+            keyed = new.identity.startswith("key:") and new.identity not in known
+            if keyed and new.link and (url := canonical_url(new.link)) is not None:
+                wanted.setdefault(new.identity, (new, "url:" + url))
+    if not wanted:
+        return {}
+    stored = tx.releases_by_identity({name for _, url in wanted.values() for name in (url, *link_aliases(url))})
+    taken = {r.id for r in known.values()}
+    found: dict[str, Release] = {}
+    for identity, (new, url) in wanted.items():
+        before = under_any_form(stored, url)
+        if before is not None and before.id not in taken and adopts(new, before):
+            found[identity] = before
+            taken.add(before.id)
+    return found
 
 
 def known_by_file(unit: Unit) -> bool:

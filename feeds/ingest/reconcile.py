@@ -26,6 +26,11 @@ The rules, in the order they apply:
   `change_note` joins it, dated as the update, unless a change of the history already has that note (the same
   file, edited again, keeps its note) or the release was not public yet (an edit during its embargo is not a
   change anyone saw).
+- New identity, but a `source_key` whose release is stored under its link alone, by the same source (a remote
+  source's `fields` mapping that adds `source_key`; a CMS that starts sending its ids): that release, which is
+  known by the key from then on (`adopts`; found by `feeds.ingest.recognise`). The link is the same page, and
+  only that source's releases are taken: another source still listing the page by its link would publish it
+  again. A release stored under a key of its own is never taken by another key.
 - New identity: created. A slug already used by another release gets the first free suffix `-2`, `-3`, …
   and the id and permalink follow the final slug.
 
@@ -146,6 +151,12 @@ def reconcile(
         return Reconciled("updated", merged, held, warning)
     slug = free_slug(new.slug, slug_taken)
     return Reconciled("created", new if slug == new.slug else with_slug(new, slug))
+
+
+def adopts(new: Release, stored: Release) -> bool:
+    """Whether `new`, known by a `source_key` nothing is stored under, is `stored`, a release of its source stored
+    under `new`'s link alone, from before that source sent keys. The caller found `stored` by that link."""
+    return new.identity.startswith("key:") and stored.identity.startswith("url:") and stored.source == new.source
 
 
 def _as_stored(merged: Release, existing: Release) -> Release:

@@ -30,6 +30,7 @@ from feeds.ingest.recognise import (
     known_by_file,
     ledger_key,
     only_to_move,
+    stored_before_keys,
     stored_under_former_names,
     stored_under_other_links,
 )
@@ -64,6 +65,7 @@ def save_units(
         known = tx.releases_by_identity(r.identity for u in good for r in u.releases)
         known.update(stored_under_former_names(tx, good, known))
         known.update(stored_under_other_links(tx, good, known))
+        known.update(stored_before_keys(tx, good, known))
         as_read = {r.id: r for r in known.values()}  # (each update is written only over the withdrawal read here)
         taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
         inserts: dict[str, Release] = {}
