@@ -242,3 +242,18 @@ def test_a_release_of_another_source_with_the_link_is_not_adopted_by_a_key(remot
     (outcome,) = ingest_units(app, [Unit(origin="push:x", source="push", releases=releases)])
     assert outcome.status == "created"
     assert app.store.release("ferry-fares-frozen").identity == "url:https://press.example.org/news/ferry-fares"
+
+
+def test_a_list_of_withdrawals_is_all_or_nothing(client):
+    client.post([ITEM, ITEM | {"source_key": "cms-2", "title": "Harbour master appointed"}])
+    notes = [{"source_key": k, "withdrawn_note": "Issued in error."} for k in ("cms-1", "cms-404", "cms-2")]
+    resp = client.post(notes, path=WITHDRAW)
+    assert resp.status_code == 404
+    assert [(e["field"], e["index"]) for e in resp.json()["errors"]] == [("source_key", 1)]
+    assert all(r.withdrawn_at is None for r in client.app.store.releases()), "nothing withdrawn"
+    twice = client.post([notes[0], notes[0]], path=WITHDRAW)
+    assert twice.status_code == 400 and twice.json()["errors"][0]["index"] == 1
+    done = client.post([notes[0], notes[2]], path=WITHDRAW)
+    assert done.status_code == 200
+    assert done.json()["status"] == "updated" and [r["status"] for r in done.json()["releases"]] == ["updated"] * 2
+    assert all(r.withdrawn_at is not None for r in client.app.store.releases())

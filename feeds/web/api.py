@@ -1,4 +1,5 @@
-"""POST /api/releases: the authenticated push endpoint, a thin edge over the ingest pipeline.
+"""POST /api/releases: the authenticated push endpoint, a thin edge over the ingest pipeline (and POST
+/api/releases/withdraw, a withdrawal by `source_key`, `withdrawals.py`, through the same steps up to the JSON).
 
     disabled? | Bearer token | rate limit (refused requests apart) | Content-Type, Content-Encoding
         | body (capped) | JSON | releases in a list (capped) | Idempotency-Key replay?
@@ -27,8 +28,9 @@ leaks), every wrong token gets the same answer, and the body is never read beyon
 This module is the handler: the order of the steps, the store's part (the ingest, the Idempotency-Key's record
 and replay, the answer read from what was stored), and the one place that logs, counts and sends every answer.
 The steps live beside it: `auth.py` (the token, the rate limiter), `body.py` (headers, body, JSON, the list's
-size, the Idempotency-Key header), `validate.py` (the items as releases, every field error at once) and
-`replies.py` (`Reply`, and `Reject` / `Invalid`, which any step raises to refuse).
+size, the Idempotency-Key header), `validate.py` (the items as releases, every field error at once),
+`withdrawals.py` (a withdrawal's body and its store step) and `replies.py` (`Reply`, and `Reject` / `Invalid`,
+which any step raises to refuse; a stored release as an answer shows it).
 
 What this module must not do: parse release formats or check a request's headers and body itself (the modules
 above do), write SQL, or publish.
@@ -43,22 +45,17 @@ import math
 import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc as sa_exc
 
-from feeds.clock import rfc3339
 from feeds.errors import StoreError
 from feeds.ingest import ingest_units
-from feeds.ingest.notices import still_withdrawn
 from feeds.ingest.units import Unit
-from feeds.ingest.withdraw import withdraw_by_source_key
 from feeds.logs import one_line
 from feeds.model import IngestOutcome, Release
-from feeds.normalise.ids import permalink
 from feeds.store import error_text
-from feeds.urls import uri_form
 from feeds.web.auth import RateLimiter, authenticate
 from feeds.web.body import (
     canonical_json,
@@ -71,9 +68,10 @@ from feeds.web.body import (
 )
 from feeds.web.health import error_body, json_response
 from feeds.web.metrics import Metrics
-from feeds.web.replies import FieldError, Invalid, Reject, Reply
+from feeds.web.replies import FieldError, Invalid, Reject, Reply, address, release_view, warned
 from feeds.web.static import Environ, StartResponse
-from feeds.web.validate import KEY_PREFIX, SOURCE, releases_from_value, withdrawal_from_value
+from feeds.web.validate import KEY_PREFIX, SOURCE, releases_from_value
+from feeds.web.withdrawals import withdraw, withdrawals_from_value
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -240,37 +238,18 @@ class PushApi:
         return reply
 
     def _withdraw(self, value: object, key: str | None) -> Reply:
-        """POST /api/releases/withdraw: the source's withdrawal of the release known by a `source_key`, as if it
-        were sent again in full with the note (`withdraw_by_source_key`); 404 for a key no release has."""
-        source_key, note = withdrawal_from_value(value)
+        """POST /api/releases/withdraw: the source's withdrawal of the releases known by their `source_key`s
+        (`feeds.web.withdrawals`), stored with the answer under the Idempotency-Key, as a push is."""
+        wanted = withdrawals_from_value(value, self.app.settings.web.max_releases)
         # (another path's body: a key used for a push and then for a withdrawal is refused as another body)
         fingerprint = hashlib.sha256(b"withdraw " + canonical_json(value)).hexdigest()
         with self._lock:
             if key is not None and (replay := self._replay(key, fingerprint)) is not None:
                 return replay
-            now = self.app.clock()
             with self.app.store.transaction() as tx:
-                done = withdraw_by_source_key(tx, source_key, note, now)
-                if done is None:
-                    raise Reject(
-                        404,
-                        f"no release has source_key {source_key!r}: push it first (a release known only by its "
-                        "link or slug is withdrawn by sending it again in full with `withdrawn_note`)",
-                        field="source_key",
-                    )
-                release, changed = done
-                item: dict[str, Any] = {
-                    "id": release.id,
-                    "slug": release.slug,
-                    "permalink": _address(self.app.settings.site.base_url, release.slug),
-                    "status": "updated" if changed else "unchanged",
-                } | self._stored(tx, release.id, now)
-                if (held := still_withdrawn(release)) is not None:
-                    item |= _warned([FieldError("withdrawn_note", held)])
-                reply = Reply(200, item)
+                reply, changed = withdraw(tx, wanted, self.app.settings.site.base_url, self.app.clock())
                 if key is not None:
                     self._remember(tx, key, fingerprint, reply)
-        log.info("push API: release %r withdrawn by its source_key (%s)", release.slug, item["status"])
         if changed:
             self._changed()
         return reply
@@ -322,32 +301,18 @@ class PushApi:
             if (not_given := _slug_not_given(o, slug)) is not None:
                 warnings.append(FieldError("slug", not_given))
             items.append(
-                {"id": o.release_id, "slug": o.slug, "permalink": _address(base, o.slug), "status": o.status}
-                | self._stored(tx, o.release_id, now)
-                | _warned(warnings)
+                {"id": o.release_id, "slug": o.slug, "permalink": address(base, o.slug), "status": o.status}
+                | release_view(tx, o.release_id, now)
+                | warned(warnings)
             )
         code = 201 if "created" in statuses else 200
         if listed:
             overall = "created" if code == 201 else ("updated" if "updated" in statuses else "unchanged")
             reply = Reply(code, {"status": overall, "releases": items})
         else:
-            location = (("Location", _address(base, outcomes[0].slug)),) if code == 201 else ()
+            location = (("Location", address(base, outcomes[0].slug)),) if code == 201 else ()
             reply = Reply(code, items[0], location)
         return reply
-
-    def _stored(self, tx: Tx, release_id: str | None, now: datetime) -> dict[str, str | None]:
-        """What the sender cannot tell from its own request: the release's dates as stored (an update is dated by
-        its ingest when the sender gave no date), `held_until` for one dated ahead (embargoed: its permalink
-        answers from then on), `withdrawn_at` for a withdrawn one."""
-        stored = tx.release(release_id) if release_id is not None else None
-        if stored is None:
-            return {}
-        view: dict[str, str | None] = {"published": rfc3339(stored.published), "updated": rfc3339(stored.updated)}
-        if stored.withdrawn_at is not None:
-            view["withdrawn_at"] = rfc3339(stored.withdrawn_at)
-        if stored.published > now and not stored.never_public:
-            view["held_until"] = rfc3339(stored.published)
-        return view
 
     def _replay(self, key: str, fingerprint: str) -> Reply | None:
         with self.app.store.transaction() as tx:
@@ -368,14 +333,6 @@ class PushApi:
         hash, the status code, the headers and the JSON answer."""
         record = {"request": fingerprint, "code": reply.code, "payload": reply.payload, "headers": reply.headers}
         tx.remember_idempotency(KEY_PREFIX + key, json.dumps(record), self.app.clock())
-
-
-def _warned(warnings: Sequence[FieldError]) -> dict[str, Any]:
-    """An answer's warnings: `warnings`, each with the field it is about (or null), and `warning`, all of them in
-    one line (as earlier versions answered); nothing when there are none."""
-    if not warnings:
-        return {}
-    return {"warning": "; ".join(w.message for w in warnings), "warnings": [w.as_json() for w in warnings]}
 
 
 def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldError:
@@ -426,11 +383,3 @@ def _slug_not_given(outcome: IngestOutcome, asked: str | None) -> str | None:
 def _client(environ: Environ) -> str:
     """The client's address, as the log names it."""
     return str(environ.get("REMOTE_ADDR") or "unknown")
-
-
-def _address(base_url: str, slug: str | None) -> str:
-    """A release's page in URI form, as the feeds link it: a base URL with an internationalised host or path
-    (`https://пресса.example/новости/`) gives `https://xn--80aj3aega.example/%D0%BD…/`, which a `Location` header
-    can carry (HTTP headers are latin-1 at most: the address as written failed the answer with a 500)."""
-    address = permalink(base_url, slug or "")
-    return uri_form(address) or address

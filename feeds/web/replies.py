@@ -5,16 +5,26 @@ Every step (authentication, rate limit, headers, body, validation) refuses by ra
 code, the headers and the JSON error body of each refusal are written where the refusal is decided, and the
 handler has one place that logs, counts and sends them.
 
-What this module must not do: read a request, decide what is refused, or write the response (the handler does).
+`release_view` and `address` give a stored release as every answer shows it.
+
+What this module must not do: read a request, decide what is refused, write to the store, or write the response
+(the handler does).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
+from feeds.clock import rfc3339
+from feeds.normalise.ids import permalink
+from feeds.urls import uri_form
 from feeds.web.health import error_body
+
+if TYPE_CHECKING:
+    from feeds.store import Tx
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +69,34 @@ class Reply:
     code: int
     payload: dict[str, Any]
     headers: tuple[tuple[str, str], ...] = ()
+
+
+def release_view(tx: Tx, release_id: str | None, now: datetime) -> dict[str, str | None]:
+    """What the sender cannot tell from its own request: the release's dates as stored (an update is dated by its
+    ingest when the sender gave no date), `held_until` for one dated ahead (embargoed: its permalink answers from
+    then on), `withdrawn_at` for a withdrawn one."""
+    stored = tx.release(release_id) if release_id is not None else None
+    if stored is None:
+        return {}
+    view: dict[str, str | None] = {"published": rfc3339(stored.published), "updated": rfc3339(stored.updated)}
+    if stored.withdrawn_at is not None:
+        view["withdrawn_at"] = rfc3339(stored.withdrawn_at)
+    if stored.published > now and not stored.never_public:
+        view["held_until"] = rfc3339(stored.published)
+    return view
+
+
+def address(base_url: str, slug: str | None) -> str:
+    """A release's page in URI form, as the feeds link it: a base URL with an internationalised host or path
+    (`https://пресса.example/новости/`) gives `https://xn--80aj3aega.example/%D0%BD…/`, which a `Location` header
+    can carry (HTTP headers are latin-1 at most: the address as written failed the answer with a 500)."""
+    found = permalink(base_url, slug or "")
+    return uri_form(found) or found
+
+
+def warned(warnings: Sequence[FieldError]) -> dict[str, Any]:
+    """An answer's warnings: `warnings`, each with the field it is about (or null), and `warning`, all of them in
+    one line (as earlier versions answered); nothing when there are none."""
+    if not warnings:
+        return {}
+    return {"warning": "; ".join(w.message for w in warnings), "warnings": [w.as_json() for w in warnings]}

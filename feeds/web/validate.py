@@ -18,7 +18,6 @@ from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import JSON_SCHEMA_FIELDS, release_from_json, release_from_object, twins
 from feeds.ingest.govuk import is_govuk_content_item
 from feeds.ingest.schema import check_release_fields, json_type, unknown_field_error
-from feeds.ingest.withdraw import WithdrawError, withdrawal_note
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.web.body import canonical_json
@@ -73,45 +72,6 @@ def raws_from_value(value: object) -> tuple[list[tuple[int | None, RawRelease]],
         if raw is not None:
             raws.append((index, raw))
     return raws, errors
-
-
-WITHDRAWAL_FIELDS = ("source_key", "withdrawn_note")
-"""The fields of a withdrawal (`POST /api/releases/withdraw`): the release as its source knows it, and why."""
-
-
-def withdrawal_from_value(value: object) -> tuple[str, str]:
-    """A withdrawal's body as (source_key, clean note), or `Invalid` naming every field that is wrong at once."""
-    if not isinstance(value, dict):
-        raise Invalid([FieldError(None, f"a withdrawal is one JSON object, not {json_type(value)}")])
-    errors = [
-        FieldError(name, f"unknown field {name!r}: a withdrawal has only {' and '.join(WITHDRAWAL_FIELDS)}")
-        for name in value
-        if name not in WITHDRAWAL_FIELDS
-    ]
-    given = value.get("source_key")
-    key = given.strip() if isinstance(given, str) else ""
-    if not key:
-        why = (
-            "is required"
-            if given is None
-            else "is blank"
-            if isinstance(given, str)
-            else f"must be a string, not {json_type(given)}"
-        )
-        errors.append(FieldError("source_key", f"{why}: the `source_key` the release was pushed with"))
-    note = value.get("withdrawn_note")
-    clean = ""
-    if not isinstance(note, str):
-        why = "is required" if note is None else f"must be a string, not {json_type(note)}"
-        errors.append(FieldError("withdrawn_note", f"{why}: the reason readers are shown"))
-    else:
-        try:
-            clean = withdrawal_note(note, "withdrawn_note")
-        except WithdrawError as e:
-            errors.append(FieldError("withdrawn_note", str(e)))
-    if errors:
-        raise Invalid(errors)
-    return key, clean
 
 
 _WITHDRAWAL = (
