@@ -36,8 +36,9 @@ class Client:
 
 
 @pytest.fixture
-def client(make_settings, make_app_for, clock) -> Iterator[Client]:
-    settings = make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 1000\n')
+def client(make_settings, make_app_for, clock, db_url) -> Iterator[Client]:
+    """A push API on each store: SQLite and PostgreSQL (its row locks are what a withdrawal takes)."""
+    settings = make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 1000\n', database_url=db_url)
     app = make_app_for(settings)
     for start in serving():
         c = Client(start(make_web_app(app)), app, clock)
