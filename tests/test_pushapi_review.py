@@ -162,7 +162,7 @@ def test_a_release_withdrawn_by_hand_stays_so_and_the_answer_says_why(client):
     withdraw_release(client.app, created["slug"], "Legal advice.")
     resp = client.post({"source_key": "cms-1", "withdrawn_note": "Issued in error."}, path=WITHDRAW)
     assert resp.status_code == 200 and resp.json()["status"] == "unchanged"
-    assert "withdrawn by hand" in resp.json()["warning"]
+    assert "withdrawn by hand" in resp.json()["warning"] and "Legal advice." in resp.json()["warning"]
     assert client.app.store.release(created["slug"]).withdrawn_note == "Legal advice."
 
 

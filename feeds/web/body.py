@@ -107,14 +107,14 @@ def parse_json(data: bytes) -> object:
     return value
 
 
-def check_count(value: object, cap: int) -> None:
+def check_count(value: object, cap: int, what: str = "releases") -> None:
     """At most `cap` releases in a pushed list, refusing more before any is looked at: each is validated,
     normalised and stored in the request's one transaction, and a publish follows, so a body within `max_body`
     (20,000 small releases fit in 728 KB) would otherwise hold the push lock and the database for half a minute.
     413, as for a body over `max_body`: the content is more than the server will process (RFC 9110 §15.5.14)."""
     if isinstance(value, list) and len(value) > cap:
         raise Reject(
-            413, f"the list holds {len(value):,} releases, more than web.max_releases ({cap:,}): send fewer at a time"
+            413, f"the list holds {len(value):,} {what}, more than web.max_releases ({cap:,}): send fewer at a time"
         )
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from feeds.ingest.notices import still_withdrawn
 from feeds.ingest.schema import json_type
 from feeds.ingest.withdraw import WithdrawError, withdraw_by_source_key, withdrawal_note
 from feeds.web.body import check_count
@@ -25,6 +24,7 @@ from feeds.web.replies import FieldError, Invalid, Reject, Reply, address, relea
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from feeds.model import Release
     from feeds.store import Tx
 
 FIELDS = ("source_key", "withdrawn_note")
@@ -36,7 +36,7 @@ Wanted = tuple[bool, list[tuple[str, str]]]
 
 def withdrawals_from_value(value: object, cap: int) -> Wanted:
     """The body's withdrawals, or `Invalid` naming every wrong field of every item at once (413 past `cap`)."""
-    check_count(value, cap)
+    check_count(value, cap, "withdrawals")
     listed = isinstance(value, list)
     items = value if isinstance(value, list) else [value]
     if not items:
@@ -89,6 +89,15 @@ def _one(item: object) -> tuple[str, str, list[FieldError]]:
     return key, clean, errors
 
 
+def _by_hand(release: Release) -> str:
+    """Why a release withdrawn by hand on the server is left as it is: the office's decision stands."""
+    at = f"{release.withdrawn_at:%Y-%m-%d %H:%M} UTC" if release.withdrawn_at else "earlier"
+    return (
+        f"the release {release.slug!r} was withdrawn by hand on the server on {at} ({release.withdrawn_note!r}): "
+        "that withdrawal and its note stand, and this one's note is not used"
+    )
+
+
 def withdraw(tx: Tx, wanted: Wanted, base_url: str, now: datetime) -> tuple[Reply, bool]:
     """Withdraw each release in `tx`: (the answer, whether any changed). `Reject` 404 naming every key no release
     has, by its place in a list, before the caller's transaction commits: nothing is withdrawn then."""
@@ -107,7 +116,7 @@ def withdraw(tx: Tx, wanted: Wanted, base_url: str, now: datetime) -> tuple[Repl
             continue
         release, changed = done
         changed_any |= changed
-        held = still_withdrawn(release)
+        held = _by_hand(release) if release.withdrawn_by_hand else None
         answers.append(
             {
                 "id": release.id,
