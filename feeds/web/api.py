@@ -250,6 +250,8 @@ class PushApi:
                 reply, changed = withdraw(tx, wanted, self.app.settings.site.base_url, self.app.clock())
                 if key is not None:
                     self._remember(tx, key, fingerprint, reply)
+        for release_id in changed:  # (as the ingest logs what it stores)
+            log.info("withdrawn %s (%s: by its source_key)", release_id, WITHDRAW_PATH)
         if changed:
             self._changed()
         return reply

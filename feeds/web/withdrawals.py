@@ -98,13 +98,13 @@ def _by_hand(release: Release) -> str:
     )
 
 
-def withdraw(tx: Tx, wanted: Wanted, base_url: str, now: datetime) -> tuple[Reply, bool]:
-    """Withdraw each release in `tx`: (the answer, whether any changed). `Reject` 404 naming every key no release
-    has, by its place in a list, before the caller's transaction commits: nothing is withdrawn then."""
+def withdraw(tx: Tx, wanted: Wanted, base_url: str, now: datetime) -> tuple[Reply, list[str]]:
+    """Withdraw each release in `tx`: (the answer, the ids of those that changed). `Reject` 404 naming every key
+    no release has, by its place in a list, before the caller's transaction commits: nothing is withdrawn then."""
     listed, items = wanted
     answers: list[dict[str, Any]] = []
     missing: list[FieldError] = []
-    changed_any = False
+    changed_ids: list[str] = []
     for index, (key, note) in enumerate(items):
         done = withdraw_by_source_key(tx, key, note, now)
         if done is None:
@@ -115,7 +115,8 @@ def withdraw(tx: Tx, wanted: Wanted, base_url: str, now: datetime) -> tuple[Repl
             missing.append(FieldError("source_key", message, index if listed else None))
             continue
         release, changed = done
-        changed_any |= changed
+        if changed:
+            changed_ids.append(release.id)
         held = _by_hand(release) if release.withdrawn_by_hand else None
         answers.append(
             {
@@ -132,5 +133,5 @@ def withdraw(tx: Tx, wanted: Wanted, base_url: str, now: datetime) -> tuple[Repl
         refusal.payload = Invalid(missing).payload
         raise refusal
     if not listed:
-        return Reply(200, answers[0]), changed_any
-    return Reply(200, {"status": "updated" if changed_any else "unchanged", "releases": answers}), changed_any
+        return Reply(200, answers[0]), changed_ids
+    return Reply(200, {"status": "updated" if changed_ids else "unchanged", "releases": answers}), changed_ids
