@@ -75,7 +75,7 @@ def raws_from_value(value: object) -> tuple[list[tuple[int | None, RawRelease]],
 
 
 _WITHDRAWAL = (
-    ': to withdraw a release by its `source_key` alone, POST {"source_key", "withdrawn_note"} to '
+    ': to withdraw a release by its `source_key` alone, POST {"source_key": …, "withdrawn_note": …} to '
     "/api/releases/withdraw; or send the release again in full (its title and body) with `withdrawn_note`, as it is "
     "known (its `source_key`, `link` or `slug`); or withdraw it on the server with `feeds releases withdraw`"
 )
