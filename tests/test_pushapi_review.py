@@ -135,6 +135,15 @@ def test_a_malformed_withdrawal_is_400_naming_the_field(client, body, field):
     assert client.app.store.release("minister-to-visit-oslo").withdrawn_at is None
 
 
+def test_an_empty_withdrawal_is_told_what_to_send(client):
+    resp = client.session.post(
+        client.base + WITHDRAW,
+        data=b"",
+        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+    )
+    assert resp.status_code == 400 and "withdrawal object" in resp.json()["errors"][0]["message"]
+
+
 def test_withdrawal_needs_the_token_and_post(client):
     client.post(ITEM)
     resp = client.session.post(

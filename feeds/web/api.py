@@ -208,7 +208,7 @@ class PushApi:
         self._limit(client)
         check_content_type(environ.get("CONTENT_TYPE", ""))
         check_content_encoding(environ.get("HTTP_CONTENT_ENCODING", ""))
-        value = parse_json(read_body(environ, web.max_body))
+        value = parse_json(read_body(environ, web.max_body), "withdrawal" if path == WITHDRAW_PATH else "release")
         key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
         if path == WITHDRAW_PATH:
             return self._withdraw(value, key)

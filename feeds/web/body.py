@@ -83,9 +83,10 @@ def read_body(environ: Environ, cap: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json(data: bytes) -> object:
+def parse_json(data: bytes, what: str = "release") -> object:
+    """The body's JSON value, or a 400 saying what is wrong with it; `what` names what the body should hold."""
     if not data.strip():
-        raise Reject(400, "the body is empty: send a release object or a list of them")
+        raise Reject(400, f"the body is empty: send a {what} object or a list of them")
     duplicates = DuplicateKeys()
     try:
         text = data.decode("utf-8-sig")
