@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from feeds.clock import parse_iso, rfc3339
@@ -73,10 +73,10 @@ class StatusReport:
     """The remote sources' health: last check, status, error, failures, next check."""
     publish_failure: tuple[str, str] | None = None
     """(when, why) the last publish failed, by whoever ran it, when none has succeeded since."""
-    recorded: dict[str, str] = field(default_factory=dict)
     slots: SlotsHeld = field(default_factory=SlotsHeld)
-    """Job → when its work was last seen done by anyone, daemon or command: `ingest` when a release was last
-    stored, `publish` when this machine's site last changed."""
+    recorded: dict[str, str] = field(default_factory=dict)
+    """Job → when its work was last seen done by anyone, daemon or command, on any machine: `ingest` when a release
+    was last stored, `publish` when a publish last worked."""
 
     def last(self, job: str, key: str = "last_succeeded") -> str | None:
         """When `job` last did its work, by any daemon or command: a failed round, or one skipped because
@@ -225,18 +225,15 @@ def _sources(app: App) -> list[dict[str, Any]]:
 
 
 def _recorded(app: App) -> dict[str, str]:
-    """The last ingest and publish as the data shows them, so that commands run without a daemon count too."""
-    from feeds.publish import STATE_FILE
-
+    """The last ingest and publish as the database shows them, whoever did them on whichever machine, so that
+    commands run without a daemon (`feeds publish` from cron) count too."""
     found: dict[str, str] = {}
     stored = app.store.last_release_stored()
     if stored is not None:
         found["ingest"] = rfc3339(stored)
-    try:  # written by every publish that changed the site (never inside out/)
-        changed = (app.settings.paths.state / STATE_FILE).stat().st_mtime
-    except OSError:
-        return found
-    found["publish"] = rfc3339(datetime.fromtimestamp(changed, UTC))
+    published = app.store.publish_outcome().succeeded_at
+    if published is not None:
+        found["publish"] = rfc3339(published)
     return found
 
 

@@ -1138,6 +1138,8 @@ def test_a_symbolic_link_planted_in_out_never_has_files_written_through_it(site:
 
 
 def test_a_failed_publish_that_cannot_be_recorded_still_raises_its_own_error(make_site, monkeypatch, caplog) -> None:
+    import sqlalchemy as sa
+
     import feeds.publish as publish
     from feeds.errors import PublishError
 
@@ -1147,14 +1149,14 @@ def test_a_failed_publish_that_cannot_be_recorded_still_raises_its_own_error(mak
         raise PublishError("cannot write: No space left on device", path="out/atom.xml")
 
     def refused(*_a: Any, **_k: Any) -> None:
-        raise PublishError("cannot write: Read-only file system", path="state/publish-failure.json")
+        raise sa.exc.OperationalError("UPDATE publish_outcome", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(publish, "_publish", broken)
-    monkeypatch.setattr(publish, "atomic_write", refused)
+    monkeypatch.setattr(site.app.store, "record_publish_failed", refused)
     caplog.set_level("WARNING", logger="feeds.publish")
     with pytest.raises(PublishError, match="No space left on device"):
         site.publish()
-    assert "could not record the failed publish" in caplog.text and "Read-only file system" in caplog.text
+    assert "could not record the publish's outcome" in caplog.text and "server closed the connection" in caplog.text
 
 
 def test_a_release_withdrawn_before_its_embargo_lifts_never_goes_public(make_site) -> None:

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import json
 import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
+
 from feeds import __version__
 from feeds.clock import rfc3339
-from feeds.errors import PublishError
+from feeds.errors import StoreError
 from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.entries import at_base
@@ -30,7 +31,7 @@ from feeds.publish.plan import plan_site
 from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
 from feeds.publish.stylesheet import feed_css, feed_stylesheet
-from feeds.publish.writer import PublishReport, SiteWriter, atomic_write
+from feeds.publish.writer import PublishReport, SiteWriter
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -44,41 +45,44 @@ log = logging.getLogger("feeds.publish")
 STATE_FILE = "publish-state.json"
 
 
-FAILURE_FILE = "publish-failure.json"
-"""In the state folder while the last publish failed (when, why), whoever ran it: `feeds status` shows it, where
-a failed `feeds publish` from cron left no trace (the daemon's failed rounds are in its own job status)."""
-
-
 def run_publish(
     app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> PublishReport:
+    """Publish, and record in the database how it went (`store.publish_outcome`: what `feeds status` shows on
+    every machine, where a failed `feeds publish` from cron would otherwise leave no trace)."""
     try:
         report = _publish(app, dry_run=dry_run, progress=progress)
     except Exception as e:
         if not dry_run:
-            _record_failure(app, e)
+            error = _one_line(e)
+            _record(app, lambda by: app.store.record_publish_failed(app.clock(), by, error))
         raise
     if not dry_run:
-        (app.settings.paths.state / FAILURE_FILE).unlink(missing_ok=True)
+        _record(app, lambda by: app.store.record_publish_succeeded(app.clock(), by))
     return report
 
 
 def last_failure(app: App) -> tuple[str, str] | None:
-    """(when, why) the last publish failed, if it did (no publish has succeeded since)."""
-    try:
-        doc = json.loads((app.settings.paths.state / FAILURE_FILE).read_bytes())
-        return str(doc["at"]), str(doc["error"])
-    except (OSError, ValueError, KeyError, TypeError):
+    """(since when, why) the publishes fail, by whoever ran them, if no publish has worked since."""
+    outcome = app.store.publish_outcome()
+    if outcome.failing_since is None:
         return None
+    return rfc3339(outcome.failing_since), outcome.last_error or "failed"
 
 
-def _record_failure(app: App, error: Exception) -> None:
-    since = last_failure(app)  # failing since the first failure of the run, whatever the latest one says
-    doc = {"at": since[0] if since else rfc3339(app.clock()), "error": one_line(str(error) or type(error).__name__)}
+def _one_line(error: Exception) -> str:
+    return one_line(str(error) or type(error).__name__)
+
+
+def _record(app: App, write: Callable[[str], None]) -> None:
+    """Record a publish's outcome; a database that refuses is logged, never raised: the publish's own result (its
+    error, or a site published) is what the caller must see."""
+    from feeds.app import worker_id
+
     try:
-        atomic_write(app.settings.paths.state / FAILURE_FILE, json.dumps(doc).encode())
-    except (OSError, PublishError) as e:  # the state folder refused too: the error itself still reaches the caller
-        log.warning("could not record the failed publish in %s: %s", app.settings.paths.state, e)
+        write(worker_id())
+    except (sa.exc.SQLAlchemyError, StoreError) as e:
+        log.warning("could not record the publish's outcome in the database: %s", _one_line(e))
 
 
 def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None) -> PublishReport:

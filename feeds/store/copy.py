@@ -61,6 +61,7 @@ NOT_COPIED = {
     "schema_migrations": "the target's own migrations record",
     "workers": "the daemons of the old database are not the new one's; `feeds status` would list them as gone",
     "host_slots": "the fetches under way on the old database: none is on the new one",
+    "publish_outcome": "how the old database's publishes went; the target's first publish records its own",
 }
 """The tables left behind, and why. Every table of the schema is in `COPIED` or here: one added to the schema is
 neither until someone decides, and `copied_tables` refuses to guess."""

@@ -31,6 +31,7 @@ from feeds.store.schema import (
     ingested_files,
     items,
     matches,
+    publish_outcome,
     published_feeds,
     related_applied,
     releases,
@@ -296,6 +297,7 @@ MIGRATIONS: tuple[Migration, ...] = (
         ),
     ),
     Migration(26, "requests under way per host, shared by every daemon", _create(host_slots)),
+    Migration(27, "the last publish and its failures, shared by every machine", _create(publish_outcome)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

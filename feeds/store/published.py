@@ -5,6 +5,9 @@ that moves on took one that went back as stale), and a topic's feeds and page (a
 published, keep answering when it has no release left (an address that turns to 404 makes readers show errors
 or drop it).
 
+It also keeps how the publishes went (`publish_outcome`, migration 27): when one last worked, and since when they
+fail, whoever ran them (a daemon, `feeds publish` from cron) on whichever machine, for `feeds status`.
+
 What this module must not do: decide what a feed's `updated` or a topic's name is (that is `feeds.publish`); it
 keeps what it is given, never letting a stored `updated` go back, whoever writes (several daemons may publish).
 """
@@ -12,14 +15,28 @@ keeps what it is given, never letting a stored `updated` go back, whoever writes
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from feeds.model import PublishedFeed
+from feeds.store.schema import publish_outcome as PO
 from feeds.store.schema import published_feeds as PF
 from feeds.store.tx import writing
+
+
+@dataclass(frozen=True, slots=True)
+class PublishOutcome:
+    """How the publishes went, by any process on any machine: the last that worked, and the failures since."""
+
+    succeeded_at: datetime | None = None
+    succeeded_by: str | None = None
+    failing_since: datetime | None = None
+    """The first publish that failed after the last that worked (None: the last one worked)."""
+    last_error: str | None = None
+    failed_by: str | None = None
 
 
 class PublishedFeedsMixin:
@@ -51,7 +68,7 @@ class PublishedFeedsMixin:
             for f in sorted(feeds.values(), key=lambda f: f.key)
         ]
         with writing(self.engine) as conn:
-            insert = _insert(conn.dialect.name)
+            insert = _insert(conn.dialect.name, PF)
             new = insert.excluded
             stmt = insert.on_conflict_do_update(
                 index_elements=[PF.c.key],
@@ -70,12 +87,38 @@ class PublishedFeedsMixin:
         with writing(self.engine) as conn:
             return conn.execute(sa.delete(PF).where(PF.c.key == key)).rowcount > 0
 
+    def publish_outcome(self) -> PublishOutcome:
+        """How the publishes went (nothing recorded: no publish has run since migration 27)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(PO).where(PO.c.job == "publish")).first()
+        if row is None:
+            return PublishOutcome()
+        return PublishOutcome(row.succeeded_at, row.succeeded_by, row.failing_since, row.last_error, row.failed_by)
 
-def _insert(dialect: str) -> Any:
+    def record_publish_succeeded(self, now: datetime, by: str) -> None:
+        """A publish by `by` (`host:pid`) worked at `now`: the publishes no longer fail."""
+        values = {"succeeded_at": now, "succeeded_by": by, "failing_since": None, "last_error": None, "failed_by": None}
+        with writing(self.engine) as conn:
+            insert = _insert(conn.dialect.name, PO).values(job="publish", **values)
+            conn.execute(insert.on_conflict_do_update(index_elements=[PO.c.job], set_=values))
+
+    def record_publish_failed(self, now: datetime, by: str, error: str) -> None:
+        """A publish by `by` failed at `now` with `error` (one line): failing since the first failure after the
+        last publish that worked, whatever the latest one says."""
+        with writing(self.engine) as conn:
+            insert = _insert(conn.dialect.name, PO).values(
+                job="publish", failing_since=now, last_error=error, failed_by=by
+            )
+            since = sa.func.coalesce(PO.c.failing_since, insert.excluded.failing_since)
+            set_ = {"failing_since": since, "last_error": insert.excluded.last_error, "failed_by": by}
+            conn.execute(insert.on_conflict_do_update(index_elements=[PO.c.job], set_=set_))
+
+
+def _insert(dialect: str, table: sa.Table) -> Any:
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(PF)
+        return pg_insert(table)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(PF)
+    return sqlite_insert(table)

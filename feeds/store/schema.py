@@ -311,3 +311,17 @@ host_slots = sa.Table(
     sa.Column("lease_owner", sa.Text, nullable=False),  # the run fetching from it (`feeds.store.hostslots`)
     sa.Column("lease_until", UTCDateTime, nullable=False),  # free after this, whoever holds it (a killed daemon)
 )
+
+
+# --- publish outcomes (migration 27): the last publish that worked, and the failures since, whoever ran it ---
+
+publish_outcome = sa.Table(
+    "publish_outcome",
+    metadata,
+    sa.Column("job", sa.Text, primary_key=True),  # `publish` (one row)
+    sa.Column("succeeded_at", UTCDateTime),  # the last publish that ended well, by any daemon or command
+    sa.Column("succeeded_by", sa.Text),  # its process, `host:pid`
+    sa.Column("failing_since", UTCDateTime),  # the first failed publish since then (NULL: not failing)
+    sa.Column("last_error", sa.Text),  # the latest failure's error, one line
+    sa.Column("failed_by", sa.Text),  # its process, `host:pid`
+)
