@@ -37,6 +37,8 @@ class WorkerStatus:
     stopped: bool
     leases: int
     jobs: dict[str, dict[str, Any]]
+    config: dict[str, Any] = field(default_factory=dict)
+    """The config it runs: `path`, `loaded_at`, and `reload_failed_at` and `reload_error` while a reload failed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +134,7 @@ class StatusReport:
                     "stopped": w.stopped,
                     "leases": w.leases,
                     "jobs": w.jobs,
+                    "config": w.config,
                 }
                 for w in self.workers
             ],
@@ -163,6 +166,7 @@ def gather(app: App) -> StatusReport:
                 stopped=stopped,
                 leases=leases.get(worker, 0),
                 jobs=status.get("jobs", {}),
+                config=status.get("config", {}),
             )
         )
     report = StatusReport(
@@ -291,6 +295,11 @@ def render_text(r: StatusReport) -> str:
             continue
         state = "stopped" if ws.stopped else ("alive" if ws.alive else "gone (no heartbeat)")
         lines.append(f"daemon {ws.worker}  {state}, heartbeat {rfc3339(ws.heartbeat)}, {ws.leases} feed leases")
+        if ws.alive and ws.config.get("reload_error"):
+            lines.append(
+                f"  config        reload FAILED at {ws.config.get('reload_failed_at')}, still running the one loaded at"
+                f" {ws.config.get('loaded_at')}: {ws.config['reload_error']}"
+            )
         if ws.alive:
             for name, job in sorted(ws.jobs.items()):
                 nxt = job.get("next_run") or "-"

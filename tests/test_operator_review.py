@@ -72,3 +72,39 @@ def test_the_last_publish_and_its_failure_are_read_from_the_database(tmp_path, s
     seen = gather(a)
     assert seen.publish_failure is None
     assert seen.as_json()["last_publish"] == rfc3339(clock())
+
+
+def test_a_daemon_running_an_older_config_after_a_failed_reload_says_so(make_settings, clock):
+    """A SIGHUP with a bad config left the daemon on its old one: the log and /healthz said so, but `feeds status`
+    (the screen an operator checks after a reload, on any machine) showed the daemon as if all were well."""
+    from feeds.daemon import Daemon
+
+    settings = make_settings()
+    path = Path(settings.path)
+    daemon = Daemon(path, settings, clock=clock, serve=False)
+    try:
+        started = rfc3339(clock())
+        good = path.read_text(encoding="utf-8")
+        path.write_text(good + '\n[daemon]\npublish_interval = "5 minutes please"\n', encoding="utf-8")
+        clock.advance(timedelta(minutes=2))
+        assert daemon.reload() is False
+        report = gather(daemon.app)
+        (worker,) = report.as_json()["workers"]
+        assert worker["config"]["path"] == str(path) and worker["config"]["loaded_at"] == started
+        assert "5 minutes please" in worker["config"]["reload_error"]
+        lines = render_text(report).splitlines()
+        (line,) = [x for x in lines if x.startswith("  config ")]
+        assert line.startswith(
+            f"  config        reload FAILED at {rfc3339(clock())}, still running the one loaded at {started}: "
+        )
+        assert "daemon.publish_interval" in line
+
+        path.write_text(good, encoding="utf-8")
+        clock.advance(timedelta(minutes=1))
+        assert daemon.reload() is True
+        report = gather(daemon.app)
+        assert report.as_json()["workers"][0]["config"]["reload_error"] is None
+        assert report.as_json()["workers"][0]["config"]["loaded_at"] == rfc3339(clock())
+        assert not [x for x in render_text(report).splitlines() if x.startswith("  config ")]
+    finally:
+        daemon.app.close()

@@ -154,6 +154,31 @@ def record_finished(state: JobState, *, finished: datetime, seconds: float, said
         state.failing_since = state.last_finished
 
 
+@dataclass
+class ConfigState:
+    """Which config a daemon runs: its file, when it was loaded, and a later reload that failed (the file on disk
+    is then not what runs), as the heartbeat stores it for `feeds status` on every machine."""
+
+    path: str
+    loaded_at: datetime
+    reload_failed_at: datetime | None = None
+    reload_error: str | None = None
+
+    def loaded(self, now: datetime) -> None:
+        self.loaded_at, self.reload_failed_at, self.reload_error = now, None, None
+
+    def failed(self, now: datetime, error: str) -> None:
+        self.reload_failed_at, self.reload_error = now, error
+
+    def as_status(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "loaded_at": rfc3339(self.loaded_at),
+            "reload_failed_at": _stamp(self.reload_failed_at),
+            "reload_error": self.reload_error,
+        }
+
+
 def heartbeat_status(jobs: dict[str, JobState], next_runs: dict[str, datetime | None]) -> dict[str, dict[str, Any]]:
     """Each job's state and next run, as the heartbeat stores them for `feeds status`: the jobs that ran and those
     scheduled to."""

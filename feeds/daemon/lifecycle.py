@@ -31,6 +31,7 @@ from feeds.daemon.inbox import INBOX_QUIET, FolderWatch
 from feeds.daemon.jobs import Job, Jobs
 from feeds.daemon.jobstate import (
     REPEAT_LOG_EVERY,
+    ConfigState,
     DaemonState,
     failure_text,
     heartbeat_status,
@@ -125,6 +126,7 @@ class Daemon:
             inbox_quiet=inbox_quiet,
         )
         self.imports = ConfigImport(self.app, config_path=config_path, health=self.health, clock=clock)
+        self.config_state = ConfigState(str(config_path), clock())
 
     # --- running a job ------------------------------------------------------------------------------------
 
@@ -155,9 +157,8 @@ class Daemon:
         """Publish this daemon's job states and next runs to the store (read by `feeds status`)."""
         jobs = heartbeat_status(self.state.jobs, self.next_runs())
         try:
-            self.app.store.save_worker_status(
-                self.worker, started=self.state.started, now=self.clock(), status={"jobs": jobs, "stopped": stopped}
-            )
+            status = {"jobs": jobs, "stopped": stopped, "config": self.config_state.as_status()}
+            self.app.store.save_worker_status(self.worker, started=self.state.started, now=self.clock(), status=status)
         except Exception as e:  # the database may be down: the daemon keeps going
             # One line, without the SQL statement and its values (SQLAlchemy's message carries both), and once
             # per outage: a heartbeat follows every job, so a down database would otherwise repeat it every tick.
@@ -345,13 +346,13 @@ class Daemon:
             problems = [str(p) for p in e.errors] if isinstance(e, ConfigErrors) else [str(e)]
             for problem in problems:  # (each on a line of its own, as check-config prints them)
                 log.error("config reload failed, keeping the running config: %s", problem)
-            # /healthz says so (degraded) until a reload succeeds: the file on disk is not what runs.
-            self.health.record_job("reload", False, self.clock(), f"config reload failed: {'; '.join(problems)}")
+            self._reload_failed("; ".join(problems))
             return False
         new = keep_what_needs_a_restart(new, self.app.settings, serving=self._server is not None)
         reloaded = what_changed(new, self.app.settings)
         self.app.settings = new
         self.settings = new
+        self.config_state.loaded(self.clock())
         if self.folders.observer is not None:  # folders added, removed or moved: watch what the new config names
             self.folders.restart()
         imported = self.imports.store()  # feeds and rules the new config declares (the store is shared state)
@@ -363,7 +364,14 @@ class Daemon:
             self.health.record_job("reload", True, self.clock())
             log.info("config reloaded from %s %s", self.config_path, reloaded)
             check_alert_rules(self.app, self._alerts_said)
+        self.heartbeat()  # (`feeds status` shows the config now running, or the reload that failed, at once)
         return imported
+
+    def _reload_failed(self, why: str) -> None:
+        """/healthz (degraded) and `feeds status` say so until a reload succeeds: the file on disk is not what runs."""
+        self.health.record_job("reload", False, self.clock(), f"config reload failed: {why}")
+        self.config_state.failed(self.clock(), why)
+        self.heartbeat()
 
     def stop(self) -> bool:
         """Take no new work, give the running job the grace period to finish, then close everything.
@@ -423,7 +431,7 @@ class Daemon:
                     self.reload()
                 except Exception:  # (a bug: `reload` handles what it expects) the daemon goes on with what it runs
                     log.exception("config reload failed unexpectedly; keeping the running config")
-                    self.health.record_job("reload", False, self.clock(), "config reload failed unexpectedly")
+                    self._reload_failed("unexpectedly (the log has the traceback)")
             elif self.imports.due is not None and self.clock() >= self.imports.due:
                 self.imports.retry()
         if not self.stop():
