@@ -114,10 +114,10 @@ def make_app(
     create: bool = True,
 ) -> App:
     """Open the store (migrating it unless told not to) and assemble the application. `create=False` for what only
-    reads: an SQLite database that is not there is then `NoDatabaseError`, not made (empty) where the config
-    pointed."""
+    reads: an SQLite database that is not there, or a PostgreSQL schema without feeds' tables, is then
+    `NoDatabaseError`, not made (empty) where the config pointed."""
     clock = clock or utc_now
     store = open_store(settings.database_url, create=create)
     if migrate:
-        store.migrate(clock())
+        store.migrate(clock(), create=create)
     return App(settings=settings, store=store, clock=clock, session=session)

@@ -108,3 +108,26 @@ def test_a_daemon_running_an_older_config_after_a_failed_reload_says_so(make_set
         assert not [x for x in render_text(report).splitlines() if x.startswith("  config ")]
     finally:
         daemon.app.close()
+
+
+@pytest.mark.postgres
+def test_status_on_an_empty_postgresql_schema_is_an_error_not_an_empty_office(make_settings, pg_url):
+    """A second machine whose FEEDS_DATABASE_URL named an existing but empty schema (a typo, the staging one, the
+    URL without its search_path: `public`): `feeds status` created every table there and reported an office with no
+    release and `none has run yet`, exit 0, where on SQLite a read-only command refuses a database not there."""
+    import sqlalchemy as sa
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    settings = make_settings()
+    done = CliRunner().invoke(cli, ["--config", str(settings.path), "status"], env={"FEEDS_DATABASE_URL": pg_url})
+    assert done.exit_code == 1, done.output
+    assert "error: there is no database at postgresql+psycopg://" in done.output and "search_path" in done.output
+    assert "check database.url in the config (or FEEDS_DATABASE_URL" in done.output
+    engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as conn:
+            assert sa.inspect(conn).get_table_names() == [], "nothing was created there"
+    finally:
+        engine.dispose()

@@ -30,6 +30,7 @@ from feeds.store.claims import FeedClaimStoreMixin
 from feeds.store.daemons import DaemonStoreMixin
 from feeds.store.deliverylog import DeliveryLogStoreMixin
 from feeds.store.digests import DigestStoreMixin
+from feeds.store.engines import NoDatabaseError
 from feeds.store.entryids import EntryIdStoreMixin
 from feeds.store.hostslots import HostSlotStoreMixin
 from feeds.store.items import ItemStoreMixin
@@ -111,9 +112,14 @@ class Store(
 
     # --- schema ---
 
-    def migrate(self, now: datetime) -> list[migrations.Migration]:
+    def migrate(self, now: datetime, *, create: bool = True) -> list[migrations.Migration]:
+        """Apply the missing migrations. With `create=False` (a command that only reads), a database where none was
+        ever applied (an existing but empty PostgreSQL schema: a typo in the URL, one without its search_path) is
+        `NoDatabaseError`, not one made there and reported as an empty office."""
         try:
             self._check_schema()
+            if not create and not self.applied_versions():
+                raise NoDatabaseError(self.url)
             return migrations.migrate(self.engine, now)
         except sa.exc.OperationalError as e:
             # (one line: psycopg adds a tab-indented hint on a line of its own, "Is the server running…")
@@ -137,9 +143,12 @@ class Store(
                 f"(CREATE SCHEMA {first}), or correct the search_path in the URL"
             )
 
-    def pending_migrations(self) -> list[migrations.Migration]:
+    def applied_versions(self) -> set[int]:
         with self.engine.connect() as conn:
-            applied = migrations.applied_versions(conn)
+            return migrations.applied_versions(conn)
+
+    def pending_migrations(self) -> list[migrations.Migration]:
+        applied = self.applied_versions()
         return [m for m in migrations.MIGRATIONS if m.version not in applied]
 
     def ensure_current(self) -> None:
