@@ -295,6 +295,12 @@ def render_text(r: StatusReport) -> str:
             continue
         state = "stopped" if ws.stopped else ("alive" if ws.alive else "gone (no heartbeat)")
         lines.append(f"daemon {ws.worker}  {state}, heartbeat {rfc3339(ws.heartbeat)}, {ws.leases} feed leases")
+        if not ws.alive and not ws.stopped:
+            lines.extend(
+                f"  it was running {name} since {since}: cut short (killed, or its machine lost)"
+                for name, job in sorted(ws.jobs.items())
+                if (since := _under_way(job))
+            )
         if ws.alive and ws.config.get("reload_error"):
             lines.append(
                 f"  config        reload FAILED at {ws.config.get('reload_failed_at')}, still running the one loaded at"
@@ -308,10 +314,18 @@ def render_text(r: StatusReport) -> str:
                     result = summary if summary.startswith("skipped") else "ok"
                 else:
                     result = "FAILED: " + str(job.get("last_error")) if job.get("runs") else "-"
-                lines.append(f"  {name:<13} next {nxt}  last {result}")
+                running = f"; running since {since}" if (since := _under_way(job)) else ""
+                lines.append(f"  {name:<13} next {nxt}  last {result}{running}")
     if len(stopped) > 1:
         lines.append(f"  (and {len(stopped) - 1} more daemon(s) stopped in the last 7 days: `feeds status --json`)")
     return "\n".join(lines)
+
+
+def _under_way(job: dict[str, Any]) -> str | None:
+    """When a daemon's job started, if it had not finished by its last heartbeat (one is sent every 15 s, during
+    a job too): a run under way, or, for a daemon gone silent, the run it was cut short in."""
+    started, finished = job.get("last_started"), job.get("last_finished")
+    return str(started) if started and (not finished or str(started) > str(finished)) else None
 
 
 def _slots_text(s: SlotsHeld) -> str:

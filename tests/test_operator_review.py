@@ -131,3 +131,28 @@ def test_status_on_an_empty_postgresql_schema_is_an_error_not_an_empty_office(ma
             assert sa.inspect(conn).get_table_names() == [], "nothing was created there"
     finally:
         engine.dispose()
+
+
+def test_a_job_under_way_is_shown_and_one_cut_short_by_a_killed_daemon_too(make_settings, make_app_for, clock):
+    """A daemon killed (SIGKILL, its machine lost) in the middle of a publish showed as `gone (no heartbeat)` and
+    nothing more: which job it left half done was in `--json` only; a living daemon's publish under way for
+    minutes showed as `last ok`, the previous run's result, with nothing saying it was running."""
+    app = make_app_for(make_settings())
+    now = clock()
+    started, before = rfc3339(now - timedelta(minutes=4)), rfc3339(now - timedelta(minutes=10))
+
+    def jobs(running: str) -> dict[str, dict[str, object]]:
+        done = {"runs": 3, "last_ok": True, "last_started": before, "last_finished": before, "next_run": None}
+        return {"ingest": dict(done), running: {**done, "last_started": started}}
+
+    app.store.save_worker_status(
+        "host-a:1", started=now - timedelta(hours=1), now=now, status={"jobs": jobs("publish")}
+    )
+    app.store.save_worker_status(
+        "host-b:2", started=now - timedelta(hours=1), now=now - timedelta(minutes=3), status={"jobs": jobs("watch")}
+    )
+    lines = render_text(gather(app)).splitlines()
+    assert "  publish       next -  last ok; running since " + started in lines
+    assert "  ingest        next -  last ok" in lines
+    gone = lines.index("daemon host-b:2  gone (no heartbeat), heartbeat 2026-11-28T11:57:00Z, 0 feed leases")
+    assert lines[gone + 1] == f"  it was running watch since {started}: cut short (killed, or its machine lost)"
