@@ -74,7 +74,8 @@ class StatusReport:
     sources: list[dict[str, Any]] = field(default_factory=list)
     """The remote sources' health: last check, status, error, failures, next check."""
     publish_failure: tuple[str, str] | None = None
-    """(when, why) the last publish failed, by whoever ran it, when none has succeeded since."""
+    """(since when, why) the publishes fail: the last one, by whoever ran it, when none has worked since; else a
+    living daemon's last one (`on host:pid: why`)."""
     slots: SlotsHeld = field(default_factory=SlotsHeld)
     recorded: dict[str, str] = field(default_factory=dict)
     """Job → when its work was last seen done by anyone, daemon or command, on any machine: `ingest` when a release
@@ -192,20 +193,21 @@ def gather(app: App) -> StatusReport:
         slots=_slots(app, now),
     )
     if report.publish_failure is None:
-        report.publish_failure = _daemon_publish_failure(workers, report.last("publish"))
+        report.publish_failure = _daemon_publish_failure(workers)
     return report
 
 
-def _daemon_publish_failure(workers: list[WorkerStatus], succeeded: str | None) -> tuple[str, str] | None:
-    """(since, why) a living daemon's publish has been failing, when the failure could not be recorded in the state
-    folder (read-only, full: the very faults that fail a publish), so that the headline does not look healthy."""
+def _daemon_publish_failure(workers: list[WorkerStatus]) -> tuple[str, str] | None:
+    """(since, why) a living daemon's publish has been failing, when the database says the publishes work: another
+    machine's publish worked since (each machine publishing its own out/, one of them full), or the failure could
+    not be recorded. The headline must not look healthy while one daemon's site goes stale."""
     failing = []
     for w in workers:
         job = w.jobs.get("publish", {})
         finished = job.get("last_finished")
-        if w.alive and job.get("last_ok") is False and finished and (not succeeded or str(finished) > succeeded):
+        if w.alive and job.get("last_ok") is False and finished:
             since = job.get("failing_since") or finished
-            failing.append((str(since), str(job.get("last_error") or "failed")))
+            failing.append((str(since), f"on {w.worker}: {job.get('last_error') or 'failed'}"))
     return min(failing) if failing else None
 
 

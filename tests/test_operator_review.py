@@ -156,3 +156,29 @@ def test_a_job_under_way_is_shown_and_one_cut_short_by_a_killed_daemon_too(make_
     assert "  ingest        next -  last ok" in lines
     gone = lines.index("daemon host-b:2  gone (no heartbeat), heartbeat 2026-11-28T11:57:00Z, 0 feed leases")
     assert lines[gone + 1] == f"  it was running watch since {started}: cut short (killed, or its machine lost)"
+
+
+@BOTH
+def test_one_machines_failing_publish_is_not_hidden_by_anothers_success(tmp_path, shared_url, make_app_for, clock):
+    """Each machine publishing its own out/ (README: "a local out/ on each machine"): machine A's out/ full, its
+    daemon failing every publish, while B's publishes worked. Whichever published last decided the headline, so
+    B's success every few minutes hid A's site going stale (A's own job line said FAILED, further down)."""
+    from feeds.publish import run_publish
+
+    a = _machine(tmp_path, "a", shared_url, make_app_for)
+    b = _machine(tmp_path, "b", shared_url, make_app_for)
+    a.store.migrate(clock())
+    now = clock()
+    failing_since = rfc3339(now - timedelta(minutes=5))
+    last = rfc3339(now - timedelta(minutes=1))
+    publish = {
+        "runs": 6, "failures": 5, "last_ok": False, "last_error": "out/atom.xml: No space left on device",
+        "last_started": last, "last_finished": last, "failing_since": failing_since, "next_run": None,
+    }  # fmt: skip
+    a.store.save_worker_status(
+        "host-a:1", started=now - timedelta(hours=1), now=now, status={"jobs": {"publish": publish}}
+    )
+    run_publish(b)  # after A's latest failure
+    seen = gather(b)
+    assert seen.publish_failure == (failing_since, "on host-a:1: out/atom.xml: No space left on device")
+    assert "; FAILED since " + failing_since + ": on host-a:1: out/atom.xml" in render_text(seen)
