@@ -182,3 +182,35 @@ def test_one_machines_failing_publish_is_not_hidden_by_anothers_success(tmp_path
     seen = gather(b)
     assert seen.publish_failure == (failing_since, "on host-a:1: out/atom.xml: No space left on device")
     assert "; FAILED since " + failing_since + ": on host-a:1: out/atom.xml" in render_text(seen)
+
+
+def test_a_round_skipped_for_anothers_lock_does_not_end_a_run_of_failures(make_settings, clock, caplog):
+    """Daemon A's out/ full: its publish failed, then its next round was skipped (daemon B held the publish lock),
+    and A logged `publish works again, after 1 failed runs`, /healthz and `feeds status` turned ok: nothing had
+    been tried, and A's site was still stale."""
+    from feeds.daemon import Daemon
+    from feeds.errors import PublishError
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+
+        def full(app: object) -> str:
+            raise PublishError("cannot write: No space left on device", path="out/atom.xml")
+
+        daemon._run_job("publish", full)
+        since = daemon.state.job("publish").failing_since
+        clock.advance(timedelta(minutes=1))
+        caplog.set_level("INFO", logger="feeds.daemon")
+        daemon._run_job("publish", lambda app: "skipped: the publish lock is held (tried again shortly)")
+        job = daemon.state.job("publish")
+        assert job.last_ok is False and job.failing_since == since and "No space left" in str(job.last_error)
+        assert "works again" not in caplog.text and "publish: skipped: the publish lock" in caplog.text
+        (health,) = [j for j in daemon.health.jobs() if j.name == "publish"]
+        assert (health.ok, health.runs, health.consecutive_failures) == (False, 1, 1), "/healthz: no run counted"
+
+        clock.advance(timedelta(minutes=1))
+        daemon._run_job("publish", lambda app: "3 files changed")
+        assert daemon.state.job("publish").last_ok is True and "publish works again" in caplog.text
+    finally:
+        daemon.app.close()

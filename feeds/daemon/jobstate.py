@@ -73,10 +73,14 @@ class DaemonState:
         return self.jobs.setdefault(name, JobState(name))
 
 
-def record_success(state: JobState, summary: str) -> None:
+def record_success(state: JobState, summary: str) -> bool:
     """Record a run of `state`'s job that did not fail, and log it: that the job works again after failing, and
-    its summary unless it reports nothing new (then at debug level)."""
+    its summary unless it reports nothing new (then at debug level). False for a run skipped for another process's
+    lock while the job fails: it tried nothing, so it must not end the run of failures (nor say `works again`)."""
     name = state.name
+    if summary.startswith(SKIPPED) and state.last_ok is False:
+        log.info("%s: %s", name, summary, extra={"job": name})
+        return False
     state.last_ok, state.last_error, state.last_summary = True, None, summary
     if state.failed_in_a_row and state.failing_since is not None:
         log.info(
@@ -90,6 +94,7 @@ def record_success(state: JobState, summary: str) -> None:
         log.info("%s: %s", name, summary, extra={"job": name})
     elif summary:  # "6 unchanged" every minute says nothing: debug level
         log.debug("%s: %s", name, summary, extra={"job": name})
+    return True
 
 
 def failure_text(error: Exception) -> tuple[str, bool]:

@@ -138,8 +138,9 @@ class Daemon:
         state = self.state.job(name)
         state.last_started = self.clock()
         started = time.monotonic()
+        tried = True  # (False: skipped for another's lock while failing; /healthz and metrics count no run)
         try:
-            record_success(state, fn(self.app))
+            tried = record_success(state, fn(self.app))
         except Exception as e:  # a bug keeps its traceback in the log; the world failing (`failure_text`) does not
             error, unexpected = failure_text(e)
             record_failure(state, error, said=self._failures_said, now=self.clock(), unexpected=unexpected)
@@ -147,8 +148,9 @@ class Daemon:
             seconds = time.monotonic() - started
             finished = self.clock()
             record_finished(state, finished=finished, seconds=seconds, said=self._failures_said)
-            self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
-            self.health.record_job(name, bool(state.last_ok), finished, state.last_error)
+            if tried:
+                self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
+                self.health.record_job(name, bool(state.last_ok), finished, state.last_error)
             if self._scheduler is not None and (state.last_summary or not state.last_ok):
                 self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
             self._running.finished(name)
