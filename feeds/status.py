@@ -38,7 +38,8 @@ class WorkerStatus:
     leases: int
     jobs: dict[str, dict[str, Any]]
     config: dict[str, Any] = field(default_factory=dict)
-    """The config it runs: `path`, `loaded_at`, and `reload_failed_at` and `reload_error` while a reload failed."""
+    """The config it runs: `path`, `loaded_at`, `reload_failed_at` and `reload_error` while a reload failed, and
+    `restart_needed`: the keys changed in the file that wait for a restart."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -308,6 +309,9 @@ def render_text(r: StatusReport) -> str:
                 f"  config        reload FAILED at {ws.config.get('reload_failed_at')}, still running the one loaded at"
                 f" {ws.config.get('loaded_at')}: {ws.config['reload_error']}"
             )
+        if ws.alive and ws.config.get("restart_needed"):
+            waiting = ", ".join(ws.config["restart_needed"])
+            lines.append(f"  config        restart needed to apply {waiting} (the running value is kept until then)")
         if ws.alive:
             for name, job in sorted(ws.jobs.items()):
                 nxt = job.get("next_run") or "-"

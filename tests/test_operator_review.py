@@ -214,3 +214,27 @@ def test_a_round_skipped_for_anothers_lock_does_not_end_a_run_of_failures(make_s
         assert daemon.state.job("publish").last_ok is True and "publish works again" in caplog.text
     finally:
         daemon.app.close()
+
+
+def test_a_daemon_waiting_for_a_restart_to_apply_a_reloaded_key_says_so(make_settings, clock):
+    """`web.port` (or `database.url`, `paths.out`) changed and SIGHUP: the daemon kept the running value and said
+    so once in its log; on the other machines, and an hour later on this one, nothing said that a restart was due."""
+    from feeds.daemon import Daemon
+
+    settings = make_settings()
+    path = Path(settings.path)
+    daemon = Daemon(path, settings, clock=clock, serve=False)
+    try:
+        good = path.read_text(encoding="utf-8")
+        path.write_text(good.replace('out = "out"', 'out = "public"'), encoding="utf-8")
+        assert daemon.reload() is True
+        report = gather(daemon.app)
+        assert report.as_json()["workers"][0]["config"]["restart_needed"] == ["paths.out"]
+        assert "  config        restart needed to apply paths.out (the running value is kept until then)" in (
+            render_text(report).splitlines()
+        )
+        path.write_text(good, encoding="utf-8")
+        assert daemon.reload() is True
+        assert gather(daemon.app).as_json()["workers"][0]["config"]["restart_needed"] == []
+    finally:
+        daemon.app.close()

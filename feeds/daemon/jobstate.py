@@ -168,9 +168,12 @@ class ConfigState:
     loaded_at: datetime
     reload_failed_at: datetime | None = None
     reload_error: str | None = None
+    restart_needed: list[str] = field(default_factory=list)
+    """The keys changed in the file that only a restart applies (`web.port`): their running values are kept."""
 
-    def loaded(self, now: datetime) -> None:
+    def loaded(self, now: datetime, restart_needed: list[str]) -> None:
         self.loaded_at, self.reload_failed_at, self.reload_error = now, None, None
+        self.restart_needed = restart_needed
 
     def failed(self, now: datetime, error: str) -> None:
         self.reload_failed_at, self.reload_error = now, error
@@ -181,6 +184,7 @@ class ConfigState:
             "loaded_at": rfc3339(self.loaded_at),
             "reload_failed_at": _stamp(self.reload_failed_at),
             "reload_error": self.reload_error,
+            "restart_needed": self.restart_needed,
         }
 
 

@@ -350,11 +350,11 @@ class Daemon:
                 log.error("config reload failed, keeping the running config: %s", problem)
             self._reload_failed("; ".join(problems))
             return False
-        new = keep_what_needs_a_restart(new, self.app.settings, serving=self._server is not None)
+        new, waiting = keep_what_needs_a_restart(new, self.app.settings, serving=self._server is not None)
         reloaded = what_changed(new, self.app.settings)
         self.app.settings = new
         self.settings = new
-        self.config_state.loaded(self.clock())
+        self.config_state.loaded(self.clock(), waiting)
         if self.folders.observer is not None:  # folders added, removed or moved: watch what the new config names
             self.folders.restart()
         imported = self.imports.store()  # feeds and rules the new config declares (the store is shared state)

@@ -44,29 +44,33 @@ IMPORT_RETRY = timedelta(seconds=30)
 """How soon a reload whose config could not be stored (the database busy or down) tries again."""
 
 
-def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool) -> Settings:
+def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool) -> tuple[Settings, list[str]]:
     """`new`, with the running values of what only a restart changes (the database, the paths, the web server's
-    own keys when it is serving), each said in a warning."""
+    own keys when it is serving), each said in a warning; and those keys (`web.port`), for `feeds status`."""
+    waiting: list[str] = []
     if new.database_url != running.database_url:
+        waiting.append("database.url")
         log.warning("database.url changed: restart the daemon to switch databases; keeping the old one")
         new = replace(new, database_url=running.database_url)
     if new.paths != running.paths:
         # The web server serves, and /healthz checks, the folder it started with: publishing elsewhere would
         # split the site between two folders.
         moved = [k for k in ("out", "state") if getattr(new.paths, k) != getattr(running.paths, k)]
+        waiting += [f"paths.{k}" for k in moved]
         _needs_restart("paths", moved, running.paths, new.paths, "use")
         new = replace(new, paths=running.paths)
     old_web = running.web
     changed_web = [k for k in WEB_RESTART if getattr(new.web, k) != getattr(old_web, k)]
     if changed_web and serving:
         _needs_restart("web", changed_web, old_web, new.web, "serve with")
+        waiting += [f"web.{k}" for k in changed_web]
         # Kept, as the database and paths are: the server runs with what it started with, and the API must
         # not read its limits from a config the server does not (a later reload back to the running values
         # then says nothing, and one still different says so again). The rest of [web] (api_token,
         # max_releases, status_from) is read at each request and applies: a token rotated in the same edit
         # must not leave the old one working.
         new = replace(new, web=replace(new.web, **{k: getattr(old_web, k) for k in WEB_RESTART}))
-    return new
+    return new, waiting
 
 
 def _needs_restart(table: str, keys: list[str], running: object, new: object, verb: str) -> None:
