@@ -219,7 +219,7 @@ def _sources(app: App) -> list[dict[str, Any]]:
         found.append(
             {
                 "name": source.name,
-                "url": source.url,
+                "url": source.shown_url,
                 "enabled": source.enabled,
                 "last_checked": rfc3339(st.last_checked) if st.last_checked else None,
                 "last_status": st.last_status,

@@ -111,7 +111,6 @@ def test_a_remote_source_api_key_is_not_in_its_errors_state_or_log(keyed_source,
     assert "search.json?count=20&api_key=***" in said  # (the source is still named by its address)
 
 
-@pytest.mark.xfail(strict=True, reason="feeds/status.py `_sources` shows source.url, not source.shown_url")
 def test_status_does_not_show_a_remote_source_api_key(keyed_source):
     from feeds.status import gather
 
@@ -249,9 +248,6 @@ def _overrides_closed(text: str) -> bool:
     return open_overrides == [0]
 
 
-@pytest.mark.xfail(
-    strict=True, reason="feeds/alerts/render.py: email_html/email_text put a feed's title, left open, before our words"
-)
 def test_an_alert_email_is_not_reordered_by_a_watched_feeds_bidi_override():
     from zoneinfo import ZoneInfo
 

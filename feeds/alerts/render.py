@@ -29,6 +29,7 @@ from feeds.alerts.select import AlertEntry, group_entries
 from feeds.alerts.unlisted import Unlisted
 from feeds.clock import rfc3339
 from feeds.config import webhook_signing_key
+from feeds.publish.coverage import isolated
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -119,10 +120,10 @@ def email_subject(entries: Sequence[AlertEntry], unlisted: int = 0) -> str:
     """`feeds: new match for 'sanctions': <title>` for one match, `feeds: 3 new matches for 'a' and 'b'` for more
     (`unlisted`: more matches the message carries without listing them, counted in)."""
     groups = group_entries(entries)
-    labels = [_truncate(_one_line(g.label), SUBJECT_TITLE_MAX) for g in groups]
+    labels = [_one_line(g.label, SUBJECT_TITLE_MAX) for g in groups]
     about = f"{labels[0]}, {labels[1]} and {len(labels) - 2} more" if len(labels) > 2 else " and ".join(labels)
     if len(entries) == 1 and not unlisted:
-        title = _truncate(_one_line(entries[0].match.item.item.title) or UNTITLED, SUBJECT_TITLE_MAX)
+        title = _one_line(entries[0].match.item.item.title, SUBJECT_TITLE_MAX) or UNTITLED
         return _literal(f"feeds: new match for {about}: {title}")
     return _literal(f"feeds: {len(entries) + unlisted} new matches for {about}")
 
@@ -280,8 +281,11 @@ def _linked(text: str, url: str | None) -> str:
     return html.escape(text)
 
 
-def _one_line(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+def _one_line(text: str, limit: int | None = None) -> str:
+    """One line of a watched feed's text (or of what quotes it), cut to `limit` characters, and isolated when it
+    holds a bidirectional override that would otherwise reorder the words after it (`isolated`)."""
+    line = _SPACE.sub(" ", text).strip()
+    return isolated(_truncate(line, limit) if limit is not None else line)
 
 
 def _truncate(text: str, limit: int) -> str:
