@@ -203,8 +203,9 @@ def test_a_reload_keeps_the_running_proxy_and_says_a_restart_is_needed(tmp_path,
     running = _settings(tmp_path, 'trusted_proxy = "127.0.0.1"\n')
     new = _settings(tmp_path, 'trusted_proxy = "10.0.0.5"\n')
     with caplog.at_level("WARNING", logger="feeds.daemon"):
-        kept = keep_what_needs_a_restart(new, running, serving=True)
+        kept, waiting = keep_what_needs_a_restart(new, running, serving=True)
     assert kept.web.trusted_proxy == "127.0.0.1"
+    assert waiting == ["web.trusted_proxy"], "and `feeds status` says a restart is needed for it"
     assert "web.trusted_proxy changed from 127.0.0.1 to 10.0.0.5: restart the daemon" in caplog.text
 
 
