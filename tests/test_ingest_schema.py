@@ -55,6 +55,12 @@ def test_null_counts_as_absent() -> None:
     assert raw.summary is None and raw.topics == ()
 
 
+def test_a_numeric_source_key_names_the_release_as_its_digits_do() -> None:
+    # A CMS's ids are often numbers: `"source_key": 4711` and `"source_key": "4711"` are the same release.
+    assert release_from_json({**BASE, "source_key": 4711}, source="push", origin=ORIGIN).source_key == "4711"
+    assert release_from_json({**BASE, "source_key": "4711"}, source="push", origin=ORIGIN).source_key == "4711"
+
+
 @pytest.mark.parametrize(
     ("obj", "field", "fragments"),
     [
@@ -65,6 +71,8 @@ def test_null_counts_as_absent() -> None:
         ({**BASE, "organization": "DfT"}, "organization", ["did you mean 'organisation'?"]),
         ({**BASE, "auther": "DfT"}, "auther", ["did you mean 'organisation'?"]),  # (not 'date': a review)
         ({**BASE, "title": 42}, "title", ["must be a string, not number"]),
+        ({**BASE, "source_key": 47.11}, "source_key", ["must be a string, not number"]),
+        ({**BASE, "source_key": True}, "source_key", ["must be a string, not boolean"]),
         ({**BASE, "summary": ["a"]}, "summary", ["must be a string, not array"]),
         ({**BASE, "published": {"at": "x"}}, "published", ["not object"]),
         ({**BASE, "body_html": "<p>x</p>"}, "body_html", ["either 'body' or 'body_html', not both"]),

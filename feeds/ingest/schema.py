@@ -169,6 +169,8 @@ def check_release_fields(
         elif name == "topics":
             cleaned[name] = _topics(value, origin=origin, line=line_of(name))
         elif name in _STRING_FIELDS:
+            if name == "source_key" and isinstance(value, int) and not isinstance(value, bool):
+                value = str(value)  # a CMS's numeric id (`"source_key": 4711`) names the release as "4711" does
             if not isinstance(value, str):
                 hint = " (put it in quotes)" if quote_hint and isinstance(value, bool | int | float) else ""
                 raise InvalidReleaseError(
