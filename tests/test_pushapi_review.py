@@ -267,3 +267,17 @@ def test_a_list_of_withdrawals_is_all_or_nothing(client):
     assert done.status_code == 200
     assert done.json()["status"] == "updated" and [r["status"] for r in done.json()["releases"]] == ["updated"] * 2
     assert all(r.withdrawn_at is not None for r in client.app.store.releases())
+
+
+def test_a_numeric_source_key_is_one_key_for_pushes_and_withdrawals(client):
+    """A CMS that sends its ids as numbers (`"source_key": 4711`) pushes, updates and withdraws one release."""
+    created = client.post(ITEM | {"source_key": 4711})
+    assert created.status_code == 201, created.text
+    later(client)
+    again = client.post(ITEM | {"source_key": "4711", "body": "The Minister will go to Oslo and Bergen."})
+    assert again.status_code == 200 and again.json()["status"] == "updated"
+    assert again.json()["id"] == created.json()["id"]
+    later(client)
+    resp = client.post({"source_key": 4711, "withdrawn_note": "Visit postponed."}, path=WITHDRAW)
+    assert resp.status_code == 200, resp.text
+    assert client.app.store.release(created.json()["slug"]).withdrawn_note == "Visit postponed."

@@ -67,6 +67,8 @@ def _one(item: object) -> tuple[str, str, list[FieldError]]:
         if name not in FIELDS
     ]
     given = item.get("source_key")
+    if isinstance(given, int) and not isinstance(given, bool):
+        given = str(given)  # (a numeric key, as a push may give it: `feeds.ingest.schema`)
     key = given.strip() if isinstance(given, str) else ""
     if not key:
         if given is None:
