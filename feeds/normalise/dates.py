@@ -222,6 +222,8 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
         year += 2000 if year < 50 else 1900
     naive = datetime(year, _MONTHS.index(m["mo"].lower()) + 1, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"] or 0))
     zone = m["z"].upper()
+    if zone in ("AM", "PM"):
+        return None  # (not a zone: "8 March 2026 2:30am" is a person's date, read as such)
     if zone in _SUMMER:
         return _in_season(naive, zone)
     if zone[0] in "+-":
