@@ -101,6 +101,10 @@ _NOON = re.compile(r"\b(?:12(?:[:.]00)?\s*)?(?:noon|midday)\b", re.IGNORECASE)
 # A zone in brackets, as embargo lines write it: "22.30 (BST) Wednesday 3 June 2026". (Only a name of `_ZONES`
 # is unwrapped; "(IST)" stays as written and is refused.)
 _BRACKETED_ZONE = re.compile(r"\(\s*(?P<zone>" + "|".join(name for name in _ZONES if len(name) > 1) + r")\s*\)", re.I)
+# "24:00" (ISO 8601-1:2019 §5.3.2), the end of the day written, which is the start of the next: not ambiguous as
+# "midnight" is. "24:00:00" too, and "24.00"; a time past it ("24:30") is left to be refused.
+_END_OF_DAY = re.compile(r"(?<![\d:.])24[:.]00(?::00)?(?![\d:.])")
+_DAY = timedelta(days=1)
 # "Midnight on 1 December" is the start of that day to some and its end to others: refused, saying what to write.
 _MIDNIGHT = re.compile(r"\bmidnight\b", re.IGNORECASE)
 _MONTH_NAME = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")[a-z]*\b", re.IGNORECASE)
@@ -186,7 +190,7 @@ def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
     if not m:
         return None
     micro = int((m["f"] or "0")[:6].ljust(6, "0"))
-    naive = datetime(
+    naive = _wall_time(
         int(m["y"]), int(m["mo"]), int(m["d"]), int(m["h"] or 0), int(m["mi"] or 0), int(m["s"] or 0), micro
     )
     zone, name = m["z"], m["name"]
@@ -199,6 +203,14 @@ def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
     if zone is None:
         return _to_utc(naive, tz)
     return _to_utc(naive.replace(tzinfo=_offset_zone(zone)), tz)
+
+
+def _wall_time(year: int, month: int, day: int, hour: int, minute: int, second: int, micro: int = 0) -> datetime:
+    """The naive datetime written; 24:00 (ISO 8601-1:2019 §5.3.2), the end of the day written, is the next one's
+    00:00. Raises ValueError for a field out of range (24:30 among them)."""
+    if hour == 24 and minute == second == micro == 0:
+        return datetime(year, month, day) + _DAY
+    return datetime(year, month, day, hour, minute, second, micro)
 
 
 def _offset_zone(zone: str) -> tzinfo:
@@ -220,7 +232,9 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
     year = int(m["y"])
     if len(m["y"]) == 2:  # RFC 2822 §4.3: 00-49 → 20xx, 50-99 → 19xx
         year += 2000 if year < 50 else 1900
-    naive = datetime(year, _MONTHS.index(m["mo"].lower()) + 1, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"] or 0))
+    naive = _wall_time(
+        year, _MONTHS.index(m["mo"].lower()) + 1, int(m["d"]), int(m["h"]), int(m["mi"]), int(m["s"] or 0)
+    )
     zone = m["z"].upper()
     if zone in ("AM", "PM"):
         return None  # (not a zone: "8 March 2026 2:30am" is a person's date, read as such)
@@ -242,7 +256,7 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
 
 
 def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
-    text = _rewrite_numeric_date(written)
+    text, end_of_day = _END_OF_DAY.subn("00:00", _rewrite_numeric_date(written))
     if _MIDNIGHT.search(text):
         raise ValueError(
             "'midnight' is the start of the day to some readers and its end to others: write 00:01 or 23:59"
@@ -261,8 +275,9 @@ def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
     results = [_dateutil.parse(bare, dayfirst=True, default=d, tzinfos=_tzinfos) for d in _DEFAULTS]
     if results[0] != results[1]:
         raise ValueError("the day, month or year is missing")
-    name = results[0].tzname()
-    when = _in_season(results[0], name) if name in _SUMMER else _to_utc(results[0], tz)
+    read = results[0] + _DAY if end_of_day else results[0]
+    name = read.tzname()
+    when = _in_season(read, name) if name in _SUMMER else _to_utc(read, tz)
     return _weekday_checked(written, results[0], when)
 
 
