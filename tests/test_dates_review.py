@@ -7,7 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from feeds.normalise.dates import parse_date
+from feeds.config import Site, TopicSettings
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Release
+from feeds.normalise import normalise_release
+from feeds.normalise.dates import clock_change_guess, parse_date
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -64,3 +68,94 @@ def test_24_with_minutes_or_seconds_is_no_time(value: str) -> None:
 def test_24_00_with_a_weekday_of_the_next_day_is_refused() -> None:
     with pytest.raises(ValueError, match="names Sunday, but 28 March 2026 is a Saturday"):
         parse_date("24:00 Sunday 28 March 2026", LONDON)
+
+
+@pytest.mark.parametrize(
+    ("value", "tz", "said"),
+    [
+        # the hour the clocks go forward: a time that never happens, read with the offset before the change
+        ("2026-03-29 01:30", LONDON, "01:30 on 29 March 2026 never happens in Europe/London"),
+        ("29 March 2026 01:30", LONDON, "read as 01:30 GMT (02:30 BST, 01:30 UTC)"),
+        ("00:01 29 MARCH 2026", LONDON, None),  # before the change: no guess
+        ("2026-03-29T01:30:00Z", LONDON, None),  # a zone given: no guess
+        ("8 March 2026 2:30am", NEW_YORK, "read as 02:30 EST (03:30 EDT, 07:30 UTC)"),
+        (datetime(2026, 3, 29, 1, 30), LONDON, "never happens"),  # a YAML or TOML timestamp without a zone
+        # the hour the clocks go back: a time that happens twice, read as the first
+        ("25 October 2026 01:30", LONDON, "01:30 on 25 October 2026 happens twice in Europe/London"),
+        ("2026-10-25T01:30", LONDON, "read as the first, 01:30 BST (00:30 UTC): write 01:30 GMT for the second"),
+        ("25 October 2026 01:30 BST", LONDON, None),
+        ("25 October 2026 01:30 GMT", LONDON, None),
+        ("2026-10-25T01:30:00+00:00", LONDON, None),
+        ("1 November 2026 1:30am", NEW_YORK, "read as the first, 01:30 EDT (05:30 UTC)"),
+        ("2026-10-25T01:30", KOLKATA, None),  # no clock changes there
+        ("2026-03-29", LONDON, None),
+    ],
+)
+def test_a_time_the_clocks_skip_or_repeat_is_said_to_be_a_guess(
+    value: str | datetime, tz: ZoneInfo, said: str | None
+) -> None:
+    guess = clock_change_guess(value, tz, parse_date(value, tz))
+    if said is None:
+        assert guess is None
+    else:
+        assert guess is not None and said in guess
+
+
+NOW = datetime(2026, 3, 1, 12, tzinfo=UTC)
+GAP_LONDON, FOLD_LONDON = "2026-03-29T01:30:00", "2026-10-25T01:30"
+FILES = {
+    "gap.md": f"---\ntitle: Ferry timetable\ndate: {GAP_LONDON}\n---\nThe new timetable starts today.\n",
+    "gap.toml.md": f'+++\ntitle = "Ferry timetable"\ndate = {GAP_LONDON}\n+++\nThe new timetable starts today.\n',
+    "gap.json": f'{{"title": "Ferry timetable", "published": "{GAP_LONDON}", "body": "The timetable starts."}}',
+    "fold.html": (
+        f'<html><head><meta property="article:published_time" content="{FOLD_LONDON}"></head>'
+        "<body><h1>Ferry timetable</h1><p>The new timetable starts today, the harbour said.</p></body></html>"
+    ),
+    "fold.txt": "Ferry timetable\n\nLONDON, 25 October 2026 01:30 – The new timetable starts today.\n",
+    "gap-embargo.txt": "EMBARGOED UNTIL 01:30 29 MARCH 2026\n\nFerry timetable\n\nThe new timetable starts today.\n",
+    "am.txt": "Ferry timetable\n\nLONDON, 25 October 2026 1:30am – The new timetable starts today.\n",
+}
+SAID = {"gap": "never happens in Europe/London", "fold": "happens twice in Europe/London"}
+
+
+def release_of(name: str, tz: str = "Europe/London", now: datetime = NOW) -> Release:
+    site = Site(title="Harbour", base_url="https://press.example.org/", author="Harbour", language="en-GB", timezone=tz)
+    origin = f"/srv/inbox/{name}"
+    (raw,) = parse_release_file(FILES[name].encode(), name.replace(".toml", ""), source="inbox", origin=origin)
+    return normalise_release(raw, site, TopicSettings(), now)
+
+
+@pytest.mark.parametrize(
+    ("name", "field", "expected"),
+    [
+        ("gap.md", "published", utc(2026, 3, 29, 1, 30)),
+        ("gap.toml.md", "published", utc(2026, 3, 29, 1, 30)),
+        ("gap.json", "published", utc(2026, 3, 29, 1, 30)),
+        ("gap-embargo.txt", "published", utc(2026, 3, 29, 1, 30)),
+        ("fold.html", "published", utc(2026, 10, 25, 0, 30)),
+        ("fold.txt", "body", utc(2026, 10, 25, 0, 30)),
+        ("am.txt", "body", utc(2026, 10, 25, 0, 30)),  # (was dated at its ingest: "1:30am" read as a zone)
+    ],
+)
+def test_every_form_reads_a_time_the_clocks_skip_or_repeat_by_the_rule_and_warns_naming_file_and_field(
+    name: str, field: str, expected: datetime
+) -> None:
+    release = release_of(name)
+    assert release.published == expected
+    assert release.ingest_warning is not None
+    assert f"/srv/inbox/{name}" in release.ingest_warning
+    assert f"field '{field}'" in release.ingest_warning
+    assert SAID["gap" if name.startswith("gap") else "fold"] in release.ingest_warning
+
+
+@pytest.mark.parametrize("name", ["gap.json", "fold.txt"])
+def test_no_warning_where_the_clocks_do_not_change(name: str) -> None:
+    assert release_of(name, "Asia/Kolkata").ingest_warning is None
+
+
+def test_the_tag_id_is_the_utc_day_of_first_publication_whatever_the_office() -> None:
+    # 25 October 2026 01:30 local: in Kolkata the evening before in UTC, in London and New York the same day
+    ids = {tz: release_of("fold.txt", tz).id for tz in ("Europe/London", "America/New_York", "Asia/Kolkata")}
+    assert ids["Europe/London"].split(",")[1].startswith("2026-10-25:")
+    assert ids["America/New_York"].split(",")[1].startswith("2026-10-25:")
+    assert ids["Asia/Kolkata"].split(",")[1].startswith("2026-10-24:")

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from feeds.normalise.dates import WeekdayError, parse_date
+from feeds.normalise.dates import WeekdayError, clock_change_guess, parse_date
 
 __all__ = ["OpeningDate", "date_line", "opening_date"]
 
@@ -86,6 +86,8 @@ class OpeningDate:
     """For a dateline, the paragraph without it (what a summary should start with); "" for a date alone."""
     weekday_error: str | None = None
     """Why the date is not sure, when the weekday it names is not its day's (`when` is then the date's day)."""
+    guess: str | None = None
+    """How its time was read, when it is one the clocks skip or repeat (`clock_change_guess`)."""
 
 
 _SEE_ALL_UPDATES = re.compile(r"\s*[—–-]+\s*see all updates\s*$", re.IGNORECASE)
@@ -120,8 +122,9 @@ def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
         if found is None:
             continue
         error = None
+        written = found["date"].rstrip(",. ")
         try:
-            when = parse_date(found["date"].rstrip(",. "), tz)
+            when = parse_date(written, tz)
         except WeekdayError as e:
             when, error = e.when, str(e)
         except ValueError:
@@ -132,5 +135,6 @@ def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
             alone=alone is not None,
             rest="" if alone else text[found.end() :],
             weekday_error=error,
+            guess=None if error else clock_change_guess(written, tz, when),
         )
     return None

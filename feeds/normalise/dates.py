@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as _dateutil
 
-__all__ = ["SeasonError", "WeekdayError", "parse_date"]
+__all__ = ["SeasonError", "WeekdayError", "clock_change_guess", "parse_date"]
 
 _HOUR = 3600
 
@@ -176,16 +176,48 @@ def _plausible(when: datetime, shown: str) -> datetime:
     return when
 
 
-def _parse_text(text: str, tz: ZoneInfo) -> datetime | None:
-    return _parse_iso(text, tz) or _parse_rfc822(text, tz) or _parse_human(text, tz)
+def clock_change_guess(value: str | datetime, tz: ZoneInfo, when: datetime) -> str | None:
+    """How `value` (which `parse_date` read as `when`) was guessed, when it is a local time without a zone that the
+    clocks of `tz` skip or repeat: a sentence saying the reading taken and how to say otherwise; else None.
+
+    Cheap for almost every date (the offsets a day either side of `when` are the same). Must not raise for a value
+    `parse_date` read, nor refuse anything: the reading stands, this only says it was a guess."""
+    if (when - _DAY).astimezone(tz).utcoffset() == (when + _DAY).astimezone(tz).utcoffset():
+        return None
+    try:  # (read again with the other reading of a wall time the clocks make ambiguous, PEP 495's fold)
+        other = _to_utc(value, tz, 1) if isinstance(value, datetime) else _parse_text(" ".join(value.split()), tz, 1)
+    except ValueError:
+        return None
+    if other is None or other == when:
+        return None  # (a zone given, or a time the clocks showed once)
+    shown = when.astimezone(tz)
+    if when < other:  # written twice that night: the first reading was taken
+        second = other.astimezone(tz).tzname()
+        return (
+            f"{shown:%H:%M} on {shown.day} {shown:%B %Y} happens twice in {tz.key}, as the clocks go back: read as "
+            f"the first, {shown:%H:%M} {shown.tzname()} ({when:%H:%M} UTC): write {shown:%H:%M} {second} for the second"
+        )
+    written = (shown - (when - other)).replace(tzinfo=None)
+    before = written.replace(tzinfo=tz, fold=0).tzname()
+    return (
+        f"{written:%H:%M} on {written.day} {written:%B %Y} never happens in {tz.key}, as the clocks go forward: read "
+        f"as {written:%H:%M} {before} ({shown:%H:%M} {shown.tzname()}, {when:%H:%M} UTC): give the zone to say "
+        "otherwise"
+    )
 
 
-def _to_utc(value: datetime, tz: tzinfo) -> datetime:
-    local = value if value.tzinfo is not None else value.replace(tzinfo=tz)
+def _parse_text(text: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
+    return _parse_iso(text, tz, fold) or _parse_rfc822(text, tz) or _parse_human(text, tz, fold)
+
+
+def _to_utc(value: datetime, tz: tzinfo, fold: int = 0) -> datetime:
+    """`value` in UTC; a naive one is a wall time in `tz`, the first reading (`fold` 0) of one the clocks repeat,
+    or with the offset before the change for one they skip (PEP 495); `fold` 1 takes the other."""
+    local = value if value.tzinfo is not None else value.replace(tzinfo=tz, fold=fold)
     return local.astimezone(UTC)
 
 
-def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
+def _parse_iso(text: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
     m = _ISO.fullmatch(text)
     if not m:
         return None
@@ -201,7 +233,7 @@ def _parse_iso(text: str, tz: ZoneInfo) -> datetime | None:
             raise ValueError(f"unknown time zone {name!r}")
         return _in_season(naive, name.upper())
     if zone is None:
-        return _to_utc(naive, tz)
+        return _to_utc(naive, tz, fold)
     return _to_utc(naive.replace(tzinfo=_offset_zone(zone)), tz)
 
 
@@ -255,7 +287,7 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
     return _to_utc(naive.replace(tzinfo=offset), tz)
 
 
-def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
+def _parse_human(written: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
     text, end_of_day = _END_OF_DAY.subn("00:00", _rewrite_numeric_date(written))
     if _MIDNIGHT.search(text):
         raise ValueError(
@@ -277,7 +309,7 @@ def _parse_human(written: str, tz: ZoneInfo) -> datetime | None:
         raise ValueError("the day, month or year is missing")
     read = results[0] + _DAY if end_of_day else results[0]
     name = read.tzname()
-    when = _in_season(read, name) if name in _SUMMER else _to_utc(read, tz)
+    when = _in_season(read, name) if name in _SUMMER else _to_utc(read, tz, fold)
     return _weekday_checked(written, results[0], when)
 
 

@@ -34,7 +34,7 @@ from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease, Release
 from feeds.normalise.body import render_body
 from feeds.normalise.datelines import OpeningDate
-from feeds.normalise.dates import WeekdayError, parse_date
+from feeds.normalise.dates import WeekdayError, clock_change_guess, parse_date
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.opening import opening_lines
 from feeds.normalise.summary import given_summary_text, make_summary
@@ -95,6 +95,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     )
     given_summary = given_summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
     summary = given_summary or make_summary(source)
+    guessed = _clock_guesses(raw, site, given_published, given_updated, stated)
     dating = _dating(raw, site, now, given_published, given_updated, stated)
     given_published, given_withdrawn = dating.given_published, dating.given_withdrawn
     published, updated = dating.published, dating.updated
@@ -137,19 +138,18 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             **({"change_note": change_note} if change_note else {}),
         }
     )
-    warning = None
+    warning = "; ".join(guessed) or None
     if withdrawn_at is not None and withdrawn_note is None:
         # Accepted, not refused: a withdrawal may be for a legal reason, and a refused file leaves the release
         # current. (After the hash, which stays that of what was sent.)
         withdrawn_note = DEFAULT_WITHDRAWN_NOTE
-        warning = str(
-            _invalid(
-                raw,
-                "withdrawn_at",
-                "given without a `withdrawn_note`: the release is withdrawn with the plain notice "
-                f'"{DEFAULT_WITHDRAWN_NOTE}"; send it again with a `withdrawn_note` saying why',
-            )
+        note = _invalid(
+            raw,
+            "withdrawn_at",
+            "given without a `withdrawn_note`: the release is withdrawn with the plain notice "
+            f'"{DEFAULT_WITHDRAWN_NOTE}"; send it again with a `withdrawn_note` saying why',
         )
+        warning = str(note) if warning is None else f"{warning}; {note}"
     if len(title) > LONG_TITLE:  # (a headline forgotten: the first paragraph stands in for it; stored, but said)
         long = _invalid(
             raw, "title", f"is {len(title)} characters long, a paragraph rather than a headline: check the release"
@@ -286,6 +286,24 @@ zones that are a few hours off are not worth refusing a release for; days are a 
 
 
 _NAME_DATE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[-_ .]")
+
+
+def _clock_guesses(
+    raw: RawRelease,
+    site: Site,
+    published: datetime | None,
+    updated: datetime | None,
+    stated: OpeningDate | None,
+) -> list[str]:
+    """Warnings for the dates read by a guess, a local time the clocks skip or repeat (`clock_change_guess`): each
+    names the field given (`body` for the dateline that dates the release). Reads; never refuses."""
+    said = []
+    for field, value, when in (("published", raw.published, published), ("updated", raw.updated, updated)):
+        if value is not None and when is not None and (guess := clock_change_guess(value, site.tz, when)):
+            said.append(str(_invalid(raw, field, guess)))
+    if published is None and updated is None and stated is not None and stated.guess:
+        said.append(str(_invalid(raw, "body", f"the date in the opening lines: {stated.guess}")))
+    return said
 
 
 def _date_in_file_name(raw: RawRelease, site: Site) -> datetime | None:
