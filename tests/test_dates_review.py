@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -159,3 +159,55 @@ def test_the_tag_id_is_the_utc_day_of_first_publication_whatever_the_office() ->
     assert ids["Europe/London"].split(",")[1].startswith("2026-10-25:")
     assert ids["America/New_York"].split(",")[1].startswith("2026-10-25:")
     assert ids["Asia/Kolkata"].split(",")[1].startswith("2026-10-24:")
+
+
+@pytest.mark.parametrize(
+    ("dropped_at", "embargo", "due"),
+    [
+        # written in GMT's winter, lifting in summer time: 09:00 BST is 08:00 UTC, not an hour late
+        (utc(2026, 3, 27, 12), "EMBARGOED UNTIL 09:00 MONDAY 30 MARCH 2026", utc(2026, 3, 30, 8)),
+        # in the hour the clocks repeat: the first 01:30 (BST)
+        (utc(2026, 10, 24, 12), "EMBARGOED UNTIL 01:30 25 OCTOBER 2026", utc(2026, 10, 25, 0, 30)),
+        # in the hour the clocks skip: 01:30 GMT (02:30 BST)
+        (utc(2026, 3, 28, 12), "Embargoed until 01.30 on 29 March 2026", utc(2026, 3, 29, 1, 30)),
+        # written in summer, lifting in winter: 00:01 GMT
+        (utc(2026, 10, 20, 12), "EMBARGOED UNTIL 00:01 THURSDAY 29 OCTOBER 2026", utc(2026, 10, 29, 0, 1)),
+    ],
+)
+def test_an_embargo_across_a_clock_change_lifts_exactly_when_due(
+    make_settings, make_app_for, clock, dropped_at: datetime, embargo: str, due: datetime
+) -> None:
+    from feeds.ingest import run_ingest
+    from feeds.publish import run_publish
+
+    settings = make_settings()  # (site.timezone = "Europe/London")
+    app = make_app_for(settings)
+    clock.set(dropped_at)
+    inbox = settings.source("inbox").path
+    (inbox / "ferry.txt").write_text(f"{embargo}\n\nFerry timetable\n\nThe new timetable starts.\n", encoding="utf-8")
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    report = run_publish(app)
+    assert (report.held, report.held_until) == (1, due)
+    clock.set(due - timedelta(seconds=1))
+    assert run_publish(app).held == 1
+    assert not (settings.paths.out / "releases" / "ferry-timetable").exists()
+    clock.set(due)
+    assert run_publish(app).held == 0
+    assert (settings.paths.out / "releases" / "ferry-timetable" / "index.html").exists()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2026-11-29 10:00 IST", "29 November 2026 10:00 IST", "Sun, 29 Nov 2026 10:00:00 IST", "10:00 (IST) 29/11/2026"],
+)
+def test_ist_is_refused_saying_why_and_what_to_write(value: str) -> None:
+    """IST is Indian, Irish or Israeli: a Kolkata office writing it was told only "unknown time zone 'IST'"."""
+    with pytest.raises(ValueError, match=r"'IST' is Indian, Irish or Israeli time: write its offset \(\+05:30"):
+        parse_date(value, KOLKATA)
+
+
+def test_an_unknown_zone_says_what_to_write() -> None:
+    with pytest.raises(
+        ValueError, match=r"unknown time zone .MSK.: write its offset instead \(as 10:00 \+05:30\), or no zone"
+    ):
+        parse_date("29 November 2026 10:00 MSK", LONDON)

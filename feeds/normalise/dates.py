@@ -100,7 +100,7 @@ _DOTTED_24H = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d
 _NOON = re.compile(r"\b(?:12(?:[:.]00)?\s*)?(?:noon|midday)\b", re.IGNORECASE)
 # A zone in brackets, as embargo lines write it: "22.30 (BST) Wednesday 3 June 2026". (Only a name of `_ZONES`
 # is unwrapped; "(IST)" stays as written and is refused.)
-_BRACKETED_ZONE = re.compile(r"\(\s*(?P<zone>" + "|".join(name for name in _ZONES if len(name) > 1) + r")\s*\)", re.I)
+_BRACKETED_ZONE = re.compile(r"\(\s*(?P<zone>" + "|".join(n for n in (*_ZONES, "IST") if len(n) > 1) + r")\s*\)", re.I)
 # "24:00" (ISO 8601-1:2019 §5.3.2), the end of the day written, which is the start of the next: not ambiguous as
 # "midnight" is. "24:00:00" too, and "24.00"; a time past it ("24:30") is left to be refused.
 _END_OF_DAY = re.compile(r"(?<![\d:.])24[:.]00(?::00)?(?![\d:.])")
@@ -230,7 +230,7 @@ def _parse_iso(text: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
         if name.upper() in ("AM", "PM"):
             return None  # (not a zone: "2026-11-29 10:00 am" is refused as a whole, not as an unknown zone)
         if name.upper() not in _ZONES:
-            raise ValueError(f"unknown time zone {name!r}")
+            raise _unknown_zone(name)
         return _in_season(naive, name.upper())
     if zone is None:
         return _to_utc(naive, tz, fold)
@@ -281,7 +281,7 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
         # considered equivalent to -0000", i.e. UTC with no information about the local zone.
         offset = UTC
     else:
-        raise ValueError(f"unknown time zone {m['z']!r}")
+        raise _unknown_zone(m["z"])
     # (The weekday of a date in this form is not checked: software writes it, from the very date it stands beside,
     # and a wrong one is a slip of some mail or feed library, not a person's choice between two days.)
     return _to_utc(naive.replace(tzinfo=offset), tz)
@@ -359,7 +359,19 @@ def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
     upper = name.upper()
     if upper in _ZONES and offset in (None, _ZONES[upper]):  # (dateutil gives GMT and UTC an offset of 0)
         return timezone(timedelta(seconds=_ZONES[upper]), upper)
-    raise ValueError(f"unknown time zone {name!r}")
+    raise _unknown_zone(name)
+
+
+def _unknown_zone(name: str) -> ValueError:
+    """The refusal of a zone's name we do not read, saying what to write instead (IST, the one most often met, is
+    three zones' name: the office in Kolkata, Dublin or Tel Aviv must say which, by its offset)."""
+    instead = "write its offset instead (as 10:00 +05:30), or no zone for the site's own time (site.timezone)"
+    if name.upper() == "IST":
+        return ValueError(
+            f"{name!r} is Indian, Irish or Israeli time: write its offset (+05:30, +01:00 or +02:00)"
+            " instead, or no zone for the site's own time (site.timezone)"
+        )
+    return ValueError(f"unknown time zone {name!r}: {instead}")
 
 
 def _in_season(written: datetime, name: str) -> datetime:
