@@ -211,3 +211,18 @@ def test_an_unknown_zone_says_what_to_write() -> None:
         ValueError, match=r"unknown time zone .MSK.: write its offset instead \(as 10:00 \+05:30\), or no zone"
     ):
         parse_date("29 November 2026 10:00 MSK", LONDON)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # "GMT+5:30" is 5½ hours ahead of GMT wherever it stands: before the date, it went to dateutil, which reads it
+        # the POSIX way (the sign reversed), 11 hours off without a word
+        ("EMBARGOED 10:00 GMT+5:30 29 March 2026", utc(2026, 3, 29, 4, 30)),
+        ("10:00 GMT+1 29 November 2026", utc(2026, 11, 29, 9)),
+        ("10:00 UTC-5, Sunday 29 November 2026", utc(2026, 11, 29, 15)),
+        ("29 November 2026 10:00 UTC+05:30", utc(2026, 11, 29, 4, 30)),
+    ],
+)
+def test_a_gmt_offset_before_the_date_is_ahead_of_gmt(value: str, expected: datetime) -> None:
+    assert parse_date(value.removeprefix("EMBARGOED "), LONDON) == expected

@@ -91,7 +91,7 @@ _RFC822 = re.compile(
 _DMY = re.compile(r"(?<![\d/.:-])(?P<d>\d{1,2})[/.-](?P<mo>\d{1,2})[/.-](?P<y>\d{4})(?=$|[\sT,])")
 _YMD = re.compile(r"(?<![\d/.:-])(?P<y>\d{4})[/.](?P<mo>\d{1,2})[/.](?P<d>\d{1,2})(?=$|[\sT,])")
 
-_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?$", re.IGNORECASE)
+_GMT_OFFSET = re.compile(r"\b(?:GMT|UTC|UT)\s*(?P<sign>[+-])(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?(?![\d:])", re.IGNORECASE)
 _DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.?)", re.IGNORECASE)
 # "00.01" or "14.30" without am/pm: a 24-hour time (dateutil read "00.01 3 December 2026" as 20:26 in 2000). Not a
 # part of a dotted date ("3.12.2026", "2026.11.03"), which has a dot or a digit on either side.
