@@ -226,3 +226,33 @@ def test_an_unknown_zone_says_what_to_write() -> None:
 )
 def test_a_gmt_offset_before_the_date_is_ahead_of_gmt(value: str, expected: datetime) -> None:
     assert parse_date(value.removeprefix("EMBARGOED "), LONDON) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # ISO 8601 week dates (§5.2.3): week 43's Sunday is 25 October 2026, the night the clocks go back
+        ("2026-W43-7", utc(2026, 10, 24, 23)),
+        ("2026W437", utc(2026, 10, 24, 23)),
+        ("2026-W43-7T01:30", utc(2026, 10, 25, 0, 30)),
+        ("2026-W53-4T10:00Z", utc(2026, 12, 31, 10)),  # (2026 has 53 ISO weeks; the 31st is a Thursday)
+    ],
+)
+def test_an_iso_week_date_is_read(value: str, expected: datetime) -> None:
+    assert parse_date(value, LONDON) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [
+        ("2026-W43", "a week, not a day: give the day (2026-W43-1 is its Monday)"),
+        ("2025-W53-1", "2025 has no week 53"),
+        ("25/10/26 01:30", "the year '26' has two digits: write it in full (2026, or 1926)"),
+        ("29 March 26 10:00", "the year '26' has two digits"),
+        ("EMBARGOED 00:01 Sunday 29 Mar. 26", "the year '26' has two digits"),
+    ],
+)
+def test_a_week_or_a_two_digit_year_is_refused_saying_what_to_write(value: str, words: str) -> None:
+    with pytest.raises(ValueError) as e:
+        parse_date(value.removeprefix("EMBARGOED "), LONDON)
+    assert words in str(e.value)

@@ -22,7 +22,7 @@ machine it runs on (dateutil maps names found in `time.tzname` to the local zone
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 from zoneinfo import ZoneInfo
 
 from dateutil import parser as _dateutil
@@ -107,6 +107,14 @@ _END_OF_DAY = re.compile(r"(?<![\d:.])24[:.]00(?::00)?(?![\d:.])")
 _DAY = timedelta(days=1)
 # "Midnight on 1 December" is the start of that day to some and its end to others: refused, saying what to write.
 _MIDNIGHT = re.compile(r"\bmidnight\b", re.IGNORECASE)
+# An ISO 8601 week date (§5.2.3): "2026-W43-7", "2026W437", with a time after it or not.
+_WEEK = re.compile(r"(?P<y>\d{4})-?W(?P<w>\d{2})(?:-?(?P<d>\d))?(?P<time>[Tt ].+)?")
+# A year of two digits after a day and month ("25/10/26", "29 March 26"): 1926 or 2026, refused saying so.
+_SHORT_YEAR = re.compile(
+    r"(?<![\d:.])\d{1,2}(?:[/.-]\d{1,2}[/.-]|(?:st|nd|rd|th)?\s+(?:" + "|".join(_MONTHS) + r")[a-z]*\.?,?\s+)"
+    r"(?P<y>\d{2})(?![\d:.]|\s*[ap]\.?m\b)",
+    re.IGNORECASE,
+)
 _MONTH_NAME = re.compile(r"\b(?:" + "|".join(_MONTHS) + r")[a-z]*\b", re.IGNORECASE)
 _YEAR4 = re.compile(r"(?<!\d)\d{4}(?!\d)")
 _WEEKDAY = re.compile(
@@ -207,7 +215,12 @@ def clock_change_guess(value: str | datetime, tz: ZoneInfo, when: datetime) -> s
 
 
 def _parse_text(text: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
-    return _parse_iso(text, tz, fold) or _parse_rfc822(text, tz) or _parse_human(text, tz, fold)
+    return (
+        _parse_iso(text, tz, fold)
+        or _parse_rfc822(text, tz)
+        or _parse_week(text, tz, fold)
+        or _parse_human(text, tz, fold)
+    )
 
 
 def _to_utc(value: datetime, tz: tzinfo, fold: int = 0) -> datetime:
@@ -287,6 +300,23 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
     return _to_utc(naive.replace(tzinfo=offset), tz)
 
 
+def _parse_week(text: str, tz: ZoneInfo, fold: int) -> datetime | None:
+    """An ISO 8601 week date, its day's date then read as ISO; a week without its day is refused (no day to date)."""
+    m = _WEEK.fullmatch(text)
+    if m is None:
+        return None
+    year, week = int(m["y"]), int(m["w"])
+    if m["d"] is None:
+        raise ValueError(f"{text} is a week, not a day: give the day ({year}-W{week:02d}-1 is its Monday)")
+    if not 1 <= int(m["d"]) <= 7:
+        raise ValueError(f"the day of the week is {m['d']}: write 1 (Monday) to 7 (Sunday)")
+    try:
+        day = date.fromisocalendar(year, week, int(m["d"]))
+    except ValueError:
+        raise ValueError(f"{year} has no week {week}") from None
+    return _parse_iso(f"{day.isoformat()}{m['time'] or ''}", tz, fold)
+
+
 def _parse_human(written: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
     text, end_of_day = _END_OF_DAY.subn("00:00", _rewrite_numeric_date(written))
     if _MIDNIGHT.search(text):
@@ -301,6 +331,10 @@ def _parse_human(written: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
     # Strict enough for garbage to fail: a month name and a four-digit year must both be present (numeric
     # dates were rewritten with a month name above), and dateutil runs without fuzzy matching.
     if not _MONTH_NAME.search(text) or not _YEAR4.search(text):
+        if short := _SHORT_YEAR.search(text):
+            raise ValueError(
+                f"the year {short['y']!r} has two digits: write it in full (20{short['y']}, or 19{short['y']})"
+            )
         return None
     # The weekday is checked against the date, not read: dateutil knows neither "Tues" nor "Thurs".
     bare = _WEEKDAY_WORD.sub(" ", text)
