@@ -256,3 +256,26 @@ def test_a_week_or_a_two_digit_year_is_refused_saying_what_to_write(value: str, 
     with pytest.raises(ValueError) as e:
         parse_date(value.removeprefix("EMBARGOED "), LONDON)
     assert words in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("value", "tz", "expected"),
+    [
+        # 12am is the start of the day written, 12pm its noon (as clocks show them); "noon" and "midday" are 12:00
+        ("12am Sunday 25 October 2026", LONDON, utc(2026, 10, 24, 23)),
+        ("12pm Sunday 25 October 2026", LONDON, utc(2026, 10, 25, 12)),
+        ("12.00pm 8 March 2026", NEW_YORK, utc(2026, 3, 8, 16)),
+        ("Midday, 1 January 2027", KOLKATA, utc(2027, 1, 1, 6, 30)),
+        ("12 noon 31 December 2026", KOLKATA, utc(2026, 12, 31, 6, 30)),
+    ],
+)
+def test_12am_12pm_and_noon(value: str, tz: ZoneInfo, expected: datetime) -> None:
+    assert parse_date(value, tz) == expected
+
+
+@pytest.mark.parametrize(
+    "value", ["midnight 28 March 2026", "12 midnight, Saturday 28 March 2026", "28/03/2026 Midnight"]
+)
+def test_midnight_is_refused_saying_what_to_write(value: str) -> None:
+    with pytest.raises(ValueError, match="write 00:01 or 23:59"):
+        parse_date(value, LONDON)
