@@ -201,9 +201,32 @@ def test_an_embargo_across_a_clock_change_lifts_exactly_when_due(
     ["2026-11-29 10:00 IST", "29 November 2026 10:00 IST", "Sun, 29 Nov 2026 10:00:00 IST", "10:00 (IST) 29/11/2026"],
 )
 def test_ist_is_refused_saying_why_and_what_to_write(value: str) -> None:
-    """IST is Indian, Irish or Israeli: a Kolkata office writing it was told only "unknown time zone 'IST'"."""
+    """IST is Indian, Irish or Israeli: an office whose zone is none of them was told only "unknown time zone 'IST'"."""
     with pytest.raises(ValueError, match=r"'IST' is Indian, Irish or Israeli time: write its offset \(\+05:30"):
-        parse_date(value, KOLKATA)
+        parse_date(value, LONDON)
+
+
+DUBLIN = ZoneInfo("Europe/Dublin")
+
+
+@pytest.mark.parametrize(
+    ("value", "tz", "expected"),
+    [
+        # the site's own zone's name for its time that day is not ambiguous there: IST in Kolkata is Indian
+        ("2026-11-29 10:00 IST", KOLKATA, utc(2026, 11, 29, 4, 30)),
+        ("29 November 2026 10:00 IST", KOLKATA, utc(2026, 11, 29, 4, 30)),
+        ("Sun, 29 Nov 2026 10:00:00 IST", KOLKATA, utc(2026, 11, 29, 4, 30)),
+        ("10:00 (IST) 29/11/2026", KOLKATA, utc(2026, 11, 29, 4, 30)),
+        ("1 July 2026 10:00 IST", DUBLIN, utc(2026, 7, 1, 9)),  # Irish Standard Time, Dublin's summer
+    ],
+)
+def test_ist_is_the_sites_own_time_where_its_zone_calls_it_so(value: str, tz: ZoneInfo, expected: datetime) -> None:
+    assert parse_date(value, tz) == expected
+
+
+def test_ist_on_a_date_the_sites_zone_calls_otherwise_is_refused() -> None:
+    with pytest.raises(ValueError, match="'IST' is Indian, Irish or Israeli time"):
+        parse_date("1 December 2026 10:00 IST", DUBLIN)  # (Dublin keeps GMT in winter)
 
 
 def test_an_unknown_zone_says_what_to_write() -> None:

@@ -243,7 +243,7 @@ def _parse_iso(text: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
         if name.upper() in ("AM", "PM"):
             return None  # (not a zone: "2026-11-29 10:00 am" is refused as a whole, not as an unknown zone)
         if name.upper() not in _ZONES:
-            raise _unknown_zone(name)
+            return _own_zone(naive, name, tz, fold)
         return _in_season(naive, name.upper())
     if zone is None:
         return _to_utc(naive, tz, fold)
@@ -294,7 +294,7 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
         # considered equivalent to -0000", i.e. UTC with no information about the local zone.
         offset = UTC
     else:
-        raise _unknown_zone(m["z"])
+        return _own_zone(naive, m["z"], tz, 0)
     # (The weekday of a date in this form is not checked: software writes it, from the very date it stands beside,
     # and a wrong one is a slip of some mail or feed library, not a person's choice between two days.)
     return _to_utc(naive.replace(tzinfo=offset), tz)
@@ -343,7 +343,12 @@ def _parse_human(written: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
         raise ValueError("the day, month or year is missing")
     read = results[0] + _DAY if end_of_day else results[0]
     name = read.tzname()
-    when = _in_season(read, name) if name in _SUMMER else _to_utc(read, tz, fold)
+    if name in _SUMMER:
+        when = _in_season(read, name)
+    elif name is not None and name.startswith("?"):  # (a name not ours: `_tzinfos`)
+        when = _own_zone(read.replace(tzinfo=None), name[1:], tz, fold)
+    else:
+        when = _to_utc(read, tz, fold)
     return _weekday_checked(written, results[0], when)
 
 
@@ -387,13 +392,25 @@ def _gmt_offset_to_iso(m: re.Match[str]) -> str:
 
 
 def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
-    """dateutil's hook for every zone it finds: known names and numeric offsets only, never the local zone."""
+    """dateutil's hook for every zone it finds: known names and numeric offsets, never the local zone. Another name
+    is marked (`?IST`) for `_own_zone` to read as the site's own zone's, or refuse, once the date is known."""
     if name is None:
         return None if offset is None else timezone(timedelta(seconds=offset))
     upper = name.upper()
     if upper in _ZONES and offset in (None, _ZONES[upper]):  # (dateutil gives GMT and UTC an offset of 0)
         return timezone(timedelta(seconds=_ZONES[upper]), upper)
+    if offset is None:
+        return timezone(timedelta(0), f"?{upper}")
     raise _unknown_zone(name)
+
+
+def _own_zone(written: datetime, name: str, tz: ZoneInfo, fold: int) -> datetime:
+    """`written` (naive) in the site's zone `tz`, when `name` is what `tz` calls its time that day: "IST" in
+    Asia/Kolkata, or in Dublin's summer, is not ambiguous there. Else the refusal of a name we do not read."""
+    local = written.replace(tzinfo=tz, fold=fold)
+    if local.tzname() != name.upper():
+        raise _unknown_zone(name)
+    return local.astimezone(UTC)
 
 
 def _unknown_zone(name: str) -> ValueError:
