@@ -12,7 +12,8 @@ December"): read as written it would end an embargo an hour early, on the day be
 Local times the clocks make ambiguous are read by one documented rule rather than refused (they are rare in
 press work, and a refusal at 01:30 on one night a year helps nobody): a time that occurs twice, in the hour the
 clocks go back, is the first (summer time) reading; a time that does not exist, in the hour they go forward, is
-read with the offset before the change (01:30 on the spring night in London is 01:30 GMT, 02:30 BST).
+read with the offset before the change (01:30 on the spring night in London is 01:30 GMT, 02:30 BST). Either is a
+guess all the same, and `clock_change_guess` says which reading was taken, for the ingest's warning.
 
 What this module must not do: read the clock (dateutil fills missing fields from *today* unless given a
 default; we always pass fixed defaults and reject strings that relied on them), or guess a time zone from the
