@@ -302,3 +302,16 @@ def test_12am_12pm_and_noon(value: str, tz: ZoneInfo, expected: datetime) -> Non
 def test_midnight_is_refused_saying_what_to_write(value: str) -> None:
     with pytest.raises(ValueError, match="write 00:01 or 23:59"):
         parse_date(value, LONDON)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        # RFC 2822 §3.3 allows a comment after the zone, as mail programs write it ("+0100 (BST)"): it was refused
+        ("Wed, 3 Jun 2026 10:00:00 +0100 (BST)", utc(2026, 6, 3, 9)),
+        ("Wed 3 Jun 2026 10:00:00 +0000 (GMT)", utc(2026, 6, 3, 10)),
+        ("Sun, 1 Nov 2026 01:30:00 -0500 (EST)", utc(2026, 11, 1, 6, 30)),  # the second 01:30 in New York
+    ],
+)
+def test_an_rfc_2822_comment_after_the_zone_is_left_out(value: str, expected: datetime) -> None:
+    assert parse_date(value, NEW_YORK) == expected

@@ -83,7 +83,7 @@ _RFC822 = re.compile(
     r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\s*,?\s*)?"
     r"(?P<d>\d{1,2})\s+(?P<mo>[a-z]{3})[a-z]*\.?\s+(?P<y>\d{4}|\d{2})\s+"
     r"(?P<h>\d{1,2}):(?P<mi>\d{2})(?::(?P<s>\d{2}))?\s*"
-    r"(?P<z>[+-]\d{4}|[a-z]{1,5})",
+    r"(?P<z>[+-]\d{4}|[a-z]{1,5})(?:\s*\([^()]*\))?",  # (RFC 2822 §3.3: a comment may follow, "+0100 (BST)")
     re.IGNORECASE,
 )
 
