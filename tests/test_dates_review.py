@@ -114,6 +114,10 @@ FILES = {
     "fold.txt": "Ferry timetable\n\nLONDON, 25 October 2026 01:30 – The new timetable starts today.\n",
     "gap-embargo.txt": "EMBARGOED UNTIL 01:30 29 MARCH 2026\n\nFerry timetable\n\nThe new timetable starts today.\n",
     "am.txt": "Ferry timetable\n\nLONDON, 25 October 2026 1:30am – The new timetable starts today.\n",
+    "withdrawn.json": (
+        '{"title": "Ferry timetable", "published": "2026-10-01T09:00:00Z", "body": "The timetable starts.",'
+        ' "withdrawn_at": "25 October 2026 01:30", "withdrawn_note": "Replaced by the winter timetable."}'
+    ),
 }
 SAID = {"gap": "never happens in Europe/London", "fold": "happens twice in Europe/London"}
 
@@ -315,3 +319,10 @@ def test_midnight_is_refused_saying_what_to_write(value: str) -> None:
 )
 def test_an_rfc_2822_comment_after_the_zone_is_left_out(value: str, expected: datetime) -> None:
     assert parse_date(value, NEW_YORK) == expected
+
+
+def test_a_withdrawal_time_the_clocks_repeat_is_said_to_be_a_guess() -> None:
+    release = release_of("withdrawn.json", now=utc(2026, 11, 1))
+    assert release.withdrawn_at == utc(2026, 10, 25, 0, 30)
+    assert release.ingest_warning is not None and "field 'withdrawn_at'" in release.ingest_warning
+    assert "happens twice in Europe/London" in release.ingest_warning

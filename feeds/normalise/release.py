@@ -95,8 +95,8 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     )
     given_summary = given_summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
     summary = given_summary or make_summary(source)
-    guessed = _clock_guesses(raw, site, given_published, given_updated, stated)
     dating = _dating(raw, site, now, given_published, given_updated, stated)
+    guessed = _clock_guesses(raw, site, (given_published, given_updated, dating.given_withdrawn), stated)
     given_published, given_withdrawn = dating.given_published, dating.given_withdrawn
     published, updated = dating.published, dating.updated
     withdrawn_at, withdrawn_note = dating.withdrawn_at, dating.withdrawn_note
@@ -291,17 +291,17 @@ _NAME_DATE = re.compile(r"(?P<date>\d{4}-\d{2}-\d{2})[-_ .]")
 def _clock_guesses(
     raw: RawRelease,
     site: Site,
-    published: datetime | None,
-    updated: datetime | None,
+    given: tuple[datetime | None, datetime | None, datetime | None],
     stated: OpeningDate | None,
 ) -> list[str]:
     """Warnings for the dates read by a guess, a local time the clocks skip or repeat (`clock_change_guess`): each
     names the field given (`body` for the dateline that dates the release). Reads; never refuses."""
     said = []
-    for field, value, when in (("published", raw.published, published), ("updated", raw.updated, updated)):
+    fields = (("published", raw.published), ("updated", raw.updated), ("withdrawn_at", raw.withdrawn_at))
+    for (field, value), when in zip(fields, given, strict=True):  # (`given`: as read, in the order of `fields`)
         if value is not None and when is not None and (guess := clock_change_guess(value, site.tz, when)):
             said.append(str(_invalid(raw, field, guess)))
-    if published is None and updated is None and stated is not None and stated.guess:
+    if given[0] is None and given[1] is None and stated is not None and stated.guess:
         said.append(str(_invalid(raw, "body", f"the date in the opening lines: {stated.guess}")))
     return said
 
