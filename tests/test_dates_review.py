@@ -11,6 +11,7 @@ from feeds.config import Site, TopicSettings
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
+from feeds.normalise.datelines import opening_date
 from feeds.normalise.dates import clock_change_guess, parse_date
 
 LONDON = ZoneInfo("Europe/London")
@@ -326,3 +327,19 @@ def test_a_withdrawal_time_the_clocks_repeat_is_said_to_be_a_guess() -> None:
     assert release.withdrawn_at == utc(2026, 10, 25, 0, 30)
     assert release.ingest_warning is not None and "field 'withdrawn_at'" in release.ingest_warning
     assert "happens twice in Europe/London" in release.ingest_warning
+
+
+@pytest.mark.parametrize(
+    ("paragraph", "tz", "expected"),
+    [
+        # datelines with a time parse_date reads but the dateline's grammar did not: the release was dated at its ingest
+        ("NEW DELHI, 29 November 2026 10:00 IST – The Minister said.", KOLKATA, utc(2026, 11, 29, 4, 30)),
+        ("LONDON, 29 November 2026 10:00 GMT+1 – The Minister said.", LONDON, utc(2026, 11, 29, 9)),
+        ("LONDON, 29 November 2026, 12 noon – The Minister said.", LONDON, utc(2026, 11, 29, 12)),
+        ("NEW YORK, Nov. 29, 2026 at midday – The Mayor said.", NEW_YORK, utc(2026, 11, 29, 17)),
+    ],
+)
+def test_a_dateline_with_a_zone_offset_or_noon_dates_it(paragraph: str, tz: ZoneInfo, expected: datetime) -> None:
+    found = opening_date([paragraph], tz)
+    assert found is not None and found.when == expected
+    assert found.rest.startswith("The ")
