@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from feeds.config import Site, TopicSettings
+from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
@@ -115,6 +116,7 @@ FILES = {
     "fold.txt": "Ferry timetable\n\nLONDON, 25 October 2026 01:30 – The new timetable starts today.\n",
     "gap-embargo.txt": "EMBARGOED UNTIL 01:30 29 MARCH 2026\n\nFerry timetable\n\nThe new timetable starts today.\n",
     "am.txt": "Ferry timetable\n\nLONDON, 25 October 2026 1:30am – The new timetable starts today.\n",
+    "ist.txt": "Ferry timetable\n\nNEW DELHI, 29 November 2026 10:00 IST – The new timetable starts today.\n",
     "withdrawn.json": (
         '{"title": "Ferry timetable", "published": "2026-10-01T09:00:00Z", "body": "The timetable starts.",'
         ' "withdrawn_at": "25 October 2026 01:30", "withdrawn_note": "Replaced by the winter timetable."}'
@@ -343,3 +345,15 @@ def test_a_dateline_with_a_zone_offset_or_noon_dates_it(paragraph: str, tz: Zone
     found = opening_date([paragraph], tz)
     assert found is not None and found.when == expected
     assert found.rest.startswith("The ")
+
+
+def test_a_dateline_in_ist_dates_the_release_in_kolkata_and_is_refused_saying_why_in_london() -> None:
+    assert release_of("ist.txt", "Asia/Kolkata", now=utc(2026, 11, 29, 12)).published == utc(2026, 11, 29, 4, 30)
+    with pytest.raises(InvalidReleaseError) as e:
+        release_of("ist.txt", "Europe/London", now=utc(2026, 11, 29, 12))
+    assert "field 'body'" in str(e.value) and "'IST' is Indian, Irish or Israeli time" in str(e.value)
+
+
+def test_an_embargo_in_ist_is_refused_naming_the_value_where_it_is_not_the_sites_time() -> None:
+    with pytest.raises(ValueError, match=r"'00:01 IST 3 December 2026': 'IST' is Indian, Irish or Israeli"):
+        parse_date("00:01 IST 3 December 2026", LONDON)

@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as _dateutil
 
-__all__ = ["SeasonError", "WeekdayError", "clock_change_guess", "parse_date"]
+__all__ = ["SeasonError", "WeekdayError", "ZoneNameError", "clock_change_guess", "parse_date"]
 
 _HOUR = 3600
 
@@ -144,6 +144,11 @@ class SeasonError(WeekdayError):
     wrong weekday does, and is treated alike (`when` is the time as written, at the zone's offset)."""
 
 
+class ZoneNameError(WeekdayError):
+    """A zone's name we do not read ("IST" where the site's zone is not Indian, Irish or Israeli that day): the time is
+    not sure, as with a wrong weekday, and is treated alike (`when` is the time as written, in the site's zone)."""
+
+
 def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
     """Parse `value` to an aware UTC datetime; naive and date-only values are local times in `tz`.
 
@@ -159,8 +164,8 @@ def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
         raise ValueError(f"the year {found[0]} in {text!r} is not a year of ours ({YEARS.start}-{YEARS.stop - 1})")
     try:
         parsed = _parse_text(text, tz)
-    except SeasonError as e:
-        raise SeasonError(f"{text!r}: {e}", e.when) from None
+    except (SeasonError, ZoneNameError) as e:
+        raise type(e)(f"{text!r}: {e}", e.when) from None
     except WeekdayError:
         raise
     except (ValueError, OverflowError) as e:
@@ -410,7 +415,7 @@ def _own_zone(written: datetime, name: str, tz: ZoneInfo, fold: int) -> datetime
     Asia/Kolkata, or in Dublin's summer, is not ambiguous there. Else the refusal of a name we do not read."""
     local = written.replace(tzinfo=tz, fold=fold)
     if local.tzname() != name.upper():
-        raise _unknown_zone(name)
+        raise ZoneNameError(str(_unknown_zone(name)), local.astimezone(UTC))
     return local.astimezone(UTC)
 
 
