@@ -89,7 +89,8 @@ class OpeningDate:
     rest: str
     """For a dateline, the paragraph without it (what a summary should start with); "" for a date alone."""
     weekday_error: str | None = None
-    """Why the date is not sure, when the weekday it names is not its day's (`when` is then the date's day)."""
+    """Why the date is not sure, when the weekday it names is not its day's, or the zone it names is not read (a
+    `WeekdayError`: `when` is then the date as written)."""
     guess: str | None = None
     """How its time was read, when it is one the clocks skip or repeat (`clock_change_guess`)."""
 
