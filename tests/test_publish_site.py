@@ -200,7 +200,7 @@ def test_every_link_in_feeds_and_pages_resolves_to_a_file(site: Site) -> None:
 
 def test_what_a_document_links_to_is_written_before_it(make_site, monkeypatch: pytest.MonkeyPatch) -> None:
     """Mid-publish, a reader following a new entry's link (or a feed its stylesheet) finds the file, not the 404
-    page: release pages and static files are written before the feeds, the index and the OPML list last."""
+    page: release pages and static files are written before the feeds, the index, the OPML list and the sitemap last."""
     site = make_site()
     order: list[str] = []
     write = writer_module.atomic_write
@@ -223,7 +223,7 @@ def test_what_a_document_links_to_is_written_before_it(make_site, monkeypatch: p
             assert entry_links, doc
             pages = [local_path(site.out, url).relative_to(site.out).as_posix() for url in entry_links]
             assert all(position[page] < position[doc] for page in pages if page in position), doc
-    assert order[-2:] == ["index.html", "feeds.opml"]
+    assert order[-4:] == ["index.html", "feeds.opml", "sitemap.xml", "robots.txt"]
 
 
 def test_a_site_moved_to_another_base_url_links_there_everywhere(make_site) -> None:
@@ -578,10 +578,11 @@ def test_one_new_release_rewrites_only_the_documents_that_show_it(make_site) -> 
         "years/2026/index.html",  # its year's archive page (the other years' pages stay as they were)
         "index.html",
         "feeds.opml",  # its dateModified is the newest release's
+        "sitemap.xml",  # the new page, and the index's, year's and topic's new lastmod
     }
     assert set(report.written) == expected
     assert report.removed == []
-    assert report.rendered == 7  # main feed, Syria feed, Syria page, release page, year page, index, OPML
+    assert report.rendered == 8  # main feed, Syria feed, Syria page, release page, year page, index, OPML, sitemap
     after = mtimes(site.out)
     changed = {p for p in after if after[p] != times.get(p)}
     assert changed == expected

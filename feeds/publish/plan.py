@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from feeds.clock import ensure_utc
 from feeds.config import Settings
@@ -40,6 +40,7 @@ from feeds.publish.sitefeeds import (
     newest_first,
     spec_of,
 )
+from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sitemap_paths, split_sitemap
 from feeds.publish.spec import FEED_FILES, FeedLink, RenderedFile
 from feeds.publish.topicnames import configured_topic_names, topic_names, topic_slug
 
@@ -316,18 +317,31 @@ def plan_site(
     )
     for f in static:
         add(f"static:{f.path}", [f.path], hashlib.sha256(f.data).hexdigest(), partial(tuple, (f,)))
+
+    # The sitemap of the pages above that search engines may list (a topic page with no release says `noindex`),
+    # rendered only when one of them (or its lastmod) changed.
+    urls = [SitemapUrl(site.base_url, max((r.updated for r in recent), default=None))]
+    for g in sorted((g for g in groups if g.key.startswith("topic:") and g.releases), key=lambda g: g.key):
+        url = f"{site.base_url}topics/{quote(g.key.removeprefix('topic:'))}/"
+        urls.append(SitemapUrl(url, max(r.updated for r in g.releases)))
+    urls += [SitemapUrl(f"{site.base_url}years/{y}/", max(r.updated for r in by_year[y])) for y in years]
+    urls += [SitemapUrl(r.permalink, r.updated) for r in newest_first(releases)]
+    parts = split_sitemap(urls)
+    listed = "\n".join([*(f"{u.loc} {u.lastmod}" for u in urls), repr([len(p) for p in parts])])  # (+ the split)
+    add("sitemap", sitemap_paths(parts), listed, partial(render_sitemap, parts, site.base_url))
+    add("robots", ["robots.txt"], site.base_url, lambda: (render_robots(site.base_url),))
     return sorted(jobs, key=_write_rank)
 
 
 _WRITTEN_FIRST = ("static:", "release:", "page:")
 """The writer writes jobs in the order given. What links to a document is written after it: the stylesheets and
-the release pages first, then the topic and year pages, then the feeds, the index and the OPML list last. A reader
-(or a crawler fetching the full article) that follows a new entry's link during a publish finds its page, not
-the 404 page; a first publish's feeds find their stylesheet."""
+the release pages first, then the topic and year pages, then the feeds, the index, the OPML list and the sitemap
+last. A reader (or a crawler fetching the full article) that follows a new entry's link during a publish finds its
+page, not the 404 page; a first publish's feeds find their stylesheet."""
 
 
 def _write_rank(job: Job) -> int:
-    if job.key in ("index", "opml"):
+    if job.key in ("index", "opml", "sitemap", "robots"):
         return len(_WRITTEN_FIRST) + 1
     return next((i for i, prefix in enumerate(_WRITTEN_FIRST) if job.key.startswith(prefix)), len(_WRITTEN_FIRST))
 
