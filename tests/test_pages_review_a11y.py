@@ -1,0 +1,169 @@
+"""Every page of a published site, as a demanding web editor audits it for WCAG 2.2 AA basics: valid HTML5 (html5lib's
+strict parser), the language (and direction of a right-to-left release), one h1 and no skipped heading level,
+the landmarks and a skip link to the main content, machine-readable dates, link texts that make sense out of
+context, alt text on every image, and the colour contrast and focus styles of site.css."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import html5lib
+import pytest
+from lxml import html
+
+from tests import test_publish_site
+from tests.test_publish_site import Site
+
+make_site = test_publish_site.make_site  # (the fixture)
+
+ROOT = Path(__file__).resolve().parent.parent
+VAGUE = {"read more", "more", "click here", "here", "link", "this page", "details", "continue"}
+
+
+@pytest.fixture
+def out(make_site) -> Path:
+    s: Site = make_site()
+    s.drop("ar", "الوزير يزور الميناء", ["Iran"], "2026-11-08T09:00:00Z", language="ar", body="قال الوزير: نحن هنا.")
+    s.drop("ur", "وزیر کا دورہ", [], "2026-11-09T09:00:00Z", language="ur-PK", body="<p>وزیر نے کہا۔</p>")
+    s.drop(
+        "pic",
+        "Minister opens the pier",
+        ["Iran"],
+        "2026-11-10T09:00:00Z",
+        image="https://cdn.example.org/pier.jpg",
+        body='<h3>Details</h3><p><img src="https://cdn.example.org/pier.jpg"></p><h5>Notes</h5><p>Text.</p>',
+    )
+    s.ingest()
+    s.publish()
+    # A release withdrawn, and its topic (Ukraine) left with no release: a `noindex` page saying so.
+    s.drop("echo", "Sanctions list updated", [], "2026-11-06T16:45:00Z", withdrawn_note="Superseded by the new list.")
+    s.ingest()
+    s.publish()
+    return s.out
+
+
+def pages(out: Path) -> list[Path]:
+    found = sorted(out.rglob("*.html"))
+    assert len(found) > 10
+    return found
+
+
+def text_of(el: html.HtmlElement) -> str:
+    return " ".join(el.text_content().split())
+
+
+def test_every_page_is_valid_html5(out: Path) -> None:
+    for page in pages(out):
+        parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
+        try:
+            parser.parse(page.read_bytes())
+        except html5lib.html5parser.ParseError as e:
+            pytest.fail(f"{page.relative_to(out)}: {e} {parser.errors}")
+
+
+def test_every_page_has_its_language_one_h1_in_order_headings_landmarks_and_a_skip_link(out: Path) -> None:
+    for page in pages(out):
+        name = page.relative_to(out).as_posix()
+        doc = html.fromstring(page.read_bytes())
+        assert doc.get("lang"), name
+        assert len(doc.xpath("//h1")) == 1, name
+        levels = [int(h.tag[1]) for h in doc.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+        assert levels[0] == 1, name
+        for before, after in itertools.pairwise(levels):
+            assert after <= before + 1, f"{name}: h{before} then h{after}"
+        body = doc.find("body")
+        assert body is not None
+        for landmark in ("header", "main", "nav", "footer"):
+            assert body.xpath(f".//{landmark}"), f"{name}: no <{landmark}>"
+        assert len(body.xpath(".//main")) == 1, name
+        first = body.xpath(".//a[@href]")[0]
+        target = first.get("href")
+        assert target.startswith("#") and body.xpath(f".//main[@id='{target[1:]}']"), f"{name}: no skip link first"
+        labels = [n.get("aria-label") for n in body.xpath(".//nav")]
+        assert len(labels) == len(set(labels)) and None not in labels, f"{name}: navs {labels}"
+
+
+def test_a_release_in_a_right_to_left_language_sets_lang_and_dir_on_its_page(out: Path) -> None:
+    by_title = {}
+    for page in out.glob("releases/*/index.html"):
+        doc = html.fromstring(page.read_bytes())
+        by_title[text_of(doc.xpath("//h1")[0])] = doc
+    for title, lang in (("الوزير يزور الميناء", "ar"), ("وزیر کا دورہ", "ur-PK"), ("Minister opens the pier", "en-GB")):
+        doc = by_title[title]
+        assert (doc.get("lang"), doc.get("dir")) == (lang, "rtl" if lang != "en-GB" else None), title
+
+
+def test_dates_are_time_elements_with_a_datetime(out: Path) -> None:
+    for page in pages(out):
+        doc = html.fromstring(page.read_bytes())
+        for t in doc.iter("time"):
+            assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", t.get("datetime") or ""), page
+
+
+def test_links_make_sense_out_of_context_and_images_have_alt_text(out: Path) -> None:
+    for page in pages(out):
+        name = page.relative_to(out).as_posix()
+        doc = html.fromstring(page.read_bytes())
+        by_text: dict[str, set[str]] = {}
+        for a in doc.iter("a"):
+            text = text_of(a) or a.get("aria-label") or ""
+            assert text and text.lower() not in VAGUE, f"{name}: link {text!r}"
+            by_text.setdefault(text, set()).add(a.get("href") or "")
+        same_name = {t: h for t, h in by_text.items() if len(h) > 1}
+        assert not same_name, f"{name}: one link text, several targets: {same_name}"
+        for img in doc.iter("img"):
+            assert img.get("alt") is not None, f"{name}: {html.tostring(img)!r}"
+
+
+# --- site.css ------------------------------------------------------------------------------------------------
+
+
+def _luminance(colour: str) -> float:
+    value = colour.lstrip("#")
+    value = "".join(c * 2 for c in value) if len(value) == 3 else value
+    channels = [int(value[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2.2's contrast ratio of two sRGB colours."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def _palettes() -> dict[str, dict[str, str]]:
+    css = (ROOT / "feeds/static/site.css").read_text(encoding="utf-8")
+    light_block = re.search(r"^:root \{(.*?)^\}", css, re.S | re.M)
+    dark = r"prefers-color-scheme: dark\) \{\s*:root \{(.*?)\}\s*body \{ background: (#\w+); \}"
+    dark_block = re.search(dark, css, re.S)
+    assert light_block and dark_block
+    light = dict(re.findall(r"--(\w+): (#\w+);", light_block.group(1))) | {"page": "#ffffff"}
+    return {
+        "light": light,
+        "dark": dict(re.findall(r"--(\w+): (#\w+);", dark_block.group(1))) | {"page": dark_block.group(2)},
+    }
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_site_css_text_colours_meet_aa_contrast_on_every_background_they_appear_on(scheme: str) -> None:
+    colours = _palettes()[scheme]
+    for fg in ("text", "muted", "link", "visited", "notice"):
+        for bg in ("page", "panel"):
+            ratio = contrast(colours[fg], colours[bg])
+            assert ratio >= 4.5, f"{scheme}: --{fg} on {bg} is {ratio:.2f}:1"
+
+
+def test_site_css_shows_focus_on_every_focusable_element() -> None:
+    css = (ROOT / "feeds/static/site.css").read_text(encoding="utf-8")
+    assert "outline: none" not in css and "outline: 0" not in css
+    focus = re.search(r"a:focus-visible \{(.*?)\}", css, re.S)
+    assert focus
+    background = re.search(r"background: (#\w+)", focus.group(1))
+    colour = re.search(r"color: (#\w+)", focus.group(1))
+    assert background and colour and contrast(background.group(1), colour.group(1)) >= 4.5
+    for scheme, colours in _palettes().items():  # the focus background stands out of the page by 3:1 (WCAG 1.4.11)
+        assert contrast(background.group(1), colours["page"]) >= 3 or scheme == "light", scheme
+    assert "0 4px #0b0c0c" in focus.group(1)  # (on a light page, the dark bar beneath gives the 3:1)
