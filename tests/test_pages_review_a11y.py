@@ -44,9 +44,9 @@ def out(make_site) -> Path:
     return s.out
 
 
-def pages(out: Path) -> list[Path]:
+def pages(out: Path, at_least: int = 10) -> list[Path]:
     found = sorted(out.rglob("*.html"))
-    assert len(found) > 10
+    assert len(found) >= at_least
     return found
 
 
@@ -55,7 +55,11 @@ def text_of(el: html.HtmlElement) -> str:
 
 
 def test_every_page_is_valid_html5(out: Path) -> None:
-    for page in pages(out):
+    assert_valid_html5(out)
+
+
+def assert_valid_html5(out: Path, at_least: int = 10) -> None:
+    for page in pages(out, at_least):
         parser = html5lib.HTMLParser(strict=True, namespaceHTMLElements=False)
         try:
             parser.parse(page.read_bytes())
@@ -64,7 +68,11 @@ def test_every_page_is_valid_html5(out: Path) -> None:
 
 
 def test_every_page_has_its_language_one_h1_in_order_headings_landmarks_and_a_skip_link(out: Path) -> None:
-    for page in pages(out):
+    assert_structure(out)
+
+
+def assert_structure(out: Path, at_least: int = 10) -> None:
+    for page in pages(out, at_least):
         name = page.relative_to(out).as_posix()
         doc = html.fromstring(page.read_bytes())
         assert doc.get("lang"), name
@@ -96,14 +104,22 @@ def test_a_release_in_a_right_to_left_language_sets_lang_and_dir_on_its_page(out
 
 
 def test_dates_are_time_elements_with_a_datetime(out: Path) -> None:
-    for page in pages(out):
+    assert_dates_machine_readable(out)
+
+
+def assert_dates_machine_readable(out: Path, at_least: int = 10) -> None:
+    for page in pages(out, at_least):
         doc = html.fromstring(page.read_bytes())
         for t in doc.iter("time"):
             assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", t.get("datetime") or ""), page
 
 
 def test_links_make_sense_out_of_context_and_images_have_alt_text(out: Path) -> None:
-    for page in pages(out):
+    assert_links_and_images(out)
+
+
+def assert_links_and_images(out: Path, at_least: int = 10) -> None:
+    for page in pages(out, at_least):
         name = page.relative_to(out).as_posix()
         doc = html.fromstring(page.read_bytes())
         by_text: dict[str, set[str]] = {}
@@ -167,3 +183,26 @@ def test_site_css_shows_focus_on_every_focusable_element() -> None:
     for scheme, colours in _palettes().items():  # the focus background stands out of the page by 3:1 (WCAG 1.4.11)
         assert contrast(background.group(1), colours["page"]) >= 3 or scheme == "light", scheme
     assert "0 4px #0b0c0c" in focus.group(1)  # (on a light page, the dark bar beneath gives the 3:1)
+
+
+@pytest.mark.parametrize("language", [None, "ar", "he"])
+def test_a_release_page_with_coverage_withdrawn_in_any_direction_passes_the_same_audit(
+    tmp_path: Path, language: str | None
+) -> None:
+    """The parts the published test site has no data for: coverage, a withdrawal, a Hebrew or Arabic release."""
+    from datetime import UTC, datetime
+
+    from feeds.publish.pages import PageRenderer
+    from tests.test_publish_pages import COVERAGE, CSS, MAIN_FEEDS, SITE, make_release
+
+    release = make_release(
+        language=language, withdrawn_at=datetime(2017, 11, 5, tzinfo=UTC), withdrawn_note="Superseded."
+    )
+    page = PageRenderer(SITE).release_page(release, feeds=MAIN_FEEDS, coverage=COVERAGE, stylesheet_url=CSS)
+    out = tmp_path / "out"
+    (out / "releases/x").mkdir(parents=True)
+    (out / "releases/x/index.html").write_bytes(page.data)
+    for audit in (assert_valid_html5, assert_structure, assert_dates_machine_readable, assert_links_and_images):
+        audit(out, at_least=1)
+    doc = html.fromstring(page.data)
+    assert (doc.get("lang"), doc.get("dir")) == ((language, "rtl") if language else (SITE.language, None))
