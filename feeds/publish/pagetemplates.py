@@ -13,8 +13,11 @@ What this module must not do: render a page or decide what it shows (`pages.py`)
 
 from __future__ import annotations
 
+import html
 import re
+from collections import Counter
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 from jinja2 import (
     BaseLoader,
@@ -37,6 +40,43 @@ def with_alt(body_html: str) -> str:
     """Sanitised HTML with an empty `alt` on every image that has none, as an HTML page requires (decorative,
     says an empty one). Done on the page only: the stored body, and so its content hash, stay as they were."""
     return _IMG_WITHOUT_ALT.sub(r'<img\1 alt="">', body_html)
+
+
+_IMAGE_ONLY_LINK = re.compile(r"<a\b([^>]*)>(\s*)<img\b([^>]*)>(\s*)</a>")
+_HREF = re.compile(r' href="([^"]*)"')
+_LINK_HREF = re.compile(r'<a\b[^>]* href="([^"]*)"')
+
+
+def name_image_links(body_html: str) -> str:
+    """Sanitised HTML (after `with_alt`) in which no link is made of an image with an empty `alt` alone, which
+    leaves the link without a name: a screen reader reads its address, or nothing (WCAG 2.4.4, 1.1.1). GOV.UK's
+    attachment thumbnails are such links, hidden from assistive technology at the source (`aria-hidden`, which the
+    sanitiser does not keep) since the file's title links it next to them. A thumbnail whose address the body links
+    otherwise too is shown unlinked, as the decoration it is; any other is named by the file it leads to (the last
+    segment of its path, else its host). Done on the page only, as `with_alt` is."""
+    if "<img" not in body_html or "<a" not in body_html:
+        return body_html
+    found = [(m, _HREF.search(m.group(1))) for m in _IMAGE_ONLY_LINK.finditer(body_html) if ' alt=""' in m.group(3)]
+    if not found:
+        return body_html
+    links = Counter(_LINK_HREF.findall(body_html))
+    alone = Counter(href.group(1) for _, href in found if href)
+    parts, at = [], 0
+    for m, href in found:
+        if href is None:
+            continue
+        parts.append(body_html[at : m.start()])
+        target = href.group(1)
+        if links[target] > alone[target]:
+            parts.append(f"<img{m.group(3)}>")
+        else:
+            path = urlsplit(html.unescape(target))
+            name = unquote(path.path.rstrip("/").rsplit("/", 1)[-1]) or path.netloc or target
+            named = m.group(3).replace(' alt=""', f' alt="{html.escape(name)}"', 1)
+            parts.append(f"<a{m.group(1)}>{m.group(2)}<img{named}>{m.group(4)}</a>")
+        at = m.end()
+    parts.append(body_html[at:])
+    return "".join(parts)
 
 
 _HEADING_TAG = re.compile(r"<(/?)h([1-6])(?=[\s/>])", re.IGNORECASE)
@@ -91,4 +131,5 @@ def page_environment(words: Messages, template_dir: Path | None = None) -> Envir
     env.filters["format_label"] = FORMAT_LABELS.__getitem__
     env.filters["with_alt"] = with_alt
     env.filters["outline_headings"] = outline_headings
+    env.filters["name_image_links"] = name_image_links
     return env
