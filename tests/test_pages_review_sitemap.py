@@ -143,6 +143,28 @@ def test_the_sitemap_is_byte_stable_and_written_only_when_it_changes(make_site) 
     assert s.publish().changed == []
 
 
+def test_an_offices_own_robots_txt_is_left_as_it_is_and_said_once(make_site, caplog) -> None:
+    """A `robots.txt` the office put into out/ before (its own rules for crawlers) is never overwritten, nor removed;
+    the log says so once, with the line to add. One feeds wrote is kept up to date as any other file."""
+    s: Site = make_site()
+    s.out.mkdir(parents=True, exist_ok=True)
+    own = "User-agent: BadBot\nDisallow: /\n"
+    (s.out / "robots.txt").write_text(own)
+    with caplog.at_level("WARNING", logger="feeds.publish"):
+        report = s.publish()
+    assert (s.out / "robots.txt").read_text() == own
+    assert report.kept == ["robots.txt"] and "robots.txt" not in report.written
+    assert "robots.txt was not written by feeds: left as it is" in caplog.text
+    assert f"Sitemap: {BASE_URL}sitemap.xml" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="feeds.publish"):
+        assert s.publish().changed == []
+    assert "robots.txt" not in caplog.text, "said once"
+    (s.out / "robots.txt").unlink()  # the office gives it up: feeds writes its own from then on
+    assert "robots.txt" in s.publish().written
+    assert f"Sitemap: {BASE_URL}sitemap.xml" in (s.out / "robots.txt").read_text()
+
+
 def test_a_sitemap_past_the_limits_becomes_an_index_and_shrinks_back(make_site, monkeypatch) -> None:
     s: Site = make_site()
     s.publish()

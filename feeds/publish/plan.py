@@ -56,6 +56,9 @@ class Job:
     paths: tuple[str, ...]
     fingerprint: str
     render: Callable[[], tuple[RenderedFile, ...]]
+    yields: bool = False
+    """A file an office may have put into out/ itself (`robots.txt`): one there that this site's writer never
+    wrote is left as it is (`SiteWriter.publish`)."""
 
 
 def release_key(r: Release) -> tuple[object, ...]:
@@ -111,10 +114,17 @@ def plan_site(
     ordered = [by_id[i] for i in archive_order if i in by_id]
     jobs: list[Job] = []
 
-    def add(key: str, paths: Sequence[str], inputs: object, render: Callable[[], tuple[RenderedFile, ...]]) -> None:
+    def add(
+        key: str,
+        paths: Sequence[str],
+        inputs: object,
+        render: Callable[[], tuple[RenderedFile, ...]],
+        *,
+        yields: bool = False,
+    ) -> None:
         text = inputs if isinstance(inputs, str) else repr(inputs)
         digest = hashlib.sha256(f"{salt}\0{key}\0{text}".encode()).hexdigest()
-        jobs.append(Job(key=key, paths=tuple(paths), fingerprint=digest, render=render))
+        jobs.append(Job(key=key, paths=tuple(paths), fingerprint=digest, render=render, yields=yields))
 
     keys = {r.id: repr(release_key(r)) for r in releases}  # one repr per release, reused by every job showing it
     names = topic_names(releases, settings)
@@ -329,7 +339,7 @@ def plan_site(
     parts = split_sitemap(urls)
     listed = "\n".join([*(f"{u.loc} {u.lastmod}" for u in urls), repr([len(p) for p in parts])])  # (+ the split)
     add("sitemap", sitemap_paths(parts), listed, partial(render_sitemap, parts, site.base_url))
-    add("robots", ["robots.txt"], site.base_url, lambda: (render_robots(site.base_url),))
+    add("robots", ["robots.txt"], site.base_url, lambda: (render_robots(site.base_url),), yields=True)
     return sorted(jobs, key=_write_rank)
 
 

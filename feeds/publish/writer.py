@@ -43,6 +43,8 @@ class PublishReport:
     """Jobs actually rendered (the others were skipped by fingerprint)."""
     held: int = 0
     """Releases dated ahead (embargoed), kept off the site for now."""
+    kept: list[str] = field(default_factory=list)
+    """Files an office put into out/ itself where feeds would write its own (`Job.yields`): left as they are."""
     held_until: datetime | None = None
     """When the first of them is due: the site must be published again then."""
 
@@ -132,6 +134,21 @@ class SiteWriter:
                 for f in job.render():
                     rel = safe_relative(f.path)
                     target = self.out / rel
+                    hand_made = str(rel) not in old or bool(old[str(rel)].get("hand"))
+                    if job.yields and hand_made and target.exists() and not _same_bytes(target, f.data):
+                        report.kept.append(str(rel))
+                        if not dry_run:  # (recorded as the office's: said once, never removed as stale)
+                            st = target.stat()
+                            new[str(rel)] = {"fp": job.fingerprint, "size": st.st_size, "mtime": st.st_mtime_ns}
+                            new[str(rel)]["hand"] = True
+                        log.warning(
+                            "%s was not written by feeds: left as it is (add what feeds would write to it yourself:"
+                            " %s)",
+                            target,
+                            " / ".join(f.data.decode("utf-8", "replace").strip().splitlines()[-1:]),
+                            extra={"file": str(target)},
+                        )
+                        continue
                     if _same_bytes(target, f.data):
                         report.unchanged += 1
                     else:
@@ -146,7 +163,7 @@ class SiteWriter:
                         new[str(rel)] = {"fp": job.fingerprint, "size": st.st_size, "mtime": st.st_mtime_ns}
             if progress:
                 progress(1, len(jobs))
-        for stale in sorted(set(old) - set(new)):
+        for stale in sorted(p for p in set(old) - set(new) if not old[p].get("hand")):
             target = self.out / safe_relative(stale)
             if target.exists():
                 report.removed.append(stale)
