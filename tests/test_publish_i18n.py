@@ -102,7 +102,7 @@ def test_a_withdrawn_release_says_so_in_the_site_s_language_on_its_page() -> Non
     doc = release_page(site_in("es"), language="es", withdrawn_at=WHEN, withdrawn_note="Sustituido.")
     assert texts(doc, "//section[contains(@class, 'withdrawn')]/h2") == ["Retirado"]
     assert texts(doc, "//section[contains(@class, 'withdrawn')]/p[1]") == [
-        "Esta publicación se retiró el 2 de noviembre de 2017."
+        "Esta publicación (comunicado de prensa) se retiró el 2 de noviembre de 2017."
     ]
     assert doc.xpath("//title")[0].text.startswith("[Retirado] ")
 
