@@ -58,6 +58,9 @@ class RawRelease:
     """The file's name within its source when its base name is not enough: the path relative to the folder named
     to `feeds ingest FOLDER` for a file found in a subfolder of it (`2025/release.txt`), so that two files of one
     name in an archive's year folders stay two releases. None: the base name of `origin`."""
+    translation_of: str | None = None
+    """The other language version this release is a translation of: its `source_key`, `slug` or `link` (JSON and
+    front matter `translation_of`; a GOV.UK translation names its English version's page)."""
     item_key: str | None = None
     """For an object of a JSON list without `source_key`, `link` or `slug`: its name within the file, the slug of
     its title (`#2`, `#3` added for a later object of the same title), which `identity_of` uses instead of its index,
@@ -119,6 +122,10 @@ class Release:
     changes: tuple[Change, ...] = ()
     dated_by_source: bool = True
     """False when the input had no date and `published` is the time of first ingest."""
+    translation_of: str | None = None
+    """The other language version this release translates, as its input named it (`RawRelease.translation_of`);
+    the publisher links the versions that it finds to each other (`feeds.publish.translations`). Stored (migration
+    28)."""
     source_updated: datetime | None = None
     """The source's own `updated` for this version (a GOV.UK `public_updated_at`, an `updated` field), None when
     it gave none; stored (migration 14, where None also stands for a version stored before it). `reconcile` tells

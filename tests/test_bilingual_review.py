@@ -3,14 +3,26 @@ language versions of a release linked to each other, Welsh pages and feeds."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from lxml import etree
+from lxml import html as lxml_html
+
+from feeds.app import make_app
+from feeds.clock import FixedClock
+from feeds.config import load_settings
+from feeds.ingest import run_ingest
+from feeds.publish import run_publish
+from tests.conftest import BASE_CONFIG
 
 LOCALE = Path(__file__).resolve().parent.parent / "feeds" / "locale"
 PACKAGED = sorted(p.stem for p in LOCALE.glob("*.po"))
+NOW = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 
 
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
@@ -25,3 +37,170 @@ def test_every_packaged_catalogue_passes_msgfmt_check(language: str, tmp_path: P
         check=False,
     )
     assert done.returncode == 0, done.stderr
+
+
+# --- the two language versions of a release -------------------------------------------------------------------
+
+ENGLISH = {
+    "source_key": "flood-2026-11",
+    "title": "Minister opens the new flood defences",
+    "body": "The Minister opened the new flood defences in Aberystwyth today.",
+    "published": "2026-11-30T09:30:00Z",
+    "language": "en",
+}
+WELSH = {
+    "source_key": "llifogydd-2026-11",
+    "translation_of": "flood-2026-11",
+    "title": "Y Gweinidog yn agor yr amddiffynfeydd llifogydd newydd",
+    "body": "Agorodd y Gweinidog yr amddiffynfeydd llifogydd newydd yn Aberystwyth heddiw.",
+    "published": "2026-11-30T09:30:00Z",
+    "language": "cy",
+}
+
+
+def publish(tmp_path: Path, files: dict[str, str], *, language: str = "en-GB") -> Path:
+    """Ingest `files` (name → text) from the drop folder of a site in `language`, publish, and return `out/`."""
+    cfg = tmp_path / "feeds.toml"
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    cfg.write_text(BASE_CONFIG.replace('language = "en-GB"', f'language = "{language}"'), encoding="utf-8")
+    for name, text in files.items():
+        (tmp_path / "inbox" / name).write_text(text, encoding="utf-8")
+    app = make_app(load_settings(cfg, environ={}), clock=FixedClock(NOW))
+    try:
+        run_ingest(app)
+        run_publish(app)
+        return app.settings.paths.out
+    finally:
+        app.close()
+
+
+def alternates(page: Path) -> dict[str, str]:
+    doc = lxml_html.fromstring(page.read_bytes())
+    return {link.get("hreflang"): link.get("href") for link in doc.xpath("//head/link[@rel='alternate'][@hreflang]")}
+
+
+def switch(page: Path) -> list[tuple[str, str | None, str | None]]:
+    doc = lxml_html.fromstring(page.read_bytes())
+    return [(" ".join(a.text_content().split()), a.get("hreflang"), a.get("lang")) for a in doc.xpath("//a[@hreflang]")]
+
+
+def test_a_welsh_version_naming_its_english_one_links_both_pages_to_each_other(tmp_path: Path) -> None:
+    out = publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    en = out / "releases" / "minister-opens-the-new-flood-defences" / "index.html"
+    cy = out / "releases" / "y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd" / "index.html"
+    base = "https://press.example.org/releases/"
+    assert alternates(en) == {
+        "en": base + "minister-opens-the-new-flood-defences/",
+        "cy": base + "y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd/",
+    }
+    assert alternates(cy) == alternates(en)
+    assert switch(en) == [("Darllenwch yn Gymraeg", "cy", "cy")]
+    assert switch(cy) == [("Read in English", "en", "en")]
+
+
+def test_front_matter_names_the_other_version_by_its_slug(tmp_path: Path) -> None:
+    english = (
+        "---\ntitle: Minister opens the new flood defences\nslug: flood-defences\nlanguage: en\n---\n"
+        "The Minister opened them.\n"
+    )
+    welsh = (
+        "---\ntitle: Y Gweinidog yn agor yr amddiffynfeydd\nlanguage: cy\ntranslation_of: flood-defences\n---\n"
+        "Agorodd y Gweinidog nhw.\n"
+    )
+    out = publish(tmp_path, {"en.md": english, "cy.md": welsh})
+    assert set(alternates(out / "releases" / "flood-defences" / "index.html")) == {"en", "cy"}
+
+
+def test_a_translation_of_a_release_we_do_not_have_links_nothing(tmp_path: Path) -> None:
+    out = publish(tmp_path, {"cy.json": json.dumps(WELSH)})
+    cy = out / "releases" / "y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd" / "index.html"
+    assert alternates(cy) == {}
+    assert switch(cy) == []
+
+
+def test_govuk_translations_are_linked_by_their_available_translations(tmp_path: Path) -> None:
+    item = {
+        "base_path": "/government/news/flood-defences",
+        "content_id": "0e3e2b84-0000-4000-8000-000000000001",
+        "locale": "en",
+        "title": "Minister opens flood defences",
+        "document_type": "press_release",
+        "schema_name": "news_article",
+        "first_published_at": "2026-11-30T09:30:00Z",
+        "public_updated_at": "2026-11-30T09:30:00Z",
+        "details": {"body": "<p>The Minister opened them.</p>"},
+        "links": {
+            "available_translations": [
+                {"locale": "cy", "base_path": "/government/news/flood-defences.cy"},
+                {"locale": "en", "base_path": "/government/news/flood-defences"},
+            ]
+        },
+    }
+    welsh = {
+        **item,
+        "base_path": "/government/news/flood-defences.cy",
+        "locale": "cy",
+        "title": "Y Gweinidog yn agor amddiffynfeydd",
+        "details": {"body": "<p>Agorodd y Gweinidog nhw.</p>"},
+    }
+    out = publish(tmp_path, {"en.json": json.dumps(item), "cy.json": json.dumps(welsh)})
+    en = out / "releases" / "minister-opens-flood-defences" / "index.html"
+    assert alternates(en) == {
+        "en": "https://press.example.org/releases/minister-opens-flood-defences/",
+        "cy": "https://press.example.org/releases/y-gweinidog-yn-agor-amddiffynfeydd/",
+    }
+
+
+def test_atom_entries_link_their_other_language_version(tmp_path: Path) -> None:
+    out = publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    feed = etree.fromstring((out / "atom.xml").read_bytes())
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    by_lang = {}
+    for entry in feed.findall("a:entry", ns):
+        links = entry.findall("a:link[@rel='alternate'][@hreflang]", ns)
+        by_lang[entry.get("{http://www.w3.org/XML/1998/namespace}lang")] = {
+            x.get("hreflang"): x.get("href") for x in links
+        }
+    assert by_lang["cy"] == {"en": "https://press.example.org/releases/minister-opens-the-new-flood-defences/"}
+    assert by_lang["en"] == {
+        "cy": "https://press.example.org/releases/y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd/"
+    }
+
+
+def test_a_welsh_release_on_an_english_site_is_labelled_and_dated_in_welsh_on_its_page(tmp_path: Path) -> None:
+    out = publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    page = out / "releases" / "y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd" / "index.html"
+    doc = lxml_html.fromstring(page.read_bytes())
+    assert doc.get("lang") == "cy"
+    assert doc.xpath("//*[@lang='en-GB']") == []  # no English chrome left on a Welsh page
+    assert [" ".join(t.text_content().split()) for t in doc.xpath("//dd[@class='published']")] == ["30 Tachwedd 2026"]
+    assert doc.xpath("//a[@class='skip']")[0].text == "Neidio i'r prif gynnwys"
+    english = out / "releases" / "minister-opens-the-new-flood-defences" / "index.html"
+    assert "30 November 2026" in english.read_text("utf-8")
+
+
+# --- a feed per language ----------------------------------------------------------------------------------------
+
+
+def test_a_bilingual_site_publishes_a_feed_per_language_a_reader_can_subscribe_to(tmp_path: Path) -> None:
+    out = publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    welsh = etree.fromstring((out / "cy" / "atom.xml").read_bytes())
+    assert welsh.get("{http://www.w3.org/XML/1998/namespace}lang") == "cy"
+    assert welsh.findtext("a:title", namespaces=ns) == "Test Press Office: Cymraeg"
+    assert [e.findtext("a:title", namespaces=ns) for e in welsh.findall("a:entry", ns)] == [WELSH["title"]]
+    assert welsh.findall("a:entry[@{http://www.w3.org/XML/1998/namespace}lang]", ns) == []
+    rss = etree.fromstring((out / "cy" / "rss.xml").read_bytes())
+    assert rss.findtext("channel/language") == "cy"
+    english = etree.fromstring((out / "en" / "atom.xml").read_bytes())
+    assert [e.findtext("a:title", namespaces=ns) for e in english.findall("a:entry", ns)] == [ENGLISH["title"]]
+    # Offered where a reader looks: the Welsh release's page, the index, the OPML list.
+    page = out / "releases" / "y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd" / "index.html"
+    doc = lxml_html.fromstring(page.read_bytes())
+    assert "https://press.example.org/cy/atom.xml" in doc.xpath("//head/link[@rel='alternate']/@href")
+    assert "https://press.example.org/cy/atom.xml" in (out / "feeds.opml").read_text("utf-8")
+
+
+def test_a_site_in_one_language_has_no_language_feeds(tmp_path: Path) -> None:
+    out = publish(tmp_path, {"en.json": json.dumps(ENGLISH)})
+    assert not (out / "en").exists()

@@ -65,9 +65,17 @@ def test_a_french_site_is_labelled_and_dated_in_french() -> None:
     assert doc.xpath("//*[@lang]") == [doc]
 
 
-def test_a_release_in_english_on_a_french_site_keeps_french_labels_marked_as_french() -> None:
+def test_a_release_in_english_on_a_french_site_is_labelled_in_english_on_its_page() -> None:
+    """A release's page speaks the release's language (tests/test_bilingual_review.py): one language on a page."""
     doc = release_page(site_in("fr"), language="en")
     assert doc.get("lang") == "en"
+    assert doc.xpath("//dl[@class='meta']/dt[1]/@lang") == []
+    assert texts(doc, "//dl[@class='meta']/dt[1]") == ["From"]
+
+
+def test_a_release_in_a_language_without_a_catalogue_keeps_the_site_s_labels_marked_as_such() -> None:
+    doc = release_page(site_in("fr"), language="ur")
+    assert doc.get("lang") == "ur"
     assert doc.xpath("//dl[@class='meta']/dt[1]/@lang") == ["fr"]
     assert texts(doc, "//dl[@class='meta']/dt[1]") == ["De"]
 

@@ -36,6 +36,7 @@ _FIELD_NAMES = {
     "slug",
     "language",
     "image",
+    "translation_of",
     "withdrawn_note",
     "withdrawn_at",
     "change_note",

@@ -43,6 +43,7 @@ FRONT_MATTER_KEYS: Mapping[str, str] = {
     "document_type": "document_type",
     "type": "document_type",
     "image": "image",
+    "translation_of": "translation_of",
     "withdrawn_note": "withdrawn_note",
     "withdrawn_at": "withdrawn_at",
     "change_note": "change_note",

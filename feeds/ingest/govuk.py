@@ -3,7 +3,8 @@
 A content item (`https://www.gov.uk/api/content/<path>`) describes one page: news stories, press releases,
 speeches, statements, world news. Its identity is its URL: translations of the same document share a
 `content_id` but live at their own `base_path` (`…-message.ur`), and each is a separate release here, so
-`source_key` stays empty and `link` carries the identity.
+`source_key` stays empty and `link` carries the identity. A translation names the English version's page (from
+`links.available_translations`) as `translation_of`, so that the publisher links the versions to each other.
 
 What this module must not do: parse dates or clean HTML. Field choices follow how GOV.UK itself renders
 the page: the date shown is `details.first_public_at` (the original publication, also for documents moved
@@ -64,6 +65,7 @@ def release_from_govuk(item: Mapping[str, object], *, source: str, origin: str) 
         organisation=_organisation(details, links, get),
         link=link,
         source_key=None,
+        translation_of=_translated_from(links, get.text(item, "locale"), base_path, get),
         language=get.text(item, "locale"),
         document_type=get.text(item, "document_type") or get.text(item, "schema_name"),
         image=_image(details, get),
@@ -145,6 +147,19 @@ def _organisation(details: Mapping[str, object], links: Mapping[str, object], ge
         name = get.text(org, "title", path=f"links.worldwide_organisations[{index}]")
         if name:
             return name
+    return None
+
+
+def _translated_from(links: Mapping[str, object], locale: str | None, base_path: str, get: _Getter) -> str | None:
+    """The page of the version a translation was made from: the English one among `available_translations` (GOV.UK
+    lists every locale of the document, this one included). None for the English version itself (it is linked to
+    the translations that name it), or an item that lists no other locale."""
+    if locale is None or locale.lower() == "en":
+        return None
+    for entry in get.objects(links, "available_translations", path="links"):
+        path = entry.get("base_path")
+        if entry.get("locale") == "en" and isinstance(path, str) and path.startswith("/") and path != base_path:
+            return GOVUK_BASE + path
     return None
 
 

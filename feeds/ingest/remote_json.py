@@ -143,6 +143,7 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
         language=_text(values.get("language")),
         document_type=_text(values.get("document_type")),
         image=_text(values.get("image")),
+        translation_of=_text(values.get("translation_of")),
         withdrawn_at=_text(values.get("withdrawn_at")),
         withdrawn_note=_text(values.get("withdrawn_note")),
         change_note=_text(values.get("change_note")),

@@ -60,6 +60,12 @@ JSON_SCHEMA_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
         "language": FieldSpec(_STRING, False, "BCP 47 language tag (`en`, `cy`, `ur`); the site's when absent."),
         "document_type": FieldSpec(_STRING, False, "`press_release`, `speech`, `news_story`, …"),
         "image": FieldSpec(_STRING, False, "URL of a lead image."),
+        "translation_of": FieldSpec(
+            _STRING,
+            False,
+            "The other language version of this release (its `source_key`, `slug` or `link`): the two are linked "
+            "to each other on their pages and in the feeds.",
+        ),
         "withdrawn_note": FieldSpec(
             _STRING, False, "Why the release was withdrawn: sending it marks the release withdrawn everywhere."
         ),
@@ -244,6 +250,7 @@ def raw_release_from_fields(
         language=_str(fields.get("language")),
         document_type=_str(fields.get("document_type")),
         image=_str(fields.get("image")),
+        translation_of=_str(fields.get("translation_of")),
         withdrawn_at=_str(fields.get("withdrawn_at")),
         withdrawn_note=_str(fields.get("withdrawn_note")),
         change_note=_str(fields.get("change_note")),

@@ -102,6 +102,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     withdrawn_at, withdrawn_note = dating.withdrawn_at, dating.withdrawn_note
     changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
     change_note = one_line_text(raw.change_note or "") or None
+    translation_of = one_line_text(raw.translation_of or "") or None
 
     link = _url(raw, "link", raw.link, None)
     image = _url(raw, "image", raw.image, link)
@@ -136,6 +137,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
             "changes": [[_stamp(c.at), c.note] for c in changes],
             # Only when given, so that the hash of every release without one stays what it was.
             **({"change_note": change_note} if change_note else {}),
+            **({"translation_of": translation_of} if translation_of else {}),
         }
     )
     warning = "; ".join(guessed) or None
@@ -181,6 +183,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         change_note=change_note,
         dated_by_source=given_published is not None or given_updated is not None or given_withdrawn is not None,
         source_updated=given_updated,
+        translation_of=translation_of,
         published_by_source=given_published is not None,
         ingest_warning=warning,
     )

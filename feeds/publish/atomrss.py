@@ -179,6 +179,10 @@ class _AtomEntryFixes(_Fixes):
         if entry.related_url:
             related = etree.Element("link", href=entry.related_url, rel="related", type="text/html")
             (link if link is not None else updated).addnext(related)
+        for language, url in reversed(entry.translations):
+            # The other language versions (RFC 4287 §4.2.7: one alternate per type and hreflang).
+            other = etree.Element("link", href=url, rel="alternate", type="text/html", hreflang=language)
+            (link if link is not None else updated).addnext(other)
         if entry.source_url:
             # Where a matched item came from. rel="via" (RFC 4287 §4.2.7.2), not atom:source: that element needs
             # the source feed's id and updated, which we do not keep, and the validator warns without them.

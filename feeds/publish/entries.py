@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from feeds.config import Settings
@@ -23,6 +23,7 @@ from feeds.publish.i18n import messages_for
 from feeds.publish.pageviews import text_direction
 from feeds.publish.spec import Category, FeedEntry, Person
 from feeds.publish.topicnames import topic_slug
+from feeds.publish.translations import Translation
 
 
 def at_base(r: Release, base_url: str) -> Release:
@@ -48,9 +49,15 @@ def at_base(r: Release, base_url: str) -> Release:
     return replace(r, permalink=address, body_html=pattern.sub(lambda m: m.group(1) + new, r.body_html))
 
 
-def entry_of(r: Release, settings: Settings, names: Mapping[str, str] | None = None) -> FeedEntry:
+def entry_of(
+    r: Release,
+    settings: Settings,
+    names: Mapping[str, str] | None = None,
+    translations: Sequence[Translation] = (),
+) -> FeedEntry:
     """The feed entry of a release; `names`: the topics' names by slug (`topic_names`), so that one topic is one
-    category everywhere, whichever spelling this release gave it."""
+    category everywhere, whichever spelling this release gave it; `translations`: its other language versions
+    (`translations_of`), which the entry links to (Atom `link rel="alternate" hreflang`)."""
     base = settings.site.base_url
     authors = () if r.organisation == settings.site.author else (Person(name=r.organisation),)
     title, summary, content = r.title, r.summary, r.body_html
@@ -84,6 +91,7 @@ def entry_of(r: Release, settings: Settings, names: Mapping[str, str] | None = N
         language=r.language,
         image=r.image,
         related_url=r.link,
+        translations=tuple((t.language, t.url) for t in translations),
     )
 
 

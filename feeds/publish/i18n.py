@@ -1,6 +1,8 @@
 """The words of the published site in its language: the pages' labels, the feeds' own sentences, and dates.
 
     messages_for(site) → Messages: gettext / ngettext of our labels, `date` / `date_time` of a moment, `language`
+    messages_in(site, language) → Messages | None: the same in a release's own language, where it is not the site's
+    read_in(language) → `Read in English`, `Darllenwch yn Gymraeg`: the link to a release's version in `language`
 
 The packaged catalogues (`feeds/locale/<language>.po`, gettext's format, which translators' tools such as Poedit
 read) give the labels in a few languages; `site.messages` names a catalogue of the office's own, whose
@@ -12,6 +14,10 @@ text.
 Dates are written in the labels' language: `2 November 2017` in English (our own format, the same in every English,
 as before there were catalogues), the language's long date format from CLDR otherwise (`2 novembre 2017`), via
 Babel, which holds those formats for every language.
+
+A release's own page speaks the release's language where a packaged catalogue covers it (a Welsh release on an
+English site: `Cyhoeddwyd`, `30 Tachwedd 2026`), so that a bilingual office's reader sees one language on it; the
+office's own catalogue (`site.messages`) is for the site's language only.
 
 Only the words that the site publishes are here (pages, the browser view of the feeds, feed titles and notices,
 a release's coverage and the match feeds, with why each item matched: `feeds.publish.explain`). What the office
@@ -43,7 +49,19 @@ if TYPE_CHECKING:
 
     from feeds.config import Site
 
-__all__ = ["N_", "CatalogueError", "Labels", "Messages", "labels_of", "messages_for", "read_catalogue", "template"]
+__all__ = [
+    "N_",
+    "CatalogueError",
+    "Labels",
+    "Messages",
+    "labels_of",
+    "language_name",
+    "messages_for",
+    "messages_in",
+    "read_catalogue",
+    "read_in",
+    "template",
+]
 
 ENGLISH = "en"
 
@@ -61,7 +79,7 @@ def N_(message: str) -> str:  # (gettext's name for "marked for translation, tra
 
 GROUP_NAMES = (
     N_("Main"), N_("Topics"), N_("Organisations"), N_("Collections"), N_("Archive"), N_("Feeds"), N_("Matches"),
-    N_("Coverage"),
+    N_("Coverage"), N_("Languages"),
 )  # fmt: skip
 """The names of the groups feeds are offered in (`FeedLink.group`), which stay English where they are keys."""
 KINDS = (
@@ -78,6 +96,9 @@ KINDS = (
     N_("Notice"),
 )
 """Labels of the common document types (GOV.UK's among them), as a release page heads itself."""
+READ_IN = N_("Read in English")
+"""The link to a release's version in another language, in that language: each catalogue translates it as "Read
+in <its own language>" (`Darllenwch yn Gymraeg`), not word for word (`read_in`)."""
 STORED = (N_("It should no longer be relied on."),)
 """Sentences of ours stored with a release (`normalise.release.DEFAULT_WITHDRAWN_NOTE`, the note of a withdrawal sent
 without one): shown in the site's language, as the labels around them are."""
@@ -170,6 +191,43 @@ def messages_for(site: Site) -> Messages:
     return _messages(site.language, site.messages, stamp, site.tz)
 
 
+def messages_in(site: Site, language: str) -> Messages | None:
+    """Our labels in `language`, a release's own, for its page: the site's (`messages_for`) when it is the site's
+    language, the packaged catalogue's when there is one (English needs none), else None (the page keeps the site's
+    labels, marked as in their language)."""
+    if _primary(language) == _primary(site.language):
+        return messages_for(site)
+    if not _is_english(language) and _packaged(language) is None:
+        return None
+    return _messages(language, None, None, site.tz)
+
+
+@functools.lru_cache(maxsize=64)
+def read_in(language: str) -> str:
+    """The words of a link to a version in `language`, in that language: `Read in English`, `Darllenwch yn
+    Gymraeg`; the language's own name (`اردو`, from CLDR via Babel) where no catalogue translates them."""
+    if _is_english(language):
+        return READ_IN
+    packaged = _packaged(language)
+    words = packaged.gettext(READ_IN) if packaged is not None else READ_IN
+    if words != READ_IN:
+        return words
+    return language_name(language)
+
+
+def language_name(language: str) -> str:
+    """The language's name in itself, capitalised as a title: `Cymraeg`, `English`, `Français` (CLDR, via Babel);
+    the tag where Babel knows no name."""
+    from babel import Locale
+
+    name = Locale.parse(_babel_locale(language)).language_name
+    return name[:1].upper() + name[1:] if name else language
+
+
+def _primary(language: str) -> str:
+    return language.split("-")[0].lower()
+
+
 @functools.lru_cache(maxsize=16)
 def _messages(language: str, own: Path | None, _stamp: object, tz: tzinfo) -> Messages:
     packaged = _packaged(language)
@@ -247,6 +305,7 @@ def read_catalogue(path: Path) -> Catalog:
         raise CatalogueError(f"not a gettext catalogue (.po): {e}", path=str(path)) from None
 
 
+@functools.lru_cache(maxsize=16)
 def _packaged(language: str) -> gettext.NullTranslations | None:
     """The packaged catalogue for `language` (`fr-CA`: `fr-CA.po`, else `fr.po`), None when there is none (English
     needs none: the labels are written in it)."""

@@ -23,7 +23,9 @@ Template context, the contract an override template can rely on (all pages exten
                is set where they are in another language than the page's text
   release.html `release` (Release), `kind` (str), `topics` (TopicLink…), `history` (Change…, newest first,
                ending with first publication), `first_published` (the note of the line we add to it, in the
-               site's language), `coverage` (CoverageView…), `source_link` (str | None)
+               page's language), `coverage` (CoverageView…), `source_link` (str | None), `translations`
+               (LanguageLink…: the release's other language versions; `head.alternates` has them with this one);
+               labels and dates in the release's language where a packaged catalogue covers it
   index.html   `releases` (ReleaseCard…, newest first), `opml_href`
   topic.html   `topic` (TopicLink), `releases` (ReleaseCard…, newest first)
 """
@@ -38,18 +40,21 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from jinja2 import Environment
+
 from feeds.clock import ensure_utc, rfc3339
 from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Release
 from feeds.normalise.topics import topic_slug as default_topic_slug
-from feeds.publish.i18n import Messages, messages_for
+from feeds.publish.i18n import Messages, messages_for, messages_in, read_in
 from feeds.publish.pagetemplates import page_environment
 from feeds.publish.pageviews import (
     FIRST_PUBLISHED,
     CoverageItem,
     CoverageView,
     Head,
+    LanguageLink,
     ReleaseCard,
     TopicLink,
     change_history,
@@ -58,6 +63,7 @@ from feeds.publish.pageviews import (
     web_url,
 )
 from feeds.publish.spec import FeedLink, RenderedFile
+from feeds.publish.translations import Translation
 
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
 
@@ -97,6 +103,8 @@ class PageRenderer:
         self.topic_slug = topic_slug
         self.messages: Messages = messages_for(site)
         self.env = page_environment(self.messages, template_dir)
+        self._template_dir = template_dir
+        self._in_language: dict[str, tuple[Messages, Environment]] = {}
 
     # -- pages --
 
@@ -108,13 +116,15 @@ class PageRenderer:
         coverage: Sequence[CoverageItem] = (),
         stylesheet_url: str,
         topic_names: Mapping[str, str] | None = None,
+        translations: Sequence[Translation] = (),
     ) -> RenderedFile:
         """`releases/<slug>/index.html`: the release's permalink page. `topic_names`: each topic's name by its
-        slug (the planner's `topic_names`); a topic not in it is named as the release spells it."""
+        slug (the planner's `topic_names`); a topic not in it is named as the release spells it. `translations`:
+        its other language versions (`feeds.publish.translations`), linked from it."""
         slug = _check_slug(release.slug, "release")
         site = self.site
         lang, direction = release.language or site.language, text_direction(release.language or site.language)
-        words = self.messages
+        words, env = self._speaking(lang)
         topics = self._topic_links(release.topics, root="../../", names=topic_names)
         image = web_url(release.image)
         # A withdrawn release says so where it is shared and bookmarked too, as its feed entries do.
@@ -143,7 +153,10 @@ class PageRenderer:
             home="../../",
             discover=tuple(feeds),
             meta=tuple(meta),
-            **self._labels_in(lang),
+            alternates=((lang, release.permalink), *((t.language, t.url) for t in translations))
+            if translations
+            else (),
+            **self._labels_in(lang, words),
         )
         first_published = words.gettext(FIRST_PUBLISHED)
         history = change_history(release, first_published)
@@ -151,7 +164,7 @@ class PageRenderer:
             CoverageView(item, web_url(item.url), ", ".join(dict.fromkeys(words.gettext(k) for k in item.kinds)))
             for item in sorted(coverage, key=lambda c: (ensure_utc(c.published or c.found_at), c.url), reverse=True)
         )
-        html = self.env.get_template("release.html").render(
+        html = env.get_template("release.html").render(
             site=site,
             head=head,
             feed_groups=group_feeds(feeds),
@@ -162,6 +175,10 @@ class PageRenderer:
             first_published=first_published,
             coverage=coverage_views,
             source_link=web_url(release.link),
+            translations=tuple(
+                LanguageLink(t.language, text_direction(t.language), t.url, read_in(t.language), t.title)
+                for t in translations
+            ),
         )
         return RenderedFile(path=f"releases/{slug}/index.html", data=html.encode("utf-8"))
 
@@ -325,10 +342,22 @@ class PageRenderer:
 
     # -- helpers --
 
-    def _labels_in(self, lang: str) -> dict[str, Any]:
+    def _speaking(self, lang: str) -> tuple[Messages, Environment]:
+        """The labels and the template environment of a page in `lang`: that language's where a packaged catalogue
+        covers it (`messages_in`), else the site's. Made once per language."""
+        if lang not in self._in_language:
+            words = messages_in(self.site, lang)
+            if words is None or words is self.messages:
+                self._in_language[lang] = (self.messages, self.env)
+            else:
+                self._in_language[lang] = (words, page_environment(words, self._template_dir))
+        return self._in_language[lang]
+
+    def _labels_in(self, lang: str, words: Messages | None = None) -> dict[str, Any]:
         """`ui_lang` and `ui_dir` of a Head or card whose text is in `lang`: the labels' language where it differs
-        (English labels on a site whose language has no catalogue; a release in another language than the site's)."""
-        labels = self.messages.language
+        (English labels on a site whose language has no catalogue; a release in another language than the site's
+        whose language has none). `words`: the labels, the site's by default."""
+        labels = (words or self.messages).language
         return {"ui_lang": None if _same_language(lang, labels) else labels, "ui_dir": text_direction(labels)}
 
     def _website_meta(self, title: str, description: str, url: str) -> tuple[tuple[str, str], ...]:

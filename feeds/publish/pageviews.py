@@ -82,6 +82,20 @@ class Head:
     ui_dir: Direction = "ltr"
     robots: str | None = None
     """`<meta name="robots">`: `noindex` on the 404 page, which also answers 200 at its own address."""
+    alternates: tuple[tuple[str, str], ...] = ()
+    """(language, URL) of each language version of a release, this page's included, for <link rel="alternate"
+    hreflang>; empty where it has none."""
+
+
+@dataclass(frozen=True, slots=True)
+class LanguageLink:
+    """A link to another language version of a release, in that language (`Darllenwch yn Gymraeg`)."""
+
+    lang: str
+    dir: Direction
+    href: str
+    label: str
+    title: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,12 +37,14 @@ from feeds.publish.sitefeeds import (
     archive_pages,
     current_entries,
     feed_groups,
+    language_groups,
     newest_first,
     spec_of,
 )
 from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sitemap_paths, split_sitemap
 from feeds.publish.spec import FEED_FILES, FeedLink, RenderedFile
 from feeds.publish.topicnames import configured_topic_names, topic_names, topic_slug
+from feeds.publish.translations import translations_of
 
 INDEX_RELEASES = 50
 
@@ -126,7 +128,9 @@ def plan_site(
         digest = hashlib.sha256(f"{salt}\0{key}\0{text}".encode()).hexdigest()
         jobs.append(Job(key=key, paths=tuple(paths), fingerprint=digest, render=render, yields=yields))
 
-    keys = {r.id: repr(release_key(r)) for r in releases}  # one repr per release, reused by every job showing it
+    translated = translations_of(releases)
+    # One repr per release, reused by every job showing it (with its other language versions, which it links to).
+    keys = {r.id: repr(release_key(r)) + (repr(translated[r.id]) if r.id in translated else "") for r in releases}
     names = topic_names(releases, settings)
 
     def named(shown: Sequence[Release]) -> list[str]:
@@ -148,7 +152,7 @@ def plan_site(
             head.key,
             [head.path + FEED_FILES[f] for f in head.formats],
             inputs,
-            lambda: render_feed(spec_of(group, settings, names, entries=chosen, at_least=updated, **extra)),
+            lambda: render_feed(spec_of(group, settings, names, translated, entries=chosen, at_least=updated, **extra)),
         )
 
     # The main feed and its RFC 5005 archives.
@@ -192,7 +196,7 @@ def plan_site(
     configured = configured_topic_names(settings)
     emptied = {slug: configured.get(slug) or f.name or slug for slug, f in published.topics().items()}
     organisations = {slug: f.name or slug for slug, f in published.organisations().items()}
-    groups = feed_groups(releases, settings, names, emptied, organisations)
+    groups = feed_groups(releases, settings, names, emptied, organisations) + language_groups(releases, settings)
     for g in groups:
         latest = newest_first(g.releases)[:size]
         feed_job(g, latest)
@@ -218,7 +222,7 @@ def plan_site(
     links_of = {  # (by group key; a topic page offers its own feeds, offered elsewhere or not)
         g.key: group_links[g.key]
         for g in groups
-        if g.key.startswith("topic:") or (g.key.startswith("org:") and g.offered)
+        if g.key.startswith(("topic:", "lang:")) or (g.key.startswith("org:") and g.offered)
     }
 
     for g in groups:
@@ -257,6 +261,8 @@ def plan_site(
         link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in links_of]
         if (org := f"org:{topic_slug(r.organisation)}") in links_of:
             link_keys.append(org)
+        if (language := f"lang:{r.language.split('-')[0].lower()}") in links_of:
+            link_keys.append(language)
         links = [*main_links, *(link for k in link_keys[1:] for link in links_of[k])]
         coverage = watched.coverage.get(r.id, ())
         links += watched.coverage_links.get(r.id, [])
@@ -273,6 +279,7 @@ def plan_site(
                 coverage=coverage,
                 stylesheet_url=css_deep,
                 topic_names=names,
+                translations=translated.get(r.id, ()),
             ),
         )
 

@@ -27,9 +27,10 @@ from datetime import UTC, datetime
 from feeds.config import CustomFeed, Settings
 from feeds.model import Release
 from feeds.publish.entries import entry_of
-from feeds.publish.i18n import messages_for
+from feeds.publish.i18n import language_name, messages_for, messages_in
 from feeds.publish.spec import FeedSpec, Person
 from feeds.publish.topicnames import topic_slug
+from feeds.publish.translations import Translation
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 """`updated` of a feed with no entries: a fixed instant, never 'now', so an empty feed is byte-stable."""
@@ -53,6 +54,8 @@ class FeedGroup:
     offered: bool = True
     """Whether the index, the OPML list and the release pages offer it: not a topic's or an organisation's feed
     kept for its subscribers when it has no release left, nor an organisation's while there is only one."""
+    language: str | None = None
+    """The language of its releases (`xml:lang`, RSS `<language>`) where it is not the site's: a language's feed."""
 
 
 def feed_id(domain: str, key: str) -> str:
@@ -74,13 +77,15 @@ def spec_of(
     group: FeedGroup,
     settings: Settings,
     names: Mapping[str, str] | None = None,
+    translated: Mapping[str, tuple[Translation, ...]] | None = None,
     /,
     *,
     entries: Sequence[Release] | None = None,
     at_least: datetime = EPOCH,
     **extra: object,
 ) -> FeedSpec:
-    """`at_least`: the `updated` the feed was published with before, which it never goes back from (`marks`)."""
+    """`at_least`: the `updated` the feed was published with before, which it never goes back from (`marks`);
+    `translated`: the releases' other language versions by id (`translations_of`), which their entries link to."""
     chosen = newest_first(group.releases if entries is None else entries)
     site = settings.site
     updated = max(max((r.updated for r in chosen), default=EPOCH), at_least)
@@ -92,10 +97,10 @@ def spec_of(
         subtitle=group.subtitle,
         home_url=group.home_url,
         base_url=site.base_url,
-        language=site.language,
+        language=group.language or site.language,
         updated=updated,
         author=Person(name=site.author, email=site.email, uri=site.base_url),
-        entries=tuple(entry_of(r, settings, names) for r in chosen),
+        entries=tuple(entry_of(r, settings, names, (translated or {}).get(r.id, ())) for r in chosen),
         formats=settings.publish.formats,
         hub=settings.publish.hub,
         stylesheet=site.base_url + XSL_PATH,
@@ -103,6 +108,36 @@ def spec_of(
         rights=f"© {site.author}",
         **extra,  # type: ignore[arg-type]
     )
+
+
+def language_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGroup]:
+    """A feed per language of a site whose releases are in several (a bilingual office's Welsh readers subscribe
+    to `cy/atom.xml`, its English ones to `en/atom.xml`), each titled with the language's own name and in that
+    language (`xml:lang`); none while every release is in one language, where it would be the main feed again.
+    Languages are told apart by their primary subtag (an `en` and an `en-GB` release are both `en/`)."""
+    by_language: dict[str, list[Release]] = {}
+    for r in releases:
+        by_language.setdefault(r.language.split("-")[0].lower(), []).append(r)
+    if len(by_language) < 2:
+        return []
+    site = settings.site
+    groups = []
+    for language, of_language in sorted(by_language.items()):
+        tag = site.language if language == site.language.split("-")[0].lower() else language
+        words = messages_in(site, tag) or messages_for(site)
+        groups.append(
+            FeedGroup(
+                key=f"lang:{language}",
+                path=f"{language}/",
+                title=f"{site.title}: {language_name(tag)}",
+                subtitle=words.say("Releases from %(author)s.", author=site.author),
+                home_url=site.base_url,
+                releases=tuple(of_language),
+                group="Languages",
+                language=tag,
+            )
+        )
+    return groups
 
 
 def feed_groups(

@@ -61,6 +61,8 @@ class FeedEntry:
     source_url: str | None = None
     related_url: str | None = None
     """The release's own page elsewhere (its `link`, e.g. on GOV.UK): Atom rel="related", JSON Feed external_url."""
+    translations: tuple[tuple[str, str], ...] = ()
+    """(language, URL) of the release's other language versions: Atom `link rel="alternate" hreflang` each."""
 
 
 @dataclass(frozen=True, slots=True)

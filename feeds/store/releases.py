@@ -51,6 +51,7 @@ RELEASE_COLUMNS = (
     "changes",
     "dated_by_source",
     "source_updated",
+    "translation_of",
 )
 
 
@@ -96,6 +97,7 @@ def release_values(r: Release) -> tuple[Any, ...]:
         _changes_json(r.changes),
         r.dated_by_source,
         r.source_updated,
+        r.translation_of,
     )
 
 

@@ -105,6 +105,8 @@ releases = sa.Table(
     # Migration 21: whether the withdrawal was made here (`feeds releases withdraw`), which copies from the source
     # do not undo; NULL or false: withdrawn by the source (or not withdrawn).
     sa.Column("withdrawn_by_hand", sa.Boolean),
+    # Migration 28: the other language version the release translates, as its input named it (NULL: none named).
+    sa.Column("translation_of", sa.Text),
 )
 
 # Records of "an idempotency key already produced this release" for the push API and remote sources.
