@@ -204,3 +204,28 @@ def test_a_bilingual_site_publishes_a_feed_per_language_a_reader_can_subscribe_t
 def test_a_site_in_one_language_has_no_language_feeds(tmp_path: Path) -> None:
     out = publish(tmp_path, {"en.json": json.dumps(ENGLISH)})
     assert not (out / "en").exists()
+
+
+def test_govuk_s_urdu_translation_in_the_corpus_links_to_its_english_version(
+    corpus_releases: Path, tmp_path: Path
+) -> None:
+    """The items as GOV.UK serves them (read in place): the Urdu message lists its English page among its
+    `available_translations`."""
+    names = ("govuk-news-story-pm-christmas-message-2016.json", "govuk-news-story-pm-christmas-message-2016-urdu.json")
+    files = {name: (corpus_releases / name).read_text("utf-8") for name in names}
+    out = publish(tmp_path, files)
+    pages = {alternates(page).get("ur"): alternates(page) for page in (out / "releases").glob("*/index.html")}
+    ((_, links),) = pages.items()
+    assert set(links) == {"en", "ur"}
+    english = out / "releases" / links["en"].removeprefix("https://press.example.org/releases/") / "index.html"
+    assert alternates(english) == links
+
+
+def test_a_withdrawn_welsh_release_says_so_in_welsh_in_its_feed_entries(tmp_path: Path) -> None:
+    withdrawn = {**WELSH, "withdrawn_at": "2026-11-30T09:45:00Z", "withdrawn_note": "Cyhoeddwyd mewn camgymeriad."}
+    out = publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(withdrawn)})
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    for path in ("atom.xml", "cy/atom.xml"):
+        feed = etree.fromstring((out / path).read_bytes())
+        titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
+        assert f"[Tynnwyd yn ôl] {WELSH['title']}" in titles, path

@@ -19,7 +19,7 @@ from feeds.config import Settings
 from feeds.model import Release
 from feeds.normalise.ids import permalink
 from feeds.normalise.sanitise import IN_TAG
-from feeds.publish.i18n import messages_for
+from feeds.publish.i18n import messages_for, messages_in
 from feeds.publish.pageviews import text_direction
 from feeds.publish.spec import Category, FeedEntry, Person
 from feeds.publish.topicnames import topic_slug
@@ -63,11 +63,12 @@ def entry_of(
     title, summary, content = r.title, r.summary, r.body_html
     if r.withdrawn_at is not None:
         # A reader shows a withdrawn release as "updated": it says why, as the release's page does (and GOV.UK's
-        # own titles: "[Withdrawn] …").
-        words = messages_for(settings.site)
+        # own titles: "[Withdrawn] …"), in the release's language where a catalogue covers it (the entry is
+        # marked as in it: `xml:lang`), else in the site's.
+        words = messages_in(settings.site, r.language) or messages_for(settings.site)
         notice = words.say("Withdrawn on %(date)s.", date=words.date(r.withdrawn_at))
         if r.withdrawn_note:
-            note = words.gettext(r.withdrawn_note)  # (ours, when none was given: in the site's language)
+            note = words.gettext(r.withdrawn_note)  # (ours, when none was given: in the entry's language)
             notice += f" {note}" + ("" if note.endswith((".", "!", "?", "…")) else ".")
         title, summary = words.say("[Withdrawn] %(title)s", title=title), f"{notice} {summary}"
         content = f"<p><strong>{html.escape(notice, quote=False)}</strong></p>{content}"
