@@ -3,6 +3,7 @@ language versions of a release linked to each other, Welsh pages and feeds."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import subprocess
@@ -229,3 +230,34 @@ def test_a_withdrawn_welsh_release_says_so_in_welsh_in_its_feed_entries(tmp_path
         feed = etree.fromstring((out / path).read_bytes())
         titles = [e.findtext("a:title", namespaces=ns) for e in feed.findall("a:entry", ns)]
         assert f"[Tynnwyd yn ôl] {WELSH['title']}" in titles, path
+
+
+# --- translations_of (pure) -------------------------------------------------------------------------------------
+
+
+def _versions(found: object, slug: str) -> list[tuple[str, str]]:
+    from tests.test_publish_pages import make_release
+
+    release_id = make_release(slug).id
+    return [(t.language, t.url.rsplit("/", 2)[-2]) for t in found.get(release_id, ())]  # type: ignore[attr-defined]
+
+
+def test_versions_naming_one_original_are_all_linked_one_per_language() -> None:
+    from feeds.publish.translations import translations_of
+    from tests.test_publish_pages import make_release
+
+    releases = [
+        make_release("flood", identity="key:flood-1", language="en-GB"),
+        make_release("llifogydd", language="cy", translation_of="flood-1"),
+        make_release("inondations", language="fr", translation_of="https://example.org/flood"),
+        make_release("flood-copy", language="en", translation_of="flood"),  # a second English version
+        make_release("unrelated", language="cy", translation_of="nothing-of-that-name"),
+        make_release("self", language="cy", translation_of="self"),
+    ]
+    releases[0] = dataclasses.replace(releases[0], link="https://example.org/flood")
+    found = translations_of(releases)
+    assert _versions(found, "flood") == [("cy", "llifogydd"), ("fr", "inondations")]
+    assert _versions(found, "llifogydd") == [("en-GB", "flood"), ("fr", "inondations")]
+    assert _versions(found, "flood-copy") == []  # (the first published English version stands for English)
+    assert _versions(found, "unrelated") == [] and _versions(found, "self") == []
+    assert translations_of([make_release("flood")]) == {}
