@@ -26,6 +26,8 @@ def release_json(r: Release, *, full: bool = False) -> dict[str, Any]:
         "summary": r.summary,
         "link": r.link,
     }
+    if r.translation_of:
+        out["translation_of"] = r.translation_of
     if r.withdrawn_at:
         out["withdrawn_at"] = rfc3339(r.withdrawn_at)
         out["withdrawn_note"] = r.withdrawn_note

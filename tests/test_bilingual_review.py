@@ -261,3 +261,17 @@ def test_versions_naming_one_original_are_all_linked_one_per_language() -> None:
     assert _versions(found, "flood-copy") == []  # (the first published English version stands for English)
     assert _versions(found, "unrelated") == [] and _versions(found, "self") == []
     assert translations_of([make_release("flood")]) == {}
+
+
+def test_releases_show_says_which_version_a_release_translates(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+
+    publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    slug = "y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd"
+    shown = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "releases", "show", slug])
+    assert shown.exit_code == 0, shown.output
+    assert "translates   flood-2026-11" in shown.output
+    as_json = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "releases", "show", slug, "--json"])
+    assert json.loads(as_json.output)["translation_of"] == "flood-2026-11"

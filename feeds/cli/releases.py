@@ -145,6 +145,8 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
         echo(f"topics       {', '.join(_topic_names(r, names))}")
     if r.link:
         echo(f"link         {r.link}")
+    if r.translation_of:
+        echo(f"translates   {r.translation_of}")
     if r.withdrawn_at:
         echo(f"WITHDRAWN    {rfc3339(r.withdrawn_at)}: {r.withdrawn_note or ''}")
         if r.withdrawn_by_hand:
