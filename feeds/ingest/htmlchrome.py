@@ -3,7 +3,8 @@ tag, role, class or id says they are page furniture (navigation, share bars, coo
 heading does ("Further information", "Related links"), unless they hold most of the page's prose.
 
 Also made good here, before anything is dropped: images a lazy-loading script had yet to load, footnotes' links
-back to where they are called (dropped), and the HTML a drawing (<svg>, <math>) left open swallowed.
+back to where they are called (dropped), the HTML a drawing (<svg>, <math>) left open swallowed, and a word
+processor's review comments (Word's, Google Docs'), which were never meant to be published.
 
 What this module must not do: score or choose the article (htmlextract.py), tidy what is kept (htmltidy.py),
 or sanitise (the normaliser does). It mutates the tree it is given.
@@ -52,6 +53,7 @@ _BOX_HEADING = re.compile(
 
 def drop_never_content(root: HtmlElement) -> None:
     _load_lazy_images(root)
+    _drop_review_comments(root)
     for link in list(root.iter("a")):
         if _is_backlink(link):
             remove(link)
@@ -69,6 +71,40 @@ def _is_backlink(link: HtmlElement) -> bool:
     if not (link.get("href") or "").strip().startswith("#"):
         return False
     return link.get("role") == "doc-backlink" or _BACK_MARK.fullmatch(link.text_content()) is not None
+
+
+# A word processor's review comments, exported with the document: Word marks the place with `[JP1]` (class
+# `msocomanchor`, or a <span class=MsoCommentReference>) and lists the comments after the text (`mso-element:
+# comment-list`, or a "filtered" export's <div class=msocomtxt> under an <hr class=msocomoff>); Google Docs marks it
+# with `<a id="cmnt_ref1">[a]</a>` and puts each comment, with its replies, in a <div> opening with `<a id="cmnt1">`.
+_WORD_COMMENT_CLASSES = frozenset({"msocomanchor", "msocomoff", "msocomtxt", "msocommentreference"})
+_WORD_COMMENT_LIST = re.compile(r"mso-element\s*:\s*comment-list", re.IGNORECASE)
+_GOOGLE_COMMENT = re.compile(r"cmnt(_ref)?\d+")
+
+
+def _drop_review_comments(root: HtmlElement) -> None:
+    """Remove the comments a reviewer wrote in the document and the marks that point to them."""
+    for element in list(root.iter()):
+        if not isinstance(element.tag, str) or element.getparent() is None:
+            continue
+        classes = {c.casefold() for c in (element.get("class") or "").split()}
+        if not classes.isdisjoint(_WORD_COMMENT_CLASSES) or _WORD_COMMENT_LIST.search(element.get("style") or ""):
+            remove(element)
+        elif element.tag == "a" and (found := _GOOGLE_COMMENT.fullmatch(element.get("id") or "")):
+            holder = element if found[1] else _google_comment_box(element)
+            parent = holder.getparent()
+            remove(holder)
+            if parent is not None and parent.tag == "sup" and not text_of(parent):
+                remove(parent)  # (the <sup> that held the mark)
+
+
+def _google_comment_box(anchor: HtmlElement) -> HtmlElement:
+    """The <div> a Google Docs comment and its replies are in (else the paragraph the comment opens)."""
+    paragraph = anchor.getparent()
+    if paragraph is None:
+        return anchor
+    box = paragraph.getparent()
+    return box if box is not None and box.tag == "div" and box.index(paragraph) == 0 else paragraph
 
 
 # Where lazy-loading scripts keep an image's real address until it scrolls into view (lazysizes, WordPress plugins,

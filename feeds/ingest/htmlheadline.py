@@ -51,14 +51,22 @@ def headline_or_none(page_title: str | None, site_name: str | None) -> str | Non
 def fallback_heading(root: HtmlElement, site_name: str | None, *, word_export: bool = False) -> HtmlElement | None:
     """For pages without a usable <h1> or title: the first <h2> of the content (the headline under a logo
     <h1>), else a short first paragraph that is all bold (how word processors' exports mark a headline; in a
-    Word export, that paragraph comes first: its <h2> is a section's, "Notes to editors")."""
-    if word_export and (bold := _bold_first_paragraph(root, site_name)) is not None:
+    Word export, that paragraph comes first: its <h2> is a section's, "Notes to editors"; so does a first
+    paragraph in the "Title" style, as Google Docs exports one)."""
+    bold = _bold_first_paragraph(root, site_name)
+    if bold is not None and (word_export or _in_title_style(bold)):
         return bold
     for container in [*root.xpath(CONTENT_ROOTS), root]:
         for h2 in container.iter("h2"):
             if (text := text_of(h2)) and not is_label(text, site_name) and not is_embargo_line(text):
                 return h2
-    return _bold_first_paragraph(root, site_name)
+    return bold
+
+
+def _in_title_style(p: HtmlElement) -> bool:
+    """Whether a paragraph is in a word processor's "Title" style: Word's `MsoTitle` class, Google Docs' `title`."""
+    classes = (p.get("class") or "").split()
+    return "title" in classes or any(c.startswith("MsoTitle") for c in classes)
 
 
 def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
@@ -67,9 +75,8 @@ def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlEleme
         text = text_of(p)
         if not text or is_embargo_line(text):
             continue  # (an embargo in bold above a Word export's headline is no headline)
-        bold = "".join(text_of(b) for b in p.iter("b", "strong"))
-        titled = (p.get("class") or "").startswith("MsoTitle")  # (Word's "Title" style)
-        if len(text) <= 200 and (titled or " ".join(bold.split()) == text) and not is_label(text, site_name):
+        bold = " ".join("".join(text_of(b) for b in p.iter("b", "strong")).split())
+        if len(text) <= 200 and (_in_title_style(p) or bold == text) and not is_label(text, site_name):
             return p
         if not is_label(text, site_name):
             return None  # the first real paragraph is ordinary text: it is not a headline

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from lxml.html import HtmlElement
 
@@ -152,6 +152,24 @@ def base_url(root: HtmlElement, meta: Meta) -> str | None:
 def absolute(url: str | None, base: str | None) -> str | None:
     resolved = resolve_url(url, base) if url else None
     return resolved if resolved and _is_http_url(resolved) else None
+
+
+def link_meant(url: str, base: str | None) -> str | None:
+    """A link of the article as `resolve_url` reads it, and the address it was meant to be when it is a Google
+    redirect (`https://www.google.com/url?q=https://…&sa=D&usg=…`, how Google Docs exports every link): the
+    address itself, not Google's tracking of the click. Must not follow or check any address."""
+    resolved = resolve_url(url, base)
+    if resolved is None or "google." not in resolved:
+        return resolved
+    parts = urlsplit(resolved)
+    if parts.hostname not in _GOOGLE_HOSTS or parts.path != "/url":
+        return resolved
+    target = next(iter(parse_qs(parts.query).get("q", ())), "")
+    meant = resolve_url(target, None) or ""
+    return meant if _is_http_url(meant) or meant.lower().startswith("mailto:") else resolved
+
+
+_GOOGLE_HOSTS = frozenset({"www.google.com", "google.com"})
 
 
 def page_url(url: str | None) -> str | None:

@@ -58,6 +58,7 @@ from feeds.ingest.htmlmeta import (
     is_word_export,
     itemprop_date,
     itemprop_url,
+    link_meant,
     listed_date,
     not_a_platform,
     page_url,
@@ -67,7 +68,6 @@ from feeds.ingest.htmltree import inner_html, text_of
 from feeds.ingest.textfile import is_email_headers
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, opening_date
-from feeds.normalise.sanitise import resolve_url
 from feeds.normalise.text import is_label
 
 __all__ = ["parse_html", "release_from_html"]
@@ -135,8 +135,9 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     if article is None:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
     # Every link read as a browser reads it (`jav&#9;ascript:` is javascript:), made absolute when there is a base
-    # (else the normaliser resolves it against the release's link or the site); one that is no URL is dropped.
-    article.rewrite_links(partial(resolve_url, base=base), resolve_base_href=False)
+    # (else the normaliser resolves it against the release's link or the site), and a Google redirect as the address
+    # it leads to; one that is no URL is dropped.
+    article.rewrite_links(partial(link_meant, base=base), resolve_base_href=False)
     body = inner_html(article)
     if not body:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")

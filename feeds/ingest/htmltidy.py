@@ -19,6 +19,7 @@ __all__ = ["tidy"]
 
 _KEEP_EMPTY = frozenset({"img", "picture", "video", "audio", "source", "table", "hr", "iframe", "td", "th", "tr"})
 _TIDY = frozenset({"p", "div", "span", "section", "li", "ul", "ol", "figure", "figcaption", "a", "strong", "em", "b"})
+_INLINE = frozenset({"span", "a", "strong", "em", "b"})
 
 
 def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
@@ -37,6 +38,10 @@ def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
             and not text_of(element)
             and not any(isinstance(e.tag, str) and e.tag in _KEEP_EMPTY for e in element.iter())
         ):
+            if element.tag in _INLINE and element.text_content():
+                # Only spaces: Word's tab after a typed "1." (`<span style='mso-tab-count:1'>&nbsp;…</span>`)
+                # still parts the words it stands between.
+                element.tail = " " + (element.tail or "")
             remove(element)
 
 

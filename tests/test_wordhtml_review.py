@@ -1,0 +1,122 @@
+"""Releases as a press officer's office software exports them (Word's "Web Page" and "Web Page, Filtered",
+Google Docs' "Download → Web page"): the headline, text and links meant, and none of the software's own marks."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from feeds.config import Site, TopicSettings
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Release
+from feeds.normalise import normalise_release
+
+SITE = Site(title="T", base_url="https://press.example.org/", author="Harbour Council", language="en", timezone="UTC")
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+WORD_HEAD = (
+    "<html xmlns:o='urn:schemas-microsoft-com:office:office'><head>"
+    "<meta http-equiv=Content-Type content='text/html; charset=windows-1252'>"
+    "<meta name=ProgId content=Word.Document><title>PR DRAFT v2</title></head><body lang=EN-GB>"
+    "<div class=WordSection1><p class=MsoNormal><b>Harbour wall repairs begin<o:p></o:p></b></p>"
+    "<p class=MsoNormal><o:p>&nbsp;</o:p></p>"
+)
+# Google Docs' export: one line, no <title>, classes for every style, the Title style a paragraph of class "title".
+GDOC_HEAD = (
+    '<html><head><meta content="text/html; charset=UTF-8" http-equiv="content-type"><style type="text/css">'
+    ".c1{font-weight:400}.c5{font-weight:700}.title{font-size:26pt}</style></head>"
+    '<body class="c7 doc-content"><p class="c3 title" id="h.k2x9"><span class="c5">Library opening hours extended'
+    '</span></p><p class="c3"><span class="c1"></span></p>'
+)
+
+
+def release(html: str, name: str = "release.htm", encoding: str = "utf-8") -> Release:
+    (raw,) = parse_release_file(html.encode(encoding), name, source="inbox", origin=name)
+    return normalise_release(raw, SITE, TopicSettings(), NOW)
+
+
+def test_word_tab_after_a_typed_number_is_a_space() -> None:
+    # Word writes a tab typed after "1." as a <span style='mso-tab-count:1'> of no-break spaces.
+    html = (
+        WORD_HEAD + "<p class=MsoNormal>The council agreed the works today.<o:p></o:p></p>"
+        "<p class=MsoNormal>1.<span style='mso-tab-count:1'>&nbsp;&nbsp;&nbsp;&nbsp; </span>The\r\n"
+        "wall is 200 years old.<o:p></o:p></p></div></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    assert "1. The wall is 200 years old." in " ".join(r.body_text.split())
+
+
+def test_google_docs_title_paragraph_is_the_headline() -> None:
+    html = GDOC_HEAD + (
+        '<p class="c3"><span class="c1">From 1 December the central library will open until 8pm on weekdays.</span>'
+        "</p></body></html>"
+    )
+    r = release(html, "Library hours.html")
+    assert r.title == "Library opening hours extended"
+    assert "Library opening hours extended" not in r.body_text
+    assert r.summary == "From 1 December the central library will open until 8pm on weekdays."
+
+
+def test_google_redirect_links_are_the_links_meant() -> None:
+    html = GDOC_HEAD + (
+        '<p class="c3"><span class="c1">Details are on </span><span class="c2"><a class="c4" href="https://www.google'
+        ".com/url?q=https://www.harbour.example.gov.uk/libraries%3Fsrc%3Dpr%26lang%3Den&amp;sa=D&amp;source=editors"
+        '&amp;ust=1764400000000000&amp;usg=AOvVaw1abc">the libraries page</a></span><span class="c1"> or write to '
+        '</span><a href="https://www.google.com/url?q=mailto:libraries@harbour.example.gov.uk&amp;sa=D&amp;source='
+        'editors&amp;ust=1764400000000000&amp;usg=AOvVaw2">libraries@harbour.example.gov.uk</a>.</p></body></html>'
+    )
+    r = release(html, "Library hours.html")
+    assert "google.com" not in r.body_html
+    assert 'href="https://www.harbour.example.gov.uk/libraries?src=pr&amp;lang=en"' in r.body_html
+    assert 'href="mailto:libraries@harbour.example.gov.uk"' in r.body_html
+
+
+def test_google_docs_comments_are_not_published_footnotes_are() -> None:
+    html = GDOC_HEAD + (
+        '<p class="c3"><span class="c1">The library will open until 8pm</span><sup><a href="#cmnt1" id="cmnt_ref1">'
+        '[a]</a></sup><span class="c1"> on weekdays.</span><sup><a href="#ftnt1" id="ftnt_ref1">[1]</a></sup></p>'
+        '<hr class="c8"><div><p class="c3"><a href="#ftnt_ref1" id="ftnt1">[1]</a><span class="c1"> After a '
+        'consultation.</span></p></div><div class="c9"><p class="c3"><a href="#cmnt_ref1" id="cmnt1">[a]</a>'
+        '<span class="c1">Check the date with Priya before this goes out</span></p><p class="c3"><span class="c1">'
+        "Confirmed, 8pm</span></p></div></body></html>"
+    )
+    r = release(html, "Library hours.html")
+    text = " ".join(r.body_text.split())
+    assert "[a]" not in text and "Priya" not in text and "Confirmed" not in text
+    assert "The library will open until 8pm on weekdays." in text
+    assert "After a consultation." in text
+
+
+def test_word_comments_are_not_published() -> None:
+    html = (
+        WORD_HEAD + "<p class=MsoNormal>The works take six weeks.<span class=MsoCommentReference><span "
+        "style='font-size:8.0pt'><a style='mso-comment-reference:JP_1;mso-comment-date:20261127T0912'>&nbsp;</a>"
+        "<span style='mso-special-character:comment'>&nbsp;<![if !supportAnnotations]><a class=msocomanchor "
+        'id="_anchor_1" href="#_msocom_1" name="_msoanchor_1">[JP1]</a><![endif]></span></span></span>'
+        "<o:p></o:p></p><p class=MsoNormal>The car park stays open.</p></div>"
+        "<div style='mso-element:comment-list'><![if !supportAnnotations]><hr class=msocomoff align=left size=1 "
+        'width="33%"><![endif]><div style=\'mso-element:comment\'><![if !supportAnnotations]><div id="_com_1" '
+        "class=msocomtxt><![endif]><p class=MsoCommentText><span class=MsoCommentReference><span "
+        "style='mso-special-character:comment'>&nbsp;<![if !supportAnnotations]><a href=\"#_msoanchor_1\" "
+        "class=msocomoff>[JP1]</a><![endif]></span></span>Six weeks? Check with the contractor</p>"
+        "<![if !supportAnnotations]></div><![endif]></div></div></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    text = " ".join(r.body_text.split())
+    assert "JP1" not in text and "contractor" not in text
+    assert text == "The works take six weeks. The car park stays open."
+
+
+def test_word_filtered_comments_are_not_published() -> None:
+    html = (
+        "<html><head><meta http-equiv=Content-Type content='text/html; charset=windows-1252'>"
+        "<meta name=Generator content='Microsoft Word 15 (filtered)'></head><body><div class=WordSection1>"
+        "<p class=MsoTitle>Harbour wall repairs begin</p><p class=MsoNormal>The works take six weeks.<a "
+        'class=msocomanchor id="_anchor_1" href="#_msocom_1" name="_msoanchor_1">[JP1]</a></p>'
+        "<p class=MsoNormal>The car park stays open.</p></div><div><hr class=msocomoff align=left size=1 "
+        'width="33%"><div><div id="_com_1" class=msocomtxt><span><a name="_msocom_1"></a><p class=MsoCommentText>'
+        '<span class=MsoCommentReference>&nbsp;<a href="#_msoanchor_1" class=msocomoff>[JP1]</a></span>Six weeks? '
+        "Check with the contractor</p></span></div></div></div></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    assert r.title == "Harbour wall repairs begin"
+    assert " ".join(r.body_text.split()) == "The works take six weeks. The car park stays open."
