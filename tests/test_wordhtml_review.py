@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+import pytest
+
 from feeds.config import Site, TopicSettings
+from feeds.errors import InvalidReleaseError
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
@@ -120,3 +123,25 @@ def test_word_filtered_comments_are_not_published() -> None:
     r = release(html, encoding="cp1252")
     assert r.title == "Harbour wall repairs begin"
     assert " ".join(r.body_text.split()) == "The works take six weeks. The car park stays open."
+
+
+def test_google_docs_bold_first_line_is_the_headline() -> None:
+    # Bold in Google Docs' export is a class its style sheet makes bold (no <b>), and the export has no <title>.
+    html = (
+        '<html><head><meta content="text/html; charset=UTF-8" http-equiv="content-type"><style type="text/css">'
+        ".c2{color:#000000;font-weight:400;font-size:11pt}.c0{font-size:14pt;font-weight:700}.c3{padding-top:0pt}"
+        '</style></head><body class="c4 doc-content"><p class="c3"><span class="c0">Library opening hours extended'
+        '</span></p><p class="c3"><span class="c2">From 1 December the central library will open until 8pm.</span>'
+        '</p><p class="c3"><span class="c2">It follows a consultation.</span></p></body></html>'
+    )
+    r = release(html, "Library hours.html")
+    assert r.title == "Library opening hours extended"
+    assert r.summary == "From 1 December the central library will open until 8pm."
+
+
+def test_a_page_without_any_headline_says_what_to_do() -> None:
+    html = '<html><head></head><body><p class="c3"><span>The library opens late.</span></p></body></html>'
+    with pytest.raises(InvalidReleaseError) as caught:
+        release(html, "Library hours.html")
+    assert str(caught.value).startswith("Library hours.html: field 'title': the page has no headline")
+    assert "in bold or the Title style" in str(caught.value)

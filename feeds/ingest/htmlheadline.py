@@ -69,18 +69,34 @@ def _in_title_style(p: HtmlElement) -> bool:
     return "title" in classes or any(c.startswith("MsoTitle") for c in classes)
 
 
+# Bold as Google Docs exports it: a class its style sheet makes bold (`.c5{font-weight:700}`), or a <span>'s style.
+_BOLD_RULE = re.compile(r"\.([\w-]+)\s*\{[^}]*?font-weight\s*:\s*(?:bold|[6-9]00)\s*[;}]", re.IGNORECASE)
+_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
+
+
 def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
     body = root.find("body")
+    bold_classes = {m[1] for style in root.iter("style") for m in _BOLD_RULE.finditer(style.text or "")}
     for p in (body if body is not None else root).iter("p"):
         text = text_of(p)
         if not text or is_embargo_line(text):
             continue  # (an embargo in bold above a Word export's headline is no headline)
-        bold = " ".join("".join(text_of(b) for b in p.iter("b", "strong")).split())
+        bold = " ".join("".join(text_of(b) for b in p.iter() if _is_bold(b, bold_classes)).split())
         if len(text) <= 200 and (_in_title_style(p) or bold == text) and not is_label(text, site_name):
             return p
         if not is_label(text, site_name):
             return None  # the first real paragraph is ordinary text: it is not a headline
     return None
+
+
+def _is_bold(element: HtmlElement, bold_classes: set[str]) -> bool:
+    """<b>, <strong>, or a <span> in a bold class or style; not one inside another (its text counts once)."""
+    if element.tag in ("b", "strong"):
+        return not any(a.tag in ("b", "strong") for a in element.iterancestors())
+    if element.tag != "span" or any(a.tag in ("b", "strong", "span") for a in element.iterancestors()):
+        return False
+    classes = (element.get("class") or "").split()
+    return any(c in bold_classes for c in classes) or bool(_BOLD_STYLE.search(element.get("style") or ""))
 
 
 def title_heading(root: HtmlElement, page_title: str | None, site_name: str | None = None) -> HtmlElement | None:

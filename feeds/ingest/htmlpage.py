@@ -116,7 +116,12 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         page_title = headline_or_none(title_tag, site_name)
     title = text_of(heading) if heading is not None else strip_site_suffix(page_title or "", site_name)
     if not title:
-        raise InvalidReleaseError("the page has no <h1>, og:title or <title>", origin=origin, field="title")
+        raise InvalidReleaseError(
+            "the page has no headline (no <h1>, og:title or <title>, nor a short bold first paragraph): make the"
+            " headline the document's first line, in bold or the Title style, and export it again",
+            origin=origin,
+            field="title",
+        )
     body_element = root.find("body")
     embargo = _take_embargo(body_element if body_element is not None else root, heading, origin=origin)
     published = embargo or meta.first(PUBLISHED) or itemprop_date(root, "datePublished") or article_time(root)
