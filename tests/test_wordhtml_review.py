@@ -145,3 +145,14 @@ def test_a_page_without_any_headline_says_what_to_do() -> None:
         release(html, "Library hours.html")
     assert str(caught.value).startswith("Library hours.html: field 'title': the page has no headline")
     assert "in bold or the Title style" in str(caught.value)
+
+
+@pytest.mark.parametrize("name", ["Harbour lights.rtf", "Harbour lights.docx", "Harbour lights.odt", "lights.pages"])
+def test_a_word_processor_document_is_refused_saying_how_to_export_it(name: str) -> None:
+    rtf = b"{\\rtf1\\ansi\\ansicpg1252\\cocoartf2761 Harbour lights switched on\\\n}"
+    with pytest.raises(InvalidReleaseError) as caught:
+        parse_release_file(rtf, name, source="inbox", origin=name)
+    message = str(caught.value)
+    assert message.startswith(f"{name}: cannot read '{name}': ")
+    assert "a word processor's document" in message
+    assert "save it as a web page (.html) or as plain text (.txt)" in message

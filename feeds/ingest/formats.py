@@ -55,6 +55,8 @@ EXTENSIONS: dict[str, str] = {
     ".json": "json",
 }
 """Accepted file extensions (lower case) and the format each one means."""
+_DOCUMENTS = frozenset({".rtf", ".rtfd", ".doc", ".docx", ".odt", ".pages", ".wpd"})
+"""Word processors' own formats, refused with a word on how to export the release instead."""
 
 
 def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> tuple[RawRelease, ...]:
@@ -66,6 +68,11 @@ def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> t
     if kind is None:
         accepted = ", ".join(EXTENSIONS)
         what = f"the extension '{extension}' is not a release format" if extension else "the name has no extension"
+        if extension in _DOCUMENTS:
+            what += (
+                " (a word processor's document: save it as a web page (.html) or as plain text (.txt), e.g. Word's"
+                " File > Save As > Web Page, TextEdit's Format > Make Plain Text, and drop that file)"
+            )
         raise InvalidReleaseError(
             f"cannot read '{base}': {what}; accepted extensions are {accepted}",
             origin=origin,
