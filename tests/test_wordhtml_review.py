@@ -156,3 +156,65 @@ def test_a_word_processor_document_is_refused_saying_how_to_export_it(name: str)
     assert message.startswith(f"{name}: cannot read '{name}': ")
     assert "a word processor's document" in message
     assert "save it as a web page (.html) or as plain text (.txt)" in message
+
+
+def md_release(text: str, name: str = "release.md") -> Release:
+    (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=name)
+    return normalise_release(raw, SITE, TopicSettings(), NOW)
+
+
+OBSIDIAN = """---
+title: Coastal path reopens
+date: 27/11/2026
+tags: [coast, walking]
+aliases: [path-reopens]
+cssclasses: release
+---
+
+The coastal path between [[Portland Bill]] and [[Chesil Beach|the beach]] reopened today
+after [[Repairs#Winter|winter repairs]].
+
+> [!note]- Embargo lifted
+> This release may be used from today.
+
+%% check the date with legal %%
+The ranger said:
+
+> "The path is safe, and the views are back."
+
+![[route map.png]]
+%%
+Draft note: ask Sam for a photo.
+%%
+Write to `[[not a link]]` or see [the route](https://www.harbour.example.gov.uk/path).
+"""
+
+
+def test_obsidian_markup_is_read_as_obsidian_shows_it() -> None:
+    r = md_release(OBSIDIAN, "Coastal path.md")
+    assert r.title == "Coastal path reopens"
+    assert r.published == datetime(2026, 11, 27, tzinfo=UTC)
+    assert r.topics == ("coast", "walking")
+    assert r.summary == ("The coastal path between Portland Bill and the beach reopened today after winter repairs.")
+    text = " ".join(r.body_text.split())
+    assert "[[" not in r.body_html.replace("<code>[[not a link]]</code>", "") and "[!note]" not in text
+    assert "%%" not in text and "legal" not in text and "Sam" not in text  # (comments are the author's own)
+    assert "route map" not in r.body_html  # (a picture in the vault, not uploaded with the file)
+    assert "<p><strong>Embargo lifted</strong><br>\nThis release may be used from today.</p>" in r.body_html
+    assert "<code>[[not a link]]</code>" in r.body_html  # (code is as written)
+    assert "The ranger said:" in text
+
+
+def test_typora_table_of_contents_and_settings_are_not_published() -> None:
+    text = (
+        "---\ntitle: Lifeboat station opens\ntypora-root-url: ./assets\ntypora-copy-images-to: ./assets\n---\n\n"
+        "[TOC]\n\nThe new lifeboat station at the harbour opened on Friday.\n"
+    )
+    r = md_release(text, "Lifeboat.md")
+    assert r.title == "Lifeboat station opens"
+    assert r.body_text.strip() == "The new lifeboat station at the harbour opened on Friday."
+
+
+def test_an_unknown_front_matter_key_is_still_refused() -> None:
+    with pytest.raises(InvalidReleaseError, match="unknown front matter key 'titel'"):
+        md_release("---\ntitel: Lifeboat\n---\n\nText of it.\n")

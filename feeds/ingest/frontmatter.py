@@ -49,6 +49,9 @@ FRONT_MATTER_KEYS: Mapping[str, str] = {
     "change_note": "change_note",
 }
 """Front-matter key → schema field."""
+_EDITOR_KEYS = frozenset({"aliases", "cssclasses", "cssclass"})
+"""Keys Markdown editors write for themselves (Obsidian's other names for a note and its styles; Typora's
+`typora-root-url`, `typora-copy-images-to`… by prefix): ignored, where any other unknown key is refused."""
 
 _FENCES = {"+++": ("toml", ("+++",)), "---": ("yaml", ("---", "..."))}
 _TOML_KEY = re.compile(r"""^\s*(?:"([^"]+)"|'([^']+)'|([A-Za-z0-9_-]+))\s*=""")
@@ -86,6 +89,8 @@ def front_matter(lines: list[str], *, origin: str) -> tuple[dict[str, object], d
         if not isinstance(key, str):
             raise InvalidReleaseError(f"front matter key {key!r} is not a name", origin=origin, line=line)
         field = FRONT_MATTER_KEYS.get(key)
+        if field is None and (key in _EDITOR_KEYS or key.startswith("typora-")):
+            continue  # (the editor's own setting for the note, not a field of the release)
         if field is None:
             raise unknown_field_error(key, FRONT_MATTER_KEYS, origin=origin, line=line, what="front matter key")
         if field in given_as:

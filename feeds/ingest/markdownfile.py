@@ -9,6 +9,10 @@ just below the headline are metadata, not text of the release. The body keeps it
 Line numbers matter here: these files are written by hand, so every error points at the line to fix, and
 `RawRelease.lines` records where each field came from for the normaliser's errors.
 
+Notes written in Obsidian or Typora are read as those editors show them: `[[wikilinks]]` are their text (the
+vault's notes are not on the site), `![[embeds]]` and `%% comments %%` are left out, a callout's `[!note] Title`
+is its title in bold, and Typora's `[TOC]` line is dropped.
+
 What this module must not do: read front matter itself (`frontmatter.py`), parse dates, or render Markdown (a
 `# Heading` taken as the title is read as the text it shows, nothing more: `feeds.normalise` renders the body).
 """
@@ -43,6 +47,7 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
     """
     lines = text.split("\n")
     values, key_lines, body_start = front_matter(lines, origin=origin)
+    _editor_marks(lines, body_start)
     try:
         fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
     except InvalidReleaseError as e:
@@ -197,3 +202,64 @@ def _heading_at(lines: list[str], start: int) -> tuple[str, int, int] | None:
     if i + 1 < len(lines) and _SETEXT_H1.match(lines[i + 1]) and not lines[i].startswith("    "):
         return " ".join(lines[i].split()), i + 1, i + 2
     return None
+
+
+# What Obsidian and Typora write that CommonMark would publish as typed. A code span comes first, kept as it is.
+_EDITOR_INLINE = re.compile(
+    r"(?P<code>(?P<ticks>`+).*?(?P=ticks))|%%.*?%%|!\[\[[^\]\n]*\]\]"
+    r"|\[\[(?P<target>[^\]|\n]*)(?:\|(?P<alias>[^\]\n]*))?\]\]"
+)
+_CALLOUT = re.compile(r"(?P<quote> {0,3}(?:>[ \t]?)+)\[![\w-]+\][+-]?[ \t]*(?P<title>.*)")
+_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_TOC = re.compile(r"[ \t]*\[toc\][ \t]*", re.IGNORECASE)
+
+
+def _editor_marks(lines: list[str], start: int) -> None:
+    """Read the editors' own marks in `lines[start:]` as the editor shows them (in place; every line stays, so line
+    numbers do): a wikilink is its text, an embed and a comment (`%% … %%`, over lines, or to the end when never
+    closed, as Obsidian hides it) are left out, a callout's marker line is its title in bold on a line of its own
+    (or an empty line of the quotation), `[TOC]` is dropped. Fenced code and code spans are left as written."""
+    if not any("[[" in line or "%%" in line or "[!" in line or _TOC.fullmatch(line) for line in lines[start:]):
+        return
+    fence: str | None = None
+    in_comment = False
+    for index in range(start, len(lines)):
+        line = lines[index]
+        if fence is not None:
+            if line.strip().startswith(fence) and not line.strip().strip(fence[0]):
+                fence = None
+            continue
+        if in_comment:
+            closing = line.find("%%")
+            if closing < 0:
+                lines[index] = ""
+                continue
+            in_comment, line = False, line[closing + 2 :]
+        if (opened := _FENCE.match(line)) is not None:
+            fence = opened[1]
+            continue
+        line = _EDITOR_INLINE.sub(_as_shown, line)
+        if (unclosed := _outside_code(line).find("%%")) >= 0:
+            in_comment, line = True, line[:unclosed]
+        if (callout := _CALLOUT.fullmatch(line)) is not None:
+            title = callout["title"].strip()
+            line = f"{callout['quote']}**{title}**  " if title else callout["quote"].rstrip()  # (a line of its own)
+        lines[index] = "" if _TOC.fullmatch(line) else line
+
+
+def _as_shown(match: re.Match[str]) -> str:
+    if match["code"] is not None:
+        return match["code"]
+    if match["target"] is None:
+        return ""  # (an embed or a comment)
+    if match["alias"] is not None and match["alias"].strip():
+        return match["alias"].strip()
+    return " > ".join(part.strip().lstrip("^") for part in match["target"].split("#") if part.strip())
+
+
+_CODE_SPAN = re.compile(r"(`+).*?\1")
+
+
+def _outside_code(line: str) -> str:
+    """`line` with its code spans blanked out (same length), to find what is outside them."""
+    return _CODE_SPAN.sub(lambda m: " " * len(m[0]), line)
