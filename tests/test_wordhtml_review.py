@@ -4,6 +4,7 @@ Google Docs' "Download → Web page"): the headline, text and links meant, and n
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -218,3 +219,31 @@ def test_typora_table_of_contents_and_settings_are_not_published() -> None:
 def test_an_unknown_front_matter_key_is_still_refused() -> None:
     with pytest.raises(InvalidReleaseError, match="unknown front matter key 'titel'"):
         md_release("---\ntitel: Lifeboat\n---\n\nText of it.\n")
+
+
+DATA = Path(__file__).parent / "data" / "wordhtml"
+
+
+@pytest.mark.parametrize("name", ["libreoffice-html.html", "libreoffice-xhtml.html"])
+def test_libreoffice_export_reads_as_the_document(name: str) -> None:
+    # Real exports of libreoffice-source.fodt (`soffice --headless --convert-to html`, and
+    # `--convert-to "html:XHTML Writer File:UTF8"`): its Title property is a working name, "PR lights DRAFT v2".
+    r = release((DATA / name).read_text(encoding="utf-8"), name)
+    assert r.title == "Harbour lights switched on"
+    assert r.summary == "The harbour’s new lights were switched on tonight by the mayor."
+    assert r.published == datetime(2026, 11, 28, tzinfo=UTC)
+    text = " ".join(r.body_text.split())
+    assert "Harbour lights switched on" not in text
+    assert "Sam" not in text and "ANNOTATION" not in text  # (a reviewer's comment)
+    assert "Twelve lights on the east pier" in text and ". Twelve" not in text and ".Twelve" not in text
+    assert "1The" not in text and "The lights are LED." in text
+
+
+def test_libreoffice_placeholder_title_is_no_headline() -> None:
+    html = (
+        '<html xmlns="http://www.w3.org/1999/xhtml"><head><title>- no title specified</title>'
+        '<meta name="DCTERMS.source" content="http://xml.openoffice.org/odf2xhtml"/></head><body>'
+        '<p class="Standard">The library will open until 8pm from Monday.</p></body></html>'
+    )
+    with pytest.raises(InvalidReleaseError, match="the page has no headline"):
+        release(html, "library.html")

@@ -37,7 +37,8 @@ def strip_site_suffix(title: str, site_name: str | None = None) -> str:
     return title
 
 
-_WORD_EXPORT = re.compile(r"^microsoft word\s*-\s*|\.(?:docx?|odt|rtf)$", re.IGNORECASE)
+# A word processor's name for a file ("Microsoft Word - draft.docx"), or LibreOffice's XHTML export's for none.
+_WORD_EXPORT = re.compile(r"^microsoft word\s*-\s*|\.(?:docx?|odt|rtf)$|^- no title specified$", re.IGNORECASE)
 
 
 def headline_or_none(page_title: str | None, site_name: str | None) -> str | None:
@@ -64,9 +65,10 @@ def fallback_heading(root: HtmlElement, site_name: str | None, *, word_export: b
 
 
 def _in_title_style(p: HtmlElement) -> bool:
-    """Whether a paragraph is in a word processor's "Title" style: Word's `MsoTitle` class, Google Docs' `title`."""
+    """Whether a paragraph is in a word processor's "Title" style: Word's `MsoTitle` class, Google Docs' `title`,
+    LibreOffice's XHTML export's `Title`."""
     classes = (p.get("class") or "").split()
-    return "title" in classes or any(c.startswith("MsoTitle") for c in classes)
+    return "title" in classes or "Title" in classes or any(c.startswith("MsoTitle") for c in classes)
 
 
 # Bold as Google Docs exports it: a class its style sheet makes bold (`.c5{font-weight:700}`), or a <span>'s style.

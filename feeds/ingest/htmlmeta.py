@@ -101,9 +101,16 @@ def title_text(root: HtmlElement) -> str | None:
 
 
 def is_word_export(meta: Meta) -> bool:
-    """Whether the page is Word's "Save as Web Page" (`<meta name=ProgId content=Word.Document>`)."""
+    """Whether the page is a word processor's export, whose <title> is the document's Title property: Word's "Save
+    as Web Page" (`<meta name=ProgId content=Word.Document>`), LibreOffice's HTML (its `generator`) or XHTML
+    export (`DCTERMS.source` names its odf2xhtml filter)."""
     progid = (meta.first(("progid",)) or "").casefold()
-    return progid.startswith("word.") or (meta.first(("generator",)) or "").casefold().startswith("microsoft word")
+    generator = (meta.first(("generator",)) or "").casefold()
+    return (
+        progid.startswith("word.")
+        or generator.startswith(("microsoft word", "libreoffice", "openoffice"))
+        or "odf2xhtml" in (meta.first(("dcterms.source",)) or "")
+    )
 
 
 def itemprop_date(root: HtmlElement, prop: str) -> str | None:

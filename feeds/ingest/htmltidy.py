@@ -1,5 +1,6 @@
 """Tidy the article once it is found: the headline and the labels that open it ("Press release") out, a Word
-export's list paragraphs made a list again, empty elements and layout <br>s dropped.
+export's list paragraphs made a list again (and LibreOffice's typed list labels dropped), empty elements and
+layout <br>s dropped.
 
 What this module must not do: choose what is the article (htmlextract.py, htmlchrome.py) or sanitise (the
 normaliser does). It mutates the tree it is given.
@@ -26,6 +27,7 @@ def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
     if title_element is not None and any(a is container for a in title_element.iterancestors()):
         remove(title_element)
     _word_lists(container)
+    _libreoffice_marks(container)
     _drop_leading_labels(container)
     for element in reversed(list(container.iter())):
         if element is container or not isinstance(element.tag, str):
@@ -90,6 +92,23 @@ def _make_list(parent: HtmlElement, run: list[tuple[HtmlElement, HtmlElement]]) 
         p.attrib.clear()
         p.tag = "li"
         items.append(p)
+
+
+# LibreOffice's XHTML export types a list item's bullet or number into it, in a <span style="display:block;
+# float:left;…"> (the <ul> or <ol> around it marks the item already); its footnotes, and its HTML export's, open with
+# the number, the note's text right after it ("1The lights are LED.").
+_FLOATED_LABEL = re.compile(r"display\s*:\s*block\s*;\s*float\s*:\s*left", re.IGNORECASE)
+_NOTE_NUMBERS = frozenset({"footnodeNumber", "sdfootnotesym", "sdendnotesym"})
+
+
+def _libreoffice_marks(container: HtmlElement) -> None:
+    """Drop the list labels LibreOffice typed into list items; part a footnote's number from its text."""
+    for span in list(container.iter("span")):
+        if _FLOATED_LABEL.search(span.get("style") or "") and any(a.tag == "li" for a in span.iterancestors()):
+            remove(span)
+    for element in container.iter("span", "a"):
+        if not _NOTE_NUMBERS.isdisjoint((element.get("class") or "").split()) and (element.tail or " ")[0] != " ":
+            element.tail = " " + (element.tail or "")
 
 
 def _drop_leading_labels(container: HtmlElement) -> None:
