@@ -247,3 +247,50 @@ def test_libreoffice_placeholder_title_is_no_headline() -> None:
     )
     with pytest.raises(InvalidReleaseError, match="the page has no headline"):
         release(html, "library.html")
+
+
+def test_word_spacing_with_no_break_spaces_is_not_published() -> None:
+    # Typed spaces: Word keeps a run of them as no-break spaces ("&nbsp;&nbsp;" after a full stop, an indent).
+    html = (
+        WORD_HEAD + "<p class=MsoNormal>&nbsp;&nbsp;&nbsp;&nbsp; Boats can apply for a share of &#163;2&nbsp;million"
+        " from today.&nbsp;&nbsp;The fund closes in March.&nbsp;&nbsp;<o:p></o:p></p></div></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    assert "&nbsp;&nbsp;" not in r.body_html and "<p> " not in r.body_html
+    assert "<p>Boats can apply for a share of £2&nbsp;million from today. The fund closes in March." in r.body_html
+    assert r.summary == "Boats can apply for a share of £2 million from today. The fund closes in March."
+
+
+def test_word_quote_style_is_a_quotation() -> None:
+    html = (
+        WORD_HEAD + "<p class=MsoNormal>The minister said:</p><p class=MsoQuote><i>\u201cThis is money for the people"
+        " who work the sea.\u201d<o:p></o:p></i></p><p class=MsoIntenseQuote>\u201cAnd we mean it.\u201d</p>"
+        "<p class=MsoNormal>The fund closes in March.</p></div></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    assert (
+        "<p>The minister said:</p><blockquote><p><i>“This is money for the people who work the sea.”</i></p>"
+        "<p>“And we mean it.”</p></blockquote><p>The fund closes in March.</p>"
+    ) in r.body_html.replace("\n", "")
+
+
+def test_a_link_to_a_file_saved_beside_the_page_is_its_text() -> None:
+    html = (
+        WORD_HEAD + '<p class=MsoNormal>The fund closes in March.</p><p class=MsoNormal>Photo: <a href="Fishing%20'
+        'grant_files/image002.jpg">download it here</a>; the form is <a href="https://www.harbour.example.gov.uk/form">'
+        "online</a>.</p></div></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    assert "_files" not in r.body_html
+    assert "Photo: download it here; the form is" in r.body_text
+    assert '<a href="https://www.harbour.example.gov.uk/form"' in r.body_html
+
+
+def test_no_break_spaces_in_preformatted_text_stay() -> None:
+    html = (
+        WORD_HEAD + "<p class=MsoNormal>The times are below.</p><pre>Dep&nbsp;&nbsp;&nbsp;Arr\n09:00&nbsp;&nbsp;10:15"
+        "</pre><p class=MsoNormal>Fares&nbsp;&nbsp;are frozen.</p></div></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    assert "<pre>Dep&nbsp;&nbsp;&nbsp;Arr\n09:00&nbsp;&nbsp;10:15</pre>" in r.body_html
+    assert "<p>Fares are frozen.</p>" in r.body_html

@@ -128,7 +128,8 @@ _SAVED_ALONGSIDE = re.compile(r"(?:\./)?[^/:?#]+_files/", re.IGNORECASE)
 def _load_lazy_images(root: HtmlElement) -> None:
     """Give a lazy-loaded <img> the picture its page would load: a page saved before its script ran has the address
     only in `data-src` (the <noscript> copy beside it is dropped with every <noscript>). An image whose file was
-    saved beside the page is left out: published, it would be a broken picture."""
+    saved beside the page is left out: published, it would be a broken picture (and a link to such a file, a
+    broken link, is its text)."""
     for img in list(root.iter("img")):
         lazy = next((value.strip() for name in _LAZY_SOURCES if (value := img.get(name)) and value.strip()), None)
         src = (img.get("src") or "").strip()
@@ -136,6 +137,9 @@ def _load_lazy_images(root: HtmlElement) -> None:
             img.set("src", src := lazy)
         if _SAVED_ALONGSIDE.match(src):
             remove(img)
+    for link in list(root.iter("a")):
+        if _SAVED_ALONGSIDE.match((link.get("href") or "").strip()):
+            link.drop_tag()  # (a link to such a file: its text stays)
 
 
 # The HTML start tags that end an <svg> or <math> left open (HTML's parsing rules for foreign content): a browser

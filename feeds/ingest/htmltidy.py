@@ -28,6 +28,8 @@ def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
         remove(title_element)
     _word_lists(container)
     _libreoffice_marks(container)
+    _quote_styles(container)
+    _typed_spaces(container)
     _drop_leading_labels(container)
     for element in reversed(list(container.iter())):
         if element is container or not isinstance(element.tag, str):
@@ -109,6 +111,59 @@ def _libreoffice_marks(container: HtmlElement) -> None:
     for element in container.iter("span", "a"):
         if not _NOTE_NUMBERS.isdisjoint((element.get("class") or "").split()) and (element.tail or " ")[0] != " ":
             element.tail = " " + (element.tail or "")
+
+
+# A word processor's "Quote" paragraph styles (Word's MsoQuote and MsoIntenseQuote classes, LibreOffice's
+# "Quotations"): the author marked a quotation, which HTML marks with <blockquote>.
+_QUOTE_STYLES = frozenset({"MsoQuote", "MsoIntenseQuote", "Quotations"})
+
+
+def _quote_styles(container: HtmlElement) -> None:
+    """Put each run of paragraphs in a quotation style in a <blockquote>."""
+    quoted = [
+        e
+        for e in container.iter("p", "div")
+        if not _QUOTE_STYLES.isdisjoint((e.get("class") or "").split()) and e.getparent() is not None
+    ]
+    for element in quoted:
+        previous = element.getprevious()
+        if previous is not None and previous.tag == "blockquote" and not (previous.tail or "").strip():
+            quote = previous
+        else:
+            quote = lxml.html.Element("blockquote")
+            element.addprevious(quote)
+            quote.tail, element.tail = element.tail, None
+        element.attrib.pop("class")
+        if element.tag == "div":
+            element.tag = "p"
+        tail, element.tail = element.tail, None
+        quote.append(element)
+        element.tail = tail
+
+
+# Spaces typed in a row (two after a full stop, an indent), which Word exports as no-break spaces: one space.
+_TYPED_SPACES = re.compile(r"\s*\xa0\s*")
+_TEXT_BLOCKS = frozenset({"p", "li", "td", "th", "dd", "dt", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6"})
+
+
+def _typed_spaces(container: HtmlElement) -> None:
+    """Make a run of spaces holding a no-break space one space, and drop spaces at the start of a paragraph (an
+    indent); a lone no-break space between words (`£2&nbsp;million`) stays. Not inside <pre>."""
+    preformatted = {e for pre in container.iter("pre") for e in pre.iter()}
+    for element in container.iter():
+        if not isinstance(element.tag, str):
+            continue
+        if element.text and "\xa0" in element.text and element not in preformatted:
+            element.text = _TYPED_SPACES.sub(_one_space, element.text)
+        if element.tail and "\xa0" in element.tail and element.getparent() not in preformatted:
+            element.tail = _TYPED_SPACES.sub(_one_space, element.tail)
+    for block in container.iter(*_TEXT_BLOCKS):
+        if block.text:
+            block.text = block.text.lstrip(" \xa0")
+
+
+def _one_space(match: re.Match[str]) -> str:
+    return " " if len(match[0]) > 1 else match[0]
 
 
 def _drop_leading_labels(container: HtmlElement) -> None:
