@@ -294,3 +294,16 @@ def test_no_break_spaces_in_preformatted_text_stay() -> None:
     r = release(html, encoding="cp1252")
     assert "<pre>Dep&nbsp;&nbsp;&nbsp;Arr\n09:00&nbsp;&nbsp;10:15</pre>" in r.body_html
     assert "<p>Fares are frozen.</p>" in r.body_html
+
+
+def test_textedit_web_page_reads_as_typed() -> None:
+    # TextEdit's File > Save As "Web Page": an empty <title>, a tab as <span class="Apple-tab-span">.
+    html = (
+        '<html><head><meta http-equiv="Content-Type" content="text/html; charset=UTF-8"><title></title><meta name="'
+        'Generator" content="Cocoa HTML Writer"></head><body><p class="p1"><b>Harbour lights switched on</b></p>'
+        '<p class="p2"><br></p><p class="p3">The mayor said:</p><p class="p3"><span class="Apple-tab-span">\t</span>'
+        "\u201cThese lights will guide boats home.\u201d</p></body></html>"
+    )
+    r = release(html, "Harbour lights.html")
+    assert r.title == "Harbour lights switched on"
+    assert "<p>“These lights will guide boats home.”</p>" in r.body_html

@@ -47,6 +47,7 @@ def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
                 # still parts the words it stands between.
                 element.tail = " " + (element.tail or "")
             remove(element)
+    _no_indents(container)
 
 
 # Word writes a list as paragraphs styled `mso-list:l0 level1 lfo1`, each opening with its bullet or number in a
@@ -147,8 +148,8 @@ _TEXT_BLOCKS = frozenset({"p", "li", "td", "th", "dd", "dt", "blockquote", "h1",
 
 
 def _typed_spaces(container: HtmlElement) -> None:
-    """Make a run of spaces holding a no-break space one space, and drop spaces at the start of a paragraph (an
-    indent); a lone no-break space between words (`£2&nbsp;million`) stays. Not inside <pre>."""
+    """Make a run of spaces holding a no-break space one space; a lone no-break space between words
+    (`£2&nbsp;million`) stays. Not inside <pre>."""
     preformatted = {e for pre in container.iter("pre") for e in pre.iter()}
     for element in container.iter():
         if not isinstance(element.tag, str):
@@ -157,9 +158,13 @@ def _typed_spaces(container: HtmlElement) -> None:
             element.text = _TYPED_SPACES.sub(_one_space, element.text)
         if element.tail and "\xa0" in element.tail and element.getparent() not in preformatted:
             element.tail = _TYPED_SPACES.sub(_one_space, element.tail)
+
+
+def _no_indents(container: HtmlElement) -> None:
+    """Drop the spaces that open a paragraph (an indent typed, or a tab, as Word and TextEdit export them)."""
     for block in container.iter(*_TEXT_BLOCKS):
         if block.text:
-            block.text = block.text.lstrip(" \xa0")
+            block.text = block.text.lstrip(" \t\xa0")
 
 
 def _one_space(match: re.Match[str]) -> str:
