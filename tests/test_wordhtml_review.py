@@ -10,6 +10,7 @@ import pytest
 
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
+from feeds.ingest.folder import folder_note
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
@@ -307,3 +308,12 @@ def test_textedit_web_page_reads_as_typed() -> None:
     r = release(html, "Harbour lights.html")
     assert r.title == "Harbour lights switched on"
     assert "<p>“These lights will guide boats home.”</p>" in r.body_html
+
+
+def test_a_saved_pages_folder_in_the_drop_folder_is_named_as_such(tmp_path: Path) -> None:
+    # Word's "Save as Web Page" (and a browser's "Web Page, complete") writes `<name>_files/` beside the page.
+    note = folder_note(tmp_path / "inbox" / "Ferry release_files", tmp_path / "inbox")
+    assert note.startswith(f"{tmp_path / 'inbox' / 'Ferry release_files'}/: the folder a saved web page keeps")
+    assert "drop its files" not in note and "remove it" in note
+    other = folder_note(tmp_path / "inbox" / "batch", tmp_path / "inbox")
+    assert "drop its files in" in other

@@ -132,6 +132,11 @@ def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> It
 
 def folder_note(path: Path, folder: Path) -> str:
     """What to do with the folder `path` found in the folder source `folder`, whose files are not read."""
+    if path.name.casefold().endswith("_files"):
+        return (
+            f"{shown_path(str(path))}/: the folder a saved web page keeps its pictures and the word processor's own"
+            " files in; it is not read and not needed (pictures saved beside a page are not published): remove it"
+        )
     return (
         f"{shown_path(str(path))}/: a folder; drop its files in {shown_path(str(folder))}/ itself "
         f"(its files are not read; or name it: `feeds ingest PATH`)"
