@@ -317,3 +317,19 @@ def test_a_saved_pages_folder_in_the_drop_folder_is_named_as_such(tmp_path: Path
     assert "drop its files" not in note and "remove it" in note
     other = folder_note(tmp_path / "inbox" / "batch", tmp_path / "inbox")
     assert "drop its files in" in other
+
+
+def test_google_docs_export_headline_comes_before_its_section_headings() -> None:
+    html = (
+        '<html><head><meta content="text/html; charset=UTF-8" http-equiv="content-type"><style type="text/css">'
+        '.c0{font-weight:700}.c1{font-weight:400}</style></head><body class="c5 doc-content"><p class="c2"><span '
+        'class="c0">Beach clean volunteers thanked</span></p><p class="c2"><span class="c1">More than 300 volunteers'
+        ' cleared the beach on Saturday.</span></p><p class="c2"><span style="overflow: hidden; display: inline-block;'
+        ' width: 624.00px; height: 351.00px;"><img alt="" src="images/image1.png" style="width: 624.00px;" title="">'
+        '</span></p><h2 class="c3" id="h.30j0zll"><span class="c0">Notes to editors</span></h2><p class="c2"><span '
+        'class="c1">The clean is held each year.</span></p></body></html>'
+    )
+    r = release(html, "Beach clean.html")
+    assert r.title == "Beach clean volunteers thanked"
+    assert "<h2>" in r.body_html and "Notes to editors" in r.body_text
+    assert "<img" not in r.body_html  # (in the export's images/ folder, not uploaded with the page)

@@ -20,7 +20,7 @@ from lxml.html import HtmlElement
 
 from feeds.ingest.htmltree import HEADINGS, ancestors_within, remove, text_of
 
-__all__ = ["NEGATIVE", "drop_boxes", "drop_never_content"]
+__all__ = ["NEGATIVE", "drop_boxes", "drop_exported_images", "drop_never_content"]
 
 _DROP_TAGS = (
     "script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed", "applet",
@@ -123,6 +123,19 @@ _PLACEHOLDER = re.compile(r"(?:placeholder|blank|spacer|transparent|pixel|lazy|l
 # A picture saved beside the page, in the folder a word processor or browser makes for it ("PR ferry_files/
 # image001.png", "./Ferries news_files/ferry.jpg"): only on the machine that saved it, never uploaded with the file.
 _SAVED_ALONGSIDE = re.compile(r"(?:\./)?[^/:?#]+_files/", re.IGNORECASE)
+
+
+# The pictures of Google Docs' export, in the `images/` folder of the .zip it downloads beside the page.
+_EXPORTED_IMAGE = re.compile(r"(?:\./)?images/image\d+\.\w+")
+
+
+def drop_exported_images(root: HtmlElement) -> None:
+    """In a word processor's export: remove the pictures it wrote in a folder beside the page (Google Docs'
+    `images/image1.png`), which is not dropped with the page. Must not be called for other pages, whose
+    `images/…` are on their site."""
+    for img in list(root.iter("img")):
+        if _EXPORTED_IMAGE.fullmatch((img.get("src") or "").strip()):
+            remove(img)
 
 
 def _load_lazy_images(root: HtmlElement) -> None:

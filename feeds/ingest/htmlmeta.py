@@ -113,6 +113,17 @@ def is_word_export(meta: Meta) -> bool:
     )
 
 
+def is_google_docs(root: HtmlElement) -> bool:
+    """Whether the page is Google Docs' "Download → Web page": its <body> of class `doc-content`, or its style
+    sheet's list classes (`lst-kix_…`) and fonts (themes.googleusercontent.com) in an older export."""
+    body = root.find("body")
+    if body is not None and "doc-content" in (body.get("class") or "").split():
+        return True
+    return any(
+        "lst-kix_" in text or "googleusercontent.com" in text for text in (s.text or "" for s in root.iter("style"))
+    )
+
+
 def itemprop_date(root: HtmlElement, prop: str) -> str | None:
     for element in root.xpath(f".//*[@itemprop='{prop}']"):
         value = element.get("datetime") or element.get("content") or text_of(element)

@@ -32,6 +32,7 @@ from lxml.html import HtmlElement
 
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
+from feeds.ingest.htmlchrome import drop_exported_images
 from feeds.ingest.htmlextract import extract_article
 from feeds.ingest.htmlheadline import (
     fallback_heading,
@@ -55,6 +56,7 @@ from feeds.ingest.htmlmeta import (
     base_url,
     canonical,
     from_line,
+    is_google_docs,
     is_word_export,
     itemprop_date,
     itemprop_url,
@@ -105,7 +107,9 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     site_name = meta.first(ORGANISATION)
     # A word processor's <title> is the document's Title property (a working name, "PR ferry DRAFT v3", or the
     # first line Word filled it with): its own headline, a bold first paragraph, comes first.
-    word_export = is_word_export(meta)
+    word_export = is_word_export(meta) or is_google_docs(root)
+    if word_export:
+        drop_exported_images(root)
     title_tag = title_text(root)
     page_title = meta.first(("og:title", "twitter:title", "dc.title")) or (None if word_export else title_tag)
     page_title = headline_or_none(page_title, site_name)
