@@ -333,3 +333,13 @@ def test_google_docs_export_headline_comes_before_its_section_headings() -> None
     assert r.title == "Beach clean volunteers thanked"
     assert "<h2>" in r.body_html and "Notes to editors" in r.body_text
     assert "<img" not in r.body_html  # (in the export's images/ folder, not uploaded with the page)
+
+
+@pytest.mark.parametrize(
+    "written",
+    ["27 November 2026 9:30 AM", "27 November 2026 9:30am", "Friday 27 November 2026 9:30 am", "27 Nov 2026 9:30 AM"],
+)
+def test_front_matter_date_with_am_is_a_time_not_a_zone(written: str) -> None:
+    # Typora and Obsidian's Templater write `h:mm A`; "9:30am" is how an officer types it.
+    r = md_release(f"---\ntitle: Lifeboat station opens\ndate: {written}\n---\n\nThe station opened today.\n")
+    assert r.published == datetime(2026, 11, 27, 9, 30, tzinfo=UTC)

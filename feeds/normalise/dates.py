@@ -278,8 +278,8 @@ def _offset_zone(zone: str) -> tzinfo:
 
 def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
     m = _RFC822.fullmatch(text)
-    if not m or m["mo"].lower() not in _MONTHS:
-        return None
+    if not m or m["mo"].lower() not in _MONTHS or m["z"].upper() in ("AM", "PM"):
+        return None  # (a time of day, "27 November 2026 9:30 AM": a human date, not a zone named "AM")
     year = int(m["y"])
     if len(m["y"]) == 2:  # RFC 2822 §4.3: 00-49 → 20xx, 50-99 → 19xx
         year += 2000 if year < 50 else 1900
