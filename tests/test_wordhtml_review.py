@@ -238,6 +238,7 @@ def test_libreoffice_export_reads_as_the_document(name: str) -> None:
     assert "Sam" not in text and "ANNOTATION" not in text  # (a reviewer's comment)
     assert "Twelve lights on the east pier" in text and ". Twelve" not in text and ".Twelve" not in text
     assert "1The" not in text and "The lights are LED." in text
+    assert "decades.”<sup>1</sup>" in r.body_html  # (the footnote's number, as the document shows it)
 
 
 def test_libreoffice_placeholder_title_is_no_headline() -> None:

@@ -105,10 +105,14 @@ _NOTE_NUMBERS = frozenset({"footnodeNumber", "sdfootnotesym", "sdendnotesym"})
 
 
 def _libreoffice_marks(container: HtmlElement) -> None:
-    """Drop the list labels LibreOffice typed into list items; part a footnote's number from its text."""
+    """Drop the list labels LibreOffice typed into list items; a note's call is a superscript number (as its HTML
+    export writes it), and the note's number is parted from its text."""
     for span in list(container.iter("span")):
         if _FLOATED_LABEL.search(span.get("style") or "") and any(a.tag == "li" for a in span.iterancestors()):
             remove(span)
+        elif (span.get("title") or "").startswith(("Footnote: ", "Endnote: ")):
+            span.tag = "sup"  # (the XHTML export's call of a note, with the note as its tooltip: a number)
+            span.attrib.clear()
     for element in container.iter("span", "a"):
         if not _NOTE_NUMBERS.isdisjoint((element.get("class") or "").split()) and (element.tail or " ")[0] != " ":
             element.tail = " " + (element.tail or "")
