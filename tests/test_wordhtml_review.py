@@ -344,3 +344,23 @@ def test_front_matter_date_with_am_is_a_time_not_a_zone(written: str) -> None:
     # Typora and Obsidian's Templater write `h:mm A`; "9:30am" is how an officer types it.
     r = md_release(f"---\ntitle: Lifeboat station opens\ndate: {written}\n---\n\nThe station opened today.\n")
     assert r.published == datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
+
+
+def test_google_docs_bold_and_italic_are_kept() -> None:
+    # Google Docs writes bold and italic as classes of its style sheet, which is not published.
+    html = (
+        '<html><head><meta content="text/html; charset=UTF-8" http-equiv="content-type"><style type="text/css">'
+        ".c0{font-weight:700}.c1{font-weight:400;font-style:normal}.c4{font-style:italic;font-weight:400}"
+        '.c6{font-weight:700;font-style:italic}</style></head><body class="c5 doc-content"><p class="c2"><span '
+        'class="c0">Beach clean volunteers thanked</span></p><p class="c2"><span class="c1">Volunteers cleared </span>'
+        '<span class="c0">two tonnes</span><span class="c1"> of litter from </span><span class="c4">Chesil Beach'
+        '</span><span class="c1">, the </span><span class="c6">largest ever</span><span class="c1">.</span></p>'
+        '<p class="c2"><span class="c0">Notes to editors</span></p><p class="c2"><span class="c1">Bags: 412</span>'
+        "</p></body></html>"
+    )
+    r = release(html, "Beach clean.html")
+    assert r.title == "Beach clean volunteers thanked"
+    body = r.body_html.replace("<span>", "").replace("</span>", "")
+    assert "Volunteers cleared <strong>two tonnes</strong> of litter from <em>Chesil Beach</em>, the " in body
+    assert "<strong><em>largest ever</em></strong>" in body
+    assert "<strong>Notes to editors</strong>" in body

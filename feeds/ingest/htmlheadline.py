@@ -15,7 +15,7 @@ from lxml.html import HtmlElement
 
 from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.htmlmeta import CONTENT_ROOTS
-from feeds.ingest.htmltree import text_of
+from feeds.ingest.htmltree import BOLD, classes_styled, text_of
 from feeds.normalise.text import is_label
 
 __all__ = ["fallback_heading", "headline_or_none", "site_from_title", "strip_site_suffix", "title_heading"]
@@ -71,14 +71,9 @@ def _in_title_style(p: HtmlElement) -> bool:
     return "title" in classes or "Title" in classes or any(c.startswith("MsoTitle") for c in classes)
 
 
-# Bold as Google Docs exports it: a class its style sheet makes bold (`.c5{font-weight:700}`), or a <span>'s style.
-_BOLD_RULE = re.compile(r"\.([\w-]+)\s*\{[^}]*?font-weight\s*:\s*(?:bold|[6-9]00)\s*[;}]", re.IGNORECASE)
-_BOLD_STYLE = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
-
-
 def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
     body = root.find("body")
-    bold_classes = {m[1] for style in root.iter("style") for m in _BOLD_RULE.finditer(style.text or "")}
+    bold_classes = classes_styled(root, BOLD)  # (Google Docs' bold: a class its style sheet makes bold)
     for p in (body if body is not None else root).iter("p"):
         text = text_of(p)
         if not text or is_embargo_line(text):
@@ -98,7 +93,7 @@ def _is_bold(element: HtmlElement, bold_classes: set[str]) -> bool:
     if element.tag != "span" or any(a.tag in ("b", "strong", "span") for a in element.iterancestors()):
         return False
     classes = (element.get("class") or "").split()
-    return any(c in bold_classes for c in classes) or bool(_BOLD_STYLE.search(element.get("style") or ""))
+    return any(c in bold_classes for c in classes) or bool(BOLD.search(element.get("style") or ""))
 
 
 def title_heading(root: HtmlElement, page_title: str | None, site_name: str | None = None) -> HtmlElement | None:

@@ -66,6 +66,7 @@ from feeds.ingest.htmlmeta import (
     page_url,
     title_text,
 )
+from feeds.ingest.htmltidy import styled_emphasis
 from feeds.ingest.htmltree import inner_html, text_of
 from feeds.ingest.textfile import is_email_headers
 from feeds.model import RawRelease
@@ -107,9 +108,11 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     site_name = meta.first(ORGANISATION)
     # A word processor's <title> is the document's Title property (a working name, "PR ferry DRAFT v3", or the
     # first line Word filled it with): its own headline, a bold first paragraph, comes first.
-    word_export = is_word_export(meta) or is_google_docs(root)
-    if word_export:
+    word_export = is_word_export(meta)
+    if is_google_docs(root):
+        word_export = True
         drop_exported_images(root)
+        styled_emphasis(root)
     title_tag = title_text(root)
     page_title = meta.first(("og:title", "twitter:title", "dc.title")) or (None if word_export else title_tag)
     page_title = headline_or_none(page_title, site_name)

@@ -13,10 +13,10 @@ import re
 import lxml.html
 from lxml.html import HtmlElement
 
-from feeds.ingest.htmltree import BLOCKS, remove, text_of
+from feeds.ingest.htmltree import BLOCKS, BOLD, ITALIC, classes_styled, remove, text_of
 from feeds.normalise.text import is_label
 
-__all__ = ["tidy"]
+__all__ = ["styled_emphasis", "tidy"]
 
 _KEEP_EMPTY = frozenset({"img", "picture", "video", "audio", "source", "table", "hr", "iframe", "td", "th", "tr"})
 _TIDY = frozenset({"p", "div", "span", "section", "li", "ul", "ol", "figure", "figcaption", "a", "strong", "em", "b"})
@@ -48,6 +48,28 @@ def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
                 element.tail = " " + (element.tail or "")
             remove(element)
     _no_indents(container)
+
+
+def styled_emphasis(root: HtmlElement) -> None:
+    """Make the <span>s a Google Docs export makes bold or italic by a class of its style sheet <strong> and <em>:
+    the style sheet is not published, the emphasis is. Called before the page's <style> is dropped; must not be
+    called for other pages, whose classes are their site's design."""
+    bold, italic = classes_styled(root, BOLD), classes_styled(root, ITALIC)
+    if not bold and not italic:
+        return
+    for span in list(root.iter("span")):
+        classes = set((span.get("class") or "").split())
+        if classes.isdisjoint(bold) and classes.isdisjoint(italic):
+            continue
+        if not classes.isdisjoint(italic):
+            emphasis = lxml.html.Element("em")
+            emphasis.text = span.text
+            emphasis.extend(list(span))
+            span.text = None
+            span.append(emphasis)
+        if not classes.isdisjoint(bold):
+            span.tag = "strong"
+            span.attrib.pop("class")
 
 
 # Word writes a list as paragraphs styled `mso-list:l0 level1 lfo1`, each opening with its bullet or number in a

@@ -13,7 +13,17 @@ from collections.abc import Iterable
 
 from lxml.html import HtmlElement, tostring
 
-__all__ = ["BLOCKS", "HEADINGS", "ancestors_within", "inner_html", "remove", "text_of"]
+__all__ = [
+    "BLOCKS",
+    "BOLD",
+    "HEADINGS",
+    "ITALIC",
+    "ancestors_within",
+    "classes_styled",
+    "inner_html",
+    "remove",
+    "text_of",
+]
 
 HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 BLOCKS = frozenset(
@@ -40,6 +50,23 @@ def inner_html(element: HtmlElement) -> str:
 
 def _serialise(element: HtmlElement) -> str:
     return str(tostring(element, encoding="unicode", with_tail=True))
+
+
+# The declarations of bold and italic text, in a style sheet's rule or a `style` attribute.
+BOLD = re.compile(r"font-weight\s*:\s*(?:bold|[6-9]00)\b", re.IGNORECASE)
+ITALIC = re.compile(r"font-style\s*:\s*italic\b", re.IGNORECASE)
+_CLASS_RULE = re.compile(r"\.([\w-]+)\s*\{([^}]*)\}")
+
+
+def classes_styled(root: HtmlElement, style: re.Pattern[str]) -> set[str]:
+    """The classes the page's style sheets give a declaration `style` matches (`.c5{font-weight:700}`, how Google
+    Docs' export writes bold), as single-class rules (`.c5{…}`) write them."""
+    return {
+        rule[1]
+        for sheet in root.iter("style")
+        for rule in _CLASS_RULE.finditer(sheet.text or "")
+        if style.search(rule[2])
+    }
 
 
 def remove(element: HtmlElement) -> None:
