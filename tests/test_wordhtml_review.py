@@ -364,3 +364,16 @@ def test_google_docs_bold_and_italic_are_kept() -> None:
     assert "Volunteers cleared <strong>two tonnes</strong> of litter from <em>Chesil Beach</em>, the " in body
     assert "<strong><em>largest ever</em></strong>" in body
     assert "<strong>Notes to editors</strong>" in body
+
+
+def test_word_tracked_deletions_are_not_published() -> None:
+    # Saved with Track Changes on: Word writes the deleted text in <del>, the inserted in <ins>.
+    html = (
+        WORD_HEAD + '<p class=MsoNormal>The pier reopened <span class=msoDel><del cite="mailto:Jo%20Press" '
+        'datetime="2026-11-27T09:12">on Monday</del></span><span class=msoIns><ins cite="mailto:Jo%20Press" '
+        'datetime="2026-11-27T09:12">today</ins></span>, after repairs costing <del cite="mailto:Jo">&#163;2m</del>'
+        '<ins cite="mailto:Jo">&#163;1.8m</ins>.</p></div></body></html>'
+    )
+    r = release(html, encoding="cp1252")
+    assert r.summary == "The pier reopened today, after repairs costing £1.8m."
+    assert "Monday" not in r.body_html and "£2m" not in r.body_html

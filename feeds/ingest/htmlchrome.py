@@ -4,7 +4,8 @@ heading does ("Further information", "Related links"), unless they hold most of 
 
 Also made good here, before anything is dropped: images a lazy-loading script had yet to load, footnotes' links
 back to where they are called (dropped), the HTML a drawing (<svg>, <math>) left open swallowed, and a word
-processor's review comments (Word's, Google Docs', LibreOffice's), which were never meant to be published.
+processor's review comments (Word's, Google Docs', LibreOffice's) and tracked deletions, which were never
+meant to be published.
 
 What this module must not do: score or choose the article (htmlextract.py), tidy what is kept (htmltidy.py),
 or sanitise (the normaliser does). It mutates the tree it is given.
@@ -78,15 +79,18 @@ def _is_backlink(link: HtmlElement) -> bool:
 # comment-list`, or a "filtered" export's <div class=msocomtxt> under an <hr class=msocomoff>); Google Docs marks it
 # with `<a id="cmnt_ref1">[a]</a>` and puts each comment, with its replies, in a <div> opening with `<a id="cmnt1">`;
 # LibreOffice's HTML export makes a comment an HTML comment (dropped by the parser), its XHTML export a <span
-# title=annotation> ("[ANNOTATION: BY 'Jo Press' … NOTE: '…']") where it was made.
-_WORD_COMMENT_CLASSES = frozenset({"msocomanchor", "msocomoff", "msocomtxt", "msocommentreference"})
+# title=annotation> ("[ANNOTATION: BY 'Jo Press' … NOTE: '…']") where it was made. A document saved with its changes
+# tracked keeps the text deleted, in Word's <span class=msoDel><del cite="mailto:reviewer"> (the inserted text,
+# in <ins>, is the text now).
+_WORD_COMMENT_CLASSES = frozenset({"msocomanchor", "msocomoff", "msocomtxt", "msocommentreference", "msodel"})
 _LIBREOFFICE_COMMENT = "annotation"  # (the `title` of the <span> LibreOffice's XHTML export writes a comment in)
 _WORD_COMMENT_LIST = re.compile(r"mso-element\s*:\s*comment-list", re.IGNORECASE)
 _GOOGLE_COMMENT = re.compile(r"cmnt(_ref)?\d+")
 
 
 def _drop_review_comments(root: HtmlElement) -> None:
-    """Remove the comments a reviewer wrote in the document and the marks that point to them."""
+    """Remove the comments a reviewer wrote in the document and the marks that point to them, and the text a
+    tracked change deleted."""
     for element in list(root.iter()):
         if not isinstance(element.tag, str) or element.getparent() is None:
             continue
@@ -95,6 +99,7 @@ def _drop_review_comments(root: HtmlElement) -> None:
             not classes.isdisjoint(_WORD_COMMENT_CLASSES)
             or _WORD_COMMENT_LIST.search(element.get("style") or "")
             or (element.tag == "span" and element.get("title") == _LIBREOFFICE_COMMENT)
+            or (element.tag == "del" and (element.get("cite") or "").startswith("mailto:"))
         ):
             remove(element)
         elif element.tag == "a" and (found := _GOOGLE_COMMENT.fullmatch(element.get("id") or "")):
