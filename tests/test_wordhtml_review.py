@@ -377,3 +377,18 @@ def test_word_tracked_deletions_are_not_published() -> None:
     r = release(html, encoding="cp1252")
     assert r.summary == "The pier reopened today, after repairs costing £1.8m."
     assert "Monday" not in r.body_html and "£2m" not in r.body_html
+
+
+@pytest.mark.parametrize("above", ["27 November 2026", "Ref: PR 2026/114", "Date: 27 November 2026"])
+def test_word_headline_under_a_date_or_reference_line(above: str) -> None:
+    html = (
+        "<html><head><meta http-equiv=Content-Type content='text/html; charset=windows-1252'><meta name=ProgId "
+        f"content=Word.Document><title>PR ferry DRAFT v3</title></head><body><p class=MsoNormal>{above}</p>"
+        "<p class=MsoNormal><b>Ferry fares frozen</b></p><p class=MsoNormal>Fares will not rise next year, the "
+        "council said.</p></body></html>"
+    )
+    r = release(html, encoding="cp1252")
+    assert r.title == "Ferry fares frozen"
+    assert r.body_text.strip() == "Fares will not rise next year, the council said."
+    if "2026/114" not in above:
+        assert r.published == datetime(2026, 11, 27, tzinfo=UTC)

@@ -16,6 +16,8 @@ from lxml.html import HtmlElement
 from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.htmlmeta import CONTENT_ROOTS
 from feeds.ingest.htmltree import BOLD, classes_styled, text_of
+from feeds.ingest.textfile import REFERENCE_LINE
+from feeds.normalise.datelines import date_line
 from feeds.normalise.text import is_label
 
 __all__ = ["fallback_heading", "headline_or_none", "site_from_title", "strip_site_suffix", "title_heading"]
@@ -76,8 +78,8 @@ def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlEleme
     bold_classes = classes_styled(root, BOLD)  # (Google Docs' bold: a class its style sheet makes bold)
     for p in (body if body is not None else root).iter("p"):
         text = text_of(p)
-        if not text or is_embargo_line(text):
-            continue  # (an embargo in bold above a Word export's headline is no headline)
+        if not text or is_embargo_line(text) or date_line(text) is not None or REFERENCE_LINE.fullmatch(text):
+            continue  # (an embargo in bold, a date or the office's reference above the headline is no headline)
         bold = " ".join("".join(text_of(b) for b in p.iter() if _is_bold(b, bold_classes)).split())
         if len(text) <= 200 and (_in_title_style(p) or bold == text) and not is_label(text, site_name):
             return p

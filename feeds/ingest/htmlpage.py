@@ -67,8 +67,8 @@ from feeds.ingest.htmlmeta import (
     title_text,
 )
 from feeds.ingest.htmltidy import styled_emphasis
-from feeds.ingest.htmltree import inner_html, text_of
-from feeds.ingest.textfile import is_email_headers
+from feeds.ingest.htmltree import inner_html, remove, text_of
+from feeds.ingest.textfile import REFERENCE_LINE, is_email_headers
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, opening_date
 from feeds.normalise.text import is_label
@@ -132,6 +132,8 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     body_element = root.find("body")
     embargo = _take_embargo(body_element if body_element is not None else root, heading, origin=origin)
     published = embargo or meta.first(PUBLISHED) or itemprop_date(root, "datePublished") or article_time(root)
+    if heading is not None:
+        _drop_reference_above(body_element if body_element is not None else root, heading)
     if published is None and heading is not None:
         published = _date_by_headline(body_element if body_element is not None else root, heading)
     published = published or listed_date(root, ("published", "first published", "date published"))
@@ -206,6 +208,16 @@ def _take_embargo(body: HtmlElement, heading: HtmlElement | None, *, origin: str
         if blocks[index] is not heading and blocks[index].getparent() is not None:
             blocks[index].drop_tree()  # (its tail text stays)
     return found
+
+
+def _drop_reference_above(body: HtmlElement, heading: HtmlElement) -> None:
+    """Remove the office's reference in a paragraph of its own just above the headline ("Ref: PR 2026/114", as a
+    Word document opens): filing, not text of the release, as in plain text."""
+    blocks = [e for e in body.iter(*_TEXT_BLOCKS) if next(e.iterdescendants(*_TEXT_BLOCKS), None) is None and _text(e)]
+    at = next((i for i, e in enumerate(blocks) if e is heading or heading in e.iterancestors()), None)
+    for block in blocks[max((at or 0) - 2, 0) : at or 0]:
+        if REFERENCE_LINE.fullmatch(_text(block)):
+            remove(block)
 
 
 def _date_by_headline(body: HtmlElement, heading: HtmlElement) -> str | None:
