@@ -392,3 +392,26 @@ def test_word_headline_under_a_date_or_reference_line(above: str) -> None:
     assert r.body_text.strip() == "Fares will not rise next year, the council said."
     if "2026/114" not in above:
         assert r.published == datetime(2026, 11, 27, tzinfo=UTC)
+
+
+def test_an_older_google_docs_export_is_known_by_its_style_sheet() -> None:
+    html = (
+        '<html><head><meta content="text/html; charset=UTF-8" http-equiv="content-type"><style type="text/css">'
+        "@import url('https://themes.googleusercontent.com/fonts/css?kit=abc');.c0{font-weight:700}</style></head>"
+        '<body class="c5"><p class="c2"><span class="c0">Beach clean volunteers thanked</span></p><p class="c2">'
+        '<span>Volunteers cleared the beach.</span></p><h2 class="c3"><span>Notes to editors</span></h2><p>Bags: 4'
+        "</p></body></html>"
+    )
+    assert release(html, "Beach clean.html").title == "Beach clean volunteers thanked"
+
+
+def test_a_blog_page_is_not_taken_for_a_google_docs_export() -> None:
+    # Blogger's themes load pictures from themes.googleusercontent.com: its pictures are its own.
+    html = (
+        "<html><head><title>Beach clean volunteers thanked | Harbour blog</title><style>body{background:url(https://themes.googleusercontent.com/image"
+        "?id=1)}</style></head><body><h1>Beach clean volunteers thanked</h1><p>Volunteers cleared the beach.</p>"
+        '<p><img src="images/image1.png" alt="Volunteers"></p></body></html>'
+    )
+    r = release(html, "blog.html")
+    assert r.title == "Beach clean volunteers thanked"
+    assert "image1.png" in r.body_html

@@ -115,13 +115,15 @@ def is_word_export(meta: Meta) -> bool:
 
 def is_google_docs(root: HtmlElement) -> bool:
     """Whether the page is Google Docs' "Download → Web page": its <body> of class `doc-content`, or its style
-    sheet's list classes (`lst-kix_…`) and fonts (themes.googleusercontent.com) in an older export."""
+    sheet's list classes (`.lst-kix_…`) or font kit (themes.googleusercontent.com/fonts) in an older export."""
     body = root.find("body")
     if body is not None and "doc-content" in (body.get("class") or "").split():
         return True
-    return any(
-        "lst-kix_" in text or "googleusercontent.com" in text for text in (s.text or "" for s in root.iter("style"))
-    )
+    return any(_GOOGLE_DOCS_STYLE.search(s.text or "") for s in root.iter("style"))
+
+
+_GOOGLE_DOCS_STYLE = re.compile(r"\.lst-kix_|themes\.googleusercontent\.com/fonts/css\?kit=")
+"""(Blogger's themes load images from themes.googleusercontent.com too: only Docs' font kit counts.)"""
 
 
 def itemprop_date(root: HtmlElement, prop: str) -> str | None:
