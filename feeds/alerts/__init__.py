@@ -47,6 +47,7 @@ import requests
 
 from feeds.alerts.email import send_email
 from feeds.alerts.outcomes import DestinationOutcome, give_up_waiting, log_refused, record_attempt
+from feeds.alerts.recipients import done
 from feeds.alerts.refusals import RefusalWatch
 from feeds.alerts.render import build_email, webhook_body, webhook_headers
 from feeds.alerts.select import (
@@ -66,7 +67,7 @@ from feeds.app import worker_id
 from feeds.errors import NotFoundError
 from feeds.logs import Reminders
 from feeds.outbound import outbound_session
-from feeds.store.alerts import DueDelivery, NewDelivery
+from feeds.store.alerts import Delivery, DueDelivery, NewDelivery
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -214,7 +215,7 @@ def _send_webhooks(
     http = app.settings.http
     timeout = (http.connect_timeout, http.read_timeout)
 
-    def send(entry: AlertEntry) -> Attempt:
+    def send(entry: AlertEntry, _: Delivery) -> Attempt:
         if hook.secret_missing:  # never sent unsigned: retried with back-off, and sent once the variable is set
             return Attempt(ok=False, status="error", error=f"not sent: {hook.secret_missing}")
         body = webhook_body(entry, d.name)
@@ -244,14 +245,14 @@ def _send_emails(
     mail = next(e for e in app.settings.alerts.email if e.name == d.name)
     smtp = app.settings.alerts.smtp
 
-    def send(entry: AlertEntry) -> Attempt:
+    def send(entry: AlertEntry, delivery: Delivery) -> Attempt:
         if smtp.password_missing:
             return Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
         message = build_email(
             [entry], alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender,
             sender_name=smtp.sender_name, now=now, tz=tz, key=entry.key,
         )  # fmt: skip
-        return send_email(smtp, message)
+        return send_email(smtp, message, skip=done([delivery]))
 
     _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=_refused, stop=stop)
 
@@ -261,7 +262,7 @@ def _send_each(
     d: Destination,
     out: DestinationOutcome,
     subjects: _Subjects,
-    send: Callable[[AlertEntry], Attempt],
+    send: Callable[[AlertEntry, Delivery], Attempt],
     *,
     now: datetime,
     owner: str,
@@ -302,7 +303,7 @@ def _send_each(
                 store.release_deliveries(rest, owner=owner)
                 out.deferred += len(rest)
                 return
-            attempt = send(subjects.entry(due))
+            attempt = send(subjects.entry(due), due.delivery)
             if watch is not None and watch.stops(attempt):
                 watch.hold(out, due.delivery, attempt, owner=owner)
                 rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
@@ -317,7 +318,10 @@ def _send_each(
             )
             if for_good:
                 refused.setdefault((attempt.status, attempt.error or attempt.status), []).append(due.match.id)
-            if not attempt.ok and not for_good:
+            # (The server answered recipient by recipient on a message some of them have: it is up, and one
+            # mailbox waiting holds back nobody: `feeds.alerts.recipients`.)
+            answering = bool(due.delivery.recipients and attempt.recipients)
+            if not attempt.ok and not for_good and not answering:
                 rest = [x.delivery.id for x in claimed[i + 1 :] if x.delivery.id not in lost]
                 store.release_deliveries(rest, owner=owner)
                 out.deferred += len(rest)
@@ -352,7 +356,7 @@ def _send_digest(
         sender_name=smtp.sender_name, now=now, tz=tz, key=digest_key(x.idempotency_key for x in claimed),
         unlisted=unlisted,
     )  # fmt: skip
-    attempt = send_email(smtp, message)
+    attempt = send_email(smtp, message, skip=done(claimed))
     record_attempt(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)
 
 

@@ -12,15 +12,22 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from collections.abc import Collection, Sequence
 from email.message import EmailMessage
+from email.utils import getaddresses
 
 from feeds.alerts.select import Attempt
 from feeds.config import SmtpSettings
 
 
-def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
-    """Send `message` to its To: recipients; success when the server accepted it for at least one of them."""
+def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[str] = ()) -> Attempt:
+    """Send `message` to its To: recipients but those in `skip` (they had it, or were refused for good); success
+    when the server accepted it for at least one of them. Each recipient the server answered on its own is in
+    `Attempt.recipients`, with that answer."""
     where = f"SMTP {smtp.host}:{smtp.port}"
+    to = [addr for _, addr in getaddresses(message.get_all("To", [])) if addr not in skip]
+    if not to:  # (never asked: smtplib would read the recipients from the headers again)
+        return Attempt(True, "250")
     try:
         client: smtplib.SMTP
         if smtp.port == 465:
@@ -32,7 +39,7 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
                 client.starttls(context=ssl.create_default_context())
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")
-            refused = client.send_message(message, from_addr=smtp.sender)
+            refused = client.send_message(message, from_addr=smtp.sender, to_addrs=to)
         finally:
             _quit(client)
     except smtplib.SMTPDataError as e:
@@ -44,8 +51,10 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
         said = "refused the message" if permanent else "answered"
         return Attempt(False, str(e.smtp_code), f"{where} {said} {e.smtp_code} {text}", refused=permanent)
     except smtplib.SMTPRecipientsRefused as e:
+        # (Only those it answered: after a 421 smtplib stops asking, and nobody received anything.)
         codes = sorted({str(code) for code, _ in e.recipients.values()})
-        return Attempt(False, "/".join(codes) or "error", f"{where} refused every recipient: {_refused(e.recipients)}")
+        error = f"{where} refused every recipient: {_refused(e.recipients)}"
+        return Attempt(False, "/".join(codes) or "error", error, recipients=_answers(to, e.recipients, took=False))
     except smtplib.SMTPResponseException as e:
         text = _text(e.smtp_error)
         hint = _hint(smtp, e.smtp_code, text)
@@ -57,8 +66,9 @@ def send_email(smtp: SmtpSettings, message: EmailMessage) -> Attempt:
     except (smtplib.SMTPException, OSError, ValueError) as e:  # ValueError: a header the message cannot carry
         return Attempt(False, "error", f"{where}: {type(e).__name__}: {e}{_hint(smtp, None, str(e))}")
     if refused:
-        return Attempt(True, "250", f"{where} refused some recipients: {_refused(refused)}")
-    return Attempt(True, "250")
+        return Attempt(True, "250", f"{where} refused some recipients: {_refused(refused)}", None, False,
+                       _answers(to, refused, took=True))  # fmt: skip
+    return Attempt(True, "250", recipients=_answers(to, {}, took=True))
 
 
 def _quit(client: smtplib.SMTP) -> None:
@@ -73,7 +83,18 @@ def _quit(client: smtplib.SMTP) -> None:
 
 
 def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
-    return ", ".join(f"{addr} ({code})" for addr, (code, _) in sorted(recipients.items()))
+    """`b@example.org (451 4.7.1 Greylisted), c@example.org (550 5.1.1 No such user)`."""
+    return ", ".join(f"{addr} ({code} {_text(text)})" for addr, (code, text) in sorted(recipients.items()))
+
+
+def _answers(to: Sequence[str], refused: dict[str, tuple[int, bytes]], *, took: bool) -> tuple[tuple[str, str], ...]:
+    """(address, reply) for each of `to`: its refusal if in `refused`, else `250` when the server `took` the
+    message (else nobody received it, and only the refusals are answers)."""
+    return tuple(
+        (addr, f"{refused[addr][0]} {_text(refused[addr][1])}" if addr in refused else "250")
+        for addr in to
+        if took or addr in refused
+    )
 
 
 def _text(smtp_error: bytes | str) -> str:

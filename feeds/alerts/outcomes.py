@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from feeds.alerts.recipients import answered, is_partial, log_partial, says
 from feeds.alerts.select import GIVE_UP_AFTER, MAX_ATTEMPTS, Attempt, Destination, after_attempt
 from feeds.alerts.webhook import refusal_hint
 from feeds.clock import rfc3339
@@ -55,22 +56,33 @@ def record_attempt(
 ) -> bool:
     """Record one message's attempt on its deliveries and log it (`_log_failed`); `summed`: a refusal the caller
     says in one line with the others of its run (`log_refused`), so this one's own line is at debug level.
-    True when the message was given up on after its last attempt (the retry policy tried it to the end)."""
+    An email refused for some recipients and taken by others is kept recipient by recipient, and told by
+    `feeds.alerts.recipients`. True when the message was given up on after its last attempt (the retry policy
+    tried it to the end)."""
     # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
     shared = None
     if len(dues) > 1:
         shared = after_attempt(max(x.attempts for x in dues), attempt, now, d.key)[2]
     records = []
+    partial = False
     for delivery in dues:
-        status, attempts, next_at = after_attempt(delivery.attempts, attempt, now, delivery.idempotency_key)
+        answers = answered(delivery.recipients, attempt)
+        partial = partial or is_partial(dues, answers)
+        settled = attempt
+        if answers:  # someone has it: sent once no recipient waits, else retried for those waiting
+            settled = replace(attempt, ok=not any(r.state == "waiting" for r in answers))
+        status, attempts, next_at = after_attempt(delivery.attempts, settled, now, delivery.idempotency_key)
         if status == "pending" and shared is not None:
             next_at = shared
         error = attempt.error
+        if answers:
+            error = says(answers) if attempt.recipients or attempt.ok else f"{attempt.error}; {says(answers)}"
         if for_good and status != "sent":
             status, next_at = "failed", None
             error = f"{error}; not retried (the receiver refused this message)"
         sent_at = now if status == "sent" else None
-        records.append(AttemptRecord(delivery.id, status, attempts, next_at, attempt.status, error, sent_at))
+        record = AttemptRecord(delivery.id, status, attempts, next_at, attempt.status, error, sent_at, answers)
+        records.append(record)
         if status == "sent":
             out.sent += 1
         elif status == "failed":
@@ -80,10 +92,16 @@ def record_attempt(
         if len(dues) > 1 and status != "sent":  # (then one line for the message: `_log_failed`)
             log.debug("alert %s: match %d, in the failed digest: %s (attempt %d)", d.key, delivery.match_id,
                       status if next_at is None else f"next at {rfc3339(next_at)}", attempts)  # fmt: skip
+    if partial:
+        out.messages += attempt.ok
+        what = f"match {dues[0].match_id}" if len(dues) == 1 else f"a digest of {len(dues):,} matches"
+        log_partial(d, what, attempt, records[0].recipients, records[0])
+        if not attempt.ok and attempt.error:
+            out.errors.append(attempt.error)
+        store.record_attempts(records, now, owner=owner)
+        return False
     if attempt.ok:
         out.messages += 1
-        if attempt.error:  # sent, but not to everyone (a server refusing one of several recipients)
-            log.warning("alert %s: %s", d.key, attempt.error)
     else:
         _log_failed(d, dues, records, attempt, for_good=for_good, summed=summed)
         if attempt.error:

@@ -152,6 +152,9 @@ class Attempt:
     retry_after: datetime | None = None
     refused: bool = False
     """The receiver refused this message itself (an SMTP 5xx to its content): sent again, it gets the same answer."""
+    recipients: tuple[tuple[str, str], ...] = ()
+    """An email's recipients the server answered on their own, (address, reply): `250` for those that took the
+    message, the refusal (`451 4.7.1 Greylisted`) for the others. Empty when nobody received it."""
 
 
 def after_attempt(

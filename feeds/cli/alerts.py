@@ -103,6 +103,7 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
                     "last_status": d.last_status,
                     "last_error": d.last_error,
                     "key": d.idempotency_key,
+                    "recipients": {r.address: {"state": r.state, "reply": r.reply} for r in d.recipients} or None,
                     "waits_for": _waits_for(held.get(d.id)),
                 }
                 for d in rows

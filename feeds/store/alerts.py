@@ -16,6 +16,7 @@ What this module must not do: decide what to send or when (that is `feeds.alerts
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,6 +71,8 @@ alert_deliveries: sa.Table = sa.Table(
     sa.Column("idempotency_key", sa.Text, nullable=False, unique=True),
     sa.Column("lease_owner", sa.Text),
     sa.Column("lease_until", UTCDateTime),
+    # Migration 29: an email the server took for some recipients, each one's answer (`RecipientAnswer`, JSON).
+    sa.Column("recipients", sa.Text),
     sa.UniqueConstraint("destination", "match_id", name="uq_alert_deliveries_destination_match"),
     sa.Index("ix_alert_deliveries_due", "destination", "status", "next_attempt"),
 )
@@ -80,6 +83,20 @@ AX = alert_destinations
 DeliveryStatus = Literal["pending", "sent", "failed", "cancelled"]
 """`cancelled`: never sent, and never will be, because its destination was taken out of the config (or renamed)
 while it waited; `last_error` says so."""
+
+
+@dataclass(frozen=True, slots=True)
+class RecipientAnswer:
+    """What the mail server last answered for one recipient of an email delivery: `250`, or its refusal with its
+    text (`451 4.7.1 Greylisted`)."""
+
+    address: str
+    reply: str
+
+    @property
+    def state(self) -> Literal["sent", "waiting", "refused"]:
+        """`sent` (2xx), `waiting` (a 4xx: refused for now, tried again) or `refused` (for good: never again)."""
+        return "sent" if self.reply[:1] == "2" else "waiting" if self.reply[:1] == "4" else "refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +118,10 @@ class Delivery:
     last_error: str | None
     sent_at: datetime | None
     idempotency_key: str
+    recipients: tuple[RecipientAnswer, ...] = ()
+    """An email the server took for some of its recipients: each one's last answer, in the order tried (only
+    those `waiting` are sent it again). Empty until the server took it for one: a message nobody received is
+    retried whole."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,10 +162,18 @@ class AttemptRecord:
     last_status: str
     last_error: str | None
     sent_at: datetime | None
+    recipients: tuple[RecipientAnswer, ...] = ()
+    """The delivery's recipients after the attempt (`Delivery.recipients`); empty for any other."""
 
 
 def delivery_from(row: Any) -> Delivery:
-    return record_from(Delivery, row)
+    stored = row._mapping["recipients"]
+    answers = tuple(RecipientAnswer(a, r) for a, r in json.loads(stored).items()) if stored else ()
+    return record_from(Delivery, row, recipients=answers)
+
+
+def _recipients_json(answers: Sequence[RecipientAnswer]) -> str | None:
+    return json.dumps({r.address: r.reply for r in answers}) if answers else None
 
 
 DELIVERY_COLUMNS = tuple(c for c in AD.c if c.name not in ("lease_owner", "lease_until"))
@@ -289,6 +318,7 @@ class AlertStoreMixin:
                         last_status=r.last_status,
                         last_error=r.last_error,
                         sent_at=r.sent_at,
+                        recipients=_recipients_json(r.recipients),
                         lease_owner=None,
                         lease_until=None,
                     )
@@ -324,9 +354,11 @@ def _due(destination: str, now: datetime, lease: timedelta) -> Any:
 def holding_back(table: Any, destination: str, now: datetime) -> Any:
     """The pending deliveries of `destination` (in `table`, `alert_deliveries` or an alias of it) that failed and are
     not due again yet: while there is one, the destination backs off and none of its deliveries is due (`_due`).
-    One due further ahead than `ATTEMPT_HORIZON` was set by a clock since stepped back, and holds nothing."""
+    One due further ahead than `ATTEMPT_HORIZON` was set by a clock since stepped back, and holds nothing; nor one
+    that the mail server took for some of its recipients (`recipients`): it is up, and waits for one mailbox."""
     return sa.and_(
         table.c.destination == destination,
+        table.c.recipients.is_(None),
         table.c.status == "pending",
         table.c.attempts > 0,
         table.c.next_attempt > now,

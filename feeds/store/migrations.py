@@ -299,6 +299,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(26, "requests under way per host, shared by every daemon", _create(host_slots)),
     Migration(27, "the last publish and its failures, shared by every machine", _create(publish_outcome)),
     Migration(28, "the other language version a release translates", _add_column(releases, "translation_of")),
+    Migration(
+        29,
+        "each recipient's answer on an email delivery the server took for some of them",
+        _add_column(alert_deliveries, "recipients"),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

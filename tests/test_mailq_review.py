@@ -1,0 +1,177 @@
+"""Email alerts to several recipients, as a press office's mail admin sees them: a recipient the server refuses for
+now (greylisting, a full mailbox: 450/451/452) is tried again alone, with the back-off of any retry, and never
+sends the others a second copy; one refused for good (5xx) is said once and not tried again. A real SMTP server
+(aiosmtpd) on 127.0.0.1 answers each recipient as the test says."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+from feeds.alerts import run_alerts
+from feeds.alerts.select import MAX_ATTEMPTS
+from feeds.cli import cli
+from tests.alerts_helpers import add_keyword_matches
+from tests.mailserver import Mailbox, free_port
+
+A, B, C = "a@example.org", "b@example.org", "c@example.org"
+
+
+class Answering(Mailbox):
+    """A `Mailbox` answering RCPT for the addresses in `rcpt` as given (others 250), and DATA with `data` if set."""
+
+    def __init__(self) -> None:
+        super().__init__(refuse="")
+        self.rcpt: dict[str, str] = {}
+        self.data: str | None = None
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.rcpt:
+            return self.rcpt[address]
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.data is not None:
+            return self.data
+        return await super().handle_DATA(server, session, envelope)
+
+
+@pytest.fixture
+def box() -> Iterator[Answering]:
+    handler = Answering()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    handler.port = controller.port
+    try:
+        yield handler
+    finally:
+        controller.stop()
+
+
+def config(port: int, *to: str, frequency: str = "immediate") -> str:
+    smtp = f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 5\n'
+    rcpts = ", ".join(f'"{t}"' for t in to)
+    return smtp + f'[[alerts.email]]\nname = "desk"\nto = [{rcpts}]\nfrequency = "{frequency}"\n'
+
+
+@pytest.fixture
+def setup(db_url, make_settings, make_app_for):
+    def make(toml: str):
+        return make_app_for(make_settings("\n[alerts]\n" + toml, database_url=db_url))
+
+    return make
+
+
+def got(box: Answering) -> list[tuple[str, ...]]:
+    return [rcpts for _, rcpts, _ in box.received]
+
+
+def test_a_greylisted_recipient_is_tried_again_alone_and_holds_nobody_back(setup, clock, box):
+    app = setup(config(box.port, A, B, C))
+    box.rcpt[B] = "451 4.7.1 Greylisted, try again later"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    report = run_alerts(app)
+    assert got(box) == [(A, C)]
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "pending" and delivery.attempts == 1
+    assert report.outcome("email:desk").messages == 1
+
+    # a new match meanwhile goes out at once: the server is up and takes the others
+    box.rcpt.clear()
+    add_keyword_matches(app.store, {"b": "More sanctions"}, found_at=clock() + timedelta(seconds=1))
+    clock.advance(timedelta(seconds=30))
+    run_alerts(app)
+    assert got(box) == [(A, C), (A, B, C)], "the new match to everyone; the first not yet due for b"
+
+    clock.advance(timedelta(hours=1))
+    run_alerts(app)
+    assert got(box) == [(A, C), (A, B, C), (B,)], "then b alone gets the first one"
+    assert box.received[0][2]["Message-ID"] == box.received[2][2]["Message-ID"]
+    assert {d.status for d in app.store.deliveries()} == {"sent"}
+    clock.advance(timedelta(days=1))
+    run_alerts(app)
+    assert len(box.received) == 3
+
+
+def test_a_full_mailbox_is_given_up_after_the_retry_limit_in_one_error_line(setup, clock, box, caplog):
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "452 4.2.2 Mailbox full"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    with caplog.at_level(logging.WARNING, logger="feeds.alerts"):
+        for _ in range(MAX_ATTEMPTS + 2):
+            run_alerts(app)
+            clock.advance(timedelta(hours=8))
+    assert got(box)[0] == (A,) and all(r == (B,) for r in got(box)[1:])
+    assert len(got(box)) == 1, "b refused each time: no message went to anyone else again"
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, errors
+    assert B in errors[0] and "452 4.2.2 Mailbox full" in errors[0] and "email:desk" in errors[0]
+    assert A not in errors[0]
+
+
+def test_a_recipient_refused_for_good_is_said_once_and_not_tried_again(setup, clock, box, caplog):
+    app = setup(config(box.port, A, B, C))
+    box.rcpt[B] = "550 5.1.1 No such user"
+    box.rcpt[C] = "450 4.2.1 Try later"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    with caplog.at_level(logging.WARNING, logger="feeds.alerts"):
+        run_alerts(app)
+        del box.rcpt[C]
+        clock.advance(timedelta(hours=1))
+        run_alerts(app)
+    assert got(box) == [(A,), (C,)], "b was not tried again"
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "sent"
+    said = [r.getMessage() for r in caplog.records if B in r.getMessage()]
+    assert len(said) == 1 and "550 5.1.1 No such user" in said[0], said
+
+
+def test_a_server_that_takes_the_recipients_but_not_the_data_sends_nobody_anything_twice(setup, clock, box):
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "451 4.7.1 Greylisted"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    run_alerts(app)
+    assert got(box) == [(A,)]
+    box.rcpt.clear()
+    box.data = "451 4.3.0 Queue full"
+    clock.advance(timedelta(hours=1))
+    run_alerts(app)
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "pending" and delivery.attempts == 2 and "451 4.3.0" in (delivery.last_error or "")
+    box.data = None
+    clock.advance(timedelta(hours=2))
+    run_alerts(app)
+    assert got(box) == [(A,), (B,)]
+    assert app.store.deliveries()[0].status == "sent"
+
+
+def test_alerts_log_says_who_got_it_and_who_waits(setup, clock, box, tmp_path, db_url):
+    app = setup(config(box.port, A, B, C))
+    box.rcpt[B] = "451 4.7.1 Greylisted"
+    box.rcpt[C] = "550 5.1.1 No such user"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    run_alerts(app)
+    app.close()
+    env = {"FEEDS_DATABASE_URL": db_url}
+    text = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "alerts", "log"], env=env)
+    assert text.exit_code == 0, text.output
+    assert f"sent to {A}" in text.output
+    assert f"{B} waits (451 4.7.1 Greylisted)" in text.output
+    assert f"{C} refused (550 5.1.1 No such user)" in text.output
+    js = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "alerts", "log", "--json"], env=env)
+    import json
+
+    (row,) = json.loads(js.output)
+    assert row["recipients"] == {
+        A: {"state": "sent", "reply": "250"},
+        B: {"state": "waiting", "reply": "451 4.7.1 Greylisted"},
+        C: {"state": "refused", "reply": "550 5.1.1 No such user"},
+    }
