@@ -175,3 +175,28 @@ def test_alerts_log_says_who_got_it_and_who_waits(setup, clock, box, tmp_path, d
         B: {"state": "waiting", "reply": "451 4.7.1 Greylisted"},
         C: {"state": "refused", "reply": "550 5.1.1 No such user"},
     }
+
+
+def test_an_hourly_digest_waiting_for_one_full_mailbox_does_not_repeat_its_matches_to_the_others(setup, clock, box):
+    """b's mailbox is full for hours: each hourly digest goes to a and c with only what is new to them, and b gets
+    what it lacks, once its mailbox takes it."""
+    app = setup(config(box.port, A, B, C, frequency="hourly"))
+    run_alerts(app)  # the destination exists from here on
+    box.rcpt[B] = "452 4.2.2 Mailbox full"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=clock() + timedelta(minutes=1))
+    clock.advance(timedelta(hours=1, minutes=1))
+    run_alerts(app)
+    assert got(box) == [(A, C)]
+    add_keyword_matches(app.store, {"b": "More sanctions"}, found_at=clock() + timedelta(minutes=1))
+    clock.advance(timedelta(hours=1))
+    run_alerts(app)
+    assert got(box) == [(A, C), (A, C)]
+    second = box.received[1][2].get_body(("plain",)).get_content()
+    assert "More sanctions" in second and "EU widens sanctions" not in second, "a and c had the first match"
+    del box.rcpt[B]
+    clock.advance(timedelta(hours=3))
+    run_alerts(app)
+    assert got(box) == [(A, C), (A, C), (B,)]
+    last = box.received[2][2].get_body(("plain",)).get_content()
+    assert "More sanctions" in last and "EU widens sanctions" in last
+    assert {d.status for d in app.store.deliveries()} == {"sent"}

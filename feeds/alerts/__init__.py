@@ -47,7 +47,7 @@ import requests
 
 from feeds.alerts.email import send_email
 from feeds.alerts.outcomes import DestinationOutcome, give_up_waiting, log_refused, record_attempt
-from feeds.alerts.recipients import done
+from feeds.alerts.recipients import combined, done, lacking
 from feeds.alerts.refusals import RefusalWatch
 from feeds.alerts.render import build_email, webhook_body, webhook_headers
 from feeds.alerts.select import (
@@ -349,14 +349,18 @@ def _send_digest(
         failed = Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
         record_attempt(app.store, d, out, claimed, failed, now=now, owner=owner)
         return
-    entries = [subjects.entry(due) for due in listed]
-    unlisted = where_unlisted(app.store, app.settings, [x.match_id for x in rest]) if rest else None
-    message = build_email(
-        entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender,
-        sender_name=smtp.sender_name, now=now, tz=tz, key=digest_key(x.idempotency_key for x in claimed),
-        unlisted=unlisted,
-    )  # fmt: skip
-    attempt = send_email(smtp, message, skip=done(claimed))
+    sent: list[tuple[Attempt, list[str]]] = []
+    for ids, to in lacking(claimed, mail.to):  # (one message, unless some recipients had part of it already)
+        entries = [subjects.entry(due) for due in listed if due.delivery.id in ids]
+        more = [x.match_id for x in rest if x.id in ids]
+        unlisted = where_unlisted(app.store, app.settings, more) if more else None
+        key = digest_key(x.idempotency_key for x in claimed if x.id in ids)
+        message = build_email(
+            entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender,
+            sender_name=smtp.sender_name, now=now, tz=tz, key=key, unlisted=unlisted,
+        )  # fmt: skip
+        sent.append((send_email(smtp, message, skip=set(mail.to) - set(to)), to))
+    attempt = combined(sent) if sent else Attempt(True, "250")
     record_attempt(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)
 
 

@@ -27,11 +27,13 @@ log = logging.getLogger("feeds.alerts")
 
 
 def answered(before: Sequence[RecipientAnswer], attempt: Attempt) -> tuple[RecipientAnswer, ...]:
-    """A delivery's recipients after `attempt`: each one it answered with that answer, the others as `before`.
-    Empty while nobody has the message (it is then retried whole)."""
+    """A delivery's recipients after `attempt`: each one it answered with that answer, the others as `before`
+    (and one the delivery reached, or that refused it for good, stays so: `attempt` may be several digests, and
+    that one's answer was to another). Empty while nobody has the message (it is then retried whole)."""
     merged = {r.address: r for r in before}
     for address, reply in attempt.recipients:
-        merged[address] = RecipientAnswer(address, reply)
+        if address not in merged or merged[address].state == "waiting":
+            merged[address] = RecipientAnswer(address, reply)
     answers = tuple(merged.values())
     return answers if any(r.state == "sent" for r in answers) else ()
 
@@ -41,6 +43,41 @@ def done(deliveries: Sequence[Delivery]) -> set[str]:
     refused for good (a digest carrying a delivery new to them goes to them)."""
     kept = [{r.address for r in d.recipients if r.state != "waiting"} for d in deliveries]
     return set.intersection(*kept) if kept else set()
+
+
+def lacking(deliveries: Sequence[Delivery], to: Sequence[str]) -> list[tuple[set[int], list[str]]]:
+    """Who lacks which of `deliveries` (a digest's): the recipients of `to` grouped by the deliveries they lack,
+    by id, one message each. One group, everyone, while none has been sent to some recipients only."""
+    if not any(d.recipients for d in deliveries):
+        return [({d.id for d in deliveries}, list(to))]
+    kept = [(d.id, done([d])) for d in deliveries]
+    groups: dict[frozenset[int], list[str]] = {}
+    for address in to:
+        lacks = frozenset(id_ for id_, had in kept if address not in had)
+        if lacks:
+            groups.setdefault(lacks, []).append(address)
+    return [(set(ids), addresses) for ids, addresses in groups.items()]
+
+
+def combined(attempts: Sequence[tuple[Attempt, Sequence[str]]]) -> Attempt:
+    """The attempts of the messages `lacking` made (each with its recipients) as one, to record on the digest's
+    deliveries: ok when one went out; each recipient's answer, those of a message that failed whole being its
+    error (they wait, or are refused for good on a 5xx to the message)."""
+    if len(attempts) == 1:
+        return attempts[0][0]
+    answers = [
+        pair
+        for a, to in attempts
+        for pair in (a.recipients or ((address, f"{a.status} {a.error or ''}".strip()) for address in to))
+    ]
+    failed = [a for a, _ in attempts if not a.ok]
+    return Attempt(
+        ok=len(failed) < len(attempts),
+        status=failed[0].status if failed else "250",
+        error="; ".join(a.error for a, _ in attempts if a.error) or None,
+        retry_after=max((a.retry_after for a in failed if a.retry_after is not None), default=None),
+        recipients=tuple(answers),
+    )
 
 
 def says(answers: Sequence[RecipientAnswer]) -> str:

@@ -95,8 +95,9 @@ class RecipientAnswer:
 
     @property
     def state(self) -> Literal["sent", "waiting", "refused"]:
-        """`sent` (2xx), `waiting` (a 4xx: refused for now, tried again) or `refused` (for good: never again)."""
-        return "sent" if self.reply[:1] == "2" else "waiting" if self.reply[:1] == "4" else "refused"
+        """`sent` (2xx), `refused` (a 5xx: for good, never again) or `waiting` (a 4xx, refused for now, or a
+        message that failed whole: tried again)."""
+        return "sent" if self.reply[:1] == "2" else "refused" if self.reply[:1] == "5" else "waiting"
 
 
 @dataclass(frozen=True, slots=True)
