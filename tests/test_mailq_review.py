@@ -200,3 +200,75 @@ def test_an_hourly_digest_waiting_for_one_full_mailbox_does_not_repeat_its_match
     last = box.received[2][2].get_body(("plain",)).get_content()
     assert "More sanctions" in last and "EU widens sanctions" in last
     assert {d.status for d in app.store.deliveries()} == {"sent"}
+
+
+def test_a_sigterm_after_a_message_some_recipients_took_keeps_who_had_it(setup, clock, box):
+    """The daemon is stopped while sending: the message on its way is recorded recipient by recipient, the rest
+    wait for the next run, and nobody gets anything twice."""
+    import threading
+
+    app = setup(config(box.port, A, B, C))
+    box.rcpt[B] = "451 4.7.1 Greylisted"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "More sanctions", "c": "Yet more"})
+    stop = threading.Event()
+    took = box.handle_DATA
+
+    async def stopping(server, session, envelope):
+        stop.set()  # SIGTERM while the server takes the first message
+        return await took(server, session, envelope)
+
+    box.handle_DATA = stopping  # type: ignore[method-assign]
+    report = run_alerts(app, stop=stop)
+    assert got(box) == [(A, C)] and report.outcome("email:desk").deferred == 2
+    box.handle_DATA = took  # type: ignore[method-assign]
+    box.rcpt.clear()
+    clock.advance(timedelta(hours=1))
+    run_alerts(app)
+    assert sorted(got(box)) == sorted([(A, C), (B,), (A, B, C), (A, B, C)])
+    assert {d.status for d in app.store.deliveries()} == {"sent"}
+
+
+def test_two_daemons_send_each_match_once_to_each_recipient(pg_url, make_settings, make_app_for, clock, box):
+    """Two daemons on one PostgreSQL run the alerts at the same moments, while b is greylisted then not."""
+    import threading
+
+    settings = make_settings("\n[alerts]\n" + config(box.port, A, B, C), database_url=pg_url)
+    one, two = make_app_for(settings), make_app_for(settings)
+    run_alerts(one, owner="one")
+    box.rcpt[B] = "451 4.7.1 Greylisted"
+    add_keyword_matches(one.store, {f"m{i}": f"Sanctions {i}" for i in range(12)})
+
+    def both() -> None:
+        threads = [
+            threading.Thread(target=run_alerts, args=(app,), kwargs={"owner": o})
+            for app, o in ((one, "one"), (two, "two"))
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    both()
+    box.rcpt.clear()
+    for _ in range(3):
+        clock.advance(timedelta(hours=1))
+        both()
+    per: dict[tuple[str, str], int] = {}
+    for _, rcpts, msg in box.received:
+        for r in rcpts:
+            per[(msg["Message-ID"], r)] = per.get((msg["Message-ID"], r), 0) + 1
+    assert len(per) == 12 * 3 and set(per.values()) == {1}
+    assert {d.status for d in one.store.deliveries()} == {"sent"}
+
+
+def test_alerts_run_says_the_messages_went_out_and_wait_for_some_recipients_only(setup, box, tmp_path, db_url):
+    """`0 sent in 2 message(s), 2 retrying` read as if nothing had gone out."""
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "451 4.7.1 Greylisted"
+    run_alerts(app)
+    add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "More sanctions"})
+    app.close()
+    env = {"FEEDS_DATABASE_URL": db_url}
+    ran = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "alerts", "run"], env=env)
+    assert ran.exit_code == 0, ran.output
+    assert "2 retrying (2 for some recipients only: the others have them)" in ran.output, ran.output

@@ -35,6 +35,8 @@ class DestinationOutcome:
     messages: int = 0
     """POSTs or emails accepted."""
     retrying: int = 0
+    partly: int = 0
+    """Of those retrying, the emails sent to some recipients and retried for the others only."""
     failed: int = 0
     """Deliveries given up on in this run."""
     deferred: int = 0
@@ -94,6 +96,7 @@ def record_attempt(
                       status if next_at is None else f"next at {rfc3339(next_at)}", attempts)  # fmt: skip
     if partial:
         out.messages += attempt.ok
+        out.partly += sum(r.status == "pending" for r in records if any(x.state == "sent" for x in r.recipients))
         what = f"match {dues[0].match_id}" if len(dues) == 1 else f"a digest of {len(dues):,} matches"
         log_partial(d, what, attempt, records[0].recipients, records[0])
         if not attempt.ok and attempt.error:

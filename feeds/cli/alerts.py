@@ -40,7 +40,10 @@ def alerts_run(ctx: Context) -> None:
         }
     for o in report.outcomes:
         line = f"{o.destination}: {o.queued} queued, {o.sent} sent in {o.messages} message(s), "
-        line += f"{o.retrying} retrying, {o.failed} failed"
+        line += f"{o.retrying} retrying"
+        line += f" ({o.partly} for some recipients only: the others have them)" if 0 < o.partly == o.retrying else ""
+        line += f" ({o.partly} of them for some recipients only)" if 0 < o.partly < o.retrying else ""
+        line += f", {o.failed} failed"
         line += f", {waiting[o.destination]} waiting" if waiting[o.destination] else ""
         line += f" ({_errors(o.errors)})" if o.errors else ""
         if o.errors or o.failed:
