@@ -111,6 +111,7 @@ def test_a_full_mailbox_is_given_up_after_the_retry_limit_in_one_error_line(setu
     assert len(got(box)) == 1, "b refused each time: no message went to anyone else again"
     (delivery,) = app.store.deliveries()
     assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS
+    assert delivery.last_error == f"sent to {A}; {B} given up on (452 4.2.2 Mailbox full)"
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1, errors
     assert B in errors[0] and "452 4.2.2 Mailbox full" in errors[0] and "email:desk" in errors[0]
@@ -272,3 +273,22 @@ def test_alerts_run_says_the_messages_went_out_and_wait_for_some_recipients_only
     ran = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "alerts", "run"], env=env)
     assert ran.exit_code == 0, ran.output
     assert "2 retrying (2 for some recipients only: the others have them)" in ran.output, ran.output
+
+
+def test_alerts_retry_after_giving_up_on_a_recipient_sends_it_to_that_one_alone(setup, clock, box, tmp_path, db_url):
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "452 4.2.2 Mailbox full"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    for _ in range(MAX_ATTEMPTS):
+        run_alerts(app)
+        clock.advance(timedelta(hours=8))
+    assert app.store.deliveries()[0].status == "failed"
+    box.rcpt.clear()
+    env = {"FEEDS_DATABASE_URL": db_url}
+    toml = str(tmp_path / "feeds.toml")
+    assert CliRunner().invoke(cli, ["--config", toml, "alerts", "retry", "desk"], env=env).exit_code == 0
+    listed = CliRunner().invoke(cli, ["--config", toml, "alerts", "log"], env=env).output
+    assert f"sent to {A}; {B} waits (452 4.2.2 Mailbox full)" in listed, listed
+    run_alerts(app)
+    assert got(box) == [(A,), (B,)]
+    assert app.store.deliveries()[0].status == "sent"

@@ -78,7 +78,8 @@ def record_attempt(
             next_at = shared
         error = attempt.error
         if answers:
-            error = says(answers) if attempt.recipients or attempt.ok else f"{attempt.error}; {says(answers)}"
+            state = says(answers, gave_up=status == "failed")
+            error = state if attempt.recipients or attempt.ok else f"{attempt.error}; {state}"
         if for_good and status != "sent":
             status, next_at = "failed", None
             error = f"{error}; not retried (the receiver refused this message)"

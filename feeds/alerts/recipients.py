@@ -80,14 +80,16 @@ def combined(attempts: Sequence[tuple[Attempt, Sequence[str]]]) -> Attempt:
     )
 
 
-def says(answers: Sequence[RecipientAnswer]) -> str:
+def says(answers: Sequence[RecipientAnswer], *, gave_up: bool = False) -> str:
     """`sent to a@example.org, c@example.org; b@example.org waits (451 4.7.1 Greylisted); d@example.org refused
-    (550 5.1.1 No such user)`: the delivery's state, recipient by recipient (`feeds alerts log`)."""
+    (550 5.1.1 No such user)`: the delivery's state, recipient by recipient (`feeds alerts log`). `gave_up`:
+    the delivery failed, and those waiting are `given up on` instead."""
     sent = [r.address for r in answers if r.state == "sent"]
     parts = [f"sent to {', '.join(sent)}"] if sent else []
     for r in answers:
         if r.state != "sent":
-            parts.append(f"{r.address} {'waits' if r.state == 'waiting' else 'refused'} ({r.reply})")
+            waits = "given up on" if gave_up else "waits"
+            parts.append(f"{r.address} {waits if r.state == 'waiting' else 'refused'} ({r.reply})")
     return "; ".join(parts)
 
 

@@ -77,6 +77,7 @@ def _errors(errors: list[str]) -> str:
 def alerts_log(ctx: Context, destination: str | None, status: str | None, limit: int, as_json: bool) -> None:
     """The delivery log, newest first."""
     from feeds.alerts.backoff import waiting
+    from feeds.alerts.recipients import says
     from feeds.alerts.select import destination_key
 
     with ctx.app(create=False) as app:
@@ -122,6 +123,8 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
     for d in rows:
         line = f"{d.status:<8} {d.destination:<24} match {d.match_id:<6} attempts {d.attempts}"
         line += f"  {d.last_error}" if d.last_error else ""
+        if d.recipients and (state := says(d.recipients)) not in (d.last_error or ""):
+            line += f"  {state}"  # (an email some recipients have: queued again, or failed for the others)
         if (h := held.get(d.id)) is not None:
             line += f"  {h.says(now)}"
         elif d.status == "pending" and d.next_attempt is not None and d.next_attempt > now:
