@@ -292,3 +292,18 @@ def test_alerts_retry_after_giving_up_on_a_recipient_sends_it_to_that_one_alone(
     run_alerts(app)
     assert got(box) == [(A,), (B,)]
     assert app.store.deliveries()[0].status == "sent"
+
+
+def test_a_waiting_recipient_taken_out_of_the_config_is_not_waited_for(setup, clock, box, caplog):
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "452 4.2.2 Mailbox full"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    run_alerts(app)
+    app = setup(config(box.port, A))  # b left the desk
+    clock.advance(timedelta(hours=1))
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="feeds.alerts"):
+        run_alerts(app)
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "sent" and got(box) == [(A,)]
+    assert not caplog.records

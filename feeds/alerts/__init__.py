@@ -254,7 +254,10 @@ def _send_emails(
         )  # fmt: skip
         return send_email(smtp, message, skip=done([delivery]))
 
-    _send_each(app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=_refused, stop=stop)
+    _send_each(
+        app.store, d, out, subjects, send, now=now, owner=owner, clock=app.clock, final=_refused, stop=stop,
+        to=mail.to,
+    )  # fmt: skip
 
 
 def _send_each(
@@ -270,9 +273,10 @@ def _send_each(
     final: Callable[[Attempt], bool] | None = None,
     watch: RefusalWatch | None = None,
     stop: threading.Event | None = None,
+    to: Sequence[str] | None = None,
 ) -> None:
-    """One message per delivery; after the first failure, or once `stop` is set, give the rest back for a later
-    run.
+    """One message per delivery (`to`: an email's recipients, `record_attempt`); after the first failure, or once
+    `stop` is set, give the rest back for a later run.
 
     A failure that `final` says is about that message alone (the receiver refused it for good) fails that
     delivery at once, and the rest go on: the receiver is up and takes other messages. One that `watch` says
@@ -314,8 +318,9 @@ def _send_each(
                 watch.accepted()
             for_good = final is not None and final(attempt)
             gave_up = record_attempt(
-                store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good
-            )
+                store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good,
+                to=to,
+            )  # fmt: skip
             if for_good:
                 refused.setdefault((attempt.status, attempt.error or attempt.status), []).append(due.match.id)
             # (The server answered recipient by recipient on a message some of them have: it is up, and one
@@ -361,7 +366,7 @@ def _send_digest(
         )  # fmt: skip
         sent.append((send_email(smtp, message, skip=set(mail.to) - set(to)), to))
     attempt = combined(sent) if sent else Attempt(True, "250")
-    record_attempt(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused)
+    record_attempt(app.store, d, out, claimed, attempt, now=now, owner=owner, for_good=attempt.refused, to=mail.to)
 
 
 def _refused(attempt: Attempt) -> bool:

@@ -55,12 +55,13 @@ def record_attempt(
     owner: str,
     for_good: bool = False,
     summed: bool = False,
+    to: Sequence[str] | None = None,
 ) -> bool:
     """Record one message's attempt on its deliveries and log it (`_log_failed`); `summed`: a refusal the caller
     says in one line with the others of its run (`log_refused`), so this one's own line is at debug level.
     An email refused for some recipients and taken by others is kept recipient by recipient, and told by
-    `feeds.alerts.recipients`. True when the message was given up on after its last attempt (the retry policy
-    tried it to the end)."""
+    `feeds.alerts.recipients` (`to`: an email's recipients in the config now). True when the message was given
+    up on after its last attempt (the retry policy tried it to the end)."""
     # A digest's deliveries retry together (one shared back-off), so a retried digest stays one message.
     shared = None
     if len(dues) > 1:
@@ -68,7 +69,7 @@ def record_attempt(
     records = []
     partial = False
     for delivery in dues:
-        answers = answered(delivery.recipients, attempt)
+        answers = answered(delivery.recipients, attempt, to)
         partial = partial or is_partial(dues, answers)
         settled = attempt
         if answers:  # someone has it: sent once no recipient waits, else retried for those waiting

@@ -26,11 +26,14 @@ from feeds.store.alerts import AttemptRecord, Delivery, RecipientAnswer
 log = logging.getLogger("feeds.alerts")
 
 
-def answered(before: Sequence[RecipientAnswer], attempt: Attempt) -> tuple[RecipientAnswer, ...]:
+def answered(
+    before: Sequence[RecipientAnswer], attempt: Attempt, to: Sequence[str] | None = None
+) -> tuple[RecipientAnswer, ...]:
     """A delivery's recipients after `attempt`: each one it answered with that answer, the others as `before`
     (and one the delivery reached, or that refused it for good, stays so: `attempt` may be several digests, and
-    that one's answer was to another). Empty while nobody has the message (it is then retried whole)."""
-    merged = {r.address: r for r in before}
+    that one's answer was to another); of `before`, only those still in `to` (the config's now) when given: one
+    taken out is not waited for. Empty while nobody has the message (it is then retried whole)."""
+    merged = {r.address: r for r in before if to is None or r.address in to}
     for address, reply in attempt.recipients:
         if address not in merged or merged[address].state == "waiting":
             merged[address] = RecipientAnswer(address, reply)
