@@ -307,3 +307,21 @@ def test_a_waiting_recipient_taken_out_of_the_config_is_not_waited_for(setup, cl
     (delivery,) = app.store.deliveries()
     assert delivery.status == "sent" and got(box) == [(A,)]
     assert not caplog.records
+
+
+def test_a_message_refused_for_good_on_its_retry_to_one_recipient_is_said_once_for_that_one(setup, clock, box, caplog):
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "451 4.7.1 Greylisted"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    run_alerts(app)
+    box.rcpt.clear()
+    box.data = "554 5.7.1 Rejected as spam"
+    clock.advance(timedelta(hours=1))
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="feeds.alerts"):
+        run_alerts(app)
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "sent" and delivery.last_error == f"sent to {A}; {B} refused (554 5.7.1 Rejected as spam)"
+    said = [r for r in caplog.records if B in r.getMessage()]
+    assert len(said) == 1 and "554 5.7.1 Rejected as spam" in said[0].getMessage(), said
+    assert said[0].levelname == "WARNING"

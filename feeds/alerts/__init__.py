@@ -316,7 +316,8 @@ def _send_each(
                 return
             if attempt.ok and watch is not None:
                 watch.accepted()
-            for_good = final is not None and final(attempt)
+            # (A message some recipients have is refused for good by the others alone: `feeds.alerts.recipients`.)
+            for_good = final is not None and final(attempt) and not due.delivery.recipients
             gave_up = record_attempt(
                 store, d, out, [due.delivery], attempt, now=now, owner=owner, for_good=for_good, summed=for_good,
                 to=to,

@@ -49,7 +49,10 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
         text = _text(e.smtp_error)
         permanent = 500 <= e.smtp_code < 600
         said = "refused the message" if permanent else "answered"
-        return Attempt(False, str(e.smtp_code), f"{where} {said} {e.smtp_code} {text}", refused=permanent)
+        error = f"{where} {said} {e.smtp_code} {text}"
+        # (Refused for good, it is so for each recipient asked: one that has it from an earlier try keeps it.)
+        answers = tuple((addr, f"{e.smtp_code} {text}") for addr in to) if permanent else ()
+        return Attempt(False, str(e.smtp_code), error, refused=permanent, recipients=answers)
     except smtplib.SMTPRecipientsRefused as e:
         # (Only those it answered: after a 421 smtplib stops asking, and nobody received anything.)
         codes = sorted({str(code) for code, _ in e.recipients.values()})
