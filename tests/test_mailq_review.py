@@ -325,3 +325,18 @@ def test_a_message_refused_for_good_on_its_retry_to_one_recipient_is_said_once_f
     said = [r for r in caplog.records if B in r.getMessage()]
     assert len(said) == 1 and "554 5.7.1 Rejected as spam" in said[0].getMessage(), said
     assert said[0].levelname == "WARNING"
+
+
+def test_alerts_run_retrying_a_greylisted_recipient_is_no_error(setup, clock, box, tmp_path, db_url):
+    """cron mailed an error at each retry of a full mailbox (exit 1, `refused every recipient`), though the server
+    was up and the others had the alert; only giving up on it is an error."""
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "452 4.2.2 Mailbox full"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    run_alerts(app)
+    app.close()
+    env = {"FEEDS_DATABASE_URL": db_url}  # (the command's clock is the real one: days later, the retry is due)
+    ran = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "alerts", "run"], env=env)
+    assert len(box.received) == 1 and app.store.deliveries()[0].attempts == 2
+    assert ran.exit_code == 0, ran.output
+    assert "refused every recipient" not in ran.output

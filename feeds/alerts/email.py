@@ -56,7 +56,8 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
     except smtplib.SMTPRecipientsRefused as e:
         # (Only those it answered: after a 421 smtplib stops asking, and nobody received anything.)
         codes = sorted({str(code) for code, _ in e.recipients.values()})
-        error = f"{where} refused every recipient: {_refused(e.recipients)}"
+        asked = "the recipients still waiting" if skip else "every recipient"
+        error = f"{where} refused {asked}: {_refused(e.recipients)}"
         return Attempt(False, "/".join(codes) or "error", error, recipients=_answers(to, e.recipients, took=False))
     except smtplib.SMTPResponseException as e:
         text = _text(e.smtp_error)

@@ -101,7 +101,7 @@ def record_attempt(
         out.partly += sum(r.status == "pending" for r in records if any(x.state == "sent" for x in r.recipients))
         what = f"match {dues[0].match_id}" if len(dues) == 1 else f"a digest of {len(dues):,} matches"
         log_partial(d, what, attempt, records[0].recipients, records[0])
-        if not attempt.ok and attempt.error:
+        if not attempt.ok and attempt.error and not attempt.recipients:  # (not a recipient refused again: it waits)
             out.errors.append(attempt.error)
         store.record_attempts(records, now, owner=owner)
         return False
