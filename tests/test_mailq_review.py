@@ -340,3 +340,24 @@ def test_alerts_run_retrying_a_greylisted_recipient_is_no_error(setup, clock, bo
     assert len(box.received) == 1 and app.store.deliveries()[0].attempts == 2
     assert ran.exit_code == 0, ran.output
     assert "refused every recipient" not in ran.output
+
+
+def test_alerts_retry_tries_a_waiting_recipient_at_the_next_run(setup, clock, box, tmp_path, db_url):
+    """The mail admin emptied b's mailbox and said to retry: b waited out its back-off all the same."""
+    from datetime import UTC, datetime
+
+    clock.set(datetime.now(UTC) + timedelta(hours=1))  # (the command's clock is the real one: this is ahead of it)
+    app = setup(config(box.port, A, B))
+    box.rcpt[B] = "452 4.2.2 Mailbox full"
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=clock())
+    run_alerts(app)
+    box.rcpt.clear()
+    env = {"FEEDS_DATABASE_URL": db_url}
+    toml = str(tmp_path / "feeds.toml")
+    (delivery,) = app.store.deliveries()
+    retried = CliRunner().invoke(cli, ["--config", toml, "alerts", "retry", "desk"], env=env)
+    assert retried.exit_code == 0, retried.output
+    assert f"email:desk: match {delivery.match_id} tried again at the next run for {B}" in retried.output
+    clock.advance(timedelta(seconds=10))
+    run_alerts(app)
+    assert got(box) == [(A,), (B,)]

@@ -177,8 +177,8 @@ def alerts_retry(ctx: Context, destination: str | None, cancelled: bool) -> None
     Only a configured destination's: nothing sends the deliveries of one taken out of the config (or renamed),
     which would wait in the queue for ever; naming one is an error. With --cancelled, the deliveries cancelled
     while a destination was out of the config, once it is back in. Either way, a webhook refusing everything
-    (401/403/404/410), or a destination backing off after a failure (5xx, a timeout, a Retry-After), is tried
-    again at the next run, not at the end of its back-off."""
+    (401/403/404/410), a destination backing off after a failure (5xx, a timeout, a Retry-After), or an email
+    waiting for some recipients (a full mailbox), is tried again at the next run, not at the end of its back-off."""
     from feeds.alerts.select import destination_key, destinations_of
     from feeds.errors import NotFoundError
 
@@ -198,6 +198,7 @@ def alerts_retry(ctx: Context, destination: str | None, cancelled: bool) -> None
         # Someone who says to retry has most likely put the destination right: not hours of its back-off first.
         forgotten = [r for r in (app.store.clear_refusal(key, due=now) for key in keys) if r is not None]
         backed_off = [held for held in (app.store.end_back_off(key, now) for key in keys) if held]
+        partly = [d for key in keys for d in app.store.end_recipient_waits(key, now)]
     ctx.say(f"{n} {'cancelled' if cancelled else 'failed'} deliveries queued again")
     for r in forgotten:
         ctx.say(f"{r.destination}: tried again at the next run (it answered {r.status} since {rfc3339(r.since)})")
@@ -207,6 +208,12 @@ def alerts_retry(ctx: Context, destination: str | None, cancelled: bool) -> None
         until = f", not at {rfc3339(first.next_attempt)}" if first.next_attempt else ""
         why = "with no answer" if first.last_status in (None, "error") else f"answered {first.last_status}"
         ctx.say(f"{first.destination}: tried again at the next run{until} (it backs off after {what} failed, {why})")
+    for key in keys:  # (a digest's matches in one line)
+        mine = [d for d in partly if d.destination == key]
+        if mine:
+            waiting = ", ".join(sorted({r.address for d in mine for r in d.recipients if r.state == "waiting"}))
+            what = f"match {mine[0].match_id}" if len(mine) == 1 else f"{len(mine)} deliveries"
+            ctx.say(f"{key}: {what} tried again at the next run for {waiting} (the others have it)")
 
 
 @alerts.command("test")

@@ -66,6 +66,23 @@ class DeliveryLogStoreMixin:
                 conn.execute(AD.update().where(AD.c.id.in_([d.id for d in held])).values(next_attempt=now))
         return held
 
+    def end_recipient_waits(self, destination: str, now: datetime) -> list[Delivery]:
+        """Make the pending email deliveries of `destination` that some recipients have and others wait for
+        (`Delivery.recipients`) due at `now`, their attempts kept: an operator who says to retry has most likely
+        emptied the full mailbox. Returns them as they were."""
+        where = [
+            AD.c.destination == destination,
+            AD.c.status == "pending",
+            AD.c.recipients.is_not(None),
+            AD.c.next_attempt > now,
+        ]
+        with self.engine.connect() as conn:
+            held = [delivery_from(r) for r in conn.execute(sa.select(*DELIVERY_COLUMNS).where(*where))]
+        if held:
+            with writing(self.engine) as conn:
+                conn.execute(AD.update().where(AD.c.id.in_([d.id for d in held])).values(next_attempt=now))
+        return held
+
     def give_up_waiting(self, destination: str, now: datetime, *, due_before: datetime, error: str) -> int:
         """Fail the pending deliveries of `destination` due before `due_before` (waiting behind its back-off for as
         long as the retry policy tries a delivery), with `error`; not one leased (by a runner sending it, or by
