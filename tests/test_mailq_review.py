@@ -361,3 +361,31 @@ def test_alerts_retry_tries_a_waiting_recipient_at_the_next_run(setup, clock, bo
     clock.advance(timedelta(seconds=10))
     run_alerts(app)
     assert got(box) == [(A,), (B,)]
+
+
+def test_many_recipients_with_mixed_answers_each_get_each_alert_once(setup, clock, box):
+    """Twelve recipients: some greylisted for a while, some refused for good, one full for a run, one that answers
+    421 and closes; three alerts, then a fourth. Each address gets each alert once, those refused for good never."""
+    people = [f"p{i}@example.org" for i in range(12)]
+    app = setup(config(box.port, *people))
+    add_keyword_matches(app.store, {"a": "One", "b": "Two", "c": "Three"})
+    plan = [
+        {people[1]: "451 4.7.1 Greylisted", people[2]: "550 5.1.1 Unknown", people[3]: "452 4.2.2 Full"},
+        {people[1]: "421 4.3.2 Closing", people[2]: "550 5.1.1 Unknown"},  # (nobody further is asked)
+        {people[3]: "452 4.2.2 Full", people[2]: "550 5.1.1 Unknown", people[4]: "451 4.7.1 Greylisted"},
+        {people[2]: "550 5.1.1 Unknown"},
+    ]
+    for i, answers in enumerate(plan):
+        box.rcpt = dict(answers)
+        if i == 2:
+            add_keyword_matches(app.store, {"d": "Four"}, found_at=clock())
+        run_alerts(app)
+        clock.advance(timedelta(hours=2))
+    per: dict[tuple[str, str], int] = {}
+    for _, rcpts, msg in box.received:
+        for r in rcpts:
+            per[(msg["Message-ID"], r)] = per.get((msg["Message-ID"], r), 0) + 1
+    assert set(per.values()) == {1}
+    assert {r for _, r in per} == set(people) - {people[2]}
+    assert len(per) == 4 * 11
+    assert {d.status for d in app.store.deliveries()} == {"sent"}
