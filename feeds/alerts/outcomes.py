@@ -70,6 +70,8 @@ def record_attempt(
     partial = False
     for delivery in dues:
         answers = answered(delivery.recipients, attempt, to)
+        if not delivery.recipients and all(r.state == "sent" for r in answers):
+            answers = ()  # (everyone took it at once: nothing to keep)
         partial = partial or is_partial(dues, answers)
         settled = attempt
         if answers:  # someone has it: sent once no recipient waits, else retried for those waiting
@@ -100,7 +102,8 @@ def record_attempt(
         out.messages += attempt.ok
         out.partly += sum(r.status == "pending" for r in records if any(x.state == "sent" for x in r.recipients))
         what = f"match {dues[0].match_id}" if len(dues) == 1 else f"a digest of {len(dues):,} matches"
-        log_partial(d, what, attempt, records[0].recipients, records[0])
+        told = next((r for r in records if r.recipients), records[0])  # (a digest's: the one with recipients)
+        log_partial(d, what, attempt, told.recipients, told)
         if not attempt.ok and attempt.error and not attempt.recipients:  # (not a recipient refused again: it waits)
             out.errors.append(attempt.error)
         store.record_attempts(records, now, owner=owner)
