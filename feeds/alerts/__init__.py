@@ -23,7 +23,9 @@ its content: `Attempt.refused`), fails at its first attempt, and the run goes on
 message: retrying would only hold the others back. But a webhook answer that refuses the destination itself
 (401, 403, 404, 410: `webhook.refuses_everything`, a revoked token or a deleted hook) fails nothing: that
 delivery stays pending, the destination's other claimed deliveries are given back untouched, and the destination
-backs off as a whole, in the store, until one is tried again (`feeds.alerts.refusals`).
+backs off as a whole, in the store, until one is tried again (`feeds.alerts.refusals`). An email the mail server
+takes for some recipients and refuses for others keeps each one's answer: it goes again to those refused for now
+alone, and holds back no other message (`feeds.alerts.recipients`).
 
 The pending deliveries of a destination taken out of the config (or renamed) are `cancelled` at the start of the
 run (`Store.cancel_deliveries`): nothing would ever send them. `feeds alerts retry --cancelled` queues them again
