@@ -227,6 +227,16 @@ class IngestReport:
     def changed(self) -> bool:
         return any(o.status in ("created", "updated") for o in self.outcomes)
 
+    def failure(self) -> str | None:
+        """Why the round failed (a source not read at all, a drop folder that does not empty), one line, or None.
+        Each source named once: a folder's reason names its source already, a remote source's HTTP error does not."""
+        failures = [
+            why if f"source {name!r}" in why else f"could not read source {name!r}: {why}"
+            for name, why in zip(self.unreadable, self.why, strict=True)
+        ]
+        failures += self.stuck
+        return "; ".join(failures) or None
+
 
 # --- watch -------------------------------------------------------------------------------------------------
 

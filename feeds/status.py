@@ -4,19 +4,31 @@ Releases, the last ingest and publish (by a daemon's job, or as the data shows: 
 changed), watched feeds healthy/failing (with the worst offenders and why),
 matches in the last 24 hours, the hosts' slots held (the fetches under way, `watch.per_host` across daemons), the
 daemons alive with their leases and their jobs' next runs.
+
+It also records how each publish, ingest and watch poll round went (`record_run`), whoever runs it, so that a
+failed `feeds ingest` from cron shows here; and says what is wrong (`StatusReport.problems`) for the command's exit
+code: 0 all is well, 1 something is failing, 2 could not tell (the database did not answer: `feeds.cli`'s error).
 """
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from feeds.clock import parse_iso, rfc3339
+from feeds.logs import one_line
 
 if TYPE_CHECKING:
     from feeds.app import App
+    from feeds.store.published import RecordedJob
+
+log = logging.getLogger("feeds.status")
+
+_RECORDED = {"watch": "poll"}
+"""A daemon's job → the runs it records (`record_run`), where the names differ."""
 
 WORKERS_SHOWN = timedelta(days=7)
 """How far back `feeds status` lists daemons; housekeeping (and `feeds run --once`) forgets the older ones."""
@@ -77,17 +89,49 @@ class StatusReport:
     publish_failure: tuple[str, str] | None = None
     """(since when, why) the publishes fail: the last one, by whoever ran it, when none has worked since; else a
     living daemon's last one (`on host:pid: why`)."""
+    failures: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """`ingest`, `poll` → (since when, why) their runs fail, by whoever ran them, when none has worked since."""
     slots: SlotsHeld = field(default_factory=SlotsHeld)
     recorded: dict[str, str] = field(default_factory=dict)
     """Job → when its work was last seen done by anyone, daemon or command, on any machine: `ingest` when a release
-    was last stored, `publish` when a publish last worked."""
+    was last stored, `publish` and `poll` when one last worked."""
+
+    def problems(self) -> list[str]:
+        """What is failing, one line each (none: all is well): the publish, ingest or poll runs, a remote source, a
+        daemon gone silent, a living daemon's job whose last run failed. A watched feed failing is that site's
+        problem (listed, not counted), unless every one checked is failing."""
+        failing = {"publish": self.publish_failure, **self.failures} if self.publish_failure else dict(self.failures)
+        found = [f"{job} failing since {since}: {why}" for job, (since, why) in failing.items()]
+        found += [
+            f"source {s['name']} failing {s['failures']}x" for s in self.sources if s["enabled"] and s["failures"]
+        ]
+        checked = self.feeds_ok + self.feeds_failing
+        if checked and self.feeds_failing == checked:
+            found.append(f"all {checked} watched feeds checked are failing")
+        for w in self.workers:
+            if not w.alive and not w.stopped and not self._restarted(w):
+                found.append(f"daemon {w.worker} gone (no heartbeat since {rfc3339(w.heartbeat)})")
+            elif w.alive:
+                found += [  # (said once: a run failing that the database records is named above already)
+                    f"daemon {w.worker}: {name} FAILED: {job.get('last_error') or 'failed'}"
+                    for name, job in sorted(w.jobs.items())
+                    if job.get("runs") and job.get("last_ok") is False and _RECORDED.get(name, name) not in failing
+                ]
+        return found
 
     def last(self, job: str, key: str = "last_succeeded") -> str | None:
         """When `job` last did its work, by any daemon or command: a failed round, or one skipped because
         another process held the lock, does not count (a daemon failing every minute must not look fresh)."""
-        values = [w.jobs.get(job, {}).get(key) for w in self.workers] + [self.recorded.get(job)]
+        daemon_job = next((name for name, recorded in _RECORDED.items() if recorded == job), job)
+        values = [w.jobs.get(daemon_job, {}).get(key) for w in self.workers] + [self.recorded.get(job)]
         present = [v for v in values if v]
         return max(present) if present else None  # (RFC 3339 in UTC, all from `rfc3339`: text order is time order)
+
+    def _restarted(self, gone: WorkerStatus) -> bool:
+        """Whether a daemon on the machine of `gone` started after its last heartbeat (killed and started again:
+        no longer a problem, though listed for a week)."""
+        host = gone.worker.rpartition(":")[0]
+        return any(w.worker.rpartition(":")[0] == host and w.started >= gone.heartbeat for w in self.workers)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -108,9 +152,11 @@ class StatusReport:
             "sources": self.sources,
             "last_ingest": self.last("ingest"),
             "last_publish": self.last("publish"),
-            "publish_failure": (
-                {"at": self.publish_failure[0], "error": self.publish_failure[1]} if self.publish_failure else None
-            ),
+            "last_poll": self.last("poll"),
+            "publish_failure": _failure_json(self.publish_failure),
+            "ingest_failure": _failure_json(self.failures.get("ingest")),
+            "poll_failure": _failure_json(self.failures.get("poll")),
+            "problems": self.problems(),
             "feeds": {
                 "total": self.feeds_total,
                 "ok": self.feeds_ok,
@@ -143,9 +189,35 @@ class StatusReport:
         }
 
 
-def gather(app: App) -> StatusReport:
-    from feeds.publish import last_failure
+def record_run(app: App, job: RecordedJob, error: BaseException | str | None = None) -> None:
+    """Record in the database how a run of `job` went (`error` None: it worked), whoever ran it, so that `feeds
+    status` shows it on every machine; a database that refuses is logged, never raised: the run's own result (its
+    error, or its work done) is what the caller must see."""
+    import sqlalchemy as sa
 
+    from feeds.app import worker_id
+    from feeds.errors import StoreError
+
+    why = None if error is None else one_line(str(error) or type(error).__name__)
+    try:
+        app.store.record_outcome(job, app.clock(), worker_id(), why)
+    except (sa.exc.SQLAlchemyError, StoreError) as e:
+        log.warning("could not record the %s's outcome in the database: %s", job, one_line(str(e)))
+
+
+def last_failure(app: App, job: RecordedJob) -> tuple[str, str] | None:
+    """(since when, why) `job`'s runs fail, by whoever ran them, if none has worked since."""
+    outcome = app.store.outcome(job)
+    if outcome.failing_since is None:
+        return None
+    return rfc3339(outcome.failing_since), outcome.last_error or "failed"
+
+
+def _failure_json(failure: tuple[str, str] | None) -> dict[str, str] | None:
+    return {"at": failure[0], "error": failure[1]} if failure else None
+
+
+def gather(app: App) -> StatusReport:
     now = app.clock()
     releases = app.store.releases(limit=1, until=now)
     feeds = app.store.feeds()
@@ -190,7 +262,8 @@ def gather(app: App) -> StatusReport:
         held=app.store.releases_held(now),
         sources=_sources(app),
         recorded=_recorded(app),
-        publish_failure=last_failure(app),
+        publish_failure=last_failure(app, "publish"),
+        failures={job: failed for job in ("ingest", "poll") if (failed := last_failure(app, job)) is not None},
         slots=_slots(app, now),
     )
     if report.publish_failure is None:
@@ -238,9 +311,10 @@ def _recorded(app: App) -> dict[str, str]:
     stored = app.store.last_release_stored()
     if stored is not None:
         found["ingest"] = rfc3339(stored)
-    published = app.store.publish_outcome().succeeded_at
-    if published is not None:
-        found["publish"] = rfc3339(published)
+    for job in ("publish", "poll"):
+        succeeded = app.store.outcome(job).succeeded_at
+        if succeeded is not None:
+            found[job] = rfc3339(succeeded)
     return found
 
 
@@ -256,14 +330,17 @@ def render_text(r: StatusReport) -> str:
         minutes = int(max(seconds, 0.0) // 60)  # (clocks a few seconds apart are not "-1 min ago")
         return f"{value} ({minutes} min ago)" if minutes < 120 else f"{value} ({minutes // 60} h ago)"
 
+    def failed(failure: tuple[str, str] | None) -> str:
+        return f"; FAILED since {failure[0]}: {failure[1]}" if failure else ""
+
     held = f"; {len(r.held)} embargoed, off the site until due (first {rfc3339(r.held[0][1])})" if r.held else ""
     lines = [
         f"releases        {r.releases}"
         + (f", newest {r.newest_release[1]} ({rfc3339(r.newest_release[2])})" if r.newest_release else "")
         + held,
-        f"last ingest     {ago(r.last('ingest'))}",
-        f"last publish    {ago(r.last('publish'))}"
-        + (f"; FAILED since {r.publish_failure[0]}: {r.publish_failure[1]}" if r.publish_failure else ""),
+        f"last ingest     {ago(r.last('ingest'))}{failed(r.failures.get('ingest'))}",
+        f"last publish    {ago(r.last('publish'))}{failed(r.publish_failure)}",
+        f"last poll       {ago(r.last('poll'))}{failed(r.failures.get('poll'))}",
         f"watched feeds   {r.feeds_total}: {r.feeds_ok} ok, {r.feeds_failing} failing, {r.feeds_disabled} disabled"
         + (f", {r.feeds_new} not checked yet" if r.feeds_new else "")
         + f"; {r.items} items stored",

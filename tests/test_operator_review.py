@@ -122,7 +122,7 @@ def test_status_on_an_empty_postgresql_schema_is_an_error_not_an_empty_office(ma
 
     settings = make_settings()
     done = CliRunner().invoke(cli, ["--config", str(settings.path), "status"], env={"FEEDS_DATABASE_URL": pg_url})
-    assert done.exit_code == 1, done.output
+    assert done.exit_code == 2, done.output  # (`feeds status`: 2, it could not tell)
     assert "error: there is no database at postgresql+psycopg://" in done.output and "search_path" in done.output
     assert "check database.url in the config (or FEEDS_DATABASE_URL" in done.output
     engine = sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))

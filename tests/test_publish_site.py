@@ -1153,7 +1153,7 @@ def test_a_failed_publish_that_cannot_be_recorded_still_raises_its_own_error(mak
         raise sa.exc.OperationalError("UPDATE publish_outcome", {}, Exception("server closed the connection"))
 
     monkeypatch.setattr(publish, "_publish", broken)
-    monkeypatch.setattr(site.app.store, "record_publish_failed", refused)
+    monkeypatch.setattr(site.app.store, "record_outcome", refused)
     caplog.set_level("WARNING", logger="feeds.publish")
     with pytest.raises(PublishError, match="No space left on device"):
         site.publish()

@@ -140,7 +140,14 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
         "sources": [],
         "last_ingest": "2026-11-28T12:00:00Z",  # the seed releases, stored by a command after the daemons' run
         "last_publish": "2026-11-28T11:59:00Z",
+        "last_poll": "2026-11-28T11:59:00Z",  # (a daemon's `watch` job)
         "publish_failure": None,
+        "ingest_failure": None,
+        "poll_failure": None,
+        "problems": [  # (what makes `feeds status` exit 1)
+            "daemon host-a:100: watch FAILED: database locked",
+            "daemon host-b:200 gone (no heartbeat since 2026-11-28T11:50:00Z)",
+        ],
         "feeds": {
             "total": 6,  # five seeded and the one the match helpers watch
             "ok": 1,  # the healthy one

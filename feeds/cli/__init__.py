@@ -118,19 +118,27 @@ STOPPED_BY_SIGTERM = 128 + signal.SIGTERM
 
 def handle_errors(fn: F) -> F:
     """Print our own errors as `error: …` and exit 1."""
+    return exiting_on_error(1)(fn)
 
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except FeedsError as e:
-            echo(f"error: {e}", err=True)
-            sys.exit(1)
-        except sa.exc.SQLAlchemyError as e:  # the database refused or cannot be reached: its own words, one line
-            echo(f"error: database: {one_line(error_text(e))}", err=True)
-            sys.exit(1)
 
-    return wrapper  # type: ignore[return-value]
+def exiting_on_error(code: int) -> Callable[[F], F]:
+    """`handle_errors` with another exit code (`feeds status`: 2, it could not tell, when 1 says it is failing)."""
+
+    def decorate(fn: F) -> F:
+        @wraps(fn)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return fn(*args, **kwargs)
+            except FeedsError as e:
+                echo(f"error: {e}", err=True)
+                sys.exit(code)
+            except sa.exc.SQLAlchemyError as e:  # the database refused or cannot be reached: its own words, one line
+                echo(f"error: database: {one_line(error_text(e))}", err=True)
+                sys.exit(code)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def echo(message: str = "", *, err: bool = False) -> None:

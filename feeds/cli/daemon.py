@@ -8,7 +8,7 @@ import sys
 
 import click
 
-from feeds.cli import Context, cli, echo, handle_errors, pass_ctx
+from feeds.cli import Context, cli, echo, exiting_on_error, handle_errors, pass_ctx
 
 log = logging.getLogger("feeds.daemon")
 
@@ -72,9 +72,14 @@ def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: 
 @cli.command("status")
 @click.option("--json", "as_json", is_flag=True, help="The same as JSON, for scripts (every daemon of 7 days).")
 @pass_ctx
-@handle_errors
+@exiting_on_error(2)
 def status(ctx: Context, as_json: bool) -> None:
-    """One screen: releases, last ingest/publish, feed health, matches in 24 h, daemons and their next runs."""
+    """One screen: releases, last ingest/publish/poll, feed health, matches in 24 h, daemons and their next runs.
+
+    Exits 0 when all is well, 1 when something is failing (the publish, ingest or poll runs, a remote source,
+    every watched feed, a daemon gone or one of its jobs; listed under `problems` in --json), 2 when it could not
+    tell (the config or the database: `error: …`), as a monitoring check expects.
+    """
     from feeds.cli import echo_json
     from feeds.status import gather, render_text
 
@@ -84,3 +89,5 @@ def status(ctx: Context, as_json: bool) -> None:
         echo_json(report.as_json())
     else:
         echo(render_text(report))
+    if report.problems():
+        sys.exit(1)

@@ -164,14 +164,8 @@ class Jobs:
         summary += f"{', ' if summary else ''}{report.waiting} still being written" if report.waiting else ""
         # A source that could not be read at all, or a drop folder that does not empty, fails the round (status,
         # /healthz, --once): the error log line alone reached nobody who was not reading the log.
-        # Each named once: a folder's reason names its source already, a remote source's HTTP error does not.
-        failures = [
-            why if f"source {name!r}" in why else f"could not read source {name!r}: {why}"
-            for name, why in zip(report.unreadable, report.why, strict=True)
-        ]
-        failures += report.stuck
-        if failures:
-            raise IngestError("; ".join(failures) + (f" ({summary})" if summary else ""))
+        if (failure := report.failure()) is not None:
+            raise IngestError(failure + (f" ({summary})" if summary else ""))
         return summary
 
     def watch(self, app: App) -> str:

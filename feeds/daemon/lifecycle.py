@@ -149,7 +149,7 @@ class Daemon:
             finished = self.clock()
             record_finished(state, finished=finished, seconds=seconds, said=self._failures_said)
             if tried:
-                self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds)
+                self.metrics.job_finished(name, bool(state.last_ok), state.last_seconds, at=finished)
                 self.health.record_job(name, bool(state.last_ok), finished, state.last_error)
             if self._scheduler is not None and (state.last_summary or not state.last_ok):
                 self.heartbeat()  # `feeds status` sees a job that did something (or failed) right away
@@ -171,6 +171,7 @@ class Daemon:
                 log.warning("could not record the heartbeat: %s", why)
             self._heartbeat_error = why
         else:
+            self.metrics.heartbeat(self.clock())
             if self._heartbeat_error is not None:
                 log.info("heartbeat recorded again")
             self._heartbeat_error = None

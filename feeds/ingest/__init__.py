@@ -49,10 +49,24 @@ Progress = Callable[[int, int], None]
 
 
 def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = True, quiet: float = 0.0) -> IngestReport:
-    """Ingest every configured source once (remote sources only when due, unless `remote` is forced).
+    """Ingest every configured source once (remote sources only when due, unless `remote` is forced), and record
+    in the database how the round went (`feeds.status.record_run`: `feeds status` shows a failed `feeds ingest`
+    from cron, on every machine).
 
     `quiet`: inbox files written in the last `quiet` seconds are left for a later run (the daemon's, which
     reacts to a file as soon as it appears, possibly before its writer is done); they are counted as waiting."""
+    from feeds.status import record_run
+
+    try:
+        report = _ingest_sources(app, progress=progress, remote=remote, quiet=quiet)
+    except Exception as e:
+        record_run(app, "ingest", e)
+        raise
+    record_run(app, "ingest", report.failure())
+    return report
+
+
+def _ingest_sources(app: App, *, progress: Progress | None, remote: bool, quiet: float) -> IngestReport:
     outcomes: list[IngestOutcome] = []
     waiting = 0
     unreadable: list[str] = []

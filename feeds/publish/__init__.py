@@ -16,12 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import sqlalchemy as sa
-
 from feeds import __version__
-from feeds.clock import rfc3339
-from feeds.errors import StoreError
-from feeds.logs import one_line
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.entries import at_base
 from feeds.publish.marks import PublishedFeeds
@@ -38,7 +33,7 @@ if TYPE_CHECKING:
     from feeds.config import Site
     from feeds.publish.i18n import Messages
 
-__all__ = ["PublishReport", "last_failure", "run_publish"]
+__all__ = ["PublishReport", "run_publish"]
 
 log = logging.getLogger("feeds.publish")
 
@@ -48,41 +43,19 @@ STATE_FILE = "publish-state.json"
 def run_publish(
     app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> PublishReport:
-    """Publish, and record in the database how it went (`store.publish_outcome`: what `feeds status` shows on
+    """Publish, and record in the database how it went (`feeds.status.record_run`: what `feeds status` shows on
     every machine, where a failed `feeds publish` from cron would otherwise leave no trace)."""
+    from feeds.status import record_run
+
     try:
         report = _publish(app, dry_run=dry_run, progress=progress)
     except Exception as e:
         if not dry_run:
-            error = _one_line(e)
-            _record(app, lambda by: app.store.record_publish_failed(app.clock(), by, error))
+            record_run(app, "publish", e)
         raise
     if not dry_run:
-        _record(app, lambda by: app.store.record_publish_succeeded(app.clock(), by))
+        record_run(app, "publish")
     return report
-
-
-def last_failure(app: App) -> tuple[str, str] | None:
-    """(since when, why) the publishes fail, by whoever ran them, if no publish has worked since."""
-    outcome = app.store.publish_outcome()
-    if outcome.failing_since is None:
-        return None
-    return rfc3339(outcome.failing_since), outcome.last_error or "failed"
-
-
-def _one_line(error: Exception) -> str:
-    return one_line(str(error) or type(error).__name__)
-
-
-def _record(app: App, write: Callable[[str], None]) -> None:
-    """Record a publish's outcome; a database that refuses is logged, never raised: the publish's own result (its
-    error, or a site published) is what the caller must see."""
-    from feeds.app import worker_id
-
-    try:
-        write(worker_id())
-    except (sa.exc.SQLAlchemyError, StoreError) as e:
-        log.warning("could not record the publish's outcome in the database: %s", _one_line(e))
 
 
 def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None) -> PublishReport:

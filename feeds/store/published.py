@@ -5,8 +5,9 @@ that moves on took one that went back as stale), and a topic's feeds and page (a
 published, keep answering when it has no release left (an address that turns to 404 makes readers show errors
 or drop it).
 
-It also keeps how the publishes went (`publish_outcome`, migration 27): when one last worked, and since when they
-fail, whoever ran them (a daemon, `feeds publish` from cron) on whichever machine, for `feeds status`.
+It also keeps how the publishes, ingests and watch polls went (`publish_outcome`, migration 27, a row per job):
+when one last worked, and since when they fail, whoever ran them (a daemon, `feeds publish` or `feeds ingest` from
+cron) on whichever machine, for `feeds status`.
 
 What this module must not do: decide what a feed's `updated` or a topic's name is (that is `feeds.publish`); it
 keeps what it is given, never letting a stored `updated` go back, whoever writes (several daemons may publish).
@@ -17,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -26,15 +27,19 @@ from feeds.store.schema import publish_outcome as PO
 from feeds.store.schema import published_feeds as PF
 from feeds.store.tx import writing
 
+RecordedJob = Literal["publish", "ingest", "poll"]
+"""The runs whose outcome is kept (`publish_outcome.job`): a publish, an ingest round (every source), a watch poll
+round, by a daemon's job or a command (`feeds publish`, `feeds ingest`, `feeds watch poll`)."""
+
 
 @dataclass(frozen=True, slots=True)
-class PublishOutcome:
-    """How the publishes went, by any process on any machine: the last that worked, and the failures since."""
+class RunOutcome:
+    """How a job's runs went, by any process on any machine: the last that worked, and the failures since."""
 
     succeeded_at: datetime | None = None
     succeeded_by: str | None = None
     failing_since: datetime | None = None
-    """The first publish that failed after the last that worked (None: the last one worked)."""
+    """The first run that failed after the last that worked (None: the last one worked)."""
     last_error: str | None = None
     failed_by: str | None = None
 
@@ -87,28 +92,31 @@ class PublishedFeedsMixin:
         with writing(self.engine) as conn:
             return conn.execute(sa.delete(PF).where(PF.c.key == key)).rowcount > 0
 
-    def publish_outcome(self) -> PublishOutcome:
-        """How the publishes went (nothing recorded: no publish has run since migration 27)."""
+    def outcome(self, job: RecordedJob) -> RunOutcome:
+        """How `job`'s runs went (nothing recorded: none has run since it was first recorded)."""
         with self.engine.connect() as conn:
-            row = conn.execute(sa.select(PO).where(PO.c.job == "publish")).first()
+            row = conn.execute(sa.select(PO).where(PO.c.job == job)).first()
         if row is None:
-            return PublishOutcome()
-        return PublishOutcome(row.succeeded_at, row.succeeded_by, row.failing_since, row.last_error, row.failed_by)
+            return RunOutcome()
+        return RunOutcome(row.succeeded_at, row.succeeded_by, row.failing_since, row.last_error, row.failed_by)
 
-    def record_publish_succeeded(self, now: datetime, by: str) -> None:
-        """A publish by `by` (`host:pid`) worked at `now`: the publishes no longer fail."""
-        values = {"succeeded_at": now, "succeeded_by": by, "failing_since": None, "last_error": None, "failed_by": None}
+    def record_outcome(self, job: RecordedJob, now: datetime, by: str, error: str | None = None) -> None:
+        """A run of `job` by `by` (`host:pid`) ended at `now`: well (`error` None: no longer failing), or with
+        `error` (one line): failing since the first failure after the last run that worked, whatever the latest
+        one says."""
         with writing(self.engine) as conn:
-            insert = _insert(conn.dialect.name, PO).values(job="publish", **values)
-            conn.execute(insert.on_conflict_do_update(index_elements=[PO.c.job], set_=values))
-
-    def record_publish_failed(self, now: datetime, by: str, error: str) -> None:
-        """A publish by `by` failed at `now` with `error` (one line): failing since the first failure after the
-        last publish that worked, whatever the latest one says."""
-        with writing(self.engine) as conn:
-            insert = _insert(conn.dialect.name, PO).values(
-                job="publish", failing_since=now, last_error=error, failed_by=by
-            )
+            if error is None:
+                values = {
+                    "succeeded_at": now,
+                    "succeeded_by": by,
+                    "failing_since": None,
+                    "last_error": None,
+                    "failed_by": None,
+                }
+                insert = _insert(conn.dialect.name, PO).values(job=job, **values)
+                conn.execute(insert.on_conflict_do_update(index_elements=[PO.c.job], set_=values))
+                return
+            insert = _insert(conn.dialect.name, PO).values(job=job, failing_since=now, last_error=error, failed_by=by)
             since = sa.func.coalesce(PO.c.failing_since, insert.excluded.failing_since)
             set_ = {"failing_since": since, "last_error": insert.excluded.last_error, "failed_by": by}
             conn.execute(insert.on_conflict_do_update(index_elements=[PO.c.job], set_=set_))

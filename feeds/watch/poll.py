@@ -135,7 +135,34 @@ def run_watch(
     after the round began is given back unfetched, due as before, and counted in `WatchReport.left`: a slow site
     with many feeds no longer makes a round, and with it every other feed's next check, wait for all of them.
     The feeds are taken in the order they fell due, so the next round asks for those first. Feeds named in
-    `feed_ids` are all waited for: they may not be due, and the command that named them waits for them."""
+    `feed_ids` are all waited for: they may not be due, and the command that named them waits for them.
+
+    A round of due feeds that checked some records in the database how it went (`feeds.status.record_run`, for
+    `feeds status` on every machine): failed when it raised, or when every feed it checked failed (the network,
+    DNS, a proxy: one site down is that feed's failure, shown with the feed)."""
+    if feed_ids is not None:
+        return _poll(app, feed_ids=feed_ids, owner=owner, progress=progress, stop=stop)
+    from feeds.status import record_run
+
+    try:
+        report = _poll(app, feed_ids=None, owner=owner, progress=progress, stop=stop)
+    except Exception as e:
+        record_run(app, "poll", e)
+        raise
+    if report.outcomes:
+        every_one = report.failed == len(report.outcomes)
+        record_run(app, "poll", f"every watched feed checked failed ({report.summary()})" if every_one else None)
+    return report
+
+
+def _poll(
+    app: App,
+    *,
+    feed_ids: Sequence[int] | None,
+    owner: str | None,
+    progress: Callable[[int, int], None] | None,
+    stop: threading.Event | None,
+) -> WatchReport:
     settings = app.settings.watch
     owner = owner or worker_id()
     now = app.clock()

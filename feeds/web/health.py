@@ -2,7 +2,10 @@
 
 /healthz answers `{"status": "ok" | "degraded" | "fail", "checks": {name: {"status": …, …}}}`:
 - `database`: a cheap query (the migration ledger); unreachable is `fail`, pending migrations `degraded`.
-- `out`: the published folder (or, before the first publish, its nearest existing parent) is a writable folder.
+- `out`: the published folder (or, before the first publish, its nearest existing parent) is a writable folder
+  with room left: `free_bytes` and `free_percent` of its disk (statvfs, as an unprivileged user may use it), and
+  `degraded` once it is nearly full (`DiskThresholds`: under 10% or under 1 GiB free), before a publish fails.
+- `database_disk` (SQLite): the same for the disk of the database file's folder, which every write needs.
 - `job:<name>`: the last run of each job the daemon recorded in `Health`; a failed last run is `degraded`.
 - `source:<name>`: each enabled remote source, `degraded` while its polls fail (its state, in the database).
 - `watch`: the watched feeds (enabled, failing), `degraded` when every one checked so far is failing: one site
@@ -12,7 +15,8 @@ The status code is 200 for ok and degraded (the site is still being served) and 
 balancer takes a daemon that lost its database out of rotation but keeps one whose last feed poll failed.
 Error details of the database go to the log, not the client (they can name hosts and users).
 
-/metrics serves `Metrics.render()` (Prometheus text format 0.0.4), refreshing the release count first.
+/metrics serves `Metrics.render()` (Prometheus text format 0.0.4), refreshing first what it reads from the database
+(the release count, the watched feeds failing; `feeds_database_up` says whether it answered) and the heartbeat's age.
 
 What this module must not do: change anything (both endpoints are read-only), or reveal secrets or tracebacks.
 """
@@ -26,6 +30,7 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
@@ -105,19 +110,78 @@ def database_down(app: App, what: str, error: BaseException) -> None:
 
 
 def database_up(app: App) -> None:
+    """Log, once, that the database answers again after `database_down` said it did not (news, not a problem)."""
     if app.extras.pop(_DOWN_KEY, False):
-        log.warning("database %s reachable again", app.store.url)
+        log.info("database %s reachable again", app.store.url)
 
 
-def check_out_dir(out: Path) -> dict[str, Any]:
-    probe = out
-    while not probe.exists() and probe != probe.parent:
-        probe = probe.parent
+@dataclass(frozen=True, slots=True)
+class DiskThresholds:
+    """When /healthz calls a disk nearly full: less than `free_percent` of it, or less than `free_bytes`, left
+    (the space an unprivileged user may use: root's reserve does not count). A 94% full disk is nearly full."""
+
+    free_percent: float = 10.0
+    free_bytes: int = 2**30
+
+    def nearly_full(self, *, free: int, total: int) -> bool:
+        return free < self.free_bytes or (total > 0 and 100.0 * free / total < self.free_percent)
+
+
+def check_disk(folder: Path, what: str, thresholds: DiskThresholds) -> dict[str, Any]:
+    """The free space of the disk holding `folder` (which must exist), `degraded` when nearly full. The message
+    names `what` ("the published folder"), not the path: /healthz tells a load balancer, not an attacker."""
+    try:
+        st = os.statvfs(folder)
+    except OSError as e:
+        return {"status": "degraded", "message": f"cannot tell the free space of {what}'s disk: {e.strerror}"}
+    free, total = st.f_bavail * st.f_frsize, st.f_blocks * st.f_frsize
+    percent = round(100.0 * free / total, 1) if total else 0.0
+    check: dict[str, Any] = {"status": "ok", "free_bytes": free, "free_percent": percent}
+    if thresholds.nearly_full(free=free, total=total):
+        check["status"] = "degraded"
+        check["message"] = (
+            f"the disk of {what} is nearly full: {free // 2**20} MiB ({percent:g}%) free, under"
+            f" {thresholds.free_percent:g}% or {thresholds.free_bytes // 2**20} MiB"
+        )
+    return check
+
+
+def _existing(path: Path) -> Path:
+    """`path`, or (not made yet) its nearest existing parent."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def check_out_dir(out: Path, thresholds: DiskThresholds | None = None) -> dict[str, Any]:
+    probe = _existing(out)
     if probe == out and not out.is_dir():
         return {"status": "degraded", "message": "the published folder is not a folder"}
     if not os.access(probe, os.W_OK | os.X_OK):
         return {"status": "degraded", "message": "the published folder is not writable"}
-    return {"status": "ok"} if probe == out else {"status": "ok", "message": "not published yet"}
+    if _read_only(probe):  # (root may write anywhere `os.access` looks, but not on a read-only mount)
+        return {"status": "degraded", "message": "the published folder is on a read-only file system"}
+    check = check_disk(probe, "the published folder", thresholds or DiskThresholds())
+    if probe != out and "message" not in check:
+        check["message"] = "not published yet"
+    return check
+
+
+def check_database_disk(app: App, thresholds: DiskThresholds) -> dict[str, Any] | None:
+    """`database_disk`: the free space of an SQLite database's disk (None for PostgreSQL: its server's own)."""
+    if app.store.dialect != "sqlite" or not (name := app.store.engine.url.database) or name == ":memory:":
+        return None
+    folder = _existing(Path(name).parent)
+    if _read_only(folder):
+        return {"status": "degraded", "message": "the database's folder is on a read-only file system"}
+    return check_disk(folder, "the database", thresholds)
+
+
+def _read_only(folder: Path) -> bool:
+    try:
+        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 STALLED_GRACE = 300.0
@@ -208,13 +272,21 @@ class StatusEndpoints:
     """The WSGI handlers of /healthz and /metrics for one application."""
 
     def __init__(
-        self, app: App, *, out_dir: Path, health: Health, metrics: Metrics, database_answer: float = DATABASE_ANSWER
+        self,
+        app: App,
+        *,
+        out_dir: Path,
+        health: Health,
+        metrics: Metrics,
+        database_answer: float = DATABASE_ANSWER,
+        disk: DiskThresholds | None = None,
     ):
         self.app = app
         self.out_dir = out_dir
         self.health = health
         self.metrics = metrics
         self.database_answer = database_answer
+        self.disk = disk or DiskThresholds()
         self._probe: _Probe | None = None
         self._probe_lock = threading.Lock()
 
@@ -235,7 +307,13 @@ class StatusEndpoints:
         else:  # still waiting (or the checks themselves failed unexpectedly: the thread logged it)
             message = f"the database did not answer within {self.database_answer:g} s"
             found = {"database": {"status": "fail", "message": message}}
-        checks: dict[str, dict[str, Any]] = {"database": found["database"], "out": check_out_dir(self.out_dir)}
+        self.metrics.database_reachable(found["database"]["status"] != "fail")
+        checks: dict[str, dict[str, Any]] = {
+            "database": found["database"],
+            "out": check_out_dir(self.out_dir, self.disk),
+        }
+        if (disk := check_database_disk(self.app, self.disk)) is not None:
+            checks["database_disk"] = disk
         now = self.app.clock()
         for job in self.health.jobs():
             checks[f"job:{job.name}"] = check_job(job, self.health.every(job.name), now)
@@ -275,10 +353,14 @@ class StatusEndpoints:
             return json_response(start_response, 405, error_body("use GET"), [("Allow", _ALLOW)])
         try:
             self.metrics.set_releases(self.app.store.count_releases())
-        except Exception as e:  # a scrape must still answer when the database does not: the gauge keeps its value
+            self.metrics.set_watched_feeds_failing(self.app.store.feed_health()[2])
+        except Exception as e:  # a scrape must still answer when the database does not: the gauges keep their value
             database_down(self.app, "metrics", e)
+            self.metrics.database_reachable(False)
         else:
             database_up(self.app)
+            self.metrics.database_reachable(True)
+        self.metrics.heartbeat_age(self.app.clock())
         body = self.metrics.render()
         start_response(
             "200 OK",

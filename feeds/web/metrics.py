@@ -78,6 +78,22 @@ class Metrics:
         self._ingested = Counter("feeds_releases_ingested", "Releases ingested, by outcome.", ["status"], registry=reg)
         self._releases = Gauge("feeds_releases", "Releases in the store.", registry=reg)
         self._api = Counter("feeds_api_requests", "Push API requests, by HTTP status code.", ["code"], registry=reg)
+        # For alerting on staleness: `time() - feeds_job_last_success_timestamp_seconds{job="publish"} > 3600`.
+        self._last_success = Gauge(
+            "feeds_job_last_success_timestamp_seconds",
+            "When each job last ended well (Unix time), by job name; absent until it has.",
+            ["job"],
+            registry=reg,
+        )
+        self._database_up = Gauge(
+            "feeds_database_up", "1 when the database answered this daemon's last query of it, else 0.", registry=reg
+        )
+        self._database_up.set(1)
+        self._heartbeat_gauges: tuple[Gauge, Gauge] | None = None  # (made at the first heartbeat: `heartbeat`)
+        self._feeds_failing = Gauge(
+            "feeds_watched_feeds_failing", "Enabled watched feeds whose last check failed.", registry=reg
+        )
+        self._heartbeat: datetime | None = None
         # Pre-create the closed label sets so the series exist (at 0) from the first scrape: a counter that
         # appears only when it first moves makes `rate()` miss its first increment.
         for label in ("200", "304", "error"):
@@ -104,12 +120,15 @@ class Metrics:
                 self._job_failures.labels(job=job)
             self._listed = names
 
-    def job_finished(self, job: str, ok: bool, seconds: float) -> None:
+    def job_finished(self, job: str, ok: bool, seconds: float, *, at: datetime | None = None) -> None:
+        """A run of `job` ended (well or not) at `at`, after `seconds`."""
         with self._jobs_lock:
             self._ran.add(job)
         self._jobs.labels(job=job).inc()
         if not ok:
             self._job_failures.labels(job=job).inc()
+        elif at is not None:
+            self._last_success.labels(job=job).set(at.timestamp())
         self._job_seconds.labels(job=job).observe(max(seconds, 0.0))
 
     def fetch_result(self, status: int | None) -> None:
@@ -139,6 +158,37 @@ class Metrics:
 
     def api_request(self, code: int) -> None:
         self._api.labels(code=str(code)).inc()
+
+    def heartbeat(self, at: datetime) -> None:
+        """The daemon recorded its heartbeat in the database at `at`."""
+        with self._jobs_lock:
+            if self._heartbeat_gauges is None:  # registered now: `feeds serve` sends none, and shows no made-up age
+                self._heartbeat_gauges = (
+                    Gauge(
+                        "feeds_heartbeat_timestamp_seconds",
+                        "When this daemon last recorded its heartbeat in the database (Unix time).",
+                        registry=self.registry,
+                    ),
+                    Gauge(
+                        "feeds_heartbeat_age_seconds",
+                        "Seconds since this daemon last recorded its heartbeat, by its own clock (as of the scrape).",
+                        registry=self.registry,
+                    ),
+                )
+            self._heartbeat = at
+            self._heartbeat_gauges[0].set(at.timestamp())
+
+    def heartbeat_age(self, now: datetime) -> None:
+        """Set the heartbeat's age as of `now` (before each scrape); nothing while no heartbeat was recorded."""
+        with self._jobs_lock:
+            if self._heartbeat_gauges is not None and self._heartbeat is not None:
+                self._heartbeat_gauges[1].set(max((now - self._heartbeat).total_seconds(), 0.0))
+
+    def database_reachable(self, up: bool) -> None:
+        self._database_up.set(1 if up else 0)
+
+    def set_watched_feeds_failing(self, count: int) -> None:
+        self._feeds_failing.set(count)
 
     # --- what GET /metrics serves ---
 
