@@ -97,17 +97,14 @@ class StatusReport:
     was last stored, `publish` and `poll` when one last worked."""
 
     def problems(self) -> list[str]:
-        """What is failing, one line each (none: all is well): the publish, ingest or poll runs, a remote source, a
-        daemon gone silent, a living daemon's job whose last run failed. A watched feed failing is that site's
-        problem (listed, not counted), unless every one checked is failing."""
+        """What is failing, one line each (none: all is well): the publish, ingest or poll runs (a poll round fails
+        when every feed it checked failed), a remote source, a daemon gone silent, a living daemon's job whose last
+        run failed. A watched feed failing is that site's problem: listed, not counted."""
         failing = {"publish": self.publish_failure, **self.failures} if self.publish_failure else dict(self.failures)
         found = [f"{job} failing since {since}: {why}" for job, (since, why) in failing.items()]
         found += [
             f"source {s['name']} failing {s['failures']}x" for s in self.sources if s["enabled"] and s["failures"]
         ]
-        checked = self.feeds_ok + self.feeds_failing
-        if checked and self.feeds_failing == checked:
-            found.append(f"all {checked} watched feeds checked are failing")
         for w in self.workers:
             if not w.alive and not w.stopped and not self._restarted(w):
                 found.append(f"daemon {w.worker} gone (no heartbeat since {rfc3339(w.heartbeat)})")
@@ -197,12 +194,13 @@ def record_run(app: App, job: RecordedJob, error: BaseException | str | None = N
 
     from feeds.app import worker_id
     from feeds.errors import StoreError
+    from feeds.store import error_text
 
     why = None if error is None else one_line(str(error) or type(error).__name__)
     try:
         app.store.record_outcome(job, app.clock(), worker_id(), why)
-    except (sa.exc.SQLAlchemyError, StoreError) as e:
-        log.warning("could not record the %s's outcome in the database: %s", job, one_line(str(e)))
+    except (sa.exc.SQLAlchemyError, StoreError) as e:  # (its own words, without the SQL statement and its values)
+        log.warning("could not record the %s's outcome in the database: %s", job, one_line(error_text(e)))
 
 
 def last_failure(app: App, job: RecordedJob) -> tuple[str, str] | None:

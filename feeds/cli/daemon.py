@@ -77,7 +77,7 @@ def status(ctx: Context, as_json: bool) -> None:
     """One screen: releases, last ingest/publish/poll, feed health, matches in 24 h, daemons and their next runs.
 
     Exits 0 when all is well, 1 when something is failing (the publish, ingest or poll runs, a remote source,
-    every watched feed, a daemon gone or one of its jobs; listed under `problems` in --json), 2 when it could not
+    a daemon gone or one of its jobs; listed under `problems` in --json), 2 when it could not
     tell (the config or the database: `error: …`), as a monitoring check expects.
     """
     from feeds.cli import echo_json

@@ -140,10 +140,18 @@ def check_disk(folder: Path, what: str, thresholds: DiskThresholds) -> dict[str,
     if thresholds.nearly_full(free=free, total=total):
         check["status"] = "degraded"
         check["message"] = (
-            f"the disk of {what} is nearly full: {free // 2**20} MiB ({percent:g}%) free, under"
-            f" {thresholds.free_percent:g}% or {thresholds.free_bytes // 2**20} MiB"
+            f"the disk of {what} is nearly full: {_size(free)} ({percent:g}%) free, under"
+            f" {thresholds.free_percent:g}% or {_size(thresholds.free_bytes)}"
         )
     return check
+
+
+def _size(count: int) -> str:
+    """`124 KiB`, `300 MiB`, `2 GiB`: a byte count as a person reads it (rounded down)."""
+    for unit, size in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if count >= size:
+            return f"{count // size} {unit}"
+    return f"{count} bytes"
 
 
 def _existing(path: Path) -> Path:
