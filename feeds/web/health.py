@@ -167,8 +167,6 @@ def check_out_dir(out: Path, thresholds: DiskThresholds | None = None) -> dict[s
         return {"status": "degraded", "message": "the published folder is not a folder"}
     if not os.access(probe, os.W_OK | os.X_OK):
         return {"status": "degraded", "message": "the published folder is not writable"}
-    if _read_only(probe):  # (root may write anywhere `os.access` looks, but not on a read-only mount)
-        return {"status": "degraded", "message": "the published folder is on a read-only file system"}
     check = check_disk(probe, "the published folder", thresholds or DiskThresholds())
     if probe != out and "message" not in check:
         check["message"] = "not published yet"
@@ -180,16 +178,9 @@ def check_database_disk(app: App, thresholds: DiskThresholds) -> dict[str, Any] 
     if app.store.dialect != "sqlite" or not (name := app.store.engine.url.database) or name == ":memory:":
         return None
     folder = _existing(Path(name).parent)
-    if _read_only(folder):
-        return {"status": "degraded", "message": "the database's folder is on a read-only file system"}
+    if not os.access(folder, os.W_OK | os.X_OK):  # (SQLite writes its journal beside the database)
+        return {"status": "degraded", "message": "the database's folder is not writable"}
     return check_disk(folder, "the database", thresholds)
-
-
-def _read_only(folder: Path) -> bool:
-    try:
-        return bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-    except OSError:
-        return False
 
 
 STALLED_GRACE = 300.0
