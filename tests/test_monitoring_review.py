@@ -21,12 +21,13 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from feeds.app import App
 from feeds.cli import cli
+from feeds.config.settings import WebSettings
 from feeds.ingest import run_ingest
 from feeds.status import gather, render_text
 from feeds.store import open_store
 from feeds.web.app import make_web_app
-from feeds.web.health import DiskThresholds, StatusEndpoints, check_disk
-from feeds.web.metrics import Health, Metrics
+from feeds.web.health import DiskThresholds, check_disk
+from feeds.web.metrics import Metrics
 from tests.test_web_api import serving
 
 AT = datetime(2026, 11, 28, 11, 0, tzinfo=UTC)
@@ -58,16 +59,15 @@ def test_healthz_reports_free_space_and_is_degraded_on_a_nearly_full_disk(make_s
     out = tmp_path / "out"
     out.mkdir()
     free = shutil.disk_usage(out).free
-    roomy = StatusEndpoints(app, out_dir=out, health=Health(), metrics=Metrics(worker="t:1"))
-    data = requests.get(serve(roomy.healthz) + "/healthz", timeout=10).json()
+    data = requests.get(serve(make_web_app(app)) + "/healthz", timeout=10).json()
     assert data["checks"]["out"]["status"] == "ok"
     assert abs(data["checks"]["out"]["free_bytes"] - free) < 64 * 2**20
     assert 0 <= data["checks"]["out"]["free_percent"] <= 100
     assert data["checks"]["database_disk"]["status"] == "ok"  # (SQLite: the database's own disk)
     # The same disk, judged by thresholds it does not meet (as a 94% full disk does not meet the default 10%).
-    tight = DiskThresholds(free_percent=100.0, free_bytes=free + 2**40)
-    full = StatusEndpoints(app, out_dir=out, health=Health(), metrics=Metrics(worker="t:1"), disk=tight)
-    resp = requests.get(serve(full.healthz) + "/healthz", timeout=10)
+    strict = make_app_for(make_settings("\n[web]\ndisk_free_percent = 100\ndisk_free_min = 1099511627776\n"))
+    assert DiskThresholds.of_web(strict.settings.web) == DiskThresholds(100.0, 2**40)
+    resp = requests.get(serve(make_web_app(strict)) + "/healthz", timeout=10)
     assert resp.status_code == 200  # (the site is still served)
     data = resp.json()
     assert data["status"] == "degraded"
@@ -77,10 +77,19 @@ def test_healthz_reports_free_space_and_is_degraded_on_a_nearly_full_disk(make_s
     assert "nearly full" in data["checks"]["database_disk"]["message"]
 
 
+def test_disk_thresholds_are_checked_in_the_config(make_settings):
+    from feeds.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"web.disk_free_percent: must be at most 100"):
+        make_settings("\n[web]\ndisk_free_percent = 150\n")
+    with pytest.raises(ConfigError, match=r"web.disk_free_min: .*did you mean 5 GiB"):
+        make_settings("\n[web]\ndisk_free_min = 5\n")
+
+
 def test_disk_thresholds_default_to_ten_percent_and_one_gibibyte():
-    t = DiskThresholds()
+    t = DiskThresholds.of_web(WebSettings())
     assert (t.free_percent, t.free_bytes) == (10.0, 2**30)
-    huge = DiskThresholds(free_bytes=2**62)
+    huge = DiskThresholds(10.0, 2**62)
     assert check_disk(Path("/"), "x", huge)["message"].endswith("under 10% or 4294967296 GiB")
     assert t.nearly_full(free=6 * 2**30, total=100 * 2**30)  # a 94% full disk
     assert not t.nearly_full(free=20 * 2**30, total=100 * 2**30)

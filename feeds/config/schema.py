@@ -50,6 +50,8 @@ SIZE_BOUNDS: dict[str, tuple[int, int]] = {
     "http.max_bytes": (64 * _KIB, _GIB),
     # (one pushed release is at least a few hundred bytes; a body is held in memory while it is read)
     "web.max_body": (_KIB, _GIB),
+    # (/healthz's nearly-full disk: at least 1 MiB, at most 1 TiB free)
+    "web.disk_free_min": (1024 * _KIB, 1024 * _GIB),
 }
 """Sizes in bytes, floor and ceiling: `max_bytes = 10` meant as MiB refused every feed as too large."""
 
@@ -76,6 +78,7 @@ KEYS: dict[str, frozenset[str]] = {
     "[[watch.keywords]]": frozenset({"name", "query"}),
     "[web]": frozenset(
         {"host", "port", "api_token", "max_body", "max_releases", "rate_limit", "status_from"}
+        | {"disk_free_percent", "disk_free_min"}
         | {"trusted_proxy", "trusted_proxy_count", "trusted_proxy_headers"}
     ),
     "[daemon]": frozenset({*_DAEMON_KEYS, "ledger_retention_days"}),

@@ -61,6 +61,14 @@ def read_web(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -> W
         max_releases=r.count(t, (*k, "max_releases"), 1000),
         rate_limit=r.count(t, (*k, "rate_limit"), 60),
         status_from=tuple(str(e) for e in status_from),
+        disk_free_percent=r.positive(t, (*k, "disk_free_percent"), WebSettings().disk_free_percent, ceiling=100),
+        disk_free_min=r.size(
+            t,
+            (*k, "disk_free_min"),
+            WebSettings().disk_free_min,
+            floor=SIZE_BOUNDS["web.disk_free_min"][0],
+            ceiling=SIZE_BOUNDS["web.disk_free_min"][1],
+        ),
         **_read_proxy(r, t),
     )
 

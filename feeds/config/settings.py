@@ -245,6 +245,10 @@ class WebSettings:
     trusted_proxy_count: int = 1
     """How many proxies in a row set the headers (the client is that many entries from the right)."""
     trusted_proxy_headers: tuple[str, ...] = ("x-forwarded-for", "x-forwarded-proto")
+    disk_free_percent: float = 10.0
+    disk_free_min: int = 1024**3
+    """/healthz calls the disk of `out/` (or of an SQLite database) nearly full, degraded, with less than
+    `disk_free_percent` of it or less than `disk_free_min` bytes free."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,8 @@
 - `database`: a cheap query (the migration ledger); unreachable is `fail`, pending migrations `degraded`.
 - `out`: the published folder (or, before the first publish, its nearest existing parent) is a writable folder
   with room left: `free_bytes` and `free_percent` of its disk (statvfs, as an unprivileged user may use it), and
-  `degraded` once it is nearly full (`DiskThresholds`: under 10% or under 1 GiB free), before a publish fails.
+  `degraded` once it is nearly full (`DiskThresholds`: under `web.disk_free_percent`, 10%, or `web.disk_free_min`,
+  1 GiB, free), before a publish fails.
 - `database_disk` (SQLite): the same for the disk of the database file's folder, which every write needs.
 - `job:<name>`: the last run of each job the daemon recorded in `Health`; a failed last run is `degraded`.
 - `source:<name>`: each enabled remote source, `degraded` while its polls fail (its state, in the database).
@@ -37,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from feeds.clock import rfc3339
+from feeds.config.settings import WebSettings
 from feeds.fetch import AllowList
 from feeds.logs import one_line
 from feeds.web import cors
@@ -118,10 +120,15 @@ def database_up(app: App) -> None:
 @dataclass(frozen=True, slots=True)
 class DiskThresholds:
     """When /healthz calls a disk nearly full: less than `free_percent` of it, or less than `free_bytes`, left
-    (the space an unprivileged user may use: root's reserve does not count). A 94% full disk is nearly full."""
+    (the space an unprivileged user may use: root's reserve does not count). A 94% full disk is nearly full.
+    Set by `web.disk_free_percent` and `web.disk_free_min` (`of_web`)."""
 
-    free_percent: float = 10.0
-    free_bytes: int = 2**30
+    free_percent: float
+    free_bytes: int
+
+    @classmethod
+    def of_web(cls, web: WebSettings) -> DiskThresholds:
+        return cls(web.disk_free_percent, web.disk_free_min)
 
     def nearly_full(self, *, free: int, total: int) -> bool:
         return free < self.free_bytes or (total > 0 and 100.0 * free / total < self.free_percent)
@@ -161,13 +168,13 @@ def _existing(path: Path) -> Path:
     return path
 
 
-def check_out_dir(out: Path, thresholds: DiskThresholds | None = None) -> dict[str, Any]:
+def check_out_dir(out: Path, thresholds: DiskThresholds) -> dict[str, Any]:
     probe = _existing(out)
     if probe == out and not out.is_dir():
         return {"status": "degraded", "message": "the published folder is not a folder"}
     if not os.access(probe, os.W_OK | os.X_OK):
         return {"status": "degraded", "message": "the published folder is not writable"}
-    check = check_disk(probe, "the published folder", thresholds or DiskThresholds())
+    check = check_disk(probe, "the published folder", thresholds)
     if probe != out and "message" not in check:
         check["message"] = "not published yet"
     return check
@@ -278,14 +285,12 @@ class StatusEndpoints:
         health: Health,
         metrics: Metrics,
         database_answer: float = DATABASE_ANSWER,
-        disk: DiskThresholds | None = None,
     ):
         self.app = app
         self.out_dir = out_dir
         self.health = health
         self.metrics = metrics
         self.database_answer = database_answer
-        self.disk = disk or DiskThresholds()
         self._probe: _Probe | None = None
         self._probe_lock = threading.Lock()
 
@@ -307,11 +312,10 @@ class StatusEndpoints:
             message = f"the database did not answer within {self.database_answer:g} s"
             found = {"database": {"status": "fail", "message": message}}
         self.metrics.database_reachable(found["database"]["status"] != "fail")
-        checks: dict[str, dict[str, Any]] = {
-            "database": found["database"],
-            "out": check_out_dir(self.out_dir, self.disk),
-        }
-        if (disk := check_database_disk(self.app, self.disk)) is not None:
+        thresholds = DiskThresholds.of_web(self.app.settings.web)  # (a reload's new values, at once)
+        out = check_out_dir(self.out_dir, thresholds)
+        checks: dict[str, dict[str, Any]] = {"database": found["database"], "out": out}
+        if (disk := check_database_disk(self.app, thresholds)) is not None:
             checks["database_disk"] = disk
         now = self.app.clock()
         for job in self.health.jobs():
