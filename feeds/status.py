@@ -5,27 +5,23 @@ changed), watched feeds healthy/failing (with the worst offenders and why),
 matches in the last 24 hours, the hosts' slots held (the fetches under way, `watch.per_host` across daemons), the
 daemons alive with their leases and their jobs' next runs.
 
-It also records how each publish, ingest and watch poll round went (`record_run`), whoever runs it, so that a
-failed `feeds ingest` from cron shows here; and says what is wrong (`StatusReport.problems`) for the command's exit
-code: 0 all is well, 1 something is failing, 2 could not tell (the database did not answer: `feeds.cli`'s error).
+It shows how each publish, ingest and watch poll round went, whoever ran it (`feeds.outcomes`), so that a failed
+`feeds ingest` from cron shows here; and says what is wrong (`StatusReport.problems`) for the command's exit code:
+0 all is well, 1 something is failing, 2 could not tell (the database did not answer: `feeds.cli`'s error).
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from feeds.clock import parse_iso, rfc3339
-from feeds.logs import one_line
+from feeds.outcomes import last_failure
 
 if TYPE_CHECKING:
     from feeds.app import App
-    from feeds.store.published import RecordedJob
-
-log = logging.getLogger("feeds.status")
 
 _RECORDED = {"watch": "poll"}
 """A daemon's job → the runs it records (`record_run`), where the names differ."""
@@ -102,8 +98,11 @@ class StatusReport:
         run failed. A watched feed failing is that site's problem: listed, not counted."""
         failing = {"publish": self.publish_failure, **self.failures} if self.publish_failure else dict(self.failures)
         found = [f"{job} failing since {since}: {why}" for job, (since, why) in failing.items()]
+        ingest = failing.get("ingest", ("", ""))[1]  # (said once: a source the ingest's failure names already)
         found += [
-            f"source {s['name']} failing {s['failures']}x" for s in self.sources if s["enabled"] and s["failures"]
+            f"source {s['name']} failing {s['failures']}x: {s['last_error']}"
+            for s in self.sources
+            if s["enabled"] and s["failures"] and f"source {s['name']!r}" not in ingest
         ]
         for w in self.workers:
             if not w.alive and not w.stopped and not self._restarted(w):
@@ -184,31 +183,6 @@ class StatusReport:
                 for w in self.workers
             ],
         }
-
-
-def record_run(app: App, job: RecordedJob, error: BaseException | str | None = None) -> None:
-    """Record in the database how a run of `job` went (`error` None: it worked), whoever ran it, so that `feeds
-    status` shows it on every machine; a database that refuses is logged, never raised: the run's own result (its
-    error, or its work done) is what the caller must see."""
-    import sqlalchemy as sa
-
-    from feeds.app import worker_id
-    from feeds.errors import StoreError
-    from feeds.store import error_text
-
-    why = None if error is None else one_line(str(error) or type(error).__name__)
-    try:
-        app.store.record_outcome(job, app.clock(), worker_id(), why)
-    except (sa.exc.SQLAlchemyError, StoreError) as e:  # (its own words, without the SQL statement and its values)
-        log.warning("could not record the %s's outcome in the database: %s", job, one_line(error_text(e)))
-
-
-def last_failure(app: App, job: RecordedJob) -> tuple[str, str] | None:
-    """(since when, why) `job`'s runs fail, by whoever ran them, if none has worked since."""
-    outcome = app.store.outcome(job)
-    if outcome.failing_since is None:
-        return None
-    return rfc3339(outcome.failing_since), outcome.last_error or "failed"
 
 
 def _failure_json(failure: tuple[str, str] | None) -> dict[str, str] | None:

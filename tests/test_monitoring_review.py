@@ -226,3 +226,44 @@ def test_a_failed_poll_round_is_recorded_for_status(make_settings, make_app_for,
     assert "last poll       never; FAILED since 2026-11-30T12:00:00Z" in render_text(report)
     assert report.as_json()["poll_failure"]["at"] == "2026-11-30T12:00:00Z"
     assert report.problems() == [f"poll failing since 2026-11-30T12:00:00Z: {report.failures['poll'][1]}"], "once"
+
+
+def test_the_daemon_sets_the_last_success_and_heartbeat_gauges(make_settings, clock):
+    """What a daemon's own /metrics serves: a job's last success (not moved by a failed run), its heartbeat."""
+    from pathlib import Path
+
+    from feeds.daemon import Daemon
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+
+    def full_disk(app):
+        raise OSError(28, "No space left on device")
+
+    try:
+        daemon._run_job("publish", lambda app: "1 changed")
+        done_at = clock().timestamp()
+        clock.advance(timedelta(minutes=5))
+        daemon._run_job("publish", full_disk)
+        daemon.heartbeat()
+        text = daemon.metrics.render().decode()
+        assert _samples(text, "feeds_job_last_success_timestamp_seconds") == {(("job", "publish"),): done_at}
+        assert _samples(text, "feeds_heartbeat_timestamp_seconds") == {(): clock().timestamp()}
+    finally:
+        daemon.app.close()
+
+
+def test_a_remote_source_failing_the_ingest_is_one_problem(make_settings, make_app_for, clock):
+    from dataclasses import replace
+
+    remote = '\n[[sources]]\ntype = "remote_json"\nname = "cms"\nurl = "https://cms.example.org/list.json"\n'
+    app = make_app_for(make_settings(remote))
+    state = app.store.source_state("cms")
+    app.store.save_source_state(
+        replace(state, last_checked=clock(), last_status="500", last_error="HTTP 500", failures=3)
+    )
+    assert gather(app).problems() == ["source cms failing 3x: HTTP 500"]
+    app.store.record_outcome("ingest", clock(), "h:1", "could not read source 'cms': HTTP 500")
+    assert gather(app).problems() == [
+        "ingest failing since 2026-11-28T12:00:00Z: could not read source 'cms': HTTP 500"
+    ], "said once"

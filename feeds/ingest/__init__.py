@@ -50,12 +50,12 @@ Progress = Callable[[int, int], None]
 
 def run_ingest(app: App, *, progress: Progress | None = None, remote: bool = True, quiet: float = 0.0) -> IngestReport:
     """Ingest every configured source once (remote sources only when due, unless `remote` is forced), and record
-    in the database how the round went (`feeds.status.record_run`: `feeds status` shows a failed `feeds ingest`
+    in the database how the round went (`feeds.outcomes.record_run`: `feeds status` shows a failed `feeds ingest`
     from cron, on every machine).
 
     `quiet`: inbox files written in the last `quiet` seconds are left for a later run (the daemon's, which
     reacts to a file as soon as it appears, possibly before its writer is done); they are counted as waiting."""
-    from feeds.status import record_run
+    from feeds.outcomes import record_run
 
     try:
         report = _ingest_sources(app, progress=progress, remote=remote, quiet=quiet)

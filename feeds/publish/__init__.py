@@ -43,9 +43,9 @@ STATE_FILE = "publish-state.json"
 def run_publish(
     app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
 ) -> PublishReport:
-    """Publish, and record in the database how it went (`feeds.status.record_run`: what `feeds status` shows on
+    """Publish, and record in the database how it went (`feeds.outcomes.record_run`: what `feeds status` shows on
     every machine, where a failed `feeds publish` from cron would otherwise leave no trace)."""
-    from feeds.status import record_run
+    from feeds.outcomes import record_run
 
     try:
         report = _publish(app, dry_run=dry_run, progress=progress)

@@ -137,12 +137,12 @@ def run_watch(
     The feeds are taken in the order they fell due, so the next round asks for those first. Feeds named in
     `feed_ids` are all waited for: they may not be due, and the command that named them waits for them.
 
-    A round of due feeds that checked some records in the database how it went (`feeds.status.record_run`, for
+    A round of due feeds that checked some records in the database how it went (`feeds.outcomes.record_run`, for
     `feeds status` on every machine): failed when it raised, or when every feed it checked failed (the network,
     DNS, a proxy: one site down is that feed's failure, shown with the feed)."""
     if feed_ids is not None:
         return _poll(app, feed_ids=feed_ids, owner=owner, progress=progress, stop=stop)
-    from feeds.status import record_run
+    from feeds.outcomes import record_run
 
     try:
         report = _poll(app, feed_ids=None, owner=owner, progress=progress, stop=stop)
