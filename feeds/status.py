@@ -277,16 +277,14 @@ def _sources(app: App) -> list[dict[str, Any]]:
 
 
 def _recorded(app: App) -> dict[str, str]:
-    """The last ingest and publish as the database shows them, whoever did them on whichever machine, so that
-    commands run without a daemon (`feeds publish` from cron) count too."""
+    """The last ingest, publish and poll as the database shows them, whoever did them on whichever machine, so
+    that commands run without a daemon (`feeds publish`, `feeds ingest` from cron) count too: a round that worked,
+    or (ingest) a release stored, by the push API too."""
     found: dict[str, str] = {}
-    stored = app.store.last_release_stored()
-    if stored is not None:
-        found["ingest"] = rfc3339(stored)
-    for job in ("publish", "poll"):
-        succeeded = app.store.outcome(job).succeeded_at
-        if succeeded is not None:
-            found[job] = rfc3339(succeeded)
+    for job in ("ingest", "publish", "poll"):
+        done = [app.store.outcome(job).succeeded_at] + ([app.store.last_release_stored()] if job == "ingest" else [])
+        if present := [when for when in done if when is not None]:
+            found[job] = rfc3339(max(present))
     return found
 
 

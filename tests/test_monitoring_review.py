@@ -267,3 +267,12 @@ def test_a_remote_source_failing_the_ingest_is_one_problem(make_settings, make_a
     assert gather(app).problems() == [
         "ingest failing since 2026-11-28T12:00:00Z: could not read source 'cms': HTTP 500"
     ], "said once"
+
+
+def test_an_ingest_round_that_worked_counts_as_the_last_ingest_with_nothing_new(make_settings, make_app_for, clock):
+    """`feeds ingest` from cron every 5 minutes with an empty drop folder: the last ingest is that round, not the
+    last release stored days ago (a stuck cron and a quiet office looked the same)."""
+    app = make_app_for(make_settings())
+    clock.advance(timedelta(days=2))
+    run_ingest(app)
+    assert gather(app).as_json()["last_ingest"] == "2026-11-30T12:00:00Z"
