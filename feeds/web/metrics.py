@@ -85,10 +85,9 @@ class Metrics:
             ["job"],
             registry=reg,
         )
-        self._database_up = Gauge(
+        self._database_up = Gauge(  # (set at each scrape, before the answer: `database_reachable`)
             "feeds_database_up", "1 when the database answered this daemon's last query of it, else 0.", registry=reg
         )
-        self._database_up.set(1)
         self._heartbeat_gauges: tuple[Gauge, Gauge] | None = None  # (made at the first heartbeat: `heartbeat`)
         self._feeds_failing = Gauge(
             "feeds_watched_feeds_failing", "Enabled watched feeds whose last check failed.", registry=reg
