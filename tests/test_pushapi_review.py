@@ -122,7 +122,7 @@ def test_withdrawing_an_unknown_source_key_is_404_naming_it(client):
         ({"source_key": "cms-1"}, "withdrawn_note"),
         ({"source_key": "cms-1", "withdrawn_note": "  "}, "withdrawn_note"),
         ({"withdrawn_note": "Why."}, "source_key"),
-        ({"source_key": 7, "withdrawn_note": "Why."}, "source_key"),
+        ({"source_key": 7.5, "withdrawn_note": "Why."}, "source_key"),
         ({"source_key": "cms-1", "withdrawn_note": "Why.", "title": "x"}, "title"),
         ({"source_key": "cms-1", "withdrawn_note": "x" * 2001}, "withdrawn_note"),
     ],
