@@ -93,12 +93,7 @@ class DeliveryLogStoreMixin:
             AD.c.next_attempt < due_before,
             lease_free(AD, now, timedelta(0)),
         ]
-        with self.engine.connect() as conn:  # (a read first: no write lock taken at every failure for nothing)
-            if conn.execute(sa.select(AD.c.id).where(*where).limit(1)).first() is None:
-                return 0
-        q = AD.update().where(*where).values(status="failed", next_attempt=None, last_error=error)
-        with writing(self.engine) as conn:
-            return len(conn.execute(q.returning(AD.c.id)).all())
+        return fail_pending(self.engine, where, error)
 
     def count_deliveries(self, *, status: DeliveryStatus | None = None, destination: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(AD)
@@ -139,3 +134,14 @@ class DeliveryLogStoreMixin:
         with writing(self.engine) as conn:
             result = conn.execute(q.values(status="pending", attempts=0, next_attempt=now, last_error=None))
         return int(result.rowcount or 0)
+
+
+def fail_pending(engine: sa.Engine, where: list[sa.ColumnElement[bool]], error: str) -> int:
+    """Fail the deliveries `where` selects, with `error`: how many. A read first, so that no write lock is taken
+    at every failure (or every run) for nothing."""
+    with engine.connect() as conn:
+        if conn.execute(sa.select(AD.c.id).where(*where).limit(1)).first() is None:
+            return 0
+    q = AD.update().where(*where).values(status="failed", next_attempt=None, last_error=error)
+    with writing(engine) as conn:
+        return len(conn.execute(q.returning(AD.c.id)).all())

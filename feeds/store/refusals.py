@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from feeds.store.alerts import DELIVERY_COLUMNS, Delivery, delivery_from
 from feeds.store.alerts import alert_deliveries as AD
 from feeds.store.alerts import alert_destinations as AX
+from feeds.store.deliverylog import fail_pending
 from feeds.store.tx import lease_free, writing
 
 
@@ -113,12 +114,7 @@ class RefusalStoreMixin:
             sa.exists(refusing),
             lease_free(AD, now, timedelta(0)),
         ]
-        with self.engine.connect() as conn:  # (a read first: no write lock taken at every run for nothing)
-            if conn.execute(sa.select(AD.c.id).where(*where).limit(1)).first() is None:
-                return 0
-        q = AD.update().where(*where).values(status="failed", next_attempt=None, last_error=error)
-        with writing(self.engine) as conn:
-            return len(conn.execute(q.returning(AD.c.id)).all())
+        return fail_pending(self.engine, where, error)
 
 
 def _refusal_from(row: Any) -> Refusal:
