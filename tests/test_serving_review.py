@@ -132,14 +132,21 @@ def test_a_write_to_a_published_file_names_options_in_allow(site: Request) -> No
 # --- behind a reverse proxy ------------------------------------------------------------------------------------
 
 
-def test_behind_a_trusted_proxy_the_client_address_and_scheme_are_the_real_ones(tmp_path) -> None:
-    settings = _settings(tmp_path, 'trusted_proxy = "127.0.0.1"\ntrusted_proxy_count = 1\n')
-    seen: dict[str, str] = {}
+def _echo_into(seen: dict[str, str]) -> Any:
+    """A WSGI app that notes the client address and scheme waitress gave it."""
 
     def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         seen.update(addr=environ["REMOTE_ADDR"], scheme=environ["wsgi.url_scheme"])
         start_response("204 No Content", [])
         return [b""]
+
+    return echo
+
+
+def test_behind_a_trusted_proxy_the_client_address_and_scheme_are_the_real_ones(tmp_path) -> None:
+    settings = _settings(tmp_path, 'trusted_proxy = "127.0.0.1"\ntrusted_proxy_count = 1\n')
+    seen: dict[str, str] = {}
+    echo = _echo_into(seen)
 
     with running(echo, settings.web) as request:
         request("GET", "/", {"X-Forwarded-For": "198.51.100.1, 203.0.113.7", "X-Forwarded-Proto": "https"})
@@ -335,11 +342,7 @@ def test_check_config_warns_when_any_peer_is_trusted_on_a_reachable_address(tmp_
 def test_a_proxy_sending_forwarded_is_understood_when_that_header_is_trusted(tmp_path) -> None:
     settings = _settings(tmp_path, 'trusted_proxy = "127.0.0.1"\ntrusted_proxy_headers = ["forwarded"]\n')
     seen: dict[str, str] = {}
-
-    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        seen.update(addr=environ["REMOTE_ADDR"], scheme=environ["wsgi.url_scheme"])
-        start_response("204 No Content", [])
-        return [b""]
+    echo = _echo_into(seen)
 
     with running(echo, settings.web) as request:
         request("GET", "/", {"Forwarded": 'for="[2001:db8::7]";proto=https', "X-Forwarded-For": "198.51.100.1"})
