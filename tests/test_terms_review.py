@@ -18,30 +18,7 @@ from feeds.normalise import normalise_release
 from feeds.watch.profiles import build_profiles
 from feeds.watch.related import RelatedMatcher, RelatedSettings
 from feeds.watch.terms import Term, derive_terms, derive_terms_many
-
-PUBLISHED = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-
-
-def release(title: str, body: str, slug: str = "r") -> Release:
-    return Release(
-        id=f"tag:press.example.org,2026-11-20:{slug}",
-        identity=f"slug:{slug}",
-        slug=slug,
-        permalink=f"https://press.example.org/releases/{slug}/",
-        title=title,
-        summary="",
-        body_html="",
-        body_text=body,
-        published=PUBLISHED,
-        updated=PUBLISHED,
-        organisation="Press Office",
-        topics=(),
-        language="en",
-        document_type="press_release",
-        source="test",
-        origin=f"/inbox/{slug}.txt",
-        content_hash=slug,
-    )
+from tests.test_watch_terms import PUBLISHED, release
 
 
 def names(title: str, body: str) -> dict[str, Term]:
