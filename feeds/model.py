@@ -315,6 +315,10 @@ class WatchedFeed:
     body_read_at: datetime | None = None
     """When that body was read: its items are the stored ones marked as in a body since then, which pruning
     keeps (else an old post still in a slow feed would be pruned, then stored and matched again as new)."""
+    title_given: bool = False
+    """The press officer gave `title` (it wins); else it is the feed's own, kept current at each body read."""
+    failing_since: datetime | None = None
+    """The first of the failures in a row (None while the feed works)."""
     parse_warning: str | None = None
     """What was wrong with the last body read into items (malformed, cut short), kept while the feed serves that
     body (a 304, the same bytes again) whatever happens between: `last_error` says it too, until a failed check

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from feeds.clock import parse_iso, rfc3339
 from feeds.outcomes import last_failure
+from feeds.urls import without_secrets
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -225,7 +226,14 @@ def gather(app: App) -> StatusReport:
         feeds_disabled=states["disabled"],
         feeds_new=states["new"],
         worst=[
-            {"id": f.id, "url": f.url, "failures": f.failures, "last_status": f.last_status, "last_error": f.last_error}
+            {
+                "id": f.id,
+                "url": without_secrets(f.url),
+                "failures": f.failures,
+                "failing_since": rfc3339(f.failing_since) if f.failing_since else None,
+                "last_status": f.last_status,
+                "last_error": without_secrets(f.last_error) if f.last_error else f.last_error,
+            }
             for f in worst
         ],
         matches_24h=matches,
@@ -317,7 +325,8 @@ def render_text(r: StatusReport) -> str:
     ]
     for w in r.worst:
         error = str(w["last_error"] or "").removeprefix(f"{w['url']}: ")  # (fetch errors name the URL already)
-        lines.append(f"  failing {w['failures']}x  {w['url']}: {error}")
+        started = f"since {w['failing_since'][:16].replace('T', ' ')} UTC, " if w["failing_since"] else ""
+        lines.append(f"  failing {started}{w['failures']}x  {w['url']}: {error}")
     for src in r.sources:
         if not src["enabled"]:
             state = "disabled"

@@ -33,6 +33,7 @@ from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError
 from feeds.model import WatchedFeed
 from feeds.normalise.ids import readable_url
+from feeds.urls import without_secrets
 
 if TYPE_CHECKING:
     from feeds.watch.manage import OpmlImport, OpmlRefusal
@@ -53,8 +54,9 @@ def feed_json(f: WatchedFeed) -> dict[str, Any]:
 
     return {
         "id": f.id,
-        "url": f.url,
+        "url": without_secrets(f.url),
         "title": f.title,
+        "title_given": f.title_given,
         "tags": list(f.tags),
         "interval": f.interval,
         "enabled": f.enabled,
@@ -66,6 +68,7 @@ def feed_json(f: WatchedFeed) -> dict[str, Any]:
             "last_error": f.last_error,
             "parse_warning": f.parse_warning,
             "failures": f.failures,
+            "failing_since": t(f.failing_since),
             "next_check": t(f.next_check),
             "items_seen": f.items_seen,
             "disabled_reason": f.disabled_reason,
@@ -128,7 +131,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
     for f in feeds:
         state = f.state
         tags = f"  [{', '.join(f.tags)}]" if f.tags else ""
-        title = f"  {f.title}" if f.title else ""
+        title = f"  {f.title}" if f.title_given else f"  {f.title} (the feed's own title)" if f.title else ""
         echo(f"#{f.id:<4} {state:<8} {_with_readable(f.url)}{title}{tags}")
         detail = f"       every {shown_interval(f.interval)}, last {f.last_status or 'never'}"
         if f.last_checked:
@@ -137,6 +140,8 @@ def watch_list(ctx: Context, as_json: bool) -> None:
             detail += f", next {rfc3339(f.next_check)}"
         detail += f", {_count(f.items_seen, 'item')}"
         if f.failures:
+            if f.failing_since:
+                detail += f", failing since {f.failing_since:%Y-%m-%d %H:%M} UTC"
             detail += f", {_count(f.failures, 'failure')}: {f.last_error}"
         elif f.last_error:
             detail += f": {f.last_error}"
@@ -222,11 +227,16 @@ def watch_edit(
 
 
 def _with_readable(url: str) -> str:
-    """A stored feed URL, followed by how a person reads it when that differs (`https://xn--bcher-kva.example/rss
-    (https://bücher.example/rss)`): the first is what is fetched and what exports hold, the second what was typed.
-    Either names the feed in `watch poll`, `watch edit` and `watch remove`."""
-    readable = readable_url(url)
-    return url if readable == url else f"{url}  ({readable})"
+    """A stored feed URL as shown, followed by how a person reads it when that differs
+    (`https://xn--bcher-kva.example/rss  (https://bücher.example/rss)`): the first is what is fetched and what
+    exports hold, the second what was typed. Either names the feed in `watch poll`, `watch edit` and `watch remove`,
+    but for a secret in its query (`?token=`), shown masked (`?token=***`): such a feed is named by its #id."""
+    shown = without_secrets(url)
+    readable = readable_url(shown)
+    return shown if readable == shown else f"{shown}  ({readable})"
+
+
+BUSY = "being checked by another process right now"
 
 
 def _count(n: int, one: str, many: str | None = None) -> str:
@@ -288,9 +298,9 @@ def _say_imported(ctx: Context, done: OpmlImport) -> None:
     for f in done.known:
         ctx.say(f"already  #{f.id} {f.url}")
     for url, note in done.notes:
-        ctx.say(f"note     {url}: {note}")
+        ctx.say(f"note     {without_secrets(url)}: {note}")
     for url, why in done.skipped:
-        echo(f"skipped  {url}: {why}", err=True)
+        echo(f"skipped  {without_secrets(url)}: {why}", err=True)
     for r in done.refused:
         for line in _refusal_lines(r):
             echo(line, err=True)
@@ -337,11 +347,19 @@ def _refusal_json(r: OpmlRefusal) -> dict[str, Any]:
 @pass_ctx
 @handle_errors
 def watch_export(ctx: Context, output: Path | None) -> None:
-    """Watched feeds as OPML 2.0."""
+    """Watched feeds as OPML 2.0, each with the URL that is fetched, a secret in its query (`?token=`) too: the
+    file is for moving the subscriptions elsewhere, where the feed must still be read. Says how many it holds."""
     from feeds.watch.manage import export_opml
 
     with ctx.app(create=False) as app:
         data = export_opml(app)
+        secret = sum(without_secrets(f.url) != f.url for f in app.store.feeds())
+    if secret:
+        echo(
+            f"note: {_count(secret, 'feed URL holds', 'feed URLs hold')} a secret (a token or key in its query), "
+            "written whole so that it can be read where it is imported: keep the file private",
+            err=True,
+        )
     if output:
         try:
             output.write_bytes(data)
@@ -404,7 +422,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     # Claimed by another process at this moment (not the ones this run gave back when SIGTERM stopped it).
     busy = [] if stop.is_set() else [f for f in named if f.id not in checked]
     for f in busy:
-        echo(f"skipped #{f.id} {f.url}: being checked by another process right now", err=True)
+        echo(f"skipped #{f.id} {without_secrets(f.url)}: {BUSY}", err=True)
     if as_json:
         echo_json(
             {
@@ -416,10 +434,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "failed": report.failed,
                 "left_for_next_round": report.left,
                 "given_back": report.given_back,
-                "skipped": [
-                    {"feed_id": f.id, "url": f.url, "reason": "being checked by another process right now"}
-                    for f in busy
-                ],
+                "skipped": [{"feed_id": f.id, "url": without_secrets(f.url), "reason": BUSY} for f in busy],
             }
         )
         if stop.is_set():
@@ -428,7 +443,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
             raise SystemExit(1)
         return
     for o in report.outcomes:
-        line = f"{o.status:<11} {o.url}  +{_count(o.new_items, 'item')}"
+        line = f"{o.status:<11} {without_secrets(o.url)}  +{_count(o.new_items, 'item')}"
         line += f" ({o.changed_items} changed)" if o.changed_items else ""
         line += f", +{_count(o.new_matches, 'match', 'matches')}"
         line += f", -{o.removed_matches} no longer made" if o.removed_matches else ""

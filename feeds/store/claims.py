@@ -190,6 +190,7 @@ def _check_values(feed: WatchedFeed) -> dict[str, Any]:
         "last_status": feed.last_status,
         "last_error": feed.last_error,
         "failures": feed.failures,
+        "failing_since": feed.failing_since,
         "next_check": feed.next_check,
         "enabled": feed.enabled,
         "disabled_reason": feed.disabled_reason,

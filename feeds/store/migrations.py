@@ -159,6 +159,13 @@ def _keep_warnings(conn: Connection) -> None:
         conn.execute(watched_feeds.update().where(wf.id == feed_id).values(parse_warning=error[len(problems) :]))
 
 
+def _given_titles(conn: Connection) -> None:
+    """Migration 30: a feed with a title has it as given (see the migration's note), one without follows its own;
+    every row gets a value (a column added by ALTER TABLE has no default for the rows there)."""
+    wf = watched_feeds.c
+    conn.execute(watched_feeds.update().values(title_given=wf.title != ""))
+
+
 def _hold_withdrawals(conn: Connection) -> None:
     """Migration 21: every release withdrawn already counts as withdrawn by hand. Which of them a press officer
     withdrew (`feeds releases withdraw`) and which their source did cannot be told apart afterwards, and a
@@ -303,6 +310,14 @@ MIGRATIONS: tuple[Migration, ...] = (
         29,
         "each recipient's answer on an email delivery the server took for some of them",
         _add_column(alert_deliveries, "recipients"),
+    ),
+    # A title stored already is taken as given (a title the feed named itself by cannot be told apart from one
+    # typed): never overridden; `feeds watch edit --title ''` hands it back to the feed. A config feed without
+    # one is set right at the next import of the config.
+    Migration(
+        30,
+        "watched feeds: whether the title was given, and since when a feed is failing",
+        _steps(_add_column(watched_feeds, "title_given"), _add_column(watched_feeds, "failing_since"), _given_titles),
     ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""

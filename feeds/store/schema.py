@@ -180,6 +180,8 @@ watched_feeds = sa.Table(
     sa.Column("body_digest", sa.Text),  # migration 5
     sa.Column("body_read_at", UTCDateTime),  # migration 7
     sa.Column("parse_warning", sa.Text),  # migration 15
+    sa.Column("title_given", sa.Boolean, nullable=False, server_default=sa.false()),  # migration 30
+    sa.Column("failing_since", UTCDateTime),  # migration 30
 )
 
 rules = sa.Table(

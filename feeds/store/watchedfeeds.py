@@ -28,13 +28,19 @@ from feeds.store.schema import matches as M
 from feeds.store.schema import rules as RU
 from feeds.store.schema import watched_feeds as WF
 from feeds.store.tx import writing
+from feeds.urls import without_secrets
 
 
 def feed_from(row: Any) -> WatchedFeed:
     """A `WatchedFeed` from a row of `watched_feeds` (the claims read them too)."""
     m = row._mapping
     return record_from(
-        WatchedFeed, row, tags=tuple(json.loads(m["tags"])), interval=m["interval_s"], enabled=bool(m["enabled"])
+        WatchedFeed,
+        row,
+        tags=tuple(json.loads(m["tags"])),
+        interval=m["interval_s"],
+        enabled=bool(m["enabled"]),
+        title_given=bool(m["title_given"]),
     )
 
 
@@ -54,6 +60,7 @@ class WatchedFeedStoreMixin:
                 .values(
                     url=url,
                     title=title,
+                    title_given=bool(title),
                     tags=json.dumps(list(tags), ensure_ascii=False),
                     interval_s=interval,
                     enabled=True,
@@ -63,7 +70,7 @@ class WatchedFeedStoreMixin:
                 .returning(WF.c.id)
             ).first()
         if added is None:
-            raise ExistsError(f"already watching {url}")
+            raise ExistsError(f"already watching {without_secrets(url)}")
         return self.feed(url)
 
     def import_feed(
@@ -80,7 +87,8 @@ class WatchedFeedStoreMixin:
         """Idempotent add for config and OPML imports: (feed, created). An existing feed from the same origin
         takes the new title, tags and interval; one added elsewhere (e.g. by hand) is left as it is, unless
         `adopt`: then it becomes this origin's, with these values (a blank title keeps the one it has), and keeps
-        its items, matches and health.
+        its items, matches and health. A blank title is the feed's own: one this origin gave before goes back to
+        the feed's (read again at the next check), one the feed named itself by is kept.
 
         A feed already there is looked up, not inserted again: on PostgreSQL an INSERT that finds its row still
         takes a number from the id sequence, and every command and daemon start imports the config's feeds."""
@@ -93,14 +101,17 @@ class WatchedFeedStoreMixin:
                 current = self.feed(url)
         if current.origin == origin or adopt:
             values: dict[str, Any] = {
-                "title": title if current.origin == origin else title or current.title,
                 "tags": json.dumps(list(tags), ensure_ascii=False),
                 "interval_s": interval,
                 "origin": origin,
             }
+            if title:
+                values |= {"title": title, "title_given": True}
+            elif current.origin == origin and current.title_given:
+                values |= _own_title()
             values |= _rescheduled(current, interval)
             if current.disabled_reason == REMOVED_FROM_CONFIG:  # put back into the config: watched again
-                values |= {"enabled": True, "disabled_reason": None, "failures": 0}
+                values |= {"enabled": True, "disabled_reason": None, "failures": 0, "failing_since": None}
             with writing(self.engine) as conn:
                 conn.execute(WF.update().where(WF.c.id == current.id).values(**values))
             current = self.feed(url)
@@ -148,10 +159,10 @@ class WatchedFeedStoreMixin:
         reason, a 410 Gone say)."""
         current = self.feed(feed_id)
         values: dict[str, Any] = {}
-        if title is not None:
-            values["title"] = title
-            if not title:  # the feed's own title: read the body again at the next check (not a 304, not "unchanged")
-                values |= {"etag": None, "last_modified": None, "body_digest": None}
+        if title:
+            values |= {"title": title, "title_given": True}
+        elif title is not None:
+            values |= _own_title()
         if tags is not None:
             values["tags"] = json.dumps(list(tags), ensure_ascii=False)
         if interval is not None:
@@ -159,7 +170,8 @@ class WatchedFeedStoreMixin:
         if origin is not None:
             values["origin"] = origin
         if enabled is True and not current.enabled:
-            values |= {"enabled": True, "disabled_reason": None, "failures": 0, "next_check": None, "last_error": None}
+            values |= {"enabled": True, "disabled_reason": None, "failures": 0, "failing_since": None}
+            values |= {"next_check": None, "last_error": None}
         elif enabled is False and current.enabled:
             values |= {"enabled": False, "disabled_reason": DISABLED_BY_HAND}
         if values:
@@ -202,6 +214,12 @@ class WatchedFeedStoreMixin:
                     .values(enabled=False, disabled_reason=REMOVED_FROM_CONFIG)
                 )
         return gone_rules, [url for _, url in gone_feeds]
+
+
+def _own_title() -> dict[str, Any]:
+    """The values that hand a feed's title back to the feed: blank until the next check reads its body again (not
+    a 304, not "unchanged") and takes the title it names itself by."""
+    return {"title": "", "title_given": False, "etag": None, "last_modified": None, "body_digest": None}
 
 
 def _rescheduled(feed: WatchedFeed, interval: float) -> dict[str, Any]:

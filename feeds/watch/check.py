@@ -24,6 +24,7 @@ from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified
 from feeds.logs import one_line
 from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, WatchedFeed, WatchItem
+from feeds.urls import without_secrets
 from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.matching import Matchers, delay_of, match_item
 from feeds.watch.ownsite import is_own_url
@@ -93,7 +94,8 @@ def check_feed(
     # (clamped: a row written before the ceiling existed may hold any number)
     interval = timedelta(seconds=clamp_interval(feed.interval))
     outcome = FeedOutcome(feed_id=feed.id, url=feed.url, status="error")
-    extra = {"feed": feed.id, "url": feed.url}
+    shown = without_secrets(feed.url)  # as the log shows it: a token in its query masked
+    extra = {"feed": feed.id, "url": shown}
     updated = replace(feed, last_checked=now)
     if not isinstance(result, FetchFailed) and result.url != feed.url and is_own_url(result.url, matchers.own_domains):
         # A feed that redirects to our own site would have our releases read as coverage of themselves (and a
@@ -113,7 +115,7 @@ def check_feed(
                 "if it comes back, resume it with `feeds watch edit URL --enable`",
                 next_check=None,
             )
-            log.warning("feed %s is gone (410); disabled", feed.url, extra=extra)
+            log.warning("feed %s is gone (410); disabled", shown, extra=extra)
         else:
             outcome.status = str(result.status) if result.status else "error"
             failures = feed.failures + 1
@@ -122,11 +124,12 @@ def check_feed(
                 last_status=outcome.status,
                 last_error=outcome.error,
                 failures=failures,
+                failing_since=feed.failing_since or now,
                 next_check=next_check_at(
                     now, interval, key=feed.url, failures=failures, retry_after=result.retry_after
                 ),
             )
-            log.warning("feed %s failed (%d in a row): %s", feed.url, failures, outcome.error, extra=extra)
+            log.warning("feed %s failed (%d in a row): %s", shown, failures, outcome.error, extra=extra)
         updated = _track_redirect(updated, result.permanent_redirect)
         app.store.record_check(updated, owner=owner)
         return outcome
@@ -147,10 +150,11 @@ def check_feed(
                 last_status="parse-error",
                 last_error=outcome.error,
                 failures=failures,
+                failing_since=feed.failing_since or now,
                 next_check=next_check_at(now, interval, key=feed.url, failures=failures),
                 body_digest=None,
             )
-            log.warning("feed %s: %s", feed.url, outcome.error, extra=extra)
+            log.warning("feed %s: %s", shown, outcome.error, extra=extra)
             app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
             return outcome
         parsed = answer.feed
@@ -163,7 +167,7 @@ def check_feed(
         whole = not answer.cut
         updated = replace(
             updated,
-            title=feed.title or parsed.title,
+            title=feed.title if feed.title_given else parsed.title or feed.title,
             etag=result.validators.etag if whole else None,
             last_modified=result.validators.last_modified if whole else None,
             body_digest=body_digest(result) if whole else None,
@@ -180,6 +184,7 @@ def check_feed(
         last_status=outcome.status,
         last_error=f"{PROBLEMS}{warning}" if warning else None,
         failures=0,
+        failing_since=None,
         next_check=next_check_at(now, interval, key=feed.url, fresh_until=result.fresh_until, spread=True),
     )
     updated = _track_redirect(updated, result.permanent_redirect)
@@ -193,7 +198,7 @@ def check_feed(
         outcome.changed_items = len(stored) - outcome.new_items
     if outcome.new_matches:
         log.info(
-            "feed %s: %d new item(s), %d new match(es)", feed.url, outcome.new_items, outcome.new_matches, extra=extra
+            "feed %s: %d new item(s), %d new match(es)", shown, outcome.new_items, outcome.new_matches, extra=extra
         )
     return outcome
 
@@ -201,8 +206,8 @@ def check_feed(
 def about_feed(error: FetchError | FeedParseError, url: str) -> str:
     """What went wrong with the feed at `url`, as its row (`last_error`), `watch poll` and the log show it beside
     that URL: the error without it ('the server answered 500', not 'https://x/feed: the server answered 500'). One
-    about another address (a redirect's next hop) still names that."""
-    return error.message if error.url == url else str(error)
+    about another address (a redirect's next hop) still names that, a secret in its query masked."""
+    return error.message if error.url == url else without_secrets(str(error))
 
 
 def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
@@ -214,9 +219,11 @@ def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) ->
 
     message = f"unexpected error while storing this feed: {one_line(error_text(error))[:300]}"
     if isinstance(error, sa.exc.DBAPIError):  # the database refused (a permission, a constraint): no traceback
-        log.error("feed %s: %s", feed.url, message, extra={"feed": feed.id})
+        log.error("feed %s: %s", without_secrets(feed.url), message, extra={"feed": feed.id})
     else:  # a bug: the traceback helps
-        log.exception("feed %s: unexpected error while storing what it served", feed.url, extra={"feed": feed.id})
+        log.exception(
+            "feed %s: unexpected error while storing what it served", without_secrets(feed.url), extra={"feed": feed.id}
+        )
     now = app.clock()
     failures = feed.failures + 1
     interval = timedelta(seconds=clamp_interval(feed.interval))
@@ -226,13 +233,16 @@ def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) ->
         last_status="error",
         last_error=message,
         failures=failures,
+        failing_since=feed.failing_since or now,
         next_check=next_check_at(now, interval, key=feed.url, failures=failures),
         body_digest=None,
     )
     try:
         app.store.record_check(failed, owner=owner)
     except Exception:  # the database itself is failing: the lease runs out and the feed is checked again later
-        log.exception("feed %s: could not record the failure either", feed.url, extra={"feed": feed.id})
+        log.exception(
+            "feed %s: could not record the failure either", without_secrets(feed.url), extra={"feed": feed.id}
+        )
     return FeedOutcome(feed_id=feed.id, url=feed.url, status="error", error=message)
 
 
@@ -293,6 +303,12 @@ def _track_redirect(feed: WatchedFeed, target: str | None) -> WatchedFeed:
         return replace(feed, redirect_url=None, redirect_count=0)
     count = feed.redirect_count + 1 if target == feed.redirect_url else 1
     if count >= REDIRECTS_BEFORE_MOVE:
-        log.info("feed %s moved permanently to %s (seen %d times)", feed.url, target, count, extra={"feed": feed.id})
+        log.info(
+            "feed %s moved permanently to %s (seen %d times)",
+            without_secrets(feed.url),
+            without_secrets(target),
+            count,
+            extra={"feed": feed.id},
+        )
         return replace(feed, url=target, redirect_url=None, redirect_count=0, etag=None, last_modified=None)
     return replace(feed, redirect_url=target, redirect_count=count)

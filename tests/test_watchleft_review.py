@@ -1,0 +1,128 @@
+"""A press office's watched feeds as its officer sees them: a feed's own title, secrets in a feed's URL, and since
+when a feed has been failing."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from werkzeug import Response
+
+from feeds.status import gather, render_text
+from feeds.watch.manage import add_feed, edit_feed, import_configured
+from feeds.watch.poll import run_watch
+from tests.cli_watch_helpers import run
+
+ALLOW = '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'
+RSS = """<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title><link>https://news.example.com/</link>
+<description>d</description><item><title>Story</title><link>https://news.example.com/a</link>
+<guid isPermaLink="false">a</guid><description>{body}</description></item></channel></rss>"""
+
+
+@pytest.fixture
+def app(make_settings, make_app_for):
+    return make_app_for(make_settings(ALLOW))
+
+
+@pytest.fixture
+def config(app, tmp_path):
+    return tmp_path / "feeds.toml"
+
+
+def _serve(httpserver, title: str, body: str = "Talks.") -> None:
+    httpserver.clear()
+    httpserver.expect_request("/feed.xml").respond_with_data(
+        RSS.format(title=title, body=body), content_type="application/rss+xml"
+    )
+
+
+def test_a_config_feed_without_a_title_takes_and_keeps_its_own_until_one_is_given(
+    make_settings, make_app_for, httpserver
+):
+    url = httpserver.url_for("/feed.xml")
+    app = make_app_for(make_settings(ALLOW + f'\n[[watch.feeds]]\nurl = "{url}"\n'))
+    import_configured(app)
+    _serve(httpserver, "World Desk")
+    run_watch(app)
+    assert app.store.feed(url).title == "World Desk"
+    import_configured(app)  # every command and daemon start imports the config again
+    assert app.store.feed(url).title == "World Desk"
+    run_watch(app, feed_ids=[app.store.feed(url).id])  # the same body again: skipped, title kept
+    assert app.store.feed(url).title == "World Desk"
+    _serve(httpserver, "Global Desk", body="Other talks.")  # the feed renames itself
+    run_watch(app, feed_ids=[app.store.feed(url).id])
+    assert app.store.feed(url).title == "Global Desk"
+    assert not app.store.feed(url).title_given
+
+
+def test_a_title_given_wins_and_list_says_which_title_it_is(app, httpserver, config):
+    url = httpserver.url_for("/feed.xml")
+    _serve(httpserver, "World Desk")
+    feed = add_feed(app, url)
+    run_watch(app)
+    out = run(config, "watch", "list").output
+    assert "World Desk (the feed's own title)" in out, out
+    edit_feed(app, str(feed.id), title="Our name")
+    _serve(httpserver, "Renamed Desk", body="New.")
+    run_watch(app, feed_ids=[app.store.feed(url).id])
+    f = app.store.feed(url)
+    assert (f.title, f.title_given) == ("Our name", True)
+    out = run(config, "watch", "list").output
+    assert "Our name" in out and "own title" not in out, out
+    (row,) = json.loads(run(config, "watch", "list", "--json").output)
+    assert row["title_given"] is True
+    edit_feed(app, str(feed.id), title="")  # back to the feed's own: read again at the next check
+    run_watch(app, feed_ids=[app.store.feed(url).id])
+    assert app.store.feed(url).title == "Renamed Desk"
+
+
+def test_a_feed_failing_for_days_says_since_when(app, httpserver, clock, config):
+    url = httpserver.url_for("/feed.xml")
+    httpserver.expect_request("/feed.xml").respond_with_response(Response("down", status=500))
+    add_feed(app, url)
+    started = clock()
+    run_watch(app)
+    for _ in range(3):
+        clock.advance(timedelta(days=1))
+        run_watch(app, feed_ids=[app.store.feed(url).id])
+    f = app.store.feed(url)
+    assert (f.failures, f.failing_since) == (4, started)
+    out = run(config, "watch", "list").output
+    assert f"failing since {started:%Y-%m-%d %H:%M}" in out, out
+    text = render_text(gather(app))
+    assert f"failing since {started:%Y-%m-%d %H:%M}" in text, text
+    httpserver.clear()
+    _serve(httpserver, "Back")
+    run_watch(app, feed_ids=[app.store.feed(url).id])
+    assert app.store.feed(url).failing_since is None
+
+
+def test_a_secret_in_a_feed_url_is_masked_wherever_it_is_shown_and_fetched_whole(
+    app, httpserver, config, caplog, tmp_path
+):
+    url = httpserver.url_for("/feed.xml") + "?token=s3cret&edition=uk"
+    httpserver.expect_request("/feed.xml", query_string="token=s3cret&edition=uk").respond_with_response(
+        Response("down", status=500)
+    )
+    caplog.set_level("INFO")
+    add_feed(app, url)
+    run_watch(app)
+    assert app.store.feed(url).last_status == "500", "fetched with its token"
+    ours = [r for r in caplog.records if r.name.startswith("feeds")]  # (not the test server's own log)
+    logged = "\n".join(r.getMessage() + str(getattr(r, "url", "")) for r in ours)
+    assert "s3cret" not in logged and "token=***" in logged, logged
+    listed = run(config, "watch", "list")
+    assert "s3cret" not in listed.output and "token=***&edition=uk" in listed.output, listed.output
+    listed_json = run(config, "watch", "list", "--json").output
+    assert "s3cret" not in listed_json and "token=***" in listed_json
+    polled = run(config, "watch", "poll", "1")
+    assert "s3cret" not in polled.output + polled.stderr and "token=***" in polled.output + polled.stderr
+    assert "s3cret" not in render_text(gather(app))
+    assert "s3cret" not in json.dumps(gather(app).as_json())
+    again = run(config, "watch", "add", "--no-check", url)
+    assert "s3cret" not in again.output + again.stderr and "already watching" in again.output + again.stderr
+    # The export moves the subscriptions elsewhere: it holds the URL that works, and says so
+    exported = run(config, "watch", "export", "-o", str(tmp_path / "out.opml"))
+    assert "token=s3cret" in (tmp_path / "out.opml").read_text(encoding="utf-8")
+    assert "1 feed URL holds a secret" in exported.stderr and "s3cret" not in exported.stderr, exported.stderr
