@@ -126,3 +126,23 @@ def test_a_secret_in_a_feed_url_is_masked_wherever_it_is_shown_and_fetched_whole
     exported = run(config, "watch", "export", "-o", str(tmp_path / "out.opml"))
     assert "token=s3cret" in (tmp_path / "out.opml").read_text(encoding="utf-8")
     assert "1 feed URL holds a secret" in exported.stderr and "s3cret" not in exported.stderr, exported.stderr
+
+
+def test_an_opml_round_trip_keeps_a_feeds_own_title_its_own(app, httpserver, make_settings, make_app_for, tmp_path):
+    from feeds.watch.manage import export_opml, import_opml
+
+    own, named = httpserver.url_for("/feed.xml"), httpserver.url_for("/other.xml")
+    _serve(httpserver, "World Desk")
+    add_feed(app, own)
+    add_feed(app, named, title="Our name")
+    run_watch(app, feed_ids=[app.store.feed(own).id])
+    assert app.store.feed(own).title_given is False
+    (tmp_path / "subs.opml").write_bytes(export_opml(app))
+    import_opml(app, tmp_path / "subs.opml")  # back into the same installation: nothing changes
+    assert [(f.title, f.title_given) for f in app.store.feeds()] == [("World Desk", False), ("Our name", True)]
+    there = make_app_for(make_settings(ALLOW, database_url=f"sqlite:///{tmp_path / 'elsewhere.db'}"))
+    import_opml(there, tmp_path / "subs.opml")
+    assert [(f.title, f.title_given) for f in there.store.feeds()] == [("World Desk", False), ("Our name", True)]
+    _serve(httpserver, "Global Desk", body="Renamed.")
+    run_watch(there, feed_ids=[there.store.feed(own).id])
+    assert there.store.feed(own).title == "Global Desk", "still follows the feed's own name"

@@ -50,8 +50,18 @@ class WatchedFeedStoreMixin:
     engine: sa.Engine
 
     def add_feed(
-        self, url: str, *, title: str, tags: Sequence[str], interval: float, origin: str, now: datetime
+        self,
+        url: str,
+        *,
+        title: str,
+        tags: Sequence[str],
+        interval: float,
+        origin: str,
+        now: datetime,
+        own_title: bool = False,
     ) -> WatchedFeed:
+        """Watch `url`; a `title` is given (it wins over the feed's own) unless blank or `own_title` (the name the
+        feed gave itself where it was exported from: replaced by the one it gives here). ExistsError if watched."""
         # ON CONFLICT DO NOTHING, not a look first: two daemons starting together on one PostgreSQL database both
         # import the config's feeds, and the second insert must find the feed there, not fail on its key.
         with writing(self.engine) as conn:
@@ -60,7 +70,7 @@ class WatchedFeedStoreMixin:
                 .values(
                     url=url,
                     title=title,
-                    title_given=bool(title),
+                    title_given=bool(title) and not own_title,
                     tags=json.dumps(list(tags), ensure_ascii=False),
                     interval_s=interval,
                     enabled=True,
@@ -83,12 +93,14 @@ class WatchedFeedStoreMixin:
         origin: str,
         now: datetime,
         adopt: bool = False,
+        own_title: bool = False,
     ) -> tuple[WatchedFeed, bool]:
         """Idempotent add for config and OPML imports: (feed, created). An existing feed from the same origin
         takes the new title, tags and interval; one added elsewhere (e.g. by hand) is left as it is, unless
         `adopt`: then it becomes this origin's, with these values (a blank title keeps the one it has), and keeps
         its items, matches and health. A blank title is the feed's own: one this origin gave before goes back to
-        the feed's (read again at the next check), one the feed named itself by is kept.
+        the feed's (read again at the next check), one the feed named itself by is kept; so is an `own_title`
+        (see `add_feed`), but for a feed just added.
 
         A feed already there is looked up, not inserted again: on PostgreSQL an INSERT that finds its row still
         takes a number from the id sequence, and every command and daemon start imports the config's feeds."""
@@ -96,7 +108,10 @@ class WatchedFeedStoreMixin:
             current = self.feed(url)
         except NotFoundError:
             try:
-                return self.add_feed(url, title=title, tags=tags, interval=interval, origin=origin, now=now), True
+                added = self.add_feed(
+                    url, title=title, tags=tags, interval=interval, origin=origin, now=now, own_title=own_title
+                )
+                return added, True
             except ExistsError:  # another daemon imported it meanwhile
                 current = self.feed(url)
         if current.origin == origin or adopt:
@@ -105,10 +120,10 @@ class WatchedFeedStoreMixin:
                 "interval_s": interval,
                 "origin": origin,
             }
-            if title:
+            if title and not own_title:
                 values |= {"title": title, "title_given": True}
             elif current.origin == origin and current.title_given:
-                values |= _own_title()
+                values |= _own_title() | ({"title": title} if title else {})
             values |= _rescheduled(current, interval)
             if current.disabled_reason == REMOVED_FROM_CONFIG:  # put back into the config: watched again
                 values |= {"enabled": True, "disabled_reason": None, "failures": 0, "failing_since": None}
@@ -218,7 +233,7 @@ class WatchedFeedStoreMixin:
 
 def _own_title() -> dict[str, Any]:
     """The values that hand a feed's title back to the feed: blank until the next check reads its body again (not
-    a 304, not "unchanged") and takes the title it names itself by."""
+    a 304, not "unchanged") and takes the title it names itself by (the caller may keep a title meanwhile)."""
     return {"title": "", "title_given": False, "etag": None, "last_modified": None, "body_digest": None}
 
 

@@ -51,6 +51,8 @@ class OpmlFeed:
     """The outline names a web page only (`htmlUrl`, no `xmlUrl`): `url` is the page, not a feed."""
     paused: bool = False
     """Our own export's `feedsPaused="true"`: the feed was disabled by hand where it was exported from."""
+    own_title: bool = False
+    """Our own export's `feedsOwnTitle="true"`: `title` is the name the feed gave itself, not one given to it."""
     included: bool = False
     """An OPML 2.0 inclusion (`type="include"`, or a `link` to a .opml file): `url` is another OPML file."""
 
@@ -136,6 +138,8 @@ INTERVAL_ATTRIBUTE = "feedsInterval"
 """The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
 PAUSED_ATTRIBUTE = "feedsPaused"
 """The outline attribute our export marks a feed disabled by hand with (`true`), so it stays paused elsewhere."""
+OWN_TITLE_ATTRIBUTE = "feedsOwnTitle"
+"""The outline attribute our export marks a title the feed named itself by with (`true`): imported as its own."""
 
 
 def read_opml(data: bytes, origin: str) -> list[OpmlFeed]:
@@ -209,8 +213,9 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                     found[key] = replace(found[key], tags=tags)
                 else:
                     paused = attrs.get(PAUSED_ATTRIBUTE.lower(), "").lower() == "true"
+                    own = attrs.get(OWN_TITLE_ATTRIBUTE.lower(), "").lower() == "true"
                     found[key] = OpmlFeed(
-                        url=url, title=text, tags=tags, interval=interval, problem=problem, paused=paused
+                        url=url, title=text, tags=tags, interval=interval, problem=problem, paused=paused, own_title=own
                     )
             elif linked:
                 included = kind == "include" or urlsplit(linked).path.lower().endswith(".opml")
@@ -321,7 +326,13 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
             note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {shown_interval(interval)}"
         origin = f"opml:{path.name}"
         feed, created = app.store.import_feed(
-            url, title=one_line_text(f.title), tags=labels(f.tags), interval=interval, origin=origin, now=app.clock()
+            url,
+            title=one_line_text(f.title),
+            tags=labels(f.tags),
+            interval=interval,
+            origin=origin,
+            now=app.clock(),
+            own_title=f.own_title,
         )
         if created and f.paused:  # (paused by hand where it was exported: not polled here either)
             feed = app.store.edit_feed(feed.id, enabled=False)
@@ -370,6 +381,8 @@ def export_opml(app: App) -> bytes:
         attrs = {"type": "rss", "text": f.title or f.url, "xmlUrl": f.url}  # (an outline's text must not be empty)
         if f.title:
             attrs["title"] = f.title
+            if not f.title_given:  # (imported as the feed's own, kept current there too)
+                attrs[OWN_TITLE_ATTRIBUTE] = "true"
         if f.tags:
             attrs["category"] = ",".join(f.tags)
         # Always, so that an import elsewhere gives the same schedule whatever that installation's default is
