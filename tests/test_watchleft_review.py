@@ -146,3 +146,18 @@ def test_an_opml_round_trip_keeps_a_feeds_own_title_its_own(app, httpserver, mak
     _serve(httpserver, "Global Desk", body="Renamed.")
     run_watch(there, feed_ids=[there.store.feed(own).id])
     assert there.store.feed(own).title == "Global Desk", "still follows the feed's own name"
+
+
+def test_edit_remove_and_import_say_a_feed_with_a_secret_masked(app, config, tmp_path):
+    url = "https://paid.example.com/wire.xml?api_key=s3cret"
+    (tmp_path / "subs.opml").write_text(
+        f'<opml version="2.0"><body><outline text="Wire" xmlUrl="{url.replace("&", "&amp;")}"/></body></opml>',
+        encoding="utf-8",
+    )
+    said = [run(config, "watch", "import", str(tmp_path / "subs.opml"))]
+    said.append(run(config, "watch", "import", str(tmp_path / "subs.opml")))
+    said.append(run(config, "watch", "edit", "1", "--disable"))
+    said.append(run(config, "watch", "edit", "1", "--enable", "--title", "Paid wire"))
+    said.append(run(config, "watch", "remove", "1"))
+    shown = "".join(r.output + r.stderr for r in said)
+    assert "s3cret" not in shown and shown.count("api_key=***") == 5, shown

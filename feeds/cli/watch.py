@@ -174,7 +174,8 @@ def watch_remove(ctx: Context, url_id_or_title: str) -> None:
 
     with ctx.app() as app:
         feed, items, found = remove_feed(app, feed_reference(url_id_or_title))
-    ctx.say(f"removed #{feed.id} {feed.url}: deleted {_count(items, 'item')} and {_count(found, 'match', 'matches')}")
+    deleted = f"{_count(items, 'item')} and {_count(found, 'match', 'matches')}"
+    ctx.say(f"removed #{feed.id} {_with_readable(feed.url)}: deleted {deleted}")
 
 
 @watch.command("edit")
@@ -223,7 +224,7 @@ def watch_edit(
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
     tags_shown = ", ".join(feed.tags) or "no tags"
-    ctx.say(f"#{feed.id} {feed.url}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}")
+    ctx.say(f"#{feed.id} {_with_readable(feed.url)}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}")
 
 
 def _with_readable(url: str) -> str:
@@ -294,9 +295,9 @@ def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: boo
 def _say_imported(ctx: Context, done: OpmlImport) -> None:
     """What `watch import` did with each outline: added, watched already, changed, skipped, refused (`--check`)."""
     for f in done.added:
-        ctx.say(f"added    #{f.id} {f.url}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
+        ctx.say(f"added    #{f.id} {_with_readable(f.url)}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
     for f in done.known:
-        ctx.say(f"already  #{f.id} {f.url}")
+        ctx.say(f"already  #{f.id} {_with_readable(f.url)}")
     for url, note in done.notes:
         ctx.say(f"note     {without_secrets(url)}: {note}")
     for url, why in done.skipped:
@@ -314,7 +315,7 @@ def _refusal_lines(r: OpmlRefusal) -> list[str]:
     watch one), else why it is no feed or could not be fetched."""
     from feeds.watch.manage import UNREACHABLE, WEB_PAGE, named_feed_lines
 
-    head = f"refused  {r.url}" + (f"  ({r.title})" if r.title else "")
+    head = f"refused  {without_secrets(r.url)}" + (f"  ({r.title})" if r.title else "")
     if r.check.verdict == WEB_PAGE:
         lines = [f"{head}: a web page, not a feed. The feeds it names:", *named_feed_lines(r.check.named, " " * 11)]
         usable = [d for d in r.check.named if d.usable]

@@ -22,6 +22,7 @@ from feeds.errors import ConfigError, NotFoundError, RuleError
 from feeds.model import REMOVED_FROM_CONFIG, MatchKind, Rule, StoredMatch, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_clash
 from feeds.normalise.text import one_line_text
+from feeds.urls import without_secrets
 from feeds.watch.configured import import_configured
 from feeds.watch.discovery import (
     COMMON_FEED_PATHS,
@@ -223,8 +224,8 @@ def remove_feed(app: App, reference: str) -> tuple[WatchedFeed, int, int]:
         raise _in_config(
             app,
             key,
-            f"{feed.url} is listed here: remove it from the config file (it would be watched again by the next "
-            "command)",
+            f"{without_secrets(feed.url)} is listed here: remove it from the config file (it would be watched again by "
+            "the next command)",
         )
     return app.store.remove_feed(feed.id)
 
@@ -249,11 +250,15 @@ def edit_feed(
     key = _config_key(app, feed)
     settings_changed = title is not None or tags is not None or interval is not None
     if settings_changed and key is not None:
-        raise _in_config(app, key, f"{feed.url} is listed here: change its title, tags or interval in the config file")
+        raise _in_config(
+            app,
+            key,
+            f"{without_secrets(feed.url)} is listed here: change its title, tags or interval in the config file",
+        )
     if enabled and feed.disabled_reason == REMOVED_FROM_CONFIG:
         raise ConfigError(
-            f"{feed.url} was removed from the config file: put it back there to watch it again (or `feeds watch "
-            "remove` it)",
+            f"{without_secrets(feed.url)} was removed from the config file: put it back there to watch it again (or "
+            "`feeds watch remove` it)",
             path=str(app.settings.path),
         )
     if tags is not None:
