@@ -161,3 +161,13 @@ def test_edit_remove_and_import_say_a_feed_with_a_secret_masked(app, config, tmp
     said.append(run(config, "watch", "remove", "1"))
     shown = "".join(r.output + r.stderr for r in said)
     assert "s3cret" not in shown and shown.count("api_key=***") == 5, shown
+
+
+def test_a_title_handed_back_to_the_feed_says_when_it_is_read(app, httpserver, config):
+    url = httpserver.url_for("/feed.xml")
+    _serve(httpserver, "World Desk")
+    feed = add_feed(app, url, title="Ours")
+    run_watch(app)
+    edit_feed(app, str(feed.id), title="")
+    out = run(config, "watch", "list").output
+    assert "feed.xml  (named by the feed at its next check)" in out, out

@@ -132,6 +132,8 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         state = f.state
         tags = f"  [{', '.join(f.tags)}]" if f.tags else ""
         title = f"  {f.title}" if f.title_given else f"  {f.title} (the feed's own title)" if f.title else ""
+        if not f.title and f.last_checked:  # (its title handed back to the feed: its body is read again)
+            title = "  (named by the feed at its next check)"
         echo(f"#{f.id:<4} {state:<8} {_with_readable(f.url)}{title}{tags}")
         detail = f"       every {shown_interval(f.interval)}, last {f.last_status or 'never'}"
         if f.last_checked:
