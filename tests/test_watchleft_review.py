@@ -116,6 +116,8 @@ def test_a_secret_in_a_feed_url_is_masked_wherever_it_is_shown_and_fetched_whole
     assert "s3cret" not in listed.output and "token=***&edition=uk" in listed.output, listed.output
     listed_json = run(config, "watch", "list", "--json").output
     assert "s3cret" not in listed_json and "token=***" in listed_json
+    polled_json = run(config, "watch", "poll", "--json", "1").output
+    assert "s3cret" not in polled_json and "token=***" in polled_json, polled_json
     polled = run(config, "watch", "poll", "1")
     assert "s3cret" not in polled.output + polled.stderr and "token=***" in polled.output + polled.stderr
     assert "s3cret" not in render_text(gather(app))

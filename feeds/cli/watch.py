@@ -429,7 +429,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         echo_json(
             {
-                "feeds": [o.__dict__ for o in report.outcomes],
+                "feeds": [{**o.__dict__, "url": without_secrets(o.url)} for o in report.outcomes],
                 "new_items": report.new_items,
                 "changed_items": report.changed_items,
                 "new_matches": report.new_matches,

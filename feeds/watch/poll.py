@@ -39,6 +39,7 @@ from feeds.app import worker_id
 from feeds.errors import FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, Validators
 from feeds.model import Rule, WatchedFeed
+from feeds.urls import without_secrets
 from feeds.watch.check import FeedOutcome, Pending, check_batch
 from feeds.watch.hostslots import HostSlots
 from feeds.watch.leases import Leases
@@ -287,7 +288,8 @@ def _fetch(app: App, feed: WatchedFeed, own: frozenset[str] = frozenset()) -> Fe
     try:
         return app.http.get(feed.url, validators=Validators(feed.etag, feed.last_modified), refuse_redirect=ours)
     except Exception as e:  # a bug met by one hostile answer must cost that feed a failure, not the whole run
-        log.exception("feed %s: unexpected error while fetching", feed.url, extra={"feed": feed.id, "url": feed.url})
+        shown = without_secrets(feed.url)
+        log.exception("feed %s: unexpected error while fetching", shown, extra={"feed": feed.id, "url": shown})
         error = FetchError(f"unexpected error while fetching: {type(e).__name__}", url=feed.url)
         return FetchFailed(url=feed.url, requested_url=feed.url, error=error, fetched_at=app.clock())
 
