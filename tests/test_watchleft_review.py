@@ -173,3 +173,13 @@ def test_a_title_handed_back_to_the_feed_says_when_it_is_read(app, httpserver, c
     edit_feed(app, str(feed.id), title="")
     out = run(config, "watch", "list").output
     assert "feed.xml  (named by the feed at its next check)" in out, out
+
+
+def test_a_title_given_while_a_check_is_under_way_is_not_undone_by_it(app, clock):
+    from dataclasses import replace
+
+    feed = add_feed(app, "https://news.example.com/world.xml")  # the check read it, not named yet
+    edit_feed(app, str(feed.id), title="Ours")  # meanwhile
+    app.store.record_check(replace(feed, title="World Desk", last_checked=clock(), last_status="200"), owner="w")
+    f = app.store.feed(feed.id)
+    assert (f.title, f.title_given, f.last_status) == ("Ours", True, "200")

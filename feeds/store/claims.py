@@ -220,8 +220,11 @@ def _check_statement(columns: tuple[str, ...]) -> sa.Update:
 
     Only the lease holder writes. A row without a lease is writable only while it was never checked (tools
     and tests set up feeds that way): once another worker has checked a feed and released it, a worker
-    whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one."""
+    whose lease expired mid-check (paused, slow) must not overwrite that newer result with its older one. Nor does a
+    check overwrite a title given while it ran: the row's `title_given` decides, in the same statement."""
     unclaimed = sa.and_(WF.c.lease_owner.is_(None), WF.c.last_checked.is_(None))
     mine = sa.and_(WF.c.id == sa.bindparam("b_feed"), sa.or_(WF.c.lease_owner == sa.bindparam("b_owner"), unclaimed))
-    values = {name: sa.bindparam(f"v_{name}", type_=WF.c[name].type) for name in columns}
+    values: dict[str, Any] = {name: sa.bindparam(f"v_{name}", type_=WF.c[name].type) for name in columns}
+    if "title" in values:  # a title given meanwhile (`watch edit --title`) wins over the one this check read
+        values["title"] = sa.case((WF.c.title_given.is_(True), WF.c.title), else_=values["title"])
     return WF.update().where(mine).values(values).returning(WF.c.items_seen)
