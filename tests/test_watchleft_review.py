@@ -183,3 +183,11 @@ def test_a_title_given_while_a_check_is_under_way_is_not_undone_by_it(app, clock
     app.store.record_check(replace(feed, title="World Desk", last_checked=clock(), last_status="200"), owner="w")
     f = app.store.feed(feed.id)
     assert (f.title, f.title_given, f.last_status) == ("Ours", True, "200")
+
+
+def test_a_feed_is_named_by_its_url_as_shown_with_the_secret_masked(app, config):
+    add_feed(app, "https://paid.example.com/wire.xml?token=s3cret")
+    paused = run(config, "watch", "edit", "https://paid.example.com/wire.xml?token=***", "--disable")
+    assert paused.exit_code == 0 and "disabled" in paused.output, paused.output + paused.stderr
+    near = run(config, "watch", "edit", "http://paid.example.com/wire.xml?token=s3cret", "--enable")
+    assert near.exit_code != 0 and "did you mean #1" in near.stderr and "s3cret" not in near.stderr.split("mean")[1]

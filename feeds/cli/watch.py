@@ -233,7 +233,7 @@ def _with_readable(url: str) -> str:
     """A stored feed URL as shown, followed by how a person reads it when that differs
     (`https://xn--bcher-kva.example/rss  (https://bücher.example/rss)`): the first is what is fetched and what
     exports hold, the second what was typed. Either names the feed in `watch poll`, `watch edit` and `watch remove`,
-    but for a secret in its query (`?token=`), shown masked (`?token=***`): such a feed is named by its #id."""
+    with a secret in its query (`?token=`) shown masked (`?token=***`), as `find_feed` takes it too."""
     shown = without_secrets(url)
     readable = readable_url(shown)
     return shown if readable == shown else f"{shown}  ({readable})"

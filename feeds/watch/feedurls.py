@@ -16,7 +16,7 @@ from urllib.parse import urlsplit, urlunsplit
 from feeds.errors import FetchError, NotFoundError
 from feeds.model import WatchedFeed
 from feeds.normalise.ids import escaped_url_part
-from feeds.urls import dns_host
+from feeds.urls import dns_host, without_secrets
 from feeds.watch.matching import own_domains
 from feeds.watch.ownsite import is_own_url
 
@@ -141,8 +141,9 @@ def find_feeds(app: App, values: Sequence[str]) -> list[WatchedFeed]:
 
 def find_feed(app: App, reference: str) -> WatchedFeed:
     """The watched feed `reference` (as `feed_reference` gives it) names: by id or URL, else by its title (any
-    case), when one feed alone has that title. NotFoundError says which feeds share the title, or which feed a URL
-    that is not watched may have been meant for (the same but for http/https, `www.` or a trailing slash)."""
+    case), when one feed alone has that title, or by its URL as shown with a secret masked (`?token=***`), when
+    one feed alone shows so. NotFoundError says which feeds share the title, or which feed a URL that is not
+    watched may have been meant for (the same but for http/https, `www.` or a trailing slash)."""
     try:
         return app.store.feed(reference)
     except NotFoundError as e:
@@ -156,9 +157,12 @@ def find_feed(app: App, reference: str) -> WatchedFeed:
                 f"{len(titled)} watched feeds are titled {reference!r} ({ids}): name one by its id"
             ) from None
         if "://" in reference:
+            shown = [f for f in feeds if without_secrets(f.url) == reference]  # copied from `watch list`
+            if len(shown) == 1:
+                return shown[0]
             near = [f for f in feeds if loose_url(f.url) == loose_url(reference)]
             if near:
-                raise NotFoundError(f"{e}; did you mean #{near[0].id} {near[0].url}?") from None
+                raise NotFoundError(f"{e}; did you mean #{near[0].id} {without_secrets(near[0].url)}?") from None
         raise
 
 
