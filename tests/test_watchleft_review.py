@@ -191,3 +191,30 @@ def test_a_feed_is_named_by_its_url_as_shown_with_the_secret_masked(app, config)
     assert paused.exit_code == 0 and "disabled" in paused.output, paused.output + paused.stderr
     near = run(config, "watch", "edit", "http://paid.example.com/wire.xml?token=s3cret", "--enable")
     assert near.exit_code != 0 and "did you mean #1" in near.stderr and "s3cret" not in near.stderr.split("mean")[1]
+
+
+def test_migration_30_takes_a_stored_title_as_given_and_an_empty_one_as_the_feeds(store, now):
+    from feeds.store import schema as schema_mod
+
+    named = store.add_feed("https://a.example.com/rss", title="Desk", tags=(), interval=1800, origin="cli", now=now)
+    blank = store.add_feed("https://b.example.com/rss", title="", tags=(), interval=1800, origin="cli", now=now)
+    with store.engine.begin() as conn:  # the table as migration 29 left it
+        conn.exec_driver_sql("ALTER TABLE watched_feeds DROP COLUMN title_given")
+        conn.exec_driver_sql("ALTER TABLE watched_feeds DROP COLUMN failing_since")
+        conn.execute(schema_mod.schema_migrations.delete().where(schema_mod.schema_migrations.c.version == 30))
+    assert [m.version for m in store.migrate(now)] == [30]
+    assert (store.feed(named.id).title_given, store.feed(blank.id).title_given) == (True, False)
+    assert store.feed(named.id).failing_since is None
+    added = store.add_feed("https://c.example.com/rss", title="", tags=(), interval=1800, origin="cli", now=now)
+    assert store.feed(added.id).title_given is False
+
+
+def test_resuming_a_paused_failing_feed_forgets_since_when_it_failed(app, httpserver, clock):
+    url = httpserver.url_for("/feed.xml")
+    httpserver.expect_request("/feed.xml").respond_with_response(Response("down", status=500))
+    feed = add_feed(app, url)
+    run_watch(app)
+    edit_feed(app, str(feed.id), enabled=False)
+    assert app.store.feed(url).failing_since == clock()
+    edit_feed(app, str(feed.id), enabled=True)
+    assert app.store.feed(url).failing_since is None
