@@ -218,3 +218,16 @@ def test_resuming_a_paused_failing_feed_forgets_since_when_it_failed(app, httpse
     assert app.store.feed(url).failing_since == clock()
     edit_feed(app, str(feed.id), enabled=True)
     assert app.store.feed(url).failing_since is None
+
+
+def test_the_configs_warnings_about_a_feed_mask_its_secret(make_settings, make_app_for, caplog):
+    url = "https://paid.example.com/wire.xml?token=s3cret"
+    app = make_app_for(make_settings(ALLOW))
+    add_feed(app, url)
+    caplog.set_level("WARNING")
+    app = make_app_for(make_settings(ALLOW + f'\n[[watch.feeds]]\nurl = "{url}"\n'))
+    import_configured(app)  # adopted from the command line
+    app = make_app_for(make_settings(ALLOW))
+    import_configured(app)  # dropped from the config
+    said = [r.getMessage() + str(getattr(r, "url", "")) for r in caplog.records if r.name.startswith("feeds")]
+    assert len(said) == 2 and all("token=***" in s and "s3cret" not in s for s in said), said

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from feeds.logs import CONFIG_NOTICES
 from feeds.normalise.ids import rule_clash, rule_slug
 from feeds.normalise.text import one_line_text
+from feeds.urls import without_secrets
 from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.matching import own_domains
 from feeds.watch.ownsite import is_own_url
@@ -33,7 +34,8 @@ def import_configured(app: App) -> tuple[int, int]:
     for f in w.feeds:
         if is_own_url(f.url, mine):  # as `watch add` refuses it: our own feeds are never watched
             config_log.warning(
-                "not watching %s from the config: it is on our own site (site.base_url, watch.own_domains)", f.url
+                "not watching %s from the config: it is on our own site (site.base_url, watch.own_domains)",
+                without_secrets(f.url),
             )
             continue
         url = canonical_feed_url(f.url)
@@ -52,9 +54,9 @@ def import_configured(app: App) -> tuple[int, int]:
             config_log.warning(
                 "%s (watched already, added from %s) now takes its title, tags and interval from the config "
                 "file, which lists it; its items and matches are kept",
-                url,
+                without_secrets(url),
                 "the command line" if before == "cli" else before,
-                extra={"url": url},
+                extra={"url": without_secrets(url)},
             )
     names = [k.name for k in w.keywords]
     rules_changed = 0
@@ -95,7 +97,7 @@ def import_configured(app: App) -> tuple[int, int]:
     for name in rules_gone:
         gone = "it is no longer in the config file (its past matches are kept: `feeds keywords remove` deletes them)"
         config_log.warning("removed rule %r: %s", name, gone, extra={"rule": name})
-    for url in feeds_gone:
+    for url in map(without_secrets, feeds_gone):
         config_log.warning(
             "stopped watching %s: it is no longer in the config file (its items are kept)", url, extra={"url": url}
         )
