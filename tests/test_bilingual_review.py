@@ -93,6 +93,7 @@ def test_a_welsh_version_naming_its_english_one_links_both_pages_to_each_other(t
     assert alternates(en) == {
         "en": base + "minister-opens-the-new-flood-defences/",
         "cy": base + "y-gweinidog-yn-agor-yr-amddiffynfeydd-llifogydd-newydd/",
+        "x-default": base + "minister-opens-the-new-flood-defences/",  # (the site's language)
     }
     assert alternates(cy) == alternates(en)
     assert switch(en) == [("Darllenwch yn Gymraeg", "cy", "cy")]
@@ -109,7 +110,7 @@ def test_front_matter_names_the_other_version_by_its_slug(tmp_path: Path) -> Non
         "Agorodd y Gweinidog nhw.\n"
     )
     out = publish(tmp_path, {"en.md": english, "cy.md": welsh})
-    assert set(alternates(out / "releases" / "flood-defences" / "index.html")) == {"en", "cy"}
+    assert set(alternates(out / "releases" / "flood-defences" / "index.html")) == {"en", "cy", "x-default"}
 
 
 def test_a_translation_of_a_release_we_do_not_have_links_nothing(tmp_path: Path) -> None:
@@ -149,6 +150,7 @@ def test_govuk_translations_are_linked_by_their_available_translations(tmp_path:
     assert alternates(en) == {
         "en": "https://press.example.org/releases/minister-opens-flood-defences/",
         "cy": "https://press.example.org/releases/y-gweinidog-yn-agor-amddiffynfeydd/",
+        "x-default": "https://press.example.org/releases/minister-opens-flood-defences/",
     }
 
 
@@ -217,7 +219,7 @@ def test_govuk_s_urdu_translation_in_the_corpus_links_to_its_english_version(
     out = publish(tmp_path, files)
     pages = {alternates(page).get("ur"): alternates(page) for page in (out / "releases").glob("*/index.html")}
     ((_, links),) = pages.items()
-    assert set(links) == {"en", "ur"}
+    assert set(links) == {"en", "ur", "x-default"} and links["x-default"] == links["en"]
     english = out / "releases" / links["en"].removeprefix("https://press.example.org/releases/") / "index.html"
     assert alternates(english) == links
 

@@ -21,9 +21,10 @@ Template context, the contract an override template can rely on (all pages exten
                `_` / `gettext` / `ngettext` (Jinja's i18n extension, new style: `_("Published by %(author)s",
                author=…)`), which give our labels in the site's language (`feeds.publish.i18n`); `head.ui_lang`
                is set where they are in another language than the page's text
-  release.html `release` (Release), `kind` (str), `topics` (TopicLink…), `history` (Change…, newest first,
-               ending with first publication), `first_published` (the note of the line we add to it, in the
-               page's language), `coverage` (CoverageView…), `source_link` (str | None), `translations`
+  release.html `release` (Release), `lede` (str | None: its summary, unless the body opens with it), `kind`
+               (str), `topics` (TopicLink…), `history` (Change…, newest first, ending with first publication),
+               `first_published` (the note of the line we add to it, in the page's language), `coverage`
+               (CoverageView…), `source_link` (str | None), `translations`
                (LanguageLink…: the release's other language versions; `head.alternates` has them with this one);
                labels and dates in the release's language where a packaged catalogue covers it
   index.html   `releases` (ReleaseCard…, newest first), `opml_href`
@@ -59,6 +60,8 @@ from feeds.publish.pageviews import (
     TopicLink,
     change_history,
     group_feeds,
+    og_locale,
+    summary_in_opening,
     text_direction,
     web_url,
 )
@@ -135,9 +138,13 @@ class PageRenderer:
             ("og:description", release.summary),
             ("og:url", release.permalink),
             ("og:site_name", site.title),
+            ("og:locale", og_locale(lang)),
+            *(("og:locale:alternate", og_locale(t.language)) for t in translations),
         ]
         if image:
             meta.append(("og:image", image))
+        # (Twitter reads the rest from Open Graph; its card type alone it needs its own tag for)
+        meta.append(("twitter:card", "summary_large_image" if image else "summary"))
         meta += [
             ("article:published_time", rfc3339(release.published)),
             ("article:modified_time", rfc3339(release.updated)),
@@ -153,9 +160,7 @@ class PageRenderer:
             home="../../",
             discover=tuple(feeds),
             meta=tuple(meta),
-            alternates=((lang, release.permalink), *((t.language, t.url) for t in translations))
-            if translations
-            else (),
+            alternates=self._alternates(lang, release.permalink, translations),
             **self._labels_in(lang, words),
         )
         first_published = words.gettext(FIRST_PUBLISHED)
@@ -169,6 +174,7 @@ class PageRenderer:
             head=head,
             feed_groups=group_feeds(feeds),
             release=release,
+            lede=None if summary_in_opening(release.summary, release.body_text) else release.summary,
             kind=words.gettext(release.document_type.replace("_", " ").strip().capitalize() or "News"),
             topics=topics,
             history=history,
@@ -359,6 +365,15 @@ class PageRenderer:
         whose language has none). `words`: the labels, the site's by default."""
         labels = (words or self.messages).language
         return {"ui_lang": None if _same_language(lang, labels) else labels, "ui_dir": text_direction(labels)}
+
+    def _alternates(self, lang: str, url: str, translations: Sequence[Translation]) -> tuple[tuple[str, str], ...]:
+        """(hreflang, URL) of each language version of a release, this one's first, then `x-default`: the version
+        in the site's language, for a reader whose language none is. Empty for a release with no other version."""
+        if not translations:
+            return ()
+        versions = ((lang, url), *((t.language, t.url) for t in translations))
+        default = next((u for language, u in versions if _same_language(language, self.site.language)), None)
+        return (*versions, ("x-default", default)) if default else versions
 
     def _website_meta(self, title: str, description: str, url: str) -> tuple[tuple[str, str], ...]:
         meta = [("og:type", "website"), ("og:title", title)]

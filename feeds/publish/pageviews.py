@@ -76,7 +76,8 @@ class Head:
     discover: tuple[FeedLink, ...]
     """Feeds announced with <link rel="alternate"> for autodiscovery."""
     meta: tuple[tuple[str, str], ...]
-    """Open Graph (property, content) pairs, in order."""
+    """Open Graph (property, content) pairs, in order; `twitter:` ones are written with `name=`, as Twitter reads
+    them."""
     ui_lang: str | None = None
     """The labels' language (`Messages.language`) when the page's content is in another one: set on the labels."""
     ui_dir: Direction = "ltr"
@@ -84,7 +85,7 @@ class Head:
     """`<meta name="robots">`: `noindex` on the 404 page, which also answers 200 at its own address."""
     alternates: tuple[tuple[str, str], ...] = ()
     """(language, URL) of each language version of a release, this page's included, for <link rel="alternate"
-    hreflang>; empty where it has none."""
+    hreflang>, and `x-default` (the version in the site's language); empty where it has none."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,33 @@ def change_history(release: Release, first_published: str = FIRST_PUBLISHED) -> 
     if any(ensure_utc(c.at) == published or _FIRST_PUBLISHED.match(c.note) for c in changes):
         return tuple(changes)
     return (*changes, Change(at=release.published, note=first_published))
+
+
+_WORD = re.compile(r"\w+")
+_OPENING_WORDS = 120
+"""How far into the body, in words beyond the summary's own, a summary made from it may start: `make_summary`
+skips a dateline, a label or a byline before the paragraph it takes."""
+
+
+def summary_in_opening(summary: str, body_text: str) -> bool:
+    """Whether `summary` says nothing the body's opening does not: its words, in order, are among the body's first
+    (a summary made from the body when none was given, or one given that repeats its first paragraph). Compared
+    word by word, so the quotation marks and the "…" of a cut summary (whose last word may be cut, in a language
+    written without spaces) do not count. Reads only the opening of the body, never all of it."""
+    words = _WORD.findall(summary.casefold())
+    if summary.endswith("…") and len(words) > 1:
+        words.pop()
+    if not words:
+        return True
+    reach = len(summary) + 8 * _OPENING_WORDS
+    opening = _WORD.findall(body_text[:reach].casefold())[: len(words) + _OPENING_WORDS]
+    return f" {' '.join(words)} " in f" {' '.join(opening)} "
+
+
+def og_locale(language: str) -> str:
+    """A language tag as Open Graph writes a locale: `en-GB` → `en_GB`, `cy` → `cy`."""
+    primary, _, rest = language.partition("-")
+    return f"{primary.lower()}_{rest.upper()}" if len(rest) == 2 else primary.lower()
 
 
 def group_feeds(feeds: Sequence[FeedLink]) -> tuple[FeedGroup, ...]:

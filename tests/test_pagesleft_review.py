@@ -1,0 +1,120 @@
+"""A release page as a demanding web editor reads it: the summary shown above the body only when it says something
+the body's opening does not, a skip link that moves focus, and the head of a bilingual release (hreflang
+x-default, Open Graph locales, a Twitter card)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lxml import html
+
+from tests import test_publish_site
+from tests.test_publish_site import Site
+
+make_site = test_publish_site.make_site  # (the fixture)
+
+LONG = " ".join(["The new ferry service links the islands every hour, all year, at the fares of the bus."] * 5)
+
+
+def page(out: Path, slug: str) -> html.HtmlElement:
+    return html.fromstring((out / "releases" / slug / "index.html").read_bytes())
+
+
+def ledes(doc: html.HtmlElement) -> list[str]:
+    return [" ".join(p.text_content().split()) for p in doc.xpath('//article/header/p[@class="summary"]')]
+
+
+def test_the_lede_is_shown_only_when_the_body_does_not_open_with_it(make_site) -> None:
+    s: Site = make_site(seed=False)
+    s.drop(
+        "made",
+        "Ferry fares frozen",
+        [],
+        "2026-11-02T09:00:00Z",
+        body="<p>Fares on every ferry are frozen for a year.</p><p>More.</p>",
+    )
+    s.drop(
+        "dateline",
+        "Pier opens",
+        [],
+        "2026-11-02T10:00:00Z",
+        body="<p>Oban, 2 November</p><p>The new pier opened to the public today.</p>",
+    )
+    s.drop("long", "Ferries every hour", [], "2026-11-02T11:00:00Z", body=f"<p>{LONG}</p>")
+    s.drop(
+        "said",
+        "Minister on ferries",
+        [],
+        "2026-11-02T12:00:00Z",
+        body="<p>The Minister said:</p><blockquote><p>Every island deserves a ferry.</p></blockquote>",
+    )
+    s.drop(
+        "same",
+        "Harbour dredged",
+        [],
+        "2026-11-02T13:00:00Z",
+        summary="The harbour was dredged this week.",
+        body="<p>The harbour was dredged this week.</p><p>Boats can dock again.</p>",
+    )
+    s.drop(
+        "given",
+        "Bridge closed",
+        [],
+        "2026-11-02T14:00:00Z",
+        summary="Drivers should use the ferry until March.",
+        body="<p>The bridge is closed for repairs from Monday.</p>",
+    )
+    s.ingest()
+    s.publish()
+    for slug in ("ferry-fares-frozen", "pier-opens", "ferries-every-hour", "minister-on-ferries", "harbour-dredged"):
+        assert ledes(page(s.out, slug)) == [], slug
+    assert ledes(page(s.out, "bridge-closed")) == ["Drivers should use the ferry until March."]
+    # Where it is not shown on the page, it still describes the page where it is shared.
+    doc = page(s.out, "ferry-fares-frozen")
+    assert doc.xpath('//meta[@name="description"]/@content')[0] == "Fares on every ferry are frozen for a year."
+
+
+def test_the_skip_link_target_takes_focus(make_site) -> None:
+    s: Site = make_site()
+    s.publish()
+    for path in sorted(s.out.rglob("*.html")):
+        doc = html.fromstring(path.read_bytes())
+        skip = doc.xpath('//a[@class="skip"]/@href')[0]
+        target = doc.get_element_by_id(skip.lstrip("#"))
+        assert target.get("tabindex") == "-1", path
+
+
+def test_a_bilingual_release_names_its_default_version_and_its_locales(make_site) -> None:
+    s: Site = make_site(seed=False)
+    s.drop("en", "Ferry fares frozen", [], "2026-11-02T09:00:00Z", image="https://cdn.example.org/ferry.jpg")
+    s.drop(
+        "cy",
+        "Prisiau fferi wedi'u rhewi",
+        [],
+        "2026-11-02T09:05:00Z",
+        language="cy",
+        translation_of="en",
+        body="<p>Mae prisiau pob fferi wedi'u rhewi am flwyddyn.</p>",
+    )
+    s.ingest()
+    s.publish()
+    en, cy = page(s.out, "ferry-fares-frozen"), page(s.out, "prisiau-fferi-wediu-rhewi")
+    base = "https://press.example.org/releases/"
+    for doc in (en, cy):
+        links = {a.get("hreflang"): a.get("href") for a in doc.xpath('//head/link[@rel="alternate"][@hreflang]')}
+        assert links == {
+            "en-GB": f"{base}ferry-fares-frozen/",
+            "cy": f"{base}prisiau-fferi-wediu-rhewi/",
+            "x-default": f"{base}ferry-fares-frozen/",
+        }
+
+    def meta(doc: html.HtmlElement, key: str) -> list[str]:
+        return doc.xpath(f'//meta[@property="{key}" or @name="{key}"]/@content')
+
+    assert meta(en, "og:locale") == ["en_GB"] and meta(en, "og:locale:alternate") == ["cy"]
+    assert meta(cy, "og:locale") == ["cy"] and meta(cy, "og:locale:alternate") == ["en_GB"]
+    assert meta(en, "og:type") == ["article"] and meta(en, "og:url") == [f"{base}ferry-fares-frozen/"]
+    assert meta(en, "og:image") == ["https://cdn.example.org/ferry.jpg"]
+    assert meta(en, "article:published_time") == ["2026-11-02T09:00:00Z"]
+    assert meta(en, "twitter:card") == ["summary_large_image"] and meta(cy, "twitter:card") == ["summary"]
+    assert en.xpath('//meta[@name="twitter:card"]'), "Twitter reads its card type from name=, not property="
