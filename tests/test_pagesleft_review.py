@@ -12,6 +12,7 @@ from tests import test_publish_site
 from tests.test_publish_site import Site
 
 make_site = test_publish_site.make_site  # (the fixture)
+ROOT = Path(__file__).resolve().parent.parent
 
 LONG = " ".join(["The new ferry service links the islands every hour, all year, at the fares of the bus."] * 5)
 
@@ -118,3 +119,46 @@ def test_a_bilingual_release_names_its_default_version_and_its_locales(make_site
     assert meta(en, "article:published_time") == ["2026-11-02T09:00:00Z"]
     assert meta(en, "twitter:card") == ["summary_large_image"] and meta(cy, "twitter:card") == ["summary"]
     assert en.xpath('//meta[@name="twitter:card"]'), "Twitter reads its card type from name=, not property="
+
+
+TABLE = (
+    "<p>What it costs.</p><table><tr><th>Year</th><th>Cost</th></tr><tr><td>2026</td><td>£12,000,000</td></tr>"
+    "</table><p>Between.</p><table><tr><td>Outer<table><tr><td>inner</td></tr></table></td></tr></table>"
+)
+
+
+def test_a_table_in_a_body_scrolls_sideways_on_a_phone_rather_than_breaking_its_words(make_site) -> None:
+    s: Site = make_site(seed=False)
+    s.drop("table", "Costs of the scheme", [], "2026-11-02T09:00:00Z", body=TABLE)
+    s.ingest()
+    s.publish()
+    doc = page(s.out, "costs-of-the-scheme")
+    tables = doc.xpath("//div[@class='body']//table")
+    assert len(tables) == 3
+    for table in tables:
+        wrapper = table.getparent()
+        assert wrapper.tag == "div" and wrapper.get("class") == "table-scroll", "every table has its scroller"
+        assert wrapper.get("tabindex") == "0", "a keyboard can scroll it"
+    assert doc.xpath("//div[@class='table-scroll']/table//td/text()")[:2] == ["2026", "£12,000,000"]
+    css = (ROOT / "feeds" / "static" / "site.css").read_text("utf-8")
+    assert ".table-scroll { overflow-x: auto;" in css
+    # A cell's words are not broken anywhere to fit ("20 / 26", "£12, / 000, / 000"): the table scrolls instead.
+    assert ".body table, .body table * { overflow-wrap: normal; }" in css
+
+
+def test_a_release_with_many_topics_lists_them_after_its_body(make_site) -> None:
+    s: Site = make_site(seed=False)
+    topics = [f"Harbour district {n}" for n in range(40)]
+    s.drop("many", "Every harbour district", topics, "2026-11-02T09:00:00Z")
+    s.drop("few", "Two harbours", topics[:3], "2026-11-02T10:00:00Z")
+    s.ingest()
+    s.publish()
+    many, few = page(s.out, "every-harbour-district"), page(s.out, "two-harbours")
+    # A few stay in the header's facts; forty would push the release itself screens down on a phone.
+    assert len(few.xpath("//article/header//ul[@class='topics']/li")) == 3
+    assert not many.xpath("//article/header//ul[@class='topics']")
+    section = many.xpath("//article/section[@class='topics']")
+    assert len(section) == 1 and section[0].xpath("h2/text()") == ["Topics"]
+    assert len(section[0].xpath(".//ul[@class='topics']/li/a[@rel='tag']")) == 40
+    order = [el.get("class") for el in many.xpath("//article/*")]
+    assert order.index("body") < order.index("topics") < order.index("history")

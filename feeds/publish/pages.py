@@ -16,8 +16,8 @@ spelling a release gave it), never as a release happens to spell them.
 
 Template context, the contract an override template can rely on (all pages extend `base.html`):
   every page   `site` (Site), `head` (Head), `feed_groups` (FeedGroup…); filters `date_text`,
-               `date_time_text`, `rfc3339`, `with_alt`, `name_image_links`, `outline_headings`; macros in
-               `_macros.html`;
+               `date_time_text`, `rfc3339`, `with_alt`, `name_image_links`, `outline_headings`, `scroll_tables`;
+               macros in `_macros.html`;
                `_` / `gettext` / `ngettext` (Jinja's i18n extension, new style: `_("Published by %(author)s",
                author=…)`), which give our labels in the site's language (`feeds.publish.i18n`); `head.ui_lang`
                is set where they are in another language than the page's text

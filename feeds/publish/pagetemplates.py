@@ -106,6 +106,25 @@ def outline_headings(body_html: str) -> str:
     return _HEADING_TAG.sub(relevel, body_html)
 
 
+_TABLE_TAG = re.compile(r"<(/?)table\b([^>]*)>", re.IGNORECASE)
+
+
+def scroll_tables(body_html: str) -> str:
+    """Sanitised HTML with each table in its own `<div class="table-scroll" tabindex="0">`, which site.css lets scroll
+    sideways: a table wider than a phone's screen scrolls within the page instead of breaking every cell's words
+    ("20 / 26") or widening the page. Focusable, so a keyboard can scroll it. Done on the page only, as `with_alt`
+    is; a body without a table is returned as it is, unread."""
+    if "<table" not in body_html and "<TABLE" not in body_html:
+        return body_html
+
+    def wrap(match: re.Match[str]) -> str:
+        if match.group(1):
+            return "</table></div>"
+        return f'<div class="table-scroll" tabindex="0"><table{match.group(2)}>'
+
+    return _TABLE_TAG.sub(wrap, body_html)
+
+
 def page_environment(words: Messages, template_dir: Path | None = None) -> Environment:
     """The environment the pages render in: `template_dir`'s templates first (overrides by name), then the packaged
     ones; labels, dates and filters in the site's language (`words`)."""
@@ -132,4 +151,5 @@ def page_environment(words: Messages, template_dir: Path | None = None) -> Envir
     env.filters["with_alt"] = with_alt
     env.filters["outline_headings"] = outline_headings
     env.filters["name_image_links"] = name_image_links
+    env.filters["scroll_tables"] = scroll_tables
     return env
