@@ -162,3 +162,28 @@ def test_a_release_with_many_topics_lists_them_after_its_body(make_site) -> None
     assert len(section[0].xpath(".//ul[@class='topics']/li/a[@rel='tag']")) == 40
     order = [el.get("class") for el in many.xpath("//article/*")]
     assert order.index("body") < order.index("topics") < order.index("history")
+
+
+def print_rules() -> str:
+    css = (ROOT / "feeds" / "static" / "site.css").read_text("utf-8")
+    return css[css.index("@media print") :]
+
+
+def test_a_printed_table_is_whole_not_cut_at_the_papers_edge() -> None:
+    rules = print_rules()
+    # On screen it scrolls; paper does not, so a wide table must fit the page, its cells wrapping to do so.
+    assert ".table-scroll { overflow: visible; }" in rules
+    assert ".body table, .body table * { overflow-wrap: anywhere; }" in rules
+
+
+def test_cards_show_a_few_topics_and_say_there_are_more(make_site) -> None:
+    s: Site = make_site(seed=False)
+    topics = [f"Harbour district {n}" for n in range(40)]
+    s.drop("many", "Every harbour district", topics, "2026-11-02T09:00:00Z")
+    s.ingest()
+    s.publish()
+    index = html.fromstring((s.out / "index.html").read_bytes())
+    (card,) = index.xpath("//ol[@class='releases']/li")
+    links = card.xpath(".//ul[@class='topics']/li/a")
+    assert len(links) == 8, "the release's page lists all 40; a card in a list of releases a few"
+    assert card.xpath(".//ul[@class='topics']/li[last()]/text()") == ["…"], "and that there are more"
