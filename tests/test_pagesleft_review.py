@@ -9,6 +9,7 @@ from pathlib import Path
 from lxml import html
 
 from tests import test_publish_site
+from tests.test_pages_review_a11y import assert_structure, assert_valid_html5
 from tests.test_publish_site import Site
 
 make_site = test_publish_site.make_site  # (the fixture)
@@ -162,6 +163,11 @@ def test_a_release_with_many_topics_lists_them_after_its_body(make_site) -> None
     assert len(section[0].xpath(".//ul[@class='topics']/li/a[@rel='tag']")) == 40
     order = [el.get("class") for el in many.xpath("//article/*")]
     assert order.index("body") < order.index("topics") < order.index("history")
+    s.drop("table", "Costs of the scheme", topics, "2026-11-03T09:00:00Z", body=f"<h3>Costs</h3>{TABLE}")
+    s.ingest()
+    s.publish()
+    assert_valid_html5(s.out, at_least=5)
+    assert_structure(s.out, at_least=5)
 
 
 def print_rules() -> str:
