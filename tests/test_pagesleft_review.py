@@ -193,3 +193,12 @@ def test_cards_show_a_few_topics_and_say_there_are_more(make_site) -> None:
     links = card.xpath(".//ul[@class='topics']/li/a")
     assert len(links) == 8, "the release's page lists all 40; a card in a list of releases a few"
     assert card.xpath(".//ul[@class='topics']/li[last()]/text()") == ["…"], "and that there are more"
+
+
+def test_the_index_topic_and_year_pages_have_a_twitter_card_too(make_site) -> None:
+    s: Site = make_site()
+    s.publish()
+    for path in ("index.html", "topics/iran/index.html", "years/2026/index.html"):
+        doc = html.fromstring((s.out / path).read_bytes())
+        assert doc.xpath('//head/meta[@name="twitter:card"]/@content') == ["summary"], path
+        assert doc.xpath('//head/meta[@property="og:url"]/@content')[0].startswith("https://press.example.org/")

@@ -379,7 +379,7 @@ class PageRenderer:
         meta = [("og:type", "website"), ("og:title", title)]
         if description:
             meta.append(("og:description", description))
-        return (*meta, ("og:url", url), ("og:site_name", self.site.title))
+        return (*meta, ("og:url", url), ("og:site_name", self.site.title), ("twitter:card", "summary"))
 
     def _topic_links(
         self, topics: Sequence[str], *, root: str, names: Mapping[str, str] | None
