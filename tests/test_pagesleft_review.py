@@ -202,3 +202,13 @@ def test_the_index_topic_and_year_pages_have_a_twitter_card_too(make_site) -> No
         doc = html.fromstring((s.out / path).read_bytes())
         assert doc.xpath('//head/meta[@name="twitter:card"]/@content') == ["summary"], path
         assert doc.xpath('//head/meta[@property="og:url"]/@content')[0].startswith("https://press.example.org/")
+
+
+def test_a_release_in_the_sites_language_naming_no_region_has_the_sites_locale(make_site) -> None:
+    s: Site = make_site(seed=False)
+    s.drop("en", "Ferry fares frozen", [], "2026-11-02T09:00:00Z", language="en")
+    s.ingest()
+    s.publish()
+    doc = page(s.out, "ferry-fares-frozen")
+    assert doc.get("lang") == "en"
+    assert doc.xpath('//meta[@property="og:locale"]/@content') == ["en_GB"], "Open Graph locales name a region"

@@ -257,7 +257,7 @@ def test_release_page_open_graph(renderer: PageRenderer) -> None:
         "og:description": ["A new sea wall protects 1,200 homes from winter flooding."],
         "og:url": [f"{BASE}releases/sea-wall-opens-at-saltmarsh-bay/"],
         "og:site_name": ["Department for Coastal Affairs"],
-        "og:locale": ["en"],
+        "og:locale": ["en_GB"],
         "og:image": ["https://news.example.gov.uk/images/sea-wall.jpg"],
         "article:published_time": ["2017-11-02T09:30:00Z"],
         "article:modified_time": ["2017-11-03T14:00:00Z"],

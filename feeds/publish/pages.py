@@ -138,8 +138,8 @@ class PageRenderer:
             ("og:description", release.summary),
             ("og:url", release.permalink),
             ("og:site_name", site.title),
-            ("og:locale", og_locale(lang)),
-            *(("og:locale:alternate", og_locale(t.language)) for t in translations),
+            ("og:locale", self._og_locale(lang)),
+            *(("og:locale:alternate", self._og_locale(t.language)) for t in translations),
         ]
         if image:
             meta.append(("og:image", image))
@@ -374,6 +374,11 @@ class PageRenderer:
         versions = ((lang, url), *((t.language, t.url) for t in translations))
         default = next((u for language, u in versions if _same_language(language, self.site.language)), None)
         return (*versions, ("x-default", default)) if default else versions
+
+    def _og_locale(self, lang: str) -> str:
+        """Open Graph's locale of a page in `lang`; the site's (`en_GB`) for a release in its language that names
+        no region (`en`), as Open Graph locales name one."""
+        return og_locale(self.site.language if "-" not in lang and _same_language(lang, self.site.language) else lang)
 
     def _website_meta(self, title: str, description: str, url: str) -> tuple[tuple[str, str], ...]:
         meta = [("og:type", "website"), ("og:title", title)]
