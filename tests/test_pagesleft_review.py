@@ -66,8 +66,18 @@ def test_the_lede_is_shown_only_when_the_body_does_not_open_with_it(make_site) -
         summary="Drivers should use the ferry until March.",
         body="<p>The bridge is closed for repairs from Monday.</p>",
     )
+    s.drop(
+        "short",
+        "Rail fares",
+        [],
+        "2026-11-02T15:00:00Z",
+        summary="Fares frozen",
+        body="<p>Last year, with fares frozen, more people took the train. This year they rise.</p>",
+    )
     s.ingest()
     s.publish()
+    # A few words given as the summary are a deliberate lede, shown unless the body begins with them.
+    assert ledes(page(s.out, "rail-fares")) == ["Fares frozen"]
     for slug in ("ferry-fares-frozen", "pier-opens", "ferries-every-hour", "minister-on-ferries", "harbour-dredged"):
         assert ledes(page(s.out, slug)) == [], slug
     assert ledes(page(s.out, "bridge-closed")) == ["Drivers should use the ferry until March."]

@@ -189,18 +189,22 @@ _WORD = re.compile(r"\w+")
 _OPENING_WORDS = 120
 """How far into the body, in words beyond the summary's own, a summary made from it may start: `make_summary`
 skips a dateline, a label or a byline before the paragraph it takes."""
+_FEW_WORDS = 5
 
 
 def summary_in_opening(summary: str, body_text: str) -> bool:
     """Whether `summary` says nothing the body's opening does not: its words, in order, are among the body's first
     (a summary made from the body when none was given, or one given that repeats its first paragraph). Compared
     word by word, so the quotation marks and the "…" of a cut summary (whose last word may be cut, in a language
-    written without spaces) do not count. Reads only the opening of the body, never all of it."""
+    written without spaces) do not count; a summary of a few words only repeats a body that begins with them.
+    Reads only the opening of the body, never all of it."""
     words = _WORD.findall(summary.casefold())
     if summary.endswith("…") and len(words) > 1:
         words.pop()
     if not words:
         return True
+    if len(words) < _FEW_WORDS:  # (a few words given are a deliberate lede, unless the body begins with them)
+        return _WORD.findall(body_text[: 2 * len(summary) + 8].casefold())[: len(words)] == words
     reach = len(summary) + 8 * _OPENING_WORDS
     opening = _WORD.findall(body_text[:reach].casefold())[: len(words) + _OPENING_WORDS]
     return f" {' '.join(words)} " in f" {' '.join(opening)} "
