@@ -222,3 +222,10 @@ def test_a_release_in_the_sites_language_naming_no_region_has_the_sites_locale(m
     doc = page(s.out, "ferry-fares-frozen")
     assert doc.get("lang") == "en"
     assert doc.xpath('//meta[@property="og:locale"]/@content') == ["en_GB"], "Open Graph locales name a region"
+
+
+def test_a_figure_in_a_body_uses_the_whole_width_of_a_phone() -> None:
+    css = (ROOT / "feeds" / "static" / "site.css").read_text("utf-8")
+    # The browser's own 40px either side took a quarter of a 320px screen from a picture and its caption.
+    assert ".body figure { margin-inline: 0; }" in css
+    assert ".body figcaption {" in css
