@@ -229,3 +229,10 @@ def test_a_figure_in_a_body_uses_the_whole_width_of_a_phone() -> None:
     # The browser's own 40px either side took a quarter of a 320px screen from a picture and its caption.
     assert ".body figure { margin-inline: 0; }" in css
     assert ".body figcaption {" in css
+
+
+def test_the_facts_labels_take_at_most_part_of_a_narrow_screen() -> None:
+    css = (ROOT / "feeds" / "static" / "site.css").read_text("utf-8")
+    # `max-content` gave French's "Dernière mise à jour" two thirds of a 320px screen, and the dates beside it
+    # were broken inside their words ("nove / mbre"); the label wraps instead.
+    assert "grid-template-columns: fit-content(40%) minmax(0, 1fr);" in css
