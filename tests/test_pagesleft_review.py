@@ -236,3 +236,18 @@ def test_the_facts_labels_take_at_most_part_of_a_narrow_screen() -> None:
     # `max-content` gave French's "Dernière mise à jour" two thirds of a 320px screen, and the dates beside it
     # were broken inside their words ("nove / mbre"); the label wraps instead.
     assert "grid-template-columns: fit-content(40%) minmax(0, 1fr);" in css
+
+
+def test_a_release_with_many_topics_announces_a_few_of_their_feeds_in_its_head(make_site) -> None:
+    s: Site = make_site(seed=False)
+    topics = [f"Harbour district {n}" for n in range(40)]
+    s.drop("many", "Every harbour district", topics, "2026-11-02T09:00:00Z")
+    s.ingest()
+    s.publish()
+    doc = page(s.out, "every-harbour-district")
+    # A feed reader's subscribe dialog offered 123 feeds: the main one and those of the first 8 topics it has.
+    titles = doc.xpath("//head/link[@rel='alternate'][@type]/@title")
+    assert len(titles) == 3 * 9, titles
+    assert any("Harbour district 7" in t for t in titles) and not any("Harbour district 8" in t for t in titles)
+    # The Subscribe section lists them all.
+    assert len(doc.xpath("//section[@id='subscribe']//li")) == 41

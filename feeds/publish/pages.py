@@ -82,6 +82,20 @@ def _check_slug(slug: str, kind: str) -> str:
     return slug
 
 
+_ANNOUNCED_TOPICS = 8
+"""How many topics' feeds a release page announces in <head>: a feed reader's subscribe dialog offers each."""
+
+
+def _announced(feeds: Sequence[FeedLink]) -> tuple[FeedLink, ...]:
+    """The feeds a release page announces in <head>: all but the topics' beyond the first `_ANNOUNCED_TOPICS` (a
+    release with 40 topics offered 120 feeds there); its Subscribe section lists every one."""
+    topics = list(dict.fromkeys(f.title for f in feeds if f.group == "Topics"))
+    if len(topics) <= _ANNOUNCED_TOPICS:
+        return tuple(feeds)
+    kept = set(topics[:_ANNOUNCED_TOPICS])
+    return tuple(f for f in feeds if f.group != "Topics" or f.title in kept)
+
+
 def _newest_first(releases: Sequence[Release]) -> list[Release]:
     return sorted(releases, key=lambda r: (ensure_utc(r.published), r.id), reverse=True)
 
@@ -158,7 +172,7 @@ class PageRenderer:
             canonical=release.permalink,
             stylesheet_url=stylesheet_url,
             home="../../",
-            discover=tuple(feeds),
+            discover=_announced(feeds),
             meta=tuple(meta),
             alternates=self._alternates(lang, release.permalink, translations),
             **self._labels_in(lang, words),
