@@ -251,3 +251,9 @@ def test_a_release_with_many_topics_announces_a_few_of_their_feeds_in_its_head(m
     assert any("Harbour district 7" in t for t in titles) and not any("Harbour district 8" in t for t in titles)
     # The Subscribe section lists them all.
     assert len(doc.xpath("//section[@id='subscribe']//li")) == 41
+
+
+def test_print_keeps_a_figure_and_a_table_row_whole_and_no_line_alone() -> None:
+    rules = print_rules()
+    assert "figure, tr, img { break-inside: avoid; }" in rules
+    assert "p, li { orphans: 2; widows: 2; }" in rules
