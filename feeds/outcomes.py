@@ -9,6 +9,8 @@ the note hide the round's own result.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
 from typing import TYPE_CHECKING
 
 from feeds.clock import rfc3339
@@ -20,6 +22,12 @@ if TYPE_CHECKING:
 
 _LOGGER = {"publish": "feeds.publish", "ingest": "feeds.ingest", "poll": "feeds.watch"}
 """Whose log a note that could not be recorded goes to: the round's own."""
+
+_UNRECORDED: weakref.WeakKeyDictionary[object, set[str]] = weakref.WeakKeyDictionary()
+"""By store (a database opened by this process), the jobs whose last outcome it could not record: a daemon polling
+every minute while the database is down says it once per outage (next to its own once-per-outage error for the
+job), not every round."""
+_UNRECORDED_LOCK = threading.Lock()
 
 
 def record_run(app: App, job: RecordedJob, error: BaseException | str | None = None) -> None:
@@ -37,7 +45,20 @@ def record_run(app: App, job: RecordedJob, error: BaseException | str | None = N
         app.store.record_outcome(job, app.clock(), worker_id(), why)
     except (sa.exc.SQLAlchemyError, StoreError) as e:  # (its own words, without the SQL statement and its values)
         why = one_line(error_text(e))
-        logging.getLogger(_LOGGER[job]).warning("could not record the %s's outcome in the database: %s", job, why)
+        with _UNRECORDED_LOCK:
+            unrecorded = _UNRECORDED.setdefault(app.store, set())
+            first = job not in unrecorded
+            unrecorded.add(job)
+        logging.getLogger(_LOGGER[job]).log(
+            logging.WARNING if first else logging.DEBUG,
+            "could not record the %s's outcome in the database: %s%s",
+            job,
+            why,
+            " (said once until it can be recorded again)" if first else "",
+        )
+        return
+    with _UNRECORDED_LOCK:
+        _UNRECORDED.get(app.store, set()).discard(job)
 
 
 def last_failure(app: App, job: RecordedJob) -> tuple[str, str] | None:

@@ -81,6 +81,9 @@ class Daemon:
         self.session = session
         self.host = host or settings.web.host
         self.port = settings.web.port if port is None else port
+        self.given: dict[str, object] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
+        """The [web] keys the command line set (`--host`, `--port`): a reload's change to them in the file is not
+        one that waits for a restart."""
         self.serve = serve
         self.worker = worker_id()
         self.state = DaemonState(worker=self.worker, started=clock())
@@ -351,8 +354,10 @@ class Daemon:
                 log.error("config reload failed, keeping the running config: %s", problem)
             self._reload_failed("; ".join(problems))
             return False
-        new, waiting = keep_what_needs_a_restart(new, self.app.settings, serving=self._server is not None)
-        reloaded = what_changed(new, self.app.settings)
+        new, waiting = keep_what_needs_a_restart(
+            new, self.app.settings, serving=self._server is not None, given=self.given
+        )
+        reloaded = what_changed(new, self.app.settings, waiting)
         self.app.settings = new
         self.settings = new
         self.config_state.loaded(self.clock(), waiting)

@@ -8,6 +8,7 @@ its `reload`), nor read the config file itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -44,9 +45,14 @@ IMPORT_RETRY = timedelta(seconds=30)
 """How soon a reload whose config could not be stored (the database busy or down) tries again."""
 
 
-def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool) -> tuple[Settings, list[str]]:
+def keep_what_needs_a_restart(
+    new: Settings, running: Settings, *, serving: bool, given: Mapping[str, object] | None = None
+) -> tuple[Settings, list[str]]:
     """`new`, with the running values of what only a restart changes (the database, the paths, the web server's
-    own keys when it is serving), each said in a warning; and those keys (`web.port`), for `feeds status`."""
+    own keys when it is serving), each said in a warning; and those keys (`web.port`), for `feeds status`.
+    `given`: the [web] keys the command line set (`--port`: {"port": 9000}), which the server uses whatever the
+    config says: a change to them in the file is said as what it is (the server goes on with the command line's,
+    as a restart with the same command line would), never as waiting for a restart nor as keeping the old value."""
     waiting: list[str] = []
     if new.database_url != running.database_url:
         waiting.append("database.url")
@@ -61,6 +67,19 @@ def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool
         new = replace(new, paths=running.paths)
     old_web = running.web
     changed_web = [k for k in WEB_RESTART if getattr(new.web, k) != getattr(old_web, k)]
+    given = given or {}
+    if serving:
+        for k in (k for k in changed_web if k in given):
+            log.info(
+                "web.%s changed from %s to %s in the config; this daemon serves on %s (--%s), which overrides it, and"
+                " so would a restart with the same command line",
+                k,
+                getattr(old_web, k),
+                getattr(new.web, k),
+                given[k],
+                k,
+            )
+        changed_web = [k for k in changed_web if k not in given]
     if changed_web and serving:
         _needs_restart("web", changed_web, old_web, new.web, "serve with")
         waiting += [f"web.{k}" for k in changed_web]
@@ -69,6 +88,7 @@ def keep_what_needs_a_restart(new: Settings, running: Settings, *, serving: bool
         # then says nothing, and one still different says so again). The rest of [web] (api_token,
         # max_releases, status_from) is read at each request and applies: a token rotated in the same edit
         # must not leave the old one working.
+    if serving:
         new = replace(new, web=replace(new.web, **{k: getattr(old_web, k) for k in WEB_RESTART}))
     return new, waiting
 
@@ -86,9 +106,15 @@ def _needs_restart(table: str, keys: list[str], running: object, new: object, ve
     log.warning("%s: restart the daemon to %s %s", ", ".join(changes), verb, keeping)
 
 
-def what_changed(new: Settings, old: Settings) -> str:
-    """What the line saying a reload is done adds: the sections it changed, or that it changed nothing."""
+def what_changed(new: Settings, old: Settings, waiting: list[str]) -> str:
+    """What the line saying a reload is done adds: the sections it changed, the keys it changed that wait for a
+    restart (`keep_what_needs_a_restart`: `new` has their running values), or that it changed nothing."""
     changed = [f.name for f in fields(Settings) if f.name != "path" and getattr(new, f.name) != getattr(old, f.name)]
+    wait = "waits" if len(waiting) == 1 else "wait"
+    if changed and waiting:
+        return f"(changed: {', '.join(changed)}; {', '.join(waiting)} {wait} for a restart)"
+    if waiting:
+        return f"(changed: {', '.join(waiting)}, which {wait} for a restart)"
     return f"(changed: {', '.join(changed)})" if changed else "(no change)"
 
 
