@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.config import FolderSource, Settings, WebhookAlert, shown_interval
 from feeds.errors import ConfigError, ConfigErrors
-from feeds.store import NoDatabaseError, check_database_url, open_store, shown_database_url
+from feeds.logs import one_line
+from feeds.store import NoDatabaseError, check_database_url, error_text, open_store, shown_database_url
 
 ENVIRONMENT = ("FEEDS_DATABASE_URL", "FEEDS_API_TOKEN", "FEEDS_FETCH_ALLOW")
 """The variables that override or add to the config file (FEEDS_CONFIG only chooses it)."""
@@ -59,7 +61,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
     from feeds.publish.i18n import labels_of
 
     labels = labels_of(s.site)
-    database, missing = _database(s.database_url)
+    database, missing, empty = _database(s.database_url)
     summary: dict[str, object] = {
         "config": str(s.path),
         "site": {"title": s.site.title, "base_url": s.site.base_url, "timezone": s.site.timezone},
@@ -68,6 +70,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "state": str(s.paths.state),
         "database": database,
         "database_missing": missing,  # (the path of an SQLite file not there yet, else None)
+        "database_empty": empty if isinstance(empty, bool) else None,  # (None: it could not be reached to tell)
         "sources": sources,
         "web": {
             "host": s.web.host,
@@ -102,6 +105,17 @@ def check_config(ctx: Context, as_json: bool) -> None:
                     not inbox.move,
                 )
             )
+    if isinstance(empty, str):
+        said.append((f"database {database} could not be reached to check it: {empty}", True))
+    elif empty:
+        said.append(
+            (
+                f"database {database} has no feeds tables: if it should hold this office's data, check the"
+                " search_path in the URL (options=-csearch_path%3D<schema>) and FEEDS_DATABASE_URL; if it is new,"
+                " `feeds db migrate` or the first `feeds run` creates them",
+                True,
+            )
+        )
     if s.web.trusted_proxy == "*" and not _loopback(s.web.host):
         said.append(
             (
@@ -224,15 +238,23 @@ def _retention(s: Settings) -> dict[str, float | None]:
     return {k: (int(v) if v == int(v) else v) if v else None for k, v in days.items()}
 
 
-def _database(url: str) -> tuple[str, str | None]:
-    """The database as check-config shows it (password hidden), and the path of the SQLite file it names if that is
-    not there yet (looked at only, never connected to: check-config makes no state folder and no empty database)."""
+def _database(url: str) -> tuple[str, str | None, bool | str]:
+    """The database as check-config shows it (password hidden); the path of the SQLite file it names if that is
+    not there yet (looked at only, never connected to: check-config makes no state folder and no empty database);
+    and, on PostgreSQL, whether its schema holds no feeds tables (a typo in the search_path, a URL that lost it:
+    `feeds status` refuses it), or why it could not be reached to tell."""
     try:
         store = open_store(url, create=False)
     except NoDatabaseError as e:
-        return shown_database_url(check_database_url(url).render_as_string(hide_password=False)), e.path
-    store.close()
-    return store.url, None
+        return shown_database_url(check_database_url(url).render_as_string(hide_password=False)), e.path, False
+    empty: bool | str
+    try:
+        empty = not store.applied_versions() if store.dialect == "postgresql" else False
+    except sa.exc.SQLAlchemyError as e:
+        empty = one_line(error_text(e))
+    finally:
+        store.close()
+    return store.url, None, empty
 
 
 def _problem(

@@ -55,5 +55,9 @@ class PublishedFeeds:
         its feed was gone already: it is not brought back under its slug."""
         return {slug: f for slug, f in self._of_kind("org:").items() if f.name}
 
+    def languages(self) -> set[str]:
+        """Every language whose feed (`lang:<code>`, `cy/atom.xml`) was ever published: they stay, empty or not."""
+        return set(self._of_kind("lang:"))
+
     def _of_kind(self, prefix: str) -> dict[str, PublishedFeed]:
         return {key.removeprefix(prefix): f for key, f in self.known.items() if key.startswith(prefix)}

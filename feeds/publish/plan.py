@@ -196,7 +196,8 @@ def plan_site(
     configured = configured_topic_names(settings)
     emptied = {slug: configured.get(slug) or f.name or slug for slug, f in published.topics().items()}
     organisations = {slug: f.name or slug for slug, f in published.organisations().items()}
-    groups = feed_groups(releases, settings, names, emptied, organisations) + language_groups(releases, settings)
+    groups = feed_groups(releases, settings, names, emptied, organisations)
+    groups += language_groups(releases, settings, published.languages())
     for g in groups:
         latest = newest_first(g.releases)[:size]
         feed_job(g, latest)
@@ -222,7 +223,7 @@ def plan_site(
     links_of = {  # (by group key; a topic page offers its own feeds, offered elsewhere or not)
         g.key: group_links[g.key]
         for g in groups
-        if g.key.startswith(("topic:", "lang:")) or (g.key.startswith("org:") and g.offered)
+        if g.key.startswith("topic:") or (g.key.startswith(("org:", "lang:")) and g.offered)
     }
 
     for g in groups:

@@ -20,7 +20,7 @@ import functools
 import heapq
 import operator
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -110,16 +110,21 @@ def spec_of(
     )
 
 
-def language_groups(releases: Sequence[Release], settings: Settings) -> list[FeedGroup]:
+def language_groups(releases: Sequence[Release], settings: Settings, kept: Collection[str] = ()) -> list[FeedGroup]:
     """A feed per language of a site whose releases are in several (a bilingual office's Welsh readers subscribe
     to `cy/atom.xml`, its English ones to `en/atom.xml`), each titled with the language's own name and in that
-    language (`xml:lang`); none while every release is in one language, where it would be the main feed again.
-    Languages are told apart by their primary subtag (an `en` and an `en-GB` release are both `en/`)."""
+    language (`xml:lang`); none first while every release is in one language, where it would be the main feed
+    again. `kept`: the languages whose feeds were published before, which stay as the topics' do, also when the
+    site is back to one language (empty, or still listing that language's releases): their subscribers keep them;
+    only the languages of several are offered then. Languages are told apart by their primary subtag (an `en` and
+    an `en-GB` release are both `en/`)."""
     by_language: dict[str, list[Release]] = {}
     for r in releases:
         by_language.setdefault(r.language.split("-")[0].lower(), []).append(r)
-    if len(by_language) < 2:
+    several = len(by_language) > 1
+    if not several and not kept:
         return []
+    by_language |= {language: [] for language in kept if language not in by_language}
     site = settings.site
     groups = []
     for language, of_language in sorted(by_language.items()):
@@ -134,6 +139,7 @@ def language_groups(releases: Sequence[Release], settings: Settings) -> list[Fee
                 home_url=site.base_url,
                 releases=tuple(of_language),
                 group="Languages",
+                offered=bool(of_language) and several,
                 language=tag,
             )
         )
