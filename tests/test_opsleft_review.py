@@ -127,3 +127,33 @@ def test_a_release_page_of_a_site_back_to_one_language_offers_no_language_feed(t
     out = publish(tmp_path, {"cy.json": json.dumps({**WELSH, "language": "en"})})
     pages = list((out / "releases").glob("*/index.html"))
     assert pages and not any("/en/atom.xml" in p.read_text("utf-8") for p in pages), "the main feed has them all"
+
+
+def test_a_reload_of_a_config_file_gone_says_to_put_it_back_not_to_pass_config(make_settings, clock, caplog):
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        config = Path(settings.path)
+        config.rename(config.with_suffix(".bak"))
+        with caplog.at_level(logging.ERROR, logger="feeds.daemon"):
+            assert not daemon.reload()
+        assert f"{config}: the config file is gone (moved or deleted): put it back there" in caplog.text
+        assert "--config" not in caplog.text
+        config.with_suffix(".bak").rename(config)
+        assert daemon.reload()
+    finally:
+        daemon.app.close()
+
+
+def test_a_reload_changing_web_port_under_port_0_names_the_port_the_server_got(make_settings, clock, caplog):
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, port=0)
+    try:
+        daemon.start()
+        config = Path(settings.path)
+        config.write_text(config.read_text() + "\n[web]\nport = 8081\n")
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            assert daemon.reload()
+        assert f"serves on {daemon.bound_port} (--port)" in caplog.text and daemon.bound_port != 0
+    finally:
+        daemon.stop()

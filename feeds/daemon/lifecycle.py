@@ -39,9 +39,9 @@ from feeds.daemon.jobstate import (
     record_finished,
     record_success,
 )
-from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, what_changed
+from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, unloaded, what_changed
 from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, within
-from feeds.errors import ConfigErrors, FeedsError
+from feeds.errors import FeedsError
 from feeds.logs import Reminders, one_line
 from feeds.store import error_text
 
@@ -329,6 +329,8 @@ class Daemon:
                 f"{said[:-1]}, or run with --no-serve)" if said.endswith(")") else f"{said} (or run with --no-serve)"
             ) from e
         self.bound_port = int(self._server.effective_port)
+        if "port" in self.given:  # (`--port 0`: a reload names the port it got)
+            self.given["port"] = self.bound_port
         self._server_thread = threading.Thread(target=self._serve, name="web", daemon=True)
         self._server_thread.start()
         host = f"[{self.host}]" if ":" in self.host else self.host  # (an IPv6 address, as a URL writes it)
@@ -349,7 +351,7 @@ class Daemon:
         try:
             new = load_settings(self.config_path)
         except FeedsError as e:
-            problems = [str(p) for p in e.errors] if isinstance(e, ConfigErrors) else [str(e)]
+            problems = unloaded(e, self.config_path)
             for problem in problems:  # (each on a line of its own, as check-config prints them)
                 log.error("config reload failed, keeping the running config: %s", problem)
             self._reload_failed("; ".join(problems))

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from feeds.app import App
 from feeds.clock import Clock
 from feeds.config import Settings
-from feeds.errors import FeedsError
+from feeds.errors import ConfigErrors, FeedsError
 from feeds.logs import Reminders, one_line
 from feeds.store import error_text
 
@@ -104,6 +104,14 @@ def _needs_restart(table: str, keys: list[str], running: object, new: object, ve
     else:
         keeping = "them; keeping the running values until then"
     log.warning("%s: restart the daemon to %s %s", ", ".join(changes), verb, keeping)
+
+
+def unloaded(e: FeedsError, path: Path) -> list[str]:
+    """Why a reload could not load the config at `path`, a line per problem. A file gone (moved, deleted) is said as
+    such, with what to do for a running daemon: loading's own advice (`pass --config PATH`) is for a command line."""
+    if not path.exists():
+        return [f"{path}: the config file is gone (moved or deleted): put it back there, then send SIGHUP again"]
+    return [str(p) for p in e.errors] if isinstance(e, ConfigErrors) else [str(e)]
 
 
 def what_changed(new: Settings, old: Settings, waiting: list[str]) -> str:
