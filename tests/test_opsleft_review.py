@@ -157,3 +157,23 @@ def test_a_reload_changing_web_port_under_port_0_names_the_port_the_server_got(m
         assert f"serves on {daemon.bound_port} (--port)" in caplog.text and daemon.bound_port != 0
     finally:
         daemon.stop()
+
+
+def _cli(tmp_path: Path, *args: str):
+    return CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), *args], catch_exceptions=False)
+
+
+def test_a_language_feed_published_by_mistake_can_be_forgotten_once_no_release_is_in_it(tmp_path: Path) -> None:
+    publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    r = _cli(tmp_path, "languages", "forget", "cy")
+    assert r.exit_code == 1 and "1 release is still in the language cy" in r.stderr
+    (tmp_path / "inbox" / "en.json").unlink(missing_ok=True)
+    publish(tmp_path, {"cy.json": json.dumps({**WELSH, "language": "en"})})  # sent again, in English
+    r = _cli(tmp_path, "languages", "forget", "en")
+    assert r.exit_code == 1, "while cy/ is kept, en/ would be published again"
+    assert _cli(tmp_path, "languages", "forget", "cy").exit_code == 0
+    r = _cli(tmp_path, "languages", "forget", "en-GB")
+    assert r.exit_code == 0, r.output
+    out = publish(tmp_path, {})
+    assert not (out / "cy").exists() and not (out / "en").exists()
+    assert (out / "atom.xml").is_file()

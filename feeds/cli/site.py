@@ -110,6 +110,24 @@ def organisations_forget(ctx: Context, slug: str, as_json: bool) -> None:
     _forget(ctx, "organisation", slug, as_json)
 
 
+@cli.group("languages")
+def languages() -> None:
+    """Published languages (a feed per language while the releases are in several)."""
+
+
+@languages.command("forget")
+@click.argument("code")
+@click.option("--json", "as_json", is_flag=True, help="Print what was forgotten as JSON.")
+@pass_ctx
+@handle_errors
+def languages_forget(ctx: Context, code: str, as_json: bool) -> None:
+    """Retire a language's feeds (`cy/atom.xml`) published by mistake: the next publish removes them.
+
+    Refused while any release is in the language, unless its releases are all there are and no other language's
+    feeds are kept (the site is in that one language again)."""
+    _forget(ctx, "language", code, as_json)
+
+
 def _forget(ctx: Context, kind: Kind, slug: str, as_json: bool) -> None:
     """Under the publish lock, waited for as `feeds publish` waits: a publish running meanwhile (which read the
     record before) would otherwise record the feed again and write its files once more."""

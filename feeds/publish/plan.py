@@ -39,6 +39,7 @@ from feeds.publish.sitefeeds import (
     feed_groups,
     language_groups,
     newest_first,
+    primary_subtag,
     spec_of,
 )
 from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sitemap_paths, split_sitemap
@@ -262,7 +263,7 @@ def plan_site(
         link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in links_of]
         if (org := f"org:{topic_slug(r.organisation)}") in links_of:
             link_keys.append(org)
-        if (language := f"lang:{r.language.split('-')[0].lower()}") in links_of:
+        if (language := f"lang:{primary_subtag(r.language)}") in links_of:
             link_keys.append(language)
         links = [*main_links, *(link for k in link_keys[1:] for link in links_of[k])]
         coverage = watched.coverage.get(r.id, ())

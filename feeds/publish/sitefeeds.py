@@ -110,6 +110,11 @@ def spec_of(
     )
 
 
+def primary_subtag(language: str) -> str:
+    """A language's primary subtag, lower-cased, as its feeds' folder and key name it (`en-GB` → `en`)."""
+    return language.strip().split("-")[0].lower()
+
+
 def language_groups(releases: Sequence[Release], settings: Settings, kept: Collection[str] = ()) -> list[FeedGroup]:
     """A feed per language of a site whose releases are in several (a bilingual office's Welsh readers subscribe
     to `cy/atom.xml`, its English ones to `en/atom.xml`), each titled with the language's own name and in that
@@ -120,7 +125,7 @@ def language_groups(releases: Sequence[Release], settings: Settings, kept: Colle
     an `en-GB` release are both `en/`)."""
     by_language: dict[str, list[Release]] = {}
     for r in releases:
-        by_language.setdefault(r.language.split("-")[0].lower(), []).append(r)
+        by_language.setdefault(primary_subtag(r.language), []).append(r)
     several = len(by_language) > 1
     if not several and not kept:
         return []
@@ -128,7 +133,7 @@ def language_groups(releases: Sequence[Release], settings: Settings, kept: Colle
     site = settings.site
     groups = []
     for language, of_language in sorted(by_language.items()):
-        tag = site.language if language == site.language.split("-")[0].lower() else language
+        tag = site.language if language == primary_subtag(site.language) else language
         words = messages_in(site, tag) or messages_for(site)
         groups.append(
             FeedGroup(
