@@ -177,3 +177,43 @@ def test_a_language_feed_published_by_mistake_can_be_forgotten_once_no_release_i
     out = publish(tmp_path, {})
     assert not (out / "cy").exists() and not (out / "en").exists()
     assert (out / "atom.xml").is_file()
+
+
+def test_a_reload_of_a_config_the_daemon_may_not_read_names_its_user_and_the_fix(
+    make_settings, clock, caplog, monkeypatch
+):
+    """An editor's atomic save as another user (root, umask 077) leaves a new file the daemon's user cannot read.
+    (Run as root here, so the refusal is the file system's answer injected.)"""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    config = Path(settings.path)
+    real = Path.read_bytes
+
+    def refused(self: Path) -> bytes:
+        if self == config:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    try:
+        monkeypatch.setattr(Path, "read_bytes", refused)
+        with caplog.at_level(logging.ERROR, logger="feeds.daemon"):
+            assert not daemon.reload()
+        assert f"{config}: this daemon's user (" in caplog.text and "may not read it" in caplog.text
+        assert "make it readable by that user" in caplog.text
+    finally:
+        daemon.app.close()
+
+
+def test_a_reload_of_a_config_that_is_a_dangling_link_says_where_it_points(make_settings, clock, caplog, tmp_path):
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    config = Path(settings.path)
+    try:
+        config.unlink()
+        config.symlink_to(tmp_path / "releases" / "feeds.toml")
+        with caplog.at_level(logging.ERROR, logger="feeds.daemon"):
+            assert not daemon.reload()
+        target = tmp_path / "releases" / "feeds.toml"
+        assert f"{config} is a symbolic link to {target}, which is not there" in caplog.text
+    finally:
+        daemon.app.close()

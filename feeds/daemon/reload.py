@@ -8,6 +8,8 @@ its `reload`), nor read the config file itself.
 from __future__ import annotations
 
 import logging
+import os
+import pwd
 from collections.abc import Mapping
 from dataclasses import fields, replace
 from datetime import datetime, timedelta
@@ -107,10 +109,20 @@ def _needs_restart(table: str, keys: list[str], running: object, new: object, ve
 
 
 def unloaded(e: FeedsError, path: Path) -> list[str]:
-    """Why a reload could not load the config at `path`, a line per problem. A file gone (moved, deleted) is said as
-    such, with what to do for a running daemon: loading's own advice (`pass --config PATH`) is for a command line."""
+    """Why a reload could not load the config at `path`, a line per problem. A file gone (moved, deleted, a link to
+    nothing) or one this daemon's user may not read is said as such, with what to do for a running daemon: loading's
+    own advice (`pass --config PATH`) is for a command line."""
+    if path.is_symlink() and not path.exists():
+        target = os.readlink(path)
+        return [f"{path} is a symbolic link to {target}, which is not there: put it back, then send SIGHUP again"]
     if not path.exists():
         return [f"{path}: the config file is gone (moved or deleted): put it back there, then send SIGHUP again"]
+    if isinstance(e.__cause__, PermissionError):  # (an editor's save as another user, with its own mode)
+        user = pwd.getpwuid(os.geteuid()).pw_name
+        return [
+            f"{path}: this daemon's user ({user}) may not read it: make it readable by that user (chmod, chown),"
+            " then send SIGHUP again"
+        ]
     return [str(p) for p in e.errors] if isinstance(e, ConfigErrors) else [str(e)]
 
 
