@@ -217,3 +217,19 @@ def test_a_reload_of_a_config_that_is_a_dangling_link_says_where_it_points(make_
         assert f"{config} is a symbolic link to {target}, which is not there" in caplog.text
     finally:
         daemon.app.close()
+
+
+def test_reloads_more_often_than_housekeeping_s_first_delay_do_not_put_it_off_for_ever(make_settings, clock):
+    """A configuration manager sending SIGHUP every 5 minutes: each reload scheduled housekeeping 10 minutes on, so
+    it never ran and nothing was ever pruned."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        daemon.start()
+        due = daemon.next_runs()["housekeeping"]
+        assert due is not None
+        for _ in range(3):
+            assert daemon.reload()
+            assert daemon.next_runs()["housekeeping"] <= due
+    finally:
+        daemon.stop()

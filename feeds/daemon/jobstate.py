@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from apscheduler.events import JobSubmissionEvent
 
 from feeds.clock import rfc3339
 from feeds.errors import FeedsError
@@ -211,3 +212,10 @@ def heartbeat_status(jobs: dict[str, JobState], next_runs: dict[str, datetime | 
 
 def _stamp(value: datetime | None) -> str | None:
     return rfc3339(value) if value is not None else None
+
+
+def still_running(event: JobSubmissionEvent) -> None:
+    """A tick that came while its job was still running (a watch round waiting on a slow server) is skipped, as
+    intended (`max_instances=1`): said at debug level, with the job's name (APScheduler's own warning, every tick
+    and naming only `Daemon._run_job`, is filtered out in `feeds.logs`)."""
+    log.debug("%s: still running since its last start; this run is skipped", event.job_id, extra={"job": event.job_id})

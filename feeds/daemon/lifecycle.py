@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobSubmissionEvent
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -38,6 +38,7 @@ from feeds.daemon.jobstate import (
     record_failure,
     record_finished,
     record_success,
+    still_running,
 )
 from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, unloaded, what_changed
 from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, within
@@ -82,8 +83,7 @@ class Daemon:
         self.host = host or settings.web.host
         self.port = settings.web.port if port is None else port
         self.given: dict[str, object] = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
-        """The [web] keys the command line set (`--host`, `--port`): a reload's change to them in the file is not
-        one that waits for a restart."""
+        """The [web] keys `--host`, `--port` set: the file's changes to them wait for no restart."""
         self.serve = serve
         self.worker = worker_id()
         self.state = DaemonState(worker=self.worker, started=clock())
@@ -205,14 +205,22 @@ class Daemon:
             max_instances=2,
         )
 
-    def _schedule(self) -> None:
+    def _reschedule(self) -> None:
+        """Schedule every job again on a new scheduler (a reload, a clock step), housekeeping no later than the one
+        it replaces had it: a reload every 5 minutes (a configuration manager's SIGHUP) must not put it off for ever."""
+        housekept = self.next_runs().get("housekeeping")
+        if self._scheduler is not None:
+            self._scheduler.shutdown(wait=False)
+        self._schedule(housekept)
+
+    def _schedule(self, housekept: datetime | None = None) -> None:
         d = self.app.settings.daemon
         scheduler = BackgroundScheduler(
             executors={"default": ThreadPoolExecutor(4)},
             job_defaults={"max_instances": 1, "coalesce": True, "misfire_grace_time": int(d.misfire_grace)},
             timezone="UTC",
         )
-        scheduler.add_listener(_still_running, EVENT_JOB_MAX_INSTANCES)
+        scheduler.add_listener(still_running, EVENT_JOB_MAX_INSTANCES)
         folder_intervals = [s.interval for s in self.app.settings.sources if isinstance(s, FolderSource)]
         remote_intervals = [s.interval for s in self.app.settings.sources if not isinstance(s, FolderSource)]
         ingest_every = min([*folder_intervals, *remote_intervals, 300.0])
@@ -234,6 +242,8 @@ class Daemon:
             if name == "housekeeping":
                 # Not a full day after every start: a daemon restarted or reloaded daily would never prune.
                 first = now + timedelta(seconds=min(seconds, HOUSEKEEPING_FIRST))
+                if housekept is not None:
+                    first = max(min(first, housekept), now + timedelta(seconds=1))
             scheduler.add_job(self._run_job, "interval", args=(name, fn), id=name, seconds=seconds, next_run_time=first)
         scheduler.start()
         self._scheduler = scheduler
@@ -264,8 +274,7 @@ class Daemon:
             "the clock stepped %s by %.0f s: scheduling every job again", "back" if step < 0 else "ahead", abs(step)
         )
         if self._scheduler is not None and not self.stop_event.is_set():
-            self._scheduler.shutdown(wait=False)
-            self._schedule()
+            self._reschedule()
 
     # --- life cycle -----------------------------------------------------------------------------------------
 
@@ -367,8 +376,7 @@ class Daemon:
             self.folders.restart()
         imported = self.imports.store()  # feeds and rules the new config declares (the store is shared state)
         if self._scheduler is not None:
-            self._scheduler.shutdown(wait=False)
-            self._schedule()
+            self._reschedule()
         self._alerts_said.forget()  # a reload says the config's problems again, at once
         if imported:
             self.health.record_job("reload", True, self.clock())
@@ -447,10 +455,3 @@ class Daemon:
         if not self.stop():
             shutdown.exit_at_once(0)  # the grace period is over: do not wait for the scheduler's threads
         return 0
-
-
-def _still_running(event: JobSubmissionEvent) -> None:
-    """A tick that came while its job was still running (a watch round waiting on a slow server) is skipped, as
-    intended (`max_instances=1`): said at debug level, with the job's name (APScheduler's own warning, every tick
-    and naming only `Daemon._run_job`, is filtered out in `feeds.logs`)."""
-    log.debug("%s: still running since its last start; this run is skipped", event.job_id, extra={"job": event.job_id})
