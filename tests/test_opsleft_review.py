@@ -233,3 +233,18 @@ def test_reloads_more_often_than_housekeeping_s_first_delay_do_not_put_it_off_fo
             assert daemon.next_runs()["housekeeping"] <= due
     finally:
         daemon.stop()
+
+
+def test_check_config_warns_when_the_postgresql_server_cannot_be_reached(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    config = tmp_path / "feeds.toml"
+    config.write_text(BASE_CONFIG, encoding="utf-8")
+    env = {"FEEDS_DATABASE_URL": "postgresql://feeds@127.0.0.1:1/feeds"}
+    r = CliRunner().invoke(cli, ["--config", str(config), "check-config", "--json"], env=env, catch_exceptions=False)
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert data["database_empty"] is None
+    assert any(
+        w.startswith("database postgresql+psycopg://feeds@127.0.0.1:1/feeds could not be reached")
+        for w in data["warnings"]
+    )

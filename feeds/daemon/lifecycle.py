@@ -206,8 +206,8 @@ class Daemon:
         )
 
     def _reschedule(self) -> None:
-        """Schedule every job again on a new scheduler (a reload, a clock step), housekeeping no later than the one
-        it replaces had it: a reload every 5 minutes (a configuration manager's SIGHUP) must not put it off for ever."""
+        """Schedule every job again on a new scheduler (a reload), housekeeping no later than the one it replaces had
+        it: a reload every 5 minutes (a configuration manager's SIGHUP) must not put it off for ever."""
         housekept = self.next_runs().get("housekeeping")
         if self._scheduler is not None:
             self._scheduler.shutdown(wait=False)
@@ -274,7 +274,8 @@ class Daemon:
             "the clock stepped %s by %.0f s: scheduling every job again", "back" if step < 0 else "ahead", abs(step)
         )
         if self._scheduler is not None and not self.stop_event.is_set():
-            self._reschedule()
+            self._scheduler.shutdown(wait=False)
+            self._schedule()
 
     # --- life cycle -----------------------------------------------------------------------------------------
 
