@@ -33,6 +33,7 @@ def test_a_reload_changing_web_port_while_port_was_given_on_the_command_line_nam
         assert "web.port changed from 8080 to 8081" in caplog.text
         assert "serves on 9000 (--port)" in caplog.text
         assert daemon.config_state.restart_needed == [], "a restart with the same --port changes nothing either"
+        assert "(changed: web.port, which --port overrides)" in caplog.text and "(no change)" not in caplog.text
     finally:
         daemon._server = None
         daemon.app.close()
@@ -64,7 +65,7 @@ def test_a_reload_changing_some_tables_and_a_restart_key_names_both(make_setting
         config.write_text(config.read_text() + '\n[web]\nport = 8081\n[watch]\ninterval = "45m"\n')
         with caplog.at_level(logging.INFO, logger="feeds.daemon"):
             assert daemon.reload()
-        assert "(changed: watch; web.port waits for a restart)" in caplog.text
+        assert "(changed: watch; web.port, which waits for a restart)" in caplog.text
     finally:
         daemon._server = None
         daemon.app.close()

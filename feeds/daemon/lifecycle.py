@@ -366,10 +366,12 @@ class Daemon:
                 log.error("config reload failed, keeping the running config: %s", problem)
             self._reload_failed("; ".join(problems))
             return False
-        new, waiting = keep_what_needs_a_restart(
-            new, self.app.settings, serving=self._server is not None, given=self.given
-        )
-        reloaded = what_changed(new, self.app.settings, waiting)
+        serving, web = self._server is not None, self.app.settings.web
+        overridden = {
+            f"web.{k}": v for k, v in self.given.items() if serving and getattr(new.web, k) != getattr(web, k)
+        }
+        new, waiting = keep_what_needs_a_restart(new, self.app.settings, serving=serving, given=self.given)
+        reloaded = what_changed(new, self.app.settings, waiting, overridden)
         self.app.settings = new
         self.settings = new
         self.config_state.loaded(self.clock(), waiting)

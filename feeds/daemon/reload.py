@@ -126,16 +126,20 @@ def unloaded(e: FeedsError, path: Path) -> list[str]:
     return [str(p) for p in e.errors] if isinstance(e, ConfigErrors) else [str(e)]
 
 
-def what_changed(new: Settings, old: Settings, waiting: list[str]) -> str:
+def what_changed(new: Settings, old: Settings, waiting: list[str], overridden: Mapping[str, object]) -> str:
     """What the line saying a reload is done adds: the sections it changed, the keys it changed that wait for a
-    restart (`keep_what_needs_a_restart`: `new` has their running values), or that it changed nothing."""
+    restart (`keep_what_needs_a_restart`: `new` has their running values) or that the command line overrides
+    (`overridden`: `web.port` → what `--port` gave), or that it changed nothing."""
     changed = [f.name for f in fields(Settings) if f.name != "path" and getattr(new, f.name) != getattr(old, f.name)]
-    wait = "waits" if len(waiting) == 1 else "wait"
-    if changed and waiting:
-        return f"(changed: {', '.join(changed)}; {', '.join(waiting)} {wait} for a restart)"
+    asides = []
     if waiting:
-        return f"(changed: {', '.join(waiting)}, which {wait} for a restart)"
-    return f"(changed: {', '.join(changed)})" if changed else "(no change)"
+        asides.append(f"{', '.join(waiting)}, which {'waits' if len(waiting) == 1 else 'wait'} for a restart")
+    if overridden:
+        options = " and ".join(f"--{key.removeprefix('web.')}" for key in overridden)
+        asides.append(f"{', '.join(overridden)}, which {options} {'overrides' if len(overridden) == 1 else 'override'}")
+    if not changed and not asides:
+        return "(no change)"
+    return f"(changed: {'; '.join([', '.join(changed), *asides] if changed else asides)})"
 
 
 class ConfigImport:
