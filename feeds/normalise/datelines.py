@@ -33,11 +33,12 @@ __all__ = ["OpeningDate", "date_line", "opening_date"]
 _MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
 _DAY = r"\d{1,2}(?:st|nd|rd|th)?"
-# (With the zone it may name, as `parse_date` reads them: "09:30 GMT", "10am BST", "10:00 GMT+1", "10:00 IST" where the
-# site's zone calls its time so; or noon: "12 noon", "midday".)
+# (With the zone it may name: "09:30 GMT", "10am BST", "10:00 GMT+1" as `parse_date` reads them, or any other name in
+# capitals, "10:00 MSK", for `parse_date` to read where it is the site's zone's name that day and else to refuse, so
+# that such a dateline is not skipped, its release dated at its ingest; or noon: "12 noon", "midday".)
 _TIME = (
     r"(?:,?\s+(?:at\s+)?(?:(?:12\s*)?noon|midday|\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?"
-    r"(?:\s*(?:UTC|UT|GMT|BST|IST|CES?T|[ECMP][SD]T)\b(?:\s*[+-]\d{1,2}(?::?\d{2})?\b)?)?))?"
+    r"(?:\s*(?:UTC|UT|GMT|BST|CES?T|[ECMP][SD]T|(?-i:[A-Z]{2,5}))\b(?:\s*[+-]\d{1,2}(?::?\d{2})?\b)?)?))?"
 )
 # Day first (27/11/2026, 27.11.2026, as `parse_date` reads them), or ISO 8601 (2026-11-27).
 _NUMERIC = r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}"
