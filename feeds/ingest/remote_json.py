@@ -23,7 +23,7 @@ import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
@@ -33,7 +33,7 @@ from feeds.errors import IngestError, InvalidReleaseError
 from feeds.ingest import ingest_units
 from feeds.ingest.decode import codec_for_label
 from feeds.ingest.formats import twins
-from feeds.ingest.schema import json_type
+from feeds.ingest.schema import DATE_FIELDS, json_type, unix_time
 from feeds.ingest.units import Unit, unit_from_raws
 from feeds.model import IngestOutcome, RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
@@ -105,7 +105,7 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
         if isinstance(value, list) and name != "topics":
             value = ", ".join(str(v) for v in value if v not in (None, ""))
         if isinstance(value, int | float) and not isinstance(value, bool):
-            value = unix_time(value) if name in _DATE_FIELDS else str(value)
+            value = unix_time(value) if name in DATE_FIELDS else str(value)
         values[name] = value
     link = values.get("link")
     if isinstance(link, str) and link:
@@ -148,22 +148,6 @@ def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRele
         withdrawn_note=_text(values.get("withdrawn_note")),
         change_note=_text(values.get("change_note")),
     )
-
-
-_DATE_FIELDS = frozenset({"published", "updated", "withdrawn_at"})
-_MILLISECONDS = 100_000_000_000
-"""A Unix time this large is in milliseconds (JavaScript's): in seconds it would be the year 5138, past any date
-a release may have (1900-2199), while in milliseconds it is any date since March 1973."""
-
-
-def unix_time(value: float) -> str:
-    """A number given for a date (`"updated": 1795860000`): a Unix time, in seconds or milliseconds, as RFC 3339;
-    one out of range is left as its text, for the date reader to refuse by name."""
-    seconds = value / 1000 if abs(value) >= _MILLISECONDS else value
-    try:
-        return rfc3339(datetime.fromtimestamp(seconds, UTC))
-    except (OverflowError, OSError, ValueError):
-        return str(value)
 
 
 def _text(value: Any) -> str | None:

@@ -14,20 +14,24 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable, Collection, Mapping
+from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
+from feeds.clock import rfc3339
 from feeds.errors import InvalidReleaseError
 from feeds.model import BodyFormat, RawRelease
 from feeds.urls import absolute_uri
 
 __all__ = [
+    "DATE_FIELDS",
     "JSON_SCHEMA_FIELDS",
     "FieldSpec",
     "check_release_fields",
     "json_type",
     "release_from_json",
+    "unix_time",
     "unknown_field_error",
 ]
 
@@ -50,7 +54,12 @@ JSON_SCHEMA_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
         "body": FieldSpec(_STRING, False, "Text of the release, plain text or Markdown. Give `body` or `body_html`."),
         "body_html": FieldSpec(_STRING, False, "Text of the release as HTML (sanitised on ingest); instead of `body`."),
         "summary": FieldSpec(_STRING, False, "One or two sentences; derived from the body when absent."),
-        "published": FieldSpec(_STRING, False, "First publication date and time (RFC 3339 or a UK-style date)."),
+        "published": FieldSpec(
+            _STRING,
+            False,
+            "First publication date and time (RFC 3339 or a UK-style date; in JSON, a number is a Unix time, in "
+            "seconds, or in milliseconds from 10^11 on: so for `updated` and `withdrawn_at`).",
+        ),
         "updated": FieldSpec(_STRING, False, "Date and time of the last significant change."),
         "slug": FieldSpec(_STRING, False, "Path segment of the release page; derived from the title when absent."),
         "topics": FieldSpec(_TOPICS, False, "Topic names the release is listed under."),
@@ -177,6 +186,13 @@ def check_release_fields(
         elif name in _STRING_FIELDS:
             if name == "source_key" and isinstance(value, int) and not isinstance(value, bool):
                 value = str(value)  # a CMS's numeric id (`"source_key": 4711`) names the release as "4711" does
+            elif (
+                name in DATE_FIELDS
+                and not quote_hint
+                and isinstance(value, int | float)
+                and not isinstance(value, bool)
+            ):
+                value = unix_time(value)  # (JSON, as a remote JSON source reads it; YAML's `date: 20261103` is refused)
             if not isinstance(value, str):
                 hint = " (put it in quotes)" if quote_hint and isinstance(value, bool | int | float) else ""
                 raise InvalidReleaseError(
@@ -189,6 +205,23 @@ def check_release_fields(
         else:
             raise unknown_field_error(name, JSON_SCHEMA_FIELDS, origin=origin, line=line_of(name))
     return cleaned
+
+
+DATE_FIELDS = frozenset({"published", "updated", "withdrawn_at"})
+"""The schema's dates: in JSON, each may be a number, a Unix time (`unix_time`)."""
+_MILLISECONDS = 100_000_000_000
+"""A Unix time this large is in milliseconds (JavaScript's): in seconds it would be the year 5138, past any date
+a release may have (1900-2199), while in milliseconds it is any date since March 1973."""
+
+
+def unix_time(value: float) -> str:
+    """A number given for a date (`"updated": 1795860000`): a Unix time, in seconds or milliseconds, as RFC 3339;
+    one out of range is left as its text, for the date reader to refuse by name."""
+    seconds = value / 1000 if abs(value) >= _MILLISECONDS else value
+    try:
+        return rfc3339(datetime.fromtimestamp(seconds, UTC))
+    except (OverflowError, OSError, ValueError):
+        return str(value)
 
 
 def release_from_json(obj: object, *, source: str, origin: str) -> RawRelease:
