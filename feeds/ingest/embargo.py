@@ -56,11 +56,19 @@ def _embargo_at(lines: Sequence[str], index: int, *, origin: str) -> tuple[str, 
     return _embargo_time(match["when"], line, origin=origin, line=index + 1), index
 
 
+# What may follow "Embargo" with no word between ("Embargo 00:01 Thursday 3 December"): a time (00:01, 00.01, 00h01,
+# 10am, 0001hrs, or four digits with a year further on: "0001 Thursday 3 December 2026") or a date (3 December,
+# 3/12/2026, 3.12.2026, 2026-12-03). A headline's number is neither: "Embargo 2400 fishing boats", "Embargo 3 ports".
+_TIME_OR_DATE = (
+    r"(?=\d{1,2}[:.h]\d{2}(?!\d)|\d{1,2}\s*[ap]\.?m\b|\d{3,4}\s*(?:hrs?|hours)\b|[0-2]\d[0-5]\d\b(?=\D.*(?<!\d)\d{4}(?!\d))"
+    r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
+    r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\d{4}-\d{2}-\d{2})"
+)
 # "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026", "Embargo: 00.01hrs, 3 Dec 2026", "Not for publication
 # before 10am on 4 December 2026", "Strictly embargoed until…", "Under embargo until…"
 _EMBARGO = re.compile(
     r"\s*[*_]*\s*(?:strictly\s+)?(?:(?:embargoed|under\s+embargo)\s*(?::|until\b|till\b|to\b|before\b)"
-    r"|embargo(?:ed)?\s*(?::|until\b|till\b|(?=\d))"
+    rf"|embargo(?:ed)?\s*(?::|until\b|till\b|{_TIME_OR_DATE})"
     r"|(?:not\s+)?for\s+(?:publication|release|broadcast)(?:\s+or\s+(?:publication|broadcast))?\s*"
     r"(?::|until\b|till\b|before\b|prior\s+to\b|at\b|on\b|after\b|from\b))(?P<when>.*)$",
     re.IGNORECASE,
