@@ -11,7 +11,8 @@ Line numbers matter here: these files are written by hand, so every error points
 
 Notes written in Obsidian or Typora are read as those editors show them: `[[wikilinks]]` are their text (the
 vault's notes are not on the site), `![[embeds]]` and `%% comments %%` are left out, a callout's `[!note] Title`
-is its title in bold, and Typora's `[TOC]` line is dropped.
+is its title in bold, Typora's `[TOC]` line is dropped, and a line of tags (`#fisheries #quota`) at the top or
+the bottom of the note gives the release's topics (with a front-matter `tags`' ones) and is not text.
 
 What this module must not do: read front matter itself (`frontmatter.py`), parse dates, or render Markdown (a
 `# Heading` taken as the title is read as the text it shows, nothing more: `feeds.normalise` renders the body).
@@ -52,6 +53,13 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
         fields = check_release_fields(values, origin=origin, line_of=key_lines.get, quote_hint=True)
     except InvalidReleaseError as e:
         raise named_as_written(e, key_lines.items()) from None
+    tags, tag_line = _take_tag_lines(lines, body_start)  # (blanks their lines)
+    if tags and tag_line is not None:
+        given = fields.get("topics")
+        known = given if isinstance(given, tuple) else ()
+        seen = {t.casefold() for t in known}
+        fields = {**fields, "topics": (*known, *(t for t in tags if t.casefold() not in seen))}
+        key_lines = {"topics": tag_line, **key_lines}  # (a front-matter `tags` key keeps its line)
     embargo, dated, label = _take_embargo(lines, body_start, origin=origin)  # (blanks their lines)
     if label is not None and "document_type" not in fields:
         fields = {**fields, "document_type": label}  # ("Press release" above the `# Heading`)
@@ -202,6 +210,37 @@ def _heading_at(lines: list[str], start: int) -> tuple[str, int, int] | None:
     if i + 1 < len(lines) and _SETEXT_H1.match(lines[i + 1]) and not lines[i].startswith("    "):
         return " ".join(lines[i].split()), i + 1, i + 2
     return None
+
+
+# A line of Obsidian tags only: "#fisheries #quota", "#fisheries/quota" (a tag has a character that is no digit:
+# "#2026" is text, as Obsidian reads it).
+_TAG_LINE = re.compile(r"[ \t]*#[\w/-]*[^\W\d][\w/-]*(?:[ \t,]+#[\w/-]*[^\W\d][\w/-]*)*[ \t]*")
+_TAG = re.compile(r"#([\w/-]+)")
+
+
+def _take_tag_lines(lines: list[str], start: int) -> tuple[list[str], int | None]:
+    """(the tags, the 1-based line of the first) of the lines of Obsidian tags at the top of the text (above or just
+    below a leading `# Heading`) and at its bottom, as the editor shows them: topics, not text. Those lines are
+    blanked in `lines` (line numbers stay). A tag line anywhere else, and a `#` in a sentence, stay text."""
+    found: list[int] = []
+    index, heading = next_line(lines, start), False
+    while index is not None:
+        if _TAG_LINE.fullmatch(lines[index]):
+            found.append(index)
+        elif not heading and _ATX_H1.match(lines[index]):
+            heading = True
+        else:
+            break
+        index = next_line(lines, index + 1)
+    last = next((i for i in range(len(lines) - 1, start - 1, -1) if lines[i].strip()), None)
+    while last is not None and last not in found and _TAG_LINE.fullmatch(lines[last]):
+        found.append(last)
+        last = next((i for i in range(last - 1, start - 1, -1) if lines[i].strip()), None)
+    tags: list[str] = []
+    for at in sorted(found):
+        tags.extend(t for t in _TAG.findall(lines[at]) if t.casefold() not in {k.casefold() for k in tags})
+        lines[at] = ""
+    return tags, (min(found) + 1 if found else None)
 
 
 # What Obsidian and Typora write that CommonMark would publish as typed. A code span comes first, kept as it is.

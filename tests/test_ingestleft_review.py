@@ -1,0 +1,132 @@
+"""Ingest review (a press officer's drop folder): datelines with a zone we do not read, numbers for dates in a JSON
+file, headlines that open with "Embargo", and Obsidian `#tag` lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from feeds.config import Site, TopicSettings
+from feeds.errors import InvalidReleaseError
+from feeds.ingest.embargo import is_embargo_line
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Release
+from feeds.normalise import normalise_release
+
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+
+
+def release_of(text: str, name: str, tz: str = "Europe/London") -> Release:
+    site = Site(title="Harbour", base_url="https://press.example.org/", author="Harbour", language="en-GB", timezone=tz)
+    (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
+    return normalise_release(raw, site, TopicSettings(), NOW)
+
+
+@pytest.mark.parametrize("zone", ["MSK", "JST", "AEDT", "SAST"])
+def test_a_dateline_with_a_zone_we_do_not_read_is_refused_naming_body_not_dated_at_ingest(zone: str) -> None:
+    text = f"Fleet talks\n\nMOSCOW, 3 November 2026 10:00 {zone} – The talks open today in the capital.\n"
+    with pytest.raises(InvalidReleaseError) as caught:
+        release_of(text, "talks.txt")
+    message = str(caught.value)
+    assert "/srv/inbox/talks.txt" in message and "field 'body'" in message
+    assert f"unknown time zone '{zone}'" in message and "offset" in message and "published" in message
+
+
+def test_a_zone_we_do_not_read_is_the_sites_own_when_it_is_what_its_clocks_say() -> None:
+    text = "Fleet talks\n\nMOSCOW, 3 November 2026 10:00 MSK – The talks open today in the capital.\n"
+    assert release_of(text, "talks.txt", tz="Europe/Moscow").published == datetime(2026, 11, 3, 7, tzinfo=UTC)
+
+
+def test_a_dateline_in_cet_is_read_at_its_offset() -> None:
+    text = "Fleet talks\n\nBRUSSELS, 3 November 2026 09:00 CET – The talks open today in the capital.\n"
+    assert release_of(text, "talks.txt").published == datetime(2026, 11, 3, 8, tzinfo=UTC)
+
+
+def test_a_capitalised_word_after_a_dateline_time_is_still_not_a_date_under_a_given_date() -> None:
+    text = (
+        '{"title": "Fleet talks", "published": "2026-11-03T09:00:00Z",'
+        ' "body": "MOSCOW, 3 November 2026 10:00 MSK – The talks open today."}'
+    )
+    release = release_of(text, "talks.json")
+    assert release.published == datetime(2026, 11, 3, 9, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("1793779200", datetime(2026, 11, 4, 8, tzinfo=UTC)),  # seconds
+        ("1793779200000", datetime(2026, 11, 4, 8, tzinfo=UTC)),  # milliseconds, as JavaScript writes them
+        ("1793779200.5", datetime(2026, 11, 4, 8, tzinfo=UTC)),  # (to the second, as feeds are)
+    ],
+)
+def test_a_number_for_a_date_in_a_json_file_is_a_unix_time_as_from_a_remote_source(
+    value: str, expected: datetime
+) -> None:
+    text = f'{{"title": "Fleet talks", "published": {value}, "updated": {value}, "body": "The talks open."}}'
+    release = release_of(text, "talks.json")
+    assert release.published == expected and release.updated == expected
+
+
+def test_a_boolean_for_a_date_is_still_refused() -> None:
+    with pytest.raises(InvalidReleaseError, match="field 'published': must be a string"):
+        release_of('{"title": "Fleet talks", "published": true, "body": "The talks open."}', "talks.json")
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Embargo 2400 fishing boats",
+        "Embargo 12 vessels in the harbour",
+        "Embargo 3 ports over disease",
+        "Embargo lifted on Iranian oil",
+    ],
+)
+def test_a_headline_opening_with_embargo_is_no_embargo_line(headline: str) -> None:
+    assert not is_embargo_line(headline)
+    for name, text in (
+        ("h.txt", f"{headline}\n\nThe fleet is held in port today, the harbour said.\n"),
+        ("h.md", f"# {headline}\n\nThe fleet is held in port today, the harbour said.\n"),
+        ("h.html", f"<h1>{headline}</h1><p>The fleet is held in port today, the harbour said.</p>"),
+    ):
+        (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
+        assert raw.title == headline, name
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Embargo 00:01 Thursday 3 December",
+        "Embargo 0001 Thursday 3 December 2026",
+        "EMBARGO 00.01hrs 3 Dec 2026",
+        "Embargo 10am 4 December 2026",
+        "Embargo 3 December 2026",
+        "Embargo 3/12/2026 00:01",
+        "Embargo 2026-12-03T00:01:00Z",
+        "EMBARGO 2400 HOURS 3 DECEMBER 2026",
+    ],
+)
+def test_real_embargo_lines_with_a_time_after_embargo_are_still_taken(line: str) -> None:
+    assert is_embargo_line(line)
+
+
+@pytest.mark.parametrize(
+    ("text", "body_ends"),
+    [
+        ("# Catch limits set\n\nThe limits for 2027 are set.\n\n#fisheries #quota\n", "are set."),
+        ("#fisheries #quota\n# Catch limits set\n\nThe limits for 2027 are set.\n", "are set."),
+        ("#fisheries\n\n# Catch limits set\n\nThe limits for 2027 are set.\n\n#quota\n", "are set."),
+    ],
+)
+def test_obsidian_tag_lines_at_the_top_or_bottom_are_topics_not_text(text: str, body_ends: str) -> None:
+    (raw,) = parse_release_file(text.encode(), "catch.md", source="inbox", origin="/srv/inbox/catch.md")
+    assert raw.title == "Catch limits set"
+    assert raw.body is not None and raw.body.endswith(body_ends) and "#" not in raw.body
+    assert set(raw.topics) == {"fisheries", "quota"}
+
+
+def test_obsidian_tags_join_front_matter_tags_and_a_hash_in_the_text_stays() -> None:
+    text = "---\ntags: [ports]\n---\n# Catch limits set\n\nThe limits for 2027 are set (#1 in Europe).\n\n#fisheries\n"
+    (raw,) = parse_release_file(text.encode(), "catch.md", source="inbox", origin="/srv/inbox/catch.md")
+    assert raw.topics == ("ports", "fisheries")
+    assert raw.body is not None and raw.body.endswith("(#1 in Europe).")
