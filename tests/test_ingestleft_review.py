@@ -130,3 +130,35 @@ def test_obsidian_tags_join_front_matter_tags_and_a_hash_in_the_text_stays() -> 
     (raw,) = parse_release_file(text.encode(), "catch.md", source="inbox", origin="/srv/inbox/catch.md")
     assert raw.topics == ("ports", "fisheries")
     assert raw.body is not None and raw.body.endswith("(#1 in Europe).")
+
+
+@pytest.mark.parametrize(
+    "headline",
+    ["Embargo: what it means for fishermen", "Under embargo: the Iran fleet", "For release: new ferry timetable"],
+)
+def test_a_headline_with_a_colon_after_embargo_is_no_embargo_line(headline: str) -> None:
+    (raw,) = parse_release_file(
+        f"{headline}\n\nThe fleet stays in port today, the harbour said.\n".encode(),
+        "h.txt",
+        source="inbox",
+        origin="/srv/inbox/h.txt",
+    )
+    assert raw.title == headline and raw.published is None
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "EMBARGO: UNTIL FURTHER NOTICE",
+        "Embargoed: until further notice",
+        "Embargo: Thursday, time to be confirmed",
+        "Embargo: midnight tonight",
+        "For release: TBC",
+    ],
+)
+def test_an_embargo_line_with_a_colon_and_no_date_is_still_refused(line: str) -> None:
+    assert is_embargo_line(line)
+    with pytest.raises(InvalidReleaseError, match="gives no date"):
+        parse_release_file(
+            f"{line}\n\nNew strategy\n\nThe plan.\n".encode(), "e.txt", source="inbox", origin="/srv/inbox/e.txt"
+        )

@@ -22,7 +22,7 @@ __all__ = ["embargo_at", "is_embargo_line"]
 
 def is_embargo_line(text: str) -> bool:
     """Whether `text` (a line, a paragraph's text) is an embargo line, with or without its time: never a headline."""
-    return _EMBARGO.match(text) is not None or _EMBARGO_ALONE.fullmatch(text.strip()) is not None
+    return _embargo_match(text) is not None or _EMBARGO_ALONE.fullmatch(text.strip()) is not None
 
 
 def embargo_at(
@@ -50,7 +50,7 @@ def _embargo_at(lines: Sequence[str], index: int, *, origin: str) -> tuple[str, 
         following = _next_line(lines, index + 1)
         text = lines[following] if following is not None else ""
         return _embargo_time(text, line, origin=origin, line=index + 1), following if following is not None else index
-    match = _EMBARGO.match(line)
+    match = _embargo_match(line)
     if match is None:
         return None
     return _embargo_time(match["when"], line, origin=origin, line=index + 1), index
@@ -73,6 +73,25 @@ _EMBARGO = re.compile(
     r"(?::|until\b|till\b|before\b|prior\s+to\b|at\b|on\b|after\b|from\b))(?P<when>.*)$",
     re.IGNORECASE,
 )
+# What an embargo says after a colon, when it gives no date ("EMBARGO: UNTIL FURTHER NOTICE", "Embargo: Thursday, time
+# TBC"): without one of these, "Embargo: what it means for fishermen" is a headline. (When in doubt, an embargo: one
+# without a date is refused, never published at once.)
+_SAYS_WHEN = re.compile(
+    r"\d|\b(?:until|till|before|after|from|further|notice|midnight|noon|midday|tb[ac]|confirm\w*|announce\w*|hrs?"
+    r"|hours|[ap]\.?m|gmt|bst|utc|today|tonight|tomorrow|(?:mon|tues|wednes|thurs|fri|satur|sun)day|january|february"
+    r"|march|april|may|june?|july?|august|september|october|november|december|jan|feb|mar|apr|aug|sept?|oct|nov|dec)\b",
+    re.IGNORECASE,
+)
+
+
+def _embargo_match(line: str) -> re.Match[str] | None:
+    """`_EMBARGO`'s match of `line`, unless it is a headline with a colon ("Under embargo: the Iran fleet")."""
+    match = _EMBARGO.match(line)
+    if match is None or _SAYS_WHEN.search(match["when"]) is not None:
+        return match
+    return None if line[: match.start("when")].rstrip(" *_").endswith(":") else match
+
+
 _EMBARGO_ALONE = re.compile(r"[*_]*\s*(?:strictly\s+)?(?:embargoed|embargo|under\s+embargo)\s*:?\s*[*_]*", re.I)
 _HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECASE)
 # A 24-hour time written as four digits, opening the embargo, with the year further on ("0001 Thursday 3 December
