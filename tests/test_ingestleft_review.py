@@ -162,3 +162,21 @@ def test_an_embargo_line_with_a_colon_and_no_date_is_still_refused(line: str) ->
         parse_release_file(
             f"{line}\n\nNew strategy\n\nThe plan.\n".encode(), "e.txt", source="inbox", origin="/srv/inbox/e.txt"
         )
+
+
+@pytest.mark.parametrize("time", ["10:00 Moscow time", "10:00 (MSK)", "9h00 CET", "10:00 heure de Paris", "10.00 Uhr"])
+def test_a_dateline_with_a_time_we_cannot_read_is_refused_naming_it_not_skipped(time: str) -> None:
+    text = f"Fleet talks\n\nMOSCOW, 3 November 2026 {time} – The talks open today in the capital.\n"
+    with pytest.raises(InvalidReleaseError) as caught:
+        release_of(text, "talks.txt")
+    message = str(caught.value)
+    assert "field 'body'" in message and repr(time) in message and "+03:00" in message and "published" in message
+
+
+def test_a_dateline_with_a_time_we_cannot_read_is_text_under_a_given_date() -> None:
+    text = (
+        '{"title": "Fleet talks", "published": "2026-11-03T09:00:00Z",'
+        ' "body": "MOSCOW, 3 November 2026 10:00 Moscow time – The talks open today."}'
+    )
+    release = release_of(text, "talks.json")
+    assert release.published == datetime(2026, 11, 3, 9, tzinfo=UTC) and "Moscow time" in release.body_html

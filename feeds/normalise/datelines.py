@@ -42,7 +42,8 @@ _TIME = (
 )
 # Day first (27/11/2026, 27.11.2026, as `parse_date` reads them), or ISO 8601 (2026-11-27).
 _NUMERIC = r"\d{1,2}/\d{1,2}/\d{4}|\d{1,2}\.\d{1,2}\.\d{4}|\d{4}-\d{2}-\d{2}"
-_DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_NUMERIC}){_TIME}"
+_DAY_DATE = rf"{_WEEKDAY}(?:{_DAY}\s+{_MONTH},?\s+\d{{4}}|{_MONTH}\s+{_DAY},?\s+\d{{4}}|{_NUMERIC})"
+_DATE = rf"{_DAY_DATE}{_TIME}"
 
 # A paragraph that is only a date, possibly labelled ("Published: …", "FOR IMMEDIATE RELEASE – …") or placed.
 _DATE_LABEL = r"(?:published|issued|released|date|dated|for\s+immediate\s+release)\s*(?:on)?\s*(?::|[–—-]+)?\s*"
@@ -59,6 +60,19 @@ _DATELINE = re.compile(
 )
 _DATELINE_BRACKETED = re.compile(
     rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?\s*)?\((?P<date>{_DATE})\)\s*(?:[–—-]+|:)?\s+(?=\S)", re.IGNORECASE
+)
+# A dateline whose time is followed by what `_TIME` does not read ("10:00 Moscow time", "10:00 (MSK)", "9h00 CET"):
+# refused where it would date the release, saying what to write, rather than skipped (the release dated at its ingest).
+_DATELINE_TIME_UNREAD = re.compile(
+    rf"(?P<place>[A-Z][\w.'’ -]{{0,40}}?,\s*)?(?P<date>{_DAY_DATE}),?\s+(?:at\s+)?"
+    r"(?P<time>\d{1,2}(?:[:.h]\d{2})?[^\W\d][^–—\d]{0,30}?|\d{1,2}[:.h]\d{2}\s*[^–—\d]{1,30}?)\s+[–—-]+\s+(?=\S)",
+    re.IGNORECASE,
+)
+_UNREAD_REACH = 160
+"""How far into a paragraph `_DATELINE_TIME_UNREAD`'s dash may be (a place, a date and a time with words after it)."""
+_TIME_UNREAD = (
+    "the time {time!r} after the date is not read: write it with its offset ('10:00 +03:00'), or as GMT, UTC, BST, "
+    "CET or CEST, or leave the zone out for the site's own time (site.timezone)"
 )
 _EMPHASIS = re.compile(r"^[*_]{1,3}(?P<inner>[^*_]+?)[*_]{1,3}(?=\s*[–—:-])")
 _YEAR = re.compile(r"\d{4}")
@@ -90,8 +104,8 @@ class OpeningDate:
     rest: str
     """For a dateline, the paragraph without it (what a summary should start with); "" for a date alone."""
     weekday_error: str | None = None
-    """Why the date is not sure, when the weekday it names is not its day's, or the zone it names is not read (a
-    `WeekdayError`: `when` is then the date as written)."""
+    """Why the date is not sure, when the weekday it names is not its day's, or the zone or time it names is not read
+    (a `WeekdayError`, or the time after a dateline's date: `when` is then the date as written)."""
     guess: str | None = None
     """How its time was read, when it is one the clocks skip or repeat (`clock_change_guess`)."""
 
@@ -125,8 +139,13 @@ def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
         text = _EMPHASIS.sub(lambda m: m["inner"], text)  # "**LONDON, 10 November 2026** —"
         alone = _DATE_ONLY.fullmatch(text)
         found = alone or _DATELINE.match(text) or _DATELINE_BRACKETED.match(text)
+        unread = None
         if found is None:
-            continue
+            head = text[:_UNREAD_REACH]  # (a C-speed test first: such a dateline has its dash near the start)
+            if "–" in head or "—" in head or " -" in head:
+                found = unread = _DATELINE_TIME_UNREAD.match(text)
+            if found is None:
+                continue
         error = None
         written = found["date"].rstrip(",. ")
         try:
@@ -135,6 +154,8 @@ def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
             when, error = e.when, str(e)
         except ValueError:
             continue
+        if unread is not None:
+            error = error or _TIME_UNREAD.format(time=unread["time"])
         return OpeningDate(
             when=when,
             paragraph=index,
