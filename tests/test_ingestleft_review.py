@@ -13,6 +13,7 @@ from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
+from feeds.web.validate import raws_from_value
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 
@@ -180,3 +181,9 @@ def test_a_dateline_with_a_time_we_cannot_read_is_text_under_a_given_date() -> N
     )
     release = release_of(text, "talks.json")
     assert release.published == datetime(2026, 11, 3, 9, tzinfo=UTC) and "Moscow time" in release.body_html
+
+
+def test_the_push_api_reads_a_number_for_a_date_as_a_drop_folder_file_does() -> None:
+    sent = {"title": "Fleet talks", "body": "The talks open.", "published": 1793779200, "updated": 1793779200000}
+    (((_, raw),), errors) = raws_from_value(sent)
+    assert errors == [] and raw.published == raw.updated == "2026-11-04T08:00:00Z"
