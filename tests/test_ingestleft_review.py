@@ -187,3 +187,11 @@ def test_the_push_api_reads_a_number_for_a_date_as_a_drop_folder_file_does() -> 
     sent = {"title": "Fleet talks", "body": "The talks open.", "published": 1793779200, "updated": 1793779200000}
     (((_, raw),), errors) = raws_from_value(sent)
     assert errors == [] and raw.published == raw.updated == "2026-11-04T08:00:00Z"
+
+
+@pytest.mark.parametrize("value", ["20261103", "-1", "0", "999999999", "99999999999"])
+def test_a_number_for_a_date_too_early_to_be_a_releases_unix_time_is_refused_not_dated_1970(value: str) -> None:
+    text = f'{{"title": "Fleet talks", "published": {value}, "body": "The talks open."}}'
+    with pytest.raises(InvalidReleaseError) as caught:
+        release_of(text, "talks.json")
+    assert "field 'published'" in str(caught.value) and value in str(caught.value)

@@ -214,14 +214,18 @@ _MILLISECONDS = 100_000_000_000
 a release may have (1900-2199), while in milliseconds it is any date since March 1973."""
 
 
+_EARLIEST, _LATEST = 1_000_000_000, 7_258_118_400
+"""Unix times of no release: before 9 September 2001 (`20261103`, a date written as a number, or `0`, would date the
+release in 1970 without a word), and from the year 2200 on (past any date a release may have)."""
+
+
 def unix_time(value: float) -> str:
     """A number given for a date (`"updated": 1795860000`): a Unix time, in seconds or milliseconds, as RFC 3339;
-    one out of range is left as its text, for the date reader to refuse by name."""
+    one out of `_EARLIEST`.. `_LATEST` is left as its text, for the date reader to refuse by name."""
     seconds = value / 1000 if abs(value) >= _MILLISECONDS else value
-    try:
-        return rfc3339(datetime.fromtimestamp(seconds, UTC))
-    except (OverflowError, OSError, ValueError):
+    if not _EARLIEST <= seconds < _LATEST:
         return str(value)
+    return rfc3339(datetime.fromtimestamp(seconds, UTC))  # (NaN and infinities are out of range above)
 
 
 def release_from_json(obj: object, *, source: str, origin: str) -> RawRelease:
