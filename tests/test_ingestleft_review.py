@@ -195,3 +195,13 @@ def test_a_number_for_a_date_too_early_to_be_a_releases_unix_time_is_refused_not
     with pytest.raises(InvalidReleaseError) as caught:
         release_of(text, "talks.json")
     assert "field 'published'" in str(caught.value) and value in str(caught.value)
+
+
+@pytest.mark.parametrize("value", ["1793779200", "20261103"])
+def test_a_number_for_a_date_in_front_matter_says_to_write_the_date_not_to_quote_the_number(value: str) -> None:
+    text = f"---\ntitle: Fleet talks\ndate: {value}\n---\nThe talks open today.\n"
+    with pytest.raises(InvalidReleaseError) as caught:
+        parse_release_file(text.encode(), "talks.md", source="inbox", origin="/srv/inbox/talks.md")
+    message = str(caught.value)
+    assert "talks.md:3" in message and "field 'date'" in message and "as a date" in message
+    assert "put it in quotes" not in message

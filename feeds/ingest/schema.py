@@ -195,6 +195,8 @@ def check_release_fields(
                 value = unix_time(value)  # (JSON, as a remote JSON source reads it; YAML's `date: 20261103` is refused)
             if not isinstance(value, str):
                 hint = " (put it in quotes)" if quote_hint and isinstance(value, bool | int | float) else ""
+                if hint and name in DATE_FIELDS and not isinstance(value, bool):
+                    hint = " (write it as a date: 2026-11-03 09:30, or 3 November 2026 09:30)"
                 raise InvalidReleaseError(
                     f"must be a string, not {json_type(value)}{hint}", origin=origin, field=name, line=line_of(name)
                 )
