@@ -80,6 +80,8 @@ def test_a_boolean_for_a_date_is_still_refused() -> None:
         "Embargo 2400 fishing boats",
         "Embargo 12 vessels in the harbour",
         "Embargo 3 ports over disease",
+        "Embargo 1200 fishing boats",
+        "Embargo 1500 jobs at risk",
         "Embargo lifted on Iranian oil",
     ],
 )
@@ -105,6 +107,13 @@ def test_a_headline_opening_with_embargo_is_no_embargo_line(headline: str) -> No
         "Embargo 3/12/2026 00:01",
         "Embargo 2026-12-03T00:01:00Z",
         "EMBARGO 2400 HOURS 3 DECEMBER 2026",
+        "EMBARGO 0001 THURSDAY 3 DECEMBER",
+        "Embargo 2359 Wednesday",
+        "EMBARGO 0001",
+        "Embargo 1200 noon Friday",
+        "Embargo 12 noon Friday",
+        "Embargo 0930 GMT 3 December",
+        "Embargo 0001, 3/12/2026",
     ],
 )
 def test_real_embargo_lines_with_a_time_after_embargo_are_still_taken(line: str) -> None:

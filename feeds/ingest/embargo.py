@@ -57,10 +57,16 @@ def _embargo_at(lines: Sequence[str], index: int, *, origin: str) -> tuple[str, 
 
 
 # What may follow "Embargo" with no word between ("Embargo 00:01 Thursday 3 December"): a time (00:01, 00.01, 00h01,
-# 10am, 0001hrs, or four digits with a year further on: "0001 Thursday 3 December 2026") or a date (3 December,
-# 3/12/2026, 3.12.2026, 2026-12-03). A headline's number is neither: "Embargo 2400 fishing boats", "Embargo 3 ports".
+# 10am, 12 noon, 0001hrs, or four digits that are a time of day before a weekday, a date, a zone or nothing: "0001
+# Thursday 3 December", "EMBARGO 0001") or a date (3 December, 3/12/2026, 3.12.2026, 2026-12-03). A headline's number is
+# neither: "Embargo 2400 fishing boats", "Embargo 1500 jobs at risk", "Embargo 3 ports".
+_WHEN_WORD = (
+    r"(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|noon|midnight|midday|gmt|bst"
+    r"|utc|cet|cest|uk\b|local\b|today|tonight|tomorrow)"
+)
 _TIME_OR_DATE = (
-    r"(?=\d{1,2}[:.h]\d{2}(?!\d)|\d{1,2}\s*[ap]\.?m\b|\d{3,4}\s*(?:hrs?|hours)\b|[0-2]\d[0-5]\d\b(?=\D.*(?<!\d)\d{4}(?!\d))"
+    r"(?=\d{1,2}[:.h]\d{2}(?!\d)|\d{1,2}\s*(?:[ap]\.?m\b|noon|midnight|midday)|\d{3,4}\s*(?:hrs?|hours)\b"
+    rf"|(?:[01]\d|2[0-3])[0-5]\d\b(?=\s*(?:$|[,.;(*_]|(?:on\s+)?(?:{_WHEN_WORD}|\d)))"
     r"|\d{1,2}(?:st|nd|rd|th)?\s+(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)"
     r"|\d{1,2}[/.]\d{1,2}[/.]\d{2,4}\b|\d{4}-\d{2}-\d{2})"
 )
