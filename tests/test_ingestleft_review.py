@@ -183,6 +183,26 @@ def test_a_dateline_with_a_time_we_cannot_read_is_refused_naming_it_not_skipped(
     assert "field 'body'" in message and repr(time) in message and "+03:00" in message and "published" in message
 
 
+@pytest.mark.parametrize(
+    ("time", "tz", "utc_hour"),
+    [
+        ("10:00 UK time", "Europe/London", 10),  # November: GMT
+        ("10:00 UK time", "America/New_York", 10),  # UK time is London's, whatever the site's zone
+        ("10am London time", "Asia/Kolkata", 10),
+        ("10.30 British time", "Europe/London", 10),
+    ],
+)
+def test_a_dateline_in_uk_time_is_read_in_londons_zone(time: str, tz: str, utc_hour: int) -> None:
+    text = f"Fleet talks\n\nLONDON, 3 November 2026 {time} – The talks open today in the capital.\n"
+    published = release_of(text, "talks.txt", tz=tz).published
+    assert (published.date(), published.hour) == (datetime(2026, 11, 3).date(), utc_hour)
+
+
+def test_uk_time_in_summer_is_bst() -> None:
+    text = "Fleet talks\n\nLONDON, 3 June 2026 10:00 UK time – The talks open today in the capital.\n"
+    assert release_of(text, "talks.txt").published == datetime(2026, 6, 3, 9, tzinfo=UTC)
+
+
 def test_a_dateline_with_a_time_we_cannot_read_is_text_under_a_given_date() -> None:
     text = (
         '{"title": "Fleet talks", "published": "2026-11-03T09:00:00Z",'

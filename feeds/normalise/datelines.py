@@ -74,6 +74,12 @@ _TIME_UNREAD = (
     "the time {time!r} after the date is not read: write it with its offset ('10:00 +03:00'), or as GMT, UTC, BST, "
     "CET or CEST, or leave the zone out for the site's own time (site.timezone)"
 )
+_UK_TIME = re.compile(
+    r"(?P<clock>\d{1,2}(?:[:.]\d{2})?\s*(?:[ap]\.?m\.?)?)\s+(?:UK|U\.K\.|British|London)\s+time", re.IGNORECASE
+)
+"""A time a British release gives as "UK time" (or "British", "London time"): read in London's zone, GMT or BST
+as the date has it."""
+_LONDON = ZoneInfo("Europe/London")
 _EMPHASIS = re.compile(r"^[*_]{1,3}(?P<inner>[^*_]+?)[*_]{1,3}(?=\s*[–—:-])")
 _YEAR = re.compile(r"\d{4}")
 """What every date of `_DATE` holds (a four-digit year)."""
@@ -154,7 +160,12 @@ def opening_date(paragraphs: list[str], tz: ZoneInfo) -> OpeningDate | None:
             when, error = e.when, str(e)
         except ValueError:
             continue
-        if unread is not None:
+        if unread is not None and error is None and (uk := _UK_TIME.fullmatch(unread["time"].strip())) is not None:
+            try:  # "10:00 UK time": the time in London, whichever zone the site is in
+                when = parse_date(f"{written} {uk['clock']}", _LONDON)
+            except ValueError:
+                error = _TIME_UNREAD.format(time=unread["time"])
+        elif unread is not None:
             error = error or _TIME_UNREAD.format(time=unread["time"])
         return OpeningDate(
             when=when,
