@@ -64,7 +64,7 @@ def read_site(r: TableReader, t: dict[str, Any]) -> Site:
     language = r.get(t, (*k, "language"), str, "en")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
         r.fail((*k, "language"), f"not a language tag (RFC 5646): {language!r}: a code such as 'en', 'en-GB' or 'fr'")
-    from feeds.normalise.release import canonical_language
+    from feeds.normalise.fields import canonical_language
 
     language = canonical_language(language)
     return Site(

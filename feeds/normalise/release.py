@@ -7,8 +7,8 @@
 Every decision about what a release *says* is made here, once, so every source (drop folder, push, GOV.UK
 search) produces the same shape and the publisher never has to second-guess it. Bad input is an
 `InvalidReleaseError` naming the origin, the field and (when known) its line; anything else escaping from
-here is a bug. This module is the orchestrator and the small field-by-field checks; each larger step is a module
-of its own, called once per release.
+here is a bug. This module is the orchestrator and the dates of a release; the small field-by-field checks are
+`fields`, and each larger step is a module of its own, called once per release.
 
 What this module must not do: read the clock (`now` is an argument, used only when the release has no date
 of its own), touch the store or the network, or let the assigned date leak into `content_hash`: the same
@@ -17,30 +17,33 @@ input ingested on another day must hash the same.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import html
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 from feeds.config import Site, TopicSettings
-from feeds.errors import InvalidReleaseError
-from feeds.model import Change, RawRelease, Release
+from feeds.model import RawRelease, Release
 from feeds.normalise.body import render_body
 from feeds.normalise.datelines import OpeningDate
-from feeds.normalise.dates import WeekdayError, clock_change_guess, parse_date
+from feeds.normalise.dates import clock_change_guess, parse_date
+from feeds.normalise.fields import (
+    changes_of,
+    date_of,
+    document_type_of,
+    invalid,
+    language_of,
+    readable_texts,
+    title_of,
+    url_of,
+)
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.opening import opening_lines
 from feeds.normalise.summary import given_summary_text, make_summary
-from feeds.normalise.text import one_line_text, windows_1252_controls, xml_safe
+from feeds.normalise.text import one_line_text, xml_safe
 from feeds.normalise.topics import detect_topics
-from feeds.urls import absolute_uri
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "LONG_TITLE", "normalise_release"]
 
@@ -57,20 +60,8 @@ MAX_TOPICS = 50
 """Topics one release may be given. Each topic has its own feeds and page, and each of them shows the release: a
 release pushed with 3,000 topics made one publish write 2 GB."""
 
-# GOV.UK-style titles sometimes carry their document type ("Press release: …"); it belongs in document_type.
-_TYPE_PREFIX = re.compile(
-    r"(?P<type>press release|news story|speech|statement|written statement|oral statement|government response)"
-    r"\s*:\s*(?P<rest>.+)",
-    re.IGNORECASE | re.DOTALL,
-)
-# A character reference left in a title by a CMS that escaped it twice ("Q&amp;A"): decoded. Only complete
-# references (with their ";"), so "R&D" or "Fish&chips" stay as written.
-_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 LONG_TITLE = 160
 """A title longer than this (characters) is stored with a warning: more likely a paragraph than a headline."""
-_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
-_NON_WORD = re.compile(r"[^a-z0-9]+")
-_LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # RFC 5646, loosely (as config.py checks it)
 
 
 def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: datetime) -> Release:
@@ -79,17 +70,17 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     Raises InvalidReleaseError for a missing title, a body that is empty once cleaned, an unreadable date,
     an unusable slug, link or image, or a malformed language tag.
     """
-    raw = _readable(raw)
-    title, prefixed_type = _title(raw)
-    document_type = _document_type(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
+    raw = readable_texts(raw)
+    title, prefixed_type = title_of(raw)
+    document_type = document_type_of(raw.document_type) or prefixed_type or DEFAULT_DOCUMENT_TYPE
     body = xml_safe(raw.body or "")
     if not body.strip():
-        raise _invalid(raw, "body", "the release has no body")
+        raise invalid(raw, "body", "the release has no body")
     body_html, body_text = render_body(body, raw.body_format, raw.link, site.base_url)
     if not body_text:
-        raise _invalid(raw, "body", "the body is empty (after removing markup that is not published)")
-    given_published = _date(raw, "published", raw.published, site)
-    given_updated = _date(raw, "updated", raw.updated, site)
+        raise invalid(raw, "body", "the body is empty (after removing markup that is not published)")
+    given_published = date_of(raw, "published", raw.published, site)
+    given_updated = date_of(raw, "updated", raw.updated, site)
     body_html, body_text, source, stated = opening_lines(
         body_html, body_text, title, site.tz, given_published or given_updated
     )
@@ -100,21 +91,21 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     given_published, given_withdrawn = dating.given_published, dating.given_withdrawn
     published, updated = dating.published, dating.updated
     withdrawn_at, withdrawn_note = dating.withdrawn_at, dating.withdrawn_note
-    changes = tuple(sorted(_changes(raw, site.tz), key=lambda c: c.at, reverse=True))
+    changes = tuple(sorted(changes_of(raw, site.tz), key=lambda c: c.at, reverse=True))
     change_note = one_line_text(raw.change_note or "") or None
     translation_of = one_line_text(raw.translation_of or "") or None
 
-    link = _url(raw, "link", raw.link, None)
-    image = _url(raw, "image", raw.image, link)
-    language = _language(raw, site)
+    link = url_of(raw, "link", raw.link, None)
+    image = url_of(raw, "image", raw.image, link)
+    language = language_of(raw, site)
     organisation = one_line_text(raw.organisation or "") or site.author
     if len(raw.topics) > MAX_TOPICS:  # every topic is a feed and a page: thousands would publish gigabytes
-        raise _invalid(raw, "topics", f"{len(raw.topics)} topics; a release may have at most {MAX_TOPICS}")
+        raise invalid(raw, "topics", f"{len(raw.topics)} topics; a release may have at most {MAX_TOPICS}")
     found_topics = detect_topics(raw.topics, title, body_text, topics)
 
     given_slug = slugify(xml_safe(raw.slug)) if raw.slug and raw.slug.strip() else None
     if given_slug == "":
-        raise _invalid(raw, "slug", f"slug {raw.slug!r} has no letters or digits a URL can use")
+        raise invalid(raw, "slug", f"slug {raw.slug!r} has no letters or digits a URL can use")
     slug = given_slug or release_slug(title, link)
 
     content_hash = _content_hash(
@@ -145,7 +136,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         # Accepted, not refused: a withdrawal may be for a legal reason, and a refused file leaves the release
         # current. (After the hash, which stays that of what was sent.)
         withdrawn_note = DEFAULT_WITHDRAWN_NOTE
-        note = _invalid(
+        note = invalid(
             raw,
             "withdrawn_at",
             "given without a `withdrawn_note`: the release is withdrawn with the plain notice "
@@ -153,7 +144,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         )
         warning = str(note) if warning is None else f"{warning}; {note}"
     if len(title) > LONG_TITLE:  # (a headline forgotten: the first paragraph stands in for it; stored, but said)
-        long = _invalid(
+        long = invalid(
             raw, "title", f"is {len(title)} characters long, a paragraph rather than a headline: check the release"
         )
         warning = str(long) if warning is None else f"{warning}; {long}"
@@ -218,7 +209,7 @@ def _dating(
         if stated is not None and stated.weekday_error:
             # Which of the two was meant dates the release (and its id, for good): only the officer can say. (Under
             # a date given otherwise, the dateline is only text, and is left as written.)
-            raise _invalid(
+            raise invalid(
                 raw,
                 "body",
                 f"the date in the opening lines is not sure: {stated.weekday_error} "
@@ -232,7 +223,7 @@ def _dating(
     standing_in = min(given_updated, _utc_now_argument(now)) if given_updated is not None else None
     # So does a withdrawal: a release first sent withdrawn, dated by nothing else, was dated by its ingest, after
     # its withdrawal, and so never appeared ("withdrawn before its publication").
-    given_withdrawn = _date(raw, "withdrawn_at", raw.withdrawn_at, site)
+    given_withdrawn = date_of(raw, "withdrawn_at", raw.withdrawn_at, site)
     if standing_in is None and given_withdrawn is not None:
         standing_in = min(given_withdrawn, _utc_now_argument(now))
     published = given_published or standing_in or _utc_now_argument(now)
@@ -241,20 +232,20 @@ def _dating(
     # the one given: `updated` also stands in for a missing `published`, and `updated` follows `published`.
     for field, when in (("updated", given_updated), ("published", published)):
         if when is not None and when > now + MAX_AHEAD:
-            raise _invalid(raw, field, f"the date {when:%Y-%m-%d} is more than a year ahead: a typo?")
+            raise invalid(raw, field, f"the date {when:%Y-%m-%d} is more than a year ahead: a typo?")
     # A release dated ahead is held until it is due (an embargo), but an edit is dated when it is made: an update
     # still to come would date every feed listing the release ahead, and pin it to the top of readers sorting by it.
     if given_published is None and given_updated is not None and given_updated > now + UPDATE_SKEW:
         # (`updated` stands in for a missing `published`, but an embargo is said with `published`: an update date
         # ahead alone held a release back without a word)
-        raise _invalid(
+        raise invalid(
             raw,
             "updated",
             f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of now: an update is dated when it is "
             "made (to hold a release back until a date, give that date as `published`)",
         )
     if given_updated is not None and given_updated > max(now, published) + UPDATE_SKEW:
-        raise _invalid(
+        raise invalid(
             raw,
             "updated",
             f"the update date {given_updated:%Y-%m-%d %H:%M} UTC is ahead of both now and the publication date "
@@ -267,7 +258,7 @@ def _dating(
         # withdrawn before it was due, which then never goes public (`run_publish`).
         withdrawn_at = given_updated or _utc_now_argument(now)
     if withdrawn_at is not None and withdrawn_at > max(now, published) + UPDATE_SKEW:
-        raise _invalid(
+        raise invalid(
             raw,
             "withdrawn_at",
             f"the date {withdrawn_at:%Y-%m-%d %H:%M} UTC is ahead: a withdrawal is dated when it is made (a typo?)",
@@ -303,9 +294,9 @@ def _clock_guesses(
     fields = (("published", raw.published), ("updated", raw.updated), ("withdrawn_at", raw.withdrawn_at))
     for (field, value), when in zip(fields, given, strict=True):  # (`given`: as read, in the order of `fields`)
         if value is not None and when is not None and (guess := clock_change_guess(value, site.tz, when)):
-            said.append(str(_invalid(raw, field, guess)))
+            said.append(str(invalid(raw, field, guess)))
     if given[0] is None and given[1] is None and stated is not None and stated.guess:
-        said.append(str(_invalid(raw, "body", f"the date in the opening lines: {stated.guess}")))
+        said.append(str(invalid(raw, "body", f"the date in the opening lines: {stated.guess}")))
     return said
 
 
@@ -321,128 +312,10 @@ def _date_in_file_name(raw: RawRelease, site: Site) -> datetime | None:
         return None
 
 
-def _readable(raw: RawRelease) -> RawRelease:
-    """`raw` with the C1 controls of its texts read as the Windows-1252 punctuation they stand for
-    (`windows_1252_controls`). What names the release (its key, link, slug, file) is left as it came: its identity
-    must not move. The same object when there is nothing to read (almost always)."""
-    read = windows_1252_controls
-    texts = (raw.title, raw.body, raw.summary, raw.organisation, raw.withdrawn_note, raw.change_note)
-    if all(t is None or read(t) is t for t in texts) and all(
-        read(t) is t for t in (*raw.topics, *(note for _, note in raw.changes))
-    ):
-        return raw
-    return dataclasses.replace(
-        raw,
-        title=None if raw.title is None else read(raw.title),
-        body=None if raw.body is None else read(raw.body),
-        summary=None if raw.summary is None else read(raw.summary),
-        organisation=None if raw.organisation is None else read(raw.organisation),
-        withdrawn_note=None if raw.withdrawn_note is None else read(raw.withdrawn_note),
-        change_note=None if raw.change_note is None else read(raw.change_note),
-        topics=tuple(map(read, raw.topics)),
-        changes=tuple((at, read(note)) for at, note in raw.changes),
-    )
-
-
 def _utc_now_argument(now: datetime) -> datetime:
     if now.tzinfo is None:  # a programming error in the caller, not bad input
         raise ValueError(f"naive datetime {now!r}: `now` must be timezone-aware")
     return now.astimezone(UTC)
-
-
-def _invalid(raw: RawRelease, field: str, message: str) -> InvalidReleaseError:
-    return InvalidReleaseError(message, origin=raw.origin, field=field, line=raw.line_of(field), source=raw.source)
-
-
-def _title(raw: RawRelease) -> tuple[str, str | None]:
-    """The cleaned title, and the document type its prefix named (only when the source gave no type)."""
-    title = one_line_text(_ENTITY.sub(lambda m: html.unescape(m[0]), raw.title or ""))
-    if not title:
-        raise _invalid(raw, "title", "the release has no title")
-    if raw.document_type is None:
-        m = _TYPE_PREFIX.fullmatch(title)
-        if m:
-            return m["rest"], _document_type(m["type"])
-    return title, None
-
-
-def _document_type(value: str | None) -> str | None:
-    """`Press release`, `press-release`, `PressRelease` → `press_release`; None when nothing is left."""
-    if not value:
-        return None
-    ascii_value = unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
-    snake = _NON_WORD.sub("_", _CAMEL.sub("_", ascii_value.strip()).lower()).strip("_")
-    return snake or None
-
-
-def _date(raw: RawRelease, field: str, value: str | datetime | None, site: Site) -> datetime | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    try:
-        return parse_date(value, site.tz)
-    except WeekdayError as e:  # (read, but not sure: the message names the date and both days)
-        raise _invalid(raw, field, str(e)) from e
-    except (ValueError, OverflowError) as e:
-        shown = value if isinstance(value, str) else value.isoformat()
-        raise _invalid(raw, field, f"cannot read the date {shown!r}: {e}") from e
-
-
-def _changes(raw: RawRelease, tz: ZoneInfo) -> list[Change]:
-    out: list[Change] = []
-    for stamp, note in raw.changes:
-        try:
-            at = parse_date(stamp, tz)
-        except (ValueError, OverflowError) as e:
-            raise _invalid(raw, "changes", f"cannot read the date of change {note!r}: {e}") from e
-        out.append(Change(at=at, note=one_line_text(note)))
-    return out
-
-
-def _url(raw: RawRelease, field: str, value: str | None, base: str | None) -> str | None:
-    """An absolute http(s) URL (a relative one resolved against `base`), or None when not given.
-
-    Anything else (`javascript:`, `data:`, a bare path with nothing to resolve it against) is refused: these
-    values are published as links and image sources without further checks.
-    """
-    if value is None or not value.strip():
-        return None
-    url = xml_safe(value).strip()
-    if base:
-        url = urljoin(base, url)
-    try:
-        parts = urlsplit(url)
-        _ = parts.port  # (a port beyond 65535 or not a number is refused only when asked for)
-    except ValueError as e:
-        raise _invalid(raw, field, f"not a URL: {value!r} ({e})") from e
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        raise _invalid(raw, field, f"must be an absolute http(s) URL, got {value!r}")
-    if not any(c.isspace() for c in url):
-        return url  # (kept as written, as it always was: the publish puts it in URI form; its hash stays the same)
-    try:  # a space was once refused, and with it the whole of a JSON file: it is percent-encoded instead
-        return absolute_uri(url, field)
-    except ValueError as e:
-        raise _invalid(raw, field, f"must be an absolute http(s) URL, got {value!r}") from e
-
-
-def _language(raw: RawRelease, site: Site) -> str:
-    if raw.language is None or not raw.language.strip():
-        return site.language
-    language = raw.language.strip()
-    if not _LANGUAGE.fullmatch(language):
-        raise _invalid(raw, "language", f"not a language tag (RFC 5646): {raw.language!r}")
-    return canonical_language(language)
-
-
-def canonical_language(tag: str) -> str:
-    """A language tag in the case RFC 5646 §2.1.1 recommends (`CY` → `cy`, `zh-tw` → `zh-TW`, `sr-latn` →
-    `sr-Latn`): tags are the same in any case, and every page and feed then writes one the same way."""
-    parts = tag.lower().split("-")  # (tags with extensions, `-u-…`, `-x-…`, are refused before: see _LANGUAGE)
-    for i, part in enumerate(parts[1:], 1):
-        if len(part) == 2:  # a region
-            parts[i] = part.upper()
-        elif len(part) == 4 and part.isalpha():  # a script (a four-character variant starts with a digit)
-            parts[i] = part.title()
-    return "-".join(parts)
 
 
 def _stamp(value: datetime | None) -> str | None:
