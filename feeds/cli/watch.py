@@ -1,4 +1,5 @@
-"""Watch commands: `feeds watch add`, `list`, `remove`, `edit`, `import`, `export`, `discover`, `poll`.
+"""Watch commands: the `feeds watch` group and its `add`, `list`, `remove`, `edit`, `discover`, `poll` (`import` and
+`export`, OPML in and out: `watchopml.py`).
 
 A thin edge over `feeds.watch.manage` and `feeds.watch.poll`: it parses the arguments, calls the library, and
 prints the feeds and their health as text or `--json` (`feed_json`, the one JSON shape of a watched feed). It must
@@ -9,11 +10,9 @@ match commands (`keywords.py`, `matches.py`).
 from __future__ import annotations
 
 import shlex
-import sys
 import threading
 from collections import Counter
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -34,9 +33,6 @@ from feeds.errors import FeedsError
 from feeds.model import WatchedFeed
 from feeds.normalise.ids import readable_url
 from feeds.urls import without_secrets
-
-if TYPE_CHECKING:
-    from feeds.watch.manage import OpmlImport, OpmlRefusal
 
 
 def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
@@ -107,7 +103,7 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
         twin = look_alike(feed, app.store.feeds())
-    ctx.say(f"watching #{feed.id} {_with_readable(feed.url)} every {shown_interval(feed.interval)}")
+    ctx.say(f"watching #{feed.id} {with_readable(feed.url)} every {shown_interval(feed.interval)}")
     if twin is not None:
         echo(f"note: {twin}", err=True)
 
@@ -134,17 +130,17 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         title = f"  {f.title}" if f.title_given else f"  {f.title} (the feed's own title)" if f.title else ""
         if not f.title and f.last_checked:  # (its title handed back to the feed: its body is read again)
             title = "  (named by the feed at its next check)"
-        echo(f"#{f.id:<4} {state:<8} {_with_readable(f.url)}{title}{tags}")
+        echo(f"#{f.id:<4} {state:<8} {with_readable(f.url)}{title}{tags}")
         detail = f"       every {shown_interval(f.interval)}, last {f.last_status or 'never'}"
         if f.last_checked:
             detail += f" at {rfc3339(f.last_checked)}"
         if f.next_check:
             detail += f", next {rfc3339(f.next_check)}"
-        detail += f", {_count(f.items_seen, 'item')}"
+        detail += f", {count(f.items_seen, 'item')}"
         if f.failures:
             if f.failing_since:
                 detail += f", failing since {f.failing_since:%Y-%m-%d %H:%M} UTC"
-            detail += f", {_count(f.failures, 'failure')}: {f.last_error}"
+            detail += f", {count(f.failures, 'failure')}: {f.last_error}"
         elif f.last_error:
             detail += f": {f.last_error}"
         if f.disabled_reason:
@@ -153,7 +149,7 @@ def watch_list(ctx: Context, as_json: bool) -> None:
     if feeds:  # (with hundreds of feeds, the failing ones are not found by scrolling)
         states = Counter(f.state for f in feeds)
         counted = ", ".join(f"{states[s]} {s}" for s in ("ok", "warning", "failing", "new", "disabled") if states[s])
-        ctx.say(f"{_count(len(feeds), 'feed')}: {counted}")
+        ctx.say(f"{count(len(feeds), 'feed')}: {counted}")
 
 
 def _one_feed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str:
@@ -176,8 +172,8 @@ def watch_remove(ctx: Context, url_id_or_title: str) -> None:
 
     with ctx.app() as app:
         feed, items, found = remove_feed(app, feed_reference(url_id_or_title))
-    deleted = f"{_count(items, 'item')} and {_count(found, 'match', 'matches')}"
-    ctx.say(f"removed #{feed.id} {_with_readable(feed.url)}: deleted {deleted}")
+    deleted = f"{count(items, 'item')} and {count(found, 'match', 'matches')}"
+    ctx.say(f"removed #{feed.id} {with_readable(feed.url)}: deleted {deleted}")
 
 
 @watch.command("edit")
@@ -226,10 +222,10 @@ def watch_edit(
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
     tags_shown = ", ".join(feed.tags) or "no tags"
-    ctx.say(f"#{feed.id} {_with_readable(feed.url)}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}")
+    ctx.say(f"#{feed.id} {with_readable(feed.url)}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}")
 
 
-def _with_readable(url: str) -> str:
+def with_readable(url: str) -> str:
     """A stored feed URL as shown, followed by how a person reads it when that differs
     (`https://xn--bcher-kva.example/rss  (https://bücher.example/rss)`): the first is what is fetched and what
     exports hold, the second what was typed. Either names the feed in `watch poll`, `watch edit` and `watch remove`,
@@ -242,134 +238,9 @@ def _with_readable(url: str) -> str:
 BUSY = "being checked by another process right now"
 
 
-def _count(n: int, one: str, many: str | None = None) -> str:
+def count(n: int, one: str, many: str | None = None) -> str:
+    """`n` and its noun, singular or plural (`1 item`, `2 items`; `many` for an irregular plural: `2 matches`)."""
     return f"{n} {one if n == 1 else many or one + 's'}"
-
-
-@watch.command("import")
-@click.argument("opml", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--poll/--no-poll", default=False, help="Poll the newly added feeds right away.")
-@click.option(
-    "--check",
-    is_flag=True,
-    help="Fetch each feed not watched yet once first, as `watch add` does, and refuse it unless it is a feed "
-    "(a web page is listed with the feeds it names; one that cannot be fetched, with why).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print what was added, refused or skipped, and why, as JSON.")
-@pass_ctx
-@handle_errors
-def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: bool) -> None:
-    """Watch every feed of an OPML file (folders become tags)."""
-    from feeds.watch.manage import import_configured, import_opml
-    from feeds.watch.poll import run_watch
-
-    with ctx.app() as app:
-        import_configured(app)  # a feed the config lists is the config's, never "added" from the file
-        if check and not as_json:
-            ctx.say(f"checking the new feeds of {opml.name} (each fetched once)...")
-        done = import_opml(app, opml, check=check)
-        added = done.added
-        if not as_json:
-            _say_imported(ctx, done)
-        report = None
-        if poll and added:
-            with ProgressBar("first poll") as bar:
-                report = run_watch(app, feed_ids=[f.id for f in added], progress=bar)
-    if as_json:
-        echo_json(
-            {
-                "added": [feed_json(f) for f in added],
-                "already": [feed_json(f) for f in done.known],
-                "refused": [_refusal_json(r) for r in done.refused],
-                "skipped": [{"url": url, "why": why} for url, why in done.skipped],
-                "notes": [{"url": url, "note": note} for url, note in done.notes],
-                **(
-                    {"polled": {"feeds": len(report.outcomes), "failed": report.failed, "items": report.new_items}}
-                    if report is not None
-                    else {}
-                ),
-            }
-        )
-    elif report is not None:
-        ctx.say(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
-
-
-def _say_imported(ctx: Context, done: OpmlImport) -> None:
-    """What `watch import` did with each outline: added, watched already, changed, skipped, refused (`--check`)."""
-    for f in done.added:
-        ctx.say(f"added    #{f.id} {_with_readable(f.url)}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
-    for f in done.known:
-        ctx.say(f"already  #{f.id} {_with_readable(f.url)}")
-    for url, note in done.notes:
-        ctx.say(f"note     {without_secrets(url)}: {note}")
-    for url, why in done.skipped:
-        echo(f"skipped  {without_secrets(url)}: {why}", err=True)
-    for r in done.refused:
-        for line in _refusal_lines(r):
-            echo(line, err=True)
-    skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
-    refused = f", {len(done.refused)} refused" if done.refused else ""
-    ctx.say(f"{len(done.added)} added, {len(done.known)} already watched{refused}{skipped}")
-
-
-def _refusal_lines(r: OpmlRefusal) -> list[str]:
-    """What `watch import --check` says of an outline it refused: a web page with the feeds it names (and how to
-    watch one), else why it is no feed or could not be fetched."""
-    from feeds.watch.manage import UNREACHABLE, WEB_PAGE, named_feed_lines
-
-    head = f"refused  {without_secrets(r.url)}" + (f"  ({r.title})" if r.title else "")
-    if r.check.verdict == WEB_PAGE:
-        lines = [f"{head}: a web page, not a feed. The feeds it names:", *named_feed_lines(r.check.named, " " * 11)]
-        usable = [d for d in r.check.named if d.usable]
-        if usable:
-            lines.append(
-                f"{' ' * 9}re-import with the right xmlUrl, or watch one with: "
-                f"feeds watch add {shlex.quote(usable[0].url)}"
-            )
-        return lines
-    if r.check.verdict == UNREACHABLE:
-        return [f"{head}: could not fetch it to see that it is a feed ({r.check.why})"]
-    return [f"{head}: {r.check.why}"]
-
-
-def _refusal_json(r: OpmlRefusal) -> dict[str, Any]:
-    return {
-        "url": r.url,
-        "title": r.title,
-        "reason": r.check.verdict,
-        "why": r.check.why,
-        "feeds": [
-            {"url": d.url, "title": d.title, "kind": d.kind, "watched": d.watched, "problem": d.refused or d.problem}
-            for d in r.check.named
-        ],
-    }
-
-
-@watch.command("export")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write to a file.")
-@pass_ctx
-@handle_errors
-def watch_export(ctx: Context, output: Path | None) -> None:
-    """Watched feeds as OPML 2.0, each with the URL that is fetched, a secret in its query (`?token=`) too: the
-    file is for moving the subscriptions elsewhere, where the feed must still be read. Says how many it holds."""
-    from feeds.watch.manage import export_opml
-
-    with ctx.app(create=False) as app:
-        data = export_opml(app)
-        secret = sum(without_secrets(f.url) != f.url for f in app.store.feeds())
-    if secret:
-        echo(
-            f"note: {_count(secret, 'feed URL holds', 'feed URLs hold')} a secret (a token or key in its query), "
-            "written whole so that it can be read where it is imported: keep the file private",
-            err=True,
-        )
-    if output:
-        try:
-            output.write_bytes(data)
-        except OSError as e:
-            raise FeedsError(f"cannot write {output}: {e.strerror or e}") from e
-    else:
-        sys.stdout.buffer.write(data)
 
 
 @watch.command("discover")
@@ -446,9 +317,9 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
             raise SystemExit(1)
         return
     for o in report.outcomes:
-        line = f"{o.status:<11} {without_secrets(o.url)}  +{_count(o.new_items, 'item')}"
+        line = f"{o.status:<11} {without_secrets(o.url)}  +{count(o.new_items, 'item')}"
         line += f" ({o.changed_items} changed)" if o.changed_items else ""
-        line += f", +{_count(o.new_matches, 'match', 'matches')}"
+        line += f", +{count(o.new_matches, 'match', 'matches')}"
         line += f", -{o.removed_matches} no longer made" if o.removed_matches else ""
         note = o.error or ("the same body as last time: not parsed again" if o.unchanged else None)
         if o.warning:
