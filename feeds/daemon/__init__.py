@@ -11,11 +11,11 @@ several daemons may run against one PostgreSQL database. Every job has `max_inst
 a misfire grace time; an exception in a job is logged with its context and never stops the daemon. Every job
 is transactional, so even SIGKILL in the middle of one loses or duplicates nothing.
 
-The package: `lifecycle` (the `Daemon`: start, scheduling, reload, stop, `run --once`), `jobs` (what each job
-does, and the triggers between them), `jobstate` (the record of their runs, and how it is logged), `inbox` (the
-file watch on the drop folders), `reload` (what a new config changes and what waits for a restart) and
-`shutdown` (signals, the grace period). This module only names what callers import: it must hold no logic, and
-re-exports no constant (a test patches a constant where it is used).
+The package: `lifecycle` (the `Daemon`: start, reload, stop, `run --once`), `scheduling` (its scheduler: when each
+job runs), `jobs` (what each job does, and the triggers between them), `jobstate` (the record of their runs, and
+how it is logged), `inbox` (the file watch on the drop folders), `reload` (what a new config changes and what waits
+for a restart) and `shutdown` (signals, the grace period). This module only names what callers import: it must
+hold no logic, and re-exports no constant (a test patches a constant where it is used).
 """
 
 from feeds.daemon.lifecycle import Daemon
