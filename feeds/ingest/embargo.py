@@ -72,8 +72,10 @@ _TIME_OR_DATE = (
 )
 # "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026", "Embargo: 00.01hrs, 3 Dec 2026", "Not for publication
 # before 10am on 4 December 2026", "Strictly embargoed until…", "Under embargo until…"
+# (After "to", only a time, a date or a day: "Embargoed to protect the fleet" is a headline.)
 _EMBARGO = re.compile(
-    r"\s*[*_]*\s*(?:strictly\s+)?(?:(?:embargoed|under\s+embargo)\s*(?::|until\b|till\b|to\b|before\b)"
+    r"\s*[*_]*\s*(?:strictly\s+)?(?:(?:embargoed|under\s+embargo)\s*(?::|until\b|till\b|before\b"
+    rf"|to\s+(?:{_TIME_OR_DATE}|(?=(?:on\s+)?(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|noon|midnight|midday)))"
     rf"|embargo(?:ed)?\s*(?::|until\b|till\b|{_TIME_OR_DATE})"
     r"|(?:not\s+)?for\s+(?:publication|release|broadcast)(?:\s+or\s+(?:publication|broadcast))?\s*"
     r"(?::|until\b|till\b|before\b|prior\s+to\b|at\b|on\b|after\b|from\b))(?P<when>.*)$",
@@ -90,10 +92,25 @@ _SAYS_WHEN = re.compile(
 )
 
 
+# Four digits and words with no other number, none of which says when ("2027, fishing fleet waits", "1500 jobs are
+# saved"): a headline's year or count, not a time. A zone or "time" keeps it an embargo ("1000 EST", "1000 Paris time").
+_NUMBER_AND_WORDS = re.compile(r"[*_\s]*\d{4}(?![\d:.h/-])(?!\s*(?:hrs?|hours)\b)(?P<words>\D*?[a-z]\D*)$", re.I)
+_ZONE_OR_TIME = re.compile(
+    r"\b(?:[ecmp][sd]?t|ist|jst|msk|cet|cest|eet|eest|wet|west|a[ecw][sd]t|nz[sd]t|sast|hkt|sgt|z|zulu|time)\b", re.I
+)
+
+
 def _embargo_match(line: str) -> re.Match[str] | None:
-    """`_EMBARGO`'s match of `line`, unless it is a headline with a colon ("Under embargo: the Iran fleet")."""
+    """`_EMBARGO`'s match of `line`, unless it is a headline with a colon ("Under embargo: the Iran fleet") or a
+    year or count and words after the opening ("Embargoed until 2027, fishing fleet waits"). (When in doubt, an
+    embargo.)"""
     match = _EMBARGO.match(line)
-    if match is None or _SAYS_WHEN.search(match["when"]) is not None:
+    if match is None:
+        return None
+    number = _NUMBER_AND_WORDS.match(match["when"])
+    if number is not None and not _SAYS_WHEN.search(number["words"]) and not _ZONE_OR_TIME.search(number["words"]):
+        return None
+    if _SAYS_WHEN.search(match["when"]) is not None:
         return match
     return None if line[: match.start("when")].rstrip(" *_").endswith(":") else match
 

@@ -1,0 +1,62 @@
+"""Polish review: headlines that read like an embargo, a resumed watched feed's status, a release card's extra
+topics, and the print stylesheet's link addresses."""
+
+from __future__ import annotations
+
+import pytest
+
+from feeds.ingest.embargo import is_embargo_line
+from feeds.ingest.formats import parse_release_file
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Embargoed to 2027, fishing fleet waits",
+        "Embargoed until 2027, fishing fleet waits",
+        "Embargo 2027, fishing fleet waits",
+        "Embargoed to protect the fishing fleet",
+        "Under embargo to 2030: the Iran fleet",
+        "Embargoed until 1500 jobs are saved",
+    ],
+)
+def test_a_headline_that_reads_like_an_embargo_is_the_title_not_an_embargo(headline: str) -> None:
+    assert not is_embargo_line(headline)
+    for name, text in (
+        ("h.txt", f"{headline}\n\nThe fleet is held in port today, the harbour said.\n"),
+        ("h.md", f"# {headline}\n\nThe fleet is held in port today, the harbour said.\n"),
+        ("h.html", f"<h1>{headline}</h1><p>The fleet is held in port today, the harbour said.</p>"),
+    ):
+        (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
+        assert raw.title == headline and raw.published is None, name
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["EMBARGOED UNTIL 1000 EST", "Embargoed until 1000 Paris time", "Embargoed until 2027, time to be confirmed"],
+)
+def test_four_digits_then_a_zone_or_time_but_no_date_is_still_an_embargo_line(line: str) -> None:
+    assert is_embargo_line(line)
+
+
+@pytest.mark.parametrize(
+    ("line", "when"),
+    [
+        ("Embargoed to 00:01 Thursday 3 December 2026", "00:01 Thursday 3 December 2026"),
+        ("EMBARGOED TO 0001 THURSDAY 3 DECEMBER 2026", "00:01 THURSDAY 3 DECEMBER 2026"),
+        ("Embargoed to Thursday 3 December 2026, 00:01", "Thursday 3 December 2026, 00:01"),
+        ("Embargoed until 2230, 3 December 2026", "22:30, 3 December 2026"),
+        ("EMBARGOED UNTIL 2230 ON 3 DECEMBER 2026", "22:30 3 DECEMBER 2026"),
+        ("Embargoed until 2026-12-03 00:01", "2026-12-03 00:01"),
+        ("EMBARGOED UNTIL 1000 EST 3 DECEMBER 2026", "10:00 EST 3 DECEMBER 2026"),
+        ("Embargoed until 1000 +05:30 3 December 2026", "10:00 +05:30 3 December 2026"),
+        ("Embargo 0930 GMT 3 December 2026", "09:30 GMT 3 December 2026"),
+        ("Not for publication before 1000 CET 3 December 2026", "10:00 CET 3 December 2026"),
+    ],
+)
+def test_real_embargo_lines_with_to_or_a_four_digit_time_are_still_taken(line: str, when: str) -> None:
+    assert is_embargo_line(line)
+    (raw,) = parse_release_file(
+        f"{line}\n\nNew strategy\n\nThe plan.\n".encode(), "e.txt", source="inbox", origin="/srv/inbox/e.txt"
+    )
+    assert raw.title == "New strategy" and raw.published == when
