@@ -3,11 +3,16 @@ topics, and the print stylesheet's link addresses."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+from lxml import html as lxml_html
 
 from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
+from feeds.publish.pages import PageRenderer
 from tests.cli_watch_helpers import run
+from tests.test_publish_pages import ALL_FEEDS, SITE, make_release
 
 
 @pytest.mark.parametrize(
@@ -77,3 +82,38 @@ def test_a_failing_feed_resumed_shows_it_waits_for_its_next_check_not_ok(config,
     assert resumed.exit_code == 0 and ": ok," not in resumed.output
     head, detail = run(config, "watch", "list").output.splitlines()[:2]
     assert head.split()[1] != "ok" and "waits for its next check" in detail
+
+
+@pytest.mark.parametrize(
+    ("language", "more"),
+    [
+        ("en-GB", ["and 3 more", "and 1 more"]),
+        ("de", ["und 3 weitere", "und 1 weiteres"]),
+        ("fr", ["et 3 autres", "et 1 autre"]),
+        ("es", ["y 3 más", "y 1 más"]),
+        ("cy", ["a 3 arall", "ac 1 arall"]),
+    ],
+)
+def test_a_card_with_more_than_eight_topics_says_how_many_more_in_the_site_s_language(
+    language: str, more: list[str]
+) -> None:
+    site = dataclasses.replace(SITE, language=language)
+    cards = (
+        make_release("many", topics=tuple(f"Topic {n}" for n in range(11))),
+        make_release("nine", topics=tuple(f"Topic {n}" for n in range(9))),
+        make_release("eight", topics=tuple(f"Topic {n}" for n in range(8))),
+    )
+    page = PageRenderer(site).index_page(releases=cards, feeds=ALL_FEEDS, stylesheet_url="static/site.css")
+    doc = lxml_html.fromstring(page.data)
+    lists = doc.xpath("//ol[@class='releases']//ul[@class='topics']")
+    assert [len(ul.xpath("li/a")) for ul in lists] == [8, 8, 8]
+    said = sorted(" ".join(li.text_content().split()) for li in doc.xpath("//li[@class='more']"))
+    assert said == sorted(more)
+    assert "…" not in page.data.decode()
+
+
+def test_the_count_of_more_topics_on_a_card_in_another_language_is_marked_in_the_site_s_language() -> None:
+    card = make_release("many", language="fr", topics=tuple(f"Sujet {n}" for n in range(10)))
+    page = PageRenderer(SITE).index_page(releases=(card,), feeds=ALL_FEEDS, stylesheet_url="static/site.css")
+    (more,) = lxml_html.fromstring(page.data).xpath("//li[@class='more']")
+    assert more.text_content() == "and 2 more" and more.get("lang") == "en-GB"
