@@ -4,6 +4,8 @@ topics, and the print stylesheet's link addresses."""
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
 
 import pytest
 from lxml import html as lxml_html
@@ -12,7 +14,7 @@ from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
 from feeds.publish.pages import PageRenderer
 from tests.cli_watch_helpers import run
-from tests.test_publish_pages import ALL_FEEDS, SITE, make_release
+from tests.test_publish_pages import ALL_FEEDS, COVERAGE, SITE, make_release, render_release
 
 
 @pytest.mark.parametrize(
@@ -117,3 +119,38 @@ def test_the_count_of_more_topics_on_a_card_in_another_language_is_marked_in_the
     page = PageRenderer(SITE).index_page(releases=(card,), feeds=ALL_FEEDS, stylesheet_url="static/site.css")
     (more,) = lxml_html.fromstring(page.data).xpath("//li[@class='more']")
     assert more.text_content() == "and 2 more" and more.get("lang") == "en-GB"
+
+
+_PRINTED_ADDRESS = re.compile(r"([^{}]+)\{[^}]*content:\s*\" \(\" attr\(href\) \"\)\"")
+
+
+def test_a_printed_link_whose_text_is_its_address_does_not_print_the_address_again() -> None:
+    body = (
+        '<p>See <a href="https://www.gov.uk/coast" rel="noopener noreferrer">www.gov.uk/coast</a>, '
+        '<a href="https://example.org/r?a=1&amp;b=2" rel="noopener noreferrer">https://example.org/r?a=1&amp;b=2</a>, '
+        '<a href="https://example.org/report/" rel="noopener noreferrer">example.org/report</a> and '
+        '<a href="https://example.org/plan" rel="noopener noreferrer">the plan</a>.</p>'
+    )
+    coverage = (
+        dataclasses.replace(COVERAGE[0], title="https://local-paper.example.com/news/saltmarsh-wall"),
+        COVERAGE[1],
+    )
+    doc = render_release(PageRenderer(SITE), make_release(body_html=body), coverage=coverage)
+    shown = {
+        a.text_content(): a.get("class") for a in doc.xpath("//div[@class='body']//a | //section[@class='coverage']//a")
+    }
+    assert shown == {
+        "www.gov.uk/coast": "url",
+        "https://example.org/r?a=1&b=2": "url",
+        "example.org/report": "url",
+        "the plan": None,
+        "https://local-paper.example.com/news/saltmarsh-wall": "url",
+        "Coastal spending under scrutiny": None,
+    }
+    css = (Path(__file__).resolve().parent.parent / "feeds" / "static" / "site.css").read_text("utf-8")
+    printed = re.sub(r"/\*.*?\*/", "", css[css.index("@media print") :], flags=re.DOTALL)
+    (selectors,) = _PRINTED_ADDRESS.findall(printed)
+    assert [s.strip() for s in selectors.split(",")] == [
+        '.body a[href^="http"]:not(.url)::after',
+        '.coverage a[href^="http"]:not(.url)::after',
+    ]

@@ -125,6 +125,39 @@ def scroll_tables(body_html: str) -> str:
     return _TABLE_TAG.sub(wrap, body_html)
 
 
+_TEXT_LINK = re.compile(r"<a\b([^>]*)>([^<]*)</a>")
+_SCHEME = re.compile(r"^https?://", re.IGNORECASE)
+
+
+def shows_its_address(text: str | None, href: str | None) -> bool:
+    """Whether a link's text is its own address, as written or as a reader types it: `www.gov.uk/coast` for
+    `https://www.gov.uk/coast`, with or without a final slash (the print stylesheet then does not print the address
+    again after it). Plain strings, not HTML."""
+    if not text or not href:
+        return False
+    text = text.strip().rstrip("/")
+    href = href.strip().rstrip("/")
+    return text == href or text == _SCHEME.sub("", href, count=1)
+
+
+def mark_url_links(body_html: str) -> str:
+    """Sanitised HTML in which a link whose text is its own address (`shows_its_address`; the normaliser's
+    autolinks are such links) has `class="url"`, so that the print stylesheet does not print the address twice.
+    Done on the page only, as `with_alt` is; a body without a link is returned as it is, unread."""
+    if "<a" not in body_html:
+        return body_html
+
+    def mark(match: re.Match[str]) -> str:
+        href = _HREF.search(match.group(1))
+        if href is None or " class=" in match.group(1):
+            return match.group(0)
+        if not shows_its_address(html.unescape(match.group(2)), html.unescape(href.group(1))):
+            return match.group(0)
+        return f'<a class="url"{match.group(1)}>{match.group(2)}</a>'
+
+    return _TEXT_LINK.sub(mark, body_html)
+
+
 def page_environment(words: Messages, template_dir: Path | None = None) -> Environment:
     """The environment the pages render in: `template_dir`'s templates first (overrides by name), then the packaged
     ones; labels, dates and filters in the site's language (`words`)."""
@@ -152,4 +185,6 @@ def page_environment(words: Messages, template_dir: Path | None = None) -> Envir
     env.filters["outline_headings"] = outline_headings
     env.filters["name_image_links"] = name_image_links
     env.filters["scroll_tables"] = scroll_tables
+    env.filters["mark_url_links"] = mark_url_links
+    env.tests["its_own_address"] = shows_its_address
     return env
