@@ -15,7 +15,7 @@ from urllib.parse import quote, urlsplit
 
 import idna
 
-__all__ = ["absolute_uri", "dns_host", "uri_form", "without_secrets"]
+__all__ = ["absolute_uri", "dns_host", "public_link", "uri_form", "without_secrets"]
 
 
 def dns_host(host: str) -> str:
@@ -75,5 +75,23 @@ def without_secrets(url: str) -> str:
     return _SECRET_PARAM.sub(r"\1***", shown)
 
 
+def public_link(url: str) -> str:
+    """`url` as the site may publish it for readers to follow (a matched item's link in the match feeds and on a
+    release page): each secret query parameter, as `without_secrets` knows one (`api_key=`, `token=`…), removed
+    with its `&` (a `***` in its place would make a link that no server reads), and a password before the `@`
+    removed with its user name. The fragment and every other parameter stay as written. A URL holding no secret is
+    returned as it is, the same object: the common case costs one search of a compiled pattern and nothing else.
+    It must not be used for an id or a key: those are made from the URL as stored (`feeds.publish.coverage`)."""
+    if _SECRET_PARAM.search(url) is None and _PASSWORD.search(url) is None:
+        return url
+    head, hash_, fragment = url.partition("#")
+    base, question, query = head.partition("?")
+    kept = "&".join(p for p in query.split("&") if not ("=" in p and _SECRET_WORD.search(p.partition("=")[0])))
+    return _PASSWORD.sub("//", base) + (question + kept if kept else "") + hash_ + fragment
+
+
 _PASSWORD = re.compile(r"(//[^/@:]*:)[^/]*@")
-_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:password|passwd|secret|token|key)[^=&#]*=)[^&#]*", re.IGNORECASE)
+_SECRET_WORDS = "password|passwd|secret|token|key"
+"""What a query parameter's name holds when its value is a secret (`without_secrets`, `public_link`)."""
+_SECRET_WORD = re.compile(_SECRET_WORDS, re.IGNORECASE)
+_SECRET_PARAM = re.compile(rf"([?&][^=&#]*(?:{_SECRET_WORDS})[^=&#]*=)[^&#]*", re.IGNORECASE)

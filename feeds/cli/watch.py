@@ -250,6 +250,7 @@ def count(n: int, one: str, many: str | None = None) -> str:
 @handle_errors
 def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
     """Find the feed(s) of a web page."""
+    from feeds.watch.discovery import watch_hint
     from feeds.watch.manage import add_feed, discover
 
     with ctx.app() as app:
@@ -257,7 +258,7 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
         if not found:
             raise FeedsError(f"{url}: no feed found (no <link rel=alternate>, no feed at the common paths)")
         for d in found:
-            echo(f"{d.url}  {d.title}  ({d.kind}, {d.how})")
+            echo(f"{without_secrets(d.url)}  {d.title}  ({d.kind}, {d.how})")  # (`--add` adds it, key and all)
             if d.refused:
                 echo(f"  refused: {d.refused}")
             elif d.problem:
@@ -270,9 +271,9 @@ def watch_discover(ctx: Context, url: str, add_all: bool) -> None:
                     echo("  added")
                 except FeedsError as e:
                     echo(f"  not added: {e}")
-        usable = [d for d in found if d.usable]
-        if not add_all and usable:
-            echo(f"watch one with: feeds watch add {shlex.quote(usable[0].url)}")  # (`&`, `?` mean much to a shell)
+        hint = None if add_all else watch_hint(url, found)
+        if hint:
+            echo(hint)
 
 
 @watch.command("poll")

@@ -8,7 +8,6 @@ what was added, refused or skipped, and why, as text or `--json`. It must not re
 
 from __future__ import annotations
 
-import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -93,17 +92,15 @@ def _say_imported(ctx: Context, done: OpmlImport) -> None:
 def _refusal_lines(r: OpmlRefusal) -> list[str]:
     """What `watch import --check` says of an outline it refused: a web page with the feeds it names (and how to
     watch one), else why it is no feed or could not be fetched."""
+    from feeds.watch.discovery import watch_hint
     from feeds.watch.manage import UNREACHABLE, WEB_PAGE, named_feed_lines
 
     head = f"refused  {without_secrets(r.url)}" + (f"  ({r.title})" if r.title else "")
     if r.check.verdict == WEB_PAGE:
         lines = [f"{head}: a web page, not a feed. The feeds it names:", *named_feed_lines(r.check.named, " " * 11)]
-        usable = [d for d in r.check.named if d.usable]
-        if usable:
-            lines.append(
-                f"{' ' * 9}re-import with the right xmlUrl, or watch one with: "
-                f"feeds watch add {shlex.quote(usable[0].url)}"
-            )
+        hint = watch_hint(r.url, r.check.named)
+        if hint:
+            lines.append(f"{' ' * 9}re-import with the right xmlUrl, or {hint}")
         return lines
     if r.check.verdict == UNREACHABLE:
         return [f"{head}: could not fetch it to see that it is a feed ({r.check.why})"]

@@ -9,6 +9,8 @@ found and a hash of what was matched (kind, subject, the item's link or key). Th
 first published, and kept (`EntryIds`, stored by the caller): the matches an entry lists may change later (a rule
 removed takes its matches away, an edited release its related ones), and the id must not change with them. A
 match whose item has no absolute http(s) link is an entry without one (its content says what was found and where).
+An item's link is published without the secret parameters a paid feed puts in it (`?api_key=`: `public_link`), in
+the entries and the coverage lists; ids and entry keys are still made from the link as stored, as they always were.
 
 Everything published here is in the site's language (`messages_for`): the feeds' titles and subtitles, their
 links, what the entries say (where the item came from, why it matched: `feeds.publish.explain`, the kinds of
@@ -33,6 +35,7 @@ from feeds.publish.i18n import N_, Messages, messages_for
 from feeds.publish.pageviews import CoverageItem, web_url
 from feeds.publish.sitefeeds import CSS_PATH, EPOCH, XSL_PATH, feed_id
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
+from feeds.urls import public_link
 
 KIND_LABELS = {"keyword": N_("Keyword match"), "related": N_("Related coverage"), "pickup": N_("Verbatim pickup")}
 """What a match is, as the match feeds' categories and a release page's coverage name it (in the site's
@@ -126,7 +129,7 @@ def match_entry(
     return FeedEntry(
         id=match_entry_id(settings.site.domain, m, also, per_item=per_item),
         title=_visible(it.title) or words.gettext("(untitled item)"),
-        link=web_url(it.link),
+        link=web_url(it.link and public_link(it.link)),  # (never a subscriber's key: the id keeps the link as stored)
         published=m.item.published,
         updated=updated,
         summary=summary,
@@ -164,11 +167,12 @@ def _coverage_list(found: Sequence[StoredMatch], words: Messages) -> tuple[Cover
     and related, is one line naming both sources and both kinds), dated by the article's own date."""
     by_article: dict[str, list[StoredMatch]] = {}
     for m in sorted(found, key=_strongest_first):
-        by_article.setdefault(m.item.item.link or f"item:{m.item.id}", []).append(m)
+        link = m.item.item.link
+        by_article.setdefault(public_link(link) if link else f"item:{m.item.id}", []).append(m)
     return tuple(
         CoverageItem(
             title=_visible(ms[0].item.item.title) or words.gettext("(untitled item)"),
-            url=ms[0].item.item.link or "",
+            url=public_link(ms[0].item.item.link or ""),
             source=", ".join(dict.fromkeys(_visible(m.item.feed_title) for m in ms)),
             found_at=min(m.found_at for m in ms),
             kinds=tuple(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),

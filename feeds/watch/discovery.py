@@ -13,6 +13,7 @@ from urllib.parse import urljoin
 
 from feeds.errors import ExistsError, FeedParseError, FetchError, NotFoundError
 from feeds.fetch import Fetched
+from feeds.urls import without_secrets
 from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.feedurls import canonical_feed_url, check_feed_url
 from feeds.watch.matching import own_domains
@@ -43,16 +44,17 @@ def check_is_feed(app: App, url: str) -> None:
     if checked.verdict == WEB_PAGE:
         found = marked_watched(app, checked.named)
         lines = ["a web page, not a feed: not added. The feeds it names:", *named_feed_lines(found, "  ")]
-        usable = [d for d in found if d.usable]
-        if usable:
-            lines.append(f"watch one with: feeds watch add {shlex.quote(usable[0].url)}")
-        raise FeedParseError("\n".join(lines), url=url)
+        hint = watch_hint(url, found)
+        raise FeedParseError("\n".join([*lines, hint] if hint else lines), url=url)
     if checked.moved_to is not None:  # (watched twice otherwise, until polls saw the move three times)
         try:
             there = app.store.feed(checked.moved_to)
         except NotFoundError:
             return
-        raise ExistsError(f"already watching #{there.id} {there.url}: {url} has moved there permanently")
+        raise ExistsError(
+            f"already watching #{there.id} {without_secrets(there.url)}: {without_secrets(url)} has moved there "
+            "permanently"
+        )
 
 
 FEED, WEB_PAGE, NOT_A_FEED, UNREACHABLE = "feed", "web page", "not a feed", "unreachable"
@@ -112,8 +114,24 @@ def named_feed_lines(found: Sequence[Discovered], indent: str) -> list[str]:
     for d in found:
         mark = d.refused or d.problem
         note = f"  ({mark})" if mark else f"  (watched already, #{d.watched})" if d.watched is not None else ""
-        lines.append(f"{indent}{d.url}  {d.title}{note}".rstrip())
+        lines.append(f"{indent}{without_secrets(d.url)}  {d.title}{note}".rstrip())
     return lines
+
+
+def watch_hint(page: str, found: Sequence[Discovered]) -> str | None:
+    """The command that watches the first usable feed of those `page` names, None when none is: `feeds watch add
+    URL`, unless that URL holds a secret (`?token=`), which is printed masked like every URL here (a masked URL
+    added would be fetched without its key): then `feeds watch discover --add PAGE`, which adds the feeds as found,
+    the key kept and never printed. Quoted for a shell (`&`, `?` mean much to one)."""
+    usable = [d for d in found if d.usable]
+    if not usable:
+        return None
+    if without_secrets(usable[0].url) == usable[0].url:
+        return f"watch one with: feeds watch add {shlex.quote(usable[0].url)}"
+    return (
+        f"watch them with: feeds watch discover --add {shlex.quote(without_secrets(page))} (a URL's key is shown "
+        "as ***; --add watches each URL as found, key and all)"
+    )
 
 
 @dataclass(frozen=True, slots=True)
