@@ -103,3 +103,16 @@ def test_watch_add_of_a_page_lists_its_feeds_with_their_secrets_masked(config, h
     refused = run(config, "watch", "add", httpserver.url_for("/"))
     assert refused.exit_code == 1 and "SECRET4" not in refused.output
     assert "api_key=***" in refused.output and "feeds watch discover" in refused.output
+
+
+def test_watch_discover_masks_a_secret_in_why_a_found_feed_cannot_be_watched(config, httpserver):
+    links = "".join(
+        f'<link rel="alternate" type="application/rss+xml" title="{t}" href="{u}">'
+        for t, u in (("Gone", "/gone.xml?token=SECRET5"), ("Page", "/page?key=SECRET6"))
+    )
+    httpserver.expect_request("/").respond_with_data(f"<html><head>{links}</head></html>", content_type="text/html")
+    httpserver.expect_request("/gone.xml").respond_with_data("gone", status=404)
+    httpserver.expect_request("/page").respond_with_data("<html>no feed</html>", content_type="text/html")
+    shown = run(config, "watch", "discover", httpserver.url_for("/"))
+    assert "could not fetch it" in shown.output and "not a feed" in shown.output
+    assert "SECRET5" not in shown.output and "SECRET6" not in shown.output

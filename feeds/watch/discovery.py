@@ -37,15 +37,15 @@ def check_is_feed(app: App, url: str) -> None:
     if checked.verdict == UNREACHABLE:
         raise FetchError(
             f"could not fetch it to see that it is a feed ({checked.why}): not added (`--no-check` adds it unchecked)",
-            url=url,
+            url=without_secrets(url),
         )
     if checked.verdict == NOT_A_FEED:
-        raise FeedParseError(f"{checked.why}: not added (`--no-check` adds it unchecked)", url=url)
+        raise FeedParseError(f"{checked.why}: not added (`--no-check` adds it unchecked)", url=without_secrets(url))
     if checked.verdict == WEB_PAGE:
         found = marked_watched(app, checked.named)
         lines = ["a web page, not a feed: not added. The feeds it names:", *named_feed_lines(found, "  ")]
         hint = watch_hint(url, found)
-        raise FeedParseError("\n".join([*lines, hint] if hint else lines), url=url)
+        raise FeedParseError("\n".join([*lines, hint] if hint else lines), url=without_secrets(url))
     if checked.moved_to is not None:  # (watched twice otherwise, until polls saw the move three times)
         try:
             there = app.store.feed(checked.moved_to)
@@ -69,7 +69,8 @@ class FeedCheck:
     verdict: str
     """FEED; WEB_PAGE (`named` holds the feeds it names); NOT_A_FEED (and no feed found from it); UNREACHABLE."""
     why: str = ""
-    """Why it could not be fetched (UNREACHABLE), or why it is no feed (NOT_A_FEED, WEB_PAGE)."""
+    """Why it could not be fetched (UNREACHABLE), or why it is no feed (NOT_A_FEED, WEB_PAGE); printed as it is, so a
+    secret in a URL it names is masked (`without_secrets`)."""
     named: tuple[Discovered, ...] = ()
     moved_to: str | None = None
     """Where a feed's address redirects permanently (301/308), as a watched feed's URL is spelt."""
@@ -88,13 +89,14 @@ def fetch_check(app: App, url: str) -> FeedCheck:
     result = app.http.get(url, refuse_redirect=ours)
     if not isinstance(result, Fetched):
         reason = getattr(result, "error", result)
-        return FeedCheck(url, UNREACHABLE, str(reason.message if isinstance(reason, FetchError) else reason))
+        why = str(reason.message if isinstance(reason, FetchError) else reason)
+        return FeedCheck(url, UNREACHABLE, without_secrets(why))  # (`why` is printed: a redirect's token masked)
     try:
         parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
         moved = result.permanent_redirect
         return FeedCheck(url, FEED, moved_to=canonical_feed_url(moved) if moved else None)
     except FeedParseError as e:
-        why = e.message
+        why = without_secrets(e.message)
     found = _feeds_named_by(app, result)
     if not found:
         why = f"not a feed ({why}), and no feed found from it (no <link rel=alternate>, none at the common paths)"
@@ -165,7 +167,8 @@ def discover(app: App, url: str) -> list[Discovered]:
     url = check_feed_url(app, url)
     result = app.http.get(url, accept="text/html,application/xhtml+xml,application/atom+xml,application/rss+xml,*/*")
     if not isinstance(result, Fetched):
-        raise FetchError(f"could not fetch the page: {getattr(result, 'error', result)}", url=url)
+        why = without_secrets(str(getattr(result, "error", result)))
+        raise FetchError(f"could not fetch the page: {why}", url=without_secrets(url))
     try:
         parsed = parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
         return [known(Discovered(result.url, parsed.title, parsed.kind, "the URL is a feed"))]
@@ -214,9 +217,9 @@ def _linked_feed(app: App, found: Discovered) -> Discovered:
         return found
     result = app.http.get(found.url)
     if not isinstance(result, Fetched):
-        return replace(found, problem=f"could not fetch it: {getattr(result, 'error', result)}")
+        return replace(found, problem=f"could not fetch it: {without_secrets(str(getattr(result, 'error', result)))}")
     try:
         parsed = parse_feed(result.body, url=result.url, content_type=result.content_type, encoding=result.encoding)
     except FeedParseError as e:
-        return replace(found, problem=f"not a feed: {e.message}")
+        return replace(found, problem=f"not a feed: {without_secrets(e.message)}")
     return replace(found, title=found.title or parsed.title, kind=parsed.kind)
