@@ -326,18 +326,21 @@ class WatchedFeed:
 
     @property
     def state(self) -> FeedState:
-        """`disabled`, `failing`, `new` (never checked), `warning` (read, with problems: a truncated or malformed
-        body) or `ok`: what `watch list` and `feeds status` report."""
+        """`disabled`, `failing`, `new` (never checked), `resumed` (enabled again after failing, not checked
+        since: its last check failed, and the next says how it is), `warning` (read, with problems: a truncated or
+        malformed body) or `ok`: what `watch list` and `feeds status` report."""
         if not self.enabled:
             return "disabled"
         if self.failures:
             return "failing"
         if not self.last_checked:
             return "new"
+        if self.last_status is not None and not self.last_status.startswith(("2", "3")):
+            return "resumed"  # (a failed check is the last one, yet no failure is counted: enabling reset them)
         return "warning" if self.last_error else "ok"
 
 
-FeedState = Literal["disabled", "failing", "new", "warning", "ok"]
+FeedState = Literal["disabled", "failing", "new", "resumed", "warning", "ok"]
 
 REMOVED_FROM_CONFIG = "removed from the config file"
 """The `disabled_reason` of a config feed the config file no longer lists (enabled again when it is back)."""

@@ -224,7 +224,7 @@ def gather(app: App) -> StatusReport:
         feeds_ok=states["ok"] + states["warning"],  # (read with problems, but read)
         feeds_failing=len(failing),
         feeds_disabled=states["disabled"],
-        feeds_new=states["new"],
+        feeds_new=states["new"] + states["resumed"],  # (enabled again after failing: waits for a check too)
         worst=[
             {
                 "id": f.id,

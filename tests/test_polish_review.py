@@ -70,10 +70,6 @@ def test_real_embargo_lines_with_to_or_a_four_digit_time_are_still_taken(line: s
     assert raw.title == "New strategy" and raw.published == when
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feeds/cli/watch.py (being split by another helper) shows a resumed feed as 'ok' with its old last_status",
-)
 def test_a_failing_feed_resumed_shows_it_waits_for_its_next_check_not_ok(config, httpserver) -> None:
     httpserver.expect_request("/bad.xml").respond_with_data("oops", status=500)
     url = httpserver.url_for("/bad.xml")

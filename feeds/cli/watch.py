@@ -30,7 +30,7 @@ from feeds.cli import (
 from feeds.clock import rfc3339
 from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError
-from feeds.model import WatchedFeed
+from feeds.model import FeedState, WatchedFeed
 from feeds.normalise.ids import readable_url
 from feeds.urls import without_secrets
 
@@ -137,6 +137,8 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         if f.next_check:
             detail += f", next {rfc3339(f.next_check)}"
         detail += f", {count(f.items_seen, 'item')}"
+        if state == "resumed":
+            detail += ", waits for its next check"
         if f.failures:
             if f.failing_since:
                 detail += f", failing since {f.failing_since:%Y-%m-%d %H:%M} UTC"
@@ -148,7 +150,8 @@ def watch_list(ctx: Context, as_json: bool) -> None:
         echo(detail)
     if feeds:  # (with hundreds of feeds, the failing ones are not found by scrolling)
         states = Counter(f.state for f in feeds)
-        counted = ", ".join(f"{states[s]} {s}" for s in ("ok", "warning", "failing", "new", "disabled") if states[s])
+        order: tuple[FeedState, ...] = ("ok", "warning", "failing", "resumed", "new", "disabled")
+        counted = ", ".join(f"{states[s]} {s}" for s in order if states[s])
         ctx.say(f"{count(len(feeds), 'feed')}: {counted}")
 
 
