@@ -11,7 +11,7 @@ from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
-from feeds.model import Release
+from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
 from feeds.web.validate import raws_from_value
 
@@ -87,13 +87,21 @@ def test_a_boolean_for_a_date_is_still_refused() -> None:
 )
 def test_a_headline_opening_with_embargo_is_no_embargo_line(headline: str) -> None:
     assert not is_embargo_line(headline)
+    for name, raw in headline_in_every_format(headline):
+        assert raw.title == headline, name
+
+
+def headline_in_every_format(headline: str) -> list[tuple[str, RawRelease]]:
+    """(file name, what was read) for `headline` heading a short release as text, Markdown and HTML."""
+    read = []
     for name, text in (
         ("h.txt", f"{headline}\n\nThe fleet is held in port today, the harbour said.\n"),
         ("h.md", f"# {headline}\n\nThe fleet is held in port today, the harbour said.\n"),
         ("h.html", f"<h1>{headline}</h1><p>The fleet is held in port today, the harbour said.</p>"),
     ):
         (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
-        assert raw.title == headline, name
+        read.append((name, raw))
+    return read
 
 
 @pytest.mark.parametrize(

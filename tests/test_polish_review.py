@@ -14,6 +14,7 @@ from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
 from feeds.publish.pages import PageRenderer
 from tests.cli_watch_helpers import run
+from tests.test_ingestleft_review import headline_in_every_format
 from tests.test_publish_pages import ALL_FEEDS, COVERAGE, SITE, make_release, render_release
 
 
@@ -30,12 +31,7 @@ from tests.test_publish_pages import ALL_FEEDS, COVERAGE, SITE, make_release, re
 )
 def test_a_headline_that_reads_like_an_embargo_is_the_title_not_an_embargo(headline: str) -> None:
     assert not is_embargo_line(headline)
-    for name, text in (
-        ("h.txt", f"{headline}\n\nThe fleet is held in port today, the harbour said.\n"),
-        ("h.md", f"# {headline}\n\nThe fleet is held in port today, the harbour said.\n"),
-        ("h.html", f"<h1>{headline}</h1><p>The fleet is held in port today, the harbour said.</p>"),
-    ):
-        (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
+    for name, raw in headline_in_every_format(headline):
         assert raw.title == headline and raw.published is None, name
 
 
