@@ -69,29 +69,48 @@ def uri_form(value: str) -> str | None:
 
 def without_secrets(url: str) -> str:
     """`url` as messages may show it: a password replaced by `***`, in the user part or in the query string
-    (`?password=`, `api_key=`, `access_token=`…), even in a URL that is not valid (an @ in the password not
-    written %40: up to the last @ before the path is hidden). The URL to fetch stays the configured one."""
+    (`?password=`, `api_key=`, `access_token=`…: `_secret_name`), even in a URL that is not valid (an @ in the
+    password not written %40: up to the last @ before the path is hidden). The URL to fetch stays the configured
+    one."""
     shown = _PASSWORD.sub(r"\1***@", url)
-    return _SECRET_PARAM.sub(r"\1***", shown)
+    if _SECRET_HINT.search(shown) is None:
+        return shown
+    return _PARAM.sub(lambda m: f"{m[1]}{m[2]}=***" if _secret_name(m[2]) else m[0], shown)
 
 
 def public_link(url: str) -> str:
     """`url` as the site may publish it for readers to follow (a matched item's link in the match feeds and on a
-    release page): each secret query parameter, as `without_secrets` knows one (`api_key=`, `token=`…), removed
-    with its `&` (a `***` in its place would make a link that no server reads), and a password before the `@`
-    removed with its user name. The fragment and every other parameter stay as written. A URL holding no secret is
-    returned as it is, the same object: the common case costs one search of a compiled pattern and nothing else.
-    It must not be used for an id or a key: those are made from the URL as stored (`feeds.publish.coverage`)."""
-    if _SECRET_PARAM.search(url) is None and _PASSWORD.search(url) is None:
-        return url
+    release page): each secret query parameter (`_secret_name`) removed with its `&` (a `***` in its place would
+    make a link that no server reads), and a password before the `@` removed with its user name. The fragment and
+    every other parameter stay as written. A URL holding no secret is returned as it is, the same object: the
+    common case costs one or two searches of compiled patterns and nothing else. It must not be used for an id or
+    a key: those are made from the URL as stored (`feeds.publish.coverage`)."""
     head, hash_, fragment = url.partition("#")
     base, question, query = head.partition("?")
-    kept = "&".join(p for p in query.split("&") if not ("=" in p and _SECRET_WORD.search(p.partition("=")[0])))
+    password = _PASSWORD.search(base) is not None
+    secret = _SECRET_HINT.search(query) is not None and any(_secret_name(p.partition("=")[0]) for p in _pairs(query))
+    if not password and not secret:
+        return url
+    kept = "&".join(p for p in query.split("&") if not ("=" in p and _secret_name(p.partition("=")[0])))
     return _PASSWORD.sub("//", base) + (question + kept if kept else "") + hash_ + fragment
 
 
+def _secret_name(name: str) -> bool:
+    """Whether a query parameter named `name` holds a secret: a name with `password`, `secret` (`sslpassword`,
+    `client_secret`) in it, or one that is `key` or `token`, alone or after a separator or a prefix that says
+    whose (`api_key`, `apiKey`, `access_token`, `passkey`); `keyword`, `monkey` or `tokens` are not."""
+    return _SECRET_NAME.search(name) is not None
+
+
+def _pairs(query: str) -> list[str]:
+    return [p for p in query.split("&") if "=" in p]
+
+
 _PASSWORD = re.compile(r"(//[^/@:]*:)[^/]*@")
-_SECRET_WORDS = "password|passwd|secret|token|key"
-"""What a query parameter's name holds when its value is a secret (`without_secrets`, `public_link`)."""
-_SECRET_WORD = re.compile(_SECRET_WORDS, re.IGNORECASE)
-_SECRET_PARAM = re.compile(rf"([?&][^=&#]*(?:{_SECRET_WORDS})[^=&#]*=)[^&#]*", re.IGNORECASE)
+_SECRET_HINT = re.compile("password|passwd|pwd|secret|token|key", re.IGNORECASE)
+"""A cheap first test: no parameter can be a secret's without one of these words in the URL."""
+_SECRET_NAME = re.compile(
+    r"password|passwd|pwd|secret|(?:^|[_.\-]|api|access|auth|client|private|pass|session|refresh|bearer)(?:key|token)$",
+    re.IGNORECASE,
+)
+_PARAM = re.compile(r"([?&])([^=&#]*)=[^&#]*")

@@ -27,6 +27,19 @@ def test_a_public_link_loses_its_secret_parameters_and_keeps_the_rest():
     assert public_link("https://news.example.com/a#token=x") == "https://news.example.com/a#token=x"
 
 
+def test_a_parameter_is_secret_by_its_whole_name_not_by_a_word_inside_it():
+    """`keyword=`, `monkey=` or `tokens=` name no secret: a search feed's query is kept in the links published and
+    shown as written; `api_key`, `apiKey`, `access_token`, `client_secret`, `passkey` or `key` do."""
+    from feeds.urls import without_secrets
+
+    kept = "https://news.example.com/search?keyword=iran&monkey=1&tokens=3&keys=a"
+    assert public_link(kept) is kept and without_secrets(kept) == kept
+    secret = "https://news.example.com/a?apiKey=1&access_token=2&client_secret=3&passkey=4&key=5&id=6"
+    assert public_link(secret) == "https://news.example.com/a?id=6"
+    shown = "https://news.example.com/a?apiKey=***&access_token=***&client_secret=***&passkey=***&key=***&id=6"
+    assert without_secrets(secret) == shown
+
+
 def keyed_site(make_settings, make_app_for, tmp_path):
     app, release = app_with_release(make_settings, make_app_for, tmp_path)
     now = app.clock()
