@@ -35,16 +35,22 @@ class InsertPlan:
     """Whether the driver takes named parameters (a dict per row) rather than positional ones (a tuple)."""
 
 
-def insert_ignoring_conflicts(dialect: Dialect | str, table: sa.Table) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING on either database (a row whose key exists is skipped); `dialect` or its
-    name."""
+def dialect_insert(dialect: Dialect | str, table: sa.Table) -> Any:
+    """The INSERT of `dialect` (or its name), which has the ON CONFLICT clauses both databases share
+    (`on_conflict_do_nothing`, `on_conflict_do_update`, `excluded`)."""
     if (dialect if isinstance(dialect, str) else dialect.name) == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-        return pg_insert(table).on_conflict_do_nothing()
+        return pg_insert(table)
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-    return sqlite_insert(table).on_conflict_do_nothing()
+    return sqlite_insert(table)
+
+
+def insert_ignoring_conflicts(dialect: Dialect | str, table: sa.Table) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING on either database (a row whose key exists is skipped); `dialect` or its
+    name."""
+    return dialect_insert(dialect, table).on_conflict_do_nothing()
 
 
 @functools.lru_cache(maxsize=64)

@@ -26,6 +26,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from feeds.store.bulk import dialect_insert
 from feeds.store.schema import host_slots as HS
 from feeds.store.tx import lease_free, writing
 
@@ -39,11 +40,9 @@ def _take(dialect: str, now: datetime, hold: timedelta) -> Any:
     for all of them at once (SQLAlchemy's "insertmanyvalues": one INSERT of many rows), atomic on either database
     (on PostgreSQL a concurrent taker of the same row waits, then sees it held). It returns (host, slot) of each
     slot taken; one held is left out."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     values: dict[str, Any] = {"host": sa.bindparam("h"), "slot": sa.bindparam("s")}
     values |= {"lease_owner": sa.bindparam("o"), "lease_until": sa.bindparam("u")}
-    ins = (postgresql.insert(HS) if dialect == "postgresql" else sqlite.insert(HS)).values(**values)
+    ins = dialect_insert(dialect, HS).values(**values)
     return ins.on_conflict_do_update(
         index_elements=[HS.c.host, HS.c.slot],
         set_={"lease_owner": ins.excluded.lease_owner, "lease_until": ins.excluded.lease_until},

@@ -18,11 +18,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 import sqlalchemy as sa
 
 from feeds.model import PublishedFeed
+from feeds.store.bulk import dialect_insert
 from feeds.store.schema import publish_outcome as PO
 from feeds.store.schema import published_feeds as PF
 from feeds.store.tx import writing
@@ -73,7 +74,7 @@ class PublishedFeedsMixin:
             for f in sorted(feeds.values(), key=lambda f: f.key)
         ]
         with writing(self.engine) as conn:
-            insert = _insert(conn.dialect.name, PF)
+            insert = dialect_insert(conn.dialect.name, PF)
             new = insert.excluded
             stmt = insert.on_conflict_do_update(
                 index_elements=[PF.c.key],
@@ -113,20 +114,12 @@ class PublishedFeedsMixin:
                     "last_error": None,
                     "failed_by": None,
                 }
-                insert = _insert(conn.dialect.name, PO).values(job=job, **values)
+                insert = dialect_insert(conn.dialect.name, PO).values(job=job, **values)
                 conn.execute(insert.on_conflict_do_update(index_elements=[PO.c.job], set_=values))
                 return
-            insert = _insert(conn.dialect.name, PO).values(job=job, failing_since=now, last_error=error, failed_by=by)
+            insert = dialect_insert(conn.dialect.name, PO).values(
+                job=job, failing_since=now, last_error=error, failed_by=by
+            )
             since = sa.func.coalesce(PO.c.failing_since, insert.excluded.failing_since)
             set_ = {"failing_since": since, "last_error": insert.excluded.last_error, "failed_by": by}
             conn.execute(insert.on_conflict_do_update(index_elements=[PO.c.job], set_=set_))
-
-
-def _insert(dialect: str, table: sa.Table) -> Any:
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(table)
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(table)
