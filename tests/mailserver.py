@@ -40,9 +40,10 @@ class Mailbox:
 
 
 @contextmanager
-def mail_server() -> Iterator[Mailbox]:
-    """A `Mailbox` served on a free port of 127.0.0.1 (its `port`), stopped on the way out."""
-    box = Mailbox()
+def mail_server(box: Mailbox | None = None) -> Iterator[Mailbox]:
+    """`box` (a new `Mailbox` by default, or one of its subclasses that answers otherwise) served on a free port of
+    127.0.0.1 (its `port`), stopped on the way out."""
+    box = box if box is not None else Mailbox()
     controller = Controller(box, hostname="127.0.0.1", port=free_port())
     controller.start()
     box.port = controller.port

@@ -10,14 +10,13 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
 from feeds.cli import cli
 from tests.alerts_helpers import add_keyword_matches
-from tests.mailserver import Mailbox, free_port
+from tests.mailserver import Mailbox, mail_server
 
 A, B, C = "a@example.org", "b@example.org", "c@example.org"
 
@@ -43,15 +42,9 @@ class Answering(Mailbox):
 
 
 @pytest.fixture
-def box() -> Iterator[Answering]:
-    handler = Answering()
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    handler.port = controller.port
-    try:
-        yield handler
-    finally:
-        controller.stop()
+def box() -> Iterator[Mailbox]:
+    with mail_server(Answering()) as served:
+        yield served
 
 
 def config(port: int, *to: str, frequency: str = "immediate") -> str:
