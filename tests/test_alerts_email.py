@@ -15,7 +15,8 @@ from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
 from feeds.clock import rfc3339
 from tests.alerts_helpers import NOW, add_keyword_matches
-from tests.mailserver import Mailbox, free_port
+from tests.mailserver import Mailbox
+from tests.ports import free_port
 
 HOSTILE = '<img src=x onerror="alert(1)"> Sanctions & <b>more</b>'
 

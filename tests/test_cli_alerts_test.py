@@ -16,7 +16,7 @@ from feeds.cli import cli
 from feeds.config import load_settings
 from tests.alerts_helpers import add_keyword_matches, entry, readme_verify, stored_match
 from tests.conftest import BASE_CONFIG
-from tests.mailserver import free_port
+from tests.ports import free_port
 
 SECRET = "test-secret-for-the-desk"
 

@@ -9,7 +9,6 @@ hub refusing one topic (400, 422) is that topic's failure only: the others go on
 from __future__ import annotations
 
 import logging
-import socket
 from datetime import timedelta
 from itertools import pairwise
 
@@ -17,6 +16,7 @@ import pytest
 from werkzeug import Request, Response
 
 from feeds.publish.websub import PingQueue, ping_once
+from tests.ports import free_port
 
 BASE = "https://press.example.org/"
 TOPICS = [BASE + "atom.xml", BASE + "rss.xml", BASE + "feed.json", BASE + "topics/iran/atom.xml"]
@@ -49,12 +49,6 @@ def hub(httpserver) -> Hub:
 @pytest.fixture
 def app(make_settings, make_app_for, httpserver):
     return make_app_for(make_settings(f'\n[publish]\nhub = "{httpserver.url_for("/hub")}"\n'))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_retry_after_from_the_hub_holds_every_topic_until_then(app, hub, clock, caplog):
@@ -92,7 +86,7 @@ def test_a_topic_added_while_the_hub_is_held_waits_too(app, hub, clock):
 
 
 def test_a_hub_down_for_long_keeps_every_ping_and_backs_off_as_one(make_settings, make_app_for, clock, caplog):
-    port = _free_port()
+    port = free_port()
     app = make_app_for(make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{port}/hub"\n'))
     queue = PingQueue(retry=timedelta(seconds=10), max_attempts=3)
     queue.add(TOPICS, clock())
@@ -153,7 +147,7 @@ def test_a_hub_refusing_one_topic_does_not_hold_the_others(app, hub, clock):
 
 
 def test_a_changed_hub_url_is_not_held_for_the_old_one(make_settings, make_app_for, httpserver, hub, clock):
-    down = make_app_for(make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{_free_port()}/hub"\n'))
+    down = make_app_for(make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{free_port()}/hub"\n'))
     queue = PingQueue()
     queue.add(TOPICS, clock())
     queue.send(down)
@@ -163,7 +157,7 @@ def test_a_changed_hub_url_is_not_held_for_the_old_one(make_settings, make_app_f
 
 def test_a_one_shot_round_stops_at_a_hub_that_is_down(make_settings, make_app_for, clock, caplog):
     """`feeds publish` with the hub down: one attempt (one timeout), not one per feed, and one log line."""
-    app = make_app_for(make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{_free_port()}/hub"\n'))
+    app = make_app_for(make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{free_port()}/hub"\n'))
     with caplog.at_level(logging.INFO, logger="feeds.publish.websub"):
         report = ping_once(app, ["atom.xml", "rss.xml", "feed.json", "topics/iran/atom.xml"])
     assert (report.sent, report.failed, report.dropped, report.pending) == (0, 4, 4, 0)

@@ -11,7 +11,6 @@ the ping was in flight. `feeds run --once` and `feeds publish` ping for every fe
 from __future__ import annotations
 
 import json
-import socket
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -22,6 +21,7 @@ from werkzeug import Request, Response
 
 from feeds.daemon import Daemon
 from feeds.publish.websub import PingQueue, changed_topics, ping_hub
+from tests.ports import free_port
 
 BASE = "https://press.example.org/"
 
@@ -103,12 +103,6 @@ def test_a_ping_is_one_form_encoded_topic_with_our_user_agent(app, hub, httpserv
     }
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.mark.parametrize(
     ("response", "status", "retry_after"),
     [
@@ -129,7 +123,7 @@ def test_anything_but_2xx_is_a_failure_that_names_the_hub(httpserver, now, respo
 
 
 def test_a_hub_that_does_not_answer_is_an_error(now):
-    url = f"http://127.0.0.1:{_free_port()}/hub"
+    url = f"http://127.0.0.1:{free_port()}/hub"
     result = ping_hub(requests.Session(), url, BASE + "atom.xml", timeout=(2, 2), user_agent="ua", now=now)
     assert (result.ok, result.status) == (False, "error")
     assert url in (result.error or "") and "ConnectionError" in (result.error or "")
@@ -255,7 +249,7 @@ def test_run_once_pings_every_feed_document_it_wrote_and_nothing_when_unchanged(
 
 
 def test_run_once_still_exits_0_when_the_hub_is_down(make_settings, clock):
-    settings = make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{_free_port()}/hub"\n')
+    settings = make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{free_port()}/hub"\n')
     daemon = _daemon(settings, clock)
     assert daemon.run_once() == 0, "a ping is best effort: the site was published"
     out = settings.paths.out

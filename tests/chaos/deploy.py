@@ -23,12 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 BASE_URL = "https://press.example.org/"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def release_json(n: int, *, topic: str = "Harbours", extra_words: str = "") -> bytes:
     """A valid release with its own source_key (so each number is one release, whatever the file is called)."""
     day = 1 + n % 27
