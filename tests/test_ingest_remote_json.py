@@ -127,22 +127,29 @@ def test_a_summary_given_as_html_is_the_body_as_html_not_as_its_markup(remote_ap
     assert "<p>Growth of &lt;5% &amp; more</p>" in (plain.body or "")
 
 
-@pytest.fixture
-def remote_app(make_settings, make_app_for, httpserver):
-    url = httpserver.url_for("/search.json")
+def remote_source_app(make_settings, make_app_for, url: str, *, name: str = "govuk", link_base: str, more: str = ""):
+    """(app, source): a deployment with one remote JSON source `name` at `url` (on the local test server, which the
+    fetch allow list lets through), its results' links made absolute against `link_base`."""
     extra = f"""
 [http]
 allow = ["127.0.0.1", "localhost", "::1"]
 
 [[sources]]
 type = "remote_json"
-name = "govuk"
+name = "{name}"
 url = "{url}"
-interval = "15m"
-link_base = "https://www.gov.uk"
-"""
+link_base = "{link_base}"
+{more}"""
     app = make_app_for(make_settings(extra))
-    return app, app.settings.source("govuk")
+    return app, app.settings.source(name)
+
+
+@pytest.fixture
+def remote_app(make_settings, make_app_for, httpserver):
+    url = httpserver.url_for("/search.json")
+    return remote_source_app(
+        make_settings, make_app_for, url, link_base="https://www.gov.uk", more='interval = "15m"\n'
+    )
 
 
 def test_poll_ingests_results_and_then_uses_the_etag(remote_app, httpserver, clock):

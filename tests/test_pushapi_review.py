@@ -17,6 +17,7 @@ from feeds.app import App
 from feeds.clock import FixedClock
 from feeds.errors import NotFoundError
 from feeds.web.app import make_web_app
+from tests.test_ingest_remote_json import remote_source_app
 from tests.test_web_api import TOKEN, serving
 
 WITHDRAW = "/api/releases/withdraw"
@@ -191,19 +192,10 @@ def test_a_withdrawal_replays_under_its_idempotency_key(client):
 @pytest.fixture
 def remote(make_settings, make_app_for, httpserver):
     url = httpserver.url_for("/search.json")
-    extra = f"""
-[http]
-allow = ["127.0.0.1", "localhost", "::1"]
-
-[[sources]]
-type = "remote_json"
-name = "cms"
-url = "{url}"
-interval = "15m"
-link_base = "https://press.example.org"
-"""
-    app = make_app_for(make_settings(extra))
-    return app, app.settings.source("cms")
+    more = 'interval = "15m"\n'
+    return remote_source_app(
+        make_settings, make_app_for, url, name="cms", link_base="https://press.example.org", more=more
+    )
 
 
 RESULTS = {

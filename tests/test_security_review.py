@@ -13,6 +13,7 @@ from werkzeug import Response
 from feeds.config import load_settings
 from feeds.errors import ConfigError
 from feeds.ingest.remote_json import poll_remote
+from tests.test_ingest_remote_json import remote_source_app
 
 MINIMAL = """
 [site]
@@ -62,18 +63,7 @@ RESULT = {
 def keyed_source(make_settings, make_app_for, httpserver):
     """A remote JSON source whose URL carries an API key in its query, as many JSON APIs want it."""
     url = httpserver.url_for("/search.json") + f"?count=20&api_key={KEY}"
-    extra = f"""
-[http]
-allow = ["127.0.0.1", "localhost", "::1"]
-
-[[sources]]
-type = "remote_json"
-name = "keyed"
-url = "{url}"
-link_base = "https://www.example.org"
-"""
-    app = make_app_for(make_settings(extra))
-    return app, app.settings.source("keyed")
+    return remote_source_app(make_settings, make_app_for, url, name="keyed", link_base="https://www.example.org")
 
 
 def _said(outcomes, state, caplog) -> str:
