@@ -359,8 +359,9 @@ def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
                     with conn.begin():
                         m.apply(conn)
                         conn.execute(schema_migrations.insert().values(version=m.version, name=m.name, applied_at=now))
-                except sa.exc.SQLAlchemyError as e:
-                    raise MigrationError(f"migration {m.version} ({m.name}) failed: {e}") from e
+                except Exception as e:  # (a bug in a data migration too: named, rolled back, not a traceback)
+                    why = str(e) if isinstance(e, sa.exc.SQLAlchemyError) else f"{type(e).__name__}: {e}"
+                    raise MigrationError(f"migration {m.version} ({m.name}) failed: {why}") from e
                 done.append(m)
         finally:
             if conn.dialect.name == "postgresql":

@@ -1,0 +1,226 @@
+"""An office's database made by an older `feeds` (its schema as of migration 5, 15 or 25) upgraded by today's code:
+`feeds db migrate` (and the automatic one on start) keeps every row, and the next publish writes the same entry ids,
+permalinks and bytes. A migration that fails half-way leaves nothing of itself; a newer database is refused, untouched.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from feeds.cli import cli
+from feeds.publish import STATE_FILE
+from feeds.store import migrations as migrations_mod
+from feeds.store import open_store
+from feeds.store import schema as schema_mod
+from tests.test_publish_site import Site, make_site, tree_bytes  # noqa: F401 (make_site: a fixture)
+from tests.test_store_copy import NOW, dump, fill
+
+# What each later migration added to the tables an older database holds, to take away again: the schema as of
+# version N is what `MIGRATIONS[:N]` made, less what these versions after N brought (their tables, columns, indexes).
+ADDED_TABLES = {6: "related_applied", 17: "entry_ids", 19: "published_feeds", 24: "watch_settings"}
+ADDED_TABLES |= {26: "host_slots", 27: "publish_outcome"}
+ADDED_COLUMNS = {
+    7: [("items", "in_body_at"), ("watched_feeds", "body_read_at")],
+    10: [("items", "changed_at")],
+    11: [("source_state", "read_with")],
+    12: [("rules", "folded"), ("rules", "slug")],
+    14: [("releases", "source_updated")],
+    15: [("watched_feeds", "parse_warning")],
+    21: [("releases", "withdrawn_by_hand")],
+    23: [("source_state", "held_told")],
+    24: [("matches", "quiet")],
+    25: [("alert_destinations", c) for c in ("refused_status", "refused_since", "refusals", "probe_at")],
+    28: [("releases", "translation_of")],
+    29: [("alert_deliveries", "recipients")],
+    30: [("watched_feeds", "title_given"), ("watched_feeds", "failing_since")],
+}
+ADDED_INDEXES = {
+    8: ("items", "ix_items_feed_hash"),
+    9: ("ingested_files", "ix_ingested_files_bytes"),
+    16: ("ingested_files", "ix_ingested_files_sha256"),
+}
+# Columns whose value an upgrade gives by design from what was there (not the value the new code had stored).
+UPGRADE_DECIDES = {
+    ("releases", "source_updated"),  # migration 14: unknown for releases stored before
+    ("releases", "withdrawn_by_hand"),  # migration 21: every earlier withdrawal counts as made by hand
+    ("matches", "quiet"),  # migration 24: coverage stored before was alerted as any other
+    ("items", "content_hash"),  # migration 13: made again from the text (the test's items carry made-up ones)
+}
+
+
+def as_of(engine: sa.Engine, version: int) -> None:
+    """Turn a current database into the one `feeds` made at schema `version`: what later migrations brought goes,
+    the column migration 13 dropped comes back, and the record says `version`."""
+    with engine.begin() as conn:
+        for v, table in ADDED_TABLES.items():
+            if v > version:
+                conn.exec_driver_sql(f"DROP TABLE {table}")
+        for v, (_, index) in ADDED_INDEXES.items():
+            if v > version:
+                conn.exec_driver_sql(f"DROP INDEX {index}")
+        for v, columns in ADDED_COLUMNS.items():
+            for table, column in columns if v > version else ():
+                for ix in sa.inspect(conn).get_indexes(table):
+                    if column in ix["column_names"]:
+                        conn.exec_driver_sql(f"DROP INDEX {ix['name']}")
+                conn.exec_driver_sql(f"ALTER TABLE {table} DROP COLUMN {column}")
+        if version < 13:
+            conn.exec_driver_sql("ALTER TABLE items ADD COLUMN content_html TEXT")
+            conn.exec_driver_sql("UPDATE items SET content_html = '<p>' || content_text || '</p>'")
+        versions = schema_mod.schema_migrations.c.version
+        conn.execute(schema_mod.schema_migrations.delete().where(versions > version))
+
+
+def columns_of(engine: sa.Engine) -> dict[str, set[str]]:
+    with engine.connect() as conn:
+        inspector = sa.inspect(conn)
+        return {t: {c["name"] for c in inspector.get_columns(t)} for t in inspector.get_table_names()}
+
+
+def kept(rows: dict[str, list[dict]], columns: dict[str, set[str]]) -> dict[str, list[dict]]:
+    """Of every table's rows, the values in the columns an older database has (and the upgrade leaves as they were)."""
+    return {
+        table: [
+            {k: v for k, v in row.items() if k in columns[table] and (table, k) not in UPGRADE_DECIDES} for row in found
+        ]
+        for table, found in rows.items()
+        if table in columns
+    }
+
+
+@pytest.fixture
+def office(make_site) -> Site:  # noqa: F811
+    """Two years of an office: releases, watched feeds, rules, items, matches, deliveries, a publish."""
+    site = make_site('\n[[watch.feeds]]\nurl = "https://news9.example.com/feed.xml"\ntitle = "Nine"\n')
+    fill(site.app.store)
+    with site.app.store.engine.begin() as conn:  # (fill's made-up record of a topic feed: the publish keeps its own)
+        conn.execute(schema_mod.published_feeds.delete())
+    site.publish()
+    return site
+
+
+def config_of(site: Site) -> str:
+    return str(site.settings.paths.state.parent / "feeds.toml")
+
+
+def republish_from_scratch(site: Site) -> dict[str, bytes]:
+    shutil.rmtree(site.out)
+    (site.settings.paths.state / STATE_FILE).unlink()
+    site.publish()
+    return tree_bytes(site.out)
+
+
+@pytest.mark.parametrize("version", [5, 15, 25])
+def test_an_older_database_upgrades_with_every_row_kept_and_publishes_the_same_bytes(office, make_app_for, version):
+    store = office.app.store
+    before, published = dump(store), tree_bytes(office.out)
+    entry_ids = before["entry_ids"]
+    office.app.close()
+    engine = sa.create_engine(office.settings.database_url)
+    as_of(engine, version)
+    old_columns = columns_of(engine)
+    engine.dispose()
+    config = config_of(office)
+    result = CliRunner().invoke(cli, ["--config", config, "db", "migrate"])
+    assert result.exit_code == 0, result.output
+    applied = [m.version for m in migrations_mod.MIGRATIONS if m.version > version]
+    assert [line.split(":")[0] for line in result.output.splitlines()] == [f"applied migration {v}" for v in applied]
+    office.app = make_app_for(office.settings)  # a start: nothing left to migrate
+    after = dump(office.app.store)
+    assert kept(after, old_columns) == kept(before, old_columns), "every row, as it was"
+    assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items() if t in old_columns} | {
+        t: 0 for t in after if t not in old_columns
+    }
+    for rule_before, rule_after in zip(before["rules"], after["rules"], strict=True):  # migration 12's keys again
+        assert (rule_after["folded"], rule_after["slug"]) == (rule_before["folded"], rule_before["slug"])
+    if version >= 13:
+        assert [i["content_hash"] for i in after["items"]] == [i["content_hash"] for i in before["items"]]
+    if version >= 17:
+        assert after["entry_ids"] == entry_ids, "ids published before stay"
+    again = republish_from_scratch(office)
+    assert again == published, "the same feeds, pages and ids, byte for byte"
+
+
+def test_a_migration_failing_half_way_leaves_nothing_of_itself_and_the_next_start_applies_it(
+    office, make_app_for, monkeypatch
+):
+    office.app.close()
+    engine = sa.create_engine(office.settings.database_url)
+    as_of(engine, 11)
+    engine.dispose()
+    original = migrations_mod.MIGRATIONS
+    twelve = original[11]
+    assert twelve.version == 12
+
+    def killed(conn: sa.Connection) -> None:
+        twelve.apply(conn)  # its columns added, the rules given their keys, the indexes made…
+        raise KeyboardInterrupt  # …and then the process is stopped
+
+    broken = (*original[:11], migrations_mod.Migration(12, twelve.name, killed), *original[12:])
+    monkeypatch.setattr(migrations_mod, "MIGRATIONS", broken)
+    store = open_store(office.settings.database_url)
+    before = columns_of(store.engine)
+    with pytest.raises(KeyboardInterrupt):
+        store.migrate(NOW)
+    assert columns_of(store.engine) == before, "nothing of migration 12"
+    assert max(store.applied_versions()) == 11
+    store.close()
+    monkeypatch.setattr(migrations_mod, "MIGRATIONS", original)
+    office.app = make_app_for(office.settings)  # the next start
+    assert office.app.store.pending_migrations() == []
+    assert all(r["slug"] for r in dump(office.app.store)["rules"])
+
+
+@pytest.mark.parametrize("fails", [KeyError("bug in a migration"), sa.exc.OperationalError("x", {}, Exception("io"))])
+def test_a_migration_that_raises_is_reported_by_number_and_name_not_as_a_traceback(office, monkeypatch, fails):
+    office.app.close()
+    engine = sa.create_engine(office.settings.database_url)
+    as_of(engine, 25)
+    engine.dispose()
+    original = migrations_mod.MIGRATIONS
+
+    def broken(conn: sa.Connection) -> None:
+        raise fails
+
+    patched = (*original[:25], migrations_mod.Migration(26, original[25].name, broken), *original[26:])
+    monkeypatch.setattr(migrations_mod, "MIGRATIONS", patched)
+    result = CliRunner().invoke(cli, ["--config", config_of(office), "db", "migrate"])
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
+    assert "migration 26 (requests under way per host, shared by every daemon) failed" in result.output
+    store = open_store(office.settings.database_url)
+    assert max(store.applied_versions()) == 25
+    store.close()
+
+
+def test_a_database_from_a_newer_feeds_is_refused_with_a_message_and_left_as_it_is(office):
+    office.app.close()
+    path = Path(office.settings.database_url.removeprefix("sqlite:///"))
+    engine = sa.create_engine(office.settings.database_url)
+    with engine.begin() as conn:
+        conn.execute(schema_mod.schema_migrations.insert().values(version=999, name="from the future", applied_at=NOW))
+    engine.dispose()
+    before = dump_file(path)
+    config = config_of(office)
+    for args in (["db", "migrate"], ["releases", "list"], ["publish"]):
+        result = CliRunner().invoke(cli, ["--config", config, *args])
+        assert result.exit_code != 0, args
+        assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
+        assert "schema version 999 but this feeds knows only up to" in result.output, args
+    assert dump_file(path) == before
+
+
+def dump_file(path: Path) -> bytes:
+    """The database's content as SQL (the file's bytes move with a checkpoint)."""
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    try:
+        return "\n".join(conn.iterdump()).encode()
+    finally:
+        conn.close()
