@@ -224,3 +224,40 @@ def dump_file(path: Path) -> bytes:
         return "\n".join(conn.iterdump()).encode()
     finally:
         conn.close()
+
+
+def test_db_backup_takes_a_whole_snapshot_of_an_older_database_before_it_is_migrated(office, tmp_path):
+    """Back up, upgrade, and the backup is still the old database, whole: restoring it is undoing the upgrade."""
+    office.app.close()
+    engine = sa.create_engine(office.settings.database_url)
+    as_of(engine, 15)
+    engine.dispose()
+    source = Path(office.settings.database_url.removeprefix("sqlite:///"))
+    before = dump_file(source)
+    target = tmp_path / "backups" / "feeds-before-upgrade.db"
+    target.parent.mkdir()
+    result = CliRunner().invoke(cli, ["--config", config_of(office), "db", "backup", str(target)])
+    assert result.exit_code == 0, result.output
+    assert str(target) in result.output
+    assert dump_file(target) == before == dump_file(source), "a copy, and the database itself untouched"
+    again = CliRunner().invoke(cli, ["--config", config_of(office), "db", "backup", str(target)])
+    assert again.exit_code == 1, again.output
+    assert again.exception is None or isinstance(again.exception, SystemExit), again.exception
+    assert f"{target} exists already" in again.output
+    assert dump_file(target) == before
+    assert CliRunner().invoke(cli, ["--config", config_of(office), "db", "migrate"]).exit_code == 0
+    assert dump_file(target) == before
+
+
+@pytest.mark.postgres
+def test_db_backup_of_postgresql_names_pg_dump_rather_than_writing_anything(pg_url, tmp_path):
+    from feeds.errors import StoreError
+    from feeds.store.copy import backup_sqlite
+
+    store = open_store(pg_url)
+    try:
+        with pytest.raises(StoreError, match="back up PostgreSQL with pg_dump"):
+            backup_sqlite(store, tmp_path / "x.db")
+    finally:
+        store.close()
+    assert not list(tmp_path.iterdir())

@@ -1,4 +1,4 @@
-"""Administrative commands: `feeds check-config`, `feeds db migrate`, `feeds db copy`."""
+"""Administrative commands: `feeds check-config`, `feeds db migrate`, `feeds db backup`, `feeds db copy`."""
 
 from __future__ import annotations
 
@@ -286,6 +286,26 @@ def db_migrate(ctx: Context) -> None:
             ctx.say(f"applied migration {m.version}: {m.name}")
     else:
         ctx.say("database is up to date")
+
+
+@db.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@pass_ctx
+@handle_errors
+def db_backup(ctx: Context, path: Path) -> None:
+    """Write a snapshot of the SQLite database to the new file PATH (safe while the daemon runs).
+
+    Take one before upgrading feeds: restoring it (stop the daemons, put it in the database's place) undoes the
+    upgrade's migrations. It is made before any migration, whatever version made the database.
+    """
+    from feeds.store.copy import backup_sqlite
+
+    store = open_store(ctx.settings.database_url, create=False)
+    try:
+        size = backup_sqlite(store, path)
+    finally:
+        store.close()
+    ctx.say(f"backed up {store.url} to {path} ({size} bytes)")
 
 
 @db.command("copy")

@@ -231,3 +231,34 @@ def _connected(store: Store) -> Iterator[Connection]:
         raise StoreError(f"cannot open database {store.url}: {joined_lines(str(e.orig))}") from e
     with conn:
         yield conn
+
+
+def backup_sqlite(source: Store, target: str | os.PathLike[str]) -> int:
+    """Write a snapshot of the SQLite database `source` to the new file `target` (`VACUUM INTO`: one read
+    transaction, so a daemon may go on writing meanwhile; the copy is compacted and holds no WAL), whatever its
+    schema version (a backup before `feeds db migrate`). Written under a temporary name and moved into place, so a
+    `target` there is a whole one. Returns its size in bytes. PostgreSQL is backed up with its own tools."""
+    if source.dialect != "sqlite":
+        raise StoreError(
+            f"database {source.url}: `feeds db backup` writes an SQLite file; back up PostgreSQL with pg_dump"
+            " (or copy it into one: `feeds db copy --to sqlite:///…`)"
+        )
+    path = os.fspath(target)
+    if os.path.lexists(path):
+        raise ExistsError(f"{path} exists already: name a new file (a backup never replaces one)")
+    part = f"{path}.part"
+    if os.path.lexists(part):
+        os.unlink(part)  # (a backup stopped half-way)
+    try:
+        with source.engine.connect() as conn:
+            cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+            try:
+                cursor.execute("VACUUM INTO ?", (part,))  # (outside a transaction: the driver's autocommit)
+            finally:
+                cursor.close()
+        os.replace(part, path)
+    except (sa.exc.DBAPIError, OSError) as e:
+        if os.path.lexists(part):
+            os.unlink(part)
+        raise StoreError(f"cannot back up {source.url} to {path}: {joined_lines(str(getattr(e, 'orig', e)))}") from e
+    return os.path.getsize(path)
