@@ -6,6 +6,7 @@ permalinks and bytes. A migration that fails half-way leaves nothing of itself; 
 from __future__ import annotations
 
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -96,7 +97,20 @@ def kept(rows: dict[str, list[dict]], columns: dict[str, set[str]]) -> dict[str,
 @pytest.fixture
 def office(make_site) -> Site:  # noqa: F811
     """Two years of an office: releases, watched feeds, rules, items, matches, deliveries, a publish."""
-    site = make_site('\n[[watch.feeds]]\nurl = "https://news9.example.com/feed.xml"\ntitle = "Nine"\n')
+    return office_at(make_site)
+
+
+@pytest.fixture
+def any_office(make_site, db_url) -> Site:  # noqa: F811
+    """`office`, on SQLite and on PostgreSQL."""
+    return office_at(make_site, db_url)
+
+
+def office_at(make_site: Callable[..., Site], database_url: str | None = None) -> Site:  # noqa: F811
+    site = make_site(
+        database_url=database_url,
+        extra_toml='\n[[watch.feeds]]\nurl = "https://news9.example.com/feed.xml"\ntitle = "Nine"\n',
+    )
     fill(site.app.store)
     with site.app.store.engine.begin() as conn:  # (fill's made-up record of a topic feed: the publish keeps its own)
         conn.execute(schema_mod.published_feeds.delete())
@@ -116,17 +130,18 @@ def republish_from_scratch(site: Site) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("version", [5, 15, 25])
-def test_an_older_database_upgrades_with_every_row_kept_and_publishes_the_same_bytes(office, make_app_for, version):
+def test_an_older_database_upgrades_with_every_row_kept_and_publishes_the_same_bytes(any_office, make_app_for, version):
+    office = any_office
     store = office.app.store
     before, published = dump(store), tree_bytes(office.out)
     entry_ids = before["entry_ids"]
     office.app.close()
-    engine = sa.create_engine(office.settings.database_url)
-    as_of(engine, version)
-    old_columns = columns_of(engine)
-    engine.dispose()
-    config = config_of(office)
-    result = CliRunner().invoke(cli, ["--config", config, "db", "migrate"])
+    old = open_store(office.settings.database_url)
+    as_of(old.engine, version)
+    old_columns = columns_of(old.engine)
+    old.close()
+    env = {"FEEDS_DATABASE_URL": office.settings.database_url}
+    result = CliRunner().invoke(cli, ["--config", config_of(office), "db", "migrate"], env=env)
     assert result.exit_code == 0, result.output
     applied = [m.version for m in migrations_mod.MIGRATIONS if m.version > version]
     assert [line.split(":")[0] for line in result.output.splitlines()] == [f"applied migration {v}" for v in applied]
