@@ -222,7 +222,7 @@ def test_a_database_from_a_newer_feeds_is_refused_with_a_message_and_left_as_it_
     engine.dispose()
     before = dump_file(path)
     config = config_of(office)
-    for args in (["db", "migrate"], ["releases", "list"], ["publish"]):
+    for args in (["db", "migrate"], ["releases", "list"], ["publish"], ["run", "--once"], ["status"]):
         result = CliRunner().invoke(cli, ["--config", config, *args])
         assert result.exit_code != 0, args
         assert result.exception is None or isinstance(result.exception, SystemExit), (args, result.exception)
