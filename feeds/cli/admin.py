@@ -295,8 +295,9 @@ def db_migrate(ctx: Context) -> None:
 def db_backup(ctx: Context, path: Path) -> None:
     """Write a snapshot of the SQLite database to the new file PATH (safe while the daemon runs).
 
-    Take one before upgrading feeds: restoring it (stop the daemons, put it in the database's place) undoes the
-    upgrade's migrations. It is made before any migration, whatever version made the database.
+    Take one before upgrading feeds: restoring it (stop the daemons, delete the database's -wal and -shm files, put
+    it in the database's place) undoes the upgrade's migrations. It is made before any migration, whatever
+    version made the database.
     """
     from feeds.store.copy import backup_sqlite
 
