@@ -276,3 +276,59 @@ def test_db_backup_of_postgresql_names_pg_dump_rather_than_writing_anything(pg_u
     finally:
         store.close()
     assert not list(tmp_path.iterdir())
+
+
+def test_two_processes_upgrading_one_sqlite_file_at_once_both_start(tmp_path, monkeypatch):
+    """A daemon restarted after an upgrade while cron's `feeds ingest` starts: both find migration 26 missing, one
+    applies it, and the other, waiting for the write lock meanwhile, finds it applied rather than failing on a table
+    that exists already. (PostgreSQL queues them on an advisory lock.)"""
+    import threading
+
+    url = f"sqlite:///{tmp_path / 'feeds.db'}"
+    first = open_store(url)
+    first.migrate(NOW)
+    as_of(first.engine, 25)
+    second = open_store(url)
+    original = migrations_mod.MIGRATIONS
+    both_read, first_in = threading.Event(), threading.Event()
+    reads: list[int] = []
+    real_applied = migrations_mod.applied_versions
+
+    def applied(conn: sa.Connection) -> set[int]:
+        found = real_applied(conn)
+        reads.append(max(found, default=0))
+        if len(reads) == 2:
+            both_read.set()
+        return found
+
+    def slow(conn: sa.Connection) -> None:  # the first in holds the write lock until the other has read
+        first_in.set()
+        original[25].apply(conn)
+        assert both_read.wait(10)
+
+    monkeypatch.setattr(migrations_mod, "applied_versions", applied)
+    monkeypatch.setattr(
+        migrations_mod, "MIGRATIONS", (*original[:25], migrations_mod.Migration(26, "slots", slow), *original[26:])
+    )
+    failed: list[BaseException] = []
+
+    def run_first() -> None:
+        try:
+            first.migrate(NOW)
+        except BaseException as e:  # (reported below)
+            failed.append(e)
+            both_read.set()
+
+    thread = threading.Thread(target=run_first)
+    thread.start()
+    assert first_in.wait(10)
+    try:
+        done = second.migrate(NOW)
+    finally:
+        both_read.set()
+        thread.join(30)
+    assert not failed, failed
+    assert 26 not in [m.version for m in done]
+    assert second.pending_migrations() == [] == first.pending_migrations()
+    first.close()
+    second.close()

@@ -333,6 +333,14 @@ def applied_versions(conn: Connection) -> set[int]:
     return {row[0] for row in conn.execute(sa.select(schema_migrations.c.version))}
 
 
+def _recorded(conn: Connection, version: int) -> bool:
+    """Whether `version` is recorded as applied, read inside the migration's own write transaction: on SQLite (no
+    advisory lock) two processes starting at once both find it missing, and the one that waited for the write
+    lock finds it applied here rather than failing on the table the other made."""
+    found = sa.select(schema_migrations.c.version).where(schema_migrations.c.version == version)
+    return conn.execute(found).first() is not None
+
+
 def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
     """Apply every missing migration in order; return those applied. Safe to run concurrently."""
     done: list[Migration] = []
@@ -352,11 +360,14 @@ def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
                     f"the database has schema version {max(newer)} but this feeds knows only up to {LATEST}: "
                     "upgrade feeds before using this database"
                 )
+            conn.execution_options(immediate=True)  # (SQLite: each migration takes the write lock up front)
             for m in MIGRATIONS:
                 if m.version in applied:
                     continue
                 try:
                     with conn.begin():
+                        if _recorded(conn, m.version):
+                            continue  # another process applied it while this one waited for the lock
                         m.apply(conn)
                         conn.execute(schema_migrations.insert().values(version=m.version, name=m.name, applied_at=now))
                 except Exception as e:  # (a bug in a data migration too: named, rolled back, not a traceback)
