@@ -106,6 +106,30 @@ def outline_headings(body_html: str) -> str:
     return _HEADING_TAG.sub(relevel, body_html)
 
 
+_FRAME_TAG = re.compile(r"<(/?)(article|section)\b([^>]*)>(\s*<h[1-6][\s>])?", re.IGNORECASE)
+
+
+def body_frames(body_html: str) -> str:
+    """Sanitised HTML in which a body's `<article>`, and a `<section>` that does not open with a heading, are a
+    `<div>` (attributes kept). A saved web page's text often sits in its own `<article>`: on the release page,
+    already the release's `<article>`, it was an article in an article with no heading of its own, which screen
+    readers announce as a second, nameless article (vnu: "Article lacks heading"). A section under a heading is
+    kept. Done on the page only, as `with_alt` is."""
+    if "<article" not in body_html and "<section" not in body_html:
+        return body_html
+    open_tags: list[str] = []  # what each open frame was written as, for its end tag
+
+    def frame(match: re.Match[str]) -> str:
+        closing, name, attrs, heading = match.groups()
+        if closing:
+            return f"</{open_tags.pop() if open_tags else name}>{heading or ''}"
+        tag = "section" if name.lower() == "section" and heading else "div"
+        open_tags.append(tag)
+        return f"<{tag}{attrs}>{heading or ''}"
+
+    return _FRAME_TAG.sub(frame, body_html)
+
+
 _TABLE_TAG = re.compile(r"<(/?)table\b([^>]*)>", re.IGNORECASE)
 
 
@@ -185,6 +209,7 @@ def page_environment(words: Messages, template_dir: Path | None = None) -> Envir
     env.filters["outline_headings"] = outline_headings
     env.filters["name_image_links"] = name_image_links
     env.filters["scroll_tables"] = scroll_tables
+    env.filters["body_frames"] = body_frames
     env.filters["mark_url_links"] = mark_url_links
     env.tests["its_own_address"] = shows_its_address
     return env
