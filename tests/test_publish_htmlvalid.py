@@ -76,7 +76,13 @@ RELEASES = [
         "withdrawn_at": "2026-11-01T09:00Z",
     },
     {"title": "Embargoed plan", "published": "2026-12-03T00:01Z", "body": "<p>Not yet.</p>"},
-    {"title": "Ancient one", "published": "2024-05-01T09:00Z", "body": "<p>Long ago.</p>"},
+    {
+        "title": "Ancient one",
+        "published": "2024-05-01T09:00Z",
+        "source_key": "anc",
+        "topics": ["Herring"],
+        "body": "<p>Old.</p>",
+    },
 ]
 
 
@@ -101,8 +107,10 @@ def site(tmp_path_factory):
     src = tmp_path / "batch.json"
     src.write_text(json.dumps(RELEASES), encoding="utf-8")
     ingest_paths(app, [src])
+    run_publish(app)
     corrected = {**RELEASES[0], "updated": "2026-11-27T10:00Z", "change_note": "Corrected the figures."}
-    src.write_text(json.dumps([corrected | {"body": corrected["body"] + "<p>More.</p>"}]), encoding="utf-8")
+    untagged = {**RELEASES[-1], "topics": [], "updated": "2026-11-27T11:00Z"}  # leaves its topic's page empty
+    src.write_text(json.dumps([corrected | {"body": corrected["body"] + "<p>More.</p>"}, untagged]), encoding="utf-8")
     ingest_paths(app, [src])
     release = app.store.release("cafe-owners-in-zurich-and-krakow-trade-talks")
     now = app.clock()
@@ -212,6 +220,7 @@ def test_every_page_type_passes_vnu(site, tmp_path):
     pages = sorted(out.rglob("*.html"))
     kinds = {p.relative_to(out).parts[0] for p in pages}
     assert {"index.html", "404.html", "releases", "topics", "years"} <= kinds
+    assert "There are no releases about Herring now" in (out / "topics" / "herring" / "index.html").read_text("utf-8")
     views = feed_views(out, tmp_path / "views")
     sheets = sorted((out / "static").glob("*.css"))
     assert len(sheets) == 2
@@ -222,7 +231,9 @@ def test_every_page_type_passes_vnu(site, tmp_path):
 def test_sitemap_and_robots_name_the_published_pages(site):
     out, base = site
     locs = [u.findtext(f"{SITEMAP}loc") for u in etree.parse(str(out / "sitemap.xml")).getroot()]
-    pages = {base + p.relative_to(out).parent.as_posix().removeprefix(".") for p in out.rglob("index.html")}
+    listable = [p for p in out.rglob("index.html") if 'name="robots" content="noindex' not in p.read_text("utf-8")]
+    pages = {base + p.relative_to(out).parent.as_posix().removeprefix(".") for p in listable}
+    assert base + "topics/herring" not in pages  # empty: noindex, and not in the sitemap
     assert {loc.rstrip("/") for loc in locs} == {p.rstrip("/") for p in pages}
     for u in etree.parse(str(out / "sitemap.xml")).getroot():
         datetime.fromisoformat(u.findtext(f"{SITEMAP}lastmod"))
