@@ -212,6 +212,13 @@ class Jobs:
         self._publish_retry = (now + wait, wait)
         return True
 
+    def clock_stepped(self, step: timedelta) -> None:
+        """The wall clock stepped by `step` (`DaemonScheduling.clock_stepped`): the failed publish's retry keeps
+        the wait it had, rather than waiting out a step back or coming at once after a step ahead."""
+        if self._publish_retry is not None:
+            due, wait = self._publish_retry
+            self._publish_retry = (due + step, wait)
+
     def publish(self, app: App) -> str:
         from feeds.publish import run_publish
 

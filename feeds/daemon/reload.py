@@ -174,6 +174,11 @@ class ConfigImport:
         self.due = None
         return True
 
+    def clock_stepped(self, step: timedelta) -> None:
+        """The wall clock stepped by `step`: the retry keeps its wait (`DaemonScheduling.clock_stepped`)."""
+        if self.due is not None:
+            self.due += step
+
     def retry(self) -> bool:
         """Store the reloaded config's feeds and rules that the database refused at the reload (`run_forever` calls
         it when `IMPORT_RETRY` has passed)."""

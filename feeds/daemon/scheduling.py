@@ -26,6 +26,8 @@ from feeds.daemon.jobstate import still_running
 
 if TYPE_CHECKING:
     from feeds.app import App
+    from feeds.daemon.reload import ConfigImport
+    from feeds.publish.websub import PingQueue
     from feeds.web.metrics import Health, Metrics
 
 log = logging.getLogger("feeds.daemon")
@@ -42,6 +44,8 @@ class DaemonScheduling:
 
     app: App
     jobs: Jobs
+    pings: PingQueue
+    imports: ConfigImport
     metrics: Metrics
     health: Health
     stop_event: threading.Event
@@ -139,10 +143,19 @@ class DaemonScheduling:
 
     def clock_stepped(self, step: float) -> None:
         """The scheduler times its jobs by the wall clock: stepped back an hour, every job (and the heartbeat) would
-        wait that hour, and `feeds status` call the daemon gone. Every job is scheduled again from the new time."""
+        wait that hour, and `feeds status` call the daemon gone. Every job is scheduled again from the new time.
+
+        The daemon's own waits, kept in memory as wall-clock times (a failed publish's retry, the hub's pings and
+        their back-off, storing a reloaded config's feeds again), move by the step: each keeps the wait it had,
+        neither held for the step's length (back) nor cut short (ahead). Stored times are not moved here: they
+        are shared with other daemons, and the store undoes a step itself (`WatchStore.claim_due`)."""
         log.warning(
             "the clock stepped %s by %.0f s: scheduling every job again", "back" if step < 0 else "ahead", abs(step)
         )
+        delta = timedelta(seconds=step)
+        self.jobs.clock_stepped(delta)
+        self.pings.clock_stepped(delta)
+        self.imports.clock_stepped(delta)
         if self._scheduler is not None and not self.stop_event.is_set():
             self._scheduler.shutdown(wait=False)
             self._schedule()

@@ -165,6 +165,15 @@ class PingQueue:
                 count += 1
         return count
 
+    def clock_stepped(self, step: timedelta) -> None:
+        """The wall clock stepped by `step` (the daemon noticed): every ping waiting for its back-off, and the hold
+        on the hub, keep the wait they had. Stepped back an hour, subscribers otherwise heard of no change for
+        that hour; stepped ahead, a hub that asked for a pause was pinged at once."""
+        with self._lock:
+            self._pending = {topic: replace(p, due=p.due + step) for topic, p in self._pending.items()}
+            if self._held_until is not None:
+                self._held_until += step
+
     def clear(self) -> None:
         with self._lock:
             self._pending.clear()
