@@ -78,3 +78,50 @@ def test_storing_a_reloaded_configs_feeds_is_tried_again_30_s_later_across_a_ste
     daemon.imports.due = clock() + IMPORT_RETRY
     _step(daemon, clock, delta)
     assert daemon.imports.due == clock() + IMPORT_RETRY
+
+
+def test_a_watch_round_running_across_a_step_of_the_clock_is_not_run_again_beside_itself(make_settings, clock):
+    """A review's find: a step of the clock (or a reload) schedules every job on a new scheduler, whose watch tick
+    came a second later while the replaced scheduler's round still ran: two rounds at once in one daemon, and
+    after a step ahead (every lease run out by the clock) the same feeds claimed and fetched twice. A job still
+    running from the replaced scheduler holds the new one's periodic runs, as it would have held its own."""
+    import threading
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    release = threading.Event()
+    rounds: list[str] = []
+
+    def watch(app) -> str:
+        rounds.append("watch")
+        if len(rounds) == 1:
+            release.wait(timeout=30)
+        return ""
+
+    for name in ("ingest", "publish", "alerts", "housekeeping"):
+        setattr(daemon.jobs, name, lambda app: "")
+    daemon.jobs.watch = watch  # type: ignore[method-assign]
+
+    def periodic(job_id: str):
+        assert daemon._scheduler is not None
+        daemon._scheduler.pause()
+        job = daemon._scheduler.get_job(job_id)
+        return lambda: job.func(*job.args)
+
+    try:
+        daemon._schedule()
+        first = threading.Thread(target=periodic("watch"))
+        first.start()
+        daemon.clock_stepped(86400.0)
+        periodic("watch")()  # the new scheduler's tick, while the first round runs
+        assert rounds == ["watch"], "one round at a time"
+        release.set()
+        first.join(timeout=30)
+        periodic("watch")()
+        assert rounds == ["watch", "watch"], "the next tick after it runs"
+    finally:
+        release.set()
+        if daemon._scheduler is not None:
+            daemon._scheduler.shutdown(wait=False)
+        daemon._scheduler = None
+        daemon.app.close()

@@ -85,6 +85,9 @@ class Daemon(DaemonScheduling):
         self._wall: Callable[[], float] = time.time
         self._clock_seen: tuple[float, float] | None = None
         """(wall clock, monotonic clock) at the last `clock_step`."""
+        self._periodic_lock = threading.Lock()
+        self._periodic_running: list[tuple[str, BackgroundScheduler]] = []
+        """The periodic runs under way, each with the scheduler that started it (`_run_periodic`)."""
         from feeds.web.metrics import Health, Metrics
 
         self.metrics = Metrics(worker=self.worker)

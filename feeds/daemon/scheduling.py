@@ -52,6 +52,8 @@ class DaemonScheduling:
     _scheduler: BackgroundScheduler | None
     _wall: Callable[[], float]
     _clock_seen: tuple[float, float] | None
+    _periodic_lock: threading.Lock
+    _periodic_running: list[tuple[str, BackgroundScheduler]]
     _run_job: Callable[[str, Job], None]
     heartbeat: Callable[..., None]
 
@@ -118,9 +120,32 @@ class DaemonScheduling:
                 first = now + timedelta(seconds=min(seconds, HOUSEKEEPING_FIRST))
                 if housekept is not None:
                     first = max(min(first, housekept), now + timedelta(seconds=1))
-            scheduler.add_job(self._run_job, "interval", args=(name, fn), id=name, seconds=seconds, next_run_time=first)
+            scheduler.add_job(
+                self._run_periodic,
+                "interval",
+                args=(name, fn, scheduler),
+                id=name,
+                seconds=seconds,
+                next_run_time=first,
+            )
         scheduler.start()
         self._scheduler = scheduler
+
+    def _run_periodic(self, name: str, fn: Job, scheduler: BackgroundScheduler) -> None:
+        """A job's periodic run from `scheduler`, unless its periodic run from a scheduler this one replaced (a
+        reload, a step of the clock) still runs: that scheduler's `max_instances=1` no longer holds the new one's,
+        and two watch rounds at once, after a step ahead that ran out every lease by the clock, claimed and
+        fetched the same feeds twice. The tick is skipped, as the old scheduler would have skipped it."""
+        with self._periodic_lock:
+            if any(n == name and s is not scheduler for n, s in self._periodic_running):
+                log.debug("%s: still running from before the jobs were scheduled again; this run skipped", name)
+                return
+            self._periodic_running.append((name, scheduler))
+        try:
+            self._run_job(name, fn)
+        finally:
+            with self._periodic_lock:
+                self._periodic_running.remove((name, scheduler))
 
     def next_runs(self) -> dict[str, datetime | None]:
         """When each job (ingest, publish, watch…) runs next: its regular run or a run asked for sooner (a dropped
