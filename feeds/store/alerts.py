@@ -34,6 +34,7 @@ from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import watched_feeds as WF
 from feeds.store.tx import lease_free, release_leases, renew_leases, writing
+from feeds.watch.schedule import CLOCK_TOLERANCE
 
 ATTEMPT_HORIZON = timedelta(days=8)
 """The furthest ahead a delivery is set (a weekly digest's boundary; a retry's back-off or Retry-After, capped at
@@ -345,7 +346,7 @@ def _due(destination: str, now: datetime, lease: timedelta) -> Any:
     return sa.and_(
         AD.c.destination == destination,
         AD.c.status == "pending",
-        sa.or_(AD.c.next_attempt <= now, AD.c.next_attempt > now + ATTEMPT_HORIZON),
+        sa.or_(AD.c.next_attempt <= now, AD.c.next_attempt > now + ATTEMPT_HORIZON, stepped_back(AD, now)),
         lease_free(AD, now, lease),
         ~backing_off,
         ~_refusing(destination, now),
@@ -364,7 +365,15 @@ def holding_back(table: Any, destination: str, now: datetime) -> Any:
         table.c.attempts > 0,
         table.c.next_attempt > now,
         table.c.next_attempt <= now + ATTEMPT_HORIZON,
+        ~stepped_back(table, now),
     )
+
+
+def stepped_back(table: Any, now: datetime) -> Any:
+    """The deliveries of `table` last attempted ahead of the clock (by more than `CLOCK_TOLERANCE`): their retry
+    was set by a clock since stepped back, and is due now rather than after the step's length (an hour's step held
+    a failed webhook, and every new match of its destination, for the hour and its 5-minute back-off)."""
+    return sa.and_(table.c.last_attempt.is_not(None), table.c.last_attempt > now + CLOCK_TOLERANCE)
 
 
 def _refusing(destination: str, now: datetime) -> Any:
