@@ -39,7 +39,7 @@ from feeds.model import IngestOutcome, RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
 from feeds.normalise.summary import summary_is_html
 from feeds.urls import without_secrets
-from feeds.watch.schedule import next_check_at
+from feeds.watch.schedule import clock_step, next_check_at
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -244,6 +244,18 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
     # Due a little early counts as due: the ingest ticks every minute, and a check due a few milliseconds after
     # the tick (it was scheduled from the previous tick's clock) waited for the next one, doubling a 1 min
     # interval (a re-check saw 'not due until 18:56:43Z' logged at 18:56:43).
+    # A check recorded ahead of the clock was scheduled by a clock since stepped back: its schedule moves back by
+    # the step, stored (`schedule.clock_step`, as a watched feed's is), or the source waited out the step's length.
+    if state.last_checked is not None and (step := clock_step(now, [state.last_checked])):
+        log.warning(
+            "source %s: the clock is %s behind its last check (stepped back?): its schedule moves back as much",
+            source.name,
+            step,
+            extra={"source": source.name},
+        )
+        moved = state.next_check - step if state.next_check is not None else None
+        state = replace(state, last_checked=state.last_checked - step, next_check=moved)
+        app.store.save_source_state(state)
     if not force and state.next_check is not None and state.next_check > now + DUE_EARLY:
         log.info("source %s: not due until %s", source.name, rfc3339(state.next_check), extra={"source": source.name})
         return []
