@@ -15,7 +15,7 @@ from feeds.cli import cli
 from feeds.daemon import Daemon
 from feeds.outcomes import record_run
 from tests.conftest import BASE_CONFIG
-from tests.test_bilingual_review import ENGLISH, WELSH, publish
+from tests.test_publish_bilingual import ENGLISH, WELSH, publish
 
 
 def test_a_reload_changing_web_port_while_port_was_given_on_the_command_line_names_the_port_it_serves_on(

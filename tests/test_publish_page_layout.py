@@ -9,7 +9,7 @@ from pathlib import Path
 from lxml import html
 
 from tests import test_publish_site
-from tests.test_pages_review_a11y import assert_structure, assert_valid_html5
+from tests.test_publish_a11y import assert_structure, assert_valid_html5
 from tests.test_publish_site import Site
 
 make_site = test_publish_site.make_site  # (the fixture)

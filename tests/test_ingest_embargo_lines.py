@@ -14,7 +14,7 @@ from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
 from feeds.publish.pages import PageRenderer
 from tests.cli_watch_helpers import run
-from tests.test_ingestleft_review import headline_in_every_format
+from tests.test_ingest_dates import headline_in_every_format
 from tests.test_publish_pages import ALL_FEEDS, COVERAGE, SITE, make_release, render_release
 
 
