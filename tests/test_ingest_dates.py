@@ -1,5 +1,5 @@
-"""Ingest review (a press officer's drop folder): datelines with a zone we do not read, numbers for dates in a JSON
-file, headlines that open with "Embargo", and Obsidian `#tag` lines."""
+"""Dates in a release as a press officer's drop folder gives them: datelines with a zone we do not read or a time
+we cannot read, UK time, and numbers for dates (Unix times) in a JSON file, front matter or a push."""
 
 from __future__ import annotations
 
@@ -9,9 +9,8 @@ import pytest
 
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
-from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
-from feeds.model import RawRelease, Release
+from feeds.model import Release
 from feeds.normalise import normalise_release
 from feeds.web.validate import raws_from_value
 
@@ -72,114 +71,6 @@ def test_a_number_for_a_date_in_a_json_file_is_a_unix_time_as_from_a_remote_sour
 def test_a_boolean_for_a_date_is_still_refused() -> None:
     with pytest.raises(InvalidReleaseError, match="field 'published': must be a string"):
         release_of('{"title": "Fleet talks", "published": true, "body": "The talks open."}', "talks.json")
-
-
-@pytest.mark.parametrize(
-    "headline",
-    [
-        "Embargo 2400 fishing boats",
-        "Embargo 12 vessels in the harbour",
-        "Embargo 3 ports over disease",
-        "Embargo 1200 fishing boats",
-        "Embargo 1500 jobs at risk",
-        "Embargo lifted on Iranian oil",
-    ],
-)
-def test_a_headline_opening_with_embargo_is_no_embargo_line(headline: str) -> None:
-    assert not is_embargo_line(headline)
-    for name, raw in headline_in_every_format(headline):
-        assert raw.title == headline, name
-
-
-def headline_in_every_format(headline: str) -> list[tuple[str, RawRelease]]:
-    """(file name, what was read) for `headline` heading a short release as text, Markdown and HTML."""
-    read = []
-    for name, text in (
-        ("h.txt", f"{headline}\n\nThe fleet is held in port today, the harbour said.\n"),
-        ("h.md", f"# {headline}\n\nThe fleet is held in port today, the harbour said.\n"),
-        ("h.html", f"<h1>{headline}</h1><p>The fleet is held in port today, the harbour said.</p>"),
-    ):
-        (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
-        read.append((name, raw))
-    return read
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "Embargo 00:01 Thursday 3 December",
-        "Embargo 0001 Thursday 3 December 2026",
-        "EMBARGO 00.01hrs 3 Dec 2026",
-        "Embargo 10am 4 December 2026",
-        "Embargo 3 December 2026",
-        "Embargo 3/12/2026 00:01",
-        "Embargo 2026-12-03T00:01:00Z",
-        "EMBARGO 2400 HOURS 3 DECEMBER 2026",
-        "EMBARGO 0001 THURSDAY 3 DECEMBER",
-        "Embargo 2359 Wednesday",
-        "EMBARGO 0001",
-        "Embargo 1200 noon Friday",
-        "Embargo 12 noon Friday",
-        "Embargo 0930 GMT 3 December",
-        "Embargo 0001, 3/12/2026",
-    ],
-)
-def test_real_embargo_lines_with_a_time_after_embargo_are_still_taken(line: str) -> None:
-    assert is_embargo_line(line)
-
-
-@pytest.mark.parametrize(
-    ("text", "body_ends"),
-    [
-        ("# Catch limits set\n\nThe limits for 2027 are set.\n\n#fisheries #quota\n", "are set."),
-        ("#fisheries #quota\n# Catch limits set\n\nThe limits for 2027 are set.\n", "are set."),
-        ("#fisheries\n\n# Catch limits set\n\nThe limits for 2027 are set.\n\n#quota\n", "are set."),
-    ],
-)
-def test_obsidian_tag_lines_at_the_top_or_bottom_are_topics_not_text(text: str, body_ends: str) -> None:
-    (raw,) = parse_release_file(text.encode(), "catch.md", source="inbox", origin="/srv/inbox/catch.md")
-    assert raw.title == "Catch limits set"
-    assert raw.body is not None and raw.body.endswith(body_ends) and "#" not in raw.body
-    assert set(raw.topics) == {"fisheries", "quota"}
-
-
-def test_obsidian_tags_join_front_matter_tags_and_a_hash_in_the_text_stays() -> None:
-    text = "---\ntags: [ports]\n---\n# Catch limits set\n\nThe limits for 2027 are set (#1 in Europe).\n\n#fisheries\n"
-    (raw,) = parse_release_file(text.encode(), "catch.md", source="inbox", origin="/srv/inbox/catch.md")
-    assert raw.topics == ("ports", "fisheries")
-    assert raw.body is not None and raw.body.endswith("(#1 in Europe).")
-
-
-@pytest.mark.parametrize(
-    "headline",
-    ["Embargo: what it means for fishermen", "Under embargo: the Iran fleet", "For release: new ferry timetable"],
-)
-def test_a_headline_with_a_colon_after_embargo_is_no_embargo_line(headline: str) -> None:
-    (raw,) = parse_release_file(
-        f"{headline}\n\nThe fleet stays in port today, the harbour said.\n".encode(),
-        "h.txt",
-        source="inbox",
-        origin="/srv/inbox/h.txt",
-    )
-    assert raw.title == headline and raw.published is None
-
-
-@pytest.mark.parametrize(
-    "line",
-    [
-        "EMBARGO: UNTIL FURTHER NOTICE",
-        "Embargoed: until further notice",
-        "Embargo: Thursday, time to be confirmed",
-        "Embargo: midnight tonight",
-        "For release: TBC",
-    ],
-)
-def test_an_embargo_line_with_a_colon_and_no_date_is_still_refused(line: str) -> None:
-    assert is_embargo_line(line)
-    with pytest.raises(InvalidReleaseError, match="gives no date"):
-        parse_release_file(
-            f"{line}\n\nNew strategy\n\nThe plan.\n".encode(), "e.txt", source="inbox", origin="/srv/inbox/e.txt"
-        )
 
 
 @pytest.mark.parametrize("time", ["10:00 Moscow time", "10:00 (MSK)", "9h00 CET", "10:00 heure de Paris", "10.00 Uhr"])

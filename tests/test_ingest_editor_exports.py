@@ -1,5 +1,6 @@
 """Releases as a press officer's office software exports them (Word's "Web Page" and "Web Page, Filtered",
-Google Docs' "Download → Web page"): the headline, text and links meant, and none of the software's own marks."""
+Google Docs' "Download → Web page", LibreOffice, TextEdit) or a notes app writes them (Obsidian, Typora): the
+headline, text and links meant, and none of the software's own marks; Obsidian's `#tag` lines are topics."""
 
 from __future__ import annotations
 
@@ -415,3 +416,25 @@ def test_a_blog_page_is_not_taken_for_a_google_docs_export() -> None:
     r = release(html, "blog.html")
     assert r.title == "Beach clean volunteers thanked"
     assert "image1.png" in r.body_html
+
+
+@pytest.mark.parametrize(
+    ("text", "body_ends"),
+    [
+        ("# Catch limits set\n\nThe limits for 2027 are set.\n\n#fisheries #quota\n", "are set."),
+        ("#fisheries #quota\n# Catch limits set\n\nThe limits for 2027 are set.\n", "are set."),
+        ("#fisheries\n\n# Catch limits set\n\nThe limits for 2027 are set.\n\n#quota\n", "are set."),
+    ],
+)
+def test_obsidian_tag_lines_at_the_top_or_bottom_are_topics_not_text(text: str, body_ends: str) -> None:
+    (raw,) = parse_release_file(text.encode(), "catch.md", source="inbox", origin="/srv/inbox/catch.md")
+    assert raw.title == "Catch limits set"
+    assert raw.body is not None and raw.body.endswith(body_ends) and "#" not in raw.body
+    assert set(raw.topics) == {"fisheries", "quota"}
+
+
+def test_obsidian_tags_join_front_matter_tags_and_a_hash_in_the_text_stays() -> None:
+    text = "---\ntags: [ports]\n---\n# Catch limits set\n\nThe limits for 2027 are set (#1 in Europe).\n\n#fisheries\n"
+    (raw,) = parse_release_file(text.encode(), "catch.md", source="inbox", origin="/srv/inbox/catch.md")
+    assert raw.topics == ("ports", "fisheries")
+    assert raw.body is not None and raw.body.endswith("(#1 in Europe).")

@@ -1,21 +1,15 @@
-"""Polish review: headlines that read like an embargo, a resumed watched feed's status, a release card's extra
-topics, and the print stylesheet's link addresses."""
+"""Embargo lines at the top of a release, and headlines that only read like one ("Embargoed to protect the
+fleet", "Embargo: what it means"): a headline stays the title in every format, a real embargo line dates the
+release, and one giving no date is refused."""
 
 from __future__ import annotations
 
-import dataclasses
-import re
-from pathlib import Path
-
 import pytest
-from lxml import html as lxml_html
 
+from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.formats import parse_release_file
-from feeds.publish.pages import PageRenderer
-from tests.cli_watch_helpers import run
-from tests.test_ingest_dates import headline_in_every_format
-from tests.test_publish_pages import ALL_FEEDS, COVERAGE, SITE, make_release, render_release
+from feeds.model import RawRelease
 
 
 @pytest.mark.parametrize(
@@ -66,83 +60,87 @@ def test_real_embargo_lines_with_to_or_a_four_digit_time_are_still_taken(line: s
     assert raw.title == "New strategy" and raw.published == when
 
 
-def test_a_failing_feed_resumed_shows_it_waits_for_its_next_check_not_ok(config, httpserver) -> None:
-    httpserver.expect_request("/bad.xml").respond_with_data("oops", status=500)
-    url = httpserver.url_for("/bad.xml")
-    assert run(config, "watch", "add", "--no-check", url).exit_code == 0
-    run(config, "watch", "poll")
-    assert run(config, "watch", "edit", "1", "--disable").exit_code == 0
-    resumed = run(config, "watch", "edit", "1", "--enable")
-    assert resumed.exit_code == 0 and ": ok," not in resumed.output
-    head, detail = run(config, "watch", "list").output.splitlines()[:2]
-    assert head.split()[1] != "ok" and "waits for its next check" in detail
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Embargo 2400 fishing boats",
+        "Embargo 12 vessels in the harbour",
+        "Embargo 3 ports over disease",
+        "Embargo 1200 fishing boats",
+        "Embargo 1500 jobs at risk",
+        "Embargo lifted on Iranian oil",
+    ],
+)
+def test_a_headline_opening_with_embargo_is_no_embargo_line(headline: str) -> None:
+    assert not is_embargo_line(headline)
+    for name, raw in headline_in_every_format(headline):
+        assert raw.title == headline, name
+
+
+def headline_in_every_format(headline: str) -> list[tuple[str, RawRelease]]:
+    """(file name, what was read) for `headline` heading a short release as text, Markdown and HTML."""
+    read = []
+    for name, text in (
+        ("h.txt", f"{headline}\n\nThe fleet is held in port today, the harbour said.\n"),
+        ("h.md", f"# {headline}\n\nThe fleet is held in port today, the harbour said.\n"),
+        ("h.html", f"<h1>{headline}</h1><p>The fleet is held in port today, the harbour said.</p>"),
+    ):
+        (raw,) = parse_release_file(text.encode(), name, source="inbox", origin=f"/srv/inbox/{name}")
+        read.append((name, raw))
+    return read
 
 
 @pytest.mark.parametrize(
-    ("language", "more"),
+    "line",
     [
-        ("en-GB", ["and 3 more", "and 1 more"]),
-        ("de", ["und 3 weitere", "und 1 weiteres"]),
-        ("fr", ["et 3 autres", "et 1 autre"]),
-        ("es", ["y 3 más", "y 1 más"]),
-        ("cy", ["a 3 arall", "ac 1 arall"]),
+        "Embargo 00:01 Thursday 3 December",
+        "Embargo 0001 Thursday 3 December 2026",
+        "EMBARGO 00.01hrs 3 Dec 2026",
+        "Embargo 10am 4 December 2026",
+        "Embargo 3 December 2026",
+        "Embargo 3/12/2026 00:01",
+        "Embargo 2026-12-03T00:01:00Z",
+        "EMBARGO 2400 HOURS 3 DECEMBER 2026",
+        "EMBARGO 0001 THURSDAY 3 DECEMBER",
+        "Embargo 2359 Wednesday",
+        "EMBARGO 0001",
+        "Embargo 1200 noon Friday",
+        "Embargo 12 noon Friday",
+        "Embargo 0930 GMT 3 December",
+        "Embargo 0001, 3/12/2026",
     ],
 )
-def test_a_card_with_more_than_eight_topics_says_how_many_more_in_the_site_s_language(
-    language: str, more: list[str]
-) -> None:
-    site = dataclasses.replace(SITE, language=language)
-    cards = (
-        make_release("many", topics=tuple(f"Topic {n}" for n in range(11))),
-        make_release("nine", topics=tuple(f"Topic {n}" for n in range(9))),
-        make_release("eight", topics=tuple(f"Topic {n}" for n in range(8))),
+def test_real_embargo_lines_with_a_time_after_embargo_are_still_taken(line: str) -> None:
+    assert is_embargo_line(line)
+
+
+@pytest.mark.parametrize(
+    "headline",
+    ["Embargo: what it means for fishermen", "Under embargo: the Iran fleet", "For release: new ferry timetable"],
+)
+def test_a_headline_with_a_colon_after_embargo_is_no_embargo_line(headline: str) -> None:
+    (raw,) = parse_release_file(
+        f"{headline}\n\nThe fleet stays in port today, the harbour said.\n".encode(),
+        "h.txt",
+        source="inbox",
+        origin="/srv/inbox/h.txt",
     )
-    page = PageRenderer(site).index_page(releases=cards, feeds=ALL_FEEDS, stylesheet_url="static/site.css")
-    doc = lxml_html.fromstring(page.data)
-    lists = doc.xpath("//ol[@class='releases']//ul[@class='topics']")
-    assert [len(ul.xpath("li/a")) for ul in lists] == [8, 8, 8]
-    said = sorted(" ".join(li.text_content().split()) for li in doc.xpath("//li[@class='more']"))
-    assert said == sorted(more)
-    assert "…" not in page.data.decode()
+    assert raw.title == headline and raw.published is None
 
 
-def test_the_count_of_more_topics_on_a_card_in_another_language_is_marked_in_the_site_s_language() -> None:
-    card = make_release("many", language="fr", topics=tuple(f"Sujet {n}" for n in range(10)))
-    page = PageRenderer(SITE).index_page(releases=(card,), feeds=ALL_FEEDS, stylesheet_url="static/site.css")
-    (more,) = lxml_html.fromstring(page.data).xpath("//li[@class='more']")
-    assert more.text_content() == "and 2 more" and more.get("lang") == "en-GB"
-
-
-_PRINTED_ADDRESS = re.compile(r"([^{}]+)\{[^}]*content:\s*\" \(\" attr\(href\) \"\)\"")
-
-
-def test_a_printed_link_whose_text_is_its_address_does_not_print_the_address_again() -> None:
-    body = (
-        '<p>See <a href="https://www.gov.uk/coast" rel="noopener noreferrer">www.gov.uk/coast</a>, '
-        '<a href="https://example.org/r?a=1&amp;b=2" rel="noopener noreferrer">https://example.org/r?a=1&amp;b=2</a>, '
-        '<a href="https://example.org/report/" rel="noopener noreferrer">example.org/report</a> and '
-        '<a href="https://example.org/plan" rel="noopener noreferrer">the plan</a>.</p>'
-    )
-    coverage = (
-        dataclasses.replace(COVERAGE[0], title="https://local-paper.example.com/news/saltmarsh-wall"),
-        COVERAGE[1],
-    )
-    doc = render_release(PageRenderer(SITE), make_release(body_html=body), coverage=coverage)
-    shown = {
-        a.text_content(): a.get("class") for a in doc.xpath("//div[@class='body']//a | //section[@class='coverage']//a")
-    }
-    assert shown == {
-        "www.gov.uk/coast": "url",
-        "https://example.org/r?a=1&b=2": "url",
-        "example.org/report": "url",
-        "the plan": None,
-        "https://local-paper.example.com/news/saltmarsh-wall": "url",
-        "Coastal spending under scrutiny": None,
-    }
-    css = (Path(__file__).resolve().parent.parent / "feeds" / "static" / "site.css").read_text("utf-8")
-    printed = re.sub(r"/\*.*?\*/", "", css[css.index("@media print") :], flags=re.DOTALL)
-    (selectors,) = _PRINTED_ADDRESS.findall(printed)
-    assert [s.strip() for s in selectors.split(",")] == [
-        '.body a[href^="http"]:not(.url)::after',
-        '.coverage a[href^="http"]:not(.url)::after',
-    ]
+@pytest.mark.parametrize(
+    "line",
+    [
+        "EMBARGO: UNTIL FURTHER NOTICE",
+        "Embargoed: until further notice",
+        "Embargo: Thursday, time to be confirmed",
+        "Embargo: midnight tonight",
+        "For release: TBC",
+    ],
+)
+def test_an_embargo_line_with_a_colon_and_no_date_is_still_refused(line: str) -> None:
+    assert is_embargo_line(line)
+    with pytest.raises(InvalidReleaseError, match="gives no date"):
+        parse_release_file(
+            f"{line}\n\nNew strategy\n\nThe plan.\n".encode(), "e.txt", source="inbox", origin="/srv/inbox/e.txt"
+        )

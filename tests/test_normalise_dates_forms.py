@@ -1,4 +1,5 @@
-"""Dating review: times written with am/pm after a named month, 24:00, and the clock changes in every office's zone."""
+"""Dates as people write them: am/pm after a named month, 24:00, noon and midnight, IST, GMT offsets, ISO week
+dates, RFC 2822 comments, and times the clocks skip or repeat in every office's zone."""
 
 from __future__ import annotations
 

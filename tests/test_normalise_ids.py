@@ -314,3 +314,27 @@ def test_translations_keep_separate_identities() -> None:
     english = raw(link="https://www.gov.uk/government/news/coastal-fund")
     urdu = raw(link="https://www.gov.uk/government/news/coastal-fund.ur")
     assert identity_of(english) != identity_of(urdu)
+
+
+WINDOWS_DEVICES = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)}
+
+
+@pytest.mark.parametrize("name", ["CON", "aux", "Nul", "prn", "COM1", "lpt9", "Aux & Con"])
+def test_a_slug_is_never_a_windows_device_name(name):
+    # out/topics/con/ and out/releases/aux/ could not be copied to a Windows (or SMB) web server: CON, PRN, AUX,
+    # NUL, COM0-9 and LPT0-9 name devices there, whatever their case or extension.
+    from feeds.normalise.ids import slugify
+
+    slug = slugify(name)
+    assert slug and slug.split(".")[0] not in WINDOWS_DEVICES
+
+
+def test_a_slug_that_only_begins_like_a_device_name_is_kept():
+    from feeds.normalise.ids import slugify
+
+    assert [slugify(n) for n in ("Console", "Auxiliary staff", "COM10", "con-artist")] == [
+        "console",
+        "auxiliary-staff",
+        "com10",
+        "con-artist",
+    ]

@@ -1,5 +1,6 @@
 """A bilingual (English and Welsh) press office: catalogues that the standard gettext tools accept, the two
-language versions of a release linked to each other, Welsh pages and feeds."""
+language versions of a release linked to each other, Welsh pages and feeds, and the language feeds of a site
+back to one language."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from lxml import etree
 from lxml import html as lxml_html
 
 from feeds.app import make_app
+from feeds.cli import cli
 from feeds.clock import FixedClock
 from feeds.config import load_settings
 from feeds.ingest import run_ingest
@@ -277,3 +280,44 @@ def test_releases_show_says_which_version_a_release_translates(tmp_path: Path) -
     assert "translates   flood-2026-11" in shown.output
     as_json = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "releases", "show", slug, "--json"])
     assert json.loads(as_json.output)["translation_of"] == "flood-2026-11"
+
+
+# --- a site back to one language --------------------------------------------------------------------------------
+
+
+def test_language_feeds_stay_when_a_bilingual_site_goes_back_to_one_language(tmp_path: Path) -> None:
+    out = publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    assert (out / "cy" / "atom.xml").is_file()
+    # The Welsh release is sent again in English: every release is in one language now.
+    (tmp_path / "inbox" / "en.json").unlink(missing_ok=True)
+    out = publish(tmp_path, {"cy.json": json.dumps({**WELSH, "language": "en"})})
+    assert (out / "cy" / "atom.xml").is_file() and (out / "en" / "atom.xml").is_file()
+    assert "cy/atom.xml" not in (out / "feeds.opml").read_text("utf-8"), "an empty feed is not offered"
+
+
+def test_a_release_page_of_a_site_back_to_one_language_offers_no_language_feed(tmp_path: Path) -> None:
+    publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    (tmp_path / "inbox" / "en.json").unlink(missing_ok=True)
+    out = publish(tmp_path, {"cy.json": json.dumps({**WELSH, "language": "en"})})
+    pages = list((out / "releases").glob("*/index.html"))
+    assert pages and not any("/en/atom.xml" in p.read_text("utf-8") for p in pages), "the main feed has them all"
+
+
+def _cli(tmp_path: Path, *args: str):
+    return CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), *args], catch_exceptions=False)
+
+
+def test_a_language_feed_published_by_mistake_can_be_forgotten_once_no_release_is_in_it(tmp_path: Path) -> None:
+    publish(tmp_path, {"en.json": json.dumps(ENGLISH), "cy.json": json.dumps(WELSH)})
+    r = _cli(tmp_path, "languages", "forget", "cy")
+    assert r.exit_code == 1 and "1 release is still in the language cy" in r.stderr
+    (tmp_path / "inbox" / "en.json").unlink(missing_ok=True)
+    publish(tmp_path, {"cy.json": json.dumps({**WELSH, "language": "en"})})  # sent again, in English
+    r = _cli(tmp_path, "languages", "forget", "en")
+    assert r.exit_code == 1, "while cy/ is kept, en/ would be published again"
+    assert _cli(tmp_path, "languages", "forget", "cy").exit_code == 0
+    r = _cli(tmp_path, "languages", "forget", "en-GB")
+    assert r.exit_code == 0, r.output
+    out = publish(tmp_path, {})
+    assert not (out / "cy").exists() and not (out / "en").exists()
+    assert (out / "atom.xml").is_file()

@@ -1,15 +1,22 @@
-"""A release page as a demanding web editor reads it: the summary shown above the body only when it says something
-the body's opening does not, a skip link that moves focus, and the head of a bilingual release (hreflang
-x-default, Open Graph locales, a Twitter card)."""
+"""A release page and the index as a demanding web editor reads them: the summary shown above the body only when
+it says something the body's opening does not, a skip link that moves focus, the head of a bilingual release
+(hreflang x-default, Open Graph locales, a Twitter card), topics on a page and on a card, tables and figures on a
+phone, and what print shows."""
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from pathlib import Path
 
+import pytest
 from lxml import html
+from lxml import html as lxml_html
 
+from feeds.publish.pages import PageRenderer
 from tests import test_publish_site
 from tests.test_publish_a11y import assert_structure, assert_valid_html5
+from tests.test_publish_pages import ALL_FEEDS, COVERAGE, SITE, make_release, render_release
 from tests.test_publish_site import Site
 
 make_site = test_publish_site.make_site  # (the fixture)
@@ -257,3 +264,73 @@ def test_print_keeps_a_figure_and_a_table_row_whole_and_no_line_alone() -> None:
     rules = print_rules()
     assert "figure, tr, img { break-inside: avoid; }" in rules
     assert "p, li { orphans: 2; widows: 2; }" in rules
+
+
+@pytest.mark.parametrize(
+    ("language", "more"),
+    [
+        ("en-GB", ["and 3 more", "and 1 more"]),
+        ("de", ["und 3 weitere", "und 1 weiteres"]),
+        ("fr", ["et 3 autres", "et 1 autre"]),
+        ("es", ["y 3 más", "y 1 más"]),
+        ("cy", ["a 3 arall", "ac 1 arall"]),
+    ],
+)
+def test_a_card_with_more_than_eight_topics_says_how_many_more_in_the_site_s_language(
+    language: str, more: list[str]
+) -> None:
+    site = dataclasses.replace(SITE, language=language)
+    cards = (
+        make_release("many", topics=tuple(f"Topic {n}" for n in range(11))),
+        make_release("nine", topics=tuple(f"Topic {n}" for n in range(9))),
+        make_release("eight", topics=tuple(f"Topic {n}" for n in range(8))),
+    )
+    page = PageRenderer(site).index_page(releases=cards, feeds=ALL_FEEDS, stylesheet_url="static/site.css")
+    doc = lxml_html.fromstring(page.data)
+    lists = doc.xpath("//ol[@class='releases']//ul[@class='topics']")
+    assert [len(ul.xpath("li/a")) for ul in lists] == [8, 8, 8]
+    said = sorted(" ".join(li.text_content().split()) for li in doc.xpath("//li[@class='more']"))
+    assert said == sorted(more)
+    assert "…" not in page.data.decode()
+
+
+def test_the_count_of_more_topics_on_a_card_in_another_language_is_marked_in_the_site_s_language() -> None:
+    card = make_release("many", language="fr", topics=tuple(f"Sujet {n}" for n in range(10)))
+    page = PageRenderer(SITE).index_page(releases=(card,), feeds=ALL_FEEDS, stylesheet_url="static/site.css")
+    (more,) = lxml_html.fromstring(page.data).xpath("//li[@class='more']")
+    assert more.text_content() == "and 2 more" and more.get("lang") == "en-GB"
+
+
+_PRINTED_ADDRESS = re.compile(r"([^{}]+)\{[^}]*content:\s*\" \(\" attr\(href\) \"\)\"")
+
+
+def test_a_printed_link_whose_text_is_its_address_does_not_print_the_address_again() -> None:
+    body = (
+        '<p>See <a href="https://www.gov.uk/coast" rel="noopener noreferrer">www.gov.uk/coast</a>, '
+        '<a href="https://example.org/r?a=1&amp;b=2" rel="noopener noreferrer">https://example.org/r?a=1&amp;b=2</a>, '
+        '<a href="https://example.org/report/" rel="noopener noreferrer">example.org/report</a> and '
+        '<a href="https://example.org/plan" rel="noopener noreferrer">the plan</a>.</p>'
+    )
+    coverage = (
+        dataclasses.replace(COVERAGE[0], title="https://local-paper.example.com/news/saltmarsh-wall"),
+        COVERAGE[1],
+    )
+    doc = render_release(PageRenderer(SITE), make_release(body_html=body), coverage=coverage)
+    shown = {
+        a.text_content(): a.get("class") for a in doc.xpath("//div[@class='body']//a | //section[@class='coverage']//a")
+    }
+    assert shown == {
+        "www.gov.uk/coast": "url",
+        "https://example.org/r?a=1&b=2": "url",
+        "example.org/report": "url",
+        "the plan": None,
+        "https://local-paper.example.com/news/saltmarsh-wall": "url",
+        "Coastal spending under scrutiny": None,
+    }
+    css = (Path(__file__).resolve().parent.parent / "feeds" / "static" / "site.css").read_text("utf-8")
+    printed = re.sub(r"/\*.*?\*/", "", css[css.index("@media print") :], flags=re.DOTALL)
+    (selectors,) = _PRINTED_ADDRESS.findall(printed)
+    assert [s.strip() for s in selectors.split(",")] == [
+        '.body a[href^="http"]:not(.url)::after',
+        '.coverage a[href^="http"]:not(.url)::after',
+    ]

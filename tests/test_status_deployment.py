@@ -1,4 +1,5 @@
-"""Operator review: what `feeds status` says is true for the deployment, whichever machine sharing the database asks.
+"""What `feeds status` and `feeds check-config` say is true for the deployment, whichever machine sharing the
+database asks.
 
 Two "machines" here are two configs with their own state and out/ folders, sharing one database (a SQLite file, and
 a PostgreSQL schema when present), as the README's "Running on several machines" describes.
@@ -6,12 +7,17 @@ a PostgreSQL schema when present), as the README's "Running on several machines"
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
 
+from feeds.cli import cli
 from feeds.clock import rfc3339
+from feeds.daemon import Daemon
 from feeds.errors import PublishError
 from feeds.status import gather, render_text
 from tests.conftest import BASE_CONFIG
@@ -77,7 +83,6 @@ def test_the_last_publish_and_its_failure_are_read_from_the_database(tmp_path, s
 def test_a_daemon_running_an_older_config_after_a_failed_reload_says_so(make_settings, clock):
     """A SIGHUP with a bad config left the daemon on its old one: the log and /healthz said so, but `feeds status`
     (the screen an operator checks after a reload, on any machine) showed the daemon as if all were well."""
-    from feeds.daemon import Daemon
 
     settings = make_settings()
     path = Path(settings.path)
@@ -115,7 +120,6 @@ def test_status_on_an_empty_postgresql_schema_is_an_error_not_an_empty_office(ma
     """A second machine whose FEEDS_DATABASE_URL named an existing but empty schema (a typo, the staging one, the
     URL without its search_path: `public`): `feeds status` created every table there and reported an office with no
     release and `none has run yet`, exit 0, where on SQLite a read-only command refuses a database not there."""
-    import sqlalchemy as sa
     from click.testing import CliRunner
 
     from feeds.cli import cli
@@ -188,7 +192,6 @@ def test_a_round_skipped_for_anothers_lock_does_not_end_a_run_of_failures(make_s
     """Daemon A's out/ full: its publish failed, then its next round was skipped (daemon B held the publish lock),
     and A logged `publish works again, after 1 failed runs`, /healthz and `feeds status` turned ok: nothing had
     been tried, and A's site was still stale."""
-    from feeds.daemon import Daemon
     from feeds.errors import PublishError
 
     settings = make_settings()
@@ -219,7 +222,6 @@ def test_a_round_skipped_for_anothers_lock_does_not_end_a_run_of_failures(make_s
 def test_a_daemon_waiting_for_a_restart_to_apply_a_reloaded_key_says_so(make_settings, clock):
     """`web.port` (or `database.url`, `paths.out`) changed and SIGHUP: the daemon kept the running value and said
     so once in its log; on the other machines, and an hour later on this one, nothing said that a restart was due."""
-    from feeds.daemon import Daemon
 
     settings = make_settings()
     path = Path(settings.path)
@@ -238,3 +240,37 @@ def test_a_daemon_waiting_for_a_restart_to_apply_a_reloaded_key_says_so(make_set
         assert gather(daemon.app).as_json()["workers"][0]["config"]["restart_needed"] == []
     finally:
         daemon.app.close()
+
+
+@pytest.mark.postgres
+def test_check_config_warns_of_an_empty_postgresql_schema(tmp_path: Path, pg_url: str) -> None:
+    (tmp_path / "inbox").mkdir()
+    config = tmp_path / "feeds.toml"
+    config.write_text(BASE_CONFIG, encoding="utf-8")
+    env = {"FEEDS_DATABASE_URL": pg_url}
+    r = CliRunner().invoke(cli, ["--config", str(config), "check-config"], env=env, catch_exceptions=False)
+    assert r.exit_code == 0
+    assert "warning: database" in r.stderr and "has no feeds tables" in r.stderr and "search_path" in r.stderr
+    r = CliRunner().invoke(cli, ["--config", str(config), "check-config", "--json"], env=env, catch_exceptions=False)
+    data = json.loads(r.stdout)
+    assert any("has no feeds tables" in w for w in data["warnings"])
+    assert data["database_empty"] is True
+    # Migrated, it is quiet.
+    CliRunner().invoke(cli, ["--config", str(config), "db", "migrate"], env=env, catch_exceptions=False)
+    r = CliRunner().invoke(cli, ["--config", str(config), "check-config", "--json"], env=env, catch_exceptions=False)
+    assert "warnings" not in json.loads(r.stdout) and "has no feeds tables" not in r.stderr
+
+
+def test_check_config_warns_when_the_postgresql_server_cannot_be_reached(tmp_path: Path) -> None:
+    (tmp_path / "inbox").mkdir()
+    config = tmp_path / "feeds.toml"
+    config.write_text(BASE_CONFIG, encoding="utf-8")
+    env = {"FEEDS_DATABASE_URL": "postgresql://feeds@127.0.0.1:1/feeds"}
+    r = CliRunner().invoke(cli, ["--config", str(config), "check-config", "--json"], env=env, catch_exceptions=False)
+    assert r.exit_code == 0
+    data = json.loads(r.stdout)
+    assert data["database_empty"] is None
+    assert any(
+        w.startswith("database postgresql+psycopg://feeds@127.0.0.1:1/feeds could not be reached")
+        for w in data["warnings"]
+    )

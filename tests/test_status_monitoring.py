@@ -1,4 +1,5 @@
-"""The monitoring review: what an on-call engineer's /healthz, /metrics and `feeds status` checks need to see.
+"""What an on-call engineer's /healthz, /metrics and `feeds status` checks, and the log, need to
+see.
 
 Over a real socket (waitress on 127.0.0.1), real SQLite files, the fixed clock; disk space is the real file
 system's, against thresholds the test sets.
@@ -16,13 +17,16 @@ from typing import Any
 
 import pytest
 import requests
+import sqlalchemy as sa
 from click.testing import CliRunner
 from prometheus_client.parser import text_string_to_metric_families
 
 from feeds.app import App
 from feeds.cli import cli
 from feeds.config.settings import WebSettings
+from feeds.daemon import Daemon
 from feeds.ingest import run_ingest
+from feeds.outcomes import record_run
 from feeds.status import gather, render_text
 from feeds.store import open_store
 from feeds.web.app import make_web_app
@@ -232,8 +236,6 @@ def test_the_daemon_sets_the_last_success_and_heartbeat_gauges(make_settings, cl
     """What a daemon's own /metrics serves: a job's last success (not moved by a failed run), its heartbeat."""
     from pathlib import Path
 
-    from feeds.daemon import Daemon
-
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
 
@@ -276,3 +278,25 @@ def test_an_ingest_round_that_worked_counts_as_the_last_ingest_with_nothing_new(
     clock.advance(timedelta(days=2))
     run_ingest(app)
     assert gather(app).as_json()["last_ingest"] == "2026-11-30T12:00:00Z"
+
+
+def test_an_outcome_that_cannot_be_recorded_is_said_once_per_outage(make_settings, make_app_for, caplog, monkeypatch):
+    app = make_app_for(make_settings())
+    real = app.store.record_outcome
+
+    def refuse(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(app.store, "record_outcome", refuse)
+    with caplog.at_level(logging.DEBUG, logger="feeds.watch"):
+        for _ in range(3):
+            record_run(app, "poll", None)
+    warned = [r for r in caplog.records if r.levelno == logging.WARNING and "could not record" in r.getMessage()]
+    assert len(warned) == 1
+    monkeypatch.setattr(app.store, "record_outcome", real)
+    record_run(app, "poll", None)  # the database is back: the outage is over
+    monkeypatch.setattr(app.store, "record_outcome", refuse)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="feeds.watch"):
+        record_run(app, "poll", None)
+    assert "could not record the poll's outcome" in caplog.text, "a new outage is said again"

@@ -1,5 +1,5 @@
-"""A press office's watched feeds as its officer sees them: a feed's own title, secrets in a feed's URL, and since
-when a feed has been failing."""
+"""A press office's watched feeds as its officer sees them: a feed's own title, secrets in a feed's URL, since
+when a feed has been failing, and what a failing feed resumed says."""
 
 from __future__ import annotations
 
@@ -231,3 +231,15 @@ def test_the_configs_warnings_about_a_feed_mask_its_secret(make_settings, make_a
     import_configured(app)  # dropped from the config
     said = [r.getMessage() + str(getattr(r, "url", "")) for r in caplog.records if r.name.startswith("feeds")]
     assert len(said) == 2 and all("token=***" in s and "s3cret" not in s for s in said), said
+
+
+def test_a_failing_feed_resumed_shows_it_waits_for_its_next_check_not_ok(config, httpserver) -> None:
+    httpserver.expect_request("/bad.xml").respond_with_data("oops", status=500)
+    url = httpserver.url_for("/bad.xml")
+    assert run(config, "watch", "add", "--no-check", url).exit_code == 0
+    run(config, "watch", "poll")
+    assert run(config, "watch", "edit", "1", "--disable").exit_code == 0
+    resumed = run(config, "watch", "edit", "1", "--enable")
+    assert resumed.exit_code == 0 and ": ok," not in resumed.output
+    head, detail = run(config, "watch", "list").output.splitlines()[:2]
+    assert head.split()[1] != "ok" and "waits for its next check" in detail

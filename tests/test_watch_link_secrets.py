@@ -1,6 +1,6 @@
-"""Leaks review: a subscriber key in a paid feed's item links (`?api_key=`, `token=`) never reaches what the site
-publishes (the match feeds, a release page's coverage list), and `watch discover` never prints one; the ids of
-match entries published before stay as they were."""
+"""A subscriber key in a paid feed's item links (`?api_key=`, `token=`) never reaches what the site publishes (the
+match feeds, a release page's coverage list), and `watch discover` never prints one; the ids of match entries
+published before stay as they were."""
 
 from __future__ import annotations
 

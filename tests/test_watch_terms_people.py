@@ -1,4 +1,4 @@
-"""Review of the terms derived from releases: a minister's name after an office title is a name of its own.
+"""The terms derived from releases: a minister's name after an office title is a name of its own.
 
 The releases here are written for these tests in the style of a UK government release (invented people); the
 corpus test reads ../shared/corpus/releases in place through the `corpus_releases` fixture.
