@@ -138,17 +138,24 @@ def keywords_remove(ctx: Context, name: str) -> None:
     default=None,
     help="How far back to look, in days (default: watch.retro_days).",
 )
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Show at most this many matching items, newest first (all are counted).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the matching items, and why, as JSON.")
 @pass_ctx
 @handle_errors
-def keywords_test(ctx: Context, query: str, days: float | None, item: str | None, as_json: bool) -> None:
+def keywords_test(ctx: Context, query: str, days: float | None, item: str | None, limit: int, as_json: bool) -> None:
     """Show which stored items QUERY would match, and why, without saving it (or, with --item, why one does or
     does not)."""
     from feeds.watch.manage import try_query
     from feeds.watch.query import query_notes
 
     with ctx.app(create=False) as app:
-        result = try_query(app, query, days=days, item=item)
+        result = try_query(app, query, days=days, item=item, limit=limit)
     for note in query_notes(query):
         echo(f"note: {note}", err=True)
     if item is not None and not result.hits:
@@ -158,6 +165,7 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
             {
                 "query": query,
                 "checked": result.checked,
+                "matched": result.matched,
                 "own_site": result.own,
                 "matches": [
                     {
@@ -187,6 +195,7 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
             echo(f"  {reason}")
     if item is not None:
         return
-    ctx.say(f"{len(result.hits)} of {result.checked} stored items match")
+    shown = f" (the newest {len(result.hits)} shown: --limit)" if result.matched > len(result.hits) else ""
+    ctx.say(f"{result.matched} of {result.checked} stored items match{shown}")
     if result.own:
         ctx.say(f"({result.own} more from our own site would match, but are never watched)")

@@ -57,6 +57,7 @@ def matches() -> None:
 @click.option("--rule", help="Only this keyword rule's matches.")
 @click.option("--release", "release", help="Only matches of this release (id, slug or page address).")
 @click.option("--kind", type=click.Choice(["keyword", "related", "pickup"]))
+@click.option("--tag", help="Only matches of items from feeds with this tag (any case).")
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option(
     "--since", "since", callback=_aware_time, metavar="TIME",
@@ -70,6 +71,7 @@ def matches_list(
     rule: str | None,
     release: str | None,
     kind: MatchKind | None,
+    tag: str | None,
     limit: int | None,
     since: datetime | None,
     as_json: bool,
@@ -87,7 +89,7 @@ def matches_list(
     with ctx.app(create=False) as app:
         if release is not None:  # (named as `releases show` takes it: its page's address too, a typo hinted at)
             release = find_release(app, release).id
-        rows = list_matches(app, rule=rule, release=release, kind=kind, since=since, limit=limit)
+        rows = list_matches(app, rule=rule, release=release, kind=kind, since=since, limit=limit, tag=tag)
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
     if as_json:
         echo_json([match_json(m) for m in rows])

@@ -108,22 +108,43 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
         echo(f"note: {twin}", err=True)
 
 
+_STATES: tuple[FeedState, ...] = ("ok", "warning", "failing", "resumed", "new", "disabled")
+
+
 @watch.command("list")
+@click.option(
+    "--state", "states", multiple=True, type=click.Choice(_STATES), help="Only feeds in this state (repeatable)."
+)
+@click.option("--tag", help="Only feeds with this tag (any case).")
+@click.option(
+    "--sort",
+    "order",
+    type=click.Choice(["id", "failures", "next", "last", "title"]),
+    default="id",
+    show_default=True,
+    help="failures: the most first; next: the next check soonest first; last: the last check oldest first.",
+)
+@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many feeds.")
 @click.option("--json", "as_json", is_flag=True, help="Print the watched feeds as JSON.")
 @pass_ctx
 @handle_errors
-def watch_list(ctx: Context, as_json: bool) -> None:
+def watch_list(
+    ctx: Context, states: tuple[str, ...], tag: str | None, order: str, limit: int | None, as_json: bool
+) -> None:
     """Watched feeds with their health."""
-    from feeds.watch.manage import import_configured
+    from feeds.watch.manage import import_configured, select_feeds
 
     with ctx.app(create=False) as app:
         import_configured(app)
-        feeds = app.store.feeds()
+        watched = app.store.feeds()
+    feeds = select_feeds(watched, states=states, tag=tag, order=order)[:limit]
     if as_json:
         echo_json([feed_json(f) for f in feeds])
         return
-    if not feeds:
+    if not watched:
         echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
+    elif not feeds:
+        echo(f"none of the {count(len(watched), 'watched feed')} is {_wanted(states, tag)}")
     for f in feeds:
         state = f.state
         tags = f"  [{', '.join(f.tags)}]" if f.tags else ""
@@ -149,10 +170,16 @@ def watch_list(ctx: Context, as_json: bool) -> None:
             detail += f" ({f.disabled_reason})"
         echo(detail)
     if feeds:  # (with hundreds of feeds, the failing ones are not found by scrolling)
-        states = Counter(f.state for f in feeds)
-        order: tuple[FeedState, ...] = ("ok", "warning", "failing", "resumed", "new", "disabled")
-        counted = ", ".join(f"{states[s]} {s}" for s in order if states[s])
-        ctx.say(f"{count(len(feeds), 'feed')}: {counted}")
+        shown = Counter(f.state for f in feeds)
+        counted = ", ".join(f"{shown[s]} {s}" for s in _STATES if shown[s])
+        shown_of = f"{len(feeds)} of {count(len(watched), 'feed')}" if len(feeds) < len(watched) else None
+        ctx.say(f"{shown_of or count(len(feeds), 'feed')}: {counted}")
+
+
+def _wanted(states: tuple[str, ...], tag: str | None) -> str:
+    """What `watch list`'s filters asked for, as a phrase: `failing or new, tagged 'Europe'`."""
+    parts = [" or ".join(states)] if states else []
+    return ", ".join([*parts, *([f"tagged {tag!r}"] if tag is not None else [])])
 
 
 def _one_feed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str:

@@ -11,9 +11,9 @@ rules), `tryquery.py` (trying a query before saving it), `tags.py` (tags as stor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
 
 from feeds.config import MAX_WATCH_INTERVAL, MIN_WATCH_INTERVAL
 from feeds.config.positions import find_line
@@ -174,11 +174,13 @@ def list_matches(
     kind: MatchKind | None = None,
     since: datetime | None = None,
     limit: int | None = None,
+    tag: str | None = None,
 ) -> list[StoredMatch]:
     """The matches `feeds matches list` shows, most recently found first: a keyword rule's (`rule`, as `rule_name`
     resolves it), a release's (`release`: its id or slug; its related and pickup matches, or the one `kind`), or all
-    (of `kind`). A name that never was a rule raises NotFoundError, since it is most likely a typo (a former rule's
-    kept matches are still listed under its name); so does a release the store does not know."""
+    (of `kind`); only those of items of feeds tagged `tag` (any case) when given. A name that never was a rule
+    raises NotFoundError, since it is most likely a typo (a former rule's kept matches are still listed under its
+    name); so does a release the store does not know."""
     if rule is not None and release is not None:
         raise ValueError("a rule's matches or a release's: not both")
     subject = None
@@ -186,7 +188,8 @@ def list_matches(
         subject = app.store.release(release).id
     if rule is not None:
         kind, subject = "keyword", rule_name(app, rule)
-    rows = app.store.matches(kind=kind, subject=subject, since=since, limit=limit)
+    feed_ids = [f.id for f in select_feeds(app.store.feeds(), tag=tag)] if tag is not None else None
+    rows = app.store.matches(kind=kind, subject=subject, since=since, limit=limit, feed_ids=feed_ids)
     if release is not None and kind is None:  # (a release's matches are related or pickups, never keyword ones)
         rows = [m for m in rows if m.kind != "keyword"]
     if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
@@ -273,6 +276,39 @@ def edit_feed(
     )
 
 
+FEED_ORDERS = ("id", "failures", "next", "last", "title")
+"""How `watch list --sort` orders feeds: by id; the most failures first (the longest failing first among equals);
+the next check soonest first; the last check oldest first (never checked first); by title."""
+
+
+def select_feeds(
+    feeds: Sequence[WatchedFeed],
+    *,
+    states: Sequence[str] = (),
+    tag: str | None = None,
+    order: str = "id",
+) -> list[WatchedFeed]:
+    """The feeds `watch list` shows: those in one of `states` (all when empty), having `tag` (any case; None:
+    all), in `order` (one of FEED_ORDERS): with hundreds of feeds, the failing ones are not found by scrolling."""
+    wanted = {t.casefold() for t in (tag,) if t is not None}
+    chosen = [
+        f
+        for f in feeds
+        if (not states or f.state in states) and (not wanted or wanted & {t.casefold() for t in f.tags})
+    ]
+    never = datetime.min.replace(tzinfo=UTC)
+    keys: dict[str, Callable[[WatchedFeed], Any]] = {
+        "id": lambda f: f.id,
+        "failures": lambda f: (-f.failures, f.failing_since or never, f.id),
+        "next": lambda f: (f.next_check or never, f.id),
+        "last": lambda f: (f.last_checked or never, f.id),
+        "title": lambda f: ((f.title or f.url).casefold(), f.id),
+    }
+    if order not in keys:
+        raise ValueError(f"no such order {order!r}: one of {', '.join(FEED_ORDERS)}")
+    return sorted(chosen, key=keys[order])
+
+
 def _config_key(app: App, feed: WatchedFeed) -> KeyPath | None:
     """`watch.feeds[N]`, the config key that declares `feed`, when the feed is the config's."""
     if feed.origin != "config":
@@ -294,6 +330,7 @@ def _in_config(app: App, key: KeyPath, message: str) -> ConfigError:
 __all__ = [
     "COMMON_FEED_PATHS",
     "FEED",
+    "FEED_ORDERS",
     "INTERVAL_ATTRIBUTE",
     "NOT_A_FEED",
     "PAUSED_ATTRIBUTE",
@@ -333,6 +370,7 @@ __all__ = [
     "remove_feed",
     "remove_rule",
     "rule_name",
+    "select_feeds",
     "try_query",
     "unwrap_feed_scheme",
 ]

@@ -25,12 +25,15 @@ class QueryTrial:
     hits: list[tuple[StoredItem, Explanation]]
     own: int = 0
     """Items from our own site that the query would match, left out as the watch leaves them out."""
+    matched: int = 0
+    """Items the query matches, all of them: `hits` holds the first `limit` (newest first) with their reasons."""
 
 
 def try_query(
     app: App, query: str, *, days: float | None = None, limit: int = 50, item: str | None = None
 ) -> QueryTrial:
-    """Which stored items `query` would match, and why (raises RuleError with the position of a syntax error).
+    """Which stored items `query` would match, and why (raises RuleError with the position of a syntax error):
+    the newest `limit` explained, every match counted (`matched`), reading the items a page at a time.
 
     With `item` (a stored item's link or key), only that item is tried, and it is explained whether it matches
     or not: which term was missing, which excluded term vetoed it."""
@@ -40,7 +43,7 @@ def try_query(
     feeds = {f.id: f for f in app.store.feeds()}
     mine = own_domains(app.settings)
     hits: list[tuple[StoredItem, Explanation]] = []
-    checked = own = 0
+    checked = own = matched = 0
     # (a link as a person copies it: scheme and host in any case, a default port or none, as `watch` takes URLs)
     wanted = canonical_url(item) if item is not None else None
     for s in app.store.iter_stored_items(since=since):  # newest first, a page at a time
@@ -48,8 +51,8 @@ def try_query(
             continue
         checked += 1
         feed = feeds.get(s.feed_id)
-        if feed is None or len(hits) >= limit:
-            continue  # past the limit, items are only counted
+        if feed is None:
+            continue
         if item is not None:
             explained = explain(query, match_input(feed, s.item))
             if is_own_url(s.item.link, mine):  # whatever its words say, the watch never matches it
@@ -61,12 +64,14 @@ def try_query(
             hits.append((s, explained))
             continue
         item_input = match_input(feed, s.item)
-        if matcher.match(item_input):  # compiled once; explain (slower) only what matched
+        if matcher.match(item_input):  # compiled once; explain (slower) only what is shown
             if is_own_url(s.item.link, mine):  # never matched by the watch either
                 own += 1
                 continue
-            hits.append((s, explain(query, item_input)))
-    return QueryTrial(query=query, checked=checked, hits=hits, own=own)
+            matched += 1
+            if len(hits) < limit:  # (past the limit, matches are only counted)
+                hits.append((s, explain(query, item_input)))
+    return QueryTrial(query=query, checked=checked, hits=hits, own=own, matched=matched)
 
 
 def _names(given: str, canonical: str | None, item: WatchItem) -> bool:
