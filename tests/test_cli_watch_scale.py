@@ -84,3 +84,24 @@ def test_matches_list_of_one_tag_since_a_time_as_json(config, httpserver):
     )  # fmt: skip
     assert limited == tagged[:2]
     assert json.loads(run(config, "matches", "list", "--tag", "Americas", "--json").stdout) == []
+
+
+def test_watch_list_fits_80_columns_keeping_what_tells_feeds_apart(config, httpserver):
+    """Each feed took one line of 150-250 columns (URL, title, tags) and a detail line as long: at 80 columns the
+    terminal wrapped them into an unreadable block. With a width (the terminal's, or --width), the title is cut in
+    its middle before the tags, the URL below it keeps its host and the end of its path, and the detail wraps."""
+    long_path = "/syndication/regional-and-international/europe/uk/politics-and-current-affairs/feed-17.xml"
+    title = "The Very Long Named International Newspaper of Record and Its Weekend Supplement (UK) #17"
+    url = _watch(config, httpserver, long_path, "--title", title, "--tag", "Europe", "--tag", "UK", status=404)
+    assert run(config, "watch", "poll", url).exit_code == 1
+    fitted = run(config, "watch", "list", "--width", "80")
+    assert fitted.exit_code == 0, fitted.output
+    lines = fitted.output.splitlines()
+    assert all(len(line) <= 80 for line in lines), lines
+    assert lines[0].startswith("#1    failing  The Very Long") and lines[0].endswith("(UK) #17  [Europe, UK]")
+    host = url.split("/syndication")[0]
+    assert lines[1] == f"       {host}/…" + url[-(80 - 7 - len(host) - 2) :] and lines[1].endswith("/feed-17.xml")
+    assert "the server answered 404 NOT FOUND" in " ".join(line.strip() for line in lines[2:])
+    whole = run(config, "watch", "list").output.splitlines()  # into a pipe or a file: whole lines, as before
+    assert whole[0] == f"#1    failing  {url}  {title}  [Europe, UK]"
+    assert run(config, "watch", "list", "--width", "20").exit_code == 2

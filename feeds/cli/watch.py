@@ -10,9 +10,13 @@ match commands (`keywords.py`, `matches.py`).
 from __future__ import annotations
 
 import shlex
+import shutil
+import sys
+import textwrap
 import threading
 from collections import Counter
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -125,11 +129,23 @@ _STATES: tuple[FeedState, ...] = ("ok", "warning", "failing", "resumed", "new", 
     help="failures: the most first; next: the next check soonest first; last: the last check oldest first.",
 )
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many feeds.")
+@click.option(
+    "--width",
+    type=click.IntRange(min=40),
+    default=None,
+    help="Fit each line to this many columns (default: the terminal's width; whole lines into a pipe or file).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the watched feeds as JSON.")
 @pass_ctx
 @handle_errors
 def watch_list(
-    ctx: Context, states: tuple[str, ...], tag: str | None, order: str, limit: int | None, as_json: bool
+    ctx: Context,
+    states: tuple[str, ...],
+    tag: str | None,
+    order: str,
+    limit: int | None,
+    width: int | None,
+    as_json: bool,
 ) -> None:
     """Watched feeds with their health."""
     from feeds.watch.manage import import_configured, select_feeds
@@ -151,7 +167,15 @@ def watch_list(
         title = f"  {f.title}" if f.title_given else f"  {f.title} (the feed's own title)" if f.title else ""
         if not f.title and f.last_checked:  # (its title handed back to the feed: its body is read again)
             title = "  (named by the feed at its next check)"
-        echo(f"#{f.id:<4} {state:<8} {with_readable(f.url)}{title}{tags}")
+        if width is None and sys.stdout.isatty():
+            width = shutil.get_terminal_size().columns
+        if width is None:
+            echo(f"#{f.id:<4} {state:<8} {with_readable(f.url)}{title}{tags}")
+        else:  # the title (or else the URL) and tags on one line, the URL shortened in its middle below
+            head = f"#{f.id:<4} {state:<8} "  # (the tags kept whole: a long title is cut before them)
+            name = (title or without_secrets(f.url)).strip()
+            echo(_cut(head + _cut(name, max(width - len(head) - len(tags), 12), middle=True) + tags, width))
+            echo(f"{' ' * 7}{short_url(with_readable(f.url), width - 7)}")
         detail = f"       every {shown_interval(f.interval)}, last {f.last_status or 'never'}"
         if f.last_checked:
             detail += f" at {rfc3339(f.last_checked)}"
@@ -168,12 +192,41 @@ def watch_list(
             detail += f": {f.last_error}"
         if f.disabled_reason:
             detail += f" ({f.disabled_reason})"
-        echo(detail)
+        echo(
+            detail
+            if width is None
+            else textwrap.fill(detail.strip(), width, initial_indent=" " * 7, subsequent_indent=" " * 7)
+        )
     if feeds:  # (with hundreds of feeds, the failing ones are not found by scrolling)
         shown = Counter(f.state for f in feeds)
         counted = ", ".join(f"{shown[s]} {s}" for s in _STATES if shown[s])
         shown_of = f"{len(feeds)} of {count(len(watched), 'feed')}" if len(feeds) < len(watched) else None
         ctx.say(f"{shown_of or count(len(feeds), 'feed')}: {counted}")
+
+
+def _cut(line: str, width: int, *, middle: bool = False) -> str:
+    """`line` cut to `width` columns, ending in "…" when cut (or, `middle`, keeping its start and its end, which
+    often tells titles apart: `The Very Long Named…Supplement (UK) #9`)."""
+    if len(line) <= width:
+        return line
+    if not middle:
+        return line[: width - 1] + "…"
+    start = (width - 1) // 2
+    return line[:start] + "…" + line[len(line) - (width - 1 - start) :]
+
+
+def short_url(url: str, width: int) -> str:
+    """`url` in at most `width` columns, shortened in its middle so that what tells feeds apart survives: the
+    scheme and host, and the end of the path with its query
+    (`http://news.example.com/…/europe/feed-4.xml`)."""
+    if len(url) <= width:
+        return url
+    parts = urlsplit(url)
+    head = f"{parts.scheme}://{parts.netloc}/"
+    room = width - len(head) - 1
+    if room < 8:  # (a host too long to keep whole: the end still tells feeds apart)
+        return "…" + url[-(width - 1) :]
+    return head + "…" + url[-room:]
 
 
 def _wanted(states: tuple[str, ...], tag: str | None) -> str:
