@@ -105,3 +105,25 @@ def test_watch_list_fits_80_columns_keeping_what_tells_feeds_apart(config, https
     whole = run(config, "watch", "list").output.splitlines()  # into a pipe or a file: whole lines, as before
     assert whole[0] == f"#1    failing  {url}  {title}  [Europe, UK]"
     assert run(config, "watch", "list", "--width", "20").exit_code == 2
+
+
+def test_watch_show_gives_one_feeds_settings_and_health_in_full(config, httpserver):
+    """Among 300 feeds, one feed's health was a line of `watch list` to grep for; `watch show` gives it whole."""
+    url = _watch(config, httpserver, "/down.xml", "--tag", "Europe", "--title", "Harbour Desk", status=500)
+    assert run(config, "watch", "poll", url).exit_code == 1
+    shown = run(config, "watch", "show", "harbour desk")
+    assert shown.exit_code == 0, shown.output
+    fields = dict(line.split(":", 1) for line in shown.output.splitlines())
+    assert {k: v.strip() for k, v in fields.items() if k in ("feed", "url", "tags", "state", "items")} == {
+        "feed": "#1",
+        "url": url,
+        "tags": "Europe",
+        "state": "failing",
+        "items": "0",
+    }
+    assert fields["last error"].strip().startswith("the server answered 500")
+    assert fields["failures"].strip().startswith("1, since ")
+    as_json = json.loads(run(config, "watch", "show", "#1", "--json").stdout)
+    assert as_json == json.loads(run(config, "watch", "list", "--json").stdout)[0]
+    missing = run(config, "watch", "show", "#9")
+    assert missing.exit_code == 1 and "not watching #9" in missing.output

@@ -265,4 +265,4 @@ def main() -> None:
 
 
 # Register the command modules (imported for their side effect of adding commands to `cli`).
-from feeds.cli import admin, alerts, daemon, keywords, matches, releases, site, watch, watchopml  # noqa: E402,F401
+from feeds.cli import admin, alerts, daemon, keywords, matches, releases, site, watch, watchlist, watchopml  # noqa: E402,F401

@@ -1,5 +1,5 @@
-"""Watch commands: the `feeds watch` group and its `add`, `list`, `remove`, `edit`, `discover`, `poll` (`import` and
-`export`, OPML in and out: `watchopml.py`).
+"""Watch commands: the `feeds watch` group and its `add`, `remove`, `edit`, `discover`, `poll` (`import` and
+`export`, OPML in and out: `watchopml.py`; `list` and `show`, the feeds and their health: `watchlist.py`).
 
 A thin edge over `feeds.watch.manage` and `feeds.watch.poll`: it parses the arguments, calls the library, and
 prints the feeds and their health as text or `--json` (`feed_json`, the one JSON shape of a watched feed). It must
@@ -10,13 +10,8 @@ match commands (`keywords.py`, `matches.py`).
 from __future__ import annotations
 
 import shlex
-import shutil
-import sys
-import textwrap
 import threading
-from collections import Counter
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
@@ -34,7 +29,7 @@ from feeds.cli import (
 from feeds.clock import rfc3339
 from feeds.config import parse_interval, shown_interval
 from feeds.errors import FeedsError
-from feeds.model import FeedState, WatchedFeed
+from feeds.model import WatchedFeed
 from feeds.normalise.ids import readable_url
 from feeds.urls import without_secrets
 
@@ -112,130 +107,7 @@ def watch_add(ctx: Context, url: str, title: str, tags: tuple[str, ...], interva
         echo(f"note: {twin}", err=True)
 
 
-_STATES: tuple[FeedState, ...] = ("ok", "warning", "failing", "resumed", "new", "disabled")
-
-
-@watch.command("list")
-@click.option(
-    "--state", "states", multiple=True, type=click.Choice(_STATES), help="Only feeds in this state (repeatable)."
-)
-@click.option("--tag", help="Only feeds with this tag (any case).")
-@click.option(
-    "--sort",
-    "order",
-    type=click.Choice(["id", "failures", "next", "last", "title"]),
-    default="id",
-    show_default=True,
-    help="failures: the most first; next: the next check soonest first; last: the last check oldest first.",
-)
-@click.option("--limit", type=click.IntRange(min=1), default=None, help="Show at most this many feeds.")
-@click.option(
-    "--width",
-    type=click.IntRange(min=40),
-    default=None,
-    help="Fit each line to this many columns (default: the terminal's width; whole lines into a pipe or file).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print the watched feeds as JSON.")
-@pass_ctx
-@handle_errors
-def watch_list(
-    ctx: Context,
-    states: tuple[str, ...],
-    tag: str | None,
-    order: str,
-    limit: int | None,
-    width: int | None,
-    as_json: bool,
-) -> None:
-    """Watched feeds with their health."""
-    from feeds.watch.manage import import_configured, select_feeds
-
-    with ctx.app(create=False) as app:
-        import_configured(app)
-        watched = app.store.feeds()
-    feeds = select_feeds(watched, states=states, tag=tag, order=order)[:limit]
-    if as_json:
-        echo_json([feed_json(f) for f in feeds])
-        return
-    if not watched:
-        echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
-    elif not feeds:
-        echo(f"none of the {count(len(watched), 'watched feed')} is {_wanted(states, tag)}")
-    for f in feeds:
-        state = f.state
-        tags = f"  [{', '.join(f.tags)}]" if f.tags else ""
-        title = f"  {f.title}" if f.title_given else f"  {f.title} (the feed's own title)" if f.title else ""
-        if not f.title and f.last_checked:  # (its title handed back to the feed: its body is read again)
-            title = "  (named by the feed at its next check)"
-        if width is None and sys.stdout.isatty():
-            width = shutil.get_terminal_size().columns
-        if width is None:
-            echo(f"#{f.id:<4} {state:<8} {with_readable(f.url)}{title}{tags}")
-        else:  # the title (or else the URL) and tags on one line, the URL shortened in its middle below
-            head = f"#{f.id:<4} {state:<8} "  # (the tags kept whole: a long title is cut before them)
-            name = (title or without_secrets(f.url)).strip()
-            echo(_cut(head + _cut(name, max(width - len(head) - len(tags), 12), middle=True) + tags, width))
-            echo(f"{' ' * 7}{short_url(with_readable(f.url), width - 7)}")
-        detail = f"       every {shown_interval(f.interval)}, last {f.last_status or 'never'}"
-        if f.last_checked:
-            detail += f" at {rfc3339(f.last_checked)}"
-        if f.next_check:
-            detail += f", next {rfc3339(f.next_check)}"
-        detail += f", {count(f.items_seen, 'item')}"
-        if state == "resumed":
-            detail += ", waits for its next check"
-        if f.failures:
-            if f.failing_since:
-                detail += f", failing since {f.failing_since:%Y-%m-%d %H:%M} UTC"
-            detail += f", {count(f.failures, 'failure')}: {f.last_error}"
-        elif f.last_error:
-            detail += f": {f.last_error}"
-        if f.disabled_reason:
-            detail += f" ({f.disabled_reason})"
-        echo(
-            detail
-            if width is None
-            else textwrap.fill(detail.strip(), width, initial_indent=" " * 7, subsequent_indent=" " * 7)
-        )
-    if feeds:  # (with hundreds of feeds, the failing ones are not found by scrolling)
-        shown = Counter(f.state for f in feeds)
-        counted = ", ".join(f"{shown[s]} {s}" for s in _STATES if shown[s])
-        shown_of = f"{len(feeds)} of {count(len(watched), 'feed')}" if len(feeds) < len(watched) else None
-        ctx.say(f"{shown_of or count(len(feeds), 'feed')}: {counted}")
-
-
-def _cut(line: str, width: int, *, middle: bool = False) -> str:
-    """`line` cut to `width` columns, ending in "…" when cut (or, `middle`, keeping its start and its end, which
-    often tells titles apart: `The Very Long Named…Supplement (UK) #9`)."""
-    if len(line) <= width:
-        return line
-    if not middle:
-        return line[: width - 1] + "…"
-    start = (width - 1) // 2
-    return line[:start] + "…" + line[len(line) - (width - 1 - start) :]
-
-
-def short_url(url: str, width: int) -> str:
-    """`url` in at most `width` columns, shortened in its middle so that what tells feeds apart survives: the
-    scheme and host, and the end of the path with its query
-    (`http://news.example.com/…/europe/feed-4.xml`)."""
-    if len(url) <= width:
-        return url
-    parts = urlsplit(url)
-    head = f"{parts.scheme}://{parts.netloc}/"
-    room = width - len(head) - 1
-    if room < 8:  # (a host too long to keep whole: the end still tells feeds apart)
-        return "…" + url[-(width - 1) :]
-    return head + "…" + url[-room:]
-
-
-def _wanted(states: tuple[str, ...], tag: str | None) -> str:
-    """What `watch list`'s filters asked for, as a phrase: `failing or new, tagged 'Europe'`."""
-    parts = [" or ".join(states)] if states else []
-    return ", ".join([*parts, *([f"tagged {tag!r}"] if tag is not None else [])])
-
-
-def _one_feed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str:
+def one_feed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> str:
     """The feed's URL, id or title, taken as all the arguments left, so that a title the shell split into words
     (`Harbour Desk` unquoted) is answered with its quoting rather than "unexpected extra argument (Desk)"."""
     if len(value) > 1:
@@ -246,7 +118,7 @@ def _one_feed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
 
 
 @watch.command("remove")
-@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=_one_feed)
+@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=one_feed)
 @pass_ctx
 @handle_errors
 def watch_remove(ctx: Context, url_id_or_title: str) -> None:
@@ -260,7 +132,7 @@ def watch_remove(ctx: Context, url_id_or_title: str) -> None:
 
 
 @watch.command("edit")
-@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=_one_feed)
+@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=one_feed)
 @click.option("--title", default=None, help="A new name for the feed ('' for the feed's own title).")
 @click.option("--tag", "tags", multiple=True, help="The feed's tags, replacing its current ones (repeatable).")
 @click.option("--no-tags", is_flag=True, help="Remove all its tags.")
