@@ -127,3 +127,18 @@ def test_watch_show_gives_one_feeds_settings_and_health_in_full(config, httpserv
     assert as_json == json.loads(run(config, "watch", "list", "--json").stdout)[0]
     missing = run(config, "watch", "show", "#9")
     assert missing.exit_code == 1 and "not watching #9" in missing.output
+
+
+def test_keywords_list_counts_each_rules_matches_fewest_first(config, httpserver):
+    """With 400 rules, the ones that never match (a typo, a word no one writes) and the noisy ones could only be
+    found by running `matches list --rule` 400 times."""
+    _watch(config, httpserver, "/a.xml", body=_rss(3, "ferry"))
+    assert run(config, "keywords", "add", "ferry", "--name", "ferries").exit_code == 0
+    assert run(config, "keywords", "add", "fery", "--name", "typo").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    listed = json.loads(run(config, "keywords", "list", "--counts", "--json").stdout)
+    assert [(r["name"], r["matches"]) for r in listed] == [("typo", 0), ("ferries", 3)]
+    assert listed[0]["last_found"] is None and listed[1]["last_found"].endswith("Z")
+    text = run(config, "keywords", "list", "--counts").output.splitlines()
+    assert text[0] == "typo: fery  [0 matches]" and text[1].startswith("ferries: ferry  [3 matches, last 20")
+    assert "matches" not in json.loads(run(config, "keywords", "list", "--json").stdout)[0]

@@ -11,10 +11,12 @@ from __future__ import annotations
 import math
 import re
 import shlex
+from datetime import datetime
 
 import click
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
+from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
 
 
@@ -88,21 +90,42 @@ def keywords_edit(ctx: Context, name: str, query: str) -> None:
 
 
 @keywords.command("list")
+@click.option(
+    "--counts", is_flag=True, help="Give each rule's number of matches and when it last found one, fewest first."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the rules as JSON.")
 @pass_ctx
 @handle_errors
-def keywords_list(ctx: Context, as_json: bool) -> None:
-    """Saved rules."""
+def keywords_list(ctx: Context, counts: bool, as_json: bool) -> None:
+    """Saved rules (with --counts, how often each matched: the rules that never do, and the noisy ones)."""
     from feeds.watch.manage import import_configured
 
     with ctx.app(create=False) as app:
         import_configured(app)
         rules = app.store.rules()
+        found = app.store.match_counts("keyword") if counts else {}
+    if counts:  # (fewest first: the rules that match nothing, a typo or a word no one writes, are found at once)
+        rules = sorted(rules, key=lambda r: found.get(r.name, (0,))[0])
     if as_json:
-        echo_json([{"name": r.name, "query": r.query, "origin": r.origin} for r in rules])
+        echo_json(
+            [
+                {"name": r.name, "query": r.query, "origin": r.origin}
+                | ({"matches": found.get(r.name, (0, None))[0], "last_found": _last(found, r.name)} if counts else {})
+                for r in rules
+            ]
+        )
         return
     for r in rules:
-        echo(f"{r.name}: {r.query}" + (f"  ({r.origin})" if r.origin != "cli" else ""))
+        line = f"{r.name}: {r.query}" + (f"  ({r.origin})" if r.origin != "cli" else "")
+        if counts:
+            n = found.get(r.name, (0, None))[0]
+            line += f"  [{n} match{'es' if n != 1 else ''}" + (f", last {_last(found, r.name)}]" if n else "]")
+        echo(line)
+
+
+def _last(found: dict[str, tuple[int, datetime]], name: str) -> str | None:
+    """When rule `name` last found a match, RFC 3339 (None: never)."""
+    return rfc3339(found[name][1]) if name in found else None
 
 
 @keywords.command("remove")
