@@ -197,6 +197,7 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
                         "title": s.item.title,
                         "link": s.item.link,
                         "feed": s.feed_title,
+                        "published": rfc3339(s.published),  # (as `matches list --json` gives it)
                         "why": list(e.reasons),
                     }
                     for s, e in result.hits
