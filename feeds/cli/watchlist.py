@@ -73,14 +73,14 @@ def watch_list(
         echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     elif not feeds:
         echo(f"none of the {count(len(watched), 'watched feed')} is {_wanted(states, tag)}")
+    if width is None and sys.stdout.isatty():  # (a pipe or a file gets whole lines, for grep and scripts)
+        width = max(shutil.get_terminal_size().columns, 40)
     for f in feeds:
         state = f.state
         tags = f"  [{', '.join(f.tags)}]" if f.tags else ""
         title = f"  {f.title}" if f.title_given else f"  {f.title} (the feed's own title)" if f.title else ""
         if not f.title and f.last_checked:  # (its title handed back to the feed: its body is read again)
             title = "  (named by the feed at its next check)"
-        if width is None and sys.stdout.isatty():
-            width = shutil.get_terminal_size().columns
         if width is None:
             echo(f"#{f.id:<4} {state:<8} {with_readable(f.url)}{title}{tags}")
         else:  # the title (or else the URL) and tags on one line, the URL shortened in its middle below
