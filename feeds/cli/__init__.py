@@ -264,5 +264,43 @@ def main() -> None:
         sys.exit(1)
 
 
+class CommandLineText(click.types.StringParamType):
+    """Text typed on the command line (a rule's name, a query, a slug, a title), read as UTF-8 whatever the locale.
+
+    Under an ASCII locale (cron's bare environment with Python's UTF-8 mode off) Python holds the bytes of
+    `Москва` as lone surrogates, which the database refuses with a traceback and which print as `\\udcd0…`.
+    They are the UTF-8 a terminal sent, read back as such here; bytes that are not UTF-8 are a usage error
+    naming the argument. Paths are not text: they keep their bytes, to name the file they name."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        value = super().convert(value, param, ctx)
+        if isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # lone surrogates: bytes the locale could not read
+                raw = os.fsencode(value)
+                try:
+                    return raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    self.fail(f"{raw.decode('utf-8', 'backslashreplace')} is not UTF-8 text", param, ctx)
+        return value
+
+
+COMMAND_LINE_TEXT = CommandLineText()
+
+
+def read_text_as_utf8(command: click.Command) -> None:
+    """Every plain text argument and option of `command` and its subcommands as `CommandLineText`: one place,
+    so that a command added later is covered without knowing it."""
+    for param in command.params:
+        if type(param.type) is click.types.StringParamType:
+            param.type = COMMAND_LINE_TEXT
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            read_text_as_utf8(sub)
+
+
 # Register the command modules (imported for their side effect of adding commands to `cli`).
 from feeds.cli import admin, alerts, daemon, keywords, matches, releases, site, watch, watchlist, watchopml  # noqa: E402,F401
+
+read_text_as_utf8(cli)
