@@ -115,11 +115,13 @@ def alerts_log(ctx: Context, destination: str | None, status: str | None, limit:
         )
         return
     if not rows and not (app.settings.alerts.webhooks or app.settings.alerts.email):
-        echo("no deliveries: no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
+        ctx.say("no deliveries: no alert destinations configured ([[alerts.webhooks]], [[alerts.email]])")
     elif not rows:
         what = f"no {status + ' ' if status else ''}deliveries{f' to {destination}' if destination else ''}"
         queueing = status in (None, "pending")  # (why there are none yet; not why none failed or were sent)
-        echo(f"{what} yet: each new match is queued for every destination (`feeds alerts run`)" if queueing else what)
+        ctx.say(
+            f"{what} yet: each new match is queued for every destination (`feeds alerts run`)" if queueing else what
+        )
     for d in rows:
         line = f"{d.status:<8} {d.destination:<24} match {d.match_id:<6} attempts {d.attempts}"
         line += f"  {d.last_error}" if d.last_error else ""

@@ -90,7 +90,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         echo_json([_list_json(r, now) for r in rows])
         return
     if not rows:
-        echo("no releases yet: drop files into the inbox and run `feeds ingest`")
+        ctx.say("no releases yet: drop files into the inbox and run `feeds ingest`")
         return
     for r in rows:
         topics = f"  [{', '.join(_topic_names(r, names))}]" if r.topics else ""
