@@ -269,8 +269,9 @@ class CommandLineText(click.types.StringParamType):
 
     Under an ASCII locale (cron's bare environment with Python's UTF-8 mode off) Python holds the bytes of
     `Москва` as lone surrogates, which the database refuses with a traceback and which print as `\\udcd0…`.
-    They are the UTF-8 a terminal sent, read back as such here; bytes that are not UTF-8 are a usage error
-    naming the argument. Paths are not text: they keep their bytes, to name the file they name."""
+    They are the UTF-8 a terminal sent, read back as such here; bytes that are not UTF-8 are left as they came,
+    for the command's own check (`watch add`: not a valid URL). Paths are not text: they keep their bytes, to
+    name the file they name."""
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         value = super().convert(value, param, ctx)
@@ -278,11 +279,8 @@ class CommandLineText(click.types.StringParamType):
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:  # lone surrogates: bytes the locale could not read
-                raw = os.fsencode(value)
-                try:
-                    return raw.decode("utf-8")
-                except UnicodeDecodeError:
-                    self.fail(f"{raw.decode('utf-8', 'backslashreplace')} is not UTF-8 text", param, ctx)
+                with contextlib.suppress(UnicodeDecodeError):
+                    return os.fsencode(value).decode("utf-8")
         return value
 
 

@@ -229,6 +229,11 @@ def find_release(app: App, given: str) -> Release:
     another case or with white space copied along. An unknown one is an error suggesting the slugs it is close
     to (a typo)."""
     try:
+        given.encode("utf-8")
+    except UnicodeEncodeError:  # bytes in no encoding (a Latin-1 terminal), held as lone surrogates: no id or slug
+        shown = given.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        raise NotFoundError(f"no release with id or slug '{shown}'") from None
+    try:
         return app.store.release(given)
     except NotFoundError:
         pass
