@@ -68,3 +68,13 @@ def test_a_slug_that_is_not_utf8_is_one_error_line(config):
     feeds(config, "db", "migrate")
     shown = feeds(config, "releases", "show", "caf\xe9".encode("latin-1"))
     assert (shown.returncode, shown.stderr.decode()) == (1, "error: no release with id or slug 'caf\\xe9'\n")
+
+
+@pytest.mark.parametrize(
+    "command", [("keywords", "add"), ("keywords", "remove"), ("matches", "list", "--rule"), ("watch", "remove")]
+)
+def test_text_in_no_encoding_is_one_error_line_in_every_command(config, command):
+    feeds(config, "db", "migrate")
+    done = feeds(config, *command, "caf\xe9".encode("latin-1"))
+    assert done.returncode == 1
+    assert done.stderr.decode().splitlines() == ["error: 'caf\\xe9' is not UTF-8 text (bytes in another encoding)"]

@@ -117,7 +117,7 @@ STOPPED_BY_SIGTERM = 128 + signal.SIGTERM
 
 
 def handle_errors(fn: F) -> F:
-    """Print our own errors as `error: …` and exit 1."""
+    """Print our own errors as `error: …` and exit 1 (and so the database's, and text in no encoding)."""
     return exiting_on_error(1)(fn)
 
 
@@ -134,6 +134,17 @@ def exiting_on_error(code: int) -> Callable[[F], F]:
                 sys.exit(code)
             except sa.exc.SQLAlchemyError as e:  # the database refused or cannot be reached: its own words, one line
                 echo(f"error: database: {one_line(error_text(e))}", err=True)
+                sys.exit(code)
+            except UnicodeEncodeError as e:
+                if not isinstance(e.object, str) or "surrogates" not in e.reason:
+                    raise
+                # Text that came as bytes in no encoding (an argument typed on a Latin-1 terminal, which
+                # `CommandLineText` leaves as it came), refused where it is stored or looked up.
+                try:
+                    shown = e.object.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                except UnicodeEncodeError:  # (a surrogate no undecodable byte gives)
+                    shown = e.object.encode("utf-8", "backslashreplace").decode("utf-8")
+                echo(f"error: '{shown}' is not UTF-8 text (bytes in another encoding)", err=True)
                 sys.exit(code)
 
         return wrapper  # type: ignore[return-value]
