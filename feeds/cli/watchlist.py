@@ -70,9 +70,9 @@ def watch_list(
         echo_json([feed_json(f) for f in feeds])
         return
     if not watched:
-        echo("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
+        ctx.say("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     elif not feeds:
-        echo(f"none of the {count(len(watched), 'watched feed')} is {_wanted(states, tag)}")
+        ctx.say(f"none of the {count(len(watched), 'watched feed')} is {_wanted(states, tag)}")
     if width is None and sys.stdout.isatty():  # (a pipe or a file gets whole lines, for grep and scripts)
         width = max(shutil.get_terminal_size().columns, 40)
     for f in feeds:

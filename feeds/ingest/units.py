@@ -17,6 +17,7 @@ import errno
 import hashlib
 import os
 import stat
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -98,11 +99,13 @@ def unit_from_file(
     origin = str(path)
     shown = shown_path(origin)
     if shown != origin:
-        return Unit(
-            origin=origin,
-            source=source,
-            error=f"{shown}: the file name is not valid UTF-8 (rename the file, without accents, and drop it again)",
+        why = (
+            f"this Python reads file names as {sys.getfilesystemencoding()}, not UTF-8 (the locale: run feeds with "
+            "LANG=C.UTF-8 or PYTHONUTF8=1, then drop the file again)"
+            if shown == os.fsencode(origin).decode("utf-8", "replace")  # (valid UTF-8: the locale misread it)
+            else "the file name is not valid UTF-8 (rename the file, without accents, and drop it again)"
         )
+        return Unit(origin=origin, source=source, error=f"{shown}: {why}")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
     except OSError as e:
