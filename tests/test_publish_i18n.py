@@ -66,7 +66,7 @@ def test_a_french_site_is_labelled_and_dated_in_french() -> None:
 
 
 def test_a_release_in_english_on_a_french_site_is_labelled_in_english_on_its_page() -> None:
-    """A release's page speaks the release's language (tests/test_bilingual_review.py): one language on a page."""
+    """A release's page speaks the release's language (tests/test_publish_bilingual.py): one language on a page."""
     doc = release_page(site_in("fr"), language="en")
     assert doc.get("lang") == "en"
     assert doc.xpath("//dl[@class='meta']/dt[1]/@lang") == []

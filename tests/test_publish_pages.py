@@ -458,7 +458,7 @@ def test_our_first_published_note_is_labelled_english_on_a_page_in_another_langu
 ) -> None:
     """A screen reader read our "First published." on a Welsh page with a Welsh voice (WCAG 3.1.2): the line is
     the site's, labelled with its language as the history's heading is; a note from the source is not. (A page in
-    a language we ship a catalogue for, Welsh or French, says it in that language: tests/test_bilingual_review.py.)"""
+    a language we ship a catalogue for, Welsh or French, says it in that language: tests/test_publish_bilingual.py.)"""
     changes = (Change(datetime(2017, 11, 3, 14, 0, tzinfo=UTC), "Ychwanegwyd ffigurau."),)
     doc = render_release(renderer, make_release(language=language, changes=changes))
     theirs, ours = doc.xpath("//section[@class='history']//li")  # newest first

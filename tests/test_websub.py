@@ -3,7 +3,7 @@
 What the hub sees: one form-encoded `hub.mode=publish&hub.url=<topic>` POST per changed feed document (Atom, RSS,
 JSON Feed; never HTML pages), with our User-Agent; a failed ping is retried with back-off on a later round (the
 round goes on past a topic the hub refuses; a failure of the hub itself holds them all, see
-tests/test_outbound_review_websub.py), dropped after too many refusals, and pinged again when its feed changed while
+tests/test_websub_hub_backoff.py), dropped after too many refusals, and pinged again when its feed changed while
 the ping was in flight. `feeds run --once` and `feeds publish` ping for every feed document their publish wrote
 (a refused topic does not stop the others, and is counted once), and nothing when nothing changed.
 """
