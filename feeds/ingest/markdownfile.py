@@ -245,8 +245,8 @@ def _take_tag_lines(lines: list[str], start: int) -> tuple[list[str], int | None
 
 # What Obsidian and Typora write that CommonMark would publish as typed. A code span comes first, kept as it is.
 _EDITOR_INLINE = re.compile(
-    r"(?P<code>(?P<ticks>`+).*?(?P=ticks))|%%.*?%%|!\[\[[^\]\n]*\]\]"
-    r"|\[\[(?P<target>[^\]|\n]*)(?:\|(?P<alias>[^\]\n]*))?\]\]"
+    r"(?P<code>(?P<ticks>`+).*?(?P=ticks))|%%.*?%%|!\[\[[^[\]\n]*\]\]"
+    r"|\[\[(?P<target>[^[\]|\n]*)(?:\|(?P<alias>[^[\]\n]*))?\]\]"
 )
 _CALLOUT = re.compile(r"(?P<quote> {0,3}(?:>[ \t]?)+)\[![\w-]+\][+-]?[ \t]*(?P<title>.*)")
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from markdown_it import MarkdownIt
 from markdown_it.common.normalize_url import validateLink
 from markdown_it.renderer import RendererHTML
 from markdown_it.rules_core import StateCore
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
@@ -91,6 +92,32 @@ def _refused_links_as_text(state: StateCore) -> None:
         token.children = kept
 
 
+_BRACKET_RULES = ("link", "image", "footnote_inline", "footnote_ref")
+
+
+def _guard_bracket_rules(md: MarkdownIt) -> None:
+    """Make markdown-it's rules for what opens with `[` (links, images, footnotes) give up at once when no `]`
+    follows: each scans for its closing bracket to the end of the paragraph, so a paragraph of `[` (200 KB of
+    them in a mistaken export) took minutes, quadratic in its length. Without a `]` they would fail anyway."""
+    names = {rule.name for rule in md.inline.ruler.__rules__}
+    for name in _BRACKET_RULES:
+        if name in names:
+            rule = md.inline.ruler.__rules__[md.inline.ruler.__find__(name)].fn
+            md.inline.ruler.at(name, _closing_bracket_follows(rule))
+
+
+def _closing_bracket_follows(rule: Callable[[StateInline, bool], bool]) -> Callable[[StateInline, bool], bool]:
+    def guarded(state: StateInline, silent: bool) -> bool:
+        # The last `]` of the inline source, found once for each state (the rules run at every `[`).
+        last = getattr(state, "feeds_last_bracket", None)
+        if last is None:
+            last = state.src.rfind("]")
+            state.feeds_last_bracket = last  # type: ignore[attr-defined]
+        return last > state.pos and rule(state, silent)
+
+    return guarded
+
+
 # CommonMark, GitHub-style tables, and footnotes (`text[^1]` … `[^1]: note`, Pandoc's syntax), rendered as markup
 # the sanitiser keeps: `<sup>[1]</sup>` and a numbered list of notes at the end, after a rule.
 _MARKDOWN = _EveryLinkParsed("commonmark", {"html": True}).enable("table").use(footnote_plugin)
@@ -102,6 +129,7 @@ _MARKDOWN_INLINE = _EveryLinkParsed("commonmark", {"html": False})
 for _md in (_MARKDOWN, _MARKDOWN_INLINE):
     _md.core.ruler.after("inline", "windows_1252_references", _windows_1252_references)
     _md.core.ruler.after("inline", "refused_links_as_text", _refused_links_as_text)
+    _guard_bracket_rules(_md)
 
 
 def markdown_inline_text(text: str) -> str:
