@@ -12,6 +12,7 @@ What this module must not do: any I/O, HTML handling (sanitising is `feeds.watch
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,26 @@ from typing import Any
 from feeds.errors import FeedParseError
 
 __all__ = ["JsonFeed", "JsonFeedItem", "read_json_feed"]
+
+# JSON may escape a lone surrogate (`"\ud800"`), which Python keeps in the string but cannot encode (hashing or
+# storing the item raised UnicodeEncodeError). An escaped backslash is matched first, so `\\ud800` is text.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_ESCAPE = re.compile(
+    r"\\\\|\\u[dD][89abAB][0-9a-fA-F]{2}(?:\\u[dD][c-fC-F][0-9a-fA-F]{2})?|\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+)
+
+
+def _lone_surrogates_replaced(text: str) -> str:
+    """JSON text with each escaped lone surrogate written as U+FFFD, as a decoder shows it; pairs kept."""
+    if _SURROGATE_ESCAPE.search(text) is None:
+        return text
+
+    def replace(m: re.Match[str]) -> str:
+        escape = m.group()
+        return escape if len(escape) in (2, 12) else "\\ufffd"
+
+    return _ESCAPE.sub(replace, text)
+
 
 _VERSION_PREFIXES = ("https://jsonfeed.org/version/", "http://jsonfeed.org/version/")
 
@@ -56,7 +77,7 @@ def read_json_feed(body: bytes, *, url: str) -> JsonFeed:
     except UnicodeDecodeError as e:
         raise FeedParseError(f"this looks like JSON but is not UTF-8 text ({e.reason})", url=url) from e
     try:
-        doc = json.loads(text)
+        doc = json.loads(_lone_surrogates_replaced(text))
     except RecursionError as e:
         raise FeedParseError("this JSON nests too deeply to be a feed", url=url) from e
     except ValueError as e:
