@@ -13,6 +13,7 @@ import re
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
+from feeds.normalise.htmltext import text_after_last_tag
 from feeds.normalise.text import collapse
 from feeds.watch.feeditems import http_link
 
@@ -42,7 +43,8 @@ def find_feed_links(html: bytes, base_url: str) -> list[tuple[str, str, str]]:
     """(url, title, type) of each feed a web page announces with `<link rel="alternate" type="application/rss+xml">`
     (or atom+xml, feed+json), made absolute against the page's `<base href>` or `base_url`, in page order."""
     finder = _LinkFinder()
-    finder.feed(html[:262_144].decode(_page_charset(html), "replace"))  # feed links are in the head
+    page = html[:262_144].decode(_page_charset(html), "replace")  # feed links are in the head
+    finder.feed(text_after_last_tag(page))
     finder.close()
     base = urljoin(base_url, finder.base) if finder.base else base_url
     out: list[tuple[str, str, str]] = []
