@@ -39,6 +39,13 @@ def test_an_html_title_of_unclosed_tags_is_read_as_its_text() -> None:
     assert item.title.startswith("Fares frozen <a <a ")
 
 
+def test_an_html_title_of_unclosed_comments_is_read_as_its_text() -> None:
+    """An unclosed `<!--` was scanned to the end for its `-->`, from every one of them: quadratic too."""
+    feed = parse_feed(_atom(b"Fares &lt;b&gt;frozen&lt;/b&gt; " + b"&lt;!-- a&gt;" * 100_000), url=URL)
+    (item,) = feed.items
+    assert item.title.startswith("Fares frozen <!-- a><!-- a>")
+
+
 def test_discovery_reads_a_page_of_unclosed_tags() -> None:
     """`watch discover` reads the first 256 KB of a page for its feed links with the same parser."""
     from feeds.watch.feedlinks import find_feed_links

@@ -80,11 +80,17 @@ def html_to_text(html: str) -> str:
 def text_after_last_tag(html: str) -> str:
     """`html` with each `<` after its last `>` written `&lt;`, for Python's `HTMLParser`: it reads such a `<`
     (which can open no tag) as text only at the end, after scanning from it to the end of the input, and again from
-    the next one, so 50 KB of `<a ` in a watched item's title took half a minute (quadratic). The text is the same."""
+    the next one, so 50 KB of `<a ` in a watched item's title took half a minute (quadratic). The text is the same,
+    but that markup after an unclosed comment is read as markup, not text."""
     last = html.rfind(">")
-    if html.find("<", last + 1) < 0:
+    if html.find("<", last + 1) >= 0:
+        html = html[: last + 1] + html[last + 1 :].replace("<", "&lt;")
+    # The same for a comment no `-->` closes (`<!-- a>` repeated: each scanned to the end for its `-->`).
+    closed = html.rfind("-->")
+    after = 0 if closed < 0 else closed + 3
+    if html.find("<!--", after) < 0:
         return html
-    return html[: last + 1] + html[last + 1 :].replace("<", "&lt;")
+    return html[:after] + html[after:].replace("<!--", "&lt;!--")
 
 
 def _marked_text(marked: str) -> str:
