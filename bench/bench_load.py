@@ -37,9 +37,10 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.chaos.deploy import Deployment, free_port, wait_until  # noqa: E402
+from tests.chaos.deploy import Deployment, wait_until  # noqa: E402
 from tests.chaos.feedserver import FeedServer  # noqa: E402
 from tests.chaos.outcheck import listing_problems, problems_in  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 TOKEN = "bench-load-token-0123456789abcdef"
 DOCUMENTS = ("atom.xml", "rss.xml", "feed.json", "index.html", "topics/quays/atom.xml", "topics/quays/feed.json")
