@@ -170,3 +170,18 @@ def test_every_script_the_readme_names_imports_what_exists():
                 module = importlib.import_module(node.module or "")
                 missing += [f"{script}: {node.module}.{a.name}" for a in node.names if not hasattr(module, a.name)]
     assert missing == [], f"these scripts import names that do not exist: {missing}"
+
+
+def anchor(heading: str) -> str:
+    """A heading's link target as GitHub makes it: lower case, punctuation dropped, spaces as hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_the_contents_follow_the_quickstart_and_list_every_section_and_every_link_resolves():
+    sections = re.findall(r"^## (.+)$", README, re.M)
+    assert sections[:2] == ["Quickstart", "Contents"]
+    contents = re.findall(r"^- \[(.+?)\]\(#([\w-]+)\)$", README.split("## Contents", 1)[1].split("\n## ", 1)[0], re.M)
+    assert contents == [(s, anchor(s)) for s in sections[2:]], "the contents list every ## section, in order"
+    headings = {anchor(h) for h in re.findall(r"^#{2,6} (.+)$", README, re.M)}
+    broken = sorted(set(re.findall(r"\]\(#([^)]+)\)", README)) - headings)
+    assert broken == [], f"README links to headings that do not exist: {broken}"
