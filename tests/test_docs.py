@@ -185,3 +185,18 @@ def test_the_contents_follow_the_quickstart_and_list_every_section_and_every_lin
     headings = {anchor(h) for h in re.findall(r"^#{2,6} (.+)$", README, re.M)}
     broken = sorted(set(re.findall(r"\]\(#([^)]+)\)", README)) - headings)
     assert broken == [], f"README links to headings that do not exist: {broken}"
+
+
+def test_every_option_of_every_command_is_in_its_row_of_the_commands_table():
+    rows = {row.split("`")[1].split(" [")[0]: row for row in README.splitlines() if row.startswith("| `feeds ")}
+    undocumented = []
+    for path in command_paths(cli):
+        command: click.Command = cli
+        for name in path.split()[1:]:
+            command = command.commands[name]  # type: ignore[attr-defined]
+        row = next((r for p, r in rows.items() if p == path or p.startswith(f"{path} ")), "")
+        for param in command.params:
+            spellings = [o for o in (*param.opts, *param.secondary_opts) if o.startswith("-") and o != "--help"]
+            if spellings and not any(re.search(rf"{re.escape(o)}\b", row) for o in spellings):
+                undocumented.append(f"{path} {spellings[0]}")
+    assert undocumented == [], f"document these options in README's table of commands: {undocumented}"
