@@ -70,6 +70,11 @@ class ReleaseProfile:
     stock_title: bool = False
     """`BOILERPLATE` or more releases of the corpus have this title ("Statement by the Prime Minister"): an item
     under it is no headline pickup, whoever published it."""
+    subject_of: tuple[int, ...] = ()
+    """Per term, the name it counts as towards `min_terms` (`feeds.watch.related`) when an item writes it alone:
+    its name (`name_of`), but a place's people or adjective counts as the place (`demonyms`): "Chile" and
+    "Chilean" are one subject, so an item about Chile naming both, and nothing else of the release, shares one
+    name with it, not two. Empty: as `name_of`."""
 
 
 def build_profiles(
@@ -97,6 +102,7 @@ def build_profiles(
     profiles = []
     for release, terms, tokens in zip(watched, all_terms, all_tokens, strict=True):
         name_of, reach, total_weight = _release_names(terms)
+        places = demonyms(terms)
         urls = tuple(sorted({k for k in (url_key(release.permalink), url_key(release.link or "")) if k}))
         profiles.append(
             ReleaseProfile(
@@ -112,6 +118,7 @@ def build_profiles(
                 urls=urls,
                 published=release.published,
                 stock_title=titles[tuple(fold_words(release.title))] >= BOILERPLATE,
+                subject_of=tuple(name_of[places.get(ti, ti)] for ti in range(len(terms))),
             )
         )
     return tuple(profiles)
@@ -135,6 +142,32 @@ def _release_names(terms: Sequence[Term]) -> tuple[tuple[int, ...], tuple[float,
     for ti, t in enumerate(terms):
         heaviest[name_of[ti]] = max(heaviest.get(name_of[ti], 0.0), t.weight)
     return name_of, reach, sum(heaviest.values())
+
+
+DEMONYM_ENDINGS = frozenset({"n", "an", "ian", "ean", "ese", "i", "ish", "ns", "ans", "ians", "eans", "is"})
+"""What turns a place's name into its people's or its adjective: Russia → Russian(s), Canada → Canadian, Europe →
+European, Japan → Japanese, Iran → Iranian, Chile → Chilean, Pakistan → Pakistani (a final vowel of the place may
+go)."""
+
+
+def demonyms(terms: Sequence[Term]) -> dict[int, int]:
+    """The one-word names among `terms` that are the people or the adjective of another one-word name of them,
+    each with that place's term index: {"Peruvian": "Peru"} (by index). Both stay terms, each with its weight:
+    only `ReleaseProfile.subject_of` counts them as one subject. Per release, once: not per item."""
+    places: dict[str, int] = {}
+    for ti, t in enumerate(terms):
+        if t.kind == "name" and not t.case_sensitive and len(t.tokens) == 1:
+            places.setdefault(t.tokens[0], ti)
+    out: dict[int, int] = {}
+    for word, ti in places.items():
+        for place, pi in places.items():
+            stems = (place, place[:-1]) if place[-1] in "aeiouy" else (place,)
+            if pi != ti and any(
+                len(stem) >= 3 and word.startswith(stem) and word[len(stem) :] in DEMONYM_ENDINGS for stem in stems
+            ):
+                out[ti] = pi
+                break
+    return out
 
 
 def _release_tokens(release: Release) -> tuple[str, ...]:

@@ -18,9 +18,9 @@ item, whatever the number of releases watched:
       score = Σ worth of the release's names the item writes / Σ weight of all the release's names   (0 … 1),
   so an item naming every term of the release (the longest forms are enough) scores exactly 1, and the `why`
   gives each name's part, in hundredths that add up to the score shown (`_hundredths`).
-  The item is related when it shares at least `min_terms` (≥ 2) distinct names, a plain word counting half and at
-  least one of them a name or a phrase, and the score reaches `min_score`. A single shared word, or a single name,
-  is never enough.
+  The item is related when it shares at least `min_terms` (≥ 2) distinct names, a plain word counting half, a
+  place and its people one ("Chile … Chilean": `ReleaseProfile.subject_of`), and at least one of them a name or a
+  phrase, and the score reaches `min_score`. A single shared word, or a single name, is never enough.
 - pickup: the passages of a release the item reproduces (quotations, and the release's whole headline in the
   item's title) are found by `feeds.watch.pickup`; here they are scored and explained:
       score = release words reproduced / release words.
@@ -56,14 +56,15 @@ from feeds.watch.text import fold_words, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
 """The defaults of `[watch.related]`, which are this matcher's: written once, in the config's record."""
-SCORE_SCALE = 4
+SCORE_SCALE = 5
 """The version of how related and pickup scores are worked out. Raise it when a change gives stored matches
 other scores or explanations: each release of the window is then looked for again once among stored items
 (`feeds.watch.retro`), so its coverage is re-scored, and dropped where it no longer reaches the bar. 2: a name's
 shorter forms no longer count twice in the release's term weight (an item naming every term scores 1). 3: a
 pickup in parts quotes each part, and our headline in single quotes in an item's title is a pickup. 4: a minister
 named after an office ("Chancellor of the Exchequer Jane Doe") is a term of its own, post-nominals are none, and
-a pickup's excerpt leaves out the item's own double quotation marks."""
+a pickup's excerpt leaves out the item's own double quotation marks. 5: a place and its people ("Chile", "Chilean")
+count as one name towards `min_terms` (`ReleaseProfile.subject_of`)."""
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
@@ -233,7 +234,16 @@ class RelatedMatcher:
             forms_of.setdefault(name_of[ti], []).append(ti)
         # Each name counts once, as a name when any of its forms is one, at the weight of the heaviest form of
         # it the item writes (only forms of that name: "Korea" inside "South Korea" is no part of its weight).
-        words_only = [all(profile.terms[ti].kind == "word" for ti in forms) for forms in forms_of.values()]
+        # For `min_terms`, a place's people count as the place ("Peru … Peruvian farmers": one subject, not two).
+        # A name written only in its people's form ("Russian", of "Russian Foreign Minister") is the place's.
+        subject_of = profile.subject_of or profile.name_of
+        subjects: dict[int, bool] = {}
+        for ni, forms in forms_of.items():
+            word = all(profile.terms[ti].kind == "word" for ti in forms)
+            places = {subject_of[ti] for ti in forms}
+            subject = places.pop() if len(places) == 1 else ni
+            subjects[subject] = subjects.get(subject, True) and word
+        words_only = list(subjects.values())
         evidence = sum(0.5 if word else 1.0 for word in words_only)
         if evidence < self.settings.min_terms or all(words_only):
             return None
