@@ -107,3 +107,26 @@ def test_the_people_of_a_place_named_inside_a_longer_name_still_count_as_the_pla
     assert anything.match("inquiry", 1, *story, "https://news.example/inquiry") == ()
     with_lavrov = ("Russia inquiry widens", "Russian officials met Sergei Lavrov.", "")
     assert [m.kind for m in anything.match("lavrov", 1, *with_lavrov, "https://news.example/l")] == ["related"]
+
+
+STATEMENT = """I am today announcing to the House new training standards for police officers in England.
+
+The College of Policing will write the standards with chief constables. The College will publish them in the
+spring, and the House will debate them before the summer. Constable training at Hendon will follow the College
+guidance from next year, as the House asked in its report."""
+
+
+def test_a_head_word_alone_is_no_name_the_house_the_college() -> None:
+    # "the House" (of Commons) and "the College" (of Policing) are written capitalised, alone, again and again:
+    # any story about the White House or a college has them too.
+    statement = _release("police-training-statement", "Statement on police training standards", STATEMENT)
+    releases = (statement, *(_release(*r) for r in OTHERS))
+    profiles = build_profiles(releases, NOW, 14)
+    (profile,) = (p for p in profiles if p.release_id == statement.id)
+    assert profile.terms[[t.text for t in profile.terms].index("College of Policing")].kind == "name"
+    assert {t.kind for t in profile.terms if t.text in {"House", "College"}} <= {"word"}
+    anything = RelatedMatcher(profiles, RelatedSettings(min_score=0.0))
+    story = ("House backs college loans", "The White House welcomed the vote at Dartmouth College.", "")
+    assert anything.match("us-story", 1, *story, "https://news.example/us") == ()
+    covered = ("Police training overhaul", "The College of Policing will set standards for Hendon recruits.", "")
+    assert [m.subject for m in anything.match("uk", 1, *covered, "https://news.example/uk")] == [statement.id]

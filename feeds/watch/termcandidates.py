@@ -8,7 +8,8 @@ How a name is recognised (English capitalisation conventions; no language model,
   the") continue it only after a word that heads such names ("Bank of England", "Department for Education",
   "Minister for the Middle East", not "talks in Oslo for Arctic shipping"; "Strait of Hormuz" is one place); the
   particles of personal names (de, van, von, al…) always do; the parts between connectors are names too
-  ("England"), but not a head alone ("Bank", "Strait");
+  ("England"), but not a head alone ("Bank", "Strait"); a head written alone ("the House", "the College", "the
+  Council") is only a word: any story about the White House or a college writes it too;
 - a possessive ends the name and is dropped: "Russia's" → "Russia";
 - capitalised function words, honorifics and day names are never part of a name ("The", "Our", "Mr", "Monday");
   month names only inside a name with no number after them ("Theresa May", not "May 2017"); one letter alone
@@ -375,7 +376,8 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
                 cand = found.get(key)
                 if cand is None:
                     acronym = len(key) == 1 and run[i].acronym
-                    cand = found[key] = Candidate(key, "name", 0, Counter(), case_sensitive=acronym)
+                    kind: TermKind = "word" if len(key) == 1 and not acronym and key[0] in _HEADS else "name"
+                    cand = found[key] = Candidate(key, kind, 0, Counter(), case_sensitive=acronym)
                 cand.tf += 1
                 cand.forms[text[run[i].start : run[j - 1].end]] += 1
     return found
