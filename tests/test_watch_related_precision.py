@@ -130,3 +130,22 @@ def test_a_head_word_alone_is_no_name_the_house_the_college() -> None:
     assert anything.match("us-story", 1, *story, "https://news.example/us") == ()
     covered = ("Police training overhaul", "The College of Policing will set standards for Hendon recruits.", "")
     assert [m.subject for m in anything.match("uk", 1, *covered, "https://news.example/uk")] == [statement.id]
+
+
+BORDER = """The UK and Norway signed a border data agreement in Oslo today. Britain will share passenger data with
+Norwegian border officers, and the UK Border Force will train staff at Oslo airport.
+
+Border Minister Tom Hale said the agreement would help Britain and Norway stop smuggling gangs."""
+
+
+def test_one_country_under_its_names_uk_and_britain_is_one_shared_name() -> None:
+    border = _release("uk-norway-border-data", "UK and Norway sign border data agreement", BORDER)
+    releases = (border, *(_release(*r) for r in OTHERS))
+    profiles = build_profiles(releases, NOW, 14)
+    (profile,) = (p for p in profiles if p.release_id == border.id)
+    assert {"UK", "Britain"} <= {t.text for t in profile.terms}
+    anything = RelatedMatcher(profiles, RelatedSettings(min_score=0.0))
+    story = ("Britain braces for storm", "Forecasters in the UK warn of gales on Friday.", "")
+    assert anything.match("weather", 1, *story, "https://news.example/weather") == ()
+    covered = ("Norway and Britain to share passenger data", "Oslo airport staff will be trained.", "")
+    assert [m.subject for m in anything.match("deal", 1, *covered, "https://news.example/deal")] == [border.id]

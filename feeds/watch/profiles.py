@@ -150,10 +150,24 @@ European, Japan → Japanese, Iran → Iranian, Chile → Chilean, Pakistan → 
 go)."""
 
 
+ONE_PLACE = (
+    frozenset({("uk",), ("britain",), ("great", "britain"), ("united", "kingdom"), ("british",), ("gb",)}),
+    frozenset({("us",), ("usa",), ("united", "states"), ("america",), ("american",), ("americans",)}),
+    frozenset({("eu",), ("europe",), ("european", "union"), ("european",)}),
+)
+"""Names of one place that share no word: "UK" and "Britain", "US" and "America", "EU" and "Europe". A story
+naming two of them names one place (`demonyms`)."""
+
+
 def demonyms(terms: Sequence[Term]) -> dict[int, int]:
-    """The one-word names among `terms` that are the people or the adjective of another one-word name of them,
-    each with that place's term index: {"Peruvian": "Peru"} (by index). Both stay terms, each with its weight:
-    only `ReleaseProfile.subject_of` counts them as one subject. Per release, once: not per item."""
+    """The names among `terms` that are the people or the adjective of another one-word name of them, or another
+    name of the same place (`ONE_PLACE`), each with that place's term index: {"Chilean": "Chile", "Britain":
+    "UK"} (by index, the heaviest of a place's names). All stay terms, each with its weight: only
+    `ReleaseProfile.subject_of` counts them as one subject. Per release, once: not per item."""
+    alias: dict[int, int] = {}
+    for group in ONE_PLACE:
+        members = [ti for ti, t in enumerate(terms) if t.kind == "name" and t.tokens in group]
+        alias.update((ti, members[0]) for ti in members[1:])
     places: dict[str, int] = {}
     for ti, t in enumerate(terms):
         if t.kind == "name" and not t.case_sensitive and len(t.tokens) == 1:
@@ -165,9 +179,9 @@ def demonyms(terms: Sequence[Term]) -> dict[int, int]:
             if pi != ti and any(
                 len(stem) >= 3 and word.startswith(stem) and word[len(stem) :] in DEMONYM_ENDINGS for stem in stems
             ):
-                out[ti] = pi
+                out[ti] = alias.get(pi, pi)
                 break
-    return out
+    return {**alias, **out}
 
 
 def _release_tokens(release: Release) -> tuple[str, ...]:

@@ -63,8 +63,9 @@ other scores or explanations: each release of the window is then looked for agai
 shorter forms no longer count twice in the release's term weight (an item naming every term scores 1). 3: a
 pickup in parts quotes each part, and our headline in single quotes in an item's title is a pickup. 4: a minister
 named after an office ("Chancellor of the Exchequer Jane Doe") is a term of its own, post-nominals are none, and
-a pickup's excerpt leaves out the item's own double quotation marks. 5: a place and its people ("Chile", "Chilean")
-count as one name towards `min_terms` (`ReleaseProfile.subject_of`), and a head alone ("the House") is a word."""
+a pickup's excerpt leaves out the item's own double quotation marks. 5: a place and its people ("Chile",
+"Chilean"), or "UK" and "Britain", count as one name towards `min_terms` (`ReleaseProfile.subject_of`), and a head
+alone ("the House") is a word."""
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""
