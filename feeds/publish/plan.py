@@ -40,6 +40,7 @@ from feeds.publish.sitefeeds import (
     language_groups,
     newest_first,
     primary_subtag,
+    settled_id_domain,
     spec_of,
 )
 from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sitemap_paths, split_sitemap
@@ -110,11 +111,12 @@ def plan_site(
     goes back, and a topic once published keeps its feeds and page, and an organisation its feeds, empty when it has
     no release left (they are not offered on the index or in the OPML list then, which are for finding feeds to
     subscribe to; see `feed_groups` for an organisation left alone)."""
+    by_id = {r.id: r for r in releases}
+    ordered = [by_id[i] for i in archive_order if i in by_id]
+    settings = settled_id_domain(settings, ordered)  # (a site moved to another domain keeps its feeds' ids)
     site = settings.site
     published = published if published is not None else PublishedFeeds()
     size = settings.publish.entries
-    by_id = {r.id: r for r in releases}
-    ordered = [by_id[i] for i in archive_order if i in by_id]
     jobs: list[Job] = []
 
     def add(

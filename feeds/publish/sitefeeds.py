@@ -21,7 +21,7 @@ import heapq
 import operator
 import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from feeds.config import CustomFeed, Settings
@@ -59,8 +59,26 @@ class FeedGroup:
 
 
 def feed_id(domain: str, key: str) -> str:
-    """A feed's Atom id: a name-based UUID from the site's id domain and the feed's key (stable forever)."""
+    """A feed's Atom id: a name-based UUID from the site's id domain and the feed's key (stable forever, as long as
+    the domain is: see `settled_id_domain`)."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"https://{domain}/feeds/{key}").urn
+
+
+def settled_id_domain(settings: Settings, ordered: Sequence[Release]) -> Settings:
+    """`settings` with the id domain the site's ids were first made with, when `site.id_domain` is not set.
+
+    Without `id_domain`, the tagging authority is `base_url`'s host, so a site moved to another domain gave every
+    feed a new Atom id (RFC 4287 §4.2.6: a feed's id is permanent) and its new match entries ids under the new
+    host. The first release to go public (`ordered`: in archive order, which never changes at its head) carries
+    the authority the site first published under, in its `tag:` id: that one stays. An `id_domain` set in the
+    config is the office's word and is used as it is."""
+    site = settings.site
+    if site.id_domain is not None or not ordered:
+        return settings
+    authority = ordered[0].id.removeprefix("tag:").partition(",")[0]
+    if not ordered[0].id.startswith("tag:") or not authority or authority == site.domain:
+        return settings
+    return replace(settings, site=replace(site, id_domain=authority))
 
 
 def newest_first(releases: Sequence[Release]) -> list[Release]:
