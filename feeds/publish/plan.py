@@ -202,8 +202,9 @@ def plan_site(
     groups = feed_groups(releases, settings, names, emptied, organisations)
     groups += language_groups(releases, settings, published.languages())
     for g in groups:
-        latest = newest_first(g.releases)[:size]
-        feed_job(g, latest)
+        # Its newest, and its last updated wherever they are by date, as the main feed's current document shows: a
+        # withdrawal or a correction of a release that had slid out of a topic's feed reaches its subscribers too.
+        feed_job(g, current_entries((), g.releases, size))
 
     # Match feeds: all matches, one per keyword rule, one coverage feed per release (small: specs are hashed whole).
     watched = plan_matches(matches, by_id, rules or {}, settings, entry_ids)

@@ -274,7 +274,8 @@ def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Rele
 
 def current_entries(own: Sequence[Release], releases: Sequence[Release], size: int) -> list[Release]:
     """What the main feed's current document shows: its own releases (gone public since the last archive was cut),
-    and, wherever they were archived, the `size` newest by publication and the `size` last updated.
+    and, wherever they were archived, the `size` newest by publication and the `size` last updated. (A topic's,
+    an organisation's, a language's and a custom feed show the same of their releases, with no `own`.)
 
     Readers poll the current document only. Archiving in the order releases went public keeps archives stable,
     but a backfill (last year's releases stored after today's) would push today's into an archive, and an edit to
