@@ -20,6 +20,8 @@ from lxml import etree
 
 from feeds.clock import rfc3339
 from feeds.ingest.withdraw import restore_release, withdraw_release
+from feeds.publish.marks import ID_DOMAIN
+from feeds.publish.sitefeeds import feed_id
 from feeds.web.static import StaticSite
 from tests.test_publish_site import ATOM, Site, make_site, mtimes, tree_bytes  # noqa: F401  (the fixture)
 
@@ -163,6 +165,16 @@ def test_a_site_moved_to_another_domain_keeps_its_feeds_ids(make_site) -> None: 
     self_link = etree.parse(str(site.out / "atom.xml")).getroot().find(f"{ATOM}link[@rel='self']").get("href")
     assert self_link == moved + "atom.xml"
     assert json.loads((site.out / "feed.json").read_bytes())["feed_url"] == moved + "feed.json"
+
+    # A site published by a version that did not keep the domain, and moved since, keeps the ids it has now.
+    assert site.app.store.forget_published_feed(ID_DOMAIN)
+    site.publish()
+    assert feed_ids(site.out) != ids
+    assert feed_ids(site.out)["atom.xml"] == feed_id("news.example.gov.uk", "main")
+    ids = feed_ids(site.out)
+    site.app.settings = replace(site.settings, site=replace(site.settings.site, base_url="https://n.example/"))
+    site.publish()
+    assert feed_ids(site.out) == ids
 
     # `id_domain` set in the config is the office's word.
     site.app.settings = replace(site.settings, site=replace(site.settings.site, base_url=moved, id_domain="x.example"))

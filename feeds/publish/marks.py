@@ -10,6 +10,9 @@ time as stale. Removing an entry does not move it on: no reader takes an entry b
 Being kept in the store (and read, not the clock), the same store gives the same bytes on every publish and every
 daemon.
 
+It also keeps the domain the feeds' ids were first made with (`ID_DOMAIN`, see `PublishedFeeds.id_domain`): a
+feed's Atom id is permanent, and without `site.id_domain` the domain is `base_url`'s host, which a move changes.
+
 What this module must not do: read the clock or the store; it is handed what the store holds and says what to keep.
 """
 
@@ -17,9 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from feeds.model import PublishedFeed
+
+ID_DOMAIN = "site:id_domain"
+"""The record (among the feeds', as the domain is part of every feed's id) of the domain the feeds' ids were first
+made with, in its `name`; never a feed (no kind's prefix)."""
 
 
 @dataclass
@@ -44,6 +51,16 @@ class PublishedFeeds:
         if after != before:
             self.changed[key] = after
         return after.updated
+
+    def id_domain(self, proposed: str) -> str:
+        """The domain of the feeds' ids: the one they were first published with, else `proposed` (`site.domain`),
+        kept from this publish on. A site moved to another domain without `site.id_domain` gave every feed a new
+        Atom id (RFC 4287 §4.2.6: permanent), which its readers may take for another feed."""
+        kept = self.known.get(ID_DOMAIN)
+        if kept is not None and kept.name:
+            return kept.name
+        self.changed[ID_DOMAIN] = PublishedFeed(ID_DOMAIN, datetime(2000, 1, 1, tzinfo=UTC), proposed)
+        return proposed
 
     def topics(self) -> dict[str, PublishedFeed]:
         """Every topic ever published, by its slug (`topic:<slug>`): their feeds and pages stay, empty or not."""

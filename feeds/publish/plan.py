@@ -111,12 +111,14 @@ def plan_site(
     goes back, and a topic once published keeps its feeds and page, and an organisation its feeds, empty when it has
     no release left (they are not offered on the index or in the OPML list then, which are for finding feeds to
     subscribe to; see `feed_groups` for an organisation left alone)."""
+    published = published if published is not None else PublishedFeeds()
+    # The feeds' ids keep the domain they were first published with (a site moved to another domain, without
+    # `site.id_domain`), which is kept whether the config names it or not.
+    settings = settled_id_domain(settings, published.id_domain(settings.site.domain))
+    site = settings.site
+    size = settings.publish.entries
     by_id = {r.id: r for r in releases}
     ordered = [by_id[i] for i in archive_order if i in by_id]
-    settings = settled_id_domain(settings, ordered)  # (a site moved to another domain keeps its feeds' ids)
-    site = settings.site
-    published = published if published is not None else PublishedFeeds()
-    size = settings.publish.entries
     jobs: list[Job] = []
 
     def add(

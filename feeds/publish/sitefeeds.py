@@ -59,26 +59,20 @@ class FeedGroup:
 
 
 def feed_id(domain: str, key: str) -> str:
-    """A feed's Atom id: a name-based UUID from the site's id domain and the feed's key (stable forever, as long as
-    the domain is: see `settled_id_domain`)."""
+    """A feed's Atom id: a name-based UUID from the site's id domain and the feed's key (stable forever: the domain
+    is the one the feeds were first published with, `settled_id_domain`)."""
     return uuid.uuid5(uuid.NAMESPACE_URL, f"https://{domain}/feeds/{key}").urn
 
 
-def settled_id_domain(settings: Settings, ordered: Sequence[Release]) -> Settings:
-    """`settings` with the id domain the site's ids were first made with, when `site.id_domain` is not set.
-
-    Without `id_domain`, the tagging authority is `base_url`'s host, so a site moved to another domain gave every
-    feed a new Atom id (RFC 4287 §4.2.6: a feed's id is permanent) and its new match entries ids under the new
-    host. The first release to go public (`ordered`: in archive order, which never changes at its head) carries
-    the authority the site first published under, in its `tag:` id: that one stays. An `id_domain` set in the
-    config is the office's word and is used as it is."""
+def settled_id_domain(settings: Settings, domain: str) -> Settings:
+    """`settings` whose ids are made with `domain` (`PublishedFeeds.id_domain`: the one the feeds were first
+    published with) when `site.id_domain` is not set: `base_url`'s host, which a move to another domain changes,
+    would give every feed a new Atom id and new match entries ids under the new host. An `id_domain` set in the
+    config is the office's word, and used as it is."""
     site = settings.site
-    if site.id_domain is not None or not ordered:
+    if site.id_domain is not None or domain == site.domain:
         return settings
-    authority = ordered[0].id.removeprefix("tag:").partition(",")[0]
-    if not ordered[0].id.startswith("tag:") or not authority or authority == site.domain:
-        return settings
-    return replace(settings, site=replace(site, id_domain=authority))
+    return replace(settings, site=replace(site, id_domain=domain))
 
 
 def newest_first(releases: Sequence[Release]) -> list[Release]:
