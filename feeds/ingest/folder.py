@@ -170,7 +170,8 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
 
     Called only after the transaction holding the units committed. A failure to move one file is logged and
     leaves it in place (the ledger recognises it next time); it never loses the file, and the caller is told
-    (`Settled.stuck`), so that a drop folder that does not empty fails the ingest. A file that is no longer
+    (`Settled.stuck`), so that a drop folder that does not empty fails the ingest; each reason is logged once per
+    batch, naming the first file it kept (a full disk refuses them all alike). A file that is no longer
     there (moved by someone else) is skipped.
 
     Whoever can write to the drop folder can put a link where `processed/` or `rejected/` should be: moving files
@@ -189,6 +190,7 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
         done.keep(f"could not open the folder ({e.strerror or e})", len(units))
         return done
     targets: dict[str, int | str] = {}  # the open subfolder, or why it could not be opened
+    first: dict[str, str] = {}  # why a move failed → the first file it kept (logged once a reason, not a file)
     try:
         for unit in units:
             kind = REJECTED if unit.error else PROCESSED
@@ -203,6 +205,7 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
                 done.requeued.add(unit.origin)
             elif why is not None:
                 done.keep(why)
+                first.setdefault(why, unit.origin)
             elif dest is not None:
                 done.moved[unit.origin] = dest
     finally:
@@ -210,6 +213,12 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
             if not isinstance(fd, str):
                 os.close(fd)
         os.close(inbox)
+    for why, origin in first.items():  # (a full disk refuses every file of the batch alike: one line says it)
+        n = done.stuck[why]
+        others = f" and {n - 1} more" if n > 1 else ""
+        log.error(
+            "%d file(s) stayed in %s: %s (%s%s)", n, folder, why, shown_path(origin), others, extra={"file": origin}
+        )
     return done
 
 
@@ -246,7 +255,7 @@ def _open_subfolder(inbox: int, folder: Path, name: str) -> int | str:
 
 def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) -> tuple[str | None, str | None]:
     """Move one unit's file from the drop folder (`inbox`) into `target`: (its new path, None); (None, None) when
-    it is gone; (None, why) when it stayed (logged)."""
+    it is gone; (None, why) when it stayed (`settle` logs it)."""
     src = unit.origin
     name = os.path.basename(src)
     try:
@@ -261,12 +270,17 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
             # or our own orphan note.)
             part = f".{dest}{_NOTE}"
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW, 0o644, dir_fd=target)
-            with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
-                note.write(
-                    f"{_note_opening(name)}{rfc3339(now)}):\n\n{unit.error}\n\n"
-                    "Fix the file and drop it into the inbox again.\n"
-                )
-            os.replace(part, dest + _NOTE, src_dir_fd=target, dst_dir_fd=target)
+            try:
+                with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
+                    note.write(
+                        f"{_note_opening(name)}{rfc3339(now)}):\n\n{unit.error}\n\n"
+                        "Fix the file and drop it into the inbox again.\n"
+                    )
+                os.replace(part, dest + _NOTE, src_dir_fd=target, dst_dir_fd=target)
+            except OSError:  # (a full disk): no hidden part left in rejected/, retried whole by the next scan
+                with contextlib.suppress(OSError):
+                    os.unlink(part, dir_fd=target)
+                raise
         os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
         if unit.read_as is not None and _identity(dest, target) != unit.read_as:
             return _put_back(unit, name, dest, inbox, target, target_path)
@@ -274,8 +288,7 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
     except OSError as e:
         if isinstance(e, FileNotFoundError) and not _exists(name, inbox):
             return None, None  # moved away meanwhile (checked only now: the usual case needs no extra stat)
-        where = os.path.basename(target_path)
-        log.error("could not move %s to %s/: %s", shown_path(src), where, e, extra={"file": src})
+        where = os.path.basename(target_path)  # (logged by `settle`, once for all the files it kept)
         return None, f"could not move them to {where}/ ({e.strerror or e})"
 
 
