@@ -24,6 +24,11 @@ from feeds.errors import StoreError
 SQLITE_PAGE_SIZE = 16384
 """Bytes per page of a SQLite database created by `open_store` (see `_on_connect`)."""
 
+SQLITE_BUSY_TIMEOUT = 30.0
+"""Seconds a statement waits for another process's lock on the SQLite file (a `feeds` command, a backup, an
+`sqlite3` shell holding a transaction) before it fails with "database is locked"; the job then fails and is
+tried again at its next run, its files left where they were."""
+
 # Engines are made with `hide_parameters=True`: SQLAlchemy would otherwise write every bound value (titles,
 # bodies, whole items) into the text of a database error, and so into logs, `feeds status` and /healthz.
 
@@ -88,7 +93,8 @@ def sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
         raise StoreError(f"cannot create the database {url.database}: the folder {folder.parent} does not exist") from e
     except OSError as e:
         raise StoreError(f"cannot create the database folder {folder}: {e.strerror or e}") from e
-    engine = sa.create_engine(url, future=True, connect_args={"timeout": 30}, hide_parameters=True)
+    timeout = SQLITE_BUSY_TIMEOUT
+    engine = sa.create_engine(url, future=True, connect_args={"timeout": timeout}, hide_parameters=True)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, record: Any) -> None:
@@ -108,7 +114,7 @@ def sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
         # PostgreSQL commits so by default.)
         cur.execute("PRAGMA synchronous=FULL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cur.close()
         record.info["file"] = _file_identity(path)  # (what `_on_begin` checks a write against)
 
@@ -178,9 +184,24 @@ def _check_same_file(path: str, opened: tuple[int, int] | None) -> None:
     """Refuse a write into a database file deleted or replaced since the connection opened it: SQLite would go on
     writing into the open, unlinked file, whose data vanishes when the process ends, while the drop folder's
     files moved to processed/ as though stored (lost on restart, never read again)."""
+    if (problem := _file_gone(path, opened)) is not None:
+        raise StoreError(problem)
+
+
+def _file_gone(path: str, opened: tuple[int, int] | None) -> str | None:
     if opened is None or _file_identity(path) == opened:
-        return
-    raise StoreError(
+        return None
+    return (
         f"the database file {path} was deleted or replaced while feeds had it open: nothing is written into the old "
         "one (its data would be lost); restore the file and restart feeds"
     )
+
+
+def replaced_file(engine: sa.Engine) -> str | None:
+    """Why the SQLite file `engine`'s connections have open is no longer the one at its path (deleted, replaced),
+    or None (also for PostgreSQL). Reads of the open, unlinked file still answer, so a check that only reads
+    (/healthz) said ok while every write was refused (`_check_same_file`)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    with engine.connect() as conn:
+        return _file_gone(engine.url.database or "", conn.connection.info.get("file"))

@@ -1,7 +1,8 @@
 """GET /healthz and GET /metrics: is this daemon able to do its work, and what has it done.
 
 /healthz answers `{"status": "ok" | "degraded" | "fail", "checks": {name: {"status": …, …}}}`:
-- `database`: a cheap query (the migration ledger); unreachable is `fail`, pending migrations `degraded`.
+- `database`: a cheap query (the migration ledger); unreachable is `fail`, and so is an SQLite file deleted or replaced
+  under the daemon (its reads still answer, its writes are refused), pending migrations `degraded`.
 - `out`: the published folder (or, before the first publish, its nearest existing parent) is a writable folder
   with room left: `free_bytes` and `free_percent` of its disk (statvfs, as an unprivileged user may use it), and
   `degraded` once it is nearly full (`DiskThresholds`: under `web.disk_free_percent`, 10%, or `web.disk_free_min`,
@@ -39,6 +40,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from feeds.clock import rfc3339
 from feeds.config.settings import WebSettings
+from feeds.errors import StoreError
 from feeds.fetch import AllowList
 from feeds.logs import one_line
 from feeds.web import cors
@@ -84,11 +86,17 @@ def error_body(message: str, field: str | None = None) -> dict[str, Any]:
 
 
 def check_database(app: App) -> dict[str, Any]:
+    from feeds.store.engines import replaced_file
+
     try:
         pending = app.store.pending_migrations()
+        gone = replaced_file(app.store.engine)
     except Exception as e:
         database_down(app, "health check", e)
         return {"status": "fail", "message": "database unreachable"}
+    if gone is not None:  # (reads of the unlinked file still answer; every write is refused)
+        database_down(app, "health check", StoreError(gone))
+        return {"status": "fail", "message": "the database file was deleted or replaced: restore it, restart feeds"}
     database_up(app)
     if pending:
         return {

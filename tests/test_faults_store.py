@@ -1,0 +1,76 @@
+"""Faults of the SQLite database under a running daemon: its file deleted, its folder's permissions changed,
+another process holding the write lock past the busy timeout. Each is said clearly (a `StoreError` naming the
+file, /healthz failing), nothing is written where it would be lost, and nothing dropped is lost."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from feeds.ingest import run_ingest
+from feeds.store import engines
+from feeds.web.health import StatusEndpoints
+from feeds.web.metrics import Health, Metrics
+
+
+@pytest.fixture
+def app(make_settings, make_app_for):
+    return make_app_for(make_settings())
+
+
+def database_file(app) -> Path:
+    return Path(app.store.engine.url.database)
+
+
+def drop(app, name: str, title: str) -> None:
+    inbox = app.settings.source("inbox").path
+    (inbox / name).write_text(json.dumps({"title": title, "body": f"{title}: the board met today."}), "utf-8")
+
+
+def test_healthz_fails_once_the_database_file_is_deleted_under_the_daemon(app, tmp_path):
+    drop(app, "a.json", "Ferry timetable")
+    run_ingest(app)
+    endpoints = StatusEndpoints(app, out_dir=tmp_path, health=Health(), metrics=Metrics())
+    assert endpoints.report()["checks"]["database"]["status"] == "ok"
+    path = database_file(app)
+    for suffix in ("", "-wal", "-shm"):  # (`rm feeds.db*` by a careless clean-up)
+        if os.path.exists(f"{path}{suffix}"):
+            os.unlink(f"{path}{suffix}")
+    check = endpoints.report()["checks"]["database"]
+    assert check["status"] == "fail", check
+    assert "deleted or replaced" in check["message"]
+    # A write is refused too, and the dropped file stays in the inbox (not moved as though stored).
+    drop(app, "b.json", "Harbour dues")
+    with pytest.raises(Exception, match="deleted or replaced"):
+        run_ingest(app)
+    assert (app.settings.source("inbox").path / "b.json").exists()
+
+
+def test_a_write_lock_held_past_the_busy_timeout_fails_the_batch_clearly_and_loses_nothing(
+    make_settings, make_app_for, monkeypatch
+):
+    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT", 0.2)  # (30 s in service: `sqlite3` holding BEGIN EXCLUSIVE)
+    app = make_app_for(make_settings())
+    drop(app, "a.json", "Ferry timetable")
+    run_ingest(app)
+    holder = sqlite3.connect(database_file(app), isolation_level=None)
+    try:
+        holder.execute("BEGIN EXCLUSIVE")
+        drop(app, "b.json", "Harbour dues")
+        with pytest.raises(Exception) as failed:
+            run_ingest(app)
+        from feeds.store import error_text
+
+        text = error_text(failed.value)
+        assert "locked" in text and "b.json" in text and "stay where they are" in text, text
+        assert (app.settings.source("inbox").path / "b.json").exists()
+    finally:
+        holder.rollback()
+        holder.close()
+    run_ingest(app)
+    assert app.store.count_releases() == 2
+    assert not list(app.settings.source("inbox").path.glob("*.json"))
