@@ -115,7 +115,7 @@ class SiteWriter:
         old = self._load_state()
         new: dict[str, dict[str, object]] = {}
         if not dry_run:
-            self.out.mkdir(parents=True, exist_ok=True)
+            make_out(self.out)
             if self.out not in _swept:  # once per process: a crash that leaves one behind ends its process
                 sweep_temporaries(self.out)
                 _swept.add(self.out)
@@ -263,10 +263,23 @@ def atomic_write(target: Path, data: bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o644)
         os.replace(tmp, target)
-    except OSError as e:
+    except BaseException as e:  # (Ctrl-C or a shutdown too: the temporary file of this process is never swept)
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
+        if isinstance(e, OSError):
+            raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
+        raise
+
+
+def make_out(out: Path) -> None:
+    """out/ made if missing (deleted while the daemon runs: the next publish writes it whole again); one that is
+    a file, or cannot be made, is a PublishError naming it."""
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except FileExistsError as e:
+        raise PublishError("the published folder is not a folder: move the file away", path=str(out)) from e
+    except OSError as e:
+        raise PublishError(f"cannot create the published folder: {e.strerror or e}", path=str(out)) from e
 
 
 def _prune_empty_dirs(folder: Path, root: Path) -> None:

@@ -173,15 +173,17 @@ def test_a_write_interrupted_by_death_leaves_nothing_behind_after_the_next_publi
     are never served, but a deploy that copies out/ would ship it, and nothing ever removes it)."""
     out = site.settings.paths.out
     add_releases(site, clock, [700])
-    real_replace = os.replace
+    real_replace, real_unlink = os.replace, os.unlink
 
-    def die(src, dst) -> None:
+    def die(*args, **kw) -> None:
         raise Killed()
 
     monkeypatch.setattr(writer_module.os, "replace", die)
+    monkeypatch.setattr(writer_module.os, "unlink", die)  # (a dead process cleans nothing up either)
     with pytest.raises(Killed):
         run_publish(site)
     monkeypatch.setattr(writer_module.os, "replace", real_replace)
+    monkeypatch.setattr(writer_module.os, "unlink", real_unlink)
     leftovers = [p.name for p in out.rglob(".*")]
     assert leftovers, "the simulated death should have left a temporary file"
     monkeypatch.setattr(writer_module, "_swept", set())  # the next publish runs in a new process

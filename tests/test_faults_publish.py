@@ -1,0 +1,133 @@
+"""Faults under a publish: a disk full at any write (ENOSPC, EIO at `os.write`), out/ on another file system than
+temporary files would be (EXDEV), out/ deleted or replaced by a file while the daemon runs, a publish interrupted
+by something other than an OSError (Ctrl-C). Every file in out/ is its old whole bytes or its new whole bytes,
+no temporary file stays behind, the next publish completes, and the error names what to fix."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from feeds.errors import PublishError
+from feeds.ingest import run_ingest
+from feeds.publish import run_publish
+from feeds.publish import writer as writer_module
+from tests.chaos.deploy import release_json
+
+
+def tree(out: Path) -> dict[str, bytes]:
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+
+def temporaries(out: Path) -> list[str]:
+    return [p.name for p in out.rglob("*.tmp")]
+
+
+@pytest.fixture
+def site(make_settings, make_app_for):
+    app = make_app_for(make_settings())
+    inbox = app.settings.source("inbox").path
+    for n in range(1, 13):
+        (inbox / f"r{n}.json").write_bytes(release_json(n, topic=f"Topic {n % 3}"))
+    run_ingest(app)
+    run_publish(app)
+    return app
+
+
+def add_release(app, clock, n: int) -> None:
+    clock.advance(timedelta(minutes=1))
+    (app.settings.source("inbox").path / f"r{n}.json").write_bytes(release_json(n, topic="Topic 1"))
+    run_ingest(app)
+
+
+@pytest.mark.parametrize("error", [errno.ENOSPC, errno.EIO])
+def test_a_write_that_fails_mid_file_leaves_old_or_new_files_and_no_temporaries(site, clock, monkeypatch, error):
+    out = site.settings.paths.out
+    before = tree(out)
+    add_release(site, clock, 40)
+    real_fdopen, calls = os.fdopen, [0]
+
+    class HalfWritten:
+        """The temporary file of the third write: half its bytes go in, then the disk is full (or fails)."""
+
+        def __init__(self, fh):
+            self.fh = fh
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            self.fh.write(data[: len(data) // 2])
+            self.fh.flush()
+            raise OSError(error, os.strerror(error))
+
+    def fdopen(fd, *args, **kw):
+        calls[0] += 1
+        fh = real_fdopen(fd, *args, **kw)
+        return HalfWritten(fh) if calls[0] == 3 else fh
+
+    monkeypatch.setattr(writer_module.os, "fdopen", fdopen)
+    with pytest.raises(PublishError, match=os.strerror(error)):
+        run_publish(site)
+    monkeypatch.undo()
+    assert calls[0] >= 3, "the fault was injected"
+    assert temporaries(out) == []
+    after = tree(out)
+    run_publish(site)
+    final = tree(out)
+    for name, data in after.items():  # each file the old one or the new one, whole
+        assert data in (before.get(name), final.get(name)), name
+    assert temporaries(out) == []
+
+
+def test_temporary_files_are_made_beside_their_target_so_the_rename_never_crosses_file_systems(
+    site, clock, monkeypatch
+):
+    real = os.replace
+
+    def replace(src, dst, **kw):
+        if os.path.dirname(os.path.abspath(src)) != os.path.dirname(os.path.abspath(dst)):
+            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
+        return real(src, dst, **kw)
+
+    monkeypatch.setattr(writer_module.os, "replace", replace)
+    add_release(site, clock, 41)
+    assert run_publish(site).written
+
+
+def test_out_deleted_while_running_is_made_again_whole_by_the_next_publish(site):
+    out = site.settings.paths.out
+    before = tree(out)
+    shutil.rmtree(out)
+    run_publish(site)
+    assert tree(out) == before
+
+
+def test_out_replaced_by_a_file_is_a_publish_error_naming_it(site):
+    out = site.settings.paths.out
+    shutil.rmtree(out)
+    out.write_text("oops", encoding="utf-8")
+    with pytest.raises(PublishError) as failed:
+        run_publish(site)
+    assert str(out) in str(failed.value) and "not a folder" in str(failed.value), str(failed.value)
+
+
+def test_a_publish_interrupted_by_ctrl_c_leaves_no_temporary_file(site, clock, monkeypatch):
+    out = site.settings.paths.out
+    add_release(site, clock, 42)
+
+    def fsync(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(writer_module.os, "fsync", fsync)
+    with pytest.raises(KeyboardInterrupt):
+        run_publish(site)
+    assert temporaries(out) == []
