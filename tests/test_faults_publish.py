@@ -8,6 +8,8 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import subprocess
+import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -131,3 +133,42 @@ def test_a_publish_interrupted_by_ctrl_c_leaves_no_temporary_file(site, clock, m
     with pytest.raises(KeyboardInterrupt):
         run_publish(site)
     assert temporaries(out) == []
+
+
+LIMIT = 96 * 1024
+
+
+def test_a_real_file_size_limit_mid_publish_fails_clearly_and_the_next_publish_completes(site, clock, tmp_path):
+    """A real fault, not a patched call: `feeds publish` in a process whose files may not grow past `LIMIT`
+    (RLIMIT_FSIZE, SIGXFSZ ignored, so a write past it fails with EFBIG, as a quota or a full disk would): room for
+    SQLite's few pages and the small files, not for the feeds of long releases."""
+    out = site.settings.paths.out
+    clock.advance(timedelta(minutes=1))
+    words = "The berth works go on through the winter at every quay of the harbour. " * 150  # (~10 KiB each)
+    for n in range(50, 62):
+        (site.settings.source("inbox").path / f"r{n}.json").write_bytes(release_json(n, extra_words=words))
+    run_ingest(site)
+    with site.store.engine.connect() as conn:  # (the WAL starts again from its beginning: SQLite's writes fit)
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    before = tree(out)
+    script = (
+        "import resource, signal, sys\n"
+        f"LIMIT = {LIMIT}\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (LIMIT, LIMIT))\n"
+        "from feeds.cli import main\n"
+        "sys.argv = ['feeds', '--config', sys.argv[1], 'publish']\n"
+        "main()\n"
+    )
+    config = tmp_path / "feeds.toml"
+    done = subprocess.run([sys.executable, "-c", script, str(config)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "File too large" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    assert str(out) in done.stderr
+    assert temporaries(out) == []
+    after = tree(out)
+    run_publish(site)
+    final = tree(out)
+    assert final != before
+    for name, data in after.items():
+        assert data in (before.get(name), final.get(name)), name
