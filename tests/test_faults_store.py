@@ -74,3 +74,26 @@ def test_a_write_lock_held_past_the_busy_timeout_fails_the_batch_clearly_and_los
     run_ingest(app)
     assert app.store.count_releases() == 2
     assert not list(app.settings.source("inbox").path.glob("*.json"))
+
+
+def test_a_connection_opened_after_the_file_was_deleted_writes_nothing_into_a_new_empty_one(app, tmp_path):
+    """The pool opens connections as threads need them: one opened after the file was deleted meets a new, empty
+    database at the path (SQLite makes one), which is not the daemon's either. (Once every connection to the
+    deleted file is closed, the file system may give the new file the old one's inode: then only the missing
+    tables say it.)"""
+    drop(app, "a.json", "Ferry timetable")
+    run_ingest(app)
+    path = database_file(app)
+    busy = app.store.engine.connect()  # (a job's connection, in use: the deleted file stays open)
+    for suffix in ("", "-wal", "-shm"):
+        if os.path.exists(f"{path}{suffix}"):
+            os.unlink(f"{path}{suffix}")
+    app.store.engine.dispose()  # (the idle ones closed: every later connection is a new one)
+    endpoints = StatusEndpoints(app, out_dir=tmp_path, health=Health(), metrics=Metrics())
+    check = endpoints.report()["checks"]["database"]
+    assert check["status"] == "fail" and "deleted or replaced" in check["message"], check
+    drop(app, "b.json", "Harbour dues")
+    with pytest.raises(Exception, match="deleted or replaced"):
+        run_ingest(app)
+    assert (app.settings.source("inbox").path / "b.json").exists()
+    busy.close()

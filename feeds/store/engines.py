@@ -95,6 +95,7 @@ def sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
         raise StoreError(f"cannot create the database folder {folder}: {e.strerror or e}") from e
     timeout = SQLITE_BUSY_TIMEOUT
     engine = sa.create_engine(url, future=True, connect_args={"timeout": timeout}, hide_parameters=True)
+    first: list[tuple[int, int] | None] = []  # (device, inode) of the file the first connection opened
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, record: Any) -> None:
@@ -116,7 +117,12 @@ def sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
         cur.close()
-        record.info["file"] = _file_identity(path)  # (what `_on_begin` checks a write against)
+        # What `_on_begin` checks a write against: the file the engine's first connection opened. A connection
+        # the pool opens after that file was deleted meets a new, empty one at the path (SQLite makes it), not ours.
+        found = _file_identity(path)
+        if not first:
+            first.append(found)
+        record.info["file"] = first[0] if first[0] is not None else found
 
     @sa.event.listens_for(engine, "handle_error")
     def _on_error(context: Any) -> None:
