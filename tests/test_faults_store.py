@@ -97,3 +97,23 @@ def test_a_connection_opened_after_the_file_was_deleted_writes_nothing_into_a_ne
         run_ingest(app)
     assert (app.settings.source("inbox").path / "b.json").exists()
     busy.close()
+
+
+def test_a_database_that_fails_after_its_first_check_fails_healthz_at_once_without_a_traceback(
+    app, tmp_path, monkeypatch, caplog
+):
+    """The ledger answered, then the watched feeds' table did not (a database emptied or lost in between): the
+    probe's thread died with a traceback on stderr per probe, and /healthz said the database "did not answer
+    within 5 s", which it had, at once."""
+    import sqlalchemy as sa
+
+    def broken():
+        raise sa.exc.OperationalError("SELECT", {}, Exception("no such table: watched_feeds"))
+
+    monkeypatch.setattr(app.store, "feed_health", broken)
+    endpoints = StatusEndpoints(app, out_dir=tmp_path, health=Health(), metrics=Metrics())
+    for _ in range(3):
+        check = endpoints.report()["checks"]["database"]
+        assert check == {"status": "fail", "message": "database unreachable"}, check
+    said = [r for r in caplog.records if "unreachable" in r.getMessage()]
+    assert len(said) == 1 and "no such table" in said[0].getMessage()

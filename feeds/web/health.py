@@ -97,7 +97,6 @@ def check_database(app: App) -> dict[str, Any]:
     if gone is not None:  # (reads of the unlinked file still answer; every write is refused)
         database_down(app, "health check", StoreError(gone))
         return {"status": "fail", "message": "the database file was deleted or replaced: restore it, restart feeds"}
-    database_up(app)
     if pending:
         return {
             "status": "degraded",
@@ -305,8 +304,13 @@ class StatusEndpoints:
     def _database_checks(self) -> dict[str, dict[str, Any]]:
         checks = {"database": check_database(self.app)}
         if checks["database"]["status"] != "fail":  # (the sources' and feeds' state is in the database)
-            checks.update(check_sources(self.app))
-            checks["watch"] = check_watch(self.app)
+            try:
+                checks.update(check_sources(self.app))
+                checks["watch"] = check_watch(self.app)
+            except Exception as e:  # (a table gone, the database lost in between): said once, not a traceback
+                database_down(self.app, "health check", e)
+                return {"database": {"status": "fail", "message": "database unreachable"}}
+            database_up(self.app)  # (only once every check answered: else each probe said "down" again)
         return checks
 
     def report(self) -> dict[str, Any]:
