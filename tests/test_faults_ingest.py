@@ -122,3 +122,17 @@ def test_database_full_while_ingesting_loses_nothing_and_stores_once_when_space_
     run_ingest(again)
     assert again.store.count_releases() == 30
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == names
+
+
+def test_the_inbox_deleted_while_running_is_made_again_and_one_replaced_by_a_file_is_named(app, inbox):
+    import shutil
+
+    drop(inbox, 2)
+    shutil.rmtree(inbox)
+    report = run_ingest(app)
+    assert inbox.is_dir() and report.failure() is None
+    inbox.rmdir()
+    inbox.write_text("not a folder", encoding="utf-8")
+    report = run_ingest(app)
+    assert report.failure() is not None and "it is a file, not a folder" in report.failure(), report.failure()
+    assert inbox.read_text(encoding="utf-8") == "not a folder"
