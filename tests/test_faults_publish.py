@@ -51,6 +51,7 @@ def add_release(app, clock, n: int) -> None:
 def test_a_write_that_fails_mid_file_leaves_old_or_new_files_and_no_temporaries(site, clock, monkeypatch, error):
     out = site.settings.paths.out
     before = tree(out)
+    stamps = {p.relative_to(out).as_posix(): p.stat().st_mtime_ns for p in out.rglob("*") if p.is_file()}
     add_release(site, clock, 40)
     real_fdopen, calls = os.fdopen, [0]
 
@@ -88,6 +89,9 @@ def test_a_write_that_fails_mid_file_leaves_old_or_new_files_and_no_temporaries(
     for name, data in after.items():  # each file the old one or the new one, whole
         assert data in (before.get(name), final.get(name)), name
     assert temporaries(out) == []
+    # Files whose bytes did not change were never rewritten: same ETag (from the bytes) and same Last-Modified.
+    same = [n for n in before if final.get(n) == before[n]]
+    assert same and all((out / n).stat().st_mtime_ns == stamps[n] for n in same)
 
 
 def test_temporary_files_are_made_beside_their_target_so_the_rename_never_crosses_file_systems(
