@@ -176,3 +176,23 @@ def test_a_real_file_size_limit_mid_publish_fails_clearly_and_the_next_publish_c
     assert final != before
     for name, data in after.items():
         assert data in (before.get(name), final.get(name)), name
+
+
+def test_an_unreadable_publish_record_is_an_error_not_a_publish_that_forgets_its_stale_files(site, monkeypatch):
+    """The state folder's permissions changed (or its disk fails) under the daemon: the record of what the last
+    publish wrote cannot be read. Publishing as though there were none overwrote it without the files it lists,
+    which were then never removed when stale."""
+    state = site.settings.paths.state / "publish-state.json"
+    recorded = state.read_bytes()
+    real = Path.read_text
+
+    def read_text(self, *args, **kw):
+        if self == state:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(self))
+        return real(self, *args, **kw)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    with pytest.raises(PublishError, match="cannot read the record of the last publish: Permission denied") as failed:
+        run_publish(site)
+    assert str(state) in str(failed.value)
+    assert state.read_bytes() == recorded

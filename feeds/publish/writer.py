@@ -96,8 +96,13 @@ class SiteWriter:
     def _load_state(self) -> dict[str, dict[str, object]]:
         try:
             data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError, OSError):
+        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):  # (none yet, or spoilt: made anew)
             return {}
+        except OSError as e:  # (EACCES, EIO): publishing without it would forget which files are stale for ever
+            raise PublishError(
+                f"cannot read the record of the last publish: {e.strerror or e}",
+                path=str(e.filename or self.state_file),
+            ) from e
         if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
             return {}
         files = data.get("files", {})
