@@ -22,7 +22,7 @@ from itertools import pairwise
 from typing import Literal
 
 from feeds.normalise.autolink import linkify
-from feeds.normalise.text import paragraphs
+from feeds.normalise.text import collapse, paragraphs
 
 __all__ = [
     "NONE_OPEN",
@@ -32,7 +32,9 @@ __all__ = [
     "introduces_quotation",
     "is_ends_line",
     "left_open",
+    "starts_contacts",
     "text_to_html",
+    "without_contacts",
 ]
 
 # A paragraph that introduces a quotation ("The Minister said:", "She added:", "The Chief Executive of the RNLI
@@ -61,13 +63,47 @@ _CLOSING_MARKER = re.compile(
 )
 # ... and paragraphs that begin the contacts ("Contact: Press Office, 020…", "Media enquiries", "For more
 # information, call…") or a note about an organisation ("About the RNLI").
-_CLOSING_START = re.compile(
+_CONTACTS = re.compile(
     r"(?i:\s*(?:contacts?|media\s+(?:enquiries|inquiries|contacts?)|press\s+(?:enquiries|inquiries|office|contacts?)"
     r"|for\s+(?:more|further)\s+(?:information|details))(?:\s*(?:[:,–—-]|$)|\s+(?:please|contact|call|email|visit|see)\b))"
-    r"|About\s+(?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|for|the|&))*:?$"
 )
-# "ENDS" on a line of its own, as written: "-ends-", "– ENDS –", "*ENDS*", "ENDS."
-_ENDS = re.compile(r"[-–—*_\s]*ends[-–—*_.\s]*", re.IGNORECASE)
+_CLOSING_START = re.compile(
+    _CONTACTS.pattern + r"|About\s+(?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|for|the|&))*:?$"
+)
+
+
+def starts_contacts(text: str) -> bool:
+    """Whether `text` (a paragraph, its lines apart) opens the press office's contacts: "Media enquiries",
+    "Contact: Jane Smith, 020…", "Press office: 020… | press@…", "For more information, please contact…". Never a
+    summary, nor where a release's related-coverage terms come from (`without_contacts`)."""
+    return _CONTACTS.match(text.partition("\n")[0]) is not None
+
+
+# A line of prose (several words, ended by a sentence's punctuation), which a contact block's lines are not.
+_SENTENCE_LINE = re.compile(r"(?:\S+\s+){4,}\S*\w[.!?][”\"’)]?$", re.MULTILINE)
+
+
+def without_contacts(text: str) -> str:
+    """`text` (a release's plain text, blank-line separated paragraphs) without its contacts: a paragraph that
+    opens them (`starts_contacts`) and the paragraphs after it that continue the block (names, numbers, addresses:
+    no line of prose), up to the notes to editors or the story going on. The text as it is when it has none."""
+    paras = text.split("\n\n")
+    kept: list[str] = []
+    in_contacts = False
+    for para in paras:
+        if starts_contacts(para):
+            in_contacts = True
+        elif in_contacts and (_CLOSING_MARKER.fullmatch(para) or _SENTENCE_LINE.search(para)):
+            in_contacts = False
+        if not in_contacts:
+            kept.append(para)
+    return text if len(kept) == len(paras) else "\n\n".join(kept)
+
+
+# "ENDS" on a line of its own, as written: "-ends-", "– ENDS –", "*ENDS*", "ENDS."; or the wire services' marks for
+# it, "###" ("# # #") and "-30-".
+_END_MARK = r"[-–—*_\s]*ends[-–—*_.\s]*|\s*#(?:\s*#){2,}\s*|\s*[-–—]+\s*30\s*[-–—]+\s*"
+_ENDS = re.compile(_END_MARK, re.IGNORECASE)
 
 
 def is_ends_line(text: str) -> bool:
@@ -98,7 +134,7 @@ def text_to_html(text: str) -> str:
     `said today:`) introduces a quotation (`_in_quotation` says how far it runs), published as a `<blockquote>`.
     """
     out: list[str] = []
-    blocks = _blocks(paragraphs(text))
+    blocks = _blocks(_table_paragraphs(text) if "\t" in text else paragraphs(text))
     quote: list[str] | None = None
     # Whether the quotation opens with a quotation mark, or with a list; the marks open after its last paragraph.
     marked, listed, still_open = False, False, NONE_OPEN
@@ -214,7 +250,7 @@ def _stops_quotation(block: _Block) -> bool:
         or _ATTRIBUTED.search(text) is not None
         or (":" in text and _QUOTES_ITS_SPEAKER.match(text) is not None)
         or _CLOSING_MARKER.fullmatch(text) is not None
-        or _CLOSING_START.match(text) is not None
+        or _CLOSING_START.match(block.lines[0]) is not None  # ("Media enquiries" over the contact block's lines)
     )
 
 
@@ -270,9 +306,42 @@ def left_open(text: str, before: tuple[int, bool]) -> tuple[int, bool]:
     return double, single
 
 
+def _table_paragraphs(text: str) -> list[list[str]]:
+    """`paragraphs(text)` for a text with tabs: a paragraph set out in columns (a table pasted from a spreadsheet or
+    a Word table: two rows or more, each of as many tab-separated cells, two or more) keeps its cells apart, each
+    row a line of cells joined by a tab; every other tab is white space. Labels and values (`Tel:<tab>020…`, every
+    first cell ending in a colon) are a contact block's lines, not a table."""
+    out: list[list[str]] = []
+    text = _WHITE_LINE.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))  # (a line of tabs is blank)
+    for lines in paragraphs(text.replace("\t", _CELL)):
+        rows = [[cell.strip() for cell in line.strip(_CELL + " ").split(_CELL)] for line in lines]
+        width = len(rows[0])
+        table = (
+            len(rows) >= 2
+            and width >= 2
+            and all(len(row) == width for row in rows)
+            and not all(row[0].endswith(":") for row in rows)
+        )
+        out.append(
+            ["\t".join(row) for row in rows] if table else [collapse(line.replace(_CELL, " ")) for line in lines]
+        )
+    return out
+
+
+_WHITE_LINE = re.compile(r"^[ \t\f\v\xa0]+$", re.MULTILINE)
+_CELL = "\ue000"
+"""A tab while paragraphs are split (where `collapse` would make a space of it): a private-use character, which
+no release writes."""
+
+
 def _render(block: _Block) -> str:
     if block.kind == "heading":
         return f"<h2>{linkify(block.text.strip(_HEADING_DECORATION))}</h2>"
+    if "\t" in block.lines[0]:  # (only a table's rows keep their tabs: `_table_paragraphs`)
+        rows = "\n".join(
+            "<tr>" + "".join(f"<td>{linkify(cell)}</td>" for cell in line.split("\t")) + "</tr>" for line in block.lines
+        )
+        return f"<table>\n<tbody>{rows}\n</tbody></table>"
     found = _list_at(block.lines)
     if found is None:
         return _paragraph(block.lines)

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from feeds.normalise.htmltext import html_to_text
 from feeds.normalise.markdown import markdown_inline_text
-from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
+from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open, starts_contacts
 from feeds.normalise.text import collapse, iter_paragraphs, one_line_text
 
 __all__ = ["given_summary_text", "make_summary", "summary_is_html"]
@@ -45,7 +45,8 @@ def make_summary(text: str, limit: int = 280) -> str:
     """The first real paragraph of `text`, cut at a word boundary with "…" if longer than `limit`.
 
     A short first paragraph (a dateline such as "London, 2 November" or a one-word label) is skipped when a
-    longer one follows. A paragraph that only introduces a quotation ("The Prime Minister said:") says nothing
+    longer one follows, and so are the contacts ("For more information contact the Press Office on 020…"), unless
+    there is nothing else. A paragraph that only introduces a quotation ("The Prime Minister said:") says nothing
     alone: the quotation's first paragraph follows it, in quotation marks (`The Prime Minister said: “My
     thoughts are with…”`, the mark closed after a cut too). Words are never split, except a single "word" longer
     than `limit` (a pasted URL), which has nowhere else to be cut. Chinese and Japanese, written without spaces,
@@ -54,6 +55,7 @@ def make_summary(text: str, limit: int = 280) -> str:
     if limit < 2:
         raise ValueError(f"summary limit must be at least 2 characters, got {limit}")
     first: str | None = None
+    contacts: str | None = None
     closing = ""
     following = iter_paragraphs(text)  # read only as far as the paragraph chosen
     for lines in following:
@@ -65,12 +67,15 @@ def make_summary(text: str, limit: int = 280) -> str:
                 chosen, closing = _speaker_and_quotation(paragraph, quotation)
                 break
         if len(paragraph) >= _SUMMARY_MIN and not _CREDIT.fullmatch(paragraph):
+            if starts_contacts(lines[0]):  # the press office's number, not the news (unless there is nothing else)
+                contacts = contacts or paragraph
+                continue
             chosen = paragraph
             break
     else:
         if first is None:
             return ""
-        chosen = first
+        chosen = contacts or first
     if len(chosen) <= limit:
         return chosen
     room = limit - 1 - len(closing)  # keep one character for the ellipsis (and one for a closing mark)

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from feeds.model import Release
+from feeds.normalise.plaintext import without_contacts
 from feeds.watch.termcandidates import (
     Candidate,
     Found,
@@ -46,9 +47,10 @@ in whole) would otherwise cost minutes of every watch round, for passages nobody
 
 
 def profile_text(release: Release) -> str:
-    """The part of `release`'s text its coverage is looked for with: all of it, or its first `PROFILE_CHARS`
-    characters cut after a whole word."""
-    text = release.body_text
+    """The part of `release`'s text its coverage is looked for with: all of it but its contacts (the press
+    officer's name, the office's number and handles are in no story about it: `without_contacts`), or its first
+    `PROFILE_CHARS` characters cut after a whole word."""
+    text = without_contacts(release.body_text)
     if len(text) <= PROFILE_CHARS:
         return text
     cut = text.rfind(" ", 0, PROFILE_CHARS)

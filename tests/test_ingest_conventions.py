@@ -1,0 +1,168 @@
+"""A press office's closing and layout conventions, read from release files as an office drops them into the inbox
+(tests/data/conventions/): where "ENDS" (or "###") ends the story, what the summary and the related-coverage terms
+are made of (never the contacts), and a table pasted as tab-separated lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feeds.config import Site, TopicSettings
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Release
+from feeds.normalise import normalise_release
+from feeds.normalise.body import render_body
+from feeds.normalise.plaintext import text_to_html, without_contacts
+from feeds.normalise.sanitise import sanitise_html
+from feeds.normalise.summary import make_summary
+from feeds.watch.terms import derive_terms, profile_text
+
+DATA = Path(__file__).parent / "data" / "conventions"
+SITE = Site(
+    title="Department for Coastal Affairs",
+    base_url="https://press.example.org/",
+    author="Department for Coastal Affairs",
+    language="en",
+    timezone="Europe/London",
+)
+NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+
+
+def published(name: str) -> Release:
+    path = DATA / name
+    (raw,) = parse_release_file(path.read_bytes(), name, source="inbox", origin=str(path))
+    return normalise_release(raw, SITE, TopicSettings(), NOW)
+
+
+@pytest.mark.parametrize("marker", ["###", "# # #", "-30-"])
+def test_hash_marks_end_the_story_as_ends_does(marker: str) -> None:
+    """`###` (and `-30-`) under the story is the wire services' ENDS: not published, and a quotation stops there
+    rather than taking the press office's number into the Minister's words."""
+    html = text_to_html(f"The Minister said:\n\nThe deal secures quota.\n\n{marker}\n\nPress Office\n020 7946 0789")
+    assert html == (
+        "<p>The Minister said:</p>\n<blockquote>\n<p>The deal secures quota.</p>\n</blockquote>\n"
+        "<p>Press Office<br>020 7946 0789</p>"
+    )
+
+
+def test_a_release_ending_in_hash_marks() -> None:
+    release = published("hash-marks-end.txt")
+    assert "###" not in release.body_html
+    assert (
+        "<blockquote>\n<p>The agreement secures quota for our fleet for the next three years.</p>\n</blockquote>"
+        in (release.body_html)
+    )
+    assert "###" not in release.body_text
+
+
+@pytest.mark.parametrize("text", ["### Background", "#30 was the number", "Ends at 30"])
+def test_hash_marks_with_words_are_text(text: str) -> None:
+    assert text_to_html(f"Story here.\n\n{text}") == f"<p>Story here.</p>\n<p>{text}</p>"
+
+
+def test_the_summary_is_never_the_contact_line_above_the_story() -> None:
+    release = published("contact-above-story.txt")
+    assert release.summary == (
+        "Ferry operators serving the Scottish islands have signed a new safety charter with the Department for "
+        "Coastal Affairs."
+    )
+
+
+@pytest.mark.parametrize(
+    "contact",
+    [
+        "Media enquiries: Press Office, Department for Coastal Affairs, 020 7946 0123",
+        "For more information, please contact press@coastal.gov.uk or call 020 7946 0123",
+        "Press office: 020 7946 0123 | press@coastal.gov.uk | @CoastalDept",
+        "Contact: Jane Smith, Senior Press Officer, 020 7946 0123",
+    ],
+)
+def test_make_summary_passes_over_contacts(contact: str) -> None:
+    story = "Ferry operators have signed a new safety charter with the department."
+    assert make_summary(f"{contact}\n\n{story}") == story
+
+
+def test_a_release_of_contacts_alone_is_still_summarised() -> None:
+    """Nothing else to say: the contact is the summary rather than none."""
+    only = "For more information contact the Press Office on 020 7946 0123."
+    assert make_summary(only) == only
+
+
+def test_contacts_are_not_related_terms() -> None:
+    """The coverage of a release names its people and places, never its press officer or the office's phone line:
+    the contacts after the notes to editors are not where its terms come from (the notes are)."""
+    release = published("contacts-and-notes.txt")
+    assert "Alex Green" in release.body_text  # still published
+    text = profile_text(release)
+    assert "Alex Green" not in text and "Marine Licensing Directorate" not in text and "CoastalDept" not in text
+    assert "Northumberland and Cumbria" in text  # (the notes to editors)
+    terms = {term.text for term in derive_terms(release, [release], max_terms=40)}
+    assert "Jane Doe" in terms and "Northumberland" in terms
+    assert not terms & {"Alex Green", "Green", "Marine Licensing Directorate", "OFFICE CONTACT", "CoastalDept"}
+
+
+def test_contacts_before_the_notes_leave_the_notes_in_the_terms() -> None:
+    text = (
+        "Harbour walls will be repaired in Whitby.\n\nMedia enquiries\nAlex Green\n020 7946 0000\n\n"
+        "Notes to editors\n\nThe walls protect 400 homes in Robin Hood's Bay."
+    )
+    html = sanitise_html(text_to_html(text), SITE.base_url)
+    assert "Robin Hood" in html
+    assert without_contacts(text) == (
+        "Harbour walls will be repaired in Whitby.\n\nNotes to editors\n\nThe walls protect 400 homes in Robin "
+        "Hood's Bay."
+    )
+
+
+def test_a_table_pasted_as_tab_separated_lines_is_a_table() -> None:
+    release = published("tab-table.txt")
+    assert (
+        "<table>\n<tbody><tr><td>Region</td><td>Spending</td><td>Schemes</td></tr>\n"
+        "<tr><td>North West</td><td>£210m</td><td>42</td></tr>\n"
+        "<tr><td>South West</td><td>£180m</td><td>37</td></tr>\n</tbody></table>"
+    ) in release.body_html
+    # labels set out with a tab ("Tel:<tab>020…") are a contact block, its lines kept, not a table
+    assert (
+        '<p>Contact:<br>Tel: 020 7946 0999<br>Email: <a href="mailto:press@coastal.gov.uk" '
+        'rel="noopener noreferrer">press@coastal.gov.uk</a></p>'
+    ) in release.body_html
+    assert release.body_html == sanitise_html(release.body_html, SITE.base_url)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\tIndented paragraph with a tab.\n\tAnd another line.",
+        "One\ttab\nin a line with none below",
+        "Rows\tof\ndifferent\twidths\tthree",
+    ],
+)
+def test_tabs_that_set_out_no_table_are_spaces(text: str) -> None:
+    assert "<table>" not in text_to_html(text)
+    assert "\t" not in text_to_html(text)
+
+
+@pytest.mark.parametrize(
+    "contacts",
+    [
+        "Media enquiries\nPress Office\n020 7946 0123",
+        "For more information\ncontact Jo Bloggs on 020 7946 0123",
+        "Press office\npress@coastal.gov.uk",
+    ],
+)
+def test_a_contact_block_headed_on_a_line_of_its_own_ends_the_quotation(contacts: str) -> None:
+    """`Media enquiries` over the block's lines ends the Minister's words as `Media enquiries: …` does: the press
+    office's number is not published inside the quotation."""
+    html = text_to_html(f"The Minister said:\n\nWe will act.\n\n{contacts}")
+    assert html.startswith("<p>The Minister said:</p>\n<blockquote>\n<p>We will act.</p>\n</blockquote>\n<p>")
+
+
+@pytest.mark.parametrize("marker", ["<p align=center><b>###</b></p>", "<p>-30-</p>", "<p>- ENDS -</p>"])
+def test_a_word_export_ending_in_hash_marks(marker: str) -> None:
+    html, text = render_body(
+        f"<p>The harbour reopens.</p>{marker}<p>Press office: 020 7946 0123</p>", "html", None, SITE.base_url
+    )
+    assert html == "<p>The harbour reopens.</p><p>Press office: 020 7946 0123</p>"
+    assert text == "The harbour reopens.\n\nPress office: 020 7946 0123"
