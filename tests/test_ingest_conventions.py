@@ -166,3 +166,30 @@ def test_a_word_export_ending_in_hash_marks(marker: str) -> None:
     )
     assert html == "<p>The harbour reopens.</p><p>Press office: 020 7946 0123</p>"
     assert text == "The harbour reopens.\n\nPress office: 020 7946 0123"
+
+
+def test_a_subheading_in_capitals_is_a_heading_not_the_summary() -> None:
+    release = published("capitals-subheading.txt")
+    assert release.body_html.startswith("<h2>HARBOUR WALLS TO BE REPAIRED IN TWELVE TOWNS</h2>\n<p>Twelve harbours")
+    assert release.summary == "Twelve harbours will be repaired next year under the fund."
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("Story.\n\nSPENDING BY REGION\n\nMore.", "<p>Story.</p>\n<h2>SPENDING BY REGION</h2>\n<p>More.</p>"),
+        # one word (a place, "BACKGROUND"), a sentence in capitals, or a line among others: text as typed
+        ("LONDON\n\nStory.", "<p>LONDON</p>\n<p>Story.</p>"),
+        ("WE WILL NOT STAND BY.\n\nStory.", "<p>WE WILL NOT STAND BY.</p>\n<p>Story.</p>"),
+        ("THE FUND PAYS FOR:\n- walls", "<p>THE FUND PAYS FOR:</p>\n<ul>\n<li>walls</li>\n</ul>"),
+        ("PRESS OFFICE\n020 7946 0123", "<p>PRESS OFFICE<br>020 7946 0123</p>"),
+        ("NHS 111", "<p>NHS 111</p>"),
+    ],
+)
+def test_capitals_headings(text: str, html: str) -> None:
+    assert text_to_html(text) == html
+
+
+def test_a_capitals_heading_ends_a_quotation() -> None:
+    html = text_to_html("The Minister said:\n\nWe will act.\n\nWhat happens next\n\nNEXT STEPS\n\nBids open in May.")
+    assert html.endswith("</blockquote>\n<h2>NEXT STEPS</h2>\n<p>Bids open in May.</p>")

@@ -128,7 +128,9 @@ def text_to_html(text: str) -> str:
     with "- ", "* " or "• " are a `<ul>`, lines opening with "1. " or "1) " an `<ol>` (starting at its first
     number), after an introductory paragraph when the paragraph opens with one (`_list_at`). Web and e-mail
     addresses become links (`autolink`). A line "ENDS" ("-ends-", "– ENDS –") ends the story: it is not
-    published, what follows it is. A line "Notes to editors" ("Note to editors:", "Editor's notes") is an `<h2>`.
+    published, what follows it is. A line "Notes to editors" ("Note to editors:", "Editor's notes") is an `<h2>`,
+    and so is a subheading typed in capitals, a paragraph of its own ("SPENDING BY REGION"). A paragraph set out in
+    tab-separated columns is a `<table>` (`_table_paragraphs`).
 
     A paragraph, or a paragraph's line, ending in `said:` (or `added:`, `commented:`, `says:`, `explained:`…
     `said today:`) introduces a quotation (`_in_quotation` says how far it runs), published as a `<blockquote>`.
@@ -164,7 +166,8 @@ _Kind = Literal["text", "heading", "end"]
 
 @dataclass(frozen=True, slots=True)
 class _Block:
-    """A paragraph (`text`), the editors' notes heading, or the "ENDS" line (`end`, not published)."""
+    """A paragraph (`text`: a table's when its lines hold tabs), the editors' notes heading or a subheading in
+    capitals, or the "ENDS" line (`end`, not published)."""
 
     kind: _Kind
     lines: tuple[str, ...]
@@ -182,7 +185,11 @@ def _blocks(paras: list[list[str]]) -> list[_Block]:
         current: list[str] = []
         for number, line in enumerate(lines):
             marker: _Kind | None = (
-                "end" if _ENDS.fullmatch(line) else "heading" if _EDITORS_NOTES.fullmatch(line) else None
+                "end"
+                if _ENDS.fullmatch(line)
+                else "heading"
+                if _EDITORS_NOTES.fullmatch(line) or (len(lines) == 1 and _is_capitals_heading(line))
+                else None
             )
             if marker is not None:
                 if current:
@@ -198,6 +205,21 @@ def _blocks(paras: list[list[str]]) -> list[_Block]:
         if current:
             blocks.append(_Block("text", tuple(current)))
     return blocks
+
+
+def _is_capitals_heading(line: str) -> bool:
+    """Whether `line`, a paragraph of its own, is a subheading typed in capitals ("SPENDING BY REGION"): two words
+    or more in capitals, not ended as a sentence or an introduction is. A place ("LONDON"), "NHS 111" or a
+    sentence shouted ("WE WILL NOT STAND BY.") is text."""
+    return (
+        len(line) <= _CAPITALS_HEADING_MAX
+        and line.isupper()
+        and line[-1] not in ".!?:;,"
+        and sum(1 for word in line.split() if any(c.isalpha() for c in word)) >= 2
+    )
+
+
+_CAPITALS_HEADING_MAX = 100
 
 
 def _in_quotation(
