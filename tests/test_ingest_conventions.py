@@ -193,3 +193,24 @@ def test_capitals_headings(text: str, html: str) -> None:
 def test_a_capitals_heading_ends_a_quotation() -> None:
     html = text_to_html("The Minister said:\n\nWe will act.\n\nWhat happens next\n\nNEXT STEPS\n\nBids open in May.")
     assert html.endswith("</blockquote>\n<h2>NEXT STEPS</h2>\n<p>Bids open in May.</p>")
+
+
+@pytest.mark.parametrize(
+    "embargo",
+    [
+        "EMBARGOED: NOT FOR PUBLICATION UNTIL 00:01 THURSDAY 3 DECEMBER 2026",
+        "Embargoed: Not for publication or broadcast before 00:01 Thursday 3 December 2026",
+        "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026 – NOT FOR PUBLICATION OR BROADCAST BEFORE THIS TIME",
+        "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026 (UK TIME)",
+        "Embargoed until 00:01 Thursday 3 December 2026. Strictly not for publication before then.",
+    ],
+)
+def test_embargo_lines_as_offices_write_them(embargo: str) -> None:
+    """The embargo line's warning ("not for publication or broadcast before this time") and its "(UK time)" are
+    words around the time, not a date the file is refused for."""
+    text = f"{embargo}\n\nHarbour fund opens\n\nCouncils can bid for harbour money from today onwards.\n"
+    (raw,) = parse_release_file(text.encode(), "embargo.txt", source="inbox", origin="embargo.txt")
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert release.title == "Harbour fund opens"
+    assert release.published == datetime(2026, 12, 3, 0, 1, tzinfo=UTC)
+    assert "publication" not in release.body_text.casefold()

@@ -120,13 +120,22 @@ _HOURS = re.compile(r"\b(\d{1,2})[.:h]?(\d{2})\s*(?:hrs?|hours)\b", re.IGNORECAS
 # A 24-hour time written as four digits, opening the embargo, with the year further on ("0001 Thursday 3 December
 # 2026"): the date parser would read "0001" as a year.
 _FOUR_DIGIT_TIME = re.compile(r"^\s*([01]\d|2[0-3])([0-5]\d)\b(?=\D.*(?<!\d)\d{4}(?!\d))")
-_FILLER = re.compile(r"\b(?:on|at|uk\s+time|local\s+time)\b", re.IGNORECASE)
+_FILLER = re.compile(r"\(?\b(?:on|at|uk\s+time|local\s+time)\b\)?", re.IGNORECASE)
+# The warning an embargo carries around its time ("EMBARGOED: NOT FOR PUBLICATION UNTIL 00:01…", "… 2026 – NOT FOR
+# PUBLICATION OR BROADCAST BEFORE THIS TIME", "… 2026. Strictly not for publication before then."): words, no date.
+_NOT_FOR = r"(?:strictly\s+)?not\s+(?:to\s+be\s+(?:published|broadcast)|for\s+(?:publication|release|broadcast))"
+_WARNING = re.compile(
+    rf"^\s*{_NOT_FOR}(?:\s+or\s+\w+)?\s+(?:until|till|before|prior\s+to)\b"
+    rf"|\s*(?:[-–—,;.(]\s*|\s)(?:{_NOT_FOR}|strictly)\b\D*$",
+    re.IGNORECASE,
+)
 
 
 def _embargo_time(when: str, line_text: str, *, origin: str, line: int) -> str:
     """The time an embargo line gives (`when`: its text after "until"), written so the date parser reads it as
     meant ("0001hrs" is 00:01, not a year); an embargo without one is refused: the release would otherwise be
     published at once."""
+    when = _WARNING.sub("", when)
     when = _HOURS.sub(r"\1:\2", when)  # (a dotted time alone, "00.01", `parse_date` reads as a time itself)
     when = _FOUR_DIGIT_TIME.sub(r"\1:\2", when)
     when = " ".join(_FILLER.sub(" ", when).split()).strip(" *_,.;:–—-")
