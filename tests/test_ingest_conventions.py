@@ -214,3 +214,23 @@ def test_embargo_lines_as_offices_write_them(embargo: str) -> None:
     assert release.title == "Harbour fund opens"
     assert release.published == datetime(2026, 12, 3, 0, 1, tzinfo=UTC)
     assert "publication" not in release.body_text.casefold()
+
+
+@pytest.mark.parametrize(
+    "social",
+    [
+        "Follow us on X: @CoastalDept",
+        "Follow the department on Instagram and Facebook",
+        "Twitter: @CoastalDept\nInstagram: @coastaldept",
+        "X: https://x.com/CoastalDept",
+    ],
+)
+def test_social_handles_are_contacts(social: str) -> None:
+    story = "Harbour walls will be repaired in Whitby next spring."
+    assert without_contacts(f"{story}\n\n{social}") == story
+    assert make_summary(f"{social}\n\n{story}") == story
+
+
+@pytest.mark.parametrize("text", ["Followers of the harbour debate will welcome the news.", "X: the unknown factor"])
+def test_words_like_social_ones_are_text(text: str) -> None:
+    assert without_contacts(f"Story.\n\n{text}") == f"Story.\n\n{text}"

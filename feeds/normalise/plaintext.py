@@ -63,9 +63,12 @@ _CLOSING_MARKER = re.compile(
 )
 # ... and paragraphs that begin the contacts ("Contact: Press Office, 020…", "Media enquiries", "For more
 # information, call…") or a note about an organisation ("About the RNLI").
+_SOCIAL = r"(?:x|twitter|instagram|facebook|linkedin|bluesky|threads|tiktok|youtube|flickr)"
 _CONTACTS = re.compile(
     r"(?i:\s*(?:contacts?|media\s+(?:enquiries|inquiries|contacts?)|press\s+(?:enquiries|inquiries|office|contacts?)"
     r"|for\s+(?:more|further)\s+(?:information|details))(?:\s*(?:[:,–—-]|$)|\s+(?:please|contact|call|email|visit|see)\b))"
+    # the office's social media: "Follow us on X: @CoastalDept", "Instagram: @coastaldept"
+    rf"|(?i:\s*(?:follow\s+(?:us\b|[^.!?\n]{{1,60}}?\s+on\s+{_SOCIAL}\b)|{_SOCIAL}\s*:\s*(?:@|https?://|www\.)))"
 )
 _CLOSING_START = re.compile(
     _CONTACTS.pattern + r"|About\s+(?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|for|the|&))*:?$"
