@@ -234,3 +234,32 @@ def test_social_handles_are_contacts(social: str) -> None:
 @pytest.mark.parametrize("text", ["Followers of the harbour debate will welcome the news.", "X: the unknown factor"])
 def test_words_like_social_ones_are_text(text: str) -> None:
     assert without_contacts(f"Story.\n\n{text}") == f"Story.\n\n{text}"
+
+
+@pytest.mark.parametrize(
+    "notes_heading", ["Notes to editors", "NOTES TO EDITORS:", "Editor's notes", "**Notes to Editors:**"]
+)
+def test_the_summary_never_comes_from_the_notes_to_editors(notes_heading: str) -> None:
+    """A story too short to be summarised by the usual rule (a short statement) is still the summary: the notes to
+    editors below it are background, not what the release says."""
+    text = (
+        "{title}Statement on harbour closure\n\n“We are saddened.”\n\nENDS\n\n{notes_heading}\n\n"
+        "1. The harbour closed to shipping in 2025 after the storm.\n"
+    )
+    for name, title in (("statement.txt", ""), ("statement.md", "# ")):
+        data = text.format(title=title, notes_heading=notes_heading).encode()
+        (raw,) = parse_release_file(data, name, source="inbox", origin=name)
+        release = normalise_release(raw, SITE, TopicSettings(), NOW)
+        assert "The harbour closed to shipping" in release.body_text
+        assert release.summary == "“We are saddened.”", name
+
+
+def test_a_word_export_s_notes_to_editors_are_not_the_summary() -> None:
+    body = "<p>“We are saddened.”</p><p><b>Notes to Editors:</b></p><p>1. The harbour closed to shipping in 2025.</p>"
+    raw = parse_release_file(
+        f"<html><body><h1>Statement on harbour closure</h1>{body}</body></html>".encode(),
+        "statement.html",
+        source="inbox",
+        origin="statement.html",
+    )[0]
+    assert normalise_release(raw, SITE, TopicSettings(), NOW).summary == "“We are saddened.”"

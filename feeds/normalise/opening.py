@@ -11,6 +11,7 @@ empty (nothing is dropped then), or decide the release's date: it says what the 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -32,7 +33,7 @@ def opening_lines(
     (`opening_date`): a paragraph that is only a date is dropped. When it did, a paragraph that is only a date is
     dropped if it states the same day (`Published: 27 November 2026` under an embargo line or a front-matter
     `date`), which would otherwise be the summary; any other date the text states is left as it is. Either way a
-    dateline stays in the body and is left out of the summary's text."""
+    dateline stays in the body and is left out of the summary's text, and so are the notes to editors."""
     body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
     paragraphs = body_text.split("\n\n")
     stated = opening_date(paragraphs, tz)
@@ -43,10 +44,31 @@ def opening_lines(
     if stated is not None and stated.alone:
         line = collapse(paragraphs[stated.paragraph])
         body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line)
-    source = summary_source(body_html, body_text)
+    story = _before_notes(body_html)
+    source = summary_source(body_html, body_text) if story is None else summary_source(story)
     if dateline is not None:  # (the body is as split above: only a date alone is dropped)
         source = source.replace(paragraphs[dateline.paragraph], dateline.rest, 1)
     return body_html, body_text, source, stated
+
+
+# The heading of the notes to editors as the body has it: "<h2>Notes to editors</h2>" (plain text, Markdown), a Word
+# export's "<p><b>Notes to Editors:</b></p>", "Editor's notes".
+_NOTES_HEADING = re.compile(
+    r"<(h[2-6]|p)(?: [a-z]+=\"[^\"]*\")*>\s*(?:<(?:b|strong)>\s*)?(?:notes?\s+(?:to|for)\s+editors?"
+    r"|editor(?:'|’|&#x27;|&#39;)?s(?:'|’|&#x27;|&#39;)?\s+notes?)\s*:?\s*(?:</(?:b|strong)>)?\s*:?\s*</\1>",
+    re.IGNORECASE,
+)
+
+
+def _before_notes(body_html: str) -> str | None:
+    """The body up to its notes to editors, which are never its summary (background, not what the release says);
+    None when it has no such heading, or no text before it (then the notes are all there is)."""
+    if "ditor" not in body_html and "DITOR" not in body_html:  # (the common case: no notes, no search)
+        return None
+    found = _NOTES_HEADING.search(body_html)
+    if found is None or not clean_html_to_text(body_html[: found.start()]):
+        return None
+    return body_html[: found.start()]
 
 
 def _same_day(one: datetime, other: datetime, tz: ZoneInfo) -> bool:
