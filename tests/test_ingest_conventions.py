@@ -263,3 +263,13 @@ def test_a_word_export_s_notes_to_editors_are_not_the_summary() -> None:
         origin="statement.html",
     )[0]
     assert normalise_release(raw, SITE, TopicSettings(), NOW).summary == "“We are saddened.”"
+
+
+@pytest.mark.parametrize("label", ["FOR IMMEDIATE RELEASE", "For immediate release:", "Press release"])
+def test_a_label_on_the_line_below_the_headline_is_not_text(label: str) -> None:
+    """An e-mail with no blank lines: the headline, "FOR IMMEDIATE RELEASE" on the line below it, then the story."""
+    text = f"Harbour fund opens\n{label}\nCouncils can bid for harbour money from today onwards.\n"
+    (raw,) = parse_release_file(text.encode(), "fund.txt", source="inbox", origin="fund.txt")
+    release = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert release.summary == "Councils can bid for harbour money from today onwards."
+    assert release.body_html == "<p>Councils can bid for harbour money from today onwards.</p>"

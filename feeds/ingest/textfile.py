@@ -82,6 +82,12 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         raise InvalidReleaseError("the file is empty: the first line should be the title", origin=origin, field="title")
     start = first + 1
     below = next_line(lines, start)
+    if below is not None and is_label(lines[below]) and next_line(lines, below + 1) is not None:
+        # "FOR IMMEDIATE RELEASE" (or "Press release") on the line below the headline, the story under it
+        below_label = " ".join(lines[below].split()).rstrip(":")
+        label = label or (None if below_label.casefold() in NOT_A_TYPE else below_label)
+        start = below + 1
+        below = next_line(lines, start)
     found = embargo_at(lines, below, origin=origin) if below is not None else None
     if found is not None:
         embargo = embargo or (found[0], (below or 0) + 1)
