@@ -106,7 +106,8 @@ class PickupFinder:
         # perhaps with "BREAKING:" before it or ", says aide" after it) is a pickup, however short the item: it is
         # the release's own sentence, as a quotation is. Keyed by the title's first HEADLINE_WORDS words. Not a
         # title three releases share (of the corpus, or of those watched): that is boilerplate, as a passage is.
-        titles = [tuple(p.tokens[: p.tokens.index("")] if "" in p.tokens else p.tokens) for p in profiles]
+        # In the spelling quotations are compared in (`spelled_alike`), as the item's title is.
+        titles = [tuple(a[: a.index("")] if "" in a else a) for a in self._alike]
         shared = Counter(titles)
         self._headlines: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
         for pi, (profile, title) in enumerate(zip(profiles, titles, strict=True)):
@@ -142,7 +143,7 @@ class PickupFinder:
             for quotation in _quotations(passages, size):
                 if sum(p.end - p.start for p in quotation) >= self._pickup_tokens:
                     found.setdefault(pi, []).extend(quotation)
-        for pi, (start, end) in self._titles_in(words[0] if words else []).items():
+        for pi, (start, end) in self._titles_in(alike[0] if alike else []).items():
             # The item's title contains the release's title, word for word, as a part of its own: what a wire
             # service puts before or after it is set off by punctuation ("BREAKING: …", "…, says aide").
             if pi not in found and _stands_apart(title, spans_of(0, end + 1), start, end, len(words[0])):

@@ -3,7 +3,9 @@
 A shingle is `DEFAULT_SHINGLE` (8) consecutive folded words of one paragraph; its fingerprint is a 64-bit BLAKE2b
 hash of them (`fingerprint`), never Python's `hash`, which is salted per process: release profiles are built in
 one process and matched in worker processes, and their fingerprints must agree. British and American spellings
-compare equal (`spelled_alike`), so that a newspaper across the Atlantic quoting the minister still quotes her.
+compare equal (`spelled_alike`), so that a newspaper across the Atlantic quoting the minister still quotes her, and
+so do the Arabic script's letter forms typed one for another (ى and ي, ة and ه, the Urdu ی and ک and the Arabic ي
+and ك, tatweel, Arabic-Indic digits).
 
 What this module must not do: know about releases, items or matches (it sees folded words only), or keep state
 beyond the bounded spelling memo (`_ALIKE`).
@@ -34,7 +36,21 @@ _AMERICAN = {"our": "or", "ise": "z", "ll": "", "re": "er", "ence": "ense", "me"
 """What the American spelling writes after each alternative's stem, instead of the British letters."""
 
 
+_LETTER_FORMS = str.maketrans(
+    {"ى": "ي", "ی": "ي", "ک": "ك", "ہ": "ه", "ە": "ه", "ة": "ه", "ٱ": "ا", "\u0640": None}
+    | {chr(0x0660 + d): str(d) for d in range(10)}
+    | {chr(0x06F0 + d): str(d) for d in range(10)}
+)
+"""Letters of the Arabic script typed one for another, as one letter (folding has taken the hamza and harakat
+off already): a final ي written ى, a final ة written ه (as many Arabic papers type them), the Urdu and Persian ی,
+ک and ہ typed on an Arabic keyboard as ي, ك and ه; tatweel, the stroke that stretches a word to justify a line,
+goes; Arabic-Indic and Urdu/Persian digits are digits. Letters that are other letters stay apart: the Urdu ے and
+ھ."""
+
+
 def _american(word: str) -> str:
+    if not word.isascii():
+        return word.translate(_LETTER_FORMS)  # (the spellings below are all in ASCII letters)
     m = _SPELLING.fullmatch(word)
     if m is None:
         return word
@@ -49,8 +65,10 @@ _ALIKE_LIMIT = 1 << 17
 
 def spelled_alike(words: Sequence[str]) -> list[str]:
     """`words` (folded) with British spellings made American (behaviour → behavior, organise → organize,
-    programme → program, centre → center, defence → defense, travelled → traveled, judgement → judgment), for
-    comparing quotations only: a newspaper across the Atlantic prints the minister's sentence in its own spelling.
+    programme → program, centre → center, defence → defense, travelled → traveled, judgement → judgment), and the
+    Arabic script's letter forms typed one for another as one (`_LETTER_FORMS`: ى/ي, ة/ه, ی/ي, ک/ك, tatweel,
+    digits), for comparing quotations only: a newspaper across the Atlantic prints the minister's sentence in its
+    own spelling, an Arabic or Urdu paper in its own typing.
     Both sides go through it, so a word it over-reaches on (promise → promize) still equals itself; short words
     (our, four, hour, rise) are left alone so as never to make two words one. Same length and order as `words`.
     One dictionary look-up per word (`_ALIKE`), in C when every word has been seen before."""
