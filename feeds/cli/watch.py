@@ -256,7 +256,8 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         echo_json(
             {
-                "feeds": [{**o.__dict__, "url": without_secrets(o.url)} for o in report.outcomes],
+                # (`id`: a feed's id, as `watch list --json` names it; `feed_id`, its first name, kept for scripts)
+                "feeds": [{"id": o.feed_id, **o.__dict__, "url": without_secrets(o.url)} for o in report.outcomes],
                 "new_items": report.new_items,
                 "changed_items": report.changed_items,
                 "new_matches": report.new_matches,
@@ -264,7 +265,11 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "failed": report.failed,
                 "left_for_next_round": report.left,
                 "given_back": report.given_back,
-                "skipped": [{"feed_id": f.id, "url": without_secrets(f.url), "reason": BUSY} for f in busy],
+                # (`why`, as `watch import --json` says why; `reason`, its first name, kept for scripts)
+                "skipped": [
+                    {"id": f.id, "feed_id": f.id, "url": without_secrets(f.url), "why": BUSY, "reason": BUSY}
+                    for f in busy
+                ],
             }
         )
         if stop.is_set():

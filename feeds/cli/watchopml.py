@@ -61,7 +61,14 @@ def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: boo
                 "skipped": [{"url": url, "why": why} for url, why in done.skipped],
                 "notes": [{"url": url, "note": note} for url, note in done.notes],
                 **(
-                    {"polled": {"feeds": len(report.outcomes), "failed": report.failed, "items": report.new_items}}
+                    {
+                        "polled": {
+                            "feeds": len(report.outcomes),
+                            "failed": report.failed,
+                            "new_items": report.new_items,  # (as `watch poll --json` names them)
+                            "items": report.new_items,  # (its first name, kept for scripts)
+                        }
+                    }
                     if report is not None
                     else {}
                 ),
