@@ -67,7 +67,8 @@ def test_matches_list_since_lists_the_matches_found_then_or_later_and_refuses_a_
     config, httpserver
 ):
     """`--since` (what a digest's "... and 30 more matches" gives): the matches found at or after an RFC 3339 time;
-    a time without its offset, or no time at all, is a usage error naming the option."""
+    no time at all is a usage error naming the option (a time without its offset is one in the site's time zone:
+    `tests/test_cli_scripting.py`)."""
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")
     assert run(config, "watch", "add", httpserver.url_for("/feed.xml")).exit_code == 0
     assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
@@ -79,7 +80,7 @@ def test_matches_list_since_lists_the_matches_found_then_or_later_and_refuses_a_
     ]
     later = run(config, "matches", "list", "--rule", "lavrov", "--since", "2999-01-01T00:00:00Z")
     assert later.exit_code == 0 and "0 matches" in later.output
-    for bad in ("2026-11-28T12:00:00", "yesterday"):
+    for bad in ("yesterday",):
         refused = run(config, "matches", "list", "--since", bad)
         assert refused.exit_code == 2 and "--since" in refused.output and "Traceback" not in refused.output
 

@@ -20,9 +20,11 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import click
 import sqlalchemy as sa
@@ -215,12 +217,26 @@ def _setup_logging(verbosity: int) -> None:
     logging.basicConfig(level=level_seen, handlers=[handler], force=True)
 
 
+def _config_option(value: str | None) -> Path | None:
+    """`--config`'s path; an empty one (`--config "$UNSET_VARIABLE"`) is refused as such, not read as `.`, the
+    current folder (which was then "not a regular file")."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter(
+            "is empty: give the config file's path, or leave the option out for $FEEDS_CONFIG, else config/feeds.toml",
+            param_hint="'--config'",
+        )
+    return Path(value)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=click.Path(dir_okay=False),
     default=None,
+    callback=lambda _ctx, _param, value: _config_option(value),
     help="Config file (default: $FEEDS_CONFIG, else config/feeds.toml).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug; `run` and `serve`: -v).")
@@ -307,6 +323,59 @@ def read_text_as_utf8(command: click.Command) -> None:
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             read_text_as_utf8(sub)
+
+
+@dataclass(frozen=True)
+class SiteTime:
+    """A date or time typed on the command line (`--since`), read in the site's time zone once the config is
+    loaded (`at`): a bare date is midnight there, a time without a zone that wall time there, as a press officer
+    reads a date; a time with its offset (`2026-11-30T09:00:00Z`) is that time. Every date option takes this
+    type (`SITE_TIME`), so all read dates alike, and as a release's dates are read (`parse_date`)."""
+
+    text: str
+    option: str
+
+    def at(self, tz: ZoneInfo) -> datetime:
+        """The time in UTC, or a usage error naming the option and the forms it takes. A wall time the clocks
+        skip or repeat that night is read by `parse_date`'s rule, and said on stderr."""
+        from feeds.clock import parse_iso
+        from feeds.normalise.dates import clock_change_guess, parse_date
+
+        try:  # (an RFC 3339 time with its offset is taken whole, any year: what this option always took)
+            return parse_iso(self.text)
+        except ValueError:
+            pass
+        try:
+            when = parse_date(self.text, tz)
+        except ValueError as e:
+            why = str(e).split(" (use e.g. ")[0]  # (its own examples are a release's dates: ours follow)
+            raise click.BadParameter(f"{why}; {TIME_FORMS}", param_hint=f"'{self.option}'") from None
+        if guess := clock_change_guess(self.text, tz, when):
+            echo(f"note: {self.option}: {guess}", err=True)
+        return when
+
+
+TIME_FORMS = (
+    "give a date (2026-11-30: its midnight in the site's time zone, site.timezone), a time there "
+    "(2026-11-30 09:30), or a time with its offset (2026-11-30T09:30:00Z)"
+)
+
+
+class SiteTimeType(click.ParamType[SiteTime]):
+    """The click type of every date option: its text as a `SiteTime`, read once the site's zone is known."""
+
+    name = "time"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, SiteTime):
+            return value
+        text = " ".join(str(value).split())
+        if not text:
+            self.fail(f"is empty: {TIME_FORMS}", param, ctx)
+        return SiteTime(text, param.opts[0] if isinstance(param, click.Option) else "TIME")
+
+
+SITE_TIME = SiteTimeType()
 
 
 # Register the command modules (imported for their side effect of adding commands to `cli`).

@@ -7,13 +7,12 @@ done at each poll), nor hold watch or keyword-rule commands (`watch.py`, `keywor
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 import click
 
-from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.clock import parse_iso, rfc3339
+from feeds.cli import SITE_TIME, Context, SiteTime, cli, echo, echo_json, handle_errors, pass_ctx
+from feeds.clock import rfc3339
 from feeds.model import MatchKind, StoredMatch
 
 
@@ -38,16 +37,6 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
     }
 
 
-def _aware_time(_ctx: click.Context, param: click.Parameter, value: str | None) -> datetime | None:
-    """An RFC 3339 time with its offset (`2026-11-28T12:00:00Z`), in UTC: one without would be a guess."""
-    if value is None:
-        return None
-    try:
-        return parse_iso(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is no RFC 3339 time with an offset (2026-11-28T12:00:00Z)") from None
-
-
 @cli.group("matches")
 def matches() -> None:
     """Items found by keyword rules, related to releases, or picking them up verbatim."""
@@ -60,8 +49,9 @@ def matches() -> None:
 @click.option("--tag", help="Only matches of items from feeds with this tag (any case).")
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option(
-    "--since", "since", callback=_aware_time, metavar="TIME",
-    help="Only matches found at or after TIME (RFC 3339 with its offset: 2026-11-28T12:00:00Z).",
+    "--since", "since", type=SITE_TIME, metavar="TIME",
+    help="Only matches found at or after TIME: a date (2026-11-30, its midnight in the site's time zone), a time "
+    "there (2026-11-30 09:30), or a time with its offset (2026-11-30T09:30:00Z).",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @pass_ctx
@@ -73,7 +63,7 @@ def matches_list(
     kind: MatchKind | None,
     tag: str | None,
     limit: int | None,
-    since: datetime | None,
+    since: SiteTime | None,
     as_json: bool,
 ) -> None:
     """List matches, most recently found first (then newest item)."""
@@ -86,10 +76,11 @@ def matches_list(
     from feeds.cli.releases import find_release
     from feeds.watch.manage import list_matches
 
+    after = since.at(ctx.settings.site.tz) if since is not None else None
     with ctx.app(create=False) as app:
         if release is not None:  # (named as `releases show` takes it: its page's address too, a typo hinted at)
             release = find_release(app, release).id
-        rows = list_matches(app, rule=rule, release=release, kind=kind, since=since, limit=limit, tag=tag)
+        rows = list_matches(app, rule=rule, release=release, kind=kind, since=after, limit=limit, tag=tag)
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
     if as_json:
         echo_json([match_json(m) for m in rows])
