@@ -71,6 +71,12 @@ def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) ->
             raise ConfigError("not a regular file: give the path of the config file itself", path=str(p))
         data = p.read_bytes()
     except FileNotFoundError as e:
+        if p.is_symlink():  # (its folder, "looked in", would be the link's target's: it names neither)
+            raise ConfigError(
+                f"a symbolic link to {_link_target(p)}, which does not exist: restore the file, or point the link "
+                "(or --config) at the config file",
+                path=str(p),
+            ) from e
         raise ConfigError(
             f"config file not found ({where})",
             path=str(p),
@@ -78,6 +84,14 @@ def load_settings(path: str | Path, environ: Mapping[str, str] | None = None) ->
     except OSError as e:
         raise ConfigError(f"cannot read config file: {e}", path=str(p)) from e
     return parse_settings(_decoded(data, p), p, env)
+
+
+def _link_target(link: Path) -> str:
+    """Where a broken symbolic link points, as written in it (`../shared/feeds.toml`) and, when that is not the
+    path it comes to, that path too (resolved against the link's folder, through any further links)."""
+    written = os.readlink(link)
+    final = link.resolve()
+    return written if str(final) == written else f"{written} ({final})"
 
 
 def _decoded(data: bytes, path: Path) -> str:
