@@ -127,8 +127,13 @@ def sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
     @sa.event.listens_for(engine, "handle_error")
     def _on_error(context: Any) -> None:
         # (SQLite cannot create the `-shm` file WAL needs in a read-only folder: "unable to open database file")
-        if any(w in str(context.original_exception) for w in ("readonly database", "unable to open database file")):
+        said = str(context.original_exception)
+        if any(w in said for w in ("readonly database", "unable to open database file")):
             _refuse_read_only(path, context.original_exception)
+        if said == "database is locked" and context.sqlalchemy_exception is not None:
+            # The error stays what it is (jobs retry it at their next run, the push API answers 503); its note is
+            # said wherever a store error is (`error_text`: the CLI's `error: …`, the daemon's log, /healthz).
+            context.sqlalchemy_exception.add_note(locked_note(path, timeout))
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: sa.Connection) -> None:
@@ -140,6 +145,42 @@ def sqlite_engine(url: sa.URL, *, create: bool = True) -> sa.Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+def locked_note(path: str, waited: float) -> str:
+    """What SQLite's bare "database is locked" means, and what to do: another process held the write lock past the
+    busy timeout. The processes that have the file open are named where this system shows them (Linux's /proc,
+    this user's processes): the `sqlite3` shell or backup among them is the one to end."""
+    holders = _processes_with(path) if is_file_path(path) else []
+    named = f"; open in {', '.join(holders)}" if holders else ""
+    return (
+        f"another process held its write lock past the {waited:g} s waited: a `feeds run` daemon or another feeds "
+        f"command writing, an `sqlite3` shell in a transaction, a backup{named}; try again once it is done"
+    )
+
+
+def _processes_with(path: str, limit: int = 5) -> list[str]:
+    """`pid 4242 (sqlite3 state/feeds.db)` for each other process with `path` (or its `-wal`) open, as far as
+    /proc shows (none elsewhere, nor another user's). Only on the error path: it reads every process's fds."""
+    try:
+        wanted = {os.path.realpath(path), os.path.realpath(path + "-wal")}
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+    except OSError:
+        return []
+    found: list[str] = []
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+            if not any(os.readlink(f"/proc/{pid}/fd/{fd}") in wanted for fd in fds):
+                continue
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().replace(b"\0", b" ").decode("utf-8", "replace").strip()
+        except OSError:  # (gone meanwhile, or another user's)
+            continue
+        found.append(f"pid {pid} ({command[:80]})")
+        if len(found) == limit:
+            break
+    return found
 
 
 def _refuse_read_only(path: str, error: BaseException) -> None:
