@@ -325,7 +325,7 @@ def render_text(r: StatusReport) -> str:
     ]
     for w in r.worst:
         error = str(w["last_error"] or "").removeprefix(f"{w['url']}: ")  # (fetch errors name the URL already)
-        started = f"since {w['failing_since'][:16].replace('T', ' ')} UTC, " if w["failing_since"] else ""
+        started = f"since {w['failing_since']}, " if w["failing_since"] else ""  # (RFC 3339, as every time here)
         lines.append(f"  failing {started}{w['failures']}x  {w['url']}: {error}")
     for src in r.sources:
         if not src["enabled"]:

@@ -98,7 +98,7 @@ def watch_list(
             detail += ", waits for its next check"
         if f.failures:
             if f.failing_since:
-                detail += f", failing since {f.failing_since:%Y-%m-%d %H:%M} UTC"
+                detail += f", failing since {rfc3339(f.failing_since)}"  # (as its last and next check)
             detail += f", {count(f.failures, 'failure')}: {f.last_error}"
         elif f.last_error:
             detail += f": {f.last_error}"
