@@ -177,3 +177,36 @@ def test_feeds_status_and_watch_list_say_since_when_a_feed_fails_in_rfc_3339_as_
     assert " UTC" not in status, status
     listed = run(config, "watch", "list").output
     assert re.search(rf"failing since {rfc3339}, ", listed), listed
+
+
+# --- 6. every feed of a tag at once ----------------------------------------------------------------------------------
+
+
+def test_watch_edit_tagged_pauses_resumes_or_retags_every_feed_of_a_tag_with_a_dry_run_count(config):
+    for n, tags in enumerate((["Europe"], ["europe", "UK"], ["Asia"])):
+        added = run(config, "watch", "add", "--no-check", f"https://news{n}.example/rss", *[f"--tag={t}" for t in tags])
+        assert added.exit_code == 0, added.output
+
+    def states() -> dict[int, tuple[bool, list[str]]]:
+        return {f["id"]: (f["enabled"], f["tags"]) for f in json.loads(run(config, "watch", "list", "--json").stdout)}
+
+    before = states()
+    dry = run(config, "watch", "edit", "--tagged", "EUROPE", "--disable", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would change 2 feeds tagged 'EUROPE'" in dry.output and "#1 " in dry.output and "#3" not in dry.output
+    assert states() == before
+    done = run(config, "watch", "edit", "--tagged", "Europe", "--disable")
+    assert done.exit_code == 0 and "changed 2 feeds tagged 'Europe'" in done.output, done.output
+    assert [enabled for enabled, _ in states().values()] == [False, False, True]
+    again = run(config, "watch", "edit", "--tagged", "Europe", "--disable")
+    assert "changed 0 feeds tagged 'Europe' (2 already so)" in again.output, again.output
+    assert run(config, "watch", "edit", "--tagged", "Europe", "--enable").exit_code == 0
+    assert [enabled for enabled, _ in states().values()] == [True, True, True]
+    retag = run(config, "watch", "edit", "--tagged", "Europe", "--tag", "EU")
+    assert retag.exit_code == 0, retag.output
+    assert [tags for _, tags in states().values()] == [["EU"], ["EU"], ["Asia"]]
+    # a tag no feed has is an error, not "0 changed" (a typo); a feed named too, or a title for all, is a usage error
+    assert run(config, "watch", "edit", "--tagged", "Europe", "--disable").exit_code == 1
+    assert run(config, "watch", "edit", "1", "--tagged", "EU", "--disable").exit_code == 2
+    assert run(config, "watch", "edit", "--tagged", "EU", "--title", "Same").exit_code == 2
+    assert run(config, "watch", "edit", "--disable").exit_code == 2

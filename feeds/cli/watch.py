@@ -15,6 +15,7 @@ from typing import Any
 
 import click
 
+from feeds.app import App
 from feeds.cli import (
     STOPPED_BY_SIGTERM,
     Context,
@@ -131,53 +132,132 @@ def watch_remove(ctx: Context, url_id_or_title: str) -> None:
     ctx.say(f"removed #{feed.id} {with_readable(feed.url)}: deleted {deleted}")
 
 
+def one_feed_or_none(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    """`one_feed`, or None when no feed is named (`watch edit --tagged TAG` edits every feed of a tag)."""
+    return one_feed(ctx, param, value) if value else None
+
+
 @watch.command("edit")
-@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=one_feed)
+@click.argument("url_id_or_title", nargs=-1, metavar="[URL_ID_OR_TITLE]", callback=one_feed_or_none)
 @click.option("--title", default=None, help="A new name for the feed ('' for the feed's own title).")
 @click.option("--tag", "tags", multiple=True, help="The feed's tags, replacing its current ones (repeatable).")
 @click.option("--no-tags", is_flag=True, help="Remove all its tags.")
 @click.option("--interval", callback=_interval, help="How often to check, e.g. 30m, 2h (floor 5m).")
 @click.option("--enable", is_flag=True, help="Poll it again (due at once): a feed paused, or gone (410) once.")
 @click.option("--disable", is_flag=True, help="Stop polling it, keeping its items and matches.")
+@click.option(
+    "--tagged",
+    metavar="TAG",
+    default=None,
+    help="Instead of one feed, every feed with this tag (any case, as `watch list --tag`): pause, resume, retag or "
+    "set the interval of them all.",
+)
+@click.option("--dry-run", is_flag=True, help="With --tagged: say which feeds would change, and how many, only.")
 @pass_ctx
 @handle_errors
 def watch_edit(
     ctx: Context,
-    url_id_or_title: str,
+    url_id_or_title: str | None,
     title: str | None,
     tags: tuple[str, ...],
     no_tags: bool,
     interval: float | None,
     enable: bool,
     disable: bool,
+    tagged: str | None,
+    dry_run: bool,
 ) -> None:
-    """Change a watched feed's title, tags or interval, or pause and resume it, keeping its items and matches."""
+    """Change a watched feed's title, tags or interval, or pause and resume it, keeping its items and matches;
+    with --tagged TAG, every feed of that tag."""
     from feeds.watch.manage import edit_feed, feed_reference, import_configured
 
     if tags and no_tags:
         raise click.UsageError("--tag sets the tags and --no-tags removes them all: give one")
     if enable and disable:
         raise click.UsageError("--enable and --disable do opposite things: give one")
+    if (url_id_or_title is None) == (tagged is None):
+        raise click.UsageError("name one feed (URL, id or title), or every feed of a tag with --tagged TAG: one")
+    if tagged is not None and title is not None:
+        raise click.UsageError("--title names one feed: it does not go with --tagged")
+    if dry_run and tagged is None:
+        raise click.UsageError("--dry-run goes with --tagged (one feed's change is said as it is made)")
     enabled = True if enable else False if disable else None
     if title is None and not tags and not no_tags and interval is None and enabled is None:
         raise click.UsageError("nothing to change: give --title, --tag, --no-tags, --interval, --enable or --disable")
+    new_tags = () if no_tags else tags or None
     with ctx.app() as app:
         import_configured(app)
+        if tagged is not None:
+            _edit_tagged(ctx, app, tagged, tags=new_tags, interval=interval, enabled=enabled, dry_run=dry_run)
+            return
+        assert url_id_or_title is not None
         try:
             feed = edit_feed(
-                app,
-                feed_reference(url_id_or_title),
-                title=title,
-                tags=() if no_tags else tags or None,
-                interval=interval,
-                enabled=enabled,
+                app, feed_reference(url_id_or_title), title=title, tags=new_tags, interval=interval, enabled=enabled
             )
         except ValueError as e:  # the interval out of bounds, or a tag with a comma (not our own errors)
             if isinstance(e, FeedsError):
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
+    ctx.say(_edited(feed))
+
+
+def _edited(feed: WatchedFeed) -> str:
     tags_shown = ", ".join(feed.tags) or "no tags"
-    ctx.say(f"#{feed.id} {with_readable(feed.url)}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}")
+    return f"#{feed.id} {with_readable(feed.url)}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}"
+
+
+def _edit_tagged(
+    ctx: Context,
+    app: App,
+    tag: str,
+    *,
+    tags: tuple[str, ...] | None,
+    interval: float | None,
+    enabled: bool | None,
+    dry_run: bool,
+) -> None:
+    """`watch edit --tagged TAG`: each feed of the tag changed as `watch edit` changes one. A pause or resume
+    leaves the feeds already so as they are (a resume would otherwise make a healthy feed due and forget a failing
+    one's back-off); a feed that cannot take the change (a config feed's tags or interval, set in the config file)
+    refuses the whole command before any feed is changed. A tag no feed has is an error: most often a typo."""
+    from feeds.errors import NotFoundError
+    from feeds.model import REMOVED_FROM_CONFIG
+    from feeds.watch.manage import edit_feed, select_feeds
+
+    chosen = select_feeds(app.store.feeds(), tag=tag)
+    if not chosen:
+        raise NotFoundError(f"no watched feed is tagged {tag!r} (`feeds watch list` shows the tags)")
+    todo = [f for f in chosen if enabled is None or f.enabled != enabled or tags is not None or interval is not None]
+    if tags is not None or interval is not None:
+        listed = [f for f in todo if f.origin == "config"]
+        if listed:
+            raise FeedsError(
+                f"{count(len(listed), 'feed')} tagged {tag!r} the config file lists (#{listed[0].id} "
+                f"{without_secrets(listed[0].url)} first): change their tags or interval there; nothing was changed"
+            )
+    if enabled:
+        gone = [f for f in todo if f.disabled_reason == REMOVED_FROM_CONFIG]
+        if gone:
+            raise FeedsError(
+                f"{count(len(gone), 'feed')} tagged {tag!r} removed from the config file (#{gone[0].id} first): put "
+                "them back there to watch them again; nothing was changed"
+            )
+    already = f" ({len(chosen) - len(todo)} already so)" if len(todo) < len(chosen) else ""
+    if dry_run:
+        for f in todo:
+            echo(f"#{f.id} {with_readable(f.url)}")
+        ctx.say(f"would change {count(len(todo), 'feed')} tagged {tag!r}{already}")
+        return
+    try:
+        for f in todo:
+            change = enabled if f.enabled != enabled else None  # (a feed already so is left as it is)
+            ctx.say(_edited(edit_feed(app, str(f.id), tags=tags, interval=interval, enabled=change)))
+    except ValueError as e:  # the interval out of bounds, or a tag with a comma: refused at the first feed
+        if isinstance(e, FeedsError):
+            raise
+        raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
+    ctx.say(f"changed {count(len(todo), 'feed')} tagged {tag!r}{already}")
 
 
 def with_readable(url: str) -> str:
