@@ -39,6 +39,7 @@ ADDED_COLUMNS = {
     28: [("releases", "translation_of")],
     29: [("alert_deliveries", "recipients")],
     30: [("watched_feeds", "title_given"), ("watched_feeds", "failing_since")],
+    31: [("releases", "went_public"), ("releases", "dated_when_public")],
 }
 ADDED_INDEXES = {
     8: ("items", "ix_items_feed_hash"),

@@ -72,6 +72,8 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     releases = [at_base(r, settings.site.base_url) for r in stored if r.published <= now]
     held = [r.published for r in stored if r.published > now]
     shown = {r.id for r in releases}
+    if not dry_run:  # each release shown keeps its place in the archives' order from its first publish on
+        app.store.keep_went_public(now)
     order = app.store.release_archive_order()
     salt = _salt(app)
     renderer = _renderer(app, settings.site, salt)

@@ -235,6 +235,28 @@ def _escape_feed_urls(conn: Connection) -> None:
             taken.add(moved)
 
 
+def _keep_went_public(conn: Connection) -> None:
+    """Keep the place in the archives' order of every release shown already, exactly as the order read it before
+    (so no archive changes on upgrade): when it went public (first stored, or its embargo lifted: published after
+    its first storing) and its publication time. Shown already: public since it was stored, or public at the last
+    publish that ended well (`publish_outcome`); not one withdrawn before its publication (never public). The rest
+    are kept by the first publish that shows them. The rule is written out here, not the store's live one."""
+    r = releases
+    last = conn.execute(
+        sa.select(publish_outcome.c.succeeded_at).where(publish_outcome.c.job == "publish")
+    ).scalar_one_or_none()
+    shown = r.c.published <= r.c.first_ingested
+    if last is not None:
+        shown = sa.or_(shown, r.c.published <= last)
+    public = sa.or_(r.c.withdrawn_at.is_(None), r.c.withdrawn_at >= r.c.published)
+    went_public = sa.case((r.c.published > r.c.first_ingested, r.c.published), else_=r.c.first_ingested)
+    conn.execute(
+        r.update()
+        .where(shown, public, r.c.went_public.is_(None))
+        .values(went_public=went_public, dated_when_public=r.c.published)
+    )
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "releases", _create(releases, idempotency, ingested_files, source_state)),
     Migration(2, "watch", _create(watched_feeds, rules, items, matches)),
@@ -318,6 +340,13 @@ MIGRATIONS: tuple[Migration, ...] = (
         30,
         "watched feeds: whether the title was given, and since when a feed is failing",
         _steps(_add_column(watched_feeds, "title_given"), _add_column(watched_feeds, "failing_since"), _given_titles),
+    ),
+    # A release shown keeps its place in the order archives are cut in: worked out from `published` at every read,
+    # a public release re-dated later by its source moved, and archives said to be complete changed.
+    Migration(
+        31,
+        "each shown release's place in the archives' order, kept",
+        _steps(_add_column(releases, "went_public"), _add_column(releases, "dated_when_public"), _keep_went_public),
     ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""

@@ -3,7 +3,8 @@
 The reads here are those outside any write transaction (the site, the feeds, `feeds releases list`, housekeeping);
 the reads and writes an ingest makes inside one are `feeds.store.releasetx.Tx`, which shares the row mapping.
 
-What this module must not do: write a release (only `Tx` does, inside `Store.transaction`), or decide anything
+What this module must not do: write a release (only `Tx` does, inside `Store.transaction`; `keep_went_public`
+writes only a shown release's place in the archives' order, never what it says), or decide anything
 about one (the reconciliation rules are `feeds.ingest.reconcile`, pure).
 """
 
@@ -141,6 +142,12 @@ def slugs_of(conn: Connection, ids: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def went_public_now() -> Any:
+    """When a release not yet kept (`went_public` NULL) went public, as the stored row says now: when first stored,
+    or when its embargo lifted if it was stored under one (published after its first storing)."""
+    return sa.case((R.c.published > R.c.first_ingested, R.c.published), else_=R.c.first_ingested)
+
+
 class ReleaseStoreMixin:
     """`Store`'s reads of the releases, and the idempotency keys' pruning."""
 
@@ -194,13 +201,30 @@ class ReleaseStoreMixin:
         By first storing alone, an embargoed release stored before others was put among them when it went public,
         and every archive from there on shifted by one, though each says it is complete and is cached for a day.
         A release public at a publish went public then at the latest, and one not yet public goes public later,
-        so it joins after every release already shown; a release never embargoed keeps its place."""
-        went_public = sa.case((R.c.published > R.c.first_ingested, R.c.published), else_=R.c.first_ingested)
-        q = sa.select(R.c.id).order_by(
-            went_public, R.c.published, in_code_point_order(R.c.id, self.engine.dialect.name)
-        )
+        so it joins after every release already shown; a release never embargoed keeps its place.
+
+        A release once shown keeps its place as `keep_went_public` stored it: worked out from `published` at every
+        read, a public release whose source corrected its publication to a later (still past) time read as one
+        under embargo until then, moved, and changed archives that said they were complete (`fh:archive`)."""
+        went_public = sa.func.coalesce(R.c.went_public, went_public_now())
+        dated = sa.func.coalesce(R.c.dated_when_public, R.c.published)
+        q = sa.select(R.c.id).order_by(went_public, dated, in_code_point_order(R.c.id, self.engine.dialect.name))
         with self.engine.connect() as conn:
             return [row[0] for row in conn.execute(q)]
+
+    def keep_went_public(self, now: datetime) -> int:
+        """Keep, for every release public at `now` (shown by the publish at `now`) that has none yet, its place in
+        `release_archive_order` as it reads now: from then on a correction of its publication time does not move it.
+        (A release still under embargo has none, so a change of its embargo moves it, as nothing showed it yet.)
+        Returns how many were kept; a publish with none new takes no write lock."""
+        pending = sa.and_(R.c.went_public.is_(None), R.c.published <= now)
+        pending = sa.and_(pending, sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
+        with self.engine.connect() as conn:
+            if conn.execute(sa.select(R.c.id).where(pending).limit(1)).first() is None:
+                return 0
+        with writing(self.engine) as conn:
+            q = R.update().where(pending).values(went_public=went_public_now(), dated_when_public=R.c.published)
+            return int(conn.execute(q).rowcount or 0)
 
     def last_release_stored(self) -> datetime | None:
         """When a release was last created or changed, by any daemon or command."""

@@ -107,6 +107,11 @@ releases = sa.Table(
     sa.Column("withdrawn_by_hand", sa.Boolean),
     # Migration 28: the other language version the release translates, as its input named it (NULL: none named).
     sa.Column("translation_of", sa.Text),
+    # Migration 31: its place in the order releases went public (`Store.release_archive_order`), kept by the first
+    # publish that showed it and never changed: when it went public (stored, or its embargo lifted) and its
+    # publication time then. NULL: not shown yet (the order reads the same from `published` and `first_ingested`).
+    sa.Column("went_public", UTCDateTime),
+    sa.Column("dated_when_public", UTCDateTime),
 )
 
 # Records of "an idempotency key already produced this release" for the push API and remote sources.
