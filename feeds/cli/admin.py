@@ -116,6 +116,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
                 True,
             )
         )
+    if missing is None and not isinstance(empty, str) and (moved := _id_domain_moved(s)):
+        said.append((moved, True))
     if s.web.trusted_proxy == "*" and not _loopback(s.web.host):
         said.append(
             (
@@ -255,6 +257,24 @@ def _database(url: str) -> tuple[str, str | None, bool | str]:
     finally:
         store.close()
     return store.url, None, empty
+
+
+def _id_domain_moved(s: Settings) -> str | None:
+    """`feeds.publish.marks.id_domain_moved` for the database as it is (None when it holds no publish yet, or
+    cannot be read: `_database` says why)."""
+    from feeds.publish.marks import id_domain_moved
+
+    try:
+        store = open_store(s.database_url, create=False)
+    except NoDatabaseError:
+        return None
+    try:
+        known = store.published_feeds() if store.applied_versions() else {}
+    except sa.exc.SQLAlchemyError:
+        return None
+    finally:
+        store.close()
+    return id_domain_moved(s.site.domain, s.site.id_domain is not None, known)
 
 
 def _problem(

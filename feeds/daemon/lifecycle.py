@@ -204,11 +204,15 @@ class Daemon(DaemonScheduling):
         return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
 
     def start(self) -> None:
+        from feeds.publish.marks import id_domain_moved
         from feeds.watch.manage import import_configured
 
         import_configured(self.app)
         for problem in self.app.settings.alerts.missing_secrets:
             log.warning("%s: its alerts wait until it is set (in this daemon's environment: restart it)", problem)
+        site = self.app.settings.site
+        if moved := id_domain_moved(site.domain, site.id_domain is not None, self.app.store.published_feeds()):
+            log.warning("%s", moved)
         self._run_job("alerts", self.jobs.alerts)  # registers destinations before the first watch tick
         if self.serve:  # first: a port in use stops the start before this daemon announces itself
             self._start_web()

@@ -11,7 +11,8 @@ Being kept in the store (and read, not the clock), the same store gives the same
 daemon.
 
 It also keeps the domain the feeds' ids were first made with (`ID_DOMAIN`, see `PublishedFeeds.id_domain`): a
-feed's Atom id is permanent, and without `site.id_domain` the domain is `base_url`'s host, which a move changes.
+feed's Atom id is permanent, and without `site.id_domain` the domain is `base_url`'s host, which a move changes
+(`id_domain_moved` says so to the operator).
 
 What this module must not do: read the clock or the store; it is handed what the store holds and says what to keep.
 """
@@ -27,6 +28,27 @@ from feeds.model import PublishedFeed
 ID_DOMAIN = "site:id_domain"
 """The record (among the feeds', as the domain is part of every feed's id) of the domain the feeds' ids were first
 made with, in its `name`; never a feed (no kind's prefix)."""
+
+
+def id_domain_moved(site_domain: str, id_domain_set: bool, known: Mapping[str, PublishedFeed]) -> str | None:
+    """What to tell the operator when `base_url`'s host (`site_domain`) is not the domain the feeds' ids were first
+    published with and `site.id_domain` is not set, else None: `feeds check-config` and the daemon's start say it.
+
+    The feeds keep the recorded domain in their ids; new releases' ids take the new host, by design: a `tag:` URI's
+    authority must be a domain its minter owns on the date in it (RFC 4151 §2.1), and after a move the old one may
+    be somebody else's; ids are opaque (RFC 4287 §4.2.6), compared whole. Silently, the operator learnt only from
+    the ids that new releases were named under another domain than the others."""
+    kept = known.get(ID_DOMAIN)
+    recorded = kept.name if kept is not None else None
+    if id_domain_set or not recorded or recorded.lower() == site_domain.lower():
+        return None
+    return (
+        f"site.base_url's host {site_domain!r} is not {recorded!r}, the domain the feeds' ids were first published"
+        f" with (kept in the database), and site.id_domain is not set: the feeds keep {recorded!r} in their ids,"
+        f" but new releases' ids take {site_domain!r}. Set site.id_domain = {recorded!r} while that domain is"
+        " still yours, so every new id keeps it (README: Moving the site); not the new host, which would give every"
+        " feed a new id"
+    )
 
 
 @dataclass
