@@ -239,15 +239,18 @@ def _keep_went_public(conn: Connection) -> None:
     """Keep the place in the archives' order of every release shown already, exactly as the order read it before
     (so no archive changes on upgrade): when it went public (first stored, or its embargo lifted: published after
     its first storing) and its publication time. Shown already: public since it was stored, or public at the last
-    publish that ended well (`publish_outcome`); not one withdrawn before its publication (never public). The rest
-    are kept by the first publish that shows them. The rule is written out here, not the store's live one."""
+    publish that ended well (`publish_outcome`) or by the last ingest (public then, so by now); not one withdrawn
+    before its publication (never public). The rest went public after all of these, and are kept by the first
+    publish that shows them, in the same place. The rule is written out here, not the store's live one."""
     r = releases
     last = conn.execute(
         sa.select(publish_outcome.c.succeeded_at).where(publish_outcome.c.job == "publish")
     ).scalar_one_or_none()
+    ingested = conn.execute(sa.select(sa.func.max(r.c.last_ingested))).scalar_one()
     shown = r.c.published <= r.c.first_ingested
-    if last is not None:
-        shown = sa.or_(shown, r.c.published <= last)
+    for at in (last, ingested):
+        if at is not None:
+            shown = sa.or_(shown, r.c.published <= at)
     public = sa.or_(r.c.withdrawn_at.is_(None), r.c.withdrawn_at >= r.c.published)
     went_public = sa.case((r.c.published > r.c.first_ingested, r.c.published), else_=r.c.first_ingested)
     conn.execute(

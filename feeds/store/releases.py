@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -216,6 +216,8 @@ class ReleaseStoreMixin:
         """Keep, for every release public at `now` (shown by the publish at `now`) that has none yet, its place in
         `release_archive_order` as it reads now: from then on a correction of its publication time does not move it.
         (A release still under embargo has none, so a change of its embargo moves it, as nothing showed it yet.)
+        Never before one kept already: an embargo brought forward into the past, or a release withdrawn before its
+        publication and restored after it, read as gone public days ago, among releases archived since.
         Returns how many were kept; a publish with none new takes no write lock."""
         pending = sa.and_(R.c.went_public.is_(None), R.c.published <= now)
         pending = sa.and_(pending, sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
@@ -223,7 +225,12 @@ class ReleaseStoreMixin:
             if conn.execute(sa.select(R.c.id).where(pending).limit(1)).first() is None:
                 return 0
         with writing(self.engine) as conn:
-            q = R.update().where(pending).values(went_public=went_public_now(), dated_when_public=R.c.published)
+            latest = conn.execute(sa.select(sa.func.max(R.c.went_public))).scalar_one()
+            went_public = went_public_now()
+            if latest is not None:  # (just after it: the tie-break by publication could put it before)
+                after = sa.literal(latest + timedelta(microseconds=1), schema.UTCDateTime)
+                went_public = sa.case((went_public > latest, went_public), else_=after)
+            q = R.update().where(pending).values(went_public=went_public, dated_when_public=R.c.published)
             return int(conn.execute(q).rowcount or 0)
 
     def last_release_stored(self) -> datetime | None:
