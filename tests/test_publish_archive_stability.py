@@ -20,6 +20,7 @@ from feeds.cli import cli
 from feeds.clock import rfc3339
 from feeds.config import load_settings
 from feeds.daemon import Daemon
+from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.store import open_store
 from feeds.store import schema as schema_mod
 from feeds.store.copy import copy_database
@@ -133,6 +134,26 @@ def test_an_embargo_brought_forward_into_the_past_joins_after_every_release_arch
     assert len(before) == 2
     site.drop("held", "Budget statement", [], rfc3339(site.clock() - timedelta(days=4)))  # brought forward
     site.ingest()
+    site.publish()
+    assert archived(site.out) == before
+    assert site.app.store.release_archive_order()[-1] == site.app.store.release("budget-statement").id
+
+
+def test_a_cancelled_embargo_restored_after_its_time_joins_after_every_release_archived(make_site) -> None:  # noqa: F811
+    """Withdrawn before its publication (never public), restored days after it: it goes public at the restore,
+    not at its publication time among releases archived meanwhile."""
+    site = make_site("\n[publish]\nentries = 2\n", seed=False)
+    site.drop("held", "Budget statement", [], rfc3339(site.clock() + timedelta(days=1)))
+    site.ingest()
+    withdraw_release(site.app, "budget-statement", "Cancelled.")
+    for i in range(6):
+        advance(site, 24 * 60)
+        site.drop(f"r{i}", f"Weekly note number {i}", [], rfc3339(site.clock()))
+        site.ingest()
+        site.publish()
+    before = archived(site.out)
+    assert len(before) == 2
+    restore_release(site.app, "budget-statement")
     site.publish()
     assert archived(site.out) == before
     assert site.app.store.release_archive_order()[-1] == site.app.store.release("budget-statement").id
