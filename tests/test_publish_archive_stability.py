@@ -303,3 +303,23 @@ def test_a_moved_site_keeps_its_feed_ids_and_names_new_releases_under_the_new_ho
         daemon.app.close()
     said = [r.getMessage() for r in caplog.records if "site.id_domain" in r.getMessage()]
     assert len(said) == 1 and "'press.example.org'" in said[0], said
+
+
+def test_a_daemon_reloaded_onto_a_new_domain_says_so_once(make_site, caplog) -> None:  # noqa: F811
+    site = make_site(seed=False)
+    weekly(site, 1)
+    site.publish()
+    settings = site.settings
+    site.app.close()
+    daemon = Daemon(Path(settings.path), settings, clock=site.clock, serve=False)
+    try:
+        with caplog.at_level(logging.WARNING):
+            daemon.start()
+            assert not [r for r in caplog.records if "site.id_domain" in r.getMessage()], "not moved yet"
+            moved(site)
+            assert daemon.reload() and daemon.reload()
+    finally:
+        daemon.stop()
+        daemon.app.close()
+    said = [r.getMessage() for r in caplog.records if "site.id_domain" in r.getMessage()]
+    assert len(said) == 1 and "'news.example.net'" in said[0], said

@@ -204,15 +204,12 @@ class Daemon(DaemonScheduling):
         return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
 
     def start(self) -> None:
-        from feeds.publish.marks import id_domain_moved
         from feeds.watch.manage import import_configured
 
         import_configured(self.app)
         for problem in self.app.settings.alerts.missing_secrets:
             log.warning("%s: its alerts wait until it is set (in this daemon's environment: restart it)", problem)
-        site = self.app.settings.site
-        if moved := id_domain_moved(site.domain, site.id_domain is not None, self.app.store.published_feeds()):
-            log.warning("%s", moved)
+        self._say_if_id_domain_moved()
         self._run_job("alerts", self.jobs.alerts)  # registers destinations before the first watch tick
         if self.serve:  # first: a port in use stops the start before this daemon announces itself
             self._start_web()
@@ -271,6 +268,10 @@ class Daemon(DaemonScheduling):
             f"web.{k}": v for k, v in self.given.items() if serving and getattr(new.web, k) != getattr(web, k)
         }
         new, waiting = keep_what_needs_a_restart(new, self.app.settings, serving=serving, given=self.given)
+        site_moved = (new.site.domain, new.site.id_domain) != (
+            self.app.settings.site.domain,
+            self.app.settings.site.id_domain,
+        )
         reloaded = what_changed(new, self.app.settings, waiting, overridden)
         self.app.settings = new
         self.settings = new
@@ -281,12 +282,23 @@ class Daemon(DaemonScheduling):
         if self._scheduler is not None:
             self._reschedule()
         self._alerts_said.forget()  # a reload says the config's problems again, at once
+        if site_moved:
+            self._say_if_id_domain_moved()
         if imported:
             self.health.record_job("reload", True, self.clock())
             log.info("config reloaded from %s %s", self.config_path, reloaded)
             check_alert_rules(self.app, self._alerts_said)
         self.heartbeat()  # (`feeds status` shows the config now running, or the reload that failed, at once)
         return imported
+
+    def _say_if_id_domain_moved(self) -> None:
+        """At the start, and at a reload that moves the site: new releases' ids take `base_url`'s new host while
+        the feeds keep the domain first published (`feeds.publish.marks.id_domain_moved`)."""
+        from feeds.publish.marks import id_domain_moved
+
+        site = self.app.settings.site
+        if moved := id_domain_moved(site.domain, site.id_domain is not None, self.app.store.published_feeds()):
+            log.warning("%s", moved)
 
     def _reload_failed(self, why: str) -> None:
         """/healthz (degraded) and `feeds status` say so until a reload succeeds: the file on disk is not what runs."""
