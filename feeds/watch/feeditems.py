@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -28,14 +29,19 @@ from feeds.normalise.text import collapse, one_line_text, xml_safe
 from feeds.watch.jsonfeed import JsonFeed
 
 __all__ = [
+    "FEED_TITLE_CHARS",
     "HTML_TYPES",
+    "ITEM_SUMMARY_CHARS",
+    "ITEM_TITLE_CHARS",
     "MAX_ITEMS",
     "MAX_ITEM_CHARS",
+    "cut_text",
     "feed_record",
     "from_json",
     "http_link",
     "join_warnings",
     "plain_get",
+    "visible_or_empty",
     "warning_text",
 ]
 
@@ -50,6 +56,17 @@ MAX_ITEM_CHARS = 1024 * 1024
 make a stored row, a published feed and every match of it megabytes long."""
 
 
+ITEM_TITLE_CHARS = 500
+"""An item's title as stored, shown and published, at most (cut with an ellipsis): a headline is a line, and one of
+100 KB would fill every coverage page, feed and alert that lists the item."""
+ITEM_SUMMARY_CHARS = 10_000
+"""An item's summary as stored, shown and published, at most (cut with an ellipsis): a few screens. Its whole text
+(`content_text`, up to `MAX_ITEM_CHARS`) is still matched."""
+FEED_TITLE_CHARS = 200
+"""A watched feed's title at most, as it names itself, or as an OPML file or `watch add --title` names it: it is
+shown on every line of `watch list`, coverage pages, match feeds and alert emails."""
+
+
 def feed_record(
     version: str, feed: dict[str, Any], entries: Sequence[dict[str, Any]], warning: str | None
 ) -> ParsedFeed:
@@ -57,13 +74,22 @@ def feed_record(
     feed_link = http_link(plain_get(feed, "link"))
     entries, cut = _at_most(entries)
     drafts = [_item(entry) for entry in entries]
+    title, long_title = _feed_title(_text(plain_get(feed, "title"), _detail_type(feed, "title_detail")))
     return ParsedFeed(
-        title=_text(plain_get(feed, "title"), _detail_type(feed, "title_detail")),
+        title=title,
         link=feed_link,
         kind=_kind(version),
         items=_with_keys(drafts),
-        warning=join_warnings(warning, cut),
+        warning=join_warnings(warning, cut, long_title),
     )
+
+
+def _feed_title(title: str) -> tuple[str, str | None]:
+    """The title a feed gives itself, as stored (`FEED_TITLE_CHARS`), and the warning when it was cut."""
+    shown = cut_text(visible_or_empty(title), FEED_TITLE_CHARS)
+    if len(title) <= FEED_TITLE_CHARS:
+        return shown, None
+    return shown, f"its title is {len(title):,} characters long: cut to {FEED_TITLE_CHARS}"
 
 
 MAX_ITEMS = 5000
@@ -200,6 +226,8 @@ def _draft(
     tags: Sequence[str],
 ) -> WatchItem:
     """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document."""
+    title = cut_text(visible_or_empty(title), ITEM_TITLE_CHARS)
+    summary = cut_text(visible_or_empty(summary), ITEM_SUMMARY_CHARS)
     return WatchItem(
         key="",
         title=title,
@@ -275,12 +303,11 @@ def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
             continue
         author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
         drafts.append(_draft(title, link, it.id, summary, content_text, author, it.published, it.modified, it.tags))
+    title, long_title = _feed_title(_text(doc.title, "text/plain"))
     warning = join_warnings(
-        doc.warning, cut, f"{empty} item(s) without an id, title, link or text left out" if empty else None
+        doc.warning, cut, f"{empty} item(s) without an id, title, link or text left out" if empty else None, long_title
     )
-    return ParsedFeed(
-        title=_text(doc.title, "text/plain"), link=home, kind="json", items=_with_keys(drafts), warning=warning
-    )
+    return ParsedFeed(title=title, link=home, kind="json", items=_with_keys(drafts), warning=warning)
 
 
 def _json_link(value: str | None, base: str) -> str | None:
@@ -307,3 +334,59 @@ def warning_text(exc: BaseException) -> str:
     if isinstance(exc, SAXParseException):
         return f"line {exc.getLineNumber()}, column {exc.getColumnNumber()}: {exc.getMessage()}"
     return str(exc) or type(exc).__name__
+
+
+# --- Cutting text short -------------------------------------------------------------------------------------
+
+_VISIBLE = re.compile(
+    r"[^\s\x00-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    r"\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\U000e0000-\U000e0fff]"
+)
+"""A character that shows: not white space, a control, or a zero-width or otherwise invisible format character."""
+
+_MARKS = frozenset({"Mn", "Mc", "Me"})
+_JOINERS = "\u200c\u200d"
+_STREAM_SAFE = 32
+"""How far back a cut looks for the start of a character sequence (UAX #15's stream-safe text has at most 30
+non-starters in a row): a longer run of combining marks is no text anyone reads, and is cut where it is."""
+
+
+def visible_or_empty(text: str) -> str:
+    """`text`, or "" when nothing in it shows (only zero-width, control or white-space characters): such a title
+    is no title, and is shown as an untitled item's is."""
+    return text if _VISIBLE.search(text) else ""
+
+
+def cut_text(text: str, limit: int, mark: str = "\u2026") -> str:
+    """`text` when at most `limit` characters long, else its start ending in `mark` (an ellipsis), `limit` in all.
+    Never cut inside a character sequence read as one (a letter and its combining accents, an emoji joined with
+    ZWJ or with a skin-tone modifier, a flag's two regional indicators, a surrogate pair)."""
+    if len(text) <= limit:
+        return text
+    end = max(0, limit - len(mark))
+    lowest = max(1, end - _STREAM_SAFE)
+    cut = end
+    while cut >= lowest and _continues(text, cut):
+        cut -= 1
+    return text[: cut if cut >= lowest else end].rstrip() + mark
+
+
+def _continues(text: str, i: int) -> bool:
+    """Whether the character at `i` belongs to the sequence of the one before it (a cut at `i` would split it)."""
+    ch, before = text[i], text[i - 1]
+    if "\udc00" <= ch <= "\udfff" or before in _JOINERS or ch in _JOINERS:
+        return True
+    if unicodedata.category(ch) in _MARKS or "\U0001f3fb" <= ch <= "\U0001f3ff" or "\U000e0020" <= ch <= "\U000e007f":
+        return True
+    if "\u1160" <= ch <= "\u11ff":  # a Hangul vowel or final consonant, after the initial it is written with
+        return True
+    if _regional(ch) and _regional(before):  # a flag: pairs of regional indicators from the start of the run
+        run = 0
+        while i - run - 1 >= 0 and _regional(text[i - run - 1]):
+            run += 1
+        return run % 2 == 1
+    return False
+
+
+def _regional(ch: str) -> bool:
+    return "\U0001f1e6" <= ch <= "\U0001f1ff"

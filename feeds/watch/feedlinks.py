@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from feeds.normalise.htmltext import text_after_last_tag
 from feeds.normalise.text import collapse
-from feeds.watch.feeditems import http_link
+from feeds.watch.feeditems import FEED_TITLE_CHARS, cut_text, http_link
 
 __all__ = ["find_feed_links"]
 
@@ -47,12 +47,12 @@ def find_feed_links(html: bytes, base_url: str) -> list[tuple[str, str, str]]:
     finder.feed(text_after_last_tag(page))
     finder.close()
     base = urljoin(base_url, finder.base) if finder.base else base_url
-    out: list[tuple[str, str, str]] = []
+    out: dict[str, tuple[str, str, str]] = {}  # (by URL: each once, as first announced)
     for href, title, kind in finder.links:
         absolute = http_link(urljoin(base, href))
-        if absolute and all(absolute != u for u, _, _ in out):
-            out.append((absolute, title, kind))
-    return out
+        if absolute and absolute not in out:
+            out[absolute] = (absolute, cut_text(title, FEED_TITLE_CHARS), kind)
+    return list(out.values())
 
 
 def _page_charset(page: bytes) -> str:

@@ -21,7 +21,6 @@ from feeds.config.reader import KeyPath, dotted_key
 from feeds.errors import ConfigError, NotFoundError, RuleError
 from feeds.model import REMOVED_FROM_CONFIG, MatchKind, Rule, StoredMatch, WatchedFeed
 from feeds.normalise.ids import check_rule_name, rule_clash
-from feeds.normalise.text import one_line_text
 from feeds.urls import without_secrets
 from feeds.watch.configured import import_configured
 from feeds.watch.discovery import (
@@ -61,7 +60,7 @@ from feeds.watch.opml import (
     read_opml,
 )
 from feeds.watch.query import parse_query
-from feeds.watch.tags import checked_tags
+from feeds.watch.tags import checked_tags, checked_title
 from feeds.watch.tryquery import QueryTrial, try_query
 
 if TYPE_CHECKING:
@@ -92,13 +91,14 @@ def add_feed(
     default, for scripts and tests that add feeds offline)."""
     url = check_feed_url(app, url)
     tags = checked_tags(tags)
+    title = checked_title(title)
     refuse_unpollable(app, url)
     interval = check_interval(interval, app.settings.watch.interval)
     if check and not _is_watched(app, url):  # (watched already: the store says so, without a fetch)
         check_is_feed(app, url)
     return app.store.add_feed(
         url,
-        title=one_line_text(title),
+        title=title,
         tags=tags,
         interval=interval,
         origin="cli",
@@ -268,7 +268,7 @@ def edit_feed(
         tags = checked_tags(tags)
     return app.store.edit_feed(
         feed.id,
-        title=one_line_text(title) if title is not None else None,
+        title=checked_title(title) if title is not None else None,
         tags=tags,
         interval=check_interval(interval, feed.interval) if interval is not None else None,
         enabled=enabled,

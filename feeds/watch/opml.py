@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -22,7 +22,6 @@ from lxml import etree
 from feeds.config import clamp_interval, shown_interval
 from feeds.errors import FetchError, IngestError
 from feeds.model import DISABLED_BY_HAND, WatchedFeed
-from feeds.normalise.text import one_line_text
 from feeds.watch.discovery import FEED, FeedCheck, fetch_check, marked_watched
 from feeds.watch.feedurls import (
     canonical_feed_url,
@@ -32,7 +31,7 @@ from feeds.watch.feedurls import (
     twin_note,
     without_userinfo,
 )
-from feeds.watch.tags import labels
+from feeds.watch.tags import feed_title, labels, tags_note
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -55,6 +54,8 @@ class OpmlFeed:
     """Our own export's `feedsOwnTitle="true"`: `title` is the name the feed gave itself, not one given to it."""
     included: bool = False
     """An OPML 2.0 inclusion (`type="include"`, or a `link` to a .opml file): `url` is another OPML file."""
+    line: int | None = None
+    """The line of the file its outline starts on (for a warning about it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +216,14 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                     paused = attrs.get(PAUSED_ATTRIBUTE.lower(), "").lower() == "true"
                     own = attrs.get(OWN_TITLE_ATTRIBUTE.lower(), "").lower() == "true"
                     found[key] = OpmlFeed(
-                        url=url, title=text, tags=tags, interval=interval, problem=problem, paused=paused, own_title=own
+                        url=url,
+                        title=text,
+                        tags=tags,
+                        interval=interval,
+                        problem=problem,
+                        paused=paused,
+                        own_title=own,
+                        line=cast(int | None, child.sourceline),
                     )
             elif linked:
                 included = kind == "include" or urlsplit(linked).path.lower().endswith(".opml")
@@ -295,7 +303,9 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
         watched.setdefault(loose_url(known.url), known)
     for f in outlines:
         if not f.url:
-            done.skipped.append((f"the outline {f.title or '(untitled)'!r}", f"{f.problem}: nothing to watch"))
+            done.skipped.append(
+                (f"the outline {feed_title(f.title)[0] or '(untitled)'!r}", f"{f.problem}: nothing to watch")
+            )
             continue
         if f.included:
             done.skipped.append((f.url, _INCLUDED))
@@ -310,7 +320,7 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
         url = url_or_error
         fetched = checks.get(url)
         if fetched is not None and fetched.verdict != FEED:
-            done.refused.append(OpmlRefusal(f.url, one_line_text(f.title), fetched))
+            done.refused.append(OpmlRefusal(f.url, feed_title(f.title)[0], fetched))
             continue
         moved = watched.get(loose_url(fetched.moved_to)) if fetched is not None and fetched.moved_to else None
         if moved is not None:  # (an old address of a feed watched now: watched twice otherwise)
@@ -325,9 +335,12 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
             interval = clamp_interval(interval)
             note = f"{INTERVAL_ATTRIBUTE} out of bounds (5 min to 30 days): every {shown_interval(interval)}"
         origin = f"opml:{path.name}"
+        title, long_title = feed_title(f.title)
+        if cut := "; ".join(filter(None, (long_title, tags_note(f.tags)))):
+            done.notes.append((url, f"{path.name}, line {f.line}: {cut}" if f.line else f"{path.name}: {cut}"))
         feed, created = app.store.import_feed(
             url,
-            title=one_line_text(f.title),
+            title=title,
             tags=labels(f.tags),
             interval=interval,
             origin=origin,
