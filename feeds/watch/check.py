@@ -142,8 +142,8 @@ def check_feed(
     elif isinstance(result, Fetched):
         try:
             answer = parsed_answer(result, parsed_in_advance)
-        except FeedParseError as e:
-            outcome.status, outcome.error = "parse-error", about_feed(e, feed.url)
+        except Exception as e:  # a bug met by one hostile feed is that feed's failure (`_parse_failure`)
+            outcome.status, outcome.error = "parse-error", _parse_failure(e, feed.url, shown, extra)
             failures = feed.failures + 1
             updated = replace(
                 updated,
@@ -154,7 +154,6 @@ def check_feed(
                 next_check=next_check_at(now, interval, key=feed.url, failures=failures),
                 body_digest=None,
             )
-            log.warning("feed %s: %s", shown, outcome.error, extra=extra)
             app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
             return outcome
         parsed = answer.feed
@@ -208,6 +207,19 @@ def about_feed(error: FetchError | FeedParseError, url: str) -> str:
     that URL: the error without it ('the server answered 500', not 'https://x/feed: the server answered 500'). One
     about another address (a redirect's next hop) still names that, a secret in its query masked."""
     return error.message if error.url == url else without_secrets(str(error))
+
+
+def _parse_failure(error: Exception, url: str, shown: str, extra: dict[str, object]) -> str:
+    """What reading the feed's body came to, for its row: a FeedParseError says what is wrong with the feed (a
+    warning in the log); any other exception (a KeyError, a RecursionError, a MemoryError in a reader) is a bug met
+    by this body, named by its type on the row, its traceback logged once at ERROR (a worker's included)."""
+    if isinstance(error, FeedParseError):
+        message = about_feed(error, url)
+        log.warning("feed %s: %s", shown, message, extra=extra)
+        return message
+    log.error("feed %s: unexpected error while reading it", shown, exc_info=error, extra=extra)
+    first = (str(error).strip().splitlines() or [""])[0][:200]
+    return f"unexpected error while reading this feed: {type(error).__name__}" + (f": {first}" if first else "")
 
 
 def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) -> FeedOutcome:
