@@ -213,3 +213,33 @@ def test_a_workers_unexpected_error_or_death_costs_one_feed_or_nothing(app, http
     assert app.store.feed(feeds["bad"].id).last_error == "unexpected error while reading this feed: KeyError: 'title'"
     assert {s.item.title for s in app.store.stored_items()} == {"Story of good", "Story of orphan"}
     assert len([r for r in caplog.records if r.levelno == logging.ERROR]) == 1
+
+
+def test_a_feed_listed_in_thousands_of_folders_keeps_its_first_tags_with_a_note(app, tmp_path):
+    """Each repeat of an outline added its tags to all those gathered so far: 20,000 repeats took 38 s."""
+    outlines = "".join(
+        f'<outline text="Folder {i}"><outline text="Desk" xmlUrl="https://desk.example.com/feed"/></outline>\n'
+        for i in range(3000)
+    )
+    opml = tmp_path / "folders.opml"
+    opml.write_text(f'<?xml version="1.0"?>\n<opml version="2.0"><head/><body>\n{outlines}</body></opml>\n')
+    done = import_opml(app, opml)
+    (feed,) = done.added
+    assert feed.tags == tuple(f"Folder {i}" for i in range(MAX_TAGS))
+    assert done.notes == [
+        ("https://desk.example.com/feed", "folders.opml, line 3: 3,000 tags: only the first 20 are kept")
+    ]
+
+
+def test_discover_fetches_at_most_the_first_linked_feeds_of_a_page(app, httpserver):
+    """A page naming 3,000 feeds had each one fetched, one after the other."""
+    from feeds.watch.discovery import LINKED_FEEDS_CHECKED, discover
+
+    links = "".join(f'<link rel="alternate" type="application/rss+xml" href="/f{i}.xml">' for i in range(60))
+    httpserver.expect_request("/page").respond_with_data(f"<html><head>{links}</head></html>", content_type="text/html")
+    httpserver.expect_request("/f0.xml").respond_with_data(rss("Zero", ("1", "A", "B")), content_type="text/xml")
+    found = discover(app, httpserver.url_for("/page"))
+    assert len(found) == 60 and found[0].title == "Zero" and found[0].usable
+    fetched = {req.path for req, _ in httpserver.log}
+    assert len(fetched - {"/page"}) == LINKED_FEEDS_CHECKED == 50
+    assert found[59].problem == "not checked: the page names 60 feeds, the first 50 are"
