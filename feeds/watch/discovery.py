@@ -177,13 +177,22 @@ def discover(app: App, url: str) -> list[Discovered]:
     return [known(d) for d in _feeds_named_by(app, result)]
 
 
+LINKED_FEEDS_CHECKED = 50
+"""Feeds a page links to that are fetched to see whether they are feeds, at most: a news site names a few dozen
+(one per section); a hostile page naming thousands would otherwise have each fetched, one after the other."""
+
+
 def _feeds_named_by(app: App, result: Fetched) -> list[Discovered]:
     """The feeds of a fetched web page: those it links to (each fetched), else those at the common paths of its
     site (`discover`, and `check_is_feed` for a page given to `watch add`)."""
     mine = own_domains(app.settings)
+    named = find_feed_links(result.body, result.url)
+    unchecked = f"not checked: the page names {len(named):,} feeds, the first {LINKED_FEEDS_CHECKED} are"
     links = [
         _linked_feed(app, Discovered(u, t, k, "<link rel=alternate>", refused=_refusal(app, u, mine)))
-        for u, t, k in find_feed_links(result.body, result.url)
+        if i < LINKED_FEEDS_CHECKED
+        else Discovered(u, t, k, "<link rel=alternate>", problem=unchecked)
+        for i, (u, t, k) in enumerate(named)
     ]
     if links:
         return links
