@@ -243,3 +243,21 @@ def test_discover_fetches_at_most_the_first_linked_feeds_of_a_page(app, httpserv
     fetched = {req.path for req, _ in httpserver.log}
     assert len(fetched - {"/page"}) == LINKED_FEEDS_CHECKED == 50
     assert found[59].problem == "not checked: the page names 60 feeds, the first 50 are"
+
+
+def test_a_config_file_feeds_title_and_tags_are_capped_with_a_warning(make_settings, make_app_for, caplog):
+    from feeds.watch.manage import import_configured
+
+    tags = ", ".join(f'"t{i}"' for i in range(25))
+    extra = f'\n[[watch.feeds]]\nurl = "https://news.example.com/world.xml"\ntitle = "{"W" * 500}"\ntags = [{tags}]\n'
+    app = make_app_for(make_settings(extra))
+    caplog.set_level(logging.INFO)
+    import_configured(app)
+    (feed,) = app.store.feeds()
+    assert len(feed.title) == FEED_TITLE_CHARS and feed.tags == tuple(f"t{i}" for i in range(MAX_TAGS))
+    assert any(
+        "https://news.example.com/world.xml in [[watch.feeds]] of the config file: its title is 500 characters long"
+        in r.getMessage()
+        and "25 tags: only the first 20 are kept" in r.getMessage()
+        for r in caplog.records
+    )

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING
 
 from feeds.logs import CONFIG_NOTICES
 from feeds.normalise.ids import rule_clash, rule_slug
-from feeds.normalise.text import one_line_text
 from feeds.urls import without_secrets
 from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.matching import own_domains
 from feeds.watch.ownsite import is_own_url
-from feeds.watch.tags import labels
+from feeds.watch.tags import feed_title, labels, tags_note
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -40,9 +39,12 @@ def import_configured(app: App) -> tuple[int, int]:
             continue
         url = canonical_feed_url(f.url)
         before = origins.get(url)
+        title, long_title = feed_title(f.title)
+        if cut := "; ".join(filter(None, (long_title, tags_note(f.tags)))):
+            config_log.warning("%s in [[watch.feeds]] of the config file: %s", without_secrets(url), cut)
         _, created = app.store.import_feed(
             url,
-            title=one_line_text(f.title),
+            title=title,
             tags=labels(f.tags),
             interval=f.interval or w.interval,
             origin="config",
