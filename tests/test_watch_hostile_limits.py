@@ -261,3 +261,16 @@ def test_a_config_file_feeds_title_and_tags_are_capped_with_a_warning(make_setti
         and "25 tags: only the first 20 are kept" in r.getMessage()
         for r in caplog.records
     )
+
+
+def test_an_item_with_thousands_of_categories_keeps_the_first_hundred_once_each():
+    """Each category was looked up in the list of those before it, twice (40,000 of them: 72 s)."""
+    categories = "".join(f"<category>c{i % 2000}</category>" for i in range(4000))
+    body = rss("Desk", ("1", "Story", "Text")).replace(b"<description>", categories.encode() + b"<description>")
+    (item,) = parse_feed(body, url="https://news.example.com/feed").items
+    assert item.tags == tuple(f"c{i}" for i in range(100))
+    long_author = rss("Desk", ("1", "Story", "Text")).replace(
+        b"<description>", b"<author>" + b"A" * 5000 + b"</author><description>"
+    )
+    (item,) = parse_feed(long_author, url="https://news.example.com/feed").items
+    assert len(item.author) == FEED_TITLE_CHARS

@@ -62,6 +62,8 @@ ITEM_TITLE_CHARS = 500
 ITEM_SUMMARY_CHARS = 10_000
 """An item's summary as stored, shown and published, at most (cut with an ellipsis): a few screens. Its whole text
 (`content_text`, up to `MAX_ITEM_CHARS`) is still matched."""
+ITEM_TAGS = 100
+"""An item's categories kept, at most (each cut as a title is): they are stored with it, and a story has a few."""
 FEED_TITLE_CHARS = 200
 """A watched feed's title at most, as it names itself, or as an OPML file or `watch add --title` names it: it is
 shown on every line of `watch list`, coverage pages, match feeds and alert emails."""
@@ -205,13 +207,13 @@ def _item(entry: dict[str, Any]) -> WatchItem:
         summary = _paragraphs(summary_value, summary_type) if isinstance(summary_value, str) else ""
     published = _when(get(entry, "published_parsed")) or _when(get(entry, "updated_parsed"))
     updated = _when(get(entry, "updated_parsed"))
-    tags: list[str] = []
+    tags: dict[str, None] = {}  # (each once, in order: a dict, as 40,000 of them are looked up)
     for tag in get(entry, "tags") or ():
         term = collapse(tag.get("term") or tag.get("label") or "") if isinstance(tag, dict) else ""
-        if term and term not in tags:
-            tags.append(term)
+        if term:
+            tags[term] = None
     author = one_line_text(get(entry, "author") or "") if isinstance(get(entry, "author"), str) else ""
-    return _draft(title, link, guid, summary, content_text, author, published, updated, tags)
+    return _draft(title, link, guid, summary, content_text, author, published, updated, tuple(tags))
 
 
 def _draft(
@@ -228,6 +230,9 @@ def _draft(
     """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document."""
     title = cut_text(visible_or_empty(title), ITEM_TITLE_CHARS)
     summary = cut_text(visible_or_empty(summary), ITEM_SUMMARY_CHARS)
+    author = cut_text(author, FEED_TITLE_CHARS)
+    if len(tags) > ITEM_TAGS:
+        tags = tags[:ITEM_TAGS]
     return WatchItem(
         key="",
         title=title,
@@ -238,7 +243,7 @@ def _draft(
         author=author,
         published=published,
         updated=updated,
-        tags=tuple(tags),
+        tags=tuple(cut_text(t, FEED_TITLE_CHARS) for t in tags),
         content_hash=watch_item_hash(title, link, summary, content_text, author, published, updated),
     )
 
