@@ -274,3 +274,14 @@ def test_an_item_with_thousands_of_categories_keeps_the_first_hundred_once_each(
     )
     (item,) = parse_feed(long_author, url="https://news.example.com/feed").items
     assert len(item.author) == FEED_TITLE_CHARS
+
+
+def test_a_json_feed_item_with_thousands_of_authors_names_each_once_in_order():
+    """Each author's name was looked up in the list of those before it (40,000 of them: 6 s)."""
+    import json
+
+    people = [{"name": f"Reporter {i % 500}"} for i in range(2000)]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "Desk", "items": [{"id": "1", "authors": people}]}
+    body = json.dumps(doc).encode()
+    (item,) = parse_feed(body, url="https://news.example.com/feed.json", content_type="application/feed+json").items
+    assert item.author.startswith("Reporter 0, Reporter 1, Reporter 2,") and len(item.author) == FEED_TITLE_CHARS

@@ -139,11 +139,11 @@ def _authors(it: dict[str, Any]) -> tuple[str, ...]:
     """1.1 `authors` (array), else 1.0 `author` (object): their names."""
     found = it.get("authors")
     people = found if isinstance(found, list) else [it.get("author")]
-    names = []
+    names: dict[str, None] = {}  # (each once, in order: looked up in a dict, as a feed may list 40,000)
     for person in people:
         name = person.get("name") if isinstance(person, dict) else None
-        if isinstance(name, str) and name.strip() and name.strip() not in names:
-            names.append(name.strip())
+        if isinstance(name, str) and name.strip():
+            names[name.strip()] = None
     return tuple(names)
 
 
