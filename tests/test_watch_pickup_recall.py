@@ -9,30 +9,20 @@ paragraph printed as wire copy, is found as a pickup.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
-from feeds.config import Site, TopicSettings
 from feeds.ingest.formats import parse_release_file
-from feeds.model import RawRelease, Release
+from feeds.model import Release
 from feeds.normalise import normalise_release
 from feeds.watch.profiles import build_profiles
 from feeds.watch.related import RelatedMatcher, RelatedSettings
 from feeds.watch.shingles import spelled_alike
 from feeds.watch.text import fold_words
-
-SITE = Site(
-    title="Press Office",
-    base_url="https://press.example.org/",
-    author="Press Office",
-    language="en-GB",
-    timezone="Europe/London",
-)
-TOPICS = TopicSettings(detect=())
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
-SETTINGS = RelatedSettings(own_domains=("press.example.org",))
+from tests.test_watch_related_precision import NOW, SETTINGS, SITE, TOPICS
+from tests.test_watch_related_precision import release as new_release
 
 # Releases of our own writing, in Arabic and in Urdu, each in its standard letters and Western digits.
 ARABIC = (
@@ -64,24 +54,11 @@ def _urdu_as_typed_elsewhere(text: str) -> str:
     return text.replace("ی", "ي").replace("ک", "ك").replace("ہ", "ه")
 
 
-def _release(slug: str, title: str, body: str, language: str | None = None) -> Release:
-    raw = RawRelease(
-        origin=f"/srv/inbox/{slug}.txt",
-        source="inbox",
-        title=title,
-        body=body,
-        published="2026-11-26T09:00:00Z",
-        slug=slug,
-        language=language,
-    )
-    return normalise_release(raw, SITE, TOPICS, NOW)
-
-
 def _matcher() -> tuple[RelatedMatcher, dict[str, Release]]:
     releases = {
-        "ar": _release("school-programme-ar", "برنامج لدعم المدارس الريفية", ARABIC, "ar"),
-        "ur": _release("rural-schools-ur", "دیہی اسکولوں کے لیے کتابیں", URDU, "ur"),
-        "en": _release("flood-barriers", "Flood barriers for harbour towns", "\n\n".join(ENGLISH)),
+        "ar": new_release("school-programme-ar", "برنامج لدعم المدارس الريفية", ARABIC, "ar"),
+        "ur": new_release("rural-schools-ur", "دیہی اسکولوں کے لیے کتابیں", URDU, "ur"),
+        "en": new_release("flood-barriers", "Flood barriers for harbour towns", "\n\n".join(ENGLISH)),
     }
     return RelatedMatcher(build_profiles(tuple(releases.values()), NOW, 14), SETTINGS), releases
 
@@ -163,8 +140,8 @@ def test_every_corpus_release_printed_as_wire_copy_is_a_pickup(corpus_releases: 
 def test_our_headline_in_another_typing_or_spelling_is_a_pickup() -> None:
     """A wire item under our headline, as its desk types or spells it (an Arabic final ة as ه; "programme" as
     "program"), is a pickup, as the passage of our text in its body is."""
-    programme = _release("defence-programme", "New defence programme for the harbour towns", ENGLISH[0])
-    arabic = _release("school-programme-ar", "برنامج جديد لدعم المدارس الريفية", ARABIC, "ar")
+    programme = new_release("defence-programme", "New defence programme for the harbour towns", ENGLISH[0])
+    arabic = new_release("school-programme-ar", "برنامج جديد لدعم المدارس الريفية", ARABIC, "ar")
     matcher = RelatedMatcher(build_profiles((programme, arabic), NOW, 14), SETTINGS)
     for release, title in (
         (programme, "New defense program for the harbor towns | Wire"),

@@ -52,7 +52,8 @@ OTHERS = (
 )
 
 
-def _release(slug: str, title: str, body: str) -> Release:
+def release(slug: str, title: str, body: str, language: str | None = None) -> Release:
+    """A release of `body`, sent on 26 November 2026 (also for tests/test_watch_pickup_recall.py)."""
     raw = RawRelease(
         origin=f"/srv/inbox/{slug}.txt",
         source="inbox",
@@ -60,13 +61,14 @@ def _release(slug: str, title: str, body: str) -> Release:
         body=body,
         published="2026-11-26T09:00:00Z",
         slug=slug,
+        language=language,
     )
     return normalise_release(raw, SITE, TOPICS, NOW)
 
 
 def _matcher() -> tuple[RelatedMatcher, Release]:
-    chile = _release("trade-envoy-santiago", "Trade envoy visits Chile", CHILE)
-    releases = (chile, *(_release(*r) for r in OTHERS))
+    chile = release("trade-envoy-santiago", "Trade envoy visits Chile", CHILE)
+    releases = (chile, *(release(*r) for r in OTHERS))
     return RelatedMatcher(build_profiles(releases, NOW, 14), SETTINGS), chile
 
 
@@ -98,7 +100,7 @@ def test_the_people_of_a_place_named_inside_a_longer_name_still_count_as_the_pla
     path = corpus_releases / "foreign-secretary-to-visit-moscow.txt"
     (raw,) = parse_release_file(path.read_bytes(), path.name, source="examples", origin=str(path))
     moscow = normalise_release(raw, SITE, TOPICS, NOW - timedelta(days=1))
-    others = (_release(*r) for r in OTHERS)
+    others = (release(*r) for r in OTHERS)
     profiles = build_profiles((moscow, *others), NOW, 14)
     (profile,) = (p for p in profiles if p.release_id == moscow.id)
     assert {"Russia", "Russian", "Russian Foreign Minister"} <= {t.text for t in profile.terms}
@@ -119,8 +121,8 @@ guidance from next year, as the House asked in its report."""
 def test_a_head_word_alone_is_no_name_the_house_the_college() -> None:
     # "the House" (of Commons) and "the College" (of Policing) are written capitalised, alone, again and again:
     # any story about the White House or a college has them too.
-    statement = _release("police-training-statement", "Statement on police training standards", STATEMENT)
-    releases = (statement, *(_release(*r) for r in OTHERS))
+    statement = release("police-training-statement", "Statement on police training standards", STATEMENT)
+    releases = (statement, *(release(*r) for r in OTHERS))
     profiles = build_profiles(releases, NOW, 14)
     (profile,) = (p for p in profiles if p.release_id == statement.id)
     assert profile.terms[[t.text for t in profile.terms].index("College of Policing")].kind == "name"
@@ -139,8 +141,8 @@ Border Minister Tom Hale said the agreement would help Britain and Norway stop s
 
 
 def test_one_country_under_its_names_uk_and_britain_is_one_shared_name() -> None:
-    border = _release("uk-norway-border-data", "UK and Norway sign border data agreement", BORDER)
-    releases = (border, *(_release(*r) for r in OTHERS))
+    border = release("uk-norway-border-data", "UK and Norway sign border data agreement", BORDER)
+    releases = (border, *(release(*r) for r in OTHERS))
     profiles = build_profiles(releases, NOW, 14)
     (profile,) = (p for p in profiles if p.release_id == border.id)
     assert {"UK", "Britain"} <= {t.text for t in profile.terms}
