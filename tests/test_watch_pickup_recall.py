@@ -151,12 +151,7 @@ def test_our_headline_in_another_typing_or_spelling_is_a_pickup() -> None:
         assert [(m.kind, m.subject) for m in found] == [("pickup", release.id)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a figure caption's photo credit (© photographer / agency) stays in the text coverage is looked for "
-    "with (feeds.normalise.plaintext.without_contacts, feeds.watch.terms.profile_text): the agency is a name "
-    "of the release",
-)
+@pytest.mark.corpus
 def test_a_photo_credit_is_no_name_of_the_release(corpus_releases: Path) -> None:
     # A European Parliament page whose figure caption ends with the picture's credit (photographer / agency).
     path = corpus_releases / "europarl-press-release-20221014IPR43206.html"

@@ -20,6 +20,7 @@ arguments: it is pure (no I/O, no clock, no store).
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -46,11 +47,18 @@ words; a press release has a few hundred, a long speech a few thousand). A relea
 in whole) would otherwise cost minutes of every watch round, for passages nobody quotes as a pickup."""
 
 
+_CREDIT = re.compile(r"[ \t]*©[^\n]*")
+"""A copyright credit, from its sign to the end of its line (a figure's caption, an image's alt text)."""
+
+
 def profile_text(release: Release) -> str:
     """The part of `release`'s text its coverage is looked for with: all of it but its contacts (the press
     officer's name, the office's number and handles are in no story about it: `without_contacts`), or its first
-    `PROFILE_CHARS` characters cut after a whole word."""
+    `PROFILE_CHARS` characters cut after a whole word. A picture's credit ("… © Tapui / Adobe Stock", to the end of
+    its line) is left out too: the photographer and the agency are no names of the release."""
     text = without_contacts(release.body_text)
+    if "©" in text:
+        text = _CREDIT.sub("", text)
     if len(text) <= PROFILE_CHARS:
         return text
     cut = text.rfind(" ", 0, PROFILE_CHARS)
