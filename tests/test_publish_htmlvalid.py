@@ -261,11 +261,6 @@ def test_body_frames_unframes_articles_and_headless_sections_only():
     assert body_frames("<p>plain</p>") == "<p>plain</p>"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="normalise keeps text as sent: Arabic typed shadda-then-kasra (not NFC) reaches the pages, where vnu "
-    "warns 'Text run is not in Unicode Normalization Form C' (corpus: the Houthi sanctions release); owner: normalise",
-)
 def test_release_text_is_published_in_nfc(make_settings, make_app_for, tmp_path):
     import unicodedata
 

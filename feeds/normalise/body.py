@@ -2,7 +2,8 @@
 
 Plain text is read by its conventions (`plaintext.text_to_html`: paragraphs, lists, `said:` quotations as a
 `<blockquote>`), Markdown rendered (`markdown.render_markdown`), HTML sanitised (`sanitise.sanitise_html`); then
-the "ENDS" line that ends a release's story is left out in every format. The text is read back from the HTML
+the "ENDS" line that ends a release's story is left out in every format, and what character references spelled is
+composed into NFC, the form its source was given in. The text is read back from the HTML
 (`htmltext.clean_html_to_text`), so that the text matched, summarised and shown is the one published.
 
 What this module must not do: refuse a release (an empty body is the orchestrator's error to raise, with the
@@ -19,6 +20,7 @@ from feeds.normalise.htmltext import clean_html_to_text
 from feeds.normalise.markdown import render_markdown
 from feeds.normalise.plaintext import is_ends_line, text_to_html
 from feeds.normalise.sanitise import sanitise_html
+from feeds.normalise.text import nfc
 
 __all__ = ["TEXT_BLOCK", "render_body"]
 
@@ -36,12 +38,18 @@ def render_body(body: str, body_format: BodyFormat, link: str | None, base_url: 
     then keeps its text but not its link: it would lead to the site's front page (and ids are not published)."""
     base, fragments = (link, True) if link else (base_url, False)
     if body_format == "markdown":
-        return _without_ends(*render_markdown(body, base_url=base, fragments=fragments))
+        return _in_nfc(body, *_without_ends(*render_markdown(body, base_url=base, fragments=fragments)))
     if body_format == "html":
         html = sanitise_html(body, base, fragments=fragments, visible_only=True)
-        return _without_ends(html, clean_html_to_text(html))
+        return _in_nfc(body, *_without_ends(html, clean_html_to_text(html)))
     html = text_to_html(body)  # ("ENDS" is left out as the text is read)
     return html, clean_html_to_text(html)  # html is sanitised: the fast, equivalent extractor applies
+
+
+def _in_nfc(body: str, body_html: str, body_text: str) -> tuple[str, str]:
+    """The rendered body in NFC, as its source is (`fields.readable_texts`), when a character reference in the
+    source may have spelled text that is not ("e&#x301;", Arabic marks out of order); else as it is, unscanned."""
+    return (nfc(body_html), nfc(body_text)) if "&" in body else (body_html, body_text)
 
 
 def _without_ends(body_html: str, body_text: str) -> tuple[str, str]:

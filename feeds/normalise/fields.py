@@ -22,7 +22,7 @@ from feeds.config import Site
 from feeds.errors import InvalidReleaseError
 from feeds.model import Change, RawRelease
 from feeds.normalise.dates import WeekdayError, parse_date
-from feeds.normalise.text import one_line_text, windows_1252_controls, xml_safe
+from feeds.normalise.text import nfc, one_line_text, windows_1252_controls, xml_safe
 from feeds.urls import absolute_uri
 
 # GOV.UK-style titles sometimes carry their document type ("Press release: …"); it belongs in document_type.
@@ -41,9 +41,14 @@ _LANGUAGE = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*")  # RFC 5646, loos
 
 def readable_texts(raw: RawRelease) -> RawRelease:
     """`raw` with the C1 controls of its texts read as the Windows-1252 punctuation they stand for
-    (`windows_1252_controls`). What names the release (its key, link, slug, file) is left as it came: its identity
-    must not move. The same object when there is nothing to read (almost always)."""
-    read = windows_1252_controls
+    (`windows_1252_controls`), and its texts in Unicode Normalization Form C (`nfc`: "Cafe" + U+0301 is "Café",
+    Arabic typed shadda-then-kasra has its marks in order), the one form pages and feeds publish. What names the
+    release (its key, link, slug, file) is left as it came: its identity must not move. The same object when
+    there is nothing to read (almost always: text in NFC, so its content hash is what it was)."""
+
+    def read(text: str) -> str:
+        return nfc(windows_1252_controls(text))
+
     texts = (raw.title, raw.body, raw.summary, raw.organisation, raw.withdrawn_note, raw.change_note)
     if all(t is None or read(t) is t for t in texts) and all(
         read(t) is t for t in (*raw.topics, *(note for _, note in raw.changes))
@@ -69,7 +74,10 @@ def invalid(raw: RawRelease, field: str, message: str) -> InvalidReleaseError:
 
 def title_of(raw: RawRelease) -> tuple[str, str | None]:
     """The cleaned title, and the document type its prefix named (only when the source gave no type)."""
-    title = one_line_text(_ENTITY.sub(lambda m: html.unescape(m[0]), raw.title or ""))
+    title = raw.title or ""
+    if "&" in title:  # (what a reference spells may be out of NFC: "e&#x301;")
+        title = nfc(_ENTITY.sub(lambda m: html.unescape(m[0]), title))
+    title = one_line_text(title)
     if not title:
         raise invalid(raw, "title", "the release has no title")
     if raw.document_type is None:

@@ -42,7 +42,7 @@ from feeds.normalise.fields import (
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.opening import opening_lines
 from feeds.normalise.summary import given_summary_text, make_summary
-from feeds.normalise.text import one_line_text, xml_safe
+from feeds.normalise.text import nfc, one_line_text, xml_safe
 from feeds.normalise.topics import detect_topics
 
 __all__ = ["DEFAULT_DOCUMENT_TYPE", "DEFAULT_WITHDRAWN_NOTE", "HASH_VERSION", "LONG_TITLE", "normalise_release"]
@@ -84,7 +84,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     body_html, body_text, source, stated = opening_lines(
         body_html, body_text, title, site.tz, given_published or given_updated
     )
-    given_summary = given_summary_text(raw.summary, markdown=raw.body_format == "markdown") if raw.summary else ""
+    given_summary = nfc(given_summary_text(raw.summary, markdown=raw.body_format == "markdown")) if raw.summary else ""
     summary = given_summary or make_summary(source)
     dating = _dating(raw, site, now, given_published, given_updated, stated)
     guessed = _clock_guesses(raw, site, (given_published, given_updated, dating.given_withdrawn), stated)

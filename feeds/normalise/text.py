@@ -2,6 +2,7 @@
 
 `xml_safe` removes characters that XML 1.0 forbids, which would make every feed we publish unparseable if one
 slipped into a title; `windows_1252_controls` reads a Windows CMS's C1 controls as the punctuation they stand for;
+`nfc` composes text into the one form pages and feeds publish (Unicode Normalization Form C);
 `collapse` and `one_line_text` make one line of a title, a name or a note; `paragraphs` splits text at its blank
 lines; `is_label` tells a label ("Press release") from a headline. The watch parser and the ingest's readers use
 these too (the watch hashes this module's source into its parse epoch: `feeds.watch.parsejobs`). The conventions
@@ -14,12 +15,14 @@ arguments, or know a release's conventions: these helpers apply to any text, a w
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 
 __all__ = [
     "collapse",
     "is_label",
     "iter_paragraphs",
+    "nfc",
     "one_line_text",
     "paragraphs",
     "windows_1252_controls",
@@ -68,6 +71,18 @@ def windows_1252_controls(text: str) -> str:
     ways. (Not part of `xml_safe`, which watched items pass through as they are stored.)
     """
     return text.translate(_WINDOWS_1252) if _C1.search(text) else text
+
+
+def nfc(text: str) -> str:
+    """`text` in Unicode Normalization Form C: the same object when it is already (nearly all text; ASCII is
+    known to be without a scan), else composed.
+
+    The Web publishes NFC (W3C Character Model; vnu warns "Text run is not in Unicode Normalization Form C"), but
+    text arrives decomposed (NFD: a title pasted from a PDF, a Mac file name, "Cafe" + U+0301) or with its marks
+    out of order (Arabic typed shadda-then-kasra): it would look the same, but be published as other characters,
+    and its copies in another form would not be found in it by a reader's search.
+    """
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def collapse(text: str) -> str:

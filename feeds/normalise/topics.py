@@ -2,7 +2,8 @@
 
 Topics become feed categories and `topics/<slug>/` pages, so a false match costs a reader's trust: a topic
 counts only as whole words, "Iran" is not found in "Iranian", while "North Korea's" and "North-Korea" are
-"North Korea". Matching ignores case and accents, and configured aliases ("DPRK") stand for their topic.
+"North Korea". Matching ignores case and accents, and configured aliases ("DPRK") stand for their topic. A topic is
+named in NFC: "Café" with its accent apart (NFD) is the topic "Café".
 
 What this module must not do: invent topics that are neither given nor configured, or depend on anything but
 its arguments (the same release and settings always give the same topics, in the same order).
@@ -18,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from feeds.config import TopicSettings
 from feeds.fold import fold
 from feeds.normalise.ids import slugify
-from feeds.normalise.text import collapse, one_line_text
+from feeds.normalise.text import collapse, nfc, one_line_text
 
 __all__ = ["detect_topics", "folded_words", "topic_slug"]
 
@@ -36,7 +37,9 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
 
     def add(name: str) -> None:
         # One per slug: "a b", "A/B" and "a-b" are one topic page and feed (`topics/a-b/`), so listing them all
-        # would repeat that category in every feed entry and that link on the release's page.
+        # would repeat that category in every feed entry and that link on the release's page. Named in NFC, as
+        # every text of a release is (a configured name may not be).
+        name = nfc(name)
         keys = _topic_keys(name) if name else frozenset()
         if name and not keys & seen:
             seen.update(keys)
@@ -122,7 +125,8 @@ def _words(text: str) -> str:
 def topic_slug(name: str) -> str:
     """A path-safe ASCII slug for `topics/<slug>/`; never empty and never `.` or `..`.
 
-    A name with nothing ASCII in it (Arabic, Chinese…) gets `topic-<10 hex digits of its SHA-256>`.
+    A name with nothing ASCII in it (Arabic, Chinese…) gets `topic-<10 hex digits of its SHA-256>`, of its NFC
+    form: one topic whatever form its name was sent in (the slug of a Latin one decomposes it anyway).
     """
     slug = slugify(collapse(name))
-    return slug or "topic-" + hashlib.sha256(collapse(name).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    return slug or "topic-" + hashlib.sha256(nfc(collapse(name)).encode("utf-8", "surrogatepass")).hexdigest()[:10]

@@ -25,7 +25,7 @@ from xml.sax import SAXParseException
 from feeds.model import FeedKind, ParsedFeed, WatchItem
 from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
 from feeds.normalise.ids import watch_item_hash
-from feeds.normalise.text import collapse, one_line_text, xml_safe
+from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
 from feeds.watch.jsonfeed import JsonFeed
 
 __all__ = [
@@ -88,7 +88,7 @@ def feed_record(
 
 def _feed_title(title: str) -> tuple[str, str | None]:
     """The title a feed gives itself, as stored (`FEED_TITLE_CHARS`), and the warning when it was cut."""
-    shown = cut_text(visible_or_empty(title), FEED_TITLE_CHARS)
+    shown = cut_text(visible_or_empty(nfc(title)), FEED_TITLE_CHARS)
     if len(title) <= FEED_TITLE_CHARS:
         return shown, None
     return shown, f"its title is {len(title):,} characters long: cut to {FEED_TITLE_CHARS}"
@@ -227,10 +227,14 @@ def _draft(
     updated: datetime | None,
     tags: Sequence[str],
 ) -> WatchItem:
-    """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document."""
-    title = cut_text(visible_or_empty(title), ITEM_TITLE_CHARS)
-    summary = cut_text(visible_or_empty(summary), ITEM_SUMMARY_CHARS)
-    author = cut_text(author, FEED_TITLE_CHARS)
+    """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document.
+
+    What coverage pages and feeds show of it (title, summary, author, tags) is in NFC, as our own text is (`nfc`:
+    the same string, unscanned when ASCII), and at most so long (`ITEM_TITLE_CHARS`…); the text only matched is
+    left as it came (matching folds it anyway)."""
+    title = cut_text(visible_or_empty(nfc(title)), ITEM_TITLE_CHARS)
+    summary = cut_text(visible_or_empty(nfc(summary)), ITEM_SUMMARY_CHARS)
+    author = cut_text(nfc(author), FEED_TITLE_CHARS)
     if len(tags) > ITEM_TAGS:
         tags = tags[:ITEM_TAGS]
     return WatchItem(
@@ -243,7 +247,7 @@ def _draft(
         author=author,
         published=published,
         updated=updated,
-        tags=tuple(cut_text(t, FEED_TITLE_CHARS) for t in tags),
+        tags=tuple(cut_text(nfc(t), FEED_TITLE_CHARS) for t in tags),
         content_hash=watch_item_hash(title, link, summary, content_text, author, published, updated),
     )
 
