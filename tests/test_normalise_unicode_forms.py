@@ -1,6 +1,6 @@
 """Unicode normalisation forms: every text of a release is published in NFC, whatever form it was sent in; text
 already in NFC hashes as before; topics, slugs and ids are the same for either form; watched items' display text is
-NFC.
+NFC; and a bare e-mail or web address in a Markdown body is a link, as in a plain-text one.
 
 vnu warns "Text run is not in Unicode Normalization Form C" on a page whose text is not: an Arabic release typed
 shadda-then-kasra, a title pasted from a PDF or a Mac file name with its accents apart (NFD).
@@ -15,14 +15,21 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from feeds.config import Site, TopicSettings
 from feeds.ingest import ingest_paths
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
+from feeds.normalise.autolink import linkify
 from feeds.normalise.fields import readable_texts
+from feeds.normalise.htmltext import clean_html_to_text
 from feeds.normalise.ids import release_slug, slugify
-from feeds.normalise.text import nfc
+from feeds.normalise.markdown import render_markdown
+from feeds.normalise.plaintext import text_to_html
+from feeds.normalise.sanitise import sanitise_html
+from feeds.normalise.text import nfc, xml_safe
 from feeds.normalise.topics import detect_topics, topic_slug
 from feeds.publish import run_publish
 from feeds.watch.parse import parse_feed, parse_with_feedparser
@@ -308,3 +315,87 @@ def test_a_json_feed_item_sent_in_nfd_is_shown_in_nfc() -> None:
     (item,) = parsed.items
     assert item.title == "Café owners in Zürich" and item.summary == "Les propriétaires de cafés"
     assert is_nfc(parsed.title or "") and is_nfc(item.author) and all(map(is_nfc, item.tags))
+
+
+# --- addresses in Markdown ---------------------------------------------------------------------------------------
+
+ADDRESSES = "Contact press@coastal.gov.uk or see www.gov.uk/coast and https://example.org/report.pdf."
+
+
+def test_a_markdown_body_links_bare_addresses_as_a_plain_text_one_does() -> None:
+    html, text = render_markdown(ADDRESSES)
+    assert html == text_to_html(ADDRESSES)
+    assert '<a href="mailto:press@coastal.gov.uk" rel="noopener noreferrer">press@coastal.gov.uk</a>' in html
+    assert text == ADDRESSES
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        (
+            "Write to *press@coastal.gov.uk* today",
+            '<p>Write to <em><a href="mailto:press@coastal.gov.uk" rel="noopener noreferrer">press@coastal.gov.uk</a>'
+            "</em> today</p>",
+        ),
+        (  # a link already: not linked twice
+            "[the office](mailto:press@coastal.gov.uk) and <press@coastal.gov.uk>",
+            '<p><a href="mailto:press@coastal.gov.uk" rel="noopener noreferrer">the office</a> and '
+            '<a href="mailto:press@coastal.gov.uk" rel="noopener noreferrer">press@coastal.gov.uk</a></p>',
+        ),
+        (
+            "[write to press@coastal.gov.uk](https://example.org/contact)",
+            '<p><a href="https://example.org/contact" rel="noopener noreferrer">write to press@coastal.gov.uk</a></p>',
+        ),
+        (  # raw HTML link
+            '<a href="mailto:press@coastal.gov.uk">press@coastal.gov.uk</a> *x*',
+            '<p><a href="mailto:press@coastal.gov.uk" rel="noopener noreferrer">press@coastal.gov.uk</a> '
+            "<em>x</em></p>",
+        ),
+        ("Code: `press@coastal.gov.uk`", "<p>Code: <code>press@coastal.gov.uk</code></p>"),
+        ("    press@coastal.gov.uk", "<pre><code>press@coastal.gov.uk\n</code></pre>"),
+        (
+            "# Contact www.gov.uk/coast",
+            '<h2>Contact <a href="https://www.gov.uk/coast" rel="noopener noreferrer">www.gov.uk/coast</a></h2>',
+        ),
+        (
+            "Escaped press\\@coastal.gov.uk *x*",
+            '<p>Escaped <a href="mailto:press@coastal.gov.uk" rel="noopener noreferrer">press@coastal.gov.uk</a> '
+            "<em>x</em></p>",
+        ),
+        ("A & B at press@x", "<p>A &amp; B at press@x</p>"),
+    ],
+)
+def test_addresses_in_markdown(markdown: str, expected: str) -> None:
+    assert render_markdown(markdown)[0] == expected
+
+
+def _reference(markdown: str) -> tuple[str, str]:
+    """The long way round: markdown-it, then the sanitiser, for every input (the fast paths must equal it)."""
+    from feeds.normalise.markdown import _MARKDOWN
+
+    html = sanitise_html(_MARKDOWN.render(xml_safe(markdown)), base_url="https://press.example.org/")
+    return html, clean_html_to_text(html)
+
+
+_PROSE = st.sampled_from(
+    ["Minister", "talks", "Zürich", " ", "\n", "\n\n", ".", ",", "@", "press@x.org", "www.", "gov.uk", "https://",
+     "http://", "example.org/a", "/", ":", "?", "(", ")", "mailto:", "-", "'", "“", "”"]
+)  # fmt: skip
+
+
+@settings(max_examples=400)
+@given(st.lists(_PROSE, max_size=20).map("".join))
+def test_prose_with_addresses_renders_as_the_long_way_round(markdown: str) -> None:
+    assert render_markdown(markdown, "https://press.example.org/") == _reference(markdown)
+
+
+def test_plain_text_and_markdown_link_the_same_addresses() -> None:
+    for text in (ADDRESSES, "a@b.cd-e x", "see http://08 or localhost", "mailto:press@coastal.gov.uk", "Zürich@x.org"):
+        assert render_markdown(text)[0] == "<p>" + linkify(text) + "</p>"
+
+
+def test_an_address_run_into_a_mailto_one_is_not_written_twice() -> None:
+    """ "a@b.orgmailto:c@d.org" (two addresses typed without a space): the first ends where the second's
+    "mailto:" would start, and each character is published once."""
+    assert clean_html_to_text(text_to_html("press@x.orgmailto:press@x.org")) == "press@x.orgmailto:press@x.org"
+    assert render_markdown("press@x.orgmailto:press@x.org")[1] == "press@x.orgmailto:press@x.org"

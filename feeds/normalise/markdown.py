@@ -1,7 +1,8 @@
 """Release bodies written in Markdown, rendered to the HTML we publish, and inline Markdown read as plain text.
 
 CommonMark with GitHub-style tables and footnotes (markdown-it-py, mdit-py-plugins), raw HTML allowed and then
-cleaned by `sanitise.py` like any other. Markdown that is nothing but paragraphs of prose (most bodies pushed as
+cleaned by `sanitise.py` like any other; web and e-mail addresses written as text are links, as in a plain-text
+body (`autolink.py`). Markdown that is nothing but paragraphs of prose (most bodies pushed as
 JSON) takes a fast path that builds the same bytes without markdown-it or nh3 (`_is_plain_prose`).
 
 What this module must not do: hand back HTML that has not been through the sanitiser (plain prose excepted, which
@@ -23,6 +24,7 @@ from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 from mdit_py_plugins.footnote import footnote_plugin
 
+from feeds.normalise.autolink import addresses, linkify, may_hold_address
 from feeds.normalise.htmltext import clean_html_to_text, html_to_text
 from feeds.normalise.sanitise import nests_too_deeply, sanitise_xml_safe, words_only
 from feeds.normalise.text import collapse, windows_1252_controls, xml_safe
@@ -92,6 +94,53 @@ def _refused_links_as_text(state: StateCore) -> None:
         token.children = kept
 
 
+_LINK_HTML = re.compile(r"<a[\s>]", re.IGNORECASE)
+
+
+def _linked_addresses(state: StateCore) -> None:
+    """Web and e-mail addresses written as text (`press@coastal.gov.uk`, `www.gov.uk/coast`) as links, exactly
+    those a plain-text release links (`autolink.addresses`): the same body in either format reads the same. Not
+    in a link already (Markdown's, an autolink or raw HTML `<a>`), nor in code. (A core rule after `text_join`,
+    when escapes and references are text like the rest.)"""
+    if not may_hold_address(state.src):
+        return
+    for token in state.tokens:
+        if not token.children:
+            continue
+        children: list[Token] = []
+        depth = 0  # inside how many links
+        for child in token.children:
+            if child.type == "link_open" or (child.type == "html_inline" and _LINK_HTML.match(child.content)):
+                depth += 1
+            elif child.type == "link_close" or (child.type == "html_inline" and child.content[:3].lower() == "</a"):
+                depth = max(depth - 1, 0)
+            elif child.type == "text" and depth == 0 and (found := addresses(child.content)):
+                children += _with_links(child, found)
+                continue
+            children.append(child)
+        token.children = children
+
+
+def _with_links(text: Token, found: list[tuple[int, int, str]]) -> list[Token]:
+    """The text token `text` as text and link tokens, one link for each (start, end, href) `found` in it."""
+    content, out, position = text.content, [], 0
+    for start, end, href in found:
+        if start > position:
+            out.append(_text_token(content[position:start], text.level))
+        opening = Token("link_open", "a", 1, level=text.level, markup="linkify", info="auto")
+        opening.attrs = {"href": href}
+        out += [opening, _text_token(content[start:end], text.level + 1)]
+        out.append(Token("link_close", "a", -1, level=text.level, markup="linkify", info="auto"))
+        position = end
+    if position < len(content):
+        out.append(_text_token(content[position:], text.level))
+    return out
+
+
+def _text_token(content: str, level: int) -> Token:
+    return Token("text", "", 0, level=level, content=content)
+
+
 _BRACKET_RULES = ("link", "image", "footnote_inline", "footnote_ref")
 
 
@@ -124,6 +173,7 @@ _MARKDOWN = _EveryLinkParsed("commonmark", {"html": True}).enable("table").use(f
 _MARKDOWN.add_render_rule("footnote_ref", _footnote_ref)
 _MARKDOWN.add_render_rule("footnote_block_open", _footnote_block_open)
 _MARKDOWN.add_render_rule("footnote_anchor", _no_backref)
+_MARKDOWN.core.ruler.after("text_join", "linked_addresses", _linked_addresses)
 # Inline Markdown in a summary (plain text): no raw HTML, so "a <tags> list" keeps its words.
 _MARKDOWN_INLINE = _EveryLinkParsed("commonmark", {"html": False})
 for _md in (_MARKDOWN, _MARKDOWN_INLINE):
@@ -157,7 +207,9 @@ def render_markdown(text: str, base_url: str | None = None, *, fragments: bool =
     source = xml_safe(text)
     if _is_plain_prose(source):
         paragraphs = _PARAGRAPH_BREAK.split(source.strip("\n"))
-        html = "\n".join(f"<p>{p}</p>" for p in paragraphs if p)
+        # (linkify escapes nothing here: plain prose holds no "&", "<" or ">")
+        shown = map(linkify, paragraphs) if may_hold_address(source) else paragraphs
+        html = "\n".join(f"<p>{p}</p>" for p in shown if p)
         return html, "\n\n".join(_collapse_prose(p) for p in paragraphs if p)
     # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
     # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).
