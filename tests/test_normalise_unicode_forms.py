@@ -402,11 +402,6 @@ def test_an_address_run_into_a_mailto_one_is_not_written_twice() -> None:
     assert render_markdown("press@x.orgmailto:press@x.org")[1] == "press@x.orgmailto:press@x.org"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a topic configured in NFD (`[topics] detect`) is named on its page as configured (publish/topicnames.py "
-    "takes the configured spelling; config.py keeps TOML strings as written); owner: config/publish",
-)
 def test_a_topic_configured_in_nfd_is_shown_in_nfc(make_app_for, tmp_path) -> None:
     (tmp_path / "inbox").mkdir()
     config = tmp_path / "feeds.toml"

@@ -11,6 +11,7 @@ What this module must not do: read a source or fetch a remote one (a drop folder
 from __future__ import annotations
 
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -135,8 +136,14 @@ def read_topics(r: TableReader, t: dict[str, Any]) -> TopicSettings:
     for name, words in aliases_t.items():
         if not isinstance(words, list) or not all(isinstance(w, str) and w.strip() for w in words):
             r.fail((*k, "aliases", name), "must be a list of words")
-        aliases.append((name, tuple(words)))
-    return TopicSettings(detect=tuple(detect), aliases=tuple(aliases))
+        aliases.append((_nfc(name), tuple(map(_nfc, words))))
+    # In NFC, as a release's topics are (`feeds.normalise.text.nfc`, which config cannot import: normalise reads
+    # Settings): a name typed decomposed ("Cafe" and a combining accent) is one topic, shown composed.
+    return TopicSettings(detect=tuple(map(_nfc, detect)), aliases=tuple(aliases))
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
 
 
 def read_publish(r: TableReader, t: dict[str, Any], base: Path) -> PublishSettings:
