@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from werkzeug import Response
 
+from feeds.clock import rfc3339
 from feeds.status import gather, render_text
 from feeds.watch.manage import add_feed, edit_feed, import_configured
 from feeds.watch.poll import run_watch
@@ -89,9 +90,9 @@ def test_a_feed_failing_for_days_says_since_when(app, httpserver, clock, config)
     f = app.store.feed(url)
     assert (f.failures, f.failing_since) == (4, started)
     out = run(config, "watch", "list").output
-    assert f"failing since {started:%Y-%m-%d %H:%M}" in out, out
+    assert f"failing since {rfc3339(started)}" in out, out  # (RFC 3339, as every other time these print)
     text = render_text(gather(app))
-    assert f"failing since {started:%Y-%m-%d %H:%M}" in text, text
+    assert f"failing since {rfc3339(started)}" in text, text
     httpserver.clear()
     _serve(httpserver, "Back")
     run_watch(app, feed_ids=[app.store.feed(url).id])
