@@ -11,14 +11,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import unicodedata
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from feeds.config import Site, TopicSettings, load_settings
+from feeds.config import TopicSettings, load_settings
 from feeds.ingest import ingest_paths
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
@@ -34,16 +33,7 @@ from feeds.normalise.topics import detect_topics, topic_slug
 from feeds.publish import run_publish
 from feeds.watch.parse import parse_feed, parse_with_feedparser
 from tests.conftest import BASE_CONFIG
-
-SITE = Site(
-    title="Department for Coastal Affairs",
-    base_url="https://press.example.org/",
-    author="Department for Coastal Affairs",
-    language="en-GB",
-    timezone="Europe/London",
-)
-TOPICS = TopicSettings(detect=("Flooding", "Fisheries"), aliases=(("Flooding", ("floods",)),))
-NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+from tests.test_normalise_release import NOW, SITE, TOPICS
 
 SHADDA_KASRA = "\u0634\u0646\u0651\u0650"  # shin, nun, shadda (ccc 33), kasra (ccc 32): not NFC
 KASRA_SHADDA = "\u0634\u0646\u0650\u0651"  # the same, in NFC
