@@ -36,6 +36,7 @@ from feeds.app import make_app
 from feeds.config import load_settings
 from feeds.daemon import Daemon
 from tests.conftest import BASE_CONFIG
+from tests.test_daemon_reload import serving_daemon
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "daemon-test-token-0123456789abcdef"
@@ -948,9 +949,7 @@ def test_a_reload_that_also_changes_the_port_still_applies_a_new_api_token(make_
     """A leaked token rotated in the same edit as a port change: the whole [web] table was kept, so the old token
     still opened the push API and the new one was refused, while the log named only the port."""
     settings = make_settings()
-    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
-    try:
-        daemon._server = object()  # as if serving: the port needs a restart
+    with serving_daemon(settings, clock) as daemon:  # (as if serving: the port needs a restart)
         config = Path(settings.path)
         token = "rotated-token-0123456789"
         config.write_text(
@@ -965,9 +964,6 @@ def test_a_reload_that_also_changes_the_port_still_applies_a_new_api_token(make_
         ) in caplog.text
         web = daemon.app.settings.web
         assert (web.port, web.api_token, web.max_releases) == (settings.web.port, token, 5)
-    finally:
-        daemon._server = None
-        daemon.app.close()
 
 
 def test_a_reload_says_which_tables_it_applied(make_settings, clock, caplog):

@@ -4,18 +4,33 @@ unreadable or a dangling link), and that reloads do not put housekeeping off for
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from feeds.clock import Clock
+from feeds.config import Settings
 from feeds.daemon import Daemon
+
+
+@contextmanager
+def serving_daemon(settings: Settings, clock: Clock, **options: Any) -> Iterator[Daemon]:
+    """A daemon on `settings` as if serving (a reload then keeps the web keys for a restart), closed afterwards."""
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False, **options)
+    daemon._server = object()
+    try:
+        yield daemon
+    finally:
+        daemon._server = None
+        daemon.app.close()
 
 
 def test_a_reload_changing_web_port_while_port_was_given_on_the_command_line_names_the_port_it_serves_on(
     make_settings, clock, caplog
 ):
     settings = make_settings()
-    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False, port=9000)
-    try:
-        daemon._server = object()  # as if serving (on 9000, from --port)
+    with serving_daemon(settings, clock, port=9000) as daemon:
         config = Path(settings.path)
         config.write_text(config.read_text() + "\n[web]\nport = 8081\n")
         with caplog.at_level(logging.INFO, logger="feeds.daemon"):
@@ -25,16 +40,11 @@ def test_a_reload_changing_web_port_while_port_was_given_on_the_command_line_nam
         assert "serves on 9000 (--port)" in caplog.text
         assert daemon.config_state.restart_needed == [], "a restart with the same --port changes nothing either"
         assert "(changed: web.port, which --port overrides)" in caplog.text and "(no change)" not in caplog.text
-    finally:
-        daemon._server = None
-        daemon.app.close()
 
 
 def test_a_reload_changing_only_keys_that_need_a_restart_says_so_rather_than_no_change(make_settings, clock, caplog):
     settings = make_settings()
-    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
-    try:
-        daemon._server = object()
+    with serving_daemon(settings, clock) as daemon:
         config = Path(settings.path)
         config.write_text(config.read_text() + "\n[web]\nport = 8081\n")
         with caplog.at_level(logging.INFO, logger="feeds.daemon"):
@@ -42,24 +52,16 @@ def test_a_reload_changing_only_keys_that_need_a_restart_says_so_rather_than_no_
         done = [r.getMessage() for r in caplog.records if r.getMessage().startswith("config reloaded from")]
         assert len(done) == 1 and "(no change)" not in done[0]
         assert "(changed: web.port, which waits for a restart)" in done[0]
-    finally:
-        daemon._server = None
-        daemon.app.close()
 
 
 def test_a_reload_changing_some_tables_and_a_restart_key_names_both(make_settings, clock, caplog):
     settings = make_settings()
-    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
-    try:
-        daemon._server = object()
+    with serving_daemon(settings, clock) as daemon:
         config = Path(settings.path)
         config.write_text(config.read_text() + '\n[web]\nport = 8081\n[watch]\ninterval = "45m"\n')
         with caplog.at_level(logging.INFO, logger="feeds.daemon"):
             assert daemon.reload()
         assert "(changed: watch; web.port, which waits for a restart)" in caplog.text
-    finally:
-        daemon._server = None
-        daemon.app.close()
 
 
 def test_a_reload_of_a_config_file_gone_says_to_put_it_back_not_to_pass_config(make_settings, clock, caplog):
