@@ -61,6 +61,9 @@ class RawRelease:
     translation_of: str | None = None
     """The other language version this release is a translation of: its `source_key`, `slug` or `link` (JSON and
     front matter `translation_of`; a GOV.UK translation names its English version's page)."""
+    embargoed: bool = False
+    """True when `published` is an embargo line's time ("EMBARGOED UNTIL 01:30 25 OCTOBER 2026"), a not-before time:
+    a wall time the clocks repeat is read as its later reading (`parse_date`'s `latest`), never an hour early."""
     item_key: str | None = None
     """For an object of a JSON list without `source_key`, `link` or `slug`: its name within the file, the slug of
     its title (`#2`, `#3` added for a later object of the same title), which `identity_of` uses instead of its index,

@@ -174,8 +174,8 @@ def test_the_tag_id_is_the_utc_day_of_first_publication_whatever_the_office() ->
     [
         # written in GMT's winter, lifting in summer time: 09:00 BST is 08:00 UTC, not an hour late
         (utc(2026, 3, 27, 12), "EMBARGOED UNTIL 09:00 MONDAY 30 MARCH 2026", utc(2026, 3, 30, 8)),
-        # in the hour the clocks repeat: the first 01:30 (BST)
-        (utc(2026, 10, 24, 12), "EMBARGOED UNTIL 01:30 25 OCTOBER 2026", utc(2026, 10, 25, 0, 30)),
+        # in the hour the clocks repeat: the second 01:30 (GMT), the later, as for every not-before time
+        (utc(2026, 10, 24, 12), "EMBARGOED UNTIL 01:30 25 OCTOBER 2026", utc(2026, 10, 25, 1, 30)),
         # in the hour the clocks skip: 01:30 GMT (02:30 BST)
         (utc(2026, 3, 28, 12), "Embargoed until 01.30 on 29 March 2026", utc(2026, 3, 29, 1, 30)),
         # written in summer, lifting in winter: 00:01 GMT

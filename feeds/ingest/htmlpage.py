@@ -163,6 +163,7 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         body_format="html",
         summary=_summary(meta.first(SUMMARY), title, (site_name, site, organisation)),
         published=published,
+        embargoed=embargo is not None,
         updated=updated,
         topics=tuple(dict.fromkeys(meta.all("article:tag"))),
         organisation=organisation,

@@ -20,6 +20,8 @@ What this module must not do: read front matter itself (`frontmatter.py`), parse
 
 from __future__ import annotations
 
+import dataclasses
+
 import re
 
 from feeds.errors import InvalidReleaseError
@@ -65,6 +67,7 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
         fields = {**fields, "document_type": label}  # ("Press release" above the `# Heading`)
     if embargo is None:
         embargo = embargo_further(lines, body_start, origin=origin, text=_without_block_marks(lines))
+    embargoed = embargo is not None  # (a not-before time: `RawRelease.embargoed`)
     if embargo is None and "published" not in fields:
         embargo = dated  # (a date line above the `# Heading`: "3 June 2026", "FOR IMMEDIATE RELEASE: 3 June 2026")
     if embargo is not None:
@@ -97,7 +100,7 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
         )
     body, body_line = release_body(lines, body_start, origin=origin, keep_trailing=True)
     recorded["body"] = body_line
-    return raw_release_from_fields(
+    raw = raw_release_from_fields(
         fields,
         origin=origin,
         source=source,
@@ -106,6 +109,7 @@ def release_from_markdown(text: str, *, source: str, origin: str) -> RawRelease:
         body_format="markdown",
         lines=tuple(recorded.items()),
     )
+    return dataclasses.replace(raw, embargoed=True) if embargoed else raw
 
 
 # A line's Markdown block markers, which are not text: "# EMBARGOED UNTIL …", "> Embargoed until …".

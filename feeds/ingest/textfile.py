@@ -110,6 +110,7 @@ def release_from_text(text: str, *, source: str, origin: str) -> RawRelease:
         body_format="text",
         document_type=label,
         published=published[0] if published else None,
+        embargoed=embargo is not None,
         updated=facts["updated"][0] if "updated" in facts else None,
         organisation=facts["organisation"][0] if "organisation" in facts else None,
         lines=tuple(found_lines),

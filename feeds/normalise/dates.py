@@ -12,8 +12,11 @@ December"): read as written it would end an embargo an hour early, on the day be
 Local times the clocks make ambiguous are read by one documented rule rather than refused (they are rare in
 press work, and a refusal at 01:30 on one night a year helps nobody): a time that occurs twice, in the hour the
 clocks go back, is the first (summer time) reading; a time that does not exist, in the hour they go forward, is
-read with the offset before the change (01:30 on the spring night in London is 01:30 GMT, 02:30 BST). Either is a
-guess all the same, and `clock_change_guess` says which reading was taken, for the ingest's warning.
+read with the offset before the change (01:30 on the spring night in London is 01:30 GMT, 02:30 BST). A not-before
+time (an embargo: `latest=True`) is read the safe way instead, the later of the two readings: the second 01:30 of
+the autumn night (GMT), and in spring the same 02:30 BST, so an embargo never lifts before either reading of the
+time written. Either is a guess all the same, and `clock_change_guess` says which reading was taken, for the
+ingest's warning.
 
 What this module must not do: read the clock (dateutil fills missing fields from *today* unless given a
 default; we always pass fixed defaults and reject strings that relied on them), or guess a time zone from the
@@ -149,12 +152,20 @@ class ZoneNameError(WeekdayError):
     not sure, as with a wrong weekday, and is treated alike (`when` is the time as written, in the site's zone)."""
 
 
-def parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
-    """Parse `value` to an aware UTC datetime; naive and date-only values are local times in `tz`.
+def parse_date(value: str | datetime, tz: ZoneInfo, *, latest: bool = False) -> datetime:
+    """Parse `value` to an aware UTC datetime; naive and date-only values are local times in `tz`. With `latest`
+    (a not-before time: an embargo), a wall time the clocks repeat is its later reading, not its first.
 
     Raises ValueError naming the value when it is empty, ambiguous, incomplete or not a date; WeekdayError (a
     ValueError) when a weekday it names is not the date's.
     """
+    when = _parse_date(value, tz)
+    if latest and (other := _other_reading(value, tz, when)) is not None:
+        return max(when, other)
+    return when
+
+
+def _parse_date(value: str | datetime, tz: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return _plausible(_to_utc(value, tz), value.isoformat())
     text = " ".join(str(value).split())
@@ -196,28 +207,43 @@ def clock_change_guess(value: str | datetime, tz: ZoneInfo, when: datetime) -> s
 
     Cheap for almost every date (the offsets a day either side of `when` are the same). Must not raise for a value
     `parse_date` read, nor refuse anything: the reading stands, this only says it was a guess."""
-    if (when - _DAY).astimezone(tz).utcoffset() == (when + _DAY).astimezone(tz).utcoffset():
-        return None
-    try:  # (read again with the other reading of a wall time the clocks make ambiguous, PEP 495's fold)
-        other = _to_utc(value, tz, 1) if isinstance(value, datetime) else _parse_text(" ".join(value.split()), tz, 1)
-    except ValueError:
-        return None
-    if other is None or other == when:
+    other = _other_reading(value, tz, when)
+    if other is None:
         return None  # (a zone given, or a time the clocks showed once)
     shown = when.astimezone(tz)
-    if when < other:  # written twice that night: the first reading was taken
-        second = other.astimezone(tz).tzname()
+    try:
+        first = _to_utc(value, tz) if isinstance(value, datetime) else _parse_text(" ".join(value.split()), tz)
+    except ValueError:
+        return None
+    if first is not None and first < max(when, other):  # written twice that night (the first reading is earlier)
+        taken, said = ("the first", "second") if when < other else ("the second, as an embargo is", "first")
+        shown_other = other.astimezone(tz)
         return (
             f"{shown:%H:%M} on {shown.day} {shown:%B %Y} happens twice in {tz.key}, as the clocks go back: read as "
-            f"the first, {shown:%H:%M} {shown.tzname()} ({when:%H:%M} UTC): write {shown:%H:%M} {second} for the second"
+            f"{taken}, {shown:%H:%M} {shown.tzname()} ({when:%H:%M} UTC): write {shown:%H:%M} {shown_other.tzname()} "
+            f"for the {said}"
         )
-    written = (shown - (when - other)).replace(tzinfo=None)
+    written = (shown - (when - min(when, other))).replace(tzinfo=None)
     before = written.replace(tzinfo=tz, fold=0).tzname()
     return (
         f"{written:%H:%M} on {written.day} {written:%B %Y} never happens in {tz.key}, as the clocks go forward: read "
         f"as {written:%H:%M} {before} ({shown:%H:%M} {shown.tzname()}, {when:%H:%M} UTC): give the zone to say "
         "otherwise"
     )
+
+
+def _other_reading(value: str | datetime, tz: ZoneInfo, when: datetime) -> datetime | None:
+    """The other reading of `value` (read as `when`, by either reading) when it is a wall time without a zone that the
+    clocks of `tz` skip or repeat, else None. Cheap for almost every date: the offsets a day either side are equal."""
+    if (when - _DAY).astimezone(tz).utcoffset() == (when + _DAY).astimezone(tz).utcoffset():
+        return None
+    text = value if isinstance(value, datetime) else " ".join(value.split())
+    try:  # (read with both readings of a wall time the clocks make ambiguous, PEP 495's fold)
+        readings = {_to_utc(text, tz, f) if isinstance(text, datetime) else _parse_text(text, tz, f) for f in (0, 1)}
+    except ValueError:
+        return None
+    others = readings - {when, None}
+    return others.pop() if len(readings) == 2 and others else None
 
 
 def _parse_text(text: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:

@@ -96,12 +96,15 @@ def document_type_of(value: str | None) -> str | None:
     return snake or None
 
 
-def date_of(raw: RawRelease, field: str, value: str | datetime | None, site: Site) -> datetime | None:
-    """The date given as `field` (read in the site's zone when it names none), or None when not given."""
+def date_of(
+    raw: RawRelease, field: str, value: str | datetime | None, site: Site, *, latest: bool = False
+) -> datetime | None:
+    """The date given as `field` (read in the site's zone when it names none), or None when not given; with
+    `latest` (a not-before time, an embargo line's), a wall time the clocks repeat is its later reading."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
     try:
-        return parse_date(value, site.tz)
+        return parse_date(value, site.tz, latest=latest)
     except WeekdayError as e:  # (read, but not sure: the message names the date and both days)
         raise invalid(raw, field, str(e)) from e
     except (ValueError, OverflowError) as e:

@@ -79,7 +79,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     body_html, body_text = render_body(body, raw.body_format, raw.link, site.base_url)
     if not body_text:
         raise invalid(raw, "body", "the body is empty (after removing markup that is not published)")
-    given_published = date_of(raw, "published", raw.published, site)
+    given_published = date_of(raw, "published", raw.published, site, latest=raw.embargoed)
     given_updated = date_of(raw, "updated", raw.updated, site)
     body_html, body_text, source, stated = opening_lines(
         body_html, body_text, title, site.tz, given_published or given_updated
