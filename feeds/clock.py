@@ -8,7 +8,7 @@ HTTP) without touching the process locale (feedgen's own RSS date code does, and
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 
 Clock = Callable[[], datetime]
 """A zero-argument callable returning the current time as an aware UTC datetime."""
@@ -48,6 +48,17 @@ def ensure_utc(value: datetime) -> datetime:
 def rfc3339(value: datetime) -> str:
     """`2017-11-02T09:30:00Z` (RFC 3339 §5.6, whole seconds, always UTC)."""
     return ensure_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def rfc3339_in(value: datetime, tz: tzinfo) -> str:
+    """`2026-06-03T00:00:00+01:00`: the instant of `rfc3339`, written as the wall time in `tz` with its offset (`Z`
+    where that is zero), for pages: a machine reading the date part of a date-only release of 3 June reads 3 June,
+    not "2026-06-02T23:00:00Z". (An offset of odd seconds, a zone's local mean time before 1950, is written in UTC.)"""
+    local = ensure_utc(value).astimezone(tz)
+    offset = local.utcoffset()
+    if not offset or offset.seconds % 60:
+        return rfc3339(value)
+    return local.isoformat(timespec="seconds")
 
 
 def rfc822(value: datetime) -> str:

@@ -274,7 +274,10 @@ def test_release_page_times(renderer: PageRenderer) -> None:
     doc = render_release(renderer, make_release(published=datetime(2017, 6, 30, 23, 30, tzinfo=UTC)))
     published = doc.xpath("//dd[@class='published']/time")[0]
     updated = doc.xpath("//dd[@class='updated']/time")[0]
-    assert (published.get("datetime"), published.text) == ("2017-06-30T23:30:00Z", "1 July 2017")
+    assert (published.get("datetime"), published.text) == (
+        "2017-07-01T00:30:00+01:00",
+        "1 July 2017",
+    )  # (its local day, with its offset)
     assert (updated.get("datetime"), updated.text) == ("2017-11-03T14:00:00Z", "3 November 2017")
 
 
@@ -516,7 +519,7 @@ def test_index_lists_releases_newest_first_with_links_dates_summaries_topics(ren
     assert [li.find(".//time").get("datetime") for li in items] == [
         "2017-12-05T07:00:00Z",
         "2017-11-02T09:30:00Z",
-        "2017-10-01T09:00:00Z",
+        "2017-10-01T10:00:00+01:00",  # (BST: the local time with its offset)
     ]
     assert items[0].findtext("./p[@class='summary']") == "A new sea wall protects 1,200 homes from winter flooding."
     assert items[0].xpath("./ul[@class='topics']/li/a/@href") == ["topics/flooding/"]

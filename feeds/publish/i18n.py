@@ -42,7 +42,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from feeds.clock import ensure_utc
+from feeds.clock import ensure_utc, rfc3339_in
 
 if TYPE_CHECKING:
     from babel.messages.catalog import Catalog
@@ -154,6 +154,11 @@ class Messages:
         from babel.dates import format_date
 
         return format_date(value, "long", locale=_babel_locale(self.language))
+
+    def stamp(self, value: datetime) -> str:
+        """`2017-11-02T09:30:00Z`, `2026-06-03T00:00:00+01:00`: the machine-readable time of a `<time datetime>`,
+        in the site's time zone with its offset (`rfc3339_in`), so that its date is the date the page shows."""
+        return rfc3339_in(value, self.tz)
 
     def date_time(self, value: datetime) -> str:
         """`2 November 2017, 09:30 GMT`: 24-hour clock and the zone's abbreviation, so the reader knows whose

@@ -43,7 +43,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment
 
-from feeds.clock import ensure_utc, rfc3339
+from feeds.clock import ensure_utc, rfc3339_in
 from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Release
@@ -160,8 +160,8 @@ class PageRenderer:
         # (Twitter reads the rest from Open Graph; its card type alone it needs its own tag for)
         meta.append(("twitter:card", "summary_large_image" if image else "summary"))
         meta += [
-            ("article:published_time", rfc3339(release.published)),
-            ("article:modified_time", rfc3339(release.updated)),
+            ("article:published_time", rfc3339_in(release.published, site.tz)),
+            ("article:modified_time", rfc3339_in(release.updated, site.tz)),
         ]
         meta += [("article:tag", topic.name) for topic in topics]
         head = Head(

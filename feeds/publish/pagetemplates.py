@@ -29,7 +29,6 @@ from jinja2 import (
     select_autoescape,
 )
 
-from feeds.clock import rfc3339
 from feeds.publish.i18n import Messages
 from feeds.publish.pageviews import FORMAT_LABELS
 
@@ -203,7 +202,7 @@ def page_environment(words: Messages, template_dir: Path | None = None) -> Envir
     env.filters["label"] = words.gettext  # (a label chosen by data: a group's name, a match's kind)
     env.filters["date_text"] = words.date
     env.filters["date_time_text"] = words.date_time
-    env.filters["rfc3339"] = rfc3339
+    env.filters["rfc3339"] = words.stamp  # (in the site's zone, with its offset: the date the page shows)
     env.filters["format_label"] = FORMAT_LABELS.__getitem__
     env.filters["with_alt"] = with_alt
     env.filters["outline_headings"] = outline_headings
