@@ -61,6 +61,13 @@ def rfc3339_in(value: datetime, tz: tzinfo) -> str:
     return local.isoformat(timespec="seconds")
 
 
+def due_text(value: datetime, tz: tzinfo) -> str:
+    """`2027-10-31T01:30:00Z, 01:30 GMT on 31 October 2027`: when an embargo lifts, in UTC for scripts and as the
+    office's clock shows it, with the zone's abbreviation (on the night the clocks go back, which 01:30 it is)."""
+    local = ensure_utc(value).astimezone(tz)
+    return f"{rfc3339(value)}, {local:%H:%M} {local.tzname() or ''} on {local.day} {local:%B %Y}"
+
+
 def rfc822(value: datetime) -> str:
     """`Thu, 02 Nov 2017 09:30:00 +0000` (RFC 822 as updated by RFC 1123), locale-independent."""
     v = ensure_utc(value)

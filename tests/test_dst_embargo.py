@@ -4,7 +4,7 @@ change), which is also the later reading. A `published` time keeps the documente
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -104,7 +104,7 @@ def test_parse_date_latest(value: str | datetime, tz: str, first: datetime, late
     zone = ZoneInfo(tz)
     assert parse_date(value, zone) == first
     assert parse_date(value, zone, latest=True) == latest
-    if isinstance(value, str) and value.endswith("02:30") or tz == "Asia/Kolkata":  # (a time the clocks show once)
+    if (isinstance(value, str) and value.endswith("02:30")) or tz == "Asia/Kolkata":  # (a time the clocks show once)
         assert clock_change_guess(value, zone, latest) is None
 
 
@@ -124,3 +124,41 @@ def test_an_embargo_in_the_repeated_hour_is_held_until_the_second_reading(make_s
     clock.set(utc(2026, 10, 25, 1, 30))  # the second 01:30 (GMT)
     assert run_publish(app).held == 0
     assert (settings.paths.out / "releases" / "ferry-timetable" / "index.html").exists()
+
+
+def next_autumn_night(now: datetime) -> datetime:
+    """The next day (after `now`) on which London's clocks go back."""
+    london = ZoneInfo("Europe/London")
+    day = now.astimezone(london).date() + timedelta(days=2)
+    while datetime(day.year, day.month, day.day, 12, tzinfo=london).utcoffset() != timedelta(0) or datetime(
+        day.year, day.month, day.day, tzinfo=london
+    ).utcoffset() == timedelta(0):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
+
+
+def test_the_cli_says_when_an_embargo_lifts_on_the_offices_clock_too(tmp_path) -> None:
+    """`feeds publish` and `releases list` said only "due 2027-10-31T01:30:00Z": on the night the clocks go back, the
+    office could not tell which 01:30 that was without working out UTC."""
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+    from feeds.clock import utc_now
+    from tests.conftest import BASE_CONFIG
+
+    (tmp_path / "inbox").mkdir()
+    config = tmp_path / "feeds.toml"
+    config.write_text(BASE_CONFIG, encoding="utf-8")  # (site.timezone = "Europe/London")
+    night = next_autumn_night(utc_now())
+    written = f"{night.day} {night:%B %Y}"
+    (tmp_path / "inbox" / "e.txt").write_text(embargoed(f"EMBARGOED UNTIL 01:30 {written}")["e.txt"])
+
+    def run(*args: str) -> str:
+        result = CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "read as the second, as an embargo is, 01:30 GMT" in run("ingest")
+    due = f"{night:%Y-%m-%d}T01:30:00Z, 01:30 GMT on {written}"
+    assert f"the first is due {due}: publish again then" in run("publish")
+    assert f"(embargoed: off the site until {due})" in run("releases", "list")

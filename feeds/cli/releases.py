@@ -15,7 +15,7 @@ import click
 
 from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.clock import rfc3339
+from feeds.clock import due_text, rfc3339
 from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
 from feeds.ingest.withdraw import restore_release, withdraw_release
@@ -97,7 +97,7 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
         if r.never_public:
             held = "  (withdrawn before its publication: never public)"
         elif r.published > now:
-            held = f"  (embargoed: off the site until {rfc3339(r.published)})"
+            held = f"  (embargoed: off the site until {due_text(r.published, tz)})"
         else:
             held = f"  (withdrawn {rfc3339(r.withdrawn_at)})" if r.withdrawn_at is not None else ""
         local = r.published.astimezone(tz)  # (with its zone: the night the clocks go back has two 01:30s)
@@ -213,12 +213,14 @@ def _restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     with ctx.app() as app:
         r, changed = restore_release(app, find_release(app, id_or_slug).id)
         held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
+        tz = app.settings.site.tz
     if as_json:
         echo_json({"changed": changed, "release": release_json(r)})
     elif not changed:
         ctx.say(f"{r.slug} is not withdrawn: nothing to undo")
     elif held:
-        ctx.say(f"restored {r.slug}: no longer withdrawn, and embargoed: off the site until {rfc3339(r.published)}")
+        due = due_text(r.published, tz)
+        ctx.say(f"restored {r.slug}: no longer withdrawn, and embargoed: off the site until {due}")
     else:
         ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
 

@@ -13,7 +13,7 @@ import click
 
 from feeds.app import App
 from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.clock import rfc3339
+from feeds.clock import due_text, rfc3339
 
 if TYPE_CHECKING:
     from feeds.publish.retire import Kind
@@ -61,7 +61,7 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
         n = report.held
         ctx.say(
             f"{n} release{'' if n == 1 else 's'} dated ahead (embargoed) kept off the site; the first is due "
-            f"{rfc3339(report.held_until)}: publish again then (the daemon does)"
+            f"{due_text(report.held_until, app.settings.site.tz)}: publish again then (the daemon does)"
         )
 
 

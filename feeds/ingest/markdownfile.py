@@ -21,7 +21,6 @@ What this module must not do: read front matter itself (`frontmatter.py`), parse
 from __future__ import annotations
 
 import dataclasses
-
 import re
 
 from feeds.errors import InvalidReleaseError
