@@ -31,43 +31,18 @@ from zoneinfo import ZoneInfo
 
 from dateutil import parser as _dateutil
 
+from feeds.normalise.zonenames import (
+    SUMMER,
+    ZONES,
+    SeasonError,
+    WeekdayError,
+    ZoneNameError,
+    in_season,
+    own_zone,
+    zone_of,
+)
+
 __all__ = ["SeasonError", "WeekdayError", "ZoneNameError", "clock_change_guess", "parse_date"]
-
-_HOUR = 3600
-
-# Zone names we understand. RFC 822 §5.1 defines UT/GMT and the North American zones; BST and the Central
-# European names are what UK press offices actually write. Anything else is refused rather than guessed
-# (IST, for one, is Irish, Indian or Israeli depending on who wrote it).
-_ZONES: dict[str, int] = {
-    "UT": 0,
-    "UTC": 0,
-    "GMT": 0,
-    "Z": 0,
-    "BST": 1 * _HOUR,
-    "CET": 1 * _HOUR,
-    "CEST": 2 * _HOUR,
-    "EST": -5 * _HOUR,
-    "EDT": -4 * _HOUR,
-    "CST": -6 * _HOUR,
-    "CDT": -5 * _HOUR,
-    "MST": -7 * _HOUR,
-    "MDT": -6 * _HOUR,
-    "PST": -8 * _HOUR,
-    "PDT": -7 * _HOUR,
-}
-
-# The summer-time names, with the zone whose summer they name and what that zone's clocks say the rest of the year.
-# A summer name on a date outside its summer ("00:01 BST 3 December", copied from a summer template) is refused:
-# read as written, the embargo would lift an hour early, on the day before the one written. (A standard name in
-# summer, "00:01 GMT 3 June", is read as written: software writes GMT all year, and it is never early.)
-_SUMMER: dict[str, tuple[ZoneInfo, str]] = {
-    "BST": (ZoneInfo("Europe/London"), "GMT"),
-    "CEST": (ZoneInfo("Europe/Paris"), "CET"),
-    "EDT": (ZoneInfo("America/New_York"), "EST"),
-    "CDT": (ZoneInfo("America/Chicago"), "CST"),
-    "MDT": (ZoneInfo("America/Denver"), "MST"),
-    "PDT": (ZoneInfo("America/Los_Angeles"), "PST"),
-}
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
@@ -78,7 +53,7 @@ _ISO = re.compile(
     r"(?:[Tt ](?P<h>\d{2}):(?P<mi>\d{2})(?::(?P<s>\d{2})(?:[.,](?P<f>\d+))?)?"
     r"\s*(?:(?P<z>[Zz]|[+-]\d{2}(?::?\d{2})?)|(?P<name>[A-Za-z]{2,5}))?)?"
 )
-"""(With a zone's name after the time, `2026-11-29 10:00 GMT`, as people write it: a name of `_ZONES` only.)"""
+"""(With a zone's name after the time, `2026-11-29 10:00 GMT`, as people write it: a name of `ZONES` only.)"""
 
 # RFC 822 §5 as updated by RFC 1123 §5.2.14 (4-digit years) and RFC 2822 §4.3 (obsolete 2-digit years and
 # zone names). Only the form *with* a zone is taken here; a zone-less "2 Nov 2017 09:30" is a human date.
@@ -102,9 +77,9 @@ _DOTTED_TIME = re.compile(r"\b(?P<h>\d{1,2})\.(?P<m>\d{2})\s*(?P<ampm>[ap]\.?m\.
 _DOTTED_24H = re.compile(r"(?<![\d.])(?P<h>[01]?\d|2[0-3])\.(?P<m>[0-5]\d)(?![\d.])")
 # "12 noon", "midday": how UK embargo lines write 12:00 ("EMBARGOED UNTIL 12 NOON WEDNESDAY 2 DECEMBER 2026").
 _NOON = re.compile(r"\b(?:12(?:[:.]00)?\s*)?(?:noon|midday)\b", re.IGNORECASE)
-# A zone in brackets, as embargo lines write it: "22.30 (BST) Wednesday 3 June 2026". (Only a name of `_ZONES`
+# A zone in brackets, as embargo lines write it: "22.30 (BST) Wednesday 3 June 2026". (Only a name of `ZONES`
 # is unwrapped; "(IST)" stays as written and is refused.)
-_BRACKETED_ZONE = re.compile(r"\(\s*(?P<zone>" + "|".join(n for n in (*_ZONES, "IST") if len(n) > 1) + r")\s*\)", re.I)
+_BRACKETED_ZONE = re.compile(r"\(\s*(?P<zone>" + "|".join(n for n in (*ZONES, "IST") if len(n) > 1) + r")\s*\)", re.I)
 # "24:00" (ISO 8601-1:2019 §5.3.2), the end of the day written, which is the start of the next: not ambiguous as
 # "midnight" is. "24:00:00" too, and "24.00"; a time past it ("24:30") is left to be refused.
 _END_OF_DAY = re.compile(r"(?<![\d:.])24[:.]00(?::00)?(?![\d:.])")
@@ -131,25 +106,6 @@ _WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday",
 # Two defaults that differ in every date field: a string that leaves the day (or month, or year) out gives
 # two different results, and is refused instead of silently taking today's or the 1st.
 _DEFAULTS = (datetime(2000, 1, 1), datetime(2001, 2, 2))
-
-
-class WeekdayError(ValueError):
-    """A date whose weekday is not the weekday of its day, month and year: `when` is the date they give (for a
-    caller that may leave such a date alone where it only informs, as a dateline under a date given elsewhere)."""
-
-    def __init__(self, message: str, when: datetime):
-        super().__init__(message)
-        self.when = when
-
-
-class SeasonError(WeekdayError):
-    """A summer time named on a date outside its summer ("00:01 BST 3 December"): the zone contradicts the date as a
-    wrong weekday does, and is treated alike (`when` is the time as written, at the zone's offset)."""
-
-
-class ZoneNameError(WeekdayError):
-    """A zone's name we do not read ("IST" where the site's zone is not Indian, Irish or Israeli that day): the time is
-    not sure, as with a wrong weekday, and is treated alike (`when` is the time as written, in the site's zone)."""
 
 
 def parse_date(value: str | datetime, tz: ZoneInfo, *, latest: bool = False) -> datetime:
@@ -274,9 +230,9 @@ def _parse_iso(text: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
     if name is not None:
         if name.upper() in ("AM", "PM"):
             return None  # (not a zone: "2026-11-29 10:00 am" is refused as a whole, not as an unknown zone)
-        if name.upper() not in _ZONES:
-            return _own_zone(naive, name, tz, fold)
-        return _in_season(naive, name.upper())
+        if name.upper() not in ZONES:
+            return own_zone(naive, name, tz, fold)
+        return in_season(naive, name.upper())
     if zone is None:
         return _to_utc(naive, tz, fold)
     return _to_utc(naive.replace(tzinfo=_offset_zone(zone)), tz)
@@ -315,18 +271,18 @@ def _parse_rfc822(text: str, tz: ZoneInfo) -> datetime | None:
     zone = m["z"].upper()
     if zone in ("AM", "PM"):
         return None  # (not a zone: "8 March 2026 2:30am" is a person's date, read as such)
-    if zone in _SUMMER:
-        return _in_season(naive, zone)
+    if zone in SUMMER:
+        return in_season(naive, zone)
     if zone[0] in "+-":
         offset: tzinfo = _offset_zone(zone)
-    elif zone in _ZONES:
-        offset = timezone(timedelta(seconds=_ZONES[zone]))
+    elif zone in ZONES:
+        offset = timezone(timedelta(seconds=ZONES[zone]))
     elif len(zone) == 1 and zone != "J":
         # RFC 2822 §4.3: military zone letters were defined with the wrong sign in RFC 822 and "SHOULD all be
         # considered equivalent to -0000", i.e. UTC with no information about the local zone.
         offset = UTC
     else:
-        return _own_zone(naive, m["z"], tz, 0)
+        return own_zone(naive, m["z"], tz, 0)
     # (The weekday of a date in this form is not checked: software writes it, from the very date it stands beside,
     # and a wrong one is a slip of some mail or feed library, not a person's choice between two days.)
     return _to_utc(naive.replace(tzinfo=offset), tz)
@@ -370,15 +326,15 @@ def _parse_human(written: str, tz: ZoneInfo, fold: int = 0) -> datetime | None:
         return None
     # The weekday is checked against the date, not read: dateutil knows neither "Tues" nor "Thurs".
     bare = _WEEKDAY_WORD.sub(" ", text)
-    results = [_dateutil.parse(bare, dayfirst=True, default=d, tzinfos=_tzinfos) for d in _DEFAULTS]
+    results = [_dateutil.parse(bare, dayfirst=True, default=d, tzinfos=zone_of) for d in _DEFAULTS]
     if results[0] != results[1]:
         raise ValueError("the day, month or year is missing")
     read = results[0] + _DAY if end_of_day else results[0]
     name = read.tzname()
-    if name in _SUMMER:
-        when = _in_season(read, name)
-    elif name is not None and name.startswith("?"):  # (a name not ours: `_tzinfos`)
-        when = _own_zone(read.replace(tzinfo=None), name[1:], tz, fold)
+    if name in SUMMER:
+        when = in_season(read, name)
+    elif name is not None and name.startswith("?"):  # (a name not ours: `zone_of`)
+        when = own_zone(read.replace(tzinfo=None), name[1:], tz, fold)
     else:
         when = _to_utc(read, tz, fold)
     return _weekday_checked(written, results[0], when)
@@ -421,51 +377,3 @@ def _gmt_offset_to_iso(m: re.Match[str]) -> str:
     # "GMT+1" in a press release means one hour ahead of GMT. dateutil reads it the POSIX way (the opposite
     # sign), so it is rewritten to a plain numeric offset first.
     return f"{m['sign']}{int(m['h']):02d}:{m['m'] or '00'}"
-
-
-def _tzinfos(name: str | None, offset: int | None) -> tzinfo | None:
-    """dateutil's hook for every zone it finds: known names and numeric offsets, never the local zone. Another name
-    is marked (`?IST`) for `_own_zone` to read as the site's own zone's, or refuse, once the date is known."""
-    if name is None:
-        return None if offset is None else timezone(timedelta(seconds=offset))
-    upper = name.upper()
-    if upper in _ZONES and offset in (None, _ZONES[upper]):  # (dateutil gives GMT and UTC an offset of 0)
-        return timezone(timedelta(seconds=_ZONES[upper]), upper)
-    if offset is None:
-        return timezone(timedelta(0), f"?{upper}")
-    raise _unknown_zone(name)
-
-
-def _own_zone(written: datetime, name: str, tz: ZoneInfo, fold: int) -> datetime:
-    """`written` (naive) in the site's zone `tz`, when `name` is what `tz` calls its time that day: "IST" in
-    Asia/Kolkata, or in Dublin's summer, is not ambiguous there. Else the refusal of a name we do not read."""
-    local = written.replace(tzinfo=tz, fold=fold)
-    if local.tzname() != name.upper():
-        raise ZoneNameError(str(_unknown_zone(name)), local.astimezone(UTC))
-    return local.astimezone(UTC)
-
-
-def _unknown_zone(name: str) -> ValueError:
-    """The refusal of a zone's name we do not read, saying what to write instead (IST, the one most often met, is
-    three zones' name: the office in Kolkata, Dublin or Tel Aviv must say which, by its offset)."""
-    instead = "write its offset instead (as 10:00 +05:30), or no zone for the site's own time (site.timezone)"
-    if name.upper() == "IST":
-        return ValueError(
-            f"{name!r} is Indian, Irish or Israeli time: write its offset (+05:30, +01:00 or +02:00)"
-            " instead, or no zone for the site's own time (site.timezone)"
-        )
-    return ValueError(f"unknown time zone {name!r}: {instead}")
-
-
-def _in_season(written: datetime, name: str) -> datetime:
-    """`written` (its wall time) in the zone called `name`, in UTC, if that zone's clocks showed it: a summer name
-    (BST) on a date of its winter is refused, naming the time the clocks kept that day."""
-    when = written.replace(tzinfo=timezone(timedelta(seconds=_ZONES[name]))).astimezone(UTC)
-    season = _SUMMER.get(name)
-    if season is not None and when.astimezone(season[0]).utcoffset() != timedelta(seconds=_ZONES[name]):
-        raise SeasonError(
-            f"{written:%H:%M} {name} on {written.day} {written:%B %Y} is no time the clocks showed: {name} was "
-            f"not in force, the clocks kept {season[1]}; write {season[1]}, or leave the zone out for the local time",
-            when,
-        )
-    return when
