@@ -85,11 +85,14 @@ def zone_of(name: str | None, offset: int | None) -> tzinfo | None:
 
 def own_zone(written: datetime, name: str, tz: ZoneInfo, fold: int) -> datetime:
     """`written` (naive) in the site's zone `tz`, when `name` is what `tz` calls its time that day: "IST" in
-    Asia/Kolkata, or in Dublin's summer, is not ambiguous there. Else the refusal of a name we do not read."""
-    local = written.replace(tzinfo=tz, fold=fold)
-    if local.tzname() != name.upper():
-        raise ZoneNameError(str(unknown_zone(name)), local.astimezone(UTC))
-    return local.astimezone(UTC)
+    Asia/Kolkata, or in Dublin's summer, is not ambiguous there. In the hour the clocks repeat, the name says which
+    reading ("02:30 AEST 5 April 2026" in Sydney is the second, as "02:30 AEDT" is the first); `fold` is the reading
+    tried first. Else the refusal of a name we do not read."""
+    for reading in (fold, 1 - fold):
+        local = written.replace(tzinfo=tz, fold=reading)
+        if local.tzname() == name.upper():
+            return local.astimezone(UTC)
+    raise ZoneNameError(str(unknown_zone(name)), written.replace(tzinfo=tz, fold=fold).astimezone(UTC))
 
 
 def unknown_zone(name: str) -> ValueError:
