@@ -26,6 +26,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from html import escape
 
+from feeds.articles import article_link, item_article
 from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.normalise.ids import rule_slug
@@ -65,12 +66,29 @@ class EntryIds:
     minted: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def id_of(self, feed: str, entry: str, proposed: str) -> str:
-        return self.known.get((feed, entry)) or self.minted.setdefault((feed, entry), proposed)
+        return self.id_of_any(feed, (entry,), proposed)
+
+    def id_of_any(self, feed: str, entries: Sequence[str], proposed: str) -> str:
+        """The id of an entry listing one article under several entry keys (`article_of`: the same story at
+        addresses that differ by tracking parameters, in two feeds), the first found first: the one first published
+        under any of them, else `proposed`. Each key not yet recorded takes it, so the entry keeps it when the
+        copy it was first published for is pruned."""
+        chosen = next((i for e in entries if (i := self.known.get((feed, e)) or self.minted.get((feed, e)))), proposed)
+        for e in entries:
+            if (feed, e) not in self.known:
+                self.minted.setdefault((feed, e), chosen)
+        return chosen
 
 
 def _item_ref(m: StoredMatch) -> str:
     """What an entry lists (`feeds.store.entryids.ENTRY_KEY` in SQL): the item's link, or `<feed id>:<key>`."""
     return m.item.item.link or f"{m.item.feed_id}:{m.item.item.key}"
+
+
+def article_of(m: StoredMatch) -> str:
+    """The article a match's item is a copy of (`feeds.articles.item_article`)."""
+    it = m.item.item
+    return item_article(m.item.feed_id, it.key, it.link, it.guid)
 
 
 def entry_keys(matches: Sequence[StoredMatch]) -> set[str]:
@@ -129,7 +147,7 @@ def match_entry(
     return FeedEntry(
         id=match_entry_id(settings.site.domain, m, also, per_item=per_item),
         title=_visible(it.title) or words.gettext("(untitled item)"),
-        link=web_url(it.link and public_link(it.link)),  # (never a subscriber's key: the id keeps the link as stored)
+        link=web_url(published_link(every)),
         published=m.item.published,
         updated=updated,
         summary=summary,
@@ -162,17 +180,25 @@ def _strongest_first(m: StoredMatch) -> tuple[bool, float, datetime, int]:
     return (m.kind != "pickup", -m.score, m.found_at, m.id)
 
 
+def published_link(copies: Sequence[StoredMatch]) -> str | None:
+    """The address an article found as `copies` is published under: the first https one of their links (else the
+    first), as `article_link` cleans it (a redirect wrapper's target, without tracking parameters or AMP marks) and
+    without a subscriber's key (`public_link`). The ids keep the links as stored."""
+    links = [article_link(link) for m in copies if (link := m.item.item.link)]
+    chosen = next((u for u in links if u[:6].lower() == "https:"), links[0] if links else None)
+    return public_link(chosen) if chosen else None
+
+
 def _coverage_list(found: Sequence[StoredMatch], words: Messages) -> tuple[CoverageItem, ...]:
     """A release page's coverage: one line per article (the same link found in two feeds, or as both a pickup
     and related, is one line naming both sources and both kinds), dated by the article's own date."""
     by_article: dict[str, list[StoredMatch]] = {}
     for m in sorted(found, key=_strongest_first):
-        link = m.item.item.link
-        by_article.setdefault(public_link(link) if link else f"item:{m.item.id}", []).append(m)
+        by_article.setdefault(article_of(m), []).append(m)
     return tuple(
         CoverageItem(
             title=_visible(ms[0].item.item.title) or words.gettext("(untitled item)"),
-            url=public_link(ms[0].item.item.link or ""),
+            url=published_link(ms) or "",
             source=", ".join(dict.fromkeys(_visible(m.item.feed_title) for m in ms)),
             found_at=min(m.found_at for m in ms),
             kinds=tuple(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
@@ -215,23 +241,27 @@ def plan_matches(
         since: datetime | None = None,
     ) -> FeedSpec:
         """`since`: what the feed's `updated` is while it has no entry (when what it watches was last changed).
-        `merge`: one entry per item, listing every way it was found, with an id of the item's own; `first_of_item`:
-        the same, under the id of the item's first match (a coverage feed's entries were one per match: an
-        article found both as a pickup and as related, or in two feeds, was listed twice)."""
-        if merge or first_of_item:
-            groups: dict[str, list[StoredMatch]] = {}
-            for m in sorted(chosen, key=lambda m: (m.found_at, m.id)) if first_of_item else chosen:
-                groups.setdefault(_item_ref(m), []).append(m)
+        Every feed lists one entry per article (`article_of`: its copies in several feeds, or under addresses that
+        differ by tracking parameters, are one entry naming every feed). `merge`: listing every way it was found,
+        with an id of the item's own; otherwise under the id of the article's first match (a coverage feed's
+        entries were one per match: an article found both as a pickup and as related, or in two feeds, was listed
+        twice). An entry published before keeps its id (`EntryIds.id_of_any`)."""
+        groups: dict[str, list[StoredMatch]] = {}
+        for m in sorted(chosen, key=lambda m: (m.found_at, m.id)):
+            groups.setdefault(article_of(m), []).append(m)
+        made = []
+        for g in groups.values():
+            refs = tuple(dict.fromkeys(_item_ref(m) for m in g))  # first found first
             if merge:  # led by its strongest match, a pickup first (the id stays the item's: `match_entry_id`)
-                groups = {k: sorted(g, key=_strongest_first) for k, g in groups.items()}
-            made = [
-                (ref, match_entry(g[0], settings, words, titles, g[1:], per_item=merge)) for ref, g in groups.items()
-            ]
-        else:
-            made = [(_item_ref(m), entries[m.id]) for m in chosen]
+                lead = sorted(g, key=_strongest_first)
+                made.append((refs, match_entry(lead[0], settings, words, titles, lead[1:], per_item=True)))
+            elif len(g) == 1 and not first_of_item:
+                made.append((refs, entries[g[0].id]))
+            else:
+                made.append((refs, match_entry(g[0], settings, words, titles, g[1:])))
         unique: dict[str, FeedEntry] = {}
-        for ref, e in made:
-            if (kept := ids.id_of(key, ref, e.id)) != e.id:
+        for refs, e in made:
+            if (kept := ids.id_of_any(key, refs, e.id)) != e.id:
                 e = replace(e, id=kept)
             unique.setdefault(e.id, e)
         # Newest first: the last found, and among those found in one poll, the item published last.

@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from feeds.articles import item_article
 from feeds.model import Match, MatchedTerm, MatchScope, StoredItem, StoredMatch
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.items import ITEM_COLUMNS, stored_item_from
@@ -113,11 +114,22 @@ class MatchStoreMixin:
         return [stored_match_from(r._mapping, stored_item_from(r)) for r in rows]
 
     def match_counts(self, kind: str) -> dict[str, tuple[int, datetime]]:
-        """For each subject (a rule's name, a release's id) with matches of `kind`: (how many, the last found),
-        counted in the database rather than by loading them (`keywords list --counts`, 400 rules)."""
-        q = sa.select(M.c.subject, sa.func.count(), sa.func.max(M.c.found_at)).where(M.c.kind == kind)
+        """For each subject (a rule's name, a release's id) with matches of `kind`: (how many articles, the last
+        found). An article in several feeds, or under addresses differing by tracking parameters, counts once
+        (`feeds.articles.item_article`); only the columns that say so are read (`keywords list --counts`, 400
+        rules)."""
+        q = (
+            sa.select(M.c.subject, M.c.found_at, I.c.feed_id, I.c.key, I.c.link, I.c.guid)
+            .join(I, I.c.id == M.c.item_id)
+            .where(M.c.kind == kind)
+        )
+        articles: dict[str, set[str]] = {}
+        last: dict[str, datetime] = {}
         with self.engine.connect() as conn:
-            return {subject: (int(n), last) for subject, n, last in conn.execute(q.group_by(M.c.subject))}
+            for subject, found, feed_id, key, link, guid in conn.execute(q):
+                articles.setdefault(subject, set()).add(item_article(feed_id, key, link, guid))
+                last[subject] = max(last.get(subject, found), found)
+        return {subject: (len(found), last[subject]) for subject, found in articles.items()}
 
     def latest_match_id(self) -> int | None:
         """The id of the newest match (None when there is none): changes whenever a match is stored."""

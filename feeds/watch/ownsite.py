@@ -3,7 +3,8 @@
 The watch never reports our own pages as coverage of our releases: an item linking to our site (`is_own_url`: the
 site's host, with its port when the base URL names one, and the configured own domains with their subdomains)
 matches nothing, and an item linking to a release's permalink or canonical link (`url_key` compares them) is not
-that release's coverage. Host names compare lower case, IDNA-encoded, without "www." or a final dot.
+that release's coverage; either reached through a redirect wrapper or with tracking parameters
+(`feeds.articles.article_link`) too. Host names compare lower case, IDNA-encoded, without "www." or a final dot.
 
 What this module must not do: resolve names, fetch, or read settings: it works on the strings it is given.
 """
@@ -14,6 +15,8 @@ import contextlib
 import functools
 from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+from feeds.articles import article_link
 
 
 @functools.lru_cache(maxsize=4096)  # pure; asked for the same few own domains with every item
@@ -37,7 +40,12 @@ EXACT = "="
 def is_own_url(url: str | None, own_domains: Iterable[str]) -> bool:
     """Whether `url` is on our own site: one of the `=` entries of `own_domains` (`EXACT`), or a domain entry (a
     host name or a URL) or one of its subdomains."""
-    host = _host(url) if url else ""
+    if not url:
+        return False
+    target = article_link(url)  # (our page reached through a redirect wrapper, or the Google AMP cache, is ours)
+    if target is not url and is_own_url(target, own_domains):
+        return True
+    host = _host(url)
     if not host:
         return False
     for domain in own_domains:
@@ -75,7 +83,9 @@ def _port(url: str) -> int | None:
 
 def url_key(url: str) -> str:
     """An absolute URL reduced so that trivially different spellings compare equal: the host as `_host` gives
-    it, the path without a trailing slash, the query; no scheme, port or fragment. "" when it has no host."""
+    it, the path without a trailing slash, the query; no scheme, port or fragment. "" when it has no host. It is
+    the address of the article (`article_link`): a wrapper's target, without tracking parameters or AMP marks."""
+    url = article_link(url)
     host = _host(url)
     if not host:
         return ""

@@ -1,0 +1,158 @@
+"""One news article under its many addresses: the link to publish for it, and the key that tells two copies apart.
+
+A paper's "World" and "UK" feeds both carry the same story, often under addresses that differ only by what the
+feed adds to count its readers (`?utm_source=rss`, `?at_medium=RSS`, `?CMP=`, `?ref=rss`), by scheme, a slash
+at the end, its AMP version (`/amp/`, `?amp`, the Google AMP cache) or a redirect wrapper whose target is in the
+address (`news.google.com/…?url=`, `feedproxy.google.com/…?url=`, `google.com/url?q=`). `article_link` is the
+address readers are given: the wrapper's target, without tracking parameters and AMP; `article_key` is what two
+copies of one article have in common (`feeds.publish.coverage` lists them as one entry, counts count it once).
+
+The stored item keeps its link as the feed wrote it: both are worked out from it whenever they are needed, so a
+wrapper or a tracking parameter recognised by a later version applies to every item already stored, with no
+migration. A wrapper whose target is not in its address (`feedproxy.google.com/~r/…/~3/…`, a `news.google.com`
+article token) is left as it is: finding its target would mean fetching it.
+
+What this module must not do: import anything of feeds, fetch, resolve or guess: it works on the strings given.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+
+__all__ = ["article_key", "article_link", "item_article"]
+
+_WRAPPERS = {
+    "news.google.com": ("url",),
+    "google.com": ("url", "q"),
+    "feedproxy.google.com": ("url", "u"),
+    "feeds.feedburner.com": ("url", "u"),
+    "l.facebook.com": ("u",),
+    "lm.facebook.com": ("u",),
+    "bing.com": ("url",),
+    "out.reddit.com": ("url",),
+    "t.umblr.com": ("z",),
+}
+"""Redirecting hosts (without "www.") → the query parameters that may hold the target's address."""
+
+_AMP_CACHE = re.compile(r"^/(?:amp/|c/)?(s/)?([^/]+\.[^/]+)(/.*)?$")
+"""`www.google.com/amp/s/example.com/x` and `<x>.cdn.ampproject.org/c/s/example.com/x`: the page's address in
+the path, `s/` when it is https."""
+
+_TRACKING_PREFIXES = ("utm_", "at_", "itm_", "ns_", "pk_", "mtm_", "mc_", "_hs", "hsa_")
+_TRACKING = frozenset(
+    (
+        "cmp", "cmpid", "fbclid", "gclid", "dclid", "msclkid", "ocid", "xtor", "wt.mc_id", "mkt_tok", "_ga", "igshid",
+        "smid", "ito", "traffic_source", "__twitter_impression",
+    )
+)  # fmt: skip
+"""Query parameters (lower case) that say who sent the reader or that it is the AMP page, never which page."""
+_TRACKING_VALUES = {"ref": ("rss", "feed", "feeds", "rss2", "atom"), "src": ("rss", "feed"), "rss": ("1", "")}
+"""Parameters that track only with these values (`?ref=rss`; `?ref=42` may name the page)."""
+_AMP_VALUES = {"amp": None, "outputtype": ("amp",)}
+
+
+def _tracking(name: str, value: str) -> bool:
+    low = name.lower()
+    if low in _TRACKING_VALUES:
+        return value.lower() in _TRACKING_VALUES[low]
+    if low in _AMP_VALUES:
+        allowed = _AMP_VALUES[low]
+        return allowed is None or value.lower() in allowed
+    return low in _TRACKING or low.startswith(_TRACKING_PREFIXES)
+
+
+def _host(netloc_host: str | None) -> str:
+    return (netloc_host or "").rstrip(".").lower().removeprefix("www.")
+
+
+def _unwrapped(url: str) -> str | None:
+    """The target of a redirect wrapper at `url` when its address holds it, else None."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    host = _host(parts.hostname)
+    if (host == "google.com" and parts.path.startswith("/amp/")) or host.endswith(".cdn.ampproject.org"):
+        m = _AMP_CACHE.match(parts.path)
+        if m and m[2]:
+            return f"{'https' if m[1] else 'http'}://{m[2]}{m[3] or '/'}" + (f"?{parts.query}" if parts.query else "")
+        return None
+    names = _WRAPPERS.get(host)
+    if names is None:
+        return None
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name in names and re.match(r"https?://[^/?#\s]+", value, re.IGNORECASE):
+            return value.strip()
+    return None
+
+
+def article_link(url: str) -> str:
+    """The address of the article at `url` as readers should be given it: a redirect wrapper's target when its
+    address holds it, without tracking parameters (`utm_*`, `at_*`, `CMP`, `?ref=rss`…) and without the marks of
+    the AMP version (a path segment `amp`, `?amp`, `outputType=amp`); scheme, host, path, the other parameters
+    (in their order) and the fragment as written. Anything that is no absolute http(s) URL is returned as it is,
+    and so is a URL with nothing to take out (the same object)."""
+    target = url
+    for _ in range(3):  # (a wrapper around a wrapper; never a loop)
+        inner = _unwrapped(target)
+        if inner is None:
+            break
+        target = inner
+    try:
+        parts = urlsplit(target)
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return url
+    kept = [p for p in parts.query.split("&") if p and not _tracking(*_pair(p))] if parts.query else []
+    path = parts.path
+    segments = path.split("/")
+    if "amp" in segments[2:] or ("amp" in segments[1:] and any(segments[2:])):  # (`/amp` alone is a page)
+        path = "/".join(s for i, s in enumerate(segments) if i == 0 or s != "amp") or "/"
+        if path.endswith("/") and not parts.path.endswith("/") and path != "/":
+            path = path[:-1]
+    query = "&".join(kept)
+    if target is url and query == parts.query and path == parts.path:
+        return url
+    return urlunsplit((parts.scheme, parts.netloc, path, query, parts.fragment))
+
+
+def _pair(param: str) -> tuple[str, str]:
+    name, _, value = param.partition("=")
+    with contextlib.suppress(ValueError):
+        name, value = unquote(name), unquote(value)
+    return name, value
+
+
+def article_key(url: str) -> str:
+    """What every copy of the article at `url` has in common: `article_link` without scheme, "www.", a final dot,
+    default port, slash at the end of the path or fragment, its parameters sorted; the same for http and https.
+    A string that is no absolute http(s) URL is its own key."""
+    link = article_link(url.strip())
+    try:
+        parts = urlsplit(link)
+        port = parts.port
+    except ValueError:
+        return url
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return url
+    host = _host(parts.hostname).removeprefix("amp.")
+    if port is not None and port != {"http": 80, "https": 443}[parts.scheme.lower()]:
+        host = f"{host}:{port}"
+    path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~").rstrip("/")
+    query = "&".join(sorted(p for p in parts.query.split("&") if p))
+    return f"//{host}{path}" + (f"?{query}" if query else "")
+
+
+_WEB = re.compile(r"https?://[^/\s]+", re.IGNORECASE)
+
+
+def item_article(feed_id: int, key: str, link: str | None, guid: str | None) -> str:
+    """The article a watched item is a copy of: `url:<article_key>` of its link (else of its guid when that is a
+    web address: the same guid in two feeds), so the copies one story has in several feeds, or under addresses
+    that differ by tracking parameters or a wrapper, are one article; an item without either is one of its own,
+    `item:<feed id>:<key>`."""
+    address = link or (guid if guid and _WEB.match(guid) else None)
+    return "url:" + article_key(address) if address else f"item:{feed_id}:{key}"

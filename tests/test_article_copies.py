@@ -1,0 +1,165 @@
+"""One article reaching several watched feeds (a paper's "World" and "UK" feeds, tracking parameters, AMP and
+redirect-wrapper addresses): one entry per article wherever matches are published, listed or counted, under the
+clean address, the stored item keeping what the feed said."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import feedparser
+import pytest
+from lxml import html
+
+from feeds.articles import article_key, article_link
+from feeds.ingest import ingest_paths
+from feeds.publish import run_publish
+from feeds.publish.coverage import EntryIds
+
+ALLOW = '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'
+STORY = "https://www.paper.example/world/2026/nov/30/johnson-lavrov-moscow"
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        STORY,
+        STORY + "?utm_source=rss&utm_medium=feed",
+        STORY + "?at_medium=RSS&at_campaign=KARANGA",
+        STORY + "?CMP=share_btn_tw",
+        STORY + "/?ref=rss",
+        STORY.replace("https:", "http:") + "/",
+        "https://paper.example/world/2026/nov/30/johnson-lavrov-moscow#comments",
+        STORY + "/amp/",
+        STORY + "?amp",
+        STORY + "?outputType=amp",
+        "https://www.google.com/amp/s/www.paper.example/world/2026/nov/30/johnson-lavrov-moscow/amp",
+        "https://www-paper-example.cdn.ampproject.org/c/s/www.paper.example/world/2026/nov/30/johnson-lavrov-moscow",
+        "https://news.google.com/rss/articles/CBMi?url=" + STORY.replace(":", "%3A").replace("/", "%2F") + "&oc=5",
+        "https://feedproxy.google.com/~r/paper/world/~3/xyz/?url=" + STORY + "%3Futm_source%3Dfeedburner",
+        "https://feeds.feedburner.com/~ff/paper?url=" + STORY,
+    ],
+)
+def test_every_copy_of_an_article_has_its_key(given):
+    assert article_key(given) == article_key(STORY)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        STORY + "?page=2",
+        STORY + "?ref=42",
+        STORY + "-update",
+        "https://www.paper.example/uk/2026/nov/30/johnson-lavrov-moscow",
+        "https://other.example/world/2026/nov/30/johnson-lavrov-moscow",
+        "https://feedproxy.google.com/~r/paper/world/~3/xyz/johnson-lavrov-moscow",  # (its target is not written)
+    ],
+)
+def test_another_page_is_another_article(given):
+    assert article_key(given) != article_key(STORY)
+
+
+def test_the_article_link_keeps_what_names_the_page_and_gives_a_clean_url_as_it_is():
+    assert article_link(STORY + "?id=7&utm_source=rss&utm_medium=feed#top") == STORY + "?id=7#top"
+    assert article_link(STORY + "/amp") == STORY
+    assert article_link("https://paper.example/amp") == "https://paper.example/amp"  # (a page of its own)
+    assert article_link(STORY) is STORY and article_link("not a link") == "not a link"
+
+
+def rss(title: str, items: list[tuple[str, str, str]]) -> str:
+    body = "".join(
+        f"<item><title>{t}</title><link>{link.replace('&', '&amp;')}</link><guid isPermaLink='false'>{g}</guid>"
+        f"<description>Boris Johnson will discuss North Korea and Iran with Sergei Lavrov in Moscow; both sit on "
+        f"the UN Security Council.</description><pubDate>Mon, 30 Nov 2026 08:00:00 GMT</pubDate></item>"
+        for g, t, link in items
+    )
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>{title}</title>'
+        f"<link>https://www.paper.example/</link><description>d</description>{body}</channel></rss>"
+    )
+
+
+@pytest.fixture
+def watched(make_settings, make_app_for, httpserver, corpus_releases, clock):
+    """The model release, a rule, and three feeds of one paper carrying the same story under four addresses (a
+    re-post under a new guid too), plus our own release page reached through a Google News wrapper."""
+    from feeds.watch.manage import add_feed, add_rule
+
+    app = make_app_for(make_settings(ALLOW))
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    release = app.store.release("foreign-secretary-to-visit-moscow")
+    add_rule(app, "lavrov", name="lavrov")
+    title = "Johnson to meet Sergei Lavrov in Moscow"
+    ours = "https://news.google.com/rss/articles/CBMi?url=https%3A%2F%2Fpress.example.org%2Freleases%2Fx%2F"
+    feeds = {
+        "/world.xml": rss("Paper: World", [("w1", title, STORY + "?utm_source=rss&utm_medium=world")]),
+        "/uk.xml": rss(
+            "Paper: UK",
+            [
+                ("u1", title, STORY.replace("https:", "http:") + "/?at_medium=RSS&at_campaign=KARANGA"),
+                ("u2", title + " (updated)", STORY + "?CMP=rss"),  # re-posted under a new guid, both listed
+            ],
+        ),
+        "/google.xml": rss(
+            "Google News",
+            [
+                ("g1", title, "https://news.google.com/rss/articles/CBMi?url=" + STORY + "&oc=5"),
+                ("g2", "Lavrov press release", ours),
+            ],
+        ),
+    }
+    for path, body in feeds.items():
+        httpserver.expect_request(path).respond_with_data(body, content_type="application/rss+xml")
+        add_feed(app, httpserver.url_for(path))
+    clock.advance(timedelta(hours=2))
+    from feeds.watch.poll import run_watch
+
+    run_watch(app)
+    run_publish(app)
+    return app, release
+
+
+def entries(app, path):
+    d = feedparser.parse((app.settings.paths.out / path / "atom.xml").read_bytes())
+    assert not d.bozo, d.get("bozo_exception")
+    return d.entries
+
+
+def test_an_article_in_three_feeds_is_one_entry_naming_them_under_its_clean_link(watched):
+    app, release = watched
+    stored = sorted(m.item.item.link for m in app.store.matches() if m.kind == "keyword")
+    assert len(stored) == 4 and any("utm_source" in s for s in stored)  # the items keep what the feeds said
+    assert not any("press.example.org" in s for s in stored), "our own page, even through a wrapper, is no match"
+    for path in ("matches", "matches/rules/lavrov", f"coverage/{release.slug}"):
+        (entry,) = entries(app, path)
+        assert entry.link == STORY, path
+        assert "Paper: World" in entry.summary and "Paper: UK" in entry.summary and "Google News" in entry.summary
+    page = html.parse(str(app.settings.paths.out / "releases" / release.slug / "index.html")).getroot()
+    assert [a.get("href") for a in page.xpath("//section[@class='coverage']//a[not(contains(@href, '.xml'))]")] == [
+        STORY
+    ] or len(page.xpath("//section[@class='coverage']//li")) == 1
+
+
+def test_entries_published_before_keep_their_ids_when_copies_become_one(watched):
+    """An entry first published for one copy keeps that id; the other copies' entries leave the feed."""
+    from feeds.publish.coverage import plan_matches
+
+    app, release = watched
+    matches = [m for m in app.store.matches() if m.kind == "keyword"]
+    first = min(matches, key=lambda m: (m.found_at, m.id))
+    ref = first.item.item.link
+    ids = EntryIds(known={("rule:lavrov", ref): "tag:old,2026-11-01:match/kept"})
+    planned = plan_matches(matches, {release.id: release}, {"lavrov": first.found_at}, app.settings, ids)
+    (entry,) = next(s for s in planned.specs if s.key == "rule:lavrov").entries
+    assert entry.id == "tag:old,2026-11-01:match/kept"
+    assert {e for f, e in ids.minted if f == "rule:lavrov"} == {m.item.item.link for m in matches} - {ref}
+    again = EntryIds(known=ids.minted)  # the copy first published for pruned: the others know the id
+    rest = [m for m in matches if m is not first]
+    planned = plan_matches(rest, {release.id: release}, {"lavrov": first.found_at}, app.settings, again)
+    (entry,) = next(s for s in planned.specs if s.key == "rule:lavrov").entries
+    assert entry.id == "tag:old,2026-11-01:match/kept" and not again.minted
+
+
+def test_counts_count_articles(watched):
+    app, release = watched
+    assert app.store.match_counts("keyword")["lavrov"][0] == 1
