@@ -4,7 +4,7 @@ clean address, the stored item keeping what the feed said."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import json
 from datetime import timedelta
 
 import feedparser
@@ -160,6 +160,26 @@ def test_entries_published_before_keep_their_ids_when_copies_become_one(watched)
     assert entry.id == "tag:old,2026-11-01:match/kept" and not again.minted
 
 
-def test_counts_count_articles(watched):
+def test_counts_and_the_matches_list_count_articles(watched, tmp_path):
+    """`keywords list --counts`, `feeds status` and `matches list` said 4 for one article in three feeds."""
+    from feeds.status import gather
+    from tests.cli_watch_helpers import run
+
     app, release = watched
     assert app.store.match_counts("keyword")["lavrov"][0] == 1
+    assert app.store.match_counts("related")[release.id][0] == 1
+    assert gather(app).matches_24h == {"keyword": 1, "related": 1, "pickup": 0}
+    config = tmp_path / "feeds.toml"
+    counts = json.loads(run(config, "keywords", "list", "--counts", "--json").stdout)
+    assert [r["matches"] for r in counts] == [1]
+    listed = run(config, "matches", "list", "--rule", "lavrov")
+    assert listed.exit_code == 0
+    (heading,) = [line for line in listed.output.splitlines() if line.startswith("keyword")]
+    assert heading.endswith("(Paper: UK, Paper: World, Google News)") or all(
+        f in heading for f in ("Paper: UK", "Paper: World", "Google News")
+    )
+    assert f"         {STORY}" in listed.output.splitlines()
+    assert listed.output.rstrip().endswith("4 matches of 1 article")
+    rows = json.loads(run(config, "matches", "list", "--rule", "lavrov", "--json").stdout)
+    assert len(rows) == 4 and {r["article_link"] for r in rows} >= {STORY}  # one object per stored match
+    assert len({r["article"] for r in rows}) == 1 and any("utm_source" in r["link"] for r in rows)

@@ -16,7 +16,13 @@ from feeds.clock import rfc3339
 from feeds.model import MatchKind, StoredMatch
 
 
+def feed_names(ms: list[StoredMatch]) -> list[str]:
+    return [m.item.feed_title or "unnamed feed" for m in ms]
+
+
 def match_json(m: StoredMatch) -> dict[str, Any]:
+    from feeds.publish.coverage import article_of, published_link
+
     return {
         "id": m.id,
         "kind": m.kind,
@@ -26,7 +32,9 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
         "release": m.subject if m.kind != "keyword" else None,
         "release_id": m.subject if m.kind != "keyword" else None,  # the name `ingest --json` gives a release's id
         "title": m.item.item.title,
-        "link": m.item.item.link,
+        "link": m.item.item.link,  # as the feed wrote it
+        "article": article_of(m),  # the same for every copy of the article (`feeds.articles.item_article`)
+        "article_link": published_link([m]),  # the link the site publishes: no tracking parameters or wrapper
         "feed": m.item.feed_title,
         "published": rfc3339(m.item.published),
         "found_at": rfc3339(m.found_at),
@@ -74,6 +82,7 @@ def matches_list(
     if release and kind == "keyword":
         raise click.UsageError("--release lists related and pickup matches; keyword matches belong to rules (--rule)")
     from feeds.cli.releases import find_release
+    from feeds.publish.coverage import article_of, published_link
     from feeds.watch.manage import list_matches
 
     after = since.at(ctx.settings.site.tz) if since is not None else None
@@ -85,11 +94,19 @@ def matches_list(
     if as_json:
         echo_json([match_json(m) for m in rows])
         return
+    # One entry per article a rule or release found, naming every feed that carried it (`article_of`: a paper's
+    # "World" and "UK" feeds, the same link with tracking parameters), under its clean link (`published_link`).
+    copies: dict[tuple[str, str, str], list[StoredMatch]] = {}
     for m in rows:
-        echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({m.item.feed_title})")
-        echo(f"         {m.item.item.link or ''}")
+        copies.setdefault((m.kind, m.subject, article_of(m)), []).append(m)
+    for ms in copies.values():
+        m = ms[0]
+        echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({', '.join(dict.fromkeys(feed_names(ms)))})")
+        echo(f"         {published_link(ms) or ''}")
         echo(f"         {m.why}")
         if m.kind != "keyword":  # (two releases may share a title, which is what `why` names)
             echo(f"         release {slugs.get(m.subject, m.subject)}")
     counted = f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches"
+    if len(copies) != len(rows):
+        counted += f" of {len(copies)} article" + ("" if len(copies) == 1 else "s")
     ctx.say(f"{counted} (--limit {limit}: there may be more)" if limit is not None and len(rows) == limit else counted)
