@@ -732,7 +732,7 @@ def test_items_a_poll_stores_or_changes_are_alerted_as_they_arrive(setup, clock,
 
     def rss(*items: tuple[str, str]) -> str:
         entries = "".join(
-            f"<item><title>{t}</title><link>https://news.example.com/{k}</link><guid>{k}</guid></item>"
+            f"<item><title>{t}</title><link>https://news.example.com/FEED/{k}</link><guid>{k}</guid></item>"
             for k, t in items
         )
         return f'<rss version="2.0"><channel><title>Desk</title><link>https://news.example.com/</link>{entries}</channel></rss>'
@@ -746,9 +746,11 @@ def test_items_a_poll_stores_or_changes_are_alerted_as_they_arrive(setup, clock,
         rss(("a", "EU widens sanctions"), ("b", "Harbour reopens under sanctions")),
     ]
     state = {"body": bodies[0]}
-    for n in range(feeds):
+    for n in range(feeds):  # (each feed its own articles: copies of one are alerted once, test_article_copies.py)
         httpserver.expect_request(f"/f{n}.xml").respond_with_handler(
-            lambda _request: Response(state["body"], content_type="application/rss+xml")
+            lambda request: Response(
+                state["body"].replace("FEED", request.path[1:]), content_type="application/rss+xml"
+            )
         )
         add_feed(app, httpserver.url_for(f"/f{n}.xml"))
     run_alerts(app)

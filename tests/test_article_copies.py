@@ -81,17 +81,22 @@ def rss(title: str, items: list[tuple[str, str, str]]) -> str:
 
 @pytest.fixture
 def watched(make_settings, make_app_for, httpserver, corpus_releases, clock):
+    return watch_copies(make_app_for(make_settings(ALLOW)), httpserver, corpus_releases, clock)
+
+
+def watch_copies(app, httpserver, corpus_releases, clock, *, feeds=("/world.xml", "/uk.xml", "/google.xml")):
     """The model release, a rule, and three feeds of one paper carrying the same story under four addresses (a
-    re-post under a new guid too), plus our own release page reached through a Google News wrapper."""
+    re-post under a new guid too), plus our own release page reached through a Google News wrapper; `feeds` are
+    watched, polled and published."""
     from feeds.watch.manage import add_feed, add_rule
 
-    app = make_app_for(make_settings(ALLOW))
-    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    if not app.store.rules():
+        ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+        add_rule(app, "lavrov", name="lavrov")
     release = app.store.release("foreign-secretary-to-visit-moscow")
-    add_rule(app, "lavrov", name="lavrov")
     title = "Johnson to meet Sergei Lavrov in Moscow"
     ours = "https://news.google.com/rss/articles/CBMi?url=https%3A%2F%2Fpress.example.org%2Freleases%2Fx%2F"
-    feeds = {
+    bodies = {
         "/world.xml": rss("Paper: World", [("w1", title, STORY + "?utm_source=rss&utm_medium=world")]),
         "/uk.xml": rss(
             "Paper: UK",
@@ -108,8 +113,8 @@ def watched(make_settings, make_app_for, httpserver, corpus_releases, clock):
             ],
         ),
     }
-    for path, body in feeds.items():
-        httpserver.expect_request(path).respond_with_data(body, content_type="application/rss+xml")
+    for path in feeds:
+        httpserver.expect_request(path).respond_with_data(bodies[path], content_type="application/rss+xml")
         add_feed(app, httpserver.url_for(path))
     clock.advance(timedelta(hours=2))
     from feeds.watch.poll import run_watch
@@ -183,3 +188,30 @@ def test_counts_and_the_matches_list_count_articles(watched, tmp_path):
     rows = json.loads(run(config, "matches", "list", "--rule", "lavrov", "--json").stdout)
     assert len(rows) == 4 and {r["article_link"] for r in rows} >= {STORY}  # one object per stored match
     assert len({r["article"] for r in rows}) == 1 and any("utm_source" in r["link"] for r in rows)
+
+
+def test_an_article_in_three_feeds_is_alerted_once_however_the_copies_arrive(
+    make_settings, make_app_for, httpserver, corpus_releases, clock
+):
+    """A webhook got one POST per copy: the same story in the World feed, then in the UK and Google News feeds."""
+    from feeds.alerts import run_alerts
+
+    posts: list[dict] = []
+
+    def receive(request):
+        from werkzeug.wrappers import Response
+
+        posts.append(json.loads(request.get_data()))
+        return Response("ok")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receive)
+    hook = f'[alerts]\n[[alerts.webhooks]]\nname = "desk"\nurl = "{httpserver.url_for("/hook")}"\nsecret = "s"\n'
+    app = make_app_for(make_settings(ALLOW + hook + 'rules = ["lavrov"]\ncoverage = true\n'))
+    watch_copies(app, httpserver, corpus_releases, clock, feeds=("/world.xml",))
+    assert run_alerts(app).sent == 2
+    assert sorted(p["kind"] for p in posts) == ["keyword", "related"]
+    watch_copies(app, httpserver, corpus_releases, clock, feeds=("/uk.xml", "/google.xml"))
+    assert len([m for m in app.store.matches() if m.kind == "keyword"]) == 4
+    assert run_alerts(app).queued == 0 and len(posts) == 2
+    clock.advance(timedelta(days=1))
+    assert run_alerts(app).queued == 0 and len(posts) == 2

@@ -66,6 +66,7 @@ from feeds.alerts.select import (
 from feeds.alerts.unlisted import where_unlisted
 from feeds.alerts.webhook import post_webhook, refused_for_good
 from feeds.app import worker_id
+from feeds.articles import item_article
 from feeds.errors import NotFoundError
 from feeds.logs import Reminders
 from feeds.outbound import outbound_session
@@ -190,15 +191,18 @@ def warn_unknown_rules(app: App, destinations: Sequence[Destination], *, reminde
 
 def _enqueue(store: Store, d: Destination, *, since: datetime, now: datetime, tz: tzinfo) -> int:
     last_sent = None if d.frequency == "immediate" else store.last_sent_at(d.key)
-    rows = [
-        NewDelivery(
-            c.match_id,
-            delivery_key(d.key, c.kind, c.subject, c.feed_id, c.item_key),
-            first_due(d.frequency, c.found_at, now, tz, last_sent=last_sent),
-        )
-        for c in store.unqueued_matches(d.key, since=since)
-        if wants(d, c.kind, c.subject)
-    ]
+    wanted = [c for c in store.unqueued_matches(d.key, since=since) if wants(d, c.kind, c.subject)]
+    # One alert per article: a copy of one queued already (the same story in the paper's "World" and "UK" feeds,
+    # or with other tracking parameters: `item_article`) is left unqueued, and looked at again only until it is
+    # older than the window.
+    seen = store.queued_articles(d.key, since=since - ENQUEUE_WINDOW) if wanted else set()
+    rows = []
+    for c in wanted:
+        if (copy := (c.kind, c.subject, item_article(c.feed_id, c.item_key, c.link, c.guid))) in seen:
+            continue
+        seen.add(copy)
+        due = first_due(d.frequency, c.found_at, now, tz, last_sent=last_sent)
+        rows.append(NewDelivery(c.match_id, delivery_key(d.key, c.kind, c.subject, c.feed_id, c.item_key), due))
     return store.enqueue_deliveries(d.key, rows, now)
 
 

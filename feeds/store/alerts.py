@@ -136,6 +136,8 @@ class Candidate:
     feed_id: int
     item_key: str
     found_at: datetime
+    link: str | None = None
+    guid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +221,7 @@ class AlertStoreMixin:
         queued = sa.select(AD.c.id).where(AD.c.destination == destination, AD.c.match_id == M.c.id)
         arrived = M.c.found_at <= sa.func.coalesce(I.c.changed_at, I.c.first_seen)
         q = (
-            sa.select(M.c.id, M.c.kind, M.c.subject, I.c.feed_id, I.c.key, M.c.found_at)
+            sa.select(M.c.id, M.c.kind, M.c.subject, I.c.feed_id, I.c.key, M.c.found_at, I.c.link, I.c.guid)
             .join(I, I.c.id == M.c.item_id)
             .where(
                 M.c.found_at >= since,

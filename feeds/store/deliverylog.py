@@ -16,8 +16,11 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
+from feeds.articles import item_article
 from feeds.store.alerts import DELIVERY_COLUMNS, Delivery, DeliveryStatus, delivery_from, holding_back
 from feeds.store.alerts import alert_deliveries as AD
+from feeds.store.schema import items as I
+from feeds.store.schema import matches as M
 from feeds.store.tx import lease_free, writing
 
 
@@ -94,6 +97,18 @@ class DeliveryLogStoreMixin:
             lease_free(AD, now, timedelta(0)),
         ]
         return fail_pending(self.engine, where, error)
+
+    def queued_articles(self, destination: str, *, since: datetime) -> set[tuple[str, str, str]]:
+        """(kind, subject, article: `feeds.articles.item_article`) of the matches queued for `destination` at or
+        after `since`, whatever became of them: a copy of one of those articles (the same story in another feed,
+        or with other tracking parameters) is not alerted again."""
+        q = (
+            sa.select(M.c.kind, M.c.subject, I.c.feed_id, I.c.key, I.c.link, I.c.guid)
+            .select_from(AD.join(M, M.c.id == AD.c.match_id).join(I, I.c.id == M.c.item_id))
+            .where(AD.c.destination == destination, AD.c.queued_at >= since)
+        )
+        with self.engine.connect() as conn:
+            return {(k, s, item_article(f, key, link, guid)) for k, s, f, key, link, guid in conn.execute(q)}
 
     def count_deliveries(self, *, status: DeliveryStatus | None = None, destination: str | None = None) -> int:
         q = sa.select(sa.func.count()).select_from(AD)
