@@ -215,3 +215,19 @@ def test_an_article_in_three_feeds_is_alerted_once_however_the_copies_arrive(
     assert run_alerts(app).queued == 0 and len(posts) == 2
     clock.advance(timedelta(days=1))
     assert run_alerts(app).queued == 0 and len(posts) == 2
+
+
+def test_an_item_without_a_link_is_its_guid_s_article_when_that_is_a_web_address():
+    from feeds.articles import item_article
+
+    assert item_article(1, "k1", None, STORY + "?utm_source=rss") == item_article(2, "k2", STORY, None)
+    assert item_article(1, "12345", None, "12345") != item_article(2, "12345", None, "12345")
+
+
+def test_our_pages_behind_a_wrapper_or_with_tracking_parameters_are_ours():
+    from feeds.watch.ownsite import is_own_url, url_key
+
+    page = "https://press.example.org/releases/x/"
+    wrapped = "https://www.google.com/url?q=" + page.replace(":", "%3A").replace("/", "%2F") + "&sa=U"
+    assert is_own_url(wrapped, ("press.example.org",)) and not is_own_url(STORY, ("press.example.org",))
+    assert url_key(page + "?utm_source=rss") == url_key(wrapped) == url_key(page)

@@ -11,6 +11,9 @@ removed takes its matches away, an edited release its related ones), and the id 
 match whose item has no absolute http(s) link is an entry without one (its content says what was found and where).
 An item's link is published without the secret parameters a paid feed puts in it (`?api_key=`: `public_link`), in
 the entries and the coverage lists; ids and entry keys are still made from the link as stored, as they always were.
+Every feed lists an article once (`article_of`: the copies of one story in several feeds, or at addresses that
+differ by tracking parameters, AMP or a redirect wrapper), naming each feed, under its clean link
+(`published_link`), and under the id first published for any of its copies (`EntryIds.id_of_any`).
 
 Everything published here is in the site's language (`messages_for`): the feeds' titles and subtitles, their
 links, what the entries say (where the item came from, why it matched: `feeds.publish.explain`, the kinds of
