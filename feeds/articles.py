@@ -18,6 +18,7 @@ What this module must not do: import anything of feeds, fetch, resolve or guess:
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
@@ -88,12 +89,15 @@ def _unwrapped(url: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)  # (pure; asked for the same item's link by matching, related terms and url_key)
 def article_link(url: str) -> str:
     """The address of the article at `url` as readers should be given it: a redirect wrapper's target when its
     address holds it, without tracking parameters (`utm_*`, `at_*`, `CMP`, `?ref=rss`…) and without the marks of
     the AMP version (a path segment `amp`, `?amp`, `outputType=amp`); scheme, host, path, the other parameters
     (in their order) and the fragment as written. Anything that is no absolute http(s) URL is returned as it is,
     and so is a URL with nothing to take out (the same object)."""
+    if "?" not in url and "amp" not in url.lower():
+        return url  # (most links: no wrapper's target, no tracking parameters, no AMP mark)
     target = url
     for _ in range(3):  # (a wrapper around a wrapper; never a loop)
         inner = _unwrapped(target)
