@@ -12,6 +12,14 @@ started with another setup is replaced once its pending work is done; a stage th
 whatever pool there is. None on one CPU (workers would gain nothing), in a daemonic process (which may not have
 children), or where processes cannot start: the caller then does the work itself.
 
+A worker that dies (a crash in a C library such as libxml2, the kernel's OOM killer, a stack overflow) breaks the
+whole pool, and every task in it fails, with no word of which one killed it. Those tasks are never done again in
+this process, where the same input would kill the daemon: `answer` runs each again alone, one at a time, in the
+App's lone worker (a pool of one process): a task that kills that one too is the culprit (`WorkerDied`, which the
+caller records as that feed's or that file's failure), and every other is done once. Tasks handed in after the
+pool broke go the same way for the rest of the run; the next run's `worker_pool` starts a new pool, so a pool is
+rebuilt at most once a run, and a lone worker once a culprit (whose failure then backs off or is rejected).
+
 What this module must not do: import anything heavy (workers import it), or decide what runs in the pool.
 """
 
@@ -27,9 +35,11 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from multiprocessing.context import BaseContext
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -39,8 +49,12 @@ log = logging.getLogger("feeds.workers")
 Setup = tuple[Callable[..., None], tuple[Any, ...]]
 """A function run in each worker process as it starts, and its (picklable, comparable) arguments."""
 
+T = TypeVar("T")
+
 POOL_KEY = "worker_pool"
 _SETUP_KEY = "worker_pool_setup"
+LONE_KEY = "lone_worker"
+_LONE_SETUP_KEY = "lone_worker_setup"
 _lock = threading.Lock()  # the daemon's jobs run in threads: one pool is made at a time
 
 
@@ -148,5 +162,112 @@ def _die_with_parent() -> None:
 
 def _close(app: App) -> None:
     pool = app.extras.pop(POOL_KEY, None)
+    if isinstance(pool, ProcessPoolExecutor):
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+class WorkerDied(Exception):
+    """A task run alone in a worker process of its own (`run_alone`) killed that process: the task's input is what
+    kills workers (a crash in a C library, a memory blow-up, a runaway recursion), not bad luck with another's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Job(Generic[T]):
+    """A task handed to the pool: what it runs (so that it can be run again alone) and its answer to come."""
+
+    fn: Callable[..., T]
+    args: tuple[Any, ...]
+    setup: Setup | None
+    future: Future[T] | None
+    """None: the pool was broken (or closed) when the task was handed in: `answer` runs it alone."""
+
+    def done(self) -> bool:
+        """Whether `answer` would not wait for the pool (it may still run the task alone)."""
+        return self.future is None or self.future.done()
+
+    def waiting(self) -> bool:
+        """Whether no worker has taken the task up yet (neither running nor done)."""
+        return self.future is not None and not self.future.running() and not self.future.done()
+
+
+def submit(pool: ProcessPoolExecutor, setup: Setup | None, fn: Callable[..., T], *args: Any) -> Job[T]:
+    """Hand `fn(*args)` to `pool` (whose workers were set up with `setup`). Never raises: a pool that is broken
+    or closed gives a job that `answer` runs alone."""
+    try:
+        future: Future[T] | None = pool.submit(fn, *args)
+    except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down by a closing App, cannot start
+        future = None
+    return Job(fn, args, setup, future)
+
+
+def answer(app: App, job: Job[T]) -> T:
+    """The job's result (an exception the task raised in its worker is raised here). When its worker died, or the
+    pool was broken before it was handed in, the task runs again alone (`run_alone`): WorkerDied if it kills that
+    worker too. Never run in this process."""
+    if job.future is not None:
+        try:
+            return job.future.result()
+        except BrokenProcessPool:
+            log.info("a worker process died: running its task again alone, in a worker of its own")
+    return run_alone(app, job.setup, job.fn, *job.args)
+
+
+def run_alone(app: App, setup: Setup | None, fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` run in the App's lone worker (one process, set up with `setup`, kept while it lives), nothing
+    else running there: WorkerDied when it kills that worker (which the next call replaces), or when no worker
+    can start (it is never run in this process instead)."""
+    pool = _lone_pool(app, setup)
+    if pool is None:
+        raise WorkerDied("no worker process could be started to read it alone")
+    processes: list[Any] = []
+    try:
+        future = pool.submit(fn, *args)
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        return future.result()
+    except BrokenProcessPool:
+        with _lock:
+            if app.extras.get(LONE_KEY) is pool:
+                del app.extras[LONE_KEY]
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise WorkerDied(f"the worker process reading it alone died{_how(processes)}") from None
+
+
+def _how(processes: list[Any]) -> str:
+    """` (killed by SIGSEGV)`, ` (exit code 1)` or nothing: how the lone worker ended, when it can be told."""
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(5)
+            code = process.exitcode
+            if code is not None and code < 0:
+                with contextlib.suppress(ValueError):
+                    return f" (killed by {signal.Signals(-code).name})"
+                return f" (killed by signal {-code})"
+            if code:
+                return f" (exit code {code})"
+    return ""
+
+
+def _lone_pool(app: App, setup: Setup | None) -> ProcessPoolExecutor | None:
+    with _lock:
+        pool = app.extras.get(LONE_KEY)
+        if isinstance(pool, ProcessPoolExecutor) and not _broken(pool) and app.extras.get(_LONE_SETUP_KEY) == setup:
+            return pool
+        if isinstance(pool, ProcessPoolExecutor):
+            pool.shutdown(wait=False, cancel_futures=True)
+        try:
+            pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=start_context(), initializer=_start_worker, initargs=(setup,)
+            )
+        except (OSError, ValueError) as e:
+            log.warning("cannot start a worker process (%s)", e)
+            return None
+        if _LONE_SETUP_KEY not in app.extras:
+            app.on_close(lambda: _close_lone(app))
+        app.extras[LONE_KEY], app.extras[_LONE_SETUP_KEY] = pool, setup
+    return pool
+
+
+def _close_lone(app: App) -> None:
+    pool = app.extras.pop(LONE_KEY, None)
     if isinstance(pool, ProcessPoolExecutor):
         pool.shutdown(wait=False, cancel_futures=True)

@@ -11,7 +11,7 @@ import pytest
 
 from feeds.ingest import parallel, run_ingest
 from feeds.ingest.parallel import Batch, read_batch, units_in_batches
-from feeds.workers import POOL_KEY, worker_pool
+from feeds.workers import POOL_KEY, Job, worker_pool
 
 
 def _fill(inbox: Path) -> list[Path]:
@@ -102,15 +102,16 @@ def test_ingest_with_workers_stores_and_moves_exactly_as_in_process(two_apps, mo
     assert run_ingest(there).outcomes == ()  # nothing left, nothing stored twice
 
 
-def test_a_batch_whose_worker_died_is_read_here(two_apps, tmp_path):
+def test_a_batch_whose_worker_died_is_read_again_alone_in_a_worker(two_apps, tmp_path):
     app, _ = two_apps
     files = _fill(app.settings.source("inbox").path)[:3]
     died: Future[list] = Future()
     died.set_exception(BrokenProcessPool("killed"))
     now = app.clock()
     batch = Batch(tuple((f, None) for f in files), "inbox", app.settings)
-    assert parallel._result(died, batch, now) == read_batch(batch, now)
-    assert parallel._result(None, batch, now) == read_batch(batch, now)
+    assert parallel._result(app, Job(read_batch, (batch, now), None, died), batch, now) == read_batch(batch, now)
+    assert parallel._result(app, Job(read_batch, (batch, now), None, None), batch, now) == read_batch(batch, now)
+    assert parallel._result(app, None, batch, now) == read_batch(batch, now)
 
 
 def test_a_few_files_never_start_workers(two_apps):

@@ -181,7 +181,8 @@ def test_an_unexpected_error_reading_one_feed_is_that_feeds_failure_and_the_poll
 
 def test_a_workers_unexpected_error_or_death_costs_one_feed_or_nothing(app, httpserver, monkeypatch, caplog):
     """With many feeds, bodies are read in worker processes: an exception a worker sends back is that feed's
-    failure; a worker that died (a broken pool) has its feeds read here instead, and the round goes on."""
+    failure; a worker that died (a broken pool) has its feeds read again alone in a worker of their own (never
+    here: tests/test_watch_parser_crash.py), and the round goes on."""
     from concurrent.futures import Future
     from concurrent.futures.process import BrokenProcessPool
 

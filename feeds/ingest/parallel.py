@@ -13,8 +13,15 @@ is handed out), units come back in order (so outcomes, slug suffixes and the led
 process), a unit's error still names its file, and storing and moving stay here, batch after batch, so crash
 safety is unchanged.
 
-What this module must not do: store or move anything, or let a broken worker lose a batch (it is read here
-instead).
+A worker that dies (a file that crashes a C library or blows up the memory) takes the batches in the pool with
+it: each is read again alone in a worker of its own (`feeds.workers.answer`), never here, where the same file would
+kill the process; a batch that kills that one too is read file by file, each alone, and the file that kills its
+worker is rejected (`rejected/`, its `.error.txt` saying so) while every other is read once. Batches handed out
+after the pool broke go the same way. A file whose reading raises (a RecursionError, a MemoryError) is rejected
+with that reason; the batch and the run go on.
+
+What this module must not do: store or move anything, read a batch here once a worker died, or let a broken
+worker lose a batch.
 """
 
 from __future__ import annotations
@@ -25,14 +32,14 @@ from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.config import Settings
-from feeds.ingest.units import Unit, unit_from_file
-from feeds.workers import worker_pool
+from feeds.ingest.units import Unit, shown_path, unit_from_file
+from feeds.workers import Job, WorkerDied, answer, run_alone, submit, worker_pool
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -89,37 +96,64 @@ def units_in_batches(
         batch, now = todo.popleft(), app.clock()
         yield now, read_batch(batch, now)
     ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
-    # (batch, now, the worker's future or None when the batch was read here, units already read here)
-    pending: deque[tuple[Batch, datetime, Future[list[Unit]] | None, list[Unit] | None]] = deque()
+    # (batch, now, the worker's job or None when the batch was read here, units already read here)
+    pending: deque[tuple[Batch, datetime, Job[list[Unit]] | None, list[Unit] | None]] = deque()
     try:
         while todo or pending:
             while todo and sum(units is None for *_, units in pending) < ahead:  # batches read here do not count
                 batch, now = todo.popleft(), app.clock()
-                pending.append((batch, now, _submit(pool, batch, now), None))
+                pending.append((batch, now, submit(pool, None, read_batch, batch, now), None))
             # The oldest batch waits for a worker (all busy with other work): read the next one here instead of
             # waiting for them; it is yielded in its turn, so the order is unchanged.
-            while todo and _queued(pending[0][2]):
+            while todo and _queued(pending[0][2]) and not _broken(pending):
                 batch, now = todo.popleft(), app.clock()
                 pending.append((batch, now, None, read_batch(batch, now)))
             batch, now, future, units = pending.popleft()
-            yield now, units if units is not None else _result(future, batch, now)
+            yield now, units if units is not None else _result(app, future, batch, now)
     finally:
-        for _, _, future, _ in pending:  # the caller stopped early (an error while storing): drop what is left
-            if future is not None:
-                future.cancel()
+        for _, _, job, _ in pending:  # the caller stopped early (an error while storing): drop what is left
+            if job is not None and job.future is not None:
+                job.future.cancel()
 
 
-def _queued(future: Future[list[Unit]] | None) -> bool:
+def _queued(job: Job[list[Unit]] | None) -> bool:
     """Whether a worker's batch has not been taken up yet (neither running nor done)."""
-    return future is not None and not future.running() and not future.done()
+    return job is not None and job.waiting()
+
+
+def _broken(pending: Sequence[tuple[Batch, datetime, Job[list[Unit]] | None, list[Unit] | None]]) -> bool:
+    """Whether a worker died in this run: a batch failed with the pool, or could not be handed to it. Nothing is
+    read here from then on (the next file might be the one that killed it)."""
+    for _, _, job, _ in pending:
+        future = job.future if job is not None else None
+        if job is not None and future is None:
+            return True
+        if (
+            future is not None
+            and future.done()
+            and not future.cancelled()
+            and isinstance(future.exception(), BrokenProcessPool)
+        ):
+            return True
+    return False
 
 
 def read_batch(batch: Batch, now: datetime) -> list[Unit]:
     """The units of `batch`, read with one `now` (what a worker runs; also the in-process path)."""
-    return [
-        unit_from_file(path, source=batch.source, settings=batch.settings, now=now, named=batch.named, key=key)
-        for path, key in batch.files
-    ]
+    return [_read_one(batch, path, key, now) for path, key in batch.files]
+
+
+def _read_one(batch: Batch, path: Path, key: str | None, now: datetime) -> Unit:
+    """One file's unit; an unexpected error while reading it (a RecursionError, a MemoryError, a bug met by this
+    file) is that file's rejection, naming the error, not the end of the batch and of the run (which would meet
+    it again at every scan)."""
+    try:
+        return unit_from_file(path, source=batch.source, settings=batch.settings, now=now, named=batch.named, key=key)
+    except Exception as e:
+        log.error("%s: unexpected error while reading it", shown_path(str(path)), exc_info=e, extra={"file": str(path)})
+        first = (str(e).strip().splitlines() or [""])[0][:200]
+        why = f"unexpected error while reading this file: {type(e).__name__}" + (f": {first}" if first else "")
+        return Unit(origin=str(path), source=batch.source, error=f"{shown_path(str(path))}: {why}")
 
 
 def _ready() -> bool:
@@ -134,17 +168,24 @@ def _submit_ready(pool: ProcessPoolExecutor) -> Future[bool] | None:
         return None
 
 
-def _submit(pool: ProcessPoolExecutor, batch: Batch, now: datetime) -> Future[list[Unit]] | None:
+def _result(app: App, job: Job[list[Unit]] | None, batch: Batch, now: datetime) -> list[Unit]:
+    """The batch's units from its worker; read again alone when its worker died (`feeds.workers.answer`), and
+    file by file, each alone, when it kills that worker too: the file that does is rejected, saying so."""
+    if job is None:
+        return read_batch(batch, now)
     try:
-        return pool.submit(read_batch, batch, now)
-    except (BrokenProcessPool, RuntimeError, OSError):  # broken, shut down by a closing App, cannot start
-        return None
-
-
-def _result(future: Future[list[Unit]] | None, batch: Batch, now: datetime) -> list[Unit]:
-    if future is not None:
+        return answer(app, job)
+    except WorkerDied:
+        log.warning("a batch of %d file(s) kills the worker reading it: reading them one at a time", len(batch.files))
+    units: list[Unit] = []
+    for file in batch.files:
         try:
-            return future.result()
-        except BrokenProcessPool:  # a worker died (out of memory?): this batch is read here instead
-            log.warning("an ingest worker process died; reading %d file(s) in this process", len(batch.files))
-    return read_batch(batch, now)
+            units += run_alone(app, None, job.fn, replace(batch, files=(file,)), now)
+        except WorkerDied as e:
+            shown = shown_path(str(file[0]))
+            log.error("%s: %s: %s", shown, KILLED, e, extra={"file": str(file[0])})
+            units.append(Unit(origin=str(file[0]), source=batch.source, error=f"{shown}: {KILLED}: {e}; not read"))
+    return units
+
+
+KILLED = "reading this file kills the process reading it (a crash in a parsing library, or too much memory)"

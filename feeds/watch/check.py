@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -30,6 +29,7 @@ from feeds.watch.matching import Matchers, delay_of, match_item
 from feeds.watch.ownsite import is_own_url
 from feeds.watch.parsejobs import Parsed, body_digest, parsed_answer, same_body
 from feeds.watch.schedule import next_check_at
+from feeds.workers import Job
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -57,7 +57,7 @@ class FeedOutcome:
     """A 200 answer with the same bytes as the last body read into items: not parsed again."""
 
 
-Pending = tuple[WatchedFeed, FetchResult, Future[Parsed | str] | None]
+Pending = tuple[WatchedFeed, FetchResult, Job[Parsed | str] | None]
 """A feed fetched and not yet checked: its fetch result, and its body being read in a worker (None: read here,
 or nothing to read)."""
 
@@ -87,7 +87,7 @@ def check_feed(
     matchers: Matchers,
     *,
     owner: str,
-    parsed_in_advance: Future[Parsed | str] | None = None,
+    parsed_in_advance: Job[Parsed | str] | None = None,
 ) -> FeedOutcome:
     """Turn one fetch result into stored items, matches and the feed's new schedule and health."""
     now = app.clock()
@@ -141,7 +141,7 @@ def check_feed(
         updated = replace(updated, etag=result.validators.etag, last_modified=result.validators.last_modified)
     elif isinstance(result, Fetched):
         try:
-            answer = parsed_answer(result, parsed_in_advance)
+            answer = parsed_answer(app, result, parsed_in_advance)
         except Exception as e:  # a bug met by one hostile feed is that feed's failure (`_parse_failure`)
             outcome.status, outcome.error = "parse-error", _parse_failure(e, feed.url, shown, extra)
             failures = feed.failures + 1

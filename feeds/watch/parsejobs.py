@@ -5,7 +5,9 @@ With many feeds, each body is parsed and its items matched in a worker process (
 GIL for long): `parse_pool` sets up the App's worker pool so that each worker compiles the run's matchers once
 (`_install`), from the same `MatcherSpec` as the round's process, so their matches are exactly the ones it would
 find. A worker (`parse_job`) is told the stored content hash of its feed's items and matches only new and changed
-ones. `parsed_answer` takes a worker's answer back, or parses here when there was no worker or it died.
+ones. `parsed_answer` takes a worker's answer back, or parses here when there was no worker. A body whose worker
+died (with the others it was parsing, which one killed it is unknown) is parsed again alone in a worker of its
+own (`feeds.workers.answer`), never here: one that kills that worker too is its feed's failure.
 
 The functions a worker runs (`_install`, `parse_job`) are top-level functions of this module, so the pool can
 pickle them by name; `_WORKER_MATCHERS` is set by `_install` and read by `parse_job`, both here.
@@ -20,8 +22,7 @@ import hashlib
 import importlib.metadata
 import importlib.util
 from collections.abc import Mapping
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -32,7 +33,7 @@ from feeds.fetch import Fetched
 from feeds.model import Match, ParsedFeed, WatchedFeed
 from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, match_item
 from feeds.watch.parse import cut_short, parse_feed
-from feeds.workers import worker_pool
+from feeds.workers import Job, Setup, WorkerDied, answer, worker_pool
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -88,7 +89,12 @@ def parse_pool(app: App, spec: MatcherSpec | None) -> ProcessPoolExecutor | None
     """The App's worker pool (`feeds.workers`), its workers set up to match with the matchers of `spec`. Kept
     while the spec stays the same (rules and watched releases rarely change between runs); a new spec replaces
     it."""
-    return worker_pool(app, (_install, (spec,)))
+    return worker_pool(app, parse_setup(spec))
+
+
+def parse_setup(spec: MatcherSpec | None) -> Setup:
+    """How each parser process is set up: the matchers of `spec` compiled there."""
+    return (_install, (spec,))
 
 
 _WORKER_MATCHERS: Matchers | None = None
@@ -140,18 +146,24 @@ def parse_job(
     )
 
 
-def parsed_answer(result: Fetched, ahead: Future[Parsed | str] | None) -> Parsed:
-    """The body of `result` read into a feed: the worker's answer (`ahead`), or read here when no worker was asked
-    or the pool broke. A FeedParseError a worker sent back as its message is raised again here, naming the URL."""
+def parsed_answer(app: App, result: Fetched, ahead: Job[Parsed | str] | None) -> Parsed:
+    """The body of `result` read into a feed: the worker's answer (`ahead`), or read here when no worker was asked.
+    A body whose worker died is read again alone in a worker of its own (`feeds.workers.answer`): a FeedParseError
+    when it kills that one too. A FeedParseError a worker sent back as its message is raised again here, naming
+    the URL."""
     if ahead is None:
         return _parse_here(result)
     try:
-        value = ahead.result()
-    except BrokenProcessPool:  # a worker died (out of memory?): parse here instead
-        return _parse_here(result)
+        value = answer(app, ahead)
+    except WorkerDied as e:
+        raise FeedParseError(f"{KILLED}: {e}; it was not read", url=result.url) from None
     if isinstance(value, str):
         raise FeedParseError(value, url=result.url)
     return value
+
+
+KILLED = "reading this feed kills the process reading it (a crash in a parsing library, or too much memory)"
+"""How a feed's row says its body kills parser processes (`feeds watch show`, `watch list`'s error)."""
 
 
 def _parse_here(result: Fetched) -> Parsed:

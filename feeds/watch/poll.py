@@ -30,7 +30,6 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -45,7 +44,7 @@ from feeds.watch.hostslots import HostSlots
 from feeds.watch.leases import Leases
 from feeds.watch.matching import Matchers, compile_spec, matcher_spec
 from feeds.watch.ownsite import is_own_url
-from feeds.watch.parsejobs import parse_job, parse_pool, same_body
+from feeds.watch.parsejobs import parse_job, parse_pool, parse_setup, same_body
 from feeds.watch.profiles import CORPUS_DAYS
 from feeds.watch.retro import (
     apply_changed_settings,
@@ -56,6 +55,7 @@ from feeds.watch.retro import (
     settings_pending,
 )
 from feeds.watch.turns import fetched_in_turn, first_ready, host_of, host_wait, take_ready
+from feeds.workers import submit
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -187,6 +187,7 @@ def _poll(
         report.retro_removed += removed
     if not feeds:
         return report
+    setup = parse_setup(matchers.spec)
     parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
@@ -232,7 +233,8 @@ def _poll(
         def settle_ready() -> None:
             """Store the first feed whose answer is ready (waiting for one if need be) and every other one ready by
             now (up to `STORE_BATCH`), in one transaction (`check_batch`): one commit, one fsync, for many feeds."""
-            ready = [pending.pop(first_ready([ahead for _, _, ahead in pending], tick=leases.keep))]
+            waits = [ahead.future if ahead is not None else None for _, _, ahead in pending]
+            ready = [pending.pop(first_ready(waits, tick=leases.keep))]
             ready += take_ready(pending, lambda entry: entry[2] is None or entry[2].done(), STORE_BATCH - 1)
             outcomes = check_batch(app, ready, matchers, owner=owner)
             for outcome in outcomes:
@@ -247,11 +249,9 @@ def _poll(
                     continue
                 ahead = None
                 if parsers is not None and isinstance(result, Fetched) and not same_body(feed, result):
-                    try:
-                        job = (result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id))
-                        ahead = parsers.submit(parse_job, *job)
-                    except BrokenProcessPool:  # a worker died during this run: the rest is parsed here
-                        parsers = None
+                    # (a pool broken during this run: the rest is read alone in a worker of its own, never here)
+                    job = (result.body, result.url, result.content_type, result.encoding, feed, known.get(feed.id))
+                    ahead = submit(parsers, setup, parse_job, *job)
                 pending.append((feed, result, ahead))
                 while len(pending) > lookahead:
                     settle_ready()
