@@ -77,7 +77,7 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
         context = start_context()
         try:
             pool = ProcessPoolExecutor(
-                max_workers=cpus, mp_context=context, initializer=_start_worker, initargs=(setup,)
+                max_workers=cpus, mp_context=context, initializer=_start_worker, initargs=(setup, _limit(app))
             )
         except (OSError, ValueError) as e:  # no forkserver (or no semaphores) on this system
             log.warning("cannot start worker processes (%s); working in this process", e)
@@ -113,17 +113,22 @@ def start_context() -> BaseContext:
     return multiprocessing.get_context("forkserver")
 
 
-def _start_worker(setup: Setup | None) -> None:
+def _limit(app: App) -> int:
+    return app.settings.daemon.worker_memory
+
+
+def _start_worker(setup: Setup | None, memory: int = 0) -> None:
     """Run in each worker as it starts: default signal handling (a forked worker would otherwise keep this
     process's, e.g. a handler that only sets a flag, and outlive a SIGTERM sent to the group), Ctrl-C left to
-    the parent (which stops the pool; a KeyboardInterrupt traceback from every worker would only be noise), then
-    the setup."""
+    the parent (which stops the pool; a KeyboardInterrupt traceback from every worker would only be noise), its
+    memory limit (`limit_memory`), then the setup."""
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, signal.SIG_DFL)
     _die_with_parent()
     _exit_with_the_process_that_asked()
+    limit_memory(memory)
     if setup is not None:
         function, args = setup
         function(*args)
@@ -144,6 +149,27 @@ def _exit_with_the_process_that_asked() -> None:
         os._exit(1)  # the work it was doing has nobody to hand it to
 
     threading.Thread(target=watch, name="requester-watch", daemon=True).start()
+
+
+def limit_memory(extra: int) -> None:
+    """Let this process take at most `extra` more bytes of address space than it holds now (`RLIMIT_AS`; 0: no
+    limit): beyond it an allocation fails, which Python raises as MemoryError (a C library may crash instead:
+    `answer` finds it either way), rather than the machine running out of memory. Counted from what the process
+    holds as it starts, since a forked worker starts with its parent's whole address space. Where the limit
+    cannot be set (not Linux, a lower hard limit), the worker runs as it can."""
+    if extra <= 0:
+        return
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import resource
+
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            held = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = held + extra
+        if hard != resource.RLIM_INFINITY:
+            limit = min(limit, hard)
+        if soft == resource.RLIM_INFINITY or limit < soft:
+            resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
 _PR_SET_PDEATHSIG = 1
@@ -256,7 +282,7 @@ def _lone_pool(app: App, setup: Setup | None) -> ProcessPoolExecutor | None:
             pool.shutdown(wait=False, cancel_futures=True)
         try:
             pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=start_context(), initializer=_start_worker, initargs=(setup,)
+                max_workers=1, mp_context=start_context(), initializer=_start_worker, initargs=(setup, _limit(app))
             )
         except (OSError, ValueError) as e:
             log.warning("cannot start a worker process (%s)", e)

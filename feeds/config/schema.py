@@ -52,6 +52,8 @@ SIZE_BOUNDS: dict[str, tuple[int, int]] = {
     "web.max_body": (_KIB, _GIB),
     # (/healthz's nearly-full disk: at least 1 MiB, at most 1 TiB free)
     "web.disk_free_min": (1024 * _KIB, 1024 * _GIB),
+    # (a worker holds a body or a file of at most 1 GiB and what parsing it takes; 0, no limit, is allowed too)
+    "daemon.worker_memory": (256 * 1024 * _KIB, 1024 * _GIB),
 }
 """Sizes in bytes, floor and ceiling: `max_bytes = 10` meant as MiB refused every feed as too large."""
 
@@ -81,7 +83,7 @@ KEYS: dict[str, frozenset[str]] = {
         | {"disk_free_percent", "disk_free_min"}
         | {"trusted_proxy", "trusted_proxy_count", "trusted_proxy_headers"}
     ),
-    "[daemon]": frozenset({*_DAEMON_KEYS, "ledger_retention_days"}),
+    "[daemon]": frozenset({*_DAEMON_KEYS, "ledger_retention_days", "worker_memory"}),
     "[alerts]": frozenset({"webhooks", "email", "smtp", "retention_days"}),
     "[[alerts.webhooks]]": frozenset({"name", "url", "secret", "secret_env", "rules", "coverage"}),
     "[[alerts.email]]": frozenset({"name", "to", "rules", "coverage", "frequency"}),

@@ -123,4 +123,13 @@ def read_daemon(r: TableReader, t: dict[str, Any]) -> DaemonSettings:
             for n, (low, high) in DAEMON_BOUNDS.items()
         },
         ledger_retention_days=days_kept(r, t, (*k, "ledger_retention_days"), defaults.ledger_retention_days, {}),
+        worker_memory=_worker_memory(r, t, defaults.worker_memory),
     )
+
+
+def _worker_memory(r: TableReader, t: dict[str, Any], default: int) -> int:
+    key = ("daemon", "worker_memory")
+    if t.get("worker_memory") == 0 and not isinstance(t.get("worker_memory"), bool):
+        return 0  # no limit
+    low, high = SIZE_BOUNDS["daemon.worker_memory"]
+    return r.size(t, key, default, floor=low, ceiling=high)

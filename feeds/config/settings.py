@@ -266,6 +266,10 @@ class DaemonSettings:
     process hung while holding it must not hold back every cron run)."""
     ledger_retention_days: float = 90.0
     """Days after which housekeeping forgets an ingested file's ledger row, when nothing needs it (0: never)."""
+    worker_memory: int = 2 * 1024**3
+    """Bytes of address space a worker process (`feeds.workers`) may take beyond what it starts with (0: no
+    limit): past it, reading a feed or file fails with MemoryError (that feed's or file's failure), rather than
+    the kernel's OOM killer ending a worker, or the daemon."""
 
 
 AlertFrequency = Literal["immediate", "hourly", "daily", "weekly"]
