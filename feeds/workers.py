@@ -238,6 +238,22 @@ def answer(app: App, job: Job[T]) -> T:
     return run_alone(app, job.setup, job.fn, *job.args)
 
 
+def settled(app: App, job: Job[T]) -> Job[T]:
+    """`job` with its answer ready: run alone now (`answer`) when its worker died, so that a caller about to hold
+    a transaction while it takes the answer (the watch round's store) does not hold it while a worker starts."""
+    future = job.future
+    if future is not None and not (
+        future.done() and not future.cancelled() and isinstance(future.exception(), BrokenProcessPool)
+    ):
+        return job
+    done: Future[T] = Future()
+    try:
+        done.set_result(answer(app, job))
+    except Exception as e:
+        done.set_exception(e)
+    return Job(job.fn, job.args, job.setup, done)
+
+
 def run_alone(app: App, setup: Setup | None, fn: Callable[..., T], *args: Any) -> T:
     """`fn(*args)` run in the App's lone worker (one process, set up with `setup`, kept while it lives), nothing
     else running there: WorkerDied when it kills that worker (which the next call replaces), or when no worker

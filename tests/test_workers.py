@@ -166,3 +166,12 @@ def test_workers_do_not_outlive_a_process_killed_with_sigkill(make_settings, how
     finally:
         parent.kill()
         parent.wait(timeout=30)
+
+
+def test_a_task_that_kills_its_lone_worker_is_named_and_the_next_task_gets_a_new_one(make_settings, make_app_for):
+    from tests import killers
+
+    app = make_app_for(make_settings())
+    with pytest.raises(workers.WorkerDied, match=r"^the worker process reading it alone died \(killed by SIGKILL\)$"):
+        workers.run_alone(app, None, killers.killed)
+    assert workers.run_alone(app, None, os.getpid) != os.getpid()  # a new lone worker, not this process

@@ -55,7 +55,7 @@ from feeds.watch.retro import (
     settings_pending,
 )
 from feeds.watch.turns import fetched_in_turn, first_ready, host_of, host_wait, take_ready
-from feeds.workers import submit
+from feeds.workers import settled, submit
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -236,6 +236,8 @@ def _poll(
             waits = [ahead.future if ahead is not None else None for _, _, ahead in pending]
             ready = [pending.pop(first_ready(waits, tick=leases.keep))]
             ready += take_ready(pending, lambda entry: entry[2] is None or entry[2].done(), STORE_BATCH - 1)
+            # (a body whose worker died is read again alone now, not while the batch's transaction is open)
+            ready = [(feed, result, settled(app, ahead) if ahead else None) for feed, result, ahead in ready]
             outcomes = check_batch(app, ready, matchers, owner=owner)
             for outcome in outcomes:
                 leases.settled(outcome.feed_id)
