@@ -13,17 +13,20 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import itertools
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 
 from feeds.config import TopicSettings
-from feeds.fold import fold
+from feeds.fold import UNSPACED, fold
 from feeds.normalise.ids import slugify
 from feeds.normalise.text import collapse, nfc, one_line_text
 
 __all__ = ["detect_topics", "folded_words", "topic_slug"]
 
 _WORD = re.compile(r"[^\W_]+")
+_UNSPACED = re.compile(f"[{UNSPACED}]")
 
 
 def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSettings) -> tuple[str, ...]:
@@ -65,34 +68,50 @@ def _topic_keys(name: str) -> frozenset[str]:
 
 @functools.lru_cache(maxsize=8)
 def _configured(settings: TopicSettings) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
-    """Each configured topic with one pattern per phrase: its folded words, separated by anything but words."""
+    """Each configured topic with one pattern per phrase: its folded words, separated by anything but words (or by
+    nothing, next to a letter of a script written without spaces: 東京 タワー is found in "東京タワー")."""
     return tuple(
-        (
-            name,
-            tuple(
-                re.compile(r"[\W_]+".join(map(re.escape, phrase.split(" "))) + r"(?![^\W_])")
-                for phrase in phrases
-                if phrase
-            ),
-        )
+        (name, tuple(re.compile(_phrase_pattern(phrase)) for phrase in phrases if phrase))
         for name, phrases in _compile_configured(settings)
     )
 
 
+def _phrase_pattern(phrase: str) -> str:
+    words = phrase.split(" ")
+    pattern = re.escape(words[0])
+    for before, word in itertools.pairwise(words):
+        unspaced = _UNSPACED.match(before[-1]) or _UNSPACED.match(word[0])
+        pattern += (r"[\W_]*" if unspaced else r"[\W_]+") + re.escape(word)
+    return pattern
+
+
 def _occurs(pattern: re.Pattern[str], folded: str) -> bool:
-    """Whether `pattern` matches `folded` starting at the beginning of a word.
+    """Whether `pattern` matches `folded` as whole words: starting at the beginning of a word and ending at the end
+    of one.
 
     The same as finding the phrase among the words of `folded` (`_WORD` runs, which are exactly the `isalnum`
-    characters); the start is checked here rather than with a look-behind, which would keep the regex engine
-    from scanning for the phrase's first letters.
+    characters), where each letter of a script written without spaces (`feeds.fold.UNSPACED`: Han, kana, Thai…) is
+    a word with the marks that follow it, as keyword rules read them. The ends are checked here rather than with
+    look-arounds, which would keep the regex engine from scanning for the phrase's first letters.
     """
     m = pattern.search(folded)
     while m is not None:
-        start = m.start()
-        if start == 0 or not folded[start - 1].isalnum():
+        start, end = m.span()
+        if _word_edge(folded, start) and _word_edge(folded, end):
             return True
         m = pattern.search(folded, start + 1)
     return False
+
+
+def _word_edge(text: str, i: int) -> bool:
+    """Whether a word may start or end at `text[i]`: not inside a run of letters, digits and marks, unless it is
+    next to a letter of a script written without spaces (never before a mark: a cluster is not cut)."""
+    if i == 0 or i == len(text):
+        return True
+    before, after = text[i - 1], text[i]
+    if not after.isalnum():
+        return not unicodedata.category(after).startswith("M")
+    return not before.isalnum() or _UNSPACED.match(before) is not None or _UNSPACED.match(after) is not None
 
 
 def _compile_configured(settings: TopicSettings) -> Iterable[tuple[str, list[str]]]:
@@ -103,7 +122,7 @@ def _compile_configured(settings: TopicSettings) -> Iterable[tuple[str, list[str
     detected = {_fold(n) for n in names}
     names += [topic for topic, _ in settings.aliases if _fold(topic) not in detected]
     for name in dict.fromkeys(names):
-        yield name, [_words(p) for p in (name, *aliases.get(_fold(name), ()))]
+        yield name, [_phrase(p) for p in (name, *aliases.get(_fold(name), ()))]
 
 
 def _fold(text: str) -> str:
@@ -117,9 +136,13 @@ def folded_words(text: str) -> list[str]:
     return _WORD.findall(_fold(text))
 
 
-def _words(text: str) -> str:
-    """The folded words of `text` joined by single spaces: `"north korea s nuclear"`."""
-    return " ".join(folded_words(text))
+def _phrase(text: str) -> str:
+    """The folded words of a configured topic name, joined by single spaces, each word with its marks (a virama, a
+    vowel sign: "क्षमा" is one word, not "क" and "षम"): `"north korea s"`."""
+    folded = _fold(text)
+    return " ".join(
+        "".join(c if c.isalnum() or unicodedata.category(c).startswith("M") else " " for c in folded).split()
+    )
 
 
 def topic_slug(name: str) -> str:

@@ -172,9 +172,14 @@ class _Parser:
             if is_cjk_word(tokens[-1].text):
                 # Each Han character and kana is a word, so "2 letters" would be wrong twice over: 北京* has two,
                 # and the * would end a one-character word. Say why, and what to write instead.
+                kind, each = (
+                    ("a Chinese or Japanese character", "each Han character and kana")
+                    if tokens[-1].text[0] >= "\u3040"
+                    else ("a Thai, Lao, Burmese or Khmer letter", "each letter, with its vowel signs and tone marks,")
+                )
                 raise self.fail(
-                    "a wildcard cannot follow a Chinese or Japanese character (each Han character and kana is a word"
-                    f" of its own, and '{body.strip()}' already matches inside longer words): write it without '*'",
+                    f"a wildcard cannot follow {kind} ({each} is a word of its own, and '{body.strip()}' already"
+                    " matches inside longer words): write it without '*'",
                     offset + star,
                 )
             if len(tokens[-1].text) < MIN_PREFIX:

@@ -9,7 +9,8 @@ A word is a run of letters, digits and combining marks (and the invisible charac
 hyphens, zero-width spaces and joiners, which folding drops); everything else (spaces, hyphens, apostrophes, dots,
 underscores, slashes; the modifier letter ʼ, an apostrophe in use) separates words, so "North-Korea's" is the
 three words ``north korea s``. Han ideographs and Japanese kana have no spaces between words, so each of those
-characters is a word on its own: a phrase of them then matches like a substring.
+characters is a word on its own: a phrase of them then matches like a substring. So is each letter of Thai, Lao,
+Burmese and Khmer, with the vowel signs and tone marks that follow it (a cluster, never cut: `feeds.fold.UNSPACED`).
 
 `fold_words` is the fast path the matcher runs on every field of every item (no offsets); `word_spans` gives
 the offsets of those same words in the original text, computed only to report where a rule matched;
@@ -27,7 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from feeds.fold import INVISIBLE, fold
+from feeds.fold import HAN_KANA, INVISIBLE, SOUTHEAST_ASIAN, UNSPACED, fold
 
 __all__ = [
     "Token",
@@ -68,18 +69,21 @@ _MARKS = _ranges(_MARK_CODEPOINTS)
 _MARKS += INVISIBLE
 _BMP_MARKS = INVISIBLE + _ranges([c for c in _MARK_CODEPOINTS if c <= 0xFFFF])
 _ASTRAL_MARKS = _ranges([c for c in _MARK_CODEPOINTS if c > 0xFFFF])
-# Scripts written without spaces between words, tokenised one character per word: Hiragana, Katakana, CJK
-# ideographs (with extension A, compatibility ideographs and the supplementary planes B-G). The combining kana
-# voicing marks (U+3099, U+309A) sit in the Hiragana block but are marks: each belongs to the kana before it
-# (ハ + U+309A is パ, one word), and alone it is no word.
+# Scripts written without spaces between words, tokenised one letter per word (`feeds.fold.UNSPACED`): Hiragana,
+# Katakana and CJK ideographs, each with the kana voicing marks that follow it (ハ + U+309A is パ, one word; alone,
+# a voicing mark is no word); Thai, Lao, Burmese and Khmer letters, each with the vowel signs and tone marks that
+# follow it (a cluster: รั, ซี).
 _VOICING = "\u3099\u309a"
-_CJK = "\u3040-\u3098\u309b-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+_CJK = UNSPACED
 
 # U+02BC MODIFIER LETTER APOSTROPHE is a letter to Unicode (Lm), but text uses it as an apostrophe ("Iranʼs", as
 # some typesetting writes it; Ukrainian's apostrophe): it separates words as ' and ’ do, so a word is found
 # whichever apostrophe its text was given.
 _APOSTROPHE = "\u02bc"
-_WORD = re.compile(rf"[{_CJK}][{_VOICING}]*|[^\W_{_APOSTROPHE}{_CJK}](?:[^\W_{_APOSTROPHE}{_CJK}]|[{_MARKS}])*")
+_WORD = re.compile(
+    rf"[{HAN_KANA}][{_VOICING}]*|[{SOUTHEAST_ASIAN}][{_MARKS}]*|"
+    rf"[^\W_{_APOSTROPHE}{_CJK}](?:[^\W_{_APOSTROPHE}{_CJK}]|[{_MARKS}])*"
+)
 # The same words in text that has no Han or kana (nearly all text), about 2.5 times faster: `[^\W_]+` runs in a
 # tight loop of one class, marks are looked for only where a run of letters ends, and the long list of marks
 # beyond the BMP is consulted only for a character beyond the BMP (a lookbehind after one range test).
@@ -103,8 +107,9 @@ class Token:
 
 
 def is_cjk_word(word: str) -> bool:
-    """Whether `word` (a folded word) is a Han character or a kana: a word of one character, that a wildcard
-    cannot usefully follow (a phrase of them already matches inside longer words)."""
+    """Whether `word` (a folded word) is a Han character or a kana, or a Thai, Lao, Burmese or Khmer letter with its
+    marks: a word of one letter, that a wildcard cannot usefully follow (a phrase of them already matches inside
+    longer words)."""
     return _HAS_CJK.match(word) is not None
 
 
