@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Callable
 
 from feeds.normalise.htmltext import html_to_text
@@ -25,12 +26,23 @@ from feeds.normalise.text import collapse, iter_paragraphs, one_line_text
 __all__ = ["given_summary_text", "make_summary", "summary_is_html"]
 
 _SUMMARY_MIN = 20
-_TRAILING_PUNCT = " ,;:-–—(/"
+_TRAILING_PUNCT = " ,;:-–—(/、，；：（「『【〔《〈"
 # Where a summary may be cut besides a space: after any character of a script written without spaces between
 # words (CJK ideographs and punctuation, kana, fullwidth forms), so "東京 日本政府は…" is not cut down to "東京…".
 # This finds the last such character (the text it searches has none after it).
 _CJK_CHARS = "\u3000-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _LAST_UNSPACED = re.compile(rf"[{_CJK_CHARS}](?=[^{_CJK_CHARS}]*\Z)")
+# A sentence end in Chinese or Japanese (with the closing brackets and quotation marks after it): where a summary
+# of such text is best cut, whole sentences needing no ellipsis. This finds the last one before the cut.
+_LAST_SENTENCE_END = re.compile(r"[。！？](?:[」』）】〕》〉”’]*)(?!.*[。！？])", re.DOTALL)
+# What never starts a character as readers see it (a grapheme cluster): a combining mark, a joiner, a variation
+# selector, an emoji skin tone, a tag character, Thai and Lao SARA AM (a spacing mark). Cutting before one would
+# split its character.
+_CONTINUES = re.compile(
+    "[\u0300-\u036f\u0e33\u0eb3\u200c\u200d\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f"
+    "\U000e0100-\U000e01ef]"
+)
+_REGIONAL_INDICATORS = "".join(map(chr, range(0x1F1E6, 0x1F200)))
 
 
 # A byline or a picture's credit above the story ("By Jane Smith, Communications Officer", "Photo: the harbour at
@@ -80,11 +92,32 @@ def make_summary(text: str, limit: int = 280) -> str:
         return chosen
     room = limit - 1 - len(closing)  # keep one character for the ellipsis (and one for a closing mark)
     cut = chosen.rfind(" ", 0, room + 1)
-    if not chosen.isascii() and (unspaced := _LAST_UNSPACED.search(chosen, 0, room)) is not None:
-        cut = max(cut, unspaced.end())
+    ellipsis = "…"
+    if not chosen.isascii():
+        if (unspaced := _LAST_UNSPACED.search(chosen, 0, room)) is not None and unspaced.end() > cut:
+            cut = unspaced.end()
+            # Whole sentences when one ends far enough in (not a dateline's "二回目。"): nothing is cut short.
+            end = _LAST_SENTENCE_END.search(chosen, 0, room + 1)
+            if end is not None and end.end() * 2 >= room:
+                cut, ellipsis = end.end(), ""
+        cut = _grapheme_start(chosen, cut if cut > 0 else room)
     head = chosen[:cut] if cut > 0 else chosen[:room]
-    head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
-    return head + "…" + (closing if left_open(head, NONE_OPEN) != NONE_OPEN else "")
+    if ellipsis:
+        head = head.rstrip(_TRAILING_PUNCT) or head  # nothing but punctuation before the cut: keep it whole
+    return head + ellipsis + (closing if left_open(head, NONE_OPEN) != NONE_OPEN else "")
+
+
+def _grapheme_start(text: str, cut: int) -> int:
+    """`cut`, or the start of the character (as readers see it) that `cut` falls inside: before the letter whose
+    marks, joiners or variation selector follow the cut, before the first half of a flag cut in two."""
+    while 0 < cut < len(text) and (
+        _CONTINUES.match(text, cut) or unicodedata.category(text[cut]).startswith("M") or text[cut - 1] in "\u200d"
+    ):
+        cut -= 1
+    if 0 < cut < len(text) and text[cut] in _REGIONAL_INDICATORS:
+        run = len(text[:cut]) - len(text[:cut].rstrip(_REGIONAL_INDICATORS))
+        cut -= run % 2
+    return cut
 
 
 _CLOSING_MARK = {"“": "”", "‘": "’", "„": "“", "«": "»", '"': '"', "'": "'"}
