@@ -25,6 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from feeds.config import CustomFeed, Settings
+from feeds.fold import fold
 from feeds.model import Release
 from feeds.publish.entries import entry_of
 from feeds.publish.i18n import language_name, messages_for, messages_in
@@ -191,7 +192,7 @@ def feed_groups(
         by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
     topics = {slug: (names[slug], tuple(rs)) for slug, rs in by_topic.items()}
     topics |= {slug: (name, ()) for slug, name in (emptied or {}).items() if slug not in by_topic}
-    for slug, (name, of_topic) in sorted(topics.items()):
+    for slug, (name, of_topic) in sorted(topics.items(), key=_by_name):
         groups.append(
             FeedGroup(
                 key=f"topic:{slug}",
@@ -209,7 +210,7 @@ def feed_groups(
     if settings.publish.organisation_feeds and (several or kept):
         orgs = {slug: (name, tuple(rs)) for slug, (name, rs) in by_org.items() if several or slug in kept}
         orgs |= {slug: (name, ()) for slug, name in kept.items() if slug not in by_org}
-        for slug, (name, of_org) in sorted(orgs.items()):
+        for slug, (name, of_org) in sorted(orgs.items(), key=_by_name):
             groups.append(
                 FeedGroup(
                     key=f"org:{slug}",
@@ -235,6 +236,15 @@ def feed_groups(
             )
         )
     return groups
+
+
+def _by_name(named: tuple[str, tuple[str, object]]) -> tuple[str, str]:
+    """The order of topics and organisations in the lists of feeds: by name, case and accents aside, as a reader
+    looks one up (by the folder, a name in another script would sort by the hash its folder is named with); names
+    in one script together, in that script's order of letters (Latin, Greek, Cyrillic, Hebrew, Arabic, Thai, kana,
+    Han, Hangul); a tie by folder."""
+    slug, (name, _) = named
+    return fold(name), slug
 
 
 def matches_custom(r: Release, feed: CustomFeed) -> bool:
