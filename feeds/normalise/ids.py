@@ -30,6 +30,7 @@ from feeds.model import RawRelease, Release
 from feeds.urls import uri_form
 
 __all__ = [
+    "ascii_spells",
     "canonical_url",
     "check_rule_name",
     "former_file_identity",
@@ -136,6 +137,16 @@ def release_slug(title: str, link: str | None) -> str:
             if slug:
                 return slug
     return "release-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:10]
+
+
+def ascii_spells(text: str) -> bool:
+    """Whether `slugify` spells every letter of `text` (its Latin letters, accents aside), dropping none (Cyrillic,
+    Greek, Han, Arabic…); a modifier letter, such as the ʻokina of "Hawaiʻi", is punctuation to it."""
+    return text.isascii() or all(
+        unicodedata.normalize("NFKD", c)[0].isascii()
+        for c in text.translate(_LATIN_EXTRA)
+        if c.isalpha() and unicodedata.category(c) != "Lm"
+    )
 
 
 def _mostly_non_latin(text: str) -> bool:

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Sequence
 
 from feeds.config import TopicSettings
 from feeds.fold import UNSPACED, fold
-from feeds.normalise.ids import slugify
+from feeds.normalise.ids import ascii_spells, slugify
 from feeds.normalise.text import collapse, nfc, one_line_text
 
 __all__ = ["detect_topics", "folded_words", "topic_slug"]
@@ -149,7 +149,13 @@ def topic_slug(name: str) -> str:
     """A path-safe ASCII slug for `topics/<slug>/`; never empty and never `.` or `..`.
 
     A name with nothing ASCII in it (Arabic, Chinese…) gets `topic-<10 hex digits of its SHA-256>`, of its NFC
-    form: one topic whatever form its name was sent in (the slug of a Latin one decomposes it anyway).
+    form: one topic whatever form its name was sent in (the slug of a Latin one decomposes it anyway). A name with
+    letters the slug cannot spell beside ones it can ("Москва 2026", "G7 東京") gets the slug of what it can spell
+    and 8 hex digits of its folded name (`2026-1a2b3c4d`): else "Москва 2026" and "Киев 2026" would be one topic.
     """
     slug = slugify(collapse(name))
-    return slug or "topic-" + hashlib.sha256(nfc(collapse(name)).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    if not slug:
+        return "topic-" + hashlib.sha256(nfc(collapse(name)).encode("utf-8", "surrogatepass")).hexdigest()[:10]
+    if not ascii_spells(name):
+        return f"{slug}-{hashlib.sha256(_fold(collapse(name)).encode('utf-8', 'surrogatepass')).hexdigest()[:8]}"
+    return slug
