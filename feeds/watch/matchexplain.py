@@ -16,8 +16,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from feeds.watch.match import MatchInput, TermHit, compile_rules
-from feeds.watch.query import parse_query
+from feeds.watch.query import MIN_PREFIX, parse_query
 from feeds.watch.querytree import Field, Node, Not, Term, describe, evaluate, satisfying_terms, terms_of
+from feeds.watch.text import is_cjk_word, tokenize
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +82,24 @@ def _snippet(text: str, start: int, end: int) -> str:
     return " ".join(f"{before}[{text[start:end]}]{after}".split())
 
 
+_QUOTES = "\"'“”„‟«»‘’‚‛"
+
+
+def _longer_word(term: Term, item: MatchInput) -> str:
+    """For a missing word, a word of the item that starts with it, and the wildcard that finds it: a Korean noun
+    with its particle ("러시아는"), an English "Iranian" for `iran`. Empty when there is none."""
+    if len(term.words) != 1 or term.prefix or len(term.words[0]) < MIN_PREFIX or is_cjk_word(term.words[0]):
+        return ""
+    stem = term.words[0]
+    for field in term.fields:
+        text = getattr(item, field)
+        for token in tokenize(text) if text else ():
+            if token.text.startswith(stem) and token.text != stem:
+                written = text[token.start : token.end]
+                return f'; {field} has "{written}", which starts with it: {term.text.strip(_QUOTES)}* finds it'
+    return ""
+
+
 def explain(query: str, item: MatchInput) -> Explanation:
     """Evaluate one query on one item and say which terms were found where, and what decided the result."""
     parse_query(query)  # a syntax error is about the query, not about a rule named "query"
@@ -94,7 +113,7 @@ def explain(query: str, item: MatchInput) -> Explanation:
 
     def why_not(n: Node) -> list[str]:
         if isinstance(n, Term):
-            return [f"missing: {n.text} (looked in {', '.join(n.fields)})"]
+            return [f"missing: {n.text} (looked in {', '.join(n.fields)}){_longer_word(n, item)}"]
         if isinstance(n, Not):
             culprits = satisfying_terms(n.child, present)
             return [f"vetoed: excluded term {t.text} found in {_where(found[t], item)}" for t in culprits]
