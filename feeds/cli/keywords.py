@@ -18,6 +18,7 @@ import click
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
 from feeds.errors import NotFoundError
+from feeds.fold import fold
 
 
 def _finite(value: float | None) -> float | None:
@@ -102,7 +103,9 @@ def keywords_list(ctx: Context, counts: bool, as_json: bool) -> None:
 
     with ctx.app(create=False) as app:
         import_configured(app)
-        rules = app.store.rules()
+        # By name as a reader looks one up (case and accents aside; each script in its letters' order), not as the
+        # database collates it (binary on SQLite, the locale's on PostgreSQL: "Zürich" before "berlin", or after).
+        rules = sorted(app.store.rules(), key=lambda r: (fold(r.name), r.name))
         found = app.store.match_counts("keyword") if counts else {}
     if counts:  # (fewest first: the rules that match nothing, a typo or a word no one writes, are found at once)
         rules = sorted(rules, key=lambda r: found.get(r.name, (0,))[0])
