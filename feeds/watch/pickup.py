@@ -31,12 +31,27 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from feeds.fold import SOUTHEAST_ASIAN
 from feeds.watch.profiles import BOILERPLATE, ReleaseProfile
 from feeds.watch.shingles import fingerprint, spelled_alike
 
 HEADLINE_WORDS = 5
 """Words a release's title must have for an item whose title contains it whole (or is it) to be its pickup (a
 shorter title, such as "Statement on Syria" or "Iran sanctions", is too common a phrase to prove anything)."""
+
+CLUSTERS_PER_WORD = 3
+"""A Thai, Lao, Burmese or Khmer letter cluster is a word to the watch (`feeds.watch.text`), but a word of those
+scripts is two to nine of them: a passage or a title counts them as a third of a word each towards `pickup_tokens`
+and `HEADLINE_WORDS`, else a ministry's name shared with a news item ("กระทรวงการต่างประเทศ", 19 clusters) would
+be a pickup. (A Han character or kana counts one: a Chinese or Japanese word is one to three of them.)"""
+_CLUSTER = re.compile(f"[{SOUTHEAST_ASIAN}]")
+
+
+def _in_words(words: Sequence[str], start: int, end: int) -> float:
+    """How many words `words[start:end]` are towards the thresholds (a letter cluster a third of one)."""
+    clusters = sum(1 for w in words[start:end] if _CLUSTER.match(w))
+    return end - start - clusters + clusters / CLUSTERS_PER_WORD
+
 
 _SEPARATOR = re.compile(r"[:;,|()\[\]{}\"“”„«»!?/–—]|\s-\s|\.(?:\s|$)")
 """What sets a headline apart from the words around it in a title: a colon, a comma, a dash between spaces, a
@@ -111,7 +126,11 @@ class PickupFinder:
         shared = Counter(titles)
         self._headlines: dict[tuple[str, ...], list[tuple[int, tuple[str, ...]]]] = {}
         for pi, (profile, title) in enumerate(zip(profiles, titles, strict=True)):
-            if len(title) >= HEADLINE_WORDS and not profile.stock_title and shared[title] < BOILERPLATE:
+            if (
+                _in_words(title, 0, len(title)) >= HEADLINE_WORDS
+                and not profile.stock_title
+                and shared[title] < BOILERPLATE
+            ):
                 self._headlines.setdefault(title[:HEADLINE_WORDS], []).append((pi, title))
 
     def find(self, words: Sequence[list[str]], title: str, spans_of: Spans) -> dict[int, list[Passage]]:
@@ -141,7 +160,7 @@ class PickupFinder:
         for (pi, f), passages in sorted(parts.items()):
             passages.extend(_rest(passages, alike[f], self._alike[pi]))
             for quotation in _quotations(passages, size):
-                if sum(p.end - p.start for p in quotation) >= self._pickup_tokens:
+                if sum(_in_words(alike[f], p.start, p.end) for p in quotation) >= self._pickup_tokens:
                     found.setdefault(pi, []).extend(quotation)
         for pi, (start, end) in self._titles_in(alike[0] if alike else []).items():
             # The item's title contains the release's title, word for word, as a part of its own: what a wire
