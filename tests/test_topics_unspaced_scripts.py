@@ -46,12 +46,34 @@ def test_a_thai_topic_is_not_found_in_a_cluster_cut_in_two() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text", "found"),
+    [
+        ("क्षमाप्रार्थी", ()),  # a topic ending in a vowel sign is not found inside a longer word
+        ("क्षमा करें", ("क्षमा",)),
+        ("रूसी क्षमा", ("क्षमा",)),
+        ("รัฐมนตรีG7", ("G7",)),  # a Latin word after a Thai cluster (its vowel sign last) is a word
+    ],
+)
+def test_whole_words_with_marks(text: str, found: tuple[str, ...]) -> None:
+    assert detect_topics((), "", text, TopicSettings(detect=("क्षमा", "G7"))) == found
+
+
+@pytest.mark.parametrize(
     "text",
-    ["ロシア外相が来日", "俄罗斯外长", "東京都", "รัฐมนตรีต่างประเทศรัสเซียเยือน", "러시아 외무장관", "러시아워", "G77"],
+    [
+        "क्षमाप्रार्थी",
+        "ロシア外相が来日",
+        "俄罗斯外长",
+        "東京都",
+        "รัฐมนตรีต่างประเทศรัสเซียเยือน",
+        "러시아 외무장관",
+        "러시아워",
+        "G77",
+    ],
 )
 def test_topics_agree_with_keyword_rules(text: str) -> None:
     """A topic and a keyword rule of the same words find the same releases."""
-    names = ("ロシア", "俄罗斯", "東京", "รัสเซีย", "러시아", "G7")
+    names = ("ロシア", "俄罗斯", "東京", "รัสเซีย", "러시아", "G7", "क्षमा")
     matcher = compile_rules([(f"r{i}", name) for i, name in enumerate(names)])
     by_rule = {names[int(h.rule[1:])] for h in matcher.match(MatchInput(key="k", content=text))}
     assert set(detect_topics((), "", text, TopicSettings(detect=names))) == by_rule

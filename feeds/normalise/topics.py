@@ -104,14 +104,20 @@ def _occurs(pattern: re.Pattern[str], folded: str) -> bool:
 
 
 def _word_edge(text: str, i: int) -> bool:
-    """Whether a word may start or end at `text[i]`: not inside a run of letters, digits and marks, unless it is
-    next to a letter of a script written without spaces (never before a mark: a cluster is not cut)."""
+    """Whether a word may start or end at `text[i]`: not inside a run of letters, digits and marks (a virama, a
+    vowel sign: "क्षमा" is not a word of "क्षमाप्रार्थी"), unless next to a letter of a script written without spaces
+    (never before a mark: a cluster is not cut)."""
     if i == 0 or i == len(text):
         return True
-    before, after = text[i - 1], text[i]
-    if not after.isalnum():
-        return not unicodedata.category(after).startswith("M")
-    return not before.isalnum() or _UNSPACED.match(before) is not None or _UNSPACED.match(after) is not None
+    after = text[i]
+    if unicodedata.category(after).startswith("M"):
+        return False
+    if not after.isalnum() or _UNSPACED.match(after):
+        return True
+    base = i - 1  # the letter the marks before `i`, if any, belong to
+    while base > 0 and unicodedata.category(text[base]).startswith("M"):
+        base -= 1
+    return not text[base].isalnum() or _UNSPACED.match(text[base]) is not None
 
 
 def _compile_configured(settings: TopicSettings) -> Iterable[tuple[str, list[str]]]:
