@@ -20,7 +20,14 @@ from feeds.ingest.textfile import REFERENCE_LINE
 from feeds.normalise.datelines import date_line
 from feeds.normalise.text import is_label
 
-__all__ = ["fallback_heading", "headline_or_none", "site_from_title", "strip_site_suffix", "title_heading"]
+__all__ = [
+    "fallback_heading",
+    "headline_or_none",
+    "in_layout_row",
+    "site_from_title",
+    "strip_site_suffix",
+    "title_heading",
+]
 
 
 def strip_site_suffix(title: str, site_name: str | None = None) -> str:
@@ -78,6 +85,8 @@ def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlEleme
     bold_classes = classes_styled(root, BOLD)  # (Google Docs' bold: a class its style sheet makes bold)
     for p in (body if body is not None else root).iter("p"):
         text = text_of(p)
+        if in_layout_row(p):
+            continue  # (a letterhead: the office's name in bold beside "Press release", cells of one row)
         if not text or is_embargo_line(text) or date_line(text) is not None or REFERENCE_LINE.fullmatch(text):
             continue  # (an embargo in bold, a date or the office's reference above the headline is no headline)
         bold = " ".join("".join(text_of(b) for b in p.iter() if _is_bold(b, bold_classes)).split())
@@ -86,6 +95,13 @@ def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlEleme
         if not is_label(text, site_name):
             return None  # the first real paragraph is ordinary text: it is not a headline
     return None
+
+
+def in_layout_row(element: HtmlElement) -> bool:
+    """Whether `element` is in a table row of two cells or more: how a Word document sets out its letterhead (the
+    office's name beside "Press release", a logo beside the address) above the headline."""
+    row = next(element.iterancestors("tr"), None)
+    return row is not None and sum(1 for cell in row if cell.tag in ("td", "th")) >= 2
 
 
 def _is_bold(element: HtmlElement, bold_classes: set[str]) -> bool:

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
 from feeds.ingest.htmltree import text_of
 from feeds.normalise.datelines import date_line, without_history_link
+from feeds.normalise.redirects import google_target
 from feeds.normalise.sanitise import resolve_url
 
 __all__ = [
@@ -179,17 +180,10 @@ def link_meant(url: str, base: str | None) -> str | None:
     redirect (`https://www.google.com/url?q=https://…&sa=D&usg=…`, how Google Docs exports every link): the
     address itself, not Google's tracking of the click. Must not follow or check any address."""
     resolved = resolve_url(url, base)
-    if resolved is None or "google." not in resolved:
-        return resolved
-    parts = urlsplit(resolved)
-    if parts.hostname not in _GOOGLE_HOSTS or parts.path != "/url":
-        return resolved
-    target = next(iter(parse_qs(parts.query).get("q", ())), "")
-    meant = resolve_url(target, None) or ""
-    return meant if _is_http_url(meant) or meant.lower().startswith("mailto:") else resolved
-
-
-_GOOGLE_HOSTS = frozenset({"www.google.com", "google.com"})
+    if resolved is None:
+        return None
+    meant = google_target(resolved)
+    return resolve_url(meant, None) if meant is not None else resolved
 
 
 def page_url(url: str | None) -> str | None:

@@ -66,11 +66,12 @@ from feeds.ingest.htmlmeta import (
     page_url,
     title_text,
 )
-from feeds.ingest.htmltidy import styled_emphasis
+from feeds.ingest.htmltidy import inline_emphasis, styled_emphasis
 from feeds.ingest.htmltree import inner_html, remove, text_of
 from feeds.ingest.textfile import REFERENCE_LINE, is_email_headers
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, opening_date
+from feeds.normalise.redirects import unwrap_google_redirects
 from feeds.normalise.text import is_label
 
 __all__ = ["parse_html", "release_from_html"]
@@ -113,6 +114,8 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
         word_export = True
         drop_exported_images(root)
         styled_emphasis(root)
+    if word_export:
+        inline_emphasis(root)
     title_tag = title_text(root)
     page_title = meta.first(("og:title", "twitter:title", "dc.title")) or (None if word_export else title_tag)
     page_title = headline_or_none(page_title, site_name)
@@ -134,6 +137,8 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     published = embargo or meta.first(PUBLISHED) or itemprop_date(root, "datePublished") or article_time(root)
     if heading is not None:
         _drop_reference_above(body_element if body_element is not None else root, heading)
+        if word_export:
+            _drop_letterhead(body_element if body_element is not None else root, heading)
     if published is None and heading is not None:
         published = _date_by_headline(body_element if body_element is not None else root, heading)
     published = published or listed_date(root, ("published", "first published", "date published"))
@@ -152,6 +157,7 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     # (else the normaliser resolves it against the release's link or the site), and a Google redirect as the address
     # it leads to; one that is no URL is dropped.
     article.rewrite_links(partial(link_meant, base=base), resolve_base_href=False)
+    _redirects_shown(article)
     body = inner_html(article)
     if not body:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
@@ -219,6 +225,35 @@ def _drop_reference_above(body: HtmlElement, heading: HtmlElement) -> None:
     for block in blocks[max((at or 0) - 2, 0) : at or 0]:
         if REFERENCE_LINE.fullmatch(_text(block)):
             remove(block)
+
+
+def _redirects_shown(article: HtmlElement) -> None:
+    """A link whose text is a Google redirect (an address copied out of a Google Doc, then pasted) shows the
+    address it leads to, as its target does."""
+    for a in article.iter("a"):
+        if len(a) == 0 and a.text and "google." in a.text:
+            a.text = unwrap_google_redirects(a.text)
+
+
+def _drop_letterhead(body: HtmlElement, heading: HtmlElement) -> None:
+    """Remove the tables a word processor's document sets out above its headline (its letterhead: the office's
+    name beside "Press release", a logo beside the address), once an embargo or a date in them has been read:
+    page furniture, not the story, which starts at the headline."""
+    above = set(heading.iterancestors())
+    for element in list(body.iter("table")):
+        if element in above or any(a.tag == "table" for a in element.iterancestors()):
+            continue
+        if element.getparent() is not None and _precedes(element, heading):
+            remove(element)
+
+
+def _precedes(element: HtmlElement, other: HtmlElement) -> bool:
+    """Whether `element` ends before `other` starts, in the document's order."""
+    for following in element.itersiblings():
+        if following is other or other in following.iterdescendants():
+            return True
+    parent = element.getparent()
+    return parent is not None and parent is not other and _precedes(parent, other)
 
 
 def _date_by_headline(body: HtmlElement, heading: HtmlElement) -> str | None:

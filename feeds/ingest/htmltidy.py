@@ -16,11 +16,12 @@ from lxml.html import HtmlElement
 from feeds.ingest.htmltree import BLOCKS, BOLD, ITALIC, classes_styled, remove, text_of
 from feeds.normalise.text import is_label
 
-__all__ = ["styled_emphasis", "tidy"]
+__all__ = ["inline_emphasis", "styled_emphasis", "tidy"]
 
 _KEEP_EMPTY = frozenset({"img", "picture", "video", "audio", "source", "table", "hr", "iframe", "td", "th", "tr"})
 _TIDY = frozenset({"p", "div", "span", "section", "li", "ul", "ol", "figure", "figcaption", "a", "strong", "em", "b"})
 _INLINE = frozenset({"span", "a", "strong", "em", "b"})
+_STYLE_ONLY = frozenset({"class", "style", "id"})
 
 
 def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
@@ -48,6 +49,9 @@ def tidy(container: HtmlElement, title_element: HtmlElement | None) -> None:
                 element.tail = " " + (element.tail or "")
             remove(element)
     _no_indents(container)
+    for span in list(container.iter("span")):
+        if span is not container and _STYLE_ONLY.issuperset(span.attrib):
+            span.drop_tag()  # (a span that only carried a style or a class: neither is published; hidden ones are gone)
 
 
 def styled_emphasis(root: HtmlElement) -> None:
@@ -72,6 +76,23 @@ def styled_emphasis(root: HtmlElement) -> None:
             span.attrib.pop("class")
 
 
+def inline_emphasis(root: HtmlElement) -> None:
+    """Make the <span>s a word processor's export makes bold or italic by their own `style` (`<span
+    style='font-weight:bold'>`, a subheading Word set by a style) <strong> and <em>, as `styled_emphasis` does
+    for its style sheet's classes: the style is not published, the emphasis is."""
+    for span in list(root.iter("span")):
+        style = span.get("style") or ""
+        if ITALIC.search(style):
+            emphasis = lxml.html.Element("em")
+            emphasis.text = span.text
+            emphasis.extend(list(span))
+            span.text = None
+            span.append(emphasis)
+        if BOLD.search(style):
+            span.tag = "strong"
+            span.attrib.clear()
+
+
 # Word writes a list as paragraphs styled `mso-list:l0 level1 lfo1`, each opening with its bullet or number in a
 # <span> of its own ("·" in the Symbol font, "o", "§", "1.", "a)"), spaced with no-break spaces.
 _WORD_LIST_STYLE = re.compile(r"mso-list\s*:\s*l\d", re.IGNORECASE)
@@ -83,6 +104,8 @@ def _word_lists(container: HtmlElement) -> None:
     markers Word typed into them: a browser shows them as a list, the paragraphs read "· Mainland to …"."""
     for parent in list(container.iter()):
         run: list[tuple[HtmlElement, HtmlElement]] = []
+        for child in list(parent):
+            _marker_in_span(child)
         for child in [*parent, None]:
             marker = _word_list_marker(child) if child is not None else None
             if child is not None and marker is not None and (not run or not (run[-1][0].tail or "").strip()):
@@ -105,6 +128,20 @@ def _word_list_marker(p: HtmlElement) -> HtmlElement | None:
         return None  # (no marker, or nothing after it)
     mark = text_of(first)
     return first if mark and (len(mark) == 1 or _WORD_NUMBER.fullmatch(mark)) else None
+
+
+def _marker_in_span(p: HtmlElement) -> None:
+    """A Word list paragraph whose number is typed bare before the <span> of spaces that follows it (`1.<span
+    style='font:7.0pt "Times New Roman"'>&nbsp;&nbsp; </span>Text`, as a filtered export writes it when the
+    paragraph's language is the document's) gets it inside that span, where the other exports put it."""
+    styled = _WORD_LIST_STYLE.search(p.get("style") or "") or (p.get("class") or "").startswith("MsoList")
+    mark = (p.text or "").strip()
+    if p.tag != "p" or not styled or not mark or not (len(mark) == 1 or _WORD_NUMBER.fullmatch(mark)):
+        return
+    first = next(iter(p), None)
+    if first is None or first.tag != "span" or text_of(first) or not (first.tail or "").strip():
+        return  # (the span after the number holds only spaces, and the item's text follows it)
+    first.text, p.text = p.text + (first.text or ""), None
 
 
 def _make_list(parent: HtmlElement, run: list[tuple[HtmlElement, HtmlElement]]) -> None:

@@ -19,6 +19,7 @@ from feeds.model import BodyFormat
 from feeds.normalise.htmltext import clean_html_to_text
 from feeds.normalise.markdown import render_markdown
 from feeds.normalise.plaintext import is_ends_line, text_to_html
+from feeds.normalise.redirects import unwrap_google_redirects
 from feeds.normalise.sanitise import sanitise_html
 from feeds.normalise.text import nfc
 
@@ -37,6 +38,8 @@ def render_body(body: str, body_format: BodyFormat, link: str | None, base_url: 
     against the site's base URL: feeds carry absolute URLs only. A link to a part of the document (``#notes``)
     then keeps its text but not its link: it would lead to the site's front page (and ids are not published)."""
     base, fragments = (link, True) if link else (base_url, False)
+    if body_format != "html":  # (an HTML body's links were read as meant when its page was: `ingest.htmlmeta`)
+        body = unwrap_google_redirects(body)
     if body_format == "markdown":
         return _in_nfc(body, *_without_ends(*render_markdown(body, base_url=base, fragments=fragments)))
     if body_format == "html":

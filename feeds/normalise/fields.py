@@ -47,17 +47,21 @@ def readable_texts(raw: RawRelease) -> RawRelease:
     there is nothing to read (almost always: text in NFC, so its content hash is what it was)."""
 
     def read(text: str) -> str:
-        return nfc(windows_1252_controls(text))
+        return nfc(windows_1252_controls(without_soft_hyphens(text)))
 
-    texts = (raw.title, raw.body, raw.summary, raw.organisation, raw.withdrawn_note, raw.change_note)
-    if all(t is None or read(t) is t for t in texts) and all(
-        read(t) is t for t in (*raw.topics, *(note for _, note in raw.changes))
+    # (an HTML body's `&shy;` is a hyphenation point its author placed for the page, which a browser honours)
+    read_body = read if raw.body_format != "html" else lambda text: nfc(windows_1252_controls(text))
+    texts = (raw.title, raw.summary, raw.organisation, raw.withdrawn_note, raw.change_note)
+    if (
+        all(t is None or read(t) is t for t in texts)
+        and (raw.body is None or read_body(raw.body) is raw.body)
+        and all(read(t) is t for t in (*raw.topics, *(note for _, note in raw.changes)))
     ):
         return raw
     return dataclasses.replace(
         raw,
         title=None if raw.title is None else read(raw.title),
-        body=None if raw.body is None else read(raw.body),
+        body=None if raw.body is None else read_body(raw.body),
         summary=None if raw.summary is None else read(raw.summary),
         organisation=None if raw.organisation is None else read(raw.organisation),
         withdrawn_note=None if raw.withdrawn_note is None else read(raw.withdrawn_note),
@@ -65,6 +69,13 @@ def readable_texts(raw: RawRelease) -> RawRelease:
         topics=tuple(map(read, raw.topics)),
         changes=tuple((at, read(note)) for at, note in raw.changes),
     )
+
+
+def without_soft_hyphens(text: str) -> str:
+    """`text` without its soft hyphens (U+00AD): the optional hyphens Word keeps in a word it hyphenated to fit
+    its own line ("sea\u00adfront"), which its plain-text export writes out. Invisible, they would still part the
+    word in a slug ("sea-front"), a search and the text a reader copies. The same object when there are none."""
+    return text.replace("\u00ad", "") if "\u00ad" in text else text
 
 
 def invalid(raw: RawRelease, field: str, message: str) -> InvalidReleaseError:

@@ -374,8 +374,12 @@ def _render(block: _Block) -> str:
     intro = _paragraph(block.lines[:start]) + "\n" if start else ""
     tag = "ol" if ordered else "ul"
     opening = f'<ol start="{first_number}">' if ordered and first_number != 1 else f"<{tag}>"
-    listed = "\n".join(f"<li>{linkify(item)}</li>" for item in items)
+    listed = "\n".join(f"<li>{linkify(item[0])}{_sub_list(item[1:])}</li>" for item in items)
     return f"{intro}{opening}\n{listed}\n</{tag}>"
+
+
+def _sub_list(items: Sequence[str]) -> str:
+    return "<ul>\n" + "\n".join(f"<li>{linkify(item)}</li>" for item in items) + "\n</ul>" if items else ""
 
 
 def _paragraph(lines: Sequence[str]) -> str:
@@ -411,14 +415,19 @@ _CONTACT_LINE = re.compile(
 # "- item", "* item", "• item"; "1. item", "12) item" (up to three digits: "2026. was" is no list)
 _BULLET = re.compile(r"[-*•] (?P<text>.+)")
 _NUMBERED = re.compile(r"(?P<number>\d{1,3})[.)] (?P<text>.+)")
+# Word's "Save as Plain Text" writes a list's second level with the bullets of its fonts: "o" (Courier New's), "§"
+# (Wingdings' square), each followed by a tab; only under an item of a list is such a line one of its points.
+_SUB_BULLET = re.compile(r"[o§▪◦] (?P<text>.+)")
 
 
-def _list_at(lines: Sequence[str]) -> tuple[int, list[str], bool, int] | None:
-    """(index of its first item, its items, ordered, first number) when the paragraph is or ends in a list.
+def _list_at(lines: Sequence[str]) -> tuple[int, list[list[str]], bool, int] | None:
+    """(index of its first item, its items, ordered, first number) when the paragraph is or ends in a list. Each
+    item is its text, then the points of its own list (a second level), if it has any.
 
     Items are the lines opening with a bullet ("- ", "* ", "• "), or with numbers counting up by one ("1. ",
-    "2) "); a line that does not open another item continues the one before (a wrapped item). The lines before
-    the first item are an introduction ("The fund pays for:"), published as a paragraph before the list; a
+    "2) "); a line that does not open another item continues the one before (a wrapped item), unless it opens
+    with a second level's bullet ("o ", "§ ", as Word writes them in plain text): a point of that item. The lines
+    before the first item are an introduction ("The fund pays for:"), published as a paragraph before the list; a
     single item after one needs its colon, so a dash that wrapping put at the start of a line is not a list.
     """
     for start, line in enumerate(lines):
@@ -427,15 +436,17 @@ def _list_at(lines: Sequence[str]) -> tuple[int, list[str], bool, int] | None:
             continue
         ordered = bullet is None
         first_number = int(numbered["number"]) if numbered is not None else 1
-        items: list[str] = []
+        items: list[list[str]] = []
         expected = first_number
         for following in lines[start:]:
             item = _NUMBERED.fullmatch(following) if ordered else _BULLET.fullmatch(following)
             if item is not None and (not ordered or int(item["number"]) == expected):
-                items.append(item["text"])
+                items.append([item["text"]])
                 expected += 1
+            elif (point := _SUB_BULLET.fullmatch(following)) is not None:
+                items[-1].append(point["text"])
             else:
-                items[-1] += " " + following
+                items[-1][-1] += " " + following
         if start and len(items) < 2 and not lines[start - 1].endswith(":"):
             return None
         return start, items, ordered, first_number

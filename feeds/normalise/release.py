@@ -36,6 +36,7 @@ from feeds.normalise.fields import (
     invalid,
     language_of,
     readable_texts,
+    without_soft_hyphens,
     title_of,
     url_of,
 )
@@ -85,7 +86,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         body_html, body_text, title, site.tz, given_published or given_updated
     )
     given_summary = nfc(given_summary_text(raw.summary, markdown=raw.body_format == "markdown")) if raw.summary else ""
-    summary = given_summary or make_summary(source)
+    summary = given_summary or without_soft_hyphens(make_summary(source))  # (an HTML body keeps its `&shy;`)
     dating = _dating(raw, site, now, given_published, given_updated, stated)
     guessed = _clock_guesses(raw, site, (given_published, given_updated, dating.given_withdrawn), stated)
     given_published, given_withdrawn = dating.given_published, dating.given_withdrawn
