@@ -94,7 +94,7 @@ def test_a_google_redirect_shown_as_a_links_text_reads_as_the_address() -> None:
     html = (
         "<html><head><meta name=Generator content='Microsoft Word 15'></head><body><div class=WordSection1>"
         "<p class=MsoNormal><b>Volunteers wanted for the beach clean</b></p>"
-        f"<p class=MsoNormal>Gloves and bags are provided. Register at <a href=\"{url}\">{url}</a>.</p>" + TAIL
+        f'<p class=MsoNormal>Gloves and bags are provided. Register at <a href="{url}">{url}</a>.</p>' + TAIL
     )
     r = release(html)
     assert "google" not in r.body_html
@@ -105,8 +105,11 @@ def test_a_google_redirect_shown_as_a_links_text_reads_as_the_address() -> None:
 def test_google_redirects_in_markdown_and_plain_text_are_the_addresses_meant() -> None:
     redirect = "https://www.google.com/url?q=https://harbour.example.org/lifeboat%3Fref%3Dpress&sa=D&source=editors&ust=1&usg=AOv"
     md = (
-        "**Lifeboat station gets a new slipway**\n\nRead more at [the station page](" + redirect + ") or at "
-        + redirect + " today.\n"
+        "**Lifeboat station gets a new slipway**\n\nRead more at [the station page]("
+        + redirect
+        + ") or at "
+        + redirect
+        + " today.\n"
     )
     r = release(md.encode(), "lifeboat.md")
     assert "google" not in r.body_html, r.body_html

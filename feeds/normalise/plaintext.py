@@ -374,12 +374,12 @@ def _render(block: _Block) -> str:
     intro = _paragraph(block.lines[:start]) + "\n" if start else ""
     tag = "ol" if ordered else "ul"
     opening = f'<ol start="{first_number}">' if ordered and first_number != 1 else f"<{tag}>"
-    listed = "\n".join(f"<li>{linkify(item[0])}{_sub_list(item[1:])}</li>" for item in items)
+    listed = "\n".join(f"<li>{linkify(item[0])}{_render_list(item[1:])}</li>" for item in items)
     return f"{intro}{opening}\n{listed}\n</{tag}>"
 
 
-def _sub_list(items: Sequence[str]) -> str:
-    return "<ul>\n" + "\n".join(f"<li>{linkify(item)}</li>" for item in items) + "\n</ul>" if items else ""
+def _render_list(points: Sequence[str]) -> str:
+    return "<ul>\n" + "\n".join(f"<li>{linkify(p)}</li>" for p in points) + "\n</ul>" if points else ""
 
 
 def _paragraph(lines: Sequence[str]) -> str:
@@ -415,8 +415,7 @@ _CONTACT_LINE = re.compile(
 # "- item", "* item", "• item"; "1. item", "12) item" (up to three digits: "2026. was" is no list)
 _BULLET = re.compile(r"[-*•] (?P<text>.+)")
 _NUMBERED = re.compile(r"(?P<number>\d{1,3})[.)] (?P<text>.+)")
-# Word's "Save as Plain Text" writes a list's second level with the bullets of its fonts: "o" (Courier New's), "§"
-# (Wingdings' square), each followed by a tab; only under an item of a list is such a line one of its points.
+# A list's second level as Word's "Save as Plain Text" writes it: "o" or "§" and a tab, under an item.
 _SUB_BULLET = re.compile(r"[o§▪◦] (?P<text>.+)")
 
 

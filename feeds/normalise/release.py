@@ -36,9 +36,9 @@ from feeds.normalise.fields import (
     invalid,
     language_of,
     readable_texts,
-    without_soft_hyphens,
     title_of,
     url_of,
+    without_soft_hyphens,
 )
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.opening import opening_lines
