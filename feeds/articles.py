@@ -36,6 +36,8 @@ _WRAPPERS = {
     "t.umblr.com": ("z",),
 }
 """Redirecting hosts (without "www.") → the query parameters that may hold the target's address."""
+_WRAPPER_PATHS = {"google.com": "/url"}
+"""Hosts that redirect at one path only (`google.com/search?q=https://…` is a search for an address, no redirect)."""
 
 _AMP_CACHE = re.compile(r"^/(?:amp/|c/)?(s/)?([^/]+\.[^/]+)(/.*)?$")
 """`www.google.com/amp/s/example.com/x` and `<x>.cdn.ampproject.org/c/s/example.com/x`: the page's address in
@@ -81,7 +83,7 @@ def _unwrapped(url: str) -> str | None:
             return f"{'https' if m[1] else 'http'}://{m[2]}{m[3] or '/'}" + (f"?{parts.query}" if parts.query else "")
         return None
     names = _WRAPPERS.get(host)
-    if names is None:
+    if names is None or _WRAPPER_PATHS.get(host, parts.path) != parts.path:
         return None
     for name, value in parse_qsl(parts.query, keep_blank_values=True):
         if name in names and re.match(r"https?://[^/?#\s]+", value, re.IGNORECASE):

@@ -53,6 +53,7 @@ def test_every_copy_of_an_article_has_its_key(given):
         "https://www.paper.example/uk/2026/nov/30/johnson-lavrov-moscow",
         "https://other.example/world/2026/nov/30/johnson-lavrov-moscow",
         "https://feedproxy.google.com/~r/paper/world/~3/xyz/johnson-lavrov-moscow",  # (its target is not written)
+        "https://www.google.com/search?q=" + STORY,  # (a search for the address: Google redirects at /url only)
     ],
 )
 def test_another_page_is_another_article(given):
