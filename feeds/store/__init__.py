@@ -24,6 +24,7 @@ __all__ = [
     "Store",
     "Tx",
     "check_database_url",
+    "database_failing",
     "error_text",
     "open_store",
     "shown_database_url",
@@ -38,6 +39,15 @@ def error_text(error: BaseException) -> str:
         error = error.orig
     first = (str(error).strip().splitlines() or [""])[0]
     return (f"{type(error).__name__}: {first}" if first else type(error).__name__) + notes
+
+
+def database_failing(error: BaseException) -> bool:
+    """Whether `error` is the database failing (unreachable, its session ended by a restart, a failover or an
+    administrator, a lock not granted in time, a full disk), not anything about the data being written: work it
+    interrupts is to be tried again whole, never charged to the feed or file it was storing."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    return isinstance(error, (sa.exc.OperationalError, sa.exc.PendingRollbackError))
 
 
 def check_database_url(url: str) -> sa.URL:

@@ -65,19 +65,47 @@ or nothing to read)."""
 def check_batch(app: App, ready: Sequence[Pending], matchers: Matchers, *, owner: str) -> list[FeedOutcome]:
     """Check these feeds in one transaction (`Store.batch`): one commit, one fsync, for many feeds. Each feed's
     writes are a savepoint: one that fails is rolled back alone and costs that feed a failure; a commit that
-    fails costs each feed of the batch a failure, recorded alone."""
-    outcomes: list[FeedOutcome] = []
-    try:
-        with app.store.batch():
-            for feed, result, ahead in ready:
-                try:
-                    outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
-                except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
-                    outcome = _unexpected(app, feed, e, owner=owner)
-                outcomes.append(outcome)
-    except Exception as e:  # the batch's commit failed (a full disk): each feed records its failure alone
-        outcomes = [_unexpected(app, feed, e, owner=owner) for feed, _, _ in ready]
-    return outcomes
+    fails costs each feed of the batch a failure, recorded alone.
+
+    The database failing (`database_failing`: its session ended, unreachable, a lock not granted in time) is no
+    feed's failure: the batch is stored again once on a new connection when its session was lost (a PostgreSQL
+    restart, a failover, `pg_terminate_backend`), and otherwise the error ends the round (one line in the log;
+    the feeds not stored are given back, or their leases run out, and are polled again). Charged to each feed,
+    it had put every feed of the batch in back-off, its items unstored, with a traceback per feed."""
+    from feeds.store import database_failing, error_text
+
+    for attempt in (1, 2):
+        outcomes: list[FeedOutcome] = []
+        try:
+            with app.store.batch():
+                for feed, result, ahead in ready:
+                    try:
+                        outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
+                    except Exception as e:  # a bug or a database refusal met by one feed costs that feed a failure
+                        if database_failing(e):  # (the batch's transaction is gone with it)
+                            raise
+                        outcome = _unexpected(app, feed, e, owner=owner)
+                    outcomes.append(outcome)
+            return outcomes
+        except Exception as e:
+            if not database_failing(e):  # the batch's commit failed: each feed records its failure alone
+                return [_unexpected(app, feed, e, owner=owner) for feed, _, _ in ready]
+            if attempt == 2 or not _session_lost(e):
+                raise
+            log.warning(
+                "the database session was lost while storing %d polled feed(s) (%s): storing them again",
+                len(ready),
+                one_line(error_text(e))[:200],
+            )
+    raise AssertionError("unreachable")  # (the second attempt returns or raises)
+
+
+def _session_lost(error: BaseException) -> bool:
+    import sqlalchemy as sa
+
+    return isinstance(error, sa.exc.PendingRollbackError) or (
+        isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
+    )
 
 
 def check_feed(
