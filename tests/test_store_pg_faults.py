@@ -90,3 +90,99 @@ def test_a_database_that_stays_away_ends_the_round_in_one_error_and_the_next_rou
     report = run_watch(pg_app)  # the database is back
     assert sorted(o.feed_id for o in report.outcomes if o.error is None) == sorted(f.id for f in feeds)
     assert pg_app.store.count_items() == 9
+
+
+@pytest.fixture
+def short_lock_timeout(monkeypatch):
+    """Statements wait 0.3 s for another session's lock (30 s in production: `PG_LOCK_TIMEOUT`)."""
+    monkeypatch.setattr("feeds.store.engines.PG_LOCK_TIMEOUT", 0.3)
+
+
+def hold_lock(pg_url: str, statement: str) -> psycopg.Connection:
+    """Another session (an operator's `psql`) holding a lock in an open transaction, until closed."""
+    other = psycopg.connect(pg_url.split("?")[0], options=f"-c search_path={schema_of(pg_url)}")
+    other.execute(statement)
+    return other
+
+
+def schema_of(pg_url: str) -> str:
+    return pg_url.rsplit("%3D", 1)[1]
+
+
+def test_a_table_locked_by_another_session_fails_the_job_in_one_line_and_the_next_run_stores_the_file_once(
+    short_lock_timeout, make_settings, pg_url, clock, caplog
+):
+    from pathlib import Path
+
+    from feeds.daemon import Daemon
+
+    settings = make_settings(database_url=pg_url)
+    inbox = settings.inboxes[0].path
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False, inbox_quiet=0.0)
+    try:
+        (inbox / "a.txt").write_text("Harbour wall to be rebuilt\n\nThe wall will be rebuilt.\n", encoding="utf-8")
+        caplog.set_level(logging.INFO)
+        other = hold_lock(pg_url, "LOCK TABLE releases IN ACCESS EXCLUSIVE MODE")
+        try:
+            daemon._run_job("ingest", daemon.jobs.ingest)  # waits 0.3 s, not for as long as the lock is held
+            daemon.heartbeat()
+        finally:
+            other.close()
+        state = daemon.state.jobs["ingest"]
+        assert state.last_ok is False and "lock timeout" in (state.last_error or ""), state.last_error
+        assert "held a lock it needed past the 0.3 s waited: pid " in state.last_error, "the holder is named"
+        assert "idle in transaction since" in state.last_error and "they stay where they are" in state.last_error
+        assert "INSERT" not in state.last_error
+        assert (inbox / "a.txt").exists(), "the file stays for the next run"
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and not errors[0].exc_info
+        daemon._run_job("ingest", daemon.jobs.ingest)  # the lock is gone
+        assert daemon.state.jobs["ingest"].last_ok is True
+        assert [r.title for r in daemon.app.store.releases()] == ["Harbour wall to be rebuilt"]
+        assert not (inbox / "a.txt").exists()
+    finally:
+        daemon.app.close()
+
+
+def test_the_heartbeat_waits_no_longer_than_the_lock_timeout_for_a_locked_workers_table(
+    short_lock_timeout, make_settings, pg_url, clock, caplog
+):
+    from pathlib import Path
+
+    from feeds.daemon import Daemon
+
+    settings = make_settings(database_url=pg_url)
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        caplog.set_level(logging.INFO)
+        other = hold_lock(pg_url, "LOCK TABLE workers IN ACCESS EXCLUSIVE MODE")
+        try:
+            daemon.heartbeat()
+            daemon.heartbeat()
+        finally:
+            other.close()
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(said) == 1 and "could not record the heartbeat" in said[0] and "lock timeout" in said[0], said
+        daemon.heartbeat()
+        assert "heartbeat recorded again" in caplog.text
+    finally:
+        daemon.app.close()
+
+
+def test_a_migration_waits_for_another_process_migrating_however_long_it_takes(short_lock_timeout, pg_url, clock):
+    import threading
+
+    from feeds.store import open_store
+    from feeds.store.migrations import LATEST
+
+    other = psycopg.connect(pg_url.split("?")[0], autocommit=True)
+    other.execute("SELECT pg_advisory_lock(%s)", (0x46454544,))  # as a daemon migrating on another machine
+    threading.Timer(1.0, other.close).start()  # done after a second: longer than the lock timeout
+    store = open_store(pg_url)
+    try:
+        store.migrate(clock())
+        assert max(store.applied_versions()) == LATEST
+        with store.engine.connect() as conn:  # the pool's connection keeps the bounded wait
+            assert conn.execute(sa.text("SHOW lock_timeout")).scalar() == "300ms"
+    finally:
+        store.close()

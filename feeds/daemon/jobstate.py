@@ -107,7 +107,8 @@ def failure_text(error: Exception) -> tuple[str, bool]:
     if isinstance(error, FeedsError):
         return str(error), False
     if isinstance(error, sa.exc.OperationalError):  # unreachable, down, locked
-        return f"database unavailable: {one_line(error_text(error).split(': ', 1)[-1])[:300]}", False
+        # (600: a lock's note names its holder, and what the job was doing, the files it leaves, comes after it)
+        return f"database unavailable: {one_line(error_text(error).split(': ', 1)[-1])[:600]}", False
     if isinstance(error, sa.exc.DBAPIError):
         return f"database refused: {one_line(error_text(error))[:300]}", False
     if isinstance(error, OSError) and error.filename is not None:

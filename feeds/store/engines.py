@@ -33,6 +33,14 @@ tried again at its next run, its files left where they were."""
 # bodies, whole items) into the text of a database error, and so into logs, `feeds status` and /healthz.
 
 
+PG_LOCK_TIMEOUT = 30.0
+"""Seconds a PostgreSQL statement waits for a lock another session holds (a `psql` session left in a transaction,
+an `ALTER TABLE`, a `VACUUM FULL`, a daemon hung mid-transaction) before it fails with "canceling statement due to
+lock timeout" (`lock_timeout`, set on every session unless the URL's `options` set it): the job fails, said in one
+line, and is tried again at its next run, as SQLite's `SQLITE_BUSY_TIMEOUT`. Without it every job, and the heartbeat
+with them, waited for as long as the lock was held, saying nothing, while /healthz said ok. Migrations wait as long
+as need be (`feeds.store.migrations`)."""
+
 PG_KEEPALIVE = {"keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10, "keepalives_count": 3}
 """TCP keepalives on every connection to PostgreSQL (libpq's names), both ways: without them a connection across a
 network partition, or to a host that lost power, hangs until the kernel gives up (about 15 minutes here, two hours
@@ -41,17 +49,21 @@ on the server's side), holding a daemon's job, or a lock another daemon waits fo
 
 def _pg_connect_args(url: sa.URL) -> dict[str, Any]:
     """libpq settings for a dependable connection, each unless the URL sets it: a 10 s connect timeout, TCP
-    keepalives from our side, and the server's keepalives on our sessions (`options`, added to any the URL gives,
-    so a `-c search_path=…` stays), so that a session whose daemon vanished ends within about a minute and
-    releases its advisory locks (`feeds.store.locks`); and `application_name` naming this process (`feeds
-    host:pid`), by which a process waiting for one of those locks names its holder."""
+    keepalives from our side, a bounded wait for locks (`PG_LOCK_TIMEOUT`), and the server's keepalives on our
+    sessions (`options`, added to any the URL gives, so a `-c search_path=…` stays), so that a session whose
+    daemon vanished ends within about a minute and releases its advisory locks (`feeds.store.locks`); and
+    `application_name` naming this process (`feeds host:pid`), by which a process waiting for one of those locks
+    names its holder."""
     given = set(url.query)
     args: dict[str, Any] = {k: v for k, v in {"connect_timeout": 10, **PG_KEEPALIVE}.items() if k not in given}
     if "application_name" not in given:  # (who holds a lock, in `pg_stat_activity`: `feeds.store.locks`)
         args["application_name"] = f"feeds {socket.gethostname()}:{os.getpid()}"[:63]
     server = "-c tcp_keepalives_idle=30 -c tcp_keepalives_interval=10 -c tcp_keepalives_count=3"
     options = url.query.get("options")
-    args["options"] = f"{' '.join(options) if isinstance(options, tuple) else options or ''} {server}".strip()
+    given_options = " ".join(options) if isinstance(options, tuple) else options or ""
+    if "lock_timeout" not in given_options:
+        server += f" -c lock_timeout={int(PG_LOCK_TIMEOUT * 1000)}"
+    args["options"] = f"{given_options} {server}".strip()
     return args
 
 
@@ -59,11 +71,55 @@ def postgresql_engine(url: sa.URL) -> sa.Engine:
     """An engine on the PostgreSQL database of `url`, through psycopg 3 (`_pg_connect_args`)."""
     parsed = url.set(drivername="postgresql+psycopg")
     try:
-        return sa.create_engine(
-            parsed, pool_pre_ping=True, future=True, hide_parameters=True, connect_args=_pg_connect_args(parsed)
-        )
+        args = _pg_connect_args(parsed)
+        engine = sa.create_engine(parsed, pool_pre_ping=True, future=True, hide_parameters=True, connect_args=args)
     except ModuleNotFoundError as e:
         raise StoreError("PostgreSQL needs psycopg: pip install 'feeds[postgres]'") from e
+    waited = f"the {PG_LOCK_TIMEOUT:g} s waited" if "lock_timeout=" in args["options"] else "its lock_timeout"
+
+    @sa.event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # "canceling statement due to lock timeout" names neither the lock nor who held it: the note says what it
+        # means and names the sessions in a transaction for longer than the wait (said wherever the error is).
+        if getattr(context.original_exception, "sqlstate", None) == "55P03" and context.sqlalchemy_exception:
+            context.sqlalchemy_exception.add_note(lock_timeout_note(engine, waited, context.connection))
+
+    return engine
+
+
+def lock_timeout_note(engine: sa.Engine, waited: str, failed: sa.Connection | None = None) -> str:
+    """What PostgreSQL's "canceling statement due to lock timeout" means and what to do: another session held a
+    lock the statement needed past `waited`. The sessions whose transaction is older than `PG_LOCK_TIMEOUT` are
+    named (pid, program, user, from where, state, since when): the one left open is among them."""
+    holders = _long_transactions(engine, failed)
+    named = f": {'; '.join(holders)}" if holders else ""
+    return f"another session held a lock it needed past {waited}{named}; commit or end it (pg_terminate_backend)"
+
+
+def _long_transactions(engine: sa.Engine, failed: sa.Connection | None, limit: int = 3) -> list[str]:
+    """`pid 4242 (psql, feeds from 10.0.0.5, idle in transaction since 09:58:01 UTC)` for each other
+    session of this database in a transaction for longer than `PG_LOCK_TIMEOUT`, the oldest first (none when that
+    cannot be read: only on the error path, and never failing it)."""
+    try:
+        mine = failed.connection.dbapi_connection.info.backend_pid if failed is not None else 0  # type: ignore[union-attr]
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.text(
+                    "SELECT pid, application_name, usename, host(client_addr), state, xact_start"
+                    " FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND pid <> :mine"
+                    " AND xact_start < now() - make_interval(secs => :secs) ORDER BY xact_start LIMIT :limit"
+                ),
+                {"mine": mine, "secs": PG_LOCK_TIMEOUT, "limit": limit},
+            ).all()
+            conn.rollback()
+    except Exception:  # (the database failing further: the error says what it can)
+        return []
+    found = []
+    for pid, program, user, address, state, since in rows:
+        where = f" from {address}" if address else ""
+        found.append(f"pid {pid} ({program or 'no program name'}, {user}{where}, {state} since {since:%H:%M:%S} UTC)")
+    return ["".join(c if c.isprintable() else "?" for c in f)[:200] for f in found]
 
 
 class NoDatabaseError(StoreError):

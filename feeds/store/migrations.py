@@ -378,6 +378,8 @@ def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
     done: list[Migration] = []
     with engine.connect() as conn:
         if conn.dialect.name == "postgresql":
+            # However long another process's migration takes (or a table's lock, for an ALTER): no lock_timeout.
+            conn.execute(sa.text("SET lock_timeout = 0"))
             conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _PG_LOCK_KEY})
             conn.commit()
         try:
@@ -409,5 +411,6 @@ def migrate(engine: sa.Engine, now: datetime) -> list[Migration]:
         finally:
             if conn.dialect.name == "postgresql":
                 conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _PG_LOCK_KEY})
+                conn.execute(sa.text("RESET lock_timeout"))  # (the connection goes back to the pool)
                 conn.commit()
     return done
