@@ -117,3 +117,54 @@ def test_a_database_that_fails_after_its_first_check_fails_healthz_at_once_witho
         assert check == {"status": "fail", "message": "database unreachable"}, check
     said = [r for r in caplog.records if "unreachable" in r.getMessage()]
     assert len(said) == 1 and "no such table" in said[0].getMessage()
+
+
+def test_a_long_writer_taking_the_lock_during_a_watch_round_costs_no_feed_a_failure_and_the_next_round_stores_all(
+    make_settings, make_app_for, monkeypatch, httpserver, clock, caplog
+):
+    """A `sqlite3` shell (or a backup, or a stuck command) holding BEGIN IMMEDIATE while a round was storing: every
+    feed of the batch was charged a failure and backed off, its items unstored; now the round ends in one error."""
+    import logging
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from feeds.watch.manage import add_feed
+    from feeds.watch.poll import run_watch
+
+    monkeypatch.setattr(engines, "SQLITE_BUSY_TIMEOUT", 0.2)
+    app = make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost"]\n'))
+    body = (
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>Desk</title><link>https://news.example.com/</link>'
+        "<description>d</description><item><title>Ferry strike</title><link>https://news.example.com/1</link>"
+        "<guid>1</guid><description>The ferries stop.</description></item></channel></rss>"
+    )
+    holders: list[sqlite3.Connection] = []
+
+    def answer_then_lock(request):  # the long writer comes in while the feeds are being fetched
+        from werkzeug import Response
+
+        if not holders:
+            holders.append(sqlite3.connect(database_file(app), isolation_level=None, check_same_thread=False))
+            holders[0].execute("BEGIN IMMEDIATE")
+        return Response(body, content_type="application/rss+xml")
+
+    feeds = []
+    for n in range(2):
+        httpserver.expect_request(f"/f{n}.xml").respond_with_handler(answer_then_lock)
+        feeds.append(add_feed(app, httpserver.url_for(f"/f{n}.xml")))
+    caplog.set_level(logging.INFO)
+    try:
+        with pytest.raises(sa.exc.OperationalError, match="database is locked"):
+            run_watch(app)
+    finally:
+        holders[0].execute("ROLLBACK")
+        holders[0].close()
+    assert not [r for r in caplog.records if r.exc_info], "no traceback"
+    for feed in feeds:
+        stored = app.store.feed(feed.id)
+        assert (stored.failures, stored.last_error) == (0, None), stored.last_error
+    clock.advance(timedelta(seconds=app.settings.watch.lease + 1))  # (leases the locked round could not give back)
+    report = run_watch(app)
+    assert sorted(o.feed_id for o in report.outcomes if o.error is None) == sorted(f.id for f in feeds)
+    assert app.store.count_items() == 2
