@@ -186,3 +186,36 @@ def test_a_migration_waits_for_another_process_migrating_however_long_it_takes(s
             assert conn.execute(sa.text("SHOW lock_timeout")).scalar() == "300ms"
     finally:
         store.close()
+
+
+def test_a_daemon_whose_every_session_was_ended_goes_on_without_a_failed_run(make_settings, pg_url, clock, caplog):
+    """A PostgreSQL restart or failover between two runs: the pool's connections are dead; each is checked as it
+    is taken (pre-ping) and replaced, so no job fails, nothing is logged above info, and nothing is stored twice."""
+    from pathlib import Path
+
+    from feeds.daemon import Daemon
+
+    settings = make_settings(database_url=pg_url)
+    inbox = settings.inboxes[0].path
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False, inbox_quiet=0.0)
+    try:
+        (inbox / "a.txt").write_text("Harbour wall to be rebuilt\n\nThe wall will be rebuilt.\n", encoding="utf-8")
+        daemon._run_job("ingest", daemon.jobs.ingest)
+        daemon.heartbeat()
+        caplog.set_level(logging.INFO)
+        with psycopg.connect(pg_url.split("?")[0], autocommit=True) as other:
+            ended = other.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
+                (f"feeds {daemon.worker}",),
+            ).fetchone()
+        assert ended is not None and ended[0] >= 1
+        (inbox / "b.txt").write_text("Ferry timetable changes\n\nThe ferries run later.\n", encoding="utf-8")
+        for name, job in (("ingest", daemon.jobs.ingest), ("publish", daemon.jobs.publish)):
+            daemon._run_job(name, job)
+            assert daemon.state.jobs[name].last_ok is True, daemon.state.jobs[name].last_error
+        daemon.heartbeat()
+        assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        titles = sorted(r.title for r in daemon.app.store.releases())
+        assert titles == ["Ferry timetable changes", "Harbour wall to be rebuilt"]
+    finally:
+        daemon.app.close()
