@@ -219,3 +219,38 @@ def test_a_daemon_whose_every_session_was_ended_goes_on_without_a_failed_run(mak
         assert titles == ["Ferry timetable changes", "Harbour wall to be rebuilt"]
     finally:
         daemon.app.close()
+
+
+def test_a_session_ended_as_a_sent_alert_is_recorded_does_not_send_it_again(
+    make_settings, make_app_for, pg_url, clock, httpserver, caplog
+):
+    """The webhook took the message, then the session recording it was ended: the delivery stayed leased, and once
+    the lease ran out another run sent the same message again. It is recorded on a new connection instead."""
+    from datetime import timedelta
+
+    from feeds.alerts import run_alerts
+    from tests.alerts_helpers import add_keyword_matches
+
+    calls: list[bytes] = []
+
+    def receiver(request):
+        from werkzeug import Response
+
+        calls.append(request.get_data())
+        return Response("ok", status=200)
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(receiver)
+    hook = f'\n[alerts]\n[[alerts.webhooks]]\nname = "desk"\nurl = "{httpserver.url_for("/hook")}"\nrules = ["*"]\n'
+    app = make_app_for(make_settings(hook + '[http]\nallow = ["127.0.0.1", "localhost"]\n', database_url=pg_url))
+    add_keyword_matches(app.store, {"a": "EU widens sanctions"})
+    ended = terminate_when(app.store.engine, pg_url, "UPDATE alert_deliveries SET status=")
+    caplog.set_level(logging.INFO)
+    report = run_alerts(app)
+    assert ended and len(calls) == 1
+    assert report.sent == 1, report
+    (delivery,) = app.store.deliveries()
+    assert delivery.status == "sent"
+    clock.advance(timedelta(hours=1))  # past any lease
+    run_alerts(app)
+    assert len(calls) == 1, "sent once"
+    assert not [r for r in caplog.records if r.exc_info]

@@ -16,6 +16,7 @@ from feeds.store.engines import NoDatabaseError, postgresql_engine, sqlite_engin
 from feeds.store.releasetx import Tx
 from feeds.store.sourcestate import SourceState
 from feeds.store.sql import Store
+from feeds.store.tx import database_failing, session_lost
 from feeds.urls import without_secrets as shown_database_url  # (a database URL as messages show it)
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "database_failing",
     "error_text",
     "open_store",
+    "session_lost",
     "shown_database_url",
 ]
 
@@ -39,15 +41,6 @@ def error_text(error: BaseException) -> str:
         error = error.orig
     first = (str(error).strip().splitlines() or [""])[0]
     return (f"{type(error).__name__}: {first}" if first else type(error).__name__) + notes
-
-
-def database_failing(error: BaseException) -> bool:
-    """Whether `error` is the database failing (unreachable, its session ended by a restart, a failover or an
-    administrator, a lock not granted in time, a full disk), not anything about the data being written: work it
-    interrupts is to be tried again whole, never charged to the feed or file it was storing."""
-    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
-        return True
-    return isinstance(error, (sa.exc.OperationalError, sa.exc.PendingRollbackError))
 
 
 def check_database_url(url: str) -> sa.URL:

@@ -33,7 +33,7 @@ from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import watched_feeds as WF
-from feeds.store.tx import lease_free, release_leases, renew_leases, writing
+from feeds.store.tx import again_if_session_lost, lease_free, release_leases, renew_leases, writing
 from feeds.watch.schedule import CLOCK_TOLERANCE
 
 ATTEMPT_HORIZON = timedelta(days=8)
@@ -306,27 +306,33 @@ class AlertStoreMixin:
         return [DueDelivery(delivery_from(r), _match_from(r)) for r in shown], rest
 
     def record_attempts(self, records: Sequence[AttemptRecord], now: datetime, *, owner: str) -> None:
-        """Save the outcome of send attempts and release their leases (only rows still leased by `owner`)."""
+        """Save the outcome of send attempts and release their leases (only rows still leased by `owner`). Written
+        again on a new connection when the session was lost (`again_if_session_lost`): left leased, a message
+        the receiver took was sent again once the lease ran out."""
         if not records:
             return
-        with writing(self.engine) as conn:
-            for r in records:
-                conn.execute(
-                    AD.update()
-                    .where(AD.c.id == r.delivery_id, AD.c.lease_owner == owner)
-                    .values(
-                        status=r.status,
-                        attempts=r.attempts,
-                        next_attempt=r.next_attempt,
-                        last_attempt=now,
-                        last_status=r.last_status,
-                        last_error=r.last_error,
-                        sent_at=r.sent_at,
-                        recipients=_recipients_json(r.recipients),
-                        lease_owner=None,
-                        lease_until=None,
+
+        def write() -> None:
+            with writing(self.engine) as conn:
+                for r in records:
+                    conn.execute(
+                        AD.update()
+                        .where(AD.c.id == r.delivery_id, AD.c.lease_owner == owner)
+                        .values(
+                            status=r.status,
+                            attempts=r.attempts,
+                            next_attempt=r.next_attempt,
+                            last_attempt=now,
+                            last_status=r.last_status,
+                            last_error=r.last_error,
+                            sent_at=r.sent_at,
+                            recipients=_recipients_json(r.recipients),
+                            lease_owner=None,
+                            lease_until=None,
+                        )
                     )
-                )
+
+        again_if_session_lost(self.engine, f"recording {len(records)} alert delivery attempt(s)", write)
 
     def renew_deliveries(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> set[int]:
         """Hold claimed deliveries for another `lease` from `now` (a run sending to a slow receiver outlasts the lease

@@ -8,15 +8,20 @@ upgrade). Every store method that writes therefore begins with `BEGIN IMMEDIATE`
 
 from __future__ import annotations
 
+import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
+from feeds.logs import joined_lines
 from feeds.store.rows import chunks
+
+log = logging.getLogger("feeds.store")
+T = TypeVar("T")
 
 
 @contextmanager
@@ -63,6 +68,35 @@ def batched(engine: sa.Engine) -> Iterator[None]:
                 yield
             finally:
                 del open_batches[engine]
+
+
+def database_failing(error: BaseException) -> bool:
+    """Whether `error` is the database failing (unreachable, its session ended by a restart, a failover or an
+    administrator, a lock not granted in time, a full disk), not anything about the data being written: work it
+    interrupts is to be tried again whole, never charged to the feed or file it was storing."""
+    return session_lost(error) or isinstance(error, sa.exc.OperationalError)
+
+
+def session_lost(error: BaseException) -> bool:
+    """Whether `error` ended the database session it met (a PostgreSQL restart, a failover, `pg_terminate_backend`):
+    SQLAlchemy has then dropped the connection, and a new one from the pool may well work."""
+    if isinstance(error, sa.exc.PendingRollbackError):  # (a statement on the connection of a session lost before)
+        return True
+    return isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
+
+
+def again_if_session_lost(engine: sa.Engine, what: str, write: Callable[[], T]) -> T:
+    """`write()` (its own write transaction, with the same result if run twice), run once more on a new connection
+    when the session was lost under it (`session_lost`): what it records was already done outside (a message sent),
+    and, left unrecorded, would be done again. Inside `batched`, the batch's caller decides (nothing is retried)."""
+    try:
+        return write()
+    except Exception as e:
+        if not session_lost(e) or _batch_of(engine) is not None:
+            raise
+        why = joined_lines(str(e.orig)) if isinstance(e, sa.exc.DBAPIError) and e.orig is not None else str(e)
+        log.warning("the database session was lost while %s (%s): trying again on a new one", what, why[:200])
+        return write()
 
 
 LEASE_HORIZON = timedelta(hours=6)

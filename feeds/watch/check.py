@@ -72,7 +72,7 @@ def check_batch(app: App, ready: Sequence[Pending], matchers: Matchers, *, owner
     restart, a failover, `pg_terminate_backend`), and otherwise the error ends the round (one line in the log;
     the feeds not stored are given back, or their leases run out, and are polled again). Charged to each feed,
     it had put every feed of the batch in back-off, its items unstored, with a traceback per feed."""
-    from feeds.store import database_failing, error_text
+    from feeds.store import database_failing, error_text, session_lost
 
     for attempt in (1, 2):
         outcomes: list[FeedOutcome] = []
@@ -90,7 +90,7 @@ def check_batch(app: App, ready: Sequence[Pending], matchers: Matchers, *, owner
         except Exception as e:
             if not database_failing(e):  # the batch's commit failed: each feed records its failure alone
                 return [_unexpected(app, feed, e, owner=owner) for feed, _, _ in ready]
-            if attempt == 2 or not _session_lost(e):
+            if attempt == 2 or not session_lost(e):
                 raise
             log.warning(
                 "the database session was lost while storing %d polled feed(s) (%s): storing them again",
@@ -98,14 +98,6 @@ def check_batch(app: App, ready: Sequence[Pending], matchers: Matchers, *, owner
                 one_line(error_text(e))[:200],
             )
     raise AssertionError("unreachable")  # (the second attempt returns or raises)
-
-
-def _session_lost(error: BaseException) -> bool:
-    import sqlalchemy as sa
-
-    return isinstance(error, sa.exc.PendingRollbackError) or (
-        isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
-    )
 
 
 def check_feed(
