@@ -1,5 +1,7 @@
-"""PostgreSQL going away under a running watch round, and a lock another session holds: real PostgreSQL (skipped
-loudly without it), real sessions ended with `pg_terminate_backend`, a feed server on 127.0.0.1."""
+"""PostgreSQL going away under a running daemon: its sessions ended (`pg_terminate_backend`, as a restart or a
+failover does) between jobs, in the middle of a watch round's storing and as a sent alert is recorded; a table
+locked by another session; a migration waiting for another process's. Real PostgreSQL (skipped loudly without
+it), a feed server and a webhook receiver on 127.0.0.1, an injected clock."""
 
 from __future__ import annotations
 
