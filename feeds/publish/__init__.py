@@ -73,8 +73,8 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     held = [r.published for r in stored if r.published > now]
     shown = {r.id for r in releases}
     if not dry_run:  # each release shown keeps its place in the archives' order from its first publish on
-        app.store.keep_went_public(now)
-    order = app.store.release_archive_order()
+        app.store.keep_went_public(now, archive_size=settings.publish.entries)
+    order = app.store.release_archive_order(now, archive_size=settings.publish.entries)
     salt = _salt(app)
     renderer = _renderer(app, settings.site, salt)
     static = (*renderer.static_files(), *_stylesheets(renderer.messages, text_direction(settings.site.language)))

@@ -194,7 +194,7 @@ class ReleaseStoreMixin:
             raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
         return release_from(row)
 
-    def release_archive_order(self) -> list[str]:
+    def release_archive_order(self, now: datetime | None = None, *, archive_size: int | None = None) -> list[str]:
         """Release ids in the order they went public: when first stored, or, stored under an embargo, when it
         lifted (ties broken by publication date, then id). The main feed's archives are cut in this order.
 
@@ -205,19 +205,29 @@ class ReleaseStoreMixin:
 
         A release once shown keeps its place as `keep_went_public` stored it: worked out from `published` at every
         read, a public release whose source corrected its publication to a later (still past) time read as one
-        under embargo until then, moved, and changed archives that said they were complete (`fh:archive`)."""
-        went_public = sa.func.coalesce(R.c.went_public, went_public_now())
+        under embargo until then, moved, and changed archives that said they were complete (`fh:archive`).
+
+        With `now` and `archive_size`, a release not kept yet reads as `keep_went_public` would keep it then (what
+        `feeds publish --dry-run` shows is what the publish does)."""
         dated = sa.func.coalesce(R.c.dated_when_public, R.c.published)
-        q = sa.select(R.c.id).order_by(went_public, dated, in_code_point_order(R.c.id, self.engine.dialect.name))
         with self.engine.connect() as conn:
+            joining = went_public_now() if now is None else self._joining(conn, now, archive_size)
+            went_public = sa.func.coalesce(R.c.went_public, joining)
+            q = sa.select(R.c.id).order_by(went_public, dated, in_code_point_order(R.c.id, self.engine.dialect.name))
             return [row[0] for row in conn.execute(q)]
 
-    def keep_went_public(self, now: datetime) -> int:
+    def keep_went_public(self, now: datetime, *, archive_size: int | None = None) -> int:
         """Keep, for every release public at `now` (shown by the publish at `now`) that has none yet, its place in
-        `release_archive_order` as it reads now: from then on a correction of its publication time does not move it.
+        `release_archive_order`: from then on a correction of its publication time does not move it.
         (A release still under embargo has none, so a change of its embargo moves it, as nothing showed it yet.)
         Never before one kept already: an embargo brought forward into the past, or a release withdrawn before its
         publication and restored after it, read as gone public days ago, among releases archived since.
+
+        But a release stored after its publication (public elsewhere first: a back catalogue brought in from the old
+        website, a file dropped late) takes its place by its publication among the releases no archive of
+        `archive_size` entries holds yet: 2,000 releases of 2021-2026 stored after today's went public, by first
+        storing, after today's, filled the current document readers poll with releases years old, and an archive
+        with today's and 2021's side by side. Archives already cut keep their entries.
         Returns how many were kept; a publish with none new takes no write lock."""
         pending = sa.and_(R.c.went_public.is_(None), R.c.published <= now)
         pending = sa.and_(pending, sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
@@ -225,13 +235,41 @@ class ReleaseStoreMixin:
             if conn.execute(sa.select(R.c.id).where(pending).limit(1)).first() is None:
                 return 0
         with writing(self.engine) as conn:
-            latest = conn.execute(sa.select(sa.func.max(R.c.went_public))).scalar_one()
-            went_public = went_public_now()
-            if latest is not None:  # (just after it: the tie-break by publication could put it before)
-                after = sa.literal(latest + timedelta(microseconds=1), schema.UTCDateTime)
-                went_public = sa.case((went_public > latest, went_public), else_=after)
+            went_public = self._joining(conn, now, archive_size)
             q = R.update().where(pending).values(went_public=went_public, dated_when_public=R.c.published)
             return int(conn.execute(q).rowcount or 0)
+
+    def _joining(self, conn: Connection, now: datetime, archive_size: int | None) -> Any:
+        """The place in the archives' order of a release not kept yet, that goes public by `now` (see
+        `keep_went_public`), as an SQL expression of its row."""
+        latest = conn.execute(sa.select(sa.func.max(R.c.went_public))).scalar_one()
+        went_public = went_public_now()
+        if latest is not None:  # (just after it: the tie-break by publication could put it before)
+            after = sa.literal(latest + timedelta(microseconds=1), schema.UTCDateTime)
+            went_public = sa.case((went_public > latest, went_public), else_=after)
+        if archive_size is None:
+            return went_public
+        backdated: Any = R.c.published
+        archived = self._last_archived(conn, now, archive_size)
+        if archived is not None:
+            floor = sa.literal(archived + timedelta(microseconds=1), schema.UTCDateTime)
+            backdated = sa.case((R.c.published > floor, R.c.published), else_=floor)
+        return sa.case((R.c.published < R.c.first_ingested, backdated), else_=went_public)
+
+    def _last_archived(self, conn: Connection, now: datetime, size: int) -> datetime | None:
+        """The kept place of the last release an archive of `size` entries holds (as the publish before cut them
+        from the releases kept and still public), or None when no archive is cut."""
+        kept = sa.and_(R.c.went_public.is_not(None), R.c.published <= now)
+        kept = sa.and_(kept, sa.or_(R.c.withdrawn_at.is_(None), R.c.withdrawn_at >= R.c.published))
+        count = int(conn.execute(sa.select(sa.func.count()).select_from(R).where(kept)).scalar_one())
+        pages = max(0, (count - size) // size)
+        if pages == 0:
+            return None
+        dated = sa.func.coalesce(R.c.dated_when_public, R.c.published)
+        order = (R.c.went_public, dated, in_code_point_order(R.c.id, self.engine.dialect.name))
+        q = sa.select(R.c.went_public).where(kept).order_by(*order).offset(pages * size - 1).limit(1)
+        last: datetime = conn.execute(q).scalar_one()
+        return last
 
     def last_release_stored(self) -> datetime | None:
         """When a release was last created or changed, by any daemon or command."""
