@@ -7,8 +7,8 @@ The main feed follows RFC 5005 (archived feeds): entries are assigned to pages i
 public (`Store.release_archive_order`: when first stored, or when an embargo lifted; a release stored after its
 publication, a back catalogue brought in, by its publication among the releases no archive holds yet), oldest
 first; every archive page holds exactly `entries` entries and is cut only when the current document would keep
-at least `entries` of its own, so an archive, once published, is complete and never changes (unless one of its releases is edited).
-The current document holds between `entries` and 2×`entries`-1 entries of its own, plus the newest and the last
+at least `entries` of its own, so an archive, once published, is complete and never changes (unless one of its
+releases is edited). The current document holds between `entries` and 2×`entries`-1 entries of its own, plus the newest and the last
 updated releases wherever they were archived (`current_entries`).
 
 What this module must not do: read the clock, the store or the disk, render anything, or fingerprint documents
