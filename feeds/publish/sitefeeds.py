@@ -8,8 +8,8 @@ public (`Store.release_archive_order`: when first stored, or when an embargo lif
 publication, a back catalogue brought in, by its publication among the releases no archive holds yet), oldest
 first; every archive page holds exactly `entries` entries and is cut only when the current document would keep
 at least `entries` of its own, so an archive, once published, is complete and never changes (unless one of its
-releases is edited). The current document holds between `entries` and 2×`entries`-1 entries of its own, plus the newest and the last
-updated releases wherever they were archived (`current_entries`).
+releases is edited). The current document holds between `entries` and 2×`entries`-1 entries of its own, plus
+the newest and the last updated releases wherever they were archived (`current_entries`).
 
 What this module must not do: read the clock, the store or the disk, render anything, or fingerprint documents
 (`plan`). Everything arrives as arguments.
