@@ -22,7 +22,7 @@ import functools
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["article_key", "article_link", "item_article"]
+__all__ = ["article_key", "article_link", "as_read", "item_article"]
 
 _WRAPPERS = {
     "news.google.com": ("url",),
@@ -67,7 +67,45 @@ def _tracking(name: str, value: str) -> bool:
 
 
 def _host(netloc_host: str | None) -> str:
-    return (netloc_host or "").rstrip(".").lower().removeprefix("www.")
+    host = (netloc_host or "").rstrip(".").lower()
+    if not host.isascii():  # (`ｐａｐｅｒ。example` is paper.example, as browsers read it)
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii").lower()
+    return host.removeprefix("www.")
+
+
+_WEB_START = re.compile(r"[\x00-\x20]*(https?):[/\\]*", re.IGNORECASE)
+_AUTHORITY_END = re.compile(r"[/\\?#]")
+_NOT_IN_HOST = re.compile(r"[\x00-\x20%/:<>?@\[\\\]^|#\x7f]")
+"""What a host decoded from percent-escapes may not hold (the URL Standard's forbidden domain code points)."""
+
+
+def as_read(url: str) -> str:
+    """`url`, an http(s) URL, as a browser reads it (the WHATWG URL Standard) where Python's `urlsplit` reads it
+    otherwise: tabs and line breaks left out, a backslash before the query a slash (`https://evil.example\\@paper.
+    example/` leads to evil.example, not to the paper), no user name or password before the host (`https://paper.
+    example@evil.example/` leads to evil.example too, and only looks like the paper's), a percent-encoded host
+    decoded (`%70aper.example` is paper.example). Any other string, and a URL read alike both ways, is returned as
+    it is (the same object)."""
+    if "\t" in url or "\n" in url or "\r" in url:
+        url = url.replace("\t", "").replace("\n", "").replace("\r", "")
+    start = _WEB_START.match(url)
+    if start is None:
+        return url
+    rest = url[start.end() :]
+    end = _AUTHORITY_END.search(rest)
+    authority, tail = (rest[: end.start()], rest[end.start() :]) if end else (rest, "")
+    cut = min((i for i in (tail.find("?"), tail.find("#")) if i >= 0), default=len(tail))
+    tail = tail[:cut].replace("\\", "/") + tail[cut:]
+    host = authority.rpartition("@")[2]
+    if "%" in host:
+        name, colon, port = host.rpartition(":") if host.rpartition(":")[2].isdigit() else (host, "", "")
+        with contextlib.suppress(UnicodeError):
+            decoded = unquote(name, errors="strict")
+            if decoded and not _NOT_IN_HOST.search(decoded):
+                host = decoded.lower() + colon + port
+    read = f"{start[1]}://{host}{tail}"
+    return url if read == url else read
 
 
 def _unwrapped(url: str) -> str | None:
@@ -91,21 +129,29 @@ def _unwrapped(url: str) -> str | None:
     return None
 
 
+_WRAPPED_AT_MOST = 3
+"""Wrappers unwrapped around one link (Google News around a Google redirect around FeedBurner's: three): a link
+wrapped deeper is published, and is its own article, as the last wrapper unwrapped (no news site nests further,
+and unwrapping each would cost a pass over what is left of the link)."""
+
+
 @functools.lru_cache(maxsize=1024)  # (pure; asked for the same item's link by matching, related terms and url_key)
 def article_link(url: str) -> str:
     """The address of the article at `url` as readers should be given it: a redirect wrapper's target when its
     address holds it, without tracking parameters (`utm_*`, `at_*`, `CMP`, `?ref=rss`…) and without the marks of
     the AMP version (a path segment `amp`, `?amp`, `outputType=amp`); scheme, host, path, the other parameters
-    (in their order) and the fragment as written. Anything that is no absolute http(s) URL is returned as it is,
+    (in their order) and the fragment as written, read as a browser reads them (`as_read`: no user name before the
+    host, a backslash before the query a slash). Anything that is no absolute http(s) URL is returned as it is,
     and so is a URL with nothing to take out (the same object)."""
-    if "?" not in url and "amp" not in url.lower():
+    read = as_read(url)  # (where a browser goes: `evil.example\\@paper.example` is no page of the paper's)
+    if read is url and "?" not in url and "amp" not in url.lower():
         return url  # (most links: no wrapper's target, no tracking parameters, no AMP mark)
-    target = url
-    for _ in range(3):  # (a wrapper around a wrapper; never a loop)
+    target = read
+    for _ in range(_WRAPPED_AT_MOST):  # (a wrapper around a wrapper; never a loop, nor a cost growing with depth)
         inner = _unwrapped(target)
         if inner is None:
             break
-        target = inner
+        target = as_read(inner)
     try:
         parts = urlsplit(target)
     except ValueError:

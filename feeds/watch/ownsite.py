@@ -4,7 +4,9 @@ The watch never reports our own pages as coverage of our releases: an item linki
 site's host, with its port when the base URL names one, and the configured own domains with their subdomains)
 matches nothing, and an item linking to a release's permalink or canonical link (`url_key` compares them) is not
 that release's coverage; either reached through a redirect wrapper or with tracking parameters
-(`feeds.articles.article_link`) too. Host names compare lower case, IDNA-encoded, without "www." or a final dot.
+(`feeds.articles.article_link`) too. Host names compare lower case, IDNA-encoded, without "www." or a final dot, and
+every link is read as a browser reads it (`feeds.articles.as_read`): `https://evil.example\\@press.example.org/`
+leads to evil.example, and `https://%70ress.example.org/` to press.example.org.
 
 What this module must not do: resolve names, fetch, or read settings: it works on the strings it is given.
 """
@@ -16,7 +18,7 @@ import functools
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from feeds.articles import article_link
+from feeds.articles import article_link, as_read
 
 
 @functools.lru_cache(maxsize=4096)  # pure; asked for the same few own domains with every item
@@ -42,16 +44,21 @@ def is_own_url(url: str | None, own_domains: Iterable[str]) -> bool:
     host name or a URL) or one of its subdomains."""
     if not url:
         return False
-    target = article_link(url)  # (our page reached through a redirect wrapper, or the Google AMP cache, is ours)
-    if target is not url and is_own_url(target, own_domains):
-        return True
+    # Our page reached through a redirect wrapper, or the Google AMP cache, is ours (`article_link` unwraps a few
+    # wrappers, never more: a link nested deeper is the wrapper's), and so is a wrapper on our own site.
+    read = as_read(url)
+    target = article_link(read)
+    return any(_on_own_site(u, own_domains) for u in dict.fromkeys((target, read)))
+
+
+def _on_own_site(url: str, own_domains: Iterable[str]) -> bool:
     host = _host(url)
     if not host:
         return False
     for domain in own_domains:
         if domain.startswith(EXACT):
             own, _, port = domain[len(EXACT) :].partition("|")
-            if host == own and (not port or str(_port(url or "")) == port):
+            if host == own and (not port or str(_port(url)) == port):
                 return True
             continue
         own = _host(domain if "//" in domain else f"//{domain.strip()}")
