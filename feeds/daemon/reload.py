@@ -167,7 +167,10 @@ class ConfigImport:
                 log.error("config reloaded, but its feeds and rules could not be stored yet: %s", error_text(e))
             else:
                 log.exception("config reloaded, but storing its feeds and rules failed unexpectedly")
-            why = f"config reloaded, but its feeds and rules could not be stored yet: {one_line(error_text(e))}"
+            said = one_line(error_text(e))
+            if isinstance(e, sa.exc.OperationalError):  # (its details stay off /healthz: `served_error`)
+                said = f"database unavailable: {said.split(': ', 1)[-1]}"
+            why = f"config reloaded, but its feeds and rules could not be stored yet: {said}"
             self.health.record_job("reload", False, self.clock(), why)
             self.due = self.clock() + IMPORT_RETRY
             return False

@@ -15,7 +15,9 @@
   DNS, a proxy).
 The status code is 200 for ok and degraded (the site is still being served) and 503 for fail, so a load
 balancer takes a daemon that lost its database out of rotation but keeps one whose last feed poll failed.
-Error details of the database go to the log, not the client (they can name hosts and users).
+Error details of the database go to the log, not the client (they can name hosts and users): a job that failed on
+the database says so and no more (`served_error`: not the other sessions a lock timeout's note names, with their
+users and client addresses, nor the server a connection error names).
 
 /metrics serves `Metrics.render()` (Prometheus text format 0.0.4), refreshing first what it reads from the database
 (the release count, the watched feeds failing; `feeds_database_up` says whether it answered) and the heartbeat's age.
@@ -30,6 +32,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -214,11 +217,20 @@ def check_job(job: JobRecord, every: float | None = None, now: datetime | None =
         "status": "ok" if job.ok and not stalled else "degraded",
         "last_run": rfc3339(job.last_run),
         "last_success": rfc3339(job.last_success) if job.last_success else None,
-        "error": (error or "")[:_ERROR_CHARS] or None,
+        "error": served_error(error or "")[:_ERROR_CHARS] or None,
         "runs": job.runs,
         "failures": job.failures,
         "consecutive_failures": job.consecutive_failures,
     }
+
+
+_DATABASE_DETAILS = re.compile(r"\b(database (?:unavailable|refused)): .*", re.DOTALL)
+
+
+def served_error(error: str) -> str:
+    """A job's error as /healthz serves it: what the database said (`feeds.daemon.jobstate.failure_text`, from
+    "database unavailable:" or "database refused:" on) left to the log and `feeds status`."""
+    return _DATABASE_DETAILS.sub(r"\1 (the daemon's log says why)", error)
 
 
 def check_sources(app: App) -> dict[str, dict[str, Any]]:
