@@ -33,6 +33,8 @@ def dns_host(host: str) -> str:
 # or query they are not URI characters, and the W3C validator refuses such a link. '%' kept for existing escapes.
 URI_SAFE = "-._~:/?#@!$&'()*+,;=%"
 STRAY_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_C0_OR_SPACE = "".join(map(chr, range(0x21)))
+_NOT_IN_URL = re.compile(r"[\t\r\n]")
 PLAIN_URL = re.compile(r"https?://[a-z0-9.-]+(?::\d+)?(?:/[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]*)?")
 """An absolute http(s) URL already in URI form, its host in lowercase: the common case, given back as it is."""
 
@@ -43,9 +45,13 @@ def absolute_uri(value: str, where: str) -> str:
     escape). Raises ValueError naming `where` when it is no absolute http(s) URL or its host no name."""
     if PLAIN_URL.fullmatch(value):  # the common case: already a plain URI, nothing to encode
         return value
-    parts = urlsplit(value.strip())
+    given = value
+    # As `urlsplit` and browsers read it: controls and spaces before it, tabs and line breaks anywhere left out
+    # (counting the netloc's length in the string as given wrote `https://a.example<TAB>b/` as `a.examplebb`).
+    value = _NOT_IN_URL.sub("", value.lstrip(_C0_OR_SPACE).rstrip())
+    parts = urlsplit(value)
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{where}: {value!r} is not an absolute http(s) URL")
+        raise ValueError(f"{where}: {given!r} is not an absolute http(s) URL")
     netloc = parts.netloc
     if not netloc.isascii():
         userinfo, at, hostport = netloc.rpartition("@")
@@ -53,8 +59,8 @@ def absolute_uri(value: str, where: str) -> str:
         try:
             netloc = userinfo + at + dns_host(host) + colon + port
         except ValueError as e:
-            raise ValueError(f"{where}: {value!r} has an invalid host name") from e
-    rest = value.strip()[len(parts.scheme) + 3 + len(parts.netloc) :]
+            raise ValueError(f"{where}: {given!r} has an invalid host name") from e
+    rest = value[len(parts.scheme) + 3 + len(parts.netloc) :]
     return f"{parts.scheme.lower()}://{netloc}{quote(STRAY_PERCENT.sub('%25', rest), safe=URI_SAFE)}"
 
 
