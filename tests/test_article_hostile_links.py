@@ -90,3 +90,41 @@ def test_a_plain_link_is_given_back_as_it_is():
     assert article_link(STORY) is STORY
     assert article_link(STORY + "?id=1") is not None
     assert article_link("mailto:press@example.org") == "mailto:press@example.org"
+
+
+def test_a_feed_s_link_behind_a_backslash_is_never_listed_as_the_paper_s_article(
+    make_settings, make_app_for, httpserver, corpus_releases, clock
+):
+    """A hostile feed's item whose link looks, to Python's `urlsplit`, like the paper's story was merged into the
+    paper's entry, which could then be published under its link, leading readers to evil.example."""
+    from datetime import timedelta
+
+    import feedparser
+
+    from feeds.ingest import ingest_paths
+    from feeds.publish import run_publish
+    from feeds.watch.manage import add_feed, add_rule
+    from feeds.watch.poll import run_watch
+    from tests.test_article_copies import ALLOW, rss
+
+    app = make_app_for(make_settings(ALLOW))
+    ingest_paths(app, [corpus_releases / "foreign-secretary-to-visit-moscow.txt"])
+    add_rule(app, "lavrov", name="lavrov")
+    spoof = "https://evil.example\\@www.paper.example/world/2026/nov/30/johnson-lavrov-moscow"
+    bodies = {
+        "/evil.xml": rss("Evil", [("e1", "Lavrov: the paper retracts its story", spoof)]),
+        "/paper.xml": rss("Paper", [("p1", "Johnson to meet Sergei Lavrov in Moscow", STORY)]),
+    }
+    for path, body in bodies.items():
+        httpserver.expect_request(path).respond_with_data(body, content_type="application/rss+xml")
+        add_feed(app, httpserver.url_for(path))
+    clock.advance(timedelta(hours=2))
+    run_watch(app)
+    run_publish(app)
+    d = feedparser.parse((app.settings.paths.out / "matches/rules/lavrov/atom.xml").read_bytes())
+    links = {e.link: e.title for e in d.entries}
+    assert links[STORY] == "Johnson to meet Sergei Lavrov in Moscow"
+    assert links["https://evil.example/@www.paper.example/world/2026/nov/30/johnson-lavrov-moscow"] == (
+        "Lavrov: the paper retracts its story"
+    )
+    assert len(d.entries) == 2
