@@ -35,11 +35,11 @@ class Mailbox:
 
 
 @contextmanager
-def mail_server(box: Mailbox | None = None) -> Iterator[Mailbox]:
+def mail_server(box: Mailbox | None = None, *, smtputf8: bool = True) -> Iterator[Mailbox]:
     """`box` (a new `Mailbox` by default, or one of its subclasses that answers otherwise) served on a free port of
-    127.0.0.1 (its `port`), stopped on the way out."""
+    127.0.0.1 (its `port`), stopped on the way out. `smtputf8`: whether it offers SMTPUTF8 (RFC 6531)."""
     box = box if box is not None else Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller = Controller(box, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=smtputf8)
     controller.start()
     box.port = controller.port
     try:

@@ -16,6 +16,7 @@ from collections.abc import Collection, Sequence
 from email.message import EmailMessage
 from email.utils import getaddresses
 
+from feeds.alerts.render import ascii_address
 from feeds.alerts.select import Attempt
 from feeds.config import SmtpSettings
 
@@ -28,6 +29,8 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
     to = [addr for _, addr in getaddresses(message.get_all("To", [])) if addr not in skip]
     if not to:  # (never asked: smtplib would read the recipients from the headers again)
         return Attempt(True, "250")
+    ours: dict[str, tuple[int, bytes]] = {}  # (recipients this end cannot send to: their answers, kept as a server's)
+    back: dict[str, str] = {}  # (each address as sent → as configured)
     try:
         client: smtplib.SMTP
         if smtp.port == 465:
@@ -39,7 +42,23 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
                 client.starttls(context=ssl.create_default_context())
             if smtp.username:
                 client.login(smtp.username, smtp.password or "")
-            refused = client.send_message(message, from_addr=smtp.sender, to_addrs=to)
+            client.ehlo_or_helo_if_needed()
+            utf8 = client.has_extn("smtputf8")
+            sender = ascii_address(smtp.sender)
+            wire = {addr: addr if utf8 else ascii_address(addr) for addr in to}
+            ours = {addr: (553, NO_SMTPUTF8) for addr, sent_as in wire.items() if sent_as is None}
+            if sender is None and not utf8:
+                hint = "set alerts.smtp.sender to an address whose name before the @ is ASCII"
+                return Attempt(False, "error", f"{where} does not offer SMTPUTF8, which {smtp.sender} needs: {hint}")
+            if len(ours) == len(to):
+                error = f"{where} does not offer SMTPUTF8 (RFC 6531), which {', '.join(ours)} {_needs(ours)}"
+                return Attempt(False, "553", error, refused=True, recipients=_answers(to, ours, took=False))
+            if not utf8:  # (the header as the envelope: ASCII, those the server cannot take left out)
+                listed = (ascii_address(addr) for _, addr in getaddresses(message.get_all("To", [])))
+                message.replace_header("To", ", ".join(addr for addr in listed if addr is not None))
+            back = {sent_as: addr for addr, sent_as in wire.items() if sent_as is not None}
+            answered = client.send_message(message, from_addr=sender or smtp.sender, to_addrs=list(back))
+            refused = {back.get(addr, addr): answer for addr, answer in answered.items()} | ours
         finally:
             _quit(client)
     except smtplib.SMTPDataError as e:
@@ -51,14 +70,15 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
         said = "refused the message" if permanent else "answered"
         error = f"{where} {said} {e.smtp_code} {text}"
         # (Refused for good, it is so for each recipient asked: one that has it from an earlier try keeps it.)
-        answers = tuple((addr, f"{e.smtp_code} {text}") for addr in to) if permanent else ()
-        return Attempt(False, str(e.smtp_code), error, refused=permanent, recipients=answers)
+        answers = {addr: (e.smtp_code, e.smtp_error) for addr in to} | ours if permanent else {}
+        return Attempt(False, str(e.smtp_code), error, refused=permanent, recipients=_answers(to, answers, took=False))
     except smtplib.SMTPRecipientsRefused as e:
         # (Only those it answered: after a 421 smtplib stops asking, and nobody received anything.)
-        codes = sorted({str(code) for code, _ in e.recipients.values()})
+        answers = {back.get(addr, addr): answer for addr, answer in e.recipients.items()} | ours
+        codes = sorted({str(code) for code, _ in answers.values()})
         asked = "the recipients still waiting" if skip else "every recipient"
-        error = f"{where} refused {asked}: {_refused(e.recipients)}"
-        return Attempt(False, "/".join(codes) or "error", error, recipients=_answers(to, e.recipients, took=False))
+        error = f"{where} refused {asked}: {_refused(answers)}"
+        return Attempt(False, "/".join(codes) or "error", error, recipients=_answers(to, answers, took=False))
     except smtplib.SMTPResponseException as e:
         text = _text(e.smtp_error)
         hint = _hint(smtp, e.smtp_code, text)
@@ -73,6 +93,18 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
         return Attempt(True, "250", f"{where} refused some recipients: {_refused(refused)}", None, False,
                        _answers(to, refused, took=True))  # fmt: skip
     return Attempt(True, "250", recipients=_answers(to, {}, took=True))
+
+
+NO_SMTPUTF8 = b"5.6.7 not sent: the mail server does not offer SMTPUTF8, which this address needs (RFC 6531)"
+"""The answer kept for a recipient whose mailbox name is not ASCII, when the server cannot take it (a 553 with the
+enhanced code RFC 6531 §3.7.4.1 gives a server refusing such an address): refused for good, as that server would."""
+
+
+def _needs(addresses: Collection[str]) -> str:
+    return (
+        f"{'needs' if len(addresses) == 1 else 'need'}: enable SMTPUTF8 on the mail server, or give alerts.email.to"
+        " addresses whose names before the @ are ASCII"
+    )
 
 
 def _quit(client: smtplib.SMTP) -> None:

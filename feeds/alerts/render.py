@@ -30,6 +30,7 @@ from feeds.alerts.unlisted import Unlisted
 from feeds.clock import rfc3339
 from feeds.config import webhook_signing_key
 from feeds.publish.coverage import isolated
+from feeds.urls import dns_host
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -223,6 +224,7 @@ def build_email(
     the matches a digest carries without listing them, counted, and said at its end with where to find them."""
     msg = EmailMessage()
     _set_subject(msg, email_subject(entries, unlisted.count if unlisted is not None else 0))
+    sender = ascii_address(sender) or sender  # (a domain in another script as its `xn--` form; the name part stays)
     _set_from(msg, sender, sender_name)
     msg["To"] = ", ".join(to)
     msg["Date"] = format_datetime(now)
@@ -237,6 +239,19 @@ def build_email(
     page = email_html(entries, alert_name=alert_name, frequency=frequency, tz=tz, unlisted=unlisted)
     msg.add_alternative(page, subtype="html", cte="quoted-printable")
     return msg
+
+
+def ascii_address(address: str) -> str | None:
+    """`address` as a mail server without SMTPUTF8 (RFC 6531) takes it: its domain, when in another script, in
+    its `xn--` form (IDNA 2008, as `dns_host`: `presse@bücher.example` → `presse@xn--bcher-kva.example`, the same
+    mailbox); None when its mailbox name (before the `@`) is not ASCII, which has no ASCII form."""
+    local, _, domain = address.rpartition("@")
+    if not local.isascii():
+        return None
+    try:
+        return f"{local}@{dns_host(domain)}"
+    except ValueError:  # (not a host name: config refuses it; left as it is, for the server to answer)
+        return address
 
 
 def _set_subject(msg: EmailMessage, subject: str) -> None:

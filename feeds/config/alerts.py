@@ -18,11 +18,24 @@ from feeds.config.checks import days_kept, malformed_host, table_array
 from feeds.config.reader import KeyPath, TableReader
 from feeds.config.schema import KEYS, SMTP_TIMEOUT
 from feeds.config.settings import AlertSettings, EmailAlert, SmtpSettings, WebhookAlert, webhook_signing_key
+from feeds.urls import dns_host
 
 _EMAIL = re.compile(r"[^@\s<>(),;:\"\[\]]+@[^@\s<>(),;:\"\[\]]+")
 """An email address as a mail header can carry it: one @, no white space or line break, no header punctuation."""
 _NAMED = re.compile(r"([^<>]*)<\s*" + _EMAIL.pattern + r"\s*>")
 """`Press Office <alerts@example.org>`: a sender written with its name, which goes in `sender_name` instead."""
+
+
+def _not_address(address: object) -> str | None:
+    """Why `address` cannot be sent to (None when it can): not one a header carries, or a domain in another script
+    that is no host name (`a@☃.example`; one that is, `presse@bücher.example`, goes as its `xn--` form)."""
+    if not isinstance(address, str) or not _EMAIL.fullmatch(address):
+        return f"not an email address: {address!r}"
+    try:
+        dns_host(address.rpartition("@")[2])
+    except ValueError as e:
+        return f"not an email address: {address!r} (its domain is no host name: {e})"
+    return None
 
 
 def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -> AlertSettings:
@@ -101,8 +114,8 @@ def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -
         if not to:
             r.fail((*ek, "to"), "must be a list of email addresses")
         for i, address in enumerate(to):
-            if not isinstance(address, str) or not _EMAIL.fullmatch(address):
-                r.fail((*ek, "to", i), f"not an email address: {address!r}")
+            if problem := _not_address(address):
+                r.fail((*ek, "to", i), problem)
         frequency = r.get(et, (*ek, "frequency"), str, "immediate")
         if frequency not in ("immediate", "hourly", "daily", "weekly"):
             r.fail((*ek, "frequency"), f"must be immediate, hourly, daily or weekly, got {frequency!r}")
@@ -123,10 +136,10 @@ def read_alerts(r: TableReader, t: dict[str, Any], environ: Mapping[str, str]) -
         if key in st and not st.get("username"):  # (smtplib logs in only with a user name: it would go unused)
             r.fail((*sk, key), "a password without alerts.smtp.username is never used: set username (the login)")
     sender = r.get(st, (*sk, "sender"), str, "feeds@localhost")
-    if not _EMAIL.fullmatch(sender):
+    if problem := _not_address(sender):
         named = _NAMED.fullmatch(sender)
         hint = f' (the name goes in sender_name = "{named[1].strip()}", the address alone here)' if named else ""
-        r.fail((*sk, "sender"), f"not an email address: {sender!r}{hint}")
+        r.fail((*sk, "sender"), f"{problem}{hint}")
     sender_name = r.get(st, (*sk, "sender_name"), str, None)
     if sender_name is not None and not sender_name.strip():
         r.fail((*sk, "sender_name"), "must not be empty (leave it out, and recipients see the address alone)")
