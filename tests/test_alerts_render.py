@@ -228,6 +228,7 @@ def test_build_email_is_multipart_alternative_text_then_html():
     assert parsed["To"] == "a@example.org, b@example.org"
     assert parsed["Message-ID"] == f"<{'k' * 32}@press.example.org>"
     assert parsed["Auto-Submitted"] == "auto-generated" and parsed["X-Feeds-Delivery"] == "k" * 32
+    assert parsed["X-Auto-Response-Suppress"] == "All"
     assert parsed["Date"] == "Sat, 28 Nov 2026 12:00:00 +0000"
     html_part = parsed.get_body(("html",)).get_content()
     assert "&lt;script&gt;" in html_part and "<script>" not in html_part

@@ -231,6 +231,8 @@ def build_email(
     domain = sender.rpartition("@")[2].strip("<> ") or "localhost"
     msg["Message-ID"] = f"<{key}@{domain}>"
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834 §5: no vacation auto-replies to alerts
+    # (Exchange and Outlook send out-of-office replies all the same: they read this instead, MS-OXCMAIL §2.2.3.2.14)
+    msg["X-Auto-Response-Suppress"] = "All"
     msg[DELIVERY_HEADER] = key
     # Quoted-printable, never 8bit: a client may send 8-bit data only with BODY=8BITMIME to a server that offers
     # it (RFC 6152 §3), and every alert has non-ASCII text (" · " at least). QP keeps the source readable.
