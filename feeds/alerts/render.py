@@ -16,6 +16,7 @@ import hmac
 import html
 import json
 import re
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
 from email.header import Header
@@ -190,7 +191,7 @@ def email_html(
             item = e.match.item
             title = _one_line(item.item.title) or UNTITLED
             parts.append(
-                f"<li>{_linked(title, item.item.link)}<br>"
+                f"<li>{_linked(title, item.item.link, rtl=right_to_left(title))}<br>"
                 f"<small>{e_(_one_line(item.feed_title))} · {e_(local_time(item.published, tz))}</small><br>"
                 f"{e_(_one_line(e.match.why))}</li>"
             )
@@ -291,11 +292,25 @@ def local_time(value: datetime, tz: tzinfo) -> str:
     return f"{v.day} {_MONTHS[v.month - 1]} {v.year} {v:%H:%M} {v.tzname() or ''}".rstrip()
 
 
-def _linked(text: str, url: str | None) -> str:
-    """Escaped text, wrapped in a link only when the URL is absolute http(s) (never `javascript:` and the like)."""
+def _linked(text: str, url: str | None, *, rtl: bool = False) -> str:
+    """Escaped text, wrapped in a link only when the URL is absolute http(s) (never `javascript:` and the like).
+    `rtl`: set right to left (`dir="rtl"`, which Outlook's renderer reads too, where `dir="auto"` it does not)."""
+    direction = ' dir="rtl"' if rtl else ""
     if url and urlsplit(url).scheme.lower() in ("http", "https"):
-        return f'<a href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
-    return html.escape(text)
+        return f'<a{direction} href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+    return f"<span{direction}>{html.escape(text)}</span>" if rtl else html.escape(text)
+
+
+def right_to_left(text: str) -> bool:
+    """Whether `text` reads right to left: its first letter with a strong direction is Hebrew, Arabic or another
+    right-to-left script (Unicode's "first strong" rule, UAX #9 P2). Else it is left to the message's direction."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
 
 
 def _one_line(text: str, limit: int | None = None) -> str:
