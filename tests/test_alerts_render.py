@@ -187,7 +187,7 @@ def test_html_part_escapes_hostile_titles_and_links_only_http():
     assert "<script>" not in page and "<b>" not in page and "<i>" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;b&gt;Sanctions&lt;/b&gt;" in page
     assert "javascript:" not in page, "a non-http link is shown as text, not linked"
-    assert '<a href="https://news.example.com/a?x=1&amp;y=&quot;2&quot;">Fine</a>' in page
+    assert '<a href="https://news.example.com/a?x=1&amp;y=%222%22">Fine</a>' in page, "in URI form, then escaped"
     assert "desk &lt;x&gt;" in page
 
 

@@ -31,7 +31,7 @@ from feeds.alerts.unlisted import Unlisted
 from feeds.clock import rfc3339
 from feeds.config import webhook_signing_key
 from feeds.publish.coverage import isolated
-from feeds.urls import dns_host
+from feeds.urls import dns_host, uri_form
 
 ID_HEADER = "webhook-id"
 TIMESTAMP_HEADER = "webhook-timestamp"
@@ -157,8 +157,8 @@ def email_text(
             item = e.match.item
             lines.append(f"* {_one_line(item.item.title) or UNTITLED}")
             lines.append(f"  {_one_line(item.feed_title)} · {local_time(item.published, tz)}")
-            if item.item.link:
-                lines.append(f"  {item.item.link}")
+            if link := _href(item.item.link):
+                lines.append(f"  {link}")
             lines.append(f"  {_one_line(e.match.why)}")
             lines.append("")
     if unlisted is not None:
@@ -296,9 +296,15 @@ def _linked(text: str, url: str | None, *, rtl: bool = False) -> str:
     """Escaped text, wrapped in a link only when the URL is absolute http(s) (never `javascript:` and the like).
     `rtl`: set right to left (`dir="rtl"`, which Outlook's renderer reads too, where `dir="auto"` it does not)."""
     direction = ' dir="rtl"' if rtl else ""
-    if url and urlsplit(url).scheme.lower() in ("http", "https"):
-        return f'<a{direction} href="{html.escape(url, quote=True)}">{html.escape(text)}</a>'
+    if href := _href(url):
+        return f'<a{direction} href="{html.escape(href, quote=True)}">{html.escape(text)}</a>'
     return f"<span{direction}>{html.escape(text)}</span>" if rtl else html.escape(text)
+
+
+def _href(url: str | None) -> str | None:
+    """`url` as a mail client follows it whole: in URI form (`uri_form`: a space or a line break a feed left in it
+    percent-encoded, where a client would end the link), and only when it is absolute http(s)."""
+    return uri_form(url) if url and urlsplit(url.strip()).scheme.lower() in ("http", "https") else None
 
 
 def right_to_left(text: str) -> bool:
