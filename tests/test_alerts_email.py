@@ -132,7 +132,7 @@ def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, c
 def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_more(setup, clock, mailbox, tmp_path):
     """A daily digest of 530 matches went out as two messages a minute apart (500, then 30): the run claimed at
     most 500, and the next run found the rest due. One digest, one message: it lists the 500 newest matches,
-    then says how many more there are and where they are; every delivery is sent with it. The all-matches feed
+    says how many more there are and where they are (before the list); every delivery is sent with it. The all-matches feed
     it linked to lists only the newest 50, never these 30, and neither does the rule's: it gives the command that
     lists them, which does (run here as the message gives it)."""
     import json
@@ -166,7 +166,7 @@ def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_mor
     assert "Sanctions item 529" in text and "Sanctions item 030" in text, "the newest listed"
     assert "Sanctions item 029" not in text and "Sanctions item 029" not in html
     assert "matches/atom.xml" not in text and "matches/atom.xml" not in html, "a feed that does not hold them"
-    head = "... and 30 more matches, not listed here (a digest lists the 500 newest), found 28 Nov 2026 12:00 GMT."
+    head = "30 of them are not listed here (a digest lists the 500 newest), found 28 Nov 2026 12:00 GMT."
     where = (
         "No feed of the site holds them all (a feed lists its 50 newest); where feeds runs, this command lists"
         " them, among the other matches found since:"
@@ -205,7 +205,7 @@ def test_a_digest_whose_unlisted_matches_a_rule_feed_holds_links_to_that_feed(se
     text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = msg.get_body(("html",)).get_content().replace("\r\n", "\n")
     assert "Ukraine item" not in text, "the 500 newest are listed: the 5 older are not"
-    head = "... and 5 more matches, not listed here (a digest lists the 500 newest), found 28 Nov 2026 12:10 GMT."
+    head = "5 of them are not listed here (a digest lists the 500 newest), found 28 Nov 2026 12:10 GMT."
     where = "The feed of the rule 'ukraine', which lists its 50 newest, holds them:"
     url = "https://press.example.org/matches/rules/ukraine/atom.xml"
     assert f"{head}\n{where}\n{url}\n" in text

@@ -274,11 +274,11 @@ def test_a_digest_that_lists_fewer_than_it_carries_counts_them_all_and_says_how_
     text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     assert text.startswith("3 new matches (alert 'daily', daily digest)")
     assert (
-        "... and 1 more match, not listed here (a digest lists the 2 newest), found 28 Nov 2026 12:00 GMT.\n"
+        "1 of them is not listed here (a digest lists the 2 newest), found 28 Nov 2026 12:00 GMT.\n"
         f"The site's feed of all matches, which lists the 50 newest, holds it:\n{link}\n"
     ) in text
     assert email_subject(entries[:1], unlisted=4) == "feeds: 5 new matches for 'sanctions'"
-    assert "more match" not in email_text(entries, alert_name="d", frequency="daily", tz=LONDON)
+    assert "not listed here" not in email_text(entries, alert_name="d", frequency="daily", tz=LONDON)
 
 
 def test_unlisted_matches_in_several_rule_feeds_are_named_by_rule_alike_in_text_and_html():
@@ -296,7 +296,7 @@ def test_unlisted_matches_in_several_rule_feeds_are_named_by_rule_alike_in_text_
     u = Unlisted(7, NOW - timedelta(hours=3), NOW, feeds, 50, "feeds matches list --kind keyword --since x")
     text = email_text(entries, alert_name="d", frequency="daily", tz=LONDON, unlisted=u)
     page = email_html(entries, alert_name="d", frequency="daily", tz=LONDON, unlisted=u)
-    head = "... and 7 more matches, not listed here (a digest lists the 1 newest), found from 28 Nov 2026 09:00 GMT"
+    head = "7 of them are not listed here (a digest lists the 1 newest), found from 28 Nov 2026 09:00 GMT"
     head += " to 28 Nov 2026 12:00 GMT."
     where = "The feeds of their rules, each listing its 50 newest, hold them:"
     assert f"{head}\n{where}\n'<b>iran</b>': {feeds[0].url}\n'ukraine': {feeds[1].url}\n" in text, text

@@ -148,6 +148,9 @@ def email_text(
 ) -> str:
     more = unlisted.count if unlisted is not None else 0
     lines = [_count(len(entries) + more) + f" (alert '{alert_name}', {_frequency(frequency)})", ""]
+    if unlisted is not None:  # (before the list: a mail client may clip a long message, as Gmail does after ~100 KB)
+        head, where, rows = _unlisted(unlisted, len(entries), tz)
+        lines += [head, where, *(f"{label}{url}" for label, url in rows), ""]
     for g in group_entries(entries):
         lines.append(f"{g.heading} ({len(g.entries)})")
         if g.link:
@@ -161,9 +164,6 @@ def email_text(
                 lines.append(f"  {link}")
             lines.append(f"  {_one_line(e.match.why)}")
             lines.append("")
-    if unlisted is not None:
-        head, where, rows = _unlisted(unlisted, len(entries), tz)
-        lines += [head, where, *(f"{label}{url}" for label, url in rows), ""]
     lines.append("-- ")
     lines.append(f"Sent by feeds for the alert '{alert_name}'.")
     return "\n".join(lines) + "\n"
@@ -184,6 +184,12 @@ def email_html(
         '<body style="font-family:sans-serif;line-height:1.4">',
         f"<p>{e_(_count(len(entries) + more))} (alert &lsquo;{e_(alert_name)}&rsquo;, {e_(_frequency(frequency))})</p>",
     ]
+    if unlisted is not None:  # (before the list, as in the text part)
+        head, where, rows = _unlisted(unlisted, len(entries), tz)
+        shown = [
+            f"{e_(label)}{_linked(url, url)}" if unlisted.feeds else f"<code>{e_(url)}</code>" for label, url in rows
+        ]
+        parts.append("<p>" + "<br>\n".join([e_(head), e_(where), *shown]) + "</p>")
     for g in group_entries(entries):
         parts.append(f'<h2 style="font-size:1.1em">{_linked(g.heading, g.link)} ({len(g.entries)})</h2>')
         parts.append("<ul>")
@@ -196,12 +202,6 @@ def email_html(
                 f"{e_(_one_line(e.match.why))}</li>"
             )
         parts.append("</ul>")
-    if unlisted is not None:
-        head, where, rows = _unlisted(unlisted, len(entries), tz)
-        shown = [
-            f"{e_(label)}{_linked(url, url)}" if unlisted.feeds else f"<code>{e_(url)}</code>" for label, url in rows
-        ]
-        parts.append("<p>" + "<br>\n".join([e_(head), e_(where), *shown]) + "</p>")
     parts.append(f"<p><small>Sent by feeds for the alert &lsquo;{e_(alert_name)}&rsquo;.</small></p>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
@@ -222,7 +222,7 @@ def build_email(
 ) -> EmailMessage:
     """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one),
     7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words. `unlisted`:
-    the matches a digest carries without listing them, counted, and said at its end with where to find them."""
+    the matches a digest carries without listing them, counted, and said before its list with where to find them."""
     msg = EmailMessage()
     _set_subject(msg, email_subject(entries, unlisted.count if unlisted is not None else 0))
     sender = ascii_address(sender) or sender  # (a domain in another script as its `xn--` form; the name part stays)
@@ -331,13 +331,13 @@ def _truncate(text: str, limit: int) -> str:
 
 
 def _unlisted(u: Unlisted, listed: int, tz: tzinfo) -> tuple[str, str, list[tuple[str, str]]]:
-    """What a digest says of the matches it does not list, the same in text and HTML: how many and when they were
-    found; where they are (a sentence); then its lines, each (label, URL or command). A feed is named only when it
+    """What a digest says of the matches it does not list, the same in text and HTML, before its list: how many
+    and when they were found; where they are (a sentence); then its lines, each (label, URL or command). A feed is named only when it
     holds them all (`feeds.alerts.unlisted`); else the command that lists them."""
-    more = "match" if u.count == 1 else "matches"
     first, last = local_time(u.first_found, tz), local_time(u.last_found, tz)
     found = f"found {first}" if first == last else f"found from {first} to {last}"
-    head = f"... and {u.count} more {more}, not listed here (a digest lists the {listed} newest), {found}."
+    are = "is" if u.count == 1 else "are"
+    head = f"{u.count} of them {are} not listed here (a digest lists the {listed} newest), {found}."
     them = "it" if u.count == 1 else "them"
     if not u.feeds:
         where = (
