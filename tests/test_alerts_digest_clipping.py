@@ -22,7 +22,7 @@ def test_a_digest_says_where_its_unlisted_matches_are_before_gmail_clips_it(
     add_keyword_matches(
         app.store,
         {
-            f"k{i:03}": f"Sanctions widen on shipping network as ministers meet in Brussels on the next package, item {i:03}"
+            f"k{i:03}": f"Sanctions widen on shipping network as ministers meet in Brussels on the next step, {i:03}"
             for i in range(530)
         },
     )

@@ -132,9 +132,9 @@ def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, c
 def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_more(setup, clock, mailbox, tmp_path):
     """A daily digest of 530 matches went out as two messages a minute apart (500, then 30): the run claimed at
     most 500, and the next run found the rest due. One digest, one message: it lists the 500 newest matches,
-    says how many more there are and where they are (before the list); every delivery is sent with it. The all-matches feed
-    it linked to lists only the newest 50, never these 30, and neither does the rule's: it gives the command that
-    lists them, which does (run here as the message gives it)."""
+    says how many more there are and where they are (before the list); every delivery is sent with it. The
+    all-matches feed it linked to lists only the newest 50, never these 30, and neither does the rule's: it gives
+    the command that lists them, which does (run here as the message gives it)."""
     import json
     import shlex
 

@@ -97,9 +97,7 @@ def test_without_smtputf8_a_destination_of_only_non_ascii_mailboxes_fails_at_onc
 
 
 @pytest.mark.parametrize("frequency", ["immediate", "daily"])
-def test_a_domain_in_another_script_reaches_a_server_without_smtputf8_in_its_ascii_form(
-    setup, clock, plain, frequency
-):
+def test_a_domain_in_another_script_reaches_a_server_without_smtputf8_in_its_ascii_form(setup, clock, plain, frequency):
     app = setup(config(plain.port, IDN, DESK, sender="alerts@presse-bücher.example", frequency=frequency))
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     if frequency == "daily":  # (queued now, due at the next 08:00 in London)
@@ -121,7 +119,9 @@ def test_a_domain_in_another_script_reaches_a_server_without_smtputf8_in_its_asc
 def test_a_domain_that_is_no_host_name_is_a_config_error_naming_the_key(tmp_path, table, key):
     bad = "desk@☃.example"
     toml = (
-        f'[[alerts.email]]\nname = "desk"\nto = ["{bad}"]\n' if table == "email" else f'[alerts.smtp]\nsender = "{bad}"\n'
+        f'[[alerts.email]]\nname = "desk"\nto = ["{bad}"]\n'
+        if table == "email"
+        else f'[alerts.smtp]\nsender = "{bad}"\n'
     )
     path = tmp_path / "feeds.toml"
     path.write_text(MINIMAL + "\n" + toml, encoding="utf-8")

@@ -24,7 +24,9 @@ def test_a_link_with_a_space_is_sent_whole_in_uri_form_in_both_parts():
 
 
 def test_a_link_with_a_line_break_stays_on_its_line():
-    entries = [entry(stored_match(1, title="EU widens sanctions", link="https://news.example.com/a\nBcc: x@evil.example"))]
+    entries = [
+        entry(stored_match(1, title="EU widens sanctions", link="https://news.example.com/a\nBcc: x@evil.example"))
+    ]
     text = email_text(entries, alert_name="desk", frequency="immediate", tz=LONDON)
     assert "  https://news.example.com/a%0ABcc:%20x@evil.example\n" in text
     assert "\nBcc:" not in text

@@ -66,7 +66,8 @@ def test_matches_list_refuses_filters_that_cannot_go_together_and_gives_ids(conf
 def test_matches_list_since_lists_the_matches_found_then_or_later_and_refuses_a_time_that_is_not_one(
     config, httpserver
 ):
-    """`--since` (what a digest's "30 of them are not listed here" gives): the matches found at or after an RFC 3339 time;
+    """`--since` (what a digest's "30 of them are not listed here" gives): the matches found at or after an RFC 3339
+    time;
     no time at all is a usage error naming the option (a time without its offset is one in the site's time zone:
     `tests/test_cli_scripting.py`)."""
     httpserver.expect_request("/feed.xml").respond_with_data(RSS, content_type="application/rss+xml")

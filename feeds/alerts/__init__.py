@@ -349,8 +349,8 @@ def _send_digest(
     app: App, d: Destination, out: DestinationOutcome, subjects: _Subjects, *, now: datetime, owner: str, tz: tzinfo
 ) -> None:
     """Everything due for this destination in one message (its digest period has ended), however much it is:
-    the `DIGEST_LISTED` newest matches listed, the rest counted ("30 of them are not listed here") with where to find them: a feed
-    holding them all, else the command listing them (`feeds.alerts.unlisted`)."""
+    the `DIGEST_LISTED` newest matches listed, the rest counted ("30 of them are not listed here") with where to
+    find them: a feed holding them all, else the command listing them (`feeds.alerts.unlisted`)."""
     listed, rest = app.store.claim_digest(d.key, now, listed=DIGEST_LISTED, owner=owner, lease=LEASE)
     claimed = [due.delivery for due in listed] + rest
     if not claimed:

@@ -20,6 +20,9 @@ from feeds.alerts.render import ascii_address
 from feeds.alerts.select import Attempt
 from feeds.config import SmtpSettings
 
+Replies = dict[str, tuple[int, bytes | str]]
+"""Recipients' answers, by address: (code, text), as smtplib gives them (its text bytes, ours a str or bytes)."""
+
 
 def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[str] = ()) -> Attempt:
     """Send `message` to its To: recipients but those in `skip` (they had it, or were refused for good); success
@@ -29,7 +32,7 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
     to = [addr for _, addr in getaddresses(message.get_all("To", [])) if addr not in skip]
     if not to:  # (never asked: smtplib would read the recipients from the headers again)
         return Attempt(True, "250")
-    ours: dict[str, tuple[int, bytes]] = {}  # (recipients this end cannot send to: their answers, kept as a server's)
+    ours: Replies = {}  # (recipients this end cannot send to: their answers, kept as a server's)
     back: dict[str, str] = {}  # (each address as sent → as configured)
     try:
         client: smtplib.SMTP
@@ -70,8 +73,8 @@ def send_email(smtp: SmtpSettings, message: EmailMessage, *, skip: Collection[st
         said = "refused the message" if permanent else "answered"
         error = f"{where} {said} {e.smtp_code} {text}"
         # (Refused for good, it is so for each recipient asked: one that has it from an earlier try keeps it.)
-        answers = {addr: (e.smtp_code, e.smtp_error) for addr in to} | ours if permanent else {}
-        return Attempt(False, str(e.smtp_code), error, refused=permanent, recipients=_answers(to, answers, took=False))
+        said_to: Replies = {addr: (e.smtp_code, e.smtp_error) for addr in to} | ours if permanent else {}
+        return Attempt(False, str(e.smtp_code), error, refused=permanent, recipients=_answers(to, said_to, took=False))
     except smtplib.SMTPRecipientsRefused as e:
         # (Only those it answered: after a 421 smtplib stops asking, and nobody received anything.)
         answers = {back.get(addr, addr): answer for addr, answer in e.recipients.items()} | ours
@@ -118,12 +121,12 @@ def _quit(client: smtplib.SMTP) -> None:
         client.close()
 
 
-def _refused(recipients: dict[str, tuple[int, bytes]]) -> str:
+def _refused(recipients: Replies) -> str:
     """`b@example.org (451 4.7.1 Greylisted), c@example.org (550 5.1.1 No such user)`."""
     return ", ".join(f"{addr} ({code} {_text(text)})" for addr, (code, text) in sorted(recipients.items()))
 
 
-def _answers(to: Sequence[str], refused: dict[str, tuple[int, bytes]], *, took: bool) -> tuple[tuple[str, str], ...]:
+def _answers(to: Sequence[str], refused: Replies, *, took: bool) -> tuple[tuple[str, str], ...]:
     """(address, reply) for each of `to`: its refusal if in `refused`, else `250` when the server `took` the
     message (else nobody received it, and only the refusals are answers)."""
     return tuple(

@@ -332,8 +332,8 @@ def _truncate(text: str, limit: int) -> str:
 
 def _unlisted(u: Unlisted, listed: int, tz: tzinfo) -> tuple[str, str, list[tuple[str, str]]]:
     """What a digest says of the matches it does not list, the same in text and HTML, before its list: how many
-    and when they were found; where they are (a sentence); then its lines, each (label, URL or command). A feed is named only when it
-    holds them all (`feeds.alerts.unlisted`); else the command that lists them."""
+    and when they were found; where they are (a sentence); then its lines, each (label, URL or command). A feed
+    is named only when it holds them all (`feeds.alerts.unlisted`); else the command that lists them."""
     first, last = local_time(u.first_found, tz), local_time(u.last_found, tz)
     found = f"found {first}" if first == last else f"found from {first} to {last}"
     are = "is" if u.count == 1 else "are"
