@@ -141,3 +141,13 @@ def test_international_addresses_are_valid_config(tmp_path):
     )
     settings = load_settings(path, environ={})
     assert settings.alerts.email[0].to == (JURGEN, IDN), "kept as written (shown so in logs)"
+
+
+def test_check_config_warns_that_a_non_ascii_mailbox_name_needs_smtputf8(tmp_path):
+    path = tmp_path / "feeds.toml"
+    path.write_text(MINIMAL + f'\n[[alerts.email]]\nname = "desk"\nto = ["{DESK}", "{IDN}", "{JURGEN}"]\n', "utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"])
+    assert result.exit_code == 0, result.output
+    (warning,) = [line for line in result.output.splitlines() if line.startswith("warning: alerts.")]
+    assert warning.startswith(f"warning: alerts.email[0].to[2]: {JURGEN} has a mailbox name in another script")
+    assert "SMTPUTF8" in warning and "feeds alerts test desk" in warning

@@ -127,6 +127,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
                 True,
             )
         )
+    said += [(warning, False) for warning in _smtputf8_needed(s)]
     if said:
         summary["warnings"] = [warning for warning, _ in said]
     for warning, always in said:
@@ -380,3 +381,19 @@ def _loopback(host: str) -> bool:
         return host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:  # a host name: it may be reached from anywhere
         return False
+
+
+def _smtputf8_needed(s: Settings) -> list[str]:
+    """A recipient (or the sender) whose mailbox name is not ASCII (`jürgen@example.org`) is sent to only through a
+    mail server that offers SMTPUTF8 (RFC 6531); check-config does not connect to it, `feeds alerts test` does."""
+    needs = [
+        (f"alerts.email[{i}].to[{j}]", a, m.name) for i, m in enumerate(s.alerts.email) for j, a in enumerate(m.to)
+    ]
+    if s.alerts.email:  # (else no message is sent from it)
+        needs.append(("alerts.smtp.sender", s.alerts.smtp.sender, s.alerts.email[0].name))
+    return [
+        f"{key}: {address} has a mailbox name in another script: only a mail server that offers SMTPUTF8 (RFC 6531)"
+        f" takes it, and through one that does not it is refused (`feeds alerts test {name}` tells)"
+        for key, address, name in needs
+        if not address.rpartition("@")[0].isascii()
+    ]
