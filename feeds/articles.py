@@ -142,7 +142,7 @@ def article_link(url: str) -> str:
     the AMP version (a path segment `amp`, `?amp`, `outputType=amp`); scheme, host, path, the other parameters
     (in their order) and the fragment as written, read as a browser reads them (`as_read`: no user name before the
     host, a backslash before the query a slash). Anything that is no absolute http(s) URL is returned as it is,
-    and so is a URL with nothing to take out (the same object)."""
+    and so is a URL with nothing to take out (an equal string: remembered, not always the same object)."""
     read = as_read(url)  # (where a browser goes: `evil.example\\@paper.example` is no page of the paper's)
     if read is url and "?" not in url and "amp" not in url.lower():
         return url  # (most links: no wrapper's target, no tracking parameters, no AMP mark)

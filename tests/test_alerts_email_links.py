@@ -28,7 +28,8 @@ def test_a_link_with_a_line_break_stays_on_its_line():
         entry(stored_match(1, title="EU widens sanctions", link="https://news.example.com/a\nBcc: x@evil.example"))
     ]
     text = email_text(entries, alert_name="desk", frequency="immediate", tz=LONDON)
-    assert "  https://news.example.com/a%0ABcc:%20x@evil.example\n" in text
+    # (the line break left out, as browsers and the site's pages read such a link: `feeds.urls.absolute_uri`)
+    assert "  https://news.example.com/aBcc:%20x@evil.example\n" in text
     assert "\nBcc:" not in text
 
 

@@ -64,7 +64,7 @@ def test_the_article_link_keeps_what_names_the_page_and_gives_a_clean_url_as_it_
     assert article_link(STORY + "?id=7&utm_source=rss&utm_medium=feed#top") == STORY + "?id=7#top"
     assert article_link(STORY + "/amp") == STORY
     assert article_link("https://paper.example/amp") == "https://paper.example/amp"  # (a page of its own)
-    assert article_link(STORY) is STORY and article_link("not a link") == "not a link"
+    assert article_link(STORY) == STORY and article_link("not a link") == "not a link"
 
 
 def rss(title: str, items: list[tuple[str, str, str]]) -> str:
