@@ -1,16 +1,19 @@
 """The App's one pool of worker processes, for CPU-bound work that holds the GIL (parsing and matching watched
 feeds, reading and normalising many releases).
 
-One pool per App, one worker per CPU, started on first use and closed with the App. A process that has only
-its main thread (`feeds ingest`, `feeds watch poll`, any one-shot command) forks its workers directly: they start
-in milliseconds with everything already imported. A process with other threads (the daemon's scheduler and web
-server, a fetch pool) must not fork, since a thread may hold a lock at that instant that nothing in the child
-would ever release: its workers fork from a forkserver (a clean single-threaded process) instead, and start in
-about half a second (a new interpreter importing the package). A stage may ask for a `setup`
+One pool per App, one worker per CPU, started on first use and closed with the App. An App marked `isolate`d
+(the daemon's, `feeds run`) reads every input it parses in its workers, however few: its process lives for days
+and restarts into the same input, so a crash there is never worth the milliseconds saved; it has a worker even on
+one CPU. Other Apps (one-shot commands) read few inputs in their own process, where a crash ends only that
+command. A process that has only its main thread (`feeds ingest`, `feeds watch poll`, any one-shot command) forks
+its workers directly: they start in milliseconds with everything already imported. A process with other threads
+(the daemon's scheduler and web server, a fetch pool) must not fork, since a thread may hold a lock at that instant
+that nothing in the child would ever release: its workers fork from a forkserver (a clean single-threaded process)
+instead, and start in about half a second (a new interpreter importing the package). A stage may ask for a `setup`
 (a function run in each worker as it starts, with its arguments, e.g. compiling the run's matchers): a pool
 started with another setup is replaced once its pending work is done; a stage that needs no setup takes
-whatever pool there is. None on one CPU (workers would gain nothing), in a daemonic process (which may not have
-children), or where processes cannot start: the caller then does the work itself.
+whatever pool there is. None on one CPU (workers would gain nothing) unless the App is isolated, in a daemonic
+process (which may not have children), or where processes cannot start: the caller then does the work itself.
 
 A worker that dies (a crash in a C library such as libxml2, the kernel's OOM killer, a stack overflow) breaks the
 whole pool, and every task in it fails, with no word of which one killed it. Those tasks are never done again in
@@ -55,13 +58,24 @@ POOL_KEY = "worker_pool"
 _SETUP_KEY = "worker_pool_setup"
 LONE_KEY = "lone_worker"
 _LONE_SETUP_KEY = "lone_worker_setup"
+_ISOLATE_KEY = "worker_isolate"
 _lock = threading.Lock()  # the daemon's jobs run in threads: one pool is made at a time
+
+
+def isolate(app: App) -> None:
+    """Have `app` read every feed body and dropped file in worker processes, never in its own (the daemon's)."""
+    app.extras[_ISOLATE_KEY] = True
+
+
+def isolated(app: App) -> bool:
+    """Whether `app` reads what it parses only in worker processes, however little there is (`isolate`)."""
+    return app.extras.get(_ISOLATE_KEY) is True
 
 
 def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | None:
     """The App's pool of worker processes (see the module docstring), or None when work should stay here."""
     cpus = os.cpu_count() or 1
-    if cpus < 2 or multiprocessing.current_process().daemon:
+    if (cpus < 2 and not isolated(app)) or multiprocessing.current_process().daemon:
         return None
     with _lock:
         pool = app.extras.get(POOL_KEY)

@@ -12,7 +12,7 @@ import pytest
 
 from feeds.ingest import parallel, run_ingest
 from feeds.ingest.parallel import KILLED
-from feeds.workers import POOL_KEY, worker_pool
+from feeds.workers import POOL_KEY, isolate, worker_pool
 from tests import killers
 
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: feeds starts no worker processes")
@@ -81,3 +81,18 @@ def test_a_file_whose_reading_raises_is_rejected_alone_and_the_run_goes_on(app, 
     )
     assert {statuses["a.json"][0], statuses["c.json"][0]} == {"created"}
     assert (inbox / "rejected" / "b.json.error.txt").is_file()
+
+
+def test_the_daemon_reads_a_single_file_in_a_worker_so_a_killer_is_rejected(app, monkeypatch):
+    """The daemon's App (`isolate`d) reads every file in a worker, however few, and none here while the workers
+    start: read here, the killer would end the daemon (and again at every scan after a restart)."""
+    inbox = _drop(app, ["r01-killer.json"])
+    monkeypatch.setattr(parallel, "read_batch", killers.read_batch)
+    isolate(app)
+
+    (outcome,) = run_ingest(app).outcomes
+
+    assert outcome.status == "rejected" and KILLED in (outcome.error or "")
+    assert (inbox / "rejected" / "r01-killer.json.error.txt").is_file()
+    _drop(app, ["r02.json"])
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]

@@ -14,7 +14,7 @@ import pytest
 from feeds.watch import poll
 from feeds.watch.manage import add_feed
 from feeds.watch.parsejobs import KILLED
-from feeds.workers import POOL_KEY, worker_pool
+from feeds.workers import POOL_KEY, isolate, worker_pool
 from tests import killers
 
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: feeds starts no worker processes")
@@ -92,3 +92,26 @@ def test_after_a_worker_died_the_rest_of_the_round_is_read_alone_never_here(app,
     assert set(statuses.values()) == {"200"} and len(app.store.stored_items()) == len(names) - 1
     rebuilt = worker_pool(app)
     assert rebuilt is not None and rebuilt.submit(os.getpid).result(timeout=60) > 0
+
+
+def test_the_daemon_reads_a_round_of_three_in_workers_so_a_killer_is_that_feeds_failure(app, httpserver, monkeypatch):
+    """The daemon's App (`isolate`d) reads every body in a worker, however small the round: read here, the killer
+    would end the daemon (and again at every restart)."""
+    feeds = _serve(app, httpserver, ["harbour", "killer", "quays"])
+    monkeypatch.setattr(poll, "parse_job", killers.parse_job)
+    isolate(app)
+
+    statuses = {o.feed_id: o.status for o in poll.run_watch(app).outcomes}
+
+    assert statuses.pop(feeds["killer"].id) == "parse-error"
+    assert set(statuses.values()) == {"200"}
+    assert app.store.feed(feeds["killer"].id).last_error.startswith(KILLED)
+    assert sorted(s.item.title for s in app.store.stored_items()) == ["Story of harbour", "Story of quays"]
+
+
+def test_the_daemon_has_a_worker_even_on_one_cpu(app, monkeypatch):
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert worker_pool(app) is None  # a one-shot command: workers would gain nothing
+    isolate(app)
+    pool = worker_pool(app)
+    assert pool is not None and pool.submit(os.getpid).result(timeout=60) != os.getpid()

@@ -43,6 +43,7 @@ from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, w
 from feeds.errors import FeedsError
 from feeds.logs import Reminders, one_line
 from feeds.store import error_text
+from feeds.workers import isolate
 
 log = logging.getLogger("feeds.daemon")
 
@@ -79,6 +80,9 @@ class Daemon(DaemonScheduling):
         self.worker = worker_id()
         self.state = DaemonState(worker=self.worker, started=clock())
         self.app: App = make_app(settings, clock=clock, session=session)
+        # A feed or file that crashes the process reading it is read only in a worker, however small the round:
+        # read here, it would end the daemon, and again after every restart (its failure never recorded).
+        isolate(self.app)
         from feeds.publish.websub import PingQueue
 
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again

@@ -1,4 +1,5 @@
-"""Files to units, batch by batch: in this process, or in worker processes when there are many files.
+"""Files to units, batch by batch: in this process, or in worker processes when there are many files (in the
+daemon, `feeds.workers.isolated`, always: a file that crashes its reader must not end the daemon).
 
     batches of paths | (workers, a few batches ahead) read + parse + normalise each file | units, in order
 
@@ -39,7 +40,7 @@ from typing import TYPE_CHECKING
 
 from feeds.config import Settings
 from feeds.ingest.units import Unit, shown_path, unit_from_file
-from feeds.workers import Job, WorkerDied, answer, run_alone, submit, worker_pool
+from feeds.workers import Job, WorkerDied, answer, isolated, run_alone, submit, worker_pool
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -47,9 +48,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("feeds.ingest")
 
 PARALLEL_MIN = 1000
-"""Fewer files than this are read in this process: starting workers (in a daemon, importing the package in
-each) and sending units back costs more than they would save. A daemon keeps its workers, so only its first
-large batch pays the start."""
+"""Fewer files than this are read in this process by a one-shot command: starting workers and sending units back
+costs more than they would save. The daemon reads every file in its workers, which it keeps (only its first
+ingest pays their start, about half a second), and reads none here, not even while they start or are busy."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +82,8 @@ def units_in_batches(
         Batch(tuple((f, keys.get(f)) for f in files[start : start + batch_size]), source, app.settings, named)
         for start in range(0, len(files), batch_size)
     ]
-    pool = worker_pool(app) if len(files) >= PARALLEL_MIN else None
+    alone = isolated(app)  # (the daemon: no file is read here, however few)
+    pool = worker_pool(app) if len(files) >= PARALLEL_MIN or alone else None
     if pool is None:
         for batch in batches:
             now = app.clock()
@@ -90,8 +92,8 @@ def units_in_batches(
     todo = deque(batches)
     # Until a worker answers (a forked one at once; one from a forkserver, in a threaded daemon, after ~0.5 s: a
     # new interpreter, imports), batches are read here, in order, so storing starts at once; then the workers
-    # take over.
-    started = _submit_ready(pool)
+    # take over. Not in the daemon, whose workers read everything.
+    started = _submit_ready(pool) if not alone else None
     while todo and started is not None and not started.done():
         batch, now = todo.popleft(), app.clock()
         yield now, read_batch(batch, now)
@@ -105,7 +107,7 @@ def units_in_batches(
                 pending.append((batch, now, submit(pool, None, read_batch, batch, now), None))
             # The oldest batch waits for a worker (all busy with other work): read the next one here instead of
             # waiting for them; it is yielded in its turn, so the order is unchanged.
-            while todo and _queued(pending[0][2]) and not _broken(pending):
+            while todo and not alone and _queued(pending[0][2]) and not _broken(pending):
                 batch, now = todo.popleft(), app.clock()
                 pending.append((batch, now, None, read_batch(batch, now)))
             batch, now, future, units = pending.popleft()

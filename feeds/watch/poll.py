@@ -11,8 +11,9 @@
 
 `run_watch` reads top to bottom as that pipeline; each stage lives in its own module beside this one, and this
 one holds the orchestrator, its report (`WatchReport`) and the matchers a run compiles (`current_matchers`).
-With many feeds, each body is parsed and its items matched in a worker process, with exactly the matches this
-process would find (`parsejobs`); with few feeds, both happen here, with the same result.
+With many feeds, or any in the daemon (`feeds.workers.isolated`), each body is parsed and its items matched in a
+worker process, with exactly the matches this process would find (`parsejobs`); with few feeds in a one-shot
+command, both happen here, with the same result.
 
 One broken feed never stops the others: its error lands on its row (`last_error`, `failures`) and its next
 check backs off; polling never stops for good except on `410 Gone`, which disables the feed with a reason.
@@ -55,7 +56,7 @@ from feeds.watch.retro import (
     settings_pending,
 )
 from feeds.watch.turns import fetched_in_turn, first_ready, host_of, host_wait, take_ready
-from feeds.workers import settled, submit
+from feeds.workers import isolated, settled, submit
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -188,7 +189,7 @@ def _poll(
     if not feeds:
         return report
     setup = parse_setup(matchers.spec)
-    parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN else None
+    parsers = parse_pool(app, matchers.spec) if len(feeds) >= PARALLEL_PARSE_MIN or isolated(app) else None
     # What the feeds' items were when last stored: a worker matches only the items that are new or changed.
     known = app.store.item_hashes([f.id for f in feeds]) if parsers is not None else {}
     # Due the longest first (claim order is by id): feeds left for their host last round go first for it now.
@@ -280,7 +281,9 @@ next body waiting while others parse a large feed and this thread stores. With `
 bounds the bodies held at once (each at most the fetch size cap), however large the batch."""
 
 PARALLEL_PARSE_MIN = 16
-"""Below this many feeds in one poll, parsing in this process is cheaper than handing bodies to workers."""
+"""Below this many feeds in one poll, parsing in this process is cheaper than handing bodies to workers; except in
+the daemon (`feeds.workers.isolated`), which parses every body in a worker, where a feed that crashes its reader
+costs that feed a failure rather than the daemon its life."""
 
 
 def _fetch(app: App, feed: WatchedFeed, own: frozenset[str] = frozenset()) -> FetchResult:
