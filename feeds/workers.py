@@ -18,10 +18,11 @@ process (which may not have children), or where processes cannot start: the call
 A worker that dies (a crash in a C library such as libxml2, the kernel's OOM killer, a stack overflow) breaks the
 whole pool, and every task in it fails, with no word of which one killed it. Those tasks are never done again in
 this process, where the same input would kill the daemon: `answer` runs each again alone, one at a time, in the
-App's lone worker (a pool of one process): a task that kills that one too is the culprit (`WorkerDied`, which the
-caller records as that feed's or that file's failure), and every other is done once. Tasks handed in after the
-pool broke go the same way for the rest of the run; the next run's `worker_pool` starts a new pool, so a pool is
-rebuilt at most once a run, and a lone worker once a culprit (whose failure then backs off or is rejected).
+App's lone worker for that stage (a pool of one process; the ingest's and the watch's are apart): a task that
+kills that one too is the culprit (`WorkerDied`, which the caller records as that feed's or that file's failure),
+and every other is done once. Tasks handed in after the pool broke go the same way for the rest of the run; the
+next run's `worker_pool` starts a new pool, so a pool is rebuilt at most once a run, and a lone worker once a
+culprit (whose failure then backs off or is rejected).
 
 What this module must not do: import anything heavy (workers import it), or decide what runs in the pool.
 """
@@ -57,7 +58,7 @@ T = TypeVar("T")
 POOL_KEY = "worker_pool"
 _SETUP_KEY = "worker_pool_setup"
 LONE_KEY = "lone_worker"
-_LONE_SETUP_KEY = "lone_worker_setup"
+_LONE_CLOSER_KEY = "lone_worker_closed_with_app"
 _ISOLATE_KEY = "worker_isolate"
 _lock = threading.Lock()  # the daemon's jobs run in threads: one pool is made at a time
 
@@ -269,9 +270,9 @@ def settled(app: App, job: Job[T]) -> Job[T]:
 
 
 def run_alone(app: App, setup: Setup | None, fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)` run in the App's lone worker (one process, set up with `setup`, kept while it lives), nothing
-    else running there: WorkerDied when it kills that worker (which the next call replaces), or when no worker
-    can start (it is never run in this process instead)."""
+    """`fn(*args)` run in the App's lone worker for the stage of `setup` (one process, set up with `setup`, kept
+    while it lives), nothing else running there: WorkerDied when it kills that worker (which the next call
+    replaces), or when no worker can start (it is never run in this process instead)."""
     pool = _lone_pool(app, setup)
     if pool is None:
         raise WorkerDied("no worker process could be started to read it alone")
@@ -282,8 +283,9 @@ def run_alone(app: App, setup: Setup | None, fn: Callable[..., T], *args: Any) -
         return future.result()
     except BrokenProcessPool:
         with _lock:
-            if app.extras.get(LONE_KEY) is pool:
-                del app.extras[LONE_KEY]
+            lone, stage = _lone_workers(app), setup[0] if setup is not None else None
+            if stage in lone and lone[stage][1] is pool:
+                del lone[stage]
         pool.shutdown(wait=False, cancel_futures=True)
         raise WorkerDied(f"the worker process reading it alone died{_how(processes)}") from None
 
@@ -304,12 +306,20 @@ def _how(processes: list[Any]) -> str:
 
 
 def _lone_pool(app: App, setup: Setup | None) -> ProcessPoolExecutor | None:
+    """The lone worker of the stage that `setup` belongs to (its function: the watch's matchers, or none for the
+    ingest), started with `setup`. One per stage: in the daemon both stages meet a broken pool at once (they share
+    it) and run their suspects alone from their own threads; a single lone worker, replaced whenever the other
+    asked with its setup, started again at every turn and cancelled the task the other had waiting in it."""
+    stage = setup[0] if setup is not None else None
     with _lock:
-        pool = app.extras.get(LONE_KEY)
-        if isinstance(pool, ProcessPoolExecutor) and not _broken(pool) and app.extras.get(_LONE_SETUP_KEY) == setup:
+        lone = _lone_workers(app)
+        kept = lone.get(stage)
+        if kept is not None and not _broken(kept[1]) and kept[0] == setup:
+            pool: ProcessPoolExecutor = kept[1]
             return pool
-        if isinstance(pool, ProcessPoolExecutor):
-            pool.shutdown(wait=False, cancel_futures=True)
+        if kept is not None:
+            kept[1].shutdown(wait=False, cancel_futures=True)
+            del lone[stage]
         try:
             pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=start_context(), initializer=_start_worker, initargs=(setup, _limit(app))
@@ -317,13 +327,22 @@ def _lone_pool(app: App, setup: Setup | None) -> ProcessPoolExecutor | None:
         except (OSError, ValueError) as e:
             log.warning("cannot start a worker process (%s)", e)
             return None
-        if _LONE_SETUP_KEY not in app.extras:
+        if _LONE_CLOSER_KEY not in app.extras:
+            app.extras[_LONE_CLOSER_KEY] = True
             app.on_close(lambda: _close_lone(app))
-        app.extras[LONE_KEY], app.extras[_LONE_SETUP_KEY] = pool, setup
+        lone[stage] = (setup, pool)
     return pool
 
 
+def _lone_workers(app: App) -> dict[Callable[..., None] | None, tuple[Setup | None, ProcessPoolExecutor]]:
+    """The App's lone workers, by stage (the setup's function), each with the setup it was started with."""
+    lone = app.extras.get(LONE_KEY)
+    if not isinstance(lone, dict):
+        lone = app.extras[LONE_KEY] = {}
+    return lone
+
+
 def _close_lone(app: App) -> None:
-    pool = app.extras.pop(LONE_KEY, None)
-    if isinstance(pool, ProcessPoolExecutor):
+    lone = app.extras.pop(LONE_KEY, None)
+    for _, pool in lone.values() if isinstance(lone, dict) else ():
         pool.shutdown(wait=False, cancel_futures=True)

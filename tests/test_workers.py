@@ -175,3 +175,25 @@ def test_a_task_that_kills_its_lone_worker_is_named_and_the_next_task_gets_a_new
     with pytest.raises(workers.WorkerDied, match=r"^the worker process reading it alone died \(killed by SIGKILL\)$"):
         workers.run_alone(app, None, killers.killed)
     assert workers.run_alone(app, None, os.getpid) != os.getpid()  # a new lone worker, not this process
+
+
+def _note(value: str) -> None:
+    """A worker setup: what it was set up with, for `_noted`."""
+    os.environ["FEEDS_TEST_SETUP"] = value
+
+
+def _noted() -> tuple[int, str]:
+    return os.getpid(), os.environ.get("FEEDS_TEST_SETUP", "")
+
+
+def test_the_ingest_and_the_watch_each_keep_their_lone_worker(make_settings, make_app_for):
+    """In the daemon a killer breaks the pool both jobs share, and each then reads its suspects alone, from its own
+    thread, with its own setup (the watch's matchers, none for the ingest): neither may end (and start again, and
+    cancel the task waiting in) the other's lone worker. A new setup for the same stage does replace it."""
+    app = make_app_for(make_settings())
+    watch = (_note, ("matchers",))
+    first = workers.run_alone(app, watch, _noted)
+    assert first[1] == "matchers" and first[0] != os.getpid()
+    assert workers.run_alone(app, None, _noted)[0] not in (first[0], os.getpid())  # the ingest's own
+    assert workers.run_alone(app, watch, _noted) == first  # the watch's, kept
+    assert workers.run_alone(app, (_note, ("new rules",)), _noted)[1] == "new rules"
