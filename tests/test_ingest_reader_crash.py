@@ -96,3 +96,22 @@ def test_the_daemon_reads_a_single_file_in_a_worker_so_a_killer_is_rejected(app,
     assert (inbox / "rejected" / "r01-killer.json.error.txt").is_file()
     _drop(app, ["r02.json"])
     assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+
+
+def test_the_daemon_reads_no_batch_here_while_its_workers_start_or_are_busy(app, monkeypatch):
+    """A one-shot command reads the first batches itself while its workers start (and one while they are all busy);
+    the daemon does not, since the killer may be among them."""
+    names = ["r00-killer.json"] + [f"r{n:02d}.json" for n in range(1, 12)] + ["r12-killer.json"]
+    inbox = _drop(app, names)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1)
+    monkeypatch.setattr("feeds.ingest.BATCH", 2)
+    monkeypatch.setattr(parallel, "read_batch", killers.read_batch)
+    monkeypatch.setattr(parallel, "_queued", lambda job: True)  # every worker busy, always
+    isolate(app)
+
+    report = run_ingest(app)
+
+    rejected = sorted(os.path.basename(o.origin) for o in report.outcomes if o.status == "rejected")
+    assert rejected == ["r00-killer.json", "r12-killer.json"]
+    assert len(app.store.releases()) == len(names) - 2
+    assert [p.name for p in inbox.iterdir() if p.is_file()] == []

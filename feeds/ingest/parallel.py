@@ -8,7 +8,7 @@ storing is one writer. With many files on several CPUs, workers read and normali
 process stores the current one. Until a worker has started, this process reads the batches itself, in order; later
 it reads one itself only while the oldest batch waits for a worker (all busy with other work, a daemon's polls):
 while a worker is reading it, the CPUs are in use, and reading here as well would only take one from the workers
-(measured: a fifth slower on 2 CPUs).
+(measured: a fifth slower on 2 CPUs). The daemon does neither: the file it would read might be one that kills.
 Nothing else changes: batches are the same, each is read with its own `now` (taken from the App's clock when it
 is handed out), units come back in order (so outcomes, slug suffixes and the ledger are what they would be in
 process), a unit's error still names its file, and storing and moving stay here, batch after batch, so crash
