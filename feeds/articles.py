@@ -22,7 +22,7 @@ import functools
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["article_key", "article_link", "as_read", "item_article"]
+__all__ = ["article_key", "article_link", "as_read", "is_wrapped", "item_article"]
 
 _WRAPPERS = {
     "news.google.com": ("url",),
@@ -78,6 +78,11 @@ _WEB_START = re.compile(r"[\x00-\x20]*(https?):[/\\]*", re.IGNORECASE)
 _AUTHORITY_END = re.compile(r"[/\\?#]")
 _NOT_IN_HOST = re.compile(r"[\x00-\x20%/:<>?@\[\\\]^|#\x7f]")
 """What a host decoded from percent-escapes may not hold (the URL Standard's forbidden domain code points)."""
+_READ_ALIKE = re.compile(r"[Hh][Tt][Tt][Pp][Ss]?://[^\x00-\x20@%/\\?#]+(?:[/?#][^\x00-\x20\\]*)?")
+"""A link that `as_read` gives back as it is: no user name, percent-escape or backslash in its host, no tab, line break
+or other control and no backslash after it."""
+_WRAPPER_HINTS = ("google", "feedburner", "facebook", "bing", "reddit", "umblr", "ampproject")
+"""Found in every ASCII link `_unwrapped` may unwrap, lower-cased (the hosts of `_WRAPPERS` and the AMP caches)."""
 
 
 def as_read(url: str) -> str:
@@ -89,6 +94,8 @@ def as_read(url: str) -> str:
     it is (the same object)."""
     if "\t" in url or "\n" in url or "\r" in url:
         url = url.replace("\t", "").replace("\n", "").replace("\r", "")
+    if _READ_ALIKE.fullmatch(url):
+        return url  # (nearly every link: nothing a browser reads otherwise)
     start = _WEB_START.match(url)
     if start is None:
         return url
@@ -108,8 +115,17 @@ def as_read(url: str) -> str:
     return url if read == url else read
 
 
+def is_wrapped(url: str) -> bool:
+    """Whether `url` (as a browser reads it: `as_read`) is a redirect wrapper whose target its address holds: the
+    only links whose `article_link` has another host (tracking parameters and AMP marks never change it)."""
+    return _unwrapped(url) is not None
+
+
 def _unwrapped(url: str) -> str | None:
     """The target of a redirect wrapper at `url` when its address holds it, else None."""
+    low = url.lower()
+    if url.isascii() and not any(hint in low for hint in _WRAPPER_HINTS):
+        return None  # (most links; a host spelt in full-width letters is read below)
     try:
         parts = urlsplit(url)
     except ValueError:

@@ -18,7 +18,7 @@ import functools
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from feeds.articles import article_link, as_read
+from feeds.articles import article_link, as_read, is_wrapped
 
 
 @functools.lru_cache(maxsize=4096)  # pure; asked for the same few own domains with every item
@@ -47,8 +47,14 @@ def is_own_url(url: str | None, own_domains: Iterable[str]) -> bool:
     # Our page reached through a redirect wrapper, or the Google AMP cache, is ours (`article_link` unwraps a few
     # wrappers, never more: a link nested deeper is the wrapper's), and so is a wrapper on our own site.
     read = as_read(url)
-    target = article_link(read)
-    return any(_on_own_site(u, own_domains) for u in dict.fromkeys((target, read)))
+    if not is_wrapped(read):  # (nearly every link: its article's link has the same host)
+        return _on_own_site(read, own_domains)
+    return any(_on_own_site(u, own_domains) for u in (article_link(read), read))
+
+
+def _same_site(a: str, b: str) -> bool:
+    """Whether two URLs are written with the same scheme and authority (and so have the same `_host`)."""
+    return a.split("/", 3)[:3] == b.split("/", 3)[:3]
 
 
 def _on_own_site(url: str, own_domains: Iterable[str]) -> bool:
@@ -92,9 +98,9 @@ def url_key(url: str) -> str:
     """An absolute URL reduced so that trivially different spellings compare equal: the host as `_host` gives
     it, the path without a trailing slash, the query; no scheme, port or fragment. "" when it has no host. It is
     the address of the article (`article_link`): a wrapper's target, without tracking parameters or AMP marks."""
-    url = article_link(url)
-    host = _host(url)
+    target = article_link(url)
+    host = _host(url if _same_site(target, url) else target)  # (the host of `url` is known already, most often)
     if not host:
         return ""
-    parts = urlsplit(url.strip())
+    parts = urlsplit(target.strip())
     return f"{host}{parts.path.rstrip('/')}" + (f"?{parts.query}" if parts.query else "")
