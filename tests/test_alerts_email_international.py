@@ -18,19 +18,13 @@ from feeds.cli import cli
 from feeds.config import load_settings
 from feeds.errors import ConfigError
 from tests.alerts_helpers import add_keyword_matches
-from tests.mailserver import Mailbox, mail_server
+from tests.mailserver import Mailbox, email_alert_config, mail_server
 
 JURGEN = "jürgen@example.org"
 IDN = "presse@bücher.example"
 IDN_ASCII = "presse@xn--bcher-kva.example"
 DESK = "desk@example.org"
 MINIMAL = '[site]\ntitle = "Test Office"\nbase_url = "https://press.example.org"\n'
-
-
-def config(port: int, *to: str, sender: str = "feeds@press.example.org", frequency: str = "immediate") -> str:
-    smtp = f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "{sender}"\ntimeout = 5\n'
-    rcpts = ", ".join(f'"{t}"' for t in to)
-    return smtp + f'[[alerts.email]]\nname = "desk"\nto = [{rcpts}]\nfrequency = "{frequency}"\n'
 
 
 @pytest.fixture
@@ -53,7 +47,7 @@ def _head(raw: bytes) -> str:
 
 
 def test_a_non_ascii_mailbox_name_is_sent_with_smtputf8_where_the_server_offers_it(setup, clock, mailbox):
-    app = setup(config(mailbox.port, JURGEN, DESK))
+    app = setup(email_alert_config(mailbox.port, JURGEN, DESK))
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     assert run_alerts(app).sent == 1
     ((_, rcpts, _),) = mailbox.received
@@ -66,7 +60,7 @@ def test_a_non_ascii_mailbox_name_is_sent_with_smtputf8_where_the_server_offers_
 def test_without_smtputf8_a_non_ascii_mailbox_is_refused_by_name_and_the_others_get_every_alert(
     setup, clock, plain, caplog
 ):
-    app = setup(config(plain.port, JURGEN, DESK))
+    app = setup(email_alert_config(plain.port, JURGEN, DESK))
     add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "Sanctions lifted"})
     with caplog.at_level(logging.WARNING, logger="feeds.alerts"):
         report = run_alerts(app)
@@ -87,7 +81,7 @@ def test_without_smtputf8_a_non_ascii_mailbox_is_refused_by_name_and_the_others_
 
 
 def test_without_smtputf8_a_destination_of_only_non_ascii_mailboxes_fails_at_once_saying_why(setup, clock, plain):
-    app = setup(config(plain.port, JURGEN))
+    app = setup(email_alert_config(plain.port, JURGEN))
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     report = run_alerts(app)
     assert report.sent == 0 and report.failed == 1 and plain.received == []
@@ -98,7 +92,7 @@ def test_without_smtputf8_a_destination_of_only_non_ascii_mailboxes_fails_at_onc
 
 @pytest.mark.parametrize("frequency", ["immediate", "daily"])
 def test_a_domain_in_another_script_reaches_a_server_without_smtputf8_in_its_ascii_form(setup, clock, plain, frequency):
-    app = setup(config(plain.port, IDN, DESK, sender="alerts@presse-bücher.example", frequency=frequency))
+    app = setup(email_alert_config(plain.port, IDN, DESK, sender="alerts@presse-bücher.example", frequency=frequency))
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     if frequency == "daily":  # (queued now, due at the next 08:00 in London)
         assert run_alerts(app).queued == 1

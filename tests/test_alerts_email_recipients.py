@@ -16,7 +16,7 @@ from feeds.alerts import run_alerts
 from feeds.alerts.select import MAX_ATTEMPTS
 from feeds.cli import cli
 from tests.alerts_helpers import add_keyword_matches
-from tests.mailserver import Mailbox, mail_server
+from tests.mailserver import Mailbox, email_alert_config, mail_server
 
 A, B, C = "a@example.org", "b@example.org", "c@example.org"
 
@@ -47,12 +47,6 @@ def box() -> Iterator[Mailbox]:
         yield served
 
 
-def config(port: int, *to: str, frequency: str = "immediate") -> str:
-    smtp = f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 5\n'
-    rcpts = ", ".join(f'"{t}"' for t in to)
-    return smtp + f'[[alerts.email]]\nname = "desk"\nto = [{rcpts}]\nfrequency = "{frequency}"\n'
-
-
 @pytest.fixture
 def setup(db_url, make_settings, make_app_for):
     def make(toml: str):
@@ -66,7 +60,7 @@ def got(box: Answering) -> list[tuple[str, ...]]:
 
 
 def test_a_greylisted_recipient_is_tried_again_alone_and_holds_nobody_back(setup, clock, box):
-    app = setup(config(box.port, A, B, C))
+    app = setup(email_alert_config(box.port, A, B, C))
     box.rcpt[B] = "451 4.7.1 Greylisted, try again later"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     report = run_alerts(app)
@@ -93,7 +87,7 @@ def test_a_greylisted_recipient_is_tried_again_alone_and_holds_nobody_back(setup
 
 
 def test_a_full_mailbox_is_given_up_after_the_retry_limit_in_one_error_line(setup, clock, box, caplog):
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "452 4.2.2 Mailbox full"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     with caplog.at_level(logging.WARNING, logger="feeds.alerts"):
@@ -112,7 +106,7 @@ def test_a_full_mailbox_is_given_up_after_the_retry_limit_in_one_error_line(setu
 
 
 def test_a_recipient_refused_for_good_is_said_once_and_not_tried_again(setup, clock, box, caplog):
-    app = setup(config(box.port, A, B, C))
+    app = setup(email_alert_config(box.port, A, B, C))
     box.rcpt[B] = "550 5.1.1 No such user"
     box.rcpt[C] = "450 4.2.1 Try later"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
@@ -129,7 +123,7 @@ def test_a_recipient_refused_for_good_is_said_once_and_not_tried_again(setup, cl
 
 
 def test_a_server_that_takes_the_recipients_but_not_the_data_sends_nobody_anything_twice(setup, clock, box):
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "451 4.7.1 Greylisted"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     run_alerts(app)
@@ -148,7 +142,7 @@ def test_a_server_that_takes_the_recipients_but_not_the_data_sends_nobody_anythi
 
 
 def test_alerts_log_says_who_got_it_and_who_waits(setup, clock, box, tmp_path, db_url):
-    app = setup(config(box.port, A, B, C))
+    app = setup(email_alert_config(box.port, A, B, C))
     box.rcpt[B] = "451 4.7.1 Greylisted"
     box.rcpt[C] = "550 5.1.1 No such user"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
@@ -174,7 +168,7 @@ def test_alerts_log_says_who_got_it_and_who_waits(setup, clock, box, tmp_path, d
 def test_an_hourly_digest_waiting_for_one_full_mailbox_does_not_repeat_its_matches_to_the_others(setup, clock, box):
     """b's mailbox is full for hours: each hourly digest goes to a and c with only what is new to them, and b gets
     what it lacks, once its mailbox takes it."""
-    app = setup(config(box.port, A, B, C, frequency="hourly"))
+    app = setup(email_alert_config(box.port, A, B, C, frequency="hourly"))
     run_alerts(app)  # the destination exists from here on
     box.rcpt[B] = "452 4.2.2 Mailbox full"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=clock() + timedelta(minutes=1))
@@ -201,7 +195,7 @@ def test_a_sigterm_after_a_message_some_recipients_took_keeps_who_had_it(setup, 
     wait for the next run, and nobody gets anything twice."""
     import threading
 
-    app = setup(config(box.port, A, B, C))
+    app = setup(email_alert_config(box.port, A, B, C))
     box.rcpt[B] = "451 4.7.1 Greylisted"
     add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "More sanctions", "c": "Yet more"})
     stop = threading.Event()
@@ -226,7 +220,7 @@ def test_two_daemons_send_each_match_once_to_each_recipient(pg_url, make_setting
     """Two daemons on one PostgreSQL run the alerts at the same moments, while b is greylisted then not."""
     import threading
 
-    settings = make_settings("\n[alerts]\n" + config(box.port, A, B, C), database_url=pg_url)
+    settings = make_settings("\n[alerts]\n" + email_alert_config(box.port, A, B, C), database_url=pg_url)
     one, two = make_app_for(settings), make_app_for(settings)
     run_alerts(one, owner="one")
     box.rcpt[B] = "451 4.7.1 Greylisted"
@@ -257,7 +251,7 @@ def test_two_daemons_send_each_match_once_to_each_recipient(pg_url, make_setting
 
 def test_alerts_run_says_the_messages_went_out_and_wait_for_some_recipients_only(setup, box, tmp_path, db_url):
     """`0 sent in 2 message(s), 2 retrying` read as if nothing had gone out."""
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "451 4.7.1 Greylisted"
     run_alerts(app)
     add_keyword_matches(app.store, {"a": "EU widens sanctions", "b": "More sanctions"})
@@ -269,7 +263,7 @@ def test_alerts_run_says_the_messages_went_out_and_wait_for_some_recipients_only
 
 
 def test_alerts_retry_after_giving_up_on_a_recipient_sends_it_to_that_one_alone(setup, clock, box, tmp_path, db_url):
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "452 4.2.2 Mailbox full"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     for _ in range(MAX_ATTEMPTS):
@@ -288,11 +282,11 @@ def test_alerts_retry_after_giving_up_on_a_recipient_sends_it_to_that_one_alone(
 
 
 def test_a_waiting_recipient_taken_out_of_the_config_is_not_waited_for(setup, clock, box, caplog):
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "452 4.2.2 Mailbox full"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     run_alerts(app)
-    app = setup(config(box.port, A))  # b left the desk
+    app = setup(email_alert_config(box.port, A))  # b left the desk
     clock.advance(timedelta(hours=1))
     caplog.clear()
     with caplog.at_level(logging.ERROR, logger="feeds.alerts"):
@@ -303,7 +297,7 @@ def test_a_waiting_recipient_taken_out_of_the_config_is_not_waited_for(setup, cl
 
 
 def test_a_message_refused_for_good_on_its_retry_to_one_recipient_is_said_once_for_that_one(setup, clock, box, caplog):
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "451 4.7.1 Greylisted"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     run_alerts(app)
@@ -323,7 +317,7 @@ def test_a_message_refused_for_good_on_its_retry_to_one_recipient_is_said_once_f
 def test_alerts_run_retrying_a_greylisted_recipient_is_no_error(setup, clock, box, tmp_path, db_url):
     """cron mailed an error at each retry of a full mailbox (exit 1, `refused every recipient`), though the server
     was up and the others had the alert; only giving up on it is an error."""
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "452 4.2.2 Mailbox full"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     run_alerts(app)
@@ -340,7 +334,7 @@ def test_alerts_retry_tries_a_waiting_recipient_at_the_next_run(setup, clock, bo
     from datetime import UTC, datetime
 
     clock.set(datetime.now(UTC) + timedelta(hours=1))  # (the command's clock is the real one: this is ahead of it)
-    app = setup(config(box.port, A, B))
+    app = setup(email_alert_config(box.port, A, B))
     box.rcpt[B] = "452 4.2.2 Mailbox full"
     add_keyword_matches(app.store, {"a": "EU widens sanctions"}, found_at=clock())
     run_alerts(app)
@@ -360,7 +354,7 @@ def test_many_recipients_with_mixed_answers_each_get_each_alert_once(setup, cloc
     """Twelve recipients: some greylisted for a while, some refused for good, one full for a run, one that answers
     421 and closes; three alerts, then a fourth. Each address gets each alert once, those refused for good never."""
     people = [f"p{i}@example.org" for i in range(12)]
-    app = setup(config(box.port, *people))
+    app = setup(email_alert_config(box.port, *people))
     add_keyword_matches(app.store, {"a": "One", "b": "Two", "c": "Three"})
     plan = [
         {people[1]: "451 4.7.1 Greylisted", people[2]: "550 5.1.1 Unknown", people[3]: "452 4.2.2 Full"},
