@@ -47,6 +47,10 @@ _FIELD_NAMES = {
 # A result path: names and [n] / [] steps, dot-separated (`organisations[0].title`, `tags[].name`); "" maps a field
 # to nothing (switching a default off).
 _FIELD_PATH = re.compile(r"[^.\[\]\s]+(?:\[\d*\])*(?:\.[^.\[\]\s]+(?:\[\d*\])*)*")
+_PARAMETER = re.compile(r"[^\s=&?#]+")
+"""A URL parameter's name (`[sources.paging]`'s `start`, `count`)."""
+_MAX_PAGES = 100
+"""Pages a remote source's poll may read at most (someone's server: the past comes in from files)."""
 
 
 def read_sources(r: TableReader, items: Any, base: Path) -> tuple[Source, ...]:
@@ -107,6 +111,19 @@ def read_sources(r: TableReader, items: Any, base: Path) -> tuple[Source, ...]:
                         f"{fpath!r} is not a path: names joined by '.', each followed by any [N] or [] "
                         "(e.g. 'organisations[0].title'); \"\" maps the field to nothing",
                     )
+            paging_t = r.sub(t, (*k, "paging"))
+            r.only(paging_t, (*k, "paging"), KEYS["[sources.paging]"])
+            for pname, pvalue in paging_t.items():
+                pk = (*k, "paging", pname)
+                if not isinstance(pvalue, str):
+                    r.fail(pk, f"must be a string, got {type(pvalue).__name__} {pvalue!r}")
+                if pname in ("start", "count") and not _PARAMETER.fullmatch(pvalue):
+                    r.fail(pk, f"{pvalue!r} is not a URL parameter name (such as 'start' or 'offset')")
+                if pname in ("total", "next") and pvalue and not _FIELD_PATH.fullmatch(pvalue):
+                    r.fail(pk, f"{pvalue!r} is not a path in the document (such as 'meta.total'); \"\" for none")
+            max_pages = r.get(t, (*k, "max_pages"), int, 10)
+            if not 1 <= max_pages <= _MAX_PAGES:
+                r.fail((*k, "max_pages"), f"must be from 1 (the first page only) to {_MAX_PAGES}, got {max_pages}")
             out.append(
                 RemoteJsonSource(
                     name=name,
@@ -117,6 +134,8 @@ def read_sources(r: TableReader, items: Any, base: Path) -> tuple[Source, ...]:
                     fields=tuple(sorted(fields_t.items())),
                     link_base=r.get(t, (*k, "link_base"), str, None),
                     enabled=r.get(t, (*k, "enabled"), bool, True),
+                    max_pages=max_pages,
+                    paging=tuple(sorted(paging_t.items())),
                 )
             )
         else:

@@ -67,8 +67,9 @@ KEYS: dict[str, frozenset[str]] = {
     "[topics]": frozenset({"detect", "aliases"}),
     '[[sources]] of type "folder"': frozenset({"type", "name", "path", "move", "interval", "enabled"}),
     '[[sources]] of type "remote_json"': frozenset(
-        {"type", "name", "url", "interval", "results", "fields", "link_base", "enabled"}
+        {"type", "name", "url", "interval", "results", "fields", "link_base", "enabled", "max_pages", "paging"}
     ),
+    "[sources.paging]": frozenset({"start", "count", "total", "next"}),
     "[publish]": frozenset({"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"}),
     "[[publish.feeds]]": frozenset({"name", "title", "topics", "organisations", "types"}),
     "[watch]": frozenset(

@@ -118,6 +118,11 @@ class RemoteJsonSource:
     link_base: str | None = None
     """Base URL for relative links in results (GOV.UK Search returns `/government/news/...`)."""
     enabled: bool = True
+    max_pages: int = 10
+    """At most this many pages (requests) a poll reads, following the document's `total` or next-page link."""
+    paging: tuple[tuple[str, str], ...] = ()
+    """(name, value) pairs of `[sources.paging]`: `start`, `count` (URL parameters), `total`, `next` (paths in the
+    document); see `feeds.ingest.remote_pages` for the defaults (GOV.UK's)."""
     type: Literal["remote_json"] = "remote_json"
 
     @property

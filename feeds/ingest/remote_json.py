@@ -31,8 +31,8 @@ from feeds.clock import rfc3339
 from feeds.config import RemoteJsonSource
 from feeds.errors import IngestError, InvalidReleaseError
 from feeds.ingest import ingest_units
-from feeds.ingest.decode import codec_for_label
 from feeds.ingest.formats import twins
+from feeds.ingest.remote_pages import extract, load_document, read_further_pages, results_of
 from feeds.ingest.schema import DATE_FIELDS, json_type, unix_time
 from feeds.ingest.units import Unit, unit_from_raws
 from feeds.model import IngestOutcome, RawRelease
@@ -58,31 +58,6 @@ DEFAULT_FIELDS: dict[str, str] = {
     "organisation": "organisations[0].title",
     "document_type": "content_store_document_type",
 }
-
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d*)\]")
-
-
-def extract(obj: Any, path: str) -> Any:
-    """Follow a field path (`a.b`, `a[0].b`, `a[].b`) through decoded JSON; None when absent."""
-    current: list[Any] = [obj]
-    spread = False
-    for m in _STEP.finditer(path):
-        name, index = m.group(1), m.group(2)
-        nxt: list[Any] = []
-        for value in current:
-            if name is not None:
-                if isinstance(value, dict) and name in value:
-                    nxt.append(value[name])
-            elif index == "":
-                spread = True
-                if isinstance(value, list):
-                    nxt.extend(value)
-            elif isinstance(value, list) and int(index) < len(value):
-                nxt.append(value[int(index)])
-        current = nxt
-    if spread:
-        return [v for v in current if v is not None]
-    return current[0] if current else None
 
 
 def raw_from_result(item: Any, source: RemoteJsonSource, origin: str) -> RawRelease:
@@ -155,76 +130,6 @@ def _text(value: Any) -> str | None:
         return None
     s = str(value).strip()
     return s or None
-
-
-def parse_document(
-    body: bytes, source: RemoteJsonSource, content_type: str | None = None, charset: str | None = None
-) -> list[Any]:
-    try:
-        doc = json.loads(_in_declared_charset(body, charset))
-    except RecursionError as e:  # (a document nested deeper than Python's recursion limit: a JSON bomb)
-        raise IngestError("not usable JSON: it nests too deeply", source=source.name, origin=source.shown_url) from e
-    except ValueError as e:  # not UTF-8, not JSON, or a number longer than Python reads (all ValueErrors)
-        raise IngestError(
-            f"not JSON: {_not_json(body, content_type, e)}", source=source.name, origin=source.shown_url
-        ) from e
-    results = extract(doc, source.results) if source.results else doc
-    if not isinstance(results, list):
-        raise IngestError(
-            f"expected a list of results at {source.results or 'the top level'!r}: "
-            f"{_found_instead(doc, source.results)}",
-            source=source.name,
-            origin=source.shown_url,
-        )
-    return results
-
-
-def _found_instead(doc: Any, path: str) -> str:
-    """What the document holds where `results` looked for the list, so that the operator can fix the setting without
-    fetching the document by hand: a list at the top (`results = ""`), the keys of the deepest object the path
-    reached, or the type of what it found."""
-    if not path:
-        return f"the document is {json_type(doc)}"
-    if isinstance(doc, list):
-        return 'the document is a list itself: set results = ""'
-    found = extract(doc, path)
-    if found is not None:
-        return f"{path!r} gives {json_type(found)}, not a list of results"
-    steps = path.split(".")
-    reached, at = doc, ""
-    for i in range(len(steps) - 1, 0, -1):  # (the longest start of the path that gives an object)
-        if isinstance(inner := extract(doc, ".".join(steps[:i])), dict):
-            reached, at = inner, ".".join(steps[:i])
-            break
-    if not isinstance(reached, dict):
-        return f"{path!r} is not in the document"
-    if reached.get(steps[at.count(".") + 1 if at else 0], "") is None:  # (an API's "no results" as `null`)
-        return f"{path!r} is null"
-    keys = ", ".join(list(reached)[:20]) or "none"
-    return f"{path!r} is not in the document (its keys{f' at {at!r}' if at else ''}: {keys})"
-
-
-def _in_declared_charset(body: bytes, charset: str | None) -> bytes | str:
-    """The document as `json.loads` should read it: as sent (UTF-8, or UTF-16/32, which it recognises), unless it
-    is not UTF-8 and its server declared another charset (a legacy `ISO-8859-1`), which is then believed. UTF-8 is
-    tried first, as for dropped files: a server that labels UTF-8 as Latin-1 would otherwise publish "BogotÃ¡"."""
-    codec = codec_for_label(charset) if charset else None
-    if codec is None or codec == "utf-8":
-        return body
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return body.decode(codec, errors="replace")
-    return body
-
-
-def _not_json(body: bytes, content_type: str | None, error: ValueError) -> str:
-    """Why a document is not JSON: the decoder's words for a broken one, else what came instead (a maintenance or
-    login page answered 200 is "Expecting value: line 1 column 1" to the decoder, which tells the operator nothing)."""
-    if body.lstrip()[:1] in (b"{", b"["):
-        return str(error)
-    start = " ".join(body[:400].decode("utf-8", "replace").split())[:80]
-    return f"the server answered {content_type or 'a body without a media type'}, beginning {start!r}"
 
 
 REMIND_EVERY = timedelta(days=1)
@@ -389,10 +294,29 @@ def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) 
 def _ingest_results(
     app: App, source: RemoteJsonSource, fetched: Fetched, now: datetime, *, told: Callable[[IngestOutcome], bool]
 ) -> list[IngestOutcome]:
+    """Store the results of the first page, then of the pages after it that `read_further_pages` reads."""
+    doc = load_document(fetched.body, source, fetched.content_type, fetched.encoding)
+    first = _ingest_page(app, source, results_of(doc, source), source.shown_url, now, told=told)
+
+    def page(results: list[Any], shown: str) -> list[IngestOutcome]:
+        return _ingest_page(app, source, results, shown, now, told=told)
+
+    return first + read_further_pages(app, source, doc, first, page)
+
+
+def _ingest_page(
+    app: App,
+    source: RemoteJsonSource,
+    results: list[Any],
+    shown: str,
+    now: datetime,
+    *,
+    told: Callable[[IngestOutcome], bool],
+) -> list[IngestOutcome]:
+    """Store one page's results (`shown`: the page's URL, without secrets, that names each result)."""
     units: list[Unit] = []
     seen: dict[str, tuple[int, RawRelease]] = {}
-    shown = source.shown_url
-    for i, item in enumerate(parse_document(fetched.body, source, fetched.content_type, fetched.encoding)):
+    for i, item in enumerate(results):
         origin = f"{shown}#{i}"
         try:
             raw = raw_from_result(item, source, origin)
