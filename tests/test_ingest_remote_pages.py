@@ -184,3 +184,21 @@ def test_check_config_names_the_file_key_and_line(make_settings, make_app_for, h
     assert found, shown
     line = Path(found[1]).read_text().splitlines()[int(found[2]) - 1]
     assert line.startswith(key.split(".")[-1] + " ="), line
+
+
+def test_check_config_shows_how_many_pages_a_poll_reads(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+    from tests.test_cli import BASE_CONFIG
+
+    (tmp_path / "inbox").mkdir()
+    config = tmp_path / "feeds.toml"
+    remote = '\n[[sources]]\ntype = "remote_json"\nname = "govuk"\nurl = "https://www.gov.uk/api/search.json"\n'
+    config.write_text(BASE_CONFIG + remote + "max_pages = 1\n", encoding="utf-8")
+    shown = CliRunner().invoke(cli, ["--config", str(config), "check-config"]).output
+    assert "source    govuk (remote_json) every 15 min (at most 1 page a poll)" in shown, shown
+    data = json.loads(CliRunner().invoke(cli, ["--config", str(config), "check-config", "--json"]).output)
+    assert data["sources"][1] == {"name": "govuk", "type": "remote_json", "max_pages": 1}

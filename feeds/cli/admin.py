@@ -12,7 +12,7 @@ import click
 import sqlalchemy as sa
 
 from feeds.cli import Context, cli, echo, echo_json, handle_errors, pass_ctx
-from feeds.config import FolderSource, Settings, WebhookAlert, shown_interval
+from feeds.config import FolderSource, RemoteJsonSource, Settings, WebhookAlert, shown_interval
 from feeds.errors import ConfigError, ConfigErrors
 from feeds.logs import one_line
 from feeds.store import NoDatabaseError, check_database_url, error_text, open_store, shown_database_url
@@ -52,6 +52,7 @@ def check_config(ctx: Context, as_json: bool) -> None:
             "name": src.name,
             "type": src.type,
             **({"path": str(src.path)} if isinstance(src, FolderSource) else {}),
+            **({"max_pages": src.max_pages} if isinstance(src, RemoteJsonSource) else {}),
             **({"enabled": False} if not src.enabled else {}),
         }
         for src in s.sources
@@ -158,6 +159,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         )
     for src, settings in zip(sources, s.sources, strict=True):
         where = src.get("path", "")
+        if isinstance(settings, RemoteJsonSource):  # (how far a poll reads: `max_pages`)
+            where = f"(at most {settings.max_pages} page{'' if settings.max_pages == 1 else 's'} a poll)"
         off = " (disabled)" if src.get("enabled") is False else ""
         ctx.say(
             f"  source    {src['name']} ({src['type']}){off} every {shown_interval(settings.interval)} {where}".rstrip()
