@@ -222,6 +222,9 @@ class IngestReport:
     folders: tuple[str, ...] = ()
     """Folders found in a folder source `run_ingest` read, whose files are therefore not read, one line each
     saying what to do (`feeds.ingest.folder.folder_note`): a warning, not a failure; the folder stays where it is."""
+    read_in_part: tuple[str, ...] = ()
+    """Remote sources whose document lists more results than their `max_pages` pages held, one line each saying so
+    (`feeds.ingest.remote_pages`): a warning, not a failure."""
 
     def count(self, status: IngestStatus) -> int:
         return sum(1 for o in self.outcomes if o.status == status)

@@ -66,4 +66,5 @@ def report_json(report: IngestReport) -> dict[str, Any]:
         "sources_failed": [{"source": s, "error": e} for s, e in zip(report.unreadable, report.why, strict=True)],
         "files_stuck": list(report.stuck),
         "folders_not_read": list(report.folders),
+        "sources_read_in_part": list(report.read_in_part),
     }

@@ -202,3 +202,27 @@ def test_check_config_shows_how_many_pages_a_poll_reads(tmp_path):
     assert "source    govuk (remote_json) every 15 min (at most 1 page a poll)" in shown, shown
     data = json.loads(CliRunner().invoke(cli, ["--config", str(config), "check-config", "--json"]).output)
     assert data["sources"][1] == {"name": "govuk", "type": "remote_json", "max_pages": 1}
+
+
+def test_feeds_ingest_prints_the_warning_and_names_it_in_json(tmp_path, httpserver, search):
+    """`feeds ingest` shows no log warnings by default (its own report only): a first run read in part said
+    nothing there either. It is a `warning: …` line, and in --json `sources_read_in_part`."""
+    import json
+
+    from click.testing import CliRunner
+
+    from feeds.cli import cli
+    from tests.test_cli import BASE_CONFIG
+
+    url = httpserver.url_for("/search.json") + "?count=50"
+    remote = f'\n[[sources]]\ntype = "remote_json"\nname = "govuk"\nurl = "{url}"\nmax_pages = 2\n'
+    configs = []
+    for run in ("text", "json"):  # (each on its own database: a first run)
+        (tmp_path / run / "inbox").mkdir(parents=True)
+        configs.append(tmp_path / run / "feeds.toml")
+        configs[-1].write_text(BASE_CONFIG + '\n[http]\nallow = ["127.0.0.1"]\n' + remote, encoding="utf-8")
+    r = CliRunner().invoke(cli, ["--config", str(configs[0]), "ingest"])
+    assert r.exit_code == 0, r.output
+    assert "warning: source govuk: the document lists 2040 results, 100 read (2 pages, max_pages = 2)" in r.output
+    data = json.loads(CliRunner().invoke(cli, ["--config", str(configs[1]), "ingest", "--json"]).stdout)
+    assert [n.split(":")[0] for n in data["sources_read_in_part"]] == ["source govuk"]

@@ -58,8 +58,8 @@ def _print_report(ctx: Context, report: IngestReport) -> None:
             if o.warning:
                 echo(f"  warning: {one_line(o.warning)}", err=True)
     if ctx.verbosity >= 0:  # (-q: only errors; a folder left unread fails nothing)
-        for folder in report.folders:
-            echo(f"warning: {one_line(folder)}", err=True)
+        for note in (*report.folders, *report.read_in_part):
+            echo(f"warning: {one_line(note)}", err=True)
     for problem in (*report.why, *report.stuck):
         echo(f"error: {one_line(problem)}", err=True)
     ctx.say(

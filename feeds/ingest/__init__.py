@@ -73,6 +73,7 @@ def _ingest_sources(app: App, *, progress: Progress | None, remote: bool, quiet:
     why: list[str] = []
     stuck: list[str] = []
     folders: list[str] = []
+    read_in_part: list[str] = []
     for source in app.settings.sources:
         if isinstance(source, FolderSource) and source.enabled:
             try:
@@ -96,7 +97,7 @@ def _ingest_sources(app: App, *, progress: Progress | None, remote: bool, quiet:
         elif isinstance(source, RemoteJsonSource) and remote and source.enabled:
             from feeds.ingest.remote_json import document_error, poll_remote
 
-            found = poll_remote(app, source)
+            found = poll_remote(app, source, notes=read_in_part)
             if (failed := document_error(source, found)) is not None:  # (an HTTP error, not JSON): for cron
                 unreadable.append(source.name)
                 why.append(failed)
@@ -109,6 +110,7 @@ def _ingest_sources(app: App, *, progress: Progress | None, remote: bool, quiet:
         why=tuple(why),
         stuck=tuple(stuck),
         folders=tuple(folders),
+        read_in_part=tuple(read_in_part),
     )
 
 

@@ -140,8 +140,11 @@ DUE_EARLY = timedelta(seconds=5)
 """How early a remote source may be polled before its next check: a tick's own jitter."""
 
 
-def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> list[IngestOutcome]:
-    """Fetch the document if due (or forced), ingest its results, record the source's health."""
+def poll_remote(
+    app: App, source: RemoteJsonSource, *, force: bool = False, notes: list[str] | None = None
+) -> list[IngestOutcome]:
+    """Fetch the document if due (or forced), ingest its results (and of its further pages), record the source's
+    health. `notes` gets a line when the document lists more than the `max_pages` pages read held."""
     from feeds.fetch import Fetched, NotModified, Validators
 
     now = app.clock()
@@ -186,7 +189,7 @@ def poll_remote(app: App, source: RemoteJsonSource, *, force: bool = False) -> l
         error = None
         if isinstance(result, Fetched):
             try:
-                outcomes = _ingest_results(app, source, result, now, told=lately)
+                outcomes = _ingest_results(app, source, result, now, told=lately, notes=notes)
             except IngestError as e:
                 error = str(e)
                 outcomes = [IngestOutcome(origin=source.shown_url, status="rejected", error=error)]
@@ -292,7 +295,13 @@ def document_error(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) 
 
 
 def _ingest_results(
-    app: App, source: RemoteJsonSource, fetched: Fetched, now: datetime, *, told: Callable[[IngestOutcome], bool]
+    app: App,
+    source: RemoteJsonSource,
+    fetched: Fetched,
+    now: datetime,
+    *,
+    told: Callable[[IngestOutcome], bool],
+    notes: list[str] | None,
 ) -> list[IngestOutcome]:
     """Store the results of the first page, then of the pages after it that `read_further_pages` reads."""
     doc = load_document(fetched.body, source, fetched.content_type, fetched.encoding)
@@ -301,7 +310,7 @@ def _ingest_results(
     def page(results: list[Any], shown: str) -> list[IngestOutcome]:
         return _ingest_page(app, source, results, shown, now, told=told)
 
-    return first + read_further_pages(app, source, doc, first, page)
+    return first + read_further_pages(app, source, doc, first, page, notes=notes)
 
 
 def _ingest_page(

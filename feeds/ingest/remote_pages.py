@@ -134,9 +134,12 @@ def read_further_pages(
     first: Any,
     first_outcomes: Sequence[IngestOutcome],
     ingest_page: Callable[[list[Any], str], list[IngestOutcome]],
+    *,
+    notes: list[str] | None = None,
 ) -> list[IngestOutcome]:
     """Read the pages after the first (its document `first`, its outcomes `first_outcomes`) while each holds a new
-    release, at most `max_pages` in all; `ingest_page(results, shown_url)` stores one page's results."""
+    release, at most `max_pages` in all; `ingest_page(results, shown_url)` stores one page's results. When the
+    document lists more than that, the log says so, and so does a line added to `notes` (`feeds ingest` prints it)."""
     from feeds.fetch import Fetched
 
     outcomes: list[IngestOutcome] = []
@@ -149,17 +152,14 @@ def read_further_pages(
         if pages >= source.max_pages:
             total = total_of(first, source)
             more = f"lists {total} results" if total is not None else "links to a next page"
-            log.warning(
-                "source %s: the document %s, %d read (%d page%s, max_pages = %d): the rest are not read (bring the "
-                "past in from files; a larger max_pages reads further on a busy day)",
-                source.name,
-                more,
-                read,
-                pages,
-                "" if pages == 1 else "s",
-                source.max_pages,
-                extra={"source": source.name},
+            note = (
+                f"source {source.name}: the document {more}, {read} read ({pages} page{'' if pages == 1 else 's'}, "
+                f"max_pages = {source.max_pages}): the rest are not read (bring the past in from files; a larger "
+                "max_pages reads further on a busy day)"
             )
+            log.warning("%s", note, extra={"source": source.name})
+            if notes is not None:
+                notes.append(note)
             return outcomes
         seen.add(nxt)
         shown = without_secrets(nxt)
