@@ -161,6 +161,7 @@ def test_a_failing_later_page_keeps_the_first_and_names_the_page(make_settings, 
     assert app.store.count_releases() == 50 and all(o.status == "created" for o in outcomes)
     (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "govuk" in warning and "page 2" in warning and "start=50" in warning and "not JSON" in warning
+    assert warning.count("search.json") == 1, warning  # (not also the first page's address, as if it failed)
     assert app.store.source_state("govuk").last_error is None
 
 
@@ -226,3 +227,16 @@ def test_feeds_ingest_prints_the_warning_and_names_it_in_json(tmp_path, httpserv
     assert "warning: source govuk: the document lists 2040 results, 100 read (2 pages, max_pages = 2)" in r.output
     data = json.loads(CliRunner().invoke(cli, ["--config", str(configs[1]), "ingest", "--json"]).stdout)
     assert [n.split(":")[0] for n in data["sources_read_in_part"]] == ["source govuk"]
+
+
+def test_a_later_page_is_named_without_the_sources_key(make_settings, make_app_for, httpserver, caplog):
+    server = Search(80)
+    httpserver.expect_ordered_request("/search.json").respond_with_handler(server)
+    httpserver.expect_ordered_request("/search.json").respond_with_data("busy", status=503)
+    url = httpserver.url_for("/search.json") + "?count=50&api_key=s3cr3t"
+    app, src = remote_source_app(make_settings, make_app_for, url, link_base="https://www.gov.uk")
+    with caplog.at_level(logging.WARNING, "feeds.ingest"):
+        poll_remote(app, src)
+    assert server.asked[0]["api_key"] == "s3cr3t" and app.store.count_releases() == 50
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "page 2" in warning and "503" in warning and "s3cr3t" not in warning, warning

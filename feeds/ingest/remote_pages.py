@@ -175,7 +175,7 @@ def read_further_pages(
                 source.name,
                 pages + 1,
                 shown,
-                str(e).replace(source.url, source.shown_url).replace(nxt, shown),
+                e.message.replace(nxt, shown),  # (the page named once, without the source's key)
                 extra={"source": source.name},
             )
             return outcomes
