@@ -201,13 +201,14 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
                         "link": s.item.link,
                         "feed": s.feed_title,
                         "published": rfc3339(s.published),  # (as `matches list --json` gives it)
-                        "why": list(e.reasons),
+                        "reasons": list(e.reasons),  # (one line per reason, as `matches list --json` gives them)
+                        "why": list(e.reasons),  # (first given as this list: kept for the scripts that read it)
                     }
                     for s, e in result.hits
                     if e.matched
                 ],
                 **(
-                    {"item": {"matched": result.hits[0][1].matched, "why": list(result.hits[0][1].reasons)}}
+                    {"item": {"matched": result.hits[0][1].matched, "reasons": (r := list(result.hits[0][1].reasons)), "why": r}}
                     if item is not None
                     else {}
                 ),

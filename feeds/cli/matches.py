@@ -41,7 +41,8 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
         "delay_seconds": m.delay,
         "score": round(m.score, 4),
         "terms": [{"term": t.term, "field": t.field, "start": t.start, "end": t.end} for t in m.terms],
-        "why": m.why,
+        "why": m.why,  # one line, in words, as everywhere `why` is given
+        "reasons": [m.why],  # the same as a list, one line per reason, as `keywords test --json` gives them
     }
 
 
