@@ -108,7 +108,7 @@ def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, c
     assert (report.sent, report.outcome("email:daily").messages) == (3, 1)
     ((_, rcpts, msg),) = mailbox.received
     assert rcpts == ("desk@example.org",)
-    assert msg["Subject"] == "feeds: 3 new matches for 'sanctions'"
+    assert msg["Subject"] == "feeds: daily digest, 29 November 2026: 3 new matches for 'sanctions'"
     assert msg.get_content_type() == "multipart/alternative"
     text = msg.get_body(("plain",)).get_content()
     html = msg.get_body(("html",)).get_content()
@@ -126,7 +126,9 @@ def test_a_daily_digest_groups_matches_into_one_message_at_its_boundary(setup, c
     clock.set(datetime(2026, 11, 30, 8, 0, tzinfo=UTC))
     run_alerts(app)
     assert len(mailbox.received) == 2
-    assert mailbox.received[1][2]["Subject"] == "feeds: new match for 'sanctions': Found after the digest"
+    assert mailbox.received[1][2]["Subject"] == (
+        "feeds: daily digest, 30 November 2026: new match for 'sanctions': Found after the digest"
+    )
 
 
 def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_more(setup, clock, mailbox, tmp_path):
@@ -158,7 +160,7 @@ def test_a_digest_of_more_than_it_lists_is_still_one_message_saying_how_many_mor
     assert {d.status for d in app.store.deliveries()} == {"sent"}
 
     ((_, _, msg),) = mailbox.received
-    assert msg["Subject"] == "feeds: 530 new matches for 'sanctions'"
+    assert msg["Subject"] == "feeds: daily digest, 29 November 2026: 530 new matches for 'sanctions'"
     text = msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
     html = msg.get_body(("html",)).get_content().replace("\r\n", "\n")
     assert text.startswith("530 new matches (alert 'daily', daily digest)")
@@ -279,7 +281,9 @@ def test_a_match_queued_after_its_digest_went_out_waits_for_the_next_one(setup, 
 
     clock.set(sunday_8am + timedelta(days=1))
     assert run_alerts(app).sent == 2
-    assert mailbox.received[1][2]["Subject"] == "feeds: 2 new matches for 'sanctions' and 'weather'"
+    assert mailbox.received[1][2]["Subject"] == (
+        "feeds: daily digest, 30 November 2026: 2 new matches for 'sanctions' and 'weather'"
+    ), "Monday's digest, not named as Sunday's was"
 
 
 def test_an_unreachable_smtp_server_is_a_failed_attempt_and_the_digest_retries_whole(setup, clock):
@@ -306,7 +310,9 @@ def test_an_unreachable_smtp_server_is_a_failed_attempt_and_the_digest_retries_w
     finally:
         controller.stop()
     ((_, _, msg),) = box.received
-    assert msg["Subject"] == "feeds: 2 new matches for 'sanctions'", "the retried digest is still one message"
+    assert msg["Subject"] == "feeds: hourly digest, 28 November 2026 13:00: 2 new matches for 'sanctions'", (
+        "the retried digest is still one message, named by its period (13:00), not by when it was sent (13:05)"
+    )
 
 
 class SpamFilter(Mailbox):
@@ -372,7 +378,9 @@ def test_a_digest_the_mail_server_refuses_for_good_fails_whole_and_the_next_one_
         assert run_alerts(app).sent == 1, "not held back behind ten hours of retrying the refused digest"
     finally:
         controller.stop()
-    assert [m["Subject"] for _, _, m in box.received] == ["feeds: new match for 'sanctions': EU widens sanctions"]
+    assert [m["Subject"] for _, _, m in box.received] == [
+        "feeds: hourly digest, 28 November 2026 14:00: new match for 'sanctions': EU widens sanctions"
+    ]
 
 
 def scripted_smtp(answers: dict[str, str], received: list[bytes] | None = None) -> int:

@@ -361,6 +361,11 @@ def _send_digest(
         failed = Attempt(ok=False, status="error", error=f"not sent: {smtp.password_missing}")
         record_attempt(app.store, d, out, claimed, failed, now=now, owner=owner)
         return
+    # The digest's period, named in its subject: the one its newest match (listed first) joined when queued, after
+    # the last digest sent (`first_due`); the same for a retry, whenever it is sent, and never a sent digest's.
+    newest = max((due.match.found_at for due in listed), default=None)
+    last = app.store.last_sent_at(d.key)
+    ends = first_due(d.frequency, newest, now, tz, last_sent=last) if newest is not None else None
     sent: list[tuple[Attempt, list[str]]] = []
     for ids, to in lacking(claimed, mail.to):  # (one message, unless some recipients had part of it already)
         entries = [subjects.entry(due) for due in listed if due.delivery.id in ids]
@@ -369,7 +374,7 @@ def _send_digest(
         key = digest_key(x.idempotency_key for x in claimed if x.id in ids)
         message = build_email(
             entries, alert_name=d.name, frequency=d.frequency, to=mail.to, sender=smtp.sender,
-            sender_name=smtp.sender_name, now=now, tz=tz, key=key, unlisted=unlisted,
+            sender_name=smtp.sender_name, now=now, tz=tz, key=key, unlisted=unlisted, period=ends,
         )  # fmt: skip
         sent.append((send_email(smtp, message, skip=set(mail.to) - set(to)), to))
     attempt = combined(sent) if sent else Attempt(True, "250")

@@ -44,6 +44,10 @@ DELIVERY_HEADER = "X-Feeds-Delivery"
 SUBJECT_TITLE_MAX = 80
 UNTITLED = "(untitled)"
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+_MONTH_NAMES = (
+    "January", "February", "March", "April", "May", "June",
+    "July", "August", "September", "October", "November", "December",
+)  # fmt: skip
 _SPACE = re.compile(r"\s+")
 
 
@@ -118,9 +122,13 @@ def webhook_headers(body: bytes, key: str, *, secret: str | None, user_agent: st
 # --- email -----------------------------------------------------------------------------------------------------
 
 
-def email_subject(entries: Sequence[AlertEntry], unlisted: int = 0) -> str:
+def email_subject(entries: Sequence[AlertEntry], unlisted: int = 0, period: str | None = None) -> str:
     """`feeds: new match for 'sanctions': <title>` for one match, `feeds: 3 new matches for 'a' and 'b'` for more
-    (`unlisted`: more matches the message carries without listing them, counted in)."""
+    (`unlisted`: more matches the message carries without listing them, counted in); a digest names its period
+    first (`period`: `digest_period`), `feeds: daily digest, 30 November 2026: 3 new matches for 'a' and 'b'`, so
+    a mail client that threads messages by subject never takes two digests for one conversation."""
+    if period is not None:
+        return _literal(f"feeds: {period}: " + email_subject(entries, unlisted).removeprefix("feeds: "))
     groups = group_entries(entries)
     labels = [_one_line(g.label, SUBJECT_TITLE_MAX) for g in groups]
     about = f"{labels[0]}, {labels[1]} and {len(labels) - 2} more" if len(labels) > 2 else " and ".join(labels)
@@ -128,6 +136,15 @@ def email_subject(entries: Sequence[AlertEntry], unlisted: int = 0) -> str:
         title = _one_line(entries[0].match.item.item.title, SUBJECT_TITLE_MAX) or UNTITLED
         return _literal(f"feeds: new match for {about}: {title}")
     return _literal(f"feeds: {len(entries) + unlisted} new matches for {about}")
+
+
+def digest_period(frequency: str, ends: datetime, tz: tzinfo) -> str:
+    """A digest's period as its subject names it, by the boundary that ends it (`feeds.alerts.select.next_boundary`)
+    on the site's wall clock: `hourly digest, 30 November 2026 09:00`, `daily digest, 30 November 2026`, `weekly
+    digest, 30 November 2026` (locale-independent)."""
+    v = ends.astimezone(tz)
+    day = f"{v.day} {_MONTH_NAMES[v.month - 1]} {v.year}"
+    return f"{_frequency(frequency)}, {day}" + (f" {v:%H:%M}" if frequency == "hourly" else "")
 
 
 def _literal(header_text: str) -> str:
@@ -219,12 +236,16 @@ def build_email(
     key: str,
     unlisted: Unlisted | None = None,
     sender_name: str | None = None,
+    period: datetime | None = None,
 ) -> EmailMessage:
     """A multipart/alternative message (text, then HTML: RFC 2046 §5.1.4, the last part is the preferred one),
     7-bit clean: UTF-8 parts in quoted-printable, non-ASCII header text in RFC 2047 encoded words. `unlisted`:
-    the matches a digest carries without listing them, counted, and said before its list with where to find them."""
+    the matches a digest carries without listing them, counted, and said before its list with where to find them.
+    `period`: the boundary that ends a digest's period, named in its subject (`digest_period`), never `now`, so a
+    digest sent again after a failure has the same subject."""
     msg = EmailMessage()
-    _set_subject(msg, email_subject(entries, unlisted.count if unlisted is not None else 0))
+    named = digest_period(frequency, period, tz) if period is not None and frequency != "immediate" else None
+    _set_subject(msg, email_subject(entries, unlisted.count if unlisted is not None else 0, named))
     sender = ascii_address(sender) or sender  # (a domain in another script as its `xn--` form; the name part stays)
     _set_from(msg, sender, sender_name)
     msg["To"] = ", ".join(to)
@@ -258,15 +279,15 @@ def ascii_address(address: str) -> str | None:
 
 
 def _set_subject(msg: EmailMessage, subject: str) -> None:
-    """The Subject header, folded so that a mail client shows it as written. An ASCII one is left to the email
-    library. A non-ASCII one is not: the library's folding (Python 3.11, 3.12) writes neighbouring non-ASCII
-    words as separate encoded words with only a folding space between them, a space RFC 2047 §6.2 has the reader
-    drop ("ministère à Genève" arrives as "ministèreàGenève"). `Header` encodes the whole subject, spaces
-    inside its encoded words, on lines of at most 76 characters, which the library then writes as they are."""
-    if subject.isascii():
-        msg["Subject"] = subject
-    else:
-        msg.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
+    """The Subject header, folded so that a mail client shows it as written. Not by the email library: its
+    folding (Python 3.11, 3.12) writes neighbouring non-ASCII words as separate encoded words with only a folding
+    space between them, a space RFC 2047 §6.2 has the reader drop ("ministère à Genève" arrives as
+    "ministèreàGenève"), and moves a long ASCII one that has quotes (`for 'sanctions'`) whole onto the next line,
+    where a reader keeps the folding space in front of it (" feeds: daily digest…"). `Header` folds an ASCII one
+    between its words, and encodes a non-ASCII one whole, spaces inside its encoded words, on lines of at most 76
+    characters, which the library then writes as they are."""
+    charset = "us-ascii" if subject.isascii() else "utf-8"
+    msg.set_raw("Subject", Header(subject, charset, header_name="Subject").encode())
 
 
 def _set_from(msg: EmailMessage, sender: str, name: str | None) -> None:
