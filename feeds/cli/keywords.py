@@ -208,7 +208,13 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
                     if e.matched
                 ],
                 **(
-                    {"item": {"matched": result.hits[0][1].matched, "reasons": (r := list(result.hits[0][1].reasons)), "why": r}}
+                    {
+                        "item": {
+                            "matched": result.hits[0][1].matched,
+                            "reasons": (r := list(result.hits[0][1].reasons)),
+                            "why": r,
+                        }
+                    }  # (as each of `matches`)
                     if item is not None
                     else {}
                 ),
