@@ -341,6 +341,7 @@ def watch_poll(ctx: Context, urls: tuple[str, ...], as_json: bool) -> None:
                 "new_items": report.new_items,
                 "changed_items": report.changed_items,
                 "new_matches": report.new_matches,
+                "new_articles": report.new_articles,  # (as `matches list` counts them; null: could not be told)
                 "removed_matches": report.removed_matches,
                 "failed": report.failed,
                 "left_for_next_round": report.left,

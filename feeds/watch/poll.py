@@ -36,6 +36,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from feeds.app import worker_id
+from feeds.articles import item_article
 from feeds.errors import FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, Validators
 from feeds.model import Rule, WatchedFeed
@@ -77,6 +78,10 @@ class WatchReport:
     left: dict[str, int] = field(default_factory=dict)
     """Claimed feeds not polled because they waited longer than `host_wait` for their host (`watch.per_host`),
     by host: their leases given back, due as before, for the next round, which takes them first."""
+    new_articles: int | None = None
+    """The articles the new matches are of, per rule or release, as `feeds matches list` counts them (one article
+    in several feeds, or under tracking parameters, is one: `feeds.articles.item_article`); None when they could
+    not be told (another process stored matches meanwhile, or too many to read: `count_articles`)."""
 
     @property
     def new_items(self) -> int:
@@ -99,14 +104,17 @@ class WatchReport:
         return sum(1 for o in self.outcomes if o.error)
 
     def summary(self) -> str:
-        """`2 feeds checked, 0 failed, 3 new items, 1 new matches`, with `, N changed` after the items, `, N
-        removed (no longer made)` after the matches, `; N feeds left for the next round, having waited too long
+        """`2 feeds checked, 0 failed, 3 new items, 1 new matches`, with `, N changed` after the items, ` of N
+        articles` after the matches when they are of fewer (`new_articles`), `, N removed (no longer made)` after
+        them, `; N feeds left for the next round, having waited too long
         for their site (news.example.com)` and `; stopped: N feeds given back unchecked` when there are any (the
         daemon's job summary, and the last line of `feeds watch poll`)."""
         checked = len(self.outcomes)
         text = f"{checked} feed{'' if checked == 1 else 's'} checked, {self.failed} failed, {self.new_items} new items"
         text += f", {self.changed_items} changed" if self.changed_items else ""
         text += f", {self.new_matches} new matches"
+        if self.new_articles is not None and self.new_articles != self.new_matches:
+            text += f" of {self.new_articles} article{'' if self.new_articles == 1 else 's'}"
         text += f", {self.removed_matches} removed (no longer made)" if self.removed_matches else ""
         if self.left:
             left = sum(self.left.values())
@@ -142,8 +150,11 @@ def run_watch(
     A round of due feeds that checked some records in the database how it went (`feeds.outcomes.record_run`, for
     `feeds status` on every machine): failed when it raised, or when every feed it checked failed (the network,
     DNS, a proxy: one site down is that feed's failure, shown with the feed)."""
+    began = app.clock()
     if feed_ids is not None:
-        return _poll(app, feed_ids=feed_ids, owner=owner, progress=progress, stop=stop)
+        report = _poll(app, feed_ids=feed_ids, owner=owner, progress=progress, stop=stop)
+        report.new_articles = count_articles(app, report.new_matches, since=began)
+        return report
     from feeds.outcomes import record_run
 
     try:
@@ -151,10 +162,34 @@ def run_watch(
     except Exception as e:
         record_run(app, "poll", e)
         raise
+    report.new_articles = count_articles(app, report.new_matches, since=began)
     if report.outcomes:
         every_one = report.failed == len(report.outcomes)
         record_run(app, "poll", f"every watched feed checked failed ({report.summary()})" if every_one else None)
     return report
+
+
+ARTICLES_COUNTED_UP_TO = 5000
+"""A round's new matches read back to count their articles at most (a rule added to a large corpus finds more)."""
+
+
+def count_articles(app: App, new_matches: int, *, since: datetime) -> int | None:
+    """The articles of a round's `new_matches`, per rule or release (as `feeds matches list` groups them): read back
+    as the matches found since the round began, when those are exactly as many (else another process stored
+    some meanwhile, and which are the round's cannot be told: None)."""
+    if not new_matches:
+        return 0
+    if new_matches > ARTICLES_COUNTED_UP_TO:
+        return None
+    rows = app.store.matches(since=since, limit=new_matches + 1)
+    if len(rows) != new_matches:
+        return None
+    return len(
+        {
+            (m.kind, m.subject, item_article(m.item.feed_id, m.item.item.key, m.item.item.link, m.item.item.guid))
+            for m in rows
+        }
+    )
 
 
 def _poll(
