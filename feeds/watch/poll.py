@@ -169,8 +169,10 @@ def run_watch(
     return report
 
 
-ARTICLES_COUNTED_UP_TO = 5000
-"""A round's new matches read back to count their articles at most (a rule added to a large corpus finds more)."""
+ARTICLES_COUNTED_UP_TO = 1000
+"""A round's new matches read back to count their articles at most: a daemon's rounds find a few; a first poll of
+many feeds, or a rule added to a large corpus, finds more, and is not slowed to count them (its summary then gives
+the matches only)."""
 
 
 def count_articles(app: App, new_matches: int, *, since: datetime) -> int | None:
