@@ -40,7 +40,7 @@ def test_keywords_test_counts_every_match_beyond_the_items_it_shows(config, http
     tested = json.loads(run(config, "keywords", "test", "bread", "--limit", "3", "--json").stdout)
     assert (tested["matched"], tested["checked"], len(tested["matches"])) == (7, 7, 3)
     # The keys an item has in `matches list --json`, the same names for the same things.
-    assert set(tested["matches"][0]) == {"item_id", "feed_id", "title", "link", "feed", "published", "why"}
+    assert set(tested["matches"][0]) == {"item_id", "feed_id", "title", "link", "feed", "published", "why", "reasons"}
     assert "7 of 7 stored items match\n" in run(config, "keywords", "test", "bread").output
     assert run(config, "keywords", "test", "bread", "--limit", "0").exit_code == 2
 
