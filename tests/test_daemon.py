@@ -20,6 +20,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -218,7 +219,16 @@ def signal_handlers() -> Iterator[dict[int, Any]]:
 
 @pytest.fixture
 def deployment(tmp_path) -> Iterator[Deployment]:
-    d = Deployment(tmp_path)
+    with deployed(Deployment(tmp_path)) as d:
+        yield d
+
+
+D = TypeVar("D", bound=Deployment)
+
+
+@contextmanager
+def deployed(d: D) -> Iterator[D]:
+    """`d` with its inbox and config written, its daemons killed at the end (the `deployment` fixtures)."""
     d.inbox.mkdir()
     d.write_config()
     try:

@@ -18,7 +18,7 @@ import pytest
 
 from feeds.ingest.parallel import KILLED as FILE_KILLED
 from feeds.watch.parsejobs import KILLED as FEED_KILLED
-from tests.test_daemon import ROOT, Deployment, Running, drop, release_md, titles, wait_for
+from tests.test_daemon import ROOT, Deployment, Running, deployed, drop, release_md, titles, wait_for
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="worker processes as Linux starts them")
 
@@ -36,13 +36,8 @@ class KillerDeployment(Deployment):
 
 @pytest.fixture
 def deployment(tmp_path) -> Iterator[KillerDeployment]:
-    d = KillerDeployment(tmp_path)
-    d.inbox.mkdir()
-    d.write_config()
-    try:
+    with deployed(KillerDeployment(tmp_path)) as d:
         yield d
-    finally:
-        d.close()
 
 
 def _rss(name: str) -> str:

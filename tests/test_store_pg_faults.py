@@ -51,13 +51,19 @@ def terminate_when(engine: sa.Engine, pg_url: str, wanted: str, times: int = 1) 
     return ended
 
 
+def served_feeds(app, httpserver, count):
+    """`count` watched feeds served on 127.0.0.1, three items each (`rss`)."""
+    feeds = []
+    for n in range(count):
+        httpserver.expect_request(f"/f{n}.xml").respond_with_data(rss(n), content_type="application/rss+xml")
+        feeds.append(add_feed(app, httpserver.url_for(f"/f{n}.xml")))
+    return feeds
+
+
 def test_a_session_ended_while_a_watch_round_stores_costs_no_feed_a_failure_and_stores_every_item_once(
     pg_app, pg_url, httpserver, caplog
 ):
-    feeds = []
-    for n in range(3):
-        httpserver.expect_request(f"/f{n}.xml").respond_with_data(rss(n), content_type="application/rss+xml")
-        feeds.append(add_feed(pg_app, httpserver.url_for(f"/f{n}.xml")))
+    feeds = served_feeds(pg_app, httpserver, 3)
     ended = terminate_when(pg_app.store.engine, pg_url, "INSERT INTO items")
     caplog.set_level(logging.INFO)
     report = run_watch(pg_app)
@@ -74,10 +80,7 @@ def test_a_session_ended_while_a_watch_round_stores_costs_no_feed_a_failure_and_
 def test_a_database_that_stays_away_ends_the_round_in_one_error_and_the_next_round_stores_everything(
     pg_app, pg_url, httpserver, caplog
 ):
-    feeds = []
-    for n in range(3):
-        httpserver.expect_request(f"/f{n}.xml").respond_with_data(rss(n), content_type="application/rss+xml")
-        feeds.append(add_feed(pg_app, httpserver.url_for(f"/f{n}.xml")))
+    feeds = served_feeds(pg_app, httpserver, 3)
     ended = terminate_when(pg_app.store.engine, pg_url, "INSERT INTO items", times=2)
     caplog.set_level(logging.INFO)
     with pytest.raises(sa.exc.OperationalError):
