@@ -22,7 +22,7 @@ import functools
 import re
 from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
 
-__all__ = ["article_key", "article_link", "as_read", "is_wrapped", "item_article"]
+__all__ = ["article_key", "article_link", "as_read", "host_key", "is_wrapped", "item_article"]
 
 _WRAPPERS = {
     "news.google.com": ("url",),
@@ -66,7 +66,9 @@ def _tracking(name: str, value: str) -> bool:
     return low in _TRACKING or low.startswith(_TRACKING_PREFIXES)
 
 
-def _host(netloc_host: str | None) -> str:
+def host_key(netloc_host: str | None) -> str:
+    """A URL's host name as two spellings of one host compare: lower case, IDNA-encoded (a full-width spelling
+    read as browsers read it), without "www." or a final dot ("" for none)."""
     host = (netloc_host or "").rstrip(".").lower()
     if not host.isascii():  # (`ｐａｐｅｒ。example` is paper.example, as browsers read it)
         with contextlib.suppress(UnicodeError):
@@ -130,7 +132,7 @@ def _unwrapped(url: str) -> str | None:
         parts = urlsplit(url)
     except ValueError:
         return None
-    host = _host(parts.hostname)
+    host = host_key(parts.hostname)
     if (host == "google.com" and parts.path.startswith("/amp/")) or host.endswith(".cdn.ampproject.org"):
         m = _AMP_CACHE.match(parts.path)
         if m and m[2]:
@@ -206,7 +208,7 @@ def article_key(url: str) -> str:
         return url
     if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
         return url
-    host = _host(parts.hostname).removeprefix("amp.")
+    host = host_key(parts.hostname).removeprefix("amp.")
     if port is not None and port != {"http": 80, "https": 443}[parts.scheme.lower()]:
         host = f"{host}:{port}"
     path = quote(unquote(parts.path), safe="/:@!$&'()*+,;=-._~").rstrip("/")

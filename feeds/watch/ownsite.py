@@ -13,25 +13,20 @@ What this module must not do: resolve names, fetch, or read settings: it works o
 
 from __future__ import annotations
 
-import contextlib
 import functools
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-from feeds.articles import article_link, as_read, is_wrapped
+from feeds.articles import article_link, as_read, host_key, is_wrapped
 
 
 @functools.lru_cache(maxsize=4096)  # pure; asked for the same few own domains with every item
 def _host(url: str) -> str:
     """The host of an absolute URL, lower case, IDNA-encoded, without "www." or a final dot ("" if none)."""
     try:
-        host = urlsplit(url.strip()).hostname or ""
+        return host_key(urlsplit(url.strip()).hostname)
     except ValueError:
         return ""
-    host = host.rstrip(".")
-    with contextlib.suppress(UnicodeError):  # not a valid IDNA label: compare it as written
-        host = host.encode("idna").decode("ascii")
-    return host.removeprefix("www.")
 
 
 EXACT = "="
