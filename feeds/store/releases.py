@@ -211,7 +211,9 @@ class ReleaseStoreMixin:
         `feeds publish --dry-run` shows is what the publish does)."""
         dated = sa.func.coalesce(R.c.dated_when_public, R.c.published)
         with self.engine.connect() as conn:
-            joining = went_public_now() if now is None else self._joining(conn, now, archive_size)
+            unkept = conn.execute(sa.select(R.c.id).where(R.c.went_public.is_(None)).limit(1)).first()
+            # (`_joining` reads the archives' last kept place: only worth it when a release has no place kept)
+            joining = self._joining(conn, now, archive_size) if now and unkept else went_public_now()
             went_public = sa.func.coalesce(R.c.went_public, joining)
             q = sa.select(R.c.id).order_by(went_public, dated, in_code_point_order(R.c.id, self.engine.dialect.name))
             return [row[0] for row in conn.execute(q)]
