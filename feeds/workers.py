@@ -287,11 +287,19 @@ def run_alone(app: App, setup: Setup | None, fn: Callable[..., T], *args: Any) -
             if stage in lone and lone[stage][1] is pool:
                 del lone[stage]
         pool.shutdown(wait=False, cancel_futures=True)
-        raise WorkerDied(f"the worker process reading it alone died{_how(processes)}") from None
+        raise WorkerDied(f"the worker process reading it alone died{_how(pool, processes)}") from None
 
 
-def _how(processes: list[Any]) -> str:
-    """` (killed by SIGSEGV)`, ` (exit code 1)` or nothing: how the lone worker ended, when it can be told."""
+def _how(pool: ProcessPoolExecutor, processes: list[Any]) -> str:
+    """` (killed by SIGSEGV)`, ` (exit code 1)` or nothing: how the lone worker ended, when it can be told.
+
+    Read once the pool's own thread has finished with the broken pool: it joins the dead worker too, and two
+    threads waiting on one forkserver child race to read the status it sends (the loser's `exitcode` reads 255,
+    multiprocessing's "status lost", which then also replaced the winner's: a worker that exited 70 was once
+    reported as "exit code 255")."""
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if isinstance(manager, threading.Thread):
+        manager.join(5)  # (done in milliseconds; past that, read anyway rather than hold the caller)
     for process in processes:
         with contextlib.suppress(Exception):
             process.join(5)

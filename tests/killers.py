@@ -61,6 +61,11 @@ def read_batch(batch: Batch, now: datetime) -> list[Unit]:
     return real_read_batch(batch, now)
 
 
+def exits() -> None:
+    """Ends the worker at once with exit code 70, as a crash that exits would."""
+    os._exit(70)
+
+
 def killed() -> None:
     """Ends the worker as the kernel's OOM killer would."""
     os.kill(os.getpid(), signal.SIGKILL)

@@ -177,6 +177,20 @@ def test_a_task_that_kills_its_lone_worker_is_named_and_the_next_task_gets_a_new
     assert workers.run_alone(app, None, os.getpid) != os.getpid()  # a new lone worker, not this process
 
 
+def test_a_lone_worker_that_exits_is_named_with_its_own_exit_code_every_time(make_settings, make_app_for):
+    """The pool's own thread joins the dead worker too: reading its exit code at the same moment used to race it
+    for the status the forkserver sends, and the loser's reading (255, "status lost") could replace the right one."""
+    from tests import killers
+
+    app = make_app_for(make_settings())
+    said = []
+    for _ in range(8):
+        with pytest.raises(workers.WorkerDied) as died:
+            workers.run_alone(app, None, killers.exits)
+        said.append(str(died.value))
+    assert set(said) == {"the worker process reading it alone died (exit code 70)"}
+
+
 def _note(value: str) -> None:
     """A worker setup: what it was set up with, for `_noted`."""
     os.environ["FEEDS_TEST_SETUP"] = value
