@@ -220,7 +220,7 @@ def test_golden(case: str) -> None:
         ("<guid isPermaLink='false'>id-42</guid>", "guid", "id-42"),
         ("<guid isPermaLink='false'>id-42</guid>", "link", None),
         ("<guid>https://news.example.org/p/9</guid>", "link", "https://news.example.org/p/9"),
-        ("<author>desk@example.org (News Desk)</author>", "author", "desk@example.org (News Desk)"),
+        ("<author>desk@example.org (News Desk)</author>", "author", "News Desk"),  # (the address is not kept)
         ("<category>Ports</category><category>Ports</category><category>Fish</category>", "tags", ("Ports", "Fish")),
         ("<description>Plain words, no markup.</description>", "summary", "Plain words, no markup."),
         ("<description>&lt;p&gt;One&lt;/p&gt;&lt;p&gt;Two&lt;/p&gt;</description>", "summary", "One\n\nTwo"),
@@ -258,7 +258,7 @@ def test_atom_author_and_text_content() -> None:
         "</author><content type='text'>1 &lt; 2\n\nand 3 &gt; 2</content></entry>"
     )
     (item,) = parse_feed(atom(entry), url=URL).items
-    assert item.author == "Ana Silva (ana@example.org)"
+    assert item.author == "Ana Silva"  # (not its address: tests/test_watch_personal_data.py)
     assert item.content_text == "1 < 2\n\nand 3 > 2"
 
 

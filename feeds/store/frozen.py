@@ -112,3 +112,31 @@ def escaped_url_part_20(part: str) -> str:
     that starts no escape as `%25`, escapes already written kept. Raises ValueError (UnicodeEncodeError) for a
     lone surrogate."""
     return quote(_LONE_PERCENT_20.sub("%25", part), safe=_SENT_AS_IS_20)
+
+
+_ADDRESS_32 = re.compile(
+    r"(?:mailto:)?(?<![\w.!#$%&'*+/=?^`{|}~-])[\w.!#$%&'*+/=?^`{|}~-]++@[\w-]++(?:\.[\w-]++)+", re.IGNORECASE
+)
+_EMPTY_BRACKETS_32 = re.compile(r"\(\s*\)|<\s*>|\[\s*\]|&lt;\s*&gt;")
+_PARTS_32 = re.compile(r"\s*[,;]\s*")
+_EDGES_32 = " \t,;/|-–—:"
+
+
+def without_email_32(author: str) -> str:
+    """Migration 32's author of a stored item, as `feeds.normalise.people.without_email` was: every email address
+    (with a `mailto:` before it) taken out, the brackets it leaves empty removed, the parts between commas and
+    semicolons that are left kept (a part that is only a bracketed name unbracketed), joined by `, `; an author
+    without an address as it is (`jane.doe@example.com (Jane Doe)` is `Jane Doe`, `jane@example.com` empty)."""
+    if "@" not in author:
+        return author
+    text = _ADDRESS_32.sub(" ", author)
+    if text == author:
+        return author
+    names = []
+    for part in _PARTS_32.split(_EMPTY_BRACKETS_32.sub(" ", text)):
+        part = " ".join(part.split()).strip(_EDGES_32)
+        if part[:1] == "(" and part[-1:] == ")" and part.count("(") == 1:
+            part = part[1:-1].strip(_EDGES_32)
+        if part:
+            names.append(part)
+    return ", ".join(names)

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Connection
 
 from feeds.errors import MigrationError
 from feeds.store.alerts import alert_deliveries, alert_destinations
-from feeds.store.frozen import dns_host_18, escaped_url_part_20, rule_keys_12, watch_item_hash_13
+from feeds.store.frozen import dns_host_18, escaped_url_part_20, rule_keys_12, watch_item_hash_13, without_email_32
 from feeds.store.schema import (
     entry_ids,
     host_slots,
@@ -235,6 +235,19 @@ def _escape_feed_urls(conn: Connection) -> None:
             taken.add(moved)
 
 
+def _authors_by_name(conn: Connection) -> None:
+    """Migration 32: the email addresses stored with watched items' authors (RSS 2.0's `<author>` is one) taken
+    out, the names kept, as `feeds.watch.feeditems` now stores them: they were republished in the coverage feeds
+    and sent in alerts. The content hash stays (it is made from the author as the feed gives it), so the next
+    check finds these items unchanged. The cleaning is this migration's frozen copy (`feeds.store.frozen`)."""
+    cols = items.c
+    rows = conn.execute(sa.select(cols.id, cols.author).where(cols.author.contains("@", autoescape=True))).all()
+    changed = [{"item_id": i, "a": without_email_32(a)} for i, a in rows if without_email_32(a) != a]
+    if changed:
+        update = items.update().where(cols.id == sa.bindparam("item_id")).values(author=sa.bindparam("a"))
+        conn.execute(update, changed)
+
+
 def _keep_went_public(conn: Connection) -> None:
     """Keep the place in the archives' order of every release shown already, exactly as the order read it before
     (so no archive changes on upgrade): when it went public (first stored, or its embargo lifted: published after
@@ -351,6 +364,8 @@ MIGRATIONS: tuple[Migration, ...] = (
         "each shown release's place in the archives' order, kept",
         _steps(_add_column(releases, "went_public"), _add_column(releases, "dated_when_public"), _keep_went_public),
     ),
+    # Personal data we have no use for: a journalist's name is attribution, their address is not ours to keep.
+    Migration(32, "watched items' authors kept by name, without email addresses", _authors_by_name),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -25,6 +25,7 @@ from xml.sax import SAXParseException
 from feeds.model import FeedKind, ParsedFeed, WatchItem
 from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
 from feeds.normalise.ids import watch_item_hash
+from feeds.normalise.people import without_email
 from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
 from feeds.watch.jsonfeed import JsonFeed
 
@@ -231,10 +232,12 @@ def _draft(
 
     What coverage pages and feeds show of it (title, summary, author, tags) is in NFC, as our own text is (`nfc`:
     the same string, unscanned when ASCII), and at most so long (`ITEM_TITLE_CHARS`…); the text only matched is
-    left as it came (matching folds it anyway)."""
+    left as it came (matching folds it anyway). The author is kept by name only (`without_email`: the address an
+    RSS `<author>` is, never stored nor republished)."""
     title = cut_text(visible_or_empty(nfc(title)), ITEM_TITLE_CHARS)
     summary = cut_text(visible_or_empty(nfc(summary)), ITEM_SUMMARY_CHARS)
-    author = cut_text(nfc(author), FEED_TITLE_CHARS)
+    as_given = cut_text(nfc(author), FEED_TITLE_CHARS)
+    author = without_email(as_given)
     if len(tags) > ITEM_TAGS:
         tags = tags[:ITEM_TAGS]
     return WatchItem(
@@ -248,7 +251,8 @@ def _draft(
         published=published,
         updated=updated,
         tags=tuple(cut_text(nfc(t), FEED_TITLE_CHARS) for t in tags),
-        content_hash=watch_item_hash(title, link, summary, content_text, author, published, updated),
+        # (the author as given, address and all: an item stored before its address was dropped is unchanged)
+        content_hash=watch_item_hash(title, link, summary, content_text, as_given, published, updated),
     )
 
 
