@@ -6,6 +6,7 @@ sent in an alert (UK GDPR data minimisation). RSS 2.0's `<author>` is an address
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -144,3 +145,42 @@ def test_migration_32_takes_the_addresses_out_of_stored_authors_and_leaves_their
             sa.select(items.c.author, items.c.content_hash).where(items.c.id == item_id)
         ).one()
     assert (author, content_hash) == ("Jane Doe", it.content_hash)
+
+
+def readme_erasure_sql() -> list[str]:
+    """The statements README's "Personal data" gives for erasing a person's data, in order."""
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    part = readme[readme.index("### Personal data") :]
+    block = part[part.index("```sql\n") + 7 : part.index("```", part.index("```sql\n") + 7)]
+    code = "\n".join(line for line in block.splitlines() if not line.startswith("--"))
+    return [s.strip() for s in code.split(";") if s.strip()]
+
+
+def test_the_readme_s_erasure_sql_takes_a_journalist_s_items_matches_and_entries_out_of_the_site(
+    make_settings, make_app_for, tmp_path
+):
+    app, _ = app_with_release(make_settings, make_app_for, tmp_path)
+    now = app.clock()
+    feed = app.store.add_feed("https://news.example.com/rss", title="World Desk", tags=(), interval=1800, origin="cli",
+                              now=now)  # fmt: skip
+    app.store.add_rule("kyiv", "kyiv", origin="cli", now=now)
+    rows = app.store.upsert_items(feed.id, parse_feed(RSS, url=feed.url).items, now)
+    term = (MatchedTerm("kyiv", "title", 0, 4),)
+    app.store.add_matches(
+        [(i, Match("keyword", "kyiv", it.key, feed.id, term, 1.0, "matched rule 'kyiv'"), None) for i, it, _ in rows],
+        now,
+    )
+    run_publish(app)
+    atom = app.settings.paths.out / "matches" / "atom.xml"
+    assert "Jane Doe" in atom.read_text()
+    with app.store.engine.begin() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys = ON")
+        for statement in readme_erasure_sql():
+            conn.exec_driver_sql(statement)
+    with app.store.engine.connect() as conn:
+        assert conn.execute(sa.select(schema_mod.items.c.author)).scalars().all() == ["John Smith", ""]
+        assert len(conn.execute(sa.select(schema_mod.matches.c.id)).all()) == 2
+        entries = set(conn.execute(sa.select(schema_mod.entry_ids.c.entry)).scalars())
+    assert entries == {"https://news.example.com/b", "https://news.example.com/c"}
+    run_publish(app)
+    assert "Jane Doe" not in atom.read_text() and "John Smith" in atom.read_text()
