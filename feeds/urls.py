@@ -86,19 +86,33 @@ def without_secrets(url: str) -> str:
 
 def public_link(url: str) -> str:
     """`url` as the site may publish it for readers to follow (a matched item's link in the match feeds and on a
-    release page): each secret query parameter (`_secret_name`) removed with its `&` (a `***` in its place would
-    make a link that no server reads), and a password before the `@` removed with its user name. The fragment and
-    every other parameter stay as written. A URL holding no secret is returned as it is, the same object: the
-    common case costs one or two searches of compiled patterns and nothing else. It must not be used for an id or
-    a key: those are made from the URL as stored (`feeds.publish.coverage`)."""
+    release page): each secret query parameter (`_secret_name`), and each whose value is an email address (a
+    personalised feed's subscriber, `?email=jane%40example.com`: personal data), removed with its `&` (a `***` in
+    its place would make a link that no server reads), and a password before the `@` removed with its user name.
+    The fragment and every other parameter stay as written. A URL holding neither is returned as it is, the same
+    object: the common case costs one or two searches of compiled patterns and nothing else. It must not be used
+    for an id or a key: those are made from the URL as stored (`feeds.publish.coverage`)."""
     head, hash_, fragment = url.partition("#")
     base, question, query = head.partition("?")
     password = _PASSWORD.search(base) is not None
     secret = _SECRET_HINT.search(query) is not None and any(_secret_name(p.partition("=")[0]) for p in _pairs(query))
-    if not password and not secret:
+    address = ("@" in query or "%40" in query) and any(_an_address(p.partition("=")[2]) for p in _pairs(query))
+    if not password and not secret and not address:
         return url
-    kept = "&".join(p for p in query.split("&") if not ("=" in p and _secret_name(p.partition("=")[0])))
+    kept = "&".join(p for p in query.split("&") if not ("=" in p and _private(*p.split("=", 1))))
     return _PASSWORD.sub("//", base) + (question + kept if kept else "") + hash_ + fragment
+
+
+def _private(name: str, value: str) -> bool:
+    return _secret_name(name) or _an_address(value)
+
+
+_ADDRESS_VALUE = re.compile(r"(?:mailto:)?[^\s@/?#&=]+(?:@|%40)[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
+"""A query value that is an email address, `@` written as it is or as `%40`."""
+
+
+def _an_address(value: str) -> bool:
+    return _ADDRESS_VALUE.fullmatch(value) is not None
 
 
 def _secret_name(name: str) -> bool:

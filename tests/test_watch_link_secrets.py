@@ -129,3 +129,15 @@ def test_watch_discover_masks_a_secret_in_why_a_found_feed_cannot_be_watched(con
     shown = run(config, "watch", "discover", httpserver.url_for("/"))
     assert "could not fetch it" in shown.output and "not a feed" in shown.output
     assert "SECRET5" not in shown.output and "SECRET6" not in shown.output
+
+
+def test_a_public_link_loses_a_parameter_whose_value_is_an_email_address():
+    """A personalised feed's links may carry its subscriber's address (`?email=jane%40example.com`, a newsletter's
+    `?e=`): personal data the site must not republish, whatever the parameter is called. Other values with an `@`
+    (a handle, `@janedoe`) stay."""
+    assert public_link("https://news.example.com/a?id=7&email=jane%40example.com") == "https://news.example.com/a?id=7"
+    assert (
+        public_link("https://news.example.com/a?e=Jane.Doe@Example.co.uk&p=2#x") == "https://news.example.com/a?p=2#x"
+    )
+    kept = "https://news.example.com/a?author=@janedoe&id=1"
+    assert public_link(kept) is kept
