@@ -30,6 +30,7 @@ from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
 from feeds.watch.jsonfeed import JsonFeed
 
 __all__ = [
+    "EARLIEST_ITEM_DATE",
     "FEED_TITLE_CHARS",
     "HTML_TYPES",
     "ITEM_SUMMARY_CHARS",
@@ -42,6 +43,7 @@ __all__ = [
     "http_link",
     "join_warnings",
     "plain_get",
+    "source_date",
     "visible_or_empty",
     "warning_text",
 ]
@@ -168,15 +170,30 @@ def http_link(value: Any) -> str | None:
     return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
+EARLIEST_ITEM_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # (a 1 January: `_when` compares the year)
+"""An item dated before this has no date of its own: no web feed existed yet, so such a date is a placeholder (a
+CMS's empty date written as 1970-01-01, the Unix epoch, or 0001-01-01, the zero of Go and .NET; 1900-01-01 from a
+spreadsheet). Taken at its word, it would keep the item from being coverage of any release (it "predates" them
+all), sink it to the end of every list and publish 1970 in our feeds; without it, the item is dated when first
+seen, as one without a date is."""
+
+
 def _when(value: Any) -> datetime | None:
-    """feedparser's UTC struct_time → aware datetime (a leap second becomes :59)."""
+    """feedparser's UTC struct_time → aware datetime (a leap second becomes :59); None for a placeholder date."""
     if value is None:
         return None
     try:
         year, month, day, hour, minute, second = value[:6]
+        if year < EARLIEST_ITEM_DATE.year:  # (`source_date`, as an int: it is read for every item's dates)
+            return None
         return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
     except (TypeError, ValueError, OverflowError):
         return None
+
+
+def source_date(value: datetime | None) -> datetime | None:
+    """An item's date as its source gives it, or None when it is a placeholder (`EARLIEST_ITEM_DATE`)."""
+    return value if value is None or value >= EARLIEST_ITEM_DATE else None
 
 
 def _item(entry: dict[str, Any]) -> WatchItem:
@@ -315,7 +332,8 @@ def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
             empty += 1
             continue
         author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
-        drafts.append(_draft(title, link, it.id, summary, content_text, author, it.published, it.modified, it.tags))
+        published, modified = source_date(it.published), source_date(it.modified)
+        drafts.append(_draft(title, link, it.id, summary, content_text, author, published, modified, it.tags))
     title, long_title = _feed_title(_text(doc.title, "text/plain"))
     warning = join_warnings(
         doc.warning, cut, f"{empty} item(s) without an id, title, link or text left out" if empty else None, long_title
