@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feeds.model import StoredItem, WatchItem
+from feeds.normalise.ids import watch_item_hash
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.entryids import ENTRY_KEY
 from feeds.store.rows import chunks
@@ -237,9 +238,12 @@ def upsert_items_in(
         rows = [{**_item_row(feed_id, it, now), "first_seen": now} for it in fresh]
         ids = {key: item_id for key, item_id in conn.execute(stmt, rows)}
         out += [(ids[it.key], it, "new") for it in fresh if it.key in ids]
+    redated = _redated_only(conn, [(by_key[k], ids_hash) for k, ids_hash in existing.items()])
     for key, (item_id, old_hash) in existing.items():
         it = by_key[key]
-        if it.content_hash != old_hash:
+        if item_id in redated:  # only its dates moved: the same item, dated as first stored
+            conn.execute(I.update().where(I.c.id == item_id).values(content_hash=it.content_hash, in_body_at=now))
+        elif it.content_hash != old_hash:
             row = {**_item_row(feed_id, it, now), "changed_at": now}
             if it.published is None or it.published > now:
                 # No date of its own, or one still ahead: it keeps the date it was first stored with (the time it
@@ -255,6 +259,30 @@ def upsert_items_in(
     if ids:
         conn.execute(_COUNT_SEEN, {"feed_id": feed_id, "added": len(ids)})
     return out
+
+
+_STORED_TEXT = sa.select(I.c.id, I.c.title, I.c.link, I.c.summary, I.c.content_text, I.c.author).where(
+    I.c.id.in_(sa.bindparam("ids", expanding=True))
+)
+
+
+def _redated_only(conn: sa.Connection, listed: Sequence[tuple[WatchItem, tuple[int, str]]]) -> set[int]:
+    """The ids of the stored items, among `listed` (each with its stored id and hash), whose content hash moved
+    only because the feed dates them otherwise: their stored text, hashed with the new dates, is the new hash.
+
+    Many feeds stamp every item with the time of the request, or correct an item's date and nothing else. Taken
+    as a change, each such item would be matched again on every check, its match feed entries dated anew (every
+    reader shows them as updated), its date moved to the latest fetch and the poll would report it changed: what a
+    reader or a rule sees of it is the same item. Read only for items whose hash differs (none, in a feed that
+    dates its items once)."""
+    moved = {item_id: it for it, (item_id, old_hash) in listed if it.content_hash != old_hash}
+    same: set[int] = set()
+    for chunk in chunks(sorted(moved), 500):
+        for item_id, title, link, summary, content_text, author in conn.execute(_STORED_TEXT, {"ids": chunk}):
+            it = moved[item_id]
+            if watch_item_hash(title, link, summary, content_text, author, it.published, it.updated) == it.content_hash:
+                same.add(item_id)
+    return same
 
 
 def _renamed(
