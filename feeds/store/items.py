@@ -227,7 +227,12 @@ def upsert_items_in(
         renamed = _renamed(conn, feed_id, fresh, by_key)
         for it in fresh:
             if it.key in renamed and not new_only:  # (a stale worker's item under a new key is not new either)
-                conn.execute(I.update().where(I.c.id == renamed[it.key]).values(key=it.key, guid=it.guid))
+                # (its hash too: that of an item also dated anew, `_renamed_and_redated`; its dates stay)
+                conn.execute(
+                    I.update()
+                    .where(I.c.id == renamed[it.key])
+                    .values(key=it.key, guid=it.guid, content_hash=it.content_hash)
+                )
                 same.append(renamed[it.key])
         fresh = [it for it in fresh if it.key not in renamed]
     ids: dict[str, int] = {}
@@ -305,6 +310,43 @@ def _renamed(
         waiting = candidates.get(it.content_hash)
         if waiting:
             renamed[it.key] = waiting.pop(0)
+    left = [it for it in fresh if it.key not in renamed]
+    if left:
+        renamed |= _renamed_and_redated(conn, feed_id, left, current, set(renamed.values()))
+    return renamed
+
+
+_SAME_TITLE = (
+    sa.select(I.c.id, I.c.key, I.c.title, I.c.link, I.c.summary, I.c.content_text, I.c.author)
+    .where(I.c.feed_id == sa.bindparam("feed_id"), I.c.title.in_(sa.bindparam("titles", expanding=True)))
+    .order_by(I.c.id)
+)
+
+
+def _renamed_and_redated(
+    conn: sa.Connection, feed_id: int, fresh: Sequence[WatchItem], current: Mapping[str, WatchItem], taken: set[int]
+) -> dict[str, int]:
+    """`_renamed`, for a feed that also dates every item anew on each request (a guid and a date made of the time
+    of the request): a stored item of the same title, under a key the document no longer lists, whose text hashed
+    with the new dates is the new item's hash is that item. Otherwise each check would store it as new, and match
+    and alert it again: an alert for every poll. Read only for items that are new by key and hash."""
+    by_title: dict[str, list[WatchItem]] = {}
+    for it in fresh:
+        by_title.setdefault(it.title, []).append(it)
+    renamed: dict[str, int] = {}
+    for chunk in chunks(sorted(by_title), 500):
+        for item_id, key, title, link, summary, content_text, author in conn.execute(
+            _SAME_TITLE, {"feed_id": feed_id, "titles": chunk}
+        ):
+            if key in current or item_id in taken:
+                continue
+            for it in by_title[title]:
+                if it.key not in renamed and it.content_hash == watch_item_hash(
+                    title, link, summary, content_text, author, it.published, it.updated
+                ):
+                    renamed[it.key] = item_id
+                    taken.add(item_id)
+                    break
     return renamed
 
 
