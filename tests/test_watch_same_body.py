@@ -20,7 +20,7 @@ FEED = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>Night Desk</title><link>https://desk.example.net/</link>
 <description>Late news</description>{items}</channel></rss>"""
 ITEM = """<item><title>{title}</title><link>https://desk.example.net/{slug}</link><guid>{slug}</guid>
-<description>{title}.</description><pubDate>Sat, 28 Nov 2026 22:00:00 GMT</pubDate></item>"""
+<description>{title}.</description><pubDate>Sat, 28 Nov 2026 10:00:00 GMT</pubDate></item>"""
 
 
 def feed_body(*stories: tuple[str, str]) -> str:

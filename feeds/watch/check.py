@@ -18,12 +18,14 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from feeds.clock import rfc3339
 from feeds.config import clamp_interval
 from feeds.errors import FeedParseError, FetchError
 from feeds.fetch import Fetched, FetchFailed, FetchResult, NotModified
 from feeds.logs import one_line
 from feeds.model import REDIRECTS_BEFORE_MOVE, Match, ParsedFeed, WatchedFeed, WatchItem
 from feeds.urls import without_secrets
+from feeds.watch.feeditems import join_warnings
 from feeds.watch.feedurls import canonical_feed_url
 from feeds.watch.matching import Matchers, delay_of, match_item
 from feeds.watch.ownsite import is_own_url
@@ -177,7 +179,7 @@ def check_feed(
             app.store.record_check(_track_redirect(updated, result.permanent_redirect), owner=owner)
             return outcome
         parsed = answer.feed
-        warning = parsed.warning
+        warning = join_warnings(parsed.warning, dated_ahead(parsed.items, now))
         outcome.status = str(result.status)
         # A body cut short (the server stopped writing): its validators stand for the whole document, and a 304 to
         # them would leave the rest unread until the feed changed; its digest would skip the next read of it. None
@@ -276,6 +278,23 @@ def _unexpected(app: App, feed: WatchedFeed, error: Exception, *, owner: str) ->
             "feed %s: could not record the failure either", without_secrets(feed.url), extra={"feed": feed.id}
         )
     return FeedOutcome(feed_id=feed.id, url=feed.url, status="error", error=message)
+
+
+AHEAD_NOTED = timedelta(hours=1)
+"""How far ahead of the check an item's date must be for the feed's row to note it (`dated_ahead`): less is a
+server's clock running fast, or a post published as it was read."""
+
+
+def dated_ahead(items: Sequence[WatchItem], now: datetime) -> str | None:
+    """A note for the feed's row (`watch show`'s "parse warning") when items are dated ahead of the check: a CMS's
+    default of 2099, a year mistyped, local time written as UTC. Each is dated when first seen (`_item_row` in
+    `feeds.store.items`), which the note says, with the furthest date the feed gave, so that its editors can be
+    told what to fix."""
+    limit = now + AHEAD_NOTED
+    ahead = [d for it in items if (d := it.published) is not None and d > limit]
+    if not ahead:
+        return None
+    return f"{len(ahead)} item(s) dated ahead of the check (up to {rfc3339(max(ahead))}): dated when first seen"
 
 
 PROBLEMS = "parsed with problems: "
