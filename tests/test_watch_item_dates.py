@@ -79,9 +79,13 @@ def test_placeholder_dates_are_no_dates():
 def test_wrong_dates_as_the_store_and_the_match_feeds_show_them(app, httpserver, clock):
     add_rule(app, "lavrov", name="lavrov")
     httpserver.expect_request("/feed.xml").respond_with_data(WRONG, content_type="application/rss+xml")
-    add_feed(app, httpserver.url_for("/feed.xml"))
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
     seen = clock()
     assert run_watch(app).new_matches == 8
+    # `watch show` says why three items are dated otherwise than their feed dates them, and the furthest date
+    assert app.store.feed(feed.id).parse_warning == (
+        "3 item(s) dated ahead of the check (up to 2099-01-01T00:00:00Z): dated when first seen"
+    )
     items = stored(app)
     # Ahead of the time it was seen (years or hours): dated when seen, so it cannot head the coverage for ever.
     for key in ("cms-default", "typo", "zone"):
@@ -164,6 +168,30 @@ def test_a_feed_stamping_every_item_with_the_request_time_is_not_a_change_each_t
     report = run_watch(app, feed_ids=[feed.id])
     assert (report.changed_items, report.new_matches) == (1, 0)
     assert stored(app)["geneva"].changed_at == clock()
+
+
+def test_a_feed_giving_each_item_a_new_guid_and_date_on_every_request_alerts_it_once(app, httpserver, clock):
+    """A guid and a date both made of the time of the request: the item is the stored one, under its new key, not
+    a new item matched (and alerted) on every poll."""
+    add_rule(app, "lavrov", name="lavrov")
+
+    def stamped(request):
+        now = clock().strftime("%a, %d %b %Y %H:%M:%S GMT")
+        body = rss(item("geneva", "Lavrov arrives in Geneva", now), item("ferry", "Ferry news", now))
+        body = body.replace('">geneva<', f'">geneva-{clock():%H%M}<').replace('">ferry<', f'">ferry-{clock():%H%M}<')
+        return Response(body, content_type="application/rss+xml")
+
+    httpserver.expect_request("/feed.xml").respond_with_handler(stamped)
+    feed = add_feed(app, httpserver.url_for("/feed.xml"))
+    first_seen = clock()
+    assert run_watch(app).new_matches == 1
+    for _ in range(3):
+        clock.advance(timedelta(minutes=34))
+        report = run_watch(app, feed_ids=[feed.id])
+        assert (report.new_items, report.changed_items, report.new_matches) == (0, 0, 0)
+    items = stored(app)
+    assert set(items) == {f"geneva-{clock():%H%M}", f"ferry-{clock():%H%M}"}
+    assert {s.published for s in items.values()} == {first_seen} and app.store.count_matches() == 1
 
 
 def test_a_date_corrected_and_nothing_else_keeps_the_item_as_it_was(app, httpserver, clock):
