@@ -38,8 +38,10 @@ def rss(*items: str, built: str = "Sat, 28 Nov 2026 11:00:00 GMT") -> str:
 
 
 @pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings('\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'))
+def app(make_settings, make_app_for, db_url):
+    """On SQLite and PostgreSQL: the store's statements decide what is a change."""
+    extra = '\n[http]\nallow = ["127.0.0.1", "localhost", "::1"]\n'
+    return make_app_for(make_settings(extra, database_url=db_url))
 
 
 def stored(app) -> dict[str, object]:
