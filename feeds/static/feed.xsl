@@ -98,7 +98,7 @@
             body { color: #e8e8e8; background: #121212; }
             .subscribe { background: #1d2530; border-color: #33415a; }
             .url { background: #121212; border-color: #44536b; }
-            .kind, time { color: #aaa; }
+            .kind, time, .date { color: #aaa; }
             ol.entries li { border-color: #333; }
             a { color: #8ab4f8; }
           }

@@ -1,0 +1,65 @@
+"""The browser view of a feed (feed.xsl's page, and feed.css where XSLT is gone), as an accessibility auditor checks
+its colours: every text colour, in the light and the dark scheme, on every background of that scheme, at WCAG 2.2
+AA's 4.5:1, computed from the stylesheets' own values. A rule the dark scheme does not restate keeps its light
+colour on the dark page: that is where a grey date went unreadable."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.test_publish_a11y import contrast
+
+STATIC = Path(__file__).resolve().parent.parent / "feeds/static"
+_RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
+
+
+def _rules(css: str) -> dict[str, dict[str, str]]:
+    """Selector (one of a list) -> its declarations, later rules overriding earlier ones."""
+    found: dict[str, dict[str, str]] = {}
+    for selectors, body in _RULE.findall(css):
+        declarations = dict(re.findall(r"([\w-]+)\s*:\s*([^;]+?)\s*(?:;|$)", body))
+        for selector in selectors.split(","):
+            found.setdefault(" ".join(selector.split()), {}).update(declarations)
+    return found
+
+
+def _xsl_schemes() -> dict[str, dict[str, dict[str, str]]]:
+    style = re.search(r"<style>(.*?)</style>", (STATIC / "feed.xsl").read_text(encoding="utf-8"), re.S)
+    assert style
+    light, _, dark = style.group(1).partition("@media (prefers-color-scheme: dark) {")
+    assert dark
+    light_rules = _rules(light)
+    dark_rules = {selector: dict(d) for selector, d in light_rules.items()}
+    for selector, declarations in _rules(dark).items():
+        dark_rules.setdefault(selector, {}).update(declarations)
+    return {"light": light_rules, "dark": dark_rules}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_text_colour_of_the_feed_xsl_page_meets_aa_on_every_background_of_its_scheme(scheme: str) -> None:
+    rules = _xsl_schemes()[scheme]
+    colours = {s: d["color"] for s, d in rules.items() if "color" in d}
+    backgrounds = {s: d["background"] for s, d in rules.items() if d.get("background", "").startswith("#")}
+    assert "body" in backgrounds and len(colours) >= 4, (colours, backgrounds)
+    for (fg_at, fg), (bg_at, bg) in itertools.product(colours.items(), backgrounds.items()):
+        ratio = contrast(fg, bg)
+        assert ratio >= 4.5, f"{scheme}: {fg_at} ({fg}) on {bg_at} ({bg}) is {ratio:.2f}:1"
+
+
+def test_feed_css_text_colours_meet_aa_on_the_page_and_the_panel_in_both_schemes() -> None:
+    css = (STATIC / "feed.css").read_text(encoding="utf-8")
+    light_block = re.search(r"^:root \{(.*?)^\}", css, re.S | re.M)
+    dark = re.search(r"prefers-color-scheme: dark\) \{\s*:root \{(.*?)\}\s*rss, atom\|feed \{ background: (#\w+); \}", css)
+    assert light_block and dark
+    schemes = {
+        "light": dict(re.findall(r"--(\w+): (#\w+);", light_block.group(1))) | {"page": "#ffffff"},
+        "dark": dict(re.findall(r"--(\w+): (#\w+)", dark.group(1))) | {"page": dark.group(2)},
+    }
+    for scheme, colours in schemes.items():
+        for fg, bg in itertools.product(("text", "muted", "accent"), ("page", "panel")):
+            ratio = contrast(colours[fg], colours[bg])
+            assert ratio >= 4.5, f"{scheme}: --{fg} on {bg} is {ratio:.2f}:1"
