@@ -257,3 +257,35 @@ def test_a_release_page_with_coverage_withdrawn_in_any_direction_passes_the_same
         audit(out, at_least=1)
     doc = html.fromstring(page.data)
     assert (doc.get("lang"), doc.get("dir")) == ((language, "rtl") if language else (SITE.language, None))
+
+
+# --- tables ----------------------------------------------------------------------------------------------------
+
+TABLES = (
+    '<p>Figures.</p><table><caption>Funding by <b>town</b> &amp; year</caption><thead><tr><th>Town</th><th>2026</th>'
+    "</tr></thead><tbody><tr><td>Hull</td><td>£1m</td></tr></tbody></table>"
+    "<table><tr><th>Year</th><th>Homes</th></tr><tr><td>2026</td><td>1,200</td></tr></table>"
+)
+
+
+@pytest.mark.parametrize(("language", "unnamed"), [("en-GB", "Table 2"), ("fr", "Tableau 2")])
+def test_a_table_that_scrolls_is_a_region_named_by_its_caption_or_its_number(language: str, unnamed: str) -> None:
+    """Tabbing to a table's scroller, a screen reader hears "Funding by town & year, region" (its caption), or
+    "Table 2, region" in the site's language: not nothing (a nameless focusable box) nor every cell at once."""
+    from dataclasses import replace
+
+    from feeds.publish.pages import PageRenderer
+    from tests.test_publish_pages import CSS, MAIN_FEEDS, SITE, make_release
+
+    page = PageRenderer(replace(SITE, language=language)).release_page(
+        make_release(body_html=TABLES, language=language), feeds=MAIN_FEEDS, stylesheet_url=CSS
+    )
+    doc = html.fromstring(page.data)
+    scrollers = doc.xpath("//div[@class='body']//div[@class='table-scroll']")
+    assert len(scrollers) == 2
+    for scroller in scrollers:
+        assert (scroller.get("role"), scroller.get("tabindex")) == ("region", "0")
+        assert [child.tag for child in scroller] == ["table"]
+    assert [s.get("aria-label") for s in scrollers] == ["Funding by town & year", unnamed]
+    for table in doc.iter("table"):
+        assert table.xpath(".//th"), "header cells kept"

@@ -28,6 +28,7 @@ from jinja2 import (
     StrictUndefined,
     select_autoescape,
 )
+from markupsafe import Markup
 
 from feeds.publish.i18n import Messages
 from feeds.publish.pageviews import FORMAT_LABELS
@@ -130,20 +131,32 @@ def body_frames(body_html: str) -> str:
 
 
 _TABLE_TAG = re.compile(r"<(/?)table\b([^>]*)>", re.IGNORECASE)
+_CAPTION = re.compile(r"\s*<caption\b[^>]*>(.*?)</caption>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
 
 
-def scroll_tables(body_html: str) -> str:
-    """Sanitised HTML with each table in its own `<div class="table-scroll" tabindex="0">`, which site.css lets scroll
-    sideways: a table wider than a phone's screen scrolls within the page instead of breaking every cell's words
-    ("20 / 26") or widening the page. Focusable, so a keyboard can scroll it. Done on the page only, as `with_alt`
-    is; a body without a table is returned as it is, unread."""
+def scroll_tables(body_html: str, label: str = "Table") -> str:
+    """Sanitised HTML with each table in its own `<div class="table-scroll" role="region" tabindex="0"
+    aria-label="…">`, which site.css lets scroll sideways: a table wider than a phone's screen scrolls within the
+    page instead of breaking every cell's words ("20 / 26") or widening the page. Focusable, so a keyboard can
+    scroll it; a region named by the table's caption, else "Table 2" (`label`, in the site's language, and the
+    table's number in the body), so that a screen reader tabbing to it says what it is (WCAG 4.1.2) rather than
+    nothing or every cell. Done on the page only, as `with_alt` is; a body without a table is returned as it is,
+    unread."""
     if "<table" not in body_html and "<TABLE" not in body_html:
         return body_html
+    tables = 0
+    words = label.unescape() if isinstance(label, Markup) else label  # (a template's `_("Table")` is escaped)
 
     def wrap(match: re.Match[str]) -> str:
+        nonlocal tables
         if match.group(1):
             return "</table></div>"
-        return f'<div class="table-scroll" tabindex="0"><table{match.group(2)}>'
+        tables += 1
+        caption = _CAPTION.match(body_html, match.end())
+        name = " ".join(html.unescape(_TAG.sub("", caption.group(1))).split()) if caption else ""
+        name = html.escape(name or f"{words} {tables}")
+        return f'<div class="table-scroll" role="region" tabindex="0" aria-label="{name}"><table{match.group(2)}>'
 
     return _TABLE_TAG.sub(wrap, body_html)
 
