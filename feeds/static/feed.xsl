@@ -132,7 +132,8 @@
           <h2><xsl:call-template name="words-lang"/><xsl:value-of select="$label-latest"/></h2>
           <xsl:choose>
             <xsl:when test="/atom:feed/atom:entry | /rss/channel/item">
-              <ol class="entries">
+              <!-- role="list": Safari drops the list role of a list drawn without bullets, and VoiceOver its count. -->
+              <ol class="entries" role="list">
                 <xsl:apply-templates select="/atom:feed/atom:entry | /rss/channel/item"/>
               </ol>
             </xsl:when>

@@ -1,7 +1,8 @@
 """The browser view of a feed (feed.xsl's page, and feed.css where XSLT is gone), as an accessibility auditor checks
-its colours: every text colour, in the light and the dark scheme, on every background of that scheme, at WCAG 2.2
-AA's 4.5:1, computed from the stylesheets' own values. A rule the dark scheme does not restate keeps its light
-colour on the dark page: that is where a grey date went unreadable."""
+it: the page's structure as a screen reader meets it, and its colours: every text colour, in the light and the
+dark scheme, on every background of that scheme, at WCAG 2.2 AA's 4.5:1, computed from the stylesheets' own
+values. A rule the dark scheme does not restate keeps its light colour on the dark page: that is where a grey date
+went unreadable."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import re
 from pathlib import Path
 
 import pytest
+from lxml import etree
 
+from feeds.publish.atomrss import render_atom, render_rss
 from tests.test_publish_a11y import contrast
+from tests.test_publish_feeds import ordinary_spec, transform
 
 STATIC = Path(__file__).resolve().parent.parent / "feeds/static"
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -53,7 +57,8 @@ def test_every_text_colour_of_the_feed_xsl_page_meets_aa_on_every_background_of_
 def test_feed_css_text_colours_meet_aa_on_the_page_and_the_panel_in_both_schemes() -> None:
     css = (STATIC / "feed.css").read_text(encoding="utf-8")
     light_block = re.search(r"^:root \{(.*?)^\}", css, re.S | re.M)
-    dark = re.search(r"prefers-color-scheme: dark\) \{\s*:root \{(.*?)\}\s*rss, atom\|feed \{ background: (#\w+); \}", css)
+    dark_rule = r"prefers-color-scheme: dark\) \{\s*:root \{(.*?)\}\s*rss, atom\|feed \{ background: (#\w+); \}"
+    dark = re.search(dark_rule, css)
     assert light_block and dark
     schemes = {
         "light": dict(re.findall(r"--(\w+): (#\w+);", light_block.group(1))) | {"page": "#ffffff"},
@@ -63,3 +68,20 @@ def test_feed_css_text_colours_meet_aa_on_the_page_and_the_panel_in_both_schemes
         for fg, bg in itertools.product(("text", "muted", "accent"), ("page", "panel")):
             ratio = contrast(colours[fg], colours[bg])
             assert ratio >= 4.5, f"{scheme}: --{fg} on {bg} is {ratio:.2f}:1"
+
+
+@pytest.mark.parametrize("render", [render_atom, render_rss])
+def test_the_feed_xsl_page_has_its_language_one_h1_in_order_headings_a_main_and_its_entries_as_a_list(
+    render: object,
+) -> None:
+    """The entries are a list drawn without bullets: Safari drops the list role of such a list (and VoiceOver says
+    neither "list" nor how many entries), unless it is restated, as the pages do."""
+    page = transform(render(ordinary_spec()))  # type: ignore[operator]
+    assert page.get("lang")
+    assert len(page.findall(".//main")) == 1
+    levels = [int(str(h.tag)[1]) for h in page.iter("h1", "h2", "h3", "h4", "h5", "h6")]
+    assert levels[0] == 1 and levels.count(1) == 1
+    assert all(after <= before + 1 for before, after in itertools.pairwise(levels)), levels
+    entries = page.findall(".//ol")
+    assert len(entries) == 1 and entries[0].get("role") == "list", etree.tostring(entries[0])[:80]
+    assert all(a.text and a.text.strip() for a in page.iter("a"))
