@@ -262,7 +262,7 @@ def test_a_release_page_with_coverage_withdrawn_in_any_direction_passes_the_same
 # --- tables ----------------------------------------------------------------------------------------------------
 
 TABLES = (
-    '<p>Figures.</p><table><caption>Funding by <b>town</b> &amp; year</caption><thead><tr><th>Town</th><th>2026</th>'
+    "<p>Figures.</p><table><caption>Funding by <b>town</b> &amp; year</caption><thead><tr><th>Town</th><th>2026</th>"
     "</tr></thead><tbody><tr><td>Hull</td><td>£1m</td></tr></tbody></table>"
     "<table><tr><th>Year</th><th>Homes</th></tr><tr><td>2026</td><td>1,200</td></tr></table>"
 )
@@ -289,3 +289,21 @@ def test_a_table_that_scrolls_is_a_region_named_by_its_caption_or_its_number(lan
     assert [s.get("aria-label") for s in scrollers] == ["Funding by town & year", unnamed]
     for table in doc.iter("table"):
         assert table.xpath(".//th"), "header cells kept"
+
+
+def test_a_language_feed_is_offered_under_its_name_labelled_with_its_language(out: Path) -> None:
+    """The names "العربية" and "اردو" among the English labels of the Subscribe list: a screen reader reads each
+    in its own voice, laid out right to left (WCAG 3.1.2), in the list and in the words a link's name ends with."""
+    doc = html.fromstring((out / "index.html").read_bytes())
+    group = doc.xpath("//section[@class='feed-group'][h3='Languages']")
+    assert group, "the test site offers its languages' feeds"
+    named = {}
+    for item in group[0].iter("li"):
+        title = item.find("span[@class='feed-title']")
+        named[text_of(title)] = (title.get("lang"), title.get("dir"))
+        for hidden in item.xpath(".//a/span[@class='visually-hidden']/span"):
+            assert (hidden.get("lang"), hidden.get("dir")) == named[text_of(title)], html.tostring(item)
+        assert len(item.xpath(".//a/span[@class='visually-hidden']/span")) == len(item.xpath(".//a"))
+    assert named == {"العربية": ("ar", "rtl"), "اردو": ("ur", "rtl"), "English": ("en-GB", "ltr")}
+    for item in doc.xpath("//section[@class='feed-group'][h3!='Languages']//span[@class='feed-title']"):
+        assert item.get("lang") is None, "a topic's name is in the site's language"

@@ -114,6 +114,15 @@ class FeedChoice:
     links: tuple[FeedLink, ...]
 
     @property
+    def lang(self) -> str | None:
+        """The title's language where it is not the site's (`FeedLink.lang`: a language's feed), else None."""
+        return self.links[0].lang
+
+    @property
+    def dir(self) -> Direction:
+        return text_direction(self.lang) if self.lang else "ltr"
+
+    @property
     def preferred(self) -> FeedLink:
         """Atom first (our reference format), then RSS, then JSON Feed."""
         return min(self.links, key=lambda link: _FORMAT_PREFERENCE.index(link.format))

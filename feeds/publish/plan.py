@@ -84,10 +84,12 @@ def _label(g: FeedGroup, site_title: str) -> str:
     return g.subtitle.rstrip(".") if name == site_title else name
 
 
-def _links(spec_path: str, title: str, group: str, home: str, settings: Settings) -> list[FeedLink]:
+def _links(
+    spec_path: str, title: str, group: str, home: str, settings: Settings, lang: str | None = None
+) -> list[FeedLink]:
     base = settings.site.base_url
     return [
-        FeedLink(title=title, url=base + spec_path + FEED_FILES[f], format=f, group=group, home=home)
+        FeedLink(title=title, url=base + spec_path + FEED_FILES[f], format=f, group=group, home=home, lang=lang)
         for f in settings.publish.formats
     ]
 
@@ -220,7 +222,9 @@ def plan_site(
     css, css_deep = "static/site.css", "../../static/site.css"
     css_404 = urlsplit(site.base_url).path + "static/site.css"
     main_links = _links("", site.title, "Main", site.base_url, settings)
-    group_links = {g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings) for g in groups}
+    group_links = {  # (a language's feed is named in that language: `language_name`)
+        g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings, g.language) for g in groups
+    }
     # An empty topic's or organisation's feeds are not offered on the index or in the OPML list (its subscribers
     # keep them): an empty feed is nothing to subscribe to; an empty custom feed is offered, as what the office
     # chose to publish. Nor is the feed of the only organisation left: the main feed has its releases.

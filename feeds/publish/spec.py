@@ -120,6 +120,9 @@ class FeedLink:
     """`Main`, `Topics`, `Organisations`, `Coverage`…: how the index groups its subscribe links."""
     home: str | None = None
     """The page the feed belongs to (its alternate link; OPML's htmlUrl); None: the site's front page."""
+    lang: str | None = None
+    """The language its title is written in where that is not the site's: a language's feed, named in it
+    (`Cymraeg`, `العربية`), which a page offering it labels so that a screen reader reads it in its own voice."""
 
     @property
     def media_type(self) -> str:
