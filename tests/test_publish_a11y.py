@@ -307,3 +307,26 @@ def test_a_language_feed_is_offered_under_its_name_labelled_with_its_language(ou
     assert named == {"العربية": ("ar", "rtl"), "اردو": ("ur", "rtl"), "English": ("en-GB", "ltr")}
     for item in doc.xpath("//section[@class='feed-group'][h3!='Languages']//span[@class='feed-title']"):
         assert item.get("lang") is None, "a topic's name is in the site's language"
+
+
+@pytest.mark.parametrize(
+    ("source", "shown"),
+    [
+        ('<img src="https://x.org/a.jpg">', '<img src="https://x.org/a.jpg" alt="">'),
+        # an image in another language or direction (the sanitiser keeps `lang` and `dir`) got no alt: a screen
+        # reader read its file's name
+        ('<img lang="fr" src="https://x.org/a.jpg">', '<img lang="fr" src="https://x.org/a.jpg" alt="">'),
+        ('<img dir="rtl" src="https://x.org/a.jpg">', '<img dir="rtl" src="https://x.org/a.jpg" alt="">'),
+        # named by its title (an image's name where it has no alt), or by its own alt: kept
+        ('<img title="Map" src="https://x.org/a.jpg">', '<img title="Map" src="https://x.org/a.jpg">'),
+        ('<img src="https://x.org/a.jpg" alt="Map">', '<img src="https://x.org/a.jpg" alt="Map">'),
+    ],
+)
+def test_every_image_of_a_body_has_an_alt_or_a_title(source: str, shown: str) -> None:
+    from feeds.normalise.sanitise import sanitise_html
+    from feeds.publish.pagetemplates import with_alt
+
+    body = sanitise_html(f"<p>{source}</p>")
+    assert with_alt(body) == f"<p>{shown}</p>"
+    for img in html.fromstring(with_alt(body)).iter("img"):
+        assert img.get("alt") is not None or img.get("title")

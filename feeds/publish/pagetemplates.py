@@ -33,13 +33,24 @@ from markupsafe import Markup
 from feeds.publish.i18n import Messages
 from feeds.publish.pageviews import FORMAT_LABELS
 
-_IMG_WITHOUT_ALT = re.compile(r'<img( src="[^"]*")>')
+_IMG = re.compile(r"<img\b([^>]*)>")
 
 
 def with_alt(body_html: str) -> str:
     """Sanitised HTML with an empty `alt` on every image that has none, as an HTML page requires (decorative,
-    says an empty one). Done on the page only: the stored body, and so its content hash, stay as they were."""
-    return _IMG_WITHOUT_ALT.sub(r'<img\1 alt="">', body_html)
+    says an empty one), whatever other attributes it has (`lang`, `dir`): an image with neither had a screen reader
+    read its file's name. An image with a `title` keeps it as its name. Done on the page only: the stored body,
+    and so its content hash, stay as they were."""
+    if "<img" not in body_html:
+        return body_html
+
+    def add(match: re.Match[str]) -> str:
+        attributes = match.group(1)
+        if ' alt="' in attributes or ' title="' in attributes:
+            return match.group(0)
+        return f'<img{attributes} alt="">'
+
+    return _IMG.sub(add, body_html)
 
 
 _IMAGE_ONLY_LINK = re.compile(r"<a\b([^>]*)>(\s*)<img\b([^>]*)>(\s*)</a>")
