@@ -14,8 +14,12 @@ import pytest
 from lxml import etree
 
 from feeds.publish.atomrss import render_atom, render_rss
+from tests import test_publish_a11y
 from tests.test_publish_a11y import contrast
 from tests.test_publish_feeds import ordinary_spec, transform
+
+make_site = test_publish_a11y.make_site  # (the fixtures: a published site with Arabic and Urdu releases)
+out = test_publish_a11y.out
 
 STATIC = Path(__file__).resolve().parent.parent / "feeds/static"
 _RULE = re.compile(r"([^{}]+)\{([^{}]*)\}")
@@ -85,3 +89,20 @@ def test_the_feed_xsl_page_has_its_language_one_h1_in_order_headings_a_main_and_
     entries = page.findall(".//ol")
     assert len(entries) == 1 and entries[0].get("role") == "list", etree.tostring(entries[0])[:80]
     assert all(a.text and a.text.strip() for a in page.iter("a"))
+
+
+def test_a_feed_view_labels_a_subtitle_in_another_language_than_the_feeds(out: Path) -> None:
+    """The Arabic releases' feed of an English site is `xml:lang="ar"`, its subtitle in the site's English words: the
+    Atom subtitle says so (`xml:lang`), and its browser view labels it, so a screen reader does not read English
+    in an Arabic voice. Where the words are the feed's language (the main feed), nothing is added."""
+    xslt = etree.XSLT(etree.parse(str(out / "static/feed.xsl")))
+    arabic = etree.parse(str(out / "ar/atom.xml"))
+    subtitle = arabic.find("{http://www.w3.org/2005/Atom}subtitle")
+    assert subtitle is not None and subtitle.get("{http://www.w3.org/XML/1998/namespace}lang") == "en-GB"
+    page = xslt(arabic).getroot()
+    assert (page.get("lang"), page.get("dir")) == ("ar", "rtl")
+    shown = page.find(".//h1").getnext()
+    assert shown.text == subtitle.text and (shown.get("lang"), shown.get("dir")) == ("en-GB", "ltr")
+    main = etree.parse(str(out / "atom.xml"))
+    assert main.find("{http://www.w3.org/2005/Atom}subtitle").get("{http://www.w3.org/XML/1998/namespace}lang") is None
+    assert xslt(main).getroot().find(".//h1").getnext().get("lang") is None

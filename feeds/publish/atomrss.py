@@ -152,6 +152,8 @@ class _AtomFeedFixes(_Fixes):
         _set_text(feed, "updated", rfc3339(self.spec.updated))
         if not self.spec.subtitle:
             feed.remove(_child(feed, "subtitle"))  # feedgen copied the RSS description into it
+        elif self.spec.subtitle_lang:
+            _child(feed, "subtitle").set(XML_LANG, self.spec.subtitle_lang)
         if self.spec.archive:
             etree.SubElement(feed, f"{{{FH_NS}}}archive")  # RFC 5005 §4: a complete, unchanging archive document
         _add_stylesheet(feed, self.spec.stylesheet, self.spec.css)

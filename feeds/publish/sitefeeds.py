@@ -103,6 +103,11 @@ def spec_of(
     chosen = newest_first(group.releases if entries is None else entries)
     site = settings.site
     updated = max(max((r.updated for r in chosen), default=EPOCH), at_least)
+    language = group.language or site.language
+    # The subtitle is in our words: the language's own for a language's feed where a catalogue has them (as
+    # `feed_groups` words it), else the site's.
+    words = (messages_in(site, language) if group.language else None) or messages_for(site)
+    subtitle_lang = words.language if primary_subtag(words.language) != primary_subtag(language) else None
     return FeedSpec(
         key=group.key,
         path=group.path,
@@ -111,7 +116,8 @@ def spec_of(
         subtitle=group.subtitle,
         home_url=group.home_url,
         base_url=site.base_url,
-        language=group.language or site.language,
+        language=language,
+        subtitle_lang=subtitle_lang,
         updated=updated,
         author=Person(name=site.author, email=site.email, uri=site.base_url),
         entries=tuple(entry_of(r, settings, names, (translated or {}).get(r.id, ())) for r in chosen),

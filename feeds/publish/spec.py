@@ -98,6 +98,9 @@ class FeedSpec:
     icon: str | None = None
     rights: str | None = None
     generator: str = "feeds"
+    subtitle_lang: str | None = None
+    """The language of the subtitle's words where it is not the feed's (the site's English words on the feed of its
+    Arabic releases): Atom's `<subtitle xml:lang>`, which the browser view (feed.xsl) sets on it."""
     # RFC 5005 links (absolute URLs of the Atom documents), set on archive and current documents.
     current: str | None = None
     prev_archive: str | None = None

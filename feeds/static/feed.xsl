@@ -109,7 +109,18 @@
           <p class="kind"><xsl:call-template name="words-lang"/><xsl:value-of select="$label-kind"/></p>
           <h1><xsl:value-of select="$title"/></h1>
           <xsl:if test="string($subtitle) and string($subtitle) != $title">
-            <p><xsl:value-of select="$subtitle"/></p>
+            <p>
+              <!-- An Atom subtitle in other words than the feed's language (the site's English words on the feed of
+                   its Arabic releases) says so with its own xml:lang: labelled, and laid out in its direction. -->
+              <xsl:variable name="subtitle-lang" select="string(/atom:feed/atom:subtitle/@xml:lang)"/>
+              <xsl:if test="$subtitle-lang">
+                <xsl:attribute name="lang"><xsl:value-of select="$subtitle-lang"/></xsl:attribute>
+                <xsl:attribute name="dir">
+                  <xsl:call-template name="direction"><xsl:with-param name="tag" select="$subtitle-lang"/></xsl:call-template>
+                </xsl:attribute>
+              </xsl:if>
+              <xsl:value-of select="$subtitle"/>
+            </p>
           </xsl:if>
 
           <section class="subscribe" aria-labelledby="subscribe">
