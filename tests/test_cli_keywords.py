@@ -217,13 +217,15 @@ def test_a_mistyped_option_is_not_taken_for_the_query(config):
     assert run(config, "keywords", "add", "-iran syria", "--name", "syria-not-iran").exit_code == 0
 
 
-def test_a_lower_case_or_is_saved_as_written_with_a_note_that_it_is_a_word(config):
-    """Watch review: `iran or syria` was saved without a word, and needs all three words ("or" included)."""
+def test_a_lower_case_or_is_refused_pointing_at_it_and_saying_what_to_write(config):
+    """Watch review: `iran or syria` was saved (with a note), and needed all three words ("or" included)."""
     r = run(config, "keywords", "add", "iran or syria", "--name", "gulf")
-    assert r.exit_code == 0
-    assert "note: 'or' in lower case is a word the item must contain, not the operator: write OR" in r.output
-    quiet = run(config, "keywords", "add", 'iran OR "war or peace"', "--name", "gulf2")
-    assert quiet.exit_code == 0 and "note:" not in quiet.output
+    assert r.exit_code == 1
+    assert "at character 6: 'or' is not an operator unless in capitals: write OR" in r.output
+    assert json.loads(run(config, "keywords", "list", "--json").stdout) == []
+    tried = run(config, "keywords", "test", "iran NEAR/3 russia")
+    assert tried.exit_code == 1 and "NEAR/3 is not supported (there is no proximity search)" in tried.output
+    assert run(config, "keywords", "add", 'iran OR "war or peace"', "--name", "gulf2").exit_code == 0
 
 
 def test_an_empty_rule_name_and_rule_names_that_differ_only_by_case_in_any_script(config):

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from feeds.errors import RuleError
-from feeds.watch.query import parse_query, query_notes
+from feeds.watch.query import parse_query
 from feeds.watch.querytree import And, Not, Term, anchors, describe, terms_of
 
 
@@ -260,107 +260,6 @@ _PIECES = st.sampled_from(
     ["iran", "Syria", '"north korea"', '"a', "OR", "AND", "NOT", "or", "-", "(", ")", "|", "*", "x*", "sanct*",
      "title:", "titel:", "link:", ":", " ", " ", "  ", '"', "é", "北京", "&", "-iran", "a-b", "\n"]
 )  # fmt: skip
-
-
-def _lower(word: str) -> str:
-    return f"'{word}' in lower case is a word the item must contain, not the operator: write {word.upper()} for that"
-
-
-def _mixed(word: str) -> str:
-    return f"'{word}' not in capitals is a word the item must contain, not the operator: write {word.upper()} for that"
-
-
-# Only OR, AND, NOT in capitals are operators; any other casing is a word to find, and says so, as `Or` typed at the
-# start of a sentence or with Shift held too briefly is the same mistake as `or`.
-@pytest.mark.parametrize(
-    ("query", "notes"),
-    [
-        ("iran OR syria", []),
-        ("iran AND syria NOT talks", []),
-        ("iran or syria", [_lower("or")]),
-        ("iran or syria or lebanon", [_lower("or")]),
-        ("iran Or syria", [_mixed("Or")]),
-        ("iran oR syria", [_mixed("oR")]),
-        ("iran And syria", [_mixed("And")]),
-        ("Not iran", [_mixed("Not")]),
-        ("iran aNd syria nOT talks", [_mixed("aNd"), _mixed("nOT")]),
-        ("iran Or syria or talks", [_mixed("Or"), _lower("or")]),
-        ('"war Or peace" iran', []),  # inside quotes it is plainly a word of the phrase
-        ("'salt and pepper' iran", []),
-        # '!' excludes in other search boxes; here it is punctuation, and the word is looked for
-        (
-            "!rumour iran",
-            ["'!rumour' looks for 'rumour' ('!' is punctuation, not an operator): write -rumour to exclude it"],
-        ),
-        (
-            "iran !(rumour OR gossip)",
-            ["'!(…)' looks for what is inside ('!' is punctuation, not an operator): write -(…) to exclude it"],
-        ),
-        ("iran! syria", []),
-        ("iran !", []),
-        ("iran ! syria", []),
-        ('"iran !rumour"', []),
-        (
-            'iran !"north korea"',
-            [
-                "'!\"north korea\"' looks for \"north korea\" ('!' is punctuation, not an operator): "
-                'write -"north korea" to exclude it'
-            ],
-        ),
-        ("\u2018war or peace\u2019 iran", []),
-        ("Oregon Andes Notting ORacle", []),
-        ("title:Or -Or", []),
-    ],
-)
-def test_notes_on_operators_not_in_capitals(query: str, notes: list[str]) -> None:
-    assert query_notes(query) == notes
-
-
-_TWICE = "excludes twice, so what follows it is looked for: write one - (or NOT) to exclude it"
-
-
-# `--rumour` (a dash as plain-text mail writes it, or a slip) is a double negation: the rule silently looked for the
-# very word it was meant to exclude.
-@pytest.mark.parametrize(
-    ("query", "notes"),
-    [
-        ("iran --rumour", [f"'--' {_TWICE}"]),
-        ("iran NOT -rumour", [f"'NOT -' {_TWICE}"]),
-        ("iran -NOT rumour --gossip", [f"'-NOT' {_TWICE}", f"'--' {_TWICE}"]),
-        ("iran -–rumour", [f"'-–' {_TWICE}"]),
-        ("iran -(-rumour)", []),  # spelt out, it is meant
-        ("iran -rumour -gossip", []),
-    ],
-)
-def test_notes_on_an_exclusion_written_twice(query: str, notes: list[str]) -> None:
-    assert query_notes(query) == notes
-
-
-def _near(written: str, words: str) -> str:
-    return (
-        f"'{written}' is not an operator (there is no proximity search): it looks for {words}; "
-        'words next to each other are a "phrase"'
-    )
-
-
-# Media-monitoring search boxes (Lexis, Factiva, Meltwater) find words near each other with NEAR/3 or W/5: here
-# those are words to find ("near" and "3"), so the rule silently matched almost nothing.
-@pytest.mark.parametrize(
-    ("query", "notes"),
-    [
-        ("iran NEAR/3 russia", [_near("NEAR/3", "the words 'near 3'")]),
-        ("iran near/10 russia", [_near("near/10", "the words 'near 10'")]),
-        ("iran W/5 russia", [_near("W/5", "the words 'w 5'")]),
-        ("iran PRE/2 russia", [_near("PRE/2", "the words 'pre 2'")]),
-        ("iran NEAR russia", [_near("NEAR", "the word 'near'")]),
-        ("iran NEAR/3 russia NEAR/3 syria", [_near("NEAR/3", "the words 'near 3'")]),
-        ("iran near russia", []),  # a word, as people write it
-        ('"iran NEAR/3 russia"', []),  # inside quotes, plainly words of the phrase
-        ("covid/19 w/o", []),
-    ],
-)
-def test_notes_on_proximity_operators_of_other_search_boxes(query: str, notes: list[str]) -> None:
-    assert query_notes(query) == notes
 
 
 @given(st.lists(_PIECES, max_size=12).map("".join))

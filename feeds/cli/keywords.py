@@ -58,14 +58,11 @@ def _query(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...])
 def keywords_add(ctx: Context, query: str, name: str | None) -> None:
     """Save a rule; it is also applied to the items of the last `watch.retro_days` days on the next poll."""
     from feeds.watch.manage import add_rule, import_configured
-    from feeds.watch.query import query_notes
 
     with ctx.app() as app:
         import_configured(app)  # a config rule of that name refuses it, on a new database too
         rule = add_rule(app, query, name=name)
     ctx.say(f"added rule {rule.name!r}: {rule.query}")
-    for note in query_notes(query):
-        echo(f"note: {note}", err=True)
 
 
 @keywords.command("edit", context_settings=_QUERY_FIRST)
@@ -77,7 +74,6 @@ def keywords_edit(ctx: Context, name: str, query: str) -> None:
     """Give a rule a new query. At the next poll, its matches the new query no longer makes are removed (those it
     still makes keep their ids) and it is applied to the items of the last `watch.retro_days` days."""
     from feeds.watch.manage import change_rule, import_configured
-    from feeds.watch.query import query_notes
 
     with ctx.app() as app:
         import_configured(app)  # a config rule of that name is changed in the config, on a new database too
@@ -86,8 +82,6 @@ def keywords_edit(ctx: Context, name: str, query: str) -> None:
         ctx.say(f"rule {rule.name!r} unchanged: {rule.query}")
     else:
         ctx.say(f"changed rule {rule.name!r}: {rule.query} (was: {before.query})")
-    for note in query_notes(query):
-        echo(f"note: {note}", err=True)
 
 
 @keywords.command("list")
@@ -178,12 +172,9 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
     """Show which stored items QUERY would match, and why, without saving it (or, with --item, why one does or
     does not)."""
     from feeds.watch.manage import try_query
-    from feeds.watch.query import query_notes
 
     with ctx.app(create=False) as app:
         result = try_query(app, query, days=days, item=item, limit=limit)
-    for note in query_notes(query):
-        echo(f"note: {note}", err=True)
     if item is not None and not result.hits:
         raise NotFoundError(f"no stored item has the link or key {item!r} (within --days)")
     if as_json:

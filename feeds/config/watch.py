@@ -175,10 +175,10 @@ def read_watch(r: TableReader, t: dict[str, Any], http: HttpSettings | None) -> 
         if slug in slugs:
             r.fail((*kk, "name"), f"rule names {slugs[slug]!r} and {name!r} would share the feed matches/rules/{slug}/")
         slugs[slug] = name
-        from feeds.watch.query import parse_query
+        from feeds.watch.query import check_query
 
         try:
-            parse_query(query)
+            check_query(query)
         except RuleError as e:
             r.fail((*kk, "query"), str(e))
         keywords.append(KeywordSetting(name=name, query=query))

@@ -59,7 +59,7 @@ from feeds.watch.opml import (
     parse_opml,
     read_opml,
 )
-from feeds.watch.query import parse_query
+from feeds.watch.query import check_query
 from feeds.watch.tags import checked_tags, checked_title
 from feeds.watch.tryquery import QueryTrial, try_query
 
@@ -115,7 +115,7 @@ def _is_watched(app: App, url: str) -> bool:
 
 
 def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
-    parse_query(query)  # raises RuleError pointing at the character
+    check_query(query)  # raises RuleError pointing at the character
     name = check_rule_name(query if name is None else name)
     # A rule that shares the name but for case, or the feed folder, is refused by the store (the database holds
     # both unique); the same name defined in the config file is refused here, pointing at the line to edit.
@@ -133,7 +133,7 @@ def change_rule(app: App, name: str, query: str) -> tuple[Rule, Rule]:
     """Give a rule made from the CLI a new query: (the rule before, the rule now; the same when the query is
     unchanged). One imported from the config file is changed there: refused, naming the file and the key.
     `name` as `rule_name` resolves it."""
-    parse_query(query)  # raises RuleError pointing at the character
+    check_query(query)  # raises RuleError pointing at the character
     before = app.store.rule(rule_name(app, name))
     configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == before.name]
     if configured and before.origin == "config":

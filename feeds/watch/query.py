@@ -17,18 +17,17 @@ character or kana, each a word of its own).
 A query that could match an item containing none of its terms (``-iran``, ``iran OR -syria``) is refused: the
 matcher finds candidate rules through the terms items contain, and a press officer never wants "everything but".
 
-This module is the parser (and the notes on valid queries that may not say what was meant). The tokens come
+This module is the parser; `feeds.watch.queryhabits` refuses, in a query being written, what other search
+boxes mean differently. The tokens come
 from `feeds.watch.querylex`; the tree and its analysis (`anchors`, what the matcher indexes by) are
 `feeds.watch.querytree`. What this module must not do: know of items or matching; it is pure.
 """
 
 from __future__ import annotations
 
-import itertools
-import re
-
 from feeds.errors import RuleError
-from feeds.watch.querylex import QUOTES, SINGLE_OPENING, Tok, lex
+from feeds.watch.queryhabits import check_habits
+from feeds.watch.querylex import Tok, lex
 from feeds.watch.querytree import And, Field, Node, Not, Or, Term, anchors
 from feeds.watch.text import fold_words, is_cjk_word, tokenize
 
@@ -187,7 +186,9 @@ class _Parser:
         words = tuple(fold_words(body))
         if not words:
             what = (
-                "this phrase is empty" if phrase and not raw.strip() else f"{shown} has no letters or digits to match"
+                "this phrase is empty"
+                if phrase and not raw.strip()
+                else f"{shown} has no letters or digits to match: leave it out, or write a word"
             )
             raise self.fail(what, position)
         return Term(words, prefix, None, shown, position)
@@ -212,7 +213,9 @@ def _first_not(node: Node) -> int:
 
 
 def parse_query(query: str) -> Node:
-    """Parse a keyword query; raises `RuleError` (with the 0-based `position` of the problem) when it is invalid."""
+    """Parse a keyword query; raises `RuleError` (with the 0-based `position` of the problem) when it is invalid.
+
+    A saved rule's query is read with this; one being written now, with `check_query`."""
     node = _Parser(query).parse()
     if anchors(node) is None:
         raise RuleError(
@@ -223,72 +226,9 @@ def parse_query(query: str) -> Node:
     return node
 
 
-_QUOTED = re.compile(r"[\"“”„«»][^\"“”„«»]*[\"“”„«»]?")
-# Any casing of an operator's name: those not all in capitals are the words the notes are about.
-_OPERATOR_WORD = re.compile(r"(?<![\w:-])(?i:(or|and|not))(?![\w*])")
-
-
-def query_notes(query: str) -> list[str]:
-    """What a press officer may not mean, though the query is valid: `or`, `and`, `not` in any casing but
-    capitals are words to find ("iran or syria" needs all three words), not the operators OR, AND, NOT. `Or` and
-    `And` (a sentence's capital, Shift held too briefly) are the same mistake as `or`, and as silent without a note.
-    So is a '!' before a word, phrase or group: punctuation here, so `!rumour` looks for "rumour"; and `NEAR/3`,
-    `W/5`, `NEAR` (other search boxes' proximity): words here, so the rule needs "near" and "3" in the item; and
-    an exclusion written twice (`--rumour`, `NOT -rumour`), which looks for "rumour"."""
-    bangs: list[str] = []
-    try:
-        bare = query
-        toks = lex(query)
-        for tok, nxt in itertools.pairwise(toks):
-            if tok.kind == "phrase":  # inside quotes, single or double, it is plainly a word of the phrase
-                bare = bare[: tok.pos] + " " * (tok.end - tok.pos) + bare[tok.end :]
-            elif tok.kind == "word" and tok.value.startswith("!"):
-                bangs.append(_bang_note(tok.value.lstrip("!"), query[nxt.pos : nxt.end], glued=nxt.pos == tok.end))
-            elif tok.kind == "word" and (tok.value == "NEAR" or _PROXIMITY.fullmatch(tok.value)):
-                bangs.append(_near_note(tok.value))
-            elif tok.kind == "NOT" and nxt.kind == "NOT":
-                bangs.append(
-                    f"{query[tok.pos : nxt.end]!r} excludes twice, so what follows it is looked for: write one - "
-                    "(or NOT) to exclude it"
-                )
-    except RuleError:
-        bare = _QUOTED.sub(" ", query)
-    words = dict.fromkeys(w for m in _OPERATOR_WORD.finditer(bare) if (w := m.group(1)) not in ("OR", "AND", "NOT"))
-    return [
-        *(
-            f"'{w}' {'in lower case' if w.islower() else 'not in capitals'} is a word the item must contain, not the "
-            f"operator: write {w.upper()} for that"
-            for w in words
-        ),
-        *dict.fromkeys(b for b in bangs if b),
-    ]
-
-
-# Proximity as media-monitoring search boxes write it (Lexis, Factiva, Meltwater): NEAR/3, W/5, PRE/2.
-_PROXIMITY = re.compile(r"(?i:near|w|pre)/[0-9]+")
-
-
-def _near_note(written: str) -> str:
-    """The note on `NEAR`, `NEAR/3` or `W/5`: there is no proximity search, so they are words to find."""
-    parts = written.lower().split("/")
-    words = f"the word '{parts[0]}'" if len(parts) == 1 else f"the words '{' '.join(parts)}'"
-    return (
-        f"'{written}' is not an operator (there is no proximity search): it looks for {words}; "
-        'words next to each other are a "phrase"'
-    )
-
-
-def _bang_note(word: str, following: str, *, glued: bool) -> str:
-    """The note on a '!' before a word, phrase or group: other search boxes exclude with it, this language reads
-    it as punctuation and looks for what follows (the opposite of what was meant). "" when nothing follows it."""
-    if word[:1].isalnum():
-        what, shown = f"'{word}'", word
-    elif word:
-        return ""
-    elif glued and following == "(":
-        what, shown = "what is inside", "(…)"
-    elif glued and following[:1] and following[0] in QUOTES + SINGLE_OPENING:
-        what, shown = following, following
-    else:
-        return ""
-    return f"'!{shown}' looks for {what} ('!' is punctuation, not an operator): write -{shown} to exclude it"
+def check_query(query: str) -> Node:
+    """Parse a query being written now (`keywords add`, `edit`, `test`, the config file): as `parse_query`, and
+    refusing the habits of other search boxes that would silently mean something else here (`iran or syria`,
+    `!rumour`, `NEAR/3`, `site:`; `feeds.watch.queryhabits`), with what to write instead."""
+    check_habits(query, lex(query))
+    return parse_query(query)

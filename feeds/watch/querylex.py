@@ -73,9 +73,13 @@ def lex(query: str) -> list[Tok]:
             continue
         glued = after_scope  # this token touches the scope before it
         after_scope = False
-        if ch in "()|":
-            toks.append(Tok("OR" if ch == "|" else ch, ch, i, i + 1))  # type: ignore[arg-type]
+        if ch in "()":
+            toks.append(Tok(ch, ch, i, i + 1))  # type: ignore[arg-type]
             i += 1
+        elif ch == "|":  # `||`, as programmers and some monitoring tools write OR, is one
+            end = i + 2 if query[i + 1 : i + 2] == "|" else i + 1
+            toks.append(Tok("OR", query[i:end], i, end))
+            i = end
         elif ch in QUOTES:
             close = next((k for k in range(i + 1, n) if query[k] in _CLOSING_QUOTES), -1)
             if close < 0:
@@ -89,7 +93,11 @@ def lex(query: str) -> list[Tok]:
             if glued:
                 raise RuleError("put '-' before the field to exclude it, as in -title:word", rule=query, position=i)
             if i + 1 >= n or query[i + 1].isspace() or query[i + 1] in ")|":
-                raise RuleError("write '-' directly before the word it excludes", rule=query, position=i)
+                raise RuleError(
+                    "write '-' directly before the word it excludes (-rumour); a dash between words, leave it out",
+                    rule=query,
+                    position=i,
+                )
             toks.append(Tok("NOT", "-", i, i + 1))
             i += 1
         else:
@@ -106,7 +114,7 @@ def lex(query: str) -> list[Tok]:
             if scope:
                 name = scope.group(1).lower()
                 if name not in FIELDS:
-                    raise RuleError(_unknown_field(name), rule=query, position=i)
+                    raise RuleError(_unknown_field(name, run[scope.end() :]), rule=query, position=i)
                 j = i + scope.end()
                 if j >= n or query[j].isspace() or query[j] in ")|":
                     raise RuleError(
@@ -116,6 +124,8 @@ def lex(query: str) -> list[Tok]:
                 after_scope = True
             elif run in ("OR", "AND", "NOT"):
                 toks.append(Tok(run, run, i, j))  # type: ignore[arg-type]
+            elif run == "&&":  # AND as programmers and some monitoring tools write it (a lone '&' is not)
+                toks.append(Tok("AND", run, i, j))
             else:
                 toks.append(Tok("word", run, i, j))
             i = j
@@ -123,7 +133,40 @@ def lex(query: str) -> list[Tok]:
     return toks
 
 
-def _unknown_field(name: str) -> str:
+# Fields of other search boxes (Google, Meltwater, Talkwalker, LexisNexis, Cision) and ours that says the same.
+# `site:` is not our `link:` (which finds the words anywhere in the address), so it is refused, pointing at it.
+_FOREIGN_FIELDS = {
+    "site": "link",
+    "inurl": "link",
+    "allinurl": "link",
+    "url": "link",
+    "intitle": "title",
+    "allintitle": "title",
+    "headline": "title",
+    "hlead": "title",
+    "hl": "title",
+    "ti": "title",
+    "intext": "content",
+    "allintext": "content",
+    "body": "content",
+    "text": "content",
+    "byline": "author",
+    "source": "feed",
+    "publication": "feed",
+}
+
+
+def _unknown_field(name: str, value: str) -> str:
+    """Why `name:` (followed by `value`, "" before a group) is refused, and what to write instead."""
+    ours = _FOREIGN_FIELDS.get(name)
+    if ours:
+        shown = f"{ours}:{value or '(…)'}"
+        found = (
+            f", which finds the items whose address (URL) has the words of {value or 'the group'} in it, in order"
+            if ours == "link"
+            else ""
+        )
+        return f"there is no '{name}:' field: write {shown}{found}"
     guess = difflib.get_close_matches(name, FIELDS, n=1, cutoff=0.6)
     hint = f"did you mean '{guess[0]}:'?" if guess else "fields are " + ", ".join(f"{f}:" for f in FIELDS)
     return f"unknown field '{name}:' ({hint}); to search for text with a colon, put it in \"quotes\""

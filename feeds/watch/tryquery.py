@@ -12,7 +12,7 @@ from feeds.watch.match import compile_rules
 from feeds.watch.matchexplain import Explanation, explain
 from feeds.watch.matching import match_input, own_domains
 from feeds.watch.ownsite import is_own_url
-from feeds.watch.query import parse_query
+from feeds.watch.query import check_query
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -37,7 +37,7 @@ def try_query(
 
     With `item` (a stored item's link or key), only that item is tried, and it is explained whether it matches
     or not: which term was missing, which excluded term vetoed it."""
-    parse_query(query)
+    check_query(query)
     matcher = compile_rules([("query", query)])
     since = app.clock() - timedelta(days=days if days is not None else app.settings.watch.retro_days)
     feeds = {f.id: f for f in app.store.feeds()}
