@@ -192,3 +192,14 @@ def test_a_config_rule_from_another_tool_is_refused_naming_its_key(config):
     r = run(config, "keywords", "list")
     assert r.exit_code == 1
     assert "watch.keywords[0].query" in r.output and "NEAR/3 is not supported" in r.output
+
+
+def test_a_long_query_or_one_on_several_lines_asks_for_a_name_not_a_shorter_name(config):
+    """A 4,000-character query saved without --name was refused as "a rule's name must be at most 200 characters",
+    followed by the whole query."""
+    query = "(" + " OR ".join(f"brand{i}" for i in range(300)) + ") -rumour"
+    for pasted in (query, "iran OR syria\n-rumour"):
+        r = run(config, "keywords", "add", pasted)
+        assert r.exit_code == 1
+        assert "give the rule a name with --name: the query cannot be its name, as a rule's name must" in r.output
+    assert run(config, "keywords", "add", query, "--name", "brands").exit_code == 0

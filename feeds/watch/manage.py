@@ -116,7 +116,16 @@ def _is_watched(app: App, url: str) -> bool:
 
 def add_rule(app: App, query: str, *, name: str | None = None) -> Rule:
     check_query(query)  # raises RuleError pointing at the character
-    name = check_rule_name(query if name is None else name)
+    if name is None:
+        try:
+            name = check_rule_name(query)
+        except RuleError as e:  # (a query of 300 terms pasted from another tool, or written on several lines)
+            shown = query if len(query) <= 80 else query[:79] + "…"  # (not the 4,000 characters back)
+            raise RuleError(
+                f"give the rule a name with --name: the query cannot be its name, as {e.message}", rule=shown
+            ) from e
+    else:
+        name = check_rule_name(name)
     # A rule that shares the name but for case, or the feed folder, is refused by the store (the database holds
     # both unique); the same name defined in the config file is refused here, pointing at the line to edit.
     configured = [i for i, k in enumerate(app.settings.watch.keywords) if k.name == name]
