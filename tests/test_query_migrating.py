@@ -4,6 +4,7 @@ silently looks for something else (`iran or syria` needing the word "or", `site:
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
@@ -203,3 +204,23 @@ def test_a_long_query_or_one_on_several_lines_asks_for_a_name_not_a_shorter_name
         assert r.exit_code == 1
         assert "give the rule a name with --name: the query cannot be its name, as a rule's name must" in r.output
     assert run(config, "keywords", "add", query, "--name", "brands").exit_code == 0
+
+
+def test_keywords_list_notes_a_rule_saved_before_its_query_was_refused(config):
+    """A rule saved as `iran or syria` (with a note, then) still needs the word "or": the list says so, once."""
+    from feeds.app import make_app
+    from feeds.config import load_settings
+
+    app = make_app(load_settings(config, environ={}))
+    try:
+        app.store.add_rule("gulf", "iran or syria", origin="cli", now=app.clock())
+        app.store.add_rule("fine", "iran OR syria", origin="cli", now=app.clock())
+    finally:
+        app.close()
+    listed = run(config, "keywords", "list")
+    assert listed.exit_code == 0 and "gulf: iran or syria" in listed.stdout
+    assert listed.stderr.splitlines() == [
+        "note: rule 'gulf' would be refused now (at character 6: 'or' is not an operator unless in capitals: write OR;"
+        ' to look for the word, quote it: "or"): keywords edit it to say what is meant'
+    ]
+    assert json.loads(run(config, "keywords", "list", "--json").stdout)[0]["name"] == "fine"

@@ -118,6 +118,21 @@ def keywords_list(ctx: Context, counts: bool, as_json: bool) -> None:
             n = found.get(r.name, (0, None))[0]
             line += f"  [{n} match{'es' if n != 1 else ''}" + (f", last {_last(found, r.name)}]" if n else "]")
         echo(line)
+    for r in rules:  # (saved before such queries were refused: they match as they did, which was not what was meant)
+        if r.origin == "cli" and (why := _refused_now(r.query)):
+            echo(f"note: rule {r.name!r} would be refused now ({why}): keywords edit it to say what is meant", err=True)
+
+
+def _refused_now(query: str) -> str:
+    """Why `check_query` refuses a saved rule's query ("" when it does not)."""
+    from feeds.errors import RuleError
+    from feeds.watch.query import check_query
+
+    try:
+        check_query(query)
+    except RuleError as e:
+        return f"at character {(e.position or 0) + 1}: {e.message}"
+    return ""
 
 
 def _last(found: dict[str, tuple[int, datetime]], name: str) -> str | None:
