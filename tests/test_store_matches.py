@@ -21,3 +21,19 @@ def test_matches_are_unique_and_listed_with_their_item(store):
     assert [x.kind for x in store.matches(kind="related")] == ["related"]
     assert store.matches(kind="related")[0].delay == 3600.0
     assert store.count_matches() == 2
+
+
+def test_matches_found_in_a_time_include_its_start_and_leave_out_its_end(store):
+    """`matches list --since … --until …`: a week's matches, the first found at its start, none at its end (the next
+    week's first), on SQLite and PostgreSQL alike."""
+    from datetime import timedelta
+
+    f = add(store)
+    rows = store.upsert_items(f.id, [item(k) for k in "abc"], NOW)
+    for n, (item_id, _, _) in enumerate(rows):
+        key = "abc"[n]
+        store.add_matches([(item_id, Match("keyword", "r", key, f.id, (), 1.0, "r"), None)], NOW + timedelta(days=n))
+    week = {"since": NOW, "until": NOW + timedelta(days=2)}
+    assert sorted(m.item.item.key for m in store.matches(**week)) == ["a", "b"]
+    assert [m.item.item.key for m in store.matches(until=NOW)] == []
+    assert [m.item.item.key for m in store.matches(since=NOW + timedelta(days=2))] == ["c"]

@@ -7,13 +7,16 @@ done at each poll), nor hold watch or keyword-rule commands (`watch.py`, `keywor
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import click
 
 from feeds.cli import SITE_TIME, Context, SiteTime, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import rfc3339
-from feeds.model import MatchKind, StoredMatch
+from feeds.coveragereport import SubjectRow, hours
+from feeds.model import MatchKind, Release, StoredMatch
 
 
 def feed_names(ms: list[StoredMatch]) -> list[str]:
@@ -46,6 +49,105 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
     }
 
 
+def refuse_combinations(
+    *,
+    rule: str | None,
+    release: str | None,
+    kind: str | None,
+    limit: int | None,
+    by: str | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
+    """Options that select nothing together, or a summary that would be wrong, as usage errors naming them."""
+    if rule and release:
+        raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
+    if rule and kind not in (None, "keyword"):
+        raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
+    if release and kind == "keyword":
+        raise click.UsageError("--release lists related and pickup matches; keyword matches belong to rules (--rule)")
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are two forms of the same list: give one")
+    if by == "release" and (rule or kind == "keyword"):
+        raise click.UsageError("--by release sums up related and pickup matches; a rule's are summed up by --by rule")
+    if by == "rule" and (release or kind in ("related", "pickup")):
+        raise click.UsageError("--by rule sums up keyword matches; a release's are summed up by --by release")
+    if by and limit is not None:
+        raise click.UsageError(f"--by {by} counts every match: --limit would leave some out of its counts")
+
+
+def time_range(since: SiteTime | None, until: SiteTime | None, tz: ZoneInfo) -> tuple[datetime | None, datetime | None]:
+    """`--since` and `--until` in UTC; an `--until` not after `--since` is a usage error naming both, as typed."""
+    after = since.at(tz) if since is not None else None
+    before = until.at(tz) if until is not None else None
+    if since is not None and until is not None and after is not None and before is not None and before <= after:
+        raise click.BadParameter(
+            f"{until.text!r} is not after --since {since.text!r}: no match is found at or after one and before the "
+            "other",
+            param_hint="'--until'",
+        )
+    return after, before
+
+
+def quiet_releases(
+    releases: dict[str, Release], release: str | None, after: datetime | None, before: datetime
+) -> list[str]:
+    """The releases `--by release` lists even without coverage: the one `--release` names, or with `--since` those
+    published from then until `--until` (or now), newest first (those gone public only)."""
+    if release is not None:
+        return [release]
+    if after is None:
+        return []
+    return [r.id for r in releases.values() if after <= r.published < before]
+
+
+def echo_csv(text: str) -> None:
+    """CSV as UTF-8 bytes whatever the locale's encoding (a spreadsheet reads the byte order mark, not the
+    terminal's locale), its CRLF line ends as they are."""
+    click.echo(text.encode("utf-8"), nl=False)
+
+
+def summary_json(r: SubjectRow) -> dict[str, Any]:
+    out: dict[str, Any] = {"rule": r.subject} if r.kind == "rule" else {
+        "release": r.subject,  # (its id, as `release` is in a match's JSON)
+        "release_id": r.subject,
+        "title": r.release.title if r.release else None,
+        "slug": r.release.slug if r.release else None,
+        "published": rfc3339(r.release.published) if r.release else None,
+    }  # fmt: skip
+    out |= {"articles": r.articles, "first_found": rfc3339(r.first_found) if r.first_found else None}
+    if r.kind == "rule":
+        out["last_found"] = rfc3339(r.last_found) if r.last_found else None
+    else:
+        out |= {"pickups": r.pickups, "related": r.related, "first_delay_seconds": r.first_delay}
+    return out | {"feeds": list(r.feeds)}
+
+
+def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str) -> None:
+    """Two lines per release (its date there, title and slug; what found it) or one per rule, then the count."""
+    for r in rows:
+        outlets = f" in {', '.join(r.feeds)}" if r.feeds else ""
+        found = f"{r.articles} article" + ("" if r.articles == 1 else "s")
+        if r.kind == "rule":
+            echo(f"{r.subject}  {found}{outlets}")
+            continue
+        if r.release is not None:
+            local = r.release.published.astimezone(tz)
+            echo(f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}  {r.release.title}  ({r.release.slug})")
+        else:  # (a release deleted since: its matches are kept under its id)
+            echo(f"release {r.subject}")
+        if not r.articles:
+            echo("         no coverage")
+            continue
+        first = f", the first {hours(r.first_delay)} h after publication" if r.first_delay is not None else ""
+        outlets = f"; in {', '.join(r.feeds)}"
+        echo(
+            f"         {found} ({r.pickups} pickup{'s' if r.pickups != 1 else ''}, {r.related} related){first}{outlets}"
+        )
+    articles = sum(r.articles for r in rows)
+    ctx.say(f"{len(rows)} {by}{'' if len(rows) == 1 else 's'}, {articles} article{'' if articles == 1 else 's'}")
+
+
 @cli.group("matches")
 def matches() -> None:
     """Items found by keyword rules, related to releases, or picking them up verbatim."""
@@ -62,7 +164,22 @@ def matches() -> None:
     help="Only matches found at or after TIME: a date (2026-11-30, its midnight in the site's time zone), a time "
     "there (2026-11-30 09:30), or a time with its offset (2026-11-30T09:30:00Z).",
 )  # fmt: skip
+@click.option(
+    "--until", "until", type=SITE_TIME, metavar="TIME",
+    help="Only matches found before TIME, written as for --since (--since 2026-11-23 --until 2026-11-30: the week "
+    "from Monday 23 to Sunday 29 November).",
+)  # fmt: skip
+@click.option(
+    "--by", "by", type=click.Choice(["release", "rule"]),
+    help="One line per release (its articles, pickups, related, first delay, outlets; with --since, every release "
+    "published in the time too, covered or not) or per keyword rule.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
+@click.option(
+    "--csv", "as_csv", is_flag=True,
+    help="Print CSV for a spreadsheet: one row per article (per release or rule with --by), UTF-8 with a byte order "
+    "mark, times in the site's time zone.",
+)  # fmt: skip
 @pass_ctx
 @handle_errors
 def matches_list(
@@ -73,41 +190,55 @@ def matches_list(
     tag: str | None,
     limit: int | None,
     since: SiteTime | None,
+    until: SiteTime | None,
+    by: str | None,
     as_json: bool,
+    as_csv: bool,
 ) -> None:
     """List matches, most recently found first (then newest item)."""
-    if rule and release:
-        raise click.UsageError("--rule and --release select different matches (a rule's, or a release's): give one")
-    if rule and kind not in (None, "keyword"):
-        raise click.UsageError(f"--rule lists keyword matches; --kind {kind} matches belong to releases (--release)")
-    if release and kind == "keyword":
-        raise click.UsageError("--release lists related and pickup matches; keyword matches belong to rules (--rule)")
+    refuse_combinations(rule=rule, release=release, kind=kind, limit=limit, by=by, as_json=as_json, as_csv=as_csv)
     from feeds.cli.releases import find_release
-    from feeds.publish.coverage import article_of, published_link
+    from feeds.coveragereport import article_csv, article_rows, release_rows, rule_rows, summary_csv
+    from feeds.publish.coverage import published_link
     from feeds.watch.manage import list_matches
 
-    after = since.at(ctx.settings.site.tz) if since is not None else None
+    tz = ctx.settings.site.tz
+    after, before = time_range(since, until, tz)
     with ctx.app(create=False) as app:
         if release is not None:  # (named as `releases show` takes it: its page's address too, a typo hinted at)
             release = find_release(app, release).id
-        rows = list_matches(app, rule=rule, release=release, kind=kind, since=after, limit=limit, tag=tag)
+        rows = list_matches(app, rule=rule, release=release, kind=kind, since=after, until=before, limit=limit, tag=tag)
+        if by is not None or as_csv:
+            now = app.clock()
+            releases = {r.id: r for r in app.store.releases(until=now) if not r.never_public}
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
-    if as_json:
+    if as_json and by is None:
         echo_json([match_json(m) for m in rows])
+        return
+    articles = article_rows(rows)
+    if by is not None:
+        quiet = [] if by == "rule" else quiet_releases(releases, release, after, before or now)
+        summary = rule_rows(articles) if by == "rule" else release_rows(articles, releases, quiet)
+        if as_csv:
+            echo_csv(summary_csv(summary, tz, by=by))
+        elif as_json:
+            echo_json([summary_json(r) for r in summary])
+        else:
+            echo_summary(ctx, summary, tz, by)
+        return
+    if as_csv:
+        echo_csv(article_csv(articles, releases, tz))
         return
     # One entry per article a rule or release found, naming every feed that carried it (`article_of`: a paper's
     # "World" and "UK" feeds, the same link with tracking parameters), under its clean link (`published_link`).
-    copies: dict[tuple[str, str, str], list[StoredMatch]] = {}
-    for m in rows:
-        copies.setdefault((m.kind, m.subject, article_of(m)), []).append(m)
-    for ms in copies.values():
-        m = ms[0]
+    for a in articles:
+        ms, m = list(a.copies), a.copies[0]
         echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({', '.join(dict.fromkeys(feed_names(ms)))})")
         echo(f"         {published_link(ms) or ''}")
         echo(f"         {m.why}")
         if m.kind != "keyword":  # (two releases may share a title, which is what `why` names)
             echo(f"         release {slugs.get(m.subject, m.subject)}")
     counted = f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches"
-    if len(copies) != len(rows):
-        counted += f" of {len(copies)} article" + ("" if len(copies) == 1 else "s")
+    if len(articles) != len(rows):
+        counted += f" of {len(articles)} article" + ("" if len(articles) == 1 else "s")
     ctx.say(f"{counted} (--limit {limit}: there may be more)" if limit is not None and len(rows) == limit else counted)

@@ -88,9 +88,10 @@ class MatchStoreMixin:
         since: datetime | None = None,
         limit: int | None = None,
         feed_ids: Sequence[int] | None = None,
+        until: datetime | None = None,
     ) -> list[StoredMatch]:
-        """Matches, the last found first; of `kind`, `subject`, found at or after `since`, of items of `feed_ids`
-        (each when given), at most `limit`."""
+        """Matches, the last found first; of `kind`, `subject`, found at or after `since` and before `until`, of
+        items of `feed_ids` (each when given), at most `limit`."""
         q = (
             sa.select(M.c.id.label("match_id"), M.c.kind, M.c.subject, M.c.terms, M.c.score, M.c.why, M.c.found_at)
             .add_columns(M.c.delay_s, *ITEM_COLUMNS)
@@ -103,6 +104,8 @@ class MatchStoreMixin:
             q = q.where(M.c.subject == subject)
         if since is not None:
             q = q.where(M.c.found_at >= since)
+        if until is not None:
+            q = q.where(M.c.found_at < until)
         if feed_ids is not None:
             q = q.where(I.c.feed_id.in_(list(feed_ids)))
         # As the match feeds list them: the last found first, and among those found together, the newest item.
