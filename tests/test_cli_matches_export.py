@@ -221,3 +221,11 @@ def test_by_rule_counts_each_rule_s_articles_and_outlets(week):
 def test_options_that_cannot_be_used_are_refused_naming_them(week, args, named):
     refused = run(week, "matches", "list", *args)
     assert refused.exit_code == 2 and named in refused.output and "Traceback" not in refused.output
+
+
+def test_by_release_of_one_kind_says_which_coverage_a_release_lacks(week):
+    listed = run(week, "matches", "list", "--by", "release", "--kind", "pickup", "--since", "2026-11-23")
+    assert listed.output.splitlines()[1:4:2] == [
+        "         no pickup",
+        "         1 article (1 pickup, 0 related), the first 2.5 h after publication; in World Desk",
+    ]

@@ -19,10 +19,6 @@ from feeds.coveragereport import SubjectRow, hours
 from feeds.model import MatchKind, Release, StoredMatch
 
 
-def feed_names(ms: list[StoredMatch]) -> list[str]:
-    return [m.item.feed_title or "unnamed feed" for m in ms]
-
-
 def match_json(m: StoredMatch) -> dict[str, Any]:
     from feeds.publish.coverage import article_of, published_link
 
@@ -123,7 +119,7 @@ def summary_json(r: SubjectRow) -> dict[str, Any]:
     return out | {"feeds": list(r.feeds)}
 
 
-def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str) -> None:
+def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str, kind: str | None) -> None:
     """Two lines per release (its date there, title and slug; what found it) or one per rule, then the count."""
     for r in rows:
         outlets = f" in {', '.join(r.feeds)}" if r.feeds else ""
@@ -137,7 +133,8 @@ def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str) ->
         else:  # (a release deleted since: its matches are kept under its id)
             echo(f"release {r.subject}")
         if not r.articles:
-            echo("         no coverage")
+            none = {"pickup": "pickup", "related": "related coverage"}.get(kind or "", "coverage")
+            echo(f"         no {none}")  # (of the kind asked for: it may have coverage of the other)
             continue
         first = f", the first {hours(r.first_delay)} h after publication" if r.first_delay is not None else ""
         outlets = f"; in {', '.join(r.feeds)}"
@@ -199,7 +196,6 @@ def matches_list(
     refuse_combinations(rule=rule, release=release, kind=kind, limit=limit, by=by, as_json=as_json, as_csv=as_csv)
     from feeds.cli.releases import find_release
     from feeds.coveragereport import article_csv, article_rows, release_rows, rule_rows, summary_csv
-    from feeds.publish.coverage import published_link
     from feeds.watch.manage import list_matches
 
     tz = ctx.settings.site.tz
@@ -224,7 +220,7 @@ def matches_list(
         elif as_json:
             echo_json([summary_json(r) for r in summary])
         else:
-            echo_summary(ctx, summary, tz, by)
+            echo_summary(ctx, summary, tz, by, kind)
         return
     if as_csv:
         echo_csv(article_csv(articles, releases, tz))
@@ -232,9 +228,9 @@ def matches_list(
     # One entry per article a rule or release found, naming every feed that carried it (`article_of`: a paper's
     # "World" and "UK" feeds, the same link with tracking parameters), under its clean link (`published_link`).
     for a in articles:
-        ms, m = list(a.copies), a.copies[0]
-        echo(f"{m.kind:<8} {m.score:5.2f}  {m.item.item.title}  ({', '.join(dict.fromkeys(feed_names(ms)))})")
-        echo(f"         {published_link(ms) or ''}")
+        m = a.copies[0]
+        echo(f"{m.kind:<8} {m.score:5.2f}  {a.title}  ({', '.join(a.feeds)})")
+        echo(f"         {a.link or ''}")
         echo(f"         {m.why}")
         if m.kind != "keyword":  # (two releases may share a title, which is what `why` names)
             echo(f"         release {slugs.get(m.subject, m.subject)}")
