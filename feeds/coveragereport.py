@@ -13,7 +13,8 @@ and time whatever its locale; delays are hours as plain numbers (`2.5`), which s
 A title comes from outside (a watched feed): one starting with `=`, `+`, `-`, `@`, a tab or a carriage return
 would be a formula in a spreadsheet (`=HYPERLINK(...)` offering a link, `=cmd|…` running a program on old Excel).
 Such a text cell is written after a `'` (OWASP's advice for CSV injection), which the spreadsheet shows as the
-text it is. Numbers we write ourselves (a negative delay) are left as numbers.
+text it is. Numbers we write ourselves (a negative delay) are left as numbers. The controls that drive a terminal
+(ESC, a carriage return) are escaped in the cells, as everywhere the CLI prints another's text.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
 from feeds.clock import ensure_utc
+from feeds.logs import for_terminal
 from feeds.model import MatchKind, Release, StoredMatch
 
 _LONG_AGO = datetime.min.replace(tzinfo=UTC)  # (a release since deleted: its matches' row comes last)
@@ -191,9 +193,12 @@ def hours(seconds: float | None) -> str:
 
 
 def text_cell(value: str | None) -> str:
-    """A text from outside as a cell that stays text: after a `'` when it would start a formula."""
+    """A text from outside as a cell that stays text: after a `'` when it would start a formula; the controls that
+    drive a terminal escaped as the text list escapes them (`for_terminal`: the CSV may be printed on one), so a
+    carriage return is `\\r`, while a tab stays, and so is written after a `'` when it starts the cell."""
     if not value:
         return ""
+    value = for_terminal(value)
     return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 

@@ -141,7 +141,8 @@ def test_a_title_that_would_be_a_formula_stays_text(week):
         ("-2", "'-2"),
         ("@SUM(A1)", "'@SUM(A1)"),
         ("\t=1", "'\t=1"),
-        ("\r=1", "'\r=1"),
+        ("\r=1", "\\r=1"),  # (escaped, as the CLI prints a carriage return from outside: no formula either)
+        ("\x1b]0;pwned\x07Lavrov", "\\x1b]0;pwned\\x07Lavrov"),  # a terminal's title is not set by a headline
         ("Lavrov = talks", "Lavrov = talks"),
         ("", ""),
         (None, ""),
