@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import gettext
 import itertools
+import json
 import os
 import re
 from datetime import UTC, datetime
@@ -30,6 +31,9 @@ GOLDEN = Path(__file__).parent / "golden" / "publish_pages"
 BASE = "https://news.example.gov.uk/"
 CSS = "../../static/site.css"
 HOSTILE = '<script>alert(1)</script> "Quoted" & <b>bold</b>'
+JSON_LD = re.compile(rb'<script type="application/ld\+json">[^<]*</script>')
+"""A page's schema.org data block (`feeds.publish.sharing`): data, never run; no `<` inside it."""
+SCRIPTS = "//script[not(@type='application/ld+json')]"
 
 SITE = Site(
     title="Department for Coastal Affairs",
@@ -261,6 +265,7 @@ def test_release_page_open_graph(renderer: PageRenderer) -> None:
         "og:image": ["https://news.example.gov.uk/images/sea-wall.jpg"],
         "article:published_time": ["2017-11-02T09:30:00Z"],
         "article:modified_time": ["2017-11-03T14:00:00Z"],
+        "article:section": ["Flooding"],
         "article:tag": ["Flooding", "Local government"],
     }
 
@@ -626,10 +631,12 @@ def test_hostile_text_stays_text_everywhere(renderer: PageRenderer) -> None:
         renderer.topic_page(name=HOSTILE, slug="hostile", releases=[release], feeds=(feed,), stylesheet_url=CSS),
     ]
     for page in pages:
-        assert b"<script" not in page.data.lower()
+        assert b"<script" not in JSON_LD.sub(b"", page.data).lower()  # (the JSON-LD data block alone)
         assert b"<b>" not in page.data
         doc = parse(page.data)
-        assert doc.xpath("//script | //b") == []
+        assert doc.xpath(f"{SCRIPTS} | //b") == []
+        data = json.dumps(json.loads(doc.xpath("//script/text()")[0]), ensure_ascii=False)
+        assert json.dumps(HOSTILE, ensure_ascii=False) in data  # (the JSON names it as text, whole)
         assert doc.xpath("//head/link[@rel='alternate']/@title") == [f"{HOSTILE} (Atom)"]
         assert doc.xpath("//head/link[@rel='alternate']/@href") == [feed.url]
         assert HOSTILE in doc.findtext(".//title")
@@ -669,7 +676,7 @@ def test_a_template_folder_overrides_packaged_templates_by_name(tmp_path: Path) 
     renderer = PageRenderer(SITE, template_dir=tmp_path)
     doc = parse(renderer.release_page(make_release(title=HOSTILE), feeds=MAIN_FEEDS, stylesheet_url=CSS).data)
     assert doc.findtext(".//p[@class='custom']") == f"Custom: {HOSTILE}"
-    assert doc.xpath("//h1 | //script") == []
+    assert doc.xpath(f"//h1 | {SCRIPTS}") == []
     assert doc.xpath("//link[@rel='canonical']/@href") == [f"{BASE}releases/sea-wall-opens-at-saltmarsh-bay/"]
     index = parse(renderer.index_page(releases=[make_release()], feeds=MAIN_FEEDS, stylesheet_url=CSS).data)
     assert index.findtext(".//h1") == SITE.title
@@ -716,8 +723,8 @@ def test_the_focus_indicator_stands_out_from_a_light_page_and_a_dark_one() -> No
 
 def test_pages_have_no_scripts(renderer: PageRenderer) -> None:
     data = renderer.release_page(make_release(), feeds=ALL_FEEDS, coverage=COVERAGE, stylesheet_url=CSS).data
-    assert b"<script" not in data
-    assert not parse(data).xpath("//@*[starts-with(name(), 'on')]")
+    assert b"<script" not in JSON_LD.sub(b"", data)
+    assert not parse(data).xpath(f"{SCRIPTS} | //@*[starts-with(name(), 'on')]")
 
 
 def test_golden_release_page(renderer: PageRenderer) -> None:

@@ -34,6 +34,7 @@ from feeds.errors import PublishError
 from feeds.ingest import run_ingest
 from feeds.publish import STATE_FILE, PublishReport, run_publish
 from feeds.publish import writer as writer_module
+from tests.chaos.outcheck import page_without_json_ld
 from tests.test_publish_feeds import rfc4287_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -940,7 +941,7 @@ def test_hostile_text_stays_text_everywhere(make_site) -> None:
     site.publish()
     files = tree_bytes(site.out)
     for path, data in files.items():
-        lowered = data.lower()
+        lowered = (page_without_json_ld(data) if path.endswith(".html") else data).lower()  # (data, never run)
         assert b"<script" not in lowered, path
         assert b"onerror=" not in lowered and b"javascript:alert" not in lowered, path
     for path, data in files.items():

@@ -43,7 +43,7 @@ from urllib.parse import quote
 
 from jinja2 import Environment
 
-from feeds.clock import ensure_utc, rfc3339_in
+from feeds.clock import ensure_utc
 from feeds.config import Site
 from feeds.errors import PublishError
 from feeds.model import Release
@@ -64,6 +64,13 @@ from feeds.publish.pageviews import (
     summary_in_opening,
     text_direction,
     web_url,
+)
+from feeds.publish.sharing import (
+    clip_text,
+    collection_json_ld,
+    release_sharing,
+    website_json_ld,
+    website_meta,
 )
 from feeds.publish.spec import FeedLink, RenderedFile
 from feeds.publish.translations import Translation
@@ -146,34 +153,27 @@ class PageRenderer:
         image = web_url(release.image)
         # A withdrawn release says so where it is shared and bookmarked too, as its feed entries do.
         title = words.say("[Withdrawn] %(title)s", title=release.title) if release.withdrawn_at else release.title
-        meta: list[tuple[str, str]] = [
-            ("og:type", "article"),
-            ("og:title", title),
-            ("og:description", release.summary),
-            ("og:url", release.permalink),
-            ("og:site_name", site.title),
-            ("og:locale", self._og_locale(lang)),
-            *(("og:locale:alternate", self._og_locale(t.language)) for t in translations),
-        ]
-        if image:
-            meta.append(("og:image", image))
-        # (Twitter reads the rest from Open Graph; its card type alone it needs its own tag for)
-        meta.append(("twitter:card", "summary_large_image" if image else "summary"))
-        meta += [
-            ("article:published_time", rfc3339_in(release.published, site.tz)),
-            ("article:modified_time", rfc3339_in(release.updated, site.tz)),
-        ]
-        meta += [("article:tag", topic.name) for topic in topics]
+        description, meta, structured = release_sharing(
+            release,
+            site=site,
+            title=title,
+            image=image,
+            topics=[topic.name for topic in topics],
+            lang=lang,
+            locales=[self._og_locale(lang), *(self._og_locale(t.language) for t in translations)],
+            translations=[(t.language, t.url) for t in translations],
+        )
         head = Head(
             title=f"{title} – {site.title}",
-            description=release.summary,
+            description=description,
             lang=lang,
             dir=direction,
             canonical=release.permalink,
             stylesheet_url=stylesheet_url,
             home="../../",
             discover=_announced(feeds),
-            meta=tuple(meta),
+            meta=meta,
+            json_ld=structured,
             alternates=self._alternates(lang, release.permalink, translations),
             **self._labels_in(lang, words),
         )
@@ -224,16 +224,18 @@ class PageRenderer:
                 f for f in feeds if groups and (f.group or "Feeds") == groups[0].name
             ]
             discover = main
+        description = clip_text(site.description)
         head = Head(
             title=site.title,
-            description=site.description,
+            description=description,
             lang=site.language,
             dir=text_direction(site.language),
             canonical=site.base_url,
             stylesheet_url=stylesheet_url,
             home="./",
             discover=tuple(discover),
-            meta=self._website_meta(site.title, site.description, site.base_url),
+            meta=website_meta(site, site.title, description, site.base_url, self._og_locale(site.language)),
+            json_ld=website_json_ld(site, description),
             **self._labels_in(site.language),
         )
         html = self.env.get_template("index.html").render(
@@ -266,6 +268,7 @@ class PageRenderer:
             f"{site.base_url}years/{year}/",
             stylesheet_url,
             discover,
+            crumb=str(year),
         )
         html = self.env.get_template("year.html").render(
             site=site,
@@ -302,6 +305,7 @@ class PageRenderer:
             f"{site.base_url}topics/{quote(slug)}/",
             stylesheet_url,
             feeds,
+            crumb=name,
         )
         if not releases:
             head = replace(head, robots="noindex")
@@ -317,10 +321,12 @@ class PageRenderer:
         return RenderedFile(path=f"topics/{slug}/index.html", data=html.encode("utf-8"))
 
     def _section_head(
-        self, title: str, description: str, url: str, stylesheet_url: str, discover: Sequence[FeedLink]
+        self, title: str, description: str, url: str, stylesheet_url: str, discover: Sequence[FeedLink], *, crumb: str
     ) -> Head:
-        """The <head> of a page listing releases two folders down (`topics/<slug>/`, `years/<year>/`)."""
+        """The <head> of a page listing releases two folders down (`topics/<slug>/`, `years/<year>/`), named `crumb`
+        in its breadcrumb trail."""
         site = self.site
+        description = clip_text(description)
         return Head(
             title=title,
             description=description,
@@ -330,7 +336,8 @@ class PageRenderer:
             stylesheet_url=stylesheet_url,
             home="../../",
             discover=tuple(discover),
-            meta=self._website_meta(title, description, url),
+            meta=website_meta(site, title, description, url, self._og_locale(site.language)),
+            json_ld=collection_json_ld(site, crumb, title, description, url),
             **self._labels_in(site.language),
         )
 
@@ -393,12 +400,6 @@ class PageRenderer:
         """Open Graph's locale of a page in `lang`; the site's (`en_GB`) for a release in its language that names
         no region (`en`), as Open Graph locales name one."""
         return og_locale(self.site.language if "-" not in lang and _same_language(lang, self.site.language) else lang)
-
-    def _website_meta(self, title: str, description: str, url: str) -> tuple[tuple[str, str], ...]:
-        meta = [("og:type", "website"), ("og:title", title)]
-        if description:
-            meta.append(("og:description", description))
-        return (*meta, ("og:url", url), ("og:site_name", self.site.title), ("twitter:card", "summary"))
 
     def _topic_links(
         self, topics: Sequence[str], *, root: str, names: Mapping[str, str] | None

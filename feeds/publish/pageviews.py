@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
+from markupsafe import Markup
+
 from feeds.clock import ensure_utc
 from feeds.model import Change, Release
 from feeds.publish.i18n import N_
@@ -86,6 +88,9 @@ class Head:
     alternates: tuple[tuple[str, str], ...] = ()
     """(language, URL) of each language version of a release, this page's included, for <link rel="alternate"
     hreflang>, and `x-default` (the version in the site's language); empty where it has none."""
+    json_ld: Markup | None = None
+    """The page's schema.org JSON-LD (`feeds.publish.sharing.json_ld`: its `<`, `>`, `&` escaped), written into a
+    `<script type="application/ld+json">` as it is; None for none."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -330,13 +330,39 @@ def _json_strings(value: object, key: str = "") -> Iterable[tuple[str, str]]:
 _JSON_URL_KEYS = frozenset({"url", "external_url", "home_page_url", "feed_url", "image", "banner_image", "avatar"})
 
 
+_JSON_LD = re.compile(r'<script type="application/ld\+json">([^<]*)</script>\n')
+
+
+def without_json_ld(text: str, rel: str, problems: list[str]) -> str:
+    """A page's source without its JSON-LD data blocks (schema.org: data, never run), each of which must be JSON
+    holding no `<` (so no `</script>` could end it early) and sit in <head>; a block that is not is a problem."""
+    head_end = text.find("</head>")
+    for block in _JSON_LD.finditer(text):
+        try:
+            json.loads(block.group(1))
+        except ValueError:
+            problems.append(f"{rel}: a JSON-LD block that is not JSON")
+        if block.start() > head_end:
+            problems.append(f"{rel}: a JSON-LD block outside <head>")
+    return _JSON_LD.sub("", text)
+
+
+def page_without_json_ld(data: bytes) -> bytes:
+    """A published page's bytes without its JSON-LD data blocks, each checked as `without_json_ld` checks it: what
+    is left must hold no `<script`, as it always did."""
+    problems: list[str] = []
+    text = without_json_ld(data.decode("utf-8"), "page", problems)
+    assert not problems, problems
+    return text.encode("utf-8")
+
+
 def executable_markup(out: Path) -> list[str]:
     problems: list[str] = []
     for path in sorted(p for p in out.rglob("*") if p.is_file()):
         rel = path.relative_to(out).as_posix()
         data = path.read_bytes()
         if path.suffix == ".html":
-            text = data.decode("utf-8")
+            text = without_json_ld(data.decode("utf-8"), rel, problems)
             if re.search(r"<\s*script", text, re.IGNORECASE):
                 problems.append(f"{rel}: '<script' in the page source")
             problems += html_problems(text, rel)
