@@ -14,6 +14,7 @@ from lxml import html as lxml_html
 
 from feeds.model import Release
 from feeds.publish.pages import PageRenderer
+from feeds.publish.pageviews import og_locale
 from feeds.publish.sharing import DESCRIPTION_LIMIT, clip_text, json_ld
 from feeds.publish.translations import Translation
 from tests.test_publish_pages import BASE, CSS, MAIN_FEEDS, SITE, make_release
@@ -97,6 +98,12 @@ def test_news_article_json_ld(renderer: PageRenderer) -> None:
     assert crumbs == [(1, SITE.title, BASE), (2, "2017", f"{BASE}years/2017/"), (3, release.title, release.permalink)]
 
 
+def test_no_empty_description(renderer: PageRenderer) -> None:
+    doc = page(renderer, make_release(summary=""))
+    assert not {"description", "og:description"} & meta(doc).keys()
+    assert "description" not in graph(doc, "NewsArticle")
+
+
 def test_withdrawn_release_is_marked_in_its_card_and_json_ld(renderer: PageRenderer) -> None:
     doc = page(renderer, make_release(withdrawn_at=datetime(2017, 11, 5, tzinfo=UTC), withdrawn_note="In error."))
     assert meta(doc)["og:title"][0].startswith("[Withdrawn] ")
@@ -148,12 +155,20 @@ def test_translations_in_welsh_and_arabic(renderer: PageRenderer) -> None:
     ar = make_release("ar-wall", language="ar", title="افتتاح الجدار البحري", image=None)
     cy_doc = page(renderer, cy, translations=[Translation("en-GB", en.permalink, en.title)])
     tags = meta(cy_doc)
-    assert tags["og:locale"] == ["cy"] and tags["og:locale:alternate"] == ["en_GB"]
+    assert tags["og:locale"] == ["cy_GB"] and tags["og:locale:alternate"] == ["en_GB"]
     article = graph(cy_doc, "NewsArticle")
     assert article["inLanguage"] == "cy" and article["headline"] == "Agor wal môr"
     assert article["workTranslation"] == [{"@id": f"{en.permalink}#article", "inLanguage": "en-GB"}]
     ar_doc = page(renderer, ar)
-    assert graph(ar_doc, "NewsArticle")["inLanguage"] == "ar" and meta(ar_doc)["og:locale"] == ["ar"]
+    assert graph(ar_doc, "NewsArticle")["inLanguage"] == "ar" and meta(ar_doc)["og:locale"] == ["ar_EG"]
+
+
+@pytest.mark.parametrize(
+    ("tag", "locale"),
+    [("en-GB", "en_GB"), ("cy", "cy_GB"), ("ar", "ar_EG"), ("zh-Hant-TW", "zh_TW"), ("pt-br", "pt_BR"), ("tlh", "tlh")],
+)
+def test_open_graph_locales_name_a_territory(tag: str, locale: str) -> None:
+    assert og_locale(tag) == locale
 
 
 def test_index_topic_and_year_pages_are_websites_with_locale_and_json_ld(renderer: PageRenderer) -> None:

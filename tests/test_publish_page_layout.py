@@ -130,8 +130,8 @@ def test_a_bilingual_release_names_its_default_version_and_its_locales(make_site
     def meta(doc: html.HtmlElement, key: str) -> list[str]:
         return doc.xpath(f'//meta[@property="{key}" or @name="{key}"]/@content')
 
-    assert meta(en, "og:locale") == ["en_GB"] and meta(en, "og:locale:alternate") == ["cy"]
-    assert meta(cy, "og:locale") == ["cy"] and meta(cy, "og:locale:alternate") == ["en_GB"]
+    assert meta(en, "og:locale") == ["en_GB"] and meta(en, "og:locale:alternate") == ["cy_GB"]
+    assert meta(cy, "og:locale") == ["cy_GB"] and meta(cy, "og:locale:alternate") == ["en_GB"]
     assert meta(en, "og:type") == ["article"] and meta(en, "og:url") == [f"{base}ferry-fares-frozen/"]
     assert meta(en, "og:image") == ["https://cdn.example.org/ferry.jpg"]
     assert meta(en, "article:published_time") == ["2026-11-02T09:00:00Z"]

@@ -225,9 +225,19 @@ def summary_in_opening(summary: str, body_text: str) -> bool:
 
 
 def og_locale(language: str) -> str:
-    """A language tag as Open Graph writes a locale: `en-GB` → `en_GB`, `cy` → `cy`."""
-    primary, _, rest = language.partition("-")
-    return f"{primary.lower()}_{rest.upper()}" if len(rest) == 2 else primary.lower()
+    """A language tag as Open Graph writes a locale, `language_TERRITORY`: `en-GB` → `en_GB`, `zh-Hant-TW` → `zh_TW`;
+    a tag naming no region gets the one its language is most likely written in (CLDR's likely subtags, through
+    Babel): `cy` → `cy_GB`, `ar` → `ar_EG`, as Facebook and LinkedIn ignore a locale without one. A language CLDR
+    does not know stays as it is (`tlh`)."""
+    subtags = language.replace("_", "-").split("-")
+    primary = subtags[0].lower()
+    region = next((s.upper() for s in subtags[1:] if len(s) == 2 and s.isalpha()), None)
+    if region is None:
+        from babel.core import get_global
+
+        likely = str(get_global("likely_subtags").get(primary, "")).split("_")
+        region = likely[-1] if len(likely) > 1 and len(likely[-1]) == 2 else None
+    return f"{primary}_{region}" if region else primary
 
 
 def group_feeds(feeds: Sequence[FeedLink]) -> tuple[FeedGroup, ...]:

@@ -106,7 +106,7 @@ def release_meta(
     meta: list[tuple[str, str]] = [
         ("og:type", "article"),
         ("og:title", title),
-        ("og:description", description),
+        *((("og:description", description),) if description else ()),
         ("og:url", release.permalink),
         ("og:site_name", site.title),
         ("og:locale", locale),
@@ -152,7 +152,7 @@ def release_json_ld(
         "@type": "NewsArticle",
         "@id": f"{release.permalink}#article",
         "headline": title,
-        "description": description,
+        **({"description": description} if description else {}),
         "url": release.permalink,
         "mainEntityOfPage": release.permalink,
         "datePublished": rfc3339_in(release.published, tz),
