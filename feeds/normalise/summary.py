@@ -23,7 +23,7 @@ from feeds.normalise.markdown import markdown_inline_text
 from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open, starts_contacts
 from feeds.normalise.text import collapse, iter_paragraphs, one_line_text
 
-__all__ = ["given_summary_text", "make_summary", "summary_is_html"]
+__all__ = ["cut_between_words", "given_summary_text", "make_summary", "summary_is_html"]
 
 _SUMMARY_MIN = 20
 _TRAILING_PUNCT = " ,;:-–—(/、，；：（「『【〔《〈"
@@ -88,6 +88,14 @@ def make_summary(text: str, limit: int = 280) -> str:
         if first is None:
             return ""
         chosen = contacts or first
+    return cut_between_words(chosen, limit, closing)
+
+
+def cut_between_words(chosen: str, limit: int, closing: str = "") -> str:
+    """`chosen` (one line) when at most `limit` characters, else its start cut between words and ended with `…`
+    (and `closing`, a quotation mark left open): never inside a word, except a single "word" longer than `limit`,
+    nor inside a character as readers see it; Chinese and Japanese after any of their characters, after a whole
+    sentence when one ends past half the room (then without `…`). What a page's description is cut to as well."""
     if len(chosen) <= limit:
         return chosen
     room = limit - 1 - len(closing)  # keep one character for the ellipsis (and one for a closing mark)

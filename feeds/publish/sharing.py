@@ -28,6 +28,7 @@ from markupsafe import Markup
 from feeds.clock import ensure_utc, rfc3339_in
 from feeds.config import Site
 from feeds.model import Release
+from feeds.normalise.summary import cut_between_words
 
 DESCRIPTION_LIMIT = 200
 """Characters of a page's description (`<meta name="description">`, `og:description`): X cuts a card's at 200,
@@ -38,17 +39,10 @@ _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026"}
 
 
 def clip_text(text: str, limit: int = DESCRIPTION_LIMIT) -> str:
-    """`text` on one line, at most `limit` characters: cut at the last space before the limit (never inside a word)
-    and ended with `…`. A language written without spaces (Chinese, Japanese, Thai) is cut at the limit, as there
-    is no word boundary to find; so is a first word longer than half the limit."""
-    text = _SPACE.sub(" ", text).strip()
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1]
-    space = cut.rfind(" ") if text[limit - 1] != " " else len(cut)  # (unless the cut falls between words already)
-    if space > limit // 2:
-        cut = cut[:space]
-    return cut.rstrip(" ,;:–—-") + "…"
+    """`text` on one line, at most `limit` characters, cut between words with `…` as a release's summary is
+    (`cut_between_words`: never inside a word or a character as readers see it; Chinese and Japanese after any of
+    their characters, or after a whole sentence)."""
+    return cut_between_words(_SPACE.sub(" ", text).strip(), limit)
 
 
 def json_ld(data: Mapping[str, Any]) -> Markup:
