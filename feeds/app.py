@@ -77,13 +77,14 @@ def worker_id() -> str:
 
 class ReleaseCache:
     """The releases as of the last look, refreshed with only what changed since (publishing every few seconds
-    in a daemon must not reload ten thousand releases each time). Releases are never deleted, only changed.
+        in a daemon must not reload ten thousand releases each time). Releases are never deleted, only changed; one
+    taken down (`Release.removed_at`, its row written then) leaves the cache at the next look.
 
-    Changes are fetched from a little before the last change seen (`SKEW`), so a release stored by another
-    daemon whose clock runs slightly behind is not missed; re-reading a few rows twice is harmless. Never from
-    later than `now` less `SKEW`: a release stored while the clock ran ahead (a bad RTC at boot, a mistyped
-    `date -s`) is dated in the future, and every release stored once the clock was put right, dated before it,
-    was never read again, so nothing new was published until a restart.
+        Changes are fetched from a little before the last change seen (`SKEW`), so a release stored by another
+        daemon whose clock runs slightly behind is not missed; re-reading a few rows twice is harmless. Never from
+        later than `now` less `SKEW`: a release stored while the clock ran ahead (a bad RTC at boot, a mistyped
+        `date -s`) is dated in the future, and every release stored once the clock was put right, dated before it,
+        was never read again, so nothing new was published until a restart.
     """
 
     SKEW = timedelta(minutes=5)
@@ -98,7 +99,10 @@ class ReleaseCache:
             since = None if self._latest is None else min(self._latest, now) - self.SKEW
             changed, latest = store.releases_stored_since(since)
             for r in changed:
-                self._by_id[r.id] = r
+                if r.removed_at is None:
+                    self._by_id[r.id] = r
+                else:
+                    self._by_id.pop(r.id, None)
             if latest is not None and (self._latest is None or latest > self._latest):
                 self._latest = latest
             # The store's order (newest first, then id): whatever order changes arrived in, the result is the same.

@@ -134,6 +134,9 @@ class Release:
     it gave none; stored (migration 14, where None also stands for a version stored before it). `reconcile` tells
     an older copy from a newer one by this alone: `updated` may be a time we set (the ingest of an edit that the
     source did not date later), and a real edit dated by its source before that time is no older copy."""
+    removed_at: datetime | None = None
+    """When the release was taken down (`feeds releases remove`): then this is its tombstone, its text erased,
+    which nothing publishes and no copy from its source brings back (stored, migration 33)."""
     change_note: str | None = field(default=None, compare=False)
     """What this version changed, as its source said (JSON or front-matter `change_note`): set by normalising, not
     stored; `reconcile` adds it to `changes`, dated as the update, when the release is stored already."""

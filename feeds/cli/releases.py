@@ -1,5 +1,5 @@
 """Release commands: `feeds ingest [PATH…]`, `feeds releases list`, `feeds releases show`, `feeds releases withdraw`,
-`feeds releases restore`."""
+`feeds releases restore`, `feeds releases remove`."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors,
 from feeds.clock import due_text, rfc3339
 from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
+from feeds.ingest.takedown import remove_release
 from feeds.ingest.withdraw import restore_release, withdraw_release
 from feeds.logs import one_line
 from feeds.model import IngestReport, Release
@@ -225,6 +226,43 @@ def _restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
         ctx.say(f"restored {r.slug}: current again from {rfc3339(r.updated)}")
 
 
+@releases.command("remove")
+@click.argument("id_or_slug")
+@click.option("--reason", required=True, help="Why (a legal reason): kept in the database, never published.")
+@click.option("--json", "as_json", is_flag=True, help="Print what was removed as JSON.")
+@pass_ctx
+@handle_errors
+def releases_remove(ctx: Context, id_or_slug: str, reason: str, as_json: bool) -> None:
+    """Take a release down for a legal reason: gone from everything published, its text erased, never again.
+
+    Unlike `withdraw` (which keeps it published with a notice), the next publish removes it from every feed,
+    archive, page, sitemap and list, and its page answers 410 Gone. Only its id, slug, the time and the reason
+    are kept, so neither is reused and a copy its source sends again is refused."""
+    with ctx.app() as app:
+        r = find_release(app, id_or_slug)
+        done = remove_release(app, r.id, reason)
+        base = app.settings.site.base_url
+    if as_json:
+        echo_json(
+            {
+                "changed": done.changed,
+                "id": done.id,
+                "slug": done.slug,
+                "removed_at": rfc3339(done.removed_at),
+                "matches_removed": done.matches,
+            }
+        )
+        return
+    if not done.changed:
+        ctx.say(f"{done.slug} was removed already, at {rfc3339(done.removed_at)}")
+        return
+    ctx.say(f"removed {done.slug} ({done.id}) at {rfc3339(done.removed_at)}: its text is erased")
+    ctx.say(f"and its coverage: {done.matches} match(es)")
+    ctx.say("it leaves the site at the next publish (`feeds publish`, or the daemon's own)")
+    ctx.say(f"its page {base}releases/{done.slug}/ then answers 410 Gone from `feeds serve`; under nginx add:")
+    ctx.say(f"  location = {urlsplit(base).path}releases/{done.slug}/ {{ return 410; }}")
+
+
 def find_release(app: App, given: str) -> Release:
     """The release `given` names as a press officer names it: its id or slug as `releases list` prints them, its
     page's address pasted from the browser (`https://…/releases/<slug>/`, or the path alone), or its slug in
@@ -245,6 +283,12 @@ def find_release(app: App, given: str) -> Release:
             return app.store.release(slug)
         except NotFoundError:
             pass
+    for name in {given, slug or given}:
+        if (gone := app.store.removed_release(name)) is not None:
+            at = rfc3339(gone.removed_at) if gone.removed_at is not None else "?"
+            raise NotFoundError(
+                f"the release {gone.slug!r} was removed at {at} (`feeds releases remove`): nothing is kept of it"
+            )
     close = difflib.get_close_matches(slug or given, [r.slug for r in app.store.releases()], n=3, cutoff=0.8)
     hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     raise NotFoundError(f"no release with id or slug {given!r}{hint}")

@@ -34,6 +34,7 @@ from feeds.ingest import ingest_units
 from feeds.ingest.formats import twins
 from feeds.ingest.remote_pages import extract, load_document, read_further_pages, results_of
 from feeds.ingest.schema import DATE_FIELDS, json_type, unix_time
+from feeds.ingest.takedown import is_taken_down
 from feeds.ingest.units import Unit, unit_from_raws
 from feeds.model import IngestOutcome, RawRelease
 from feeds.normalise.ids import identity_of, under_any_form
@@ -263,7 +264,7 @@ def _held_told(
 
 def _nothing_stored(source: RemoteJsonSource, outcomes: Sequence[IngestOutcome]) -> str | None:
     """Why a document was read for nothing, when it had results and every one was refused; else None."""
-    if not outcomes or any(o.status != "rejected" for o in outcomes):
+    if not outcomes or any(o.status != "rejected" or is_taken_down(o.error or "") for o in outcomes):
         return None
     first = outcomes[0]
     # (without the result's name, `<url>#0: `, the error starts with: the message names the source already)

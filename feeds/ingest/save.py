@@ -18,7 +18,7 @@ outcomes' warnings itself (`notices`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -35,6 +35,7 @@ from feeds.ingest.recognise import (
     stored_under_other_links,
 )
 from feeds.ingest.reconcile import reconcile
+from feeds.ingest.takedown import taken_down
 from feeds.ingest.units import Unit
 from feeds.model import IngestOutcome, Release
 from feeds.normalise.ids import under_any_form, with_slug
@@ -94,6 +95,11 @@ def save_units(
             twin = twins.get(unit.origin) or (
                 seen_bytes.get((unit.source, unit.sha256)) if unit.sha256 and known_by_file(unit) else None
             )
+            gone = _taken_down(tx, unit, known, twin)
+            if gone is not None:  # a copy of a release taken down (`feeds releases remove`): never stored again
+                result_units.append(replace(unit, error=gone))
+                outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=gone))
+                continue
             if twin is not None:  # the bytes of a file ingested under another name: its releases, not new ones
                 result_units.append(unit)
                 ledger_rows.append((*ledger_key(unit), list(twin)))
@@ -211,3 +217,17 @@ def save_units(
         if settle is not None:
             settle(tx, outcomes)
     return result_units, outcomes
+
+
+def _taken_down(tx: Tx, unit: Unit, known: Mapping[str, Release], twin: Mapping[str, str] | None) -> str | None:
+    """The refusal of a unit that holds a copy of a release taken down (known by its identity, or by the bytes of
+    the file it came from), or None."""
+    for new in unit.releases:
+        stored = under_any_form(known, new.identity)
+        if stored is not None and stored.removed_at is not None:
+            return taken_down(unit.origin, new.identity, stored)
+    for release_id in twin or ():
+        stored = tx.release(release_id, removed=True)
+        if stored is not None and stored.removed_at is not None:
+            return taken_down(unit.origin, "bytes", stored)
+    return None

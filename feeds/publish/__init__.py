@@ -93,6 +93,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
         rules=rules,
         entry_ids=ids,
         published=published,
+        removed=app.store.removed_releases(),
     )
     if ids.minted and not dry_run:  # kept before they are published: an id, once out, never changes
         app.store.keep_entry_ids(ids.minted, now)

@@ -31,6 +31,7 @@ from feeds.publish.i18n import messages_for
 from feeds.publish.marks import PublishedFeeds
 from feeds.publish.opml import render_opml
 from feeds.publish.pages import PageRenderer
+from feeds.publish.removed import removed_page
 from feeds.publish.sitefeeds import (
     EPOCH,
     FeedGroup,
@@ -106,13 +107,15 @@ def plan_site(
     rules: Mapping[str, datetime] | None = None,
     entry_ids: EntryIds | None = None,
     published: PublishedFeeds | None = None,
+    removed: Mapping[str, str] | None = None,
 ) -> list[Job]:
     """Every document of the site, as lazily rendered jobs with input fingerprints. `entry_ids`: the match-feed
-    entries' ids as first published, to which the ids of new entries are added (see `EntryIds`); `published`: the
-    feeds as published before, to which this publish's are added (see `PublishedFeeds`): a feed's `updated` never
-    goes back, and a topic once published keeps its feeds and page, and an organisation its feeds, empty when it has
-    no release left (they are not offered on the index or in the OPML list then, which are for finding feeds to
-    subscribe to; see `feed_groups` for an organisation left alone)."""
+        entries' ids as first published, to which the ids of new entries are added (see `EntryIds`); `published`: the
+        feeds as published before, to which this publish's are added (see `PublishedFeeds`): a feed's `updated` never
+        goes back, and a topic once published keeps its feeds and page, and an organisation its feeds, empty when it has
+        no release left (they are not offered on the index or in the OPML list then, which are for finding feeds to
+        subscribe to; see `feed_groups` for an organisation left alone). `removed`: id → slug of the releases taken
+    down (`feeds releases remove`), which keep their place in the archives' order, and whose pages are a notice."""
     published = published if published is not None else PublishedFeeds()
     # The feeds' ids keep the domain they were first published with (a site moved to another domain, without
     # `site.id_domain`), which is kept whether the config names it or not.
@@ -120,7 +123,8 @@ def plan_site(
     site = settings.site
     size = settings.publish.entries
     by_id = {r.id: r for r in releases}
-    ordered = [by_id[i] for i in archive_order if i in by_id]
+    removed = removed or {}
+    ordered = [by_id.get(i) for i in archive_order if i in by_id or i in removed]
     jobs: list[Job] = []
 
     def add(
@@ -293,6 +297,11 @@ def plan_site(
                 translations=translated.get(r.id, ()),
             ),
         )
+
+    # A release taken down: a notice without its title where its page was (`feeds serve` answers it 410 Gone).
+    for release_id, slug in sorted(removed.items()):
+        notice = RenderedFile(f"releases/{slug}/index.html", removed_page(site.language, css_deep))
+        add(f"removed:{release_id}", [notice.path], notice.data.decode(), partial(tuple, (notice,)))
 
     # One archive page per year (the index lists only the newest releases): each is rendered again only when a
     # release of its year changes, or a year is added.

@@ -276,11 +276,13 @@ def _custom_keys(feed: CustomFeed) -> tuple[frozenset[str], frozenset[str], froz
     )
 
 
-def archive_pages(ordered: Sequence[Release], size: int) -> tuple[list[list[Release]], list[Release]]:
-    """Split releases in archive order into full archive pages (oldest first) and the current document's rest."""
+def archive_pages(ordered: Sequence[Release | None], size: int) -> tuple[list[list[Release]], list[Release]]:
+    """Split releases in archive order into full archive pages (oldest first) and the current document's rest.
+    A None is the place of a release taken down (`feeds releases remove`): its archive holds one entry fewer, and
+    every other release stays in the document that held it."""
     n_pages = max(0, (len(ordered) - size) // size)
-    pages = [list(ordered[i * size : (i + 1) * size]) for i in range(n_pages)]
-    return pages, list(ordered[n_pages * size :])
+    pages = [[r for r in ordered[i * size : (i + 1) * size] if r is not None] for i in range(n_pages)]
+    return pages, [r for r in ordered[n_pages * size :] if r is not None]
 
 
 def current_entries(own: Sequence[Release], releases: Sequence[Release], size: int) -> list[Release]:

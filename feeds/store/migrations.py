@@ -366,6 +366,16 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # Personal data we have no use for: a journalist's name is attribution, their address is not ours to keep.
     Migration(32, "watched items' authors kept by name, without email addresses", _authors_by_name),
+    # A legal takedown erases a release's text and keeps a tombstone in its row (`feeds.ingest.takedown`).
+    Migration(
+        33,
+        "releases taken down for a legal reason: when and why",
+        _steps(
+            _add_column(releases, "removed_at"),
+            _add_column(releases, "removed_reason"),
+            _add_index(releases, "ix_releases_removed_at"),
+        ),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -10,6 +10,7 @@ decide what to write (the caller does: `feeds.ingest.reconcile` is pure).
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -34,6 +35,12 @@ from feeds.store.rows import chunks
 from feeds.store.schema import releases as R
 
 
+def removed_identity(identity: str) -> str:
+    """The identity a release taken down keeps: a digest of the one it had (which may spell its title, in a file
+    name or a link), enough to know its copies again and nothing more."""
+    return "removed:" + hashlib.sha256(identity.encode()).hexdigest()
+
+
 class Tx:
     """Reads and writes inside one transaction (see `Store.transaction`)."""
 
@@ -41,12 +48,15 @@ class Tx:
         self.conn = conn
 
     def releases_by_identity(self, identities: Iterable[str]) -> dict[str, Release]:
+        """The stored releases by identity; a release taken down is found too, by its hashed identity
+        (`removed_identity`), under the identity asked for: the ingest refuses its copies."""
         wanted = sorted(set(identities))
         found: dict[str, Release] = {}
         for chunk in chunks(wanted, 500):
-            for row in self.conn.execute(SELECT_RELEASE.where(R.c.identity.in_(chunk))):
+            hashed = {removed_identity(i): i for i in chunk}
+            for row in self.conn.execute(SELECT_RELEASE.where(R.c.identity.in_([*chunk, *hashed]))):
                 rel = release_from(row)
-                found[rel.identity] = rel
+                found[hashed.get(rel.identity, rel.identity)] = rel
         return found
 
     def releases_with_identity_prefix(self, prefix: str) -> list[Release]:
@@ -66,10 +76,13 @@ class Tx:
         row = self.conn.execute(SELECT_RELEASE.where(R.c.slug == slug)).first()
         return release_from(row) if row is not None else None
 
-    def release(self, id_or_slug: str, *, for_update: bool = False) -> Release | None:
+    def release(self, id_or_slug: str, *, for_update: bool = False, removed: bool = False) -> Release | None:
         """The release, or None; `for_update`: locked until the transaction ends (PostgreSQL: a write to it from
-        another process waits, and one in progress is waited for and read as it committed)."""
+        another process waits, and one in progress is waited for and read as it committed). One taken down is
+        None unless `removed` (its tombstone then)."""
         q = SELECT_RELEASE.where(sa.or_(R.c.id == id_or_slug, R.c.slug == id_or_slug))
+        if not removed:
+            q = q.where(R.c.removed_at.is_(None))
         row = self.conn.execute(q.with_for_update() if for_update else q).first()
         return release_from(row) if row is not None else None
 
@@ -123,6 +136,50 @@ class Tx:
                     f"release {release.slug!r} was withdrawn or restored by another process meanwhile"
                 )
             raise NotFoundError(f"release {release.id} vanished during update")
+
+    def remove_release(self, release: Release, reason: str, now: datetime) -> int:
+        """Take `release` down (`feeds.ingest.takedown`): its row becomes a tombstone (its id, slug, address and
+        place in the archives' order; its text, topics, link and origin erased, its identity hashed, the time and
+        the reason kept), and its coverage goes (its related and pickup matches, its record of having been looked
+        for). Returns how many matches went."""
+        M = schema.matches
+        gone = self.conn.execute(
+            M.delete().where(M.c.kind.in_(("related", "pickup")), M.c.subject == release.id)
+        ).rowcount
+        self.conn.execute(schema.related_applied.delete().where(schema.related_applied.c.release_id == release.id))
+        # The push API's kept answers name it (their JSON, in `release_id`), and a remote source's key names it.
+        kept = schema.idempotency.c.release_id
+        self.conn.execute(
+            schema.idempotency.delete().where(sa.or_(kept == release.id, kept.contains(release.id, autoescape=True)))
+        )
+        erased = {
+            "identity": removed_identity(release.identity),
+            "title": "",
+            "summary": "",
+            "body_html": "",
+            "body_text": "",
+            "organisation": "",
+            "topics": "[]",
+            "origin": "",
+            "content_hash": "",
+            "link": None,
+            "image": None,
+            "withdrawn_at": None,
+            "withdrawn_note": None,
+            "withdrawn_by_hand": None,
+            "changes": "[]",
+            "translation_of": None,
+            "source_updated": None,
+            "removed_at": now,
+            "removed_reason": reason,
+            "last_ingested": now,  # (so every daemon's `ReleaseCache` drops it at its next look)
+        }
+        self.conn.execute(R.update().where(R.c.id == release.id).values(**erased))
+        return int(gone or 0)
+
+    def removed_reason(self, release_id: str) -> str | None:
+        """Why the release was taken down (kept, never published), or None."""
+        return self.conn.execute(sa.select(R.c.removed_reason).where(R.c.id == release_id)).scalar()
 
     def files_already_ingested(self, files: Iterable[tuple[str, str, str]]) -> dict[tuple[str, str, str], datetime]:
         """Which of the (source, name, sha256) triples are in the ledger, and when each was ingested."""

@@ -112,6 +112,11 @@ releases = sa.Table(
     # publication time then. NULL: not shown yet (the order reads the same from `published` and `first_ingested`).
     sa.Column("went_public", UTCDateTime),
     sa.Column("dated_when_public", UTCDateTime),
+    # Migration 33: a legal takedown (`feeds releases remove`): when, and why (never published). The row stays as a
+    # tombstone (its id, slug and place in the archives' order), its text erased and its identity hashed.
+    sa.Column("removed_at", UTCDateTime),
+    sa.Column("removed_reason", sa.Text),
+    sa.Index("ix_releases_removed_at", "removed_at"),  # migration 33: every publish reads the few taken down
 )
 
 # Records of "an idempotency key already produced this release" for the push API and remote sources.

@@ -52,6 +52,7 @@ from sqlalchemy import exc as sa_exc
 
 from feeds.errors import StoreError
 from feeds.ingest import ingest_units
+from feeds.ingest.takedown import taken_down_field
 from feeds.ingest.units import Unit
 from feeds.logs import one_line
 from feeds.model import IngestOutcome, Release
@@ -343,7 +344,7 @@ def _refusal(error: str, releases: Sequence[Release], listed: bool) -> FieldErro
     for index, release in enumerate(releases):
         if error.startswith(f"{release.origin}: "):
             message = error.removeprefix(f"{release.origin}: ").removeprefix("field 'published': ")
-            return FieldError("published", message, index if listed else None)
+            return FieldError(taken_down_field(message) or "published", message, index if listed else None)
     return FieldError("published", error)
 
 

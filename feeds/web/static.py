@@ -40,6 +40,7 @@ from urllib.parse import quote
 from feeds.clock import http_date
 from feeds.config.settings import WebSettings
 from feeds.errors import FeedsError
+from feeds.publish.removed import REMOVED_MARK
 from feeds.web import cors
 from feeds.web.ranges import UNSATISFIABLE, byte_range
 
@@ -160,6 +161,8 @@ class StaticSite:
         entry = self._load(resolved)
         if entry is None:
             return self._not_found(start_response, method)
+        if entry.data.startswith(REMOVED_MARK):  # a release taken down: its notice, answered as gone for good
+            return self._gone(start_response, method, entry.data)
         rel = resolved.relative_to(self.root).as_posix()
         ctype = media_type(resolved)
         use_gz = entry.gz is not None and _accepts_gzip(environ.get("HTTP_ACCEPT_ENCODING", ""))
@@ -221,6 +224,19 @@ class StaticSite:
         ]
         start_response("404 Not Found", headers)
         return [b""] if method == "HEAD" else [page.data]
+
+    def _gone(self, start_response: StartResponse, method: str, page: bytes) -> list[bytes]:
+        """410: the address of a release taken down (`feeds releases remove`), with the notice the publish wrote
+        there (`feeds.publish.removed`): search engines drop a 410 at once, and caches may keep it a day."""
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(page))),
+            ("Cache-Control", "public, max-age=86400"),
+            ("X-Content-Type-Options", "nosniff"),
+            *_HTML_HEADERS,
+        ]
+        start_response("410 Gone", headers)
+        return [b""] if method == "HEAD" else [page]
 
     def resolve(self, url_path: str) -> Path | None:
         """The file or folder for a URL path, or None if it is not safely inside the root."""
