@@ -90,10 +90,12 @@ def test_its_text_is_erased_and_its_id_and_slug_are_never_reused(make_site, db_u
     with site.app.store.engine.connect() as conn:
         row = conn.execute(sa.select(schema.releases).where(schema.releases.c.id == release_id)).one()._mapping
         left = conn.execute(sa.select(schema.matches.c.subject)).scalars().all()
+        files = conn.execute(sa.select(schema.ingested_files.c.name)).scalars().all()
     assert (row["title"], row["summary"], row["body_html"], row["body_text"], row["topics"]) == ("", "", "", "", "[]")
     assert row["slug"] == SLUG and row["removed_reason"] == REASON and row["removed_at"] == site.clock()
     assert "charlie" not in row["identity"] and row["origin"] == "", "nothing that names it"
     assert release_id not in left and left == ["kyiv", "kyiv"], "its coverage went, the keyword matches stayed"
+    assert "charlie.json" not in files and "bravo.json" in files, "the ledger keeps its bytes' digest, not its name"
     assert SLUG not in [r.slug for r in site.app.store.releases()]
     # A new release with its title (another key) gets another slug, and another id.
     site.drop("charlie-again", TITLE, [], "2026-11-20T09:00:00Z")
@@ -167,6 +169,7 @@ def test_the_command_takes_it_down_and_says_what_to_do(make_site, tmp_path) -> N
     result = runner.invoke(cli, ["--config", config, "releases", "remove", SLUG, "--reason", REASON])
     assert result.exit_code == 0, result.output
     assert f"removed {SLUG}" in result.output and f"location = /releases/{SLUG}/ {{ return 410; }}" in result.output
+    assert "still in the file 'charlie.json' of the source 'inbox': delete it" in result.output
     result = runner.invoke(cli, ["--config", config, "releases", "show", SLUG])
     assert result.exit_code == 1 and "was removed at" in result.output and TITLE not in result.output
     result = runner.invoke(cli, ["--config", config, "releases", "remove", SLUG, "--reason", REASON, "--json"])

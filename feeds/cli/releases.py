@@ -250,6 +250,7 @@ def releases_remove(ctx: Context, id_or_slug: str, reason: str, as_json: bool) -
                 "slug": done.slug,
                 "removed_at": rfc3339(done.removed_at),
                 "matches_removed": done.matches,
+                "files": [{"source": source, "name": name} for source, name in done.files],
             }
         )
         return
@@ -261,6 +262,8 @@ def releases_remove(ctx: Context, id_or_slug: str, reason: str, as_json: bool) -
     ctx.say("it leaves the site at the next publish (`feeds publish`, or the daemon's own)")
     ctx.say(f"its page {base}releases/{done.slug}/ then answers 410 Gone from `feeds serve`; under nginx add:")
     ctx.say(f"  location = {urlsplit(base).path}releases/{done.slug}/ {{ return 410; }}")
+    for source, name in done.files:  # (not erased by feeds: the drop folder's files are the office's)
+        ctx.say(f"its text is still in the file {name!r} of the source {source!r}: delete it (e.g. from processed/)")
 
 
 def find_release(app: App, given: str) -> Release:

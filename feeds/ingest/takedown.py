@@ -44,6 +44,9 @@ class Removal:
     removed_at: datetime
     matches: int
     changed: bool
+    files: tuple[tuple[str, str], ...] = ()
+    """(source, file name) of the files it was ingested from: kept where the ingest left them (a drop folder's
+    `processed/`), with its text, until the office deletes them."""
 
 
 def remove_release(app: App, id_or_slug: str, reason: str) -> Removal:
@@ -57,8 +60,8 @@ def remove_release(app: App, id_or_slug: str, reason: str) -> Removal:
             raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
         if stored.removed_at is not None:
             return Removal(stored.id, stored.slug, stored.removed_at, 0, False)
-        gone = tx.remove_release(stored, clean, now)
-    return Removal(stored.id, stored.slug, now, gone, True)
+        gone, files = tx.remove_release(stored, clean, now)
+    return Removal(stored.id, stored.slug, now, gone, True, tuple(files))
 
 
 _FIELDS = {"key:": "source_key", "url:": "link", "slug:": "slug"}

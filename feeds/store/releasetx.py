@@ -137,11 +137,20 @@ class Tx:
                 )
             raise NotFoundError(f"release {release.id} vanished during update")
 
-    def remove_release(self, release: Release, reason: str, now: datetime) -> int:
+    def remove_release(self, release: Release, reason: str, now: datetime) -> tuple[int, list[tuple[str, str]]]:
         """Take `release` down (`feeds.ingest.takedown`): its row becomes a tombstone (its id, slug, address and
         place in the archives' order; its text, topics, link and origin erased, its identity hashed, the time and
         the reason kept), and its coverage goes (its related and pickup matches, its record of having been looked
-        for). Returns how many matches went."""
+        for). The ledger of ingested files keeps the bytes' digest of the files that held it, by which a copy under
+        another name is refused, but not their names. Returns how many matches went, and the (source, file name)
+        of those files, which the office deletes where the ingest left them."""
+        F = schema.ingested_files
+        held = self.conn.execute(
+            sa.select(F.c.source, F.c.name, F.c.sha256).where(F.c.release_ids.contains(release.id, autoescape=True))
+        ).all()
+        for source, name, sha256 in held:
+            key = sa.and_(F.c.source == source, F.c.name == name, F.c.sha256 == sha256)
+            self.conn.execute(F.update().where(key).values(name=removed_identity(name)))
         M = schema.matches
         gone = self.conn.execute(
             M.delete().where(M.c.kind.in_(("related", "pickup")), M.c.subject == release.id)
@@ -175,7 +184,7 @@ class Tx:
             "last_ingested": now,  # (so every daemon's `ReleaseCache` drops it at its next look)
         }
         self.conn.execute(R.update().where(R.c.id == release.id).values(**erased))
-        return int(gone or 0)
+        return int(gone or 0), sorted({(source, name) for source, name, _ in held})
 
     def removed_reason(self, release_id: str) -> str | None:
         """Why the release was taken down (kept, never published), or None."""
