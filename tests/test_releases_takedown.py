@@ -7,6 +7,7 @@ On real SQLite and PostgreSQL (`db_url`), with the whole publish in out/ read fi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -170,6 +171,13 @@ def test_the_command_takes_it_down_and_says_what_to_do(make_site, tmp_path) -> N
     assert result.exit_code == 0, result.output
     assert f"removed {SLUG}" in result.output and f"location = /releases/{SLUG}/ {{ return 410; }}" in result.output
     assert "still in the file 'charlie.json' of the source 'inbox': delete it" in result.output
+    result = runner.invoke(cli, ["--config", config, "releases", "list", "--removed"])
+    assert result.exit_code == 0 and result.output.endswith(f"  {SLUG}  /releases/{SLUG}/\n"), result.output
+    result = runner.invoke(cli, ["--config", config, "releases", "list", "--removed", "--json"])
+    (listed,) = json.loads(result.output)
+    assert listed["slug"] == SLUG and listed["path"] == f"/releases/{SLUG}/" and "reason" not in result.output
+    result = runner.invoke(cli, ["--config", config, "releases", "list"])
+    assert SLUG not in result.output and TITLE not in result.output
     result = runner.invoke(cli, ["--config", config, "releases", "show", SLUG])
     assert result.exit_code == 1 and "was removed at" in result.output and TITLE not in result.output
     result = runner.invoke(cli, ["--config", config, "releases", "remove", SLUG, "--reason", REASON, "--json"])

@@ -77,11 +77,15 @@ def releases() -> None:
 
 @releases.command("list")
 @click.option("--limit", type=click.IntRange(min=1), default=None, help="Only the N newest.")
+@click.option("--removed", is_flag=True, help="List the releases taken down (`releases remove`) instead.")
 @click.option("--json", "as_json", is_flag=True, help="Print the releases as JSON.")
 @pass_ctx
 @handle_errors
-def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
-    """List releases, newest first."""
+def releases_list(ctx: Context, limit: int | None, removed: bool, as_json: bool) -> None:
+    """List releases, newest first (with --removed, those taken down, the last removed first)."""
+    if removed:
+        _list_removed(ctx, limit, as_json)
+        return
     with ctx.app(create=False) as app:
         rows = app.store.releases(limit=limit)
         now = app.clock()
@@ -103,6 +107,25 @@ def releases_list(ctx: Context, limit: int | None, as_json: bool) -> None:
             held = f"  (withdrawn {rfc3339(r.withdrawn_at)})" if r.withdrawn_at is not None else ""
         local = r.published.astimezone(tz)  # (with its zone: the night the clocks go back has two 01:30s)
         echo(f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}  {r.slug}  {r.title}{topics}{held}")
+
+
+def _list_removed(ctx: Context, limit: int | None, as_json: bool) -> None:
+    """The tombstones: id, slug and when, each with the path a web server must answer 410 Gone."""
+    with ctx.app(create=False) as app:
+        rows = app.store.removed_list()[:limit]
+        base = urlsplit(app.settings.site.base_url).path
+    if as_json:
+        echo_json(
+            [
+                {"id": i, "slug": slug, "removed_at": rfc3339(at), "path": f"{base}releases/{slug}/"}
+                for i, slug, at in rows
+            ]
+        )
+        return
+    if not rows:
+        ctx.say("no release was removed")
+    for _, slug, at in rows:
+        echo(f"{rfc3339(at)}  {slug}  {base}releases/{slug}/")
 
 
 def _list_json(r: Release, now: datetime) -> dict[str, Any]:

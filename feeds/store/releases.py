@@ -205,6 +205,14 @@ class ReleaseStoreMixin:
             row = conn.execute(q).first()
         return release_from(row) if row is not None else None
 
+    def removed_list(self) -> list[tuple[str, str, datetime]]:
+        """(id, slug, removed at) of the releases taken down, the last removed first (`feeds releases list
+        --removed`: the addresses a web server answers 410 Gone). Not the reason, which is never shown."""
+        q = sa.select(R.c.id, R.c.slug, R.c.removed_at).where(R.c.removed_at > datetime(1970, 1, 1, tzinfo=UTC))
+        with self.engine.connect() as conn:
+            rows = [(i, slug, at) for i, slug, at in conn.execute(q)]
+        return sorted(rows, key=lambda row: (row[2], row[1]), reverse=True)
+
     def removed_releases(self) -> dict[str, str]:
         """Id → slug of the releases taken down: the publish writes a notice in place of each one's page."""
         # (`> 1970` rather than `IS NOT NULL`, which SQLite answers by reading every row: 20 ms at 10,000 releases)
