@@ -22,12 +22,13 @@ from feeds.ingest import run_ingest
 from feeds.ingest.remote_json import poll_remote
 from feeds.ingest.takedown import remove_release
 from feeds.ingest.withdraw import restore_release, withdraw_release
-from feeds.publish.removed import REMOVED_MARK
+from feeds.publish.removed import REMOVED_MARK, removed_page
 from feeds.publish.websub import changed_topics
 from feeds.store import schema
 from feeds.web.static import StaticSite
 from tests.test_ingest_remote_json import SEARCH, remote_source_app
 from tests.test_publish_coverage import with_coverage
+from tests.test_publish_htmlvalid import vnu, vnu_jar
 from tests.test_publish_site import ATOM, BASE_URL, Site, make_site, tree_bytes  # noqa: F401  (make_site: a fixture)
 from tests.test_web_api import RELEASE, TOKEN, make_api, serve  # noqa: F401  (fixtures)
 
@@ -213,3 +214,10 @@ def test_a_remote_source_still_listing_it_has_that_result_refused_and_the_others
     assert second.status == "created"
     assert [r.title for r in app.store.releases()] == ["Minister visits Kyiv"]
     assert app.store.source_state(src.name).last_error is None, "the source has not failed"
+
+
+def test_the_notice_passes_vnu(tmp_path) -> None:
+    jar = vnu_jar()
+    page = tmp_path / "index.html"
+    page.write_bytes(removed_page("en", "../../static/site.css"))
+    assert vnu(jar, page) == []
