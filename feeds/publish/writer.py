@@ -20,8 +20,9 @@ import json
 import logging
 import os
 import re
+import stat
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -123,6 +124,7 @@ class SiteWriter:
             make_out(self.out)
             if self.out not in _swept:  # once per process: a crash that leaves one behind ends its process
                 sweep_temporaries(self.out)
+                open_folders(self.out, (p for p, r in old.items() if not r.get("hand")))
                 _swept.add(self.out)
         root = os.fspath(self.out)
         checked: set[str] = set()  # folders seen to lie inside out/ (once each per publish)
@@ -257,7 +259,7 @@ def atomic_write(target: Path, data: bytes) -> None:
     On failure (disk full, read-only folder) the old file stays in place and a PublishError names the path.
     """
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent)
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
     except OSError as e:
         raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
@@ -266,7 +268,7 @@ def atomic_write(target: Path, data: bytes) -> None:
             fh.write(data)
             fh.flush()
             os.fsync(fh.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, target)
     except BaseException as e:  # (Ctrl-C or a shutdown too: the temporary file of this process is never swept)
         with contextlib.suppress(OSError):
@@ -276,11 +278,65 @@ def atomic_write(target: Path, data: bytes) -> None:
         raise
 
 
+FILE_MODE = 0o644
+FOLDER_MODE = 0o755
+"""What everything published is given, whatever the umask: a web server reads out/ as another user, and a service
+run with systemd's `UMask=0077` (or a container's `umask 077`) would otherwise make every new folder 0700, which
+it cannot enter (403 for every page of a new release or topic, its files 0644 inside all the same)."""
+
+
+def make_folders(folder: Path) -> None:
+    """`folder` and its missing parents, each new one `FOLDER_MODE` (mkdir's mode is cut by the umask: chmod).
+    Folders already there are left as they are (out/ itself is the operator's, and see `open_folders`)."""
+    if os.path.isdir(folder):
+        return
+    if folder.parent != folder:
+        make_folders(folder.parent)
+    try:
+        os.mkdir(folder)
+    except FileExistsError:
+        if os.path.isdir(folder):  # made meanwhile by another publisher (a CLI publish beside the daemon)
+            return
+        raise
+    os.chmod(folder, FOLDER_MODE)
+
+
+def open_folders(out: Path, published: Iterable[str]) -> list[str]:
+    """Give `FOLDER_MODE` back to the folders of the files published earlier that no one but their owner may enter
+    (0700: made under `umask 077` by a version that left mkdir's mode to the umask), as those files are never
+    written again unless they change. A folder that others may read in part (0750: a web server in the group) is
+    someone's choice and left. Run by the first publish of each process; returns the folders opened."""
+    folders: set[str] = set()
+    for path in published:
+        folder = os.path.dirname(path)
+        while folder and folder not in folders:
+            folders.add(folder)
+            folder = os.path.dirname(folder)
+    opened: list[str] = []
+    for folder in sorted(folders):
+        full = os.path.join(out, folder)
+        try:
+            st = os.stat(full, follow_symlinks=False)
+            if stat.S_ISDIR(st.st_mode) and not st.st_mode & 0o077 and st.st_uid == os.geteuid():
+                os.chmod(full, FOLDER_MODE)
+                opened.append(folder)
+        except OSError:
+            continue
+    if opened:
+        log.warning(
+            "made %d folder(s) of %s readable by the web server again (they were 0700): %s",
+            len(opened),
+            out,
+            opened[:5],
+        )
+    return opened
+
+
 def make_out(out: Path) -> None:
     """out/ made if missing (deleted while the daemon runs: the next publish writes it whole again); one that is
     a file, or cannot be made, is a PublishError naming it."""
     try:
-        out.mkdir(parents=True, exist_ok=True)
+        make_folders(out)
     except FileExistsError as e:
         raise PublishError("the published folder is not a folder: move the file away", path=str(out)) from e
     except OSError as e:
