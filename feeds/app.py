@@ -19,6 +19,7 @@ from feeds.clock import Clock, utc_now
 from feeds.config import Settings
 from feeds.model import Release
 from feeds.store import Store, open_store
+from feeds.tempdir import ensure_temporary_folder
 
 if TYPE_CHECKING:
     import requests
@@ -121,6 +122,7 @@ def make_app(
     reads: an SQLite database that is not there, or a PostgreSQL schema without feeds' tables, is then
     `NoDatabaseError`, not made (empty) where the config pointed."""
     clock = clock or utc_now
+    ensure_temporary_folder(settings.paths.state)  # (before SQLite starts: a read-only root file system)
     store = open_store(settings.database_url, create=create)
     if migrate:
         store.migrate(clock(), create=create)

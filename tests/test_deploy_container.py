@@ -1,0 +1,90 @@
+"""`feeds run` as a container's entrypoint (README, "Deployment"): PID 1 of its own PID namespace, a read-only root
+file system with only the state and out volumes writable (no writable /tmp), `umask 077`, no HOME, LANG, TZ or
+PATH, logging to stderr only. It ingests and publishes (its worker processes start although /tmp cannot be
+written), answers the HEALTHCHECK, publishes what a web server as another user can read, writes JSON lines on
+stderr and nothing on stdout, and stops at SIGTERM (`docker stop`) or SIGINT (Ctrl-C on `docker run -it`) with
+exit 0 well within the grace period. Under OpenShift's arbitrary uid, which /etc/passwd does not list, what names
+the daemon's user names its uid."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from feeds.daemon import Daemon
+from tests import hardened
+from tests.hardened import Deployment, hardened_daemon
+from tests.test_daemon import DEADLINE, wait_for
+
+isolated = pytest.mark.skipif(not hardened.available(), reason="needs root and util-linux's unshare")
+
+HEALTHCHECK = (
+    "import sys, urllib.request; "
+    "sys.exit(urllib.request.urlopen('http://127.0.0.1:{port}/healthz', timeout=5).status != 200)"
+)
+"""The README's Dockerfile HEALTHCHECK (`python -c …`: a slim image has neither curl nor wget)."""
+
+
+@isolated
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["docker-stop", "ctrl-c"])
+def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path, signum) -> None:
+    d = Deployment(tmp_path)
+    d.lay_out()
+    with hardened_daemon(d, pid1=True) as daemon:
+        assert hardened.namespaced_pid(daemon.pid) == 1
+        page = d.out / "releases" / "minister-visits-zurich" / "index.html"
+        wait_for(page.exists, "the dropped release to be published")
+        port = daemon.url.rsplit(":", 1)[1]
+        check = subprocess.run([sys.executable, "-c", HEALTHCHECK.format(port=port)], timeout=30)
+        assert check.returncode == 0
+        workers = daemon.descendants()
+        assert workers, "the daemon reads its inputs in worker processes"
+        assert (d.state / "tmp").is_dir(), "with no writable /tmp, temporary files go to the state folder"
+
+        rc, took = hardened.stop(daemon, signum, within=DEADLINE + 10)
+        assert rc == 0, daemon.log.dump()
+        assert took < DEADLINE
+        assert not [p for p in workers if hardened.running(p)]
+        out, _ = daemon.proc.communicate(timeout=5)
+    assert out == "", "nothing on stdout: the log is stderr's"
+    assert not [r for r in daemon.log.records if r.get("level") in ("raw", "warning", "error")], daemon.log.dump()
+    assert all({"ts", "level", "msg", "worker"} <= set(r) for r in daemon.log.records)
+    assert daemon.log.find(f"received {signum.name}: stopping")
+    assert json.loads(json.dumps(daemon.log.records))  # (each line was one JSON object)
+
+    published = [p for p in d.out.rglob("*")]
+    assert {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in published if p.is_dir()} == {
+        str(p): "0o755" for p in published if p.is_dir()
+    }
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in published if p.is_file()} == {"0o644"}
+
+
+def test_a_reload_refused_the_config_under_a_uid_with_no_name_names_the_uid(make_settings, clock, caplog, monkeypatch):
+    """OpenShift runs the container as an arbitrary uid (1000680000) that has no entry in /etc/passwd: the reload's
+    "this daemon's user (…) may not read it" looked its name up and failed (KeyError), losing the reason."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    config = Path(settings.path)
+    real = Path.read_bytes
+
+    def refused(self: Path) -> bytes:
+        if self == config:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real(self)
+
+    try:
+        monkeypatch.setattr(Path, "read_bytes", refused)
+        monkeypatch.setattr(os, "geteuid", lambda: 1000680000)
+        with caplog.at_level(logging.ERROR, logger="feeds.daemon"):
+            assert not daemon.reload()
+        assert f"{config}: this daemon's user (uid 1000680000) may not read it" in caplog.text
+    finally:
+        daemon.app.close()
