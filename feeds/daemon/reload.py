@@ -108,6 +108,15 @@ def _needs_restart(table: str, keys: list[str], running: object, new: object, ve
     log.warning("%s: restart the daemon to %s %s", ", ".join(changes), verb, keeping)
 
 
+def user_name() -> str:
+    """This process's user as `ls -l` names it, or `uid 1000680000` for one with no entry in /etc/passwd (OpenShift
+    runs containers under an arbitrary uid, which `pwd` does not know: KeyError)."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return f"uid {os.geteuid()}"
+
+
 def unloaded(e: FeedsError, path: Path) -> list[str]:
     """Why a reload could not load the config at `path`, a line per problem. A file gone (moved, deleted, a link to
     nothing) or one this daemon's user may not read is said as such, with what to do for a running daemon: loading's
@@ -118,7 +127,7 @@ def unloaded(e: FeedsError, path: Path) -> list[str]:
     if not path.exists():
         return [f"{path}: the config file is gone (moved or deleted): put it back there, then send SIGHUP again"]
     if isinstance(e.__cause__, PermissionError):  # (an editor's save as another user, with its own mode)
-        user = pwd.getpwuid(os.geteuid()).pw_name
+        user = user_name()
         return [
             f"{path}: this daemon's user ({user}) may not read it: make it readable by that user (chmod, chown),"
             " then send SIGHUP again"
