@@ -21,16 +21,23 @@ import pytest
 
 from feeds.daemon import Daemon
 from tests import hardened
-from tests.hardened import Deployment, hardened_daemon
+from tests.hardened import ROOT, Deployment, hardened_daemon
 from tests.test_daemon import DEADLINE, wait_for
 
 isolated = pytest.mark.skipif(not hardened.available(), reason="needs root and util-linux's unshare")
 
-HEALTHCHECK = (
-    "import sys, urllib.request; "
-    "sys.exit(urllib.request.urlopen('http://127.0.0.1:{port}/healthz', timeout=5).status != 200)"
-)
-"""The README's Dockerfile HEALTHCHECK (`python -c …`: a slim image has neither curl nor wget)."""
+def readme_dockerfile() -> str:
+    """The Dockerfile of README's "Deployment" section."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    return readme.split("```dockerfile\n", 1)[1].split("```", 1)[0]
+
+
+def healthcheck(port: str) -> list[str]:
+    """The README Dockerfile's HEALTHCHECK command (exec form), for a daemon on `port` rather than 8080."""
+    line = next(x for x in readme_dockerfile().splitlines() if x.startswith("HEALTHCHECK CMD "))
+    command = json.loads(line.removeprefix("HEALTHCHECK CMD "))
+    assert command[0] == "python"
+    return [sys.executable, *(a.replace(":8080/", f":{port}/") for a in command[1:])]
 
 
 @isolated
@@ -43,7 +50,7 @@ def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path,
         page = d.out / "releases" / "minister-visits-zurich" / "index.html"
         wait_for(page.exists, "the dropped release to be published")
         port = daemon.url.rsplit(":", 1)[1]
-        check = subprocess.run([sys.executable, "-c", HEALTHCHECK.format(port=port)], timeout=30)
+        check = subprocess.run(healthcheck(port), timeout=30)
         assert check.returncode == 0
         workers = daemon.descendants()
         assert workers, "the daemon reads its inputs in worker processes"
@@ -58,7 +65,6 @@ def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path,
     assert not [r for r in daemon.log.records if r.get("level") in ("raw", "warning", "error")], daemon.log.dump()
     assert all({"ts", "level", "msg", "worker"} <= set(r) for r in daemon.log.records)
     assert daemon.log.find(f"received {signum.name}: stopping")
-    assert json.loads(json.dumps(daemon.log.records))  # (each line was one JSON object)
 
     published = [p for p in d.out.rglob("*")]
     assert {str(p): oct(stat.S_IMODE(p.stat().st_mode)) for p in published if p.is_dir()} == {
@@ -88,3 +94,11 @@ def test_a_reload_refused_the_config_under_a_uid_with_no_name_names_the_uid(make
         assert f"{config}: this daemon's user (uid 1000680000) may not read it" in caplog.text
     finally:
         daemon.app.close()
+
+
+def test_the_readme_dockerfile_runs_the_daemon_as_the_test_does() -> None:
+    """What the tests above reproduce is what the README's image does: no root, `feeds run` as the entrypoint."""
+    dockerfile = readme_dockerfile()
+    assert "\nUSER 10001\n" in dockerfile
+    assert 'ENTRYPOINT ["feeds", "run", "--host", "0.0.0.0"]' in dockerfile
+    assert "HEALTHCHECK CMD " in dockerfile and "/healthz" in dockerfile
