@@ -26,6 +26,7 @@ from tests.test_daemon import DEADLINE, wait_for
 
 isolated = pytest.mark.skipif(not hardened.available(), reason="needs root and util-linux's unshare")
 
+
 def readme_dockerfile() -> str:
     """The Dockerfile of README's "Deployment" section."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")

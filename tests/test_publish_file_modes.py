@@ -28,7 +28,7 @@ def modes(out: Path) -> dict[str, int]:
     return {p.relative_to(out).as_posix(): stat.S_IMODE(p.stat().st_mode) for p in sorted(out.rglob("*"))}
 
 
-def test_under_umask_077_every_published_folder_is_0755_and_every_file_0644(make_site, umask_077) -> None:
+def test_under_umask_077_every_published_folder_is_0755_and_every_file_0644(make_site, umask_077) -> None:  # noqa: F811
     site: Site = make_site()
     site.publish()
     found = modes(site.out)
@@ -40,7 +40,7 @@ def test_under_umask_077_every_published_folder_is_0755_and_every_file_0644(make
     assert stat.S_IMODE(site.out.stat().st_mode) == 0o755, "out/ made by the publish too"
 
 
-def test_a_release_published_later_gets_a_folder_others_may_enter(make_site, umask_077) -> None:
+def test_a_release_published_later_gets_a_folder_others_may_enter(make_site, umask_077) -> None:  # noqa: F811
     site: Site = make_site()
     site.publish()
     site.drop("later", "Minister answers questions on Syria", ["Syria"], "2026-11-28T09:00:00Z")
@@ -53,7 +53,9 @@ def test_a_release_published_later_gets_a_folder_others_may_enter(make_site, uma
 
 
 def test_folders_left_0700_by_an_earlier_publish_are_opened_by_the_next_process_and_chosen_modes_kept(
-    make_site, umask_077, monkeypatch
+    make_site,  # noqa: F811
+    umask_077,
+    monkeypatch,
 ) -> None:
     site: Site = make_site()
     site.publish()
