@@ -206,7 +206,23 @@ _BENIGN = (
 PARSER_TRACE = "markdown_it"
 
 
+LogSetup = tuple[int, LogFormat, str]
+"""`setup_logging`'s arguments: level, format, worker identity."""
+
+_current: LogSetup | None = None
+
+
+def current_setup() -> LogSetup | None:
+    """How `setup_logging` last set up this process's log (None: it did not), for the worker processes it starts
+    to log the same way (`feeds.workers`): one started from a forkserver is a new interpreter, whose log nobody set
+    up, and wrote a worker's error as bare text, its traceback over many lines, amid the daemon's JSON lines (and
+    dropped its info lines)."""
+    return _current
+
+
 def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
+    global _current
+    _current = (level, fmt, worker)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     handler.addFilter(_ContextFilter(worker))

@@ -45,6 +45,8 @@ from dataclasses import dataclass
 from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from feeds.logs import LogSetup, current_setup, setup_logging
+
 if TYPE_CHECKING:
     from feeds.app import App
 
@@ -92,7 +94,10 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
         context = start_context()
         try:
             pool = ProcessPoolExecutor(
-                max_workers=cpus, mp_context=context, initializer=_start_worker, initargs=(setup, _limit(app))
+                max_workers=cpus,
+                mp_context=context,
+                initializer=_start_worker,
+                initargs=(setup, _limit(app), current_setup()),
             )
         except (OSError, ValueError) as e:  # no forkserver (or no semaphores) on this system
             log.warning("cannot start worker processes (%s); working in this process", e)
@@ -132,11 +137,15 @@ def _limit(app: App) -> int:
     return app.settings.daemon.worker_memory
 
 
-def _start_worker(setup: Setup | None, memory: int = 0) -> None:
+def _start_worker(setup: Setup | None, memory: int = 0, logs: LogSetup | None = None) -> None:
     """Run in each worker as it starts: default signal handling (a forked worker would otherwise keep this
     process's, e.g. a handler that only sets a flag, and outlive a SIGTERM sent to the group), Ctrl-C left to
-    the parent (which stops the pool; a KeyboardInterrupt traceback from every worker would only be noise), its
-    memory limit (`limit_memory`), then the setup."""
+    the parent (which stops the pool; a KeyboardInterrupt traceback from every worker would only be noise), the
+    log set up as its parent's (`logs`: a forkserver's worker starts with none), its memory limit
+    (`limit_memory`), then the setup."""
+    if logs is not None:
+        level, fmt, worker = logs
+        setup_logging(level, fmt, worker=worker)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "SIGHUP"):
@@ -330,7 +339,10 @@ def _lone_pool(app: App, setup: Setup | None) -> ProcessPoolExecutor | None:
             del lone[stage]
         try:
             pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=start_context(), initializer=_start_worker, initargs=(setup, _limit(app))
+                max_workers=1,
+                mp_context=start_context(),
+                initializer=_start_worker,
+                initargs=(setup, _limit(app), current_setup()),
             )
         except (OSError, ValueError) as e:
             log.warning("cannot start a worker process (%s)", e)
