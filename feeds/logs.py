@@ -220,6 +220,20 @@ def current_setup() -> LogSetup | None:
     return _current
 
 
+def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
+    if args.exc_type is SystemExit:  # (as threading's own hook: a thread that chose to end)
+        return
+    name = args.thread.name if args.thread is not None else "?"
+    error = args.exc_value if args.exc_value is not None else args.exc_type()
+    logging.getLogger("feeds").error(
+        "thread %s stopped by an unexpected error: %s: %s",
+        name,
+        args.exc_type.__name__,
+        error,
+        exc_info=(args.exc_type, error, args.exc_traceback),
+    )
+
+
 def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
     global _current
     _current = (level, fmt, worker)
@@ -231,6 +245,10 @@ def setup_logging(level: int, fmt: LogFormat, *, worker: str) -> None:
         root.removeHandler(h)
     root.addHandler(handler)
     root.setLevel(level)
+    # What Python itself would write to stderr past the handler, as bare text over several lines (a library's
+    # warning, a thread ended by an exception): a line of this log instead, for a log collector to keep whole.
+    logging.captureWarnings(True)
+    threading.excepthook = _log_thread_exception
     # Third-party chatter stays at warning level.
     for noisy in ("apscheduler", "waitress", "urllib3", "watchdog", PARSER_TRACE):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -126,3 +129,33 @@ def test_a_message_of_several_lines_joined_into_one_keeps_its_sentences(text, jo
     from feeds.logs import joined_lines
 
     assert joined_lines(text) == joined
+
+
+STRAYS = """
+import logging, threading, warnings
+from feeds.logs import setup_logging
+
+setup_logging(logging.INFO, "json", worker="desk-1:4242")
+warnings.warn("a library's warning", UserWarning)
+
+def fails():
+    raise KeyError("lost")
+
+t = threading.Thread(target=fails, name="inbox-watch")
+t.start()
+t.join()
+"""
+
+
+def test_a_warning_and_a_thread_ended_by_an_exception_are_json_lines_of_the_log() -> None:
+    """Python writes both to stderr itself, as bare text over several lines (a log collector's many events)."""
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", STRAYS], env={"PYTHONPATH": str(root)}, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in done.stderr.splitlines()]
+    assert [r["level"] for r in records] == ["warning", "error"]
+    assert "a library's warning" in records[0]["msg"] and records[0]["worker"] == "desk-1:4242"
+    assert records[1]["msg"] == "thread inbox-watch stopped by an unexpected error: KeyError: 'lost'"
+    assert records[1]["exc"].endswith("KeyError: 'lost'")
