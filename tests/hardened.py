@@ -149,7 +149,7 @@ def namespaced_pid(pid: int) -> int:
 
 
 @contextmanager
-def hardened_daemon(d: Deployment, *, pid1: bool) -> Iterator[Daemon]:
+def hardened_daemon(d: Deployment, *, pid1: bool, env: dict[str, str] | None = None) -> Iterator[Daemon]:
     """`feeds run` on `d` as described in the module docstring, serving on a free port; killed at the end if the
     test did not stop it."""
     writable = " ".join(f"'{p}'" for p in (d.state, d.out))
@@ -162,7 +162,7 @@ def hardened_daemon(d: Deployment, *, pid1: bool) -> Iterator[Daemon]:
         namespaces += ["--pid", "--fork", "--mount-proc", "--kill-child"]
     proc = subprocess.Popen(
         [str(UNSHARE), *namespaces, "/bin/sh", "-c", script],
-        env={"PYTHONPATH": str(ROOT), "FEEDS_CONFIG": str(d.config)},
+        env={"PYTHONPATH": str(ROOT), "FEEDS_CONFIG": str(d.config), **(env or {})},
         cwd=d.config.parent,
         preexec_fn=lambda: os.umask(0o077),
         stdin=subprocess.DEVNULL,

@@ -7,7 +7,9 @@ after it, for `KillMode=mixed` to find."""
 
 from __future__ import annotations
 
+import os
 import signal
+import socket
 import stat
 
 import pytest
@@ -52,3 +54,31 @@ def test_the_example_unit_is_hardened_as_the_test_above_runs_it() -> None:
         assert line in unit
     stop = next(int(x.split("=")[1]) for x in unit if x.startswith("TimeoutStopSec="))
     assert stop > 30, "longer than daemon.grace lets a running job take"
+
+
+@isolated
+def test_type_notify_hears_ready_once_serving_reloading_then_ready_at_sighup_and_stopping(tmp_path) -> None:
+    """`Type=notify`: `systemctl start` returns at READY=1 (the daemon serving), `systemctl reload` at the READY=1
+    after RELOADING=1, and STOPPING=1 says a stop has begun."""
+    d = Deployment(tmp_path)
+    d.lay_out()
+    address = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as systemd:
+        systemd.bind(address)
+        systemd.settimeout(DEADLINE)
+
+        def heard() -> list[str]:
+            return systemd.recv(4096).decode().split("\n")
+
+        with hardened_daemon(d, pid1=False, env={"NOTIFY_SOCKET": address}) as daemon:
+            ready = heard()
+            assert ready[0] == "READY=1" and f"MAINPID={daemon.pid}" in ready
+            assert daemon.get("/healthz").status_code == 200
+            os.kill(daemon.pid, signal.SIGHUP)
+            reloading = heard()
+            assert reloading[0] == "RELOADING=1" and reloading[1].startswith("MONOTONIC_USEC=")
+            assert heard() == ["READY=1"]
+            assert daemon.log.find("config reloaded from")
+            rc, _ = hardened.stop(daemon, signal.SIGTERM, within=DEADLINE + 10)
+            assert rc == 0
+            assert heard() == ["STOPPING=1"]

@@ -37,6 +37,7 @@ from feeds.daemon.jobstate import (
     record_finished,
     record_success,
 )
+from feeds.daemon.notify import notify, reloading
 from feeds.daemon.reload import ConfigImport, check_alert_rules, keep_what_needs_a_restart, unloaded, what_changed
 from feeds.daemon.scheduling import CLOCK_STEP, DaemonScheduling
 from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, within
@@ -318,6 +319,7 @@ class Daemon(DaemonScheduling):
         either complete or still temporary dot-files that nobody serves and the next publish removes.
         """
         self.stop_event.set()
+        notify("STOPPING=1")
         if self._scheduler is not None:
             self._scheduler.pause()
         settings = self.app.settings
@@ -359,16 +361,19 @@ class Daemon(DaemonScheduling):
             self.stop()
             return 0
         self.start()
+        notify("READY=1", f"STATUS=serving {self.app.settings.paths.out}", f"MAINPID={os.getpid()}")
         while not self.stop_event.wait(timeout=0.5):
             if abs(step := self.clock_step()) > CLOCK_STEP:
                 self.clock_stepped(step)
             if reload_requested.is_set():
                 reload_requested.clear()
+                notify(*reloading())
                 try:
                     self.reload()
                 except Exception:  # (a bug: `reload` handles what it expects) the daemon goes on with what it runs
                     log.exception("config reload failed unexpectedly; keeping the running config")
                     self._reload_failed("unexpectedly (the log has the traceback)")
+                notify("READY=1")  # (a failed reload too: the daemon runs on, with the config it had)
             elif self.imports.due is not None and self.clock() >= self.imports.due:
                 self.imports.retry()
         if not self.stop():
