@@ -10,6 +10,7 @@ here, for a skip. The host's file system is never changed: the remount is privat
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -111,16 +112,36 @@ class Daemon:
         found: set[int] = set()
         wanted = {self.pid}
         while wanted:
-            children = {c for p in wanted for c in _children(p)}
-            wanted = children - found
-            found |= children
+            theirs = {c for p in wanted for c in children(p)}
+            wanted = theirs - found
+            found |= theirs
         return found
 
     def get(self, path: str) -> requests.Response:
         return requests.get(self.url + path, timeout=5)
 
 
-def _children(pid: int) -> set[int]:
+def forkserver(daemon: Daemon) -> int | None:
+    """The daemon's forkserver (the process its worker processes start from), if it runs."""
+    for pid in daemon.descendants():
+        with contextlib.suppress(OSError):  # (ended meanwhile)
+            if _is_forkserver(pid) and not _is_forkserver(_parent(pid)):  # (not one of its workers)
+                return pid
+    return None
+
+
+def _is_forkserver(pid: int) -> bool:
+    try:
+        return b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return False
+
+
+def _parent(pid: int) -> int:
+    return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+
+
+def children(pid: int) -> set[int]:
     """The children of every thread of `pid` (a child is listed under the thread that started it)."""
     found: set[int] = set()
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -180,7 +201,7 @@ def hardened_daemon(d: Deployment, *, pid1: bool, env: dict[str, str] | None = N
             return m.group(1) if m else None
 
         url = wait_for(serving, "the daemon to serve", STARTUP)
-        pid = wait_for(lambda: next(iter(_children(proc.pid)), None), "the daemon's process") if pid1 else proc.pid
+        pid = wait_for(lambda: next(iter(children(proc.pid)), None), "the daemon's process") if pid1 else proc.pid
         yield Daemon(proc, log, pid, url)
     finally:
         if proc.poll() is None:

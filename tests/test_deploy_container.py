@@ -8,9 +8,12 @@ the daemon's user names its uid."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import pty
+import select
 import signal
 import stat
 import subprocess
@@ -22,7 +25,7 @@ import pytest
 from feeds.daemon import Daemon
 from tests import hardened
 from tests.hardened import ROOT, Deployment, hardened_daemon
-from tests.test_daemon import DEADLINE, wait_for
+from tests.test_daemon import DEADLINE, STARTUP, wait_for
 
 isolated = pytest.mark.skipif(not hardened.available(), reason="needs root and util-linux's unshare")
 
@@ -47,7 +50,7 @@ def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path,
     d = Deployment(tmp_path)
     d.lay_out()
     with hardened_daemon(d, pid1=True) as daemon:
-        assert hardened.namespaced_pid(daemon.pid) == 1
+        assert hardened.namespaced_pid(daemon.pid) == 1, "signals go to PID 1, as docker sends them"
         page = d.out / "releases" / "minister-visits-zurich" / "index.html"
         wait_for(page.exists, "the dropped release to be published")
         port = daemon.url.rsplit(":", 1)[1]
@@ -103,3 +106,62 @@ def test_the_readme_dockerfile_runs_the_daemon_as_the_test_does() -> None:
     assert "\nUSER 10001\n" in dockerfile
     assert 'ENTRYPOINT ["feeds", "run", "--host", "0.0.0.0"]' in dockerfile
     assert "HEALTHCHECK CMD " in dockerfile and "/healthz" in dockerfile
+
+
+@isolated
+def test_as_pid_1_the_workers_of_a_forkserver_that_died_are_reaped(tmp_path) -> None:
+    """The OOM killer ends the forkserver: its workers end with it (the kernel's parent-death signal) and, orphans,
+    become PID 1's children. PID 1 stays a minimal init that reaps them; they were zombies for ever."""
+    d = Deployment(tmp_path)
+    d.lay_out()
+    with hardened_daemon(d, pid1=True) as daemon:
+        wait_for((d.out / "releases" / "minister-visits-zurich" / "index.html").exists, "the first publish")
+        forkserver = wait_for(lambda: hardened.forkserver(daemon), "the forkserver to start")
+        workers = hardened.children(forkserver)
+        assert workers
+        os.kill(forkserver, signal.SIGKILL)
+
+        def reaped() -> bool:
+            return not [p for p in workers if Path(f"/proc/{p}").exists()]
+
+        wait_for(reaped, "the orphaned workers to be reaped")
+        assert daemon.get("/healthz").status_code == 200
+        rc, _ = hardened.stop(daemon, signal.SIGTERM, within=DEADLINE + 10)
+        assert rc == 0, daemon.log.dump()
+
+
+@isolated
+def test_ctrl_c_on_the_containers_terminal_stops_the_daemon_once_after_its_job(tmp_path) -> None:
+    """`docker run -it`: Ctrl-C on the terminal goes to its foreground process group. The daemon, PID 1's child,
+    takes that group alone: a SIGINT from the terminal and the same forwarded by PID 1 were a "second Ctrl-C",
+    exit 130 at once, the running job abandoned."""
+    d = Deployment(tmp_path)
+    d.lay_out()
+    pid, terminal = pty.fork()
+    if pid == 0:  # (the child: a session of its own, the pty its controlling terminal, as docker's -t makes it)
+        command = ["--mount", "--pid", "--fork", "--mount-proc", "--kill-child", sys.executable, "-m", "feeds", "run"]
+        os.execve(
+            str(hardened.UNSHARE),
+            ["unshare", *command, "--port", "0"],
+            {"PYTHONPATH": str(ROOT), "FEEDS_CONFIG": str(d.config)},
+        )
+    shown = bytearray()
+
+    def said(text: bytes) -> bool:
+        with contextlib.suppress(OSError):
+            while select.select([terminal], [], [], 0.05)[0]:
+                shown.extend(os.read(terminal, 65536))
+        return text in shown
+
+    try:
+        wait_for(lambda: said(b"publish: "), "the first publish", STARTUP)
+        os.write(terminal, b"\x03")  # Ctrl-C
+        wait_for(lambda: said(b" stopped"), "the daemon to stop")
+        _, status = os.waitpid(pid, 0)
+    finally:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        os.close(terminal)
+    assert os.waitstatus_to_exitcode(status) == 0, shown.decode(errors="replace")
+    assert shown.count(b"received SIGINT") == 1 and b"second SIGINT" not in shown

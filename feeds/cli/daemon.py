@@ -46,7 +46,10 @@ def run(ctx: Context, once: bool, host: str | None, port: int | None, no_serve: 
     """
     from feeds.app import worker_id
     from feeds.daemon import Daemon
+    from feeds.daemon.init import become_init
     from feeds.logs import setup_logging
+
+    become_init()  # as PID 1 (a container's entrypoint), stay PID 1 as its init: the daemon runs in a child
 
     # A SIGTERM (or Ctrl-C) while the daemon sets itself up (migrations, the first connection) is kept until it can
     # stop cleanly, rather than killing it halfway: a service manager stopping it at once gets exit 0 and a log
