@@ -295,18 +295,18 @@ def run_alone(app: App, setup: Setup | None, fn: Callable[..., T], *args: Any) -
             lone, stage = _lone_workers(app), setup[0] if setup is not None else None
             if stage in lone and lone[stage][1] is pool:
                 del lone[stage]
+        manager = getattr(pool, "_executor_manager_thread", None)  # (before `shutdown`, which forgets it)
         pool.shutdown(wait=False, cancel_futures=True)
-        raise WorkerDied(f"the worker process reading it alone died{_how(pool, processes)}") from None
+        raise WorkerDied(f"the worker process reading it alone died{_how(manager, processes)}") from None
 
 
-def _how(pool: ProcessPoolExecutor, processes: list[Any]) -> str:
+def _how(manager: object, processes: list[Any]) -> str:
     """` (killed by SIGSEGV)`, ` (exit code 1)` or nothing: how the lone worker ended, when it can be told.
 
-    Read once the pool's own thread has finished with the broken pool: it joins the dead worker too, and two
-    threads waiting on one forkserver child race to read the status it sends (the loser's `exitcode` reads 255,
-    multiprocessing's "status lost", which then also replaced the winner's: a worker that exited 70 was once
-    reported as "exit code 255")."""
-    manager = getattr(pool, "_executor_manager_thread", None)
+    Read once the pool's own thread (`manager`) has finished with the broken pool: it marks the task failed
+    first, then joins the dead worker, and two threads waiting on one forkserver child race to read the status
+    it sends (the loser's `exitcode` reads 255, multiprocessing's "status lost", which then also replaced the
+    winner's: a worker that exited 70 was reported as "exit code 255" in 1 of 8 deaths here)."""
     if isinstance(manager, threading.Thread):
         manager.join(5)  # (done in milliseconds; past that, read anyway rather than hold the caller)
     for process in processes:
