@@ -52,7 +52,7 @@ def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path,
     with hardened_daemon(d, pid1=True) as daemon:
         assert hardened.namespaced_pid(daemon.pid) == 1, "signals go to PID 1, as docker sends them"
         page = d.out / "releases" / "minister-visits-zurich" / "index.html"
-        wait_for(page.exists, "the dropped release to be published")
+        wait_for(page.exists, "the dropped release to be published", STARTUP)
         port = daemon.url.rsplit(":", 1)[1]
         check = subprocess.run(healthcheck(port), timeout=30)
         assert check.returncode == 0
@@ -115,7 +115,7 @@ def test_as_pid_1_the_workers_of_a_forkserver_that_died_are_reaped(tmp_path) -> 
     d = Deployment(tmp_path)
     d.lay_out()
     with hardened_daemon(d, pid1=True) as daemon:
-        wait_for((d.out / "releases" / "minister-visits-zurich" / "index.html").exists, "the first publish")
+        wait_for((d.out / "releases" / "minister-visits-zurich" / "index.html").exists, "the first publish", STARTUP)
         forkserver = wait_for(lambda: hardened.forkserver(daemon), "the forkserver to start")
         workers = hardened.children(forkserver)
         assert workers

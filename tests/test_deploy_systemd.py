@@ -16,7 +16,7 @@ import pytest
 
 from tests import hardened
 from tests.hardened import ROOT, Deployment, hardened_daemon
-from tests.test_daemon import DEADLINE, wait_for
+from tests.test_daemon import DEADLINE, STARTUP, wait_for
 
 isolated = pytest.mark.skipif(not hardened.available(), reason="needs root and util-linux's unshare")
 
@@ -28,7 +28,7 @@ def test_the_daemon_under_the_hardened_unit_publishes_readable_files_and_leaves_
     with hardened_daemon(d, pid1=False) as daemon:
         assert hardened.namespaced_pid(daemon.pid) == daemon.pid, "not in a PID namespace of its own"
         page = d.out / "releases" / "minister-visits-zurich" / "index.html"
-        wait_for(page.exists, "the dropped release to be published")
+        wait_for(page.exists, "the dropped release to be published", STARTUP)
         assert daemon.get("/releases/minister-visits-zurich/").status_code == 200
         workers = daemon.descendants()
         assert workers
