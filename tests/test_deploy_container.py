@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from feeds.daemon import Daemon
+from feeds.tempdir import fits_a_socket
 from tests import hardened
 from tests.hardened import ROOT, Deployment, hardened_daemon
 from tests.test_daemon import DEADLINE, STARTUP, wait_for
@@ -58,7 +59,9 @@ def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path,
         assert check.returncode == 0
         workers = daemon.descendants()
         assert workers, "the daemon reads its inputs in worker processes"
-        assert (d.state / "tmp").is_dir(), "with no writable /tmp, temporary files go to the state folder"
+        # With no writable /tmp, temporary files go to the state folder, or to /dev/shm when the state folder is
+        # too deep for the forkserver's socket (a pytest-xdist worker's tmp_path is)
+        assert (d.state / "tmp").is_dir() or not fits_a_socket(d.state / "tmp")
 
         rc, took = hardened.stop(daemon, signum, within=DEADLINE + 10)
         assert rc == 0, daemon.log.dump()
@@ -165,3 +168,28 @@ def test_ctrl_c_on_the_containers_terminal_stops_the_daemon_once_after_its_job(t
         os.close(terminal)
     assert os.waitstatus_to_exitcode(status) == 0, shown.decode(errors="replace")
     assert shown.count(b"received SIGINT") == 1 and b"second SIGINT" not in shown
+
+
+def test_a_state_folder_too_deep_for_a_socket_sends_temporary_files_to_shared_memory(tmp_path, monkeypatch) -> None:
+    """A read-only root with no writable /tmp: the forkserver's socket cannot be bound in a folder whose path is
+    too long for a Unix socket's address ("AF_UNIX path too long": every ingest and watch round failed)."""
+    import tempfile
+
+    from feeds import tempdir
+
+    def nowhere() -> str:
+        raise FileNotFoundError("No usable temporary directory found")
+
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    monkeypatch.setattr(tempfile, "gettempdir", nowhere)
+    monkeypatch.setenv("TMPDIR", "")
+    deep = tmp_path / ("d" * 60) / "state"
+    deep.parent.mkdir()
+    shallow = tmp_path / "s"
+    assert not fits_a_socket(deep / "tmp") and fits_a_socket(Path("/s/tmp"))
+    if not os.access("/dev/shm", os.W_OK):
+        pytest.skip("no writable /dev/shm here")
+    assert tempdir.ensure_temporary_folder(deep) == Path("/dev/shm") and not deep.exists()
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    if fits_a_socket(shallow / "tmp"):
+        assert tempdir.ensure_temporary_folder(shallow) == shallow / "tmp"
