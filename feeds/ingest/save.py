@@ -64,6 +64,7 @@ def save_units(
     with store.transaction() as tx:
         good = [u for u in units if u.error is None]
         known = tx.releases_by_identity(r.identity for u in good for r in u.releases)
+        any_taken_down = any(r.removed_at is not None for r in known.values())  # (none, nearly always)
         known.update(stored_under_former_names(tx, good, known))
         known.update(stored_under_other_links(tx, good, known))
         known.update(stored_before_keys(tx, good, known))
@@ -95,7 +96,7 @@ def save_units(
             twin = twins.get(unit.origin) or (
                 seen_bytes.get((unit.source, unit.sha256)) if unit.sha256 and known_by_file(unit) else None
             )
-            gone = _taken_down(tx, unit, known, twin)
+            gone = _taken_down(tx, unit, known, twin) if any_taken_down or twin else None
             if gone is not None:  # a copy of a release taken down (`feeds releases remove`): never stored again
                 result_units.append(replace(unit, error=gone))
                 outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=gone))

@@ -52,23 +52,20 @@ class Tx:
         (`removed_identity`), under the identity asked for: the ingest refuses its copies."""
         wanted = sorted(set(identities))
         found: dict[str, Release] = {}
+        removed: dict[str, Release] = {}
+        # The few taken down come back with each chunk (by the index on `removed_at`; none, on most sites), to be
+        # known by their hashed identity in memory: in the same query, as a second one per batch cost 7% of storing.
+        # (`> 1970` rather than `IS NOT NULL`, which SQLite answers by reading every row.)
+        taken_down = R.c.removed_at > datetime(1970, 1, 1, tzinfo=UTC)
         for chunk in chunks(wanted, 500):
-            for row in self.conn.execute(SELECT_RELEASE.where(R.c.identity.in_(chunk))):
+            for row in self.conn.execute(SELECT_RELEASE.where(sa.or_(R.c.identity.in_(chunk), taken_down))):
                 rel = release_from(row)
-                found[rel.identity] = rel
-        # The few taken down, read whole (by the index on `removed_at`; none, on most sites) and hashed in memory,
-        # rather than each asked for by its digest too, which doubled the lookups of every ingest batch.
-        removed = {r.identity: r for r in self._removed()}
+                (removed if rel.removed_at is not None else found)[rel.identity] = rel
         if removed:
             for identity in wanted:
                 if identity not in found and (gone := removed.get(removed_identity(identity))) is not None:
                     found[identity] = gone
         return found
-
-    def _removed(self) -> list[Release]:
-        # (`> 1970` rather than `IS NOT NULL`, which SQLite answers by reading every row)
-        q = SELECT_RELEASE.where(R.c.removed_at > datetime(1970, 1, 1, tzinfo=UTC))
-        return [release_from(row) for row in self.conn.execute(q)]
 
     def releases_with_identity_prefix(self, prefix: str) -> list[Release]:
         """The releases whose identity starts with `prefix` (a range, `prefix` ≤ identity < the next string of its
