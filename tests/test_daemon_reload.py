@@ -4,10 +4,13 @@ unreadable or a dangling link), and that reloads do not put housekeeping off for
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from feeds.clock import Clock
 from feeds.config import Settings
@@ -94,11 +97,13 @@ def test_a_reload_changing_web_port_under_port_0_names_the_port_the_server_got(m
         daemon.stop()
 
 
+@pytest.mark.parametrize("uid", [None, 1000680000], ids=["named", "no-passwd-entry"])
 def test_a_reload_of_a_config_the_daemon_may_not_read_names_its_user_and_the_fix(
-    make_settings, clock, caplog, monkeypatch
+    make_settings, clock, caplog, monkeypatch, uid
 ):
     """An editor's atomic save as another user (root, umask 077) leaves a new file the daemon's user cannot read.
-    (Run as root here, so the refusal is the file system's answer injected.)"""
+    (Run as root here, so the refusal is the file system's answer injected.) OpenShift runs a container as an
+    arbitrary uid with no entry in /etc/passwd: looking its name up failed (KeyError), losing the reason."""
     settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     config = Path(settings.path)
@@ -111,10 +116,14 @@ def test_a_reload_of_a_config_the_daemon_may_not_read_names_its_user_and_the_fix
 
     try:
         monkeypatch.setattr(Path, "read_bytes", refused)
+        if uid is not None:
+            monkeypatch.setattr(os, "geteuid", lambda: uid)
         with caplog.at_level(logging.ERROR, logger="feeds.daemon"):
             assert not daemon.reload()
         assert f"{config}: this daemon's user (" in caplog.text and "may not read it" in caplog.text
         assert "make it readable by that user" in caplog.text
+        if uid is not None:
+            assert f"{config}: this daemon's user (uid {uid}) may not read it" in caplog.text
     finally:
         daemon.app.close()
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import pty
 import select
@@ -22,7 +21,6 @@ from pathlib import Path
 
 import pytest
 
-from feeds.daemon import Daemon
 from feeds.tempdir import fits_a_socket
 from tests import hardened
 from tests.hardened import ROOT, Deployment, hardened_daemon
@@ -78,29 +76,6 @@ def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path,
         str(p): "0o755" for p in published if p.is_dir()
     }
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in published if p.is_file()} == {"0o644"}
-
-
-def test_a_reload_refused_the_config_under_a_uid_with_no_name_names_the_uid(make_settings, clock, caplog, monkeypatch):
-    """OpenShift runs the container as an arbitrary uid (1000680000) that has no entry in /etc/passwd: the reload's
-    "this daemon's user (…) may not read it" looked its name up and failed (KeyError), losing the reason."""
-    settings = make_settings()
-    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
-    config = Path(settings.path)
-    real = Path.read_bytes
-
-    def refused(self: Path) -> bytes:
-        if self == config:
-            raise PermissionError(13, "Permission denied", str(self))
-        return real(self)
-
-    try:
-        monkeypatch.setattr(Path, "read_bytes", refused)
-        monkeypatch.setattr(os, "geteuid", lambda: 1000680000)
-        with caplog.at_level(logging.ERROR, logger="feeds.daemon"):
-            assert not daemon.reload()
-        assert f"{config}: this daemon's user (uid 1000680000) may not read it" in caplog.text
-    finally:
-        daemon.app.close()
 
 
 def test_the_readme_dockerfile_runs_the_daemon_as_the_test_does() -> None:
