@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -97,21 +98,28 @@ def test_an_item_stored_with_its_address_keeps_its_content_hash():
     assert a.content_hash == watch_item_hash(a.title, a.link, a.summary, a.content_text, raw, a.published, a.updated)
 
 
-def test_match_and_coverage_feeds_pages_and_alerts_name_the_author_and_carry_no_address(
-    make_settings, make_app_for, tmp_path
-):
-    app, release = app_with_release(make_settings, make_app_for, tmp_path)
+def _stored_and_matched(app: Any, related_to: str | None = None) -> None:
+    """The RSS feed's items stored from a watched feed "World Desk", each matched by the rule `kyiv` (and related to
+    the release `related_to`, when given)."""
     now = app.clock()
     feed = app.store.add_feed("https://news.example.com/rss", title="World Desk", tags=(), interval=1800, origin="cli",
                               now=now)  # fmt: skip
     app.store.add_rule("kyiv", "kyiv", origin="cli", now=now)
     rows = app.store.upsert_items(feed.id, parse_feed(RSS, url=feed.url).items, now)
     term = (MatchedTerm("kyiv", "title", 0, 4),)
-    found = []
+    found: list[Any] = []
     for item_id, it, _ in rows:
         found.append((item_id, Match("keyword", "kyiv", it.key, feed.id, term, 1.0, "matched rule 'kyiv'"), None))
-        found.append((item_id, Match("related", release.id, it.key, feed.id, term, 0.5, "related: Kyiv"), 60.0))
+        if related_to is not None:
+            found.append((item_id, Match("related", related_to, it.key, feed.id, term, 0.5, "related: Kyiv"), 60.0))
     app.store.add_matches(found, now)
+
+
+def test_match_and_coverage_feeds_pages_and_alerts_name_the_author_and_carry_no_address(
+    make_settings, make_app_for, tmp_path
+):
+    app, release = app_with_release(make_settings, make_app_for, tmp_path)
+    _stored_and_matched(app, related_to=release.id)
     run_publish(app)
     out = app.settings.paths.out
     published = b"".join(p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file())
@@ -160,16 +168,7 @@ def test_the_readme_s_erasure_sql_takes_a_journalist_s_items_matches_and_entries
     make_settings, make_app_for, tmp_path
 ):
     app, _ = app_with_release(make_settings, make_app_for, tmp_path)
-    now = app.clock()
-    feed = app.store.add_feed("https://news.example.com/rss", title="World Desk", tags=(), interval=1800, origin="cli",
-                              now=now)  # fmt: skip
-    app.store.add_rule("kyiv", "kyiv", origin="cli", now=now)
-    rows = app.store.upsert_items(feed.id, parse_feed(RSS, url=feed.url).items, now)
-    term = (MatchedTerm("kyiv", "title", 0, 4),)
-    app.store.add_matches(
-        [(i, Match("keyword", "kyiv", it.key, feed.id, term, 1.0, "matched rule 'kyiv'"), None) for i, it, _ in rows],
-        now,
-    )
+    _stored_and_matched(app)
     run_publish(app)
     atom = app.settings.paths.out / "matches" / "atom.xml"
     assert "Jane Doe" in atom.read_text()
