@@ -131,15 +131,18 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 # --- a throw-away deployment: config file, inbox, out/, state/ in tmp_path ------------------------------------
 
-BASE_CONFIG = """
-[site]
+SITE_CONFIG = """[site]
 title = "Test Press Office"
 base_url = "https://press.example.org/"
 author = "Test Press Office"
 email = "press@example.org"
 language = "en-GB"
 timezone = "Europe/London"
+"""
+"""The test site's `[site]` table, which every test deployment shares."""
 
+BASE_CONFIG = f"""
+{SITE_CONFIG}
 [paths]
 out = "out"
 state = "state"

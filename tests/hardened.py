@@ -24,19 +24,15 @@ from pathlib import Path
 
 import requests
 
+from tests.conftest import SITE_CONFIG
 from tests.test_daemon import STARTUP, Log, wait_for
 
 ROOT = Path(__file__).resolve().parent.parent
 UNSHARE = shutil.which("unshare")
 
-CONFIG = """[site]
-title = "Test Press Office"
-base_url = "https://press.example.org/"
-author = "Test Press Office"
-email = "press@example.org"
-language = "en-GB"
-timezone = "Europe/London"
-
+CONFIG = (
+    SITE_CONFIG.replace("{", "{{").replace("}", "}}")
+    + """
 [paths]
 out = "{root}/out"
 state = "{root}/state"
@@ -55,6 +51,7 @@ watch_tick = "1s"
 publish_debounce = "0.2s"
 grace = "20s"
 """
+)
 
 RELEASE = """---
 title: Minister visits Zürich
