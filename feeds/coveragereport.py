@@ -2,8 +2,10 @@
 
 One row per article a rule or release found (the copies of one story in several feeds, or under tracking
 parameters, are one: `feeds.articles`), or one row per release (or rule) summing them up, and those rows as CSV a
-spreadsheet opens as it should: Excel (any locale), LibreOffice, Google Sheets. Pure: the matches, the releases
-and the site's time zone in, rows and text out. It must not read the store or decide what matched (`feeds.watch`).
+spreadsheet opens as it should: LibreOffice, Google Sheets, and Excel where the list separator is a comma (in
+German or French Excel it is `;`: `feeds.coveragesheet` writes the same rows as a workbook for those). Pure: the
+matches, the releases and the site's time zone in, rows and text out. It must not read the store or decide what
+matched (`feeds.watch`).
 
 CSV (RFC 4180): UTF-8 with a byte order mark (without it Excel reads the file in the machine's code page, and
 `Zürich` comes out as `ZÃ¼rich`), CRLF line ends, a field quoted when it holds a comma, quote or line break. Times

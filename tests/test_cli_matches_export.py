@@ -230,3 +230,110 @@ def test_by_release_of_one_kind_says_which_coverage_a_release_lacks(week):
         "         no pickup",
         "         1 article (1 pickup, 0 related), the first 2.5 h after publication; in World Desk",
     ]
+
+
+# The same report as an Excel workbook (`-o FILE.xlsx`), read back with openpyxl as a spreadsheet program reads it.
+
+
+def workbook(config, path, *args: str):
+    import openpyxl
+
+    result = run(config, "matches", "list", *args, "-o", str(path))
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(path)
+    assert len(book.worksheets) == 1
+    sheet = book.worksheets[0]
+    header, *rows = sheet.iter_rows()
+    return result, sheet, [c.value for c in header], rows
+
+
+def test_last_week_as_a_workbook_has_dates_numbers_and_links_in_any_locale(week, tmp_path):
+    """A CSV lands in one column of a German or French Excel (its list separator is `;`) and `2.5` becomes a date
+    there; a workbook's cells carry their types: times are dates, delays numbers, links clickable."""
+    path = tmp_path / "coverage.xlsx"
+    result, sheet, header, rows = workbook(week, path, "--since", "2026-11-23", "--until", "2026-11-30")
+    assert result.output == f"wrote 3 articles to {path}\n"
+    assert sheet.title == "Articles" and header == list(ARTICLE_COLUMNS) and sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == "A1:J4"
+    cells = {(r[3].value, r[4].value or r[5].value): r for r in rows}
+    pickup = cells["pickup", "Foreign Secretary to visit Moscow"]
+    assert pickup[0].value == datetime(2026, 11, 24, 14, 0) and pickup[0].number_format == "yyyy-mm-dd hh:mm"
+    assert pickup[1].value == datetime(2026, 11, 24, 12, 30)
+    assert pickup[2].value == 2.5 and pickup[2].data_type == "n"
+    assert pickup[6].value.startswith("tag:") and pickup[7].value == "World Desk"
+    assert pickup[8].value == "UK minister plans Russia trip"
+    assert pickup[9].value == pickup[9].hyperlink.target == "https://news.example.com/world/trip"
+    keyword = cells["keyword", "moscow"]
+    assert keyword[2].value is None and keyword[5].value is None  # (no delay, no release: empty cells)
+    assert cells["related", "Foreign Secretary to visit Moscow"][2].value == 3
+
+
+def test_a_title_that_would_be_a_formula_is_a_text_cell_in_a_workbook_as_written(week, tmp_path):
+    _, _, _, rows = workbook(week, tmp_path / "w.xlsx", "--since", "2026-11-30", "--rule", "moscow")
+    titles = {r[8].value: r[8].data_type for r in rows}
+    assert {t: titles.get(t) for t in HOSTILE[:4]} == dict.fromkeys(HOSTILE[:4], "s")  # (no `'`: a string cell)
+
+
+def test_by_release_and_by_rule_as_workbooks(week, tmp_path):
+    _, sheet, header, rows = workbook(
+        week, tmp_path / "r.xlsx", "--by", "release", "--since", "2026-11-23", "--until", "2026-11-30"
+    )
+    assert sheet.title == "Releases" and header == list(RELEASE_COLUMNS)
+    assert [tuple(c.value for c in r[:8]) for r in rows] == [
+        ("Island ferry fares frozen", rows[0][1].value, datetime(2026, 11, 26, 9, 0), 0, 0, 0, None, None),
+        ("Foreign Secretary to visit Moscow", rows[1][1].value, datetime(2026, 11, 24, 10, 0), 2, 1, 1,
+         datetime(2026, 11, 24, 14, 0), 2.5),
+    ]  # fmt: skip
+    result, sheet, header, rows = workbook(week, tmp_path / "k.xlsx", "--by", "rule")
+    assert result.output.startswith("wrote 1 rule to ")
+    assert sheet.title == "Rules" and header == list(RULE_COLUMNS)
+    assert [tuple(c.value for c in r) for r in rows] == [
+        ("moscow", 1 + len(HOSTILE), datetime(2026, 11, 24, 14, 0), datetime(2026, 11, 30, 8, 0),
+         "Paper: UK; World Desk")
+    ]  # fmt: skip
+
+
+def test_the_same_report_at_the_same_time_is_the_same_bytes(week, tmp_path):
+    one, two = tmp_path / "one.xlsx", tmp_path / "two.xlsx"
+    for path in (one, two):
+        assert run(week, "matches", "list", "--since", "2026-11-23", "-o", str(path)).exit_code == 0
+    assert one.read_bytes() == two.read_bytes()
+
+
+def test_o_writes_csv_and_json_as_printed(week, tmp_path):
+    printed = run(week, "matches", "list", "--csv").stdout_bytes
+    result = run(week, "matches", "list", "-o", str(tmp_path / "m.CSV"))
+    assert (tmp_path / "m.CSV").read_bytes() == printed and result.output.startswith("wrote 9 articles to ")
+    printed = json.loads(run(week, "matches", "list", "--json").stdout)
+    result = run(week, "matches", "list", "--json", "-o", str(tmp_path / "m.json"))
+    assert json.loads((tmp_path / "m.json").read_text(encoding="utf-8")) == printed
+    assert result.output.startswith(f"wrote {len(printed)} matches to ")
+    summary = json.loads(run(week, "matches", "list", "--by", "release", "--json").stdout)
+    run(week, "matches", "list", "--by", "release", "-o", str(tmp_path / "s.json"))
+    assert json.loads((tmp_path / "s.json").read_text(encoding="utf-8")) == summary
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("-o", "report.txt"), "'report.txt' ends in neither .xlsx, .csv, .json"),
+        (("-o", "report"), "ends in neither"),
+        (("--csv", "-o", "report.json"), "--csv and -o report.json ask for two forms"),
+        (("--json", "-o", "report.xlsx"), "--json and -o report.xlsx ask for two forms"),
+    ],
+)
+def test_an_output_file_of_no_known_form_is_refused_naming_it(week, tmp_path, monkeypatch, args, named):
+    monkeypatch.chdir(tmp_path)
+    refused = run(week, "matches", "list", *args)
+    assert refused.exit_code == 2 and named in refused.output and "Traceback" not in refused.output
+    assert list(tmp_path.glob("report*")) == []
+
+
+def test_a_report_that_cannot_be_written_says_where_and_leaves_the_old_one(week, tmp_path):
+    missing = tmp_path / "no-such-folder" / "coverage.xlsx"
+    failed = run(week, "matches", "list", "-o", str(missing))
+    assert failed.exit_code == 1 and f"cannot write {missing}" in failed.output and "Traceback" not in failed.output
+    old = tmp_path / "coverage.xlsx"
+    old.write_bytes(b"last week's")
+    assert run(week, "matches", "list", "-o", str(old)).exit_code == 0
+    assert old.read_bytes().startswith(b"PK") and [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []

@@ -7,13 +7,17 @@ done at each poll), nor hold watch or keyword-rule commands (`watch.py`, `keywor
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
 from feeds.cli import SITE_TIME, Context, SiteTime, cli, echo, echo_json, handle_errors, pass_ctx
+from feeds.cli.files import write_file
+from feeds.cli.watch import count
 from feeds.clock import rfc3339
 from feeds.coveragereport import SubjectRow, hours
 from feeds.model import MatchKind, Release, StoredMatch
@@ -97,10 +101,42 @@ def quiet_releases(
     return [r.id for r in releases.values() if after <= r.published < before]
 
 
-def echo_csv(text: str) -> None:
-    """CSV as UTF-8 bytes whatever the locale's encoding (a spreadsheet reads the byte order mark, not the
-    terminal's locale), its CRLF line ends as they are."""
-    click.echo(text.encode("utf-8"), nl=False)
+FORMS = {".xlsx": "xlsx", ".csv": "csv", ".json": "json"}
+"""What `-o FILE` writes, by the end of FILE's name."""
+
+
+def output_form(output: Path | None, *, as_json: bool, as_csv: bool) -> str:
+    """`text`, `json`, `csv` or `xlsx`: from `--json`/`--csv`, or the name `-o` gives; a usage error naming both
+    when they disagree, or naming the ending when it is none of `FORMS`."""
+    flag = "json" if as_json else "csv" if as_csv else None
+    if output is None:
+        return flag or "text"
+    form = FORMS.get(output.suffix.lower())
+    if form is None:
+        raise click.BadParameter(
+            f"{str(output)!r} ends in neither {', '.join(FORMS)}: name the file for the form to write",
+            param_hint="'-o' / '--output'",
+        )
+    if flag is not None and flag != form:
+        raise click.UsageError(f"--{flag} and -o {output} ask for two forms: give one (-o alone takes its ending's)")
+    return form
+
+
+def give(ctx: Context, output: Path | None, form: str, content: Any, rows: str) -> None:
+    """The list in `form`: `content` is JSON data, CSV text or a workbook's bytes. To the file `-o` names (whole,
+    or not at all: `write_file`), saying how many `rows` went there; else printed (JSON as `echo_json` prints it;
+    CSV as UTF-8 bytes whatever the locale's encoding, as a spreadsheet reads it by its byte order mark, its CRLF
+    line ends untouched)."""
+    if output is None:
+        if form == "json":
+            echo_json(content)
+        else:
+            click.echo(content.encode("utf-8"), nl=False)
+        return
+    if form == "json":
+        content = json.dumps(content, ensure_ascii=False, indent=2) + "\n"
+    write_file(output, content.encode("utf-8", "surrogateescape") if isinstance(content, str) else content)
+    ctx.say(f"wrote {rows} to {output}")
 
 
 def summary_json(r: SubjectRow) -> dict[str, Any]:
@@ -177,6 +213,11 @@ def matches() -> None:
     help="Print CSV for a spreadsheet: one row per article (per release or rule with --by), UTF-8 with a byte order "
     "mark, times in the site's time zone.",
 )  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), metavar="FILE",
+    help="Write the list to FILE instead, in the form its name ends with: .xlsx (an Excel workbook, the same in "
+    "every locale: times as dates, delays as numbers, links clickable), .csv (as --csv) or .json (as --json).",
+)  # fmt: skip
 @pass_ctx
 @handle_errors
 def matches_list(
@@ -191,11 +232,15 @@ def matches_list(
     by: str | None,
     as_json: bool,
     as_csv: bool,
+    output: Path | None,
 ) -> None:
     """List matches, most recently found first (then newest item)."""
     refuse_combinations(rule=rule, release=release, kind=kind, limit=limit, by=by, as_json=as_json, as_csv=as_csv)
+    form = output_form(output, as_json=as_json, as_csv=as_csv)
+    as_json, as_csv = form == "json", form == "csv"
     from feeds.cli.releases import find_release
     from feeds.coveragereport import article_csv, article_rows, release_rows, rule_rows, summary_csv
+    from feeds.coveragesheet import article_sheet, summary_sheet
     from feeds.watch.manage import list_matches
 
     tz = ctx.settings.site.tz
@@ -204,26 +249,32 @@ def matches_list(
         if release is not None:  # (named as `releases show` takes it: its page's address too, a typo hinted at)
             release = find_release(app, release).id
         rows = list_matches(app, rule=rule, release=release, kind=kind, since=after, until=before, limit=limit, tag=tag)
-        if by is not None or as_csv:
-            now = app.clock()
+        now = app.clock()
+        if by is not None or as_csv or form == "xlsx":
             releases = {r.id: r for r in app.store.releases(until=now) if not r.never_public}
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
     if as_json and by is None:
-        echo_json([match_json(m) for m in rows])
+        give(ctx, output, form, [match_json(m) for m in rows], count(len(rows), "match", "matches"))
         return
     articles = article_rows(rows)
     if by is not None:
         quiet = [] if by == "rule" else quiet_releases(releases, release, after, before or now)
         summary = rule_rows(articles) if by == "rule" else release_rows(articles, releases, quiet)
-        if as_csv:
-            echo_csv(summary_csv(summary, tz, by=by))
-        elif as_json:
-            echo_json([summary_json(r) for r in summary])
-        else:
+        if form == "text":
             echo_summary(ctx, summary, tz, by, kind)
+            return
+        content: Any = (
+            summary_csv(summary, tz, by=by)
+            if form == "csv"
+            else [summary_json(r) for r in summary]
+            if form == "json"
+            else summary_sheet(summary, tz, now, by=by)
+        )
+        give(ctx, output, form, content, count(len(summary), by))
         return
-    if as_csv:
-        echo_csv(article_csv(articles, releases, tz))
+    if form in ("csv", "xlsx"):
+        content = article_csv(articles, releases, tz) if form == "csv" else article_sheet(articles, releases, tz, now)
+        give(ctx, output, form, content, count(len(articles), "article"))
         return
     # One entry per article a rule or release found, naming every feed that carried it (`article_of`: a paper's
     # "World" and "UK" feeds, the same link with tracking parameters), under its clean link (`published_link`).

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from feeds.cli import Context, ProgressBar, echo, echo_json, handle_errors, pass_ctx
+from feeds.cli.files import write_file
 from feeds.cli.watch import count, feed_json, watch, with_readable
-from feeds.errors import FeedsError
 from feeds.urls import without_secrets
 
 if TYPE_CHECKING:
@@ -146,9 +146,6 @@ def watch_export(ctx: Context, output: Path | None) -> None:
             err=True,
         )
     if output:
-        try:
-            output.write_bytes(data)
-        except OSError as e:
-            raise FeedsError(f"cannot write {output}: {e.strerror or e}") from e
+        write_file(output, data)
     else:
         sys.stdout.buffer.write(data)
