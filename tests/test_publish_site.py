@@ -460,7 +460,7 @@ def test_feed_entries_carry_the_lead_image_the_original_page_and_the_text_direct
     visit = by_title["Minister visits the port"]
     assert [(link.rel, link.href) for link in visit.links] == [
         ("alternate", "https://press.example.org/releases/minister-visits-the-port/"),
-        ("related", "https://www.gov.uk/government/news/minister-visits-the-port"),
+        ("via", "https://www.gov.uk/government/news/minister-visits-the-port"),
     ]
     assert visit.media_thumbnail == [{"url": "https://cdn.example.org/lead.jpg?a=1&b=2"}]
     assert {e.title: e.get("media_thumbnail") for e in rss.entries}["Minister visits the port"] == [

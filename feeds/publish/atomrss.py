@@ -6,7 +6,8 @@ needs help to be valid and repeatable; every fix is made on feedgen's lxml tree 
 (`extend_atom` / `extend_rss`), never on serialised text:
 - feedgen stamps feed and entry dates with *now* and prepends entries: every timestamp is set from the spec (RFC 3339
   `Z` in Atom, RFC 822 `+0000` in RSS, both from `feeds.clock`) and entries are appended in spec order.
-- its Atom entry links keep only `href` (upstream bug #135): the one rel="alternate" type="text/html" link is restored.
+- its Atom entry links keep only `href` (upstream bug #135): the one rel="alternate" type="text/html" link is restored,
+  first among the entry's links (Thunderbird and Miniflux take the first alternate, whatever its hreflang).
 - RSS shares Atom's link list, keeps only the first rel="self" (Atom's) and takes the last link as <link>: the self
   link is pointed at rss.xml, <link> at the home page, and hub and RFC 5005 links are added to the channel.
 - an RSS item gets the summary as <description> (escaped: it is HTML there) and the content as content:encoded; the
@@ -179,8 +180,11 @@ class _AtomEntryFixes(_Fixes):
             link.set("rel", "alternate")
             link.set("type", "text/html")
         if entry.related_url:
-            related = etree.Element("link", href=entry.related_url, rel="related", type="text/html")
-            (link if link is not None else updated).addnext(related)
+            # The release's page elsewhere (e.g. GOV.UK) as rel="via", its source (RFC 4287 §4.2.7.2), never
+            # rel="related": NetNewsWire's parser (RSParser, RSAtomParser.m) makes a related link the article's
+            # URL and opens it instead of the alternate, our page. Readers pass over via.
+            elsewhere = etree.Element("link", href=entry.related_url, rel="via", type="text/html")
+            (link if link is not None else updated).addnext(elsewhere)
         for language, url in reversed(entry.translations):
             # The other language versions (RFC 4287 §4.2.7: one alternate per type and hreflang).
             other = etree.Element("link", href=url, rel="alternate", type="text/html", hreflang=language)

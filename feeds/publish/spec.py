@@ -60,7 +60,7 @@ class FeedEntry:
     """For matches: the name of the external feed the item came from."""
     source_url: str | None = None
     related_url: str | None = None
-    """The release's own page elsewhere (its `link`, e.g. on GOV.UK): Atom rel="related", JSON Feed external_url."""
+    """The release's own page elsewhere (its `link`, e.g. on GOV.UK): Atom rel="via", JSON Feed external_url."""
     translations: tuple[tuple[str, str], ...] = ()
     """(language, URL) of the release's other language versions: Atom `link rel="alternate" hreflang` each."""
 

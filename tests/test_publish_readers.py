@@ -1,0 +1,82 @@
+"""What subscribers' readers make of our feeds: each reader's own rule for picking an entry's link, content and
+author, encoded against a published site, with the reader and its source file named where the rule is specific.
+
+Parsed with feedparser (what Python subscribers use) and lxml (what the readers' XML parsers see).
+"""
+
+from __future__ import annotations
+
+import json
+
+from lxml import etree
+
+from tests.test_publish_site import ATOM, Site, make_site, parse_ok  # noqa: F401  (make_site: a fixture)
+
+PERMALINK = "https://press.example.org/releases/minister-visits-the-port/"
+GOVUK = "https://www.gov.uk/government/news/minister-visits-the-port"
+
+
+def _site_with_a_release_also_on_govuk(make_site) -> Site:  # noqa: F811
+    site = make_site(seed=False)
+    site.drop(
+        "visit",
+        "Minister visits the port",
+        ["Trade"],
+        "2026-11-02T09:00:00Z",
+        link=GOVUK,
+        image="https://cdn.example.org/lead.jpg",
+        organisation="Foreign, Commonwealth and Development Office",
+    )
+    site.ingest()
+    site.publish()
+    return site
+
+
+def test_every_reader_opens_our_page_for_a_release_also_published_elsewhere(make_site) -> None:  # noqa: F811
+    """NetNewsWire opened GOV.UK, not our page, for a release with a `link`: RSParser's Atom parser
+    (Sources/ObjC/RSAtomParser.m, addLink) makes an entry's first rel="related" link its permalink, which
+    RSParsedFeedTransformer.swift passes on as the article's `url`, the link NetNewsWire opens before the
+    rel="alternate" one (`externalURL`). The release's page elsewhere is rel="via" (RFC 4287 §4.2.7.2), which
+    RSParser, Miniflux (internal/reader/atom/atom_10_adapter.go, OriginalLink) and Thunderbird
+    (FeedParser.sys.mjs, findAtomLink) all pass over."""
+    site = _site_with_a_release_also_on_govuk(make_site)
+    atom = etree.parse(str(site.out / "atom.xml")).getroot()
+    (entry,) = atom.iter(f"{ATOM}entry")
+    links = [(link.get("rel"), link.get("href")) for link in entry.iter(f"{ATOM}link")]
+    assert links == [("alternate", PERMALINK), ("via", GOVUK)]
+    assert all(rel not in ("related", "", None) for rel, _ in links[1:])  # RSParser: no rel means alternate
+    # feedparser: the link is our page; the page elsewhere is still there for scripts
+    (parsed,) = parse_ok(site.out / "atom.xml").entries
+    assert parsed.link == PERMALINK
+    assert [(x.rel, x.href) for x in parsed.links] == links
+    # RSS has one <link>, ours; JSON Feed's `url` is ours and `external_url` the page elsewhere (RSParser's
+    # JSONFeedParser.swift and Miniflux's internal/reader/json/adapter.go take `url` first)
+    (item,) = parse_ok(site.out / "rss.xml").entries
+    assert item.link == PERMALINK
+    (json_item,) = json.loads((site.out / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert (json_item["url"], json_item["external_url"]) == (PERMALINK, GOVUK)
+
+
+def test_rss_extensions_keep_the_prefixes_netnewswire_matches(make_site) -> None:  # noqa: F811
+    """RSParser's RSS parser (Sources/ObjC/RSRSSParser.m) matches extension elements by their prefix, not their
+    namespace: the full text only as `content:encoded`, an author as `dc:creator`, media as `media:`. Under any
+    other prefix NetNewsWire would show the summary alone and no author. `description` comes before
+    `content:encoded`, which replaces it there (and Miniflux, rss/adapter.go findEntryContent, prefers it)."""
+    site = _site_with_a_release_also_on_govuk(make_site)
+    rss = etree.parse(str(site.out / "rss.xml")).getroot()
+    assert rss.nsmap["content"] == "http://purl.org/rss/1.0/modules/content/"
+    assert rss.nsmap["dc"] == "http://purl.org/dc/elements/1.1/"
+    assert rss.nsmap["media"] == "http://search.yahoo.com/mrss/"
+    item = rss.find("channel/item")
+    assert item is not None
+    names = [child.tag for child in item]
+    encoded = "{http://purl.org/rss/1.0/modules/content/}encoded"
+    assert names.index("description") < names.index(encoded)
+    # isPermaLink="false": no reader takes a tag: id for a link (RSParser addGuid, Miniflux findEntryURL,
+    # Thunderbird parseAsRSS2)
+    guid = item.find("guid")
+    assert guid is not None and guid.get("isPermaLink") == "false"
+    (parsed,) = parse_ok(site.out / "rss.xml").entries
+    assert parsed.guidislink is False
+    assert parsed.author == "Foreign, Commonwealth and Development Office"
+    assert parsed.content[0].value.startswith("<p>") and parsed.summary != parsed.content[0].value
