@@ -7,10 +7,19 @@ Parsed with feedparser (what Python subscribers use) and lxml (what the readers'
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
+import pytest
 from lxml import etree
 
+from feeds.config import Settings, load_settings
+from feeds.errors import ConfigError
+from feeds.ingest import run_ingest
+from feeds.publish import run_publish
+from tests.conftest import BASE_CONFIG
 from tests.test_publish_site import ATOM, Site, make_site, parse_ok  # noqa: F401  (make_site: a fixture)
+
+TIMEZONE = 'timezone = "Europe/London"'
 
 PERMALINK = "https://press.example.org/releases/minister-visits-the-port/"
 GOVUK = "https://www.gov.uk/government/news/minister-visits-the-port"
@@ -80,3 +89,52 @@ def test_rss_extensions_keep_the_prefixes_netnewswire_matches(make_site) -> None
     assert parsed.guidislink is False
     assert parsed.author == "Foreign, Commonwealth and Development Office"
     assert parsed.content[0].value.startswith("<p>") and parsed.summary != parsed.content[0].value
+
+
+def _settings_with_icon(tmp_path: Path, icon: str | None) -> Settings:
+    (tmp_path / "inbox").mkdir(exist_ok=True)
+    config = BASE_CONFIG if icon is None else BASE_CONFIG.replace(TIMEZONE, f'{TIMEZONE}\nicon = "{icon}"')
+    (tmp_path / "feeds.toml").write_text(config, encoding="utf-8")
+    return load_settings(tmp_path / "feeds.toml", environ={})
+
+
+def test_site_icon_is_read_relative_to_base_url(tmp_path: Path) -> None:
+    """`site.icon`: the office's mark, at an address of its own or relative to `base_url`; a bad one is a config
+    error naming the key."""
+    assert _settings_with_icon(tmp_path, None).site.icon is None
+    assert _settings_with_icon(tmp_path, "static/mark.png").site.icon == "https://press.example.org/static/mark.png"
+    cdn = _settings_with_icon(tmp_path, "https://cdn.example.org/office mark.png")
+    assert cdn.site.icon == "https://cdn.example.org/office%20mark.png"
+    for bad in ("javascript:alert(1)", "ftp://example.org/mark.png", " "):
+        with pytest.raises(ConfigError, match=r"site\.icon"):
+            _settings_with_icon(tmp_path, bad)
+
+
+def test_every_format_names_the_site_icon(tmp_path: Path, make_app_for) -> None:
+    """Without an icon in the feed, every reader showed a generic one (or none): Miniflux takes Atom's <icon>
+    (atom_10_adapter.go) and RSS's <image> (rss/adapter.go), NetNewsWire and Miniflux JSON Feed's `favicon`
+    (JSONFeedParser.swift, json/adapter.go), feedparser all three; readers that look at the site instead
+    (NetNewsWire, Feedly, Inoreader) find the pages' <link rel="icon">."""
+    icon = "https://press.example.org/static/mark.png"
+    settings = _settings_with_icon(tmp_path, "static/mark.png")
+    app = make_app_for(settings)
+    release = {"title": "Port visit", "body": "The minister visits the port.", "published": "2026-11-02T09:00:00Z"}
+    (settings.source("inbox").path / "a.json").write_text(json.dumps(release), encoding="utf-8")
+    run_ingest(app)
+    run_publish(app)
+    out = settings.paths.out
+    atom = etree.parse(str(out / "atom.xml")).getroot()
+    assert atom.findtext(f"{ATOM}icon") == icon
+    assert parse_ok(out / "atom.xml").feed.icon == icon
+    channel = etree.parse(str(out / "rss.xml")).getroot().find("channel")
+    assert channel is not None
+    image = channel.find("image")
+    assert image is not None  # RSS 2.0: url, title and link, the title and link the channel's own
+    assert [(c.tag, c.text) for c in image] == [
+        ("url", icon),
+        ("title", channel.findtext("title")),
+        ("link", channel.findtext("link")),
+    ]
+    assert parse_ok(out / "rss.xml").feed.image.href == icon
+    assert json.loads((out / "feed.json").read_text(encoding="utf-8"))["favicon"] == icon
+    assert f'<link rel="icon" href="{icon}">' in (out / "index.html").read_text(encoding="utf-8")

@@ -59,7 +59,7 @@ SIZE_BOUNDS: dict[str, tuple[int, int]] = {
 
 KEYS: dict[str, frozenset[str]] = {
     "[site]": frozenset(
-        {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain", "messages"}
+        {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain", "messages", "icon"}
     ),
     "[paths]": frozenset({"out", "state"}),
     "[database]": frozenset({"url"}),

@@ -41,6 +41,8 @@ class Site:
     """The tagging authority of release ids (RFC 4151); defaults to base_url's host. Set it once, never change it."""
     messages: Path | None = None
     """The office's own catalogue (`.po`) of the published labels, over the packaged one (`feeds.publish.i18n`)."""
+    icon: str | None = None
+    """Absolute URL of the office's mark (small and square): every feed's icon and the pages' <link rel="icon">."""
 
     @property
     def domain(self) -> str:

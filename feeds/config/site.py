@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from feeds.config.checks import malformed_host, resolve_path, xml_forbidden
@@ -77,7 +77,19 @@ def read_site(r: TableReader, t: dict[str, Any]) -> Site:
         email=_site_email(r, t, k),
         id_domain=_id_domain(r, t, k),
         messages=_site_messages(r, t, k),
+        icon=_site_icon(r, t, k, base_url),
     )
+
+
+def _site_icon(r: TableReader, t: dict[str, Any], k: KeyPath, base_url: str) -> str | None:
+    """`site.icon`: an address of its own, or one relative to `base_url` (`static/mark.png`), in URI form."""
+    value: str | None = r.get(t, (*k, "icon"), str, None)
+    if value is None:
+        return None
+    icon = uri_form(urljoin(base_url, value.strip())) if value.strip() else None
+    if icon is None:
+        r.fail((*k, "icon"), f"not an http(s) address, or one relative to base_url: {value!r}")
+    return icon
 
 
 def _site_messages(r: TableReader, t: dict[str, Any], k: KeyPath) -> Path | None:

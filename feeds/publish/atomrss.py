@@ -95,7 +95,7 @@ def feed_generator(spec: FeedSpec) -> FeedGenerator:
     if spec.rights:
         fg.rights(spec.rights)  # atom:rights and RSS <copyright>
     if spec.icon:
-        fg.icon(spec.icon)  # Atom only
+        fg.icon(spec.icon)  # Atom only: RSS gets an <image> (_RssChannelFixes)
     if spec.author.email:
         fg.managingEditor(_rss_person(spec.author))  # RSS only
     for entry in spec.entries:
@@ -255,6 +255,14 @@ class _RssChannelFixes(_Fixes):
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=href, rel=rel, type=MEDIA_TYPES["rss"])
         if spec.hub:
             etree.SubElement(channel, f"{{{ATOM_NS}}}link", href=spec.hub, rel="hub")
+        if spec.icon:
+            # Atom's <icon> in RSS: <image>, whose title and link must be the channel's (RSS 2.0); what Miniflux
+            # (rss/adapter.go) and feedparser (`feed.image`) take for the feed's icon. After the channel's own
+            # elements, where feedgen would have put it.
+            image = etree.SubElement(channel, "image")
+            etree.SubElement(image, "url").text = spec.icon
+            etree.SubElement(image, "title").text = spec.title
+            etree.SubElement(image, "link").text = spec.home_url
         if spec.archive:
             etree.SubElement(channel, f"{{{FH_NS}}}archive")
         _add_stylesheet(rss, spec.stylesheet, spec.css)

@@ -285,6 +285,7 @@ def plan_matches(
             hub=settings.publish.hub,
             stylesheet=site.base_url + XSL_PATH,
             css=site.base_url + CSS_PATH,
+            icon=site.icon,
         )
 
     def links(path: str, title: str, group: str, home: str) -> list[FeedLink]:

@@ -125,6 +125,7 @@ def spec_of(
         hub=settings.publish.hub,
         stylesheet=site.base_url + XSL_PATH,
         css=site.base_url + CSS_PATH,
+        icon=site.icon,
         rights=f"© {site.author}",
         **extra,  # type: ignore[arg-type]
     )
