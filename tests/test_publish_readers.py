@@ -138,3 +138,28 @@ def test_every_format_names_the_site_icon(tmp_path: Path, make_app_for) -> None:
     assert parse_ok(out / "rss.xml").feed.image.href == icon
     assert json.loads((out / "feed.json").read_text(encoding="utf-8"))["favicon"] == icon
     assert f'<link rel="icon" href="{icon}">' in (out / "index.html").read_text(encoding="utf-8")
+
+
+def test_json_feed_names_each_item_by_its_own_authors_only(make_site) -> None:  # noqa: F811
+    """Miniflux (internal/reader/json/adapter.go) joins the feed's `authors` to every item's own: a release from
+    another organisation showed "Foreign, Commonwealth and Development Office, Test Press Office", as if both
+    had written it. Each item names its authors (the site's where it has none of its own, which is what JSON
+    Feed 1.1 would have it inherit) and the feed names none, so every reader shows the same as Atom's."""
+    site = _site_with_a_release_also_on_govuk(make_site)
+    site.drop("hours", "Library hours", [], "2026-11-03T09:00:00Z")
+    site.ingest()
+    site.publish()
+    doc = json.loads((site.out / "feed.json").read_text(encoding="utf-8"))
+    assert "authors" not in doc and "author" not in doc
+
+    def miniflux_author(item: dict[str, object]) -> str:  # its rule: feed authors + item authors, sorted, unique
+        people = [*doc.get("authors", []), *item.get("authors", [])]  # type: ignore[misc]
+        return ", ".join(sorted({p["name"] for p in people}))
+
+    by_title = {i["title"]: miniflux_author(i) for i in doc["items"]}
+    assert by_title == {
+        "Minister visits the port": "Foreign, Commonwealth and Development Office",
+        "Library hours": "Test Press Office",
+    }
+    atom = {e.title: [a.name for a in e.get("authors", [])] for e in parse_ok(site.out / "atom.xml").entries}
+    assert atom["Minister visits the port"] == ["Foreign, Commonwealth and Development Office"]

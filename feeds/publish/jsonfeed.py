@@ -2,7 +2,8 @@
 
 Written with `json.dumps` in the spec's key order, UTF-8 without ASCII escapes, two-space indent and a final
 newline, with `<`, `>` and `&` escaped so that no served file carries a literal "<script". JSON Feed's paging
-(`next_url`) points at the RFC 5005 previous archive, its hubs at the WebSub hub.
+(`next_url`) points at the RFC 5005 previous archive, its hubs at the WebSub hub. Authors are named on each item,
+never on the feed (see `json_feed_bytes`).
 
 What this module must not do: read the clock, the store or the file system, sort or drop entries, or vet a spec
 itself (`feedcheck` does, once for all formats).
@@ -33,14 +34,16 @@ def json_feed_bytes(spec: FeedSpec) -> bytes:
         doc["description"] = spec.subtitle
     if spec.icon:
         doc["favicon"] = spec.icon  # Atom's icon is small and square, like JSON Feed's favicon (not its 512px icon)
-    doc["authors"] = [_json_person(spec.author)]
+    # No feed-level `authors`: Miniflux (internal/reader/json/adapter.go) adds them to every item's own, so a
+    # release from another organisation, or a news item, read as written by the office too. Each item names its
+    # authors instead, the feed's where it has none (what JSON Feed 1.1 would have it inherit).
     doc["language"] = spec.language
     if spec.hub:
         doc["hubs"] = [{"type": "WebSub", "url": spec.hub}]
     older = dict(history_links(spec, "json")).get("prev-archive")
     if older:
         doc["next_url"] = older  # JSON Feed's paging: the next (older) items, i.e. RFC 5005's previous archive
-    doc["items"] = [_json_item(e) for e in spec.entries]
+    doc["items"] = [_json_item(e, spec.author) for e in spec.entries]
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     # Escape the characters that matter to HTML (same JSON value for every reader), so no served file carries
     # a literal "<script" even when a title does.
@@ -48,7 +51,7 @@ def json_feed_bytes(spec: FeedSpec) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _json_item(entry: FeedEntry) -> dict[str, Any]:
+def _json_item(entry: FeedEntry, feed_author: Person) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry.id}
     if entry.link is not None:
         item["url"] = entry.link
@@ -65,8 +68,7 @@ def _json_item(entry: FeedEntry) -> dict[str, Any]:
         item["image"] = entry.image
     item["date_published"] = rfc3339(entry.published)
     item["date_modified"] = rfc3339(entry.updated)
-    if entry.authors:
-        item["authors"] = [_json_person(p) for p in entry.authors]
+    item["authors"] = [_json_person(p) for p in entry.authors or (feed_author,)]
     if entry.categories:
         item["tags"] = [c.label or c.term for c in entry.categories]
     if entry.language:
