@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -1377,6 +1377,36 @@ def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
         expected = utc_now() + (due - clock()) + timedelta(seconds=1)
         assert abs((job.next_run_time - expected).total_seconds()) < 5
         assert not (settings.paths.out / "releases" / "new-strategy-for-ports").exists()
+    finally:
+        daemon._scheduler.shutdown(wait=False)
+        daemon._scheduler = None
+        daemon.app.close()
+
+
+def test_the_daemon_publishes_again_when_a_release_ages_out_of_the_news_sitemap(make_settings, clock):
+    """sitemap-news.xml lists the releases of the last two days: the daemon publishes again the moment the first of
+    them ages out, rather than up to a publish interval (or a day) late."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from feeds.clock import utc_now
+    from feeds.ingest import run_ingest
+
+    settings = make_settings('\n[daemon]\npublish_interval = "1d"\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    daemon._scheduler = BackgroundScheduler(timezone="UTC")
+    daemon._scheduler.start()
+    try:
+        inbox = settings.source("inbox").path
+        (inbox / "ferries.json").write_text(
+            '{"title": "Ferries restored", "body": "Text.", "published": "2026-11-28T09:00:00Z"}'
+        )
+        assert run_ingest(daemon.app).count("created") == 1
+        daemon.jobs.publish(daemon.app)
+        job = daemon._scheduler.get_job("publish-news")
+        assert job is not None
+        ages_out = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+        expected = utc_now() + (ages_out - clock()) + timedelta(seconds=1)
+        assert abs((job.next_run_time - expected).total_seconds()) < 5
     finally:
         daemon._scheduler.shutdown(wait=False)
         daemon._scheduler = None

@@ -224,7 +224,7 @@ def test_what_a_document_links_to_is_written_before_it(make_site, monkeypatch: p
             assert entry_links, doc
             pages = [local_path(site.out, url).relative_to(site.out).as_posix() for url in entry_links]
             assert all(position[page] < position[doc] for page in pages if page in position), doc
-    assert order[-4:] == ["index.html", "feeds.opml", "sitemap.xml", "robots.txt"]
+    assert order[-5:] == ["index.html", "feeds.opml", "sitemap.xml", "robots.txt", "sitemap-news.xml"]
 
 
 def test_a_site_moved_to_another_base_url_links_there_everywhere(make_site) -> None:

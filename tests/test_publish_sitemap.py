@@ -31,7 +31,8 @@ SM = "{http://www.sitemaps.org/schemas/sitemap/0.9}"
 
 # The sitemaps.org 0.9 schema (sitemap.xsd and siteindex.xsd), as much of it as we publish: written out here, since
 # tests fetch nothing from the internet. `loc` is an absolute URL of 12 to 2,048 characters; `lastmod` a W3C
-# date-time; at most 50,000 children.
+# date-time; at most 50,000 children; a `url` may end with elements of other namespaces (`xhtml:link`), as the
+# real schema's `xsd:any namespace="##other"` allows.
 _SCHEMA = """<?xml version="1.0" encoding="UTF-8"?>
 <xsd:schema xmlns:xsd="http://www.w3.org/2001/XMLSchema" targetNamespace="http://www.sitemaps.org/schemas/sitemap/0.9"
   xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" elementFormDefault="qualified">
@@ -46,6 +47,7 @@ _SCHEMA = """<?xml version="1.0" encoding="UTF-8"?>
     <xsd:element name="lastmod" type="tLastmod" minOccurs="0"/>
     <xsd:element name="changefreq" type="xsd:string" minOccurs="0"/>
     <xsd:element name="priority" type="xsd:decimal" minOccurs="0"/>
+    <xsd:any namespace="##other" processContents="lax" minOccurs="0" maxOccurs="unbounded"/>
   </xsd:sequence></xsd:complexType>
   <xsd:complexType name="tSitemap"><xsd:sequence>
     <xsd:element name="loc" type="tLoc"/>
@@ -72,7 +74,8 @@ def listed(out: Path) -> dict[str, str | None]:
     """Every URL the site's sitemap lists (following a sitemap index), with its lastmod."""
     doc = valid((out / "sitemap.xml").read_bytes())
     if doc.tag == f"{SM}sitemapindex":
-        docs = [valid(local_path(out, loc).read_bytes()) for loc in doc.xpath("//*[local-name()='loc']/text()")]
+        locs = [loc for loc in doc.xpath("//*[local-name()='loc']/text()") if not loc.endswith("sitemap-news.xml")]
+        docs = [valid(local_path(out, loc).read_bytes()) for loc in locs]  # (the news sitemap has its own tests)
     else:
         docs = [doc]
     urls: dict[str, str | None] = {}
@@ -115,7 +118,7 @@ def test_the_sitemap_lists_every_public_page_and_nothing_else(make_site) -> None
         page = local_path(s.out, url).read_text(encoding="utf-8")
         assert 'name="robots"' not in page and f'<link rel="canonical" href="{url}">' in page
     assert (s.out / "robots.txt").read_bytes() == (
-        f"User-agent: *\nDisallow:\n\nSitemap: {BASE_URL}sitemap.xml\n".encode()
+        f"User-agent: *\nDisallow:\n\nSitemap: {BASE_URL}sitemap.xml\nSitemap: {BASE_URL}sitemap-news.xml\n".encode()
     )
 
 
@@ -155,7 +158,7 @@ def test_an_offices_own_robots_txt_is_left_as_it_is_and_said_once(make_site, cap
     assert (s.out / "robots.txt").read_text() == own
     assert report.kept == ["robots.txt"] and "robots.txt" not in report.written
     assert "robots.txt was not written by feeds: left as it is" in caplog.text
-    assert f"Sitemap: {BASE_URL}sitemap.xml" in caplog.text
+    assert f"Sitemap: {BASE_URL}sitemap.xml / Sitemap: {BASE_URL}sitemap-news.xml" in caplog.text  # (both to add)
     caplog.clear()
     with caplog.at_level("WARNING", logger="feeds.publish"):
         assert s.publish().changed == []
@@ -225,7 +228,11 @@ def served(make_site) -> Iterator[str]:
 
 @pytest.mark.parametrize(
     ("path", "media_type"),
-    [("sitemap.xml", "application/xml; charset=utf-8"), ("robots.txt", "text/plain; charset=utf-8")],
+    [
+        ("sitemap.xml", "application/xml; charset=utf-8"),
+        ("sitemap-news.xml", "application/xml; charset=utf-8"),
+        ("robots.txt", "text/plain; charset=utf-8"),
+    ],
 )
 def test_the_server_gives_sitemap_and_robots_their_content_types(served: str, path: str, media_type: str) -> None:
     with urllib.request.urlopen(served + path) as response:

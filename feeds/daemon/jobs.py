@@ -243,6 +243,9 @@ class Jobs:
         if report.held_until is not None:  # an embargo lifts then: publish at that moment, not up to an interval late
             wait = (report.held_until - app.clock()).total_seconds()
             self.soon("publish-embargo", "publish", self.publish, max(wait, 0.0) + 1.0)
+        if report.news_until is not None:  # a release ages out of sitemap-news.xml then: publish at that moment
+            wait = (report.news_until - app.clock()).total_seconds()
+            self.soon("publish-news", "publish", self.publish, max(wait, 0.0) + 1.0)
         if app.settings.publish.hub:
             from feeds.publish.websub import changed_topics
 

@@ -20,6 +20,7 @@ from feeds import __version__
 from feeds.publish.coverage import EntryIds, entry_keys
 from feeds.publish.entries import at_base
 from feeds.publish.marks import PublishedFeeds
+from feeds.publish.newsmap import news_ages_out_at, news_releases
 from feeds.publish.pages import PageRenderer
 from feeds.publish.pageviews import Direction, text_direction
 from feeds.publish.plan import plan_site
@@ -87,6 +88,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
         order,
         settings,
         renderer,
+        now=now,
         salt=salt,
         static=static,
         matches=matches,
@@ -102,6 +104,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
     report = writer.publish(jobs, dry_run=dry_run, progress=progress)
     report.held, report.held_until = len(held), min(held, default=None)
+    report.news_until = news_ages_out_at(news_releases(releases, now))
     return report
 
 

@@ -73,7 +73,7 @@ from feeds.publish.sharing import (
     website_meta,
 )
 from feeds.publish.spec import FeedLink, RenderedFile
-from feeds.publish.translations import Translation
+from feeds.publish.translations import Translation, hreflang_alternates
 
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
 
@@ -174,7 +174,7 @@ class PageRenderer:
             discover=_announced(feeds),
             meta=meta,
             json_ld=structured,
-            alternates=self._alternates(lang, release.permalink, translations),
+            alternates=hreflang_alternates(lang, release.permalink, translations, site.language),
             **self._labels_in(lang, words),
         )
         first_published = words.gettext(FIRST_PUBLISHED)
@@ -386,15 +386,6 @@ class PageRenderer:
         whose language has none). `words`: the labels, the site's by default."""
         labels = (words or self.messages).language
         return {"ui_lang": None if _same_language(lang, labels) else labels, "ui_dir": text_direction(labels)}
-
-    def _alternates(self, lang: str, url: str, translations: Sequence[Translation]) -> tuple[tuple[str, str], ...]:
-        """(hreflang, URL) of each language version of a release, this one's first, then `x-default`: the version
-        in the site's language, for a reader whose language none is. Empty for a release with no other version."""
-        if not translations:
-            return ()
-        versions = ((lang, url), *((t.language, t.url) for t in translations))
-        default = next((u for language, u in versions if _same_language(language, self.site.language)), None)
-        return (*versions, ("x-default", default)) if default else versions
 
     def _og_locale(self, lang: str) -> str:
         """Open Graph's locale of a page in `lang`; the site's (`en_GB`) for a release in its language that names

@@ -29,6 +29,7 @@ from feeds.publish.coverage import EntryIds, plan_matches
 from feeds.publish.feeds import render_feed
 from feeds.publish.i18n import messages_for
 from feeds.publish.marks import PublishedFeeds
+from feeds.publish.newsmap import NEWS_SITEMAP_PATH, news_releases, render_news_sitemap
 from feeds.publish.opml import render_opml
 from feeds.publish.pages import PageRenderer
 from feeds.publish.removed import removed_page
@@ -47,7 +48,7 @@ from feeds.publish.sitefeeds import (
 from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sitemap_paths, split_sitemap
 from feeds.publish.spec import FEED_FILES, FeedLink, RenderedFile
 from feeds.publish.topicnames import configured_topic_names, topic_names, topic_slug
-from feeds.publish.translations import translations_of
+from feeds.publish.translations import Translation, hreflang_alternates, translations_of
 
 INDEX_RELEASES = 50
 
@@ -101,6 +102,7 @@ def plan_site(
     settings: Settings,
     renderer: PageRenderer,
     *,
+    now: datetime,
     salt: str,
     static: Sequence[RenderedFile] = (),
     matches: Sequence[StoredMatch] = (),
@@ -115,7 +117,8 @@ def plan_site(
         goes back, and a topic once published keeps its feeds and page, and an organisation its feeds, empty when it has
         no release left (they are not offered on the index or in the OPML list then, which are for finding feeds to
         subscribe to; see `feed_groups` for an organisation left alone). `removed`: id → slug of the releases taken
-    down (`feeds releases remove`), which keep their place in the archives' order, and whose pages are a notice."""
+    down (`feeds releases remove`), which keep their place in the archives' order, and whose pages are a notice.
+    `now`: the publish's time, which decides only what the news sitemap lists (`news_releases`)."""
     published = published if published is not None else PublishedFeeds()
     # The feeds' ids keep the domain they were first published with (a site moved to another domain, without
     # `site.id_domain`), which is kept whether the config names it or not.
@@ -362,11 +365,25 @@ def plan_site(
         url = f"{site.base_url}topics/{quote(g.key.removeprefix('topic:'))}/"
         urls.append(SitemapUrl(url, max(r.updated for r in g.releases)))
     urls += [SitemapUrl(f"{site.base_url}years/{y}/", max(r.updated for r in by_year[y])) for y in years]
-    urls += [SitemapUrl(r.permalink, r.updated) for r in newest_first(releases)]
+    urls += [  # (a release's language versions as its page links them: `hreflang_alternates`)
+        SitemapUrl(r.permalink, r.updated, _alternates(r, translated, site.language)) for r in newest_first(releases)
+    ]
     parts = split_sitemap(urls)
-    listed = "\n".join([*(f"{u.loc} {u.lastmod}" for u in urls), repr([len(p) for p in parts])])  # (+ the split)
-    add("sitemap", sitemap_paths(parts), listed, partial(render_sitemap, parts, site.base_url))
-    add("robots", ["robots.txt"], site.base_url, lambda: (render_robots(site.base_url),), yields=True)
+    listed = "\n".join([*(f"{u.loc} {u.lastmod} {u.alternates}" for u in urls), repr([len(p) for p in parts])])
+    others = (NEWS_SITEMAP_PATH,)
+    add("sitemap", sitemap_paths(parts), listed, partial(render_sitemap, parts, site.base_url, others=others))
+    robots = partial(render_robots, site.base_url, others)
+    add("robots", ["robots.txt"], (site.base_url, others), lambda: (robots(),), yields=True)
+    # The news sitemap: the releases of the last two days at `now`. Its fingerprint is the releases it lists, not
+    # the time, so the first publish after one ages out (or an embargo lifts) rewrites it, and no other does.
+    news = news_releases(releases, now)
+    news_inputs = ("\n".join(keys[r.id] for r in news), site.title, site.language)
+    add(
+        "news-sitemap",
+        [NEWS_SITEMAP_PATH],
+        news_inputs,
+        lambda: (render_news_sitemap(news, site.title, site.language),),
+    )
     return sorted(jobs, key=_write_rank)
 
 
@@ -378,9 +395,16 @@ page, not the 404 page; a first publish's feeds find their stylesheet."""
 
 
 def _write_rank(job: Job) -> int:
-    if job.key in ("index", "opml", "sitemap", "robots"):
+    if job.key in ("index", "opml", "sitemap", "robots", "news-sitemap"):
         return len(_WRITTEN_FIRST) + 1
     return next((i for i, prefix in enumerate(_WRITTEN_FIRST) if job.key.startswith(prefix)), len(_WRITTEN_FIRST))
+
+
+def _alternates(
+    r: Release, translated: Mapping[str, Sequence[Translation]], site_language: str
+) -> tuple[tuple[str, str], ...]:
+    """The sitemap's hreflang alternates of a release page: what its page's `<link rel="alternate">` are."""
+    return hreflang_alternates(r.language or site_language, r.permalink, translated.get(r.id, ()), site_language)
 
 
 def _one(render: Callable[..., RenderedFile], *args: object, **kwargs: object) -> tuple[RenderedFile, ...]:

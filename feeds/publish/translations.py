@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from feeds.model import Release
 
-__all__ = ["Translation", "translations_of"]
+__all__ = ["Translation", "hreflang_alternates", "translations_of"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +67,19 @@ def translations_of(releases: Sequence[Release]) -> Mapping[str, tuple[Translati
             if others:
                 found[r.id] = tuple(Translation(o.language, o.permalink, o.title) for o in others)
     return found
+
+
+def hreflang_alternates(
+    language: str, url: str, translations: Sequence[Translation], site_language: str
+) -> tuple[tuple[str, str], ...]:
+    """(hreflang, URL) of each language version of a release in `language` at `url`, this one first, then
+    `x-default`: the version in `site_language`, for a reader whose language none is. Empty for a release with no
+    other version. The page's `<link rel="alternate" hreflang>` and the sitemap's `xhtml:link` are both this."""
+    if not translations:
+        return ()
+    versions = ((language, url), *((t.language, t.url) for t in translations))
+    default = next((u for lang, u in versions if _primary(lang) == _primary(site_language)), None)
+    return (*versions, ("x-default", default)) if default else versions
 
 
 def _primary(language: str) -> str:

@@ -48,10 +48,20 @@ class PublishReport:
     """Files an office put into out/ itself where feeds would write its own (`Job.yields`): left as they are."""
     held_until: datetime | None = None
     """When the first of them is due: the site must be published again then."""
+    news_until: datetime | None = None
+    """When the first release `sitemap-news.xml` lists ages out of it (two days after its publication): the site
+    must be published again then for that file to stay true."""
 
     @property
     def changed(self) -> list[str]:
         return self.written + self.removed
+
+
+def _lines_to_add(data: bytes) -> list[str]:
+    """What an office's own file lacks of ours, said in the log: a `robots.txt`'s `Sitemap:` lines (else the
+    file's last line)."""
+    lines = data.decode("utf-8", "replace").strip().splitlines()
+    return [line for line in lines if line.startswith("Sitemap:")] or lines[-1:]
 
 
 def safe_relative(path: str) -> PurePosixPath:
@@ -152,7 +162,7 @@ class SiteWriter:
                             "%s was not written by feeds: left as it is (add what feeds would write to it yourself:"
                             " %s)",
                             target,
-                            " / ".join(f.data.decode("utf-8", "replace").strip().splitlines()[-1:]),
+                            " / ".join(_lines_to_add(f.data)),
                             extra={"file": str(target)},
                         )
                         continue
