@@ -29,12 +29,14 @@ log = logging.getLogger("feeds.web")
 def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
     """Write the feeds, pages, index and OPML into out/ (only files whose bytes changed)."""
     from feeds.publish import run_publish
+    from feeds.publish.indexnow import IndexNowReport, indexnow_once
     from feeds.publish.websub import PingReport, ping_once
 
     with ctx.app() as app:
         with _publish_lock(ctx, app, dry_run), ProgressBar("publishing") as bar:
             report = run_publish(app, dry_run=dry_run, progress=bar)
         pings = PingReport() if dry_run else ping_once(app, report.written)
+        told = IndexNowReport() if dry_run else indexnow_once(app, report.changed)
     if as_json:
         echo_json(
             {
@@ -46,11 +48,14 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
                 "held": report.held,
                 "held_until": rfc3339(report.held_until) if report.held_until else None,
                 "hub_pings": {"sent": pings.sent, "failed": pings.failed},
+                "indexnow": {"sent": told.sent, "failed": told.failed},
             }
         )
         return
     if pings.summary():
         echo(f"websub: {pings.summary()}", err=True)
+    if told.summary():
+        echo(f"indexnow: {told.summary()}", err=True)
     verb = "would change" if dry_run else "changed"
     for path in report.written:
         ctx.say(f"{'would write ' if dry_run else 'wrote    '}{path}")

@@ -188,6 +188,14 @@ def read_publish(r: TableReader, t: dict[str, Any], base: Path) -> PublishSettin
         r.fail((*k, "hub"), f"must be an http(s) URL, got {hub!r}")
     if hub is not None and (problem := malformed_host(hub)) is not None:
         r.fail((*k, "hub"), problem)
+    indexnow_key = r.get(t, (*k, "indexnow_key"), str, None)
+    if indexnow_key is not None and not re.fullmatch(r"[A-Za-z0-9-]{8,128}", indexnow_key):
+        r.fail((*k, "indexnow_key"), "must be 8 to 128 letters (a-z, A-Z), digits or '-', as IndexNow asks")
+    endpoint = r.get(t, (*k, "indexnow_endpoint"), str, "https://api.indexnow.org/indexnow")
+    if urlsplit(endpoint).scheme not in ("http", "https") or "@" in urlsplit(endpoint).netloc:
+        r.fail((*k, "indexnow_endpoint"), "must be an http(s) URL without a user name or password")
+    if (problem := malformed_host(endpoint)) is not None:
+        r.fail((*k, "indexnow_endpoint"), problem)
     templates = r.get(t, (*k, "templates"), str, None)
     if templates and not resolve_path(base, templates).is_dir():  # else the packaged templates would be used silently
         r.fail((*k, "templates"), f"the folder {resolve_path(base, templates)} does not exist")
@@ -217,4 +225,7 @@ def read_publish(r: TableReader, t: dict[str, Any], base: Path) -> PublishSettin
         templates=resolve_path(base, templates) if templates else None,
         organisation_feeds=r.get(t, (*k, "organisation_feeds"), bool, True),
         custom=tuple(custom),
+        indexnow=r.get(t, (*k, "indexnow"), bool, False),
+        indexnow_key=indexnow_key,
+        indexnow_endpoint=endpoint,
     )

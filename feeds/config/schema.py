@@ -70,7 +70,10 @@ KEYS: dict[str, frozenset[str]] = {
         {"type", "name", "url", "interval", "results", "fields", "link_base", "enabled", "max_pages", "paging"}
     ),
     "[sources.paging]": frozenset({"start", "count", "total", "next"}),
-    "[publish]": frozenset({"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"}),
+    "[publish]": frozenset(
+        {"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"}
+        | {"indexnow", "indexnow_key", "indexnow_endpoint"}
+    ),
     "[[publish.feeds]]": frozenset({"name", "title", "topics", "organisations", "types"}),
     "[watch]": frozenset(
         {"interval", "workers", "per_host", "batch", "lease", "retro_days", "retention_days", "match_retention_days"}

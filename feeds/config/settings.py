@@ -160,6 +160,12 @@ class PublishSettings:
     """A folder whose Jinja2 templates replace the packaged ones by name."""
     organisation_feeds: bool = True
     custom: tuple[CustomFeed, ...] = ()
+    indexnow: bool = False
+    """Tell IndexNow (Bing, Yandex, Seznam, Naver…) which pages a publish changed; off unless asked for."""
+    indexnow_key: str | None = None
+    """The IndexNow key (8-128 letters, digits, `-`), published as `<key>.txt`; None: one derived from base_url."""
+    indexnow_endpoint: str = "https://api.indexnow.org/indexnow"
+    """Where the pings go: the shared endpoint passes them on to every search engine taking part."""
 
 
 MIN_WATCH_INTERVAL = 300.0

@@ -2,7 +2,8 @@
 
     start:  migrate | import configured feeds and rules | schedule jobs | watch folders | serve
     jobs:   ingest (file events + periodic scan) · watch (tick: claim due feeds) · publish (debounced after any
-            change + periodic) · websub (hub pings for changed feeds, retried) · alerts · housekeeping (daily)
+            change + periodic) · websub (hub pings for changed feeds, retried) · indexnow (changed pages, retried)
+            · alerts · housekeeping (daily)
     stop:   SIGTERM/SIGINT → take no new work, let the running job finish (grace), exit 0
     reload: SIGHUP → re-read the config; a bad one is logged and the old one keeps running
 

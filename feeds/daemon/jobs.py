@@ -27,6 +27,7 @@ from feeds.logs import Reminders
 from feeds.status import WORKERS_SHOWN
 
 if TYPE_CHECKING:
+    from feeds.publish.indexnow import IndexNowQueue
     from feeds.publish.websub import PingQueue
     from feeds.web.metrics import Metrics
 
@@ -62,6 +63,7 @@ class Jobs:
         stop: threading.Event,
         metrics: Metrics,
         pings: PingQueue,
+        indexnow: IndexNowQueue,
         alerts_said: Reminders,
         folders: FolderWatch,
         soon: Soon,
@@ -74,6 +76,7 @@ class Jobs:
         self.stop = stop
         self.metrics = metrics
         self.pings = pings
+        self.indexnow_queue = indexnow
         self.alerts_said = alerts_said
         """The alert destinations' problems with the config that every alerts run meets again (a rule that does
         not exist): said at the start, at a reload, then once a day while they last (`run_alerts`)."""
@@ -252,7 +255,20 @@ class Jobs:
             # Pinged from a job of their own, so a slow or dead hub never delays a publish.
             if self.pings.add(changed_topics(report.written, app.settings.site.base_url), app.clock()):
                 self.soon("websub-soon", "websub", self.websub, 0.0)
+        if app.settings.publish.indexnow:
+            from feeds.publish.indexnow import changed_pages
+
+            # As the pings: from a job of its own, batched, so a slow or dead endpoint never delays a publish.
+            if self.indexnow_queue.add(changed_pages(report.changed, app.settings.site.base_url)):
+                self.soon("indexnow-soon", "indexnow", self.indexnow, 0.0)
         return f"{len(report.changed)} files changed" if report.changed else ""
+
+    def indexnow(self, app: App) -> str:
+        return self.indexnow_queue.send(app).summary()
+
+    def indexnow_once(self, app: App) -> str:
+        """`run --once`'s round: the changed pages sent once; a failure is reported and they are dropped."""
+        return self.indexnow_queue.send(app, once=True).summary()
 
     def websub(self, app: App) -> str:
         return self.pings.send(app).summary()

@@ -87,6 +87,9 @@ class Daemon(DaemonScheduling):
         from feeds.publish.websub import PingQueue
 
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
+        from feeds.publish.indexnow import IndexNowQueue
+
+        self.indexnow = IndexNowQueue()  # (as the pings: in memory)
         self._wall: Callable[[], float] = time.time
         self._clock_seen: tuple[float, float] | None = None
         """(wall clock, monotonic clock) at the last `clock_step`."""
@@ -122,6 +125,7 @@ class Daemon(DaemonScheduling):
             stop=self.stop_event,
             metrics=self.metrics,
             pings=self.pings,
+            indexnow=self.indexnow,
             alerts_said=self._alerts_said,
             folders=self.folders,
             soon=self._soon,
@@ -199,6 +203,7 @@ class Daemon(DaemonScheduling):
             ("watch", self.jobs.watch),
             ("publish", self.jobs.publish),
             ("websub", self.jobs.websub_once),
+            ("indexnow", self.jobs.indexnow_once),
             ("alerts", self.jobs.alerts),
             # Cron has no daemon to housekeep: without it, a deployment run from cron kept every item for ever.
             ("housekeeping", self.jobs.housekeeping),
@@ -334,6 +339,7 @@ class Daemon(DaemonScheduling):
         else:
             self.heartbeat(stopped=True)
         self.pings.close()
+        self.indexnow.close()
         self.folders.stop()
         if self._server is not None:
             # Its worker threads first (waiting briefly for requests in flight): closing the sockets under them

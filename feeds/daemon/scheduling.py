@@ -27,6 +27,7 @@ from feeds.daemon.jobstate import still_running
 if TYPE_CHECKING:
     from feeds.app import App
     from feeds.daemon.reload import ConfigImport
+    from feeds.publish.indexnow import IndexNowQueue
     from feeds.publish.websub import PingQueue
     from feeds.web.metrics import Health, Metrics
 
@@ -45,6 +46,7 @@ class DaemonScheduling:
     app: App
     jobs: Jobs
     pings: PingQueue
+    indexnow: IndexNowQueue
     imports: ConfigImport
     metrics: Metrics
     health: Health
@@ -110,6 +112,8 @@ class DaemonScheduling:
         ]
         if self.app.settings.publish.hub:
             jobs.append(("websub", self.jobs.websub, d.watch_tick))  # retries pings that failed
+        if self.app.settings.publish.indexnow:
+            jobs.append(("indexnow", self.jobs.indexnow, d.watch_tick))  # sends what a back-off held
         self.metrics.jobs_scheduled(name for name, _, _ in jobs)  # (/metrics lists these: websub only with a hub)
         scheduler.add_job(self.heartbeat, "interval", id="heartbeat", seconds=15, next_run_time=now)
         for name, fn, seconds in jobs:
@@ -180,6 +184,7 @@ class DaemonScheduling:
         delta = timedelta(seconds=step)
         self.jobs.clock_stepped(delta)
         self.pings.clock_stepped(delta)
+        self.indexnow.clock_stepped(delta)
         self.imports.clock_stepped(delta)
         if self._scheduler is not None and not self.stop_event.is_set():
             self._scheduler.shutdown(wait=False)

@@ -79,6 +79,10 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     salt = _salt(app)
     renderer = _renderer(app, settings.site, salt)
     static = (*renderer.static_files(), *_stylesheets(renderer.messages, text_direction(settings.site.language)))
+    if settings.publish.indexnow:  # (its key file, which the search engines read to trust the pings)
+        from feeds.publish.indexnow import key_file
+
+        static = (*static, key_file(settings))
     matches = [m for m in app.store.matches() if m.kind == "keyword" or m.subject in shown]
     rules = {r.name: r.updated_at for r in app.store.rules()}
     ids = EntryIds(app.store.entry_ids(entry_keys(matches)))
