@@ -33,6 +33,7 @@ from feeds.config import load_settings
 from feeds.ingest import run_ingest
 from feeds.publish import run_publish
 from feeds.web.static import StaticSite
+from tests.chromium_cdp import Chromium
 
 SITE_TITLE = "Browser Test Office"
 HOSTILE_TITLE = '<script>alert("title")</script><img src=x onerror=alert(1)>'
@@ -41,6 +42,22 @@ HOSTILE_BODY = (
     '<img src=x onerror="alert(2)"> <svg onload=alert(3)></svg> <a href="javascript:alert(4)">click</a>\n\n'
     '<iframe src="javascript:alert(5)"></iframe> <b onmouseover=alert(6)>bold</b>'
 )
+
+LONG_URL = "https://www.example.org/" + "verylongpathsegment" * 12 + "?query=" + "x" * 80
+LONG_BODY = (
+    f'<p>See {LONG_URL} for the full text, or <a href="{LONG_URL}">the annex</a>.</p>'
+    "<p>Rindfleischetikettierungsüberwachungsaufgabenübertragungsgesetzrindfleischetikettierung is one word.</p>"
+    "<table><tr>"
+    + "".join(f"<th>Heading {c}</th>" for c in range(8))
+    + "</tr>"
+    + "".join("<tr>" + "".join(f"<td>Region {r} £12,000,000</td>" for c in range(8)) + "</tr>" for r in range(3))
+    + "</table><blockquote><p>“We will not stop until every household on every coast has the protection it"
+    " deserves,” said the minister.</p></blockquote>"
+    '<figure><img src="{base}chart.png" width="2000" height="300" alt="A chart"></figure>'
+    "<pre>a_very_long_preformatted_line_of_code_that_scrolls_in_its_own_box_and_never_pushes_the_page = 1</pre>"
+)
+"""A release with what widens a page on a phone: an unbroken URL, a wide table, a long German word, a quotation,
+a picture 2000px wide (from the test's own server, `{base}`: it is not there) and a long line of preformatted text."""
 
 
 def chromium_binary() -> str:
@@ -208,6 +225,12 @@ def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
                 "topics": ["Harbours"],
             },
             "hostile": {"title": HOSTILE_TITLE, "body": HOSTILE_BODY, "published": "2026-11-03T09:30:00Z"},
+            "long": {
+                "title": "Donaudampfschifffahrtsgesellschaftskapitänswitwenrentenversicherungsanstalt reviewed",
+                "body_html": LONG_BODY.replace("{base}", base_url),
+                "published": "2026-11-05T09:30:00Z",
+                "topics": ["Harbours", "Shipping", "Fisheries", "North Atlantic", "Ferries", "EU", "Trade", "Ports"],
+            },
             "arabic": {
                 "title": "افتتاح الميناء بعد الإصلاحات",
                 "body": "أعيد افتتاح الميناء اليوم.\n\nيمكن للسفن الرسو اعتبارا من يوم الاثنين.",
@@ -334,3 +357,77 @@ def test_a_phone_opens_a_release_page_on_its_text(browsed: BrowsedSite, page: st
     background = Counter(rows[-1]).most_common(1)[0][0]
     inked = sum(1 for row in rows for pixel in row if pixel != background)
     assert inked > 2000, f"the window shows a blank page ({inked} pixels differ from the background)"
+
+
+# --- on a phone: measured through the DevTools protocol (tests/chromium_cdp.py) ---------------------------------
+
+PHONE_PAGES = ["", "topics/harbours/", "years/2026/", "plain", "arabic", "long"]
+STANDING_ALONE = "header.site nav a, ul.topics a, nav.years a, .feeds a"
+"""The links that are not inside a sentence: the site's menu, topics, years, each feed's formats."""
+
+
+def _path(browsed: BrowsedSite, page: str) -> str:
+    return f"releases/{browsed.slugs[page]}/" if page in browsed.slugs else page
+
+
+def test_a_phone_never_scrolls_a_page_sideways_even_with_its_text_enlarged(
+    browsed: BrowsedSite, tmp_path: Path
+) -> None:
+    """On a 360 or 390 px wide phone, at the browser's own text size and at 200%, no page is wider than the screen:
+    a long URL, a German compound and a headline wrap; a wide table, a picture and preformatted text stay in their
+    own box. An Arabic release's English history line had its number outside the screen's edge, and a phone
+    scrolled the page sideways by it (and by the pixel of the skip link left at the end of its line)."""
+    wider: list[str] = []
+    with Chromium(browsed.chromium, tmp_path / "profile") as browser:
+        tab = browser.tab()
+        for width in (360, 390):
+            tab.emulate_phone(width, 800)
+            for percent in (100, 200):
+                tab.enlarge_text(percent)
+                for page in PHONE_PAGES:
+                    tab.open(browsed.base_url + _path(browsed, page))
+                    scroll_width, text = tab.evaluate(
+                        "[document.documentElement.scrollWidth, parseFloat(getComputedStyle(document.body).fontSize)]"
+                    )
+                    assert text >= 16 * percent / 100, f"{page}: the text is {text}px at {percent}%"
+                    if scroll_width > width:
+                        wider.append(f"{page or 'index'} at {width}px, text {percent}%: {scroll_width}px wide")
+    assert wider == []
+
+
+def test_a_link_standing_alone_is_at_least_24_px_square_on_a_phone(browsed: BrowsedSite, tmp_path: Path) -> None:
+    """WCAG 2.2's 2.5.8 (target size): the site's menu, a topic, a year, a feed's format are tapped, not read in a
+    sentence, and were the 20px of their letters high."""
+    small: list[str] = []
+    with Chromium(browsed.chromium, tmp_path / "profile") as browser:
+        tab = browser.tab()
+        tab.emulate_phone(360, 800)
+        for page in ["", "long", "arabic"]:
+            tab.open(browsed.base_url + _path(browsed, page))
+            boxes = tab.evaluate(
+                f"[...document.querySelectorAll({json.dumps(STANDING_ALONE)})].map(a => "
+                "[a.textContent.trim(), a.getBoundingClientRect().width, a.getBoundingClientRect().height])"
+            )
+            assert len(boxes) > 5, page
+            small += [f"{page or 'index'}: {text!r} {w:.0f}x{h:.0f}" for text, w, h in boxes if min(w, h) < 24]
+    assert small == []
+
+
+def test_a_printed_release_shows_its_text_whole_and_no_menus(browsed: BrowsedSite, tmp_path: Path) -> None:
+    """Printed (to paper or PDF, an A4 page's width): the menu, the skip link and the Subscribe panel are left out,
+    and preformatted text wraps where on screen it scrolls: paper cut it at its edge."""
+    with Chromium(browsed.chromium, tmp_path / "profile") as browser:
+        tab = browser.tab()
+        tab.send(
+            "Emulation.setDeviceMetricsOverride",
+            {"width": 718, "height": 1000, "deviceScaleFactor": 1, "mobile": False},
+        )
+        tab.send("Emulation.setEmulatedMedia", {"media": "print"})
+        tab.open(browsed.base_url + _path(browsed, "long"))
+        shown = tab.evaluate(
+            "['header.site nav', '.skip', '#subscribe'].map(s => getComputedStyle(document.querySelector(s)).display)"
+        )
+        assert shown == ["none", "none", "none"]
+        pre = tab.evaluate("(p => [p.scrollWidth, p.clientWidth])(document.querySelector('.body pre'))")
+        assert pre[0] <= pre[1], f"the preformatted line is cut: {pre[0]}px of text in {pre[1]}px"
+        assert tab.evaluate("document.documentElement.scrollWidth") <= 718
