@@ -34,6 +34,7 @@ from feeds.errors import PublishError
 from feeds.ingest import run_ingest
 from feeds.publish import STATE_FILE, PublishReport, run_publish
 from feeds.publish import writer as writer_module
+from feeds.publish.spec import content_version
 from tests.chaos.outcheck import page_without_json_ld
 from tests.test_publish_feeds import rfc4287_problems
 
@@ -256,14 +257,15 @@ def test_a_site_under_a_path_prefix_keeps_its_styles_wherever_out_is_served(make
     served = "http://127.0.0.1:8080/"  # (out/ served at the root, as `feeds serve` does)
     pages = [p for p in site.out.rglob("*.html") if p.name != "404.html"]
     assert len(pages) > 10
+    css = "static/site.css?v=" + content_version((site.out / "static" / "site.css").read_bytes())
     for page in pages:
         at = served + page.relative_to(site.out).as_posix().removesuffix("index.html")
         (href,) = html.parse(str(page)).getroot().xpath("//link[@rel='stylesheet']/@href")
         url = urljoin(at, href)
-        assert url == served + "static/site.css", f"{page}: {href}"
-        assert urljoin(prefixed + at.removeprefix(served), href) == prefixed + "static/site.css"  # (and at base_url)
+        assert url == served + css, f"{page}: {href}"
+        assert urljoin(prefixed + at.removeprefix(served), href) == prefixed + css  # (and at base_url)
     not_found = html.parse(str(site.out / "404.html")).getroot()
-    assert not_found.xpath("//link[@rel='stylesheet']/@href") == ["/news/static/site.css"]
+    assert not_found.xpath("//link[@rel='stylesheet']/@href") == ["/news/" + css]
 
 
 def test_a_site_moved_to_another_base_url_moves_the_links_its_bodies_had_into_it(make_site) -> None:

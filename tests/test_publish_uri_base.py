@@ -18,6 +18,7 @@ from lxml import etree, html
 from feeds.config import load_settings
 from feeds.ingest import run_ingest
 from feeds.publish import run_publish
+from feeds.publish.spec import content_version
 from feeds.publish.websub import changed_topics
 from feeds.urls import uri_form
 from tests.test_publish_site import Site, make_site  # noqa: F401  (the fixture)
@@ -66,7 +67,8 @@ def test_pages_give_the_sites_addresses_in_uri_form_as_its_feeds_do(make_site) -
     assert discovered == self_link == URI + "atom.xml"
     not_found = html.parse(str(site.out / "404.html")).getroot()
     assert not_found.xpath("//link[@rel='stylesheet']/@href") == [
-        "/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8%20%D0%B8/static/site.css"
+        "/%D0%BD%D0%BE%D0%B2%D0%BE%D1%81%D1%82%D0%B8%20%D0%B8/static/site.css?v="
+        + content_version((site.out / "static" / "site.css").read_bytes())
     ]
 
 

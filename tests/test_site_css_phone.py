@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from lxml import html
 
+from feeds.publish.spec import content_version
 from tests import test_publish_site
 from tests.test_publish_site import Site
 
@@ -88,3 +89,17 @@ def test_text_enlarged_on_a_phone_keeps_most_of_the_screen() -> None:
 )
 def test_print_leaves_out_the_menus_and_cuts_no_line(wanted: str) -> None:
     assert wanted in PRINT
+
+
+def test_every_page_names_the_stylesheet_by_its_version(make_site) -> None:
+    """`feeds serve` keeps `site.css?v=…` for a year (tests/test_web_static.py): a page on a slow line does not
+    wait for a round trip to ask whether the stylesheet changed. New bytes, a new version, a new address."""
+    s: Site = make_site()
+    s.publish()
+    version = content_version((s.out / "static" / "site.css").read_bytes())
+    assert re.fullmatch(r"[0-9a-f]{12}", version) and content_version(b"a {}") != content_version(b"b {}")
+    pages = sorted(s.out.rglob("*.html"))
+    assert len(pages) > 5
+    for page in pages:
+        (href,) = html.fromstring(page.read_bytes()).xpath("//link[@rel='stylesheet']/@href")
+        assert href.endswith(f"static/site.css?v={version}"), (page, href)

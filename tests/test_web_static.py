@@ -11,6 +11,7 @@ import gzip
 import http.client
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -284,7 +285,7 @@ def test_an_address_with_nothing_there_gets_the_sites_404_page_with_its_way_back
     assert '<a href="https://press.example.org/">The latest releases</a>' in page, "absolute: served at any path"
     # by its path on this host: the same on every page at any depth, and allowed by the pages' security policy
     # whatever origin serves out/ (a full URL to base_url's host was blocked on a preview host, or www. or not)
-    assert '<link rel="stylesheet" href="/static/site.css">' in page
+    assert re.search(r'<link rel="stylesheet" href="/static/site\.css\?v=[0-9a-f]{12}">', page)
     assert '<a href="https://press.example.org/years/2026/">2026</a>' in page
     head_status, head_headers, head_body = served.request("/nothing", method="HEAD")
     assert (head_status, head_body) == (404, b"") and head_headers["content-length"] == str(len(body))
@@ -614,3 +615,17 @@ def test_head_of_a_redirect_sends_no_body_so_the_connection_stays_in_step(served
     head, _, rest = received.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 301 ")
     assert rest.startswith(b"HTTP/1.1 200 OK\r\n"), rest[:40]
+
+
+def test_the_stylesheet_asked_for_by_its_version_is_kept_for_a_year(served: Served) -> None:
+    """A phone on a slow line asked again for site.css, which holds up the page, every hour (a 304 is a round
+    trip all the same). The pages name its version (`site.css?v=…`), new bytes a new address: that address is
+    kept for a year. Asked for without it, or by another version (one a server not yet published to was asked
+    for), it is kept an hour, as before, so no one keeps old bytes under a new name."""
+    page = (served.out / "index.html").read_text("utf-8")
+    (href,) = re.findall(r'<link rel="stylesheet" href="([^"]+)">', page)
+    status, headers, body = served.request("/" + href)
+    assert status == 200 and body == (served.out / "static" / "site.css").read_bytes()
+    assert headers["cache-control"] == "public, max-age=31536000, immutable"
+    for other in ("/static/site.css", "/static/site.css?v=000000000000", "/static/feed.css?" + href.split("?")[1]):
+        assert served.request(other)[1]["cache-control"] == "public, max-age=3600", other

@@ -33,6 +33,7 @@ Template context, the contract an override template can rely on (all pages exten
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
@@ -72,10 +73,15 @@ from feeds.publish.sharing import (
     website_json_ld,
     website_meta,
 )
-from feeds.publish.spec import FeedLink, RenderedFile
+from feeds.publish.spec import FeedLink, RenderedFile, content_version
 from feeds.publish.translations import Translation, hreflang_alternates
 
 _UNSAFE_SLUG = re.compile(r"[/\\\x00-\x1f\x7f?#]")
+
+
+@functools.cache
+def _site_css() -> bytes:
+    return resources.files("feeds").joinpath("static", "site.css").read_bytes()
 
 
 def _same_language(a: str, b: str) -> bool:
@@ -364,8 +370,12 @@ class PageRenderer:
     @staticmethod
     def static_files() -> tuple[RenderedFile, ...]:
         """The packaged stylesheet, as `static/site.css`, for the planner to publish next to the pages."""
-        css = resources.files("feeds").joinpath("static", "site.css").read_bytes()
-        return (RenderedFile(path="static/site.css", data=css),)
+        return (RenderedFile(path="static/site.css", data=_site_css()),)
+
+    @staticmethod
+    def stylesheet_version() -> str:
+        """The stylesheet's version (`content_version`), which the pages name in its address (`site.css?v=…`)."""
+        return content_version(_site_css())
 
     # -- helpers --
 

@@ -225,9 +225,10 @@ def plan_site(
     # Relative, as every other link of a page is, never by its full URL: pages forbid styles from other origins
     # (their security policy), and out/ served elsewhere (a preview host, www. or not, http or https) lost all its
     # styling; nor by its path on the host, which under a base path (/news/) was missing where `feeds serve`
-    # serves out/, at its root. The 404 page, served at any depth, names it by that path.
-    css, css_deep = "static/site.css", "../../static/site.css"
-    css_404 = urlsplit(site.base_url).path + "static/site.css"
+    # serves out/, at its root. The 404 page, served at any depth, names it by that path. Its version in its
+    # address (`?v=`) lets a browser keep it for a year (`feeds serve`), and fetch it again only when it changes.
+    css = "static/site.css?v=" + renderer.stylesheet_version()
+    css_deep, css_404 = "../../" + css, urlsplit(site.base_url).path + css
     main_links = _links("", site.title, "Main", site.base_url, settings)
     group_links = {  # (a language's feed is named in that language: `language_name`)
         g.key: _links(g.path, _label(g, site.title), g.group, g.home_url, settings, g.language) for g in groups

@@ -8,12 +8,21 @@ the clock, and must turn equal specs into equal bytes.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
 FeedFormat = Literal["atom", "rss", "json"]
 FEED_FILES: dict[FeedFormat, str] = {"atom": "atom.xml", "rss": "rss.xml", "json": "feed.json"}
+
+
+def content_version(data: bytes) -> str:
+    """A file's version, named in the links to it (`static/site.css?v=…`): the first 12 hex digits of the SHA-256
+    of its bytes. New bytes, a new address, which a browser has not cached: so the file may be cached for a year."""
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
 MEDIA_TYPES: dict[FeedFormat, str] = {
     "atom": "application/atom+xml",
     "rss": "application/rss+xml",

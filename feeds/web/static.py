@@ -41,6 +41,7 @@ from feeds.clock import http_date
 from feeds.config.settings import WebSettings
 from feeds.errors import FeedsError
 from feeds.publish.removed import REMOVED_MARK
+from feeds.publish.spec import content_version
 from feeds.web import cors
 from feeds.web.ranges import UNSATISFIABLE, byte_range
 
@@ -73,11 +74,16 @@ def media_type(path: Path) -> str:
     return _BY_NAME.get(path.name) or _BY_SUFFIX.get(path.suffix.lower(), "application/octet-stream")
 
 
-def cache_control(rel: str) -> str:
-    """Short for feeds and pages (they change with every release); long for archives and static files."""
+def cache_control(rel: str, query: str = "", data: bytes = b"") -> str:
+    """Short for feeds and pages (they change with every release); long for archives and static files; a year for
+    a static file asked for by its version (`site.css?v=…`, as the pages link it) when `data` is that version: new
+    bytes come at a new address. (Another version, one that a server not yet published to was asked for, is kept
+    an hour: a year of the old bytes under the new name would leave the visitor with them.)"""
     if rel.startswith("archive/"):
         return "public, max-age=86400"
     if rel.startswith("static/"):
+        if query and query == f"v={content_version(data)}":
+            return "public, max-age=31536000, immutable"
         return "public, max-age=3600"
     return "public, max-age=300"
 
@@ -175,7 +181,8 @@ class StaticSite:
             # The second the change ends in, rounded up: "not modified since" a date then holds to the nanosecond.
             seconds = -(-entry.mtime_ns // _SECOND_NS)
             headers.append(("Last-Modified", http_date(datetime.fromtimestamp(seconds, tz=UTC))))
-        headers += [("Cache-Control", cache_control(rel)), ("X-Content-Type-Options", "nosniff")]
+        query = environ.get("QUERY_STRING", "")
+        headers += [("Cache-Control", cache_control(rel, query, entry.data)), ("X-Content-Type-Options", "nosniff")]
         if entry.gz is not None:
             headers.append(("Vary", "Accept-Encoding"))
         if ctype.startswith("text/html"):
