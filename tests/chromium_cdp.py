@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -27,7 +28,8 @@ _TIMEOUT = 60.0
 class Chromium:
     """A headless Chromium process and the pipe to it; `close()` (or leaving a `with`) ends it."""
 
-    def __init__(self, binary: str, profile: Path) -> None:
+    def __init__(self, binary: str, profile: Path, flags: Sequence[str] = ()) -> None:
+        """`flags`: more command-line switches (`--disable-features=XSLT`)."""
         commands_read, self._commands = os.pipe()
         self._answers, answers_write = os.pipe()
 
@@ -50,6 +52,7 @@ class Chromium:
                 "--disable-dev-shm-usage",
                 "--remote-debugging-pipe",
                 f"--user-data-dir={profile}",
+                *flags,
                 "about:blank",
             ],
             stdin=subprocess.DEVNULL,

@@ -106,3 +106,11 @@ def test_a_feed_view_labels_a_subtitle_in_another_language_than_the_feeds(out: P
     main = etree.parse(str(out / "atom.xml"))
     assert main.find("{http://www.w3.org/2005/Atom}subtitle").get("{http://www.w3.org/XML/1998/namespace}lang") is None
     assert xslt(main).getroot().find(".//h1").getnext().get("lang") is None
+
+
+def test_feed_css_zooms_a_feed_to_a_phone_s_width() -> None:
+    """XML has no viewport meta: a phone laid a feed out 980px wide and shrank it, its text 6px high on a 360px
+    screen. feed.css zooms it there to about the screen's width (980 / 2.5 = 392px); a desktop's screen is not
+    matched (tests/test_publish_browser.py measures it in Chromium)."""
+    css = (STATIC / "feed.css").read_text("utf-8")
+    assert re.search(r"@media \(max-device-width: 480px\) \{\s*:root \{ zoom: 2\.5; \}\s*\}", css)

@@ -431,3 +431,26 @@ def test_a_printed_release_shows_its_text_whole_and_no_menus(browsed: BrowsedSit
         pre = tab.evaluate("(p => [p.scrollWidth, p.clientWidth])(document.querySelector('.body pre'))")
         assert pre[0] <= pre[1], f"the preformatted line is cut: {pre[0]}px of text in {pre[1]}px"
         assert tab.evaluate("document.documentElement.scrollWidth") <= 718
+
+
+@pytest.mark.parametrize("name", ["atom.xml", "rss.xml"])
+def test_a_phone_shows_a_feed_through_its_css_at_a_readable_size(
+    browsed: BrowsedSite, name: str, tmp_path: Path
+) -> None:
+    """Where XSLT is gone, a feed opened on a phone is styled by feed.css. XML has no viewport meta, so the phone
+    laid it out 980px wide and shrank it to the screen: its dates were 8px high on a 360 px screen, its text 6px.
+    feed.css zooms it on a phone's screen to about that screen's width."""
+    shown_date = (
+        "(() => { const date = [...document.querySelectorAll('*')].find(e =>"
+        " ['published', 'updated', 'pubDate'].includes(e.localName) && ['entry', 'item'].includes("
+        "e.parentElement.localName) && e.getBoundingClientRect().height > 0);"
+        " return [date.getBoundingClientRect().height, innerWidth, document.documentElement.scrollWidth]; })()"
+    )
+    with Chromium(browsed.chromium, tmp_path / "profile", flags=["--disable-features=XSLT"]) as browser:
+        tab = browser.tab()
+        tab.emulate_phone(360, 800)
+        tab.open(browsed.base_url + f"{AS_XML}/{name}")
+        height, layout_width, scroll_width = tab.evaluate(shown_date)
+    on_screen = height * 360 / layout_width
+    assert on_screen >= 18, f"a date's line is {on_screen:.1f}px high on the phone's screen"
+    assert scroll_width <= layout_width, "nor is the feed wider than the screen"
