@@ -114,3 +114,10 @@ def test_feed_css_zooms_a_feed_to_a_phone_s_width() -> None:
     matched (tests/test_publish_browser.py measures it in Chromium)."""
     css = (STATIC / "feed.css").read_text("utf-8")
     assert re.search(r"@media \(max-device-width: 480px\) \{\s*:root \{ zoom: 2\.5; \}\s*\}", css)
+
+
+@pytest.mark.parametrize("sheet", ["feed.css", "feed.xsl"])
+def test_no_text_of_a_feed_view_is_smaller_than_14px(sheet: str) -> None:
+    """The pages' floor (tests/test_site_css_phone.py): feed.xsl's "Web feed" above the title was 12.8px."""
+    sizes = re.findall(r"font-size:\s*([\d.]+)rem", (STATIC / sheet).read_text("utf-8"))
+    assert sizes and min(float(size) for size in sizes) >= 0.875, sizes

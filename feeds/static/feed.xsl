@@ -83,7 +83,7 @@
           main { max-width: 44rem; margin: 0 auto; padding: 1.5rem 1rem 3rem; }
           h1 { font-size: 1.75rem; line-height: 1.2; margin: .25rem 0 .5rem; }
           h2 { font-size: 1.2rem; margin: 2rem 0 .5rem; }
-          .kind { text-transform: uppercase; letter-spacing: .06em; font-size: .8rem; color: #555; margin: 0; }
+          .kind { text-transform: uppercase; letter-spacing: .06em; font-size: .875rem; color: #555; margin: 0; }
           .subscribe { background: #f3f6fa; border: 1px solid #d5dde8; border-radius: .5rem; padding: .25rem 1rem 1rem; }
           .url { display: block; padding: .5rem; background: #fff; border: 1px solid #b9c4d3; border-radius: .25rem;
                  font-family: ui-monospace, monospace; word-break: break-all; user-select: all; }
