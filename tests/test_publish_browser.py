@@ -415,7 +415,8 @@ def test_a_link_standing_alone_is_at_least_24_px_square_on_a_phone(browsed: Brow
 
 def test_a_printed_release_shows_its_text_whole_and_no_menus(browsed: BrowsedSite, tmp_path: Path) -> None:
     """Printed (to paper or PDF, an A4 page's width): the menu, the skip link and the Subscribe panel are left out,
-    and preformatted text wraps where on screen it scrolls: paper cut it at its edge."""
+    the page's address is printed at its foot (a browser's own header and footer are often off), and preformatted
+    text wraps where on screen it scrolls: paper cut it at its edge."""
     with Chromium(browsed.chromium, tmp_path / "profile") as browser:
         tab = browser.tab()
         tab.send(
@@ -428,6 +429,10 @@ def test_a_printed_release_shows_its_text_whole_and_no_menus(browsed: BrowsedSit
             "['header.site nav', '.skip', '#subscribe'].map(s => getComputedStyle(document.querySelector(s)).display)"
         )
         assert shown == ["none", "none", "none"]
+        address = tab.evaluate(
+            "(p => [getComputedStyle(p).display, p.textContent])(document.querySelector('.address'))"
+        )
+        assert address == ["block", browsed.base_url + _path(browsed, "long")], "the page's address, on paper"
         pre = tab.evaluate("(p => [p.scrollWidth, p.clientWidth])(document.querySelector('.body pre'))")
         assert pre[0] <= pre[1], f"the preformatted line is cut: {pre[0]}px of text in {pre[1]}px"
         assert tab.evaluate("document.documentElement.scrollWidth") <= 718

@@ -103,3 +103,16 @@ def test_every_page_names_the_stylesheet_by_its_version(make_site) -> None:
     for page in pages:
         (href,) = html.fromstring(page.read_bytes()).xpath("//link[@rel='stylesheet']/@href")
         assert href.endswith(f"static/site.css?v={version}"), (page, href)
+
+
+def test_a_printed_page_says_where_it_is_which_the_screen_does_not_repeat(make_site) -> None:
+    s: Site = make_site()
+    s.publish()
+    for path in ("index.html", "topics/iran/index.html", "years/2026/index.html"):
+        doc = html.fromstring((s.out / path).read_bytes())
+        (canonical,) = doc.xpath("//head/link[@rel='canonical']/@href")
+        assert doc.xpath("//footer[@class='site']/p[@class='address']/text()") == [canonical], path
+    not_found = html.fromstring((s.out / "404.html").read_bytes())
+    assert not not_found.xpath("//*[@class='address']"), "the 404 page is at every missing address: it has none"
+    assert "display: none;" in rule("footer.site .address")
+    assert "footer.site .address { display: block; overflow-wrap: anywhere; }" in PRINT
