@@ -3,7 +3,10 @@
 What a visitor gets: the index and a release page render with the site title, the release headline and
 working subscribe links, feeds display through their XSLT stylesheet (and through their CSS one where XSLT is
 turned off, as Chromium does from 2026), and hostile titles and bodies
-(`<script>`, `onerror=`) end up as text, never as a script element or an event handler in the live DOM.
+(`<script>`, `onerror=`) end up as text, never as a script element or an event handler in the live DOM. On a
+phone (measured through the DevTools pipe, tests/chromium_cdp.py): no page wider than a 360 or 390 px screen, at
+100% and 200% text; links standing alone at least 24 px square; a feed styled by feed.css readable; and in print,
+no menus, the page's address, no cut lines.
 
 Needs the Debian `chromium` package; without it every test here is SKIPPED with a warning saying so.
 """
