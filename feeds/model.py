@@ -17,6 +17,45 @@ BodyFormat = Literal["text", "markdown", "html"]
 
 
 @dataclass(frozen=True, slots=True)
+class Picture:
+    """A picture file dropped with its release and shown in its body (`![alt](arrival.jpg)`, `<img src=…>`): read
+    and checked by the ingest (`feeds.ingest.pictures`), stored by its bytes, published under `out/pictures/`."""
+
+    ref: str
+    """Its path as the release names it, relative to the release file's folder (`images/arrival.jpg`)."""
+    sha256: str
+    media_type: str
+    """`image/jpeg`, `image/png`, `image/gif` or `image/webp`: read from its bytes, never from its name."""
+    width: int
+    height: int
+    data: bytes = field(repr=False, compare=False)
+
+    @property
+    def path(self) -> str:
+        """Where it is published in out/: named by its bytes, so that a changed picture is a new address (caches
+        and ETags never serve the old one under the new name)."""
+        return f"pictures/{self.sha256[:PATH_HASH]}.{PICTURE_EXTENSIONS[self.media_type]}"
+
+
+PATH_HASH = 32
+"""Hex digits of a picture's SHA-256 in its published name (128 bits: no two pictures share one)."""
+
+
+PICTURE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
+"""The extension a picture is published under, by its type."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPicture:
+    """A stored picture as the publish needs to know it, without its bytes (`Store.stored_pictures`)."""
+
+    sha256: str
+    media_type: str
+    width: int
+    height: int
+
+
+@dataclass(frozen=True, slots=True)
 class RawRelease:
     """A release as read from its source, before any cleaning. Produced by `feeds.ingest.formats`.
 
@@ -68,6 +107,9 @@ class RawRelease:
     """For an object of a JSON list without `source_key`, `link` or `slug`: its name within the file, the slug of
     its title (`#2`, `#3` added for a later object of the same title), which `identity_of` uses instead of its index,
     so that adding, removing or reordering objects moves no release's text to another release."""
+    pictures: tuple[Picture, ...] = ()
+    """The picture files its body shows by a path relative to its file (`![alt](arrival.jpg)`), read by the
+    ingest; normalising gives them their published addresses."""
 
     def line_of(self, name: str) -> int | None:
         for key, line in self.lines:
@@ -147,6 +189,9 @@ class Release:
     ingest_warning: str | None = field(default=None, compare=False)
     """What normalising had to say about the input without refusing it (a `withdrawn_at` without a
     `withdrawn_note`): set by normalising, not stored; the ingest reports it with the release's outcome."""
+    pictures: tuple[Picture, ...] = field(default=(), compare=False)
+    """The pictures its body shows (`RawRelease.pictures`), for the ingest to store with it: set by normalising;
+    a release read back from the store has none here (its body and `image` name them by their published path)."""
 
     @property
     def never_public(self) -> bool:

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from feeds.cli import cli
 from feeds.errors import ExistsError, MigrationError, StoreError
-from feeds.model import Match, MatchedTerm, PublishedFeed
+from feeds.model import Match, MatchedTerm, Picture, PublishedFeed
 from feeds.store import SourceState, open_store
 from feeds.store import schema as schema_mod
 from feeds.store.alerts import NewDelivery
@@ -35,6 +35,8 @@ def fill(store) -> None:
         )
         tx.remember_idempotency("push:abc", rel(1).id, NOW)
         tx.record_ingested_files([("inbox", "r1.txt", "a" * 64, [rel(1).id]), ("inbox", "r2.txt", "b" * 64, [])], NOW)
+        # (bytes of every value, a NUL and high bytes included: a blob must travel unchanged)
+        tx.keep_pictures([Picture("arrival.png", "c" * 64, "image/png", 40, 30, bytes(range(256)))], NOW)
     store.save_source_state(
         SourceState("govuk", etag='"x"', last_checked=NOW.astimezone(KOLKATA), next_check=NOW + timedelta(hours=1))
     )

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import replace
@@ -30,6 +31,7 @@ from feeds.errors import ChangedMeanwhileError
 from feeds.ingest import folder
 from feeds.ingest.moving import BatchMover
 from feeds.ingest.parallel import units_in_batches
+from feeds.ingest.pictures import is_picture_name
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
 from feeds.model import IngestOutcome, IngestReport
@@ -127,12 +129,19 @@ def ingest_folder(
         log.info("created the drop folder %s of source %r: it did not exist", source.path, source.name)
     skipped: list[Path] = []
     files = folder.scan(source.path, skipped=skipped)
-    changing = folder.still_changing(files, quiet, time.time()) if quiet > 0 else set()
+    pictures = [f for f in files if is_picture_name(f.name)]  # (read with the release that shows them)
+    files = [f for f in files if not is_picture_name(f.name)]
+    changing = folder.still_changing([*files, *pictures], quiet, time.time()) if quiet > 0 else set()
+    if any(p in changing for p in pictures):  # a picture still being copied: its release, whichever, waits with it
+        changing |= set(files)
     files = [f for f in files if f not in changing]
     outcomes, stuck = _ingest_files(
         app, files, source=source.name, move_in=source.path if source.move else None, progress=progress
     )
-    return outcomes, len(changing), stuck, [folder.folder_note(p, source.path) for p in skipped]
+    notes = [folder.folder_note(p, source.path) for p in skipped]
+    if source.move:  # a picture no release took: said at every run (and logged once), never rejected
+        notes += [folder.picture_note(p) for p in pictures if p not in changing and os.path.lexists(p)]
+    return outcomes, len(changing), stuck, notes
 
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:
@@ -157,6 +166,8 @@ def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None =
         # `unit_from_file`).
         named = not p.is_dir()
         files = folder.scan(p, recursive=True) if not named else [p.resolve() if p.is_symlink() else p]
+        if not named:  # (a folder's pictures are read with the releases that show them)
+            files = [f for f in files if not is_picture_name(f.name)]
         for f in files:
             src = drop.get(f.resolve().parent)
             place = (src.name, src.path) if src and src.move else (src.name if src else "cli", None)

@@ -143,6 +143,22 @@ def folder_note(path: Path, folder: Path) -> str:
     )
 
 
+_PICTURES_SAID: set[str] = set()
+
+
+def picture_note(path: Path) -> str:
+    """What to do with a picture in the drop folder that no release dropped with it shows (logged once a process:
+    the daemon scans every minute); it waits there, never rejected: its release may be on its way."""
+    note = (
+        f"{shown_path(str(path))}: a picture no release in the drop folder shows; it waits for its release (drop "
+        "the release that shows it by this name, `![description](" + shown_path(path.name) + ")`, or remove it)"
+    )
+    if str(path) not in _PICTURES_SAID:
+        _PICTURES_SAID.add(str(path))
+        log.warning("%s", note, extra={"file": str(path)})
+    return note
+
+
 @dataclass
 class Settled:
     """What `settle` did: origin → new path for each file moved, and what kept others in the drop folder."""
@@ -208,6 +224,7 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
                 first.setdefault(why, unit.origin)
             elif dest is not None:
                 done.moved[unit.origin] = dest
+                _move_pictures(unit, inbox, target, folder)
     finally:
         for fd in targets.values():
             if not isinstance(fd, str):
@@ -220,6 +237,29 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
             "%d file(s) stayed in %s: %s (%s%s)", n, folder, why, shown_path(origin), others, extra={"file": origin}
         )
     return done
+
+
+def _move_pictures(unit: Unit, inbox: int, target: int, folder: Path) -> None:
+    """Move the pictures the unit's releases show, those beside it in the drop folder, where its file went: a
+    picture is never left behind its release (one in a folder of the drop folder stays there, as that folder's
+    other files do). One taken already (shown by two releases of the batch) is skipped; one that cannot move is
+    logged, and stays."""
+    for path in unit.pictures:
+        if os.path.dirname(path) != os.fspath(folder):
+            continue
+        name = os.path.basename(path)
+        try:
+            if not _exists(name, inbox):
+                continue
+            os.replace(name, _free_name(target, _fitting(name)), src_dir_fd=inbox, dst_dir_fd=target)
+        except OSError as e:
+            log.error(
+                "could not move the picture %s with its release %s: %s",
+                shown_path(path),
+                shown_path(unit.origin),
+                e.strerror or e,
+                extra={"file": path},
+            )
 
 
 _O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)

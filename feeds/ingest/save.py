@@ -214,6 +214,8 @@ def save_units(
         tx.insert_releases(list(inserts.values()), now)
         for rel in updates.values():
             tx.update_release(rel, now, as_read=as_read.get(rel.id))
+        # (stored with the releases that show them, or not at all; a picture is kept once, by its bytes)
+        tx.keep_pictures([p for r in (*inserts.values(), *updates.values()) for p in r.pictures], now)
         tx.record_ingested_files(ledger_rows, now)
         if settle is not None:
             settle(tx, outcomes)

@@ -28,8 +28,10 @@ from feeds.config import Settings
 from feeds.errors import FeedsError, InvalidReleaseError
 from feeds.ingest.formats import located, parse_release_file
 from feeds.ingest.frontmatter import named_as_written
+from feeds.ingest.pictures import picture_of
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
+from feeds.normalise.pictures import local_picture_refs
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """A release file larger than this is rejected unread: releases are text (a full HTML page with its inline
@@ -56,6 +58,8 @@ class Unit:
     read_as: FileIdentity | None = None
     """For files read: the file as it was when it was read, which is the one that may be moved after the commit
     (see `feeds.ingest.folder.settle`)."""
+    pictures: tuple[str, ...] = ()
+    """For files: the paths of the picture files its releases show (`feeds.ingest.pictures`), which move with it."""
 
 
 FileIdentity = tuple[int, int, int, int]
@@ -151,10 +155,17 @@ def unit_from_file(
         raws = parse_release_file(data, path.name, source=source, origin=origin)
         if key is not None:
             raws = tuple(replace(raw, file_key=key) for raw in raws)
+        raws, pictures = with_picture_files(raws, path, origin)
         releases = normalise_all(raws, settings, now)
+    except PictureError as e:
+        error, pictures = str(e), e.paths
+        return Unit(origin=origin, source=source, error=error, file_name=path.name, read_as=read_as, pictures=pictures)
     except FeedsError as e:
         error = str(located(e, data, path.name))
         return Unit(origin=origin, source=source, error=error, file_name=path.name, sha256=digest, read_as=read_as)
+    if pictures:  # (a picture changed is a file changed: the ledger must not take it for one ingested already)
+        shown_bytes = "".join(f"\n{p.ref}\t{p.sha256}" for raw in raws for p in raw.pictures)
+        digest = hashlib.sha256(f"{digest}{shown_bytes}".encode()).hexdigest()
     if not releases:
         return Unit(
             origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name, read_as=read_as
@@ -167,7 +178,46 @@ def unit_from_file(
         sha256=digest,
         modified=modified,
         read_as=read_as,
+        pictures=pictures,
     )
+
+
+class PictureError(FeedsError):
+    """A picture a release shows could not be read or is not one we publish (`paths`: those found, which move to
+    rejected/ with the release, so that the office drops them again together)."""
+
+    def __init__(self, message: str, paths: tuple[str, ...]):
+        super().__init__(message)
+        self.paths = paths
+
+
+def with_picture_files(
+    raws: Sequence[RawRelease], path: Path, origin: str
+) -> tuple[tuple[RawRelease, ...], tuple[str, ...]]:
+    """`raws`, each with the picture files its body shows by a path relative to `path` (read beside it), and the
+    paths of those files; PictureError naming the release, the reference and the file when one is missing or
+    refused."""
+    folder = path.parent
+    found: list[str] = []
+    problems: list[str] = []
+    done = []
+    for raw in raws:
+        pictures = []
+        for ref in local_picture_refs(raw):
+            picture = picture_of(folder, ref, shown_path(origin))
+            where = str(folder.joinpath(*ref.split("/")))
+            if isinstance(picture, str):
+                problems.append(picture)
+                if not os.path.isfile(where) or os.path.islink(where):  # (a file refused goes with its release)
+                    continue
+            else:
+                pictures.append(picture)
+            if where not in found:
+                found.append(where)
+        done.append(replace(raw, pictures=tuple(pictures)) if pictures else raw)
+    if problems:
+        raise PictureError("; ".join(problems), tuple(found))
+    return tuple(done), tuple(found)
 
 
 def _read_up_to(f: BinaryIO, size: int) -> bytes:

@@ -42,6 +42,7 @@ from feeds.normalise.fields import (
 )
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.opening import opening_lines
+from feeds.normalise.pictures import with_pictures
 from feeds.normalise.summary import given_summary_text, make_summary
 from feeds.normalise.text import nfc, one_line_text, xml_safe
 from feeds.normalise.topics import detect_topics
@@ -78,6 +79,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     if not body.strip():
         raise invalid(raw, "body", "the release has no body")
     body_html, body_text = render_body(body, raw.body_format, raw.link, site.base_url)
+    body_html, first_picture = with_pictures(body_html, raw, site.base_url)
     if not body_text:
         raise invalid(raw, "body", "the body is empty (after removing markup that is not published)")
     given_published = date_of(raw, "published", raw.published, site, latest=raw.embargoed)
@@ -98,6 +100,8 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
 
     link = url_of(raw, "link", raw.link, None)
     image = url_of(raw, "image", raw.image, link)
+    if image is None and first_picture is not None:  # (not hashed on its own: the body holds its address)
+        image = first_picture
     language = language_of(raw, site)
     organisation = one_line_text(raw.organisation or "") or site.author
     if len(raw.topics) > MAX_TOPICS:  # every topic is a feed and a page: thousands would publish gigabytes
@@ -178,6 +182,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         translation_of=translation_of,
         published_by_source=given_published is not None,
         ingest_warning=warning,
+        pictures=raw.pictures,
     )
 
 

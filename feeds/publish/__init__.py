@@ -23,6 +23,7 @@ from feeds.publish.marks import PublishedFeeds
 from feeds.publish.newsmap import news_ages_out_at, news_releases
 from feeds.publish.pages import PageRenderer
 from feeds.publish.pageviews import Direction, text_direction
+from feeds.publish.pictures import picture_jobs
 from feeds.publish.plan import plan_site
 from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
@@ -101,6 +102,8 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
         published=published,
         removed=app.store.removed_releases(),
     )
+    # (the pictures the releases shown show, byte for byte from the store: one a release no longer shows is removed)
+    jobs += picture_jobs(releases, settings.site.base_url, app.store.stored_pictures(), app.store.picture_data)
     if ids.minted and not dry_run:  # kept before they are published: an id, once out, never changes
         app.store.keep_entry_ids(ids.minted, now)
     if published.changed and not dry_run:  # kept before too: a feed's `updated`, once out, never goes back

@@ -41,6 +41,8 @@ def at_base(r: Release, base_url: str) -> Release:
     suffix = f"releases/{r.slug}/"
     if r.link is not None or not r.permalink.endswith(suffix):
         return replace(r, permalink=address)
+    if r.image and r.image.startswith(f"{r.permalink.removesuffix(suffix)}pictures/"):  # (a picture dropped with it)
+        r = replace(r, image=base_url + r.image.removeprefix(r.permalink.removesuffix(suffix)))
     old = html.escape(r.permalink.removesuffix(suffix), quote=True)  # as the sanitiser wrote it in an attribute
     new = html.escape(address.removesuffix(suffix), quote=True)
     if f'="{old}' not in r.body_html:

@@ -71,6 +71,21 @@ def breadcrumbs(crumbs: Sequence[tuple[str, str]]) -> dict[str, Any]:
 _IMG_SRC_ALT = re.compile(r"<img\b[^>]*>")
 
 
+def image_size(body_html: str, image: str) -> tuple[str, str] | None:
+    """The (width, height) the body gives the lead `image` where it shows it, or None: only a picture dropped with
+    the release has them (`feeds.normalise.pictures`, read from its file's header; the sanitiser keeps no size of
+    an image hosted elsewhere, whose file feeds never sees)."""
+    if "<img" not in body_html:
+        return None
+    for tag in _IMG_SRC_ALT.findall(body_html):
+        src = re.search(r' src="([^"]*)"', tag)
+        width = re.search(r' width="(\d+)"', tag)
+        height = re.search(r' height="(\d+)"', tag)
+        if src and width and height and html.unescape(src.group(1)) in (image, html.unescape(image)):
+            return width.group(1), height.group(1)
+    return None
+
+
 def image_alt(body_html: str, image: str) -> str | None:
     """The alt text the body gives the lead `image` where it shows it (`<img src="…" alt="…">`), else None: a card's
     `og:image:alt` only when the office wrote one; a title is no description of a picture."""
@@ -109,6 +124,8 @@ def release_meta(
     alt = image_alt(release.body_html, image) if image else None
     if image:
         meta.append(("og:image", image))
+        if size := image_size(release.body_html, image):
+            meta += [("og:image:width", size[0]), ("og:image:height", size[1])]
         if alt:
             meta.append(("og:image:alt", alt))
     # (X reads the rest from Open Graph; its card type, and an image's alt text, it reads from its own tags only)

@@ -54,6 +54,7 @@ class TableCount:
 COPIED = frozenset({
     "releases", "idempotency", "ingested_files", "source_state", "watched_feeds", "rules", "items", "matches",
     "entry_ids", "published_feeds", "related_applied", "watch_settings", "alert_destinations", "alert_deliveries",
+    "pictures",
 })  # fmt: skip
 """The tables `feeds db copy` copies (README, "Moving from SQLite to PostgreSQL", lists them)."""
 

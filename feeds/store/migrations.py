@@ -31,6 +31,7 @@ from feeds.store.schema import (
     ingested_files,
     items,
     matches,
+    pictures,
     publish_outcome,
     published_feeds,
     related_applied,
@@ -376,6 +377,8 @@ MIGRATIONS: tuple[Migration, ...] = (
             _add_index(releases, "ix_releases_removed_at"),
         ),
     ),
+    # Pictures dropped with a release are published by whichever machine publishes: their bytes live here.
+    Migration(34, "pictures dropped with their releases", _create(pictures)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

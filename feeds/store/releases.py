@@ -117,9 +117,10 @@ def release_from(row: Any) -> Release:
         changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
         dated_by_source=bool(m["dated_by_source"]),
         withdrawn_by_hand=bool(m["withdrawn_by_hand"]),  # (NULL in rows written before the column was filled)
-        published_by_source=False,  # (not stored: these three only matter for a release just normalised)
+        published_by_source=False,  # (not stored: these four only matter for a release just normalised)
         change_note=None,
         ingest_warning=None,
+        pictures=(),  # (their bytes are kept in `pictures`: the body and `image` name them)
     )
 
 

@@ -19,9 +19,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from feeds.errors import ChangedMeanwhileError, NotFoundError
-from feeds.model import Release
+from feeds.model import Picture, Release
 from feeds.store import schema
 from feeds.store.bulk import bulk_insert
+from feeds.store.pictures import keep_pictures
 from feeds.store.releases import (
     RELEASE_COLUMNS,
     SELECT_RELEASE,
@@ -122,6 +123,10 @@ class Tx:
             [release_values(r) for r in rows],
             fixed={"first_ingested": now, "last_ingested": now},
         )
+
+    def keep_pictures(self, pictures: Sequence[Picture], now: datetime) -> None:
+        """Store the pictures the releases written in this transaction show (`feeds.store.pictures`)."""
+        keep_pictures(self.conn, pictures, now)
 
     def update_release(self, release: Release, now: datetime, *, as_read: Release | None = None) -> None:
         """Write `release` over the stored one. `as_read`: the stored one as this transaction read it, when the

@@ -281,6 +281,20 @@ published_feeds = sa.Table(
 )
 
 
+# --- pictures dropped with their releases (migration 34): published from here, by every machine ---------------
+
+pictures = sa.Table(
+    "pictures",
+    metadata,
+    sa.Column("sha256", sa.Text, primary_key=True),  # of its bytes: a picture is kept once, whoever shows it
+    sa.Column("media_type", sa.Text, nullable=False),  # `image/jpeg`, `image/png`, `image/gif`, `image/webp`
+    sa.Column("width", sa.Integer, nullable=False),
+    sa.Column("height", sa.Integer, nullable=False),
+    sa.Column("data", sa.LargeBinary, nullable=False),
+    sa.Column("stored_at", UTCDateTime, nullable=False),
+)
+
+
 # --- coverage found after the fact (migration 6): which releases have been looked for among stored items -----
 
 related_applied = sa.Table(

@@ -35,6 +35,7 @@ from feeds.store.entryids import EntryIdStoreMixin
 from feeds.store.hostslots import HostSlotStoreMixin
 from feeds.store.items import ItemStoreMixin
 from feeds.store.matches import MatchStoreMixin
+from feeds.store.pictures import PictureStoreMixin
 from feeds.store.published import PublishedFeedsMixin
 from feeds.store.refusals import RefusalStoreMixin
 from feeds.store.releases import ReleaseStoreMixin
@@ -49,6 +50,7 @@ from feeds.urls import without_secrets as shown_database_url  # (a database URL 
 
 class Store(
     ReleaseStoreMixin,
+    PictureStoreMixin,
     WatchedFeedStoreMixin,
     FeedClaimStoreMixin,
     ItemStoreMixin,

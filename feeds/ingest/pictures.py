@@ -1,0 +1,163 @@
+"""Pictures dropped with a release: read beside its file, checked by their bytes, measured from their header.
+
+    picture_of(folder, ref, release)  the file `ref` in the release's folder as a `Picture`, or why it cannot be one
+
+A picture is read as a release file is (a regular file, never through a link, not a hard link to something else),
+up to `MAX_PICTURE_BYTES`. Its type is read from its first bytes, never from its name: JPEG, PNG, GIF and WebP, the
+types every browser and feed reader shows. An SVG is refused: it is a document that may hold scripts and links, run
+when it is opened from the site's own address; it is not sanitised into something else, so the office converts it
+(to PNG) and knows what is published. Width and height come from the header (`image_size`: a few bytes, read
+by hand; a decoding library such as Pillow would decode far more of an untrusted file than the size needs).
+
+What this module must not do: decode or change a picture (it is published byte for byte), or read any file that is
+not named by a release.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import posixpath
+import stat
+import struct
+from pathlib import Path
+
+from feeds.model import Picture
+
+__all__ = ["MAX_PICTURE_BYTES", "PICTURE_SUFFIXES", "image_size", "is_picture_name", "picture_of"]
+
+MAX_PICTURE_BYTES = 10 * 1024 * 1024
+"""A picture larger than this is refused: a press photograph for the web is a few hundred KB; a 40 MB camera
+original would be served to every reader of the page (resize it first)."""
+
+PICTURE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".svg", ".svgz")
+"""Names of picture files in a drop folder: never read as releases, but with the release that shows them."""
+
+
+def is_picture_name(name: str) -> bool:
+    return name.lower().endswith(PICTURE_SUFFIXES)
+
+
+def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
+    """The picture the release file `release` names as `ref` (relative to `folder`, its folder), or why not, as
+    an error naming the release, the reference and the file."""
+    named = f"{release}: the picture {ref!r} it shows"
+    parts = posixpath.normpath(ref).split("/")
+    if ref.startswith("/") or ".." in parts:  # (never outside the release's folder)
+        return f"{named} is not in the release's folder or a folder in it; put the picture beside the release"
+    path = folder.joinpath(*parts)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    except FileNotFoundError:
+        return f"{named} was not found: {path} does not exist; drop the picture with the release (or remove the image)"
+    except OSError as e:
+        return f"{named} cannot be read ({path}: {e.strerror or e}); put the file itself there, not a link"
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink > 1:
+            return (
+                f"{named}, {path}, is not a plain file (a folder, device or hard link); put a copy of the picture there"
+            )
+        if st.st_size > MAX_PICTURE_BYTES:
+            return _too_large(named, path)
+        data = f.read(MAX_PICTURE_BYTES + 1)
+    if len(data) > MAX_PICTURE_BYTES:
+        return _too_large(named, path)
+    kind = picture_type(data)
+    if kind == "image/svg+xml":
+        return (
+            f"{named}, {path}, is an SVG drawing, which can hold scripts that would run from the site's address: "
+            "SVG is not published; save it as PNG and drop the release again"
+        )
+    if kind is None:
+        return f"{named}, {path}, is not a JPEG, PNG, GIF or WebP picture (by its content); save it as one of these"
+    size = image_size(data, kind)
+    if size is None:
+        return f"{named}, {path}, is a damaged {kind.removeprefix('image/').upper()} file (its size cannot be read)"
+    return Picture(
+        ref=ref, sha256=hashlib.sha256(data).hexdigest(), media_type=kind, width=size[0], height=size[1], data=data
+    )
+
+
+def _too_large(named: str, path: Path) -> str:
+    limit = MAX_PICTURE_BYTES // (1024 * 1024)
+    return f"{named}, {path}, is larger than {limit} MiB; resize it for the web and drop the release again"
+
+
+def picture_type(data: bytes) -> str | None:
+    """The picture's type by its first bytes (its "magic number"), or None; `image/svg+xml` for what looks like
+    SVG (an XML document with an `<svg` element near its start, or gzip-compressed SVGZ), to be refused."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    head = data[:1024].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if data.startswith(b"\x1f\x8b") or (head.startswith(b"<") and b"<svg" in head):
+        return "image/svg+xml"
+    return None
+
+
+def image_size(data: bytes, kind: str) -> tuple[int, int] | None:
+    """(width, height) in pixels from the picture's header, or None when the header is cut short or damaged."""
+    try:
+        if kind == "image/png":
+            if data[12:16] != b"IHDR":
+                return None
+            return _positive(*struct.unpack(">II", data[16:24]))
+        if kind == "image/gif":
+            return _positive(*struct.unpack("<HH", data[6:10]))
+        if kind == "image/webp":
+            return _webp_size(data)
+        if kind == "image/jpeg":
+            return _jpeg_size(data)
+    except struct.error:
+        return None
+    return None
+
+
+def _positive(width: int, height: int) -> tuple[int, int] | None:
+    return (width, height) if width > 0 and height > 0 else None
+
+
+def _webp_size(data: bytes) -> tuple[int, int] | None:
+    chunk = data[12:16]
+    if chunk == b"VP8 " and data[23:26] == b"\x9d\x01\x2a":  # lossy: the key frame's start code, then 14-bit sizes
+        width, height = struct.unpack("<HH", data[26:30])
+        return _positive(width & 0x3FFF, height & 0x3FFF)
+    if chunk == b"VP8L" and data[20] == 0x2F:  # lossless: 14 bits each, minus one
+        bits = int.from_bytes(data[21:25], "little")
+        return _positive((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1)
+    if chunk == b"VP8X":  # extended: the canvas, 24 bits each, minus one
+        return _positive(int.from_bytes(data[24:27], "little") + 1, int.from_bytes(data[27:30], "little") + 1)
+    return None
+
+
+_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
+"""JPEG start-of-frame markers (baseline, progressive, lossless…), whose segment holds the image's size."""
+
+
+def _jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """The size in the first start-of-frame segment, walking the segments from the start (ITU T.81, B.1.1)."""
+    at = 2
+    while at + 4 <= len(data):
+        if data[at] != 0xFF:
+            return None
+        marker = data[at + 1]
+        if marker == 0xFF:  # fill byte
+            at += 1
+            continue
+        if marker in (0x01, *range(0xD0, 0xD8)):  # markers without a length
+            at += 2
+            continue
+        (length,) = struct.unpack(">H", data[at + 2 : at + 4])
+        if marker in _SOF:
+            height, width = struct.unpack(">HH", data[at + 5 : at + 9])
+            return _positive(width, height)
+        if marker == 0xD9 or length < 2:  # end of image, or a damaged length
+            return None
+        at += 2 + length
+    return None

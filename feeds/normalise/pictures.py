@@ -1,0 +1,102 @@
+"""Pictures a release shows by a path relative to its file: which ones it names, and their published addresses.
+
+    local_picture_refs(raw)            the paths its body's images name relative to its file (for the ingest to read)
+    with_pictures(body_html, raw, …)   the body with those images at their published addresses (`Picture.path`)
+
+A release without a `link` has its relative URLs resolved against the site (`body.render_body`): a picture saved
+beside the release file (`![The Foreign Secretary at the airport](arrival.jpg)`) would be an address on the site
+where nothing is published. To tell such a picture from the other images, the body is rendered once more against
+a base of our own (`RELEASE_FOLDER`): an image found under it was named relative to the file; its path there is the
+file to read. The two renderings come from the same input, so their images come in the same order, which is how
+each picture's image is found in the body as published.
+
+What this module must not do: read a file (the ingest reads the pictures), or change an image the release did not
+name by a relative path (an absolute URL, one resolved against its `link`, a `data:` URL).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from urllib.parse import unquote
+
+from feeds.model import Picture, RawRelease
+from feeds.normalise.body import render_body
+from feeds.normalise.text import xml_safe
+
+__all__ = ["RELEASE_FOLDER", "local_picture_refs", "picture_url", "with_pictures"]
+
+RELEASE_FOLDER = "https://release-folder.invalid/release/"
+"""The base a body is rendered against to find the images named relative to its file (`.invalid`: RFC 2606, never
+a real host). An image named from the site's root (`/media/map.png`) or above the file's folder (`../map.png`)
+resolves outside its path: it is no file dropped with the release, and is left as it was."""
+
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")([^>]*>)')
+"""An image's `src` in sanitised HTML (attributes always double-quoted there)."""
+
+
+def _may_show_pictures(raw: RawRelease) -> bool:
+    body = raw.body or ""
+    return raw.link is None and raw.body_format != "text" and ("![" in body or "<img" in body.lower())
+
+
+def local_picture_refs(raw: RawRelease) -> tuple[str, ...]:
+    """The paths, relative to the release's file, of the images its body names so (`arrival.jpg`,
+    `images/arrival.jpg`, `my%20photo.jpg` as `my photo.jpg`), each once, in the body's order. None for a release
+    with a `link` (its relative URLs are the page's, resolved against it) or a plain-text body (which shows no
+    images)."""
+    if not _may_show_pictures(raw):
+        return ()
+    found: dict[str, None] = {}
+    for src in _image_sources(raw):
+        if (path := _in_release_folder(src)) is not None:
+            found.setdefault(path, None)
+    return tuple(found)
+
+
+def _in_release_folder(src: str) -> str | None:
+    """The path of the file an image's `src` (resolved against `RELEASE_FOLDER`) names in the release's folder, or
+    None when it names none (an address elsewhere, the folder itself)."""
+    if not src.startswith(RELEASE_FOLDER):
+        return None
+    path = unquote(src.removeprefix(RELEASE_FOLDER).partition("?")[0].partition("#")[0])
+    return path if path and not path.endswith("/") else None
+
+
+def _image_sources(raw: RawRelease) -> list[str]:
+    body_html, _ = render_body(xml_safe(raw.body or ""), raw.body_format, None, RELEASE_FOLDER)
+    return [html.unescape(m[2]) for m in _IMG_SRC.finditer(body_html)]
+
+
+def picture_url(base_url: str, picture: Picture) -> str:
+    """Where `picture` is published on the site at `base_url`."""
+    return base_url + picture.path
+
+
+def with_pictures(body_html: str, raw: RawRelease, base_url: str) -> tuple[str, str | None]:
+    """`body_html` (rendered against `base_url`) with each of `raw.pictures` shown from its published address, and
+    the address of the first picture it shows (the lead image when the release names none), or None."""
+    if not raw.pictures or not _may_show_pictures(raw):
+        return body_html, None
+    by_ref = {p.ref: p for p in raw.pictures}
+    ours: list[Picture | None] = []
+    for src in _image_sources(raw):
+        path = _in_release_folder(src)
+        ours.append(by_ref.get(path) if path is not None else None)
+    first: list[str] = []
+    images = iter(ours)
+
+    def published(m: re.Match[str]) -> str:
+        picture = next(images, None)
+        if picture is None:
+            return m[0]
+        url = picture_url(base_url, picture)
+        if not first:
+            first.append(url)
+        # (its size in pixels, from its header: the page keeps its place while it loads, and the sharing tags
+        # read it from here, as they read its `alt`)
+        rest = m[4].removesuffix(">").removesuffix("/").rstrip()
+        size = f' width="{picture.width}" height="{picture.height}"'
+        return f"{m[1]}{html.escape(url, quote=True)}{m[3]}{rest}{size}>"
+
+    return _IMG_SRC.sub(published, body_html), (first[0] if first else None)

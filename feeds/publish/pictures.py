@@ -1,0 +1,74 @@
+"""The pictures the site's releases show, as publish jobs: `out/pictures/<hash>.<ext>`, byte for byte as dropped.
+
+    picture_jobs(releases, base_url, stored, load)  a job per picture a shown release's body or lead `image` names
+
+A picture is named by its bytes (`Picture.path`), so its job's fingerprint is its hash: it is written once, and
+again only when lost from out/. A picture no shown release names any more (its release taken down, or edited to
+show another) has no job, and the writer removes it from out/ as it removes any file a publish no longer makes.
+Its bytes come from the store (`load`), read only when the file must be written: every machine publishing from
+one database writes the same files.
+
+What this module must not do: read or write a file (the writer writes), or check a picture (the ingest did).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Mapping, Sequence
+
+from feeds.errors import PublishError
+from feeds.model import PATH_HASH, PICTURE_EXTENSIONS, Release, StoredPicture
+from feeds.publish.plan import Job
+from feeds.publish.spec import RenderedFile
+
+__all__ = ["picture_jobs", "pictures_shown"]
+
+_EXTENSIONS = "|".join(sorted(set(PICTURE_EXTENSIONS.values())))
+
+
+def pictures_shown(releases: Sequence[Release], base_url: str) -> list[str]:
+    """The published paths (`pictures/<hash>.<ext>`) of the pictures `releases` show in their bodies or as their
+    lead image, each once, sorted (the same releases give the same jobs, in the same order)."""
+    in_body = re.compile(
+        rf'="{re.escape(html.escape(base_url, quote=True))}(pictures/[0-9a-f]{{{PATH_HASH}}}\.(?:{_EXTENSIONS}))"'
+    )
+    as_image = re.compile(rf"{re.escape(base_url)}(pictures/[0-9a-f]{{{PATH_HASH}}}\.(?:{_EXTENSIONS}))")
+    found: set[str] = set()
+    for r in releases:
+        if "pictures/" in r.body_html:
+            found.update(in_body.findall(r.body_html))
+        if r.image and (m := as_image.fullmatch(r.image)):
+            found.add(m[1])
+    return sorted(found)
+
+
+def picture_jobs(
+    releases: Sequence[Release],
+    base_url: str,
+    stored: Mapping[str, StoredPicture],
+    load: Callable[[str], bytes | None],
+) -> list[Job]:
+    """A job for each stored picture `releases` show (`stored`: by the hash part of their name); `load(sha256)`:
+    its bytes. A name no stored picture has (typed by hand into a release pushed as JSON) makes no job."""
+    jobs = []
+    for path in pictures_shown(releases, base_url):
+        picture = stored.get(path.removeprefix("pictures/")[:PATH_HASH])
+        if picture is None:
+            continue
+        jobs.append(
+            Job(
+                key=f"picture:{path}",
+                paths=(path,),
+                fingerprint=picture.sha256,
+                render=lambda path=path, sha=picture.sha256: _render(path, sha, load),  # type: ignore[misc]
+            )
+        )
+    return jobs
+
+
+def _render(path: str, sha256: str, load: Callable[[str], bytes | None]) -> tuple[RenderedFile, ...]:
+    data = load(sha256)
+    if data is None:  # (never deleted from the store: a database restored from an older copy)
+        raise PublishError(f"the picture's bytes (SHA-256 {sha256}) are not in the database", path=path)
+    return (RenderedFile(path=path, data=data),)

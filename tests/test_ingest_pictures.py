@@ -1,0 +1,237 @@
+"""Pictures dropped with their release: found beside it, checked, stored, published under out/ and shown."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import struct
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+
+from feeds.ingest import ingest_paths, pictures, run_ingest
+from feeds.ingest.takedown import remove_release
+from feeds.publish import run_publish
+
+SLUG = "foreign-secretary-arrives-in-moscow"
+
+
+def png(width: int, height: int, shade: int = 0) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    raw = b"".join(b"\x00" + bytes([shade % 256]) * (width * 3) for _ in range(height))
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def jpeg(width: int, height: int) -> bytes:
+    """A JPEG's header as a camera writes it: SOI, an APP1 (Exif) segment, a quantisation table, then SOF0."""
+    app1 = b"\xff\xe1" + struct.pack(">H", 10) + b"Exif\x00\x00\x00\x00"
+    dqt = b"\xff\xdb" + struct.pack(">H", 67) + bytes(65)
+    sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
+    return b"\xff\xd8" + app1 + dqt + sof + b"\xff\xd9"
+
+
+MD = """---
+title: Foreign Secretary arrives in Moscow
+---
+
+The Foreign Secretary arrived in Moscow today for talks on security in Europe.
+
+![The Foreign Secretary at the airport](arrival.png)
+"""
+
+HTML = """<!DOCTYPE html><html><head><title>Ferry at its new berth</title></head><body>
+<h1>Ferry at its new berth</h1>
+<p>The island ferry moored at its new berth this morning, ahead of the winter timetable.</p>
+<p><img src="ferry%20berth.jpg" alt="The ferry at the new berth"></p>
+</body></html>"""
+
+
+@pytest.fixture
+def app(make_settings, make_app_for):
+    return make_app_for(make_settings())
+
+
+@pytest.fixture
+def inbox(app) -> Path:
+    return app.settings.source("inbox").path
+
+
+def published_name(data: bytes, ext: str) -> str:
+    return f"pictures/{hashlib.sha256(data).hexdigest()[:32]}.{ext}"
+
+
+def test_a_markdown_release_and_its_picture_dropped_together_are_published_together(app, inbox):
+    picture = png(40, 30)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(picture)
+    report = run_ingest(app)
+    assert [o.status for o in report.outcomes] == ["created"], "the picture is no release of its own"
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["arrival.md", "arrival.png"]
+    assert not (inbox / "rejected").exists() or not any((inbox / "rejected").iterdir())
+
+    url = "https://press.example.org/" + published_name(picture, "png")
+    release = app.store.release(SLUG)
+    assert f'<img src="{url}" alt="The Foreign Secretary at the airport" width="40" height="30">' in release.body_html
+    assert release.image == url, "the lead image is the first picture when the release names none"
+
+    run_publish(app)
+    out = app.settings.paths.out
+    assert (out / published_name(picture, "png")).read_bytes() == picture
+    page = (out / "releases" / SLUG / "index.html").read_text(encoding="utf-8")
+    assert f'<meta property="og:image" content="{url}">' in page
+    assert '<meta property="og:image:width" content="40">' in page
+    assert '<meta property="og:image:height" content="30">' in page
+    assert '<meta property="og:image:alt" content="The Foreign Secretary at the airport">' in page
+    for feed in ("atom.xml", "rss.xml"):
+        assert url in (out / feed).read_text(encoding="utf-8")
+    entry = json.loads((out / "feed.json").read_text(encoding="utf-8"))["items"][0]
+    assert entry["image"] == url and url in entry["content_html"]
+    assert run_publish(app).written == [], "publishing again writes nothing"
+
+
+def test_an_html_release_shows_its_picture_named_with_a_space(app, inbox):
+    picture = jpeg(1200, 800)
+    (inbox / "ferry.html").write_text(HTML, encoding="utf-8")
+    (inbox / "ferry berth.jpg").write_bytes(picture)
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    release = app.store.release("ferry-at-its-new-berth")
+    url = "https://press.example.org/" + published_name(picture, "jpg")
+    assert f'src="{url}" alt="The ferry at the new berth" width="1200" height="800"' in release.body_html
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["ferry berth.jpg", "ferry.html"]
+    run_publish(app)
+    assert (app.settings.paths.out / published_name(picture, "jpg")).read_bytes() == picture
+
+
+def test_a_picture_in_a_folder_of_a_named_folder_is_read_from_there(app, tmp_path):
+    archive = tmp_path / "archive"
+    (archive / "images").mkdir(parents=True)
+    (archive / "arrival.md").write_text(MD.replace("(arrival.png)", "(images/arrival.png)"), encoding="utf-8")
+    (archive / "images" / "arrival.png").write_bytes(png(8, 6))
+    report = ingest_paths(app, [archive])
+    assert [o.status for o in report.outcomes] == ["created"], "the picture is read with its release, not as one"
+    assert 'width="8" height="6"' in app.store.release(SLUG).body_html
+
+
+def test_a_picture_missing_rejects_the_release_naming_the_file_and_the_reference(app, inbox):
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected"
+    assert "the picture 'arrival.png' it shows was not found" in outcome.error
+    assert str(inbox / "arrival.png") in outcome.error and "arrival.md" in outcome.error
+    assert (inbox / "rejected" / "arrival.md").exists(), "nothing is lost: the release waits in rejected/"
+    assert app.store.count_releases() == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        (b'<?xml version="1.0"?>\n<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "SVG"),
+        (b"%PDF-1.7 not a picture", "is not a JPEG, PNG, GIF or WebP picture"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "is a damaged PNG file"),
+    ],
+)
+def test_a_picture_that_is_not_one_we_publish_rejects_the_release_with_its_picture(app, inbox, data, said):
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(data)
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and said in outcome.error and "arrival.png" in outcome.error
+    assert sorted(p.name for p in (inbox / "rejected").iterdir()) == [
+        "arrival.md",
+        "arrival.md.error.txt",
+        "arrival.png",
+    ], "the release and its picture wait together, to be dropped again together"
+
+
+def test_a_picture_too_large_is_refused_naming_it(app, inbox, monkeypatch):
+    monkeypatch.setattr(pictures, "MAX_PICTURE_BYTES", 20)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(png(40, 30))
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and "arrival.png, is larger than" in outcome.error
+
+
+def test_a_picture_alone_in_the_drop_folder_waits_for_its_release_and_says_so(app, inbox):
+    (inbox / "arrival.png").write_bytes(png(4, 4))
+    report = run_ingest(app)
+    assert report.outcomes == (), "a picture is not a bad release"
+    assert (inbox / "arrival.png").exists()
+    assert any("arrival.png: a picture no release in the drop folder shows" in n for n in report.folders)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    assert not (inbox / "arrival.png").exists()
+
+
+def test_a_release_waits_while_a_picture_is_still_being_copied(app, inbox):
+    release = inbox / "arrival.md"
+    release.write_text(MD, encoding="utf-8")
+    os.utime(release, (time.time() - 3600, time.time() - 3600))
+    (inbox / "arrival.png").write_bytes(png(4, 4))  # (written just now: still being copied, for all we know)
+    report = run_ingest(app, quiet=30)
+    assert report.outcomes == () and report.waiting == 2
+    assert release.exists()
+
+
+def test_the_same_release_and_pictures_again_is_a_no_op_and_a_new_picture_an_update(app, inbox):
+    first = png(40, 30)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(first)
+    run_ingest(app)
+    run_publish(app)
+    before = app.store.release(SLUG)
+    # As after a crash between the commit and the move: both files are there again, byte for byte.
+    shutil.copy(inbox / "processed" / "arrival.md", inbox / "arrival.md")
+    shutil.copy(inbox / "processed" / "arrival.png", inbox / "arrival.png")
+    assert [o.status for o in run_ingest(app).outcomes] == ["unchanged"]
+    assert app.store.release(SLUG) == before
+    assert not (inbox / "arrival.png").exists(), "the picture moves with its release"
+
+    second = png(40, 30, shade=200)  # the same file name, another photograph
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(second)
+    assert [o.status for o in run_ingest(app).outcomes] == ["updated"]
+    assert published_name(second, "png") in app.store.release(SLUG).body_html
+    report = run_publish(app)
+    out = app.settings.paths.out
+    assert (out / published_name(second, "png")).read_bytes() == second
+    assert not (out / published_name(first, "png")).exists(), "a picture no release shows is removed"
+    assert published_name(first, "png") in report.removed
+
+
+def test_a_release_taken_down_takes_its_pictures_off_the_site(app, inbox):
+    picture = png(40, 30)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(picture)
+    run_ingest(app)
+    run_publish(app)
+    out = app.settings.paths.out
+    assert (out / published_name(picture, "png")).exists()
+    remove_release(app, SLUG, "court order")
+    run_publish(app)
+    assert not (out / published_name(picture, "png")).exists()
+
+
+def test_a_release_with_a_link_keeps_its_relative_images_as_the_pages(app, inbox):
+    """A relative image of a release written elsewhere is that page's: resolved against its `link`, not read."""
+    (inbox / "arrival.md").write_text(
+        MD.replace("---\n\n", "link: https://www.gov.uk/government/news/arrival\n---\n\n", 1), encoding="utf-8"
+    )
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    assert 'src="https://www.gov.uk/government/news/arrival.png"' in app.store.release(SLUG).body_html
+
+
+def test_an_image_named_from_the_sites_root_is_no_dropped_picture(app, inbox):
+    """`/media/map.png` names the site's root, not the release's folder: published as before, nothing read."""
+    (inbox / "arrival.md").write_text(MD.replace("(arrival.png)", "(/media/map.png)"), encoding="utf-8")
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    release = app.store.release(SLUG)
+    assert '<img src="https://press.example.org/media/map.png" alt="The Foreign Secretary at the airport">' in (
+        release.body_html
+    )
+    assert release.image is None
