@@ -235,3 +235,64 @@ def test_an_image_named_from_the_sites_root_is_no_dropped_picture(app, inbox):
         release.body_html
     )
     assert release.image is None
+
+
+def riff(chunk: bytes, payload: bytes) -> bytes:
+    body = b"WEBP" + chunk + len(payload).to_bytes(4, "little") + payload
+    return b"RIFF" + len(body).to_bytes(4, "little") + body
+
+
+@pytest.mark.parametrize(
+    ("data", "kind", "size"),
+    [
+        (png(40, 30), "image/png", (40, 30)),
+        (jpeg(1200, 800), "image/jpeg", (1200, 800)),
+        # progressive (SOF2), after fill bytes and a restart marker without a length
+        (b"\xff\xd8\xff\xff\xd0\xff\xc2" + struct.pack(">HBHH", 11, 8, 50, 70) + b"\x01", "image/jpeg", (70, 50)),
+        (b"GIF89a" + struct.pack("<HH", 320, 200) + b"\x00" * 10, "image/gif", (320, 200)),
+        (riff(b"VP8 ", b"\x00" * 3 + b"\x9d\x01\x2a" + struct.pack("<HH", 640, 480)), "image/webp", (640, 480)),
+        (riff(b"VP8L", b"\x2f" + ((99) | (49 << 14)).to_bytes(4, "little")), "image/webp", (100, 50)),
+        (
+            riff(b"VP8X", b"\x00" * 4 + (1919).to_bytes(3, "little") + (1079).to_bytes(3, "little")),
+            "image/webp",
+            (1920, 1080),
+        ),
+        (b"\xff\xd8\xff\xe0\x00", "image/jpeg", None),  # cut short
+        (b"GIF89a\x00\x00\x00\x00", "image/gif", None),  # no size
+    ],
+)
+def test_a_pictures_type_is_read_from_its_bytes_and_its_size_from_its_header(data, kind, size):
+    assert pictures.picture_type(data) == kind
+    assert pictures.image_size(data, kind) == size
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"<svg xmlns='http://www.w3.org/2000/svg'/>", b"\xef\xbb\xbf<?xml version='1.0'?><svg/>", b"\x1f\x8b\x08\x00"],
+)
+def test_svg_is_recognised_whatever_its_name_to_be_refused(data):
+    assert pictures.picture_type(data) == "image/svg+xml"
+
+
+def test_a_picture_reached_through_a_link_is_refused(app, inbox, tmp_path):
+    (tmp_path / "secret.png").write_bytes(png(4, 4))
+    (inbox / "arrival.png").symlink_to(tmp_path / "secret.png")
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and "not a link" in outcome.error
+    assert (tmp_path / "secret.png").exists()
+
+
+def test_a_site_moved_shows_its_pictures_at_its_new_address(app, inbox, make_app_for):
+    from dataclasses import replace
+
+    picture = png(40, 30)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(picture)
+    run_ingest(app)
+    moved = replace(app.settings, site=replace(app.settings.site, base_url="https://news.example.org/"))
+    run_publish(make_app_for(moved))
+    page = (app.settings.paths.out / "releases" / SLUG / "index.html").read_text(encoding="utf-8")
+    url = "https://news.example.org/" + published_name(picture, "png")
+    assert f'<meta property="og:image" content="{url}">' in page and f'src="{url}"' in page
+    assert "press.example.org/pictures" not in page
