@@ -119,14 +119,20 @@ def test_a_picture_in_a_folder_of_a_named_folder_is_read_from_there(app, tmp_pat
     assert 'width="8" height="6"' in app.store.release(SLUG).body_html
 
 
-def test_a_picture_missing_rejects_the_release_naming_the_file_and_the_reference(app, inbox):
+def test_a_picture_missing_is_a_warning_naming_the_file_and_the_reference_and_dropping_it_later_updates(app, inbox):
     (inbox / "arrival.md").write_text(MD, encoding="utf-8")
     [outcome] = run_ingest(app).outcomes
-    assert outcome.status == "rejected"
-    assert "the picture 'arrival.png' it shows was not found" in outcome.error
-    assert str(inbox / "arrival.png") in outcome.error and "arrival.md" in outcome.error
-    assert (inbox / "rejected" / "arrival.md").exists(), "nothing is lost: the release waits in rejected/"
-    assert app.store.count_releases() == 0
+    assert outcome.status == "created", "published as before pictures travelled: the office may host it elsewhere"
+    assert "arrival.md: the picture(s) 'arrival.png' it shows were not found in" in outcome.warning
+    assert str(inbox) in outcome.warning
+    assert '<img src="https://press.example.org/arrival.png"' in app.store.release(SLUG).body_html
+    # Dropped again with its picture: an update, showing it.
+    picture = png(40, 30)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(picture)
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "updated" and outcome.warning is None
+    assert published_name(picture, "png") in app.store.release(SLUG).body_html
 
 
 @pytest.mark.parametrize(

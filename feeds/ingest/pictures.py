@@ -1,6 +1,12 @@
 """Pictures dropped with a release: read beside its file, checked by their bytes, measured from their header.
 
-    picture_of(folder, ref, release)  the file `ref` in the release's folder as a `Picture`, or why it cannot be one
+    with_picture_files(raws, path, shown)  each release read from `path`, with the pictures it shows, read beside it
+    picture_of(folder, ref, release)       the file `ref` in the release's folder as a `Picture`, or why it is not
+
+A picture the release names and that is not there is a warning on the release, which is stored with its image
+where it pointed before (resolved against the site: the office may publish it there by other means); a picture
+that is there but refused (not a picture, an SVG, too large, a link) rejects the release, and moves with it to
+rejected/, to be dropped again together.
 
 A picture is read as a release file is (a regular file, never through a link, not a hard link to something else),
 up to `MAX_PICTURE_BYTES`. Its type is read from its first bytes, never from its name: JPEG, PNG, GIF and WebP, the
@@ -20,11 +26,24 @@ import os
 import posixpath
 import stat
 import struct
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
-from feeds.model import Picture
+from feeds.errors import FeedsError
+from feeds.model import Picture, RawRelease, Release
+from feeds.normalise.pictures import local_picture_refs
 
-__all__ = ["MAX_PICTURE_BYTES", "PICTURE_SUFFIXES", "image_size", "is_picture_name", "picture_of"]
+__all__ = [
+    "MAX_PICTURE_BYTES",
+    "PICTURE_SUFFIXES",
+    "PictureError",
+    "image_size",
+    "is_picture_name",
+    "picture_of",
+    "with_picture_files",
+    "with_warnings",
+]
 
 MAX_PICTURE_BYTES = 10 * 1024 * 1024
 """A picture larger than this is refused: a press photograph for the web is a few hundred KB; a 40 MB camera
@@ -36,6 +55,65 @@ PICTURE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".svg", ".
 
 def is_picture_name(name: str) -> bool:
     return name.lower().endswith(PICTURE_SUFFIXES)
+
+
+class PictureError(FeedsError):
+    """A picture a release shows is there but refused; `paths`: the picture files found, which move to rejected/
+    with the release, so that the office drops them again together."""
+
+    def __init__(self, message: str, paths: tuple[str, ...]):
+        super().__init__(message)
+        self.paths = paths
+
+
+def with_picture_files(
+    raws: Sequence[RawRelease], path: Path, shown: str
+) -> tuple[tuple[RawRelease, ...], tuple[str, ...], tuple[str | None, ...]]:
+    """`raws` (read from the file `path`, named `shown` in messages), each with the pictures its body shows by a
+    path relative to the file; the paths of those files; and for each raw, a warning naming the pictures it shows
+    that are not there, or None. PictureError naming the release, the reference and the file when one is refused."""
+    folder = path.parent
+    found: list[str] = []
+    problems: list[str] = []
+    done: list[RawRelease] = []
+    missing: list[str | None] = []
+    for raw in raws:
+        pictures: list[Picture] = []
+        absent: list[str] = []
+        for ref in local_picture_refs(raw):
+            where = str(folder.joinpath(*ref.split("/")))
+            if not os.path.lexists(where):
+                absent.append(ref)
+                continue
+            picture = picture_of(folder, ref, shown)
+            if isinstance(picture, str):
+                problems.append(picture)
+            else:
+                pictures.append(picture)
+            if where not in found:
+                found.append(where)
+        done.append(replace(raw, pictures=tuple(pictures)) if pictures else raw)
+        missing.append(_missing(shown, folder, absent) if absent else None)
+    if problems:
+        raise PictureError("; ".join(problems), tuple(found))
+    return tuple(done), tuple(found), tuple(missing)
+
+
+def _missing(shown: str, folder: Path, refs: Sequence[str]) -> str:
+    names = ", ".join(repr(ref) for ref in refs)
+    return (
+        f"{shown}: the picture(s) {names} it shows were not found in {folder}: the release is published with "
+        "the image(s) at an address on the site where nothing is published; drop the release again with its "
+        "pictures beside it"
+    )
+
+
+def with_warnings(releases: Sequence[Release], warnings: Sequence[str | None]) -> tuple[Release, ...]:
+    """`releases` (normalised from raws in their order), each with its warning added to its `ingest_warning`."""
+    return tuple(
+        replace(r, ingest_warning=f"{r.ingest_warning}; {w}" if r.ingest_warning else w) if w else r
+        for r, w in zip(releases, warnings, strict=True)
+    )
 
 
 def picture_of(folder: Path, ref: str, release: str) -> Picture | str:

@@ -28,10 +28,9 @@ from feeds.config import Settings
 from feeds.errors import FeedsError, InvalidReleaseError
 from feeds.ingest.formats import located, parse_release_file
 from feeds.ingest.frontmatter import named_as_written
-from feeds.ingest.pictures import picture_of
+from feeds.ingest.pictures import PictureError, with_picture_files, with_warnings
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
-from feeds.normalise.pictures import local_picture_refs
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """A release file larger than this is rejected unread: releases are text (a full HTML page with its inline
@@ -155,8 +154,8 @@ def unit_from_file(
         raws = parse_release_file(data, path.name, source=source, origin=origin)
         if key is not None:
             raws = tuple(replace(raw, file_key=key) for raw in raws)
-        raws, pictures = with_picture_files(raws, path, origin)
-        releases = normalise_all(raws, settings, now)
+        raws, pictures, missing = with_picture_files(raws, path, shown_path(origin))
+        releases = with_warnings(normalise_all(raws, settings, now), missing)
     except PictureError as e:
         error, pictures = str(e), e.paths
         return Unit(origin=origin, source=source, error=error, file_name=path.name, read_as=read_as, pictures=pictures)
@@ -180,44 +179,6 @@ def unit_from_file(
         read_as=read_as,
         pictures=pictures,
     )
-
-
-class PictureError(FeedsError):
-    """A picture a release shows could not be read or is not one we publish (`paths`: those found, which move to
-    rejected/ with the release, so that the office drops them again together)."""
-
-    def __init__(self, message: str, paths: tuple[str, ...]):
-        super().__init__(message)
-        self.paths = paths
-
-
-def with_picture_files(
-    raws: Sequence[RawRelease], path: Path, origin: str
-) -> tuple[tuple[RawRelease, ...], tuple[str, ...]]:
-    """`raws`, each with the picture files its body shows by a path relative to `path` (read beside it), and the
-    paths of those files; PictureError naming the release, the reference and the file when one is missing or
-    refused."""
-    folder = path.parent
-    found: list[str] = []
-    problems: list[str] = []
-    done = []
-    for raw in raws:
-        pictures = []
-        for ref in local_picture_refs(raw):
-            picture = picture_of(folder, ref, shown_path(origin))
-            where = str(folder.joinpath(*ref.split("/")))
-            if isinstance(picture, str):
-                problems.append(picture)
-                if not os.path.isfile(where) or os.path.islink(where):  # (a file refused goes with its release)
-                    continue
-            else:
-                pictures.append(picture)
-            if where not in found:
-                found.append(where)
-        done.append(replace(raw, pictures=tuple(pictures)) if pictures else raw)
-    if problems:
-        raise PictureError("; ".join(problems), tuple(found))
-    return tuple(done), tuple(found)
 
 
 def _read_up_to(f: BinaryIO, size: int) -> bytes:
