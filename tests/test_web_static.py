@@ -629,3 +629,17 @@ def test_the_stylesheet_asked_for_by_its_version_is_kept_for_a_year(served: Serv
     assert headers["cache-control"] == "public, max-age=31536000, immutable"
     for other in ("/static/site.css", "/static/site.css?v=000000000000", "/static/feed.css?" + href.split("?")[1]):
         assert served.request(other)[1]["cache-control"] == "public, max-age=3600", other
+
+
+@pytest.mark.parametrize(
+    ("name", "media_type"),
+    [("a.png", "image/png"), ("a.jpg", "image/jpeg"), ("a.gif", "image/gif"), ("a.webp", "image/webp")],
+)
+def test_a_picture_dropped_with_a_release_is_served_as_itself_and_cached_for_good(name: str, media_type: str) -> None:
+    from feeds.web.static import cache_control
+    from feeds.web.static import media_type as media_type_of
+
+    assert media_type_of(Path("pictures") / name) == media_type
+    # (named by its bytes: other bytes are another name, so a cached copy is never stale)
+    assert cache_control(f"pictures/{name}") == "public, max-age=31536000, immutable"
+    assert cache_control("index.html") == "public, max-age=300"

@@ -139,7 +139,7 @@ def ingest_folder(
         app, files, source=source.name, move_in=source.path if source.move else None, progress=progress
     )
     notes = [folder.folder_note(p, source.path) for p in skipped]
-    if source.move:  # a picture no release took: said at every run (and logged once), never rejected
+    if source.move and not changing:  # a picture no release took: said at every run (logged once), never rejected
         notes += [folder.picture_note(p) for p in pictures if p not in changing and os.path.lexists(p)]
     return outcomes, len(changing), stuck, notes
 

@@ -63,6 +63,8 @@ _BY_SUFFIX = {
     ".txt": "text/plain; charset=utf-8",
     ".png": "image/png",
     ".jpg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
     ".svg": "image/svg+xml",
     ".ico": "image/x-icon",
 }
@@ -76,11 +78,14 @@ def media_type(path: Path) -> str:
 
 def cache_control(rel: str, query: str = "", data: bytes = b"") -> str:
     """Short for feeds and pages (they change with every release); long for archives and static files; a year for
-    a static file asked for by its version (`site.css?v=…`, as the pages link it) when `data` is that version: new
-    bytes come at a new address. (Another version, one that a server not yet published to was asked for, is kept
-    an hour: a year of the old bytes under the new name would leave the visitor with them.)"""
+    the pictures dropped with releases, whose names change with their bytes, and for a static file asked for by its
+    version (`site.css?v=…`, as the pages link it) when `data` is that version: new bytes come at a new address.
+    (Another version, one that a server not yet published to was asked for, is kept an hour: a year of the old
+    bytes under the new name would leave the visitor with them.)"""
     if rel.startswith("archive/"):
         return "public, max-age=86400"
+    if rel.startswith("pictures/"):  # (named by their bytes: other bytes are another name)
+        return "public, max-age=31536000, immutable"
     if rel.startswith("static/"):
         if query and query == f"v={content_version(data)}":
             return "public, max-age=31536000, immutable"
