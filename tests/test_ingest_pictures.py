@@ -302,3 +302,17 @@ def test_a_site_moved_shows_its_pictures_at_its_new_address(app, inbox, make_app
     url = "https://news.example.org/" + published_name(picture, "png")
     assert f'<meta property="og:image" content="{url}">' in page and f'src="{url}"' in page
     assert "press.example.org/pictures" not in page
+
+
+def test_a_picture_left_behind_by_its_release_says_it_is_published_already(app, inbox):
+    """As after a crash between moving a release to processed/ and moving its picture: the picture, alone, is
+    named as published already, and waits (a release dropped next may show it again)."""
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(png(40, 30))
+    run_ingest(app)
+    shutil.copy(inbox / "processed" / "arrival.png", inbox / "arrival.png")
+    report = run_ingest(app)
+    assert report.outcomes == ()
+    [note] = report.folders
+    assert "arrival.png: a picture no release in the drop folder shows, published already" in note
+    assert (inbox / "arrival.png").exists()

@@ -17,7 +17,9 @@ folder or a failed remote source stop the other sources.
 
 from __future__ import annotations
 
+import contextlib
 import errno
+import hashlib
 import logging
 import os
 import time
@@ -140,8 +142,22 @@ def ingest_folder(
     )
     notes = [folder.folder_note(p, source.path) for p in skipped]
     if source.move and not changing:  # a picture no release took: said at every run (logged once), never rejected
-        notes += [folder.picture_note(p) for p in pictures if p not in changing and os.path.lexists(p)]
+        notes += _waiting_pictures(app, [p for p in pictures if os.path.lexists(p)])
     return outcomes, len(changing), stuck, notes
+
+
+def _waiting_pictures(app: App, pictures: Sequence[Path]) -> list[str]:
+    """A note for each picture in the drop folder that no release there showed this run: waiting for its release,
+    or, when its bytes are stored already (moved with none after a crash between moving its release and it, or
+    dropped twice), published already."""
+    if not pictures:
+        return []
+    digests: dict[Path, str] = {}
+    for p in pictures:
+        with contextlib.suppress(OSError):  # (unreadable: said as waiting; its release's ingest will name why)
+            digests[p] = hashlib.sha256(p.read_bytes()).hexdigest()
+    stored = app.store.pictures_stored(list(digests.values()))
+    return [folder.picture_note(p, stored=digests.get(p) in stored) for p in pictures]
 
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:

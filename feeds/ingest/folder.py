@@ -146,13 +146,22 @@ def folder_note(path: Path, folder: Path) -> str:
 _PICTURES_SAID: set[str] = set()
 
 
-def picture_note(path: Path) -> str:
+def picture_note(path: Path, *, stored: bool = False) -> str:
     """What to do with a picture in the drop folder that no release dropped with it shows (logged once a process:
-    the daemon scans every minute); it waits there, never rejected: its release may be on its way."""
-    note = (
-        f"{shown_path(str(path))}: a picture no release in the drop folder shows; it waits for its release (drop "
-        "the release that shows it by this name, `![description](" + shown_path(path.name) + ")`, or remove it)"
-    )
+    the daemon scans every minute); it waits there, never rejected: its release may be on its way. `stored`: its
+    bytes are stored already, with a release that showed it."""
+    shown = shown_path(str(path))
+    if stored:
+        note = (
+            f"{shown}: a picture no release in the drop folder shows, published already with a release that showed "
+            "it (left behind when its release moved?); it waits for a release that shows it: move it to processed/ "
+            "or remove it if none will"
+        )
+    else:
+        note = (
+            f"{shown}: a picture no release in the drop folder shows; it waits for its release (drop the release "
+            "that shows it by this name, `![description](" + shown_path(path.name) + ")`, or remove it)"
+        )
     if str(path) not in _PICTURES_SAID:
         _PICTURES_SAID.add(str(path))
         log.warning("%s", note, extra={"file": str(path)})

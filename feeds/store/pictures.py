@@ -56,6 +56,14 @@ class PictureStoreMixin:
                 for row in conn.execute(q)
             }
 
+    def pictures_stored(self, hashes: Sequence[str]) -> set[str]:
+        """Those of `hashes` (SHA-256 of pictures' bytes) whose picture is stored."""
+        found: set[str] = set()
+        with self.engine.connect() as conn:
+            for chunk in chunks(sorted(set(hashes)), 100):
+                found.update(conn.execute(sa.select(P.c.sha256).where(P.c.sha256.in_(chunk))).scalars())
+        return found
+
     def picture_data(self, sha256: str) -> bytes | None:
         """The bytes of the picture with this hash, or None when it is not stored."""
         with self.engine.connect() as conn:
