@@ -316,3 +316,22 @@ def test_a_picture_left_behind_by_its_release_says_it_is_published_already(app, 
     [note] = report.folders
     assert "arrival.png: a picture no release in the drop folder shows, published already" in note
     assert (inbox / "arrival.png").exists()
+
+
+def test_a_lead_image_named_beside_the_release_is_published_as_its_image(app, inbox):
+    portrait = png(20, 25, shade=9)
+    (inbox / "arrival.md").write_text(MD.replace("---\n\n", "image: portrait.png\n---\n\n", 1), encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(png(40, 30))
+    (inbox / "portrait.png").write_bytes(portrait)
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    assert app.store.release(SLUG).image == "https://press.example.org/" + published_name(portrait, "png")
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["arrival.md", "arrival.png", "portrait.png"]
+    run_publish(app)
+    assert (app.settings.paths.out / published_name(portrait, "png")).read_bytes() == portrait
+
+
+def test_a_lead_image_named_beside_the_release_and_missing_is_refused_as_before(app, inbox):
+    (inbox / "arrival.md").write_text(MD.replace("---\n\n", "image: portrait.png\n---\n\n", 1), encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(png(40, 30))
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and "image" in outcome.error and "portrait.png" in outcome.error

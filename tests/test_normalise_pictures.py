@@ -76,3 +76,19 @@ def test_each_picture_is_shown_from_its_published_address_with_its_size_and_alt(
 def test_without_pictures_the_body_is_as_rendered():
     html = f'<p><img src="{BASE}arrival.jpg" alt="Arrival"></p>'
     assert with_pictures(html, raw("![Arrival](arrival.jpg)"), BASE) == (html, None)
+
+
+@pytest.mark.parametrize(
+    ("image", "link", "ref"),
+    [
+        ("portrait.jpg", None, "portrait.jpg"),
+        ("images/my photo.jpg", None, "images/my photo.jpg"),
+        ("https://cdn.example.com/portrait.jpg", None, None),
+        ("//cdn.example.com/portrait.jpg", None, None),
+        ("/media/portrait.jpg", None, None),
+        ("portrait.jpg", "https://www.gov.uk/news/x", None),
+    ],
+)
+def test_a_lead_image_named_relative_to_the_file_is_a_picture_to_read(image, link, ref):
+    release = RawRelease(origin="/inbox/r.txt", source="inbox", title="T", body="Text.", image=image, link=link)
+    assert local_picture_refs(release) == ((ref,) if ref else ())

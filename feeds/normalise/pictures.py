@@ -1,7 +1,8 @@
 """Pictures a release shows by a path relative to its file: which ones it names, and their published addresses.
 
-    local_picture_refs(raw)            the paths its body's images name relative to its file (for the ingest to read)
+    local_picture_refs(raw)            the paths its body's images (and its lead `image`) name relative to its file
     with_pictures(body_html, raw, …)   the body with those images at their published addresses (`Picture.path`)
+    lead_picture(raw, base_url)        the address of the picture its lead `image` names so (`image: arrival.jpg`)
 
 A release without a `link` has its relative URLs resolved against the site (`body.render_body`): a picture saved
 beside the release file (`![The Foreign Secretary at the airport](arrival.jpg)`) would be an address on the site
@@ -18,13 +19,13 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urljoin, urlsplit
 
 from feeds.model import Picture, RawRelease
 from feeds.normalise.body import render_body
 from feeds.normalise.text import xml_safe
 
-__all__ = ["RELEASE_FOLDER", "local_picture_refs", "picture_url", "with_pictures"]
+__all__ = ["RELEASE_FOLDER", "lead_picture", "local_picture_refs", "picture_url", "with_pictures"]
 
 RELEASE_FOLDER = "https://release-folder.invalid/release/"
 """The base a body is rendered against to find the images named relative to its file (`.invalid`: RFC 2606, never
@@ -45,13 +46,29 @@ def local_picture_refs(raw: RawRelease) -> tuple[str, ...]:
     `images/arrival.jpg`, `my%20photo.jpg` as `my photo.jpg`), each once, in the body's order. None for a release
     with a `link` (its relative URLs are the page's, resolved against it) or a plain-text body (which shows no
     images)."""
-    if not _may_show_pictures(raw):
-        return ()
     found: dict[str, None] = {}
-    for src in _image_sources(raw):
+    for src in _image_sources(raw) if _may_show_pictures(raw) else ():
         if (path := _in_release_folder(src)) is not None:
             found.setdefault(path, None)
+    if (lead := _image_ref(raw)) is not None:
+        found.setdefault(lead, None)
     return tuple(found)
+
+
+def _image_ref(raw: RawRelease) -> str | None:
+    """The path the lead `image` names relative to the release's file (front matter `image: arrival.jpg`), or None
+    (an absolute URL, or a release with a `link`, against which it is resolved)."""
+    value = (raw.image or "").strip()
+    if raw.link is not None or not value or urlsplit(value).scheme or value.startswith("//"):
+        return None
+    return _in_release_folder(urljoin(RELEASE_FOLDER, value))
+
+
+def lead_picture(raw: RawRelease, base_url: str) -> str | None:
+    """The published address of the picture the lead `image` names relative to the release's file, or None."""
+    ref = _image_ref(raw)
+    picture = next((p for p in raw.pictures if p.ref == ref), None) if ref is not None else None
+    return picture_url(base_url, picture) if picture is not None else None
 
 
 def _in_release_folder(src: str) -> str | None:

@@ -42,7 +42,7 @@ from feeds.normalise.fields import (
 )
 from feeds.normalise.ids import identity_of, permalink, release_slug, slugify, tag_id
 from feeds.normalise.opening import opening_lines
-from feeds.normalise.pictures import with_pictures
+from feeds.normalise.pictures import lead_picture, with_pictures
 from feeds.normalise.summary import given_summary_text, make_summary
 from feeds.normalise.text import nfc, one_line_text, xml_safe
 from feeds.normalise.topics import detect_topics
@@ -99,7 +99,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
     translation_of = one_line_text(raw.translation_of or "") or None
 
     link = url_of(raw, "link", raw.link, None)
-    image = url_of(raw, "image", raw.image, link)
+    image = lead_picture(raw, site.base_url) or url_of(raw, "image", raw.image, link)
     if image is None and first_picture is not None:  # (not hashed on its own: the body holds its address)
         image = first_picture
     language = language_of(raw, site)
