@@ -335,3 +335,32 @@ def test_a_lead_image_named_beside_the_release_and_missing_is_refused_as_before(
     (inbox / "arrival.png").write_bytes(png(40, 30))
     [outcome] = run_ingest(app).outcomes
     assert outcome.status == "rejected" and "image" in outcome.error and "portrait.png" in outcome.error
+
+
+def test_an_embargoed_releases_pictures_stay_off_the_site_until_it_goes_public(app, inbox, clock):
+    from datetime import timedelta
+
+    picture = png(40, 30)
+    embargo = (clock() + timedelta(hours=2)).isoformat()
+    (inbox / "arrival.md").write_text(MD.replace("---\n\n", f"published: {embargo}\n---\n\n", 1), encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(picture)
+    run_ingest(app)
+    out = app.settings.paths.out
+    run_publish(app)
+    assert not (out / published_name(picture, "png")).exists(), "a picture could tell what is to be announced"
+    clock.advance(timedelta(hours=3))
+    run_publish(app)
+    assert (out / published_name(picture, "png")).read_bytes() == picture
+
+
+@pytest.mark.parametrize("db", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_pictures_travel_through_either_database(make_settings, make_app_for, request, db):
+    url = request.getfixturevalue("pg_url") if db == "postgres" else None
+    app = make_app_for(make_settings(database_url=url))
+    inbox = app.settings.source("inbox").path
+    picture = bytes(jpeg(1200, 800)) + bytes(range(256))  # (every byte value, NUL included, survives)
+    (inbox / "arrival.md").write_text(MD.replace("arrival.png", "arrival.jpg"), encoding="utf-8")
+    (inbox / "arrival.jpg").write_bytes(picture)
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    run_publish(app)
+    assert (app.settings.paths.out / published_name(picture, "jpg")).read_bytes() == picture

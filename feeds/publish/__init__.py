@@ -103,7 +103,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
         removed=app.store.removed_releases(),
     )
     # (the pictures the releases shown show, byte for byte from the store: one a release no longer shows is removed)
-    jobs += picture_jobs(releases, settings.site.base_url, app.store.stored_pictures(), app.store.picture_data)
+    jobs += picture_jobs(releases, settings.site.base_url, app.store.stored_pictures, app.store.picture_data)
     if ids.minted and not dry_run:  # kept before they are published: an id, once out, never changes
         app.store.keep_entry_ids(ids.minted, now)
     if published.changed and not dry_run:  # kept before too: a feed's `updated`, once out, never goes back

@@ -46,14 +46,17 @@ def pictures_shown(releases: Sequence[Release], base_url: str) -> list[str]:
 def picture_jobs(
     releases: Sequence[Release],
     base_url: str,
-    stored: Mapping[str, StoredPicture],
+    stored: Callable[[], Mapping[str, StoredPicture]],
     load: Callable[[str], bytes | None],
 ) -> list[Job]:
-    """A job for each stored picture `releases` show (`stored`: by the hash part of their name); `load(sha256)`:
-    its bytes. A name no stored picture has (typed by hand into a release pushed as JSON) makes no job."""
+    """A job for each stored picture `releases` show (`stored()`: the stored pictures by the hash part of their
+    name, asked only when a release shows one); `load(sha256)`: its bytes. A name no stored picture has (typed by
+    hand into a release pushed as JSON) makes no job."""
+    shown = pictures_shown(releases, base_url)
+    known = stored() if shown else {}
     jobs = []
-    for path in pictures_shown(releases, base_url):
-        picture = stored.get(path.removeprefix("pictures/")[:PATH_HASH])
+    for path in shown:
+        picture = known.get(path.removeprefix("pictures/")[:PATH_HASH])
         if picture is None:
             continue
         jobs.append(
