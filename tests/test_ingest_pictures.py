@@ -364,3 +364,12 @@ def test_pictures_travel_through_either_database(make_settings, make_app_for, re
     assert [o.status for o in run_ingest(app).outcomes] == ["created"]
     run_publish(app)
     assert (app.settings.paths.out / published_name(picture, "jpg")).read_bytes() == picture
+
+
+def test_a_release_named_to_feeds_ingest_in_the_drop_folder_moves_with_its_picture(app, inbox, monkeypatch):
+    monkeypatch.chdir(inbox.parent)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(png(40, 30))
+    report = ingest_paths(app, [Path("inbox") / "arrival.md"])  # (a relative path, as typed)
+    assert [o.status for o in report.outcomes] == ["created"]
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["arrival.md", "arrival.png"]

@@ -33,7 +33,7 @@ from feeds.errors import ChangedMeanwhileError
 from feeds.ingest import folder
 from feeds.ingest.moving import BatchMover
 from feeds.ingest.parallel import units_in_batches
-from feeds.ingest.pictures import is_picture_name
+from feeds.ingest.pictures import MAX_PICTURE_BYTES, is_picture_name
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
 from feeds.model import IngestOutcome, IngestReport
@@ -155,7 +155,8 @@ def _waiting_pictures(app: App, pictures: Sequence[Path]) -> list[str]:
     digests: dict[Path, str] = {}
     for p in pictures:
         with contextlib.suppress(OSError):  # (unreadable: said as waiting; its release's ingest will name why)
-            digests[p] = hashlib.sha256(p.read_bytes()).hexdigest()
+            if p.stat().st_size <= MAX_PICTURE_BYTES:  # (larger: never stored; not read at every scan)
+                digests[p] = hashlib.sha256(p.read_bytes()).hexdigest()
     stored = app.store.pictures_stored(list(digests.values()))
     return [folder.picture_note(p, stored=digests.get(p) in stored) for p in pictures]
 

@@ -253,8 +253,9 @@ def _move_pictures(unit: Unit, inbox: int, target: int, folder: Path) -> None:
     picture is never left behind its release (one in a folder of the drop folder stays there, as that folder's
     other files do). One taken already (shown by two releases of the batch) is skipped; one that cannot move is
     logged, and stays."""
+    here = os.path.realpath(folder)  # (a file named to `feeds ingest` by a relative path is in it too)
     for path in unit.pictures:
-        if os.path.dirname(path) != os.fspath(folder):
+        if os.path.realpath(os.path.dirname(path)) != here:
             continue
         name = os.path.basename(path)
         try:
