@@ -29,6 +29,8 @@ class Picture:
     width: int
     height: int
     data: bytes = field(repr=False, compare=False)
+    read_as: tuple[int, int, int, int] | None = field(default=None, repr=False, compare=False)
+    """The file as it was read (device, inode, size, modification time in ns), for the ingest's move: not stored."""
 
     @property
     def path(self) -> str:

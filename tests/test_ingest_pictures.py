@@ -373,3 +373,26 @@ def test_a_release_named_to_feeds_ingest_in_the_drop_folder_moves_with_its_pictu
     report = ingest_paths(app, [Path("inbox") / "arrival.md"])  # (a relative path, as typed)
     assert [o.status for o in report.outcomes] == ["created"]
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["arrival.md", "arrival.png"]
+
+
+def test_a_picture_replaced_after_it_was_read_stays_in_the_drop_folder_not_moved_unpublished(
+    app, inbox, monkeypatch, caplog
+):
+    from feeds.ingest import folder
+
+    first, second = png(40, 30), png(40, 30, shade=77)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "arrival.png").write_bytes(first)
+    settle = folder.settle
+
+    def replace_then_settle(*args, **kwargs):  # (the office saves a new crop while the batch is stored)
+        part = inbox / ".arrival.png.tmp"
+        part.write_bytes(second)
+        os.replace(part, inbox / "arrival.png")
+        return settle(*args, **kwargs)
+
+    monkeypatch.setattr(folder, "settle", replace_then_settle)
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    assert (inbox / "arrival.png").read_bytes() == second, "the new version is not taken to processed/ unread"
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["arrival.md"]
+    assert "arrival.png changed after it was read with" in caplog.text

@@ -32,6 +32,7 @@ from feeds.config import FolderSource, RemoteJsonSource
 from feeds.errors import ChangedMeanwhileError
 from feeds.ingest import folder
 from feeds.ingest.moving import BatchMover
+from feeds.ingest.notices import picture_note
 from feeds.ingest.parallel import units_in_batches
 from feeds.ingest.pictures import MAX_PICTURE_BYTES, is_picture_name
 from feeds.ingest.save import Settle, save_units
@@ -158,7 +159,16 @@ def _waiting_pictures(app: App, pictures: Sequence[Path]) -> list[str]:
             if p.stat().st_size <= MAX_PICTURE_BYTES:  # (larger: never stored; not read at every scan)
                 digests[p] = hashlib.sha256(p.read_bytes()).hexdigest()
     stored = app.store.pictures_stored(list(digests.values()))
-    return [folder.picture_note(p, stored=digests.get(p) in stored) for p in pictures]
+    notes = []
+    for p in pictures:
+        notes.append(note := picture_note(p, stored=digests.get(p) in stored))
+        if str(p) not in _PICTURES_SAID:  # (logged once a process: the daemon scans every minute)
+            _PICTURES_SAID.add(str(p))
+            log.warning("%s", note, extra={"file": str(p)})
+    return notes
+
+
+_PICTURES_SAID: set[str] = set()
 
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:

@@ -143,31 +143,6 @@ def folder_note(path: Path, folder: Path) -> str:
     )
 
 
-_PICTURES_SAID: set[str] = set()
-
-
-def picture_note(path: Path, *, stored: bool = False) -> str:
-    """What to do with a picture in the drop folder that no release dropped with it shows (logged once a process:
-    the daemon scans every minute); it waits there, never rejected: its release may be on its way. `stored`: its
-    bytes are stored already, with a release that showed it."""
-    shown = shown_path(str(path))
-    if stored:
-        note = (
-            f"{shown}: a picture no release in the drop folder shows, published already with a release that showed "
-            "it (left behind when its release moved?); it waits for a release that shows it: move it to processed/ "
-            "or remove it if none will"
-        )
-    else:
-        note = (
-            f"{shown}: a picture no release in the drop folder shows; it waits for its release (drop the release "
-            "that shows it by this name, `![description](" + shown_path(path.name) + ")`, or remove it)"
-        )
-    if str(path) not in _PICTURES_SAID:
-        _PICTURES_SAID.add(str(path))
-        log.warning("%s", note, extra={"file": str(path)})
-    return note
-
-
 @dataclass
 class Settled:
     """What `settle` did: origin → new path for each file moved, and what kept others in the drop folder."""
@@ -251,15 +226,24 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
 def _move_pictures(unit: Unit, inbox: int, target: int, folder: Path) -> None:
     """Move the pictures the unit's releases show, those beside it in the drop folder, where its file went: a
     picture is never left behind its release (one in a folder of the drop folder stays there, as that folder's
-    other files do). One taken already (shown by two releases of the batch) is skipped; one that cannot move is
-    logged, and stays."""
+    other files do). One taken already (shown by two releases of the batch) is skipped; one changed since it was
+    read (its identity) or that cannot move is logged, and stays."""
     here = os.path.realpath(folder)  # (a file named to `feeds ingest` by a relative path is in it too)
-    for path in unit.pictures:
+    for path, read_as in unit.pictures:
         if os.path.realpath(os.path.dirname(path)) != here:
             continue
         name = os.path.basename(path)
         try:
             if not _exists(name, inbox):
+                continue
+            if read_as is not None and _identity(name, inbox) != read_as:  # (a new version: its release shows it)
+                log.warning(
+                    "%s changed after it was read with %s: left in the drop folder; drop the release again to "
+                    "publish this version",
+                    shown_path(path),
+                    shown_path(unit.origin),
+                    extra={"file": path},
+                )
                 continue
             os.replace(name, _free_name(target, _fitting(name)), src_dir_fd=inbox, dst_dir_fd=target)
         except OSError as e:

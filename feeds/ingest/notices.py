@@ -1,4 +1,5 @@
-"""What ingest tells about a release it stores or refuses: the wording of its outcomes' warnings and refusals.
+"""What ingest tells about a release it stores or refuses: the wording of its outcomes' warnings and refusals (and of
+a picture waiting in the drop folder for its release, `picture_note`).
 
 `feeds.ingest.save` asks these, release by release, while it stores a batch: a version that would take a public
 release off the site (refused), a release replaced by one with another headline or stored a second time under
@@ -13,8 +14,10 @@ functions of the releases given, `now` and the site's time zone.
 from __future__ import annotations
 
 from datetime import datetime, tzinfo
+from pathlib import Path
 
 from feeds.errors import InvalidReleaseError
+from feeds.ingest.units import shown_path
 from feeds.model import Release
 from feeds.normalise.topics import folded_words
 
@@ -130,3 +133,22 @@ _FUNCTION_WORDS = frozenset({
 def _telling_words(title: str) -> set[str]:
     words = set(folded_words(title))
     return (words - _FUNCTION_WORDS) or words
+
+
+def picture_note(path: Path, *, stored: bool = False) -> str:
+    """What to do with a picture in the drop folder that no release dropped with it shows: it waits there, never
+    rejected (its release may be on its way). `stored`: its bytes are stored already, with a release that showed
+    it."""
+    shown = shown_path(str(path))
+    if stored:
+        note = (
+            f"{shown}: a picture no release in the drop folder shows, published already with a release that showed "
+            "it (left behind when its release moved?); it waits for a release that shows it: move it to processed/ "
+            "or remove it if none will"
+        )
+    else:
+        note = (
+            f"{shown}: a picture no release in the drop folder shows; it waits for its release (drop the release "
+            "that shows it by this name, `![description](" + shown_path(path.name) + ")`, or remove it)"
+        )
+    return note

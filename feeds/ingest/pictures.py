@@ -38,6 +38,7 @@ __all__ = [
     "MAX_PICTURE_BYTES",
     "PICTURE_SUFFIXES",
     "PictureError",
+    "PictureFile",
     "image_size",
     "is_picture_name",
     "picture_of",
@@ -57,23 +58,31 @@ def is_picture_name(name: str) -> bool:
     return name.lower().endswith(PICTURE_SUFFIXES)
 
 
+PictureIdentity = tuple[int, int, int, int]
+"""(device, inode, size, modification time in ns) of a picture file as read (`units.FileIdentity`'s form)."""
+
+PictureFile = tuple[str, PictureIdentity | None]
+"""A picture file a release shows: its path, and its identity as read (None: refused, moved as it is)."""
+
+
 class PictureError(FeedsError):
     """A picture a release shows is there but refused; `paths`: the picture files found, which move to rejected/
     with the release, so that the office drops them again together."""
 
-    def __init__(self, message: str, paths: tuple[str, ...]):
+    def __init__(self, message: str, paths: tuple[PictureFile, ...]):
         super().__init__(message)
         self.paths = paths
 
 
 def with_picture_files(
     raws: Sequence[RawRelease], path: Path, shown: str
-) -> tuple[tuple[RawRelease, ...], tuple[str, ...], tuple[str | None, ...]]:
+) -> tuple[tuple[RawRelease, ...], tuple[PictureFile, ...], tuple[str | None, ...]]:
     """`raws` (read from the file `path`, named `shown` in messages), each with the pictures its body shows by a
-    path relative to the file; the paths of those files; and for each raw, a warning naming the pictures it shows
-    that are not there, or None. PictureError naming the release, the reference and the file when one is refused."""
+    path relative to the file; those files (path, and identity as read: None for one refused); and for each raw,
+    a warning naming the pictures it shows that are not there, or None. PictureError naming the release, the
+    reference and the file when one is refused."""
     folder = path.parent
-    found: list[str] = []
+    found: dict[str, PictureIdentity | None] = {}
     problems: list[str] = []
     done: list[RawRelease] = []
     missing: list[str | None] = []
@@ -88,15 +97,15 @@ def with_picture_files(
             picture = picture_of(folder, ref, shown)
             if isinstance(picture, str):
                 problems.append(picture)
+                found.setdefault(where, None)
             else:
                 pictures.append(picture)
-            if where not in found:
-                found.append(where)
+                found.setdefault(where, picture.read_as)
         done.append(replace(raw, pictures=tuple(pictures)) if pictures else raw)
         missing.append(_missing(shown, folder, absent) if absent else None)
     if problems:
-        raise PictureError("; ".join(problems), tuple(found))
-    return tuple(done), tuple(found), tuple(missing)
+        raise PictureError("; ".join(problems), tuple(found.items()))
+    return tuple(done), tuple(found.items()), tuple(missing)
 
 
 def _missing(shown: str, folder: Path, refs: Sequence[str]) -> str:
@@ -153,7 +162,13 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
     if size is None:
         return f"{named}, {path}, is a damaged {kind.removeprefix('image/').upper()} file (its size cannot be read)"
     return Picture(
-        ref=ref, sha256=hashlib.sha256(data).hexdigest(), media_type=kind, width=size[0], height=size[1], data=data
+        ref=ref,
+        sha256=hashlib.sha256(data).hexdigest(),
+        media_type=kind,
+        width=size[0],
+        height=size[1],
+        data=data,
+        read_as=(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns),
     )
 
 

@@ -28,7 +28,7 @@ from feeds.config import Settings
 from feeds.errors import FeedsError, InvalidReleaseError
 from feeds.ingest.formats import located, parse_release_file
 from feeds.ingest.frontmatter import named_as_written
-from feeds.ingest.pictures import PictureError, with_picture_files, with_warnings
+from feeds.ingest.pictures import PictureError, PictureFile, with_picture_files, with_warnings
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
 
@@ -57,8 +57,9 @@ class Unit:
     read_as: FileIdentity | None = None
     """For files read: the file as it was when it was read, which is the one that may be moved after the commit
     (see `feeds.ingest.folder.settle`)."""
-    pictures: tuple[str, ...] = ()
-    """For files: the paths of the picture files its releases show (`feeds.ingest.pictures`), which move with it."""
+    pictures: tuple[PictureFile, ...] = ()
+    """For files: the picture files its releases show (`feeds.ingest.pictures`), which move with it: each one's
+    path, and its identity as read (a picture replaced meanwhile is not moved in its place)."""
 
 
 FileIdentity = tuple[int, int, int, int]
