@@ -135,7 +135,8 @@ def folder_note(path: Path, folder: Path) -> str:
     if path.name.casefold().endswith("_files"):
         return (
             f"{shown_path(str(path))}/: the folder a saved web page keeps its pictures and the word processor's own"
-            " files in; it is not read and not needed (pictures saved beside a page are not published): remove it"
+            " files in; it is not read and not needed (its pictures are not published: to publish one, save it"
+            " beside the page and show it by its name there, `<img src=\"photo.jpg\">`): remove it"
         )
     return (
         f"{shown_path(str(path))}/: a folder; drop its files in {shown_path(str(folder))}/ itself "
