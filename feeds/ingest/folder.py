@@ -136,7 +136,7 @@ def folder_note(path: Path, folder: Path) -> str:
         return (
             f"{shown_path(str(path))}/: the folder a saved web page keeps its pictures and the word processor's own"
             " files in; it is not read and not needed (its pictures are not published: to publish one, save it"
-            " beside the page and show it by its name there, `<img src=\"photo.jpg\">`): remove it"
+            ' beside the page and show it by its name there, `<img src="photo.jpg">`): remove it'
         )
     return (
         f"{shown_path(str(path))}/: a folder; drop its files in {shown_path(str(folder))}/ itself "
