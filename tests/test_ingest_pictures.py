@@ -218,9 +218,24 @@ def test_a_release_taken_down_takes_its_pictures_off_the_site(app, inbox):
     run_publish(app)
     out = app.settings.paths.out
     assert (out / published_name(picture, "png")).exists()
-    remove_release(app, SLUG, "court order")
+    done = remove_release(app, SLUG, "court order")
+    assert done.pictures == 1, "its photograph is erased with its text"
+    assert app.store.picture_data(hashlib.sha256(picture).hexdigest()) is None
     run_publish(app)
     assert not (out / published_name(picture, "png")).exists()
+
+
+def test_a_takedown_keeps_a_picture_another_release_shows(app, inbox):
+    picture = png(40, 30)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    (inbox / "talks.md").write_text(
+        MD.replace("Foreign Secretary arrives in Moscow", "Talks in Moscow begin"), encoding="utf-8"
+    )
+    (inbox / "arrival.png").write_bytes(picture)
+    assert [o.status for o in run_ingest(app).outcomes] == ["created", "created"]
+    assert remove_release(app, SLUG, "court order").pictures == 0
+    run_publish(app)
+    assert (app.settings.paths.out / published_name(picture, "png")).read_bytes() == picture
 
 
 def test_a_release_with_a_link_keeps_its_relative_images_as_the_pages(app, inbox):

@@ -273,6 +273,7 @@ def releases_remove(ctx: Context, id_or_slug: str, reason: str, as_json: bool) -
                 "slug": done.slug,
                 "removed_at": rfc3339(done.removed_at),
                 "matches_removed": done.matches,
+                "pictures_removed": done.pictures,
                 "files": [{"source": source, "name": name} for source, name in done.files],
             }
         )
@@ -282,6 +283,8 @@ def releases_remove(ctx: Context, id_or_slug: str, reason: str, as_json: bool) -
         return
     ctx.say(f"removed {done.slug} ({done.id}) at {rfc3339(done.removed_at)}: its text is erased")
     ctx.say(f"and its coverage: {done.matches} match(es)")
+    if done.pictures:
+        ctx.say(f"and {done.pictures} picture(s) dropped with it that no other release shows: erased")
     ctx.say("it leaves the site at the next publish (`feeds publish`, or the daemon's own)")
     ctx.say(f"its page {base}releases/{done.slug}/ then answers 410 Gone from `feeds serve`; under nginx add:")
     ctx.say(f"  location = {urlsplit(base).path}releases/{done.slug}/ {{ return 410; }}")

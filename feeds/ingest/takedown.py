@@ -45,6 +45,9 @@ class Removal:
     matches: int
     changed: bool
     files: tuple[tuple[str, str], ...] = ()
+    pictures: int = 0
+    """How many pictures dropped with it, which no other release shows, were erased from the database (and leave
+    out/ at the next publish)."""
     """(source, file name) of the files it was ingested from: kept where the ingest left them (a drop folder's
     `processed/`), with its text, until the office deletes them."""
 
@@ -60,8 +63,8 @@ def remove_release(app: App, id_or_slug: str, reason: str) -> Removal:
             raise NotFoundError(f"no release with id or slug {id_or_slug!r}")
         if stored.removed_at is not None:
             return Removal(stored.id, stored.slug, stored.removed_at, 0, False)
-        gone, files = tx.remove_release(stored, clean, now)
-    return Removal(stored.id, stored.slug, now, gone, True, tuple(files))
+        gone, pictures, files = tx.remove_release(stored, clean, now)
+    return Removal(stored.id, stored.slug, now, gone, True, tuple(files), pictures)
 
 
 _FIELDS = {"key:": "source_key", "url:": "link", "slug:": "slug"}

@@ -3,23 +3,26 @@
 Stored in the transaction that stores the release showing them (`Tx.keep_pictures`), so that a release is never
 stored without its pictures; read by the publish, on whichever machine publishes, which writes them to
 `out/pictures/` under a name made of their hash (`Picture.path`). A picture is never changed (other bytes are
-another picture) and never deleted here: a release taken down no longer shows it, and the publish removes it
-from out/ (as a legal takedown keeps the release's row, it keeps the bytes its body showed).
+another picture). One a release edited no longer shows stays (another may show it again); a legal takedown
+erases those its release alone showed (`erase_pictures_only_shown_by`), as it erases its text, and the publish
+removes them from out/ as any file it no longer makes.
 
 What this module must not do: decide which pictures a release shows, or check them (`feeds.ingest.pictures`).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
 
-from feeds.model import PATH_HASH, Picture, StoredPicture
+from feeds.model import PATH_HASH, PICTURE_EXTENSIONS, Picture, Release, StoredPicture
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks
 from feeds.store.schema import pictures as P
+from feeds.store.schema import releases as R
 
 
 def keep_pictures(conn: sa.Connection, pictures: Sequence[Picture], now: datetime) -> None:
@@ -41,6 +44,28 @@ def keep_pictures(conn: sa.Connection, pictures: Sequence[Picture], now: datetim
         ]
         if new:
             conn.execute(insert_ignoring_conflicts(conn.dialect, P), new)
+
+
+_SHOWN = re.compile(rf"pictures/([0-9a-f]{{{PATH_HASH}}})\.(?:{'|'.join(sorted(set(PICTURE_EXTENSIONS.values())))})")
+"""A picture's published name in a body or an `image` (`Picture.path`), the hash part captured."""
+
+
+def erase_pictures_only_shown_by(conn: sa.Connection, release: Release) -> int:
+    """Delete the pictures `release` shows that no other release shows (a legal takedown: its text is erased, and
+    so are its photographs); how many went. (A scan of the other releases' bodies: takedowns are rare.)"""
+    prefixes = sorted(set(_SHOWN.findall(release.body_html)) | set(_SHOWN.findall(release.image or "")))
+    erased = 0
+    for prefix in prefixes:
+        named = f"pictures/{prefix}."
+        elsewhere = conn.execute(
+            sa.select(R.c.id)
+            .where(R.c.id != release.id)
+            .where(sa.or_(R.c.body_html.contains(named, autoescape=True), R.c.image.contains(named, autoescape=True)))
+            .limit(1)
+        ).first()
+        if elsewhere is None:
+            erased += conn.execute(P.delete().where(P.c.sha256.startswith(prefix, autoescape=True))).rowcount or 0
+    return erased
 
 
 class PictureStoreMixin:

@@ -22,7 +22,7 @@ from feeds.errors import ChangedMeanwhileError, NotFoundError
 from feeds.model import Picture, Release
 from feeds.store import schema
 from feeds.store.bulk import bulk_insert
-from feeds.store.pictures import keep_pictures
+from feeds.store.pictures import erase_pictures_only_shown_by, keep_pictures
 from feeds.store.releases import (
     RELEASE_COLUMNS,
     SELECT_RELEASE,
@@ -150,13 +150,14 @@ class Tx:
                 )
             raise NotFoundError(f"release {release.id} vanished during update")
 
-    def remove_release(self, release: Release, reason: str, now: datetime) -> tuple[int, list[tuple[str, str]]]:
+    def remove_release(self, release: Release, reason: str, now: datetime) -> tuple[int, int, list[tuple[str, str]]]:
         """Take `release` down (`feeds.ingest.takedown`): its row becomes a tombstone (its id, slug, address and
         place in the archives' order; its text, topics, link and origin erased, its identity hashed, the time and
         the reason kept), and its coverage goes (its related and pickup matches, its record of having been looked
-        for). The ledger of ingested files keeps the bytes' digest of the files that held it, by which a copy under
-        another name is refused, but not their names. Returns how many matches went, and the (source, file name)
-        of those files, which the office deletes where the ingest left them."""
+        for), and so do the pictures it alone showed. The ledger of ingested files keeps the bytes' digest of the
+        files that held it, by which a copy under another name is refused, but not their names. Returns how many
+        matches and pictures went, and the (source, file name) of those files, which the office deletes where the
+        ingest left them."""
         F = schema.ingested_files
         held = self.conn.execute(
             sa.select(F.c.source, F.c.name, F.c.sha256).where(F.c.release_ids.contains(release.id, autoescape=True))
@@ -196,8 +197,9 @@ class Tx:
             "removed_reason": reason,
             "last_ingested": now,  # (so every daemon's `ReleaseCache` drops it at its next look)
         }
+        pictures = erase_pictures_only_shown_by(self.conn, release)
         self.conn.execute(R.update().where(R.c.id == release.id).values(**erased))
-        return int(gone or 0), sorted({(source, name) for source, name, _ in held})
+        return int(gone or 0), pictures, sorted({(source, name) for source, name, _ in held})
 
     def removed_reason(self, release_id: str) -> str | None:
         """Why the release was taken down (kept, never published), or None."""
