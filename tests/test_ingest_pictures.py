@@ -411,3 +411,16 @@ def test_a_picture_replaced_after_it_was_read_stays_in_the_drop_folder_not_moved
     assert (inbox / "arrival.png").read_bytes() == second, "the new version is not taken to processed/ unread"
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["arrival.md"]
     assert "arrival.png changed after it was read with" in caplog.text
+
+
+def test_a_release_rejected_for_its_text_leaves_its_pictures_waiting_for_it(app, inbox):
+    (inbox / "arrival.md").write_text(MD.replace("---\n\n", "published: the day after tomorrow\n---\n\n", 1))
+    (inbox / "arrival.png").write_bytes(png(40, 30))
+    report = run_ingest(app)
+    [outcome] = report.outcomes
+    assert outcome.status == "rejected" and "published" in outcome.error
+    assert (inbox / "arrival.png").exists(), "ready for the release, fixed and dropped again"
+    assert any("arrival.png: a picture no release in the drop folder shows" in n for n in report.folders)
+    (inbox / "arrival.md").write_text(MD, encoding="utf-8")
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    assert not (inbox / "arrival.png").exists()
