@@ -424,3 +424,12 @@ def test_a_release_rejected_for_its_text_leaves_its_pictures_waiting_for_it(app,
     (inbox / "arrival.md").write_text(MD, encoding="utf-8")
     assert [o.status for o in run_ingest(app).outcomes] == ["created"]
     assert not (inbox / "arrival.png").exists()
+
+
+def test_a_picture_named_in_decomposed_unicode_as_macos_writes_names_is_shown(app, inbox):
+    name = "cafe\u0301.png"  # "café.png" as a Mac's file system writes it
+    picture = png(40, 30)
+    (inbox / "arrival.md").write_text(MD.replace("arrival.png", name), encoding="utf-8")
+    (inbox / name).write_bytes(picture)
+    assert [o.status for o in run_ingest(app).outcomes] == ["created"]
+    assert published_name(picture, "png") in app.store.release(SLUG).body_html

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 from feeds.model import Picture, RawRelease
 from feeds.normalise.body import render_body
-from feeds.normalise.text import xml_safe
+from feeds.normalise.text import nfc, xml_safe
 
 __all__ = ["RELEASE_FOLDER", "lead_picture", "local_picture_refs", "picture_url", "with_pictures"]
 
@@ -95,11 +95,13 @@ def with_pictures(body_html: str, raw: RawRelease, base_url: str) -> tuple[str, 
     the address of the first picture it shows (the lead image when the release names none), or None."""
     if not raw.pictures or not _may_show_pictures(raw):
         return body_html, None
-    by_ref = {p.ref: p for p in raw.pictures}
+    # (by their names in NFC: the body is read in NFC before it is rendered, a file's name is as it is on disk,
+    # which macOS writes decomposed, "Cafe" + U+0301)
+    by_ref = {nfc(p.ref): p for p in raw.pictures}
     ours: list[Picture | None] = []
     for src in _image_sources(raw):
         path = _in_release_folder(src)
-        ours.append(by_ref.get(path) if path is not None else None)
+        ours.append(by_ref.get(nfc(path)) if path is not None else None)
     first: list[str] = []
     images = iter(ours)
 
