@@ -344,3 +344,20 @@ def test_the_readme_counts_and_lists_the_tables_db_copy_copies():
     listed = section.split("in foreign-key order (", 1)[1].split(f": {n} tables", 1)[0]
     for t in copied_tables():
         assert f"`{t.name}`" in listed, f"README's list of copied tables lacks `{t.name}`"
+
+
+def test_pictures_are_copied_a_few_at_a_time_whatever_the_batch(tmp_path) -> None:
+    """A picture is up to 10 MiB: a --batch of 1000 must not read a thousand of them at once."""
+    from feeds.model import Picture
+
+    source = open_store(f"sqlite:///{tmp_path / 'source.db'}")
+    target = open_store(f"sqlite:///{tmp_path / 'target.db'}")
+    source.migrate(NOW)
+    with source.transaction() as tx:
+        tx.keep_pictures([Picture(f"p{i}.png", f"{i:064x}", "image/png", 1, 1, bytes([i])) for i in range(25)], NOW)
+    seen: list[tuple[str, int]] = []
+    copy_database(source, target, now=NOW, batch=1000, progress=lambda table, n: seen.append((table, n)))
+    assert [n for table, n in seen if table == "pictures"] == [10, 20, 25]
+    assert target.picture_data(f"{24:064x}") == bytes([24])
+    source.close()
+    target.close()

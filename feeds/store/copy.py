@@ -117,7 +117,8 @@ def copy_database(
     counts: list[TableCount] = []
     with _snapshot(source) as src:
         for table in tables:
-            copied = _copy_table(src, target, table, batch=batch, progress=progress)
+            size = min(batch, _ROWS_AT_ONCE.get(table.name, batch))
+            copied = _copy_table(src, target, table, batch=size, progress=progress)
             counted = int(src.execute(sa.select(sa.func.count()).select_from(table)).scalar_one())
             counts.append(TableCount(table.name, counted, copied))
     _reset_sequences(target, tables)
@@ -159,6 +160,11 @@ def _snapshot(store: Store) -> Iterator[Connection]:
                 yield conn
             finally:
                 tx.rollback()  # read only: nothing to keep
+
+
+_ROWS_AT_ONCE = {"pictures": 10}
+"""Tables whose rows are large, read and written fewer at a time than `--batch` says: a picture is up to 10 MiB,
+and a thousand of them at once would hold 10 GB in memory."""
 
 
 def _copy_table(src: Connection, target: Store, table: sa.Table, *, batch: int, progress: Progress | None) -> int:
