@@ -3,7 +3,8 @@
     RawRelease ──normalise──► Release ──store──► StoredRelease ──publish──► out/
 
 All are frozen dataclasses; every datetime is timezone-aware UTC; sequences are tuples. No dicts cross module
-boundaries. This module imports nothing of ours but the standard library: it is the vocabulary, not behaviour.
+boundaries. This module imports nothing of ours but the standard library and `feeds.pictures` (the records of the
+pictures dropped with releases, which are the same): it is the vocabulary, not behaviour.
 """
 
 from __future__ import annotations
@@ -12,49 +13,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal
 
+from feeds.pictures import Picture
+
 BodyFormat = Literal["text", "markdown", "html"]
 """How a release body is written: plain text (paragraphs, `said:` quotations), Markdown, or (untrusted) HTML."""
-
-
-@dataclass(frozen=True, slots=True)
-class Picture:
-    """A picture file dropped with its release and shown in its body (`![alt](arrival.jpg)`, `<img src=…>`): read
-    and checked by the ingest (`feeds.ingest.pictures`), stored by its bytes, published under `out/pictures/`."""
-
-    ref: str
-    """Its path as the release names it, relative to the release file's folder (`images/arrival.jpg`)."""
-    sha256: str
-    media_type: str
-    """`image/jpeg`, `image/png`, `image/gif` or `image/webp`: read from its bytes, never from its name."""
-    width: int
-    height: int
-    data: bytes = field(repr=False, compare=False)
-    read_as: tuple[int, int, int, int] | None = field(default=None, repr=False, compare=False)
-    """The file as it was read (device, inode, size, modification time in ns), for the ingest's move: not stored."""
-
-    @property
-    def path(self) -> str:
-        """Where it is published in out/: named by its bytes, so that a changed picture is a new address (caches
-        and ETags never serve the old one under the new name)."""
-        return f"pictures/{self.sha256[:PATH_HASH]}.{PICTURE_EXTENSIONS[self.media_type]}"
-
-
-PATH_HASH = 32
-"""Hex digits of a picture's SHA-256 in its published name (128 bits: no two pictures share one)."""
-
-
-PICTURE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
-"""The extension a picture is published under, by its type."""
-
-
-@dataclass(frozen=True, slots=True)
-class StoredPicture:
-    """A stored picture as the publish needs to know it, without its bytes (`Store.stored_pictures`)."""
-
-    sha256: str
-    media_type: str
-    width: int
-    height: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,8 +6,9 @@ import hashlib
 
 import pytest
 
-from feeds.model import Picture, RawRelease
+from feeds.model import RawRelease
 from feeds.normalise.pictures import local_picture_refs, with_pictures
+from feeds.pictures import Picture
 
 BASE = "https://press.example.org/"
 

@@ -12,7 +12,8 @@ from click.testing import CliRunner
 
 from feeds.cli import cli
 from feeds.errors import ExistsError, MigrationError, StoreError
-from feeds.model import Match, MatchedTerm, Picture, PublishedFeed
+from feeds.model import Match, MatchedTerm, PublishedFeed
+from feeds.pictures import Picture
 from feeds.store import SourceState, open_store
 from feeds.store import schema as schema_mod
 from feeds.store.alerts import NewDelivery
@@ -348,8 +349,6 @@ def test_the_readme_counts_and_lists_the_tables_db_copy_copies():
 
 def test_pictures_are_copied_a_few_at_a_time_whatever_the_batch(tmp_path) -> None:
     """A picture is up to 10 MiB: a --batch of 1000 must not read a thousand of them at once."""
-    from feeds.model import Picture
-
     source = open_store(f"sqlite:///{tmp_path / 'source.db'}")
     target = open_store(f"sqlite:///{tmp_path / 'target.db'}")
     source.migrate(NOW)

@@ -31,8 +31,9 @@ from dataclasses import replace
 from pathlib import Path
 
 from feeds.errors import FeedsError
-from feeds.model import Picture, RawRelease, Release
+from feeds.model import RawRelease, Release
 from feeds.normalise.pictures import local_picture_refs
+from feeds.pictures import Picture
 
 __all__ = [
     "MAX_PICTURE_BYTES",

@@ -21,9 +21,10 @@ import html
 import re
 from urllib.parse import unquote, urljoin, urlsplit
 
-from feeds.model import Picture, RawRelease
+from feeds.model import RawRelease
 from feeds.normalise.body import render_body
 from feeds.normalise.text import nfc, xml_safe
+from feeds.pictures import Picture
 
 __all__ = ["RELEASE_FOLDER", "lead_picture", "local_picture_refs", "picture_url", "with_pictures"]
 

@@ -18,7 +18,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 
 from feeds.errors import PublishError
-from feeds.model import PATH_HASH, PICTURE_EXTENSIONS, Release, StoredPicture
+from feeds.model import Release
+from feeds.pictures import PATH_HASH, PICTURE_EXTENSIONS, StoredPicture
 from feeds.publish.plan import Job
 from feeds.publish.spec import RenderedFile
 

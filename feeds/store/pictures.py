@@ -18,7 +18,8 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from feeds.model import PATH_HASH, PICTURE_EXTENSIONS, Picture, Release, StoredPicture
+from feeds.model import Release
+from feeds.pictures import PATH_HASH, PICTURE_EXTENSIONS, Picture, StoredPicture
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks
 from feeds.store.schema import pictures as P

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from feeds.errors import ChangedMeanwhileError, NotFoundError
-from feeds.model import Picture, Release
+from feeds.model import Release
+from feeds.pictures import Picture
 from feeds.store import schema
 from feeds.store.bulk import bulk_insert
 from feeds.store.pictures import erase_pictures_only_shown_by, keep_pictures
