@@ -36,6 +36,7 @@ BOUNDED_BY = {
     "workers": "housekeeping: 7 days",
     "host_slots": "a row while a fetch is under way",
     "publish_outcome": "one row",
+    "pictures": "those the releases show; housekeeping: one no release shows, a day after a release last stored it",
 }
 PRUNED = ("idempotency", "ingested_files", "items", "matches", "entry_ids", "alert_deliveries", "workers")
 

@@ -289,7 +289,8 @@ class Jobs:
 
     def housekeeping(self, app: App) -> str:
         """Forget what is past its retention (`feeds.store.retention` says what each table is kept for): matches
-        first, so that the items they held go in the same run, then items, deliveries, ledger rows, keys, daemons."""
+        first, so that the items they held go in the same run, then items, deliveries, ledger rows, pictures no
+        release shows (`feeds.store.pictures`), keys, daemons."""
         from feeds.alerts.select import ENQUEUE_WINDOW
         from feeds.web.api import IDEMPOTENCY_KEPT
 
@@ -303,6 +304,7 @@ class Jobs:
         if days := settings.daemon.ledger_retention_days:
             in_folders, unlisted = files_in_folders(settings)
             files = app.store.prune_ingested_files(now - timedelta(days=days), in_folders=in_folders, unlisted=unlisted)
+        pictures = app.store.prune_pictures(now - PICTURES_KEPT)
         app.store.prune_workers(now - WORKERS_SHOWN)
         app.store.prune_idempotency(now - IDEMPOTENCY_KEPT)
         app.store.optimise()
@@ -315,10 +317,15 @@ class Jobs:
                 (matches, "match", "matches"),
                 (deliveries, "settled alert delivery", "settled alert deliveries"),
                 (files, "ingested-file record", "ingested-file records"),
+                (pictures, "picture no release shows", "pictures no release shows"),
             )
             if n
         ]
         return f"pruned {', '.join(said)}" if said else ""
+
+
+PICTURES_KEPT = timedelta(days=1)
+"""How long a picture no release shows any more is kept after a release last stored it (an edit taken back)."""
 
 
 def changes(app: App) -> tuple[object, ...]:

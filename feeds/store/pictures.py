@@ -3,9 +3,10 @@
 Stored in the transaction that stores the release showing them (`Tx.keep_pictures`), so that a release is never
 stored without its pictures; read by the publish, on whichever machine publishes, which writes them to
 `out/pictures/` under a name made of their hash (`Picture.path`). A picture is never changed (other bytes are
-another picture). One a release edited no longer shows stays (another may show it again); a legal takedown
-erases those its release alone showed (`erase_pictures_only_shown_by`), as it erases its text, and the publish
-removes them from out/ as any file it no longer makes.
+another picture). One a release edited no longer shows stays a day (an edit taken back shows it again), then
+housekeeping forgets it (`prune_pictures`: `stored_at` is when a release last stored it, so one stored again
+meanwhile stays); a legal takedown erases at once those its release alone showed (`erase_pictures_only_shown_by`),
+as it erases its text, and the publish removes them from out/ as any file it no longer makes.
 
 What this module must not do: decide which pictures a release shows, or check them (`feeds.ingest.pictures`).
 """
@@ -24,6 +25,7 @@ from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks
 from feeds.store.schema import pictures as P
 from feeds.store.schema import releases as R
+from feeds.store.tx import writing
 
 
 def keep_pictures(conn: sa.Connection, pictures: Sequence[Picture], now: datetime) -> None:
@@ -31,6 +33,8 @@ def keep_pictures(conn: sa.Connection, pictures: Sequence[Picture], now: datetim
     rows = {p.sha256: p for p in pictures}
     for chunk in chunks(sorted(rows), 100):
         have = set(conn.execute(sa.select(P.c.sha256).where(P.c.sha256.in_(chunk))).scalars())
+        if have:  # (shown again: `prune_pictures` keeps it, whatever it read of the releases before this commit)
+            conn.execute(P.update().where(P.c.sha256.in_(sorted(have))).values(stored_at=now))
         new = [
             {
                 "sha256": h,
@@ -89,6 +93,21 @@ class PictureStoreMixin:
             for chunk in chunks(sorted(set(hashes)), 100):
                 found.update(conn.execute(sa.select(P.c.sha256).where(P.c.sha256.in_(chunk))).scalars())
         return found
+
+    def prune_pictures(self, before: datetime) -> int:
+        """Delete the pictures no release shows (an edit showed others) that no release stored since `before`;
+        how many went. One transaction: on SQLite nothing stores meanwhile; on PostgreSQL a release stored meanwhile
+        that shows an old picture stored it again (`keep_pictures`), which the delete waits for and then spares."""
+        with writing(self.engine) as conn:
+            shown: set[str] = set()
+            named = sa.or_(R.c.body_html.contains("pictures/"), R.c.image.contains("pictures/"))
+            for body, image in conn.execute(sa.select(R.c.body_html, R.c.image).where(named)):
+                shown.update(_SHOWN.findall(body or ""), _SHOWN.findall(image or ""))
+            old = conn.execute(sa.select(P.c.sha256).where(P.c.stored_at < before)).scalars().all()
+            gone = [h for h in old if h[:PATH_HASH] not in shown]
+            for chunk in chunks(gone, 500):
+                conn.execute(P.delete().where(P.c.sha256.in_(chunk)).where(P.c.stored_at < before))
+        return len(gone)
 
     def picture_data(self, sha256: str) -> bytes | None:
         """The bytes of the picture with this hash, or None when it is not stored."""
