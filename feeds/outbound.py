@@ -207,6 +207,24 @@ def outbound_session(resolver: Resolver | None = None, *, lookups: Lookups | Non
     return session
 
 
+class OwnSession:
+    """The outbound session a sender (WebSub pings, IndexNow) makes for itself when the App lends it none, made at
+    its first use and closed by `close` (never the App's)."""
+
+    def __init__(self) -> None:
+        self._session: requests.Session | None = None
+
+    def get(self) -> requests.Session:
+        if self._session is None:
+            self._session = outbound_session()
+        return self._session
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+
 class BoundedLookupAdapter(HTTPAdapter):
     """An `HTTPAdapter` whose direct connections (not a proxy's) resolve and connect through `_connect`.
 

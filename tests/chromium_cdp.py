@@ -24,6 +24,16 @@ from typing import Any
 
 _TIMEOUT = 60.0
 
+HEADLESS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--hide-scrollbars",
+    "--no-first-run",
+    "--disable-background-networking",
+)
+"""How every test starts Chromium: headless, as root in a container, no first-run or background traffic."""
+
 
 class Chromium:
     """A headless Chromium process and the pipe to it; `close()` (or leaving a `with`) ends it."""
@@ -41,12 +51,7 @@ class Chromium:
         self.process = subprocess.Popen(
             [
                 binary,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--hide-scrollbars",
-                "--no-first-run",
-                "--disable-background-networking",
+                *HEADLESS,
                 "--disable-component-update",
                 "--disable-sync",
                 "--disable-dev-shm-usage",

@@ -36,7 +36,7 @@ from feeds.config import load_settings
 from feeds.ingest import run_ingest
 from feeds.publish import run_publish
 from feeds.web.static import StaticSite
-from tests.chromium_cdp import Chromium
+from tests.chromium_cdp import HEADLESS, Chromium
 
 SITE_TITLE = "Browser Test Office"
 HOSTILE_TITLE = '<script>alert("title")</script><img src=x onerror=alert(1)>'
@@ -176,12 +176,7 @@ class BrowsedSite:
         shot = self.profile.parent / "shot.png"
         cmd = [
             self.chromium,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--no-first-run",
-            "--disable-background-networking",
+            *HEADLESS,
             f"--user-data-dir={profile or self.profile}",
             f"--window-size={width},{height}",
             f"--screenshot={shot}",

@@ -33,11 +33,9 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-
 from feeds.clock import rfc3339
 from feeds.config import Settings
-from feeds.outbound import outbound_session, post_once, shown_url
+from feeds.outbound import OwnSession, post_once, shown_url
 from feeds.publish.spec import RenderedFile
 from feeds.watch.schedule import MAX_RETRY_AFTER, backoff
 
@@ -127,7 +125,7 @@ class IndexNowQueue:
         self._sending = threading.Lock()
         self._failures = 0
         self._held_until: datetime | None = None
-        self._session: requests.Session | None = None
+        self._own = OwnSession()
 
     @property
     def held_until(self) -> datetime | None:
@@ -171,7 +169,7 @@ class IndexNowQueue:
             return IndexNowReport(pending=len(self))
         endpoint = settings.publish.indexnow_endpoint
         http = settings.http
-        session = app.session or self._own_session()
+        session = app.session or self._own.get()
         sent = failed = dropped = 0
         while batch := self.pending()[: self.max_urls]:
             result = post_once(
@@ -226,15 +224,8 @@ class IndexNowQueue:
             extra={"url": shown_url(endpoint)},
         )
 
-    def _own_session(self) -> requests.Session:
-        if self._session is None:
-            self._session = outbound_session()
-        return self._session
-
     def close(self) -> None:
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        self._own.close()
 
 
 def indexnow_once(app: App, changed: Iterable[str]) -> IndexNowReport:

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 import requests
 
 from feeds.clock import rfc3339
-from feeds.outbound import outbound_session, post_once, shown_url
+from feeds.outbound import OwnSession, post_once, shown_url
 from feeds.publish.spec import FEED_FILES
 from feeds.watch.schedule import MAX_RETRY_AFTER, backoff, next_check_at
 
@@ -134,7 +134,7 @@ class PingQueue:
         self._sending = threading.Lock()
         """One round at a time (the periodic tick and a triggered round may overlap): no topic is pinged twice."""
         self._version = 0
-        self._session: requests.Session | None = None
+        self._own = OwnSession()
         self._hub: str | None = None
         self._hub_failures = 0
         self._held_until: datetime | None = None
@@ -205,7 +205,7 @@ class PingQueue:
         due = [p for p in self.pending() if p.due <= now]
         if not due:
             return PingReport(pending=len(self))
-        session = app.session or self._own_session()
+        session = app.session or self._own.get()
         http = app.settings.http
         sent = failed = dropped = 0
         for i, ping in enumerate(due):
@@ -313,16 +313,9 @@ class PingQueue:
             )
             return False
 
-    def _own_session(self) -> requests.Session:
-        if self._session is None:
-            self._session = outbound_session()
-        return self._session
-
     def close(self) -> None:
         """Close the session this queue made for itself (never the App's)."""
-        if self._session is not None:
-            self._session.close()
-            self._session = None
+        self._own.close()
 
 
 def ping_once(app: App, written: Iterable[str]) -> PingReport:
