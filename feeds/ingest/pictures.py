@@ -82,15 +82,18 @@ def with_picture_files(
     path relative to the file; those files (path, and identity as read: None for one refused); and for each raw,
     a warning naming the pictures it shows that are not there, or None. PictureError naming the release, the
     reference and the file when one is refused."""
+    named = [local_picture_refs(raw) for raw in raws]
+    if not any(named):  # (nearly every release: no file to look for)
+        return tuple(raws), (), (None,) * len(raws)
     folder = path.parent
     found: dict[str, PictureIdentity | None] = {}
     problems: list[str] = []
     done: list[RawRelease] = []
     missing: list[str | None] = []
-    for raw in raws:
+    for raw, refs in zip(raws, named, strict=True):
         pictures: list[Picture] = []
         absent: list[str] = []
-        for ref in local_picture_refs(raw):
+        for ref in refs:
             where = str(folder.joinpath(*ref.split("/")))
             if not os.path.lexists(where):
                 absent.append(ref)
@@ -120,6 +123,8 @@ def _missing(shown: str, folder: Path, refs: Sequence[str]) -> str:
 
 def with_warnings(releases: Sequence[Release], warnings: Sequence[str | None]) -> tuple[Release, ...]:
     """`releases` (normalised from raws in their order), each with its warning added to its `ingest_warning`."""
+    if not any(warnings):
+        return tuple(releases)
     return tuple(
         replace(r, ingest_warning=f"{r.ingest_warning}; {w}" if r.ingest_warning else w) if w else r
         for r, w in zip(releases, warnings, strict=True)

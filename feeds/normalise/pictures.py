@@ -37,9 +37,13 @@ _IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")([^>]*>)')
 """An image's `src` in sanitised HTML (attributes always double-quoted there)."""
 
 
+_IMG_TAG = re.compile("<img", re.IGNORECASE)
+
+
 def _may_show_pictures(raw: RawRelease) -> bool:
     body = raw.body or ""
-    return raw.link is None and raw.body_format != "text" and ("![" in body or "<img" in body.lower())
+    # (`_IMG_TAG.search`, not `"<img" in body.lower()`: no copy of every body read)
+    return raw.link is None and raw.body_format != "text" and ("![" in body or _IMG_TAG.search(body) is not None)
 
 
 def local_picture_refs(raw: RawRelease) -> tuple[str, ...]:
