@@ -6,6 +6,7 @@
         | what the store holds of them already (`recognise`) | reconcile (`reconcile`) | one transaction a batch,
           with the ledger (`save`; warnings and refusals worded by `notices`)
         | a drop folder's files moved to processed/ or rejected/ (`folder.settle`) | outcomes, logged
+        | at the end, the pictures those files showed, when no release file is left there (`picturemoves`)
 
 Sources: folders (the drop folder moves files to processed/ or rejected/; a release folder is read in place),
 remote JSON documents (polled through the shared polite HTTP client), explicit paths from `feeds ingest PATH…`,
@@ -34,6 +35,7 @@ from feeds.ingest import folder
 from feeds.ingest.moving import BatchMover
 from feeds.ingest.notices import picture_note
 from feeds.ingest.parallel import units_in_batches
+from feeds.ingest.picturemoves import settle_pictures
 from feeds.ingest.pictures import MAX_PICTURE_BYTES, is_picture_name
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
@@ -245,15 +247,14 @@ def _ingest_files(
 ) -> tuple[list[IngestOutcome], list[str]]:
     """(outcomes, why files that were read stayed in the drop folder `move_in`)."""
     outcomes: list[IngestOutcome] = []
-    stayed = folder.Settled()  # why files stayed in the drop folder, over all batches
+    stayed = folder.Settled()  # why files stayed in the drop folder, and the pictures to move, over all batches
     # A batch's files move while the next batch is stored (`BatchMover`); its outcomes, which name where each file
     # went, are logged once they have.
     mover: BatchMover[tuple[list[IngestOutcome], int]] = BatchMover(move_in, threaded=len(files) > BATCH)
 
     def settled(batches: Iterator[tuple[tuple[list[IngestOutcome], int], folder.Settled]]) -> None:
         for (batch_outcomes, read), moves in batches:
-            for why, n in moves.stuck.items():
-                stayed.keep(why, n)
+            stayed.add(moves)
             for o in batch_outcomes:
                 _log_outcome(o)
                 outcomes.append(_with_move(o, moves.moved, moves.requeued))
@@ -266,6 +267,8 @@ def _ingest_files(
             settled(mover.add(settled_units, now, (batch_outcomes, len(units))))
     finally:  # (also when a batch could not be stored: the batches before it committed, and their files move)
         settled(mover.close())
+        if move_in is not None:  # (the pictures last: a release of any batch may show one)
+            settle_pictures(stayed, move_in)
     return outcomes, stayed.problems(move_in) if move_in is not None else []
 
 

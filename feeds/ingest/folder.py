@@ -23,6 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from feeds.clock import rfc3339
+from feeds.ingest.pictures import PictureIdentity, is_picture_name
 from feeds.ingest.units import FileIdentity, Unit, file_identity, shown_path
 
 log = logging.getLogger("feeds.ingest")
@@ -47,7 +48,9 @@ def _is_candidate_name(name: str) -> bool:
 
 def scan(folder: Path, *, recursive: bool = False, skipped: list[Path] | None = None) -> list[Path]:
     """Release files in `folder`, sorted by name (deterministic order); `processed/` and `rejected/` skipped.
-    Not `recursive`: the other folders in it, whose files are not read, are added to `skipped` (sorted).
+    Not `recursive`: the other folders in it, whose files are not read, are added to `skipped` (sorted); but a
+    folder holding only pictures (`images/`) is read, its pictures among the files (`images/arrival.jpg`), to be
+    read with the releases that show them.
 
     A name comes before its copies' ("ferry.txt" before "ferry (1).txt" and "ferry - Copy.txt", where " " sorts
     before "."): the first of a run's files with the same bytes keeps the release, and the office edits the file
@@ -122,12 +125,31 @@ def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> It
                 if recursive:
                     yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive, skipped)
                     continue
+                pictures = None if entry.name.casefold().endswith("_files") else _pictures_only(entry.path)
+                if pictures is not None:  # (`images/`: read with the releases that show them)
+                    yield from ((f"{prefix}{entry.name}{os.sep}{name}", Path(entry.path, name)) for name in pictures)
+                    continue
                 skipped.append(Path(entry.path))
                 if entry.path not in _FOLDERS_SAID:  # once per process: the scan runs every minute
                     _FOLDERS_SAID.add(entry.path)
                     log.warning("%s", folder_note(Path(entry.path), folder), extra={"file": entry.path})
             elif _is_candidate_name(entry.name):
                 yield f"{prefix}{entry.name}", Path(entry.path)
+
+
+def _pictures_only(path: str) -> list[str] | None:
+    """The names of the pictures in the folder `path` when it holds nothing else (no folder, no other file: an
+    `images/` folder of pictures dropped with releases, or an empty one); None otherwise, or when it cannot be
+    listed (its note says so)."""
+    try:
+        with os.scandir(path) as it:
+            entries = [(e.name, e.is_dir(follow_symlinks=False)) for e in it]
+    except OSError:
+        return None
+    names = [name for name, is_dir in entries if is_dir or _is_candidate_name(name)]
+    if any(is_dir for _, is_dir in entries) or not all(is_picture_name(name) for name in names):
+        return None
+    return names
 
 
 def folder_note(path: Path, folder: Path) -> str:
@@ -153,9 +175,30 @@ class Settled:
     """Origins of files put back into the drop folder: changed while they were read (see `_put_back`)."""
     stuck: dict[str, int] = field(default_factory=dict)
     """Why files stayed (`could not move them to processed/: Permission denied`) → how many."""
+    pictures: dict[str, tuple[str, set[PictureIdentity | None]]] = field(default_factory=dict)
+    """The pictures shown by the files moved: path → where they go (processed/, or rejected/ when no release
+    that moved to processed/ shows it) and each identity it was read as. They move at the end of the run
+    (`feeds.ingest.picturemoves`), not with their file: a release of a later batch may show them too."""
+    held: set[str] = field(default_factory=set)
+    """Pictures shown by a file that stayed in the drop folder: they stay with it."""
 
     def keep(self, why: str, count: int = 1) -> None:
         self.stuck[why] = self.stuck.get(why, 0) + count
+
+    def take_pictures(self, unit: Unit, kind: str) -> None:
+        """Note the pictures of `unit`, whose file moved to `kind` (processed/ or rejected/)."""
+        for path, read_as in unit.pictures:
+            went, seen = self.pictures.get(path, (kind, set()))
+            self.pictures[path] = (PROCESSED if PROCESSED in (went, kind) else kind, seen | {read_as})
+
+    def add(self, other: Settled) -> None:
+        """Take in what `other` (a later batch's) did."""
+        for why, n in other.stuck.items():
+            self.keep(why, n)
+        for path, (kind, seen) in other.pictures.items():
+            went, before = self.pictures.get(path, (kind, set()))
+            self.pictures[path] = (PROCESSED if PROCESSED in (went, kind) else kind, before | seen)
+        self.held |= other.held
 
     def problems(self, folder: Path) -> list[str]:
         """One line per reason, for the operator: what stayed, why, and what to do."""
@@ -184,7 +227,7 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
     if not units:
         return done
     try:
-        inbox = os.open(folder, os.O_RDONLY | _O_DIRECTORY)  # (the configured folder itself may be a link)
+        inbox = os.open(folder, os.O_RDONLY | O_DIRECTORY)  # (the configured folder itself may be a link)
     except OSError as e:
         where = {"file": str(folder)}
         log.error("could not open the drop folder %s to move files out of it: %s", folder, e, extra=where)
@@ -196,10 +239,11 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
         for unit in units:
             kind = REJECTED if unit.error else PROCESSED
             if kind not in targets:
-                targets[kind] = _open_subfolder(inbox, folder, kind)
+                targets[kind] = open_subfolder(inbox, folder, kind)
             target = targets[kind]
             if isinstance(target, str):
                 done.keep(target)
+                done.held.update(path for path, _ in unit.pictures)
                 continue
             dest, why = _move(unit, inbox, target, os.path.join(folder, kind), now)
             if why is PUT_BACK:
@@ -209,7 +253,9 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
                 first.setdefault(why, unit.origin)
             elif dest is not None:
                 done.moved[unit.origin] = dest
-                _move_pictures(unit, inbox, target, folder)
+                done.take_pictures(unit, kind)
+                continue
+            done.held.update(path for path, _ in unit.pictures)
     finally:
         for fd in targets.values():
             if not isinstance(fd, str):
@@ -224,47 +270,14 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
     return done
 
 
-def _move_pictures(unit: Unit, inbox: int, target: int, folder: Path) -> None:
-    """Move the pictures the unit's releases show, those beside it in the drop folder, where its file went: a
-    picture is never left behind its release (one in a folder of the drop folder stays there, as that folder's
-    other files do). One taken already (shown by two releases of the batch) is skipped; one changed since it was
-    read (its identity) or that cannot move is logged, and stays."""
-    here = os.path.realpath(folder)  # (a file named to `feeds ingest` by a relative path is in it too)
-    for path, read_as in unit.pictures:
-        if os.path.realpath(os.path.dirname(path)) != here:
-            continue
-        name = os.path.basename(path)
-        try:
-            if not _exists(name, inbox):
-                continue
-            if read_as is not None and _identity(name, inbox) != read_as:  # (a new version: its release shows it)
-                log.warning(
-                    "%s changed after it was read with %s: left in the drop folder; drop the release again to "
-                    "publish this version",
-                    shown_path(path),
-                    shown_path(unit.origin),
-                    extra={"file": path},
-                )
-                continue
-            os.replace(name, _free_name(target, _fitting(name)), src_dir_fd=inbox, dst_dir_fd=target)
-        except OSError as e:
-            log.error(
-                "could not move the picture %s with its release %s: %s",
-                shown_path(path),
-                shown_path(unit.origin),
-                e.strerror or e,
-                extra={"file": path},
-            )
-
-
-_O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NAME_MAX = 255
 """Bytes in one file name on the file systems in use (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units)."""
 _NOTE = ".error.txt"
 
 
-def _open_subfolder(inbox: int, folder: Path, name: str) -> int | str:
+def open_subfolder(inbox: int, folder: Path, name: str) -> int | str:
     """`processed/` or `rejected/` of the drop folder, made if missing, opened without following a link; why not
     (logged) when it cannot be made, or is a link or not a folder."""
     path = os.path.join(folder, name)
@@ -276,7 +289,7 @@ def _open_subfolder(inbox: int, folder: Path, name: str) -> int | str:
         log.error("could not create %s: %s; its files stay in the drop folder", path, e, extra={"file": path})
         return f"could not create {name}/ ({e.strerror or e})"
     try:
-        return os.open(name, os.O_RDONLY | _O_DIRECTORY | _O_NOFOLLOW, dir_fd=inbox)
+        return os.open(name, os.O_RDONLY | O_DIRECTORY | O_NOFOLLOW, dir_fd=inbox)
     except OSError as e:
         if os.path.islink(path):
             why = "it is a symbolic link, which could send dropped files anywhere: replace it with a folder"
@@ -294,17 +307,17 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
     src = unit.origin
     name = os.path.basename(src)
     try:
-        if unit.error and not _exists(name, inbox):
+        if unit.error and not exists_in(name, inbox):
             return None, None
-        dest = _free_name(target, _fitting(name), note=bool(unit.error), dropped=name)
+        dest = free_name(target, fitting(name), note=bool(unit.error), dropped=name)
         if unit.error:
             # Written whole under a hidden name, then renamed: a kill while writing leaves no note that is empty or
             # cut short (which would not be recognised as ours, and would take the name); the note is in place
             # before the file moves, so a rejected file never sits without its reason. (O_TRUNC, not O_EXCL: a
-            # hidden part of an earlier attempt is ours to overwrite; `_free_name` chose a name whose note is free
+            # hidden part of an earlier attempt is ours to overwrite; `free_name` chose a name whose note is free
             # or our own orphan note.)
             part = f".{dest}{_NOTE}"
-            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | _O_NOFOLLOW, 0o644, dir_fd=target)
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW, 0o644, dir_fd=target)
             try:
                 with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
                     note.write(
@@ -317,17 +330,17 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
                     os.unlink(part, dir_fd=target)
                 raise
         os.replace(name, dest, src_dir_fd=inbox, dst_dir_fd=target)
-        if unit.read_as is not None and _identity(dest, target) != unit.read_as:
+        if unit.read_as is not None and identity_in(dest, target) != unit.read_as:
             return _put_back(unit, name, dest, inbox, target, target_path)
         return os.path.join(target_path, dest), None
     except OSError as e:
-        if isinstance(e, FileNotFoundError) and not _exists(name, inbox):
+        if isinstance(e, FileNotFoundError) and not exists_in(name, inbox):
             return None, None  # moved away meanwhile (checked only now: the usual case needs no extra stat)
         where = os.path.basename(target_path)  # (logged by `settle`, once for all the files it kept)
         return None, f"could not move them to {where}/ ({e.strerror or e})"
 
 
-def _identity(name: str, folder: int) -> FileIdentity | None:
+def identity_in(name: str, folder: int) -> FileIdentity | None:
     try:
         return file_identity(os.stat(name, dir_fd=folder, follow_symlinks=False))
     except OSError:
@@ -376,7 +389,7 @@ def _note_opening(name: str) -> str:
 def _our_orphan_note(folder: int, note: str, dropped: str) -> bool:
     """Whether the file `note` in `folder` is a note `_move` wrote about a file dropped as `dropped`."""
     try:
-        fd = os.open(note, os.O_RDONLY | _O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+        fd = os.open(note, os.O_RDONLY | O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
     except OSError:
         return False
     with open(fd, "rb") as f:
@@ -384,7 +397,7 @@ def _our_orphan_note(folder: int, note: str, dropped: str) -> bool:
     return start.decode("utf-8", "replace").startswith(_note_opening(dropped))
 
 
-def _exists(name: str, folder: int) -> bool:
+def exists_in(name: str, folder: int) -> bool:
     try:
         os.stat(name, dir_fd=folder, follow_symlinks=False)
     except FileNotFoundError:
@@ -392,7 +405,7 @@ def _exists(name: str, folder: int) -> bool:
     return True
 
 
-def _fitting(name: str) -> str:
+def fitting(name: str) -> str:
     """`name`, its stem shortened when need be so that a numbered suffix and `.error.txt` still fit in a file
     name: a dropped file whose name is as long as names may be must still move out of the drop folder."""
     room = _NAME_MAX - len(_NOTE) - len(".999") - 1  # (- 1: the note's hidden name while it is written)
@@ -407,7 +420,7 @@ def _fitting(name: str) -> str:
     return os.fsdecode(cut.decode("utf-8", "ignore").encode() + tail) if cut else os.fsdecode(tail[:room])
 
 
-def _free_name(folder: int, name: str, *, note: bool = False, dropped: str | None = None) -> str:
+def free_name(folder: int, name: str, *, note: bool = False, dropped: str | None = None) -> str:
     """`name`, or with a number before the extension(s) if that is taken in `folder`: never overwrite. With
     `note`, `<name>.error.txt` must be free too (a file dropped under such a name may be there already), unless it
     is our own note about a file of that name that never arrived: a rejection interrupted between writing the note
@@ -415,9 +428,9 @@ def _free_name(folder: int, name: str, *, note: bool = False, dropped: str | Non
     `dropped`: the name the file was dropped under, which the note names (default: `name`)."""
 
     def free(candidate: str) -> bool:
-        if _exists(candidate, folder):
+        if exists_in(candidate, folder):
             return False
-        if not note or not _exists(candidate + _NOTE, folder):
+        if not note or not exists_in(candidate + _NOTE, folder):
             return True
         return _our_orphan_note(folder, candidate + _NOTE, dropped or name)
 

@@ -58,8 +58,9 @@ class Unit:
     """For files read: the file as it was when it was read, which is the one that may be moved after the commit
     (see `feeds.ingest.folder.settle`)."""
     pictures: tuple[PictureFile, ...] = ()
-    """For files: the picture files its releases show (`feeds.ingest.pictures`), which move with it: each one's
-    path, and its identity as read (a picture replaced meanwhile is not moved in its place)."""
+    """For files: the picture files its releases show (`feeds.ingest.pictures`), which move where it went at the
+    end of the run (`feeds.ingest.picturemoves`): each one's path, and its identity as read (a picture replaced
+    meanwhile is not moved in its place)."""
 
 
 FileIdentity = tuple[int, int, int, int]
