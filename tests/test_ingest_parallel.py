@@ -130,3 +130,59 @@ def test_batches_are_read_here_in_order_until_a_worker_has_started(two_apps, mon
     got = list(units_in_batches(app, files, 2, source="inbox"))
     assert [u.origin for _, units in got for u in units] == [str(f) for f in files]
     assert [len(units) for _, units in got] == [2, 2, 2, 2, 1]
+
+
+def _drop_with_pictures(inbox: Path) -> list[Path]:
+    """Six Markdown releases: four with a photograph of their own, the last two with the office's logo."""
+    from tests.test_ingest_pictures import png
+
+    files = []
+    for i in range(6):
+        picture = f"photo{i}.png" if i < 4 else "logo.png"
+        (inbox / picture).write_bytes(png(50, 50, shade=1 + i if i < 4 else 99))  # (each 131 or 132 bytes)
+        text = f"---\ntitle: Release number {i}\n---\n\nThe office said {i} things.\n\n![A picture]({picture})\n"
+        (inbox / f"r{i}.md").write_text(text, encoding="utf-8")
+        files.append(inbox / f"r{i}.md")
+    return files
+
+
+@pytest.mark.parametrize("workers", [False, True])
+def test_a_batch_is_cut_short_when_its_pictures_fill_it_and_the_rest_read_next(two_apps, monkeypatch, workers):
+    here, _ = two_apps
+    files = _drop_with_pictures(here.settings.source("inbox").path)
+    monkeypatch.setattr(parallel, "PICTURE_BATCH_BYTES", 270)  # (two pictures fill a batch; three pass it)
+    monkeypatch.setattr(parallel, "PARALLEL_MIN", 1 if workers else 10_000)
+    if workers:
+        _start_workers(here)
+    got = list(units_in_batches(here, files, 5, source="inbox"))
+    assert [[Path(u.origin).name for u in units] for _, units in got] == [
+        ["r0.md", "r1.md", "r2.md"],  # (the third passes the bound: the batch ends there)
+        ["r3.md", "r4.md"],  # (the rest of the first batch of five, on its own)
+        ["r5.md"],
+    ]
+    assert not any(u.error for _, units in got for u in units)
+    assert (POOL_KEY in here.extras) == workers
+
+
+def test_a_picture_shown_by_many_releases_of_a_batch_is_held_once(two_apps):
+    here, _ = two_apps
+    files = _drop_with_pictures(here.settings.source("inbox").path)
+    [(_, units)] = list(units_in_batches(here, files, 10, source="inbox"))
+    first, second = (u.releases[0].pictures[0].data for u in units[4:])
+    assert first is second, "the logo's bytes are held once, whichever release read them"
+
+
+def test_a_drop_of_large_pictures_is_stored_in_several_transactions_and_all_moved(app_with_inbox, monkeypatch):
+    app, inbox = app_with_inbox
+    _drop_with_pictures(inbox)
+    monkeypatch.setattr(parallel, "PICTURE_BATCH_BYTES", 1)
+    report = run_ingest(app)
+    assert report.count("created") == 6 and not any(o.warning for o in report.outcomes)
+    assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
+    assert len(list((inbox / "processed").iterdir())) == 11
+
+
+@pytest.fixture
+def app_with_inbox(make_settings, make_app_for):
+    app = make_app_for(make_settings())
+    return app, app.settings.source("inbox").path

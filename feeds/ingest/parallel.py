@@ -9,10 +9,11 @@ process stores the current one. Until a worker has started, this process reads t
 it reads one itself only while the oldest batch waits for a worker (all busy with other work, a daemon's polls):
 while a worker is reading it, the CPUs are in use, and reading here as well would only take one from the workers
 (measured: a fifth slower on 2 CPUs). The daemon does neither: the file it would read might be one that kills.
-Nothing else changes: batches are the same, each is read with its own `now` (taken from the App's clock when it
-is handed out), units come back in order (so outcomes, slug suffixes and the ledger are what they would be in
-process), a unit's error still names its file, and storing and moving stay here, batch after batch, so crash
-safety is unchanged.
+Nothing else changes: batches are the same (but for one whose pictures fill it, `PICTURE_BATCH_BYTES`: cut
+short, in a worker or here alike, its other files read next as a batch of their own), each is read with its own
+`now` (taken from the App's clock when it is handed out), units come back in order (so outcomes, slug suffixes and
+the ledger are what they would be in process), a unit's error still names its file, and storing and moving stay
+here, batch after batch, so crash safety is unchanged.
 
 A worker that dies (a file that crashes a C library or blows up the memory) takes the batches in the pool with
 it: each is read again alone in a worker of its own (`feeds.workers.answer`), never here, where the same file would
@@ -86,8 +87,7 @@ def units_in_batches(
     pool = worker_pool(app) if len(files) >= PARALLEL_MIN or alone else None
     if pool is None:
         for batch in batches:
-            now = app.clock()
-            yield now, read_batch(batch, now)
+            yield from _read_here(app, batch)
         return
     todo = deque(batches)
     # Until a worker answers (a forked one at once; one from a forkserver, in a threaded daemon, after ~0.5 s: a
@@ -95,8 +95,7 @@ def units_in_batches(
     # take over. Not in the daemon, whose workers read everything.
     started = _submit_ready(pool) if not alone else None
     while todo and started is not None and not started.done():
-        batch, now = todo.popleft(), app.clock()
-        yield now, read_batch(batch, now)
+        yield from _read_here(app, todo.popleft())
     ahead = (os.cpu_count() or 1) + 1  # enough to keep every worker busy while this process stores
     # (batch, now, the worker's job or None when the batch was read here, units already read here)
     pending: deque[tuple[Batch, datetime, Job[list[Unit]] | None, list[Unit] | None]] = deque()
@@ -111,11 +110,25 @@ def units_in_batches(
                 batch, now = todo.popleft(), app.clock()
                 pending.append((batch, now, None, read_batch(batch, now)))
             batch, now, future, units = pending.popleft()
-            yield now, units if units is not None else _result(app, future, batch, now)
+            units = units if units is not None else _result(app, future, batch, now)
+            yield now, units
+            if (rest := rest_of(batch, units)) is not None:  # (its pictures filled it: the rest, next, by a worker)
+                now = app.clock()
+                pending.appendleft((rest, now, submit(pool, None, read_batch, rest, now), None))
     finally:
         for _, _, job, _ in pending:  # the caller stopped early (an error while storing): drop what is left
             if job is not None and job.future is not None:
                 job.future.cancel()
+
+
+def _read_here(app: App, batch: Batch) -> Iterator[tuple[datetime, list[Unit]]]:
+    """(`now`, units) of `batch` read in this process: in more than one part when its pictures fill it."""
+    rest: Batch | None = batch
+    while rest is not None:
+        now = app.clock()
+        units = read_batch(rest, now)
+        yield now, units
+        rest = rest_of(rest, units)
 
 
 def _queued(job: Job[list[Unit]] | None) -> bool:
@@ -140,9 +153,49 @@ def _broken(pending: Sequence[tuple[Batch, datetime, Job[list[Unit]] | None, lis
     return False
 
 
+PICTURE_BATCH_BYTES = 64 * 1024 * 1024
+"""The pictures' bytes a batch holds until it is stored, at most (about: the file that passes it is kept). Past
+it, the batch is cut short there, and its other files are read as a batch of their own, next: 200 releases each
+with a 10 MiB photograph would otherwise hold 2 GB, in every batch read ahead. A picture several releases of the
+batch show (the office's logo) is held, and counted, once."""
+
+
 def read_batch(batch: Batch, now: datetime) -> list[Unit]:
-    """The units of `batch`, read with one `now` (what a worker runs; also the in-process path)."""
-    return [_read_one(batch, path, key, now) for path, key in batch.files]
+    """The units of `batch`, read with one `now` (what a worker runs; also the in-process path), in the files'
+    order: all of them, or the first ones when their pictures' bytes pass `PICTURE_BATCH_BYTES` (the caller reads
+    the rest as a batch of its own: `rest_of`)."""
+    units: list[Unit] = []
+    held: dict[str, bytes] = {}  # sha256 → the bytes: one copy of a picture however many releases show it
+    size = 0
+    for path, key in batch.files:
+        unit, size = _sharing(_read_one(batch, path, key, now), held, size)
+        units.append(unit)
+        if size > PICTURE_BATCH_BYTES:
+            break
+    return units
+
+
+def rest_of(batch: Batch, units: Sequence[Unit]) -> Batch | None:
+    """The files of `batch` that `read_batch` left unread (its pictures filled the batch), or None."""
+    return replace(batch, files=batch.files[len(units) :]) if len(units) < len(batch.files) else None
+
+
+def _sharing(unit: Unit, held: dict[str, bytes], size: int) -> tuple[Unit, int]:
+    """`unit` with the bytes of each picture its releases show replaced by the batch's copy of the same bytes,
+    if it holds one (so a batch, and a worker's answer, carries each picture once), and the batch's pictures'
+    size with its new ones."""
+    if not any(r.pictures for r in unit.releases):
+        return unit, size
+    releases = []
+    for r in unit.releases:
+        pictures = []
+        for p in r.pictures:
+            if p.sha256 not in held:
+                held[p.sha256] = p.data
+                size += len(p.data)
+            pictures.append(p if p.data is held[p.sha256] else replace(p, data=held[p.sha256]))
+        releases.append(replace(r, pictures=tuple(pictures)))
+    return replace(unit, releases=tuple(releases)), size
 
 
 def _read_one(batch: Batch, path: Path, key: str | None, now: datetime) -> Unit:
