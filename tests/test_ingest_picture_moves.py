@@ -159,3 +159,37 @@ def test_a_picture_replaced_between_two_releases_reads_shows_each_its_version_an
     assert shows_logo(app, "budget", LOGO) and shows_logo(app, "visit", new)
     assert (inbox / "processed" / "logo.png").read_bytes() == new, "the version on disk was read: it moves"
     assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
+
+
+def test_a_picture_held_for_a_release_still_being_written_moves_at_the_next_scan_if_it_does_not_show_it(app, inbox):
+    old = time.time() - 3600
+    (inbox / "a-budget.md").write_text(release("Budget"), encoding="utf-8")
+    (inbox / "logo.png").write_bytes(LOGO)
+    (inbox / "c-note.txt").write_text("Fisheries talks\n\nThe talks go on.\n", encoding="utf-8")
+    for p in (inbox / "a-budget.md", inbox / "logo.png"):
+        os.utime(p, (old, old))
+    run_ingest(app, quiet=30)  # (c-note.txt is still being copied: it may show the logo, for all we know yet)
+    assert (inbox / "logo.png").exists()
+    os.utime(inbox / "c-note.txt", (old, old))
+    report = run_ingest(app, quiet=30)
+    assert [o.status for o in report.outcomes] == ["created"] and report.folders == ()
+    assert sorted(p.name for p in inbox.iterdir()) == ["processed"], "the logo followed its release"
+
+
+def test_a_release_left_in_the_drop_folder_that_does_not_name_the_picture_does_not_keep_it(app, inbox):
+    (inbox / "a-budget.md").write_text(release("Budget"), encoding="utf-8")
+    (inbox / "c-note.txt").write_text("Fisheries talks\n\nThe talks go on.\n", encoding="utf-8")
+    (inbox / "logo.png").write_bytes(LOGO)
+    ingest_paths(app, [inbox / "a-budget.md"])
+    assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["a-budget.md", "logo.png"]
+    assert (inbox / "c-note.txt").exists()
+
+
+def test_a_picture_under_two_names_is_stored_once_and_both_files_move(app, inbox):
+    (inbox / "a-budget.md").write_text(release("Budget"), encoding="utf-8")
+    (inbox / "b-visit.md").write_text(release("Visit", "logo-copy.png"), encoding="utf-8")
+    (inbox / "logo.png").write_bytes(LOGO)
+    (inbox / "logo-copy.png").write_bytes(LOGO)
+    assert [(o.status, o.warning) for o in run_ingest(app).outcomes] == [("created", None)] * 2
+    assert shows_logo(app, "budget") and shows_logo(app, "visit")
+    assert sorted(p.name for p in inbox.iterdir()) == ["processed"]

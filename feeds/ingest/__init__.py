@@ -140,9 +140,8 @@ def ingest_folder(
     if any(p in changing for p in pictures):  # a picture still being copied: its release, whichever, waits with it
         changing |= set(files)
     files = [f for f in files if f not in changing]
-    outcomes, stuck = _ingest_files(
-        app, files, source=source.name, move_in=source.path if source.move else None, progress=progress
-    )
+    move_in = source.path if source.move else None
+    outcomes, stuck = _ingest_files(app, files, source=source.name, move_in=move_in, progress=progress, hold=changing)
     notes = [folder.folder_note(p, source.path) for p in skipped]
     if source.move and not changing:  # a picture no release took: said at every run (logged once), never rejected
         notes += _waiting_pictures(app, [p for p in pictures if os.path.lexists(p)])
@@ -244,8 +243,10 @@ def _ingest_files(
     progress: Progress | None,
     named: bool = False,
     keys: dict[Path, str] | None = None,
+    hold: Collection[Path] = (),
 ) -> tuple[list[IngestOutcome], list[str]]:
-    """(outcomes, why files that were read stayed in the drop folder `move_in`)."""
+    """(outcomes, why files that were read stayed in the drop folder `move_in`). `hold`: files of the drop folder
+    left unread (still being written): the pictures read stay for them (`settle_pictures`)."""
     outcomes: list[IngestOutcome] = []
     stayed = folder.Settled()  # why files stayed in the drop folder, and the pictures to move, over all batches
     # A batch's files move while the next batch is stored (`BatchMover`); its outcomes, which name where each file
@@ -268,7 +269,7 @@ def _ingest_files(
     finally:  # (also when a batch could not be stored: the batches before it committed, and their files move)
         settled(mover.close())
         if move_in is not None:  # (the pictures last: a release of any batch may show one)
-            settle_pictures(stayed, move_in)
+            settle_pictures(stayed, move_in, hold=bool(hold))
     return outcomes, stayed.problems(move_in) if move_in is not None else []
 
 

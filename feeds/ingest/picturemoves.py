@@ -2,11 +2,11 @@
 
 A picture moves to processed/ (or to rejected/, when only rejected releases show it) after every batch of the run
 committed and moved its files, not with the first release that shows it: the office's logo, shown by releases in
-several batches, must still be there when the later ones are read. It stays in the drop folder while any release
-file is left there (one still being written, one that could not move, one not named to `feeds ingest PATH`): that
-release may show it too, and is read with it by a later run. A picture in a folder of the drop folder
-(`images/arrival.jpg`) moves to the same folder under processed/ (`processed/images/arrival.jpg`), where the
-release's link to it still holds.
+several batches, must still be there when the later ones are read. It stays in the drop folder while a release
+file left there may show it (one whose text names it: one that could not move, one not named to `feeds ingest
+PATH`; any, while one is still being written), to be read with it by a later run, which moves it, shown or
+not. A picture in a folder of the drop folder (`images/arrival.jpg`) moves to the same folder under processed/
+(`processed/images/arrival.jpg`), where the release's link to it still holds.
 
 Crash safety: pictures move only after the commits of the releases that show them (a crash before leaves them
 in the drop folder, where the next run reads them again with their releases, recognised as unchanged, or names
@@ -21,20 +21,38 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import stat
+import unicodedata
+import urllib.parse
 from pathlib import Path
 
 from feeds.ingest import folder as inbox_folder
 from feeds.ingest.pictures import PictureIdentity, is_picture_name
-from feeds.ingest.units import shown_path
+from feeds.ingest.units import MAX_FILE_BYTES, shown_path
 
 log = logging.getLogger("feeds.ingest")
 
 
-def settle_pictures(settled: inbox_folder.Settled, folder: Path) -> None:
+def settle_pictures(settled: inbox_folder.Settled, folder: Path, *, hold: bool = False) -> None:
     """Move the pictures of the releases `settled` moved (and no release that stayed shows) out of the drop folder
-    `folder`, unless a release file is left in it. Failures are logged; the picture stays."""
+    `folder`, but those a release file left in it may show (`hold`: files were left unread, still being written,
+    whose text may not name them yet: all stay). Pictures that stay are remembered, to move at a later run of this
+    process once no release left shows them. Failures are logged; the picture stays."""
     wanted = {path: how for path, how in settled.pictures.items() if path not in settled.held}
-    if not wanted or releases_left(folder):
+    inside = os.path.join(os.path.realpath(folder), "")
+    for path, (kind, seen) in list(_HELD.items()):  # (held by an earlier run, and not shown by this one's)
+        if os.path.realpath(path).startswith(inside):
+            went, now_seen = wanted.get(path, (kind, set()))
+            wanted[path] = (went, now_seen | seen)
+            del _HELD[path]
+    if wanted and not hold:
+        left = _texts_left(folder)
+        for path in [p for p in wanted if left is None or _shown(left, os.path.basename(p))]:
+            _HELD[path] = wanted.pop(path)
+    else:
+        _HELD.update(wanted)
+        wanted = {}
+    if not wanted:
         return
     here = os.path.realpath(folder)  # (a file named to `feeds ingest` by a relative path is in it too)
     try:
@@ -55,9 +73,44 @@ def settle_pictures(settled: inbox_folder.Settled, folder: Path) -> None:
         os.close(inbox)
 
 
-def releases_left(folder: Path) -> bool:
-    """Whether a release file (anything read as one: not a picture) is in the drop folder."""
-    return any(not is_picture_name(p.name) for p in inbox_folder.scan(folder))
+_HELD: dict[str, tuple[str, set[PictureIdentity | None]]] = {}
+"""Pictures kept in a drop folder for a release file left there, as `Settled.pictures` has them: moved by a later
+run once none left shows them (the daemon's next scan, mostly; a new process names them as published already)."""
+
+
+def _texts_left(folder: Path) -> list[bytes] | None:
+    """The text (lowercased bytes) of each release file (any file read as one: not a picture) left in the drop
+    folder; None when one cannot be read (it may show any picture)."""
+    texts = []
+    for path in inbox_folder.scan(folder):
+        if is_picture_name(path.name):
+            continue
+        try:
+            fd = os.open(path, os.O_RDONLY | inbox_folder.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
+            if os.path.islink(path):  # (a link is refused, never read: it shows nothing)
+                continue
+            return None
+        with os.fdopen(fd, "rb") as f:
+            st = os.fstat(f.fileno())
+            if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_FILE_BYTES:  # (refused unread: shows nothing)
+                continue
+            texts.append(f.read(MAX_FILE_BYTES).lower())
+    return texts
+
+
+def _shown(texts: list[bytes], name: str) -> bool:
+    """Whether one of `texts` names the picture file `name`, as a release may write it: as it is, its spaces as
+    `%20` or the whole percent-encoded, in either Unicode form, in UTF-8, Windows-1252 or UTF-16 (a false match
+    only keeps the picture a run longer)."""
+    spellings = set()
+    for form in ("NFC", "NFD"):
+        written = unicodedata.normalize(form, name).lower()
+        for spelled in (written, written.replace(" ", "%20"), urllib.parse.quote(written)):
+            for encoding in ("utf-8", "cp1252", "utf-16-le"):
+                with contextlib.suppress(UnicodeEncodeError):
+                    spellings.add(spelled.encode(encoding))
+    return any(s in text for text in texts for s in spellings)
 
 
 def _move_picture(
