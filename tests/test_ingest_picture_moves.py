@@ -193,3 +193,22 @@ def test_a_picture_under_two_names_is_stored_once_and_both_files_move(app, inbox
     assert [(o.status, o.warning) for o in run_ingest(app).outcomes] == [("created", None)] * 2
     assert shows_logo(app, "budget") and shows_logo(app, "visit")
     assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
+
+
+def test_a_saved_pages_folder_of_pictures_is_still_named_as_not_needed(app, inbox):
+    (inbox / "PR_files").mkdir()
+    (inbox / "PR_files" / "image001.png").write_bytes(LOGO)
+    [note] = run_ingest(app).folders
+    assert "PR_files/: the folder a saved web page keeps its pictures" in note
+
+
+def test_a_picture_in_a_folder_with_other_files_moves_with_its_release_the_folder_still_named(app, inbox):
+    (inbox / "images").mkdir()
+    (inbox / "images" / "logo.png").write_bytes(LOGO)
+    (inbox / "images" / "list.txt").write_text("what is here", encoding="utf-8")
+    (inbox / "budget.md").write_text(release("Budget", "images/logo.png"), encoding="utf-8")
+    report = run_ingest(app)
+    assert [(o.status, o.warning) for o in report.outcomes] == [("created", None)]
+    assert (inbox / "processed" / "images" / "logo.png").read_bytes() == LOGO
+    [note] = report.folders
+    assert "images/: a folder" in note and "but for the pictures a release there shows" in note

@@ -162,7 +162,7 @@ def folder_note(path: Path, folder: Path) -> str:
         )
     return (
         f"{shown_path(str(path))}/: a folder; drop its files in {shown_path(str(folder))}/ itself "
-        f"(its files are not read; or name it: `feeds ingest PATH`)"
+        "(its files are not read, but for the pictures a release there shows; or name it: `feeds ingest PATH`)"
     )
 
 
