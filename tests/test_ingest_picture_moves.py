@@ -212,3 +212,23 @@ def test_a_picture_in_a_folder_with_other_files_moves_with_its_release_the_folde
     assert (inbox / "processed" / "images" / "logo.png").read_bytes() == LOGO
     [note] = report.folders
     assert "images/: a folder" in note and "but for the pictures a release there shows" in note
+
+
+def test_a_crash_before_the_pictures_move_leaves_them_named_as_published_already(app, inbox, monkeypatch):
+    monkeypatch.setattr(ingest, "BATCH", 1)
+    for name in ("a-budget", "b-visit"):
+        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
+    (inbox / "logo.png").write_bytes(LOGO)
+
+    def crash(*args, **kwargs):
+        raise KeyboardInterrupt  # (killed once the releases moved, before their pictures)
+
+    monkeypatch.setattr(ingest, "settle_pictures", crash)
+    with pytest.raises(KeyboardInterrupt):
+        run_ingest(app)
+    monkeypatch.undo()
+    assert sorted(p.name for p in inbox.iterdir()) == ["logo.png", "processed"]
+    report = run_ingest(app)
+    assert report.outcomes == () and app.store.count_releases() == 2
+    [note] = report.folders
+    assert "logo.png: a picture no release in the drop folder shows, published already" in note

@@ -41,9 +41,9 @@ def settle_pictures(settled: inbox_folder.Settled, folder: Path, *, hold: bool =
     wanted = {path: how for path, how in settled.pictures.items() if path not in settled.held}
     inside = os.path.join(os.path.realpath(folder), "")
     for path, (kind, seen) in list(_HELD.items()):  # (held by an earlier run, and not shown by this one's)
-        if os.path.realpath(path).startswith(inside):
+        if path not in settled.held and os.path.realpath(path).startswith(inside):
             went, now_seen = wanted.get(path, (kind, set()))
-            wanted[path] = (went, now_seen | seen)
+            wanted[path] = (inbox_folder.PROCESSED if inbox_folder.PROCESSED in (went, kind) else went, now_seen | seen)
             del _HELD[path]
     if wanted and not hold:
         left = _texts_left(folder)
