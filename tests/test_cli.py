@@ -131,6 +131,7 @@ def test_verbose_log_lines_of_a_command_cannot_drive_the_terminal(config):
     """Re-check: with -v, the command's own log lines (a folder in the drop folder is named once) reached the
     terminal raw."""
     (config.parent / "inbox" / "x\x1b]0;pwn\x07\u202e").mkdir()
+    (config.parent / "inbox" / "x\x1b]0;pwn\x07\u202e" / "notes.txt").write_text("x", encoding="utf-8")  # (not empty)
     r = run(config, "-v", "ingest")
     assert r.exit_code == 0
     assert "\x1b" not in r.output and "\x07" not in r.output and "\u202e" not in r.output
