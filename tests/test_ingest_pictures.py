@@ -29,12 +29,14 @@ def png(width: int, height: int, shade: int = 0) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
 
 
-def jpeg(width: int, height: int) -> bytes:
-    """A JPEG's header as a camera writes it: SOI, an APP1 (Exif) segment, a quantisation table, then SOF0."""
-    app1 = b"\xff\xe1" + struct.pack(">H", 10) + b"Exif\x00\x00\x00\x00"
+def jpeg(width: int, height: int, *, exif: bool = True, icc: bytes = b"") -> bytes:
+    """A JPEG's header as a camera writes it: SOI, an APP1 (Exif) segment, a quantisation table, then SOF0 (the
+    published picture is the same without its APP1: `jpeg(…, exif=False)`); `icc`: an ICC profile (APP2), kept."""
+    app1 = b"\xff\xe1" + struct.pack(">H", 10) + b"Exif\x00\x00\x00\x00" if exif else b""
+    app2 = b"\xff\xe2" + struct.pack(">H", 16 + len(icc)) + b"ICC_PROFILE\x00\x01\x01" + icc if icc else b""
     dqt = b"\xff\xdb" + struct.pack(">H", 67) + bytes(65)
     sof = b"\xff\xc0" + struct.pack(">HBHHB", 11, 8, height, width, 1) + b"\x01\x11\x00"
-    return b"\xff\xd8" + app1 + dqt + sof + b"\xff\xd9"
+    return b"\xff\xd8" + app1 + app2 + dqt + sof + b"\xff\xd9"
 
 
 MD = """---
@@ -102,11 +104,12 @@ def test_an_html_release_shows_its_picture_named_with_a_space(app, inbox):
     (inbox / "ferry berth.jpg").write_bytes(picture)
     assert [o.status for o in run_ingest(app).outcomes] == ["created"]
     release = app.store.release("ferry-at-its-new-berth")
-    url = "https://press.example.org/" + published_name(picture, "jpg")
+    published = jpeg(1200, 800, exif=False)  # (without its metadata)
+    url = "https://press.example.org/" + published_name(published, "jpg")
     assert f'src="{url}" alt="The ferry at the new berth" width="1200" height="800"' in release.body_html
     assert sorted(p.name for p in (inbox / "processed").iterdir()) == ["ferry berth.jpg", "ferry.html"]
     run_publish(app)
-    assert (app.settings.paths.out / published_name(picture, "jpg")).read_bytes() == picture
+    assert (app.settings.paths.out / published_name(published, "jpg")).read_bytes() == published
 
 
 def test_a_picture_in_a_folder_of_a_named_folder_is_read_from_there(app, tmp_path):
@@ -373,7 +376,7 @@ def test_pictures_travel_through_either_database(make_settings, make_app_for, re
     url = request.getfixturevalue("pg_url") if db == "postgres" else None
     app = make_app_for(make_settings(database_url=url))
     inbox = app.settings.source("inbox").path
-    picture = bytes(jpeg(1200, 800)) + bytes(range(256))  # (every byte value, NUL included, survives)
+    picture = jpeg(1200, 800, exif=False, icc=bytes(range(256)))  # (every byte value, NUL included, survives)
     (inbox / "arrival.md").write_text(MD.replace("arrival.png", "arrival.jpg"), encoding="utf-8")
     (inbox / "arrival.jpg").write_bytes(picture)
     assert [o.status for o in run_ingest(app).outcomes] == ["created"]

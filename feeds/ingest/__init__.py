@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import logging
 import os
 import time
@@ -36,7 +35,7 @@ from feeds.ingest.moving import BatchMover
 from feeds.ingest.notices import picture_note
 from feeds.ingest.parallel import units_in_batches
 from feeds.ingest.picturemoves import settle_pictures
-from feeds.ingest.pictures import MAX_PICTURE_BYTES, is_picture_name
+from feeds.ingest.pictures import MAX_PICTURE_BYTES, is_picture_name, stored_digest
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
 from feeds.model import IngestOutcome, IngestReport
@@ -157,8 +156,9 @@ def _waiting_pictures(app: App, pictures: Sequence[Path]) -> list[str]:
     digests: dict[Path, str] = {}
     for p in pictures:
         with contextlib.suppress(OSError):  # (unreadable: said as waiting; its release's ingest will name why)
-            if p.stat().st_size <= MAX_PICTURE_BYTES:  # (larger: never stored; not read at every scan)
-                digests[p] = hashlib.sha256(p.read_bytes()).hexdigest()
+            # (larger: never stored, not read at every scan; hashed as stored: without its metadata)
+            if p.stat().st_size <= MAX_PICTURE_BYTES and (digest := stored_digest(p.read_bytes())):
+                digests[p] = digest
     stored = app.store.pictures_stored(list(digests.values()))
     notes = []
     for p in pictures:

@@ -12,11 +12,15 @@ A picture is read as a release file is (a regular file, never through a link, no
 up to `MAX_PICTURE_BYTES`. Its type is read from its first bytes, never from its name: JPEG, PNG, GIF and WebP, the
 types every browser and feed reader shows. An SVG is refused: it is a document that may hold scripts and links, run
 when it is opened from the site's own address; it is not sanitised into something else, so the office converts it
-(to PNG) and knows what is published. Width and height come from the header (`image_size`: a few bytes, read
-by hand; a decoding library such as Pillow would decode far more of an untrusted file than the size needs).
+(to PNG) and knows what is published. Its private metadata (EXIF with its GPS position and camera serial, XMP,
+IPTC, comments) is removed before it is hashed and stored (`feeds.picturemeta`: losslessly, the image data
+byte for byte, the orientation kept), so that what is stored, published and named by its hash is the picture
+without it. Width and height come from the header (`image_size`: a few bytes, read by hand; a decoding library
+such as Pillow would decode far more of an untrusted file than the size needs), as displayed (`displayed`: a
+photograph stored sideways with an EXIF orientation of 5 to 8 is shown turned a quarter).
 
-What this module must not do: decode or change a picture (it is published byte for byte), or read any file that is
-not named by a release.
+What this module must not do: decode or re-encode a picture (its image data is published byte for byte), or read
+any file that is not named by a release.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from pathlib import Path
 from feeds.errors import FeedsError
 from feeds.model import RawRelease, Release
 from feeds.normalise.pictures import local_picture_refs
+from feeds.picturemeta import MetadataError, without_metadata
 from feeds.pictures import Picture
 
 __all__ = [
@@ -40,9 +45,11 @@ __all__ = [
     "PICTURE_SUFFIXES",
     "PictureError",
     "PictureFile",
+    "displayed",
     "image_size",
     "is_picture_name",
     "picture_of",
+    "stored_digest",
     "with_picture_files",
     "with_warnings",
 ]
@@ -164,18 +171,40 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
         )
     if kind is None:
         return f"{named}, {path}, is not a JPEG, PNG, GIF or WebP picture (by its content); save it as one of these"
+    try:
+        data, orientation = without_metadata(data, kind)
+    except MetadataError as e:
+        return f"{named}, {path}, is a damaged {kind.removeprefix('image/').upper()} file ({e}); save it again"
     size = image_size(data, kind)
     if size is None:
         return f"{named}, {path}, is a damaged {kind.removeprefix('image/').upper()} file (its size cannot be read)"
+    width, height = displayed(size, orientation)
     return Picture(
         ref=ref,
         sha256=hashlib.sha256(data).hexdigest(),
         media_type=kind,
-        width=size[0],
-        height=size[1],
+        width=width,
+        height=height,
         data=data,
         read_as=(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns),
     )
+
+
+def displayed(size: tuple[int, int], orientation: int) -> tuple[int, int]:
+    """(width, height) as the picture is shown: EXIF orientations 5 to 8 turn it a quarter, swapping them."""
+    return (size[1], size[0]) if orientation >= 5 else size
+
+
+def stored_digest(data: bytes) -> str | None:
+    """The SHA-256 a picture file's bytes are stored under (those of the picture without its metadata), or None
+    when they are no picture we store."""
+    kind = picture_type(data)
+    if kind is None or kind == "image/svg+xml":
+        return None
+    try:
+        return hashlib.sha256(without_metadata(data, kind)[0]).hexdigest()
+    except MetadataError:
+        return None
 
 
 def _too_large(named: str, path: Path) -> str:
@@ -201,7 +230,8 @@ def picture_type(data: bytes) -> str | None:
 
 
 def image_size(data: bytes, kind: str) -> tuple[int, int] | None:
-    """(width, height) in pixels from the picture's header, or None when the header is cut short or damaged."""
+    """(width, height) in pixels from the picture's header, as stored (before any EXIF orientation turns it), or
+    None when the header is cut short or damaged."""
     try:
         if kind == "image/png":
             if data[12:16] != b"IHDR":
