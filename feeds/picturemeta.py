@@ -20,7 +20,8 @@ rewritten as a minimal EXIF block holding that one value.
 
 The image data itself (the scans, IDAT, the VP8 frames, the LZW blocks) is copied unchanged: nothing is decoded or
 re-encoded. Every walk is bounded by the picture's length and advances at each step; a picture whose structure is
-cut short or damaged before its image data raises `MetadataError`, saying where.
+cut short or damaged raises `MetadataError`, saying where (but a JPEG cut short inside its scans is kept as it is,
+as browsers show it).
 
 What this module must not do: decode, re-encode or resize a picture, or read anything but its bytes.
 """
@@ -106,7 +107,7 @@ def _jpeg(data: bytes) -> tuple[bytes, int]:
             in_scan = False
             continue
         if data[at] != 0xFF:
-            raise MetadataError(f"byte {at}: a marker was expected (the file is damaged)")
+            raise MetadataError(f"byte {at}: a marker was expected: the file is damaged")
         if at + 1 >= n:
             break
         marker = data[at + 1]
@@ -121,11 +122,11 @@ def _jpeg(data: bytes) -> tuple[bytes, int]:
             at += 2
             continue
         if at + 4 > n:
-            raise MetadataError(f"byte {at}: the segment is cut short (the file is truncated)")
+            raise MetadataError(f"byte {at}: the segment is cut short: the file is truncated")
         (length,) = struct.unpack(">H", data[at + 2 : at + 4])
         end = at + 2 + length
         if length < 2 or end > n:
-            raise MetadataError(f"byte {at}: a segment runs past the end of the file (it is truncated or damaged)")
+            raise MetadataError(f"byte {at}: a segment runs past the end of the file: it is truncated or damaged")
         body = data[at + 4 : end]
         if marker == 0xE1 and body.startswith(b"Exif\x00\x00") and not orientation:
             orientation = orientation_of(body[6:])
@@ -142,7 +143,7 @@ def _jpeg(data: bytes) -> tuple[bytes, int]:
         at = end
     if scanned:  # (cut short after its image data began: kept as is, as browsers show it)
         return _with_orientation(out, orientation), orientation or 1
-    raise MetadataError("the file ends before its image data (it is truncated)")
+    raise MetadataError("the file ends before its image data: it is truncated")
 
 
 def _with_orientation(parts: list[bytes], orientation: int) -> bytes:
@@ -173,12 +174,14 @@ def _png(data: bytes) -> tuple[bytes, int]:
     n = len(data)
     while True:
         if at + 12 > n:
-            raise MetadataError(f"byte {at}: the file ends before its IEND chunk (it is truncated)")
+            raise MetadataError(f"byte {at}: the file ends before its IEND chunk: it is truncated")
         (length,) = struct.unpack(">I", data[at : at + 4])
         kind = data[at + 4 : at + 8]
         end = at + 12 + length
         if end > n:
-            raise MetadataError(f"byte {at}: the {kind!r} chunk runs past the end of the file (it is truncated)")
+            raise MetadataError(
+                f"byte {at}: the {kind.decode('latin-1')!r} chunk runs past the end of the file: it is truncated"
+            )
         if kind == b"eXIf":
             orientation = orientation_of(data[at + 8 : end - 4])
             if orientation > 1:  # (an eXIf chunk comes before the image data: it is rewritten in its place)
@@ -203,7 +206,7 @@ _WEBP_XMP_FLAG = 0x04
 
 def _webp(data: bytes) -> tuple[bytes, int]:
     if len(data) < 12:
-        raise MetadataError("the file ends in its RIFF header (it is truncated)")
+        raise MetadataError("the file ends in its RIFF header: it is truncated")
     (riff,) = struct.unpack("<I", data[4:8])
     n = min(len(data), 8 + riff)  # (bytes after the RIFF's declared end are left out)
     chunks: list[bytearray | bytes] = []
@@ -211,12 +214,14 @@ def _webp(data: bytes) -> tuple[bytes, int]:
     at = 12
     while at < n:
         if at + 8 > n:
-            raise MetadataError(f"byte {at}: a chunk's header is cut short (the file is truncated)")
+            raise MetadataError(f"byte {at}: a chunk's header is cut short: the file is truncated")
         kind = data[at : at + 4]
         (size,) = struct.unpack("<I", data[at + 4 : at + 8])
         end = at + 8 + size + (size & 1)
         if at + 8 + size > n:
-            raise MetadataError(f"byte {at}: the {kind!r} chunk runs past the end of the file (it is truncated)")
+            raise MetadataError(
+                f"byte {at}: the {kind.decode('latin-1')!r} chunk runs past the end of the file: it is truncated"
+            )
         if kind == b"EXIF":
             found = data[at + 8 : at + 8 + size]
             orientation = orientation_of(found[6:] if found.startswith(b"Exif\x00\x00") else found)
@@ -225,11 +230,11 @@ def _webp(data: bytes) -> tuple[bytes, int]:
             chunks.append(bytearray(chunk) if kind == b"VP8X" else chunk)
         at = end
     if not chunks:
-        raise MetadataError("no image chunk was found (the file is damaged)")
+        raise MetadataError("no image chunk was found: the file is damaged")
     head = chunks[0]
     if head[:4] == b"VP8X":
         if len(head) < 9:
-            raise MetadataError("the extended header is cut short (the file is damaged)")
+            raise MetadataError("the extended header is cut short: the file is damaged")
         assert isinstance(head, bytearray)
         head[8] &= ~(_WEBP_EXIF_FLAG | _WEBP_XMP_FLAG) & 0xFF
         if orientation > 1:  # (EXIF comes after the image data in an extended WebP)
@@ -251,21 +256,21 @@ _GIF_KEPT_APPS = (b"NETSCAPE2.0", b"ANIMEXTS1.0", b"ICCRGBG1012")
 def _gif(data: bytes) -> bytes:
     n = len(data)
     if n < 13:
-        raise MetadataError("the file ends in its header (it is truncated)")
+        raise MetadataError("the file ends in its header: it is truncated")
     at = 13
     if data[10] & 0x80:  # global colour table
         at += 3 << ((data[10] & 0x07) + 1)
     out = [data[:at]]
     while True:
         if at >= n:
-            raise MetadataError(f"byte {at}: the file ends before its trailer (it is truncated)")
+            raise MetadataError(f"byte {at}: the file ends before its trailer: it is truncated")
         block = data[at]
         if block == 0x3B:  # trailer (anything after it is left out)
             out.append(b"\x3b")
             return b"".join(out)
         if block == 0x2C:  # image descriptor, local colour table, LZW minimum code size, then data sub-blocks
             if at + 10 > n:
-                raise MetadataError(f"byte {at}: an image descriptor is cut short (the file is truncated)")
+                raise MetadataError(f"byte {at}: an image descriptor is cut short: the file is truncated")
             start = at
             at += 10
             if data[at - 1] & 0x80:
@@ -280,14 +285,14 @@ def _gif(data: bytes) -> bytes:
             if label != 0xFE and (label != 0xFF or first in _GIF_KEPT_APPS):
                 out.append(data[start:at])
         else:
-            raise MetadataError(f"byte {at}: an unknown block (0x{block:02x}; the file is damaged)")
+            raise MetadataError(f"byte {at}: an unknown block (0x{block:02x}): the file is damaged")
 
 
 def _sub_blocks(data: bytes, at: int) -> int:
     """The offset after the data sub-blocks starting at `at` (each a length byte and as many bytes; 0 ends them)."""
     while True:
         if at >= len(data):
-            raise MetadataError(f"byte {at}: the file ends inside a block (it is truncated)")
+            raise MetadataError(f"byte {at}: the file ends inside a block: it is truncated")
         size = data[at]
         at += 1 + size
         if size == 0:
