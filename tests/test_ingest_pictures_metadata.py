@@ -1,11 +1,8 @@
 """A phone photograph dropped with a release is stored and published without its private metadata (GPS position,
-camera serial, owner, XMP, comments), its image data byte for byte, shown the right way up at its displayed size;
-pictures stored before that are cleaned by migration 35 and written again by the next publish."""
+camera serial, owner, XMP, comments), its image data byte for byte, shown the right way up at its displayed size."""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import shutil
 from pathlib import Path
 
@@ -14,9 +11,7 @@ import sqlalchemy as sa
 
 from feeds.ingest import run_ingest
 from feeds.picturemeta import without_metadata
-from feeds.publish import STATE_FILE, run_publish
-from feeds.store import migrations
-from feeds.store.pictures import clean_stored_pictures_35
+from feeds.publish import run_publish
 from feeds.store.schema import pictures as P
 from tests.test_ingest_pictures import MD, SLUG, published_name
 from tests.test_picturemeta import JPEG_SCAN, phone_jpeg, phone_png, private_in
@@ -83,34 +78,3 @@ def test_a_picture_whose_metadata_is_cut_short_rejects_its_release_naming_the_fi
     assert "arrival.jpg" in outcome.error and "is a damaged JPEG file" in outcome.error
     assert "truncated" in outcome.error
     assert {"arrival.jpg", "arrival.md"} <= {p.name for p in (inbox / "rejected").iterdir()}
-
-
-def test_pictures_stored_before_are_cleaned_in_place_by_migration_35_and_written_again(app, inbox):
-    assert migrations.MIGRATIONS[-1].version == 35 and migrations.MIGRATIONS[-1].apply is clean_stored_pictures_35
-    photo = phone_jpeg(6)
-    (inbox / "arrival.md").write_text(MD.replace("arrival.png", "arrival.jpg"), encoding="utf-8")
-    (inbox / "arrival.jpg").write_bytes(photo)
-    run_ingest(app)
-    clean = without_metadata(photo, "image/jpeg")[0]
-    # As a database and a site of the day before: the picture stored and published as dropped, at its stored size,
-    # and the publish's record saying it was written, under its bare hash as fingerprint.
-    sha = hashlib.sha256(clean).hexdigest()
-    with app.store.engine.begin() as conn:
-        conn.execute(P.update().values(data=photo, width=1200, height=800))
-    run_publish(app)
-    name = published_name(clean, "jpg")
-    written = app.settings.paths.out / name
-    written.write_bytes(photo)
-    state_file = app.settings.paths.state / STATE_FILE
-    state = json.loads(state_file.read_text(encoding="utf-8"))
-    st = written.stat()
-    state["files"][name] = {"fp": sha, "size": st.st_size, "mtime": st.st_mtime_ns}
-    state_file.write_text(json.dumps(state), encoding="utf-8")
-    assert private_in(written.read_bytes()) != []
-
-    with app.store.engine.begin() as conn:
-        clean_stored_pictures_35(conn)
-        row = conn.execute(sa.select(P.c.data, P.c.width, P.c.height)).one()
-    assert (bytes(row.data), row.width, row.height) == (clean, 800, 1200)
-    assert name in run_publish(app).written
-    assert written.read_bytes() == clean

@@ -3,12 +3,10 @@ dropped, less their private metadata: `feeds.picturemeta`).
 
     picture_jobs(releases, base_url, stored, load)  a job per picture a shown release's body or lead `image` names
 
-A picture is named by its bytes (`Picture.path`), so its job's fingerprint is its hash (with `CLEANED`): it is
-written once, and again only when lost from out/, or when it was written before its metadata was removed
-(migration 35 cleaned those in the store under the same hash; `CLEANED` has them written again). A picture no
-shown release names any more (its release taken down, or edited to show another) has no job, and the writer
-removes it from out/ as it removes any file a publish no longer makes.
-Its bytes come from the store (`load`), read only when the file must be written: every machine publishing from
+A picture is named by its bytes (`Picture.path`), so its job's fingerprint is its hash: it is written once, and
+again only when lost from out/. A picture no shown release names any more (its release taken down, or edited to
+show another) has no job, and the writer removes it from out/ as it removes any file a publish no longer makes. Its
+bytes come from the store (`load`), read only when the file must be written: every machine publishing from
 one database writes the same files.
 
 What this module must not do: read or write a file (the writer writes), or check a picture (the ingest did).
@@ -27,9 +25,6 @@ from feeds.publish.plan import Job
 from feeds.publish.spec import RenderedFile
 
 __all__ = ["picture_jobs", "pictures_shown"]
-
-CLEANED = "without metadata"
-"""Part of a picture's fingerprint: those written before pictures were cleaned of their metadata are written again."""
 
 _EXTENSIONS = "|".join(sorted(set(PICTURE_EXTENSIONS.values())))
 
@@ -70,7 +65,7 @@ def picture_jobs(
             Job(
                 key=f"picture:{path}",
                 paths=(path,),
-                fingerprint=f"{picture.sha256} {CLEANED}",
+                fingerprint=picture.sha256,
                 render=lambda path=path, sha=picture.sha256: _render(path, sha, load),  # type: ignore[misc]
             )
         )

@@ -24,7 +24,6 @@ from sqlalchemy.engine import Connection
 from feeds.errors import MigrationError
 from feeds.store.alerts import alert_deliveries, alert_destinations
 from feeds.store.frozen import dns_host_18, escaped_url_part_20, rule_keys_12, watch_item_hash_13, without_email_32
-from feeds.store.pictures import clean_stored_pictures_35
 from feeds.store.schema import (
     entry_ids,
     host_slots,
@@ -380,7 +379,6 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # Pictures dropped with a release are published by whichever machine publishes: their bytes live here.
     Migration(34, "pictures dropped with their releases", _create(pictures)),
-    Migration(35, "stored pictures without their private metadata", clean_stored_pictures_35),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

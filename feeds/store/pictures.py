@@ -8,9 +8,7 @@ housekeeping forgets it (`prune_pictures`: `stored_at` is when a release last st
 meanwhile stays); a legal takedown erases at once those its release alone showed (`erase_pictures_only_shown_by`),
 as it erases its text, and the publish removes them from out/ as any file it no longer makes.
 
-Pictures are stored without their private metadata (the ingest removes it before hashing them); those stored
-before it did are cleaned in place by migration 35 (`clean_stored_pictures_35`), keeping their hash, which is
-their published name in the releases that show them.
+Pictures are stored without their private metadata: the ingest removes it before hashing them (`feeds.picturemeta`).
 
 What this module must not do: decide which pictures a release shows, or check them (`feeds.ingest.pictures`).
 """
@@ -25,7 +23,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from feeds.model import Release
-from feeds.picturemeta import MetadataError, without_metadata
 from feeds.pictures import PATH_HASH, PICTURE_EXTENSIONS, Picture, StoredPicture
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.rows import chunks
@@ -79,28 +76,6 @@ def erase_pictures_only_shown_by(conn: sa.Connection, release: Release) -> int:
         if elsewhere is None:
             erased += conn.execute(P.delete().where(P.c.sha256.startswith(prefix, autoescape=True))).rowcount or 0
     return erased
-
-
-def clean_stored_pictures_35(conn: sa.Connection) -> None:
-    """Migration 35: the pictures stored before the ingest removed their private metadata (GPS position, camera
-    serial, owner, XMP history, comments), cleaned in place, with their size as displayed (an EXIF orientation of
-    5 to 8 turns it a quarter). Their hash stays (it is their published name in the releases that show them); the
-    publish writes them again (`feeds.publish.pictures`: a picture's job says it is cleaned). One whose structure
-    is damaged is left as it was, named in the log. (The live cleaner, not a frozen copy: it only ever removes
-    metadata, and what it removes is what the ingest removes from a picture dropped today.)"""
-    hashes = conn.execute(sa.select(P.c.sha256).order_by(P.c.sha256)).scalars().all()
-    for sha in hashes:  # (one picture's bytes in memory at a time)
-        kind, width, height, data = conn.execute(
-            sa.select(P.c.media_type, P.c.width, P.c.height, P.c.data).where(P.c.sha256 == sha)
-        ).one()
-        try:
-            clean, orientation = without_metadata(bytes(data), kind)
-        except MetadataError as e:
-            log.warning("the stored picture %s could not be cleaned of its metadata (%s): left as it was", sha, e)
-            continue
-        if orientation >= 5:
-            width, height = height, width
-        conn.execute(P.update().where(P.c.sha256 == sha).values(data=clean, width=width, height=height))
 
 
 class PictureStoreMixin:
