@@ -469,6 +469,8 @@ def test_rss_channel_and_items() -> None:
     assert [c.text for c in second.findall(DC + "creator")] == ["Jonas Lind", "Aiko Mori"]
     assert third.find("source").attrib == {"url": "https://news.example.net/rss.xml"}  # type: ignore[union-attr]
     assert third.findtext("source") == "Example Net News"
+    # An entry naming no author names the feed's, as Atom's entry inherits it (never managingEditor's address)
+    assert third.find("author") is None and [c.text for c in third.findall(DC + "creator")] == [OFFICE.name]
 
 
 def test_rss_description_of_a_plain_summary_is_escaped_html() -> None:

@@ -151,15 +151,87 @@ def test_json_feed_names_each_item_by_its_own_authors_only(make_site) -> None:  
     site.publish()
     doc = json.loads((site.out / "feed.json").read_text(encoding="utf-8"))
     assert "authors" not in doc and "author" not in doc
-
-    def miniflux_author(item: dict[str, object]) -> str:  # its rule: feed authors + item authors, sorted, unique
-        people = [*doc.get("authors", []), *item.get("authors", [])]  # type: ignore[misc]
-        return ", ".join(sorted({p["name"] for p in people}))
-
-    by_title = {i["title"]: miniflux_author(i) for i in doc["items"]}
-    assert by_title == {
+    assert _miniflux_json_authors(site.out / "feed.json") == {
         "Minister visits the port": "Foreign, Commonwealth and Development Office",
         "Library hours": "Test Press Office",
     }
     atom = {e.title: [a.name for a in e.get("authors", [])] for e in parse_ok(site.out / "atom.xml").entries}
     assert atom["Minister visits the port"] == ["Foreign, Commonwealth and Development Office"]
+
+
+# ── Authors: what each reader names as an entry's author ──────────────────────────────────────────────────────────
+
+DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+FCDO = "Foreign, Commonwealth and Development Office"
+
+
+def _atom_authors(path: Path) -> dict[str, str]:
+    """Title -> the author an Atom reader names: the entry's own, else the feed's (RFC 4287 §4.2.1, which Miniflux's
+    atom_10_adapter.go and feedparser's consumers apply)."""
+    parsed = parse_ok(path)
+    return {e.title: (e.get("author_detail") or parsed.feed.author_detail).name for e in parsed.entries}
+
+
+def _miniflux_rss_authors(path: Path) -> dict[str, str]:
+    """Title -> the author Miniflux (internal/reader/rss/adapter.go) shows: findEntryAuthor (itunes, googleplay,
+    `dc:creator`, atom:author, then `<author>`), else findFeedAuthor (`managingEditor`, then `webMaster`)."""
+    channel = etree.parse(str(path)).getroot().find("channel")
+    assert channel is not None
+    editor = channel.findtext("managingEditor") or channel.findtext("webMaster") or ""
+    return {
+        item.findtext("title") or "": (item.findtext(DC_CREATOR) or item.findtext("author") or editor).strip()
+        for item in channel.iter("item")
+    }
+
+
+def _miniflux_json_authors(path: Path) -> dict[str, str]:
+    """Title -> the author Miniflux (internal/reader/json/adapter.go) shows: the feed's `authors` and the item's,
+    sorted and unique, joined with ", "."""
+    doc = json.loads(path.read_text(encoding="utf-8"))
+
+    def names(item: dict[str, list[dict[str, str]]]) -> str:
+        return ", ".join(sorted({p["name"] for p in [*doc.get("authors", []), *item.get("authors", [])]}))
+
+    return {i["title"]: names(i) for i in doc["items"]}
+
+
+def _authors_in_every_format(folder: Path) -> dict[str, str]:
+    atom = _atom_authors(folder / "atom.xml")
+    assert _miniflux_rss_authors(folder / "rss.xml") == atom
+    assert {e.title: e.author for e in parse_ok(folder / "rss.xml").entries} == atom  # feedparser: dc:creator
+    assert _miniflux_json_authors(folder / "feed.json") == atom
+    return atom
+
+
+def test_every_rss_item_names_the_author_atom_and_json_feed_name(make_site) -> None:  # noqa: F811
+    """Miniflux (internal/reader/rss/adapter.go) names an RSS item without an author of its own by the channel's
+    `managingEditor`: every release of the office read "press@example.org (Test Press Office)" there, an email
+    address, where Atom (whose entries inherit the feed's author) and JSON Feed named the office. Each item names
+    its author as `dc:creator` (Miniflux findEntryAuthor, NetNewsWire's RSRSSParser.m, Thunderbird's
+    FeedParser.sys.mjs, feedparser all read it), never as `<author>`, which RSS 2.0 keeps for an email address."""
+    site = _site_with_a_release_also_on_govuk(make_site)
+    site.drop("hours", "Library hours", [], "2026-11-03T09:00:00Z")  # the office's own: organisation = site.author
+    site.ingest()
+    site.publish()
+    expected = {"Minister visits the port": FCDO, "Library hours": "Test Press Office"}
+    assert _authors_in_every_format(site.out) == expected
+    assert _authors_in_every_format(site.out / "organisations" / "test-press-office") == {
+        "Library hours": "Test Press Office"
+    }
+    channel = etree.parse(str(site.out / "rss.xml")).getroot().find("channel")
+    assert channel is not None
+    assert all(item.find("author") is None for item in channel.iter("item"))  # no name where an address belongs
+    assert [[c.text for c in item.iter(DC_CREATOR)] for item in channel.iter("item")] == [["Test Press Office"], [FCDO]]
+
+
+def test_a_match_item_names_its_source_in_every_format(make_settings, make_app_for, tmp_path) -> None:
+    """An item found elsewhere is named by its own author, else by the feed it came from ("World Desk"), in
+    Atom, RSS (`dc:creator`) and JSON Feed alike: never by the office, which did not write it."""
+    from tests.test_publish_coverage import app_with_release, with_coverage
+
+    app, release = with_coverage(*app_with_release(make_settings, make_app_for, tmp_path))
+    run_publish(app)
+    out = app.settings.paths.out
+    assert set(_authors_in_every_format(out / "matches").values()) == {"World Desk"}
+    assert set(_authors_in_every_format(out / "coverage" / release.slug).values()) == {"World Desk"}
+

@@ -13,6 +13,8 @@ needs help to be valid and repeatable; every fix is made on feedgen's lxml tree 
 - an RSS item gets the summary as <description> (escaped: it is HTML there) and the content as content:encoded; the
   channel <description> is HTML too (feedparser reports it as text/html, and readers render it), so the subtitle or
   title feedgen wrote as it is is escaped there as well. Atom's <subtitle type="text"> stays plain text.
+- RSS <author> must be an email address, so an item's author without one is a dc:creator, the feed's author for
+  an entry naming none (as an Atom entry inherits it): readers name an item without one by managingEditor.
 - its RSS date code switches the process-wide locale (`feedgen.util.formatRFC2822`, not thread-safe): RSS dates never
   reach feedgen, so rendering never calls `locale.setlocale` and any thread may render (tested).
 - it has no stylesheet PI, no fh:archive, and checks no URL, id or author: all added here, or in `feedcheck`.
@@ -74,7 +76,7 @@ def feed_generator(spec: FeedSpec) -> FeedGenerator:
     """
     fg = FeedGenerator()
     fg.register_extension("feeds_atom", partial(_AtomFeedFixes, spec), partial(_AtomEntryFixes, spec), True, False)
-    fg.register_extension("feeds_rss", partial(_RssChannelFixes, spec), _RssItemFixes, False, True)
+    fg.register_extension("feeds_rss", partial(_RssChannelFixes, spec), partial(_RssItemFixes, spec), False, True)
     fg.id(spec.id)
     fg.title(spec.title)
     fg.updated(spec.updated)
@@ -219,11 +221,13 @@ def _add_thumbnail(el: etree._Element, entry: FeedEntry) -> None:
 # ── RSS 2.0 (RSS Advisory Board specification) ─────────────────────────────────────────────────────────────────
 
 
-def _dc_creators(entry: FeedEntry) -> tuple[str, ...]:
-    """Names for dc:creator when RSS <author> cannot carry them (no email, or several authors)."""
+def _dc_creators(entry: FeedEntry, feed_author: Person) -> tuple[str, ...]:
+    """Names for dc:creator when RSS <author> cannot carry them (no email, or several authors), the feed's author's
+    for an entry naming none: an Atom entry inherits the feed's author and a JSON Feed item names it, but Miniflux
+    (rss/adapter.go) shows an RSS item without one as by the channel's managingEditor, an email address."""
     if len(entry.authors) == 1 and entry.authors[0].email:
         return ()
-    return tuple(p.name for p in entry.authors)
+    return tuple(p.name for p in entry.authors or (feed_author,))
 
 
 class _RssChannelFixes(_Fixes):
@@ -234,7 +238,7 @@ class _RssChannelFixes(_Fixes):
         self.spec = spec
 
     def extend_ns(self) -> dict[str, str]:
-        ns = {"dc": DC_NS} if any(_dc_creators(e) for e in self.spec.entries) else {}
+        ns = {"dc": DC_NS} if any(_dc_creators(e, self.spec.author) for e in self.spec.entries) else {}
         return ns | ({"fh": FH_NS} if self.spec.archive else {}) | _media_ns(self.spec)
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
@@ -270,9 +274,13 @@ class _RssChannelFixes(_Fixes):
 
 
 class _RssItemFixes(_Fixes):
-    """Item-level fixes: the summary as HTML, authors RSS <author> cannot carry, <source>, pubDate."""
+    """Item-level fixes: the summary as HTML, authors RSS <author> cannot carry (as dc:creator, which Miniflux,
+    NetNewsWire, Thunderbird and feedparser read), <source>, pubDate."""
 
     entry: FeedEntry  # set by feed_generator right after feedgen creates the instance
+
+    def __init__(self, spec: FeedSpec) -> None:
+        self.spec = spec
 
     def extend_rss(self, item: etree._Element) -> etree._Element:
         entry = self.entry
@@ -284,7 +292,7 @@ class _RssItemFixes(_Fixes):
             if escaped != entry.summary:
                 leading = ("title", "link", "description") if entry.link is not None else ("title", "description")
                 _leading(item, *leading)[-1].text = escaped
-        creators = _dc_creators(entry)
+        creators = _dc_creators(entry, self.spec.author)
         if creators:
             for author in item.findall("author"):  # feedgen wrote one per author with an email
                 item.remove(author)
