@@ -235,3 +235,30 @@ def test_a_match_item_names_its_source_in_every_format(make_settings, make_app_f
     assert set(_authors_in_every_format(out / "matches").values()) == {"World Desk"}
     assert set(_authors_in_every_format(out / "coverage" / release.slug).values()) == {"World Desk"}
 
+
+# ── Languages ────────────────────────────────────────────────────────────────────────────────────────────────────
+
+
+def test_a_json_feed_item_names_its_language_only_where_it_is_not_the_feed_s(make_site) -> None:  # noqa: F811
+    """JSON Feed 1.1 makes an item's `language` optional, for an item written in another language than the feed's,
+    and no reader takes a missing one for anything but the feed's: Miniflux (internal/reader/json/adapter.go) falls
+    back to the feed's `language` (older versions read neither), NetNewsWire's JSONFeedParser.swift parses it but
+    its Article keeps none, feedparser 6 reads no JSON Feed. So an English release in an English feed no longer
+    repeats `en-GB`, and a Welsh one keeps `cy`, as Atom's entry keeps its `xml:lang` then."""
+    site = make_site(seed=False)
+    site.drop("port", "Minister visits the port", [], "2026-11-02T09:00:00Z")
+    site.drop("porthladd", "Gweinidog yn ymweld â'r porthladd", [], "2026-11-03T09:00:00Z", language="cy")
+    site.ingest()
+    site.publish()
+    doc = json.loads((site.out / "feed.json").read_text(encoding="utf-8"))
+    assert doc["language"] == "en-GB"
+    assert {i["title"]: i.get("language") for i in doc["items"]} == {
+        "Minister visits the port": None,
+        "Gweinidog yn ymweld â'r porthladd": "cy",
+    }
+    xml_lang = "{http://www.w3.org/XML/1998/namespace}lang"
+    atom = etree.parse(str(site.out / "atom.xml")).getroot().iter(f"{ATOM}entry")
+    assert {e.findtext(f"{ATOM}title"): e.get(xml_lang) for e in atom} == {  # the same rule as Atom's
+        i["title"]: i.get("language") for i in doc["items"]
+    }
+

@@ -43,7 +43,7 @@ def json_feed_bytes(spec: FeedSpec) -> bytes:
     older = dict(history_links(spec, "json")).get("prev-archive")
     if older:
         doc["next_url"] = older  # JSON Feed's paging: the next (older) items, i.e. RFC 5005's previous archive
-    doc["items"] = [_json_item(e, spec.author) for e in spec.entries]
+    doc["items"] = [_json_item(e, spec.author, spec.language) for e in spec.entries]
     text = json.dumps(doc, ensure_ascii=False, indent=2)
     # Escape the characters that matter to HTML (same JSON value for every reader), so no served file carries
     # a literal "<script" even when a title does.
@@ -51,7 +51,7 @@ def json_feed_bytes(spec: FeedSpec) -> bytes:
     return (text + "\n").encode("utf-8")
 
 
-def _json_item(entry: FeedEntry, feed_author: Person) -> dict[str, Any]:
+def _json_item(entry: FeedEntry, feed_author: Person, feed_language: str) -> dict[str, Any]:
     item: dict[str, Any] = {"id": entry.id}
     if entry.link is not None:
         item["url"] = entry.link
@@ -71,7 +71,9 @@ def _json_item(entry: FeedEntry, feed_author: Person) -> dict[str, Any]:
     item["authors"] = [_json_person(p) for p in entry.authors or (feed_author,)]
     if entry.categories:
         item["tags"] = [c.label or c.term for c in entry.categories]
-    if entry.language:
+    if entry.language and entry.language != feed_language:
+        # Only where it differs, as Atom's xml:lang: JSON Feed 1.1 makes it optional, for an item in another
+        # language than the feed's, and no reader takes a missing one for anything else.
         item["language"] = entry.language
     return item
 
