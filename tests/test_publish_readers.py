@@ -6,6 +6,7 @@ Parsed with feedparser (what Python subscribers use) and lxml (what the readers'
 
 from __future__ import annotations
 
+import html
 import json
 from pathlib import Path
 
@@ -262,3 +263,38 @@ def test_a_json_feed_item_names_its_language_only_where_it_is_not_the_feed_s(mak
         i["title"]: i.get("language") for i in doc["items"]
     }
 
+
+# ── Titles ───────────────────────────────────────────────────────────────────────────────────────────────────────
+
+ABOUT_HTML = "Why &amp; and &lt;br&gt; appear in our pages"  # the title's text, as a release about HTML writes it
+
+
+def _miniflux_rss_title(xml_text: str) -> str:
+    """Miniflux (internal/reader/rss/adapter.go, findEntryTitle) decodes HTML entities in an RSS item's title after
+    the XML parser has (`html.UnescapeString`, twice in current versions): once is enough to show it."""
+    return html.unescape(xml_text)
+
+
+def test_an_rss_title_is_escaped_once_as_no_spelling_spares_it_miniflux_s_decoding(make_site) -> None:  # noqa: F811
+    """A title whose text reads as an HTML entity shows decoded in Miniflux's RSS view ("Why & and <br> appear…"),
+    as written in its Atom (a type="text" construct, atom_10_adapter.go) and JSON Feed (json/adapter.go) views.
+    No spelling of the RSS title avoids it: a numeric reference (`&#x26;`, the RSS Profile's advice) or a CDATA
+    section hands every XML parser, Miniflux's included, the same text, which Miniflux then decodes again (and
+    CDATA titles showed empty in one Miniflux release: miniflux/v2 #3152). So the title stays plain XML text,
+    escaped once by the serialiser; the README says which views show it as written."""
+    site = make_site(seed=False)
+    site.drop("entities", ABOUT_HTML.replace("&", "&amp;"), [], "2026-11-02T09:00:00Z")  # ingest decodes once
+    site.ingest()
+    site.publish()
+    raw = (site.out / "rss.xml").read_text(encoding="utf-8")
+    assert "<title>Why &amp;amp; and &amp;lt;br&amp;gt; appear in our pages</title>" in raw
+    assert "CDATA" not in raw
+    (item,) = etree.parse(str(site.out / "rss.xml")).getroot().iter("item")
+    assert item.findtext("title") == ABOUT_HTML  # what every XML parser reads
+    assert _miniflux_rss_title(ABOUT_HTML) == "Why & and <br> appear in our pages"
+    for spelling in ("Why &#x26;amp; and &#x26;lt;br&#x26;gt; appear in our pages", f"<![CDATA[{ABOUT_HTML}]]>"):
+        assert etree.fromstring(f"<title>{spelling}</title>").text == ABOUT_HTML  # the same text, decoded again
+    (atom,) = parse_ok(site.out / "atom.xml").entries
+    assert (atom.title, atom.title_detail.type) == (ABOUT_HTML, "text/plain")
+    (json_item,) = json.loads((site.out / "feed.json").read_text(encoding="utf-8"))["items"]
+    assert json_item["title"] == ABOUT_HTML
