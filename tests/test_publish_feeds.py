@@ -471,6 +471,7 @@ def test_rss_channel_and_items() -> None:
     assert third.findtext("source") == "Example Net News"
     # An entry naming no author names the feed's, as Atom's entry inherits it (never managingEditor's address)
     assert third.find("author") is None and [c.text for c in third.findall(DC + "creator")] == [OFFICE.name]
+    assert third.findtext(DC + "language") == "de" and first.find(DC + "language") is None  # only where it differs
 
 
 def test_rss_description_of_a_plain_summary_is_escaped_html() -> None:

@@ -163,6 +163,7 @@ def test_json_feed_names_each_item_by_its_own_authors_only(make_site) -> None:  
 # ── Authors: what each reader names as an entry's author ──────────────────────────────────────────────────────────
 
 DC_CREATOR = "{http://purl.org/dc/elements/1.1/}creator"
+DC_LANGUAGE = "{http://purl.org/dc/elements/1.1/}language"
 FCDO = "Foreign, Commonwealth and Development Office"
 
 
@@ -245,7 +246,8 @@ def test_a_json_feed_item_names_its_language_only_where_it_is_not_the_feed_s(mak
     and no reader takes a missing one for anything but the feed's: Miniflux (internal/reader/json/adapter.go) falls
     back to the feed's `language` (older versions read neither), NetNewsWire's JSONFeedParser.swift parses it but
     its Article keeps none, feedparser 6 reads no JSON Feed. So an English release in an English feed no longer
-    repeats `en-GB`, and a Welsh one keeps `cy`, as Atom's entry keeps its `xml:lang` then."""
+    repeats `en-GB`, and a Welsh one keeps `cy`, as Atom's entry keeps its `xml:lang` then, and an RSS item names
+    it as `dc:language` then (it named none)."""
     site = make_site(seed=False)
     site.drop("port", "Minister visits the port", [], "2026-11-02T09:00:00Z")
     site.drop("porthladd", "Gweinidog yn ymweld â'r porthladd", [], "2026-11-03T09:00:00Z", language="cy")
@@ -262,6 +264,13 @@ def test_a_json_feed_item_names_its_language_only_where_it_is_not_the_feed_s(mak
     assert {e.findtext(f"{ATOM}title"): e.get(xml_lang) for e in atom} == {  # the same rule as Atom's
         i["title"]: i.get("language") for i in doc["items"]
     }
+    # RSS: the item's dc:language, only then; Miniflux (rss/adapter.go) and feedparser read it, else the channel's
+    rss = etree.parse(str(site.out / "rss.xml")).getroot()
+    assert {i.findtext("title"): i.findtext(DC_LANGUAGE) for i in rss.iter("item")} == {
+        i["title"]: i.get("language") for i in doc["items"]
+    }
+    shown = {e.title: e.get("language") or "en-GB" for e in parse_ok(site.out / "rss.xml").entries}
+    assert shown == {"Minister visits the port": "en-GB", "Gweinidog yn ymweld â'r porthladd": "cy"}
 
 
 # ── Titles ───────────────────────────────────────────────────────────────────────────────────────────────────────

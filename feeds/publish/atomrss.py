@@ -14,7 +14,8 @@ needs help to be valid and repeatable; every fix is made on feedgen's lxml tree 
   channel <description> is HTML too (feedparser reports it as text/html, and readers render it), so the subtitle or
   title feedgen wrote as it is is escaped there as well. Atom's <subtitle type="text"> stays plain text.
 - RSS <author> must be an email address, so an item's author without one is a dc:creator, the feed's author for
-  an entry naming none (as an Atom entry inherits it): readers name an item without one by managingEditor.
+  an entry naming none (as an Atom entry inherits it): readers name an item without one by managingEditor. An
+  item in another language than the channel's says so as dc:language, as an Atom entry does with xml:lang.
 - its RSS date code switches the process-wide locale (`feedgen.util.formatRFC2822`, not thread-safe): RSS dates never
   reach feedgen, so rendering never calls `locale.setlocale` and any thread may render (tested).
 - it has no stylesheet PI, no fh:archive, and checks no URL, id or author: all added here, or in `feedcheck`.
@@ -201,10 +202,16 @@ class _AtomEntryFixes(_Fixes):
                 link.addnext(via)
             else:
                 updated.addnext(via)
-        if entry.language and entry.language != self.spec.language:
-            el.set(XML_LANG, entry.language)
+        own_language = _own_language(entry, self.spec)
+        if own_language:
+            el.set(XML_LANG, own_language)
         _add_thumbnail(el, entry)
         return el
+
+
+def _own_language(entry: FeedEntry, spec: FeedSpec) -> str | None:
+    """The entry's language where it is not the feed's (which every reader assumes otherwise), else None."""
+    return entry.language if entry.language and entry.language != spec.language else None
 
 
 def _media_ns(spec: FeedSpec) -> dict[str, str]:
@@ -238,7 +245,8 @@ class _RssChannelFixes(_Fixes):
         self.spec = spec
 
     def extend_ns(self) -> dict[str, str]:
-        ns = {"dc": DC_NS} if any(_dc_creators(e, self.spec.author) for e in self.spec.entries) else {}
+        dc = any(_dc_creators(e, self.spec.author) or _own_language(e, self.spec) for e in self.spec.entries)
+        ns = {"dc": DC_NS} if dc else {}
         return ns | ({"fh": FH_NS} if self.spec.archive else {}) | _media_ns(self.spec)
 
     def extend_rss(self, rss: etree._Element) -> etree._Element:
@@ -301,6 +309,11 @@ class _RssItemFixes(_Fixes):
         etree.SubElement(item, "pubDate").text = rfc822(entry.published)
         for name in creators:
             etree.SubElement(item, f"{{{DC_NS}}}creator").text = name
+        language = _own_language(entry, self.spec)
+        if language:
+            # Atom's xml:lang in RSS, only where the item's language is not the channel's: Miniflux (rss/adapter.go)
+            # and feedparser read an item's dc:language, else the channel's <language>.
+            etree.SubElement(item, f"{{{DC_NS}}}language").text = language
         _add_thumbnail(item, entry)
         return item
 
