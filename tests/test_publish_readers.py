@@ -289,7 +289,7 @@ def test_an_rss_title_is_escaped_once_as_no_spelling_spares_it_miniflux_s_decodi
     as written in its Atom (a type="text" construct, atom_10_adapter.go) and JSON Feed (json/adapter.go) views.
     No spelling of the RSS title avoids it: a numeric reference (`&#x26;`, the RSS Profile's advice) or a CDATA
     section hands every XML parser, Miniflux's included, the same text, which Miniflux then decodes again (and
-    CDATA titles showed empty in one Miniflux release: miniflux/v2 #3152). So the title stays plain XML text,
+    one Miniflux release showed CDATA titles as their link: miniflux/v2 #3152). So the title stays plain XML text,
     escaped once by the serialiser; the README says which views show it as written."""
     site = make_site(seed=False)
     site.drop("entities", ABOUT_HTML.replace("&", "&amp;"), [], "2026-11-02T09:00:00Z")  # ingest decodes once
