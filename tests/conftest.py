@@ -201,6 +201,18 @@ def make_app_for(clock):
 
 
 @pytest.fixture
+def app(make_settings, make_app_for):
+    """An App on the test site's default settings (a test file may define its own `app`)."""
+    return make_app_for(make_settings())
+
+
+@pytest.fixture
+def inbox(app) -> Path:
+    """The drop folder of `app`'s inbox source."""
+    return app.settings.source("inbox").path
+
+
+@pytest.fixture
 def mailbox():
     """A real SMTP server on 127.0.0.1 keeping what it accepts (`tests.mailserver.Mailbox`: `port`, `received`)."""
     from tests.mailserver import mail_server

@@ -16,16 +16,6 @@ import sqlalchemy as sa
 from feeds.ingest import folder, run_ingest
 
 
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
-@pytest.fixture
-def inbox(app) -> Path:
-    return app.settings.source("inbox").path
-
-
 def drop(inbox: Path, n: int, *, bad: int = 0) -> list[str]:
     names = []
     for i in range(n):

@@ -17,11 +17,6 @@ from feeds.web.health import StatusEndpoints
 from feeds.web.metrics import Health, Metrics
 
 
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
 def database_file(app) -> Path:
     return Path(app.store.engine.url.database)
 

@@ -9,11 +9,6 @@ import pytest
 from feeds.ingest import run_ingest
 
 
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
 @pytest.mark.parametrize(
     "name", ["Thumbs.db", "thumbs.db", "desktop.ini", "Desktop.ini", "~$ferry fares.docx", "~$ess.txt"]
 )

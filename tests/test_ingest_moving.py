@@ -13,16 +13,6 @@ import feeds.ingest as ingest
 from feeds.ingest import folder, run_ingest
 
 
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
-@pytest.fixture
-def inbox(app) -> Path:
-    return app.settings.source("inbox").path
-
-
 def drop_releases(inbox: Path, n: int) -> list[str]:
     names = [f"r{i:02d}.json" for i in range(n)]
     for i, name in enumerate(names):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from pathlib import Path
 
 import pytest
 
@@ -21,16 +20,6 @@ LOGO = png(60, 20, shade=9)
 def release(title: str, picture: str = "logo.png") -> str:
     body = f"The office announced {title.lower()} today.\n\n![The office's logo]({picture})\n"
     return f"---\ntitle: {title}\n---\n\n{body}"
-
-
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
-@pytest.fixture
-def inbox(app) -> Path:
-    return app.settings.source("inbox").path
 
 
 def shows_logo(app, slug: str, data: bytes = LOGO) -> bool:

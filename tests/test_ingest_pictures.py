@@ -55,16 +55,6 @@ HTML = """<!DOCTYPE html><html><head><title>Ferry at its new berth</title></head
 </body></html>"""
 
 
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
-@pytest.fixture
-def inbox(app) -> Path:
-    return app.settings.source("inbox").path
-
-
 def published_name(data: bytes, ext: str) -> str:
     return f"pictures/{hashlib.sha256(data).hexdigest()[:32]}.{ext}"
 

@@ -4,9 +4,7 @@ camera serial, owner, XMP, comments), its image data byte for byte, shown the ri
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 from feeds.ingest import run_ingest
@@ -15,16 +13,6 @@ from feeds.publish import run_publish
 from feeds.store.schema import pictures as P
 from tests.test_ingest_pictures import MD, SLUG, published_name
 from tests.test_picturemeta import JPEG_SCAN, phone_jpeg, phone_png, private_in
-
-
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
-@pytest.fixture
-def inbox(app) -> Path:
-    return app.settings.source("inbox").path
 
 
 def out_files(app) -> dict[str, bytes]:

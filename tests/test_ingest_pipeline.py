@@ -34,16 +34,6 @@ def written_at(path: Path, when: datetime) -> Path:
     return path
 
 
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
-@pytest.fixture
-def inbox(app) -> Path:
-    return app.settings.source("inbox").path
-
-
 def test_dropped_files_are_ingested_and_moved_to_processed(app, inbox):
     drop(inbox, "visit.txt", TEXT_RELEASE)
     drop(inbox, "two.json", json.dumps([{"title": "First", "body": "One."}, {"title": "Second", "body": "Two."}]))

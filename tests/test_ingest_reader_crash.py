@@ -18,11 +18,6 @@ from tests import killers
 pytestmark = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="one CPU: feeds starts no worker processes")
 
 
-@pytest.fixture
-def app(make_settings, make_app_for):
-    return make_app_for(make_settings())
-
-
 def _drop(app, names):
     inbox = app.settings.source("inbox").path
     for name in names:
