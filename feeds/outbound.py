@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -205,6 +205,24 @@ def outbound_session(resolver: Resolver | None = None, *, lookups: Lookups | Non
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session
+
+
+@dataclass(frozen=True, slots=True)
+class SendReport:
+    """What one round of a sender (WebSub pings, IndexNow) did: sent, failed, dropped (not tried again), pending.
+    A sender's report names what it sends in `SENT` (`{n} hub pings sent`)."""
+
+    SENT: ClassVar[str] = "{n} sent"
+    sent: int = 0
+    failed: int = 0
+    dropped: int = 0
+    pending: int = 0
+
+    def summary(self) -> str:
+        """One log line, or "" when nothing was attempted (so an idle tick logs nothing)."""
+        if not (self.sent or self.failed or self.dropped):
+            return ""
+        return f"{self.SENT.format(n=self.sent)}, {self.failed} failed, {self.dropped} dropped, {self.pending} pending"
 
 
 class OwnSession:

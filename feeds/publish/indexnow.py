@@ -30,12 +30,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 
 from feeds.clock import rfc3339
 from feeds.config import Settings
-from feeds.outbound import OwnSession, post_once, shown_url
+from feeds.outbound import OwnSession, SendReport, post_once, shown_url
 from feeds.publish.spec import RenderedFile
 from feeds.watch.schedule import MAX_RETRY_AFTER, backoff
 
@@ -97,19 +97,8 @@ def request_body(settings: Settings, urls: Iterable[str]) -> bytes:
 
 
 @dataclass(frozen=True, slots=True)
-class IndexNowReport:
-    sent: int = 0
-    failed: int = 0
-    dropped: int = 0
-    pending: int = 0
-
-    def summary(self) -> str:
-        """One log line, or "" when nothing was attempted."""
-        if not (self.sent or self.failed or self.dropped):
-            return ""
-        return (
-            f"{self.sent} URLs sent to IndexNow, {self.failed} failed, {self.dropped} dropped, {self.pending} pending"
-        )
+class IndexNowReport(SendReport):
+    SENT: ClassVar[str] = "{n} URLs sent to IndexNow"
 
 
 class IndexNowQueue:

@@ -33,12 +33,12 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar
 
 import requests
 
 from feeds.clock import rfc3339
-from feeds.outbound import OwnSession, post_once, shown_url
+from feeds.outbound import OwnSession, SendReport, post_once, shown_url
 from feeds.publish.spec import FEED_FILES
 from feeds.watch.schedule import MAX_RETRY_AFTER, backoff, next_check_at
 
@@ -107,17 +107,8 @@ class PendingPing:
 
 
 @dataclass(frozen=True, slots=True)
-class PingReport:
-    sent: int = 0
-    failed: int = 0
-    dropped: int = 0
-    pending: int = 0
-
-    def summary(self) -> str:
-        """One log line, or "" when nothing was attempted (so an idle tick logs nothing)."""
-        if not (self.sent or self.failed or self.dropped):
-            return ""
-        return f"{self.sent} hub pings sent, {self.failed} failed, {self.dropped} dropped, {self.pending} pending"
+class PingReport(SendReport):
+    SENT: ClassVar[str] = "{n} hub pings sent"
 
 
 class PingQueue:
