@@ -1351,19 +1351,30 @@ def test_a_drop_folder_moved_away_and_made_again_is_watched_again(make_settings,
         daemon.app.close()
 
 
-def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
-    """A release dated ahead is kept off the site; the daemon schedules a publish for the moment it is due
-    rather than showing it up to a publish interval late."""
+@contextmanager
+def scheduled_daemon(settings: Any, clock: Any) -> Iterator[Daemon]:
+    """A daemon (not serving) with a running scheduler of its own, for jobs it schedules; both stopped after."""
     from apscheduler.schedulers.background import BackgroundScheduler
 
-    from feeds.clock import utc_now
-    from feeds.ingest import run_ingest
-
-    settings = make_settings()
     daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
     daemon._scheduler = BackgroundScheduler(timezone="UTC")
     daemon._scheduler.start()
     try:
+        yield daemon
+    finally:
+        daemon._scheduler.shutdown(wait=False)
+        daemon._scheduler = None
+        daemon.app.close()
+
+
+def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
+    """A release dated ahead is kept off the site; the daemon schedules a publish for the moment it is due
+    rather than showing it up to a publish interval late."""
+    from feeds.clock import utc_now
+    from feeds.ingest import run_ingest
+
+    settings = make_settings()
+    with scheduled_daemon(settings, clock) as daemon:
         inbox = settings.source("inbox").path
         (inbox / "ports.txt").write_text(
             "EMBARGOED UNTIL 00:01 THURSDAY 3 DECEMBER 2026\n\nPress release: New strategy for ports\n\nText.\n"
@@ -1377,25 +1388,16 @@ def test_the_daemon_publishes_again_when_an_embargo_lifts(make_settings, clock):
         expected = utc_now() + (due - clock()) + timedelta(seconds=1)
         assert abs((job.next_run_time - expected).total_seconds()) < 5
         assert not (settings.paths.out / "releases" / "new-strategy-for-ports").exists()
-    finally:
-        daemon._scheduler.shutdown(wait=False)
-        daemon._scheduler = None
-        daemon.app.close()
 
 
 def test_the_daemon_publishes_again_when_a_release_ages_out_of_the_news_sitemap(make_settings, clock):
     """sitemap-news.xml lists the releases of the last two days: the daemon publishes again the moment the first of
     them ages out, rather than up to a publish interval (or a day) late."""
-    from apscheduler.schedulers.background import BackgroundScheduler
-
     from feeds.clock import utc_now
     from feeds.ingest import run_ingest
 
     settings = make_settings('\n[daemon]\npublish_interval = "1d"\n')
-    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
-    daemon._scheduler = BackgroundScheduler(timezone="UTC")
-    daemon._scheduler.start()
-    try:
+    with scheduled_daemon(settings, clock) as daemon:
         inbox = settings.source("inbox").path
         (inbox / "ferries.json").write_text(
             '{"title": "Ferries restored", "body": "Text.", "published": "2026-11-28T09:00:00Z"}'
@@ -1407,10 +1409,6 @@ def test_the_daemon_publishes_again_when_a_release_ages_out_of_the_news_sitemap(
         ages_out = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
         expected = utc_now() + (ages_out - clock()) + timedelta(seconds=1)
         assert abs((job.next_run_time - expected).total_seconds()) < 5
-    finally:
-        daemon._scheduler.shutdown(wait=False)
-        daemon._scheduler = None
-        daemon.app.close()
 
 
 def test_a_job_still_running_after_the_grace_period_is_named(make_settings, clock, caplog):

@@ -13,6 +13,7 @@ import threading
 import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,19 +67,26 @@ _SINGLE_THREADED = textwrap.dedent(
 )
 
 
+def last_json_line(script: str, config: Path, *, timeout: float) -> Any:
+    """Run `script` in a fresh interpreter (no thread of this test process, no pool made here) with the config's
+    path as its argument, from the project's folder; what its last line of output says, as JSON."""
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(config)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="this system cannot fork")
 def test_a_single_threaded_process_forks_its_workers_with_default_signal_handling(make_settings):
     # In a fresh interpreter, since this test process may have threads of its own (local HTTP servers).
     settings = make_settings()
-    done = subprocess.run(
-        [sys.executable, "-c", _SINGLE_THREADED, str(settings.path)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    report = json.loads(done.stdout.strip().splitlines()[-1])
+    report = last_json_line(_SINGLE_THREADED, settings.path, timeout=120)
     assert report == {
         "threads_before": 1,
         "forked_by_us": True,
@@ -208,16 +216,7 @@ def test_a_lone_worker_that_exits_is_named_with_its_own_exit_code_every_time(mak
     (1 run of 3 before). In a fresh interpreter with a second thread, as a daemon is: its workers come from a
     forkserver (a single-threaded process forks them, and a fork's status cannot be read twice)."""
     settings = make_settings()
-    done = subprocess.run(
-        [sys.executable, "-c", _LONE_EXITS, str(settings.path)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-        cwd=Path(__file__).resolve().parent.parent,
-    )
-    assert done.returncode == 0, done.stderr
-    said = json.loads(done.stdout.strip().splitlines()[-1])
+    said = last_json_line(_LONE_EXITS, settings.path, timeout=300)
     assert said == ["the worker process reading it alone died (exit code 70)"] * 8
 
 
