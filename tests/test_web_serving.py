@@ -39,13 +39,15 @@ def running(wsgi: Any, web: Any) -> Iterator[Request]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
 
-    def request(method: str, path: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    def request(
+        method: str, path: str, headers: dict[str, str] | None = None, body: bytes | None = None
+    ) -> tuple[int, dict[str, str], bytes]:
         conn = http.client.HTTPConnection("127.0.0.1", server.effective_port, timeout=10)
         try:
             conn.putrequest(method, path, skip_accept_encoding=True)
             for name, value in (headers or {}).items():
                 conn.putheader(name, value)
-            conn.endheaders()
+            conn.endheaders(body)
             resp = conn.getresponse()
             return resp.status, {k.lower(): v for k, v in resp.getheaders()}, resp.read()
         finally:
@@ -154,6 +156,45 @@ def test_behind_a_trusted_proxy_the_client_address_and_scheme_are_the_real_ones(
     with running(echo, _settings(tmp_path, "").web) as request:  # no proxy configured: the headers are not taken
         request("GET", "/", {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
         assert seen == {"addr": "127.0.0.1", "scheme": "http"}
+
+
+def test_forwarded_headers_from_a_peer_that_is_not_the_proxy_are_ignored_and_not_passed_on(tmp_path) -> None:
+    """A client that reaches the port directly (not through the configured proxy) and sends the proxy's headers
+    stays itself: its address, plain http, and the headers dropped, so no part of the app can read them."""
+    settings = _settings(tmp_path, 'trusted_proxy = "10.0.0.5"\n')  # the proxy: not 127.0.0.1, where we come from
+    seen: dict[str, str] = {}
+    headers_seen: dict[str, str] = {}
+
+    def echo(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        headers_seen.update({k: v for k, v in environ.items() if "FORWARDED" in k})
+        return _echo_into(seen)(environ, start_response)
+
+    forged = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https", "Forwarded": "for=203.0.113.7"}
+    with running(echo, settings.web) as request:
+        assert request("GET", "/", forged)[0] == 204
+    assert seen == {"addr": "127.0.0.1", "scheme": "http"}
+    assert headers_seen == {}, "waitress clears the untrusted proxy headers"
+
+
+def test_the_push_apis_limit_and_log_are_per_client_behind_the_proxy(make_settings, make_app_for, caplog) -> None:
+    """Behind nginx every request came from 127.0.0.1: one sender over `web.rate_limit` got every other sender
+    429s, and the log named the proxy. With `web.trusted_proxy`, each client has its own bucket and log line."""
+    app = make_app_for(
+        make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 2\ntrusted_proxy = "127.0.0.1"\n')
+    )
+
+    def push(request: Request, client: str) -> int:
+        auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json", "Content-Length": "2"}
+        status, _, _ = request("POST", "/api/releases", {**auth, "X-Forwarded-For": client}, body=b"{}")
+        return status
+
+    with caplog.at_level("INFO", logger="feeds.web"), running(make_web_app(app), app.settings.web) as request:
+        assert [push(request, "198.51.100.1") for _ in range(3)] == [400, 400, 429]
+        assert push(request, "203.0.113.7") == 400, "another client behind the proxy is not limited"
+    assert "push API: 400 from 198.51.100.1" in caplog.text
+    assert "push API: 429 from 198.51.100.1" in caplog.text
+    assert "push API: 400 from 203.0.113.7" in caplog.text
+    assert "from 127.0.0.1" not in caplog.text
 
 
 def test_the_status_endpoints_judge_the_client_behind_the_proxy(make_settings, make_app_for) -> None:
