@@ -179,9 +179,7 @@ def test_forwarded_headers_from_a_peer_that_is_not_the_proxy_are_ignored_and_not
 def test_the_push_apis_limit_and_log_are_per_client_behind_the_proxy(make_settings, make_app_for, caplog) -> None:
     """Behind nginx every request came from 127.0.0.1: one sender over `web.rate_limit` got every other sender
     429s, and the log named the proxy. With `web.trusted_proxy`, each client has its own bucket and log line."""
-    app = make_app_for(
-        make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 2\ntrusted_proxy = "127.0.0.1"\n')
-    )
+    app = make_app_for(make_settings(f'\n[web]\napi_token = "{TOKEN}"\nrate_limit = 2\ntrusted_proxy = "127.0.0.1"\n'))
 
     def push(request: Request, client: str) -> int:
         auth = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json", "Content-Length": "2"}
@@ -195,6 +193,46 @@ def test_the_push_apis_limit_and_log_are_per_client_behind_the_proxy(make_settin
     assert "push API: 429 from 198.51.100.1" in caplog.text
     assert "push API: 400 from 203.0.113.7" in caplog.text
     assert "from 127.0.0.1" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("web", "says"),
+    [
+        ("", 'web.trusted_proxy is not set; if 127.0.0.1 is your reverse proxy, set web.trusted_proxy = "127.0.0.1"'),
+        (
+            'trusted_proxy = "10.0.0.5"\n',
+            'it is not web.trusted_proxy (10.0.0.5); if it is your reverse proxy, set web.trusted_proxy = "127.0.0.1"',
+        ),
+    ],
+)
+def test_forwarded_headers_from_a_peer_not_trusted_are_said_once_in_the_log(tmp_path, caplog, web, says) -> None:
+    """A proxy left unconfigured, or connecting from another address than the one configured (a container's
+    bridge address, ::1), made every client the proxy without a word: the operator learnt it from a 429 storm."""
+    seen: dict[str, str] = {}
+    with caplog.at_level("WARNING", logger="feeds.web"), running(_echo_into(seen), _settings(tmp_path, web).web) as r:
+        for _ in range(3):
+            r("GET", "/", {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Proto": "https"})
+        r("GET", "/")  # (no forwarded header: nothing to say)
+    lines = [rec.getMessage() for rec in caplog.records if "forwarded" in rec.getMessage()]
+    assert len(lines) == 1, lines
+    assert "(X-Forwarded-For, X-Forwarded-Proto) from 127.0.0.1 ignored" in lines[0]
+    assert says in lines[0]
+    assert seen == {"addr": "127.0.0.1", "scheme": "http"}
+
+
+def test_the_ignored_forwarded_headers_of_many_addresses_are_not_a_flood_in_the_log(caplog) -> None:
+    from feeds.web.proxy import PEERS_NAMED, IgnoredForwarding
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        return [b""]
+
+    notice = IgnoredForwarding(app, trusted_proxy=None)
+    with caplog.at_level("WARNING", logger="feeds.web"):
+        for n in range(PEERS_NAMED + 40):
+            notice({"REMOTE_ADDR": f"198.51.100.{n}", "HTTP_X_FORWARDED_FOR": "203.0.113.7"}, None)
+    lines = [rec.getMessage() for rec in caplog.records]
+    assert len(lines) == PEERS_NAMED
+    assert "no more addresses are named" in lines[-1]
 
 
 def test_the_status_endpoints_judge_the_client_behind_the_proxy(make_settings, make_app_for) -> None:

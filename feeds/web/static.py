@@ -421,14 +421,10 @@ def make_server(
     (the port is taken, the host is not an address of this machine or not an address at all)."""
     import waitress
 
+    from feeds.web.proxy import behind_proxy
+
     web = web if web is not None else WebSettings()
-    proxy: dict[str, Any] = {}
-    if web.trusted_proxy is not None:  # (waitress refuses the count and headers without the proxy)
-        proxy = {
-            "trusted_proxy": web.trusted_proxy,
-            "trusted_proxy_count": web.trusted_proxy_count,
-            "trusted_proxy_headers": set(web.trusted_proxy_headers),
-        }
+    app, proxy = behind_proxy(app, web)
     try:
         return waitress.create_server(  # type: ignore[attr-defined]
             app,
