@@ -35,6 +35,7 @@ from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConn
 from urllib3.util.connection import allowed_gai_family
 from urllib3.util.timeout import _DEFAULT_TIMEOUT
 
+from feeds.clock import rfc3339
 from feeds.fetch import LOOKUPS, Lookups, LookupTimedOut, parse_address, parse_retry_after
 
 Resolver = Callable[[str, int], Iterable[tuple[Any, ...]]]
@@ -217,12 +218,37 @@ class SendReport:
     failed: int = 0
     dropped: int = 0
     pending: int = 0
+    held: str | None = None
+    """Why every pending one waits, while the endpoint fails (`{what} failing since {when}: {error}`: the same
+    words for the whole outage, so the daemon's job that raises it logs one error line, not one per round)."""
 
     def summary(self) -> str:
         """One log line, or "" when nothing was attempted (so an idle tick logs nothing)."""
         if not (self.sent or self.failed or self.dropped):
             return ""
         return f"{self.SENT.format(n=self.sent)}, {self.failed} failed, {self.dropped} dropped, {self.pending} pending"
+
+
+class Outage:
+    """An endpoint a sender holds its pending ones for (WebSub's hub, IndexNow): since when it has failed, with
+    its last error, until it answers again; what the sender's report says meanwhile (`SendReport.held`)."""
+
+    def __init__(self) -> None:
+        self.since: datetime | None = None
+        self.error: str | None = None
+
+    def failed(self, now: datetime, error: str | None) -> None:
+        self.since = self.since or now
+        self.error = error or "failed"
+
+    def ended(self) -> None:
+        self.since = self.error = None
+
+    def held(self, what: str) -> str | None:
+        """`{what} failing since {when}: {error}`, or None when it is not failing."""
+        if self.since is None:
+            return None
+        return f"{what} failing since {rfc3339(self.since)}: {self.error}"
 
 
 class OwnSession:

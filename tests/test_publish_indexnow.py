@@ -18,6 +18,8 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from feeds.app import make_app
+from feeds.clock import rfc3339
+from feeds.outbound import shown_url
 from feeds.publish import indexnow as indexnow_module
 from feeds.publish import run_publish
 from feeds.publish.indexnow import (
@@ -136,6 +138,10 @@ class Endpoint:
         return Response("", status=status, headers=self.headers if status != 200 else {})
 
 
+def endpoint_url(httpserver: HTTPServer) -> str:
+    return str(httpserver.url_for("/indexnow"))
+
+
 def _app(make_settings, clock, httpserver: HTTPServer, endpoint: Endpoint):  # type: ignore[no-untyped-def]
     httpserver.expect_request("/indexnow", method="POST").respond_with_handler(endpoint)
     settings = settings_for(make_settings, httpserver.url_for("/indexnow"))
@@ -177,15 +183,21 @@ def test_a_failure_holds_the_urls_with_back_off_and_retry_after(make_settings, c
     assert (report.sent, report.failed, report.pending) == (0, 1, 1)
     assert "IndexNow at" in caplog.text and "holding 1 URLs" in caplog.text
     assert queue.held_until is not None and queue.held_until >= clock() + timedelta(seconds=600)
+    since = rfc3339(clock())
+    assert report.held is not None and report.held.startswith(f"IndexNow at {shown_url(endpoint_url(httpserver))}")
+    assert f"failing since {since}: " in report.held and "429" in report.held, "what the daemon's job fails with"
     clock.advance(timedelta(seconds=599))
-    assert queue.send(app).pending == 1 and len(endpoint.bodies) == 1, "held: no request"
+    held = queue.send(app)
+    assert held.pending == 1 and len(endpoint.bodies) == 1, "held: no request"
+    assert held.held == report.held, "the same words while it lasts (`feeds status`: indexnow FAILED)"
     clock.advance(timedelta(seconds=2))
     queue.add([BASE])
     report = queue.send(app)  # 500: held again, for the back-off, both kept
     assert (report.failed, report.pending) == (2, 2) and len(endpoint.bodies) == 2
     clock.advance(timedelta(hours=1, seconds=1))
-    assert queue.send(app).sent == 2 and len(queue) == 0
-    assert queue.held_until is None
+    report = queue.send(app)
+    assert report.sent == 2 and len(queue) == 0
+    assert queue.held_until is None and report.held is None
     app.close()
 
 

@@ -163,3 +163,57 @@ def test_a_one_shot_round_stops_at_a_hub_that_is_down(make_settings, make_app_fo
     assert (report.sent, report.failed, report.dropped, report.pending) == (0, 4, 4, 0)
     (line,) = [r.getMessage() for r in caplog.records if r.name.startswith("feeds")]
     assert "4 pings not sent" in line and "ConnectionError" in line, line
+
+
+def test_feeds_status_says_the_daemons_pings_are_held_while_the_hub_fails(make_settings, clock):
+    """A hub down for a day: the log had its warnings, but `feeds status` said `websub … last ok` (the held
+    rounds try nothing, and a round that met the failure did not fail), exited 0, and /healthz was ok. Now the
+    job fails while the hub does, one error line for the outage, and works again when the hub answers."""
+    from pathlib import Path
+
+    from feeds.daemon import Daemon
+    from feeds.status import gather, render_text
+
+    port = free_port()
+    settings = make_settings(f'\n[publish]\nhub = "http://127.0.0.1:{port}/hub"\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        daemon.app.store.migrate(clock())
+        daemon.pings.add(TOPICS, clock())
+        for _ in range(3):  # the failed attempt, then held rounds
+            daemon._run_job("websub", daemon.jobs.websub)
+            clock.advance(timedelta(seconds=5))
+        daemon.heartbeat()
+        report = gather(daemon.app)
+        job = report.workers[0].jobs["websub"]
+        assert job["last_ok"] is False
+        assert f"WebSub hub http://127.0.0.1:{port}/hub failing since " in job["last_error"]
+        assert "4 pings held" not in job["last_error"], "the same words all along the outage: one error line"
+        assert any("websub FAILED: WebSub hub" in p for p in report.problems())
+        assert "websub        next" in render_text(report) and "last FAILED: WebSub hub" in render_text(report)
+        assert {j.name: j.ok for j in daemon.health.jobs()}["websub"] is False, "/healthz: job:websub degraded"
+    finally:
+        daemon.app.close()
+
+
+def test_the_websub_job_works_again_when_the_hub_answers(make_settings, httpserver, hub, clock, caplog):
+    from pathlib import Path
+
+    from feeds.daemon import Daemon
+
+    hub.answers = [Response(status=503)]
+    settings = make_settings(f'\n[publish]\nhub = "{httpserver.url_for("/hub")}"\n')
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    try:
+        daemon.pings.add(TOPICS, clock())
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            daemon._run_job("websub", daemon.jobs.websub)
+            assert daemon.state.jobs["websub"].last_ok is False
+            assert daemon.pings.held_until is not None
+            clock.set(daemon.pings.held_until)
+            daemon._run_job("websub", daemon.jobs.websub)
+        assert daemon.state.jobs["websub"].last_ok is True
+        assert sorted(hub.taken) == sorted(TOPICS)
+        assert "websub works again" in caplog.text
+    finally:
+        daemon.app.close()

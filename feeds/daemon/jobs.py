@@ -22,11 +22,12 @@ from feeds.clock import Clock
 from feeds.config import shown_interval
 from feeds.daemon.inbox import FolderWatch, files_in_folders
 from feeds.daemon.jobstate import BY_WHOM, SKIPPED, DaemonState
-from feeds.errors import IngestError
+from feeds.errors import FeedsError, IngestError
 from feeds.logs import Reminders
 from feeds.status import WORKERS_SHOWN
 
 if TYPE_CHECKING:
+    from feeds.outbound import SendReport
     from feeds.publish.indexnow import IndexNowQueue
     from feeds.publish.websub import PingQueue
     from feeds.web.metrics import Metrics
@@ -264,14 +265,14 @@ class Jobs:
         return f"{len(report.changed)} files changed" if report.changed else ""
 
     def indexnow(self, app: App) -> str:
-        return self.indexnow_queue.send(app).summary()
+        return _unless_held(self.indexnow_queue.send(app))
 
     def indexnow_once(self, app: App) -> str:
         """`run --once`'s round: the changed pages sent once; a failure is reported and they are dropped."""
         return self.indexnow_queue.send(app, once=True).summary()
 
     def websub(self, app: App) -> str:
-        return self.pings.send(app).summary()
+        return _unless_held(self.pings.send(app))
 
     def websub_once(self, app: App) -> str:
         """`run --once`'s round: every changed feed is pinged once, a failure is reported and lost (no retry tick
@@ -322,6 +323,15 @@ class Jobs:
             if n
         ]
         return f"pruned {', '.join(said)}" if said else ""
+
+
+def _unless_held(report: SendReport) -> str:
+    """A sender's round as its job's outcome: failed while its endpoint fails and holds what is pending, so that
+    `feeds status` (and /healthz, /metrics) says so for as long as it lasts (a round held tried nothing, and
+    one that met the failure sent what it could: neither failed by itself), else the round's summary."""
+    if report.held is not None:
+        raise FeedsError(report.held)
+    return report.summary()
 
 
 PICTURES_KEPT = timedelta(days=1)

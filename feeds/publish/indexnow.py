@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 
 from feeds.clock import rfc3339
 from feeds.config import Settings
-from feeds.outbound import OwnSession, SendReport, post_once, shown_url
+from feeds.outbound import Outage, OwnSession, SendReport, post_once, shown_url
 from feeds.publish.spec import RenderedFile
 from feeds.watch.schedule import MAX_RETRY_AFTER, backoff
 
@@ -114,6 +114,7 @@ class IndexNowQueue:
         self._sending = threading.Lock()
         self._failures = 0
         self._held_until: datetime | None = None
+        self._outage = Outage()
         self._own = OwnSession()
 
     @property
@@ -152,10 +153,12 @@ class IndexNowQueue:
         if not settings.publish.indexnow:
             with self._lock:
                 self._pending.clear()  # (switched off at a reload: nobody to tell)
+            self._failures, self._held_until = 0, None
+            self._outage.ended()
             return IndexNowReport()
         now = app.clock()
         if self._held_until is not None and now < self._held_until:
-            return IndexNowReport(pending=len(self))
+            return IndexNowReport(pending=len(self), held=self._held(settings.publish.indexnow_endpoint))
         endpoint = settings.publish.indexnow_endpoint
         http = settings.http
         session = app.session or self._own.get()
@@ -174,6 +177,7 @@ class IndexNowQueue:
             if result.ok:
                 sent += len(batch)
                 self._failures, self._held_until = 0, None
+                self._outage.ended()
                 continue
             failed += len(batch)
             if result.status in DROPPED or once:
@@ -190,7 +194,10 @@ class IndexNowQueue:
                 break
             self._hold(endpoint, result.error, result.retry_after, now)
             break
-        return IndexNowReport(sent=sent, failed=failed, dropped=dropped, pending=len(self))
+        return IndexNowReport(sent=sent, failed=failed, dropped=dropped, pending=len(self), held=self._held(endpoint))
+
+    def _held(self, endpoint: str) -> str | None:
+        return self._outage.held(f"IndexNow at {shown_url(endpoint)}")
 
     def _forget(self, urls: list[str]) -> None:
         with self._lock:
@@ -199,6 +206,7 @@ class IndexNowQueue:
 
     def _hold(self, endpoint: str, error: str | None, retry_after: datetime | None, now: datetime) -> None:
         self._failures += 1
+        self._outage.failed(now, error)
         until = now + min(backoff(self.retry, self._failures, endpoint), MAX_WAIT)
         if retry_after is not None:
             until = max(until, min(retry_after, now + MAX_RETRY_AFTER))

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, ClassVar
 import requests
 
 from feeds.clock import rfc3339
-from feeds.outbound import OwnSession, SendReport, post_once, shown_url
+from feeds.outbound import Outage, OwnSession, SendReport, post_once, shown_url
 from feeds.publish.spec import FEED_FILES
 from feeds.watch.schedule import MAX_RETRY_AFTER, backoff, next_check_at
 
@@ -129,6 +129,7 @@ class PingQueue:
         self._hub: str | None = None
         self._hub_failures = 0
         self._held_until: datetime | None = None
+        self._outage = Outage()
 
     @property
     def held_until(self) -> datetime | None:
@@ -190,9 +191,10 @@ class PingQueue:
             return PingReport()
         if hub != self._hub:  # a hub of its own: what held the old one does not hold it
             self._hub, self._hub_failures, self._held_until = hub, 0, None
+            self._outage.ended()
         now = app.clock()
         if self._held_until is not None and now < self._held_until:
-            return PingReport(pending=len(self))
+            return PingReport(pending=len(self), held=self._held(hub))
         due = [p for p in self.pending() if p.due <= now]
         if not due:
             return PingReport(pending=len(self))
@@ -231,11 +233,15 @@ class PingQueue:
             self._hub_answered(hub)
             if self._settle(ping, result, now, last=once):
                 dropped += 1
-        return PingReport(sent=sent, failed=failed, dropped=dropped, pending=len(self))
+        return PingReport(sent=sent, failed=failed, dropped=dropped, pending=len(self), held=self._held(hub))
+
+    def _held(self, hub: str) -> str | None:
+        return self._outage.held(f"WebSub hub {shown_url(hub)}")
 
     def _hold(self, hub: str, failure: PingResult, now: datetime) -> None:
         """Hold every ping to `hub` after it failed, for its back-off or what its Retry-After asks; one log line."""
         self._hub_failures += 1
+        self._outage.failed(now, failure.error)
         wait = min(backoff(self.retry, self._hub_failures, hub), MAX_HUB_WAIT)
         until = now + wait
         if failure.retry_after is not None:
@@ -262,6 +268,7 @@ class PingQueue:
                 extra={"url": shown_url(hub)},
             )
         self._hub_failures, self._held_until = 0, None
+        self._outage.ended()
 
     def _drop(self, pings: list[PendingPing]) -> int:
         """Forget `pings` (a one-shot round's, the hub failing): how many were still pending."""
