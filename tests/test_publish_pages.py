@@ -823,11 +823,14 @@ def test_the_404_page_names_no_canonical_address(renderer: PageRenderer) -> None
 
 def test_the_404_page_asks_search_engines_not_to_index_it(renderer: PageRenderer) -> None:
     """Published as out/404.html, it also answers 200 at /404.html: a search engine that found that address
-    listed a "Page not found" page among the site's results. It says noindex; no other page does."""
+    listed a "Page not found" page among the site's results. It says noindex; no other page does (a release page
+    allows large image previews: tests/test_publish_search_social.py)."""
     doc = parse(renderer.not_found_page(years=[2026], stylesheet_url="/static/site.css").data)
     assert doc.xpath("//head/meta[@name='robots']/@content") == ["noindex"]
-    for page in (render_release(renderer), parse(renderer.index_page(releases=[], feeds=(), stylesheet_url=CSS).data)):
-        assert page.xpath("//meta[@name='robots']") == []
+    page = render_release(renderer)
+    assert page.xpath("//meta[@name='robots']/@content") == ["max-image-preview:large"]
+    index = parse(renderer.index_page(releases=[], feeds=(), stylesheet_url=CSS).data)
+    assert index.xpath("//meta[@name='robots']") == []
 
 
 def test_lists_drawn_without_bullets_stay_lists_for_voiceover(renderer: PageRenderer) -> None:

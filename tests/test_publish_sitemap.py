@@ -116,7 +116,7 @@ def test_the_sitemap_lists_every_public_page_and_nothing_else(make_site) -> None
     assert urls[BASE_URL] == rfc3339(newest) == urls[f"{BASE_URL}years/2026/"]
     for url in urls:  # every page listed is there, and none asks not to be indexed
         page = local_path(s.out, url).read_text(encoding="utf-8")
-        assert 'name="robots"' not in page and f'<link rel="canonical" href="{url}">' in page
+        assert "noindex" not in page and f'<link rel="canonical" href="{url}">' in page
     assert (s.out / "robots.txt").read_bytes() == (
         f"User-agent: *\nDisallow:\n\nSitemap: {BASE_URL}sitemap.xml\nSitemap: {BASE_URL}sitemap-news.xml\n".encode()
     )

@@ -69,6 +69,7 @@ from feeds.publish.pageviews import (
 from feeds.publish.sharing import (
     clip_text,
     collection_json_ld,
+    release_robots,
     release_sharing,
     website_json_ld,
     website_meta,
@@ -181,6 +182,7 @@ class PageRenderer:
             meta=meta,
             json_ld=structured,
             alternates=hreflang_alternates(lang, release.permalink, translations, site.language),
+            robots=release_robots(release),
             **self._labels_in(lang, words),
         )
         first_published = words.gettext(FIRST_PUBLISHED)

@@ -84,7 +84,8 @@ class Head:
     """The labels' language (`Messages.language`) when the page's content is in another one: set on the labels."""
     ui_dir: Direction = "ltr"
     robots: str | None = None
-    """`<meta name="robots">`: `noindex` on the 404 page, which also answers 200 at its own address."""
+    """`<meta name="robots">`: `noindex` on the 404 page, which also answers 200 at its own address, and on a topic's
+    page with no release left; `max-image-preview:large` on a current release's page (`sharing.release_robots`)."""
     alternates: tuple[tuple[str, str], ...] = ()
     """(language, URL) of each language version of a release, this page's included, for <link rel="alternate"
     hreflang>, and `x-default` (the version in the site's language); empty where it has none."""

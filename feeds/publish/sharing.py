@@ -87,16 +87,33 @@ def image_size(body_html: str, image: str) -> tuple[str, str] | None:
 
 
 def image_alt(body_html: str, image: str) -> str | None:
-    """The alt text the body gives the lead `image` where it shows it (`<img src="…" alt="…">`), else None: a card's
-    `og:image:alt` only when the office wrote one; a title is no description of a picture."""
+    """The text the body gives the lead `image` where it shows it, else None: its `alt` (`<img src="…" alt="…">`),
+    or, with none, its `title`, which names the picture on the page too (`pagetemplates.with_alt`, and a screen
+    reader's accessible name). A card's `og:image:alt` only when the office wrote one: the release's title is no
+    description of a picture, and an empty `alt` says the picture is decoration."""
     if "<img" not in body_html:
         return None
     for tag in _IMG_SRC_ALT.findall(body_html):
         src = re.search(r' src="([^"]*)"', tag)
-        alt = re.search(r' alt="([^"]*)"', tag)
-        if src and alt and html.unescape(src.group(1)) in (image, html.unescape(image)):
-            return " ".join(html.unescape(alt.group(1)).split()) or None
+        if not src or html.unescape(src.group(1)) not in (image, html.unescape(image)):
+            continue
+        text = re.search(r' alt="([^"]*)"', tag) or re.search(r' title="([^"]*)"', tag)
+        if text:
+            return " ".join(html.unescape(text.group(1)).split()) or None
     return None
+
+
+LARGE_IMAGE_PREVIEW = "max-image-preview:large"
+"""Google Search and Discover show a page's picture large (a full-width card in Discover, a large thumbnail in
+Top stories) only where the page allows it with this robots rule; without it, a small thumbnail at most."""
+
+
+def release_robots(release: Release) -> str | None:
+    """A release page's `<meta name="robots">`: `max-image-preview:large` while it is current, so that Discover and
+    Top stories may show its pictures large; none once withdrawn (the page stays listed, as GOV.UK's withdrawn pages
+    do, so that a search for it finds the notice, but its picture is not to be promoted). A page under embargo is
+    not written at all, and a taken-down one's notice says `noindex` (`feeds.publish.removed`)."""
+    return None if release.withdrawn_at else LARGE_IMAGE_PREVIEW
 
 
 def release_meta(
