@@ -147,6 +147,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
         raise SystemExit(1)
     ctx.say(f"{s.path}: OK")
     ctx.say(f"  site      {s.site.title} <{s.site.base_url}> ({s.site.timezone})")
+    named = "site.publication_name" if s.site.publication_name else "site.title; set publication_name if it differs"
+    ctx.say(f"  news      publication {s.site.news_name!r} in sitemap-news.xml, as in Publisher Center ({named})")
     ctx.say(f"  labels    {labels}")
     ctx.say(f"  out       {s.paths.out}")
     ctx.say(f"  state     {s.paths.state}")

@@ -60,6 +60,7 @@ SIZE_BOUNDS: dict[str, tuple[int, int]] = {
 KEYS: dict[str, frozenset[str]] = {
     "[site]": frozenset(
         {"title", "base_url", "author", "language", "timezone", "description", "email", "id_domain", "messages", "icon"}
+        | {"publication_name"}
     ),
     "[paths]": frozenset({"out", "state"}),
     "[database]": frozenset({"url"}),

@@ -43,6 +43,14 @@ class Site:
     """The office's own catalogue (`.po`) of the published labels, over the packaged one (`feeds.publish.i18n`)."""
     icon: str | None = None
     """Absolute URL of the office's mark (small and square): every feed's icon and the pages' <link rel="icon">."""
+    publication_name: str | None = None
+    """The publication's name as Google Publisher Center knows it (`news:name` in sitemap-news.xml); `title` when
+    None (`news_name`)."""
+
+    @property
+    def news_name(self) -> str:
+        """The name the news sitemap gives the publication: `publication_name`, else `title`."""
+        return self.publication_name or self.title
 
     @property
     def domain(self) -> str:

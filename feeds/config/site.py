@@ -78,7 +78,27 @@ def read_site(r: TableReader, t: dict[str, Any]) -> Site:
         id_domain=_id_domain(r, t, k),
         messages=_site_messages(r, t, k),
         icon=_site_icon(r, t, k, base_url),
+        publication_name=_publication_name(r, t, k),
     )
+
+
+def _publication_name(r: TableReader, t: dict[str, Any], k: KeyPath) -> str | None:
+    """`site.publication_name`: the `news:name` of sitemap-news.xml, which Google News matches, exactly, against
+    the publication's name in Publisher Center (often not the site's title: "Department for Transport" on a site
+    titled "DfT press releases"). Written as it is, spaces and case included: only what cannot be a name is refused."""
+    value: str | None = r.get(t, (*k, "publication_name"), str, None)
+    if value is None:
+        return None
+    if not value.strip():
+        r.fail((*k, "publication_name"), "must not be empty (leave it out for site.title)")
+    if value != value.strip():
+        r.fail(
+            (*k, "publication_name"),
+            f"has spaces before or after it, {value!r}: Google News compares it with Publisher Center's, exactly",
+        )
+    if xml_forbidden(value) or "\n" in value or "\t" in value:
+        r.fail((*k, "publication_name"), f"must be one line with no control characters, got {value!r}")
+    return value
 
 
 def _site_icon(r: TableReader, t: dict[str, Any], k: KeyPath, base_url: str) -> str | None:

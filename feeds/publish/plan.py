@@ -378,12 +378,12 @@ def plan_site(
     # The news sitemap: the releases of the last two days at `now`. Its fingerprint is the releases it lists, not
     # the time, so the first publish after one ages out (or an embargo lifts) rewrites it, and no other does.
     news = news_releases(releases, now)
-    news_inputs = ("\n".join(keys[r.id] for r in news), site.title, site.language)
+    news_inputs = ("\n".join(keys[r.id] for r in news), site.news_name, site.language)
     add(
         "news-sitemap",
         [NEWS_SITEMAP_PATH],
         news_inputs,
-        lambda: (render_news_sitemap(news, site.title, site.language),),
+        lambda: (render_news_sitemap(news, site.news_name, site.language),),
     )
     return sorted(jobs, key=_write_rank)
 
