@@ -3,6 +3,7 @@
     /api/…     → PushApi            (feeds.web.api; an OPTIONS of /api/releases answered here)
     /healthz   → StatusEndpoints    (feeds.web.health)
     /metrics   → StatusEndpoints
+    /favicon.ico  → StaticSite, else, when out/ holds none, a redirect to site.icon or 204 (feeds.web.favicon)
     anything else → StaticSite(out/) (feeds.web.static, unchanged)
 
 The daemon builds it once with `make_web_app(app, on_change=…, metrics=…, health=…)`, passing its debounced
@@ -21,6 +22,8 @@ from feeds.web import cors
 from feeds.web.api import PATH as API_PATH
 from feeds.web.api import PushApi
 from feeds.web.auth import RateLimiter
+from feeds.web.favicon import PATH as FAVICON_PATH
+from feeds.web.favicon import answer_favicon
 from feeds.web.health import StatusEndpoints
 from feeds.web.metrics import Health, Metrics
 from feeds.web.static import Environ, StartResponse, StaticSite
@@ -68,6 +71,11 @@ class WebApp:
             return self.status.healthz(environ, start_response)
         if path == "/metrics":
             return self.status.serve_metrics(environ, start_response)
+        if path == FAVICON_PATH and environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD"):
+            found = self.static.resolve(path)
+            if found is None or not found.is_file():
+                site = self.api.app.settings.site
+                return answer_favicon(environ, start_response, icon=site.icon, base_url=site.base_url)
         return self.static(environ, start_response)
 
 
