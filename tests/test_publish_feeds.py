@@ -755,9 +755,11 @@ def test_stylesheet_labels_an_entry_in_another_language(language: str, direction
         assert el is not None and (el.get("lang"), el.get("dir")) == (language, direction)
     assert foreign.findtext("a") == title
     assert [el for el in own.iter() if el.get("lang") or el.get("dir")] == []
-    # RSS says nothing of an item's language: its title takes the direction of its first letter.
-    item = transform(render_rss(spec)).find(".//ol[@class='entries']/li/a")
-    assert item is not None and item.get("dir") == "auto" and item.text == title
+    # RSS names the item's language in dc:language: its title is labelled with it, as an Atom entry's is; an item
+    # naming none (the channel's language) takes the direction of its first letter.
+    item, plain = transform(render_rss(spec)).findall(".//ol[@class='entries']/li/a")
+    assert (item.get("lang"), item.get("dir")) == (language, direction) and item.text == title
+    assert (plain.get("lang"), plain.get("dir")) == (None, "auto")
 
 
 def test_stylesheet_is_plain_xslt_1() -> None:

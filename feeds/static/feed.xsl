@@ -15,7 +15,8 @@
 <xsl:stylesheet version="1.0"
                 xmlns:xsl="http://www.w3.org/1999/XSL/Transform"
                 xmlns:atom="http://www.w3.org/2005/Atom"
-                exclude-result-prefixes="atom">
+                xmlns:dc="http://purl.org/dc/elements/1.1/"
+                exclude-result-prefixes="atom dc">
 
   <xsl:output method="html" encoding="UTF-8" indent="yes" doctype-system="about:legacy-compat"/>
 
@@ -201,12 +202,25 @@
   </xsl:template>
 
   <xsl:template match="item">
+    <!-- An item in another language than the channel's names it in dc:language (as an Atom entry does with
+         xml:lang): its title is labelled with it and laid out in its direction. An item naming none is in the
+         channel's language, but a source's title may still be written the other way: its first strong letter
+         sets its direction. -->
+    <xsl:variable name="item-lang" select="string(dc:language[normalize-space(.) != $lang])"/>
+    <xsl:variable name="item-dir">
+      <xsl:choose>
+        <xsl:when test="$item-lang">
+          <xsl:call-template name="direction"><xsl:with-param name="tag" select="$item-lang"/></xsl:call-template>
+        </xsl:when>
+        <xsl:otherwise>auto</xsl:otherwise>
+      </xsl:choose>
+    </xsl:variable>
     <li>
-      <!-- RSS names no language per item: the title's own first strong letter sets its direction. -->
       <xsl:call-template name="link">
         <xsl:with-param name="href" select="link"/>
         <xsl:with-param name="text" select="normalize-space(title)"/>
-        <xsl:with-param name="dir" select="'auto'"/>
+        <xsl:with-param name="lang" select="$item-lang"/>
+        <xsl:with-param name="dir" select="string($item-dir)"/>
       </xsl:call-template>
       <xsl:if test="pubDate">
         <!-- RFC 822 "Thu, 02 Nov 2017 09:30:00 +0000": "02 Nov 2017, 09:30 UTC" (see the Atom dates above). -->
