@@ -124,6 +124,109 @@ def test_a_person_after_an_office_is_a_name(title: str, body: str, present: set[
     assert not absent & found.keys(), sorted(absent & found.keys())
 
 
+# Ministers as GOV.UK writes them: the office with "for"/"of (the)", the honorifics of UK public life, then the
+# holder. The holder is a name of its own; the office, when kept, is the office alone; an honorific or a
+# post-nominal is never a term, nor part of one.
+HONORIFICS = {"Lord", "Baroness", "Baron", "Lady", "Sir", "Dame", "Dr", "Professor", "Rt", "Hon", "MP", "KC", "QC"}
+
+
+@pytest.mark.parametrize(
+    ("sentence", "person", "office"),
+    [
+        ("Minister for Africa Lord Ashwell said the talks in Nairobi went well.", "Ashwell", "Minister for Africa"),
+        (
+            "the Chancellor of the Exchequer Rachel Penrose said the plan works.",
+            "Rachel Penrose",
+            "Chancellor of the Exchequer",
+        ),
+        (
+            "Secretary of State for Foreign Affairs David Lanyon said the talks went well.",
+            "David Lanyon",
+            "Secretary of State for Foreign Affairs",
+        ),
+        (
+            "Minister of State for Europe Stephen Dowrick said the talks went well.",
+            "Stephen Dowrick",
+            "Minister of State for Europe",
+        ),
+        (
+            "Minister of State for Development Baroness Chalcott said the talks went well.",
+            "Chalcott",
+            "Minister of State for Development",
+        ),
+        ("Health Minister Baroness Merriam said the talks went well.", "Merriam", "Health Minister"),
+        (
+            "Minister for Women and Equalities Baroness Smeaton of Malvern said the talks went well.",
+            "Smeaton",
+            "Minister for Women",
+        ),
+        ("Attorney General Lord Hennard KC said the talks went well.", "Hennard", "Attorney General"),
+        ("Solicitor General Sarah Sackville KC MP said the talks went well.", "Sarah Sackville", "Solicitor General"),
+        (
+            "Chief Medical Officer Professor Sir Chris Whitcombe said the talks went well.",
+            "Chris Whitcombe",
+            None,  # ("Officer" is no title word: "Chief Medical Officer" would outweigh the people of a health release)
+        ),
+        (
+            "Minister for Europe, North America and Overseas Territories Stephen Dowrick said the talks went well.",
+            "Stephen Dowrick",
+            "Minister for Europe",
+        ),
+        (
+            "Secretary of State for Foreign, Commonwealth and Development Affairs, the Rt Hon David Lanyon MP, said.",
+            "David Lanyon",
+            None,
+        ),
+        (
+            "Minister for Security Dame Angela Eggleston said the talks went well.",
+            "Angela Eggleston",
+            "Minister for Security",
+        ),
+        ("Chief Executive Dr Jane Smallwood said the talks went well.", "Jane Smallwood", None),
+        ("The Foreign Secretary Boris Johnson said: good.", "Boris Johnson", "Foreign Secretary"),
+        ("UN Secretary-General António Gutierrez said it.", "António Gutierrez", "UN Secretary-General"),
+        ("Director General of the BBC Tim Daventry said it.", "Tim Daventry", "Director General of the BBC"),
+    ],
+)
+def test_a_minister_after_an_office_and_an_honorific(sentence: str, person: str, office: str | None) -> None:
+    found = names("Talks", sentence)
+    assert person in found, sorted(found)
+    assert found[person].kind == "name"
+    if office is not None:
+        assert office in found, sorted(found)
+    words = {w for t in found for w in t.split()}
+    assert not HONORIFICS & words, sorted(found)  # no "Lord" alone, no "Baroness Chalcott", no "Sarah Sackville KC"
+    # the person's name is never glued to the office's words ("Europe Stephen Dowrick", "Development Baroness")
+    assert not [
+        t for t in found if t != person and t.endswith(person.split()[-1]) and len(t.split()) > len(person.split())
+    ]
+
+
+def test_coverage_naming_a_minister_styled_after_the_office_is_related() -> None:
+    envoy = release(
+        "Minister visits Nairobi",
+        "Minister for Europe, North America and Overseas Territories Stephen Dowrick met the Kenyan cabinet in"
+        " Nairobi. Solicitor General Sarah Sackville KC MP joined him at the Mombasa port talks.",
+        "envoy",
+    )
+    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
+    matcher = RelatedMatcher(build_profiles((envoy,), now, 14), RelatedSettings(own_domains=()))
+    coverage = matcher.match(
+        "a8",
+        1,
+        "Dowrick and Sackville in Kenya",
+        "Stephen Dowrick and Sarah Sackville arrived in Nairobi on Tuesday.",
+        "",
+        "https://news.example.com/a8",
+    )
+    assert [(m.kind, m.subject) for m in coverage] == [("related", envoy.id)]
+    assert "Stephen Dowrick" in coverage[0].why and "Sarah Sackville" in coverage[0].why
+    one_name = matcher.match(
+        "a9", 1, "Nairobi traffic", "Traffic in Nairobi was slow; Mombasa too.", "", "https://news.example.com/a9"
+    )
+    assert one_name == ()  # places alone, no minister: the release's people are what makes it its coverage
+
+
 HARBOURS = """Chancellor of the Exchequer Marion Threlkeld said: this fund will reach every harbour in Cornwall and
 the Isles of Scilly.
 

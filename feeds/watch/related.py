@@ -56,7 +56,7 @@ from feeds.watch.text import fold_words, iter_word_spans
 
 _CONFIGURED = _ConfigRelated()
 """The defaults of `[watch.related]`, which are this matcher's: written once, in the config's record."""
-SCORE_SCALE = 6
+SCORE_SCALE = 7
 """The version of how related and pickup scores are worked out. Raise it when a change gives stored matches
 other scores or explanations: each release of the window is then looked for again once among stored items
 (`feeds.watch.retro`), so its coverage is re-scored, and dropped where it no longer reaches the bar. 2: a name's
@@ -67,7 +67,10 @@ a pickup's excerpt leaves out the item's own double quotation marks. 5: a place 
 "Chilean"), or "UK" and "Britain", count as one name towards `min_terms` (`ReleaseProfile.subject_of`), and a head
 alone ("the House") is a word. 6: the Arabic script's letter forms typed one for another (ى/ي, ة/ه, ی/ي, ک/ك,
 tatweel, Arabic-Indic digits) quote one another, and so does a headline in the other spelling ("program",
-"harbor"): the stored items are looked at once more for the pickups that finds."""
+"harbor"): the stored items are looked at once more for the pickups that finds. 7: a minister after an office
+with an honorific ("… for Development Baroness Doe", "Solicitor General Jane Doe KC MP") or a domain listed in parts
+("Minister for Europe, North America and Overseas Territories Jane Doe") is a name of their own, and the office
+no longer takes the honorific ("Development Baroness")."""
 _FIELDS = ("title", "summary", "content")
 _MAX_OCCURRENCES = 5
 """Occurrences of one term listed in a related match (the first ones, in text order); all of them still count."""

@@ -11,16 +11,20 @@ How a name is recognised (English capitalisation conventions; no language model,
   ("England"), but not a head alone ("Bank", "Strait"); a head written alone ("the House", "the College", "the
   Council") is only a word: any story about the White House or a college writes it too;
 - a possessive ends the name and is dropped: "Russia's" → "Russia";
-- capitalised function words, honorifics and day names are never part of a name ("The", "Our", "Mr", "Monday");
+- capitalised function words, honorifics and day names are never part of a name ("The", "Our", "Mr", "Monday"),
+  nor the honorifics of UK public life ("Lord", "Baroness", "Sir", "Dame", "Dr", "Professor", "Rt Hon"), so an
+  office before one keeps to itself: "Minister for Africa Lord Doe" gives "Minister for Africa" and "Doe";
   month names only inside a name with no number after them ("Theresa May", not "May 2017"); one letter alone
   ("L" for litres) is no name, though initials inside one are ("J. K. Rowling", "U.S. Senate");
 - the first word of a sentence is capitalised anyway, so a one-word run there is a name only when the
   same word is capitalised in mid-sentence elsewhere in the release (or is an acronym), and the first word of a
   longer run is dropped when it is seen in lower case in the release or looks like a gerund/adverb;
-- a run is cut after its last title word ("Minister", "President", "Secretary"): "Russian Foreign Minister
-  Lavrov" gives "Russian Foreign Minister" and "Lavrov"; the parts between connectors are names too;
+- a run is cut after its last title word ("Minister", "President", "Secretary", and "General" after one:
+  "Attorney General", "Secretary-General", not "UN General Assembly"): "Russian Foreign Minister Lavrov" gives
+  "Russian Foreign Minister" and "Lavrov"; the parts between connectors are names too;
 - an office named with its domain, then its holder ("Chancellor of the Exchequer Jane Doe", "Secretary of State
-  for Health and Social Care Jane Doe", where the domain may go on after "and" or a comma) gives the office and the
+  for Health and Social Care Jane Doe", where the domain may go on after "and" or a comma, in parts of several
+  words too: "Minister for Europe, North America and Overseas Territories Jane Doe") gives the office and the
   holder: the run's last two words, unless one of them is written in lower case in the release or ends the name
   of a body or domain ("Director of Public Health England"); post-nominals ("CMG OBE", "MP") end a name and are
   no name alone, nor are honorifics ("His Majesty", "Her Excellency");
@@ -71,7 +75,7 @@ _STOP = _vocabulary(
     what whatever when whenever where whether which while who whom whose why will with within without would yes
     yesterday yet you your yours yourself
     monday tuesday wednesday thursday friday saturday sunday
-    mr mrs ms miss mx dr prof sir dame lord lady rt hon majesty highness excellency
+    mr mrs ms miss mx dr prof professor sir dame lord lady baron baroness rt hon majesty highness excellency
     press release statement news notes editors editor read more update updated
     """
 )
@@ -93,7 +97,7 @@ _PARTICLES = _CONNECTORS - {"of", "for"}
 _HEADS = _vocabulary(
     """
     academy agency association bank bay board cape chamber chancellor church city college commission commissioner
-    committee council county court department director duke duchess earl envoy federation foundation government
+    committee council county court department director duke duchess earl envoy federation foundation general government
     governor gulf horn house institute isle isles island islands kingdom league mayor minister ministry museum
     office order party prince princess president republic school sea secretary service society state states strait
     straits tribunal union united university
@@ -105,9 +109,12 @@ _TITLES = _vocabulary(
     """
     president minister secretary chancellor king queen prince princess ambassador governor mayor senator
     commissioner chairman chairwoman chair director spokesperson spokesman spokeswoman chief envoy commander
-    premier pope judge professor deputy attorney representative councillor baroness baron speaker head
+    premier pope judge deputy attorney representative councillor speaker head
     """
 )
+_GENERAL_AFTER = _TITLES | _vocabulary("solicitor inspector consul postmaster paymaster auditor comptroller registrar")
+"""Words after which "General" ends an office's title ("Attorney General", "Solicitor General", "Secretary-General");
+elsewhere it is a word of a name ("UN General Assembly", "General Osaka" of "Consulate-General Osaka")."""
 _HONOURS = _vocabulary("obe mbe cbe kbe dbe cmg kcmg gcmg dcmg cb kcb gcb cvo lvo mvo kcvo gcvo qc kc mp msp ms mla")
 """Post-nominals ("Jane Marlow CMG OBE", "Tom Pryce MP"): they end the name before them and name nobody alone."""
 _NOT_BODY = _vocabulary(
@@ -115,6 +122,8 @@ _NOT_BODY = _vocabulary(
     affairs agency authority britain care centre center culture defence development education energy england
     europe exchequer fund group growth health innovation ireland justice media network partnership police
     programme scotland security services sport technology transport treasury trust unit wales zero
+    asylum communities coordination employment environment equalities farming fisheries heritage housing industry
+    initiatives investment pensions policing prisons research resilience science skills territories tourism veterans
     """
 )
 _NOT_PERSON = _HEADS | _TITLES | _NOT_CONTENT | _NOT_BODY
@@ -311,7 +320,7 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
             occurrences.append((text, run))
             # After the last title word, the rest is a name: "Foreign Secretary Boris Johnson" → "Boris Johnson"
             # and "Foreign Secretary"; the whole run is too particular a wording to look for in the news.
-            titled = [i for i, w in enumerate(run) if w.folded in _TITLES]
+            titled = [i for i, w in enumerate(run) if _titles(run, i)]
             office = bool(titled) and any(w.lower for w in run[titled[-1] + 1 :])
             domain = continues and not titled
             holder = _holder(run, lower_seen) if office or continues else len(run)
@@ -331,7 +340,7 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
             elif not (len(run) == 1 and run[0].folded in _TITLES):
                 # (a title word alone, "the Minister said", names nobody: any release and any news item has it)
                 standalone.add(tuple(w.folded for w in run))
-            office_open = (office or continues) and holder == len(run) and (office or len(run) == 1)
+            office_open = (office or continues) and holder == len(run) and (office or domain or len(run) == 1)
             # The parts between connectors are names in their own right: "Bank of England" → "England"; not the
             # word that heads such a name ("Strait" of "Strait of Hormuz", "Bank"), which alone names nothing.
             part: list[Word] = []
@@ -381,6 +390,12 @@ def name_candidates(segments: Sequence[Segment]) -> Found:
                 cand.tf += 1
                 cand.forms[text[run[i].start : run[j - 1].end]] += 1
     return found
+
+
+def _titles(run: Sequence[Word], i: int) -> bool:
+    """Whether the `i`th word of `run` is a title word ("Minister"), "General" of "Attorney General" included."""
+    folded = run[i].folded
+    return folded in _TITLES or (folded == "general" and i > 0 and run[i - 1].folded in _GENERAL_AFTER)
 
 
 def _holder(run: Sequence[Word], lower_seen: set[str]) -> int:
