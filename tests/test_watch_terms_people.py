@@ -202,6 +202,11 @@ def test_a_minister_after_an_office_and_an_honorific(sentence: str, person: str,
     ]
 
 
+def matcher_of(*releases: Release) -> RelatedMatcher:
+    """The related matcher of `releases`, all in the window (published a few days before)."""
+    return RelatedMatcher(build_profiles(releases, datetime(2026, 11, 21, 9, 0, tzinfo=UTC), 14), RelatedSettings())
+
+
 def test_coverage_naming_a_minister_styled_after_the_office_is_related() -> None:
     envoy = release(
         "Minister visits Nairobi",
@@ -209,8 +214,7 @@ def test_coverage_naming_a_minister_styled_after_the_office_is_related() -> None
         " Nairobi. Solicitor General Sarah Sackville KC MP joined him at the Mombasa port talks.",
         "envoy",
     )
-    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    matcher = RelatedMatcher(build_profiles((envoy,), now, 14), RelatedSettings(own_domains=()))
+    matcher = matcher_of(envoy)
     coverage = matcher.match(
         "a8",
         1,
@@ -244,8 +248,7 @@ def test_an_item_naming_the_minister_and_the_places_is_related_and_one_sharing_w
         " the line links Merthyr Tydfil with Cardiff.",
         "rail",
     )
-    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    matcher = RelatedMatcher(build_profiles((harbours, rail), now, 14), RelatedSettings(own_domains=()))
+    matcher = matcher_of(harbours, rail)
     coverage = matcher.match(
         "a1",
         1,
@@ -298,8 +301,7 @@ def test_corpus_people_after_offices(corpus_releases: Path) -> None:
 
 def test_a_pickup_quotes_the_words_reproduced_without_the_items_own_quotation_marks() -> None:
     harbours = release("Chancellor announces harbour fund for Cornwall", HARBOURS, "harbours")
-    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    matcher = RelatedMatcher(build_profiles((harbours,), now, 14), RelatedSettings(own_domains=()))
+    matcher = matcher_of(harbours)
     (pickup,) = matcher.match(
         "a5",
         1,
@@ -315,8 +317,7 @@ def test_a_pickup_quotes_the_words_reproduced_without_the_items_own_quotation_ma
 
 def test_a_pickup_excerpt_leaves_out_british_single_quotes_but_keeps_apostrophes() -> None:
     harbours = release("Chancellor announces harbour fund for Cornwall", HARBOURS, "harbours")
-    now = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
-    matcher = RelatedMatcher(build_profiles((harbours,), now, 14), RelatedSettings(own_domains=()))
+    matcher = matcher_of(harbours)
     (pickup,) = matcher.match(
         "a7",
         1,
