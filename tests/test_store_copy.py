@@ -37,7 +37,9 @@ def fill(store) -> None:
         tx.remember_idempotency("push:abc", rel(1).id, NOW)
         tx.record_ingested_files([("inbox", "r1.txt", "a" * 64, [rel(1).id]), ("inbox", "r2.txt", "b" * 64, [])], NOW)
         # (bytes of every value, a NUL and high bytes included: a blob must travel unchanged)
-        tx.keep_pictures([Picture("arrival.png", "c" * 64, "image/png", 40, 30, bytes(range(256)))], NOW)
+        arrival = Picture("arrival.png", "c" * 64, "image/png", 40, 30, bytes(range(256)))
+        tx.keep_pictures([arrival], NOW)
+        tx.remember_pictures([(rel(1).id, arrival)])
     store.save_source_state(
         SourceState("govuk", etag='"x"', last_checked=NOW.astimezone(KOLKATA), next_check=NOW + timedelta(hours=1))
     )

@@ -24,7 +24,7 @@ from tests.test_store_copy import NOW, dump, fill
 # What each later migration added to the tables an older database holds, to take away again: the schema as of
 # version N is what `MIGRATIONS[:N]` made, less what these versions after N brought (their tables, columns, indexes).
 ADDED_TABLES = {6: "related_applied", 17: "entry_ids", 19: "published_feeds", 24: "watch_settings"}
-ADDED_TABLES |= {26: "host_slots", 27: "publish_outcome", 34: "pictures"}
+ADDED_TABLES |= {26: "host_slots", 27: "publish_outcome", 34: "pictures", 35: "release_pictures"}
 ADDED_COLUMNS = {
     7: [("items", "in_body_at"), ("watched_feeds", "body_read_at")],
     10: [("items", "changed_at")],

@@ -48,6 +48,7 @@ __all__ = [
     "displayed",
     "image_size",
     "is_picture_name",
+    "missing_warning",
     "picture_of",
     "stored_digest",
     "with_picture_files",
@@ -113,13 +114,15 @@ def with_picture_files(
                 pictures.append(picture)
                 found.setdefault(where, picture.read_as)
         done.append(replace(raw, pictures=tuple(pictures)) if pictures else raw)
-        missing.append(_missing(shown, folder, absent) if absent else None)
+        missing.append(missing_warning(shown, folder, absent) if absent else None)
     if problems:
         raise PictureError("; ".join(problems), tuple(found.items()))
     return tuple(done), tuple(found.items()), tuple(missing)
 
 
-def _missing(shown: str, folder: Path, refs: Sequence[str]) -> str:
+def missing_warning(shown: str, folder: Path, refs: Sequence[str]) -> str:
+    """The warning on a release (read from the file named `shown`, in `folder`) showing pictures `refs` that are
+    neither there nor stored with an earlier version of it."""
     names = ", ".join(repr(ref) for ref in refs)
     return (
         f"{shown}: the picture(s) {names} it shows were not found in {folder}: the release is published with "

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from feeds.config import Settings
 from feeds.ingest.notices import link_moved, looks_like_an_edit, looks_like_another, still_withdrawn, unpublishes
+from feeds.ingest.picturekeep import with_kept_pictures
 from feeds.ingest.recognise import (
     file_twins,
     known_by_file,
@@ -68,6 +69,7 @@ def save_units(
         known.update(stored_under_former_names(tx, good, known))
         known.update(stored_under_other_links(tx, good, known))
         known.update(stored_before_keys(tx, good, known))
+        units = with_kept_pictures(tx, units, known, settings, now)  # (a correction keeps its photograph)
         as_read = {r.id: r for r in known.values()}  # (each update is written only over the withdrawal read here)
         taken = tx.taken_slugs(r.slug for u in good for r in u.releases)
         inserts: dict[str, Release] = {}
@@ -216,6 +218,7 @@ def save_units(
             tx.update_release(rel, now, as_read=as_read.get(rel.id))
         # (stored with the releases that show them, or not at all; a picture is kept once, by its bytes)
         tx.keep_pictures([p for r in (*inserts.values(), *updates.values()) for p in r.pictures], now)
+        tx.remember_pictures([(r.id, p) for r in (*inserts.values(), *updates.values()) for p in r.pictures])
         tx.record_ingested_files(ledger_rows, now)
         if settle is not None:
             settle(tx, outcomes)

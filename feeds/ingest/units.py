@@ -61,6 +61,10 @@ class Unit:
     """For files: the picture files its releases show (`feeds.ingest.pictures`), which move where it went at the
     end of the run (`feeds.ingest.picturemoves`): each one's path, and its identity as read (a picture replaced
     meanwhile is not moved in its place)."""
+    unfound: tuple[tuple[int, RawRelease], ...] = ()
+    """For files: each release (its index in `releases`, and the raw it was normalised from) that shows pictures
+    not found beside the file, which may keep those its stored version showed under the same names
+    (`feeds.ingest.picturekeep`, in the transaction that stores it); none for nearly every file."""
 
 
 FileIdentity = tuple[int, int, int, int]
@@ -171,6 +175,9 @@ def unit_from_file(
         return Unit(
             origin=origin, source=source, error=f"{origin}: no release in file", file_name=path.name, read_as=read_as
         )
+    unfound = (
+        tuple((i, raw) for i, (raw, why) in enumerate(zip(raws, missing, strict=True)) if why) if any(missing) else ()
+    )
     return Unit(
         origin=origin,
         source=source,
@@ -180,6 +187,7 @@ def unit_from_file(
         modified=modified,
         read_as=read_as,
         pictures=pictures,
+        unfound=unfound,
     )
 
 

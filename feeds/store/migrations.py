@@ -35,6 +35,7 @@ from feeds.store.schema import (
     publish_outcome,
     published_feeds,
     related_applied,
+    release_pictures,
     releases,
     rules,
     schema_migrations,
@@ -379,6 +380,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     ),
     # Pictures dropped with a release are published by whichever machine publishes: their bytes live here.
     Migration(34, "pictures dropped with their releases", _create(pictures)),
+    # A corrected release dropped without the photograph sent with its first version keeps showing it.
+    Migration(35, "the picture each release showed under each name", _create(release_pictures)),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -8,6 +8,10 @@ housekeeping forgets it (`prune_pictures`: `stored_at` is when a release last st
 meanwhile stays); a legal takedown erases at once those its release alone showed (`erase_pictures_only_shown_by`),
 as it erases its text, and the publish removes them from out/ as any file it no longer makes.
 
+Which picture each release last showed under each name (`release_pictures`, migration 35: `remember_refs`) lets a
+corrected release dropped without its photograph (sent with its first version) keep it (`pictures_named_by`),
+as long as the picture is stored.
+
 Pictures are stored without their private metadata: the ingest removes it before hashing them (`feeds.picturemeta`).
 
 What this module must not do: decide which pictures a release shows, or check them (`feeds.ingest.pictures`).
@@ -24,9 +28,10 @@ import sqlalchemy as sa
 
 from feeds.model import Release
 from feeds.pictures import PATH_HASH, PICTURE_EXTENSIONS, Picture, StoredPicture
-from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.bulk import dialect_insert, insert_ignoring_conflicts
 from feeds.store.rows import chunks
 from feeds.store.schema import pictures as P
+from feeds.store.schema import release_pictures as RP
 from feeds.store.schema import releases as R
 from feeds.store.tx import writing
 
@@ -56,6 +61,36 @@ def keep_pictures(conn: sa.Connection, pictures: Sequence[Picture], now: datetim
             conn.execute(insert_ignoring_conflicts(conn.dialect, P), new)
 
 
+def remember_refs(conn: sa.Connection, shown: Sequence[tuple[str, Picture]]) -> None:
+    """Remember, for each (release id, picture) of `shown`, that the release shows the picture under its `ref`
+    (the name it gave before, if any, now names this picture)."""
+    rows = {(release_id, p.ref): p.sha256 for release_id, p in shown}
+    if not rows:
+        return
+    insert = dialect_insert(conn.dialect, RP)
+    values = [{"release_id": i, "ref": ref, "sha256": h} for (i, ref), h in sorted(rows.items())]
+    conn.execute(
+        insert.on_conflict_do_update(
+            index_elements=[RP.c.release_id, RP.c.ref], set_={"sha256": insert.excluded.sha256}
+        ),
+        values,
+    )
+
+
+def pictures_named_by(conn: sa.Connection, release_ids: Sequence[str]) -> dict[str, dict[str, Picture]]:
+    """For each of `release_ids`, the stored pictures it last showed, by the name it gave each (with their bytes:
+    one a release keeps is stored again with it, should housekeeping have forgotten it meanwhile)."""
+    found: dict[str, dict[str, Picture]] = {}
+    q = sa.select(RP.c.release_id, RP.c.ref, P.c.sha256, P.c.media_type, P.c.width, P.c.height, P.c.data).join(
+        P, P.c.sha256 == RP.c.sha256
+    )
+    for chunk in chunks(sorted(set(release_ids)), 100):
+        for i, ref, sha256, kind, width, height, data in conn.execute(q.where(RP.c.release_id.in_(chunk))):
+            picture = Picture(ref=ref, sha256=sha256, media_type=kind, width=width, height=height, data=bytes(data))
+            found.setdefault(i, {})[ref] = picture
+    return found
+
+
 _SHOWN = re.compile(rf"pictures/([0-9a-f]{{{PATH_HASH}}})\.(?:{'|'.join(sorted(set(PICTURE_EXTENSIONS.values())))})")
 """A picture's published name in a body or an `image` (`Picture.path`), the hash part captured."""
 
@@ -75,6 +110,7 @@ def erase_pictures_only_shown_by(conn: sa.Connection, release: Release) -> int:
         ).first()
         if elsewhere is None:
             erased += conn.execute(P.delete().where(P.c.sha256.startswith(prefix, autoescape=True))).rowcount or 0
+    conn.execute(RP.delete().where(RP.c.release_id == release.id))  # (its pictures' names go with its text)
     return erased
 
 

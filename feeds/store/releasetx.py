@@ -23,7 +23,7 @@ from feeds.model import Release
 from feeds.pictures import Picture
 from feeds.store import schema
 from feeds.store.bulk import bulk_insert
-from feeds.store.pictures import erase_pictures_only_shown_by, keep_pictures
+from feeds.store.pictures import erase_pictures_only_shown_by, keep_pictures, pictures_named_by, remember_refs
 from feeds.store.releases import (
     RELEASE_COLUMNS,
     SELECT_RELEASE,
@@ -128,6 +128,14 @@ class Tx:
     def keep_pictures(self, pictures: Sequence[Picture], now: datetime) -> None:
         """Store the pictures the releases written in this transaction show (`feeds.store.pictures`)."""
         keep_pictures(self.conn, pictures, now)
+
+    def remember_pictures(self, shown: Sequence[tuple[str, Picture]]) -> None:
+        """Remember under which name each release (id) shows each picture (`feeds.store.pictures.remember_refs`)."""
+        remember_refs(self.conn, shown)
+
+    def pictures_named_by(self, release_ids: Sequence[str]) -> dict[str, dict[str, Picture]]:
+        """The stored pictures each release last showed, by the name it gave them (`feeds.store.pictures`)."""
+        return pictures_named_by(self.conn, release_ids)
 
     def update_release(self, release: Release, now: datetime, *, as_read: Release | None = None) -> None:
         """Write `release` over the stored one. `as_read`: the stored one as this transaction read it, when the

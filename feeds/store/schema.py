@@ -294,6 +294,16 @@ pictures = sa.Table(
     sa.Column("stored_at", UTCDateTime, nullable=False),
 )
 
+# Which picture a release last showed under each name (migration 35): a corrected release dropped again without
+# its photograph (sent with the first version) keeps the picture it showed under that name.
+release_pictures = sa.Table(
+    "release_pictures",
+    metadata,
+    sa.Column("release_id", sa.Text, primary_key=True),
+    sa.Column("ref", sa.Text, primary_key=True),  # as the release names it (`images/arrival.jpg`)
+    sa.Column("sha256", sa.Text, nullable=False),  # the picture's, in `pictures` while a release shows it
+)
+
 
 # --- coverage found after the fact (migration 6): which releases have been looked for among stored items -----
 
