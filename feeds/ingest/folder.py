@@ -122,10 +122,13 @@ def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> It
             if entry.is_dir(follow_symlinks=False):
                 if entry.name in (PROCESSED, REJECTED) or entry.name.startswith("."):
                     continue
+                saved_page = entry.name.casefold().endswith("_files")
+                if saved_page and _page_beside(folder, entry.name):  # (read and moved with its page, never alone)
+                    continue
                 if recursive:
                     yield from _walk(Path(entry.path), f"{prefix}{entry.name}{os.sep}", recursive, skipped)
                     continue
-                pictures = None if entry.name.casefold().endswith("_files") else _pictures_only(entry.path)
+                pictures = None if saved_page else _pictures_only(entry.path)
                 if pictures is not None:  # (`images/`: read with the releases that show them)
                     yield from ((f"{prefix}{entry.name}{os.sep}{name}", Path(entry.path, name)) for name in pictures)
                     continue
@@ -135,6 +138,11 @@ def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> It
                     log.warning("%s", folder_note(Path(entry.path), folder), extra={"file": entry.path})
             elif _is_candidate_name(entry.name):
                 yield f"{prefix}{entry.name}", Path(entry.path)
+
+
+def _page_beside(folder: Path, name: str) -> bool:
+    """Whether the web page the folder `name` (`<name>_files/`) was saved with is beside it (`<name>.htm(l)`)."""
+    return any(os.path.isfile(os.path.join(folder, name[:-6] + ext)) for ext in (".html", ".htm", ".HTML", ".HTM"))
 
 
 def _pictures_only(path: str) -> list[str] | None:
@@ -157,8 +165,8 @@ def folder_note(path: Path, folder: Path) -> str:
     if path.name.casefold().endswith("_files"):
         return (
             f"{shown_path(str(path))}/: the folder a saved web page keeps its pictures and the word processor's own"
-            " files in; it is not read and not needed (its pictures are not published: to publish one, save it"
-            ' beside the page and show it by its name there, `<img src="photo.jpg">`): remove it'
+            " files in, without its page beside it; it is not read: drop the page with it (its pictures are"
+            " published with it, and the folder moves with it), or remove it"
         )
     return (
         f"{shown_path(str(path))}/: a folder; drop its files in {shown_path(str(folder))}/ itself "

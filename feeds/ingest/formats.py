@@ -59,8 +59,12 @@ _DOCUMENTS = frozenset({".rtf", ".rtfd", ".doc", ".docx", ".odt", ".pages", ".wp
 """Word processors' own formats, refused with a word on how to export the release instead."""
 
 
-def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> tuple[RawRelease, ...]:
-    """Parse one release file. `name` (its file name) picks the format; `origin` names it in errors."""
+def parse_release_file(
+    data: bytes, name: str, *, source: str, origin: str, saved_folder: str | None = None
+) -> tuple[RawRelease, ...]:
+    """Parse one release file. `name` (its file name) picks the format; `origin` names it in errors.
+    `saved_folder`: for a web page, the name of its `<name>_files/` folder when it was dropped beside it (its
+    images there are pictures dropped with the release, not left out)."""
     base = name.replace("\\", "/").rsplit("/", 1)[-1]
     stem, dot, suffix = base.rpartition(".")
     extension = f".{suffix.lower()}" if dot and stem else ""
@@ -84,7 +88,7 @@ def parse_release_file(data: bytes, name: str, *, source: str, origin: str) -> t
     if kind == "markdown":
         return (release_from_markdown(text, source=source, origin=origin),)
     if kind == "html":
-        return (release_from_html(text, source=source, origin=origin),)
+        return (release_from_html(text, source=source, origin=origin, saved_folder=saved_folder),)
     return releases_from_json_text(text, source=source, origin=origin)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable
+from urllib.parse import unquote
 
 import lxml.html
 from lxml.html import HtmlElement
@@ -52,8 +53,10 @@ _BOX_HEADING = re.compile(
 )
 
 
-def drop_never_content(root: HtmlElement) -> None:
-    _load_lazy_images(root)
+def drop_never_content(root: HtmlElement, *, kept: str | None = None) -> None:
+    """Remove what is never a page's content; `kept`: the name of the page's `<name>_files/` folder, dropped
+    beside it, whose images stay (read with the page as pictures dropped with it)."""
+    _load_lazy_images(root, kept)
     _drop_review_comments(root)
     for link in list(root.iter("a")):
         if _is_backlink(link):
@@ -143,21 +146,27 @@ def drop_exported_images(root: HtmlElement) -> None:
             remove(img)
 
 
-def _load_lazy_images(root: HtmlElement) -> None:
+def _load_lazy_images(root: HtmlElement, kept: str | None = None) -> None:
     """Give a lazy-loaded <img> the picture its page would load: a page saved before its script ran has the address
     only in `data-src` (the <noscript> copy beside it is dropped with every <noscript>). An image whose file was
     saved beside the page is left out: published, it would be a broken picture (and a link to such a file, a
-    broken link, is its text)."""
+    broken link, is its text), unless the folder `kept` holds it, dropped with the page."""
     for img in list(root.iter("img")):
         lazy = next((value.strip() for name in _LAZY_SOURCES if (value := img.get(name)) and value.strip()), None)
         src = (img.get("src") or "").strip()
         if lazy and (not src or src.lower().startswith("data:") or _PLACEHOLDER.search(src.split("?", 1)[0])):
             img.set("src", src := lazy)
-        if _SAVED_ALONGSIDE.match(src):
+        if _SAVED_ALONGSIDE.match(src) and not (kept and _in_folder(src, kept)):
             remove(img)
     for link in list(root.iter("a")):
         if _SAVED_ALONGSIDE.match((link.get("href") or "").strip()):
             link.drop_tag()  # (a link to such a file: its text stays)
+
+
+def _in_folder(src: str, folder: str) -> bool:
+    """Whether the image address `src` (`PR%20ferry_files/image001.png`) names a file in the folder `folder`."""
+    path = unquote(src.split("?", 1)[0].split("#", 1)[0]).removeprefix("./")
+    return path.startswith(f"{folder}/")
 
 
 # The HTML start tags that end an <svg> or <math> left open (HTML's parsing rules for foreign content): a browser

@@ -35,8 +35,11 @@ _PROSE_HOLDERS = frozenset({"div", "td", "blockquote", "section", "dd"})
 _MIN_PARAGRAPH = 25
 
 
-def extract_article(body: HtmlElement, *, title_element: HtmlElement | None = None) -> HtmlElement | None:
-    """The element holding the article, cleaned; None when the page has no text at all."""
+def extract_article(
+    body: HtmlElement, *, title_element: HtmlElement | None = None, kept: str | None = None
+) -> HtmlElement | None:
+    """The element holding the article, cleaned; None when the page has no text at all. `kept`: the saved page's
+    folder dropped beside it, whose images stay (`htmlchrome.drop_never_content`)."""
     title_path = set(title_element.iterancestors()) if title_element is not None else set()
     paragraph_chars = _paragraph_chars(body)
     total = paragraph_chars.get(body, 0)
@@ -44,7 +47,7 @@ def extract_article(body: HtmlElement, *, title_element: HtmlElement | None = No
     def holds_article(element: HtmlElement) -> bool:
         return total > 0 and paragraph_chars.get(element, 0) * 2 >= total
 
-    drop_never_content(body)
+    drop_never_content(body, kept=kept)
     drop_boxes(body, holds_article)
     scores = _scores(body)
     if not scores:

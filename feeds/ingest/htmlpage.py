@@ -100,8 +100,9 @@ def parse_html(text: str, origin: str) -> HtmlElement:
     return root
 
 
-def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
-    """Extract one release from a web page; `InvalidReleaseError` when it has no title or no text."""
+def release_from_html(text: str, *, source: str, origin: str, saved_folder: str | None = None) -> RawRelease:
+    """Extract one release from a web page; `InvalidReleaseError` when it has no title or no text. `saved_folder`:
+    the name of the page's `<name>_files/` folder, dropped beside it (its images stay, to be read with it)."""
     root = parse_html(text, origin)
     _drop_email_headers(root)
     meta = Meta(root)
@@ -150,7 +151,9 @@ def release_from_html(text: str, *, source: str, origin: str) -> RawRelease:
     language = attr(root, "lang") or attr(root, "{http://www.w3.org/XML/1998/namespace}lang")
     image = meta.first(IMAGE) or itemprop_url(root, "image")
 
-    article = extract_article(body_element if body_element is not None else root, title_element=heading)
+    # (a page with its own address resolves its images against it: those of its folder are on no site)
+    kept = saved_folder if link is None else None
+    article = extract_article(body_element if body_element is not None else root, title_element=heading, kept=kept)
     if article is None:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
     # Every link read as a browser reads it (`jav&#9;ascript:` is javascript:), made absolute when there is a base

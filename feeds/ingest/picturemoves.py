@@ -55,6 +55,7 @@ def settle_pictures(settled: inbox_folder.Settled, folder: Path, *, hold: bool =
     if not wanted:
         return
     here = os.path.realpath(folder)  # (a file named to `feeds ingest` by a relative path is in it too)
+    pages: dict[tuple[str, ...], tuple[str, set[str]]] = {}  # a saved page's `<name>_files/`: its pictures moved
     try:
         inbox = os.open(folder, os.O_RDONLY | inbox_folder.O_DIRECTORY)
     except OSError as e:
@@ -65,10 +66,15 @@ def settle_pictures(settled: inbox_folder.Settled, folder: Path, *, hold: bool =
             parts = os.path.relpath(os.path.realpath(os.path.dirname(path)), here).split(os.sep)
             if parts[0] == os.pardir:  # (a picture outside the drop folder: read in place, never moved)
                 continue
+            parts = [p for p in parts if p != os.curdir]
             try:
-                _move_picture(inbox, [p for p in parts if p != os.curdir], os.path.basename(path), kind, seen, folder)
+                _move_picture(inbox, parts, os.path.basename(path), kind, seen, folder)
             except OSError as e:
                 log.error("could not move the picture %s: %s", shown_path(path), e.strerror or e, extra={"file": path})
+            if parts and parts[-1].casefold().endswith("_files") and not (left and _shown(left, parts[-1])):
+                pages.setdefault(tuple(parts), (kind, set()))[1].add(os.path.basename(path))
+        for parts_of, (kind, named) in sorted(pages.items()):
+            _move_saved_folder(inbox, list(parts_of), kind, named, folder)
     finally:
         os.close(inbox)
 
@@ -111,6 +117,41 @@ def _shown(texts: list[bytes], name: str) -> bool:
                 with contextlib.suppress(UnicodeEncodeError):
                     spellings.add(spelled.encode(encoding))
     return any(s in text for text in texts for s in spellings)
+
+
+def _move_saved_folder(inbox: int, parts: list[str], kind: str, moved: set[str], folder: Path) -> None:
+    """Move the rest of a saved web page's folder (`PR ferry_files/`: its other pictures, its style sheet, Word's
+    `filelist.xml`), whose pictures the page showed moved with it, untouched (not read), to the same place, and
+    remove the folder once empty: it was the page's. Only plain files move (a link or a folder in it stays, and so
+    does the folder then); nor does a picture of `moved`, which stayed as it changed after it was read."""
+    opened: list[int] = []
+    try:
+        source = _descend(inbox, parts, opened, make=False)
+        if source is None:
+            return
+        parent = opened[-2] if len(parts) > 1 else inbox
+        with os.scandir(source) as it:
+            names = sorted(e.name for e in it if e.is_file(follow_symlinks=False) and e.name not in moved)
+        if names:
+            top = inbox_folder.open_subfolder(inbox, folder, kind)
+            if isinstance(top, str):
+                return
+            opened.append(top)
+            target = _descend(top, parts, opened, make=True)
+            if target is None:
+                return
+            for name in names:
+                with contextlib.suppress(FileNotFoundError):  # (taken meanwhile)
+                    dest = inbox_folder.free_name(target, inbox_folder.fitting(name))
+                    os.replace(name, dest, src_dir_fd=source, dst_dir_fd=target)
+        with contextlib.suppress(OSError):  # (not empty: something stayed, and the folder with it)
+            os.rmdir(parts[-1], dir_fd=parent)
+    except OSError as e:
+        where = os.path.join(folder, *parts)
+        log.error("could not move the rest of %s: %s", shown_path(where), e.strerror or e, extra={"file": where})
+    finally:
+        for fd in opened:
+            os.close(fd)
 
 
 def _move_picture(

@@ -157,7 +157,7 @@ def unit_from_file(
         )
     digest = hashlib.sha256(data).hexdigest()
     try:
-        raws = parse_release_file(data, path.name, source=source, origin=origin)
+        raws = parse_release_file(data, path.name, source=source, origin=origin, saved_folder=saved_folder(path))
         if key is not None:
             raws = tuple(replace(raw, file_key=key) for raw in raws)
         raws, pictures, missing = with_picture_files(raws, path, shown_path(origin))
@@ -189,6 +189,17 @@ def unit_from_file(
         pictures=pictures,
         unfound=unfound,
     )
+
+
+def saved_folder(path: Path) -> str | None:
+    """The name of the folder a web page saved "complete" (a browser's "Web Page, complete", Word's "Save as Web
+    Page") keeps its pictures in, `<name>_files/`, when it is beside the page `path`; None otherwise, and for any
+    other file (no look at the disk)."""
+    stem, dot, suffix = path.name.rpartition(".")
+    if not dot or suffix.lower() not in ("html", "htm"):
+        return None
+    folder = f"{stem}_files"
+    return folder if os.path.isdir(path.parent / folder) and not os.path.islink(path.parent / folder) else None
 
 
 def _read_up_to(f: BinaryIO, size: int) -> bytes:
