@@ -13,7 +13,7 @@ SLUG = "winter-ferry-timetable"
 
 def page(src: str, head: str = "<meta name=ProgId content=Word.Document>") -> str:
     return (
-        f"<html><head>{head}<link rel=File-List href=\"PR%20ferry_files/filelist.xml\"></head><body>"
+        f'<html><head>{head}<link rel=File-List href="PR%20ferry_files/filelist.xml"></head><body>'
         "<p class=MsoTitle><b>Winter ferry timetable</b></p>"
         f'<p><img width=400 height=300 src="{src}" alt="The ferry at its berth"></p>'
         "<p>Islanders will keep a daily ferry service through the winter, the department announced today.</p>"

@@ -133,11 +133,7 @@ def _move_saved_folder(inbox: int, parts: list[str], kind: str, moved: set[str],
         with os.scandir(source) as it:
             names = sorted(e.name for e in it if e.is_file(follow_symlinks=False) and e.name not in moved)
         if names:
-            top = inbox_folder.open_subfolder(inbox, folder, kind)
-            if isinstance(top, str):
-                return
-            opened.append(top)
-            target = _descend(top, parts, opened, make=True)
+            target = _target(inbox, folder, kind, parts, opened)
             if target is None:
                 return
             for name in names:
@@ -170,11 +166,7 @@ def _move_picture(
                 extra={"file": os.path.join(folder, *parts, name)},
             )
             return
-        top = inbox_folder.open_subfolder(inbox, folder, kind)
-        if isinstance(top, str):
-            return
-        opened.append(top)
-        target = _descend(top, parts, opened, make=True)
+        target = _target(inbox, folder, kind, parts, opened)
         if target is None:
             return
         dest = inbox_folder.free_name(target, inbox_folder.fitting(name))
@@ -182,6 +174,16 @@ def _move_picture(
     finally:
         for fd in opened:
             os.close(fd)
+
+
+def _target(inbox: int, folder: Path, kind: str, parts: list[str], opened: list[int]) -> int | None:
+    """The folder `parts` under processed/ or rejected/ (`kind`) of the drop folder, made as needed; None when it
+    cannot be (logged). The descriptors opened are added to `opened`."""
+    top = inbox_folder.open_subfolder(inbox, folder, kind)
+    if isinstance(top, str):
+        return None
+    opened.append(top)
+    return _descend(top, parts, opened, make=True)
 
 
 def _descend(start: int, parts: list[str], opened: list[int], *, make: bool) -> int | None:
