@@ -6,7 +6,9 @@ several batches, must still be there when the later ones are read. It stays in t
 file left there may show it (one whose text names it: one that could not move, one not named to `feeds ingest
 PATH`; any, while one is still being written), to be read with it by a later run, which moves it, shown or
 not. A picture in a folder of the drop folder (`images/arrival.jpg`) moves to the same folder under processed/
-(`processed/images/arrival.jpg`), where the release's link to it still holds.
+(`processed/images/arrival.jpg`), where the release's link to it still holds. A saved web page's folder
+(`PR ferry_files/`) whose pictures moved follows them whole, its other files untouched, and goes once emptied (it
+was the page's); an `images/` folder emptied stays (the office's own, made once, used again).
 
 Crash safety: pictures move only after the commits of the releases that show them (a crash before leaves them
 in the drop folder, where the next run reads them again with their releases, recognised as unchanged, or names

@@ -1,6 +1,7 @@
 """Storing units: the releases of a batch of units in ONE transaction, with the ledger, and their outcomes.
 
-    units | what the store knows of them (`recognise`) | reconcile each release | one transaction | outcomes
+    units | what the store knows of them (`recognise`) | the pictures a correction keeps (`picturekeep`)
+          | reconcile each release | one transaction | outcomes
 
 A unit is all or nothing: one with an error, or with a release that may not replace the stored one, is rejected
 and nothing from it is stored. One bad unit never stops the batch.
