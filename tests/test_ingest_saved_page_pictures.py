@@ -67,3 +67,14 @@ def test_a_page_with_its_own_address_keeps_leaving_its_folders_images_out(app, i
     [outcome] = run_ingest(app).outcomes
     assert outcome.status == "created"
     assert "<img" not in app.store.release(SLUG).body_html, "resolved against its address, on no site"
+
+
+def test_an_images_folder_emptied_by_the_moves_stays_but_a_saved_pages_folder_goes(app, inbox):
+    (inbox / "images").mkdir()
+    (inbox / "images" / "arrival.png").write_bytes(png(40, 30))
+    (inbox / "arrival.md").write_text("---\ntitle: Arrival\n---\n\nThe minister arrived.\n\n![x](images/arrival.png)\n")
+    saved(inbox, png(40, 30, shade=9))
+    assert [o.warning for o in run_ingest(app).outcomes] == [None, None]
+    assert sorted(p.name for p in inbox.iterdir()) == ["images", "processed"], "the office's own folder, made once"
+    assert not any((inbox / "images").iterdir())
+    assert (inbox / "processed" / "images" / "arrival.png").exists()
