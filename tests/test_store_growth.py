@@ -37,6 +37,7 @@ BOUNDED_BY = {
     "host_slots": "a row while a fetch is under way",
     "publish_outcome": "one row",
     "pictures": "those the releases show; housekeeping: one no release shows, a day after a release last stored it",
+    "release_pictures": "one row a name a release gave a picture (a correction keeps it); gone with a takedown",
 }
 PRUNED = ("idempotency", "ingested_files", "items", "matches", "entry_ids", "alert_deliveries", "workers")
 
