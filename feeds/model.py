@@ -150,6 +150,9 @@ class Release:
     """True when the source gave the publication time itself (a `published` field, a dateline, an embargo line),
     not only an `updated` that stands in for it: set by normalising, not stored; only such a time moves the
     publication of a release stored already (`reconcile`)."""
+    slug_asked: bool = field(default=False, compare=False)
+    """`slug` is the one its input asked for (`slug`), not one made from its title: set by normalising, not stored.
+    A release stored already keeps its own slug, and the ingest says so (`IngestOutcome.slug_kept`)."""
     ingest_warning: str | None = field(default=None, compare=False)
     """What normalising had to say about the input without refusing it (a `withdrawn_at` without a
     `withdrawn_note`): set by normalising, not stored; the ingest reports it with the release's outcome."""
@@ -200,6 +203,9 @@ class IngestOutcome:
     moved_to: str | None = None
     warning: str | None = None
     """Stored, but worth a look (a release replaced by one that looks like another release)."""
+    slug_kept: str | None = None
+    """Why the release's slug is not the `slug` this version asked for (a release keeps its slug once assigned):
+    said once per version sent, apart from `warning`, so that the push API answers it under the field `slug`."""
     held_since: datetime | None = None
     """When the release was withdrawn by hand, when this copy from its source left it withdrawn (which `warning`
     says): a remote source reminds of it at most once a day (`feeds.ingest.remote_json`)."""

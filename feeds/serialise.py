@@ -49,7 +49,7 @@ def release_json(r: Release, *, full: bool = False) -> dict[str, Any]:
 
 def outcome_json(o: IngestOutcome) -> dict[str, Any]:
     out: dict[str, Any] = {"origin": o.origin, "status": o.status}
-    for key in ("release_id", "slug", "error", "moved_to", "warning"):
+    for key in ("release_id", "slug", "error", "moved_to", "warning", "slug_kept"):
         value = getattr(o, key)
         if value is not None:
             out[key] = value

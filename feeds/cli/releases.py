@@ -54,10 +54,11 @@ def _print_report(ctx: Context, report: IngestReport) -> None:
     for o in report.outcomes:
         if o.status == "rejected":
             echo(f"rejected   {one_line(o.error or '')}", err=True)
-        elif o.status != "unchanged" or o.warning:  # (an unchanged one only with something to say: see `warning`)
+        elif o.status != "unchanged" or o.warning or o.slug_kept:  # (an unchanged one only with something to say)
             ctx.say(f"{o.status:<10} {o.slug}  ({one_line(o.origin)})")  # (a file name may hold a line break)
-            if o.warning:
-                echo(f"  warning: {one_line(o.warning)}", err=True)
+            for warning in (o.warning, o.slug_kept):
+                if warning:
+                    echo(f"  warning: {one_line(warning)}", err=True)
     if ctx.verbosity >= 0:  # (-q: only errors; a folder left unread fails nothing)
         for note in (*report.folders, *report.read_in_part):
             echo(f"warning: {one_line(note)}", err=True)

@@ -34,6 +34,26 @@ def still_withdrawn(release: Release) -> str | None:
     )
 
 
+def slug_kept(before: Release | None, new: Release) -> str | None:
+    """What to tell when a new version of a stored release asks for another `slug` than the release's: a release
+    keeps its slug and permalink once assigned, so the version is stored (or unchanged) under the old one. Said
+    for each version sent, not for the same one read again."""
+    if before is None or not new.slug_asked or new.slug == before.slug or new.content_hash == before.content_hash:
+        return None
+    return slug_not_used(new.slug, before.slug, new.identity, "send it again with a `withdrawn_note`")
+
+
+def slug_not_used(asked: str, slug: str, identity: str, how_to_withdraw: str) -> str:
+    """Why the `slug` asked for by a version of the release known by `identity` is not its slug: the wording of
+    the ingest's warning (`slug_kept`) and of the push API's answer, which names its own way to withdraw."""
+    by = "source_key" if identity.startswith("key:") else "link"
+    return (
+        f"field 'slug': {asked!r} is not used: the release keeps its slug {slug!r} and its permalink, which never "
+        "change once assigned (readers' feeds and links hold them); to publish it at another address, withdraw this "
+        f"one ({how_to_withdraw}) and send it as a new release, with another {by}"
+    )
+
+
 def link_moved(before: Release, after: Release) -> str | None:
     """What to tell when a release known by one form of its link arrives with another (see `link_aliases`), or
     with a `source_key` it had not (`feeds.ingest.reconcile.adopts`)."""

@@ -25,7 +25,14 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from feeds.config import Settings
-from feeds.ingest.notices import link_moved, looks_like_an_edit, looks_like_another, still_withdrawn, unpublishes
+from feeds.ingest.notices import (
+    link_moved,
+    looks_like_an_edit,
+    looks_like_another,
+    slug_kept,
+    still_withdrawn,
+    unpublishes,
+)
 from feeds.ingest.picturekeep import with_kept_pictures
 from feeds.ingest.recognise import (
     file_twins,
@@ -206,6 +213,7 @@ def save_units(
                         slug=final.slug,
                         warning=warning,
                         held_since=final.withdrawn_at if rec.held else None,
+                        slug_kept=slug_kept(before, new),
                     )
                 )
             if unit.file_name and unit.sha256:

@@ -181,6 +181,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         source_updated=given_updated,
         translation_of=translation_of,
         published_by_source=given_published is not None,
+        slug_asked=given_slug is not None,
         ingest_warning=warning,
         pictures=raw.pictures,
     )

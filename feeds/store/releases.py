@@ -117,7 +117,8 @@ def release_from(row: Any) -> Release:
         changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
         dated_by_source=bool(m["dated_by_source"]),
         withdrawn_by_hand=bool(m["withdrawn_by_hand"]),  # (NULL in rows written before the column was filled)
-        published_by_source=False,  # (not stored: these four only matter for a release just normalised)
+        published_by_source=False,  # (not stored: these five only matter for a release just normalised)
+        slug_asked=False,
         change_note=None,
         ingest_warning=None,
         pictures=(),  # (their bytes are kept in `pictures`: the body and `image` name them)

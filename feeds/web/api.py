@@ -52,6 +52,7 @@ from sqlalchemy import exc as sa_exc
 
 from feeds.errors import StoreError
 from feeds.ingest import ingest_units
+from feeds.ingest.notices import slug_not_used
 from feeds.ingest.takedown import taken_down_field
 from feeds.ingest.units import Unit
 from feeds.logs import one_line
@@ -271,7 +272,7 @@ class PushApi:
     def _ingest(self, value: object, fingerprint: str, key: str | None) -> tuple[Reply, bool]:
         listed = isinstance(value, list)
         releases = releases_from_value(value, self.app, self.app.clock())
-        asked = _slugs_asked(value, releases)
+        asked = [r if r.slug_asked else None for r in releases]  # (a slug made from its title is no promise)
         unit = Unit(origin=f"{KEY_PREFIX}{fingerprint[:16]}", source=SOURCE, releases=releases)
         replies: list[Reply] = []
 
@@ -291,7 +292,9 @@ class PushApi:
             raise Invalid([_refusal(refused.error or "refused", releases, listed)])
         return replies[0], any(o.status in ("created", "updated") for o in outcomes)
 
-    def _answer(self, tx: Tx, outcomes: Sequence[IngestOutcome], listed: bool, asked: Sequence[str | None]) -> Reply:
+    def _answer(
+        self, tx: Tx, outcomes: Sequence[IngestOutcome], listed: bool, asked: Sequence[Release | None]
+    ) -> Reply:
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
         now = self.app.clock()
@@ -357,30 +360,16 @@ def _shown(warning: str) -> str:
     return _PUSH_ORIGIN.sub("", warning)
 
 
-def _slugs_asked(value: object, releases: Sequence[Release]) -> list[str | None]:
-    """The slug each pushed item asked for (as normalised: `Ferry Fares` is `ferry-fares`), None where it gave none
-    (a slug made from its title is no promise to the sender)."""
-    items = value if isinstance(value, list) else [value]
-    if len(items) != len(releases):
-        return [None] * len(releases)
-    return [
-        release.slug if isinstance(item, dict) and isinstance(item.get("slug"), str) and item["slug"].strip() else None
-        for item, release in zip(items, releases, strict=True)
-    ]
-
-
-def _slug_not_given(outcome: IngestOutcome, asked: str | None) -> str | None:
+def _slug_not_given(outcome: IngestOutcome, sent: Release | None) -> str | None:
     """Why the release's address is not the one the sender asked for: a CMS that builds its links from the slug it
     sent would link to another release (a slug is unique, and never changes once assigned)."""
-    if asked is None or outcome.slug is None or outcome.slug == asked:
+    if sent is None or outcome.slug is None or outcome.slug == sent.slug:
         return None
+    asked = sent.slug
     if outcome.status == "created":
         return f"{asked!r} is another release's slug: this one's is {outcome.slug!r} (see its permalink)"
-    return (
-        f"{asked!r} is not used: the release keeps its slug {outcome.slug!r} and its permalink, which never change "
-        "once assigned (readers' feeds and links hold them); to publish it at another address, withdraw this one "
-        f"(POST {PATH}/withdraw) and send it as a new release, with another source_key"
-    )
+    # (the ingest's own warning, `IngestOutcome.slug_kept`, in the same words; said here at every answer, a retry's too)
+    return slug_not_used(asked, outcome.slug, sent.identity, f"POST {WITHDRAW_PATH}").removeprefix("field 'slug': ")
 
 
 def _client(environ: Environ) -> str:
