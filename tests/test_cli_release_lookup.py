@@ -57,3 +57,32 @@ def test_an_unknown_slug_suggests_a_close_one(config):
     assert r.exit_code == 1 and "no release with id or slug" in r.output  # another site's page is not ours
     r = run(config, "releases", "show", "nothing-like-it-at-all")
     assert r.exit_code == 1 and "did you mean" not in r.output
+
+
+def test_withdraw_and_restore_take_the_source_key_a_client_system_knows(config):
+    """A CMS knows its own keys, not our ids or slugs: `--source-key` names the release as `POST
+    /api/releases/withdraw` does; an unknown key is an error naming it, and running it twice changes nothing."""
+    release = {"title": "Ferry fares frozen", "body": "Fares stay.", "source_key": "cms-4711"}
+    (config.parent / "inbox" / "ferry.json").write_text(json.dumps(release))
+    assert run(config, "ingest").exit_code == 0
+    r = run(config, "releases", "withdraw", "--source-key", "cms-4711", "--note", "Issued in error.", "--json")
+    assert r.exit_code == 0, r.output
+    done = json.loads(r.output)
+    assert done["changed"] is True and done["release"]["slug"] == "ferry-fares-frozen"
+    assert done["release"]["withdrawn_note"] == "Issued in error."
+    again = run(config, "releases", "withdraw", "--source-key", " cms-4711 ", "--note", "Issued in error.")
+    assert again.exit_code == 0 and "was withdrawn already" in again.output
+    assert "restored ferry-fares-frozen" in run(config, "releases", "restore", "--source-key", "cms-4711").output
+    assert (
+        "withdrawn ferry-fares-frozen"
+        in run(config, "releases", "withdraw", "--source-key", "cms-4711", "--note", "x").output
+    )
+    assert "restored" in run(config, "releases", "withdraw", "--source-key", "cms-4711", "--undo").output
+
+    unknown = CliRunner().invoke(
+        cli, ["--config", str(config), "releases", "withdraw", "--source-key", "cms-9", "--note", "x"]
+    )
+    assert unknown.exit_code != 0 and "no release has source_key 'cms-9'" in unknown.output
+    for args in (["ferry-fares-frozen", "--source-key", "cms-4711"], []):
+        both = CliRunner().invoke(cli, ["--config", str(config), "releases", "withdraw", *args, "--note", "x"])
+        assert both.exit_code == 2 and "ID_OR_SLUG or by --source-key KEY" in both.output

@@ -19,7 +19,7 @@ from feeds.clock import due_text, rfc3339
 from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
 from feeds.ingest.takedown import remove_release
-from feeds.ingest.withdraw import restore_release, withdraw_release
+from feeds.ingest.withdraw import release_with_source_key, restore_release, withdraw_release
 from feeds.logs import one_line
 from feeds.model import IngestReport, Release
 from feeds.publish.topicnames import site_topic_names, topic_slug
@@ -184,25 +184,32 @@ def releases_show(ctx: Context, id_or_slug: str, as_json: bool) -> None:
     echo(r.body_text)
 
 
+SOURCE_KEY_HELP = "The release its source sent (or pushed) with this source_key, instead of ID_OR_SLUG."
+
+
 @releases.command("withdraw")
-@click.argument("id_or_slug")
+@click.argument("id_or_slug", required=False)
+@click.option("--source-key", "source_key", metavar="KEY", help=SOURCE_KEY_HELP)
 @click.option("--note", help="Why it was withdrawn (shown on its page and in its feed entries).")
 @click.option("--undo", is_flag=True, help="Publish it as current again (the same as `feeds releases restore`).")
 @click.option("--json", "as_json", is_flag=True, help="Print the release as stored, and whether it changed, as JSON.")
 @pass_ctx
 @handle_errors
-def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: bool, as_json: bool) -> None:
+def releases_withdraw(
+    ctx: Context, id_or_slug: str | None, source_key: str | None, note: str | None, undo: bool, as_json: bool
+) -> None:
     """Mark a release withdrawn (it stays published, saying so), or with --undo current again.
 
     A withdrawal made here sticks: copies its source sends later are stored, but leave it withdrawn until
     `feeds releases restore`."""
     if undo == (note is not None):
         raise click.UsageError("give either --note TEXT (to withdraw) or --undo")
+    named = _one_name(id_or_slug, source_key)
     if undo:
-        _restore(ctx, id_or_slug, as_json)
+        _restore(ctx, named, as_json)
         return
     with ctx.app() as app:
-        r, changed = withdraw_release(app, find_release(app, id_or_slug).id, note or "")
+        r, changed = withdraw_release(app, _named_release(app, named).id, note or "")
         held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
     if as_json:
         echo_json({"changed": changed, "release": release_json(r)})
@@ -225,18 +232,32 @@ def releases_withdraw(ctx: Context, id_or_slug: str, note: str | None, undo: boo
 
 
 @releases.command("restore")
-@click.argument("id_or_slug")
+@click.argument("id_or_slug", required=False)
+@click.option("--source-key", "source_key", metavar="KEY", help=SOURCE_KEY_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the release as stored, and whether it changed, as JSON.")
 @pass_ctx
 @handle_errors
-def releases_restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
+def releases_restore(ctx: Context, id_or_slug: str | None, source_key: str | None, as_json: bool) -> None:
     """Undo a withdrawal: the release is current again, and follows its source again."""
-    _restore(ctx, id_or_slug, as_json)
+    _restore(ctx, _one_name(id_or_slug, source_key), as_json)
 
 
-def _restore(ctx: Context, id_or_slug: str, as_json: bool) -> None:
+def _one_name(id_or_slug: str | None, source_key: str | None) -> tuple[str, bool]:
+    """The release named on the command line: (its id or slug, False) or (its source_key, True)."""
+    if (id_or_slug is None) == (source_key is None):
+        raise click.UsageError("name the release by ID_OR_SLUG or by --source-key KEY (one of them)")
+    return (id_or_slug, False) if id_or_slug is not None else (source_key or "", True)
+
+
+def _named_release(app: App, named: tuple[str, bool]) -> Release:
+    """The release `_one_name` named: by its id, slug or address (`find_release`), or by its source_key."""
+    given, by_key = named
+    return release_with_source_key(app, given) if by_key else find_release(app, given)
+
+
+def _restore(ctx: Context, named: tuple[str, bool], as_json: bool) -> None:
     with ctx.app() as app:
-        r, changed = restore_release(app, find_release(app, id_or_slug).id)
+        r, changed = restore_release(app, _named_release(app, named).id)
         held = r.published > app.clock()  # under embargo: the site does not show it, withdrawn or not
         tz = app.settings.site.tz
     if as_json:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from feeds.app import App
     from feeds.store import Tx
 
-__all__ = ["MAX_NOTE", "restore_release", "withdraw_by_source_key", "withdraw_release"]
+__all__ = ["MAX_NOTE", "release_with_source_key", "restore_release", "withdraw_by_source_key", "withdraw_release"]
 
 MAX_NOTE = 2000
 """Characters of a withdrawal note: a sentence or two is what pages and feed entries show before the text."""
@@ -62,6 +62,20 @@ def withdrawal_note(note: str, name: str) -> str:
     if len(clean) > MAX_NOTE:
         raise WithdrawError(f"the note ({name}) is {len(clean):,} characters; at most {MAX_NOTE:,}")
     return clean
+
+
+def release_with_source_key(app: App, source_key: str) -> Release:
+    """The release its source sent with `source_key` (`feeds releases withdraw --source-key`: a client system
+    knows its own keys, not our ids or slugs), or `NotFoundError` naming the key."""
+    key = source_key.strip()
+    with app.store.transaction() as tx:
+        found = tx.releases_by_identity(["key:" + key] if key else [])
+    if not found:
+        raise NotFoundError(f"no release has source_key {source_key!r} (a release its source sent with that key)")
+    (release,) = found.values()
+    if release.removed_at is not None:  # (its tombstone: nothing to withdraw or restore)
+        raise NotFoundError(f"the release with source_key {source_key!r}, {release.slug!r}, was taken down")
+    return release
 
 
 def withdraw_by_source_key(tx: Tx, source_key: str, note: str, now: datetime) -> tuple[Release, bool] | None:
