@@ -273,3 +273,47 @@ def test_a_numeric_source_key_is_one_key_for_pushes_and_withdrawals(client):
     resp = client.post({"source_key": 4711, "withdrawn_note": "Visit postponed."}, path=WITHDRAW)
     assert resp.status_code == 200, resp.text
     assert client.app.store.release(created.json()["slug"]).withdrawn_note == "Visit postponed."
+
+
+# --- 3. a client that wants a slug it cannot have refused: Prefer: handling=strict (RFC 7240) -------------------
+
+STRICT = {"Prefer": "handling=strict"}
+
+
+def test_a_strict_push_changing_only_the_slug_is_409_naming_the_field_and_stores_nothing(client):
+    first = client.post(ITEM | {"slug": "oslo-visit"}, headers=STRICT)
+    assert first.status_code == 201 and first.headers["Preference-Applied"] == "handling=strict"
+    stored = client.app.store.release("oslo-visit")
+    later(client)
+    edit = ITEM | {"slug": "oslo-trip", "body": "The Minister will go to Oslo and Bergen."}
+    resp = client.post(edit, headers={"Prefer": 'respond-async, HANDLING="strict"'})
+    assert resp.status_code == 409, resp.text
+    (error,) = resp.json()["errors"]
+    assert error["field"] == "slug" and "'oslo-trip' is not used" in error["message"]
+    assert "nothing was stored" in error["message"] and "handling=strict" in error["message"]
+    assert client.app.store.release("oslo-visit") == stored  # (the edit too: all or nothing)
+    # without the preference, the same push is stored under the old slug, with the warning
+    assert client.post(edit).json()["status"] == "updated"
+
+
+def test_a_strict_push_whose_slug_is_taken_is_409_by_its_index_and_nothing_of_the_list_is_stored(client):
+    client.post(ITEM | {"slug": "oslo-visit"})
+    items = [
+        {"title": "Bergen", "body": "x", "source_key": "cms-2"},
+        ITEM | {"source_key": "cms-3", "slug": "Oslo Visit"},
+    ]
+    resp = client.post(items, headers=STRICT)
+    assert resp.status_code == 409, resp.text
+    (error,) = resp.json()["errors"]
+    assert error["index"] == 1 and error["field"] == "slug"
+    assert "'oslo-visit' is another release's slug" in error["message"], error
+    assert [r.slug for r in client.app.store.releases()] == ["oslo-visit"]
+
+
+def test_strict_handling_refuses_nothing_when_every_slug_asked_for_is_given(client):
+    resp = client.post(
+        [ITEM | {"slug": "oslo-visit"}, ITEM | {"source_key": "cms-2", "title": "Bergen"}], headers=STRICT
+    )
+    assert resp.status_code == 201 and resp.headers["Preference-Applied"] == "handling=strict"
+    again = client.post(ITEM | {"slug": "oslo-visit"}, headers={"Prefer": "handling=lenient"})
+    assert again.status_code == 200 and "Preference-Applied" not in again.headers

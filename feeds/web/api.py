@@ -9,10 +9,12 @@
 The body is one release object or a list of them in the same schema as `.json` files in the drop folder
 (`feeds.ingest.schema`); a list is all or nothing. Answers: 201 (something created; `Location` for a single
 release), 200 (`updated` / `unchanged`), 400 `{"errors": [{"field", "message"[, "index"]}]}` (the first 100, and
-`"more_errors": N` beyond), 401, 404 (disabled: no token configured), 405, 411, 413 (a body over `max_body`, a
-list of more than `max_releases`), 415 (not JSON, or compressed), 422 (Idempotency-Key reused for another body),
-429 (`Retry-After`), 503 (database unavailable). Every answer is JSON (but waitress's own plain-text 413 for a
-body over twice `max_body`, refused before it is read); unexpected errors are logged, never shown.
+`"more_errors": N` beyond), 401, 404 (disabled: no token configured), 405, 409 (under `Prefer: handling=strict`,
+RFC 7240: a slug asked for that the release would not get, taken or kept; nothing stored), 411, 413 (a body over
+`max_body`, a list of more than `max_releases`), 415 (not JSON, or compressed), 422 (Idempotency-Key reused for
+another body), 429 (`Retry-After`), 503 (database unavailable). Every answer is JSON (but waitress's own
+plain-text 413 for a body over twice `max_body`, refused before it is read); unexpected errors are logged, never
+shown.
 
 Identity, so that retries never duplicate: an item with `source_key` (or `link`, or `slug`) is that release, and
 pushing it again updates it; an item without any of them is named by a hash of its content, so re-sending the
@@ -66,6 +68,7 @@ from feeds.web.body import (
     check_count,
     idempotency_key,
     parse_json,
+    prefers_strict,
     read_body,
 )
 from feeds.web.health import error_body, json_response
@@ -212,6 +215,7 @@ class PushApi:
         check_content_encoding(environ.get("HTTP_CONTENT_ENCODING", ""))
         value = parse_json(read_body(environ, web.max_body), "withdrawal" if path == WITHDRAW_PATH else "release")
         key = idempotency_key(environ.get("HTTP_IDEMPOTENCY_KEY"))
+        strict = prefers_strict(environ.get("HTTP_PREFER"))
         if path == WITHDRAW_PATH:
             return self._withdraw(value, key)
         check_count(value, web.max_releases)
@@ -223,7 +227,7 @@ class PushApi:
                     return replay
             for attempt in range(_ATTEMPTS):
                 try:
-                    reply, changed = self._ingest(value, fingerprint, key)
+                    reply, changed = self._ingest(value, fingerprint, key, strict=strict)
                     break
                 except sa_exc.IntegrityError:
                     # Another daemon stored the same release (same identity or id), or claimed the same
@@ -269,7 +273,7 @@ class PushApi:
 
     # --- the steps that touch the store ---
 
-    def _ingest(self, value: object, fingerprint: str, key: str | None) -> tuple[Reply, bool]:
+    def _ingest(self, value: object, fingerprint: str, key: str | None, *, strict: bool) -> tuple[Reply, bool]:
         listed = isinstance(value, list)
         releases = releases_from_value(value, self.app, self.app.clock())
         asked = [r if r.slug_asked else None for r in releases]  # (a slug made from its title is no promise)
@@ -280,7 +284,9 @@ class PushApi:
             """In the ingest's transaction: the answer, read from what it stored, and the key claimed with it."""
             if any(o.status == "rejected" for o in outcomes):
                 return  # nothing stored, and the key stays unused: the sender corrects the release and sends it
-            replies.append(self._answer(tx, outcomes, listed, asked))
+            if strict and (refused := _slugs_refused(outcomes, asked, listed)):
+                raise Invalid(refused, 409)  # (rolls the transaction back: nothing stored, the key unused)
+            replies.append(self._answer(tx, outcomes, listed, asked, strict=strict))
             if key is not None:
                 self._remember(tx, key, fingerprint, replies[0])
 
@@ -293,7 +299,13 @@ class PushApi:
         return replies[0], any(o.status in ("created", "updated") for o in outcomes)
 
     def _answer(
-        self, tx: Tx, outcomes: Sequence[IngestOutcome], listed: bool, asked: Sequence[Release | None]
+        self,
+        tx: Tx,
+        outcomes: Sequence[IngestOutcome],
+        listed: bool,
+        asked: Sequence[Release | None],
+        *,
+        strict: bool = False,
     ) -> Reply:
         statuses = {o.status for o in outcomes}
         base = self.app.settings.site.base_url
@@ -312,12 +324,13 @@ class PushApi:
                 | warned(warnings)
             )
         code = 201 if "created" in statuses else 200
+        applied = (("Preference-Applied", "handling=strict"),) if strict else ()
         if listed:
             overall = "created" if code == 201 else ("updated" if "updated" in statuses else "unchanged")
-            reply = Reply(code, {"status": overall, "releases": items})
+            reply = Reply(code, {"status": overall, "releases": items}, applied)
         else:
             location = (("Location", address(base, outcomes[0].slug)),) if code == 201 else ()
-            reply = Reply(code, items[0], location)
+            reply = Reply(code, items[0], (*location, *applied))
         return reply
 
     def _replay(self, key: str, fingerprint: str) -> Reply | None:
@@ -360,16 +373,31 @@ def _shown(warning: str) -> str:
     return _PUSH_ORIGIN.sub("", warning)
 
 
-def _slug_not_given(outcome: IngestOutcome, sent: Release | None) -> str | None:
+def _slug_not_given(outcome: IngestOutcome, sent: Release | None, *, stored: bool = True) -> str | None:
     """Why the release's address is not the one the sender asked for: a CMS that builds its links from the slug it
     sent would link to another release (a slug is unique, and never changes once assigned)."""
     if sent is None or outcome.slug is None or outcome.slug == sent.slug:
         return None
     asked = sent.slug
     if outcome.status == "created":
+        if not stored:
+            return f"{asked!r} is another release's slug: this one's would be {outcome.slug!r}"
         return f"{asked!r} is another release's slug: this one's is {outcome.slug!r} (see its permalink)"
     # (the ingest's own warning, `IngestOutcome.slug_kept`, in the same words; said here at every answer, a retry's too)
     return slug_not_used(asked, outcome.slug, sent.identity, f"POST {WITHDRAW_PATH}").removeprefix("field 'slug': ")
+
+
+def _slugs_refused(
+    outcomes: Sequence[IngestOutcome], asked: Sequence[Release | None], listed: bool
+) -> list[FieldError]:
+    """Under `Prefer: handling=strict`, the 409's errors: each release whose slug would not be the one asked for."""
+    if len(asked) != len(outcomes):
+        return []
+    return [
+        FieldError("slug", f"{why}; nothing was stored (Prefer: handling=strict)", index if listed else None)
+        for index, (o, sent) in enumerate(zip(outcomes, asked, strict=True))
+        if (why := _slug_not_given(o, sent, stored=False)) is not None
+    ]
 
 
 def _client(environ: Environ) -> str:

@@ -138,3 +138,14 @@ def idempotency_key(header: str | None) -> str | None:
     if not 0 < len(key) <= _MAX_KEY or not all(" " <= c <= "~" for c in key):
         raise Reject(400, f"must be 1 to {_MAX_KEY} printable ASCII characters", field="Idempotency-Key")
     return key
+
+
+def prefers_strict(header: str | None) -> bool:
+    """Whether `Prefer` asks for `handling=strict` (RFC 7240 §4.4): refuse what would otherwise be stored with a
+    warning. Preferences are comma-separated, each `name[=value]` with `;` parameters; names are case-insensitive
+    and a value may be quoted (§2). An unknown preference is ignored, as §2 says."""
+    for preference in (header or "").split(","):
+        name, _, value = preference.split(";", 1)[0].partition("=")
+        if name.strip().lower() == "handling" and value.strip().strip('"').lower() == "strict":
+            return True
+    return False

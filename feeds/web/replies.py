@@ -57,8 +57,8 @@ the request). The rest are counted (`"more_errors"`); a client fixes the first o
 
 
 class Invalid(Reject):
-    def __init__(self, errors: Sequence[FieldError]):
-        super().__init__(400, errors[0].message)
+    def __init__(self, errors: Sequence[FieldError], code: int = 400):
+        super().__init__(code, errors[0].message)
         self.payload = {"errors": [e.as_json() for e in errors[:MAX_ERRORS]]}
         if len(errors) > MAX_ERRORS:
             self.payload["more_errors"] = len(errors) - MAX_ERRORS
