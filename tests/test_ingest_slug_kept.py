@@ -79,3 +79,17 @@ def test_feeds_ingest_prints_the_slug_kept_and_gives_it_in_json(config):
     drop(inbox, "oslo.json", slug="oslo-journey")
     (outcome,) = json.loads(run("ingest", "--json").stdout)["outcomes"]
     assert outcome["status"] == "unchanged" and "'oslo-journey' is not used" in outcome["slug_kept"]
+
+
+def test_the_log_names_the_file_once_before_each_warning(app, inbox, clock, caplog):
+    """The log read `inbox/oslo.json: inbox/oslo.json: field 'withdrawn_at': …` (normalising's warning names its
+    input, and the log line names it again)."""
+    drop(inbox, "oslo.json", slug="oslo-visit")
+    run_ingest(app)
+    clock.advance(timedelta(minutes=5))
+    path = drop(inbox, "oslo.json", slug="oslo-trip", withdrawn_at="2026-11-28T12:00:00Z")
+    with caplog.at_level(logging.WARNING, logger="feeds.ingest"):
+        run_ingest(app)
+    (line,) = [r.getMessage() for r in caplog.records if "withdrawn_at" in r.getMessage()]
+    assert line.count("oslo.json") == 1 and line.startswith(str(path)), line
+    assert "; field 'slug': 'oslo-trip' is not used" in line

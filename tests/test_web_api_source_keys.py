@@ -317,3 +317,19 @@ def test_strict_handling_refuses_nothing_when_every_slug_asked_for_is_given(clie
     assert resp.status_code == 201 and resp.headers["Preference-Applied"] == "handling=strict"
     again = client.post(ITEM | {"slug": "oslo-visit"}, headers={"Prefer": "handling=lenient"})
     assert again.status_code == 200 and "Preference-Applied" not in again.headers
+
+
+# --- 4. warnings name their field ---------------------------------------------------------------------------------
+
+
+def test_each_warning_names_its_field_and_the_one_line_warning_says_it_too(client):
+    """A client reading `warnings` by field found `withdrawn_at`'s under null, its field only in the text."""
+    client.post(ITEM)
+    later(client)
+    answer = client.post(ITEM | {"withdrawn_at": "2026-01-01T00:00:00Z", "slug": "oslo"}).json()
+    fields = [w["field"] for w in answer["warnings"]]
+    assert fields == ["withdrawn_at", "withdrawn_at", "slug"], answer["warnings"]
+    assert all(not w["message"].startswith("field ") for w in answer["warnings"])
+    assert answer["warning"].startswith("field 'withdrawn_at': given without a `withdrawn_note`")
+    assert "; field 'slug': 'oslo' is not used" in answer["warning"]
+    assert "push:" not in answer["warning"]

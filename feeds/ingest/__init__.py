@@ -345,6 +345,8 @@ def _log_outcome(o: IngestOutcome, *, told: bool = False) -> None:
     """Log what happened to one input. `told`: its warning was said lately, and is logged at debug level."""
     extra = {"origin": o.origin, "release": o.release_id}
     warning = _joined(o.warning, o.slug_kept) if o.slug_kept else o.warning
+    if warning:  # (a normalising warning names its input already: the line names it once)
+        warning = warning.removeprefix(f"{o.origin}: ")
     if o.status == "rejected":
         log.warning("rejected %s", o.error, extra=extra)
     elif o.status in ("created", "updated"):
@@ -353,7 +355,7 @@ def _log_outcome(o: IngestOutcome, *, told: bool = False) -> None:
             log.warning("%s: %s", o.origin, warning, extra=extra)
     elif o.slug_kept:  # (a version asking for another slug: unchanged, but not what its sender asked for)
         log.warning("%s: %s", o.origin, warning, extra=extra)
-    elif o.warning:  # (a copy of a release withdrawn by hand, which stays withdrawn: the office must hear of it)
-        log.log(logging.DEBUG if told else logging.WARNING, "%s: %s", o.origin, o.warning, extra=extra)
+    elif warning:  # (a copy of a release withdrawn by hand, which stays withdrawn: the office must hear of it)
+        log.log(logging.DEBUG if told else logging.WARNING, "%s: %s", o.origin, warning, extra=extra)
     else:
         log.debug("unchanged %s (%s)", o.release_id, o.origin, extra=extra)

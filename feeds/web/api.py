@@ -315,7 +315,7 @@ class PushApi:
             asked = [None] * len(outcomes)
         for o, slug in zip(outcomes, asked, strict=True):
             # (e.g. a slug that replaced another release; the slug asked for, when the release has another)
-            warnings = [FieldError(None, _shown(o.warning))] if o.warning else []
+            warnings = _fielded(_shown(o.warning)) if o.warning else []
             if (not_given := _slug_not_given(o, slug)) is not None:
                 warnings.append(FieldError("slug", not_given))
             items.append(
@@ -371,6 +371,19 @@ def _shown(warning: str) -> str:
     """A warning as the sender reads it: without the internal origin of a pushed body (`push:<hash>: field …`, or
     a release stored `(from push:<hash>)`), a name the sender never saw; the log keeps it, for the operator."""
     return _PUSH_ORIGIN.sub("", warning)
+
+
+_FIELD_WARNING = re.compile(r"field '([a-z_]+)': (.*)", re.DOTALL)
+
+
+def _fielded(warning: str) -> list[FieldError]:
+    """The ingest's warning (its parts joined by `; `) as the answer's `warnings`: a part about one field
+    (`field 'withdrawn_at': …`) under that field, without the words that named it; the rest under null."""
+    out: list[FieldError] = []
+    for part in re.split(r"; (?=field '[a-z_]+': )", warning):
+        m = _FIELD_WARNING.fullmatch(part)
+        out.append(FieldError(m[1], m[2]) if m else FieldError(None, part))
+    return out
 
 
 def _slug_not_given(outcome: IngestOutcome, sent: Release | None, *, stored: bool = True) -> str | None:

@@ -99,4 +99,5 @@ def warned(warnings: Sequence[FieldError]) -> dict[str, Any]:
     one line (as earlier versions answered); nothing when there are none."""
     if not warnings:
         return {}
-    return {"warning": "; ".join(w.message for w in warnings), "warnings": [w.as_json() for w in warnings]}
+    line = "; ".join(f"field {w.field!r}: {w.message}" if w.field else w.message for w in warnings)
+    return {"warning": line, "warnings": [w.as_json() for w in warnings]}
