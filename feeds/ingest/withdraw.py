@@ -18,6 +18,9 @@ in the caller's transaction, as if the release had been sent again in full with 
 as such a push does (a later version without the note publishes the release as current again, unless the source
 dates it no later than the withdrawal), so its content hash records the note, as the pushed copy's would.
 
+`release_with_source_key` finds the release a client system knows by its own key, for the commands'
+`--source-key` (the office's withdrawal, by hand, named as the push API names it).
+
 What this module must not do: touch any field but the withdrawal, `updated` and (for a withdrawal by the source)
 the content hash, or write outside one transaction.
 """
