@@ -14,7 +14,8 @@ from feeds.ingest.formats import parse_release_file
 from feeds.model import Release
 from feeds.normalise import normalise_release
 from feeds.normalise.body import render_body
-from feeds.normalise.plaintext import text_to_html, without_contacts
+from feeds.normalise.closing import without_contacts
+from feeds.normalise.plaintext import text_to_html
 from feeds.normalise.sanitise import sanitise_html
 from feeds.normalise.summary import make_summary
 from feeds.watch.terms import derive_terms, profile_text

@@ -16,9 +16,10 @@ from __future__ import annotations
 import re
 
 from feeds.model import BodyFormat
+from feeds.normalise.closing import is_ends_line
 from feeds.normalise.htmltext import clean_html_to_text
 from feeds.normalise.markdown import render_markdown
-from feeds.normalise.plaintext import is_ends_line, text_to_html
+from feeds.normalise.plaintext import text_to_html
 from feeds.normalise.redirects import unwrap_google_redirects
 from feeds.normalise.sanitise import sanitise_html
 from feeds.normalise.text import nfc

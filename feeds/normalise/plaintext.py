@@ -6,7 +6,8 @@ e-mail addresses, "ENDS" and "Notes to editors" after the story. `text_to_html` 
 simple HTML that is already what `sanitise.sanitise_html` would make of it (every character of the input is
 escaped; links are written as the sanitiser writes them). README.md's "Plain-text releases" is the reader's
 account of the same rules. The quotation rules (`introduces_quotation`, `left_open`) are public: a summary
-(`summary.py`) quotes a speaker by them too, and the body (`body.py`) drops an "ENDS" line by `is_ends_line`.
+(`summary.py`) quotes a speaker by them too. Where the story ends ("ENDS", the notes to editors, the contacts) is
+`closing.py`'s to say.
 
 What this module must not do: parse HTML (that is `sanitise.py` and `htmltext.py`), look anything up outside its
 arguments (an address is linked as written, never checked), or drop words: only the "ENDS" line is left out of the
@@ -22,6 +23,7 @@ from itertools import pairwise
 from typing import Literal
 
 from feeds.normalise.autolink import linkify
+from feeds.normalise.closing import CLOSING_MARKER, CLOSING_START, EDITORS_NOTES, ENDS
 from feeds.normalise.text import collapse, paragraphs
 
 __all__ = [
@@ -30,11 +32,8 @@ __all__ = [
     "QUOTE_LOOKAHEAD",
     "WRAP_WIDTH",
     "introduces_quotation",
-    "is_ends_line",
     "left_open",
-    "starts_contacts",
     "text_to_html",
-    "without_contacts",
 ]
 
 # A paragraph that introduces a quotation ("The Minister said:", "She added:", "The Chief Executive of the RNLI
@@ -55,70 +54,6 @@ def introduces_quotation(text: str) -> bool:
     return text.endswith((":", ":\n")) and _SAID.search(text) is not None
 
 
-# Paragraphs after which the story stops and editors' material begins: a quotation never runs past them.
-_CLOSING_MARKER = re.compile(
-    r"[-–—*\s]*(?:ends|notes?\s+(?:to|for)\s+editors?|editor(?:['’]?s|s['’])?\s+notes?|background"
-    r"|further\s+information)[-–—*:.\s]*",
-    re.IGNORECASE,
-)
-# ... and paragraphs that begin the contacts ("Contact: Press Office, 020…", "Media enquiries", "For more
-# information, call…") or a note about an organisation ("About the RNLI").
-_SOCIAL = r"(?:x|twitter|instagram|facebook|linkedin|bluesky|threads|tiktok|youtube|flickr)"
-_CONTACTS = re.compile(
-    r"(?i:\s*(?:contacts?|media\s+(?:enquiries|inquiries|contacts?)|press\s+(?:enquiries|inquiries|office|contacts?)"
-    r"|for\s+(?:more|further)\s+(?:information|details))(?:\s*(?:[:,–—-]|$)|\s+(?:please|contact|call|email|visit|see)\b))"
-    # the office's social media: "Follow us on X: @CoastalDept", "Instagram: @coastaldept"
-    rf"|(?i:\s*(?:follow\s+(?:us\b|[^.!?\n]{{1,60}}?\s+on\s+{_SOCIAL}\b)|{_SOCIAL}\s*:\s*(?:@|https?://|www\.)))"
-)
-_CLOSING_START = re.compile(
-    _CONTACTS.pattern + r"|About\s+(?:the\s+)?[A-Z][\w&'’.-]*(?:\s+(?:[A-Z][\w&'’.-]*|of|and|for|the|&))*:?$"
-)
-
-
-def starts_contacts(text: str) -> bool:
-    """Whether `text` (a paragraph, its lines apart) opens the press office's contacts: "Media enquiries",
-    "Contact: Jane Smith, 020…", "Press office: 020… | press@…", "For more information, please contact…". Never a
-    summary, nor where a release's related-coverage terms come from (`without_contacts`)."""
-    return _CONTACTS.match(text.partition("\n")[0]) is not None
-
-
-# A line of prose (several words, ended by a sentence's punctuation), which a contact block's lines are not.
-_SENTENCE_LINE = re.compile(r"(?:\S+\s+){4,}\S*\w[.!?][”\"’)]?$", re.MULTILINE)
-
-
-def without_contacts(text: str) -> str:
-    """`text` (a release's plain text, blank-line separated paragraphs) without its contacts: a paragraph that
-    opens them (`starts_contacts`) and the paragraphs after it that continue the block (names, numbers, addresses:
-    no line of prose), up to the notes to editors or the story going on. The text as it is when it has none."""
-    paras = text.split("\n\n")
-    kept: list[str] = []
-    in_contacts = False
-    for para in paras:
-        if starts_contacts(para):
-            in_contacts = True
-        elif in_contacts and (_CLOSING_MARKER.fullmatch(para) or _SENTENCE_LINE.search(para)):
-            in_contacts = False
-        if not in_contacts:
-            kept.append(para)
-    return text if len(kept) == len(paras) else "\n\n".join(kept)
-
-
-# "ENDS" on a line of its own, as written: "-ends-", "– ENDS –", "*ENDS*", "ENDS."; or the wire services' marks for
-# it, "###" ("# # #") and "-30-".
-_END_MARK = r"[-–—*_\s]*ends[-–—*_.\s]*|\s*#(?:\s*#){2,}\s*|\s*[-–—]+\s*30\s*[-–—]+\s*"
-_ENDS = re.compile(_END_MARK, re.IGNORECASE)
-
-
-def is_ends_line(text: str) -> bool:
-    """Whether `text` (a line, a paragraph's text) is the "ENDS" that ends a press release's story."""
-    return _ENDS.fullmatch(text) is not None
-
-
-# The heading of the notes for editors, on a line of its own: "Notes to editors", "NOTE TO EDITORS:", "Notes for
-# editors", "Editor's notes", "Editors’ notes".
-_EDITORS_NOTES = re.compile(
-    r"[*_]*\s*(?:notes?\s+(?:to|for)\s+editors?|editor(?:['’]?s|s['’])?\s+notes?)\s*:?\s*[*_]*", re.IGNORECASE
-)
 _HEADING_DECORATION = "*_: "
 OPENING_QUOTES = tuple("\"'“‘„«")
 
@@ -189,9 +124,9 @@ def _blocks(paras: list[list[str]]) -> list[_Block]:
         for number, line in enumerate(lines):
             marker: _Kind | None = (
                 "end"
-                if _ENDS.fullmatch(line)
+                if ENDS.fullmatch(line)
                 else "heading"
-                if _EDITORS_NOTES.fullmatch(line) or (len(lines) == 1 and _is_capitals_heading(line))
+                if EDITORS_NOTES.fullmatch(line) or (len(lines) == 1 and _is_capitals_heading(line))
                 else None
             )
             if marker is not None:
@@ -274,8 +209,8 @@ def _stops_quotation(block: _Block) -> bool:
         or introduces_quotation(text)
         or _ATTRIBUTED.search(text) is not None
         or (":" in text and _QUOTES_ITS_SPEAKER.match(text) is not None)
-        or _CLOSING_MARKER.fullmatch(text) is not None
-        or _CLOSING_START.match(block.lines[0]) is not None  # ("Media enquiries" over the contact block's lines)
+        or CLOSING_MARKER.fullmatch(text) is not None
+        or CLOSING_START.match(block.lines[0]) is not None  # ("Media enquiries" over the contact block's lines)
     )
 
 

@@ -18,9 +18,10 @@ import re
 import unicodedata
 from collections.abc import Callable
 
+from feeds.normalise.closing import starts_contacts
 from feeds.normalise.htmltext import html_to_text
 from feeds.normalise.markdown import markdown_inline_text
-from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open, starts_contacts
+from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
 from feeds.normalise.text import collapse, iter_paragraphs, one_line_text
 
 __all__ = ["cut_between_words", "given_summary_text", "make_summary", "summary_is_html"]

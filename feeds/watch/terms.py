@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from feeds.model import Release
-from feeds.normalise.plaintext import without_contacts
+from feeds.normalise.closing import without_contacts
 from feeds.watch.termcandidates import (
     Candidate,
     Found,
