@@ -117,6 +117,37 @@ def sigterm_stops(stop: threading.Event, what: str) -> Iterator[None]:
 STOPPED_BY_SIGTERM = 128 + signal.SIGTERM
 """The exit status of a command that SIGTERM stopped (as a shell reports one it killed)."""
 
+READER_GONE = 128 + signal.SIGPIPE
+"""The exit status of a command whose reader went away (`| head -1`): what a shell reports of a Unix tool that
+SIGPIPE ended, not 1, which says the work failed. Python ignores SIGPIPE, so the write fails with EPIPE instead."""
+
+
+class _Commands(click.Group):
+    """`cli`'s group: a reader gone while a command (or `--help`, `--version`) writes ends it with `READER_GONE`,
+    nothing on stderr, where click would exit 1."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _reader_gone_ends_quietly():
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _reader_gone_ends_quietly():
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _reader_gone_ends_quietly() -> Iterator[None]:
+    try:
+        yield
+    except BrokenPipeError:
+        for stream in (sys.stdout, sys.stderr):  # what is still buffered for the gone reader goes nowhere, so
+            try:  # that the flush at exit says nothing ("Exception ignored … BrokenPipeError")
+                stream.flush()
+            except OSError:
+                with contextlib.suppress(OSError, ValueError, io.UnsupportedOperation):
+                    os.dup2(os.open(os.devnull, os.O_WRONLY), stream.fileno())
+        raise click.exceptions.Exit(READER_GONE) from None
+
 
 def handle_errors(fn: F) -> F:
     """Print our own errors as `error: …` and exit 1 (and so the database's, and text in no encoding)."""
@@ -230,7 +261,7 @@ def _config_option(value: str | None) -> Path | None:
     return Path(value)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--config",
     "config_path",
