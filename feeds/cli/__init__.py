@@ -2,7 +2,8 @@
 
 Each command parses its arguments, calls one library function, and prints the result (text for people,
 `--json` for scripts). A `FeedsError` is printed as `error: …` and exits 1; anything else is a bug and keeps
-its traceback. Commands live in sibling modules and register themselves on `cli`.
+its traceback. A reader gone (`| head -1`) exits 141 and Ctrl-C 130, as a shell reports a tool those signals
+ended (the exit status table in README "Commands"). Commands live in sibling modules and register themselves on `cli`.
 """
 
 from __future__ import annotations
@@ -122,9 +123,13 @@ READER_GONE = 128 + signal.SIGPIPE
 SIGPIPE ended, not 1, which says the work failed. Python ignores SIGPIPE, so the write fails with EPIPE instead."""
 
 
+INTERRUPTED = 128 + signal.SIGINT
+"""The exit status of a command Ctrl-C ended (the daemon's too)."""
+
+
 class _Commands(click.Group):
     """`cli`'s group: a reader gone while a command (or `--help`, `--version`) writes ends it with `READER_GONE`,
-    nothing on stderr, where click would exit 1."""
+    nothing on stderr, and Ctrl-C with `INTERRUPTED`, where click would exit 1, the status of a failure."""
 
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         with _reader_gone_ends_quietly():
@@ -132,7 +137,11 @@ class _Commands(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         with _reader_gone_ends_quietly():
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except KeyboardInterrupt:
+                echo("\nAborted!", err=True)  # (click's words; the blank line closes the terminal's ^C)
+                raise click.exceptions.Exit(INTERRUPTED) from None
 
 
 @contextmanager
