@@ -1,7 +1,7 @@
-"""The `feeds` command as a script, cron or CI runs it: what its exit status says (the table in README "Commands": 0 done,
-1 the work or the config failed, 2 a command line it cannot use, 141 the reader went away, 143 SIGTERM), a reader
-that goes away (`| head -1`) met alike by every command, and stdout holding nothing but the result, JSON with
-`--json`, while errors and warnings go to stderr."""
+"""The `feeds` command as a script, cron or CI runs it: what its exit status says (the table in README
+"Commands": 0 done, 1 the work or the config failed, 2 a command line it cannot use, 130 Ctrl-C, 141 the reader
+went away, 143 SIGTERM), a reader that goes away (`| head -1`) met alike by every command, and stdout holding
+nothing but the result, JSON with `--json`, while errors and warnings go to stderr."""
 
 from __future__ import annotations
 
