@@ -67,7 +67,10 @@ def clock(now: datetime) -> FixedClock:
 
 # --- databases: SQLite always, PostgreSQL when the local server answers -----------------------------------------
 
-PG_DSN = os.environ.get("FEEDS_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
+PG_SERVER = os.environ.get("FEEDS_TEST_PG", "postgresql://root@127.0.0.1:5432/test")
+"""The test PostgreSQL, and a database on it to connect to: each test process makes a database of its own there
+(`pg_dsn`), so that two test runs at once (two CI runs, two developers, pytest-xdist's workers) never see each
+other's sessions or locks."""
 _pg_state: dict[str, str | None] = {}
 
 
@@ -77,29 +80,60 @@ def postgres_unavailable() -> str | None:
         try:
             import psycopg
 
-            with psycopg.connect(PG_DSN.replace("postgresql://", "postgresql://", 1), connect_timeout=3):
+            with psycopg.connect(PG_SERVER, connect_timeout=3):
                 _pg_state["reason"] = None
         except Exception as e:  # any failure to reach it means: skip, loudly
-            _pg_state["reason"] = f"PostgreSQL at {PG_DSN} is not available ({type(e).__name__}: {e})"
+            _pg_state["reason"] = f"PostgreSQL at {PG_SERVER} is not available ({type(e).__name__}: {e})"
     return _pg_state["reason"]
 
 
-@pytest.fixture
-def pg_url():
-    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards. Skips LOUDLY without a server."""
+def _skip_without_postgres() -> None:
     reason = postgres_unavailable()
     if reason:
-        warnings.warn(f"SKIPPING PostgreSQL test: {reason}", stacklevel=2)
+        warnings.warn(f"SKIPPING PostgreSQL test: {reason}", stacklevel=3)
         pytest.skip(f"SKIPPED (no PostgreSQL): {reason}")
+
+
+@pytest.fixture(scope="session")
+def pg_dsn():
+    """The URL of a PostgreSQL database of this test process's own, made on `PG_SERVER` and dropped at the end.
+
+    A schema per test kept the tables apart, but not what is database-wide: `pg_stat_activity` (a lock timeout's
+    note names the sessions in a long transaction, and named another run's), advisory locks (a migration's is one
+    key per database: a test holding it held up every other run's migrations), `pg_terminate_backend` by program
+    name. Without the right to create a database, the shared one is used, as before, with a warning."""
+    _skip_without_postgres()
+    import uuid
+
+    import psycopg
+    import sqlalchemy as sa
+
+    name = f"feeds_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+            conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
+    except psycopg.errors.InsufficientPrivilege as e:
+        warnings.warn(f"PostgreSQL tests share {PG_SERVER}: cannot create a database of their own ({e})", stacklevel=2)
+        yield PG_SERVER
+        return
+    yield sa.engine.make_url(PG_SERVER).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')  # (a session a failed test left open ends with it)
+
+
+@pytest.fixture
+def pg_url(pg_dsn):
+    """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards, in this process's own database
+    (`pg_dsn`). Skips LOUDLY without a server."""
     import uuid
 
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{PG_DSN}?options=-csearch_path%3D{schema}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+    yield f"{pg_dsn}?options=-csearch_path%3D{schema}"
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 

@@ -648,19 +648,17 @@ def test_a_naive_datetime_is_never_stored(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_postgresql_sessions_have_keepalives_and_locks_are_per_schema(pg_url):
+def test_postgresql_sessions_have_keepalives_and_locks_are_per_schema(pg_url, pg_dsn):
     """A review's finds: a session whose daemon's host vanished held its advisory lock for the server's default
     two hours, and deployments in two schemas of one database took the same lock (staging blocked production)."""
     import uuid
 
     import psycopg
 
-    from tests.conftest import PG_DSN
-
     other_schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_DSN, autocommit=True) as conn:
+    with psycopg.connect(pg_dsn, autocommit=True) as conn:
         conn.execute(f'CREATE SCHEMA "{other_schema}"')
-    one, other = open_store(pg_url), open_store(f"{PG_DSN}?options=-csearch_path%3D{other_schema}")
+    one, other = open_store(pg_url), open_store(f"{pg_dsn}?options=-csearch_path%3D{other_schema}")
     try:
         with one.engine.connect() as conn:
             assert conn.execute(sa.text("SHOW tcp_keepalives_idle")).scalar() == "30"
@@ -674,7 +672,7 @@ def test_postgresql_sessions_have_keepalives_and_locks_are_per_schema(pg_url):
     finally:
         one.close()
         other.close()
-        with psycopg.connect(PG_DSN, autocommit=True) as conn:
+        with psycopg.connect(pg_dsn, autocommit=True) as conn:
             conn.execute(f'DROP SCHEMA "{other_schema}" CASCADE')
 
 
