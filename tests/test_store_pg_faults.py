@@ -174,6 +174,29 @@ def test_the_heartbeat_waits_no_longer_than_the_lock_timeout_for_a_locked_worker
         daemon.app.close()
 
 
+def test_a_lock_timeout_names_the_session_holding_this_deployments_table_not_another_long_transaction(
+    short_lock_timeout, pg_app, pg_url, pg_dsn, clock
+):
+    """Another application of the same database (or another deployment, in its own schema) in a long transaction
+    holds nothing of ours: the note named every long transaction of the database, the oldest first, three at most,
+    so the session to end could be crowded out by others (and a test run beside another named that one's)."""
+    from feeds.store import error_text
+
+    elsewhere = psycopg.connect(pg_dsn)  # a transaction older than the holder's, on no table of this schema
+    elsewhere.execute("SELECT txid_current()")
+    holder = hold_lock(pg_url, "LOCK TABLE workers IN ACCESS EXCLUSIVE MODE")
+    pids = (holder.info.backend_pid, elsewhere.info.backend_pid)
+    try:
+        with pytest.raises(sa.exc.OperationalError) as failed:
+            pg_app.store.save_worker_status("w", started=clock(), now=clock(), status={})
+        said = error_text(failed.value)
+    finally:
+        holder.close()
+        elsewhere.close()
+    assert f"pid {pids[0]} (" in said, said
+    assert f"pid {pids[1]} " not in said, said
+
+
 def test_a_migration_waits_for_another_process_migrating_however_long_it_takes(short_lock_timeout, pg_url, clock):
     import threading
 

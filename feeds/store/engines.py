@@ -89,8 +89,9 @@ def postgresql_engine(url: sa.URL) -> sa.Engine:
 
 def lock_timeout_note(engine: sa.Engine, waited: str, failed: sa.Connection | None = None) -> str:
     """What PostgreSQL's "canceling statement due to lock timeout" means and what to do: another session held a
-    lock the statement needed past `waited`. The sessions whose transaction is older than `PG_LOCK_TIMEOUT` are
-    named (pid, program, user, from where, state, since when): the one left open is among them."""
+    lock the statement needed past `waited`. The sessions holding a lock on this deployment's tables whose
+    transaction is older than `PG_LOCK_TIMEOUT` are named (pid, program, user, from where, state, since when): the
+    one left open is among them."""
     holders = _long_transactions(engine, failed)
     named = f": {'; '.join(holders)}" if holders else ""
     return f"another session held a lock it needed past {waited}{named}; commit or end it (pg_terminate_backend)"
@@ -98,8 +99,10 @@ def lock_timeout_note(engine: sa.Engine, waited: str, failed: sa.Connection | No
 
 def _long_transactions(engine: sa.Engine, failed: sa.Connection | None, limit: int = 3) -> list[str]:
     """`pid 4242 (psql, feeds from 10.0.0.5, idle in transaction since 09:58:01 UTC)` for each other
-    session of this database in a transaction for longer than `PG_LOCK_TIMEOUT`, the oldest first (none when that
-    cannot be read: only on the error path, and never failing it)."""
+    session holding a lock on a table (or index, sequence) of this deployment's schema (`current_schema()`) in a
+    transaction for longer than `PG_LOCK_TIMEOUT`, the oldest first (none when that cannot be read: only on the
+    error path, and never failing it). Only those: every long transaction of the database named another
+    application's, or another deployment's in another schema, and three of them crowded out the one to end."""
     try:
         mine = failed.connection.dbapi_connection.info.backend_pid if failed is not None else 0  # type: ignore[union-attr]
         with engine.connect() as conn:
@@ -108,7 +111,12 @@ def _long_transactions(engine: sa.Engine, failed: sa.Connection | None, limit: i
                     "SELECT pid, application_name, usename, host(client_addr), state, xact_start"
                     " FROM pg_stat_activity WHERE datname = current_database()"
                     " AND pid <> pg_backend_pid() AND pid <> :mine"
-                    " AND xact_start < now() - make_interval(secs => :secs) ORDER BY xact_start LIMIT :limit"
+                    " AND xact_start < now() - make_interval(secs => :secs)"
+                    " AND pid IN (SELECT l.pid FROM pg_locks l JOIN pg_class c ON c.oid = l.relation"
+                    "  WHERE l.granted"
+                    "  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    "  AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema()))"
+                    " ORDER BY xact_start LIMIT :limit"
                 ),
                 {"mine": mine, "secs": PG_LOCK_TIMEOUT, "limit": limit},
             ).all()
