@@ -1820,6 +1820,31 @@ def test_a_publish_asked_for_again_keeps_its_time_so_a_steady_stream_of_changes_
         daemon.app.close()
 
 
+def test_a_lock_outage_is_warned_of_once_while_the_sessions_its_note_names_change(make_settings, clock, caplog):
+    """A lock timeout's note names who holds the lock and in what state: it changes while the same lock stays
+    held (a session going from active to idle, another one queueing), and the heartbeat warned again each time."""
+    import sqlalchemy as sa
+
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    holders = iter(["pid 7 (psql, active since 09:58:01 UTC)", "pid 7 (psql, idle in transaction since 09:58:01 UTC)"])
+
+    def locked(*args: Any, **kwargs: Any) -> None:
+        error = sa.exc.OperationalError("UPDATE workers", {}, Exception("canceling statement due to lock timeout"))
+        error.add_note(f"another session held a lock it needed: {next(holders)}")
+        raise error
+
+    try:
+        daemon.app.store.save_worker_status = locked  # type: ignore[method-assign]
+        with caplog.at_level(logging.INFO, logger="feeds.daemon"):
+            daemon.heartbeat()
+            daemon.heartbeat()
+        said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+        assert len(said) == 1 and said[0].endswith("(psql, active since 09:58:01 UTC))"), said
+    finally:
+        daemon.app.close()
+
+
 def test_a_heartbeat_the_database_refuses_is_logged_once_on_one_line_without_its_sql(make_settings, clock, caplog):
     """Every job ends with a heartbeat: a database that refuses it (a revoked permission) or is down must not put
     SQLAlchemy's message in the log, SQL statement and values included, on every tick."""

@@ -105,6 +105,7 @@ class Daemon(DaemonScheduling):
         """Set by SIGHUP (even one while the daemon set itself up): `run_forever` reloads the config."""
         self._running = RunningJobs()
         self._heartbeat_error: str | None = None  # why the last heartbeat could not be recorded (logged once)
+        self._heartbeat_error_said: str | None = None  # that, without its notes (`heartbeat`)
         self._failures_said = Reminders(REPEAT_LOG_EVERY)
         """Each job's failure logged as an error in its run of failures, and when (`record_failure`)."""
         from feeds.alerts import UNKNOWN_RULES_REMINDED
@@ -173,14 +174,17 @@ class Daemon(DaemonScheduling):
             why = one_line(error_text(e))[:300]
             if isinstance(e, sa.exc.OperationalError):
                 why = f"database unavailable: {why.split(': ', 1)[-1]}"
-            if why != self._heartbeat_error:
+            # The same outage is the same error without its notes: a lock timeout's names the sessions holding
+            # the lock and their state, which change while it lasts (another one queueing, one going idle).
+            said = one_line(error_text(e, notes=False))
+            if said != self._heartbeat_error_said:
                 log.warning("could not record the heartbeat: %s", why)
-            self._heartbeat_error = why
+            self._heartbeat_error, self._heartbeat_error_said = why, said
         else:
             self.metrics.heartbeat(self.clock())
             if self._heartbeat_error is not None:
                 log.info("heartbeat recorded again")
-            self._heartbeat_error = None
+            self._heartbeat_error = self._heartbeat_error_said = None
 
     # --- life cycle -----------------------------------------------------------------------------------------
 

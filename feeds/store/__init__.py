@@ -33,14 +33,15 @@ __all__ = [
 ]
 
 
-def error_text(error: BaseException) -> str:
+def error_text(error: BaseException, *, notes: bool = True) -> str:
     """What went wrong, on one line: for a database error, the database's own first line (`InsufficientPrivilege:
-    permission denied for table items`), without the SQL statement SQLAlchemy adds to its messages."""
-    notes = "".join(f" ({note})" for note in getattr(error, "__notes__", ()))  # where it happened, if said
+    permission denied for table items`), without the SQL statement SQLAlchemy adds to its messages. `notes=False`:
+    without the notes added to it (who held a lock, and since when), to tell whether two errors are the same."""
+    said = "".join(f" ({note})" for note in getattr(error, "__notes__", ())) if notes else ""  # where, if said
     if isinstance(error, sa.exc.StatementError) and error.orig is not None:
         error = error.orig
     first = (str(error).strip().splitlines() or [""])[0]
-    return (f"{type(error).__name__}: {first}" if first else type(error).__name__) + notes
+    return (f"{type(error).__name__}: {first}" if first else type(error).__name__) + said
 
 
 def check_database_url(url: str) -> sa.URL:
