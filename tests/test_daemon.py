@@ -1820,6 +1820,43 @@ def test_a_publish_asked_for_again_keeps_its_time_so_a_steady_stream_of_changes_
         daemon.app.close()
 
 
+def test_a_job_whose_thread_is_held_as_the_stop_comes_either_does_not_run_or_is_waited_for(make_settings, clock):
+    """A busy machine holds a job's thread right after it looked whether the daemon is stopping: the stop found no
+    job running, closed the store and the worker processes, and the job then ran on them ("ingest failed" in the
+    log of a clean `docker stop`). Its thread is held here by its look at the stop event, until the stop has
+    waited for the running jobs (or, as the look now holds the stop's wait, half a second)."""
+    settings = make_settings()
+    daemon = Daemon(Path(settings.path), settings, clock=clock, serve=False)
+    looked, stop_waited = threading.Event(), threading.Event()
+    happened: list[str] = []
+
+    class HeldAfterLooking(threading.Event):
+        def is_set(self) -> bool:
+            seen = super().is_set()
+            if threading.current_thread() is job and not looked.is_set():
+                looked.set()
+                stop_waited.wait(timeout=0.5)
+            return seen
+
+    def ingest(app: Any) -> str:
+        happened.append("the job ran")
+        return "done"
+
+    daemon.stop_event = HeldAfterLooking()
+    job = threading.Thread(target=daemon._run_job, args=("ingest", ingest))
+    try:
+        job.start()
+        assert looked.wait(timeout=10)
+        daemon.stop_event.set()
+        assert daemon._running.wait(time.monotonic() + 10) == []
+        happened.append("the stop waited for the running jobs")
+        stop_waited.set()
+        job.join(timeout=10)
+        assert happened[-1] == "the stop waited for the running jobs", happened
+    finally:
+        daemon.app.close()
+
+
 def test_a_lock_outage_is_warned_of_once_while_the_sessions_its_note_names_change(make_settings, clock, caplog):
     """A lock timeout's note names who holds the lock and in what state: it changes while the same lock stays
     held (a session going from active to idle, another one queueing), and the heartbeat warned again each time."""

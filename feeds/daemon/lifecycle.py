@@ -139,9 +139,8 @@ class Daemon(DaemonScheduling):
 
     def _run_job(self, name: str, fn: Job) -> None:
         """Run one job unless stopping; record how it went; never let an exception escape."""
-        if self.stop_event.is_set():
+        if not self._running.start_unless(self.stop_event, name):  # (a stop waits for it, or it does not run)
             return
-        self._running.started(name)
         state = self.state.job(name)
         state.last_started = self.clock()
         started = time.monotonic()
