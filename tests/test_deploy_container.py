@@ -67,7 +67,8 @@ def test_the_daemon_as_a_containers_entrypoint_works_and_stops_cleanly(tmp_path,
         assert not [p for p in workers if hardened.running(p)]
         out, _ = daemon.proc.communicate(timeout=5)
     assert out == "", "nothing on stdout: the log is stderr's"
-    assert not [r for r in daemon.log.records if r.get("level") in ("raw", "warning", "error")], daemon.log.dump()
+    said = [r for r in daemon.log.records if r.get("level") in ("raw", "warning", "error")]
+    assert not said, "\n".join([*(json.dumps(r) for r in said), "--- the log's last lines:", daemon.log.dump()])
     assert all({"ts", "level", "msg", "worker"} <= set(r) for r in daemon.log.records)
     assert daemon.log.find(f"received {signum.name}: stopping")
 

@@ -7,6 +7,7 @@ after it, for `KillMode=mixed` to find."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -37,7 +38,8 @@ def test_the_daemon_under_the_hardened_unit_publishes_readable_files_and_leaves_
         assert rc == 0, daemon.log.dump()
         assert took < DEADLINE
         wait_for(lambda: not [p for p in workers if hardened.running(p)], "the daemon's processes to end", 5)
-    assert not [r for r in daemon.log.records if r.get("level") in ("raw", "warning", "error")], daemon.log.dump()
+    said = [r for r in daemon.log.records if r.get("level") in ("raw", "warning", "error")]
+    assert not said, "\n".join([*(json.dumps(r) for r in said), "--- the log's last lines:", daemon.log.dump()])
 
     for path in [d.out, *d.out.rglob("*")]:
         assert stat.S_IMODE(path.stat().st_mode) == (0o755 if path.is_dir() else 0o644), path
