@@ -64,6 +64,9 @@ class Batch:
     settings: Settings
     named: bool = False
     """The files were named one by one by the person running the command (see `unit_from_file`)."""
+    picture_bytes: int = 0
+    """Where the batch is cut when its pictures pass so many bytes (`PICTURE_BATCH_BYTES` when the batch was made, in
+    the process that made it: a worker started from a forkserver has the module's own value, not the caller's)."""
 
 
 def units_in_batches(
@@ -80,7 +83,13 @@ def units_in_batches(
     the names within the source of the files not known by their base name (`RawRelease.file_key`)."""
     keys = keys or {}
     batches = [
-        Batch(tuple((f, keys.get(f)) for f in files[start : start + batch_size]), source, app.settings, named)
+        Batch(
+            tuple((f, keys.get(f)) for f in files[start : start + batch_size]),
+            source,
+            app.settings,
+            named,
+            PICTURE_BATCH_BYTES,
+        )
         for start in range(0, len(files), batch_size)
     ]
     alone = isolated(app)  # (the daemon: no file is read here, however few)
@@ -170,7 +179,7 @@ def read_batch(batch: Batch, now: datetime) -> list[Unit]:
     for path, key in batch.files:
         unit, size = _sharing(_read_one(batch, path, key, now), held, size)
         units.append(unit)
-        if size > PICTURE_BATCH_BYTES:
+        if size > (batch.picture_bytes or PICTURE_BATCH_BYTES):
             break
     return units
 
