@@ -27,6 +27,13 @@ def shows_logo(app, slug: str, data: bytes = LOGO) -> bool:
     return f'<img src="{url}"' in app.store.release(slug).body_html
 
 
+def drop_two_releases_and_their_logo(inbox) -> None:
+    """a-budget.md and b-visit.md, both showing logo.png, dropped with it."""
+    for name in ("a-budget", "b-visit"):
+        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
+    (inbox / "logo.png").write_bytes(LOGO)
+
+
 def test_a_picture_shown_by_releases_of_several_batches_is_shown_by_each(app, inbox, monkeypatch):
     monkeypatch.setattr(ingest, "BATCH", 1)  # (a week's drop of more than 200 files, in small)
     for name in ("a-budget", "b-visit", "c-talks"):
@@ -44,9 +51,7 @@ def test_a_picture_shown_by_releases_of_several_batches_is_shown_by_each(app, in
 
 def test_a_picture_stays_while_a_release_of_the_drop_is_still_being_written(app, inbox):
     old = time.time() - 3600
-    for name in ("a-budget", "b-visit"):
-        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
-    (inbox / "logo.png").write_bytes(LOGO)
+    drop_two_releases_and_their_logo(inbox)
     for p in (inbox / "a-budget.md", inbox / "logo.png"):
         os.utime(p, (old, old))
     first = run_ingest(app, quiet=30)  # (the daemon: b-visit.md is still being copied)
@@ -84,9 +89,7 @@ def test_a_folder_of_pictures_no_release_shows_names_its_pictures_not_the_folder
 
 def test_feeds_ingest_naming_the_drop_folder_moves_its_pictures_with_their_releases(app, inbox, monkeypatch):
     monkeypatch.setattr(ingest, "BATCH", 1)
-    for name in ("a-budget", "b-visit"):
-        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
-    (inbox / "logo.png").write_bytes(LOGO)
+    drop_two_releases_and_their_logo(inbox)
     report = ingest_paths(app, [inbox])
     assert [(o.status, o.warning) for o in report.outcomes] == [("created", None)] * 2
     assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
@@ -94,9 +97,7 @@ def test_feeds_ingest_naming_the_drop_folder_moves_its_pictures_with_their_relea
 
 def test_a_picture_another_release_left_in_the_drop_folder_shows_stays_for_it(app, inbox):
     """`feeds ingest inbox/a.md` while inbox/b.md, not named, shows the same picture: it stays for b.md."""
-    for name in ("a-budget", "b-visit"):
-        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
-    (inbox / "logo.png").write_bytes(LOGO)
+    drop_two_releases_and_their_logo(inbox)
     ingest_paths(app, [inbox / "a-budget.md"])
     assert (inbox / "logo.png").exists()
     assert [(o.status, o.warning) for o in run_ingest(app).outcomes] == [("created", None)]
@@ -107,9 +108,7 @@ def test_a_crash_between_commit_and_moves_loses_and_duplicates_nothing(app, inbo
     from feeds.ingest import folder
 
     monkeypatch.setattr(ingest, "BATCH", 1)
-    for name in ("a-budget", "b-visit"):
-        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
-    (inbox / "logo.png").write_bytes(LOGO)
+    drop_two_releases_and_their_logo(inbox)
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # (killed after the first batch committed, before anything moved)
@@ -131,9 +130,7 @@ def test_a_picture_replaced_between_two_releases_reads_shows_each_its_version_an
 
     monkeypatch.setattr(ingest, "BATCH", 1)
     new = png(60, 20, shade=200)
-    for name in ("a-budget", "b-visit"):
-        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
-    (inbox / "logo.png").write_bytes(LOGO)
+    drop_two_releases_and_their_logo(inbox)
     read = parallel.unit_from_file
 
     def replace_after_the_first(path, **kwargs):
@@ -205,9 +202,7 @@ def test_a_picture_in_a_folder_with_other_files_moves_with_its_release_the_folde
 
 def test_a_crash_before_the_pictures_move_leaves_them_named_as_published_already(app, inbox, monkeypatch):
     monkeypatch.setattr(ingest, "BATCH", 1)
-    for name in ("a-budget", "b-visit"):
-        (inbox / f"{name}.md").write_text(release(name.split("-")[1].title()), encoding="utf-8")
-    (inbox / "logo.png").write_bytes(LOGO)
+    drop_two_releases_and_their_logo(inbox)
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt  # (killed once the releases moved, before their pictures)
