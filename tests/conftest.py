@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import warnings
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,6 +97,40 @@ def _skip_without_postgres() -> None:
         pytest.skip(f"SKIPPED (no PostgreSQL): {reason}")
 
 
+_TEST_DATABASE = re.compile(r"feeds_test_(\d+)_[0-9a-f]{8}")
+
+
+def left_behind(names: list[str], alive: Callable[[int], bool]) -> list[str]:
+    """The test databases among `names` whose test process is gone (killed before it could drop its own)."""
+    return [n for n in names if (m := _TEST_DATABASE.fullmatch(n)) and not alive(int(m.group(1)))]
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # (PermissionError: it exists, as another user's)
+        return True
+    return True
+
+
+def _drop_left_behind(conn: Any) -> None:
+    """Drop the databases that killed test runs left on a server on this machine (the process ids are this
+    machine's): only those nobody is connected to, and never with FORCE, so a run that is still alive loses nothing."""
+    import sqlalchemy as sa
+
+    host = sa.engine.make_url(PG_SERVER).host or "localhost"
+    if host not in ("127.0.0.1", "localhost", "::1"):
+        return
+    names = [r[0] for r in conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'feeds\\_test\\_%'")]
+    for name in left_behind(names, _process_alive):
+        try:
+            conn.execute(f'DROP DATABASE "{name}"')
+        except Exception as e:  # in use after all, or already dropped by another run: leave it
+            warnings.warn(f"could not drop the test database {name} a killed run left behind: {e}", stacklevel=2)
+
+
 @pytest.fixture(scope="session")
 def pg_dsn():
     """The URL of a PostgreSQL database of this test process's own, made on `PG_SERVER` and dropped at the end.
@@ -111,6 +148,7 @@ def pg_dsn():
     name = f"feeds_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         with psycopg.connect(PG_SERVER, autocommit=True) as conn:
+            _drop_left_behind(conn)
             conn.execute(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8'")
     except psycopg.errors.InsufficientPrivilege as e:
         warnings.warn(f"PostgreSQL tests share {PG_SERVER}: cannot create a database of their own ({e})", stacklevel=2)
