@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 
 from feeds.ingest.htmltree import text_of
 from feeds.normalise.datelines import date_line, without_history_link
-from feeds.normalise.redirects import google_target
+from feeds.normalise.redirects import redirect_target
 from feeds.normalise.sanitise import resolve_url
 
 __all__ = [
@@ -177,12 +177,13 @@ def absolute(url: str | None, base: str | None) -> str | None:
 
 def link_meant(url: str, base: str | None) -> str | None:
     """A link of the article as `resolve_url` reads it, and the address it was meant to be when it is a Google
-    redirect (`https://www.google.com/url?q=https://…&sa=D&usg=…`, how Google Docs exports every link): the
-    address itself, not Google's tracking of the click. Must not follow or check any address."""
+    redirect (`https://www.google.com/url?q=https://…&sa=D&usg=…`, how Google Docs exports every link) or a
+    Microsoft Safe Link (every link of a message Outlook received): the address itself, not the tracking of the
+    click. Must not follow or check any address."""
     resolved = resolve_url(url, base)
     if resolved is None:
         return None
-    meant = google_target(resolved)
+    meant = redirect_target(resolved)
     return resolve_url(meant, None) if meant is not None else resolved
 
 

@@ -71,7 +71,7 @@ from feeds.ingest.htmltree import inner_html, remove, text_of
 from feeds.ingest.textfile import REFERENCE_LINE, is_email_headers
 from feeds.model import RawRelease
 from feeds.normalise.datelines import date_line, opening_date
-from feeds.normalise.redirects import unwrap_google_redirects
+from feeds.normalise.redirects import unwrap_redirects
 from feeds.normalise.text import is_label
 
 __all__ = ["parse_html", "release_from_html"]
@@ -231,11 +231,11 @@ def _drop_reference_above(body: HtmlElement, heading: HtmlElement) -> None:
 
 
 def _redirects_shown(article: HtmlElement) -> None:
-    """A link whose text is a Google redirect (an address copied out of a Google Doc, then pasted) shows the
-    address it leads to, as its target does."""
+    """A link whose text is a Google redirect (an address copied out of a Google Doc, then pasted) or a Safe Link
+    (an address Outlook delivered wrapped, then copied) shows the address it leads to, as its target does."""
     for a in article.iter("a"):
-        if len(a) == 0 and a.text and "google." in a.text:
-            a.text = unwrap_google_redirects(a.text)
+        if len(a) == 0 and a.text and ("google." in a.text or "safelinks." in a.text.lower()):
+            a.text = unwrap_redirects(a.text)
 
 
 def _drop_letterhead(body: HtmlElement, heading: HtmlElement) -> None:
