@@ -15,7 +15,7 @@ from lxml.html import HtmlElement
 
 from feeds.ingest.embargo import is_embargo_line
 from feeds.ingest.htmlmeta import CONTENT_ROOTS
-from feeds.ingest.htmltree import BOLD, classes_styled, text_of
+from feeds.ingest.htmltree import BOLD, ancestors_within, classes_styled, text_of
 from feeds.ingest.textfile import REFERENCE_LINE
 from feeds.normalise.datelines import date_line
 from feeds.normalise.text import is_label
@@ -83,6 +83,7 @@ def _in_title_style(p: HtmlElement) -> bool:
 def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlElement | None:
     body = root.find("body")
     bold_classes = classes_styled(root, BOLD)  # (Google Docs' bold: a class its style sheet makes bold)
+    large_classes = classes_styled(root, _LARGE)
     for p in (body if body is not None else root).iter("p"):
         text = text_of(p)
         if in_layout_row(p):
@@ -90,11 +91,41 @@ def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlEleme
         if not text or is_embargo_line(text) or date_line(text) is not None or REFERENCE_LINE.fullmatch(text):
             continue  # (an embargo in bold, a date or the office's reference above the headline is no headline)
         bold = " ".join("".join(text_of(b) for b in p.iter() if _is_bold(b, bold_classes)).split())
-        if len(text) <= 200 and (_in_title_style(p) or bold == text) and not is_label(text, site_name):
+        titled = _in_title_style(p) or bold == text or (not text.endswith(".") and _in_large_type(p, large_classes))
+        if len(text) <= 200 and titled and not is_label(text, site_name):
             return p
         if not is_label(text, site_name):
             return None  # the first real paragraph is ordinary text: it is not a headline
     return None
+
+
+# A font size a headline is set in, not text: 14pt and more (Word's and LibreOffice's Title styles are 26-28pt; a
+# headline typed and enlarged, 14-20pt, over 11-12pt text), 19px and more; `<font size>` 4 (14pt) to 7.
+_LARGE = re.compile(r"font-size\s*:\s*(?:(?:1[4-9]|[2-9]\d|\d{3,})(?:\.\d*)?pt|(?:19|[2-9]\d|\d{3,})(?:\.\d*)?px)", re.I)
+
+
+def _in_large_type(p: HtmlElement, large_classes: set[str]) -> bool:
+    """Whether all of a paragraph's text is set in large type (`_LARGE`): LibreOffice's Title style exported
+    (`<font size="6" style="font-size: 28pt">`, centred, and not bold), or a headline a press officer enlarged."""
+    large = " ".join("".join(text_of(e) for e in p.iter() if _is_large(e, p, large_classes)).split())
+    return bool(large) and large == text_of(p)
+
+
+def _is_large(element: HtmlElement, p: HtmlElement, large_classes: set[str]) -> bool:
+    """Whether `element` sets its text large, and no element between it and `p` does (its text counts once)."""
+    if not _sets_large(element, large_classes):
+        return False
+    return element is p or not any(_sets_large(a, large_classes) for a in ancestors_within(element, p))
+
+
+def _sets_large(element: HtmlElement, large_classes: set[str]) -> bool:
+    if element.tag == "font" and (element.get("size") or "").strip() in _LARGE_FONT_SIZES:
+        return True
+    classes = (element.get("class") or "").split()
+    return any(c in large_classes for c in classes) or bool(_LARGE.search(element.get("style") or ""))
+
+
+_LARGE_FONT_SIZES = frozenset({"4", "5", "6", "7", "+1", "+2", "+3", "+4"})
 
 
 def in_layout_row(element: HtmlElement) -> bool:
