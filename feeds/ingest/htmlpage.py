@@ -66,7 +66,7 @@ from feeds.ingest.htmlmeta import (
     page_url,
     title_text,
 )
-from feeds.ingest.htmltidy import inline_emphasis, styled_emphasis
+from feeds.ingest.htmltidy import inline_emphasis, said_quotations, styled_emphasis
 from feeds.ingest.htmltree import inner_html, remove, text_of
 from feeds.ingest.textfile import REFERENCE_LINE, is_email_headers
 from feeds.model import RawRelease
@@ -156,6 +156,8 @@ def release_from_html(text: str, *, source: str, origin: str, saved_folder: str 
     article = extract_article(body_element if body_element is not None else root, title_element=heading, kept=kept)
     if article is None:
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
+    if word_export:
+        said_quotations(article)
     # Every link read as a browser reads it (`jav&#9;ascript:` is javascript:), made absolute when there is a base
     # (else the normaliser resolves it against the release's link or the site), and a Google redirect as the address
     # it leads to; one that is no URL is dropped.

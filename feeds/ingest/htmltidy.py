@@ -14,9 +14,10 @@ import lxml.html
 from lxml.html import HtmlElement
 
 from feeds.ingest.htmltree import BLOCKS, BOLD, ITALIC, classes_styled, remove, text_of
+from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
 from feeds.normalise.text import is_label
 
-__all__ = ["inline_emphasis", "styled_emphasis", "tidy"]
+__all__ = ["inline_emphasis", "said_quotations", "styled_emphasis", "tidy"]
 
 _KEEP_EMPTY = frozenset({"img", "picture", "video", "audio", "source", "table", "hr", "iframe", "td", "th", "tr"})
 _TIDY = frozenset({"p", "div", "span", "section", "li", "ul", "ol", "figure", "figcaption", "a", "strong", "em", "b"})
@@ -203,6 +204,42 @@ def _quote_styles(container: HtmlElement) -> None:
         tail, element.tail = element.tail, None
         quote.append(element)
         element.tail = tail
+
+
+def said_quotations(container: HtmlElement) -> None:
+    """In a word processor's export, put the quotation after a paragraph ending "… said:" ("The Minister said:",
+    "She added:") in a <blockquote>, as a plain-text release's is: a word processor has no way to mark one but its
+    "Quote" style, which press officers seldom use. The quotation is the next paragraph when it opens with a
+    quotation mark, and the paragraphs after it that go on while a mark is left open (the newspaper convention:
+    each paragraph of a long quotation opens with a mark, only the last one closes it), up to one that closes
+    it. A paragraph that does not open with a mark is not a quotation, and stays a paragraph. Not for other web
+    pages: their quotations are what their site marked."""
+    for intro in list(container.iter("p")):
+        following = intro.getnext()
+        if (
+            following is None
+            or following.tag != "p"
+            or (intro.tail or "").strip()
+            or not introduces_quotation(text_of(intro))
+            or not text_of(following).startswith(OPENING_QUOTES)
+        ):
+            continue
+        run, still_open = [following], left_open(text_of(following), NONE_OPEN)
+        after_run = following.getnext()
+        while still_open != NONE_OPEN and after_run is not None and after_run.tag == "p":
+            text = text_of(after_run)
+            closes = left_open(text, still_open)
+            if (run[-1].tail or "").strip() or introduces_quotation(text):
+                break
+            if not text.startswith(OPENING_QUOTES) and closes != NONE_OPEN:
+                break  # (a mark left open that this paragraph does not close: it is the story again)
+            run.append(after_run)
+            still_open, after_run = closes, after_run.getnext()
+        quote = lxml.html.Element("blockquote")
+        intro.addnext(quote)
+        quote.tail, run[-1].tail = run[-1].tail, None
+        for paragraph in run:
+            quote.append(paragraph)
 
 
 # Spaces typed in a row (two after a full stop, an indent), which Word exports as no-break spaces: one space.
