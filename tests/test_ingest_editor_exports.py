@@ -158,7 +158,7 @@ def test_a_word_processor_document_is_refused_saying_how_to_export_it(name: str)
     message = str(caught.value)
     assert message.startswith(f"{name}: cannot read '{name}': ")
     assert "a word processor's document" in message
-    assert "save it as a web page (.html) or as plain text (.txt)" in message
+    assert "save it as a web page (.html) or as plain text (.txt) and drop that file" in message
 
 
 def md_release(text: str, name: str = "release.md") -> Release:

@@ -17,8 +17,10 @@ normalise (dates, HTML, slugs and summaries are `feeds.normalise`'s job).
 
 from __future__ import annotations
 
+import io
 import json
 import re
+import zipfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
@@ -74,9 +76,12 @@ def parse_release_file(
         what = f"the extension '{extension}' is not a release format" if extension else "the name has no extension"
         if extension in _DOCUMENTS:
             what += (
-                " (a word processor's document: save it as a web page (.html) or as plain text (.txt), e.g. Word's"
-                " File > Save As > Web Page, TextEdit's Format > Make Plain Text, and drop that file)"
+                " (a word processor's document: save it as a web page (.html) or as plain text (.txt) and drop that"
+                " file: Word: File > Save As > Web Page, Filtered; LibreOffice: File > Save As > HTML Document;"
+                " Google Docs: File > Download > Web page, then unzip it; TextEdit: Format > Make Plain Text)"
             )
+        elif extension == ".zip":
+            what = zip_advice(data)
         raise InvalidReleaseError(
             f"cannot read '{base}': {what}; accepted extensions are {accepted}",
             origin=origin,
@@ -90,6 +95,25 @@ def parse_release_file(
     if kind == "html":
         return (release_from_html(text, source=source, origin=origin, saved_folder=saved_folder),)
     return releases_from_json_text(text, source=source, origin=origin)
+
+
+def zip_advice(data: bytes) -> str:
+    """What to do with a zip archive dropped as a release: unzip it. Google Docs' "Download > Web page (.html,
+    zipped)" is one: its page is named, to be dropped alone (its `images/` pictures are left out of a Google Docs
+    export: each export names its own `images/image1.png`, so two releases' would take each other's place). Only
+    the archive's list of names is read (nothing is unpacked)."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = [n for n in archive.namelist() if not n.endswith("/")]
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
+        return "not a zip archive that can be read (its name ends in .zip): drop the release itself"
+    pages = [n for n in names if "/" not in n and n.lower().endswith((".html", ".htm"))]
+    if len(pages) == 1:
+        return (
+            f"a zip archive, as Google Docs' File > Download > Web page (.html, zipped) makes: unzip it and drop the"
+            f" page it holds, '{pages[0]}' (the pictures of its images/ folder are not published from it)"
+        )
+    return "a zip archive: unzip it and drop the releases it holds"
 
 
 def releases_from_json_text(text: str, *, source: str, origin: str) -> tuple[RawRelease, ...]:

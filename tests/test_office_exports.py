@@ -1,0 +1,285 @@
+"""Releases as a press office writes them: in Word, Google Docs or LibreOffice, exported to HTML or pasted into an
+Outlook message saved as HTML, then dropped in the inbox. Each export in tests/data/officeexports/ was written by
+hand the way its program writes one (Word's conditional comments, `o:p`, `mso-` styles and windows-1252 bytes;
+Google Docs' one-line page of classes and redirect links; LibreOffice's `<font>` tags; Outlook's message headers
+and SafeLinks). What is published is the release as its author sees it: headline, summary, paragraphs, lists,
+the quotation after "… said:", the links meant, the pound and euro signs and curly quotes, the date."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from feeds.config import Site, TopicSettings
+from feeds.errors import InvalidReleaseError
+from feeds.ingest import run_ingest
+from feeds.ingest.formats import parse_release_file
+from feeds.model import Release
+from feeds.normalise import normalise_release
+
+DATA = Path(__file__).parent / "data" / "officeexports"
+SITE = Site(
+    title="DfT news",
+    base_url="https://press.example.gov.uk/",
+    author="Department for Transport",
+    language="en",
+    timezone="Europe/London",
+)
+NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
+EXPORTS = ["word-web-page.htm", "word-filtered.htm", "google-docs.html", "libreoffice.html", "outlook.htm"]
+
+
+def release_of(name: str) -> Release:
+    (raw,) = parse_release_file((DATA / name).read_bytes(), name, source="inbox", origin=name)
+    return normalise_release(raw, SITE, TopicSettings(), NOW)
+
+
+def flat(html: str) -> str:
+    return " ".join(html.split()).replace("> <", "><")
+
+
+@pytest.mark.parametrize("name", EXPORTS)
+def test_no_word_processor_markup_is_published(name: str) -> None:
+    body = release_of(name).body_html
+    for mark in ("<o:p", "o:p>", "mso-", "Mso", "class=", "style=", "<span", "<font", "&nbsp;", "\xa0", "<p></p>", "<p> "):
+        assert mark not in body, f"{mark!r} in {name}"
+    assert "google.com/url" not in body and "safelinks" not in body
+
+
+@pytest.mark.parametrize(
+    ("name", "title", "summary_starts"),
+    [
+        ("word-web-page.htm", "£12 million for canal towpaths in the North", "Towpaths on six canals"),
+        ("word-filtered.htm", "Island ferry fares cut by a third", "Fares on the lifeline ferries"),
+        ("google-docs.html", "Free bus travel for care leavers extended to 25", "Young people leaving care"),
+        ("libreoffice.html", "Tyne footbridge to reopen before Christmas", "The footbridge between Gateshead"),
+        ("outlook.htm", "Rail fares frozen for 2027", "Regulated rail fares in England"),
+    ],
+)
+def test_headline_and_summary_are_the_documents(name: str, title: str, summary_starts: str) -> None:
+    r = release_of(name)
+    assert r.title == title
+    assert r.summary is not None and r.summary.startswith(summary_starts)
+    assert title not in r.body_text
+
+
+def test_a_libreoffice_headline_in_large_type_is_the_headline_and_its_embargo_is_read() -> None:
+    # LibreOffice's "Title" style: 28pt, centred; set large, not bold. Under it, the embargo line.
+    r = release_of("libreoffice.html")
+    assert r.title == "Tyne footbridge to reopen before Christmas"
+    assert r.published == datetime(2026, 12, 1, 0, 1, tzinfo=UTC)
+    assert "Embargoed" not in r.body_text
+    assert "<h2>Notes to editors</h2>" in r.body_html
+
+
+def word_page(paragraphs: str) -> Release:
+    html = (
+        "<html xmlns:o='urn:schemas-microsoft-com:office:office'><head><meta name=ProgId content=Word.Document>"
+        "<title>PR dues DRAFT</title></head><body lang=EN-GB><div class=WordSection1>" + paragraphs + "</div></body></html>"
+    )
+    (raw,) = parse_release_file(html.encode("cp1252"), "dues.htm", source="inbox", origin="dues.htm")
+    return normalise_release(raw, SITE, TopicSettings(), NOW)
+
+
+def test_a_word_headline_made_larger_not_bold_is_the_headline() -> None:
+    r = word_page(
+        "<p class=MsoNormal><span style='font-size:18.0pt;line-height:107%'>Harbour dues frozen<o:p></o:p></span></p>"
+        "<p class=MsoNormal>Boats will pay the same dues next year.<o:p></o:p></p>"
+        "<h2>Notes to editors</h2><p class=MsoNormal>The harbour is run by the council.</p>"
+    )
+    assert r.title == "Harbour dues frozen" and r.summary == "Boats will pay the same dues next year."
+
+
+def test_a_document_in_large_print_is_not_titled_by_its_first_sentence() -> None:
+    r = word_page(
+        "<p class=MsoNormal><span style='font-size:16.0pt'>Boats will pay the same dues next year.</span></p>"
+        "<h2>Harbour dues frozen</h2><p class=MsoNormal><span style='font-size:16.0pt'>The harbour is run by the"
+        " council.</span></p>"
+    )
+    assert r.title == "Harbour dues frozen"
+
+
+@pytest.mark.parametrize(
+    ("name", "said", "quote_starts"),
+    [
+        ("word-web-page.htm", "Transport Minister Priya Lennox said:", "“Our canals were built"),
+        ("google-docs.html", "Children’s Minister Tom Ashby said:", "“No young person"),
+        ("libreoffice.html", "Local Transport Minister Dev Sharma said:", "“People on both banks"),
+        ("outlook.htm", "Transport Secretary Alun Pryce said:", "“Commuters have told us"),
+    ],
+)
+def test_the_quotation_after_said_is_a_blockquote(name: str, said: str, quote_starts: str) -> None:
+    body = flat(release_of(name).body_html)
+    assert f"<p>{said}</p><blockquote><p>{quote_starts}" in body
+    assert body.count("<blockquote>") == 1
+
+
+def test_a_quotation_of_two_paragraphs_is_one_blockquote_and_the_story_goes_on() -> None:
+    # The newspaper convention: each paragraph opens with a mark, only the last one closes it.
+    body = flat(release_of("word-filtered.htm").body_html)
+    assert (
+        "<p>Maritime Minister Helen Treloar said:</p><blockquote><p>“For people on the islands the ferry is the road"
+        " to the doctor, the school and the supermarket. It shouldn’t cost a fortune.</p><p>“Today’s cut is paid for"
+        " in full and will last for at least three years.”</p></blockquote><p>The operator will publish"
+    ) in body
+
+
+def test_a_paragraph_after_said_that_is_no_quotation_stays_a_paragraph() -> None:
+    html = (
+        "<html><head><meta name=ProgId content=Word.Document></head><body><div class=WordSection1>"
+        "<p class=MsoTitle>Harbour dues frozen</p><p class=MsoNormal>The harbour master said:</p>"
+        "<p class=MsoNormal>Boats will pay the same dues as this year.</p>"
+        "<p class=MsoNormal>“We listened,” the harbour master said.</p></div></body></html>"
+    )
+    (raw,) = parse_release_file(html.encode(), "dues.htm", source="inbox", origin="dues.htm")
+    body = normalise_release(raw, SITE, TopicSettings(), NOW).body_html
+    assert "<blockquote>" not in body
+
+
+def test_a_web_page_keeps_its_own_quotation_markup() -> None:
+    # Not a word processor's export: its paragraphs are what its site marked, a quotation too.
+    html = (
+        "<html><head><title>Harbour dues frozen</title></head><body><article><h1>Harbour dues frozen</h1>"
+        "<p>The harbour master said:</p><p>“We listened to the boat owners.”</p></article></body></html>"
+    )
+    (raw,) = parse_release_file(html.encode(), "dues.html", source="inbox", origin="dues.html")
+    assert "<blockquote>" not in normalise_release(raw, SITE, TopicSettings(), NOW).body_html
+
+
+@pytest.mark.parametrize("name", ["word-web-page.htm", "word-filtered.htm", "google-docs.html", "libreoffice.html"])
+def test_bullets_are_a_real_list(name: str) -> None:
+    body = flat(release_of(name).body_html)
+    assert body.count("<ul>") == 1 and body.count("<li>") in (2, 3)
+    assert "·" not in body and "•" not in body
+
+
+def test_the_encoding_is_read_right() -> None:
+    word = release_of("word-web-page.htm")  # (windows-1252 bytes, declared)
+    assert "£12 million" in word.body_text and "€2 million" in word.body_text and "they’re" in word.body_text
+    ferry = release_of("word-filtered.htm")
+    assert "£420" in ferry.summary and "residents’ return tickets" in ferry.body_text
+    gdoc = release_of("google-docs.html")
+    assert "£600 (€700) a year" in gdoc.body_text and "Children’s Minister" in gdoc.body_text
+    outlook = release_of("outlook.htm")  # (us-ascii and character references)
+    assert "£160" in outlook.summary and "we’ll keep listening.”" in outlook.body_text
+
+
+def test_dates_the_documents_state() -> None:
+    assert release_of("word-web-page.htm").published == datetime(2026, 11, 30, tzinfo=UTC)
+    assert release_of("google-docs.html").published == datetime(2026, 12, 1, tzinfo=UTC)
+    ferry = release_of("word-filtered.htm")
+    assert ferry.published == datetime(2026, 12, 2, 0, 1, tzinfo=UTC)
+    assert "Embargoed" not in ferry.body_text and "30 November 2026" not in release_of("word-web-page.htm").body_text
+
+
+def test_google_docs_links_are_the_addresses_meant() -> None:
+    body = release_of("google-docs.html").body_html
+    assert '<a href="https://www.gov.uk/government/news/care-leavers-bus-pass"' in body
+    # (the address Google wrapped holds a query of its own, encoded in Google's `q`)
+    assert '<a href="https://www.gov.uk/guidance/concessionary-travel?section=care-leavers&amp;v=2"' in body
+    assert '<a href="mailto:news@dft.example.gov.uk"' in body
+
+
+def test_outlook_safe_links_are_the_addresses_meant() -> None:
+    # Microsoft 365 rewrites every link of a message it delivers through its "Safe Links" service; the
+    # address carries the recipient's e-mail address (`data=…grace.okafor%40…`) and expires with the tenant.
+    r = release_of("outlook.htm")
+    assert '<a href="https://www.nationalrail.co.uk/tickets/season-tickets/"' in r.body_html
+    assert '<a href="https://www.gov.uk/government/publications/rail-fares-2027?tab=summary"' in r.body_html
+    assert "grace.okafor" not in r.body_html and "sdata" not in r.body_html
+
+
+def test_a_safe_link_shown_as_a_links_text_reads_as_the_address() -> None:
+    safe = (
+        "https://gbr01.safelinks.protection.outlook.com/?url=https%3A%2F%2Fwww.gov.uk%2Fcanals&amp;data=05%7C02%7C"
+        "jo%40dft.example.gov.uk%7C0&amp;sdata=abc%3D&amp;reserved=0"
+    )
+    html = (
+        "<html><head><meta name=Generator content='Microsoft Word 15 (filtered medium)'></head><body>"
+        "<div class=WordSection1><p class=MsoNormal><b>Canal towpaths fund opens</b></p>"
+        f'<p class=MsoNormal>Apply at <a href="{safe}">{safe}</a> from today.</p></div></body></html>'
+    )
+    (raw,) = parse_release_file(html.encode(), "canals.htm", source="inbox", origin="canals.htm")
+    r = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert '<a href="https://www.gov.uk/canals" rel="noopener noreferrer">https://www.gov.uk/canals</a>' in r.body_html
+
+
+def test_word_links_are_absolute_and_mail_links_kept() -> None:
+    body = release_of("word-web-page.htm").body_html
+    assert '<a href="https://www.gov.uk/government/publications/canal-towpaths-fund"' in body
+    assert '<a href="mailto:press@dft.example.gov.uk"' in body
+    assert 'href="canal-map.pdf"' not in body
+
+
+def google_docs_zip(*, images: bool = True) -> bytes:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as z:
+        z.writestr("Carebuspass.html", (DATA / "google-docs.html").read_bytes())
+        if images:
+            z.writestr("images/image1.png", b"\x89PNG\r\n\x1a\n")
+    return data.getvalue()
+
+
+def test_a_zipped_google_docs_download_is_refused_saying_what_to_drop() -> None:
+    with pytest.raises(InvalidReleaseError) as caught:
+        parse_release_file(google_docs_zip(), "Care leavers bus pass.zip", source="inbox", origin="inbox/x.zip")
+    message = str(caught.value)
+    assert "Care leavers bus pass.zip" in message and "zip" in message
+    assert "unzip it" in message and "'Carebuspass.html'" in message
+
+
+def test_another_zip_is_refused_saying_to_unzip_it() -> None:
+    data = io.BytesIO()
+    with zipfile.ZipFile(data, "w") as z:
+        z.writestr("a.txt", "Harbour dues frozen\n\nBoats pay the same.")
+        z.writestr("b.txt", "Ferry fares cut\n\nBy a third.")
+    with pytest.raises(InvalidReleaseError, match=r"a zip archive.*unzip it and drop the releases it holds"):
+        parse_release_file(data.getvalue(), "releases.zip", source="inbox", origin="releases.zip")
+    with pytest.raises(InvalidReleaseError, match="not a zip archive that can be read"):
+        parse_release_file(b"PK\x03\x04 cut short", "broken.zip", source="inbox", origin="broken.zip")
+
+
+def test_a_damaged_zip_is_refused_as_such() -> None:
+    # (found by mutating an archive's bytes: a version zipfile does not know raised NotImplementedError)
+    archive = bytearray(google_docs_zip())
+    entry = archive.rindex(b"PK\x01\x02")  # the last central directory entry: "version needed", made 23.6
+    archive[entry + 6] = 236
+    with pytest.raises(InvalidReleaseError, match="cannot read 'x.zip'"):
+        parse_release_file(bytes(archive), "x.zip", source="inbox", origin="x.zip")
+
+
+@pytest.mark.parametrize(
+    ("name", "how"),
+    [
+        ("PR canal grants.docx", "Word: File > Save As > Web Page"),
+        ("PR canal grants.odt", "LibreOffice: File > Save As > HTML Document"),
+        ("PR canal grants.rtf", "Word: File > Save As > Web Page"),
+    ],
+)
+def test_a_document_dropped_by_mistake_is_rejected_and_kept(app, inbox, name: str, how: str) -> None:
+    (inbox / name).write_bytes(b"PK\x03\x04 a document")
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected"
+    assert name in outcome.error and how in outcome.error
+    assert (inbox / "rejected" / name).read_bytes() == b"PK\x03\x04 a document"
+    assert name in (inbox / "rejected" / f"{name}.error.txt").read_text(encoding="utf-8")
+
+
+def test_a_zipped_export_dropped_is_rejected_and_kept(app, inbox) -> None:
+    (inbox / "Care leavers bus pass.zip").write_bytes(google_docs_zip())
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and "'Carebuspass.html'" in outcome.error
+    assert (inbox / "rejected" / "Care leavers bus pass.zip").read_bytes() == google_docs_zip()
+
+
+def test_the_exports_dropped_together_are_published(app, inbox) -> None:
+    for name in EXPORTS:
+        (inbox / name).write_bytes((DATA / name).read_bytes())
+    report = run_ingest(app)
+    assert sorted(o.status for o in report.outcomes) == ["created"] * len(EXPORTS)
+    assert all(o.warning is None for o in report.outcomes)
+    assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
