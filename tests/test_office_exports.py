@@ -45,7 +45,20 @@ def flat(html: str) -> str:
 @pytest.mark.parametrize("name", EXPORTS)
 def test_no_word_processor_markup_is_published(name: str) -> None:
     body = release_of(name).body_html
-    for mark in ("<o:p", "o:p>", "mso-", "Mso", "class=", "style=", "<span", "<font", "&nbsp;", "\xa0", "<p></p>", "<p> "):
+    for mark in (
+        "<o:p",
+        "o:p>",
+        "mso-",
+        "Mso",
+        "class=",
+        "style=",
+        "<span",
+        "<font",
+        "&nbsp;",
+        "\xa0",
+        "<p></p>",
+        "<p> ",
+    ):
         assert mark not in body, f"{mark!r} in {name}"
     assert "google.com/url" not in body and "safelinks" not in body
 
@@ -79,7 +92,9 @@ def test_a_libreoffice_headline_in_large_type_is_the_headline_and_its_embargo_is
 def word_page(paragraphs: str) -> Release:
     html = (
         "<html xmlns:o='urn:schemas-microsoft-com:office:office'><head><meta name=ProgId content=Word.Document>"
-        "<title>PR dues DRAFT</title></head><body lang=EN-GB><div class=WordSection1>" + paragraphs + "</div></body></html>"
+        "<title>PR dues DRAFT</title></head><body lang=EN-GB><div class=WordSection1>"
+        + paragraphs
+        + "</div></body></html>"
     )
     (raw,) = parse_release_file(html.encode("cp1252"), "dues.htm", source="inbox", origin="dues.htm")
     return normalise_release(raw, SITE, TopicSettings(), NOW)
@@ -212,7 +227,9 @@ def test_word_links_are_absolute_and_mail_links_kept() -> None:
     body = release_of("word-web-page.htm").body_html
     assert '<a href="https://www.gov.uk/government/publications/canal-towpaths-fund"' in body
     assert '<a href="mailto:press@dft.example.gov.uk"' in body
-    assert 'href="canal-map.pdf"' not in body
+    assert "canal-map.pdf" not in body and "or see the map of the routes." in " ".join(
+        release_of("word-web-page.htm").body_text.split()
+    )
 
 
 def google_docs_zip(*, images: bool = True) -> bytes:
@@ -283,3 +300,29 @@ def test_the_exports_dropped_together_are_published(app, inbox) -> None:
     assert sorted(o.status for o in report.outcomes) == ["created"] * len(EXPORTS)
     assert all(o.warning is None for o in report.outcomes)
     assert sorted(p.name for p in inbox.iterdir()) == ["processed"]
+
+
+def test_a_word_link_to_a_file_beside_the_document_is_its_text() -> None:
+    # Word writes a link to a file in the document's folder (or near it) relative to it: a file on the author's
+    # disk, which the site's address would make a broken link. A link to the site's own page stays.
+    r = word_page(
+        "<p class=MsoTitle>Canal map published</p><p class=MsoNormal>See the <a href='canal-map.pdf'>map</a>, the"
+        " <a href='../Maps/canal%20routes.xlsx'>routes</a>, the <a href='/news/towpaths'>earlier story</a> and"
+        " the <a href='https://www.gov.uk/canals#map'>guidance</a>.</p>"
+    )
+    assert "See the map, the routes, the earlier story and the guidance." in r.body_text
+    assert "canal-map.pdf" not in r.body_html and "Maps" not in r.body_html
+    assert '<a href="https://press.example.gov.uk/news/towpaths"' in r.body_html
+    assert '<a href="https://www.gov.uk/canals#map"' in r.body_html
+
+
+def test_a_word_export_with_a_base_keeps_its_relative_links() -> None:
+    # (a page saved with a <base>: its relative links are on that site)
+    html = (
+        "<html><head><meta name=ProgId content=Word.Document><base href='https://www.gov.uk/canals/'></head><body>"
+        "<p class=MsoTitle>Canal map published</p><p class=MsoNormal>See the <a href='map.pdf'>map</a>.</p>"
+        "</body></html>"
+    )
+    (raw,) = parse_release_file(html.encode(), "map.htm", source="inbox", origin="map.htm")
+    r = normalise_release(raw, SITE, TopicSettings(), NOW)
+    assert '<a href="https://www.gov.uk/canals/map.pdf"' in r.body_html

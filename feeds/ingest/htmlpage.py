@@ -158,6 +158,8 @@ def release_from_html(text: str, *, source: str, origin: str, saved_folder: str 
         raise InvalidReleaseError("the page has no article text", origin=origin, field="body")
     if word_export:
         said_quotations(article)
+        if base is None and link is None:
+            _links_to_own_files(article)
     # Every link read as a browser reads it (`jav&#9;ascript:` is javascript:), made absolute when there is a base
     # (else the normaliser resolves it against the release's link or the site), and a Google redirect as the address
     # it leads to; one that is no URL is dropped.
@@ -238,6 +240,19 @@ def _redirects_shown(article: HtmlElement) -> None:
     for a in article.iter("a"):
         if len(a) == 0 and a.text and ("google." in a.text or "safelinks." in a.text.lower()):
             a.text = unwrap_redirects(a.text)
+
+
+# A link relative to the document (`canal-map.pdf`, `../Maps/routes.xlsx`), not to the site (`/news/…`, `#…`).
+_DOCUMENT_RELATIVE = re.compile(r"(?![a-z][a-z0-9+.-]*:)[^/#?\s]", re.IGNORECASE)
+
+
+def _links_to_own_files(article: HtmlElement) -> None:
+    """In a word processor's export with no address of its own: a link relative to the document is to a file
+    beside it on its author's disk (how Word writes a link to a file of the same folder): its text stays, the
+    link goes, as the site's address would make it a broken one. A site-relative link (`/news/…`) stays."""
+    for a in list(article.iter("a")):
+        if _DOCUMENT_RELATIVE.match((a.get("href") or "").strip()):
+            a.drop_tag()
 
 
 def _drop_letterhead(body: HtmlElement, heading: HtmlElement) -> None:
