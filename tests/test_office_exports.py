@@ -326,3 +326,8 @@ def test_a_word_export_with_a_base_keeps_its_relative_links() -> None:
     (raw,) = parse_release_file(html.encode(), "map.htm", source="inbox", origin="map.htm")
     r = normalise_release(raw, SITE, TopicSettings(), NOW)
     assert '<a href="https://www.gov.uk/canals/map.pdf"' in r.body_html
+
+
+def test_a_google_docs_heading_is_not_also_bold() -> None:
+    # Google Docs' headings are bold by a class of its style sheet, as a heading is in any page: no <strong> in it.
+    assert "<h2>Notes to editors</h2>" in release_of("google-docs.html").body_html

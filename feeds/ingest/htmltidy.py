@@ -13,7 +13,7 @@ import re
 import lxml.html
 from lxml.html import HtmlElement
 
-from feeds.ingest.htmltree import BLOCKS, BOLD, ITALIC, classes_styled, remove, text_of
+from feeds.ingest.htmltree import BLOCKS, BOLD, HEADINGS, ITALIC, classes_styled, remove, text_of
 from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
 from feeds.normalise.text import is_label
 
@@ -72,7 +72,7 @@ def styled_emphasis(root: HtmlElement) -> None:
             emphasis.extend(list(span))
             span.text = None
             span.append(emphasis)
-        if not classes.isdisjoint(bold):
+        if not classes.isdisjoint(bold) and not _in_heading(span):
             span.tag = "strong"
             span.attrib.pop("class")
 
@@ -89,9 +89,14 @@ def inline_emphasis(root: HtmlElement) -> None:
             emphasis.extend(list(span))
             span.text = None
             span.append(emphasis)
-        if BOLD.search(style):
+        if BOLD.search(style) and not _in_heading(span):
             span.tag = "strong"
             span.attrib.clear()
+
+
+def _in_heading(element: HtmlElement) -> bool:
+    """Whether `element` is in a heading, bold as such: its bold style says nothing more (`<h2><strong>` is noise)."""
+    return any(a.tag in HEADINGS for a in element.iterancestors())
 
 
 # Word writes a list as paragraphs styled `mso-list:l0 level1 lfo1`, each opening with its bullet or number in a
