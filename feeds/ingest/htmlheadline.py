@@ -101,7 +101,9 @@ def _bold_first_paragraph(root: HtmlElement, site_name: str | None) -> HtmlEleme
 
 # A font size a headline is set in, not text: 14pt and more (Word's and LibreOffice's Title styles are 26-28pt; a
 # headline typed and enlarged, 14-20pt, over 11-12pt text), 19px and more; `<font size>` 4 (14pt) to 7.
-_LARGE = re.compile(r"font-size\s*:\s*(?:(?:1[4-9]|[2-9]\d|\d{3,})(?:\.\d*)?pt|(?:19|[2-9]\d|\d{3,})(?:\.\d*)?px)", re.I)
+_LARGE = re.compile(
+    r"font-size\s*:\s*(?:(?:1[4-9]|[2-9]\d|\d{3,})(?:\.\d*)?pt|(?:19|[2-9]\d|\d{3,})(?:\.\d*)?px)", re.IGNORECASE
+)
 
 
 def _in_large_type(p: HtmlElement, large_classes: set[str]) -> bool:
