@@ -265,7 +265,7 @@ def test_a_damaged_zip_is_refused_as_such() -> None:
     archive = bytearray(google_docs_zip())
     entry = archive.rindex(b"PK\x01\x02")  # the last central directory entry: "version needed", made 23.6
     archive[entry + 6] = 236
-    with pytest.raises(InvalidReleaseError, match="cannot read 'x.zip'"):
+    with pytest.raises(InvalidReleaseError, match=r"cannot read 'x\.zip'"):
         parse_release_file(bytes(archive), "x.zip", source="inbox", origin="x.zip")
 
 
@@ -331,3 +331,24 @@ def test_a_word_export_with_a_base_keeps_its_relative_links() -> None:
 def test_a_google_docs_heading_is_not_also_bold() -> None:
     # Google Docs' headings are bold by a class of its style sheet, as a heading is in any page: no <strong> in it.
     assert "<h2>Notes to editors</h2>" in release_of("google-docs.html").body_html
+
+
+def test_a_forwarded_messages_cover_note_and_headers_are_not_the_release() -> None:
+    # A release forwarded in Outlook ("final version below"), saved as HTML: the message's headers, the note
+    # above the forwarded one and its headers (staff's names and addresses) are the e-mail's, not the release's.
+    r = release_of("outlook-forwarded.htm")
+    assert r.title == "Free bus travel for care leavers extended to 25"
+    assert r.summary.startswith("Care leavers in England will be able to travel free")
+    assert r.organisation == "Department for Transport"
+    for text in ("Hi both", "Thanks, Sam", "grace.okafor@", "Sent:", "Subject:"):
+        assert text not in r.body_html
+
+
+def test_headers_quoted_inside_a_release_that_is_no_email_stay() -> None:
+    # (not an e-mail saved as a page: its first paragraph is no message's headers)
+    r = word_page(
+        "<p class=MsoTitle>How to spot a scam e-mail</p><p class=MsoNormal>Fraudsters are sending messages like"
+        " this one.</p><p class=MsoNormal>From: HMRC Refunds &lt;refund@example.net&gt;<br>To: you<br>Subject:"
+        " Your refund</p><p class=MsoNormal>Delete them.</p>"
+    )
+    assert "Fraudsters are sending" in r.body_text and "Subject: Your refund" in r.body_text

@@ -292,15 +292,28 @@ def _date_by_headline(body: HtmlElement, heading: HtmlElement) -> str | None:
 
 def _drop_email_headers(root: HtmlElement) -> None:
     """Remove the headers of an e-mail saved as a web page (Outlook's "Save as HTML": "From: … Sent: … To: …
-    Subject: …" in the first paragraph, a line each): the message's metadata, never the release's text."""
+    Subject: …" in the first paragraph, a line each): the message's metadata, never the release's text. In such
+    an e-mail, a forwarded message's headers further down ("final version below", then the release's author's
+    From: … Subject: …) end the forwarder's note: it goes, with every header block down to the last one."""
     body = root.find("body")
-    for block in (body if body is not None else root).iter(*_TEXT_BLOCKS):
-        if next(block.iterdescendants(*_TEXT_BLOCKS), None) is not None or not _text(block):
-            continue
-        lines = "\n".join(" ".join(line.split()) for line in "".join(_pieces(block, "\x00")).split("\x00"))
-        if is_email_headers(lines):
-            block.drop_tree()
-        return
+    leaves = (
+        block
+        for block in (body if body is not None else root).iter(*_TEXT_BLOCKS)
+        if next(block.iterdescendants(*_TEXT_BLOCKS), None) is None and _text(block)
+    )
+    first = next(leaves, None)
+    if first is None or not _is_headers(first):
+        return  # (not an e-mail: the rest of the page is not looked at)
+    blocks = [first, *leaves]
+    last = max(index for index, block in enumerate(blocks) if index == 0 or _is_headers(block))
+    for block in blocks[: last + 1]:
+        block.drop_tree()
+
+
+def _is_headers(block: HtmlElement) -> bool:
+    if ":" not in (text := _text(block)) or len(text) > 2000:
+        return False
+    return is_email_headers("\n".join(" ".join(line.split()) for line in "".join(_pieces(block, "\x00")).split("\x00")))
 
 
 def _text(element: HtmlElement) -> str:
