@@ -352,3 +352,18 @@ def test_headers_quoted_inside_a_release_that_is_no_email_stay() -> None:
         " Your refund</p><p class=MsoNormal>Delete them.</p>"
     )
     assert "Fraudsters are sending" in r.body_text and "Subject: Your refund" in r.body_text
+
+
+@pytest.mark.parametrize(
+    ("name", "says"),
+    [
+        ("PR canal grants.mht", "save it as 'Web Page, Filtered' (.htm) instead"),
+        ("Canal towpaths fund.msg", "Outlook: File > Save As > HTML"),
+        ("Canal towpaths fund.eml", "open it and save it as HTML"),
+        ("PR canal grants.pdf", "drop the document it was made from"),
+    ],
+)
+def test_other_files_dropped_by_mistake_say_what_to_drop(name: str, says: str) -> None:
+    with pytest.raises(InvalidReleaseError) as caught:
+        parse_release_file(b"MIME-Version: 1.0\r\n", name, source="inbox", origin=name)
+    assert f"cannot read '{name}'" in str(caught.value) and says in str(caught.value)

@@ -59,6 +59,19 @@ EXTENSIONS: dict[str, str] = {
 """Accepted file extensions (lower case) and the format each one means."""
 _DOCUMENTS = frozenset({".rtf", ".rtfd", ".doc", ".docx", ".odt", ".pages", ".wpd"})
 """Word processors' own formats, refused with a word on how to export the release instead."""
+_ADVICE = {
+    **dict.fromkeys(
+        (".mht", ".mhtml"),
+        "a single-file web page (Word's 'Single File Web Page'): save it as 'Web Page, Filtered' (.htm) instead",
+    ),
+    **dict.fromkeys(
+        (".msg", ".eml"),
+        "an e-mail message as its mail program keeps it (Outlook's, dragged out of it): open it and save it as HTML"
+        " (Outlook: File > Save As > HTML), or copy the release into a file of its own",
+    ),
+    ".pdf": "a PDF, made for print: drop the document it was made from, saved as a web page (.html) or plain text",
+}
+"""Other files a press office drops by mistake, refused saying what to drop instead."""
 
 
 def parse_release_file(
@@ -82,6 +95,8 @@ def parse_release_file(
             )
         elif extension == ".zip":
             what = zip_advice(data)
+        elif extension in _ADVICE:
+            what += f" ({_ADVICE[extension]})"
         raise InvalidReleaseError(
             f"cannot read '{base}': {what}; accepted extensions are {accepted}",
             origin=origin,
