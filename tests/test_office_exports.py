@@ -367,3 +367,47 @@ def test_other_files_dropped_by_mistake_say_what_to_drop(name: str, says: str) -
     with pytest.raises(InvalidReleaseError) as caught:
         parse_release_file(b"MIME-Version: 1.0\r\n", name, source="inbox", origin=name)
     assert f"cannot read '{name}'" in str(caught.value) and says in str(caught.value)
+
+
+def test_a_word_lists_second_level_is_a_list_inside_its_item() -> None:
+    # Word's "a." under "1.": published flat, it read as item 2, and the real item 2 as 3.
+    def item(level: int, mark: str, text: str) -> str:
+        return (
+            f"<p class=MsoListParagraphCxSpMiddle style='margin-left:{36 * level}.0pt;text-indent:-18.0pt;"
+            f"mso-list:l1 level{level} lfo2'><![if !supportLists]><span style='mso-list:Ignore'>{mark}<span"
+            " style='font:7.0pt \"Times New Roman\"'>&nbsp;&nbsp;&nbsp; </span></span><![endif]>"
+            f"{text}<o:p></o:p></p>"
+        )
+
+    r = word_page(
+        "<p class=MsoTitle>Rural lanes fund opens</p><p class=MsoNormal>Bids must show:</p>"
+        + item(1, "1.", "where crashes happen")
+        + item(2, "a.", "with police figures")
+        + item(2, "b.", "and the council’s own")
+        + item(1, "2.", "what the council will pay")
+        + item(2, "o", "in cash")
+        + "<p class=MsoNormal>Bids close in March.</p>"
+    )
+    assert flat(r.body_html).replace("\n", "") == (
+        "<div><p>Bids must show:</p><ol><li>where crashes happen<ol><li>with police figures</li><li>and the"
+        " council’s own</li></ol></li><li>what the council will pay<ul><li>in cash</li></ul></li></ol>"
+        "<p>Bids close in March.</p></div>"
+    )
+
+
+def test_a_filtered_word_exports_second_level_is_known_by_its_indent() -> None:
+    def item(margin: str, mark: str, text: str) -> str:
+        return (
+            f"<p class=MsoListParagraphCxSpMiddle style='{margin}text-indent:-18.0pt'><span style='font-family:"
+            f"Symbol'>{mark}<span style='font:7.0pt \"Times New Roman\"'>&nbsp;&nbsp;&nbsp; </span></span>{text}</p>"
+        )
+
+    r = word_page(
+        "<p class=MsoTitle>Rural lanes fund opens</p><p class=MsoNormal>Bids must show:</p>"
+        + item("", "·", "where crashes happen")
+        + item("margin-left:72.0pt;", "o", "with police figures")
+        + item("", "·", "what the council will pay")
+    )
+    assert "<ul><li>where crashes happen<ul><li>with police figures</li></ul></li><li>what the council will pay" in (
+        flat(r.body_html).replace("\n", "")
+    )

@@ -151,15 +151,44 @@ def _marker_in_span(p: HtmlElement) -> None:
 
 
 def _make_list(parent: HtmlElement, run: list[tuple[HtmlElement, HtmlElement]]) -> None:
-    numbered = _WORD_NUMBER.fullmatch(text_of(run[0][1])) is not None
-    items = lxml.html.Element("ol" if numbered else "ul")
-    run[0][0].addprevious(items)
-    items.tail, run[-1][0].tail = run[-1][0].tail, None
+    """The run as a list, an item of a deeper level (`mso-list:l0 level2`, or indented further in a "filtered"
+    export) in a list of its own inside the item before it, as Word shows it: "a." under "1." is not "2."."""
+    top = _new_list(run[0][1])
+    run[0][0].addprevious(top)
+    top.tail, run[-1][0].tail = run[-1][0].tail, None
+    stack: list[tuple[int, HtmlElement]] = []
     for p, marker in run:
+        level = _list_level(p)
+        while stack and stack[-1][0] > level:
+            stack.pop()
+        if not stack:
+            stack.append((level, top))
+        elif stack[-1][0] < level and len(stack[-1][1]):
+            inner = _new_list(marker)
+            stack[-1][1][-1].append(inner)
+            stack.append((level, inner))
         marker.drop_tree()  # (its tail, the item's text, stays)
         p.attrib.clear()
         p.tag = "li"
-        items.append(p)
+        stack[-1][1].append(p)
+
+
+def _new_list(marker: HtmlElement) -> HtmlElement:
+    return lxml.html.Element("ol" if _WORD_NUMBER.fullmatch(text_of(marker)) is not None else "ul")
+
+
+_LIST_LEVEL = re.compile(r"mso-list\s*:\s*l\d+\s+level(\d+)", re.IGNORECASE)
+_MARGIN_LEFT = re.compile(r"margin-left\s*:\s*(\d+(?:\.\d+)?)pt", re.IGNORECASE)
+
+
+def _list_level(p: HtmlElement) -> int:
+    """A Word list paragraph's level: its `mso-list` style's, else (a "filtered" export) its indent's, 36pt a
+    level (the first level's is in the class, not the paragraph)."""
+    style = p.get("style") or ""
+    if (level := _LIST_LEVEL.search(style)) is not None:
+        return int(level[1])
+    margin = _MARGIN_LEFT.search(style)
+    return max(1, round(float(margin[1]) / 36)) if margin is not None else 1
 
 
 # LibreOffice's XHTML export types a list item's bullet or number into it, in a <span style="display:block;
