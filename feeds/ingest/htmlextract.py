@@ -50,7 +50,8 @@ def extract_article(
     drop_never_content(body, kept=kept)
     drop_boxes(body, holds_article)
     scores = _scores(body)
-    if not scores:
+    if not scores:  # (no paragraph long enough to score: a short statement, all of it the article)
+        tidy(body, title_element)
         return body if text_of(body) else None
     top = max(scores, key=scores.__getitem__)
     container = _with_siblings(_widen(top, body, title_path), scores, scores[top], title_path)
