@@ -411,3 +411,41 @@ def test_a_filtered_word_exports_second_level_is_known_by_its_indent() -> None:
     assert "<ul><li>where crashes happen<ul><li>with police figures</li></ul></li><li>what the council will pay" in (
         flat(r.body_html).replace("\n", "")
     )
+
+
+def test_a_google_docs_lists_second_level_is_a_list_inside_its_item() -> None:
+    # Google Docs writes each change of level as a list of its own, classed by list and level (`lst-kix_a1-1`).
+    html = (
+        '<html><head><style type="text/css">.lst-kix_a1-0>li:before{content:"\\0025cf   "}.c5{font-weight:700}'
+        '</style></head><body class="c7 doc-content"><p class="c3 title" id="h.k2x9"><span class="c5">Rural lanes'
+        ' fund opens</span></p><p class="c3"><span class="c1">Bids must show:</span></p>'
+        '<ul class="c2 lst-kix_a1-0 start"><li class="c3 li-bullet-0"><span class="c1">where crashes happen</span>'
+        '</li></ul><ul class="c2 lst-kix_a1-1 start"><li class="c3 li-bullet-1"><span class="c1">with police figures'
+        '</span></li></ul><ul class="c2 lst-kix_a1-0"><li class="c3 li-bullet-0"><span class="c1">what the council'
+        ' will pay</span></li></ul><p class="c3"><span class="c1">Steps:</span></p>'
+        '<ol class="c2 lst-kix_b2-0 start" start="1"><li class="c3"><span class="c1">register</span></li></ol>'
+        '<ol class="c2 lst-kix_b2-1 start" start="1"><li class="c3"><span class="c1">online</span></li></ol>'
+        '<ol class="c2 lst-kix_b2-0" start="2"><li class="c3"><span class="c1">bid</span></li></ol></body></html>'
+    )
+    (raw,) = parse_release_file(html.encode(), "lanes.html", source="inbox", origin="lanes.html")
+    body = normalise_release(raw, SITE, TopicSettings(), NOW).body_html
+    assert body == (
+        "<p>Bids must show:</p><ul><li>where crashes happen<ul><li>with police figures</li></ul></li><li>what the"
+        " council will pay</li></ul><p>Steps:</p><ol><li>register<ol><li>online</li></ol></li><li>bid</li></ol>"
+    )
+
+
+def test_a_short_statement_is_tidied_as_a_long_release_is() -> None:
+    # Two lines from Word (no paragraph long enough to be scored as an article's): its typed spaces, list
+    # bullets and the spans that carried Word's styles were published as they were.
+    r = word_page(
+        "<p class=MsoTitle>Rail strike statement<o:p></o:p></p><p class=MsoNormal><o:p>&nbsp;</o:p></p>"
+        "<p class=MsoNormal>A spokesperson said:<o:p></o:p></p><p class=MsoNormal>&nbsp;&nbsp;“We urge talks.”</p>"
+        "<p class=MsoListParagraph style='text-indent:-18.0pt;mso-list:l0 level1 lfo1'><![if !supportLists]><span"
+        " style='font-family:Symbol'><span style='mso-list:Ignore'>·<span style='font:7.0pt \"Times New Roman\"'>"
+        "&nbsp;&nbsp; </span></span></span><![endif]>Trains run<o:p></o:p></p>"
+    )
+    assert r.body_html == (
+        "<div><p>A spokesperson said:</p><blockquote><p>“We urge talks.”</p></blockquote><ul><li>Trains run</li></ul>"
+        "</div>"
+    )

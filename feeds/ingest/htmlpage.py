@@ -66,7 +66,7 @@ from feeds.ingest.htmlmeta import (
     page_url,
     title_text,
 )
-from feeds.ingest.htmltidy import inline_emphasis, said_quotations, styled_emphasis
+from feeds.ingest.htmltidy import google_lists, inline_emphasis, said_quotations, styled_emphasis
 from feeds.ingest.htmltree import inner_html, remove, text_of
 from feeds.ingest.textfile import REFERENCE_LINE, is_email_headers
 from feeds.model import RawRelease
@@ -115,6 +115,7 @@ def release_from_html(text: str, *, source: str, origin: str, saved_folder: str 
         word_export = True
         drop_exported_images(root)
         styled_emphasis(root)
+        google_lists(root)
     if word_export:
         inline_emphasis(root)
     title_tag = title_text(root)

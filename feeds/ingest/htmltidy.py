@@ -17,7 +17,7 @@ from feeds.ingest.htmltree import BLOCKS, BOLD, HEADINGS, ITALIC, classes_styled
 from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
 from feeds.normalise.text import is_label
 
-__all__ = ["inline_emphasis", "said_quotations", "styled_emphasis", "tidy"]
+__all__ = ["google_lists", "inline_emphasis", "said_quotations", "styled_emphasis", "tidy"]
 
 _KEEP_EMPTY = frozenset({"img", "picture", "video", "audio", "source", "table", "hr", "iframe", "td", "th", "tr"})
 _TIDY = frozenset({"p", "div", "span", "section", "li", "ul", "ol", "figure", "figcaption", "a", "strong", "em", "b"})
@@ -75,6 +75,41 @@ def styled_emphasis(root: HtmlElement) -> None:
         if not classes.isdisjoint(bold) and not _in_heading(span):
             span.tag = "strong"
             span.attrib.pop("class")
+
+
+# Google Docs' class for a list at a level: `lst-kix_<list>-<level>`, the level from 0.
+_GOOGLE_LIST = re.compile(r"\blst-kix_(\w+)-(\d+)\b")
+
+
+def google_lists(root: HtmlElement) -> None:
+    """Make the lists of a Google Docs export one list again: it writes each change of level as a list of its
+    own (`<ul class="lst-kix_a1-0">`, `<ul class="lst-kix_a1-1">`, `<ul class="lst-kix_a1-0">`, each item
+    indented by its class), which a reader would see flat. A deeper level's list goes inside the item above it,
+    and the lists of one level beside each other are one (a numbered list goes on, its `start` unneeded)."""
+    for parent in list(root.iter()):
+        stack: list[tuple[str, int, HtmlElement]] = []  # (list id, level, list element), outermost first
+        for child in list(parent):
+            kix = _GOOGLE_LIST.search(child.get("class") or "") if child.tag in ("ul", "ol") else None
+            if kix is None:
+                stack = []
+                continue
+            if child.get("start") == "1":
+                del child.attrib["start"]
+            list_id, level = kix[1], int(kix[2])
+            while stack and (stack[-1][0] != list_id or stack[-1][1] > level):
+                stack.pop()
+            if stack and stack[-1][1] == level and stack[-1][2].tag == child.tag:
+                stack[-1][2].extend(list(child))  # (the same list going on at this level)
+                parent.remove(child)
+            elif stack and stack[-1][1] < level and len(stack[-1][2]):
+                child.attrib.pop("start", None)
+                child.tail = None
+                stack[-1][2][-1].append(child)
+                stack.append((list_id, level, child))
+            else:
+                stack = [(list_id, level, child)]
+            if (child.tail or "").strip():
+                stack = []
 
 
 def inline_emphasis(root: HtmlElement) -> None:
