@@ -449,3 +449,19 @@ def test_a_short_statement_is_tidied_as_a_long_release_is() -> None:
         "<div><p>A spokesperson said:</p><blockquote><p>“We urge talks.”</p></blockquote><ul><li>Trains run</li></ul>"
         "</div>"
     )
+
+
+def test_a_forwarded_messages_disclaimer_is_not_published() -> None:
+    r = release_of("outlook-forwarded.htm")
+    assert r.body_text.rstrip().endswith("07700 900123")  # (a signature is the author's to delete: it stays)
+    assert "intended for the named recipient" not in r.body_html
+
+
+def test_a_release_about_misdirected_emails_keeps_its_words() -> None:
+    # (not an e-mail saved as a page: its last paragraph is text, whatever it says)
+    r = word_page(
+        "<p class=MsoTitle>Council apologises for data error</p><p class=MsoNormal>Residents were sent the wrong"
+        " letters this week.</p><p class=MsoNormal>If you have received this e-mail in error, it was intended for"
+        " another resident and is confidential: please delete it.</p>"
+    )
+    assert "please delete it." in r.body_text

@@ -295,7 +295,8 @@ def _drop_email_headers(root: HtmlElement) -> None:
     """Remove the headers of an e-mail saved as a web page (Outlook's "Save as HTML": "From: … Sent: … To: …
     Subject: …" in the first paragraph, a line each): the message's metadata, never the release's text. In such
     an e-mail, a forwarded message's headers further down ("final version below", then the release's author's
-    From: … Subject: …) end the forwarder's note: it goes, with every header block down to the last one."""
+    From: … Subject: …) end the forwarder's note: it goes, with every header block down to the last one; and so
+    does the confidentiality notice a mail server adds at its end, with what follows it."""
     body = root.find("body")
     leaves = (
         block
@@ -307,8 +308,20 @@ def _drop_email_headers(root: HtmlElement) -> None:
         return  # (not an e-mail: the rest of the page is not looked at)
     blocks = [first, *leaves]
     last = max(index for index, block in enumerate(blocks) if index == 0 or _is_headers(block))
-    for block in blocks[: last + 1]:
+    disclaimer = next((i for i in range(last + 1, len(blocks)) if _is_disclaimer(_text(blocks[i]))), len(blocks))
+    for block in blocks[: last + 1] + blocks[disclaimer:]:
         block.drop_tree()
+
+
+# The confidentiality notice a mail server adds under every message ("This e-mail and any attachments are
+# intended for the named recipient only. If you have received it in error …"): the mail's, not the release's.
+_DISCLAIMER = re.compile(
+    r"\b(?:e-?mail|message)s?\b.*\b(?:intended|confidential|privileged)\b.*\breceived\b.*\bin error\b", re.IGNORECASE
+)
+
+
+def _is_disclaimer(text: str) -> bool:
+    return len(text) < 1500 and _DISCLAIMER.search(text) is not None
 
 
 def _is_headers(block: HtmlElement) -> bool:
