@@ -465,3 +465,17 @@ def test_a_release_about_misdirected_emails_keeps_its_words() -> None:
         " another resident and is confidential: please delete it.</p>"
     )
     assert "please delete it." in r.body_text
+
+
+def test_a_quotation_after_said_on_a_new_line_of_the_same_paragraph() -> None:
+    # Shift+Enter in Word: "said:" and the quotation are lines of one paragraph, parted by a <br>.
+    r = word_page(
+        "<p class=MsoTitle>Harbour dues frozen</p><p class=MsoNormal>The harbour master, Jo Penrose, said:<br>"
+        "“We listened to the boat owners, and we <b>acted</b> on what they told us.”<o:p></o:p></p>"
+        "<p class=MsoNormal>Dues will be reviewed next year, the council said.</p>"
+    )
+    assert flat(r.body_html).replace("\n", "") == (
+        "<div><p>The harbour master, Jo Penrose, said:</p><blockquote><p>“We listened to the boat owners, and we"
+        " <b>acted</b> on what they told us.”</p></blockquote><p>Dues will be reviewed next year, the council"
+        " said.</p></div>"
+    )

@@ -283,6 +283,8 @@ def said_quotations(container: HtmlElement) -> None:
     each paragraph of a long quotation opens with a mark, only the last one closes it), up to one that closes
     it. A paragraph that does not open with a mark is not a quotation, and stays a paragraph. Not for other web
     pages: their quotations are what their site marked."""
+    for paragraph in list(container.iter("p")):
+        _split_after_said(paragraph)
     for intro in list(container.iter("p")):
         following = intro.getnext()
         if (
@@ -309,6 +311,29 @@ def said_quotations(container: HtmlElement) -> None:
         quote.tail, run[-1].tail = run[-1].tail, None
         for paragraph in run:
             quote.append(paragraph)
+
+
+def _split_after_said(p: HtmlElement) -> None:
+    """A paragraph whose line ends "said:" and whose next line (after a `<br>`, Word's Shift+Enter) opens with a
+    quotation mark: two paragraphs, the introduction and the quotation."""
+    for br in p.iterchildren("br"):
+        tail = (br.tail or "").lstrip()
+        if not tail.startswith(OPENING_QUOTES):
+            continue
+        before = (p.text or "") + "".join(lxml.html.tostring(e, method="text", encoding="unicode") for e in _before(br))
+        if not introduces_quotation(" ".join(before.split())):
+            continue
+        quotation = lxml.html.Element("p")
+        quotation.text, quotation.tail, p.tail = tail, p.tail, None
+        quotation.extend(list(br.itersiblings()))
+        br.getparent().remove(br)
+        p.addnext(quotation)
+        return
+
+
+def _before(element: HtmlElement) -> list[HtmlElement]:
+    """The siblings before `element`, in order."""
+    return list(reversed(list(element.itersiblings(preceding=True))))
 
 
 # Spaces typed in a row (two after a full stop, an indent), which Word exports as no-break spaces: one space.
