@@ -150,7 +150,7 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
         return f"{named} is not in the release's folder or a folder in it; put the picture beside the release"
     path = folder.joinpath(*parts)
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+        fd = _open_below(folder, parts)
     except FileNotFoundError:
         return f"{named} was not found: {path} does not exist; drop the picture with the release (or remove the image)"
     except OSError as e:
@@ -191,6 +191,23 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
         data=data,
         read_as=(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns),
     )
+
+
+def _open_below(folder: Path, parts: Sequence[str]) -> int:
+    """A descriptor of the file `parts` below `folder`, each folder on the way opened without following a link
+    (O_NOFOLLOW alone guards only the last step: `images/` linked to a folder elsewhere would be read through)."""
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_BINARY", 0)
+    if len(parts) == 1:  # (nearly every picture: beside its release, one open)
+        return os.open(folder / parts[0], flags)
+    at = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        for part in parts[:-1]:
+            step = os.open(part, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | os.O_NOFOLLOW, dir_fd=at)
+            os.close(at)
+            at = step
+        return os.open(parts[-1], flags, dir_fd=at)
+    finally:
+        os.close(at)
 
 
 def displayed(size: tuple[int, int], orientation: int) -> tuple[int, int]:

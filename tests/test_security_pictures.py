@@ -1,0 +1,49 @@
+"""Pictures dropped with a release, as an attacker with write access to the drop folder would drop them: nothing
+outside the drop folder is read, moved or published through a link, whatever the release names."""
+
+from __future__ import annotations
+
+import hashlib
+
+from feeds.ingest import run_ingest
+from tests.test_ingest_pictures import png
+
+
+def _md(ref: str) -> str:
+    return f"---\ntitle: Ferry at its new berth\n---\n\nThe island ferry moored at its new berth.\n\n![The ferry]({ref})\n"
+
+
+def _published(app, data: bytes) -> bool:
+    name = hashlib.sha256(data).hexdigest()[:32]
+    return any(name in (r.body_html + (r.image or "")) for r in app.store.releases())
+
+
+def test_a_picture_in_a_folder_that_is_a_link_out_of_the_drop_folder_is_not_read(app, inbox, tmp_path):
+    elsewhere = tmp_path / "private"
+    elsewhere.mkdir()
+    secret = png(7, 5, shade=9)
+    (elsewhere / "secret.png").write_bytes(secret)
+    (inbox / "images").symlink_to(elsewhere, target_is_directory=True)
+    (inbox / "ferry.md").write_text(_md("images/secret.png"), encoding="utf-8")
+    outcomes = run_ingest(app).outcomes
+    assert not _published(app, secret), "a picture read through a folder link is published"
+    assert (elsewhere / "secret.png").read_bytes() == secret, "the file the link points at stays where it is"
+    assert [o.status for o in outcomes if o.origin.endswith("ferry.md")] == ["rejected"]
+
+
+def test_a_folder_link_inside_a_saved_pages_folder_is_not_read_through(app, inbox, tmp_path):
+    elsewhere = tmp_path / "private"
+    elsewhere.mkdir()
+    secret = png(7, 5, shade=11)
+    (elsewhere / "image001.png").write_bytes(secret)
+    (inbox / "PR ferry_files").mkdir()
+    (inbox / "PR ferry_files" / "images").symlink_to(elsewhere, target_is_directory=True)
+    (inbox / "PR ferry.htm").write_text(
+        "<!DOCTYPE html><html><head><title>Ferry at its new berth</title></head><body><h1>Ferry at its new berth</h1>"
+        "<p>The island ferry moored at its new berth this morning.</p>"
+        '<p><img src="PR%20ferry_files/images/image001.png" alt="The ferry"></p></body></html>',
+        encoding="utf-8",
+    )
+    run_ingest(app)
+    assert not _published(app, secret), "a picture read through a saved page's folder that is a link is published"
+    assert (elsewhere / "image001.png").read_bytes() == secret
