@@ -9,8 +9,8 @@ What display needs is kept: the colour profile, the colour-transform and animati
 phone stores a portrait photograph sideways with an EXIF Orientation of 6: without it the picture shows rotated),
 rewritten as a minimal EXIF block holding that one value.
 
-- JPEG: the segments before and between the scans are walked (ITU T.81, B.1.1); APP0 (JFIF only), APP2 (ICC profile
-  only) and APP14 (Adobe) are kept, every other APPn (EXIF, XMP, IPTC/Photoshop, MPF, maker notes…) and COM are
+- JPEG: the segments before and between the scans are walked (ITU T.81, B.1.1); APP0 (JFIF only, without its
+  thumbnail), APP2 (ICC profile only) and APP14 (Adobe) are kept, every other APPn (EXIF, XMP, IPTC/Photoshop, MPF, maker notes…) and COM are
   left out, and so is whatever follows the end of the image (a phone's second pictures and trailers).
 - PNG: the critical chunks and those that change how it is drawn (iCCP, sRGB, gAMA, cHRM, cICP, tRNS, bKGD, pHYs,
   sBIT, the animation's…) are kept; eXIf, tEXt, iTXt, zTXt, tIME and any other ancillary chunk are left out.
@@ -81,6 +81,10 @@ _KEPT_APP = {0xE0: (b"JFIF\x00",), 0xE2: (b"ICC_PROFILE\x00",), 0xEE: (b"Adobe",
 """The application segments display needs, by marker and the name they start with: JFIF (pixel density), the ICC
 colour profile, Adobe's (whether the colours are YCbCr or CMYK). Every other APPn is metadata or unneeded."""
 
+_JFIF_HEAD = 14
+"""The JFIF segment's body up to its thumbnail ("JFIF\\0", version, density units and values, the thumbnail's width and
+height): an RGB thumbnail may follow, of the uncropped original as EXIF's can be, and is left out (its size 0 x 0)."""
+
 
 def _jpeg(data: bytes) -> tuple[bytes, int]:
     out = [b"\xff\xd8"]
@@ -136,7 +140,9 @@ def _jpeg(data: bytes) -> tuple[bytes, int]:
             keep = marker in _KEPT_APP and body.startswith(_KEPT_APP[marker])
         else:  # tables, frame and scan headers
             keep = True
-        if keep:
+        if keep and marker == 0xE0 and length > _JFIF_HEAD + 2:  # (a thumbnail after the header: left out)
+            out.append(b"\xff\xe0" + struct.pack(">H", _JFIF_HEAD + 2) + body[: _JFIF_HEAD - 2] + b"\x00\x00")
+        elif keep:
             out.append(data[at:end])
         in_scan = marker == 0xDA
         scanned = scanned or in_scan

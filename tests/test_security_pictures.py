@@ -47,3 +47,21 @@ def test_a_folder_link_inside_a_saved_pages_folder_is_not_read_through(app, inbo
     run_ingest(app)
     assert not _published(app, secret), "a picture read through a saved page's folder that is a link is published"
     assert (elsewhere / "image001.png").read_bytes() == secret
+
+
+def test_a_jfif_thumbnail_of_the_uncropped_original_is_not_published():
+    """JFIF's APP0 may carry a thumbnail (its width and height bytes, then its RGB pixels): the uncropped original,
+    as EXIF's thumbnail can be. The JFIF segment stays (its pixel density), without the thumbnail."""
+    from tests.test_picturemeta import JPEG_FRAME, JPEG_HUFFMAN, JPEG_SCAN, JPEG_TABLES, segment
+
+    from feeds.picturemeta import without_metadata
+
+    thumbnail = b"UNCROPPED-ORIGINAL" * 2 + bytes(range(18))  # (4 x 3 pixels, 3 bytes each)
+    jfif = b"JFIF\x00\x01\x02\x01\x00\x48\x00\x48"
+    data = b"\xff\xd8" + segment(0xE0, jfif + b"\x04\x03" + thumbnail) + JPEG_TABLES + JPEG_FRAME + JPEG_HUFFMAN
+    data += JPEG_SCAN + b"\xff\xd9"
+    cleaned, _ = without_metadata(data, "image/jpeg")
+    assert b"UNCROPPED" not in cleaned
+    body = JPEG_TABLES + JPEG_FRAME + JPEG_HUFFMAN + JPEG_SCAN + b"\xff\xd9"
+    assert cleaned == b"\xff\xd8" + segment(0xE0, jfif + b"\x00\x00") + body
+    assert without_metadata(cleaned, "image/jpeg")[0] == cleaned
