@@ -10,8 +10,9 @@ phone stores a portrait photograph sideways with an EXIF Orientation of 6: witho
 rewritten as a minimal EXIF block holding that one value.
 
 - JPEG: the segments before and between the scans are walked (ITU T.81, B.1.1); APP0 (JFIF only, without its
-  thumbnail), APP2 (ICC profile only) and APP14 (Adobe) are kept, every other APPn (EXIF, XMP, IPTC/Photoshop, MPF, maker notes…) and COM are
-  left out, and so is whatever follows the end of the image (a phone's second pictures and trailers).
+  thumbnail), APP2 (ICC profile only) and APP14 (Adobe) are kept, every other APPn (EXIF, XMP, IPTC/Photoshop,
+  MPF, maker notes…) and COM are left out, and so is whatever follows the end of the image (a phone's second
+  pictures and trailers).
 - PNG: the critical chunks and those that change how it is drawn (iCCP, sRGB, gAMA, cHRM, cICP, tRNS, bKGD, pHYs,
   sBIT, the animation's…) are kept; eXIf, tEXt, iTXt, zTXt, tIME and any other ancillary chunk are left out.
 - WebP: the image, alpha, animation and ICC chunks are kept; EXIF, XMP and unknown chunks are left out, and the
