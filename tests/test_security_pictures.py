@@ -4,13 +4,21 @@ outside the drop folder is read, moved or published through a link, whatever the
 from __future__ import annotations
 
 import hashlib
+import os
+import threading
+
+import pytest
 
 from feeds.ingest import run_ingest
+from feeds.picturemeta import without_metadata
 from tests.test_ingest_pictures import png
+from tests.test_picturemeta import JPEG_FRAME, JPEG_HUFFMAN, JPEG_SCAN, JPEG_TABLES, segment
 
 
 def _md(ref: str) -> str:
-    return f"---\ntitle: Ferry at its new berth\n---\n\nThe island ferry moored at its new berth.\n\n![The ferry]({ref})\n"
+    return (
+        f"---\ntitle: Ferry at its new berth\n---\n\nThe island ferry moored at its new berth.\n\n![The ferry]({ref})\n"
+    )
 
 
 def _published(app, data: bytes) -> bool:
@@ -52,10 +60,6 @@ def test_a_folder_link_inside_a_saved_pages_folder_is_not_read_through(app, inbo
 def test_a_jfif_thumbnail_of_the_uncropped_original_is_not_published():
     """JFIF's APP0 may carry a thumbnail (its width and height bytes, then its RGB pixels): the uncropped original,
     as EXIF's thumbnail can be. The JFIF segment stays (its pixel density), without the thumbnail."""
-    from tests.test_picturemeta import JPEG_FRAME, JPEG_HUFFMAN, JPEG_SCAN, JPEG_TABLES, segment
-
-    from feeds.picturemeta import without_metadata
-
     thumbnail = b"UNCROPPED-ORIGINAL" * 2 + bytes(range(18))  # (4 x 3 pixels, 3 bytes each)
     jfif = b"JFIF\x00\x01\x02\x01\x00\x48\x00\x48"
     data = b"\xff\xd8" + segment(0xE0, jfif + b"\x04\x03" + thumbnail) + JPEG_TABLES + JPEG_FRAME + JPEG_HUFFMAN
@@ -65,3 +69,25 @@ def test_a_jfif_thumbnail_of_the_uncropped_original_is_not_published():
     body = JPEG_TABLES + JPEG_FRAME + JPEG_HUFFMAN + JPEG_SCAN + b"\xff\xd9"
     assert cleaned == b"\xff\xd8" + segment(0xE0, jfif + b"\x00\x00") + body
     assert without_metadata(cleaned, "image/jpeg")[0] == cleaned
+
+
+@pytest.mark.parametrize("where", ["in the drop folder", "linked from the drop folder"])
+def test_a_pipe_named_as_a_picture_no_release_shows_does_not_hang_the_ingest(app, inbox, tmp_path, where):
+    """A picture no release shows is hashed to say whether it is published already: a pipe (or a link to one, or
+    to /dev/zero) named `logo.png` was opened and read to its end, which never comes: the ingest, the daemon's
+    ingest job with it, waited for ever (or filled the memory)."""
+    fifo = inbox / "logo.png" if where == "in the drop folder" else tmp_path / "pipe"
+    os.mkfifo(fifo)
+    if fifo.parent != inbox:
+        (inbox / "logo.png").symlink_to(fifo)
+    (inbox / "ferry.md").write_text(_md("https://press.example.org/ferry.jpg"), encoding="utf-8")
+    done: list[object] = []
+    worker = threading.Thread(target=lambda: done.append(run_ingest(app)), daemon=True)
+    worker.start()
+    worker.join(15)
+    if worker.is_alive():  # (let the reader go: a writer that opens and closes the pipe ends its read)
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        worker.join(30)
+        pytest.fail("the ingest waited on a pipe named as a picture")
+    [report] = done
+    assert [o.status for o in report.outcomes] == ["created"]

@@ -18,7 +18,6 @@ folder or a failed remote source stop the other sources.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
@@ -35,7 +34,7 @@ from feeds.ingest.moving import BatchMover
 from feeds.ingest.notices import picture_note
 from feeds.ingest.parallel import units_in_batches
 from feeds.ingest.picturemoves import settle_pictures
-from feeds.ingest.pictures import MAX_PICTURE_BYTES, is_picture_name, stored_digest
+from feeds.ingest.pictures import is_picture_name, stored_digest, waiting_bytes
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
 from feeds.model import IngestOutcome, IngestReport
@@ -155,10 +154,10 @@ def _waiting_pictures(app: App, pictures: Sequence[Path]) -> list[str]:
         return []
     digests: dict[Path, str] = {}
     for p in pictures:
-        with contextlib.suppress(OSError):  # (unreadable: said as waiting; its release's ingest will name why)
-            # (larger: never stored, not read at every scan; hashed as stored: without its metadata)
-            if p.stat().st_size <= MAX_PICTURE_BYTES and (digest := stored_digest(p.read_bytes())):
-                digests[p] = digest
+        # (unreadable, larger, a link or a pipe: said as waiting, never followed nor read; its release's ingest
+        # will name why; hashed as stored: without its metadata)
+        if (data := waiting_bytes(p)) is not None and (digest := stored_digest(data)):
+            digests[p] = digest
     stored = app.store.pictures_stored(list(digests.values()))
     notes = []
     for p in pictures:

@@ -51,6 +51,7 @@ __all__ = [
     "missing_warning",
     "picture_of",
     "stored_digest",
+    "waiting_bytes",
     "with_picture_files",
     "with_warnings",
 ]
@@ -213,6 +214,25 @@ def _open_below(folder: Path, parts: Sequence[str]) -> int:
 def displayed(size: tuple[int, int], orientation: int) -> tuple[int, int]:
     """(width, height) as the picture is shown: EXIF orientations 5 to 8 turn it a quarter, swapping them."""
     return (size[1], size[0]) if orientation >= 5 else size
+
+
+def waiting_bytes(path: Path) -> bytes | None:
+    """The bytes of the picture file `path` that no release showed (to tell whether they are stored already), or
+    None when it is no plain file of at most `MAX_PICTURE_BYTES` (a link, a pipe: never followed nor read, as a
+    pipe or a link to /dev/zero would never end) or cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_BINARY", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_PICTURE_BYTES:
+            return None
+        try:
+            data = f.read(MAX_PICTURE_BYTES + 1)
+        except OSError:
+            return None
+    return data if len(data) <= MAX_PICTURE_BYTES else None
 
 
 def stored_digest(data: bytes) -> str | None:
