@@ -21,6 +21,14 @@ def _md(ref: str) -> str:
     )
 
 
+def _page(src: str) -> str:
+    return (
+        "<!DOCTYPE html><html><head><title>Ferry at its new berth</title></head><body><h1>Ferry at its new berth</h1>"
+        f'<p>The island ferry moored at its new berth this morning.</p><p><img src="{src}" alt="The ferry"></p>'
+        "</body></html>"
+    )
+
+
 def _published(app, data: bytes) -> bool:
     name = hashlib.sha256(data).hexdigest()[:32]
     return any(name in (r.body_html + (r.image or "")) for r in app.store.releases())
@@ -46,12 +54,7 @@ def test_a_folder_link_inside_a_saved_pages_folder_is_not_read_through(app, inbo
     (elsewhere / "image001.png").write_bytes(secret)
     (inbox / "PR ferry_files").mkdir()
     (inbox / "PR ferry_files" / "images").symlink_to(elsewhere, target_is_directory=True)
-    (inbox / "PR ferry.htm").write_text(
-        "<!DOCTYPE html><html><head><title>Ferry at its new berth</title></head><body><h1>Ferry at its new berth</h1>"
-        "<p>The island ferry moored at its new berth this morning.</p>"
-        '<p><img src="PR%20ferry_files/images/image001.png" alt="The ferry"></p></body></html>',
-        encoding="utf-8",
-    )
+    (inbox / "PR ferry.htm").write_text(_page("PR%20ferry_files/images/image001.png"), encoding="utf-8")
     run_ingest(app)
     assert not _published(app, secret), "a picture read through a saved page's folder that is a link is published"
     assert (elsewhere / "image001.png").read_bytes() == secret
@@ -91,3 +94,25 @@ def test_a_pipe_named_as_a_picture_no_release_shows_does_not_hang_the_ingest(app
         pytest.fail("the ingest waited on a pipe named as a picture")
     [report] = done
     assert [o.status for o in report.outcomes] == ["created"]
+
+
+def test_a_picture_that_is_a_hard_link_to_a_file_elsewhere_is_refused(app, inbox, tmp_path):
+    secret = png(7, 5, shade=13)
+    (tmp_path / "secret.png").write_bytes(secret)
+    os.link(tmp_path / "secret.png", inbox / "arrival.png")
+    (inbox / "ferry.md").write_text(_md("arrival.png"), encoding="utf-8")
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and "hard link" in outcome.error
+    assert not _published(app, secret)
+
+
+def test_a_saved_pages_folder_that_is_a_link_is_not_read_through(app, inbox, tmp_path):
+    elsewhere = tmp_path / "private"
+    elsewhere.mkdir()
+    secret = png(7, 5, shade=17)
+    (elsewhere / "image001.png").write_bytes(secret)
+    (inbox / "PR ferry_files").symlink_to(elsewhere, target_is_directory=True)
+    (inbox / "PR ferry.htm").write_text(_page("PR%20ferry_files/image001.png"), encoding="utf-8")
+    run_ingest(app)
+    assert not _published(app, secret)
+    assert (elsewhere / "image001.png").read_bytes() == secret
