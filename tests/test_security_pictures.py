@@ -116,3 +116,28 @@ def test_a_saved_pages_folder_that_is_a_link_is_not_read_through(app, inbox, tmp
     run_ingest(app)
     assert not _published(app, secret)
     assert (elsewhere / "image001.png").read_bytes() == secret
+
+
+@pytest.mark.parametrize("kept", ["processed", "rejected", ".trash"])
+def test_a_release_cannot_show_or_move_a_file_the_drop_folder_keeps_apart(app, inbox, kept):
+    """processed/ and rejected/ are the drop folder's record of what it read (and dot-folders are never read): a
+    release naming `processed/minister.png` showed another release's picture (one kept back for an embargo
+    among them) and moved it, or a rejection's note, into processed/processed/ or rejected/rejected/."""
+    picture = png(9, 9, shade=3)
+    (inbox / kept).mkdir()
+    (inbox / kept / "minister.png").write_bytes(picture)
+    (inbox / kept / "old.md.error.txt").write_text("old.md: refused\n", encoding="utf-8")
+    (inbox / "ferry.md").write_text(
+        _md(f"{kept}/minister.png") + f"\n![note]({kept}/old.md.error.txt)\n", encoding="utf-8"
+    )
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and f"'{kept}/minister.png'" in outcome.error
+    assert not _published(app, picture)
+    assert (inbox / kept / "minister.png").exists() and (inbox / kept / "old.md.error.txt").exists()
+    assert not (inbox / "processed" / kept).exists() and not (inbox / "rejected" / kept).exists()
+
+
+def test_the_folders_a_release_cannot_show_pictures_from_are_those_the_scan_leaves_alone():
+    from feeds.ingest import folder, pictures
+
+    assert {folder.PROCESSED, folder.REJECTED} <= set(pictures.KEPT_APART)

@@ -41,6 +41,7 @@ from feeds.picturemeta import MetadataError, without_metadata
 from feeds.pictures import Picture
 
 __all__ = [
+    "KEPT_APART",
     "MAX_PICTURE_BYTES",
     "PICTURE_SUFFIXES",
     "PictureError",
@@ -103,6 +104,9 @@ def with_picture_files(
         pictures: list[Picture] = []
         absent: list[str] = []
         for ref in refs:
+            if (elsewhere := _not_dropped_with(ref, shown)) is not None:  # (never read, and never moved)
+                problems.append(elsewhere)
+                continue
             where = str(folder.joinpath(*ref.split("/")))
             if not os.path.lexists(where):
                 absent.append(ref)
@@ -146,9 +150,9 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
     """The picture the release file `release` names as `ref` (relative to `folder`, its folder), or why not, as
     an error naming the release, the reference and the file."""
     named = f"{release}: the picture {ref!r} it shows"
+    if (elsewhere := _not_dropped_with(ref, release)) is not None:
+        return elsewhere
     parts = posixpath.normpath(ref).split("/")
-    if ref.startswith("/") or ".." in parts:  # (never outside the release's folder)
-        return f"{named} is not in the release's folder or a folder in it; put the picture beside the release"
     path = folder.joinpath(*parts)
     try:
         fd = _open_below(folder, parts)
@@ -192,6 +196,26 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
         data=data,
         read_as=(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns),
     )
+
+
+KEPT_APART = ("processed", "rejected")
+"""The drop folder's record of the files it read (`folder.PROCESSED`, `folder.REJECTED`; this module cannot import
+it), which its scan never reads: no release shows a picture from there, nor moves one out of it."""
+
+
+def _not_dropped_with(ref: str, release: str) -> str | None:
+    """Why `ref` names no file dropped with the release file `release` (outside its folder, in the drop folder's
+    processed/ or rejected/, in a dot-folder the scan never reads), as an error naming both; None when it may."""
+    parts = posixpath.normpath(ref).split("/")
+    named = f"{release}: the picture {ref!r} it shows"
+    if ref.startswith("/") or ".." in parts:  # (never outside the release's folder)
+        return f"{named} is not in the release's folder or a folder in it; put the picture beside the release"
+    if any(p in KEPT_APART or p.startswith(".") for p in parts[:-1]):
+        return (
+            f"{named} is in a folder the drop folder keeps apart ({'/'.join(parts[:-1])}/: files it read, or a "
+            "hidden folder), not one dropped with the release; put the picture beside the release"
+        )
+    return None
 
 
 def _open_below(folder: Path, parts: Sequence[str]) -> int:
