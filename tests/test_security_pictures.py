@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from feeds.ingest import run_ingest
+from feeds.ingest import pictures, run_ingest
 from feeds.picturemeta import without_metadata
 from tests.test_ingest_pictures import png
 from tests.test_picturemeta import JPEG_FRAME, JPEG_HUFFMAN, JPEG_SCAN, JPEG_TABLES, segment
@@ -141,3 +141,29 @@ def test_the_folders_a_release_cannot_show_pictures_from_are_those_the_scan_leav
     from feeds.ingest import folder, pictures
 
     assert {folder.PROCESSED, folder.REJECTED} <= set(pictures.KEPT_APART)
+
+
+def test_a_release_showing_more_picture_bytes_than_a_batch_holds_is_refused_without_reading_them_all(
+    app, inbox, monkeypatch
+):
+    """Each picture is capped (10 MiB), and a batch is cut once its pictures pass 64 MiB, but a batch ends only
+    after the file that passes it: one release showing 300 camera originals of 9 MiB was read whole, 2.7 GB in
+    memory (then handed from the worker to the daemon, which stored them in one transaction)."""
+    shown = [png(8, 8, shade=n) for n in range(6)]
+    cap = sum(len(p) for p in shown[:3])
+    monkeypatch.setattr(pictures, "MAX_SHOWN_BYTES", cap)
+    read: list[str] = []
+    real = pictures.picture_of
+    monkeypatch.setattr(
+        pictures, "picture_of", lambda folder, ref, release: read.append(ref) or real(folder, ref, release)
+    )
+    for n, data in enumerate(shown):
+        (inbox / f"photo{n}.png").write_bytes(data)
+    body = "".join(f"\n![Photograph {n}](photo{n}.png)\n" for n in range(len(shown)))
+    (inbox / "gallery.md").write_text(_md("photo0.png") + body, encoding="utf-8")
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and "add up to more than" in outcome.error, outcome.error
+    assert len(read) == 4, "reading stops at the picture that passes the limit"
+    assert sorted(p.name for p in (inbox / "rejected").iterdir() if p.suffix == ".png") == [
+        f"photo{n}.png" for n in range(len(shown))
+    ], "every picture it shows goes to rejected/ with it, to be dropped again together"

@@ -43,6 +43,7 @@ from feeds.pictures import Picture
 __all__ = [
     "KEPT_APART",
     "MAX_PICTURE_BYTES",
+    "MAX_SHOWN_BYTES",
     "PICTURE_SUFFIXES",
     "PictureError",
     "PictureFile",
@@ -60,6 +61,11 @@ __all__ = [
 MAX_PICTURE_BYTES = 10 * 1024 * 1024
 """A picture larger than this is refused: a press photograph for the web is a few hundred KB; a 40 MB camera
 original would be served to every reader of the page (resize it first)."""
+
+MAX_SHOWN_BYTES = 64 * 1024 * 1024
+"""A release file whose pictures add up to more than this is refused, reading stopping at the one that passes it: a
+batch is cut once its pictures pass about as much (`parallel.PICTURE_BATCH_BYTES`), but only after the file that
+passes it, so that one release showing 300 camera originals was held whole, 2.7 GB."""
 
 PICTURE_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".svg", ".svgz")
 """Names of picture files in a drop folder: never read as releases, but with the release that shows them."""
@@ -100,6 +106,7 @@ def with_picture_files(
     problems: list[str] = []
     done: list[RawRelease] = []
     missing: list[str | None] = []
+    held = 0  # the bytes of the pictures read, each once
     for raw, refs in zip(raws, named, strict=True):
         pictures: list[Picture] = []
         absent: list[str] = []
@@ -111,15 +118,25 @@ def with_picture_files(
             if not os.path.lexists(where):
                 absent.append(ref)
                 continue
+            if held > MAX_SHOWN_BYTES:  # (not read: refused, it moves to rejected/ with the release)
+                found.setdefault(where, None)
+                continue
             picture = picture_of(folder, ref, shown)
             if isinstance(picture, str):
                 problems.append(picture)
                 found.setdefault(where, None)
             else:
                 pictures.append(picture)
+                held += len(picture.data) if where not in found else 0
                 found.setdefault(where, picture.read_as)
         done.append(replace(raw, pictures=tuple(pictures)) if pictures else raw)
         missing.append(missing_warning(shown, folder, absent) if absent else None)
+    if held > MAX_SHOWN_BYTES:
+        limit = MAX_SHOWN_BYTES // (1024 * 1024)
+        problems.append(
+            f"{shown}: the pictures it shows add up to more than {limit} MiB; resize them for the web (a picture on a "
+            "page needs a few hundred KB) and drop the release again with them"
+        )
     if problems:
         raise PictureError("; ".join(problems), tuple(found.items()))
     return tuple(done), tuple(found.items()), tuple(missing)
