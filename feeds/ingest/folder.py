@@ -25,6 +25,7 @@ from pathlib import Path
 from feeds.clock import rfc3339
 from feeds.ingest.pictures import PictureIdentity, is_picture_name
 from feeds.ingest.units import FileIdentity, Unit, file_identity, shown_path
+from feeds.logs import one_line
 
 log = logging.getLogger("feeds.ingest")
 
@@ -328,10 +329,8 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW, 0o644, dir_fd=target)
             try:
                 with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
-                    note.write(
-                        f"{_note_opening(name)}{rfc3339(now)}):\n\n{unit.error}\n\n"
-                        "Fix the file and drop it into the inbox again.\n"
-                    )
+                    why = "\n".join(map(one_line, unit.error.split("\n")))  # (read with `cat`: no control driving it)
+                    note.write(f"{_note_opening(name)}{rfc3339(now)}):\n\n{why}\n\n{_NOTE_CLOSING}")
                 os.replace(part, dest + _NOTE, src_dir_fd=target, dst_dir_fd=target)
             except OSError:  # (a full disk): no hidden part left in rejected/, retried whole by the next scan
                 with contextlib.suppress(OSError):
@@ -390,8 +389,11 @@ PUT_BACK = "changed while it was read: left in the drop folder, to be read again
 """What `_move` gives as the reason a file stayed when `_put_back` put it back (compared by identity)."""
 
 
+_NOTE_CLOSING = "Fix the file and drop it into the inbox again.\n"
+
+
 def _note_opening(name: str) -> str:
-    return f"{shown_path(name)} was not ingested ("
+    return f"{one_line(shown_path(name))} was not ingested ("
 
 
 def _our_orphan_note(folder: int, note: str, dropped: str) -> bool:
