@@ -8,16 +8,18 @@ where it pointed before (resolved against the site: the office may publish it th
 that is there but refused (not a picture, an SVG, too large, a link) rejects the release, and moves with it to
 rejected/, to be dropped again together.
 
-A picture is read as a release file is (a regular file, never through a link, not a hard link to something else),
-up to `MAX_PICTURE_BYTES`. Its type is read from its first bytes, never from its name: JPEG, PNG, GIF and WebP, the
-types every browser and feed reader shows. An SVG is refused: it is a document that may hold scripts and links, run
-when it is opened from the site's own address; it is not sanitised into something else, so the office converts it
-(to PNG) and knows what is published. Its private metadata (EXIF with its GPS position and camera serial, XMP,
-IPTC, comments) is removed before it is hashed and stored (`feeds.picturemeta`: losslessly, the image data
-byte for byte, the orientation kept), so that what is stored, published and named by its hash is the picture
-without it. Width and height come from the header (`image_size`: a few bytes, read by hand; a decoding library
-such as Pillow would decode far more of an untrusted file than the size needs), as displayed (`displayed`: a
-photograph stored sideways with an EXIF orientation of 5 to 8 is shown turned a quarter).
+A picture is read as a release file is (a regular file, never through a link, a folder that is one included, not a
+hard link to something else), up to `MAX_PICTURE_BYTES`, and a release's up to `MAX_SHOWN_BYTES` together; never
+from the drop folder's processed/ or rejected/ (`KEPT_APART`), whose files are other releases'. Its type is read
+from its first bytes, never from its name: JPEG, PNG, GIF and WebP, the types every browser and feed reader shows.
+An SVG is refused: it is a document that may hold scripts and links, run when it is opened from the site's own
+address; it is not sanitised into something else, so the office converts it (to PNG) and knows what is published.
+Its private metadata (EXIF with its GPS position and camera serial, XMP, IPTC, comments) is removed before it is
+hashed and stored (`feeds.picturemeta`: losslessly, the image data byte for byte, the orientation kept), so that
+what is stored, published and named by its hash is the picture without it. Width and height come from the header
+(`image_size`: a few bytes, read by hand; a decoding library such as Pillow would decode far more of an untrusted
+file than the size needs), as displayed (`displayed`: a photograph stored sideways with an EXIF orientation of 5 to
+8 is shown turned a quarter).
 
 What this module must not do: decode or re-encode a picture (its image data is published byte for byte), or read
 any file that is not named by a release.
