@@ -118,7 +118,7 @@ def test_a_saved_pages_folder_that_is_a_link_is_not_read_through(app, inbox, tmp
     assert (elsewhere / "image001.png").read_bytes() == secret
 
 
-@pytest.mark.parametrize("kept", ["processed", "rejected", ".trash"])
+@pytest.mark.parametrize("kept", ["processed", "rejected", "Processed", ".trash"])
 def test_a_release_cannot_show_or_move_a_file_the_drop_folder_keeps_apart(app, inbox, kept):
     """processed/ and rejected/ are the drop folder's record of what it read (and dot-folders are never read): a
     release naming `processed/minister.png` showed another release's picture (one kept back for an embargo

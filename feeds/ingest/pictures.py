@@ -229,7 +229,7 @@ def _not_dropped_with(ref: str, release: str) -> str | None:
     named = f"{release}: the picture {ref!r} it shows"
     if ref.startswith("/") or ".." in parts:  # (never outside the release's folder)
         return f"{named} is not in the release's folder or a folder in it; put the picture beside the release"
-    if any(p in KEPT_APART or p.startswith(".") for p in parts[:-1]):
+    if any(p.casefold() in KEPT_APART or p.startswith(".") for p in parts[:-1]):  # (a share may ignore case)
         return (
             f"{named} is in a folder the drop folder keeps apart ({'/'.join(parts[:-1])}/: files it read, or a "
             "hidden folder), not one dropped with the release; put the picture beside the release"
