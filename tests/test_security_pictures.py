@@ -167,3 +167,12 @@ def test_a_release_showing_more_picture_bytes_than_a_batch_holds_is_refused_with
     assert sorted(p.name for p in (inbox / "rejected").iterdir() if p.suffix == ".png") == [
         f"photo{n}.png" for n in range(len(shown))
     ], "every picture it shows goes to rejected/ with it, to be dropped again together"
+
+
+def test_a_webp_whose_image_chunk_is_empty_is_refused_as_damaged(app, inbox):
+    """A lossless WebP chunk of no bytes left its header's size unread: an IndexError, which rejected the release
+    as feeds' own bug ("unexpected error while reading this file") rather than naming the damaged picture."""
+    (inbox / "arrival.webp").write_bytes(b"RIFF" + (12).to_bytes(4, "little") + b"WEBPVP8L" + bytes(4))
+    (inbox / "ferry.md").write_text(_md("arrival.webp"), encoding="utf-8")
+    [outcome] = run_ingest(app).outcomes
+    assert outcome.status == "rejected" and "is a damaged WEBP file" in outcome.error, outcome.error

@@ -326,7 +326,7 @@ def image_size(data: bytes, kind: str) -> tuple[int, int] | None:
             return _webp_size(data)
         if kind == "image/jpeg":
             return _jpeg_size(data)
-    except struct.error:
+    except (struct.error, IndexError):  # (a header cut short inside a chunk that is there)
         return None
     return None
 
