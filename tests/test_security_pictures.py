@@ -87,7 +87,7 @@ def test_a_pipe_named_as_a_picture_no_release_shows_does_not_hang_the_ingest(app
     done: list[object] = []
     worker = threading.Thread(target=lambda: done.append(run_ingest(app)), daemon=True)
     worker.start()
-    worker.join(15)
+    worker.join(60)  # (a loaded machine takes seconds; a pipe read waits for ever)
     if worker.is_alive():  # (let the reader go: a writer that opens and closes the pipe ends its read)
         os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
         worker.join(30)
