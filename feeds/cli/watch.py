@@ -118,23 +118,70 @@ def one_feed(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...
     return value[0]
 
 
+def one_feed_or_none(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
+    """`one_feed`, or None when no feed is named (`watch edit/remove --tagged TAG`: every feed of a tag)."""
+    return one_feed(ctx, param, value) if value else None
+
+
 @watch.command("remove")
-@click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=one_feed)
+@click.argument("url_id_or_title", nargs=-1, metavar="[URL_ID_OR_TITLE]", callback=one_feed_or_none)
+@click.option(
+    "--tagged",
+    metavar="TAG",
+    default=None,
+    help="Instead of one feed, every feed with this tag (any case, as `watch list --tag`): a whole folder.",
+)
+@click.option("--dry-run", is_flag=True, help="With --tagged: list the feeds that would go, and how many, only.")
 @pass_ctx
 @handle_errors
-def watch_remove(ctx: Context, url_id_or_title: str) -> None:
-    """Stop watching a feed (its items go; matches of them go too)."""
-    from feeds.watch.manage import feed_reference, remove_feed
+def watch_remove(ctx: Context, url_id_or_title: str | None, tagged: str | None, dry_run: bool) -> None:
+    """Stop watching a feed, or with --tagged TAG every feed of a tag (their items go; matches of them go too)."""
+    from feeds.watch.manage import feed_reference, import_configured, remove_feed
 
+    if (url_id_or_title is None) == (tagged is None):
+        raise click.UsageError("name one feed (URL, id or title), or every feed of a tag with --tagged TAG: one")
+    if dry_run and tagged is None:
+        raise click.UsageError("--dry-run goes with --tagged (`feeds watch show` shows the one feed first)")
     with ctx.app() as app:
+        if tagged is not None:
+            import_configured(app)
+            _remove_tagged(ctx, app, tagged, dry_run=dry_run)
+            return
+        assert url_id_or_title is not None
         feed, items, found = remove_feed(app, feed_reference(url_id_or_title))
     deleted = f"{count(items, 'item')} and {count(found, 'match', 'matches')}"
     ctx.say(f"removed #{feed.id} {with_readable(feed.url)}: deleted {deleted}")
 
 
-def one_feed_or_none(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> str | None:
-    """`one_feed`, or None when no feed is named (`watch edit --tagged TAG` edits every feed of a tag)."""
-    return one_feed(ctx, param, value) if value else None
+def _remove_tagged(ctx: Context, app: App, tag: str, *, dry_run: bool) -> None:
+    """`watch remove --tagged TAG`: every feed of the tag removed as `watch remove` removes one (a feed filed under
+    other tags too goes as well: tags made from nested folders cannot tell a second folder from a parent, so the
+    dry run shows each feed's tags). A feed the config file lists refuses the whole command before any feed goes;
+    a tag no feed has is an error, most often a typo."""
+    from feeds.errors import NotFoundError
+    from feeds.watch.manage import remove_feed, select_feeds
+
+    chosen = select_feeds(app.store.feeds(), tag=tag)
+    if not chosen:
+        raise NotFoundError(f"no watched feed is tagged {tag!r} (`feeds watch list` shows the tags)")
+    listed = [f for f in chosen if f.origin == "config"]
+    if listed:
+        raise FeedsError(
+            f"{count(len(listed), 'feed')} tagged {tag!r} the config file lists (#{listed[0].id} "
+            f"{without_secrets(listed[0].url)} first): remove them there first; nothing was removed"
+        )
+    if dry_run:
+        for f in chosen:
+            echo(f"#{f.id} {with_readable(f.url)}  [{', '.join(f.tags)}]")
+        ctx.say(f"would remove {count(len(chosen), 'feed')} tagged {tag!r} with their items and matches")
+        return
+    items = found = 0
+    for f in chosen:
+        feed, n_items, n_found = remove_feed(app, str(f.id))
+        items, found = items + n_items, found + n_found
+        ctx.say(f"removed #{feed.id} {with_readable(feed.url)}")
+    deleted = f"{count(items, 'item')} and {count(found, 'match', 'matches')}"
+    ctx.say(f"removed {count(len(chosen), 'feed')} tagged {tag!r}: deleted {deleted}")
 
 
 @watch.command("edit")

@@ -1,0 +1,49 @@
+"""A folder of the watch list handled as one, as an analyst with 3,000 feeds in nested OPML folders does: `watch
+remove --tagged TAG` drops a whole folder (a region the office stopped covering) in one command, with a dry run
+first, rather than one `watch remove` per feed."""
+
+from __future__ import annotations
+
+import json
+
+from tests.cli_watch_helpers import run
+
+
+def _add(config, url: str, *tags: str) -> None:
+    added = run(config, "watch", "add", "--no-check", url, *[f"--tag={t}" for t in tags])
+    assert added.exit_code == 0, added.output
+
+
+def _ids(config) -> list[int]:
+    return [f["id"] for f in json.loads(run(config, "watch", "list", "--json").stdout)]
+
+
+def test_watch_remove_tagged_removes_every_feed_of_a_folder_after_a_dry_run(config):
+    _add(config, "https://news0.example/rss", "Wires")
+    _add(config, "https://news1.example/rss", "wires", "Favourites")
+    _add(config, "https://news2.example/rss", "Asia")
+    dry = run(config, "watch", "remove", "--tagged", "WIRES", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "#1 https://news0.example/rss  [Wires]" in dry.output
+    assert "#2 https://news1.example/rss  [wires, Favourites]" in dry.output and "#3" not in dry.output
+    assert "would remove 2 feeds tagged 'WIRES' with their items and matches" in dry.output
+    assert _ids(config) == [1, 2, 3]
+    done = run(config, "watch", "remove", "--tagged", "Wires")
+    assert done.exit_code == 0, done.output
+    assert "removed 2 feeds tagged 'Wires': deleted 0 items and 0 matches" in done.output
+    assert _ids(config) == [3]
+    # a tag no feed has is an error (most often a typo), not "removed 0"; a feed named as well is a usage error
+    assert run(config, "watch", "remove", "--tagged", "Wires").exit_code == 1
+    assert run(config, "watch", "remove", "3", "--tagged", "Asia").exit_code == 2
+    assert run(config, "watch", "remove", "3", "--dry-run").exit_code == 2
+    assert run(config, "watch", "remove").exit_code == 2
+
+
+def test_watch_remove_tagged_refuses_the_whole_folder_when_the_config_lists_one_of_its_feeds(config):
+    with config.open("a", encoding="utf-8") as f:
+        f.write('\n[[watch.feeds]]\nurl = "https://listed.example/rss"\ntags = ["Wires"]\n')
+    _add(config, "https://news0.example/rss", "Wires")
+    refused = run(config, "watch", "remove", "--tagged", "Wires")
+    assert refused.exit_code == 1
+    assert "the config file lists" in refused.output and "nothing was removed" in refused.output
+    assert len(_ids(config)) == 2
