@@ -1,9 +1,9 @@
 """`feeds status`: one screen about the whole installation, read from the store (so it sees every daemon).
 
 Releases, the last ingest and publish (by a daemon's job, or as the data shows: a release stored, the site
-changed), watched feeds healthy/failing (with the worst offenders and why),
-matches in the last 24 hours, the hosts' slots held (the fetches under way, `watch.per_host` across daemons), the
-daemons alive with their leases and their jobs' next runs.
+changed), watched feeds healthy/failing (with the worst offenders and why, and the failing feeds by cause with what
+to do about each: `feeds.watch.triage`), matches in the last 24 hours, the hosts' slots held (the fetches under
+way, `watch.per_host` across daemons), the daemons alive with their leases and their jobs' next runs.
 
 It shows how each publish, ingest and watch poll round went, whoever ran it (`feeds.outcomes`), so that a failed
 `feeds ingest` from cron shows here; and says what is wrong (`StatusReport.problems`) for the command's exit code:
@@ -21,6 +21,7 @@ from feeds.articles import item_article
 from feeds.clock import parse_iso, rfc3339
 from feeds.outcomes import last_failure
 from feeds.urls import without_secrets
+from feeds.watch.triage import triage
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -90,6 +91,8 @@ class StatusReport:
     failures: dict[str, tuple[str, str]] = field(default_factory=dict)
     """`ingest`, `poll` → (since when, why) their runs fail, by whoever ran them, when none has worked since."""
     slots: SlotsHeld = field(default_factory=SlotsHeld)
+    causes: list[dict[str, Any]] = field(default_factory=list)
+    """The failing and gone feeds by cause (`feeds.watch.triage`), what to fix first, first."""
     recorded: dict[str, str] = field(default_factory=dict)
     """Job → when its work was last seen done by anyone, daemon or command, on any machine: `ingest` when a release
     was last stored, `publish` and `poll` when one last worked."""
@@ -162,6 +165,7 @@ class StatusReport:
                 "disabled": self.feeds_disabled,
                 "new": self.feeds_new,
                 "worst": self.worst,
+                "causes": self.causes,
             },
             "items": self.items,
             "matches_24h": self.matches_24h,
@@ -243,6 +247,11 @@ def gather(app: App) -> StatusReport:
         ],
         matches_24h=matches,
         items=app.store.count_items(),
+        causes=[
+            {"cause": c.key, "label": c.label, "advice": c.advice, "act": c.act, "feeds": len(fs)}
+            | {"state": fs[0].state, "ids": [f.id for f in fs]}
+            for c, fs in triage(feeds)
+        ],
         workers=workers,
         held=app.store.releases_held(now),
         sources=_sources(app),
@@ -332,6 +341,11 @@ def render_text(r: StatusReport) -> str:
         error = str(w["last_error"] or "").removeprefix(f"{w['url']}: ")  # (fetch errors name the URL already)
         started = f"since {w['failing_since']}, " if w["failing_since"] else ""  # (RFC 3339, as every time here)
         lines.append(f"  failing {started}{w['failures']}x  {w['url']}: {error}")
+    if r.causes:  # (200 failing feeds: what to do about each kind, not 200 errors)
+        lines.append("  by cause, what to fix first:")
+    for c in r.causes:
+        feeds = f"{c['feeds']} feed{'s' if c['feeds'] != 1 else ''} {c['state']}"
+        lines.append(f"    {feeds}  {c['label']}: {c['advice']} (`feeds watch list --cause {c['cause']}`)")
     for src in r.sources:
         if not src["enabled"]:
             state = "disabled"

@@ -129,6 +129,10 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
     feed_id = {f.url: f.id for f in seeded.store.feeds()}  # (the feed's `id`, as `watch list --json` gives it)
     report = gather(seeded).as_json()
     workers = report.pop("workers")
+    for cause in report["feeds"]["causes"]:  # (their words are `test_watch_triage`'s)
+        assert cause.pop("state") == ("disabled" if cause["cause"] == "gone" else "failing")
+        assert cause.pop("label") and cause.pop("advice")
+        assert cause.pop("act") is (cause["cause"] in ("web-page", "gone"))
     assert report == {
         "now": "2026-11-28T12:00:00Z",
         "releases": {
@@ -179,6 +183,12 @@ def test_status_counts_worst_offenders_and_daemons(seeded, now):
                     "last_status": "error",
                     "last_error": "https://b-flaky.example.com/feed: connection refused",
                 },
+            ],
+            "causes": [  # (`feeds.watch.triage`: what to fix first, first)
+                {"cause": "web-page", "feeds": 1, "ids": [feed_id["https://a-flaky.example.com/feed"]]},
+                {"cause": "gone", "feeds": 1, "ids": [feed_id["https://off.example.com/feed"]]},  # (its 410)
+                {"cause": "server-error", "feeds": 1, "ids": [feed_id["https://down.example.com/feed"]]},
+                {"cause": "unreachable", "feeds": 1, "ids": [feed_id["https://b-flaky.example.com/feed"]]},
             ],
         },
         "items": 4,

@@ -33,6 +33,7 @@ from feeds.errors import FeedsError
 from feeds.model import WatchedFeed
 from feeds.normalise.ids import readable_url
 from feeds.urls import without_secrets
+from feeds.watch.triage import cause_of
 
 
 def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
@@ -58,6 +59,7 @@ def feed_json(f: WatchedFeed) -> dict[str, Any]:
         "enabled": f.enabled,
         "origin": f.origin,
         "state": f.state,
+        "cause": cause.key if (cause := cause_of(f)) is not None else None,
         "health": {
             "last_checked": t(f.last_checked),
             "last_status": f.last_status,

@@ -23,6 +23,7 @@ from feeds.clock import rfc3339
 from feeds.config import shown_interval
 from feeds.model import FeedState
 from feeds.urls import without_secrets
+from feeds.watch.triage import CAUSE_KEYS, cause_of
 
 _STATES: tuple[FeedState, ...] = ("ok", "warning", "failing", "resumed", "new", "disabled")
 
@@ -32,6 +33,12 @@ _STATES: tuple[FeedState, ...] = ("ok", "warning", "failing", "resumed", "new", 
     "--state", "states", multiple=True, type=click.Choice(_STATES), help="Only feeds in this state (repeatable)."
 )
 @click.option("--tag", help="Only feeds with this tag (any case).")
+@click.option(
+    "--cause",
+    type=click.Choice(CAUSE_KEYS),
+    default=None,
+    help="Only feeds failing (or gone) for this cause, as `feeds status` groups them.",
+)
 @click.option(
     "--sort",
     "order",
@@ -54,6 +61,7 @@ def watch_list(
     ctx: Context,
     states: tuple[str, ...],
     tag: str | None,
+    cause: str | None,
     order: str,
     limit: int | None,
     width: int | None,
@@ -65,14 +73,17 @@ def watch_list(
     with ctx.app(create=False) as app:
         import_configured(app)
         watched = app.store.feeds()
-    feeds = select_feeds(watched, states=states, tag=tag, order=order)[:limit]
+    feeds = select_feeds(watched, states=states, tag=tag, order=order)
+    if cause is not None:  # (`feeds status` names the causes: `watch list --cause not-found` lists their feeds)
+        feeds = [f for f in feeds if (c := cause_of(f)) is not None and c.key == cause]
+    feeds = feeds[:limit]
     if as_json:
         echo_json([feed_json(f) for f in feeds])
         return
     if not watched:
         ctx.say("no watched feeds: `feeds watch add URL` or `feeds watch import FILE.opml`")
     elif not feeds:
-        ctx.say(f"none of the {count(len(watched), 'watched feed')} is {_wanted(states, tag)}")
+        ctx.say(f"none of the {count(len(watched), 'watched feed')} is {_wanted(states, tag, cause)}")
     if width is None and sys.stdout.isatty():  # (a pipe or a file gets whole lines, for grep and scripts)
         width = max(shutil.get_terminal_size().columns, 40)
     for f in feeds:
@@ -141,10 +152,11 @@ def short_url(url: str, width: int) -> str:
     return head + "…" + url[-room:]
 
 
-def _wanted(states: tuple[str, ...], tag: str | None) -> str:
+def _wanted(states: tuple[str, ...], tag: str | None, cause: str | None = None) -> str:
     """What `watch list`'s filters asked for, as a phrase: `failing or new, tagged 'Europe'`."""
     parts = [" or ".join(states)] if states else []
-    return ", ".join([*parts, *([f"tagged {tag!r}"] if tag is not None else [])])
+    parts += [f"tagged {tag!r}"] if tag is not None else []
+    return ", ".join([*parts, *([f"failing for {cause!r}"] if cause is not None else [])])
 
 
 @watch.command("show")
@@ -182,5 +194,7 @@ def watch_show(ctx: Context, url_id_or_title: str, as_json: bool) -> None:
         ("parse warning", f.parse_warning or "none"),
         ("items", f"{f.items_seen}"),
     ]
+    if (cause := cause_of(f)) is not None:  # (what the error means for the analyst: the command that mends it)
+        rows.append(("to do", f"{cause.label}: {cause.advice}"))
     for key, value in rows:
         echo(f"{key + ':':<15}{value}")
