@@ -45,7 +45,7 @@ def test_each_failure_is_given_a_cause_that_says_what_to_do():
     dns = cause_of(_feed(1, "error", "could not find the server news.example (DNS lookup failed)"))
     assert dns is not None and dns.act and "address" in dns.advice
     gone = cause_of(_feed(1, "410", "the server answered 410 Gone", enabled=False))
-    assert gone is not None and "feeds watch remove" in gone.advice
+    assert gone is not None and "feeds watch remove --cause gone" in gone.advice
     assert "feeds watch discover" in cause_of(_feed(1, "404", "the server answered 404 Not Found")).advice  # type: ignore[union-attr]
     waits = cause_of(_feed(1, "500", "the server answered 500 Internal Server Error"))
     assert waits is not None and not waits.act
@@ -92,3 +92,25 @@ def test_status_and_watch_list_group_200_failing_feeds_by_what_to_do(config, htt
     assert json.loads(run(config, "watch", "list", "--json").stdout)[0]["cause"] is None  # ok.xml
     shown = run(config, "watch", "show", httpserver.url_for("/moved.xml"))
     assert "to do:" in shown.output and "feeds watch discover" in shown.output
+
+
+def test_watch_remove_cause_gone_tidies_every_feed_a_410_paused_at_once(config, httpserver):
+    httpserver.expect_request("/ok.xml").respond_with_data(RSS, content_type="application/rss+xml")
+    for path in ("/gone1.xml", "/gone2.xml"):
+        httpserver.expect_request(path).respond_with_data("gone", status=410)
+    for path, tag in (("/ok.xml", "Europe"), ("/gone1.xml", "Europe"), ("/gone2.xml", "Asia")):
+        assert run(config, "watch", "add", "--no-check", httpserver.url_for(path), "--tag", tag).exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    dry = run(config, "watch", "remove", "--cause", "gone", "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "would remove 2 feeds gone (410 Gone) with their items and matches" in dry.output
+    assert "gone1.xml" in dry.output and "gone2.xml" in dry.output and "ok.xml" not in dry.output
+    europe = run(config, "watch", "remove", "--cause", "gone", "--tagged", "europe")
+    assert europe.exit_code == 0, europe.output
+    assert "removed 1 feed tagged 'europe' gone (410 Gone): deleted 0 items and 0 matches" in europe.output
+    left = [f["url"].rsplit("/", 1)[1] for f in json.loads(run(config, "watch", "list", "--json").stdout)]
+    assert left == ["ok.xml", "gone2.xml"]
+    assert run(config, "watch", "remove", "--cause", "gone").exit_code == 0
+    none = run(config, "watch", "remove", "--cause", "gone")
+    assert none.exit_code == 1 and "no watched feed is gone (410 Gone)" in none.output
+    assert run(config, "watch", "remove", "1", "--cause", "gone").exit_code == 2

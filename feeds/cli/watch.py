@@ -1,5 +1,6 @@
 """Watch commands: the `feeds watch` group and its `add`, `remove`, `edit`, `discover`, `poll` (`import` and
-`export`, OPML in and out: `watchopml.py`; `list` and `show`, the feeds and their health: `watchlist.py`).
+`export`, OPML in and out: `watchopml.py`; `list` and `show`, the feeds and their health: `watchlist.py`; `edit`
+and `remove` of a whole tag or cause: `watchmany.py`).
 
 A thin edge over `feeds.watch.manage` and `feeds.watch.poll`: it parses the arguments, calls the library, and
 prints the feeds and their health as text or `--json` (`feed_json`, the one JSON shape of a watched feed). It must
@@ -15,7 +16,6 @@ from typing import Any
 
 import click
 
-from feeds.app import App
 from feeds.cli import (
     STOPPED_BY_SIGTERM,
     Context,
@@ -33,7 +33,7 @@ from feeds.errors import FeedsError
 from feeds.model import WatchedFeed
 from feeds.normalise.ids import readable_url
 from feeds.urls import without_secrets
-from feeds.watch.triage import cause_of
+from feeds.watch.triage import CAUSE_KEYS, cause_of
 
 
 def _interval(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
@@ -133,57 +133,37 @@ def one_feed_or_none(ctx: click.Context, param: click.Parameter, value: tuple[st
     default=None,
     help="Instead of one feed, every feed with this tag (any case, as `watch list --tag`): a whole folder.",
 )
-@click.option("--dry-run", is_flag=True, help="With --tagged: list the feeds that would go, and how many, only.")
+@click.option(
+    "--cause",
+    type=click.Choice(CAUSE_KEYS),
+    default=None,
+    help="Instead of one feed, every feed failing (or gone) for this cause, as `watch list --cause` lists them.",
+)
+@click.option("--dry-run", is_flag=True, help="With --tagged or --cause: list the feeds that would go, only.")
 @pass_ctx
 @handle_errors
-def watch_remove(ctx: Context, url_id_or_title: str | None, tagged: str | None, dry_run: bool) -> None:
-    """Stop watching a feed, or with --tagged TAG every feed of a tag (their items go; matches of them go too)."""
+def watch_remove(
+    ctx: Context, url_id_or_title: str | None, tagged: str | None, cause: str | None, dry_run: bool
+) -> None:
+    """Stop watching a feed, or with --tagged TAG (and/or --cause C) every feed of a tag (their items go; matches
+    of them go too)."""
+    from feeds.cli.watchmany import remove_many
     from feeds.watch.manage import feed_reference, import_configured, remove_feed
 
-    if (url_id_or_title is None) == (tagged is None):
-        raise click.UsageError("name one feed (URL, id or title), or every feed of a tag with --tagged TAG: one")
-    if dry_run and tagged is None:
-        raise click.UsageError("--dry-run goes with --tagged (`feeds watch show` shows the one feed first)")
+    if (url_id_or_title is None) == (tagged is None and cause is None):
+        raise click.UsageError(
+            "name one feed (URL, id or title), or every feed of a tag or cause with --tagged TAG or --cause C: one"
+        )
+    if dry_run and url_id_or_title is not None:
+        raise click.UsageError("--dry-run goes with --tagged or --cause (`feeds watch show` shows the one feed first)")
     with ctx.app() as app:
-        if tagged is not None:
+        if url_id_or_title is None:
             import_configured(app)
-            _remove_tagged(ctx, app, tagged, dry_run=dry_run)
+            remove_many(ctx, app, tagged, cause, dry_run=dry_run)
             return
-        assert url_id_or_title is not None
         feed, items, found = remove_feed(app, feed_reference(url_id_or_title))
     deleted = f"{count(items, 'item')} and {count(found, 'match', 'matches')}"
     ctx.say(f"removed #{feed.id} {with_readable(feed.url)}: deleted {deleted}")
-
-
-def _remove_tagged(ctx: Context, app: App, tag: str, *, dry_run: bool) -> None:
-    """`watch remove --tagged TAG`: every feed of the tag removed as `watch remove` removes one (a feed filed under
-    other tags too goes as well: tags made from nested folders cannot tell a second folder from a parent, so the
-    dry run shows each feed's tags). A feed the config file lists refuses the whole command before any feed goes;
-    a tag no feed has is an error, most often a typo."""
-    from feeds.errors import NotFoundError
-    from feeds.watch.manage import remove_feed, select_feeds
-
-    chosen = select_feeds(app.store.feeds(), tag=tag)
-    if not chosen:
-        raise NotFoundError(f"no watched feed is tagged {tag!r} (`feeds watch list` shows the tags)")
-    listed = [f for f in chosen if f.origin == "config"]
-    if listed:
-        raise FeedsError(
-            f"{count(len(listed), 'feed')} tagged {tag!r} the config file lists (#{listed[0].id} "
-            f"{without_secrets(listed[0].url)} first): remove them there first; nothing was removed"
-        )
-    if dry_run:
-        for f in chosen:
-            echo(f"#{f.id} {with_readable(f.url)}  [{', '.join(f.tags)}]")
-        ctx.say(f"would remove {count(len(chosen), 'feed')} tagged {tag!r} with their items and matches")
-        return
-    items = found = 0
-    for f in chosen:
-        feed, n_items, n_found = remove_feed(app, str(f.id))
-        items, found = items + n_items, found + n_found
-        ctx.say(f"removed #{feed.id} {with_readable(feed.url)}")
-    deleted = f"{count(items, 'item')} and {count(found, 'match', 'matches')}"
-    ctx.say(f"removed {count(len(chosen), 'feed')} tagged {tag!r}: deleted {deleted}")
 
 
 @watch.command("edit")
@@ -218,6 +198,7 @@ def watch_edit(
 ) -> None:
     """Change a watched feed's title, tags or interval, or pause and resume it, keeping its items and matches;
     with --tagged TAG, every feed of that tag."""
+    from feeds.cli.watchmany import edit_tagged
     from feeds.watch.manage import edit_feed, feed_reference, import_configured
 
     if tags and no_tags:
@@ -237,7 +218,7 @@ def watch_edit(
     with ctx.app() as app:
         import_configured(app)
         if tagged is not None:
-            _edit_tagged(ctx, app, tagged, tags=new_tags, interval=interval, enabled=enabled, dry_run=dry_run)
+            edit_tagged(ctx, app, tagged, tags=new_tags, interval=interval, enabled=enabled, dry_run=dry_run)
             return
         assert url_id_or_title is not None
         try:
@@ -248,65 +229,12 @@ def watch_edit(
             if isinstance(e, FeedsError):
                 raise
             raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
-    ctx.say(_edited(feed))
+    ctx.say(edited(feed))
 
 
-def _edited(feed: WatchedFeed) -> str:
+def edited(feed: WatchedFeed) -> str:
     tags_shown = ", ".join(feed.tags) or "no tags"
     return f"#{feed.id} {with_readable(feed.url)}: {feed.state}, every {shown_interval(feed.interval)}, {tags_shown}"
-
-
-def _edit_tagged(
-    ctx: Context,
-    app: App,
-    tag: str,
-    *,
-    tags: tuple[str, ...] | None,
-    interval: float | None,
-    enabled: bool | None,
-    dry_run: bool,
-) -> None:
-    """`watch edit --tagged TAG`: each feed of the tag changed as `watch edit` changes one. A pause or resume
-    leaves the feeds already so as they are (a resume would otherwise make a healthy feed due and forget a failing
-    one's back-off); a feed that cannot take the change (a config feed's tags or interval, set in the config file)
-    refuses the whole command before any feed is changed. A tag no feed has is an error: most often a typo."""
-    from feeds.errors import NotFoundError
-    from feeds.model import REMOVED_FROM_CONFIG
-    from feeds.watch.manage import edit_feed, select_feeds
-
-    chosen = select_feeds(app.store.feeds(), tag=tag)
-    if not chosen:
-        raise NotFoundError(f"no watched feed is tagged {tag!r} (`feeds watch list` shows the tags)")
-    todo = [f for f in chosen if enabled is None or f.enabled != enabled or tags is not None or interval is not None]
-    if tags is not None or interval is not None:
-        listed = [f for f in todo if f.origin == "config"]
-        if listed:
-            raise FeedsError(
-                f"{count(len(listed), 'feed')} tagged {tag!r} the config file lists (#{listed[0].id} "
-                f"{without_secrets(listed[0].url)} first): change their tags or interval there; nothing was changed"
-            )
-    if enabled:
-        gone = [f for f in todo if f.disabled_reason == REMOVED_FROM_CONFIG]
-        if gone:
-            raise FeedsError(
-                f"{count(len(gone), 'feed')} tagged {tag!r} removed from the config file (#{gone[0].id} first): put "
-                "them back there to watch them again; nothing was changed"
-            )
-    already = f" ({len(chosen) - len(todo)} already so)" if len(todo) < len(chosen) else ""
-    if dry_run:
-        for f in todo:
-            echo(f"#{f.id} {with_readable(f.url)}")
-        ctx.say(f"would change {count(len(todo), 'feed')} tagged {tag!r}{already}")
-        return
-    try:
-        for f in todo:
-            change = enabled if f.enabled != enabled else None  # (a feed already so is left as it is)
-            ctx.say(_edited(edit_feed(app, str(f.id), tags=tags, interval=interval, enabled=change)))
-    except ValueError as e:  # the interval out of bounds, or a tag with a comma: refused at the first feed
-        if isinstance(e, FeedsError):
-            raise
-        raise click.BadParameter(str(e), param_hint="--tag" if "tag" in str(e) else "--interval") from e
-    ctx.say(f"changed {count(len(todo), 'feed')} tagged {tag!r}{already}")
 
 
 def with_readable(url: str) -> str:

@@ -91,8 +91,8 @@ CAUSES: tuple[Cause, ...] = (
     Cause(
         "gone",
         "410 Gone",
-        "the publisher removed the feed, paused since: `feeds watch remove` it (or `feeds watch edit --enable` one "
-        "that came back)",
+        "the publisher removed the feed, paused since: `feeds watch remove` it, or all of them with `feeds watch "
+        "remove --cause gone` (`feeds watch edit --enable` one that came back)",
         True,
     ),
     Cause(
