@@ -47,3 +47,59 @@ def test_watch_remove_tagged_refuses_the_whole_folder_when_the_config_lists_one_
     assert refused.exit_code == 1
     assert "the config file lists" in refused.output and "nothing was removed" in refused.output
     assert len(_ids(config)) == 2
+
+
+NESTED = """<?xml version="1.0"?><opml version="2.0"><head><title>Office</title></head><body>
+<outline text="Europe">
+  <outline text="UK">
+    <outline type="rss" text="Uk one" xmlUrl="https://uk1.example/rss"/>
+    <outline type="rss" text="Uk two" xmlUrl="https://uk2.example/rss"/>
+  </outline>
+  <outline text="France"><outline type="rss" text="Fr" xmlUrl="https://fr.example/rss"/></outline>
+  <outline type="rss" text="Eu" xmlUrl="https://eu.example/rss"/>
+</outline>
+<outline text="Favourites">
+  <outline type="rss" text="Uk one" xmlUrl="https://uk1.example/rss"/>
+  <outline type="rss" text="Wire" xmlUrl="https://wire.example/rss"/>
+</outline>
+</body></opml>"""
+
+
+def test_watch_export_keeps_the_nested_folders_an_import_made_and_reads_back_the_same(config, tmp_path):
+    """Readers that make folders of nested outlines (Feedly, Inoreader, NetNewsWire) got every feed of Europe/UK
+    and Europe/France in one flat "Europe" folder: the export nests a tag in the one every feed of it comes under
+    (UK in Europe), as the file it was imported from did; a second folder a feed is also in (Favourites) is a
+    folder of its own."""
+    from lxml import etree
+
+    subs = tmp_path / "subs.opml"
+    subs.write_text(NESTED, encoding="utf-8")
+    assert run(config, "watch", "import", str(subs)).exit_code == 0
+    out = tmp_path / "export.opml"
+    assert run(config, "watch", "export", "-o", str(out)).exit_code == 0
+
+    def tree(el) -> list:
+        return [c.get("xmlUrl") or (c.get("text"), tree(c)) for c in el]
+
+    assert tree(etree.fromstring(out.read_bytes()).find("body")) == [
+        (
+            "Europe",
+            [
+                ("UK", ["https://uk1.example/rss", "https://uk2.example/rss"]),
+                ("France", ["https://fr.example/rss"]),
+                "https://eu.example/rss",
+            ],
+        ),
+        ("Favourites", ["https://wire.example/rss"]),
+    ]
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "inbox").mkdir()
+    (other / "feeds.toml").write_text(config.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run(other / "feeds.toml", "watch", "import", str(out)).exit_code == 0
+
+    def tags(cfg) -> dict[str, list[str]]:
+        return {f["url"]: f["tags"] for f in json.loads(run(cfg, "watch", "list", "--json").stdout)}
+
+    assert tags(other / "feeds.toml") == tags(config)
+    assert tags(config)["https://uk1.example/rss"] == ["Europe", "UK", "Favourites"]

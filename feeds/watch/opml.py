@@ -10,6 +10,7 @@ import html.entities
 import math
 import re
 import threading
+from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -382,18 +383,19 @@ def _checked_feeds(app: App, urls: Sequence[str]) -> dict[str, FeedCheck]:
 
 def export_opml(app: App) -> bytes:
     """All watched feeds as OPML 2.0, tags in the `category` attribute, each feed in the folder (an outline of
-    outlines) of its first tag too, for the readers that make folders of those and ignore `category`."""
+    outlines) of its first tag too, for the readers that make folders of those and ignore `category`: nested, as
+    `folder_path` says, so that Europe/UK imported comes back as Europe/UK, not as one flat Europe."""
     root = etree.Element("opml", version="2.0")
     head = etree.SubElement(root, "head")
     etree.SubElement(head, "title").text = f"{app.settings.site.title}: watched feeds"
     body = etree.SubElement(root, "body")
-    folders: dict[str, etree._Element] = {}
-    for f in app.store.feeds():
-        parent = body
-        if f.tags:  # (in the order their first feeds come)
-            if (folder := folders.get(f.tags[0])) is None:  # (as spelt: the tags come back exactly)
-                folder = folders[f.tags[0]] = etree.SubElement(body, "outline", text=f.tags[0])
-            parent = folder
+    feeds = app.store.feeds()
+    folders: dict[tuple[str, ...], etree._Element] = {(): body}
+    for f, path in zip(feeds, folder_paths(feeds), strict=True):
+        for depth in range(1, len(path) + 1):  # (in the order their first feeds come; as spelt: tags come back)
+            if path[:depth] not in folders:
+                folders[path[:depth]] = etree.SubElement(folders[path[: depth - 1]], "outline", text=path[depth - 1])
+        parent = folders[path]
         attrs = {"type": "rss", "text": f.title or f.url, "xmlUrl": f.url}  # (an outline's text must not be empty)
         if f.title:
             attrs["title"] = f.title
@@ -407,3 +409,28 @@ def export_opml(app: App) -> bytes:
             attrs[PAUSED_ATTRIBUTE] = "true"
         etree.SubElement(parent, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def folder_paths(feeds: Sequence[WatchedFeed]) -> list[tuple[str, ...]]:
+    """The folder each feed is exported in, as a path of its tags: its first tag, then each next tag of it as long
+    as that tag is nested in the one before. A tag is nested in another when every feed having it has the other
+    before it, as an import of nested outlines gives them (Europe/UK: `Europe, UK`); a feed also in a second
+    folder (`Europe, UK, Favourites`, Favourites holding other feeds) stays in the first. Tags are compared as
+    spelt; one pass over the tags, however many feeds."""
+    having: Counter[str] = Counter()
+    under: Counter[tuple[str, str]] = Counter()  # (parent, child): feeds having child with parent somewhere before
+    for f in feeds:
+        seen: list[str] = []
+        for tag in dict.fromkeys(f.tags):
+            having[tag] += 1
+            under.update((parent, tag) for parent in seen)
+            seen.append(tag)
+    paths = []
+    for f in feeds:
+        path = tuple(f.tags[:1])
+        for tag in f.tags[1:]:
+            if under[(path[-1], tag)] != having[tag]:
+                break
+            path += (tag,)
+        paths.append(path)
+    return paths
