@@ -103,3 +103,29 @@ def test_watch_export_keeps_the_nested_folders_an_import_made_and_reads_back_the
 
     assert tags(other / "feeds.toml") == tags(config)
     assert tags(config)["https://uk1.example/rss"] == ["Europe", "UK", "Favourites"]
+
+
+def test_a_second_import_says_which_feeds_it_moved_and_counts_the_rest(config, tmp_path):
+    """Importing the reader's export again (3,000 feeds, a few moved) printed 3,000 `already` lines and not a word
+    of the feed moved to another folder: now each feed the file changed is named with its change, and the
+    unchanged ones are counted (named when there are few, and in `--json` always)."""
+    feeds = "".join(f'<outline type="rss" text="F{n}" xmlUrl="https://f{n}.example/rss"/>' for n in range(25))
+    subs = tmp_path / "subs.opml"
+    subs.write_text(f'<opml version="2.0"><body><outline text="Europe">{feeds}</outline></body></opml>', "utf-8")
+    assert run(config, "watch", "import", str(subs)).exit_code == 0
+    f3 = '<outline type="rss" text="F3" xmlUrl="https://f3.example/rss"/>'
+    asia = f'<outline text="Asia">{f3}</outline>'
+    subs.write_text(
+        f'<opml><body><outline text="Europe">{feeds.replace(f3, "")}</outline>{asia}</body></opml>', "utf-8"
+    )
+    again = run(config, "watch", "import", str(subs))
+    assert again.exit_code == 0, again.output
+    assert "updated  #4 https://f3.example/rss: tags Europe → Asia" in again.output
+    assert "already  #" not in again.output
+    assert again.output.splitlines()[-1] == "0 added, 25 already watched (1 updated)"
+    as_json = json.loads(run(config, "watch", "import", str(subs), "--json").stdout)
+    assert len(as_json["already"]) == 25 and as_json["updated"] == []  # (imported as the file says already)
+    few = tmp_path / "few.opml"
+    few.write_text('<opml><body><outline type="rss" text="F1" xmlUrl="https://f1.example/rss"/></body></opml>', "utf-8")
+    assert run(config, "watch", "import", str(few)).exit_code == 0  # (a feed of another file is left as it is)
+    assert "already  #2 https://f1.example/rss" in run(config, "watch", "import", str(few)).output

@@ -57,6 +57,7 @@ def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: boo
             {
                 "added": [feed_json(f) for f in added],
                 "already": [feed_json(f) for f in done.known],
+                "updated": [feed_json(f) | {"changed": change} for f, change in done.updated],
                 "refused": [_refusal_json(r) for r in done.refused],
                 "skipped": [{"url": url, "why": why} for url, why in done.skipped],
                 "notes": [{"url": url, "note": note} for url, note in done.notes],
@@ -78,12 +79,23 @@ def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: boo
         ctx.say(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
 
 
+_KNOWN_NAMED = 20
+"""At most this many feeds watched already are named one by one (`already  #3 URL`); more are counted only, as
+a file imported again would otherwise print thousands of lines around the few that matter (`--json` lists all)."""
+
+
 def _say_imported(ctx: Context, done: OpmlImport) -> None:
-    """What `watch import` did with each outline: added, watched already, changed, skipped, refused (`--check`)."""
+    """What `watch import` did with each outline: added, watched already (changed by the file: updated), changed,
+    skipped, refused (`--check`)."""
     for f in done.added:
         ctx.say(f"added    #{f.id} {with_readable(f.url)}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
-    for f in done.known:
-        ctx.say(f"already  #{f.id} {with_readable(f.url)}")
+    changed = {f.id for f, _ in done.updated}
+    for f, change in done.updated:
+        ctx.say(f"updated  #{f.id} {with_readable(f.url)}: {change}")
+    if len(done.known) <= _KNOWN_NAMED:  # (a second import of 3,000 feeds: the changed ones, and a count)
+        for f in done.known:
+            if f.id not in changed:
+                ctx.say(f"already  #{f.id} {with_readable(f.url)}")
     for url, note in done.notes:
         ctx.say(f"note     {without_secrets(url)}: {note}")
     for url, why in done.skipped:
@@ -93,7 +105,8 @@ def _say_imported(ctx: Context, done: OpmlImport) -> None:
             echo(line, err=True)
     skipped = f", {len(done.skipped)} skipped" if done.skipped else ""
     refused = f", {len(done.refused)} refused" if done.refused else ""
-    ctx.say(f"{len(done.added)} added, {len(done.known)} already watched{refused}{skipped}")
+    updated = f" ({len(done.updated)} updated)" if done.updated else ""
+    ctx.say(f"{len(done.added)} added, {len(done.known)} already watched{updated}{refused}{skipped}")
 
 
 def _refusal_lines(r: OpmlRefusal) -> list[str]:

@@ -54,11 +54,11 @@ from feeds.watch.opml import (
     OpmlFeed,
     OpmlImport,
     OpmlRefusal,
-    export_opml,
     import_opml,
     parse_opml,
     read_opml,
 )
+from feeds.watch.opmlexport import export_opml
 from feeds.watch.query import check_query
 from feeds.watch.tags import checked_tags, checked_title
 from feeds.watch.tryquery import QueryTrial, try_query

@@ -1,5 +1,5 @@
-"""OPML: reading a file of feeds (tolerant of the sloppy OPML readers export), watching its feeds
-(`watch import`, optionally fetching each first), and exporting the watched feeds (`watch export`).
+"""OPML: reading a file of feeds (tolerant of the sloppy OPML readers export) and watching its feeds (`watch
+import`, optionally fetching each first); exporting the watched feeds (`watch export`) is `opmlexport.py`.
 
 An OPML import remembers the file each feed came from (`origin = "opml:<name>"`).
 """
@@ -10,7 +10,6 @@ import html.entities
 import math
 import re
 import threading
-from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,7 @@ from lxml import etree
 
 from feeds.config import clamp_interval, shown_interval
 from feeds.errors import FetchError, IngestError
-from feeds.model import DISABLED_BY_HAND, WatchedFeed
+from feeds.model import WatchedFeed
 from feeds.watch.discovery import FEED, FeedCheck, fetch_check, marked_watched
 from feeds.watch.feedurls import (
     canonical_feed_url,
@@ -72,6 +71,9 @@ class OpmlImport:
     """(URL, what was changed): watched, but not quite as the file said (an interval out of bounds)."""
     refused: list[OpmlRefusal] = field(default_factory=list)
     """Outlines that `--check` found were no feed, or could not fetch: not watched."""
+    updated: list[tuple[WatchedFeed, str]] = field(default_factory=list)
+    """(feed, what changed) of the `known` feeds this import changed (a feed moved to another folder of the file:
+    `tags Europe → Asia`), so that a second import of 3,000 feeds says which it moved."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,8 +305,10 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
     checks = _checked_feeds(app, [u for u in checked if isinstance(u, str)]) if check else {}
     vetted_urls = iter(checked)
     watched: dict[str, WatchedFeed] = {}  # (by `loose_url`: a feed added twice under near spellings is said)
+    before: dict[str, WatchedFeed] = {}  # (by URL: what a feed watched already was, to say what changed)
     for known in app.store.feeds():
         watched.setdefault(loose_url(known.url), known)
+        before[known.url] = known
     for f in outlines:
         if not f.url:
             done.skipped.append(
@@ -354,6 +358,9 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
         if created and f.paused:  # (paused by hand where it was exported: not polled here either)
             feed = app.store.edit_feed(feed.id, enabled=False)
         (done.added if created else done.known).append(feed)
+        if not created and (change := _changed(before.get(feed.url), feed)):
+            done.updated.append((feed, change))
+            before[feed.url] = feed  # (listed twice in the file: said once)
         twin = watched.setdefault(loose_url(feed.url), feed)
         if created and twin.id != feed.id:
             done.notes.append((url, twin_note(twin)))
@@ -364,6 +371,20 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
         replace(r, check=replace(r.check, named=tuple(marked_watched(app, r.check.named)))) for r in done.refused
     ]
     return done
+
+
+def _changed(old: WatchedFeed | None, new: WatchedFeed) -> str:
+    """What an import changed of a watched feed, in words (`tags Europe → Asia; every 30 min → 2 h`), or ''."""
+    if old is None:
+        return ""
+    changes = []
+    if old.tags != new.tags:
+        changes.append(f"tags {', '.join(old.tags) or 'none'} → {', '.join(new.tags) or 'none'}")
+    if old.title != new.title:
+        changes.append(f"title {old.title!r} → " + (repr(new.title) if new.title else "the feed's own"))
+    if old.interval != new.interval:
+        changes.append(f"every {shown_interval(old.interval)} → {shown_interval(new.interval)}")
+    return "; ".join(changes)
 
 
 def _checked_feeds(app: App, urls: Sequence[str]) -> dict[str, FeedCheck]:
@@ -379,58 +400,3 @@ def _checked_feeds(app: App, urls: Sequence[str]) -> dict[str, FeedCheck]:
 
     with ThreadPoolExecutor(max_workers=_CHECKS, thread_name_prefix="opml-check") as pool:
         return dict(zip(wanted, pool.map(politely, wanted), strict=True))
-
-
-def export_opml(app: App) -> bytes:
-    """All watched feeds as OPML 2.0, tags in the `category` attribute, each feed in the folder (an outline of
-    outlines) of its first tag too, for the readers that make folders of those and ignore `category`: nested, as
-    `folder_path` says, so that Europe/UK imported comes back as Europe/UK, not as one flat Europe."""
-    root = etree.Element("opml", version="2.0")
-    head = etree.SubElement(root, "head")
-    etree.SubElement(head, "title").text = f"{app.settings.site.title}: watched feeds"
-    body = etree.SubElement(root, "body")
-    feeds = app.store.feeds()
-    folders: dict[tuple[str, ...], etree._Element] = {(): body}
-    for f, path in zip(feeds, folder_paths(feeds), strict=True):
-        for depth in range(1, len(path) + 1):  # (in the order their first feeds come; as spelt: tags come back)
-            if path[:depth] not in folders:
-                folders[path[:depth]] = etree.SubElement(folders[path[: depth - 1]], "outline", text=path[depth - 1])
-        parent = folders[path]
-        attrs = {"type": "rss", "text": f.title or f.url, "xmlUrl": f.url}  # (an outline's text must not be empty)
-        if f.title:
-            attrs["title"] = f.title
-            if not f.title_given:  # (imported as the feed's own, kept current there too)
-                attrs[OWN_TITLE_ATTRIBUTE] = "true"
-        if f.tags:
-            attrs["category"] = ",".join(f.tags)
-        # Always, so that an import elsewhere gives the same schedule whatever that installation's default is
-        attrs[INTERVAL_ATTRIBUTE] = f"{f.interval:g}"
-        if f.disabled_reason == DISABLED_BY_HAND:  # (not a 410 or a feed dropped from the config: tried afresh)
-            attrs[PAUSED_ATTRIBUTE] = "true"
-        etree.SubElement(parent, "outline", attrs)
-    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
-
-
-def folder_paths(feeds: Sequence[WatchedFeed]) -> list[tuple[str, ...]]:
-    """The folder each feed is exported in, as a path of its tags: its first tag, then each next tag of it as long
-    as that tag is nested in the one before. A tag is nested in another when every feed having it has the other
-    before it, as an import of nested outlines gives them (Europe/UK: `Europe, UK`); a feed also in a second
-    folder (`Europe, UK, Favourites`, Favourites holding other feeds) stays in the first. Tags are compared as
-    spelt; one pass over the tags, however many feeds."""
-    having: Counter[str] = Counter()
-    under: Counter[tuple[str, str]] = Counter()  # (parent, child): feeds having child with parent somewhere before
-    for f in feeds:
-        seen: list[str] = []
-        for tag in dict.fromkeys(f.tags):
-            having[tag] += 1
-            under.update((parent, tag) for parent in seen)
-            seen.append(tag)
-    paths = []
-    for f in feeds:
-        path = tuple(f.tags[:1])
-        for tag in f.tags[1:]:
-            if under[(path[-1], tag)] != having[tag]:
-                break
-            path += (tag,)
-        paths.append(path)
-    return paths
