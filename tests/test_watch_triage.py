@@ -114,3 +114,12 @@ def test_watch_remove_cause_gone_tidies_every_feed_a_410_paused_at_once(config, 
     none = run(config, "watch", "remove", "--cause", "gone")
     assert none.exit_code == 1 and "no watched feed is gone (410 Gone)" in none.output
     assert run(config, "watch", "remove", "1", "--cause", "gone").exit_code == 2
+
+
+def test_watch_show_says_a_new_feed_is_due_now_not_never_checked(config):
+    """`next check: never` read as "this feed will not be polled", of a feed just imported and due at once."""
+    assert run(config, "watch", "add", "--no-check", "https://news.example/rss").exit_code == 0
+    shown = run(config, "watch", "show", "1").output
+    assert "next check:    due now (at the next poll)" in shown, shown
+    assert run(config, "watch", "edit", "1", "--disable").exit_code == 0
+    assert "next check:    none (disabled)" in run(config, "watch", "show", "1").output

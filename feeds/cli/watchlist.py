@@ -21,7 +21,7 @@ from feeds.cli import Context, echo, echo_json, handle_errors, pass_ctx
 from feeds.cli.watch import count, feed_json, one_feed, watch, with_readable
 from feeds.clock import rfc3339
 from feeds.config import shown_interval
-from feeds.model import FeedState
+from feeds.model import FeedState, WatchedFeed
 from feeds.urls import without_secrets
 from feeds.watch.triage import CAUSE_KEYS, cause_of
 
@@ -159,6 +159,14 @@ def _wanted(states: tuple[str, ...], tag: str | None, cause: str | None = None) 
     return ", ".join([*parts, *([f"failing for {cause!r}"] if cause is not None else [])])
 
 
+def _next_check(f: WatchedFeed) -> str:
+    """When `f` is checked next, for `watch show`: an enabled feed with no next check (new, or just resumed) is
+    due at once, which "never" read as its opposite."""
+    if not f.enabled:
+        return "none (disabled)"
+    return rfc3339(f.next_check) if f.next_check is not None else "due now (at the next poll)"
+
+
 @watch.command("show")
 @click.argument("url_id_or_title", nargs=-1, required=True, metavar="URL_ID_OR_TITLE", callback=one_feed)
 @click.option("--json", "as_json", is_flag=True, help="Print the feed as JSON (as one of `watch list --json`).")
@@ -188,7 +196,7 @@ def watch_show(ctx: Context, url_id_or_title: str, as_json: bool) -> None:
         ("state", f.state + (f" ({f.disabled_reason})" if f.disabled_reason else "")),
         ("origin", f.origin),
         ("last check", f"{when(f.last_checked)}, answered {f.last_status or 'nothing yet'}"),
-        ("next check", when(f.next_check) if f.enabled else "none (disabled)"),
+        ("next check", _next_check(f)),
         ("failures", f"{f.failures}" + (f", since {rfc3339(f.failing_since)}" if f.failing_since else "")),
         ("last error", f.last_error or "none"),
         ("parse warning", f.parse_warning or "none"),
