@@ -115,3 +115,19 @@ def test_matches_list_takes_a_release_by_its_page_address_and_suggests_a_slug_fo
     typo = run(config, "matches", "list", "--release", r.slug[:-1] + "x")
     assert typo.exit_code == 1
     assert f"did you mean {r.slug!r}?" in typo.output
+
+
+def test_by_rule_names_a_few_feeds_a_line_and_counts_the_rest(config, httpserver):
+    """A rule whose articles 650 feeds carried was one line of 30,000 characters in `matches list --by rule`: the
+    text names the first feeds and counts the others; `--json` and `--csv` still name every one."""
+    httpserver.expect_request("/rss").respond_with_data(RSS, content_type="application/rss+xml")
+    for n in range(8):
+        url = httpserver.url_for(f"/rss?f={n}")
+        assert run(config, "watch", "add", "--no-check", url, "--title", f"F{n}").exit_code == 0
+    assert run(config, "keywords", "add", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    text = run(config, "matches", "list", "--by", "rule")
+    assert text.exit_code == 0, text.output
+    assert text.output.splitlines()[0] == "lavrov  1 article in F0, F1, F2, F3, F4 and 3 more feeds (--json names all)"
+    (summary,) = json.loads(run(config, "matches", "list", "--by", "rule", "--json").stdout)
+    assert summary["feeds"] == [f"F{n}" for n in range(8)]

@@ -8,6 +8,7 @@ done at each poll), nor hold watch or keyword-rule commands (`watch.py`, `keywor
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -155,10 +156,22 @@ def summary_json(r: SubjectRow) -> dict[str, Any]:
     return out | {"feeds": list(r.feeds)}
 
 
+FEEDS_NAMED = 5
+"""The feeds a line of `matches list --by` names; the others are counted (`--json` and `--csv` name them all)."""
+
+
+def _some_feeds(feeds: Sequence[str]) -> str:
+    """`F0, F1, F2, F3, F4 and 3 more feeds (--json names all)`: a rule whose articles 650 feeds carried is a line
+    a person reads, not one of 30,000 characters."""
+    if len(feeds) <= FEEDS_NAMED:
+        return ", ".join(feeds)
+    return f"{', '.join(feeds[:FEEDS_NAMED])} and {len(feeds) - FEEDS_NAMED} more feeds (--json names all)"
+
+
 def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str, kind: str | None) -> None:
     """Two lines per release (its date there, title and slug; what found it) or one per rule, then the count."""
     for r in rows:
-        outlets = f" in {', '.join(r.feeds)}" if r.feeds else ""
+        outlets = f" in {_some_feeds(r.feeds)}" if r.feeds else ""
         found = f"{r.articles} article" + ("" if r.articles == 1 else "s")
         if r.kind == "rule":
             echo(f"{r.subject}  {found}{outlets}")
@@ -173,7 +186,7 @@ def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str, ki
             echo(f"         no {none}")  # (of the kind asked for: it may have coverage of the other)
             continue
         first = f", the first {hours(r.first_delay)} h after publication" if r.first_delay is not None else ""
-        outlets = f"; in {', '.join(r.feeds)}"
+        outlets = f"; in {_some_feeds(r.feeds)}"
         echo(
             f"         {found} ({r.pickups} pickup{'s' if r.pickups != 1 else ''}, {r.related} related){first}{outlets}"
         )
