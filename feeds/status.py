@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from feeds.articles import item_article
 from feeds.clock import parse_iso, rfc3339
 from feeds.outcomes import last_failure
 from feeds.urls import without_secrets
@@ -202,13 +201,7 @@ def gather(app: App) -> StatusReport:
     states = Counter(f.state for f in feeds)
     failing = [f for f in feeds if f.state == "failing"]
     worst = sorted(failing, key=lambda f: (-f.failures, f.url))[:5]
-    matches: dict[str, int] = {"keyword": 0, "related": 0, "pickup": 0}
-    seen: set[tuple[str, str, str]] = set()  # (an article in three feeds, or with tracking parameters, is one)
-    for m in app.store.matches(since=now - timedelta(hours=24)):
-        it = m.item
-        if (copy := (m.kind, m.subject, item_article(it.feed_id, it.item.key, it.item.link, it.item.guid))) not in seen:
-            seen.add(copy)
-            matches[m.kind] = matches.get(m.kind, 0) + 1
+    matches = {"keyword": 0, "related": 0, "pickup": 0} | app.store.article_counts(now - timedelta(hours=24))
     leases = app.store.leases(now)
     workers = []
     for worker, started, heartbeat, status in app.store.worker_statuses(since=now - WORKERS_SHOWN):

@@ -176,6 +176,7 @@ def test_counts_and_the_matches_list_count_articles(watched, tmp_path):
     assert app.store.match_counts("keyword")["lavrov"][0] == 1
     assert app.store.match_counts("related")[release.id][0] == 1
     assert gather(app).matches_24h == {"keyword": 1, "related": 1, "pickup": 0}
+    assert app.store.article_counts(app.clock() - timedelta(hours=24)) == {"keyword": 1, "related": 1}
     config = tmp_path / "feeds.toml"
     counts = json.loads(run(config, "keywords", "list", "--counts", "--json").stdout)
     assert [r["matches"] for r in counts] == [1]

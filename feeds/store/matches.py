@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -133,6 +134,21 @@ class MatchStoreMixin:
                 articles.setdefault(subject, set()).add(item_article(feed_id, key, link, guid))
                 last[subject] = max(last.get(subject, found), found)
         return {subject: (len(found), last[subject]) for subject, found in articles.items()}
+
+    def article_counts(self, since: datetime) -> dict[str, int]:
+        """Per kind: how many articles were matched at or after `since`, each once per subject (an article in
+        several feeds, or under addresses differing by tracking parameters, is one: `item_article`). Only the
+        columns that say so are read (`feeds status`, with 30,000 matches a day)."""
+        q = (
+            sa.select(M.c.kind, M.c.subject, I.c.feed_id, I.c.key, I.c.link, I.c.guid)
+            .join(I, I.c.id == M.c.item_id)
+            .where(M.c.found_at >= since)
+        )
+        seen: set[tuple[str, str, str]] = set()
+        with self.engine.connect() as conn:
+            for kind, subject, feed_id, key, link, guid in conn.execute(q):
+                seen.add((kind, subject, item_article(feed_id, key, link, guid)))
+        return dict(Counter(kind for kind, _, _ in seen))
 
     def latest_match_id(self) -> int | None:
         """The id of the newest match (None when there is none): changes whenever a match is stored."""
