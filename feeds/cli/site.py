@@ -35,7 +35,7 @@ def publish(ctx: Context, dry_run: bool, as_json: bool) -> None:
     with ctx.app() as app:
         with _publish_lock(ctx, app, dry_run), ProgressBar("publishing") as bar:
             report = run_publish(app, dry_run=dry_run, progress=bar)
-        pings = PingReport() if dry_run else ping_once(app, report.written)
+        pings = PingReport() if dry_run else ping_once(app, report.written, new=report.new)
         told = IndexNowReport() if dry_run else indexnow_once(app, report.changed)
     if as_json:
         echo_json(

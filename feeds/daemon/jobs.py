@@ -254,7 +254,7 @@ class Jobs:
             from feeds.publish.websub import changed_topics
 
             # Pinged from a job of their own, so a slow or dead hub never delays a publish.
-            if self.pings.add(changed_topics(report.written, app.settings.site.base_url), app.clock()):
+            if self.pings.add(changed_topics(report.written, app.settings.site.base_url, new=report.new), app.clock()):
                 self.soon("websub-soon", "websub", self.websub, 0.0)
         if app.settings.publish.indexnow:
             from feeds.publish.indexnow import changed_pages

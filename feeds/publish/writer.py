@@ -38,6 +38,9 @@ STATE_VERSION = 1
 @dataclass
 class PublishReport:
     written: list[str] = field(default_factory=list)
+    new: list[str] = field(default_factory=list)
+    """The files of `written` that were not in out/ before: new addresses, which no one can have subscribed to or
+    cached yet (WebSub pings none of its archive documents, `feeds.publish.websub.changed_topics`)."""
     removed: list[str] = field(default_factory=list)
     unchanged: int = 0
     rendered: int = 0
@@ -170,6 +173,8 @@ class SiteWriter:
                         report.unchanged += 1
                     else:
                         report.written.append(str(rel))
+                        if not os.path.lexists(target):
+                            report.new.append(str(rel))
                         if not dry_run:
                             self._inside(os.path.dirname(target), checked)
                             atomic_write(target, f.data)
