@@ -155,6 +155,14 @@ class Messages:
 
         return format_date(value, "long", locale=_babel_locale(self.language))
 
+    def month(self, year: int, month: int) -> str:
+        """`May 2021`, `mai 2021`: a month of a year, as a month's page is named."""
+        if _is_english(self.language):
+            return f"{_MONTHS[month - 1]} {year}"
+        from babel.dates import format_skeleton
+
+        return format_skeleton("yMMMM", calendar_day(year, month, 1), locale=_babel_locale(self.language))
+
     def stamp(self, value: datetime) -> str:
         """`2017-11-02T09:30:00Z`, `2026-06-03T00:00:00+01:00`: the machine-readable time of a `<time datetime>`,
         in the site's time zone with its offset (`rfc3339_in`), so that its date is the date the page shows."""

@@ -265,29 +265,39 @@ class PageRenderer:
         stylesheet_url: str,
         discover: Sequence[FeedLink] = (),
         topic_names: Mapping[str, str] | None = None,
+        month: int | None = None,
+        months: Sequence[tuple[int, int]] = (),
     ) -> RenderedFile:
         """`years/<year>/index.html`: every release first published in `year` (in the site's time zone), newest
         first, and links to the other years: the index lists only the newest, and a release must be reachable
-        from the site's pages, not from the feed archives alone."""
+        from the site's pages, not from the feed archives alone. A year listed by month (`yearmonths`) names its
+        `months` ((month, releases), newest first) instead, and each `month`'s page, `years/<year>/<mm>/`, lists
+        that month's releases, with links to the other months and years."""
         site, words = self.site, self.messages
+        name = words.month(year, month) if month else str(year)
+        folder = f"years/{year}/" + (f"{month:02d}/" if month else "")
+        root = "../../../" if month else "../../"
         head = self._section_head(
-            words.say("Releases of %(year)s – %(site)s", year=year, site=site.title),
-            words.say("Every release %(author)s published in %(year)s.", author=site.author, year=year),
-            f"{site.base_url}years/{year}/",
+            words.say("Releases of %(year)s – %(site)s", year=name, site=site.title),
+            words.say("Every release %(author)s published in %(year)s.", author=site.author, year=name),
+            site.base_url + folder,
             stylesheet_url,
             discover,
-            crumb=str(year),
+            crumb=name,
         )
         html = self.env.get_template("year.html").render(
             site=site,
-            head=head,
+            head=replace(head, home=root),
             year=year,
+            name=name,
+            month=month,
+            months=[(m, words.month(year, m), n) for m, n in months],
             years=years,
-            root="../../",
+            root=root,
             count=len(releases),
-            releases=self._cards(releases, root="../../", names=topic_names),
+            releases=self._cards(releases, root=root, names=topic_names),
         )
-        return RenderedFile(path=f"years/{year}/index.html", data=html.encode("utf-8"))
+        return RenderedFile(path=f"{folder}index.html", data=html.encode("utf-8"))
 
     def topic_page(
         self,

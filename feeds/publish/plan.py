@@ -49,6 +49,7 @@ from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sit
 from feeds.publish.spec import FEED_FILES, FeedLink, RenderedFile
 from feeds.publish.topicnames import configured_topic_names, topic_names, topic_slug
 from feeds.publish.translations import Translation, hreflang_alternates, translations_of
+from feeds.publish.yearmonths import month_path, months_of
 
 INDEX_RELEASES = 50
 
@@ -313,23 +314,31 @@ def plan_site(
     for r in releases:
         by_year.setdefault(ensure_utc(r.published).astimezone(site.tz).year, []).append(r)
     years = sorted(by_year, reverse=True)
+    # A year of a back catalogue (thousands of releases) is listed by month: `yearmonths`.
+    months_of_year = {year: months_of(newest_first(of_year), site.tz) for year, of_year in by_year.items()}
     for year, of_year in by_year.items():
-        shown = newest_first(of_year)
-        add(
-            f"page:years/{year}/",
-            [f"years/{year}/index.html"],
-            ("\n".join(keys[r.id] for r in shown), years, main_links, named(shown)),
-            partial(
-                _one,
-                renderer.year_page,
-                year=year,
-                releases=shown,
-                years=years,
-                stylesheet_url=css_deep,
-                discover=main_links,
-                topic_names=names,
-            ),
-        )
+        shown, months = newest_first(of_year), months_of_year[year]
+        counts = [(m, len(rs)) for m, rs in months.items()]
+        pages = {None: () if months else shown} | dict(months)
+        for month, listed in pages.items():
+            folder = month_path(year, month) if month else f"years/{year}/"
+            add(
+                f"page:{folder}",
+                [f"{folder}index.html"],
+                ("\n".join(keys[r.id] for r in listed), years, main_links, named(listed), counts),
+                partial(
+                    _one,
+                    renderer.year_page,
+                    year=year,
+                    releases=listed,
+                    years=years,
+                    stylesheet_url=f"../{css_deep}" if month else css_deep,
+                    discover=main_links,
+                    topic_names=names,
+                    month=month,
+                    months=counts,
+                ),
+            )
 
     add(
         "page:404",
@@ -366,6 +375,11 @@ def plan_site(
         url = f"{site.base_url}topics/{quote(g.key.removeprefix('topic:'))}/"
         urls.append(SitemapUrl(url, max(r.updated for r in g.releases)))
     urls += [SitemapUrl(f"{site.base_url}years/{y}/", max(r.updated for r in by_year[y])) for y in years]
+    urls += [
+        SitemapUrl(site.base_url + month_path(y, m), max(r.updated for r in rs))
+        for y in years
+        for m, rs in months_of_year[y].items()
+    ]
     urls += [  # (a release's language versions as its page links them: `hreflang_alternates`)
         SitemapUrl(r.permalink, r.updated, _alternates(r, translated, site.language)) for r in newest_first(releases)
     ]
