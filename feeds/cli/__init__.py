@@ -217,15 +217,23 @@ class ProgressBar:
         self.enabled = sys.stderr.isatty() if enabled is None else enabled
         self._bar: Any = None
         self._total = -1
+        self.done = 0
+        """Steps done so far, on a terminal or not (what an interrupted command says it got through)."""
+        self.total = 0
+        """Steps of every part begun so far (a part: the files of one source)."""
 
     def __call__(self, step: int, total: int) -> None:
+        if total != self._total:
+            self.total += total
+        self.done += step
+        if self._total != total and self._bar is not None:
+            self.close()
+        self._total = total
         if not self.enabled:
             return
-        if self._bar is None or total != self._total:
-            self.close()
+        if self._bar is None:
             self._bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
             self._bar.__enter__()
-            self._total = total
         self._bar.update(step)
 
     def close(self) -> None:

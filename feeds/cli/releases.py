@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlsplit
 import click
 
 from feeds.app import App
-from feeds.cli import Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
+from feeds.cli import INTERRUPTED, Context, ProgressBar, cli, echo, echo_json, handle_errors, pass_ctx
 from feeds.clock import due_text, rfc3339
 from feeds.errors import NotFoundError
 from feeds.ingest import ingest_paths, run_ingest
@@ -40,8 +40,21 @@ def ingest(ctx: Context, paths: tuple[Path, ...], as_json: bool) -> None:
     """
     # The daemons' ingest lock: a daemon reading the same drop folder at the same moment would take files from
     # under this run.
-    with ctx.app() as app, ctx.lock(app, "ingest"), ProgressBar("ingesting") as bar:
-        report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
+    bar = ProgressBar("ingesting")
+    try:
+        with ctx.app() as app, ctx.lock(app, "ingest"), bar:
+            report = ingest_paths(app, list(paths), progress=bar) if paths else run_ingest(app, progress=bar)
+    except KeyboardInterrupt:
+        if not bar.total:  # (before any file: waiting for the lock, scanning) nothing to say but click's "Aborted!"
+            raise
+        # Each batch is committed with its files' record: what was stored stays, and a second run reads it as
+        # unchanged (a back catalogue of 27,000 files takes minutes: the office needs to know it may go on).
+        echo(
+            f"\ninterrupted: {bar.done} of {bar.total} files were read and stored (the batch being stored "
+            "was not); run the same command again to go on: nothing is stored twice",
+            err=True,
+        )
+        raise click.exceptions.Exit(INTERRUPTED) from None
     if as_json:
         echo_json(report_json(report))
     else:
