@@ -319,18 +319,18 @@ def plan_site(
     for year, of_year in by_year.items():
         shown, months = newest_first(of_year), months_of_year[year]
         counts = [(m, len(rs)) for m, rs in months.items()]
-        pages = {None: () if months else shown} | dict(months)
-        for month, listed in pages.items():
+        listing: dict[int | None, Sequence[Release]] = {None: () if months else shown}  # (the year's page)
+        for month, of_page in (listing | dict(months)).items():
             folder = month_path(year, month) if month else f"years/{year}/"
             add(
                 f"page:{folder}",
                 [f"{folder}index.html"],
-                ("\n".join(keys[r.id] for r in listed), years, main_links, named(listed), counts),
+                ("\n".join(keys[r.id] for r in of_page), years, main_links, named(of_page), counts),
                 partial(
                     _one,
                     renderer.year_page,
                     year=year,
-                    releases=listed,
+                    releases=of_page,
                     years=years,
                     stylesheet_url=f"../{css_deep}" if month else css_deep,
                     discover=main_links,
