@@ -272,3 +272,30 @@ def test_ascii_spans_find_exactly_what_the_words_say(text: str, words: list[str]
     assert find_phrase(folded, tuple(words), prefix, first_only=False) == [
         i for i in range(len(tokens) - n + 1) if _starts_with_phrase(folded[i : i + n], tuple(words), prefix)
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a\ud800b",  # a lone surrogate (text decoded with surrogateescape) separates words, as in the general path
+        "tab\tvertical\x0bform\x0cfile\x1cgroup\x1dunit\x1f end",  # ASCII controls separate words too
+        "It’s “quoted” — with\u00a0no-break spaces… and «guillemets»",
+        "UPPER lower MiXeD 2024 G7",
+    ],
+)
+def test_the_byte_fold_splits_as_the_general_path(text: str) -> None:
+    general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
+    assert fold_words(text) == general
+
+
+# Mostly ASCII with accents, marks after separators, Unicode white space, invisible joiners and curly quotes:
+# the text that `fold_words` splits into memoised chunks.
+_LATIN_CHUNKS = "aZ9_ -'.,\n\t\u00a0\u2003\u3000é\u0301\u0300ßİ’—½\u00ad\u200b\U0001d167"
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_LATIN_CHUNKS, max_size=40))
+def test_the_chunked_path_equals_the_general_path_cold_and_memoised(text: str) -> None:
+    general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
+    assert fold_words(text) == general
+    assert fold_words(text) == general  # the second time from the memo

@@ -160,7 +160,13 @@ def fold_words(text: str) -> list[str]:
     if text.isascii() or ascii_worded(text):  # (isascii first: the common case, without a call)
         # ASCII folding is lower-casing and keeps every offset: one C-level pass, no per-word work.
         return _ASCII_WORD.findall(text.lower())
-    raw = (_WORD if _HAS_CJK.search(text) else _WORD_NO_CJK).findall(text)
+    if _HAS_CJK.search(text):
+        return _fold_raw_words(_WORD.findall(text))
+    return _fold_chunks(text)
+
+
+def _fold_raw_words(raw: list[str]) -> list[str]:
+    """The raw words (`_WORD`'s or `_WORD_NO_CJK`'s) folded, in order."""
     folded = list(map(_SINGLE.get, raw))  # C-level when every word has been seen before
     if None not in folded:
         return folded  # type: ignore[return-value]
@@ -176,6 +182,34 @@ def fold_words(text: str) -> list[str]:
                 _SINGLE.clear()
             _SINGLE[word] = parts[0]
     return words
+
+
+_CHUNK_FOLD = bytes(b if b >= 0x80 or chr(b).isalnum() else 0x20 for b in range(256)).lower()
+"""Each byte: an ASCII letter lower-cased, a digit or a byte of a UTF-8 sequence kept, anything else a space."""
+_CHUNKS: dict[str, str] = {}
+"""Memo: a chunk (`_fold_chunks`) → its folded words, joined by spaces."""
+
+
+def _fold_chunks(text: str) -> list[str]:
+    """`fold_words` of text without Han or kana, as chunks: the runs between ASCII separators and white space.
+
+    No word runs across a separator, and `_WORD_NO_CJK` looks at nothing outside the word it finds, so the words
+    of the whole are the words of each chunk in turn; folding case-folds first, so lower-casing the ASCII letters
+    of a chunk changes nothing. Text that is mostly ASCII with a few accents (most text that is not ASCII) repeats
+    its chunks, nearly all of them plain words: memoised, folding it is a lookup per chunk, in C, about twice as
+    fast as finding its words with `_WORD_NO_CJK` (measured over the corpus's item texts)."""
+    chunks = text.encode("utf-8", "surrogatepass").translate(_CHUNK_FOLD).decode("utf-8", "surrogatepass").split()
+    parts = list(map(_CHUNKS.get, chunks))
+    if None in parts:
+        if len(_CHUNKS) >= _SINGLE_LIMIT:
+            _CHUNKS.clear()
+        for i, found in enumerate(parts):
+            if found is None:
+                chunk = chunks[i]
+                parts[i] = _CHUNKS[chunk] = (
+                    chunk if chunk.isascii() else " ".join(_fold_raw_words(_WORD_NO_CJK.findall(chunk)))
+                )
+    return " ".join(parts).split()  # type: ignore[arg-type]
 
 
 def iter_word_spans(text: str) -> Iterator[tuple[int, int]]:
