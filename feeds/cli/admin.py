@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import os
 import sys
 from pathlib import Path
@@ -119,15 +118,10 @@ def check_config(ctx: Context, as_json: bool) -> None:
         )
     if missing is None and not isinstance(empty, str) and (moved := _id_domain_moved(s)):
         said.append((moved, True))
-    if s.web.trusted_proxy == "*" and not _loopback(s.web.host):
-        said.append(
-            (
-                f'web.trusted_proxy = "*" while serving on {s.web.host}: anyone who reaches that address can set'
-                " X-Forwarded-For, past web.status_from and the push API's per-client limit; name the proxy's"
-                " address, or serve on 127.0.0.1",
-                True,
-            )
-        )
+    from feeds.web.proxy import any_peer_trusted  # (waitress: only when the config is checked)
+
+    if (trusting := any_peer_trusted(s.web)) is not None:
+        said.append((trusting, True))
     said += [(warning, False) for warning in _smtputf8_needed(s)]
     if said:
         summary["warnings"] = [warning for warning, _ in said]
@@ -378,14 +372,6 @@ def db_copy(ctx: Context, to_url: str, batch: int, replace: bool) -> None:
         echo(f"error: row counts differ in {', '.join(bad)}", err=True)
         sys.exit(1)
     ctx.say(f"copied {sum(c.target for c in counts)} rows in {len(counts)} tables; every count matches")
-
-
-def _loopback(host: str) -> bool:
-    """Whether `web.host` is reached only from this machine (`localhost`, 127.0.0.0/8, ::1)."""
-    try:
-        return host == "localhost" or ipaddress.ip_address(host).is_loopback
-    except ValueError:  # a host name: it may be reached from anywhere
-        return False
 
 
 def _smtputf8_needed(s: Settings) -> list[str]:

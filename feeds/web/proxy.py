@@ -14,6 +14,7 @@ What this module must not do: read the forwarded headers' values (waitress does)
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import threading
 from collections.abc import Callable, Iterable
@@ -42,9 +43,31 @@ PEERS_NAMED = 10
 the first; clients on the internet sending them anyway are not worth more lines."""
 
 
+def any_peer_trusted(web: WebSettings) -> str | None:
+    """The warning when `web.trusted_proxy = "*"` on an address others can reach (`feeds check-config`, and the
+    server as it starts): then anyone can say who they are. None when not."""
+    if web.trusted_proxy != "*" or loopback(web.host):
+        return None
+    return (
+        f'web.trusted_proxy = "*" while serving on {web.host}: anyone who reaches that address can set'
+        " X-Forwarded-For, past web.status_from and the push API's per-client limit; name the proxy's"
+        " address, or serve on 127.0.0.1"
+    )
+
+
+def loopback(host: str) -> bool:
+    """Whether `web.host` is reached only from this machine (`localhost`, 127.0.0.0/8, ::1)."""
+    try:
+        return host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a host name: it may be reached from anywhere
+        return False
+
+
 def behind_proxy(app: WSGIApp, web: WebSettings) -> tuple[WSGIApp, dict[str, Any]]:
     """`app` wrapped to take the configured proxy's headers (and drop anyone else's), and the options that keep
     waitress from doing it a second time (it would otherwise wrap the app itself)."""
+    if (warning := any_peer_trusted(web)) is not None:
+        log.warning("%s", warning)
     believed = proxy_headers_middleware(
         app,
         trusted_proxy=web.trusted_proxy,
