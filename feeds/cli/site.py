@@ -98,9 +98,50 @@ def topics_forget(ctx: Context, slug: str, as_json: bool) -> None:
     _forget(ctx, "topic", slug, as_json)
 
 
-@cli.group("organisations")
-def organisations() -> None:
-    """Published organisations."""
+@cli.group("organisations", invoke_without_command=True)
+@click.option("--json", "as_json", is_flag=True, help="Print every name, old ones with the name that succeeded them.")
+@pass_ctx
+@handle_errors
+def organisations(ctx: Context, as_json: bool) -> None:
+    """The organisations releases are from, by their current names (`[organisations.succeeded_by]`).
+
+    Each current name is listed with its feeds' folder and its releases, and the names it succeeded below it
+    ("formerly …"); --json lists every name, an old one with `succeeded_by` and `current`."""
+    from feeds.publish.succession import organisations as listed_organisations
+
+    if click.get_current_context().invoked_subcommand is not None:
+        return
+    with ctx.app() as app:
+        releases = [r for r in app.releases.current(app.store, app.clock()) if not r.never_public]
+        published = {
+            key.removeprefix("org:"): f.name
+            for key, f in app.store.published_feeds().items()
+            if key.startswith("org:") and f.name
+        }
+        listed = listed_organisations(releases, published, app.settings.organisations)
+    if as_json:
+        echo_json(
+            [
+                {
+                    "name": o.name,
+                    "slug": o.slug,
+                    "path": o.path,
+                    "releases": o.releases,
+                    "succeeded_by": o.succeeded_by,
+                    "current": o.current,
+                }
+                for o in listed
+            ]
+        )
+        return
+    for o in listed:
+        if o.succeeded_by is not None:
+            continue
+        former = [p for p in listed if p.succeeded_by is not None and p.current == o.name]
+        total = o.releases + sum(p.releases for p in former)
+        echo(f"{o.name}  {o.path}  {total} release{'' if total == 1 else 's'}")
+        for p in former:
+            echo(f"  formerly {p.name}  ({p.releases} release{'' if p.releases == 1 else 's'}, now {o.name})")
 
 
 @organisations.command("forget")

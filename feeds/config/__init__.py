@@ -27,7 +27,7 @@ from feeds.config.reader import KeyPath as KeyPath
 from feeds.config.reader import TableReader
 from feeds.config.reader import parse_interval as parse_interval
 from feeds.config.reader import shown_interval as shown_interval
-from feeds.config.releases import read_publish, read_sources, read_topics
+from feeds.config.releases import read_organisations, read_publish, read_sources, read_topics
 from feeds.config.schema import KEYS
 from feeds.config.service import read_daemon, read_web
 from feeds.config.settings import *  # noqa: F403  (the settings records are this package's public names)
@@ -131,7 +131,8 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     root = r.table(
         data,
         (),
-        {"site", "paths", "database", "http", "topics", "sources", "publish", "watch", "web", "daemon", "alerts"},
+        {"site", "paths", "database", "http", "topics", "sources", "publish", "organisations", "watch", "web", "daemon"}
+        | {"alerts"},
     )
     base = path.resolve().parent
     from feeds import __version__
@@ -178,6 +179,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
     topics = section(lambda: read_topics(r, r.sub(root, ("topics",))))
     sources = section(lambda: read_sources(r, root.get("sources", []), base))
     publish = section(lambda: read_publish(r, r.sub(root, ("publish",)), base))
+    organisations = section(lambda: read_organisations(r, r.sub(root, ("organisations",))))
     watch = section(lambda: read_watch(r, r.sub(root, ("watch",)), http))
     web = section(lambda: read_web(r, r.sub(root, ("web",)), environ))
     daemon = section(lambda: read_daemon(r, r.sub(root, ("daemon",))))
@@ -217,6 +219,7 @@ def parse_settings(text: str, path: Path, environ: Mapping[str, str]) -> Setting
         web=_read(web),
         daemon=_read(daemon),
         alerts=_read(alerts),
+        organisations=_read(organisations),
     )
 
 

@@ -19,7 +19,15 @@ from urllib.parse import urlsplit
 from feeds.config.checks import malformed_host, resolve_path, xml_forbidden
 from feeds.config.reader import KeyPath, TableReader
 from feeds.config.schema import DAY, KEYS, MINUTE
-from feeds.config.settings import CustomFeed, FolderSource, PublishSettings, RemoteJsonSource, Source, TopicSettings
+from feeds.config.settings import (
+    CustomFeed,
+    FolderSource,
+    OrganisationSettings,
+    PublishSettings,
+    RemoteJsonSource,
+    Source,
+    TopicSettings,
+)
 from feeds.urls import without_secrets
 
 _FIELD_NAMES = {
@@ -229,3 +237,45 @@ def read_publish(r: TableReader, t: dict[str, Any], base: Path) -> PublishSettin
         indexnow_key=indexnow_key,
         indexnow_endpoint=endpoint,
     )
+
+
+def read_organisations(r: TableReader, t: dict[str, Any]) -> OrganisationSettings:
+    """`[organisations.succeeded_by]`: old name = the name that succeeded it. Names are told apart as their feeds'
+    folders are (`topic_slug`: "&" and "and", case and accents aside). A chain (`BIS` → `BEIS` → `DBT`) resolves to
+    its last name; a cycle is refused, naming it: no name of it would be current, and its feeds could not say whose
+    releases they carry."""
+    from feeds.normalise.topics import topic_slug  # (normalise reads Settings: not at import time)
+
+    k = ("organisations",)
+    r.only(t, k, KEYS["[organisations]"])
+    table = r.sub(t, (*k, "succeeded_by"))
+    pairs: list[tuple[str, str]] = []
+    next_of: dict[str, str] = {}  # slug → its successor's slug
+    names: dict[str, str] = {}  # slug → the name the table first writes it with
+    for old, new in table.items():
+        key = (*k, "succeeded_by", old)
+        if not isinstance(new, str) or not new.strip() or xml_forbidden(new):
+            r.fail(key, f"must be the name of the organisation that succeeded {old!r}, got {new!r}")
+        old, new = _nfc(" ".join(old.split())), _nfc(" ".join(new.split()))
+        old_slug, new_slug = topic_slug(old), topic_slug(new)
+        if not old_slug or xml_forbidden(old):
+            r.fail(key, f"{old!r} is not an organisation's name")
+        if old_slug == new_slug:
+            r.fail(key, f"{old!r} cannot be succeeded by itself ({new!r} is the same name)")
+        if old_slug in next_of:
+            r.fail(key, f"{old!r} is the same organisation as {names[old_slug]!r}, whose successor is given already")
+        next_of[old_slug] = new_slug
+        names.setdefault(old_slug, old)
+        names.setdefault(new_slug, new)
+        pairs.append((old, new))
+    current: list[tuple[str, str]] = []
+    for (old, _), old_slug in zip(pairs, next_of, strict=True):
+        seen, slug = [old_slug], next_of[old_slug]
+        while slug in next_of:
+            if slug in seen:
+                chain = " → ".join(names[s] for s in [*seen[seen.index(slug) :], slug])
+                r.fail((*k, "succeeded_by", old), f"a cycle of successors ({chain}): one name of it must be current")
+            seen.append(slug)
+            slug = next_of[slug]
+        current.append((old_slug, names[slug]))
+    return OrganisationSettings(succeeded_by=tuple(pairs), current_of=tuple(current))

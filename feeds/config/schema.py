@@ -75,6 +75,7 @@ KEYS: dict[str, frozenset[str]] = {
         {"entries", "formats", "hub", "templates", "organisation_feeds", "feeds"}
         | {"indexnow", "indexnow_key", "indexnow_endpoint"}
     ),
+    "[organisations]": frozenset({"succeeded_by"}),
     "[[publish.feeds]]": frozenset({"name", "title", "topics", "organisations", "types"}),
     "[watch]": frozenset(
         {"interval", "workers", "per_host", "batch", "lease", "retro_days", "retention_days", "match_retention_days"}

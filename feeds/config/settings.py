@@ -176,6 +176,23 @@ class PublishSettings:
     """Where the pings go: the shared endpoint passes them on to every search engine taking part."""
 
 
+@dataclass(frozen=True, slots=True)
+class OrganisationSettings:
+    """`[organisations]`: which organisation name succeeded which (a renamed or merged department)."""
+
+    succeeded_by: tuple[tuple[str, str], ...] = ()
+    """(old name, its successor) pairs as the config writes them, in its order; checked to have no cycle."""
+    current_of: tuple[tuple[str, str], ...] = ()
+    """Each old name's folder (its slug, as its feeds are named) → the name it is known by today, the last of its
+    chain (`BIS` → `BEIS` → `Department for Business and Trade`): worked out once, by the config reader."""
+
+    def current(self, name: str) -> str:
+        """The name organisation `name` is known by today: its last successor's, or `name` itself."""
+        from feeds.normalise.topics import topic_slug  # (normalise reads Settings: not at import time)
+
+        return dict(self.current_of).get(topic_slug(name), name)
+
+
 MIN_WATCH_INTERVAL = 300.0
 """Five minutes: nobody's feed is polled more often than this, whatever a config or command says."""
 MAX_WATCH_INTERVAL = 30 * 86400.0
@@ -404,6 +421,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     daemon: DaemonSettings = field(default_factory=DaemonSettings)
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    organisations: OrganisationSettings = field(default_factory=OrganisationSettings)
 
     def source(self, name: str) -> Source:
         for s in self.sources:

@@ -47,6 +47,7 @@ from feeds.publish.sitefeeds import (
 )
 from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sitemap_paths, split_sitemap
 from feeds.publish.spec import FEED_FILES, FeedLink, RenderedFile
+from feeds.publish.succession import succession_of
 from feeds.publish.topicnames import configured_topic_names, topic_names, topic_slug
 from feeds.publish.translations import Translation, hreflang_alternates, translations_of
 from feeds.publish.yearmonths import month_path, months_of
@@ -276,10 +277,12 @@ def plan_site(
     # One page per release. The links' reprs are made once per feed, not once per page.
     # Each page offers every format of the main feed, its topics' feeds and its organisation's feed, when there
     # are feeds per organisation (autodiscovery and Subscribe).
+    # (A release of a renamed organisation offers its current name's feed: `succession`.)
     link_text = {"main": repr(main_links)} | {k: repr(v) for k, v in links_of.items()}
+    current_org = succession_of(settings.organisations).current
     for r in releases:
         link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in links_of]
-        if (org := f"org:{topic_slug(r.organisation)}") in links_of:
+        if (org := f"org:{current_org(topic_slug(r.organisation))}") in links_of:
             link_keys.append(org)
         if (language := f"lang:{primary_subtag(r.language)}") in links_of:
             link_keys.append(language)

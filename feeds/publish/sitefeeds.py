@@ -31,6 +31,7 @@ from feeds.model import Release
 from feeds.publish.entries import entry_of
 from feeds.publish.i18n import language_name, messages_for, messages_in
 from feeds.publish.spec import FeedSpec, Person
+from feeds.publish.succession import succession_of
 from feeds.publish.topicnames import topic_slug
 from feeds.publish.translations import Translation
 
@@ -214,11 +215,19 @@ def feed_groups(
             )
         )
     kept = organisations or {}
-    several = len(by_org) > 1
+    succession = succession_of(settings.organisations)
+    own = {slug: rs for slug, (_, rs) in by_org.items()}
+    departments = {succession.current(slug) for slug in by_org}  # (a renamed one is one organisation, not two)
+    several = len(departments) > 1
     if settings.publish.organisation_feeds and (several or kept):
         orgs = {slug: (name, tuple(rs)) for slug, (name, rs) in by_org.items() if several or slug in kept}
         orgs |= {slug: (name, ()) for slug, name in kept.items() if slug not in by_org}
+        # A successor whose predecessors have releases has its feed before its own first release.
+        orgs |= {slug: (succession.names[slug], ()) for slug in departments if several and slug not in orgs}
         for slug, (name, of_org) in sorted(orgs.items(), key=_by_name):
+            old = slug in succession.next_of  # (its feed goes on, not offered: its successor's is)
+            if succession.next_of:
+                of_org = succession.feed_releases(slug, own)
             groups.append(
                 FeedGroup(
                     key=f"org:{slug}",
@@ -228,7 +237,7 @@ def feed_groups(
                     home_url=site.base_url,
                     releases=of_org,
                     group="Organisations",
-                    offered=bool(of_org) and several,
+                    offered=bool(of_org) and several and not old,
                 )
             )
     for custom in settings.publish.custom:
