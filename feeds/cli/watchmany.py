@@ -80,7 +80,7 @@ def remove_many(ctx: Context, app: App, tag: str | None, cause: str | None, *, d
     tags). A feed the config file lists refuses the whole command before any feed goes; a selection of no feed is
     an error, most often a typo."""
     from feeds.errors import NotFoundError
-    from feeds.watch.manage import remove_feed, select_feeds
+    from feeds.watch.manage import remove_feeds, select_feeds
 
     chosen = select_feeds(app.store.feeds(), tag=tag)
     wanted = " ".join([*([f"tagged {tag!r}"] if tag is not None else []), *([cause_phrase(cause)] if cause else [])])
@@ -99,13 +99,11 @@ def remove_many(ctx: Context, app: App, tag: str | None, cause: str | None, *, d
             echo(f"#{f.id} {with_readable(f.url)}  [{', '.join(f.tags)}]")
         ctx.say(f"would remove {count(len(chosen), 'feed')} {wanted} with their items and matches")
         return
-    items = found = 0
-    for f in chosen:
-        feed, n_items, n_found = remove_feed(app, str(f.id))
-        items, found = items + n_items, found + n_found
+    removed, items, found = remove_feeds(app, chosen)  # (one transaction, not one a feed)
+    for feed in removed:
         ctx.say(f"removed #{feed.id} {with_readable(feed.url)}")
     deleted = f"{count(items, 'item')} and {count(found, 'match', 'matches')}"
-    ctx.say(f"removed {count(len(chosen), 'feed')} {wanted}: deleted {deleted}")
+    ctx.say(f"removed {count(len(removed), 'feed')} {wanted}: deleted {deleted}")
 
 
 def cause_phrase(key: str) -> str:

@@ -157,6 +157,22 @@ class WatchedFeedStoreMixin:
             conn.execute(WF.delete().where(WF.c.id == feed.id))
         return feed, int(items or 0), int(matches or 0)
 
+    def remove_feeds(self, feed_ids: Sequence[int]) -> tuple[list[WatchedFeed], int, int]:
+        """Delete many feeds, their items and their matches, as `remove_feed` deletes one, in one transaction (a
+        folder of 250 feeds took 10 s, a commit each): (the feeds removed, in the order given, items deleted,
+        matches deleted). An id no longer watched (removed meanwhile) is left out, not an error."""
+        removed: list[WatchedFeed] = []
+        items = matches = 0
+        with writing(self.engine) as conn:
+            for chunk in chunks(list(dict.fromkeys(feed_ids)), 500):
+                rows = {r.id: feed_from(r) for r in conn.execute(sa.select(WF).where(WF.c.id.in_(chunk)))}
+                removed += [rows[i] for i in chunk if i in rows]
+                item_ids = sa.select(I.c.id).where(I.c.feed_id.in_(chunk))
+                matches += int(conn.execute(M.delete().where(M.c.item_id.in_(item_ids))).rowcount or 0)
+                items += int(conn.execute(I.delete().where(I.c.feed_id.in_(chunk))).rowcount or 0)
+                conn.execute(WF.delete().where(WF.c.id.in_(chunk)))
+        return removed, items, matches
+
     def edit_feed(
         self,
         feed_id: int,

@@ -243,6 +243,22 @@ def remove_feed(app: App, reference: str) -> tuple[WatchedFeed, int, int]:
     return app.store.remove_feed(feed.id)
 
 
+def remove_feeds(app: App, feeds: Sequence[WatchedFeed]) -> tuple[list[WatchedFeed], int, int]:
+    """Stop watching many feeds at once, in one transaction, each as `remove_feed` removes one: (the feeds removed,
+    items deleted, matches deleted). One the config file lists refuses them all before any goes, naming the file
+    and the key of the first; one removed meanwhile is left out."""
+    for feed in feeds:
+        key = _config_key(app, feed)
+        if key is not None:
+            raise _in_config(
+                app,
+                key,
+                f"{without_secrets(feed.url)} is listed here: remove it from the config file (it would be watched "
+                "again by the next command); nothing was removed",
+            )
+    return app.store.remove_feeds([f.id for f in feeds])
+
+
 def edit_feed(
     app: App,
     reference: str,
@@ -378,6 +394,7 @@ __all__ = [
     "read_opml",
     "refuse_unpollable",
     "remove_feed",
+    "remove_feeds",
     "remove_rule",
     "rule_name",
     "select_feeds",
