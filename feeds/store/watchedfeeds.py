@@ -211,6 +211,16 @@ class WatchedFeedStoreMixin:
                     raise NotFoundError(f"not watching #{feed_id} (see `feeds watch list`)")
         return self.feed(feed_id)
 
+    def pause_gone(self, feed_id: int, reason: str) -> WatchedFeed:
+        """Pause a feed as a `410 Gone` pauses it (`reason` saying when), without fetching it: a feed imported from
+        an export where it was gone (`feedsPausedReason`), so that it is not fetched again and is still `gone`
+        (its last status a 410) for `feeds status` and `watch remove --cause gone`."""
+        with writing(self.engine) as conn:
+            values = {"enabled": False, "disabled_reason": reason, "last_status": "410", "next_check": None}
+            if not conn.execute(WF.update().where(WF.c.id == feed_id).values(**values)).rowcount:
+                raise NotFoundError(f"not watching #{feed_id} (see `feeds watch list`)")
+        return self.feed(feed_id)
+
     def feed_health(self) -> tuple[int, int, int]:
         """(enabled feeds, of which checked at least once, of which failing now): for /healthz, in one query."""
         checked = WF.c.last_checked.is_not(None)

@@ -49,7 +49,9 @@ class OpmlFeed:
     page: bool = False
     """The outline names a web page only (`htmlUrl`, no `xmlUrl`): `url` is the page, not a feed."""
     paused: bool = False
-    """Our own export's `feedsPaused="true"`: the feed was disabled by hand where it was exported from."""
+    """Our own export's `feedsPaused="true"`: the feed was paused where it was exported from."""
+    gone_reason: str = ""
+    """With `paused`, our own export's `feedsPausedReason`, when a `410 Gone` was why (one line, cut); else ''."""
     own_title: bool = False
     """Our own export's `feedsOwnTitle="true"`: `title` is the name the feed gave itself, not one given to it."""
     included: bool = False
@@ -141,7 +143,15 @@ def _is_utf8(data: bytes) -> bool:
 INTERVAL_ATTRIBUTE = "feedsInterval"
 """The outline attribute our export writes a feed's own interval in (OPML 2.0 allows any attribute)."""
 PAUSED_ATTRIBUTE = "feedsPaused"
-"""The outline attribute our export marks a feed disabled by hand with (`true`), so it stays paused elsewhere."""
+"""The outline attribute our export marks a paused feed with (`true`), so it stays paused elsewhere."""
+PAUSED_REASON_ATTRIBUTE = "feedsPausedReason"
+"""Beside `feedsPaused`, the reason a `410 Gone` paused the feed with (`410 Gone on 2026-11-28: …`): imported, it
+stays the `gone` feed it was (`watch remove --cause gone`), not fetched again; a feed paused by hand has none, and
+any other reason (the file may come from anywhere) is a pause by hand."""
+GONE_REASON = "410 Gone"
+"""How the reason a `410 Gone` pauses a feed with begins (`feeds.watch.check`)."""
+_REASON_LENGTH = 300
+"""The most of a `feedsPausedReason` kept (the file may come from anywhere; ours is about 110 characters)."""
 OWN_TITLE_ATTRIBUTE = "feedsOwnTitle"
 """The outline attribute our export marks a title the feed named itself by with (`true`): imported as its own."""
 
@@ -218,6 +228,8 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                     more_tags.setdefault(key, dict.fromkeys(found[key].tags)).update(dict.fromkeys(tags))
                 else:
                     paused = attrs.get(PAUSED_ATTRIBUTE.lower(), "").lower() == "true"
+                    reason = " ".join(attrs.get(PAUSED_REASON_ATTRIBUTE.lower(), "").split())
+                    gone = reason[:_REASON_LENGTH] if paused and reason.startswith(GONE_REASON) else ""
                     own = attrs.get(OWN_TITLE_ATTRIBUTE.lower(), "").lower() == "true"
                     found[key] = OpmlFeed(
                         url=url,
@@ -226,6 +238,7 @@ def parse_opml(data: bytes, origin: str) -> tuple[list[OpmlFeed], str | None]:
                         interval=interval,
                         problem=problem,
                         paused=paused,
+                        gone_reason=gone,
                         own_title=own,
                         line=cast(int | None, child.sourceline),
                     )
@@ -355,7 +368,9 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
             now=app.clock(),
             own_title=f.own_title,
         )
-        if created and f.paused:  # (paused by hand where it was exported: not polled here either)
+        if created and f.gone_reason:  # (a 410 paused it where it was exported: still gone, not fetched here)
+            feed = app.store.pause_gone(feed.id, f.gone_reason)
+        elif created and f.paused:  # (paused by hand where it was exported: not polled here either)
             feed = app.store.edit_feed(feed.id, enabled=False)
         (done.added if created else done.known).append(feed)
         if not created and (change := _changed(before.get(feed.url), feed)):

@@ -2,9 +2,10 @@
 reader, reads back as the same feeds in the same folders.
 
 Tags go in `category` (all of them, as spelt), each feed in the folder of its first tag too, nested as the folders
-were imported (`folder_paths`), with this installation's own attributes (`feedsInterval`, `feedsPaused`,
-`feedsOwnTitle`: `feeds.watch.opml`, which reads them). What this module must not do: read OPML (`opml.py`), or
-mask secrets: the file moves subscriptions to a reader that must fetch them (the command says so on stderr).
+were imported (`folder_paths`), with this installation's own attributes (`feedsInterval`, `feedsPaused` and
+`feedsPausedReason`, `feedsOwnTitle`: `feeds.watch.opml`, which reads them; other readers ignore them). What
+this module must not do: read OPML (`opml.py`), or mask secrets: the file moves subscriptions to a reader that
+must fetch them (the command says so on stderr).
 """
 
 from __future__ import annotations
@@ -16,7 +17,13 @@ from typing import TYPE_CHECKING
 from lxml import etree
 
 from feeds.model import DISABLED_BY_HAND, WatchedFeed
-from feeds.watch.opml import INTERVAL_ATTRIBUTE, OWN_TITLE_ATTRIBUTE, PAUSED_ATTRIBUTE
+from feeds.watch.opml import (
+    GONE_REASON,
+    INTERVAL_ATTRIBUTE,
+    OWN_TITLE_ATTRIBUTE,
+    PAUSED_ATTRIBUTE,
+    PAUSED_REASON_ATTRIBUTE,
+)
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -46,8 +53,11 @@ def export_opml(app: App) -> bytes:
             attrs["category"] = ",".join(f.tags)
         # Always, so that an import elsewhere gives the same schedule whatever that installation's default is
         attrs[INTERVAL_ATTRIBUTE] = f"{f.interval:g}"
-        if f.disabled_reason == DISABLED_BY_HAND:  # (not a 410 or a feed dropped from the config: tried afresh)
+        if f.disabled_reason == DISABLED_BY_HAND:  # (not a feed dropped from the config: watched there)
             attrs[PAUSED_ATTRIBUTE] = "true"
+        elif not f.enabled and f.last_status == "410" and (f.disabled_reason or "").startswith(GONE_REASON):
+            # (gone: paused there too, and still `--cause gone`; an older import reads a pause by hand)
+            attrs |= {PAUSED_ATTRIBUTE: "true", PAUSED_REASON_ATTRIBUTE: f.disabled_reason or ""}
         etree.SubElement(parent, "outline", attrs)
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
