@@ -31,7 +31,7 @@ from feeds.model import Release
 from feeds.publish.entries import entry_of
 from feeds.publish.i18n import language_name, messages_for, messages_in
 from feeds.publish.spec import FeedSpec, Person
-from feeds.publish.succession import succession_of
+from feeds.publish.succession import Succession, succession_of
 from feeds.publish.topicnames import topic_slug
 from feeds.publish.translations import Translation
 
@@ -241,6 +241,7 @@ def feed_groups(
                 )
             )
     for custom in settings.publish.custom:
+        carried = _carried(custom, succession, own) if succession.next_of else frozenset()
         groups.append(
             FeedGroup(
                 key=f"custom:{custom.name}",
@@ -248,7 +249,7 @@ def feed_groups(
                 title=f"{site.title}: {custom.title}",
                 subtitle=words.say("%(collection)s from %(author)s.", collection=custom.title, author=site.author),
                 home_url=site.base_url,
-                releases=tuple(r for r in releases if matches_custom(r, custom)),
+                releases=tuple(r for r in releases if matches_custom(r, custom) or r.id in carried),
                 group="Collections",
             )
         )
@@ -273,6 +274,14 @@ def matches_custom(r: Release, feed: CustomFeed) -> bool:
         or r.organisation.casefold() in organisations
         or r.document_type.casefold() in types
     )
+
+
+def _carried(custom: CustomFeed, succession: Succession, own: Mapping[str, Sequence[Release]]) -> frozenset[str]:
+    """The ids of the releases a custom feed takes in by succession (`own`: each organisation's folder → its own
+    releases): for each organisation it lists that the succession table names, what that organisation's feed
+    carries (an old name: its successors' releases after its own last one; a current name: its predecessors')."""
+    slugs = {topic_slug(name) for name in custom.organisations} & succession.names.keys()
+    return frozenset(r.id for slug in slugs for r in succession.feed_releases(slug, own))
 
 
 @functools.lru_cache(maxsize=64)
