@@ -62,6 +62,10 @@ def check_config(ctx: Context, as_json: bool) -> None:
 
     labels = labels_of(s.site)
     database, missing, empty = _database(s.database_url)
+    from feeds.publish.succession import succession_of
+    from feeds.publish.topicnames import topic_slug
+
+    succession = succession_of(s.organisations)
     summary: dict[str, object] = {
         "config": str(s.path),
         "site": {"title": s.site.title, "base_url": s.site.base_url, "timezone": s.site.timezone},
@@ -84,6 +88,14 @@ def check_config(ctx: Context, as_json: bool) -> None:
         "retention_days": _retention(s),
         # (how each webhook is signed, never its secret: what its receiver must be given)
         "webhooks": [{"name": h.name, "signing_key": h.signing} for h in s.alerts.webhooks],
+        # (each old name with its successor, the name it is known by today and its chain to it)
+        "organisations": {
+            "succeeded_by": [
+                {"name": old, "succeeded_by": new, "current": chain[-1], "chain": chain}
+                for old, new in s.organisations.succeeded_by
+                for chain in [succession.chain(topic_slug(old))]
+            ]
+        },
     }
     problems = list(s.alerts.missing_secrets)
     said: list[tuple[str, bool]] = []  # (warning, whether -q says it too)
@@ -175,6 +187,8 @@ def check_config(ctx: Context, as_json: bool) -> None:
     )
     for hook in s.alerts.webhooks:
         ctx.say(f"  webhook   {hook.name}: {_signing(hook)}")
+    for first in succession.first_names():  # ([organisations.succeeded_by], each chain to its current name)
+        ctx.say(f"  renamed   {' → '.join(succession.chain(first))}")
     d = s.daemon
     ctx.say(
         f"  daemon    watch tick {shown_interval(d.watch_tick)}, publish every {shown_interval(d.publish_interval)}"

@@ -45,6 +45,16 @@ class Succession:
             chain.append(slug)
         return chain
 
+    def chain(self, slug: str) -> list[str]:
+        """The names of `slug` and of those that succeeded it, as the table writes them, the current one last."""
+        return [self.names.get(s, s) for s in [slug, *self.successors(slug)]]
+
+    def first_names(self) -> list[str]:
+        """The folders of the old names no name was succeeded by, in the table's order: each starts a chain that
+        takes in every other old name (`BIS` → `BEIS` → `DBT` starts at `BIS`)."""
+        later = set(self.next_of.values())
+        return [slug for slug in self.next_of if slug not in later]
+
     def feed_releases(self, slug: str, by_org: Mapping[str, Sequence[Release]]) -> tuple[Release, ...]:
         """What organisation `slug`'s feed carries (`by_org`: each folder's own releases). A current name: its own
         and those of every name it succeeded. An old name: its own, and its successors' published after its last
