@@ -352,9 +352,7 @@ def _log_outcome(o: IngestOutcome, *, told: bool = False) -> None:
         log.info("%s %s (%s)", o.status, o.release_id, o.origin, extra=extra)
         if warning:
             log.warning("%s: %s", o.origin, warning, extra=extra)
-    elif o.slug_kept:  # (a version asking for another slug: unchanged, but not what its sender asked for)
-        log.warning("%s: %s", o.origin, warning, extra=extra)
-    elif warning:  # (a copy of a release withdrawn by hand, which stays withdrawn: the office must hear of it)
+    elif warning:  # (a copy withdrawn by hand, or asking for another slug: unchanged, but the office must hear of it)
         log.log(logging.DEBUG if told else logging.WARNING, "%s: %s", o.origin, warning, extra=extra)
     else:
         log.debug("unchanged %s (%s)", o.release_id, o.origin, extra=extra)

@@ -9,7 +9,8 @@ another daemon carries on where this one stopped. A 304 costs no parsing. Failur
 A document that still lists a release withdrawn by hand is read again at every change of any of its results:
 the log says that the release stays withdrawn at the first read (and at once when the source's copy of it
 changes), then at most once a day (`REMIND_EVERY`), not at every poll; when it said so is part of the
-source's state (`held_told`), so a restart or another daemon does not say it again either.
+source's state (`held_told`), so a restart or another daemon does not say it again either. So is a result
+asking for another slug than its release's (which keeps its own: `IngestOutcome.slug_kept`).
 
 Field paths: `a.b` walks objects, `a[0].b` takes one list element, `a[].b` collects from every element (a list:
 joined with ", " for text fields, kept as a list for `topics`). Defaults match the GOV.UK Search API.
@@ -235,14 +236,15 @@ def poll_remote(
 
 
 def _told_lately(told: Mapping[str, datetime], now: datetime) -> Callable[[IngestOutcome], bool]:
-    """Whether the log said, less than `REMIND_EVERY` ago and since its withdrawal, that the release of an
-    unchanged copy stays withdrawn (a changed copy is news, said at once)."""
+    """Whether the log said, less than `REMIND_EVERY` ago, what an unchanged copy's outcome says: that its release
+    stays withdrawn (said since the withdrawal), or that it keeps its slug (`slug_kept`). A changed copy is news,
+    said at once."""
 
     def lately(o: IngestOutcome) -> bool:
         at = told.get(o.release_id or "")
-        if o.status != "unchanged" or o.held_since is None or at is None:
+        if o.status != "unchanged" or at is None or now - at >= REMIND_EVERY:
             return False
-        return at >= o.held_since and now - at < REMIND_EVERY
+        return at >= o.held_since if o.held_since is not None else o.slug_kept is not None
 
     return lately
 
@@ -253,11 +255,14 @@ def _held_told(
     told: Mapping[str, datetime],
     now: datetime,
 ) -> tuple[tuple[str, datetime], ...]:
-    """`held_told` after a read: the releases withdrawn by hand this document lists, with when the log said so
-    (now, unless it was `lately`). One it no longer lists, or restored, is left out: listed again, it is said."""
+    """`held_told` after a read: the releases withdrawn by hand this document lists, and those it asks another
+    slug for, with when the log said so (now, unless it was `lately`). One it no longer lists, restored, or asked
+    for by its own slug again, is left out: said again when it comes back."""
     return tuple(
         sorted(
-            (o.release_id, told[o.release_id] if lately(o) else now) for o in outcomes if o.held_since and o.release_id
+            (o.release_id, told[o.release_id] if lately(o) else now)
+            for o in outcomes
+            if (o.held_since or o.slug_kept) and o.release_id
         )
     )
 
