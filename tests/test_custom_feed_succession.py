@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.test_publish_site import Site, make_site, parse_ok  # noqa: F401  (make_site: a fixture)
-from tests.test_publish_succession import DFID, FCDO, FCO, PORTS, SUCCESSION
+from tests.test_publish_succession import DFID, FCDO, PORTS, SUCCESSION, seed_departments
 
 CUSTOM = f"""
 [[publish.feeds]]
@@ -36,14 +36,7 @@ organisations = ["{PORTS}"]
 def seeded(make_site: Callable[..., Site], make_settings, make_app_for, extra: str) -> Site:  # noqa: F811
     """The releases of test_publish_succession (DFID's and FCO's before the merger, FCDO's after, Ports's), read
     with `extra` in the config."""
-    site = make_site(seed=False)
-    site.drop("d1", "Aid for flood relief", [], "2020-06-01T09:00:00Z", organisation=DFID)
-    site.drop("f1", "Embassy reopens", [], "2020-05-01T09:00:00Z", organisation=FCO)
-    site.drop("f2", "Consular advice updated", [], "2020-07-01T09:00:00Z", organisation=FCO)
-    site.drop("n1", "New department opens", [], "2020-09-02T09:00:00Z", organisation=FCDO)
-    site.drop("n2", "Aid budget announced", [], "2020-10-01T09:00:00Z", organisation=FCDO)
-    site.drop("p1", "Harbour dues", [], "2020-08-01T09:00:00Z", organisation=PORTS)
-    site.ingest()
+    site = seed_departments(make_site)
     settings = make_settings(extra)
     return Site(settings, make_app_for(settings), site.clock)
 

@@ -47,7 +47,8 @@ DFID_DIR, FCO_DIR = (
 FCDO_DIR = "organisations/foreign-commonwealth-and-development-office"
 
 
-def _seeded(make_site: Callable[..., Site]) -> Site:  # noqa: F811
+def seed_departments(make_site: Callable[..., Site]) -> Site:  # noqa: F811
+    """DFID's and FCO's releases before the merger, FCDO's after, and Ports's, ingested."""
     site = make_site(seed=False)
     site.drop("d1", "Aid for flood relief", [], "2020-06-01T09:00:00Z", organisation=DFID)
     site.drop("f1", "Embassy reopens", [], "2020-05-01T09:00:00Z", organisation=FCO)
@@ -73,7 +74,7 @@ def test_an_old_names_feed_goes_on_with_its_successors_releases_and_keeps_its_id
     make_settings,
     make_app_for,
 ) -> None:
-    site = _seeded(make_site)
+    site = seed_departments(make_site)
     site.publish()
     before = tree_bytes(site.out)
     dfid_id = etree.parse(str(site.out / DFID_DIR / "atom.xml")).getroot().findtext(f"{ATOM}id")
@@ -132,7 +133,7 @@ def test_an_old_names_feed_goes_on_with_its_successors_releases_and_keeps_its_id
 
 
 def test_the_index_opml_and_release_pages_offer_current_names_only(make_site, make_settings, make_app_for) -> None:  # noqa: F811
-    site = _with_succession(_seeded(make_site), make_settings, make_app_for)
+    site = _with_succession(seed_departments(make_site), make_settings, make_app_for)
     site.publish()
     for listed in ("index.html", "feeds.opml"):
         text = (site.out / listed).read_text(encoding="utf-8")
@@ -220,7 +221,7 @@ def test_feeds_organisations_lists_current_names_and_says_now_x_of_old_ones(
     make_settings,
     make_app_for,
 ) -> None:
-    site = _with_succession(_seeded(make_site), make_settings, make_app_for)
+    site = _with_succession(seed_departments(make_site), make_settings, make_app_for)
     run_publish(site.app)
     config = site.settings.path
     text = CliRunner().invoke(cli, ["--config", str(config), "organisations"], catch_exceptions=False)

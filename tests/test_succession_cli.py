@@ -8,14 +8,12 @@ what to do instead (nothing: its releases keep their organisation, its feed stay
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from feeds.cli import cli
 from feeds.publish import run_publish
-from tests.conftest import BASE_CONFIG
+from tests.cli_watch_helpers import run
 from tests.test_publish_site import make_site  # noqa: F401  (a fixture)
 
 BIS, BEIS, DBT = (
@@ -33,24 +31,12 @@ TABLE = (
 )
 
 
-@pytest.fixture
-def config(tmp_path) -> Path:
-    (tmp_path / "inbox").mkdir()
-    path = tmp_path / "feeds.toml"
-    path.write_text(BASE_CONFIG, encoding="utf-8")
-    return path
-
-
-def run(config: Path, *args: str):
-    return CliRunner().invoke(cli, ["--config", str(config), *args], catch_exceptions=False)
-
-
 def test_check_config_shows_the_succession_table_with_chains_resolved(config) -> None:
     plain = run(config, "check-config")
     assert plain.exit_code == 0 and "renamed" not in plain.output, "no table: no line"
     assert json.loads(run(config, "check-config", "--json").output)["organisations"] == {"succeeded_by": []}
 
-    config.write_text(BASE_CONFIG + TABLE, encoding="utf-8")
+    config.write_text(config.read_text(encoding="utf-8") + TABLE, encoding="utf-8")
     r = run(config, "check-config")
     assert r.exit_code == 0, r.output
     # One line per chain, from its first name to the name it is known by today, in the file's order.
