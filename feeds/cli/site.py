@@ -178,18 +178,10 @@ def languages_forget(ctx: Context, code: str, as_json: bool) -> None:
 def _forget(ctx: Context, kind: Kind, slug: str, as_json: bool) -> None:
     """Under the publish lock, waited for as `feeds publish` waits: a publish running meanwhile (which read the
     record before) would otherwise record the feed again and write its files once more."""
-    from feeds.errors import FeedsError, NotFoundError
     from feeds.publish.retire import forget_feed
 
     with ctx.app() as app, ctx.lock(app, "publish"):
-        try:
-            gone = forget_feed(app, kind, slug)
-        except NotFoundError:
-            raise
-        except FeedsError as e:  # (refused: releases still fill it)
-            if kind == "organisation" and (succeeded := _succeeded(app, slug)):
-                raise FeedsError(f"{e}. {succeeded}") from e
-            raise
+        gone = forget_feed(app, kind, slug)
     if as_json:
         echo_json({"forgotten": gone.key, "name": gone.name, "path": gone.path})
         return
@@ -197,25 +189,6 @@ def _forget(ctx: Context, kind: Kind, slug: str, as_json: bool) -> None:
     ctx.say(
         f"forgot the {kind} {gone.name} ({gone.path}): its {what} are removed from out/ by the next publish "
         "(`feeds publish`, or a running daemon's, at its next watch tick)"
-    )
-
-
-def _succeeded(app: App, name: str) -> str | None:
-    """What to say of an old name in `[organisations.succeeded_by]` whose forgetting was refused (None for any
-    other): there is nothing to forget, its feed goes on by design."""
-    from feeds.publish.succession import succession_of
-    from feeds.publish.topicnames import topic_slug
-
-    succession = succession_of(app.settings.organisations)
-    slug = topic_slug(name.strip())
-    if slug not in succession.next_of:
-        return None
-    old, successor, *later = succession.chain(slug)
-    now, whose = (f" (now {later[-1]})", "its successors'") if later else ("", f"{successor}'s")
-    return (
-        f"{old} is succeeded by {successor}{now} ([organisations.succeeded_by]): its releases keep their"
-        f" organisation, and its feed goes on for its subscribers with {whose} releases, offered on no index,"
-        " OPML list or release page: there is nothing to forget, unless the name was never meant to be published"
     )
 
 

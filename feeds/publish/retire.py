@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Literal
 
 from feeds.errors import FeedsError, NotFoundError
 from feeds.publish.sitefeeds import primary_subtag
+from feeds.publish.succession import succession_of
 from feeds.publish.topicnames import topic_slug
 
 if TYPE_CHECKING:
@@ -80,9 +81,10 @@ def forget_feed(app: App, kind: Kind, slug_or_name: str) -> Forgotten:
                 f"{'is' if n == 1 else 'are'} still from the organisation {name}",
                 f"send {them} again from another",
             )
-        raise FeedsError(
-            f"{n} release{'' if n == 1 else 's'} {what} ({shown}): {fix} first, or its feeds are published again"
-        )
+        refusal = f"{n} release{'' if n == 1 else 's'} {what} ({shown}): {fix} first, or its feeds are published again"
+        if kind == "organisation" and (note := succession_of(app.settings.organisations).old_name_note(slug)):
+            refusal += f". {note}"  # (an old name: its feed goes on by design)
+        raise FeedsError(refusal)
     app.store.forget_published_feed(key)
     return Forgotten(key=key, name=name, path=path)
 

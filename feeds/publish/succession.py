@@ -55,6 +55,19 @@ class Succession:
         later = set(self.next_of.values())
         return [slug for slug in self.next_of if slug not in later]
 
+    def old_name_note(self, slug: str) -> str | None:
+        """Why forgetting old name `slug`'s feed is pointless while it has releases (None for a name not
+        succeeded): its feed goes on by design, for its subscribers."""
+        if slug not in self.next_of:
+            return None
+        old, successor, *later = self.chain(slug)
+        now, whose = (f" (now {later[-1]})", "its successors'") if later else ("", f"{successor}'s")
+        return (
+            f"{old} is succeeded by {successor}{now} ([organisations.succeeded_by]): its releases keep their"
+            f" organisation, and its feed goes on for its subscribers with {whose} releases, offered on no index,"
+            " OPML list or release page: there is nothing to forget, unless the name was never meant to be published"
+        )
+
     def feed_releases(self, slug: str, by_org: Mapping[str, Sequence[Release]]) -> tuple[Release, ...]:
         """What organisation `slug`'s feed carries (`by_org`: each folder's own releases). A current name: its own
         and those of every name it succeeded. An old name: its own, and its successors' published after its last
