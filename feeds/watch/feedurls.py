@@ -259,4 +259,9 @@ def refuse_unpollable(app: App, url: str) -> None:
     allowed), as `watch discover` marks such feeds: added, it would fail at every poll, for ever."""
     refused = app.http.refusal(url)
     if refused is not None:
-        raise FetchError(f"{refused}; not added: it would never be polled", url=url)
+        raise unpollable(url, refused)
+
+
+def unpollable(url: str, refused: str) -> FetchError:
+    """The error `refuse_unpollable` raises for `url`, given why the HTTP client refuses its host (`refused`)."""
+    return FetchError(f"{refused}; not added: it would never be polled", url=url)

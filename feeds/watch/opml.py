@@ -27,8 +27,8 @@ from feeds.watch.feedurls import (
     canonical_feed_url,
     check_feed_url,
     loose_url,
-    refuse_unpollable,
     twin_note,
+    unpollable,
     without_userinfo,
 )
 from feeds.watch.tags import feed_title, labels, tags_note
@@ -284,6 +284,31 @@ _CHECKS = 4
 at a time, as a person importing a file waits for them, without sending a site a burst of requests."""
 
 
+def _vetted(app: App, feeds: Sequence[OpmlFeed]) -> list[str | FetchError]:
+    """Each feed's canonical URL, or why it cannot be watched (as `watch add` refuses it: `check_feed_url`, then
+    `refuse_unpollable`). Whether the HTTP client refuses a host is asked of each host once, the hosts side by side:
+    a site's export names dozens of feeds on one host, and each lookup can wait seconds (for ever offline, until
+    its timeout), so a file of a thousand feeds took minutes."""
+    urls: list[str | FetchError] = []
+    for f in feeds:
+        try:
+            urls.append(check_feed_url(app, f.url))
+        except FetchError as e:
+            urls.append(e)
+    first_of_host: dict[str, str] = {}
+    for url in urls:
+        if isinstance(url, str):
+            first_of_host.setdefault(_host(url), url)
+    with ThreadPoolExecutor(max_workers=_LOOKUPS, thread_name_prefix="opml-dns") as pool:
+        refusals = dict(zip(first_of_host, pool.map(app.http.refusal, first_of_host.values()), strict=True))
+    return [u if not isinstance(u, str) or (why := refusals[_host(u)]) is None else unpollable(u, why) for u in urls]
+
+
+def _host(url: str) -> str:
+    """The host of a canonical feed URL, as the HTTP client looks it up (any port: the address is the same)."""
+    return urlsplit(url).hostname or ""
+
+
 def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
     """Watch every feed of an OPML file that can be watched; say why each other one is not.
 
@@ -304,17 +329,7 @@ def import_opml(app: App, path: Path, *, check: bool = False) -> OpmlImport:
     elif not outlines:
         done.notes.append((str(path), "no outline with a feed's address (xmlUrl): nothing to watch"))
 
-    def vetted(f: OpmlFeed) -> str | FetchError:
-        try:
-            url = check_feed_url(app, f.url)
-            refuse_unpollable(app, url)
-        except FetchError as e:
-            return e
-        return url
-
-    # Each check looks the host up in the DNS: side by side, or a file of hundreds of feeds takes minutes.
-    with ThreadPoolExecutor(max_workers=_LOOKUPS, thread_name_prefix="opml-dns") as pool:
-        checked = list(pool.map(vetted, [f for f in outlines if f.url and not f.page and not f.included]))
+    checked = _vetted(app, [f for f in outlines if f.url and not f.page and not f.included])
     checks = _checked_feeds(app, [u for u in checked if isinstance(u, str)]) if check else {}
     vetted_urls = iter(checked)
     watched: dict[str, WatchedFeed] = {}  # (by `loose_url`: a feed added twice under near spellings is said)
