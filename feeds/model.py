@@ -221,6 +221,8 @@ class MatchScope:
     releases: frozenset[str] = frozenset()
 
     def covers(self, kind: str, subject: str) -> bool:
+        if kind == "manual":  # (added by hand: no matcher makes it, so none takes it away)
+            return False
         return subject in (self.rules if kind == "keyword" else self.releases)
 
 
@@ -371,7 +373,8 @@ REMOVED_FROM_CONFIG = "removed from the config file"
 DISABLED_BY_HAND = "disabled by hand"
 """The `disabled_reason` of a feed `feeds watch edit --disable` stopped."""
 
-MatchKind = Literal["keyword", "related", "pickup"]
+MatchKind = Literal["keyword", "related", "pickup", "manual"]
+"""`manual`: coverage of a release a press officer added by hand (`feeds matches add`), never by matching."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,3 +441,8 @@ class StoredMatch:
     found_at: datetime
     delay: float | None
     """Seconds between the release's publication and the item (related/pickup), else None."""
+    dismissed_at: datetime | None = None
+    """When a press officer dismissed it (`feeds matches dismiss`): read only by `matches list --dismissed`."""
+    dismiss_reason: str | None = None
+    curated_by: str | None = None
+    """Who last dismissed, restored or added it by hand (as they gave it), if anyone did."""

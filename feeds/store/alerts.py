@@ -228,6 +228,7 @@ class AlertStoreMixin:
                 ~sa.exists(queued),
                 sa.or_(M.c.kind != "keyword", arrived),
                 M.c.quiet.is_not(True),
+                M.c.dismissed_at.is_(None),  # (dismissed by a press officer: `feeds.store.curation`)
             )
             .order_by(M.c.found_at, M.c.id)
         )

@@ -49,7 +49,7 @@ class DigestStoreMixin:
 
     def matches_found_since(self, since: datetime, *, kind: str | None = None, subject: str | None = None) -> int:
         """How many matches (of `kind` and `subject`, when given) were found at or after `since`."""
-        q = sa.select(sa.func.count()).select_from(M).where(M.c.found_at >= since)
+        q = sa.select(sa.func.count()).select_from(M).where(M.c.found_at >= since, M.c.dismissed_at.is_(None))
         if kind is not None:
             q = q.where(M.c.kind == kind)
         if subject is not None:

@@ -4,6 +4,10 @@ matches of a changed item or rule up to date, and reading them back with their i
 Matches are unique per (kind, subject, item): storing one twice is harmless. A match brought up to date keeps its
 id and the time it was found, so that its feed entries keep theirs.
 
+A match a press officer dismissed (`feeds.store.curation`) keeps its row, which is what keeps it from being stored
+again, and is left out of everything read here (`LIVE`) unless asked for: no feed, page, count or alert sees it,
+and nothing here deletes it (a rule narrowed, a changed item, an own domain: `drop_matches`, `rematch_in`).
+
 What this module must not do: decide what matches (`feeds.watch` does), nor alert (`alerts.py` queues and records
 deliveries of the matches stored here). `stored_match_from` is the one reading of a match row, shared by the alert
 deliveries.
@@ -23,6 +27,7 @@ import sqlalchemy as sa
 from feeds.articles import item_article
 from feeds.model import Match, MatchedTerm, MatchScope, StoredItem, StoredMatch
 from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.curation import dismiss_like_siblings
 from feeds.store.items import ITEM_COLUMNS, stored_item_from
 from feeds.store.rows import chunks
 from feeds.store.schema import items as I
@@ -43,7 +48,14 @@ def stored_match_from(m: Any, item: StoredItem, *, prefix: str = "", id_key: str
         why=m[f"{prefix}why"],
         found_at=m[f"{prefix}found_at"],
         delay=m[f"{prefix}delay_s"],
+        dismissed_at=m.get(f"{prefix}dismissed_at"),
+        dismiss_reason=m.get(f"{prefix}dismiss_reason"),
+        curated_by=m.get(f"{prefix}curated_by"),
     )
+
+
+LIVE = M.c.dismissed_at.is_(None)
+"""The matches not dismissed: every read of matches for publishing, counting or alerting takes only these."""
 
 
 def _terms_json(terms: Sequence[MatchedTerm]) -> str:
@@ -90,14 +102,17 @@ class MatchStoreMixin:
         limit: int | None = None,
         feed_ids: Sequence[int] | None = None,
         until: datetime | None = None,
+        dismissed: bool = False,
     ) -> list[StoredMatch]:
         """Matches, the last found first; of `kind`, `subject`, found at or after `since` and before `until`, of
-        items of `feed_ids` (each when given), at most `limit`."""
+        items of `feed_ids` (each when given), at most `limit`. Those not dismissed, or with `dismissed` those
+        dismissed only (with when, why and by whom)."""
         q = (
             sa.select(M.c.id.label("match_id"), M.c.kind, M.c.subject, M.c.terms, M.c.score, M.c.why, M.c.found_at)
-            .add_columns(M.c.delay_s, *ITEM_COLUMNS)
+            .add_columns(M.c.delay_s, M.c.dismissed_at, M.c.dismiss_reason, M.c.curated_by, *ITEM_COLUMNS)
             .join(I, I.c.id == M.c.item_id)
             .join(WF, WF.c.id == I.c.feed_id)
+            .where(M.c.dismissed_at.is_not(None) if dismissed else LIVE)
         )
         if kind is not None:
             q = q.where(M.c.kind == kind)
@@ -125,7 +140,7 @@ class MatchStoreMixin:
         q = (
             sa.select(M.c.subject, M.c.found_at, I.c.feed_id, I.c.key, I.c.link, I.c.guid)
             .join(I, I.c.id == M.c.item_id)
-            .where(M.c.kind == kind)
+            .where(M.c.kind == kind, LIVE)
         )
         articles: dict[str, set[str]] = {}
         last: dict[str, datetime] = {}
@@ -142,7 +157,7 @@ class MatchStoreMixin:
         q = (
             sa.select(M.c.kind, M.c.subject, I.c.feed_id, I.c.key, I.c.link, I.c.guid)
             .join(I, I.c.id == M.c.item_id)
-            .where(M.c.found_at >= since)
+            .where(M.c.found_at >= since, LIVE)
         )
         seen: set[tuple[str, str, str]] = set()
         with self.engine.connect() as conn:
@@ -157,21 +172,27 @@ class MatchStoreMixin:
         return latest
 
     def count_matches(self, *, since: datetime | None = None) -> int:
-        q = sa.select(sa.func.count()).select_from(M)
+        q = sa.select(sa.func.count()).select_from(M).where(LIVE)
         if since is not None:
             q = q.where(M.c.found_at >= since)
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
 
     def drop_matches(self, ids: Sequence[int]) -> None:
+        """Delete the matches `ids`, but never a dismissed one: its row is what keeps it from being found again."""
         with writing(self.engine) as conn:
             for chunk in chunks(list(ids), 500):
-                conn.execute(M.delete().where(M.c.id.in_(chunk)))
+                conn.execute(M.delete().where(M.c.id.in_(chunk), LIVE))
 
     def match_links(self) -> list[tuple[int, str]]:
         """(match id, item link) of every match whose item has a link, of every kind: what is looked through when
         our own domains change (`feeds.watch.retro`), without reading the items' text."""
-        q = sa.select(M.c.id, I.c.link).join(I, I.c.id == M.c.item_id).where(I.c.link.is_not(None)).order_by(M.c.id)
+        q = (
+            sa.select(M.c.id, I.c.link)
+            .join(I, I.c.id == M.c.item_id)
+            .where(I.c.link.is_not(None), LIVE)
+            .order_by(M.c.id)
+        )
         with self.engine.connect() as conn:
             return [(int(i), str(link)) for i, link in conn.execute(q)]
 
@@ -203,8 +224,8 @@ def rematch_in(
     now_found = {(item_id, m.kind, m.subject): m for item_id, m, _ in found if item_id in wanted}
     stale: list[int] = []
     for chunk in chunks(sorted(wanted), 500):
-        q = sa.select(M.c.id, M.c.item_id, M.c.kind, M.c.subject).where(M.c.item_id.in_(chunk))
-        for match_id, item_id, kind, subject in conn.execute(q):
+        q = sa.select(M.c.id, M.c.item_id, M.c.kind, M.c.subject).where(M.c.item_id.in_(chunk), LIVE)
+        for match_id, item_id, kind, subject in conn.execute(q):  # (a dismissed one stays as it was dismissed)
             m = now_found.get((item_id, kind, subject))
             if m is not None:
                 conn.execute(
@@ -237,8 +258,10 @@ def add_matches_in(
         for item_id, m, delay in found
     ]
     # Count the rows this statement inserted (RETURNING), not the table before and after: another
-    # daemon inserting its own matches meanwhile would be counted as ours.
-    return len(conn.execute(_insert_new_matches(conn.dialect.name), rows).all())
+    # daemon inserting its own matches meanwhile would be counted as ours. A copy of a match dismissed before
+    # (another feed's, another kind) is dismissed as it is stored, and not counted.
+    new = [int(r[0]) for r in conn.execute(_insert_new_matches(conn.dialect.name), rows).all()]
+    return len(new) - dismiss_like_siblings(conn, new, {m.subject for _, m, _ in found})
 
 
 @functools.lru_cache(maxsize=4)

@@ -382,6 +382,19 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(34, "pictures dropped with their releases", _create(pictures)),
     # A corrected release dropped without the photograph sent with its first version keeps showing it.
     Migration(35, "the picture each release showed under each name", _create(release_pictures)),
+    # A press officer dismisses a wrong match (kept, never found again) or adds coverage the matcher missed.
+    Migration(
+        36,
+        "matches dismissed, restored or added by hand: when, by whom, why",
+        _steps(
+            _add_column(matches, "dismissed_at"),
+            _add_column(matches, "dismiss_reason"),
+            _add_column(matches, "curated_by"),
+            _add_column(matches, "curated_at"),
+            _add_index(matches, "ix_matches_dismissed_at"),
+            _add_index(matches, "ix_matches_curated_at"),
+        ),
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

@@ -176,7 +176,7 @@ class Tx:
             self.conn.execute(F.update().where(key).values(name=removed_identity(name)))
         M = schema.matches
         gone = self.conn.execute(
-            M.delete().where(M.c.kind.in_(("related", "pickup")), M.c.subject == release.id)
+            M.delete().where(M.c.kind.in_(("related", "pickup", "manual")), M.c.subject == release.id)
         ).rowcount
         self.conn.execute(schema.related_applied.delete().where(schema.related_applied.c.release_id == release.id))
         # The push API's kept answers name it (their JSON, in `release_id`), and a remote source's key names it.

@@ -80,12 +80,14 @@ class RetentionStoreMixin:
 
     def prune_matches(self, before: datetime) -> int:
         """Delete the matches found before `before`, with their sent and failed deliveries, except those with a
-        delivery still pending (it is sent first). How many matches went."""
+        delivery still pending (it is sent first) and those a press officer dismissed (their record, and what
+        keeps them from being found again: `feeds.store.curation`). How many matches went."""
         pending = sa.select(AD.c.id).where(AD.c.match_id == M.c.id, AD.c.status == "pending").exists()
-        old = sa.select(M.c.id).where(M.c.found_at < before, ~pending)
+        old = sa.select(M.c.id).where(M.c.found_at < before, ~pending, M.c.dismissed_at.is_(None))
         with writing(self.engine) as conn:
             conn.execute(AD.delete().where(AD.c.match_id.in_(old), AD.c.status != "pending"))
-            return int(conn.execute(M.delete().where(M.c.found_at < before, ~pending)).rowcount or 0)
+            gone = M.delete().where(M.c.found_at < before, ~pending, M.c.dismissed_at.is_(None))
+            return int(conn.execute(gone).rowcount or 0)
 
     def prune_deliveries(self, before: datetime, *, found_before: datetime) -> int:
         """Delete the sent, failed and cancelled deliveries last attempted (a cancelled one: queued) before `before`

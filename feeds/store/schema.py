@@ -252,7 +252,17 @@ matches = sa.Table(
     # Migration 24: true for coverage found when the related settings changed (`feeds.watch.retro`), which is
     # never alerted: items stored days ago, or coverage alerted already and found again. NULL otherwise.
     sa.Column("quiet", sa.Boolean),
+    # Migration 36: a press officer's corrections (`feeds matches dismiss/restore/add`). A dismissed match keeps its
+    # row, so that matching the item again (its unique key) never stores it anew: it is only left out of what is
+    # read and published. `curated_at` is when someone last dismissed, restored or added it (every publish asks
+    # for the latest), `curated_by` who.
+    sa.Column("dismissed_at", UTCDateTime),
+    sa.Column("dismiss_reason", sa.Text),
+    sa.Column("curated_by", sa.Text),
+    sa.Column("curated_at", UTCDateTime),
     sa.UniqueConstraint("kind", "subject", "item_id", name="uq_matches_kind_subject_item"),
+    sa.Index("ix_matches_dismissed_at", "dismissed_at"),
+    sa.Index("ix_matches_curated_at", "curated_at"),
 )
 
 

@@ -27,6 +27,7 @@ from feeds.logs import joined_lines
 from feeds.store import migrations
 from feeds.store.alerts import AlertStoreMixin
 from feeds.store.claims import FeedClaimStoreMixin
+from feeds.store.curation import CurationStoreMixin
 from feeds.store.daemons import DaemonStoreMixin
 from feeds.store.deliverylog import DeliveryLogStoreMixin
 from feeds.store.digests import DigestStoreMixin
@@ -57,6 +58,7 @@ class Store(
     EntryIdStoreMixin,
     RuleStoreMixin,
     MatchStoreMixin,
+    CurationStoreMixin,
     HostSlotStoreMixin,
     AlertStoreMixin,
     DeliveryLogStoreMixin,
