@@ -210,6 +210,7 @@ class EntryGroup:
             "keyword": f"Keyword rule '{self.title}'",
             "pickup": f"Pick-up of '{self.title}'",
             "related": f"Coverage related to '{self.title}'",
+            "manual": f"Coverage of '{self.title}' added by hand",
         }[self.kind]
 
     @property
@@ -218,7 +219,7 @@ class EntryGroup:
         return f"'{self.title}'" if self.kind == "keyword" else f"coverage of '{self.title}'"
 
 
-_KIND_ORDER = {"keyword": 0, "pickup": 1, "related": 2}
+_KIND_ORDER = {"keyword": 0, "pickup": 1, "related": 2, "manual": 3}
 
 
 def group_entries(entries: Sequence[AlertEntry]) -> tuple[EntryGroup, ...]:

@@ -346,6 +346,7 @@ def changes(app: App) -> tuple[object, ...]:
     return (
         app.store.last_release_stored(),
         app.store.latest_match_id(),
+        app.store.curation_state(),  # (a match dismissed, restored or added by hand)
         app.store.rules_state(),
         app.store.published_feeds_state(),
     )

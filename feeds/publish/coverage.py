@@ -41,7 +41,12 @@ from feeds.publish.sitefeeds import CSS_PATH, EPOCH, XSL_PATH, feed_id
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 from feeds.urls import public_link
 
-KIND_LABELS = {"keyword": N_("Keyword match"), "related": N_("Related coverage"), "pickup": N_("Verbatim pickup")}
+KIND_LABELS = {
+    "keyword": N_("Keyword match"),
+    "related": N_("Related coverage"),
+    "pickup": N_("Verbatim pickup"),
+    "manual": N_("Added by hand"),
+}
 """What a match is, as the match feeds' categories and a release page's coverage name it (in the site's
 language)."""
 

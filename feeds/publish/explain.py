@@ -58,6 +58,8 @@ _PASSAGE = re.compile(rf"(\d+) words in ({_FIELD})")
 def explanation(m: StoredMatch, words: Messages) -> str:
     """The stored `why` of `m` in the site's words, for a release page's Coverage list (as stored when it cannot
     be read back: see the module docstring)."""
+    if m.kind == "manual":  # (its `why` names who added it: for the CLI, not the public page)
+        return words.gettext("Added by hand as coverage of this release.")
     opened = _OPENING.match(m.why)
     if opened is None:
         return m.why
@@ -87,6 +89,8 @@ def reason(m: StoredMatch, titles: dict[str, str], words: Messages) -> str:
             return words.say("Keyword match for rule '%(rule)s'.", rule=m.subject)
         return words.say("Keyword match for rule '%(rule)s': %(detail)s.", rule=m.subject, detail=said)
     title = titles.get(m.subject, m.subject)
+    if m.kind == "manual":
+        return words.say("Added by hand as coverage of '%(title)s'.", title=title)
     if m.kind == "related":
         if not said:
             return words.say("Related to '%(title)s'.", title=title)
