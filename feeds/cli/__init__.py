@@ -427,6 +427,6 @@ SITE_TIME = SiteTimeType()
 
 
 # Register the command modules (imported for their side effect of adding commands to `cli`).
-from feeds.cli import admin, alerts, daemon, keywords, matches, releases, site, watch, watchlist, watchopml  # noqa: E402,F401
+from feeds.cli import admin, alerts, curate, daemon, keywords, matches, releases, site, watch, watchlist, watchopml  # noqa: E402,F401
 
 read_text_as_utf8(cli)

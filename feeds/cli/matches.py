@@ -47,6 +47,10 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
         "terms": [{"term": t.term, "field": t.field, "start": t.start, "end": t.end} for t in m.terms],
         "why": m.why,  # one line, in words, as everywhere `why` is given
         "reasons": [m.why],  # the same as a list, one line per reason, as `keywords test --json` gives them
+        # A press officer's corrections (`matches dismiss`, `restore`, `add`): null for a match nobody touched.
+        "dismissed_at": rfc3339(m.dismissed_at) if m.dismissed_at is not None else None,
+        "dismiss_reason": m.dismiss_reason,
+        "curated_by": m.curated_by,
     }
 
 
@@ -71,7 +75,7 @@ def refuse_combinations(
         raise click.UsageError("--json and --csv are two forms of the same list: give one")
     if by == "release" and (rule or kind == "keyword"):
         raise click.UsageError("--by release sums up related and pickup matches; a rule's are summed up by --by rule")
-    if by == "rule" and (release or kind in ("related", "pickup")):
+    if by == "rule" and (release or kind in ("related", "pickup", "manual")):
         raise click.UsageError("--by rule sums up keyword matches; a release's are summed up by --by release")
     if by and limit is not None:
         raise click.UsageError(f"--by {by} counts every match: --limit would leave some out of its counts")
@@ -194,6 +198,18 @@ def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str, ki
     ctx.say(f"{len(rows)} {by}{'' if len(rows) == 1 else 's'}, {articles} article{'' if articles == 1 else 's'}")
 
 
+def echo_dismissed(ctx: Context, rows: Sequence[StoredMatch], slugs: dict[str, str]) -> None:
+    """`matches list --dismissed`: one entry per match dismissed, saying when, by whom and why."""
+    from feeds.cli.curate import dismissed_line
+
+    for m in rows:
+        of = f"rule {m.subject}" if m.kind == "keyword" else f"release {slugs.get(m.subject, m.subject)}"
+        echo(f"#{m.id} {m.kind} of {of}  {m.item.item.title}  ({m.item.feed_title})")
+        echo(f"         {m.item.item.link or ''}")
+        echo(f"         {dismissed_line(m)}")
+    ctx.say(count(len(rows), "dismissed match", "dismissed matches"))
+
+
 @cli.group("matches")
 def matches() -> None:
     """Items found by keyword rules, related to releases, or picking them up verbatim."""
@@ -202,7 +218,7 @@ def matches() -> None:
 @matches.command("list")
 @click.option("--rule", help="Only this keyword rule's matches.")
 @click.option("--release", "release", help="Only matches of this release (id, slug or page address).")
-@click.option("--kind", type=click.Choice(["keyword", "related", "pickup"]))
+@click.option("--kind", type=click.Choice(["keyword", "related", "pickup", "manual"]))
 @click.option("--tag", help="Only matches of items from feeds with this tag (any case).")
 @click.option("--limit", type=click.IntRange(min=1), default=None)
 @click.option(
@@ -219,6 +235,11 @@ def matches() -> None:
     "--by", "by", type=click.Choice(["release", "rule"]),
     help="One line per release (its articles, pickups, related, first delay, outlets; with --since, every release "
     "published in the time too, covered or not) or per keyword rule.",
+)  # fmt: skip
+@click.option(
+    "--dismissed", is_flag=True,
+    help="List the matches dismissed (`matches dismiss`) instead, with when, by whom and why; restore one with "
+    "`matches restore`.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print the matches as JSON.")
 @click.option(
@@ -243,12 +264,15 @@ def matches_list(
     since: SiteTime | None,
     until: SiteTime | None,
     by: str | None,
+    dismissed: bool,
     as_json: bool,
     as_csv: bool,
     output: Path | None,
 ) -> None:
     """List matches, most recently found first (then newest item)."""
     refuse_combinations(rule=rule, release=release, kind=kind, limit=limit, by=by, as_json=as_json, as_csv=as_csv)
+    if dismissed and (by or as_csv or output):
+        raise click.UsageError("--dismissed lists the dismissed matches one by one, as text or --json")
     form = output_form(output, as_json=as_json, as_csv=as_csv)
     as_json, as_csv = form == "json", form == "csv"
     from feeds.cli.releases import find_release
@@ -261,11 +285,17 @@ def matches_list(
     with ctx.app(create=False) as app:
         if release is not None:  # (named as `releases show` takes it: its page's address too, a typo hinted at)
             release = find_release(app, release).id
-        rows = list_matches(app, rule=rule, release=release, kind=kind, since=after, until=before, limit=limit, tag=tag)
+        rows = list_matches(
+            app, rule=rule, release=release, kind=kind, since=after, until=before, limit=limit, tag=tag,
+            dismissed=dismissed,
+        )  # fmt: skip
         now = app.clock()
         if by is not None or as_csv or form == "xlsx":
             releases = {r.id: r for r in app.store.releases(until=now) if not r.never_public}
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
+    if dismissed and not as_json:
+        echo_dismissed(ctx, rows, slugs)
+        return
     if as_json and by is None:
         give(ctx, output, form, [match_json(m) for m in rows], count(len(rows), "match", "matches"))
         return
@@ -298,6 +328,8 @@ def matches_list(
         echo(f"         {m.why}")
         if m.kind != "keyword":  # (two releases may share a title, which is what `why` names)
             echo(f"         release {slugs.get(m.subject, m.subject)}")
+        ids = ", ".join(f"#{c.id}" for c in a.copies)  # (what `matches dismiss` takes)
+        echo(f"         match{'es' if len(a.copies) > 1 else ''} {ids}")
     counted = f"{len(rows)} match" if len(rows) == 1 else f"{len(rows)} matches"
     if len(articles) != len(rows):
         counted += f" of {len(articles)} article" + ("" if len(articles) == 1 else "s")

@@ -25,14 +25,19 @@ import sqlalchemy as sa
 
 from feeds.articles import article_link, item_article
 from feeds.errors import ExistsError, NotFoundError
-from feeds.model import StoredItem
+from feeds.model import StoredItem, WatchItem
 from feeds.store.alerts import alert_deliveries as AD
-from feeds.store.items import ITEM_COLUMNS, stored_item_from
+from feeds.store.items import ITEM_COLUMNS, stored_item_from, upsert_items_in
 from feeds.store.rows import chunks
 from feeds.store.schema import items as I
 from feeds.store.schema import matches as M
 from feeds.store.schema import watched_feeds as WF
 from feeds.store.tx import writing
+
+HAND_ENTERED = "hand-entered:"
+"""The address of the feed of the articles of one source entered by hand (`hand_entered_item`), before its name."""
+HAND_ENTERED_ORIGIN = "hand"
+"""The origin of such a feed: `Store.feeds` leaves them out (they are not watched)."""
 
 
 def side(kind: str) -> str:
@@ -163,6 +168,31 @@ class CurationStoreMixin:
                 "curated_at": now,
             }
             return int(conn.execute(M.insert().values(**row).returning(M.c.id)).scalar_one())
+
+    def hand_entered_item(self, source: str, item: WatchItem, now: datetime) -> int:
+        """Store `item`, an article no watched feed brought, under its `source` (a publication's name): in a feed
+        of its own, `hand-entered:<source>`, never polled and listed nowhere a watched feed is (`feeds`, OPML,
+        polling), made the first time the source is named. The same article entered again is the same item,
+        brought up to date. Returns its item id."""
+        url = HAND_ENTERED + source.strip().casefold()
+        with writing(self.engine) as conn:
+            feed_id = conn.execute(sa.select(WF.c.id).where(WF.c.url == url)).scalar_one_or_none()
+            if feed_id is None:
+                feed = {
+                    "url": url,
+                    "title": source.strip(),
+                    "tags": "[]",
+                    "interval_s": 0.0,
+                    "enabled": False,
+                    "origin": HAND_ENTERED_ORIGIN,
+                    "added_at": now,
+                    "disabled_reason": "coverage entered by hand: never polled",
+                    "title_given": True,
+                }
+                feed_id = conn.execute(WF.insert().values(**feed).returning(WF.c.id)).scalar_one()
+            upsert_items_in(conn, feed_id, [item], now)
+            key = sa.and_(I.c.feed_id == feed_id, I.c.key == item.key)
+            return int(conn.execute(sa.select(I.c.id).where(key)).scalar_one())
 
     def items_at(self, url: str) -> list[StoredItem]:
         """The stored items that are copies of the article at `url` (`item_article`: its link as a feed gave it,

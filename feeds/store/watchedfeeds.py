@@ -144,8 +144,11 @@ class WatchedFeedStoreMixin:
         return feed_from(row)
 
     def feeds(self) -> list[WatchedFeed]:
+        """The watched feeds; not the feeds of the articles entered by hand (`feeds.store.curation`), which are
+        not watched, polled, listed or exported."""
+        q = sa.select(WF).where(WF.c.origin != "hand").order_by(WF.c.id)
         with self.engine.connect() as conn:
-            return [feed_from(r) for r in conn.execute(sa.select(WF).order_by(WF.c.id))]
+            return [feed_from(r) for r in conn.execute(q)]
 
     def remove_feed(self, id_or_url: str | int) -> tuple[WatchedFeed, int, int]:
         """Delete a feed, its items and their matches: (the feed, items deleted, matches deleted)."""

@@ -185,12 +185,14 @@ def list_matches(
     limit: int | None = None,
     tag: str | None = None,
     until: datetime | None = None,
+    dismissed: bool = False,
 ) -> list[StoredMatch]:
     """The matches `feeds matches list` shows, most recently found first: a keyword rule's (`rule`, as `rule_name`
     resolves it), a release's (`release`: its id or slug; its related and pickup matches, or the one `kind`), or all
     (of `kind`); only those found at or after `since` and before `until`, and of items of feeds tagged `tag` (any
-    case), when given. A name that never was a rule raises NotFoundError, since it is most likely a typo (a former
-    rule's kept matches are still listed under its name); so does a release the store does not know."""
+    case), when given; with `dismissed`, those a press officer dismissed instead. A name that never was a rule
+    raises NotFoundError, since it is most likely a typo (a former rule's kept matches are still listed under its
+    name); so does a release the store does not know."""
     if rule is not None and release is not None:
         raise ValueError("a rule's matches or a release's: not both")
     subject = None
@@ -199,7 +201,9 @@ def list_matches(
     if rule is not None:
         kind, subject = "keyword", rule_name(app, rule)
     feed_ids = [f.id for f in select_feeds(app.store.feeds(), tag=tag)] if tag is not None else None
-    rows = app.store.matches(kind=kind, subject=subject, since=since, until=until, limit=limit, feed_ids=feed_ids)
+    rows = app.store.matches(
+        kind=kind, subject=subject, since=since, until=until, limit=limit, feed_ids=feed_ids, dismissed=dismissed
+    )
     if release is not None and kind is None:  # (a release's matches are related or pickups, never keyword ones)
         rows = [m for m in rows if m.kind != "keyword"]
     if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):

@@ -1,0 +1,140 @@
+"""A press officer's corrections to what matching found: a wrong match dismissed (and restored), coverage the
+matcher missed added by hand.
+
+    feeds matches dismiss ID | URL --release R | --rule N  →  named_matches → Store.dismiss_matches (one transaction)
+    feeds matches restore …                                 →  named_matches → Store.restore_matches
+    feeds matches add URL --release R [--title --source]    →  Store.items_at (or Store.hand_entered_item)
+                                                               → Store.add_manual_match
+
+A match is named by its id (`matches list` prints it, `--json` gives it), or by its article's address and the rule
+or release it was found for: the one a press officer has at hand is the story's link, and the same story is a
+match of another rule or release too, which dismissing this one leaves alone. What dismissing does, and why it
+lasts, is `feeds.store.curation`'s docstring.
+
+What this module must not do: fetch anything (an article added by hand is one stored already, or one the press
+officer describes), or decide what matches (`feeds.watch.match`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from feeds.articles import item_article
+from feeds.errors import NotFoundError
+from feeds.model import Release, StoredItem, StoredMatch, WatchItem
+from feeds.normalise.ids import watch_item_hash
+from feeds.normalise.text import one_line_text
+
+if TYPE_CHECKING:
+    from feeds.app import App
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """What a match named by its address was found for: a keyword rule (by its stored name) or a release."""
+
+    rule: str | None = None
+    release: Release | None = None
+
+    @property
+    def id(self) -> str:
+        return self.release.id if self.release is not None else self.rule or ""
+
+    def said(self) -> str:
+        return f"release {self.release.slug}" if self.release is not None else f"rule {self.rule!r}"
+
+    def owns(self, m: StoredMatch) -> bool:
+        return m.subject == self.id and (m.kind == "keyword") == (self.release is None)
+
+
+def match_number(given: str) -> int | None:
+    """A match's id as typed (`123`, `#123`), else None (an address)."""
+    text = given.strip().removeprefix("#")
+    return int(text) if text.isdigit() else None
+
+
+def named_matches(app: App, given: str, subject: Subject | None, *, dismissed: bool) -> list[int]:
+    """The ids of the matches `given` names: a match id, or an article's address with the rule or release it was
+    found for (`subject`: needed with an address, an error naming both when none of its matches lists it). With
+    `dismissed`, among the dismissed ones (to restore), else among those shown."""
+    number = match_number(given)
+    if number is not None:
+        return [number]
+    if subject is None:
+        raise ValueError("an address names a match together with its rule (--rule) or release (--release)")
+    wanted = item_article(0, "", given, None)
+    stored = app.store.matches(subject=subject.id, dismissed=dismissed)
+    found = [m.id for m in stored if subject.owns(m) and _article(m) == wanted]
+    if not found:
+        state = "dismissed " if dismissed else ""
+        raise NotFoundError(
+            f"no {state}match of {subject.said()} lists {given} (`feeds matches list"
+            f"{' --dismissed' if dismissed else ''} --{'release' if subject.release else 'rule'} …` lists them)"
+        )
+    return found
+
+
+def _article(m: StoredMatch) -> str:
+    it = m.item.item
+    return item_article(m.item.feed_id, it.key, it.link, it.guid)
+
+
+@dataclass(frozen=True, slots=True)
+class HandEntered:
+    """An article no watched feed brought, as a press officer enters it (`matches add --title --source --date`)."""
+
+    title: str
+    source: str
+    published: datetime
+
+
+def add_by_hand(
+    app: App, url: str, release: Release, *, by: str | None, entered: HandEntered | None = None
+) -> tuple[int, StoredMatch]:
+    """Store the article at `url` as coverage of `release` added by hand: (its match id, the match as the feeds
+    will list it). The article is an item stored already from a watched feed (its first copy), else the one
+    `entered` describes (an error saying so when it is not given); nothing is fetched."""
+    copies = app.store.items_at(url)
+    now = app.clock()
+    if copies:
+        item = copies[0]
+    elif entered is None:
+        raise NotFoundError(
+            f"no stored item of a watched feed has the address {url}: give --title and --source (and --date) "
+            "to enter it by hand"
+        )
+    else:
+        item = _entered(app, url, entered, now)
+    seen = min(item.published, item.first_seen)
+    delay = (seen - release.published).total_seconds()
+    why = f"added by hand by {by}" if by else "added by hand"
+    match_id = app.store.add_manual_match(item.id, release.id, now, why=why, by=by, delay=delay)
+    (added,) = [m for m in app.store.matches(subject=release.id, kind="manual") if m.id == match_id]
+    return match_id, added
+
+
+def _entered(app: App, url: str, entered: HandEntered, now: datetime) -> StoredItem:
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"{url!r} is not an http(s) address: an article entered by hand is published with its link")
+    if not entered.title.strip() or not entered.source.strip():
+        raise ValueError("an article entered by hand needs its title (--title) and where it appeared (--source)")
+    link, title, when = url.strip(), one_line_text(entered.title), entered.published
+    item = WatchItem(
+        key=link,
+        title=title,
+        link=link,
+        guid=None,
+        summary="",
+        content_text="",
+        author="",
+        published=when,
+        updated=when,
+        tags=(),
+        content_hash=watch_item_hash(title, link, "", "", "", when, when),
+    )
+    (stored,) = app.store.stored_items(ids=[app.store.hand_entered_item(entered.source, item, now)])
+    return stored
