@@ -12,8 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from feeds.clock import FixedClock
+
+# Property tests are checked for what they find, never for how fast an example runs: Hypothesis's default 200 ms
+# deadline per example failed a tokeniser test now and then while other test processes shared the two CPUs.
+settings.register_profile("feeds", deadline=None)
+settings.load_profile("feeds")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("FEEDS_SHARED", ROOT.parent / "shared"))
