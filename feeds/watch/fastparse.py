@@ -43,6 +43,7 @@ from feeds.watch.fastbase import XHTML, Decline, Fallback, map_type, resolve
 from feeds.watch.fastnames import MATHML, SVG, XLINK, ElementName, attributes, element_name, track_namespace
 from feeds.watch.fasttext import fix_text, is_base64, next_base, unwrap_div
 from feeds.watch.feeditems import warning_text
+from feeds.watch.legacycharset import fell_back
 
 __all__ = ["FastResult", "fast_parse"]
 
@@ -68,6 +69,8 @@ class FastResult:
     entries: tuple[Entry, ...]
     bozo: str | None
     """The encoding warning feedparser would also report (its bozo text), or None."""
+    guessed: bool = False
+    """The declared (or default) encoding could not read the bytes: feedparser's Windows-1252 guess did."""
 
 
 def fast_parse(body: bytes, *, headers: Mapping[str, str]) -> FastResult | str:
@@ -110,7 +113,8 @@ def fast_parse(body: bytes, *, headers: Mapping[str, str]) -> FastResult | str:
     if reader.version not in ACCEPTED_VERSIONS:
         return f"feed version {reader.version or 'unknown'!r} is left to feedparser"
     exc = result.get("bozo_exception")
-    return FastResult(reader.version, reader.feed, tuple(reader.entries), warning_text(exc) if exc else None)
+    bozo = warning_text(exc) if exc else None
+    return FastResult(reader.version, reader.feed, tuple(reader.entries), bozo, exc is not None and fell_back(result))
 
 
 class Reader:

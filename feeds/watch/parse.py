@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 import feedparser  # type: ignore[import-untyped]
 from feedparser.encodings import convert_to_utf8  # type: ignore[import-untyped]
@@ -36,6 +36,7 @@ from feeds.watch.fastparse import FastResult, fast_parse
 from feeds.watch.feeditems import HTML_TYPES, feed_record, from_json, join_warnings, plain_get, warning_text
 from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.jsonfeed import read_json_feed
+from feeds.watch.legacycharset import language_charset, legacy_note, parse_fell_back
 
 __all__ = ["cut_short", "parse_feed", "parse_with_feedparser", "try_fast_parse"]
 
@@ -60,19 +61,52 @@ def parse_feed(body: bytes, *, url: str, content_type: str | None = None, encodi
     `content_type` and `encoding` are the media type and charset of the HTTP response, when known."""
     if _sniff(body, url, content_type) == "json":
         return from_json(read_json_feed(body, url=url), url)
+    return _in_its_language(lambda charset: _parse_xml(body, url, content_type, charset), body, encoding)
+
+
+def _parse_xml(body: bytes, url: str, content_type: str | None, encoding: str | None) -> tuple[ParsedFeed, bool]:
+    """An XML document through the fast path, else feedparser; and whether its encoding was a guess."""
     headers = _headers(url, content_type, encoding)
     _refuse_entity_bombs(body, url, headers)
     tidy, note = _tidy(body)
     fast = fast_parse(tidy, headers=headers)
     if isinstance(fast, FastResult):
-        return _build(fast.version, fast.feed, fast.entries, join_warnings(note, fast.bozo), url, body, content_type)
+        warning = join_warnings(note, fast.bozo)
+        return _build(fast.version, fast.feed, fast.entries, warning, url, body, content_type), fast.guessed
     # feedparser's tolerant parser takes minutes on some large malformed documents (a megabyte of nested tags):
     # an HTML page is recognised without it, and a large document libxml2 refused is read in part.
     if _starts_like_html(body):
         raise FeedParseError(_not_a_feed(body, url, content_type, None), url=url)
     part, cut = _first_part(body)
-    parsed = parse_with_feedparser(part, url=url, content_type=content_type, encoding=encoding)
-    return replace(parsed, warning=join_warnings(parsed.warning, cut)) if cut else parsed
+    parsed, guessed = _feedparser_read(part, url, content_type, encoding)
+    return (replace(parsed, warning=join_warnings(parsed.warning, cut)) if cut else parsed), guessed
+
+
+_Read = TypeVar("_Read", ParsedFeed, "ParsedFeed | str")
+
+
+def _in_its_language(read: Callable[[str | None], tuple[_Read, bool]], body: bytes, encoding: str | None) -> _Read:
+    """`read(encoding)`, or, when that guessed the encoding of a document that declares none (feedparser's
+    Windows-1252), `read` again in the legacy encoding of the document's language, when that reads its bytes
+    (`feeds.watch.legacycharset`). A document that is UTF-8 or declares its encoding is read once, as before."""
+    parsed, guessed = read(encoding)
+    if not guessed or encoding is not None or isinstance(parsed, str):
+        return parsed
+    legacy = language_charset(body)
+    if legacy is None or not _reads(body, legacy):
+        return parsed
+    again, _ = read(legacy)
+    if isinstance(again, str):
+        return again
+    return replace(again, warning=join_warnings(legacy_note(legacy, body), again.warning))
+
+
+def _reads(body: bytes, charset: str) -> bool:
+    try:
+        body.decode(charset)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 _ROOT_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:rss|feed|RDF)\s*>")
@@ -113,6 +147,10 @@ def parse_with_feedparser(
     """The reference path: feedparser alone (also the fallback for whatever the fast path declines)."""
     if _sniff(body, url, content_type) == "json":
         return from_json(read_json_feed(body, url=url), url)
+    return _in_its_language(lambda charset: _feedparser_read(body, url, content_type, charset), body, encoding)
+
+
+def _feedparser_read(body: bytes, url: str, content_type: str | None, encoding: str | None) -> tuple[ParsedFeed, bool]:
     headers = _headers(url, content_type, encoding)
     _refuse_entity_bombs(body, url, headers)
     tidy, note = _tidy(body)
@@ -129,7 +167,8 @@ def parse_with_feedparser(
         entries = entries[:-1]
         bozo_text = join_warnings(bozo_text, "the document ends inside an entry, which is left for a later poll")
     warning = join_warnings(note, bozo_text)
-    return _build(result.get("version", ""), result["feed"], entries, warning, url, body, content_type)
+    parsed = _build(result.get("version", ""), result["feed"], entries, warning, url, body, content_type)
+    return parsed, parse_fell_back(result, headers, tidy)
 
 
 def _lacks_identity(entries: Sequence[dict[str, Any]]) -> bool:
@@ -155,10 +194,15 @@ def try_fast_parse(
     """The fast path alone: its `ParsedFeed`, or the reason it declines (for tests and the benchmark)."""
     _sniff(body, url, content_type)
     tidy, note = _tidy(body)
-    fast = fast_parse(tidy, headers=_headers(url, content_type, encoding))
-    if isinstance(fast, str):
-        return fast
-    return _build(fast.version, fast.feed, fast.entries, join_warnings(note, fast.bozo), url, body, content_type)
+
+    def read(charset: str | None) -> tuple[ParsedFeed | str, bool]:
+        fast = fast_parse(tidy, headers=_headers(url, content_type, charset))
+        if isinstance(fast, str):
+            return fast, False
+        warning = join_warnings(note, fast.bozo)
+        return _build(fast.version, fast.feed, fast.entries, warning, url, body, content_type), fast.guessed
+
+    return _in_its_language(read, body, encoding)
 
 
 def _tidy(body: bytes) -> tuple[bytes, str | None]:

@@ -51,6 +51,7 @@ _READERS: tuple[str, ...] = (
     "feeds.watch.fastpeople",
     "feeds.watch.fastextensions",
     "feeds.watch.jsonfeed",
+    "feeds.watch.legacycharset",
     "feeds.normalise.htmltext",
     "feeds.normalise.sanitise",
     "feeds.normalise.text",
