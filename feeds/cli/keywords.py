@@ -199,6 +199,11 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
                 "checked": result.checked,
                 "matched": result.matched,
                 "own_site": result.own,
+                "suggestion": (
+                    {"query": result.suggestion.query, "matched": result.suggestion.matched}
+                    if result.suggestion
+                    else None
+                ),
                 "matches": [
                     {
                         "item_id": s.id,
@@ -239,3 +244,8 @@ def keywords_test(ctx: Context, query: str, days: float | None, item: str | None
     ctx.say(f"{result.matched} of {result.checked} stored items match{shown}")
     if result.own:
         ctx.say(f"({result.own} more from our own site would match, but are never watched)")
+    if result.suggestion:
+        hint = result.suggestion
+        ctx.say(
+            f"{hint.query} would match {hint.matched} of them (a word with another ending: {', '.join(hint.forms)})"
+        )

@@ -85,19 +85,49 @@ def _snippet(text: str, start: int, end: int) -> str:
 _QUOTES = "\"'“”„‟«»‘’‚‛"
 
 
+_STEM_MIN = 4
+"""Letters a word's shortened start must keep to be suggested (`Москв*`): three would find a great many words."""
+_STEM_DROP = 2
+"""Letters at most taken off a word's end: a case ending (Russian `-а`/`-у`/`-ой`, German `-en`, English `-s`)."""
+
+
 def _longer_word(term: Term, item: MatchInput) -> str:
     """For a missing word, a word of the item that starts with it, and the wildcard that finds it: a Korean noun
-    with its particle ("러시아는"), an English "Iranian" for `iran`. Empty when there is none."""
-    if len(term.words) != 1 or term.prefix or len(term.words[0]) < MIN_PREFIX or is_cjk_word(term.words[0]):
+    with its particle ("러시아는"), an English "Iranian" for `iran`. Else a word of the item in another
+    grammatical case, sharing all but the word's last one or two letters (at least four of them): Russian
+    "Москву" for `Москва` (or `Москва*`), with `Москв*`. Empty when there is none."""
+    if len(term.words) != 1 or len(term.words[0]) < MIN_PREFIX or is_cjk_word(term.words[0]):
         return ""
-    stem = term.words[0]
-    for field in term.fields:
-        text = getattr(item, field)
-        for token in tokenize(text) if text else ():
-            if token.text.startswith(stem) and token.text != stem:
+    word = term.words[0]
+    tokens = [(field, getattr(item, field)) for field in term.fields]
+    found = [(f, text, t) for f, text in tokens if text for t in tokenize(text)]
+    if not term.prefix:
+        for field, text, token in found:
+            if token.text.startswith(word) and token.text != word:
                 written = text[token.start : token.end]
                 return f'; {field} has "{written}", which starts with it: {term.text.strip(_QUOTES)}* finds it'
+    for stem, shown in shortened_starts(term):
+        for field, text, token in found:
+            if token.text.startswith(stem):
+                written = text[token.start : token.end]
+                return f'; {field} has "{written}", which shares its start "{shown}": {shown}* finds it'
     return ""
+
+
+def shortened_starts(term: Term) -> list[tuple[str, str]]:
+    """A one-word term's start without its last one, then two letters (at least `_STEM_MIN` kept): each as the
+    matcher folds it and as the query wrote it (the user's own letters, where folding kept the word's length)."""
+    if len(term.words) != 1 or is_cjk_word(term.words[0]):
+        return []
+    word = term.words[0]
+    typed = term.text.strip(_QUOTES).rstrip("*")
+    out = []
+    for drop in range(1, _STEM_DROP + 1):
+        stem = word[:-drop]
+        if len(stem) < _STEM_MIN:
+            break
+        out.append((stem, typed[: len(stem)] if len(typed) == len(word) else stem))
+    return out
 
 
 def explain(query: str, item: MatchInput) -> Explanation:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from feeds.model import StoredItem, WatchItem
+from feeds.model import StoredItem, WatchedFeed, WatchItem
 from feeds.normalise.ids import canonical_url
 from feeds.watch.match import compile_rules
-from feeds.watch.matchexplain import Explanation, explain
+from feeds.watch.matchexplain import Explanation, explain, shortened_starts
 from feeds.watch.matching import match_input, own_domains
 from feeds.watch.ownsite import is_own_url
-from feeds.watch.query import check_query
+from feeds.watch.query import check_query, parse_query
+from feeds.watch.querytree import Term
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -27,6 +28,21 @@ class QueryTrial:
     """Items from our own site that the query would match, left out as the watch leaves them out."""
     matched: int = 0
     """Items the query matches, all of them: `hits` holds the first `limit` (newest first) with their reasons."""
+    suggestion: Suggestion | None = None
+    """For a one-word query that matches nothing, the wildcard on its shortened start that would match."""
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    """`Москв*` for `Москва`: Russian, Polish or German write a word with other endings in other cases."""
+
+    query: str
+    matched: int
+    forms: tuple[str, ...]
+    """The first few words it finds, as the items write them (`Москву`, `Москве`)."""
+
+
+_FORMS_SHOWN = 3
 
 
 def try_query(
@@ -71,7 +87,37 @@ def try_query(
             matched += 1
             if len(hits) < limit:  # (past the limit, matches are only counted)
                 hits.append((s, explain(query, item_input)))
-    return QueryTrial(query=query, checked=checked, hits=hits, own=own, matched=matched)
+    suggestion = _suggest(app, query, since, feeds, mine) if item is None and matched == 0 else None
+    return QueryTrial(query=query, checked=checked, hits=hits, own=own, matched=matched, suggestion=suggestion)
+
+
+def _suggest(
+    app: App, query: str, since: datetime, feeds: dict[int, WatchedFeed], mine: frozenset[str]
+) -> Suggestion | None:
+    """For a query of one word that matches nothing, the first of its shortened starts (`shortened_starts`) that
+    matches stored items, with how many and the words found. Only asked when a query found nothing."""
+    node = parse_query(query)
+    if not isinstance(node, Term):
+        return None
+    for _stem, shown in shortened_starts(node):
+        candidate = (f"{node.field}:" if node.field else "") + shown + "*"
+        matcher = compile_rules([("query", candidate)])
+        matched, forms = 0, dict[str, None]()
+        for s in app.store.iter_stored_items(since=since):
+            feed = feeds.get(s.feed_id)
+            if feed is None or is_own_url(s.item.link, mine):
+                continue
+            item_input = match_input(feed, s.item)
+            if not matcher.match(item_input):
+                continue
+            matched += 1
+            if len(forms) < _FORMS_SHOWN:
+                for report in explain(candidate, item_input).terms:
+                    for hit in report.hits:
+                        forms.setdefault(getattr(item_input, hit.field)[hit.start : hit.end])
+        if matched:
+            return Suggestion(candidate, matched, tuple(forms)[:_FORMS_SHOWN])
+    return None
 
 
 def _names(given: str, canonical: str | None, item: WatchItem) -> bool:
