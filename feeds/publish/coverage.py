@@ -36,7 +36,7 @@ from feeds.normalise.ids import rule_slug
 from feeds.normalise.text import one_line_text, xml_safe
 from feeds.publish.explain import explanation, reason
 from feeds.publish.i18n import N_, Messages, messages_for
-from feeds.publish.pageviews import CoverageItem, web_url
+from feeds.publish.pageviews import CoverageItem, has_rtl, isolate_rtl, web_url
 from feeds.publish.sitefeeds import CSS_PATH, EPOCH, XSL_PATH, feed_id
 from feeds.publish.spec import FEED_FILES, Category, FeedEntry, FeedLink, FeedSpec, Person
 from feeds.urls import public_link
@@ -135,7 +135,9 @@ def match_entry(
     # Item texts and feed titles are as stored: a watched feed's (JSON allows control characters) or a title given
     # on the command line may hold what XML forbids, and one such string would fail the whole publish.
     reasons = [isolated(xml_safe(reason(x, titles, words))) for x in first.values()]
-    sources = ", ".join(dict.fromkeys(_visible(x.item.feed_title) for x in (m, *also) if _visible(x.item.feed_title)))
+    sources = ", ".join(
+        dict.fromkeys(isolate_rtl(_visible(x.item.feed_title)) for x in (m, *also) if _visible(x.item.feed_title))
+    )
     item_summary = xml_safe(it.summary)
     origin = words.say("From %(sources)s.", sources=sources) if sources else words.gettext("From an unnamed feed.")
     summary = f"{origin} " + " ".join(reasons)
@@ -144,7 +146,11 @@ def match_entry(
         + "<ul>"
         + "".join(f"<li>{escape(r)}</li>" for r in reasons)  # one line per reason
         + "</ul>"
-        + (f"<blockquote><p>{escape(item_summary)}</p></blockquote>" if item_summary.strip() else "")
+        + (
+            f"<blockquote{_direction(item_summary)}><p>{escape(item_summary)}</p></blockquote>"
+            if item_summary.strip()
+            else ""
+        )
     )
     # (an item is never dated after it was seen: `_item_row`); a correction to it updates the entry
     # Entries found in one poll share this instant, and it is the true one: the W3C validator's DuplicateUpdated
@@ -166,6 +172,12 @@ def match_entry(
         ),
         source_title=_visible(m.item.feed_title) or None,
     )
+
+
+def _direction(text: str) -> str:
+    """The attribute that gives a quoted text in a right-to-left script its own direction (its full stop at its
+    end, on the left), none for any other: a reader shows our feed's HTML left to right, in the site's language."""
+    return ' dir="auto"' if has_rtl(text) else ""
 
 
 def _visible(text: str | None) -> str:
@@ -207,7 +219,7 @@ def _coverage_list(found: Sequence[StoredMatch], words: Messages) -> tuple[Cover
         CoverageItem(
             title=_visible(ms[0].item.item.title) or words.gettext("(untitled item)"),
             url=published_link(ms) or "",
-            source=", ".join(dict.fromkeys(_visible(m.item.feed_title) for m in ms)),
+            source=", ".join(dict.fromkeys(isolate_rtl(_visible(m.item.feed_title)) for m in ms)),
             found_at=min(m.found_at for m in ms),
             kinds=tuple(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
             why=isolated(explanation(ms[0], words)),

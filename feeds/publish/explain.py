@@ -9,21 +9,25 @@ The watch stores `why` as one English line for the office (`feeds matches list` 
 into its parts (the rule or release, the terms and the fields they were found in, the names and their shares,
 the passages, the score), and those are written in the site's words: the sentences as its catalogue words them,
 the fields named, decimals written as the language writes them (`0,44`). The rule's and release's names, the
-item's words and the excerpt stay as written.
+item's words and the excerpt stay as written, those in a right-to-left script (an Arabic rule, its words) set apart
+from ours between U+2068 and U+2069, so that they cannot run into our words and reorder them.
 
 The parts are taken only when writing them again in English gives the stored line back, byte for byte: anything
 else (a line stored by an older version, a name that makes the line ambiguous) is published as stored, in
-English, as an untranslated label is. So an English site publishes the stored lines unchanged.
+English, as an untranslated label is. So an English site publishes the stored lines unchanged (but for the
+isolation of right-to-left words).
 """
 
 from __future__ import annotations
 
 import gettext
 import re
+from collections.abc import Callable
 from datetime import UTC
 
 from feeds.model import StoredMatch
 from feeds.publish.i18n import ENGLISH, N_, Messages
+from feeds.publish.pageviews import isolate_rtl
 
 __all__ = ["FIELD_NAMES", "explanation", "reason"]
 
@@ -70,11 +74,11 @@ def explanation(m: StoredMatch, words: Messages) -> str:
         return m.why
     if opening == "matched rule":
         if not detail:
-            return words.say("matched rule '%(rule)s'", rule=name)
-        return words.say("matched rule '%(rule)s': %(detail)s", rule=name, detail=said)
+            return words.say("matched rule '%(rule)s'", rule=isolate_rtl(name))
+        return words.say("matched rule '%(rule)s': %(detail)s", rule=isolate_rtl(name), detail=said)
     if opening == "related to":
-        return words.say("related to '%(title)s': %(detail)s", title=name, detail=said)
-    return words.say("pickup of '%(title)s': %(detail)s", title=name, detail=said)
+        return words.say("related to '%(title)s': %(detail)s", title=isolate_rtl(name), detail=said)
+    return words.say("pickup of '%(title)s': %(detail)s", title=isolate_rtl(name), detail=said)
 
 
 def reason(m: StoredMatch, titles: dict[str, str], words: Messages) -> str:
@@ -86,9 +90,9 @@ def reason(m: StoredMatch, titles: dict[str, str], words: Messages) -> str:
         said = detail
     if m.kind == "keyword":
         if not said:
-            return words.say("Keyword match for rule '%(rule)s'.", rule=m.subject)
-        return words.say("Keyword match for rule '%(rule)s': %(detail)s.", rule=m.subject, detail=said)
-    title = titles.get(m.subject, m.subject)
+            return words.say("Keyword match for rule '%(rule)s'.", rule=isolate_rtl(m.subject))
+        return words.say("Keyword match for rule '%(rule)s': %(detail)s.", rule=isolate_rtl(m.subject), detail=said)
+    title = isolate_rtl(titles.get(m.subject, m.subject))
     if m.kind == "manual":
         return words.say("Added by hand as coverage of '%(title)s'.", title=title)
     if m.kind == "related":
@@ -106,18 +110,21 @@ def _detail(m: StoredMatch, detail: str, words: Messages) -> str | None:
         return ""
     if _written(m, detail, _IN_ENGLISH) != detail:
         return None
-    return _written(m, detail, words)
+    return _written(m, detail, words, isolate=True)
 
 
-def _written(m: StoredMatch, detail: str, words: Messages) -> str | None:
+def _written(m: StoredMatch, detail: str, words: Messages, *, isolate: bool = False) -> str | None:
+    """`detail` in `words`; with `isolate`, its words from elsewhere (terms, names, the excerpt) that are written
+    right to left set apart (`isolate_rtl`), as published (never when reading the stored line back)."""
+    apart = isolate_rtl if isolate else _as_is
     if m.kind == "keyword":
-        return _keyword(m, words)
+        return _keyword(m, words, apart)
     scored = _SCORE.match(detail)
     if scored is None:
         return None
     score = words.decimal(scored["score"])
     if m.kind == "related":
-        names = _related(scored["rest"], words)
+        names = _related(scored["rest"], words, apart)
         return None if names is None else words.say("%(names)s; score %(score)s", names=names, score=score)
     picked = _PICKUP.match(scored["rest"])
     if picked is None:
@@ -128,11 +135,15 @@ def _written(m: StoredMatch, detail: str, words: Messages) -> str | None:
         for n, f in _PASSAGE.findall(picked["passages"])
     )
     return words.say(
-        "%(passages)s (%(excerpt)s); score %(score)s", passages=passages, excerpt=picked["excerpt"], score=score
+        "%(passages)s (%(excerpt)s); score %(score)s", passages=passages, excerpt=apart(picked["excerpt"]), score=score
     )
 
 
-def _keyword(m: StoredMatch, words: Messages) -> str:
+def _as_is(text: str) -> str:
+    return text
+
+
+def _keyword(m: StoredMatch, words: Messages, apart: Callable[[str], str] = _as_is) -> str:
     """Each term once, how often and where: "kenya ×3 (title, summary)", as `watch.matching.keyword_match`
     writes it, from the stored terms."""
     fields: dict[str, list[str]] = {}
@@ -141,11 +152,11 @@ def _keyword(m: StoredMatch, words: Messages) -> str:
     said = []
     for term, found in fields.items():
         times = f" ×{len(found)}" if len(found) > 1 else ""
-        said.append(f"{term}{times} ({', '.join(_field(f, words) for f in dict.fromkeys(found))})")
+        said.append(f"{apart(term)}{times} ({', '.join(_field(f, words) for f in dict.fromkeys(found))})")
     return ", ".join(said)
 
 
-def _related(text: str, words: Messages) -> str | None:
+def _related(text: str, words: Messages, apart: Callable[[str], str] = _as_is) -> str | None:
     """ "Lavrov 0.06, Moscow 0.09 (title), Iran 0.06 (summary)" in `words`; None when it does not read so."""
     groups, at = [], 0
     while at < len(text):
@@ -157,7 +168,7 @@ def _related(text: str, words: Messages) -> str | None:
             name = _NAME.match(group["names"], start)
             if name is None:
                 return None
-            names.append(f"{name['name']} {words.decimal(name['share'])}")
+            names.append(f"{apart(name['name'])} {words.decimal(name['share'])}")
             start = name.end()
         groups.append(f"{', '.join(names)} ({_field(group['field'], words)})")
         at = group.end()

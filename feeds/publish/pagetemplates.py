@@ -31,7 +31,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from feeds.publish.i18n import Messages
-from feeds.publish.pageviews import FORMAT_LABELS
+from feeds.publish.pageviews import FORMAT_LABELS, has_rtl
 
 _IMG = re.compile(r"<img\b([^>]*)>")
 
@@ -235,4 +235,5 @@ def page_environment(words: Messages, template_dir: Path | None = None) -> Envir
     env.filters["body_frames"] = body_frames
     env.filters["mark_url_links"] = mark_url_links
     env.tests["its_own_address"] = shows_its_address
+    env.tests["right_to_left"] = has_rtl
     return env

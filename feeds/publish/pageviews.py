@@ -166,6 +166,23 @@ class CoverageView:
 # --- pure helpers -------------------------------------------------------------------------------------------
 
 
+_RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc\U00010800-\U00010fff\U0001e800-\U0001efff]")
+"""A letter of a right-to-left script (Hebrew, Arabic, Syriac, Thaana, N'Ko, Samaritan, Mandaic, Adlam…)."""
+
+
+def has_rtl(text: str) -> bool:
+    """Whether `text` (a watched feed's, a rule's) holds right-to-left letters: it must then be set apart from our
+    words around it, or the bidirectional algorithm runs it into them (a rule's name and the word found, both
+    Arabic, shown as one run in the wrong order)."""
+    return _RTL_LETTER.search(text) is not None
+
+
+def isolate_rtl(text: str) -> str:
+    """`text` between FIRST STRONG ISOLATE and POP DIRECTIONAL ISOLATE (U+2068, U+2069) when it holds right-to-left
+    letters (`has_rtl`), for plain text; any other text as it is, so left-to-right output never changes."""
+    return f"\u2068{text}\u2069" if has_rtl(text) else text
+
+
 def text_direction(language: str) -> Direction:
     """`rtl` for right-to-left language tags (`ar`, `he-IL`, `az-Arab`…), else `ltr`."""
     subtags = language.lower().replace("_", "-").split("-")
