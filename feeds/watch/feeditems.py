@@ -27,6 +27,7 @@ from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
 from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.people import without_email
 from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
+from feeds.watch import foreigndates
 from feeds.watch.jsonfeed import JsonFeed
 
 __all__ = [
@@ -191,6 +192,15 @@ def _when(value: Any) -> datetime | None:
         return None
 
 
+def _date(entry: dict[str, Any], key: str) -> Any:
+    """feedparser's reading of the entry's `key` date (`published_parsed`), but for a date written with characters
+    outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock)."""
+    written = plain_get(entry, key)
+    if isinstance(written, str) and not written.isascii():
+        return foreigndates.written_date(written)
+    return plain_get(entry, key + "_parsed")
+
+
 def source_date(value: datetime | None) -> datetime | None:
     """An item's date as its source gives it, or None when it is a placeholder (`EARLIEST_ITEM_DATE`)."""
     return value if value is None or value >= EARLIEST_ITEM_DATE else None
@@ -223,8 +233,8 @@ def _item(entry: dict[str, Any]) -> WatchItem:
         summary = content_text
     else:
         summary = _paragraphs(summary_value, summary_type) if isinstance(summary_value, str) else ""
-    published = _when(get(entry, "published_parsed")) or _when(get(entry, "updated_parsed"))
-    updated = _when(get(entry, "updated_parsed"))
+    updated = _when(_date(entry, "updated"))
+    published = _when(_date(entry, "published")) or updated
     tags: dict[str, None] = {}  # (each once, in order: a dict, as 40,000 of them are looked up)
     for tag in get(entry, "tags") or ():
         term = collapse(tag.get("term") or tag.get("label") or "") if isinstance(tag, dict) else ""

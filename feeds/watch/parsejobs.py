@@ -52,6 +52,7 @@ _READERS: tuple[str, ...] = (
     "feeds.watch.fastextensions",
     "feeds.watch.jsonfeed",
     "feeds.watch.legacycharset",
+    "feeds.watch.foreigndates",
     "feeds.normalise.htmltext",
     "feeds.normalise.sanitise",
     "feeds.normalise.text",
