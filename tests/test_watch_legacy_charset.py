@@ -133,3 +133,28 @@ def test_a_polled_feed_in_windows_1251_without_a_declaration_is_matched(config, 
     assert "+1 match" in polled.output and "read as windows-1251" in polled.output, polled.output
     listed = run(config, "matches", "list")
     assert "Лавров примет главу МИД в Москве" in listed.output
+
+
+# A declared Shift_JIS, EUC-KR, Big5 or GB2312 is read as its Windows superset, as every browser reads it (the
+# WHATWG Encoding Standard's labels): Japanese feeds write ① and ㈱ (Windows-31J), Korean ones 똠 (Windows-949),
+# which Python's strict codecs refuse, and the whole document was then read as Windows-1252.
+
+
+@pytest.mark.parametrize(
+    ("declared", "written_in", "title"),
+    [
+        ("Shift_JIS", "cp932", "①ラブロフ外相㈱"),
+        ("euc-kr", "cp949", "똠방각하 러시아"),
+        ("big5", "cp950", "拉夫羅夫 恒"),
+        ("gb2312", "gb18030", "朱镕基会见拉夫罗夫 €"),
+    ],
+)
+def test_a_declared_east_asian_encoding_is_read_as_its_windows_superset(declared, written_in, title):
+    declaration = f'<?xml version="1.0" encoding="{declared}"?>'
+    body = rss(title, "x", language=None, declaration=declaration).encode(written_in)
+    parsed = parse_feed(body, url=URL)
+    assert parsed.items[0].title == title
+    assert parsed.warning is None, "the feed said what browsers read it as: nothing to tell its editors"
+    # and when the server is the one that says it
+    undeclared = rss(title, "x", language=None).encode(written_in)
+    assert parse_feed(undeclared, url=URL, encoding=declared.lower()).items[0].title == title

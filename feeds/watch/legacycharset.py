@@ -7,10 +7,14 @@ no rule finds and every match feed would publish. Browsers read such a page in t
 locale (the WHATWG HTML standard's table of suggested defaults); a feed says its language itself
 (`<language>ru</language>`, `<dc:language>`, `xml:lang`), so that table is used with it here.
 
-Only ever asked after a parse fell back to feedparser's Windows-1252 guess (`fell_back`): a feed that is UTF-8 or
-ASCII, or that declares its encoding, never reaches this module.
+A declared Shift_JIS, EUC-KR, Big5 or GB2312 that Python's codec of that name cannot read is read as the Windows
+superset browsers read it as (`declared_superset`: Windows-31J, 949, 950, GB18030).
 
-What this module must not do: override an encoding a document or its server declared, or guess one for a
+Only ever asked after a parse fell back to feedparser's Windows-1252 guess (`fell_back`): a feed that is UTF-8 or
+ASCII, or whose declared encoding reads it, never reaches this module.
+
+What this module must not do: override an encoding a document or its server declared (a superset reads all it
+reads), or guess one for a
 language whose legacy encoding is Windows-1252 (English, French, German…: feedparser's guess is already that).
 """
 
@@ -23,7 +27,7 @@ from typing import Any
 from feedparser.encodings import convert_to_utf8  # type: ignore[import-untyped]
 from feedparser.exceptions import CharacterEncodingOverride  # type: ignore[import-untyped]
 
-__all__ = ["fell_back", "language_charset", "legacy_note", "parse_fell_back"]
+__all__ = ["declared_superset", "fell_back", "language_charset", "legacy_note", "parse_fell_back"]
 
 # The WHATWG HTML standard's suggested default encodings by locale (§ "Determining the character encoding"),
 # those other than Windows-1252.
@@ -54,6 +58,16 @@ _LANGUAGE = re.compile(
     rb"""<(?:[A-Za-z_][\w.-]*:)?language\s*>\s*([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)\s*<"""
     rb"""|xml:lang\s*=\s*["']([A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{1,8})*)["']"""
 )
+# The WHATWG Encoding Standard reads these labels as the Windows code pages that extend them, as every browser does:
+# a Japanese CMS declaring Shift_JIS writes ① and ㈱ (Windows-31J), a Korean one declaring EUC-KR writes 똠
+# (Windows-949); Python's codecs of the same names refuse those bytes.
+_SUPERSETS = {
+    **dict.fromkeys(("shift_jis", "shift-jis", "sjis", "x-sjis", "ms_kanji", "csshiftjis"), "cp932"),
+    **dict.fromkeys(("euc-kr", "euc_kr", "ks_c_5601-1987", "ks_c_5601", "ksc5601", "x-euc-kr", "cseuckr"), "cp949"),
+    **dict.fromkeys(("big5", "csbig5", "x-x-big5", "cn-big5"), "cp950"),
+    **dict.fromkeys(("gb2312", "gbk", "x-gbk", "csgb2312", "chinese", "iso-ir-58"), "gb18030"),
+}
+_DECLARATION = re.compile(rb"""^(?:\xef\xbb\xbf)?<\?xml[^>]*?\sencoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""")
 _GUESSES = frozenset({"windows-1252", "iso-8859-2"})
 """What feedparser reads a document as when the encoding it was told (or UTF-8) cannot read its bytes."""
 
@@ -73,6 +87,15 @@ def parse_fell_back(result: Mapping[str, Any], headers: Mapping[str, str], body:
     decoding: dict[str, Any] = {}
     convert_to_utf8(dict(headers), body, decoding)
     return fell_back(decoding)
+
+
+def declared_superset(body: bytes, encoding: str | None) -> str | None:
+    """The Windows superset of the encoding the server (`encoding`) or else the XML declaration names, when it
+    has one (`_SUPERSETS`)."""
+    if encoding is None:
+        match = _DECLARATION.match(body)
+        encoding = match.group(1).decode("ascii") if match else None
+    return _SUPERSETS.get(encoding.lower()) if encoding else None
 
 
 def document_language(body: bytes) -> str | None:

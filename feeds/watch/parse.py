@@ -36,7 +36,7 @@ from feeds.watch.fastparse import FastResult, fast_parse
 from feeds.watch.feeditems import HTML_TYPES, feed_record, from_json, join_warnings, plain_get, warning_text
 from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.jsonfeed import read_json_feed
-from feeds.watch.legacycharset import language_charset, legacy_note, parse_fell_back
+from feeds.watch.legacycharset import declared_superset, language_charset, legacy_note, parse_fell_back
 
 __all__ = ["cut_short", "parse_feed", "parse_with_feedparser", "try_fast_parse"]
 
@@ -86,11 +86,17 @@ _Read = TypeVar("_Read", ParsedFeed, "ParsedFeed | str")
 
 
 def _in_its_language(read: Callable[[str | None], tuple[_Read, bool]], body: bytes, encoding: str | None) -> _Read:
-    """`read(encoding)`, or, when that guessed the encoding of a document that declares none (feedparser's
-    Windows-1252), `read` again in the legacy encoding of the document's language, when that reads its bytes
-    (`feeds.watch.legacycharset`). A document that is UTF-8 or declares its encoding is read once, as before."""
+    """`read(encoding)`, or, when that guessed the encoding (feedparser's Windows-1252), `read` again in the Windows
+    superset of the declared one (Shift_JIS as Windows-31J), else, for a document that declares none, in the legacy
+    encoding of its language, when that reads its bytes (`feeds.watch.legacycharset`). A document that is UTF-8
+    or whose declared encoding reads it is read once, as before."""
     parsed, guessed = read(encoding)
-    if not guessed or encoding is not None or isinstance(parsed, str):
+    if not guessed or isinstance(parsed, str):
+        return parsed
+    wider = declared_superset(body, encoding)
+    if wider is not None and _reads(body, wider):
+        return read(wider)[0]  # (as a browser reads it: nothing to warn of)
+    if encoding is not None:
         return parsed
     legacy = language_charset(body)
     if legacy is None or not _reads(body, legacy):
