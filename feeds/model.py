@@ -290,6 +290,9 @@ class WatchItem:
     tags: tuple[str, ...]
     content_hash: str
     """Changes when the item's visible content changes (then the stored item is updated, not duplicated)."""
+    language: str | None = None
+    """The language its feed gives (`<language>`, a root's `xml:lang`), as a tag (`ru`, `zh-CN`); None when it gives
+    none that reads as one. Not part of `content_hash`: it decides nothing about matching."""
 
 
 FeedKind = Literal["atom", "rss", "rdf", "json", "unknown"]

@@ -46,6 +46,7 @@ def _publish(make_settings, make_app_for, tmp_path, *, feed_title, rule, title, 
         updated=None,
         tags=(),
         content_hash="a",
+        language="ar" if rule == "موسكو" else None,
     )
     ((item_id, _, _),) = app.store.upsert_items(feed.id, [watched], now)
     end = title.find(rule) + len(rule)
@@ -104,6 +105,7 @@ def test_a_release_pages_coverage_line_gives_an_arabic_title_and_source_their_ow
     (link,) = line.xpath(".//a")
     (source,) = line.xpath(".//span[@class='source']")
     assert link.get("dir") == "auto"
+    assert link.get("lang") == "ar", "the item's language, as its feed gives it (migration 37)"
     assert source.text_content() == f"{FSI}الأخبار: العالم{PDI}"
     (why,) = line.xpath(".//span[@class='why']")
     assert f"related to '{FSI}" not in why.text_content(), "the release's English title is as it was"
@@ -123,4 +125,4 @@ def test_left_to_right_text_is_published_as_before(make_settings, make_app_for, 
     assert FSI not in text and PDI not in text and 'dir="auto"' not in text and "dir=&quot;auto" not in text
     assert "Keyword match for rule &#x27;moscow&#x27;: moscow (title)." in text or "rule 'moscow': moscow" in text
     page = (out / "releases" / release.slug / "index.html").read_text(encoding="utf-8")
-    assert 'dir="auto"' not in page
+    assert 'dir="auto"' not in page and 'rel="external nofollow" lang=' not in page

@@ -40,6 +40,7 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
         "article": article_of(m),  # the same for every copy of the article (`feeds.articles.item_article`)
         "article_link": published_link([m]),  # the link the site publishes: no tracking parameters or wrapper
         "feed": m.item.feed_title,
+        "language": m.item.item.language,  # its feed's language tag, or null
         "published": rfc3339(m.item.published),
         "found_at": rfc3339(m.found_at),
         "delay_seconds": m.delay,

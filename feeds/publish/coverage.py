@@ -147,7 +147,7 @@ def match_entry(
         + "".join(f"<li>{escape(r)}</li>" for r in reasons)  # one line per reason
         + "</ul>"
         + (
-            f"<blockquote{_direction(item_summary)}><p>{escape(item_summary)}</p></blockquote>"
+            f"<blockquote{_language(it.language)}{_direction(item_summary)}><p>{escape(item_summary)}</p></blockquote>"
             if item_summary.strip()
             else ""
         )
@@ -172,6 +172,11 @@ def match_entry(
         ),
         source_title=_visible(m.item.feed_title) or None,
     )
+
+
+def _language(tag: str | None) -> str:
+    """The `lang` of the item's own words, as its feed gives it (the entry's other sentences are ours)."""
+    return f' lang="{escape(tag)}"' if tag else ""
 
 
 def _direction(text: str) -> str:
@@ -224,6 +229,7 @@ def _coverage_list(found: Sequence[StoredMatch], words: Messages) -> tuple[Cover
             kinds=tuple(dict.fromkeys(KIND_LABELS[m.kind] for m in ms)),
             why=isolated(explanation(ms[0], words)),
             published=min(m.item.published for m in ms),
+            lang=ms[0].item.item.language,
         )
         for ms in by_article.values()
     )

@@ -58,6 +58,8 @@ class CoverageItem:
     (`explain.explanation`)."""
     published: datetime | None = None
     """The item's own date (else when it was first seen): what the list shows and is sorted by."""
+    lang: str | None = None
+    """The language its feed gives (`WatchItem.language`): the `lang` of its title."""
 
 
 # --- view records: what the templates see besides the input records -----------------------------------------

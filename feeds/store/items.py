@@ -48,6 +48,7 @@ ITEM_COLUMNS = (
     I.c.first_seen,
     I.c.changed_at,
     I.c.content_hash,
+    I.c.language,
     WF.c.title.label("feed_title"),
     WF.c.tags.label("feed_tags"),
 )
@@ -67,6 +68,7 @@ def stored_item_from(row: Any) -> StoredItem:
         updated=m["updated"] if m["dated_by_source"] else None,
         tags=tuple(json.loads(m["tags"])),
         content_hash=m["content_hash"],
+        language=m["language"],
     )
     return StoredItem(
         id=m["id"],
@@ -99,6 +101,7 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
         "dated_by_source": it.published is not None,
         "content_hash": it.content_hash,
         "in_body_at": now,
+        "language": it.language,
     }
 
 

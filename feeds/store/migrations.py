@@ -395,6 +395,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             _add_index(matches, "ix_matches_curated_at"),
         ),
     ),
+    # The language a watched feed gives, kept with its items: published with their words (`lang`), listed in JSON.
+    # Items stored before have none until their text changes.
+    Migration(37, "watched items' language, as their feed gives it", _add_column(items, "language")),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

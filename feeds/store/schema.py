@@ -233,6 +233,7 @@ items = sa.Table(
     sa.Column("content_hash", sa.Text, nullable=False),
     sa.Column("in_body_at", UTCDateTime),  # migration 7
     sa.Column("changed_at", UTCDateTime),  # migration 10: when its text last changed (None: as first stored)
+    sa.Column("language", sa.Text),  # migration 37: its feed's language tag (None: none given)
     sa.UniqueConstraint("feed_id", "key", name="uq_items_feed_key"),
     sa.Index("ix_items_feed_hash", "feed_id", "content_hash"),  # migration 8
 )

@@ -56,6 +56,7 @@ ACCEPTED_VERSIONS = frozenset(
 _RELATIVE_URI_ELEMENTS = frozenset(
     {"comments", "docs", "href", "icon", "id", "link", "logo", "url", "wfw_comment", "wfw_commentrss"}
 )
+_XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 _QUERY_ENTITY = re.compile("&([A-Za-z0-9_]+);")
 _looks_like_html: Callable[[str], bool] = _FeedParserMixin.looks_like_html
 
@@ -112,6 +113,10 @@ def fast_parse(body: bytes, *, headers: Mapping[str, str]) -> FastResult | str:
         return f"unexpected {type(e).__name__} in the fast path: {e}"
     if reader.version not in ACCEPTED_VERSIONS:
         return f"feed version {reader.version or 'unknown'!r} is left to feedparser"
+    if "language" not in reader.feed:  # (feedparser: the root's xml:lang, unless a <language> element follows)
+        root_lang = root.get(_XML_LANG) or root.get("lang")
+        if root_lang:
+            reader.feed["language"] = root_lang.replace("_", "-")
     exc = result.get("bozo_exception")
     bozo = warning_text(exc) if exc else None
     return FastResult(reader.version, reader.feed, tuple(reader.entries), bozo, exc is not None and fell_back(result))

@@ -79,7 +79,8 @@ def feed_record(
     """The `ParsedFeed` of a document read into feedparser's shapes (`warning`: what reading it noted)."""
     feed_link = http_link(plain_get(feed, "link"))
     entries, cut = _at_most(entries)
-    drafts = [_item(entry) for entry in entries]
+    language = language_tag(plain_get(feed, "language"))
+    drafts = [_item(entry, language) for entry in entries]
     title, long_title = _feed_title(_text(plain_get(feed, "title"), _detail_type(feed, "title_detail")))
     return ParsedFeed(
         title=title,
@@ -206,7 +207,18 @@ def source_date(value: datetime | None) -> datetime | None:
     return value if value is None or value >= EARLIEST_ITEM_DATE else None
 
 
-def _item(entry: dict[str, Any]) -> WatchItem:
+_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
+
+
+def language_tag(value: Any) -> str | None:
+    """A feed's language as a BCP 47 tag (`ru_RU` written `ru-RU`), or None for what is none (`Russian`)."""
+    if not isinstance(value, str):
+        return None
+    tag = value.strip().replace("_", "-")
+    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
+
+
+def _item(entry: dict[str, Any], language: str | None = None) -> WatchItem:
     get = plain_get
     title = _text(get(entry, "title"), _detail_type(entry, "title_detail"))
     link = http_link(get(entry, "link"))
@@ -241,7 +253,7 @@ def _item(entry: dict[str, Any]) -> WatchItem:
         if term:
             tags[term] = None
     author = one_line_text(get(entry, "author") or "") if isinstance(get(entry, "author"), str) else ""
-    return _draft(title, link, guid, summary, content_text, author, published, updated, tuple(tags))
+    return _draft(title, link, guid, summary, content_text, author, published, updated, tuple(tags), language)
 
 
 def _draft(
@@ -254,6 +266,7 @@ def _draft(
     published: datetime | None,
     updated: datetime | None,
     tags: Sequence[str],
+    language: str | None = None,
 ) -> WatchItem:
     """A WatchItem with its content hash; `key` is filled in by `_with_keys`, which sees the whole document.
 
@@ -280,6 +293,7 @@ def _draft(
         tags=tuple(cut_text(nfc(t), FEED_TITLE_CHARS) for t in tags),
         # (the author as given, address and all: an item stored before its address was dropped is unchanged)
         content_hash=watch_item_hash(title, link, summary, content_text, as_given, published, updated),
+        language=language,
     )
 
 
