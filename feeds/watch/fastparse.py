@@ -113,7 +113,8 @@ def fast_parse(body: bytes, *, headers: Mapping[str, str]) -> FastResult | str:
         return f"unexpected {type(e).__name__} in the fast path: {e}"
     if reader.version not in ACCEPTED_VERSIONS:
         return f"feed version {reader.version or 'unknown'!r} is left to feedparser"
-    if "language" not in reader.feed:  # (feedparser: the root's xml:lang, unless a <language> element follows)
+    if "language" not in reader.feed and not str(root.tag).endswith("RDF"):
+        # feedparser: an Atom <feed>'s or RSS <rss>'s xml:lang, unless a <language> element follows (not RDF's)
         root_lang = root.get(_XML_LANG) or root.get("lang")
         if root_lang:
             reader.feed["language"] = root_lang.replace("_", "-")
