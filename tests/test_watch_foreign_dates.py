@@ -82,3 +82,15 @@ def test_an_ascii_date_never_reaches_the_foreign_reader(monkeypatch):
     assert calls == []
     published("2026年11月30日 09:00")
     assert calls == ["2026年11月30日 09:00"] * 2
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "Mon,\u00a030 Nov 2026 09:00:00 GMT",  # a no-break space a CMS put in (as feedparser reads it: white space)
+        "Mon, 30 Nov 2026 09:00:00\u00a0+0000",
+        "\u3000Mon, 30 Nov 2026 09:00:00 GMT",  # an ideographic space
+    ],
+)
+def test_an_english_date_with_other_white_space_is_read_as_feedparser_reads_it(written):
+    assert published(written) == (datetime(2026, 11, 30, 9, 0, tzinfo=UTC),) * 2

@@ -195,9 +195,11 @@ def _when(value: Any) -> datetime | None:
 
 def _date(entry: dict[str, Any], key: str) -> Any:
     """feedparser's reading of the entry's `key` date (`published_parsed`), but for a date written with characters
-    outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock)."""
+    outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock). One
+    whose only such characters are white space (a no-break space a CMS put in an English date) is feedparser's,
+    which reads any white space as a space."""
     written = plain_get(entry, key)
-    if isinstance(written, str) and not written.isascii():
+    if isinstance(written, str) and not written.isascii() and not "".join(written.split()).isascii():
         return foreigndates.written_date(written)
     return plain_get(entry, key + "_parsed")
 
