@@ -22,11 +22,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from feeds.config import Settings
-from feeds.ingest.pictures import missing_warning, with_warnings
+from feeds.ingest.pictures import looked_in, missing_warning, with_warnings
 from feeds.ingest.units import Unit, normalise_all, shown_path
 from feeds.model import Release
 from feeds.normalise.ids import under_any_form
@@ -79,6 +78,6 @@ def _keeping(
             continue
         still = [ref for ref in absent if nfc(ref) not in had]
         [release] = normalise_all([replace(raw, pictures=raw.pictures + kept)], settings, now)
-        warning = missing_warning(shown_path(unit.origin), Path(unit.origin).parent, still) if still else None
+        warning = missing_warning(shown_path(unit.origin), looked_in(unit.origin), still) if still else None
         [releases[i]] = with_warnings([release], [warning])
     return replace(unit, releases=tuple(releases), unfound=())

@@ -32,7 +32,7 @@ import os
 import posixpath
 import stat
 import struct
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -49,9 +49,11 @@ __all__ = [
     "PICTURE_SUFFIXES",
     "PictureError",
     "PictureFile",
+    "checked_picture",
     "displayed",
     "image_size",
     "is_picture_name",
+    "looked_in",
     "missing_warning",
     "picture_of",
     "stored_digest",
@@ -94,15 +96,21 @@ class PictureError(FeedsError):
 
 
 def with_picture_files(
-    raws: Sequence[RawRelease], path: Path, shown: str
+    raws: Sequence[RawRelease], path: Path, shown: str, *, archive: Mapping[str, bytes] | None = None
 ) -> tuple[tuple[RawRelease, ...], tuple[PictureFile, ...], tuple[str | None, ...]]:
     """`raws` (read from the file `path`, named `shown` in messages), each with the pictures its body shows by a
     path relative to the file; those files (path, and identity as read: None for one refused); and for each raw,
     a warning naming the pictures it shows that are not there, or None. PictureError naming the release, the
-    reference and the file when one is refused."""
+    reference and the file when one is refused.
+
+    `archive`: the pictures of the zip `path` the release was read from (a Google Docs export, `zipexport`), by
+    their path in it, where its pictures are looked for instead of beside it: never in the drop folder, whose
+    `images/image1.png` is any other export's too. Its limits were kept in reading it; no file moves with it."""
     named = [local_picture_refs(raw) for raw in raws]
     if not any(named):  # (nearly every release: no file to look for)
         return tuple(raws), (), (None,) * len(raws)
+    if archive is not None:
+        return _from_archive(raws, named, archive, path, shown)
     folder = path.parent
     found: dict[str, PictureIdentity | None] = {}
     problems: list[str] = []
@@ -144,15 +152,46 @@ def with_picture_files(
     return tuple(done), tuple(found.items()), tuple(missing)
 
 
+def _from_archive(
+    raws: Sequence[RawRelease], named: Sequence[tuple[str, ...]], archive: Mapping[str, bytes], path: Path, shown: str
+) -> tuple[tuple[RawRelease, ...], tuple[PictureFile, ...], tuple[str | None, ...]]:
+    """`with_picture_files` for releases read from a zip archive, whose pictures are `archive`'s."""
+    problems: list[str] = []
+    done: list[RawRelease] = []
+    missing: list[str | None] = []
+    for raw, refs in zip(raws, named, strict=True):
+        pictures: list[Picture] = []
+        absent = [ref for ref in refs if ref not in archive]
+        for ref in (ref for ref in refs if ref in archive):
+            picture = checked_picture(archive[ref], ref, f"{shown}: the picture {ref!r} it shows", f"{ref} in {shown}")
+            if isinstance(picture, str):
+                problems.append(picture)
+            else:
+                pictures.append(picture)
+        done.append(replace(raw, pictures=tuple(pictures)) if pictures else raw)
+        missing.append(missing_warning(shown, looked_in(str(path)), absent) if absent else None)
+    if problems:
+        raise PictureError("; ".join(problems), ())
+    return tuple(done), (), tuple(missing)
+
+
 def missing_warning(shown: str, folder: Path, refs: Sequence[str]) -> str:
-    """The warning on a release (read from the file named `shown`, in `folder`) showing pictures `refs` that are
-    neither there nor stored with an earlier version of it."""
+    """The warning on a release (read from the file named `shown`, in `folder`, or from the zip `folder`, a Google
+    Docs export) showing pictures `refs` that are neither there nor stored with an earlier version of it."""
     names = ", ".join(repr(ref) for ref in refs)
+    again = "in it" if folder.name.lower().endswith(".zip") else "beside it"
     return (
         f"{shown}: the picture(s) {names} it shows were not found in {folder}: the release is published with "
-        "the image(s) at an address on the site where nothing is published; drop the release again with its "
-        "pictures beside it"
+        f"the image(s) at an address on the site where nothing is published; drop the release again with its "
+        f"pictures {again}"
     )
+
+
+def looked_in(origin: str) -> Path:
+    """Where the pictures of a release read from the file `origin` were looked for: its folder, or the zip
+    itself for a Google Docs export (the only zip read as a release)."""
+    path = Path(origin)
+    return path if origin.lower().endswith(".zip") else path.parent
 
 
 def with_warnings(releases: Sequence[Release], warnings: Sequence[str | None]) -> tuple[Release, ...]:
@@ -190,6 +229,15 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
         data = f.read(MAX_PICTURE_BYTES + 1)
     if len(data) > MAX_PICTURE_BYTES:
         return _too_large(named, path)
+    return checked_picture(data, ref, named, str(path), (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns))
+
+
+def checked_picture(
+    data: bytes, ref: str, named: str, path: str, read_as: PictureIdentity | None = None
+) -> Picture | str:
+    """The picture `data` (of at most `MAX_PICTURE_BYTES`), shown by a release as `ref`, checked by its type,
+    without its metadata and measured; or why it is refused, naming it (`named`, the release and the reference)
+    and where it was read (`path`)."""
     kind = picture_type(data)
     if kind == "image/svg+xml":
         return (
@@ -213,7 +261,7 @@ def picture_of(folder: Path, ref: str, release: str) -> Picture | str:
         width=width,
         height=height,
         data=data,
-        read_as=(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns),
+        read_as=read_as,
     )
 
 
