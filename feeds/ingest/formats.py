@@ -91,7 +91,8 @@ def parse_release_file(
             what += (
                 " (a word processor's document: save it as a web page (.html) or as plain text (.txt) and drop that"
                 " file: Word: File > Save As > Web Page, Filtered; LibreOffice: File > Save As > HTML Document;"
-                " Google Docs: File > Download > Web page, then unzip it; TextEdit: Format > Make Plain Text)"
+                " Google Docs: File > Download > Web page, and drop the .zip as it downloaded; TextEdit: Format > Make"
+                " Plain Text)"
             )
         elif extension == ".zip":
             what = zip_advice(data)
@@ -113,10 +114,9 @@ def parse_release_file(
 
 
 def zip_advice(data: bytes) -> str:
-    """What to do with a zip archive dropped as a release: unzip it. Google Docs' "Download > Web page (.html,
-    zipped)" is one: its page is named, to be dropped alone (its `images/` pictures are left out of a Google Docs
-    export: each export names its own `images/image1.png`, so two releases' would take each other's place). Only
-    the archive's list of names is read (nothing is unpacked)."""
+    """What to do with a zip archive dropped as a release that is no Google Docs web page export (one is read as
+    its page, with its pictures: `zipexport`, before this module is asked): unzip it. A page is named, to be
+    dropped with the pictures it shows beside it. Only the archive's list of names is read (nothing is unpacked)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = [n for n in archive.namelist() if not n.endswith("/")]
@@ -125,8 +125,9 @@ def zip_advice(data: bytes) -> str:
     pages = [n for n in names if "/" not in n and n.lower().endswith((".html", ".htm"))]
     if len(pages) == 1:
         return (
-            f"a zip archive, as Google Docs' File > Download > Web page (.html, zipped) makes: unzip it and drop the"
-            f" page it holds, '{pages[0]}' (the pictures of its images/ folder are not published from it)"
+            f"a zip archive holding the page '{pages[0]}', but not as Google Docs' File > Download > Web page (.html,"
+            " zipped) makes one (only such a zip is read, as it downloaded): unzip it and drop the page it holds,"
+            " with the pictures it shows beside it"
         )
     return "a zip archive: unzip it and drop the releases it holds"
 

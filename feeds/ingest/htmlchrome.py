@@ -22,7 +22,7 @@ from lxml.html import HtmlElement
 
 from feeds.ingest.htmltree import HEADINGS, ancestors_within, remove, text_of
 
-__all__ = ["NEGATIVE", "drop_boxes", "drop_exported_images", "drop_never_content"]
+__all__ = ["EXPORT_IMAGES", "NEGATIVE", "drop_boxes", "drop_exported_images", "drop_never_content"]
 
 _DROP_TAGS = (
     "script", "style", "noscript", "template", "iframe", "frame", "frameset", "object", "embed", "applet",
@@ -133,14 +133,16 @@ _PLACEHOLDER = re.compile(r"(?:placeholder|blank|spacer|transparent|pixel|lazy|l
 _SAVED_ALONGSIDE = re.compile(r"(?:\./)?[^/:?#]+_files/", re.IGNORECASE)
 
 
-# The pictures of Google Docs' export, in the `images/` folder of the .zip it downloads beside the page.
+EXPORT_IMAGES = "images"
+"""The folder of Google Docs' export's pictures, beside its page in the .zip it downloads."""
 _EXPORTED_IMAGE = re.compile(r"(?:\./)?images/image\d+\.\w+")
 
 
 def drop_exported_images(root: HtmlElement) -> None:
     """In a word processor's export: remove the pictures it wrote in a folder beside the page (Google Docs'
-    `images/image1.png`), which is not dropped with the page. Must not be called for other pages, whose
-    `images/…` are on their site."""
+    `images/image1.png`), which is not dropped with the page (unless it is read from its zip, `zipexport`, whose
+    pictures are its own: every export names its first `images/image1.png`, so one in the drop folder may be any
+    other's). Must not be called for other pages, whose `images/…` are on their site."""
     for img in list(root.iter("img")):
         if _EXPORTED_IMAGE.fullmatch((img.get("src") or "").strip()):
             remove(img)

@@ -32,7 +32,7 @@ from lxml.html import HtmlElement
 
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.embargo import embargo_at, is_embargo_line
-from feeds.ingest.htmlchrome import drop_exported_images
+from feeds.ingest.htmlchrome import EXPORT_IMAGES, drop_exported_images
 from feeds.ingest.htmlextract import extract_article
 from feeds.ingest.htmlheadline import (
     fallback_heading,
@@ -102,7 +102,8 @@ def parse_html(text: str, origin: str) -> HtmlElement:
 
 def release_from_html(text: str, *, source: str, origin: str, saved_folder: str | None = None) -> RawRelease:
     """Extract one release from a web page; `InvalidReleaseError` when it has no title or no text. `saved_folder`:
-    the name of the page's `<name>_files/` folder, dropped beside it (its images stay, to be read with it)."""
+    the name of the page's `<name>_files/` folder, dropped beside it, or `images` for a Google Docs export read
+    from its zip (its images stay, to be read with it)."""
     root = parse_html(text, origin)
     _drop_email_headers(root)
     meta = Meta(root)
@@ -113,7 +114,11 @@ def release_from_html(text: str, *, source: str, origin: str, saved_folder: str 
     word_export = is_word_export(meta)
     if is_google_docs(root):
         word_export = True
-        drop_exported_images(root)
+        if saved_folder != EXPORT_IMAGES:  # (read from its zip, `zipexport`, its images/ are dropped with it)
+            drop_exported_images(root)
+        for img in root.iter("img"):
+            if img.get("title") == "":  # (Google Docs gives every picture an empty title)
+                del img.attrib["title"]
         styled_emphasis(root)
         google_lists(root)
     if word_export:

@@ -2,6 +2,9 @@
 
     read bytes (a regular file, never through a link) | formats.parse_release_file | normalise_release | Unit
 
+(a Google Docs export's .zip: `zipexport.exported_page` | formats.parse_release_file of its page | its pictures
+read from the zip)
+
 A unit is all or nothing: if any of its releases is invalid the unit carries an error naming the file and field,
 and `feeds.ingest.save` stores nothing from it. A file's unit also carries what the ledger and the move after the
 commit need: its base name, the SHA-256 of its bytes, its mtime and its identity as read.
@@ -29,6 +32,7 @@ from feeds.errors import FeedsError, InvalidReleaseError
 from feeds.ingest.formats import located, parse_release_file
 from feeds.ingest.frontmatter import named_as_written
 from feeds.ingest.pictures import PictureError, PictureFile, with_picture_files, with_warnings
+from feeds.ingest.zipexport import EXPORT_IMAGES, exported_page
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
 
@@ -157,10 +161,18 @@ def unit_from_file(
         )
     digest = hashlib.sha256(data).hexdigest()
     try:
-        raws = parse_release_file(data, path.name, source=source, origin=origin, saved_folder=saved_folder(path))
+        # (a Google Docs export dropped as it downloaded is its page, its pictures read from the zip; only a
+        # file named `.zip` is looked into)
+        export = exported_page(data, origin) if path.name[-4:].lower() == ".zip" else None
+        if export is None:
+            raws = parse_release_file(data, path.name, source=source, origin=origin, saved_folder=saved_folder(path))
+        else:
+            page, name = export.page, export.page_name
+            raws = parse_release_file(page, name, source=source, origin=origin, saved_folder=EXPORT_IMAGES)
         if key is not None:
             raws = tuple(replace(raw, file_key=key) for raw in raws)
-        raws, pictures, missing = with_picture_files(raws, path, shown_path(origin))
+        archive = export.pictures if export is not None else None
+        raws, pictures, missing = with_picture_files(raws, path, shown_path(origin), archive=archive)
         releases = with_warnings(normalise_all(raws, settings, now), missing)
     except PictureError as e:
         error, pictures = str(e), e.paths
