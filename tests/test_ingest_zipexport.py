@@ -160,6 +160,30 @@ def test_too_many_members_are_refused_before_any_is_read() -> None:
     assert ZIP in message and f"more than {MAX_MEMBERS}" in message and "unzip it" in message
 
 
+def test_a_directory_larger_than_its_count_says_is_refused_before_it_is_read() -> None:
+    # zipfile reads the central directory by its size: a count of 2 over 5,000 entries is 5,000 members
+    members = [("page.html", PAGE)] + [(f"images/image{i}.png", b"x") for i in range(5000)]
+    data = bytearray(archive(*members))
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", data, end + 8, 2, 2)
+    message = refusal(bytes(data))
+    assert ZIP in message and f"more than {MAX_MEMBERS}" in message
+
+
+def test_a_zip64_archive_is_counted_by_its_zip64_record() -> None:
+    members = [("page.html", PAGE)] + [(f"images/image{i}.png", b"x") for i in range(MAX_MEMBERS)]
+    raw = archive(*members)
+    end = raw.rindex(b"PK\x05\x06")
+    count, size, offset = struct.unpack("<HII", raw[end + 10 : end + 20])
+    record = b"PK\x06\x06" + struct.pack("<QHHIIQQQQ", 44, 45, 45, 0, 0, count, count, size, offset)
+    locator = b"PK\x06\x07" + struct.pack("<IQI", 0, end, 1)
+    ending = bytearray(raw[end:])
+    struct.pack_into("<HHI", ending, 8, 0xFFFF, 0xFFFF, 0xFFFFFFFF)  # (deferring to the Zip64 record)
+    data = raw[:end] + record + locator + bytes(ending)
+    assert zipfile.ZipFile(io.BytesIO(data)).namelist() == [name for name, _ in members]
+    assert f"more than {MAX_MEMBERS}" in refusal(data)
+
+
 def test_a_bomb_by_its_ratio_is_refused_before_it_is_decompressed() -> None:
     bomb = png(4, 4) + bytes(9 * 1024 * 1024)  # 9 MiB, under the picture's limit, compressed a thousandfold
     message = refusal(archive(("page.html", PAGE), ("images/image1.png", bomb)))

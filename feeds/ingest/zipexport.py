@@ -104,14 +104,24 @@ def exported_page(data: bytes, origin: str) -> ExportedPage | None:
 
 def _declared_members(data: bytes) -> int | None:
     """The number of members the zip's end record declares, or how many its central directory's size could hold
-    if more (`zipfile` reads the directory by its size); None without an end record (no zip). A Zip64 archive's
-    record holds 0xFFFF and 0xFFFFFFFF: too many."""
+    if more (`zipfile` reads the directory by its size, whatever the count); None without an end record (no
+    zip). A record deferring to a Zip64 one (0xFFFF, 0xFFFFFFFF) is read through that one."""
     at = data.rfind(b"PK\x05\x06", max(0, len(data) - 22 - 65535))
     if at < 0 or at + 22 > len(data):
         return None
     entries: int
     size: int
     entries, size = struct.unpack("<HI", data[at + 10 : at + 16])
+    if entries == 0xFFFF or size == 0xFFFFFFFF:
+        locator = at - 20
+        if locator < 0 or data[locator : locator + 4] != b"PK\x06\x07":
+            return None  # (zipfile cannot read it either)
+        (record,) = struct.unpack("<Q", data[locator + 8 : locator + 16])
+        if record + 56 > len(data) or data[record : record + 4] != b"PK\x06\x06":
+            record = locator - 56  # (the record just before its locator: an archive with data before its start)
+            if record < 0 or data[record : record + 4] != b"PK\x06\x06":
+                return None
+        entries, size = struct.unpack("<QQ", data[record + 32 : record + 48])
     return max(entries, -(-size // _DIRECTORY_ENTRY))
 
 
