@@ -625,12 +625,12 @@ def test_a_chain_of_slow_redirects_is_cut_at_the_headers_deadline(server: HTTPSe
     for i in range(11):
         server.expect_request(f"/r{i}").respond_with_handler(slow_hop)
     with HttpClient(settings(read_timeout=0.15), clock=clock) as client:
-        started = time.monotonic()
         result = client.get(url(server, "/r0"))
-        elapsed = time.monotonic() - started
     assert isinstance(result, FetchFailed), result
     assert str(result.error).endswith("timed out after 0.3 s following redirects")
-    assert elapsed < 0.8 and len(server.log) <= 4
+    # Cut after a few hops, not after all eleven (the server's log says how far it went; a bound on the test's
+    # own wall clock failed on a busy machine).
+    assert len(server.log) <= 4
 
 
 def test_redirect_without_location_is_a_failure(server: HTTPServer, client: HttpClient) -> None:
