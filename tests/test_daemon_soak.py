@@ -1,0 +1,83 @@
+"""A daemon run for months without a restart stays the same size: 64 days of schedule in 16 rounds of the real
+daemon's jobs (`tests/soak.py`: ingest, watch against a local server whose feeds change every round, publish,
+alerts to a webhook, housekeeping; its web server answering pages, /healthz, /metrics and pushes between rounds),
+measured after each round. Memory, descriptors, threads, the SQLite WAL and the tables retention bounds level
+off once the retention windows are full; what grows by design (releases, out/) is checked to grow only as
+that. `bench/soak.py` runs the same for longer and prints the figures per simulated week.
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import pytest
+
+from tests.soak import LISTED, Soak
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/self"),
+]
+
+ROUNDS = 16
+STEP = timedelta(days=4)
+FEEDS = 4
+ITEMS = 5
+WARM = 4
+"""Rounds before the retention windows (7 and 8 days, a pushed key's 30) are full and every code path has run."""
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory):
+    soak = Soak(tmp_path_factory.mktemp("soak"), feeds=FEEDS, step=STEP, items=ITEMS, in_process=True)
+    try:
+        yield list(soak.run(ROUNDS))
+    finally:
+        soak.close()
+
+
+def _late(samples):
+    return samples[ROUNDS // 2 :]
+
+
+def test_memory_levels_off_after_the_retention_windows_fill(samples):
+    settled = samples[ROUNDS // 2 - 1].rss_kib
+    grown = max(s.rss_kib for s in _late(samples)) - settled
+    assert grown < 6 * 1024, f"RSS grew {grown} KiB over the last {ROUNDS // 2} rounds: {[s.rss_kib for s in samples]}"
+
+
+def test_file_descriptors_threads_and_child_processes_stay_flat(samples):
+    warm = samples[WARM - 1]
+    for s in samples[WARM:]:
+        assert s.fds <= warm.fds + 2, [x.fds for x in samples]
+        assert s.threads <= warm.threads + 1, [x.threads for x in samples]
+        assert s.children == 0, "parsing in this process: no worker process is left running"
+
+
+def test_the_wal_is_checkpointed_and_no_temporary_file_is_left(samples):
+    for s in samples:
+        assert s.wal_bytes < 4 * 1024 * 1024, [x.wal_bytes for x in samples]
+        assert s.temporaries == 0, s
+        assert s.wal_housekept == 0, "housekeeping folds the WAL back into the database: no reader holds it back"
+    assert samples[-1].db_bytes <= 2 * samples[WARM].db_bytes, "the database file stops growing once retention is full"
+
+
+def test_the_tables_retention_bounds_level_off(samples):
+    late = _late(samples)
+    # Items: those a feed still lists, and the last 7 days' (two rounds' new ones), plus the matched ones.
+    assert max(s.rows["items"] for s in late) <= FEEDS * (LISTED + 3 * ITEMS), [x.rows["items"] for x in samples]
+    for table in ("matches", "alert_deliveries"):
+        plateau = samples[WARM].rows[table]
+        assert plateau > 0, f"the soak found no {table}: it measures nothing"
+        assert max(s.rows[table] for s in late) <= 1.5 * plateau, [x.rows[table] for x in samples]
+    assert all(s.rows["workers"] == 1 and s.rows["host_slots"] == 0 for s in samples)
+    assert max(s.rows["idempotency"] for s in late) <= 30 // STEP.days + 1, "a pushed key is kept 30 days"
+
+
+def test_what_grows_grows_by_design(samples):
+    """Releases are the site's archive (one dropped, one pushed each round): out/ gains their pages and feeds."""
+    assert [s.rows["releases"] for s in samples] == [2 * s.round for s in samples]
+    late = _late(samples)
+    per_release = (late[-1].out_bytes - late[0].out_bytes) / (late[-1].rows["releases"] - late[0].rows["releases"])
+    assert per_release < 64 * 1024, "out/ grows by its releases' pages and feed entries, nothing else"
