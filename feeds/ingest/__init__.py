@@ -150,6 +150,7 @@ def _waiting_pictures(app: App, pictures: Sequence[Path]) -> list[str]:
     """A note for each picture in the drop folder that no release there showed this run: waiting for its release,
     or, when its bytes are stored already (moved with none after a crash between moving its release and it, or
     dropped twice), published already."""
+    folder.forget_gone(_PICTURES_SAID)
     if not pictures:
         return []
     digests: dict[Path, str] = {}
@@ -169,6 +170,7 @@ def _waiting_pictures(app: App, pictures: Sequence[Path]) -> list[str]:
 
 
 _PICTURES_SAID: set[str] = set()
+"""The pictures waiting in a drop folder said in the log, while they are there (`folder.forget_gone`)."""
 
 
 def ingest_paths(app: App, paths: Sequence[Path], *, progress: Progress | None = None) -> IngestReport:

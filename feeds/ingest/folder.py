@@ -58,6 +58,7 @@ def scan(folder: Path, *, recursive: bool = False, skipped: list[Path] | None = 
     under its own name."""
     if not folder.is_dir():
         return []
+    forget_gone(_FOLDERS_SAID)
     folders: list[Path] = []
     found = sorted(_walk(folder, "", recursive, folders), key=lambda item: (os.path.splitext(item[0])[0], item[0]))
     if skipped is not None:
@@ -83,6 +84,9 @@ def still_changing(
     remembered in `ahead` (path → (what it was, when first seen so)) between calls."""
     if ahead is None:
         ahead = _AHEAD
+    if ahead:  # (a file dated ahead that was taken away before it settled is named here no more)
+        for gone in [p for p in ahead if not os.path.lexists(p)]:
+            del ahead[gone]
     tick = time.monotonic() if tick is None else tick
     changing: set[Path] = set()
     for path in paths:
@@ -110,6 +114,15 @@ _AHEAD: dict[Path, tuple[tuple[int, int, int], float]] = {}
 """Files dated ahead of the clock, as `still_changing` last saw them (see there)."""
 
 _FOLDERS_SAID: set[str] = set()
+"""The folders in a drop folder said in the log (their files are not read), while they are there."""
+
+
+def forget_gone(said: set[str]) -> None:
+    """Forget the paths in `said` that are no longer there: what a process says once about a file or folder in a
+    drop folder is said again if it comes back, and a daemon scanning for months remembers only what lingers now,
+    not every name that ever passed through. One `lstat` per path remembered: a few at most."""
+    if said:
+        said.difference_update([p for p in said if not os.path.lexists(p)])
 
 
 def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> Iterator[tuple[str, Path]]:
