@@ -43,8 +43,9 @@ def _late(samples):
 
 def test_memory_levels_off_after_the_retention_windows_fill(samples):
     settled = samples[ROUNDS // 2 - 1].rss_kib
+    # (measured: about 1.1 MiB, the memos filling up to their bounds)
     grown = max(s.rss_kib for s in _late(samples)) - settled
-    assert grown < 6 * 1024, f"RSS grew {grown} KiB over the last {ROUNDS // 2} rounds: {[s.rss_kib for s in samples]}"
+    assert grown < 4 * 1024, f"RSS grew {grown} KiB over the last {ROUNDS // 2} rounds: {[s.rss_kib for s in samples]}"
 
 
 def test_file_descriptors_threads_and_child_processes_stay_flat(samples):
