@@ -23,8 +23,18 @@ from datetime import datetime
 from pathlib import Path
 
 from feeds.clock import rfc3339
+from feeds.ingest.freenames import (
+    ERROR_NOTE,
+    NOTE_CLOSING,
+    O_NOFOLLOW,
+    exists_in,
+    fitting,
+    free_name,
+    identity_in,
+    note_opening,
+)
 from feeds.ingest.pictures import PictureIdentity, is_picture_name
-from feeds.ingest.units import FileIdentity, Unit, file_identity, shown_path
+from feeds.ingest.units import Unit, shown_path
 from feeds.logs import one_line
 
 log = logging.getLogger("feeds.ingest")
@@ -43,7 +53,9 @@ def _is_candidate_name(name: str) -> bool:
     moved back from `rejected/` with its file, which would be published as a release."""
     lowered = name.lower()
     return not (
-        name.startswith((".", "~$")) or lowered.endswith((*_IN_PROGRESS_SUFFIXES, _NOTE)) or lowered in _SYSTEM_FILES
+        name.startswith((".", "~$"))
+        or lowered.endswith((*_IN_PROGRESS_SUFFIXES, ERROR_NOTE))
+        or lowered in _SYSTEM_FILES
     )
 
 
@@ -293,10 +305,6 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
 
 
 O_DIRECTORY = getattr(os, "O_DIRECTORY", 0)
-O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_NAME_MAX = 255
-"""Bytes in one file name on the file systems in use (ext4, XFS, btrfs, APFS, NTFS in UTF-16 units)."""
-_NOTE = ".error.txt"
 
 
 def open_subfolder(inbox: int, folder: Path, name: str) -> int | str:
@@ -338,13 +346,13 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
             # before the file moves, so a rejected file never sits without its reason. (O_TRUNC, not O_EXCL: a
             # hidden part of an earlier attempt is ours to overwrite; `free_name` chose a name whose note is free
             # or our own orphan note.)
-            part = f".{dest}{_NOTE}"
+            part = f".{dest}{ERROR_NOTE}"
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | O_NOFOLLOW, 0o644, dir_fd=target)
             try:
                 with open(fd, "w", encoding="utf-8", errors="backslashreplace") as note:
                     why = "\n".join(map(one_line, unit.error.split("\n")))  # (read with `cat`: no control driving it)
-                    note.write(f"{_note_opening(name)}{rfc3339(now)}):\n\n{why}\n\n{_NOTE_CLOSING}")
-                os.replace(part, dest + _NOTE, src_dir_fd=target, dst_dir_fd=target)
+                    note.write(f"{note_opening(name)}{rfc3339(now)}):\n\n{why}\n\n{NOTE_CLOSING}")
+                os.replace(part, dest + ERROR_NOTE, src_dir_fd=target, dst_dir_fd=target)
             except OSError:  # (a full disk): no hidden part left in rejected/, retried whole by the next scan
                 with contextlib.suppress(OSError):
                     os.unlink(part, dir_fd=target)
@@ -358,13 +366,6 @@ def _move(unit: Unit, inbox: int, target: int, target_path: str, now: datetime) 
             return None, None  # moved away meanwhile (checked only now: the usual case needs no extra stat)
         where = os.path.basename(target_path)  # (logged by `settle`, once for all the files it kept)
         return None, f"could not move them to {where}/ ({e.strerror or e})"
-
-
-def identity_in(name: str, folder: int) -> FileIdentity | None:
-    try:
-        return file_identity(os.stat(name, dir_fd=folder, follow_symlinks=False))
-    except OSError:
-        return None
 
 
 def _put_back(
@@ -393,76 +394,10 @@ def _put_back(
     os.unlink(dest, dir_fd=target)
     if unit.error:
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(dest + _NOTE, dir_fd=target)
+            os.unlink(dest + ERROR_NOTE, dir_fd=target)
     log.warning("%s: %s", shown, PUT_BACK, extra={"file": unit.origin})
     return None, PUT_BACK
 
 
 PUT_BACK = "changed while it was read: left in the drop folder, to be read again"
 """What `_move` gives as the reason a file stayed when `_put_back` put it back (compared by identity)."""
-
-
-_NOTE_CLOSING = "Fix the file and drop it into the inbox again.\n"
-
-
-def _note_opening(name: str) -> str:
-    return f"{one_line(shown_path(name))} was not ingested ("
-
-
-def _our_orphan_note(folder: int, note: str, dropped: str) -> bool:
-    """Whether the file `note` in `folder` is a note `_move` wrote about a file dropped as `dropped`."""
-    try:
-        fd = os.open(note, os.O_RDONLY | O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
-    except OSError:
-        return False
-    with open(fd, "rb") as f:
-        start = f.read(1024)
-    return start.decode("utf-8", "replace").startswith(_note_opening(dropped))
-
-
-def exists_in(name: str, folder: int) -> bool:
-    try:
-        os.stat(name, dir_fd=folder, follow_symlinks=False)
-    except FileNotFoundError:
-        return False
-    return True
-
-
-def fitting(name: str) -> str:
-    """`name`, its stem shortened when need be so that a numbered suffix and `.error.txt` still fit in a file
-    name: a dropped file whose name is as long as names may be must still move out of the drop folder."""
-    room = _NAME_MAX - len(_NOTE) - len(".999") - 1  # (- 1: the note's hidden name while it is written)
-    raw = os.fsencode(name)
-    if len(raw) <= room:
-        return name
-    stem, dot, ext = name.partition(".")
-    tail = os.fsencode(dot + ext)
-    if len(tail) > room // 2:  # an "extension" that long is part of the name: cut the whole
-        stem, tail = name, b""
-    cut = os.fsencode(stem)[: room - len(tail)]
-    return os.fsdecode(cut.decode("utf-8", "ignore").encode() + tail) if cut else os.fsdecode(tail[:room])
-
-
-def free_name(folder: int, name: str, *, note: bool = False, dropped: str | None = None) -> str:
-    """`name`, or with a number before the extension(s) if that is taken in `folder`: never overwrite. With
-    `note`, `<name>.error.txt` must be free too (a file dropped under such a name may be there already), unless it
-    is our own note about a file of that name that never arrived: a rejection interrupted between writing the note
-    and moving the file (a kill), which the next run completes under the same name instead of a second one.
-    `dropped`: the name the file was dropped under, which the note names (default: `name`)."""
-
-    def free(candidate: str) -> bool:
-        if exists_in(candidate, folder):
-            return False
-        if not note or not exists_in(candidate + _NOTE, folder):
-            return True
-        return _our_orphan_note(folder, candidate + _NOTE, dropped or name)
-
-    if free(name):
-        return name
-    stem, dot, ext = name.partition(".")
-    n = 2
-    while True:
-        candidate = f"{stem}.{n}{dot}{ext}" if dot else f"{stem}.{n}"
-        if free(candidate):
-            return candidate
-        n += 1

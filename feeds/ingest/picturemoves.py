@@ -29,6 +29,7 @@ import urllib.parse
 from pathlib import Path
 
 from feeds.ingest import folder as inbox_folder
+from feeds.ingest import freenames
 from feeds.ingest.pictures import PictureIdentity, is_picture_name
 from feeds.ingest.units import MAX_FILE_BYTES, shown_path
 
@@ -94,7 +95,7 @@ def _texts_left(folder: Path) -> list[bytes] | None:
         if is_picture_name(path.name):
             continue
         try:
-            fd = os.open(path, os.O_RDONLY | inbox_folder.O_NOFOLLOW | os.O_NONBLOCK)
+            fd = os.open(path, os.O_RDONLY | freenames.O_NOFOLLOW | os.O_NONBLOCK)
         except OSError:
             if os.path.islink(path):  # (a link is refused, never read: it shows nothing)
                 continue
@@ -140,7 +141,7 @@ def _move_saved_folder(inbox: int, parts: list[str], kind: str, moved: set[str],
                 return
             for name in names:
                 with contextlib.suppress(FileNotFoundError):  # (taken meanwhile)
-                    dest = inbox_folder.free_name(target, inbox_folder.fitting(name))
+                    dest = freenames.free_name(target, freenames.fitting(name))
                     os.replace(name, dest, src_dir_fd=source, dst_dir_fd=target)
         with contextlib.suppress(OSError):  # (not empty: something stayed, and the folder with it)
             os.rmdir(parts[-1], dir_fd=parent)
@@ -158,9 +159,9 @@ def _move_picture(
     opened: list[int] = []
     try:
         source = _descend(inbox, parts, opened, make=False)
-        if source is None or not inbox_folder.exists_in(name, source):  # (taken meanwhile)
+        if source is None or not freenames.exists_in(name, source):  # (taken meanwhile)
             return
-        if None not in seen and inbox_folder.identity_in(name, source) not in seen:
+        if None not in seen and freenames.identity_in(name, source) not in seen:
             log.warning(
                 "%s changed after it was read with its release(s): left in the drop folder; drop a release showing "
                 "it again to publish this version",
@@ -171,7 +172,7 @@ def _move_picture(
         target = _target(inbox, folder, kind, parts, opened)
         if target is None:
             return
-        dest = inbox_folder.free_name(target, inbox_folder.fitting(name))
+        dest = freenames.free_name(target, freenames.fitting(name))
         os.replace(name, dest, src_dir_fd=source, dst_dir_fd=target)
     finally:
         for fd in opened:
@@ -197,7 +198,7 @@ def _descend(start: int, parts: list[str], opened: list[int], *, make: bool) -> 
             with contextlib.suppress(FileExistsError):
                 os.mkdir(part, dir_fd=fd)
         try:
-            fd = os.open(part, os.O_RDONLY | inbox_folder.O_DIRECTORY | inbox_folder.O_NOFOLLOW, dir_fd=fd)
+            fd = os.open(part, os.O_RDONLY | inbox_folder.O_DIRECTORY | freenames.O_NOFOLLOW, dir_fd=fd)
         except (FileNotFoundError, NotADirectoryError):
             return None
         except OSError:
