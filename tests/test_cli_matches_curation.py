@@ -279,3 +279,24 @@ def test_a_dismissal_is_a_change_the_daemon_publishes(config, tmp_path):
         assert changes(app) != before
     finally:
         app.close()
+
+
+def test_title_and_source_given_for_an_article_stored_already_are_said_to_be_unused(config, tmp_path):
+    """The stored copy (its title, its feed) is what is published: the press officer's words are not silently lost."""
+    iran, _ = _seed(config, tmp_path)
+    from feeds.app import make_app
+    from feeds.config import load_settings
+
+    app = make_app(load_settings(config, environ={}))
+    try:
+        (feed,) = app.store.feeds()
+        app.store.upsert_items(
+            feed.id, [watch_item("missed", "Envoys meet again", link="https://paper.example/envoys")], app.clock()
+        )
+    finally:
+        app.close()
+    added = run(config, "matches", "add", "https://paper.example/envoys", "--release", iran.slug,
+                "--title", "Envoys in Vienna", "--source", "The Paper", "--json")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["title"] == "Envoys meet again"
+    assert "--title and --source are not used" in added.stderr and "Desk" in added.stderr

@@ -148,10 +148,17 @@ def matches_add(
         if title is not None and source is not None:
             when = date.at(ctx.settings.site.tz) if date is not None else app.clock()
             entered = HandEntered(title, source, when)
+        stored_already = entered is not None and bool(app.store.items_at(url))
         try:
             _, added = add_by_hand(app, url, found, by=_who(by), entered=entered)
         except ValueError as e:
             raise click.BadParameter(str(e), param_hint="'URL'" if "address" in str(e) else "'--title'") from e
+    if stored_already:  # (its copy from a watched feed is what is published)
+        echo(
+            f"note: --title and --source are not used: {url} is stored already, from {added.item.feed_title!r}, "
+            "whose title and source are published",
+            err=True,
+        )
     if as_json:
         echo_json(match_json(added))
         return
