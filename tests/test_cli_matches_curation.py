@@ -154,17 +154,7 @@ def test_matches_are_named_by_id_or_by_address_with_their_release_or_rule_and_er
 
 def test_coverage_added_by_hand_is_published_explained_as_such_and_can_be_dismissed(config, tmp_path):
     iran, sport = _seed(config, tmp_path)
-    from feeds.app import make_app
-    from feeds.config import load_settings
-
-    app = make_app(load_settings(config, environ={}))
-    try:
-        (feed,) = app.store.feeds()
-        app.store.upsert_items(
-            feed.id, [watch_item("missed", "Envoys meet again", link="https://paper.example/envoys")], app.clock()
-        )
-    finally:
-        app.close()
+    _store_missed_article(config)
     added = run(config, "matches", "add", "https://paper.example/envoys?utm_medium=email", "--release", iran.slug,
                 "--by", "Ana", "--json")  # fmt: skip
     assert added.exit_code == 0, added.output
@@ -284,6 +274,16 @@ def test_a_dismissal_is_a_change_the_daemon_publishes(config, tmp_path):
 def test_title_and_source_given_for_an_article_stored_already_are_said_to_be_unused(config, tmp_path):
     """The stored copy (its title, its feed) is what is published: the press officer's words are not silently lost."""
     iran, _ = _seed(config, tmp_path)
+    _store_missed_article(config)
+    added = run(config, "matches", "add", "https://paper.example/envoys", "--release", iran.slug,
+                "--title", "Envoys in Vienna", "--source", "The Paper", "--json")  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["title"] == "Envoys meet again"
+    assert "--title and --source are not used" in added.stderr and "Desk" in added.stderr
+
+
+def _store_missed_article(config) -> None:
+    """An article the watched feed "Desk" brought that no rule or release matched: https://paper.example/envoys."""
     from feeds.app import make_app
     from feeds.config import load_settings
 
@@ -295,8 +295,3 @@ def test_title_and_source_given_for_an_article_stored_already_are_said_to_be_unu
         )
     finally:
         app.close()
-    added = run(config, "matches", "add", "https://paper.example/envoys", "--release", iran.slug,
-                "--title", "Envoys in Vienna", "--source", "The Paper", "--json")  # fmt: skip
-    assert added.exit_code == 0, added.output
-    assert json.loads(added.stdout)["title"] == "Envoys meet again"
-    assert "--title and --source are not used" in added.stderr and "Desk" in added.stderr
