@@ -64,14 +64,16 @@ def _publish(make_settings, make_app_for, tmp_path, *, feed_title, rule, title, 
     return app.settings.paths.out, release
 
 
+ARABIC = {"feed_title": "الأخبار: العالم", "rule": "موسكو", "title": "وزير الخارجية البريطاني يزور موسكو"}
+"""An Arabic feed's title, a rule in Arabic and an item's Arabic title (Moscow, the British Foreign Secretary)."""
+
+
 def test_arabic_rule_words_and_feed_title_are_isolated_in_the_match_feeds(make_settings, make_app_for, tmp_path):
     out, _ = _publish(
         make_settings,
         make_app_for,
         tmp_path,
-        feed_title="الأخبار: العالم",
-        rule="موسكو",
-        title="وزير الخارجية البريطاني يزور موسكو",
+        **ARABIC,
         summary="يلتقي بوريس جونسون نظيره الروسي في موسكو.",
     )
     feeds = sorted((out / "matches" / "rules").iterdir())
@@ -95,9 +97,7 @@ def test_a_release_pages_coverage_line_gives_an_arabic_title_and_source_their_ow
         make_settings,
         make_app_for,
         tmp_path,
-        feed_title="الأخبار: العالم",
-        rule="موسكو",
-        title="وزير الخارجية البريطاني يزور موسكو",
+        **ARABIC,
         summary="x",
     )
     page = html.parse(str(out / "releases" / release.slug / "index.html")).getroot()
