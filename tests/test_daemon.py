@@ -36,6 +36,7 @@ from werkzeug import Request, Response
 from feeds.app import make_app
 from feeds.config import load_settings
 from feeds.daemon import Daemon
+from tests import gates
 from tests.conftest import BASE_CONFIG
 from tests.test_daemon_reload import serving_daemon
 
@@ -156,18 +157,26 @@ class Deployment:
         daemon = DAEMON_TOML.format(publish_interval=publish_interval, grace=GRACE)
         self.config.write_text(base + daemon + extra, encoding="utf-8")
 
-    def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-m", "feeds", "--config", str(self.config), "run", "--log-format", "json", *args]
+    def command(self, *args: str, gated: bool = False) -> list[str]:
+        # gated: the publish waits at a gate before its first release page (`tests.gates`)
+        program = ["-c", "from tests import gates; gates.feeds_main()"] if gated else ["-m", "feeds"]
+        return [sys.executable, *program, "--config", str(self.config), "run", "--log-format", "json", *args]
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("FEEDS_")}
         env.update(FEEDS_FETCH_ALLOW="127.0.0.1,localhost", FEEDS_API_TOKEN=TOKEN, PYTHONUNBUFFERED="1")
+        env.update(GATE_DIR=str(self.gate))
         return env
 
-    def start(self) -> Running:
+    @property
+    def gate(self) -> Path:
+        return self.root / "gate"
+
+    def start(self, *, gated: bool = False) -> Running:
         """Start `feeds run` on a free port (port 0, read back from the log) and wait until /healthz answers."""
+        self.gate.mkdir(exist_ok=True)
         proc = subprocess.Popen(
-            self.command("--port", "0"),
+            self.command("--port", "0", gated=gated),
             cwd=ROOT,
             env=self.env(),
             stdin=subprocess.DEVNULL,
@@ -363,9 +372,10 @@ def _check_out_is_whole(out: Path) -> int:
 
 
 def test_sigterm_during_a_publish_loses_nothing_and_the_next_start_carries_on(deployment):
-    # The periodic publish first runs 5 s after the start: the one publish before then is the ingest's.
+    # The periodic publish first runs 5 s after the start: the one publish before then is the ingest's, held at a
+    # gate before its first release page (`tests.gates`) until the SIGTERM has arrived, however loaded the machine.
     deployment.write_config(publish_interval="60s")
-    count = 300
+    count = 40
     before = time.time() - 60  # dropped a while ago: the daemon reads them all at its first ingest
     for i in range(count):
         path = deployment.inbox / f"r{i:03d}.md"
@@ -374,9 +384,9 @@ def test_sigterm_during_a_publish_loses_nothing_and_the_next_start_carries_on(de
             encoding="utf-8",
         )
         os.utime(path, (before, before))
-    daemon = deployment.start()
-    wait_for(lambda: (deployment.out / "releases").is_dir(), "the big publish to start writing", STARTUP)
-    assert not daemon.log.find(r"^publish: "), "SIGTERM must arrive while the publish is running"
+    daemon = deployment.start(gated=True)
+    wait_for(lambda: (deployment.gate / gates.HELD).exists(), "the publish to reach its first release page", STARTUP)
+    assert not daemon.log.find(r"^publish: "), "the publish is running"
     pushed = requests.post(
         daemon.url + "/api/releases",
         json={"title": "Pushed while publishing", "body": "Late news.", "published": "2026-11-28T08:00:00Z"},
@@ -385,7 +395,12 @@ def test_sigterm_during_a_publish_loses_nothing_and_the_next_start_carries_on(de
     )
     assert pushed.status_code == 201, pushed.text
 
-    rc, took = daemon.terminate()
+    sent = time.monotonic()
+    daemon.proc.send_signal(signal.SIGTERM)
+    wait_for(lambda: daemon.log.find("received SIGTERM"), "the daemon to take the SIGTERM")
+    (deployment.gate / gates.OPEN).touch()
+    rc = daemon.proc.wait(timeout=GRACE + 10)
+    took = time.monotonic() - sent
     assert rc == 0, daemon.log.dump()
     assert took < GRACE, f"took {took:.1f} s to stop"
     stopping = daemon.log.index("received SIGTERM")
