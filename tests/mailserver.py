@@ -52,6 +52,6 @@ def email_alert_config(
     port: int, *to: str, sender: str = "feeds@press.example.org", frequency: str = "immediate"
 ) -> str:
     """The `[alerts.smtp]` and one `[[alerts.email]]` table ("desk") of a config, sending through 127.0.0.1:`port`."""
-    smtp = f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "{sender}"\ntimeout = 5\n'
+    smtp = f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "{sender}"\ntimeout = 30\n'
     rcpts = ", ".join(f'"{t}"' for t in to)
     return smtp + f'[[alerts.email]]\nname = "desk"\nto = [{rcpts}]\nfrequency = "{frequency}"\n'

@@ -22,7 +22,7 @@ HOSTILE = '<img src=x onerror="alert(1)"> Sanctions & <b>more</b>'
 
 
 def smtp(port: int) -> str:
-    return f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 5\n'
+    return f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 30\n'
 
 
 def email(name: str, to: str, frequency: str = "immediate", rules: str = '["*"]') -> str:

@@ -9,7 +9,7 @@ from tests.alerts_helpers import add_keyword_matches
 
 
 def config(port: int, *to: str) -> str:
-    smtp = f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 5\n'
+    smtp = f'[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 30\n'
     rcpts = ", ".join(f'"{t}"' for t in to)
     return smtp + f'[[alerts.email]]\nname = "desk"\nto = [{rcpts}]\n'
 

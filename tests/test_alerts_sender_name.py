@@ -21,7 +21,7 @@ MINIMAL = '[site]\ntitle = "Test Office"\nbase_url = "https://press.example.org"
 def smtp(port: int, name: str | None) -> str:
     named = f'sender_name = "{name}"\n' if name is not None else ""
     where = f'host = "127.0.0.1"\nport = {port}\nsender = "alerts@press.example.org"\n'
-    return f"[alerts.smtp]\n{where}{named}timeout = 5\n"
+    return f"[alerts.smtp]\n{where}{named}timeout = 30\n"
 
 
 def desk() -> str:

@@ -53,7 +53,7 @@ def add_webhook(config: Path, url: str, name: str = "desk") -> None:
 def add_email(config: Path, port: int, name: str = "desk", frequency: str = "immediate") -> None:
     config.write_text(
         config.read_text()
-        + f'\n[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 5\n'
+        + f'\n[alerts.smtp]\nhost = "127.0.0.1"\nport = {port}\nsender = "feeds@press.example.org"\ntimeout = 30\n'
         + f'\n[[alerts.email]]\nname = "{name}"\nto = ["desk@example.org"]\nfrequency = "{frequency}"\n'
     )
 
