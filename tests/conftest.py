@@ -70,8 +70,12 @@ def now() -> datetime:
 
 
 @pytest.fixture
-def clock(now: datetime) -> FixedClock:
-    return FixedClock(now)
+def clock(now: datetime, monkeypatch: pytest.MonkeyPatch) -> FixedClock:
+    """The test's clock, which the commands a test runs in this process (`CliRunner`) read too: a command on the
+    real clock beside an App on this one broke a test the day the real date passed the simulated one."""
+    fixed = FixedClock(now)
+    monkeypatch.setattr("feeds.app.utc_now", fixed)
+    return fixed
 
 
 # --- databases: SQLite always, PostgreSQL when the local server answers -----------------------------------------

@@ -322,7 +322,8 @@ def test_alerts_run_retrying_a_greylisted_recipient_is_no_error(setup, clock, bo
     add_keyword_matches(app.store, {"a": "EU widens sanctions"})
     run_alerts(app)
     app.close()
-    env = {"FEEDS_DATABASE_URL": db_url}  # (the command's clock is the real one: days later, the retry is due)
+    clock.advance(timedelta(hours=1))  # (the command reads the test's clock: an hour later, the retry is due)
+    env = {"FEEDS_DATABASE_URL": db_url}
     ran = CliRunner().invoke(cli, ["--config", str(tmp_path / "feeds.toml"), "alerts", "run"], env=env)
     assert len(box.received) == 1 and app.store.deliveries()[0].attempts == 2
     assert ran.exit_code == 0, ran.output
