@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import lxml.etree
 import lxml.html
@@ -49,6 +49,8 @@ DEADLINE = 10.0
 STARTUP = 20.0
 """Seconds a daemon may take to start serving (an interpreter start and a migration on a busy machine)."""
 GRACE = 20.0
+GATED = ("-c", "from tests import gates; gates.feeds_main()")
+"""`feeds` whose publish waits at a gate before its first release page (`tests.gates`)."""
 
 DAEMON_TOML = """interval = "1s"  # continues BASE_CONFIG's [[sources]] table: scan the inbox every second
 
@@ -157,9 +159,11 @@ class Deployment:
         daemon = DAEMON_TOML.format(publish_interval=publish_interval, grace=GRACE)
         self.config.write_text(base + daemon + extra, encoding="utf-8")
 
-    def command(self, *args: str, gated: bool = False) -> list[str]:
-        # gated: the publish waits at a gate before its first release page (`tests.gates`)
-        program = ["-c", "from tests import gates; gates.feeds_main()"] if gated else ["-m", "feeds"]
+    program: ClassVar[tuple[str, ...]] = ("-m", "feeds")
+    """What runs `feeds run` after the interpreter's name (a test's stand-in: `tests.killers`' command)."""
+
+    def command(self, *args: str, program: tuple[str, ...] | None = None) -> list[str]:
+        program = program or self.program
         return [sys.executable, *program, "--config", str(self.config), "run", "--log-format", "json", *args]
 
     def env(self) -> dict[str, str]:
@@ -176,7 +180,7 @@ class Deployment:
         """Start `feeds run` on a free port (port 0, read back from the log) and wait until /healthz answers."""
         self.gate.mkdir(exist_ok=True)
         proc = subprocess.Popen(
-            self.command("--port", "0", gated=gated),
+            self.command("--port", "0", program=GATED if gated else None),
             cwd=ROOT,
             env=self.env(),
             stdin=subprocess.DEVNULL,

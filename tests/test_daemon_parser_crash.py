@@ -26,8 +26,7 @@ KILLERS_MAIN = "from tests import killers; killers.feeds_main()"
 
 
 class KillerDeployment(Deployment):
-    def command(self, *args: str) -> list[str]:
-        return [sys.executable, "-c", KILLERS_MAIN, "--config", str(self.config), "run", "--log-format", "json", *args]
+    program = ("-c", KILLERS_MAIN)
 
     def feeds(self, *args: str) -> subprocess.CompletedProcess[str]:
         command = [sys.executable, "-m", "feeds", "--config", str(self.config), *args]
