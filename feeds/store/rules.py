@@ -3,8 +3,9 @@
 matches were made with (`watch_settings`).
 
 A rule's name, that name but for case, and its feed folder (`rule_slug`) are each unique in the database, so two
-adding the same at once cannot both succeed. Removing a rule removes its matches; a rule the config no longer lists
-keeps them, as history, until `remove_former_rule_matches`.
+adding the same at once cannot both succeed. Removing a rule removes its matches, but for those a press officer
+dismissed (kept for the name: `feeds.store.curation`); a rule the config no longer lists keeps them, as history,
+until `remove_former_rule_matches`.
 
 What this module must not do: read or run a rule's query (`feeds.watch.query` and `feeds.watch.match` do), nor
 decide what is to be applied again (`feeds.watch.retro` does; this records what it has done).
@@ -22,6 +23,7 @@ from feeds.errors import ExistsError, NotFoundError
 from feeds.model import Rule
 from feeds.normalise.ids import rule_clash, rule_keys, rule_slug
 from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.matches import LIVE
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import matches as M
 from feeds.store.schema import related_applied as RA
@@ -105,26 +107,28 @@ class RuleStoreMixin:
 
     def remove_rule(self, name: str) -> tuple[Rule, int]:
         """Delete a rule and its matches (kept, they would count for the next rule given that name): (the rule,
-        how many matches went)."""
+        how many matches went). Its dismissed matches stay (`feeds.store.curation`): a press officer's judgement
+        on an article for that name, which the rule added again under it meets, listed and restorable meanwhile."""
         rule = self.rule(name)
         with writing(self.engine) as conn:
-            gone = conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name)).rowcount or 0
+            gone = conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name, LIVE)).rowcount or 0
             conn.execute(RU.delete().where(RU.c.name == name))
         return rule, gone
 
     def remove_former_rule_matches(self, name: str) -> int:
         """Delete the keyword matches of `name` when no rule has that name (a rule deleted from the config keeps
-        its matches, as history, until this); returns how many went."""
+        its matches, as history, until this); returns how many went. Its dismissed ones stay, as `remove_rule`'s."""
         with writing(self.engine) as conn:
             if conn.execute(sa.select(RU.c.name).where(RU.c.name == name)).first() is not None:
                 return 0
-            return conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name)).rowcount or 0
+            return conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name, LIVE)).rowcount or 0
 
     def former_rule_names(self) -> list[str]:
         """The names of former rules, sorted: the subjects of keyword matches that no rule has (a rule deleted
-        from the config keeps its matches until `remove_former_rule_matches`). One query, however many matches."""
+        from the config keeps its matches until `remove_former_rule_matches`; dismissed ones, kept for good, do not
+        make one). One query, however many matches."""
         current = sa.select(RU.c.name).where(RU.c.name == M.c.subject).exists()
-        q = sa.select(M.c.subject).where(M.c.kind == "keyword", ~current).distinct()
+        q = sa.select(M.c.subject).where(M.c.kind == "keyword", ~current, LIVE).distinct()
         with self.engine.connect() as conn:
             return sorted(str(name) for name in conn.execute(q).scalars())
 
