@@ -7,8 +7,11 @@ one wrong match the press officer meant, and it is dismissed whole. It is never 
 release. A dismissed match keeps its row (`matches.dismissed_at`): matching the item again meets its unique key
 and stores nothing, so neither a re-poll, nor a rule or release applied again (`feeds.watch.retro`), nor another
 daemon storing the same match at the same moment brings it back; and a copy first stored after the dismissal
-(another feed's, another kind) is dismissed as it is stored (`dismiss_like_siblings`, from `add_matches_in`). Its
-alerts still waiting are cancelled; one sent stays sent.
+(another feed's, another kind) is dismissed as it is stored (`dismiss_like_siblings`, from `add_matches_in`), or
+with the others when it is being stored as the dismissal is made (`hold_off_match_writers`). Its alerts still
+waiting are cancelled; one sent stays sent. Nothing deletes a dismissed match but its item's feed removed or its
+release taken down (`feeds releases remove`, which erases the release for good): a rule removed keeps it, so the
+rule added again under its name meets it (`feeds.store.rules`), and a release withdrawn touches no match.
 
 What this module must not do: decide what matches, or find which match a person named (`feeds.watch.curate`).
 """
@@ -68,6 +71,26 @@ def _family(conn: sa.Connection, named: Sequence[Any], *, dismissed: bool) -> li
     return sorted(r.id for r in conn.execute(q) if (side(r.kind), r.subject, _article(r)) in wanted)
 
 
+def hold_off_match_writers(conn: sa.Connection) -> None:
+    """Make the rest of this transaction the only writer of matches until it commits (PostgreSQL; on SQLite every
+    write transaction is already, `feeds.store.tx`). Taken first by what dismisses or restores a match for its
+    article, which reads the article's copies and then changes them, while a poll stores a copy and then reads
+    the dismissals of its article: without it, in PostgreSQL's READ COMMITTED each reads before the other's
+    commit and a copy escapes (published though dismissed, or left dismissed when the others are restored).
+
+    SHARE ROW EXCLUSIVE waits for every transaction that has written a match to commit (its statements read
+    after that see their copies), and holds off every INSERT, UPDATE and DELETE of a match until this commits (the
+    poll's read of dismissals, a statement after its INSERT, sees this one's). Readers (publishing, `matches
+    list`) never wait. So the poll path costs nothing more: no statement, no lock of its own; a poll storing
+    matches waits at most for one press officer's command, a few milliseconds. The lock is the table's in this
+    deployment's schema, and a transaction taking it writes no match before it (none waits for it holding
+    one)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            sa.text(f"LOCK TABLE {conn.dialect.identifier_preparer.format_table(M)} IN SHARE ROW EXCLUSIVE MODE")
+        )
+
+
 def _named(conn: sa.Connection, ids: Sequence[int]) -> list[Any]:
     q = sa.select(*_COLUMNS).join(I, I.c.id == M.c.item_id).where(M.c.id.in_(list(ids)))
     rows = {r.id: r for r in conn.execute(q)}
@@ -87,28 +110,14 @@ class CurationStoreMixin:
         kept, left out of every feed, page, count and alert from now on, their pending alerts cancelled. A match
         dismissed already is an `ExistsError` naming it and when; one not stored a `NotFoundError`."""
         with writing(self.engine) as conn:
-            named = _named(conn, ids)
-            done = [r for r in named if r.dismissed_at is not None]
-            if done:
-                at = f"{done[0].dismissed_at:%Y-%m-%d %H:%M} UTC"
-                raise ExistsError(f"match #{done[0].id} was dismissed already ({at}): nothing to do")
-            family = _family(conn, named, dismissed=False)
-            for chunk in chunks(family, 500):
-                conn.execute(
-                    M.update()
-                    .where(M.c.id.in_(chunk), M.c.dismissed_at.is_(None))
-                    .values(dismissed_at=now, dismiss_reason=reason, curated_by=by, curated_at=now)
-                )
-                conn.execute(
-                    AD.update().where(AD.c.match_id.in_(chunk), AD.c.status == "pending").values(status="cancelled")
-                )
-        return Curated(tuple(dict.fromkeys([*ids, *family])))
+            return dismiss_in(conn, ids, now, by=by, reason=reason)
 
     def restore_matches(self, ids: Sequence[int], now: datetime, *, by: str | None) -> Curated:
         """Undo `dismiss_matches`: the dismissed matches `ids` and their dismissed copies are published again at
         the next publish (never alerted again). A match not dismissed is an `ExistsError`; one not stored a
         `NotFoundError`."""
         with writing(self.engine) as conn:
+            hold_off_match_writers(conn)
             named = _named(conn, ids)
             live = [r for r in named if r.dismissed_at is None]
             if live:
@@ -131,6 +140,7 @@ class CurationStoreMixin:
         since is restored. An `ExistsError` names the match that lists the article as the release's coverage
         already (of any kind, in any feed)."""
         with writing(self.engine) as conn:
+            hold_off_match_writers(conn)
             item = conn.execute(sa.select(I.c.feed_id, I.c.key, I.c.link, I.c.guid).where(I.c.id == item_id)).first()
             if item is None:
                 raise NotFoundError(f"no stored item #{item_id}")
@@ -217,6 +227,27 @@ class CurationStoreMixin:
         with self.engine.connect() as conn:
             latest: datetime | None = conn.execute(sa.select(sa.func.max(M.c.curated_at))).scalar_one()
         return latest
+
+
+def dismiss_in(
+    conn: sa.Connection, ids: Sequence[int], now: datetime, *, by: str | None, reason: str | None
+) -> Curated:
+    """`Store.dismiss_matches`, on `conn` inside a write transaction."""
+    hold_off_match_writers(conn)
+    named = _named(conn, ids)
+    done = [r for r in named if r.dismissed_at is not None]
+    if done:
+        at = f"{done[0].dismissed_at:%Y-%m-%d %H:%M} UTC"
+        raise ExistsError(f"match #{done[0].id} was dismissed already ({at}): nothing to do")
+    family = _family(conn, named, dismissed=False)
+    for chunk in chunks(family, 500):
+        conn.execute(
+            M.update()
+            .where(M.c.id.in_(chunk), M.c.dismissed_at.is_(None))
+            .values(dismissed_at=now, dismiss_reason=reason, curated_by=by, curated_at=now)
+        )
+        conn.execute(AD.update().where(AD.c.match_id.in_(chunk), AD.c.status == "pending").values(status="cancelled"))
+    return Curated(tuple(dict.fromkeys([*ids, *family])))
 
 
 def dismiss_like_siblings(conn: sa.Connection, new_ids: Sequence[int], subjects: Iterable[str]) -> int:
