@@ -143,14 +143,17 @@ def find_feed(app: App, reference: str) -> WatchedFeed:
     """The watched feed `reference` (as `feed_reference` gives it) names: by id or URL, else by its title (any
     case), when one feed alone has that title, or by its URL as shown with a secret masked (`?token=***`), when
     one feed alone shows so. NotFoundError says which feeds share the title, or which feed a URL that is not
-    watched may have been meant for (the same but for http/https, `www.` or a trailing slash)."""
+    watched may have been meant for (the same but for http/https, `www.` or a trailing slash). The feed of the
+    articles of a source entered by hand, named by its id, address or title, is refused (`not_watched`)."""
     try:
-        return app.store.feed(reference)
+        return not_watched(app.store.feed(reference))
     except NotFoundError as e:
         feeds = app.store.feeds()
         titled = [f for f in feeds if f.title and f.title.casefold() == reference.casefold()]
         if len(titled) == 1:
             return titled[0]
+        if not titled:
+            _refuse_hand_entered(app, reference)
         if titled:
             ids = ", ".join(f"#{f.id}" for f in titled)
             raise NotFoundError(
@@ -164,6 +167,32 @@ def find_feed(app: App, reference: str) -> WatchedFeed:
             if near:
                 raise NotFoundError(f"{e}; did you mean #{near[0].id} {without_secrets(near[0].url)}?") from None
         raise
+
+
+def not_watched(feed: WatchedFeed) -> WatchedFeed:
+    """`feed`, when it is a watched feed; a `NotFoundError` saying what it is and what to do instead when it holds
+    the articles of a source entered by hand (`feeds matches add --title --source`): never polled, shown, edited
+    or removed as a watched feed is (removing it would take the coverage entered with it)."""
+    from feeds.store.curation import HAND_ENTERED_ORIGIN
+
+    if feed.origin != HAND_ENTERED_ORIGIN:
+        return feed
+    raise NotFoundError(
+        f"#{feed.id} {feed.title!r} is no watched feed: it holds the articles entered by hand from {feed.title} "
+        "(`feeds matches add --title --source`), never polled; `feeds matches list --kind manual` lists them, "
+        "`feeds matches dismiss` takes one away"
+    )
+
+
+def _refuse_hand_entered(app: App, title: str) -> None:
+    """`not_watched`'s refusal when `title` is the name of a source entered by hand (its feed's address)."""
+    from feeds.store.curation import HAND_ENTERED
+
+    try:
+        feed = app.store.feed(HAND_ENTERED + title.strip().casefold())
+    except NotFoundError:
+        return
+    not_watched(feed)
 
 
 def look_alike(feed: WatchedFeed, feeds: Sequence[WatchedFeed]) -> str | None:
