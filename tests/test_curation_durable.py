@@ -74,3 +74,20 @@ def test_a_release_dismissal_survives_the_release_withdrawn_and_restored(config,
     assert (gone["release"], gone["dismiss_reason"]) == (release, "not ours")
     assert run(config, "matches", "restore", str(gone["id"])).exit_code == 0
     assert [m["release"] for m in json.loads(run(config, "matches", "list", "--json").stdout)] == [release]
+
+
+def test_a_match_restored_while_its_rule_is_removed_is_kept_as_a_former_rule_s(config, httpserver):
+    """Restored with no rule of its name: a match of a former rule (as one deleted from the config file keeps its
+    matches), listed and published until `keywords remove` takes it, or the rule comes back."""
+    assert run(config, "watch", "add", _serve(httpserver)).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    (found,) = json.loads(run(config, "matches", "list", "--json").stdout)
+    assert run(config, "matches", "dismiss", str(found["id"])).exit_code == 0
+    assert run(config, "keywords", "remove", "lavrov").exit_code == 0
+    back = run(config, "matches", "restore", "https://news.example.com/a", "--rule", "lavrov")
+    assert back.exit_code == 0, back.output
+    assert _shown(config) == ["lavrov"] and _shown(config, "--rule", "lavrov") == ["lavrov"]
+    gone = run(config, "keywords", "remove", "lavrov")
+    assert gone.exit_code == 0 and "removed the 1 match(es) of the former rule 'lavrov'" in gone.output
+    assert _shown(config) == [] and _shown(config, "--dismissed") == []
