@@ -20,19 +20,18 @@ from feeds.store.matches import add_matches_in
 from feeds.store.tx import writing
 from tests.store_watch_helpers import NOW, add, item
 
-pytestmark = pytest.mark.postgres
-
 
 def related(release: str, key: str, feed_id: int) -> Match:
     return Match("related", release, key, feed_id, (), 0.5, f"related to {release!r}")
 
 
-@pytest.fixture
-def two_daemons(pg_url):
+@pytest.fixture(params=[pytest.param("postgres", marks=pytest.mark.postgres)])
+def two_daemons(request):
     """Two stores on one PostgreSQL database (two daemons' connection pools), migrated."""
     from feeds.store import open_store
 
-    office, poller = open_store(pg_url), open_store(pg_url)
+    url = request.getfixturevalue("pg_url")
+    office, poller = open_store(url), open_store(url)
     office.migrate(NOW)
     yield office, poller
     office.close()
@@ -116,3 +115,36 @@ def test_a_copy_stored_while_a_restore_is_under_way_is_restored_with_the_others(
 def office_item(store, match_id: int) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(sa.text("SELECT item_id FROM matches WHERE id = :i"), {"i": match_id}).scalar_one())
+
+
+@pytest.mark.parametrize("first", ["poll", "dismissal"])
+def test_on_sqlite_neither_runs_between_the_other_s_steps(tmp_path, first):
+    """Both take SQLite's write lock up front (BEGIN IMMEDIATE): with one held open between its two steps, the
+    other cannot begin (waited for, here refused at once: no busy timeout), so neither reads before the other's
+    commit."""
+    from feeds.store import open_store
+
+    url = f"sqlite:///{tmp_path / 'feeds.db'}"
+    office, poller = open_store(url), open_store(url)
+    office.migrate(NOW)
+    try:
+        target, copy = _story(office)
+        held, other = (poller, office) if first == "poll" else (office, poller)
+        with writing(held.engine) as conn:
+            if first == "poll":
+                add_matches_in(conn, [copy], NOW)
+            else:
+                dismiss_in(conn, [target], NOW, by=None, reason=None)
+            with other.engine.connect() as them:
+                them.exec_driver_sql("PRAGMA busy_timeout = 0")
+                them.commit()
+                them.execution_options(immediate=True)
+                with pytest.raises(sa.exc.OperationalError, match="database is locked"), them.begin():
+                    if first == "poll":
+                        dismiss_in(them, [target], NOW, by=None, reason=None)
+                    else:
+                        add_matches_in(them, [copy], NOW)
+                them.invalidate()  # (not back to the pool without its busy timeout)
+    finally:
+        office.close()
+        poller.close()
