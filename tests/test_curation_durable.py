@@ -69,6 +69,12 @@ def test_a_release_dismissal_survives_the_release_withdrawn_and_restored(config,
     assert run(config, "watch", "poll").exit_code == 0
     assert run(config, "releases", "restore", release).exit_code == 0
     assert run(config, "watch", "poll").exit_code == 0
+    # withdrawn by its source, then sent again as current: a new content hash, its coverage looked for again
+    sent = {"title": "Lavrov meets ministers in Geneva", "body": "Lavrov, Geneva.", "source_key": "lv"}
+    for version in ({**sent, "withdrawn_note": "sent in error"}, {**sent, "body": "Lavrov, Geneva, again."}):
+        releases.write_text(json.dumps([version]))
+        assert run(config, "ingest", str(releases)).exit_code == 0
+        assert run(config, "watch", "poll").exit_code == 0
     assert json.loads(run(config, "matches", "list", "--json").stdout) == []
     (gone,) = json.loads(run(config, "matches", "list", "--dismissed", "--json").stdout)
     assert (gone["release"], gone["dismiss_reason"]) == (release, "not ours")
