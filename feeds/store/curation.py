@@ -82,9 +82,15 @@ def hold_off_match_writers(conn: sa.Connection) -> None:
     after that see their copies), and holds off every INSERT, UPDATE and DELETE of a match until this commits (the
     poll's read of dismissals, a statement after its INSERT, sees this one's). Readers (publishing, `matches
     list`) never wait. So the poll path costs nothing more: no statement, no lock of its own; a poll storing
-    matches waits at most for one press officer's command, a few milliseconds. The lock is the table's in this
-    deployment's schema, and a transaction taking it writes no match before it (none waits for it holding
-    one)."""
+    matches waits at most for one press officer's command (35-70 ms measured for a match with 20 copies among
+    20,000 matches); a dismissal waits for a watch round's batch (`feeds.store.tx.batched`) to commit, up to
+    the lock timeout. The lock is the table's in this deployment's schema, and a transaction taking it writes no
+    match before it (it never waits holding one).
+
+    Why not a constraint: the copies of one article are rows of their own by design (one per feed and kind), and
+    what makes them one article is worked out in Python (`item_article`), so no unique key can say "dismissed for
+    this article". Why not a re-check at publish: the escaped copy would still be alerted, counted and listed,
+    and every read of matches would pay for the check, where this costs the rare press officer's command."""
     if conn.dialect.name == "postgresql":
         conn.execute(
             sa.text(f"LOCK TABLE {conn.dialect.identifier_preparer.format_table(M)} IN SHARE ROW EXCLUSIVE MODE")
