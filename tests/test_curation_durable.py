@@ -97,3 +97,19 @@ def test_a_match_restored_while_its_rule_is_removed_is_kept_as_a_former_rule_s(c
     gone = run(config, "keywords", "remove", "lavrov")
     assert gone.exit_code == 0 and "removed the 1 match(es) of the former rule 'lavrov'" in gone.output
     assert _shown(config) == [] and _shown(config, "--dismissed") == []
+
+
+def test_the_rule_added_again_under_its_name_in_another_case_or_spelling_meets_its_dismissals(config, httpserver):
+    """No two rules may have names that differ only by case or give the same feed folder (`rule_clash`): such a
+    name is the same rule's, for the dismissals it kept as for every command that names a rule."""
+    assert run(config, "watch", "add", _serve(httpserver)).exit_code == 0
+    assert run(config, "keywords", "add", "lavrov", "--name", "lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    assert run(config, "matches", "dismiss", "https://news.example.com/a", "--rule", "lavrov").exit_code == 0
+    assert run(config, "keywords", "remove", "lavrov").exit_code == 0
+    assert _shown(config, "--dismissed", "--rule", "LAVROV") == ["lavrov"]
+
+    assert run(config, "keywords", "add", "lavrov", "--name", "Lavrov").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    assert _shown(config) == []
+    assert _shown(config, "--dismissed", "--rule", "Lavrov") == ["Lavrov"]

@@ -160,3 +160,28 @@ def test_a_poll_storing_the_match_being_dismissed_stores_nothing(pg_url):
         assert all(m.id != target for m in store.matches())
     finally:
         store.close()
+
+
+def test_a_rule_added_under_a_name_its_dismissals_were_kept_under_but_for_case_takes_them(store):
+    """Only the dismissed matches go over (a former rule's live ones stay its own), and never onto an item the new
+    name has a match of already."""
+    one = add(store)
+    (a, _, _), (b, _, _), (c, _, _) = store.upsert_items(one.id, [item("a"), item("b"), item("c")], NOW)
+
+    def kw(name: str, key: str) -> Match:
+        return Match("keyword", name, key, one.id, (), 1.0, f"matched {name!r}")
+
+    found = [(a, kw("lavrov", "a"), None), (b, kw("lavrov", "b"), None), (c, kw("lavrov", "c"), None)]
+    found += [(a, kw("Lavrov", "a"), None)]
+    assert store.add_matches(found, NOW) == 4
+    ids = {(m.subject, m.item.id): m.id for m in store.matches()}
+    store.dismiss_matches([ids["lavrov", a], ids["lavrov", b], ids["Lavrov", a]], LATER, by=None, reason=None)
+    assert store.former_rule_names() == ["lavrov"] and store.former_rule_names(dismissed=True) == ["Lavrov", "lavrov"]
+
+    store.add_rule("Lavrov", "lavrov", origin="cli", now=LATER)
+    assert sorted((m.subject, m.item.id) for m in store.matches(dismissed=True)) == [
+        ("Lavrov", a),
+        ("Lavrov", b),
+        ("lavrov", a),  # (the new name has a dismissed match of that item already)
+    ]
+    assert [(m.subject, m.item.id) for m in store.matches()] == [("lavrov", c)]

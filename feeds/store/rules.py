@@ -66,6 +66,8 @@ class RuleStoreMixin:
             if added is None:
                 clash = sa.or_(RU.c.name == name, RU.c.folded == folded, RU.c.slug == slug)
                 other = conn.execute(sa.select(RU.c.name).where(clash).order_by(RU.c.name != name)).scalar()
+            else:
+                _adopt_dismissals(conn, name)
         if added is None:
             raise ExistsError(_clash(name, other) if other is not None else f"rule {name!r} could not be added")
         return self.rule(name)
@@ -123,12 +125,14 @@ class RuleStoreMixin:
                 return 0
             return conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name, LIVE)).rowcount or 0
 
-    def former_rule_names(self) -> list[str]:
+    def former_rule_names(self, *, dismissed: bool = False) -> list[str]:
         """The names of former rules, sorted: the subjects of keyword matches that no rule has (a rule deleted
         from the config keeps its matches until `remove_former_rule_matches`; dismissed ones, kept for good, do not
-        make one). One query, however many matches."""
+        make one). With `dismissed`, the names of the rules gone whose dismissed matches are kept instead. One
+        query, however many matches."""
         current = sa.select(RU.c.name).where(RU.c.name == M.c.subject).exists()
-        q = sa.select(M.c.subject).where(M.c.kind == "keyword", ~current, LIVE).distinct()
+        state = M.c.dismissed_at.is_not(None) if dismissed else LIVE
+        q = sa.select(M.c.subject).where(M.c.kind == "keyword", ~current, state).distinct()
         with self.engine.connect() as conn:
             return sorted(str(name) for name in conn.execute(q).scalars())
 
@@ -180,3 +184,22 @@ class RuleStoreMixin:
             # (another daemon may record the same between these two statements: its row stands)
             row = {"name": name, "fingerprint": fingerprint, "recorded_at": now}
             conn.execute(insert_ignoring_conflicts(conn.dialect, WS), [row])
+
+
+def _adopt_dismissals(conn: sa.Connection, name: str) -> None:
+    """Rule `name`, just added, takes the dismissed matches kept under a name that is the same but for case or
+    spelling (`rule_clash`: a rule of that name could not stand beside it, so it is that rule again), that it meets
+    them when it finds their articles. One query on the dismissed matches when there is none (nearly always)."""
+    kept = sa.select(M.c.subject).where(M.c.kind == "keyword", M.c.subject != name, M.c.dismissed_at.is_not(None))
+    others = [s for s in conn.execute(kept.distinct()).scalars() if rule_clash(name, s)]
+    if not others:
+        return
+    theirs = M.alias("theirs")
+    taken = sa.select(theirs.c.id).where(
+        theirs.c.kind == "keyword", theirs.c.subject == name, theirs.c.item_id == M.c.item_id
+    )
+    conn.execute(
+        M.update()
+        .where(M.c.kind == "keyword", M.c.subject.in_(others), M.c.dismissed_at.is_not(None), ~taken.exists())
+        .values(subject=name)
+    )

@@ -159,8 +159,8 @@ def change_rule(app: App, name: str, query: str) -> tuple[Rule, Rule]:
 def rule_name(app: App, name: str) -> str:
     """The stored name of the rule a person means by `name`: that name, else the one rule the same but for case
     (in any script: `москва` for `Москва`) or whose feed folder would be the same (`rule_slug`: case, accents and
-    punctuation aside), since no two rules may share either; a former rule's name (its matches kept), found the
-    same way; `name` as given when none matches."""
+    punctuation aside), since no two rules may share either; a former rule's name (its matches, or only its
+    dismissed ones, kept), found the same way; `name` as given when none matches."""
     rules = [r.name for r in app.store.rules()]
     if name in rules:
         return name
@@ -169,7 +169,7 @@ def rule_name(app: App, name: str) -> str:
         return known
     # A former rule (gone from the config file, its matches kept until `keywords remove`) is named as a rule is.
     # (Looked up only when no rule is meant: a typo, or such a name.)
-    former = app.store.former_rule_names()
+    former = app.store.former_rule_names() + app.store.former_rule_names(dismissed=True)
     if name in former:
         return name
     return next((f for f in former if rule_clash(name, f)), name)
