@@ -188,7 +188,7 @@ def test_a_rule_added_under_a_name_its_dismissals_were_kept_under_but_for_case_t
 
     # removed again: its live matches go, its dismissed ones stay (and are no former rule's)
     assert store.add_matches([(c, kw("Lavrov", "c"), None)], LATER) == 1
-    rule, gone = store.remove_rule("Lavrov")
+    _, gone = store.remove_rule("Lavrov")
     assert gone == 1 and len(store.matches(dismissed=True)) == 3
     assert store.former_rule_names() == ["lavrov"]
     assert store.remove_former_rule_matches("lavrov") == 1
