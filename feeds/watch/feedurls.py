@@ -152,13 +152,12 @@ def find_feed(app: App, reference: str) -> WatchedFeed:
         titled = [f for f in feeds if f.title and f.title.casefold() == reference.casefold()]
         if len(titled) == 1:
             return titled[0]
-        if not titled:
-            _refuse_hand_entered(app, reference)
         if titled:
             ids = ", ".join(f"#{f.id}" for f in titled)
             raise NotFoundError(
                 f"{len(titled)} watched feeds are titled {reference!r} ({ids}): name one by its id"
             ) from None
+        _refuse_hand_entered(app, reference)
         if "://" in reference:
             shown = [f for f in feeds if without_secrets(f.url) == reference]  # copied from `watch list`
             if len(shown) == 1:
