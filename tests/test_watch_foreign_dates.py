@@ -49,7 +49,9 @@ def published(date: str) -> tuple[datetime | None, datetime | None]:
         ("Κυρ, 11 Ιούλ 2004 12:00:00 EST", datetime(2004, 7, 11, 17, 0, tzinfo=UTC)),
         ("2004-július-13T9:15-05:00", datetime(2004, 7, 13, 14, 15, tzinfo=UTC)),
         # a date none of them reads is none: the item is dated when first seen
-        ("Вт, 01 дек 2026 08:01:00 +0300", None),
+        ("Вт, 01 дек 2026 08:01 по Москве", None),
+        # month names (tests/test_watch_localized_dates.py)
+        ("Вт, 01 дек 2026 08:01:00 +0300", datetime(2026, 12, 1, 5, 1, tzinfo=UTC)),
         # an ISO 8601 day, then words: that day (as feedparser read it), never a day taken from the clock
         ("2026-11-30 à 9h", datetime(2026, 11, 30, tzinfo=UTC)),
     ],

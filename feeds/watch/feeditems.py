@@ -27,7 +27,7 @@ from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
 from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.people import without_email
 from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
-from feeds.watch import foreigndates
+from feeds.watch import foreigndates, localdates
 from feeds.watch.jsonfeed import JsonFeed
 
 __all__ = [
@@ -197,11 +197,15 @@ def _date(entry: dict[str, Any], key: str) -> Any:
     """feedparser's reading of the entry's `key` date (`published_parsed`), but for a date written with characters
     outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock). One
     whose only such characters are white space (a no-break space a CMS put in an English date) is feedparser's,
-    which reads any white space as a space."""
+    which reads any white space as a space. A date feedparser could not read (`Di, 01 Dez 2026`) is read by
+    `localdates`: a date feedparser reads never reaches it."""
     written = plain_get(entry, key)
     if isinstance(written, str) and not written.isascii() and not "".join(written.split()).isascii():
         return foreigndates.written_date(written)
-    return plain_get(entry, key + "_parsed")
+    parsed = plain_get(entry, key + "_parsed")
+    if parsed is None and isinstance(written, str) and written:
+        return localdates.localized_date(written)
+    return parsed
 
 
 def source_date(value: datetime | None) -> datetime | None:

@@ -16,9 +16,12 @@ import re
 import time
 from datetime import UTC, datetime, timedelta, timezone
 
+from feedparser.datetimes import _parse_date  # type: ignore[import-untyped]
 from feedparser.datetimes.greek import _parse_date_greek  # type: ignore[import-untyped]
 from feedparser.datetimes.hungarian import _parse_date_hungarian  # type: ignore[import-untyped]
 from feedparser.datetimes.korean import _parse_date_nate, _parse_date_onblog  # type: ignore[import-untyped]
+
+from feeds.watch.localdates import localized_date, without_direction_marks
 
 __all__ = ["written_date"]
 
@@ -38,7 +41,11 @@ _ISO_DAY = re.compile(r"\s*(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{
 
 def written_date(text: str) -> time.struct_time | None:
     """`text` (a date holding non-ASCII characters) as a UTC struct_time, as feedparser gives dates; None when
-    it cannot be read in full."""
+    it cannot be read in full. Direction marks (Arabic and Hebrew sites') are no part of it: a date that is ASCII
+    without them is feedparser's, or `localdates`' when feedparser cannot read it."""
+    text = without_direction_marks(text)
+    if "".join(text.split()).isascii():
+        return _parse_date(text) or localized_date(text)
     for reader in (_parse_date_nate, _parse_date_onblog, _parse_date_greek, _parse_date_hungarian):
         try:
             parsed = reader(text)
@@ -46,7 +53,7 @@ def written_date(text: str) -> time.struct_time | None:
             parsed = None
         if parsed is not None:
             return parsed  # type: ignore[no-any-return]
-    return _east_asian(text) or _iso_day(text)
+    return _east_asian(text) or _iso_day(text) or localized_date(text)
 
 
 def _east_asian(text: str) -> time.struct_time | None:
