@@ -149,6 +149,8 @@ class Reader:
         "inpublisher",
         "insource",
         "intextinput",
+        "lang",
+        "langstack",
         "names",
         "ns_in_use",
         "ns_map",
@@ -175,6 +177,9 @@ class Reader:
         self.stack: list[list[Any]] = []
         self.basestack: list[str] = []
         self.baseuri = base or ""
+        self.langstack: list[str | None] = []
+        self.lang: str | None = None
+        """The `xml:lang` in force (feedparser's: the language of the text constructs and content it reads)."""
         self.params: dict[str, Any] = {}
         self.tag_keys: dict[int, set[tuple[str | None, ...]]] = {}
         """The tags each context (by `id`) holds already: looked up there, not in its list (40,000 tags: 72 s)."""
@@ -244,6 +249,7 @@ class Reader:
         self.depth += 1
         self.baseuri = base = next_base(self.baseuri, None)
         self.basestack.append(base)
+        self.langstack.append(self.lang)
         self.open(names, {})
 
     def start_in_full(self, el: Any, names: ElementName, items: list[tuple[str, str]]) -> None:
@@ -253,6 +259,9 @@ class Reader:
         attrs_d = dict(attrs) if attrs else {}
         self.baseuri = next_base(self.baseuri, attrs_d.get("xml:base", attrs_d.get("base")) if attrs else None)
         self.basestack.append(self.baseuri)
+        lang = attrs_d.get("xml:lang", attrs_d.get("lang")) if attrs else None
+        self.lang = lang = None if lang == "" else self.lang if lang is None else lang  # ("" says: none known)
+        self.langstack.append(lang)
         for k, v in attrs:
             if k.startswith("xmlns:"):
                 track_namespace(self, k[6:], v)
@@ -318,6 +327,11 @@ class Reader:
             basestack.pop()
             if basestack and basestack[-1]:
                 self.baseuri = basestack[-1]
+        langstack = self.langstack
+        if langstack:
+            langstack.pop()
+            if langstack:
+                self.lang = langstack[-1]
         self.depth -= 1
 
     def data(self, text: str, escape_xhtml: bool = True) -> None:
@@ -405,7 +419,9 @@ class Reader:
     def push_content(self, tag: str, attrs: Mapping[str, str], default_type: str, expecting_text: Any) -> None:
         self.incontent += 1
         content_type = map_type(attrs.get("type", default_type))
-        self.params = {"type": content_type, "base": self.baseuri}
+        if self.lang:
+            self.lang = self.lang.replace("_", "-")
+        self.params = {"type": content_type, "language": self.lang, "base": self.baseuri}
         self.params["base64"] = is_base64(attrs, content_type)
         self.push(tag, expecting_text)
 

@@ -28,6 +28,7 @@ from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.people import without_email
 from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
 from feeds.watch import foreigndates, localdates
+from feeds.watch.itemlanguage import channel_scope, item_language, language_tag
 from feeds.watch.jsonfeed import JsonFeed
 
 __all__ = [
@@ -79,8 +80,8 @@ def feed_record(
     """The `ParsedFeed` of a document read into feedparser's shapes (`warning`: what reading it noted)."""
     feed_link = http_link(plain_get(feed, "link"))
     entries, cut = _at_most(entries)
-    language = language_tag(plain_get(feed, "language"))
-    drafts = [_item(entry, language) for entry in entries]
+    language, scope = language_tag(plain_get(feed, "language")), channel_scope(feed)
+    drafts = [_item(entry, item_language(entry, language, scope)) for entry in entries]
     title, long_title = _feed_title(_text(plain_get(feed, "title"), _detail_type(feed, "title_detail")))
     return ParsedFeed(
         title=title,
@@ -211,17 +212,6 @@ def _date(entry: dict[str, Any], key: str) -> Any:
 def source_date(value: datetime | None) -> datetime | None:
     """An item's date as its source gives it, or None when it is a placeholder (`EARLIEST_ITEM_DATE`)."""
     return value if value is None or value >= EARLIEST_ITEM_DATE else None
-
-
-_LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*")
-
-
-def language_tag(value: Any) -> str | None:
-    """A feed's language as a BCP 47 tag (`ru_RU` written `ru-RU`), or None for what is none (`Russian`)."""
-    if not isinstance(value, str):
-        return None
-    tag = value.strip().replace("_", "-")
-    return tag if _LANGUAGE_TAG.fullmatch(tag) else None
 
 
 def _item(entry: dict[str, Any], language: str | None = None) -> WatchItem:
