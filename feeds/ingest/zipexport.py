@@ -10,6 +10,12 @@ cleaned and stored as any), and never the pictures of an `images/` folder of the
 export would name alike. Recognised by its shape (one page at the top, nothing but pictures beside it, in
 `images/`) and by Google Docs' marks in the page (`htmlmeta.is_google_docs`); any other zip is no export.
 
+The same export unzipped and zipped again on macOS is that export too: Finder's "Compress" adds, for each file and
+folder, its resource fork as `__MACOSX/<its path>/._<its name>` (an AppleDouble file) and `__MACOSX/` folders to
+hold them, which are ignored (never decompressed) when each is the twin of a member of the archive, and zips the
+folder Archive Utility unzipped the download into when that folder is what was compressed (one folder holding
+the whole export, read as its top).
+
 An archive is whoever made it's description of files: everything is read in memory (nothing is unpacked on
 disk), and what it declares is checked before anything is decompressed: its size and number of members (from its
 end record, before `zipfile` reads the directory), each member's name (nothing outside the archive, no backslash,
@@ -84,22 +90,23 @@ def exported_page(data: bytes, origin: str) -> ExportedPage | None:
         if len(infos) > MAX_MEMBERS:
             raise _refused(_too_many(f"{len(infos)}, more than {MAX_MEMBERS},"), origin)
         _no_hostile_member(infos, origin)
-        shape = _shape(infos)
+        shape = _shape(_within_top_folder(_without_forks(infos)))
         if shape is None:
             return None
-        page_info, picture_infos = shape
+        (page_info, page_name), pictures_named = shape
+        picture_infos = [info for info, _ in pictures_named]
         _no_size_past_limits(page_info, picture_infos, origin)
         page = _read(archive, page_info, MAX_PAGE_BYTES, origin)
         if not _by_google_docs(page, origin):
             return None
         pictures: dict[str, bytes] = {}
         total = 0
-        for info in picture_infos:
-            pictures[info.filename] = picture = _read(archive, info, MAX_PICTURE_BYTES, origin)
+        for info, name in pictures_named:
+            pictures[name] = picture = _read(archive, info, MAX_PICTURE_BYTES, origin)
             total += len(picture)
             if total > MAX_SHOWN_BYTES:
                 raise _refused(_past_total(), origin)
-    return ExportedPage(page_name=page_info.filename, page=page, pictures=pictures)
+    return ExportedPage(page_name=page_name, page=page, pictures=pictures)
 
 
 def _declared_members(data: bytes) -> int | None:
@@ -149,20 +156,56 @@ def _no_hostile_member(infos: list[zipfile.ZipInfo], origin: str) -> None:
         seen.add(key)
 
 
-def _shape(infos: list[zipfile.ZipInfo]) -> tuple[zipfile.ZipInfo, list[zipfile.ZipInfo]] | None:
-    """(the page, the pictures) of an export's shape: one web page at the top, nothing else but pictures in
-    `images/`; None for any other archive."""
-    pages: list[zipfile.ZipInfo] = []
-    pictures: list[zipfile.ZipInfo] = []
+_Named = tuple[zipfile.ZipInfo, str]
+"""A member and its name within the export (its path in the zip, less the folder holding the export, if any)."""
+_FORKS = "__MACOSX/"
+
+
+def _without_forks(infos: list[zipfile.ZipInfo]) -> list[zipfile.ZipInfo]:
+    """The members but the resource forks Finder adds (`__MACOSX/a/._b`, the fork of the member `a/b`, and the
+    `__MACOSX/` folders of those); a `__MACOSX/` member that is no member's twin is kept (and so no export)."""
+    own: set[str] = set()
+    for info in infos:
+        if not info.filename.startswith(_FORKS):
+            parts = info.filename.rstrip("/").split("/")
+            own.update("/".join(parts[: i + 1]) for i in range(len(parts)))
+    kept = []
     for info in infos:
         name = info.filename
+        if name.startswith(_FORKS):
+            path = name[len(_FORKS) :].rstrip("/")
+            folder, _, base = path.rpartition("/")
+            if info.is_dir() and (not path or path in own):
+                continue
+            if not info.is_dir() and base.startswith("._") and f"{folder}/{base[2:]}".lstrip("/") in own:
+                continue
+        kept.append(info)
+    return kept
+
+
+def _within_top_folder(infos: list[zipfile.ZipInfo]) -> list[_Named]:
+    """The members by their names within the export: as they are, or, when one folder holds them all (the folder
+    Archive Utility unzipped the download into, compressed again), without that folder's name."""
+    tops = {info.filename.split("/", 1)[0] for info in infos}
+    if len(tops) != 1 or not all("/" in info.filename for info in infos):
+        return [(info, info.filename) for info in infos]
+    cut = len(tops.pop()) + 1
+    return [(info, info.filename[cut:]) for info in infos if info.filename[cut:]]
+
+
+def _shape(members: list[_Named]) -> tuple[_Named, list[_Named]] | None:
+    """(the page, the pictures) of an export's shape: one web page at the top, nothing else but pictures in
+    `images/`; None for any other archive."""
+    pages: list[_Named] = []
+    pictures: list[_Named] = []
+    for info, name in members:
         if info.is_dir():
             if name != f"{EXPORT_IMAGES}/":
                 return None
         elif "/" not in name and name.lower().endswith((".html", ".htm")):
-            pages.append(info)
+            pages.append((info, name))
         elif name.startswith(f"{EXPORT_IMAGES}/") and name.count("/") == 1 and is_picture_name(name):
-            pictures.append(info)
+            pictures.append((info, name))
         else:
             return None
     return (pages[0], pictures) if len(pages) == 1 else None
