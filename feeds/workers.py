@@ -9,11 +9,14 @@ command. A process that has only its main thread (`feeds ingest`, `feeds watch p
 its workers directly: they start in milliseconds with everything already imported. A process with other threads
 (the daemon's scheduler and web server, a fetch pool) must not fork, since a thread may hold a lock at that instant
 that nothing in the child would ever release: its workers fork from a forkserver (a clean single-threaded process)
-instead, and start in about half a second (a new interpreter importing the package). A stage may ask for a `setup`
-(a function run in each worker as it starts, with its arguments, e.g. compiling the run's matchers): a pool
-started with another setup is replaced once its pending work is done; a stage that needs no setup takes
-whatever pool there is. None on one CPU (workers would gain nothing) unless the App is isolated, in a daemonic
-process (which may not have children), or where processes cannot start: the caller then does the work itself.
+instead. The forkserver is a new interpreter, started once: the modules `preload` names (the daemon's: what its
+workers run, the parser and its libraries) are imported there once, and every worker it starts has them already,
+in milliseconds (without it, each worker imported them afresh: seconds of CPU at every new pool). A stage may ask
+for a `setup` (a function run in each worker as it starts, with its arguments, e.g. compiling the run's
+matchers): a pool started with another setup is replaced at once, without waiting for it (it still does the work
+it was handed, then its workers exit); a stage that needs no setup takes whatever pool there is. None on one CPU
+(workers would gain nothing) unless the App is isolated, in a daemonic process (which may not have children), or
+where processes cannot start: the caller then does the work itself.
 
 A worker that dies (a crash in a C library such as libxml2, the kernel's OOM killer, a stack overflow) breaks the
 whole pool, and every task in it fails, with no word of which one killed it. Those tasks are never done again in
@@ -38,7 +41,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -63,6 +66,7 @@ LONE_KEY = "lone_worker"
 _LONE_CLOSER_KEY = "lone_worker_closed_with_app"
 _ISOLATE_KEY = "worker_isolate"
 _lock = threading.Lock()  # the daemon's jobs run in threads: one pool is made at a time
+_preloaded: set[str] = set()
 
 
 def isolate(app: App) -> None:
@@ -73,6 +77,18 @@ def isolate(app: App) -> None:
 def isolated(app: App) -> bool:
     """Whether `app` reads what it parses only in worker processes, however little there is (`isolate`)."""
     return app.extras.get(_ISOLATE_KEY) is True
+
+
+def preload(modules: Iterable[str]) -> None:
+    """Have this process's forkserver import `modules` as it starts (with `__main__`, multiprocessing's default):
+    every worker it starts then has them already. For the whole process (the forkserver is one per process), and
+    only until the forkserver starts (at the first pool started while other threads run): the daemon names its
+    workers' modules before it starts any pool. A one-shot command forks its workers, which need none of it. The
+    forkserver finds modules on the interpreter's own path (Python 3.11's ignores changes this process made to
+    `sys.path`); one it cannot import, each worker imports as it starts, as without `preload`."""
+    _preloaded.update(modules)
+    if "forkserver" in multiprocessing.get_all_start_methods():
+        multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__", *sorted(_preloaded)])
 
 
 def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | None:
@@ -87,7 +103,9 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
             pool.shutdown(wait=False, cancel_futures=True)
             pool = None
         if isinstance(pool, ProcessPoolExecutor) and setup is not None and app.extras.get(_SETUP_KEY) != setup:
-            pool.shutdown(wait=True)  # its workers were set up for something else
+            # Its workers were set up for something else. Not waited for: it finishes what it was handed (the
+            # ingest's files, say) and its workers exit, while the new one starts.
+            pool.shutdown(wait=False)
             pool = None
         if isinstance(pool, ProcessPoolExecutor):
             return pool

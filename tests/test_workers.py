@@ -67,11 +67,11 @@ _SINGLE_THREADED = textwrap.dedent(
 )
 
 
-def last_json_line(script: str, config: Path, *, timeout: float) -> Any:
+def last_json_line(script: str, config: Path, *, timeout: float, args: tuple[str, ...] = ()) -> Any:
     """Run `script` in a fresh interpreter (no thread of this test process, no pool made here) with the config's
-    path as its argument, from the project's folder; what its last line of output says, as JSON."""
+    path as its argument (then `args`), from the project's folder; what its last line of output says, as JSON."""
     done = subprocess.run(
-        [sys.executable, "-c", script, str(config)],
+        [sys.executable, "-c", script, str(config), *args],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -44,7 +44,7 @@ from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, w
 from feeds.errors import FeedsError
 from feeds.logs import Reminders, one_line
 from feeds.store import error_text
-from feeds.workers import isolate
+from feeds.workers import isolate, preload
 
 log = logging.getLogger("feeds.daemon")
 
@@ -84,6 +84,14 @@ class Daemon(DaemonScheduling):
         # A feed or file that crashes the process reading it is read only in a worker, however small the round:
         # read here, it would end the daemon, and again after every restart (its failure never recorded).
         isolate(self.app)
+        # Its workers start from a forkserver (the daemon has threads): imported there once, what they run is ready
+        # in every pool started later, as when the rules or the releases watched for change (`feeds.workers`).
+        # `feeds.cli` too: the `feeds` console script, which multiprocessing runs again in each worker (as its
+        # `__mp_main__`), imports it before the worker takes any task.
+        from feeds.ingest import parallel
+        from feeds.watch import parsejobs
+
+        preload(("feeds.cli", parallel.__name__, parsejobs.__name__))
         from feeds.publish.websub import PingQueue
 
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
