@@ -79,14 +79,20 @@ def isolated(app: App) -> bool:
     return app.extras.get(_ISOLATE_KEY) is True
 
 
-def preload(modules: Iterable[str]) -> None:
+def preload(modules: Iterable[str], *, main: str | None = None) -> None:
     """Have this process's forkserver import `modules` as it starts (with `__main__`, multiprocessing's default):
-    every worker it starts then has them already. For the whole process (the forkserver is one per process), and
-    only until the forkserver starts (at the first pool started while other threads run): the daemon names its
-    workers' modules before it starts any pool. A one-shot command forks its workers, which need none of it. The
-    forkserver finds modules on the interpreter's own path (Python 3.11's ignores changes this process made to
-    `sys.path`); one it cannot import, each worker imports as it starts, as without `preload`."""
+    every worker it starts then has them already. `main`: the module this program's `__main__` imports, imported
+    there too when multiprocessing runs that `__main__` again in each worker (a program started by its path, as
+    the `feeds` console script; not `python -m feeds`, whose workers skip it, and would only wait for it). For the
+    whole process (the forkserver is one per process), and only until the forkserver starts (at the first pool
+    started while other threads run): the daemon names its workers' modules before it starts any pool. A one-shot
+    command forks its workers, which need none of it. The forkserver finds modules on the interpreter's own path
+    (Python 3.11's ignores changes this process made to `sys.path`); one it cannot import, each worker imports as
+    it starts, as without `preload`."""
     _preloaded.update(modules)
+    program = sys.modules.get("__main__")
+    if main is not None and getattr(program, "__spec__", None) is None and getattr(program, "__file__", None):
+        _preloaded.add(main)
     if "forkserver" in multiprocessing.get_all_start_methods():
         multiprocessing.get_context("forkserver").set_forkserver_preload(["__main__", *sorted(_preloaded)])
 

@@ -7,7 +7,10 @@ use the new setup, the old pool's work is still done, and a worker that dies is 
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import textwrap
 import threading
 from pathlib import Path
@@ -97,33 +100,61 @@ def test_a_setup_change_starts_workers_that_import_nothing_afresh(make_settings,
 _DAEMON_WORKERS = textwrap.dedent(
     """
     import json, sys, threading
-    sys.path.insert(0, sys.argv[2])
-    from feeds.config import load_settings
-    from feeds.daemon.lifecycle import Daemon
-    from feeds.workers import answer, submit, worker_pool
 
-    daemon = Daemon(sys.argv[1], load_settings(sys.argv[1], environ={}), serve=False)
-    stop = threading.Event()
-    threading.Thread(target=stop.wait).start()
-    import stage
-    pool = worker_pool(daemon.app)  # (no setup: nothing the worker unpickles imports the parser)
-    names = ("feeds.watch.parsejobs", "feeds.ingest.parallel", "lxml.etree", "feeds.cli")
-    print(json.dumps({name: answer(daemon.app, submit(pool, None, stage.imported, name)) for name in names}))
-    daemon.app.close()
-    stop.set()
+
+    def main():
+        sys.path.insert(0, sys.argv[2])
+        from feeds.config import load_settings
+        from feeds.daemon.lifecycle import Daemon
+        from feeds.workers import answer, submit, worker_pool
+
+        daemon = Daemon(sys.argv[1], load_settings(sys.argv[1], environ={}), serve=False)
+        stop = threading.Event()
+        threading.Thread(target=stop.wait).start()
+        import stage
+        pool = worker_pool(daemon.app)  # (no setup: nothing the worker unpickles imports the parser)
+        names = ("feeds.watch.parsejobs", "feeds.ingest.parallel", "lxml.etree", "feeds.cli")
+        print(json.dumps({name: answer(daemon.app, submit(pool, None, stage.imported, name)) for name in names}))
+        daemon.app.close()
+        stop.set()
+
+
+    if __name__ == "__main__":
+        main()
     """
 )
 
 
-def test_the_daemons_workers_start_with_the_parser_and_the_ingest_imported(make_settings, tmp_path):
+@pytest.mark.parametrize("started", ["-c", "by its path"])
+def test_the_daemons_workers_start_with_the_parser_and_the_ingest_imported(make_settings, tmp_path, started):
     """What the daemon's workers run is imported once, in its forkserver: a worker that was handed nothing of it
-    has it already."""
+    has it already. `feeds.cli` only when the daemon was started by its path, as the `feeds` console script is
+    (multiprocessing runs that again in each worker, and it imports `feeds.cli`): else no worker needs it."""
     settings = make_settings()
     folder = tmp_path / "stage"
     folder.mkdir()
     (folder / "stage.py").write_text(_STAGE, encoding="utf-8")
-    said = last_json_line(_DAEMON_WORKERS, settings.path, timeout=300, args=(str(folder),))
-    assert said == dict.fromkeys(said, True) and len(said) == 4, said
+    if started == "-c":
+        said = last_json_line(_DAEMON_WORKERS, settings.path, timeout=300, args=(str(folder),))
+    else:
+        program = tmp_path / "daemon.py"
+        program.write_text(_DAEMON_WORKERS, encoding="utf-8")
+        done = subprocess.run(
+            [sys.executable, str(program), str(settings.path), str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+            cwd=Path(__file__).resolve().parent.parent,
+        )
+        assert done.returncode == 0, done.stderr
+        said = json.loads(done.stdout.strip().splitlines()[-1])
+    assert said == {
+        "feeds.watch.parsejobs": True,
+        "feeds.ingest.parallel": True,
+        "lxml.etree": True,
+        "feeds.cli": started == "by its path",
+    }
 
 
 def _note(value: str) -> None:

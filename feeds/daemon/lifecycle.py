@@ -86,12 +86,12 @@ class Daemon(DaemonScheduling):
         isolate(self.app)
         # Its workers start from a forkserver (the daemon has threads): imported there once, what they run is ready
         # in every pool started later, as when the rules or the releases watched for change (`feeds.workers`).
-        # `feeds.cli` too: the `feeds` console script, which multiprocessing runs again in each worker (as its
-        # `__mp_main__`), imports it before the worker takes any task.
+        # `feeds.cli` too when started as the `feeds` console script, which multiprocessing runs again in each
+        # worker (as its `__mp_main__`): it imports `feeds.cli` before the worker takes any task.
         from feeds.ingest import parallel
         from feeds.watch import parsejobs
 
-        preload(("feeds.cli", parallel.__name__, parsejobs.__name__))
+        preload((parallel.__name__, parsejobs.__name__), main="feeds.cli")
         from feeds.publish.websub import PingQueue
 
         self.pings = PingQueue()  # in memory: lost on restart, and the next change pings again
