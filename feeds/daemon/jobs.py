@@ -88,6 +88,8 @@ class Jobs:
         """`run --once`: a lock another process holds is waited for, as there is no later round to try again in."""
         self._published: tuple[object, ...] | None = None
         """The store's change marker (`changes`) as our last publish saw it."""
+        self._verified = False
+        """Whether a publish of this process has checked every file in out/ (`run_publish`'s `verify`)."""
         self._publish_retry: tuple[datetime, timedelta] | None = None
         """After a failed publish: when the watch tick tries it again, and the wait after that (doubling)."""
         self.monotonic: Callable[[], float] = time.monotonic
@@ -223,7 +225,14 @@ class Jobs:
             due, wait = self._publish_retry
             self._publish_retry = (due + step, wait)
 
-    def publish(self, app: App) -> str:
+    def publish_verified(self, app: App) -> str:
+        """The periodic publish (`daemon.publish_interval`): every file in out/ is checked against the record of
+        what was written, so that one deleted or edited by hand is written again."""
+        return self.publish(app, verify=True)
+
+    def publish(self, app: App, *, verify: bool = False) -> str:
+        """A publish after a change: only the files of the documents that changed are looked at (its cost follows
+        what changed, not the size of the site), unless `verify`, or this is the process's first."""
         from feeds.publish import run_publish
 
         with self._single_runner(app, "publish") as mine:
@@ -234,7 +243,9 @@ class Jobs:
                 return SKIPPED + f"the publish lock is held{BY_WHOM} (tried again shortly)"
             marker = changes(app)
             known = app.store.published_feeds().keys()
-            report = run_publish(app)
+            verify = verify or not self._verified
+            report = run_publish(app, verify=verify)
+            self._verified = self._verified or verify
             # A publish records the feeds it puts out for the first time, which changes the marker's last part: it
             # is read again afterwards (or each new topic's publish set off another), unless a feed was forgotten
             # meanwhile (`feeds topics forget` only deletes, a publish only adds), which this publish may still

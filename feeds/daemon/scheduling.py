@@ -106,7 +106,7 @@ class DaemonScheduling:
         jobs: list[tuple[str, Job, float]] = [
             ("ingest", self.jobs.ingest, ingest_every),
             ("watch", self.jobs.watch, d.watch_tick),
-            ("publish", self.jobs.publish, d.publish_interval),
+            ("publish", self.jobs.publish_verified, d.publish_interval),
             ("alerts", self.jobs.alerts, 60.0),
             ("housekeeping", self.jobs.housekeeping, d.housekeeping_interval),
         ]

@@ -12,9 +12,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from feeds import __version__
 from feeds.publish.coverage import EntryIds, entry_keys
@@ -25,10 +26,11 @@ from feeds.publish.pages import PageRenderer
 from feeds.publish.pageviews import Direction, text_direction
 from feeds.publish.pictures import picture_jobs
 from feeds.publish.plan import plan_site
+from feeds.publish.planmemo import PlanMemo
 from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
 from feeds.publish.stylesheet import feed_css, feed_stylesheet
-from feeds.publish.writer import PublishReport, SiteWriter
+from feeds.publish.writer import PublishReport, SiteWriter, StateCache
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -43,14 +45,23 @@ STATE_FILE = "publish-state.json"
 
 
 def run_publish(
-    app: App, *, dry_run: bool = False, progress: Callable[[int, int], None] | None = None
+    app: App,
+    *,
+    dry_run: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    verify: bool = True,
 ) -> PublishReport:
     """Publish, and record in the database how it went (`feeds.outcomes.record_run`: what `feeds status` shows on
-    every machine, where a failed `feeds publish` from cron would otherwise leave no trace)."""
+    every machine, where a failed `feeds publish` from cron would otherwise leave no trace).
+
+    `verify`: check every file in out/ against the record of what was written (a file deleted or edited by hand is
+    written again); without it, only the files of the documents that changed are looked at, and the others are
+    taken to be as written (the daemon's publishes after a change: `feeds.daemon.jobs`)."""
     from feeds.outcomes import record_run
 
     try:
-        report = _publish(app, dry_run=dry_run, progress=progress)
+        with _kept(app, _LOCK_KEY, threading.Lock):  # (one publish of an App at a time: they share its memo)
+            report = _publish(app, dry_run=dry_run, progress=progress, verify=verify)
     except Exception as e:
         if not dry_run:
             record_run(app, "publish", e)
@@ -60,7 +71,7 @@ def run_publish(
     return report
 
 
-def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None) -> PublishReport:
+def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | None, verify: bool) -> PublishReport:
     settings = app.settings
     now = app.clock()
     stored = app.releases.current(app.store, now)
@@ -88,6 +99,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     rules = {r.name: r.updated_at for r in app.store.rules()}
     ids = EntryIds(app.store.entry_ids(entry_keys(matches)))
     published = PublishedFeeds(app.store.published_feeds())
+    memo = _kept(app, _MEMO_KEY, PlanMemo)
     jobs = plan_site(
         releases,
         order,
@@ -101,6 +113,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
         entry_ids=ids,
         published=published,
         removed=app.store.removed_releases(),
+        memo=memo,
     )
     # (the pictures the releases shown show, byte for byte from the store: one a release no longer shows is removed)
     jobs += picture_jobs(releases, settings.site.base_url, app.store.stored_pictures, app.store.picture_data)
@@ -108,14 +121,29 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
         app.store.keep_entry_ids(ids.minted, now)
     if published.changed and not dry_run:  # kept before too: a feed's `updated`, once out, never goes back
         app.store.keep_published_feeds(published.changed, now)
-    writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE)
-    report = writer.publish(jobs, dry_run=dry_run, progress=progress)
+    writer = SiteWriter(settings.paths.out, settings.paths.state / STATE_FILE, _kept(app, _STATE_KEY, StateCache))
+    report = writer.publish(jobs, dry_run=dry_run, progress=progress, verify=verify)
+    report.fingerprinted, report.tokens_made = memo.fingerprinted, memo.tokens_made
     report.held, report.held_until = len(held), min(held, default=None)
     report.news_until = news_ages_out_at(news_releases(releases, now))
     return report
 
 
 _RENDERER_KEY = "page_renderer"
+_MEMO_KEY = "plan_memo"
+_STATE_KEY = "publish_state"
+_LOCK_KEY = "publish_lock"
+
+_T = TypeVar("_T")
+
+
+def _kept(app: App, key: str, make: Callable[[], _T]) -> _T:
+    """What the App keeps from one publish to the next under `key` (a daemon publishes again and again: what the
+    last plan worked out, and the record of what was written, as `PlanMemo` and `StateCache` say)."""
+    kept = app.extras.get(key)
+    if kept is None:
+        kept = app.extras[key] = make()
+    return kept  # type: ignore[return-value]
 
 
 def _renderer(app: App, site: Site, salt: str) -> PageRenderer:

@@ -17,12 +17,11 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from urllib.parse import quote, urlsplit
 
-from feeds.clock import ensure_utc
 from feeds.config import Settings
 from feeds.model import Release, StoredMatch
 from feeds.publish.coverage import EntryIds, plan_matches
@@ -32,6 +31,7 @@ from feeds.publish.marks import PublishedFeeds
 from feeds.publish.newsmap import NEWS_SITEMAP_PATH, news_releases, render_news_sitemap
 from feeds.publish.opml import render_opml
 from feeds.publish.pages import PageRenderer
+from feeds.publish.planmemo import PlanMemo
 from feeds.publish.removed import removed_page
 from feeds.publish.sitefeeds import (
     EPOCH,
@@ -112,6 +112,7 @@ def plan_site(
     entry_ids: EntryIds | None = None,
     published: PublishedFeeds | None = None,
     removed: Mapping[str, str] | None = None,
+    memo: PlanMemo | None = None,
 ) -> list[Job]:
     """Every document of the site, as lazily rendered jobs with input fingerprints. `entry_ids`: the match-feed
         entries' ids as first published, to which the ids of new entries are added (see `EntryIds`); `published`: the
@@ -120,8 +121,12 @@ def plan_site(
         no release left (they are not offered on the index or in the OPML list then, which are for finding feeds to
         subscribe to; see `feed_groups` for an organisation left alone). `removed`: id → slug of the releases taken
     down (`feeds releases remove`), which keep their place in the archives' order, and whose pages are a notice.
-    `now`: the publish's time, which decides only what the news sitemap lists (`news_releases`)."""
+    `now`: the publish's time, which decides only what the news sitemap lists (`news_releases`). `memo`: what the
+    last plan of this process worked out (`PlanMemo`), reused where its inputs are the same; the jobs are those a
+    plan without one gives."""
     published = published if published is not None else PublishedFeeds()
+    memo = memo if memo is not None else PlanMemo()
+    memo.begin(salt, renderer)
     # The feeds' ids keep the domain they were first published with (a site moved to another domain, without
     # `site.id_domain`), which is kept whether the config names it or not.
     settings = settled_id_domain(settings, published.id_domain(settings.site.domain))
@@ -141,13 +146,15 @@ def plan_site(
         yields: bool = False,
     ) -> None:
         text = inputs if isinstance(inputs, str) else repr(inputs)
+        memo.fingerprinted += 1
         digest = hashlib.sha256(f"{salt}\0{key}\0{text}".encode()).hexdigest()
         jobs.append(Job(key=key, paths=tuple(paths), fingerprint=digest, render=render, yields=yields))
 
     translated = translations_of(releases)
-    # One repr per release, reused by every job showing it (with its other language versions, which it links to).
-    keys = {r.id: repr(release_key(r)) + (repr(translated[r.id]) if r.id in translated else "") for r in releases}
+    # One token per release, reused by every job showing it (with its other language versions, which it links to).
+    keys = {r.id: memo.token(r, translated.get(r.id, ()), release_key) for r in releases}
     names = topic_names(releases, settings)
+    names_epoch = memo.epoch("names", (names, site.id_domain))
 
     def named(shown: Sequence[Release]) -> list[str]:
         """The names of the topics of `shown`, for the fingerprint of a document showing them: one renamed (a newer
@@ -162,6 +169,11 @@ def plan_site(
         newest = max((r.updated for r in chosen), default=EPOCH)
         name = group.title.removeprefix(f"{site.title}: ") if group.key.startswith(("topic:", "org:")) else None
         updated = published.updated(group.key, newest, name, empty=not chosen)
+        # (what its fingerprint is made of, cheaper to compare: the group's releases compare as the same objects)
+        same = (replace(group, releases=()), [keys[r.id] for r in chosen], updated, extra, names_epoch)
+        if (job := memo.job(f"feed:{group.key}", same)) is not None:
+            jobs.append(job)
+            return
         head = spec_of(group, settings, entries=(), at_least=updated, **extra)
         inputs = (head, "\n".join(keys[r.id] for r in chosen), named(chosen))
         add(
@@ -170,6 +182,7 @@ def plan_site(
             inputs,
             lambda: render_feed(spec_of(group, settings, names, translated, entries=chosen, at_least=updated, **extra)),
         )
+        memo.keep_job(f"feed:{group.key}", same, jobs[-1])
 
     # The main feed and its RFC 5005 archives.
     words = messages_for(site)
@@ -254,7 +267,7 @@ def plan_site(
         ordered_by_date = newest_first(g.releases)
         shown = ordered_by_date[:TOPIC_PAGE_RELEASES]
         # The topic's older releases are on the year pages: the page says how many there are, and where.
-        older_years = sorted({ensure_utc(r.published).astimezone(site.tz).year for r in ordered_by_date[len(shown) :]})
+        older_years = sorted({memo.local_year_month(r, site.tz)[0] for r in ordered_by_date[len(shown) :]})
         links = links_of[g.key]
         add(
             f"page:{g.path}",
@@ -280,15 +293,21 @@ def plan_site(
     # (A release of a renamed organisation offers its current name's feed: `succession`.)
     link_text = {"main": repr(main_links)} | {k: repr(v) for k, v in links_of.items()}
     current_org = succession_of(settings.organisations).current
+    # A page is planned again only when its release, the site's feeds or its coverage changed (`PlanMemo`).
+    epoch = memo.epoch("links", (link_text, repr(settings.organisations), css_deep))
     for r in releases:
+        coverage = watched.coverage.get(r.id, ())
+        covered = (keys[r.id], epoch, coverage, watched.coverage_links.get(r.id, []))
+        if (job := memo.job(f"release:{r.id}", covered)) is not None:
+            jobs.append(job)
+            continue
         link_keys = ["main"] + [f"topic:{topic_slug(t)}" for t in r.topics if f"topic:{topic_slug(t)}" in links_of]
         if (org := f"org:{current_org(topic_slug(r.organisation))}") in links_of:
             link_keys.append(org)
         if (language := f"lang:{primary_subtag(r.language)}") in links_of:
             link_keys.append(language)
         links = [*main_links, *(link for k in link_keys[1:] for link in links_of[k])]
-        coverage = watched.coverage.get(r.id, ())
-        links += watched.coverage_links.get(r.id, [])
+        links += covered[3]
         add(
             f"release:{r.id}",
             [f"releases/{r.slug}/index.html"],
@@ -305,6 +324,7 @@ def plan_site(
                 translations=translated.get(r.id, ()),
             ),
         )
+        memo.keep_job(f"release:{r.id}", covered, jobs[-1])
 
     # A release taken down: a notice without its title where its page was (`feeds serve` answers it 410 Gone).
     for release_id, slug in sorted(removed.items()):
@@ -315,10 +335,14 @@ def plan_site(
     # release of its year changes, or a year is added.
     by_year: dict[int, list[Release]] = {}
     for r in releases:
-        by_year.setdefault(ensure_utc(r.published).astimezone(site.tz).year, []).append(r)
+        by_year.setdefault(memo.local_year_month(r, site.tz)[0], []).append(r)
     years = sorted(by_year, reverse=True)
+
     # A year of a back catalogue (thousands of releases) is listed by month: `yearmonths`.
-    months_of_year = {year: months_of(newest_first(of_year), site.tz) for year, of_year in by_year.items()}
+    def month_of(r: Release) -> int:
+        return memo.local_year_month(r, site.tz)[1]
+
+    months_of_year = {year: months_of(newest_first(of_year), month_of) for year, of_year in by_year.items()}
     for year, of_year in by_year.items():
         shown, months = newest_first(of_year), months_of_year[year]
         counts = [(m, len(rs)) for m, rs in months.items()]
@@ -383,13 +407,19 @@ def plan_site(
         for y in years
         for m, rs in months_of_year[y].items()
     ]
-    urls += [  # (a release's language versions as its page links them: `hreflang_alternates`)
-        SitemapUrl(r.permalink, r.updated, _alternates(r, translated, site.language)) for r in newest_first(releases)
-    ]
+    lines = [f"{u.loc} {u.lastmod} {u.alternates}" for u in urls]
+
+    def page_url(r: Release) -> SitemapUrl:  # (a release's language versions as its page links them)
+        return SitemapUrl(r.permalink, r.updated, _alternates(r, translated, site.language))
+
+    for listed_url, line in (memo.sitemap_url(r, keys[r.id], page_url) for r in newest_first(releases)):
+        urls.append(listed_url)
+        lines.append(line)
     parts = split_sitemap(urls)
-    listed = "\n".join([*(f"{u.loc} {u.lastmod} {u.alternates}" for u in urls), repr([len(p) for p in parts])])
+    listed = "\n".join([*lines, repr([len(p) for p in parts])])
     others = (NEWS_SITEMAP_PATH,)
-    add("sitemap", sitemap_paths(parts), listed, partial(render_sitemap, parts, site.base_url, others=others))
+    sitemap = partial(render_sitemap, parts, site.base_url, others=others, element=memo.elements())
+    add("sitemap", sitemap_paths(parts), listed, sitemap)
     robots = partial(render_robots, site.base_url, others)
     add("robots", ["robots.txt"], (site.base_url, others), lambda: (robots(),), yields=True)
     # The news sitemap: the releases of the last two days at `now`. Its fingerprint is the releases it lists, not
@@ -402,6 +432,7 @@ def plan_site(
         news_inputs,
         lambda: (render_news_sitemap(news, site.news_name, site.language),),
     )
+    memo.end()
     return sorted(jobs, key=_write_rank)
 
 

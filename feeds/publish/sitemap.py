@@ -19,7 +19,7 @@ What this module must not do: read the clock, the store or `out/`; decide which 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from xml.sax.saxutils import escape
@@ -55,7 +55,8 @@ _QUOTE = {'"': "&quot;"}
 _ALTERNATE_OVERHEAD = len('<xhtml:link rel="alternate" hreflang="" href=""/>')
 
 
-def _url_element(url: SitemapUrl) -> bytes:
+def url_element(url: SitemapUrl) -> bytes:
+    """One page's `<url>` element, as a line of the sitemap."""
     lastmod = f"<lastmod>{rfc3339(url.lastmod)}</lastmod>" if url.lastmod is not None else ""
     alternates = "".join(
         f'<xhtml:link rel="alternate" hreflang="{escape(lang, _QUOTE)}" href="{escape(href, _QUOTE)}"/>'
@@ -65,7 +66,7 @@ def _url_element(url: SitemapUrl) -> bytes:
 
 
 def _bound(url: SitemapUrl) -> int:
-    """At least the bytes `_url_element(url)` takes: 5 per character of a URL (an `&` escaped is 5; a URL in URI
+    """At least the bytes `url_element(url)` takes: 5 per character of a URL (an `&` escaped is 5; a URL in URI
     form has only ASCII) or of a language tag (ASCII too; 6 allows a quote)."""
     return (
         _URL_OVERHEAD
@@ -100,13 +101,18 @@ def sitemap_paths(parts: Sequence[Sequence[SitemapUrl]]) -> tuple[str, ...]:
 
 
 def render_sitemap(
-    parts: Sequence[Sequence[SitemapUrl]], base_url: str, *, others: Sequence[str] = ()
+    parts: Sequence[Sequence[SitemapUrl]],
+    base_url: str,
+    *,
+    others: Sequence[str] = (),
+    element: Callable[[SitemapUrl], bytes] = url_element,
 ) -> tuple[RenderedFile, ...]:
     """`sitemap.xml` listing the URLs of the one part in the order given; for several parts (`split_sitemap`), a
     sitemap index of `sitemaps/sitemap-N.xml` (each with the newest `lastmod` of its URLs) instead, which also
     lists the site's `others` sitemaps (paths, without a `lastmod`: the news sitemap, which robots.txt names in
-    any case). `base_url` ends with `/`."""
-    files = [_HEAD + b"".join(_url_element(url) for url in part) + _TAIL for part in parts]
+    any case). `base_url` ends with `/`. `element`: `url_element`, or what gives the same bytes from a memo
+    (`PlanMemo.elements`)."""
+    files = [_HEAD + b"".join(map(element, part)) + _TAIL for part in parts]
     paths = sitemap_paths(parts)
     if len(files) == 1:
         return (RenderedFile(path=SITEMAP_PATH, data=files[0]),)

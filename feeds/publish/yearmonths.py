@@ -14,24 +14,23 @@ What this module must not do: render, read the clock, the store or the disk.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import tzinfo
+from collections.abc import Callable, Mapping, Sequence
 
-from feeds.clock import ensure_utc
 from feeds.model import Release
 
 MONTH_PAGES_FROM = 400
 """A year with more releases than this is listed by month (a page of 400 cards is some 230 KB of HTML)."""
 
 
-def months_of(releases: Sequence[Release], tz: tzinfo) -> Mapping[int, Sequence[Release]]:
+def months_of(releases: Sequence[Release], month_of: Callable[[Release], int]) -> Mapping[int, Sequence[Release]]:
     """The releases of one year by month (1-12, newest month first, each in the order given), when there are more
-    than `MONTH_PAGES_FROM` of them; else {} (the year has one page)."""
+    than `MONTH_PAGES_FROM` of them; else {} (the year has one page). `month_of`: a release's month of publication
+    in the site's time zone."""
     if len(releases) <= MONTH_PAGES_FROM:
         return {}
     by_month: dict[int, list[Release]] = {}
     for r in releases:
-        by_month.setdefault(ensure_utc(r.published).astimezone(tz).month, []).append(r)
+        by_month.setdefault(month_of(r), []).append(r)
     return {m: by_month[m] for m in sorted(by_month, reverse=True)}
 
 
