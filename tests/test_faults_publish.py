@@ -181,10 +181,14 @@ def test_a_real_file_size_limit_mid_publish_fails_clearly_and_the_next_publish_c
         assert data in (before.get(name), final.get(name)), name
 
 
-def test_an_unreadable_publish_record_is_an_error_not_a_publish_that_forgets_its_stale_files(site, monkeypatch):
+def test_an_unreadable_publish_record_is_an_error_not_a_publish_that_forgets_its_stale_files(
+    site, make_app_for, monkeypatch
+):
     """The state folder's permissions changed (or its disk fails) under the daemon: the record of what the last
     publish wrote cannot be read. Publishing as though there were none overwrote it without the files it lists,
-    which were then never removed when stale."""
+    which were then never removed when stale. (A process that published already keeps the record in memory while
+    the file is as it left it: a new one, a restarted daemon or `feeds publish`, must read it.)"""
+    site = make_app_for(site.settings)
     state = site.settings.paths.state / "publish-state.json"
     recorded = state.read_bytes()
     real = Path.read_text

@@ -49,7 +49,7 @@ from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, sit
 from feeds.publish.spec import FEED_FILES, FeedLink, RenderedFile
 from feeds.publish.succession import succession_of
 from feeds.publish.topicnames import configured_topic_names, topic_names, topic_slug
-from feeds.publish.translations import Translation, hreflang_alternates, translations_of
+from feeds.publish.translations import hreflang_alternates, translations_of
 from feeds.publish.yearmonths import month_path, months_of
 
 INDEX_RELEASES = 50
@@ -153,7 +153,7 @@ def plan_site(
     translated = translations_of(releases)
     # One token per release, reused by every job showing it (with its other language versions, which it links to).
     keys = {r.id: memo.token(r, translated.get(r.id, ()), release_key) for r in releases}
-    names = topic_names(releases, settings)
+    names, tz = topic_names(releases, settings), site.tz
     names_epoch = memo.epoch("names", (names, site.id_domain))
 
     def named(shown: Sequence[Release]) -> list[str]:
@@ -267,7 +267,7 @@ def plan_site(
         ordered_by_date = newest_first(g.releases)
         shown = ordered_by_date[:TOPIC_PAGE_RELEASES]
         # The topic's older releases are on the year pages: the page says how many there are, and where.
-        older_years = sorted({memo.local_year_month(r, site.tz)[0] for r in ordered_by_date[len(shown) :]})
+        older_years = sorted({memo.local_year_month(r, tz)[0] for r in ordered_by_date[len(shown) :]})
         links = links_of[g.key]
         add(
             f"page:{g.path}",
@@ -335,12 +335,12 @@ def plan_site(
     # release of its year changes, or a year is added.
     by_year: dict[int, list[Release]] = {}
     for r in releases:
-        by_year.setdefault(memo.local_year_month(r, site.tz)[0], []).append(r)
+        by_year.setdefault(memo.local_year_month(r, tz)[0], []).append(r)
     years = sorted(by_year, reverse=True)
 
     # A year of a back catalogue (thousands of releases) is listed by month: `yearmonths`.
     def month_of(r: Release) -> int:
-        return memo.local_year_month(r, site.tz)[1]
+        return memo.local_year_month(r, tz)[1]
 
     months_of_year = {year: months_of(newest_first(of_year), month_of) for year, of_year in by_year.items()}
     for year, of_year in by_year.items():
@@ -407,10 +407,11 @@ def plan_site(
         for y in years
         for m, rs in months_of_year[y].items()
     ]
-    lines = [f"{u.loc} {u.lastmod} {u.alternates}" for u in urls]
+    lines, lang = [f"{u.loc} {u.lastmod} {u.alternates}" for u in urls], site.language
 
-    def page_url(r: Release) -> SitemapUrl:  # (a release's language versions as its page links them)
-        return SitemapUrl(r.permalink, r.updated, _alternates(r, translated, site.language))
+    def page_url(r: Release) -> SitemapUrl:  # (its language versions as its page's `<link rel="alternate">`)
+        versions = translated.get(r.id, ())
+        return SitemapUrl(r.permalink, r.updated, hreflang_alternates(r.language or lang, r.permalink, versions, lang))
 
     for listed_url, line in (memo.sitemap_url(r, keys[r.id], page_url) for r in newest_first(releases)):
         urls.append(listed_url)
@@ -447,13 +448,6 @@ def _write_rank(job: Job) -> int:
     if job.key in ("index", "opml", "sitemap", "robots", "news-sitemap"):
         return len(_WRITTEN_FIRST) + 1
     return next((i for i, prefix in enumerate(_WRITTEN_FIRST) if job.key.startswith(prefix)), len(_WRITTEN_FIRST))
-
-
-def _alternates(
-    r: Release, translated: Mapping[str, Sequence[Translation]], site_language: str
-) -> tuple[tuple[str, str], ...]:
-    """The sitemap's hreflang alternates of a release page: what its page's `<link rel="alternate">` are."""
-    return hreflang_alternates(r.language or site_language, r.permalink, translated.get(r.id, ()), site_language)
 
 
 def _one(render: Callable[..., RenderedFile], *args: object, **kwargs: object) -> tuple[RenderedFile, ...]:

@@ -247,7 +247,7 @@ class ReleaseStoreMixin:
             # where they were); one never shown has none.
             q = sa.select(R.c.id).where(sa.or_(R.c.removed_at.is_(None), R.c.went_public.is_not(None)))
             q = q.order_by(went_public, dated, in_code_point_order(R.c.id, self.engine.dialect.name))
-            return [row[0] for row in conn.execute(q)]
+            return list(conn.execute(q).scalars().all())  # (fetched at once: every publish reads every id)
 
     def keep_went_public(self, now: datetime, *, archive_size: int | None = None) -> int:
         """Keep, for every release public at `now` (shown by the publish at `now`) that has none yet, its place in
