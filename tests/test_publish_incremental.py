@@ -21,6 +21,7 @@ from feeds.daemon import Daemon
 from feeds.ingest.takedown import remove_release
 from feeds.publish import STATE_FILE, PublishReport, run_publish
 from tests.conftest import BASE_CONFIG
+from tests.test_publish_coverage import app_with_release, with_coverage
 from tests.test_publish_site import Site, tree_bytes
 
 TOPICS = ("Trade", "Water", "Health")
@@ -181,3 +182,20 @@ def test_the_daemon_verifies_at_its_first_publish_and_at_each_periodic_one(make_
         assert (out / "index.html").exists()
     finally:
         daemon.app.close()
+
+
+def test_coverage_found_between_two_publishes_reaches_the_release_page_as_a_full_publish_would(
+    make_settings, make_app_for, tmp_path
+) -> None:
+    """A watch tick's new matches change a release's page (its coverage and the coverage feed it links) while
+    the release itself is as it was: the page is planned again, not taken from the memo."""
+    app, release = app_with_release(make_settings, make_app_for, tmp_path)
+    run_publish(app)
+    page = app.settings.paths.out / f"releases/{release.slug}/index.html"
+    assert "Quote picked up" not in page.read_text(encoding="utf-8")
+    with_coverage(app, release)
+    report = run_publish(app, verify=False)
+    assert f"releases/{release.slug}/index.html" in report.written
+    assert "Quote picked up" in page.read_text(encoding="utf-8")
+    site = Site(app.settings, app, app.clock)  # type: ignore[arg-type]
+    assert_as_from_scratch(site, make_app_for)
