@@ -13,23 +13,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from feeds.watch.parse import parse_with_feedparser, try_fast_parse
-
-URL = "https://news.example.org/feed"
-
-
-def rss(date: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>D</title>'
-        "<link>https://news.example.org/</link><description>d</description><item><title>t</title>"
-        f"<link>https://news.example.org/1</link><pubDate>{date}</pubDate></item></channel></rss>"
-    ).encode()
-
-
-def published(date: str) -> tuple[datetime | None, datetime | None]:
-    fast = try_fast_parse(rss(date), url=URL)
-    assert not isinstance(fast, str), fast
-    return fast.items[0].published, parse_with_feedparser(rss(date), url=URL).items[0].published
+from tests.test_watch_localized_dates import published
 
 
 @pytest.mark.parametrize(
