@@ -141,8 +141,8 @@ def _kept(app: App, key: str, make: Callable[[], _T]) -> _T:
     """What the App keeps from one publish to the next under `key` (a daemon publishes again and again: what the
     last plan worked out, and the record of what was written, as `PlanMemo` and `StateCache` say)."""
     kept = app.extras.get(key)
-    if kept is None:
-        kept = app.extras[key] = make()
+    if kept is None:  # (setdefault: two threads asking at once, the first publish's lock above all, get one)
+        kept = app.extras.setdefault(key, make())
     return kept  # type: ignore[return-value]
 
 
