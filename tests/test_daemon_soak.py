@@ -8,7 +8,6 @@ that. `bench/soak.py` runs the same for longer and prints the figures per simula
 
 from __future__ import annotations
 
-import itertools
 import sys
 from datetime import timedelta
 
@@ -50,14 +49,19 @@ def test_memory_levels_off_after_the_retention_windows_fill(samples):
 
 
 def test_file_descriptors_threads_and_child_processes_stay_flat(samples):
-    """A leak is a descriptor or a thread more every round (12 over the 12 rounds after warm-up): the counts may
-    step once by a few, as they are the whole test process's, where another test's background thread can still be
-    finishing (a run under load went 41 → 44 once), but never climb round after round."""
+    """A leak is a descriptor or a thread more every few rounds, which raises the counts' floor: the counts are the
+    whole test process's, where another test's background thread, a keep-alive connection of the web server or a
+    pooled HTTP connection can still be closing when a round is measured, so they may step up and down by a few from
+    round to round (a run under load went 41 → 44 once; a CI run went 40 ↔ 41 five times in twelve rounds), but
+    their lowest value in the last third of the rounds is their lowest in the first third, give or take one."""
     warm = samples[WARM - 1]
     after = samples[WARM:]
-    assert samples[-1].fds - min(s.fds for s in after) <= 4, [x.fds for x in samples]
-    assert samples[-1].threads - min(s.threads for s in after) <= 3, [x.threads for x in samples]
-    assert sum(b.fds > a.fds for a, b in itertools.pairwise(after)) <= len(after) // 3, [x.fds for x in samples]
+    third = len(after) // 3
+    for field in ("fds", "threads"):
+        counts = [getattr(s, field) for s in samples]
+        settled = [getattr(s, field) for s in after]
+        assert settled[-1] - min(settled) <= 4, (field, counts)
+        assert min(settled[-third:]) - min(settled[:third]) <= 1, (field, counts)
     for s in after:
         assert s.children <= warm.children, "no process is left running (a forkserver an earlier test left may)"
 
