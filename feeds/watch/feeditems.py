@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 from xml.sax import SAXParseException
@@ -27,7 +27,8 @@ from feeds.normalise.htmltext import html_to_text, untrusted_html_to_text
 from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.people import without_email
 from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
-from feeds.watch import foreigndates, localdates
+from feeds.watch import numericdates
+from feeds.watch.itemdates import EARLIEST_ITEM_DATE, item_date, source_date
 from feeds.watch.itemlanguage import channel_scope, item_language, language_tag
 from feeds.watch.jsonfeed import JsonFeed
 
@@ -81,7 +82,11 @@ def feed_record(
     feed_link = http_link(plain_get(feed, "link"))
     entries, cut = _at_most(entries)
     language, scope = language_tag(plain_get(feed, "language")), channel_scope(feed)
-    drafts = [_item(entry, item_language(entry, language, scope)) for entry in entries]
+    shown = numericdates.evidence(plain_get(e, k) for e in entries for k in ("published", "updated"))
+    drafts = []
+    for entry in entries:
+        own = item_language(entry, language, scope)
+        drafts.append(_item(entry, own, numericdates.day_order(own, shown)))
     title, long_title = _feed_title(_text(plain_get(feed, "title"), _detail_type(feed, "title_detail")))
     return ParsedFeed(
         title=title,
@@ -173,48 +178,7 @@ def http_link(value: Any) -> str | None:
     return value if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
-EARLIEST_ITEM_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # (a 1 January: `_when` compares the year)
-"""An item dated before this has no date of its own: no web feed existed yet, so such a date is a placeholder (a
-CMS's empty date written as 1970-01-01, the Unix epoch, or 0001-01-01, the zero of Go and .NET; 1900-01-01 from a
-spreadsheet). Taken at its word, it would keep the item from being coverage of any release (it "predates" them
-all), sink it to the end of every list and publish 1970 in our feeds; without it, the item is dated when first
-seen, as one without a date is."""
-
-
-def _when(value: Any) -> datetime | None:
-    """feedparser's UTC struct_time → aware datetime (a leap second becomes :59); None for a placeholder date."""
-    if value is None:
-        return None
-    try:
-        year, month, day, hour, minute, second = value[:6]
-        if year < EARLIEST_ITEM_DATE.year:  # (`source_date`, as an int: it is read for every item's dates)
-            return None
-        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
-def _date(entry: dict[str, Any], key: str) -> Any:
-    """feedparser's reading of the entry's `key` date (`published_parsed`), but for a date written with characters
-    outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock). One
-    whose only such characters are white space (a no-break space a CMS put in an English date) is feedparser's,
-    which reads any white space as a space. A date feedparser could not read (`Di, 01 Dez 2026`) is read by
-    `localdates`: a date feedparser reads never reaches it."""
-    written = plain_get(entry, key)
-    if isinstance(written, str) and not written.isascii() and not "".join(written.split()).isascii():
-        return foreigndates.written_date(written)
-    parsed = plain_get(entry, key + "_parsed")
-    if parsed is None and isinstance(written, str) and written:
-        return localdates.localized_date(written)
-    return parsed
-
-
-def source_date(value: datetime | None) -> datetime | None:
-    """An item's date as its source gives it, or None when it is a placeholder (`EARLIEST_ITEM_DATE`)."""
-    return value if value is None or value >= EARLIEST_ITEM_DATE else None
-
-
-def _item(entry: dict[str, Any], language: str | None = None) -> WatchItem:
+def _item(entry: dict[str, Any], language: str | None = None, order: numericdates.DayOrder | None = None) -> WatchItem:
     get = plain_get
     title = _text(get(entry, "title"), _detail_type(entry, "title_detail"))
     link = http_link(get(entry, "link"))
@@ -241,8 +205,8 @@ def _item(entry: dict[str, Any], language: str | None = None) -> WatchItem:
         summary = content_text
     else:
         summary = _paragraphs(summary_value, summary_type) if isinstance(summary_value, str) else ""
-    updated = _when(_date(entry, "updated"))
-    published = _when(_date(entry, "published")) or updated
+    updated = item_date(entry, "updated", order)
+    published = item_date(entry, "published", order) or updated
     tags: dict[str, None] = {}  # (each once, in order: a dict, as 40,000 of them are looked up)
     for tag in get(entry, "tags") or ():
         term = collapse(tag.get("term") or tag.get("label") or "") if isinstance(tag, dict) else ""

@@ -1,0 +1,74 @@
+"""An item's dates: which reader reads a feedparser-shaped entry's `published` and `updated`, and which dates are
+no dates.
+
+    item_date(entry, key, order)   the entry's `key` date as an aware UTC datetime, or None
+    source_date(value)             a date as its source gives it, None for a placeholder (`EARLIEST_ITEM_DATE`)
+
+feedparser (and the fast path, which replays it) is the reader of every date it reads, but for one written with
+characters outside ASCII (`foreigndates`: feedparser may take its day from the clock); one it cannot read is
+`localdates`' (month names: `Di, 01 Dez 2026`) or `numericdates`' (figures only: `01.12.2026 10:00`). The entry's
+keys are read as plain dict keys: feedparser's dicts map `updated` to `published` on `.get`, which must decide
+nothing here.
+
+What this module must not do: read the clock (a date ahead of when an item is seen is the store's business).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from feeds.watch import foreigndates, localdates, numericdates
+from feeds.watch.numericdates import DayOrder
+
+__all__ = ["EARLIEST_ITEM_DATE", "item_date", "source_date"]
+
+EARLIEST_ITEM_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # (a 1 January: `_when` compares the year)
+"""An item dated before this has no date of its own: no web feed existed yet, so such a date is a placeholder (a
+CMS's empty date written as 1970-01-01, the Unix epoch, or 0001-01-01, the zero of Go and .NET; 1900-01-01 from a
+spreadsheet). Taken at its word, it would keep the item from being coverage of any release (it "predates" them
+all), sink it to the end of every list and publish 1970 in our feeds; without it, the item is dated when first
+seen, as one without a date is."""
+
+
+def _when(value: Any) -> datetime | None:
+    """feedparser's UTC struct_time → aware datetime (a leap second becomes :59); None for a placeholder date."""
+    if value is None:
+        return None
+    try:
+        year, month, day, hour, minute, second = value[:6]
+        if year < EARLIEST_ITEM_DATE.year:  # (`source_date`, as an int: it is read for every item's dates)
+            return None
+        return datetime(year, month, day, hour, minute, min(second, 59), tzinfo=UTC)
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def item_date(entry: dict[str, Any], key: str, order: DayOrder | None = None) -> datetime | None:
+    """The entry's `key` date (`published`, `updated`) as an aware UTC datetime, None when it has none (or a
+    placeholder); `order` is the order an ambiguous date in figures is read in (`numericdates.day_order`)."""
+    return _when(_date(entry, key, order))
+
+
+def _date(entry: dict[str, Any], key: str, order: DayOrder | None) -> Any:
+    """feedparser's reading of the entry's `key` date (`published_parsed`), but for a date written with characters
+    outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock). One
+    whose only such characters are white space (a no-break space a CMS put in an English date) is feedparser's,
+    which reads any white space as a space. A date feedparser could not read is read by `localdates`
+    (`Di, 01 Dez 2026`), or by `numericdates` when wholly in figures (`01.12.2026 10:00`, in the item's `order`
+    when ambiguous): a date feedparser reads never reaches them."""
+    written = dict.get(entry, key)
+    if isinstance(written, str) and not written.isascii() and not "".join(written.split()).isascii():
+        return foreigndates.written_date(written)
+    parsed = dict.get(entry, key + "_parsed")
+    if parsed is None and isinstance(written, str) and written:
+        plain = written if written.isascii() else " ".join(written.split())
+        if numericdates.is_numeric(plain):
+            return numericdates.numeric_date(plain, order)
+        return localdates.localized_date(written)
+    return parsed
+
+
+def source_date(value: datetime | None) -> datetime | None:
+    """An item's date as its source gives it, or None when it is a placeholder (`EARLIEST_ITEM_DATE`)."""
+    return value if value is None or value >= EARLIEST_ITEM_DATE else None

@@ -1,0 +1,179 @@
+"""Item dates written in figures only (`01.12.2026 10:00`, `1/12/2026`, `12/01/2026 10:00 PM`, `01-12-2026`,
+`2026/12/01`) are read as written where feedparser reads nothing: the item was dated when first seen.
+
+Which figure is the day: year-first is year, month, day; a dotted date is day-first; a slashed or dashed one is
+month-first for a month-first locale (en-US, the US territories, the Philippines), day-first for any other
+language; a value impossible one way (13/12) is read the other way, and so are the feed's other dates, when its
+own impossible ones all point one way. An ambiguous one with no language (or just `en`) and no such evidence is
+none: the item is dated when first seen, as before."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from feeds.watch import numericdates
+from feeds.watch.parse import parse_feed, parse_with_feedparser, try_fast_parse
+from tests.cli_watch_helpers import run
+
+URL = "https://news.example.org/feed"
+
+
+def rss(*dates: str, language: str | None = None, item_language: str | None = None) -> bytes:
+    lang = f"<language>{language}</language>" if language else ""
+    own = f"<dc:language>{item_language}</dc:language>" if item_language else ""
+    items = "".join(
+        f"<item><title>t{i}</title><link>https://news.example.org/{i}</link>{own}<pubDate>{d}</pubDate></item>"
+        for i, d in enumerate(dates)
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>D</title><link>https://news.example.org/</link><description>d</description>{lang}"
+        f"{items}</channel></rss>"
+    ).encode()
+
+
+def dates(body: bytes) -> list[datetime | None]:
+    """The items' dates, the same on the fast path and feedparser's (asserted)."""
+    fast = try_fast_parse(body, url=URL)
+    assert not isinstance(fast, str), fast
+    slow = parse_with_feedparser(body, url=URL)
+    assert [it.published for it in fast.items] == [it.published for it in slow.items]
+    return [it.published for it in fast.items]
+
+
+def read(written: str, language: str | None = None, item_language: str | None = None) -> datetime | None:
+    (when,) = dates(rss(written, language=language, item_language=item_language))
+    return when
+
+
+TEN = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
+DAY = datetime(2026, 12, 1, tzinfo=UTC)
+JAN = datetime(2026, 1, 12, 10, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("written", "language", "expected"),
+    [
+        # dotted: day-first, whatever the language (German, Russian, Polish, Czech…)
+        ("01.12.2026 10:00", None, TEN),
+        ("01.12.2026", None, DAY),
+        ("1.12.2026 10:00:00", "de", TEN),
+        ("01.12.2026 10:00", "en-US", TEN),
+        ("01.12.2026, 13:00 MSK", "ru", TEN),  # the zone by its name, as `localdates` reads one
+        ("01.12.2026 11:00 +0100", None, TEN),
+        ("01.12.2026 10:00 Uhr", "de", TEN),
+        # slashed or dashed: day-first but for a month-first locale
+        ("1/12/2026 10:00", "en-GB", TEN),
+        ("01/12/2026", "fr", DAY),
+        ("1/12/2026 10:00", "en-US", JAN),
+        ("12/01/2026 10:00:00 PM", "en-us", datetime(2026, 12, 1, 22, 0, tzinfo=UTC)),
+        ("12/1/2026 10:00 AM", "en_US", TEN),
+        ("12/1/2026 10:00", "fil-PH", TEN),
+        # impossible one way: read the other, whatever the language
+        ("13/12/2026", "en-US", datetime(2026, 12, 13, tzinfo=UTC)),
+        ("12/13/2026", "en-GB", datetime(2026, 12, 13, tzinfo=UTC)),
+        ("12/13/2026", None, datetime(2026, 12, 13, tzinfo=UTC)),
+        ("05/05/2026", None, datetime(2026, 5, 5, tzinfo=UTC)),  # the same either way
+        # year-first: year, month, day
+        ("2026/12/01", None, DAY),  # (as feedparser reads it)
+        ("1-12-2026", "nl", DAY),
+        # ambiguous with no language, or just `en` (British or American?): none, dated when first seen
+        ("01/12/2026 10:00", None, None),
+        ("01/12/2026", "en", None),
+        # not wholly a date: none, never a part of it
+        ("32.12.2026", "de", None),
+        ("01.13.2026 10:00", None, datetime(2026, 1, 13, 10, 0, tzinfo=UTC)),
+        ("13/13/2026", None, None),
+        ("01.12.2026 25:00", None, None),
+        ("01.12.26", "de", None),  # a two-digit year: which century is a guess
+        ("01.12.2026 10:00 heure", None, None),
+        ("01/12-2026", "fr", None),  # two separators
+        ("01.12.2026 10:00 XYZ", None, None),
+    ],
+)
+def test_a_date_written_in_figures_is_read_as_written(written, language, expected):
+    assert read(written, language) == expected
+
+
+def test_the_items_language_decides_before_its_feeds():
+    assert read("1/12/2026 10:00", "en-GB", item_language="en-US") == JAN
+    assert read("1/12/2026 10:00", "en-US", item_language="de") == TEN
+
+
+@pytest.mark.parametrize(
+    ("others", "language", "expected"),
+    [
+        (["13/11/2026"], None, TEN),  # the feed writes day-first
+        (["11/13/2026"], None, JAN),  # month-first
+        (["11/13/2026"], "en-GB", JAN),  # its own dates say more than its language
+        (["13/11/2026"], "en-US", TEN),  # (WordPress says en-US of every site it does not know)
+        (["13/11/2026", "11/13/2026"], None, None),  # they disagree: no evidence, none
+        (["13/11/2026", "11/13/2026"], "en-US", JAN),  # …and the language decides
+        (["13.11.2026"], None, None),  # a dotted date is day-first anyway: it says nothing of slashed ones
+    ],
+)
+def test_the_feeds_own_unambiguous_dates_decide_an_ambiguous_one(others, language, expected):
+    assert dates(rss("01/12/2026 10:00", *others, language=language))[0] == expected
+
+
+def test_a_date_feedparser_reads_whole_never_reaches_the_reader(monkeypatch):
+    """feedparser stays the reader of every date it reads: the numeric reader is asked only about one it could not
+    read, wholly in figures."""
+    calls: list[str] = []
+    real = numericdates.numeric_date
+    monkeypatch.setattr(numericdates, "numeric_date", lambda s, o: calls.append(s) or real(s, o))
+    assert read("Tue, 01 Dec 2026 10:00:00 GMT") == TEN
+    assert read("2026-12-01T10:00:00Z") == TEN
+    assert read("2026-12-01 10:00") == TEN
+    assert read("2026/12/01") == DAY
+    assert read("Di, 01 Dez 2026 11:00:00 +0100") == TEN
+    assert calls == []
+    assert read("01.12.2026 10:00") == TEN
+    assert calls == ["01.12.2026 10:00"] * 2
+
+
+def test_a_date_ahead_is_dated_when_seen_as_any_other(config, httpserver, clock):
+    """The store's rule for dates ahead of the check holds for these too: dated when first seen, and noted."""
+    ahead = (clock() + timedelta(days=30)).strftime("%d.%m.%Y %H:%M")
+    body = rss(ahead, "24.11.2026 10:00", language="de").replace(b">t0<", b">Moskau<").replace(b">t1<", b">Moskau<")
+    httpserver.expect_request("/de.xml").respond_with_data(body, content_type="application/rss+xml")
+    assert run(config, "watch", "add", httpserver.url_for("/de.xml")).exit_code == 0
+    assert run(config, "keywords", "add", "Moskau", "--name", "Moskau").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    found = {m["link"]: m["published"] for m in json.loads(run(config, "matches", "list", "--json").stdout)}
+    assert found == {
+        "https://news.example.org/0": clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "https://news.example.org/1": "2026-11-24T10:00:00Z",
+    }
+    (feed,) = json.loads(run(config, "watch", "list", "--json").stdout)
+    assert "1 item(s) dated ahead of the check" in feed["health"]["parse_warning"]
+
+
+def test_the_corpus_dates_read_before_are_unchanged(corpus_feeds, monkeypatch):
+    """Over every corpus feed: each item's dates as read with the numeric reader and without it (the dates of
+    before) are the same wherever one was read before; the reader only dates items that had none."""
+    with_reader = _corpus_dates(corpus_feeds)
+    monkeypatch.setattr(numericdates, "is_numeric", lambda text: False)
+    before = _corpus_dates(corpus_feeds)
+    assert with_reader.keys() == before.keys()
+    read_before = {k: v for k, v in before.items() if v != (None, None)}
+    assert len(read_before) > 1000, "the corpus is no longer the one these figures were taken from"
+    changed = {k: (before[k], with_reader[k]) for k in read_before if with_reader[k] != before[k]}
+    assert changed == {}
+
+
+def _corpus_dates(folder) -> dict[tuple[str, str], tuple[datetime | None, datetime | None]]:
+    found = {}
+    for path in sorted(folder.iterdir()):
+        if path.name == "MANIFEST.tsv" or not path.is_file():
+            continue
+        try:
+            parsed = parse_feed(path.read_bytes(), url=f"https://corpus.example.org/{path.name}")
+        except Exception:  # (a corpus file that is no feed is tests/test_watch_parse.py's business)
+            continue
+        for it in parsed.items:
+            found[path.name, it.key] = (it.published, it.updated)
+    return found
