@@ -5,8 +5,9 @@ no dates.
     source_date(value)             a date as its source gives it, None for a placeholder (`EARLIEST_ITEM_DATE`)
 
 feedparser (and the fast path, which replays it) is the reader of every date it reads, but for one written with
-characters outside ASCII (`foreigndates`: feedparser may take its day from the clock); one it cannot read is
-`localdates`' (month names: `Di, 01 Dez 2026`) or `numericdates`' (figures only: `01.12.2026 10:00`). The entry's
+characters outside ASCII (`foreigndates`: feedparser may take its day from the clock) or wholly in figures
+(`numericdates`: `01.12.2026 10:00`, which feedparser reads not at all, or misreads); one it cannot read is
+`localdates`' (month names: `Di, 01 Dez 2026`). The entry's
 keys are read as plain dict keys: feedparser's dicts map `updated` to `published` on `.get`, which must decide
 nothing here.
 
@@ -54,17 +55,20 @@ def _date(entry: dict[str, Any], key: str, order: DayOrder | None) -> Any:
     """feedparser's reading of the entry's `key` date (`published_parsed`), but for a date written with characters
     outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock). One
     whose only such characters are white space (a no-break space a CMS put in an English date) is feedparser's,
-    which reads any white space as a space. A date feedparser could not read is read by `localdates`
-    (`Di, 01 Dez 2026`), or by `numericdates` when wholly in figures (`01.12.2026 10:00`, in the item's `order`
-    when ambiguous): a date feedparser reads never reaches them."""
+    which reads any white space as a space. A date wholly in figures (`01.12.2026 10:00`) is `numericdates`', in
+    the item's `order` when ambiguous: feedparser reads none of the day- or month-first ones, and its ISO 8601
+    reader misreads the start of others (`01-12-2026` as 2001-12-20, `2020/1/10 14:33` as 2020-12-01). A date
+    feedparser could not read (`Di, 01 Dez 2026`) is read by `localdates`: a date feedparser reads never reaches
+    it."""
     written = dict.get(entry, key)
-    if isinstance(written, str) and not written.isascii() and not "".join(written.split()).isascii():
-        return foreigndates.written_date(written)
-    parsed = dict.get(entry, key + "_parsed")
-    if parsed is None and isinstance(written, str) and written:
+    if isinstance(written, str):
         plain = written if written.isascii() else " ".join(written.split())
+        if not plain.isascii():
+            return foreigndates.written_date(written)
         if numericdates.is_numeric(plain):
             return numericdates.numeric_date(plain, order)
+    parsed = dict.get(entry, key + "_parsed")
+    if parsed is None and isinstance(written, str) and written:
         return localdates.localized_date(written)
     return parsed
 

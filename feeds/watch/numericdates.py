@@ -1,8 +1,10 @@
-"""Item dates written in figures only: `01.12.2026 10:00`, `1/12/2026`, `12/01/2026 10:00 PM`, `1-12-2026`,
-with or without a zone. feedparser reads none of the day-first or month-first ones: the item was dated when first
-seen. `feeds.watch.itemdates` asks only about a date feedparser could not read.
+"""Item dates written in figures only: `01.12.2026 10:00`, `1/12/2026`, `12/01/2026 10:00 PM`, `01-12-2026`,
+`2026/12/01 10:00:00`, with or without a zone. feedparser reads none of the day-first or month-first ones (the
+item was dated when first seen), and its ISO 8601 reader reads the start of others and stops: `01-12-2026` was
+2001-12-20, `31-12-2026` 2031-12-20, `2020/1/10 14:33` 2020-12-01, `2026/12/01 10:00` lost its time.
 
-    is_numeric(text)               whether `text` is wholly such a date
+    is_numeric(text)               whether `text` is wholly such a date (then it is read here, whatever feedparser
+                                   made of it: `feeds.watch.itemdates`)
     evidence(texts)                the order a feed's own dates show: "day" when one reads only day-first (13/11),
                                    "month" when one reads only month-first (11/13), None when none or both do
     day_order(language, shown)     the order an ambiguous slashed or dashed date is read in (None: not read)
