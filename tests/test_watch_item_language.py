@@ -75,3 +75,48 @@ def test_the_match_feed_quotes_the_item_in_its_language(config, httpserver, tmp_
     (quote,) = content.xpath("//blockquote")
     assert quote.get("lang") == "ru"
     assert entry.get("{http://www.w3.org/XML/1998/namespace}lang") is None, "the entry's own sentences are ours"
+
+
+# --- JSON Feed 1.1: `language` at the top and on an item ----------------------------------------------------------
+
+
+def json_feed(language: object = None, *items: dict[str, object]) -> bytes:
+    doc: dict[str, object] = {"version": "https://jsonfeed.org/version/1.1", "title": "Вести", "items": list(items)}
+    if language is not None:
+        doc["language"] = language
+    return json.dumps(doc, ensure_ascii=False).encode()
+
+
+def story(n: int, language: object = None) -> dict[str, object]:
+    it: dict[str, object] = {"id": str(n), "url": f"https://vesti.example/{n}", "title": "Лавров в Москве"}
+    if language is not None:
+        it["language"] = language
+    return it
+
+
+@pytest.mark.parametrize(
+    ("body", "languages"),
+    [
+        (json_feed("ru", story(1)), ["ru"]),
+        (json_feed("ru-RU", story(1), story(2, "en-GB")), ["ru-RU", "en-GB"]),  # an item's own first
+        (json_feed(None, story(1, "uk"), story(2)), ["uk", None]),
+        (json_feed(" ru_RU ", story(1)), ["ru-RU"]),  # written as BCP 47, as an RSS one is
+        (json_feed("Russian", story(1, "Ukrainian")), [None]),  # not language tags: none rather than a wrong one
+        (json_feed(7, story(1, ["ru"])), [None]),  # nor other types
+        (json_feed("ru", story(1, "")), ["ru"]),
+    ],
+)
+def test_a_json_feeds_language_and_its_items_are_kept_with_its_items(body, languages):
+    from feeds.watch.parse import parse_feed
+
+    assert [i.language for i in parse_feed(body, url="https://vesti.example/feed.json").items] == languages
+
+
+def test_a_polled_json_feed_gives_its_items_language(config, httpserver):
+    body = json_feed("ru", story(1), story(2, "uk") | {"title": "Лавров у Москві"})
+    httpserver.expect_request("/feed.json").respond_with_data(body, content_type="application/feed+json")
+    assert run(config, "watch", "add", httpserver.url_for("/feed.json")).exit_code == 0
+    assert run(config, "keywords", "add", "Москв*", "--name", "Москва").exit_code == 0
+    assert run(config, "watch", "poll").exit_code == 0
+    found = {m["link"]: m["language"] for m in json.loads(run(config, "matches", "list", "--json").stdout)}
+    assert found == {"https://vesti.example/1": "ru", "https://vesti.example/2": "uk"}

@@ -300,7 +300,10 @@ def _replace_key(item: WatchItem, key: str) -> WatchItem:
 
 
 def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
+    """The `ParsedFeed` of a JSON Feed; an item's language is its own 1.1 `language`, else its feed's, as an RSS
+    or Atom entry's is its own, else its channel's."""
     home = _json_link(doc.home_page_url, url)
+    feed_language = language_tag(doc.language)
     drafts = []
     items, cut = _at_most(doc.items)
     empty = 0
@@ -317,7 +320,8 @@ def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
             continue
         author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
         published, modified = source_date(it.published), source_date(it.modified)
-        drafts.append(_draft(title, link, it.id, summary, content_text, author, published, modified, it.tags))
+        language = language_tag(it.language) or feed_language
+        drafts.append(_draft(title, link, it.id, summary, content_text, author, published, modified, it.tags, language))
     title, long_title = _feed_title(_text(doc.title, "text/plain"))
     warning = join_warnings(
         doc.warning, cut, f"{empty} item(s) without an id, title, link or text left out" if empty else None, long_title

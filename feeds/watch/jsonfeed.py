@@ -2,9 +2,10 @@
 
 The reader is tolerant in the way feed readers must be: a field of the wrong type is ignored rather than fatal,
 a numeric `id` becomes a string (the 1.1 spec asks publishers for strings but readers meet numbers), the 1.0
-`author` object and the 1.1 `authors` array are both read, and dates are RFC 3339 (a date without an offset is
-taken as UTC). It is strict only where the document is not a JSON Feed at all: not JSON, not an object, or
-neither a JSON Feed `version` nor an `items` array — then `FeedParseError`.
+`author` object and the 1.1 `authors` array are both read, as is 1.1's `language` (the feed's and an item's), and
+dates are RFC 3339 (a date without an offset is taken as UTC). It is strict only where the document is not a
+JSON Feed at all: not JSON, not an object, or neither a JSON Feed `version` nor an `items` array — then
+`FeedParseError`.
 
 What this module must not do: any I/O, HTML handling (sanitising is `feeds.watch.parse`'s job) or guessing.
 """
@@ -57,6 +58,8 @@ class JsonFeedItem:
     modified: datetime | None
     authors: tuple[str, ...]
     tags: tuple[str, ...]
+    language: str | None = None
+    """The item's own 1.1 `language`, as written (`feeds.watch.itemlanguage.language_tag` reads it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,8 @@ class JsonFeed:
     items: tuple[JsonFeedItem, ...]
     warning: str | None = None
     """Set when the document bends the spec but could be read (no version, items that are not objects…)."""
+    language: str | None = None
+    """The feed's 1.1 `language` (its items' unless they give their own), as written."""
 
 
 def read_json_feed(body: bytes, *, url: str) -> JsonFeed:
@@ -108,6 +113,7 @@ def read_json_feed(body: bytes, *, url: str) -> JsonFeed:
         feed_url=_str(doc.get("feed_url")),
         items=tuple(read),
         warning="; ".join(warnings) or None,
+        language=_str(doc.get("language")),
     )
 
 
@@ -128,6 +134,7 @@ def _item(it: dict[str, Any]) -> JsonFeedItem:
         tags=tuple(t.strip() for t in it.get("tags") or () if isinstance(t, str) and t.strip())
         if isinstance(it.get("tags"), list)
         else (),
+        language=_str(it.get("language")),
     )
 
 
