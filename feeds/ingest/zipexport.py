@@ -12,9 +12,9 @@ export would name alike. Recognised by its shape (one page at the top, nothing b
 
 The same export unzipped and zipped again on macOS is that export too: Finder's "Compress" adds, for each file and
 folder, its resource fork as `__MACOSX/<its path>/._<its name>` (an AppleDouble file) and `__MACOSX/` folders to
-hold them, which are ignored (never decompressed) when each is the twin of a member of the archive, and zips the
-folder Archive Utility unzipped the download into when that folder is what was compressed (one folder holding
-the whole export, read as its top).
+hold them, which are ignored (never decompressed, nor counted towards `MAX_MEMBERS`: `MAX_ZIP_MEMBERS` bounds
+them) when each is the twin of a member of the archive, and zips the folder Archive Utility unzipped the download
+into when that folder is what was compressed (one folder holding the whole export, read as its top).
 
 An archive is whoever made it's description of files: everything is read in memory (nothing is unpacked on
 disk), and what it declares is checked before anything is decompressed: its size and number of members (from its
@@ -45,10 +45,25 @@ from feeds.ingest.htmlmeta import is_google_docs
 from feeds.ingest.htmlpage import parse_html
 from feeds.ingest.pictures import MAX_PICTURE_BYTES, MAX_SHOWN_BYTES, is_picture_name
 
-__all__ = ["EXPORT_IMAGES", "MAX_MEMBERS", "MAX_PAGE_BYTES", "MAX_RATIO", "ExportedPage", "exported_page"]
+__all__ = [
+    "EXPORT_IMAGES",
+    "MAX_MEMBERS",
+    "MAX_PAGE_BYTES",
+    "MAX_RATIO",
+    "MAX_ZIP_MEMBERS",
+    "ExportedPage",
+    "exported_page",
+]
 
 MAX_MEMBERS = 200
-"""An export is a page and its pictures: a document of a few dozen pictures is a long one."""
+"""An export is a page and its pictures: a document of a few dozen pictures is a long one. Finder's `__MACOSX/`
+members do not count (`MAX_ZIP_MEMBERS` bounds them)."""
+
+MAX_ZIP_MEMBERS = 2 * MAX_MEMBERS + 8
+"""The zip's members, `__MACOSX/` ones included, at most: Finder adds a fork for each file, a fork and a twin
+folder for each folder, and `__MACOSX/` itself, so an export of `MAX_MEMBERS` zipped again by Finder holds some
+twice as many. Counted from the end record before `zipfile` reads the directory, so a zip of 100,000 forks is
+refused unread: the forks are never decompressed, but reading a directory of so many costs memory."""
 
 MAX_PAGE_BYTES = 20 * 1024 * 1024
 """The page, at most as large as a release file (`units.MAX_FILE_BYTES`, which this module cannot import)."""
@@ -79,16 +94,18 @@ def exported_page(data: bytes, origin: str) -> ExportedPage | None:
     else, or cannot be read as a zip. InvalidReleaseError, naming the zip and the member, for one refused."""
     if (count := _declared_members(data)) is None:
         return None
-    if count > MAX_MEMBERS:
-        raise _refused(_too_many(f"more than {MAX_MEMBERS}"), origin)
+    if count > MAX_ZIP_MEMBERS:
+        raise _refused(_too_many(f"more than {MAX_ZIP_MEMBERS}"), origin)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, NotImplementedError):
         return None  # (refused by `formats` as a zip that cannot be read)
     with archive:
         infos = archive.infolist()
-        if len(infos) > MAX_MEMBERS:
-            raise _refused(_too_many(f"{len(infos)}, more than {MAX_MEMBERS},"), origin)
+        if len(infos) > MAX_ZIP_MEMBERS:
+            raise _refused(_too_many(f"{len(infos)}, more than {MAX_ZIP_MEMBERS},"), origin)
+        if (own := sum(not info.filename.startswith(_FORKS) for info in infos)) > MAX_MEMBERS:
+            raise _refused(_too_many(f"{own}, more than {MAX_MEMBERS},", forks=own < len(infos)), origin)
         _no_hostile_member(infos, origin)
         shape = _shape(_within_top_folder(_without_forks(infos)))
         if shape is None:
@@ -260,10 +277,11 @@ def _refused(why: str, origin: str, member: str | None = None) -> InvalidRelease
     return InvalidReleaseError(f"{what}: {why}; the archive was not unpacked", origin=origin)
 
 
-def _too_many(count: str) -> str:
+def _too_many(count: str, forks: bool = False) -> str:
+    besides = " besides the `__MACOSX/` ones macOS adds" if forks else ""
     return (
-        f"it holds {count} files, too many for a web page and its pictures (a zip of releases: unzip it and drop"
-        " the releases it holds)"
+        f"it holds {count} files{besides}, too many for a web page and its pictures (a zip of releases: unzip it"
+        " and drop the releases it holds)"
     )
 
 
