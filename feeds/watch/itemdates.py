@@ -7,9 +7,8 @@ no dates.
 feedparser (and the fast path, which replays it) is the reader of every date it reads, but for one written with
 characters outside ASCII (`foreigndates`: feedparser may take its day from the clock) or wholly in figures
 (`numericdates`: `01.12.2026 10:00`, which feedparser reads not at all, or misreads); one it cannot read is
-`localdates`' (month names: `Di, 01 Dez 2026`). The entry's
-keys are read as plain dict keys: feedparser's dicts map `updated` to `published` on `.get`, which must decide
-nothing here.
+`localdates`' (month names: `Di, 01 Dez 2026`). The entry's keys are read as plain dict keys: feedparser's dicts
+map `updated` to `published` on `.get`, which must decide nothing here.
 
 What this module must not do: read the clock (a date ahead of when an item is seen is the store's business).
 """
