@@ -69,6 +69,7 @@ def fill(store) -> None:
     store.keep_published_feeds({"topic:iran": PublishedFeed("topic:iran", NOW, "Iran")}, NOW)
     for match_id, dest in ((1, "webhook:desk"), (2, "webhook:desk"), (1, "email:chief")):
         store.enqueue_deliveries(dest, [NewDelivery(match_id, f"{dest}:{match_id}", NOW + timedelta(minutes=5))], NOW)
+    store.dismiss_matches([2], NOW, by="Ana Díaz", reason="not ours")  # (a dismissal's record travels too)
     store.save_worker_status("host-a:41", started=NOW - timedelta(hours=2), now=NOW, status={"jobs": {"watch": "ok"}})
 
 

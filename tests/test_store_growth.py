@@ -38,6 +38,7 @@ BOUNDED_BY = {
     "publish_outcome": "one row",
     "pictures": "those the releases show; housekeeping: one no release shows, a day after a release last stored it",
     "release_pictures": "one row a name a release gave a picture (a correction keeps it); gone with a takedown",
+    "dismissals": "one row a press officer's dismissal (never pruned); gone with a restore or a takedown",
 }
 PRUNED = ("idempotency", "ingested_files", "items", "matches", "entry_ids", "alert_deliveries", "workers")
 

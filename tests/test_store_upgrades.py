@@ -25,6 +25,7 @@ from tests.test_store_copy import NOW, dump, fill
 # version N is what `MIGRATIONS[:N]` made, less what these versions after N brought (their tables, columns, indexes).
 ADDED_TABLES = {6: "related_applied", 17: "entry_ids", 19: "published_feeds", 24: "watch_settings"}
 ADDED_TABLES |= {26: "host_slots", 27: "publish_outcome", 34: "pictures", 35: "release_pictures"}
+ADDED_TABLES |= {38: "dismissals"}
 ADDED_COLUMNS = {
     7: [("items", "in_body_at"), ("watched_feeds", "body_read_at")],
     10: [("items", "changed_at")],
@@ -151,7 +152,8 @@ def test_an_older_database_upgrades_with_every_row_kept_and_publishes_the_same_b
     assert kept(after, old_columns) == kept(before, old_columns), "every row, as it was"
     assert {t: len(r) for t, r in after.items()} == {t: len(r) for t, r in before.items() if t in old_columns} | {
         t: 0 for t in after if t not in old_columns
-    }
+    } | {"dismissals": len(before["dismissals"])}, "migration 38 carries over the dismissals"
+    assert after["dismissals"] == before["dismissals"]
     for rule_before, rule_after in zip(before["rules"], after["rules"], strict=True):  # migration 12's keys again
         assert (rule_after["folded"], rule_after["slug"]) == (rule_before["folded"], rule_before["slug"])
     if version >= 13:

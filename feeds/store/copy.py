@@ -54,7 +54,7 @@ class TableCount:
 COPIED = frozenset({
     "releases", "idempotency", "ingested_files", "source_state", "watched_feeds", "rules", "items", "matches",
     "entry_ids", "published_feeds", "related_applied", "watch_settings", "alert_destinations", "alert_deliveries",
-    "pictures", "release_pictures",
+    "pictures", "release_pictures", "dismissals",
 })  # fmt: skip
 """The tables `feeds db copy` copies (README, "Moving from SQLite to PostgreSQL", lists them)."""
 

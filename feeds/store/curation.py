@@ -11,7 +11,9 @@ daemon storing the same match at the same moment brings it back; and a copy firs
 with the others when it is being stored as the dismissal is made (`hold_off_match_writers`). Its alerts still
 waiting are cancelled; one sent stays sent. Nothing deletes a dismissed match but its item's feed removed or its
 release taken down (`feeds releases remove`, which erases the release for good): a rule removed keeps it, so the
-rule added again under its name meets it (`feeds.store.rules`), and a release withdrawn touches no match.
+rule added again under its name meets it (`feeds.store.rules`), and a release withdrawn touches no match. The
+dismissal itself is recorded apart from the match (`feeds.store.dismissals`), and outlives its feed removed: it is
+that record a copy stored later meets, whichever feed brings it, until a restore or a takedown removes it.
 
 What this module must not do: decide what matches, or find which match a person named (`feeds.watch.curate`).
 """
@@ -30,6 +32,7 @@ from feeds.articles import article_link, item_article
 from feeds.errors import ExistsError, NotFoundError
 from feeds.model import StoredItem, WatchItem
 from feeds.store.alerts import alert_deliveries as AD
+from feeds.store.dismissals import dismissals_of, forget_in, match_rows, of_row, record_in, side
 from feeds.store.items import ITEM_COLUMNS, stored_item_from, upsert_items_in
 from feeds.store.rows import chunks
 from feeds.store.schema import items as I
@@ -41,11 +44,6 @@ HAND_ENTERED = "hand-entered:"
 """The address of the feed of the articles of one source entered by hand (`hand_entered_item`), before its name."""
 HAND_ENTERED_ORIGIN = "hand"
 """The origin of such a feed: `Store.feeds` leaves them out (they are not watched)."""
-
-
-def side(kind: str) -> str:
-    """What a match is of: a keyword rule's (`rule`) or a release's (`release`: related, pickup, manual)."""
-    return "rule" if kind == "keyword" else "release"
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,6 +134,7 @@ class CurationStoreMixin:
                     .where(M.c.id.in_(chunk))
                     .values(dismissed_at=None, dismiss_reason=None, curated_by=by, curated_at=now)
                 )
+            forget_in(conn, {of_row(r) for r in match_rows(conn, family)})
         return Curated(tuple(dict.fromkeys([*ids, *family])))
 
     def add_manual_match(
@@ -163,7 +162,8 @@ class CurationStoreMixin:
                     )
             key = sa.and_(M.c.kind == "manual", M.c.subject == release_id, M.c.item_id == item_id)
             was = conn.execute(sa.select(M.c.id).where(key)).scalar_one_or_none()
-            if was is not None:  # (added by hand before, dismissed since)
+            if was is not None:  # (added by hand before, dismissed since: restored, its record with it)
+                forget_in(conn, {of_row(r) for r in match_rows(conn, [int(was)])})
                 conn.execute(
                     M.update()
                     .where(M.c.id == was)
@@ -253,28 +253,23 @@ def dismiss_in(
             .values(dismissed_at=now, dismiss_reason=reason, curated_by=by, curated_at=now)
         )
         conn.execute(AD.update().where(AD.c.match_id.in_(chunk), AD.c.status == "pending").values(status="cancelled"))
+    record_in(conn, [*dict.fromkeys([*ids, *family])], now, by=by, reason=reason)
     return Curated(tuple(dict.fromkeys([*ids, *family])))
 
 
 def dismiss_like_siblings(conn: sa.Connection, new_ids: Sequence[int], subjects: Iterable[str]) -> int:
-    """Dismiss the matches `new_ids`, just stored (of `subjects`), that are copies of a match dismissed before (the
-    same rule or release and article: another feed's copy, a related item now a pickup), as that one was; returns
-    how many. One query on the index of dismissed matches when none of `subjects` has one (nearly always)."""
+    """Dismiss the matches `new_ids`, just stored (of `subjects`), whose rule or release and article have a
+    dismissal recorded (`feeds.store.dismissals`: another feed's copy, a related item now a pickup, the feed
+    removed and added again), as that one was; returns how many. One query on the index of the records' subjects
+    when none of `subjects` has one (nearly always)."""
     if not new_ids:
         return 0
-    gone = (
-        sa.select(*_COLUMNS, M.c.dismiss_reason, M.c.curated_by)
-        .join(I, I.c.id == M.c.item_id)
-        .where(M.c.dismissed_at.is_not(None), M.c.subject.in_(set(subjects)))
-    )
-    dismissed = {(side(r.kind), r.subject, _article(r)): r for r in conn.execute(gone)}
+    dismissed = dismissals_of(conn, subjects)
     if not dismissed:
         return 0
-    q = sa.select(*_COLUMNS).join(I, I.c.id == M.c.item_id)
-    added = [r for chunk in chunks(list(new_ids), 500) for r in conn.execute(q.where(M.c.id.in_(chunk)))]
     count = 0
-    for r in added:
-        was = dismissed.get((side(r.kind), r.subject, _article(r)))
+    for r in match_rows(conn, list(new_ids)):
+        was = dismissed.get(of_row(r))
         if was is not None:
             conn.execute(
                 M.update()

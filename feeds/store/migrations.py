@@ -25,6 +25,7 @@ from feeds.errors import MigrationError
 from feeds.store.alerts import alert_deliveries, alert_destinations
 from feeds.store.frozen import dns_host_18, escaped_url_part_20, rule_keys_12, watch_item_hash_13, without_email_32
 from feeds.store.schema import (
+    dismissals,
     entry_ids,
     host_slots,
     idempotency,
@@ -275,6 +276,27 @@ def _keep_went_public(conn: Connection) -> None:
     )
 
 
+def _carry_dismissals(conn: Connection) -> None:
+    """Record every dismissed match of an older database as a dismissal of its own (migration 38): its rule or
+    release, its kind, its item's link, guid, key and title and its feed's address and title as they are stored,
+    when, why and by whom. Each copy dismissed with another is recorded too (the same article twice is one
+    judgement: `feeds.store.dismissals` reads them as one). Plain SQL, no live logic: what makes two of them the
+    same article is worked out whenever they are read, as for items."""
+    m, i, f = matches, items, watched_feeds
+    side = sa.case((m.c.kind == "keyword", sa.literal("rule")), else_=sa.literal("release"))
+    found = (
+        sa.select(side, m.c.subject, m.c.kind, f.c.url, f.c.title, i.c.key, i.c.link, i.c.guid, i.c.title)
+        .add_columns(m.c.dismissed_at, m.c.dismiss_reason, m.c.curated_by)
+        .join(i, i.c.id == m.c.item_id)
+        .join(f, f.c.id == i.c.feed_id)
+        .where(m.c.dismissed_at.is_not(None))
+        .order_by(m.c.id)
+    )
+    names = ["side", "subject", "kind", "feed_url", "feed_title", "item_key", "link", "guid", "title"]
+    names += ["dismissed_at", "dismiss_reason", "curated_by"]
+    conn.execute(dismissals.insert().from_select(names, found))
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "releases", _create(releases, idempotency, ingested_files, source_state)),
     Migration(2, "watch", _create(watched_feeds, rules, items, matches)),
@@ -398,6 +420,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     # The language a watched feed gives, kept with its items: published with their words (`lang`), listed in JSON.
     # Items stored before have none until their text changes.
     Migration(37, "watched items' language, as their feed gives it", _add_column(items, "language")),
+    # A dismissal outlives the item it was made on: a watched feed removed and added again (or the article coming
+    # through another feed later) meets it. Every dismissed match of an older database is carried over as it is.
+    Migration(
+        38, "dismissals kept apart from the items they were made on", _steps(_create(dismissals), _carry_dismissals)
+    ),
 )
 """Append only. Each entry's `apply` runs inside a transaction together with its record."""
 

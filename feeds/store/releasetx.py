@@ -23,6 +23,7 @@ from feeds.model import Release
 from feeds.pictures import Picture
 from feeds.store import schema
 from feeds.store.bulk import bulk_insert
+from feeds.store.dismissals import forget_release_in
 from feeds.store.pictures import erase_pictures_only_shown_by, keep_pictures, pictures_named_by, remember_refs
 from feeds.store.releases import (
     RELEASE_COLUMNS,
@@ -179,6 +180,7 @@ class Tx:
             M.delete().where(M.c.kind.in_(("related", "pickup", "manual")), M.c.subject == release.id)
         ).rowcount
         self.conn.execute(schema.related_applied.delete().where(schema.related_applied.c.release_id == release.id))
+        forget_release_in(self.conn, release.id)  # (its dismissals too: nothing is left to meet them)
         # The push API's kept answers name it (their JSON, in `release_id`), and a remote source's key names it.
         kept = schema.idempotency.c.release_id
         self.conn.execute(

@@ -23,6 +23,7 @@ from feeds.errors import ExistsError, NotFoundError
 from feeds.model import Rule
 from feeds.normalise.ids import rule_clash, rule_keys, rule_slug
 from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.dismissals import kept_rule_names, rename_rule_in
 from feeds.store.matches import LIVE
 from feeds.store.rows import chunks, record_from
 from feeds.store.schema import matches as M
@@ -128,13 +129,18 @@ class RuleStoreMixin:
     def former_rule_names(self, *, dismissed: bool = False) -> list[str]:
         """The names of former rules, sorted: the subjects of keyword matches that no rule has (a rule deleted
         from the config keeps its matches until `remove_former_rule_matches`; dismissed ones, kept for good, do not
-        make one). With `dismissed`, the names of the rules gone whose dismissed matches are kept instead. One
-        query, however many matches."""
+        make one). With `dismissed`, the names of the rules gone whose dismissals are kept instead (as dismissed
+        matches, or recorded only: `feeds.store.dismissals`). One query, however many matches (two with
+        `dismissed`)."""
         current = sa.select(RU.c.name).where(RU.c.name == M.c.subject).exists()
         state = M.c.dismissed_at.is_not(None) if dismissed else LIVE
         q = sa.select(M.c.subject).where(M.c.kind == "keyword", ~current, state).distinct()
         with self.engine.connect() as conn:
-            return sorted(str(name) for name in conn.execute(q).scalars())
+            names = {str(name) for name in conn.execute(q).scalars()}
+            if dismissed:
+                rules = set(conn.execute(sa.select(RU.c.name)).scalars())
+                names |= set(kept_rule_names(conn)) - rules
+        return sorted(names)
 
     def rules_state(self) -> tuple[int, datetime | None, datetime | None]:
         """(how many rules, the last change, the last application): changes whenever a rule is added, changed,
@@ -189,8 +195,12 @@ class RuleStoreMixin:
 def _adopt_dismissals(conn: sa.Connection, name: str) -> None:
     """Rule `name`, just added, takes the dismissed matches kept under a name that is the same but for case or
     spelling (`rule_clash`: a rule of that name could not stand beside it, so it is that rule again), that it meets
-    them when it finds their articles. One query on the dismissed matches when there is none (nearly always)."""
+    them when it finds their articles, and the dismissals recorded under it (`feeds.store.dismissals`), that a
+    copy stored later meets them. Two queries when there is none (nearly always)."""
     kept = sa.select(M.c.subject).where(M.c.kind == "keyword", M.c.subject != name, M.c.dismissed_at.is_not(None))
+    recorded = [s for s in kept_rule_names(conn) if s != name and rule_clash(name, s)]
+    if recorded:
+        rename_rule_in(conn, name, recorded)
     others = [s for s in conn.execute(kept.distinct()).scalars() if rule_clash(name, s)]
     if not others:
         return

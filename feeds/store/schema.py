@@ -267,6 +267,29 @@ matches = sa.Table(
 )
 
 
+# --- a press officer's dismissals (migration 38): the judgement itself, which outlives the item it was made on ---
+
+dismissals = sa.Table(
+    "dismissals",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    # What it is of: `rule` (a keyword rule's name) or `release` (a release's id), and the article as the item it
+    # was made on gave it (its link and guid as its feed wrote them, its key in that feed and the feed's address),
+    # from which `feeds.store.dismissals.kept_article` works out the article, as `item_article` does for an item.
+    sa.Column("side", sa.Text, nullable=False),
+    sa.Column("subject", sa.Text, nullable=False, index=True),
+    sa.Column("kind", sa.Text, nullable=False),  # the kind of the match named (shown while its item is gone)
+    sa.Column("feed_url", sa.Text, nullable=False),
+    sa.Column("feed_title", sa.Text, nullable=False),
+    sa.Column("item_key", sa.Text, nullable=False),
+    sa.Column("link", sa.Text),
+    sa.Column("guid", sa.Text),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("dismissed_at", UTCDateTime, nullable=False),
+    sa.Column("dismiss_reason", sa.Text),
+    sa.Column("curated_by", sa.Text),
+)
+
 # --- match-feed entry ids as first published (migration 17): an entry keeps its id whatever happens to its matches
 
 entry_ids = sa.Table(

@@ -31,6 +31,7 @@ from feeds.store.curation import CurationStoreMixin
 from feeds.store.daemons import DaemonStoreMixin
 from feeds.store.deliverylog import DeliveryLogStoreMixin
 from feeds.store.digests import DigestStoreMixin
+from feeds.store.dismissals import DismissalStoreMixin
 from feeds.store.engines import NoDatabaseError
 from feeds.store.entryids import EntryIdStoreMixin
 from feeds.store.hostslots import HostSlotStoreMixin
@@ -59,6 +60,7 @@ class Store(
     RuleStoreMixin,
     MatchStoreMixin,
     CurationStoreMixin,
+    DismissalStoreMixin,
     HostSlotStoreMixin,
     AlertStoreMixin,
     DeliveryLogStoreMixin,
