@@ -13,9 +13,11 @@ from typing import Any
 import click
 
 from feeds.cli import SITE_TIME, Context, SiteTime, echo, echo_json, handle_errors, pass_ctx
-from feeds.cli.matches import match_json, matches
+from feeds.cli.matches import kept_json, kept_line, match_json, matches
 from feeds.clock import rfc3339
+from feeds.errors import NotFoundError
 from feeds.model import StoredMatch
+from feeds.store.dismissals import Dismissal
 from feeds.watch.curate import Subject, match_number
 
 
@@ -101,13 +103,39 @@ def matches_dismiss(
 def matches_restore(
     ctx: Context, match: str, release: str | None, rule: str | None, by: str | None, as_json: bool
 ) -> None:
-    from feeds.watch.curate import named_matches
+    from feeds.watch.curate import named_matches, restore_kept
 
     with ctx.app(create=False) as app:
         subject = _subject(app, match, rule, release)
-        done = app.store.restore_matches(named_matches(app, match, subject, dismissed=True), app.clock(), by=_who(by))
+        try:
+            named = named_matches(app, match, subject, dismissed=True)
+        except NotFoundError as missing:
+            if subject is None:
+                raise
+            try:  # (a dismissal whose feeds were all removed since: kept as a record only)
+                kept = restore_kept(app, match, subject)
+            except NotFoundError:
+                raise missing from None  # (what names no dismissed match, nor any kept one)
+            slugs = app.store.release_slugs(d.subject for d in kept if d.side == "release")
+            _report_kept(ctx, kept, slugs, as_json)
+            return
+        done = app.store.restore_matches(named, app.clock(), by=_who(by))
         shown = _shown(app, done.ids, dismissed=False)
     _report(ctx, shown, "restored", as_json)
+
+
+def _report_kept(ctx: Context, kept: list[Dismissal], slugs: dict[str, str], as_json: bool) -> None:
+    if as_json:
+        echo_json([kept_json(d) for d in kept])
+        return
+    for d in kept:
+        echo(kept_line(d, slugs))
+    first = kept[0]
+    of = f"rule {first.subject!r}" if first.side == "rule" else f"release {slugs.get(first.subject, first.subject)}"
+    ctx.say(
+        f"restored the dismissal of {first.kind} match of {of}: no watched feed holds it now; a copy stored from now "
+        "on is published"
+    )
 
 
 @matches.command("add")
@@ -186,7 +214,7 @@ def _report(ctx: Context, shown: tuple[list[StoredMatch], dict[str, str]], done:
     ctx.say(f"{done} {rows[0].kind} match #{rows[0].id}{also}: it {when} at the next publish" if rows else done)
 
 
-def dismissed_line(m: StoredMatch) -> str:
+def dismissed_line(m: StoredMatch | Dismissal) -> str:
     """How `matches list --dismissed` says when, by whom and why a match was dismissed."""
     at = rfc3339(m.dismissed_at) if m.dismissed_at is not None else "?"
     by = f" by {m.curated_by}" if m.curated_by else ""

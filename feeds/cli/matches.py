@@ -22,6 +22,7 @@ from feeds.cli.watch import count
 from feeds.clock import rfc3339
 from feeds.coveragereport import SubjectRow, hours
 from feeds.model import MatchKind, Release, StoredMatch
+from feeds.store.dismissals import Dismissal
 
 
 def match_json(m: StoredMatch) -> dict[str, Any]:
@@ -53,6 +54,30 @@ def match_json(m: StoredMatch) -> dict[str, Any]:
         "dismiss_reason": m.dismiss_reason,
         "curated_by": m.curated_by,
     }
+
+
+def kept_json(d: Dismissal) -> dict[str, Any]:
+    """A dismissal no stored match shows (`matches list --dismissed`, its feeds removed), as `match_json` gives a
+    match, with what is kept of it: no match, item or feed id (null), no time found or terms; `feed_url` is the
+    address of the feed it was made on."""
+    from feeds.articles import article_link
+
+    rule = d.subject if d.side == "rule" else None
+    release = d.subject if d.side == "release" else None
+    return {
+        "id": None, "kind": d.kind, "item_id": None, "feed_id": None, "rule": rule, "release": release,
+        "release_id": release, "title": d.title, "link": d.link, "article": d.article,
+        "article_link": article_link(d.link) if d.link else None, "feed": d.feed_title, "feed_url": d.feed_url,
+        "language": None, "published": None, "found_at": None, "delay_seconds": None, "score": None, "terms": [],
+        "why": None, "reasons": [], "dismissed_at": rfc3339(d.dismissed_at), "dismiss_reason": d.dismiss_reason,
+        "curated_by": d.curated_by,
+    }  # fmt: skip
+
+
+def kept_line(d: Dismissal, slugs: dict[str, str]) -> str:
+    """How a dismissal no stored match shows is named: its match's kind, rule or release, the article, its feed."""
+    of = f"rule {d.subject}" if d.side == "rule" else f"release {slugs.get(d.subject, d.subject)}"
+    return f"{d.kind} of {of}  {d.title}  ({d.feed_title}, no longer watched)"
 
 
 def refuse_combinations(
@@ -199,8 +224,9 @@ def echo_summary(ctx: Context, rows: list[SubjectRow], tz: ZoneInfo, by: str, ki
     ctx.say(f"{len(rows)} {by}{'' if len(rows) == 1 else 's'}, {articles} article{'' if articles == 1 else 's'}")
 
 
-def echo_dismissed(ctx: Context, rows: Sequence[StoredMatch], slugs: dict[str, str]) -> None:
-    """`matches list --dismissed`: one entry per match dismissed, saying when, by whom and why."""
+def echo_dismissed(ctx: Context, rows: Sequence[StoredMatch], kept: Sequence[Dismissal], slugs: dict[str, str]) -> None:
+    """`matches list --dismissed`: one entry per match dismissed, saying when, by whom and why; then those whose
+    feeds were removed since (no match id: restored by their address with --rule or --release)."""
     from feeds.cli.curate import dismissed_line
 
     for m in rows:
@@ -208,7 +234,11 @@ def echo_dismissed(ctx: Context, rows: Sequence[StoredMatch], slugs: dict[str, s
         echo(f"#{m.id} {m.kind} of {of}  {m.item.item.title}  ({m.item.feed_title})")
         echo(f"         {m.item.item.link or ''}")
         echo(f"         {dismissed_line(m)}")
-    ctx.say(count(len(rows), "dismissed match", "dismissed matches"))
+    for d in kept:
+        echo(kept_line(d, slugs))
+        echo(f"         {d.link or ''}")
+        echo(f"         {dismissed_line(d)}")
+    ctx.say(count(len(rows) + len(kept), "dismissed match", "dismissed matches"))
 
 
 @cli.group("matches")
@@ -279,7 +309,8 @@ def matches_list(
     from feeds.cli.releases import find_release
     from feeds.coveragereport import article_csv, article_rows, release_rows, rule_rows, summary_csv
     from feeds.coveragesheet import article_sheet, summary_sheet
-    from feeds.watch.manage import list_matches
+    from feeds.watch.curate import kept_dismissals
+    from feeds.watch.manage import list_matches, rule_name
 
     tz = ctx.settings.site.tz
     after, before = time_range(since, until, tz)
@@ -290,15 +321,22 @@ def matches_list(
             app, rule=rule, release=release, kind=kind, since=after, until=before, limit=limit, tag=tag,
             dismissed=dismissed,
         )  # fmt: skip
+        kept = []
+        if dismissed and (limit is None or len(rows) < limit):  # (and those whose feeds were removed since)
+            named = rule_name(app, rule) if rule is not None else None
+            kept = kept_dismissals(app, rule=named, release=release, kind=kind, since=after, until=before, tag=tag)
+            kept = kept[: None if limit is None else limit - len(rows)]
         now = app.clock()
         if by is not None or as_csv or form == "xlsx":
             releases = {r.id: r for r in app.store.releases(until=now) if not r.never_public}
         slugs = app.store.release_slugs(m.subject for m in rows if m.kind != "keyword") if not as_json else {}
+        slugs |= app.store.release_slugs(d.subject for d in kept if d.side == "release") if not as_json else {}
     if dismissed and not as_json:
-        echo_dismissed(ctx, rows, slugs)
+        echo_dismissed(ctx, rows, kept, slugs)
         return
     if as_json and by is None:
-        give(ctx, output, form, [match_json(m) for m in rows], count(len(rows), "match", "matches"))
+        listed = [match_json(m) for m in rows] + [kept_json(d) for d in kept]
+        give(ctx, output, form, listed, count(len(listed), "match", "matches"))
         return
     articles = article_rows(rows)
     if by is not None:

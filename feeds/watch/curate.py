@@ -3,13 +3,16 @@ matcher missed added by hand.
 
     feeds matches dismiss ID | URL --release R | --rule N  →  named_matches → Store.dismiss_matches (one transaction)
     feeds matches restore …                                 →  named_matches → Store.restore_matches
+                                                               (its feed removed: Store.restore_kept)
+    feeds matches list --dismissed                          →  … + kept_dismissals (their feeds removed)
     feeds matches add URL --release R [--title --source]    →  Store.items_at (or Store.hand_entered_item)
                                                                → Store.add_manual_match
 
 A match is named by its id (`matches list` prints it, `--json` gives it), or by its article's address and the rule
 or release it was found for: the one a press officer has at hand is the story's link, and the same story is a
 match of another rule or release too, which dismissing this one leaves alone. What dismissing does, and why it
-lasts, is `feeds.store.curation`'s docstring.
+lasts, is `feeds.store.curation`'s docstring; a dismissal whose feeds were all removed since is kept as a record
+(`feeds.store.dismissals`), listed and restored by its article's address.
 
 What this module must not do: fetch anything (an article added by hand is one stored already, or one the press
 officer describes), or decide what matches (`feeds.watch.match`).
@@ -27,6 +30,7 @@ from feeds.errors import NotFoundError
 from feeds.model import Release, StoredItem, StoredMatch, WatchItem
 from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.text import one_line_text
+from feeds.store.dismissals import Dismissal
 
 if TYPE_CHECKING:
     from feeds.app import App
@@ -75,6 +79,39 @@ def named_matches(app: App, given: str, subject: Subject | None, *, dismissed: b
             f"{' --dismissed' if dismissed else ''} --{'release' if subject.release else 'rule'} …` lists them)"
         )
     return found
+
+
+def kept_dismissals(
+    app: App,
+    *,
+    rule: str | None = None,
+    release: str | None = None,
+    kind: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    tag: str | None = None,
+) -> list[Dismissal]:
+    """The dismissals no stored match shows any more (the feeds that carried the article were removed), as
+    `matches list --dismissed` filters the dismissed matches: of `rule` (its stored name) or `release` (its id),
+    made on a match of `kind`, at or after `since` and before `until`; none of feeds tagged `tag` (their feeds are
+    gone, with their tags)."""
+    if tag is not None:
+        return []
+    side = "rule" if rule is not None or kind == "keyword" else "release" if release is not None or kind else None
+    found = app.store.kept_dismissals(side=side, subject=rule if rule is not None else release)
+    return [
+        d
+        for d in found
+        if (kind is None or d.kind == kind)
+        and (since is None or d.dismissed_at >= since)
+        and (until is None or d.dismissed_at < until)
+    ]
+
+
+def restore_kept(app: App, given: str, subject: Subject) -> list[Dismissal]:
+    """Undo the dismissal recorded for the article at `given` as a match of `subject` while no stored match shows
+    it (its feeds removed): a copy stored from now on is published. A `NotFoundError` when none is recorded."""
+    return app.store.restore_kept("release" if subject.release is not None else "rule", subject.id, given)
 
 
 def _article(m: StoredMatch) -> str:

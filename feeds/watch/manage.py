@@ -207,6 +207,8 @@ def list_matches(
     if release is not None and kind is None:  # (a release's matches are related or pickups, never keyword ones)
         rows = [m for m in rows if m.kind != "keyword"]
     if rule is not None and not rows and all(r.name != subject for r in app.store.rules()):
+        if dismissed and subject in app.store.former_rule_names(dismissed=True):
+            return rows  # (a rule gone whose dismissals are kept, recorded only: its feeds removed too)
         raise NotFoundError(f"no keyword rule is named {rule!r} (see `feeds keywords list`)")
     return rows
 
