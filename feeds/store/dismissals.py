@@ -132,7 +132,8 @@ def record_in(conn: sa.Connection, ids: Sequence[int], now: datetime, *, by: str
     """Record the dismissal of the matches `ids` just dismissed (the one named first): one record per rule or
     release and article, from its first match, replacing one kept for it before."""
     first: dict[tuple[str, str, str], Any] = {}
-    for r in sorted(match_rows(conn, ids), key=lambda r: list(ids).index(r.id)):
+    order = {match_id: n for n, match_id in enumerate(ids)}
+    for r in sorted(match_rows(conn, ids), key=lambda r: order[r.id]):
         first.setdefault(of_row(r), r)
     forget_in(conn, set(first))
     rows = [

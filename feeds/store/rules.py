@@ -23,6 +23,7 @@ from feeds.errors import ExistsError, NotFoundError
 from feeds.model import Rule
 from feeds.normalise.ids import rule_clash, rule_keys, rule_slug
 from feeds.store.bulk import insert_ignoring_conflicts
+from feeds.store.curation import hold_off_match_writers
 from feeds.store.dismissals import kept_rule_names, rename_rule_in
 from feeds.store.matches import LIVE
 from feeds.store.rows import chunks, record_from
@@ -199,7 +200,8 @@ def _adopt_dismissals(conn: sa.Connection, name: str) -> None:
     copy stored later meets them. Two queries when there is none (nearly always)."""
     kept = sa.select(M.c.subject).where(M.c.kind == "keyword", M.c.subject != name, M.c.dismissed_at.is_not(None))
     recorded = [s for s in kept_rule_names(conn) if s != name and rule_clash(name, s)]
-    if recorded:
+    if recorded:  # (under the lock a dismissal takes: a poll storing a copy meets them under the new name)
+        hold_off_match_writers(conn)
         rename_rule_in(conn, name, recorded)
     others = [s for s in conn.execute(kept.distinct()).scalars() if rule_clash(name, s)]
     if not others:
