@@ -92,7 +92,8 @@ def matches_dismiss(
 
 
 @matches.command("restore", help=f"Undo `matches dismiss`: the match is published again at the next publish "
-                 f"(never alerted again). {_NAMED}")  # fmt: skip
+                 f"(never alerted again); one whose feeds were removed since, named by its address, is published "
+                 f"when a feed brings it again. {_NAMED}")  # fmt: skip
 @click.argument("match", metavar="MATCH")
 @click.option("--release", help="The release it was dismissed as coverage of (id, slug or page address).")
 @click.option("--rule", help="The keyword rule it was dismissed as a match of.")
