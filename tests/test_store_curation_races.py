@@ -112,6 +112,26 @@ def test_a_copy_stored_while_a_restore_is_under_way_is_restored_with_the_others(
     assert office.matches(dismissed=True) == [] and len(office.matches()) == 2
 
 
+def test_a_copy_being_stored_as_a_dismissal_whose_feed_is_away_is_restored_is_restored_with_it(two_daemons):
+    """The dismissal's feeds were removed, so only its record is kept; a poll of another feed stores a copy and
+    finds the record (the copy stored dismissed), not yet committed, as the press officer restores it by its
+    address: the restore waits for the poll and restores the copy too, never leaving it dismissed."""
+    office, poller = two_daemons
+    target, copy = _story(office)
+    office.dismiss_matches([target], NOW, by="Ana", reason="wrong")
+    office.remove_feed(next(f.id for f in office.feeds() if f.url != "https://other.example.com/feed.xml"))
+    with writing(poller.engine) as conn:
+        assert add_matches_in(conn, [copy], NOW) == 0  # (stored dismissed, from the record)
+        worker, done = _run_until_done_or_waiting(
+            lambda: office.restore_kept("release", "r1", "https://news.example.com/story", NOW, by="Ben"),
+            office.engine,
+        )
+    worker.join(30)
+    assert done[0] is True and len(done[1]) == 1  # (the restore waited for the poll's commit)
+    assert office.matches(dismissed=True) == [] and [m.item.id for m in office.matches()] == [copy[0]]
+    assert office.kept_dismissals() == []
+
+
 def office_item(store, match_id: int) -> int:
     with store.engine.connect() as conn:
         return int(conn.execute(sa.text("SELECT item_id FROM matches WHERE id = :i"), {"i": match_id}).scalar_one())

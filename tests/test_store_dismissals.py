@@ -99,8 +99,8 @@ def test_an_item_with_no_web_address_is_the_same_article_by_its_feed_s_address_a
 def test_restored_while_its_feed_is_away_the_next_copy_stored_is_live(store):
     store.remove_feed(_dismiss_story(store).id)
     with pytest.raises(NotFoundError, match="no dismissal of release r2 is recorded"):
-        store.restore_kept("release", "r2", "https://news.example.com/story")
-    (done,) = store.restore_kept("release", "r1", "https://news.example.com/story?utm_source=x")
+        store.restore_kept("release", "r2", "https://news.example.com/story", LATER, by=None)
+    (done,) = store.restore_kept("release", "r1", "https://news.example.com/story?utm_source=x", LATER, by="Ben")
     assert (done.subject, done.title) == ("r1", "Title")
     assert store.kept_dismissals() == []
     assert _poll(store, FEED, matches=("r1",))[2] == 1

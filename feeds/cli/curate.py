@@ -114,7 +114,7 @@ def matches_restore(
             if subject is None:
                 raise
             try:  # (a dismissal whose feeds were all removed since: kept as a record only)
-                kept = restore_kept(app, match, subject)
+                kept = restore_kept(app, match, subject, by=_who(by))
             except NotFoundError:
                 raise missing from None  # (what names no dismissed match, nor any kept one)
             slugs = app.store.release_slugs(d.subject for d in kept if d.side == "release")

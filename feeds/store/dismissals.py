@@ -200,11 +200,12 @@ class DismissalStoreMixin:
                 kept.setdefault(d.of, d)
         return list(kept.values())
 
-    def restore_kept(self, kind_side: str, subject: str, url: str) -> list[Dismissal]:
+    def restore_kept(self, kind_side: str, subject: str, url: str, now: datetime, *, by: str | None) -> list[Dismissal]:
         """Undo the dismissals recorded for the article at `url` as a match of `subject` (`kind_side`: `rule` or
-        `release`) that no stored match shows: a copy stored from now on is published. Returns those undone; a
-        `NotFoundError` when there is none. In one transaction that holds off match writers, as a restore. Nothing
-        published changes (no stored match shows it), so no publish is due."""
+        `release`) that no stored match showed when it was named (its feeds removed): a copy stored from now on is
+        published. Returns those undone; a `NotFoundError` when there is none. In one transaction that holds off
+        match writers, as a restore: a copy a poll stored (dismissed) just before it took the lock is restored
+        with it, as `restore_matches` restores copies."""
         from feeds.store.curation import hold_off_match_writers
 
         wanted = (kind_side, subject, item_article(0, "", url, None))
@@ -214,4 +215,12 @@ class DismissalStoreMixin:
             if not found:
                 raise NotFoundError(f"no dismissal of {kind_side} {subject} is recorded for {url}")
             forget_in(conn, {wanted})
+            stored = sa.select(M.c.id).where(M.c.subject == subject, M.c.dismissed_at.is_not(None))
+            copies = [r.id for r in match_rows(conn, list(conn.execute(stored).scalars())) if of_row(r) == wanted]
+            for start in range(0, len(copies), 500):
+                conn.execute(
+                    M.update()
+                    .where(M.c.id.in_(copies[start : start + 500]))
+                    .values(dismissed_at=None, dismiss_reason=None, curated_by=by, curated_at=now)
+                )
         return found

@@ -108,10 +108,11 @@ def kept_dismissals(
     ]
 
 
-def restore_kept(app: App, given: str, subject: Subject) -> list[Dismissal]:
+def restore_kept(app: App, given: str, subject: Subject, *, by: str | None) -> list[Dismissal]:
     """Undo the dismissal recorded for the article at `given` as a match of `subject` while no stored match shows
     it (its feeds removed): a copy stored from now on is published. A `NotFoundError` when none is recorded."""
-    return app.store.restore_kept("release" if subject.release is not None else "rule", subject.id, given)
+    side = "release" if subject.release is not None else "rule"
+    return app.store.restore_kept(side, subject.id, given, app.clock(), by=by)
 
 
 def _article(m: StoredMatch) -> str:
