@@ -246,10 +246,10 @@ def test_a_release_coming_out_of_embargo_joins_the_news_sitemap(make_site) -> No
 def test_a_large_sitemap_index_lists_the_news_sitemap_too(make_site, monkeypatch) -> None:
     from functools import partial
 
-    from feeds.publish import plan as plan_module
+    from feeds.publish import plansitemaps
 
     s: Site = make_site()
-    monkeypatch.setattr(plan_module, "split_sitemap", partial(split_sitemap, max_urls=4))
+    monkeypatch.setattr(plansitemaps, "split_sitemap", partial(split_sitemap, max_urls=4))
     s.publish()
     index = etree.fromstring((s.out / "sitemap.xml").read_bytes())
     assert index.tag == f"{SM}sitemapindex"

@@ -303,9 +303,9 @@ def test_a_site_moved_to_another_base_url_moves_the_links_its_bodies_had_into_it
 
 def test_a_topic_page_with_more_releases_than_it_lists_says_where_the_others_are(make_site, monkeypatch) -> None:
     """A review's find: a topic page stopped at its newest 100 releases without a word (no count, no way on)."""
-    from feeds.publish import plan
+    from feeds.publish import planpages
 
-    monkeypatch.setattr(plan, "TOPIC_PAGE_RELEASES", 2)
+    monkeypatch.setattr(planpages, "TOPIC_PAGE_RELEASES", 2)
     site = make_site(seed=False)
     for n, day in enumerate(["2024-03-01", "2025-05-01", "2026-01-10", "2026-11-01"]):
         site.drop(f"f{n}", f"Fisheries update number {n}", ["Fisheries"], f"{day}T09:00:00Z")
@@ -1220,14 +1220,14 @@ def test_every_release_is_reachable_from_the_sites_pages_through_its_years_archi
     """A reader's review: the index shows the newest 50 and topic pages the newest 100, so an older release was
     linked from no page. Each year with releases has a page listing all of them, linked from the index and
     from the other years' pages; the year is the one the pages show (the site's time zone)."""
-    from feeds.publish import plan
+    from feeds.publish import planpages
 
     site = make_site()
     site.drop("old-1", "Harbour dues reviewed", [], "2024-03-01T09:00:00Z")
     site.drop("old-2", "New year ferry timetable", [], "2024-12-31T23:30:00Z")  # London: still 2024 (GMT)
     site.drop("eve", "Midsummer ferry timetable", [], "2025-06-30T23:30:00Z")  # London: 1 July 2025, BST
     site.ingest()
-    monkeypatch.setattr(plan, "INDEX_RELEASES", 2)
+    monkeypatch.setattr(planpages, "INDEX_RELEASES", 2)
     site.publish()
     out = site.out
     releases = site.app.store.releases()

@@ -19,7 +19,7 @@ from lxml import etree
 from waitress import wasyncore
 
 from feeds.clock import rfc3339
-from feeds.publish import plan as plan_module
+from feeds.publish import plansitemaps
 from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, split_sitemap
 from feeds.web.static import StaticSite
 from tests import test_publish_site
@@ -172,7 +172,7 @@ def test_a_sitemap_past_the_limits_becomes_an_index_and_shrinks_back(make_site, 
     s: Site = make_site()
     s.publish()
     single = listed(s.out)
-    monkeypatch.setattr(plan_module, "split_sitemap", partial(split_sitemap, max_urls=4))
+    monkeypatch.setattr(plansitemaps, "split_sitemap", partial(split_sitemap, max_urls=4))
     report = s.publish()
     assert set(report.written) == {
         "sitemap.xml",

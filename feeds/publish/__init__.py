@@ -27,6 +27,7 @@ from feeds.publish.pageviews import Direction, text_direction
 from feeds.publish.pictures import picture_jobs
 from feeds.publish.plan import plan_site
 from feeds.publish.planmemo import PlanMemo
+from feeds.publish.plansitemaps import news_of
 from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
 from feeds.publish.stylesheet import feed_css, feed_stylesheet
@@ -116,7 +117,11 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
         memo=memo,
     )
     # (the pictures the releases shown show, byte for byte from the store: one a release no longer shows is removed)
-    jobs += picture_jobs(releases, settings.site.base_url, app.store.stored_pictures, app.store.picture_data)
+    index = memo.archive
+    shown_pictures = index.pictures() if index is not None else None
+    jobs += picture_jobs(
+        releases, settings.site.base_url, app.store.stored_pictures, app.store.picture_data, shown_pictures
+    )
     if ids.minted and not dry_run:  # kept before they are published: an id, once out, never changes
         app.store.keep_entry_ids(ids.minted, now)
     if published.changed and not dry_run:  # kept before too: a feed's `updated`, once out, never goes back
@@ -125,7 +130,7 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     report = writer.publish(jobs, dry_run=dry_run, progress=progress, verify=verify)
     report.fingerprinted, report.tokens_made = memo.fingerprinted, memo.tokens_made
     report.held, report.held_until = len(held), min(held, default=None)
-    report.news_until = news_ages_out_at(news_releases(releases, now))
+    report.news_until = news_ages_out_at(news_of(index, now) if index is not None else news_releases(releases, now))
     return report
 
 

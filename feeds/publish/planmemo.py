@@ -2,7 +2,8 @@
 costs what that release changes rather than what the archive holds.
 
     PlanMemo (kept by the App while the salt and the page renderer stay the same) ──plan_site──►
-        a token per release, the release pages' jobs, the sitemap's lines and elements, the local dates
+        a token per release, the release pages' jobs, the sitemap's lines and elements, the archive's groups
+        (`ArchiveIndex`) and what was worked out of each (`derived`)
 
 A plan is a pure function of the releases; most of a daemon's publishes come after one new release, and planning
 every one of 40,000 release pages again (their links, their fingerprint) took seconds. What this memo keeps is
@@ -21,18 +22,21 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
-from datetime import datetime, tzinfo
-from typing import TYPE_CHECKING
+from datetime import tzinfo
+from typing import TYPE_CHECKING, TypeVar
 
-from feeds.clock import ensure_utc
 from feeds.model import Release
+from feeds.publish.archiveindex import ArchiveIndex
+from feeds.publish.pictures import release_pictures
 from feeds.publish.sitemap import SitemapUrl, url_element
 from feeds.publish.translations import Translation
 
 if TYPE_CHECKING:
-    from feeds.publish.plan import Job
+    from feeds.publish.planjobs import Job
 
 __all__ = ["PlanMemo", "release_token"]
+
+_T = TypeVar("_T")
 
 
 def release_token(key: object, translations: Sequence[Translation]) -> str:
@@ -53,11 +57,12 @@ class PlanMemo:
         self._jobs: dict[str, tuple[object, Job]] = {}
         self._next_jobs: dict[str, tuple[object, Job]] = {}
         self._epochs: dict[str, tuple[object, int]] = {}
-        self._local: dict[str, tuple[datetime, tuple[int, int]]] = {}
-        self._next_local: dict[str, tuple[datetime, tuple[int, int]]] = {}
         self._urls: dict[str, tuple[str, SitemapUrl, str]] = {}
         self._next_urls: dict[str, tuple[str, SitemapUrl, str]] = {}
         self._elements: dict[SitemapUrl, bytes] = {}
+        self._derived: dict[str, tuple[object, object]] = {}
+        self._next_derived: dict[str, tuple[object, object]] = {}
+        self._index: ArchiveIndex | None = None
         self.fingerprinted = 0
         """Documents whose fingerprint the last plan worked out (hashed its inputs): the others were reused."""
         self.tokens_made = 0
@@ -69,28 +74,55 @@ class PlanMemo:
             self._reset()
             self._owner = (salt, renderer)
         self.fingerprinted = self.tokens_made = 0
-        self._next_tokens, self._next_jobs, self._next_local, self._next_urls = {}, {}, {}, {}
+        self._next_tokens, self._next_jobs, self._next_urls = {}, {}, {}
+        self._next_derived = {}
 
     def end(self) -> None:
         """Forget what this plan did not use."""
-        self._tokens, self._jobs, self._local, self._urls = (
+        self._tokens, self._jobs, self._urls, self._derived = (
             self._next_tokens,
             self._next_jobs,
-            self._next_local,
             self._next_urls,
+            self._next_derived,
         )
+
+    def index(self, releases: Sequence[Release], tz: tzinfo, base_url: str) -> ArchiveIndex:
+        """The archive's groups (`ArchiveIndex`) as of `releases`, updated from those that changed since the last
+        plan (a new one for another time zone or base URL, which the salt covers too)."""
+        index = self._index
+        if index is None or index.tz != tz or index.base_url != base_url:
+            index = self._index = ArchiveIndex(tz, base_url, release_pictures)
+        index.update(releases)
+        return index
+
+    @property
+    def archive(self) -> ArchiveIndex | None:
+        """The archive index as of the last plan (None before the first)."""
+        return self._index
+
+    def derived(self, name: str, of: Sequence[Release], make: Callable[[Sequence[Release]], _T]) -> _T:
+        """`make(of)`, worked out again only when `of` (a group's releases, `ArchiveIndex.group`) is not what it was
+        under `name` last time (the same tuple, or one of the same releases): what a plan works out of a topic, a
+        year or a feed's group that no change touched is what it was."""
+        seen = self._derived.get(name)
+        if seen is not None and (seen[0] is of or seen[0] == of):
+            value: _T = seen[1]  # type: ignore[assignment]
+        else:
+            value = make(of)
+        self._next_derived[name] = (of, value)
+        return value
 
     def token(self, r: Release, translations: tuple[Translation, ...], key: Callable[[Release], object]) -> str:
         """`release_token` of `r`, worked out again only for a release that is not the one seen last time."""
         seen = self._tokens.get(r.id)
         # (the same object, or one read again from the store: those stored in the last minutes are, `ReleaseCache`)
-        if seen is not None and (seen[0] is r or seen[0] == r) and seen[1] == translations:
-            token = seen[2]
-        else:
-            token = release_token(key(r), translations)
+        if seen is None or (seen[0] is not r and seen[0] != r) or seen[1] != translations:
+            # (a new tuple only for a release that changed: 40,000 new objects a plan would wake the garbage
+            # collector's oldest generation, which walks every object of the process)
+            seen = (r, translations, release_token(key(r), translations))
             self.tokens_made += 1
-        self._next_tokens[r.id] = (r, translations, token)
-        return token
+        self._next_tokens[r.id] = seen
+        return seen[2]
 
     def epoch(self, name: str, value: object) -> int:
         """A number that stays the same while `value` compares equal to what it was under `name` last time: what
@@ -112,27 +144,14 @@ class PlanMemo:
     def keep_job(self, key: str, inputs: object, job: Job) -> None:
         self._next_jobs[key] = (inputs, job)
 
-    def local_year_month(self, r: Release, tz: tzinfo) -> tuple[int, int]:
-        """The year and month of `r`'s publication in the site's time zone (the zone is in the salt)."""
-        seen = self._local.get(r.id)
-        if seen is not None and seen[0] == r.published:
-            ym = seen[1]
-        else:
-            local = ensure_utc(r.published).astimezone(tz)
-            ym = (local.year, local.month)
-        self._next_local[r.id] = (r.published, ym)
-        return ym
-
     def sitemap_url(self, r: Release, token: str, make: Callable[[Release], SitemapUrl]) -> tuple[SitemapUrl, str]:
         """A release page's `SitemapUrl` and its line in the sitemap's fingerprint."""
         seen = self._urls.get(r.id)
-        if seen is not None and seen[0] == token:
-            url, line = seen[1], seen[2]
-        else:
+        if seen is None or seen[0] != token:
             url = make(r)
-            line = f"{url.loc} {url.lastmod} {url.alternates}"
-        self._next_urls[r.id] = (token, url, line)
-        return url, line
+            seen = (token, url, f"{url.loc} {url.lastmod} {url.alternates}")
+        self._next_urls[r.id] = seen
+        return seen[1], seen[2]
 
     def elements(self) -> Callable[[SitemapUrl], bytes]:
         """What renders a sitemap's `<url>` elements: those rendered last time are reused (a new release's sitemap

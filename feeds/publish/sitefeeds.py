@@ -137,17 +137,28 @@ def primary_subtag(language: str) -> str:
     return language.strip().split("-")[0].lower()
 
 
-def language_groups(releases: Sequence[Release], settings: Settings, kept: Collection[str] = ()) -> list[FeedGroup]:
+def language_groups(
+    releases: Sequence[Release],
+    settings: Settings,
+    kept: Collection[str] = (),
+    *,
+    by_language: Mapping[str, Sequence[Release]] | None = None,
+) -> list[FeedGroup]:
     """A feed per language of a site whose releases are in several (a bilingual office's Welsh readers subscribe
     to `cy/atom.xml`, its English ones to `en/atom.xml`), each titled with the language's own name and in that
     language (`xml:lang`); none first while every release is in one language, where it would be the main feed
     again. `kept`: the languages whose feeds were published before, which stay as the topics' do, also when the
     site is back to one language (empty, or still listing that language's releases): their subscribers keep them;
     only the languages of several are offered then. Languages are told apart by their primary subtag (an `en` and
-    an `en-GB` release are both `en/`)."""
-    by_language: dict[str, list[Release]] = {}
-    for r in releases:
-        by_language.setdefault(primary_subtag(r.language), []).append(r)
+    an `en-GB` release are both `en/`). `by_language`: `releases` by primary subtag, when the caller has them
+    (`ArchiveIndex`): they are not grouped again."""
+    if by_language is None:
+        grouped: dict[str, Sequence[Release]] = {}
+        for r in releases:
+            grouped.setdefault(primary_subtag(r.language), []).append(r)  # type: ignore[attr-defined]
+    else:
+        grouped = dict(by_language)
+    by_language = grouped
     several = len(by_language) > 1
     if not several and not kept:
         return []
@@ -179,6 +190,9 @@ def feed_groups(
     names: Mapping[str, str],
     emptied: Mapping[str, str] | None = None,
     organisations: Mapping[str, str] | None = None,
+    *,
+    by_topic: Mapping[str, Sequence[Release]] | None = None,
+    by_org: Mapping[str, Sequence[Release]] | None = None,
 ) -> list[FeedGroup]:
     """Topic, organisation and custom feeds (the main feed is planned separately, with archives); `names`: the
     topics' names by slug (`topic_names`); `emptied`: the names, by slug, of topics published before that have no
@@ -187,18 +201,16 @@ def feed_groups(
     organisation is left (the others' emptied, its own still listing its releases): their subscribers keep them.
 
     An organisation's feed is first published, and offered, only while there are several organisations: with one,
-    it would be the main feed again."""
+    it would be the main feed again.
+
+    `by_topic` and `by_org`: `releases` by topic slug and by organisation slug, newest first, when the caller has
+    them (`ArchiveIndex`): they are not grouped again (an organisation is named as its newest release spells it,
+    as the first of `releases` newest first is)."""
     site = settings.site
     words = messages_for(site)
     groups: list[FeedGroup] = []
-    by_topic: dict[str, list[Release]] = {}
-    by_org: dict[str, tuple[str, list[Release]]] = {}
-    for r in releases:
-        for t in r.topics:
-            members = by_topic.setdefault(topic_slug(t), [])
-            if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
-                members.append(r)
-        by_org.setdefault(topic_slug(r.organisation), (r.organisation, []))[1].append(r)
+    if by_topic is None or by_org is None:
+        by_topic, by_org = _grouped(releases)
     topics = {slug: (names[slug], tuple(rs)) for slug, rs in by_topic.items()}
     topics |= {slug: (name, ()) for slug, name in (emptied or {}).items() if slug not in by_topic}
     for slug, (name, of_topic) in sorted(topics.items(), key=_by_name):
@@ -216,11 +228,11 @@ def feed_groups(
         )
     kept = organisations or {}
     succession = succession_of(settings.organisations)
-    own = {slug: rs for slug, (_, rs) in by_org.items()}
+    own = by_org
     departments = {succession.current(slug) for slug in by_org}  # (a renamed one is one organisation, not two)
     several = len(departments) > 1
     if settings.publish.organisation_feeds and (several or kept):
-        orgs = {slug: (name, tuple(rs)) for slug, (name, rs) in by_org.items() if several or slug in kept}
+        orgs = {slug: (rs[0].organisation, tuple(rs)) for slug, rs in by_org.items() if several or slug in kept}
         orgs |= {slug: (name, ()) for slug, name in kept.items() if slug not in by_org}
         # A successor whose predecessors have releases has its feed before its own first release.
         orgs |= {slug: (succession.names[slug], ()) for slug in departments if several and slug not in orgs}
@@ -254,6 +266,19 @@ def feed_groups(
             )
         )
     return groups
+
+
+def _grouped(releases: Sequence[Release]) -> tuple[dict[str, Sequence[Release]], dict[str, Sequence[Release]]]:
+    """`releases` by topic slug and by organisation slug, each in the order given."""
+    by_topic: dict[str, list[Release]] = {}
+    by_org: dict[str, list[Release]] = {}
+    for r in releases:
+        for t in r.topics:
+            members = by_topic.setdefault(topic_slug(t), [])
+            if not members or members[-1] is not r:  # "Harbours" and "harbours!" share a slug: list r once
+                members.append(r)
+        by_org.setdefault(topic_slug(r.organisation), []).append(r)
+    return dict(by_topic), dict(by_org)
 
 
 def _by_name(named: tuple[str, tuple[str, object]]) -> tuple[str, str]:
