@@ -9,7 +9,8 @@ The only module that writes into `out/`. For every planned job:
 - files written by an earlier publish and not produced now (a custom feed removed from the config) are removed
   (a topic or an organisation never disappears unless forgotten: `feeds.publish.marks`, `retire`).
 
-The record of what was written (`publish-state.json`) lives in the private state folder, never in `out/`.
+The record of what was written (`publish-state.json` and its journal, `record`) lives in the private state folder,
+never in `out/`.
 A file deleted or edited by hand in `out/` no longer matches its record and is restored by the next publish that
 verifies (`verify`, every publish but the daemon's after a change: those look only at the files of the documents
 that changed, so that their cost follows what changed, not the size of the site; the daemon's periodic publish
@@ -19,7 +20,6 @@ verifies).
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import re
@@ -31,11 +31,12 @@ from datetime import datetime
 from pathlib import Path, PurePosixPath
 
 from feeds.errors import PublishError
-from feeds.publish.plan import Job
+from feeds.publish.planjobs import Job
+from feeds.publish.record import PublishRecord, StateCache
 
 log = logging.getLogger("feeds.publish")
 
-STATE_VERSION = 1
+__all__ = ["PublishReport", "SiteWriter", "StateCache", "atomic_write", "safe_relative"]
 
 
 @dataclass
@@ -101,39 +102,6 @@ def _relative_str(path: str) -> str:
     return path
 
 
-class StateCache:
-    """The record of the last publish as this process read or wrote it, kept while the file is as it left it
-    (same size, modification time and inode): reading and writing 40,000 records as JSON on every publish was a
-    large part of a daemon's publish after one new release."""
-
-    def __init__(self) -> None:
-        self.signature: tuple[int, int, int] | None = None
-        self.files: dict[str, dict[str, object]] = {}
-        self.encoded: dict[str, tuple[dict[str, object], str]] = {}
-        """Each record's JSON, by path, with the record it was made from (records are never changed in place)."""
-
-    def encode(self, files: dict[str, dict[str, object]]) -> bytes:
-        """`files` as the record's JSON (what `json.dumps(..., sort_keys=True)` writes), each record's part
-        made again only when the record is not the one encoded last time."""
-        encoded: dict[str, tuple[dict[str, object], str]] = {}
-        for path, record in files.items():
-            seen = self.encoded.get(path)
-            if seen is None or seen[0] is not record:
-                seen = (record, f"{json.dumps(path)}: {json.dumps(record, sort_keys=True)}")
-            encoded[path] = seen
-        self.encoded = encoded
-        body = ", ".join(encoded[p][1] for p in sorted(encoded))
-        return f'{{"files": {{{body}}}, "version": {STATE_VERSION}}}'.encode()
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_size, st.st_mtime_ns, st.st_ino)
-
-
 class SiteWriter:
     def __init__(self, out: Path, state_file: Path, cache: StateCache | None = None):
         self.out = out
@@ -151,34 +119,6 @@ class SiteWriter:
             raise PublishError(f"refusing to write there: a symbolic link in out/ leads to {real}", path=folder)
         checked.add(folder)
 
-    def _load_state(self) -> dict[str, dict[str, object]]:
-        signature = _signature(self.state_file)
-        if signature is not None and signature == self.cache.signature:
-            return self.cache.files  # (as this process wrote or read it: another publisher changes its inode)
-        files = self._read_state()
-        self.cache.signature, self.cache.files = signature, files
-        return files
-
-    def _read_state(self) -> dict[str, dict[str, object]]:
-        try:
-            data = json.loads(self.state_file.read_text(encoding="utf-8"))
-        except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):  # (none yet, or spoilt: made anew)
-            return {}
-        except OSError as e:  # (EACCES, EIO): publishing without it would forget which files are stale for ever
-            raise PublishError(
-                f"cannot read the record of the last publish: {e.strerror or e}",
-                path=str(e.filename or self.state_file),
-            ) from e
-        if not isinstance(data, dict) or data.get("version") != STATE_VERSION:
-            return {}
-        files = data.get("files", {})
-        return files if isinstance(files, dict) else {}
-
-    def _save_state(self, files: dict[str, dict[str, object]]) -> None:
-        self.state_file.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(self.state_file, self.cache.encode(files))
-        self.cache.signature, self.cache.files = _signature(self.state_file), files
-
     def publish(
         self,
         jobs: Sequence[Job],
@@ -190,8 +130,11 @@ class SiteWriter:
         """Write `jobs` (see the module's docstring). `verify`: compare every file's size and modification time
         with the record; without it, a job whose fingerprint is the recorded one is taken to be on disk as written."""
         report = PublishReport()
-        old = self._load_state()
+        record = PublishRecord(self.state_file, self.cache)
+        old, trusted = record.load()
+        verify = verify or not trusted  # (a damaged journal: nothing recorded is taken on trust)
         new: dict[str, dict[str, object]] = {}
+        changed: dict[str, dict[str, object]] = {}
         if not dry_run:
             make_out(self.out)
             if self.out not in _swept:  # once per process: a crash that leaves one behind ends its process
@@ -200,7 +143,16 @@ class SiteWriter:
                 _swept.add(self.out)
         root = os.fspath(self.out)
         checked: set[str] = set()  # folders seen to lie inside out/ (once each per publish)
+        todo: list[tuple[Job, list[str]]] = []
         for job in jobs:
+            first = job.paths[0] if len(job.paths) == 1 else None
+            if not verify and first is not None and _recorded(seen := old.get(first), job.fingerprint):
+                # (the common case, a page as recorded: its path is a key of the record, so it is canonical)
+                new[first] = seen  # type: ignore[assignment]
+                report.unchanged += 1
+                if progress:
+                    progress(1, len(jobs))
+                continue
             # Plain strings on this path, which runs for every file of the site on every publish (pathlib
             # objects cost more than the stat calls themselves at 10,000 files).
             paths = [_relative_str(p) for p in job.paths]
@@ -213,40 +165,53 @@ class SiteWriter:
                 for p in paths:
                     new[p] = old[p]
                 report.unchanged += len(paths)
+                if progress:
+                    progress(1, len(jobs))
             else:
-                report.rendered += 1
-                for f in job.render():
-                    rel = safe_relative(f.path)
-                    target = self.out / rel
-                    hand_made = str(rel) not in old or bool(old[str(rel)].get("hand"))
-                    if job.yields and hand_made and target.exists() and not _same_bytes(target, f.data):
-                        report.kept.append(str(rel))
-                        if not dry_run:  # (recorded as the office's: said once, never removed as stale)
-                            st = target.stat()
-                            new[str(rel)] = {"fp": job.fingerprint, "size": st.st_size, "mtime": st.st_mtime_ns}
-                            new[str(rel)]["hand"] = True
-                        log.warning(
-                            "%s was not written by feeds: left as it is (add what feeds would write to it yourself:"
-                            " %s)",
-                            target,
-                            " / ".join(_lines_to_add(f.data)),
-                            extra={"file": str(target)},
-                        )
-                        continue
-                    if _same_bytes(target, f.data):
-                        report.unchanged += 1
-                    else:
-                        report.written.append(str(rel))
-                        if not os.path.lexists(target):
-                            report.new.append(str(rel))
-                        if not dry_run:
-                            self._inside(os.path.dirname(target), checked)
-                            atomic_write(target, f.data)
-                    if dry_run:
-                        new[str(rel)] = {}  # produced by this publish, so not stale (the state is not saved)
-                    else:
+                todo.append((job, paths))
+        if todo and not dry_run:  # (recorded as being written first: see `record`)
+            record.unsettle((p for job, paths in todo for p in paths if not (job.yields and p not in old)), old)
+        for job, _ in todo:
+            report.rendered += 1
+            for f in job.render():
+                rel = safe_relative(f.path)
+                target = self.out / rel
+                hand_made = str(rel) not in old or bool(old[str(rel)].get("hand"))
+                if job.yields and hand_made and target.exists() and not _same_bytes(target, f.data):
+                    report.kept.append(str(rel))
+                    if not dry_run:  # (recorded as the office's: said once, never removed as stale)
                         st = target.stat()
-                        new[str(rel)] = {"fp": job.fingerprint, "size": st.st_size, "mtime": st.st_mtime_ns}
+                        new[str(rel)] = changed[str(rel)] = {
+                            "fp": job.fingerprint,
+                            "size": st.st_size,
+                            "mtime": st.st_mtime_ns,
+                            "hand": True,
+                        }
+                    log.warning(
+                        "%s was not written by feeds: left as it is (add what feeds would write to it yourself: %s)",
+                        target,
+                        " / ".join(_lines_to_add(f.data)),
+                        extra={"file": str(target)},
+                    )
+                    continue
+                if _same_bytes(target, f.data):
+                    report.unchanged += 1
+                else:
+                    report.written.append(str(rel))
+                    if not os.path.lexists(target):
+                        report.new.append(str(rel))
+                    if not dry_run:
+                        self._inside(os.path.dirname(target), checked)
+                        atomic_write(target, f.data)
+                if dry_run:
+                    new[str(rel)] = {}  # produced by this publish, so not stale (the state is not saved)
+                else:
+                    st = target.stat()
+                    new[str(rel)] = changed[str(rel)] = {
+                        "fp": job.fingerprint,
+                        "size": st.st_size,
+                        "mtime": st.st_mtime_ns,
+                    }
             if progress:
                 progress(1, len(jobs))
         for stale in sorted(p for p in set(old) - set(new) if not old[p].get("hand")):
@@ -260,8 +225,10 @@ class SiteWriter:
                         _prune_empty_dirs(target.parent, self.out)
                     except OSError as e:
                         raise PublishError(f"cannot remove stale file: {e.strerror or e}", path=str(target)) from e
-        if not dry_run and new != old:  # a publish with nothing new writes nothing, not even its record
-            self._save_state(new)
+        if not dry_run:  # a publish with nothing new writes nothing, not even its record
+            gone = old.keys() - new.keys()
+            if changed or gone or not trusted:
+                record.save(new, changed, gone)
         return report
 
 
