@@ -48,7 +48,7 @@ def writer(place: tuple[Path, Path], cache: StateCache | None = None) -> SiteWri
 
 
 def test_a_change_appends_to_the_journal_and_another_process_reads_the_same_record(place) -> None:
-    out, state = place
+    state = place[1]
     cache = StateCache()
     writer(place, cache).publish(jobs("1", [f"p{i}" for i in range(200)]))
     snapshot = state.read_bytes()
@@ -86,7 +86,7 @@ def test_a_grown_journal_is_compacted_into_a_new_snapshot(place, monkeypatch) ->
 def test_a_crash_between_the_files_and_their_record_leaves_them_to_be_rendered_again(place, monkeypatch) -> None:
     """A publish wrote a.txt's new bytes and failed at b.txt; the next one (another process) plans a.txt as it was
     before (the change undone): the record must not vouch for a.txt, whose bytes on disk are the failed publish's."""
-    out, state = place
+    out = place[0]
     writer(place).publish(jobs("1"))
     real = writer_module.atomic_write
 
@@ -123,7 +123,7 @@ def test_a_journal_line_cut_short_makes_the_next_publish_verify_every_file_and_c
 
 
 def test_a_line_whose_checksum_fails_is_not_trusted(place) -> None:
-    out, state = place
+    state = place[1]
     cache = StateCache()
     writer(place, cache).publish(jobs("1"))
     writer(place, cache).publish(jobs("2"))
@@ -135,7 +135,7 @@ def test_a_line_whose_checksum_fails_is_not_trusted(place) -> None:
 def test_a_crash_while_compacting_leaves_a_record_that_holds(place, monkeypatch) -> None:
     """The new snapshot in place, the journal of the old generation not yet emptied: its lines are in the snapshot,
     and are skipped."""
-    out, state = place
+    state = place[1]
     cache = StateCache()
     writer(place, cache).publish(jobs("1"))
     writer(place, cache).publish(jobs("2"))
