@@ -3,7 +3,7 @@ after one new release needs of 40,000 releases without going through them again.
 
     ArchiveIndex.update(releases) ──► each group's releases, newest first: the whole site ("all"), each topic
         ("t:<slug>"), organisation ("o:<slug>"), language ("l:<subtag>"), year ("y:<year>") and month
-        ("m:<year>-<mm>", in the site's time zone); the same releases by last update ("all" only); pictures shown
+        ("m:<year>-<mm>", in the site's time zone); each group's releases by last update; the pictures shown
 
 A plan used to group the releases again for each of its subjects (the topics' names, the feeds' groups, the year
 and month pages, the newest of each feed, the news sitemap's window, the pictures shown): some fifteen passes over
@@ -64,7 +64,7 @@ class ArchiveIndex:
         self._pictures_of = pictures
         self._facts: dict[str, _Facts] = {}
         self._members: dict[str, list[Release]] = {}  # oldest first by (publication, id)
-        self._by_update: list[Release] = []  # every release, oldest update first (then id)
+        self._by_update: dict[str, list[Release]] = {}  # each group's, oldest update first (then id)
         self._ordered: dict[str, tuple[Release, ...]] = {}  # newest first, made again when the group changes
         self._pictures: Counter[str] = Counter()
         self.indexed = 0
@@ -99,9 +99,9 @@ class ArchiveIndex:
             for g in f.groups:
                 self._members.setdefault(g, []).append(r)
             self._pictures.update(f.pictures)
+        self._by_update = {g: sorted(members, key=_by_update) for g, members in self._members.items()}
         for members in self._members.values():
             members.sort(key=_by_publication)
-        self._by_update = sorted(releases, key=_by_update)
         self.indexed = len(releases)
 
     def _facts_of(self, r: Release) -> _Facts:
@@ -121,19 +121,19 @@ class ArchiveIndex:
         f = self._facts[r.id] = self._facts_of(r)
         for g in f.groups:
             bisect.insort(self._members.setdefault(g, []), r, key=_by_publication)
+            bisect.insort(self._by_update.setdefault(g, []), r, key=_by_update)
             self._ordered.pop(g, None)
-        bisect.insort(self._by_update, r, key=_by_update)
         self._pictures.update(f.pictures)
 
     def _take_out(self, f: _Facts) -> None:
         r = f.release
         for g in f.groups:
-            members = self._members[g]
+            members, by_update = self._members[g], self._by_update[g]
             del members[_index(members, r, _by_publication)]
+            del by_update[_index(by_update, r, _by_update)]
             if not members:
-                del self._members[g]
+                del self._members[g], self._by_update[g]
             self._ordered.pop(g, None)
-        del self._by_update[_index(self._by_update, r, _by_update)]
         self._pictures.subtract(f.pictures)
         for path in f.pictures:
             if self._pictures[path] <= 0:
@@ -153,9 +153,10 @@ class ArchiveIndex:
         """The groups whose key starts with `prefix` (`t:` the topics' slugs …), without it, sorted."""
         return sorted(k.removeprefix(prefix) for k in self._members if k.startswith(prefix))
 
-    def last_updated(self, n: int) -> list[Release]:
-        """The `n` releases last updated, latest first (then by id, as `heapq.nlargest` by `(updated, id)`)."""
-        return self._by_update[: -n - 1 : -1] if n > 0 else []
+    def last_updated(self, n: int, key: str = ALL) -> list[Release]:
+        """The `n` releases of group `key` last updated, latest first (then by id, as `heapq.nlargest` by
+        `(updated, id)`)."""
+        return self._by_update.get(key, [])[: -n - 1 : -1] if n > 0 else []
 
     def year_month(self, r: Release) -> tuple[int, int]:
         """The year and month of `r`'s publication in the site's time zone (`r` must be indexed)."""

@@ -41,6 +41,7 @@ from feeds.publish.sitefeeds import (
     EPOCH,
     FeedGroup,
     archive_pages,
+    current_entries,
     feed_groups,
     language_groups,
     newest_first,
@@ -93,16 +94,13 @@ def current_of(index: ArchiveIndex, own: Sequence[Release], shown: Sequence[Rele
     return list(chosen.values())
 
 
-def group_current(of: Sequence[Release], size: int) -> list[Release]:
-    """`current_entries((), of, size)` of a group already newest first (`ArchiveIndex.group`): its `size` newest,
-    then its `size` last updated."""
+def group_current(index: ArchiveIndex, key: str, of: Sequence[Release], size: int) -> list[Release]:
+    """`current_entries((), of, size)` of the index's group `key` (`of`, newest first): its `size` newest, then
+    its `size` last updated."""
     chosen = {r.id: r for r in of[:size]}
-    for r in sorted(of, key=_by_update, reverse=True)[:size]:
+    for r in index.last_updated(size, key):
         chosen.setdefault(r.id, r)
     return list(chosen.values())
-
-
-_by_update: Callable[[Release], tuple[datetime, str]] = operator.attrgetter("updated", "id")
 
 
 def plan_site(
@@ -226,8 +224,13 @@ def plan_site(
         # Its newest, and its last updated wherever they are by date, as the main feed's current document shows: a
         # withdrawal or a correction of a release that had slid out of a topic's feed reaches its subscribers too.
         # (Worked out again only for a group whose releases changed.)
-        in_order = g.releases if g.releases is _indexed(index, g.key) else newest_first(g.releases)
-        feed_job(g, memo.derived(f"current:{g.key}", in_order, lambda rs: group_current(rs, size)))
+        if (key := _indexed(index, g.key)) is not None and g.releases is index.group(key):
+            current_of_group = memo.derived(
+                f"current:{g.key}", g.releases, lambda rs: group_current(index, key, rs, size)
+            )
+        else:  # (a custom feed's releases; an organisation's that carries its successors')
+            current_of_group = current_entries((), g.releases, size)
+        feed_job(g, current_of_group)
 
     # Match feeds: all matches, one per keyword rule, one coverage feed per release (small: specs are hashed whole).
     watched = plan_matches(matches, by_id, rules or {}, settings, entry_ids)
@@ -293,11 +296,11 @@ def _topic_name(memo: PlanMemo, index: ArchiveIndex, slug: str, settings: Settin
 _INDEXED = {"topic": "t", "org": "o", "lang": "l"}
 
 
-def _indexed(index: ArchiveIndex, key: str) -> tuple[Release, ...] | None:
-    """The index's group behind feed group `key` (a topic's, an organisation's, a language's), newest first; None
-    for another feed (a custom one; an organisation's that carries its successors' releases is another tuple)."""
+def _indexed(index: ArchiveIndex, key: str) -> str | None:
+    """The key of the index's group behind feed group `key` (a topic's, an organisation's, a language's); None for
+    another feed (a custom one)."""
     kind, _, name = key.partition(":")
-    return index.group(f"{_INDEXED[kind]}:{name}") if kind in _INDEXED else None
+    return f"{_INDEXED[kind]}:{name}" if kind in _INDEXED else None
 
 
 def _rendered(spec: object) -> Callable[[], tuple[RenderedFile, ...]]:
