@@ -113,7 +113,17 @@ def test_a_file_deleted_by_hand_is_mended_by_the_next_verifying_publish(tmp_path
 
 @pytest.mark.parametrize(
     "change",
-    ["withdraw", "edit", "rename_topic", "remove", "new_language", "older_release"],
+    [
+        "withdraw",
+        "edit",
+        "rename_topic",
+        "remove",
+        "new_language",
+        "older_release",
+        "moved_year",
+        "new_organisation_and_topic",
+        "translation_of_an_old_release",
+    ],
 )
 def test_a_change_published_incrementally_gives_the_bytes_of_a_full_publish(
     tmp_path, make_app_for, clock, change: str
@@ -143,6 +153,12 @@ def test_a_change_published_incrementally_gives_the_bytes_of_a_full_publish(
         site.drop("cy", "Nodyn yr harbwr", ["Water"], "2026-05-02T09:00:00Z", language="cy", translation_of="r2")
     elif change == "older_release":  # a back catalogue's release, dated years ago, stored today
         site.drop("old", "Harbour opened", ["Water"], "2019-05-02T09:00:00Z")
+    elif change == "moved_year":  # its source corrected its date: another year's and month's page, topic years
+        site.drop("r5", "Weekly note 5 on the harbour", [TOPICS[2]], "2023-12-31T23:30:00Z", organisation="Port")
+    elif change == "new_organisation_and_topic":  # a group appears: its feeds, page, the lists of feeds
+        site.drop("n1", "Lighthouse relit", ["Lights"], "2026-05-03T09:00:00Z", organisation="Trinity House")
+    elif change == "translation_of_an_old_release":  # an old release's token changes, the release itself does not
+        site.drop("cy1", "Nodyn", ["Trade"], "2026-05-04T09:00:00Z", language="cy", translation_of="r0")
     site.ingest()
     report = site.publish(verify=False)
     assert report.changed
@@ -198,4 +214,20 @@ def test_coverage_found_between_two_publishes_reaches_the_release_page_as_a_full
     assert f"releases/{release.slug}/index.html" in report.written
     assert "Quote picked up" in page.read_text(encoding="utf-8")
     site = Site(app.settings, app, app.clock)  # type: ignore[arg-type]
+    assert_as_from_scratch(site, make_app_for)
+
+
+def test_the_record_of_a_change_is_a_few_journal_lines_that_a_new_process_reads(tmp_path, make_app_for, clock) -> None:
+    """The record of 12 releases' files is not written again for one new release: two lines are appended to its
+    journal (`feeds.publish.record`), which a new process (a restarted daemon) reads back and trusts."""
+    site = build(tmp_path, make_app_for, clock, "site", 12)
+    state = site.settings.paths.state / STATE_FILE
+    snapshot = state.read_bytes()
+    site.drop("new", "Harbour dues frozen", ["Water"], "2026-06-01T09:00:00Z", organisation=ORGANISATIONS[0])
+    site.ingest()
+    assert site.publish(verify=False).written
+    assert state.read_bytes() == snapshot
+    assert len(state.with_suffix(".journal").read_bytes().splitlines()) == 2
+    again = run_publish(make_app_for(site.settings), verify=False)
+    assert (again.rendered, again.changed) == (0, [])
     assert_as_from_scratch(site, make_app_for)
