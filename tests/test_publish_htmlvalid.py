@@ -227,7 +227,7 @@ def test_every_page_type_passes_vnu(site, tmp_path):
     out, _ = site
     pages = sorted(out.rglob("*.html"))
     kinds = {p.relative_to(out).parts[0] for p in pages}
-    assert {"index.html", "404.html", "releases", "topics", "years"} <= kinds
+    assert {"index.html", "404.html", "releases", "topics", "years", "search"} <= kinds
     assert "There are no releases about Herring now" in (out / "topics" / "herring" / "index.html").read_text("utf-8")
     views = feed_views(out, tmp_path / "views")
     sheets = sorted((out / "static").glob("*.css"))

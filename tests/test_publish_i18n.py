@@ -85,7 +85,7 @@ def test_a_welsh_site_lists_its_releases_in_welsh() -> None:
     assert doc.get("lang") == "cy"
     assert texts(doc, "//h2[@id='latest']") == ["Datganiadau diweddaraf"]
     assert texts(doc, "//h2[@id='subscribe-heading']") == ["Tanysgrifio"]
-    assert texts(doc, "//nav[@aria-label='Gwefan']") == ["Datganiadau diweddaraf · Tanysgrifio"]
+    assert texts(doc, "//nav[@aria-label='Gwefan']") == ["Datganiadau diweddaraf · Tanysgrifio · Chwilio"]
     assert texts(doc, "//ol[@class='releases']//time") == ["2 Tachwedd 2017"]
     assert texts(doc, "//section[@class='feed-group']/h3") == ["Prif ffrwd", "Pynciau", "Sylw yn y cyfryngau"]
 

@@ -28,6 +28,7 @@ from feeds.publish.pictures import picture_jobs
 from feeds.publish.plan import plan_site
 from feeds.publish.planmemo import PlanMemo
 from feeds.publish.plansitemaps import news_of
+from feeds.publish.searchpage import search_script
 from feeds.publish.sitefeeds import CSS_PATH, XSL_PATH
 from feeds.publish.spec import RenderedFile
 from feeds.publish.stylesheet import feed_css, feed_stylesheet
@@ -91,7 +92,11 @@ def _publish(app: App, *, dry_run: bool, progress: Callable[[int, int], None] | 
     order = app.store.release_archive_order(now, archive_size=settings.publish.entries)
     salt = _salt(app)
     renderer = _renderer(app, settings.site, salt)
-    static = (*renderer.static_files(), *_stylesheets(renderer.messages, text_direction(settings.site.language)))
+    static = (
+        *renderer.static_files(),
+        search_script(),
+        *_stylesheets(renderer.messages, text_direction(settings.site.language)),
+    )
     if settings.publish.indexnow:  # (its key file, which the search engines read to trust the pings)
         from feeds.publish.indexnow import key_file
 
@@ -186,7 +191,7 @@ def _salt(app: App) -> str:
     for folder in folders:
         if folder.is_dir():
             for f in sorted(folder.rglob("*")):
-                if f.is_file() and f.suffix in (".py", ".html", ".css", ".xsl", ".xml", ".j2", ".po"):
+                if f.is_file() and f.suffix in (".py", ".html", ".css", ".js", ".xsl", ".xml", ".j2", ".po"):
                     h.update(str(f.relative_to(folder)).encode())
                     h.update(f.read_bytes())
     if app.settings.site.messages is not None:  # the office's own labels (`site.messages`): edited, all shown again

@@ -373,7 +373,7 @@ def template() -> str:
 
     catalog = Catalog(project="feeds", fuzzy=False, header_comment=_TEMPLATE_COMMENT)
     package = Path(__file__).resolve().parent.parent
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "say": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "say": None, "plural_table": (2, 3)}
     sources = sorted((package / "templates").glob("*.html")) + [
         package / "publish" / name
         for name in (
@@ -384,6 +384,7 @@ def template() -> str:
             "pages.py",
             "pageviews.py",
             "plan.py",
+            "searchpage.py",
             "sitefeeds.py",
         )
     ]

@@ -277,7 +277,7 @@ class PageRenderer:
         name = words.month(year, month) if month else str(year)
         folder = f"years/{year}/" + (f"{month:02d}/" if month else "")
         root = "../../../" if month else "../../"
-        head = self._section_head(
+        head = self.section_head(
             words.say("Releases of %(year)s – %(site)s", year=name, site=site.title),
             words.say("Every release %(author)s published in %(year)s.", author=site.author, year=name),
             site.base_url + folder,
@@ -317,7 +317,7 @@ class PageRenderer:
         says so, and asks search engines not to list the page (`noindex`)."""
         _check_slug(slug, "topic")
         site, words = self.site, self.messages
-        head = self._section_head(
+        head = self.section_head(
             f"{name} – {site.title}",
             words.say("Releases from %(author)s about %(topic)s.", author=site.author, topic=name),
             f"{site.base_url}topics/{quote(slug)}/",
@@ -338,11 +338,11 @@ class PageRenderer:
         )
         return RenderedFile(path=f"topics/{slug}/index.html", data=html.encode("utf-8"))
 
-    def _section_head(
+    def section_head(
         self, title: str, description: str, url: str, stylesheet_url: str, discover: Sequence[FeedLink], *, crumb: str
     ) -> Head:
         """The <head> of a page listing releases two folders down (`topics/<slug>/`, `years/<year>/`), named `crumb`
-        in its breadcrumb trail."""
+        in its breadcrumb trail (the search page's too: `searchpage`)."""
         site = self.site
         description = clip_text(description)
         return Head(

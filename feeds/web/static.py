@@ -16,7 +16,10 @@
   write, `.gitkeep`) are never served, whether named in the URL or reached through a symlink.
 - HTML pages carry a Content-Security-Policy that lets them load nothing but the site's own stylesheet and
   images (no scripts, no frames, no forms, no embedding in another site's frame): release bodies are sanitised
-  already, and this keeps a page harmless even if something slipped through.
+  already, and this keeps a page harmless even if something slipped through. The search page alone may run the
+  site's own script file and fetch from the site (never an inline script), and shows no release body.
+- The search index's shards asked for by their version (`search/2026.json?v=…`, as the manifest names them) may
+  be kept a year, as the static files are.
 
 What this module must not do: write anything, or serve the state folder (it only knows out/).
 """
@@ -41,6 +44,7 @@ from feeds.clock import http_date
 from feeds.config.settings import WebSettings
 from feeds.errors import FeedsError
 from feeds.publish.removed import REMOVED_MARK
+from feeds.publish.searchindex import SEARCH_FOLDER, SEARCH_PAGE
 from feeds.publish.spec import content_version
 from feeds.web import cors
 from feeds.web.ranges import UNSATISFIABLE, byte_range
@@ -60,6 +64,7 @@ _BY_SUFFIX = {
     ".opml": "text/x-opml; charset=utf-8",
     ".xml": "application/xml; charset=utf-8",
     ".json": "application/json; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
     ".txt": "text/plain; charset=utf-8",
     ".png": "image/png",
     ".jpg": "image/jpeg",
@@ -81,14 +86,16 @@ def cache_control(rel: str, query: str = "", data: bytes = b"") -> str:
     the pictures dropped with releases, whose names change with their bytes, and for a static file asked for by its
     version (`site.css?v=…`, as the pages link it) when `data` is that version: new bytes come at a new address.
     (Another version, one that a server not yet published to was asked for, is kept an hour: a year of the old
-    bytes under the new name would leave the visitor with them.)"""
+    bytes under the new name would leave the visitor with them.) A shard of the search index (`search/2026.json`) is
+    kept a year when asked for by its version, as the manifest names it; else as a page is."""
     if rel.startswith("archive/"):
         return "public, max-age=86400"
     if rel.startswith("pictures/"):  # (named by their bytes: other bytes are another name)
         return "public, max-age=31536000, immutable"
+    shard = rel.startswith(SEARCH_FOLDER) and rel.endswith(".json")  # (as the manifest names it, by its version)
+    if (shard or rel.startswith("static/")) and query and query == f"v={content_version(data)}":
+        return "public, max-age=31536000, immutable"
     if rel.startswith("static/"):
-        if query and query == f"v={content_version(data)}":
-            return "public, max-age=31536000, immutable"
         return "public, max-age=3600"
     return "public, max-age=300"
 
@@ -191,7 +198,7 @@ class StaticSite:
         if entry.gz is not None:
             headers.append(("Vary", "Accept-Encoding"))
         if ctype.startswith("text/html"):
-            headers += _HTML_HEADERS
+            headers += _SEARCH_HEADERS if rel == SEARCH_PAGE else _HTML_HEADERS
         if _precondition_failed(environ, etag, entry.mtime_ns):
             changed = "the file has changed\n"
             return _plain(start_response, "412 Precondition Failed", changed, [("ETag", etag)], head=method == "HEAD")
@@ -316,6 +323,17 @@ _HTML_HEADERS = [
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 ]
 """Sent with every HTML page (see the module docstring); feeds and the XSL stylesheet's output are left alone."""
+
+_SEARCH_HEADERS = [
+    (
+        "Content-Security-Policy",
+        "default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src https: http: data:; "
+        "frame-ancestors 'self'; base-uri 'none'; form-action 'self'",
+    ),
+    *_HTML_HEADERS[1:],
+]
+"""The search page's (`search/index.html`): the same, but it may run the site's own script (`static/search.js`),
+fetch the index (`search/*.json`) from the site, and submit its form to itself. No inline script, anywhere."""
 
 
 def _url_path(path_info: str) -> str | None:

@@ -1,0 +1,174 @@
+"""The search of the published site (pure): the releases as a compact JSON index, cut into shards.
+
+    releases by year (by month for a year listed so) ──search_shards──► SearchShard … ──render_shard──►
+        search/<year>.json, search/<year>-<mm>.json
+    shards' bytes ──render_manifest──► search/shards.json      static/search.js (the script) + search/index.html
+
+A journalist on a static host has no server to ask: the search page's script (`static/search.js`) downloads the
+index and searches it in the browser. A 40,000-release archive is some 10 MB of JSON; one file would make every
+search wait for all of it. So the index is cut as the year pages are (a year per shard, and a month per shard for a
+year of more than `MONTH_PAGES_FROM` releases, which `yearmonths` lists by month), and `search/shards.json` lists
+the shards newest first, each with its count and its version (`?v=`, the first 12 hex digits of the SHA-256 of its
+bytes, as `static/site.css?v=` is named). The script fetches the newest shard first and shows its results while it
+fetches the older ones, one at a time, only once a visitor types; a shard asked for by its version may be cached
+for a year (`feeds serve` does so), so a second search, or a second visit, downloads nothing but the manifest.
+
+An entry holds only what a result shows and what is searched: the release's address relative to the site's root,
+title, summary (cut between words at `SUMMARY_LIMIT` characters), the day of its publication in the site's time
+zone, organisation, topics (named as the topic pages name them), whether it is withdrawn, and its language where it
+is not the site's. A shard's bytes are a function of its releases alone (newest first, no generation time), so an
+incremental publish rewrites only the shards whose releases changed, and the manifest.
+
+The releases given are the public ones, as for the sitemap: never one under embargo, withdrawn before its
+publication or taken down (`run_publish` and the planner leave those out before anything is planned).
+
+What this module must not do: read the clock, the store or the disk; decide which releases are public.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import tzinfo
+from functools import partial
+
+from feeds.clock import ensure_utc
+from feeds.model import Release
+from feeds.publish.sharing import clip_text
+from feeds.publish.spec import RenderedFile, content_version
+from feeds.publish.topicnames import topic_slug
+
+SEARCH_FOLDER = "search/"
+SEARCH_PAGE = SEARCH_FOLDER + "index.html"
+MANIFEST_PATH = SEARCH_FOLDER + "shards.json"
+SCRIPT_PATH = "static/search.js"
+SUMMARY_LIMIT = 160
+"""Characters of a summary kept in the index (cut between words): what a result shows, and what is searched
+besides the title, topics and organisation. Whole summaries made the index twice the size."""
+FORMAT = 1
+"""The version of the entries' layout, in every shard and in the manifest: a script of another version
+refuses them rather than misreading them."""
+
+
+@dataclass(frozen=True, slots=True)
+class SearchShard:
+    """The releases of one shard of the index, newest first: a year's, or a month's (`month`)."""
+
+    year: int
+    month: int | None
+    releases: tuple[Release, ...]
+
+    @property
+    def name(self) -> str:
+        return f"{self.year}" if self.month is None else f"{self.year}-{self.month:02d}"
+
+    @property
+    def path(self) -> str:
+        return f"{SEARCH_FOLDER}{self.name}.json"
+
+
+def search_shards(
+    by_year: Mapping[int, Sequence[Release]], months_of_year: Mapping[int, Mapping[int, Sequence[Release]]]
+) -> tuple[SearchShard, ...]:
+    """The shards of the index, newest first: one per year of `by_year` (its releases newest first), or one per
+    month of a year that `months_of_year` lists by month (`yearmonths.months_of`, as its pages are)."""
+    shards: list[SearchShard] = []
+    for year in sorted(by_year, reverse=True):
+        months = months_of_year.get(year) or {}
+        if months:
+            shards += [SearchShard(year, m, tuple(_newest_first(rs))) for m, rs in months.items()]
+        else:
+            shards.append(SearchShard(year, None, tuple(_newest_first(by_year[year]))))
+    return tuple(shards)
+
+
+def _newest_first(releases: Sequence[Release]) -> list[Release]:
+    return sorted(releases, key=lambda r: (ensure_utc(r.published), r.id), reverse=True)
+
+
+def search_entry(
+    r: Release, *, base_url: str, tz: tzinfo, language: str, topic_names: Mapping[str, str]
+) -> list[object]:
+    """One release as the script reads it: `[address, title, summary, day, organisation, [topics…], withdrawn,
+    language]`, the address relative to the site's root (`releases/<slug>/`; absolute only if it lies elsewhere),
+    the day `YYYY-MM-DD` in the site's zone (as the pages date it), withdrawn 1 or 0, and the language "" where it
+    is the site's."""
+    address = r.permalink.removeprefix(base_url) if r.permalink.startswith(base_url) else r.permalink
+    day = ensure_utc(r.published).astimezone(tz).date().isoformat()
+    topics = list(dict.fromkeys(topic_names.get(topic_slug(t), t) for t in r.topics))
+    lang = r.language or ""
+    if lang and lang.split("-")[0].lower() == language.split("-")[0].lower():
+        lang = ""
+    summary = clip_text(r.summary, SUMMARY_LIMIT)
+    return [address, r.title, summary, day, r.organisation, topics, 1 if r.withdrawn_at else 0, lang]
+
+
+def render_shard(
+    shard: SearchShard, *, base_url: str, tz: tzinfo, language: str, topic_names: Mapping[str, str]
+) -> bytes:
+    """A shard's JSON: `{"format": 1, "releases": [entry, …]}`, one entry a line, newest first, UTF-8 as is but
+    for `<`, `>` and `&`, written as `\u003c` escapes (as the pages' JSON-LD is): a title holding `<script>` is
+    no markup even to a host that served the file as HTML."""
+    lines = [
+        json.dumps(
+            search_entry(r, base_url=base_url, tz=tz, language=language, topic_names=topic_names),
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )
+        for r in shard.releases
+    ]
+    text = f'{{"format":{FORMAT},"releases":[\n' + ",\n".join(lines) + "\n]}\n"
+    return re.sub("[<>&]", lambda m: f"\\u{ord(m.group(0)):04x}", text).encode()
+
+
+def render_manifest(shards: Sequence[tuple[SearchShard, bytes]]) -> bytes:
+    """`search/shards.json`: the shards newest first, each as `[file?v=version, count]` (the file relative to the
+    manifest), and the total count."""
+    listed = [[f"{s.name}.json?v={content_version(data)}", len(s.releases)] for s, data in shards]
+    total = sum(len(s.releases) for s, _ in shards)
+    body = json.dumps({"format": FORMAT, "total": total, "shards": listed}, separators=(",", ":"))
+    return (body + "\n").encode()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDocument:
+    """A file of the index to plan: its key, path, what its fingerprint covers, and how to render it."""
+
+    key: str
+    path: str
+    inputs: str
+    render: Callable[[], tuple[RenderedFile, ...]]
+
+
+def plan_search(
+    shards: Sequence[SearchShard], inputs_of: Callable[[SearchShard], str], render: Callable[[SearchShard], bytes]
+) -> list[SearchDocument]:
+    """The shards' files and then the manifest's (written after them: the versions it names are there).
+    `inputs_of`: what a shard's bytes are made of, for its fingerprint (its releases' tokens, its topics'
+    names); `render`: its bytes (`render_shard`). A shard's bytes are made once per plan, for its own file and
+    for the manifest's versions alike; the manifest's fingerprint covers every shard's inputs, so it is rendered
+    again exactly when a shard is added, removed or changed."""
+    made: dict[str, bytes] = {}
+
+    def data(shard: SearchShard) -> bytes:
+        if shard.path not in made:
+            made[shard.path] = render(shard)
+        return made[shard.path]
+
+    def one(shard: SearchShard) -> tuple[RenderedFile, ...]:
+        return (RenderedFile(path=shard.path, data=data(shard)),)
+
+    documents, digests = [], []
+    for shard in shards:
+        inputs = inputs_of(shard)
+        digests.append(f"{shard.name} {len(shard.releases)} {hashlib.sha256(inputs.encode()).hexdigest()}")
+        documents.append(SearchDocument(f"search:{shard.name}", shard.path, inputs, partial(one, shard)))
+
+    def manifest() -> tuple[RenderedFile, ...]:
+        return (RenderedFile(path=MANIFEST_PATH, data=render_manifest([(s, data(s)) for s in shards])),)
+
+    documents.append(SearchDocument("search:manifest", MANIFEST_PATH, "\n".join(digests), manifest))
+    return documents
