@@ -2,22 +2,29 @@
 
     releases by year (by month for a year listed so) ──search_shards──► SearchShard … ──render_shard──►
         search/<year>.json, search/<year>-<mm>.json
-    shards' bytes ──render_manifest──► search/shards.json      static/search.js (the script) + search/index.html
+    shards' versions and counts ──render_manifest──► search/shards.json
+    static/search.js (the script, `searchpage`) + search/index.html (the page, `searchpage`)
 
 A journalist on a static host has no server to ask: the search page's script (`static/search.js`) downloads the
-index and searches it in the browser. A 40,000-release archive is some 10 MB of JSON; one file would make every
-search wait for all of it. So the index is cut as the year pages are (a year per shard, and a month per shard for a
-year of more than `MONTH_PAGES_FROM` releases, which `yearmonths` lists by month), and `search/shards.json` lists
-the shards newest first, each with its count and its version (`?v=`, the first 12 hex digits of the SHA-256 of its
-bytes, as `static/site.css?v=` is named). The script fetches the newest shard first and shows its results while it
-fetches the older ones, one at a time, only once a visitor types; a shard asked for by its version may be cached
-for a year (`feeds serve` does so), so a second search, or a second visit, downloads nothing but the manifest.
+index and searches it in the browser. A 40,000-release archive is some 13 MB of JSON (2.7 MB gzipped); one file
+would make the first search wait for all of it. So the index is cut as the year pages are (a year per shard, and a
+month per shard for a year of more than `MONTH_PAGES_FROM` releases, which `yearmonths` lists by month), and
+`search/shards.json` lists the shards newest first, each with its count and its version (`?v=`). The script fetches
+the newest shard first and shows its results while it fetches the older ones, one at a time, only once a visitor
+is about to type; a shard asked for by its version may be cached for a year (`feeds serve` does so), so a second
+search, or a second visit, downloads nothing but the manifest.
 
-An entry holds only what a result shows and what is searched: the release's address relative to the site's root,
-title, summary (cut between words at `SUMMARY_LIMIT` characters), the day of its publication in the site's time
-zone, organisation, topics (named as the topic pages name them), whether it is withdrawn, and its language where it
-is not the site's. A shard's bytes are a function of its releases alone (newest first, no generation time), so an
-incremental publish rewrites only the shards whose releases changed, and the manifest.
+A shard's version is a digest of what its bytes are made of (the salt: code, templates and settings; its releases'
+tokens; its topics' names), written at the head of the file too: so the manifest is written without rendering any
+shard (rendering all of a 40,000-release archive's took 1.9 s, which every publish after a change paid), and a
+server can tell that a file is the version asked for from its first bytes (`shard_version`).
+
+An entry holds only what a result shows and what is searched: the release's slug (its address is
+`releases/<slug>/`; an address elsewhere is given whole), title, summary (cut between words at `SUMMARY_LIMIT`
+characters), the day of its publication in the site's time zone, organisation, topics (named as the topic pages
+name them), whether it is withdrawn, and its language where it is not the site's. A shard's bytes are a function
+of its releases alone (newest first, no generation time), so an incremental publish rewrites only the shards whose
+releases changed, and the manifest.
 
 The releases given are the public ones, as for the sitemap: never one under embargo, withdrawn before its
 publication or taken down (`run_publish` and the planner leave those out before anything is planned).
@@ -38,7 +45,7 @@ from functools import partial
 from feeds.clock import ensure_utc
 from feeds.model import Release
 from feeds.publish.sharing import clip_text
-from feeds.publish.spec import RenderedFile, content_version
+from feeds.publish.spec import RenderedFile
 from feeds.publish.topicnames import topic_slug
 
 SEARCH_FOLDER = "search/"
@@ -93,10 +100,10 @@ def search_entry(
     r: Release, *, base_url: str, tz: tzinfo, language: str, topic_names: Mapping[str, str]
 ) -> list[object]:
     """One release as the script reads it: `[address, title, summary, day, organisation, [topics…], withdrawn,
-    language]`, the address relative to the site's root (`releases/<slug>/`; absolute only if it lies elsewhere),
-    the day `YYYY-MM-DD` in the site's zone (as the pages date it), withdrawn 1 or 0, and the language "" where it
-    is the site's."""
-    address = r.permalink.removeprefix(base_url) if r.permalink.startswith(base_url) else r.permalink
+    language]`, the address its slug where it is `<base_url>releases/<slug>/` (as every release's is), else the
+    whole URL; the day `YYYY-MM-DD` in the site's zone (as the pages date it), withdrawn 1 or 0, and the language
+    "" where it is the site's."""
+    address = r.slug if r.permalink == f"{base_url}releases/{r.slug}/" else r.permalink
     day = ensure_utc(r.published).astimezone(tz).date().isoformat()
     topics = list(dict.fromkeys(topic_names.get(topic_slug(t), t) for t in r.topics))
     lang = r.language or ""
@@ -106,28 +113,39 @@ def search_entry(
     return [address, r.title, summary, day, r.organisation, topics, 1 if r.withdrawn_at else 0, lang]
 
 
+def shard_version(salt: str, shard: SearchShard, inputs: str) -> str:
+    """A shard's version: the first 12 hex digits of the SHA-256 of what its bytes are made of (`salt`: code,
+    templates and settings; `inputs`: its releases' tokens and its topics' names, as its fingerprint)."""
+    return hashlib.sha256(f"{salt}\0{shard.name}\0{inputs}".encode()).hexdigest()[:12]
+
+
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+_HEAD = '{{"format":{format},"version":"{version}","releases":[\n'
+_VERSION_AT = re.compile(rb'\{"format":\d+,"version":"([0-9a-f]{12})"')
+
+
+def version_of(data: bytes) -> str | None:
+    """The version a shard's bytes say they are, from their head; None for other bytes."""
+    found = _VERSION_AT.match(data)
+    return found.group(1).decode() if found else None
+
+
 def render_shard(
-    shard: SearchShard, *, base_url: str, tz: tzinfo, language: str, topic_names: Mapping[str, str]
+    shard: SearchShard, *, version: str, base_url: str, tz: tzinfo, language: str, topic_names: Mapping[str, str]
 ) -> bytes:
-    """A shard's JSON: `{"format": 1, "releases": [entry, …]}`, one entry a line, newest first, UTF-8 as is but
-    for `<`, `>` and `&`, written as `\u003c` escapes (as the pages' JSON-LD is): a title holding `<script>` is
-    no markup even to a host that served the file as HTML."""
-    lines = [
-        json.dumps(
-            search_entry(r, base_url=base_url, tz=tz, language=language, topic_names=topic_names),
-            ensure_ascii=False,
-            separators=(",", ":"),
-        )
-        for r in shard.releases
-    ]
-    text = f'{{"format":{FORMAT},"releases":[\n' + ",\n".join(lines) + "\n]}\n"
+    """A shard's JSON: `{"format": 1, "version": …, "releases": [entry, …]}`, one entry a line, newest first, UTF-8
+    as is but for `<`, `>` and `&`, written as `\\u003c` escapes (as the pages' JSON-LD is): a title holding
+    `<script>` is no markup even to a host that served the file as HTML."""
+    entry = partial(search_entry, base_url=base_url, tz=tz, language=language, topic_names=topic_names)
+    lines = [_ENCODER.encode(entry(r)) for r in shard.releases]
+    text = _HEAD.format(format=FORMAT, version=version) + ",\n".join(lines) + "\n]}\n"
     return re.sub("[<>&]", lambda m: f"\\u{ord(m.group(0)):04x}", text).encode()
 
 
-def render_manifest(shards: Sequence[tuple[SearchShard, bytes]]) -> bytes:
-    """`search/shards.json`: the shards newest first, each as `[file?v=version, count]` (the file relative to the
-    manifest), and the total count."""
-    listed = [[f"{s.name}.json?v={content_version(data)}", len(s.releases)] for s, data in shards]
+def render_manifest(shards: Sequence[tuple[SearchShard, str]]) -> bytes:
+    """`search/shards.json`: the shards (with their versions) newest first, each as `[file?v=version, count]`
+    (the file relative to the manifest), and the total count."""
+    listed = [[f"{s.name}.json?v={version}", len(s.releases)] for s, version in shards]
     total = sum(len(s.releases) for s, _ in shards)
     body = json.dumps({"format": FORMAT, "total": total, "shards": listed}, separators=(",", ":"))
     return (body + "\n").encode()
@@ -144,31 +162,30 @@ class SearchDocument:
 
 
 def plan_search(
-    shards: Sequence[SearchShard], inputs_of: Callable[[SearchShard], str], render: Callable[[SearchShard], bytes]
+    shards: Sequence[SearchShard],
+    inputs_of: Callable[[SearchShard], str],
+    render: Callable[[SearchShard, str], bytes],
+    *,
+    salt: str,
 ) -> list[SearchDocument]:
     """The shards' files and then the manifest's (written after them: the versions it names are there).
-    `inputs_of`: what a shard's bytes are made of, for its fingerprint (its releases' tokens, its topics'
-    names); `render`: its bytes (`render_shard`). A shard's bytes are made once per plan, for its own file and
-    for the manifest's versions alike; the manifest's fingerprint covers every shard's inputs, so it is rendered
-    again exactly when a shard is added, removed or changed."""
-    made: dict[str, bytes] = {}
-
-    def data(shard: SearchShard) -> bytes:
-        if shard.path not in made:
-            made[shard.path] = render(shard)
-        return made[shard.path]
-
-    def one(shard: SearchShard) -> tuple[RenderedFile, ...]:
-        return (RenderedFile(path=shard.path, data=data(shard)),)
-
-    documents, digests = [], []
+    `inputs_of`: what a shard's bytes are made of besides the salt, for its fingerprint and version (its releases'
+    tokens, its topics' names); `render`: its bytes at a version (`render_shard`). The manifest's fingerprint is the
+    shards' versions and counts, so it is written again exactly when a shard is added, removed or changed."""
+    documents, listed = [], []
     for shard in shards:
         inputs = inputs_of(shard)
-        digests.append(f"{shard.name} {len(shard.releases)} {hashlib.sha256(inputs.encode()).hexdigest()}")
-        documents.append(SearchDocument(f"search:{shard.name}", shard.path, inputs, partial(one, shard)))
-
-    def manifest() -> tuple[RenderedFile, ...]:
-        return (RenderedFile(path=MANIFEST_PATH, data=render_manifest([(s, data(s)) for s in shards])),)
-
-    documents.append(SearchDocument("search:manifest", MANIFEST_PATH, "\n".join(digests), manifest))
+        version = shard_version(salt, shard, inputs)
+        listed.append((shard, version))
+        documents.append(
+            SearchDocument(f"search:{shard.name}", shard.path, inputs, partial(_one, render, shard, version))
+        )
+    manifest = RenderedFile(path=MANIFEST_PATH, data=render_manifest(listed))
+    documents.append(
+        SearchDocument("search:manifest", MANIFEST_PATH, manifest.data.decode(), partial(tuple, (manifest,)))
+    )
     return documents
+
+
+def _one(render: Callable[[SearchShard, str], bytes], shard: SearchShard, version: str) -> tuple[RenderedFile, ...]:
+    return (RenderedFile(path=shard.path, data=render(shard, version)),)

@@ -1,6 +1,6 @@
 /* feeds: the search of the published releases, run by search/index.html. No dependencies, nothing sent anywhere.
 
-   It reads search/shards.json (the index's shards, newest first: feeds/publish/searchindex.py says what an entry
+   It reads search/shards.json (the index's shards, newest first; feeds/publish/searchindex.py says what an entry
    holds), then each shard in turn, once a visitor is about to type (the search box focused, or a query in the
    address: search/?q=flood), and searches what has arrived while the rest loads. A query's words must all be
    found in a release's title, summary, topics or organisation, accents and capitals folded away
@@ -22,12 +22,17 @@
   const fallback = document.getElementById("search-needs-script");
   if (!form || !input || !status || !list || !more) return;
 
-  const lang = document.documentElement.lang || "en";
+  // The labels' language (the page's, unless its labels are in another: English where no catalogue covers it).
+  const lang = status.lang || document.documentElement.lang || "en";
   const root = new URL(form.dataset.root || "../", location.href);
   const manifestUrl = new URL(form.dataset.index || "shards.json", location.href);
   const found = JSON.parse(status.dataset.found);
   const soFar = JSON.parse(status.dataset.soFar);
-  const dates = new Intl.DateTimeFormat(lang, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+  // Dates as the pages write them: the language's long date (CLDR's, as Babel's on the pages), and in every
+  // English "1 October 2026" (the pages' own English format; Intl's plain "en" is American).
+  const dates = new Intl.DateTimeFormat(/^en(-|$)/i.test(lang) ? "en-GB" : lang, {
+    day: "numeric", month: "long", year: "numeric", timeZone: "UTC",
+  });
 
   const entries = [];
   let loading = null;
@@ -93,7 +98,7 @@
     }
     const heading = document.createElement("h2");
     const link = document.createElement("a");
-    link.href = new URL(address, root).href;
+    link.href = new URL(address.includes(":") ? address : `releases/${address}/`, root).href;
     link.textContent = title;
     heading.append(link);
     const meta = document.createElement("p");
@@ -127,13 +132,15 @@
     return item;
   }
 
-  function say(text, now) {
-    clearTimeout(settle);
-    if (now) {
+  /* The status line says `text` (about `query`, which it keeps in data-query: what its count is of). */
+  function say(text, query, now) {
+    const show = () => {
       status.textContent = text;
-    } else {  // (announced once the typing pauses: a screen reader is not read every keystroke's count)
-      settle = setTimeout(() => { status.textContent = text; }, SETTLE_MS);
-    }
+      status.dataset.query = query;
+    };
+    clearTimeout(settle);
+    if (now) show();
+    else settle = setTimeout(show, SETTLE_MS);  // (once the typing pauses: a screen reader is not read every key's)
   }
 
   function search(typed) {
@@ -144,7 +151,7 @@
     if (!terms.length) {
       list.replaceChildren();
       more.hidden = true;
-      say("", true);
+      say("", query, true);
       return;
     }
     if (!loading) load();
@@ -164,7 +171,7 @@
     } else {
       text = counted(found, hits.length) + (failed ? ` ${status.dataset.failed}` : "");
     }
-    say(text, !typed);
+    say(text, query, !typed);
   }
 
   function remember() {  // (the query in the address: a search can be bookmarked, shared and gone back to)

@@ -44,7 +44,7 @@ from feeds.clock import http_date
 from feeds.config.settings import WebSettings
 from feeds.errors import FeedsError
 from feeds.publish.removed import REMOVED_MARK
-from feeds.publish.searchindex import SEARCH_FOLDER, SEARCH_PAGE
+from feeds.publish.searchindex import SEARCH_FOLDER, SEARCH_PAGE, version_of
 from feeds.publish.spec import content_version
 from feeds.web import cors
 from feeds.web.ranges import UNSATISFIABLE, byte_range
@@ -87,13 +87,17 @@ def cache_control(rel: str, query: str = "", data: bytes = b"") -> str:
     version (`site.css?v=…`, as the pages link it) when `data` is that version: new bytes come at a new address.
     (Another version, one that a server not yet published to was asked for, is kept an hour: a year of the old
     bytes under the new name would leave the visitor with them.) A shard of the search index (`search/2026.json`) is
-    kept a year when asked for by its version, as the manifest names it; else as a page is."""
+    kept a year when asked for by the version its head says it is (`searchindex.version_of`), as the manifest
+    names it; else as a page is."""
     if rel.startswith("archive/"):
         return "public, max-age=86400"
     if rel.startswith("pictures/"):  # (named by their bytes: other bytes are another name)
         return "public, max-age=31536000, immutable"
-    shard = rel.startswith(SEARCH_FOLDER) and rel.endswith(".json")  # (as the manifest names it, by its version)
-    if (shard or rel.startswith("static/")) and query and query == f"v={content_version(data)}":
+    if rel.startswith(SEARCH_FOLDER) and rel.endswith(".json"):  # (a shard says its version at its head)
+        if query and query == f"v={version_of(data)}":
+            return "public, max-age=31536000, immutable"
+        return "public, max-age=300"
+    if rel.startswith("static/") and query and query == f"v={content_version(data)}":
         return "public, max-age=31536000, immutable"
     if rel.startswith("static/"):
         return "public, max-age=3600"

@@ -222,7 +222,8 @@ def test_chromium_runs_no_script_on_any_page(published: tuple[Path, list[str]], 
         def without_policy(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
             # The pages' Content-Security-Policy would stop any script a sanitising failure let through: this
             # test is about the sanitising, so pages load without it (the test checks that they do send it).
-            policies.extend(v for k, v in headers if k == "Content-Security-Policy")
+            if environ.get("PATH_INFO", "").removesuffix("index.html").strip("/") != "search":  # (runs our script)
+                policies.extend(v for k, v in headers if k == "Content-Security-Policy")
             return start_response(status, [(k, v) for k, v in headers if k != "Content-Security-Policy"], *rest)
 
         return static(environ, without_policy)
@@ -261,7 +262,7 @@ def test_chromium_runs_no_script_on_any_page(published: tuple[Path, list[str]], 
     assert set(results) == set(pages), "the harness did not report every page (did Chromium finish loading?)"
     changed = {p: (expected[p], t) for p, t in results.items() if t != expected[p]}
     assert changed == {}, f"a script changed the title of: {changed}"
-    assert len(policies) >= len(pages) and all("script-src" not in p for p in policies), "pages send their CSP"
+    assert len(policies) >= len(pages) - 1 and all("script-src" not in p for p in policies), "pages send their CSP"
     xss = [r.path for r in trap.requests if r.path.startswith("/xss") and r.path != "/xss/-1"]
     assert any(r.path == "/xss/-1" for r in trap.requests), "the positive control's request did not arrive"
     assert xss == [], f"a vector ran in the browser and called the trap: {xss}"
