@@ -114,7 +114,7 @@ def main() -> None:
     print(f"  one file with whole summaries: {kb(len(whole))} ({kb(gz(whole))} gz)")
     print(f"  the manifest (versions from the shards' inputs, no shard rendered): {(t1 - t0) * 1000:.0f} ms")
     each = (t2 - t1) / len(shards) * 1000
-    print(f"  rendering every shard (a full publish): {t2 - t1:.2f} s, {each:.0f} ms a shard (a publish after a change)")
+    print(f"  rendering every shard (a full publish): {t2 - t1:.2f} s, {each:.0f} ms a shard (one changed)")
 
 
 if __name__ == "__main__":
