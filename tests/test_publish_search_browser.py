@@ -69,7 +69,11 @@ RELEASES = {
     },
     "hostile": {"title": HOSTILE_TITLE, "body": "Read this.", "published": "2026-11-21T09:00:00Z"},
     "held": {"title": "Harbour sale under embargo", "body": "Not yet.", "published": "2026-12-24T09:00:00Z"},
+} | {
+    f"tide-{n}": {"title": f"Tide table for week {n}", "body": "High and low water.", "published": f"2023-{m}"}
+    for n, m in enumerate(f"{1 + i // 28:02d}-{1 + i % 28:02d}T09:00:00Z" for i in range(55))
 }
+"""Seven releases to find, one under embargo, and 55 tide tables of 2023: more than one page of results."""
 
 
 @dataclass
@@ -195,7 +199,7 @@ def test_typing_finds_releases_accents_and_capitals_folded_every_word_required(
         assert results(tab) == []
         # The index came in shards, newest first, and only once the box was focused.
         shards = [p for p in served.requested if p.startswith("/search/")]
-        assert shards == ["/search/shards.json", "/search/2026.json", "/search/2025.json", "/search/2024.json"]
+        assert shards == ["/search/shards.json", *(f"/search/{y}.json" for y in (2026, 2025, 2024, 2023))]
         assert tab.evaluate("location.search") == "?q=zurich+harbour", "the query stays in the address"
 
 
@@ -258,3 +262,37 @@ def test_the_page_with_its_results_passes_vnu(served: SearchSite, tmp_path: Path
     (tmp_path / "search.html").write_text(page, encoding="utf-8")
     assert "Harbour reopens after repairs" in page
     assert [f for f in map(fault, vnu(jar, tmp_path / "search.html")) if f] == []
+
+
+@pytest.mark.parametrize("percent", [100, 200])
+def test_on_a_phone_the_form_and_the_results_fit_the_screen(served: SearchSite, tmp_path: Path, percent: int) -> None:
+    """A 360 px phone, at the browser's own text size and at 200%: the page never scrolls sideways, and the box
+    and the button are at least 44 px high, easy to tap."""
+    with Chromium(served.chromium, tmp_path / "profile") as browser:
+        tab = browser.tab()
+        tab.emulate_phone(360, 800)
+        tab.enlarge_text(percent)
+        tab.open(served.base_url + "search/")
+        assert type_query(tab, "harbour") == "5 releases found"
+        width = tab.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"{width}px wide at {percent}% text"
+        heights = tab.evaluate(
+            "[...document.querySelectorAll('#search-words, #search-form button')]"
+            ".map(e => e.getBoundingClientRect().height)"
+        )
+        assert len(heights) == 2 and min(heights) >= 44, heights
+
+
+def test_results_come_fifty_at_a_time(served: SearchSite, tmp_path: Path) -> None:
+    with Chromium(served.chromium, tmp_path / "profile") as browser:
+        tab = browser.tab()
+        tab.open(served.base_url + "search/")
+        assert type_query(tab, "tide table") == "55 releases found"
+        assert len(results(tab)) == 50
+        assert tab.evaluate("document.getElementById('search-more').hidden") is False
+        assert results(tab)[0]["title"] == "Tide table for week 54", "the newest first"
+        tab.evaluate("document.getElementById('search-more').click()")
+        assert len(results(tab)) == 55
+        assert tab.evaluate("document.getElementById('search-more').hidden") is True
+        # The keyboard's focus goes to the first result shown by the click, not back to the top of the page.
+        assert tab.evaluate("document.activeElement.textContent") == "Tide table for week 4"
