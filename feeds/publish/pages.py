@@ -29,6 +29,8 @@ Template context, the contract an override template can rely on (all pages exten
                labels and dates in the release's language where a packaged catalogue covers it
   index.html   `releases` (ReleaseCard…, newest first), `opml_href`
   topic.html   `topic` (TopicLink), `releases` (ReleaseCard…, newest first)
+  search.html  rendered by `searchpage` (the one page with a script): `years`, `topics` (TopicLink…),
+               `script_url`, `index_url`, `found` and `so_far` (a count's sentence in each plural form)
 """
 
 from __future__ import annotations
