@@ -238,3 +238,18 @@ def test_feeds_serve_lets_the_search_page_alone_run_the_site_s_script(make_site)
     assert stale["Cache-Control"] == "public, max-age=300"
     _, listing = get("/search/shards.json")
     assert listing["Cache-Control"] == "public, max-age=300", "the manifest changes with every publish"
+
+
+def test_a_setting_no_entry_shows_rewrites_no_shard_and_one_it_shows_rewrites_them_all(make_site) -> None:
+    """A shard's version is made of what its entries show, not of every setting: a new site description
+    re-renders every page, but leaves the index's files as they were; a new base URL (an entry's address is
+    relative to it) or time zone (an entry's day) gives every shard a new version."""
+    s: Site = make_site()
+    s.publish()
+    s.app.settings = replace(s.settings, site=replace(s.settings.site, description="News from the office."))
+    assert [w for w in s.publish().written if w.startswith("search/")] == []
+    s.app.settings = replace(s.settings, site=replace(s.settings.site, timezone="America/New_York"))
+    assert sorted(w for w in s.publish().written if w.startswith("search/")) == [
+        "search/2026.json",
+        "search/shards.json",
+    ]

@@ -14,10 +14,13 @@ the newest shard first and shows its results while it fetches the older ones, on
 is about to type; a shard asked for by its version may be cached for a year (`feeds serve` does so), so a second
 search, or a second visit, downloads nothing but the manifest.
 
-A shard's version is a digest of what its bytes are made of (the salt: code, templates and settings; its releases'
-tokens; its topics' names), written at the head of the file too: so the manifest is written without rendering any
-shard (rendering all of a 40,000-release archive's took 1.9 s, which every publish after a change paid), and a
-server can tell that a file is the version asked for from its first bytes (`shard_version`).
+A shard's version is a digest of what its bytes are made of (feeds' version, the entries' `FORMAT` and
+`SUMMARY_LIMIT`, the site's base URL, zone and language, its releases' tokens, its topics' names: not the whole
+salt, so a setting that changes no entry, such as the news sitemap's publication name, rewrites no shard), written
+at the head of the file too: so the manifest is written without rendering any shard (rendering all of a
+40,000-release archive's took 1.9 s, which every publish after a change paid), and a server can tell that a file is
+the version asked for from its first bytes (`version_of`). A change of code that changes an entry's bytes comes
+with a new feeds version, or bumps `FORMAT`.
 
 An entry holds only what a result shows and what is searched: the release's slug (its address is
 `releases/<slug>/`; an address elsewhere is given whole), title, summary (cut between words at `SUMMARY_LIMIT`
@@ -114,9 +117,17 @@ def search_entry(
 
 
 def shard_version(salt: str, shard: SearchShard, inputs: str) -> str:
-    """A shard's version: the first 12 hex digits of the SHA-256 of what its bytes are made of (`salt`: code,
-    templates and settings; `inputs`: its releases' tokens and its topics' names, as its fingerprint)."""
-    return hashlib.sha256(f"{salt}\0{shard.name}\0{inputs}".encode()).hexdigest()[:12]
+    """A shard's version: the first 12 hex digits of the SHA-256 of what its bytes are made of (`salt`: feeds'
+    version and the settings an entry shows, `search_salt`; `inputs`: its releases' tokens and its topics' names,
+    as its fingerprint)."""
+    return hashlib.sha256(f"{FORMAT}\0{SUMMARY_LIMIT}\0{salt}\0{shard.name}\0{inputs}".encode()).hexdigest()[:12]
+
+
+def search_salt(version: str, base_url: str, tz: tzinfo, language: str) -> str:
+    """What besides its releases a shard's bytes depend on: feeds' `version` (its code), and the site's
+    `base_url` (an address elsewhere is given whole), zone (the day) and `language` (an entry's own, where it is
+    another)."""
+    return repr((version, base_url, str(tz), language))
 
 
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
