@@ -36,6 +36,7 @@ from feeds.publish.pages import PageRenderer
 from feeds.publish.planjobs import Job, Planner
 from feeds.publish.planmemo import PlanMemo
 from feeds.publish.planpages import plan_pages
+from feeds.publish.plansearch import plan_search
 from feeds.publish.plansitemaps import plan_sitemaps
 from feeds.publish.sitefeeds import (
     EPOCH,
@@ -273,6 +274,7 @@ def plan_site(
         all_links=all_links,
         links_of=links_of,
     )
+    plan_search(plan, index, renderer, site, groups=groups, years=years, css=css)
     for f in static:
         plan.add(f"static:{f.path}", [f.path], hashlib.sha256(f.data).hexdigest(), _as_is(f))
     plan_sitemaps(plan, index, settings, groups=groups, years=years, recent=recent, translated=translated, now=now)

@@ -112,6 +112,18 @@ class PlanMemo:
         self._next_derived[name] = (of, value)
         return value
 
+    def worked_out(self, name: str, inputs: object, make: Callable[[], _T]) -> tuple[_T, bool]:
+        """`make()`, and True, unless `inputs` compare equal to what they were under `name` last time: then what it
+        made then, and False (a caller that made a job with it adds the job kept to its plan itself)."""
+        seen = self._derived.get(name)
+        if seen is not None and seen[0] == inputs:
+            kept: _T = seen[1]  # type: ignore[assignment]
+            self._next_derived[name] = seen
+            return kept, False
+        value = make()
+        self._next_derived[name] = (inputs, value)
+        return value, True
+
     def token(self, r: Release, translations: tuple[Translation, ...], key: Callable[[Release], object]) -> str:
         """`release_token` of `r`, worked out again only for a release that is not the one seen last time."""
         seen = self._tokens.get(r.id)

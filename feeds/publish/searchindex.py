@@ -40,7 +40,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import tzinfo
 from functools import partial
@@ -48,7 +48,6 @@ from functools import partial
 from feeds.clock import ensure_utc
 from feeds.model import Release
 from feeds.publish.sharing import clip_text
-from feeds.publish.spec import RenderedFile
 from feeds.publish.topicnames import topic_slug
 
 SEARCH_FOLDER = "search/"
@@ -160,43 +159,3 @@ def render_manifest(shards: Sequence[tuple[SearchShard, str]]) -> bytes:
     total = sum(len(s.releases) for s, _ in shards)
     body = json.dumps({"format": FORMAT, "total": total, "shards": listed}, separators=(",", ":"))
     return (body + "\n").encode()
-
-
-@dataclass(frozen=True, slots=True)
-class SearchDocument:
-    """A file of the index to plan: its key, path, what its fingerprint covers, and how to render it."""
-
-    key: str
-    path: str
-    inputs: str
-    render: Callable[[], tuple[RenderedFile, ...]]
-
-
-def plan_search(
-    shards: Sequence[SearchShard],
-    inputs_of: Callable[[SearchShard], str],
-    render: Callable[[SearchShard, str], bytes],
-    *,
-    salt: str,
-) -> list[SearchDocument]:
-    """The shards' files and then the manifest's (written after them: the versions it names are there).
-    `inputs_of`: what a shard's bytes are made of besides the salt, for its fingerprint and version (its releases'
-    tokens, its topics' names); `render`: its bytes at a version (`render_shard`). The manifest's fingerprint is the
-    shards' versions and counts, so it is written again exactly when a shard is added, removed or changed."""
-    documents, listed = [], []
-    for shard in shards:
-        inputs = inputs_of(shard)
-        version = shard_version(salt, shard, inputs)
-        listed.append((shard, version))
-        documents.append(
-            SearchDocument(f"search:{shard.name}", shard.path, inputs, partial(_one, render, shard, version))
-        )
-    manifest = RenderedFile(path=MANIFEST_PATH, data=render_manifest(listed))
-    documents.append(
-        SearchDocument("search:manifest", MANIFEST_PATH, manifest.data.decode(), partial(tuple, (manifest,)))
-    )
-    return documents
-
-
-def _one(render: Callable[[SearchShard, str], bytes], shard: SearchShard, version: str) -> tuple[RenderedFile, ...]:
-    return (RenderedFile(path=shard.path, data=render(shard, version)),)
