@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from feeds.errors import ExistsError, MigrationError, NotFoundError, StoreError
 from feeds.model import Change, PublishedFeed, Release
-from feeds.store import SourceState, open_store
+from feeds.store import SourceState, migrationsteps, open_store
 from feeds.store import migrations as migrations_mod
 from feeds.store import schema as schema_mod
 from feeds.store.engines import SQLITE_PAGE_SIZE
@@ -225,7 +225,7 @@ def test_migration_15_keeps_a_feeds_parse_warning_in_its_own_column(store):
                 )
             )  # fmt: skip
         conn.execute(wf.update().values(parse_warning=None))  # as the column stands right after it is added
-        migrations_mod._keep_warnings(conn)
+        migrationsteps.keep_warnings(conn)
         kept = [r[0] for r in conn.execute(sa.select(wf.c.parse_warning).order_by(wf.c.id))]
     assert kept == ["not well-formed (line 3)", None, None]
 
