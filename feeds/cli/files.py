@@ -8,33 +8,19 @@ file gets the mode the user's umask gives a new file (a report is not published,
 
 from __future__ import annotations
 
-import contextlib
 import os
-import tempfile
 from pathlib import Path
 
+from feeds.atomicfile import replace_whole
 from feeds.errors import FeedsError
 
 
 def write_file(target: Path, data: bytes) -> None:
-    """Write `data` to `target` atomically; a FeedsError naming the file when it cannot be written."""
-    folder = target.parent
+    """Write `data` to `target` atomically (`replace_whole`), with the mode the umask gives a new file; a FeedsError
+    naming the file when it cannot be written."""
+    umask = os.umask(0)
+    os.umask(umask)
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
+        replace_whole(target, data, mode=0o666 & ~umask, suffix=".part")
     except OSError as e:
         raise FeedsError(f"cannot write {target}: {e.strerror or e}") from e
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # (mkstemp makes it 0600: give it what a new file gets)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise FeedsError(f"cannot write {target}: {e.strerror or e}") from e
-        raise

@@ -23,15 +23,14 @@ What this module must not do: write into out/ (only `writer` does), or decide wh
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
 import secrets
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from feeds.atomicfile import replace_whole
 from feeds.errors import PublishError
 
 __all__ = ["COMPACT_FROM", "STATE_VERSION", "PublishRecord", "StateCache"]
@@ -229,27 +228,9 @@ def _parsed(line: bytes) -> dict[str, object] | None:
 
 
 def replace_file(target: Path, data: bytes) -> None:
-    """`target` replaced by `data` atomically and durably: a temporary file beside it, fsynced, renamed over it, and
-    the folder fsynced (the rename survives a power cut). A failure leaves the old file and names the path."""
+    """`target` replaced by `data` atomically and durably (`replace_whole`, the folder fsynced too: the rename
+    survives a power cut), private to the state folder's owner. A failure leaves the old file and names the path."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
+        replace_whole(target, data, sync_folder=True)
     except OSError as e:
         raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException as e:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
-        raise
-    with contextlib.suppress(OSError):  # (a folder that cannot be opened for it: the rename stands all the same)
-        folder = os.open(target.parent, os.O_RDONLY)
-        try:
-            os.fsync(folder)
-        finally:
-            os.close(folder)

@@ -24,12 +24,12 @@ import logging
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
 
+from feeds.atomicfile import replace_whole
 from feeds.errors import PublishError
 from feeds.publish.planjobs import Job
 from feeds.publish.record import PublishRecord, StateCache
@@ -305,28 +305,16 @@ def sweep_temporaries(out: Path) -> list[str]:
 
 
 def atomic_write(target: Path, data: bytes) -> None:
-    """Write `data` to `target` so that readers see the old bytes or the new, never a mix (temp file + rename).
+    """Write `data` to `target` so that readers see the old bytes or the new, never a mix (`replace_whole`), with
+    `FILE_MODE`, its folders made as needed.
 
     On failure (disk full, read-only folder) the old file stays in place and a PublishError names the path.
     """
     try:
         make_folders(target.parent)
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp", dir=target.parent)
+        replace_whole(target, data, mode=FILE_MODE)
     except OSError as e:
         raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, FILE_MODE)
-        os.replace(tmp, target)
-    except BaseException as e:  # (Ctrl-C or a shutdown too: the temporary file of this process is never swept)
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        if isinstance(e, OSError):
-            raise PublishError(f"cannot write: {e.strerror or e}", path=str(target)) from e
-        raise
 
 
 FILE_MODE = 0o644
