@@ -35,7 +35,6 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -47,6 +46,7 @@ from feeds.publish.removed import REMOVED_MARK
 from feeds.publish.searchindex import SEARCH_FOLDER, SEARCH_PAGE, version_of
 from feeds.publish.spec import content_version
 from feeds.web import cors
+from feeds.web.conditional import SECOND_NS, not_modified, precondition_failed
 from feeds.web.ranges import UNSATISFIABLE, byte_range
 
 StartResponse = Callable[..., Any]
@@ -104,8 +104,7 @@ def cache_control(rel: str, query: str = "", data: bytes = b"") -> str:
     return "public, max-age=300"
 
 
-_SECOND_NS = 1_000_000_000
-_SETTLED_NS = _SECOND_NS
+_SETTLED_NS = SECOND_NS
 """How long a file must have stood unchanged before its modification time is given as `Last-Modified`."""
 
 
@@ -195,7 +194,7 @@ class StaticSite:
             # out within the second of a change would also stand for a second change within that second, and a
             # client revalidating with If-Modified-Since alone would be told 304 for a file it has not seen.
             # The second the change ends in, rounded up: "not modified since" a date then holds to the nanosecond.
-            seconds = -(-entry.mtime_ns // _SECOND_NS)
+            seconds = -(-entry.mtime_ns // SECOND_NS)
             headers.append(("Last-Modified", http_date(datetime.fromtimestamp(seconds, tz=UTC))))
         query = environ.get("QUERY_STRING", "")
         headers += [("Cache-Control", cache_control(rel, query, entry.data)), ("X-Content-Type-Options", "nosniff")]
@@ -203,10 +202,10 @@ class StaticSite:
             headers.append(("Vary", "Accept-Encoding"))
         if ctype.startswith("text/html"):
             headers += _SEARCH_HEADERS if rel == SEARCH_PAGE else _HTML_HEADERS
-        if _precondition_failed(environ, etag, entry.mtime_ns):
+        if precondition_failed(environ, etag, entry.mtime_ns):
             changed = "the file has changed\n"
             return _plain(start_response, "412 Precondition Failed", changed, [("ETag", etag)], head=method == "HEAD")
-        if _not_modified(environ, etag, entry.mtime_ns, self._now_ns()):
+        if not_modified(environ, etag, entry.mtime_ns, self._now_ns()):
             start_response("304 Not Modified", headers)
             return [b""]
         body = entry.gz if use_gz and entry.gz is not None else entry.data
@@ -375,45 +374,6 @@ def _q(value: str) -> float:
         return float(value)
     except ValueError:
         return 1.0
-
-
-def _not_modified(environ: Environ, etag: str, mtime_ns: int, now_ns: int) -> bool:
-    """RFC 9110 §13.2.2: If-None-Match if sent, else If-Modified-Since, compared with the file's exact modification
-    time. The date may be ours (Last-Modified, rounded up to the second) or, from a cache that got no
-    Last-Modified, the Date of its response or when it received it (§13.1.3): truncating the modification time
-    instead answered 304 to a date in the second of a change made after that response. A date after `now_ns`
-    is ignored (RFC 7232 §3.3: invalid): from a clock running ahead, it answered 304 to every change until then."""
-    inm = environ.get("HTTP_IF_NONE_MATCH")
-    if inm is not None:
-        # Weak comparison (RFC 9110 §13.1.2): W/"x" matches "x".
-        tags = {t.strip().removeprefix("W/") for t in inm.split(",")}
-        return "*" in tags or etag in tags
-    since_ns = _date_ns(environ.get("HTTP_IF_MODIFIED_SINCE"))
-    return since_ns is not None and since_ns <= now_ns and mtime_ns <= since_ns
-
-
-def _precondition_failed(environ: Environ, etag: str, mtime_ns: int) -> bool:
-    """RFC 9110 §13.2.2 steps 1 and 2: If-Match (strong comparison: a weak tag never matches; `*` matches any file)
-    if sent, else If-Unmodified-Since (ignored when unreadable)."""
-    if_match = environ.get("HTTP_IF_MATCH")
-    if if_match is not None:
-        tags = {t.strip() for t in if_match.split(",")}
-        return not ("*" in tags or etag in tags)
-    since_ns = _date_ns(environ.get("HTTP_IF_UNMODIFIED_SINCE"))
-    return since_ns is not None and mtime_ns > since_ns
-
-
-def _date_ns(value: str | None) -> int | None:
-    """An HTTP date in nanoseconds since the epoch, or None when absent or unreadable."""
-    if not value:
-        return None
-    try:
-        since = parsedate_to_datetime(value)
-        if since.tzinfo is None:
-            since = since.replace(tzinfo=UTC)
-        return int(since.timestamp()) * _SECOND_NS
-    except (TypeError, ValueError, IndexError, OverflowError):  # unreadable, or a year past datetime's
-        return None
 
 
 def _plain(
