@@ -1,12 +1,18 @@
-"""A threaded HTTP server on 127.0.0.1 for tests whose answers pytest-httpserver cannot give: several requests in
-flight at once (one held open while others are answered), HTTP/1.1 keep-alive connections."""
+"""Local HTTP servers on 127.0.0.1: a threaded one for tests whose answers pytest-httpserver cannot give (several
+requests in flight at once, one held open while others are answered; HTTP/1.1 keep-alive connections), and
+waitress serving a WSGI app (our own `StaticSite`, the web app), as `feeds serve` does."""
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import waitress
+from waitress import wasyncore
 
 
 def send(handler: BaseHTTPRequestHandler, body: bytes, content_type: str = "application/rss+xml") -> None:
@@ -40,3 +46,22 @@ def threaded_server(on_get: Callable[[BaseHTTPRequestHandler], None], *, keep_al
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def wsgi_served(app: Any, *, threads: int = 2) -> Iterator[int]:
+    """Serve the WSGI `app` with waitress on a free port of 127.0.0.1, in a daemon thread, while inside; yields the
+    port. On the way out the worker threads stop first, letting requests in flight finish (one answering while its
+    socket closed under it wrote to a closed descriptor, EBADF, now and then); then every socket is closed from
+    inside the server's own loop (closing them from here races its select()), and the loop, finding nothing left
+    to watch, returns."""
+    server = waitress.create_server(app, host="127.0.0.1", port=0, threads=threads)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield server.effective_port  # type: ignore[union-attr]
+    finally:
+        server.task_dispatcher.shutdown(timeout=2)
+        with contextlib.suppress(OSError):  # (a loop that has ended already has closed its trigger too)
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+        thread.join(timeout=5)

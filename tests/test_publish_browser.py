@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import warnings
 import zlib
 from collections import Counter
@@ -27,7 +26,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress.server
 from lxml import html
 
 from feeds.app import make_app
@@ -37,6 +35,7 @@ from feeds.ingest import run_ingest
 from feeds.publish import run_publish
 from feeds.web.static import StaticSite
 from tests.chromium_cdp import HEADLESS, Chromium
+from tests.localhttp import wsgi_served
 
 SITE_TITLE = "Browser Test Office"
 HOSTILE_TITLE = '<script>alert("title")</script><img src=x onerror=alert(1)>'
@@ -201,11 +200,8 @@ def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
         requested.append(environ.get("PATH_INFO", ""))
         return site(environ, start_response)
 
-    server = waitress.server.create_server(recorded, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        base_url = f"http://127.0.0.1:{server.effective_port}/"  # type: ignore[union-attr]
+    with wsgi_served(recorded) as port:
+        base_url = f"http://127.0.0.1:{port}/"
         (root / "inbox").mkdir()
         (root / "feeds.toml").write_text(
             f'[site]\ntitle = "{SITE_TITLE}"\nbase_url = "{base_url}"\nid_domain = "browser.example.org"\n'
@@ -244,10 +240,6 @@ def browsed(tmp_path_factory) -> Iterator[BrowsedSite]:
         run_publish(app)
         app.close()
         yield BrowsedSite(base_url, out, chromium, root / "profile", slugs, requested)
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
 
 
 def _hrefs(dom: html.HtmlElement) -> set[str]:

@@ -14,7 +14,6 @@ Needs the Debian `chromium` package; without it every test here is SKIPPED with 
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress.server
 
 from feeds.app import make_app
 from feeds.clock import FixedClock
@@ -31,6 +29,7 @@ from feeds.ingest import run_ingest
 from feeds.publish import run_publish
 from feeds.web.static import StaticSite
 from tests.chromium_cdp import Chromium, Tab
+from tests.localhttp import wsgi_served
 from tests.test_publish_browser import chromium_binary
 
 HOSTILE_TITLE = '<img src=x onerror="window.hacked=1">Harbour <script>window.hacked=2</script> notice'
@@ -96,11 +95,8 @@ def served(tmp_path_factory) -> Iterator[SearchSite]:
         requested.append(environ.get("PATH_INFO", ""))
         return site(environ, start_response)
 
-    server = waitress.server.create_server(recorded, host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        base_url = f"http://127.0.0.1:{server.effective_port}/"  # type: ignore[union-attr]
+    with wsgi_served(recorded) as port:
+        base_url = f"http://127.0.0.1:{port}/"
         (root / "feeds.toml").write_text(
             f'[site]\ntitle = "Search Test Office"\nbase_url = "{base_url}"\nid_domain = "search.example.org"\n'
             '[paths]\nout = "out"\nstate = "state"\n'
@@ -115,10 +111,6 @@ def served(tmp_path_factory) -> Iterator[SearchSite]:
         run_publish(app)
         app.close()
         yield SearchSite(base_url, chromium, requested)
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
 
 
 WAIT = """new Promise((resolve, reject) => {

@@ -5,8 +5,6 @@ changes, and served with the right content types."""
 
 from __future__ import annotations
 
-import contextlib
-import threading
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,15 +12,14 @@ from functools import partial
 from pathlib import Path
 
 import pytest
-import waitress.server
 from lxml import etree
-from waitress import wasyncore
 
 from feeds.clock import rfc3339
 from feeds.publish import plansitemaps
 from feeds.publish.sitemap import SitemapUrl, render_robots, render_sitemap, split_sitemap
 from feeds.web.static import StaticSite
 from tests import test_publish_site
+from tests.localhttp import wsgi_served
 from tests.test_publish_site import BASE_URL, Site, assert_unchanged_again_and_from_scratch, local_path
 
 make_site = test_publish_site.make_site  # (the fixture)
@@ -213,17 +210,8 @@ def test_render_sitemap_splits_by_bytes_and_escapes_urls() -> None:
 def served(make_site) -> Iterator[str]:
     published: Site = make_site()
     published.publish()
-    server = waitress.server.create_server(StaticSite(published.out), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}/"  # type: ignore[union-attr]
-    finally:
-        # (as tests/test_web_api.py's `serving` stops: the sockets closed from inside the server's own loop)
-        server.task_dispatcher.shutdown(timeout=2)
-        with contextlib.suppress(OSError):
-            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
-        thread.join(timeout=5)
+    with wsgi_served(StaticSite(published.out)) as port:
+        yield f"http://127.0.0.1:{port}/"
 
 
 @pytest.mark.parametrize(

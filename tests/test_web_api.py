@@ -14,7 +14,6 @@ import hmac
 import io
 import json
 import logging
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,9 +24,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
-import waitress
 from click.testing import CliRunner
-from waitress import wasyncore
 
 from feeds.app import App
 from feeds.cli import cli
@@ -38,6 +35,7 @@ from feeds.web.app import WebApp, make_web_app
 from feeds.web.auth import RateLimiter
 from feeds.web.body import read_body
 from feeds.web.replies import Reject
+from tests.localhttp import wsgi_served
 
 TOKEN = "test-token-0123456789-abcdefghij"
 RELEASE = {
@@ -49,25 +47,12 @@ RELEASE = {
 
 def serving() -> Iterator[Callable[[Any], str]]:
     """Serve WSGI apps with waitress on free ports in daemon threads; all closed when the generator ends."""
-    servers: list[tuple[Any, threading.Thread]] = []
+    with contextlib.ExitStack() as servers:
 
-    def start(wsgi: Any) -> str:
-        server = waitress.create_server(wsgi, host="127.0.0.1", port=0, threads=2)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        servers.append((server, thread))
-        return f"http://127.0.0.1:{server.effective_port}"
+        def start(wsgi: Any) -> str:
+            return f"http://127.0.0.1:{servers.enter_context(wsgi_served(wsgi))}"
 
-    yield start
-    for server, thread in servers:
-        # The worker threads first, letting requests in flight finish (as the daemon stops: one answering while
-        # its socket closed under it wrote to a closed descriptor, EBADF, now and then). Then every socket is
-        # closed from inside the server's own loop (closing them from here races its select()), and the loop,
-        # finding nothing left to watch, returns.
-        server.task_dispatcher.shutdown(timeout=2)
-        with contextlib.suppress(OSError):  # (a loop that has ended already has closed its trigger too)
-            server.trigger.pull_trigger(lambda server=server: wasyncore.close_all(server._map))
-        thread.join(timeout=5)
+        yield start
 
 
 @pytest.fixture

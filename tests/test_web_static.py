@@ -12,7 +12,6 @@ import http.client
 import json
 import os
 import re
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,12 +22,12 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
-import waitress.server
 
 from feeds.clock import http_date
 from feeds.publish import run_publish
 from feeds.web.static import StaticSite
 from tests.chaos.outcheck import page_without_json_ld
+from tests.localhttp import wsgi_served
 
 SQLITE_MAGIC = b"SQLite format 3"
 CONFIG = """
@@ -109,15 +108,8 @@ def served(tmp_path_factory) -> Iterator[Served]:
     os.symlink(out / ".secret", out / "public.txt")  # inside out/, but to a dot-file
     os.symlink(out / ".hidden", out / "shown")
 
-    server = waitress.server.create_server(StaticSite(out), host="127.0.0.1", port=0, threads=2)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield Served(port=server.effective_port, out=out, state_db=state_db)  # type: ignore[union-attr]
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
+    with wsgi_served(StaticSite(out)) as port:
+        yield Served(port=port, out=out, state_db=state_db)
 
 
 @pytest.mark.parametrize(

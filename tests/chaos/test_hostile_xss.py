@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import threading
 import warnings
 from collections.abc import Iterator
 from html import escape
@@ -26,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 from lxml import html as lxml_html
 
 from feeds.ingest import run_ingest
@@ -38,6 +36,7 @@ from tests.chaos.conftest import record
 from tests.chaos.feedserver import FeedServer, _send
 from tests.chaos.outcheck import executable_markup, problems_in
 from tests.chaos.xss import TEMPLATE_PRODUCT, payload, vectors
+from tests.localhttp import wsgi_served
 
 PICKUP = (
     "The harbour office confirmed that the northern breakwater repairs will finish before the winter storms "
@@ -228,11 +227,8 @@ def test_chromium_runs_no_script_on_any_page(published: tuple[Path, list[str]], 
 
         return static(environ, without_policy)
 
-    server = waitress.server.create_server(app, host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.effective_port}{HARNESS}"  # type: ignore[union-attr]
+    with wsgi_served(app, threads=4) as port:
+        url = f"http://127.0.0.1:{port}{HARNESS}"
         cmd = [
             chromium,
             "--headless",
@@ -251,10 +247,6 @@ def test_chromium_runs_no_script_on_any_page(published: tuple[Path, list[str]], 
             url,
         ]
         done = subprocess.run(cmd, capture_output=True, timeout=120, check=False)
-    finally:
-        server.close()
-        server.task_dispatcher.shutdown()
-        thread.join(timeout=5)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     dom = lxml_html.fromstring(done.stdout.decode("utf-8"))
     results = {li.get("data-src").lstrip("/"): li.get("data-title") for li in dom.iter("li") if li.get("data-src")}
