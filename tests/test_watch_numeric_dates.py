@@ -121,6 +121,24 @@ def test_a_date_in_figures_feedparser_misreads_is_read_as_written(written, langu
     assert read(written, language) == expected
 
 
+@pytest.mark.parametrize(
+    ("written", "language", "expected"),
+    [
+        ("\u200f01/12/2026", "ar", DAY),  # a right-to-left site's mark before the figures
+        ("\u200f01/12/2026 10:00\u200f", "he", TEN),
+        ("\u200e01.12.2026\u200e \u200e10:00", None, TEN),
+        ("\u061c1/12/2026 10:00", "ar-EG", TEN),  # Arabic's own mark
+        ("\u2067\u200f12/1/2026 10:00\u2069", "en-US", TEN),  # an isolate around it
+        ("\u200f01/12/2026", None, None),  # ambiguous, no language: none, as without the mark
+        ("\u200f24 Nov 2026", None, datetime(2026, 11, 24, tzinfo=UTC)),  # not in figures: read as before
+    ],
+)
+def test_direction_marks_around_figures_are_no_part_of_the_date(written, language, expected):
+    """Arabic and Hebrew sites write U+200F (or U+200E, U+061C, an isolate) around figures: such a date was
+    sent to the reader of dates in other scripts, which reads no figures, and was none."""
+    assert read(written, language) == expected
+
+
 def test_feedparser_itself_still_misreads_them():
     """Why a date wholly in figures is read here even when feedparser gives one: its ISO 8601 reader reads the
     start of the string. (When a feedparser release reads them right, this test says so.)"""

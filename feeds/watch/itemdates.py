@@ -15,10 +15,12 @@ What this module must not do: read the clock (a date ahead of when an item is se
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from feeds.watch import foreigndates, localdates, numericdates
+from feeds.watch.localdates import without_direction_marks
 from feeds.watch.numericdates import DayOrder
 
 __all__ = ["EARLIEST_ITEM_DATE", "item_date", "source_date"]
@@ -51,23 +53,33 @@ def item_date(entry: dict[str, Any], key: str, order: DayOrder | None = None) ->
 
 
 def _date(entry: dict[str, Any], key: str, order: DayOrder | None) -> Any:
-    """feedparser's reading of the entry's `key` date (`published_parsed`), but for a date written with characters
+    """feedparser's reading of the entry's `key` date (`published_parsed`), but where `_reading` sends the date
+    written to another reader."""
+    written = dict.get(entry, key)
+    if not isinstance(written, str):
+        return dict.get(entry, key + "_parsed")
+    return _reading(written, lambda: dict.get(entry, key + "_parsed"), order)
+
+
+def _reading(written: str, feedparsers: Callable[[], Any], order: DayOrder | None) -> Any:
+    """The reading of the date `written`: feedparser's (`feedparsers()`), but for a date written with characters
     outside ASCII, which `foreigndates` reads (feedparser's own reading may take the day from the clock). One
     whose only such characters are white space (a no-break space a CMS put in an English date) is feedparser's,
     which reads any white space as a space. A date wholly in figures (`01.12.2026 10:00`) is `numericdates`', in
     the item's `order` when ambiguous: feedparser reads none of the day- or month-first ones, and its ISO 8601
-    reader misreads the start of others (`01-12-2026` as 2001-12-20, `2020/1/10 14:33` as 2020-12-01). A date
-    feedparser could not read (`Di, 01 Dez 2026`) is read by `localdates`: a date feedparser reads never reaches
-    it."""
-    written = dict.get(entry, key)
-    if isinstance(written, str):
-        plain = written if written.isascii() else " ".join(written.split())
-        if not plain.isascii():
-            return foreigndates.written_date(written)
-        if numericdates.is_numeric(plain):
-            return numericdates.numeric_date(plain, order)
-    parsed = dict.get(entry, key + "_parsed")
-    if parsed is None and isinstance(written, str) and written:
+    reader misreads the start of others (`01-12-2026` as 2001-12-20, `2020/1/10 14:33` as 2020-12-01); so is one
+    in figures but for direction marks (`\u200f01/12/2026`, as right-to-left sites write), which are no part of
+    it. A date feedparser could not read (`Di, 01 Dez 2026`) is read by `localdates`: a date feedparser reads
+    never reaches it."""
+    plain = written if written.isascii() else " ".join(without_direction_marks(written).split())
+    if not plain.isascii():
+        return foreigndates.written_date(written)
+    if numericdates.is_numeric(plain):
+        return numericdates.numeric_date(plain, order)
+    if not " ".join(written.split()).isascii():  # (direction marks in it: feedparser read it with them)
+        return foreigndates.written_date(written)
+    parsed = feedparsers()
+    if parsed is None and written:
         return localdates.localized_date(written)
     return parsed
 
