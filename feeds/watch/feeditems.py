@@ -28,7 +28,7 @@ from feeds.normalise.ids import watch_item_hash
 from feeds.normalise.people import without_email
 from feeds.normalise.text import collapse, nfc, one_line_text, xml_safe
 from feeds.watch import numericdates
-from feeds.watch.itemdates import EARLIEST_ITEM_DATE, item_date, source_date
+from feeds.watch.itemdates import EARLIEST_ITEM_DATE, item_date, json_date, source_date
 from feeds.watch.itemlanguage import channel_scope, item_language, language_tag
 from feeds.watch.jsonfeed import JsonFeed
 
@@ -301,11 +301,13 @@ def _replace_key(item: WatchItem, key: str) -> WatchItem:
 
 def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
     """The `ParsedFeed` of a JSON Feed; an item's language is its own 1.1 `language`, else its feed's, as an RSS
-    or Atom entry's is its own, else its channel's."""
+    or Atom entry's is its own, else its channel's, and its dates are read as theirs are (`json_date`), an
+    ambiguous one in figures in the order of that language or of the feed's other dates."""
     home = _json_link(doc.home_page_url, url)
     feed_language = language_tag(doc.language)
     drafts = []
     items, cut = _at_most(doc.items)
+    shown = numericdates.evidence(d for it in items for d in (it.published, it.modified))
     empty = 0
     for it in items:
         link = _json_link(it.url, url) or _json_link(it.external_url, url)
@@ -319,8 +321,9 @@ def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
             empty += 1
             continue
         author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
-        published, modified = source_date(it.published), source_date(it.modified)
         language = language_tag(it.language) or feed_language
+        order = numericdates.day_order(language, shown)
+        published, modified = json_date(it.published, order), json_date(it.modified, order)
         drafts.append(_draft(title, link, it.id, summary, content_text, author, published, modified, it.tags, language))
     title, long_title = _feed_title(_text(doc.title, "text/plain"))
     warning = join_warnings(

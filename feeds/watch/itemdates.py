@@ -1,14 +1,17 @@
-"""An item's dates: which reader reads a feedparser-shaped entry's `published` and `updated`, and which dates are
-no dates.
+"""An item's dates: which reader reads a feedparser-shaped entry's `published` and `updated` (and a JSON Feed
+item's dates, by the same dispatch), and which dates are no dates.
 
     item_date(entry, key, order)   the entry's `key` date as an aware UTC datetime, or None
+    json_date(value, order)        a JSON Feed item's `date_published` or `date_modified`, read the same way
     source_date(value)             a date as its source gives it, None for a placeholder (`EARLIEST_ITEM_DATE`)
 
 feedparser (and the fast path, which replays it) is the reader of every date it reads, but for one written with
 characters outside ASCII (`foreigndates`: feedparser may take its day from the clock) or wholly in figures
 (`numericdates`: `01.12.2026 10:00`, which feedparser reads not at all, or misreads); one it cannot read is
-`localdates`' (month names: `Di, 01 Dez 2026`). The entry's keys are read as plain dict keys: feedparser's dicts
-map `updated` to `published` on `.get`, which must decide nothing here.
+`localdates`' (month names: `Di, 01 Dez 2026`). A JSON Feed's date string goes the same way, feedparser's reading
+of it taken from its date reader (`feedparser.datetimes._parse_date`, which reads an RSS or Atom entry's). The
+entry's keys are read as plain dict keys: feedparser's dicts map `updated` to `published` on `.get`, which must
+decide nothing here.
 
 What this module must not do: read the clock (a date ahead of when an item is seen is the store's business).
 """
@@ -19,11 +22,13 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from feedparser.datetimes import _parse_date  # type: ignore[import-untyped]
+
 from feeds.watch import foreigndates, localdates, numericdates
 from feeds.watch.localdates import without_direction_marks
 from feeds.watch.numericdates import DayOrder
 
-__all__ = ["EARLIEST_ITEM_DATE", "item_date", "source_date"]
+__all__ = ["EARLIEST_ITEM_DATE", "LATEST_UNIX_DATE", "item_date", "json_date", "source_date"]
 
 EARLIEST_ITEM_DATE = datetime(1995, 1, 1, tzinfo=UTC)  # (a 1 January: `_when` compares the year)
 """An item dated before this has no date of its own: no web feed existed yet, so such a date is a placeholder (a
@@ -82,6 +87,37 @@ def _reading(written: str, feedparsers: Callable[[], Any], order: DayOrder | Non
     if parsed is None and written:
         return localdates.localized_date(written)
     return parsed
+
+
+LATEST_UNIX_DATE = datetime(2100, 1, 1, tzinfo=UTC)
+"""A number as a JSON Feed date is Unix seconds only before this (and from `EARLIEST_ITEM_DATE`). A number says
+nothing of its unit, and generators write milliseconds too (JavaScript's `Date.now()`, Java's
+`currentTimeMillis()`): any such count since 1970-02-17 is past this bound (today's is year 58,900 read as
+seconds, which a datetime cannot even hold). It is none rather than divided by 1,000, which would be a guess; and
+no news item is dated 2100 or later (one ahead of its sighting is dated when seen anyway)."""
+
+
+def json_date(value: object, order: DayOrder | None = None) -> datetime | None:
+    """A JSON Feed item's `date_published` or `date_modified` as written (`JsonFeedItem.published`) → aware UTC,
+    or None. JSON Feed asks for RFC 3339, read first and exactly (fractions of a second kept, a date without an
+    offset taken as UTC); any other string is read as an RSS or Atom entry's date is (`_reading`: feedparser's
+    RFC 822 and ISO 8601 readers, `localdates`, `foreigndates`, `numericdates` in `order`); a number is Unix
+    seconds, within `EARLIEST_ITEM_DATE`..`LATEST_UNIX_DATE`. A placeholder date is None."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    if not isinstance(value, str):
+        low, high = EARLIEST_ITEM_DATE.timestamp(), LATEST_UNIX_DATE.timestamp()
+        return datetime.fromtimestamp(value, UTC) if low <= value < high else None  # (NaN is in no range)
+    text = value.strip()
+    if not text:
+        return None
+    when: datetime | None
+    try:
+        parsed = datetime.fromisoformat(text)
+        when = (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):
+        when = _when(_reading(text, lambda: _parse_date(text), order))
+    return source_date(when)
 
 
 def source_date(value: datetime | None) -> datetime | None:

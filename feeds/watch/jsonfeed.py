@@ -3,9 +3,10 @@
 The reader is tolerant in the way feed readers must be: a field of the wrong type is ignored rather than fatal,
 a numeric `id` becomes a string (the 1.1 spec asks publishers for strings but readers meet numbers), the 1.0
 `author` object and the 1.1 `authors` array are both read, as is 1.1's `language` (the feed's and an item's), and
-dates are RFC 3339 (a date without an offset is taken as UTC). It is strict only where the document is not a
-JSON Feed at all: not JSON, not an object, or neither a JSON Feed `version` nor an `items` array — then
-`FeedParseError`.
+dates are kept as written: the spec asks for RFC 3339, but hand-rolled generators write RFC 822, month names or
+Unix seconds, which `feeds.watch.feeditems` reads as it reads RSS and Atom dates, in the item's language. It is
+strict only where the document is not a JSON Feed at all: not JSON, not an object, or neither a JSON Feed
+`version` nor an `items` array — then `FeedParseError`.
 
 What this module must not do: any I/O, HTML handling (sanitising is `feeds.watch.parse`'s job) or guessing.
 """
@@ -15,7 +16,6 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from feeds.errors import FeedParseError
@@ -54,8 +54,10 @@ class JsonFeedItem:
     content_html: str | None
     content_text: str | None
     summary: str | None
-    published: datetime | None
-    modified: datetime | None
+    published: str | int | float | None
+    """`date_published` as written (`feeds.watch.itemdates.json_date` reads it, as it reads an RSS item's date)."""
+    modified: str | int | float | None
+    """`date_modified` as written, read the same way."""
     authors: tuple[str, ...]
     tags: tuple[str, ...]
     language: str | None = None
@@ -128,8 +130,8 @@ def _item(it: dict[str, Any]) -> JsonFeedItem:
         content_html=_str(it.get("content_html")),
         content_text=_str(it.get("content_text")),
         summary=_str(it.get("summary")),
-        published=_date(it.get("date_published")),
-        modified=_date(it.get("date_modified")),
+        published=_written_date(it.get("date_published")),
+        modified=_written_date(it.get("date_modified")),
         authors=_authors(it),
         tags=tuple(t.strip() for t in it.get("tags") or () if isinstance(t, str) and t.strip())
         if isinstance(it.get("tags"), list)
@@ -154,17 +156,7 @@ def _authors(it: dict[str, Any]) -> tuple[str, ...]:
     return tuple(names)
 
 
-def _date(value: Any) -> datetime | None:
-    """RFC 3339 (`2024-05-01T10:00:00Z`, `…+02:00`, fractions) → aware UTC; anything else → None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    try:
-        return parsed.astimezone(UTC)
-    except (OverflowError, ValueError):
-        return None
+def _written_date(value: Any) -> str | int | float | None:
+    """A date as written: a string or a number (Unix seconds, which some generators write); any other JSON
+    value is no date."""
+    return value if isinstance(value, str | int | float) and not isinstance(value, bool) else None
