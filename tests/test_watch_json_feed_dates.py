@@ -95,6 +95,19 @@ def test_date_modified_is_read_the_same_way():
     assert [(it.published, it.updated) for it in items] == [(TEN, TEN.replace(day=2))] * 2
 
 
+def test_an_item_with_only_date_modified_is_dated_by_it_as_an_rss_item_with_only_updated_is():
+    body = json_feed({"id": "1", "title": "t", "date_modified": "2026-12-01T10:00:00Z"})
+    (item,) = parse_feed(body, url=URL).items
+    assert (item.published, item.updated) == (TEN, TEN)
+    rss = (
+        b'<rss version="2.0"><channel><title>R</title><item><guid>1</guid><title>t</title>'
+        b"<atom:updated xmlns:atom='http://www.w3.org/2005/Atom'>2026-12-01T10:00:00Z</atom:updated></item>"
+        b"</channel></rss>"
+    )
+    (rss_item,) = parse_feed(rss, url="https://news.example.org/rss.xml").items
+    assert (rss_item.published, rss_item.updated) == (TEN, TEN)
+
+
 def test_the_items_language_decides_before_its_feeds():
     body = json_feed(
         {"id": "1", "date_published": "1/12/2026 10:00", "language": "en-US"},

@@ -323,7 +323,8 @@ def from_json(doc: JsonFeed, url: str) -> ParsedFeed:
         author = one_line_text(", ".join(it.authors))  # as an RSS/Atom author: it is republished in XML
         language = language_tag(it.language) or feed_language
         order = numericdates.day_order(language, shown)
-        published, modified = json_date(it.published, order), json_date(it.modified, order)
+        modified = json_date(it.modified, order)
+        published = json_date(it.published, order) or modified  # (as an RSS or Atom item with only an update)
         drafts.append(_draft(title, link, it.id, summary, content_text, author, published, modified, it.tags, language))
     title, long_title = _feed_title(_text(doc.title, "text/plain"))
     warning = join_warnings(
