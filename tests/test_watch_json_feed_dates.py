@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from feeds.watch.parse import parse_feed
-from tests.cli_watch_helpers import run
+from tests.cli_watch_helpers import polled_matches
 
 URL = "https://news.example.org/feed.json"
 TEN = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -137,11 +137,10 @@ def test_a_polled_json_feed_keeps_its_items_dates(config, httpserver, clock):
         {"id": "d", "url": "https://news.example.org/d", "title": "Moskau d", "date_published": 1795687200000},
         language="de",
     )
-    httpserver.expect_request("/feed.json").respond_with_data(body, content_type="application/feed+json")
-    assert run(config, "watch", "add", httpserver.url_for("/feed.json")).exit_code == 0
-    assert run(config, "keywords", "add", "Moskau", "--name", "Moskau").exit_code == 0
-    assert run(config, "watch", "poll").exit_code == 0
-    found = {m["link"]: m["published"] for m in json.loads(run(config, "matches", "list", "--json").stdout)}
+    found = {
+        m["link"]: m["published"]
+        for m in polled_matches(config, httpserver, "/feed.json", body, "application/feed+json", "Moskau")
+    }
     assert found == {
         "https://news.example.org/a": "2026-11-24T10:00:00Z",
         "https://news.example.org/b": "2026-11-25T10:00:00Z",

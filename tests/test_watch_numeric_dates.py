@@ -19,7 +19,7 @@ import pytest
 
 from feeds.watch import numericdates
 from feeds.watch.parse import parse_feed, parse_with_feedparser, try_fast_parse
-from tests.cli_watch_helpers import run
+from tests.cli_watch_helpers import polled_matches, run
 
 URL = "https://news.example.org/feed"
 
@@ -186,11 +186,10 @@ def test_a_date_ahead_is_dated_when_seen_as_any_other(config, httpserver, clock)
     """The store's rule for dates ahead of the check holds for these too: dated when first seen, and noted."""
     ahead = (clock() + timedelta(days=30)).strftime("%d.%m.%Y %H:%M")
     body = rss(ahead, "24.11.2026 10:00", language="de").replace(b">t0<", b">Moskau<").replace(b">t1<", b">Moskau<")
-    httpserver.expect_request("/de.xml").respond_with_data(body, content_type="application/rss+xml")
-    assert run(config, "watch", "add", httpserver.url_for("/de.xml")).exit_code == 0
-    assert run(config, "keywords", "add", "Moskau", "--name", "Moskau").exit_code == 0
-    assert run(config, "watch", "poll").exit_code == 0
-    found = {m["link"]: m["published"] for m in json.loads(run(config, "matches", "list", "--json").stdout)}
+    found = {
+        m["link"]: m["published"]
+        for m in polled_matches(config, httpserver, "/de.xml", body, "application/rss+xml", "Moskau")
+    }
     assert found == {
         "https://news.example.org/0": clock().strftime("%Y-%m-%dT%H:%M:%SZ"),
         "https://news.example.org/1": "2026-11-24T10:00:00Z",
