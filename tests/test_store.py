@@ -163,6 +163,7 @@ def test_migration_12_gives_older_rules_their_keys_and_the_oldest_of_a_clash_kee
 def test_migration_13_drops_item_html_and_rehashes_so_unchanged_items_stay_unchanged(store):
     """Items stored with their HTML and the hash that covered it: after the migration, the next check of the same
     document finds every item unchanged (none is re-dated in the coverage feeds), whatever dates it had."""
+    from feeds.normalise.ids import watch_item_hash
     from feeds.watch.parse import parse_feed
 
     doc = (
@@ -180,7 +181,11 @@ def test_migration_13_drops_item_html_and_rehashes_so_unchanged_items_stay_uncha
     json_doc = b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"id": "g", "title": "Only modified",'
     json_doc += b' "date_modified": "2026-11-01T10:30:00Z"}]}'
     items = parse_feed(doc, url="https://desk.example.net/feed.xml").items
-    items += parse_feed(json_doc, url="https://desk.example.net/feed.json").items
+    (only_modified,) = parse_feed(json_doc, url="https://desk.example.net/feed.json").items
+    # (a JSON Feed item with only `date_modified` is dated by it now, as an RSS one with only an update is; this
+    # code once stored it undated, and the migration met such rows)
+    old_hash = watch_item_hash("Only modified", None, "", "", "", None, only_modified.updated)
+    items += (replace(only_modified, published=None, content_hash=old_hash),)
     assert [(i.published is None, i.updated is None) for i in items] == [(0, 1), (0, 0), (0, 0), (1, 1), (0, 0), (1, 0)]
     feed = store.add_feed("https://desk.example.net/feed.xml", title="D", tags=(), interval=1800, origin="cli", now=NOW)
     store.upsert_items(feed.id, items, NOW)
