@@ -104,21 +104,16 @@ class PlanMemo:
         """`make(of)`, worked out again only when `of` (a group's releases, `ArchiveIndex.group`) is not what it was
         under `name` last time (the same tuple, or one of the same releases): what a plan works out of a topic, a
         year or a feed's group that no change touched is what it was."""
-        seen = self._derived.get(name)
-        if seen is not None and (seen[0] is of or seen[0] == of):
-            value: _T = seen[1]  # type: ignore[assignment]
-        else:
-            value = make(of)
-        self._next_derived[name] = (of, value)
-        return value
+        return self.worked_out(name, of, lambda: make(of))[0]
 
     def worked_out(self, name: str, inputs: object, make: Callable[[], _T]) -> tuple[_T, bool]:
-        """`make()`, and True, unless `inputs` compare equal to what they were under `name` last time: then what it
-        made then, and False (a caller that made a job with it adds the job kept to its plan itself)."""
+        """`make()`, and True, unless `inputs` are (or compare equal to) what they were under `name` last time: then
+        what it made then, and False (a caller that made a job with it adds the job kept to its plan itself). The
+        inputs kept for next time are these (equal ones, maybe the very objects the next plan is given)."""
         seen = self._derived.get(name)
-        if seen is not None and seen[0] == inputs:
+        if seen is not None and (seen[0] is inputs or seen[0] == inputs):
             kept: _T = seen[1]  # type: ignore[assignment]
-            self._next_derived[name] = seen
+            self._next_derived[name] = (inputs, kept)
             return kept, False
         value = make()
         self._next_derived[name] = (inputs, value)
