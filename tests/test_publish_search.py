@@ -53,15 +53,7 @@ def titles(out: Path) -> list[str]:
 
 def test_the_index_lists_every_public_release_and_nothing_else(make_site) -> None:
     s: Site = make_site()
-    s.drop("held", "Port strategy under embargo", ["Iran"], "2026-12-03T00:01:00Z")
-    s.drop(
-        "never",
-        "Cancelled statement on ferries",
-        ["Syria"],
-        "2026-12-05T00:00:00Z",
-        withdrawn_at="2026-11-27T16:00:00Z",
-        withdrawn_note="Cancelled before publication.",
-    )
+    s.drop_never_public()
     s.drop("gone", "Statement taken down by order", [], "2026-11-08T09:00:00Z")
     s.drop("late", "Fisheries quota withdrawn", [], "2026-11-09T09:00:00Z", withdrawn_at="2026-11-10T09:00:00Z")
     s.ingest()

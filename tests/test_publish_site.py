@@ -75,6 +75,19 @@ class Site:
         inbox = self.settings.source("inbox").path
         (inbox / f"{key}.json").write_text(json.dumps(obj), encoding="utf-8")
 
+    def drop_never_public(self) -> None:
+        """Two releases no list of public pages may show: "Port strategy under embargo" (Iran, dated ahead of the
+        clock) and "Cancelled statement on ferries" (Syria, withdrawn before its publication)."""
+        self.drop("held", "Port strategy under embargo", ["Iran"], "2026-12-03T00:01:00Z")
+        self.drop(
+            "never",
+            "Cancelled statement on ferries",
+            ["Syria"],
+            "2026-12-05T00:00:00Z",
+            withdrawn_at="2026-11-27T16:00:00Z",
+            withdrawn_note="Cancelled before publication.",
+        )
+
     def ingest(self) -> None:
         """Ingest the inbox a second after the previous ingest (so ingest order follows the calls)."""
         self.clock.now = datetime.fromtimestamp(self.clock.now.timestamp() + 1, tz=UTC)

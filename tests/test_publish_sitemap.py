@@ -86,15 +86,7 @@ def listed(out: Path) -> dict[str, str | None]:
 
 def test_the_sitemap_lists_every_public_page_and_nothing_else(make_site) -> None:
     s: Site = make_site()
-    s.drop("held", "Port strategy under embargo", ["Iran"], "2026-12-03T00:01:00Z")
-    s.drop(
-        "never",
-        "Cancelled statement on ferries",
-        ["Syria"],
-        "2026-12-05T00:00:00Z",
-        withdrawn_at="2026-11-27T16:00:00Z",
-        withdrawn_note="Cancelled before publication.",
-    )
+    s.drop_never_public()
     s.ingest()
     s.publish()
     urls = listed(s.out)
