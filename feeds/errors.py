@@ -14,6 +14,7 @@ Expected outcomes (not modified, unchanged, duplicate) are return values, never 
     │   └── BlockedAddressError(url, address)  a private/loopback/link-local target refused
     ├── FeedParseError(url)
     ├── RuleError(rule, position)              also ValueError
+    ├── RuleFileError(path, problems)          a file of keyword rules with bad lines: every one listed
     ├── StoreError
     │   ├── NotFoundError
     │   ├── ExistsError
@@ -170,6 +171,32 @@ class RuleError(FeedsError, ValueError):
         line = self.rule[start : end if end >= 0 else len(self.rule)]
         caret = "".join(_blank(ch) for ch in self.rule[start : self.position]) + "^"
         return f"at character {self.position + 1}: {self.message}\n  {line}\n  {caret}"
+
+
+class RuleFileError(FeedsError):
+    """A file of keyword rules (`keywords import`) has lines that cannot be imported: `problems` holds each as
+    (line, column or None, message, detail), and the message lists them all, one `FILE:LINE:` line each (at
+    most `shown` of them; the rest counted), so that one run shows every line to fix."""
+
+    def __init__(self, path: str, problems: list[tuple[int, int | str | None, str, str]], *, shown: int = 50):
+        self.path = path
+        self.problems = problems
+        self.shown = shown
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        n = len(self.problems)
+        bad, them = (f"{n} lines", "them") if n != 1 else ("1 line", "it")
+        head = f"{self.path}: {bad} cannot be imported, so nothing was (fix {them} and import again):"
+        lines = [head]
+        for line, column, message, detail in self.problems[: self.shown]:
+            where = f"{self.path}:{line}" + (f":{column}" if isinstance(column, int) else "")
+            column_name = f" column {column}:" if isinstance(column, str) else ""
+            lines.append(f"  {where}:{column_name} {message}")
+            lines += [f"  {d}" for d in detail.splitlines()]
+        if n > self.shown:
+            lines.append(f"  … and {n - self.shown} more")
+        return "\n".join(lines)
 
 
 def _blank(ch: str) -> str:

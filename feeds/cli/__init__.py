@@ -427,6 +427,19 @@ SITE_TIME = SiteTimeType()
 
 
 # Register the command modules (imported for their side effect of adding commands to `cli`).
-from feeds.cli import admin, alerts, curate, daemon, keywords, matches, releases, site, watch, watchlist, watchopml  # noqa: E402,F401
+from feeds.cli import (  # noqa: E402,F401
+    admin,
+    alerts,
+    curate,
+    daemon,
+    keywordfiles,
+    keywords,
+    matches,
+    releases,
+    site,
+    watch,
+    watchlist,
+    watchopml,
+)
 
 read_text_as_utf8(cli)

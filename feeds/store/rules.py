@@ -13,7 +13,7 @@ decide what is to be applied again (`feeds.watch.retro` does; this records what 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -85,6 +85,44 @@ class RuleStoreMixin:
         if current.origin == origin and current.query != query:
             return self.change_rule(name, query, now=now), True
         return current, False
+
+    def import_rules(
+        self,
+        *,
+        add: Sequence[tuple[str, str]] = (),
+        change: Sequence[tuple[str, str]] = (),
+        remove: Sequence[str] = (),
+        origin: str,
+        now: datetime,
+    ) -> int:
+        """Add rules (name, query) from `origin`, give rules new queries (to be applied again, as `change_rule`'s)
+        and remove rules with their matches (as `remove_rule`), in ONE transaction: a file of rules is imported
+        whole or not at all. ExistsError when a rule to add clashes with one stored meanwhile, NotFoundError when
+        one to change went meanwhile; nothing is written then. Returns the matches removed with the rules."""
+        gone = 0
+        with writing(self.engine) as conn:
+            for name, query in add:
+                folded, slug = rule_keys(name)
+                added = conn.execute(
+                    insert_ignoring_conflicts(conn.dialect, RU)
+                    .values(
+                        name=name, query=query, origin=origin, created_at=now, updated_at=now, folded=folded, slug=slug
+                    )
+                    .returning(RU.c.name)
+                ).first()
+                if added is None:
+                    clash = sa.or_(RU.c.name == name, RU.c.folded == folded, RU.c.slug == slug)
+                    other = conn.execute(sa.select(RU.c.name).where(clash).order_by(RU.c.name != name)).scalar()
+                    raise ExistsError(_clash(name, other) if other is not None else f"rule {name!r} could not be added")
+                _adopt_dismissals(conn, name)
+            for name, query in change:
+                values = {"query": query, "updated_at": now, "applied_at": None}
+                if not conn.execute(RU.update().where(RU.c.name == name).values(**values)).rowcount:
+                    raise NotFoundError(f"no keyword rule named {name!r} (removed meanwhile?)")
+            for name in remove:
+                gone += conn.execute(M.delete().where(M.c.kind == "keyword", M.c.subject == name, LIVE)).rowcount or 0
+                conn.execute(RU.delete().where(RU.c.name == name))
+        return gone
 
     def change_rule(self, name: str, query: str, *, now: datetime) -> Rule:
         """Give rule `name` a new query, to be applied again (`feeds.watch.retro.apply_new_rules`: the matches it
