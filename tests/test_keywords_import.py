@@ -18,7 +18,7 @@ def test_excel_csv_utf8_with_bom_is_imported_and_a_second_import_changes_nothing
     sheet = tmp_path / "rules.csv"
     sheet.write_bytes(
         codecs.BOM_UTF8
-        + 'name,query,notes\r\n"Sanctions, Iran","sanction* ""north korea""",Ana\r\nlavrov,lavrov,\r\n,,\r\n'.encode()
+        + b'name,query,notes\r\n"Sanctions, Iran","sanction* ""north korea""",Ana\r\nlavrov,lavrov,\r\n,,\r\n'
     )
     first = run(config, "keywords", "import", str(sheet))
     assert first.exit_code == 0, first.output
