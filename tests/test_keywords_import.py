@@ -204,3 +204,13 @@ def test_a_workbook_is_refused_with_what_to_save_it_as(config, tmp_path):
     book.write_bytes(b"PK\x03\x04" + b"\x00" * 40)
     refused = run(config, "keywords", "import", str(book))
     assert refused.exit_code == 1 and 'save it as "CSV UTF-8' in refused.stderr
+
+
+def test_prune_with_a_file_of_no_rules_is_refused(config, tmp_path):
+    sheet = tmp_path / "desk.csv"
+    sheet.write_text("name,query\na,alpha\n", encoding="utf-8")
+    assert run(config, "keywords", "import", str(sheet)).exit_code == 0
+    sheet.write_text("name,query\n", encoding="utf-8")
+    refused = run(config, "keywords", "import", str(sheet), "--prune")
+    assert refused.exit_code == 1 and "lists no rule: --prune would remove every rule" in refused.stderr
+    assert [r["name"] for r in rules(config)] == ["a"]

@@ -68,9 +68,9 @@ def test_a_line_repeated_is_noted_not_refused():
 
 
 def test_nul_bytes_that_are_no_utf16_are_refused():
-    read = read_rule_file(b"lavrov\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+    read = read_rule_file(b"lavrov\niran\x00\n")
     assert read.rows == ()
-    assert "not a text file" in read.problems[0].message
+    assert [(p.line, p.message) for p in read.problems] == [(2, "not a text file (it holds NUL bytes)")]
 
 
 def test_written_files_read_back_to_the_same_rules():
@@ -100,3 +100,9 @@ def test_written_files_read_back_to_the_same_rules():
     plain = [Rule("lavrov", "lavrov", "cli", T, T), Rule('"wang yi"', '"wang yi"', "cli", T, T)]
     assert write_rule_file(plain, "txt") == b'"wang yi"\nlavrov\n'
     assert [r.name for r in read_rule_file(write_rule_file(plain, "txt")).rows] == ['"wang yi"', "lavrov"]
+
+
+def test_broken_utf16_is_refused_at_its_line():
+    data = codecs.BOM_UTF16_LE + "name\tquery\r\nx\tlavrov\r\n".encode("utf-16-le") + b"\x00\xd8" + b"a\x00"
+    read = read_rule_file(data)
+    assert [(p.line, p.message.split(" (")[0]) for p in read.problems] == [(3, "not UTF-16 text past this line")]

@@ -81,9 +81,13 @@ class RuleFile:
 def read_rule_file(data: bytes) -> RuleFile:
     """The rules of a file of keyword rules in any of the forms above, and the problems of its lines."""
     notes: list[str] = []
-    text, encoding = _decoded(data, notes)
+    try:
+        text, encoding = _decoded(data, notes)
+    except _NotText as e:
+        return RuleFile("text", "UTF-16", (), (e.problem,), ())
     if "\x00" in text:
-        return RuleFile("text", encoding, (), (LineProblem(1, "not a text file (it holds NUL bytes)"),), ())
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        return RuleFile("text", encoding, (), (LineProblem(line, "not a text file (it holds NUL bytes)"),), ())
     lines = text.splitlines()
     first = next((i for i, s in enumerate(lines) if s.strip() and not s.lstrip().startswith("#")), None)
     form, delimiter = _form(lines[first]) if first is not None else ("text", "")
@@ -108,7 +112,17 @@ def _decoded(data: bytes, notes: list[str]) -> tuple[str, str]:
 
 
 def _utf16(data: bytes, codec: str) -> str:
-    return data.decode(codec, errors="replace")  # (a broken character is shown, then refused by its line)
+    try:
+        return data.decode(codec)
+    except UnicodeDecodeError as e:
+        text = data[: e.start - e.start % 2].decode(codec, errors="replace")
+        raise _NotText(text.count("\n") + 1, f"not UTF-16 text past this line (byte {e.start})") from e
+
+
+class _NotText(ValueError):
+    def __init__(self, line: int, message: str):
+        self.problem = LineProblem(line, message)
+        super().__init__(message)
 
 
 def _utf8(data: bytes, notes: list[str]) -> str:

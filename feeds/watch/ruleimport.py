@@ -88,6 +88,11 @@ def import_rule_file(app: App, path: Path, *, dry_run: bool = False, prune: bool
     if problems:
         problems.sort(key=lambda p: p.line)
         raise RuleFileError(shown, [(p.line, p.column, p.message, p.detail) for p in problems])
+    if prune and not read.rows:
+        raise FeedsError(
+            f"{shown} lists no rule: --prune would remove every rule imported from a file of that name (remove them "
+            "with `feeds keywords remove`, or import the file that lists them)"
+        )
     done = _plan(read, stored, shown=shown, origin=origin, dry_run=dry_run, prune=prune)
     if dry_run or not done.changed:
         return done
