@@ -47,6 +47,7 @@ def test_a_file_without_a_query_header_is_one_query_per_line():
         ('name,query\nx,"lavrov" -rumour\n', [(2, None, "',' expected after '\"'")]),
         ("name,query,name\nx,y,z\n", [(1, None, "the header names the column 'name' twice")]),
         ("name,query\nx,\n", [(2, "B", "rule 'x' has no query")]),
+        ("name,query\nx;y\n", [(2, "B", "has no query (is this line separated by another character")]),
         ("name,query\n\x01bad,lavrov\n", [(2, "A", "a rule's name must not contain")]),
         ("name,query\nx,lavrov\nX,lavrov*\n", [(3, None, "rule 'X' is on line 2 already, as 'x'")]),
         ("name,query\ndrone,drone\ndrone*,drone*\n", [(3, None, "would publish its matches in the folder of")]),

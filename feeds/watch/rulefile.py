@@ -228,7 +228,12 @@ def _row(
     query in a text line), or None with the line's problem appended."""
     where = columns.get("query")
     if not query:
-        problems.append(LineProblem(line, f"rule {name!r} has no query", columns.get("query")))
+        odd = (
+            " (is this line separated by another character than the header's?)"
+            if any(d in name for d in ";\t,")
+            else ""
+        )
+        problems.append(LineProblem(line, f"rule {name!r} has no query{odd}", columns.get("query")))
         return None
     try:
         check_query(query)
