@@ -1,9 +1,9 @@
 """Keyword rules in files: `feeds keywords import` and `feeds keywords export`.
 
-A thin edge over `feeds.watch.ruleimport`, registered on the `keywords` group of `keywords.py`: it parses the
-arguments, calls the library, and prints what was added, updated, removed or left unchanged, as text or `--json`.
-It must not read or write the file's format itself (`feeds.watch.rulefile` does), nor decide what an import
-changes (`ruleimport.py`).
+A thin edge over `feeds.watch.ruleimport` (imported from `feeds.watch.manage`), registered on the `keywords` group
+of `keywords.py`: it parses the arguments, calls the library, and prints what was added, updated, removed or left
+unchanged, as text or `--json`. It must not read or write the file's format itself (`feeds.watch.rulefile` does),
+nor decide what an import changes (`ruleimport.py`).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from feeds.cli.keywords import keywords
 from feeds.errors import RuleFileError
 
 if TYPE_CHECKING:
+    from feeds.watch.manage import RuleChange, RuleImport
     from feeds.watch.rulefile import ExportFormat
-    from feeds.watch.ruleimport import RuleChange, RuleImport
 
 
 @keywords.command("import")
@@ -38,8 +38,7 @@ if TYPE_CHECKING:
 def keywords_import(ctx: Context, file: Path, dry_run: bool, prune: bool, as_json: bool) -> None:
     """Add or update the rules of a CSV or text file (see "Keyword rules in files" in the README): all of it, or,
     when a line cannot be imported, nothing, with every such line listed."""
-    from feeds.watch.manage import import_configured
-    from feeds.watch.ruleimport import import_rule_file
+    from feeds.watch.manage import import_configured, import_rule_file
 
     with ctx.app() as app:
         import_configured(app)  # a rule the config defines is the config's, refused when the file changes it
@@ -117,8 +116,7 @@ def _problem_json(problem: tuple[int, int | str | None, str, str]) -> dict[str, 
 @handle_errors
 def keywords_export(ctx: Context, output: Path | None, form: str | None) -> None:
     """Every rule, by name, as a file `keywords import` reads back to the same rules (CSV that Excel opens)."""
-    from feeds.watch.manage import import_configured
-    from feeds.watch.ruleimport import export_rule_file
+    from feeds.watch.manage import export_rule_file, import_configured
 
     if form is None:
         form = "txt" if output is not None and output.suffix.lower() == ".txt" else "csv"

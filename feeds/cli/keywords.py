@@ -1,4 +1,5 @@
-"""Keyword rule commands: `feeds keywords add`, `edit`, `list`, `remove`, `test`.
+"""Keyword rule commands: `feeds keywords add`, `edit`, `list`, `remove`, `test` (`import` and `export`, rules in
+files, are `keywordfiles.py`'s).
 
 A thin edge over `feeds.watch.manage`: it parses a query (one may start with "-", never with "--"), calls one
 function, and prints what it did, with the query's notes on stderr. It must not parse or match queries itself

@@ -6,7 +6,8 @@ rule the config file declares is changed there: a change here is refused, naming
 The rest of watch management lives beside it, and is re-exported here, the one place the CLI imports it from:
 `feedurls.py` (a feed URL's canonical spelling and checks, finding a feed by reference), `discovery.py` (is it a
 feed, `watch discover`), `opml.py` (OPML import and export), `configured.py` (importing the config's feeds and
-rules), `tryquery.py` (trying a query before saving it), `tags.py` (tags as stored).
+rules), `ruleimport.py` (keyword rules from and to files), `tryquery.py` (trying a query before saving it),
+`tags.py` (tags as stored).
 """
 
 from __future__ import annotations
@@ -60,6 +61,7 @@ from feeds.watch.opml import (
 )
 from feeds.watch.opmlexport import export_opml
 from feeds.watch.query import check_query
+from feeds.watch.ruleimport import RuleChange, RuleImport, export_rule_file, import_rule_file
 from feeds.watch.tags import checked_tags, checked_title
 from feeds.watch.tryquery import QueryTrial, try_query
 
@@ -374,7 +376,9 @@ __all__ = [
     "OpmlImport",
     "OpmlRefusal",
     "QueryTrial",
+    "RuleChange",
     "RuleError",
+    "RuleImport",
     "add_feed",
     "add_rule",
     "canonical_feed_url",
@@ -385,6 +389,7 @@ __all__ = [
     "discover",
     "edit_feed",
     "export_opml",
+    "export_rule_file",
     "feed_reference",
     "feed_url_problem",
     "fetch_check",
@@ -392,6 +397,7 @@ __all__ = [
     "find_feeds",
     "import_configured",
     "import_opml",
+    "import_rule_file",
     "list_matches",
     "look_alike",
     "marked_watched",
