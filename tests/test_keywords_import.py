@@ -214,3 +214,30 @@ def test_prune_with_a_file_of_no_rules_is_refused(config, tmp_path):
     refused = run(config, "keywords", "import", str(sheet), "--prune")
     assert refused.exit_code == 1 and "lists no rule: --prune would remove every rule" in refused.stderr
     assert [r["name"] for r in rules(config)] == ["a"]
+
+
+def test_a_first_import_on_a_terminal_names_20_rules_added_and_counts_the_rest(config, tmp_path, monkeypatch):
+    from feeds.cli import keywordfiles
+
+    listed = tmp_path / "ministers.txt"
+    listed.write_text("".join(f"minister{i:02d}\n" for i in range(45)), encoding="utf-8")
+    monkeypatch.setattr(keywordfiles, "on_terminal", lambda: True)
+    done = run(config, "keywords", "import", str(listed), "--dry-run")
+    added = [line for line in done.output.splitlines() if line.startswith("would add")]
+    assert len(added) == 20 and added[-1] == "would add    minister19: minister19"
+    assert "… and 25 more would add (-v names them all; --json lists them)" in done.output
+    done = run(config, "keywords", "import", str(listed))
+    assert done.exit_code == 0, done.output
+    added = [line for line in done.output.splitlines() if line.startswith("added")]
+    assert len(added) == 20 and "… and 25 more added (-v names them all; --json lists them)" in done.output
+    assert done.output.splitlines()[-1].endswith("45 added, 0 updated, 0 unchanged")
+    run(config, "keywords", "remove", "minister00")
+    every = run(config, "keywords", "import", str(listed), "-v")
+    assert [line for line in every.output.splitlines() if line.startswith("added")] == [
+        "added        minister00: minister00"
+    ]
+    monkeypatch.setattr(keywordfiles, "on_terminal", lambda: False)  # (a pipe or a file gets every line)
+    for i in range(45):
+        run(config, "keywords", "remove", f"minister{i:02d}")
+    piped = run(config, "keywords", "import", str(listed))
+    assert len([line for line in piped.output.splitlines() if line.startswith("added")]) == 45

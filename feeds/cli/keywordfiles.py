@@ -17,11 +17,14 @@ import click
 from feeds.cli import Context, echo, echo_json, handle_errors, pass_ctx
 from feeds.cli.files import write_file
 from feeds.cli.keywords import keywords
+from feeds.cli.watchopml import on_terminal
 from feeds.errors import RuleFileError
 
 if TYPE_CHECKING:
     from feeds.watch.manage import RuleChange, RuleImport
     from feeds.watch.rulefile import ExportFormat
+
+_NAMED = 20
 
 
 @keywords.command("import")
@@ -33,9 +36,16 @@ if TYPE_CHECKING:
     help="Also remove the rules imported before from a file of this name that it no longer lists (with their matches).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was added, updated, removed and unchanged as JSON.")
+@click.option(
+    "-v",
+    "--verbose",
+    "every",
+    is_flag=True,
+    help=f"Name every rule added (on a terminal, past {_NAMED} only the first {_NAMED} are named, the rest counted).",
+)
 @pass_ctx
 @handle_errors
-def keywords_import(ctx: Context, file: Path, dry_run: bool, prune: bool, as_json: bool) -> None:
+def keywords_import(ctx: Context, file: Path, dry_run: bool, prune: bool, as_json: bool, every: bool) -> None:
     """Add or update the rules of a CSV or text file (see "Keyword rules in files" in the README): all of it, or,
     when a line cannot be imported, nothing, with every such line listed."""
     from feeds.watch.manage import import_configured, import_rule_file
@@ -54,8 +64,15 @@ def keywords_import(ctx: Context, file: Path, dry_run: bool, prune: bool, as_jso
     for note in done.notes:
         echo(f"note: {note}", err=True)
     verb = {"added": "would add", "updated": "would update", "removed": "would remove"} if dry_run else {}
-    for c in done.added:
+    # A first import of a list of 3,000 rules would scroll the updates and removals out of sight: on a terminal,
+    # the first rules added are named and the rest counted, as `watch import` does with feeds.
+    every = every or ctx.verbosity > 0 or not on_terminal()
+    shown = done.added if every or len(done.added) <= _NAMED else done.added[:_NAMED]
+    for c in shown:
         ctx.say(f"{verb.get('added', 'added'):<12} {c.name}: {c.query}")
+    if len(shown) < len(done.added):
+        more = len(done.added) - len(shown)
+        ctx.say(f"… and {more:,} more {verb.get('added', 'added')} (-v names them all; --json lists them)")
     for c in done.updated:
         ctx.say(f"{verb.get('updated', 'updated'):<12} {c.name}: {c.query} (was: {c.was})")
     for c in done.removed:

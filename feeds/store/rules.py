@@ -101,6 +101,9 @@ class RuleStoreMixin:
         one to change went meanwhile; nothing is written then. Returns the matches removed with the rules."""
         gone = 0
         with writing(self.engine) as conn:
+            # The names dismissals are kept under, looked up once for the whole file: a rule added takes them only
+            # when it clashes with one (nearly never), so `_adopt_dismissals`' queries are made for those alone.
+            kept = {k for s in _dismissed_names(conn) for k in rule_keys(s)}
             for name, query in add:
                 folded, slug = rule_keys(name)
                 added = conn.execute(
@@ -114,7 +117,8 @@ class RuleStoreMixin:
                     clash = sa.or_(RU.c.name == name, RU.c.folded == folded, RU.c.slug == slug)
                     other = conn.execute(sa.select(RU.c.name).where(clash).order_by(RU.c.name != name)).scalar()
                     raise ExistsError(_clash(name, other) if other is not None else f"rule {name!r} could not be added")
-                _adopt_dismissals(conn, name)
+                if not kept.isdisjoint((folded, slug)):
+                    _adopt_dismissals(conn, name)
             for name, query in change:
                 values = {"query": query, "updated_at": now, "applied_at": None}
                 if not conn.execute(RU.update().where(RU.c.name == name).values(**values)).rowcount:
@@ -229,6 +233,12 @@ class RuleStoreMixin:
             # (another daemon may record the same between these two statements: its row stands)
             row = {"name": name, "fingerprint": fingerprint, "recorded_at": now}
             conn.execute(insert_ignoring_conflicts(conn.dialect, WS), [row])
+
+
+def _dismissed_names(conn: sa.Connection) -> set[str]:
+    """Every name dismissed matches or recorded dismissals are kept under: those `_adopt_dismissals` looks at."""
+    kept = sa.select(M.c.subject).where(M.c.kind == "keyword", M.c.dismissed_at.is_not(None)).distinct()
+    return set(kept_rule_names(conn)) | {str(s) for s in conn.execute(kept).scalars()}
 
 
 def _adopt_dismissals(conn: sa.Connection, name: str) -> None:

@@ -28,7 +28,7 @@ from typing import Literal
 from feeds.errors import RuleError
 from feeds.fold import fold
 from feeds.model import Rule
-from feeds.normalise.ids import check_rule_name, rule_clash
+from feeds.normalise.ids import check_rule_name, rule_clash, rule_keys
 from feeds.watch.query import check_query
 
 Form = Literal["tab", "semicolon", "comma", "text"]
@@ -265,10 +265,16 @@ def _unique(rows: Sequence[RuleRow], notes: list[str]) -> tuple[list[RuleRow], l
     (but for case, or the same feed folder) another query is a problem, naming the earlier line."""
     kept: list[RuleRow] = []
     problems: list[LineProblem] = []
+    # The rows kept, by each of the keys no two rules may share (a list of thousands of rules is looked through
+    # once, not once per row).
+    by_case: dict[str, RuleRow] = {}
+    by_folder: dict[str, RuleRow] = {}
     for row in rows:
-        earlier = next((r for r in kept if rule_clash(row.name, r.name)), None)
+        case, folder = rule_keys(row.name)
+        earlier = by_case.get(case) or by_folder.get(folder)
         if earlier is None:
             kept.append(row)
+            by_case[case] = by_folder[folder] = row
         elif earlier.name == row.name and earlier.query == row.query:
             notes.append(f"line {row.line} repeats line {earlier.line} ({row.name!r})")
         elif rule_clash(row.name, earlier.name) == "case":

@@ -21,7 +21,7 @@ from feeds.config.positions import find_line
 from feeds.config.reader import dotted_key
 from feeds.errors import FeedsError, RuleFileError
 from feeds.model import Rule
-from feeds.normalise.ids import rule_clash, rule_slug
+from feeds.normalise.ids import rule_keys, rule_slug
 from feeds.watch.rulefile import (
     FORM_NAMES,
     ExportFormat,
@@ -84,7 +84,7 @@ def import_rule_file(app: App, path: Path, *, dry_run: bool = False, prune: bool
     shown = str(path)
     origin = file_origin(path)
     stored = app.store.rules()
-    problems = list(read.problems) + _store_problems(app, read.rows, stored)
+    problems = list(read.problems) + _store_problems(app, read.rows, _Stored(stored))
     if problems:
         problems.sort(key=lambda p: p.line)
         raise RuleFileError(shown, [(p.line, p.column, p.message, p.detail) for p in problems])
@@ -120,20 +120,37 @@ def _read(path: Path) -> bytes:
     return data
 
 
-def _stored_as(row: RuleRow, stored: list[Rule]) -> Rule | None:
-    """The stored rule a row is: the one of its name, else the one of its name but for case (as `keywords edit`
-    finds a rule)."""
-    exact = next((r for r in stored if r.name == row.name), None)
-    return exact or next((r for r in stored if rule_clash(row.name, r.name) == "case"), None)
+class _Stored:
+    """The stored rules, found by name, by name but for case and by feed folder (`rule_keys`): a file of thousands
+    of rules is matched against thousands stored without comparing every pair."""
+
+    def __init__(self, rules: list[Rule]) -> None:
+        self.rules = rules
+        self.by_name = {r.name: r for r in rules}
+        self.by_case: dict[str, Rule] = {}
+        self.by_folder: dict[str, Rule] = {}
+        for r in sorted(rules, key=lambda r: r.name):  # (two stored that clash, from before the check: the first)
+            case, folder = rule_keys(r.name)
+            self.by_case.setdefault(case, r)
+            self.by_folder.setdefault(folder, r)
+
+    def row_rule(self, row: RuleRow) -> Rule | None:
+        """The stored rule a row is: the one of its name, else the one of its name but for case (as `keywords
+        edit` finds a rule)."""
+        return self.by_name.get(row.name) or self.by_case.get(row.name.casefold())
+
+    def folder_of(self, row: RuleRow) -> Rule | None:
+        """A stored rule publishing its matches in the feed folder the row's name would have."""
+        return self.by_folder.get(rule_slug(row.name))
 
 
-def _store_problems(app: App, rows: tuple[RuleRow, ...], stored: list[Rule]) -> list[LineProblem]:
+def _store_problems(app: App, rows: tuple[RuleRow, ...], stored: _Stored) -> list[LineProblem]:
     """The rows the store refuses: one the config file defines with another query (changed there), one whose feed
     folder another rule has (a rule is never renamed or merged by an import)."""
     problems: list[LineProblem] = []
     configured = {k.name: i for i, k in enumerate(app.settings.watch.keywords)}
     for row in rows:
-        rule = _stored_as(row, stored)
+        rule = stored.row_rule(row)
         if rule is not None and rule.origin == "config" and rule.name in configured:
             if rule.query.strip() != row.query:
                 where = _config_place(app, configured[rule.name])
@@ -144,7 +161,7 @@ def _store_problems(app: App, rows: tuple[RuleRow, ...], stored: list[Rule]) -> 
                 )
             continue
         if rule is None:
-            other = next((r for r in stored if rule_clash(row.name, r.name) == "folder"), None)
+            other = stored.folder_of(row)
             if other is not None:
                 problems.append(
                     LineProblem(
@@ -169,9 +186,10 @@ def _config_place(app: App, index: int) -> str:
 
 def _plan(read: RuleFile, stored: list[Rule], *, shown: str, origin: str, dry_run: bool, prune: bool) -> RuleImport:
     done = RuleImport(shown, origin, FORM_NAMES[read.form], read.encoding, dry_run, notes=read.notes)
+    found = _Stored(stored)
     named: set[str] = set()
     for row in read.rows:
-        rule = _stored_as(row, stored)
+        rule = found.row_rule(row)
         if rule is None:
             done.added.append(RuleChange(row.name, row.query, line=row.line))
             named.add(row.name)
