@@ -165,7 +165,9 @@ def tag_id(domain: str, published: datetime, slug: str) -> str:
     """
     if published.tzinfo is None:
         raise ValueError(f"naive datetime {published!r}: tag ids are built from UTC dates")
-    return f"tag:{domain.lower()},{published.astimezone(UTC):%Y-%m-%d}:{slug}"
+    day = published.astimezone(UTC).date()
+    # (`isoformat` is `%Y-%m-%d` for a four-digit year, without `strftime`'s cost; an earlier year is not padded alike)
+    return f"tag:{domain.lower()},{day.isoformat() if day.year >= 1000 else format(day, '%Y-%m-%d')}:{slug}"
 
 
 def permalink(base_url: str, slug: str) -> str:
