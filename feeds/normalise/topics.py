@@ -52,8 +52,10 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
         add(one_line_text(name))
     title, text = _fold(title), _fold(text)  # searched one by one: a phrase never runs from the title into the text
     for name, patterns in _configured(settings):
-        for pattern in patterns:
-            if _occurs(pattern, title) or _occurs(pattern, text):
+        for pattern, first in patterns:
+            # (the phrase's first word is in the text wherever the phrase is: most topics are told absent by one
+            # substring search, which is many times quicker than the regex engine's scan)
+            if (first in title and _occurs(pattern, title)) or (first in text and _occurs(pattern, text)):
                 add(collapse(name))
                 break
     return tuple(found)
@@ -67,11 +69,12 @@ def _topic_keys(name: str) -> frozenset[str]:
 
 
 @functools.lru_cache(maxsize=8)
-def _configured(settings: TopicSettings) -> tuple[tuple[str, tuple[re.Pattern[str], ...]], ...]:
+def _configured(settings: TopicSettings) -> tuple[tuple[str, tuple[tuple[re.Pattern[str], str], ...]], ...]:
     """Each configured topic with one pattern per phrase: its folded words, separated by anything but words (or by
-    nothing, next to a letter of a script written without spaces: 東京 タワー is found in "東京タワー")."""
+    nothing, next to a letter of a script written without spaces: 東京 タワー is found in "東京タワー"); each with
+    the phrase's first word, which the folded text holds wherever the pattern matches."""
     return tuple(
-        (name, tuple(re.compile(_phrase_pattern(phrase)) for phrase in phrases if phrase))
+        (name, tuple((re.compile(_phrase_pattern(phrase)), phrase.split(" ")[0]) for phrase in phrases if phrase))
         for name, phrases in _compile_configured(settings)
     )
 
