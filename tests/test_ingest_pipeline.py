@@ -147,15 +147,15 @@ def test_a_file_that_grew_after_its_size_was_taken_is_read_on_to_the_limit(tmp_p
     path = tmp_path / "growing.txt"
     path.write_bytes(b"a" * 40)
     with path.open("rb") as f:  # told 10 bytes: the file has 40, as after an append
-        assert units._read_up_to(f, 10) == b"a" * 40
+        assert units._read_up_to(f.fileno(), 10) == b"a" * 40
     path.write_bytes(b"b" * 500)
     with path.open("rb") as f:
-        assert units._read_up_to(f, 10) == b"b" * 101, "never more than the limit plus one"
+        assert units._read_up_to(f.fileno(), 10) == b"b" * 101, "never more than the limit plus one"
     with path.open("rb") as f:
-        assert units._read_up_to(f, 500) == b"b" * 101
+        assert units._read_up_to(f.fileno(), 500) == b"b" * 101
     path.write_bytes(b"c" * 5)
     with path.open("rb") as f:  # shrunk since: what is there
-        assert units._read_up_to(f, 10) == b"c" * 5
+        assert units._read_up_to(f.fileno(), 10) == b"c" * 5
 
 
 def test_crash_between_commit_and_move_does_not_duplicate(app, inbox, monkeypatch):

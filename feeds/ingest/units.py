@@ -25,7 +25,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO
 
 from feeds.config import Settings
 from feeds.errors import FeedsError, InvalidReleaseError
@@ -131,26 +130,25 @@ def unit_from_file(
             )
         gone = e.errno == errno.ENOENT
         return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}", gone=gone)
-    try:
-        with os.fdopen(fd, "rb") as f:
-            st = os.fstat(f.fileno())
-            if not stat.S_ISREG(st.st_mode):
-                return Unit(
-                    origin=origin, source=source, error=f"{origin}: not a regular file (a pipe, socket or device)"
-                )
-            if st.st_nlink > 1 and not named:
-                return Unit(
-                    origin=origin,
-                    source=source,
-                    error=f"{origin}: the file has {st.st_nlink} names (hard links), so it may be a file from "
-                    "elsewhere; hard links are not read: put a copy of the file here",
-                )
-            # (a file too large by its size is not read at all; one that grew past the limit meanwhile, to it)
-            data = _read_up_to(f, st.st_size) if st.st_size <= MAX_FILE_BYTES else b""
-            modified = datetime.fromtimestamp(st.st_mtime, UTC)
-            read_as = file_identity(st)
+    try:  # (on the descriptor itself: a file object's buffer and its closing cost more than reading a release)
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return Unit(origin=origin, source=source, error=f"{origin}: not a regular file (a pipe, socket or device)")
+        if st.st_nlink > 1 and not named:
+            return Unit(
+                origin=origin,
+                source=source,
+                error=f"{origin}: the file has {st.st_nlink} names (hard links), so it may be a file from "
+                "elsewhere; hard links are not read: put a copy of the file here",
+            )
+        # (a file too large by its size is not read at all; one that grew past the limit meanwhile, to it)
+        data = _read_up_to(fd, st.st_size) if st.st_size <= MAX_FILE_BYTES else b""
+        modified = datetime.fromtimestamp(st.st_mtime, UTC)
+        read_as = file_identity(st)
     except OSError as e:
         return Unit(origin=origin, source=source, error=f"{origin}: cannot read file: {e.strerror or e}")
+    finally:
+        os.close(fd)
     if st.st_size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
         limit = MAX_FILE_BYTES // (1024 * 1024)
         return Unit(
@@ -214,15 +212,26 @@ def saved_folder(path: Path) -> str | None:
     return folder if os.path.isdir(path.parent / folder) and not os.path.islink(path.parent / folder) else None
 
 
-def _read_up_to(f: BinaryIO, size: int) -> bytes:
-    """The file's bytes, at most `MAX_FILE_BYTES` + 1 of them (one more says it is too large).
+def _read_up_to(fd: int, size: int) -> bytes:
+    """The bytes of the file open as `fd`, at most `MAX_FILE_BYTES` + 1 of them (one more says it is too large).
 
     Asked for its size (from `fstat`) plus one, then the rest if it grew meanwhile: one `read` of the whole
     limit would allocate 20 MiB for every file, which cost more than reading and parsing a typical release."""
     limit = MAX_FILE_BYTES + 1
-    data = f.read(min(size + 1, limit))
+    data = _read_fd(fd, min(size + 1, limit))
     if len(data) > size:  # written to since fstat: read on, to the limit, as for any file
-        data += f.read(limit - len(data))
+        data += _read_fd(fd, limit - len(data))
+    return data
+
+
+def _read_fd(fd: int, wanted: int) -> bytes:
+    """`wanted` bytes from `fd`, fewer at the end of the file (as a buffered file's `read(wanted)`)."""
+    data = os.read(fd, wanted)
+    while 0 < len(data) < wanted:  # (a regular file gives fewer only at its end; another read says so)
+        more = os.read(fd, wanted - len(data))
+        if not more:
+            break
+        data += more
     return data
 
 
