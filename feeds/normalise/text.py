@@ -45,15 +45,28 @@ def xml_safe(text: str) -> str:
 
     Almost every text is already safe, and `xml_safe` runs several times per release: that case is checked
     with C-speed string operations (a lone surrogate cannot be encoded, a C0 control is a byte of its own,
-    U+FFFE/U+FFFF are searched for) about four times faster than the regex, which does the removing.
+    U+FFFE/U+FFFF are searched for) about four times faster than the regex, which does the removing. A long
+    text found safe is remembered (the object, never its copy: a string cannot change), so the body checked
+    again by the next step (`render_markdown` after the release's own check) is not scanned twice.
     """
+    if text is _last_safe[0]:
+        return text
     try:
         data = text.encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate
         return _NOT_XML_CHAR.sub("", text)
     if len(data.translate(None, _C0_NOT_XML)) == len(data) and "\ufffe" not in text and "\uffff" not in text:
+        if len(text) >= _REMEMBERED:
+            _last_safe[0] = text
         return text
     return _NOT_XML_CHAR.sub("", text)
+
+
+_last_safe = [""]
+"""The last long text `xml_safe` found safe (one reference: a thread that replaces it only makes the next check
+scan again)."""
+_REMEMBERED = 512
+"""The length from which a text found safe is remembered: a body, not the titles and names checked in between."""
 
 
 _C1 = re.compile("[\x80-\x9f]")
