@@ -181,8 +181,9 @@ def summary_source(html: str, text: str | None = None) -> str:
     body is nothing but headings. `text`, when given, must be `clean_html_to_text(html)`: a body without
     headings or footnote references then needs no second reading.
     """
-    html, notes = _FOOTNOTE_REF.subn("", html)
-    without_headings, headings = _HEADING.subn("", html)
+    # (each searched for only where its tag is: a body of paragraphs alone is not scanned by the regex engine)
+    html, notes = _FOOTNOTE_REF.subn("", html) if "<sup>[" in html else (html, 0)
+    without_headings, headings = _HEADING.subn("", html) if "<h" in html else (html, 0)
     if headings:
         source = clean_html_to_text(without_headings)
         if source:
