@@ -17,6 +17,7 @@ input ingested on another day must hash the same.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -154,7 +155,7 @@ def normalise_release(raw: RawRelease, site: Site, topics: TopicSettings, now: d
         )
         warning = str(long) if warning is None else f"{warning}; {long}"
     return Release(
-        id=tag_id(site.domain, published, slug),
+        id=tag_id(_domain(site), published, slug),
         identity=identity_of(raw),
         slug=slug,
         permalink=permalink(site.base_url, slug),
@@ -330,6 +331,12 @@ def _stamp(value: datetime | None) -> str | None:
     if value is None:
         return None
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+@functools.lru_cache(maxsize=16)
+def _domain(site: Site) -> str:
+    """`site.domain`, worked out once per site (its host parsed out of `base_url` cost more than the id it names)."""
+    return site.domain
 
 
 _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"))
