@@ -27,7 +27,7 @@ def stamps(count: int) -> list[str]:
         mo, d = rng.randint(0, 13), rng.randint(0, 32)
         h, mi, s = rng.choice([0, 1, 12, 23, 24]), rng.choice([0, 30, 59, 60]), rng.choice([0, 59, 60])
         out.append(f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:{s:02d}Z")
-    return out + ["2026-03-29T01:30:00Z", "2026-10-25T01:30:00Z", "2024-02-29T12:00:00Z", "2026-12-31T24:00:00Z"]
+    return [*out, "2026-03-29T01:30:00Z", "2026-10-25T01:30:00Z", "2024-02-29T12:00:00Z", "2026-12-31T24:00:00Z"]
 
 
 @pytest.mark.parametrize("tz", [LONDON, ZoneInfo("UTC"), ZoneInfo("Pacific/Kiritimati")])

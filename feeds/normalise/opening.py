@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from feeds.normalise.body import TEXT_BLOCK
 from feeds.normalise.datelines import OpeningDate, opening_date
 from feeds.normalise.htmltext import clean_html_to_text, summary_source
-from feeds.normalise.text import collapse, is_label
+from feeds.normalise.text import LABEL_WORDS, collapse, is_label
 
 __all__ = ["opening_lines"]
 
@@ -34,7 +34,11 @@ def opening_lines(
     dropped if it states the same day (`Published: 27 November 2026` under an embargo line or a front-matter
     `date`), which would otherwise be the summary; any other date the text states is left as it is. Either way a
     dateline stays in the body and is left out of the summary's text, and so are the notes to editors."""
-    body_html, body_text = _drop_block(body_html, body_text, lambda text: _same_words(text, title) or is_label(text))
+    # (a block with more words than the title and any label is neither: it is not collapsed to be compared)
+    most = max(len(title.split()), LABEL_WORDS)
+    body_html, body_text = _drop_block(
+        body_html, body_text, lambda text: _same_words(text, title) or is_label(text), most
+    )
     paragraphs = body_text.split("\n\n")
     stated = opening_date(paragraphs, tz)
     # A dateline is never the summary's news, whichever date the release is given (an embargo line's, say).
@@ -43,7 +47,7 @@ def opening_lines(
         stated = None
     if stated is not None and stated.alone:
         line = collapse(paragraphs[stated.paragraph])
-        body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line)
+        body_html, body_text = _drop_block(body_html, body_text, lambda text: text == line, len(line.split()))
     story = _before_notes(body_html)
     source = summary_source(body_html, body_text) if story is None else summary_source(story)
     if dateline is not None:  # (the body is as split above: only a date alone is dropped)
@@ -75,15 +79,17 @@ def _same_day(one: datetime, other: datetime, tz: ZoneInfo) -> bool:
     return one.astimezone(tz).date() == other.astimezone(tz).date()
 
 
-def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool]) -> tuple[str, str]:
-    """The body without the first of its opening blocks (paragraphs, headings) whose text is `unwanted`; the
-    body as it was when there is none, or when nothing else would be left."""
+def _drop_block(body_html: str, body_text: str, unwanted: Callable[[str], bool], most: int) -> tuple[str, str]:
+    """The body without the first of its opening blocks (paragraphs, headings) whose text (collapsed) is `unwanted`;
+    the body as it was when there is none, or when nothing else would be left. `most`: the most words an unwanted
+    text has (a block with more, a paragraph of the story, is told by splitting off that many words only)."""
     for index, m in enumerate(TEXT_BLOCK.finditer(body_html)):
         if index >= 3:
             break
         inner = m[2]
         # The body is sanitised: the fast extractor applies, and a block without tags or entities is its text.
-        if unwanted(collapse(clean_html_to_text(inner) if "<" in inner or "&" in inner else inner)):
+        text = clean_html_to_text(inner) if "<" in inner or "&" in inner else inner
+        if len(text.split(None, most)) <= most and unwanted(collapse(text)):
             html = body_html[: m.start()] + body_html[m.end() :]
             text = clean_html_to_text(html)
             return (html, text) if text else (body_html, body_text)

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterator
 
 __all__ = [
+    "LABEL_WORDS",
     "collapse",
     "is_label",
     "iter_paragraphs",
@@ -128,12 +129,13 @@ _LABELS = frozenset(
     {"press release", "news release", "media release", "press notice", "press statement", "statement", "news"}
     | {"news story", "news article", "speech", "announcement", "for immediate release", "embargoed"}
 )
-_LABEL_WORDS = max(len(label.split()) for label in _LABELS)
+LABEL_WORDS = max(len(label.split()) for label in _LABELS)
+"""The most words a label has: a text with more is no label (`is_label` tells without folding it)."""
 
 
 def is_label(text: str, site_name: str | None = None) -> bool:
     """Whether a would-be title is a label ("Press release") or the site's own name (a logo), not a headline."""
-    if site_name is None and len(text.split(None, _LABEL_WORDS)) > _LABEL_WORDS:
+    if site_name is None and len(text.split(None, LABEL_WORDS)) > LABEL_WORDS:
         return False  # more words than any label: a sentence, told without folding all of it
     folded = " ".join(text.split()).casefold().rstrip(":.")
     return folded in _LABELS or (site_name is not None and folded == " ".join(site_name.split()).casefold())
