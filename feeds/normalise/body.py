@@ -60,8 +60,7 @@ def _without_ends(body_html: str, body_text: str) -> tuple[str, str]:
     """The body without its "ENDS" paragraphs (`<p>-ENDS-</p>`, `<p>###</p>`, `<p>-30-</p>`, from a Word export or a
     Markdown file): the marker that ends a release's story is not published in any format (what follows it, the
     notes to editors, is)."""
-    folded = body_text.lower() if body_text.isascii() else body_text.casefold()  # (the same for ASCII, and quicker)
-    if "ends" not in folded and "#" not in body_text and "-30" not in body_text:
+    if "ends" not in body_text.casefold() and "#" not in body_text and "-30" not in body_text:
         return body_html, body_text
 
     def kept(m: re.Match[str]) -> str:
