@@ -27,7 +27,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from feeds.normalise.autolink import addresses, linkify, may_hold_address
 from feeds.normalise.htmltext import clean_html_to_text, html_to_text
 from feeds.normalise.sanitise import nests_too_deeply, sanitise_xml_safe, words_only
-from feeds.normalise.text import collapse, windows_1252_controls, xml_safe
+from feeds.normalise.text import collapse, known_xml_safe, windows_1252_controls, xml_safe
 
 __all__ = ["markdown_inline_text", "markdown_to_html", "render_markdown"]
 
@@ -210,7 +210,8 @@ def render_markdown(text: str, base_url: str | None = None, *, fragments: bool =
         # (linkify escapes nothing here: plain prose holds no "&", "<" or ">")
         shown = map(linkify, paragraphs) if may_hold_address(source) else paragraphs
         html = "\n".join(f"<p>{p}</p>" for p in shown if p)
-        return html, "\n\n".join(_collapse_prose(p) for p in paragraphs if p)
+        # (the text is the safe source's words and spaces: `make_summary` reads it next, with no scan)
+        return html, known_xml_safe("\n\n".join(_collapse_prose(p) for p in paragraphs if p))
     # Without "<" there is no raw HTML (and no autolink) in the source, so the renderer's output is markup
     # it built itself: well nested, so one nh3 pass is already stable (tests check this on generated input).
     rendered = xml_safe(_MARKDOWN.render(source))  # character references can name what XML forbids ("&#12;")

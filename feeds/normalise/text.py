@@ -23,6 +23,7 @@ __all__ = [
     "collapse",
     "is_label",
     "iter_paragraphs",
+    "known_xml_safe",
     "nfc",
     "one_line_text",
     "paragraphs",
@@ -61,6 +62,14 @@ def xml_safe(text: str) -> str:
             _last_safe[0] = text
         return text
     return _NOT_XML_CHAR.sub("", text)
+
+
+def known_xml_safe(text: str) -> str:
+    """`text`, which its caller built of XML-safe parts alone (joined, never decoded), remembered as `xml_safe`
+    remembers a text it checked: the next step's check of it is then no scan."""
+    if len(text) >= _REMEMBERED:
+        _last_safe[0] = text
+    return text
 
 
 _last_safe = [""]
