@@ -227,9 +227,8 @@ def _is_plain_prose(source: str) -> bool:
     at the start of a line), no trailing space (two make a hard break), no white space but spaces and line
     breaks (tabs indent; the others are trimmed from paragraph ends), and no ">" or "&", which the serialiser
     escapes. Deliberately wider than needed: whatever it lets through renders the same either way."""
-    if source.isascii():  # (the usual case: one C-speed pass over the bytes instead of a regex scan)
-        data = source.encode("ascii")
-        has_syntax = len(data.translate(None, _SYNTAX_BYTES)) != len(data)
+    if source.isascii():  # (the usual case: C-speed searches for each character instead of a regex scan)
+        has_syntax = any(map(source.__contains__, _SYNTAX_ASCII))
     else:
         has_syntax = _SYNTAX_CHAR.search(source) is not None
     return (
@@ -248,7 +247,7 @@ _OTHER_WHITE_SPACE = (
     + ("\u2028\u2029\u202f\u205f\u3000")
 )
 _SYNTAX_CHAR = re.compile("[" + re.escape("\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE) + "]")
-_SYNTAX_BYTES = "".join(c for c in "\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE if c.isascii()).encode("ascii")
+_SYNTAX_ASCII = "".join(c for c in "\\`*_[]!<>&#=~|" + _OTHER_WHITE_SPACE if c.isascii())
 
 
 def _collapse_prose(paragraph: str) -> str:
