@@ -20,6 +20,6 @@ def test_a_long_safe_text_is_remembered_by_the_object_and_an_unsafe_one_still_cl
 
 def test_the_plain_prose_text_is_remembered_as_built_of_safe_parts():
     source = "\n\n".join(f"Paragraph {i} of plain prose, long enough to be a body." for i in range(20))
-    html, text = render_markdown(source)
+    _html, text = render_markdown(source)
     assert text_module._last_safe[0] is text and xml_safe(text) is text
     assert known_xml_safe("short") == "short" and text_module._last_safe[0] is text
