@@ -91,12 +91,18 @@ def _dismissal(r: Any) -> Dismissal:
     )  # fmt: skip
 
 
+_OF_SUBJECTS = (
+    sa.select(*_COLUMNS, D.c.id).where(D.c.subject.in_(sa.bindparam("subjects", expanding=True))).order_by(D.c.id)
+)
+"""Built once, the subjects an expanding parameter: it runs for every polled feed that stores matches, and built
+per call SQLAlchemy coerced each subject into a literal and derived a cache key for it."""
+
+
 def dismissals_of(conn: sa.Connection, subjects: Iterable[str]) -> dict[tuple[str, str, str], Dismissal]:
     """The recorded dismissals of `subjects` (rules' names, releases' ids), by what they dismiss (the earliest of
     several for one article): one query on the index of their subjects."""
-    q = sa.select(*_COLUMNS, D.c.id).where(D.c.subject.in_(set(subjects))).order_by(D.c.id)
     found: dict[tuple[str, str, str], Dismissal] = {}
-    for r in conn.execute(q):
+    for r in conn.execute(_OF_SUBJECTS, {"subjects": list(set(subjects))}):
         d = _dismissal(r)
         found.setdefault(d.of, d)
     return found

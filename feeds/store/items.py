@@ -82,6 +82,15 @@ def stored_item_from(row: Any) -> StoredItem:
     )
 
 
+_TAGS_ENCODER = json.JSONEncoder(ensure_ascii=False)
+"""`json.dumps(…, ensure_ascii=False)` makes an encoder per call (only the default one is shared): made once for
+the tags of every item stored, the same text."""
+
+
+def _tags_json(tags: Sequence[str]) -> str:
+    return _TAGS_ENCODER.encode(list(tags)) if tags else "[]"
+
+
 def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
     # A date ahead of the time the item is seen (a scheduled post, a wrong time zone, 2099) would head every
     # match feed and its page until then: the item is dated when it was seen instead.
@@ -95,7 +104,7 @@ def _item_row(feed_id: int, it: WatchItem, now: datetime) -> dict[str, Any]:
         "summary": it.summary,
         "content_text": it.content_text,
         "author": it.author,
-        "tags": json.dumps(list(it.tags), ensure_ascii=False),
+        "tags": _tags_json(it.tags),
         "published": published,
         "updated": max(min(it.updated, now), published) if it.updated else published,
         "dated_by_source": it.published is not None,
@@ -214,14 +223,18 @@ def upsert_items_in(
 ) -> list[tuple[int, WatchItem, str]]:
     """Insert the new items, update the changed ones (unless `new_only`: what a stale worker read is older than
     what is stored), mark the unchanged ones as still listed. `none_stored`: the feed has never stored an item
-    (its first check, or every one so far failed), so none can be renamed, and the query for them is left out."""
+    (its first check, or every one so far failed), so none is stored under these keys nor can be renamed, and
+    the queries for them are left out."""
     if not found:
         return []
     by_key = {it.key: it for it in found}
     out: list[tuple[int, WatchItem, str]] = []
-    existing = {
-        row[0]: (row[1], row[2]) for row in conn.execute(_STORED_KEYS, {"feed_id": feed_id, "keys": list(by_key)})
-    }
+    # A feed that never stored an item has none under these keys either: its first check (every feed of a large
+    # import's first poll) leaves the query out. (An item a stale worker inserts meanwhile is not returned by the
+    # INSERT below, ON CONFLICT DO NOTHING, and is not reported, as when the query ran before it committed.)
+    existing: dict[str, tuple[int, str]] = {}
+    if not none_stored:
+        existing = {k: (i, h) for k, i, h in conn.execute(_STORED_KEYS, {"feed_id": feed_id, "keys": list(by_key)})}
     fresh = [it for key, it in by_key.items() if key not in existing]
     same: list[int] = []
     if new_only:

@@ -12,6 +12,7 @@ What this module must not do: fetch (it is handed the result), read bodies in bu
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -79,7 +80,7 @@ def check_batch(app: App, ready: Sequence[Pending], matchers: Matchers, *, owner
     for attempt in (1, 2):
         outcomes: list[FeedOutcome] = []
         try:
-            with app.store.batch():
+            with app.store.batch() if _writes_more_than_once(ready) else contextlib.nullcontext():
                 for feed, result, ahead in ready:
                     try:
                         outcome = check_feed(app, feed, result, matchers, owner=owner, parsed_in_advance=ahead)
@@ -100,6 +101,18 @@ def check_batch(app: App, ready: Sequence[Pending], matchers: Matchers, *, owner
                 one_line(error_text(e))[:200],
             )
     raise AssertionError("unreachable")  # (the second attempt returns or raises)
+
+
+def _writes_more_than_once(ready: Sequence[Pending]) -> bool:
+    """Whether checking `ready` takes more than one write transaction (`writing`), which a batch then joins into
+    one. A lone feed whose body a worker read (or with no body to read: a 304, a failure, a body read before) is
+    stored in one already (`record_fetched`, `record_check`): a batch would only wrap it in a savepoint, two more
+    statements for each of the feeds a round stores one at a time as their workers finish (most of them), with
+    the same outcome, since a savepoint that fails is rolled back alone as that transaction would be."""
+    if len(ready) != 1:
+        return True
+    feed, result, ahead = ready[0]
+    return ahead is None and isinstance(result, Fetched) and not same_body(feed, result)
 
 
 def check_feed(
