@@ -13,10 +13,11 @@ What this module must not do: any I/O, read the clock, decide whether a document
 from __future__ import annotations
 
 import hashlib
+import operator
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -293,7 +294,12 @@ def _counts(keys: Sequence[str]) -> dict[str, int]:
 
 
 def _replace_key(item: WatchItem, key: str) -> WatchItem:
-    return replace(item, key=key)
+    """`dataclasses.replace(item, key=key)`, without looking the fields up and building a dict for every item read."""
+    return WatchItem(key, *_ALL_BUT_KEY(item))
+
+
+_ALL_BUT_KEY = operator.attrgetter(*(f.name for f in fields(WatchItem) if f.name != "key"))
+assert fields(WatchItem)[0].name == "key"  # (the constructor's first argument)
 
 
 # --- JSON Feed ----------------------------------------------------------------------------------------------
