@@ -83,3 +83,16 @@ def parse_iso(value: str) -> datetime:
     """Parse an ISO 8601 / RFC 3339 timestamp that we wrote ourselves (aware, any offset) to UTC."""
     parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return ensure_utc(parsed)
+
+
+def skew_text(seconds: float) -> str:
+    """`2 min 3.0 s ahead of`, `0.4 s behind`: how a skew reads in the log and in `feeds status`."""
+    return f"{duration_text(abs(seconds))} {'ahead of' if seconds >= 0 else 'behind'}"
+
+
+def duration_text(seconds: float) -> str:
+    """`2 min 3.0 s`, `1 h 0 min 0.0 s`, `0.4 s`: a length of time to the tenth of a second."""
+    minutes, rest = divmod(seconds, 60)
+    hours, whole = divmod(int(minutes), 60)
+    parts = ([f"{hours} h"] if hours else []) + ([f"{whole} min"] if whole or hours else []) + [f"{rest:.1f} s"]
+    return " ".join(parts)

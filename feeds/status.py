@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from feeds.clock import parse_iso, rfc3339
+from feeds.clock import parse_iso, rfc3339, skew_text
 from feeds.outcomes import last_failure
 from feeds.urls import without_secrets
 from feeds.watch.triage import triage
@@ -50,6 +50,9 @@ class WorkerStatus:
     config: dict[str, Any] = field(default_factory=dict)
     """The config it runs: `path`, `loaded_at`, `reload_failed_at` and `reload_error` while a reload failed, and
     `restart_needed`: the keys changed in the file that wait for a restart."""
+    clock_skew: float | None = None
+    """Seconds its clock was ahead of the database server's (negative: behind) at its last heartbeat; None on
+    SQLite, or from a version that did not measure it (`feeds.daemon.clockskew`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +98,8 @@ class StatusReport:
     recorded: dict[str, str] = field(default_factory=dict)
     """Job → when its work was last seen done by anyone, daemon or command, on any machine: `ingest` when a release
     was last stored, `publish` and `poll` when one last worked."""
+    clock_skew_warning: float = 5.0
+    """`daemon.clock_skew_warning`: a living daemon whose clock is further than this from the server's is a problem."""
 
     def problems(self) -> list[str]:
         """What is failing, one line each (none: all is well): the publish, ingest or poll runs (a poll round fails
@@ -112,6 +117,8 @@ class StatusReport:
             if not w.alive and not w.stopped and not self._restarted(w):
                 found.append(f"daemon {w.worker} gone (no heartbeat since {rfc3339(w.heartbeat)})")
             elif w.alive:
+                if w.clock_skew is not None and abs(w.clock_skew) > self.clock_skew_warning:
+                    found.append(f"daemon {w.worker}: its clock is {_skew(w.clock_skew)}: fix NTP on its machine")
                 found += [  # (said once: a run failing that the database records is named above already)
                     f"daemon {w.worker}: {name} FAILED: {job.get('last_error') or 'failed'}"
                     for name, job in sorted(w.jobs.items())
@@ -184,10 +191,16 @@ class StatusReport:
                     "leases": w.leases,
                     "jobs": w.jobs,
                     "config": w.config,
+                    "clock_skew_s": w.clock_skew,
                 }
                 for w in self.workers
             ],
         }
+
+
+def _skew(seconds: float | None) -> str:
+    """`2 min 0.0 s ahead of the database server's`: a daemon's clock as its heartbeat measured it."""
+    return f"{skew_text(seconds or 0.0)} the database server's"
 
 
 def _failure_json(failure: tuple[str, str] | None) -> dict[str, str] | None:
@@ -216,6 +229,7 @@ def gather(app: App) -> StatusReport:
                 leases=leases.get(worker, 0),
                 jobs=status.get("jobs", {}),
                 config=status.get("config", {}),
+                clock_skew=status.get("clock_skew_s"),
             )
         )
     report = StatusReport(
@@ -248,6 +262,7 @@ def gather(app: App) -> StatusReport:
         workers=workers,
         held=app.store.releases_held(now),
         sources=_sources(app),
+        clock_skew_warning=app.settings.daemon.clock_skew_warning,
         recorded=_recorded(app),
         publish_failure=last_failure(app, "publish"),
         failures={job: failed for job in ("ingest", "poll") if (failed := last_failure(app, job)) is not None},
@@ -365,7 +380,8 @@ def render_text(r: StatusReport) -> str:
         if ws.stopped and ws is not stopped[0]:
             continue
         state = "stopped" if ws.stopped else ("alive" if ws.alive else "gone (no heartbeat)")
-        lines.append(f"daemon {ws.worker}  {state}, heartbeat {rfc3339(ws.heartbeat)}, {ws.leases} feed leases")
+        clock = f", clock {_skew(ws.clock_skew)}" if ws.alive and ws.clock_skew is not None else ""
+        lines.append(f"daemon {ws.worker}  {state}, heartbeat {rfc3339(ws.heartbeat)}, {ws.leases} feed leases{clock}")
         if not ws.alive and not ws.stopped:
             lines.extend(
                 f"  it was running {name} since {since}: cut short (killed, or its machine lost)"
@@ -424,13 +440,10 @@ def _slots_text(s: SlotsHeld) -> str:
 def _slots(app: App, now: datetime) -> SlotsHeld:
     """The hosts' slots held now; those past their time (or held until further ahead than any hold: taken while a
     clock ran ahead) are free to take, but their rows stay until a poll clears them, a hold later."""
-    from feeds.store.tx import LEASE_HORIZON
-
-    horizon = now + max(timedelta(seconds=app.settings.http.longest_fetch), LEASE_HORIZON)
     held = Counter[tuple[str, str]]()
     expired = 0
-    for slot in app.store.host_slots():
-        if now <= slot.until <= horizon:
+    for slot in app.store.host_slots(now, hold=timedelta(seconds=app.settings.http.longest_fetch)):
+        if slot.held:
             held[(slot.owner, slot.host)] += 1
         else:
             expired += 1

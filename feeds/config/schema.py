@@ -20,6 +20,8 @@ DAEMON_BOUNDS: dict[str, tuple[float, float]] = {
     "grace": (1.0, _HOUR),
     "misfire_grace": (1.0, _HOUR),  # (APScheduler takes whole seconds, at least 1)
     "lock_wait": (1.0, _HOUR),
+    # (clocks kept by NTP agree within milliseconds; a lease or a slot is judged by the database's clock anyway)
+    "clock_skew_warning": (1.0, _HOUR),
 }
 """Each `[daemon]` duration's floor and ceiling in seconds: a number alone is seconds, so `publish_interval = 10`
 meant as minutes published every 10 seconds; below its floor a value is refused, with the unit it likely meant."""

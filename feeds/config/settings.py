@@ -302,6 +302,9 @@ class DaemonSettings:
     """Seconds `feeds run --once`, `feeds ingest`, `feeds publish` and `feeds topics forget`/`feeds organisations
     forget` wait for the ingest or publish lock another process holds before they fail, naming the holder (a
     process hung while holding it must not hold back every cron run)."""
+    clock_skew_warning: float = 5.0
+    """Seconds this machine's clock may be apart from the PostgreSQL server's before the daemon warns (at start
+    and at each heartbeat: `feeds.daemon.clockskew`); `feeds status` and `/metrics` show the difference."""
     ledger_retention_days: float = 90.0
     """Days after which housekeeping forgets an ingested file's ledger row, when nothing needs it (0: never)."""
     worker_memory: int = 2 * 1024**3

@@ -25,6 +25,7 @@ from feeds.app import App, make_app
 from feeds.clock import Clock, utc_now
 from feeds.config import Settings, load_settings
 from feeds.daemon import shutdown
+from feeds.daemon.clockskew import ClockSkew
 from feeds.daemon.inbox import INBOX_QUIET, FolderWatch
 from feeds.daemon.jobs import Job, Jobs
 from feeds.daemon.jobstate import (
@@ -107,6 +108,9 @@ class Daemon(DaemonScheduling):
         from feeds.web.metrics import Health, Metrics
 
         self.metrics = Metrics(worker=self.worker)
+        self.skew = ClockSkew(clock, metrics=self.metrics)
+        """How far this machine's clock is from the database server's, measured at each heartbeat (the first one
+        at start): `feeds.daemon.clockskew`."""
         self.health = Health()
         self.stop_event = threading.Event()
         self.reload_requested = threading.Event()
@@ -170,10 +174,14 @@ class Daemon(DaemonScheduling):
             self._running.finished(name)
 
     def heartbeat(self, *, stopped: bool = False) -> None:
-        """Publish this daemon's job states and next runs to the store (read by `feeds status`)."""
+        """Publish this daemon's job states and next runs, and how far its clock is from the database server's (measured
+        now: `feeds.daemon.clockskew`), to the store (read by `feeds status`)."""
         jobs = heartbeat_status(self.state.jobs, self.next_runs())
         try:
+            self.skew.measure(self.app.store.database_clock, threshold=self.app.settings.daemon.clock_skew_warning)
             status = {"jobs": jobs, "stopped": stopped, "config": self.config_state.as_status()}
+            if self.skew.seconds is not None:  # (PostgreSQL only: on SQLite every process reads this clock)
+                status["clock_skew_s"] = self.skew.as_status()
             self.app.store.save_worker_status(self.worker, started=self.state.started, now=self.clock(), status=status)
         except Exception as e:  # the database may be down: the daemon keeps going
             # One line, without the SQL statement and its values (SQLAlchemy's message carries both), and once

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 from feeds.model import MatchKind, StoredMatch
 from feeds.store.bulk import insert_ignoring_conflicts
 from feeds.store.items import ITEM_COLUMNS
+from feeds.store.leaseclock import lease_clock
 from feeds.store.rows import record_from
 from feeds.store.schema import UTCDateTime, metadata
 from feeds.store.schema import items as I
@@ -338,7 +339,7 @@ class AlertStoreMixin:
     def renew_deliveries(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> set[int]:
         """Hold claimed deliveries for another `lease` from `now` (a run sending to a slow receiver outlasts the lease
         it claimed under): the ids still leased by `owner`, the others having been taken by another runner since."""
-        return renew_leases(self.engine, AD, ids, owner=owner, until=now + lease)
+        return renew_leases(self.engine, AD, ids, owner=owner, now=now, lease=lease)
 
     def release_deliveries(self, ids: Iterable[int], *, owner: str) -> None:
         """Give back claimed deliveries that were not attempted (their destination failed earlier in the run)."""
@@ -401,8 +402,9 @@ def _lease(conn: sa.Connection, q: Any, now: datetime, *, owner: str, lease: tim
     if conn.dialect.name == "postgresql":
         q = q.with_for_update(of=AD, skip_locked=True)
     ids = [row[0] for row in conn.execute(q)]
+    until = lease_clock(now, lease)  # (the database's clock on PostgreSQL: `feeds.store.leaseclock`)
     for chunk in _chunks(ids):
-        conn.execute(AD.update().where(AD.c.id.in_(chunk)).values(lease_owner=owner, lease_until=now + lease))
+        conn.execute(AD.update().where(AD.c.id.in_(chunk)).values(lease_owner=owner, lease_until=until))
     return ids
 
 

@@ -23,6 +23,7 @@ import sqlalchemy as sa
 
 from feeds.model import REDIRECTS_BEFORE_MOVE, Match, MatchScope, WatchedFeed, WatchItem
 from feeds.store.items import upsert_items_in
+from feeds.store.leaseclock import lease_clock
 from feeds.store.matches import add_matches_in, rematch_in
 from feeds.store.schema import watched_feeds as WF
 from feeds.store.tx import lease_free, release_leases, renew_leases, writing
@@ -111,7 +112,7 @@ class FeedClaimStoreMixin:
     def renew_feeds(self, ids: Iterable[int], now: datetime, *, owner: str, lease: timedelta) -> set[int]:
         """Hold claimed feeds for another `lease` from `now` (a round that outlasts its lease: slow servers, a
         large batch): the ids still leased by `owner`, the others having been taken by another worker since."""
-        return renew_leases(self.engine, WF, ids, owner=owner, until=now + lease)
+        return renew_leases(self.engine, WF, ids, owner=owner, now=now, lease=lease)
 
     def release_feeds(self, ids: Iterable[int] | None, *, owner: str) -> None:
         """Give back claimed feeds that were not checked (the run was interrupted), as they were: due as before,
@@ -128,7 +129,8 @@ class FeedClaimStoreMixin:
                     q = q.with_for_update(skip_locked=True)
                 ids = [row[0] for row in conn.execute(q)]
                 if ids:
-                    conn.execute(WF.update().where(WF.c.id.in_(ids)).values(lease_owner=owner, lease_until=now + lease))
+                    until = lease_clock(now, lease)
+                    conn.execute(WF.update().where(WF.c.id.in_(ids)).values(lease_owner=owner, lease_until=until))
                 rows = conn.execute(sa.select(WF).where(WF.c.id.in_(ids)).order_by(WF.c.id)).all() if ids else []
         return [feed_from(r) for r in rows]
 

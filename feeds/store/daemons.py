@@ -9,12 +9,13 @@ What this module must not do: claim or renew leases (`feeds.store.claims`), or d
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from feeds.store import schema
+from feeds.store.leaseclock import lease_clock
 from feeds.store.tx import writing
 
 
@@ -44,12 +45,23 @@ class DaemonStoreMixin:
         with self.engine.connect() as conn:
             return [(r.worker, r.started_at, r.heartbeat, json.loads(r.status)) for r in conn.execute(q)]
 
+    def database_clock(self) -> datetime | None:
+        """The PostgreSQL server's clock now (`clock_timestamp()`: the instant it is read, not its transaction's
+        start), for a daemon to see how far its own clock is from the one leases are judged by
+        (`feeds.daemon.clockskew`); None on SQLite, whose every process reads this machine's clock."""
+        if self.engine.dialect.name != "postgresql":
+            return None
+        with self.engine.connect() as conn:
+            at = conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
+            conn.rollback()
+        return at.astimezone(UTC) if isinstance(at, datetime) else None
+
     def leases(self, now: datetime) -> dict[str, int]:
-        """Live feed leases per worker."""
+        """Live feed leases per worker (by the lease clock: the database's on PostgreSQL)."""
         wf = schema.watched_feeds
         q = (
             sa.select(wf.c.lease_owner, sa.func.count())
-            .where(wf.c.lease_owner.is_not(None), wf.c.lease_until > now)
+            .where(wf.c.lease_owner.is_not(None), wf.c.lease_until > lease_clock(now))
             .group_by(wf.c.lease_owner)
         )
         with self.engine.connect() as conn:

@@ -27,6 +27,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from feeds.store.bulk import dialect_insert
+from feeds.store.leaseclock import lease_clock
 from feeds.store.schema import host_slots as HS
 from feeds.store.tx import lease_free, writing
 
@@ -36,12 +37,12 @@ _GIVE_BACK = HS.delete().where(
 
 
 def _take(dialect: str, now: datetime, hold: timedelta) -> Any:
-    """INSERT the slots (each bound as h, s, o, u), or take over the row of one that is free: one statement, run
-    for all of them at once (SQLAlchemy's "insertmanyvalues": one INSERT of many rows), atomic on either database
-    (on PostgreSQL a concurrent taker of the same row waits, then sees it held). It returns (host, slot) of each
-    slot taken; one held is left out."""
+    """INSERT the slots (each bound as h, s, o; held until `hold` from now by the lease clock), or take over the row
+    of one that is free: one statement, run for all of them at once (SQLAlchemy's "insertmanyvalues": one INSERT
+    of many rows), atomic on either database (on PostgreSQL a concurrent taker of the same row waits, then sees it
+    held). It returns (host, slot) of each slot taken; one held is left out."""
     values: dict[str, Any] = {"host": sa.bindparam("h"), "slot": sa.bindparam("s")}
-    values |= {"lease_owner": sa.bindparam("o"), "lease_until": sa.bindparam("u")}
+    values |= {"lease_owner": sa.bindparam("o"), "lease_until": lease_clock(now, hold)}
     ins = dialect_insert(dialect, HS).values(**values)
     return ins.on_conflict_do_update(
         index_elements=[HS.c.host, HS.c.slot],
@@ -99,13 +100,15 @@ def _writing_slots(engine: sa.Engine) -> Iterator[sa.Connection]:
 
 @dataclass(frozen=True, slots=True)
 class HostSlot:
-    """One row of `host_slots`: slot `slot` of `host`, taken by `owner` (a `host:pid`) until `until` (free after
-    it, or when further ahead than any hold: see the module docstring)."""
+    """One row of `host_slots`: slot `slot` of `host`, taken by `owner` (a `host:pid`) until `until` (by the lease
+    clock: the database's on PostgreSQL), and whether it is `held` still, as the database judged it (not run out,
+    nor further ahead than any hold: see the module docstring)."""
 
     host: str
     slot: int
     owner: str
     until: datetime
+    held: bool
 
 
 class HostSlotStoreMixin:
@@ -139,7 +142,7 @@ class HostSlotStoreMixin:
                 free = _free_slots(conn, set(want), now=now, hold=hold, per_host=per_host)
                 asked = [next(free[host], None) for host in want]
                 pairs = sorted((h, n) for h, n in zip(want, asked, strict=True) if n is not None)
-                rows = [{"h": h, "s": n, "o": owner, "u": now + hold} for h, n in pairs]
+                rows = [{"h": h, "s": n, "o": owner} for h, n in pairs]
                 got = {(h, n) for h, n in conn.execute(_take(conn.dialect.name, now, hold), rows)} if rows else set()
                 return [n if n is not None and (h, n) in got else None for h, n in zip(want, asked, strict=True)]
 
@@ -159,18 +162,20 @@ class HostSlotStoreMixin:
         with _writing_slots(self.engine) as conn:
             if wanted:
                 mine = sa.and_(HS.c.lease_owner == owner, HS.c.host.in_(wanted))
-                conn.execute(HS.update().where(mine).values(lease_until=now + hold))
-            conn.execute(HS.delete().where(HS.c.lease_until < now - hold))
+                conn.execute(HS.update().where(mine).values(lease_until=lease_clock(now, hold)))
+            conn.execute(HS.delete().where(HS.c.lease_until < lease_clock(now, -hold)))
 
     def host_slots_held(self, now: datetime) -> dict[str, int]:
         """Slots held now, by host: the fetches under way to it across every daemon (for tests and diagnosis)."""
-        q = sa.select(HS.c.host, sa.func.count()).where(HS.c.lease_until >= now).group_by(HS.c.host)
+        q = sa.select(HS.c.host, sa.func.count()).where(HS.c.lease_until >= lease_clock(now)).group_by(HS.c.host)
         with self.engine.connect() as conn:
             return {row[0]: int(row[1]) for row in conn.execute(q)}
 
-    def host_slots(self) -> list[HostSlot]:
-        """Every row of `host_slots`, held or run out (`feeds status` says which), by host and slot: a few per
-        host being fetched from at most."""
-        q = sa.select(HS.c.host, HS.c.slot, HS.c.lease_owner, HS.c.lease_until).order_by(HS.c.host, HS.c.slot)
+    def host_slots(self, now: datetime, *, hold: timedelta) -> list[HostSlot]:
+        """Every row of `host_slots`, held or run out as of `now` for slots taken for `hold` (`feeds status` says
+        which), by host and slot: a few per host being fetched from at most. Judged in the query, by the lease
+        clock, as a poll judges them: no machine's clock but the database's decides on PostgreSQL."""
+        held = sa.not_(lease_free(HS, now, hold)).label("held")
+        q = sa.select(HS.c.host, HS.c.slot, HS.c.lease_owner, HS.c.lease_until, held).order_by(HS.c.host, HS.c.slot)
         with self.engine.connect() as conn:
-            return [HostSlot(*row) for row in conn.execute(q)]
+            return [HostSlot(*row[:4], bool(row[4])) for row in conn.execute(q)]

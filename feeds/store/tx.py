@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from feeds.logs import joined_lines
+from feeds.store.leaseclock import lease_clock
 from feeds.store.rows import chunks
 
 log = logging.getLogger("feeds.store")
@@ -108,13 +109,17 @@ take a live lease from each other)."""
 def lease_free(table: sa.Table, now: datetime, lease: timedelta) -> Any:
     """Rows of `table` not leased, or leased until a time that has passed, or until further ahead than any lease
     is taken for (`LEASE_HORIZON`, or this claimer's own lease if longer): a lease taken while the clock ran ahead,
-    whose holder died, would otherwise hold the row until the clock catches up with it."""
+    whose holder died, would otherwise hold the row until the clock catches up with it. By the lease clock
+    (`feeds.store.leaseclock`: the database's on PostgreSQL, `now` on SQLite)."""
     until = table.c.lease_until
-    return sa.or_(until.is_(None), until < now, until > now + max(lease, LEASE_HORIZON))
+    return sa.or_(until.is_(None), until < lease_clock(now), until > lease_clock(now, max(lease, LEASE_HORIZON)))
 
 
-def renew_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owner: str, until: datetime) -> set[int]:
-    """Move the leases `owner` holds on these rows of `table` on to `until`: the ids whose lease it still holds.
+def renew_leases(
+    engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owner: str, now: datetime, lease: timedelta
+) -> set[int]:
+    """Move the leases `owner` holds on these rows of `table` on to `lease` from now (by the lease clock): the ids
+    whose lease it still holds.
 
     Work that outlasts its lease renews it while it goes on; a row leased by someone else by now (the holder
     stalled past its lease, another took it) is left alone and left out of the answer, so the work can skip it."""
@@ -123,7 +128,7 @@ def renew_leases(engine: sa.Engine, table: sa.Table, ids: Iterable[int], *, owne
     with writing(engine) as conn:
         for chunk in chunks(wanted, 500):
             mine = sa.and_(table.c.id.in_(chunk), table.c.lease_owner == owner)
-            conn.execute(table.update().where(mine).values(lease_until=until))
+            conn.execute(table.update().where(mine).values(lease_until=lease_clock(now, lease)))
             held.update(row[0] for row in conn.execute(sa.select(table.c.id).where(mine)))
     return held
 

@@ -93,6 +93,7 @@ class Metrics:
             "feeds_watched_feeds_failing", "Enabled watched feeds whose last check failed.", registry=reg
         )
         self._heartbeat: datetime | None = None
+        self._skew_gauge: Gauge | None = None  # (made at the first measurement of the clock's skew: `clock_skew`)
         # Pre-create the closed label sets so the series exist (at 0) from the first scrape: a counter that
         # appears only when it first moves makes `rate()` miss its first increment.
         for label in ("200", "304", "error"):
@@ -182,6 +183,19 @@ class Metrics:
         with self._jobs_lock:
             if self._heartbeat_gauges is not None and self._heartbeat is not None:
                 self._heartbeat_gauges[1].set(max((now - self._heartbeat).total_seconds(), 0.0))
+
+    def clock_skew(self, seconds: float) -> None:
+        """This daemon's clock is `seconds` ahead of the database server's (behind: negative), as last measured
+        (`feeds.daemon.clockskew`). Registered at the first measurement: a daemon on SQLite, one machine, shows none."""
+        with self._jobs_lock:
+            if self._skew_gauge is None:
+                self._skew_gauge = Gauge(
+                    "feeds_clock_skew_seconds",
+                    "Seconds this daemon's clock is ahead of the PostgreSQL server's (negative: behind), as last"
+                    " measured (at start and at each heartbeat).",
+                    registry=self.registry,
+                )
+            self._skew_gauge.set(seconds)
 
     def database_reachable(self, up: bool) -> None:
         self._database_up.set(1 if up else 0)
