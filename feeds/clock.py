@@ -92,7 +92,7 @@ def skew_text(seconds: float) -> str:
 
 def duration_text(seconds: float) -> str:
     """`2 min 3.0 s`, `1 h 0 min 0.0 s`, `0.4 s`: a length of time to the tenth of a second."""
-    minutes, rest = divmod(seconds, 60)
+    minutes, rest = divmod(round(seconds, 1), 60)  # (rounded first: 119.97 s is 2 min 0.0 s, not 1 min 60.0 s)
     hours, whole = divmod(int(minutes), 60)
     parts = ([f"{hours} h"] if hours else []) + ([f"{whole} min"] if whole or hours else []) + [f"{rest:.1f} s"]
     return " ".join(parts)

@@ -72,7 +72,13 @@ def test_the_query_time_is_no_part_of_the_skew():
 
 
 @pytest.mark.parametrize(
-    ("apart", "text"), [(123.0, "2 min 3.0 s ahead of"), (-0.4, "0.4 s behind"), (3600, "1 h 0 min 0.0 s ahead of")]
+    ("apart", "text"),
+    [
+        (123.0, "2 min 3.0 s ahead of"),
+        (119.97, "2 min 0.0 s ahead of"),
+        (-0.4, "0.4 s behind"),
+        (3600, "1 h 0 min 0.0 s ahead of"),
+    ],
 )
 def test_skew_text(apart, text):
     assert skew_text(apart) == text

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from feeds.store import migrations as migrations_mod
 from feeds.store import open_store
 from feeds.store import schema as schema_mod
+from tests.leaseclock_helpers import leases_age, server_clock
 
 T0 = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
 INTERVAL = 300.0  # the shortest interval the config allows; the simulated clock makes it free
@@ -336,12 +337,23 @@ def add_feeds(store: Any, server: FeedServer, n: int) -> dict[int, int]:
 
 
 def run_rounds(
-    server: FeedServer, clock: Any, barrier: Any, out: Any, times: list[datetime], workers: int, *, grow: bool
+    server: FeedServer,
+    clock: Any,
+    barrier: Any,
+    out: Any,
+    times: list[datetime],
+    workers: int,
+    *,
+    grow: bool,
+    leases: Any = None,
 ) -> list[list[tuple[Any, ...]]]:
     """Drive the workers through one round per entry of `times` (with `grow`, each feed gains an item per round);
-    return each round's worker reports."""
+    return each round's worker reports. With `leases` (a store), the time between rounds passes for the leases
+    too (`leases_age`: on PostgreSQL they run by the server's clock, which the simulated one does not move)."""
     reports = []
     for r, at in enumerate(times):
+        if leases is not None and r:
+            leases_age(leases, at - times[r - 1])
         server.round = r
         server.items = r + 1 if grow else 1
         clock.value = at.timestamp()
@@ -454,7 +466,8 @@ def test_a_killed_workers_feeds_are_polled_by_the_others_after_its_lease(deploym
     with store.engine.connect() as conn:
         leases = conn.execute(sa.text(LEASED.replace("count(*)", "id, lease_owner, lease_until"))).all()
     assert {ids[fid] for fid, _, _ in leases} == held and {o for _, o, _ in leases} == {"victim"}
-    assert {until for _, _, until in leases} == {T0 + timedelta(seconds=lease)}
+    now = server_clock(store)  # (leases run by the server's clock, whatever the simulated one says)
+    assert all(now < until <= now + timedelta(seconds=lease) for _, _, until in leases)
     server.hits.clear()
 
     workers = 2
@@ -463,7 +476,7 @@ def test_a_killed_workers_feeds_are_polled_by_the_others_after_its_lease(deploym
     try:
         # Round 0, the same instant: the victim's leases still stand. Round 1: just past them, before the interval.
         times = [T0, T0 + timedelta(seconds=lease + 1)]
-        run_rounds(server, clock, barrier, out, times, workers, grow=False)
+        run_rounds(server, clock, barrier, out, times, workers, grow=False, leases=store)
     finally:
         stop(procs)
     try:
@@ -501,7 +514,8 @@ def test_a_stalled_worker_that_lost_its_lease_does_not_overwrite_the_newer_check
         held = {h.feed for h in server.hits}
         server.holding = False
         server.release.set()  # its responses (ETag "<n>-99") wait in its socket buffers
-        run_rounds(server, clock, barrier, out, [T0, T0 + timedelta(seconds=lease + 1)], workers, grow=False)
+        times = [T0, T0 + timedelta(seconds=lease + 1)]
+        run_rounds(server, clock, barrier, out, times, workers, grow=False, leases=store)
         assert server.in_round(1) == Counter(held), "the others re-checked the sleeper's feeds after its lease"
         os.kill(sleeper.pid, signal.SIGCONT)  # it wakes up, stores what it fetched, and records its checks
         sleeper.join(WAIT)

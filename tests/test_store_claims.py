@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from feeds.model import Match, MatchedTerm, MatchScope
+from tests.leaseclock_helpers import leases_age
 from tests.store_watch_helpers import LEASE, NOW, add, item
 
 
@@ -18,6 +19,7 @@ def test_claim_due_takes_a_lease_and_record_check_releases_it(store):
     store.record_check(replace(first[0], next_check=NOW + timedelta(minutes=30), last_status="200"), owner="w1")
     assert store.claim_due(NOW + timedelta(minutes=1), limit=10, owner="w2", lease=LEASE) == []
     # b's lease expires (its worker died): another worker picks it up.
+    leases_age(store, LEASE + timedelta(seconds=1))
     later = store.claim_due(NOW + LEASE + timedelta(seconds=1), limit=10, owner="w2", lease=LEASE)
     assert [f.id for f in later] == [b.id]
 
@@ -25,6 +27,7 @@ def test_claim_due_takes_a_lease_and_record_check_releases_it(store):
 def test_record_check_from_an_expired_lease_holder_is_ignored(store):
     f = add(store)
     (claimed,) = store.claim_due(NOW, limit=1, owner="w1", lease=LEASE)
+    leases_age(store, LEASE * 2)
     store.claim_due(NOW + LEASE * 2, limit=1, owner="w2", lease=LEASE)
     store.record_check(replace(claimed, last_status="stale"), owner="w1")
     assert store.feed(f.id).last_status is None
@@ -35,10 +38,13 @@ def test_renew_feeds_extends_only_the_leases_still_held(store):
     a, b = add(store, "https://a.example/x"), add(store, "https://b.example/y")
     store.claim_due(NOW, limit=10, owner="w1", lease=LEASE)
     later = NOW + LEASE * 0.9
+    leases_age(store, LEASE * 0.9)
     assert store.renew_feeds([a.id], later, owner="w1", lease=LEASE) == {a.id}
+    leases_age(store, LEASE * 0.6)
     (taken,) = store.claim_due(NOW + LEASE * 1.5, limit=10, owner="w2", lease=LEASE)
     assert taken.id == b.id, "b's lease ran out, a's was renewed"
     assert store.renew_feeds([a.id, b.id], NOW + LEASE * 1.5, owner="w1", lease=LEASE) == {a.id}
+    leases_age(store, LEASE * 0.9)
     assert store.claim_due(NOW + LEASE * 2.4, limit=10, owner="w3", lease=LEASE) == [], "b is w2's, a still w1's"
     assert store.renew_feeds([], NOW, owner="w1", lease=LEASE) == set()
 
@@ -70,6 +76,7 @@ def test_record_fetched_stores_items_their_matches_and_the_check_at_once(store):
 def test_record_fetched_by_an_expired_lease_holder_keeps_items_but_not_its_check(store):
     f = add(store)
     (claimed,) = store.claim_due(NOW, limit=1, owner="w1", lease=LEASE)
+    leases_age(store, LEASE * 2)
     store.claim_due(NOW + LEASE * 2, limit=1, owner="w2", lease=LEASE)
     stored, _, _ = store.record_fetched(replace(claimed, last_status="stale"), [item("a")], {}, NOW, owner="w1")
     assert len(stored) == 1 and store.feed(f.id).last_status is None
@@ -84,6 +91,7 @@ def test_record_fetched_by_an_expired_lease_holder_does_not_take_items_back_to_w
     )
     (stale,) = store.claim_due(NOW + timedelta(hours=1), limit=1, owner="w1", lease=LEASE)
     later = NOW + timedelta(hours=1) + LEASE * 2
+    leases_age(store, LEASE * 2)
     (fresh,) = store.claim_due(later, limit=1, owner="w2", lease=LEASE)
     hit = Match("keyword", "rule", "a", f.id, (MatchedTerm("title", "new", 0, 3),), 1.0, "matched rule 'rule'")
     scope = MatchScope(rules=frozenset({"rule"}))
@@ -115,7 +123,10 @@ def test_a_clock_stepped_back_does_not_hold_feeds_until_it_catches_up(store):
     ahead = NOW + timedelta(days=365)
     f = add(store)
     (claimed,) = store.claim_due(ahead, limit=1, owner="w1", lease=LEASE)  # then killed: the lease stays
+    # (on PostgreSQL the lease ran by the server's clock, which no step moved: it runs out as any other)
+    leases_age(store, LEASE + timedelta(seconds=1))
     assert store.claim_due(NOW, limit=1, owner="w2", lease=LEASE) != [], "a lease a year away is not held"
+    leases_age(store, LEASE + timedelta(seconds=1))
     (claimed,) = store.claim_feeds([f.id], ahead, owner="w3", lease=LEASE)
     store.record_check(replace(claimed, last_checked=ahead, next_check=ahead + timedelta(minutes=30)), owner="w3")
     assert [x.id for x in store.claim_due(NOW, limit=1, owner="w4", lease=LEASE)] == [f.id]

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from feeds.cli import cli
+from feeds.clock import utc_now
 from feeds.errors import ExistsError, MigrationError, StoreError
 from feeds.model import Match, MatchedTerm, PublishedFeed
 from feeds.pictures import Picture
@@ -19,6 +20,7 @@ from feeds.store import schema as schema_mod
 from feeds.store.alerts import NewDelivery
 from feeds.store.copy import TableCount, copied_tables, copy_database
 from tests.alerts_helpers import watch_item
+from tests.leaseclock_helpers import leases_age
 from tests.test_store import rel
 
 NOW = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
@@ -149,12 +151,17 @@ def test_values_keep_their_types_in_postgresql(sqlite_source, pg_store):
 
 
 def test_the_copied_postgresql_store_works(sqlite_source, pg_store):
+    # feed 3's lease, live by the real clock as a daemon's is (PostgreSQL judges leases by its own clock)
+    wf = schema_mod.watched_feeds
+    with sqlite_source.engine.begin() as conn:
+        conn.execute(wf.update().where(wf.c.id == 3).values(lease_until=utc_now() + LEASE))
     copy_database(sqlite_source, pg_store, now=NOW)
     pg_store.ensure_current()
     assert pg_store.release("r2") == sqlite_source.release("r2")
     assert pg_store.release("r2").withdrawn_note == "Retiré"
     claimed = pg_store.claim_due(NOW, limit=10, owner="host-b:7", lease=LEASE)
     assert [f.id for f in claimed] == [1], "feed 3 is still leased by host-a, feed 4 is disabled"
+    leases_age(pg_store, LEASE + timedelta(seconds=1))
     later = NOW + LEASE + timedelta(seconds=1)
     assert [f.id for f in pg_store.claim_due(later, limit=10, owner="host-b:7", lease=LEASE)] == [1, 3]
     # New rows take ids after the copied ones: the sequences were moved past them.

@@ -34,6 +34,7 @@ from feeds.watch.manage import (
 from feeds.watch.opml import parse_opml
 from feeds.watch.poll import run_watch
 from feeds.workers import POOL_KEY
+from tests.leaseclock_helpers import leases_age
 
 RSS = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>World Desk</title><link>https://news.example.com/</link>
@@ -1108,6 +1109,7 @@ def test_a_feed_another_worker_took_while_this_one_stalled_is_not_fetched_here(
         fetched.append(feed.id)
         if feed.id == ids[0]:
             clock.advance(lease * 1.5)
+            leases_age(app.store, lease * 1.5)
             taken.extend(f.id for f in app.store.claim_due(clock(), limit=100, owner="other:1", lease=lease))
         return real(app_, feed, own)
 
