@@ -217,11 +217,11 @@ def test_prune_with_a_file_of_no_rules_is_refused(config, tmp_path):
 
 
 def test_a_first_import_on_a_terminal_names_20_rules_added_and_counts_the_rest(config, tmp_path, monkeypatch):
-    from feeds.cli import keywordfiles
+    from feeds.cli import firstnamed
 
     listed = tmp_path / "ministers.txt"
     listed.write_text("".join(f"minister{i:02d}\n" for i in range(45)), encoding="utf-8")
-    monkeypatch.setattr(keywordfiles, "on_terminal", lambda: True)
+    monkeypatch.setattr(firstnamed, "on_terminal", lambda: True)
     done = run(config, "keywords", "import", str(listed), "--dry-run")
     added = [line for line in done.output.splitlines() if line.startswith("would add")]
     assert len(added) == 20 and added[-1] == "would add    minister19: minister19"
@@ -236,7 +236,7 @@ def test_a_first_import_on_a_terminal_names_20_rules_added_and_counts_the_rest(c
     assert [line for line in every.output.splitlines() if line.startswith("added")] == [
         "added        minister00: minister00"
     ]
-    monkeypatch.setattr(keywordfiles, "on_terminal", lambda: False)  # (a pipe or a file gets every line)
+    monkeypatch.setattr(firstnamed, "on_terminal", lambda: False)  # (a pipe or a file gets every line)
     for i in range(45):
         run(config, "keywords", "remove", f"minister{i:02d}")
     piped = run(config, "keywords", "import", str(listed))

@@ -25,9 +25,9 @@ def subs(tmp_path):
 
 @pytest.fixture
 def terminal(monkeypatch):
-    from feeds.cli import watchopml
+    from feeds.cli import firstnamed
 
-    monkeypatch.setattr(watchopml, "on_terminal", lambda: True, raising=False)
+    monkeypatch.setattr(firstnamed, "on_terminal", lambda: True)
 
 
 def _added(output: str) -> list[str]:

@@ -16,15 +16,13 @@ import click
 
 from feeds.cli import Context, echo, echo_json, handle_errors, pass_ctx
 from feeds.cli.files import write_file
+from feeds.cli.firstnamed import every_option, first_named, named_all
 from feeds.cli.keywords import keywords
-from feeds.cli.watchopml import on_terminal
 from feeds.errors import RuleFileError
 
 if TYPE_CHECKING:
     from feeds.watch.manage import RuleChange, RuleImport
     from feeds.watch.rulefile import ExportFormat
-
-_NAMED = 20
 
 
 @keywords.command("import")
@@ -36,13 +34,7 @@ _NAMED = 20
     help="Also remove the rules imported before from a file of this name that it no longer lists (with their matches).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was added, updated, removed and unchanged as JSON.")
-@click.option(
-    "-v",
-    "--verbose",
-    "every",
-    is_flag=True,
-    help=f"Name every rule added (on a terminal, past {_NAMED} only the first {_NAMED} are named, the rest counted).",
-)
+@every_option("rule")
 @pass_ctx
 @handle_errors
 def keywords_import(ctx: Context, file: Path, dry_run: bool, prune: bool, as_json: bool, every: bool) -> None:
@@ -64,14 +56,10 @@ def keywords_import(ctx: Context, file: Path, dry_run: bool, prune: bool, as_jso
     for note in done.notes:
         echo(f"note: {note}", err=True)
     verb = {"added": "would add", "updated": "would update", "removed": "would remove"} if dry_run else {}
-    # A first import of a list of 3,000 rules would scroll the updates and removals out of sight: on a terminal,
-    # the first rules added are named and the rest counted, as `watch import` does with feeds.
-    every = every or ctx.verbosity > 0 or not on_terminal()
-    shown = done.added if every or len(done.added) <= _NAMED else done.added[:_NAMED]
+    shown, more = first_named(done.added, every=named_all(every, ctx.verbosity))
     for c in shown:
         ctx.say(f"{verb.get('added', 'added'):<12} {c.name}: {c.query}")
-    if len(shown) < len(done.added):
-        more = len(done.added) - len(shown)
+    if more:
         ctx.say(f"… and {more:,} more {verb.get('added', 'added')} (-v names them all; --json lists them)")
     for c in done.updated:
         ctx.say(f"{verb.get('updated', 'updated'):<12} {c.name}: {c.query} (was: {c.was})")

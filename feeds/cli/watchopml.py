@@ -16,16 +16,12 @@ import click
 
 from feeds.cli import Context, ProgressBar, echo, echo_json, handle_errors, pass_ctx
 from feeds.cli.files import write_file
+from feeds.cli.firstnamed import NAMED, every_option, first_named, named_all
 from feeds.cli.watch import count, feed_json, watch, with_readable
 from feeds.urls import without_secrets
 
 if TYPE_CHECKING:
     from feeds.watch.manage import OpmlImport, OpmlRefusal
-
-_NAMED = 20
-"""At most this many feeds watched already are named one by one (`already  #3 URL`); more are counted only, as
-a file imported again would otherwise print thousands of lines around the few that matter (`--json` lists all).
-So are the feeds added, on a terminal: the first this many named, the rest counted (`-v` names them all)."""
 
 
 @watch.command("import")
@@ -38,13 +34,7 @@ So are the feeds added, on a terminal: the first this many named, the rest count
     "(a web page is listed with the feeds it names; one that cannot be fetched, with why).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print what was added, refused or skipped, and why, as JSON.")
-@click.option(
-    "-v",
-    "--verbose",
-    "every",
-    is_flag=True,
-    help=f"Name every feed added (on a terminal, past {_NAMED} only the first {_NAMED} are named, the rest counted).",
-)
+@every_option("feed")
 @pass_ctx
 @handle_errors
 def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: bool, every: bool) -> None:
@@ -59,7 +49,7 @@ def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: boo
         done = import_opml(app, opml, check=check)
         added = done.added
         if not as_json:
-            _say_imported(ctx, done, every=every or ctx.verbosity > 0 or not on_terminal())
+            _say_imported(ctx, done, every=named_all(every, ctx.verbosity))
         report = None
         if poll and added:
             with ProgressBar("first poll") as bar:
@@ -91,24 +81,19 @@ def watch_import(ctx: Context, opml: Path, poll: bool, check: bool, as_json: boo
         ctx.say(f"{len(report.outcomes)} polled, {report.failed} failed, {report.new_items} items")
 
 
-def on_terminal() -> bool:
-    """Whether the report goes to a person's terminal (not a pipe or a file, which get every line)."""
-    return sys.stdout.isatty()
-
-
 def _say_imported(ctx: Context, done: OpmlImport, *, every: bool = True) -> None:
     """What `watch import` did with each outline: added, watched already (changed by the file: updated), changed,
-    skipped, refused (`--check`). Unless `every`, past `_NAMED` feeds added the first are named and the rest
+    skipped, refused (`--check`). Unless `every`, past `NAMED` feeds added the first are named and the rest
     counted: a first import of 3,000 feeds would otherwise scroll the skipped and refused ones out of sight."""
-    shown = done.added if every or len(done.added) <= _NAMED else done.added[:_NAMED]
+    shown, more = first_named(done.added, every=every)
     for f in shown:
         ctx.say(f"added    #{f.id} {with_readable(f.url)}" + (f"  [{', '.join(f.tags)}]" if f.tags else ""))
-    if len(shown) < len(done.added):
-        ctx.say(f"… and {len(done.added) - len(shown):,} more added (-v names them all; --json lists them)")
+    if more:
+        ctx.say(f"… and {more:,} more added (-v names them all; --json lists them)")
     changed = {f.id for f, _ in done.updated}
     for f, change in done.updated:
         ctx.say(f"updated  #{f.id} {with_readable(f.url)}: {change}")
-    if len(done.known) <= _NAMED:  # (a second import of 3,000 feeds: the changed ones, and a count)
+    if len(done.known) <= NAMED:  # (a second import of 3,000 feeds: the changed ones, and a count)
         for f in done.known:
             if f.id not in changed:
                 ctx.say(f"already  #{f.id} {with_readable(f.url)}")
