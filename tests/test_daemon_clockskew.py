@@ -4,6 +4,7 @@ its log, in `feeds status` (text and `--json`) and in `/metrics`. The skewed clo
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def test_a_clock_apart_is_warned_of_once_naming_both_times_again_when_it_grows_a
 
     def measure(apart: timedelta) -> float | None:
         server["at"] = local() - apart
-        return skew.measure(lambda: server["at"], threshold=5.0)
+        return skew.measure(lambda clock: (clock(), server["at"], clock()), threshold=5.0)
 
     assert measure(timedelta(seconds=3)) == 3.0 and _said(caplog) == [], "within 5 s: nothing said"
     assert measure(timedelta(minutes=2)) == 120.0
@@ -55,18 +56,19 @@ def test_a_clock_apart_is_warned_of_once_naming_both_times_again_when_it_grows_a
 
 def test_sqlite_has_nothing_to_compare():
     skew = ClockSkew(FixedClock(T))
-    assert skew.measure(lambda: None, threshold=5.0) is None and skew.as_status() is None
+    assert skew.measure(lambda clock: None, threshold=5.0) is None and skew.as_status() is None
 
 
 def test_the_query_time_is_no_part_of_the_skew():
     """Our clock is read before and after the server's: their midpoint is compared, however slow the query."""
     clock = FixedClock(T)
 
-    def slow_server() -> datetime:
+    def slow_server(read: Callable[[], datetime]) -> tuple[datetime, datetime, datetime]:
+        before = read()
         clock.advance(timedelta(seconds=4))  # the query takes 8 s there and back
         at = clock()
         clock.advance(timedelta(seconds=4))
-        return at
+        return before, at, read()
 
     assert ClockSkew(clock).measure(slow_server, threshold=5.0) == 0.0
 

@@ -47,16 +47,20 @@ class ClockSkew:
         self._warned: float | None = None
         """The skew last warned of, while the clocks are apart (None: they agree, or nothing was said)."""
 
-    def measure(self, database_clock: Callable[[], datetime | None], *, threshold: float) -> float | None:
-        """Read the server's clock between two reads of ours and compare it with their midpoint (the time the
-        query takes is then no part of the difference, however slow the network); log as the module says, for
-        clocks more than `threshold` seconds apart."""
+    def measure(
+        self,
+        database_clock: Callable[[Callable[[], datetime]], tuple[datetime, datetime, datetime] | None],
+        *,
+        threshold: float,
+    ) -> float | None:
+        """Compare the server's clock with the midpoint of our two reads around it (`Store.database_clock`: the
+        time the query takes is then no part of the difference, however slow the network); log as the module
+        says, for clocks more than `threshold` seconds apart."""
         self.threshold = threshold
-        before = self.clock()
-        server = database_clock()
-        after = self.clock()
-        if server is None:
+        read = database_clock(self.clock)
+        if read is None:
             return None
+        before, server, after = read
         local = before + (after - before) / 2
         seconds = (local - server).total_seconds()
         self.seconds = seconds

@@ -9,6 +9,7 @@ What this module must not do: claim or renew leases (`feeds.store.claims`), or d
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,16 +46,21 @@ class DaemonStoreMixin:
         with self.engine.connect() as conn:
             return [(r.worker, r.started_at, r.heartbeat, json.loads(r.status)) for r in conn.execute(q)]
 
-    def database_clock(self) -> datetime | None:
-        """The PostgreSQL server's clock now (`clock_timestamp()`: the instant it is read, not its transaction's
-        start), for a daemon to see how far its own clock is from the one leases are judged by
-        (`feeds.daemon.clockskew`); None on SQLite, whose every process reads this machine's clock."""
+    def database_clock(self, clock: Callable[[], datetime]) -> tuple[datetime, datetime, datetime] | None:
+        """`clock` read just before and just after the PostgreSQL server's clock (`clock_timestamp()`: the instant it
+        is read, not its transaction's start), with the server's between: (before, server, after), for a daemon to
+        see how far its own clock is from the one leases are judged by (`feeds.daemon.clockskew`). The two local
+        reads are taken on a connection already checked out, around the query alone: a wait for a connection from
+        a busy pool (or a new one's handshake) is no part of the measure. None on SQLite, whose every process reads
+        this machine's clock."""
         if self.engine.dialect.name != "postgresql":
             return None
         with self.engine.connect() as conn:
+            before = clock()
             at = conn.execute(sa.text("SELECT clock_timestamp()")).scalar_one()
+            after = clock()
             conn.rollback()
-        return at.astimezone(UTC) if isinstance(at, datetime) else None
+        return (before, at.astimezone(UTC), after) if isinstance(at, datetime) else None
 
     def leases(self, now: datetime) -> dict[str, int]:
         """Live feed leases per worker (by the lease clock: the database's on PostgreSQL)."""
