@@ -158,6 +158,49 @@ def test_200_then_304_with_last_modified(server: HTTPServer, client: HttpClient)
     assert isinstance(client.get(url(server, "/releases.json"), validators=first.validators), NotModified)
 
 
+def test_a_304_leaves_its_connection_open_for_the_next_fetch_from_the_host(clock: FixedClock) -> None:
+    """A 304 has no body: its connection goes back to the pool (as a body read to its end does), not closed with
+    the unread response, so a round of 304s from one site costs it one TCP connection, not one per feed."""
+    connections: list[object] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive
+
+        def setup(self) -> None:
+            super().setup()
+            connections.append(self.connection)
+
+        def do_GET(self) -> None:
+            if self.headers.get("If-None-Match") == '"v1"':
+                self.send_response(304)
+                self.send_header("ETag", '"v1"')
+                self.end_headers()
+                return
+            self.send_response(200)
+            self.send_header("ETag", '"v1"')
+            self.send_header("Content-Length", "7")
+            self.end_headers()
+            self.wfile.write(b"<feed/>")
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        with HttpClient(settings(), clock=clock) as client:
+            base = f"http://127.0.0.1:{httpd.server_address[1]}"
+            first = client.get(f"{base}/a")
+            assert isinstance(first, Fetched)
+            answers = [client.get(f"{base}/{path}", validators=first.validators) for path in ("a", "b", "c")]
+            assert all(isinstance(a, NotModified) for a in answers)
+            assert isinstance(client.get(f"{base}/d"), Fetched)  # (after the 304s, a body on the same connection)
+        assert len(connections) == 1
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
 def test_5xx_is_a_failure_without_validators(server: HTTPServer, client: HttpClient) -> None:
     server.expect_request("/feed").respond_with_data(
         "oops", status=500, headers={"ETag": '"error-page"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"}

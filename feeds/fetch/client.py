@@ -183,6 +183,7 @@ class HttpClient:
         status = response.status_code
         fresh_until = freshness(response.headers, now)
         if status == 304 and conditional:
+            _keep_alive(response)
             return NotModified(
                 url=url, requested_url=requested, fetched_at=now, fresh_until=fresh_until, permanent_redirect=moved
             )
@@ -350,6 +351,18 @@ class HttpClient:
         if os_error is not None:
             return f"could not connect to {host}: {os_error.strerror}"
         return f"the request to {host} failed: {error}"
+
+
+def _keep_alive(response: requests.Response) -> None:
+    """Hand the connection of an answer without a body (a 304) back to the pool for the host's next fetch, rather
+    than have `requests` close it with the unread response: a round's 304s each cost a new TCP connection (and
+    the server a handshake) otherwise. Only when urllib3 knows there is nothing to read (no length left, not
+    chunked): reading then takes no byte from the socket, so nothing a server sends can hold it."""
+    raw = response.raw
+    if getattr(raw, "chunked", True) or getattr(raw, "length_remaining", None) != 0:
+        return
+    with contextlib.suppress(urllib3.exceptions.HTTPError, OSError):
+        raw.read()
 
 
 def _inflated_to_the_end(raw: Any) -> bool:
