@@ -90,6 +90,15 @@ class PinnedAdapter(HTTPAdapter):
         return self.poolmanager.connection_from_host(**host_params, pool_kwargs=pool_kwargs)
 
 
+HOST_POOLS = 128
+"""Hosts whose connections the session keeps (urllib3's pools, one per address and port, the least recently used
+dropped first). A poll has up to `2 * watch.workers` fetches under way or waiting, over as many hosts: with 16
+pools, a round over many sites dropped a host's pool (and its open connections) between two of its feeds, and
+made a new one (a new TCP connection, a pool of `pool_maxsize` slots) for nearly every other fetch. Each pool
+holds the few connections its host was fetched over at once (`watch.per_host`), idle ones closed when it is
+dropped."""
+
+
 def make_session(
     settings: HttpSettings, resolver: Resolver | None = None, *, pool_maxsize: int = 32
 ) -> requests.Session:
@@ -103,7 +112,7 @@ def make_session(
     adapter = PinnedAdapter(
         AddressGuard(settings.allow, resolver, lookup_timeout=settings.connect_timeout),
         header_deadline=settings.read_timeout * 2,
-        pool_connections=16,
+        pool_connections=HOST_POOLS,
         pool_maxsize=pool_maxsize,
     )
     session.mount("http://", adapter)
