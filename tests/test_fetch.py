@@ -201,6 +201,49 @@ def test_a_304_leaves_its_connection_open_for_the_next_fetch_from_the_host(clock
         httpd.server_close()
 
 
+def test_a_304_with_a_body_it_should_not_have_leaves_no_junk_for_the_next_fetch(clock: FixedClock) -> None:
+    """A server that sends a body with its 304 (it must not: RFC 9110 §15.4.5): the connection handed back holds
+    those bytes (or the old response's buffer does: the junk came with the head), and urllib3 sees an idle
+    connection with something to read as one to drop: the next fetch from the host is never read from the junk."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):
+            while True:
+                conn, _ = listener.accept()
+                accepted.append(conn)
+                threading.Thread(target=answer, args=(conn,), daemon=True).start()
+
+    def answer(conn: socket.socket) -> None:
+        with conn, contextlib.suppress(OSError):
+            while True:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    request += chunk
+                if b"If-None-Match" in request:
+                    conn.sendall(b'HTTP/1.1 304 Not Modified\r\nETag: "v1"\r\nContent-Length: 5\r\n\r\njunk!')
+                else:
+                    conn.sendall(b'HTTP/1.1 200 OK\r\nETag: "v1"\r\nContent-Length: 7\r\n\r\n<feed/>')
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        with HttpClient(settings(), clock=clock) as client:
+            base = f"http://127.0.0.1:{listener.getsockname()[1]}"
+            first = client.get(f"{base}/a")
+            assert isinstance(first, Fetched)
+            assert isinstance(client.get(f"{base}/b", validators=first.validators), NotModified)
+            third = client.get(f"{base}/c")
+            assert isinstance(third, Fetched) and third.body == b"<feed/>"
+    finally:
+        listener.close()
+        for conn in accepted:
+            conn.close()
+
+
 def test_5xx_is_a_failure_without_validators(server: HTTPServer, client: HttpClient) -> None:
     server.expect_request("/feed").respond_with_data(
         "oops", status=500, headers={"ETag": '"error-page"', "Last-Modified": "Tue, 24 Nov 2026 08:00:00 GMT"}
