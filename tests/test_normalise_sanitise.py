@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from feeds.normalise import sanitise
 from feeds.normalise.htmltext import html_to_text
 from feeds.normalise.sanitise import resolve_url, sanitise_html
 from feeds.normalise.text import xml_safe
@@ -456,6 +457,51 @@ def test_deep_nesting_under_the_limit_or_in_a_small_document_keeps_its_markup() 
     assert small.startswith("<div><div>") and "Deep" in small
     flat = sanitise_html(padding + "<ul>" + "<li>One<li>Two" * 3000 + "</ul>")  # li closes li: 2 deep at most
     assert flat.endswith("<li>Two</li></ul>")
+
+
+def _depth_exceeds_by_loop(html: str, limit: int) -> bool:
+    """What `nests_too_deeply` worked out before it ran at C speed: a loop over every tag, its depth held at zero."""
+    not_nesting = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track"}
+    not_nesting |= {"wbr", "p", "li", "dt", "dd", "option", "optgroup", "tr", "td", "th", "tbody", "thead", "tfoot"}
+    not_nesting |= {"colgroup", "caption", "rb", "rt", "rp"}
+    depth = 0
+    for closing, name in re.findall(r"<(/?)([A-Za-z][A-Za-z0-9]*)", html):
+        if name.lower() in not_nesting:
+            continue
+        depth = max(depth - 1, 0) if closing else depth + 1
+        if depth > limit:
+            return True
+    return False
+
+
+_TAGS = (
+    *("<div>", "</div>", "<DIV class=x>", "</Div >", "<span>", "</span>", "<div/>", "<h2>", "</h2>", "<b1>"),
+    *("<p>", "</P>", "<br>", "<BR/>", "<li>", "</li>", "<td>", "<tbody>", "</tbody>", "<tbodyx>", "<brr>", "<rp>"),
+    *("<lin>", "<linkx>", "</img>", "<\u212a>", "<\u017fpan>", "<\u0130mg>", "< div>", "<1>", "</ div>", "<", "</"),
+    *("<!-- <div> -->", "text", "<a href='</div>'>", "</a>"),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(_TAGS), max_size=60), st.integers(0, 8))
+def test_the_nesting_check_at_c_speed_agrees_with_a_loop_over_every_tag(tags: list[str], limit: int) -> None:
+    # (the limits made small, so that short random sequences cross them: the counting is the same at any size)
+    html = "".join(tags)
+    with mock.patch.object(sanitise, "MAX_DEPTH", limit), mock.patch.object(sanitise, "_DEEP_ENOUGH_TO_CHECK", 0):
+        assert sanitise.nests_too_deeply(html) == _depth_exceeds_by_loop(html, limit)
+
+
+def test_the_nesting_check_on_the_corpus_markups_and_past_the_limit(
+    corpus_feeds: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for markup in corpus_item_markups(corpus_feeds, monkeypatch):
+        assert sanitise.nests_too_deeply(markup) == (
+            len(markup) >= 64 * 1024 and _depth_exceeds_by_loop(markup, sanitise.MAX_DEPTH)
+        )
+    padding = "<p>Filler words.</p>" * 4000
+    for depth in (999, 1000, 1001):
+        for html in (padding + "<div>" * depth, "</div>" * 50 + padding + "<i>" * depth + "</i>" * 5 + "<i>" * 5):
+            assert sanitise.nests_too_deeply(html) == _depth_exceeds_by_loop(html, sanitise.MAX_DEPTH)
 
 
 @pytest.mark.parametrize("cite", ["javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "vbscript:x"])
