@@ -15,11 +15,15 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from feeds.errors import FeedParseError
 from feeds.model import ParsedFeed
+from feeds.watch.feeditems import http_link
 from feeds.watch.feedlinks import find_feed_links
 from feeds.watch.parse import (
     parse_feed,
@@ -647,3 +651,28 @@ def test_plain_text_content_reads_as_its_paragraphs_would_in_html() -> None:
     for _ in range(20_000):
         value = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 20)))
         assert _plain_text(value) == through_html(value), repr(value)
+
+
+_URL_PIECES = (
+    *("http://", "https://", "HtTpS://", "http", "HTTP", "\u017f", "s", "://", "http:", "//", "/", "?", "#", "["),
+    *("]", "[::1]", "@", ":", ":80", ".", "-", "_", "%41", "a", "Z", "0", "example.org", " ", "\t", "\n", "\x01"),
+    *("\u212a", "\u2100", "\uff0f"),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(st.sampled_from(_URL_PIECES), max_size=8))
+@example(["http", "\u017f", "://", "example.org"])  # (a long s is an "s" to a case-blind regex, not to urlsplit)
+@example(["http://", "\u212a", "/"])  # (a Kelvin sign: a host that is not ASCII)
+@example(["https://", "[", "a", "/"])
+@example(["http://", ":80", "?"])
+def test_an_items_link_is_read_as_urlsplit_reads_it(pieces: list[str]) -> None:
+    # (plain http(s) addresses skip urlsplit: the same answer as asking it, on any address)
+    value = "".join(pieces)
+    stripped = value.strip()
+    try:
+        parts = urlsplit(stripped)
+        expected = stripped if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+    except ValueError:
+        expected = None
+    assert http_link(value) == expected
