@@ -2,9 +2,10 @@
 
     RawRelease ──normalise──► Release ──store──► StoredRelease ──publish──► out/
 
-All are frozen dataclasses; every datetime is timezone-aware UTC; sequences are tuples. No dicts cross module
-boundaries. This module imports nothing of ours but the standard library and `feeds.pictures` (the records of the
-pictures dropped with releases, which are the same): it is the vocabulary, not behaviour.
+All are frozen dataclasses, pickled by their fields' values between processes (`feeds.records`); every datetime is
+timezone-aware UTC; sequences are tuples. No dicts cross module boundaries. This module imports nothing of ours but
+the standard library, `feeds.pictures` (the records of the pictures dropped with releases, which are the same) and
+`feeds.records`: it is the vocabulary, not behaviour.
 """
 
 from __future__ import annotations
@@ -14,11 +15,13 @@ from datetime import datetime
 from typing import Literal
 
 from feeds.pictures import Picture
+from feeds.records import pickled_by_fields
 
 BodyFormat = Literal["text", "markdown", "html"]
 """How a release body is written: plain text (paragraphs, `said:` quotations), Markdown, or (untrusted) HTML."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class RawRelease:
     """A release as read from its source, before any cleaning. Produced by `feeds.ingest.formats`.
@@ -82,6 +85,7 @@ class RawRelease:
         return None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Change:
     """One entry of a release's change history."""
@@ -90,6 +94,7 @@ class Change:
     note: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Release:
     """A normalised release, ready to store and publish. Produced by `feeds.normalise.normalise_release`.
@@ -167,6 +172,7 @@ class Release:
         return self.withdrawn_at is not None and self.withdrawn_at < self.published
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Topic:
     """A topic as published: a display name and the path-safe slug used for `topics/<slug>/`."""
@@ -175,6 +181,7 @@ class Topic:
     slug: str
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class PublishedFeed:
     """What publishing has put out of one feed so far, kept in the store (`Store.published_feeds`): its key
@@ -191,6 +198,7 @@ class PublishedFeed:
 IngestStatus = Literal["created", "updated", "unchanged", "rejected"]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class IngestOutcome:
     """What happened to one input (a file, a pushed body, a remote item)."""
@@ -211,6 +219,7 @@ class IngestOutcome:
     says): a remote source reminds of it at most once a day (`feeds.ingest.remote_json`)."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class MatchScope:
     """What the current matchers look for: the keyword rules by name, the releases by id. A changed item's
@@ -226,6 +235,7 @@ class MatchScope:
         return subject in (self.rules if kind == "keyword" else self.releases)
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class IngestReport:
     outcomes: tuple[IngestOutcome, ...] = field(default_factory=tuple)
@@ -267,6 +277,7 @@ class IngestReport:
 # --- watch -------------------------------------------------------------------------------------------------
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WatchItem:
     """One item of an external feed, as text. Produced by `feeds.watch.parse`.
@@ -298,6 +309,7 @@ class WatchItem:
 FeedKind = Literal["atom", "rss", "rdf", "json", "unknown"]
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class ParsedFeed:
     title: str
@@ -312,6 +324,7 @@ REDIRECTS_BEFORE_MOVE = 3
 """A permanent redirect (301/308) moves a watched feed's URL once seen on this many consecutive checks."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class WatchedFeed:
     """A feed we poll, with its schedule and health (the row of `watched_feeds`)."""
@@ -380,6 +393,7 @@ MatchKind = Literal["keyword", "related", "pickup", "manual"]
 """`manual`: coverage of a release a press officer added by hand (`feeds matches add`), never by matching."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class MatchedTerm:
     term: str
@@ -388,6 +402,7 @@ class MatchedTerm:
     end: int
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Match:
     """An external item found to concern us: by a keyword rule, as related to a release, or as its pickup."""
@@ -403,6 +418,7 @@ class Match:
     """One sentence a press officer can read: what matched where."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Rule:
     """A keyword rule (a saved query), shared by every daemon through the store."""
@@ -416,6 +432,7 @@ class Rule:
     """When the rule was last applied retroactively to stored items (None: not yet)."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StoredItem:
     """A stored external item with its feed's name: what `keywords test`, match feeds and pages show."""
@@ -432,6 +449,7 @@ class StoredItem:
     """When its text last changed (a correction, a new headline); None while it is as first stored."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StoredMatch:
     id: int

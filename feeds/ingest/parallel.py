@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING
 
 from feeds.config import Settings
 from feeds.ingest.units import Unit, shown_path, unit_from_file
+from feeds.records import pickled_by_fields
 from feeds.workers import Job, WorkerDied, answer, isolated, run_alone, submit, worker_pool
 
 if TYPE_CHECKING:
@@ -54,6 +55,7 @@ costs more than they would save. The daemon reads every file in its workers, whi
 ingest pays their start, about half a second), and reads none here, not even while they start or are busy."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Batch:
     """Files read together with one `now`, and what reading them needs: what a worker is sent."""

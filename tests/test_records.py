@@ -1,0 +1,178 @@
+"""feeds.records: the records that cross processes pickle by their fields' values, and come back the same.
+
+Every field is compared, those `==` leaves out (`compare=False`) too; a record whose class checks its values in
+`__post_init__` is checked again when it is unpickled, as its construction would; a worker process really
+sends them back."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import inspect
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from feeds import model
+from feeds.model import Change, Match, MatchedTerm, ParsedFeed, RawRelease, Release, WatchItem
+from feeds.pictures import Picture
+from feeds.records import pickled_by_fields
+
+RECORDS = [
+    c
+    for _, c in inspect.getmembers(model, inspect.isclass)
+    if dataclasses.is_dataclass(c) and c.__module__ == model.__name__
+]
+
+
+def _values(record: object) -> list[object]:
+    return [getattr(record, f.name) for f in dataclasses.fields(record)]  # type: ignore[arg-type]
+
+
+def _same(a: object, b: object) -> None:
+    assert type(b) is type(a)
+    assert _values(b) == _values(a)
+
+
+def _filled(cls: type) -> object:
+    """A record of `cls` whose every field holds a value of its own (dataclasses check no types)."""
+    return cls(**{f.name: f"{cls.__name__}.{f.name}" for f in dataclasses.fields(cls)})
+
+
+def _release() -> Release:
+    at = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
+    picture = Picture("images/a.jpg", "ab" * 32, "image/jpeg", 640, 480, b"\xff\xd8 bytes", (1, 2, 3, 4))
+    return Release(
+        id="tag:press.example.org,2026-03-01:talks",
+        identity="key:talks",
+        slug="talks",
+        permalink="https://press.example.org/releases/talks/",
+        title="Talks – à Genève",
+        summary="Summary…",
+        body_html="<p>Body</p>",
+        body_text="Body",
+        published=at,
+        updated=at + timedelta(hours=1),
+        organisation="Office",
+        topics=("Iran", "Trade"),
+        language="fr",
+        document_type="press_release",
+        source="inbox",
+        origin="/inbox/talks.json",
+        content_hash="0" * 64,
+        withdrawn_at=at + timedelta(days=1),
+        withdrawn_note="Withdrawn",
+        changes=(Change(at, "Corrected"),),
+        source_updated=at.astimezone(timezone(timedelta(hours=2))),
+        change_note="A note",  # (compare=False: still carried)
+        published_by_source=True,
+        slug_asked=True,
+        ingest_warning="A warning",
+        pictures=(picture,),
+    )
+
+
+def _watch_records() -> list[object]:
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    item = WatchItem("k", "Title", "https://x.example/1", None, "S", "Text", "A", None, at, ("t",), "h", "ru")
+    term = MatchedTerm("iran", "title", 0, 4)
+    return [
+        ParsedFeed("Feed", None, "rss", (item, item), warning="bozo"),
+        Match("keyword", "rule", "k", 7, (term, term), 1.5, "why"),
+        RawRelease("/inbox/a.txt", "inbox", "T", "B", lines=(("title", 1),), changes=(("2026", "x"),)),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)
+def test_every_model_record_round_trips_with_every_field(cls):
+    record = _filled(cls)
+    for protocol in (2, 4, pickle.HIGHEST_PROTOCOL):
+        _same(record, pickle.loads(pickle.dumps(record, protocol=protocol)))
+    _same(record, copy.deepcopy(record))
+    _same(record, copy.copy(record))
+
+
+def test_real_records_round_trip_nested():
+    records = [_release(), *_watch_records()]
+    back = pickle.loads(pickle.dumps(records, protocol=4))
+    for a, b in zip(records, back, strict=True):
+        _same(a, b)
+    release = back[0]
+    assert release.published.tzinfo is UTC  # (the store keeps UTC datetimes as they are)
+    assert release.pictures[0].data == b"\xff\xd8 bytes" and release.pictures[0].read_as == (1, 2, 3, 4)
+    assert back[1].items[0] is back[1].items[1]  # (one object pickled once stays one)
+
+
+def _identity(records: list[object]) -> list[object]:
+    return records
+
+
+def test_records_come_back_from_a_worker_process():
+    records = [_release(), *_watch_records(), *(_filled(c) for c in RECORDS)]
+    with ProcessPoolExecutor(1) as pool:
+        back = pool.submit(_identity, records).result()
+    for a, b in zip(records, back, strict=True):
+        _same(a, b)
+
+
+@pickled_by_fields
+@dataclasses.dataclass(frozen=True, slots=True)
+class Checked:
+    """A record whose construction checks a value: unpickling must check it too."""
+
+    n: int
+    label: str = "x"
+
+    def __post_init__(self) -> None:
+        CHECKED.append(self.n)
+        if self.n < 0:
+            raise ValueError(f"negative: {self.n}")
+
+
+CHECKED: list[int] = []
+
+
+def test_unpickling_runs_the_validation_construction_runs():
+    CHECKED.clear()
+    record = Checked(3, "y")
+    _same(record, pickle.loads(pickle.dumps(record)))
+    assert CHECKED == [3, 3]  # constructed, then checked again when unpickled
+    bad = Checked(1)
+    object.__setattr__(bad, "n", -1)  # (what construction refuses)
+    data = pickle.dumps(bad)
+    with pytest.raises(ValueError, match="negative: -1"):
+        pickle.loads(data)
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)
+def test_model_records_are_rebuilt_without_their_constructor_only_when_it_checks_nothing(cls):
+    rebuild, _ = _filled(cls).__reduce__()
+    assert not hasattr(cls, "__post_init__")  # (had one been added: the constructor would rebuild it)
+    assert rebuild is not cls
+    assert (Checked(1).__reduce__()[0]) is Checked
+
+
+def test_what_it_refuses():
+    @dataclasses.dataclass(frozen=True)
+    class NoSlots:
+        n: int
+
+    with pytest.raises(TypeError, match="slots"):
+        pickled_by_fields(NoSlots)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class Hidden:
+        n: int
+        m: int = dataclasses.field(default=0, init=False)
+
+    with pytest.raises(TypeError, match="constructor"):
+        pickled_by_fields(Hidden)
+
+    @dataclasses.dataclass(frozen=True, slots=True)
+    class More(Checked):
+        extra: int = 0
+
+    with pytest.raises(TypeError, match="More is not pickled_by_fields"):
+        pickle.dumps(More(1, "a", 2))
