@@ -29,6 +29,8 @@ T = TypeVar("T")
 
 _FIELDS: dict[type, Callable[[Any], tuple[Any, ...]]] = {}
 """Class → what reads its fields' values, in order, as a tuple."""
+_INDEX: dict[type, dict[str, int]] = {}
+"""Class → each field's place in that tuple."""
 _SETTERS: dict[type, tuple[Callable[[Any, Any], None], ...]] = {}
 """Class → the setters of its slots, in the same order (classes rebuilt without their constructor)."""
 
@@ -45,6 +47,7 @@ def pickled_by_fields(cls: type[T]) -> type[T]:
     names = tuple(f.name for f in fields)
     get = operator.attrgetter(*names)
     _FIELDS[cls] = get if len(names) > 1 else lambda record: (get(record),)
+    _INDEX[cls] = {name: i for i, name in enumerate(names)}
     if not hasattr(cls, "__post_init__"):
         _SETTERS[cls] = tuple(cls.__dict__[name].__set__ for name in names)
     cls.__reduce__ = _reduce  # type: ignore[method-assign,assignment]
@@ -57,6 +60,18 @@ def _reduce(record: Any) -> tuple[Any, ...]:
     if get is None:  # (a subclass of a record: pickled as its base, it would lose its own fields)
         raise TypeError(f"{kind.__name__} is not pickled_by_fields, but its base class is")
     return (_restore, (kind, get(record))) if kind in _SETTERS else (kind, get(record))
+
+
+def replaced(record: T, **changes: Any) -> T:
+    """`dataclasses.replace(record, **changes)` for a record `pickled_by_fields` (the same record, built by its
+    constructor as `replace` does), without looking its fields up again: a few times quicker (an ingest names
+    where each file went in its outcome so)."""
+    kind = type(record)
+    values = list(_FIELDS[kind](record))
+    index = _INDEX[kind]
+    for name, value in changes.items():
+        values[index[name]] = value
+    return kind(*values)
 
 
 _call = operator.call

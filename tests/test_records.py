@@ -18,7 +18,7 @@ import pytest
 from feeds import model
 from feeds.model import Change, Match, MatchedTerm, ParsedFeed, RawRelease, Release, WatchItem
 from feeds.pictures import Picture
-from feeds.records import pickled_by_fields
+from feeds.records import pickled_by_fields, replaced
 
 RECORDS = [
     c
@@ -176,3 +176,15 @@ def test_what_it_refuses():
 
     with pytest.raises(TypeError, match="More is not pickled_by_fields"):
         pickle.dumps(More(1, "a", 2))
+
+
+@pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)
+def test_replaced_is_dataclasses_replace(cls):
+    record = _filled(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    for changes in ({}, {names[0]: "first"}, {names[-1]: "last", names[0]: None}):
+        _same(dataclasses.replace(record, **changes), replaced(record, **changes))
+    CHECKED.clear()
+    with pytest.raises(ValueError, match="negative: -2"):
+        replaced(Checked(1), n=-2)  # (built by its constructor: checked as construction checks)
+    assert CHECKED == [1, -2]

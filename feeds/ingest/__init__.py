@@ -38,6 +38,7 @@ from feeds.ingest.pictures import is_picture_name, stored_digest, waiting_bytes
 from feeds.ingest.save import Settle, save_units
 from feeds.ingest.units import Unit, shown_path
 from feeds.model import IngestOutcome, IngestReport
+from feeds.records import replaced
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -137,7 +138,8 @@ def ingest_folder(
     changing = folder.still_changing([*files, *pictures], quiet, time.time()) if quiet > 0 else set()
     if any(p in changing for p in pictures):  # a picture still being copied: its release, whichever, waits with it
         changing |= set(files)
-    files = [f for f in files if f not in changing]
+    if changing:  # (a Path hashes its parts: not for every file of every scan when nothing is changing)
+        files = [f for f in files if f not in changing]
     move_in = source.path if source.move else None
     outcomes, stuck = _ingest_files(app, files, source=source.name, move_in=move_in, progress=progress, hold=changing)
     notes = [folder.folder_note(p, source.path) for p in skipped]
@@ -335,7 +337,7 @@ def _with_move(o: IngestOutcome, moved: dict[str, str], requeued: Collection[str
     own path (a `#` in it is part of the name: `Statement #2.txt`)."""
     if o.origin in requeued:
         return replace(o, warning=_joined(o.warning, f"{shown_path(o.origin)} {folder.PUT_BACK}"))
-    return replace(o, moved_to=moved[o.origin]) if o.origin in moved else o
+    return replaced(o, moved_to=moved[o.origin]) if o.origin in moved else o
 
 
 def _joined(first: str | None, second: str) -> str:

@@ -86,7 +86,7 @@ def units_in_batches(
     keys = keys or {}
     batches = [
         Batch(
-            tuple((f, keys.get(f)) for f in files[start : start + batch_size]),
+            tuple((f, keys.get(f) if keys else None) for f in files[start : start + batch_size]),
             source,
             app.settings,
             named,
