@@ -117,9 +117,12 @@ def known_by_file(unit: Unit) -> bool:
     """Whether a file's releases are known only by the file (no `source_key`, `link` or `slug`): those are the
     ones a copy under another name would duplicate. (Releases named explicitly are one release whatever the file
     is called; an earlier version of one, dropped again under any name, restores it.)"""
-    return bool(unit.file_name and unit.sha256 and unit.releases) and all(
-        r.identity.startswith("file:") for r in unit.releases
-    )
+    releases = unit.releases
+    if not (unit.file_name and unit.sha256 and releases):
+        return False
+    if len(releases) == 1:  # (asked three times of every unit stored: most hold one release, no generator)
+        return releases[0].identity.startswith("file:")
+    return all(r.identity.startswith("file:") for r in releases)
 
 
 def file_twins(tx: Tx, units: Sequence[Unit]) -> dict[str, dict[str, str]]:
