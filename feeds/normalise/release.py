@@ -344,5 +344,35 @@ _CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separator
 
 
 def _content_hash(fields: dict[str, Any]) -> str:
-    canonical = _CANONICAL_JSON.encode(fields)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """The SHA-256 of `fields` as canonical JSON (keys sorted, no spaces, characters beyond ASCII as they are),
+    in UTF-8.
+
+    Built as `{"body_html":` + the body as a JSON string + `,` + the other fields' JSON: the same bytes, since
+    "body_html" sorts before every other key (tests check the two agree), with the body, nearly all of them,
+    escaped by `_json_string` rather than by the encoder's character-by-character escaping (~30 instructions a
+    character, 55 k a release)."""
+    body = fields.pop("body_html")
+    rest = _CANONICAL_JSON.encode(fields).encode("utf-8")
+    return hashlib.sha256(b'{"body_html":' + _json_string(body) + b"," + rest[1:]).hexdigest()
+
+
+_JSON_ESCAPES = tuple((ord(c), c.encode(), json.dumps(c)[1:-1].encode()) for c in '\\"\n\r\t')
+"""What the encoder writes for a backslash, a quotation mark, the line breaks and a tab (each byte also as a number:
+`in` takes a number for one byte without first failing to read the bytes as one), in the order to replace them (a
+backslash first: the others add one)."""
+_JSON_CONTROLS = tuple(c for c in range(0x20) if c not in b"\n\r\t")
+"""The other controls, which the encoder writes as `\\u00XX` (or `\\b`, `\\f`): left to it."""
+
+
+def _json_string(text: str) -> bytes:
+    """`text` as `_CANONICAL_JSON` writes a string, in UTF-8: in its UTF-8 bytes (where a byte below 0x80 is always
+    the character it is), each byte that needs an escape found by `memchr` and replaced, which is at C speed (none
+    but line breaks and quotation marks, nearly always); by the encoder itself when a rarer control is there."""
+    data = text.encode("utf-8")
+    for control in _JSON_CONTROLS:
+        if control in data:
+            return _CANONICAL_JSON.encode(text).encode("utf-8")
+    for byte, char, escaped in _JSON_ESCAPES:
+        if byte in data:
+            data = data.replace(char, escaped)
+    return b'"' + data + b'"'

@@ -1,0 +1,60 @@
+"""The shortcuts of normalising a release give exactly what the general code they stand in for gives: the content
+hash built around the body's JSON, a summary's paragraphs found one by one, quotation marks in ASCII text."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from feeds.normalise import release as release_module
+from feeds.normalise import summary as summary_module
+from feeds.normalise.plaintext import left_open
+from feeds.normalise.text import iter_paragraphs
+
+_AWKWARD = st.text(alphabet=st.sampled_from('ab "\\\n\r\t\x00\x01\x08\x0c\x1f\x7fé€“”’😀\u2028'), max_size=40)
+
+
+def _hash_as_specified(fields: dict[str, object]) -> str:
+    canonical = json.dumps(fields, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@settings(max_examples=500)
+@given(body=_AWKWARD | st.text(), title=_AWKWARD, note=st.none() | _AWKWARD, topics=st.lists(_AWKWARD, max_size=3))
+def test_the_content_hash_is_the_hash_of_the_canonical_json(body, title, note, topics):
+    fields: dict[str, object] = {
+        "v": 1,
+        "title": title,
+        "summary": None,
+        "body_html": body,
+        "topics": topics,
+        "changes": [["2026-11-02T09:30:00Z", "x"]],
+        "withdrawn_note": note,
+        **({"change_note": note} if note else {}),
+        **({"translation_of": title} if title else {}),
+    }
+    assert release_module._content_hash(dict(fields)) == _hash_as_specified(fields)
+
+
+def test_body_html_sorts_before_every_key_hashed():
+    source = release_module.__loader__.get_source(release_module.__name__)  # type: ignore[union-attr]
+    hashed = source[source.index("content_hash = _content_hash(") : source.index("warning = ")]
+    keys = [line.strip().split('"')[1] for line in hashed.splitlines() if line.strip().startswith(('"', '**({"'))]
+    keys = [k for k in keys if k] + ["change_note", "translation_of"]
+    assert len(keys) > 15 and min(keys) == "body_html"
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet=st.sampled_from("ab \n\r\t\xa0\f\v\u2028"), max_size=40))
+def test_a_summary_reads_the_paragraphs_iter_paragraphs_reads(text):
+    assert list(summary_module._paragraphs_as_read(text)) == list(iter_paragraphs(text))
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet=st.sampled_from("ab '\".,!?:`-"), max_size=30), st.integers(0, 2), st.booleans())
+def test_quotation_marks_left_open_in_ascii_text_as_in_any_text(text, double, single):
+    # (a letter beyond ASCII, which is no quotation mark, sends the text through the regex scan)
+    assert left_open(text, (double, single)) == left_open(text + "é", (double, single))
