@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from feeds.normalise import release as release_module
 from feeds.normalise import summary as summary_module
+from feeds.normalise.ids import slugify
 from feeds.normalise.plaintext import left_open
 from feeds.normalise.text import iter_paragraphs
 
@@ -58,3 +59,10 @@ def test_a_summary_reads_the_paragraphs_iter_paragraphs_reads(text):
 def test_quotation_marks_left_open_in_ascii_text_as_in_any_text(text, double, single):
     # (a letter beyond ASCII, which is no quotation mark, sends the text through the regex scan)
     assert left_open(text, (double, single)) == left_open(text + "é", (double, single))
+
+
+@settings(max_examples=2000)
+@given(st.text(alphabet=st.sampled_from("aZ09 -_'`&.,!\t\x00\x7f/:CONconLPTlpt1"), max_size=30), st.sampled_from([80, 5, 3]))
+def test_an_ascii_text_is_slugified_as_any_text_is(text, max_length):
+    # (a symbol beyond ASCII at the end, which only separates words, sends the text through the general steps)
+    assert slugify(text, max_length) == slugify(text + " ☃", max_length)

@@ -78,6 +78,9 @@ def slugify(text: str, max_length: int = 80) -> str:
     device name (`con` is `con-1`). Returns "" when nothing ASCII is left (a title in Arabic script, say): the
     caller decides the fallback.
     """
+    if text.isascii():  # (most titles: one table's pass, as the steps below come to for ASCII)
+        slug = "-".join(text.replace("&", " and ").translate(_ASCII_SLUG).split())
+        return _within(slug, max_length)
     text = _APOSTROPHES.sub("", text.replace("&", " and ")).translate(_LATIN_EXTRA)
     if text.isascii():  # nothing to decompose; _NON_SLUG below separates words at everything else
         ascii_text = text.lower()
@@ -88,11 +91,22 @@ def slugify(text: str, max_length: int = 80) -> str:
             c if c.isalnum() or unicodedata.combining(c) else " " for c in unicodedata.normalize("NFKD", text)
         )
         ascii_text = decomposed.encode("ascii", "ignore").decode("ascii").lower()
-    slug = _NON_SLUG.sub("-", ascii_text).strip("-")
+    return _within(_NON_SLUG.sub("-", ascii_text).strip("-"), max_length)
+
+
+def _within(slug: str, max_length: int) -> str:
+    """`slug` cut at a word boundary to at most `max_length` characters, and never a Windows device name."""
     if len(slug) > max_length:
         cut = slug.rfind("-", 0, max_length + 1)
         slug = (slug[:cut] if cut > 0 else slug[:max_length]).strip("-")
     return f"{slug}-1" if slug in _WINDOWS_DEVICES else slug
+
+
+_ASCII_SLUG = {
+    c: (None if chr(c) in "'`" else chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)
+}
+"""`slugify`'s steps for an ASCII character, as one `str.translate` table: an apostrophe dropped (`_APOSTROPHES`), a
+letter lowered, a letter or digit kept, anything else a space between words (`_NON_SLUG`)."""
 
 
 _WINDOWS_DEVICES = frozenset(("con", "prn", "aux", "nul", *(f"{p}{n}" for p in ("com", "lpt") for n in range(10))))
