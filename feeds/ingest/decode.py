@@ -177,7 +177,9 @@ def codec_for_label(label: str) -> str | None:
 
 
 def _normalise_newlines(text: str) -> str:
-    return _without_eof_mark(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = _without_eof_mark(text)
+    # (a CR found by `memchr` first: replacing searches for the two characters of CRLF, character by character)
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
 def _without_eof_mark(text: str) -> str:
