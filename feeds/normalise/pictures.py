@@ -47,7 +47,7 @@ def _may_show_pictures(raw: RawRelease) -> bool:
     return (
         raw.link is None
         and raw.body_format != "text"
-        and ("![" in body or ("<" in body and _IMG_TAG.search(body) is not None))
+        and (("[" in body and "![" in body) or ("<" in body and _IMG_TAG.search(body) is not None))
     )
 
 
