@@ -51,7 +51,9 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
     for name in given:
         add(one_line_text(name))
     title, text = _fold(title), _fold(text)  # searched one by one: a phrase never runs from the title into the text
-    for name, patterns in _configured(settings):
+    last = _last_configured  # (read once: another thread may replace it)
+    configured = last[1] if settings is last[0] else _remember_configured(settings)
+    for name, patterns in configured:
         for pattern, first in patterns:
             # (the phrase's first word is in the text wherever the phrase is: most topics are told absent by one
             # substring search, which is many times quicker than the regex engine's scan)
@@ -68,8 +70,21 @@ def _topic_keys(name: str) -> frozenset[str]:
     return frozenset({_fold(name), topic_slug(name)})
 
 
+_Configured = tuple[tuple[str, tuple[tuple[re.Pattern[str], str], ...]], ...]
+_last_configured: tuple[TopicSettings | None, _Configured] = (None, ())
+
+
+def _remember_configured(settings: TopicSettings) -> _Configured:
+    """`_configured(settings)`, remembered with the settings object as the last met (`detect_topics` checks that
+    first: hashing the frozen settings for the cache's look-up cost more than the look-up)."""
+    global _last_configured
+    configured = _configured(settings)
+    _last_configured = (settings, configured)
+    return configured
+
+
 @functools.lru_cache(maxsize=8)
-def _configured(settings: TopicSettings) -> tuple[tuple[str, tuple[tuple[re.Pattern[str], str], ...]], ...]:
+def _configured(settings: TopicSettings) -> _Configured:
     """Each configured topic with one pattern per phrase: its folded words, separated by anything but words (or by
     nothing, next to a letter of a script written without spaces: 東京 タワー is found in "東京タワー"); each with
     the phrase's first word, which the folded text holds wherever the pattern matches."""
