@@ -62,7 +62,10 @@ def test_quotation_marks_left_open_in_ascii_text_as_in_any_text(text, double, si
 
 
 @settings(max_examples=2000)
-@given(st.text(alphabet=st.sampled_from("aZ09 -_'`&.,!\t\x00\x7f/:CONconLPTlpt1"), max_size=30), st.sampled_from([80, 5, 3]))
+@given(
+    st.text(alphabet=st.sampled_from("aZ09 -_'`&.,!\t\x00\x7f/:CONconLPTlpt1"), max_size=30),
+    st.sampled_from([80, 5, 3]),
+)
 def test_an_ascii_text_is_slugified_as_any_text_is(text, max_length):
     # (a symbol beyond ASCII at the end, which only separates words, sends the text through the general steps)
     assert slugify(text, max_length) == slugify(text + " ☃", max_length)

@@ -102,9 +102,7 @@ def _within(slug: str, max_length: int) -> str:
     return f"{slug}-1" if slug in _WINDOWS_DEVICES else slug
 
 
-_ASCII_SLUG = {
-    c: (None if chr(c) in "'`" else chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)
-}
+_ASCII_SLUG = {c: (None if chr(c) in "'`" else chr(c).lower() if chr(c).isalnum() else " ") for c in range(128)}
 """`slugify`'s steps for an ASCII character, as one `str.translate` table: an apostrophe dropped (`_APOSTROPHES`), a
 letter lowered, a letter or digit kept, anything else a space between words (`_NON_SLUG`)."""
 
