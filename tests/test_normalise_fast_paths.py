@@ -13,7 +13,7 @@ from feeds.normalise import release as release_module
 from feeds.normalise import summary as summary_module
 from feeds.normalise.ids import slugify
 from feeds.normalise.plaintext import left_open
-from feeds.normalise.text import iter_paragraphs
+from feeds.normalise.text import collapse, iter_paragraphs
 
 _AWKWARD = st.text(alphabet=st.sampled_from('ab "\\\n\r\t\x00\x01\x08\x0c\x1f\x7fé€“”’😀\u2028'), max_size=40)
 
@@ -69,3 +69,10 @@ def test_quotation_marks_left_open_in_ascii_text_as_in_any_text(text, double, si
 def test_an_ascii_text_is_slugified_as_any_text_is(text, max_length):
     # (a symbol beyond ASCII at the end, which only separates words, sends the text through the general steps)
     assert slugify(text, max_length) == slugify(text + " ☃", max_length)
+
+
+@settings(max_examples=1000)
+@given(st.text(alphabet=st.sampled_from("ab  \t\x0b\x0c\r\x1c\x1f\x85\xa0é"), min_size=60, max_size=120), st.booleans())
+def test_a_summary_line_is_collapsed_as_collapse_does(text, collapsed_already):
+    line = collapse(text) if collapsed_already else text
+    assert summary_module._collapsed(line) == collapse(line)

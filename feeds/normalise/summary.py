@@ -107,11 +107,26 @@ def _paragraphs_as_read(text: str) -> Iterator[list[str]]:
     start = 0
     for m in chain(_BLANK_LINE.finditer(text), (None,)):
         block = text[start : m.start()] if m is not None else text[start:]
-        lines = [line for line in map(collapse, block.split("\n")) if line]
+        lines = [line for line in map(_collapsed, block.split("\n")) if line]
         if lines:
             yield lines
         if m is not None:
             start = m.end()
+
+
+_ASCII_SPACES = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f"
+"""The white space `str.split` cuts ASCII text at besides a space and a line break (which a line holds none of)."""
+
+
+def _collapsed(line: str) -> str:
+    """`collapse(line)`: a long ASCII line that is one already (single spaces between words, none at its ends: a
+    body's text, as its paragraphs are read back) told by C-speed searches, not split into words and joined."""
+    if len(line) < 80 or not line.isascii() or line[0] == " " or line[-1] == " " or "  " in line:
+        return collapse(line)
+    for space in _ASCII_SPACES:  # (a loop's `in`: a generator or `map` costs a call for each)
+        if space in line:
+            return collapse(line)
+    return line
 
 
 def cut_between_words(chosen: str, limit: int, closing: str = "") -> str:
