@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from feeds.records import pickled_by_fields
 
+
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Picture:
     """A picture file dropped with its release and shown in its body (`![alt](arrival.jpg)`, `<img src=…>`): read
@@ -42,6 +45,7 @@ PICTURE_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif
 """The extension a picture is published under, by its type."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class StoredPicture:
     """A stored picture as the publish needs to know it, without its bytes (`Store.stored_pictures`)."""

@@ -16,14 +16,26 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from feeds import model
+from feeds.ingest.parallel import Batch
+from feeds.ingest.units import Unit
 from feeds.model import Change, Match, MatchedTerm, ParsedFeed, RawRelease, Release, WatchItem
-from feeds.pictures import Picture
+from feeds.pictures import Picture, StoredPicture
 from feeds.records import pickled_by_fields, replaced
+from feeds.watch.parsejobs import Parsed
 
 RECORDS = [
-    c
-    for _, c in inspect.getmembers(model, inspect.isclass)
-    if dataclasses.is_dataclass(c) and c.__module__ == model.__name__
+    *(
+        c
+        for _, c in inspect.getmembers(model, inspect.isclass)
+        if dataclasses.is_dataclass(c) and c.__module__ == model.__name__
+    ),
+    # The records outside the model that cross processes too: a batch sent to an ingest worker and its units
+    # back, a watch worker's answer, the pictures a release carries.
+    Batch,
+    Unit,
+    Parsed,
+    Picture,
+    StoredPicture,
 ]
 
 

@@ -34,12 +34,14 @@ from feeds.ingest.pictures import PictureError, PictureFile, with_picture_files,
 from feeds.ingest.zipexport import EXPORT_IMAGES, exported_page
 from feeds.model import RawRelease, Release
 from feeds.normalise import normalise_release
+from feeds.records import pickled_by_fields
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 """A release file larger than this is rejected unread: releases are text (a full HTML page with its inline
 images is a few MB), and something dropped by mistake (a video, a database dump) must not fill the memory."""
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Unit:
     """One input, parsed and normalised, or the reason it could not be."""

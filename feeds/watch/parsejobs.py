@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from feeds.errors import FeedParseError
 from feeds.fetch import Fetched
 from feeds.model import Match, ParsedFeed, WatchedFeed
+from feeds.records import pickled_by_fields
 from feeds.watch.matching import Matchers, MatcherSpec, compile_spec, match_item
 from feeds.watch.parse import cut_short, parse_feed
 from feeds.workers import Job, Setup, WorkerDied, answer, worker_pool
@@ -112,6 +113,7 @@ def _install(spec: MatcherSpec | None) -> None:
     _WORKER_MATCHERS = compile_spec(spec) if spec is not None else None
 
 
+@pickled_by_fields
 @dataclass(frozen=True, slots=True)
 class Parsed:
     """A worker's answer: the parsed feed and, when the worker had matchers, every match of each of its items."""
