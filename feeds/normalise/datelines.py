@@ -27,6 +27,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from feeds.normalise.dates import WeekdayError, clock_change_guess, parse_date
+from feeds.normalise.text import holds_any
 
 __all__ = ["OpeningDate", "date_line", "opening_date"]
 
@@ -90,10 +91,7 @@ def _may_hold_year(text: str) -> bool:
     """Whether `text` may hold a `_YEAR`: for ASCII text, whether it has four digits at all (a C-speed count;
     the regex tests every character for a Unicode digit, 10 us a paragraph)."""
     if text.isascii():
-        for digit in "0123456789":  # (each found by `memchr`; a loop's `in`, not `any(map(text.__contains__, …))`,
-            if digit in text:  # whose calls cost ten times the search)
-                break
-        else:
+        if not holds_any(text, "0123456789"):
             return False  # no digit at all: most prose
         data = text.encode("ascii")
         return len(data) - len(data.translate(None, _ASCII_DIGITS)) >= 4

@@ -27,7 +27,7 @@ from mdit_py_plugins.footnote import footnote_plugin
 from feeds.normalise.autolink import addresses, linkify, may_hold_address
 from feeds.normalise.htmltext import clean_html_to_text, html_to_text
 from feeds.normalise.sanitise import nests_too_deeply, sanitise_xml_safe, words_only
-from feeds.normalise.text import collapse, known_xml_safe, windows_1252_controls, xml_safe
+from feeds.normalise.text import collapse, holds_any, known_xml_safe, windows_1252_controls, xml_safe
 
 __all__ = ["markdown_inline_text", "markdown_to_html", "render_markdown"]
 
@@ -227,14 +227,8 @@ def _is_plain_prose(source: str) -> bool:
     at the start of a line), no trailing space (two make a hard break), no white space but spaces and line
     breaks (tabs indent; the others are trimmed from paragraph ends), and no ">" or "&", which the serialiser
     escapes. Deliberately wider than needed: whatever it lets through renders the same either way."""
-    if source.isascii():  # (the usual case: C-speed searches for each character instead of a regex scan)
-        has_syntax = False
-        for char in _SYNTAX_ASCII:  # (a loop's `in`: `any(map(source.__contains__, …))` costs a call each)
-            if char in source:
-                has_syntax = True
-                break
-    else:
-        has_syntax = _SYNTAX_CHAR.search(source) is not None
+    # (ASCII, the usual case: C-speed searches for each character instead of a regex scan)
+    has_syntax = holds_any(source, _SYNTAX_ASCII) if source.isascii() else _SYNTAX_CHAR.search(source) is not None
     return (
         not has_syntax
         and _SYNTAX_LINE_START.search(source) is None

@@ -16,14 +16,13 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
-from itertools import chain
+from collections.abc import Callable
 
 from feeds.normalise.closing import starts_contacts
 from feeds.normalise.htmltext import html_to_text
 from feeds.normalise.markdown import markdown_inline_text
 from feeds.normalise.plaintext import NONE_OPEN, OPENING_QUOTES, introduces_quotation, left_open
-from feeds.normalise.text import collapse, one_line_text, xml_safe
+from feeds.normalise.text import collapse, iter_paragraphs, one_line_text
 
 __all__ = ["cut_between_words", "given_summary_text", "make_summary", "summary_is_html"]
 
@@ -71,7 +70,7 @@ def make_summary(text: str, limit: int = 280) -> str:
     first: str | None = None
     contacts: str | None = None
     closing = ""
-    following = _paragraphs_as_read(text)  # read only as far as the paragraph chosen
+    following = iter_paragraphs(text)  # read only as far as the paragraph chosen
     for lines in following:
         paragraph = " ".join(lines)
         first = paragraph if first is None else first
@@ -91,42 +90,6 @@ def make_summary(text: str, limit: int = 280) -> str:
             return ""
         chosen = contacts or first
     return cut_between_words(chosen, limit, closing)
-
-
-_BLANK_LINE = re.compile(r"\n[ \t\f\v\xa0]*\n")
-"""A break between paragraphs: `feeds.normalise.text.iter_paragraphs` splits at the same (tests check both agree)."""
-
-
-def _paragraphs_as_read(text: str) -> Iterator[list[str]]:
-    """`iter_paragraphs(text)`, each paragraph found only when the one before it has been read: a summary is
-    nearly always the first or second, and splitting the whole of a long body at its blank lines cost more than
-    reading the paragraph chosen."""
-    text = xml_safe(text)
-    if "\r" in text:  # (found at C speed; the replacing below searches for two characters)
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    start = 0
-    for m in chain(_BLANK_LINE.finditer(text), (None,)):
-        block = text[start : m.start()] if m is not None else text[start:]
-        lines = [line for line in map(_collapsed, block.split("\n")) if line]
-        if lines:
-            yield lines
-        if m is not None:
-            start = m.end()
-
-
-_ASCII_SPACES = "\t\x0b\x0c\r\x1c\x1d\x1e\x1f"
-"""The white space `str.split` cuts ASCII text at besides a space and a line break (which a line holds none of)."""
-
-
-def _collapsed(line: str) -> str:
-    """`collapse(line)`: a long ASCII line that is one already (single spaces between words, none at its ends: a
-    body's text, as its paragraphs are read back) told by C-speed searches, not split into words and joined."""
-    if len(line) < 80 or not line.isascii() or line[0] == " " or line[-1] == " " or "  " in line:
-        return collapse(line)
-    for space in _ASCII_SPACES:  # (a loop's `in`: a generator or `map` costs a call for each)
-        if space in line:
-            return collapse(line)
-    return line
 
 
 def cut_between_words(chosen: str, limit: int, closing: str = "") -> str:
