@@ -8,7 +8,8 @@ Each round (see `tests/soak.py`): a release dropped and one pushed through the A
 server on 127.0.0.1) each with new items, ingest → watch → publish → alerts (a webhook), housekeeping once a
 simulated day, pages, feeds, /healthz and /metrics read from the daemon's own server. Retention is short
 (items 7 days, matches 8, alert deliveries 8, ledger 7) so that the bounded tables reach their plateau early.
-Columns: RSS of this process (and of its worker processes), open file descriptors, threads, the SQLite file and
+Columns: RSS of this process (and of its worker processes), open file descriptors, threads, the connections the
+daemon's HTTP pool keeps to the feeds' server (two descriptors and a server thread each), the SQLite file and
 its -wal, temporary files left, out/ (files, bytes), then the rows of each table.
 """
 
@@ -38,8 +39,9 @@ def main() -> None:
     per_week = max(1, int(timedelta(days=7) / step))
     tables = (*GROWING, *BOUNDED)
     print(
-        f"{'day':>4} {'rss MiB':>8} {'workers':>8} {'fds':>4} {'thr':>4} {'db KiB':>7} {'wal KiB':>7} {'tmp':>3}"
-        f" {'out files':>9} {'out KiB':>8}  " + " ".join(f"{t:>{max(len(t), 6)}}" for t in tables),
+        f"{'day':>4} {'rss MiB':>8} {'workers':>8} {'fds':>4} {'thr':>4} {'kept':>4}"
+        f" {'db KiB':>7} {'wal KiB':>7} {'tmp':>3} {'out files':>9} {'out KiB':>8}  "
+        + " ".join(f"{t:>{max(len(t), 6)}}" for t in tables),
         flush=True,
     )
     with tempfile.TemporaryDirectory(prefix="feeds-soak-") as folder:
@@ -51,8 +53,9 @@ def main() -> None:
                 day = (s.round * step) / timedelta(days=1)
                 print(
                     f"{day:>4.0f} {s.rss_kib / 1024:>8.1f} {s.children_rss_kib / 1024:>8.1f} {s.fds:>4} {s.threads:>4}"
-                    f" {s.db_bytes // 1024:>7} {s.wal_bytes // 1024:>7} {s.temporaries:>3} {s.out_files:>9}"
-                    f" {s.out_bytes // 1024:>8}  " + " ".join(f"{s.rows[t]:>{max(len(t), 6)}}" for t in tables),
+                    f" {s.kept_alive:>4} {s.db_bytes // 1024:>7} {s.wal_bytes // 1024:>7} {s.temporaries:>3}"
+                    f" {s.out_files:>9} {s.out_bytes // 1024:>8}  "
+                    + " ".join(f"{s.rows[t]:>{max(len(t), 6)}}" for t in tables),
                     flush=True,
                 )
         finally:

@@ -55,6 +55,10 @@ class Sample:
     rss_kib: int
     fds: int
     threads: int
+    kept_alive: int
+    """Connections the world server holds open at the end of the round: the daemon's HTTP pool keeps a connection
+    for each fetch that ran at once (up to `watch.per_host`), and each holds a socket at both ends and a server
+    thread here. Their number steps up when a round first fetches more feeds at once, and is no leak."""
     children: int
     children_rss_kib: int
     wal_bytes: int
@@ -72,6 +76,16 @@ class _World(BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"
     server: _WorldServer
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.lock:
+            self.server.connections += 1
+
+    def finish(self) -> None:
+        with self.server.lock:
+            self.server.connections -= 1
+        super().finish()
 
     def do_GET(self) -> None:
         name = self.path.rsplit("/", 1)[-1]
@@ -106,6 +120,7 @@ class _WorldServer(ThreadingHTTPServer):
         self.clock = clock
         self.round = 0
         self.hooks = 0
+        self.connections = 0
         self.per_round = 1
         self.lock = threading.Lock()
 
@@ -308,6 +323,7 @@ class Soak:
             rss_kib=_rss(os.getpid()),
             fds=len(os.listdir("/proc/self/fd")),
             threads=threads,
+            kept_alive=self.world.connections,
             children=len(children := _children()),
             children_rss_kib=sum(_rss(pid) for pid in children),
             wal_bytes=self._wal(),

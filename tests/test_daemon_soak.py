@@ -81,15 +81,19 @@ def test_file_descriptors_threads_and_child_processes_stay_flat(samples):
     """A leak is a descriptor or a thread more every few rounds, which raises the counts' floor. The soak runs in a
     process of its own, so the counts are its own: they may still step once by a few (a pool's second connection
     opened late), but their lowest value in the last third of the rounds is their lowest in the first third, give
-    or take one."""
+    or take one. The connections the daemon's HTTP pool keeps to the soak's server are counted apart (a socket at
+    each end and a server thread each): they step up when a round first fetches more feeds at once (CI saw the
+    descriptors' floor go 23 → 25 so, late), and are bounded by the fetches that can run at once."""
     warm = samples[WARM - 1]
     after = samples[WARM:]
     third = len(after) // 3
-    for field in ("fds", "threads"):
-        counts = [getattr(s, field) for s in samples]
-        settled = [getattr(s, field) for s in after]
+    own = {"fds": lambda s: s.fds - 2 * s.kept_alive, "threads": lambda s: s.threads - s.kept_alive}
+    for field, count in own.items():
+        counts = [count(s) for s in samples]
+        settled = [count(s) for s in after]
         assert settled[-1] - min(settled) <= 4, (field, counts)
         assert min(settled[-third:]) - min(settled[:third]) <= 1, (field, counts)
+    assert all(s.kept_alive <= FEEDS + 1 for s in samples), [s.kept_alive for s in samples]  # (+ the webhook's)
     for s in after:
         assert s.children <= warm.children, "no process is left running (a forkserver an earlier test left may)"
 
