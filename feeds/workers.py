@@ -41,6 +41,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -65,6 +66,7 @@ _SETUP_KEY = "worker_pool_setup"
 LONE_KEY = "lone_worker"
 _LONE_CLOSER_KEY = "lone_worker_closed_with_app"
 _ISOLATE_KEY = "worker_isolate"
+_RETIRED_KEY = "worker_pools_retired"
 _lock = threading.Lock()  # the daemon's jobs run in threads: one pool is made at a time
 _preloaded: set[str] = set()
 
@@ -106,12 +108,12 @@ def worker_pool(app: App, setup: Setup | None = None) -> ProcessPoolExecutor | N
         pool = app.extras.get(POOL_KEY)
         if isinstance(pool, ProcessPoolExecutor) and _broken(pool):
             log.warning("a worker process died; starting new ones")
-            pool.shutdown(wait=False, cancel_futures=True)
+            _retire(app, pool, cancel=True)
             pool = None
         if isinstance(pool, ProcessPoolExecutor) and setup is not None and app.extras.get(_SETUP_KEY) != setup:
             # Its workers were set up for something else. Not waited for: it finishes what it was handed (the
             # ingest's files, say) and its workers exit, while the new one starts.
-            pool.shutdown(wait=False)
+            _retire(app, pool, cancel=False)
             pool = None
         if isinstance(pool, ProcessPoolExecutor):
             return pool
@@ -237,7 +239,54 @@ def _die_with_parent() -> None:
 def _close(app: App) -> None:
     pool = app.extras.pop(POOL_KEY, None)
     if isinstance(pool, ProcessPoolExecutor):
-        pool.shutdown(wait=False, cancel_futures=True)
+        _retire(app, pool, cancel=True)
+
+
+def _retire(app: App, pool: ProcessPoolExecutor, *, cancel: bool) -> None:
+    """Shut `pool` down without waiting for it (its workers finish what they were handed, then exit), its
+    processes kept in sight for `end_stragglers`. Its table of processes (CPython's `_processes`, which `shutdown`
+    forgets) is kept itself, not a copy: a worker that the pool starts as it breaks is entered there later."""
+    table = getattr(pool, "_processes", None)
+    pool.shutdown(wait=False, cancel_futures=cancel)
+    if not isinstance(table, dict):
+        return
+    retired = app.extras.setdefault(_RETIRED_KEY, [])
+    assert isinstance(retired, list)
+    # (those whose workers have all exited are forgotten: a daemon replaces its pool at every change of rules)
+    retired[:] = [t for t in retired if any(p.exitcode is None for p in list(t.values()))]
+    retired.append(table)
+
+
+def end_stragglers(app: App, *, wait: float) -> list[int]:
+    """Once `app` is closed: wait up to `wait` seconds for the worker processes of its pools to exit, then kill
+    those still running, and say so. Their pids.
+
+    Python's exit joins each pool's thread, which joins the pool's workers: one that does not end held the
+    process for ever after its last word. A worker stuck in a task (a C library looping on its input) does not
+    end; nor does one that a pool of CPython 3.11 starts for a task handed in just as another worker died: the
+    pool, breaking, stops only the workers it had, then waits for all (a daemon that logged "stopped" hung so
+    after a feed killed its reader, 1 stop in 24 in the tests). Only this App's workers: other Apps of the
+    process (tests) keep theirs."""
+    tables = app.extras.get(_RETIRED_KEY)
+    processes = [p for t in tables if isinstance(t, dict) for p in list(t.values())] if isinstance(tables, list) else []
+    deadline = time.monotonic() + wait
+    for process in processes:
+        with contextlib.suppress(Exception):
+            process.join(max(0.0, deadline - time.monotonic()))
+    left = [p for p in processes if p.exitcode is None]
+    for process in left:
+        with contextlib.suppress(Exception):
+            process.kill()
+            process.join(5)
+    if left:
+        log.warning(
+            "%d worker process%s had not exited %.0f s after the stop; killed (pid %s)",
+            len(left),
+            "" if len(left) == 1 else "es",
+            wait,
+            ", ".join(str(p.pid) for p in left),
+        )
+    return [p.pid for p in left]
 
 
 class WorkerDied(Exception):
@@ -320,7 +369,7 @@ def run_alone(app: App, setup: Setup | None, fn: Callable[..., T], *args: Any) -
             if stage in lone and lone[stage][1] is pool:
                 del lone[stage]
         manager = getattr(pool, "_executor_manager_thread", None)  # (before `shutdown`, which forgets it)
-        pool.shutdown(wait=False, cancel_futures=True)
+        _retire(app, pool, cancel=True)
         raise WorkerDied(f"the worker process reading it alone died{_how(manager, processes)}") from None
 
 
@@ -359,7 +408,7 @@ def _lone_pool(app: App, setup: Setup | None) -> ProcessPoolExecutor | None:
             pool: ProcessPoolExecutor = kept[1]
             return pool
         if kept is not None:
-            kept[1].shutdown(wait=False, cancel_futures=True)
+            _retire(app, kept[1], cancel=True)
             del lone[stage]
         try:
             pool = ProcessPoolExecutor(
@@ -389,4 +438,4 @@ def _lone_workers(app: App) -> dict[Callable[..., None] | None, tuple[Setup | No
 def _close_lone(app: App) -> None:
     lone = app.extras.pop(LONE_KEY, None)
     for _, pool in lone.values() if isinstance(lone, dict) else ():
-        pool.shutdown(wait=False, cancel_futures=True)
+        _retire(app, pool, cancel=True)

@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -118,6 +119,18 @@ class Log:
         self._thread.join(timeout=5)
 
 
+def _stacks(pid: int) -> str:
+    """Where the threads of process `pid` and its children are, when py-spy is installed beside this Python (what
+    held a daemon that would not exit); else nothing."""
+    spy = shutil.which("py-spy", path=os.path.dirname(sys.executable))
+    if spy is None:
+        return ""
+    done = subprocess.run(
+        [spy, "dump", "--pid", str(pid), "--subprocesses"], capture_output=True, text=True, check=False, timeout=60
+    )
+    return f"\n{done.stdout}{done.stderr}"
+
+
 @dataclass
 class Running:
     proc: subprocess.Popen[str]
@@ -134,7 +147,12 @@ class Running:
         """SIGTERM; (exit status, seconds it took to exit)."""
         sent = time.monotonic()
         self.proc.send_signal(signal.SIGTERM)
-        rc = self.proc.wait(timeout=GRACE + 10)
+        try:
+            rc = self.proc.wait(timeout=GRACE + 10)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(
+                f"no exit {GRACE + 10:.0f} s after SIGTERM:\n{self.log.dump()}{_stacks(self.proc.pid)}"
+            ) from None
         return rc, time.monotonic() - sent
 
 

@@ -45,7 +45,7 @@ from feeds.daemon.shutdown import RunningJobs, on_signals, stopped_by_signals, w
 from feeds.errors import FeedsError
 from feeds.logs import Reminders, one_line
 from feeds.store import error_text
-from feeds.workers import isolate, preload
+from feeds.workers import end_stragglers, isolate, preload
 
 log = logging.getLogger("feeds.daemon")
 
@@ -230,6 +230,7 @@ class Daemon(DaemonScheduling):
             self._run_job(name, fn)
         self.heartbeat(stopped=True)
         self.app.close()
+        end_stragglers(self.app, wait=shutdown.WORKERS_WAIT)
         return 0 if all(j.last_ok for j in self.state.jobs.values()) else 1
 
     def start(self) -> None:
@@ -370,6 +371,7 @@ class Daemon(DaemonScheduling):
             log.info("feeds daemon %s stopped (abandoning %d running job(s))", self.worker, len(unfinished))
             return False
         self.app.close()
+        end_stragglers(self.app, wait=shutdown.WORKERS_WAIT)  # (else Python's exit waits for them, for ever)
         log.info("feeds daemon %s stopped", self.worker)
         return True
 

@@ -27,6 +27,11 @@ GIVE_BACK_WAIT = 5.0
 to record the daemon as stopped."""
 
 
+WORKERS_WAIT = 5.0
+"""Seconds a stop waits for the worker processes to exit once told to (milliseconds, as a rule) before it kills
+those still running (`workers.end_stragglers`)."""
+
+
 class RunningJobs:
     """The jobs running now, by name (a job may run twice at once: see `Daemon._soon`), for a stop to wait on."""
 
