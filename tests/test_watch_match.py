@@ -235,6 +235,9 @@ def test_a_full_word_memo_is_cleared_without_changing_answers(monkeypatch: pytes
     for _ in range(3):
         assert [h.rule for h in matcher.match(item(title="one two alpha betas three gamma delta"))] == ["a", "b"]
         assert matcher.match(item(title="four five six seven alpha")) == ()
+        # (the memo counts its entries rather than summing its sizes: the count stays true across clearings)
+        remembered = sum(map(len, matcher._memo)) + sum(map(len, matcher._unused))
+        assert remembered == matcher._remembered <= 3
 
 
 def test_explain_a_match() -> None:
