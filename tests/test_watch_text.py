@@ -7,6 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from feeds.watch.text import (
+    _ASCII_WORD,
     _HAS_CJK,
     _WORD,
     _WORD_NO_CJK,
@@ -212,6 +213,18 @@ def test_the_ascii_worded_fast_path_equals_the_general_path(text: str) -> None:
     general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
     assert fold_words(text) == general
     assert word_spans(text) == [m.span() for m in _WORD.finditer(text) for _ in _fold_word(m.group())]
+
+
+# ASCII with characters that only separate words (the "?" their bytes become is one itself), a lone surrogate
+_SEPARATED = "aZ9_ -'?\n.\u00a0’“”—…«\u2028\U0001f600\ud800\x85\x00"
+
+
+@settings(max_examples=500)
+@given(st.text(alphabet=_SEPARATED, max_size=40))
+def test_text_of_ascii_words_and_other_separators_splits_as_the_general_path(text: str) -> None:
+    assert ascii_worded(text)
+    general = [w for raw in _WORD.findall(text) for w in _fold_word(raw)]
+    assert fold_words(text) == general == _ASCII_WORD.findall(text.lower())
 
 
 @pytest.mark.parametrize(
