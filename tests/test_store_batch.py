@@ -69,6 +69,28 @@ def test_a_write_that_fails_in_a_batch_is_rolled_back_alone(store) -> None:
     assert sorted(r.name for r in store.rules()) == ["after", "before", "taken"]
 
 
+def test_a_write_that_fails_after_its_first_statements_takes_them_back_with_it(store) -> None:
+    """A savepoint rolled back undoes that write's earlier statements too (a feed's items stored, then its check
+    refused), and only those: a write inside a write is its own savepoint, rolled back alone as well."""
+    put(store, "taken")
+
+    def half_way() -> None:
+        with writing(store.engine):
+            put(store, "first half")
+            put(store, "taken")
+
+    with store.batch():
+        put(store, "before")
+        with pytest.raises(sa.exc.IntegrityError):
+            half_way()
+        with writing(store.engine):
+            put(store, "outer")
+            with pytest.raises(sa.exc.IntegrityError):
+                put(store, "taken")
+        put(store, "after")
+    assert sorted(r.name for r in store.rules()) == ["after", "before", "outer", "taken"]
+
+
 def test_an_error_leaving_the_batch_rolls_all_of_it_back(store) -> None:
     with pytest.raises(RuntimeError), store.batch():
         put(store, "one")

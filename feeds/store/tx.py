@@ -8,6 +8,7 @@ upgrade). Every store method that writes therefore begins with `BEGIN IMMEDIATE`
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -30,13 +31,36 @@ def writing(engine: sa.Engine) -> Iterator[sa.Connection]:
     """A write transaction; inside `batched` on this thread, a savepoint of the batch's one transaction."""
     joined = _batch_of(engine)
     if joined is not None:
-        with joined.begin_nested():
+        with _savepoint(joined):
             yield joined
         return
     with engine.connect() as conn:
         conn.execution_options(immediate=True)
         with conn.begin():
             yield conn
+
+
+_SAVEPOINTS = itertools.count()
+"""Numbers for the savepoints' names (unique in the process: a batch's savepoints never share one)."""
+
+
+@contextmanager
+def _savepoint(conn: sa.Connection) -> Iterator[None]:
+    """A savepoint of the transaction open on `conn`: released when the block ends, rolled back to (then released)
+    when it raises, as `Connection.begin_nested` does; an error rolling back is raised (the original as its
+    context), and the batch's caller then stores the batch again or ends the round (`check_batch`).
+
+    Sent as plain SQL: `begin_nested` compiled its SAVEPOINT and RELEASE afresh each time, 150-300 us a savepoint on
+    SQLite against ~75 us (a watch round stores most of its feeds in batches, a savepoint each)."""
+    name = f"feeds_{next(_SAVEPOINTS)}"
+    conn.exec_driver_sql(f"SAVEPOINT {name}")
+    try:
+        yield
+    except BaseException:
+        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+        conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+        raise
+    conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
 
 
 _BATCHES = threading.local()
