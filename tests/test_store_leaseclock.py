@@ -148,3 +148,26 @@ def test_the_lease_clock_is_the_servers_on_postgresql_and_the_callers_on_sqlite(
         assert server - timedelta(minutes=1) < at - LEASE <= server
         before, at_server, after = store.database_clock(utc_now)
         assert before <= after and abs(at_server - server) < timedelta(minutes=1)
+
+
+def test_a_lease_clock_built_once_with_named_parameters_reads_as_one_built_with_values(store):
+    """`lease_clock(…, name=…)` run with `clock_values`, and `lease_free_bound` with `lease_free_values` (the host
+    slots' statements, built once), give what `lease_clock(now, ahead)` and `lease_free(…, now, lease)` give, on
+    either database: free or held alike for a lease that ran out, one still running and one taken too far ahead."""
+    from datetime import UTC
+
+    from feeds.store.leaseclock import clock_values
+    from feeds.store.schema import host_slots as HS
+    from feeds.store.tx import lease_free, lease_free_bound, lease_free_values
+
+    with store.engine.connect() as conn:
+        at = conn.execute(sa.select(lease_clock(NOW, name="t")), clock_values("t", NOW, LEASE)).scalar_one()
+        for slot, until in enumerate((NOW - SECOND, NOW + HOLD, NOW + timedelta(days=2))):
+            conn.execute(HS.insert().values(host="h", slot=slot, lease_owner="o", lease_until=until))
+        both = sa.select(HS.c.slot, lease_free(HS, NOW, HOLD), lease_free_bound(HS)).order_by(HS.c.slot)
+        rows = conn.execute(both, lease_free_values(NOW, HOLD)).all()
+        conn.rollback()
+    assert [bool(free) for _, free, _ in rows] == [bool(bound) for _, _, bound in rows]
+    if store.engine.dialect.name == "sqlite":  # (PostgreSQL's clock is the server's: see the test above)
+        assert at == NOW + LEASE and at.tzinfo == UTC
+        assert [bool(free) for _, free, _ in rows] == [True, False, True]

@@ -38,10 +38,25 @@ class lease_clock(FunctionElement[datetime]):  # (lower case: an SQL function, n
     inherit_cache = True
     name = "lease_clock"
 
-    def __init__(self, now: datetime, ahead: timedelta = timedelta(0)) -> None:
-        at = sa.bindparam(None, now + ahead, type_=UTCDateTime())
-        offset = sa.bindparam(None, ahead, type_=sa.Interval())
+    def __init__(self, now: datetime, ahead: timedelta = timedelta(0), *, name: str | None = None) -> None:
+        """`name`: the two parameters are named after it and left unbound, for a statement built once and run with
+        `clock_values(name, now, ahead)` (`now` and `ahead` are then unused)."""
+        at = sa.bindparam(None, now + ahead, type_=UTCDateTime()) if name is None else _at(name)
+        offset = sa.bindparam(None, ahead, type_=sa.Interval()) if name is None else _ahead(name)
         super().__init__(at, offset)
+
+
+def _at(name: str) -> Any:
+    return sa.bindparam(f"{name}_at", type_=UTCDateTime())
+
+
+def _ahead(name: str) -> Any:
+    return sa.bindparam(f"{name}_ahead", type_=sa.Interval())
+
+
+def clock_values(name: str, now: datetime, ahead: timedelta = timedelta(0)) -> dict[str, Any]:
+    """The parameters of `lease_clock(…, name=name)` standing for the lease clock's now, `ahead` later."""
+    return {f"{name}_at": now + ahead, f"{name}_ahead": ahead}
 
 
 @compiles(lease_clock)

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 
 from feeds.logs import joined_lines
-from feeds.store.leaseclock import lease_clock
+from feeds.store.leaseclock import clock_values, lease_clock
 from feeds.store.rows import chunks
 
 log = logging.getLogger("feeds.store")
@@ -137,6 +137,18 @@ def lease_free(table: sa.Table, now: datetime, lease: timedelta) -> Any:
     (`feeds.store.leaseclock`: the database's on PostgreSQL, `now` on SQLite)."""
     until = table.c.lease_until
     return sa.or_(until.is_(None), until < lease_clock(now), until > lease_clock(now, max(lease, LEASE_HORIZON)))
+
+
+def lease_free_bound(table: sa.Table) -> Any:
+    """`lease_free`, built once: run with `lease_free_values(now, lease)` among its statement's parameters."""
+    until, never = table.c.lease_until, datetime.min
+    now, horizon = lease_clock(never, name="free_now"), lease_clock(never, name="free_horizon")
+    return sa.or_(until.is_(None), until < now, until > horizon)
+
+
+def lease_free_values(now: datetime, lease: timedelta) -> dict[str, Any]:
+    """The parameters of `lease_free_bound` for `lease_free(…, now, lease)`."""
+    return clock_values("free_now", now) | clock_values("free_horizon", now, max(lease, LEASE_HORIZON))
 
 
 def renew_leases(
