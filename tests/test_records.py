@@ -159,11 +159,65 @@ def test_unpickling_runs_the_validation_construction_runs():
 
 
 @pytest.mark.parametrize("cls", RECORDS, ids=lambda c: c.__name__)
-def test_model_records_are_rebuilt_without_their_constructor_only_when_it_checks_nothing(cls):
+def test_model_records_are_rebuilt_by_their_constructor_when_it_is_the_quick_one(cls):
     rebuild, _ = _filled(cls).__reduce__()
-    assert not hasattr(cls, "__post_init__")  # (had one been added: the constructor would rebuild it)
-    assert rebuild is not cls
+    assert not hasattr(cls, "__post_init__")  # (had one been added: the constructor would rebuild it, checking)
+    quick = hasattr(cls.__init__, "__wrapped__")
+    assert quick == (not any(f.default_factory is not dataclasses.MISSING for f in dataclasses.fields(cls)))
+    assert (rebuild is cls) == quick  # (else its slots' setters, without running `dataclasses`' constructor)
     assert (Checked(1).__reduce__()[0]) is Checked
+
+
+def _given(cls: type, *args: object, **kwargs: object) -> object:
+    """A record built by the constructor `dataclasses` wrote for `cls`, not the quick one."""
+    record = object.__new__(cls)
+    cls.__init__.__wrapped__(record, *args, **kwargs)  # type: ignore[misc]
+    return record
+
+
+QUICK = [c for c in RECORDS if hasattr(c.__init__, "__wrapped__")]
+
+
+@pytest.mark.parametrize("cls", QUICK, ids=lambda c: c.__name__)
+def test_the_quick_constructor_builds_what_the_dataclass_one_builds(cls):
+    fields = dataclasses.fields(cls)
+    values = {f.name: f"{cls.__name__}.{f.name}" for f in fields}
+    _same(_given(cls, **values), cls(**values))
+    _same(_given(cls, *values.values()), cls(*values.values()))
+    required = {f.name: values[f.name] for f in fields if f.default is dataclasses.MISSING}
+    built = cls(**required)  # (the defaults as `dataclasses` gives them)
+    _same(_given(cls, **required), built)
+    quick, given = cls.__init__.__code__, cls.__init__.__wrapped__.__code__
+    assert quick.co_varnames[: quick.co_argcount] == given.co_varnames[: given.co_argcount]
+    assert cls.__init__.__defaults__ == cls.__init__.__wrapped__.__defaults__ and type(built) is cls
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        setattr(built, fields[0].name, "changed")  # (still frozen once built)
+    assert built == _given(cls, **required) and hash(built) == hash(_given(cls, **required))
+    with pytest.raises(TypeError):
+        cls(**values, extra=1)
+    if required:
+        with pytest.raises(TypeError, match=next(iter(required))):
+            cls()
+
+
+def test_the_quick_constructor_on_real_records():
+    release = _release()
+    again = Release(*_values(release))
+    _same(release, again)
+    assert again == release and hash(again.topics) == hash(release.topics)
+    raw = _watch_records()[-1]
+    _same(raw, RawRelease(**{f.name: getattr(raw, f.name) for f in dataclasses.fields(raw)}))
+    assert dataclasses.replace(raw, title="U").title == "U"
+
+
+def test_a_subclass_that_is_no_dataclass_is_built_by_the_dataclass_constructor():
+    class Noted(Change):  # (a __dict__ of its own: no twin shares its layout)
+        pass
+
+    noted = Noted(datetime(2026, 1, 1, tzinfo=UTC), "n")
+    assert type(noted) is Noted and noted.note == "n"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        noted.note = "m"  # type: ignore[misc]
 
 
 def test_what_it_refuses():
