@@ -165,3 +165,18 @@ def test_detection_finds_phrases_exactly_as_runs_of_whole_words(title: str, text
         "European Union": ["European Union", "EU"],
     }
     assert detect_topics((), title, text, SETTINGS) == _detect_reference(title, text, phrases)
+
+
+@given(
+    st.text(alphabet="ab1_ -'.\n\tAB", max_size=40),
+    st.sampled_from(["a", "ab", "b1", "1", "aba", "ba"]),
+)
+def test_a_one_word_phrase_in_ascii_text_is_found_as_the_regex_finds_it(text: str, word: str) -> None:
+    import re
+
+    from feeds.normalise.topics import _found, _occurs  # (the fast path, against the reading it stands for)
+
+    folded = text.lower()
+    pattern = re.compile(re.escape(word))
+    assert _found(pattern, word, folded) == _occurs(pattern, folded)
+    assert _found(pattern, None, folded) == _occurs(pattern, folded)

@@ -38,29 +38,41 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
     found: list[str] = []
     seen: set[str] = set()
 
-    def add(name: str) -> None:
+    def add(named: tuple[str, frozenset[str]]) -> None:
         # One per slug: "a b", "A/B" and "a-b" are one topic page and feed (`topics/a-b/`), so listing them all
-        # would repeat that category in every feed entry and that link on the release's page. Named in NFC, as
-        # every text of a release is (a configured name may not be).
-        name = nfc(name)
-        keys = _topic_keys(name) if name else frozenset()
+        # would repeat that category in every feed entry and that link on the release's page.
+        name, keys = named
         if name and not keys & seen:
             seen.update(keys)
             found.append(name)
 
     for name in given:
-        add(one_line_text(name))
+        add(_given_topic(name))
     title, text = _fold(title), _fold(text)  # searched one by one: a phrase never runs from the title into the text
     last = _last_configured  # (read once: another thread may replace it)
     configured = last[1] if settings is last[0] else _remember_configured(settings)
-    for name, patterns in configured:
-        for pattern, first in patterns:
+    for named, patterns in configured:
+        for pattern, first, word in patterns:
             # (the phrase's first word is in the text wherever the phrase is: most topics are told absent by one
             # substring search, which is many times quicker than the regex engine's scan)
-            if (first in title and _occurs(pattern, title)) or (first in text and _occurs(pattern, text)):
-                add(collapse(name))
+            if (first in title and _found(pattern, word, title)) or (first in text and _found(pattern, word, text)):
+                add(named)
                 break
     return tuple(found)
+
+
+@functools.lru_cache(maxsize=4096)
+def _given_topic(name: str) -> tuple[str, frozenset[str]]:
+    """`_topic_named` of a topic the source gave, trimmed to one line: remembered, as the same few names recur in
+    every release (cleaning one cost ~8 k instructions, as much as finding a configured topic in a body)."""
+    return _topic_named(one_line_text(name))
+
+
+def _topic_named(name: str) -> tuple[str, frozenset[str]]:
+    """A topic's name as a release carries it, in NFC (as every text of a release is; a configured name may not
+    be), and what makes it one topic with another (`_topic_keys`), none for an empty name (no topic)."""
+    name = nfc(name)
+    return name, (_topic_keys(name) if name else frozenset())
 
 
 @functools.lru_cache(maxsize=4096)
@@ -70,7 +82,7 @@ def _topic_keys(name: str) -> frozenset[str]:
     return frozenset({_fold(name), topic_slug(name)})
 
 
-_Configured = tuple[tuple[str, tuple[tuple[re.Pattern[str], str], ...]], ...]
+_Configured = tuple[tuple[tuple[str, frozenset[str]], tuple[tuple[re.Pattern[str], str, str | None], ...]], ...]
 _last_configured: tuple[TopicSettings | None, _Configured] = (None, ())
 
 
@@ -85,11 +97,19 @@ def _remember_configured(settings: TopicSettings) -> _Configured:
 
 @functools.lru_cache(maxsize=8)
 def _configured(settings: TopicSettings) -> _Configured:
-    """Each configured topic with one pattern per phrase: its folded words, separated by anything but words (or by
-    nothing, next to a letter of a script written without spaces: 東京 タワー is found in "東京タワー"); each with
-    the phrase's first word, which the folded text holds wherever the pattern matches."""
+    """Each configured topic (`_topic_named` of its name, collapsed) with one pattern per phrase: its folded words,
+    separated by anything but words (or by nothing, next to a letter of a script written without spaces: 東京 タワー
+    is found in "東京タワー"); each with the phrase's first word, which the folded text holds wherever the pattern
+    matches, and the phrase itself when it is that one word (`_found`)."""
     return tuple(
-        (name, tuple((re.compile(_phrase_pattern(phrase)), phrase.split(" ")[0]) for phrase in phrases if phrase))
+        (
+            _topic_named(collapse(name)),
+            tuple(
+                (re.compile(_phrase_pattern(phrase)), phrase.split(" ")[0], None if " " in phrase else phrase)
+                for phrase in phrases
+                if phrase
+            ),
+        )
         for name, phrases in _compile_configured(settings)
     )
 
@@ -101,6 +121,22 @@ def _phrase_pattern(phrase: str) -> str:
         unspaced = _UNSPACED.match(before[-1]) or _UNSPACED.match(word[0])
         pattern += (r"[\W_]*" if unspaced else r"[\W_]+") + re.escape(word)
     return pattern
+
+
+def _found(pattern: re.Pattern[str], word: str | None, folded: str) -> bool:
+    """`_occurs(pattern, folded)`; for a phrase of one word (`word`, which is then all the pattern matches) in ASCII
+    text, by `str.find` and the edges of ASCII words (`_word_edge` for ASCII text, where no character is a mark or
+    a letter of a script written without spaces): the regex search and the edges' Unicode look-ups cost ~15 k
+    instructions for a configured topic in a release's text, this ~2 k."""
+    if word is None or not folded.isascii():
+        return _occurs(pattern, folded)
+    start = folded.find(word)
+    while start >= 0:
+        end = start + len(word)  # (the word's own ends are letters or digits: `_phrase`)
+        if (start == 0 or not folded[start - 1].isalnum()) and (end == len(folded) or not folded[end].isalnum()):
+            return True
+        start = folded.find(word, start + 1)
+    return False
 
 
 def _occurs(pattern: re.Pattern[str], folded: str) -> bool:
