@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from feeds.errors import InvalidReleaseError
 from feeds.ingest.schema import JSON_SCHEMA_FIELDS, release_from_json
@@ -107,3 +109,36 @@ def test_a_url_with_a_space_is_accepted_for_the_normaliser_to_encode(field: str)
     # A space (or a letter other than ASCII) can be percent-encoded: the file is not refused for it.
     raw = release_from_json({**BASE, field: "https://example.org/press kit/hafen ü.jpg"}, source="push", origin=ORIGIN)
     assert getattr(raw, field) == "https://example.org/press kit/hafen ü.jpg"
+
+
+_TEXT_FIELDS = [
+    "summary", "published", "updated", "slug", "organisation", "link", "source_key", "language", "document_type",
+    "image", "translation_of", "withdrawn_at", "withdrawn_note", "change_note",
+]  # fmt: skip
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from([*_TEXT_FIELDS, "title", "body", "body_html", "topics"]),
+        st.one_of(st.none(), st.text(max_size=3), st.tuples(st.text(max_size=3))),
+    )
+)
+def test_raw_release_from_fields_copies_each_text_as_one_get_for_each_would(fields) -> None:
+    from feeds.ingest.schema import raw_release_from_fields
+    from feeds.model import RawRelease
+
+    def text(name: str) -> str | None:
+        value = fields.get(name)
+        return value if isinstance(value, str) else None
+
+    topics = fields.get("topics")
+    expected = RawRelease(
+        origin="o", source="s", title="T", body="B", body_format="markdown",
+        topics=topics if isinstance(topics, tuple) else (), lines=(("title", 2),),
+        **{name: text(name) for name in _TEXT_FIELDS},
+    )  # fmt: skip
+    built = raw_release_from_fields(
+        fields, origin="o", source="s", title="T", body="B", body_format="markdown", lines=(("title", 2),)
+    )
+    assert built == expected
+    assert [getattr(built, n) for n in _TEXT_FIELDS] == [getattr(expected, n) for n in _TEXT_FIELDS]
