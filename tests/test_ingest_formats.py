@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 from feeds.config import Site, TopicSettings
 from feeds.errors import InvalidReleaseError
-from feeds.ingest.formats import EXTENSIONS, parse_release_file
+from feeds.ingest.formats import EXTENSIONS, parse_release_file, releases_from_json_text
 from feeds.model import RawRelease
 from feeds.normalise import normalise_release
 
@@ -1025,3 +1026,35 @@ def test_an_empty_html_file_says_it_is_empty(text: str) -> None:
     """Ingest UX review: an empty .html file was 'not an HTML document: Document is empty' (lxml's words)."""
     error = parse_error("empty.html", text)
     assert "the file is empty" in str(error) and "Document is empty" not in str(error), str(error)
+
+
+def test_the_decoder_kept_for_each_thread_reads_each_document_as_json_loads_would() -> None:
+    """One decoder is kept per thread (`_JsonReading`): a key written twice in one file is not held against the
+    next, a NaN still names its file, a BOM is refused as `json.loads` refuses it, and threads keep apart."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    twice = '{"title": "x", "body": "y", "title": "z"}'
+    good = '{"title": "A", "body": "B", "topics": ["T"]}'
+    for _ in range(2):
+        assert "appears twice" in str(parse_error("x.json", twice))
+        assert [r.title for r in releases_from_json_text(good, source="s", origin="o.json")] == ["A"]
+    nan = parse_error("n.json", '{"title": "x", "body": NaN}')
+    assert (nan.origin, nan.message) == ("inbox/n.json", "not valid JSON: NaN is not a JSON value")
+    try:
+        json.loads("\ufeff{}")
+    except json.JSONDecodeError as e:
+        expected = e.msg
+    with pytest.raises(InvalidReleaseError, match=re.escape(expected)):  # (a text whose decoding kept its BOM)
+        releases_from_json_text("\ufeff" + good, source="s", origin="o.json")
+
+    def read(i: int) -> list[str]:
+        text = twice if i % 2 else good.replace('"A"', f'"A{i}"')
+        try:
+            return [r.title or "" for r in releases_from_json_text(text, source="s", origin=f"{i}.json")]
+        except InvalidReleaseError as e:
+            return [str(e)]
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(read, range(200)))
+    for i, result in enumerate(results):
+        assert ("appears twice" in result[0]) if i % 2 else result == [f"A{i}"]
