@@ -254,3 +254,19 @@ def test_replaced_is_dataclasses_replace(cls):
     with pytest.raises(ValueError, match="negative: -2"):
         replaced(Checked(1), n=-2)  # (built by its constructor: checked as construction checks)
     assert CHECKED == [1, -2]
+
+
+@pickled_by_fields
+@dataclasses.dataclass(frozen=True, slots=True)
+class Shadowing:
+    """Fields named as builtins the generated constructor might use."""
+
+    type: str
+    object: str = "o"
+    self_: str = "s"
+
+
+def test_fields_named_as_builtins_are_set_as_given():
+    record = Shadowing("t", self_="x")
+    assert (record.type, record.object, record.self_) == ("t", "o", "x") and type(record) is Shadowing
+    assert pickle.loads(pickle.dumps(record)) == record and hasattr(Shadowing.__init__, "__wrapped__")
