@@ -3,6 +3,9 @@ the object: the same text is not scanned twice, and a text that is not safe is n
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from feeds.normalise import text as text_module
 from feeds.normalise.markdown import render_markdown
 from feeds.normalise.text import known_xml_safe, xml_safe
@@ -23,3 +26,24 @@ def test_the_plain_prose_text_is_remembered_as_built_of_safe_parts():
     _html, text = render_markdown(source)
     assert text_module._last_safe[0] is text and xml_safe(text) is text
     assert known_xml_safe("short") == "short" and text_module._last_safe[0] is text
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=700))
+def test_lowered_is_lower_casefold_and_fold_for_ascii_text(text: str) -> None:
+    from feeds.fold import fold
+    from feeds.normalise.text import lowered
+
+    first = lowered(text)
+    assert first == text.lower() == text.casefold() == fold(text)
+    assert lowered(text) == first  # (remembered when long: the same answer)
+
+
+def test_lowered_remembers_the_last_long_text_by_the_object():
+    from feeds.normalise.text import lowered
+
+    body = "A Paragraph Of Prose. " * 40
+    low = lowered(body)
+    assert low == body.lower() and lowered(body) is low
+    other = "Another Paragraph. " * 40
+    assert lowered(other) == other.lower() and lowered(body) is not low and lowered(body) == low
+    assert lowered("Short") == "short"

@@ -22,7 +22,7 @@ from feeds.normalise.markdown import render_markdown
 from feeds.normalise.plaintext import text_to_html
 from feeds.normalise.redirects import unwrap_google_redirects
 from feeds.normalise.sanitise import sanitise_html
-from feeds.normalise.text import nfc
+from feeds.normalise.text import lowered, nfc
 
 __all__ = ["TEXT_BLOCK", "render_body"]
 
@@ -60,7 +60,8 @@ def _without_ends(body_html: str, body_text: str) -> tuple[str, str]:
     """The body without its "ENDS" paragraphs (`<p>-ENDS-</p>`, `<p>###</p>`, `<p>-30-</p>`, from a Word export or a
     Markdown file): the marker that ends a release's story is not published in any format (what follows it, the
     notes to editors, is)."""
-    if "ends" not in body_text.casefold() and "#" not in body_text and "-30" not in body_text:
+    folded = lowered(body_text) if body_text.isascii() else body_text.casefold()  # (lowered again for the topics)
+    if "ends" not in folded and "#" not in body_text and "-30" not in body_text:
         return body_html, body_text
 
     def kept(m: re.Match[str]) -> str:

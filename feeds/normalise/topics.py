@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from feeds.config import TopicSettings
 from feeds.fold import UNSPACED, fold
 from feeds.normalise.ids import ascii_spells, slugify
-from feeds.normalise.text import collapse, nfc, one_line_text
+from feeds.normalise.text import collapse, lowered, nfc, one_line_text
 
 __all__ = ["detect_topics", "folded_words", "topic_slug"]
 
@@ -48,7 +48,8 @@ def detect_topics(given: Sequence[str], title: str, text: str, settings: TopicSe
 
     for name in given:
         add(_given_topic(name))
-    title, text = _fold(title), _fold(text)  # searched one by one: a phrase never runs from the title into the text
+    title = _fold(title)  # (searched apart from the text: a phrase never runs from the title into the text)
+    text = lowered(text) if text.isascii() else _fold(text)  # (`fold` for ASCII; lowered already for its "ENDS")
     last = _last_configured  # (read once: another thread may replace it)
     configured = last[1] if settings is last[0] else _remember_configured(settings)
     for named, patterns in configured:
