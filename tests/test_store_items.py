@@ -154,14 +154,14 @@ def _items_strategy():
 
 
 def test_new_items_inserted_many_at_once_on_sqlite_are_stored_as_sqlalchemy_stores_them(tmp_path):
-    """`_insert_new` (SQLite: rows many to a statement, compiled once per number of rows, values converted by the
-    columns' own bind processors) stores the very rows SQLAlchemy's "insertmanyvalues" stored from `_item_row`,
+    """`insert_new` (SQLite: rows many to a statement, compiled once per number of rows, values converted by the
+    columns' own bind processors) stores the very rows SQLAlchemy's "insertmanyvalues" stored from `item_row`,
     and reports the same items inserted: dates ahead of the check, missing and naive-free, tags, Booleans, None
     text, more rows than one statement takes, and keys stored already (skipped, not reported)."""
     from hypothesis import HealthCheck, given, settings
 
     from feeds.store import open_store
-    from feeds.store.items import ROWS_AT_ONCE, _insert_new, _insert_new_items, _item_row
+    from feeds.store.newitems import ROWS_AT_ONCE, insert_new, insert_new_items, item_row
     from feeds.store.tx import writing
 
     store = open_store(f"sqlite:///{tmp_path / 'feeds.db'}")
@@ -176,11 +176,11 @@ def test_new_items_inserted_many_at_once_on_sqlite_are_stored_as_sqlalchemy_stor
         theirs = add(store, url=f"https://b.example.com/{n}")
         stored_first = found[: len(found) // 3]  # already stored under these keys: skipped by both
         with writing(store.engine) as conn:
-            _insert_new(conn, ours.id, stored_first, NOW)
-            _insert_new(conn, theirs.id, stored_first, NOW)
-            got = _insert_new(conn, ours.id, found, NOW)
-            rows = [{**_item_row(theirs.id, it, NOW), "first_seen": NOW} for it in found]
-            stmt = _insert_new_items(conn.dialect.name)
+            insert_new(conn, ours.id, stored_first, NOW)
+            insert_new(conn, theirs.id, stored_first, NOW)
+            got = insert_new(conn, ours.id, found, NOW)
+            rows = [{**item_row(theirs.id, it, NOW), "first_seen": NOW} for it in found]
+            stmt = insert_new_items(conn.dialect.name)
             want = {key: item_id for key, item_id in conn.execute(stmt, rows)} if rows else {}
         assert sorted(got) == sorted(want) == sorted(it.key for it in found[len(found) // 3 :])
         assert _stored_rows(store, ours.id) == _stored_rows(store, theirs.id)
@@ -190,19 +190,19 @@ def test_new_items_inserted_many_at_once_on_sqlite_are_stored_as_sqlalchemy_stor
         many = [item(f"k{i}", h=f"h{i}") for i in range(2 * ROWS_AT_ONCE + 7)]
         f = add(store, url="https://c.example.com/")
         with writing(store.engine) as conn:
-            ids = _insert_new(conn, f.id, many, NOW)
+            ids = insert_new(conn, f.id, many, NOW)
         assert sorted(ids) == sorted(it.key for it in many) and len(set(ids.values())) == len(many)
     finally:
         store.close()
 
 
 def test_the_insert_of_many_rows_made_from_one_rows_is_the_one_sqlalchemy_compiles():
-    """`_insert_rows` repeats the one-row statement's row of parameters rather than compile each number of rows:
+    """`insert_rows` repeats the one-row statement's row of parameters rather than compile each number of rows:
     the same SQL and order of values as SQLAlchemy's own statement for every number of rows it is used for."""
     from sqlalchemy.dialects import sqlite
 
-    from feeds.store.items import ROWS_AT_ONCE, _compiled_rows, _insert_rows
+    from feeds.store.newitems import ROWS_AT_ONCE, compiled_rows, insert_rows
 
     dialect = sqlite.dialect()
     for n in range(1, ROWS_AT_ONCE + 1):
-        assert _insert_rows(dialect, n) == _compiled_rows(dialect, n)
+        assert insert_rows(dialect, n) == compiled_rows(dialect, n)
