@@ -57,8 +57,11 @@ def _savepoint(conn: sa.Connection) -> Iterator[None]:
     try:
         yield
     except BaseException:
-        conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
-        conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+        # A connection lost meanwhile (invalidated: the database restarted) has no savepoint left to roll back to:
+        # the error itself goes up, as `begin_nested` lets it, and the batch is stored again on a new connection.
+        if not conn.invalidated:
+            conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+            conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
         raise
     conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
 
