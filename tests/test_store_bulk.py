@@ -62,3 +62,26 @@ def test_bulk_insert_of_nothing_does_nothing(store):
     with store.transaction() as tx:
         bulk_insert(tx.conn, schema_mod.ingested_files, ("source",), [])
     assert store.count_releases() == 0
+
+
+def test_bulk_insert_writes_a_column_null_in_every_row_as_null(store):
+    """A column None in every row is written as the literal NULL, not bound row by row: the rows stored are the
+    ones Core's insert stores, columns None in some rows only, with a conversion, included."""
+    t = schema_mod.source_state
+    columns = ("source", "etag", "last_modified", "last_checked")
+    rows = [("a", None, "Mon, 02 Nov 2026", None), ("b", None, None, NOW.astimezone(PARIS)), ("c", None, None, None)]
+    with store.transaction() as tx:
+        bulk_insert(tx.conn, t, columns, rows)
+        tx.conn.execute(t.insert(), [dict(zip(columns, ("core-" + r[0], *r[1:]), strict=True)) for r in rows])
+    with store.engine.connect() as conn:
+        stored = [
+            tuple(r)
+            for r in conn.exec_driver_sql(
+                "SELECT source, etag, last_modified, last_checked FROM source_state ORDER BY source"
+            )
+        ]
+    bulk_rows = [r for r in stored if not r[0].startswith("core-")]
+    core_rows = [(r[0].removeprefix("core-"), *r[1:]) for r in stored if r[0].startswith("core-")]
+    assert bulk_rows == core_rows
+    assert [r[1] for r in bulk_rows] == [None, None, None]
+    assert bulk_rows[1][3] is not None
