@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from feeds.errors import NotFoundError
 from feeds.model import Change, Release
 from feeds.store import schema
-from feeds.store.rows import chunks, record_from
+from feeds.store.rows import chunks, record_from_mapping
 from feeds.store.schema import releases as R
 from feeds.store.tx import writing
 
@@ -109,10 +109,18 @@ def release_row(r: Release) -> dict[str, Any]:
 
 
 def release_from(row: Any) -> Release:
-    m = row._mapping
-    return record_from(
+    return _release(row._mapping)
+
+
+def release_from_values(values: Sequence[Any]) -> Release:
+    """The release of `SELECT_RELEASE`'s converted values (`feeds.store.inlists.select_in`), in its order."""
+    return _release(dict(zip(RELEASE_COLUMNS, values, strict=True)))
+
+
+def _release(m: Mapping[str, Any]) -> Release:
+    return record_from_mapping(
         Release,
-        row,
+        m,
         topics=tuple(json.loads(m["topics"])),
         changes=tuple(Change(at=datetime.fromisoformat(at), note=note) for at, note in json.loads(m["changes"])),
         dated_by_source=bool(m["dated_by_source"]),

@@ -15,6 +15,7 @@ import json
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from json.encoder import encode_basestring_ascii
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -25,12 +26,14 @@ from feeds.pictures import Picture
 from feeds.store import schema
 from feeds.store.bulk import bulk_insert
 from feeds.store.dismissals import forget_release_in
+from feeds.store.inlists import in_list, select_in
 from feeds.store.pictures import erase_pictures_only_shown_by, keep_pictures, pictures_named_by, remember_refs
 from feeds.store.releases import (
     RELEASE_COLUMNS,
     SELECT_RELEASE,
     in_code_point_order,
     release_from,
+    release_from_values,
     release_row,
     release_values,
     slugs_of,
@@ -45,27 +48,26 @@ def removed_identity(identity: str) -> str:
     return "removed:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
-# The reads of every batch, built once: a statement made at each call is built, checked value by value and keyed
-# for SQLAlchemy's cache again before the cached SQL is found (about 0.15 ms a query of 200 values).
-# The few taken down come back with each chunk of `_BY_IDENTITY` (by the index on `removed_at`; none, on most
+# The reads of every batch, compiled once per list length (`feeds.store.inlists`: a statement with an expanding
+# parameter is expanded value by value at each call, 6,500 instructions a value).
+# The few taken down come back with each chunk of `_by_identity` (by the index on `removed_at`; none, on most
 # sites), to be known by their hashed identity in memory: in the same query, as a second one per batch cost 7% of
 # storing. (`> 1970` rather than `IS NOT NULL`, which SQLite answers by reading every row.)
-_BY_IDENTITY = SELECT_RELEASE.where(
-    sa.or_(
-        R.c.identity.in_(sa.bindparam("identities", expanding=True)),
-        R.c.removed_at > datetime(1970, 1, 1, tzinfo=UTC),
+def _by_identity(n: int) -> sa.Select[Any]:
+    return SELECT_RELEASE.where(
+        sa.or_(R.c.identity.in_(in_list(R.c.identity, n)), R.c.removed_at > datetime(1970, 1, 1, tzinfo=UTC))
     )
-)
-_SLUGS = sa.select(R.c.slug).where(R.c.slug.in_(sa.bindparam("slugs", expanding=True)))
-_LEDGER = sa.select(
-    schema.ingested_files.c.source,
-    schema.ingested_files.c.name,
-    schema.ingested_files.c.sha256,
-    schema.ingested_files.c.ingested_at,
-).where(
-    schema.ingested_files.c.source == sa.bindparam("source"),
-    schema.ingested_files.c.name.in_(sa.bindparam("names", expanding=True)),
-)
+
+
+def _slugs(n: int) -> sa.Select[Any]:
+    return sa.select(R.c.slug).where(R.c.slug.in_(in_list(R.c.slug, n)))
+
+
+def _ledger(n: int) -> sa.Select[Any]:
+    F = schema.ingested_files
+    return sa.select(F.c.source, F.c.name, F.c.sha256, F.c.ingested_at).where(
+        F.c.source == sa.bindparam("source"), F.c.name.in_(in_list(F.c.name, n))
+    )
 
 
 def _ids_json(ids: Sequence[str]) -> str:
@@ -86,11 +88,10 @@ class Tx:
         wanted = sorted(set(identities))
         found: dict[str, Release] = {}
         removed: dict[str, Release] = {}
-        # (The few taken down come back with each chunk: `_BY_IDENTITY`.)
-        for chunk in chunks(wanted, 500):
-            for row in self.conn.execute(_BY_IDENTITY, {"identities": chunk}):
-                rel = release_from(row)
-                (removed if rel.removed_at is not None else found)[rel.identity] = rel
+        # (The few taken down come back with each chunk: `_by_identity`.)
+        for values in select_in(self.conn, _by_identity, wanted):
+            rel = release_from_values(values)
+            (removed if rel.removed_at is not None else found)[rel.identity] = rel
         if removed:
             for identity in wanted:
                 if identity not in found and (gone := removed.get(removed_identity(identity))) is not None:
@@ -136,8 +137,7 @@ class Tx:
         """
         wanted = sorted(set(bases))
         taken: set[str] = set()
-        for chunk in chunks(wanted, 500):
-            taken.update(row[0] for row in self.conn.execute(_SLUGS, {"slugs": chunk}))
+        taken.update(row[0] for row in select_in(self.conn, _slugs, wanted))
         slug = in_code_point_order(R.c.slug, self.conn.dialect.name)
         for base in sorted(taken):
             q = sa.select(R.c.slug).where(slug >= base + "-", slug < base + ".")
@@ -253,10 +253,9 @@ class Tx:
         # By (source, name), the primary key's leading columns: an index lookup per file. (By sha256 alone,
         # its last column, every query scanned the whole ledger, which grows with every file ever ingested.)
         for source, source_names in sorted(names.items()):
-            for chunk in chunks(sorted(source_names), 500):
-                for row in self.conn.execute(_LEDGER, {"source": source, "names": chunk}):
-                    if (key := (row[0], row[1], row[2])) in wanted:
-                        found[key] = row[3]
+            for row in select_in(self.conn, _ledger, sorted(source_names), source=source):
+                if (key := (row[0], row[1], row[2])) in wanted:
+                    found[key] = row[3]
         return found
 
     def files_with_bytes(

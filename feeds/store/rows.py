@@ -11,7 +11,7 @@ renamed columns) is given by the caller, next to the schema it knows.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import fields
 from typing import Any, TypeVar
 
@@ -26,7 +26,11 @@ def record_from(cls: type[T], row: Any, **given: Any) -> T:
 
     A field with no column of its name and no given value is a KeyError naming it: a record and its table that
     drift apart fail loudly, never with a silent default."""
-    m = row._mapping
+    return record_from_mapping(cls, row._mapping, **given)
+
+
+def record_from_mapping(cls: type[T], m: Mapping[str, Any], **given: Any) -> T:
+    """`record_from` of a row's values by column name (a row read through the DB-API: `feeds.store.inlists`)."""
     names = _FIELD_NAMES.get(cls)
     if names is None:
         names = _FIELD_NAMES[cls] = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
