@@ -163,7 +163,7 @@ def _walk(folder: Path, prefix: str, recursive: bool, skipped: list[Path]) -> It
                     _FOLDERS_SAID.add(entry.path)
                     log.warning("%s", folder_note(Path(entry.path), folder), extra={"file": entry.path})
             elif _is_candidate_name(entry.name):
-                yield f"{prefix}{entry.name}", Path(entry.path)
+                yield f"{prefix}{entry.name}", folder / entry.name  # (cheaper than parsing `entry.path` again)
 
 
 def _page_beside(folder: Path, name: str) -> bool:
