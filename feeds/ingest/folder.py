@@ -268,6 +268,7 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
         done.keep(f"could not open the folder ({e.strerror or e})", len(units))
         return done
     targets: dict[str, int | str] = {}  # the open subfolder, or why it could not be opened
+    where = {kind: os.path.join(folder, kind) for kind in (PROCESSED, REJECTED)}
     first: dict[str, str] = {}  # why a move failed → the first file it kept (logged once a reason, not a file)
     try:
         for unit in units:
@@ -279,7 +280,7 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
                 done.keep(target)
                 done.held.update(path for path, _ in unit.pictures)
                 continue
-            dest, why = _move(unit, inbox, target, os.path.join(folder, kind), now)
+            dest, why = _move(unit, inbox, target, where[kind], now)
             if why is PUT_BACK:
                 done.requeued.add(unit.origin)
             elif why is not None:
@@ -287,7 +288,8 @@ def settle(units: Sequence[Unit], folder: Path, now: datetime) -> Settled:
                 first.setdefault(why, unit.origin)
             elif dest is not None:
                 done.moved[unit.origin] = dest
-                done.take_pictures(unit, kind)
+                if unit.pictures:
+                    done.take_pictures(unit, kind)
                 continue
             done.held.update(path for path, _ in unit.pictures)
     finally:

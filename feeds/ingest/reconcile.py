@@ -40,17 +40,19 @@ What this module must not do: touch the store or the clock. The caller passes wh
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from feeds.model import Change, Release
 
 Decision = Literal["created", "updated", "unchanged"]
 
 
-@dataclass(frozen=True, slots=True)
-class Reconciled:
+class Reconciled(NamedTuple):
+    """(A named tuple, not a frozen dataclass: one is made for every release stored, and a frozen dataclass's
+    constructor sets each field through `object.__setattr__`, twice the instructions.)"""
+
     decision: Decision
     release: Release
     """What the store holds afterwards."""

@@ -68,6 +68,10 @@ def save_units(
     given, runs in the same transaction once the releases are written (see `Settle`).
     """
     site = settings.site
+
+    def with_site_slug(release: Release, slug: str) -> Release:
+        return with_slug(release, slug, site)
+
     outcomes: list[IngestOutcome] = []
     result_units: list[Unit] = []
     with store.transaction() as tx:
@@ -103,8 +107,9 @@ def save_units(
                 result_units.append(unit)
                 outcomes.append(IngestOutcome(origin=unit.origin, status="rejected", error=unit.error))
                 continue
+            by_file = known_by_file(unit)
             twin = twins.get(unit.origin) or (
-                seen_bytes.get((unit.source, unit.sha256)) if unit.sha256 and known_by_file(unit) else None
+                seen_bytes.get((unit.source, unit.sha256)) if unit.sha256 and by_file else None
             )
             gone = _taken_down(tx, unit, known, twin) if any_taken_down or twin else None
             if gone is not None:  # a copy of a release taken down (`feeds releases remove`): never stored again
@@ -146,11 +151,14 @@ def save_units(
                     for r in unit.releases
                 )
                 continue
+            # (what each release replaces, as `known` holds it before this unit: the first release's is reconciled
+            # against it too, the others' looked up again as the releases before them were taken in)
+            befores = [under_any_form(known, new.identity) for new in unit.releases]
             refused = next(
                 (
                     why
-                    for new in unit.releases
-                    if (why := unpublishes(under_any_form(known, new.identity), new, now)) is not None
+                    for new, before in zip(unit.releases, befores, strict=True)
+                    if (why := unpublishes(before, new, now)) is not None
                 ),
                 None,
             )
@@ -160,15 +168,9 @@ def save_units(
                 continue
             ids: list[str] = []
             slugs: list[str] = []
-            for new in unit.releases:
-                before = under_any_form(known, new.identity)
-                rec = reconcile(
-                    new,
-                    before,
-                    now=now,
-                    slug_taken=taken.__contains__,
-                    with_slug=lambda r, slug: with_slug(r, slug, site),
-                )
+            for i, new in enumerate(unit.releases):
+                before = befores[0] if i == 0 else under_any_form(known, new.identity)
+                rec = reconcile(new, before, now=now, slug_taken=taken.__contains__, with_slug=with_site_slug)
                 final = rec.release
                 moved = None
                 if before is not None and before.identity != new.identity:
@@ -217,9 +219,10 @@ def save_units(
                     )
                 )
             if unit.file_name and unit.sha256:
-                ledger_rows.append((*ledger_key(unit), ids))
-                ledger[ledger_key(unit)] = now
-                if known_by_file(unit):
+                key = ledger_key(unit)
+                ledger_rows.append((*key, ids))
+                ledger[key] = now
+                if by_file:
                     seen_bytes.setdefault((unit.source, unit.sha256), dict(zip(ids, slugs, strict=True)))
             result_units.append(unit)
         tx.insert_releases(list(inserts.values()), now)
