@@ -168,8 +168,8 @@ def save_units(
                 continue
             ids: list[str] = []
             slugs: list[str] = []
-            for i, new in enumerate(unit.releases):
-                before = befores[0] if i == 0 else under_any_form(known, new.identity)
+            for place, new in enumerate(unit.releases):
+                before = befores[0] if place == 0 else under_any_form(known, new.identity)
                 rec = reconcile(new, before, now=now, slug_taken=taken.__contains__, with_slug=with_site_slug)
                 final = rec.release
                 moved = None
